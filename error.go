@@ -1,0 +1,60 @@
+package hubbub
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Error codes carried by error frames (docs/protocol.md lists them all). They are strings so
+// that clients can switch on them without a table of numbers.
+const (
+	ECodeBadJSON     = "bad_json"       // the frame is not a JSON object
+	ECodeUnknownType = "unknown_type"   // the frame's type is not one the server knows
+	ECodeMissing     = "missing_field"  // a required field is absent
+	ECodeBadName     = "bad_name"       // the name is not acceptable
+	ECodeNameTaken   = "name_taken"     // another user holds that name in the room
+	ECodeBadRoom     = "bad_room"       // the room name is not acceptable
+	ECodeNotJoined   = "not_joined"     // the connection has not joined that room
+	ECodeNoHello     = "no_hello"       // a frame other than hello came before hello
+	ECodeTooLong     = "too_long"       // the text is longer than the server allows
+	ECodeEmpty       = "empty"          // the text is empty after cleaning
+	ECodeRateLimited = "rate_limited"   // the connection sends faster than allowed
+	ECodeRoomFull    = "room_full"      // the room has as many members as allowed
+	ECodeTooMany     = "too_many_rooms" // the connection is in as many rooms as allowed
+	ECodeBadID       = "bad_id"         // the client id is too long or not printable
+	ECodeUnavailable = "unavailable"    // the store or broker failed; try again
+	ECodeInternal    = "internal"       // a bug; the server logged it
+)
+
+// Error is an error with a code a client can act on and a message a person can read.
+type Error struct {
+	Code    string
+	Message string
+}
+
+// Error returns the human-readable message.
+func (e *Error) Error() string { return e.Message }
+
+// Errorf returns an *Error with the given code and a formatted message.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorCode returns the code of the first *Error in err's chain, or ECodeInternal.
+func ErrorCode(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return ECodeInternal
+}
+
+// ErrorMessage returns the message of the first *Error in err's chain, or a generic text that
+// reveals nothing about the server's internals.
+func ErrorMessage(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Message
+	}
+	return "internal error"
+}

@@ -1,0 +1,104 @@
+package hubbub
+
+import (
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Message is one stored chat message. The server fills every field but Text and ClientID: the
+// sender's name comes from the connection's identity, never from what the client sent.
+type Message struct {
+	// Room is the room the message was sent to.
+	Room string `json:"room"`
+	// Seq is the message's place in its room: 1 for the first message, then gap-free.
+	Seq uint64 `json:"seq"`
+	// ID is a server-assigned identifier, unique across rooms and nodes.
+	ID string `json:"id"`
+	// ClientID is the sender's idempotency key; a second send with the same key from the same
+	// sender in the same room returns the first message instead of storing again. May be empty.
+	ClientID string `json:"client_id,omitempty"`
+	// From is the sender's name, stamped by the server.
+	From string `json:"from"`
+	// Text is the cleaned message text.
+	Text string `json:"text"`
+	// Time is when the server stored the message (UTC).
+	Time time.Time `json:"time"`
+}
+
+// Limits on names and texts that do not depend on configuration.
+const (
+	// MaxNameLen is the longest name, in bytes, a user may take.
+	MaxNameLen = 32
+	// MaxRoomLen is the longest room name, in bytes.
+	MaxRoomLen = 64
+	// MaxClientIDLen is the longest idempotency key a client may send.
+	MaxClientIDLen = 64
+)
+
+// CleanText turns newlines, tabs and other control characters into spaces and trims the
+// result, as the original chat room did for newlines. An empty result means "nothing to send".
+// Invalid UTF-8 is replaced by U+FFFD so that every stored text is valid.
+func CleanText(s string) string {
+	clean := true
+	for _, r := range s {
+		if r == utf8.RuneError || unicode.IsControl(r) {
+			clean = false
+			break
+		}
+	}
+	if !clean {
+		s = strings.Map(func(r rune) rune {
+			if unicode.IsControl(r) {
+				return ' '
+			}
+			return r
+		}, strings.ToValidUTF8(s, "\uFFFD"))
+	}
+	return strings.TrimSpace(s)
+}
+
+// ValidateName reports why name cannot be used as a user name, or nil if it can: 1 to
+// MaxNameLen bytes of printable characters, not starting or ending with a space.
+func ValidateName(name string) error {
+	switch {
+	case name == "":
+		return Errorf(ECodeBadName, "name is empty")
+	case len(name) > MaxNameLen:
+		return Errorf(ECodeBadName, "name is longer than %d bytes", MaxNameLen)
+	case !utf8.ValidString(name):
+		return Errorf(ECodeBadName, "name is not valid UTF-8")
+	case strings.TrimSpace(name) != name:
+		return Errorf(ECodeBadName, "name starts or ends with a space")
+	}
+	for _, r := range name {
+		if !unicode.IsPrint(r) {
+			return Errorf(ECodeBadName, "name contains a control or non-printable character")
+		}
+	}
+	return nil
+}
+
+// ValidateRoom reports why room cannot be used as a room name, or nil if it can: 1 to
+// MaxRoomLen bytes of ASCII letters, digits, '-', '_' and '.', starting with a letter or digit.
+// The narrow charset keeps room names safe in URLs (/#room), NATS subjects and logs.
+func ValidateRoom(room string) error {
+	if room == "" {
+		return Errorf(ECodeBadRoom, "room name is empty")
+	}
+	if len(room) > MaxRoomLen {
+		return Errorf(ECodeBadRoom, "room name is longer than %d bytes", MaxRoomLen)
+	}
+	for i := 0; i < len(room); i++ {
+		c := room[i]
+		alnum := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+		if i == 0 && !alnum {
+			return Errorf(ECodeBadRoom, "room name must start with a letter or digit")
+		}
+		if !alnum && c != '-' && c != '_' && c != '.' {
+			return Errorf(ECodeBadRoom, "room name may hold only letters, digits, '-', '_' and '.'")
+		}
+	}
+	return nil
+}
