@@ -1,0 +1,169 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"hubbub"
+)
+
+// writeStmts are the writer's statements, prepared once on its connection.
+type writeStmts struct {
+	begin, commit, rollback      *sql.Stmt
+	savepoint, release, undo     *sql.Stmt
+	findClient, bumpSeq, message *sql.Stmt
+}
+
+func prepareWrites(ctx context.Context, conn *sql.Conn) (writeStmts, error) {
+	var w writeStmts
+	var err error
+	prep := func(query string) *sql.Stmt {
+		if err != nil {
+			return nil
+		}
+		var st *sql.Stmt
+		st, err = conn.PrepareContext(ctx, query)
+		return st
+	}
+	// IMMEDIATE takes the write lock up front (waiting up to the busy timeout for another
+	// process), so a batch cannot fail half-way with SQLITE_BUSY.
+	w.begin = prep(`BEGIN IMMEDIATE`)
+	w.commit = prep(`COMMIT`)
+	w.rollback = prep(`ROLLBACK`)
+	w.savepoint = prep(`SAVEPOINT one`)
+	w.release = prep(`RELEASE one`)
+	w.undo = prep(`ROLLBACK TO one`)
+	w.findClient = prep(`SELECT seq, id, text, created_ms FROM messages
+		WHERE room = ? AND sender = ? AND client_id = ? AND client_id <> ''`)
+	w.bumpSeq = prep(`INSERT INTO rooms (name, last_seq) VALUES (?, 1)
+		ON CONFLICT (name) DO UPDATE SET last_seq = last_seq + 1 RETURNING last_seq`)
+	w.message = prep(`INSERT INTO messages (room, seq, id, client_id, sender, text, created_ms)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		_ = w.close()
+		return writeStmts{}, err
+	}
+	return w, nil
+}
+
+func (w writeStmts) close() error {
+	var errs []error
+	for _, st := range []*sql.Stmt{w.begin, w.commit, w.rollback, w.savepoint, w.release,
+		w.undo, w.findClient, w.bumpSeq, w.message} {
+		if st != nil {
+			errs = append(errs, st.Close())
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// process answers every request of batch: the appends after one shared commit, then each
+// prune after its own transaction. Requests their callers abandoned are skipped.
+func (w *writer) process(batch []*request) {
+	appends := batch[:0:0]
+	var prunes []*request
+	for _, r := range batch {
+		if !r.state.CompareAndSwap(pending, taken) {
+			continue
+		}
+		if r.prune {
+			prunes = append(prunes, r)
+		} else {
+			appends = append(appends, r)
+		}
+	}
+	if len(appends) > 0 {
+		w.commitAppends(appends)
+		w.batches.Add(1)
+		for _, r := range appends {
+			r.done <- r.res
+		}
+	}
+	for _, r := range prunes {
+		n, err := w.prune(r.ctx)
+		r.done <- result{removed: n, err: err}
+	}
+}
+
+// commitAppends stores the messages of reqs in one transaction and leaves each outcome in
+// its request. Each append runs inside its own savepoint, so one that fails is rolled back
+// alone (its seq is not consumed) and the others still commit.
+func (w *writer) commitAppends(reqs []*request) {
+	ctx := context.Background() // the batch outlives any one caller's context
+	now := msTime(w.now().UnixMilli())
+	if _, err := w.stmts.begin.ExecContext(ctx); err != nil {
+		setErr(reqs, fmt.Errorf("begin: %w", err))
+		return
+	}
+	failed := 0
+	for _, r := range reqs {
+		r.res = w.appendOne(ctx, r.msg, now)
+		if r.res.err != nil {
+			failed++
+		}
+	}
+	if _, err := w.stmts.commit.ExecContext(ctx); err != nil {
+		// The commit may have failed because SQLite already rolled back (disk full, I/O
+		// error); the explicit ROLLBACK is for the other cases and fails harmlessly here.
+		_, _ = w.stmts.rollback.ExecContext(ctx)
+		w.log.Error("sqlite: group commit failed", "appends", len(reqs), "err", err)
+		setErr(reqs, fmt.Errorf("commit: %w", err))
+		return
+	}
+	if failed > 0 {
+		w.log.Warn("sqlite: appends failed inside a batch", "failed", failed, "batch", len(reqs))
+	}
+}
+
+// appendOne stores m as part of the open transaction, or finds the message it duplicates.
+func (w *writer) appendOne(ctx context.Context, m hubbub.Message, now time.Time) result {
+	if m.ClientID != "" {
+		var seq, ms int64
+		err := w.stmts.findClient.QueryRowContext(ctx, m.Room, m.From, m.ClientID).Scan(&seq, &m.ID, &m.Text, &ms)
+		if err == nil {
+			m.Seq, m.Time = uint64(seq), msTime(ms)
+			return result{msg: m, dup: true}
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return result{err: fmt.Errorf("find client id: %w", err)}
+		}
+	}
+	if _, err := w.stmts.savepoint.ExecContext(ctx); err != nil {
+		return result{err: fmt.Errorf("savepoint: %w", err)}
+	}
+	m.ID, m.Time = newID(now), now
+	err := w.insert(ctx, &m)
+	if err != nil {
+		_, _ = w.stmts.undo.ExecContext(ctx)
+	}
+	if _, rerr := w.stmts.release.ExecContext(ctx); err == nil && rerr != nil {
+		err = fmt.Errorf("release: %w", rerr)
+	}
+	if err != nil {
+		return result{err: err}
+	}
+	return result{msg: m}
+}
+
+// insert takes the room's next seq and inserts m with it.
+func (w *writer) insert(ctx context.Context, m *hubbub.Message) error {
+	var seq int64
+	if err := w.stmts.bumpSeq.QueryRowContext(ctx, m.Room).Scan(&seq); err != nil {
+		return fmt.Errorf("next seq: %w", err)
+	}
+	m.Seq = uint64(seq)
+	if _, err := w.stmts.message.ExecContext(ctx, m.Room, seq, m.ID, m.ClientID, m.From, m.Text,
+		m.Time.UnixMilli()); err != nil {
+		return fmt.Errorf("insert: %w", err)
+	}
+	return nil
+}
+
+func setErr(reqs []*request, err error) {
+	for _, r := range reqs {
+		r.res = result{err: err}
+	}
+}

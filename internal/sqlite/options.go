@@ -1,0 +1,77 @@
+package sqlite
+
+import (
+	"log/slog"
+	"time"
+
+	"hubbub"
+)
+
+// Defaults for the zero fields of Options.
+const (
+	// DefaultBatchWindow is how long the writer waits for more appends before committing.
+	DefaultBatchWindow = 2 * time.Millisecond
+	// DefaultMaxBatch is the most appends committed in one transaction.
+	DefaultMaxBatch = 256
+	// DefaultReadConns is the size of the read-only connection pool.
+	DefaultReadConns = 4
+	// DefaultBusyTimeout is how long a connection waits for a lock another process holds.
+	DefaultBusyTimeout = 5 * time.Second
+)
+
+// Options tunes a Store. The zero value is ready to use; each field documents its default.
+type Options struct {
+	// Retention is the policy Prune applies. The zero value keeps every message.
+	Retention hubbub.Retention
+
+	// Logger receives reports of migrations, prunes and failed commits.
+	// Default: slog.Default().
+	Logger *slog.Logger
+
+	// BatchWindow is the longest the writer waits for more appends before it commits a
+	// batch (group commit: one fsync for many appends). It waits only while it expects more
+	// company, that is until the batch is as large as the previous one, so a lone appender
+	// never waits and concurrent appenders share a commit. Default DefaultBatchWindow (2ms);
+	// a negative value never waits and commits whatever is queued.
+	BatchWindow time.Duration
+
+	// MaxBatch is the most appends committed in one transaction; it bounds the latency one
+	// commit adds to its last caller. Default DefaultMaxBatch (256).
+	MaxBatch int
+
+	// ReadConns is the number of read-only connections serving Since, Before and LastSeq.
+	// They are separate from the writer's connection, so reads never wait behind a commit.
+	// Default DefaultReadConns (4).
+	ReadConns int
+
+	// BusyTimeout is how long a connection waits for a lock held by another process that
+	// opened the same file (SQLite's busy_timeout). Default DefaultBusyTimeout (5s).
+	BusyTimeout time.Duration
+
+	// Now is the clock that stamps messages and ages them for retention. Tests replace it to
+	// check MaxAge without sleeping. Default time.Now.
+	Now func() time.Time
+}
+
+// withDefaults returns o with every zero field replaced by its default.
+func (o Options) withDefaults() Options {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.BatchWindow == 0 {
+		o.BatchWindow = DefaultBatchWindow
+	}
+	if o.MaxBatch <= 0 {
+		o.MaxBatch = DefaultMaxBatch
+	}
+	if o.ReadConns <= 0 {
+		o.ReadConns = DefaultReadConns
+	}
+	if o.BusyTimeout <= 0 {
+		o.BusyTimeout = DefaultBusyTimeout
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return o
+}

@@ -1,0 +1,256 @@
+package sqlite
+
+import (
+	"bytes"
+	"database/sql"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"hubbub"
+	"hubbub/internal/storetest"
+)
+
+// TestStoreContract runs the hubbub.Store contract suite on real files.
+func TestStoreContract(t *testing.T) {
+	storetest.RunStoreTests(t, func(t *testing.T, ret hubbub.Retention) hubbub.Store {
+		s, _ := openTest(t, Options{Retention: ret})
+		return s
+	})
+}
+
+// TestReopen: a store opened again on its file keeps messages, numbering and idempotency
+// keys, also after retention removed messages.
+func TestReopen(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "hubbub.db")
+	opts := Options{Retention: hubbub.Retention{MaxPerRoom: 3}}
+	s := openAt(t, path, opts)
+	var stored []hubbub.Message
+	for i := range 5 {
+		m, _, err := s.Append(ctx, hubbub.Message{Room: "r", From: "alice", ClientID: string(rune('a' + i)), Text: "hi"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		stored = append(stored, m)
+	}
+	if n, err := s.Prune(ctx); err != nil || n != 2 {
+		t.Fatalf("Prune = %d, %v; want 2", n, err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s = openAt(t, path, opts)
+	if last, err := s.LastSeq(ctx, "r"); err != nil || last != 5 {
+		t.Fatalf("LastSeq after reopen = %d, %v; want 5", last, err)
+	}
+	got, err := s.Since(ctx, "r", 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 || got[0] != stored[2] || got[2] != stored[4] {
+		t.Errorf("after reopen read %+v, want %+v", got, stored[2:])
+	}
+	m, dup, err := s.Append(ctx, hubbub.Message{Room: "r", From: "alice", ClientID: "e", Text: "retry"})
+	if err != nil || !dup || m != stored[4] {
+		t.Errorf("retry after reopen = %+v, dup %v, %v; want the stored %+v", m, dup, err, stored[4])
+	}
+	m, _, err = s.Append(ctx, hubbub.Message{Room: "r", From: "alice", Text: "new"})
+	if err != nil || m.Seq != 6 {
+		t.Errorf("Append after reopen = seq %d, %v; want 6", m.Seq, err)
+	}
+}
+
+// TestMigrationsIdempotent: opening a file again applies no migration twice and leaves the
+// schema as it was; a file from a newer build is refused.
+func TestMigrationsIdempotent(t *testing.T) {
+	ms, err := loadMigrations()
+	if err != nil || len(ms) == 0 {
+		t.Fatalf("loadMigrations = %d migrations, %v", len(ms), err)
+	}
+	path := filepath.Join(t.TempDir(), "hubbub.db")
+	schema := func() (version int, objects string) {
+		t.Helper()
+		db, err := sql.Open("sqlite", path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		if err := db.QueryRow("PRAGMA user_version").Scan(&version); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.QueryRow("SELECT group_concat(type || ' ' || name || ': ' || sql, '\n') FROM sqlite_schema").Scan(&objects); err != nil {
+			t.Fatal(err)
+		}
+		return version, objects
+	}
+	for i := range 3 {
+		if err := openAt(t, path, Options{}).Close(); err != nil {
+			t.Fatalf("open #%d: close: %v", i+1, err)
+		}
+		v, objects := schema()
+		if v != len(ms) {
+			t.Fatalf("after open #%d user_version = %d, want %d", i+1, v, len(ms))
+		}
+		if !strings.Contains(objects, "table messages") || !strings.Contains(objects, "index messages_client_id") {
+			t.Fatalf("after open #%d schema lacks messages or its index:\n%s", i+1, objects)
+		}
+		if i == 0 {
+			continue
+		}
+		if _, again := schema(); again != objects {
+			t.Fatalf("schema changed on open #%d", i+1)
+		}
+	}
+
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec("PRAGMA user_version = 999"); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if s, err := Open(path, Options{}); err == nil || !strings.Contains(err.Error(), "newer") {
+		if s != nil {
+			s.Close()
+		}
+		t.Errorf("Open of a schema from the future: %v, want an error saying it is newer", err)
+	}
+}
+
+// TestOpenBadFile: Open says clearly why it cannot use a file, and leaves the file alone.
+func TestOpenBadFile(t *testing.T) {
+	dir := t.TempDir()
+	notDB := filepath.Join(dir, "notes.txt")
+	content := bytes.Repeat([]byte("this is a text file, not a database\n"), 200)
+	if err := os.WriteFile(notDB, content, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		path, want string
+	}{
+		{notDB, "not an SQLite database"},
+		{filepath.Join(dir, "no", "such", "dir.db"), "unable to open"},
+		{":memory:", "must name a file"},
+		{"", "must name a file"},
+	} {
+		s, err := Open(c.path, Options{})
+		if err == nil {
+			s.Close()
+			t.Errorf("Open(%q) succeeded", c.path)
+			continue
+		}
+		if msg := err.Error(); !strings.Contains(msg, c.want) || !strings.HasPrefix(msg, "sqlite: open "+c.path+":") {
+			t.Errorf("Open(%q) = %q, want it to start with the operation and path and say %q", c.path, msg, c.want)
+		}
+	}
+	if got, _ := os.ReadFile(notDB); !bytes.Equal(got, content) {
+		t.Error("a failed Open changed the file")
+	}
+}
+
+// TestDurabilitySettings: the writer runs in WAL mode with synchronous=FULL, which is what
+// makes a returned Append survive power loss; readers cannot write.
+func TestDurabilitySettings(t *testing.T) {
+	s, _ := openTest(t, Options{})
+	ctx := t.Context()
+	var mode string
+	var sync int
+	if err := s.w.conn.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.w.conn.QueryRowContext(ctx, "PRAGMA synchronous").Scan(&sync); err != nil {
+		t.Fatal(err)
+	}
+	if mode != "wal" || sync != 2 {
+		t.Errorf("writer: journal_mode %q, synchronous %d; want wal and 2 (FULL)", mode, sync)
+	}
+	if _, err := s.rdb.ExecContext(ctx, "DELETE FROM messages"); err == nil {
+		t.Error("a read connection could write")
+	}
+}
+
+// TestOpenOddPath: a path with characters that mean something in a URI is still one file.
+func TestOpenOddPath(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "a b?c=d&e#f%20g.db")
+	s := openAt(t, path, Options{})
+	if _, _, err := s.Append(t.Context(), hubbub.Message{Room: "r", From: "u", Text: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Errorf("the database is not at the path given: %v", err)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		t.Errorf("files left in the directory: %q, want just the database", names)
+	}
+}
+
+// TestMaxAgeWithClock checks MaxAge against the injected clock, to the millisecond, where
+// the contract suite can only sleep.
+func TestMaxAgeWithClock(t *testing.T) {
+	var mu sync.Mutex
+	now := time.Date(2030, 1, 2, 3, 4, 5, 678_900_000, time.UTC)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	advance := func(d time.Duration) { mu.Lock(); defer mu.Unlock(); now = now.Add(d) }
+	s, _ := openTest(t, Options{Now: clock, Retention: hubbub.Retention{MaxAge: time.Hour}})
+	ctx := t.Context()
+	add := func(room string) hubbub.Message {
+		t.Helper()
+		m, _, err := s.Append(ctx, hubbub.Message{Room: room, From: "alice", Text: "x"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+
+	first := add("a")
+	if want := now.Truncate(time.Millisecond); !first.Time.Equal(want) {
+		t.Fatalf("Time = %v, want the injected clock %v", first.Time, want)
+	}
+	add("b")
+	advance(30 * time.Minute)
+	add("a")
+	advance(30 * time.Minute) // the first two are exactly an hour old: kept
+	if n, err := s.Prune(ctx); err != nil || n != 0 {
+		t.Fatalf("Prune at exactly MaxAge = %d, %v; want 0", n, err)
+	}
+	advance(time.Millisecond) // now they are older
+	if n, err := s.Prune(ctx); err != nil || n != 2 {
+		t.Fatalf("Prune = %d, %v; want 2", n, err)
+	}
+	if msgs, _ := s.Since(ctx, "a", 0, 10); len(msgs) != 1 || msgs[0].Seq != 2 {
+		t.Errorf("room a after Prune: %+v, want seq 2 only", msgs)
+	}
+	if m := add("b"); m.Seq != 2 {
+		t.Errorf("Append to emptied room b got seq %d, want 2", m.Seq)
+	}
+}
+
+// TestCloseTwice: the second Close reports ErrClosed rather than pretending.
+func TestCloseTwice(t *testing.T) {
+	s, _ := openTest(t, Options{})
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); !errors.Is(err, ErrClosed) {
+		t.Errorf("second Close = %v, want ErrClosed", err)
+	}
+	if _, _, err := s.Append(t.Context(), hubbub.Message{Room: "r"}); !errors.Is(err, ErrClosed) {
+		t.Errorf("Append after Close = %v, want ErrClosed", err)
+	}
+}

@@ -1,0 +1,305 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"hubbub"
+)
+
+// stall holds the write lock of the file at path from a connection of its own, the way
+// another process would, so that the store's writer blocks in BEGIN IMMEDIATE (for up to
+// its busy timeout) and requests pile up behind it. The returned func releases the lock.
+func stall(t *testing.T, path string) (release func()) {
+	t.Helper()
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := db.Conn(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.ExecContext(t.Context(), "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+	var once sync.Once
+	release = func() {
+		once.Do(func() {
+			_, _ = conn.ExecContext(context.Background(), "COMMIT")
+			conn.Close()
+			db.Close()
+		})
+	}
+	t.Cleanup(release)
+	return release
+}
+
+// waitFor polls cond until it holds, failing t after five seconds.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); !cond(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting until %s", what)
+		}
+	}
+}
+
+// blockWriter stalls the file and sends the writer one append to room, returning once the
+// writer has taken it and is therefore stuck in BEGIN: everything sent after it queues.
+// The returned channel yields that append's result after release.
+func blockWriter(t *testing.T, s *Store, path, room string) (release func(), first <-chan result) {
+	t.Helper()
+	release = stall(t, path)
+	r := &request{msg: hubbub.Message{Room: room, From: "first", Text: "first"}}
+	ch := make(chan result, 1)
+	go func() { ch <- s.w.do(context.Background(), r) }()
+	waitFor(t, "the writer takes the first request", func() bool { return r.state.Load() == taken })
+	return release, ch
+}
+
+// appendAsync appends m in a goroutine and returns where its outcome will arrive.
+func appendAsync(ctx context.Context, s *Store, m hubbub.Message) <-chan result {
+	ch := make(chan result, 1)
+	go func() {
+		got, dup, err := s.Append(ctx, m)
+		ch <- result{msg: got, dup: dup, err: err}
+	}()
+	return ch
+}
+
+// TestGroupCommit: appends that queue while a commit is under way are committed together,
+// in one transaction.
+func TestGroupCommit(t *testing.T) {
+	s, path := openTest(t, Options{})
+	release, first := blockWriter(t, s, path, "r")
+	const n = 20
+	var results []<-chan result
+	for i := range n {
+		results = append(results, appendAsync(t.Context(), s, hubbub.Message{Room: "r", From: "u", Text: fmt.Sprint(i)}))
+	}
+	waitFor(t, "all appends queue", func() bool { return len(s.w.reqs) == n })
+	if b := s.w.batches.Load(); b != 0 {
+		t.Fatalf("%d batches committed while the file was locked", b)
+	}
+	release()
+
+	seqs := []uint64{(<-first).msg.Seq}
+	for _, ch := range results {
+		res := <-ch
+		if res.err != nil {
+			t.Fatal(res.err)
+		}
+		seqs = append(seqs, res.msg.Seq)
+	}
+	slices.Sort(seqs)
+	if want := seqRange(1, n+1); !slices.Equal(seqs, want) {
+		t.Errorf("seqs %v, want %v", seqs, want)
+	}
+	if b := s.w.batches.Load(); b != 2 {
+		t.Errorf("%d appends took %d commits, want 2 (the first alone, then the queued %d together)", n+1, b, n)
+	}
+}
+
+// TestFailedAppendDoesNotFailBatch: an append that fails inside a batch is rolled back alone
+// (its seq is not consumed) and the rest of the batch commits.
+func TestFailedAppendDoesNotFailBatch(t *testing.T) {
+	s, path := openTest(t, Options{})
+	// Poison room "bad": a stray row at seq 1 that rooms.last_seq does not know about, so
+	// the next append there hits the primary key.
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = db.Exec(`INSERT INTO messages (room, seq, id, sender, text, created_ms) VALUES ('bad', 1, 'x', 'x', 'x', 0)`)
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	release, first := blockWriter(t, s, path, "good")
+	var good, bad []<-chan result
+	for i := range 6 {
+		m := hubbub.Message{Room: "good", From: "u", Text: fmt.Sprint(i)}
+		if i%2 == 1 {
+			m.Room = "bad"
+			bad = append(bad, appendAsync(t.Context(), s, m))
+		} else {
+			good = append(good, appendAsync(t.Context(), s, m))
+		}
+	}
+	waitFor(t, "all appends queue", func() bool { return len(s.w.reqs) == 6 })
+	release()
+
+	if res := <-first; res.err != nil {
+		t.Fatal(res.err)
+	}
+	seqs := []uint64{1}
+	for _, ch := range good {
+		res := <-ch
+		if res.err != nil {
+			t.Fatalf("an append to the good room failed with the bad ones: %v", res.err)
+		}
+		seqs = append(seqs, res.msg.Seq)
+	}
+	slices.Sort(seqs)
+	if !slices.Equal(seqs, seqRange(1, 4)) {
+		t.Errorf("good room seqs %v, want 1..4", seqs)
+	}
+	for _, ch := range bad {
+		if res := <-ch; res.err == nil {
+			t.Errorf("an append to the poisoned room succeeded with seq %d", res.msg.Seq)
+		}
+	}
+	if b := s.w.batches.Load(); b != 2 {
+		t.Errorf("%d commits, want 2: the failures did not share the batch", b)
+	}
+	if last, err := s.LastSeq(t.Context(), "bad"); err != nil || last != 0 {
+		t.Errorf("LastSeq of the poisoned room = %d, %v; want 0 (failed appends roll back their seq)", last, err)
+	}
+	if last, err := s.LastSeq(t.Context(), "good"); err != nil || last != 4 {
+		t.Errorf("LastSeq of the good room = %d, %v; want 4", last, err)
+	}
+}
+
+// TestCancelWhileQueued: an append whose context ends while it waits for the writer returns
+// at once and is never stored.
+func TestCancelWhileQueued(t *testing.T) {
+	s, path := openTest(t, Options{})
+	release, first := blockWriter(t, s, path, "r")
+	ctx, cancel := context.WithCancel(t.Context())
+	ch := appendAsync(ctx, s, hubbub.Message{Room: "r", From: "u", Text: "given up"})
+	waitFor(t, "the append queues", func() bool { return len(s.w.reqs) == 1 })
+	cancel()
+	select {
+	case res := <-ch:
+		if !errors.Is(res.err, context.Canceled) {
+			t.Errorf("cancelled Append = %v, want context.Canceled", res.err)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("a cancelled Append waited for the blocked writer")
+	}
+	release()
+	if res := <-first; res.err != nil {
+		t.Fatal(res.err)
+	}
+	m, _, err := s.Append(t.Context(), hubbub.Message{Room: "r", From: "u", Text: "next"})
+	if err != nil || m.Seq != 2 {
+		t.Errorf("Append after the cancelled one = seq %d, %v; want 2", m.Seq, err)
+	}
+	if msgs, err := s.Since(t.Context(), "r", 0, 10); err != nil || len(msgs) != 2 || msgs[1].Text != "next" {
+		t.Errorf("room holds %+v, %v; want first and next only", msgs, err)
+	}
+}
+
+// TestReadsDoNotWaitForWriter: reads are served while the writer is stuck in a commit.
+func TestReadsDoNotWaitForWriter(t *testing.T) {
+	s, path := openTest(t, Options{})
+	if _, _, err := s.Append(t.Context(), hubbub.Message{Room: "r", From: "u", Text: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	release, first := blockWriter(t, s, path, "r")
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.Since(t.Context(), "r", 0, 10)
+		if err == nil {
+			_, err = s.Before(t.Context(), "r", 0, 10)
+		}
+		if err == nil {
+			_, err = s.LastSeq(t.Context(), "r")
+		}
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Error(err)
+		}
+	case <-time.After(2 * time.Second):
+		t.Error("reads waited for the blocked writer")
+		release()
+		<-done
+	}
+	release()
+	if res := <-first; res.err != nil {
+		t.Error(res.err)
+	}
+}
+
+// TestCloseWhileQueued: Close lets the batch under way commit and fails the queued appends
+// with ErrClosed, without storing them.
+func TestCloseWhileQueued(t *testing.T) {
+	s, path := openTest(t, Options{})
+	release, first := blockWriter(t, s, path, "r")
+	var queued []<-chan result
+	for i := range 3 {
+		queued = append(queued, appendAsync(t.Context(), s, hubbub.Message{Room: "r", From: "u", Text: fmt.Sprint(i)}))
+	}
+	waitFor(t, "the appends queue", func() bool { return len(s.w.reqs) == 3 })
+	closed := make(chan error, 1)
+	go func() { closed <- s.Close() }()
+	waitFor(t, "Close begins", s.closed.Load)
+	release()
+	if err := <-closed; err != nil {
+		t.Fatal(err)
+	}
+	if res := <-first; res.err != nil || res.msg.Seq != 1 {
+		t.Errorf("the append under way = seq %d, %v; want it committed as 1", res.msg.Seq, res.err)
+	}
+	for _, ch := range queued {
+		if res := <-ch; !errors.Is(res.err, ErrClosed) {
+			t.Errorf("queued append = %+v, want ErrClosed", res)
+		}
+	}
+	s = openAt(t, path, Options{})
+	if last, err := s.LastSeq(t.Context(), "r"); err != nil || last != 1 {
+		t.Errorf("after reopen LastSeq = %d, %v; want 1", last, err)
+	}
+}
+
+// TestPruneCancelledOnWriter: a Prune the writer has begun still honours its context, and
+// the writer carries on afterwards.
+func TestPruneCancelledOnWriter(t *testing.T) {
+	s, path := openTest(t, Options{Retention: hubbub.Retention{MaxPerRoom: 1}})
+	for range 3 {
+		if _, _, err := s.Append(t.Context(), hubbub.Message{Room: "r", From: "u", Text: "x"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	release := stall(t, path)
+	ctx, cancel := context.WithCancel(t.Context())
+	r := &request{prune: true, ctx: ctx}
+	ch := make(chan result, 1)
+	go func() { ch <- s.w.do(ctx, r) }()
+	waitFor(t, "the writer takes the prune", func() bool { return r.state.Load() == taken })
+	cancel()
+	select {
+	case res := <-ch:
+		if !errors.Is(res.err, context.Canceled) {
+			t.Errorf("cancelled prune = %+v, want context.Canceled", res)
+		}
+	case <-time.After(DefaultBusyTimeout / 2):
+		t.Fatal("a cancelled prune waited for the lock")
+	}
+	release()
+	if m, _, err := s.Append(t.Context(), hubbub.Message{Room: "r", From: "u", Text: "x"}); err != nil || m.Seq != 4 {
+		t.Fatalf("Append after the cancelled prune = seq %d, %v; want 4", m.Seq, err)
+	}
+	if n, err := s.Prune(t.Context()); err != nil || n != 3 {
+		t.Errorf("Prune after the cancelled one = %d, %v; want 3", n, err)
+	}
+}
+
+func seqRange(lo, hi uint64) []uint64 {
+	var s []uint64
+	for i := lo; i <= hi; i++ {
+		s = append(s, i)
+	}
+	return s
+}

@@ -1,0 +1,96 @@
+package storetest
+
+import (
+	"sync"
+	"testing"
+
+	"hubbub"
+)
+
+// testClientIDDuplicate: a second Append with the same room, sender and client ID returns
+// the first message, flagged duplicate, and stores nothing — even if its text differs.
+func testClientIDDuplicate(t *testing.T, open opener) {
+	s := open(t, hubbub.Retention{})
+	first := mustAppend(t, s, withID("r", "alice", "k1", "hello"))
+	mustAppend(t, s, msg("r", "bob", "in between"))
+	for _, text := range []string{"hello", "a different text"} {
+		got, dup, err := s.Append(t.Context(), withID("r", "alice", "k1", text))
+		if err != nil {
+			t.Fatalf("second Append with client id k1: %v", err)
+		}
+		if !dup {
+			t.Errorf("second Append with client id k1 (text %q): duplicate = false", text)
+		}
+		if d := sameMessage(got, first); d != "" {
+			t.Errorf("second Append with client id k1 did not return the first message: %s", d)
+		}
+	}
+	if got := lastSeq(t, s, "r"); got != 2 {
+		t.Errorf("LastSeq after duplicates = %d, want 2: a duplicate consumed a seq", got)
+	}
+	msgs := since(t, s, "r", 0, 10)
+	checkSeqs(t, "Since after duplicates", msgs, []uint64{1, 2})
+	if len(msgs) > 0 {
+		checkStored(t, "first message after duplicates", msgs[:1], []hubbub.Message{first})
+	}
+}
+
+// testClientIDScope: a key is scoped to one sender in one room, and an empty key never
+// deduplicates.
+func testClientIDScope(t *testing.T, open opener) {
+	s := open(t, hubbub.Retention{})
+	a := mustAppend(t, s, withID("r", "alice", "k", "from alice"))
+	b := mustAppend(t, s, withID("r", "bob", "k", "from bob"))        // other sender
+	c := mustAppend(t, s, withID("other", "alice", "k", "elsewhere")) // other room
+	if a.Seq != 1 || b.Seq != 2 || c.Seq != 1 {
+		t.Errorf("seqs %d, %d, %d, want 1, 2, 1", a.Seq, b.Seq, c.Seq)
+	}
+	if a.ID == b.ID || a.ID == c.ID {
+		t.Errorf("messages with the same key in other scopes share an ID: %q %q %q", a.ID, b.ID, c.ID)
+	}
+	e1 := mustAppend(t, s, withID("r", "alice", "", "same text"))
+	e2 := mustAppend(t, s, withID("r", "alice", "", "same text"))
+	if e1.Seq != 3 || e2.Seq != 4 {
+		t.Errorf("empty client ids: seqs %d and %d, want 3 and 4", e1.Seq, e2.Seq)
+	}
+	checkStored(t, "room r", since(t, s, "r", 0, 10), []hubbub.Message{a, b, e1, e2})
+	checkStored(t, "room other", since(t, s, "other", 0, 10), []hubbub.Message{c})
+}
+
+// testClientIDConcurrent: racing retries of one key store exactly one message, and every
+// racer gets that message back.
+func testClientIDConcurrent(t *testing.T, open opener) {
+	s := open(t, hubbub.Retention{})
+	const racers = 8
+	var (
+		wg      sync.WaitGroup
+		results [racers]hubbub.Message
+		dups    [racers]bool
+	)
+	for i := range racers {
+		wg.Go(func() {
+			m, dup, err := s.Append(t.Context(), withID("r", "alice", "retry-1", "once"))
+			if err != nil {
+				t.Errorf("racer %d: %v", i, err)
+			}
+			results[i], dups[i] = m, dup
+		})
+	}
+	wg.Wait()
+	fresh := 0
+	for i := range racers {
+		if !dups[i] {
+			fresh++
+		}
+		if d := sameMessage(results[i], results[0]); d != "" {
+			t.Errorf("racer %d got another message than racer 0: %s", i, d)
+		}
+	}
+	if fresh != 1 {
+		t.Errorf("%d racers stored a new message, want exactly 1", fresh)
+	}
+	if got := lastSeq(t, s, "r"); got != 1 {
+		t.Errorf("LastSeq = %d, want 1", got)
+	}
+	checkSeqs(t, "Since", since(t, s, "r", 0, 10), []uint64{1})
+}

@@ -1,0 +1,201 @@
+package storetest_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"hubbub"
+)
+
+// memStore is a minimal, obviously correct hubbub.Store used to check the suite itself: it
+// must pass, and each bug it can be told to have must make the suite fail.
+type memStore struct {
+	bug string // "" for a correct store; see bugs in suite_test.go
+	ret hubbub.Retention
+
+	mu     sync.Mutex
+	rooms  map[string]*memRoom
+	ids    int
+	closed bool
+}
+
+type memRoom struct {
+	last uint64
+	msgs []hubbub.Message
+}
+
+func newMemStore(ret hubbub.Retention, bug string) *memStore {
+	return &memStore{bug: bug, ret: ret, rooms: map[string]*memRoom{}}
+}
+
+var errClosed = errors.New("memstore: closed")
+
+func (s *memStore) check(ctx context.Context) error {
+	if s.closed && s.bug != "close" {
+		return errClosed
+	}
+	if s.bug == "ctx" {
+		return nil
+	}
+	return ctx.Err()
+}
+
+func (s *memStore) room(name string) *memRoom {
+	r := s.rooms[name]
+	if r == nil {
+		r = &memRoom{}
+		s.rooms[name] = r
+	}
+	return r
+}
+
+func (s *memStore) Append(ctx context.Context, m hubbub.Message) (hubbub.Message, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.check(ctx); err != nil {
+		return hubbub.Message{}, false, err
+	}
+	r := s.room(m.Room)
+	if m.ClientID != "" && s.bug != "nodedup" {
+		for _, old := range r.msgs {
+			if old.ClientID == m.ClientID && (old.From == m.From || s.bug == "dedupanysender") {
+				return old, true, nil
+			}
+		}
+		if s.bug == "dedupconcurrent" { // check, then act without holding the lock
+			s.mu.Unlock()
+			time.Sleep(time.Millisecond)
+			s.mu.Lock()
+		}
+	}
+	last := r.last
+	switch s.bug {
+	case "race": // read, then write without holding the lock
+		s.mu.Unlock()
+		time.Sleep(10 * time.Microsecond)
+		s.mu.Lock()
+	case "reuse":
+		last = 0
+		if len(r.msgs) > 0 {
+			last = r.msgs[len(r.msgs)-1].Seq
+		}
+	case "gap":
+		if last == 2 {
+			last++
+		}
+	}
+	m.Seq = last + 1
+	r.last = m.Seq
+	if s.bug == "torn" { // LastSeq moves before the message is readable
+		s.mu.Unlock()
+		time.Sleep(100 * time.Microsecond)
+		s.mu.Lock()
+	}
+	s.ids++
+	if m.ID == "" || s.bug != "forge" {
+		m.ID = fmt.Sprint("id-", s.ids)
+	}
+	if s.bug == "id" {
+		m.ID = fmt.Sprint(m.Seq)
+	}
+	m.Time = time.Now().UTC()
+	if s.bug != "nanos" {
+		m.Time = m.Time.Truncate(time.Millisecond)
+	}
+	r.msgs = append(r.msgs, m)
+	return m, false, nil
+}
+
+func (s *memStore) Since(ctx context.Context, room string, after uint64, limit int) ([]hubbub.Message, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.check(ctx); err != nil {
+		return nil, err
+	}
+	var out []hubbub.Message
+	for _, m := range s.room(room).msgs {
+		if m.Seq > after && (len(out) < limit || s.bug == "limit") {
+			out = append(out, m)
+		}
+	}
+	return out, nil
+}
+
+func (s *memStore) Before(ctx context.Context, room string, before uint64, limit int) ([]hubbub.Message, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.check(ctx); err != nil {
+		return nil, err
+	}
+	if before == 0 && s.bug != "before0" {
+		before = ^uint64(0)
+	}
+	var out []hubbub.Message
+	msgs := s.room(room).msgs
+	for i := len(msgs) - 1; i >= 0 && len(out) < limit; i-- {
+		if msgs[i].Seq < before {
+			out = append(out, msgs[i])
+		}
+	}
+	if s.bug != "order" {
+		slices.Reverse(out)
+	}
+	return out, nil
+}
+
+func (s *memStore) LastSeq(ctx context.Context, room string) (uint64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.check(ctx); err != nil {
+		return 0, err
+	}
+	r := s.room(room)
+	if s.bug == "reuse" {
+		if len(r.msgs) == 0 {
+			return 0, nil
+		}
+		return r.msgs[len(r.msgs)-1].Seq, nil
+	}
+	return r.last, nil
+}
+
+func (s *memStore) Prune(ctx context.Context) (int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.check(ctx); err != nil {
+		return 0, err
+	}
+	var removed int64
+	cutoff := time.Now().Add(-s.ret.MaxAge)
+	for _, r := range s.rooms {
+		keep := r.msgs[:0]
+		for i, m := range r.msgs {
+			tooMany := s.ret.MaxPerRoom > 0 && len(r.msgs)-i > s.ret.MaxPerRoom
+			tooOld := s.ret.MaxAge > 0 && m.Time.Before(cutoff) && s.bug != "age"
+			if tooMany || tooOld {
+				removed++
+				continue
+			}
+			keep = append(keep, m)
+		}
+		r.msgs = keep
+	}
+	if s.bug == "count" && removed > 0 {
+		removed++
+	}
+	return removed, nil
+}
+
+func (s *memStore) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return errClosed
+	}
+	s.closed = true
+	return nil
+}

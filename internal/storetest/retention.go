@@ -1,0 +1,102 @@
+package storetest
+
+import (
+	"testing"
+	"time"
+
+	"hubbub"
+)
+
+// countAll returns how many messages each room holds.
+func countAll(t *testing.T, s hubbub.Store, rooms ...string) (n int64) {
+	t.Helper()
+	for _, room := range rooms {
+		n += int64(len(since(t, s, room, 0, 10000)))
+	}
+	return n
+}
+
+// prune runs Prune and checks that the count it reports is what disappeared from rooms.
+// (Append may prune too, so the count alone says little.)
+func prune(t *testing.T, s hubbub.Store, rooms ...string) int64 {
+	t.Helper()
+	had := countAll(t, s, rooms...)
+	removed, err := s.Prune(t.Context())
+	if err != nil {
+		t.Fatalf("Prune: %v", err)
+	}
+	if have := countAll(t, s, rooms...); removed != had-have {
+		t.Errorf("Prune reported %d removed, but %d messages went", removed, had-have)
+	}
+	return removed
+}
+
+// testNoRetention: the zero policy keeps everything.
+func testNoRetention(t *testing.T, open opener) {
+	s := open(t, hubbub.Retention{})
+	all := appendN(t, s, "r", 5)
+	if n := prune(t, s, "r"); n != 0 {
+		t.Errorf("Prune with the zero policy removed %d messages", n)
+	}
+	checkStored(t, "after Prune", since(t, s, "r", 0, 100), all)
+}
+
+// testMaxPerRoom: Prune keeps the newest MaxPerRoom messages of every room; seqs carry on
+// from where they were, never reusing those of removed messages.
+func testMaxPerRoom(t *testing.T, open opener) {
+	s := open(t, hubbub.Retention{MaxPerRoom: 3})
+	a := appendN(t, s, "a", 5)
+	b := appendN(t, s, "b", 2)
+	prune(t, s, "a", "b")
+	checkStored(t, "room a after Prune", since(t, s, "a", 0, 100), a[2:])
+	checkStored(t, "room b after Prune", since(t, s, "b", 0, 100), b)
+	checkStored(t, "Before in room a after Prune", before(t, s, "a", 0, 100), a[2:])
+	if got := lastSeq(t, s, "a"); got != 5 {
+		t.Errorf("LastSeq after Prune = %d, want 5", got)
+	}
+
+	m := mustAppend(t, s, msg("a", "alice", "after prune"))
+	if m.Seq != 6 {
+		t.Errorf("Append after Prune got seq %d, want 6", m.Seq)
+	}
+	prune(t, s, "a", "b")
+	checkSeqs(t, "room a after a second Prune", since(t, s, "a", 0, 100), []uint64{4, 5, 6})
+	if n := prune(t, s, "a", "b"); n != 0 {
+		t.Errorf("Prune with nothing to remove removed %d", n)
+	}
+}
+
+// testMaxAge: Prune removes messages older than MaxAge, in every room, and only those. The
+// test waits for the old messages to age, about a third of a second.
+func testMaxAge(t *testing.T, open opener) {
+	const maxAge = 200 * time.Millisecond
+	s := open(t, hubbub.Retention{MaxAge: maxAge})
+	appendN(t, s, "a", 3)
+	oldB := appendN(t, s, "b", 1)
+	// Times are the store's; wait until the newest old message is past MaxAge.
+	time.Sleep(time.Until(oldB[0].Time.Add(maxAge + 50*time.Millisecond)))
+
+	freshAt := time.Now()
+	fresh := appendN(t, s, "a", 2)
+	prune(t, s, "a", "b")
+	inTime := time.Since(freshAt) < maxAge-10*time.Millisecond
+
+	got := since(t, s, "a", 0, 100)
+	for _, m := range got {
+		if m.Seq <= 3 {
+			t.Errorf("message %d of room a is older than MaxAge but survived Prune", m.Seq)
+		}
+	}
+	checkSeqs(t, "room b after Prune", since(t, s, "b", 0, 100), nil)
+	if inTime {
+		checkStored(t, "fresh messages of room a after Prune", got, fresh)
+	} else {
+		t.Logf("Prune came %v after the fresh appends; not checking that they survived", time.Since(freshAt))
+	}
+	if a, b := lastSeq(t, s, "a"), lastSeq(t, s, "b"); a != 5 || b != 1 {
+		t.Errorf("LastSeq after Prune: a %d, b %d, want 5 and 1", a, b)
+	}
+	if m := mustAppend(t, s, msg("b", "bob", "after prune")); m.Seq != 2 {
+		t.Errorf("Append to an emptied room got seq %d, want 2", m.Seq)
+	}
+}

@@ -1,0 +1,48 @@
+// Package storetest is the contract suite for hubbub.Store: every implementation runs it
+// from its own tests, so the contract in the doc comment of hubbub.Store means the same
+// thing for SQLite, PostgreSQL and anything else.
+package storetest
+
+import (
+	"testing"
+
+	"hubbub"
+)
+
+// opener opens a fresh, empty store with the given retention policy.
+type opener = func(t *testing.T, ret hubbub.Retention) hubbub.Store
+
+// RunStoreTests runs the Store contract suite, one subtest per rule, each on a fresh store
+// from open. open must return an empty store applying ret in Prune, fail t if it cannot,
+// and close the store when the test ends (t.Cleanup); the suite closes some stores itself,
+// so that cleanup must ignore the error of a second Close.
+//
+// The suite sleeps once, for about a third of a second, to let messages age for MaxAge;
+// everything else runs as fast as the store.
+func RunStoreTests(t *testing.T, open func(t *testing.T, ret hubbub.Retention) hubbub.Store) {
+	tests := []struct {
+		name string
+		run  func(*testing.T, opener)
+	}{
+		{"SeqPerRoom", testSeqPerRoom},
+		{"AppendAssignsFields", testAppendAssignsFields},
+		{"ConcurrentOneRoom", testConcurrentOneRoom},
+		{"ConcurrentManyRooms", testConcurrentManyRooms},
+		{"IDAndTime", testIDAndTime},
+		{"ClientIDDuplicate", testClientIDDuplicate},
+		{"ClientIDScope", testClientIDScope},
+		{"ClientIDConcurrent", testClientIDConcurrent},
+		{"Since", testSince},
+		{"Before", testBefore},
+		{"LastSeq", testLastSeq},
+		{"ReadsDuringAppends", testReadsDuringAppends},
+		{"NoRetention", testNoRetention},
+		{"MaxPerRoom", testMaxPerRoom},
+		{"MaxAge", testMaxAge},
+		{"CancelledContext", testCancelledContext},
+		{"Close", testClose},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { tt.run(t, open) })
+	}
+}

@@ -1,0 +1,64 @@
+package storetest_test
+
+import (
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"hubbub"
+	"hubbub/internal/storetest"
+)
+
+// bugEnv tells a child test process which bug its memStore has.
+const bugEnv = "HUBBUB_STORETEST_BUG"
+
+// TestMemStore runs the suite on memStore: a correct store must pass it. With bugEnv set,
+// TestSuiteCatchesBugs runs it in a child process and expects it to fail.
+func TestMemStore(t *testing.T) {
+	bug := os.Getenv(bugEnv)
+	storetest.RunStoreTests(t, func(t *testing.T, ret hubbub.Retention) hubbub.Store {
+		s := newMemStore(ret, bug)
+		t.Cleanup(func() { _ = s.Close() })
+		return s
+	})
+}
+
+// TestSuiteCatchesBugs checks that the suite is not vacuous: for each way a store can break
+// the contract, the subtest meant to notice does fail.
+func TestSuiteCatchesBugs(t *testing.T) {
+	if os.Getenv(bugEnv) != "" {
+		t.Skip("child process")
+	}
+	bugs := []struct{ bug, subtest string }{
+		{"gap", "SeqPerRoom"},
+		{"forge", "AppendAssignsFields"},
+		{"race", "ConcurrentOneRoom"},
+		{"race", "ConcurrentManyRooms"},
+		{"id", "IDAndTime"},
+		{"nanos", "IDAndTime"},
+		{"nodedup", "ClientIDDuplicate"},
+		{"dedupanysender", "ClientIDScope"},
+		{"dedupconcurrent", "ClientIDConcurrent"},
+		{"limit", "Since"},
+		{"order", "Before"},
+		{"before0", "Before"},
+		{"torn", "ReadsDuringAppends"},
+		{"reuse", "MaxAge"},
+		{"count", "MaxPerRoom"},
+		{"age", "MaxAge"},
+		{"ctx", "CancelledContext"},
+		{"close", "Close"},
+	}
+	for _, b := range bugs {
+		t.Run(b.bug+"/"+b.subtest, func(t *testing.T) {
+			t.Parallel()
+			cmd := exec.Command(os.Args[0], "-test.run=^TestMemStore$/^"+b.subtest+"$", "-test.count=1")
+			cmd.Env = append(os.Environ(), bugEnv+"="+b.bug)
+			out, err := cmd.CombinedOutput()
+			if err == nil || !strings.Contains(string(out), "--- FAIL: TestMemStore/"+b.subtest+" ") {
+				t.Errorf("a store with bug %q passed %s (err %v):\n%s", b.bug, b.subtest, err, out)
+			}
+		})
+	}
+}
