@@ -1,0 +1,48 @@
+package hub
+
+import (
+	"sync"
+
+	"hubbub"
+)
+
+// Codec turns envelopes into frames for one wire protocol. The hub calls Encode at most once per
+// envelope and codec slot, however many members receive it, so a room's message is encoded once
+// per protocol, not once per member.
+type Codec interface {
+	// Slot is the codec's index in an envelope's cache: 0 ≤ Slot < MaxCodecs, one per protocol.
+	Slot() int
+	// Encode returns the frame payload for e, or nil if this protocol does not show e (the text
+	// protocol shows only messages).
+	Encode(e *Envelope) []byte
+}
+
+// MaxCodecs is how many protocols an envelope caches frames for.
+const MaxCodecs = 2
+
+// Envelope is one event on its way to members' outboxes, with its encodings cached.
+type Envelope struct {
+	// Event is what happened in the room.
+	Event hubbub.Event
+	// Raw, when set, is a frame for a single connection (a reply such as an ack or an error);
+	// codecs are not consulted.
+	Raw []byte
+
+	frames [MaxCodecs]struct {
+		once sync.Once
+		b    []byte
+	}
+}
+
+// NewRaw returns an envelope that carries a frame already encoded for one connection.
+func NewRaw(frame []byte) *Envelope { return &Envelope{Raw: frame} }
+
+// Frame returns e's payload for codec c, encoding it on first use.
+func (e *Envelope) Frame(c Codec) []byte {
+	if e.Raw != nil {
+		return e.Raw
+	}
+	f := &e.frames[c.Slot()]
+	f.once.Do(func() { f.b = c.Encode(e) })
+	return f.b
+}

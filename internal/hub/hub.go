@@ -1,0 +1,303 @@
+// Package hub keeps the rooms of one node: who is in each room, the recent messages, and the
+// fan-out of every room event to its members' outboxes.
+//
+// The hub is sharded by room. The hub-wide lock guards only the room map and is taken when a
+// room is joined, created or removed — never on the path of a message. Each room has its own
+// lock, held while it numbers-checks a message and pushes it to its members; pushing never
+// blocks (see Outbox), so a slow member cannot slow a room.
+//
+// The path of a message: a session calls Hub.Send, which appends to the Store (assigning the
+// room's next seq, durably) and publishes to the Broker; the broker hands the event to every
+// node's room (room.go), which delivers messages strictly in seq order, filling gaps from the
+// Store, and pushes each to every member's Outbox; each connection's write pump drains its own.
+package hub
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"hubbub"
+)
+
+// Config tunes a Hub. The zero value of each field means the default in its comment.
+type Config struct {
+	// Node identifies this node in events (default "local").
+	Node string
+	// History is how many recent messages a join without `since` replays (default 50). It is
+	// capped at RoomBuffer.
+	History int
+	// RoomBuffer is how many recent messages each room keeps in memory to serve joins and short
+	// reconnects without reading the Store (default 256).
+	RoomBuffer int
+	// MaxReplay is the most messages one join replays (default 10000); a client that missed more
+	// gets the newest MaxReplay and `truncated`, and pages back with history requests.
+	MaxReplay int
+	// MaxRooms is how many rooms the node holds at once (default 10000).
+	MaxRooms int
+	// MaxMembers is how many connections one room holds (default 10000).
+	MaxMembers int
+	// GapWait is how long a room waits for a missing seq before reading it from the Store
+	// (default 200ms). Gaps appear when several nodes publish to one room.
+	GapWait time.Duration
+	// StoreTimeout bounds each Store call made on behalf of a room (default 5s).
+	StoreTimeout time.Duration
+	// Logger receives the hub's logs (default slog.Default()).
+	Logger *slog.Logger
+}
+
+func (c Config) withDefaults() Config {
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	if c.Node == "" {
+		c.Node = "local"
+	}
+	def(&c.RoomBuffer, 256)
+	def(&c.History, 50)
+	if c.History > c.RoomBuffer {
+		c.History = c.RoomBuffer
+	}
+	def(&c.MaxReplay, 10000)
+	def(&c.MaxRooms, 10000)
+	def(&c.MaxMembers, 10000)
+	if c.GapWait <= 0 {
+		c.GapWait = 200 * time.Millisecond
+	}
+	if c.StoreTimeout <= 0 {
+		c.StoreTimeout = 5 * time.Second
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c
+}
+
+// Hub holds the rooms this node serves.
+type Hub struct {
+	cfg    Config
+	store  hubbub.Store
+	broker hubbub.Broker
+	log    *slog.Logger
+
+	mu     sync.Mutex
+	rooms  map[string]*room
+	closed bool
+
+	bg sync.WaitGroup // gap fills in flight
+}
+
+// New returns a hub that keeps history in store and exchanges events through broker.
+func New(cfg Config, store hubbub.Store, broker hubbub.Broker) *Hub {
+	cfg = cfg.withDefaults()
+	return &Hub{
+		cfg:    cfg,
+		store:  store,
+		broker: broker,
+		log:    cfg.Logger.With("component", "hub"),
+		rooms:  make(map[string]*room),
+	}
+}
+
+// Config returns the hub's effective configuration, defaults filled in.
+func (h *Hub) Config() Config { return h.cfg }
+
+// ErrClosed is returned by calls on a hub that was closed.
+var ErrClosed = errors.New("hub: closed")
+
+// Member is one connection's presence in rooms: the name it shows, the key that proves two
+// connections belong to the same user, and the outbox its frames go to.
+type Member struct {
+	Name string
+	Key  string
+	Out  *Outbox
+}
+
+// JoinInfo describes a room as the joining member first sees it.
+type JoinInfo struct {
+	Room      string
+	Members   []string
+	LastSeq   uint64
+	Replay    int
+	Truncated bool
+}
+
+// JoinRequest asks to add a member to a room.
+type JoinRequest struct {
+	Room   string
+	Member *Member
+	// Since, when set, asks for every message after that seq; otherwise History recent ones.
+	Since *uint64
+	// History is how many recent messages to replay without Since (0 = the hub's default).
+	History int
+	// NoReplay joins without replaying anything (the text protocol, like the original chat,
+	// shows only what is said after one arrives).
+	NoReplay bool
+	// Greet builds the member's first frame in the room (its "joined" reply). It runs under the
+	// room's lock so that the frame is queued before the replay and every live message.
+	Greet func(JoinInfo) *Envelope
+}
+
+// Join adds a member to a room, creating the room on first join, and queues, in this order,
+// the greeting, the replay and then every live event of the room.
+func (h *Hub) Join(ctx context.Context, req JoinRequest) (JoinInfo, error) {
+	if err := hubbub.ValidateRoom(req.Room); err != nil {
+		return JoinInfo{}, err
+	}
+	for attempt := 0; attempt < 3; attempt++ {
+		r, err := h.room(ctx, req.Room)
+		if err != nil {
+			return JoinInfo{}, err
+		}
+		info, err := r.join(ctx, req)
+		if errors.Is(err, errRoomClosed) {
+			continue // the room emptied and closed between lookup and join; make a new one
+		}
+		return info, err
+	}
+	return JoinInfo{}, hubbub.Errorf(hubbub.ECodeUnavailable, "room %q is busy; try again", req.Room)
+}
+
+// Leave removes a member from a room; it is a no-op if the member is not there.
+func (h *Hub) Leave(roomName string, m *Member) {
+	h.mu.Lock()
+	r := h.rooms[roomName]
+	h.mu.Unlock()
+	if r != nil {
+		r.leave(m)
+	}
+}
+
+// Send stores a message from a member and publishes it to the room's members on every node. It
+// returns the stored message once it is durable; duplicate reports that the member's ClientID
+// had been stored before, in which case nothing new was stored or published.
+func (h *Hub) Send(ctx context.Context, m hubbub.Message) (hubbub.Message, bool, error) {
+	stored, dup, err := h.store.Append(ctx, m)
+	if err != nil {
+		h.log.Error("store append failed", "room", m.Room, "err", err)
+		return hubbub.Message{}, false, hubbub.Errorf(hubbub.ECodeUnavailable, "message not stored; try again")
+	}
+	if dup {
+		return stored, true, nil
+	}
+	ev := hubbub.Event{Kind: hubbub.EventMessage, Room: stored.Room, Message: &stored, Node: h.cfg.Node}
+	if err := h.broker.Publish(ctx, ev); err != nil {
+		// The message is durable; members will get it when the room next fills a gap or they
+		// rejoin with since. Tell the sender so it is not silent.
+		h.log.Warn("broker publish failed", "room", m.Room, "seq", stored.Seq, "err", err)
+	}
+	return stored, false, nil
+}
+
+// Typing tells the room's members on every node that name is typing.
+func (h *Hub) Typing(ctx context.Context, roomName, name string) error {
+	return h.broker.Publish(ctx, hubbub.Event{Kind: hubbub.EventTyping, Room: roomName, Name: name, Node: h.cfg.Node})
+}
+
+// History returns up to limit messages of a room older than before (0 = newest), oldest first,
+// and whether older ones remain.
+func (h *Hub) History(ctx context.Context, roomName string, before uint64, limit int) ([]hubbub.Message, bool, error) {
+	msgs, err := h.store.Before(ctx, roomName, before, limit+1)
+	if err != nil {
+		h.log.Error("store history failed", "room", roomName, "err", err)
+		return nil, false, hubbub.Errorf(hubbub.ECodeUnavailable, "history unavailable; try again")
+	}
+	more := len(msgs) > limit
+	if more {
+		msgs = msgs[1:]
+	}
+	return msgs, more, nil
+}
+
+// Members returns the sorted names in a room on this node.
+func (h *Hub) Members(roomName string) []string {
+	h.mu.Lock()
+	r := h.rooms[roomName]
+	h.mu.Unlock()
+	if r == nil {
+		return nil
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.memberNames()
+}
+
+// Rooms reports how many rooms the node holds.
+func (h *Hub) Rooms() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.rooms)
+}
+
+// Close drops every room and waits for background work; later joins fail with ErrClosed.
+func (h *Hub) Close() {
+	h.mu.Lock()
+	h.closed = true
+	rooms := make([]*room, 0, len(h.rooms))
+	for _, r := range h.rooms {
+		rooms = append(rooms, r)
+	}
+	h.mu.Unlock()
+	for _, r := range rooms {
+		r.close()
+	}
+	h.bg.Wait()
+}
+
+// room returns the named room, creating and loading it if needed.
+func (h *Hub) room(ctx context.Context, name string) (*room, error) {
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		return nil, ErrClosed
+	}
+	if r := h.rooms[name]; r != nil {
+		h.mu.Unlock()
+		return r, nil
+	}
+	if len(h.rooms) >= h.cfg.MaxRooms {
+		h.mu.Unlock()
+		return nil, hubbub.Errorf(hubbub.ECodeRoomFull, "the server holds its maximum of %d rooms", h.cfg.MaxRooms)
+	}
+	r := newRoom(h, name)
+	// Hold the new room's lock until it is loaded, so that joiners and broker events wait for
+	// its history instead of seeing an empty room.
+	r.mu.Lock()
+	h.rooms[name] = r
+	h.mu.Unlock()
+
+	err := r.load(ctx)
+	r.mu.Unlock()
+	if err != nil {
+		h.forget(r)
+		r.close()
+		return nil, err
+	}
+	return r, nil
+}
+
+// forget removes r from the room map if it is still the room of that name.
+func (h *Hub) forget(r *room) {
+	h.mu.Lock()
+	if h.rooms[r.name] == r {
+		delete(h.rooms, r.name)
+	}
+	h.mu.Unlock()
+}
+
+func (h *Hub) storeCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	return context.WithTimeout(ctx, h.cfg.StoreTimeout)
+}
+
+func (h *Hub) unavailable(op, roomName string, err error) error {
+	h.log.Error("store "+op+" failed", "room", roomName, "err", err)
+	return fmt.Errorf("%w", hubbub.Errorf(hubbub.ECodeUnavailable, "room %q is unavailable; try again", roomName))
+}

@@ -1,0 +1,172 @@
+package hub_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"hubbub"
+	"hubbub/internal/hub"
+	"hubbub/internal/inmem"
+	"hubbub/internal/sqlite"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+func newHub(t *testing.T, cfg hub.Config) (*hub.Hub, *sqlite.Store, *inmem.Broker) {
+	t.Helper()
+	store, err := sqlite.Open(filepath.Join(t.TempDir(), "h.db"), sqlite.Options{Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	broker := inmem.NewBroker()
+	cfg.Logger = quiet
+	h := hub.New(cfg, store, broker)
+	t.Cleanup(func() { h.Close(); broker.Close(); store.Close() })
+	return h, store, broker
+}
+
+// seqs drains out until it has n message envelopes and returns their seqs.
+func seqs(t *testing.T, out *hub.Outbox, n int) []uint64 {
+	t.Helper()
+	var got []uint64
+	var batch []*hub.Envelope
+	deadline := time.After(10 * time.Second)
+	for len(got) < n {
+		select {
+		case <-out.Ready():
+		case <-deadline:
+			t.Fatalf("got seqs %v, want %d", got, n)
+		}
+		batch, _ = out.Take(batch[:0])
+		for _, e := range batch {
+			if e.Event.Kind == hubbub.EventMessage {
+				got = append(got, e.Event.Message.Seq)
+			}
+		}
+	}
+	return got
+}
+
+func join(t *testing.T, h *hub.Hub, room, name string, since *uint64) *hub.Outbox {
+	t.Helper()
+	out := hub.NewOutbox(1000, func() { t.Errorf("%s overflowed", name) })
+	m := &hub.Member{Name: name, Out: out}
+	if _, err := h.Join(context.Background(), hub.JoinRequest{Room: room, Member: m, Since: since}); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// Messages published out of seq order (as from several nodes) reach members in seq order.
+func TestRoomReordersBySeq(t *testing.T) {
+	h, store, broker := newHub(t, hub.Config{GapWait: time.Hour})
+	out := join(t, h, "r", "ann", nil)
+	ctx := context.Background()
+	var msgs []hubbub.Message
+	for i := 0; i < 5; i++ {
+		m, _, err := store.Append(ctx, hubbub.Message{Room: "r", From: "x", Text: fmt.Sprint(i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		msgs = append(msgs, m)
+	}
+	for _, i := range []int{2, 4, 0, 3, 1, 1} { // with a duplicate
+		if err := broker.Publish(ctx, hubbub.Event{Kind: hubbub.EventMessage, Room: "r", Message: &msgs[i]}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := fmt.Sprint(seqs(t, out, 5)); got != "[1 2 3 4 5]" {
+		t.Fatalf("delivered %s", got)
+	}
+}
+
+// A seq that never arrives through the broker (its node died after storing it) is read from the
+// store after GapWait.
+func TestRoomFillsGapsFromStore(t *testing.T) {
+	h, store, broker := newHub(t, hub.Config{GapWait: 20 * time.Millisecond})
+	out := join(t, h, "r", "ann", nil)
+	ctx := context.Background()
+	m1, _, _ := store.Append(ctx, hubbub.Message{Room: "r", From: "x", Text: "lost in transit"})
+	m2, _, _ := store.Append(ctx, hubbub.Message{Room: "r", From: "x", Text: "arrives"})
+	_ = m1
+	if err := broker.Publish(ctx, hubbub.Event{Kind: hubbub.EventMessage, Room: "r", Message: &m2}); err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(seqs(t, out, 2)); got != "[1 2]" {
+		t.Fatalf("delivered %s", got)
+	}
+}
+
+// Joining with since, whether the missed messages are in the room's memory or only in the
+// store, replays exactly the missed ones, then live ones.
+func TestJoinSinceReplaysFromMemoryAndStore(t *testing.T) {
+	h, _, _ := newHub(t, hub.Config{RoomBuffer: 8})
+	ctx := context.Background()
+	keep := join(t, h, "r", "keeper", nil) // keeps the room loaded
+	for i := 0; i < 30; i++ {
+		if _, _, err := h.Send(ctx, hubbub.Message{Room: "r", From: "keeper", Text: fmt.Sprint(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	seqs(t, keep, 30)
+	for _, since := range []uint64{0, 5, 22, 29, 30} {
+		out := join(t, h, "r", fmt.Sprint("j", since), &since)
+		want := int(30 - since)
+		got := []uint64{}
+		if want > 0 {
+			got = seqs(t, out, want)
+		}
+		if len(got) != want || want > 0 && (got[0] != since+1 || got[want-1] != 30) {
+			t.Fatalf("since %d: replayed %v", since, got)
+		}
+	}
+	// Without since, the last History messages (capped by the ring).
+	out := join(t, h, "r", "fresh", nil)
+	if got := seqs(t, out, 8); got[0] != 23 || got[7] != 30 {
+		t.Fatalf("history replay %v", got)
+	}
+}
+
+func TestEmptyRoomIsForgottenAndReloaded(t *testing.T) {
+	h, _, _ := newHub(t, hub.Config{})
+	ctx := context.Background()
+	out := hub.NewOutbox(100, nil)
+	m := &hub.Member{Name: "ann", Out: out}
+	if _, err := h.Join(ctx, hub.JoinRequest{Room: "r", Member: m}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := h.Send(ctx, hubbub.Message{Room: "r", From: "ann", Text: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	h.Leave("r", m)
+	if h.Rooms() != 0 {
+		t.Fatalf("%d rooms held after the last member left", h.Rooms())
+	}
+	info, err := h.Join(ctx, hub.JoinRequest{Room: "r", Member: m})
+	if err != nil || info.LastSeq != 1 || info.Replay != 1 {
+		t.Fatalf("rejoin: %+v %v", info, err)
+	}
+}
+
+func TestLimits(t *testing.T) {
+	h, _, _ := newHub(t, hub.Config{MaxMembers: 1, MaxRooms: 1})
+	ctx := context.Background()
+	join(t, h, "a", "ann", nil)
+	_, err := h.Join(ctx, hub.JoinRequest{Room: "a", Member: &hub.Member{Name: "bob", Out: hub.NewOutbox(1, nil)}})
+	if hubbub.ErrorCode(err) != hubbub.ECodeRoomFull {
+		t.Fatalf("second member: %v", err)
+	}
+	_, err = h.Join(ctx, hub.JoinRequest{Room: "b", Member: &hub.Member{Name: "bob", Out: hub.NewOutbox(1, nil)}})
+	if hubbub.ErrorCode(err) != hubbub.ECodeRoomFull {
+		t.Fatalf("second room: %v", err)
+	}
+}

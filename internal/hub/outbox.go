@@ -1,0 +1,113 @@
+package hub
+
+import "sync"
+
+// Outbox is one connection's bounded queue of envelopes waiting for its write pump. Rooms push
+// into it without ever blocking; when it is full the connection is too slow for the rooms it is
+// in, so the outbox stops accepting and calls its overflow function once, which closes the
+// connection (the client can reconnect and recover with `since`).
+//
+// It is a mutex-guarded slice rather than a channel so that the write pump can take everything
+// queued in one step (and coalesce it into fewer writes), so that a join's replay can go in as
+// one batch, and so that an idle connection holds no buffer at all.
+type Outbox struct {
+	mu       sync.Mutex
+	items    []*Envelope
+	limit    int
+	batched  int // items that came in through PushBatch since the last Take; not counted
+	closed   bool
+	full     bool
+	ready    chan struct{} // one token: "items is not empty or the outbox closed"
+	overflow func()
+}
+
+// NewOutbox returns an outbox that holds up to limit live envelopes and calls overflow (once,
+// from the pushing goroutine, so it must not block) when a push finds it full.
+func NewOutbox(limit int, overflow func()) *Outbox {
+	if limit <= 0 {
+		limit = 256
+	}
+	return &Outbox{limit: limit, ready: make(chan struct{}, 1), overflow: overflow}
+}
+
+// Push queues e. It returns false, and queues nothing, if the outbox is closed or full.
+func (o *Outbox) Push(e *Envelope) bool {
+	o.mu.Lock()
+	if o.closed || o.full {
+		o.mu.Unlock()
+		return false
+	}
+	if len(o.items)-o.batched >= o.limit {
+		o.full = true
+		o.mu.Unlock()
+		if o.overflow != nil {
+			o.overflow()
+		}
+		return false
+	}
+	o.items = append(o.items, e)
+	o.mu.Unlock()
+	o.signal()
+	return true
+}
+
+// PushBatch queues es in order as one unit that may exceed the limit: it is how a join's replay,
+// bounded by the hub's MaxReplay, reaches a member ahead of every live message.
+func (o *Outbox) PushBatch(es []*Envelope) bool {
+	if len(es) == 0 {
+		return true
+	}
+	o.mu.Lock()
+	if o.closed || o.full {
+		o.mu.Unlock()
+		return false
+	}
+	o.items = append(o.items, es...)
+	o.batched += len(es)
+	o.mu.Unlock()
+	o.signal()
+	return true
+}
+
+func (o *Outbox) signal() {
+	select {
+	case o.ready <- struct{}{}:
+	default:
+	}
+}
+
+// Ready is signalled when envelopes were queued or the outbox was closed. Receive from it, then
+// call Take.
+func (o *Outbox) Ready() <-chan struct{} { return o.ready }
+
+// Take moves every queued envelope into buf (which it returns, grown as needed) and reports
+// whether the outbox is closed; after a closed report with an empty result nothing more comes.
+func (o *Outbox) Take(buf []*Envelope) ([]*Envelope, bool) {
+	o.mu.Lock()
+	buf = append(buf, o.items...)
+	clear(o.items)
+	if cap(o.items) > 4*o.limit || len(o.items) == 0 && cap(o.items) > 64 {
+		o.items = nil // release a burst's memory once it has drained
+	} else {
+		o.items = o.items[:0]
+	}
+	o.batched = 0
+	closed := o.closed
+	o.mu.Unlock()
+	return buf, closed
+}
+
+// Close stops accepting envelopes; the write pump still drains what is queued.
+func (o *Outbox) Close() {
+	o.mu.Lock()
+	o.closed = true
+	o.mu.Unlock()
+	o.signal()
+}
+
+// Len reports how many envelopes are queued.
+func (o *Outbox) Len() int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return len(o.items)
+}

@@ -1,0 +1,63 @@
+package hub
+
+// ring keeps a room's newest delivered messages, contiguous in seq, in a fixed circular buffer.
+type ring struct {
+	buf   []*Envelope
+	start int // index of the oldest
+	n     int
+}
+
+func newRing(size int) ring { return ring{buf: make([]*Envelope, size)} }
+
+func (g *ring) push(e *Envelope) {
+	if len(g.buf) == 0 {
+		return
+	}
+	if g.n < len(g.buf) {
+		g.buf[(g.start+g.n)%len(g.buf)] = e
+		g.n++
+		return
+	}
+	g.buf[g.start] = e
+	g.start = (g.start + 1) % len(g.buf)
+}
+
+func (g *ring) at(i int) *Envelope { return g.buf[(g.start+i)%len(g.buf)] }
+
+// oldestSeq returns the seq of the oldest message held, or 0 if none.
+func (g *ring) oldestSeq() uint64 {
+	if g.n == 0 {
+		return 0
+	}
+	return g.at(0).Event.Message.Seq
+}
+
+// oldestFrom returns the seq after which the newest n messages up to last start.
+func (g *ring) oldestFrom(last uint64, n int) uint64 {
+	n = min(n, g.n)
+	if n == 0 {
+		return last
+	}
+	return g.at(g.n-n).Event.Message.Seq - 1
+}
+
+// after returns the held messages with from < seq ≤ last. ok is false if the ring does not reach
+// back to from+1, so the caller must read the older part from the Store.
+func (g *ring) after(from, last uint64) ([]*Envelope, bool) {
+	if from >= last {
+		return nil, true
+	}
+	if g.n == 0 {
+		// The ring holds the newest messages the Store had; empty means none are left.
+		return nil, true
+	}
+	if g.at(0).Event.Message.Seq > from+1 {
+		return nil, false
+	}
+	skip := int(from + 1 - g.at(0).Event.Message.Seq)
+	out := make([]*Envelope, 0, g.n-skip)
+	for i := skip; i < g.n; i++ {
+		out = append(out, g.at(i))
+	}
+	return out, true
+}

@@ -1,0 +1,401 @@
+package hub
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"time"
+
+	"sync"
+
+	"hubbub"
+)
+
+var errRoomClosed = errors.New("hub: room closed")
+
+// room is one room on this node: its local members, its recent messages, and the next seq it
+// expects. Everything below is guarded by mu.
+type room struct {
+	name string
+	hub  *Hub
+
+	mu      sync.Mutex
+	members []*Member       // fan-out order; a slice because iteration is the hot path
+	index   map[*Member]int // position in members, for O(1) removal
+	names   map[string]*nameClaim
+	recent  ring                 // the newest delivered messages, contiguous in seq
+	next    uint64               // the seq the room delivers next
+	pending map[uint64]*Envelope // messages that arrived ahead of next
+	gap     *time.Timer          // pending fill from the Store, if armed
+	closed  bool
+	unsub   func()
+}
+
+// nameClaim records which user holds a name in a room and on how many connections.
+type nameClaim struct {
+	key   string
+	conns int
+}
+
+func newRoom(h *Hub, name string) *room {
+	return &room{
+		name:    name,
+		hub:     h,
+		index:   make(map[*Member]int),
+		names:   make(map[string]*nameClaim),
+		recent:  newRing(h.cfg.RoomBuffer),
+		pending: make(map[uint64]*Envelope),
+	}
+}
+
+// load subscribes to the broker and reads the room's recent history. Called with mu held, so
+// events the broker delivers meanwhile wait and are then checked against the loaded seq.
+func (r *room) load(ctx context.Context) error {
+	unsub, err := r.hub.broker.Subscribe(r.name, r.onEvent)
+	if err != nil {
+		r.hub.log.Error("broker subscribe failed", "room", r.name, "err", err)
+		return hubbub.Errorf(hubbub.ECodeUnavailable, "room %q is unavailable; try again", r.name)
+	}
+	r.unsub = unsub
+	sctx, cancel := r.hub.storeCtx(ctx)
+	defer cancel()
+	last, err := r.hub.store.LastSeq(sctx, r.name)
+	if err != nil {
+		return r.hub.unavailable("last seq", r.name, err)
+	}
+	msgs, err := r.hub.store.Before(sctx, r.name, 0, r.hub.cfg.RoomBuffer)
+	if err != nil {
+		return r.hub.unavailable("history", r.name, err)
+	}
+	for i := range msgs {
+		r.recent.push(messageEnvelope(&msgs[i]))
+	}
+	r.next = last + 1
+	return nil
+}
+
+func messageEnvelope(m *hubbub.Message) *Envelope {
+	return &Envelope{Event: hubbub.Event{Kind: hubbub.EventMessage, Room: m.Room, Message: m}}
+}
+
+// join adds req.Member and queues its greeting and replay; see Hub.Join.
+func (r *room) join(ctx context.Context, req JoinRequest) (JoinInfo, error) {
+	cfg := r.hub.cfg
+	m := req.Member
+	var fetched []*Envelope // replay read from the Store, older than the ring
+	var storeCovered uint64 // fetched holds every stored seq up to this one
+	for attempt := 0; ; attempt++ {
+		r.mu.Lock()
+		if r.closed {
+			r.mu.Unlock()
+			return JoinInfo{}, errRoomClosed
+		}
+		if _, in := r.index[m]; in {
+			r.mu.Unlock()
+			return JoinInfo{Room: r.name, LastSeq: r.next - 1}, nil
+		}
+		if len(r.members) >= cfg.MaxMembers {
+			r.mu.Unlock()
+			return JoinInfo{}, hubbub.Errorf(hubbub.ECodeRoomFull, "room %q is full (%d members)", r.name, cfg.MaxMembers)
+		}
+		if c := r.names[m.Name]; c != nil && (c.key == "" || c.key != m.Key) {
+			r.mu.Unlock()
+			return JoinInfo{}, hubbub.Errorf(hubbub.ECodeNameTaken, "the name %q is taken in room %q", m.Name, r.name)
+		}
+		last := r.next - 1
+		info := JoinInfo{Room: r.name, LastSeq: last}
+
+		// Work out which seqs to replay: (from, last].
+		var from uint64
+		if req.NoReplay {
+			from = last
+		} else if req.Since == nil {
+			n := req.History
+			if n <= 0 || n > cfg.History {
+				n = cfg.History
+			}
+			from = r.recent.oldestFrom(last, n)
+		} else {
+			from = min(*req.Since, last)
+			if last-from > uint64(cfg.MaxReplay) {
+				from = last - uint64(cfg.MaxReplay)
+				info.Truncated = true
+			}
+		}
+		// Seqs up to covered are in fetched already (read from the Store in an earlier round),
+		// so the ring has to supply only what comes after.
+		fetched = dropUpTo(fetched, from)
+		covered := max(from, storeCovered)
+		replay, ok := r.recent.after(covered, last)
+		if !ok && attempt < 3 {
+			// The ring does not reach back that far: read the older part outside the lock.
+			below := r.recent.oldestSeq()
+			r.mu.Unlock()
+			older, err := r.readRange(ctx, covered, below)
+			if err != nil {
+				return JoinInfo{}, err
+			}
+			fetched = append(fetched, older...)
+			storeCovered = below - 1
+			continue
+		}
+		if !ok {
+			r.mu.Unlock()
+			return JoinInfo{}, hubbub.Errorf(hubbub.ECodeUnavailable, "room %q is too busy to replay; try again", r.name)
+		}
+		replay = append(fetched, replay...)
+		info.Replay = len(replay)
+
+		r.index[m] = len(r.members)
+		r.members = append(r.members, m)
+		claim := r.names[m.Name]
+		newName := claim == nil
+		if newName {
+			claim = &nameClaim{key: m.Key}
+			r.names[m.Name] = claim
+		}
+		claim.conns++
+		info.Members = r.memberNames()
+		if req.Greet != nil {
+			m.Out.Push(req.Greet(info))
+		}
+		m.Out.PushBatch(replay)
+		r.mu.Unlock()
+
+		if newName {
+			r.publishPresence(hubbub.EventJoin, m.Name)
+		}
+		return info, nil
+	}
+}
+
+// readRange reads the messages with from < seq < below from the Store.
+func (r *room) readRange(ctx context.Context, from, below uint64) ([]*Envelope, error) {
+	var out []*Envelope
+	for from+1 < below {
+		sctx, cancel := r.hub.storeCtx(ctx)
+		msgs, err := r.hub.store.Since(sctx, r.name, from, int(min(below-from-1, 1000)))
+		cancel()
+		if err != nil {
+			return nil, r.hub.unavailable("since", r.name, err)
+		}
+		if len(msgs) == 0 {
+			break
+		}
+		for i := range msgs {
+			if msgs[i].Seq >= below {
+				return out, nil
+			}
+			out = append(out, messageEnvelope(&msgs[i]))
+		}
+		from = msgs[len(msgs)-1].Seq
+	}
+	return out, nil
+}
+
+func dropUpTo(es []*Envelope, seq uint64) []*Envelope {
+	i := 0
+	for i < len(es) && es[i].Event.Message.Seq <= seq {
+		i++
+	}
+	return es[i:]
+}
+
+func (r *room) leave(m *Member) {
+	r.mu.Lock()
+	i, in := r.index[m]
+	if !in {
+		r.mu.Unlock()
+		return
+	}
+	last := len(r.members) - 1
+	r.members[i] = r.members[last]
+	r.index[r.members[i]] = i
+	r.members[last] = nil
+	r.members = r.members[:last]
+	delete(r.index, m)
+	gone := false
+	if c := r.names[m.Name]; c != nil {
+		c.conns--
+		if c.conns <= 0 {
+			delete(r.names, m.Name)
+			gone = true
+		}
+	}
+	empty := len(r.members) == 0
+	r.mu.Unlock()
+
+	if gone {
+		r.publishPresence(hubbub.EventLeave, m.Name)
+	}
+	if empty {
+		r.closeIfEmpty()
+	}
+}
+
+// closeIfEmpty removes the room from the hub once nobody is in it, so an idle node holds no
+// memory for rooms nobody uses. The next join loads it again from the Store.
+func (r *room) closeIfEmpty() {
+	h := r.hub
+	h.mu.Lock()
+	r.mu.Lock()
+	if len(r.members) > 0 || r.closed {
+		r.mu.Unlock()
+		h.mu.Unlock()
+		return
+	}
+	if h.rooms[r.name] == r {
+		delete(h.rooms, r.name)
+	}
+	r.mu.Unlock()
+	h.mu.Unlock()
+	r.close()
+}
+
+func (r *room) close() {
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		return
+	}
+	r.closed = true
+	if r.gap != nil && r.gap.Stop() {
+		r.hub.bg.Done()
+	}
+	r.gap = nil
+	unsub := r.unsub
+	r.mu.Unlock()
+	if unsub != nil {
+		unsub()
+	}
+}
+
+func (r *room) publishPresence(kind hubbub.EventKind, name string) {
+	ev := hubbub.Event{Kind: kind, Room: r.name, Name: name, Node: r.hub.cfg.Node}
+	ctx, cancel := context.WithTimeout(context.Background(), r.hub.cfg.StoreTimeout)
+	defer cancel()
+	if err := r.hub.broker.Publish(ctx, ev); err != nil {
+		r.hub.log.Warn("broker publish presence failed", "room", r.name, "err", err)
+	}
+}
+
+// onEvent receives the room's events from the broker.
+func (r *room) onEvent(ev hubbub.Event) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return
+	}
+	switch ev.Kind {
+	case hubbub.EventMessage:
+		if ev.Message != nil {
+			r.deliver(messageEnvelope(ev.Message))
+		}
+	case hubbub.EventJoin, hubbub.EventLeave, hubbub.EventTyping:
+		r.fanout(&Envelope{Event: ev})
+	}
+}
+
+// deliver hands a message to the members if it is the next in seq, holds it if it is early and
+// drops it if it was delivered already. Called with mu held.
+func (r *room) deliver(e *Envelope) {
+	seq := e.Event.Message.Seq
+	switch {
+	case seq < r.next:
+		return // delivered already (a duplicate from the broker or a gap fill)
+	case seq > r.next:
+		r.pending[seq] = e
+		r.armGapFill()
+		return
+	}
+	r.accept(e)
+	for {
+		e, ok := r.pending[r.next]
+		if !ok {
+			break
+		}
+		delete(r.pending, r.next)
+		r.accept(e)
+	}
+	if len(r.pending) == 0 && r.gap != nil && r.gap.Stop() {
+		r.gap = nil
+		r.hub.bg.Done()
+	}
+}
+
+// accept delivers the message that has seq == next.
+func (r *room) accept(e *Envelope) {
+	r.recent.push(e)
+	r.next = e.Event.Message.Seq + 1
+	r.fanout(e)
+}
+
+func (r *room) fanout(e *Envelope) {
+	for _, m := range r.members {
+		m.Out.Push(e)
+	}
+}
+
+// armGapFill schedules a Store read for the seqs missing before the pending ones, in case the
+// broker never brings them (a node died between append and publish). Called with mu held.
+func (r *room) armGapFill() {
+	if r.gap != nil {
+		return
+	}
+	r.hub.bg.Add(1)
+	r.gap = time.AfterFunc(r.hub.cfg.GapWait, r.fillGap)
+}
+
+func (r *room) fillGap() {
+	defer r.hub.bg.Done()
+	r.mu.Lock()
+	r.gap = nil
+	if r.closed || len(r.pending) == 0 {
+		r.mu.Unlock()
+		return
+	}
+	from := r.next - 1
+	highest := uint64(0)
+	for s := range r.pending {
+		highest = max(highest, s)
+	}
+	r.mu.Unlock()
+
+	fetched, err := r.readRange(context.Background(), from, highest)
+
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return
+	}
+	if err != nil {
+		r.armGapFill() // the Store is down; try again later
+		return
+	}
+	for _, e := range fetched {
+		r.deliver(e)
+	}
+	if len(r.pending) > 0 && r.pending[r.next] == nil {
+		// The Store has no message with seq next (retention removed it): skip to what we have.
+		lowest := highest
+		for s := range r.pending {
+			lowest = min(lowest, s)
+		}
+		if lowest > r.next {
+			r.hub.log.Warn("skipping seqs missing from the store", "room", r.name, "from", r.next, "to", lowest-1)
+			r.next = lowest
+			r.deliver(r.pending[lowest])
+			delete(r.pending, lowest)
+		}
+	}
+}
+
+// memberNames returns the sorted names of the local members. Called with mu held.
+func (r *room) memberNames() []string {
+	names := make([]string, 0, len(r.names))
+	for n := range r.names {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}

@@ -1,0 +1,187 @@
+package protocol
+
+import (
+	"encoding/json"
+	"time"
+
+	"hubbub"
+	"hubbub/internal/hub"
+)
+
+// Limits is what the welcome frame tells a client about the server's limits.
+type Limits struct {
+	MaxText    int     `json:"max_text"`
+	MaxRooms   int     `json:"max_rooms"`
+	HistoryMax int     `json:"history_max"`
+	SendRate   float64 `json:"send_rate"`
+	SendBurst  int     `json:"send_burst"`
+}
+
+// Welcome is the answer to hello.
+type Welcome struct {
+	Type    string `json:"type"`
+	Name    string `json:"name"`
+	Server  string `json:"server"`
+	Version string `json:"version"`
+	Limits  Limits `json:"limits"`
+}
+
+// Joined is the answer to join.
+type Joined struct {
+	Type      string   `json:"type"`
+	Room      string   `json:"room"`
+	Members   []string `json:"members"`
+	LastSeq   uint64   `json:"last_seq"`
+	Replay    int      `json:"replay"`
+	Truncated bool     `json:"truncated"`
+}
+
+// MessageFrame is a stored message as clients see it.
+type MessageFrame struct {
+	Type     string `json:"type"`
+	Room     string `json:"room"`
+	Seq      uint64 `json:"seq"`
+	ID       string `json:"id"`
+	From     string `json:"from"`
+	Text     string `json:"text"`
+	Time     string `json:"time"`
+	ClientID string `json:"client_id,omitempty"`
+}
+
+// Ack confirms a send once the message is durable.
+type Ack struct {
+	Type      string `json:"type"`
+	Room      string `json:"room"`
+	ID        string `json:"id,omitempty"`
+	Seq       uint64 `json:"seq"`
+	MsgID     string `json:"msg_id"`
+	Time      string `json:"time"`
+	Duplicate bool   `json:"duplicate"`
+}
+
+// HistoryPage answers a history request.
+type HistoryPage struct {
+	Type     string         `json:"type"`
+	Room     string         `json:"room"`
+	Messages []MessageFrame `json:"messages"`
+	More     bool           `json:"more"`
+}
+
+// RoomNames answers who, and (as Type "members") lists a room's members.
+type RoomNames struct {
+	Type    string   `json:"type"`
+	Room    string   `json:"room"`
+	Members []string `json:"members"`
+}
+
+// ErrorFrame reports a failed request or a problem with the connection.
+type ErrorFrame struct {
+	Type    string `json:"type"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Request string `json:"request,omitempty"`
+	Room    string `json:"room,omitempty"`
+	ID      string `json:"id,omitempty"`
+}
+
+type simple struct {
+	Type  string `json:"type"`
+	Room  string `json:"room,omitempty"`
+	Name  string `json:"name,omitempty"`
+	Event string `json:"event,omitempty"`
+	ID    string `json:"id,omitempty"`
+}
+
+// TimeFormat is how times appear on the wire: RFC 3339, UTC, milliseconds.
+const TimeFormat = "2006-01-02T15:04:05.000Z07:00"
+
+// FormatTime formats t as the wire does.
+func FormatTime(t time.Time) string { return t.UTC().Format(TimeFormat) }
+
+// NewMessageFrame converts a stored message to its wire form.
+func NewMessageFrame(m *hubbub.Message) MessageFrame {
+	return MessageFrame{Type: "message", Room: m.Room, Seq: m.Seq, ID: m.ID, From: m.From,
+		Text: m.Text, Time: FormatTime(m.Time), ClientID: m.ClientID}
+}
+
+// NewAck returns the ack for a stored message.
+func NewAck(m *hubbub.Message, dup bool) Ack {
+	return Ack{Type: "ack", Room: m.Room, ID: m.ClientID, Seq: m.Seq, MsgID: m.ID, Time: FormatTime(m.Time), Duplicate: dup}
+}
+
+// NewError returns the error frame for err answering request f (f may be nil).
+func NewError(err error, f *ClientFrame) ErrorFrame {
+	e := ErrorFrame{Type: "error", Code: hubbub.ErrorCode(err), Message: hubbub.ErrorMessage(err)}
+	if f != nil {
+		e.Request, e.Room, e.ID = f.Type, f.Room, f.ID
+		if len(e.Request) > 32 {
+			e.Request = ""
+		}
+	}
+	return e
+}
+
+// Left, Pong answer leave and ping.
+func Left(room string) any         { return simple{Type: "left", Room: room} }
+func Pong(id string) any           { return simple{Type: "pong", ID: id} }
+func Typing(room, name string) any { return simple{Type: "typing", Room: room, Name: name} }
+
+// Presence says name joined or left room.
+func Presence(room, name, event string) any {
+	return simple{Type: "presence", Room: room, Name: name, Event: event}
+}
+
+// Encode marshals a server frame. Server frames hold only strings, numbers and slices of them,
+// so marshalling cannot fail; a failure would be a bug and panics in tests.
+func Encode(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic("protocol: encode server frame: " + err.Error())
+	}
+	return b
+}
+
+// JSONCodec encodes room events as hubbub.v1 frames.
+type JSONCodec struct{}
+
+var _ hub.Codec = JSONCodec{}
+
+// Slot implements hub.Codec.
+func (JSONCodec) Slot() int { return 0 }
+
+// Encode implements hub.Codec.
+func (JSONCodec) Encode(e *hub.Envelope) []byte {
+	ev := &e.Event
+	switch ev.Kind {
+	case hubbub.EventMessage:
+		return Encode(NewMessageFrame(ev.Message))
+	case hubbub.EventJoin:
+		return Encode(Presence(ev.Room, ev.Name, "join"))
+	case hubbub.EventLeave:
+		return Encode(Presence(ev.Room, ev.Name, "leave"))
+	case hubbub.EventTyping:
+		return Encode(Typing(ev.Room, ev.Name))
+	}
+	return nil
+}
+
+// TextCodec encodes room events for the original text protocol: a message becomes
+// "name: text"; nothing else is shown.
+type TextCodec struct{}
+
+var _ hub.Codec = TextCodec{}
+
+// Slot implements hub.Codec.
+func (TextCodec) Slot() int { return 1 }
+
+// Encode implements hub.Codec.
+func (TextCodec) Encode(e *hub.Envelope) []byte {
+	if e.Event.Kind != hubbub.EventMessage {
+		return nil
+	}
+	m := e.Event.Message
+	b := make([]byte, 0, len(m.From)+2+len(m.Text))
+	b = append(b, m.From...)
+	b = append(b, ": "...)
+	return append(b, m.Text...)
+}

@@ -1,0 +1,67 @@
+package hubbub
+
+import (
+	"strings"
+	"testing"
+	"unicode"
+	"unicode/utf8"
+)
+
+func TestCleanText(t *testing.T) {
+	for in, want := range map[string]string{
+		"hello":              "hello",
+		"  two\nlines \n":    "two lines",
+		"tab\there\r\n":      "tab here",
+		"bell\a and \x00nul": "bell  and  nul",
+		"bad \xff utf8":      "bad \uFFFD utf8",
+		"\n\n":               "",
+		"日本語 ok":             "日本語 ok",
+	} {
+		if got := CleanText(in); got != want {
+			t.Errorf("CleanText(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func FuzzCleanText(f *testing.F) {
+	for _, s := range []string{"hi", "a\nb", "\xff\xfe", " \t ", "\u2028x\u0085"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		out := CleanText(s)
+		if !utf8.ValidString(out) {
+			t.Fatalf("CleanText(%q) = %q is not valid UTF-8", s, out)
+		}
+		if strings.TrimSpace(out) != out {
+			t.Fatalf("CleanText(%q) = %q is not trimmed", s, out)
+		}
+		for _, r := range out {
+			if unicode.IsControl(r) {
+				t.Fatalf("CleanText(%q) = %q holds a control character", s, out)
+			}
+		}
+	})
+}
+
+func TestValidateNameAndRoom(t *testing.T) {
+	for _, ok := range []string{"ann", "Ann Lee", "日本", strings.Repeat("x", MaxNameLen)} {
+		if err := ValidateName(ok); err != nil {
+			t.Errorf("ValidateName(%q) = %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"", " ann", "ann ", "a\nb", "a\u200bb", strings.Repeat("x", MaxNameLen+1), "\xff"} {
+		if err := ValidateName(bad); ErrorCode(err) != ECodeBadName {
+			t.Errorf("ValidateName(%q) = %v, want a bad_name error", bad, err)
+		}
+	}
+	for _, ok := range []string{"lobby", "a", "Room-1_x.y", strings.Repeat("r", MaxRoomLen)} {
+		if err := ValidateRoom(ok); err != nil {
+			t.Errorf("ValidateRoom(%q) = %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"", "-x", ".x", "a b", "a/b", "é", strings.Repeat("r", MaxRoomLen+1)} {
+		if err := ValidateRoom(bad); ErrorCode(err) != ECodeBadRoom {
+			t.Errorf("ValidateRoom(%q) = %v, want a bad_room error", bad, err)
+		}
+	}
+}
