@@ -1,0 +1,89 @@
+// Command hubbub is the hubbub chat server and its companion tools, in one binary.
+//
+//	hubbub [serve] [flags]   run the server (the default)
+//	hubbub chat [flags] URL  a terminal chat client
+//	hubbub add [flags] URL   a client for the add service
+//	hubbub bench [flags]     the load generator
+//	hubbub version           print the version
+//
+// Each subcommand lives in its own file (serve.go, chat.go, add.go, bench.go) as a function
+// run<Name>(ctx, args, stdio) error that registers itself in subcommands, so main stays a
+// dispatcher and tests can run a subcommand in-process.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"hubbub"
+)
+
+// stdio is what a subcommand reads from and writes to; tests pass buffers.
+type stdio struct {
+	in       io.Reader
+	out, err io.Writer
+}
+
+// subcommand runs one of hubbub's tools until ctx is cancelled or its work is done.
+type subcommand func(ctx context.Context, args []string, io stdio) error
+
+// subcommands maps a name to its tool; each tool's file adds itself in an init function, so a
+// new tool touches no other file.
+var subcommands = map[string]subcommand{}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], stdio{in: os.Stdin, out: os.Stdout, err: os.Stderr})
+	stop()
+	if err != nil && !errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintln(os.Stderr, "hubbub:", err)
+		os.Exit(exitCode(err))
+	}
+}
+
+// run picks the subcommand; with none (or only flags) it serves, like `hubbub serve`.
+func run(ctx context.Context, args []string, io stdio) error {
+	name := "serve"
+	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
+		name, args = args[0], args[1:]
+	}
+	switch name {
+	case "version", "--version":
+		fmt.Fprintln(io.out, "hubbub", hubbub.Version)
+		return nil
+	case "help":
+		fmt.Fprintln(io.out, usage)
+		return nil
+	}
+	cmd, ok := subcommands[name]
+	if !ok {
+		return usageError(fmt.Sprintf("unknown command %q\n%s", name, usage))
+	}
+	return cmd(ctx, args, io)
+}
+
+const usage = `usage:
+  hubbub [serve] [flags]     run the server (hubbub serve -h lists the flags)
+  hubbub chat [flags] URL    terminal chat client, e.g. hubbub chat --name ann ws://localhost:3434/ws
+  hubbub add [flags] URL     add-service client, e.g. hubbub add ws://localhost:3434/add
+  hubbub bench [flags]       load generator (hubbub bench -h)
+  hubbub version             print the version`
+
+// usageError is a mistake on the command line; it exits with status 2 like the flag package.
+type usageError string
+
+func (e usageError) Error() string { return string(e) }
+
+func exitCode(err error) int {
+	var u usageError
+	if errors.As(err, &u) {
+		return 2
+	}
+	return 1
+}

@@ -1,0 +1,172 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"hubbub"
+	"hubbub/internal/hub"
+	"hubbub/internal/inmem"
+	"hubbub/internal/server"
+	"hubbub/internal/sqlite"
+	"hubbub/web"
+)
+
+func init() { subcommands["serve"] = runServe }
+
+// onListen, when set (by tests), is told the address the server listens on.
+var onListen func(net.Addr)
+
+// serveFlags binds every server setting to a flag; applyEnv adds the HUBBUB_* variables.
+type serveFlags struct {
+	host, data, logFormat, logLevel, node string
+	port                                  int
+	shutdownTimeout, pruneEvery           time.Duration
+	retention                             hubbub.Retention
+	origins, subprotocols                 listFlag
+	srv                                   server.Config
+	hub                                   hub.Config
+}
+
+func newServeFlags(fs *flag.FlagSet) *serveFlags {
+	f := &serveFlags{subprotocols: listFlag{hubbub.ProtocolJSON}}
+	s, h := &f.srv, &f.hub
+	fs.StringVar(&f.host, "host", "", "interface to listen on (empty = all)")
+	fs.IntVar(&f.port, "port", 3434, "TCP port to listen on")
+	fs.StringVar(&f.data, "data", "hubbub.db", "SQLite file that keeps the history")
+	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
+	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fs.StringVar(&f.node, "node", "", "this node's name in logs and frames (default: host:port)")
+	fs.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 10*time.Second, "how long shutdown waits for clients to take their last frames")
+	fs.IntVar(&f.retention.MaxPerRoom, "retention-messages", 0, "keep only this many newest messages per room (0 = all)")
+	fs.DurationVar(&f.retention.MaxAge, "retention-age", 0, "forget messages older than this (0 = never)")
+	fs.DurationVar(&f.pruneEvery, "prune-every", time.Minute, "how often retention is applied")
+
+	fs.DurationVar(&s.HandshakeTimeout, "handshake-timeout", 5*time.Second, "time allowed for the HTTP request and WebSocket upgrade")
+	fs.IntVar(&s.ReadBufferSize, "read-buffer", 1024, "per-connection read buffer, bytes")
+	fs.IntVar(&s.WriteBufferSize, "write-buffer", 1024, "per-connection write buffer, bytes")
+	fs.BoolVar(&s.NoWriteBufferPool, "no-write-buffer-pool", false, "give each connection its own write buffer instead of a shared pool")
+	fs.BoolVar(&s.Compression, "compression", false, "negotiate permessage-deflate when clients offer it")
+	fs.Var(&f.subprotocols, "subprotocols", "WebSocket subprotocols /ws accepts, comma-separated")
+	fs.Var(&f.origins, "allowed-origins", "browser origins allowed besides the server's own, comma-separated (* = any, with a warning)")
+	fs.DurationVar(&s.PingPeriod, "ping-period", 54*time.Second, "how often the server pings each client")
+	fs.DurationVar(&s.PongWait, "pong-wait", 60*time.Second, "how long a silent client is kept (must exceed --ping-period)")
+	fs.DurationVar(&s.WriteWait, "write-wait", 10*time.Second, "time allowed for each write to a client")
+	fs.Int64Var(&s.ReadLimit, "read-limit", 8192, "largest frame a client may send, bytes (larger closes with 1009)")
+	fs.IntVar(&s.SendQueue, "send-queue", 256, "frames queued for a client before it is dropped as too slow")
+	fs.IntVar(&s.MaxText, "max-text", 4096, "longest message text, bytes")
+	fs.Float64Var(&s.SendRate, "send-rate", 10, "messages per second a connection may send (token bucket rate)")
+	fs.IntVar(&s.SendBurst, "send-burst", 20, "messages a connection may send in a burst (token bucket size)")
+	fs.IntVar(&s.AbuseLimit, "abuse-limit", 50, "rate-limited frames in a row before the connection is closed with 1008")
+	fs.DurationVar(&s.TypingInterval, "typing-interval", time.Second, "shortest time between relayed typing notices per connection and room")
+	fs.IntVar(&s.MaxRoomsPerConn, "max-rooms-per-conn", 32, "rooms one connection may be in")
+	fs.IntVar(&s.MaxConns, "max-conns", 20000, "WebSocket connections the server holds (past it: 503)")
+	fs.IntVar(&s.HistoryPageMax, "history-page-max", 200, "largest history page a client may ask for")
+	fs.DurationVar(&s.AddIdleTimeout, "add-idle-timeout", 30*time.Second, "add service: close a connection idle this long")
+
+	fs.IntVar(&h.History, "history", 50, "messages replayed when a client joins a room")
+	fs.IntVar(&h.RoomBuffer, "room-buffer", 256, "recent messages kept in memory per room")
+	fs.IntVar(&h.MaxReplay, "max-replay", 10000, "most messages replayed to a reconnecting client")
+	fs.IntVar(&h.MaxRooms, "max-rooms", 10000, "rooms the server holds at once")
+	fs.IntVar(&h.MaxMembers, "max-members", 10000, "members one room may have")
+	return f
+}
+
+// runServe runs the server until ctx is cancelled (SIGINT/SIGTERM), then shuts down
+// gracefully: no new connections, close 1001 to every client after its queue is flushed, then
+// the store is closed. It returns nil after a clean shutdown.
+func runServe(ctx context.Context, args []string, io stdio) error {
+	fs := flag.NewFlagSet("hubbub serve", flag.ContinueOnError)
+	fs.SetOutput(io.err)
+	f := newServeFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError(fmt.Sprintf("serve takes no arguments, got %q", fs.Args()))
+	}
+	if err := applyEnv(fs); err != nil {
+		return err
+	}
+	log, err := newLogger(f.logFormat, f.logLevel, io.err)
+	if err != nil {
+		return err
+	}
+	if f.port < 0 || f.port > 65535 {
+		return usageError(fmt.Sprintf("invalid --port %d", f.port))
+	}
+	addr := net.JoinHostPort(f.host, strconv.Itoa(f.port))
+	if f.node == "" {
+		f.node = addr
+	}
+
+	store, err := sqlite.Open(f.data, sqlite.Options{Retention: f.retention, Logger: log})
+	if err != nil {
+		return fmt.Errorf("open store: %w", err)
+	}
+	defer store.Close()
+	broker := inmem.NewBroker()
+	defer broker.Close()
+	f.hub.Node, f.hub.Logger = f.node, log
+	h := hub.New(f.hub, store, broker)
+	defer h.Close()
+
+	f.srv.Node, f.srv.Logger, f.srv.Pages = f.node, log, web.FS()
+	f.srv.AllowedOrigins, f.srv.Subprotocols = f.origins, f.subprotocols
+	srv, err := server.New(f.srv, h, store)
+	if err != nil {
+		return usageError(err.Error())
+	}
+
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	httpSrv := &http.Server{
+		Handler:           srv,
+		ReadHeaderTimeout: f.srv.HandshakeTimeout,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    16 << 10,
+		ErrorLog:          nil,
+	}
+	served := make(chan error, 1)
+	go func() { served <- httpSrv.Serve(ln) }()
+	log.Info("hubbub serving", "addr", ln.Addr().String(), "data", f.data, "version", hubbub.Version)
+	if onListen != nil {
+		onListen(ln.Addr())
+	}
+
+	pruneDone := make(chan struct{})
+	pruneCtx, stopPrune := context.WithCancel(context.Background())
+	go func() {
+		defer close(pruneDone)
+		prune(pruneCtx, store, f.retention, f.pruneEvery, log)
+	}()
+	defer func() { stopPrune(); <-pruneDone }()
+
+	select {
+	case <-ctx.Done():
+	case err := <-served:
+		return fmt.Errorf("serve: %w", err)
+	}
+	log.Info("shutting down", "timeout", f.shutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), f.shutdownTimeout)
+	defer cancel()
+	if err := httpSrv.Shutdown(sctx); err != nil {
+		log.Warn("http shutdown", "err", err)
+	}
+	if err := srv.Shutdown(sctx); err != nil {
+		log.Warn("websocket shutdown incomplete", "err", err)
+	}
+	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		log.Warn("serve", "err", err)
+	}
+	log.Info("stopped")
+	return nil
+}

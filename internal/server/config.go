@@ -1,0 +1,126 @@
+package server
+
+import (
+	"io/fs"
+	"log/slog"
+	"time"
+)
+
+// Config tunes a Server. The zero value of each field means the default in its comment; the
+// command line sets them from flags and HUBBUB_* variables (cmd/hubbub/serve.go).
+type Config struct {
+	// Node names this server in welcome frames and events (default "local").
+	Node string
+
+	// HandshakeTimeout bounds the WebSocket upgrade (default 5s).
+	HandshakeTimeout time.Duration
+	// ReadBufferSize and WriteBufferSize size each connection's I/O buffers in bytes
+	// (default 1024 each).
+	ReadBufferSize, WriteBufferSize int
+	// NoWriteBufferPool gives every connection its own write buffer instead of sharing a pool
+	// (the pool is on by default: idle connections then hold no write buffer).
+	NoWriteBufferPool bool
+	// Compression negotiates permessage-deflate (RFC 7692) when the client offers it
+	// (default off: it costs CPU and memory per connection for short chat lines).
+	Compression bool
+	// Subprotocols lists the subprotocols /ws accepts, in order of preference
+	// (default ["hubbub.v1"]). Only "hubbub.v1" is known; a client asking for none speaks the
+	// text protocol.
+	Subprotocols []string
+	// AllowedOrigins lists the browser origins allowed besides the server's own, as
+	// "https://example.com" or "example.com:8080"; "*" allows every origin (logged as a
+	// warning at start). Default: same origin only.
+	AllowedOrigins []string
+
+	// PingPeriod is how often the server pings each connection (default 54s).
+	PingPeriod time.Duration
+	// PongWait is how long a connection may stay silent (no pong, no frame) before it is
+	// closed (default 60s). It must exceed PingPeriod.
+	PongWait time.Duration
+	// WriteWait bounds each write to a connection (default 10s).
+	WriteWait time.Duration
+	// ReadLimit is the largest frame a client may send, in bytes; a larger one closes the
+	// connection with 1009 (default 8192).
+	ReadLimit int64
+	// SendQueue is how many frames may wait for a slow connection before it is dropped with
+	// 1008 (default 256).
+	SendQueue int
+
+	// MaxText is the longest message text, in bytes after cleaning (default 4096).
+	MaxText int
+	// SendRate and SendBurst limit each connection's sends: a token bucket refilled at
+	// SendRate per second holding SendBurst (defaults 10 and 20).
+	SendRate  float64
+	SendBurst int
+	// AbuseLimit is how many rate-limited frames in a row close the connection with 1008
+	// (default 50).
+	AbuseLimit int
+	// TypingInterval is the shortest time between two typing notices a connection relays;
+	// faster ones are dropped (default 1s).
+	TypingInterval time.Duration
+	// MaxRoomsPerConn is how many rooms one connection may be in (default 32).
+	MaxRoomsPerConn int
+	// MaxConns caps the WebSocket connections the server holds; past it upgrades get 503
+	// (default 20000).
+	MaxConns int
+	// HistoryPageMax is the largest history page a client may ask for (default 200).
+	HistoryPageMax int
+
+	// AddIdleTimeout closes an add-service connection that asks nothing for this long
+	// (default 30s, as in the original).
+	AddIdleTimeout time.Duration
+	// AddReadLimit is the largest add request, in bytes (default 1024).
+	AddReadLimit int64
+
+	// Pages holds the browser pages (default: none; / then answers 404).
+	Pages fs.FS
+	// Logger receives the server's logs (default slog.Default()).
+	Logger *slog.Logger
+}
+
+func (c Config) withDefaults() Config {
+	dur := func(v *time.Duration, d time.Duration) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	num := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	if c.Node == "" {
+		c.Node = "local"
+	}
+	dur(&c.HandshakeTimeout, 5*time.Second)
+	num(&c.ReadBufferSize, 1024)
+	num(&c.WriteBufferSize, 1024)
+	if c.Subprotocols == nil {
+		c.Subprotocols = []string{"hubbub.v1"}
+	}
+	dur(&c.PingPeriod, 54*time.Second)
+	dur(&c.PongWait, 60*time.Second)
+	dur(&c.WriteWait, 10*time.Second)
+	if c.ReadLimit <= 0 {
+		c.ReadLimit = 8192
+	}
+	num(&c.SendQueue, 256)
+	num(&c.MaxText, 4096)
+	if c.SendRate <= 0 {
+		c.SendRate = 10
+	}
+	num(&c.SendBurst, 20)
+	num(&c.AbuseLimit, 50)
+	dur(&c.TypingInterval, time.Second)
+	num(&c.MaxRoomsPerConn, 32)
+	num(&c.MaxConns, 20000)
+	num(&c.HistoryPageMax, 200)
+	dur(&c.AddIdleTimeout, 30*time.Second)
+	if c.AddReadLimit <= 0 {
+		c.AddReadLimit = 1024
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c
+}

@@ -1,0 +1,257 @@
+package server
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gorilla/websocket"
+
+	"hubbub/internal/hub"
+)
+
+// session is a wire protocol's side of a connection: it handles each frame the client sends and
+// cleans up when the connection ends. The conn calls it from the read loop only.
+type session interface {
+	// codec encodes room events for this protocol.
+	codec() hub.Codec
+	// coalesce reports whether queued frames may be joined into one (text protocol).
+	coalesce() bool
+	// handle processes one text frame from the client.
+	handle(data []byte)
+	// end releases the session's rooms; the connection is closing.
+	end()
+}
+
+// conn owns one WebSocket: the read loop (in the HTTP handler's goroutine), the write pump (one
+// more goroutine), heartbeats and closing. Everything the client is sent goes through out.
+type conn struct {
+	srv    *Server
+	ws     *websocket.Conn
+	id     uint64
+	remote string
+	log    *slog.Logger
+	out    *hub.Outbox
+
+	closeOnce   sync.Once
+	closeCode   int    // the close frame the write pump sends last; 0 = none (peer closed)
+	closeReason string // set before out.Close, read by the write pump after Take says closed
+	discard     bool   // drop what is queued instead of flushing it (a slow consumer)
+	closing     atomic.Bool
+	writerDone  chan struct{}
+}
+
+func (s *Server) newConn(ws *websocket.Conn, r *http.Request) *conn {
+	c := &conn{
+		srv:        s,
+		ws:         ws,
+		id:         s.nextID.Add(1),
+		remote:     r.RemoteAddr,
+		writerDone: make(chan struct{}),
+	}
+	proto := ws.Subprotocol()
+	if proto == "" {
+		proto = "text"
+	}
+	c.log = s.log.With("conn", c.id, "remote", c.remote, "proto", proto)
+	c.out = hub.NewOutbox(s.cfg.SendQueue, func() {
+		c.closeWith(websocket.ClosePolicyViolation, "send queue full: the client reads too slowly", true)
+	})
+	return c
+}
+
+// serve runs the connection until it ends, then waits for the write pump to finish.
+func (c *conn) serve(sess session) {
+	c.log.Info("connected")
+	go c.writePump(sess.codec(), sess.coalesce())
+	reason := c.readLoop(sess)
+	sess.end()
+	c.closeWith(0, "", false) // stop the write pump if nothing else has
+	<-c.writerDone
+	c.ws.Close()
+	c.log.Info("disconnected", "reason", reason)
+}
+
+// readLoop reads frames until the socket fails or closes, and returns why it stopped.
+func (c *conn) readLoop(sess session) string {
+	cfg := &c.srv.cfg
+	c.ws.SetReadLimit(cfg.ReadLimit)
+	_ = c.ws.SetReadDeadline(time.Now().Add(cfg.PongWait))
+	c.ws.SetPongHandler(func(string) error {
+		if !c.closing.Load() {
+			_ = c.ws.SetReadDeadline(time.Now().Add(cfg.PongWait))
+		}
+		return nil
+	})
+	for {
+		kind, data, err := c.ws.ReadMessage()
+		if err != nil {
+			return readEndReason(err)
+		}
+		if !c.closing.Load() {
+			_ = c.ws.SetReadDeadline(time.Now().Add(cfg.PongWait))
+		}
+		if c.closing.Load() {
+			continue // drain until the peer answers our close
+		}
+		if kind == websocket.BinaryMessage && !sess.coalesce() {
+			c.closeWith(websocket.CloseUnsupportedData, "binary frames are not part of hubbub.v1", false)
+			continue
+		}
+		if !utf8.Valid(data) {
+			c.closeWith(websocket.CloseInvalidFramePayloadData, "text frame is not valid UTF-8", false)
+			continue
+		}
+		sess.handle(data)
+	}
+}
+
+func readEndReason(err error) string {
+	var ce *websocket.CloseError
+	switch {
+	case errors.As(err, &ce):
+		return fmt.Sprintf("close %d %s", ce.Code, ce.Text)
+	case errors.Is(err, websocket.ErrReadLimit):
+		return "frame over the read limit (1009)"
+	}
+	var ne interface{ Timeout() bool }
+	if errors.As(err, &ne) && ne.Timeout() {
+		return "no pong or frame within the pong wait"
+	}
+	return err.Error()
+}
+
+// closeWith starts closing the connection: the write pump flushes what is queued (unless
+// discard), sends a close frame with code (none if 0) and stops; the read loop then waits a
+// short grace for the client's close answer. Only the first call counts. It never blocks, so
+// rooms may call it (through the outbox's overflow) while fanning out.
+func (c *conn) closeWith(code int, reason string, discard bool) {
+	c.closeOnce.Do(func() {
+		c.closeCode, c.closeReason, c.discard = code, reason, discard
+		c.closing.Store(true)
+		if code != 0 {
+			c.log.Info("closing", "code", code, "reason", reason)
+		}
+		if discard {
+			// The write pump may be blocked on a client that stopped reading: cut that write
+			// short so the client leaves its rooms now, not after a full write wait.
+			_ = c.ws.NetConn().SetWriteDeadline(time.Now().Add(closeGrace))
+		}
+		c.out.Close()
+	})
+}
+
+// closeNow sends a close frame and closes the socket, for connections never served.
+func (c *conn) closeNow(code int, reason string) {
+	msg := websocket.FormatCloseMessage(code, reason)
+	_ = c.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(c.srv.cfg.WriteWait))
+	c.ws.Close()
+}
+
+func (c *conn) goingAway() { c.closeWith(websocket.CloseGoingAway, "server shutting down", false) }
+func (c *conn) abort()     { c.ws.Close() }
+
+// writePump writes everything queued in the outbox, and pings, until the outbox closes or a
+// write fails. It is the only goroutine that writes data frames to the socket.
+func (c *conn) writePump(codec hub.Codec, coalesce bool) {
+	defer close(c.writerDone)
+	cfg := &c.srv.cfg
+	ping := time.NewTicker(cfg.PingPeriod)
+	defer ping.Stop()
+	var batch []*hub.Envelope
+	var line bytes.Buffer
+	for {
+		select {
+		case <-c.out.Ready():
+			var closed bool
+			batch, closed = c.out.Take(batch[:0])
+			if !closed || !c.discard {
+				if err := c.writeBatch(batch, codec, coalesce, &line); err != nil {
+					c.log.Debug("write failed", "err", err)
+					c.closing.Store(true)
+					c.ws.Close() // unblocks the read loop
+					return
+				}
+			}
+			clear(batch)
+			if cap(batch) > 1024 {
+				batch = nil
+			}
+			if closed {
+				c.sendClose()
+				return
+			}
+		case <-ping.C:
+			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(cfg.WriteWait)); err != nil {
+				c.closing.Store(true)
+				c.ws.Close()
+				return
+			}
+		}
+	}
+}
+
+// writeBatch writes one frame per envelope, or, when coalescing, all of them as one frame
+// joined by '\n' as the original chat did.
+func (c *conn) writeBatch(batch []*hub.Envelope, codec hub.Codec, coalesce bool, line *bytes.Buffer) error {
+	if len(batch) == 0 {
+		return nil
+	}
+	_ = c.ws.SetWriteDeadline(time.Now().Add(c.srv.cfg.WriteWait))
+	if coalesce {
+		line.Reset()
+		for _, e := range batch {
+			f := e.Frame(codec)
+			if f == nil {
+				continue
+			}
+			if line.Len() > 0 {
+				line.WriteByte('\n')
+			}
+			line.Write(f)
+		}
+		if line.Len() == 0 {
+			return nil
+		}
+		err := c.ws.WriteMessage(websocket.TextMessage, line.Bytes())
+		if line.Cap() > 64<<10 {
+			*line = bytes.Buffer{}
+		}
+		return err
+	}
+	for _, e := range batch {
+		if f := e.Frame(codec); f != nil {
+			if err := c.ws.WriteMessage(websocket.TextMessage, f); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// sendClose writes the close frame chosen by closeWith and gives the client a short grace to
+// answer before the read loop gives up.
+func (c *conn) sendClose() {
+	if c.closeCode == 0 {
+		return // the client closed first; gorilla has already answered its close frame
+	}
+	msg := websocket.FormatCloseMessage(c.closeCode, c.closeReason)
+	wait := c.srv.cfg.WriteWait
+	if c.discard {
+		wait = closeGrace
+	}
+	if err := c.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(wait)); err != nil {
+		c.ws.Close()
+		return
+	}
+	_ = c.ws.SetReadDeadline(time.Now().Add(closeGrace))
+}
+
+// closeGrace is how long the server waits for a client to answer its close frame.
+const closeGrace = 2 * time.Second

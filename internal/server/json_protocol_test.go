@@ -1,0 +1,278 @@
+package server_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"hubbub/internal/server"
+	"hubbub/internal/servertest"
+)
+
+func u64(n uint64) *uint64 { return &n }
+
+func TestJSONJoinSendAckAndHistory(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{})
+	ann := servertest.DialJSON(t, s, "ann")
+	j := ann.Join("general", nil)
+	if j.Type() != "joined" || j.Num("last_seq") != 0 {
+		t.Fatalf("joined = %v", j)
+	}
+	bob := servertest.DialJSON(t, s, "bob")
+	bob.Join("general", nil)
+	ann.AwaitFunc("bob's presence", func(f servertest.Frame) bool {
+		return f.Type() == "presence" && f.Str("name") == "bob" && f.Str("event") == "join"
+	})
+	for i := 1; i <= 3; i++ {
+		ack := ann.Say("general", fmt.Sprintf("c%d", i), fmt.Sprintf("hi %d", i))
+		if ack.Type() != "ack" || ack.Num("seq") != uint64(i) || ack.Str("msg_id") == "" {
+			t.Fatalf("ack %d = %v", i, ack)
+		}
+	}
+	for i, m := range bob.Messages("general", 3) {
+		if m.Num("seq") != uint64(i+1) || m.Str("from") != "ann" || m.Str("text") != fmt.Sprintf("hi %d", i+1) ||
+			m.Str("client_id") != fmt.Sprintf("c%d", i+1) || m.Str("time") == "" {
+			t.Fatalf("message %d = %v", i, m)
+		}
+	}
+	// A third member joins and gets the history, then pages back.
+	cy := servertest.DialJSON(t, s, "cy")
+	j = cy.Join("general", nil)
+	if j.Num("last_seq") != 3 || j.Num("replay") != 3 {
+		t.Fatalf("joined = %v", j)
+	}
+	members := fmt.Sprint(j["members"])
+	if members != "[ann bob cy]" {
+		t.Fatalf("members = %s", members)
+	}
+	cy.Messages("general", 3)
+	cy.Send(servertest.Frame{"type": "history", "room": "general", "before": 3, "limit": 1})
+	page := cy.Await("history")
+	msgs, _ := page["messages"].([]any)
+	if len(msgs) != 1 || msgs[0].(map[string]any)["seq"].(float64) != 2 || page["more"] != true {
+		t.Fatalf("history page = %v", page)
+	}
+	cy.Send(servertest.Frame{"type": "who", "room": "general"})
+	if w := cy.Await("members"); fmt.Sprint(w["members"]) != "[ann bob cy]" {
+		t.Fatalf("who = %v", w)
+	}
+	// The name on a message is the server's, whatever the client claims.
+	cy.Send(servertest.Frame{"type": "send", "room": "general", "id": "x", "text": "me", "from": "ann"})
+	if m := bob.Messages("general", 1)[0]; m.Str("from") != "cy" {
+		t.Fatalf("from = %q, want the sender's own name", m.Str("from"))
+	}
+}
+
+// A client that disconnects while others keep sending, and rejoins with since, gets exactly the
+// messages it missed, in order, then live ones.
+func TestRejoinWithSinceGetsExactlyTheMissedMessages(t *testing.T) {
+	for _, missed := range []int{5, 400} { // within the room's memory, and beyond it (from the store)
+		t.Run(fmt.Sprint(missed), func(t *testing.T) {
+			s := servertest.Start(t, servertest.Options{Server: server.Config{SendRate: 1e6, SendBurst: 1e6}})
+			talker := servertest.DialJSON(t, s, "talker")
+			talker.Join("r", nil)
+			leaver := servertest.DialJSON(t, s, "leaver")
+			leaver.Join("r", nil)
+			talker.Say("r", "a", "before")
+			last := leaver.Messages("r", 1)[0].Num("seq")
+			leaver.Conn.Close()
+
+			for i := 0; i < missed; i++ {
+				talker.Say("r", fmt.Sprint("m", i), fmt.Sprint("missed ", i))
+			}
+			back := servertest.DialJSON(t, s, "leaver")
+			j := back.Join("r", u64(last))
+			if j.Num("replay") != uint64(missed) || j["truncated"] != false {
+				t.Fatalf("joined = %v", j)
+			}
+			talker.Say("r", "z", "live")
+			got := back.Messages("r", missed+1)
+			for i, m := range got {
+				if m.Num("seq") != last+1+uint64(i) {
+					t.Fatalf("message %d has seq %d, want %d", i, m.Num("seq"), last+1+uint64(i))
+				}
+			}
+			if got[missed].Str("text") != "live" {
+				t.Fatalf("last = %v", got[missed])
+			}
+			// Nothing more: no duplicate follows.
+			back.Send(servertest.Frame{"type": "ping", "id": "end"})
+			if f := back.AwaitFunc("pong", func(f servertest.Frame) bool { return f.Type() == "pong" || f.Type() == "message" }); f.Type() != "pong" {
+				t.Fatalf("extra frame after the replay: %v", f)
+			}
+		})
+	}
+}
+
+func TestResentClientIDIsStoredOnce(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{})
+	ann := servertest.DialJSON(t, s, "ann")
+	ann.Join("r", nil)
+	first := ann.Say("r", "same-id", "hello")
+	ann.Conn.Close()
+	again := servertest.DialJSON(t, s, "ann")
+	again.Join("r", u64(0))
+	again.Messages("r", 1)
+	second := again.Say("r", "same-id", "hello")
+	if second.Num("seq") != first.Num("seq") || second["duplicate"] != true || second.Str("msg_id") != first.Str("msg_id") {
+		t.Fatalf("resend ack = %v, first = %v", second, first)
+	}
+	again.Send(servertest.Frame{"type": "history", "room": "r"})
+	if msgs := again.Await("history")["messages"].([]any); len(msgs) != 1 {
+		t.Fatalf("history holds %d messages, want 1", len(msgs))
+	}
+}
+
+func TestTextAndJSONClientsSeeEachOther(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{})
+	js := servertest.DialJSON(t, s, "jay")
+	js.Join("lobby", nil)
+	txt := servertest.DialText(t, s, "tex")
+	waitMembers(t, s, "lobby", 2)
+	txt.Say("from text")
+	if m := js.Messages("lobby", 1)[0]; m.Str("from") != "tex" || m.Str("text") != "from text" || m.Num("seq") != 1 {
+		t.Fatalf("json client got %v", m)
+	}
+	js.Say("lobby", "1", "from json")
+	lines := txt.Lines(2)
+	if lines[0] != "tex: from text" || lines[1] != "jay: from json" {
+		t.Fatalf("text client got %q", lines)
+	}
+}
+
+func TestHistorySurvivesRestart(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{})
+	ann := servertest.DialJSON(t, s, "ann")
+	ann.Join("keep", nil)
+	for i := 0; i < 5; i++ {
+		ann.Say("keep", fmt.Sprint(i), fmt.Sprint("kept ", i))
+	}
+	s = s.Restart()
+	bob := servertest.DialJSON(t, s, "bob")
+	if j := bob.Join("keep", nil); j.Num("last_seq") != 5 || j.Num("replay") != 5 {
+		t.Fatalf("joined after restart = %v", j)
+	}
+	msgs := bob.Messages("keep", 5)
+	if msgs[4].Str("text") != "kept 4" {
+		t.Fatalf("last message = %v", msgs[4])
+	}
+	if ack := bob.Say("keep", "n", "new"); ack.Num("seq") != 6 {
+		t.Fatalf("numbering after restart: %v", ack)
+	}
+}
+
+func TestBadInputGetsTypedErrorsAndTheConnectionStays(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{Server: server.Config{MaxText: 10, MaxRoomsPerConn: 2}})
+	c := servertest.DialJSON(t, s, "")
+	expect := func(raw, code string) {
+		t.Helper()
+		if err := c.Conn.WriteMessage(websocket.TextMessage, []byte(raw)); err != nil {
+			t.Fatal(err)
+		}
+		f := c.Await("error")
+		if f.Str("code") != code || f.Str("message") == "" {
+			t.Fatalf("%s: got %v, want code %s", raw, f, code)
+		}
+	}
+	expect(`{"type":"join","room":"r"}`, "no_hello")
+	expect(`not json`, "bad_json")
+	expect(`[1,2]`, "bad_json")
+	expect(`{"type":"hello"}`, "missing_field")
+	expect(`{"type":"hello","name":"bad\u0007name"}`, "bad_name")
+	c.Send(servertest.Frame{"type": "hello", "name": "ann"})
+	c.Await("welcome")
+	expect(`{"type":"dance"}`, "unknown_type")
+	expect(`{"room":"r"}`, "unknown_type")
+	expect(`{"type":"join","room":"bad room!"}`, "bad_room")
+	expect(`{"type":"send","room":"r","text":"x"}`, "not_joined")
+	c.Join("r", nil)
+	expect(`{"type":"send","room":"r"}`, "missing_field")
+	expect(`{"type":"send","room":"r","text":" \n "}`, "empty")
+	expect(`{"type":"send","room":"r","text":"far too long text"}`, "too_long")
+	expect(`{"type":"send","room":"r","id":"`+strings.Repeat("i", 65)+`","text":"x"}`, "bad_id")
+	c.Join("r2", nil)
+	expect(`{"type":"join","room":"r3"}`, "too_many_rooms")
+	// After all that the connection still works.
+	if ack := c.Say("r", "ok", "fine"); ack.Type() != "ack" {
+		t.Fatalf("after errors: %v", ack)
+	}
+	c.Send(servertest.Frame{"type": "leave", "room": "r2"})
+	c.Await("left")
+	c.Join("r3", nil)
+}
+
+func TestBinaryFrameOnJSONClosesWith1003(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{})
+	c := servertest.DialJSON(t, s, "ann")
+	_ = c.Conn.WriteMessage(websocket.BinaryMessage, []byte(`{"type":"ping"}`))
+	if ce := c.Closed(); ce.Code != websocket.CloseUnsupportedData {
+		t.Fatalf("close %d, want 1003", ce.Code)
+	}
+}
+
+func TestRateLimitErrorsThenCloses(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{Server: server.Config{SendRate: 0.001, SendBurst: 3, AbuseLimit: 5}})
+	c := servertest.DialJSON(t, s, "ann")
+	c.Join("r", nil)
+	for i := 0; i < 3; i++ {
+		if ack := c.Say("r", fmt.Sprint(i), "ok"); ack.Type() != "ack" {
+			t.Fatalf("send %d within the burst: %v", i, ack)
+		}
+	}
+	if f := c.Say("r", "over", "too fast"); f.Type() != "error" || f.Str("code") != "rate_limited" {
+		t.Fatalf("send over the limit: %v", f)
+	}
+	for i := 0; i < 10; i++ {
+		c.Send(servertest.Frame{"type": "send", "room": "r", "id": fmt.Sprint("flood", i), "text": "flood"})
+	}
+	if ce := c.Closed(); ce.Code != websocket.ClosePolicyViolation {
+		t.Fatalf("close %d, want 1008", ce.Code)
+	}
+}
+
+func TestNameTakenUnlessSameKey(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{})
+	ann := servertest.DialJSON(t, s, "ann") // key "key-ann"
+	ann.Join("r", nil)
+	impostor := servertest.DialJSON(t, s, "")
+	impostor.Send(servertest.Frame{"type": "hello", "name": "ann", "key": "other"})
+	impostor.Await("welcome")
+	if f := impostor.Join("r", nil); f.Str("code") != "name_taken" {
+		t.Fatalf("impostor join: %v", f)
+	}
+	// The same user on a second connection (same key) may join.
+	again := servertest.DialJSON(t, s, "ann")
+	if f := again.Join("r", nil); f.Type() != "joined" {
+		t.Fatalf("same user's second connection: %v", f)
+	}
+}
+
+func TestTypingReachesOthersAndIsThinned(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{Server: server.Config{TypingInterval: time.Hour}})
+	ann, bob := servertest.DialJSON(t, s, "ann"), servertest.DialJSON(t, s, "bob")
+	ann.Join("r", nil)
+	bob.Join("r", nil)
+	for i := 0; i < 5; i++ {
+		ann.Send(servertest.Frame{"type": "typing", "room": "r"})
+	}
+	ann.Say("r", "m", "done typing")
+	typing := 0
+	for {
+		f := bob.AwaitFunc("typing or message", func(f servertest.Frame) bool {
+			return f.Type() == "typing" || f.Type() == "message"
+		})
+		if f.Type() == "message" {
+			break
+		}
+		if f.Str("name") != "ann" {
+			t.Fatalf("typing = %v", f)
+		}
+		typing++
+	}
+	if typing != 1 {
+		t.Fatalf("bob saw %d typing notices, want 1 (thinned to one per interval)", typing)
+	}
+}

@@ -1,0 +1,48 @@
+package server
+
+import (
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// sendLimiter is a connection's token bucket for sends, with a count of refusals in a row so
+// that sustained abuse closes the connection while a burst only earns error frames.
+type sendLimiter struct {
+	bucket  *rate.Limiter
+	strikes int
+	max     int
+}
+
+func newSendLimiter(cfg *Config) *sendLimiter {
+	return &sendLimiter{bucket: rate.NewLimiter(rate.Limit(cfg.SendRate), cfg.SendBurst), max: cfg.AbuseLimit}
+}
+
+// allow reports whether a send may go ahead, and abusive when the client has kept on sending
+// past the limit for AbuseLimit frames in a row.
+func (l *sendLimiter) allow() (ok, abusive bool) {
+	if l.bucket.Allow() {
+		l.strikes = 0
+		return true, false
+	}
+	l.strikes++
+	return false, l.strikes >= l.max
+}
+
+// typingGate lets one typing notice through per interval and drops the rest silently: typing
+// notices are hints, and a client that sends them too often loses nothing by being thinned.
+type typingGate struct {
+	interval time.Duration
+	last     map[string]time.Time
+}
+
+func (g *typingGate) allow(room string, now time.Time) bool {
+	if g.last == nil {
+		g.last = make(map[string]time.Time)
+	}
+	if t, ok := g.last[room]; ok && now.Sub(t) < g.interval {
+		return false
+	}
+	g.last[room] = now
+	return true
+}

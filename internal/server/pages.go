@@ -1,0 +1,58 @@
+package server
+
+import (
+	"io/fs"
+	"net/http"
+	"path"
+	"strings"
+)
+
+// contentSecurityPolicy forbids inline script and any source but this server, so that even a
+// bug that let message text into the page as HTML could not run it.
+const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; " +
+	"connect-src 'self' ws: wss:; img-src 'self' data:; object-src 'none'; base-uri 'none'; " +
+	"frame-ancestors 'none'; form-action 'self'"
+
+// servePage serves the embedded browser pages: / is the chat UI, /classic the original page,
+// and the files they load. Anything else is 404, and only GET and HEAD are allowed.
+func (s *Server) servePage(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	name := strings.TrimPrefix(path.Clean(r.URL.Path), "/")
+	switch name {
+	case "":
+		name = "index.html"
+	case "classic":
+		name = "classic.html"
+	}
+	if s.cfg.Pages == nil || strings.Contains(name, "/") || name == "index.html" && r.URL.Path != "/" {
+		http.NotFound(w, r)
+		return
+	}
+	data, err := fs.ReadFile(s.cfg.Pages, name)
+	if err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Security-Policy", contentSecurityPolicy)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Cache-Control", "no-cache")
+	switch path.Ext(name) {
+	case ".html":
+		h.Set("Content-Type", "text/html; charset=utf-8")
+	case ".js":
+		h.Set("Content-Type", "text/javascript; charset=utf-8")
+	case ".css":
+		h.Set("Content-Type", "text/css; charset=utf-8")
+	case ".png":
+		h.Set("Content-Type", "image/png")
+	case ".svg":
+		h.Set("Content-Type", "image/svg+xml")
+	}
+	w.Write(data)
+}

@@ -1,0 +1,176 @@
+// Package server is hubbub's HTTP face: the WebSocket endpoint /ws with both wire protocols,
+// the add service /add, the browser pages, and the health endpoints.
+//
+// Where a message goes, by file: upgrade.go accepts the socket; conn.go owns it (read loop,
+// write pump, heartbeats, closing); text_session.go and json_session.go speak the two
+// protocols and hand messages to the hub (internal/hub), whose rooms push them into each
+// member's outbox, which conn.go's write pump drains.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"hubbub"
+	"hubbub/internal/hub"
+)
+
+// Server serves hubbub over HTTP. Create it with New; it is an http.Handler.
+type Server struct {
+	cfg      Config
+	hub      *hub.Hub
+	store    hubbub.Store
+	log      *slog.Logger
+	upgrader websocket.Upgrader
+	mux      *http.ServeMux
+	origins  originPolicy
+
+	draining atomic.Bool
+	nextID   atomic.Uint64
+	mu       sync.Mutex
+	conns    map[closer]struct{}
+	active   sync.WaitGroup // one per WebSocket handler still running
+}
+
+// closer is a live WebSocket connection of either endpoint, as shutdown sees it.
+type closer interface {
+	// goingAway starts a close with 1001; it must not block.
+	goingAway()
+	// abort closes the socket at once.
+	abort()
+}
+
+// New returns a server for the given hub and store (the store is used for readiness checks).
+func New(cfg Config, h *hub.Hub, store hubbub.Store) (*Server, error) {
+	cfg = cfg.withDefaults()
+	if cfg.PongWait <= cfg.PingPeriod {
+		return nil, fmt.Errorf("server: pong wait (%v) must be longer than the ping period (%v)", cfg.PongWait, cfg.PingPeriod)
+	}
+	for _, p := range cfg.Subprotocols {
+		if p != hubbub.ProtocolJSON {
+			return nil, fmt.Errorf("server: unknown subprotocol %q (known: %s)", p, hubbub.ProtocolJSON)
+		}
+	}
+	s := &Server{
+		cfg:   cfg,
+		hub:   h,
+		store: store,
+		log:   cfg.Logger.With("component", "server"),
+		conns: make(map[closer]struct{}),
+	}
+	var err error
+	if s.origins, err = newOriginPolicy(cfg.AllowedOrigins); err != nil {
+		return nil, err
+	}
+	if s.origins.any {
+		s.log.Warn("every origin may open WebSockets (--allowed-origins=*): any web page can act for your users")
+	}
+	s.upgrader = s.newUpgrader(cfg.Subprotocols)
+	s.mux = http.NewServeMux()
+	s.mux.HandleFunc("/ws", s.serveWS)
+	s.mux.HandleFunc("/add", s.serveAdd)
+	s.mux.HandleFunc("/healthz", s.serveHealth)
+	s.mux.HandleFunc("/readyz", s.serveReady)
+	s.mux.HandleFunc("/", s.servePage)
+	return s, nil
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// Conns reports how many WebSocket connections are open.
+func (s *Server) Conns() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.conns)
+}
+
+// track registers a connection for shutdown; it returns false if the server is draining or
+// full, in which case the caller must not serve it.
+func (s *Server) track(c closer) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.draining.Load() {
+		return false
+	}
+	s.conns[c] = struct{}{}
+	s.active.Add(1) // under mu, so Shutdown's Wait never races a first Add
+	return true
+}
+
+func (s *Server) untrack(c closer) {
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
+	s.active.Done()
+}
+
+// Shutdown closes every WebSocket connection with 1001 ("going away"), letting each write pump
+// flush what is queued first, and waits for them until ctx is done; then it cuts the rest.
+// New upgrades are refused from the moment it is called.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.draining.Store(true)
+	conns := make([]closer, 0, len(s.conns))
+	for c := range s.conns {
+		conns = append(conns, c)
+	}
+	s.mu.Unlock()
+	s.log.Info("shutting down", "connections", len(conns))
+	for _, c := range conns {
+		c.goingAway()
+	}
+	done := make(chan struct{})
+	go func() {
+		s.active.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+	}
+	s.mu.Lock()
+	for c := range s.conns {
+		c.abort()
+	}
+	s.mu.Unlock()
+	select {
+	case <-done:
+	case <-time.After(time.Second):
+	}
+	return fmt.Errorf("server: shutdown: %w", ctx.Err())
+}
+
+func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	fmt.Fprintln(w, "ok")
+}
+
+// serveReady answers 200 when the server accepts connections and its store answers.
+func (s *Server) serveReady(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if s.draining.Load() {
+		http.Error(w, "shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if _, err := s.store.LastSeq(ctx, "readyz"); err != nil {
+		s.log.Warn("readiness check failed", "err", err)
+		http.Error(w, "store unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	fmt.Fprintln(w, "ready")
+}
+
+// errServerFull is what a client past MaxConns is told.
+var errServerFull = errors.New("server is at its connection limit; try again later")

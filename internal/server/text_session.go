@@ -1,0 +1,88 @@
+package server
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/gorilla/websocket"
+
+	"hubbub"
+	"hubbub/internal/hub"
+	"hubbub/internal/protocol"
+)
+
+// textSession speaks the original chat protocol: the first line is the name, every later line
+// is a message to room lobby, shown to others as "name: text".
+type textSession struct {
+	srv     *Server
+	c       *conn
+	member  *hub.Member
+	joined  bool
+	limiter *sendLimiter
+}
+
+func newTextSession(s *Server, c *conn) *textSession {
+	return &textSession{srv: s, c: c, limiter: newSendLimiter(&s.cfg)}
+}
+
+func (t *textSession) codec() hub.Codec { return protocol.TextCodec{} }
+func (t *textSession) coalesce() bool   { return true }
+
+func (t *textSession) handle(data []byte) {
+	text := hubbub.CleanText(string(data))
+	if t.member == nil {
+		t.setName(text)
+		return
+	}
+	if text == "" {
+		return // the original dropped nothing, but broadcast "name: "; an empty line says nothing
+	}
+	ok, abusive := t.limiter.allow()
+	if abusive {
+		t.refuse("sending too fast", websocket.ClosePolicyViolation)
+		return
+	}
+	if !ok {
+		t.say("error: rate limited; slow down")
+		return
+	}
+	if len(text) > t.srv.cfg.MaxText {
+		t.say(fmt.Sprintf("error: message longer than %d bytes", t.srv.cfg.MaxText))
+		return
+	}
+	msg := hubbub.Message{Room: hubbub.DefaultRoom, From: t.member.Name, Text: text}
+	if _, _, err := t.srv.hub.Send(context.Background(), msg); err != nil {
+		t.say("error: " + hubbub.ErrorMessage(err))
+	}
+}
+
+// setName takes the first line as the client's name and joins lobby under it.
+func (t *textSession) setName(name string) {
+	if err := hubbub.ValidateName(name); err != nil {
+		t.refuse(hubbub.ErrorMessage(err), websocket.ClosePolicyViolation)
+		return
+	}
+	m := &hub.Member{Name: name, Out: t.c.out}
+	_, err := t.srv.hub.Join(context.Background(), hub.JoinRequest{Room: hubbub.DefaultRoom, Member: m, NoReplay: true})
+	if err != nil {
+		t.refuse(hubbub.ErrorMessage(err), websocket.ClosePolicyViolation)
+		return
+	}
+	t.member, t.joined = m, true
+	t.c.log.Info("named", "name", name, "room", hubbub.DefaultRoom)
+}
+
+// say queues one line for this client only.
+func (t *textSession) say(line string) { t.c.out.Push(hub.NewRaw([]byte(line))) }
+
+// refuse tells the client why and closes the connection.
+func (t *textSession) refuse(reason string, code int) {
+	t.say("error: " + reason)
+	t.c.closeWith(code, reason, false)
+}
+
+func (t *textSession) end() {
+	if t.joined {
+		t.srv.hub.Leave(hubbub.DefaultRoom, t.member)
+	}
+}

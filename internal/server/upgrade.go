@@ -1,0 +1,108 @@
+package server
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+
+	"github.com/gorilla/websocket"
+)
+
+// newUpgrader builds the WebSocket upgrader from the configuration: every option of
+// gorilla's Upgrader is a flag, and a refused upgrade answers with a real status and body.
+func (s *Server) newUpgrader(subprotocols []string) websocket.Upgrader {
+	u := websocket.Upgrader{
+		HandshakeTimeout:  s.cfg.HandshakeTimeout,
+		ReadBufferSize:    s.cfg.ReadBufferSize,
+		WriteBufferSize:   s.cfg.WriteBufferSize,
+		Subprotocols:      subprotocols,
+		EnableCompression: s.cfg.Compression,
+		CheckOrigin:       s.origins.allows,
+		Error: func(w http.ResponseWriter, r *http.Request, status int, reason error) {
+			s.log.Info("upgrade refused", "remote", r.RemoteAddr, "path", r.URL.Path,
+				"origin", r.Header.Get("Origin"), "status", status, "reason", reason)
+			w.Header().Set("Sec-Websocket-Version", "13")
+			http.Error(w, reason.Error(), status)
+		},
+	}
+	if !s.cfg.NoWriteBufferPool {
+		u.WriteBufferPool = &sync.Pool{}
+	}
+	return u
+}
+
+// originPolicy decides which browser pages may open WebSockets. Same-origin is always allowed;
+// requests without an Origin header come from non-browser clients and are allowed too, since
+// cross-site WebSocket hijacking needs a browser.
+type originPolicy struct {
+	any   bool
+	hosts map[string]bool // "host:port" or "host", lower case, any scheme
+	full  map[string]bool // "scheme://host[:port]", lower case
+}
+
+func newOriginPolicy(allowed []string) (originPolicy, error) {
+	p := originPolicy{hosts: map[string]bool{}, full: map[string]bool{}}
+	for _, a := range allowed {
+		a = strings.ToLower(strings.TrimSpace(a))
+		switch {
+		case a == "":
+		case a == "*":
+			p.any = true
+		case strings.Contains(a, "://"):
+			u, err := url.Parse(a)
+			if err != nil || u.Host == "" {
+				return p, fmt.Errorf("server: allowed origin %q is not an origin like https://example.com", a)
+			}
+			p.full[u.Scheme+"://"+u.Host] = true
+		default:
+			p.hosts[a] = true
+		}
+	}
+	return p, nil
+}
+
+func (p originPolicy) allows(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" || p.any {
+		return true
+	}
+	u, err := url.Parse(origin)
+	if err != nil || u.Host == "" {
+		return false
+	}
+	host := strings.ToLower(u.Host)
+	if host == strings.ToLower(r.Host) {
+		return true
+	}
+	return p.hosts[host] || p.full[strings.ToLower(u.Scheme)+"://"+host]
+}
+
+// serveWS upgrades /ws and runs the session for the negotiated protocol until the socket ends.
+func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
+	if s.draining.Load() {
+		http.Error(w, "server is shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	if s.Conns() >= s.cfg.MaxConns {
+		s.log.Warn("connection refused: server full", "remote", r.RemoteAddr, "max", s.cfg.MaxConns)
+		http.Error(w, errServerFull.Error(), http.StatusServiceUnavailable)
+		return
+	}
+	ws, err := s.upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		return // the upgrader's Error function has answered and logged
+	}
+	c := s.newConn(ws, r)
+	if !s.track(c) {
+		c.closeNow(websocket.CloseGoingAway, "server is shutting down")
+		return
+	}
+	defer s.untrack(c)
+	if ws.Subprotocol() == "hubbub.v1" {
+		c.serve(newJSONSession(s, c))
+	} else {
+		c.serve(newTextSession(s, c))
+	}
+}

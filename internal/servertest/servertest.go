@@ -1,0 +1,163 @@
+// Package servertest starts real hubbub servers for tests: a real HTTP listener on loopback, a
+// real SQLite file, the in-process broker and the embedded pages, wired exactly as `hubbub
+// serve` wires them. Tests talk to it with real WebSocket clients.
+package servertest
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"hubbub"
+	"hubbub/internal/hub"
+	"hubbub/internal/inmem"
+	"hubbub/internal/server"
+	"hubbub/internal/sqlite"
+	"hubbub/web"
+)
+
+// Options configures a test server. Zero values take the server's defaults, except where
+// noted.
+type Options struct {
+	// DataPath is the SQLite file (default: hubbub.db in a fresh t.TempDir()).
+	DataPath string
+	// Addr is the address to listen on (default 127.0.0.1:0, a free port). Restart reuses the
+	// address the first server got.
+	Addr string
+	// Server and Hub are passed to server.New and hub.New.
+	Server server.Config
+	Hub    hub.Config
+	// Retention is passed to the store.
+	Retention hubbub.Retention
+	// Log, when true, sends the server's logs to t.Log (default: discarded, which keeps test
+	// output readable).
+	Log bool
+}
+
+// Server is a running test server.
+type Server struct {
+	// URL is the server's base URL, http://127.0.0.1:port.
+	URL string
+	// WS is the WebSocket endpoint, ws://127.0.0.1:port/ws.
+	WS string
+	// Addr is the listening address, 127.0.0.1:port.
+	Addr string
+	// Opts are the options the server was started with (DataPath and Addr filled in).
+	Opts Options
+
+	Srv    *server.Server
+	Hub    *hub.Hub
+	Store  *sqlite.Store
+	broker *inmem.Broker
+	http   *httptest.Server
+	tb     testing.TB
+	done   bool
+}
+
+// Start starts a server and stops it when the test ends.
+func Start(tb testing.TB, opts Options) *Server {
+	tb.Helper()
+	if opts.DataPath == "" {
+		opts.DataPath = filepath.Join(tb.TempDir(), "hubbub.db")
+	}
+	if opts.Addr == "" {
+		opts.Addr = "127.0.0.1:0"
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if opts.Log {
+		log = slog.New(slog.NewTextHandler(tbWriter{tb}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	store, err := sqlite.Open(opts.DataPath, sqlite.Options{Retention: opts.Retention, Logger: log})
+	if err != nil {
+		tb.Fatalf("servertest: open store: %v", err)
+	}
+	broker := inmem.NewBroker()
+	hcfg := opts.Hub
+	hcfg.Logger = log
+	h := hub.New(hcfg, store, broker)
+	scfg := opts.Server
+	scfg.Logger = log
+	if scfg.Pages == nil {
+		scfg.Pages = web.FS()
+	}
+	srv, err := server.New(scfg, h, store)
+	if err != nil {
+		tb.Fatalf("servertest: new server: %v", err)
+	}
+	var ln net.Listener
+	for i := 0; ; i++ { // a restarted server may find its old port in TIME_WAIT for a moment
+		ln, err = net.Listen("tcp", opts.Addr)
+		if err == nil || i == 50 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err != nil {
+		tb.Fatalf("servertest: listen on %s: %v", opts.Addr, err)
+	}
+	hs := httptest.NewUnstartedServer(srv)
+	hs.Listener = ln
+	hs.Config.ReadHeaderTimeout = 5 * time.Second
+	hs.Start()
+	opts.Addr = ln.Addr().String()
+	s := &Server{
+		URL: hs.URL, WS: "ws" + strings.TrimPrefix(hs.URL, "http") + "/ws", Addr: opts.Addr, Opts: opts,
+		Srv: srv, Hub: h, Store: store, broker: broker, http: hs, tb: tb,
+	}
+	tb.Cleanup(s.Stop)
+	return s
+}
+
+// Stop shuts the server down gracefully (clients get 1001) and closes its store. It may be
+// called more than once.
+func (s *Server) Stop() {
+	if s.done {
+		return
+	}
+	s.done = true
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := s.Srv.Shutdown(ctx); err != nil {
+		s.tb.Errorf("servertest: shutdown: %v", err)
+	}
+	s.http.Close()
+	s.Hub.Close()
+	s.broker.Close()
+	if err := s.Store.Close(); err != nil {
+		s.tb.Errorf("servertest: close store: %v", err)
+	}
+}
+
+// Restart stops the server and starts a new one on the same address and the same file, as an
+// operator restarting the process would.
+func (s *Server) Restart() *Server {
+	s.tb.Helper()
+	s.Stop()
+	return Start(s.tb, s.Opts)
+}
+
+// Get fetches path from the server and returns the status and body.
+func (s *Server) Get(path string) (int, string) {
+	s.tb.Helper()
+	resp, err := http.Get(s.URL + path)
+	if err != nil {
+		s.tb.Fatalf("GET %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+type tbWriter struct{ tb testing.TB }
+
+func (w tbWriter) Write(p []byte) (int, error) {
+	w.tb.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
