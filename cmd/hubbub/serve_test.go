@@ -1,0 +1,137 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// startServe runs `hubbub serve args...` in-process, as the binary would, and returns its
+// address and a stop function that cancels it (like SIGTERM) and returns its error.
+func startServe(t *testing.T, args ...string) (string, func() error) {
+	t.Helper()
+	addrs := make(chan net.Addr, 1)
+	onListen = func(a net.Addr) { addrs <- a }
+	t.Cleanup(func() { onListen = nil })
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	var logs bytes.Buffer
+	go func() {
+		done <- run(ctx, append([]string{"serve", "--host", "127.0.0.1", "--port", "0"}, args...),
+			stdio{in: strings.NewReader(""), out: io.Discard, err: &logs})
+	}()
+	select {
+	case a := <-addrs:
+		return a.String(), func() error { cancel(); return <-done }
+	case err := <-done:
+		t.Fatalf("serve exited at start: %v\n%s", err, logs.String())
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not start")
+	}
+	return "", nil
+}
+
+// The README's quick start: the server serves the page, health, the socket and the add
+// service, and a cancelled context (SIGINT/SIGTERM) ends it cleanly with 1001 to clients.
+func TestServeStartsAndShutsDownCleanly(t *testing.T) {
+	addr, stop := startServe(t, "--data", filepath.Join(t.TempDir(), "h.db"))
+	for _, path := range []string{"/", "/classic", "/healthz", "/readyz"} {
+		resp, err := http.Get("http://" + addr + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("GET %s: %d", path, resp.StatusCode)
+		}
+	}
+	ws, _, err := websocket.DefaultDialer.Dial("ws://"+addr+"/ws", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	_ = ws.WriteMessage(websocket.TextMessage, []byte("ann"))
+	_ = ws.WriteMessage(websocket.TextMessage, []byte("hello"))
+	_ = ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, data, err := ws.ReadMessage(); err != nil || string(data) != "ann: hello" {
+		t.Fatalf("got %q, %v", data, err)
+	}
+
+	var out bytes.Buffer
+	if err := runAdd(context.Background(), []string{"--count", "2", "--every", "1ms", "ws://" + addr + "/add"},
+		stdio{out: &out, err: io.Discard}); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Count(out.String(), "response sum=12"); got != 2 {
+		t.Fatalf("add client printed %q", out.String())
+	}
+	if !strings.Contains(out.String(), "Sec-Websocket-Accept:") {
+		t.Fatalf("add client did not print the response headers: %q", out.String())
+	}
+
+	errc := make(chan error, 1)
+	go func() { errc <- stop() }()
+	_, _, err = ws.ReadMessage()
+	if !websocket.IsCloseError(err, websocket.CloseGoingAway) {
+		t.Fatalf("on shutdown the client got %v, want close 1001", err)
+	}
+	if err := <-errc; err != nil {
+		t.Fatalf("serve returned %v after shutdown, want nil (exit 0)", err)
+	}
+}
+
+func TestServeFlagsFromEnvironmentAndErrors(t *testing.T) {
+	t.Setenv("HUBBUB_PORT", "notaport")
+	err := run(context.Background(), []string{"serve"}, stdio{out: io.Discard, err: io.Discard})
+	if err == nil || !strings.Contains(err.Error(), "HUBBUB_PORT") || exitCode(err) != 2 {
+		t.Fatalf("bad env: %v", err)
+	}
+	t.Setenv("HUBBUB_PORT", "")
+	for _, args := range [][]string{
+		{"serve", "--pong-wait", "1s", "--ping-period", "2s"},
+		{"serve", "--log-format", "xml"},
+		{"serve", "--subprotocols", "mqtt"},
+		{"serve", "extra"},
+		{"frobnicate"},
+	} {
+		err := run(context.Background(), append(args, "--port", "0", "--data", filepath.Join(t.TempDir(), "x.db")),
+			stdio{out: io.Discard, err: io.Discard})
+		if err == nil || exitCode(err) != 2 {
+			t.Errorf("%v: %v (exit %d), want a usage error", args, err, exitCode(err))
+		}
+	}
+	// A flag given on the command line wins over the environment.
+	t.Setenv("HUBBUB_LOG_FORMAT", "xml")
+	addr, stop := startServe(t, "--log-format", "json", "--data", filepath.Join(t.TempDir(), "h.db"))
+	if addr == "" {
+		t.Fatal("no address")
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestAddClientErrors(t *testing.T) {
+	for _, args := range [][]string{{}, {"http://x/add"}, {"--count", "-1", "ws://x/add"}} {
+		err := runAdd(context.Background(), args, stdio{out: io.Discard, err: io.Discard})
+		if err == nil || exitCode(err) != 2 {
+			t.Errorf("add %v: %v, want a usage error", args, err)
+		}
+	}
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	addr := ln.Addr().String()
+	ln.Close()
+	err := runAdd(context.Background(), []string{"--timeout", "2s", fmt.Sprintf("ws://%s/add", addr)}, stdio{out: io.Discard, err: io.Discard})
+	if err == nil || !strings.Contains(err.Error(), "connect") {
+		t.Errorf("unreachable server: %v", err)
+	}
+}
