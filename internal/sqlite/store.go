@@ -31,7 +31,6 @@ var ErrClosed = errors.New("store is closed")
 
 // Store is a hubbub.Store kept in one SQLite file. It is safe for concurrent use.
 type Store struct {
-	path   string
 	wdb    *sql.DB // the writer's pool: one connection, owned by w
 	rdb    *sql.DB // read-only pool for Since, Before and LastSeq
 	reads  readStmts
@@ -60,7 +59,7 @@ func open(path string, o Options) (_ *Store, err error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{path: abs}
+	s := &Store{}
 	defer func() {
 		if err != nil {
 			_ = s.closeDBs()
