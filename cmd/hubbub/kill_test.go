@@ -1,0 +1,93 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"testing"
+	"time"
+
+	"hubbub/internal/servertest"
+)
+
+// When the test binary is started with HUBBUB_TEST_SERVE=1 it is the hubbub server, so a test
+// can kill it with SIGKILL like a crashed production process.
+func init() {
+	if os.Getenv("HUBBUB_TEST_SERVE") == "1" {
+		err := run(context.Background(), os.Args[1:], stdio{in: os.Stdin, out: os.Stdout, err: os.Stderr})
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+}
+
+var listenLine = regexp.MustCompile(`hubbub serving" addr=(\S+)`)
+
+// startChild runs the server in a child process and returns its address.
+func startChild(t *testing.T, data string) (*exec.Cmd, string) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "serve", "--host", "127.0.0.1", "--port", "0", "--data", data, "--send-rate", "1000", "--send-burst", "1000")
+	cmd.Env = append(os.Environ(), "HUBBUB_TEST_SERVE=1")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	addr := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			if m := listenLine.FindStringSubmatch(sc.Text()); m != nil {
+				addr <- m[1]
+			}
+		}
+	}()
+	select {
+	case a := <-addr:
+		return cmd, a
+	case <-time.After(30 * time.Second):
+		t.Fatal("child server did not start")
+	}
+	return nil, ""
+}
+
+// Every acknowledged message survives a SIGKILL of the server.
+func TestAcknowledgedMessagesSurviveKill9(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "h.db")
+	cmd, addr := startChild(t, data)
+	s := &servertest.Server{WS: "ws://" + addr + "/ws"}
+	ann := servertest.DialJSON(t, s, "ann")
+	ann.Join("durable", nil)
+	const n = 50
+	for i := 1; i <= n; i++ {
+		if ack := ann.Say("durable", fmt.Sprint(i), fmt.Sprint("msg ", i)); ack.Num("seq") != uint64(i) {
+			t.Fatalf("ack %d: %v", i, ack)
+		}
+	}
+	if err := cmd.Process.Kill(); err != nil { // SIGKILL: no shutdown, no flush
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+
+	_, addr = startChild(t, data)
+	s = &servertest.Server{WS: "ws://" + addr + "/ws"}
+	bob := servertest.DialJSON(t, s, "bob")
+	zero := uint64(0)
+	if j := bob.Join("durable", &zero); j.Num("last_seq") != n || j.Num("replay") != n {
+		t.Fatalf("after kill -9: %v", j)
+	}
+	for i, m := range bob.Messages("durable", n) {
+		if m.Str("text") != fmt.Sprint("msg ", i+1) {
+			t.Fatalf("message %d = %v", i, m)
+		}
+	}
+}
