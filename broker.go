@@ -15,6 +15,12 @@ const (
 	EventLeave
 	// EventTyping says Name is typing in Room (never stored).
 	EventTyping
+	// EventPresence is a node's periodic statement of every member it holds in Room (Names);
+	// other nodes expire what a node stops restating, so a dead node's members disappear.
+	EventPresence
+	// EventPresenceQuery asks every node to send its EventPresence for Room now (a node that
+	// just opened the room wants the members of the others at once).
+	EventPresenceQuery
 )
 
 // Event is what flows from a sender's node to every node that serves a room.
@@ -25,6 +31,8 @@ type Event struct {
 	Message *Message `json:"message,omitempty"`
 	// Name is the member for EventJoin, EventLeave and EventTyping.
 	Name string `json:"name,omitempty"`
+	// Names are the members a node holds, for EventPresence.
+	Names []string `json:"names,omitempty"`
 	// Node is the id of the node the event came from.
 	Node string `json:"node,omitempty"`
 }

@@ -43,6 +43,12 @@ type Config struct {
 	// GapWait is how long a room waits for a missing seq before reading it from the Store
 	// (default 200ms). Gaps appear when several nodes publish to one room.
 	GapWait time.Duration
+	// PresenceInterval is how often the node restates its members of each room to the other
+	// nodes (default 5s).
+	PresenceInterval time.Duration
+	// PresenceExpiry is how long another node's members are kept without a restatement: a
+	// node that dies has its members removed within this time (default 3 × PresenceInterval).
+	PresenceExpiry time.Duration
 	// StoreTimeout bounds each Store call made on behalf of a room (default 5s).
 	StoreTimeout time.Duration
 	// Logger receives the hub's logs (default slog.Default()).
@@ -69,6 +75,12 @@ func (c Config) withDefaults() Config {
 	if c.GapWait <= 0 {
 		c.GapWait = 200 * time.Millisecond
 	}
+	if c.PresenceInterval <= 0 {
+		c.PresenceInterval = 5 * time.Second
+	}
+	if c.PresenceExpiry <= 0 {
+		c.PresenceExpiry = 3 * c.PresenceInterval
+	}
 	if c.StoreTimeout <= 0 {
 		c.StoreTimeout = 5 * time.Second
 	}
@@ -89,19 +101,25 @@ type Hub struct {
 	rooms  map[string]*room
 	closed bool
 
-	bg sync.WaitGroup // gap fills in flight
+	bg       sync.WaitGroup // gap fills and presence answers in flight
+	stop     chan struct{}  // closed by Close: ends presenceLoop
+	loopDone chan struct{}
 }
 
 // New returns a hub that keeps history in store and exchanges events through broker.
 func New(cfg Config, store hubbub.Store, broker hubbub.Broker) *Hub {
 	cfg = cfg.withDefaults()
-	return &Hub{
-		cfg:    cfg,
-		store:  store,
-		broker: broker,
-		log:    cfg.Logger.With("component", "hub"),
-		rooms:  make(map[string]*room),
+	h := &Hub{
+		cfg:      cfg,
+		store:    store,
+		broker:   broker,
+		log:      cfg.Logger.With("component", "hub"),
+		rooms:    make(map[string]*room),
+		stop:     make(chan struct{}),
+		loopDone: make(chan struct{}),
 	}
+	go h.presenceLoop()
+	return h
 }
 
 // Config returns the hub's effective configuration, defaults filled in.
@@ -175,23 +193,25 @@ func (h *Hub) Leave(roomName string, m *Member) {
 
 // Send stores a message from a member and publishes it to the room's members on every node. It
 // returns the stored message once it is durable; duplicate reports that the member's ClientID
-// had been stored before, in which case nothing new was stored or published.
+// had been stored before, in which case nothing new was stored.
+//
+// If the broker fails, the message is stored but Send returns an unavailable error, so the
+// client is told instead of its message silently missing from other nodes; when it retries with
+// the same ClientID the store answers with the original message and Send publishes it again
+// (rooms drop seqs they have delivered, so a second publish is harmless).
 func (h *Hub) Send(ctx context.Context, m hubbub.Message) (hubbub.Message, bool, error) {
 	stored, dup, err := h.store.Append(ctx, m)
 	if err != nil {
 		h.log.Error("store append failed", "room", m.Room, "err", err)
 		return hubbub.Message{}, false, hubbub.Errorf(hubbub.ECodeUnavailable, "message not stored; try again")
 	}
-	if dup {
-		return stored, true, nil
-	}
 	ev := hubbub.Event{Kind: hubbub.EventMessage, Room: stored.Room, Message: &stored, Node: h.cfg.Node}
 	if err := h.broker.Publish(ctx, ev); err != nil {
-		// The message is durable; members will get it when the room next fills a gap or they
-		// rejoin with since. Tell the sender so it is not silent.
 		h.log.Warn("broker publish failed", "room", m.Room, "seq", stored.Seq, "err", err)
+		return hubbub.Message{}, false, hubbub.Errorf(hubbub.ECodeUnavailable,
+			"message stored as seq %d but not delivered to every node; resend it with the same id", stored.Seq)
 	}
-	return stored, false, nil
+	return stored, dup, nil
 }
 
 // Typing tells the room's members on every node that name is typing.
@@ -237,7 +257,12 @@ func (h *Hub) Rooms() int {
 // Close drops every room and waits for background work; later joins fail with ErrClosed.
 func (h *Hub) Close() {
 	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		return
+	}
 	h.closed = true
+	close(h.stop)
 	rooms := make([]*room, 0, len(h.rooms))
 	for _, r := range h.rooms {
 		rooms = append(rooms, r)
@@ -246,6 +271,7 @@ func (h *Hub) Close() {
 	for _, r := range rooms {
 		r.close()
 	}
+	<-h.loopDone
 	h.bg.Wait()
 }
 
@@ -277,6 +303,12 @@ func (h *Hub) room(ctx context.Context, name string) (*room, error) {
 		h.forget(r)
 		r.close()
 		return nil, err
+	}
+	// Ask the other nodes who is in the room, rather than wait for their next restatement.
+	pctx, cancel := context.WithTimeout(context.Background(), h.cfg.StoreTimeout)
+	defer cancel()
+	if err := h.broker.Publish(pctx, hubbub.Event{Kind: hubbub.EventPresenceQuery, Room: name, Node: h.cfg.Node}); err != nil {
+		h.log.Warn("broker publish presence query failed", "room", name, "err", err)
 	}
 	return r, nil
 }

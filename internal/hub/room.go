@@ -3,6 +3,7 @@ package hub
 import (
 	"context"
 	"errors"
+	"maps"
 	"slices"
 	"time"
 
@@ -23,10 +24,11 @@ type room struct {
 	members []*Member       // fan-out order; a slice because iteration is the hot path
 	index   map[*Member]int // position in members, for O(1) removal
 	names   map[string]*nameClaim
-	recent  ring                 // the newest delivered messages, contiguous in seq
-	next    uint64               // the seq the room delivers next
-	pending map[uint64]*Envelope // messages that arrived ahead of next
-	gap     *time.Timer          // pending fill from the Store, if armed
+	recent  ring                    // the newest delivered messages, contiguous in seq
+	next    uint64                  // the seq the room delivers next
+	pending map[uint64]*Envelope    // messages that arrived ahead of next
+	gap     *time.Timer             // pending fill from the Store, if armed
+	remote  map[string]*nodeMembers // other nodes' members, by node (presence.go)
 	closed  bool
 	unsub   func()
 }
@@ -291,8 +293,10 @@ func (r *room) onEvent(ev hubbub.Event) {
 		if ev.Message != nil {
 			r.deliver(messageEnvelope(ev.Message))
 		}
-	case hubbub.EventJoin, hubbub.EventLeave, hubbub.EventTyping:
+	case hubbub.EventTyping:
 		r.fanout(&Envelope{Event: ev})
+	default:
+		r.onPresence(ev)
 	}
 }
 
@@ -390,12 +394,16 @@ func (r *room) fillGap() {
 	}
 }
 
-// memberNames returns the sorted names of the local members. Called with mu held.
+// memberNames returns the sorted names of the members on every node. Called with mu held.
 func (r *room) memberNames() []string {
-	names := make([]string, 0, len(r.names))
+	set := make(map[string]bool, len(r.names))
 	for n := range r.names {
-		names = append(names, n)
+		set[n] = true
 	}
-	slices.Sort(names)
-	return names
+	for _, node := range r.remote {
+		for n := range node.names {
+			set[n] = true
+		}
+	}
+	return slices.Sorted(maps.Keys(set))
 }

@@ -1,0 +1,176 @@
+package hub
+
+import (
+	"context"
+	"maps"
+	"slices"
+	"time"
+
+	"hubbub"
+)
+
+// Presence across nodes. Each room knows its local members exactly (names in room.go) and the
+// members of other nodes from their events: a join or leave changes the picture at once, and
+// every PresenceInterval each node restates its full list for each room it serves, so a node
+// that dies without saying goodbye has its members expire after PresenceExpiry. A member is
+// announced (presence join/leave to local clients) only when the name becomes visible or
+// invisible across all nodes, so a user connected to two nodes appears once.
+
+// nodeMembers is what one other node last said about a room's members.
+type nodeMembers struct {
+	names map[string]bool
+	seen  time.Time
+}
+
+// present reports whether name is in the room on any node. Called with mu held.
+func (r *room) present(name string) bool {
+	if r.names[name] != nil {
+		return true
+	}
+	return r.presentRemotely(name)
+}
+
+func (r *room) presentRemotely(name string) bool {
+	for _, n := range r.remote {
+		if n.names[name] {
+			return true
+		}
+	}
+	return false
+}
+
+// onPresence applies a presence event. Called with mu held.
+func (r *room) onPresence(ev hubbub.Event) {
+	self := ev.Node == r.hub.cfg.Node
+	switch ev.Kind {
+	case hubbub.EventJoin:
+		if self {
+			// The local claim is already recorded; announce unless another node had the name.
+			if !r.presentRemotely(ev.Name) {
+				r.fanout(&Envelope{Event: ev})
+			}
+			return
+		}
+		was := r.present(ev.Name)
+		r.remoteNode(ev.Node).names[ev.Name] = true
+		if !was {
+			r.fanout(&Envelope{Event: ev})
+		}
+	case hubbub.EventLeave:
+		if !self {
+			if n := r.remote[ev.Node]; n != nil {
+				delete(n.names, ev.Name)
+			}
+		}
+		if !r.present(ev.Name) {
+			r.fanout(&Envelope{Event: ev})
+		}
+	case hubbub.EventPresence:
+		if self {
+			return
+		}
+		n := r.remoteNode(ev.Node)
+		old := n.names
+		var joined []string
+		for _, name := range ev.Names {
+			if !r.present(name) {
+				joined = append(joined, name)
+			}
+		}
+		n.names = make(map[string]bool, len(ev.Names))
+		for _, name := range ev.Names {
+			n.names[name] = true
+		}
+		for _, name := range joined {
+			r.fanout(&Envelope{Event: hubbub.Event{Kind: hubbub.EventJoin, Room: r.name, Name: name, Node: ev.Node}})
+		}
+		for _, name := range slices.Sorted(maps.Keys(old)) {
+			if !r.present(name) {
+				r.fanout(&Envelope{Event: hubbub.Event{Kind: hubbub.EventLeave, Room: r.name, Name: name, Node: ev.Node}})
+			}
+		}
+	case hubbub.EventPresenceQuery:
+		if !self && len(r.names) > 0 {
+			r.hub.bg.Add(1)
+			go func() {
+				defer r.hub.bg.Done()
+				r.hub.publishPresence(r)
+			}()
+		}
+	}
+}
+
+// remoteNode returns (creating) the record of another node's members, marking it seen now.
+func (r *room) remoteNode(node string) *nodeMembers {
+	n := r.remote[node]
+	if n == nil {
+		n = &nodeMembers{names: make(map[string]bool)}
+		if r.remote == nil {
+			r.remote = make(map[string]*nodeMembers)
+		}
+		r.remote[node] = n
+	}
+	n.seen = time.Now()
+	return n
+}
+
+// expire forgets nodes that have not restated their members since before cutoff, announcing
+// the members that thereby leave. Called with mu held.
+func (r *room) expire(cutoff time.Time) {
+	for node, n := range r.remote {
+		if n.seen.After(cutoff) {
+			continue
+		}
+		delete(r.remote, node)
+		for _, name := range slices.Sorted(maps.Keys(n.names)) {
+			if !r.present(name) {
+				r.hub.log.Info("member expired with its node", "room", r.name, "name", name, "node", node)
+				r.fanout(&Envelope{Event: hubbub.Event{Kind: hubbub.EventLeave, Room: r.name, Name: name, Node: node}})
+			}
+		}
+	}
+}
+
+// publishPresence states this node's members of r to the other nodes.
+func (h *Hub) publishPresence(r *room) {
+	r.mu.Lock()
+	if r.closed || len(r.names) == 0 {
+		r.mu.Unlock()
+		return
+	}
+	names := slices.Sorted(maps.Keys(r.names))
+	r.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), h.cfg.StoreTimeout)
+	defer cancel()
+	ev := hubbub.Event{Kind: hubbub.EventPresence, Room: r.name, Names: names, Node: h.cfg.Node}
+	if err := h.broker.Publish(ctx, ev); err != nil {
+		h.log.Warn("broker publish presence failed", "room", r.name, "err", err)
+	}
+}
+
+// presenceLoop restates this node's members and expires silent nodes, every PresenceInterval,
+// until the hub closes.
+func (h *Hub) presenceLoop() {
+	defer close(h.loopDone)
+	t := time.NewTicker(h.cfg.PresenceInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-h.stop:
+			return
+		case <-t.C:
+		}
+		h.mu.Lock()
+		rooms := slices.Collect(maps.Values(h.rooms))
+		h.mu.Unlock()
+		cutoff := time.Now().Add(-h.cfg.PresenceExpiry)
+		for _, r := range rooms {
+			r.mu.Lock()
+			if !r.closed {
+				r.expire(cutoff)
+			}
+			r.mu.Unlock()
+			h.publishPresence(r)
+		}
+	}
+}

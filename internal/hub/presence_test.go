@@ -1,0 +1,123 @@
+package hub_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"hubbub"
+	"hubbub/internal/hub"
+	"hubbub/internal/inmem"
+	"hubbub/internal/sqlite"
+)
+
+// twoNodes returns two hubs that share one store and one broker, as two nodes of a cluster do.
+func twoNodes(t *testing.T, cfg hub.Config) (a, b *hub.Hub) {
+	t.Helper()
+	store, err := sqlite.Open(filepath.Join(t.TempDir(), "h.db"), sqlite.Options{Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	broker := inmem.NewBroker()
+	cfg.Logger = quiet
+	cfg.Node = "a"
+	a = hub.New(cfg, store, broker)
+	cfg.Node = "b"
+	b = hub.New(cfg, store, broker)
+	t.Cleanup(func() { a.Close(); b.Close(); broker.Close(); store.Close() })
+	return a, b
+}
+
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// presence drains out and returns the presence events in it as "join ann" / "leave bob".
+func presence(out *hub.Outbox) []string {
+	var got []string
+	batch, _ := out.Take(nil)
+	for _, e := range batch {
+		switch e.Event.Kind {
+		case hubbub.EventJoin:
+			got = append(got, "join "+e.Event.Name)
+		case hubbub.EventLeave:
+			got = append(got, "leave "+e.Event.Name)
+		}
+	}
+	return got
+}
+
+func TestPresenceSpansNodesAndExpiresDeadNodes(t *testing.T) {
+	a, b := twoNodes(t, hub.Config{PresenceInterval: 20 * time.Millisecond, PresenceExpiry: 100 * time.Millisecond})
+	ctx := context.Background()
+	annOut := hub.NewOutbox(1000, nil)
+	if _, err := a.Join(ctx, hub.JoinRequest{Room: "r", Member: &hub.Member{Name: "ann", Out: annOut}}); err != nil {
+		t.Fatal(err)
+	}
+	bobOut := hub.NewOutbox(1000, nil)
+	info, err := b.Join(ctx, hub.JoinRequest{Room: "r", Member: &hub.Member{Name: "bob", Out: bobOut}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// B asked A who is there when it opened the room; A answers soon after.
+	eventually(t, "bob's node to see ann", func() bool { return fmt.Sprint(b.Members("r")) == "[ann bob]" })
+	eventually(t, "ann's node to see bob", func() bool { return fmt.Sprint(a.Members("r")) == "[ann bob]" })
+	_ = info
+
+	// A message sent on one node reaches members on the other.
+	if _, _, err := a.Send(ctx, hubbub.Message{Room: "r", From: "ann", Text: "hi bob"}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "bob to get ann's message", func() bool {
+		for _, e := range must(bobOut.Take(nil)) {
+			if e.Event.Kind == hubbub.EventMessage && e.Event.Message.Text == "hi bob" {
+				return true
+			}
+		}
+		return false
+	})
+
+	// Node B dies without a word: A forgets bob within the expiry and tells ann.
+	presence(annOut)
+	b.Close()
+	eventually(t, "bob to expire", func() bool { return fmt.Sprint(a.Members("r")) == "[ann]" })
+	var seen []string
+	eventually(t, "ann to be told bob left", func() bool {
+		seen = append(seen, presence(annOut)...)
+		return fmt.Sprint(seen) == "[leave bob]"
+	})
+}
+
+// A user on two nodes shows once, and leaving one of them announces nothing.
+func TestPresenceOfOneUserOnTwoNodes(t *testing.T) {
+	a, b := twoNodes(t, hub.Config{PresenceInterval: time.Hour})
+	ctx := context.Background()
+	watch := hub.NewOutbox(1000, nil)
+	if _, err := a.Join(ctx, hub.JoinRequest{Room: "r", Member: &hub.Member{Name: "watcher", Out: watch}}); err != nil {
+		t.Fatal(err)
+	}
+	onA := &hub.Member{Name: "ann", Key: "k", Out: hub.NewOutbox(1000, nil)}
+	onB := &hub.Member{Name: "ann", Key: "k", Out: hub.NewOutbox(1000, nil)}
+	if _, err := a.Join(ctx, hub.JoinRequest{Room: "r", Member: onA}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Join(ctx, hub.JoinRequest{Room: "r", Member: onB}); err != nil {
+		t.Fatal(err)
+	}
+	b.Leave("r", onB)
+	a.Leave("r", onA)
+	if got := fmt.Sprint(presence(watch)); got != "[join watcher join ann leave ann]" {
+		t.Fatalf("watcher saw %s", got)
+	}
+}
+
+func must[T any](v T, _ bool) T { return v }
