@@ -59,6 +59,25 @@ func CleanText(s string) string {
 	return strings.TrimSpace(s)
 }
 
+// CleanMultiline is CleanText that keeps line breaks: "\r\n" and "\r" become "\n", other
+// control characters become spaces, and the whole is trimmed. hubbub.v1 clients may send
+// multi-line messages; the text protocol, whose frames are split on "\n", flattens them when
+// it shows them.
+func CleanMultiline(s string) string {
+	s = strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\r\n", "\n")
+	return strings.TrimSpace(strings.Map(func(r rune) rune {
+		switch {
+		case r == '\n':
+			return r
+		case r == '\r':
+			return '\n'
+		case unicode.IsControl(r):
+			return ' '
+		}
+		return r
+	}, s))
+}
+
 // ValidateName reports why name cannot be used as a user name, or nil if it can: 1 to
 // MaxNameLen bytes of printable characters, not starting or ending with a space.
 func ValidateName(name string) error {

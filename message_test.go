@@ -23,6 +23,18 @@ func TestCleanText(t *testing.T) {
 	}
 }
 
+func TestCleanMultiline(t *testing.T) {
+	for in, want := range map[string]string{
+		"one":               "one",
+		"\n two\r\nlines\r": "two\nlines",
+		"a\tb\n\x00c":       "a b\n c",
+	} {
+		if got := CleanMultiline(in); got != want {
+			t.Errorf("CleanMultiline(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
 func FuzzCleanText(f *testing.F) {
 	for _, s := range []string{"hi", "a\nb", "\xff\xfe", " \t ", "\u2028x\u0085"} {
 		f.Add(s)

@@ -1,7 +1,10 @@
 // Package web holds the browser pages hubbub serves, embedded in the binary so that one file is
 // the whole server. The pages are plain HTML, CSS and JavaScript with no build step.
 //
-//   - index.html, app.js, app.css: the chat UI over the hubbub.v1 protocol, served at /.
+//   - index.html, app.css and the scripts it loads: the chat UI over the hubbub.v1 protocol,
+//     served at /. chat-protocol.js is the protocol client (reconnects, per-room state, pending
+//     sends) with no DOM code; render.js builds message rows; page.js holds storage, notices
+//     and the phone drawers; app.js wires them to the page.
 //   - classic.html, classic.js: the original text-protocol page, served at /classic.
 //
 // Scripts live in their own files because the server's Content-Security-Policy forbids inline

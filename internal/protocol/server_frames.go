@@ -183,5 +183,13 @@ func (TextCodec) Encode(e *hub.Envelope) []byte {
 	b := make([]byte, 0, len(m.From)+2+len(m.Text))
 	b = append(b, m.From...)
 	b = append(b, ": "...)
-	return append(b, m.Text...)
+	b = append(b, m.Text...)
+	// Text clients split frames on '\n', so a multi-line message from a hubbub.v1 client
+	// is shown on one line, as the original flattened its own input.
+	for i, c := range b {
+		if c == '\n' {
+			b[i] = ' '
+		}
+	}
+	return b
 }

@@ -137,9 +137,13 @@ func TestTextAndJSONClientsSeeEachOther(t *testing.T) {
 		t.Fatalf("json client got %v", m)
 	}
 	js.Say("lobby", "1", "from json")
-	lines := txt.Lines(2)
-	if lines[0] != "tex: from text" || lines[1] != "jay: from json" {
+	js.Say("lobby", "2", "two\r\nlines")
+	lines := txt.Lines(3)
+	if lines[0] != "tex: from text" || lines[1] != "jay: from json" || lines[2] != "jay: two lines" {
 		t.Fatalf("text client got %q", lines)
+	}
+	if m := js.Messages("lobby", 2)[1]; m.Str("text") != "two\nlines" {
+		t.Fatalf("json client got %q, want the line break kept", m.Str("text"))
 	}
 }
 

@@ -129,7 +129,7 @@ func (j *jsonSession) send(ctx context.Context, f *protocol.ClientFrame) {
 		j.fail(hubbub.Errorf(hubbub.ECodeRateLimited, "sending too fast; slow down"), f)
 		return
 	}
-	text := hubbub.CleanText(*f.Text)
+	text := hubbub.CleanMultiline(*f.Text)
 	switch {
 	case text == "":
 		j.fail(hubbub.Errorf(hubbub.ECodeEmpty, "the message is empty"), f)

@@ -1,0 +1,139 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"hubbub/internal/client"
+	"hubbub/internal/servertest"
+)
+
+// goUser is a person on the terminal side: a Go hubbub.v1 connection (the package hubbub chat
+// uses) that the tests drive next to the browsers.
+type goUser struct {
+	t    *testing.T
+	name string
+	conn *client.Conn
+
+	mu      sync.Mutex
+	acks    map[string]*client.Ack
+	errs    map[string]*client.ServerError
+	changed chan struct{}
+}
+
+// sendIDs numbers the sends of every goUser of the test binary.
+var sendIDs atomic.Uint64
+
+// dialUser connects name to srv, says hello and joins rooms. The connection closes when the
+// test ends.
+func dialUser(t *testing.T, srv *servertest.Server, name string, rooms ...string) *goUser {
+	t.Helper()
+	g := &goUser{t: t, name: name, acks: map[string]*client.Ack{}, errs: map[string]*client.ServerError{},
+		changed: make(chan struct{}, 1)}
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	conn, err := client.Dial(ctx, srv.WS, client.Options{
+		Handler: g.handle,
+		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		t.Fatalf("%s: dial %s: %v", name, srv.WS, err)
+	}
+	g.conn = conn
+	t.Cleanup(func() { _ = conn.Close() })
+	if _, err := conn.Hello(ctx, name, "key-of-"+name); err != nil {
+		t.Fatalf("%s: hello: %v", name, err)
+	}
+	for _, room := range rooms {
+		if _, err := conn.Join(ctx, room, nil, 0); err != nil {
+			t.Fatalf("%s: join %s: %v", name, room, err)
+		}
+	}
+	return g
+}
+
+// handle runs on the connection's read goroutine: record, signal, return.
+func (g *goUser) handle(f client.Frame) {
+	g.mu.Lock()
+	switch f := f.(type) {
+	case *client.Ack:
+		g.acks[f.ID] = f
+	case *client.ServerError:
+		if f.ID != "" {
+			g.errs[f.ID] = f
+		}
+	}
+	g.mu.Unlock()
+	select {
+	case g.changed <- struct{}{}:
+	default:
+	}
+}
+
+// say sends text to room and waits for the server to acknowledge it as stored.
+func (g *goUser) say(room, text string) uint64 {
+	g.t.Helper()
+	// Ids are unique across connections: a reconnected user reusing one would (rightly) be told
+	// it was a duplicate.
+	id := fmt.Sprintf("%s-%d", g.name, sendIDs.Add(1))
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	if err := g.conn.Send(ctx, room, id, text); err != nil {
+		g.t.Fatalf("%s: send %q: %v", g.name, text, err)
+	}
+	for {
+		g.mu.Lock()
+		ack, e := g.acks[id], g.errs[id]
+		g.mu.Unlock()
+		switch {
+		case ack != nil:
+			return ack.Seq
+		case e != nil:
+			g.t.Fatalf("%s: send %q: %v", g.name, text, e)
+		}
+		select {
+		case <-g.changed:
+		case <-ctx.Done():
+			g.t.Fatalf("%s: no ack for %q", g.name, text)
+		}
+	}
+}
+
+// typing tells room that the user is typing.
+func (g *goUser) typing(room string) {
+	g.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	if err := g.conn.Typing(ctx, room); err != nil {
+		g.t.Fatalf("%s: typing: %v", g.name, err)
+	}
+}
+
+// history returns every stored text of room, oldest first, paging back through history.
+func (g *goUser) history(room string) []string {
+	g.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	var texts []string
+	var before uint64
+	for {
+		page, err := g.conn.History(ctx, room, before, 200)
+		if err != nil {
+			g.t.Fatalf("%s: history of %s: %v", g.name, room, err)
+		}
+		batch := make([]string, 0, len(page.Messages)+len(texts))
+		for _, m := range page.Messages {
+			batch = append(batch, m.Text)
+		}
+		texts = append(batch, texts...)
+		if !page.More || len(page.Messages) == 0 {
+			return texts
+		}
+		before = page.Messages[0].Seq
+	}
+}

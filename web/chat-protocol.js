@@ -1,0 +1,573 @@
+// chat-protocol.js — the hubbub.v1 client the chat page is built on (docs/protocol.md).
+//
+// ChatClient owns one WebSocket and everything that must survive losing it: the rooms the user is
+// in, the messages seen in each (keyed by seq, so a replay after a reconnect never shows one
+// twice), and the sends not yet acknowledged (keyed by their client id, so resending one after a
+// reconnect never stores it twice). It knows nothing about the DOM: app.js listens to its events
+// and draws. Keeping the two apart lets the reconnect logic be read without the rendering noise.
+"use strict";
+
+/** The subprotocol that selects the JSON protocol on /ws. */
+const HUBBUB_PROTOCOL = "hubbub.v1";
+
+/** Timings, in milliseconds. */
+const CHAT_TIMING = {
+  ackTimeout: 10000, // a send with no ack by then is shown as failed, with Retry
+  backoffBase: 500, // first reconnect delay; doubles on every failed attempt…
+  backoffMax: 10000, // …up to this
+  stableAfter: 10000, // a connection live this long resets the backoff
+  connectTimeout: 8000, // a socket that has not said welcome by then is given up
+  pingEvery: 25000, // while idle we ping, so a silently dead connection is noticed…
+  pongWait: 10000, // …when nothing at all comes back within this
+  typingEvery: 3000, // at most one typing notice per room this often
+  typingShown: 5000, // how long someone is shown as typing after their last notice
+  historyPage: 50,
+};
+
+/** Room names the server accepts (protocol.md, bad_room). Checked here to give a quick answer. */
+const ROOM_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/**
+ * One room's state. It outlives connections: `joined` says whether the current socket is in the
+ * room, everything else is kept so that a rejoin can ask for exactly what was missed.
+ */
+class RoomState {
+  constructor(name) {
+    this.name = name;
+    /** @type {Map<number, object>} seq → message frame. */
+    this.messages = new Map();
+    this.maxSeq = 0; // highest seq seen: the `since` of the next rejoin
+    this.minSeq = 0; // lowest seq held: the `before` of the next history page
+    this.lastSeq = 0; // the room's last_seq when we joined
+    this.positioned = false; // we have joined once, so rejoins carry `since`
+    this.joined = false;
+    this.historyDone = false; // the server said no older messages exist
+    this.loadingHistory = false;
+    /** @type {string[]} */
+    this.members = [];
+    /** @type {Map<string, number>} name → time their typing notice expires. */
+    this.typing = new Map();
+    /** @type {Map<string, {id:string, room:string, text:string, state:string, error:string, refused:boolean, time:Date, timer:number}>} client id → unacknowledged send */
+    this.pending = new Map();
+    this.lastTypingSent = 0;
+    this.lastKeystroke = 0;
+    this.typingTimer = 0;
+    this.error = null; // why the last join failed, if it did
+  }
+
+  /** Messages in seq order. */
+  sorted() {
+    return Array.from(this.messages.values()).sort((a, b) => a.seq - b.seq);
+  }
+
+  /** Whether older messages than those held can be fetched with `history`. */
+  hasOlder() {
+    if (this.historyDone) return false;
+    if (this.messages.size > 0) return this.minSeq > 1;
+    return this.lastSeq > 0;
+  }
+
+  /** Adds a message unless its seq is known; returns whether it was new. */
+  add(m) {
+    if (typeof m.seq !== "number" || this.messages.has(m.seq)) return false;
+    this.messages.set(m.seq, m);
+    if (m.seq > this.maxSeq) this.maxSeq = m.seq;
+    if (this.minSeq === 0 || m.seq < this.minSeq) this.minSeq = m.seq;
+    return true;
+  }
+
+  /** Forgets held messages (after a truncated replay left a gap) but keeps the position. */
+  clearMessages() {
+    this.messages.clear();
+    this.minSeq = 0;
+    this.historyDone = false;
+  }
+}
+
+/**
+ * ChatClient speaks hubbub.v1 over one reconnecting WebSocket.
+ *
+ * Events (CustomEvent, details in `detail`):
+ *   status   {state: "idle"|"connecting"|"live"|"reconnecting", retryAt, attempt}
+ *   welcome  {name, limits}
+ *   joined   {room, frame}
+ *   left     {room}
+ *   messages {room, added: message[], kind: "live"|"replay"|"history"|"ack"}
+ *   pending  {room}
+ *   members  {room}
+ *   typing   {room}
+ *   history  {room}              a history request finished (the view may load more)
+ *   problem  {code, message, request, room, id}   an error frame nobody else handled
+ *   name-rejected {code, message}
+ */
+class ChatClient extends EventTarget {
+  /** @param {{url: string, key: string}} opts */
+  constructor(opts) {
+    super();
+    this.url = opts.url;
+    this.key = opts.key;
+    this.name = "";
+    this.me = ""; // the name the server confirmed in welcome
+    this.limits = null;
+    /** @type {Map<string, RoomState>} */
+    this.rooms = new Map();
+    this.state = "idle";
+    this.ws = null;
+    this.attempt = 0;
+    this.everLive = false;
+    this.retryAt = 0;
+    this.liveSince = 0; // when the current connection said welcome
+    this.timers = { reconnect: 0, connect: 0, ping: 0, pong: 0 };
+    this.idCounter = 0;
+    this.idPrefix = "w" + randomHex(6);
+  }
+
+  // --- public API, called by the page -------------------------------------------------------
+
+  /** Starts (or restarts, with a new name) the connection. */
+  start(name) {
+    this.name = name;
+    this.attempt = 0;
+    this.drop();
+    this.connect();
+  }
+
+  /** Closes the connection and stays offline until start is called again. */
+  pause() {
+    this.drop();
+    this.setState("idle");
+  }
+
+  /** Skips the rest of the backoff delay and reconnects now. */
+  reconnectNow() {
+    if (this.state === "reconnecting" && this.timers.reconnect) {
+      clearTimeout(this.timers.reconnect);
+      this.timers.reconnect = 0;
+      this.connect();
+    }
+  }
+
+  /** Returns the room's state, creating it (and joining when live) if needed. */
+  addRoom(name) {
+    let r = this.rooms.get(name);
+    if (!r) {
+      r = new RoomState(name);
+      this.rooms.set(name, r);
+      if (this.state === "live") this.sendJoin(r);
+    } else if (this.state === "live" && !r.joined && r.error) {
+      this.sendJoin(r); // asking again is how a user retries a failed join
+    }
+    return r;
+  }
+
+  /** Leaves a room and forgets it. */
+  leaveRoom(name) {
+    const r = this.rooms.get(name);
+    if (!r) return;
+    for (const p of r.pending.values()) clearTimeout(p.timer);
+    // Also when the join is still on its way: the server handles frames in order, so the leave
+    // undoes it (and a not_joined answer, if the join failed, is harmless).
+    if (this.state === "live") this.frame({ type: "leave", room: name });
+    this.rooms.delete(name);
+  }
+
+  /** Queues a message; it is shown as pending until its ack. Returns the pending entry. */
+  send(room, text) {
+    const r = this.addRoom(room);
+    this.idCounter++;
+    const p = {
+      id: this.idPrefix + "-" + Date.now().toString(36) + "-" + this.idCounter,
+      room,
+      text,
+      state: "sending",
+      error: "",
+      refused: false, // the server answered this id with an error frame
+      time: new Date(),
+      timer: 0,
+    };
+    r.pending.set(p.id, p);
+    // A sent message ends "typing" for the others, so the next keystroke may say so again as
+    // soon as the server's own typing interval (1 s by default) allows.
+    r.lastTypingSent = Math.min(r.lastTypingSent, Date.now() - CHAT_TIMING.typingEvery + 1100);
+    clearTimeout(r.typingTimer);
+    r.typingTimer = 0;
+    r.lastKeystroke = 0;
+    this.transmit(r, p);
+    this.emit("pending", { room });
+    return p;
+  }
+
+  /** Sends a failed message again with the same id, so the server can drop a duplicate. */
+  retry(room, id) {
+    const r = this.rooms.get(room);
+    const p = r && r.pending.get(id);
+    if (!p) return;
+    p.state = "sending";
+    p.error = "";
+    p.refused = false;
+    this.transmit(r, p);
+    this.emit("pending", { room });
+  }
+
+  /** Drops a failed message the user gave up on. */
+  discard(room, id) {
+    const r = this.rooms.get(room);
+    const p = r && r.pending.get(id);
+    if (!p) return;
+    clearTimeout(p.timer);
+    r.pending.delete(id);
+    this.emit("pending", { room });
+  }
+
+  /** Asks for the page of messages before the oldest held; false if there is none or no need. */
+  loadOlder(room) {
+    const r = this.rooms.get(room);
+    if (!r || !r.joined || r.loadingHistory || !r.hasOlder()) return false;
+    r.loadingHistory = true;
+    const f = { type: "history", room, limit: CHAT_TIMING.historyPage };
+    if (r.messages.size > 0) f.before = r.minSeq;
+    this.frame(f);
+    return true;
+  }
+
+  /**
+   * Tells the room we are typing, at most once per typingEvery. Keystrokes inside the quiet
+   * window are not lost: one trailing notice goes out when it ends, so someone who types a short
+   * line right after sending the last one is still seen typing.
+   */
+  typing(room) {
+    const r = this.rooms.get(room);
+    if (!r || !r.joined) return;
+    const now = Date.now();
+    r.lastKeystroke = now;
+    const wait = r.lastTypingSent + CHAT_TIMING.typingEvery - now;
+    if (wait <= 0) {
+      r.lastTypingSent = now;
+      this.frame({ type: "typing", room });
+    } else if (!r.typingTimer) {
+      r.typingTimer = setTimeout(() => {
+        r.typingTimer = 0;
+        if (Date.now() - r.lastKeystroke < CHAT_TIMING.typingEvery) this.typing(room);
+      }, wait);
+    }
+  }
+
+  /** Names currently typing in a room (not us), dropping expired ones. */
+  typists(room) {
+    const r = this.rooms.get(room);
+    if (!r) return [];
+    const now = Date.now();
+    const names = [];
+    for (const [name, until] of r.typing) {
+      if (until <= now) r.typing.delete(name);
+      else names.push(name);
+    }
+    return names.sort();
+  }
+
+  // --- connection lifecycle -----------------------------------------------------------------
+
+  connect() {
+    this.timers.reconnect = 0;
+    this.setState(this.everLive ? "reconnecting" : "connecting");
+    let ws;
+    try {
+      ws = new WebSocket(this.url, HUBBUB_PROTOCOL);
+    } catch (e) {
+      this.scheduleReconnect();
+      return;
+    }
+    this.ws = ws;
+    // A handshake that hangs (a half-open network) would otherwise leave us "connecting" forever.
+    this.timers.connect = setTimeout(() => this.lost(ws), CHAT_TIMING.connectTimeout);
+    ws.onopen = () => {
+      const hello = { type: "hello", name: this.name };
+      if (this.key) hello.key = this.key;
+      ws.send(JSON.stringify(hello));
+    };
+    ws.onmessage = (ev) => this.receive(ev.data);
+    ws.onclose = () => this.lost(ws);
+    ws.onerror = () => {}; // a close event always follows; that is where we act
+  }
+
+  /** Closes the current socket without treating it as a loss (used for restarts). */
+  drop() {
+    this.clearTimers();
+    const ws = this.ws;
+    this.ws = null;
+    if (ws) {
+      ws.onopen = ws.onmessage = ws.onclose = ws.onerror = null;
+      try {
+        ws.close(1000);
+      } catch (e) {
+        /* already closed */
+      }
+    }
+    this.markAllUnjoined();
+  }
+
+  /** The socket closed or stopped answering: forget its rooms and try again after a while. */
+  lost(ws) {
+    if (ws !== this.ws) return;
+    this.drop();
+    if (this.state === "idle") return;
+    this.scheduleReconnect();
+  }
+
+  scheduleReconnect() {
+    // Exponential backoff with jitter: after a server restart every browser comes back, and
+    // spreading them out keeps the new server from being hit by all of them in the same instant.
+    // The backoff starts over only after a connection that lasted: a server that welcomes and
+    // then drops us at once must not be hammered twice a second.
+    if (this.liveSince && Date.now() - this.liveSince > CHAT_TIMING.stableAfter) this.attempt = 0;
+    this.liveSince = 0;
+    const ceiling = Math.min(CHAT_TIMING.backoffMax, CHAT_TIMING.backoffBase * 2 ** this.attempt);
+    const delay = Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
+    this.attempt++;
+    this.retryAt = Date.now() + delay;
+    this.timers.reconnect = setTimeout(() => this.connect(), delay);
+    this.setState("reconnecting");
+  }
+
+  clearTimers() {
+    for (const k of Object.keys(this.timers)) {
+      clearTimeout(this.timers[k]);
+      this.timers[k] = 0;
+    }
+  }
+
+  markAllUnjoined() {
+    for (const r of this.rooms.values()) {
+      r.joined = false;
+      r.loadingHistory = false;
+      r.typing.clear();
+    }
+  }
+
+  setState(state) {
+    this.state = state;
+    this.emit("status", { state, retryAt: this.retryAt, attempt: this.attempt });
+  }
+
+  /** Restarts the idle watchdog: any frame from the server proves the connection is alive. */
+  heard() {
+    clearTimeout(this.timers.ping);
+    clearTimeout(this.timers.pong);
+    this.timers.pong = 0;
+    const ws = this.ws;
+    this.timers.ping = setTimeout(() => {
+      this.frame({ type: "ping", id: "idle" });
+      this.timers.pong = setTimeout(() => this.lost(ws), CHAT_TIMING.pongWait);
+    }, CHAT_TIMING.pingEvery);
+  }
+
+  frame(obj) {
+    if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return false;
+    this.ws.send(JSON.stringify(obj));
+    return true;
+  }
+
+  sendJoin(r) {
+    const f = { type: "join", room: r.name };
+    // Rejoining with the highest seq seen makes the server replay exactly what we missed.
+    if (r.positioned) f.since = r.maxSeq;
+    r.error = null;
+    this.frame(f);
+  }
+
+  /** Sends a pending message if its room is joined (otherwise the rejoin sends it) and arms its timeout. */
+  transmit(r, p) {
+    clearTimeout(p.timer);
+    p.timer = setTimeout(() => {
+      if (p.state !== "sending") return;
+      p.state = "failed";
+      p.error = this.state === "live" ? "no answer from the server" : "not connected";
+      this.emit("pending", { room: p.room });
+    }, CHAT_TIMING.ackTimeout);
+    if (r.joined) this.frame({ type: "send", room: p.room, id: p.id, text: p.text });
+  }
+
+  // --- incoming frames ----------------------------------------------------------------------
+
+  receive(data) {
+    let f;
+    try {
+      f = JSON.parse(data);
+    } catch (e) {
+      return; // the server only sends JSON; ignore anything else rather than break
+    }
+    if (!f || typeof f.type !== "string") return;
+    this.heard();
+    const r = typeof f.room === "string" ? this.rooms.get(f.room) : undefined;
+    switch (f.type) {
+      case "welcome":
+        clearTimeout(this.timers.connect);
+        this.timers.connect = 0;
+        this.me = f.name || this.name;
+        this.limits = f.limits || null;
+        this.liveSince = Date.now();
+        this.everLive = true;
+        this.setState("live");
+        this.emit("welcome", { name: this.me, limits: this.limits });
+        for (const room of this.rooms.values()) this.sendJoin(room);
+        break;
+      case "joined":
+        if (r) this.onJoined(r, f);
+        break;
+      case "left":
+        if (r) r.joined = false;
+        this.emit("left", { room: f.room });
+        break;
+      case "message":
+        if (r) this.onMessage(r, f);
+        break;
+      case "ack":
+        if (r) this.onAck(r, f);
+        break;
+      case "history":
+        if (r) this.onHistory(r, f);
+        break;
+      case "presence":
+        if (r) this.onPresence(r, f);
+        break;
+      case "members":
+        if (r && Array.isArray(f.members)) {
+          r.members = f.members.slice().sort();
+          this.emit("members", { room: r.name });
+        }
+        break;
+      case "typing":
+        if (r && f.name && f.name !== this.me) {
+          r.typing.set(f.name, Date.now() + CHAT_TIMING.typingShown);
+          this.emit("typing", { room: r.name });
+        }
+        break;
+      case "error":
+        this.onError(f);
+        break;
+      default:
+      // pong and anything newer than this page: nothing to do beyond heard()
+    }
+  }
+
+  onJoined(r, f) {
+    // A truncated replay means a gap between what we hold and what follows; drop the old part
+    // and let the user page back with history instead of showing a hole.
+    if (f.truncated && r.messages.size > 0) r.clearMessages();
+    r.joined = true;
+    r.positioned = true;
+    r.error = null;
+    r.lastSeq = f.last_seq || 0;
+    r.members = Array.isArray(f.members) ? f.members.slice().sort() : [];
+    r.replayLeft = f.replay || 0;
+    this.emit("joined", { room: r.name, frame: f });
+    this.emit("members", { room: r.name });
+    // Whatever was unacknowledged when the old connection died goes again, with its old id.
+    // Sends the server refused (too long, say) wait for the person to press Retry instead.
+    for (const p of r.pending.values()) {
+      if (p.refused) continue;
+      p.state = "sending";
+      p.error = "";
+      this.transmit(r, p);
+    }
+    this.emit("pending", { room: r.name });
+  }
+
+  onMessage(r, f) {
+    const kind = r.replayLeft > 0 ? "replay" : "live";
+    if (r.replayLeft > 0) r.replayLeft--;
+    const added = r.add(f);
+    if (f.from) r.typing.delete(f.from);
+    if (f.client_id && f.from === this.me) this.settle(r, f.client_id);
+    if (added) this.emit("messages", { room: r.name, added: [f], kind });
+  }
+
+  onAck(r, f) {
+    const p = r.pending.get(f.id);
+    // The ack carries all a message needs, so if it beats the message frame we can show it now.
+    if (p && typeof f.seq === "number" && !r.messages.has(f.seq)) {
+      const m = { type: "message", room: r.name, seq: f.seq, id: f.msg_id, from: this.me, text: p.text, time: f.time, client_id: f.id };
+      if (r.add(m)) this.emit("messages", { room: r.name, added: [m], kind: "ack" });
+    }
+    this.settle(r, f.id);
+  }
+
+  settle(r, id) {
+    const p = r.pending.get(id);
+    if (!p) return;
+    clearTimeout(p.timer);
+    r.pending.delete(id);
+    this.emit("pending", { room: r.name });
+  }
+
+  onHistory(r, f) {
+    r.loadingHistory = false;
+    const added = [];
+    for (const m of Array.isArray(f.messages) ? f.messages : []) {
+      if (r.add(m)) added.push(m);
+    }
+    if (!f.more) r.historyDone = true;
+    if (added.length) this.emit("messages", { room: r.name, added, kind: "history" });
+    this.emit("history", { room: r.name });
+  }
+
+  onPresence(r, f) {
+    if (!f.name) return;
+    const i = r.members.indexOf(f.name);
+    if (f.event === "join" && i < 0) {
+      r.members.push(f.name);
+      r.members.sort();
+    } else if (f.event === "leave" && i >= 0) {
+      r.members.splice(i, 1);
+      r.typing.delete(f.name);
+    }
+    this.emit("members", { room: r.name });
+  }
+
+  onError(f) {
+    const r = typeof f.room === "string" ? this.rooms.get(f.room) : undefined;
+    if (f.code === "bad_name" || (f.request === "hello" && this.state !== "live")) {
+      // Reconnecting with a name the server refuses would loop forever; ask the person instead.
+      this.state = "idle";
+      this.drop();
+      this.setState("idle");
+      this.emit("name-rejected", { code: f.code, message: f.message });
+      return;
+    }
+    if (r && f.id && r.pending.has(f.id)) {
+      const p = r.pending.get(f.id);
+      clearTimeout(p.timer);
+      p.state = "failed";
+      p.refused = true;
+      p.error = f.message || f.code;
+      this.emit("pending", { room: r.name });
+      return;
+    }
+    if (r && f.request === "join") {
+      r.error = { code: f.code, message: f.message };
+      this.emit("joined", { room: r.name, error: r.error });
+      return;
+    }
+    if (r && f.request === "history") {
+      r.loadingHistory = false;
+      this.emit("history", { room: r.name });
+    }
+    if (f.code === "not_joined" && r && this.state === "live") {
+      // The server forgot us (a kick, a restart we missed): join again.
+      r.joined = false;
+      this.sendJoin(r);
+    }
+    this.emit("problem", { code: f.code, message: f.message, request: f.request, room: f.room, id: f.id });
+  }
+
+  emit(type, detail) {
+    this.dispatchEvent(new CustomEvent(type, { detail }));
+  }
+}
+
+/** Returns n random bytes as hex, from the browser's CSPRNG. */
+function randomHex(n) {
+  const b = new Uint8Array(n);
+  crypto.getRandomValues(b);
+  return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+}

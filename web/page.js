@@ -1,0 +1,85 @@
+// page.js — the page's furniture, independent of chat: $, storage, the notice banner, and the
+// drawers that hold the room and member lists on narrow screens.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+
+// --- storage -------------------------------------------------------------------------------------
+// localStorage can be missing or full (private modes, quotas); the page must still work, only
+// forgetting more on reload.
+
+const saved = {
+  get(k) {
+    try {
+      return localStorage.getItem("hubbub." + k);
+    } catch (e) {
+      return null;
+    }
+  },
+  set(k, v) {
+    try {
+      localStorage.setItem("hubbub." + k, v);
+    } catch (e) {
+      /* not persisted; fine */
+    }
+  },
+  json(k, fallback) {
+    try {
+      const v = JSON.parse(saved.get(k));
+      return v === null ? fallback : v;
+    } catch (e) {
+      return fallback;
+    }
+  },
+};
+
+// --- notices -------------------------------------------------------------------------------------
+
+let noticeTimer = 0;
+
+/** Shows a message in the alert banner (announced by screen readers) for a few seconds. */
+function showNotice(text) {
+  $("notice-text").textContent = text;
+  $("notice").hidden = false;
+  clearTimeout(noticeTimer);
+  noticeTimer = setTimeout(() => ($("notice").hidden = true), 8000);
+}
+
+// --- drawers (narrow screens) --------------------------------------------------------------------
+
+/** Opens or closes the room ("sidebar") or member ("members") drawer; only one is open at a time. */
+function toggleDrawer(id, open) {
+  const drawer = $(id);
+  const toggle = $(id === "sidebar" ? "rooms-toggle" : "members-toggle");
+  open = open === undefined ? !drawer.classList.contains("open") : open;
+  if (open) closeDrawers();
+  drawer.classList.toggle("open", open);
+  toggle.setAttribute("aria-expanded", String(open));
+  $("backdrop").hidden = !open;
+  if (open) {
+    // Focus moves into the drawer, to its first control or, for the member list, the list itself.
+    (drawer.querySelector("a, button, input") || drawer).focus();
+  }
+}
+
+/** Closes any open drawer, returning focus to its button if it was inside. */
+function closeDrawers() {
+  for (const id of ["sidebar", "members"]) {
+    const drawer = $(id);
+    if (!drawer.classList.contains("open")) continue;
+    drawer.classList.remove("open");
+    const toggle = $(id === "sidebar" ? "rooms-toggle" : "members-toggle");
+    toggle.setAttribute("aria-expanded", "false");
+    if (drawer.contains(document.activeElement)) toggle.focus();
+  }
+  $("backdrop").hidden = true;
+}
+
+$("skip-to-composer").addEventListener("click", () => $("composer-input").focus());
+$("notice-close").addEventListener("click", () => ($("notice").hidden = true));
+$("rooms-toggle").addEventListener("click", () => toggleDrawer("sidebar"));
+$("members-toggle").addEventListener("click", () => toggleDrawer("members"));
+$("backdrop").addEventListener("click", closeDrawers);
+document.addEventListener("keydown", (ev) => {
+  if (ev.key === "Escape") closeDrawers();
+});
