@@ -43,3 +43,10 @@ type Retention struct {
 	// MaxAge removes messages older than MaxAge (0 = no age limit).
 	MaxAge time.Duration
 }
+
+// HealthChecker is implemented by a Store or Broker that can tell whether its backend answers
+// right now; /readyz asks it. A dependency without it is taken to be healthy while it works.
+type HealthChecker interface {
+	// Check returns nil if the backend is reachable, or why not.
+	Check(ctx context.Context) error
+}

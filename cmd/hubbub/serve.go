@@ -119,7 +119,7 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 
 	f.srv.Node, f.srv.Logger, f.srv.Pages = f.node, log, web.FS()
 	f.srv.AllowedOrigins, f.srv.Subprotocols = f.origins, f.subprotocols
-	srv, err := server.New(f.srv, h, store)
+	srv, err := server.New(f.srv, h, store, broker)
 	if err != nil {
 		return usageError(err.Error())
 	}

@@ -28,6 +28,7 @@ type Server struct {
 	cfg      Config
 	hub      *hub.Hub
 	store    hubbub.Store
+	broker   hubbub.Broker
 	log      *slog.Logger
 	upgrader websocket.Upgrader
 	mux      *http.ServeMux
@@ -48,8 +49,9 @@ type closer interface {
 	abort()
 }
 
-// New returns a server for the given hub and store (the store is used for readiness checks).
-func New(cfg Config, h *hub.Hub, store hubbub.Store) (*Server, error) {
+// New returns a server for the given hub. The store and broker are the hub's; the server asks
+// them for readiness (/readyz).
+func New(cfg Config, h *hub.Hub, store hubbub.Store, broker hubbub.Broker) (*Server, error) {
 	cfg = cfg.withDefaults()
 	if cfg.PongWait <= cfg.PingPeriod {
 		return nil, fmt.Errorf("server: pong wait (%v) must be longer than the ping period (%v)", cfg.PongWait, cfg.PingPeriod)
@@ -60,11 +62,12 @@ func New(cfg Config, h *hub.Hub, store hubbub.Store) (*Server, error) {
 		}
 	}
 	s := &Server{
-		cfg:   cfg,
-		hub:   h,
-		store: store,
-		log:   cfg.Logger.With("component", "server"),
-		conns: make(map[closer]struct{}),
+		cfg:    cfg,
+		hub:    h,
+		store:  store,
+		broker: broker,
+		log:    cfg.Logger.With("component", "server"),
+		conns:  make(map[closer]struct{}),
 	}
 	var err error
 	if s.origins, err = newOriginPolicy(cfg.AllowedOrigins); err != nil {
@@ -164,10 +167,23 @@ func (s *Server) serveReady(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
-	if _, err := s.store.LastSeq(ctx, "readyz"); err != nil {
-		s.log.Warn("readiness check failed", "err", err)
-		http.Error(w, "store unavailable", http.StatusServiceUnavailable)
+	var storeErr error
+	if hc, ok := s.store.(hubbub.HealthChecker); ok {
+		storeErr = hc.Check(ctx)
+	} else {
+		_, storeErr = s.store.LastSeq(ctx, "readyz")
+	}
+	if storeErr != nil {
+		s.log.Warn("readiness: store unavailable", "err", storeErr)
+		http.Error(w, "store unavailable: "+storeErr.Error(), http.StatusServiceUnavailable)
 		return
+	}
+	if hc, ok := s.broker.(hubbub.HealthChecker); ok {
+		if err := hc.Check(ctx); err != nil {
+			s.log.Warn("readiness: broker unavailable", "err", err)
+			http.Error(w, "broker unavailable: "+err.Error(), http.StatusServiceUnavailable)
+			return
+		}
 	}
 	fmt.Fprintln(w, "ready")
 }

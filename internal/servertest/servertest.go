@@ -87,7 +87,7 @@ func Start(tb testing.TB, opts Options) *Server {
 	if scfg.Pages == nil {
 		scfg.Pages = web.FS()
 	}
-	srv, err := server.New(scfg, h, store)
+	srv, err := server.New(scfg, h, store, broker)
 	if err != nil {
 		tb.Fatalf("servertest: new server: %v", err)
 	}
