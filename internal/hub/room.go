@@ -294,7 +294,13 @@ func (r *room) onEvent(ev hubbub.Event) {
 			r.deliver(messageEnvelope(ev.Message))
 		}
 	case hubbub.EventTyping:
-		r.fanout(&Envelope{Event: ev})
+		// Everyone but the typist (on any of their connections) sees the notice.
+		e := &Envelope{Event: ev}
+		for _, m := range r.members {
+			if m.Name != ev.Name {
+				m.Out.Push(e)
+			}
+		}
 	default:
 		r.onPresence(ev)
 	}

@@ -1,0 +1,452 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"hubbub"
+	"hubbub/internal/client"
+)
+
+func init() { subcommands["chat"] = runChat }
+
+const chatUsage = `usage: hubbub chat [flags] URL [URL...]
+
+A terminal chat client. It joins --room, prints its recent history and then every message as
+"[room] name: text". Lines you type are sent to the room you joined last; these commands work
+too (start a message with "//" to send a line that begins with "/"):
+
+  /join ROOM      join ROOM and make it the current room
+  /leave [ROOM]   leave ROOM (default: the current room)
+  /who [ROOM]     list the members of ROOM (default: the current room)
+  /quit           stop (like end of input)
+
+With several URLs it connects to the first that answers and moves to the next one when a
+connection fails. It reconnects on its own and prints every missed message once.
+
+When standard input is not a terminal, each line is sent as a message; at the end of input it
+waits for every message to be acknowledged (exiting 1 if one is not), then, with --wait, keeps
+printing for that long.
+
+flags:`
+
+// runChat is `hubbub chat`: a terminal client for the hubbub.v1 protocol.
+func runChat(ctx context.Context, args []string, io stdio) error {
+	fset := flag.NewFlagSet("chat", flag.ContinueOnError)
+	fset.SetOutput(io.err)
+	name := fset.String("name", os.Getenv("USER"), "your name, 1-32 printable bytes ($USER if not given)")
+	room := fset.String("room", "general", "the room to join at start")
+	history := fset.Int("history", 20, "how many recent messages to print when joining a room (0 = the server's default)")
+	wait := fset.Duration("wait", 0, "at the end of input, after the acks, keep printing for this long")
+	keyFile := fset.String("key-file", "", "the file that keeps your key (default <user config dir>/hubbub/key)")
+	ackTimeout := fset.Duration("ack-timeout", 10*time.Second, "at the end of input, give up waiting for acks after this long without one")
+	fset.Usage = func() {
+		fmt.Fprintln(io.err, chatUsage)
+		fset.PrintDefaults()
+	}
+	// Flags may come before or after the URLs.
+	var urls []string
+	for {
+		if err := fset.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return err
+			}
+			return usageError("chat: " + err.Error())
+		}
+		if args = fset.Args(); len(args) == 0 {
+			break
+		}
+		urls, args = append(urls, args[0]), args[1:]
+	}
+	switch {
+	case len(urls) == 0:
+		return usageError("chat: no server URL, e.g. hubbub chat ws://localhost:3434/ws")
+	case *name == "":
+		return usageError("chat: no name: pass --name or set $USER")
+	case *ackTimeout <= 0:
+		return usageError("chat: --ack-timeout must be positive")
+	}
+	for _, u := range urls {
+		if _, err := client.WebSocketURL(u); err != nil {
+			return usageError("chat: " + err.Error())
+		}
+	}
+	if err := hubbub.ValidateName(*name); err != nil {
+		return usageError(fmt.Sprintf("chat: --name %q: %v", *name, err))
+	}
+	if err := hubbub.ValidateRoom(*room); err != nil {
+		return usageError(fmt.Sprintf("chat: --room %q: %v", *room, err))
+	}
+	key, err := chatKey(*keyFile)
+	if err != nil {
+		return fmt.Errorf("chat: %w", err)
+	}
+
+	ses, err := client.Connect(ctx, client.SessionOptions{
+		URLs:    urls,
+		Name:    *name,
+		Key:     key,
+		History: *history,
+		Logger:  slog.New(slog.NewTextHandler(io.err, &slog.HandlerOptions{Level: slog.LevelWarn})),
+	})
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil // interrupted while connecting
+		}
+		return fmt.Errorf("chat: %w", err)
+	}
+	c := &chat{ses: ses, io: io, name: *name, printed: make(chan struct{})}
+	go c.print()
+	defer c.close()
+
+	if _, err := ses.Join(ctx, *room); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		var se *client.ServerError
+		if errors.As(err, &se) {
+			return fmt.Errorf("chat: %w", err)
+		}
+		fmt.Fprintf(io.err, "* %v\n", err)
+	}
+	c.rooms = []string{*room}
+	if isTerminal(io.in) {
+		fmt.Fprintf(io.err, "* lines you type go to %s; /help lists the commands\n", *room)
+	}
+
+	stop := make(chan struct{})
+	defer close(stop)
+	lines := readLines(io.in, stop)
+	for done := false; !done; {
+		select {
+		case <-ctx.Done():
+			return nil // Ctrl-C
+		case <-ses.Done():
+			return fmt.Errorf("chat: %w", ses.Err())
+		case line, ok := <-lines:
+			if !ok {
+				done = true
+				break
+			}
+			done = c.input(ctx, line)
+		}
+	}
+	if err := c.waitAcks(ctx, *ackTimeout); err != nil || ctx.Err() != nil {
+		return err
+	}
+	if *wait > 0 {
+		t := time.NewTimer(*wait)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+		}
+	}
+	return nil
+}
+
+// chat is the state of one `hubbub chat` run.
+type chat struct {
+	ses     *client.Session
+	io      stdio
+	name    string
+	printed chan struct{} // closed when every event has been printed
+
+	rooms    []string          // joined rooms, in order; the last one is the current room
+	sent     []*client.Receipt // sends whose outcome is not counted yet
+	total    int               // messages sent
+	failed   int               // messages the server refused
+	firstErr error             // why the first refused message was refused
+	maxSent  int               // compaction threshold for sent
+}
+
+// close ends the session and waits until everything it delivered has been printed.
+func (c *chat) close() {
+	c.ses.Close()
+	<-c.printed
+}
+
+// readLines delivers the lines of r until its end (then closes the channel) or until stop is
+// closed. Reading a terminal cannot be interrupted, so on Ctrl-C the reader is abandoned to
+// the exiting process.
+func readLines(r io.Reader, stop <-chan struct{}) <-chan string {
+	lines := make(chan string)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(r)
+		sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
+		for sc.Scan() {
+			select {
+			case lines <- sc.Text():
+			case <-stop:
+				return
+			}
+		}
+	}()
+	return lines
+}
+
+// input handles one line typed or piped in; it returns true when the user asked to quit.
+func (c *chat) input(ctx context.Context, line string) (quit bool) {
+	if strings.TrimSpace(line) == "" {
+		return false
+	}
+	if strings.HasPrefix(line, "/") && !strings.HasPrefix(line, "//") {
+		return c.command(ctx, strings.Fields(line))
+	}
+	line = strings.TrimPrefix(line, "/")
+	room := c.current()
+	if room == "" {
+		fmt.Fprintln(c.io.err, "* you are in no room; /join one first")
+		return false
+	}
+	r, err := c.ses.Send(ctx, room, line)
+	if err != nil {
+		if ctx.Err() == nil {
+			fmt.Fprintf(c.io.err, "* %v\n", err)
+		}
+		return false
+	}
+	c.total++
+	c.sent = append(c.sent, r)
+	c.compact()
+	return false
+}
+
+// compact counts and drops finished sends, so that c.sent stays about as long as the
+// session's bound on pending sends.
+func (c *chat) compact() {
+	if len(c.sent) < max(c.maxSent, 64) {
+		return
+	}
+	kept := c.sent[:0]
+	for _, r := range c.sent {
+		select {
+		case <-r.Done():
+			c.count(r)
+		default:
+			kept = append(kept, r)
+		}
+	}
+	clear(c.sent[len(kept):])
+	c.sent = kept
+	c.maxSent = 2 * len(kept)
+}
+
+func (c *chat) count(r *client.Receipt) {
+	if _, err := r.Result(); err != nil {
+		c.failed++
+		if c.firstErr == nil {
+			c.firstErr = err
+		}
+	}
+}
+
+// command runs a /command; it returns true for /quit.
+func (c *chat) command(ctx context.Context, words []string) (quit bool) {
+	arg := c.current()
+	if len(words) > 1 {
+		arg = words[1]
+	}
+	var err error
+	switch words[0] {
+	case "/quit", "/exit":
+		return true
+	case "/join":
+		if len(words) != 2 {
+			err = errors.New("usage: /join ROOM")
+			break
+		}
+		if err = hubbub.ValidateRoom(arg); err != nil {
+			break
+		}
+		if _, err = c.ses.Join(ctx, arg); err == nil || errors.Is(err, client.ErrNotConnected) {
+			c.forget(arg)
+			c.rooms = append(c.rooms, arg)
+		}
+	case "/leave":
+		if arg == "" {
+			err = errors.New("usage: /leave ROOM")
+			break
+		}
+		c.forget(arg)
+		err = c.ses.Leave(ctx, arg)
+	case "/who":
+		if arg == "" {
+			err = errors.New("usage: /who ROOM")
+			break
+		}
+		_, err = c.ses.Who(ctx, arg) // the members frame is printed with the other events
+	case "/help":
+		fmt.Fprintln(c.io.err, "commands: /join ROOM, /leave [ROOM], /who [ROOM], /quit; //text sends /text")
+	default:
+		err = fmt.Errorf("unknown command %s (try /help)", words[0])
+	}
+	if err != nil && ctx.Err() == nil {
+		fmt.Fprintf(c.io.err, "* %s: %v\n", words[0], err)
+	}
+	return false
+}
+
+func (c *chat) current() string {
+	if len(c.rooms) == 0 {
+		return ""
+	}
+	return c.rooms[len(c.rooms)-1]
+}
+
+func (c *chat) forget(room string) {
+	for i, r := range c.rooms {
+		if r == room {
+			c.rooms = append(c.rooms[:i], c.rooms[i+1:]...)
+			return
+		}
+	}
+}
+
+// waitAcks waits until every message sent is acknowledged or refused, giving up when no ack
+// arrived for timeout. It reports the messages that were refused or never acknowledged.
+func (c *chat) waitAcks(ctx context.Context, timeout time.Duration) error {
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	unacked := 0
+	for i, r := range c.sent {
+		select {
+		case <-r.Done():
+			c.count(r)
+			t.Reset(timeout) // progress: the timeout counts from the last ack
+		case <-t.C:
+			for _, r := range c.sent[i:] {
+				select {
+				case <-r.Done():
+					c.count(r)
+				default:
+					unacked++
+				}
+			}
+		case <-ctx.Done():
+			return nil
+		}
+		if unacked > 0 {
+			break
+		}
+	}
+	c.sent = nil
+	switch {
+	case unacked > 0:
+		return fmt.Errorf("chat: %d of %d messages were not acknowledged (no ack for %v)", unacked, c.total, timeout)
+	case c.failed > 0:
+		return fmt.Errorf("chat: %d of %d messages were refused: %w", c.failed, c.total, c.firstErr)
+	}
+	return nil
+}
+
+// print writes every event of the session until it ends: messages and room events to
+// standard output, connection changes and errors to standard error.
+func (c *chat) print() {
+	defer close(c.printed)
+	out, errw := c.io.out, c.io.err
+	clean := hubbub.CleanText // the server cleans too; never let a control sequence reach a terminal
+	for f := range c.ses.Events() {
+		switch f := f.(type) {
+		case *client.Message:
+			fmt.Fprintf(out, "[%s] %s: %s\n", f.Room, clean(f.From), clean(f.Text))
+		case *client.Presence:
+			if f.Name == c.name {
+				continue // "you joined" says it already
+			}
+			verb := "joined"
+			if f.Event == "leave" {
+				verb = "left"
+			}
+			fmt.Fprintf(out, "* %s %s %s\n", clean(f.Name), verb, f.Room)
+		case *client.Joined:
+			fmt.Fprintf(out, "* you joined %s; members: %s\n", f.Room, clean(strings.Join(f.Members, ", ")))
+			if f.Truncated {
+				fmt.Fprintf(out, "* %s: older messages were missed; fetching them\n", f.Room)
+			}
+		case *client.Left:
+			fmt.Fprintf(out, "* you left %s\n", f.Room)
+		case *client.Members:
+			fmt.Fprintf(out, "* members of %s: %s\n", f.Room, clean(strings.Join(f.Members, ", ")))
+		case *client.ServerError:
+			// Errors answering a command are reported by the command; the rest are shown here.
+			if f.Request == "" || f.Request == client.TypeSend || f.Request == client.TypeTyping {
+				fmt.Fprintf(errw, "* server error: %s (%s)\n", clean(f.Message), f.Code)
+			}
+		case *client.Connected:
+			fmt.Fprintf(errw, "* connected to %s as %s\n", f.URL, f.Welcome.Name)
+		case *client.Disconnected:
+			fmt.Fprintf(errw, "* connection to %s lost (%v); reconnecting\n", f.URL, f.Err)
+		}
+	}
+}
+
+// chatKey returns the key kept in path (default <user config dir>/hubbub/key), creating the
+// file with a new random key the first time.
+func chatKey(path string) (string, error) {
+	if path == "" {
+		dir, err := os.UserConfigDir()
+		if err != nil {
+			return "", fmt.Errorf("no place for the key (pass --key-file): %w", err)
+		}
+		path = filepath.Join(dir, "hubbub", "key")
+	}
+	for range 2 {
+		b, err := os.ReadFile(path)
+		if err == nil {
+			if key := strings.TrimSpace(string(b)); key != "" {
+				return key, nil
+			}
+			return "", fmt.Errorf("key file %s is empty", path)
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			return "", fmt.Errorf("read key: %w", err)
+		}
+		var raw [16]byte
+		_, _ = rand.Read(raw[:])
+		key := hex.EncodeToString(raw[:])
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return "", fmt.Errorf("create key: %w", err)
+		}
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if errors.Is(err, fs.ErrExist) {
+			continue // another hubbub chat created it first: use that one
+		}
+		if err != nil {
+			return "", fmt.Errorf("create key: %w", err)
+		}
+		_, err = f.WriteString(key + "\n")
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return "", fmt.Errorf("write key: %w", err)
+		}
+		return key, nil
+	}
+	return "", fmt.Errorf("key file %s appeared and vanished", path)
+}
+
+// isTerminal reports whether r is a terminal (a character device), as opposed to a pipe or a
+// file.
+func isTerminal(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}

@@ -1,0 +1,409 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/hex"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"go.uber.org/goleak"
+
+	"hubbub/internal/servertest"
+)
+
+// chatLeakCheck fails the test if a goroutine started during it outlives it. The check is
+// registered first so that it runs last, after the servers' own cleanups.
+func chatLeakCheck(t *testing.T) {
+	opt := goleak.IgnoreCurrent()
+	t.Cleanup(func() { goleak.VerifyNone(t, opt) })
+}
+
+// chatBuffer collects a writer's output for a test that reads it while runChat writes.
+type chatBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *chatBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *chatBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// chatRun is a `hubbub chat` running in the background.
+type chatRun struct {
+	out, err chatBuffer
+	cancel   context.CancelFunc
+	done     chan error
+}
+
+// startChat runs `hubbub chat args...` reading in; the test ends it with stop (Ctrl-C).
+func startChat(t *testing.T, in io.Reader, args ...string) *chatRun {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &chatRun{cancel: cancel, done: make(chan error, 1)}
+	go func() { r.done <- runChat(ctx, args, stdio{in: in, out: &r.out, err: &r.err}) }()
+	t.Cleanup(func() { r.stop(t) })
+	return r
+}
+
+// stop interrupts the run as Ctrl-C would and returns its result.
+func (r *chatRun) stop(t *testing.T) error {
+	t.Helper()
+	r.cancel()
+	select {
+	case err := <-r.done:
+		r.done <- err // a later stop (the cleanup) gets it too
+		return err
+	case <-time.After(servertest.Wait):
+		t.Fatal("hubbub chat did not stop on Ctrl-C")
+		return nil
+	}
+}
+
+// waitOutput polls the run's standard output until it contains every one of want.
+func (r *chatRun) waitOutput(t *testing.T, want ...string) {
+	t.Helper()
+	deadline := time.Now().Add(servertest.Wait)
+	for {
+		out := r.out.String()
+		missing := ""
+		for _, w := range want {
+			if !strings.Contains(out, w) {
+				missing = w
+				break
+			}
+		}
+		if missing == "" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no %q in the output:\n%s\nstderr:\n%s", missing, out, r.err.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// chatToEnd runs `hubbub chat args...` on in to the end and returns its output and error.
+func chatToEnd(t *testing.T, in string, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*servertest.Wait)
+	defer cancel()
+	var out, errOut chatBuffer
+	err = runChat(ctx, args, stdio{in: strings.NewReader(in), out: &out, err: &errOut})
+	if ctx.Err() != nil {
+		t.Fatalf("hubbub chat %q did not finish; stderr:\n%s", args, errOut.String())
+	}
+	return out.String(), errOut.String(), err
+}
+
+// chatUser returns the flags that give a chat client a name and its own key file.
+func chatUser(t *testing.T, name string) []string {
+	return []string{"--name", name, "--key-file", filepath.Join(t.TempDir(), "key")}
+}
+
+func chatArgs(parts ...[]string) []string {
+	var out []string
+	for _, p := range parts {
+		out = append(out, p...)
+	}
+	return out
+}
+
+// chatLines returns the lines of out that start with prefix, in order.
+func chatLines(out, prefix string) []string {
+	var got []string
+	for _, l := range strings.Split(out, "\n") {
+		if strings.HasPrefix(l, prefix) {
+			got = append(got, l)
+		}
+	}
+	return got
+}
+
+func TestChatPipedLinesReachAnotherClient(t *testing.T) {
+	chatLeakCheck(t)
+	s := servertest.Start(t, servertest.Options{})
+
+	// bob reads a pipe that stays open, like a terminal nobody types in.
+	pr, pw := io.Pipe()
+	t.Cleanup(func() { pw.Close() })
+	bob := startChat(t, pr, chatArgs(chatUser(t, "bob"), []string{s.WS})...)
+	bob.waitOutput(t, "* you joined general; members: bob\n")
+
+	_, stderr, err := chatToEnd(t, "hello bob\n\n  second line  \n", chatArgs(chatUser(t, "alice"), []string{s.WS})...)
+	if err != nil {
+		t.Fatalf("alice: %v\n%s", err, stderr)
+	}
+	bob.waitOutput(t, "* alice joined general\n", "[general] alice: second line\n")
+	want := []string{"[general] alice: hello bob", "[general] alice: second line"}
+	if got := chatLines(bob.out.String(), "[general]"); !reflect.DeepEqual(got, want) {
+		t.Errorf("bob printed %q, want %q", got, want)
+	}
+	if err := bob.stop(t); err != nil {
+		t.Errorf("bob after Ctrl-C: %v", err)
+	}
+
+	// carol joins later: she gets the history, then waits a little before leaving.
+	start := time.Now()
+	out, stderr, err := chatToEnd(t, "", chatArgs(chatUser(t, "carol"), []string{"--history", "5", "--wait", "200ms", s.WS})...)
+	if err != nil {
+		t.Fatalf("carol: %v\n%s", err, stderr)
+	}
+	if d := time.Since(start); d < 200*time.Millisecond {
+		t.Errorf("carol left after %v, before --wait was over", d)
+	}
+	if got := chatLines(out, "[general]"); !reflect.DeepEqual(got, want) {
+		t.Errorf("carol printed %q, want %q\n%s", got, want, out)
+	}
+	if !strings.HasPrefix(out, "* you joined general; members: ") { // alice may not have left yet
+		t.Errorf("carol's output does not start with her join:\n%s", out)
+	}
+	if !strings.Contains(stderr, "* connected to "+s.WS+" as carol") {
+		t.Errorf("carol's stderr:\n%s", stderr)
+	}
+}
+
+func TestChatCommands(t *testing.T) {
+	chatLeakCheck(t)
+	s := servertest.Start(t, servertest.Options{})
+	in := strings.Join([]string{
+		"/join random",
+		"in random",
+		"/who",
+		"//starts with a slash",
+		"/leave random",
+		"back in general",
+		"/who general",
+		"/frobnicate",
+		"/quit",
+		"never sent",
+	}, "\n")
+	out, stderr, err := chatToEnd(t, in, chatArgs(chatUser(t, "alice"), []string{s.WS})...)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	for _, want := range []string{
+		"* you joined random; members: alice\n",
+		"* members of random: alice\n",
+		"* you left random\n",
+		"* members of general: alice\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no %q in the output:\n%s", want, out)
+		}
+	}
+	if !strings.Contains(stderr, "unknown command /frobnicate") {
+		t.Errorf("stderr does not report the unknown command:\n%s", stderr)
+	}
+	stored := func(room string) []string {
+		msgs, err := s.Store.Before(context.Background(), room, 0, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var texts []string
+		for _, m := range msgs {
+			texts = append(texts, m.From+": "+m.Text)
+		}
+		return texts
+	}
+	if got, want := stored("random"), []string{"alice: in random", "alice: /starts with a slash"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("random holds %q, want %q", got, want)
+	}
+	if got, want := stored("general"), []string{"alice: back in general"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("general holds %q, want %q", got, want)
+	}
+}
+
+// bob stays through a server restart; alice's messages from before and after it are each
+// printed once.
+func TestChatReconnectsAndPrintsEachMessageOnce(t *testing.T) {
+	chatLeakCheck(t)
+	s := servertest.Start(t, servertest.Options{DataPath: filepath.Join(t.TempDir(), "hubbub.db")})
+	pr, pw := io.Pipe()
+	t.Cleanup(func() { pw.Close() })
+	bob := startChat(t, pr, chatArgs(chatUser(t, "bob"), []string{s.WS})...)
+	bob.waitOutput(t, "* you joined general")
+
+	alice := chatUser(t, "alice")
+	if _, stderr, err := chatToEnd(t, "before the restart\n", chatArgs(alice, []string{s.WS})...); err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	bob.waitOutput(t, "[general] alice: before the restart\n")
+	s = s.Restart()
+	if _, stderr, err := chatToEnd(t, "after 1\nafter 2\nafter 3\n", chatArgs(alice, []string{s.WS})...); err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	bob.waitOutput(t, "[general] alice: after 3\n")
+	want := []string{
+		"[general] alice: before the restart",
+		"[general] alice: after 1",
+		"[general] alice: after 2",
+		"[general] alice: after 3",
+	}
+	if got := chatLines(bob.out.String(), "[general]"); !reflect.DeepEqual(got, want) {
+		t.Errorf("bob printed %q, want %q", got, want)
+	}
+	if errs := bob.err.String(); !strings.Contains(errs, "lost") || strings.Count(errs, "* connected to") != 2 {
+		t.Errorf("bob's stderr does not tell of the reconnect:\n%s", errs)
+	}
+}
+
+func TestChatErrors(t *testing.T) {
+	chatLeakCheck(t)
+	s := servertest.Start(t, servertest.Options{})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := "ws://" + ln.Addr().String() + "/ws"
+	ln.Close()
+	holder := servertest.DialJSON(t, s, "") // holds the name "held" in general
+	holder.Send(servertest.Frame{"type": "hello", "name": "held", "key": "someone else's"})
+	holder.Await("welcome")
+	holder.Join("general", nil)
+
+	cases := []struct {
+		name string
+		in   string
+		args []string
+		want string
+		exit int
+	}{
+		{"no URL", "", chatUser(t, "a"), "no server URL", 2},
+		{"bad URL", "", chatArgs(chatUser(t, "a"), []string{"localhost:3434"}), "bad URL", 2},
+		{"bad flag", "", chatArgs(chatUser(t, "a"), []string{"--colour", s.WS}), "flag provided but not defined", 2},
+		{"bad name", "", chatArgs(chatUser(t, " a"), []string{s.WS}), "--name", 2},
+		{"bad room", "", chatArgs(chatUser(t, "a"), []string{"--room", "#x", s.WS}), "--room", 2},
+		{"unreachable", "", chatArgs(chatUser(t, "a"), []string{dead}), "connection refused", 1},
+		{"every server unreachable", "", chatArgs(chatUser(t, "a"), []string{dead, dead}), "no server could be reached", 1},
+		{"name taken", "hi\n", chatArgs(chatUser(t, "held"), []string{s.WS}), "name_taken", 1},
+		{"message refused", strings.Repeat("x", 5000) + "\n", chatArgs(chatUser(t, "a"), []string{s.WS}), "1 of 1 messages were refused", 1},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, _, err := chatToEnd(t, tc.in, tc.args...)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if msg := err.Error(); !strings.Contains(msg, tc.want) || strings.Contains(msg, "\n") {
+				t.Errorf("error %q: want one line mentioning %q", msg, tc.want)
+			}
+			if got := exitCode(err); got != tc.exit {
+				t.Errorf("exit code %d, want %d", got, tc.exit)
+			}
+		})
+	}
+}
+
+// A server that never acknowledges: the chat gives up after --ack-timeout and fails.
+func TestChatFailsWhenMessagesAreNotAcknowledged(t *testing.T) {
+	chatLeakCheck(t)
+	up := websocket.Upgrader{Subprotocols: []string{"hubbub.v1"}}
+	var handlers sync.WaitGroup
+	silent := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		handlers.Add(1)
+		defer handlers.Done()
+		c, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		for {
+			var f map[string]any
+			if err := c.ReadJSON(&f); err != nil {
+				return
+			}
+			switch f["type"] {
+			case "hello":
+				_ = c.WriteJSON(map[string]any{"type": "welcome", "name": f["name"], "limits": map[string]any{"send_rate": 10, "send_burst": 20}})
+			case "join":
+				_ = c.WriteJSON(map[string]any{"type": "joined", "room": f["room"], "members": []string{"a"}})
+			}
+		}
+	}))
+	defer func() { silent.Close(); handlers.Wait() }()
+
+	start := time.Now()
+	_, _, err := chatToEnd(t, "lost 1\nlost 2\n", chatArgs(chatUser(t, "a"), []string{"--ack-timeout", "300ms", silent.URL})...)
+	if err == nil || !strings.Contains(err.Error(), "2 of 2 messages were not acknowledged") {
+		t.Errorf("error = %v", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("took %v", d)
+	}
+}
+
+func TestChatKey(t *testing.T) {
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	t.Setenv("HOME", t.TempDir())
+	dir, err := os.UserConfigDir()
+	if err != nil {
+		t.Skip("no user config dir:", err)
+	}
+	key, err := chatKey("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, err := hex.DecodeString(key); err != nil || len(b) != 16 {
+		t.Errorf("key %q is not 16 random bytes in hex", key)
+	}
+	path := filepath.Join(dir, "hubbub", "key")
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("key file mode %v, want 0600", fi.Mode().Perm())
+	}
+	if again, err := chatKey(""); err != nil || again != key {
+		t.Errorf("second run got %q, %v; want the same key %q", again, err, key)
+	}
+	other := filepath.Join(t.TempDir(), "sub", "key")
+	if k, err := chatKey(other); err != nil || k == key {
+		t.Errorf("--key-file gave %q, %v; want a new key", k, err)
+	}
+	if err := os.WriteFile(other, []byte("  \n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chatKey(other); err == nil {
+		t.Error("an empty key file was accepted")
+	}
+}
+
+func TestIsTerminal(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	for _, in := range []io.Reader{r, strings.NewReader("x"), &bytes.Buffer{}} {
+		if isTerminal(in) {
+			t.Errorf("isTerminal(%T) = true", in)
+		}
+	}
+	if tty, err := os.Open("/dev/tty"); err == nil {
+		defer tty.Close()
+		if !isTerminal(tty) {
+			t.Error("isTerminal(/dev/tty) = false")
+		}
+	}
+}

@@ -1,0 +1,43 @@
+package client
+
+import (
+	"testing"
+	"time"
+)
+
+func TestBackoffDoublesWithJitterUpToMax(t *testing.T) {
+	s := &Session{opts: SessionOptions{BackoffBase: 100 * time.Millisecond, BackoffMax: 2 * time.Second}}
+	for n := range 70 {
+		want := s.opts.BackoffMax
+		if n < 5 {
+			want = s.opts.BackoffBase << n
+		}
+		for range 50 {
+			if d := s.backoff(n); d < want/2 || d > want {
+				t.Fatalf("backoff(%d) = %v, want within [%v, %v]", n, d, want/2, want)
+			}
+		}
+	}
+}
+
+func TestGap(t *testing.T) {
+	u := func(v uint64) *uint64 { return &v }
+	cases := []struct {
+		since    *uint64
+		j        Joined
+		from, to uint64
+		ok       bool
+	}{
+		{nil, Joined{LastSeq: 100, Replay: 10, Truncated: true}, 0, 0, false},
+		{u(5), Joined{LastSeq: 100, Replay: 95}, 0, 0, false},
+		{u(5), Joined{LastSeq: 100, Replay: 10, Truncated: true}, 6, 90, true},
+		{u(89), Joined{LastSeq: 100, Replay: 10, Truncated: true}, 90, 90, true},
+		{u(90), Joined{LastSeq: 100, Replay: 10, Truncated: true}, 0, 0, false},
+	}
+	for _, tc := range cases {
+		from, to, ok := gap(tc.since, &tc.j)
+		if from != tc.from || to != tc.to || ok != tc.ok {
+			t.Errorf("gap(%v, %+v) = %d, %d, %v; want %d, %d, %v", tc.since, tc.j, from, to, ok, tc.from, tc.to, tc.ok)
+		}
+	}
+}

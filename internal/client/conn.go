@@ -1,0 +1,525 @@
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"hubbub"
+)
+
+// Timing defaults; each can be changed in Options.
+const (
+	// defaultHandshakeTimeout bounds the WebSocket handshake, so an unreachable or silent server
+	// fails the dial instead of hanging it.
+	defaultHandshakeTimeout = 10 * time.Second
+	// defaultWriteTimeout bounds each write; a server that does not read for this long is dead.
+	defaultWriteTimeout = 10 * time.Second
+	// defaultPingInterval is how often the client pings the server. The server pings too
+	// (every 54 s), but a client that pings on its own notices a dead server without waiting
+	// for the server's schedule.
+	defaultPingInterval = 30 * time.Second
+	// defaultReadLimit is the largest frame accepted from the server: a history page of 200
+	// messages of the longest text fits many times over.
+	defaultReadLimit = 4 << 20
+	// closeWait is how long Close waits for the server to answer the close frame.
+	closeWait = time.Second
+)
+
+// ErrClosed is returned by the methods of a Conn or Session that has been closed.
+var ErrClosed = errors.New("client: closed")
+
+// Options configures Dial. The zero value works.
+type Options struct {
+	// Header holds extra HTTP headers sent with the handshake (default none).
+	Header http.Header
+	// Origin, if not empty, is sent as the Origin header (default none, as non-browser
+	// clients do).
+	Origin string
+	// Handler, if not nil, receives every frame the server sends, in order, on the connection's
+	// read goroutine, before the frame answers a waiting request. It must not block for long
+	// and must not call Conn methods that wait for an answer (or Close), or it would stall the
+	// connection.
+	Handler func(Frame)
+	// HandshakeTimeout bounds the WebSocket handshake (default 10s).
+	HandshakeTimeout time.Duration
+	// WriteTimeout bounds each write (default 10s).
+	WriteTimeout time.Duration
+	// PingInterval is how often the client pings the server (default 30s). A connection on
+	// which nothing arrives for twice this long is considered dead.
+	PingInterval time.Duration
+	// ReadLimit is the largest frame accepted from the server, in bytes (default 4 MiB).
+	ReadLimit int64
+	// Logger receives the connection's logs (default slog.Default()).
+	Logger *slog.Logger
+}
+
+func (o Options) withDefaults() Options {
+	if o.HandshakeTimeout <= 0 {
+		o.HandshakeTimeout = defaultHandshakeTimeout
+	}
+	if o.WriteTimeout <= 0 {
+		o.WriteTimeout = defaultWriteTimeout
+	}
+	if o.PingInterval <= 0 {
+		o.PingInterval = defaultPingInterval
+	}
+	if o.ReadLimit <= 0 {
+		o.ReadLimit = defaultReadLimit
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	return o
+}
+
+// Conn is one hubbub.v1 connection. Its methods are safe for concurrent use. It runs two
+// goroutines, a reader and a pinger, which end when the connection fails or is closed.
+type Conn struct {
+	ws   *websocket.Conn
+	url  string
+	opts Options
+	log  *slog.Logger
+
+	wmu sync.Mutex // serialises data writes: the WebSocket allows one writer at a time
+
+	mu      sync.Mutex
+	waiters map[string][]chan Frame // requests waiting for their answer, FIFO per key
+	welcome *Welcome
+	err     error // why the connection ended; set once
+	closing bool
+
+	stopOnce sync.Once
+	stop     chan struct{} // closed when the connection fails or closes; stops the pinger
+	done     chan struct{} // closed when the reader has returned: no more Handler calls
+	pingDone chan struct{} // closed when the pinger has returned
+}
+
+// Dial opens a hubbub.v1 connection to rawURL: a ws:// or wss:// URL, or an http:// or
+// https:// one, which is dialled as ws:// or wss://. A URL without a path gets "/ws". The
+// next step is Hello.
+func Dial(ctx context.Context, rawURL string, opts Options) (*Conn, error) {
+	opts = opts.withDefaults()
+	u, err := WebSocketURL(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("client: dial: %w", err)
+	}
+	header := opts.Header.Clone()
+	if header == nil {
+		header = http.Header{}
+	}
+	if opts.Origin != "" {
+		header.Set("Origin", opts.Origin)
+	}
+	d := websocket.Dialer{
+		Proxy:            http.ProxyFromEnvironment,
+		HandshakeTimeout: opts.HandshakeTimeout,
+		Subprotocols:     []string{hubbub.ProtocolJSON},
+	}
+	ws, resp, err := d.DialContext(ctx, u, header)
+	if err != nil {
+		if errors.Is(err, websocket.ErrBadHandshake) && resp != nil {
+			body, _ := io.ReadAll(io.LimitReader(resp.Body, 200))
+			resp.Body.Close()
+			reason := strings.Join(strings.Fields(string(body)), " ")
+			if reason != "" {
+				reason = ": " + reason
+			}
+			return nil, fmt.Errorf("client: dial %s: server answered %s%s: %w", u, resp.Status, reason, err)
+		}
+		return nil, fmt.Errorf("client: dial %s: %w", u, err)
+	}
+	if p := ws.Subprotocol(); p != hubbub.ProtocolJSON {
+		ws.Close()
+		return nil, fmt.Errorf("client: dial %s: server does not speak %s (it chose %q)", u, hubbub.ProtocolJSON, p)
+	}
+	c := &Conn{
+		ws:       ws,
+		url:      u,
+		opts:     opts,
+		log:      opts.Logger.With("url", u),
+		waiters:  make(map[string][]chan Frame),
+		stop:     make(chan struct{}),
+		done:     make(chan struct{}),
+		pingDone: make(chan struct{}),
+	}
+	ws.SetReadLimit(opts.ReadLimit)
+	c.extendReadDeadline()
+	ws.SetPongHandler(func(string) error { c.extendReadDeadline(); return nil })
+	ws.SetPingHandler(func(data string) error {
+		c.extendReadDeadline()
+		// Like gorilla's default handler: a failed pong shows up as a failed read soon enough.
+		_ = ws.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(opts.WriteTimeout))
+		return nil
+	})
+	go c.readLoop()
+	go c.pingLoop()
+	return c, nil
+}
+
+// WebSocketURL checks rawURL and returns the WebSocket URL Dial connects to: http and https
+// become ws and wss, and an empty path becomes /ws.
+func WebSocketURL(rawURL string) (string, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return "", fmt.Errorf("bad URL %q: %w", rawURL, err)
+	}
+	switch u.Scheme {
+	case "ws", "wss":
+	case "http":
+		u.Scheme = "ws"
+	case "https":
+		u.Scheme = "wss"
+	default:
+		return "", fmt.Errorf("bad URL %q: want ws://, wss://, http:// or https://", rawURL)
+	}
+	if u.Host == "" {
+		return "", fmt.Errorf("bad URL %q: no host", rawURL)
+	}
+	if u.Path == "" || u.Path == "/" {
+		u.Path = "/ws"
+	}
+	return u.String(), nil
+}
+
+// URL returns the WebSocket URL the connection was dialled with.
+func (c *Conn) URL() string { return c.url }
+
+// Welcome returns the server's answer to Hello, or nil before it arrived.
+func (c *Conn) Welcome() *Welcome {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.welcome
+}
+
+// Done is closed when the connection has ended and its Handler will not be called again.
+func (c *Conn) Done() <-chan struct{} { return c.done }
+
+// Err returns why the connection ended (ErrClosed after Close), or nil while it is open.
+func (c *Conn) Err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.err
+}
+
+// Hello introduces the client with its name and key (the key may be empty) and returns the
+// server's welcome. A refused name is returned as a *ServerError with code bad_name.
+func (c *Conn) Hello(ctx context.Context, name, key string) (*Welcome, error) {
+	f, err := c.request(ctx, reqKey(TypeHello, "", ""), HelloRequest{Type: TypeHello, Name: name, Key: key})
+	if err != nil {
+		return nil, fmt.Errorf("client: hello: %w", err)
+	}
+	return f.(*Welcome), nil
+}
+
+// Join enters room. With since not nil the server replays every message after *since;
+// otherwise it replays the last history messages (history <= 0 means the server's default).
+// The replayed messages reach the Handler after the Joined frame.
+func (c *Conn) Join(ctx context.Context, room string, since *uint64, history int) (*Joined, error) {
+	req := JoinRequest{Type: TypeJoin, Room: room, Since: since}
+	if since == nil && history > 0 {
+		req.History = history
+	}
+	f, err := c.request(ctx, reqKey(TypeJoin, room, ""), req)
+	if err != nil {
+		return nil, fmt.Errorf("client: join %s: %w", room, err)
+	}
+	return f.(*Joined), nil
+}
+
+// Leave leaves room and waits for the server to confirm.
+func (c *Conn) Leave(ctx context.Context, room string) error {
+	if _, err := c.request(ctx, reqKey(TypeLeave, room, ""), LeaveRequest{Type: TypeLeave, Room: room}); err != nil {
+		return fmt.Errorf("client: leave %s: %w", room, err)
+	}
+	return nil
+}
+
+// Send sends text to room with the idempotency key id (which may be empty). It returns once
+// the frame is written; the ack, or an error frame naming id, reaches the Handler.
+func (c *Conn) Send(ctx context.Context, room, id, text string) error {
+	if err := c.WriteFrame(ctx, SendRequest{Type: TypeSend, Room: room, ID: id, Text: text}); err != nil {
+		return fmt.Errorf("client: send to %s: %w", room, err)
+	}
+	return nil
+}
+
+// History returns up to limit messages of room older than before (0 = the newest), oldest
+// first. limit <= 0 means the server's default.
+func (c *Conn) History(ctx context.Context, room string, before uint64, limit int) (*History, error) {
+	req := HistoryRequest{Type: TypeHistory, Room: room, Before: before, Limit: max(limit, 0)}
+	f, err := c.request(ctx, reqKey(TypeHistory, room, ""), req)
+	if err != nil {
+		return nil, fmt.Errorf("client: history of %s: %w", room, err)
+	}
+	return f.(*History), nil
+}
+
+// Typing tells the other members of room that the user is typing. Nothing is answered.
+func (c *Conn) Typing(ctx context.Context, room string) error {
+	if err := c.WriteFrame(ctx, TypingRequest{Type: TypeTyping, Room: room}); err != nil {
+		return fmt.Errorf("client: typing in %s: %w", room, err)
+	}
+	return nil
+}
+
+// Who returns the members of room, sorted.
+func (c *Conn) Who(ctx context.Context, room string) ([]string, error) {
+	f, err := c.request(ctx, reqKey(TypeWho, room, ""), WhoRequest{Type: TypeWho, Room: room})
+	if err != nil {
+		return nil, fmt.Errorf("client: who in %s: %w", room, err)
+	}
+	return f.(*Members).Members, nil
+}
+
+// Ping sends an application-level ping carrying id and waits for the pong.
+func (c *Conn) Ping(ctx context.Context, id string) error {
+	if _, err := c.request(ctx, reqKey(TypePing, "", id), PingRequest{Type: TypePing, ID: id}); err != nil {
+		return fmt.Errorf("client: ping: %w", err)
+	}
+	return nil
+}
+
+// WriteFrame writes v, marshalled as JSON, as one text frame. The methods above use it; it is
+// exported for callers (tests, the load generator) that build their own frames. A failed write
+// ends the connection.
+func (c *Conn) WriteFrame(ctx context.Context, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("client: encode frame: %w", err)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if err := c.Err(); err != nil {
+		return err
+	}
+	deadline := time.Now().Add(c.opts.WriteTimeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	_ = c.ws.SetWriteDeadline(deadline)
+	if err := c.ws.WriteMessage(websocket.TextMessage, b); err != nil {
+		err = fmt.Errorf("client: write: %w", err)
+		c.fail(err)
+		return err
+	}
+	return nil
+}
+
+// Close sends a normal close frame, waits briefly for the server's answer, closes the
+// connection and waits for its goroutines. It must not be called from the Handler.
+func (c *Conn) Close() error {
+	c.mu.Lock()
+	first := !c.closing
+	c.closing = true
+	if c.err == nil {
+		c.err = ErrClosed
+	}
+	c.mu.Unlock()
+	if first {
+		msg := websocket.FormatCloseMessage(websocket.CloseNormalClosure, "")
+		if c.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(closeWait)) == nil {
+			t := time.NewTimer(closeWait)
+			select {
+			case <-c.done:
+			case <-t.C:
+			}
+			t.Stop()
+		}
+	}
+	c.shutdown()
+	<-c.done
+	<-c.pingDone
+	return nil
+}
+
+// fail ends the connection because of err without waiting for its goroutines, so it may be
+// called from the Handler and the pumps.
+func (c *Conn) fail(err error) {
+	c.mu.Lock()
+	if c.err == nil {
+		c.err = err
+	}
+	c.mu.Unlock()
+	c.shutdown()
+}
+
+func (c *Conn) shutdown() {
+	c.stopOnce.Do(func() {
+		close(c.stop)
+		c.ws.Close()
+	})
+}
+
+func (c *Conn) extendReadDeadline() {
+	_ = c.ws.SetReadDeadline(time.Now().Add(2 * c.opts.PingInterval))
+}
+
+// readLoop is the connection's only reader: it hands every frame to the Handler and then to
+// the request waiting for it.
+func (c *Conn) readLoop() {
+	defer close(c.done)
+	for {
+		_, data, err := c.ws.ReadMessage()
+		if err != nil {
+			c.fail(fmt.Errorf("client: read: %w", err))
+			return
+		}
+		c.extendReadDeadline()
+		f, err := DecodeFrame(data)
+		if err != nil {
+			c.log.Warn("ignoring a frame from the server", "err", err)
+			continue
+		}
+		if w, ok := f.(*Welcome); ok {
+			c.mu.Lock()
+			c.welcome = w
+			c.mu.Unlock()
+		}
+		if c.opts.Handler != nil {
+			c.opts.Handler(f)
+		}
+		c.answer(f)
+	}
+}
+
+func (c *Conn) pingLoop() {
+	defer close(c.pingDone)
+	t := time.NewTicker(c.opts.PingInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.stop:
+			return
+		case <-t.C:
+			err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.opts.WriteTimeout))
+			if err != nil {
+				c.fail(fmt.Errorf("client: ping: %w", err))
+				return
+			}
+		}
+	}
+}
+
+// request writes req and waits for the frame that answers it, identified by key.
+func (c *Conn) request(ctx context.Context, key string, req any) (Frame, error) {
+	ch := make(chan Frame, 1) // buffered: the reader never waits for a requester that gave up
+	c.mu.Lock()
+	if c.err != nil {
+		err := c.err
+		c.mu.Unlock()
+		return nil, err
+	}
+	c.waiters[key] = append(c.waiters[key], ch)
+	c.mu.Unlock()
+	if err := c.WriteFrame(ctx, req); err != nil {
+		// Nothing will answer; a failed write has ended the connection, and a cancelled ctx
+		// stopped before writing, so remove the waiter to keep the queue in step.
+		c.dropWaiter(key, ch)
+		return nil, err
+	}
+	// If ctx ends first the waiter stays queued, so the late answer is consumed by it and not
+	// by the next request with the same key.
+	select {
+	case f := <-ch:
+		return answerOrError(f)
+	case <-c.done:
+		select {
+		case f := <-ch:
+			return answerOrError(f)
+		default:
+		}
+		return nil, c.Err()
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func answerOrError(f Frame) (Frame, error) {
+	if se, ok := f.(*ServerError); ok {
+		return nil, se
+	}
+	return f, nil
+}
+
+func (c *Conn) dropWaiter(key string, ch chan Frame) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	q := c.waiters[key]
+	for i := range q {
+		if q[i] == ch {
+			q = append(q[:i:i], q[i+1:]...)
+			break
+		}
+	}
+	if len(q) == 0 {
+		delete(c.waiters, key)
+	} else {
+		c.waiters[key] = q
+	}
+}
+
+// answer gives f to the oldest request it answers, if any.
+func (c *Conn) answer(f Frame) {
+	var key string
+	switch f := f.(type) {
+	case *Welcome:
+		key = reqKey(TypeHello, "", "")
+	case *Joined:
+		key = reqKey(TypeJoin, f.Room, "")
+	case *Left:
+		key = reqKey(TypeLeave, f.Room, "")
+	case *History:
+		key = reqKey(TypeHistory, f.Room, "")
+	case *Members:
+		key = reqKey(TypeWho, f.Room, "")
+	case *Pong:
+		key = reqKey(TypePing, "", f.ID)
+	case *ServerError:
+		if f.Request == "" {
+			return
+		}
+		key = reqKey(f.Request, f.Room, f.ID)
+	default:
+		return
+	}
+	c.mu.Lock()
+	q := c.waiters[key]
+	if len(q) == 0 {
+		c.mu.Unlock()
+		return
+	}
+	ch := q[0]
+	if len(q) == 1 {
+		delete(c.waiters, key)
+	} else {
+		c.waiters[key] = q[1:]
+	}
+	c.mu.Unlock()
+	ch <- f
+}
+
+// reqKey identifies a request by what its answer carries: the room for most, the id for
+// ping, nothing for hello (one per connection).
+func reqKey(typ, room, id string) string {
+	switch typ {
+	case TypeHello:
+		return typ
+	case TypePing:
+		return typ + "\x00" + id
+	}
+	return typ + "\x00" + room
+}

@@ -1,0 +1,19 @@
+// Package client speaks the hubbub.v1 JSON protocol (docs/protocol.md) from the client side. It is
+// shared by `hubbub chat` and the load generator, so the code users run is the code that is
+// measured.
+//
+// It has two layers:
+//
+//   - Conn is one WebSocket connection: Dial it, say Hello, Join rooms, Send, page History, and
+//     receive every server frame, in order, through Options.Handler. Requests that have an
+//     answer (hello, join, leave, history, who, ping) wait for it; send and typing only write,
+//     and their acks and errors arrive through the Handler.
+//   - Session keeps a conversation going across connections: it dials the first reachable of
+//     several servers, reconnects with exponential backoff and jitter, says hello again with
+//     the same name and key, rejoins every room with the highest seq it has seen, surfaces each
+//     message exactly once, and resends unacknowledged sends with their original id so that the
+//     server stores each of them once.
+//
+// Every goroutine either package starts ends when its Conn or Session is closed, and every
+// queue is bounded.
+package client

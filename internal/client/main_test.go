@@ -1,0 +1,97 @@
+package client_test
+
+import (
+	"io"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"hubbub/internal/client"
+	"hubbub/internal/servertest"
+)
+
+// TestMain fails the package if a goroutine outlives the tests: every Conn's reader and pinger
+// and every Session's goroutines must end when they are closed.
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// quiet is the logger tests give clients: logs from a goroutine that outlives its test would
+// panic in t.Log, and the assertions say what matters.
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// recorder keeps the frames a Conn's Handler or a Session's Events deliver.
+type recorder struct {
+	mu     sync.Mutex
+	frames []client.Frame
+}
+
+func (r *recorder) add(f client.Frame) {
+	r.mu.Lock()
+	r.frames = append(r.frames, f)
+	r.mu.Unlock()
+}
+
+func (r *recorder) all() []client.Frame {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]client.Frame(nil), r.frames...)
+}
+
+// messages returns the message frames of room, in the order delivered.
+func (r *recorder) messages(room string) []*client.Message {
+	var out []*client.Message
+	for _, f := range r.all() {
+		if m, ok := f.(*client.Message); ok && m.Room == room {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// texts returns the texts of room's messages, in the order delivered.
+func (r *recorder) texts(room string) []string {
+	var out []string
+	for _, m := range r.messages(room) {
+		out = append(out, m.Text)
+	}
+	return out
+}
+
+// count returns how many frames match.
+func (r *recorder) count(match func(client.Frame) bool) int {
+	n := 0
+	for _, f := range r.all() {
+		if match(f) {
+			n++
+		}
+	}
+	return n
+}
+
+// drain records every event of s until s closes; Close waits for nothing of the test's, so the
+// recording goroutine ends when Events is closed.
+func drain(s *client.Session) *recorder {
+	r := &recorder{}
+	go func() {
+		for f := range s.Events() {
+			r.add(f)
+		}
+	}()
+	return r
+}
+
+// waitFor polls cond until it holds, failing the test after servertest.Wait.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(servertest.Wait)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}

@@ -1,0 +1,176 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	mrand "math/rand/v2"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// run watches the current connection and replaces it when it fails, until the session ends.
+func (s *Session) run(c *Conn) {
+	defer s.wg.Done()
+	var err error
+	for {
+		select {
+		case <-c.Done():
+		case <-s.ctx.Done():
+		}
+		if s.ctx.Err() != nil {
+			c.Close()
+			err = ErrClosed
+			break
+		}
+		s.mu.Lock()
+		s.conn, s.limiter = nil, nil
+		s.mu.Unlock()
+		s.log.Info("connection lost", "url", c.URL(), "err", c.Err())
+		s.emitMu.Lock()
+		s.emit(&Disconnected{URL: c.URL(), Err: c.Err()})
+		s.emitMu.Unlock()
+		if c, err = s.reconnect(); err != nil {
+			break
+		}
+	}
+	s.finish(err)
+}
+
+// finish ends the session: it fails every unacknowledged send, then closes Events and Done.
+func (s *Session) finish(err error) {
+	s.mu.Lock()
+	s.ended = true
+	s.err = err
+	pending := s.pending
+	s.pending, s.byID, s.conn = nil, nil, nil
+	for _, r := range pending {
+		r.complete(nil, fmt.Errorf("client: message %s to %s not acknowledged: %w", r.ID, r.Room, err))
+	}
+	s.mu.Unlock()
+	s.cancel()
+	close(s.events)
+	close(s.done)
+}
+
+// reconnect dials the servers, starting with the last one that worked, in rounds separated by
+// exponential backoff, until one accepts or the session gives up.
+func (s *Session) reconnect() (*Conn, error) {
+	urls := s.opts.URLs
+	attempts := 0
+	var last error
+	for round := 0; ; round++ {
+		if round > 0 {
+			if err := sleep(s.ctx, s.backoff(round-1)); err != nil {
+				return nil, ErrClosed
+			}
+		}
+		for i := range urls {
+			if s.opts.MaxAttempts > 0 && attempts >= s.opts.MaxAttempts {
+				return nil, fmt.Errorf("client: giving up after %d attempts to reconnect: %w", attempts, last)
+			}
+			attempts++
+			idx := (s.urlIdx + i) % len(urls)
+			c, err := s.connect(urls[idx])
+			if err == nil {
+				s.urlIdx = idx
+				return c, nil
+			}
+			if s.ctx.Err() != nil {
+				return nil, ErrClosed
+			}
+			if fatal(err) {
+				return nil, err
+			}
+			s.log.Info("reconnect failed", "url", urls[idx], "attempt", attempts, "err", err)
+			last = err
+		}
+	}
+}
+
+// backoff returns the pause before reconnect round n+1: BackoffBase·2ⁿ capped at BackoffMax,
+// of which a random half is jitter, so that clients dropped together do not return together.
+func (s *Session) backoff(n int) time.Duration {
+	d := s.opts.BackoffMax
+	if n < 30 {
+		d = min(s.opts.BackoffBase<<n, s.opts.BackoffMax)
+	}
+	half := d / 2
+	return half + mrand.N(half+1)
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// connect dials url, says hello, rejoins every room (completing truncated replays) and makes
+// the connection the session's ready one, which restarts every unacknowledged send on it.
+func (s *Session) connect(url string) (*Conn, error) {
+	var cur atomic.Pointer[Conn]
+	opts := s.opts.Dial
+	opts.Handler = func(f Frame) { s.handle(cur.Load(), f) }
+	ctx, cancel := context.WithTimeout(s.ctx, s.opts.RequestTimeout)
+	c, err := Dial(ctx, url, opts)
+	cancel()
+	if err != nil {
+		return nil, err
+	}
+	cur.Store(c)
+	ctx, cancel = context.WithTimeout(s.ctx, s.opts.RequestTimeout)
+	w, err := c.Hello(ctx, s.opts.Name, s.opts.Key)
+	cancel()
+	if err != nil {
+		c.Close()
+		return nil, fmt.Errorf("client: %s: %w", c.URL(), err)
+	}
+	s.log.Info("connected", "url", c.URL(), "server", w.Server)
+	s.emitMu.Lock()
+	s.emit(&Connected{URL: c.URL(), Welcome: w})
+	s.emitMu.Unlock()
+	for {
+		s.mu.Lock()
+		var todo []string
+		for _, room := range s.order {
+			if s.rooms[room].conn != c {
+				todo = append(todo, room)
+			}
+		}
+		if len(todo) == 0 {
+			s.conn, s.limiter = c, newLimiter(w.Limits)
+			for _, r := range s.pending {
+				r.sent = false
+			}
+			s.mu.Unlock()
+			s.poke()
+			return c, nil
+		}
+		s.mu.Unlock()
+		for _, room := range todo {
+			ctx, cancel := context.WithTimeout(s.ctx, s.opts.RequestTimeout)
+			_, err := s.joinOn(ctx, c, room)
+			cancel()
+			var se *ServerError
+			// A refusal has made joinOn forget the room, and a room left meanwhile is gone.
+			if err != nil && !errors.As(err, &se) && !errors.Is(err, errLeft) {
+				c.Close()
+				return nil, fmt.Errorf("client: %s: %w", c.URL(), err)
+			}
+		}
+	}
+}
+
+func newLimiter(l Limits) *rate.Limiter {
+	if l.SendRate <= 0 {
+		return rate.NewLimiter(rate.Inf, 1)
+	}
+	return rate.NewLimiter(rate.Limit(l.SendRate), max(l.SendBurst, 1))
+}

@@ -1,0 +1,372 @@
+package client
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"hubbub"
+)
+
+// Session defaults; each can be changed in SessionOptions.
+const (
+	defaultBackoffBase    = 250 * time.Millisecond
+	defaultBackoffMax     = 10 * time.Second
+	defaultRequestTimeout = 10 * time.Second
+	defaultEventBuffer    = 256
+	defaultMaxPending     = 256
+	// maxHeld bounds the messages a room holds back while the session pages in the messages a
+	// truncated replay left out; beyond it the connection is dropped and the rejoin retried.
+	maxHeld = 10000
+	// historyPage is the largest page the protocol allows.
+	historyPage = 200
+	// retryPause is how long sends pause after the server said rate_limited or unavailable.
+	retryPause = time.Second
+)
+
+// ErrNotConnected is returned by Session requests made while the session is reconnecting.
+var ErrNotConnected = errors.New("client: not connected")
+
+// SessionOptions configures a Session. Zero values mean the defaults in the comments.
+type SessionOptions struct {
+	// URLs are the servers to use, tried in order; after a failure the session tries the
+	// next one. At least one is required.
+	URLs []string
+	// Name is the user name (required).
+	Name string
+	// Key is the client's secret that lets a reconnect take back its name before the server
+	// noticed the old connection died (default none).
+	Key string
+	// Dial configures each connection; its Handler is ignored.
+	Dial Options
+	// History is how many recent messages the first join of a room replays (0 = the server's
+	// default).
+	History int
+	// BackoffBase is the delay before the second round of reconnect attempts; each further
+	// round doubles it, up to BackoffMax, with jitter (default 250ms).
+	BackoffBase time.Duration
+	// BackoffMax caps the delay between rounds (default 10s).
+	BackoffMax time.Duration
+	// MaxAttempts is how many dials one outage may take before the session gives up
+	// (0 = retry until Close).
+	MaxAttempts int
+	// RequestTimeout bounds each request the session makes on its own while reconnecting:
+	// hello, each rejoin, each history page (default 10s).
+	RequestTimeout time.Duration
+	// EventBuffer is the capacity of the Events channel (default 256). When it is full the
+	// session stops reading from the server until there is room.
+	EventBuffer int
+	// MaxPending is how many sends may await their ack; Send blocks beyond it (default 256).
+	MaxPending int
+	// Logger receives the session's logs (default slog.Default()).
+	Logger *slog.Logger
+}
+
+func (o SessionOptions) withDefaults() SessionOptions {
+	if o.BackoffBase <= 0 {
+		o.BackoffBase = defaultBackoffBase
+	}
+	if o.BackoffMax <= 0 {
+		o.BackoffMax = defaultBackoffMax
+	}
+	if o.BackoffMax < o.BackoffBase {
+		o.BackoffMax = o.BackoffBase
+	}
+	if o.RequestTimeout <= 0 {
+		o.RequestTimeout = defaultRequestTimeout
+	}
+	if o.EventBuffer <= 0 {
+		o.EventBuffer = defaultEventBuffer
+	}
+	if o.MaxPending <= 0 {
+		o.MaxPending = defaultMaxPending
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	o.Dial.Logger = o.Logger
+	return o
+}
+
+// Connected is a Session event: the session has connected to URL and said hello. Rejoins
+// follow (their Joined frames and replays come next). It never appears on the wire.
+type Connected struct {
+	URL     string
+	Welcome *Welcome
+}
+
+// Disconnected is a Session event: the connection to URL ended with Err and the session is
+// reconnecting. It never appears on the wire.
+type Disconnected struct {
+	URL string
+	Err error
+}
+
+// FrameType implements Frame.
+func (*Connected) FrameType() string { return "connected" }
+
+// FrameType implements Frame.
+func (*Disconnected) FrameType() string { return "disconnected" }
+
+// Session is a conversation that survives lost connections: see the package documentation.
+// Its methods are safe for concurrent use. Every server frame and session event arrives on
+// Events, which the caller must keep draining from a goroutine that does not call the
+// Session's request methods.
+type Session struct {
+	opts     SessionOptions
+	log      *slog.Logger
+	ctx      context.Context // ended by Close or when the session gives up
+	cancel   context.CancelFunc
+	events   chan Frame
+	wake     chan struct{} // pokes the sender; capacity 1
+	slots    chan struct{} // one per unacknowledged send; capacity MaxPending
+	idPrefix string
+	done     chan struct{}
+	wg       sync.WaitGroup
+
+	// emitMu is held while deciding on and delivering an event, so that events leave in the
+	// order their state changes were made. Lock order: emitMu, then mu.
+	emitMu sync.Mutex
+
+	mu         sync.Mutex
+	conn       *Conn // the ready connection; nil while (re)connecting
+	limiter    *rate.Limiter
+	urlIdx     int
+	rooms      map[string]*roomState
+	order      []string // rooms in the order they were joined
+	pending    []*Receipt
+	byID       map[string]*Receipt
+	nextID     uint64
+	pauseUntil time.Time
+	ended      bool
+	err        error
+}
+
+// Connect starts a session: it tries each URL once, in order, and returns an error that
+// names every failure if none accepted the connection and the name. After that the session
+// reconnects on its own until Close. ctx bounds only this first connection.
+func Connect(ctx context.Context, opts SessionOptions) (*Session, error) {
+	if len(opts.URLs) == 0 {
+		return nil, errors.New("client: connect: no server URL")
+	}
+	if err := hubbub.ValidateName(opts.Name); err != nil {
+		return nil, fmt.Errorf("client: connect: %w", err)
+	}
+	opts = opts.withDefaults()
+	var idb [8]byte
+	_, _ = rand.Read(idb[:])
+	s := &Session{
+		opts:     opts,
+		log:      opts.Logger.With("name", opts.Name),
+		events:   make(chan Frame, opts.EventBuffer),
+		wake:     make(chan struct{}, 1),
+		slots:    make(chan struct{}, opts.MaxPending),
+		idPrefix: hex.EncodeToString(idb[:]),
+		done:     make(chan struct{}),
+		rooms:    make(map[string]*roomState),
+		byID:     make(map[string]*Receipt),
+	}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	stop := context.AfterFunc(ctx, s.cancel) // a cancelled ctx abandons the first connection
+	var errs multiError
+	for i, u := range opts.URLs {
+		c, err := s.connect(u)
+		if err == nil {
+			if !stop() {
+				c.Close()
+				s.cancel()
+				return nil, fmt.Errorf("client: connect: %w", ctx.Err())
+			}
+			s.urlIdx = i
+			s.wg.Add(2)
+			go s.run(c)
+			go s.sendLoop()
+			return s, nil
+		}
+		if ctx.Err() != nil {
+			errs = append(errs, ctx.Err())
+			break
+		}
+		errs = append(errs, err)
+		if fatal(err) {
+			break
+		}
+	}
+	stop()
+	s.cancel()
+	if len(errs) == 1 {
+		return nil, errs[0]
+	}
+	return nil, fmt.Errorf("client: no server could be reached: %w", errs)
+}
+
+// multiError joins errors on one line, for people reading a terminal.
+type multiError []error
+
+func (m multiError) Error() string {
+	msgs := make([]string, len(m))
+	for i, err := range m {
+		msgs[i] = err.Error()
+	}
+	return strings.Join(msgs, "; ")
+}
+
+func (m multiError) Unwrap() []error { return m }
+
+// fatal reports whether err means that trying again cannot help: the server refused the name.
+func fatal(err error) bool {
+	var se *ServerError
+	return errors.As(err, &se) && se.Request == TypeHello
+}
+
+// Events delivers the server frames of every connection, with each message exactly once and
+// in seq order per room, plus the session's Connected and Disconnected events. Welcome is
+// carried by Connected; history and pong frames, which only answer requests, are returned by
+// those requests and not delivered. Events is closed when the session ends.
+func (s *Session) Events() <-chan Frame { return s.events }
+
+// Done is closed when the session has ended: after Close, or when it gave up reconnecting.
+func (s *Session) Done() <-chan struct{} { return s.done }
+
+// Err returns why the session ended, or nil while it runs.
+func (s *Session) Err() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err
+}
+
+// Close ends the session: it closes the connection, fails the sends still awaiting an ack,
+// closes Events and waits for the session's goroutines.
+func (s *Session) Close() error {
+	s.cancel()
+	s.wg.Wait()
+	return nil
+}
+
+// Join enters room and returns the server's answer once the replay that follows it has been
+// delivered on Events (with the configured History on a first join). The session remembers the room and rejoins it after every reconnect. While the session is
+// reconnecting Join returns an error wrapping ErrNotConnected, and the room is joined as soon
+// as the session is connected again. A refusal by the server (*ServerError) forgets the room.
+func (s *Session) Join(ctx context.Context, room string) (*Joined, error) {
+	s.mu.Lock()
+	if s.ended {
+		s.mu.Unlock()
+		return nil, fmt.Errorf("client: join %s: %w", room, ErrClosed)
+	}
+	if s.rooms[room] == nil {
+		s.rooms[room] = &roomState{}
+		s.order = append(s.order, room)
+	}
+	c := s.conn
+	s.mu.Unlock()
+	if c == nil {
+		return nil, fmt.Errorf("client: join %s: %w (will join when reconnected)", room, ErrNotConnected)
+	}
+	return s.joinOn(ctx, c, room)
+}
+
+// Leave leaves room and forgets it. It first waits for the sends to room queued before it to
+// be acknowledged or refused, so that they are not cut off by the leave.
+func (s *Session) Leave(ctx context.Context, room string) error {
+	s.mu.Lock()
+	var before []*Receipt
+	for _, r := range s.pending {
+		if r.Room == room {
+			before = append(before, r)
+		}
+	}
+	s.mu.Unlock()
+	for _, r := range before {
+		select {
+		case <-r.Done():
+		case <-ctx.Done():
+			return fmt.Errorf("client: leave %s: waiting for earlier sends: %w", room, ctx.Err())
+		}
+	}
+	s.mu.Lock()
+	s.forget(room)
+	c := s.conn
+	s.mu.Unlock()
+	if c == nil {
+		return nil // not joined on any connection, and no longer rejoined
+	}
+	return c.Leave(ctx, room)
+}
+
+// History returns a page of room's messages older than before (0 = the newest). Neither the
+// page nor its messages are delivered on Events.
+func (s *Session) History(ctx context.Context, room string, before uint64, limit int) (*History, error) {
+	c, err := s.ready()
+	if err != nil {
+		return nil, fmt.Errorf("client: history of %s: %w", room, err)
+	}
+	return c.History(ctx, room, before, limit)
+}
+
+// Who returns the members of room.
+func (s *Session) Who(ctx context.Context, room string) ([]string, error) {
+	c, err := s.ready()
+	if err != nil {
+		return nil, fmt.Errorf("client: who in %s: %w", room, err)
+	}
+	return c.Who(ctx, room)
+}
+
+// Typing tells room that the user is typing. It is best effort: while disconnected nothing is
+// sent, and the server drops notices that come too often.
+func (s *Session) Typing(ctx context.Context, room string) error {
+	s.mu.Lock()
+	c := s.conn
+	s.mu.Unlock()
+	if c == nil {
+		return nil
+	}
+	return c.Typing(ctx, room)
+}
+
+func (s *Session) ready() (*Conn, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ended {
+		return nil, ErrClosed
+	}
+	if s.conn == nil {
+		return nil, ErrNotConnected
+	}
+	return s.conn, nil
+}
+
+// forget drops room from the rooms the session rejoins. Called with mu held.
+func (s *Session) forget(room string) {
+	if s.rooms[room] == nil {
+		return
+	}
+	delete(s.rooms, room)
+	for i, r := range s.order {
+		if r == room {
+			s.order = append(s.order[:i], s.order[i+1:]...)
+			break
+		}
+	}
+}
+
+// emit delivers f on Events unless the session is ending. Called with emitMu held.
+func (s *Session) emit(f Frame) {
+	select {
+	case s.events <- f: // while there is room, even a closing session delivers what it received
+		return
+	default:
+	}
+	select {
+	case s.events <- f:
+	case <-s.ctx.Done():
+	}
+}

@@ -1,0 +1,397 @@
+package client_test
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"hubbub"
+	"hubbub/internal/client"
+	"hubbub/internal/hub"
+	"hubbub/internal/servertest"
+)
+
+// startSession connects a session for name to urls with fast backoff, records its events and
+// closes it when the test ends.
+func startSession(t *testing.T, name string, urls ...string) (*client.Session, *recorder) {
+	t.Helper()
+	ses, err := client.Connect(testContext(t), client.SessionOptions{
+		URLs: urls, Name: name, Key: "key-" + name, Logger: quiet,
+		BackoffBase: 10 * time.Millisecond, BackoffMax: 100 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ses.Close() })
+	return ses, drain(ses)
+}
+
+// sayAll sends texts to room from c with ids id-1, id-2, … and waits for each ack.
+func sayAll(t *testing.T, c *client.Conn, rec *recorder, room, id string, texts ...string) {
+	t.Helper()
+	ctx := testContext(t)
+	for _, text := range texts {
+		if err := c.Send(ctx, room, id+text, text); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, "acks", func() bool {
+		return rec.count(func(f client.Frame) bool {
+			a, ok := f.(*client.Ack)
+			return ok && strings.HasPrefix(a.ID, id)
+		}) == len(texts)
+	})
+}
+
+func numbered(prefix string, from, to int) []string {
+	var out []string
+	for i := from; i <= to; i++ {
+		out = append(out, fmt.Sprintf("%s%d", prefix, i))
+	}
+	return out
+}
+
+func seqs(ms []*client.Message) []uint64 {
+	var out []uint64
+	for _, m := range ms {
+		out = append(out, m.Seq)
+	}
+	return out
+}
+
+func events[T client.Frame](rec *recorder) []T {
+	var out []T
+	for _, f := range rec.all() {
+		if e, ok := f.(T); ok {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// The server restarts on the same file while alice is away; she comes back, rejoins with the
+// last seq she saw, and sees every message once, in order.
+func TestSessionRecoversMissedMessagesAcrossServerRestart(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{DataPath: filepath.Join(t.TempDir(), "hubbub.db")})
+	p := startProxy(t, s.Addr) // lets the test keep alice away until bob has spoken
+	ctx := testContext(t)
+	alice, arec := startSession(t, "alice", p.URL())
+	if _, err := alice.Join(ctx, "general"); err != nil {
+		t.Fatal(err)
+	}
+	bob, brec := dialConn(t, ctx, s.WS, "bob")
+	if _, err := bob.Join(ctx, "general", nil, 0); err != nil {
+		t.Fatal(err)
+	}
+	sayAll(t, bob, brec, "general", "b1-", numbered("m", 1, 3)...)
+	waitFor(t, "alice's first 3 messages", func() bool { return len(arec.messages("general")) == 3 })
+
+	p.setDown(true)
+	s = s.Restart()
+	bob, brec = dialConn(t, ctx, s.WS, "bob")
+	if _, err := bob.Join(ctx, "general", nil, 0); err != nil {
+		t.Fatal(err)
+	}
+	sayAll(t, bob, brec, "general", "b2-", numbered("m", 4, 6)...)
+	p.setDown(false)
+
+	waitFor(t, "alice back in general", func() bool { return len(events[*client.Joined](arec)) == 2 })
+	sayAll(t, bob, brec, "general", "b3-", "m7")
+	waitFor(t, "alice's 7 messages", func() bool { return len(arec.messages("general")) >= 7 })
+	if got, want := arec.texts("general"), numbered("m", 1, 7); !reflect.DeepEqual(got, want) {
+		t.Errorf("alice saw %q, want %q", got, want)
+	}
+	if got := seqs(arec.messages("general")); !reflect.DeepEqual(got, []uint64{1, 2, 3, 4, 5, 6, 7}) {
+		t.Errorf("seqs = %v", got)
+	}
+	if j := events[*client.Joined](arec)[1]; j.LastSeq != 6 || j.Replay != 3 || j.Truncated {
+		t.Errorf("rejoin = %+v, want last_seq 6 with 3 replayed", j)
+	}
+	if n := len(events[*client.Disconnected](arec)); n != 1 {
+		t.Errorf("%d Disconnected events, want 1", n)
+	}
+	if n := len(events[*client.Connected](arec)); n != 2 {
+		t.Errorf("%d Connected events, want 2", n)
+	}
+}
+
+// A send reaches the server but its ack is lost with the connection; the session resends it
+// with the same id after reconnecting, and the server stores it once.
+func TestSessionResendsUnacknowledgedSendWithSameID(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{})
+	p := startProxy(t, s.Addr)
+	ctx := testContext(t)
+	alice, arec := startSession(t, "alice", p.URL())
+	if _, err := alice.Join(ctx, "general"); err != nil {
+		t.Fatal(err)
+	}
+	bob, brec := dialConn(t, ctx, s.WS, "bob")
+	if _, err := bob.Join(ctx, "general", nil, 0); err != nil {
+		t.Fatal(err)
+	}
+
+	p.freeze() // alice's frames reach the server; nothing comes back
+	r, err := alice.Send(ctx, "general", "stored once")
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "bob to see alice's message", func() bool { return len(brec.messages("general")) == 1 })
+	select {
+	case <-r.Done():
+		t.Fatal("the send completed though its ack was held back")
+	default:
+	}
+	p.cut()
+
+	ack, err := r.Wait(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !ack.Duplicate || ack.Seq != 1 || ack.ID != r.ID {
+		t.Errorf("ack after the resend = %+v, want a duplicate of seq 1 with id %s", ack, r.ID)
+	}
+	if m := brec.messages("general")[0]; m.ClientID != r.ID {
+		t.Errorf("stored client id %q, want %q", m.ClientID, r.ID)
+	}
+	h, err := bob.History(ctx, "general", 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h.Messages) != 1 {
+		t.Errorf("history holds %d messages, want 1: %+v", len(h.Messages), h.Messages)
+	}
+	waitFor(t, "alice's own message", func() bool { return len(arec.messages("general")) == 1 })
+
+	// Sends made while disconnected wait for the next connection, in order.
+	p.setDown(true)
+	p.cut()
+	waitFor(t, "alice to notice", func() bool { return len(events[*client.Disconnected](arec)) == 2 })
+	var rs []*client.Receipt
+	for _, text := range []string{"away 1", "away 2", "away 3"} {
+		r, err := alice.Send(ctx, "general", text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rs = append(rs, r)
+	}
+	if n := alice.Pending(); n != 3 {
+		t.Errorf("%d sends pending, want 3", n)
+	}
+	p.setDown(false)
+	for i, r := range rs {
+		ack, err := r.Wait(ctx)
+		if err != nil || ack.Duplicate || ack.Seq != uint64(i+2) {
+			t.Errorf("ack %d = %+v, %v", i, ack, err)
+		}
+	}
+	waitFor(t, "bob's 4 messages", func() bool { return len(brec.messages("general")) == 4 })
+	if got, want := brec.texts("general"), []string{"stored once", "away 1", "away 2", "away 3"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("bob saw %q, want %q", got, want)
+	}
+	waitFor(t, "alice's 4 messages", func() bool { return len(arec.messages("general")) == 4 })
+	if got := seqs(arec.messages("general")); !reflect.DeepEqual(got, []uint64{1, 2, 3, 4}) {
+		t.Errorf("alice saw seqs %v", got)
+	}
+	if alice.Pending() != 0 {
+		t.Errorf("%d sends still pending", alice.Pending())
+	}
+}
+
+// When more was missed than the server replays, the session pages the rest from history and
+// still delivers every message once, in order.
+func TestSessionCompletesTruncatedReplay(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{Hub: hub.Config{MaxReplay: 3}})
+	p := startProxy(t, s.Addr)
+	ctx := testContext(t)
+	alice, arec := startSession(t, "alice", p.URL())
+	if _, err := alice.Join(ctx, "general"); err != nil {
+		t.Fatal(err)
+	}
+	bob, brec := dialConn(t, ctx, s.WS, "bob")
+	if _, err := bob.Join(ctx, "general", nil, 0); err != nil {
+		t.Fatal(err)
+	}
+	sayAll(t, bob, brec, "general", "x-", "m1")
+	waitFor(t, "alice's first message", func() bool { return len(arec.messages("general")) == 1 })
+
+	p.setDown(true)
+	p.cut()
+	sayAll(t, bob, brec, "general", "y-", numbered("m", 2, 12)...)
+	p.setDown(false)
+	waitFor(t, "alice back in general", func() bool { return len(events[*client.Joined](arec)) == 2 })
+	sayAll(t, bob, brec, "general", "z-", "m13")
+
+	waitFor(t, "alice's 13 messages", func() bool { return len(arec.messages("general")) >= 13 })
+	if got, want := arec.texts("general"), numbered("m", 1, 13); !reflect.DeepEqual(got, want) {
+		t.Errorf("alice saw %q, want %q", got, want)
+	}
+	if j := events[*client.Joined](arec)[1]; !j.Truncated || j.Replay != 3 || j.LastSeq != 12 {
+		t.Errorf("rejoin = %+v, want a truncated replay of 3", j)
+	}
+}
+
+// With the first server gone, the session moves to the next URL and carries on there.
+func TestSessionFailsOverToNextURL(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := "ws://" + ln.Addr().String() + "/ws"
+	ln.Close()
+	s1 := servertest.Start(t, servertest.Options{})
+	s2 := servertest.Start(t, servertest.Options{})
+	ctx := testContext(t)
+
+	alice, arec := startSession(t, "alice", dead, s1.WS, s2.WS)
+	waitFor(t, "the connected event", func() bool { return len(events[*client.Connected](arec)) == 1 })
+	if c := events[*client.Connected](arec); c[0].URL != s1.WS {
+		t.Fatalf("connected events %+v, want one to %s", c, s1.WS)
+	}
+	if _, err := alice.Join(ctx, "general"); err != nil {
+		t.Fatal(err)
+	}
+	for _, text := range []string{"on s1 a", "on s1 b"} {
+		r, err := alice.Send(ctx, "general", text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.Wait(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	s1.Stop()
+	waitFor(t, "alice on s2", func() bool { return len(events[*client.Joined](arec)) == 2 })
+	if c := events[*client.Connected](arec); c[len(c)-1].URL != s2.WS {
+		t.Errorf("reconnected to %s, want %s", c[len(c)-1].URL, s2.WS)
+	}
+	// s2 has its own, empty store: its seqs start again at 1 and the session follows.
+	r, err := alice.Send(ctx, "general", "on s2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ack, err := r.Wait(ctx); err != nil || ack.Seq != 1 {
+		t.Fatalf("ack on s2 = %+v, %v", ack, err)
+	}
+	waitFor(t, "alice's 3 messages", func() bool { return len(arec.messages("general")) == 3 })
+	if got, want := arec.texts("general"), []string{"on s1 a", "on s1 b", "on s2"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("alice saw %q, want %q", got, want)
+	}
+}
+
+func TestSessionGivesUpAfterMaxAttempts(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{})
+	ctx := testContext(t)
+	ses, err := client.Connect(ctx, client.SessionOptions{
+		URLs: []string{s.WS}, Name: "alice", Logger: quiet,
+		BackoffBase: time.Millisecond, BackoffMax: 5 * time.Millisecond, MaxAttempts: 3,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ses.Close()
+	rec := drain(ses)
+	if _, err := ses.Join(ctx, "general"); err != nil {
+		t.Fatal(err)
+	}
+	s.Stop()
+	// Queued if the session has not given up yet, refused if it has; never acknowledged.
+	r, sendErr := ses.Send(ctx, "general", "into the void")
+	if sendErr != nil && !errors.Is(sendErr, client.ErrClosed) {
+		t.Fatal(sendErr)
+	}
+	select {
+	case <-ses.Done():
+	case <-ctx.Done():
+		t.Fatal("the session did not give up")
+	}
+	if err := ses.Err(); err == nil || !strings.Contains(err.Error(), "giving up after 3 attempts") {
+		t.Errorf("Err() = %v", err)
+	}
+	if sendErr == nil {
+		if _, err := r.Wait(ctx); err == nil {
+			t.Error("the send succeeded")
+		}
+	}
+	if _, err := ses.Send(ctx, "general", "more"); !errors.Is(err, client.ErrClosed) {
+		t.Errorf("send after the end: %v", err)
+	}
+	if _, err := ses.Join(ctx, "other"); !errors.Is(err, client.ErrClosed) {
+		t.Errorf("join after the end: %v", err)
+	}
+	waitFor(t, "the disconnect event", func() bool { return len(events[*client.Disconnected](rec)) == 1 })
+}
+
+func TestConnectErrors(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{})
+	ctx := testContext(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := "ws://" + ln.Addr().String() + "/ws"
+	ln.Close()
+
+	cases := []struct {
+		name string
+		opts client.SessionOptions
+		want string
+	}{
+		{"no URL", client.SessionOptions{Name: "a"}, "no server URL"},
+		{"bad name", client.SessionOptions{URLs: []string{s.WS}, Name: "bad\nname"}, "control"},
+		{"every server down", client.SessionOptions{URLs: []string{dead, dead}, Name: "a"}, "refused; "},
+		{"bad URL", client.SessionOptions{URLs: []string{"nope"}, Name: "a"}, "bad URL"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.opts.Logger = quiet
+			ses, err := client.Connect(ctx, tc.opts)
+			if err == nil {
+				ses.Close()
+				t.Fatal("connected")
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %q does not mention %q", err, tc.want)
+			}
+		})
+	}
+
+	// A refused join returns the server's error, and the room is not rejoined later.
+	holder, _ := dialConn(t, ctx, s.WS, "")
+	if _, err := holder.Hello(ctx, "alice", "the real key"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := holder.Join(ctx, "general", nil, 0); err != nil {
+		t.Fatal(err)
+	}
+	ses, rec := startSession(t, "alice", s.WS)
+	if _, err := ses.Join(ctx, "general"); hubbub.ErrorCode(err) != hubbub.ECodeNameTaken {
+		t.Errorf("join with a name held under another key: %v", err)
+	}
+	if _, err := ses.Join(ctx, "other"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the joined event", func() bool { return len(events[*client.Joined](rec)) == 1 })
+	if _, err := ses.Send(ctx, "general", ""); hubbub.ErrorCode(err) != hubbub.ECodeEmpty {
+		t.Errorf("empty send: %v", err)
+	}
+	r, err := ses.Send(ctx, "general", "not a member")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Wait(ctx); hubbub.ErrorCode(err) != hubbub.ECodeNotJoined {
+		t.Errorf("send to a room not joined: %v", err)
+	}
+	if got := ses.Err(); got != nil {
+		t.Errorf("Err() = %v while running", got)
+	}
+	ses.Close()
+	if !errors.Is(ses.Err(), client.ErrClosed) {
+		t.Errorf("Err() after Close = %v", ses.Err())
+	}
+}
