@@ -254,6 +254,37 @@ func (h *Hub) Rooms() int {
 	return len(h.rooms)
 }
 
+// Resync catches every room up after the node lost its broker for a while (the NATS broker calls
+// it on reconnect): messages published meanwhile never reached this node, so each room reads
+// what it is missing from the Store, and asks the other nodes for their members again. It
+// returns at once; the work runs in the background.
+func (h *Hub) Resync() {
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		return
+	}
+	rooms := make([]*room, 0, len(h.rooms))
+	for _, r := range h.rooms {
+		rooms = append(rooms, r)
+	}
+	h.bg.Add(1)
+	h.mu.Unlock()
+	go func() {
+		defer h.bg.Done()
+		h.log.Info("resyncing rooms after a broker outage", "rooms", len(rooms))
+		for _, r := range rooms {
+			r.catchUp()
+			ctx, cancel := context.WithTimeout(context.Background(), h.cfg.StoreTimeout)
+			ev := hubbub.Event{Kind: hubbub.EventPresenceQuery, Room: r.name, Node: h.cfg.Node}
+			if err := h.broker.Publish(ctx, ev); err != nil {
+				h.log.Warn("broker publish presence query failed", "room", r.name, "err", err)
+			}
+			cancel()
+		}
+	}()
+}
+
 // Close drops every room and waits for background work; later joins fail with ErrClosed.
 func (h *Hub) Close() {
 	h.mu.Lock()

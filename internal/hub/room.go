@@ -400,6 +400,39 @@ func (r *room) fillGap() {
 	}
 }
 
+// catchUp delivers every stored message the room has not delivered yet.
+func (r *room) catchUp() {
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		return
+	}
+	from := r.next - 1
+	r.mu.Unlock()
+	ctx, cancel := r.hub.storeCtx(context.Background())
+	last, err := r.hub.store.LastSeq(ctx, r.name)
+	cancel()
+	if err != nil {
+		r.hub.log.Warn("catch-up: store last seq failed", "room", r.name, "err", err)
+		return
+	}
+	if last <= from {
+		return
+	}
+	fetched, err := r.readRange(context.Background(), from, last+1)
+	if err != nil {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return
+	}
+	for _, e := range fetched {
+		r.deliver(e)
+	}
+}
+
 // memberNames returns the sorted names of the members on every node. Called with mu held.
 func (r *room) memberNames() []string {
 	set := make(map[string]bool, len(r.names))

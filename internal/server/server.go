@@ -153,6 +153,18 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	return fmt.Errorf("server: shutdown: %w", ctx.Err())
 }
 
+// Abort cuts every WebSocket connection at once, without close frames, as a crash would. New
+// upgrades are refused. Tests use it to kill a node; an operator's second Ctrl-C may too.
+func (s *Server) Abort() {
+	s.mu.Lock()
+	s.draining.Store(true)
+	for c := range s.conns {
+		c.abort()
+	}
+	s.mu.Unlock()
+	s.active.Wait()
+}
+
 func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	fmt.Fprintln(w, "ok")

@@ -1,0 +1,539 @@
+// Package nats provides a hubbub.Broker over NATS core publish/subscribe, so that several
+// nodes can serve the same rooms. Every node holds one connection; a room's events travel on
+// one subject, and a node's own subscribers receive its events back from the server like
+// everyone else's, so all nodes see one node's events in the same order.
+//
+// # Subjects
+//
+// A room's subject is "<prefix>.room.<token>", where the token is the room name with every
+// byte outside [A-Za-z0-9_-] written as '~' and two upper-case hex digits: room "lobby" is
+// "hubbub.room.lobby", room "team.dev" is "hubbub.room.team~2Edev". Room names may contain '.',
+// which would otherwise split the name into several NATS tokens; the escape keeps each room one
+// token, keeps distinct rooms on distinct subjects (since '~' itself is escaped), and leaves
+// common names readable in `nats sub 'hubbub.room.>'`.
+//
+// # Wire format
+//
+// An event travels as the JSON form of hubbub.Event (its json tags), including Node, the id
+// of the node that published it. Receivers ignore fields they do not know, so nodes of
+// neighbouring versions can share a bus.
+//
+// # Delivery
+//
+// Publish returns nil only once the server has confirmed that it holds the event (a flush
+// round trip), and an error when the connection is down or the confirmation does not arrive
+// within Options.PublishTimeout: the connection never buffers events while reconnecting, so
+// an event is either confirmed or reported as failed, never silently queued and lost. Events
+// that other nodes publish while this node is disconnected are not delivered to it; its
+// subscriptions resume when the connection is back (nats.go re-subscribes automatically).
+package nats
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	natsgo "github.com/nats-io/nats.go"
+
+	"hubbub"
+)
+
+var _ hubbub.Broker = (*Broker)(nil)
+
+// Defaults for the zero values of Options.
+const (
+	// DefaultSubjectPrefix is the first token of every subject the broker uses.
+	DefaultSubjectPrefix = "hubbub"
+	// DefaultReconnectWait is the pause between attempts to reach a server again.
+	DefaultReconnectWait = 2 * time.Second
+	// DefaultPublishTimeout bounds how long Publish, Subscribe and Check wait for the server.
+	DefaultPublishTimeout = 2 * time.Second
+)
+
+// Connection tuning that is not worth an option.
+const (
+	// pingInterval and maxPingsOut decide how soon a silently dead connection (a server host
+	// that vanished without closing the socket) is noticed: after about 3 × 10 s, instead of
+	// the nats.go default of 2 × 2 min.
+	pingInterval = 10 * time.Second
+	maxPingsOut  = 3
+	// pendingMsgs and pendingBytes bound the events one subscription may hold that its handler
+	// has not taken yet. Handlers must not block, so reaching this means a stuck handler; the
+	// excess is dropped and reported as a slow consumer in the log.
+	pendingMsgs  = 1 << 20
+	pendingBytes = 256 << 20
+	// drainTimeout bounds how long Close waits for the connection to drain.
+	drainTimeout = 10 * time.Second
+)
+
+// Errors the broker returns, wrapped with the operation. Test with errors.Is.
+var (
+	// ErrClosed is returned after Close.
+	ErrClosed = errors.New("nats broker: closed")
+	// ErrNotConnected is returned while the connection to the server is down (reconnecting).
+	ErrNotConnected = errors.New("nats broker: not connected to the server")
+)
+
+// Options configures Connect. The zero value connects without authentication or TLS and uses
+// the defaults each field names.
+type Options struct {
+	// Name is the connection name the server shows in its monitoring (default "hubbub" or,
+	// if Node is set, "hubbub-<Node>").
+	Name string
+	// Node is this node's id. Publish stamps it on events whose Node is empty (default: leave
+	// Node as the caller set it).
+	Node string
+
+	// CredentialsFile is a NATS .creds file holding a user JWT and NKey seed (default none).
+	CredentialsFile string
+	// NKeySeedFile is a file holding an NKey user seed (default none).
+	NKeySeedFile string
+	// User and Password authenticate with a user name and password (default none). They may
+	// also be given in the URL.
+	User, Password string
+	// Token authenticates with a token (default none).
+	Token string
+
+	// TLSConfig, if set, is used for the connection (cloned; CAFile and CertFile are applied
+	// on top). Default: TLS only if the URL says tls:// or the server requires it.
+	TLSConfig *tls.Config
+	// CAFile is a PEM file of CAs to verify the server with, instead of the system roots.
+	// Setting it turns TLS on.
+	CAFile string
+	// CertFile and KeyFile are a PEM client certificate and key, for servers that verify
+	// clients. Setting them turns TLS on.
+	CertFile, KeyFile string
+
+	// SubjectPrefix is the first token(s) of every subject (default DefaultSubjectPrefix), so
+	// that several deployments can share a NATS server. It must be a valid subject without
+	// wildcards.
+	SubjectPrefix string
+	// Logger receives connection state changes and errors (default slog.Default()).
+	Logger *slog.Logger
+
+	// ReconnectWait is the pause between attempts to reach a server again (default
+	// DefaultReconnectWait).
+	ReconnectWait time.Duration
+	// MaxReconnects is how many attempts in a row to make before the connection gives up for
+	// good and the broker fails every call; 0 or -1 means never give up (the default, since a
+	// node without its broker cannot serve shared rooms).
+	MaxReconnects int
+	// PublishTimeout bounds how long Publish waits for the server to confirm an event, and
+	// how long Subscribe and Check wait for the server (default DefaultPublishTimeout). A
+	// context deadline that comes sooner wins.
+	PublishTimeout time.Duration
+	// OnReconnect, if set, is called (in its own goroutine) each time the connection comes
+	// back after a loss, once the subscriptions are live again. Events published while the
+	// node was cut off never reach it, so the hub uses this to catch up from the store.
+	OnReconnect func()
+}
+
+// Broker is a hubbub.Broker over one NATS connection. Create it with Connect; it is safe for
+// concurrent use.
+type Broker struct {
+	onReconnected func()
+	nc            *natsgo.Conn
+	prefix        string // "<SubjectPrefix>.room."
+	node          string
+	timeout       time.Duration
+	log           *slog.Logger
+
+	closing   atomic.Bool   // set by Close: no handler call starts after it
+	connDone  chan struct{} // closed when the connection reaches CLOSED
+	closeOnce sync.Once
+}
+
+// Connect connects to the NATS server(s) at url (comma-separated for several, e.g.
+// "nats://a:4222,nats://b:4222") and returns a Broker. It fails if no server can be reached
+// now; once connected, the broker reconnects on its own.
+func Connect(url string, opts Options) (*Broker, error) {
+	prefix := opts.SubjectPrefix
+	if prefix == "" {
+		prefix = DefaultSubjectPrefix
+	}
+	if err := validatePrefix(prefix); err != nil {
+		return nil, err
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	log = log.With("component", "nats")
+	b := &Broker{
+		onReconnected: opts.OnReconnect,
+		prefix:        prefix + ".room.",
+		node:          opts.Node,
+		timeout:       opts.PublishTimeout,
+		log:           log,
+		connDone:      make(chan struct{}),
+	}
+	if b.timeout <= 0 {
+		b.timeout = DefaultPublishTimeout
+	}
+
+	natsOpts, err := b.natsOptions(opts)
+	if err != nil {
+		return nil, err
+	}
+	nc, err := natsgo.Connect(url, natsOpts...)
+	if err != nil {
+		return nil, fmt.Errorf("nats broker: connect to %s: %w", redact(url), err)
+	}
+	b.nc = nc
+	log.Info("nats connected", "url", nc.ConnectedUrlRedacted(), "server", nc.ConnectedServerName())
+	return b, nil
+}
+
+// natsOptions translates opts into nats.go options, with the connection state handlers.
+func (b *Broker) natsOptions(opts Options) ([]natsgo.Option, error) {
+	name := opts.Name
+	if name == "" {
+		name = "hubbub"
+		if opts.Node != "" {
+			name += "-" + opts.Node
+		}
+	}
+	wait := opts.ReconnectWait
+	if wait <= 0 {
+		wait = DefaultReconnectWait
+	}
+	maxReconnects := opts.MaxReconnects
+	if maxReconnects == 0 {
+		maxReconnects = -1
+	}
+	no := []natsgo.Option{
+		natsgo.Name(name),
+		natsgo.ReconnectWait(wait),
+		natsgo.MaxReconnects(maxReconnects),
+		natsgo.ReconnectBufSize(-1), // fail publishes while reconnecting instead of queueing them
+		natsgo.PingInterval(pingInterval),
+		natsgo.MaxPingsOutstanding(maxPingsOut),
+		natsgo.Timeout(b.timeout),
+		natsgo.DrainTimeout(drainTimeout),
+		natsgo.DisconnectErrHandler(b.onDisconnect),
+		natsgo.ReconnectHandler(b.onReconnect),
+		natsgo.ReconnectErrHandler(b.onReconnectErr),
+		natsgo.ClosedHandler(b.onClosed),
+		natsgo.ErrorHandler(b.onAsyncError),
+		natsgo.LameDuckModeHandler(b.onLameDuck),
+	}
+	if opts.TLSConfig != nil {
+		no = append(no, natsgo.Secure(opts.TLSConfig.Clone()))
+	}
+	if opts.CAFile != "" {
+		no = append(no, natsgo.RootCAs(opts.CAFile))
+	}
+	if opts.CertFile != "" || opts.KeyFile != "" {
+		no = append(no, natsgo.ClientCert(opts.CertFile, opts.KeyFile))
+	}
+	if opts.CredentialsFile != "" {
+		no = append(no, natsgo.UserCredentials(opts.CredentialsFile))
+	}
+	if opts.NKeySeedFile != "" {
+		o, err := natsgo.NkeyOptionFromSeed(opts.NKeySeedFile)
+		if err != nil {
+			return nil, fmt.Errorf("nats broker: nkey seed file: %w", err)
+		}
+		no = append(no, o)
+	}
+	if opts.User != "" || opts.Password != "" {
+		no = append(no, natsgo.UserInfo(opts.User, opts.Password))
+	}
+	if opts.Token != "" {
+		no = append(no, natsgo.Token(opts.Token))
+	}
+	return no, nil
+}
+
+// Publish sends ev to every subscriber of ev.Room on every node, and returns once the server
+// has confirmed it holds the event. It fails at once with ErrNotConnected while the
+// connection is down and with ErrClosed after Close; otherwise it waits at most
+// Options.PublishTimeout (or until ctx is done). Events published from one goroutine reach
+// every subscriber in order. If ev.Node is empty, it is set to Options.Node.
+func (b *Broker) Publish(ctx context.Context, ev hubbub.Event) error {
+	if b.closing.Load() {
+		return fmt.Errorf("nats broker: publish to room %q: %w", ev.Room, ErrClosed)
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("nats broker: publish to room %q: %w", ev.Room, err)
+	}
+	subject, err := b.subject(ev.Room)
+	if err != nil {
+		return err
+	}
+	if ev.Node == "" {
+		ev.Node = b.node
+	}
+	data, err := json.Marshal(ev)
+	if err != nil {
+		return fmt.Errorf("nats broker: publish to room %q: encode: %w", ev.Room, err)
+	}
+	if err := b.connected(); err != nil {
+		return fmt.Errorf("nats broker: publish to room %q: %w", ev.Room, err)
+	}
+	if err := b.nc.Publish(subject, data); err != nil {
+		return fmt.Errorf("nats broker: publish to room %q: %w", ev.Room, b.connErr(err))
+	}
+	if err := b.confirm(ctx); err != nil {
+		return fmt.Errorf("nats broker: publish to room %q: not confirmed by the server: %w", ev.Room, err)
+	}
+	return nil
+}
+
+// Subscribe calls handler for every event published to room, on any node, after Subscribe
+// returns, until cancel is called or the broker is closed. It returns only once the server has
+// registered the subscription (with a single server; in a NATS cluster, interest reaches the
+// other servers a moment later). It fails with ErrNotConnected while the connection is down.
+//
+// The handler runs on a goroutine of this subscription, one call at a time, in the order the
+// server delivered the events; it must not block. Events that arrive while it is busy wait in
+// the subscription's buffer; if that overflows, events are dropped and a slow-consumer error
+// is logged. cancel may be called more than once and from the handler; no event published after
+// cancel returns reaches the handler (a call already under way finishes).
+func (b *Broker) Subscribe(room string, handler func(hubbub.Event)) (func(), error) {
+	if b.closing.Load() {
+		return nil, fmt.Errorf("nats broker: subscribe to room %q: %w", room, ErrClosed)
+	}
+	subject, err := b.subject(room)
+	if err != nil {
+		return nil, err
+	}
+	if err := b.connected(); err != nil {
+		return nil, fmt.Errorf("nats broker: subscribe to room %q: %w", room, err)
+	}
+	s := &subscription{broker: b, room: room, handler: handler}
+	sub, err := b.nc.Subscribe(subject, s.onMsg)
+	if err != nil {
+		return nil, fmt.Errorf("nats broker: subscribe to room %q: %w", room, b.connErr(err))
+	}
+	if err := sub.SetPendingLimits(pendingMsgs, pendingBytes); err != nil {
+		_ = sub.Unsubscribe()
+		return nil, fmt.Errorf("nats broker: subscribe to room %q: %w", room, err)
+	}
+	if err := b.confirm(context.Background()); err != nil {
+		_ = sub.Unsubscribe()
+		return nil, fmt.Errorf("nats broker: subscribe to room %q: not confirmed by the server: %w", room, err)
+	}
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			s.cancelled.Store(true)
+			err := sub.Unsubscribe()
+			if err != nil && !errors.Is(err, natsgo.ErrConnectionClosed) && !errors.Is(err, natsgo.ErrBadSubscription) {
+				b.log.Warn("nats unsubscribe failed", "room", room, "err", err)
+			}
+		})
+	}, nil
+}
+
+// Check reports whether the broker can carry events now: nil when the connection is up and
+// the server answers a round trip within ctx's deadline (or Options.PublishTimeout if ctx
+// has none), ErrNotConnected while reconnecting, ErrClosed after Close or once reconnecting
+// has given up. It suits a readiness probe. After a reconnect, nats.go sends the subscriptions
+// again before anything else, so once Check returns nil they are live on the server again.
+func (b *Broker) Check(ctx context.Context) error {
+	if b.closing.Load() {
+		return fmt.Errorf("nats broker: check: %w", ErrClosed)
+	}
+	if err := b.connected(); err != nil {
+		return fmt.Errorf("nats broker: check: %w", err)
+	}
+	if err := b.confirm(ctx); err != nil {
+		return fmt.Errorf("nats broker: check: %w", err)
+	}
+	return nil
+}
+
+// Close stops delivering events (handlers see nothing that had not reached them when Close was
+// called), sends what was published before it, and closes the connection. It waits until the
+// connection is closed (a handler call under way may still be finishing). It returns nil, also
+// when called again.
+func (b *Broker) Close() error {
+	b.closeOnce.Do(func() {
+		b.closing.Store(true)
+		// Drain unsubscribes, lets in-flight handler calls finish, flushes what was published
+		// and then closes. It closes at once if the connection is down.
+		if err := b.nc.Drain(); err != nil && !errors.Is(err, natsgo.ErrConnectionReconnecting) &&
+			!errors.Is(err, natsgo.ErrConnectionClosed) {
+			b.log.Warn("nats drain failed; closing", "err", err)
+			b.nc.Close()
+		}
+		<-b.connDone
+	})
+	return nil
+}
+
+// confirm waits for the server to answer a round trip, which proves that everything sent
+// before it reached the server.
+func (b *Broker) confirm(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, b.timeout)
+	defer cancel()
+	if err := b.nc.FlushWithContext(ctx); err != nil {
+		return b.connErr(err)
+	}
+	return nil
+}
+
+// connected returns nil if the connection is up, else ErrNotConnected or ErrClosed.
+func (b *Broker) connected() error {
+	switch st := b.nc.Status(); st {
+	case natsgo.CONNECTED:
+		return nil
+	case natsgo.CLOSED, natsgo.DRAINING_SUBS, natsgo.DRAINING_PUBS:
+		return ErrClosed
+	default:
+		return fmt.Errorf("%w (%s)", ErrNotConnected, st)
+	}
+}
+
+// connErr explains err from nats.go with the broker's sentinels where one applies, keeping
+// nats.go's error in the chain. The connection's state decides: nats.go reports a flush cut
+// short by a disconnect as ErrConnectionClosed although the connection is reconnecting.
+func (b *Broker) connErr(err error) error {
+	if b.closing.Load() {
+		return fmt.Errorf("%w: %w", ErrClosed, err)
+	}
+	switch b.nc.Status() {
+	case natsgo.CLOSED:
+		return fmt.Errorf("%w: %w", ErrClosed, err)
+	case natsgo.CONNECTED:
+		if errors.Is(err, natsgo.ErrConnectionClosed) || errors.Is(err, natsgo.ErrReconnectBufExceeded) ||
+			errors.Is(err, natsgo.ErrDisconnected) || errors.Is(err, natsgo.ErrConnectionReconnecting) {
+			return fmt.Errorf("%w: %w", ErrNotConnected, err) // lost and regained meanwhile
+		}
+		return err
+	default:
+		return fmt.Errorf("%w: %w", ErrNotConnected, err)
+	}
+}
+
+// subject returns the subject of room; see the package doc.
+func (b *Broker) subject(room string) (string, error) {
+	if room == "" {
+		return "", errors.New("nats broker: empty room name")
+	}
+	var sb strings.Builder
+	sb.Grow(len(b.prefix) + len(room))
+	sb.WriteString(b.prefix)
+	const hex = "0123456789ABCDEF"
+	for i := 0; i < len(room); i++ {
+		c := room[i]
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-' {
+			sb.WriteByte(c)
+			continue
+		}
+		sb.WriteByte('~')
+		sb.WriteByte(hex[c>>4])
+		sb.WriteByte(hex[c&0xF])
+	}
+	return sb.String(), nil
+}
+
+// validatePrefix accepts one or more non-empty tokens of printable, non-space ASCII without
+// wildcards.
+func validatePrefix(prefix string) error {
+	for tok := range strings.SplitSeq(prefix, ".") {
+		if tok == "" || tok == "*" || tok == ">" {
+			return fmt.Errorf("nats broker: invalid subject prefix %q: empty or wildcard token", prefix)
+		}
+		for _, c := range []byte(tok) {
+			if c <= ' ' || c >= 0x7f || c == '*' || c == '>' {
+				return fmt.Errorf("nats broker: invalid subject prefix %q: character %q", prefix, c)
+			}
+		}
+	}
+	return nil
+}
+
+// redact hides passwords and tokens in a comma-separated server list.
+func redact(urls string) string {
+	parts := strings.Split(urls, ",")
+	for i, p := range parts {
+		if u, err := url.Parse(strings.TrimSpace(p)); err == nil && u.User != nil {
+			u.User = url.User("xxxxx")
+			parts[i] = u.String()
+		}
+	}
+	return strings.Join(parts, ",")
+}
+
+// subscription is one Subscribe call: it decodes the room's messages for its handler.
+type subscription struct {
+	broker    *Broker
+	room      string
+	handler   func(hubbub.Event)
+	cancelled atomic.Bool
+}
+
+// onMsg runs on the nats.go goroutine of this subscription, one message at a time.
+func (s *subscription) onMsg(m *natsgo.Msg) {
+	if s.cancelled.Load() || s.broker.closing.Load() {
+		return
+	}
+	var ev hubbub.Event
+	if err := json.Unmarshal(m.Data, &ev); err != nil {
+		s.broker.log.Warn("dropping an undecodable event", "room", s.room, "bytes", len(m.Data), "err", err)
+		return
+	}
+	if ev.Room != s.room {
+		s.broker.log.Warn("dropping an event for another room", "room", s.room, "event_room", ev.Room, "node", ev.Node)
+		return
+	}
+	s.handler(ev)
+}
+
+// Connection state handlers. nats.go calls them one at a time from its callback goroutine.
+
+func (b *Broker) onDisconnect(nc *natsgo.Conn, err error) {
+	if b.closing.Load() {
+		return // Close is on its way; onClosed says so
+	}
+	b.log.Warn("nats disconnected; publishing fails until reconnected", "err", err)
+}
+
+func (b *Broker) onReconnect(nc *natsgo.Conn) {
+	b.log.Info("nats reconnected", "url", nc.ConnectedUrlRedacted(), "server", nc.ConnectedServerName())
+	if b.onReconnected != nil {
+		go b.onReconnected()
+	}
+}
+
+func (b *Broker) onReconnectErr(nc *natsgo.Conn, err error) {
+	b.log.Debug("nats reconnect attempt failed", "err", err)
+}
+
+func (b *Broker) onClosed(nc *natsgo.Conn) {
+	if b.closing.Load() {
+		b.log.Info("nats connection closed")
+	} else {
+		b.log.Error("nats connection closed for good: gave up reconnecting; the broker fails every call", "err", nc.LastError())
+	}
+	close(b.connDone)
+}
+
+func (b *Broker) onAsyncError(nc *natsgo.Conn, sub *natsgo.Subscription, err error) {
+	args := []any{"err", err}
+	if sub != nil {
+		args = append(args, "subject", sub.Subject)
+		if dropped, derr := sub.Dropped(); derr == nil {
+			args = append(args, "dropped_total", dropped)
+		}
+	}
+	if errors.Is(err, natsgo.ErrSlowConsumer) {
+		b.log.Error("nats slow consumer: a handler is not keeping up; events were dropped", args...)
+		return
+	}
+	b.log.Error("nats error", args...)
+}
+
+func (b *Broker) onLameDuck(nc *natsgo.Conn) {
+	b.log.Warn("nats server entered lame duck mode; will move to another server", "url", nc.ConnectedUrlRedacted())
+}
