@@ -5,14 +5,16 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"hubbub"
 	"hubbub/internal/hub"
-	"hubbub/internal/inmem"
+	"hubbub/internal/postgres"
 	"hubbub/internal/server"
 	"hubbub/internal/sqlite"
 	"hubbub/web"
@@ -26,6 +28,8 @@ var onListen func(net.Addr)
 // serveFlags binds every server setting to a flag; applyEnv adds the HUBBUB_* variables.
 type serveFlags struct {
 	host, data, logFormat, logLevel, node string
+	postgres                              string
+	nats                                  natsFlags
 	port                                  int
 	shutdownTimeout, pruneEvery           time.Duration
 	retention                             hubbub.Retention
@@ -39,7 +43,10 @@ func newServeFlags(fs *flag.FlagSet) *serveFlags {
 	s, h := &f.srv, &f.hub
 	fs.StringVar(&f.host, "host", "", "interface to listen on (empty = all)")
 	fs.IntVar(&f.port, "port", 3434, "TCP port to listen on")
-	fs.StringVar(&f.data, "data", "hubbub.db", "SQLite file that keeps the history")
+	fs.StringVar(&f.data, "data", "hubbub.db", "SQLite file that keeps the history (one node)")
+	fs.StringVar(&f.postgres, "postgres", "", "PostgreSQL URL for history shared by several nodes, e.g. postgres://user:pass@host/db (replaces --data)")
+	f.nats.bind(fs)
+	fs.DurationVar(&h.PresenceInterval, "presence-interval", 5*time.Second, "how often a node restates its members to the others (members of a dead node vanish after 3×)")
 	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.StringVar(&f.node, "node", "", "this node's name in logs and frames (default: host:port)")
@@ -106,16 +113,27 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 		f.node = addr
 	}
 
-	store, err := sqlite.Open(f.data, sqlite.Options{Retention: f.retention, Logger: log})
+	store, err := openStore(ctx, f, log)
 	if err != nil {
-		return fmt.Errorf("open store: %w", err)
+		return err
 	}
 	defer store.Close()
-	broker := inmem.NewBroker()
+	// The broker calls back into the hub on reconnect, and the hub needs the broker: resync
+	// goes through a variable set once both exist.
+	var resync atomic.Pointer[hub.Hub]
+	broker, err := f.nats.open(f.node, log, func() {
+		if h := resync.Load(); h != nil {
+			h.Resync()
+		}
+	})
+	if err != nil {
+		return err
+	}
 	defer broker.Close()
 	f.hub.Node, f.hub.Logger = f.node, log
 	h := hub.New(f.hub, store, broker)
 	defer h.Close()
+	resync.Store(h)
 
 	f.srv.Node, f.srv.Logger, f.srv.Pages = f.node, log, web.FS()
 	f.srv.AllowedOrigins, f.srv.Subprotocols = f.origins, f.subprotocols
@@ -137,7 +155,7 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 	}
 	served := make(chan error, 1)
 	go func() { served <- httpSrv.Serve(ln) }()
-	log.Info("hubbub serving", "addr", ln.Addr().String(), "data", f.data, "version", hubbub.Version)
+	log.Info("hubbub serving", "addr", ln.Addr().String(), "store", storeName(f), "broker", f.nats.name(), "node", f.node, "version", hubbub.Version)
 	if onListen != nil {
 		onListen(ln.Addr())
 	}
@@ -169,4 +187,29 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// openStore opens PostgreSQL when --postgres is set, else the SQLite file.
+func openStore(ctx context.Context, f *serveFlags, log *slog.Logger) (hubbub.Store, error) {
+	if f.postgres != "" {
+		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		s, err := postgres.Open(ctx, f.postgres, postgres.Options{Retention: f.retention, Logger: log})
+		if err != nil {
+			return nil, fmt.Errorf("open PostgreSQL store: %w", err)
+		}
+		return s, nil
+	}
+	s, err := sqlite.Open(f.data, sqlite.Options{Retention: f.retention, Logger: log})
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	return s, nil
+}
+
+func storeName(f *serveFlags) string {
+	if f.postgres != "" {
+		return "postgres"
+	}
+	return "sqlite:" + f.data
 }

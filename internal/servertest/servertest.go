@@ -12,12 +12,15 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"hubbub"
 	"hubbub/internal/hub"
 	"hubbub/internal/inmem"
+	"hubbub/internal/nats"
+	"hubbub/internal/postgres"
 	"hubbub/internal/server"
 	"hubbub/internal/sqlite"
 	"hubbub/web"
@@ -36,6 +39,14 @@ type Options struct {
 	Hub    hub.Config
 	// Retention is passed to the store.
 	Retention hubbub.Retention
+	// Node names the node (default "local"); give each node of a cluster its own.
+	Node string
+	// NATS, when set, is the URL of the NATS server the node's broker connects to (default:
+	// the in-process broker).
+	NATS string
+	// Postgres, when set, is the URL of the PostgreSQL database holding the history (default:
+	// the SQLite file at DataPath).
+	Postgres string
 	// Log, when true, sends the server's logs to t.Log (default: discarded, which keeps test
 	// output readable).
 	Log bool
@@ -54,8 +65,8 @@ type Server struct {
 
 	Srv    *server.Server
 	Hub    *hub.Hub
-	Store  *sqlite.Store
-	broker *inmem.Broker
+	Store  hubbub.Store
+	broker hubbub.Broker
 	http   *httptest.Server
 	tb     testing.TB
 	done   bool
@@ -74,16 +85,28 @@ func Start(tb testing.TB, opts Options) *Server {
 	if opts.Log {
 		log = slog.New(slog.NewTextHandler(tbWriter{tb}, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	store, err := sqlite.Open(opts.DataPath, sqlite.Options{Retention: opts.Retention, Logger: log})
-	if err != nil {
-		tb.Fatalf("servertest: open store: %v", err)
+	store := openStore(tb, opts, log)
+	var resync atomic.Pointer[hub.Hub]
+	var broker hubbub.Broker = inmem.NewBroker()
+	if opts.NATS != "" {
+		nb, err := nats.Connect(opts.NATS, nats.Options{Node: opts.Node, Logger: log, ReconnectWait: 50 * time.Millisecond,
+			OnReconnect: func() {
+				if h := resync.Load(); h != nil {
+					h.Resync()
+				}
+			}})
+		if err != nil {
+			store.Close()
+			tb.Fatalf("servertest: connect to NATS: %v", err)
+		}
+		broker = nb
 	}
-	broker := inmem.NewBroker()
 	hcfg := opts.Hub
-	hcfg.Logger = log
+	hcfg.Logger, hcfg.Node = log, opts.Node
 	h := hub.New(hcfg, store, broker)
+	resync.Store(h)
 	scfg := opts.Server
-	scfg.Logger = log
+	scfg.Logger, scfg.Node = log, opts.Node
 	if scfg.Pages == nil {
 		scfg.Pages = web.FS()
 	}
@@ -135,6 +158,21 @@ func (s *Server) Stop() {
 	}
 }
 
+// Kill stops the node as a crash would: its broker connection drops first (so it can say
+// nothing to the other nodes), then every client socket is cut without a close frame.
+func (s *Server) Kill() {
+	if s.done {
+		return
+	}
+	s.done = true
+	s.broker.Close()
+	s.http.Listener.Close()
+	s.Srv.Abort()
+	s.http.Close()
+	s.Hub.Close()
+	s.Store.Close()
+}
+
 // Restart stops the server and starts a new one on the same address and the same file, as an
 // operator restarting the process would.
 func (s *Server) Restart() *Server {
@@ -153,6 +191,24 @@ func (s *Server) Get(path string) (int, string) {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b)
+}
+
+func openStore(tb testing.TB, opts Options, log *slog.Logger) hubbub.Store {
+	tb.Helper()
+	if opts.Postgres != "" {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		store, err := postgres.Open(ctx, opts.Postgres, postgres.Options{Retention: opts.Retention, Logger: log})
+		if err != nil {
+			tb.Fatalf("servertest: open PostgreSQL store: %v", err)
+		}
+		return store
+	}
+	store, err := sqlite.Open(opts.DataPath, sqlite.Options{Retention: opts.Retention, Logger: log})
+	if err != nil {
+		tb.Fatalf("servertest: open store: %v", err)
+	}
+	return store
 }
 
 type tbWriter struct{ tb testing.TB }

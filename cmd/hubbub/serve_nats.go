@@ -1,0 +1,53 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"log/slog"
+
+	"hubbub"
+	"hubbub/internal/inmem"
+	"hubbub/internal/nats"
+)
+
+// natsFlags choose the broker: in-process by default, NATS with --nats.
+type natsFlags struct {
+	url, creds, nkey, user, password, token string
+	ca, cert, key, prefix                   string
+}
+
+func (n *natsFlags) bind(fs *flag.FlagSet) {
+	fs.StringVar(&n.url, "nats", "", "NATS URL(s), comma-separated, to share rooms with other nodes (default: in-process broker, one node)")
+	fs.StringVar(&n.creds, "nats-creds", "", "NATS credentials file (JWT + NKey)")
+	fs.StringVar(&n.nkey, "nats-nkey", "", "NATS NKey seed file")
+	fs.StringVar(&n.user, "nats-user", "", "NATS user name")
+	fs.StringVar(&n.password, "nats-password", "", "NATS password")
+	fs.StringVar(&n.token, "nats-token", "", "NATS token")
+	fs.StringVar(&n.ca, "nats-ca", "", "CA file to verify the NATS server's TLS certificate")
+	fs.StringVar(&n.cert, "nats-cert", "", "client certificate file for NATS TLS")
+	fs.StringVar(&n.key, "nats-key", "", "client key file for NATS TLS")
+	fs.StringVar(&n.prefix, "nats-prefix", nats.DefaultSubjectPrefix, "NATS subject prefix, so several hubbub clusters can share one NATS")
+}
+
+func (n *natsFlags) name() string {
+	if n.url == "" {
+		return "in-process"
+	}
+	return "nats"
+}
+
+// open connects the broker; onReconnect is called after a NATS outage.
+func (n *natsFlags) open(node string, log *slog.Logger, onReconnect func()) (hubbub.Broker, error) {
+	if n.url == "" {
+		return inmem.NewBroker(), nil
+	}
+	b, err := nats.Connect(n.url, nats.Options{
+		Node: node, CredentialsFile: n.creds, NKeySeedFile: n.nkey, User: n.user, Password: n.password,
+		Token: n.token, CAFile: n.ca, CertFile: n.cert, KeyFile: n.key, SubjectPrefix: n.prefix,
+		Logger: log, OnReconnect: onReconnect,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("connect to NATS: %w", err)
+	}
+	return b, nil
+}

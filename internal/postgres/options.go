@@ -1,0 +1,86 @@
+package postgres
+
+import (
+	"log/slog"
+	"time"
+
+	"hubbub"
+)
+
+// Defaults for the zero fields of Options.
+const (
+	// DefaultMaxConns is the size of the connection pool when neither Options nor the URL's
+	// pool_max_conns sets it.
+	DefaultMaxConns = 8
+	// DefaultWriters is how many batch transactions one Store runs at once.
+	DefaultWriters = 2
+	// DefaultBatchWindow is how long a writer waits for more appends before committing.
+	DefaultBatchWindow = 2 * time.Millisecond
+	// DefaultMaxBatch is the most appends committed in one transaction.
+	DefaultMaxBatch = 256
+	// DefaultTxTimeout bounds one batch of appends, retries included.
+	DefaultTxTimeout = 10 * time.Second
+)
+
+// Options tunes a Store. The zero value is ready to use; each field documents its default.
+type Options struct {
+	// Retention is the policy Prune applies. The zero value keeps every message.
+	Retention hubbub.Retention
+
+	// Logger receives reports of migrations, prunes, retried and failed commits.
+	// Default: slog.Default().
+	Logger *slog.Logger
+
+	// MaxConns is the most connections the Store opens to the server, writers and readers
+	// together. Default: the URL's pool_max_conns if it has one, else DefaultMaxConns (8).
+	// Mind the server's max_connections when many nodes share it.
+	MaxConns int
+
+	// Writers is how many batch transactions the Store runs at once. Appends to one room
+	// are serialised by the server (a row lock on the room) whatever this is; more writers
+	// keep other rooms moving while one batch waits for a lock another node holds. It is
+	// capped at MaxConns-1 so that reads always find a connection. Default DefaultWriters (2).
+	Writers int
+
+	// BatchWindow is the longest a writer waits for more appends before it commits a batch
+	// (group commit: one transaction and one WAL flush for many appends). It waits only
+	// while it expects more company, that is until the batch is as large as its previous
+	// one, so a lone appender never waits. Default DefaultBatchWindow (2ms); a negative
+	// value never waits and commits whatever is queued.
+	BatchWindow time.Duration
+
+	// MaxBatch is the most appends committed in one transaction. Default DefaultMaxBatch (256).
+	MaxBatch int
+
+	// TxTimeout bounds the work on one batch of appends, retries included. An append whose
+	// batch times out fails; if the timeout struck during COMMIT, the server may still have
+	// stored it (as with any lost connection), which a retry with the same ClientID
+	// resolves. Default DefaultTxTimeout (10s).
+	TxTimeout time.Duration
+
+	// Now, if set, is the clock that stamps messages and ages them for retention; tests set
+	// it to check MaxAge without sleeping. Default: the database server's clock, so that
+	// every node stamps with the same clock and times never go back within a room.
+	Now func() time.Time
+}
+
+// withDefaults returns o with every zero field replaced by its default, except MaxConns,
+// which Open settles because it depends on the URL.
+func (o Options) withDefaults() Options {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Writers <= 0 {
+		o.Writers = DefaultWriters
+	}
+	if o.BatchWindow == 0 {
+		o.BatchWindow = DefaultBatchWindow
+	}
+	if o.MaxBatch <= 0 {
+		o.MaxBatch = DefaultMaxBatch
+	}
+	if o.TxTimeout <= 0 {
+		o.TxTimeout = DefaultTxTimeout
+	}
+	return o
+}

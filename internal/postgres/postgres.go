@@ -1,0 +1,294 @@
+// Package postgres is a hubbub.Store on PostgreSQL, through github.com/jackc/pgx/v5. It is
+// the store for several hubbub nodes that share one history: every node opens the same
+// database, and seqs stay gap-free and unique across them.
+//
+// Numbering: rooms.last_seq holds each room's highest seq. A batch of appends locks the rows
+// of its rooms (always in the order of their names, so batches never deadlock), reads the
+// idempotency keys it carries, inserts the new messages with the next seqs and raises
+// last_seq, all in one transaction. Appenders of one room, on any node, thus take turns on
+// one row lock; appenders of different rooms never wait for each other.
+//
+// Durability: Append returns after COMMIT, which with synchronous_commit on (the store
+// raises a setting of off to on on its connections) means the server has flushed it to its
+// WAL. Group commit, as in internal/sqlite, makes one transaction of many concurrent appends.
+//
+// Schema: Open creates the tables in the first schema of the connection's search_path
+// (usually public) and records its migrations in schema_migrations there. To keep
+// hubbub's tables in a schema of their own, create the schema and add
+// search_path=thatschema to the URL.
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"hubbub"
+)
+
+// ErrClosed is returned, wrapped, by every call on a Store after Close.
+var ErrClosed = errors.New("store is closed")
+
+// Store is a hubbub.Store in a PostgreSQL database, shareable by many nodes. It is safe for
+// concurrent use.
+type Store struct {
+	pool   *pgxpool.Pool
+	w      *writer
+	ret    hubbub.Retention
+	now    func() time.Time // nil: the server's clock
+	log    *slog.Logger
+	closed atomic.Bool
+}
+
+var _ hubbub.Store = (*Store)(nil)
+
+// Open connects to the database at url (a postgres:// URL or a key=value string, as libpq
+// takes them, plus pgxpool's pool_* settings), brings its schema up to date and returns the
+// Store. ctx bounds connecting and migrating only. Nodes may Open the same database at the
+// same time: migrations run under an advisory lock, once.
+func Open(ctx context.Context, url string, opts Options) (*Store, error) {
+	s, err := open(ctx, url, opts.withDefaults())
+	if err != nil {
+		return nil, fmt.Errorf("postgres: open: %w", err)
+	}
+	return s, nil
+}
+
+func open(ctx context.Context, url string, o Options) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(url) // its errors show the URL with the password masked
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case o.MaxConns > 0:
+		cfg.MaxConns = int32(min(o.MaxConns, math.MaxInt32))
+	case !strings.Contains(url, "pool_max_conns"):
+		cfg.MaxConns = DefaultMaxConns
+	}
+	// Leave readers at least one connection.
+	o.Writers = max(1, min(o.Writers, int(cfg.MaxConns)-1))
+	// A node that vanishes mid-transaction (power loss, partition: no FIN) would hold its
+	// rooms' locks until TCP keepalive noticed, hours later; the server ends such a session
+	// once it has idled in a transaction for TxTimeout. Ours never idle there for long.
+	if _, set := cfg.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"]; !set {
+		cfg.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"] = strconv.FormatInt(o.TxTimeout.Milliseconds(), 10)
+	}
+	var warnOnce sync.Once
+	cfg.AfterConnect = func(ctx context.Context, conn *pgx.Conn) error {
+		raised, err := ensureDurableCommit(ctx, conn)
+		if raised {
+			warnOnce.Do(func() {
+				o.Logger.Warn("postgres: synchronous_commit is off for this database or URL; the store's sessions use on, or Append would not be durable")
+			})
+		}
+		return err
+	}
+
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkServer(ctx, pool); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	if err := migrate(ctx, pool, o.Logger); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return &Store{
+		pool: pool,
+		w:    newWriter(pool, o),
+		ret:  o.Retention,
+		now:  o.Now,
+		log:  o.Logger,
+	}, nil
+}
+
+// checkServer connects once, so that a wrong URL fails Open rather than the first Append,
+// and checks that the database stores text as UTF-8, as hubbub's strings are.
+func checkServer(ctx context.Context, pool *pgxpool.Pool) error {
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("connect: %w", err)
+	}
+	defer conn.Release()
+	if enc := conn.Conn().PgConn().ParameterStatus("server_encoding"); enc != "UTF8" {
+		return fmt.Errorf("the database's encoding is %s; hubbub needs UTF8", enc)
+	}
+	return nil
+}
+
+// ensureDurableCommit raises synchronous_commit from off (which acknowledges a COMMIT
+// before it is on disk) to on for conn's session, and reports whether it had to. The
+// other settings (local, remote_write, on, remote_apply) all flush the local WAL first.
+func ensureDurableCommit(ctx context.Context, conn *pgx.Conn) (raised bool, err error) {
+	var setting string
+	if err := conn.QueryRow(ctx, `SELECT current_setting('synchronous_commit')`).Scan(&setting); err != nil {
+		return false, fmt.Errorf("read synchronous_commit: %w", err)
+	}
+	if setting != "off" {
+		return false, nil
+	}
+	if _, err := conn.Exec(ctx, `SET synchronous_commit = on`); err != nil {
+		return true, fmt.Errorf("set synchronous_commit: %w", err)
+	}
+	return true, nil
+}
+
+// Append stores m through the group-commit writers; see hubbub.Store. If ctx ends while m
+// is still queued, Append returns ctx's error and m is not stored. If m is already part of
+// a transaction, Append waits for it (at most Options.TxTimeout) and reports its outcome,
+// so that an error does not hide a stored message. Strings PostgreSQL text cannot hold
+// (invalid UTF-8, NUL bytes) are refused before they reach a batch.
+func (s *Store) Append(ctx context.Context, m hubbub.Message) (hubbub.Message, bool, error) {
+	if err := s.check(ctx); err != nil {
+		return hubbub.Message{}, false, fmt.Errorf("postgres: append: %w", err)
+	}
+	if m.Room == "" {
+		return hubbub.Message{}, false, errors.New("postgres: append: message has no room")
+	}
+	for _, f := range []struct{ name, value string }{
+		{"room", m.Room}, {"sender", m.From}, {"client id", m.ClientID}, {"text", m.Text},
+	} {
+		if !utf8.ValidString(f.value) || strings.IndexByte(f.value, 0) >= 0 {
+			return hubbub.Message{}, false, fmt.Errorf("postgres: append: the %s is not valid UTF-8 without NUL bytes", f.name)
+		}
+	}
+	res := s.w.do(ctx, &request{msg: m})
+	if res.err != nil {
+		return hubbub.Message{}, false, fmt.Errorf("postgres: append: %w", res.err)
+	}
+	return res.msg, res.dup, nil
+}
+
+// Both range scans walk the (room, seq) primary key; Before walks it backwards.
+const (
+	messageColumns = `seq, id, client_id, sender, text, created_at`
+	selectSince    = `SELECT ` + messageColumns + ` FROM messages WHERE room = $1 AND seq > $2 ORDER BY seq LIMIT $3`
+	selectBefore   = `SELECT ` + messageColumns + ` FROM messages WHERE room = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3`
+	selectLastSeq  = `SELECT last_seq FROM rooms WHERE name = $1`
+)
+
+// Since returns up to limit messages of room with Seq > after, oldest first.
+func (s *Store) Since(ctx context.Context, room string, after uint64, limit int) ([]hubbub.Message, error) {
+	if err := s.check(ctx); err != nil {
+		return nil, fmt.Errorf("postgres: since: %w", err)
+	}
+	if limit <= 0 || after >= math.MaxInt64 {
+		return nil, nil
+	}
+	rows, _ := s.pool.Query(ctx, selectSince, room, int64(after), limit) // the error comes with rows.Err
+	msgs, err := scanMessages(rows, room, limit, false)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: since: %w", err)
+	}
+	return msgs, nil
+}
+
+// Before returns the up to limit newest messages of room with Seq < before (any Seq if
+// before is 0), oldest first.
+func (s *Store) Before(ctx context.Context, room string, before uint64, limit int) ([]hubbub.Message, error) {
+	if err := s.check(ctx); err != nil {
+		return nil, fmt.Errorf("postgres: before: %w", err)
+	}
+	if limit <= 0 {
+		return nil, nil
+	}
+	if before == 0 || before > math.MaxInt64 {
+		before = math.MaxInt64
+	}
+	rows, _ := s.pool.Query(ctx, selectBefore, room, int64(before), limit)
+	msgs, err := scanMessages(rows, room, limit, true)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: before: %w", err)
+	}
+	return msgs, nil
+}
+
+// LastSeq returns the highest Seq ever assigned in room, or 0 if the room has none. It reads
+// rooms.last_seq, which retention never lowers.
+func (s *Store) LastSeq(ctx context.Context, room string) (uint64, error) {
+	if err := s.check(ctx); err != nil {
+		return 0, fmt.Errorf("postgres: last seq: %w", err)
+	}
+	var seq int64
+	err := s.pool.QueryRow(ctx, selectLastSeq, room).Scan(&seq)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("postgres: last seq: %w", err)
+	}
+	return uint64(seq), nil
+}
+
+// Check reports whether the store can reach its database, for a readiness probe: nil if a
+// connection answers a ping within ctx.
+func (s *Store) Check(ctx context.Context) error {
+	if err := s.check(ctx); err != nil {
+		return fmt.Errorf("postgres: check: %w", err)
+	}
+	if err := s.pool.Ping(ctx); err != nil {
+		return fmt.Errorf("postgres: check: %w", err)
+	}
+	return nil
+}
+
+// Close stops the writers once their current batches are committed, fails appends still
+// queued with ErrClosed, and closes the connections. Calls after Close, Close included,
+// return ErrClosed.
+func (s *Store) Close() error {
+	if !s.closed.CompareAndSwap(false, true) {
+		return fmt.Errorf("postgres: close: %w", ErrClosed)
+	}
+	s.w.stop()
+	s.pool.Close() // waits for reads in flight to release their connections
+	return nil
+}
+
+// check fails fast on a closed store or a finished context.
+func (s *Store) check(ctx context.Context) error {
+	if s.closed.Load() {
+		return ErrClosed
+	}
+	return ctx.Err()
+}
+
+// scanMessages reads rows of messageColumns from room and closes rows. reverse turns a
+// descending scan into the ascending order the contract promises.
+func scanMessages(rows pgx.Rows, room string, limit int, reverse bool) ([]hubbub.Message, error) {
+	defer rows.Close()
+	msgs := make([]hubbub.Message, 0, min(limit, 64))
+	for rows.Next() {
+		m := hubbub.Message{Room: room}
+		var seq int64
+		if err := rows.Scan(&seq, &m.ID, &m.ClientID, &m.From, &m.Text, &m.Time); err != nil {
+			return nil, err
+		}
+		m.Seq, m.Time = uint64(seq), m.Time.UTC()
+		msgs = append(msgs, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if reverse {
+		slices.Reverse(msgs)
+	}
+	return msgs, nil
+}
+
+// msTime turns Unix milliseconds into the UTC time the contract promises.
+func msTime(ms int64) time.Time { return time.UnixMilli(ms).UTC() }

@@ -1,0 +1,525 @@
+package postgres
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"hubbub"
+	"hubbub/internal/storetest"
+)
+
+// TestStoreContract runs the hubbub.Store contract suite, each subtest in a schema of its own.
+func TestStoreContract(t *testing.T) {
+	serverURL(t)
+	storetest.RunStoreTests(t, func(t *testing.T, ret hubbub.Retention) hubbub.Store {
+		s, _ := openTest(t, Options{Retention: ret})
+		return s
+	})
+}
+
+// appendFrom runs workers goroutines on s that each append perWorker messages, worker w's
+// i-th to roomOf(w, i) with key clientID(w, i), and returns what they stored. Errors fail t.
+func appendFrom(t *testing.T, s *Store, node string, workers, perWorker int, roomOf func(w, i int) string) []hubbub.Message {
+	t.Helper()
+	var (
+		mu     sync.Mutex
+		stored []hubbub.Message
+		wg     sync.WaitGroup
+	)
+	for w := range workers {
+		wg.Go(func() {
+			for i := range perWorker {
+				m := hubbub.Message{Room: roomOf(w, i), From: fmt.Sprint(node, "/user", w), Text: fmt.Sprint(i)}
+				got, dup, err := s.Append(t.Context(), m)
+				if err != nil || dup {
+					t.Errorf("%s worker %d append %d: dup=%v err=%v", node, w, i, dup, err)
+					return
+				}
+				mu.Lock()
+				stored = append(stored, got)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	return stored
+}
+
+// TestTwoNodes: two independent stores on one database, as two hubbub nodes, append
+// concurrently and together get exactly the seqs 1..N of each room, without a retry:
+// the room locks, taken in name order, neither race nor deadlock.
+func TestTwoNodes(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		rooms []string
+	}{
+		{"OneRoom", []string{"busy"}},
+		// Every batch touches several rooms, in every order of arrival.
+		{"ManyRooms", []string{"a", "b", "c", "d", "e"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			u := freshSchema(t)
+			nodes := []*Store{openAt(t, u, Options{}), openAt(t, u, Options{})}
+			const workers, perWorker = 8, 60
+			var (
+				wg     sync.WaitGroup
+				stored [2][]hubbub.Message
+			)
+			for n, s := range nodes {
+				wg.Go(func() {
+					stored[n] = appendFrom(t, s, fmt.Sprint("node", n), workers, perWorker, func(w, i int) string {
+						return tc.rooms[(w*7+i+n)%len(tc.rooms)]
+					})
+				})
+			}
+			wg.Wait()
+			if t.Failed() {
+				return
+			}
+			all := append(stored[0], stored[1]...)
+			byRoom := map[string][]hubbub.Message{}
+			for _, m := range all {
+				byRoom[m.Room] = append(byRoom[m.Room], m)
+			}
+			total := 0
+			for _, room := range tc.rooms {
+				msgs := byRoom[room]
+				total += len(msgs)
+				slices.SortFunc(msgs, func(a, b hubbub.Message) int { return cmp.Compare(a.Seq, b.Seq) })
+				for i, m := range msgs {
+					if m.Seq != uint64(i+1) {
+						t.Fatalf("room %s: the %d-th lowest seq returned is %d: seqs are not exactly 1..%d", room, i+1, m.Seq, len(msgs))
+					}
+				}
+				for _, s := range nodes {
+					read, err := s.Since(t.Context(), room, 0, 10*len(msgs))
+					if err != nil {
+						t.Fatal(err)
+					}
+					if !slices.Equal(read, msgs) {
+						t.Errorf("room %s reads back %d messages, not the %d appended", room, len(read), len(msgs))
+					}
+					if last, err := s.LastSeq(t.Context(), room); err != nil || last != uint64(len(msgs)) {
+						t.Errorf("room %s: LastSeq = %d, %v; want %d", room, last, err, len(msgs))
+					}
+				}
+			}
+			if want := 2 * workers * perWorker; total != want {
+				t.Errorf("%d messages stored, want %d", total, want)
+			}
+			for n, s := range nodes {
+				if r := s.w.retries.Load(); r != 0 {
+					t.Errorf("node %d retried %d batches, want none", n, r)
+				}
+				t.Logf("node %d: %d appends in %d transactions", n, len(stored[n]), s.w.batches.Load())
+			}
+		})
+	}
+}
+
+// TestTwoNodesClientIDRace: retries of one key racing on two nodes store one message, and
+// every racer on either node gets it back; no duplicate takes a seq.
+func TestTwoNodesClientIDRace(t *testing.T) {
+	u := freshSchema(t)
+	nodes := []*Store{openAt(t, u, Options{}), openAt(t, u, Options{})}
+	const keys, racersPerNode = 20, 6
+	for k := range keys {
+		msg := hubbub.Message{Room: "r", From: "alice", ClientID: fmt.Sprint("key-", k), Text: fmt.Sprint("text ", k)}
+		var (
+			wg   sync.WaitGroup
+			mu   sync.Mutex
+			got  []hubbub.Message
+			news int
+		)
+		for _, s := range nodes {
+			for range racersPerNode {
+				wg.Go(func() {
+					m, dup, err := s.Append(t.Context(), msg)
+					if err != nil {
+						t.Errorf("key %d: %v", k, err)
+						return
+					}
+					mu.Lock()
+					defer mu.Unlock()
+					got = append(got, m)
+					if !dup {
+						news++
+					}
+				})
+			}
+		}
+		wg.Wait()
+		if news != 1 {
+			t.Fatalf("key %d: %d racers stored a new message, want exactly 1", k, news)
+		}
+		for _, m := range got {
+			if m != got[0] {
+				t.Fatalf("key %d: racers got different messages: %+v and %+v", k, m, got[0])
+			}
+		}
+		if got[0].Seq != uint64(k+1) {
+			t.Fatalf("key %d stored with seq %d, want %d", k, got[0].Seq, k+1)
+		}
+	}
+	if last, err := nodes[1].LastSeq(t.Context(), "r"); err != nil || last != keys {
+		t.Errorf("LastSeq = %d, %v; want %d", last, err, keys)
+	}
+	// The lookup after the room lock sees the other node's commit, so the unique index
+	// never has to catch a race.
+	for n, s := range nodes {
+		if r := s.w.retries.Load(); r != 0 {
+			t.Errorf("node %d retried %d batches, want none", n, r)
+		}
+	}
+}
+
+// TestClientIDRaceRetried: a message with the batch's key that appears between the key
+// lookup and the insert (written by something that does not take the room lock) makes the
+// unique index fail the batch; the retry then finds it and reports a duplicate, and the
+// rest of the batch is stored without a gap.
+func TestClientIDRaceRetried(t *testing.T) {
+	s, u := openTest(t, Options{})
+	ctx := t.Context()
+	first, _, err := s.Append(ctx, hubbub.Message{Room: "r", From: "bob", Text: "first"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.w.afterLookup = func(attempt int) {
+		if attempt == 1 {
+			adminExec(t, u, `INSERT INTO messages (room, seq, id, client_id, sender, text, created_at)
+				VALUES ('r', 1000, 'sneaked-in', 'k', 'alice', 'sneaked in', now())`)
+		}
+	}
+	m, dup, err := s.Append(ctx, hubbub.Message{Room: "r", From: "alice", ClientID: "k", Text: "mine"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !dup || m.ID != "sneaked-in" || m.Seq != 1000 {
+		t.Errorf("Append = %+v, dup %v; want the sneaked-in message as a duplicate", m, dup)
+	}
+	if r := s.w.retries.Load(); r != 1 {
+		t.Errorf("%d retries, want 1", r)
+	}
+	s.w.afterLookup = nil
+	next, _, err := s.Append(ctx, hubbub.Message{Room: "r", From: "bob", Text: "next"})
+	if err != nil || next.Seq != first.Seq+1 {
+		t.Errorf("next Append = seq %d, %v; want %d: the failed attempt took a seq", next.Seq, err, first.Seq+1)
+	}
+}
+
+// TestMigrationsIdempotent: nodes opening one database together apply each migration once;
+// opening again changes nothing; a schema from a newer build is refused.
+func TestMigrationsIdempotent(t *testing.T) {
+	ms, err := loadMigrations()
+	if err != nil || len(ms) == 0 {
+		t.Fatalf("loadMigrations = %d migrations, %v", len(ms), err)
+	}
+	u := freshSchema(t)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			s, err := Open(t.Context(), u, Options{Logger: testLogger(t)})
+			if err != nil {
+				t.Errorf("concurrent Open: %v", err)
+				return
+			}
+			s.Close()
+		})
+	}
+	wg.Wait()
+	if t.Failed() {
+		return
+	}
+
+	s := openAt(t, u, Options{})
+	schema := func() (versions []int, objects string) {
+		t.Helper()
+		rows, _ := s.pool.Query(t.Context(), `SELECT version FROM schema_migrations ORDER BY version`)
+		for rows.Next() {
+			var v int
+			if err := rows.Scan(&v); err != nil {
+				t.Fatal(err)
+			}
+			versions = append(versions, v)
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		err := s.pool.QueryRow(t.Context(), `SELECT string_agg(c.relkind::text || ' ' || c.relname, ', ' ORDER BY c.relname)
+			FROM pg_class c WHERE c.relnamespace = current_schema()::regnamespace`).Scan(&objects)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return versions, objects
+	}
+	versions, objects := schema()
+	if want := span(1, len(ms)); !slices.Equal(versions, want) {
+		t.Fatalf("schema_migrations holds versions %v, want %v", versions, want)
+	}
+	if !strings.Contains(objects, "r messages") || !strings.Contains(objects, "i messages_client_id") || !strings.Contains(objects, "r rooms") {
+		t.Fatalf("schema lacks the tables or the client id index: %s", objects)
+	}
+	for i := range 2 {
+		if err := openAt(t, u, Options{}).Close(); err != nil {
+			t.Fatal(err)
+		}
+		if v, o := schema(); !slices.Equal(v, versions) || o != objects {
+			t.Fatalf("open #%d changed the schema: versions %v, objects %s", i+2, v, o)
+		}
+	}
+
+	adminExec(t, u, `INSERT INTO schema_migrations (version, name) VALUES (999, '0999_future.sql')`)
+	if s, err := Open(t.Context(), u, Options{Logger: testLogger(t)}); err == nil || !strings.Contains(err.Error(), "newer") {
+		if s != nil {
+			s.Close()
+		}
+		t.Errorf("Open of a schema from the future: %v, want an error saying it is newer", err)
+	}
+}
+
+func span(lo, hi int) []int {
+	var s []int
+	for i := lo; i <= hi; i++ {
+		s = append(s, i)
+	}
+	return s
+}
+
+// TestMaxAgeWithClock checks MaxAge against the injected clock, to the millisecond, where
+// the contract suite can only sleep.
+func TestMaxAgeWithClock(t *testing.T) {
+	var mu sync.Mutex
+	now := time.Date(2030, 1, 2, 3, 4, 5, 678_900_000, time.UTC)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	advance := func(d time.Duration) { mu.Lock(); defer mu.Unlock(); now = now.Add(d) }
+	s, _ := openTest(t, Options{Now: clock, Retention: hubbub.Retention{MaxAge: time.Hour}})
+	ctx := t.Context()
+	add := func(room string) hubbub.Message {
+		t.Helper()
+		m, _, err := s.Append(ctx, hubbub.Message{Room: room, From: "alice", Text: "x"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+
+	first := add("a")
+	if want := now.Truncate(time.Millisecond); !first.Time.Equal(want) {
+		t.Fatalf("Time = %v, want the injected clock %v", first.Time, want)
+	}
+	add("b")
+	advance(30 * time.Minute)
+	add("a")
+	advance(30 * time.Minute) // the first two are exactly an hour old: kept
+	if n, err := s.Prune(ctx); err != nil || n != 0 {
+		t.Fatalf("Prune at exactly MaxAge = %d, %v; want 0", n, err)
+	}
+	advance(time.Millisecond) // now they are older
+	if n, err := s.Prune(ctx); err != nil || n != 2 {
+		t.Fatalf("Prune = %d, %v; want 2", n, err)
+	}
+	if msgs, _ := s.Since(ctx, "a", 0, 10); len(msgs) != 1 || msgs[0].Seq != 2 {
+		t.Errorf("room a after Prune: %+v, want seq 2 only", msgs)
+	}
+	if m := add("b"); m.Seq != 2 {
+		t.Errorf("Append to emptied room b got seq %d, want 2", m.Seq)
+	}
+}
+
+// TestServerClock: without Options.Now, times come from the server's clock, in UTC to the
+// millisecond, and never go back within a room even across nodes.
+func TestServerClock(t *testing.T) {
+	u := freshSchema(t)
+	nodes := []*Store{openAt(t, u, Options{}), openAt(t, u, Options{})}
+	var wg sync.WaitGroup
+	for n, s := range nodes {
+		wg.Go(func() { appendFrom(t, s, fmt.Sprint("node", n), 4, 25, func(int, int) string { return "r" }) })
+	}
+	wg.Wait()
+	msgs, err := nodes[0].Since(t.Context(), "r", 0, 1000)
+	if err != nil || len(msgs) != 200 {
+		t.Fatalf("Since = %d messages, %v; want 200", len(msgs), err)
+	}
+	for i := 1; i < len(msgs); i++ {
+		if msgs[i].Time.Before(msgs[i-1].Time) {
+			t.Fatalf("seq %d has time %v, before seq %d's %v", msgs[i].Seq, msgs[i].Time, msgs[i-1].Seq, msgs[i-1].Time)
+		}
+	}
+}
+
+// TestUnstorableStrings: text PostgreSQL cannot hold is refused on its own, without failing
+// the appends that would have shared its batch.
+func TestUnstorableStrings(t *testing.T) {
+	s, _ := openTest(t, Options{})
+	ctx := t.Context()
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Go(func() {
+			if _, _, err := s.Append(ctx, hubbub.Message{Room: "r", From: "u", Text: fmt.Sprint("ok ", i)}); err != nil {
+				t.Errorf("valid append %d: %v", i, err)
+			}
+		})
+	}
+	for _, bad := range []hubbub.Message{
+		{Room: "r", From: "u", Text: "nul \x00 byte"},
+		{Room: "r", From: "u", Text: "bad \xff utf-8"},
+		{Room: "r", From: "u\x00", Text: "x"},
+		{Room: "r\xfe", From: "u", Text: "x"},
+		{Room: "r", From: "u", ClientID: "k\x00", Text: "x"},
+		{Room: "", From: "u", Text: "no room"},
+	} {
+		if _, _, err := s.Append(ctx, bad); err == nil || !strings.HasPrefix(err.Error(), "postgres: append: ") {
+			t.Errorf("Append(%q) = %v, want an error", fmt.Sprintf("%+v", bad), err)
+		}
+	}
+	wg.Wait()
+	if last, err := s.LastSeq(ctx, "r"); err != nil || last != 8 {
+		t.Errorf("LastSeq = %d, %v; want 8", last, err)
+	}
+}
+
+// TestSessionSettings: a database or URL with synchronous_commit=off does not make Append
+// return before the commit is flushed, and the server ends a session that idles in a
+// transaction for TxTimeout (unless the URL says otherwise).
+func TestSessionSettings(t *testing.T) {
+	u := freshSchema(t)
+	show := func(s *Store, setting string) string {
+		t.Helper()
+		var v string
+		if err := s.pool.QueryRow(t.Context(), `SELECT current_setting($1)`, setting).Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	s := openAt(t, withParam(u, "synchronous_commit", "off"), Options{MaxConns: 2, TxTimeout: 3 * time.Second})
+	if v := show(s, "synchronous_commit"); v != "on" {
+		t.Errorf("the store's sessions run with synchronous_commit=%s, want on", v)
+	}
+	if v := show(s, "idle_in_transaction_session_timeout"); v != "3s" {
+		t.Errorf("idle_in_transaction_session_timeout = %s, want 3s (TxTimeout)", v)
+	}
+	s = openAt(t, withParam(u, "idle_in_transaction_session_timeout", "1min"), Options{MaxConns: 2})
+	if v := show(s, "idle_in_transaction_session_timeout"); v != "1min" {
+		t.Errorf("idle_in_transaction_session_timeout = %s, want the URL's 1min", v)
+	}
+}
+
+// TestCheckAndClose: Check pings while the store is open; after Close every call, Close
+// included, fails with ErrClosed.
+func TestCheckAndClose(t *testing.T) {
+	s, _ := openTest(t, Options{})
+	ctx := t.Context()
+	if err := s.Check(ctx); err != nil {
+		t.Fatalf("Check: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); !errors.Is(err, ErrClosed) {
+		t.Errorf("second Close = %v, want ErrClosed", err)
+	}
+	if err := s.Check(ctx); !errors.Is(err, ErrClosed) {
+		t.Errorf("Check after Close = %v, want ErrClosed", err)
+	}
+	if _, _, err := s.Append(ctx, hubbub.Message{Room: "r"}); !errors.Is(err, ErrClosed) {
+		t.Errorf("Append after Close = %v, want ErrClosed", err)
+	}
+}
+
+// TestOpenErrors: Open says what failed, and never shows the password. It needs no server.
+func TestOpenErrors(t *testing.T) {
+	for _, c := range []struct{ url, want string }{
+		{"postgres://hubbub:s3cret@127.0.0.1:1/hubbub?sslmode=disable&connect_timeout=5", "connect"},
+		{"postgres://hubbub:s3cret@127.0.0.1:5432/hubbub?sslmode=bogus", "sslmode"},
+		{"host=127.0.0.1 port=1 user=hubbub password=s3cret sslmode=disable connect_timeout=5", "connect"},
+	} {
+		s, err := Open(t.Context(), c.url, Options{Logger: testLogger(t)})
+		if err == nil {
+			s.Close()
+			t.Errorf("Open(%q) succeeded", c.url)
+			continue
+		}
+		msg := err.Error()
+		if !strings.HasPrefix(msg, "postgres: open: ") || !strings.Contains(msg, c.want) {
+			t.Errorf("Open(%q) = %q, want it to start with the operation and mention %q", c.url, msg, c.want)
+		}
+		if strings.Contains(msg, "s3cret") {
+			t.Errorf("Open(%q) error shows the password: %q", c.url, msg)
+		}
+	}
+}
+
+// TestConnectionsKilled: while appends run, the server ends the store's sessions again and
+// again. Appends may fail then, but every one that succeeded is stored, the room stays
+// gap-free, and the store recovers by itself.
+func TestConnectionsKilled(t *testing.T) {
+	app := fmt.Sprint("hubbub_kill_", time.Now().UnixNano()) // picks this test's sessions
+	u := withParam(freshSchema(t), "application_name", app)
+	s := openAt(t, u, Options{})
+	ctx := t.Context()
+
+	stop := make(chan struct{})
+	var (
+		wg     sync.WaitGroup
+		mu     sync.Mutex
+		acked  []hubbub.Message
+		failed int
+	)
+	for w := range 4 {
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				m, _, err := s.Append(ctx, hubbub.Message{Room: "r", From: fmt.Sprint("w", w), Text: fmt.Sprint(i)})
+				mu.Lock()
+				if err != nil {
+					failed++
+				} else {
+					acked = append(acked, m)
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	for range 5 {
+		time.Sleep(100 * time.Millisecond)
+		adminExec(t, serverURL(t), `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1`, app)
+	}
+	time.Sleep(100 * time.Millisecond)
+	close(stop)
+	wg.Wait()
+	t.Logf("%d appends acknowledged, %d failed, %d batch retries", len(acked), failed, s.w.retries.Load())
+
+	m, _, err := s.Append(ctx, hubbub.Message{Room: "r", From: "after", Text: "after the kills"})
+	if err != nil {
+		t.Fatalf("Append after the kills: %v", err)
+	}
+	stored, err := s.Since(ctx, "r", 0, 1_000_000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if uint64(len(stored)) != m.Seq || stored[len(stored)-1].ID != m.ID {
+		t.Fatalf("room holds %d messages, last %+v; want seqs 1..%d ending in %+v", len(stored), stored[len(stored)-1], m.Seq, m)
+	}
+	for i, got := range stored {
+		if got.Seq != uint64(i+1) {
+			t.Fatalf("seq %d at position %d: the room has a gap", got.Seq, i)
+		}
+	}
+	for _, a := range acked {
+		if a.Seq == 0 || a.Seq > uint64(len(stored)) {
+			t.Errorf("acknowledged %+v, but the room ends at seq %d", a, len(stored))
+		} else if got := stored[a.Seq-1]; got != a {
+			t.Errorf("acknowledged %+v, but seq %d holds %+v", a, a.Seq, got)
+		}
+	}
+}
