@@ -1,26 +1,12 @@
 package postgres
 
 import (
-	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"log/slog"
-	"net/url"
-	"os"
-	"strings"
 	"testing"
-	"time"
 
-	"github.com/jackc/pgx/v5"
 	"go.uber.org/goleak"
-)
 
-// The tests need a PostgreSQL server; .ci/postgres.sh prepares one and prints these.
-const (
-	// urlEnv holds the URL of a database the tests may create schemas in.
-	urlEnv = "HUBBUB_TEST_POSTGRES"
-	// requireEnv set to 1 turns a missing urlEnv from a skip into a failure (CI sets it).
-	requireEnv = "HUBBUB_REQUIRE_POSTGRES"
+	"hubbub/internal/pgtest"
 )
 
 // TestMain fails the package if any test leaves a goroutine behind, such as a writer or a
@@ -29,62 +15,14 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-// serverURL returns the test server's URL, or skips t (fails it if requireEnv is 1).
-func serverURL(t testing.TB) string {
-	t.Helper()
-	u := os.Getenv(urlEnv)
-	if u == "" {
-		if os.Getenv(requireEnv) == "1" {
-			t.Fatalf("%s=1 but %s is not set", requireEnv, urlEnv)
-		}
-		t.Skipf("PostgreSQL tests skipped: set %s to a database URL, e.g. "+
-			"postgres://hubbub:hubbub@127.0.0.1:5432/hubbub?sslmode=disable (.ci/postgres.sh prepares one)", urlEnv)
-	}
-	return u
-}
-
-// freshSchema creates an empty schema of its own for t, drops it with everything in it when
-// t ends, and returns the server URL with search_path set to it: stores opened on that URL
-// see only t's rows, and tests may run again and in parallel.
-func freshSchema(t testing.TB) string {
-	t.Helper()
-	base := serverURL(t)
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	schema := "hubbub_test_" + hex.EncodeToString(b[:])
-	adminExec(t, base, "CREATE SCHEMA "+schema)
-	t.Cleanup(func() { adminExec(t, base, "DROP SCHEMA "+schema+" CASCADE") })
-	return withParam(base, "search_path", schema)
-}
-
-// adminExec runs sql on a connection of its own to the database at dbURL.
-func adminExec(t testing.TB, dbURL, sql string, args ...any) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second) // also runs in Cleanup
-	defer cancel()
-	conn, err := pgx.Connect(ctx, dbURL)
-	if err != nil {
-		t.Fatalf("connect to the test server: %v", err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, sql, args...); err != nil {
-		t.Fatalf("%s: %v", sql, err)
-	}
-}
-
-// withParam adds a connection parameter to a URL or key=value connection string.
-func withParam(dbURL, key, value string) string {
-	if strings.HasPrefix(dbURL, "postgres://") || strings.HasPrefix(dbURL, "postgresql://") {
-		u, err := url.Parse(dbURL)
-		if err == nil {
-			q := u.Query()
-			q.Set(key, value)
-			u.RawQuery = q.Encode()
-			return u.String()
-		}
-	}
-	return dbURL + " " + key + "=" + value
-}
+// The tests need a PostgreSQL server: internal/pgtest gives each test a schema of its own
+// (HUBBUB_TEST_POSTGRES; .ci/postgres.sh prepares one).
+var (
+	serverURL   = pgtest.ServerURL
+	freshSchema = pgtest.FreshSchema
+	withParam   = pgtest.WithParam
+	adminExec   = pgtest.Exec
+)
 
 // testLogger logs warnings and errors to t's output.
 func testLogger(t testing.TB) *slog.Logger {
