@@ -55,7 +55,9 @@ type Options struct {
 	// TxTimeout bounds the work on one batch of appends, retries included. An append whose
 	// batch times out fails; if the timeout struck during COMMIT, the server may still have
 	// stored it (as with any lost connection), which a retry with the same ClientID
-	// resolves. Default DefaultTxTimeout (10s).
+	// resolves. It is also the store's sessions' idle_in_transaction_session_timeout (unless
+	// the URL sets one), so that the server releases the room locks of a node that vanished
+	// mid-transaction. Default DefaultTxTimeout (10s).
 	TxTimeout time.Duration
 
 	// Now, if set, is the clock that stamps messages and ages them for retention; tests set

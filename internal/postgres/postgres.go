@@ -83,7 +83,7 @@ func open(ctx context.Context, url string, o Options) (*Store, error) {
 	// rooms' locks until TCP keepalive noticed, hours later; the server ends such a session
 	// once it has idled in a transaction for TxTimeout. Ours never idle there for long.
 	if _, set := cfg.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"]; !set {
-		cfg.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"] = strconv.FormatInt(o.TxTimeout.Milliseconds(), 10)
+		cfg.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"] = strconv.FormatInt(max(1, o.TxTimeout.Milliseconds()), 10) // 0 would mean never
 	}
 	var warnOnce sync.Once
 	cfg.AfterConnect = func(ctx context.Context, conn *pgx.Conn) error {
@@ -150,9 +150,12 @@ func ensureDurableCommit(ctx context.Context, conn *pgx.Conn) (raised bool, err 
 
 // Append stores m through the group-commit writers; see hubbub.Store. If ctx ends while m
 // is still queued, Append returns ctx's error and m is not stored. If m is already part of
-// a transaction, Append waits for it (at most Options.TxTimeout) and reports its outcome,
-// so that an error does not hide a stored message. Strings PostgreSQL text cannot hold
-// (invalid UTF-8, NUL bytes) are refused before they reach a batch.
+// a transaction, Append waits for it (at most Options.TxTimeout) and reports its outcome.
+// A batch that fails before COMMIT is retried when that can help (lost connection,
+// deadlock, a client id raced in) and otherwise stores nothing; only a connection lost
+// during COMMIT leaves the outcome unknown, which a retry with the same ClientID settles.
+// Strings PostgreSQL text cannot hold (invalid UTF-8, NUL bytes) are refused before they
+// reach a batch.
 func (s *Store) Append(ctx context.Context, m hubbub.Message) (hubbub.Message, bool, error) {
 	if err := s.check(ctx); err != nil {
 		return hubbub.Message{}, false, fmt.Errorf("postgres: append: %w", err)
