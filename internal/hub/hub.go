@@ -134,6 +134,10 @@ type Member struct {
 	Name string
 	Key  string
 	Out  *Outbox
+	// UserID is the verified user id from a token, empty for anonymous members.
+	UserID string
+	// Role is "admin", "moderator" or "member" (empty means member); it comes from a token.
+	Role string
 }
 
 // JoinInfo describes a room as the joining member first sees it.
