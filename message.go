@@ -1,6 +1,9 @@
 package hubbub
 
 import (
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/hex"
 	"strings"
 	"time"
 	"unicode"
@@ -25,6 +28,8 @@ type Message struct {
 	Text string `json:"text"`
 	// Time is when the server stored the message (UTC).
 	Time time.Time `json:"time"`
+	// Deleted marks a message a moderator removed: its Text is empty, its seq stays taken.
+	Deleted bool `json:"deleted,omitempty"`
 }
 
 // Limits on names and texts that do not depend on configuration.
@@ -120,4 +125,17 @@ func ValidateRoom(room string) error {
 		}
 	}
 	return nil
+}
+
+// NewMessageID returns a message ID for a message stored at t: 32 hex digits, the first 12 the
+// time in Unix milliseconds and the other 20 random (80 bits). IDs sort roughly by time, which
+// helps anyone who indexes them, and stay unique across rooms, processes and nodes without
+// coordination. Every Store uses it, so IDs look the same whichever holds the history.
+func NewMessageID(t time.Time) string {
+	var b [16]byte
+	var ms [8]byte
+	binary.BigEndian.PutUint64(ms[:], uint64(t.UnixMilli()))
+	copy(b[:6], ms[2:])
+	_, _ = rand.Read(b[6:]) // crypto/rand.Read never fails (Go 1.24+)
+	return hex.EncodeToString(b[:])
 }

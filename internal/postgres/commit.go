@@ -172,7 +172,7 @@ func (w *writer) attempt(ctx context.Context, reqs []*request, attempt int) (out
 			}
 		}
 		last[m.Room]++
-		m.Seq, m.ID, m.Time = uint64(last[m.Room]), newID(now), now
+		m.Seq, m.ID, m.Time = uint64(last[m.Room]), hubbub.NewMessageID(now), now
 		if m.ClientID != "" {
 			found[k] = m
 		}

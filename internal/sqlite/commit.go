@@ -64,12 +64,14 @@ func (w writeStmts) close() error {
 // prune after its own transaction. Requests their callers abandoned are skipped.
 func (w *writer) process(batch []*request) {
 	appends := batch[:0:0]
-	var prunes []*request
+	var prunes, execs []*request
 	for _, r := range batch {
 		if !r.state.CompareAndSwap(pending, taken) {
 			continue
 		}
-		if r.prune {
+		if r.exec != nil {
+			execs = append(execs, r)
+		} else if r.prune {
 			prunes = append(prunes, r)
 		} else {
 			appends = append(appends, r)
@@ -84,6 +86,10 @@ func (w *writer) process(batch []*request) {
 	}
 	for _, r := range prunes {
 		n, err := w.prune(r.ctx)
+		r.done <- result{removed: n, err: err}
+	}
+	for _, r := range execs {
+		n, err := r.exec(r.ctx, w.conn)
 		r.done <- result{removed: n, err: err}
 	}
 }
@@ -134,7 +140,7 @@ func (w *writer) appendOne(ctx context.Context, m hubbub.Message, now time.Time)
 	if _, err := w.stmts.savepoint.ExecContext(ctx); err != nil {
 		return result{err: fmt.Errorf("savepoint: %w", err)}
 	}
-	m.ID, m.Time = newID(now), now
+	m.ID, m.Time = hubbub.NewMessageID(now), now
 	err := w.insert(ctx, &m)
 	if err != nil {
 		_, _ = w.stmts.undo.ExecContext(ctx)
