@@ -64,14 +64,12 @@ func (w writeStmts) close() error {
 // prune after its own transaction. Requests their callers abandoned are skipped.
 func (w *writer) process(batch []*request) {
 	appends := batch[:0:0]
-	var prunes, execs []*request
+	var prunes []*request
 	for _, r := range batch {
 		if !r.state.CompareAndSwap(pending, taken) {
 			continue
 		}
-		if r.exec != nil {
-			execs = append(execs, r)
-		} else if r.prune {
+		if r.prune {
 			prunes = append(prunes, r)
 		} else {
 			appends = append(appends, r)
@@ -86,10 +84,6 @@ func (w *writer) process(batch []*request) {
 	}
 	for _, r := range prunes {
 		n, err := w.prune(r.ctx)
-		r.done <- result{removed: n, err: err}
-	}
-	for _, r := range execs {
-		n, err := r.exec(r.ctx, w.conn)
 		r.done <- result{removed: n, err: err}
 	}
 }
