@@ -1,0 +1,167 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"runtime/pprof"
+	"strconv"
+	"time"
+
+	"hubbub/internal/bench"
+)
+
+func init() { subcommands["bench"] = runBench }
+
+const benchUsage = `usage: hubbub bench [flags]
+
+Load generator for hubbub, the original chat room and Centrifugo, on loopback only.
+Scenarios: idle, fanout, rooms, churn. Targets: hubbub (hubbub.v1), text (original protocol),
+centrifugo (Centrifugo v6 JSON). Examples:
+
+  hubbub bench --scenario fanout --target hubbub --pid auto --sources 4
+  hubbub bench --scenario idle --conns 5000 --target text --url ws://127.0.0.1:3601/ws --pid auto
+  hubbub bench --scenario rooms --rooms 1000 --members 10 --target centrifugo \
+      --centrifugo-config centrifugo-config.json --pid auto
+
+Flags:`
+
+// runBench parses the flags into a bench.Config, runs it, and prints the report as a table
+// (or JSON with --json). Progress goes to stderr once per --progress interval.
+func runBench(ctx context.Context, args []string, io stdio) error {
+	fs := flag.NewFlagSet("hubbub bench", flag.ContinueOnError)
+	fs.SetOutput(io.err)
+	var c bench.Config
+	var asJSON, quiet bool
+	var cfConfig, cpuProfile string
+	fs.StringVar(&c.Scenario, "scenario", bench.ScenarioFanout, "idle, fanout, rooms or churn")
+	fs.StringVar(&c.Target, "target", bench.TargetHubbub, "hubbub (hubbub.v1), text (the original protocol) or centrifugo")
+	fs.StringVar(&c.URL, "url", "", "WebSocket URL, loopback only (default ws://127.0.0.1:3434/ws; centrifugo ws://127.0.0.1:3602/connection/websocket)")
+	fs.IntVar(&c.Sources, "sources", 0, "spread client sockets over source addresses 127.0.0.2 … 127.0.0.(1+N) (0 = the kernel's choice)")
+	pid := fs.String("pid", "", `server process id, whose CPU and memory are read from /proc; "auto" finds the process listening on the URL's port (default: not measured)`)
+
+	fs.IntVar(&c.Conns, "conns", 1000, "idle: connections to open")
+	fs.IntVar(&c.Listeners, "listeners", 1000, "fanout, churn: members that only listen")
+	fs.IntVar(&c.Senders, "senders", 10, "fanout, churn: members that send (and listen)")
+	fs.IntVar(&c.Rooms, "rooms", 100, "rooms: number of rooms")
+	fs.IntVar(&c.Members, "members", 10, "rooms: members per room, every one sending")
+	fs.StringVar(&c.Room, "room", "bench", "room name (rooms: name-1, name-2, …; centrifugo: channel chat:<room>)")
+
+	fs.Float64Var(&c.Rate, "rate", 0, "messages per second in total: fanout's first step (default 100), churn's chat (default 20)")
+	fs.Float64Var(&c.StepFactor, "step-factor", 1.5, "fanout: rate multiplier from one step to the next")
+	fs.Float64Var(&c.MaxRate, "max-rate", 1_000_000, "fanout: stop before the rate passes this many msgs/s")
+	fs.IntVar(&c.Steps, "steps", 12, fmt.Sprintf("fanout: most steps (at most %d)", bench.MaxSteps))
+	fs.IntVar(&c.StepMessages, "step-messages", 0, "most messages per step or run (0 = rate × duration)")
+	fs.DurationVar(&c.StepDuration, "step-duration", 5*time.Second, "fanout: how long each step sends")
+	fs.DurationVar(&c.Drain, "drain", 3*time.Second, "time after a step's last send for deliveries in flight; later ones count as lost")
+	fs.DurationVar(&c.P99Bound, "p99-bound", time.Second, "fanout: a step whose p99 latency passes this fails")
+	fs.Float64Var(&c.MemberRate, "member-rate", 1, "rooms: messages per second each member sends")
+	fs.Float64Var(&c.ChurnRate, "churn-rate", 20, "churn: connections opened (and later closed) per second")
+	fs.DurationVar(&c.ChurnHold, "churn-hold", time.Second, "churn: how long each churning connection stays")
+	fs.DurationVar(&c.Duration, "duration", 10*time.Second, "idle: hold time; rooms, churn: sending time")
+	fs.DurationVar(&c.Settle, "settle", 2*time.Second, "idle: time after connecting before memory counts as settled")
+	fs.DurationVar(&c.Deadline, "deadline", 10*time.Minute, "hard limit on the whole run")
+
+	fs.IntVar(&c.Size, "size", 100, "message text length in bytes (at least 64)")
+	fs.IntVar(&c.DialConcurrency, "dial-concurrency", 64, "connections being opened at once")
+	fs.DurationVar(&c.HandshakeTimeout, "handshake-timeout", 10*time.Second, "time allowed for one connect and login")
+	fs.DurationVar(&c.ReadyTimeout, "ready-timeout", time.Minute, "time allowed for every member to receive a probe before measuring")
+	fs.DurationVar(&c.WriteTimeout, "write-timeout", 5*time.Second, "time allowed for one write")
+	fs.StringVar(&c.TokenSecret, "token-secret", "", "centrifugo: client HMAC secret for connection JWTs")
+	fs.StringVar(&cfConfig, "centrifugo-config", "", "centrifugo: read the HMAC secret (client.token.hmac_secret_key) from this config file")
+	fs.DurationVar(&c.ProgressEvery, "progress", time.Second, "interval of the progress line on stderr")
+	fs.BoolVar(&quiet, "quiet", false, "no progress line")
+	fs.BoolVar(&asJSON, "json", false, "print the report as JSON instead of a table")
+	fs.StringVar(&cpuProfile, "cpuprofile", "", "write the generator's own CPU profile to this file")
+	fs.Usage = func() {
+		fmt.Fprintln(io.err, benchUsage)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError(fmt.Sprintf("bench takes no arguments, got %q (use --url)", fs.Args()))
+	}
+	if err := resolvePID(*pid, &c); err != nil {
+		return err
+	}
+	if cfConfig != "" && c.TokenSecret == "" {
+		secret, err := bench.ReadCentrifugoSecret(cfConfig)
+		if err != nil {
+			return usageError(err.Error())
+		}
+		c.TokenSecret = secret
+	}
+	if !quiet {
+		c.Progress = io.err
+	}
+	if cpuProfile != "" {
+		f, err := os.Create(cpuProfile)
+		if err != nil {
+			return fmt.Errorf("bench: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("bench: cpu profile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
+	rep, err := bench.Run(ctx, c)
+	if rep == nil {
+		if errors.Is(err, bench.ErrConfig) {
+			return usageError(err.Error())
+		}
+		return fmt.Errorf("bench: %w", err)
+	}
+	if asJSON {
+		enc := json.NewEncoder(io.out)
+		enc.SetIndent("", "  ")
+		if e := enc.Encode(rep); e != nil {
+			return fmt.Errorf("bench: encode report: %w", e)
+		}
+	} else if e := rep.WriteTable(io.out); e != nil {
+		return fmt.Errorf("bench: %w", e)
+	}
+	if err != nil {
+		return fmt.Errorf("bench: %w", err)
+	}
+	return nil
+}
+
+// resolvePID sets c.PID from the --pid flag: empty (not measured), a process id, or "auto" for
+// the process listening on the target URL's port.
+func resolvePID(v string, c *bench.Config) error {
+	switch v {
+	case "":
+		return nil
+	case "auto":
+		raw := c.URL
+		if raw == "" {
+			raw = bench.DefaultURL(c.Target)
+		}
+		u, err := bench.CheckLoopbackURL(raw)
+		if err != nil {
+			return usageError(err.Error())
+		}
+		port, err := strconv.Atoi(u.Port())
+		if err != nil {
+			return usageError(fmt.Sprintf("--pid auto needs a port in the URL %q", raw))
+		}
+		pid, err := bench.FindListener(port)
+		if err != nil {
+			return fmt.Errorf("bench: --pid auto: %w", err)
+		}
+		c.PID = pid
+		return nil
+	}
+	pid, err := strconv.Atoi(v)
+	if err != nil || pid <= 0 {
+		return usageError(fmt.Sprintf("invalid --pid %q: a process id or auto", v))
+	}
+	c.PID = pid
+	return nil
+}

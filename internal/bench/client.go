@@ -1,0 +1,278 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// Frame size limits of the generator's clients.
+const (
+	// readLimit is the largest frame a client accepts (a hubbub joined frame lists every
+	// member's name, so it grows with the room).
+	readLimit = 8 << 20
+	// keepBuf is the largest read buffer a client keeps between frames; a larger one, grown
+	// for a big frame, is dropped so that idle clients stay small.
+	keepBuf = 16 << 10
+)
+
+// client is one WebSocket connection of the generator. Its reader goroutine is the only one
+// that reads; writes (sends from a pacer, pongs from the reader) hold wmu.
+type client struct {
+	r       *runner
+	idx     int    // global index: picks the source address and the histogram shard
+	name    string // user name at the target
+	room    string // the room's name at the target (the text target ignores it)
+	sidx    int    // index among the senders of its room, -1 if it never sends
+	counted bool   // its deliveries count toward a step's expectation
+	ws      *websocket.Conn
+
+	buf  []byte   // the reader's frame buffer
+	last []uint64 // highest seq seen per sender of the room (nil: not checked)
+
+	wmu   sync.Mutex
+	seq   uint64 // last seq sent
+	cmdID uint32 // last Centrifugo command id
+	pong  bool   // Centrifugo asked for pongs
+	pl    []byte // payload scratch
+	out   []byte // frame scratch
+
+	ready   atomic.Bool // has seen a probe
+	closing atomic.Bool // the generator is closing it, so a read error is expected
+	dead    atomic.Bool // a write failed or the reader ended
+}
+
+// newDialers returns one WebSocket dialer per source address (one with no source address if
+// sources is 0). Every dial checks that the resolved remote address is loopback.
+func newDialers(cfg *Config, subprotocols []string) []*websocket.Dialer {
+	n := max(cfg.Sources, 1)
+	pool := &sync.Pool{}
+	out := make([]*websocket.Dialer, n)
+	for i := range out {
+		nd := &net.Dialer{Timeout: cfg.HandshakeTimeout, Control: loopbackOnly}
+		if cfg.Sources > 0 {
+			nd.LocalAddr = &net.TCPAddr{IP: net.IPv4(127, 0, 0, byte(2+i))}
+		}
+		out[i] = &websocket.Dialer{
+			NetDialContext:   nd.DialContext,
+			HandshakeTimeout: cfg.HandshakeTimeout,
+			ReadBufferSize:   cfg.ReadBufferSize,
+			WriteBufferSize:  512,
+			WriteBufferPool:  pool,
+			Subprotocols:     subprotocols,
+		}
+	}
+	return out
+}
+
+// loopbackOnly is the dialer's last check, on the resolved address, that a connection stays on
+// this machine.
+func loopbackOnly(network, address string, _ syscall.RawConn) error {
+	host, _, err := net.SplitHostPort(address)
+	if err != nil {
+		return fmt.Errorf("dial %s: %w", address, err)
+	}
+	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+		return fmt.Errorf("dial %s: %w", address, ErrNotLoopback)
+	}
+	return nil
+}
+
+// dial opens c's connection, logs in with the target's handshake and starts its reader.
+func (r *runner) dial(ctx context.Context, c *client) error {
+	ctx, cancel := context.WithTimeout(ctx, r.cfg.HandshakeTimeout)
+	defer cancel()
+	d := r.dialers[c.idx%len(r.dialers)]
+	ws, resp, err := d.DialContext(ctx, r.url, http.Header{})
+	if err != nil {
+		if resp != nil {
+			return fmt.Errorf("dial %s: %s: %w", r.url, resp.Status, err)
+		}
+		return fmt.Errorf("dial %s: %w", r.url, err)
+	}
+	ws.SetReadLimit(readLimit)
+	c.ws = ws
+	deadline, _ := ctx.Deadline()
+	if err := r.drv.handshake(c, deadline); err != nil {
+		ws.Close()
+		return fmt.Errorf("%s handshake: %w", r.cfg.Target, err)
+	}
+	_ = ws.SetReadDeadline(time.Time{})
+	r.track(c)
+	r.wg.Add(1)
+	go c.readLoop()
+	return nil
+}
+
+// readFrame reads one whole frame into c.buf (the reader goroutine, or the handshake before it
+// starts).
+func (c *client) readFrame() ([]byte, error) {
+	_, rd, err := c.ws.NextReader()
+	if err != nil {
+		return nil, err
+	}
+	b := c.buf[:0]
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := rd.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			c.buf = b
+			return b, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+}
+
+// readLoop is the connection's only goroutine: it reads frames until the connection ends.
+func (c *client) readLoop() {
+	defer c.r.wg.Done()
+	defer c.r.untrack(c)
+	for {
+		frame, err := c.readFrame()
+		if err != nil {
+			c.dead.Store(true)
+			if !c.closing.Load() && !c.r.stopping.Load() {
+				c.r.stats.disconnects.Add(1)
+				c.r.stats.sample("connection ended: %v", closeReason(err))
+			}
+			c.ws.Close()
+			return
+		}
+		c.onFrame(frame)
+		if cap(c.buf) > keepBuf {
+			c.buf = nil
+		}
+	}
+}
+
+// closeReason describes why a read failed.
+func closeReason(err error) string {
+	var ce *websocket.CloseError
+	if errors.As(err, &ce) {
+		return fmt.Sprintf("close %d %s", ce.Code, ce.Text)
+	}
+	return err.Error()
+}
+
+// onFrame counts the payloads in one frame and lets the target handle the rest.
+func (c *client) onFrame(frame []byte) {
+	r := c.r
+	now := time.Now()
+	found, foreign := r.codec.scan(frame, func(p payload) { c.deliver(p, now) })
+	if foreign > 0 {
+		r.stats.foreign.Add(int64(foreign))
+	}
+	r.drv.control(c, frame, found)
+}
+
+// deliver counts one payload received by c at now.
+func (c *client) deliver(p payload, now time.Time) {
+	s := c.r.stats
+	if !c.counted {
+		s.sideRecv.Add(1)
+		return
+	}
+	if c.last != nil && p.sender >= 0 && p.sender < len(c.last) {
+		if p.seq <= c.last[p.sender] {
+			s.reordered.Add(1)
+		} else {
+			c.last[p.sender] = p.seq
+		}
+	}
+	if p.step == 0 { // a probe: this member is in the room
+		if c.ready.CompareAndSwap(false, true) {
+			s.ready.Add(1)
+		}
+		return
+	}
+	if p.step > MaxSteps {
+		return
+	}
+	s.recv[p.step].Add(1)
+	s.totalRecv.Add(1)
+	s.record(c.idx, p.step, now.Sub(time.Unix(0, p.ts)))
+}
+
+// send writes one message of step from c; it reports false if c can no longer send.
+func (c *client) send(step int) bool {
+	if c.dead.Load() {
+		return false
+	}
+	r := c.r
+	c.wmu.Lock()
+	c.seq++
+	c.pl = r.codec.appendPayload(c.pl[:0], payload{step: step, sender: c.sidx, seq: c.seq, ts: time.Now().UnixNano()}, r.cfg.Size)
+	c.out = r.drv.appendSend(c.out[:0], c, c.pl)
+	err := c.writeLocked(c.out)
+	c.wmu.Unlock()
+	if err != nil {
+		c.dead.Store(true)
+		if !r.stopping.Load() && !c.closing.Load() {
+			r.stats.writeErrs.Add(1)
+			r.stats.sample("write: %v", err)
+		}
+		c.ws.Close()
+		return false
+	}
+	r.stats.sent[step].Add(1)
+	return true
+}
+
+// write sends one text frame.
+func (c *client) write(frame []byte) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	return c.writeLocked(frame)
+}
+
+func (c *client) writeLocked(frame []byte) error {
+	_ = c.ws.SetWriteDeadline(time.Now().Add(c.r.cfg.WriteTimeout))
+	if err := c.ws.WriteMessage(websocket.TextMessage, frame); err != nil {
+		return fmt.Errorf("write: %w", err)
+	}
+	return nil
+}
+
+// close says goodbye and closes the socket; the reader then ends.
+func (c *client) close() {
+	if c.closing.Swap(true) {
+		return
+	}
+	msg := websocket.FormatCloseMessage(websocket.CloseNormalClosure, "")
+	_ = c.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(100*time.Millisecond))
+	c.ws.Close()
+}
+
+// awaitFrame reads frames during a handshake until match accepts one; other frames are handled
+// as usual. It fails at deadline.
+func (c *client) awaitFrame(deadline time.Time, what string, match func([]byte) (bool, error)) error {
+	_ = c.ws.SetReadDeadline(deadline)
+	for {
+		frame, err := c.readFrame()
+		if err != nil {
+			return fmt.Errorf("waiting for %s: %w", what, err)
+		}
+		ok, err := match(frame)
+		if err != nil {
+			return err
+		}
+		if ok {
+			return nil
+		}
+		c.onFrame(frame)
+	}
+}

@@ -1,0 +1,502 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/gorilla/websocket"
+)
+
+// ErrConfig is returned (wrapped) by Run for a configuration it refuses before dialling.
+var ErrConfig = errors.New("invalid bench configuration")
+
+// runner is one run's shared state.
+type runner struct {
+	cfg     Config
+	url     string
+	drv     driver
+	codec   payloadCodec
+	stats   *stats
+	dialers []*websocket.Dialer
+	overall *hdrhistogram.Histogram // every measured step's latencies
+	start   time.Time
+
+	wg       sync.WaitGroup // readers
+	stopping atomic.Bool    // closing everything: read and write errors are expected
+	conns    atomic.Int64   // live connections
+
+	mu    sync.Mutex
+	live  map[*client]struct{}
+	phase string
+}
+
+// Run performs one benchmark run and returns its report. The report may be non-nil with an
+// error, holding what was measured before the failure. Run ends every goroutine and closes
+// every connection it opened before it returns.
+func Run(ctx context.Context, cfg Config) (*Report, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	if err := checkFDs(&cfg); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	u, _ := CheckLoopbackURL(cfg.URL) // validated above
+	if cfg.PID != 0 {
+		if _, err := ReadProc(cfg.PID); err != nil {
+			return nil, fmt.Errorf("server process %d: %w", cfg.PID, err)
+		}
+	}
+	drv := newDriver(&cfg)
+	r := &runner{
+		cfg: cfg, url: u.String(), drv: drv, codec: newPayloadCodec(), stats: newStats(),
+		dialers: newDialers(&cfg, drv.subprotocols()), overall: newHist(), start: time.Now(),
+		live: make(map[*client]struct{}),
+	}
+	ctx, cancel := context.WithTimeout(ctx, cfg.Deadline)
+	defer cancel()
+
+	stopProgress := r.startProgress()
+	rep := r.newReport()
+	if cfg.PID != 0 {
+		r.checkPID(u, rep)
+	}
+	var err error
+	switch cfg.Scenario {
+	case ScenarioIdle:
+		err = r.idle(ctx, rep)
+	case ScenarioFanout:
+		err = r.fanout(ctx, rep)
+	case ScenarioRooms:
+		err = r.rooms(ctx, rep)
+	case ScenarioChurn:
+		err = r.churn(ctx, rep)
+	}
+	stopProgress()
+	r.closeAll()
+	if err != nil && ctx.Err() != nil && errors.Is(err, context.DeadlineExceeded) {
+		err = fmt.Errorf("%w (the run's deadline is %v)", err, cfg.Deadline)
+	}
+	if err != nil {
+		rep.Error = err.Error()
+	}
+	r.finish(rep)
+	return rep, err
+}
+
+// checkPID adds a warning to rep if the server process does not hold the target's listening
+// socket: its CPU and memory would then be some other process's.
+func (r *runner) checkPID(u *url.URL, rep *Report) {
+	port, err := strconv.Atoi(u.Port())
+	if err != nil {
+		port = 80
+		if u.Scheme == "wss" {
+			port = 443
+		}
+	}
+	ok, err := ListensOn(r.cfg.PID, port)
+	switch {
+	case err != nil:
+		rep.note(fmt.Sprintf("could not check that process %d serves port %d: %v", r.cfg.PID, port, err))
+	case !ok:
+		rep.note(fmt.Sprintf("WARNING: process %d does not listen on port %d: the server figures are not the target's", r.cfg.PID, port))
+		if r.cfg.Progress != nil {
+			fmt.Fprintln(r.cfg.Progress, "bench: "+rep.Notes[len(rep.Notes)-1])
+		}
+	}
+}
+
+// checkFDs refuses a run that needs more file descriptors than this process may open.
+func checkFDs(cfg *Config) error {
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		return nil // not knowing the limit is no reason to refuse
+	}
+	need := uint64(cfg.connCount()) + 64
+	if cfg.Scenario == ScenarioChurn {
+		need += uint64(churnInflight(cfg))
+	}
+	if need > lim.Cur {
+		return fmt.Errorf("the run needs about %d file descriptors and this process may open %d: lower the connection count or split the load over several generators", need, lim.Cur)
+	}
+	return nil
+}
+
+// newClient makes a client that is not yet connected.
+func (r *runner) newClient(idx int, room string, sidx, senders int, counted bool) *client {
+	c := &client{r: r, idx: idx, room: room, sidx: sidx, counted: counted}
+	c.name = "b" + r.codec.run[:6] + "-" + strconv.Itoa(idx)
+	if counted && senders > 0 {
+		c.last = make([]uint64, senders)
+	}
+	return c
+}
+
+func (r *runner) track(c *client) {
+	r.mu.Lock()
+	r.live[c] = struct{}{}
+	r.mu.Unlock()
+	r.conns.Add(1)
+}
+
+func (r *runner) untrack(c *client) {
+	r.mu.Lock()
+	_, ok := r.live[c]
+	delete(r.live, c)
+	r.mu.Unlock()
+	if ok {
+		r.conns.Add(-1)
+	}
+}
+
+// closeAll closes every live connection and waits for every reader to end.
+func (r *runner) closeAll() {
+	r.stopping.Store(true)
+	r.mu.Lock()
+	cs := make([]*client, 0, len(r.live))
+	for c := range r.live {
+		cs = append(cs, c)
+	}
+	r.mu.Unlock()
+	for _, c := range cs {
+		c.close()
+	}
+	r.wg.Wait()
+}
+
+func (r *runner) setPhase(format string, args ...any) {
+	p := fmt.Sprintf(format, args...)
+	r.mu.Lock()
+	r.phase = p
+	r.mu.Unlock()
+}
+
+// connectMany connects clients, DialConcurrency at a time. With all set, the first failure
+// stops it and is returned; otherwise failures are counted (and dialling gives up after 100).
+// It returns how many connected.
+func (r *runner) connectMany(ctx context.Context, clients []*client, all bool) (int, int, error) {
+	var ok, failed atomic.Int64
+	var firstErr error
+	var once, stopOnce sync.Once
+	stop := make(chan struct{})
+	jobs := make(chan *client)
+	var wg sync.WaitGroup
+	for range min(r.cfg.DialConcurrency, len(clients)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for c := range jobs {
+				if err := r.dial(ctx, c); err != nil {
+					n := failed.Add(1)
+					r.stats.sample("connect: %v", err)
+					once.Do(func() { firstErr = err })
+					if all || n >= 100 {
+						stopOnce.Do(func() { close(stop) })
+					}
+					continue
+				}
+				ok.Add(1)
+			}
+		}()
+	}
+feed:
+	for _, c := range clients {
+		select {
+		case jobs <- c:
+		case <-stop:
+			break feed
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	if all && firstErr != nil {
+		return int(ok.Load()), int(failed.Load()), fmt.Errorf("%d of %d connections failed (%d connected), first: %w",
+			failed.Load(), len(clients), ok.Load(), firstErr)
+	}
+	if err := ctx.Err(); err != nil {
+		return int(ok.Load()), int(failed.Load()), fmt.Errorf("connecting: %w", err)
+	}
+	return int(ok.Load()), int(failed.Load()), nil
+}
+
+// connectAll connects every client or fails, and records the connect time in rep.
+func (r *runner) connectAll(ctx context.Context, clients []*client, rep *Report) error {
+	r.setPhase("connecting %d", len(clients))
+	t0 := time.Now()
+	ok, failed, err := r.connectMany(ctx, clients, true)
+	rep.setConnect(ok, failed, time.Since(t0))
+	return err
+}
+
+// awaitReady sends probes (step 0) from probers every half second until want counted members
+// have received one: then every member is in its room, which the text protocol does not
+// confirm otherwise.
+func (r *runner) awaitReady(ctx context.Context, probers []*client, want int) error {
+	r.setPhase("waiting until %d members receive a probe", want)
+	deadline := time.Now().Add(r.cfg.ReadyTimeout)
+	t := time.NewTicker(10 * time.Millisecond)
+	defer t.Stop()
+	var lastProbe time.Time
+	for r.stats.ready.Load() < int64(want) {
+		if n := r.stats.disconnects.Load(); n > 0 {
+			return fmt.Errorf("%d members lost their connection before every member was in the room (%d of %d ready): %v",
+				n, r.stats.ready.Load(), want, r.stats.errorSamples())
+		}
+		now := time.Now()
+		if now.After(deadline) {
+			return fmt.Errorf("only %d of %d members received a probe message within %v (errors: %v)",
+				r.stats.ready.Load(), want, r.cfg.ReadyTimeout, r.stats.errorSamples())
+		}
+		if now.Sub(lastProbe) >= 500*time.Millisecond {
+			for _, p := range probers {
+				if !p.send(0) {
+					return fmt.Errorf("probe sender %s: connection lost (%v)", p.name, r.stats.errorSamples())
+				}
+			}
+			lastProbe = now
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for members: %w", ctx.Err())
+		case <-t.C:
+		}
+	}
+	return nil
+}
+
+// pace sends messages of step from senders, round robin, at rate messages per second in total,
+// for dur or until limit messages (0 = no limit). It returns how long it sent. Several pacer
+// goroutines share the senders so that one slow write does not hold up every sender; each
+// sends what is due on every tick (open loop), and gives up sends more than 100 ms late
+// (counted as skipped).
+func (r *runner) pace(ctx context.Context, step int, senders []*client, rate float64, dur time.Duration, limit int64) time.Duration {
+	n := min(len(senders), 4)
+	start := time.Now()
+	ends := make([]time.Time, n)
+	var wg sync.WaitGroup
+	for s := range n {
+		var subset []*client
+		for i := s; i < len(senders); i += n {
+			subset = append(subset, senders[i])
+		}
+		share := float64(len(subset)) / float64(len(senders))
+		var lim int64
+		if limit > 0 {
+			lim = limit / int64(n)
+			if int64(s) < limit%int64(n) {
+				lim++
+			}
+			if lim == 0 {
+				continue
+			}
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ends[s] = r.paceShard(ctx, step, subset, rate*share, start, dur, lim)
+		}()
+	}
+	wg.Wait()
+	end := start
+	for _, e := range ends {
+		if e.After(end) {
+			end = e
+		}
+	}
+	return end.Sub(start)
+}
+
+// paceShard is one pacer goroutine's loop; it returns the time of its last send.
+func (r *runner) paceShard(ctx context.Context, step int, senders []*client, rate float64, start time.Time, dur time.Duration, limit int64) time.Time {
+	interval := min(max(time.Duration(float64(time.Second)/rate), time.Millisecond), 20*time.Millisecond)
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	maxLate := int64(rate/10) + 1
+	var done int64
+	next := 0
+	last := start
+	for {
+		now := time.Now()
+		el := min(now.Sub(start), dur)
+		due := int64(el.Seconds()*rate) - done
+		if limit > 0 {
+			due = min(due, limit-done)
+		}
+		if due > maxLate {
+			r.stats.skipped.Add(due - maxLate)
+			done += due - maxLate
+			due = maxLate
+		}
+		for ; due > 0; due-- {
+			sent := false
+			for range senders {
+				c := senders[next]
+				next = (next + 1) % len(senders)
+				if sent = c.send(step); sent {
+					break
+				}
+			}
+			if !sent {
+				return last // every sender of this shard is gone
+			}
+			done++
+			last = time.Now()
+		}
+		if el >= dur || limit > 0 && done >= limit {
+			return last
+		}
+		select {
+		case <-ctx.Done():
+			return last
+		case <-t.C:
+		}
+	}
+}
+
+// step runs one measured step: send, then wait up to Drain for the deliveries, then compare
+// what arrived with sent × receivers. afterSend, if not nil, runs when sending stops.
+func (r *runner) step(ctx context.Context, n int, senders []*client, receivers int, rate float64, dur time.Duration, afterSend func()) Step {
+	s := r.stats
+	s.beginStep(n)
+	srv0, gen0 := r.sample()
+	r.setPhase("step %d: %.0f msgs/s", n, rate)
+	window := r.pace(ctx, n, senders, rate, dur, int64(r.cfg.StepMessages))
+	if afterSend != nil {
+		afterSend()
+	}
+	sent := s.sent[n].Load()
+	expected := sent * int64(receivers)
+	r.setPhase("step %d: draining", n)
+	r.drain(ctx, n, expected)
+	srv1, gen1 := r.sample()
+	h := s.collect()
+	r.overall.Merge(h)
+	delivered := s.recv[n].Load()
+
+	st := Step{
+		N: n, OfferedRate: rate, Seconds: window.Seconds(), Sent: sent, Receivers: receivers,
+		Expected: expected, Delivered: delivered, Latency: latencyOf(h),
+	}
+	if window > 0 {
+		st.SentRate = float64(sent) / window.Seconds()
+		st.DeliveriesPerSec = float64(delivered) / window.Seconds()
+	}
+	st.Lost = max(expected-delivered, 0)
+	st.Extra = max(delivered-expected, 0)
+	if expected > 0 {
+		st.DeliveryRatio = float64(delivered) / float64(expected)
+	}
+	st.GeneratorCPU = (gen1.CPU - gen0.CPU).Seconds()
+	st.GeneratorCPUPerM = perMillion(st.GeneratorCPU, delivered)
+	if r.cfg.PID != 0 {
+		cpu := (srv1.CPU - srv0.CPU).Seconds()
+		st.ServerCPU = &cpu
+		st.ServerCPUPerM = perMillion(cpu, delivered)
+		st.ServerRSSKiB = srv1.RSS >> 10
+	}
+	switch {
+	case sent == 0:
+		st.Reason = "nothing was sent"
+	case st.Lost > 0:
+		st.Reason = fmt.Sprintf("%d of %d deliveries lost", st.Lost, expected)
+	case st.Latency.P99 > ms(r.cfg.P99Bound):
+		st.Reason = fmt.Sprintf("p99 %.1f ms over the %v bound", st.Latency.P99, r.cfg.P99Bound)
+	default:
+		st.OK = true
+	}
+	return st
+}
+
+// drain waits until step's deliveries reach expected, Drain passes, or ctx ends.
+func (r *runner) drain(ctx context.Context, step int, expected int64) {
+	deadline := time.Now().Add(r.cfg.Drain)
+	t := time.NewTicker(5 * time.Millisecond)
+	defer t.Stop()
+	for r.stats.recv[step].Load() < expected && time.Now().Before(deadline) {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// sample reads the server's and the generator's CPU and memory; the server's is zero without
+// a PID or when it cannot be read.
+func (r *runner) sample() (srv, gen ProcSample) {
+	gen, err := ReadProc(0)
+	if err != nil {
+		r.stats.sample("generator /proc: %v", err)
+	}
+	if r.cfg.PID != 0 {
+		if srv, err = ReadProc(r.cfg.PID); err != nil {
+			r.stats.sample("server /proc: %v", err)
+		}
+	}
+	return srv, gen
+}
+
+func perMillion(cpuSeconds float64, deliveries int64) *float64 {
+	if deliveries <= 0 {
+		return nil
+	}
+	v := cpuSeconds / (float64(deliveries) / 1e6)
+	return &v
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// startProgress prints a progress line every ProgressEvery until the returned function is
+// called; that function waits for the printer to end.
+func (r *runner) startProgress() func() {
+	if r.cfg.Progress == nil {
+		return func() {}
+	}
+	stop, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(r.cfg.ProgressEvery)
+		defer t.Stop()
+		prevSrv, _ := r.sample()
+		prevT := time.Now()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+			}
+			srv, gen := r.sample()
+			now := time.Now()
+			r.mu.Lock()
+			phase := r.phase
+			r.mu.Unlock()
+			s := r.stats
+			var sent int64
+			for i := 1; i <= MaxSteps; i++ {
+				sent += s.sent[i].Load()
+			}
+			line := fmt.Sprintf("bench %5.1fs %s | conns %d sent %d delivered %d errors %d disconnects %d | gen cpu %.1fs rss %s",
+				now.Sub(r.start).Seconds(), phase, r.conns.Load(), sent, s.totalRecv.Load(),
+				s.errs.Load()+s.writeErrs.Load(), s.disconnects.Load(), gen.CPU.Seconds(), mib(gen.RSS))
+			if r.cfg.PID != 0 {
+				pct := 100 * (srv.CPU - prevSrv.CPU).Seconds() / now.Sub(prevT).Seconds()
+				line += fmt.Sprintf(" | server cpu %.0f%% rss %s", pct, mib(srv.RSS))
+			}
+			prevSrv, prevT = srv, now
+			fmt.Fprintln(r.cfg.Progress, line)
+		}
+	}()
+	return func() { close(stop); <-done }
+}
+
+func mib(b int64) string { return fmt.Sprintf("%.1fMiB", float64(b)/(1<<20)) }
