@@ -21,6 +21,12 @@ const (
 	// EventPresenceQuery asks every node to send its EventPresence for Room now (a node that
 	// just opened the room wants the members of the others at once).
 	EventPresenceQuery
+	// EventKick removes every connection of Name from Room on every node (Reason says why).
+	EventKick
+	// EventSanction imposes or lifts Sanction (a ban also kicks its name).
+	EventSanction
+	// EventDelete says the message Seq of Room was deleted (a tombstone).
+	EventDelete
 )
 
 // Event is what flows from a sender's node to every node that serves a room.
@@ -35,6 +41,12 @@ type Event struct {
 	Names []string `json:"names,omitempty"`
 	// Node is the id of the node the event came from.
 	Node string `json:"node,omitempty"`
+	// Reason is the moderator's explanation for EventKick.
+	Reason string `json:"reason,omitempty"`
+	// Sanction is set for EventSanction.
+	Sanction *Sanction `json:"sanction,omitempty"`
+	// Seq is the deleted message's seq for EventDelete.
+	Seq uint64 `json:"seq,omitempty"`
 }
 
 // Broker carries events between the nodes serving a room. The in-process broker is the default;

@@ -8,22 +8,29 @@ import (
 // Error codes carried by error frames (docs/protocol.md lists them all). They are strings so
 // that clients can switch on them without a table of numbers.
 const (
-	ECodeBadJSON     = "bad_json"       // the frame is not a JSON object
-	ECodeUnknownType = "unknown_type"   // the frame's type is not one the server knows
-	ECodeMissing     = "missing_field"  // a required field is absent
-	ECodeBadName     = "bad_name"       // the name is not acceptable
-	ECodeNameTaken   = "name_taken"     // another user holds that name in the room
-	ECodeBadRoom     = "bad_room"       // the room name is not acceptable
-	ECodeNotJoined   = "not_joined"     // the connection has not joined that room
-	ECodeNoHello     = "no_hello"       // a frame other than hello came before hello
-	ECodeTooLong     = "too_long"       // the text is longer than the server allows
-	ECodeEmpty       = "empty"          // the text is empty after cleaning
-	ECodeRateLimited = "rate_limited"   // the connection sends faster than allowed
-	ECodeRoomFull    = "room_full"      // the room has as many members as allowed
-	ECodeTooMany     = "too_many_rooms" // the connection is in as many rooms as allowed
-	ECodeBadID       = "bad_id"         // the client id is too long or not printable
-	ECodeUnavailable = "unavailable"    // the store or broker failed; try again
-	ECodeInternal    = "internal"       // a bug; the server logged it
+	ECodeBadJSON      = "bad_json"       // the frame is not a JSON object
+	ECodeUnknownType  = "unknown_type"   // the frame's type is not one the server knows
+	ECodeMissing      = "missing_field"  // a required field is absent
+	ECodeBadName      = "bad_name"       // the name is not acceptable
+	ECodeNameTaken    = "name_taken"     // another user holds that name in the room
+	ECodeBadRoom      = "bad_room"       // the room name is not acceptable
+	ECodeNotJoined    = "not_joined"     // the connection has not joined that room
+	ECodeNoHello      = "no_hello"       // a frame other than hello came before hello
+	ECodeTooLong      = "too_long"       // the text is longer than the server allows
+	ECodeEmpty        = "empty"          // the text is empty after cleaning
+	ECodeRateLimited  = "rate_limited"   // the connection sends faster than allowed
+	ECodeRoomFull     = "room_full"      // the room has as many members as allowed
+	ECodeTooMany      = "too_many_rooms" // the connection is in as many rooms as allowed
+	ECodeBadID        = "bad_id"         // the client id is too long or not printable
+	ECodeUnavailable  = "unavailable"    // the store or broker failed; try again
+	ECodeInternal     = "internal"       // a bug; the server logged it
+	ECodeForbidden    = "forbidden"      // the connection's role may not do that (moderation)
+	ECodeUnauthorized = "unauthorized"   // no valid token where the server requires one
+	ECodeKicked       = "kicked"         // a moderator removed the connection from the room
+	ECodeBanned       = "banned"         // the name is banned from the room for a while
+	ECodeMuted        = "muted"          // the name may read the room but not send, for a while
+	ECodeNotFound     = "not_found"      // the message (or other target) does not exist
+	ECodeBadDuration  = "bad_duration"   // a ban or mute duration is missing, invalid or too long
 )
 
 // Error is an error with a code a client can act on and a message a person can read.

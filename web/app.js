@@ -15,9 +15,37 @@ if (!identityKey) {
   saved.set("key", identityKey);
 }
 
+// A host app that signs its users in hands the page a token (protocol.md, Tokens) in the URL
+// fragment, /#token=… or /#room&token=…, which browsers never send to a server. It is read once,
+// kept in memory only (never in localStorage), and removed from the address bar and the history
+// at once. A host app may instead set the hubbub_token cookie, which the browser sends with the
+// WebSocket upgrade by itself.
+const fragmentToken = (function takeToken() {
+  const rest = [];
+  let token = "";
+  for (const part of location.hash.replace(/^#/, "").split("&")) {
+    if (part.startsWith("token=")) {
+      try {
+        token = decodeURIComponent(part.slice(6));
+      } catch (e) {
+        token = part.slice(6);
+      }
+    } else if (part) {
+      rest.push(part);
+    }
+  }
+  if (token) history.replaceState(history.state, "", location.pathname + location.search + (rest.length ? "#" + rest.join("&") : ""));
+  return token;
+})();
+
+// With a token the server names us, so the page never asks for a name. (An HttpOnly cookie is
+// invisible here: the page then asks for a name, which the server ignores in favour of the token.)
+const tokenMode = !!fragmentToken || /(?:^|;\s*)hubbub_token=/.test(document.cookie);
+
 const client = new ChatClient({
   url: (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws",
   key: identityKey,
+  token: fragmentToken,
 });
 
 const ui = {
@@ -290,7 +318,7 @@ function renderHistoryBar(r) {
   const btn = $("load-older");
   const note = $("history-note");
   btn.hidden = !(r.joined && r.hasOlder() && !r.loadingHistory);
-  $("fix-name").hidden = !(r.error && r.error.code === "name_taken");
+  $("fix-name").hidden = tokenMode || !(r.error && r.error.code === "name_taken");
   if (r.error) note.textContent = "Could not join #" + r.name + ": " + r.error.message;
   else if (r.loadingHistory) note.textContent = "Loading older messages…";
   else if (!r.joined) note.textContent = client.state === "live" ? "Joining #" + r.name + "…" : "";
@@ -408,6 +436,12 @@ function setName(name) {
 client.addEventListener("status", renderStatus);
 
 client.addEventListener("welcome", () => {
+  if (tokenMode) {
+    // The token's name, as the server says it; kept for this page only.
+    ui.name = client.me;
+    paintAvatar($("me-avatar"), client.me);
+    $("me-name").textContent = client.me;
+  }
   const input = $("composer-input");
   if (client.limits && client.limits.max_text) input.maxLength = client.limits.max_text;
   renderMembers();
@@ -480,6 +514,11 @@ client.addEventListener("problem", (ev) => {
 });
 
 client.addEventListener("name-rejected", (ev) => {
+  if (tokenMode) {
+    // A new name would not help: the sign-in token itself was refused (expired, say).
+    showNotice("Could not sign in: " + (ev.detail.message || ev.detail.code) + ". Reopen the chat from the site that sent you here.");
+    return;
+  }
   openNameDialog("The server did not accept that name: " + (ev.detail.message || ev.detail.code));
 });
 
@@ -582,7 +621,8 @@ window.addEventListener("hashchange", () => selectRoom(roomFromHash() || "lobby"
 // look present in every room; leave properly, and come back (catching up with since) on return.
 window.addEventListener("pagehide", () => client.pause());
 window.addEventListener("pageshow", (ev) => {
-  if (ev.persisted && ui.name) client.start(ui.name);
+  if (ev.persisted && tokenMode) client.start("");
+  else if (ev.persisted && ui.name) client.start(ui.name);
 });
 
 // The browser knows before any timeout when the network comes back.
@@ -606,7 +646,10 @@ setInterval(() => {
   for (const r of ui.rooms) client.addRoom(r);
   if (!selectRoom(roomFromHash() || "lobby")) selectRoom("lobby");
   renderStatus();
-  if (ui.name) {
+  if (tokenMode) {
+    $("rename").hidden = true;
+    client.start("");
+  } else if (ui.name) {
     setName(ui.name);
   } else {
     openNameDialog();

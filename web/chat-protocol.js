@@ -101,11 +101,14 @@ class RoomState {
  *   name-rejected {code, message}
  */
 class ChatClient extends EventTarget {
-  /** @param {{url: string, key: string}} opts */
+  /** @param {{url: string, key: string, token?: string}} opts */
   constructor(opts) {
     super();
     this.url = opts.url;
     this.key = opts.key;
+    // A signed token from the host app (protocol.md, Tokens), kept in memory only. With one the
+    // server names us; a token in the hubbub_token cookie needs nothing here.
+    this.token = opts.token || "";
     this.name = "";
     this.me = ""; // the name the server confirmed in welcome
     this.limits = null;
@@ -281,8 +284,10 @@ class ChatClient extends EventTarget {
     // A handshake that hangs (a half-open network) would otherwise leave us "connecting" forever.
     this.timers.connect = setTimeout(() => this.lost(ws), CHAT_TIMING.connectTimeout);
     ws.onopen = () => {
-      const hello = { type: "hello", name: this.name };
+      const hello = { type: "hello" };
+      if (this.name) hello.name = this.name;
       if (this.key) hello.key = this.key;
+      if (this.token) hello.token = this.token;
       ws.send(JSON.stringify(hello));
     };
     ws.onmessage = (ev) => this.receive(ev.data);

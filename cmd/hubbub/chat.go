@@ -50,6 +50,7 @@ func runChat(ctx context.Context, args []string, io stdio) error {
 	room := fset.String("room", "general", "the room to join at start")
 	history := fset.Int("history", 20, "how many recent messages to print when joining a room (0 = the server's default)")
 	wait := fset.Duration("wait", 0, "at the end of input, after the acks, keep printing for this long")
+	token := fset.String("token", os.Getenv("HUBBUB_TOKEN"), "a signed token for servers that require one ($HUBBUB_TOKEN; see hubbub token); the server takes your name from it")
 	keyFile := fset.String("key-file", "", "the file that keeps your key (default <user config dir>/hubbub/key)")
 	ackTimeout := fset.Duration("ack-timeout", 10*time.Second, "at the end of input, give up waiting for acks after this long without one")
 	fset.Usage = func() {
@@ -73,7 +74,7 @@ func runChat(ctx context.Context, args []string, io stdio) error {
 	switch {
 	case len(urls) == 0:
 		return usageError("chat: no server URL, e.g. hubbub chat ws://localhost:3434/ws")
-	case *name == "":
+	case *name == "" && *token == "":
 		return usageError("chat: no name: pass --name or set $USER")
 	case *ackTimeout <= 0:
 		return usageError("chat: --ack-timeout must be positive")
@@ -83,7 +84,9 @@ func runChat(ctx context.Context, args []string, io stdio) error {
 			return usageError("chat: " + err.Error())
 		}
 	}
-	if err := hubbub.ValidateName(*name); err != nil {
+	if *token != "" && hubbub.ValidateName(*name) != nil {
+		*name = "" // with a token the server names us; $USER need not be a valid name
+	} else if err := hubbub.ValidateName(*name); err != nil {
 		return usageError(fmt.Sprintf("chat: --name %q: %v", *name, err))
 	}
 	if err := hubbub.ValidateRoom(*room); err != nil {
@@ -98,6 +101,7 @@ func runChat(ctx context.Context, args []string, io stdio) error {
 		URLs:    urls,
 		Name:    *name,
 		Key:     key,
+		Token:   *token,
 		History: *history,
 		Logger:  slog.New(slog.NewTextHandler(io.err, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
@@ -388,6 +392,7 @@ func (c *chat) print() {
 			}
 		case *client.Connected:
 			fmt.Fprintf(errw, "* connected to %s as %s\n", f.URL, f.Welcome.Name)
+			c.name = f.Welcome.Name // with a token the server chose it
 		case *client.Disconnected:
 			fmt.Fprintf(errw, "* connection to %s lost (%v); reconnecting\n", f.URL, f.Err)
 		}

@@ -4,6 +4,7 @@
 //	hubbub chat [flags] URL  a terminal chat client
 //	hubbub add [flags] URL   a client for the add service
 //	hubbub bench [flags]     the load generator
+//	hubbub token [flags]     mint a signed token for a user
 //	hubbub version           print the version
 //
 // Each subcommand lives in its own file (serve.go, chat.go, add.go, bench.go) as a function
@@ -73,6 +74,7 @@ const usage = `usage:
   hubbub chat [flags] URL    terminal chat client, e.g. hubbub chat --name ann ws://localhost:3434/ws
   hubbub add [flags] URL     add-service client, e.g. hubbub add ws://localhost:3434/add
   hubbub bench [flags]       load generator (hubbub bench -h)
+  hubbub token [flags]       mint a signed token, e.g. hubbub token --user 42 --name ann --ttl 1h
   hubbub version             print the version`
 
 // usageError is a mistake on the command line; it exits with status 2 like the flag package.

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"hubbub"
+	"hubbub/internal/auth"
 	"hubbub/internal/hub"
 	"hubbub/internal/postgres"
 	"hubbub/internal/server"
@@ -29,12 +30,16 @@ var onListen func(net.Addr)
 type serveFlags struct {
 	host, data, logFormat, logLevel, node string
 	postgres                              string
+	tokenSecret                           string
 	nats                                  natsFlags
 	port                                  int
 	shutdownTimeout, pruneEvery           time.Duration
 	retention                             hubbub.Retention
 	origins, subprotocols                 listFlag
 	srv                                   server.Config
+	ops                                   opsFlags // serve_ops.go
+	configPath                            string   // config.go
+	printConfig                           bool
 	hub                                   hub.Config
 }
 
@@ -76,12 +81,17 @@ func newServeFlags(fs *flag.FlagSet) *serveFlags {
 	fs.IntVar(&s.MaxConns, "max-conns", 20000, "WebSocket connections the server holds (past it: 503)")
 	fs.IntVar(&s.HistoryPageMax, "history-page-max", 200, "largest history page a client may ask for")
 	fs.DurationVar(&s.AddIdleTimeout, "add-idle-timeout", 30*time.Second, "add service: close a connection idle this long")
+	fs.StringVar(&s.APIKey, "api-key", "", "turn on the server API under /api/ (docs/api.md), for requests bearing this key (default: API off)")
+	fs.StringVar(&f.tokenSecret, "token-secret", "", "require signed tokens (HS256 JWT, see hubbub token) verified with this secret of at least 32 bytes (default: anonymous names)")
 
 	fs.IntVar(&h.History, "history", 50, "messages replayed when a client joins a room")
 	fs.IntVar(&h.RoomBuffer, "room-buffer", 256, "recent messages kept in memory per room")
 	fs.IntVar(&h.MaxReplay, "max-replay", 10000, "most messages replayed to a reconnecting client")
 	fs.IntVar(&h.MaxRooms, "max-rooms", 10000, "rooms the server holds at once")
 	fs.IntVar(&h.MaxMembers, "max-members", 10000, "members one room may have")
+	f.ops.bind(fs, s)
+	fs.StringVar(&f.configPath, configFlag, "", "file of key = value lines setting any of these flags (flags and HUBBUB_* win over it)")
+	fs.BoolVar(&f.printConfig, "print-config", false, "print the effective configuration (each setting, its value and source; secrets masked) and exit")
 	return f
 }
 
@@ -98,7 +108,16 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 	if fs.NArg() > 0 {
 		return usageError(fmt.Sprintf("serve takes no arguments, got %q", fs.Args()))
 	}
-	if err := applyEnv(fs); err != nil {
+	sources, err := applySources(fs)
+	if err != nil {
+		return err
+	}
+	if f.printConfig {
+		printConfig(io.out, fs, sources)
+		return nil
+	}
+	tlsCfg, err := f.ops.tlsConfig()
+	if err != nil {
 		return err
 	}
 	log, err := newLogger(f.logFormat, f.logLevel, io.err)
@@ -107,6 +126,13 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 	}
 	if f.port < 0 || f.port > 65535 {
 		return usageError(fmt.Sprintf("invalid --port %d", f.port))
+	}
+	if f.tokenSecret != "" {
+		v, err := auth.NewHMAC([]byte(f.tokenSecret), nil)
+		if err != nil {
+			return usageError("--token-secret: " + trimAuthPrefix(err.Error()))
+		}
+		f.srv.Tokens = v
 	}
 	addr := net.JoinHostPort(f.host, strconv.Itoa(f.port))
 	if f.node == "" {
@@ -131,6 +157,7 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 	}
 	defer broker.Close()
 	f.hub.Node, f.hub.Logger = f.node, log
+	f.hub.Metrics = f.ops.apply(&f.srv)
 	h := hub.New(f.hub, store, broker)
 	defer h.Close()
 	resync.Store(h)
@@ -151,11 +178,17 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 		ReadHeaderTimeout: f.srv.HandshakeTimeout,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    16 << 10,
-		ErrorLog:          nil,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelInfo), // TLS handshake errors and the like
 	}
 	served := make(chan error, 1)
-	go func() { served <- httpSrv.Serve(ln) }()
-	log.Info("hubbub serving", "addr", ln.Addr().String(), "store", storeName(f), "broker", f.nats.name(), "node", f.node, "version", hubbub.Version)
+	scheme := "http"
+	if tlsCfg != nil {
+		scheme, httpSrv.TLSConfig = "https", tlsCfg
+		go func() { served <- httpSrv.ServeTLS(ln, "", "") }()
+	} else {
+		go func() { served <- httpSrv.Serve(ln) }()
+	}
+	log.Info("hubbub serving", "addr", ln.Addr().String(), "scheme", scheme, "store", storeName(f), "broker", f.nats.name(), "node", f.node, "version", hubbub.Version)
 	if onListen != nil {
 		onListen(ln.Addr())
 	}

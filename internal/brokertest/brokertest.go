@@ -453,6 +453,7 @@ func testRoundTrip(t *testing.T, open func(*testing.T) (a, b hubbub.Broker)) {
 		From:     "Zoë 😀",
 		Text:     "quotes \" backslash \\ <b>&amp;</b> line\u2028sep ünïcödé 漢字",
 		Time:     time.Date(2026, 2, 3, 4, 5, 6, 123456789, time.UTC),
+		Deleted:  true,
 	}
 	sparse := &hubbub.Message{Room: rm, Seq: 2, ID: "id-2", From: "x", Text: "t", Time: time.Unix(1700000000, 0).UTC()}
 	// everything has every field of Event and Message set, whatever the kind; allSet below
@@ -460,6 +461,8 @@ func testRoundTrip(t *testing.T, open func(*testing.T) (a, b hubbub.Broker)) {
 	everything := hubbub.Event{
 		Kind: hubbub.EventMessage, Room: rm, Message: full, Name: "dave",
 		Names: []string{"Zoë 😀", "bob", ""}, Node: "node-b",
+		Reason: "spam \"quoted\"", Seq: 1<<53 + 9, Sanction: &hubbub.Sanction{Room: rm, Name: "eve", Kind: hubbub.SanctionBan,
+			Until: time.Date(2026, 2, 3, 5, 0, 0, 123000000, time.UTC), By: "mod", Reason: "spam"},
 	}
 	allSet(t, reflect.ValueOf(everything), "Event")
 	allSet(t, reflect.ValueOf(*full), "Message")
@@ -471,6 +474,10 @@ func testRoundTrip(t *testing.T, open func(*testing.T) (a, b hubbub.Broker)) {
 		{Kind: hubbub.EventTyping, Room: rm, Name: "carol", Node: "node-b"},
 		{Kind: hubbub.EventPresence, Room: rm, Names: []string{"alice", "bob"}, Node: "node-b"},
 		{Kind: hubbub.EventPresenceQuery, Room: rm, Node: "node-b"},
+		{Kind: hubbub.EventKick, Room: rm, Name: "eve", Reason: "flood", Node: "node-b"},
+		{Kind: hubbub.EventSanction, Room: rm, Name: "eve", Node: "node-b", Sanction: &hubbub.Sanction{Room: rm, Name: "eve",
+			Kind: hubbub.SanctionMute, Until: time.Date(2026, 2, 3, 5, 0, 0, 0, time.UTC)}},
+		{Kind: hubbub.EventDelete, Room: rm, Seq: 41, Node: "node-b"},
 		{Kind: hubbub.EventKind(200), Room: rm, Node: "node-b"}, // a kind from a newer node passes through
 	}
 	for _, ev := range sent {

@@ -215,7 +215,14 @@ func (c *Conn) Err() error {
 // Hello introduces the client with its name and key (the key may be empty) and returns the
 // server's welcome. A refused name is returned as a *ServerError with code bad_name.
 func (c *Conn) Hello(ctx context.Context, name, key string) (*Welcome, error) {
-	f, err := c.request(ctx, reqKey(TypeHello, "", ""), HelloRequest{Type: TypeHello, Name: name, Key: key})
+	return c.HelloToken(ctx, name, key, "")
+}
+
+// HelloToken is Hello with a signed token, for servers that require tokens: the server then
+// takes the name from the token (the welcome says which) and ignores name and key, which may
+// be empty. A refused token is returned as a *ServerError with code unauthorized.
+func (c *Conn) HelloToken(ctx context.Context, name, key, token string) (*Welcome, error) {
+	f, err := c.request(ctx, reqKey(TypeHello, "", ""), HelloRequest{Type: TypeHello, Name: name, Key: key, Token: token})
 	if err != nil {
 		return nil, fmt.Errorf("client: hello: %w", err)
 	}

@@ -126,7 +126,7 @@ func (s *Session) connect(url string) (*Conn, error) {
 	}
 	cur.Store(c)
 	ctx, cancel = context.WithTimeout(s.ctx, s.opts.RequestTimeout)
-	w, err := c.Hello(ctx, s.opts.Name, s.opts.Key)
+	w, err := c.HelloToken(ctx, s.opts.Name, s.opts.Key, s.opts.Token)
 	cancel()
 	if err != nil {
 		c.Close()

@@ -40,8 +40,11 @@ type SessionOptions struct {
 	// URLs are the servers to use, tried in order; after a failure the session tries the
 	// next one. At least one is required.
 	URLs []string
-	// Name is the user name (required).
+	// Name is the user name (required unless Token is set).
 	Name string
+	// Token is a signed token sent in every hello, for servers that require tokens (hubbub
+	// serve --token-secret); the server then takes the name from it (default none).
+	Token string
 	// Key is the client's secret that lets a reconnect take back its name before the server
 	// noticed the old connection died (default none).
 	Key string
@@ -157,8 +160,10 @@ func Connect(ctx context.Context, opts SessionOptions) (*Session, error) {
 	if len(opts.URLs) == 0 {
 		return nil, errors.New("client: connect: no server URL")
 	}
-	if err := hubbub.ValidateName(opts.Name); err != nil {
-		return nil, fmt.Errorf("client: connect: %w", err)
+	if opts.Token == "" || opts.Name != "" {
+		if err := hubbub.ValidateName(opts.Name); err != nil {
+			return nil, fmt.Errorf("client: connect: %w", err)
+		}
 	}
 	opts = opts.withDefaults()
 	var idb [8]byte

@@ -36,7 +36,7 @@ func startCluster(t *testing.T, n int) *cluster {
 	for i := 0; i < n; i++ {
 		c.nodes = append(c.nodes, servertest.Start(t, servertest.Options{
 			Node: fmt.Sprintf("node%d", i+1), NATS: ns.ClientURL(), DataPath: data, Postgres: pg,
-			Server: server.Config{SendRate: 10000, SendBurst: 10000},
+			Server: server.Config{SendRate: 10000, SendBurst: 10000, RoleFor: servertest.Roles("mod"), APIKey: apiKey},
 			Hub:    hub.Config{PresenceInterval: 100 * time.Millisecond, GapWait: 50 * time.Millisecond},
 		}))
 	}

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"hubbub"
+	"hubbub/internal/metrics"
 )
 
 // Config tunes a Hub. The zero value of each field means the default in its comment.
@@ -53,6 +54,9 @@ type Config struct {
 	StoreTimeout time.Duration
 	// Logger receives the hub's logs (default slog.Default()).
 	Logger *slog.Logger
+	// Metrics, when set, counts joins, sends and deliveries and times store and broker calls
+	// (default nil: no metrics).
+	Metrics *metrics.Metrics
 }
 
 func (c Config) withDefaults() Config {
@@ -138,6 +142,13 @@ type Member struct {
 	UserID string
 	// Role is "admin", "moderator" or "member" (empty means member); it comes from a token.
 	Role string
+	// MessagesOnly members receive messages but no presence or typing events: the text
+	// protocol shows only messages, so queueing the rest would only fill its outbox.
+	MessagesOnly bool
+	// Removed, if set, is called when a moderator removes the member from a room (kick or
+	// ban), after the room has dropped it and queued the kick notice in Out. It is called with
+	// the room's lock held, so it must not block nor call into the hub.
+	Removed func(room, reason string)
 }
 
 // JoinInfo describes a room as the joining member first sees it.
@@ -204,13 +215,22 @@ func (h *Hub) Leave(roomName string, m *Member) {
 // the same ClientID the store answers with the original message and Send publishes it again
 // (rooms drop seqs they have delivered, so a second publish is harmless).
 func (h *Hub) Send(ctx context.Context, m hubbub.Message) (hubbub.Message, bool, error) {
+	if err := h.mayPost(m.Room, m.From); err != nil {
+		return hubbub.Message{}, false, err
+	}
+	start := h.cfg.Metrics.Now()
 	stored, dup, err := h.store.Append(ctx, m)
+	h.cfg.Metrics.StoreAppend(start)
 	if err != nil {
 		h.log.Error("store append failed", "room", m.Room, "err", err)
 		return hubbub.Message{}, false, hubbub.Errorf(hubbub.ECodeUnavailable, "message not stored; try again")
 	}
+	h.cfg.Metrics.MessageIn()
 	ev := hubbub.Event{Kind: hubbub.EventMessage, Room: stored.Room, Message: &stored, Node: h.cfg.Node}
-	if err := h.broker.Publish(ctx, ev); err != nil {
+	start = h.cfg.Metrics.Now()
+	err = h.broker.Publish(ctx, ev)
+	h.cfg.Metrics.BrokerPublish(start)
+	if err != nil {
 		h.log.Warn("broker publish failed", "room", m.Room, "seq", stored.Seq, "err", err)
 		return hubbub.Message{}, false, hubbub.Errorf(hubbub.ECodeUnavailable,
 			"message stored as seq %d but not delivered to every node; resend it with the same id", stored.Seq)
@@ -226,7 +246,9 @@ func (h *Hub) Typing(ctx context.Context, roomName, name string) error {
 // History returns up to limit messages of a room older than before (0 = newest), oldest first,
 // and whether older ones remain.
 func (h *Hub) History(ctx context.Context, roomName string, before uint64, limit int) ([]hubbub.Message, bool, error) {
+	start := h.cfg.Metrics.Now()
 	msgs, err := h.store.Before(ctx, roomName, before, limit+1)
+	h.cfg.Metrics.StoreRead(start)
 	if err != nil {
 		h.log.Error("store history failed", "room", roomName, "err", err)
 		return nil, false, hubbub.Errorf(hubbub.ECodeUnavailable, "history unavailable; try again")

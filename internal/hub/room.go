@@ -31,6 +31,9 @@ type room struct {
 	remote  map[string]*nodeMembers // other nodes' members, by node (presence.go)
 	closed  bool
 	unsub   func()
+
+	// sanctions are the room's bans and mutes, by name and kind (moderation.go).
+	sanctions map[sanctionKey]hubbub.Sanction
 }
 
 // nameClaim records which user holds a name in a room and on how many connections.
@@ -73,7 +76,7 @@ func (r *room) load(ctx context.Context) error {
 		r.recent.push(messageEnvelope(&msgs[i]))
 	}
 	r.next = last + 1
-	return nil
+	return r.loadSanctions(sctx)
 }
 
 func messageEnvelope(m *hubbub.Message) *Envelope {
@@ -99,6 +102,10 @@ func (r *room) join(ctx context.Context, req JoinRequest) (JoinInfo, error) {
 		if len(r.members) >= cfg.MaxMembers {
 			r.mu.Unlock()
 			return JoinInfo{}, hubbub.Errorf(hubbub.ECodeRoomFull, "room %q is full (%d members)", r.name, cfg.MaxMembers)
+		}
+		if sn, banned := r.sanction(m.Name, hubbub.SanctionBan); banned {
+			r.mu.Unlock()
+			return JoinInfo{}, bannedError(r.name, sn)
 		}
 		if c := r.names[m.Name]; c != nil && (c.key == "" || c.key != m.Key) {
 			r.mu.Unlock()
@@ -163,6 +170,7 @@ func (r *room) join(ctx context.Context, req JoinRequest) (JoinInfo, error) {
 		}
 		m.Out.PushBatch(replay)
 		r.mu.Unlock()
+		r.hub.cfg.Metrics.Joined()
 
 		if newName {
 			r.publishPresence(hubbub.EventJoin, m.Name)
@@ -176,7 +184,9 @@ func (r *room) readRange(ctx context.Context, from, below uint64) ([]*Envelope, 
 	var out []*Envelope
 	for from+1 < below {
 		sctx, cancel := r.hub.storeCtx(ctx)
+		start := r.hub.cfg.Metrics.Now()
 		msgs, err := r.hub.store.Since(sctx, r.name, from, int(min(below-from-1, 1000)))
+		r.hub.cfg.Metrics.StoreRead(start)
 		cancel()
 		if err != nil {
 			return nil, r.hub.unavailable("since", r.name, err)
@@ -205,24 +215,10 @@ func dropUpTo(es []*Envelope, seq uint64) []*Envelope {
 
 func (r *room) leave(m *Member) {
 	r.mu.Lock()
-	i, in := r.index[m]
+	in, gone := r.remove(m)
 	if !in {
 		r.mu.Unlock()
 		return
-	}
-	last := len(r.members) - 1
-	r.members[i] = r.members[last]
-	r.index[r.members[i]] = i
-	r.members[last] = nil
-	r.members = r.members[:last]
-	delete(r.index, m)
-	gone := false
-	if c := r.names[m.Name]; c != nil {
-		c.conns--
-		if c.conns <= 0 {
-			delete(r.names, m.Name)
-			gone = true
-		}
 	}
 	empty := len(r.members) == 0
 	r.mu.Unlock()
@@ -233,6 +229,29 @@ func (r *room) leave(m *Member) {
 	if empty {
 		r.closeIfEmpty()
 	}
+}
+
+// remove drops m from the room's members, if it is one, and reports whether it was and whether
+// its name thereby left the room. Called with mu held.
+func (r *room) remove(m *Member) (in, gone bool) {
+	i, in := r.index[m]
+	if !in {
+		return false, false
+	}
+	last := len(r.members) - 1
+	r.members[i] = r.members[last]
+	r.index[r.members[i]] = i
+	r.members[last] = nil
+	r.members = r.members[:last]
+	delete(r.index, m)
+	if c := r.names[m.Name]; c != nil {
+		c.conns--
+		if c.conns <= 0 {
+			delete(r.names, m.Name)
+			gone = true
+		}
+	}
+	return true, gone
 }
 
 // closeIfEmpty removes the room from the hub once nobody is in it, so an idle node holds no
@@ -297,10 +316,12 @@ func (r *room) onEvent(ev hubbub.Event) {
 		// Everyone but the typist (on any of their connections) sees the notice.
 		e := &Envelope{Event: ev}
 		for _, m := range r.members {
-			if m.Name != ev.Name {
+			if m.Name != ev.Name && !m.MessagesOnly {
 				m.Out.Push(e)
 			}
 		}
+	case hubbub.EventKick, hubbub.EventSanction, hubbub.EventDelete:
+		r.onModeration(ev)
 	default:
 		r.onPresence(ev)
 	}
@@ -338,11 +359,20 @@ func (r *room) accept(e *Envelope) {
 	r.recent.push(e)
 	r.next = e.Event.Message.Seq + 1
 	r.fanout(e)
+	r.hub.cfg.Metrics.Delivered(len(r.members))
 }
 
 func (r *room) fanout(e *Envelope) {
+	if e.Event.Kind == hubbub.EventMessage {
+		for _, m := range r.members {
+			m.Out.Push(e)
+		}
+		return
+	}
 	for _, m := range r.members {
-		m.Out.Push(e)
+		if !m.MessagesOnly {
+			m.Out.Push(e)
+		}
 	}
 }
 

@@ -27,7 +27,7 @@ const (
 	// findKeys returns the stored messages that hold any of the (room, sender, client_id)
 	// keys given. It runs after lockRoom, as a statement of its own and so with a snapshot
 	// taken after the locks: it sees every message committed in those rooms.
-	findKeys = `SELECT room, sender, client_id, seq, id, text, created_at FROM messages
+	findKeys = `SELECT room, sender, client_id, seq, id, text, created_at, deleted FROM messages
 		WHERE client_id <> '' AND (room, sender, client_id) IN (
 			SELECT * FROM unnest($1::text[], $2::text[], $3::text[]))`
 	insertMessages = `INSERT INTO messages (room, seq, id, client_id, sender, text, created_at)
@@ -138,7 +138,7 @@ func (w *writer) attempt(ctx context.Context, reqs []*request, attempt int) (out
 			for rows.Next() {
 				var m hubbub.Message
 				var seq int64
-				if err := rows.Scan(&m.Room, &m.From, &m.ClientID, &seq, &m.ID, &m.Text, &m.Time); err != nil {
+				if err := rows.Scan(&m.Room, &m.From, &m.ClientID, &seq, &m.ID, &m.Text, &m.Time, &m.Deleted); err != nil {
 					return err
 				}
 				m.Seq, m.Time = uint64(seq), m.Time.UTC()

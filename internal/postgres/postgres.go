@@ -179,7 +179,7 @@ func (s *Store) Append(ctx context.Context, m hubbub.Message) (hubbub.Message, b
 
 // Both range scans walk the (room, seq) primary key; Before walks it backwards.
 const (
-	messageColumns = `seq, id, client_id, sender, text, created_at`
+	messageColumns = `seq, id, client_id, sender, text, created_at, deleted`
 	selectSince    = `SELECT ` + messageColumns + ` FROM messages WHERE room = $1 AND seq > $2 ORDER BY seq LIMIT $3`
 	selectBefore   = `SELECT ` + messageColumns + ` FROM messages WHERE room = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3`
 	selectLastSeq  = `SELECT last_seq FROM rooms WHERE name = $1`
@@ -278,7 +278,7 @@ func scanMessages(rows pgx.Rows, room string, limit int, reverse bool) ([]hubbub
 	for rows.Next() {
 		m := hubbub.Message{Room: room}
 		var seq int64
-		if err := rows.Scan(&seq, &m.ID, &m.ClientID, &m.From, &m.Text, &m.Time); err != nil {
+		if err := rows.Scan(&seq, &m.ID, &m.ClientID, &m.From, &m.Text, &m.Time, &m.Deleted); err != nil {
 			return nil, err
 		}
 		m.Seq, m.Time = uint64(seq), m.Time.UTC()

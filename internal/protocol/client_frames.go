@@ -20,6 +20,13 @@ const (
 	TypeTyping  = "typing"
 	TypeWho     = "who"
 	TypePing    = "ping"
+	// Moderation (moderators and admins only).
+	TypeKick   = "kick"
+	TypeBan    = "ban"
+	TypeUnban  = "unban"
+	TypeMute   = "mute"
+	TypeUnmute = "unmute"
+	TypeDelete = "delete"
 )
 
 // ClientFrame is any frame a client sends; each type reads only its own fields.
@@ -35,6 +42,11 @@ type ClientFrame struct {
 	Limit   int     `json:"limit,omitempty"`
 	ID      string  `json:"id,omitempty"`
 	Text    *string `json:"text,omitempty"`
+	// Reason, Duration (a Go duration such as "10m" or "2h") and Seq are read by the
+	// moderation frames.
+	Reason   string `json:"reason,omitempty"`
+	Duration string `json:"duration,omitempty"`
+	Seq      uint64 `json:"seq,omitempty"`
 }
 
 // required lists each known type's mandatory fields.
@@ -47,6 +59,12 @@ var required = map[string][]string{
 	TypeTyping:  {"room"},
 	TypeWho:     {"room"},
 	TypePing:    nil,
+	TypeKick:    {"room", "name"},
+	TypeBan:     {"room", "name", "duration"},
+	TypeUnban:   {"room", "name"},
+	TypeMute:    {"room", "name", "duration"},
+	TypeUnmute:  {"room", "name"},
+	TypeDelete:  {"room", "seq"},
 }
 
 // Decode parses one client frame. Its errors are *hubbub.Error values with the codes bad_json,
@@ -77,6 +95,10 @@ func Decode(b []byte) (ClientFrame, error) {
 			missing = f.Room == ""
 		case "text":
 			missing = f.Text == nil
+		case "duration":
+			missing = f.Duration == ""
+		case "seq":
+			missing = f.Seq == 0
 		}
 		if missing {
 			return f, hubbub.Errorf(hubbub.ECodeMissing, "%s needs a %q field", f.Type, field)

@@ -2,6 +2,7 @@ package protocol
 
 import (
 	"encoding/json"
+	"strconv"
 	"time"
 
 	"hubbub"
@@ -46,6 +47,25 @@ type MessageFrame struct {
 	Text     string `json:"text"`
 	Time     string `json:"time"`
 	ClientID string `json:"client_id,omitempty"`
+	// Deleted marks a message a moderator deleted; its Text is then empty.
+	Deleted bool `json:"deleted,omitempty"`
+}
+
+// Deleted tells every member that a moderator deleted a message of the room.
+type Deleted struct {
+	Type string `json:"type"`
+	Room string `json:"room"`
+	Seq  uint64 `json:"seq"`
+}
+
+// Moderated confirms a moderation request: Action is its type (kick, ban, …).
+type Moderated struct {
+	Type   string `json:"type"`
+	Action string `json:"action"`
+	Room   string `json:"room"`
+	Name   string `json:"name,omitempty"`
+	Seq    uint64 `json:"seq,omitempty"`
+	Until  string `json:"until,omitempty"`
 }
 
 // Ack confirms a send once the message is durable.
@@ -101,7 +121,7 @@ func FormatTime(t time.Time) string { return t.UTC().Format(TimeFormat) }
 // NewMessageFrame converts a stored message to its wire form.
 func NewMessageFrame(m *hubbub.Message) MessageFrame {
 	return MessageFrame{Type: "message", Room: m.Room, Seq: m.Seq, ID: m.ID, From: m.From,
-		Text: m.Text, Time: FormatTime(m.Time), ClientID: m.ClientID}
+		Text: m.Text, Time: FormatTime(m.Time), ClientID: m.ClientID, Deleted: m.Deleted}
 }
 
 // NewAck returns the ack for a stored message.
@@ -161,8 +181,21 @@ func (JSONCodec) Encode(e *hub.Envelope) []byte {
 		return Encode(Presence(ev.Room, ev.Name, "leave"))
 	case hubbub.EventTyping:
 		return Encode(Typing(ev.Room, ev.Name))
+	case hubbub.EventDelete:
+		return Encode(Deleted{Type: "deleted", Room: ev.Room, Seq: ev.Seq})
+	case hubbub.EventKick:
+		return Encode(ErrorFrame{Type: "error", Code: hubbub.ECodeKicked, Message: kickText(ev), Room: ev.Room})
 	}
 	return nil
+}
+
+// kickText tells a kicked member why.
+func kickText(ev *hubbub.Event) string {
+	s := "you were removed from room " + strconv.Quote(ev.Room) + " by a moderator"
+	if ev.Reason != "" {
+		s += ": " + ev.Reason
+	}
+	return s
 }
 
 // TextCodec encodes room events for the original text protocol: a message becomes
@@ -176,6 +209,9 @@ func (TextCodec) Slot() int { return 1 }
 
 // Encode implements hub.Codec.
 func (TextCodec) Encode(e *hub.Envelope) []byte {
+	if e.Event.Kind == hubbub.EventKick {
+		return []byte("error: " + kickText(&e.Event))
+	}
 	if e.Event.Kind != hubbub.EventMessage {
 		return nil
 	}

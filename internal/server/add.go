@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"hubbub/internal/metrics"
 )
 
 // AddRequest is one question to the add service, as the original client sends it.
@@ -86,10 +88,11 @@ func (a *addConn) abort() { a.ws.Close() }
 // keeps asking within AddIdleTimeout. Bad requests get {"error": "..."} and the connection
 // stays open.
 func (s *Server) serveAdd(w http.ResponseWriter, r *http.Request) {
-	if s.draining.Load() {
-		http.Error(w, "server is shutting down", http.StatusServiceUnavailable)
-		return
+	release, ok := s.admit(w, r)
+	if !ok {
+		return // admit has answered and logged
 	}
+	defer release()
 	up := s.upgrader
 	up.Subprotocols = nil
 	ws, err := up.Upgrade(w, r, nil)
@@ -104,8 +107,10 @@ func (s *Server) serveAdd(w http.ResponseWriter, r *http.Request) {
 	}
 	defer s.untrack(a)
 	defer ws.Close()
-	log := s.log.With("remote", r.RemoteAddr, "endpoint", "add")
+	log := s.log.With("conn", s.nextID.Add(1), "remote", r.RemoteAddr, "endpoint", "add")
 	log.Info("add client connected", "headers", len(r.Header))
+	s.cfg.Metrics.Connected(metrics.ProtoAdd)
+	defer s.cfg.Metrics.Disconnected(metrics.ProtoAdd)
 	ws.SetReadLimit(s.cfg.AddReadLimit)
 	answered := 0
 	for {

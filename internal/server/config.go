@@ -4,6 +4,9 @@ import (
 	"io/fs"
 	"log/slog"
 	"time"
+
+	"hubbub/internal/auth"
+	"hubbub/internal/metrics"
 )
 
 // Config tunes a Server. The zero value of each field means the default in its comment; the
@@ -72,6 +75,40 @@ type Config struct {
 	// AddReadLimit is the largest add request, in bytes (default 1024).
 	AddReadLimit int64
 
+	// MaxConnsPerIP caps the WebSocket connections one client address holds; past it upgrades
+	// get 429 (default 100).
+	MaxConnsPerIP int
+	// ConnectRate and ConnectBurst limit how fast one client address may open WebSockets: a
+	// token bucket per address refilled at ConnectRate per second holding ConnectBurst; past it
+	// upgrades get 429 (defaults 5 and 20). Buckets of idle addresses are forgotten, and at
+	// most MaxRateBuckets are kept (default 100000), so memory stays bounded.
+	ConnectRate    float64
+	ConnectBurst   int
+	MaxRateBuckets int
+	// TrustProxy takes the client address from the last X-Forwarded-For entry (the one the
+	// proxy in front of the server added) instead of the socket's peer. Set it only behind a
+	// proxy that sets the header, or clients can choose their own address.
+	TrustProxy bool
+	// Metrics, when set, counts connections, frames, drops and latencies and is served at
+	// /metrics (default nil: no metrics and no /metrics).
+	Metrics *metrics.Metrics
+	// Pprof mounts net/http/pprof under /debug/pprof/; it answers only requests from a loopback
+	// address that carry no X-Forwarded-For (default off).
+	Pprof bool
+
+	// Tokens, when set, requires every WebSocket client to present a token it verifies
+	// (docs/protocol.md, Tokens): names, user ids, roles and room grants then come from the
+	// token. Default nil: anonymous names, as chosen by the clients.
+	Tokens auth.Verifier
+
+	// APIKey, when set, turns on the server API under /api/ (docs/api.md): requests must carry
+	// "Authorization: Bearer <APIKey>". Default "": the API is off and /api/ answers 404.
+	APIKey string
+	// RoleFor, when set and tokens are off, gives each hubbub.v1 member a role ("admin",
+	// "moderator" or "member") from its hello name and key; tests use it to make moderators.
+	// With tokens on, roles come from the tokens only. Default nil: everyone is a member.
+	RoleFor func(name, key string) string
+
 	// Pages holds the browser pages (default: none; / then answers 404).
 	Pages fs.FS
 	// Logger receives the server's logs (default slog.Default()).
@@ -115,6 +152,12 @@ func (c Config) withDefaults() Config {
 	num(&c.MaxRoomsPerConn, 32)
 	num(&c.MaxConns, 20000)
 	num(&c.HistoryPageMax, 200)
+	num(&c.MaxConnsPerIP, 100)
+	if c.ConnectRate <= 0 {
+		c.ConnectRate = 5
+	}
+	num(&c.ConnectBurst, 20)
+	num(&c.MaxRateBuckets, 100000)
 	dur(&c.AddIdleTimeout, 30*time.Second)
 	if c.AddReadLimit <= 0 {
 		c.AddReadLimit = 1024

@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -14,6 +17,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"hubbub/internal/hub"
+	"hubbub/internal/metrics"
 )
 
 // session is a wire protocol's side of a connection: it handles each frame the client sends and
@@ -36,6 +40,7 @@ type conn struct {
 	ws     *websocket.Conn
 	id     uint64
 	remote string
+	proto  metrics.Protocol
 	log    *slog.Logger
 	out    *hub.Outbox
 
@@ -58,9 +63,12 @@ func (s *Server) newConn(ws *websocket.Conn, r *http.Request) *conn {
 	proto := ws.Subprotocol()
 	if proto == "" {
 		proto = "text"
+	} else {
+		c.proto = metrics.ProtoJSON
 	}
 	c.log = s.log.With("conn", c.id, "remote", c.remote, "proto", proto)
 	c.out = hub.NewOutbox(s.cfg.SendQueue, func() {
+		s.cfg.Metrics.Drop(metrics.DropSlowConsumer)
 		c.closeWith(websocket.ClosePolicyViolation, "send queue full: the client reads too slowly", true)
 	})
 	return c
@@ -69,6 +77,8 @@ func (s *Server) newConn(ws *websocket.Conn, r *http.Request) *conn {
 // serve runs the connection until it ends, then waits for the write pump to finish.
 func (c *conn) serve(sess session) {
 	c.log.Info("connected")
+	c.srv.cfg.Metrics.Connected(c.proto)
+	defer c.srv.cfg.Metrics.Disconnected(c.proto)
 	go c.writePump(sess.codec(), sess.coalesce())
 	reason := c.readLoop(sess)
 	sess.end()
@@ -92,6 +102,15 @@ func (c *conn) readLoop(sess session) string {
 	for {
 		kind, data, err := c.ws.ReadMessage()
 		if err != nil {
+			if why, ok := dropReason(err); ok && !c.closing.Load() {
+				c.srv.cfg.Metrics.Drop(why)
+			}
+			if errors.Is(err, websocket.ErrReadLimit) {
+				// gorilla sends 1009 for most oversized frames but not for a length it cannot
+				// represent (the top bit of a 64-bit length): make sure the client hears why.
+				// If gorilla did send it, this second close frame is refused and nothing is sent.
+				c.closeWith(websocket.CloseMessageTooBig, "frame over the read limit", false)
+			}
 			return readEndReason(err)
 		}
 		if !c.closing.Load() {
@@ -110,6 +129,29 @@ func (c *conn) readLoop(sess session) string {
 		}
 		sess.handle(data)
 	}
+}
+
+// dropReason tells whether a read error means the server dropped the client, and why: a
+// frame over the read limit, a protocol violation gorilla detected (it has sent 1002), or
+// silence past the pong wait. A close from the client or a broken socket is no drop.
+func dropReason(err error) (metrics.DropReason, bool) {
+	var ce *websocket.CloseError
+	var ne interface{ Timeout() bool }
+	switch {
+	case errors.As(err, &ce):
+		return 0, false
+	case errors.Is(err, websocket.ErrReadLimit):
+		return metrics.DropReadLimit, true
+	case errors.As(err, &ne) && ne.Timeout():
+		return metrics.DropTimeout, true
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed):
+		return 0, false
+	}
+	var oe *net.OpError
+	if !errors.As(err, &oe) && strings.HasPrefix(err.Error(), "websocket: ") {
+		return metrics.DropProtocol, true
+	}
+	return 0, false
 }
 
 func readEndReason(err error) string {
@@ -137,6 +179,10 @@ func (c *conn) closeWith(code int, reason string, discard bool) {
 		c.closing.Store(true)
 		if code != 0 {
 			c.log.Info("closing", "code", code, "reason", reason)
+		}
+		switch code {
+		case websocket.CloseProtocolError, websocket.CloseUnsupportedData, websocket.CloseInvalidFramePayloadData:
+			c.srv.cfg.Metrics.Drop(metrics.DropProtocol)
 		}
 		if discard {
 			// The write pump may be blocked on a client that stopped reading: cut that write
@@ -171,6 +217,9 @@ func (c *conn) writePump(codec hub.Codec, coalesce bool) {
 		case <-c.out.Ready():
 			var closed bool
 			batch, closed = c.out.Take(batch[:0])
+			if len(batch) > 0 {
+				c.srv.cfg.Metrics.QueueDepth(len(batch))
+			}
 			if !closed || !c.discard {
 				if err := c.writeBatch(batch, codec, coalesce, &line); err != nil {
 					c.log.Debug("write failed", "err", err)
@@ -204,6 +253,9 @@ func (c *conn) writeBatch(batch []*hub.Envelope, codec hub.Codec, coalesce bool,
 		return nil
 	}
 	_ = c.ws.SetWriteDeadline(time.Now().Add(c.srv.cfg.WriteWait))
+	if m := c.srv.cfg.Metrics; m != nil {
+		defer observeWritten(m, batch, codec, coalesce)
+	}
 	if coalesce {
 		line.Reset()
 		for _, e := range batch {
@@ -233,6 +285,27 @@ func (c *conn) writeBatch(batch []*hub.Envelope, codec hub.Codec, coalesce bool,
 		}
 	}
 	return nil
+}
+
+// observeWritten counts the frames of a batch written and each message's delivery latency,
+// from its server timestamp to now. It runs after the writes, and counts a batch that failed
+// part-way as written: the connection is then dropped anyway.
+func observeWritten(m *metrics.Metrics, batch []*hub.Envelope, codec hub.Codec, coalesce bool) {
+	now := time.Now()
+	frames := 0
+	for _, e := range batch {
+		if e.Frame(codec) == nil { // cached: no second encoding
+			continue
+		}
+		if e.Raw == nil && e.Event.Message != nil {
+			m.DeliveryLatency(e.Event.Message.Time, now)
+		}
+		frames++
+	}
+	if coalesce {
+		frames = min(frames, 1)
+	}
+	m.FramesOut(frames)
 }
 
 // sendClose writes the close frame chosen by closeWith and gives the client a short grace to

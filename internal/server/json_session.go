@@ -7,6 +7,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"hubbub"
+	"hubbub/internal/auth"
 	"hubbub/internal/hub"
 	"hubbub/internal/protocol"
 )
@@ -19,11 +20,16 @@ type jsonSession struct {
 	rooms   map[string]bool
 	limiter *sendLimiter
 	typing  typingGate
+	token   string       // the token of the upgrade request (?token= or cookie), used if hello has none
+	claims  *auth.Claims // the verified token, when the server requires tokens
+	expiry  expiry
+	kicked  kickedRooms // rooms a moderator removed the session from (moderation.go)
 }
 
-func newJSONSession(s *Server, c *conn) *jsonSession {
+// newJSONSession starts a session; token is the one the upgrade request carried, if any.
+func newJSONSession(s *Server, c *conn, token string) *jsonSession {
 	return &jsonSession{srv: s, c: c, rooms: make(map[string]bool), limiter: newSendLimiter(&s.cfg),
-		typing: typingGate{interval: s.cfg.TypingInterval}}
+		typing: typingGate{interval: s.cfg.TypingInterval}, token: token}
 }
 
 func (j *jsonSession) codec() hub.Codec { return protocol.JSONCodec{} }
@@ -35,7 +41,11 @@ func (j *jsonSession) reply(v any) { j.c.out.Push(hub.NewRaw(protocol.Encode(v))
 func (j *jsonSession) fail(err error, f *protocol.ClientFrame) { j.reply(protocol.NewError(err, f)) }
 
 func (j *jsonSession) handle(data []byte) {
+	j.kicked.drain(j.rooms)
 	f, err := protocol.Decode(data)
+	if err != nil && j.srv.tokensOn() && f.Type == protocol.TypeHello && hubbub.ErrorCode(err) == hubbub.ECodeMissing {
+		err = nil // with tokens the name comes from the token; hello needs none
+	}
 	if err != nil {
 		j.fail(err, &f)
 		return
@@ -44,7 +54,7 @@ func (j *jsonSession) handle(data []byte) {
 		j.fail(hubbub.Errorf(hubbub.ECodeNoHello, "say hello first"), &f)
 		return
 	}
-	if f.Room != "" && f.Type != protocol.TypeJoin && !j.rooms[f.Room] {
+	if f.Room != "" && f.Type != protocol.TypeJoin && !isModeration(f.Type) && !j.rooms[f.Room] {
 		j.fail(hubbub.Errorf(hubbub.ECodeNotJoined, "you have not joined room %q", f.Room), &f)
 		return
 	}
@@ -70,23 +80,47 @@ func (j *jsonSession) handle(data []byte) {
 		j.reply(protocol.RoomNames{Type: "members", Room: f.Room, Members: j.srv.hub.Members(f.Room)})
 	case protocol.TypePing:
 		j.reply(protocol.Pong(f.ID))
+	case protocol.TypeKick, protocol.TypeBan, protocol.TypeUnban, protocol.TypeMute, protocol.TypeUnmute, protocol.TypeDelete:
+		j.moderate(ctx, &f)
 	}
 }
 
 func (j *jsonSession) hello(f *protocol.ClientFrame) {
-	if err := hubbub.ValidateName(f.Name); err != nil {
+	m := &hub.Member{Name: f.Name, Key: f.Key, Out: j.c.out}
+	var claims *auth.Claims
+	if j.srv.tokensOn() {
+		raw := f.Token
+		if raw == "" {
+			raw = j.token
+		}
+		c, err := j.srv.authenticate(raw)
+		if err != nil {
+			j.c.log.Info("hello refused", "err", err)
+			j.fail(err, f)
+			return
+		}
+		claims, m = &c, tokenMember(&c, j.c.out)
+	} else if err := hubbub.ValidateName(f.Name); err != nil {
 		j.fail(err, f)
 		return
 	}
-	if j.member != nil && len(j.rooms) > 0 && (f.Name != j.member.Name || f.Key != j.member.Key) {
-		j.fail(hubbub.Errorf(hubbub.ECodeBadName, "leave every room before changing your name"), f)
-		return
+	if j.member != nil && len(j.rooms) > 0 {
+		if m.Name != j.member.Name || m.Key != j.member.Key {
+			j.fail(hubbub.Errorf(hubbub.ECodeBadName, "leave every room before changing your name"), f)
+			return
+		}
+		m = j.member // the rooms hold this member; a renewed token keeps it
 	}
-	j.member = &hub.Member{Name: f.Name, Key: f.Key, Out: j.c.out}
-	j.c.log.Info("hello", "name", f.Name)
+	j.member, j.claims = m, claims
+	if claims != nil {
+		j.expiry.arm(j.c, claims.ExpiresAt)
+		j.c.log.Info("hello", "name", m.Name, "user", m.UserID, "role", m.Role, "expires", claims.ExpiresAt)
+	} else {
+		j.c.log.Info("hello", "name", m.Name)
+	}
 	cfg := &j.srv.cfg
 	hc := j.srv.hub.Config()
-	j.reply(protocol.Welcome{Type: "welcome", Name: f.Name, Server: cfg.Node, Version: hubbub.Version,
+	j.reply(protocol.Welcome{Type: "welcome", Name: m.Name, Server: cfg.Node, Version: hubbub.Version,
 		Limits: protocol.Limits{MaxText: cfg.MaxText, MaxRooms: cfg.MaxRoomsPerConn, HistoryMax: hc.History,
 			SendRate: cfg.SendRate, SendBurst: cfg.SendBurst}})
 }
@@ -94,6 +128,10 @@ func (j *jsonSession) hello(f *protocol.ClientFrame) {
 func (j *jsonSession) join(ctx context.Context, f *protocol.ClientFrame) {
 	if err := hubbub.ValidateRoom(f.Room); err != nil {
 		j.fail(err, f)
+		return
+	}
+	if j.claims != nil && !j.claims.CanJoin(f.Room) {
+		j.fail(forbidden(f.Room), f)
 		return
 	}
 	if j.rooms[f.Room] {
@@ -105,6 +143,7 @@ func (j *jsonSession) join(ctx context.Context, f *protocol.ClientFrame) {
 		j.fail(hubbub.Errorf(hubbub.ECodeTooMany, "you are in %d rooms, the most allowed", len(j.rooms)), f)
 		return
 	}
+	j.watchRemovals()
 	req := hub.JoinRequest{Room: f.Room, Member: j.member, Since: f.Since, History: f.History,
 		Greet: func(info hub.JoinInfo) *hub.Envelope {
 			return hub.NewRaw(protocol.Encode(protocol.Joined{Type: "joined", Room: info.Room, Members: info.Members,
@@ -165,6 +204,7 @@ func (j *jsonSession) history(ctx context.Context, f *protocol.ClientFrame) {
 }
 
 func (j *jsonSession) end() {
+	j.expiry.stop()
 	for room := range j.rooms {
 		j.srv.hub.Leave(room, j.member)
 	}

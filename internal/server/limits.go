@@ -4,6 +4,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"hubbub/internal/metrics"
 )
 
 // sendLimiter is a connection's token bucket for sends, with a count of refusals in a row so
@@ -12,10 +14,12 @@ type sendLimiter struct {
 	bucket  *rate.Limiter
 	strikes int
 	max     int
+	metrics *metrics.Metrics
 }
 
 func newSendLimiter(cfg *Config) *sendLimiter {
-	return &sendLimiter{bucket: rate.NewLimiter(rate.Limit(cfg.SendRate), cfg.SendBurst), max: cfg.AbuseLimit}
+	return &sendLimiter{bucket: rate.NewLimiter(rate.Limit(cfg.SendRate), cfg.SendBurst), max: cfg.AbuseLimit,
+		metrics: cfg.Metrics}
 }
 
 // allow reports whether a send may go ahead, and abusive when the client has kept on sending
@@ -26,7 +30,12 @@ func (l *sendLimiter) allow() (ok, abusive bool) {
 		return true, false
 	}
 	l.strikes++
-	return false, l.strikes >= l.max
+	if l.strikes >= l.max {
+		l.metrics.Drop(metrics.DropAbuse)
+		return false, true
+	}
+	l.metrics.Drop(metrics.DropRateLimit)
+	return false, false
 }
 
 // typingGate lets one typing notice through per interval and drops the rest silently: typing

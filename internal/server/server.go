@@ -33,6 +33,7 @@ type Server struct {
 	upgrader websocket.Upgrader
 	mux      *http.ServeMux
 	origins  originPolicy
+	ipLimits *ipLimiter
 
 	draining atomic.Bool
 	nextID   atomic.Uint64
@@ -69,6 +70,7 @@ func New(cfg Config, h *hub.Hub, store hubbub.Store, broker hubbub.Broker) (*Ser
 		log:    cfg.Logger.With("component", "server"),
 		conns:  make(map[closer]struct{}),
 	}
+	s.ipLimits = newIPLimiter(&s.cfg)
 	var err error
 	if s.origins, err = newOriginPolicy(cfg.AllowedOrigins); err != nil {
 		return nil, err
@@ -82,12 +84,28 @@ func New(cfg Config, h *hub.Hub, store hubbub.Store, broker hubbub.Broker) (*Ser
 	s.mux.HandleFunc("/add", s.serveAdd)
 	s.mux.HandleFunc("/healthz", s.serveHealth)
 	s.mux.HandleFunc("/readyz", s.serveReady)
+	if cfg.Metrics != nil {
+		s.mux.Handle("/metrics", cfg.Metrics.Handler())
+	}
+	if cfg.Pprof {
+		s.mux.Handle("/debug/pprof/", loopbackOnly(pprofHandler()))
+	}
+	s.mountAPI()
 	s.mux.HandleFunc("/", s.servePage)
 	return s, nil
 }
 
-// ServeHTTP implements http.Handler.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+// ServeHTTP implements http.Handler. Over TLS every response carries HSTS, so browsers that
+// once reached the server over https never try plain http again.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.TLS != nil {
+		w.Header().Set("Strict-Transport-Security", hstsValue)
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+// hstsValue is the Strict-Transport-Security header sent over TLS: one year.
+const hstsValue = "max-age=31536000"
 
 // Conns reports how many WebSocket connections are open.
 func (s *Server) Conns() int {

@@ -7,6 +7,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"hubbub"
+	"hubbub/internal/auth"
 	"hubbub/internal/hub"
 	"hubbub/internal/protocol"
 )
@@ -19,10 +20,25 @@ type textSession struct {
 	member  *hub.Member
 	joined  bool
 	limiter *sendLimiter
+	claims  *auth.Claims // the verified token, when the server requires tokens
+	expiry  expiry
 }
 
-func newTextSession(s *Server, c *conn) *textSession {
-	return &textSession{srv: s, c: c, limiter: newSendLimiter(&s.cfg)}
+// newTextSession starts a session; token is the one the upgrade request carried, if any. When
+// the server requires tokens and this one is missing or invalid, the client is told why and the
+// connection closes with 1008.
+func newTextSession(s *Server, c *conn, token string) *textSession {
+	t := &textSession{srv: s, c: c, limiter: newSendLimiter(&s.cfg)}
+	if s.tokensOn() {
+		claims, err := s.authenticate(token)
+		if err != nil {
+			t.refuse(hubbub.ErrorMessage(err), websocket.ClosePolicyViolation)
+			return t
+		}
+		t.claims = &claims
+		t.expiry.arm(c, claims.ExpiresAt)
+	}
+	return t
 }
 
 func (t *textSession) codec() hub.Codec { return protocol.TextCodec{} }
@@ -57,12 +73,21 @@ func (t *textSession) handle(data []byte) {
 }
 
 // setName takes the first line as the client's name and joins lobby under it.
+// With a token the line is still read, for compatibility, but the token's name is used.
 func (t *textSession) setName(name string) {
-	if err := hubbub.ValidateName(name); err != nil {
+	m := &hub.Member{Name: name, Out: t.c.out, MessagesOnly: true}
+	if t.claims != nil {
+		if !t.claims.CanJoin(hubbub.DefaultRoom) {
+			t.refuse(hubbub.ErrorMessage(forbidden(hubbub.DefaultRoom)), websocket.ClosePolicyViolation)
+			return
+		}
+		m = tokenMember(t.claims, t.c.out)
+		name = m.Name
+	} else if err := hubbub.ValidateName(name); err != nil {
 		t.refuse(hubbub.ErrorMessage(err), websocket.ClosePolicyViolation)
 		return
 	}
-	m := &hub.Member{Name: name, Out: t.c.out}
+	m.Removed = textRemoved(t.c)
 	_, err := t.srv.hub.Join(context.Background(), hub.JoinRequest{Room: hubbub.DefaultRoom, Member: m, NoReplay: true})
 	if err != nil {
 		t.refuse(hubbub.ErrorMessage(err), websocket.ClosePolicyViolation)
@@ -82,6 +107,7 @@ func (t *textSession) refuse(reason string, code int) {
 }
 
 func (t *textSession) end() {
+	t.expiry.stop()
 	if t.joined {
 		t.srv.hub.Leave(hubbub.DefaultRoom, t.member)
 	}

@@ -81,15 +81,11 @@ func (p originPolicy) allows(r *http.Request) bool {
 
 // serveWS upgrades /ws and runs the session for the negotiated protocol until the socket ends.
 func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
-	if s.draining.Load() {
-		http.Error(w, "server is shutting down", http.StatusServiceUnavailable)
-		return
+	release, ok := s.admit(w, r)
+	if !ok {
+		return // admit has answered and logged
 	}
-	if s.Conns() >= s.cfg.MaxConns {
-		s.log.Warn("connection refused: server full", "remote", r.RemoteAddr, "max", s.cfg.MaxConns)
-		http.Error(w, errServerFull.Error(), http.StatusServiceUnavailable)
-		return
-	}
+	defer release()
 	ws, err := s.upgrader.Upgrade(w, r, nil)
 	if err != nil {
 		return // the upgrader's Error function has answered and logged
@@ -101,8 +97,8 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 	defer s.untrack(c)
 	if ws.Subprotocol() == "hubbub.v1" {
-		c.serve(newJSONSession(s, c))
+		c.serve(newJSONSession(s, c, upgradeToken(r)))
 	} else {
-		c.serve(newTextSession(s, c))
+		c.serve(newTextSession(s, c, upgradeToken(r)))
 	}
 }

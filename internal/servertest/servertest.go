@@ -34,7 +34,9 @@ type Options struct {
 	// Addr is the address to listen on (default 127.0.0.1:0, a free port). Restart reuses the
 	// address the first server got.
 	Addr string
-	// Server and Hub are passed to server.New and hub.New.
+	// Server and Hub are passed to server.New and hub.New; Server.Metrics also goes to the hub
+	// unless Hub.Metrics is set, and Server.HandshakeTimeout also bounds reading the request
+	// headers, as in hubbub serve.
 	Server server.Config
 	Hub    hub.Config
 	// Retention is passed to the store.
@@ -103,10 +105,21 @@ func Start(tb testing.TB, opts Options) *Server {
 	}
 	hcfg := opts.Hub
 	hcfg.Logger, hcfg.Node = log, opts.Node
+	if hcfg.Metrics == nil {
+		hcfg.Metrics = opts.Server.Metrics // one set of metrics for the node, as hubbub serve does
+	}
 	h := hub.New(hcfg, store, broker)
 	resync.Store(h)
 	scfg := opts.Server
 	scfg.Logger, scfg.Node = log, opts.Node
+	// Every test client comes from 127.0.0.1: the per-address limits are as good as off unless
+	// a test sets them.
+	if scfg.MaxConnsPerIP == 0 {
+		scfg.MaxConnsPerIP = 1 << 30
+	}
+	if scfg.ConnectRate == 0 && scfg.ConnectBurst == 0 {
+		scfg.ConnectRate, scfg.ConnectBurst = 1e9, 1<<30
+	}
 	if scfg.Pages == nil {
 		scfg.Pages = web.FS()
 	}
@@ -128,6 +141,9 @@ func Start(tb testing.TB, opts Options) *Server {
 	hs := httptest.NewUnstartedServer(srv)
 	hs.Listener = ln
 	hs.Config.ReadHeaderTimeout = 5 * time.Second
+	if opts.Server.HandshakeTimeout > 0 {
+		hs.Config.ReadHeaderTimeout = opts.Server.HandshakeTimeout // as hubbub serve sets it
+	}
 	hs.Start()
 	opts.Addr = ln.Addr().String()
 	s := &Server{

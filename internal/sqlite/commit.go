@@ -36,7 +36,7 @@ func prepareWrites(ctx context.Context, conn *sql.Conn) (writeStmts, error) {
 	w.savepoint = prep(`SAVEPOINT one`)
 	w.release = prep(`RELEASE one`)
 	w.undo = prep(`ROLLBACK TO one`)
-	w.findClient = prep(`SELECT seq, id, text, created_ms FROM messages
+	w.findClient = prep(`SELECT seq, id, text, created_ms, deleted FROM messages
 		WHERE room = ? AND sender = ? AND client_id = ? AND client_id <> ''`)
 	w.bumpSeq = prep(`INSERT INTO rooms (name, last_seq) VALUES (?, 1)
 		ON CONFLICT (name) DO UPDATE SET last_seq = last_seq + 1 RETURNING last_seq`)
@@ -64,12 +64,14 @@ func (w writeStmts) close() error {
 // prune after its own transaction. Requests their callers abandoned are skipped.
 func (w *writer) process(batch []*request) {
 	appends := batch[:0:0]
-	var prunes []*request
+	var prunes, execs []*request
 	for _, r := range batch {
 		if !r.state.CompareAndSwap(pending, taken) {
 			continue
 		}
-		if r.prune {
+		if r.exec != nil {
+			execs = append(execs, r)
+		} else if r.prune {
 			prunes = append(prunes, r)
 		} else {
 			appends = append(appends, r)
@@ -84,6 +86,10 @@ func (w *writer) process(batch []*request) {
 	}
 	for _, r := range prunes {
 		n, err := w.prune(r.ctx)
+		r.done <- result{removed: n, err: err}
+	}
+	for _, r := range execs {
+		n, err := r.exec(r.ctx, w.conn)
 		r.done <- result{removed: n, err: err}
 	}
 }
@@ -122,7 +128,7 @@ func (w *writer) commitAppends(reqs []*request) {
 func (w *writer) appendOne(ctx context.Context, m hubbub.Message, now time.Time) result {
 	if m.ClientID != "" {
 		var seq, ms int64
-		err := w.stmts.findClient.QueryRowContext(ctx, m.Room, m.From, m.ClientID).Scan(&seq, &m.ID, &m.Text, &ms)
+		err := w.stmts.findClient.QueryRowContext(ctx, m.Room, m.From, m.ClientID).Scan(&seq, &m.ID, &m.Text, &ms, &m.Deleted)
 		if err == nil {
 			m.Seq, m.Time = uint64(seq), msTime(ms)
 			return result{msg: m, dup: true}

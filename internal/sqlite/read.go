@@ -15,7 +15,7 @@ type readStmts struct {
 	since, before, lastSeq *sql.Stmt
 }
 
-const messageColumns = `seq, id, client_id, sender, text, created_ms`
+const messageColumns = `seq, id, client_id, sender, text, created_ms, deleted`
 
 func prepareReads(ctx context.Context, db *sql.DB) (readStmts, error) {
 	var r readStmts
@@ -57,7 +57,7 @@ func scanMessages(rows *sql.Rows, room string, limit int, reverse bool) ([]hubbu
 	for rows.Next() {
 		m := hubbub.Message{Room: room}
 		var seq, ms int64
-		if err := rows.Scan(&seq, &m.ID, &m.ClientID, &m.From, &m.Text, &ms); err != nil {
+		if err := rows.Scan(&seq, &m.ID, &m.ClientID, &m.From, &m.Text, &ms, &m.Deleted); err != nil {
 			return nil, err
 		}
 		m.Seq, m.Time = uint64(seq), msTime(ms)

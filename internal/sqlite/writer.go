@@ -14,6 +14,7 @@ import (
 type request struct {
 	msg   hubbub.Message  // the message to append, unless prune
 	prune bool            // run the retention policy instead
+	exec  execFunc        // run this on the writer's connection instead (moderation)
 	ctx   context.Context // the caller's context, for prune only: a batch ignores its members'
 
 	state atomic.Int32 // pending, then taken by the writer or abandoned by the caller

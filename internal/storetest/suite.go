@@ -41,6 +41,9 @@ func RunStoreTests(t *testing.T, open func(t *testing.T, ret hubbub.Retention) h
 		{"MaxAge", testMaxAge},
 		{"CancelledContext", testCancelledContext},
 		{"Close", testClose},
+		{"Sanctions", testSanctions},
+		{"DeleteMessage", testDeleteMessage},
+		{"ModerationDoneContext", testModerationDoneContext},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.run(t, open) })

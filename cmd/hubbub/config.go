@@ -1,0 +1,151 @@
+package main
+
+import (
+	"bufio"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"strings"
+)
+
+// A config file holds settings of hubbub serve as lines of `key = value`, where a key is a
+// flag's name without dashes in front (port = 3434, allowed-origins = https://a.example).
+// Blank lines and lines starting with # are ignored; the value is the rest of the line with
+// surrounding spaces (and one pair of surrounding double quotes) removed, parsed as the flag
+// would parse it. An unknown key, a repeated key or a bad value stops the server at start.
+//
+// Precedence, highest first: the command line, the environment (HUBBUB_*), the file, the
+// flag's default.
+
+// configFlag is the flag naming the config file; it may also come from HUBBUB_CONFIG.
+const configFlag = "config"
+
+// settingSources records where each flag's value came from: "flag", "env HUBBUB_X",
+// "file PATH:LINE" or "default".
+type settingSources map[string]string
+
+// applySources sets every flag not given on the command line from the environment and then
+// from the config file, and reports where each value came from. It replaces applyEnv for
+// hubbub serve. Every mistake is a usageError of one line.
+func applySources(fs *flag.FlagSet) (settingSources, error) {
+	src := settingSources{}
+	fs.VisitAll(func(f *flag.Flag) { src[f.Name] = "default" })
+	fs.Visit(func(f *flag.Flag) { src[f.Name] = "flag" })
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		if err != nil || src[f.Name] != "default" {
+			return
+		}
+		if v, ok := os.LookupEnv(envName(f.Name)); ok {
+			if e := fs.Set(f.Name, v); e != nil {
+				err = usageError(fmt.Sprintf("invalid %s=%q: %v", envName(f.Name), maskValue(f.Name, v), e))
+				return
+			}
+			src[f.Name] = "env " + envName(f.Name)
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	cf := fs.Lookup(configFlag)
+	if cf == nil || cf.Value.String() == "" {
+		return src, nil
+	}
+	path := cf.Value.String()
+	file, err := os.Open(path)
+	if err != nil {
+		return nil, usageError(fmt.Sprintf("config file: %v", err))
+	}
+	defer file.Close()
+	if err := readConfig(fs, file, path, src); err != nil {
+		return nil, err
+	}
+	return src, nil
+}
+
+// readConfig applies the settings in r (named path in errors) to the flags that src says
+// still have their default.
+func readConfig(fs *flag.FlagSet, r io.Reader, path string, src settingSources) error {
+	sc := bufio.NewScanner(r)
+	seen := map[string]int{}
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		where := fmt.Sprintf("%s:%d", path, n)
+		key, value, ok := strings.Cut(line, "=")
+		if !ok {
+			return usageError(fmt.Sprintf("config %s: %q is not key = value", where, line))
+		}
+		key, value = strings.TrimSpace(key), strings.TrimSpace(value)
+		if len(value) >= 2 && value[0] == '"' && value[len(value)-1] == '"' {
+			value = value[1 : len(value)-1]
+		}
+		f := fs.Lookup(key)
+		switch {
+		case f == nil || key == configFlag:
+			return usageError(fmt.Sprintf("config %s: unknown key %q (keys are the flags of hubbub serve -h)", where, key))
+		case seen[key] > 0:
+			return usageError(fmt.Sprintf("config %s: %q set again (first at line %d)", where, key, seen[key]))
+		}
+		seen[key] = n
+		if src[key] != "default" {
+			continue // the command line or the environment wins
+		}
+		if err := fs.Set(key, value); err != nil {
+			return usageError(fmt.Sprintf("config %s: invalid %s %q: %v", where, key, maskValue(key, value), err))
+		}
+		src[key] = "file " + where
+	}
+	if err := sc.Err(); err != nil {
+		return usageError(fmt.Sprintf("config file %s: %v", path, err))
+	}
+	return nil
+}
+
+// isSecret reports whether a flag holds a secret whose value must never be printed: a name
+// containing "secret", "password" or "token", or ending in "api-key". Flags that name files
+// (--tls-key, --nats-key, --nats-nkey, --nats-creds) are paths, not secrets, and are shown.
+func isSecret(name string) bool {
+	return strings.Contains(name, "secret") || strings.Contains(name, "password") ||
+		strings.Contains(name, "token") || strings.HasSuffix(name, "api-key")
+}
+
+// maskValue returns a flag's value fit to print: secrets as "****" (empty stays empty), and
+// the password of any URL in it (--postgres, --nats) as "****".
+func maskValue(name, value string) string {
+	if value == "" {
+		return ""
+	}
+	if isSecret(name) {
+		return "****"
+	}
+	if !strings.Contains(value, "://") {
+		return value
+	}
+	parts := strings.Split(value, ",")
+	for i, p := range parts {
+		u, err := url.Parse(strings.TrimSpace(p))
+		if err != nil || u.User == nil {
+			continue
+		}
+		if _, has := u.User.Password(); has {
+			u.User = url.UserPassword(u.User.Username(), "****")
+			parts[i] = strings.Replace(u.String(), "%2A%2A%2A%2A", "****", 1)
+		}
+	}
+	return strings.Join(parts, ",")
+}
+
+// printConfig writes the effective configuration, one `key = value` line per flag in name
+// order with its source, secrets masked. Apart from the masks and the source comments, its
+// lines are a valid config file.
+func printConfig(w io.Writer, fs *flag.FlagSet, src settingSources) {
+	fs.VisitAll(func(f *flag.Flag) {
+		line := fmt.Sprintf("%s = %s", f.Name, maskValue(f.Name, f.Value.String()))
+		fmt.Fprintf(w, "%-48s # %s\n", line, src[f.Name])
+	})
+}

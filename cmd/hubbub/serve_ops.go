@@ -1,0 +1,54 @@
+package main
+
+import (
+	"crypto/tls"
+	"flag"
+	"fmt"
+
+	"hubbub/internal/metrics"
+	"hubbub/internal/server"
+)
+
+// opsFlags are the production settings of hubbub serve: TLS, metrics, profiling and the
+// per-address limits (docs/operations.md).
+type opsFlags struct {
+	tlsCert, tlsKey string
+	metrics, pprof  bool
+}
+
+func (o *opsFlags) bind(fs *flag.FlagSet, s *server.Config) {
+	fs.StringVar(&o.tlsCert, "tls-cert", "", "TLS certificate file (PEM, with its chain): serve https and wss, with HSTS (needs --tls-key)")
+	fs.StringVar(&o.tlsKey, "tls-key", "", "TLS private key file (PEM) for --tls-cert")
+	fs.BoolVar(&o.metrics, "metrics", true, "serve Prometheus metrics at /metrics")
+	fs.BoolVar(&o.pprof, "pprof", false, "serve net/http/pprof under /debug/pprof/ to loopback clients only")
+	fs.IntVar(&s.MaxConnsPerIP, "max-conns-per-ip", 100, "WebSocket connections one client address may hold (past it: 429)")
+	fs.Float64Var(&s.ConnectRate, "connect-rate", 5, "WebSocket connections per second one client address may open (token bucket rate; past it: 429)")
+	fs.IntVar(&s.ConnectBurst, "connect-burst", 20, "WebSocket connections one client address may open in a burst (token bucket size)")
+	fs.BoolVar(&s.TrustProxy, "trust-proxy", false, "take the client address from the last X-Forwarded-For entry (only behind a proxy that sets it)")
+}
+
+// apply fills the server configuration: metrics (shared with the hub through the returned
+// value, nil when off) and profiling.
+func (o *opsFlags) apply(s *server.Config) *metrics.Metrics {
+	if o.metrics {
+		s.Metrics = metrics.New()
+	}
+	s.Pprof = o.pprof
+	return s.Metrics
+}
+
+// tlsConfig loads the certificate and key, or returns nil when TLS is off. A half-given pair
+// or an unreadable file is a configuration mistake, reported in one line.
+func (o *opsFlags) tlsConfig() (*tls.Config, error) {
+	if o.tlsCert == "" && o.tlsKey == "" {
+		return nil, nil
+	}
+	if o.tlsCert == "" || o.tlsKey == "" {
+		return nil, usageError("--tls-cert and --tls-key go together: give both or neither")
+	}
+	cert, err := tls.LoadX509KeyPair(o.tlsCert, o.tlsKey)
+	if err != nil {
+		return nil, usageError(fmt.Sprintf("invalid --tls-cert/--tls-key: %v", err))
+	}
+	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
+}

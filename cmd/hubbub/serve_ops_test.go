@@ -1,0 +1,267 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"io"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// selfSigned writes a self-signed certificate for 127.0.0.1 and its key to dir and returns
+// their paths and a pool that trusts the certificate.
+func selfSigned(t *testing.T, dir string) (certFile, keyFile string, pool *x509.CertPool) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "hubbub test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, DNSNames: []string{"localhost"},
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool = x509.NewCertPool()
+	pool.AddCert(cert)
+	kder, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return certFile, keyFile, pool
+}
+
+// With --tls-cert and --tls-key the server speaks https and wss only, every response carries
+// HSTS, and a client trusting the certificate chats over wss.
+func TestServeTLS(t *testing.T) {
+	dir := t.TempDir()
+	certFile, keyFile, pool := selfSigned(t, dir)
+	addr, stop := startServe(t, "--data", filepath.Join(dir, "h.db"), "--tls-cert", certFile, "--tls-key", keyFile)
+	tlsCfg := &tls.Config{RootCAs: pool}
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: tlsCfg}, Timeout: 10 * time.Second}
+	for _, path := range []string{"/", "/healthz", "/readyz", "/metrics"} {
+		resp, err := client.Get("https://" + addr + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 || resp.Header.Get("Strict-Transport-Security") != "max-age=31536000" {
+			t.Fatalf("GET https %s: %d, HSTS %q", path, resp.StatusCode, resp.Header.Get("Strict-Transport-Security"))
+		}
+	}
+	d := websocket.Dialer{TLSClientConfig: tlsCfg, HandshakeTimeout: 10 * time.Second}
+	ws, _, err := d.Dial("wss://"+addr+"/ws", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	_ = ws.WriteMessage(websocket.TextMessage, []byte("ann"))
+	_ = ws.WriteMessage(websocket.TextMessage, []byte("over tls"))
+	_ = ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, data, err := ws.ReadMessage(); err != nil || string(data) != "ann: over tls" {
+		t.Fatalf("got %q, %v", data, err)
+	}
+	// A client that does not trust the certificate is refused by its own TLS stack.
+	if _, err := http.Get("https://" + addr + "/healthz"); err == nil {
+		t.Error("an untrusted certificate was accepted")
+	}
+	// Plain http on the TLS port gets no page.
+	if resp, err := http.Get("http://" + addr + "/healthz"); err == nil {
+		resp.Body.Close()
+		if resp.StatusCode == 200 {
+			t.Error("plain http served on the TLS port")
+		}
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Without TLS there is no HSTS header; /metrics is on by default and off with --metrics=false;
+// /debug/pprof/ only with --pprof.
+func TestServeMetricsAndPprofFlags(t *testing.T) {
+	get := func(addr, path string) (*http.Response, string) {
+		t.Helper()
+		resp, err := http.Get("http://" + addr + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return resp, string(b)
+	}
+	addr, stop := startServe(t, "--data", filepath.Join(t.TempDir(), "h.db"))
+	resp, body := get(addr, "/metrics")
+	if resp.StatusCode != 200 || !strings.Contains(body, "hubbub_connections{protocol=\"text\"} 0") ||
+		!strings.Contains(body, "hubbub_store_append_seconds_bucket") {
+		t.Fatalf("/metrics: %d %.300s", resp.StatusCode, body)
+	}
+	if resp.Header.Get("Strict-Transport-Security") != "" {
+		t.Error("HSTS over plain http")
+	}
+	if resp, _ := get(addr, "/debug/pprof/"); resp.StatusCode != 404 {
+		t.Errorf("pprof without --pprof: %d", resp.StatusCode)
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+
+	addr, stop = startServe(t, "--data", filepath.Join(t.TempDir(), "h.db"), "--metrics=false", "--pprof")
+	if resp, _ := get(addr, "/metrics"); resp.StatusCode != 404 {
+		t.Errorf("/metrics with --metrics=false: %d", resp.StatusCode)
+	}
+	if resp, body := get(addr, "/debug/pprof/"); resp.StatusCode != 200 || !strings.Contains(body, "goroutine") {
+		t.Errorf("pprof with --pprof: %d", resp.StatusCode)
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// printConfigOf runs hubbub serve --print-config with args and returns the lines by key.
+func printConfigOf(t *testing.T, args ...string) map[string]string {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	err := run(context.Background(), append([]string{"serve", "--print-config"}, args...), stdio{in: strings.NewReader(""), out: &out, err: &errOut})
+	if err != nil {
+		t.Fatalf("--print-config: %v\n%s", err, errOut.String())
+	}
+	lines := map[string]string{}
+	for _, l := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+		k, _, _ := strings.Cut(l, " = ")
+		lines[k] = strings.Join(strings.Fields(l), " ")
+	}
+	return lines
+}
+
+// Every flag can come from a config file; the command line beats the environment, which beats
+// the file, which beats the default; --print-config shows each value with its source and masks
+// secrets (but not the paths of key files).
+func TestConfigFilePrecedenceAndPrintConfig(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "hubbub.conf")
+	conf := `# hubbub settings
+send-queue = 7
+max-text = 100
+read-limit = 5000
+token-secret = "0123456789abcdef0123456789abcdef-secret"
+nats-password = hunter2
+postgres = postgres://hub:s3cret@db.example/hub
+tls-key = /etc/hubbub/key.pem
+
+allowed-origins = https://a.example
+api-key = k3y-do-not-print
+nats-token = t0ken-do-not-print
+`
+	if err := os.WriteFile(file, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("HUBBUB_MAX_TEXT", "200")
+	t.Setenv("HUBBUB_READ_LIMIT", "6000")
+	got := printConfigOf(t, "--config", file, "--read-limit", "7000")
+	for key, want := range map[string]string{
+		"send-queue":      "send-queue = 7 # file " + file + ":2",
+		"max-text":        "max-text = 200 # env HUBBUB_MAX_TEXT",
+		"read-limit":      "read-limit = 7000 # flag",
+		"port":            "port = 3434 # default",
+		"token-secret":    "token-secret = **** # file " + file + ":5",
+		"nats-password":   "nats-password = **** # file " + file + ":6",
+		"postgres":        "postgres = postgres://hub:****@db.example/hub # file " + file + ":7",
+		"tls-key":         "tls-key = /etc/hubbub/key.pem # file " + file + ":8",
+		"allowed-origins": "allowed-origins = https://a.example # file " + file + ":10",
+		"config":          "config = " + file + " # flag",
+		"api-key":         "api-key = **** # file " + file + ":11",
+		"nats-token":      "nats-token = **** # file " + file + ":12",
+	} {
+		if got[key] != want {
+			t.Errorf("%s: got %q, want %q", key, got[key], want)
+		}
+	}
+	for k, l := range got {
+		if strings.Contains(l, "hunter2") || strings.Contains(l, "s3cret") || strings.Contains(l, "0123456789abcdef") ||
+			strings.Contains(l, "do-not-print") {
+			t.Errorf("secret printed: %s", l)
+		}
+		if !strings.Contains(l, " # ") {
+			t.Errorf("line for %s has no source: %q", k, l)
+		}
+	}
+	// The config file may itself come from the environment.
+	t.Setenv("HUBBUB_CONFIG", file)
+	if got := printConfigOf(t); got["send-queue"] != "send-queue = 7 # file "+file+":2" {
+		t.Errorf("HUBBUB_CONFIG: %q", got["send-queue"])
+	}
+}
+
+// An invalid configuration stops the server at start with one line and exit status 2.
+func TestInvalidConfigFailsWithOneLine(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	cert, key, _ := selfSigned(t, dir)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--config", write("unknown.conf", "port = 1\nbogus = 2\n")}, `unknown.conf:2: unknown key "bogus"`},
+		{[]string{"--config", write("bad.conf", "send-queue = lots\n")}, `bad.conf:1: invalid send-queue "lots"`},
+		{[]string{"--config", write("noeq.conf", "port 3434\n")}, `is not key = value`},
+		{[]string{"--config", write("twice.conf", "port = 1\nport = 2\n")}, `"port" set again (first at line 1)`},
+		{[]string{"--config", write("nested.conf", "config = other.conf\n")}, `unknown key "config"`},
+		{[]string{"--config", write("secret.conf", "nats-token = x\nping-period = often\n")}, `invalid ping-period`},
+		{[]string{"--config", filepath.Join(dir, "missing.conf")}, "config file: open"},
+		{[]string{"--tls-cert", cert}, "--tls-cert and --tls-key go together"},
+		{[]string{"--tls-cert", key, "--tls-key", cert}, "invalid --tls-cert/--tls-key"},
+	} {
+		var errOut bytes.Buffer
+		err := run(context.Background(), append([]string{"serve", "--data", filepath.Join(dir, "h.db")}, c.args...),
+			stdio{in: strings.NewReader(""), out: io.Discard, err: &errOut})
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v: got %v, want an error containing %q", c.args, err, c.want)
+			continue
+		}
+		if strings.Contains(err.Error(), "\n") || exitCode(err) != 2 {
+			t.Errorf("%v: %q is not one line with exit status 2 (%d)", c.args, err, exitCode(err))
+		}
+	}
+	t.Setenv("HUBBUB_SEND_QUEUE", "many")
+	err := run(context.Background(), []string{"serve"}, stdio{in: strings.NewReader(""), out: io.Discard, err: io.Discard})
+	if err == nil || !strings.Contains(err.Error(), `invalid HUBBUB_SEND_QUEUE="many"`) || exitCode(err) != 2 {
+		t.Errorf("bad environment value: %v", err)
+	}
+}

@@ -1,0 +1,118 @@
+package cluster_test
+
+import (
+	"testing"
+
+	"hubbub/internal/servertest"
+)
+
+// apiKey is the server API key of every cluster node.
+const apiKey = "cluster-api-key"
+
+func moderate(c *servertest.JSONClient, f servertest.Frame) servertest.Frame {
+	t := f.Type()
+	c.Send(f)
+	return c.AwaitFunc("answer to "+t, func(g servertest.Frame) bool {
+		return g.Type() == "moderated" || g.Type() == "error" && g.Str("request") == t
+	})
+}
+
+func awaitCode(c *servertest.JSONClient, code string) servertest.Frame {
+	return c.AwaitFunc("error "+code, func(f servertest.Frame) bool { return f.Type() == "error" && f.Str("code") == code })
+}
+
+// A moderator on node 1 kicks, bans, mutes and deletes; members on node 2 feel each at once,
+// and the ban holds on both nodes.
+func TestModerationAcrossTwoNodes(t *testing.T) {
+	c := startCluster(t, 2)
+	n1, n2 := c.nodes[0], c.nodes[1]
+	mod := servertest.DialJSON(t, n1, "mod")
+	mod.Join("room", nil)
+	ann := servertest.DialJSON(t, n2, "ann")
+	ann.Join("room", nil)
+	eve := servertest.DialJSON(t, n2, "eve")
+	eve.Join("room", nil)
+	waitFor(t, "eve visible on node 1", func() bool { return len(n1.Hub.Members("room")) == 3 })
+
+	// kick
+	if got := moderate(mod, servertest.Frame{"type": "kick", "room": "room", "name": "eve", "reason": "cool off"}); got.Type() != "moderated" {
+		t.Fatalf("kick: %v", got)
+	}
+	awaitCode(eve, "kicked")
+	eve.Await("left")
+	mod.AwaitFunc("eve leaving", func(f servertest.Frame) bool {
+		return f.Type() == "presence" && f.Str("name") == "eve" && f.Str("event") == "leave"
+	})
+
+	// mute: eve rejoins on node 2 and may read but not send
+	eve.Join("room", nil)
+	if got := moderate(mod, servertest.Frame{"type": "mute", "room": "room", "name": "eve", "duration": "1h"}); got.Type() != "moderated" {
+		t.Fatalf("mute: %v", got)
+	}
+	waitFor(t, "mute on node 2", func() bool {
+		f := eve.Say("room", "probe", "x")
+		return f.Str("code") == "muted"
+	})
+	moderate(mod, servertest.Frame{"type": "unmute", "room": "room", "name": "eve"})
+	waitFor(t, "unmute on node 2", func() bool { return eve.Say("room", "probe2", "x").Type() == "ack" })
+
+	// delete: everyone on both nodes is told; history shows the tombstone
+	a := ann.Say("room", "a1", "regrettable")
+	seq := a.Num("seq")
+	if got := moderate(mod, servertest.Frame{"type": "delete", "room": "room", "seq": seq}); got.Type() != "moderated" {
+		t.Fatalf("delete: %v", got)
+	}
+	for _, cl := range []*servertest.JSONClient{ann, eve, mod} {
+		cl.AwaitFunc("deleted", func(f servertest.Frame) bool { return f.Type() == "deleted" && f.Num("seq") == seq })
+	}
+	ann.Send(servertest.Frame{"type": "history", "room": "room"})
+	h := ann.Await("history")
+	msgs := h["messages"].([]any)
+	last := msgs[len(msgs)-1].(map[string]any)
+	if last["deleted"] != true || last["text"] != "" {
+		t.Fatalf("history on node 2 shows %v", last)
+	}
+
+	// ban: eve is removed on node 2 and refused on both nodes
+	if got := moderate(mod, servertest.Frame{"type": "ban", "room": "room", "name": "eve", "duration": "1h"}); got.Type() != "moderated" {
+		t.Fatalf("ban: %v", got)
+	}
+	awaitCode(eve, "kicked")
+	if j := eve.Join("room", nil); j.Str("code") != "banned" {
+		t.Fatalf("join on node 2 while banned: %v", j)
+	}
+	eve1 := servertest.DialJSON(t, n1, "eve")
+	if j := eve1.Join("room", nil); j.Str("code") != "banned" {
+		t.Fatalf("join on node 1 while banned: %v", j)
+	}
+	// A node that opens the room later loads the ban from the shared store.
+	if j := servertest.DialJSON(t, n2, "eve").Join("room2", nil); j.Type() != "joined" {
+		t.Fatalf("another room: %v", j)
+	}
+}
+
+// The API on node 2 bans a member connected to node 1 and publishes to the room.
+func TestAPIAcrossTwoNodes(t *testing.T) {
+	c := startCluster(t, 2)
+	n1, n2 := c.nodes[0], c.nodes[1]
+	eve := servertest.DialJSON(t, n1, "eve")
+	eve.Join("room", nil)
+	if status, body := n2.API("POST", "/api/rooms/room/messages", apiKey, map[string]any{"from": "Bot", "text": "hi from node 2"}); status != 201 {
+		t.Fatalf("publish: %d %v", status, body)
+	}
+	if m := eve.Messages("room", 1)[0]; m.Str("from") != "Bot" {
+		t.Fatalf("eve got %v", m)
+	}
+	if status, body := n2.API("POST", "/api/rooms/room/ban", apiKey, map[string]any{"name": "eve", "duration": "10m"}); status != 200 {
+		t.Fatalf("ban: %d %v", status, body)
+	}
+	awaitCode(eve, "kicked")
+	if j := eve.Join("room", nil); j.Str("code") != "banned" {
+		t.Fatalf("join while banned: %v", j)
+	}
+	waitFor(t, "members seen through node 2", func() bool {
+		_, body := n2.API("GET", "/api/rooms/room/members", apiKey, nil)
+		m, _ := body["members"].([]any)
+		return len(m) == 0
+	})
+}

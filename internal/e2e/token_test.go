@@ -1,0 +1,65 @@
+package e2e
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"hubbub/internal/auth"
+	"hubbub/internal/server"
+	"hubbub/internal/servertest"
+)
+
+// A host app sends its user to the chat with a signed token in the URL fragment: the page asks
+// no name, chats under the token's name, and keeps the token out of the address bar, the
+// history and localStorage. A token in the hubbub_token cookie works the same way.
+func TestTokenFromFragmentNamesTheUser(t *testing.T) {
+	b := startBrowser(t)
+	secret := []byte("an e2e secret that is long enough for HS256")
+	v, err := auth.NewHMAC(secret, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := servertest.Start(t, servertest.Options{Server: server.Config{Tokens: v}})
+	mint := func(user, name string) string {
+		tok, err := auth.Mint(secret, auth.Claims{UserID: user, Name: name}, time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	tok := mint("42", "Ann Lee")
+
+	ann := b.newUser("Ann Lee")
+	ann.do("open with a token", chromedp.Navigate(srv.URL+"/#e2e-token&token="+tok))
+	ann.waitFor("a live connection", exprLive)
+	if eval[bool](ann, `document.getElementById("name-dialog").open`) {
+		t.Error("the name prompt opened although the token names the user")
+	}
+	if href := eval[string](ann, `location.href`); strings.Contains(href, "token=") || !strings.HasSuffix(href, "#e2e-token") {
+		t.Errorf("the address bar still shows %q", href)
+	}
+	if eval[bool](ann, `JSON.stringify(Object.assign({}, localStorage)).includes(`+js(tok)+`)`) {
+		t.Error("the token was saved in localStorage")
+	}
+	ann.waitFor("the room from the fragment", `document.getElementById("room-title").textContent === "#e2e-token"`)
+	ann.waitFor("the token's name shown", `document.getElementById("me-name").textContent === "Ann Lee"`)
+	ann.say("signed in by my app")
+	ann.see("Ann Lee", "signed in by my app")
+
+	// Another user of the host app, signed in through a cookie the app set.
+	bob := b.newUser("bob")
+	bob.do("open", chromedp.Navigate(srv.URL+"/#e2e-token"))
+	bob.do("set the cookie and reload",
+		chromeEval(`document.cookie = "hubbub_token=`+mint("43", "bob")+`; path=/"`), chromeReload())
+	bob.waitFor("a live connection", exprLive)
+	if eval[bool](bob, `document.getElementById("name-dialog").open`) {
+		t.Error("bob: the name prompt opened although the cookie names the user")
+	}
+	bob.see("Ann Lee", "signed in by my app")
+	bob.say("hi Ann")
+	ann.see("bob", "hi Ann")
+	ann.waitFor("bob among the members", exprMembers+`.join() === "Ann Lee,bob"`)
+}

@@ -1,0 +1,317 @@
+package hub
+
+import (
+	"cmp"
+	"context"
+	"slices"
+	"time"
+
+	"hubbub"
+)
+
+// Moderation: kicks, timed bans and mutes, and deleted messages. A moderator's action goes to
+// the Store first when it must outlive the process (sanctions, tombstones), then to the Broker
+// as an event, so every node's copy of the room applies it: a kick or ban removes the name's
+// connections wherever they are, a sanction is checked on every join and send, and a delete
+// replaces the message in each room's buffer and tells every member. Rooms load their
+// sanctions from the Store when they open, so bans and mutes hold after a restart and on nodes
+// that open the room later. Roles are checked by the caller (the server); the hub logs every
+// action (slog Info "moderation" with actor, target, room and action) for the audit trail.
+
+// sanctionKey indexes a room's sanctions.
+type sanctionKey struct {
+	name string
+	kind hubbub.SanctionKind
+}
+
+// loadSanctions reads the room's sanctions in force from the Store, if it keeps them. Called
+// with mu held, while the room loads.
+func (r *room) loadSanctions(ctx context.Context) error {
+	mod, ok := r.hub.store.(hubbub.Moderation)
+	if !ok {
+		return nil
+	}
+	list, err := mod.Sanctions(ctx, r.name)
+	if err != nil {
+		return r.hub.unavailable("sanctions", r.name, err)
+	}
+	for _, sn := range list {
+		r.setSanction(sn)
+	}
+	return nil
+}
+
+// setSanction records or lifts sn. Called with mu held.
+func (r *room) setSanction(sn hubbub.Sanction) {
+	k := sanctionKey{sn.Name, sn.Kind}
+	if !sn.Active(time.Now()) {
+		delete(r.sanctions, k)
+		return
+	}
+	if r.sanctions == nil {
+		r.sanctions = make(map[sanctionKey]hubbub.Sanction)
+	}
+	r.sanctions[k] = sn
+}
+
+// sanction returns the sanction of kind on name if one is in force. Called with mu held.
+func (r *room) sanction(name string, kind hubbub.SanctionKind) (hubbub.Sanction, bool) {
+	sn, ok := r.sanctions[sanctionKey{name, kind}]
+	if !ok || !sn.Active(time.Now()) {
+		return hubbub.Sanction{}, false
+	}
+	return sn, true
+}
+
+func bannedError(room string, sn hubbub.Sanction) error {
+	return hubbub.Errorf(hubbub.ECodeBanned, "you are banned from room %q until %s", room, sn.Until.UTC().Format(time.RFC3339))
+}
+
+func mutedError(room string, sn hubbub.Sanction) error {
+	return hubbub.Errorf(hubbub.ECodeMuted, "you are muted in room %q until %s", room, sn.Until.UTC().Format(time.RFC3339))
+}
+
+// mayPost reports why name may not send to room now (banned or muted), or nil. Only rooms
+// this node holds are checked: a member's own node always holds the rooms it is in.
+func (h *Hub) mayPost(roomName, name string) error {
+	h.mu.Lock()
+	r := h.rooms[roomName]
+	h.mu.Unlock()
+	if r == nil {
+		return nil
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if sn, ok := r.sanction(name, hubbub.SanctionBan); ok {
+		return bannedError(roomName, sn)
+	}
+	if sn, ok := r.sanction(name, hubbub.SanctionMute); ok {
+		return mutedError(roomName, sn)
+	}
+	return nil
+}
+
+// onModeration applies a kick, sanction or delete event. Called with mu held.
+func (r *room) onModeration(ev hubbub.Event) {
+	switch ev.Kind {
+	case hubbub.EventKick:
+		r.kick(ev.Name, ev.Reason)
+	case hubbub.EventSanction:
+		if ev.Sanction == nil {
+			return
+		}
+		sn := *ev.Sanction
+		r.setSanction(sn)
+		if sn.Kind == hubbub.SanctionBan && sn.Active(time.Now()) {
+			reason := "banned until " + sn.Until.UTC().Format(time.RFC3339)
+			if sn.Reason != "" {
+				reason += ": " + sn.Reason
+			}
+			r.kick(sn.Name, reason)
+		}
+	case hubbub.EventDelete:
+		r.tombstone(ev.Seq)
+		r.fanout(&Envelope{Event: ev})
+	}
+}
+
+// kick removes every local connection of name, queueing each a kick notice and calling its
+// Removed hook. Called with mu held; the presence and cleanup that follow publish to the
+// broker, which may call back into the room, so they run after the lock is released.
+func (r *room) kick(name, reason string) {
+	var victims []*Member
+	for _, m := range r.members {
+		if m.Name == name {
+			victims = append(victims, m)
+		}
+	}
+	if len(victims) == 0 {
+		return
+	}
+	notice := &Envelope{Event: hubbub.Event{Kind: hubbub.EventKick, Room: r.name, Name: name, Reason: reason}}
+	gone := false
+	for _, m := range victims {
+		_, g := r.remove(m)
+		gone = gone || g
+		m.Out.Push(notice)
+		if m.Removed != nil {
+			m.Removed(r.name, reason)
+		}
+	}
+	empty := len(r.members) == 0
+	r.hub.bg.Add(1)
+	go func() {
+		defer r.hub.bg.Done()
+		if gone {
+			r.publishPresence(hubbub.EventLeave, name)
+		}
+		if empty {
+			r.closeIfEmpty()
+		}
+	}()
+}
+
+// tombstone replaces the message seq, if the room holds it, by its deleted form, so that
+// later replays show it deleted. Called with mu held.
+func (r *room) tombstone(seq uint64) {
+	dead := func(e *Envelope) *Envelope {
+		m := *e.Event.Message
+		m.Text, m.Deleted = "", true
+		return messageEnvelope(&m)
+	}
+	for i := 0; i < r.recent.n; i++ {
+		if e := r.recent.at(i); e.Event.Message.Seq == seq {
+			r.recent.buf[(r.recent.start+i)%len(r.recent.buf)] = dead(e)
+			break
+		}
+	}
+	if e := r.pending[seq]; e != nil {
+		r.pending[seq] = dead(e)
+	}
+}
+
+// audit logs a moderation action for the record.
+func (h *Hub) audit(action, actor, roomName, target string, args ...any) {
+	h.log.Info("moderation", append([]any{"action", action, "actor", actor, "room", roomName, "target", target}, args...)...)
+}
+
+// Kick removes every connection of name from room, on every node; each gets a kick notice
+// (an error frame "kicked" in hubbub.v1, a close for the text protocol). actor is who asked,
+// for the audit log. Kicking a name that is not there is not an error.
+func (h *Hub) Kick(ctx context.Context, actor, roomName, name, reason string) error {
+	if err := validateTarget(roomName, name); err != nil {
+		return err
+	}
+	ev := hubbub.Event{Kind: hubbub.EventKick, Room: roomName, Name: name, Reason: reason, Node: h.cfg.Node}
+	if err := h.broker.Publish(ctx, ev); err != nil {
+		h.log.Warn("broker publish kick failed", "room", roomName, "err", err)
+		return hubbub.Errorf(hubbub.ECodeUnavailable, "the kick could not reach every node; try again")
+	}
+	h.audit("kick", actor, roomName, name, "reason", reason)
+	return nil
+}
+
+// Sanction imposes sn (a ban or mute until sn.Until) or, with a zero Until, lifts it: it is
+// stored, so it holds after a restart, then applied on every node. A ban also kicks. sn.By is
+// set to actor.
+func (h *Hub) Sanction(ctx context.Context, actor string, sn hubbub.Sanction) error {
+	if err := validateTarget(sn.Room, sn.Name); err != nil {
+		return err
+	}
+	if sn.Kind != hubbub.SanctionBan && sn.Kind != hubbub.SanctionMute {
+		return hubbub.Errorf(hubbub.ECodeInternal, "unknown sanction %q", sn.Kind)
+	}
+	mod, ok := h.store.(hubbub.Moderation)
+	if !ok {
+		return hubbub.Errorf(hubbub.ECodeUnavailable, "this server's store keeps no bans or mutes")
+	}
+	sn.By = actor
+	if !sn.Until.IsZero() {
+		sn.Until = sn.Until.UTC().Truncate(time.Millisecond)
+	}
+	if err := mod.SetSanction(ctx, sn); err != nil {
+		h.log.Error("store set sanction failed", "room", sn.Room, "err", err)
+		return hubbub.Errorf(hubbub.ECodeUnavailable, "the %s could not be stored; try again", sn.Kind)
+	}
+	// This node's room holds the sanction before Sanction returns, so the moderator's own node
+	// never lets the name in after the answer; the other nodes apply it as the event arrives.
+	h.mu.Lock()
+	r := h.rooms[sn.Room]
+	h.mu.Unlock()
+	if r != nil {
+		r.mu.Lock()
+		r.setSanction(sn)
+		r.mu.Unlock()
+	}
+	ev := hubbub.Event{Kind: hubbub.EventSanction, Room: sn.Room, Name: sn.Name, Sanction: &sn, Node: h.cfg.Node}
+	if err := h.broker.Publish(ctx, ev); err != nil {
+		h.log.Warn("broker publish sanction failed", "room", sn.Room, "err", err)
+		return hubbub.Errorf(hubbub.ECodeUnavailable, "the %s is stored but did not reach every node; try again", sn.Kind)
+	}
+	action := string(sn.Kind)
+	if sn.Until.IsZero() {
+		action = "un" + action
+	}
+	h.audit(action, actor, sn.Room, sn.Name, "until", sn.Until, "reason", sn.Reason)
+	return nil
+}
+
+// DeleteMessage turns message seq of room into a tombstone in the Store and tells every member
+// on every node (a "deleted" frame); history and replays then show it deleted.
+func (h *Hub) DeleteMessage(ctx context.Context, actor, roomName string, seq uint64) error {
+	if err := hubbub.ValidateRoom(roomName); err != nil {
+		return err
+	}
+	mod, ok := h.store.(hubbub.Moderation)
+	if !ok {
+		return hubbub.Errorf(hubbub.ECodeUnavailable, "this server's store cannot delete messages")
+	}
+	found, err := mod.DeleteMessage(ctx, roomName, seq)
+	if err != nil {
+		h.log.Error("store delete message failed", "room", roomName, "seq", seq, "err", err)
+		return hubbub.Errorf(hubbub.ECodeUnavailable, "the message could not be deleted; try again")
+	}
+	if !found {
+		return hubbub.Errorf(hubbub.ECodeNotFound, "room %q has no message %d", roomName, seq)
+	}
+	ev := hubbub.Event{Kind: hubbub.EventDelete, Room: roomName, Seq: seq, Node: h.cfg.Node}
+	if err := h.broker.Publish(ctx, ev); err != nil {
+		h.log.Warn("broker publish delete failed", "room", roomName, "err", err)
+		return hubbub.Errorf(hubbub.ECodeUnavailable, "the message is deleted but not every node was told; try again")
+	}
+	h.audit("delete", actor, roomName, "", "seq", seq)
+	return nil
+}
+
+// Sanctions returns the sanctions in force in room, from the Store.
+func (h *Hub) Sanctions(ctx context.Context, roomName string) ([]hubbub.Sanction, error) {
+	mod, ok := h.store.(hubbub.Moderation)
+	if !ok {
+		return nil, nil
+	}
+	list, err := mod.Sanctions(ctx, roomName)
+	if err != nil {
+		return nil, hubbub.Errorf(hubbub.ECodeUnavailable, "sanctions unavailable; try again")
+	}
+	return list, nil
+}
+
+func validateTarget(roomName, name string) error {
+	if err := hubbub.ValidateRoom(roomName); err != nil {
+		return err
+	}
+	return hubbub.ValidateName(name)
+}
+
+// RoomInfo describes a room this node holds.
+type RoomInfo struct {
+	// Name is the room's name.
+	Name string `json:"name"`
+	// Members is how many names are in the room, on every node as far as this node knows.
+	Members int `json:"members"`
+	// Connections is how many of this node's connections are in the room.
+	Connections int `json:"connections"`
+	// LastSeq is the highest seq the room has delivered here.
+	LastSeq uint64 `json:"last_seq"`
+}
+
+// RoomList describes the rooms this node holds (rooms open while someone here is in them),
+// sorted by name.
+func (h *Hub) RoomList() []RoomInfo {
+	h.mu.Lock()
+	rooms := make([]*room, 0, len(h.rooms))
+	for _, r := range h.rooms {
+		rooms = append(rooms, r)
+	}
+	h.mu.Unlock()
+	out := make([]RoomInfo, 0, len(rooms))
+	for _, r := range rooms {
+		r.mu.Lock()
+		if !r.closed {
+			out = append(out, RoomInfo{Name: r.name, Members: len(r.memberNames()), Connections: len(r.members), LastSeq: r.next - 1})
+		}
+		r.mu.Unlock()
+	}
+	slices.SortFunc(out, func(a, b RoomInfo) int { return cmp.Compare(a.Name, b.Name) })
+	return out
+}

@@ -1,0 +1,288 @@
+// Package metrics holds hubbub's Prometheus instruments.
+//
+// A Metrics is registered on its own prometheus.Registry, never the global one, so that a test
+// process can run many servers side by side, each with its own numbers. The server and the hub
+// take a *Metrics as an optional field of their Config: every method is safe on a nil *Metrics
+// and then does nothing, so a server without metrics pays one nil check per event.
+//
+// The hot path (a delivery, a frame written) touches only pre-resolved counters and histograms:
+// labelled series are curried into plain children when the Metrics is built, so no label lookup
+// happens per message.
+package metrics
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Protocol names a wire protocol in the connection metrics.
+type Protocol int
+
+// The protocols a connection may speak.
+const (
+	ProtoText Protocol = iota // the original text protocol
+	ProtoJSON                 // hubbub.v1
+	ProtoAdd                  // the add service
+	numProtos
+)
+
+var protoNames = [numProtos]string{"text", "json", "add"}
+
+// String returns the protocol's label value.
+func (p Protocol) String() string { return protoNames[p] }
+
+// DropReason says why a connection was dropped or a frame refused, as a label value.
+type DropReason int
+
+// The reasons counted by hubbub_drops_total.
+const (
+	DropSlowConsumer DropReason = iota // send queue full: the client reads too slowly (1008)
+	DropRateLimit                      // a send refused by the per-connection token bucket
+	DropAbuse                          // the connection closed for sustained rate-limit abuse (1008)
+	DropReadLimit                      // a frame over the read limit (1009)
+	DropProtocol                       // a protocol violation closed the connection (1002/1003/1007)
+	DropTimeout                        // no pong or frame within the pong wait
+	numDropReasons
+)
+
+var dropNames = [numDropReasons]string{"slow_consumer", "rate_limit", "abuse", "read_limit", "protocol", "timeout"}
+
+// String returns the reason's label value.
+func (r DropReason) String() string { return dropNames[r] }
+
+// RefuseReason says why an HTTP upgrade was refused before it happened.
+type RefuseReason int
+
+// The reasons counted by hubbub_connections_refused_total.
+const (
+	RefuseMaxConns RefuseReason = iota // the server holds --max-conns connections (503)
+	RefusePerIP                        // the client's address holds --max-conns-per-ip (429)
+	RefuseRate                         // the client's address connects faster than --connect-rate (429)
+	RefuseDraining                     // the server is shutting down (503)
+	numRefuseReasons
+)
+
+var refuseNames = [numRefuseReasons]string{"max_conns", "per_ip", "connect_rate", "draining"}
+
+// String returns the reason's label value.
+func (r RefuseReason) String() string { return refuseNames[r] }
+
+// Metrics is the set of hubbub's instruments on one registry. Create it with New.
+type Metrics struct {
+	// Registry is the registry every instrument is registered on; Handler serves it.
+	Registry *prometheus.Registry
+
+	connections [numProtos]prometheus.Gauge
+	connects    [numProtos]prometheus.Counter
+	disconnects [numProtos]prometheus.Counter
+	refused     [numRefuseReasons]prometheus.Counter
+	drops       [numDropReasons]prometheus.Counter
+
+	joins       prometheus.Counter
+	messagesIn  prometheus.Counter
+	messagesOut prometheus.Counter
+	deliveries  prometheus.Counter
+
+	queueDepth      prometheus.Histogram
+	storeAppend     prometheus.Histogram
+	storeRead       prometheus.Histogram
+	brokerPublish   prometheus.Histogram
+	deliveryLatency prometheus.Histogram
+}
+
+// latencyBuckets span 100µs to ~6.5s, for store, broker and delivery latencies.
+var latencyBuckets = prometheus.ExponentialBuckets(0.0001, 2, 17)
+
+// New returns a Metrics registered on a fresh registry, which also carries the Go runtime and
+// process collectors.
+func New() *Metrics {
+	reg := prometheus.NewRegistry()
+	m := &Metrics{Registry: reg}
+	f := func(c prometheus.Collector) { reg.MustRegister(c) }
+
+	conns := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "hubbub_connections",
+		Help: "WebSocket connections open now, by protocol."}, []string{"protocol"})
+	connects := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hubbub_connects_total",
+		Help: "WebSocket connections accepted, by protocol."}, []string{"protocol"})
+	disconnects := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hubbub_disconnects_total",
+		Help: "WebSocket connections ended, by protocol."}, []string{"protocol"})
+	for p := range numProtos {
+		m.connections[p] = conns.WithLabelValues(p.String())
+		m.connects[p] = connects.WithLabelValues(p.String())
+		m.disconnects[p] = disconnects.WithLabelValues(p.String())
+	}
+	refused := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hubbub_connections_refused_total",
+		Help: "Upgrades refused before they happened, by reason."}, []string{"reason"})
+	for r := range numRefuseReasons {
+		m.refused[r] = refused.WithLabelValues(r.String())
+	}
+	drops := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hubbub_drops_total",
+		Help: "Connections dropped or frames refused, by reason."}, []string{"reason"})
+	for r := range numDropReasons {
+		m.drops[r] = drops.WithLabelValues(r.String())
+	}
+	f(conns)
+	f(connects)
+	f(disconnects)
+	f(refused)
+	f(drops)
+
+	m.joins = prometheus.NewCounter(prometheus.CounterOpts{Name: "hubbub_joins_total",
+		Help: "Room joins by local connections."})
+	m.messagesIn = prometheus.NewCounter(prometheus.CounterOpts{Name: "hubbub_messages_in_total",
+		Help: "Messages clients sent that were stored (received sends)."})
+	m.messagesOut = prometheus.NewCounter(prometheus.CounterOpts{Name: "hubbub_messages_out_total",
+		Help: "WebSocket data frames written to clients."})
+	m.deliveries = prometheus.NewCounter(prometheus.CounterOpts{Name: "hubbub_deliveries_total",
+		Help: "Room messages queued for local members (one per member and message)."})
+	m.queueDepth = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "hubbub_send_queue_depth",
+		Help:    "Frames a connection's write pump found queued when it woke.",
+		Buckets: []float64{1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024}})
+	m.storeAppend = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "hubbub_store_append_seconds",
+		Help: "Time to append (store durably) one message.", Buckets: latencyBuckets})
+	m.storeRead = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "hubbub_store_read_seconds",
+		Help: "Time of one history read from the store.", Buckets: latencyBuckets})
+	m.brokerPublish = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "hubbub_broker_publish_seconds",
+		Help: "Time to publish one message to the broker.", Buckets: latencyBuckets})
+	m.deliveryLatency = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "hubbub_delivery_latency_seconds",
+		Help: "From a message's server timestamp to its frame written to a client's socket (replays of messages older than 1m excluded).", Buckets: latencyBuckets})
+	for _, c := range []prometheus.Collector{m.joins, m.messagesIn, m.messagesOut, m.deliveries,
+		m.queueDepth, m.storeAppend, m.storeRead, m.brokerPublish, m.deliveryLatency} {
+		f(c)
+	}
+	f(collectors.NewGoCollector())
+	f(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// Handler serves the registry in the Prometheus exposition format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{Registry: m.Registry})
+}
+
+// Connected counts a connection accepted.
+func (m *Metrics) Connected(p Protocol) {
+	if m == nil {
+		return
+	}
+	m.connects[p].Inc()
+	m.connections[p].Inc()
+}
+
+// Disconnected counts a connection ended.
+func (m *Metrics) Disconnected(p Protocol) {
+	if m == nil {
+		return
+	}
+	m.disconnects[p].Inc()
+	m.connections[p].Dec()
+}
+
+// Refused counts an upgrade refused before it happened.
+func (m *Metrics) Refused(r RefuseReason) {
+	if m == nil {
+		return
+	}
+	m.refused[r].Inc()
+}
+
+// Drop counts a dropped connection or refused frame.
+func (m *Metrics) Drop(r DropReason) {
+	if m == nil {
+		return
+	}
+	m.drops[r].Inc()
+}
+
+// Joined counts a room join.
+func (m *Metrics) Joined() {
+	if m == nil {
+		return
+	}
+	m.joins.Inc()
+}
+
+// MessageIn counts a message a client sent that was stored.
+func (m *Metrics) MessageIn() {
+	if m == nil {
+		return
+	}
+	m.messagesIn.Inc()
+}
+
+// FramesOut counts n data frames written to a client.
+func (m *Metrics) FramesOut(n int) {
+	if m == nil || n == 0 {
+		return
+	}
+	m.messagesOut.Add(float64(n))
+}
+
+// Delivered counts a message queued for n members.
+func (m *Metrics) Delivered(n int) {
+	if m == nil || n == 0 {
+		return
+	}
+	m.deliveries.Add(float64(n))
+}
+
+// QueueDepth records how many frames a write pump found queued.
+func (m *Metrics) QueueDepth(n int) {
+	if m == nil {
+		return
+	}
+	m.queueDepth.Observe(float64(n))
+}
+
+// StoreAppend records the time of a store append that started at start.
+func (m *Metrics) StoreAppend(start time.Time) {
+	if m == nil {
+		return
+	}
+	m.storeAppend.Observe(time.Since(start).Seconds())
+}
+
+// StoreRead records the time of a store read that started at start.
+func (m *Metrics) StoreRead(start time.Time) {
+	if m == nil {
+		return
+	}
+	m.storeRead.Observe(time.Since(start).Seconds())
+}
+
+// BrokerPublish records the time of a broker publish that started at start.
+func (m *Metrics) BrokerPublish(start time.Time) {
+	if m == nil {
+		return
+	}
+	m.brokerPublish.Observe(time.Since(start).Seconds())
+}
+
+// DeliveryLatency records the time from a message's server timestamp (stamped) to now (its
+// frame written). Messages older than HistoryAge are history replayed to a joining client,
+// not deliveries, and are not recorded.
+func (m *Metrics) DeliveryLatency(stamped, now time.Time) {
+	if m == nil || stamped.IsZero() {
+		return
+	}
+	if d := now.Sub(stamped); d <= HistoryAge {
+		m.deliveryLatency.Observe(d.Seconds())
+	}
+}
+
+// HistoryAge is the age past which a message written to a client counts as history (a join's
+// replay) rather than a delivery, for hubbub_delivery_latency_seconds.
+const HistoryAge = time.Minute
+
+// Now returns the time for a latency measurement, or the zero time on a nil Metrics (so
+// callers without metrics do not read the clock).
+func (m *Metrics) Now() time.Time {
+	if m == nil {
+		return time.Time{}
+	}
+	return time.Now()
+}

@@ -1,0 +1,412 @@
+package server
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"hubbub"
+	"hubbub/internal/protocol"
+)
+
+// The server API for backends (docs/api.md): JSON over HTTP under /api/, on only when
+// Config.APIKey is set, every request authenticated with "Authorization: Bearer <key>".
+// Requests go through the same hub as WebSocket clients, so a published message is stored,
+// numbered and delivered like any other, and a kick or ban reaches every node.
+
+// apiBodyLimit bounds every API request body.
+const apiBodyLimit = 64 << 10
+
+// apiTimeout bounds the work of one API request.
+const apiTimeout = 10 * time.Second
+
+// apiActor is the actor the audit log names for moderation done through the API.
+const apiActor = "api"
+
+// apiError is an API failure: an HTTP status and a JSON body {"code", "message"}.
+type apiError struct {
+	Status  int    `json:"-"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+func (e *apiError) Error() string { return e.Message }
+
+func apiErrorf(status int, code, format string, args ...any) *apiError {
+	return &apiError{Status: status, Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// toAPIError maps an error from the hub (a *hubbub.Error) or the decoder to its HTTP form.
+func toAPIError(err error) *apiError {
+	var ae *apiError
+	if errors.As(err, &ae) {
+		return ae
+	}
+	code := hubbub.ErrorCode(err)
+	status := http.StatusInternalServerError
+	switch code {
+	case hubbub.ECodeBadJSON, hubbub.ECodeMissing, hubbub.ECodeBadName, hubbub.ECodeBadRoom, hubbub.ECodeTooLong,
+		hubbub.ECodeEmpty, hubbub.ECodeBadID, hubbub.ECodeBadDuration:
+		status = http.StatusBadRequest
+	case hubbub.ECodeForbidden, hubbub.ECodeBanned, hubbub.ECodeMuted:
+		status = http.StatusForbidden
+	case hubbub.ECodeNotFound:
+		status = http.StatusNotFound
+	case hubbub.ECodeUnavailable, hubbub.ECodeRoomFull:
+		status = http.StatusServiceUnavailable
+	}
+	return &apiError{Status: status, Code: code, Message: hubbub.ErrorMessage(err)}
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeAPIError(w http.ResponseWriter, err error) {
+	ae := toAPIError(err)
+	writeJSON(w, ae.Status, ae)
+}
+
+// mountAPI registers /api/: the API's routes behind the key check, or, without a key, a 404
+// that says the API is off.
+func (s *Server) mountAPI() {
+	if s.cfg.APIKey == "" {
+		s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+			writeAPIError(w, apiErrorf(http.StatusNotFound, hubbub.ECodeNotFound, "the server API is off (start the server with --api-key)"))
+		})
+		return
+	}
+	m := http.NewServeMux()
+	m.HandleFunc("GET /api/rooms", s.apiRooms)
+	m.HandleFunc("GET /api/rooms/{room}/members", s.apiMembers)
+	m.HandleFunc("GET /api/rooms/{room}/messages", s.apiHistory)
+	m.HandleFunc("POST /api/rooms/{room}/messages", s.apiPublish)
+	m.HandleFunc("DELETE /api/rooms/{room}/messages/{seq}", s.apiDelete)
+	m.HandleFunc("POST /api/rooms/{room}/kick", s.apiKick)
+	m.HandleFunc("POST /api/rooms/{room}/ban", s.apiSanction(protocol.TypeBan))
+	m.HandleFunc("DELETE /api/rooms/{room}/bans/{name}", s.apiLift(protocol.TypeUnban))
+	m.HandleFunc("POST /api/rooms/{room}/mute", s.apiSanction(protocol.TypeMute))
+	m.HandleFunc("DELETE /api/rooms/{room}/mutes/{name}", s.apiLift(protocol.TypeUnmute))
+	m.HandleFunc("GET /api/rooms/{room}/sanctions", s.apiSanctions)
+	key := sha256.Sum256([]byte(s.cfg.APIKey))
+	s.mux.Handle("/api/", s.apiAuth(key, m))
+}
+
+// apiAuth checks the bearer key in constant time (comparing SHA-256 digests, so not even the
+// key's length leaks), then routes; the mux's own 404 and 405 answers become JSON errors.
+func (s *Server) apiAuth(key [32]byte, m *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		given, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		sum := sha256.Sum256([]byte(given))
+		if subtle.ConstantTimeCompare(sum[:], key[:]) != 1 || !ok {
+			s.log.Info("api: unauthorized", "remote", r.RemoteAddr, "method", r.Method, "path", r.URL.Path, "key_given", ok)
+			w.Header().Set("WWW-Authenticate", `Bearer realm="hubbub"`)
+			writeAPIError(w, apiErrorf(http.StatusUnauthorized, "unauthorized", "a valid API key is required: Authorization: Bearer <key>"))
+			return
+		}
+		if _, pattern := m.Handler(r); pattern == "" {
+			rec := &headerRecorder{header: http.Header{}}
+			m.ServeHTTP(rec, r)
+			switch rec.status {
+			case http.StatusMethodNotAllowed:
+				w.Header().Set("Allow", rec.header.Get("Allow"))
+				writeAPIError(w, apiErrorf(rec.status, "method_not_allowed", "%s is not allowed on %s", r.Method, r.URL.Path))
+			default:
+				writeAPIError(w, apiErrorf(http.StatusNotFound, hubbub.ECodeNotFound, "no API endpoint %s %s", r.Method, r.URL.Path))
+			}
+			return
+		}
+		m.ServeHTTP(w, r)
+	})
+}
+
+// headerRecorder captures the status and headers of the mux's own error answers.
+type headerRecorder struct {
+	header http.Header
+	status int
+}
+
+func (h *headerRecorder) Header() http.Header         { return h.header }
+func (h *headerRecorder) Write(b []byte) (int, error) { return len(b), nil }
+func (h *headerRecorder) WriteHeader(status int)      { h.status = status }
+
+// decodeJSON reads exactly one JSON object into v, refusing unknown fields and trailing data.
+func decodeJSON(r io.Reader, v any) error {
+	dec := json.NewDecoder(r)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return apiErrorf(http.StatusRequestEntityTooLarge, "too_large", "the body is larger than %d bytes", tooBig.Limit)
+		}
+		if errors.Is(err, io.EOF) {
+			return apiErrorf(http.StatusBadRequest, hubbub.ECodeBadJSON, "the body must be a JSON object")
+		}
+		return apiErrorf(http.StatusBadRequest, hubbub.ECodeBadJSON, "invalid JSON: %v", err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return apiErrorf(http.StatusRequestEntityTooLarge, "too_large", "the body is larger than %d bytes", tooBig.Limit)
+		}
+		return apiErrorf(http.StatusBadRequest, hubbub.ECodeBadJSON, "the body must hold one JSON object and nothing after it")
+	}
+	return nil
+}
+
+// readBody decodes r's body, bounded by apiBodyLimit, into v.
+func readBody(w http.ResponseWriter, r *http.Request, v any) error {
+	return decodeJSON(http.MaxBytesReader(w, r.Body, apiBodyLimit), v)
+}
+
+// publishRequest is the body of POST /api/rooms/{room}/messages.
+type publishRequest struct {
+	From string `json:"from"`
+	Text string `json:"text"`
+	ID   string `json:"id,omitempty"`
+}
+
+// message validates p as a message to room; maxText is the server's text limit.
+func (p *publishRequest) message(room string, maxText int) (hubbub.Message, error) {
+	if err := hubbub.ValidateRoom(room); err != nil {
+		return hubbub.Message{}, err
+	}
+	if err := hubbub.ValidateName(p.From); err != nil {
+		return hubbub.Message{}, err
+	}
+	text := hubbub.CleanMultiline(p.Text)
+	switch {
+	case text == "":
+		return hubbub.Message{}, hubbub.Errorf(hubbub.ECodeEmpty, "the message is empty")
+	case len(text) > maxText:
+		return hubbub.Message{}, hubbub.Errorf(hubbub.ECodeTooLong, "the message is longer than %d bytes", maxText)
+	case len(p.ID) > hubbub.MaxClientIDLen || hubbub.CleanText(p.ID) != p.ID:
+		return hubbub.Message{}, hubbub.Errorf(hubbub.ECodeBadID, "id must be at most %d printable bytes", hubbub.MaxClientIDLen)
+	}
+	return hubbub.Message{Room: room, From: p.From, Text: text, ClientID: p.ID}, nil
+}
+
+// moderationRequest is the body of the kick, ban and mute endpoints.
+type moderationRequest struct {
+	Name     string `json:"name"`
+	Reason   string `json:"reason,omitempty"`
+	Duration string `json:"duration,omitempty"`
+}
+
+// check validates what every moderation body needs: a name, and a duration for ban and mute.
+func (m *moderationRequest) check(action string) error {
+	if m.Name == "" {
+		return hubbub.Errorf(hubbub.ECodeMissing, "%s needs a \"name\"", action)
+	}
+	if err := hubbub.ValidateName(m.Name); err != nil {
+		return err
+	}
+	if action == protocol.TypeBan || action == protocol.TypeMute {
+		if _, err := parseDuration(m.Duration); err != nil {
+			return err
+		}
+	} else if m.Duration != "" {
+		return hubbub.Errorf(hubbub.ECodeBadDuration, "%s takes no duration", action)
+	}
+	if _, err := cleanReason(m.Reason); err != nil {
+		return err
+	}
+	return nil
+}
+
+func apiContext(r *http.Request) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(r.Context(), apiTimeout)
+}
+
+// pathRoom returns the {room} of the request, validated.
+func pathRoom(r *http.Request) (string, error) {
+	room := r.PathValue("room")
+	return room, hubbub.ValidateRoom(room)
+}
+
+// apiMessageReply answers a publish.
+type apiMessageReply struct {
+	Message   protocol.MessageFrame `json:"message"`
+	Duplicate bool                  `json:"duplicate"`
+}
+
+// apiPublish: POST /api/rooms/{room}/messages {from, text, id?}.
+func (s *Server) apiPublish(w http.ResponseWriter, r *http.Request) {
+	var p publishRequest
+	if err := readBody(w, r, &p); err != nil {
+		writeAPIError(w, err)
+		return
+	}
+	m, err := p.message(r.PathValue("room"), s.cfg.MaxText)
+	if err != nil {
+		writeAPIError(w, err)
+		return
+	}
+	ctx, cancel := apiContext(r)
+	defer cancel()
+	stored, dup, err := s.hub.Send(ctx, m)
+	if err != nil {
+		writeAPIError(w, err)
+		return
+	}
+	s.log.Info("api: published", "room", stored.Room, "from", stored.From, "seq", stored.Seq, "duplicate", dup)
+	status := http.StatusCreated
+	if dup {
+		status = http.StatusOK
+	}
+	writeJSON(w, status, apiMessageReply{Message: protocol.NewMessageFrame(&stored), Duplicate: dup})
+}
+
+// apiRooms: GET /api/rooms — the rooms this node holds, with their member counts.
+func (s *Server) apiRooms(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"node": s.cfg.Node, "rooms": s.hub.RoomList()})
+}
+
+// apiMembers: GET /api/rooms/{room}/members — the names in the room, on every node.
+func (s *Server) apiMembers(w http.ResponseWriter, r *http.Request) {
+	room, err := pathRoom(r)
+	if err != nil {
+		writeAPIError(w, err)
+		return
+	}
+	members := s.hub.Members(room)
+	if members == nil {
+		members = []string{}
+	}
+	writeJSON(w, http.StatusOK, protocol.RoomNames{Type: "members", Room: room, Members: members})
+}
+
+// apiHistory: GET /api/rooms/{room}/messages?before=&limit= — a page of history.
+func (s *Server) apiHistory(w http.ResponseWriter, r *http.Request) {
+	room, err := pathRoom(r)
+	if err != nil {
+		writeAPIError(w, err)
+		return
+	}
+	q := r.URL.Query()
+	var before uint64
+	if v := q.Get("before"); v != "" {
+		if before, err = strconv.ParseUint(v, 10, 64); err != nil {
+			writeAPIError(w, apiErrorf(http.StatusBadRequest, "bad_request", "before must be a seq (a non-negative integer)"))
+			return
+		}
+	}
+	limit := 50
+	if v := q.Get("limit"); v != "" {
+		if limit, err = strconv.Atoi(v); err != nil || limit <= 0 {
+			writeAPIError(w, apiErrorf(http.StatusBadRequest, "bad_request", "limit must be a positive integer"))
+			return
+		}
+	}
+	limit = min(limit, s.cfg.HistoryPageMax)
+	ctx, cancel := apiContext(r)
+	defer cancel()
+	msgs, more, err := s.hub.History(ctx, room, before, limit)
+	if err != nil {
+		writeAPIError(w, err)
+		return
+	}
+	page := protocol.HistoryPage{Type: "history", Room: room, Messages: make([]protocol.MessageFrame, len(msgs)), More: more}
+	for i := range msgs {
+		page.Messages[i] = protocol.NewMessageFrame(&msgs[i])
+	}
+	writeJSON(w, http.StatusOK, page)
+}
+
+// apiModerate runs a moderation request from the API and answers it.
+func (s *Server) apiModerate(w http.ResponseWriter, r *http.Request, m moderation) {
+	ctx, cancel := apiContext(r)
+	defer cancel()
+	done, err := s.moderate(ctx, apiActor, m)
+	if err != nil {
+		writeAPIError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, done)
+}
+
+// apiKick: POST /api/rooms/{room}/kick {name, reason?}.
+func (s *Server) apiKick(w http.ResponseWriter, r *http.Request) {
+	s.apiBodyModeration(w, r, protocol.TypeKick)
+}
+
+// apiSanction returns the handler of POST /api/rooms/{room}/ban and …/mute {name, duration, reason?}.
+func (s *Server) apiSanction(action string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) { s.apiBodyModeration(w, r, action) }
+}
+
+func (s *Server) apiBodyModeration(w http.ResponseWriter, r *http.Request, action string) {
+	room, err := pathRoom(r)
+	if err != nil {
+		writeAPIError(w, err)
+		return
+	}
+	var req moderationRequest
+	if err := readBody(w, r, &req); err != nil {
+		writeAPIError(w, err)
+		return
+	}
+	if err := req.check(action); err != nil {
+		writeAPIError(w, err)
+		return
+	}
+	s.apiModerate(w, r, moderation{action: action, room: room, name: req.Name, reason: req.Reason, duration: req.Duration})
+}
+
+// apiLift returns the handler of DELETE /api/rooms/{room}/bans/{name} and …/mutes/{name}.
+func (s *Server) apiLift(action string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		room, err := pathRoom(r)
+		if err != nil {
+			writeAPIError(w, err)
+			return
+		}
+		s.apiModerate(w, r, moderation{action: action, room: room, name: r.PathValue("name")})
+	}
+}
+
+// apiDelete: DELETE /api/rooms/{room}/messages/{seq}.
+func (s *Server) apiDelete(w http.ResponseWriter, r *http.Request) {
+	room, err := pathRoom(r)
+	if err != nil {
+		writeAPIError(w, err)
+		return
+	}
+	seq, err := strconv.ParseUint(r.PathValue("seq"), 10, 64)
+	if err != nil || seq == 0 {
+		writeAPIError(w, apiErrorf(http.StatusBadRequest, "bad_request", "seq must be a positive integer"))
+		return
+	}
+	s.apiModerate(w, r, moderation{action: protocol.TypeDelete, room: room, seq: seq})
+}
+
+// apiSanctions: GET /api/rooms/{room}/sanctions — the bans and mutes in force.
+func (s *Server) apiSanctions(w http.ResponseWriter, r *http.Request) {
+	room, err := pathRoom(r)
+	if err != nil {
+		writeAPIError(w, err)
+		return
+	}
+	ctx, cancel := apiContext(r)
+	defer cancel()
+	list, err := s.hub.Sanctions(ctx, room)
+	if err != nil {
+		writeAPIError(w, err)
+		return
+	}
+	if list == nil {
+		list = []hubbub.Sanction{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"room": room, "sanctions": list})
+}

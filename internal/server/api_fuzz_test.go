@@ -1,0 +1,81 @@
+package server
+
+import (
+	"bytes"
+	"errors"
+	"net/http"
+	"testing"
+
+	"hubbub"
+	"hubbub/internal/protocol"
+)
+
+// FuzzAPIRequest feeds arbitrary bodies to the API's JSON decoding and validation, as the
+// publish and moderation endpoints use them: nothing may panic, every refusal must be a 4xx
+// error with a code, and whatever is accepted must be valid.
+func FuzzAPIRequest(f *testing.F) {
+	for _, s := range []string{
+		`{"from":"System","text":"hello","id":"sys-1"}`,
+		`{"from":"System","text":"line\nbreak"}`,
+		`{"name":"eve","reason":"spam"}`,
+		`{"name":"eve","duration":"1h","reason":"x"}`,
+		`{"name":"eve","duration":"-1s"}`,
+		`{"from":"a","text":"x"} {}`,
+		`{"from":"a","text":"x","extra":true}`,
+		`{"from":"\u0000","text":"\ud800"}`,
+		`[]`, `null`, `{`, ``, `"str"`, `{"name":1}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var p publishRequest
+		if err := decodeJSON(bytes.NewReader(data), &p); err != nil {
+			checkRefusal(t, data, err)
+		} else if m, err := p.message("room", 4096); err != nil {
+			checkRefusal(t, data, err)
+		} else if hubbub.ValidateName(m.From) != nil || m.Text == "" || len(m.Text) > 4096 || len(m.ClientID) > hubbub.MaxClientIDLen {
+			t.Fatalf("accepted an invalid publish %q: %+v", data, m)
+		}
+		for _, action := range []string{protocol.TypeKick, protocol.TypeBan, protocol.TypeMute} {
+			var m moderationRequest
+			if err := decodeJSON(bytes.NewReader(data), &m); err != nil {
+				checkRefusal(t, data, err)
+				continue
+			}
+			if err := m.check(action); err != nil {
+				checkRefusal(t, data, err)
+				continue
+			}
+			if hubbub.ValidateName(m.Name) != nil {
+				t.Fatalf("%s accepted the name %q", action, m.Name)
+			}
+			if action != protocol.TypeKick {
+				if _, err := parseDuration(m.Duration); err != nil {
+					t.Fatalf("%s accepted the duration %q", action, m.Duration)
+				}
+			}
+		}
+	})
+}
+
+func checkRefusal(t *testing.T, data []byte, err error) {
+	t.Helper()
+	ae := toAPIError(err)
+	if ae.Status < 400 || ae.Status >= 500 || ae.Code == "" || ae.Code == hubbub.ECodeInternal {
+		t.Fatalf("body %q: refusal %d %q %q is not a client error", data, ae.Status, ae.Code, ae.Message)
+	}
+}
+
+func TestAPIErrorStatuses(t *testing.T) {
+	for code, status := range map[string]int{
+		hubbub.ECodeBadName: 400, hubbub.ECodeForbidden: 403, hubbub.ECodeNotFound: 404,
+		hubbub.ECodeUnavailable: 503, hubbub.ECodeInternal: 500,
+	} {
+		if got := toAPIError(hubbub.Errorf(code, "x")); got.Status != status {
+			t.Errorf("%s → %d, want %d", code, got.Status, status)
+		}
+	}
+	if got := toAPIError(errors.New("boom")); got.Status != http.StatusInternalServerError || got.Message != "internal error" {
+		t.Errorf("plain error → %+v", got)
+	}
+}

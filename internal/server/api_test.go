@@ -1,0 +1,240 @@
+package server_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"hubbub/internal/server"
+	"hubbub/internal/servertest"
+)
+
+const apiKey = "test-api-key-0123456789"
+
+func startAPI(t *testing.T) *servertest.Server {
+	t.Helper()
+	return servertest.Start(t, servertest.Options{Server: server.Config{APIKey: apiKey, MaxText: 100}})
+}
+
+func TestAPIOffAnswers404(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{})
+	for _, key := range []string{"", "anything"} {
+		status, body := s.API("GET", "/api/rooms", key, nil)
+		if status != http.StatusNotFound || body.Str("code") != "not_found" {
+			t.Errorf("API off, key %q: %d %v", key, status, body)
+		}
+	}
+}
+
+func TestAPIKeyRequired(t *testing.T) {
+	s := startAPI(t)
+	for _, key := range []string{"", "wrong", apiKey + "x", strings.ToUpper(apiKey)} {
+		status, body := s.API("GET", "/api/rooms", key, nil)
+		if status != http.StatusUnauthorized || body.Str("code") != "unauthorized" {
+			t.Errorf("key %q: %d %v", key, status, body)
+		}
+	}
+	// Not even the routing is revealed without the key.
+	if status, _ := s.API("GET", "/api/nowhere", "", nil); status != http.StatusUnauthorized {
+		t.Errorf("unknown path without a key: %d", status)
+	}
+	// A scheme other than Bearer is refused.
+	req, _ := http.NewRequest("GET", s.URL+"/api/rooms", nil)
+	req.Header.Set("Authorization", "Basic "+apiKey)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized || resp.Header.Get("WWW-Authenticate") == "" {
+		t.Errorf("Basic auth: %d %v", resp.StatusCode, resp.Header)
+	}
+	if status, body := s.API("GET", "/api/rooms", apiKey, nil); status != http.StatusOK || body["rooms"] == nil {
+		t.Errorf("right key: %d %v", status, body)
+	}
+}
+
+func TestAPIRoutingErrors(t *testing.T) {
+	s := startAPI(t)
+	if status, body := s.API("PUT", "/api/rooms", apiKey, nil); status != http.StatusMethodNotAllowed || body.Str("code") != "method_not_allowed" {
+		t.Errorf("PUT /api/rooms: %d %v", status, body)
+	}
+	if status, body := s.API("GET", "/api/nothing/here", apiKey, nil); status != http.StatusNotFound || body.Str("code") != "not_found" {
+		t.Errorf("unknown path: %d %v", status, body)
+	}
+	if status, body := s.API("GET", "/api/rooms/bad%20room/members", apiKey, nil); status != http.StatusBadRequest || body.Str("code") != "bad_room" {
+		t.Errorf("bad room: %d %v", status, body)
+	}
+}
+
+func TestAPIPublish(t *testing.T) {
+	s := startAPI(t)
+	ann := servertest.DialJSON(t, s, "ann")
+	ann.Join("general", nil)
+	status, body := s.API("POST", "/api/rooms/general/messages", apiKey, map[string]any{"from": "System", "text": "hello\nall", "id": "sys-1"})
+	if status != http.StatusCreated || body["duplicate"] != false {
+		t.Fatalf("publish: %d %v", status, body)
+	}
+	msg := servertest.Frame(body["message"].(map[string]any))
+	if msg.Num("seq") != 1 || msg.Str("from") != "System" || msg.Str("text") != "hello\nall" {
+		t.Errorf("published %v", msg)
+	}
+	if m := ann.Messages("general", 1)[0]; m.Str("from") != "System" || m.Num("seq") != 1 {
+		t.Errorf("member received %v", m)
+	}
+	// The same id again stores nothing new.
+	status, body = s.API("POST", "/api/rooms/general/messages", apiKey, map[string]any{"from": "System", "text": "hello\nall", "id": "sys-1"})
+	if status != http.StatusOK || body["duplicate"] != true {
+		t.Errorf("republish: %d %v", status, body)
+	}
+	for _, c := range []struct {
+		body   any
+		status int
+		code   string
+	}{
+		{map[string]any{"from": "", "text": "x"}, 400, "bad_name"},
+		{map[string]any{"from": " sys", "text": "x"}, 400, "bad_name"},
+		{map[string]any{"from": "sys", "text": "  "}, 400, "empty"},
+		{map[string]any{"from": "sys", "text": strings.Repeat("x", 101)}, 400, "too_long"},
+		{map[string]any{"from": "sys", "text": "x", "id": strings.Repeat("i", 65)}, 400, "bad_id"},
+		{map[string]any{"from": "sys", "text": "x", "extra": 1}, 400, "bad_json"},
+		{`{"from":"sys","text":"x"} {}`, 400, "bad_json"},
+		{`{"from":"sys",`, 400, "bad_json"},
+		{`[]`, 400, "bad_json"},
+		{"", 400, "bad_json"},
+		{`{"from":"sys","text":"` + strings.Repeat("x", 70<<10) + `"}`, 413, "too_large"},
+	} {
+		status, body := s.API("POST", "/api/rooms/general/messages", apiKey, c.body)
+		if status != c.status || body.Str("code") != c.code {
+			t.Errorf("publish %.60v: %d %v, want %d %s", c.body, status, body, c.status, c.code)
+		}
+	}
+	if status, body := s.API("POST", "/api/rooms/-x/messages", apiKey, map[string]any{"from": "sys", "text": "x"}); status != 400 || body.Str("code") != "bad_room" {
+		t.Errorf("publish to a bad room: %d %v", status, body)
+	}
+}
+
+func TestAPIRoomsMembersHistory(t *testing.T) {
+	s := startAPI(t)
+	ann := servertest.DialJSON(t, s, "ann")
+	ann.Join("general", nil)
+	bob := servertest.DialJSON(t, s, "bob")
+	bob.Join("general", nil)
+	bob.Join("random", nil)
+	for i := range 5 {
+		ann.Say("general", string(rune('a'+i)), "m")
+	}
+	status, body := s.API("GET", "/api/rooms", apiKey, nil)
+	rooms, _ := body["rooms"].([]any)
+	if status != 200 || len(rooms) != 2 {
+		t.Fatalf("rooms: %d %v", status, body)
+	}
+	g := rooms[0].(map[string]any)
+	if g["name"] != "general" || g["members"] != float64(2) || g["last_seq"] != float64(5) {
+		t.Errorf("general: %v", g)
+	}
+	status, body = s.API("GET", "/api/rooms/general/members", apiKey, nil)
+	if status != 200 || len(body["members"].([]any)) != 2 {
+		t.Errorf("members: %d %v", status, body)
+	}
+	status, body = s.API("GET", "/api/rooms/empty/members", apiKey, nil)
+	if status != 200 || body["members"] == nil || len(body["members"].([]any)) != 0 {
+		t.Errorf("members of an empty room: %d %v", status, body)
+	}
+	status, body = s.API("GET", "/api/rooms/general/messages?before=5&limit=2", apiKey, nil)
+	msgs, _ := body["messages"].([]any)
+	if status != 200 || len(msgs) != 2 || msgs[0].(map[string]any)["seq"] != float64(3) || body["more"] != true {
+		t.Errorf("history page: %d %v", status, body)
+	}
+	status, body = s.API("GET", "/api/rooms/general/messages", apiKey, nil)
+	if msgs, _ := body["messages"].([]any); status != 200 || len(msgs) != 5 || body["more"] != false {
+		t.Errorf("history: %d %v", status, body)
+	}
+	for _, q := range []string{"?before=x", "?limit=0", "?limit=-3"} {
+		if status, body := s.API("GET", "/api/rooms/general/messages"+q, apiKey, nil); status != 400 {
+			t.Errorf("history%s: %d %v", q, status, body)
+		}
+	}
+}
+
+func TestAPIModeration(t *testing.T) {
+	s := startAPI(t)
+	ann := servertest.DialJSON(t, s, "ann")
+	ann.Join("general", nil)
+	eve := servertest.DialJSON(t, s, "eve")
+	eve.Join("general", nil)
+	ann.Say("general", "a1", "one")
+	ann.Say("general", "a2", "two")
+
+	// kick
+	status, body := s.API("POST", "/api/rooms/general/kick", apiKey, map[string]any{"name": "eve", "reason": "calm down"})
+	if status != 200 || body.Str("action") != "kick" {
+		t.Fatalf("kick: %d %v", status, body)
+	}
+	awaitError(eve, "kicked")
+	eve.Await("left")
+	// mute, then unmute
+	eve.Join("general", nil)
+	if status, body := s.API("POST", "/api/rooms/general/mute", apiKey, map[string]any{"name": "eve", "duration": "1h"}); status != 200 || body.Str("until") == "" {
+		t.Fatalf("mute: %d %v", status, body)
+	}
+	if f := eve.Say("general", "e1", "x"); f.Str("code") != "muted" {
+		t.Errorf("send while muted: %v", f)
+	}
+	status, body = s.API("GET", "/api/rooms/general/sanctions", apiKey, nil)
+	if list, _ := body["sanctions"].([]any); status != 200 || len(list) != 1 || list[0].(map[string]any)["by"] != "api" {
+		t.Errorf("sanctions: %d %v", status, body)
+	}
+	if status, body := s.API("DELETE", "/api/rooms/general/mutes/eve", apiKey, nil); status != 200 {
+		t.Fatalf("unmute: %d %v", status, body)
+	}
+	if f := eve.Say("general", "e2", "x"); f.Type() != "ack" {
+		t.Errorf("send after unmute: %v", f)
+	}
+	// ban, then unban
+	if status, body := s.API("POST", "/api/rooms/general/ban", apiKey, map[string]any{"name": "eve", "duration": "30m", "reason": "x"}); status != 200 {
+		t.Fatalf("ban: %d %v", status, body)
+	}
+	awaitError(eve, "kicked")
+	if j := eve.Join("general", nil); j.Str("code") != "banned" {
+		t.Errorf("join while banned: %v", j)
+	}
+	if status, body := s.API("DELETE", "/api/rooms/general/bans/eve", apiKey, nil); status != 200 {
+		t.Fatalf("unban: %d %v", status, body)
+	}
+	if j := eve.Join("general", nil); j.Type() != "joined" {
+		t.Errorf("join after unban: %v", j)
+	}
+	// delete
+	if status, body := s.API("DELETE", "/api/rooms/general/messages/1", apiKey, nil); status != 200 || body.Num("seq") != 1 {
+		t.Fatalf("delete: %d %v", status, body)
+	}
+	ann.AwaitFunc("deleted 1", func(f servertest.Frame) bool { return f.Type() == "deleted" && f.Num("seq") == 1 })
+	_, body = s.API("GET", "/api/rooms/general/messages", apiKey, nil)
+	if m := body["messages"].([]any)[0].(map[string]any); m["deleted"] != true || m["text"] != "" {
+		t.Errorf("deleted message in history: %v", m)
+	}
+	// errors
+	for _, c := range []struct {
+		method, path string
+		body         any
+		status       int
+		code         string
+	}{
+		{"DELETE", "/api/rooms/general/messages/99", nil, 404, "not_found"},
+		{"DELETE", "/api/rooms/general/messages/x", nil, 400, "bad_request"},
+		{"DELETE", "/api/rooms/general/messages/0", nil, 400, "bad_request"},
+		{"POST", "/api/rooms/general/ban", map[string]any{"name": "eve"}, 400, "bad_duration"},
+		{"POST", "/api/rooms/general/ban", map[string]any{"name": "eve", "duration": "forever"}, 400, "bad_duration"},
+		{"POST", "/api/rooms/general/mute", map[string]any{"duration": "1m"}, 400, "missing_field"},
+		{"POST", "/api/rooms/general/kick", map[string]any{"name": "eve", "duration": "1m"}, 400, "bad_duration"},
+		{"POST", "/api/rooms/general/kick", map[string]any{"name": "eve", "why": "x"}, 400, "bad_json"},
+		{"POST", "/api/rooms/general/kick", map[string]any{"name": "eve", "reason": strings.Repeat("r", 300)}, 400, "too_long"},
+		{"GET", "/api/rooms/general/kick", nil, 405, "method_not_allowed"},
+	} {
+		status, body := s.API(c.method, c.path, apiKey, c.body)
+		if status != c.status || body.Str("code") != c.code {
+			t.Errorf("%s %s %v: %d %v, want %d %s", c.method, c.path, c.body, status, body, c.status, c.code)
+		}
+	}
+}

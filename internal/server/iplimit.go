@@ -1,0 +1,174 @@
+package server
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"hubbub/internal/metrics"
+)
+
+// ipLimiter holds the per-address limits on WebSocket connections: how many one address may
+// hold at once, and how fast it may open them (a token bucket per address). Its memory is
+// bounded: the connection counts hold only addresses with open connections, and the buckets
+// at most maxBuckets addresses, idle ones being forgotten first.
+type ipLimiter struct {
+	maxConns   int
+	rate       rate.Limit
+	burst      int
+	maxBuckets int
+	idle       time.Duration // a bucket untouched this long is full again, as good as new
+
+	mu      sync.Mutex
+	conns   map[string]int
+	buckets map[string]*ipBucket
+}
+
+type ipBucket struct {
+	lim  *rate.Limiter
+	last time.Time
+}
+
+func newIPLimiter(cfg *Config) *ipLimiter {
+	idle := time.Duration(float64(cfg.ConnectBurst) / cfg.ConnectRate * float64(time.Second))
+	return &ipLimiter{
+		maxConns: cfg.MaxConnsPerIP, rate: rate.Limit(cfg.ConnectRate), burst: cfg.ConnectBurst,
+		maxBuckets: cfg.MaxRateBuckets, idle: max(idle, time.Second),
+		conns: make(map[string]int), buckets: make(map[string]*ipBucket),
+	}
+}
+
+// admit reserves a connection for ip. It refuses, saying why and when to retry, when ip holds
+// maxConns connections or connects faster than the rate allows. An admitted ip must be
+// released when its connection ends.
+func (l *ipLimiter) admit(ip string, now time.Time) (ok bool, why metrics.RefuseReason, retry time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.conns[ip] >= l.maxConns {
+		return false, metrics.RefusePerIP, 0
+	}
+	b := l.buckets[ip]
+	if b == nil {
+		if len(l.buckets) >= l.maxBuckets {
+			l.evict(now)
+		}
+		b = &ipBucket{lim: rate.NewLimiter(l.rate, l.burst)}
+		l.buckets[ip] = b
+	}
+	b.last = now
+	r := b.lim.ReserveN(now, 1)
+	if d := r.DelayFrom(now); d > 0 {
+		r.CancelAt(now)
+		return false, metrics.RefuseRate, d
+	}
+	l.conns[ip]++
+	return true, 0, 0
+}
+
+// release ends a connection admitted for ip.
+func (l *ipLimiter) release(ip string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.conns[ip] <= 1 {
+		delete(l.conns, ip)
+		return
+	}
+	l.conns[ip]--
+}
+
+// evict makes room in a full bucket map: first it forgets every bucket idle long enough to
+// be full again (forgetting it changes nothing), then, if the map is still over 90% full (many
+// addresses connecting at once), arbitrary ones, which only hands those addresses a fresh
+// burst. Called with mu held.
+func (l *ipLimiter) evict(now time.Time) {
+	for ip, b := range l.buckets {
+		if now.Sub(b.last) >= l.idle {
+			delete(l.buckets, ip)
+		}
+	}
+	keep := l.maxBuckets * 9 / 10
+	for ip := range l.buckets {
+		if len(l.buckets) <= keep {
+			break
+		}
+		delete(l.buckets, ip)
+	}
+}
+
+// sizes reports how many addresses hold connections and how many buckets are kept (tests).
+func (l *ipLimiter) sizes() (conns, buckets int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.conns), len(l.buckets)
+}
+
+// clientIP is the address the limits apply to: the socket's peer, or, with trustProxy, the
+// last X-Forwarded-For entry when it is an IP address.
+func clientIP(r *http.Request, trustProxy bool) string {
+	if trustProxy {
+		if xff := r.Header.Values("X-Forwarded-For"); len(xff) > 0 {
+			last := xff[len(xff)-1]
+			if i := strings.LastIndexByte(last, ','); i >= 0 {
+				last = last[i+1:]
+			}
+			if ip := net.ParseIP(strings.TrimSpace(last)); ip != nil {
+				return ip.String()
+			}
+		}
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// admit decides, before any upgrade, whether a WebSocket may be opened: not while draining
+// (503), not past MaxConns (503), not past the client address's limits (429). It answers the
+// refused request itself, with a status and a one-line body; an admitted request's caller
+// must call release when the connection ends.
+func (s *Server) admit(w http.ResponseWriter, r *http.Request) (release func(), ok bool) {
+	refuse := func(why metrics.RefuseReason, status int, msg string, retry time.Duration, attrs ...any) {
+		s.cfg.Metrics.Refused(why)
+		s.log.Log(r.Context(), levelFor(why), "connection refused", append([]any{"remote", r.RemoteAddr,
+			"reason", why.String(), "status", status}, attrs...)...)
+		if retry > 0 {
+			w.Header().Set("Retry-After", strconv.Itoa(int((retry+time.Second-1)/time.Second)))
+		}
+		http.Error(w, msg, status)
+	}
+	if s.draining.Load() {
+		refuse(metrics.RefuseDraining, http.StatusServiceUnavailable, "server is shutting down", 0)
+		return nil, false
+	}
+	if s.Conns() >= s.cfg.MaxConns {
+		refuse(metrics.RefuseMaxConns, http.StatusServiceUnavailable, errServerFull.Error(), 0, "max", s.cfg.MaxConns)
+		return nil, false
+	}
+	ip := clientIP(r, s.cfg.TrustProxy)
+	ok, why, retry := s.ipLimits.admit(ip, time.Now())
+	if !ok {
+		msg := fmt.Sprintf("too many connections from %s (at most %d); try again later", ip, s.cfg.MaxConnsPerIP)
+		if why == metrics.RefuseRate {
+			msg = fmt.Sprintf("%s is connecting too fast; try again later", ip)
+		}
+		refuse(why, http.StatusTooManyRequests, msg, retry, "ip", ip)
+		return nil, false
+	}
+	return func() { s.ipLimits.release(ip) }, true
+}
+
+// levelFor logs refusals for capacity as warnings and those of one client as info.
+func levelFor(why metrics.RefuseReason) slog.Level {
+	if why == metrics.RefuseMaxConns {
+		return slog.LevelWarn
+	}
+	return slog.LevelInfo
+}

@@ -1,0 +1,175 @@
+package server_test
+
+import (
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"hubbub/internal/metrics"
+	"hubbub/internal/server"
+	"hubbub/internal/servertest"
+)
+
+// getWithHeader GETs url with one extra header and returns the status and body.
+func getWithHeader(t *testing.T, url, key, value string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest("GET", url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set(key, value)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// dialStatus tries a WebSocket upgrade and returns the connection (nil if refused), the HTTP
+// status and the body of a refusal.
+func dialStatus(t *testing.T, url string, header http.Header) (*websocket.Conn, int, string, http.Header) {
+	t.Helper()
+	d := websocket.Dialer{HandshakeTimeout: servertest.Wait}
+	c, resp, err := d.Dial(url, header)
+	if err == nil {
+		t.Cleanup(func() { c.Close() })
+		return c, resp.StatusCode, "", resp.Header
+	}
+	if resp == nil {
+		t.Fatalf("dial %s: %v", url, err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	return nil, resp.StatusCode, string(b), resp.Header
+}
+
+// assertStillServing checks the server is up: health answers and two clients still chat.
+func assertStillServing(t *testing.T, s *servertest.Server, a, b *servertest.TextClient, text string) {
+	t.Helper()
+	if status, _ := s.Get("/healthz"); status != 200 {
+		t.Fatalf("healthz: %d", status)
+	}
+	a.Say(text)
+	if got := b.Lines(1)[0]; !strings.HasSuffix(got, ": "+text) {
+		t.Fatalf("after the refusals, got %q", got)
+	}
+}
+
+// One address may hold at most MaxConnsPerIP sockets: the next upgrade gets 429 with a body,
+// the server stays up, and a slot freed by a client that leaves can be taken again.
+func TestPerIPConnectionLimit(t *testing.T) {
+	m := metrics.New()
+	s := servertest.Start(t, servertest.Options{Server: server.Config{MaxConnsPerIP: 2, ConnectRate: 1000, ConnectBurst: 1000, Metrics: m}})
+	a := servertest.DialText(t, s, "a")
+	b := servertest.DialText(t, s, "b")
+	for range 3 {
+		c, status, body, _ := dialStatus(t, s.WS, nil)
+		if c != nil || status != http.StatusTooManyRequests || !strings.Contains(body, "too many connections from 127.0.0.1") {
+			t.Fatalf("third connection from one address: %d %q", status, body)
+		}
+	}
+	if c, status, _, _ := dialStatus(t, "ws"+s.URL[len("http"):]+"/add", nil); c != nil || status != http.StatusTooManyRequests {
+		t.Fatalf("the add service is not limited: %d", status)
+	}
+	assertStillServing(t, s, a, b, "still here")
+	b.Conn.Close()
+	waitConns(t, s, 1)
+	if c, status, body, _ := dialStatus(t, s.WS, nil); c == nil {
+		t.Fatalf("a freed slot is refused: %d %q", status, body)
+	}
+	if got := scrape(t, s)[`hubbub_connections_refused_total{reason="per_ip"}`]; got != 4 {
+		t.Errorf("per-ip refusals counted %v, want 4", got)
+	}
+}
+
+// One address may open sockets at ConnectRate with bursts of ConnectBurst: past the burst it
+// gets 429 with Retry-After; another address (via a trusted proxy) is not affected.
+func TestPerIPConnectRate(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{Server: server.Config{ConnectRate: 0.5, ConnectBurst: 2, TrustProxy: true}})
+	from := func(ip string) http.Header { return http.Header{"X-Forwarded-For": {"198.51.100.1, " + ip}} }
+	for i := range 2 {
+		if c, status, body, _ := dialStatus(t, s.WS, from("192.0.2.1")); c == nil {
+			t.Fatalf("connection %d within the burst refused: %d %q", i, status, body)
+		}
+	}
+	c, status, body, h := dialStatus(t, s.WS, from("192.0.2.1"))
+	if c != nil || status != http.StatusTooManyRequests || !strings.Contains(body, "192.0.2.1 is connecting too fast") {
+		t.Fatalf("connection past the burst: %d %q", status, body)
+	}
+	if ra := h.Get("Retry-After"); ra != "2" {
+		t.Errorf("Retry-After %q, want 2", ra)
+	}
+	if c, status, body, _ := dialStatus(t, s.WS, from("192.0.2.2")); c == nil {
+		t.Fatalf("another address is refused: %d %q", status, body)
+	}
+}
+
+// Without TrustProxy, X-Forwarded-For is ignored: a client cannot dodge its limit by
+// claiming another address.
+func TestForwardedForIgnoredUnlessTrusted(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{Server: server.Config{MaxConnsPerIP: 1}})
+	if c, status, body, _ := dialStatus(t, s.WS, http.Header{"X-Forwarded-For": {"192.0.2.1"}}); c == nil {
+		t.Fatalf("first connection refused: %d %q", status, body)
+	}
+	c, status, _, _ := dialStatus(t, s.WS, http.Header{"X-Forwarded-For": {"192.0.2.2"}})
+	if c != nil || status != http.StatusTooManyRequests {
+		t.Fatalf("a forged X-Forwarded-For dodged the per-IP limit: %d", status)
+	}
+}
+
+// Past MaxConns every upgrade gets 503 with a body, and the server keeps serving those it has.
+func TestGlobalConnectionCap(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{Server: server.Config{MaxConns: 2}})
+	a := servertest.DialText(t, s, "a")
+	b := servertest.DialText(t, s, "b")
+	waitConns(t, s, 2)
+	c, status, body, _ := dialStatus(t, s.WS, nil)
+	if c != nil || status != http.StatusServiceUnavailable || !strings.Contains(body, "connection limit") {
+		t.Fatalf("connection past the cap: %d %q", status, body)
+	}
+	assertStillServing(t, s, a, b, "still up")
+}
+
+// A half-sent handshake (slowloris) is cut after the handshake timeout, while a client that
+// connected properly stays connected and keeps chatting.
+func TestSlowHandshakeIsCut(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{Server: server.Config{HandshakeTimeout: 500 * time.Millisecond}})
+	a := servertest.DialText(t, s, "a")
+	b := servertest.DialText(t, s, "b")
+	raw, err := net.Dial("tcp", s.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	if _, err := io.WriteString(raw, "GET /ws HTTP/1.1\r\nHost: x\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_ = raw.SetReadDeadline(time.Now().Add(servertest.Wait))
+	_, err = io.ReadAll(raw) // returns when the server closes the socket
+	if err != nil {
+		t.Fatalf("the stalled handshake was not closed: %v", err)
+	}
+	if d := time.Since(start); d < 400*time.Millisecond || d > 5*time.Second {
+		t.Fatalf("stalled handshake cut after %v, want about 500ms", d)
+	}
+	assertStillServing(t, s, a, b, "unbothered")
+}
+
+func waitConns(t *testing.T, s *servertest.Server, n int) {
+	t.Helper()
+	deadline := time.Now().Add(servertest.Wait)
+	for s.Srv.Conns() != n {
+		if time.Now().After(deadline) {
+			t.Fatalf("server holds %d connections, want %d", s.Srv.Conns(), n)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}

@@ -1,0 +1,238 @@
+package server_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"hubbub/internal/server"
+	"hubbub/internal/servertest"
+)
+
+// startModerated starts a server on which "mod" is a moderator and everyone else a member.
+func startModerated(t *testing.T) *servertest.Server {
+	t.Helper()
+	return servertest.Start(t, servertest.Options{Server: server.Config{RoleFor: servertest.Roles("mod")}})
+}
+
+// moderate sends a moderation frame and returns the answer (moderated or error).
+func moderate(c *servertest.JSONClient, f servertest.Frame) servertest.Frame {
+	c.Send(f)
+	return c.AwaitFunc("answer to "+f.Type(), func(g servertest.Frame) bool {
+		return g.Type() == "moderated" || g.Type() == "error" && g.Str("request") == f.Type()
+	})
+}
+
+func awaitError(c *servertest.JSONClient, code string) servertest.Frame {
+	return c.AwaitFunc("error "+code, func(f servertest.Frame) bool { return f.Type() == "error" && f.Str("code") == code })
+}
+
+func TestModerationForbiddenToMembers(t *testing.T) {
+	s := startModerated(t)
+	eve := servertest.DialJSON(t, s, "eve")
+	eve.Join("general", nil)
+	for _, f := range []servertest.Frame{
+		{"type": "kick", "room": "general", "name": "ann"},
+		{"type": "ban", "room": "general", "name": "ann", "duration": "1h"},
+		{"type": "mute", "room": "other", "name": "ann", "duration": "1h"},
+		{"type": "unban", "room": "general", "name": "ann"},
+		{"type": "delete", "room": "general", "seq": 1},
+	} {
+		if got := moderate(eve, f); got.Str("code") != "forbidden" {
+			t.Errorf("%v from a member: %v, want error forbidden", f, got)
+		}
+	}
+	mod := servertest.DialJSON(t, s, "mod")
+	if got := moderate(mod, servertest.Frame{"type": "ban", "room": "general", "name": "eve"}); got.Str("code") != "missing_field" {
+		t.Errorf("ban without duration: %v", got)
+	}
+	for _, d := range []string{"soon", "-1m", "9000h"} {
+		if got := moderate(mod, servertest.Frame{"type": "mute", "room": "general", "name": "eve", "duration": d}); got.Str("code") != "bad_duration" {
+			t.Errorf("mute for %q: %v, want bad_duration", d, got)
+		}
+	}
+}
+
+func TestKickJSONAndTextClients(t *testing.T) {
+	s := startModerated(t)
+	mod := servertest.DialJSON(t, s, "mod") // moderates without joining
+	ann := servertest.DialJSON(t, s, "ann")
+	ann.Join("general", nil)
+	eve := servertest.DialJSON(t, s, "eve")
+	eve.Join("general", nil)
+	tom := servertest.DialText(t, s, "tom")
+	waitMembers(t, s, "lobby", 1)
+
+	got := moderate(mod, servertest.Frame{"type": "kick", "room": "general", "name": "eve", "reason": "spam"})
+	if got.Type() != "moderated" || got.Str("action") != "kick" || got.Str("name") != "eve" {
+		t.Fatalf("kick answered %v", got)
+	}
+	k := awaitError(eve, "kicked")
+	if k.Str("room") != "general" || !strings.Contains(k.Str("message"), "spam") {
+		t.Errorf("kicked frame %v", k)
+	}
+	eve.AwaitFunc("left", func(f servertest.Frame) bool { return f.Type() == "left" && f.Str("room") == "general" })
+	ann.AwaitFunc("eve leaving", func(f servertest.Frame) bool {
+		return f.Type() == "presence" && f.Str("name") == "eve" && f.Str("event") == "leave"
+	})
+	// The session forgot the room: sends are not_joined; a kick is not a ban, so eve may rejoin.
+	if f := eve.Say("general", "e1", "hello?"); f.Str("code") != "not_joined" {
+		t.Errorf("send after kick: %v", f)
+	}
+	if j := eve.Join("general", nil); j.Type() != "joined" {
+		t.Errorf("rejoin after kick: %v", j)
+	}
+
+	// A text client is told why and closed with 1008.
+	moderate(mod, servertest.Frame{"type": "kick", "room": "lobby", "name": "tom", "reason": "flood"})
+	ce := tom.Closed()
+	if ce.Code != websocket.ClosePolicyViolation || !strings.Contains(ce.Text, "kicked") {
+		t.Errorf("text client closed with %v", ce)
+	}
+	if lines := tom.Lines(1); !strings.HasPrefix(lines[0], "error: ") || !strings.Contains(lines[0], "flood") {
+		t.Errorf("text client read %q", lines)
+	}
+}
+
+func TestBanRefusesJoinsAndSendsUntilLifted(t *testing.T) {
+	s := startModerated(t)
+	mod := servertest.DialJSON(t, s, "mod")
+	eve := servertest.DialJSON(t, s, "eve")
+	eve.Join("general", nil)
+	got := moderate(mod, servertest.Frame{"type": "ban", "room": "general", "name": "eve", "duration": "1h", "reason": "abuse"})
+	if got.Type() != "moderated" || got.Str("until") == "" {
+		t.Fatalf("ban answered %v", got)
+	}
+	awaitError(eve, "kicked")
+	eve.Await("left")
+	if j := eve.Join("general", nil); j.Str("code") != "banned" {
+		t.Fatalf("join while banned: %v", j)
+	}
+	// Other rooms are not affected.
+	if j := eve.Join("other", nil); j.Type() != "joined" {
+		t.Fatalf("join of another room: %v", j)
+	}
+	// A banned text client is refused with an error line and 1008.
+	moderate(mod, servertest.Frame{"type": "ban", "room": "lobby", "name": "tex", "duration": "1h"})
+	tex := servertest.DialText(t, s, "tex")
+	ce := tex.Closed()
+	if ce.Code != websocket.ClosePolicyViolation {
+		t.Errorf("banned text client closed with %v", ce)
+	}
+	if l := tex.Lines(1); !strings.Contains(l[0], "banned") {
+		t.Errorf("banned text client read %q", l)
+	}
+
+	if got := moderate(mod, servertest.Frame{"type": "unban", "room": "general", "name": "eve"}); got.Type() != "moderated" {
+		t.Fatalf("unban answered %v", got)
+	}
+	if j := eve.Join("general", nil); j.Type() != "joined" {
+		t.Fatalf("join after unban: %v", j)
+	}
+	if a := eve.Say("general", "e1", "back"); a.Type() != "ack" {
+		t.Fatalf("send after unban: %v", a)
+	}
+}
+
+func TestMuteRefusesSendsButNotReading(t *testing.T) {
+	s := startModerated(t)
+	mod := servertest.DialJSON(t, s, "mod")
+	ann := servertest.DialJSON(t, s, "ann")
+	ann.Join("general", nil)
+	eve := servertest.DialJSON(t, s, "eve")
+	eve.Join("general", nil)
+	tom := servertest.DialText(t, s, "tom")
+	waitMembers(t, s, "lobby", 1)
+	moderate(mod, servertest.Frame{"type": "mute", "room": "general", "name": "eve", "duration": "1h"})
+	moderate(mod, servertest.Frame{"type": "mute", "room": "lobby", "name": "tom", "duration": "1h"})
+	if f := eve.Say("general", "e1", "let me talk"); f.Str("code") != "muted" {
+		t.Fatalf("muted send: %v", f)
+	}
+	tom.Say("let me talk")
+	if l := tom.Lines(1); !strings.HasPrefix(l[0], "error: ") || !strings.Contains(l[0], "muted") {
+		t.Fatalf("muted text client read %q", l)
+	}
+	ann.Say("general", "a1", "you can still read")
+	if m := eve.Messages("general", 1); m[0].Str("text") != "you can still read" {
+		t.Fatalf("muted member read %v", m)
+	}
+	moderate(mod, servertest.Frame{"type": "unmute", "room": "general", "name": "eve"})
+	if f := eve.Say("general", "e2", "thanks"); f.Type() != "ack" {
+		t.Fatalf("send after unmute: %v", f)
+	}
+	// A short mute ends by itself.
+	moderate(mod, servertest.Frame{"type": "mute", "room": "general", "name": "eve", "duration": "200ms"})
+	if f := eve.Say("general", "e3", "hm"); f.Str("code") != "muted" {
+		t.Fatalf("send under a short mute: %v", f)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if f := eve.Say("general", "e4", "free"); f.Type() != "ack" {
+		t.Fatalf("send after the mute expired: %v", f)
+	}
+}
+
+func TestDeleteLeavesATombstone(t *testing.T) {
+	s := startModerated(t)
+	mod := servertest.DialJSON(t, s, "mod")
+	ann := servertest.DialJSON(t, s, "ann")
+	ann.Join("general", nil)
+	for _, id := range []string{"1", "2", "3"} {
+		ann.Say("general", id, "text "+id)
+	}
+	ann.Messages("general", 3)
+	if got := moderate(mod, servertest.Frame{"type": "delete", "room": "general", "seq": 2}); got.Type() != "moderated" || got.Num("seq") != 2 {
+		t.Fatalf("delete answered %v", got)
+	}
+	d := ann.Await("deleted")
+	if d.Str("room") != "general" || d.Num("seq") != 2 {
+		t.Fatalf("deleted frame %v", d)
+	}
+	if got := moderate(mod, servertest.Frame{"type": "delete", "room": "general", "seq": 99}); got.Str("code") != "not_found" {
+		t.Fatalf("delete of a missing seq: %v", got)
+	}
+	// History and a new member's replay show the tombstone.
+	ann.Send(servertest.Frame{"type": "history", "room": "general"})
+	h := ann.Await("history")
+	checkTombstone(t, "history", h["messages"].([]any))
+	bob := servertest.DialJSON(t, s, "bob")
+	bob.Join("general", nil)
+	var replay []any
+	for _, m := range bob.Messages("general", 3) {
+		replay = append(replay, map[string]any(m))
+	}
+	checkTombstone(t, "replay", replay)
+}
+
+// checkTombstone checks that of messages 1..3 the second is deleted and the others are not.
+func checkTombstone(t *testing.T, what string, msgs []any) {
+	t.Helper()
+	if len(msgs) != 3 {
+		t.Fatalf("%s: %d messages", what, len(msgs))
+	}
+	for i, m := range msgs {
+		f := m.(map[string]any)
+		deleted, _ := f["deleted"].(bool)
+		if (i == 1) != deleted || deleted && f["text"] != "" || !deleted && f["text"] == "" {
+			t.Errorf("%s: message %d = %v", what, i+1, f)
+		}
+	}
+}
+
+func TestBanSurvivesRestart(t *testing.T) {
+	s := startModerated(t)
+	mod := servertest.DialJSON(t, s, "mod")
+	moderate(mod, servertest.Frame{"type": "ban", "room": "general", "name": "eve", "duration": "1h"})
+	moderate(mod, servertest.Frame{"type": "mute", "room": "general", "name": "ann", "duration": "1h"})
+	s = s.Restart()
+	eve := servertest.DialJSON(t, s, "eve")
+	if j := eve.Join("general", nil); j.Str("code") != "banned" {
+		t.Fatalf("join after restart: %v", j)
+	}
+	ann := servertest.DialJSON(t, s, "ann")
+	ann.Join("general", nil)
+	if f := ann.Say("general", "a1", "hi"); f.Str("code") != "muted" {
+		t.Fatalf("send after restart: %v", f)
+	}
+}
