@@ -43,6 +43,7 @@ type conn struct {
 	proto  metrics.Protocol
 	log    *slog.Logger
 	out    *hub.Outbox
+	batch  *batchConn // the socket under ws, which can send a batch of frames in one write
 
 	closeOnce   sync.Once
 	closeCode   int    // the close frame the write pump sends last; 0 = none (peer closed)
@@ -277,12 +278,22 @@ func (c *conn) writeBatch(batch []*hub.Envelope, codec hub.Codec, coalesce bool,
 		}
 		return err
 	}
+	// One frame per envelope, but one system call for the lot (see batchConn).
+	if c.batch != nil && len(batch) > 1 {
+		c.batch.Hold()
+	}
 	for _, e := range batch {
 		if f := e.Frame(codec); f != nil {
 			if err := c.ws.WriteMessage(websocket.TextMessage, f); err != nil {
+				if c.batch != nil {
+					_ = c.batch.Flush()
+				}
 				return err
 			}
 		}
+	}
+	if c.batch != nil {
+		return c.batch.Flush()
 	}
 	return nil
 }

@@ -86,11 +86,13 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		return // admit has answered and logged
 	}
 	defer release()
-	ws, err := s.upgrader.Upgrade(w, r, nil)
+	bh := &batchHijacker{ResponseWriter: w}
+	ws, err := s.upgrader.Upgrade(bh, r, nil)
 	if err != nil {
 		return // the upgrader's Error function has answered and logged
 	}
 	c := s.newConn(ws, r)
+	c.batch = bh.conn
 	if !s.track(c) {
 		c.closeNow(websocket.CloseGoingAway, "server is shutting down")
 		return
