@@ -485,6 +485,18 @@ client.addEventListener("messages", (ev) => {
   }
 });
 
+client.addEventListener("deleted", (ev) => {
+  // Rebuild that one row: the cached element still holds the old text.
+  const { room, seq } = ev.detail;
+  const view = viewOf(room);
+  const el = view.get("s" + seq);
+  if (el) {
+    el.remove();
+    view.delete("s" + seq);
+  }
+  if (room === ui.active) renderMessages();
+});
+
 client.addEventListener("pending", (ev) => {
   if (ev.detail.room === ui.active) renderMessages();
 });

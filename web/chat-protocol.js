@@ -435,6 +435,9 @@ class ChatClient extends EventTarget {
       case "presence":
         if (r) this.onPresence(r, f);
         break;
+      case "deleted":
+        if (r) this.onDeleted(r, f);
+        break;
       case "members":
         if (r && Array.isArray(f.members)) {
           r.members = f.members.slice().sort();
@@ -514,6 +517,16 @@ class ChatClient extends EventTarget {
     if (!f.more) r.historyDone = true;
     if (added.length) this.emit("messages", { room: r.name, added, kind: "history" });
     this.emit("history", { room: r.name });
+  }
+
+  onDeleted(r, f) {
+    // A moderator removed the message: keep its place, drop its text. Replays and history
+    // already carry deleted: true, so only live deletions arrive this way.
+    const m = r.messages.get(f.seq);
+    if (!m || m.deleted) return;
+    m.deleted = true;
+    m.text = "";
+    this.emit("deleted", { room: r.name, seq: f.seq });
   }
 
   onPresence(r, f) {

@@ -124,7 +124,12 @@ function messageElement(item, mine) {
   meta.append(from, " ", time);
   const text = document.createElement("div");
   text.className = "text";
-  appendLinkified(text, item.text);
+  if (item.deleted) {
+    text.classList.add("deleted");
+    text.textContent = "Message deleted";
+  } else {
+    appendLinkified(text, item.text);
+  }
   body.append(meta, text);
   li.appendChild(body);
 

@@ -366,7 +366,13 @@ func (c *chat) print() {
 	for f := range c.ses.Events() {
 		switch f := f.(type) {
 		case *client.Message:
+			if f.Deleted {
+				fmt.Fprintf(out, "[%s] %s: (message deleted)\n", f.Room, clean(f.From))
+				continue
+			}
 			fmt.Fprintf(out, "[%s] %s: %s\n", f.Room, clean(f.From), clean(f.Text))
+		case *client.Deleted:
+			fmt.Fprintf(out, "* message %d in %s was deleted by a moderator\n", f.Seq, f.Room)
 		case *client.Presence:
 			if f.Name == c.name {
 				continue // "you joined" says it already

@@ -19,6 +19,7 @@ import (
 	"github.com/gorilla/websocket"
 	"go.uber.org/goleak"
 
+	"hubbub/internal/server"
 	"hubbub/internal/servertest"
 )
 
@@ -405,5 +406,30 @@ func TestIsTerminal(t *testing.T) {
 		if !isTerminal(tty) {
 			t.Error("isTerminal(/dev/tty) = false")
 		}
+	}
+}
+
+// A message a moderator deletes shows as deleted: live, as a notice, and in the history a later
+// client prints.
+func TestChatShowsDeletedMessages(t *testing.T) {
+	chatLeakCheck(t)
+	s := servertest.Start(t, servertest.Options{Server: server.Config{APIKey: "test-api-key"}})
+	bob := servertest.DialJSON(t, s, "bob")
+	bob.Join("general", nil)
+	bob.Say("general", "1", "a secret")
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	watcher := startChat(t, pr, chatArgs(chatUser(t, "ann"), []string{"--room", "general", s.WS})...)
+	watcher.waitOutput(t, "[general] bob: a secret\n")
+	if code, _ := s.API("DELETE", "/api/rooms/general/messages/1", "test-api-key", nil); code != http.StatusOK {
+		t.Fatalf("delete: status %d", code)
+	}
+	watcher.waitOutput(t, "* message 1 in general was deleted by a moderator\n")
+	out, stderr, err := chatToEnd(t, "", chatArgs(chatUser(t, "cy"), []string{"--room", "general", s.WS})...)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	if !strings.Contains(out, "[general] bob: (message deleted)\n") || strings.Contains(out, "a secret") {
+		t.Fatalf("history shows:\n%s", out)
 	}
 }

@@ -25,6 +25,7 @@ const (
 	TypeMessage  = "message"
 	TypeAck      = "ack"
 	TypePresence = "presence"
+	TypeDeleted  = "deleted"
 	TypeMembers  = "members"
 	TypePong     = "pong"
 	TypeError    = "error"
@@ -238,6 +239,15 @@ func (*History) FrameType() string { return TypeHistory }
 // FrameType implements Frame.
 func (*Presence) FrameType() string { return TypePresence }
 
+// Deleted says a moderator removed message Seq of Room; it stays in history as a tombstone.
+type Deleted struct {
+	Room string `json:"room"`
+	Seq  uint64 `json:"seq"`
+}
+
+// FrameType implements Frame.
+func (*Deleted) FrameType() string { return TypeDeleted }
+
 // FrameType implements Frame.
 func (*Typing) FrameType() string { return TypeTyping }
 
@@ -284,6 +294,8 @@ func DecodeFrame(data []byte) (Frame, error) {
 		f = new(History)
 	case TypePresence:
 		f = new(Presence)
+	case TypeDeleted:
+		f = new(Deleted)
 	case TypeTyping:
 		f = new(Typing)
 	case TypeMembers:
