@@ -101,8 +101,11 @@ type Hub struct {
 	broker hubbub.Broker
 	log    *slog.Logger
 
-	mu     sync.Mutex
-	rooms  map[string]*room
+	mu    sync.Mutex
+	rooms map[string]*room
+	// index mirrors rooms for lookups on the path of every message (a send checks the room's
+	// sanctions): sync.Map reads take no lock, so rooms stay independent. Written under mu.
+	index  sync.Map
 	closed bool
 
 	bg       sync.WaitGroup // gap fills and presence answers in flight
@@ -280,6 +283,14 @@ func (h *Hub) Rooms() int {
 	return len(h.rooms)
 }
 
+// lookup returns the named room if the node holds it, without taking the hub's lock.
+func (h *Hub) lookup(name string) *room {
+	if r, ok := h.index.Load(name); ok {
+		return r.(*room)
+	}
+	return nil
+}
+
 // Resync catches every room up after the node lost its broker for a while (the NATS broker calls
 // it on reconnect): messages published meanwhile never reached this node, so each room reads
 // what it is missing from the Store, and asks the other nodes for their members again. It
@@ -352,6 +363,7 @@ func (h *Hub) room(ctx context.Context, name string) (*room, error) {
 	// its history instead of seeing an empty room.
 	r.mu.Lock()
 	h.rooms[name] = r
+	h.index.Store(name, r)
 	h.mu.Unlock()
 
 	err := r.load(ctx)
@@ -375,6 +387,7 @@ func (h *Hub) forget(r *room) {
 	h.mu.Lock()
 	if h.rooms[r.name] == r {
 		delete(h.rooms, r.name)
+		h.index.Delete(r.name)
 	}
 	h.mu.Unlock()
 }

@@ -74,9 +74,7 @@ func mutedError(room string, sn hubbub.Sanction) error {
 // mayPost reports why name may not send to room now (banned or muted), or nil. Only rooms
 // this node holds are checked: a member's own node always holds the rooms it is in.
 func (h *Hub) mayPost(roomName, name string) error {
-	h.mu.Lock()
-	r := h.rooms[roomName]
-	h.mu.Unlock()
+	r := h.lookup(roomName)
 	if r == nil {
 		return nil
 	}

@@ -267,6 +267,7 @@ func (r *room) closeIfEmpty() {
 	}
 	if h.rooms[r.name] == r {
 		delete(h.rooms, r.name)
+		h.index.Delete(r.name)
 	}
 	r.mu.Unlock()
 	h.mu.Unlock()
