@@ -51,6 +51,7 @@ func newServeFlags(fs *flag.FlagSet) *serveFlags {
 	fs.StringVar(&f.data, "data", "hubbub.db", "SQLite file that keeps the history (one node)")
 	fs.StringVar(&f.postgres, "postgres", "", "PostgreSQL URL for history shared by several nodes, e.g. postgres://user:pass@host/db (replaces --data)")
 	f.nats.bind(fs)
+	fs.IntVar(&h.PresenceLimit, "presence-limit", 500, "rooms with more connections on this node stop announcing joins and leaves, and joined lists this many names")
 	fs.DurationVar(&h.PresenceInterval, "presence-interval", 5*time.Second, "how often a node restates its members to the others (members of a dead node vanish after 3×)")
 	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")

@@ -44,6 +44,10 @@ type Config struct {
 	// GapWait is how long a room waits for a missing seq before reading it from the Store
 	// (default 200ms). Gaps appear when several nodes publish to one room.
 	GapWait time.Duration
+	// PresenceLimit is the most connections a room may hold on this node for joins and leaves
+	// to be announced to its members, and the most names a joined reply lists (default 500).
+	// Announcing every arrival to everyone costs n² frames as a room fills.
+	PresenceLimit int
 	// PresenceInterval is how often the node restates its members of each room to the other
 	// nodes (default 5s).
 	PresenceInterval time.Duration
@@ -79,6 +83,7 @@ func (c Config) withDefaults() Config {
 	if c.GapWait <= 0 {
 		c.GapWait = 200 * time.Millisecond
 	}
+	def(&c.PresenceLimit, 500)
 	if c.PresenceInterval <= 0 {
 		c.PresenceInterval = 5 * time.Second
 	}
@@ -156,11 +161,14 @@ type Member struct {
 
 // JoinInfo describes a room as the joining member first sees it.
 type JoinInfo struct {
-	Room      string
-	Members   []string
-	LastSeq   uint64
-	Replay    int
-	Truncated bool
+	Room    string
+	Members []string
+	// MemberCount is how many members the room has; Members lists them all unless the room
+	// holds more than PresenceLimit, when it lists that many.
+	MemberCount int
+	LastSeq     uint64
+	Replay      int
+	Truncated   bool
 }
 
 // JoinRequest asks to add a member to a room.

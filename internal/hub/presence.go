@@ -22,6 +22,51 @@ type nodeMembers struct {
 	seen  time.Time
 }
 
+// announce tells the local members that a name joined or left — unless the room holds more
+// than PresenceLimit connections here. Every join in a room of n members reaches all n, so a
+// room that fills up costs n² frames; past the limit members learn the count from joined and
+// the names from `who` instead. Called with mu held.
+func (r *room) announce(ev hubbub.Event) {
+	if len(r.members) > r.hub.cfg.PresenceLimit {
+		return
+	}
+	r.fanout(&Envelope{Event: ev})
+}
+
+// memberSummary returns the room's member names, sorted, and how many members it has on every
+// node. Past limit names it returns only limit of them (which ones is unspecified) so that a
+// join in a crowded room does not cost a list of everyone; the count then adds up the nodes'
+// lists, so a user connected to two nodes counts twice. Called with mu held.
+func (r *room) memberSummary(limit int) ([]string, int) {
+	total := len(r.names)
+	for _, n := range r.remote {
+		total += len(n.names)
+	}
+	if total <= limit {
+		names := r.memberNames()
+		return names, len(names)
+	}
+	names := make([]string, 0, limit)
+	for n := range r.names {
+		if len(names) == limit {
+			break
+		}
+		names = append(names, n)
+	}
+	for _, node := range r.remote {
+		for n := range node.names {
+			if len(names) == limit {
+				break
+			}
+			if r.names[n] == nil {
+				names = append(names, n)
+			}
+		}
+	}
+	slices.Sort(names)
+	return names, total
+}
+
 // present reports whether name is in the room on any node. Called with mu held.
 func (r *room) present(name string) bool {
 	if r.names[name] != nil {
@@ -47,14 +92,14 @@ func (r *room) onPresence(ev hubbub.Event) {
 		if self {
 			// The local claim is already recorded; announce unless another node had the name.
 			if !r.presentRemotely(ev.Name) {
-				r.fanout(&Envelope{Event: ev})
+				r.announce(ev)
 			}
 			return
 		}
 		was := r.present(ev.Name)
 		r.remoteNode(ev.Node).names[ev.Name] = true
 		if !was {
-			r.fanout(&Envelope{Event: ev})
+			r.announce(ev)
 		}
 	case hubbub.EventLeave:
 		if !self {
@@ -63,7 +108,7 @@ func (r *room) onPresence(ev hubbub.Event) {
 			}
 		}
 		if !r.present(ev.Name) {
-			r.fanout(&Envelope{Event: ev})
+			r.announce(ev)
 		}
 	case hubbub.EventPresence:
 		if self {
@@ -82,11 +127,11 @@ func (r *room) onPresence(ev hubbub.Event) {
 			n.names[name] = true
 		}
 		for _, name := range joined {
-			r.fanout(&Envelope{Event: hubbub.Event{Kind: hubbub.EventJoin, Room: r.name, Name: name, Node: ev.Node}})
+			r.announce(hubbub.Event{Kind: hubbub.EventJoin, Room: r.name, Name: name, Node: ev.Node})
 		}
 		for _, name := range slices.Sorted(maps.Keys(old)) {
 			if !r.present(name) {
-				r.fanout(&Envelope{Event: hubbub.Event{Kind: hubbub.EventLeave, Room: r.name, Name: name, Node: ev.Node}})
+				r.announce(hubbub.Event{Kind: hubbub.EventLeave, Room: r.name, Name: name, Node: ev.Node})
 			}
 		}
 	case hubbub.EventPresenceQuery:
@@ -125,7 +170,7 @@ func (r *room) expire(cutoff time.Time) {
 		for _, name := range slices.Sorted(maps.Keys(n.names)) {
 			if !r.present(name) {
 				r.hub.log.Info("member expired with its node", "room", r.name, "name", name, "node", node)
-				r.fanout(&Envelope{Event: hubbub.Event{Kind: hubbub.EventLeave, Room: r.name, Name: name, Node: node}})
+				r.announce(hubbub.Event{Kind: hubbub.EventLeave, Room: r.name, Name: name, Node: node})
 			}
 		}
 	}

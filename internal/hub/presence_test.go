@@ -121,3 +121,28 @@ func TestPresenceOfOneUserOnTwoNodes(t *testing.T) {
 }
 
 func must[T any](v T, _ bool) T { return v }
+
+// Past PresenceLimit connections a room stops announcing arrivals and lists only that many
+// names on join, but still gives the true count.
+func TestCrowdedRoomStopsAnnouncingPresence(t *testing.T) {
+	h, _, _ := newHub(t, hub.Config{PresenceLimit: 2})
+	ctx := context.Background()
+	first := hub.NewOutbox(100, nil)
+	for i, name := range []string{"a", "b", "c", "d"} {
+		out := hub.NewOutbox(100, nil)
+		if i == 0 {
+			out = first
+		}
+		info, err := h.Join(ctx, hub.JoinRequest{Room: "r", Member: &hub.Member{Name: name, Out: out}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.MemberCount != i+1 || len(info.Members) != min(i+1, 2) {
+			t.Fatalf("join %d: members %v, count %d", i, info.Members, info.MemberCount)
+		}
+	}
+	// a saw itself and b arrive; c's arrival made three (over the limit), so no more.
+	if got := fmt.Sprint(presence(first)); got != "[join a join b]" {
+		t.Fatalf("first member saw %s", got)
+	}
+}

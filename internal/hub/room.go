@@ -164,7 +164,7 @@ func (r *room) join(ctx context.Context, req JoinRequest) (JoinInfo, error) {
 			r.names[m.Name] = claim
 		}
 		claim.conns++
-		info.Members = r.memberNames()
+		info.Members, info.MemberCount = r.memberSummary(r.hub.cfg.PresenceLimit)
 		if req.Greet != nil {
 			m.Out.Push(req.Greet(info))
 		}

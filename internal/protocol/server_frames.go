@@ -29,12 +29,14 @@ type Welcome struct {
 
 // Joined is the answer to join.
 type Joined struct {
-	Type      string   `json:"type"`
-	Room      string   `json:"room"`
-	Members   []string `json:"members"`
-	LastSeq   uint64   `json:"last_seq"`
-	Replay    int      `json:"replay"`
-	Truncated bool     `json:"truncated"`
+	Type    string   `json:"type"`
+	Room    string   `json:"room"`
+	Members []string `json:"members"`
+	// MemberCount is the room's size; Members may list fewer in a crowded room.
+	MemberCount int    `json:"member_count"`
+	LastSeq     uint64 `json:"last_seq"`
+	Replay      int    `json:"replay"`
+	Truncated   bool   `json:"truncated"`
 }
 
 // MessageFrame is a stored message as clients see it.

@@ -146,7 +146,7 @@ func (j *jsonSession) join(ctx context.Context, f *protocol.ClientFrame) {
 	j.watchRemovals()
 	req := hub.JoinRequest{Room: f.Room, Member: j.member, Since: f.Since, History: f.History,
 		Greet: func(info hub.JoinInfo) *hub.Envelope {
-			return hub.NewRaw(protocol.Encode(protocol.Joined{Type: "joined", Room: info.Room, Members: info.Members,
+			return hub.NewRaw(protocol.Encode(protocol.Joined{Type: "joined", Room: info.Room, Members: info.Members, MemberCount: info.MemberCount,
 				LastSeq: info.LastSeq, Replay: info.Replay, Truncated: info.Truncated}))
 		}}
 	if _, err := j.srv.hub.Join(ctx, req); err != nil {
