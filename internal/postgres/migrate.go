@@ -4,14 +4,11 @@ import (
 	"context"
 	"embed"
 	"fmt"
-	"io/fs"
 	"log/slog"
-	"path"
-	"sort"
-	"strconv"
-	"strings"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"hubbub/internal/migrations"
 )
 
 // migrationFS holds the schema, one file per version: NNNN_name.sql, applied in order.
@@ -24,40 +21,9 @@ var migrationFS embed.FS
 // take turns too, which costs only a moment at startup.
 const migrateLockKey int64 = 0x68756262_75620001
 
-// migration is one schema step.
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-// loadMigrations reads the embedded migrations and checks that they are numbered 1, 2, 3…
-func loadMigrations() ([]migration, error) {
-	names, err := fs.Glob(migrationFS, "migrations/*.sql")
-	if err != nil {
-		return nil, err
-	}
-	var ms []migration
-	for _, name := range names {
-		base := path.Base(name)
-		num, _, ok := strings.Cut(base, "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || v <= 0 {
-			return nil, fmt.Errorf("migration %s: name must start with a positive number and '_'", base)
-		}
-		text, err := migrationFS.ReadFile(name)
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, migration{version: v, name: base, sql: string(text)})
-	}
-	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
-	for i, m := range ms {
-		if m.version != i+1 {
-			return nil, fmt.Errorf("migration %s: expected version %d", m.name, i+1)
-		}
-	}
-	return ms, nil
+// loadMigrations reads the embedded migrations, numbered 1, 2, 3…
+func loadMigrations() ([]migrations.Migration, error) {
+	return migrations.Load(migrationFS, "migrations")
 }
 
 // migrate brings the schema (the first schema of the connection's search_path) up to date.
@@ -96,18 +62,18 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) (err err
 		return fmt.Errorf("database schema version %d is newer than this build knows (%d)", have, len(ms))
 	}
 	for _, m := range ms[have:] {
-		if _, err := tx.Exec(ctx, m.sql); err != nil { // no arguments: simple protocol, many statements
-			return fmt.Errorf("migration %s: %w", m.name, err)
+		if _, err := tx.Exec(ctx, m.SQL); err != nil { // no arguments: simple protocol, many statements
+			return fmt.Errorf("migration %s: %w", m.Name, err)
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`, m.version, m.name); err != nil {
-			return fmt.Errorf("record migration %s: %w", m.name, err)
+		if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`, m.Version, m.Name); err != nil {
+			return fmt.Errorf("record migration %s: %w", m.Name, err)
 		}
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
 	for _, m := range ms[have:] {
-		log.Info("postgres: applied migration", "migration", m.name)
+		log.Info("postgres: applied migration", "migration", m.Name)
 	}
 	return nil
 }

@@ -5,12 +5,10 @@ import (
 	"database/sql"
 	"embed"
 	"fmt"
-	"io/fs"
 	"log/slog"
-	"path"
-	"sort"
 	"strconv"
-	"strings"
+
+	"hubbub/internal/migrations"
 )
 
 // migrationFS holds the schema, one file per version: NNNN_name.sql, applied in order.
@@ -18,40 +16,9 @@ import (
 //go:embed migrations/*.sql
 var migrationFS embed.FS
 
-// migration is one schema step.
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-// loadMigrations reads the embedded migrations and checks that they are numbered 1, 2, 3…
-func loadMigrations() ([]migration, error) {
-	names, err := fs.Glob(migrationFS, "migrations/*.sql")
-	if err != nil {
-		return nil, err
-	}
-	var ms []migration
-	for _, name := range names {
-		base := path.Base(name)
-		num, _, ok := strings.Cut(base, "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || v <= 0 {
-			return nil, fmt.Errorf("migration %s: name must start with a positive number and '_'", base)
-		}
-		text, err := migrationFS.ReadFile(name)
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, migration{version: v, name: base, sql: string(text)})
-	}
-	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
-	for i, m := range ms {
-		if m.version != i+1 {
-			return nil, fmt.Errorf("migration %s: expected version %d", m.name, i+1)
-		}
-	}
-	return ms, nil
+// loadMigrations reads the embedded migrations, numbered 1, 2, 3…
+func loadMigrations() ([]migrations.Migration, error) {
+	return migrations.Load(migrationFS, "migrations")
 }
 
 // migrate brings the schema of the database behind conn up to date. The version lives in
@@ -79,10 +46,10 @@ func migrate(ctx context.Context, conn *sql.Conn, log *slog.Logger) (err error) 
 		return fmt.Errorf("database schema version %d is newer than this build knows (%d)", have, len(ms))
 	}
 	for _, m := range ms[have:] {
-		if _, err := conn.ExecContext(ctx, m.sql); err != nil {
-			return fmt.Errorf("migration %s: %w", m.name, err)
+		if _, err := conn.ExecContext(ctx, m.SQL); err != nil {
+			return fmt.Errorf("migration %s: %w", m.Name, err)
 		}
-		log.Info("sqlite: applied migration", "migration", m.name)
+		log.Info("sqlite: applied migration", "migration", m.Name)
 	}
 	if have < len(ms) {
 		// PRAGMA takes no bound parameters; the value is an int we produced.
