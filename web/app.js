@@ -366,8 +366,11 @@ function renderMembers() {
     }
     list.appendChild(li);
   }
-  $("member-count").textContent = String(members.length);
-  $("members-toggle-count").textContent = String(members.length);
+  // A crowded room lists only some names (and announces no arrivals); its size comes from
+  // the server's count, kept up to date only while the room is small enough to list.
+  const count = String(Math.max(members.length, (r && r.memberCount) || 0));
+  $("member-count").textContent = count;
+  $("members-toggle-count").textContent = count;
 }
 
 /** Shows who is typing; names stay for CHAT_TIMING.typingShown after their last notice. */

@@ -467,6 +467,9 @@ class ChatClient extends EventTarget {
     r.error = null;
     r.lastSeq = f.last_seq || 0;
     r.members = Array.isArray(f.members) ? f.members.slice().sort() : [];
+    // Past the server's presence limit the list is partial and joins go unannounced: remember
+    // the true size, or forget it once the list is complete.
+    r.memberCount = f.member_count > r.members.length ? f.member_count : 0;
     r.replayLeft = f.replay || 0;
     this.emit("joined", { room: r.name, frame: f });
     this.emit("members", { room: r.name });
