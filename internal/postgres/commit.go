@@ -42,7 +42,8 @@ const (
 const maxAttempts = 4
 
 // commitAppends stores the messages of reqs in one transaction and leaves each outcome in
-// its request.
+// its request. It is the writers' process function: the queue has left out the requests
+// their callers abandoned, and answers the others when it returns.
 //
 // The transaction first locks the row of every room the batch touches, in the order of
 // the room names, which every batch on every node uses: appenders of one room take turns,

@@ -61,14 +61,12 @@ func (w writeStmts) close() error {
 }
 
 // process answers every request of batch: the appends after one shared commit, then each
-// prune after its own transaction. Requests their callers abandoned are skipped.
+// prune and moderation write after its own. The queue has left out the requests their
+// callers abandoned.
 func (w *writer) process(batch []*request) {
 	appends := batch[:0:0]
 	var prunes, execs []*request
 	for _, r := range batch {
-		if !r.state.CompareAndSwap(pending, taken) {
-			continue
-		}
 		if r.exec != nil {
 			execs = append(execs, r)
 		} else if r.prune {
@@ -81,16 +79,18 @@ func (w *writer) process(batch []*request) {
 		w.commitAppends(appends)
 		w.batches.Add(1)
 		for _, r := range appends {
-			r.done <- r.res
+			r.Finish()
 		}
 	}
 	for _, r := range prunes {
 		n, err := w.prune(r.ctx)
-		r.done <- result{removed: n, err: err}
+		r.res = result{removed: n, err: err}
+		r.Finish()
 	}
 	for _, r := range execs {
 		n, err := r.exec(r.ctx, w.conn)
-		r.done <- result{removed: n, err: err}
+		r.res = result{removed: n, err: err}
+		r.Finish()
 	}
 }
 

@@ -60,7 +60,7 @@ func blockWriter(t *testing.T, s *Store, path, room string) (release func(), fir
 	r := &request{msg: hubbub.Message{Room: room, From: "first", Text: "first"}}
 	ch := make(chan result, 1)
 	go func() { ch <- s.w.do(context.Background(), r) }()
-	waitFor(t, "the writer takes the first request", func() bool { return r.state.Load() == taken })
+	waitFor(t, "the writer takes the first request", r.Taken)
 	return release, ch
 }
 
@@ -84,7 +84,7 @@ func TestGroupCommit(t *testing.T) {
 	for i := range n {
 		results = append(results, appendAsync(t.Context(), s, hubbub.Message{Room: "r", From: "u", Text: fmt.Sprint(i)}))
 	}
-	waitFor(t, "all appends queue", func() bool { return len(s.w.reqs) == n })
+	waitFor(t, "all appends queue", func() bool { return s.w.q.Len() == n })
 	if b := s.w.batches.Load(); b != 0 {
 		t.Fatalf("%d batches committed while the file was locked", b)
 	}
@@ -134,7 +134,7 @@ func TestFailedAppendDoesNotFailBatch(t *testing.T) {
 			good = append(good, appendAsync(t.Context(), s, m))
 		}
 	}
-	waitFor(t, "all appends queue", func() bool { return len(s.w.reqs) == 6 })
+	waitFor(t, "all appends queue", func() bool { return s.w.q.Len() == 6 })
 	release()
 
 	if res := <-first; res.err != nil {
@@ -175,7 +175,7 @@ func TestCancelWhileQueued(t *testing.T) {
 	release, first := blockWriter(t, s, path, "r")
 	ctx, cancel := context.WithCancel(t.Context())
 	ch := appendAsync(ctx, s, hubbub.Message{Room: "r", From: "u", Text: "given up"})
-	waitFor(t, "the append queues", func() bool { return len(s.w.reqs) == 1 })
+	waitFor(t, "the append queues", func() bool { return s.w.q.Len() == 1 })
 	cancel()
 	select {
 	case res := <-ch:
@@ -241,7 +241,7 @@ func TestCloseWhileQueued(t *testing.T) {
 	for i := range 3 {
 		queued = append(queued, appendAsync(t.Context(), s, hubbub.Message{Room: "r", From: "u", Text: fmt.Sprint(i)}))
 	}
-	waitFor(t, "the appends queue", func() bool { return len(s.w.reqs) == 3 })
+	waitFor(t, "the appends queue", func() bool { return s.w.q.Len() == 3 })
 	closed := make(chan error, 1)
 	go func() { closed <- s.Close() }()
 	waitFor(t, "Close begins", s.closed.Load)
@@ -277,7 +277,7 @@ func TestPruneCancelledOnWriter(t *testing.T) {
 	r := &request{prune: true, ctx: ctx}
 	ch := make(chan result, 1)
 	go func() { ch <- s.w.do(ctx, r) }()
-	waitFor(t, "the writer takes the prune", func() bool { return r.state.Load() == taken })
+	waitFor(t, "the writer takes the prune", r.Taken)
 	cancel()
 	select {
 	case res := <-ch:

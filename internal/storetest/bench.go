@@ -1,0 +1,65 @@
+package storetest
+
+import (
+	"fmt"
+	"sync/atomic"
+	"testing"
+
+	"hubbub"
+)
+
+// benchMessage is the message the append benchmarks store: a typical line of chat.
+const benchMessage = "hello, this is a typical chat message"
+
+// BenchmarkAppend measures one appender waiting for each append of s to return, one after
+// the other: the latency of one durable commit, which group commit cannot shorten. s must
+// be open and is left open. commits, if not nil, returns how many batch transactions s has
+// committed so far; the benchmark then reports appends/commit as well as appends/s. The
+// benchmark fails b at the first error.
+func BenchmarkAppend(b *testing.B, s hubbub.Store, commits func() int64) {
+	m := hubbub.Message{Room: "bench", From: "alice", Text: benchMessage}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if _, _, err := s.Append(b.Context(), m); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	reportAppends(b, commits)
+}
+
+// BenchmarkAppendParallel measures many concurrent appenders on s (16 per CPU, over 8
+// rooms, as a busy server would have), where group commit shares each commit among a
+// batch. s, commits and the figures reported are as for BenchmarkAppend; an appender stops
+// at its first error, which fails b.
+func BenchmarkAppendParallel(b *testing.B, s hubbub.Store, commits func() int64) {
+	var next atomic.Int64
+	b.ReportAllocs()
+	b.SetParallelism(16)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		g := next.Add(1)
+		m := hubbub.Message{Room: fmt.Sprint("room", g%8), From: fmt.Sprint("user", g), Text: benchMessage}
+		for pb.Next() {
+			if _, _, err := s.Append(b.Context(), m); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.StopTimer()
+	reportAppends(b, commits)
+}
+
+// reportAppends adds throughput and, if commits is set, the mean batch size to the
+// benchmark's figures.
+func reportAppends(b *testing.B, commits func() int64) {
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "appends/s")
+	if commits == nil {
+		return
+	}
+	if n := commits(); n > 0 {
+		b.ReportMetric(float64(b.N)/float64(n), "appends/commit")
+	}
+}
