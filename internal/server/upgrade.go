@@ -79,28 +79,39 @@ func (p originPolicy) allows(r *http.Request) bool {
 	return p.hosts[host] || p.full[strings.ToLower(u.Scheme)+"://"+host]
 }
 
-// serveWS upgrades /ws and runs the session for the negotiated protocol until the socket ends.
+// serveWS upgrades /ws and starts the session for the negotiated protocol, which runs until the
+// socket ends.
 func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	release, ok := s.admit(w, r)
 	if !ok {
 		return // admit has answered and logged
 	}
-	defer release()
 	bh := &batchHijacker{ResponseWriter: w}
 	ws, err := s.upgrader.Upgrade(bh, r, nil)
 	if err != nil {
+		release()
 		return // the upgrader's Error function has answered and logged
 	}
 	c := s.newConn(ws, r)
 	c.batch = bh.conn
 	if !s.track(c) {
+		release()
 		c.closeNow(websocket.CloseGoingAway, "server is shutting down")
 		return
 	}
-	defer s.untrack(c)
+	var sess session
 	if ws.Subprotocol() == "hubbub.v1" {
-		c.serve(newJSONSession(s, c, upgradeToken(r)))
+		sess = newJSONSession(s, c, upgradeToken(r))
 	} else {
-		c.serve(newTextSession(s, c, upgradeToken(r)))
+		sess = newTextSession(s, c, upgradeToken(r))
 	}
+	// Serve the socket from a goroutine of its own and return: net/http's connection goroutine
+	// then ends, and with it its deep stack and the 8 KiB of bufio buffers it still holds for a
+	// hijacked connection — most of what an idle connection used to cost. Shutdown does not
+	// depend on the handler: it waits for tracked connections (track/untrack).
+	go func() {
+		defer release() // the client's per-address slot, held until the socket ends
+		defer s.untrack(c)
+		c.serve(sess)
+	}()
 }
