@@ -1,6 +1,9 @@
 package hub
 
-import "sync"
+import (
+	"sync"
+	"sync/atomic"
+)
 
 // Outbox is one connection's bounded queue of envelopes waiting for its write pump. Rooms push
 // into it without ever blocking; when it is full the connection is too slow for the rooms it is
@@ -18,6 +21,7 @@ type Outbox struct {
 	closed   bool
 	full     bool
 	ready    chan struct{} // one token: "items is not empty or the outbox closed"
+	wake     atomic.Pointer[func()]
 	overflow func()
 }
 
@@ -74,6 +78,21 @@ func (o *Outbox) signal() {
 	case o.ready <- struct{}{}:
 	default:
 	}
+	if w := o.wake.Load(); w != nil {
+		(*w)()
+	}
+}
+
+// SetWake registers a function called, after Ready is signalled, whenever envelopes are queued
+// or the outbox closes. A connection uses it to start its write pump only when there is
+// something to write. It must not block.
+func (o *Outbox) SetWake(wake func()) { o.wake.Store(&wake) }
+
+// Closed reports whether Close was called.
+func (o *Outbox) Closed() bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.closed
 }
 
 // Ready is signalled when envelopes were queued or the outbox was closed. Receive from it, then

@@ -51,6 +51,12 @@ type conn struct {
 	discard     bool   // drop what is queued instead of flushing it (a slow consumer)
 	closing     atomic.Bool
 	writerDone  chan struct{}
+	writerOnce  sync.Once
+
+	codec    hub.Codec   // the session's, for the write pump
+	coalesce bool        // join queued frames into one (text protocol)
+	pumping  atomic.Bool // a write pump is running (or the writer has ended for good)
+	ping     *time.Timer // the next ping
 }
 
 func (s *Server) newConn(ws *websocket.Conn, r *http.Request) *conn {
@@ -80,7 +86,7 @@ func (c *conn) serve(sess session) {
 	c.log.Info("connected")
 	c.srv.cfg.Metrics.Connected(c.proto)
 	defer c.srv.cfg.Metrics.Disconnected(c.proto)
-	go c.writePump(sess.codec(), sess.coalesce())
+	c.startWriter(sess.codec(), sess.coalesce())
 	reason := c.readLoop(sess)
 	sess.end()
 	c.closeWith(0, "", false) // stop the write pump if nothing else has
@@ -204,47 +210,96 @@ func (c *conn) closeNow(code int, reason string) {
 func (c *conn) goingAway() { c.closeWith(websocket.CloseGoingAway, "server shutting down", false) }
 func (c *conn) abort()     { c.ws.Close() }
 
-// writePump writes everything queued in the outbox, and pings, until the outbox closes or a
-// write fails. It is the only goroutine that writes data frames to the socket.
-func (c *conn) writePump(codec hub.Codec, coalesce bool) {
-	defer close(c.writerDone)
-	cfg := &c.srv.cfg
-	ping := time.NewTicker(cfg.PingPeriod)
-	defer ping.Stop()
+// The write pump runs only while there is something to write: an idle connection parks no
+// goroutine for writing, which is most of what an idle connection would otherwise cost. The
+// outbox wakes it (wake), it drains the outbox, lingers pumpLinger for more, and ends; pings
+// come from a timer instead of a ticker in the pump.
+
+// pumpLinger is how long an idle write pump waits for more before it ends. Long enough that a
+// busy room's members keep their pump between messages, short enough to free idle ones.
+const pumpLinger = time.Second
+
+// startWriter arranges for the outbox to wake a write pump and starts the ping timer.
+func (c *conn) startWriter(codec hub.Codec, coalesce bool) {
+	c.codec, c.coalesce = codec, coalesce
+	c.out.SetWake(c.wake)
+	c.ping = time.AfterFunc(c.srv.cfg.PingPeriod, c.sendPing)
+	c.wake() // anything queued before the wake function was set
+}
+
+// wake starts a write pump unless one is running.
+func (c *conn) wake() {
+	if c.pumping.CompareAndSwap(false, true) {
+		go c.writePump()
+	}
+}
+
+// writePump writes everything queued in the outbox until it is empty for pumpLinger, the
+// outbox closes, or a write fails. Only one runs at a time (pumping), so it is the only
+// goroutine that writes data frames to the socket.
+func (c *conn) writePump() {
 	var batch []*hub.Envelope
 	var line bytes.Buffer
+	linger := time.NewTimer(pumpLinger)
+	defer linger.Stop()
 	for {
-		select {
-		case <-c.out.Ready():
-			var closed bool
-			batch, closed = c.out.Take(batch[:0])
-			if len(batch) > 0 {
-				c.srv.cfg.Metrics.QueueDepth(len(batch))
-			}
+		var closed bool
+		batch, closed = c.out.Take(batch[:0])
+		if len(batch) > 0 {
+			c.srv.cfg.Metrics.QueueDepth(len(batch))
 			if !closed || !c.discard {
-				if err := c.writeBatch(batch, codec, coalesce, &line); err != nil {
+				if err := c.writeBatch(batch, c.codec, c.coalesce, &line); err != nil {
 					c.log.Debug("write failed", "err", err)
 					c.closing.Store(true)
 					c.ws.Close() // unblocks the read loop
-					return
+					c.writerEnded()
+					return // pumping stays set: nothing more is written
 				}
 			}
 			clear(batch)
-			if cap(batch) > 1024 {
-				batch = nil
-			}
-			if closed {
-				c.sendClose()
-				return
-			}
-		case <-ping.C:
-			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(cfg.WriteWait)); err != nil {
-				c.closing.Store(true)
-				c.ws.Close()
-				return
-			}
+		}
+		if closed {
+			c.sendClose()
+			c.writerEnded()
+			return
+		}
+		if len(batch) > 0 {
+			continue
+		}
+		linger.Reset(pumpLinger)
+		select {
+		case <-c.out.Ready():
+			continue
+		case <-linger.C:
+		}
+		c.pumping.Store(false)
+		// A push between the last Take and the line above found pumping still set and relied
+		// on this pump: look once more before leaving.
+		if c.out.Len() == 0 && !c.out.Closed() || !c.pumping.CompareAndSwap(false, true) {
+			return
 		}
 	}
+}
+
+// sendPing pings the client every PingPeriod, from a timer rather than a goroutine.
+func (c *conn) sendPing() {
+	if c.closing.Load() {
+		return
+	}
+	if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.srv.cfg.WriteWait)); err != nil {
+		c.closing.Store(true)
+		c.ws.Close()
+		return
+	}
+	c.ping.Reset(c.srv.cfg.PingPeriod)
+}
+
+// writerEnded reports that no more frames will be written; serve waits for it.
+func (c *conn) writerEnded() {
+	c.writerOnce.Do(func() {
+		c.ping.Stop()
+		close(c.writerDone)
+	})
 }
 
 // writeBatch writes one frame per envelope, or, when coalescing, all of them as one frame
