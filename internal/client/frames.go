@@ -11,24 +11,24 @@ import (
 // Frame types on the wire, as the "type" field of every hubbub.v1 frame. Some names (history,
 // typing) are used in both directions.
 const (
-	TypeHello    = "hello"
-	TypeJoin     = "join"
-	TypeLeave    = "leave"
-	TypeSend     = "send"
-	TypeHistory  = "history"
-	TypeTyping   = "typing"
-	TypeWho      = "who"
-	TypePing     = "ping"
-	TypeWelcome  = "welcome"
-	TypeJoined   = "joined"
-	TypeLeft     = "left"
-	TypeMessage  = "message"
-	TypeAck      = "ack"
-	TypePresence = "presence"
-	TypeDeleted  = "deleted"
-	TypeMembers  = "members"
-	TypePong     = "pong"
-	TypeError    = "error"
+	TypeHello    = hubbub.FrameHello
+	TypeJoin     = hubbub.FrameJoin
+	TypeLeave    = hubbub.FrameLeave
+	TypeSend     = hubbub.FrameSend
+	TypeHistory  = hubbub.FrameHistory
+	TypeTyping   = hubbub.FrameTyping
+	TypeWho      = hubbub.FrameWho
+	TypePing     = hubbub.FramePing
+	TypeWelcome  = hubbub.FrameWelcome
+	TypeJoined   = hubbub.FrameJoined
+	TypeLeft     = hubbub.FrameLeft
+	TypeMessage  = hubbub.FrameMessage
+	TypeAck      = hubbub.FrameAck
+	TypePresence = hubbub.FramePresence
+	TypeDeleted  = hubbub.FrameDeleted
+	TypeMembers  = hubbub.FrameMembers
+	TypePong     = hubbub.FramePong
+	TypeError    = hubbub.FrameError
 )
 
 // Client → server frames. Conn's methods fill Type; callers that build frames themselves (to

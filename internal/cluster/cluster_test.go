@@ -51,8 +51,6 @@ func (c *cluster) urls() []string {
 	return u
 }
 
-func u64(n uint64) *uint64 { return &n }
-
 // Clients spread over three nodes chat in several rooms; every member on every node sees each
 // room's messages in one order, numbered without gaps.
 func TestClientsOnThreeNodesSeeOneOrder(t *testing.T) {

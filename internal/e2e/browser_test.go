@@ -196,11 +196,6 @@ const (
 	exprMembers       = `Array.from(document.querySelectorAll("#member-list .member-name"), e => e.textContent)`
 )
 
-// exprCount counts the confirmed messages with exactly this text in the room in view.
-func exprCount(text string) string {
-	return exprConfirmedText + `.filter(t => t === ` + js(text) + `).length`
-}
-
 // open loads the page (the name dialog shows on a first visit) and answers the name prompt
 // with the keyboard, then waits for the connection to be live.
 func (u *user) open(url string) {

@@ -12,21 +12,21 @@ import (
 
 // Client frame types.
 const (
-	TypeHello   = "hello"
-	TypeJoin    = "join"
-	TypeLeave   = "leave"
-	TypeSend    = "send"
-	TypeHistory = "history"
-	TypeTyping  = "typing"
-	TypeWho     = "who"
-	TypePing    = "ping"
+	TypeHello   = hubbub.FrameHello
+	TypeJoin    = hubbub.FrameJoin
+	TypeLeave   = hubbub.FrameLeave
+	TypeSend    = hubbub.FrameSend
+	TypeHistory = hubbub.FrameHistory
+	TypeTyping  = hubbub.FrameTyping
+	TypeWho     = hubbub.FrameWho
+	TypePing    = hubbub.FramePing
 	// Moderation (moderators and admins only).
-	TypeKick   = "kick"
-	TypeBan    = "ban"
-	TypeUnban  = "unban"
-	TypeMute   = "mute"
-	TypeUnmute = "unmute"
-	TypeDelete = "delete"
+	TypeKick   = hubbub.FrameKick
+	TypeBan    = hubbub.FrameBan
+	TypeUnban  = hubbub.FrameUnban
+	TypeMute   = hubbub.FrameMute
+	TypeUnmute = hubbub.FrameUnmute
+	TypeDelete = hubbub.FrameDelete
 )
 
 // ClientFrame is any frame a client sends; each type reads only its own fields.

@@ -122,18 +122,18 @@ func FormatTime(t time.Time) string { return t.UTC().Format(TimeFormat) }
 
 // NewMessageFrame converts a stored message to its wire form.
 func NewMessageFrame(m *hubbub.Message) MessageFrame {
-	return MessageFrame{Type: "message", Room: m.Room, Seq: m.Seq, ID: m.ID, From: m.From,
+	return MessageFrame{Type: hubbub.FrameMessage, Room: m.Room, Seq: m.Seq, ID: m.ID, From: m.From,
 		Text: m.Text, Time: FormatTime(m.Time), ClientID: m.ClientID, Deleted: m.Deleted}
 }
 
 // NewAck returns the ack for a stored message.
 func NewAck(m *hubbub.Message, dup bool) Ack {
-	return Ack{Type: "ack", Room: m.Room, ID: m.ClientID, Seq: m.Seq, MsgID: m.ID, Time: FormatTime(m.Time), Duplicate: dup}
+	return Ack{Type: hubbub.FrameAck, Room: m.Room, ID: m.ClientID, Seq: m.Seq, MsgID: m.ID, Time: FormatTime(m.Time), Duplicate: dup}
 }
 
 // NewError returns the error frame for err answering request f (f may be nil).
 func NewError(err error, f *ClientFrame) ErrorFrame {
-	e := ErrorFrame{Type: "error", Code: hubbub.ErrorCode(err), Message: hubbub.ErrorMessage(err)}
+	e := ErrorFrame{Type: hubbub.FrameError, Code: hubbub.ErrorCode(err), Message: hubbub.ErrorMessage(err)}
 	if f != nil {
 		e.Request, e.Room, e.ID = f.Type, f.Room, f.ID
 		if len(e.Request) > 32 {
@@ -144,13 +144,13 @@ func NewError(err error, f *ClientFrame) ErrorFrame {
 }
 
 // Left, Pong answer leave and ping.
-func Left(room string) any         { return simple{Type: "left", Room: room} }
-func Pong(id string) any           { return simple{Type: "pong", ID: id} }
-func Typing(room, name string) any { return simple{Type: "typing", Room: room, Name: name} }
+func Left(room string) any         { return simple{Type: hubbub.FrameLeft, Room: room} }
+func Pong(id string) any           { return simple{Type: hubbub.FramePong, ID: id} }
+func Typing(room, name string) any { return simple{Type: hubbub.FrameTyping, Room: room, Name: name} }
 
 // Presence says name joined or left room.
 func Presence(room, name, event string) any {
-	return simple{Type: "presence", Room: room, Name: name, Event: event}
+	return simple{Type: hubbub.FramePresence, Room: room, Name: name, Event: event}
 }
 
 // Encode marshals a server frame. Server frames hold only strings, numbers and slices of them,
@@ -184,9 +184,9 @@ func (JSONCodec) Encode(e *hub.Envelope) []byte {
 	case hubbub.EventTyping:
 		return Encode(Typing(ev.Room, ev.Name))
 	case hubbub.EventDelete:
-		return Encode(Deleted{Type: "deleted", Room: ev.Room, Seq: ev.Seq})
+		return Encode(Deleted{Type: hubbub.FrameDeleted, Room: ev.Room, Seq: ev.Seq})
 	case hubbub.EventKick:
-		return Encode(ErrorFrame{Type: "error", Code: hubbub.ECodeKicked, Message: kickText(ev), Room: ev.Room})
+		return Encode(ErrorFrame{Type: hubbub.FrameError, Code: hubbub.ECodeKicked, Message: kickText(ev), Room: ev.Room})
 	}
 	return nil
 }

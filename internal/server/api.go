@@ -284,7 +284,7 @@ func (s *Server) apiMembers(w http.ResponseWriter, r *http.Request) {
 	if members == nil {
 		members = []string{}
 	}
-	writeJSON(w, http.StatusOK, protocol.RoomNames{Type: "members", Room: room, Members: members})
+	writeJSON(w, http.StatusOK, protocol.RoomNames{Type: hubbub.FrameMembers, Room: room, Members: members})
 }
 
 // apiHistory: GET /api/rooms/{room}/messages?before=&limit= — a page of history.
@@ -317,7 +317,7 @@ func (s *Server) apiHistory(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, err)
 		return
 	}
-	page := protocol.HistoryPage{Type: "history", Room: room, Messages: make([]protocol.MessageFrame, len(msgs)), More: more}
+	page := protocol.HistoryPage{Type: hubbub.FrameHistory, Room: room, Messages: make([]protocol.MessageFrame, len(msgs)), More: more}
 	for i := range msgs {
 		page.Messages[i] = protocol.NewMessageFrame(&msgs[i])
 	}

@@ -77,7 +77,7 @@ func (j *jsonSession) handle(data []byte) {
 			_ = j.srv.hub.Typing(ctx, f.Room, j.member.Name)
 		}
 	case protocol.TypeWho:
-		j.reply(protocol.RoomNames{Type: "members", Room: f.Room, Members: j.srv.hub.Members(f.Room)})
+		j.reply(protocol.RoomNames{Type: hubbub.FrameMembers, Room: f.Room, Members: j.srv.hub.Members(f.Room)})
 	case protocol.TypePing:
 		j.reply(protocol.Pong(f.ID))
 	case protocol.TypeKick, protocol.TypeBan, protocol.TypeUnban, protocol.TypeMute, protocol.TypeUnmute, protocol.TypeDelete:
@@ -120,7 +120,7 @@ func (j *jsonSession) hello(f *protocol.ClientFrame) {
 	}
 	cfg := &j.srv.cfg
 	hc := j.srv.hub.Config()
-	j.reply(protocol.Welcome{Type: "welcome", Name: m.Name, Server: cfg.Node, Version: hubbub.Version,
+	j.reply(protocol.Welcome{Type: hubbub.FrameWelcome, Name: m.Name, Server: cfg.Node, Version: hubbub.Version,
 		Limits: protocol.Limits{MaxText: cfg.MaxText, MaxRooms: cfg.MaxRoomsPerConn, HistoryMax: hc.History,
 			SendRate: cfg.SendRate, SendBurst: cfg.SendBurst}})
 }
@@ -146,7 +146,7 @@ func (j *jsonSession) join(ctx context.Context, f *protocol.ClientFrame) {
 	j.watchRemovals()
 	req := hub.JoinRequest{Room: f.Room, Member: j.member, Since: f.Since, History: f.History,
 		Greet: func(info hub.JoinInfo) *hub.Envelope {
-			return hub.NewRaw(protocol.Encode(protocol.Joined{Type: "joined", Room: info.Room, Members: info.Members, MemberCount: info.MemberCount,
+			return hub.NewRaw(protocol.Encode(protocol.Joined{Type: hubbub.FrameJoined, Room: info.Room, Members: info.Members, MemberCount: info.MemberCount,
 				LastSeq: info.LastSeq, Replay: info.Replay, Truncated: info.Truncated}))
 		}}
 	if _, err := j.srv.hub.Join(ctx, req); err != nil {
@@ -196,7 +196,7 @@ func (j *jsonSession) history(ctx context.Context, f *protocol.ClientFrame) {
 		j.fail(err, f)
 		return
 	}
-	page := protocol.HistoryPage{Type: "history", Room: f.Room, Messages: make([]protocol.MessageFrame, len(msgs)), More: more}
+	page := protocol.HistoryPage{Type: hubbub.FrameHistory, Room: f.Room, Messages: make([]protocol.MessageFrame, len(msgs)), More: more}
 	for i := range msgs {
 		page.Messages[i] = protocol.NewMessageFrame(&msgs[i])
 	}

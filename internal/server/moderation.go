@@ -66,7 +66,7 @@ type moderation struct {
 
 // moderate carries out m for actor and returns the confirmation; the caller checked the role.
 func (s *Server) moderate(ctx context.Context, actor string, m moderation) (protocol.Moderated, error) {
-	done := protocol.Moderated{Type: "moderated", Action: m.action, Room: m.room, Name: m.name}
+	done := protocol.Moderated{Type: hubbub.FrameModerated, Action: m.action, Room: m.room, Name: m.name}
 	reason, err := cleanReason(m.reason)
 	if err != nil {
 		return done, err

@@ -1,0 +1,35 @@
+package hubbub
+
+// Frame types of the hubbub.v1 protocol: the "type" field of every frame (docs/protocol.md).
+// The server (internal/protocol, internal/server) and the client (internal/client) both spell
+// the protocol with these, so a frame cannot be renamed on one side only. History and typing
+// go in both directions.
+const (
+	// Client → server.
+	FrameHello   = "hello"
+	FrameJoin    = "join"
+	FrameLeave   = "leave"
+	FrameSend    = "send"
+	FrameWho     = "who"
+	FramePing    = "ping"
+	FrameKick    = "kick"
+	FrameBan     = "ban"
+	FrameUnban   = "unban"
+	FrameMute    = "mute"
+	FrameUnmute  = "unmute"
+	FrameDelete  = "delete"
+	FrameHistory = "history"
+	FrameTyping  = "typing"
+	// Server → client.
+	FrameWelcome   = "welcome"
+	FrameJoined    = "joined"
+	FrameLeft      = "left"
+	FrameMessage   = "message"
+	FrameAck       = "ack"
+	FramePresence  = "presence"
+	FrameDeleted   = "deleted"
+	FrameMembers   = "members"
+	FramePong      = "pong"
+	FrameError     = "error"
+	FrameModerated = "moderated"
+)
