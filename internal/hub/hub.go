@@ -15,7 +15,6 @@ package hub
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -209,9 +208,7 @@ func (h *Hub) Join(ctx context.Context, req JoinRequest) (JoinInfo, error) {
 
 // Leave removes a member from a room; it is a no-op if the member is not there.
 func (h *Hub) Leave(roomName string, m *Member) {
-	h.mu.Lock()
-	r := h.rooms[roomName]
-	h.mu.Unlock()
+	r := h.lookup(roomName)
 	if r != nil {
 		r.leave(m)
 	}
@@ -273,9 +270,7 @@ func (h *Hub) History(ctx context.Context, roomName string, before uint64, limit
 
 // Members returns the sorted names in a room on this node.
 func (h *Hub) Members(roomName string) []string {
-	h.mu.Lock()
-	r := h.rooms[roomName]
-	h.mu.Unlock()
+	r := h.lookup(roomName)
 	if r == nil {
 		return nil
 	}
@@ -409,5 +404,5 @@ func (h *Hub) storeCtx(ctx context.Context) (context.Context, context.CancelFunc
 
 func (h *Hub) unavailable(op, roomName string, err error) error {
 	h.log.Error("store "+op+" failed", "room", roomName, "err", err)
-	return fmt.Errorf("%w", hubbub.Errorf(hubbub.ECodeUnavailable, "room %q is unavailable; try again", roomName))
+	return hubbub.Errorf(hubbub.ECodeUnavailable, "room %q is unavailable; try again", roomName)
 }

@@ -213,9 +213,7 @@ func (h *Hub) Sanction(ctx context.Context, actor string, sn hubbub.Sanction) er
 	}
 	// This node's room holds the sanction before Sanction returns, so the moderator's own node
 	// never lets the name in after the answer; the other nodes apply it as the event arrives.
-	h.mu.Lock()
-	r := h.rooms[sn.Room]
-	h.mu.Unlock()
+	r := h.lookup(sn.Room)
 	if r != nil {
 		r.mu.Lock()
 		r.setSanction(sn)
