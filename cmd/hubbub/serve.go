@@ -62,8 +62,9 @@ func newServeFlags(fs *flag.FlagSet) *serveFlags {
 	fs.DurationVar(&f.pruneEvery, "prune-every", time.Minute, "how often retention is applied")
 
 	fs.DurationVar(&s.HandshakeTimeout, "handshake-timeout", 5*time.Second, "time allowed for the HTTP request and WebSocket upgrade")
-	fs.IntVar(&s.ReadBufferSize, "read-buffer", 1024, "per-connection read buffer, bytes")
-	fs.IntVar(&s.WriteBufferSize, "write-buffer", 1024, "per-connection write buffer, bytes")
+	fs.StringVar(&s.Transport, "transport", "poll", "how sockets are served: poll (no goroutine per idle connection; Linux, plain TCP) or goroutine (one per connection, as gorilla/websocket's examples)")
+	fs.IntVar(&s.ReadBufferSize, "read-buffer", 1024, "per-connection read buffer of the goroutine transport, bytes")
+	fs.IntVar(&s.WriteBufferSize, "write-buffer", 1024, "per-connection write buffer of the goroutine transport, bytes")
 	fs.BoolVar(&s.NoWriteBufferPool, "no-write-buffer-pool", false, "give each connection its own write buffer instead of a shared pool")
 	fs.BoolVar(&s.Compression, "compression", false, "negotiate permessage-deflate when clients offer it")
 	fs.Var(&f.subprotocols, "subprotocols", "WebSocket subprotocols /ws accepts, comma-separated")

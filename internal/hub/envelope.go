@@ -17,8 +17,9 @@ type Codec interface {
 	Encode(e *Envelope) []byte
 }
 
-// MaxCodecs is how many protocols an envelope caches frames for.
-const MaxCodecs = 2
+// MaxCodecs is how many encodings an envelope caches: a payload per protocol, and the same
+// framed for the wire by the server's polled transport.
+const MaxCodecs = 4
 
 // Envelope is one event on its way to members' outboxes, with its encodings cached.
 type Envelope struct {

@@ -35,6 +35,13 @@ type Config struct {
 	// warning at start). Default: same origin only.
 	AllowedOrigins []string
 
+	// Transport chooses how sockets are served: TransportPoll (the default) watches idle
+	// sockets from one poller and writes from shared flushers, with no goroutine per idle
+	// connection (Linux; TLS and compressed connections still get a goroutine);
+	// TransportGoroutine gives every connection a reading goroutine, as gorilla/websocket's
+	// examples do.
+	Transport string
+
 	// PingPeriod is how often the server pings each connection (default 54s).
 	PingPeriod time.Duration
 	// PongWait is how long a connection may stay silent (no pong, no frame) before it is
@@ -115,6 +122,12 @@ type Config struct {
 	Logger *slog.Logger
 }
 
+// The transports Config.Transport names.
+const (
+	TransportPoll      = "poll"
+	TransportGoroutine = "goroutine"
+)
+
 func (c Config) withDefaults() Config {
 	dur := func(v *time.Duration, d time.Duration) {
 		if *v <= 0 {
@@ -130,6 +143,9 @@ func (c Config) withDefaults() Config {
 		c.Node = "local"
 	}
 	dur(&c.HandshakeTimeout, 5*time.Second)
+	if c.Transport == "" {
+		c.Transport = TransportPoll
+	}
 	num(&c.ReadBufferSize, 1024)
 	num(&c.WriteBufferSize, 1024)
 	if c.Subprotocols == nil {

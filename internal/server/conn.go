@@ -37,7 +37,9 @@ type session interface {
 // more goroutine), heartbeats and closing. Everything the client is sent goes through out.
 type conn struct {
 	srv    *Server
-	ws     *websocket.Conn
+	ws     *websocket.Conn // the goroutine transport's connection; nil when polled
+	nc     net.Conn        // the socket under either transport
+	polled *polled         // the polled transport's state (conn_polled.go); nil otherwise
 	id     uint64
 	remote string
 	proto  metrics.Protocol
@@ -46,9 +48,10 @@ type conn struct {
 	batch  *batchConn // the socket under ws, which can send a batch of frames in one write
 
 	closeOnce   sync.Once
-	closeCode   int    // the close frame the write pump sends last; 0 = none (peer closed)
-	closeReason string // set before out.Close, read by the write pump after Take says closed
-	discard     bool   // drop what is queued instead of flushing it (a slow consumer)
+	closeCode   int         // the close frame the write pump sends last; 0 = none (peer closed)
+	closeReason string      // set before out.Close, read by the write pump after Take says closed
+	discard     bool        // drop what is queued instead of flushing it (a slow consumer)
+	discarding  atomic.Bool // discard, for writers that look before the outbox says closed
 	closing     atomic.Bool
 	writerDone  chan struct{}
 	writerOnce  sync.Once
@@ -63,6 +66,7 @@ func (s *Server) newConn(ws *websocket.Conn, r *http.Request) *conn {
 	c := &conn{
 		srv:        s,
 		ws:         ws,
+		nc:         ws.NetConn(),
 		id:         s.nextID.Add(1),
 		remote:     r.RemoteAddr,
 		writerDone: make(chan struct{}),
@@ -183,6 +187,7 @@ func readEndReason(err error) string {
 func (c *conn) closeWith(code int, reason string, discard bool) {
 	c.closeOnce.Do(func() {
 		c.closeCode, c.closeReason, c.discard = code, reason, discard
+		c.discarding.Store(discard)
 		c.closing.Store(true)
 		if code != 0 {
 			c.log.Info("closing", "code", code, "reason", reason)
@@ -194,7 +199,7 @@ func (c *conn) closeWith(code int, reason string, discard bool) {
 		if discard {
 			// The write pump may be blocked on a client that stopped reading: cut that write
 			// short so the client leaves its rooms now, not after a full write wait.
-			_ = c.ws.NetConn().SetWriteDeadline(time.Now().Add(closeGrace))
+			_ = c.nc.SetWriteDeadline(time.Now().Add(closeGrace))
 		}
 		c.out.Close()
 	})
@@ -208,7 +213,14 @@ func (c *conn) closeNow(code int, reason string) {
 }
 
 func (c *conn) goingAway() { c.closeWith(websocket.CloseGoingAway, "server shutting down", false) }
-func (c *conn) abort()     { c.ws.Close() }
+
+func (c *conn) abort() {
+	if c.polled != nil {
+		go c.finish("aborted by the server")
+		return
+	}
+	c.ws.Close()
+}
 
 // The write pump runs only while there is something to write: an idle connection parks no
 // goroutine for writing, which is most of what an idle connection would otherwise cost. The

@@ -56,6 +56,8 @@ func assertStillServing(t *testing.T, s *servertest.Server, a, b *servertest.Tex
 	if status, _ := s.Get("/healthz"); status != 200 {
 		t.Fatalf("healthz: %d", status)
 	}
+	// The text protocol confirms no join: wait until both names are in before speaking.
+	waitMembers(t, s, "lobby", 2)
 	a.Say(text)
 	if got := b.Lines(1)[0]; !strings.HasSuffix(got, ": "+text) {
 		t.Fatalf("after the refusals, got %q", got)

@@ -21,6 +21,7 @@ import (
 
 	"hubbub"
 	"hubbub/internal/hub"
+	"hubbub/internal/netpoll"
 )
 
 // Server serves hubbub over HTTP. Create it with New; it is an http.Handler.
@@ -34,6 +35,8 @@ type Server struct {
 	mux      *http.ServeMux
 	origins  originPolicy
 	ipLimits *ipLimiter
+	poller   *netpoll.Poller // the polled transport's; nil when every socket has a goroutine
+	flusher  *flusher        // writes polled connections' queues
 
 	draining atomic.Bool
 	nextID   atomic.Uint64
@@ -79,6 +82,16 @@ func New(cfg Config, h *hub.Hub, store hubbub.Store, broker hubbub.Broker) (*Ser
 		s.log.Warn("every origin may open WebSockets (--allowed-origins=*): any web page can act for your users")
 	}
 	s.upgrader = s.newUpgrader(cfg.Subprotocols)
+	switch cfg.Transport {
+	case TransportPoll:
+		if s.poller, err = netpoll.New(); err != nil {
+			s.log.Warn("polled transport unavailable; every socket gets a goroutine", "err", err)
+		}
+		s.flusher = newFlusher()
+	case TransportGoroutine:
+	default:
+		return nil, fmt.Errorf("server: unknown transport %q (poll or goroutine)", cfg.Transport)
+	}
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc("/ws", s.serveWS)
 	s.mux.HandleFunc("/add", s.serveAdd)
@@ -156,6 +169,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}()
 	select {
 	case <-done:
+		s.closePoller()
 		return nil
 	case <-ctx.Done():
 	}
@@ -168,6 +182,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	case <-done:
 	case <-time.After(time.Second):
 	}
+	s.closePoller()
 	return fmt.Errorf("server: shutdown: %w", ctx.Err())
 }
 
@@ -181,6 +196,14 @@ func (s *Server) Abort() {
 	}
 	s.mu.Unlock()
 	s.active.Wait()
+	s.closePoller()
+}
+
+// closePoller releases the poller once no connection needs it.
+func (s *Server) closePoller() {
+	if s.poller != nil {
+		_ = s.poller.Close()
+	}
 }
 
 func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) {

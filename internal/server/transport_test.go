@@ -2,7 +2,10 @@ package server_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"os"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -235,4 +238,40 @@ func TestShutdownSendsGoingAwayToEveryClient(t *testing.T) {
 		t.Errorf("add client: %v, want close 1001", err)
 	}
 	<-done
+}
+
+// On the polled transport an idle connection parks no goroutine: a hundred silent members cost
+// the server no more goroutines than none, and each of them still receives what is said.
+func TestIdleConnectionsParkNoGoroutine(t *testing.T) {
+	if runtime.GOOS != "linux" || os.Getenv("HUBBUB_TEST_TRANSPORT") == server.TransportGoroutine {
+		t.Skip("the polled transport runs on Linux only, and this run asked for the goroutine transport")
+	}
+	s := servertest.Start(t, servertest.Options{})
+	speaker := servertest.DialText(t, s, "speaker")
+	waitMembers(t, s, "lobby", 1)
+	base := runtime.NumGoroutine()
+	const n = 100
+	idle := make([]*servertest.TextClient, n)
+	for i := range idle {
+		idle[i] = servertest.DialText(t, s, fmt.Sprintf("idle%d", i))
+	}
+	waitMembers(t, s, "lobby", n+1)
+	// The test's own clients read nothing until asked, so they park nothing either; what is
+	// left is the server's. Allow a few for timers and flushers that are finishing.
+	var extra int
+	for range 50 {
+		if extra = runtime.NumGoroutine() - base; extra < 10 {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if extra >= 10 {
+		t.Fatalf("%d idle connections hold %d goroutines, want none", n, extra)
+	}
+	speaker.Say("anyone there?")
+	for i, c := range idle {
+		if got := c.Lines(1)[0]; got != "speaker: anyone there?" {
+			t.Fatalf("idle member %d got %q", i, got)
+		}
+	}
 }

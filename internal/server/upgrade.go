@@ -33,6 +33,16 @@ func (s *Server) newUpgrader(subprotocols []string) websocket.Upgrader {
 	return u
 }
 
+// pollable reports whether the socket of r can be served by the polled transport: a plain
+// TCP socket (TLS records need a goroutine of their own) without permessage-deflate (the
+// polled transport frames text itself).
+func (s *Server) pollable(r *http.Request) bool {
+	if s.poller == nil || r.TLS != nil {
+		return false
+	}
+	return !s.cfg.Compression || !strings.Contains(strings.ToLower(r.Header.Get("Sec-Websocket-Extensions")), "permessage-deflate")
+}
+
 // originPolicy decides which browser pages may open WebSockets. Same-origin is always allowed;
 // requests without an Origin header come from non-browser clients and are allowed too, since
 // cross-site WebSocket hijacking needs a browser.
@@ -104,6 +114,13 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		sess = newJSONSession(s, c, upgradeToken(r))
 	} else {
 		sess = newTextSession(s, c, upgradeToken(r))
+	}
+	if s.pollable(r) {
+		c.nc = bh.conn.Conn // the raw socket: the polled transport frames its own writes
+		if s.servePolled(c, sess, release) {
+			return // the poller and the flushers serve it from now on
+		}
+		c.nc = ws.NetConn()
 	}
 	// Serve the socket from a goroutine of its own and return: net/http's connection goroutine
 	// then ends, and with it its deep stack and the 8 KiB of bufio buffers it still holds for a

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -122,6 +123,11 @@ func Start(tb testing.TB, opts Options) *Server {
 	}
 	if scfg.Pages == nil {
 		scfg.Pages = web.FS()
+	}
+	if scfg.Transport == "" {
+		// HUBBUB_TEST_TRANSPORT=goroutine runs a package's tests on the goroutine transport
+		// (CI does, for internal/server); the default is the server's own.
+		scfg.Transport = os.Getenv("HUBBUB_TEST_TRANSPORT")
 	}
 	srv, err := server.New(scfg, h, store, broker)
 	if err != nil {

@@ -1,0 +1,81 @@
+package server
+
+import (
+	"runtime"
+	"sync"
+
+	"hubbub/internal/hub"
+)
+
+// flusher writes polled connections' queued frames from a few goroutines shared by all of
+// them, instead of a write pump per connection. A room's fan-out queues a message for each
+// member and hands every member with nothing in flight to the flusher; while the flushers work
+// through the list, later messages pile up behind it, so under load each write carries several
+// messages and at rest each message leaves at once. Workers start when there is work, at most
+// one per CPU, and end when the list is empty.
+type flusher struct {
+	mu      sync.Mutex
+	queue   []*conn
+	head    int
+	running int
+	max     int
+}
+
+func newFlusher() *flusher { return &flusher{max: max(1, runtime.GOMAXPROCS(0))} }
+
+// schedule lists c for writing; the caller owns c's scheduled flag, so c is listed once.
+func (f *flusher) schedule(c *conn) {
+	f.mu.Lock()
+	f.queue = append(f.queue, c)
+	start := f.running < f.max && len(f.queue)-f.head > f.running
+	if start {
+		f.running++
+	}
+	f.mu.Unlock()
+	if start {
+		go f.work()
+	}
+}
+
+// flushWorker is one flusher goroutine's scratch space, reused for every connection it writes.
+type flushWorker struct {
+	buf   []byte
+	batch []*hub.Envelope
+}
+
+// maxFlushBuffer bounds the write buffer a worker keeps between connections.
+const maxFlushBuffer = 256 << 10
+
+func (w *flushWorker) keep(buf []byte) {
+	if cap(buf) > maxFlushBuffer {
+		buf = nil
+	}
+	w.buf = buf[:0]
+}
+
+func (f *flusher) work() {
+	var w flushWorker
+	for {
+		f.mu.Lock()
+		if f.head == len(f.queue) {
+			f.running--
+			clear(f.queue)
+			f.queue, f.head = f.queue[:0], 0
+			if cap(f.queue) > 1<<16 {
+				f.queue = nil
+			}
+			f.mu.Unlock()
+			return
+		}
+		c := f.queue[f.head]
+		f.queue[f.head] = nil
+		f.head++
+		if f.head > 1024 && f.head*2 > len(f.queue) {
+			n := copy(f.queue, f.queue[f.head:])
+			clear(f.queue[n:])
+			f.queue, f.head = f.queue[:n], 0
+		}
+		f.mu.Unlock()
+		c.writePending(&w)
+	}
+}

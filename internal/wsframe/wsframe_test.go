@@ -1,0 +1,192 @@
+package wsframe
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+// clientFrame builds a masked client frame, as a browser would send it.
+func clientFrame(fin bool, op byte, payload []byte, key [4]byte) []byte {
+	b0 := op
+	if fin {
+		b0 |= 0x80
+	}
+	out := []byte{b0}
+	switch n := len(payload); {
+	case n <= 125:
+		out = append(out, 0x80|byte(n))
+	case n <= 0xFFFF:
+		out = binary.BigEndian.AppendUint16(append(out, 0x80|126), uint16(n))
+	default:
+		out = binary.BigEndian.AppendUint64(append(out, 0x80|127), uint64(n))
+	}
+	out = append(out, key[:]...)
+	for i, c := range payload {
+		out = append(out, c^key[i%4])
+	}
+	return out
+}
+
+func TestParseRoundTrip(t *testing.T) {
+	key := [4]byte{0x37, 0xfa, 0x21, 0x3d}
+	for _, n := range []int{0, 1, 7, 8, 9, 125, 126, 127, 65535, 65536, 70000} {
+		payload := bytes.Repeat([]byte("héllo"), n/6+1)[:n]
+		wire := clientFrame(true, OpText, payload, key)
+		// Every prefix is "need more"; the whole is one frame.
+		for cut := 0; cut < len(wire); cut += max(1, len(wire)/50) {
+			part := append([]byte(nil), wire[:cut]...)
+			if _, used, _, err := Parse(part, 1<<20); used != 0 || err != nil {
+				t.Fatalf("n=%d: a %d-byte prefix parsed as %d bytes, err %v", n, cut, used, err)
+			}
+		}
+		buf := append(append([]byte(nil), wire...), 0x81) // and a byte of the next frame
+		f, used, need, err := Parse(buf, 1<<20)
+		if err != nil || used != len(wire) || need != len(wire) || !f.Fin || f.Op != OpText || !bytes.Equal(f.Payload, payload) {
+			t.Fatalf("n=%d: got used %d need %d err %v fin %v op %d, payload equal %v", n, used, need, err, f.Fin, f.Op, bytes.Equal(f.Payload, payload))
+		}
+	}
+}
+
+func TestParseRefuses(t *testing.T) {
+	key := [4]byte{1, 2, 3, 4}
+	unmasked := []byte{0x81, 0x01, 'x'}
+	long := binary.BigEndian.AppendUint64([]byte{0x81, 0x80 | 127}, 1<<63)
+	for _, c := range []struct {
+		name   string
+		wire   []byte
+		code   int
+		reason string
+	}{
+		{"RSV1", append([]byte{0xC1}, clientFrame(true, OpText, []byte("x"), key)[1:]...), CloseProtocolError, "RSV1"},
+		{"RSV2", append([]byte{0xA1}, clientFrame(true, OpText, []byte("x"), key)[1:]...), CloseProtocolError, "RSV2"},
+		{"RSV3", append([]byte{0x91}, clientFrame(true, OpText, []byte("x"), key)[1:]...), CloseProtocolError, "RSV3"},
+		{"opcode 3", clientFrame(true, 3, nil, key), CloseProtocolError, "bad opcode"},
+		{"opcode 11", clientFrame(true, 11, nil, key), CloseProtocolError, "bad opcode"},
+		{"unmasked", unmasked, CloseProtocolError, "bad MASK"},
+		{"fragmented ping", clientFrame(false, OpPing, nil, key), CloseProtocolError, "FIN not set"},
+		{"long ping", clientFrame(true, OpPing, make([]byte, 126), key), CloseProtocolError, "len > 125"},
+		{"over the limit", clientFrame(true, OpText, make([]byte, 101), key), CloseMessageTooBig, "read limit"},
+		{"64-bit length, top bit", long, CloseMessageTooBig, "read limit"},
+	} {
+		_, _, _, err := Parse(c.wire, 100)
+		var fe *Error
+		if !errors.As(err, &fe) || fe.Code != c.code || !strings.Contains(fe.Reason, c.reason) {
+			t.Errorf("%s: got %v, want close %d %q", c.name, err, c.code, c.reason)
+		}
+	}
+}
+
+func TestAssembler(t *testing.T) {
+	a := Assembler{Limit: 10}
+	if op, msg, done, err := a.Add(Frame{Fin: true, Op: OpText, Payload: []byte("one")}); !done || err != nil || op != OpText || string(msg) != "one" {
+		t.Fatalf("single frame: %d %q %v %v", op, msg, done, err)
+	}
+	if _, _, done, err := a.Add(Frame{Op: OpBinary, Payload: []byte("ab")}); done || err != nil {
+		t.Fatalf("first fragment: done %v err %v", done, err)
+	}
+	if _, _, done, err := a.Add(Frame{Op: OpContinuation, Payload: []byte("cd")}); done || err != nil {
+		t.Fatalf("middle fragment: done %v err %v", done, err)
+	}
+	op, msg, done, err := a.Add(Frame{Fin: true, Op: OpContinuation, Payload: []byte("ef")})
+	if !done || err != nil || op != OpBinary || string(msg) != "abcdef" {
+		t.Fatalf("last fragment: %d %q %v %v", op, msg, done, err)
+	}
+	for _, c := range []struct {
+		name   string
+		frames []Frame
+		code   int
+	}{
+		{"continuation first", []Frame{{Fin: true, Op: OpContinuation}}, CloseProtocolError},
+		{"new message inside one", []Frame{{Op: OpText, Payload: []byte("a")}, {Fin: true, Op: OpText}}, CloseProtocolError},
+		{"fragments over the limit", []Frame{{Op: OpText, Payload: make([]byte, 6)}, {Fin: true, Op: OpContinuation, Payload: make([]byte, 6)}}, CloseMessageTooBig},
+	} {
+		a := Assembler{Limit: 10}
+		var err error
+		for _, f := range c.frames {
+			if _, _, _, err = a.Add(f); err != nil {
+				break
+			}
+		}
+		var fe *Error
+		if !errors.As(err, &fe) || fe.Code != c.code {
+			t.Errorf("%s: got %v, want close %d", c.name, err, c.code)
+		}
+	}
+}
+
+func TestServerFrames(t *testing.T) {
+	for _, n := range []int{0, 125, 126, 65535, 65536} {
+		f := AppendFrame(nil, OpText, make([]byte, n))
+		// A server frame is a client frame without the mask: parse it by adding a zero mask.
+		hdr := len(f) - n
+		masked := append(append(append([]byte{}, f[:hdr]...), 0, 0, 0, 0), f[hdr:]...)
+		masked[1] |= 0x80
+		g, used, _, err := Parse(masked, 1<<20)
+		if err != nil || used != len(masked) || len(g.Payload) != n || !g.Fin || g.Op != OpText {
+			t.Errorf("n=%d: header % x parsed as %d bytes, err %v", n, f[:hdr], used, err)
+		}
+	}
+	if got := AppendClose(nil, 1001, "bye"); !bytes.Equal(got, []byte{0x88, 5, 0x03, 0xE9, 'b', 'y', 'e'}) {
+		t.Errorf("close frame % x", got)
+	}
+	if got := AppendClose(nil, 1008, strings.Repeat("é", 100)); len(got) > 2+125 || !utf8.Valid(got[4:]) {
+		t.Errorf("a long close reason gives a %d-byte frame, valid UTF-8 %v", len(got), utf8.Valid(got[4:]))
+	}
+}
+
+func TestParseClose(t *testing.T) {
+	if code, reason, err := ParseClose(binary.BigEndian.AppendUint16(nil, 4000)); code != 4000 || reason != "" || err != nil {
+		t.Errorf("4000: %d %q %v", code, reason, err)
+	}
+	if code, _, err := ParseClose(nil); code != 0 || err != nil {
+		t.Errorf("empty: %d %v", code, err)
+	}
+	for _, p := range [][]byte{{3}, binary.BigEndian.AppendUint16(nil, 1005), binary.BigEndian.AppendUint16(nil, 999),
+		append(binary.BigEndian.AppendUint16(nil, 1000), 0xff)} {
+		if _, _, err := ParseClose(p); err == nil {
+			t.Errorf("close payload % x accepted", p)
+		}
+	}
+}
+
+// FuzzParse feeds arbitrary bytes to the parser and the assembler: they never panic, never
+// report more bytes than they were given, and a frame they accept re-encodes to the same
+// payload.
+func FuzzParse(f *testing.F) {
+	key := [4]byte{9, 8, 7, 6}
+	f.Add(clientFrame(true, OpText, []byte("hello"), key))
+	f.Add(append(clientFrame(false, OpText, []byte("he"), key), clientFrame(true, OpContinuation, []byte("llo"), key)...))
+	f.Add(clientFrame(true, OpClose, binary.BigEndian.AppendUint16(nil, 1000), key))
+	f.Add(binary.BigEndian.AppendUint64([]byte{0x81, 0xFF}, 1<<63))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		a := Assembler{Limit: 1 << 12}
+		buf := append([]byte(nil), data...)
+		for len(buf) > 0 {
+			fr, n, need, err := Parse(buf, 1<<12)
+			if err != nil {
+				return
+			}
+			if n == 0 {
+				if need != 0 && need <= len(buf) {
+					t.Fatalf("need %d with %d bytes at hand", need, len(buf))
+				}
+				return
+			}
+			if n > len(buf) || len(fr.Payload) > n {
+				t.Fatalf("took %d of %d bytes, payload %d", n, len(buf), len(fr.Payload))
+			}
+			if fr.Op == OpClose {
+				_, _, _ = ParseClose(fr.Payload)
+			} else if !IsControl(fr.Op) {
+				if _, _, _, err := a.Add(fr); err != nil {
+					return
+				}
+			}
+			buf = buf[n:]
+		}
+	})
+}
