@@ -20,7 +20,7 @@ type Outbox struct {
 	batched  int // items that came in through PushBatch since the last Take; not counted
 	closed   bool
 	full     bool
-	ready    chan struct{} // one token: "items is not empty or the outbox closed"
+	ready    atomic.Pointer[chan struct{}] // one token: "items is not empty or the outbox closed"; made by Ready
 	wake     atomic.Pointer[func()]
 	overflow func()
 }
@@ -31,7 +31,7 @@ func NewOutbox(limit int, overflow func()) *Outbox {
 	if limit <= 0 {
 		limit = 256
 	}
-	return &Outbox{limit: limit, ready: make(chan struct{}, 1), overflow: overflow}
+	return &Outbox{limit: limit, overflow: overflow}
 }
 
 // Push queues e. It returns false, and queues nothing, if the outbox is closed or full.
@@ -74,9 +74,11 @@ func (o *Outbox) PushBatch(es []*Envelope) bool {
 }
 
 func (o *Outbox) signal() {
-	select {
-	case o.ready <- struct{}{}:
-	default:
+	if ready := o.ready.Load(); ready != nil {
+		select {
+		case *ready <- struct{}{}:
+		default:
+		}
 	}
 	if w := o.wake.Load(); w != nil {
 		(*w)()
@@ -97,7 +99,24 @@ func (o *Outbox) Closed() bool {
 
 // Ready is signalled when envelopes were queued or the outbox was closed. Receive from it, then
 // call Take.
-func (o *Outbox) Ready() <-chan struct{} { return o.ready }
+// The channel is made on first use: a connection whose writer is woken through SetWake never
+// needs it, and an idle connection should not pay for one.
+func (o *Outbox) Ready() <-chan struct{} {
+	if ready := o.ready.Load(); ready != nil {
+		return *ready
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if ready := o.ready.Load(); ready != nil {
+		return *ready
+	}
+	ready := make(chan struct{}, 1)
+	if len(o.items) > 0 || o.closed {
+		ready <- struct{}{} // queued before the channel existed: nobody signalled it
+	}
+	o.ready.Store(&ready)
+	return ready
+}
 
 // Take moves every queued envelope into buf (which it returns, grown as needed) and reports
 // whether the outbox is closed; after a closed report with an empty result nothing more comes.

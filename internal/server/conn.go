@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"hubbub"
 	"hubbub/internal/hub"
 	"hubbub/internal/metrics"
 )
@@ -43,7 +45,7 @@ type conn struct {
 	id     uint64
 	remote string
 	proto  metrics.Protocol
-	log    *slog.Logger
+	log    connLog
 	out    *hub.Outbox
 	batch  *batchConn // the socket under ws, which can send a batch of frames in one write
 
@@ -71,18 +73,37 @@ func (s *Server) newConn(ws *websocket.Conn, r *http.Request) *conn {
 		remote:     r.RemoteAddr,
 		writerDone: make(chan struct{}),
 	}
-	proto := ws.Subprotocol()
-	if proto == "" {
-		proto = "text"
-	} else {
+	c.log = connLog{c}
+	if ws.Subprotocol() != "" {
 		c.proto = metrics.ProtoJSON
 	}
-	c.log = s.log.With("conn", c.id, "remote", c.remote, "proto", proto)
 	c.out = hub.NewOutbox(s.cfg.SendQueue, func() {
 		s.cfg.Metrics.Drop(metrics.DropSlowConsumer)
 		c.closeWith(websocket.ClosePolicyViolation, "send queue full: the client reads too slowly", true)
 	})
 	return c
+}
+
+// connLog logs a connection's records with its id, address and protocol. The attributes are
+// added to records that are written, not bound up front with slog's With: that would cost
+// every idle connection a few hundred bytes for records that are mostly never written.
+type connLog struct{ c *conn }
+
+func (l connLog) Debug(msg string, args ...any) { l.log(slog.LevelDebug, msg, args) }
+func (l connLog) Info(msg string, args ...any)  { l.log(slog.LevelInfo, msg, args) }
+func (l connLog) Warn(msg string, args ...any)  { l.log(slog.LevelWarn, msg, args) }
+
+func (l connLog) log(level slog.Level, msg string, args []any) {
+	lg := l.c.srv.log
+	if !lg.Enabled(context.Background(), level) {
+		return
+	}
+	proto := "text"
+	if l.c.proto == metrics.ProtoJSON {
+		proto = hubbub.ProtocolJSON
+	}
+	attrs := append([]any{"conn", l.c.id, "remote", l.c.remote, "proto", proto}, args...)
+	lg.Log(context.Background(), level, msg, attrs...)
 }
 
 // serve runs the connection until it ends, then waits for the write pump to finish.

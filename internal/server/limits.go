@@ -11,20 +11,24 @@ import (
 // sendLimiter is a connection's token bucket for sends, with a count of refusals in a row so
 // that sustained abuse closes the connection while a burst only earns error frames.
 type sendLimiter struct {
-	bucket  *rate.Limiter
+	cfg     *Config
+	bucket  *rate.Limiter // nil until the first send
 	strikes int
 	max     int
 	metrics *metrics.Metrics
 }
 
 func newSendLimiter(cfg *Config) *sendLimiter {
-	return &sendLimiter{bucket: rate.NewLimiter(rate.Limit(cfg.SendRate), cfg.SendBurst), max: cfg.AbuseLimit,
-		metrics: cfg.Metrics}
+	return &sendLimiter{cfg: cfg, max: cfg.AbuseLimit, metrics: cfg.Metrics}
 }
 
 // allow reports whether a send may go ahead, and abusive when the client has kept on sending
 // past the limit for AbuseLimit frames in a row.
 func (l *sendLimiter) allow() (ok, abusive bool) {
+	if l.bucket == nil {
+		// Made on the first send: most connections of a big room only listen.
+		l.bucket = rate.NewLimiter(rate.Limit(l.cfg.SendRate), l.cfg.SendBurst)
+	}
 	if l.bucket.Allow() {
 		l.strikes = 0
 		return true, false
