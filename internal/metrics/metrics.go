@@ -149,7 +149,7 @@ func New() *Metrics {
 	m.brokerPublish = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "hubbub_broker_publish_seconds",
 		Help: "Time to publish one message to the broker.", Buckets: latencyBuckets})
 	m.deliveryLatency = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "hubbub_delivery_latency_seconds",
-		Help: "From a message's server timestamp to its frame written to a client's socket (replays of messages older than 1m excluded).", Buckets: latencyBuckets})
+		Help: "Per write to a client's socket: from the server timestamp of the oldest message in it to the write (replays of messages older than 1m excluded).", Buckets: latencyBuckets})
 	for _, c := range []prometheus.Collector{m.joins, m.messagesIn, m.messagesOut, m.deliveries,
 		m.queueDepth, m.storeAppend, m.storeRead, m.brokerPublish, m.deliveryLatency} {
 		f(c)

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"runtime"
 	"sync"
 
 	"hubbub/internal/hub"
@@ -12,7 +11,7 @@ import (
 // member and hands every member with nothing in flight to the flusher; while the flushers work
 // through the list, later messages pile up behind it, so under load each write carries several
 // messages and at rest each message leaves at once. Workers start when there is work, at most
-// one per CPU, and end when the list is empty.
+// at most Config.Flushers (one per CPU by default), and end when the list is empty.
 type flusher struct {
 	mu      sync.Mutex
 	queue   []*conn
@@ -21,7 +20,7 @@ type flusher struct {
 	max     int
 }
 
-func newFlusher() *flusher { return &flusher{max: max(1, runtime.GOMAXPROCS(0))} }
+func newFlusher(workers int) *flusher { return &flusher{max: max(1, workers)} }
 
 // schedule lists c for writing; the caller owns c's scheduled flag, so c is listed once.
 func (f *flusher) schedule(c *conn) {

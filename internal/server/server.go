@@ -87,7 +87,7 @@ func New(cfg Config, h *hub.Hub, store hubbub.Store, broker hubbub.Broker) (*Ser
 		if s.poller, err = netpoll.New(); err != nil {
 			s.log.Warn("polled transport unavailable; every socket gets a goroutine", "err", err)
 		}
-		s.flusher = newFlusher()
+		s.flusher = newFlusher(cfg.Flushers)
 	case TransportGoroutine:
 	default:
 		return nil, fmt.Errorf("server: unknown transport %q (poll or goroutine)", cfg.Transport)
