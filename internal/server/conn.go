@@ -20,6 +20,7 @@ import (
 	"hubbub"
 	"hubbub/internal/hub"
 	"hubbub/internal/metrics"
+	"hubbub/internal/wsframe"
 )
 
 // session is a wire protocol's side of a connection: it handles each frame the client sends and
@@ -228,6 +229,12 @@ func (c *conn) closeWith(code int, reason string, discard bool) {
 
 // closeNow sends a close frame and closes the socket, for connections never served.
 func (c *conn) closeNow(code int, reason string) {
+	if c.ws == nil { // prepared for the polled transport: nothing else writes yet
+		_ = c.nc.SetWriteDeadline(time.Now().Add(c.srv.cfg.WriteWait))
+		_, _ = c.nc.Write(wsframe.AppendClose(nil, code, reason))
+		c.nc.Close()
+		return
+	}
 	msg := websocket.FormatCloseMessage(code, reason)
 	_ = c.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(c.srv.cfg.WriteWait))
 	c.ws.Close()
@@ -237,7 +244,7 @@ func (c *conn) goingAway() { c.closeWith(websocket.CloseGoingAway, "server shutt
 
 func (c *conn) abort() {
 	if c.polled != nil {
-		go c.finish("aborted by the server")
+		go c.finishWith("aborted by the server", true)
 		return
 	}
 	c.ws.Close()

@@ -38,6 +38,7 @@ type polled struct {
 
 	reading atomic.Bool // a goroutine is reading (handleReadable); guards in and asm
 	in      []byte      // bytes read but not yet handled: part of a frame, nil when none
+	need    int         // the size of the frame begun in in, once its header is complete
 	asm     wsframe.Assembler
 
 	lastRead      atomic.Int64 // unix nanos of the last bytes read: the pong wait counts from it
@@ -53,9 +54,18 @@ type polled struct {
 	scheduled  atomic.Bool // a flusher or slowWrite owns writing; cleared when idle
 	writerGone atomic.Bool // the close frame (or the last frame) is written: nothing more
 
-	finishOnce sync.Once
-	finished   atomic.Bool
-	release    func()
+	// lifeMu orders the start (startPolled) against finish, which may come first (an abort
+	// during shutdown): a finished connection is never registered with the poller.
+	lifeMu   sync.Mutex
+	started  bool
+	finished atomic.Bool
+
+	// sessMu serialises the session: the reader calls handle, finish calls end, from
+	// different goroutines; end must never run beside a handle that is joining a room.
+	sessMu sync.Mutex
+	ended  bool
+
+	release func()
 }
 
 // maxControl bounds the control frames waiting to be written. A client that pings faster than
@@ -69,9 +79,10 @@ const readChunk = 4 << 10
 
 var readBuffers = sync.Pool{New: func() any { b := make([]byte, 0, readChunk); return &b }}
 
-// servePolled serves c on the polled transport. It returns false, having changed nothing, if
-// the socket cannot be polled (the caller then uses the goroutine transport).
-func (s *Server) servePolled(c *conn, sess session, release func()) bool {
+// preparePolled sets c up for the polled transport without starting it. It returns false,
+// having changed nothing, if the socket cannot be polled (the caller then uses the goroutine
+// transport).
+func (s *Server) preparePolled(c *conn, sess session, release func()) bool {
 	sc, ok := c.nc.(syscall.Conn)
 	if !ok {
 		return false
@@ -89,20 +100,32 @@ func (s *Server) servePolled(c *conn, sess session, release func()) bool {
 	p.asm.Limit = s.cfg.ReadLimit
 	p.lastRead.Store(time.Now().UnixNano())
 	c.polled, c.ws, c.batch = p, nil, nil
+	c.codec, c.coalesce = wireCodecs[sess.codec().Slot()], sess.coalesce()
+	return true
+}
 
+// startPolled starts serving a prepared connection: heartbeats, the poller, the writer.
+func (c *conn) startPolled() {
+	p, s := c.polled, c.srv
+	p.lifeMu.Lock()
+	if p.finished.Load() { // aborted before it started; finish has cleaned up
+		p.lifeMu.Unlock()
+		return
+	}
 	c.log.Info("connected")
 	s.cfg.Metrics.Connected(c.proto)
-	c.codec, c.coalesce = wireCodecs[sess.codec().Slot()], sess.coalesce()
-	c.out.SetWake(c.wakeWriter)
 	p.nextPing = time.Now().Add(s.cfg.PingPeriod)
 	p.heartbeat = time.AfterFunc(s.cfg.PingPeriod, c.onHeartbeat)
-	if err := s.poller.Add(fd, c.handleReadable); err != nil {
+	c.out.SetWake(c.wakeWriter)
+	err := s.poller.Add(p.fd, c.handleReadable)
+	p.started = true
+	p.lifeMu.Unlock()
+	if err != nil {
 		c.log.Warn("cannot poll the socket", "err", err)
 		c.finish("cannot poll the socket")
-		return true
+		return
 	}
 	c.wakeWriter() // anything queued before the wake function was set
-	return true
 }
 
 // handleReadable reads and handles everything the socket has, then asks the poller for the
@@ -131,7 +154,6 @@ func (c *conn) handleReadable() {
 			c.finish(reason)
 			return
 		}
-		p.lastRead.Store(time.Now().UnixNano())
 		p.in = p.in[:len(p.in)+n]
 		if !c.handleFrames() {
 			return
@@ -166,25 +188,30 @@ func (p *polled) readSome(b []byte) (n int, err error) {
 	return n, err
 }
 
-// parkBuffer gives the read buffer back to the pool when it is empty, or keeps just the bytes
-// of a partial frame, so an idle connection holds no read buffer.
+// parkBuffer gives the pooled read buffer back when nothing is left in it, or moves what is
+// left (part of a frame) into a buffer of its own, so an idle connection holds no pooled
+// buffer. A buffer of its own (grown for a long frame) is kept as it is until the frame is
+// complete: a frame arriving in many small pieces is not copied again for each piece.
 func (p *polled) parkBuffer() {
-	if p.in == nil {
+	if p.in == nil || !p.pooled() {
 		return
 	}
-	if len(p.in) > 0 {
-		keep := make([]byte, len(p.in))
-		copy(keep, p.in)
+	if len(p.in) == 0 {
 		p.recycle()
-		p.in = keep
+		p.in = nil
 		return
 	}
+	keep := make([]byte, len(p.in), max(len(p.in), p.need))
+	copy(keep, p.in)
 	p.recycle()
-	p.in = nil
+	p.in = keep
 }
 
+// pooled reports whether p.in is a buffer from readBuffers.
+func (p *polled) pooled() bool { return cap(p.in) == readChunk }
+
 func (p *polled) recycle() {
-	if cap(p.in) == readChunk {
+	if p.pooled() {
 		b := p.in[:0]
 		readBuffers.Put(&b)
 	}
@@ -207,15 +234,23 @@ func (c *conn) handleFrames() bool {
 			return false
 		}
 		if n == 0 {
+			p.need = need
 			if need > cap(p.in)-off {
 				grown := make([]byte, len(p.in)-off, need)
 				copy(grown, p.in[off:])
 				p.recycle()
 				p.in, off = grown, 0
 			}
+			if off == len(p.in) && !p.pooled() {
+				p.in, off = nil, 0 // a buffer grown for a frame that is complete now
+			}
 			return true
 		}
+		p.need = 0
 		off += n
+		// Only a whole frame counts as a sign of life: a client trickling a frame a byte at a
+		// time is still cut after the pong wait.
+		p.lastRead.Store(time.Now().UnixNano())
 		if !c.handleFrame(f) {
 			return false
 		}
@@ -263,6 +298,11 @@ func (c *conn) handleFrame(f wsframe.Frame) bool {
 	if !utf8.Valid(msg) {
 		c.closeWith(wsframe.CloseInvalidPayload, "text frame is not valid UTF-8", false)
 		return true
+	}
+	p.sessMu.Lock()
+	defer p.sessMu.Unlock()
+	if p.ended {
+		return false
 	}
 	p.sess.handle(msg)
 	return true
@@ -321,8 +361,10 @@ func (c *conn) onHeartbeat() {
 		go c.finish("no pong or frame within the pong wait")
 		return
 	}
-	if !now.Before(p.nextPing) && !c.closing.Load() {
-		c.queueControl(wsframe.AppendHeader(nil, wsframe.OpPing, 0), true)
+	if !now.Before(p.nextPing) {
+		if !c.closing.Load() {
+			c.queueControl(wsframe.AppendHeader(nil, wsframe.OpPing, 0), true)
+		}
 		p.nextPing = now.Add(cfg.PingPeriod)
 	}
 	next := min(p.nextPing.Sub(now), silentUntil.Sub(now))
@@ -335,29 +377,54 @@ func (c *conn) onHeartbeat() {
 // finish ends the connection: it leaves the poller and the rooms, stops the writer, closes the
 // socket and releases the connection's slot. Only the first call counts; it may block briefly
 // for the writer, so it is never called from a flusher.
-func (c *conn) finish(reason string) {
+func (c *conn) finish(reason string) { c.finishWith(reason, false) }
+
+// finishWith is finish; abort drops what is still queued and cuts a write in progress, as a
+// crash would, instead of flushing it within closeGrace.
+func (c *conn) finishWith(reason string, abort bool) {
 	p := c.polled
-	p.finishOnce.Do(func() {
-		p.finished.Store(true)
-		p.poller.Remove(p.fd)
-		p.heartbeatMu.Lock()
+	p.lifeMu.Lock()
+	if p.finished.Load() {
+		p.lifeMu.Unlock()
+		return
+	}
+	p.finished.Store(true)
+	started := p.started
+	p.lifeMu.Unlock()
+
+	p.poller.Remove(p.fd)
+	p.heartbeatMu.Lock()
+	if p.heartbeat != nil {
 		p.heartbeat.Stop()
-		p.heartbeatMu.Unlock()
-		c.closing.Store(true)
-		p.sess.end()
+	}
+	p.heartbeatMu.Unlock()
+	c.closing.Store(true)
+	p.sessMu.Lock()
+	p.ended = true
+	p.sess.end()
+	p.sessMu.Unlock()
+	if abort {
+		c.discarding.Store(true)
+		c.closeWith(0, "", true)
+		_ = c.nc.SetWriteDeadline(time.Now()) // fails a write in progress at once
+	} else {
 		c.closeWith(0, "", false) // the writer ends after what is queued, if nothing else stopped it
 		_ = c.nc.SetWriteDeadline(time.Now().Add(closeGrace))
+	}
+	if started {
 		<-c.writerDone
-		c.nc.Close()
-		if p.reading.CompareAndSwap(false, true) {
-			p.recycle() // no reader holds the buffer now, nor will again
-			p.in = nil
-		}
+	}
+	c.nc.Close()
+	if p.reading.CompareAndSwap(false, true) {
+		p.recycle() // no reader holds the buffer now, nor will again
+		p.in = nil
+	}
+	if started {
 		c.srv.cfg.Metrics.Disconnected(c.proto)
 		c.log.Info("disconnected", "reason", reason)
-		c.srv.untrack(c)
-		p.release()
-	})
+	}
+	c.srv.untrack(c)
+	p.release()
 }
 
 // wakeWriter hands the connection to a flusher unless one (or slowWrite) already has it.
@@ -400,8 +467,11 @@ func (c *conn) slowWrite(rest []byte, last bool) {
 	var batch []*hub.Envelope
 	for {
 		wait := c.srv.cfg.WriteWait
-		if c.discarding.Load() {
-			wait = closeGrace
+		if c.discarding.Load() || c.polled.finished.Load() {
+			wait = closeGrace // the connection is going: do not hold it up for a full write wait
+		}
+		if c.discarding.Load() && c.polled.finished.Load() {
+			wait = 0 // aborted
 		}
 		_ = c.nc.SetWriteDeadline(time.Now().Add(wait))
 		if _, err := c.nc.Write(rest); err != nil {
@@ -502,7 +572,7 @@ func (c *conn) appendPending(buf []byte, batch *[]*hub.Envelope) (_ []byte, last
 	if len(*batch) > 0 {
 		m := c.srv.cfg.Metrics
 		m.QueueDepth(len(*batch))
-		if !closed || !c.discard {
+		if !closed || !c.discard && !c.discarding.Load() {
 			buf = appendFrames(buf, *batch, c.codec, c.coalesce)
 			if m != nil {
 				observeWritten(m, *batch, c.codec, c.coalesce)
@@ -510,7 +580,11 @@ func (c *conn) appendPending(buf []byte, batch *[]*hub.Envelope) (_ []byte, last
 		}
 		clear(*batch)
 	}
-	if closed && c.closeCode != 0 {
+	switch {
+	case !closed || c.closeCode == 0:
+	case c.closeCode == wsframe.CloseNoStatus:
+		buf = wsframe.AppendClose(buf, 0, "") // the answer to a close without a code: 1005 is never sent
+	default:
 		buf = wsframe.AppendClose(buf, c.closeCode, c.closeReason)
 	}
 	return buf, closed

@@ -135,8 +135,8 @@ func (r *rawClient) write(frames ...rawFrame) {
 	}
 }
 
-// closeCode reads server frames until the close frame and returns its code and reason; -1 if
-// the socket ended without one.
+// closeCode reads server frames until the close frame and returns its code and reason; 0 for
+// a close frame without a code, -1 if the socket ended without a close frame.
 func (r *rawClient) closeCode() (int, string) {
 	r.t.Helper()
 	_ = r.c.SetReadDeadline(time.Now().Add(servertest.Wait))
@@ -168,8 +168,11 @@ func (r *rawClient) closeCode() (int, string) {
 			return -1, err.Error()
 		}
 		if h[0]&0x0f == opClose {
+			if len(p) == 0 {
+				return 0, ""
+			}
 			if len(p) < 2 {
-				return 1005, ""
+				r.t.Fatalf("the server sent a close frame with a %d-byte payload", len(p))
 			}
 			return int(binary.BigEndian.Uint16(p)), string(p[2:])
 		}
@@ -255,6 +258,17 @@ func TestHostileClients(t *testing.T) {
 	})
 	say("after the flood")
 
+	// RFC 6455 7.4.1: 1005 stands for "no code" and must never be sent; a close without a code
+	// is answered with a close without a code.
+	t.Run("close without a code", func(t *testing.T) {
+		rc := dialRaw(t, s, "")
+		rc.write(rawFrame{op: opClose})
+		if code, reason := rc.closeCode(); code != 0 {
+			t.Errorf("a close without a code was answered with %d %q, want an empty close", code, reason)
+		}
+	})
+	say("after the close without a code")
+
 	t.Run("ping flood", func(t *testing.T) {
 		rc := dialRaw(t, s, "")
 		var frames []rawFrame
@@ -338,5 +352,29 @@ func TestHostileClients(t *testing.T) {
 	}
 	if p := got[`hubbub_drops_total{reason="read_limit"}`]; p != 3 {
 		t.Errorf("read-limit drops counted %v, want 3", p)
+	}
+}
+
+// Only whole frames count as signs of life: a client trickling a frame a byte at a time, and
+// never answering pings, is cut after the pong wait like a silent one.
+func TestTrickledFrameIsCut(t *testing.T) {
+	const pongWait = 500 * time.Millisecond
+	s := servertest.Start(t, servertest.Options{Server: server.Config{PingPeriod: 200 * time.Millisecond, PongWait: pongWait}})
+	rc := dialRaw(t, s, "")
+	// 100 payload bytes at one per pongWait/4: trickling the whole frame takes 50 pong waits.
+	b := rawFrame{op: opText, payload: []byte(strings.Repeat("x", 100))}.bytes()
+	_ = rc.c.SetWriteDeadline(time.Time{}) // the loop is bounded by len(b)
+	sent := 0
+	for ; sent < len(b)-1; sent++ {
+		if _, err := rc.c.Write(b[sent : sent+1]); err != nil {
+			break
+		}
+		time.Sleep(pongWait / 4)
+	}
+	if sent == len(b)-1 {
+		t.Fatalf("the server kept a client trickling one frame for %d pong waits", (len(b)-1)/4)
+	}
+	if code, _ := rc.closeCode(); code != -1 {
+		t.Errorf("the trickling client got a close frame %d, want the socket cut", code)
 	}
 }

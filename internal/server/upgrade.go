@@ -40,7 +40,8 @@ func (s *Server) pollable(r *http.Request) bool {
 	if s.poller == nil || r.TLS != nil {
 		return false
 	}
-	return !s.cfg.Compression || !strings.Contains(strings.ToLower(r.Header.Get("Sec-Websocket-Extensions")), "permessage-deflate")
+	offers := strings.ToLower(strings.Join(r.Header.Values("Sec-Websocket-Extensions"), ","))
+	return !s.cfg.Compression || !strings.Contains(offers, "permessage-deflate")
 }
 
 // originPolicy decides which browser pages may open WebSockets. Same-origin is always allowed;
@@ -104,23 +105,30 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 	c := s.newConn(ws, r)
 	c.batch = bh.conn
-	if !s.track(c) {
-		release()
-		c.closeNow(websocket.CloseGoingAway, "server is shutting down")
-		return
-	}
 	var sess session
 	if ws.Subprotocol() == "hubbub.v1" {
 		sess = newJSONSession(s, c, upgradeToken(r))
 	} else {
 		sess = newTextSession(s, c, upgradeToken(r))
 	}
+	// The transport is chosen and set up before the connection is tracked, so that shutdown
+	// never sees it half built.
+	polled := false
 	if s.pollable(r) {
 		c.nc = bh.conn.Conn // the raw socket: the polled transport frames its own writes
-		if s.servePolled(c, sess, release) {
-			return // the poller and the flushers serve it from now on
+		if polled = s.preparePolled(c, sess, release); !polled {
+			c.nc = ws.NetConn()
 		}
-		c.nc = ws.NetConn()
+	}
+	if !s.track(c) {
+		sess.end()
+		release()
+		c.closeNow(websocket.CloseGoingAway, "server is shutting down")
+		return
+	}
+	if polled {
+		c.startPolled() // the poller and the flushers serve it from now on
+		return
 	}
 	// Serve the socket from a goroutine of its own and return: net/http's connection goroutine
 	// then ends, and with it its deep stack and the 8 KiB of bufio buffers it still holds for a
