@@ -1,19 +1,13 @@
 package server
 
 import (
-	"bytes"
 	"context"
-	"errors"
-	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
-	"unicode/utf8"
 
 	"github.com/gorilla/websocket"
 
@@ -24,7 +18,8 @@ import (
 )
 
 // session is a wire protocol's side of a connection: it handles each frame the client sends and
-// cleans up when the connection ends. The conn calls it from the read loop only.
+// cleans up when the connection ends. The transport calls handle from one goroutine at a time,
+// and end once, never beside a handle.
 type session interface {
 	// codec encodes room events for this protocol.
 	codec() hub.Codec
@@ -36,8 +31,9 @@ type session interface {
 	end()
 }
 
-// conn owns one WebSocket: the read loop (in the HTTP handler's goroutine), the write pump (one
-// more goroutine), heartbeats and closing. Everything the client is sent goes through out.
+// conn owns one WebSocket on either transport: polled (conn_polled*.go) or goroutine
+// (conn_goroutine.go). This file holds what they share: closing, logging, counting what was
+// written. Everything the client is sent goes through out.
 type conn struct {
 	srv    *Server
 	ws     *websocket.Conn // the goroutine transport's connection; nil when polled
@@ -91,8 +87,10 @@ func (s *Server) newConn(ws *websocket.Conn, r *http.Request) *conn {
 type connLog struct{ c *conn }
 
 func (l connLog) Debug(msg string, args ...any) { l.log(slog.LevelDebug, msg, args) }
-func (l connLog) Info(msg string, args ...any)  { l.log(slog.LevelInfo, msg, args) }
-func (l connLog) Warn(msg string, args ...any)  { l.log(slog.LevelWarn, msg, args) }
+
+func (l connLog) Info(msg string, args ...any) { l.log(slog.LevelInfo, msg, args) }
+
+func (l connLog) Warn(msg string, args ...any) { l.log(slog.LevelWarn, msg, args) }
 
 func (l connLog) log(level slog.Level, msg string, args []any) {
 	lg := l.c.srv.log
@@ -105,101 +103,6 @@ func (l connLog) log(level slog.Level, msg string, args []any) {
 	}
 	attrs := append([]any{"conn", l.c.id, "remote", l.c.remote, "proto", proto}, args...)
 	lg.Log(context.Background(), level, msg, attrs...)
-}
-
-// serve runs the connection until it ends, then waits for the write pump to finish.
-func (c *conn) serve(sess session) {
-	c.log.Info("connected")
-	c.srv.cfg.Metrics.Connected(c.proto)
-	defer c.srv.cfg.Metrics.Disconnected(c.proto)
-	c.startWriter(sess.codec(), sess.coalesce())
-	reason := c.readLoop(sess)
-	sess.end()
-	c.closeWith(0, "", false) // stop the write pump if nothing else has
-	<-c.writerDone
-	c.ws.Close()
-	c.log.Info("disconnected", "reason", reason)
-}
-
-// readLoop reads frames until the socket fails or closes, and returns why it stopped.
-func (c *conn) readLoop(sess session) string {
-	cfg := &c.srv.cfg
-	c.ws.SetReadLimit(cfg.ReadLimit)
-	_ = c.ws.SetReadDeadline(time.Now().Add(cfg.PongWait))
-	c.ws.SetPongHandler(func(string) error {
-		if !c.closing.Load() {
-			_ = c.ws.SetReadDeadline(time.Now().Add(cfg.PongWait))
-		}
-		return nil
-	})
-	for {
-		kind, data, err := c.ws.ReadMessage()
-		if err != nil {
-			if why, ok := dropReason(err); ok && !c.closing.Load() {
-				c.srv.cfg.Metrics.Drop(why)
-			}
-			if errors.Is(err, websocket.ErrReadLimit) {
-				// gorilla sends 1009 for most oversized frames but not for a length it cannot
-				// represent (the top bit of a 64-bit length): make sure the client hears why.
-				// If gorilla did send it, this second close frame is refused and nothing is sent.
-				c.closeWith(websocket.CloseMessageTooBig, "frame over the read limit", false)
-			}
-			return readEndReason(err)
-		}
-		if !c.closing.Load() {
-			_ = c.ws.SetReadDeadline(time.Now().Add(cfg.PongWait))
-		}
-		if c.closing.Load() {
-			continue // drain until the peer answers our close
-		}
-		if kind == websocket.BinaryMessage && !sess.coalesce() {
-			c.closeWith(websocket.CloseUnsupportedData, "binary frames are not part of hubbub.v1", false)
-			continue
-		}
-		if !utf8.Valid(data) {
-			c.closeWith(websocket.CloseInvalidFramePayloadData, "text frame is not valid UTF-8", false)
-			continue
-		}
-		sess.handle(data)
-	}
-}
-
-// dropReason tells whether a read error means the server dropped the client, and why: a
-// frame over the read limit, a protocol violation gorilla detected (it has sent 1002), or
-// silence past the pong wait. A close from the client or a broken socket is no drop.
-func dropReason(err error) (metrics.DropReason, bool) {
-	var ce *websocket.CloseError
-	var ne interface{ Timeout() bool }
-	switch {
-	case errors.As(err, &ce):
-		return 0, false
-	case errors.Is(err, websocket.ErrReadLimit):
-		return metrics.DropReadLimit, true
-	case errors.As(err, &ne) && ne.Timeout():
-		return metrics.DropTimeout, true
-	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed):
-		return 0, false
-	}
-	var oe *net.OpError
-	if !errors.As(err, &oe) && strings.HasPrefix(err.Error(), "websocket: ") {
-		return metrics.DropProtocol, true
-	}
-	return 0, false
-}
-
-func readEndReason(err error) string {
-	var ce *websocket.CloseError
-	switch {
-	case errors.As(err, &ce):
-		return fmt.Sprintf("close %d %s", ce.Code, ce.Text)
-	case errors.Is(err, websocket.ErrReadLimit):
-		return "frame over the read limit (1009)"
-	}
-	var ne interface{ Timeout() bool }
-	if errors.As(err, &ne) && ne.Timeout() {
-		return "no pong or frame within the pong wait"
-	}
-	return err.Error()
 }
 
 // closeWith starts closing the connection: the write pump flushes what is queued (unless
@@ -250,149 +153,6 @@ func (c *conn) abort() {
 	c.ws.Close()
 }
 
-// The write pump runs only while there is something to write: an idle connection parks no
-// goroutine for writing, which is most of what an idle connection would otherwise cost. The
-// outbox wakes it (wake), it drains the outbox, lingers pumpLinger for more, and ends; pings
-// come from a timer instead of a ticker in the pump.
-
-// pumpLinger is how long an idle write pump waits for more before it ends. Long enough that a
-// busy room's members keep their pump between messages, short enough to free idle ones.
-const pumpLinger = time.Second
-
-// startWriter arranges for the outbox to wake a write pump and starts the ping timer.
-func (c *conn) startWriter(codec hub.Codec, coalesce bool) {
-	c.codec, c.coalesce = codec, coalesce
-	c.out.SetWake(c.wake)
-	c.ping = time.AfterFunc(c.srv.cfg.PingPeriod, c.sendPing)
-	c.wake() // anything queued before the wake function was set
-}
-
-// wake starts a write pump unless one is running.
-func (c *conn) wake() {
-	if c.pumping.CompareAndSwap(false, true) {
-		go c.writePump()
-	}
-}
-
-// writePump writes everything queued in the outbox until it is empty for pumpLinger, the
-// outbox closes, or a write fails. Only one runs at a time (pumping), so it is the only
-// goroutine that writes data frames to the socket.
-func (c *conn) writePump() {
-	var batch []*hub.Envelope
-	var line bytes.Buffer
-	linger := time.NewTimer(pumpLinger)
-	defer linger.Stop()
-	for {
-		var closed bool
-		batch, closed = c.out.Take(batch[:0])
-		if len(batch) > 0 {
-			c.srv.cfg.Metrics.QueueDepth(len(batch))
-			if !closed || !c.discard {
-				if err := c.writeBatch(batch, c.codec, c.coalesce, &line); err != nil {
-					c.log.Debug("write failed", "err", err)
-					c.closing.Store(true)
-					c.ws.Close() // unblocks the read loop
-					c.writerEnded()
-					return // pumping stays set: nothing more is written
-				}
-			}
-			clear(batch)
-		}
-		if closed {
-			c.sendClose()
-			c.writerEnded()
-			return
-		}
-		if len(batch) > 0 {
-			continue
-		}
-		linger.Reset(pumpLinger)
-		select {
-		case <-c.out.Ready():
-			continue
-		case <-linger.C:
-		}
-		c.pumping.Store(false)
-		// A push between the last Take and the line above found pumping still set and relied
-		// on this pump: look once more before leaving.
-		if c.out.Len() == 0 && !c.out.Closed() || !c.pumping.CompareAndSwap(false, true) {
-			return
-		}
-	}
-}
-
-// sendPing pings the client every PingPeriod, from a timer rather than a goroutine.
-func (c *conn) sendPing() {
-	if c.closing.Load() {
-		return
-	}
-	if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.srv.cfg.WriteWait)); err != nil {
-		c.closing.Store(true)
-		c.ws.Close()
-		return
-	}
-	c.ping.Reset(c.srv.cfg.PingPeriod)
-}
-
-// writerEnded reports that no more frames will be written; serve waits for it.
-func (c *conn) writerEnded() {
-	c.writerOnce.Do(func() {
-		c.ping.Stop()
-		close(c.writerDone)
-	})
-}
-
-// writeBatch writes one frame per envelope, or, when coalescing, all of them as one frame
-// joined by '\n' as the original chat did.
-func (c *conn) writeBatch(batch []*hub.Envelope, codec hub.Codec, coalesce bool, line *bytes.Buffer) error {
-	if len(batch) == 0 {
-		return nil
-	}
-	_ = c.ws.SetWriteDeadline(time.Now().Add(c.srv.cfg.WriteWait))
-	if m := c.srv.cfg.Metrics; m != nil {
-		defer observeWritten(m, batch, codec, coalesce)
-	}
-	if coalesce {
-		line.Reset()
-		for _, e := range batch {
-			f := e.Frame(codec)
-			if f == nil {
-				continue
-			}
-			if line.Len() > 0 {
-				line.WriteByte('\n')
-			}
-			line.Write(f)
-		}
-		if line.Len() == 0 {
-			return nil
-		}
-		err := c.ws.WriteMessage(websocket.TextMessage, line.Bytes())
-		if line.Cap() > 64<<10 {
-			*line = bytes.Buffer{}
-		}
-		return err
-	}
-	// One frame per envelope, but one system call for the lot (see batchConn).
-	if c.batch != nil && len(batch) > 1 {
-		c.batch.Hold()
-	}
-	for _, e := range batch {
-		if f := e.Frame(codec); f != nil {
-			if err := c.ws.WriteMessage(websocket.TextMessage, f); err != nil {
-				if c.batch != nil {
-					_ = c.batch.Flush()
-				}
-				return err
-			}
-		}
-	}
-	if c.batch != nil {
-		return c.batch.Flush()
-	}
-	return nil
-}
-
 // observeWritten counts the frames of a batch written and the batch's delivery latency: from
 // the server timestamp of its oldest message to now, once per write rather than once per
 // message (a histogram observation per member and message cost a tenth of the server's CPU
@@ -415,24 +175,6 @@ func observeWritten(m *metrics.Metrics, batch []*hub.Envelope, codec hub.Codec, 
 		frames = min(frames, 1)
 	}
 	m.FramesOut(frames)
-}
-
-// sendClose writes the close frame chosen by closeWith and gives the client a short grace to
-// answer before the read loop gives up.
-func (c *conn) sendClose() {
-	if c.closeCode == 0 {
-		return // the client closed first; gorilla has already answered its close frame
-	}
-	msg := websocket.FormatCloseMessage(c.closeCode, c.closeReason)
-	wait := c.srv.cfg.WriteWait
-	if c.discard {
-		wait = closeGrace
-	}
-	if err := c.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(wait)); err != nil {
-		c.ws.Close()
-		return
-	}
-	_ = c.ws.SetReadDeadline(time.Now().Add(closeGrace))
 }
 
 // closeGrace is how long the server waits for a client to answer its close frame.

@@ -2,14 +2,15 @@
 
 package server
 
-// servePolled is unavailable off Linux (there is no poller): every socket gets a goroutine.
-func (s *Server) servePolled(c *conn, sess session, release func()) bool { return false }
-
-// finish is never reached off Linux: no connection is polled.
-func (c *conn) finish(reason string) {}
+// Off Linux there is no poller (internal/netpoll): every socket gets the goroutine transport,
+// and none of what follows is ever reached.
 
 // polled is the polled transport's state, which connections never have off Linux.
 type polled struct{}
 
-// writePending is never reached off Linux: no connection is polled.
-func (c *conn) writePending(w *flushWorker) {}
+// preparePolled reports that the socket cannot be polled.
+func (s *Server) preparePolled(c *conn, sess session, release func()) bool { return false }
+
+func (c *conn) startPolled()                         {}
+func (c *conn) finishWith(reason string, abort bool) {}
+func (c *conn) writePending(w *flushWorker)          {}

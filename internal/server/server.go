@@ -3,12 +3,14 @@
 //
 // Where a message goes, by file: upgrade.go accepts the socket and picks its transport.
 // conn_polled.go serves it on the polled transport (the default on Linux): internal/netpoll
-// reports that the socket has bytes, internal/wsframe cuts them into frames, and
+// reports that the socket has bytes, conn_polled_read.go reads them and internal/wsframe cuts
+// them into frames, and
 // text_session.go or json_session.go speak the two protocols and hand messages to the hub
 // (internal/hub), whose rooms push them into each member's outbox; flusher.go's shared
-// goroutines write what is queued, framed once per room and protocol (codecs.go). conn.go is
-// what both transports share (closing, logging) and the goroutine transport: a read loop and a
-// write pump per socket on gorilla/websocket, for TLS, compression and --transport goroutine.
+// goroutines write what is queued (conn_polled_write.go), framed once per room and protocol
+// (codecs.go). conn.go is what both transports share (closing, logging); conn_goroutine.go is
+// the goroutine transport: a read loop and a write pump per socket on gorilla/websocket, for
+// TLS, compression and --transport goroutine.
 package server
 
 import (

@@ -1,0 +1,220 @@
+//go:build linux
+
+package server
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"syscall"
+	"time"
+	"unicode/utf8"
+
+	"hubbub/internal/metrics"
+	"hubbub/internal/wsframe"
+)
+
+// The polled transport's reading side: a goroutine started by the poller reads what the socket
+// has, cuts it into frames and hands each message to the session.
+
+// readChunk is how much one read takes from a socket. The buffer is pooled: an idle
+// connection holds none.
+const readChunk = 4 << 10
+
+var readBuffers = sync.Pool{New: func() any { b := make([]byte, 0, readChunk); return &b }}
+
+// handleReadable reads and handles everything the socket has, then asks the poller for the
+// next readability. It runs in a goroutine of its own, one at a time per connection.
+func (c *conn) handleReadable() {
+	p := c.polled
+	if !p.reading.CompareAndSwap(false, true) {
+		return // a stale report; the reader running now rearms when it is done
+	}
+	for !p.finished.Load() {
+		if p.in == nil {
+			p.in = (*readBuffers.Get().(*[]byte))[:0]
+		}
+		if len(p.in) == cap(p.in) {
+			p.in = append(p.in, make([]byte, readChunk)...)[:len(p.in)]
+		}
+		n, err := p.readSome(p.in[len(p.in):cap(p.in)])
+		if errors.Is(err, syscall.EAGAIN) {
+			break
+		}
+		if n == 0 || err != nil {
+			reason := "connection closed by the client without a close frame"
+			if err != nil {
+				reason = err.Error()
+			}
+			c.finish(reason)
+			return
+		}
+		p.in = p.in[:len(p.in)+n]
+		if !c.handleFrames() {
+			return
+		}
+	}
+	p.parkBuffer()
+	p.reading.Store(false)
+	if p.finished.Load() {
+		return
+	}
+	if err := p.poller.Rearm(p.fd); err != nil {
+		c.finish(err.Error())
+	}
+}
+
+// readSome makes one non-blocking read(2).
+func (p *polled) readSome(b []byte) (n int, err error) {
+	cerr := p.raw.Read(func(fd uintptr) bool {
+		for {
+			n, err = syscall.Read(int(fd), b)
+			if err != syscall.EINTR {
+				return true
+			}
+		}
+	})
+	if cerr != nil {
+		return 0, cerr
+	}
+	if n < 0 {
+		n = 0
+	}
+	return n, err
+}
+
+// parkBuffer gives the pooled read buffer back when nothing is left in it, or moves what is
+// left (part of a frame) into a buffer of its own, so an idle connection holds no pooled
+// buffer. A buffer of its own (grown for a long frame) is kept as it is until the frame is
+// complete: a frame arriving in many small pieces is not copied again for each piece.
+func (p *polled) parkBuffer() {
+	if p.in == nil || !p.pooled() {
+		return
+	}
+	if len(p.in) == 0 {
+		p.recycle()
+		p.in = nil
+		return
+	}
+	keep := make([]byte, len(p.in), max(len(p.in), p.need))
+	copy(keep, p.in)
+	p.recycle()
+	p.in = keep
+}
+
+// pooled reports whether p.in is a buffer from readBuffers.
+func (p *polled) pooled() bool { return cap(p.in) == readChunk }
+
+func (p *polled) recycle() {
+	if p.pooled() {
+		b := p.in[:0]
+		readBuffers.Put(&b)
+	}
+}
+
+// handleFrames handles every complete frame in p.in and keeps the rest. It returns false once
+// the connection is finished.
+func (c *conn) handleFrames() bool {
+	p := c.polled
+	off := 0
+	defer func() {
+		if off > 0 && !p.finished.Load() {
+			p.in = p.in[:copy(p.in, p.in[off:])]
+		}
+	}()
+	for {
+		f, n, need, err := wsframe.Parse(p.in[off:], c.srv.cfg.ReadLimit)
+		if err != nil {
+			c.protocolFailure(err)
+			return false
+		}
+		if n == 0 {
+			p.need = need
+			if need > cap(p.in)-off {
+				grown := make([]byte, len(p.in)-off, need)
+				copy(grown, p.in[off:])
+				p.recycle()
+				p.in, off = grown, 0
+			}
+			if off == len(p.in) && !p.pooled() {
+				p.in, off = nil, 0 // a buffer grown for a frame that is complete now
+			}
+			return true
+		}
+		p.need = 0
+		off += n
+		// Only a whole frame counts as a sign of life: a client trickling a frame a byte at a
+		// time is still cut after the pong wait.
+		p.lastRead.Store(time.Now().UnixNano())
+		if !c.handleFrame(f) {
+			return false
+		}
+	}
+}
+
+// handleFrame handles one frame; false means the connection is finished.
+func (c *conn) handleFrame(f wsframe.Frame) bool {
+	p := c.polled
+	switch f.Op {
+	case wsframe.OpPing:
+		c.queueControl(wsframe.AppendFrame(nil, wsframe.OpPong, f.Payload), false)
+		return true
+	case wsframe.OpPong:
+		return true // lastRead is all a pong is for
+	case wsframe.OpClose:
+		code, text, err := wsframe.ParseClose(f.Payload)
+		if err != nil {
+			c.protocolFailure(err)
+			return false
+		}
+		// Answer with the client's code (an empty close if it sent none), unless our own
+		// close is out already; then the handshake is complete.
+		echo := code
+		if echo == 0 {
+			echo = wsframe.CloseNoStatus
+		}
+		c.closeWith(echo, "", false)
+		<-c.writerDone
+		c.finish(fmt.Sprintf("close %d %s", code, text))
+		return false
+	}
+	op, msg, done, err := p.asm.Add(f)
+	if err != nil {
+		c.protocolFailure(err)
+		return false
+	}
+	if !done || c.closing.Load() {
+		return true // a fragment, or the rest of a stream we are closing: drained, not handled
+	}
+	if op == wsframe.OpBinary && !p.sess.coalesce() {
+		c.closeWith(wsframe.CloseUnsupportedData, "binary frames are not part of hubbub.v1", false)
+		return true
+	}
+	if !utf8.Valid(msg) {
+		c.closeWith(wsframe.CloseInvalidPayload, "text frame is not valid UTF-8", false)
+		return true
+	}
+	p.sessMu.Lock()
+	defer p.sessMu.Unlock()
+	if p.ended {
+		return false
+	}
+	p.sess.handle(msg)
+	return true
+}
+
+// protocolFailure closes the connection over a frame that breaks the protocol: the client is
+// told why, and nothing it sends after is read.
+func (c *conn) protocolFailure(err error) {
+	code, reason := wsframe.CloseProtocolError, err.Error()
+	var fe *wsframe.Error
+	if errors.As(err, &fe) {
+		code, reason = fe.Code, fe.Reason
+	}
+	if code == wsframe.CloseMessageTooBig && !c.closing.Load() {
+		c.srv.cfg.Metrics.Drop(metrics.DropReadLimit) // closeWith counts protocol errors itself
+	}
+	c.closeWith(code, reason, false)
+	<-c.writerDone
+	c.finish(reason)
+}

@@ -1,0 +1,224 @@
+//go:build linux
+
+package server
+
+import (
+	"errors"
+	"syscall"
+	"time"
+
+	"hubbub/internal/hub"
+	"hubbub/internal/wsframe"
+)
+
+// The polled transport's writing side: a flusher (flusher.go) writes a connection's queue with
+// one non-blocking write; a client too slow for that gets slowWrite until it catches up.
+
+// wakeWriter hands the connection to a flusher unless one (or slowWrite) already has it.
+func (c *conn) wakeWriter() {
+	p := c.polled
+	if p.writerGone.Load() {
+		return
+	}
+	if p.scheduled.CompareAndSwap(false, true) {
+		c.srv.flusher.schedule(c)
+	}
+}
+
+// writePending is called by a flusher that was handed the connection: it writes what is
+// queued with one non-blocking write and hands the connection back (or, if the socket cannot
+// take it all, to slowWrite).
+func (c *conn) writePending(w *flushWorker) {
+	p := c.polled
+	buf, last := c.appendPending(w.buf[:0], &w.batch)
+	w.keep(buf)
+	if len(buf) > 0 {
+		n, err := p.writeSome(buf)
+		if err != nil && !errors.Is(err, syscall.EAGAIN) {
+			c.writerFailed(err)
+			return
+		}
+		if n < len(buf) {
+			rest := append([]byte(nil), buf[max(n, 0):]...)
+			go c.slowWrite(rest, last)
+			return
+		}
+	}
+	c.writeDone(last)
+}
+
+// slowWrite finishes writing to a client whose socket buffer is full: it blocks (within the
+// write wait) until rest is written, then goes on with whatever was queued meanwhile, and ends
+// when the connection has caught up.
+func (c *conn) slowWrite(rest []byte, last bool) {
+	var batch []*hub.Envelope
+	for {
+		wait := c.srv.cfg.WriteWait
+		if c.discarding.Load() || c.polled.finished.Load() {
+			wait = closeGrace // the connection is going: do not hold it up for a full write wait
+		}
+		if c.discarding.Load() && c.polled.finished.Load() {
+			wait = 0 // aborted
+		}
+		_ = c.nc.SetWriteDeadline(time.Now().Add(wait))
+		if _, err := c.nc.Write(rest); err != nil {
+			c.writerFailed(err)
+			return
+		}
+		if last {
+			break
+		}
+		rest, last = c.appendPending(rest[:0], &batch)
+		if len(rest) == 0 {
+			break
+		}
+	}
+	_ = c.nc.SetWriteDeadline(time.Time{})
+	c.writeDone(last)
+}
+
+// writeDone hands writing back after a batch: for good if it was the last, else to whoever
+// queues next (or at once, if something was queued meanwhile).
+func (c *conn) writeDone(last bool) {
+	p := c.polled
+	if last {
+		c.writerFinished()
+		return
+	}
+	p.scheduled.Store(false)
+	// A push between our last take and the line above saw scheduled set and relied on us.
+	if c.out.Len() > 0 || c.out.Closed() || c.hasControl() {
+		c.wakeWriter()
+	}
+}
+
+func (c *conn) hasControl() bool {
+	p := c.polled
+	p.controlMu.Lock()
+	defer p.controlMu.Unlock()
+	return len(p.control) > 0
+}
+
+// writerFinished records that the last frame is written. If it was our close frame, the
+// client has closeGrace to answer it.
+func (c *conn) writerFinished() {
+	p := c.polled
+	p.writerGone.Store(true)
+	if c.closeCode != 0 {
+		p.closeDeadline.Store(time.Now().Add(closeGrace).UnixNano())
+		p.heartbeatMu.Lock()
+		if !p.finished.Load() {
+			p.heartbeat.Reset(closeGrace)
+		}
+		p.heartbeatMu.Unlock()
+	}
+	c.writerOnce.Do(func() { close(c.writerDone) })
+}
+
+// writerFailed ends writing after a failed write; the reader or finish tears the rest down.
+func (c *conn) writerFailed(err error) {
+	c.log.Debug("write failed", "err", err)
+	c.closing.Store(true)
+	c.polled.writerGone.Store(true)
+	c.writerOnce.Do(func() { close(c.writerDone) })
+	go c.finish("write failed: " + err.Error())
+}
+
+// writeSome makes one non-blocking write(2).
+func (p *polled) writeSome(b []byte) (n int, err error) {
+	cerr := p.raw.Write(func(fd uintptr) bool {
+		for {
+			n, err = syscall.Write(int(fd), b)
+			if err != syscall.EINTR {
+				return true
+			}
+		}
+	})
+	if cerr != nil {
+		return 0, cerr
+	}
+	return max(n, 0), err
+}
+
+// appendPending appends to buf, as wire frames, everything waiting to be written: control
+// frames, then queued envelopes (unless a slow consumer's queue is being discarded), then our
+// close frame once the outbox has closed. last reports that nothing will follow.
+func (c *conn) appendPending(buf []byte, batch *[]*hub.Envelope) (_ []byte, last bool) {
+	p := c.polled
+	p.controlMu.Lock()
+	buf = append(buf, p.control...)
+	if cap(p.control) > 4<<10 {
+		p.control = nil
+	} else {
+		p.control = p.control[:0]
+	}
+	p.controlMu.Unlock()
+
+	var closed bool
+	*batch, closed = c.out.Take((*batch)[:0])
+	if len(*batch) > 0 {
+		m := c.srv.cfg.Metrics
+		m.QueueDepth(len(*batch))
+		if !closed || !c.discard && !c.discarding.Load() {
+			buf = appendFrames(buf, *batch, c.codec, c.coalesce)
+			if m != nil {
+				observeWritten(m, *batch, c.codec, c.coalesce)
+			}
+		}
+		clear(*batch)
+	}
+	switch {
+	case !closed || c.closeCode == 0:
+	case c.closeCode == wsframe.CloseNoStatus:
+		buf = wsframe.AppendClose(buf, 0, "") // the answer to a close without a code: 1005 is never sent
+	default:
+		buf = wsframe.AppendClose(buf, c.closeCode, c.closeReason)
+	}
+	return buf, closed
+}
+
+// appendFrames appends one text frame per envelope, already framed by the codec (a room's
+// message is framed once for all its members), or, when coalescing, one frame with the
+// envelopes' lines joined by '\n' as the original chat did.
+func appendFrames(buf []byte, batch []*hub.Envelope, codec hub.Codec, coalesce bool) []byte {
+	if !coalesce {
+		for _, e := range batch {
+			if e.Raw != nil {
+				buf = wsframe.AppendFrame(buf, wsframe.OpText, e.Raw)
+			} else {
+				buf = append(buf, e.Frame(codec)...)
+			}
+		}
+		return buf
+	}
+	size, lines := 0, 0
+	for _, e := range batch {
+		if f := payloadOf(e, codec); f != nil {
+			size += len(f)
+			lines++
+		}
+	}
+	if lines == 0 {
+		return buf
+	}
+	buf = wsframe.AppendHeader(buf, wsframe.OpText, size+lines-1)
+	first := true
+	for _, e := range batch {
+		if f := payloadOf(e, codec); f != nil {
+			if !first {
+				buf = append(buf, '\n')
+			}
+			buf = append(buf, f...)
+			first = false
+		}
+	}
+	return buf
+}
+
+// payloadOf returns an envelope's payload without its frame header.
+func payloadOf(e *hub.Envelope, codec hub.Codec) []byte {
+	if e.Raw != nil {
+		return e.Raw
+	}
+	return unframe(e.Frame(codec))
+}
