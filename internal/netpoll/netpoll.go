@@ -13,5 +13,5 @@ import "errors"
 // ErrUnsupported is returned by New where the platform has no epoll.
 var ErrUnsupported = errors.New("netpoll: not supported on this platform")
 
-// ErrClosed is returned by Add after Close.
+// ErrClosed is returned by Add after Close, and by Rearm after Remove.
 var ErrClosed = errors.New("netpoll: poller closed")

@@ -13,10 +13,26 @@ type Poller struct {
 	epfd int
 
 	mu       sync.Mutex
-	handlers map[int32]func()
+	handlers map[int32]registered
+	nextGen  int32
 	running  bool // the wait loop is running; it stops when nothing is registered
 	closed   bool
 	stopped  *sync.Cond // signalled when the wait loop ends
+}
+
+// registered is one registration of a descriptor. Its generation travels in the epoll event,
+// so that an event or a Rearm left over from a socket that was closed cannot reach the next
+// socket given the same descriptor number.
+type registered struct {
+	gen     int32
+	handler func()
+}
+
+// Registration is one descriptor registered with a Poller, from Add until Remove.
+type Registration struct {
+	p   *Poller
+	fd  int
+	gen int32
 }
 
 // waitMillis bounds one epoll_wait, so the wait loop notices within that time that nothing is
@@ -32,7 +48,7 @@ func New() (*Poller, error) {
 	if err != nil {
 		return nil, fmt.Errorf("netpoll: epoll_create1: %w", err)
 	}
-	p := &Poller{epfd: fd, handlers: make(map[int32]func())}
+	p := &Poller{epfd: fd, handlers: make(map[int32]registered)}
 	p.stopped = sync.NewCond(&p.mu)
 	return p, nil
 }
@@ -41,44 +57,58 @@ const interest = syscall.EPOLLIN | syscall.EPOLLRDHUP | syscall.EPOLLONESHOT
 
 // Add registers fd; onReadable is called in a new goroutine the next time fd is readable (or
 // closed by the peer). After that, nothing more is reported for fd until Rearm.
-func (p *Poller) Add(fd int, onReadable func()) error {
+func (p *Poller) Add(fd int, onReadable func()) (*Registration, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closed {
-		return ErrClosed
+		return nil, ErrClosed
 	}
-	ev := syscall.EpollEvent{Events: interest, Fd: int32(fd)}
+	p.nextGen++
+	r := &Registration{p: p, fd: fd, gen: p.nextGen}
+	ev := syscall.EpollEvent{Events: interest, Fd: int32(fd), Pad: r.gen}
 	if err := syscall.EpollCtl(p.epfd, syscall.EPOLL_CTL_ADD, fd, &ev); err != nil {
-		return fmt.Errorf("netpoll: epoll_ctl add: %w", err)
+		return nil, fmt.Errorf("netpoll: epoll_ctl add: %w", err)
 	}
-	p.handlers[int32(fd)] = onReadable
+	p.handlers[int32(fd)] = registered{gen: r.gen, handler: onReadable}
 	if !p.running {
 		p.running = true
 		go p.wait()
 	}
-	return nil
+	return r, nil
 }
 
-// Rearm asks for the next readability of fd to be reported. If fd is readable already, it is
-// reported at once.
-func (p *Poller) Rearm(fd int) error {
-	ev := syscall.EpollEvent{Events: interest, Fd: int32(fd)}
-	if err := syscall.EpollCtl(p.epfd, syscall.EPOLL_CTL_MOD, fd, &ev); err != nil {
+// current reports whether r is still the registration of its descriptor. Called with mu held.
+func (r *Registration) current() bool {
+	h, ok := r.p.handlers[int32(r.fd)]
+	return ok && h.gen == r.gen
+}
+
+// Rearm asks for the next readability of the descriptor to be reported. If it is readable
+// already, it is reported at once. After Remove it does nothing and returns ErrClosed.
+func (r *Registration) Rearm() error {
+	p := r.p
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !r.current() {
+		return ErrClosed
+	}
+	ev := syscall.EpollEvent{Events: interest, Fd: int32(r.fd), Pad: r.gen}
+	if err := syscall.EpollCtl(p.epfd, syscall.EPOLL_CTL_MOD, r.fd, &ev); err != nil {
 		return fmt.Errorf("netpoll: epoll_ctl mod: %w", err)
 	}
 	return nil
 }
 
-// Remove stops watching fd. Call it before closing fd: a descriptor number is reused by the
-// next socket, and a stale registration must not call the old handler for it.
-func (p *Poller) Remove(fd int) {
+// Remove stops watching the descriptor. Call it before closing the descriptor.
+func (r *Registration) Remove() {
+	p := r.p
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if _, ok := p.handlers[int32(fd)]; !ok {
+	if !r.current() {
 		return
 	}
-	delete(p.handlers, int32(fd))
-	_ = syscall.EpollCtl(p.epfd, syscall.EPOLL_CTL_DEL, fd, nil)
+	delete(p.handlers, int32(r.fd))
+	_ = syscall.EpollCtl(p.epfd, syscall.EPOLL_CTL_DEL, r.fd, nil)
 }
 
 // Len reports how many descriptors are registered.
@@ -121,8 +151,8 @@ func (p *Poller) wait() {
 			continue // EINTR
 		}
 		for i := range n {
-			if h := p.handlers[evs[i].Fd]; h != nil {
-				go h()
+			if h, ok := p.handlers[evs[i].Fd]; ok && h.gen == evs[i].Pad {
+				go h.handler()
 			}
 		}
 		p.mu.Unlock()

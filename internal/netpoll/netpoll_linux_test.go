@@ -46,7 +46,8 @@ func TestReadableOncePerRearm(t *testing.T) {
 	defer p.Close()
 	client, _, fd := tcpPair(t)
 	calls := make(chan struct{}, 10)
-	if err := p.Add(fd, func() { calls <- struct{}{} }); err != nil {
+	reg, err := p.Add(fd, func() { calls <- struct{}{} })
+	if err != nil {
 		t.Fatal(err)
 	}
 	select {
@@ -67,19 +68,22 @@ func TestReadableOncePerRearm(t *testing.T) {
 		t.Fatal("reported twice without a rearm")
 	case <-time.After(100 * time.Millisecond):
 	}
-	if err := p.Rearm(fd); err != nil {
+	if err := reg.Rearm(); err != nil {
 		t.Fatal(err)
 	}
 	waitCall(t, calls) // unread bytes are reported at once after a rearm
 	// The peer closing is reported too, so a reader sees EOF.
-	if err := p.Rearm(fd); err != nil {
+	if err := reg.Rearm(); err != nil {
 		t.Fatal(err)
 	}
 	client.Close()
 	waitCall(t, calls)
-	p.Remove(fd)
+	reg.Remove()
 	if p.Len() != 0 {
 		t.Fatalf("%d registered after Remove", p.Len())
+	}
+	if err := reg.Rearm(); err != ErrClosed {
+		t.Fatalf("Rearm after Remove: %v, want ErrClosed", err)
 	}
 }
 
@@ -89,10 +93,11 @@ func TestWaitLoopEndsWhenIdle(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, _, fd := tcpPair(t)
-	if err := p.Add(fd, func() {}); err != nil {
+	reg, err := p.Add(fd, func() {})
+	if err != nil {
 		t.Fatal(err)
 	}
-	p.Remove(fd)
+	reg.Remove()
 	// goleak (TestMain) checks that the wait goroutine ended; Close must not hang either.
 	done := make(chan struct{})
 	go func() { p.Close(); close(done) }()
@@ -101,7 +106,7 @@ func TestWaitLoopEndsWhenIdle(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("Close hung")
 	}
-	if err := p.Add(fd, func() {}); err != ErrClosed {
+	if _, err := p.Add(fd, func() {}); err != ErrClosed {
 		t.Fatalf("Add after Close: %v, want ErrClosed", err)
 	}
 }
@@ -113,4 +118,34 @@ func waitCall(t *testing.T, calls <-chan struct{}) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("not reported readable")
 	}
+}
+
+// A descriptor number reused by a new socket: the old registration can neither rearm nor
+// remove the new one, and the new handler is the one called.
+func TestReusedDescriptorIsNotConfused(t *testing.T) {
+	p, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	client, _, fd := tcpPair(t)
+	old, err := p.Add(fd, func() { t.Error("the old handler was called") })
+	if err != nil {
+		t.Fatal(err)
+	}
+	old.Remove()
+	calls := make(chan struct{}, 10)
+	cur, err := p.Add(fd, func() { calls <- struct{}{} }) // as if fd now named another socket
+	if err != nil {
+		t.Fatal(err)
+	}
+	old.Remove() // must not remove cur
+	if err := old.Rearm(); err != ErrClosed {
+		t.Fatalf("stale Rearm: %v, want ErrClosed", err)
+	}
+	if _, err := client.Write([]byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	waitCall(t, calls)
+	cur.Remove()
 }

@@ -8,14 +8,17 @@ type Poller struct{}
 // New returns ErrUnsupported.
 func New() (*Poller, error) { return nil, ErrUnsupported }
 
+// Registration is one registered descriptor; there are none on this platform.
+type Registration struct{}
+
 // Add is never called: New fails.
-func (p *Poller) Add(fd int, onReadable func()) error { return ErrUnsupported }
+func (p *Poller) Add(fd int, onReadable func()) (*Registration, error) { return nil, ErrUnsupported }
 
 // Rearm is never called: New fails.
-func (p *Poller) Rearm(fd int) error { return ErrUnsupported }
+func (r *Registration) Rearm() error { return ErrUnsupported }
 
 // Remove is never called: New fails.
-func (p *Poller) Remove(fd int) {}
+func (r *Registration) Remove() {}
 
 // Len is always 0.
 func (p *Poller) Len() int { return 0 }

@@ -122,9 +122,13 @@ func (c *conn) closeWith(code int, reason string, discard bool) {
 			c.srv.cfg.Metrics.Drop(metrics.DropProtocol)
 		}
 		if discard {
-			// The write pump may be blocked on a client that stopped reading: cut that write
-			// short so the client leaves its rooms now, not after a full write wait.
-			_ = c.nc.SetWriteDeadline(time.Now().Add(closeGrace))
+			// A writer may be blocked on a client that stopped reading: cut that write short
+			// so the client leaves its rooms now, not after a full write wait. A polled
+			// connection has such a writer only while slowWrite runs; otherwise the deadline
+			// would also fail the flusher's close frame if it came later than closeGrace.
+			if c.polled == nil || c.polled.writingSlowly() {
+				_ = c.nc.SetWriteDeadline(time.Now().Add(closeGrace))
+			}
 		}
 		c.out.Close()
 	})

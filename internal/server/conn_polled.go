@@ -32,6 +32,7 @@ type polled struct {
 	raw    syscall.RawConn
 	fd     int
 	poller *netpoll.Poller
+	reg    *netpoll.Registration // set by startPolled under lifeMu
 	sess   session
 
 	reading atomic.Bool // a goroutine is reading (handleReadable); guards in and asm
@@ -50,6 +51,7 @@ type polled struct {
 	control   []byte // control frames (pongs, pings) waiting for the writer, written first
 
 	scheduled  atomic.Bool // a flusher or slowWrite owns writing; cleared when idle
+	slow       atomic.Bool // slowWrite is running (blocking writes with a deadline)
 	writerGone atomic.Bool // the close frame (or the last frame) is written: nothing more
 
 	// lifeMu orders the start (startPolled) against finish, which may come first (an abort
@@ -109,8 +111,8 @@ func (c *conn) startPolled() {
 	p.nextPing = time.Now().Add(s.cfg.PingPeriod)
 	p.heartbeat = time.AfterFunc(s.cfg.PingPeriod, c.onHeartbeat)
 	c.out.SetWake(c.wakeWriter)
-	err := s.poller.Add(p.fd, c.handleReadable)
-	p.started = true
+	reg, err := s.poller.Add(p.fd, c.handleReadable)
+	p.reg, p.started = reg, true
 	p.lifeMu.Unlock()
 	if err != nil {
 		c.log.Warn("cannot poll the socket", "err", err)
@@ -185,10 +187,12 @@ func (c *conn) finishWith(reason string, abort bool) {
 		return
 	}
 	p.finished.Store(true)
-	started := p.started
+	started, reg := p.started, p.reg
 	p.lifeMu.Unlock()
 
-	p.poller.Remove(p.fd)
+	if reg != nil {
+		reg.Remove()
+	}
 	p.heartbeatMu.Lock()
 	if p.heartbeat != nil {
 		p.heartbeat.Stop()

@@ -14,3 +14,5 @@ func (s *Server) preparePolled(c *conn, sess session, release func()) bool { ret
 func (c *conn) startPolled()                         {}
 func (c *conn) finishWith(reason string, abort bool) {}
 func (c *conn) writePending(w *flushWorker)          {}
+
+func (p *polled) writingSlowly() bool { return false }

@@ -59,7 +59,10 @@ func (c *conn) handleReadable() {
 	if p.finished.Load() {
 		return
 	}
-	if err := p.poller.Rearm(p.fd); err != nil {
+	p.lifeMu.Lock() // startPolled may still be storing the registration this reader came from
+	reg := p.reg
+	p.lifeMu.Unlock()
+	if err := reg.Rearm(); err != nil {
 		c.finish(err.Error())
 	}
 }

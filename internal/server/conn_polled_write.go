@@ -51,6 +51,7 @@ func (c *conn) writePending(w *flushWorker) {
 // write wait) until rest is written, then goes on with whatever was queued meanwhile, and ends
 // when the connection has caught up.
 func (c *conn) slowWrite(rest []byte, last bool) {
+	c.polled.slow.Store(true)
 	var batch []*hub.Envelope
 	for {
 		wait := c.srv.cfg.WriteWait
@@ -62,6 +63,7 @@ func (c *conn) slowWrite(rest []byte, last bool) {
 		}
 		_ = c.nc.SetWriteDeadline(time.Now().Add(wait))
 		if _, err := c.nc.Write(rest); err != nil {
+			c.polled.slow.Store(false)
 			c.writerFailed(err)
 			return
 		}
@@ -74,8 +76,12 @@ func (c *conn) slowWrite(rest []byte, last bool) {
 		}
 	}
 	_ = c.nc.SetWriteDeadline(time.Time{})
+	c.polled.slow.Store(false) // before handing writing back: the next writer may be slow too
 	c.writeDone(last)
 }
+
+// writingSlowly reports whether slowWrite is running.
+func (p *polled) writingSlowly() bool { return p.slow.Load() }
 
 // writeDone hands writing back after a batch: for good if it was the last, else to whoever
 // queues next (or at once, if something was queued meanwhile).
