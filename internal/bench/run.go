@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
@@ -116,16 +115,16 @@ func (r *runner) checkPID(u *url.URL, rep *Report) {
 
 // checkFDs refuses a run that needs more file descriptors than this process may open.
 func checkFDs(cfg *Config) error {
-	var lim syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+	limit, ok := openFileLimit()
+	if !ok {
 		return nil // not knowing the limit is no reason to refuse
 	}
 	need := uint64(cfg.connCount()) + 64
 	if cfg.Scenario == ScenarioChurn {
 		need += uint64(churnInflight(cfg))
 	}
-	if need > lim.Cur {
-		return fmt.Errorf("the run needs about %d file descriptors and this process may open %d: lower the connection count or split the load over several generators", need, lim.Cur)
+	if need > limit {
+		return fmt.Errorf("the run needs about %d file descriptors and this process may open %d: lower the connection count or split the load over several generators", need, limit)
 	}
 	return nil
 }
