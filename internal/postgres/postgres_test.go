@@ -291,45 +291,12 @@ func span(lo, hi int) []int {
 	return s
 }
 
-// TestMaxAgeWithClock checks MaxAge against the injected clock, to the millisecond, where
-// the contract suite can only sleep.
+// TestMaxAgeWithClock checks MaxAge against the injected clock (storetest.MaxAgeWithClock).
 func TestMaxAgeWithClock(t *testing.T) {
-	var mu sync.Mutex
-	now := time.Date(2030, 1, 2, 3, 4, 5, 678_900_000, time.UTC)
-	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	advance := func(d time.Duration) { mu.Lock(); defer mu.Unlock(); now = now.Add(d) }
-	s, _ := openTest(t, Options{Now: clock, Retention: hubbub.Retention{MaxAge: time.Hour}})
-	ctx := t.Context()
-	add := func(room string) hubbub.Message {
-		t.Helper()
-		m, _, err := s.Append(ctx, hubbub.Message{Room: room, From: "alice", Text: "x"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return m
-	}
-
-	first := add("a")
-	if want := now.Truncate(time.Millisecond); !first.Time.Equal(want) {
-		t.Fatalf("Time = %v, want the injected clock %v", first.Time, want)
-	}
-	add("b")
-	advance(30 * time.Minute)
-	add("a")
-	advance(30 * time.Minute) // the first two are exactly an hour old: kept
-	if n, err := s.Prune(ctx); err != nil || n != 0 {
-		t.Fatalf("Prune at exactly MaxAge = %d, %v; want 0", n, err)
-	}
-	advance(time.Millisecond) // now they are older
-	if n, err := s.Prune(ctx); err != nil || n != 2 {
-		t.Fatalf("Prune = %d, %v; want 2", n, err)
-	}
-	if msgs, _ := s.Since(ctx, "a", 0, 10); len(msgs) != 1 || msgs[0].Seq != 2 {
-		t.Errorf("room a after Prune: %+v, want seq 2 only", msgs)
-	}
-	if m := add("b"); m.Seq != 2 {
-		t.Errorf("Append to emptied room b got seq %d, want 2", m.Seq)
-	}
+	storetest.MaxAgeWithClock(t, func(t *testing.T, now func() time.Time, ret hubbub.Retention) hubbub.Store {
+		s, _ := openTest(t, Options{Now: now, Retention: ret})
+		return s
+	})
 }
 
 // TestServerClock: without Options.Now, times come from the server's clock, in UTC to the
