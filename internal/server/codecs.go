@@ -9,20 +9,6 @@ import (
 // payloadCodecs are the wire protocols' codecs, by slot: hubbub.v1's JSON and the text lines.
 var payloadCodecs = []hub.Codec{protocol.JSONCodec{}, protocol.TextCodec{}}
 
-// unframe strips the header of a frame built by wireCodec.
-func unframe(f []byte) []byte {
-	if f == nil {
-		return nil
-	}
-	switch f[1] {
-	case 126:
-		return f[4:]
-	case 127:
-		return f[10:]
-	}
-	return f[2:]
-}
-
 // wireCodec frames a protocol's payloads as complete WebSocket text frames, cached in the
 // envelope like the payload itself, so a room's message is framed once for all its polled
 // members.

@@ -94,7 +94,12 @@ func (s *Server) preparePolled(c *conn, sess session, release func()) bool {
 	p.asm.Limit = s.cfg.ReadLimit
 	p.lastRead.Store(time.Now().UnixNano())
 	c.polled, c.ws, c.batch = p, nil, nil
-	c.codec, c.coalesce = wireCodecs[sess.codec().Slot()], sess.coalesce()
+	// Frames that go out one per message are framed once per room (the wire codec); coalesced
+	// ones are joined into a frame per write, from the protocol's own payloads.
+	c.codec, c.coalesce = sess.codec(), sess.coalesce()
+	if !c.coalesce {
+		c.codec = wireCodecs[c.codec.Slot()]
+	}
 	return true
 }
 

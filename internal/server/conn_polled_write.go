@@ -183,9 +183,10 @@ func (c *conn) appendPending(buf []byte, batch *[]*hub.Envelope) (_ []byte, last
 	return buf, closed
 }
 
-// appendFrames appends one text frame per envelope, already framed by the codec (a room's
+// appendFrames appends one text frame per envelope, already framed by the wire codec (a room's
 // message is framed once for all its members), or, when coalescing, one frame with the
-// envelopes' lines joined by '\n' as the original chat did.
+// envelopes' payloads (codec is then the protocol's own) joined by '\n' as the original chat
+// did.
 func appendFrames(buf []byte, batch []*hub.Envelope, codec hub.Codec, coalesce bool) []byte {
 	if !coalesce {
 		for _, e := range batch {
@@ -199,7 +200,7 @@ func appendFrames(buf []byte, batch []*hub.Envelope, codec hub.Codec, coalesce b
 	}
 	size, lines := 0, 0
 	for _, e := range batch {
-		if f := payloadOf(e, codec); f != nil {
+		if f := e.Frame(codec); f != nil {
 			size += len(f)
 			lines++
 		}
@@ -210,7 +211,7 @@ func appendFrames(buf []byte, batch []*hub.Envelope, codec hub.Codec, coalesce b
 	buf = wsframe.AppendHeader(buf, wsframe.OpText, size+lines-1)
 	first := true
 	for _, e := range batch {
-		if f := payloadOf(e, codec); f != nil {
+		if f := e.Frame(codec); f != nil {
 			if !first {
 				buf = append(buf, '\n')
 			}
@@ -219,12 +220,4 @@ func appendFrames(buf []byte, batch []*hub.Envelope, codec hub.Codec, coalesce b
 		}
 	}
 	return buf
-}
-
-// payloadOf returns an envelope's payload without its frame header.
-func payloadOf(e *hub.Envelope, codec hub.Codec) []byte {
-	if e.Raw != nil {
-		return e.Raw
-	}
-	return unframe(e.Frame(codec))
 }
