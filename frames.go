@@ -33,3 +33,13 @@ const (
 	FrameError     = "error"
 	FrameModerated = "moderated"
 )
+
+// Limits is what the welcome frame tells a client about the server's limits; the server
+// encodes it and the client decodes it, so it is defined once, here.
+type Limits struct {
+	MaxText    int     `json:"max_text"`
+	MaxRooms   int     `json:"max_rooms"`
+	HistoryMax int     `json:"history_max"`
+	SendRate   float64 `json:"send_rate"`
+	SendBurst  int     `json:"send_burst"`
+}

@@ -298,7 +298,7 @@ func (c *Conn) Ping(ctx context.Context, id string) error {
 }
 
 // WriteFrame writes v, marshalled as JSON, as one text frame. The methods above use it; it is
-// exported for callers (tests, the load generator) that build their own frames. A failed write
+// exported for callers (tests) that build their own frames. A failed write
 // ends the connection.
 func (c *Conn) WriteFrame(ctx context.Context, v any) error {
 	b, err := json.Marshal(v)

@@ -1,6 +1,6 @@
-// Package client speaks the hubbub.v1 JSON protocol (docs/protocol.md) from the client side. It is
-// shared by `hubbub chat` and the load generator, so the code users run is the code that is
-// measured.
+// Package client speaks the hubbub.v1 JSON protocol (docs/protocol.md) from the client side,
+// for `hubbub chat` and the tests. (The load generator, internal/bench, has a lean client of its
+// own that only counts payloads.)
 //
 // It has two layers:
 //

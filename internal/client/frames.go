@@ -106,14 +106,8 @@ type Frame interface {
 	FrameType() string
 }
 
-// Limits are the server limits a Welcome announces.
-type Limits struct {
-	MaxText    int     `json:"max_text"`
-	MaxRooms   int     `json:"max_rooms"`
-	HistoryMax int     `json:"history_max"`
-	SendRate   float64 `json:"send_rate"`
-	SendBurst  int     `json:"send_burst"`
-}
+// Limits is what the welcome frame tells a client about the server's limits (hubbub.Limits).
+type Limits = hubbub.Limits
 
 // Welcome answers hello.
 type Welcome struct {

@@ -9,14 +9,8 @@ import (
 	"hubbub/internal/hub"
 )
 
-// Limits is what the welcome frame tells a client about the server's limits.
-type Limits struct {
-	MaxText    int     `json:"max_text"`
-	MaxRooms   int     `json:"max_rooms"`
-	HistoryMax int     `json:"history_max"`
-	SendRate   float64 `json:"send_rate"`
-	SendBurst  int     `json:"send_burst"`
-}
+// Limits is what the welcome frame tells a client about the server's limits (hubbub.Limits).
+type Limits = hubbub.Limits
 
 // Welcome is the answer to hello.
 type Welcome struct {
