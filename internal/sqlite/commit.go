@@ -62,16 +62,14 @@ func (w writeStmts) close() error {
 }
 
 // process answers every request of batch: the appends after one shared commit, then each
-// prune and moderation write after its own. The queue has left out the requests their
-// callers abandoned.
+// exec (a prune or a moderation write) after its own. The queue has left out the requests
+// their callers abandoned.
 func (w *writer) process(batch []*request) {
 	appends := batch[:0:0]
-	var prunes, execs []*request
+	var execs []*request
 	for _, r := range batch {
 		if r.exec != nil {
 			execs = append(execs, r)
-		} else if r.prune {
-			prunes = append(prunes, r)
 		} else {
 			appends = append(appends, r)
 		}
@@ -82,11 +80,6 @@ func (w *writer) process(batch []*request) {
 		for _, r := range appends {
 			r.Finish()
 		}
-	}
-	for _, r := range prunes {
-		n, err := w.prune(r.ctx)
-		r.res = result{removed: n, err: err}
-		r.Finish()
 	}
 	for _, r := range execs {
 		n, err := r.exec(r.ctx, w.conn)

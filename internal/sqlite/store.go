@@ -143,14 +143,11 @@ func (s *Store) Append(ctx context.Context, m hubbub.Message) (hubbub.Message, b
 // Prune deletes what Options.Retention no longer keeps and returns how many messages went.
 // It runs on the writer between two batches, so appends wait while it works.
 func (s *Store) Prune(ctx context.Context) (int64, error) {
-	if err := s.check(ctx); err != nil {
+	n, err := s.exec(ctx, func(ctx context.Context, _ *sql.Conn) (int64, error) { return s.w.prune(ctx) })
+	if err != nil {
 		return 0, fmt.Errorf("sqlite: prune: %w", err)
 	}
-	res := s.w.do(ctx, &request{prune: true, ctx: ctx})
-	if res.err != nil {
-		return 0, fmt.Errorf("sqlite: prune: %w", res.err)
-	}
-	return res.removed, nil
+	return n, nil
 }
 
 // Since returns up to limit messages of room with Seq > after, oldest first.

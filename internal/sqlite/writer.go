@@ -17,10 +17,9 @@ import (
 type request struct {
 	groupcommit.Request
 
-	msg   hubbub.Message  // the message to append, unless prune or exec
-	prune bool            // run the retention policy instead
-	exec  execFunc        // run this on the writer's connection instead (moderation)
-	ctx   context.Context // the caller's context, for prune and exec only: a batch ignores its members'
+	msg  hubbub.Message  // the message to append, unless exec
+	exec execFunc        // run this on the writer's connection instead (moderation)
+	ctx  context.Context // the caller's context, for exec only: a batch ignores its members'
 
 	res result // the outcome, left by the writer before it finishes the request
 }

@@ -274,7 +274,7 @@ func TestPruneCancelledOnWriter(t *testing.T) {
 	}
 	release := stall(t, path)
 	ctx, cancel := context.WithCancel(t.Context())
-	r := &request{prune: true, ctx: ctx}
+	r := &request{exec: func(ctx context.Context, _ *sql.Conn) (int64, error) { return s.w.prune(ctx) }, ctx: ctx} // as Store.Prune queues it
 	ch := make(chan result, 1)
 	go func() { ch <- s.w.do(ctx, r) }()
 	waitFor(t, "the writer takes the prune", r.Taken)
