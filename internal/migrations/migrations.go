@@ -48,3 +48,12 @@ func Load(fsys fs.FS, dir string) ([]Migration, error) {
 	}
 	return ms, nil
 }
+
+// Pending returns the migrations of ms a database at schema version have still needs (ms as
+// Load returns them, numbered from 1), or an error if the database is newer than this build.
+func Pending(ms []Migration, have int) ([]Migration, error) {
+	if have < 0 || have > len(ms) {
+		return nil, fmt.Errorf("database schema version %d is newer than this build knows (%d)", have, len(ms))
+	}
+	return ms[have:], nil
+}

@@ -58,10 +58,11 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) (err err
 	if err := tx.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&have); err != nil {
 		return fmt.Errorf("read schema version: %w", err)
 	}
-	if have > len(ms) {
-		return fmt.Errorf("database schema version %d is newer than this build knows (%d)", have, len(ms))
+	pending, err := migrations.Pending(ms, have)
+	if err != nil {
+		return err
 	}
-	for _, m := range ms[have:] {
+	for _, m := range pending {
 		if _, err := tx.Exec(ctx, m.SQL); err != nil { // no arguments: simple protocol, many statements
 			return fmt.Errorf("migration %s: %w", m.Name, err)
 		}
@@ -72,7 +73,7 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) (err err
 	if err := tx.Commit(ctx); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
-	for _, m := range ms[have:] {
+	for _, m := range pending {
 		log.Info("postgres: applied migration", "migration", m.Name)
 	}
 	return nil

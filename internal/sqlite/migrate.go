@@ -42,16 +42,17 @@ func migrate(ctx context.Context, conn *sql.Conn, log *slog.Logger) (err error) 
 	if err := conn.QueryRowContext(ctx, "PRAGMA user_version").Scan(&have); err != nil {
 		return err
 	}
-	if have > len(ms) {
-		return fmt.Errorf("database schema version %d is newer than this build knows (%d)", have, len(ms))
+	pending, err := migrations.Pending(ms, have)
+	if err != nil {
+		return err
 	}
-	for _, m := range ms[have:] {
+	for _, m := range pending {
 		if _, err := conn.ExecContext(ctx, m.SQL); err != nil {
 			return fmt.Errorf("migration %s: %w", m.Name, err)
 		}
 		log.Info("sqlite: applied migration", "migration", m.Name)
 	}
-	if have < len(ms) {
+	if len(pending) > 0 {
 		// PRAGMA takes no bound parameters; the value is an int we produced.
 		if _, err := conn.ExecContext(ctx, "PRAGMA user_version = "+strconv.Itoa(len(ms))); err != nil {
 			return err
