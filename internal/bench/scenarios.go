@@ -99,16 +99,27 @@ func (r *runner) idle(ctx context.Context, rep *Report) error {
 	return nil
 }
 
+// oneRoom connects the Senders and Listeners of one room (fanout and churn) and waits until a
+// probe reaches every one of them. The senders come first in the result.
+func (r *runner) oneRoom(ctx context.Context, rep *Report) ([]*client, error) {
+	cfg := &r.cfg
+	members := r.roomMembers(0, cfg.Room, cfg.Senders, cfg.Listeners)
+	if err := r.connectAll(ctx, members, rep); err != nil {
+		return nil, err
+	}
+	if err := r.awaitReady(ctx, members[:1], len(members)); err != nil {
+		return nil, err
+	}
+	return members, nil
+}
+
 // fanout fills one room with Senders and Listeners and steps the offered rate up by
 // StepFactor until a step loses a delivery or its p99 passes P99Bound, Steps are done, or the
 // rate would pass MaxRate.
 func (r *runner) fanout(ctx context.Context, rep *Report) error {
 	cfg := &r.cfg
-	members := r.roomMembers(0, cfg.Room, cfg.Senders, cfg.Listeners)
-	if err := r.connectAll(ctx, members, rep); err != nil {
-		return err
-	}
-	if err := r.awaitReady(ctx, members[:1], len(members)); err != nil {
+	members, err := r.oneRoom(ctx, rep)
+	if err != nil {
 		return err
 	}
 	senders := members[:cfg.Senders]
@@ -178,11 +189,8 @@ func churnInflight(cfg *Config) int {
 // the stable members only; the churners' connects are counted and timed.
 func (r *runner) churn(ctx context.Context, rep *Report) error {
 	cfg := &r.cfg
-	members := r.roomMembers(0, cfg.Room, cfg.Senders, cfg.Listeners)
-	if err := r.connectAll(ctx, members, rep); err != nil {
-		return err
-	}
-	if err := r.awaitReady(ctx, members[:1], len(members)); err != nil {
+	members, err := r.oneRoom(ctx, rep)
+	if err != nil {
 		return err
 	}
 	ch := &churnState{hist: newHist()}

@@ -107,13 +107,7 @@ func (textDriver) appendSend(dst []byte, _ *client, text []byte) []byte {
 }
 
 func (textDriver) control(c *client, frame []byte, _ int) {
-	for len(frame) > 0 {
-		line := frame
-		if i := bytes.IndexByte(frame, '\n'); i >= 0 {
-			line, frame = frame[:i], frame[i+1:]
-		} else {
-			frame = nil
-		}
+	for line := range bytes.SplitSeq(frame, []byte{'\n'}) {
 		if bytes.HasPrefix(line, []byte("error: ")) {
 			c.r.stats.errs.Add(1)
 			c.r.stats.sample("server: %s", line)
@@ -223,13 +217,7 @@ func (*centrifugoDriver) control(c *client, frame []byte, found int) {
 	if found > 0 && bytes.IndexByte(frame, '\n') < 0 {
 		return // one publication, nothing else
 	}
-	for len(frame) > 0 {
-		line := frame
-		if i := bytes.IndexByte(frame, '\n'); i >= 0 {
-			line, frame = frame[:i], frame[i+1:]
-		} else {
-			frame = nil
-		}
+	for line := range bytes.SplitSeq(frame, []byte{'\n'}) {
 		switch {
 		case bytes.Equal(bytes.TrimSpace(line), []byte("{}")):
 			if c.pong {
