@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -137,6 +138,10 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 		}
 		f.srv.Tokens = v
 	}
+	f.srv.AllowedOrigins, f.srv.Subprotocols = f.origins, f.subprotocols
+	if err := f.srv.Validate(); err != nil { // before the store is opened or created
+		return usageError(strings.TrimPrefix(err.Error(), "server: "))
+	}
 	addr := net.JoinHostPort(f.host, strconv.Itoa(f.port))
 	if f.node == "" {
 		f.node = addr
@@ -166,7 +171,6 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 	resync.Store(h)
 
 	f.srv.Node, f.srv.Logger, f.srv.Pages = f.node, log, web.FS()
-	f.srv.AllowedOrigins, f.srv.Subprotocols = f.origins, f.subprotocols
 	srv, err := server.New(f.srv, h, store, broker)
 	if err != nil {
 		return usageError(err.Error())

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"fmt"
+	"hubbub"
 	"io/fs"
 	"log/slog"
 	"runtime"
@@ -137,6 +139,25 @@ const (
 	TransportPoll      = "poll"
 	TransportGoroutine = "goroutine"
 )
+
+// Validate reports the first setting of c that New would refuse, so that a command can check
+// its flags before it opens a store or a broker.
+func (c Config) Validate() error {
+	c = c.withDefaults()
+	if c.PongWait <= c.PingPeriod {
+		return fmt.Errorf("server: pong wait (%v) must be longer than the ping period (%v)", c.PongWait, c.PingPeriod)
+	}
+	for _, p := range c.Subprotocols {
+		if p != hubbub.ProtocolJSON {
+			return fmt.Errorf("server: unknown subprotocol %q (known: %s)", p, hubbub.ProtocolJSON)
+		}
+	}
+	if c.Transport != TransportPoll && c.Transport != TransportGoroutine {
+		return fmt.Errorf("server: unknown transport %q (poll or goroutine)", c.Transport)
+	}
+	_, err := newOriginPolicy(c.AllowedOrigins)
+	return err
+}
 
 func (c Config) withDefaults() Config {
 	dur := func(v *time.Duration, d time.Duration) {

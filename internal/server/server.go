@@ -62,15 +62,10 @@ type closer interface {
 // New returns a server for the given hub. The store and broker are the hub's; the server asks
 // them for readiness (/readyz).
 func New(cfg Config, h *hub.Hub, store hubbub.Store, broker hubbub.Broker) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
 	cfg = cfg.withDefaults()
-	if cfg.PongWait <= cfg.PingPeriod {
-		return nil, fmt.Errorf("server: pong wait (%v) must be longer than the ping period (%v)", cfg.PongWait, cfg.PingPeriod)
-	}
-	for _, p := range cfg.Subprotocols {
-		if p != hubbub.ProtocolJSON {
-			return nil, fmt.Errorf("server: unknown subprotocol %q (known: %s)", p, hubbub.ProtocolJSON)
-		}
-	}
 	s := &Server{
 		cfg:    cfg,
 		hub:    h,
@@ -94,9 +89,6 @@ func New(cfg Config, h *hub.Hub, store hubbub.Store, broker hubbub.Broker) (*Ser
 			s.log.Warn("polled transport unavailable; every socket gets a goroutine", "err", err)
 		}
 		s.flusher = newFlusher(cfg.Flushers)
-	case TransportGoroutine:
-	default:
-		return nil, fmt.Errorf("server: unknown transport %q (poll or goroutine)", cfg.Transport)
 	}
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc("/ws", s.serveWS)
