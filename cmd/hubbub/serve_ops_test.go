@@ -247,6 +247,9 @@ func TestInvalidConfigFailsWithOneLine(t *testing.T) {
 		{[]string{"--config", filepath.Join(dir, "missing.conf")}, "config file: open"},
 		{[]string{"--tls-cert", cert}, "--tls-cert and --tls-key go together"},
 		{[]string{"--tls-cert", key, "--tls-key", cert}, "invalid --tls-cert/--tls-key"},
+		{[]string{"--transport", "bogus"}, `unknown transport "bogus"`},
+		{[]string{"--ping-period", "2m"}, "pong wait (1m0s) must be longer than the ping period"},
+		{[]string{"--allowed-origins", "http://"}, "is not an origin"},
 	} {
 		var errOut bytes.Buffer
 		err := run(context.Background(), append([]string{"serve", "--data", filepath.Join(dir, "h.db")}, c.args...),
@@ -257,6 +260,9 @@ func TestInvalidConfigFailsWithOneLine(t *testing.T) {
 		}
 		if strings.Contains(err.Error(), "\n") || exitCode(err) != 2 {
 			t.Errorf("%v: %q is not one line with exit status 2 (%d)", c.args, err, exitCode(err))
+		}
+		if _, err := os.Stat(filepath.Join(dir, "h.db")); err == nil {
+			t.Fatalf("%v: a refused configuration created the database", c.args)
 		}
 	}
 	t.Setenv("HUBBUB_SEND_QUEUE", "many")
