@@ -64,7 +64,7 @@ func newServeFlags(fs *flag.FlagSet) *serveFlags {
 
 	fs.DurationVar(&s.HandshakeTimeout, "handshake-timeout", 5*time.Second, "time allowed for the HTTP request and WebSocket upgrade")
 	fs.StringVar(&s.Transport, "transport", "poll", "how sockets are served: poll (no goroutine per idle connection; Linux, plain TCP) or goroutine (one per connection, as gorilla/websocket's examples)")
-	fs.IntVar(&s.Flushers, "flushers", server.DefaultFlushers(), "goroutines that write polled connections' queues, at most (default half the CPUs)")
+	fs.IntVar(&s.Flushers, "flushers", server.DefaultFlushers(), "goroutines that write polled connections' queues, at most (half the CPUs, at least 1)")
 	fs.IntVar(&s.ReadBufferSize, "read-buffer", 1024, "per-connection read buffer of the goroutine transport, bytes")
 	fs.IntVar(&s.WriteBufferSize, "write-buffer", 1024, "per-connection write buffer of the goroutine transport, bytes")
 	fs.BoolVar(&s.NoWriteBufferPool, "no-write-buffer-pool", false, "give each connection its own write buffer instead of a shared pool")
