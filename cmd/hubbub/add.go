@@ -48,7 +48,7 @@ func runAdd(ctx context.Context, args []string, io stdio) error {
 		fmt.Fprintln(io.err, "usage: hubbub add [flags] ws://host:3434/add")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if err := applyEnv(fs); err != nil {

@@ -80,7 +80,7 @@ func runBench(ctx context.Context, args []string, io stdio) error {
 		fmt.Fprintln(io.err, benchUsage)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {

@@ -60,11 +60,8 @@ func runChat(ctx context.Context, args []string, io stdio) error {
 	// Flags may come before or after the URLs.
 	var urls []string
 	for {
-		if err := fset.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return err
-			}
-			return usageError("chat: " + err.Error())
+		if err := parseFlags(fset, args); err != nil {
+			return err
 		}
 		if args = fset.Args(); len(args) == 0 {
 			break

@@ -20,6 +20,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"hubbub"
@@ -88,4 +89,14 @@ func exitCode(err error) int {
 		return 2
 	}
 	return 1
+}
+
+// parseFlags parses a subcommand's flags: a bad flag is a usage error (exit status 2), -h is
+// flag.ErrHelp (exit status 0), as for every other mistake on the command line.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	err := fs.Parse(args)
+	if err == nil || errors.Is(err, flag.ErrHelp) {
+		return err
+	}
+	return usageError(strings.TrimPrefix(fs.Name(), "hubbub ") + ": " + err.Error())
 }

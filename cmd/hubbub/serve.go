@@ -106,7 +106,7 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 	fs := flag.NewFlagSet("hubbub serve", flag.ContinueOnError)
 	fs.SetOutput(io.err)
 	f := newServeFlags(fs)
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {

@@ -248,6 +248,8 @@ func TestInvalidConfigFailsWithOneLine(t *testing.T) {
 		{[]string{"--tls-cert", cert}, "--tls-cert and --tls-key go together"},
 		{[]string{"--tls-cert", key, "--tls-key", cert}, "invalid --tls-cert/--tls-key"},
 		{[]string{"--transport", "bogus"}, `unknown transport "bogus"`},
+		{[]string{"--port", "abc"}, `invalid value "abc" for flag -port`},
+		{[]string{"--no-such-flag"}, "flag provided but not defined: -no-such-flag"},
 		{[]string{"--ping-period", "2m"}, "pong wait (1m0s) must be longer than the ping period"},
 		{[]string{"--allowed-origins", "http://"}, "is not an origin"},
 	} {

@@ -32,7 +32,7 @@ func runToken(ctx context.Context, args []string, io stdio) error {
 		fmt.Fprintln(io.err, "usage: hubbub token --user ID --name NAME [--ttl 1h] [--role moderator] [--room a --room b]")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
