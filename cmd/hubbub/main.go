@@ -54,6 +54,8 @@ func run(ctx context.Context, args []string, io stdio) error {
 	name := "serve"
 	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
 		name, args = args[0], args[1:]
+	} else if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
+		fmt.Fprintln(io.err, usage) // `hubbub -h`: the subcommands first, then serve's flags
 	}
 	switch name {
 	case "version", "--version":
@@ -76,7 +78,8 @@ const usage = `usage:
   hubbub add [flags] URL     add-service client, e.g. hubbub add ws://localhost:3434/add
   hubbub bench [flags]       load generator (hubbub bench -h)
   hubbub token [flags]       mint a signed token, e.g. hubbub token --user 42 --name ann --ttl 1h
-  hubbub version             print the version`
+  hubbub version             print the version
+  hubbub help                this list`
 
 // usageError is a mistake on the command line; it exits with status 2 like the flag package.
 type usageError string
