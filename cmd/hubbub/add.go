@@ -32,6 +32,31 @@ func (h headerFlag) Set(v string) error {
 	return nil
 }
 
+// addURL checks the add service's URL as chat checks its own: ws:// and wss://, or http:// and
+// https:// dialled as ws:// and wss://; a URL without a path gets /add.
+func addURL(raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("add: bad URL %q: %v", raw, err)
+	}
+	switch u.Scheme {
+	case "ws", "wss":
+	case "http":
+		u.Scheme = "ws"
+	case "https":
+		u.Scheme = "wss"
+	default:
+		return nil, fmt.Errorf("add: bad URL %q: want ws://, wss://, http:// or https://", raw)
+	}
+	if u.Host == "" {
+		return nil, fmt.Errorf("add: bad URL %q: no host", raw)
+	}
+	if u.Path == "" || u.Path == "/" {
+		u.Path = "/add"
+	}
+	return u, nil
+}
+
 // runAdd is the add service's client: it asks for a+b every interval, printing the response
 // headers once and each sum.
 func runAdd(ctx context.Context, args []string, io stdio) error {
@@ -45,25 +70,26 @@ func runAdd(ctx context.Context, args []string, io stdio) error {
 	headers := headerFlag{}
 	fs.Var(headers, "header", `request header "Name: value" (repeatable; default "name: Tome" and "name: Jim" as in the original)`)
 	fs.Usage = func() {
-		fmt.Fprintln(io.err, "usage: hubbub add [flags] ws://host:3434/add")
+		fmt.Fprintln(io.err, "usage: hubbub add [flags] ws://host:3434/add (or http://host:3434, which means the same)")
 		fs.PrintDefaults()
 	}
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if err := applyEnv(fs); err != nil {
+	src, err := applyEnv(fs)
+	if err != nil {
+		return err
+	}
+	if err := refuseNegative(fs, src, "a", "b"); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
 		fs.Usage()
 		return usageError("add needs exactly one URL")
 	}
-	target, err := url.Parse(fs.Arg(0))
-	if err != nil || (target.Scheme != "ws" && target.Scheme != "wss") || target.Host == "" {
-		return usageError(fmt.Sprintf("%q is not a ws:// or wss:// URL", fs.Arg(0)))
-	}
-	if *count < 0 || *every < 0 {
-		return usageError("--count and --every must not be negative")
+	target, err := addURL(fs.Arg(0))
+	if err != nil {
+		return usageError(err.Error())
 	}
 	if len(headers) == 0 {
 		headers["name"] = []string{"Tome", "Jim"}

@@ -68,6 +68,9 @@ func runChat(ctx context.Context, args []string, io stdio) error {
 		}
 		urls, args = append(urls, args[0]), args[1:]
 	}
+	if err := refuseNegative(fset, nil); err != nil {
+		return err
+	}
 	switch {
 	case len(urls) == 0:
 		return usageError("chat: no server URL, e.g. hubbub chat ws://localhost:3434/ws")

@@ -293,6 +293,7 @@ func TestChatErrors(t *testing.T) {
 		{"bad flag", "", chatArgs(chatUser(t, "a"), []string{"--colour", s.WS}), "flag provided but not defined", 2},
 		{"bad name", "", chatArgs(chatUser(t, " a"), []string{s.WS}), "--name", 2},
 		{"bad room", "", chatArgs(chatUser(t, "a"), []string{"--room", "#x", s.WS}), "--room", 2},
+		{"negative history", "", chatArgs(chatUser(t, "a"), []string{"--history", "-2", s.WS}), "--history -2 must not be negative", 2},
 		{"unreachable", "", chatArgs(chatUser(t, "a"), []string{dead}), "connection refused", 1},
 		{"every server unreachable", "", chatArgs(chatUser(t, "a"), []string{dead, dead}), "no server could be reached", 1},
 		{"name taken", "hi\n", chatArgs(chatUser(t, "held"), []string{s.WS}), "name_taken", 1},

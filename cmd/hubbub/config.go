@@ -30,22 +30,7 @@ type settingSources map[string]string
 // from the config file, and reports where each value came from. It replaces applyEnv for
 // hubbub serve. Every mistake is a usageError of one line.
 func applySources(fs *flag.FlagSet) (settingSources, error) {
-	src := settingSources{}
-	fs.VisitAll(func(f *flag.Flag) { src[f.Name] = "default" })
-	fs.Visit(func(f *flag.Flag) { src[f.Name] = "flag" })
-	var err error
-	fs.VisitAll(func(f *flag.Flag) {
-		if err != nil || src[f.Name] != "default" {
-			return
-		}
-		if v, ok := os.LookupEnv(envName(f.Name)); ok {
-			if e := fs.Set(f.Name, v); e != nil {
-				err = usageError(fmt.Sprintf("invalid %s=%q: %v", envName(f.Name), maskValue(f.Name, v), e))
-				return
-			}
-			src[f.Name] = "env " + envName(f.Name)
-		}
-	})
+	src, err := applyEnv(fs)
 	if err != nil {
 		return nil, err
 	}

@@ -6,7 +6,9 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
+	"time"
 )
 
 // envName is the environment variable that sets a flag: HUBBUB_ and the flag's name in upper
@@ -16,22 +18,87 @@ func envName(flagName string) string {
 }
 
 // applyEnv sets every flag not given on the command line from its environment variable, so a
-// flag always wins over the environment, which wins over the default.
-func applyEnv(fs *flag.FlagSet) error {
-	given := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+// flag always wins over the environment, which wins over the default. It reports where each
+// value came from.
+func applyEnv(fs *flag.FlagSet) (settingSources, error) {
+	src := settingSources{}
+	fs.VisitAll(func(f *flag.Flag) { src[f.Name] = "default" })
+	fs.Visit(func(f *flag.Flag) { src[f.Name] = "flag" })
 	var err error
 	fs.VisitAll(func(f *flag.Flag) {
-		if err != nil || given[f.Name] {
+		if err != nil || src[f.Name] != "default" {
 			return
 		}
 		if v, ok := os.LookupEnv(envName(f.Name)); ok {
 			if e := fs.Set(f.Name, v); e != nil {
-				err = usageError(fmt.Sprintf("invalid %s=%q: %v", envName(f.Name), v, e))
+				err = usageError(fmt.Sprintf("invalid %s=%q: %v", envName(f.Name), maskValue(f.Name, v), e))
+				return
 			}
+			src[f.Name] = "env " + envName(f.Name)
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	return src, nil
+}
+
+// refuseNegative fails on a negative value in any numeric flag of fs except those named in
+// signed. Counts, sizes, rates and durations below zero mean nothing here, and taking the
+// default for them, as for zero, would hide a typo. The error says where the value came from.
+func refuseNegative(fs *flag.FlagSet, src settingSources, signed ...string) error {
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		if err != nil || slices.Contains(signed, f.Name) {
+			return
+		}
+		g, ok := f.Value.(flag.Getter)
+		if !ok {
+			return
+		}
+		negative := false
+		switch v := g.Get().(type) {
+		case int:
+			negative = v < 0
+		case int64:
+			negative = v < 0
+		case float64:
+			negative = v < 0
+		case time.Duration:
+			negative = v < 0
+		}
+		if negative {
+			err = usageError(fmt.Sprintf("%s: --%s %s must not be negative%s",
+				strings.TrimPrefix(fs.Name(), "hubbub "), f.Name, f.Value, src.from(f.Name)))
 		}
 	})
 	return err
+}
+
+// from says where a flag's value came from, for an error message: nothing for the command
+// line, " (from env HUBBUB_X)" or " (from file PATH:LINE)" otherwise.
+func (s settingSources) from(name string) string {
+	switch src := s[name]; src {
+	case "", "flag", "default":
+		return ""
+	default:
+		return " (from " + src + ")"
+	}
+}
+
+// outsideCommandLine lists the settings that came from the environment or a config file, for
+// an error that may be about one of them: "; set outside the command line: a=1 (env X), …".
+func (s settingSources) outsideCommandLine(fs *flag.FlagSet) string {
+	var parts []string
+	fs.VisitAll(func(f *flag.Flag) {
+		if from := s.from(f.Name); from != "" {
+			parts = append(parts, f.Name+"="+maskValue(f.Name, f.Value.String())+from)
+		}
+	})
+	if len(parts) == 0 {
+		return ""
+	}
+	return "; set outside the command line: " + strings.Join(parts, ", ")
 }
 
 // listFlag is a comma-separated list flag (--allowed-origins a.com,b.com); repeating the

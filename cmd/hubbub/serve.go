@@ -116,6 +116,9 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 	if err != nil {
 		return err
 	}
+	if err := refuseNegative(fs, sources); err != nil {
+		return err
+	}
 	if f.printConfig {
 		printConfig(io.out, fs, sources)
 		return nil
@@ -128,8 +131,8 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 	if err != nil {
 		return err
 	}
-	if f.port < 0 || f.port > 65535 {
-		return usageError(fmt.Sprintf("invalid --port %d", f.port))
+	if f.port > 65535 {
+		return usageError(fmt.Sprintf("invalid --port %d%s", f.port, sources.from("port")))
 	}
 	if f.tokenSecret != "" {
 		v, err := auth.NewHMAC([]byte(f.tokenSecret), nil)
@@ -140,7 +143,7 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 	}
 	f.srv.AllowedOrigins, f.srv.Subprotocols = f.origins, f.subprotocols
 	if err := f.srv.Validate(); err != nil { // before the store is opened or created
-		return usageError(strings.TrimPrefix(err.Error(), "server: "))
+		return usageError(strings.TrimPrefix(err.Error(), "server: ") + sources.outsideCommandLine(fs))
 	}
 	addr := net.JoinHostPort(f.host, strconv.Itoa(f.port))
 	if f.node == "" {

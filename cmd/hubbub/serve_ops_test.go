@@ -252,6 +252,10 @@ func TestInvalidConfigFailsWithOneLine(t *testing.T) {
 		{[]string{"--no-such-flag"}, "flag provided but not defined: -no-such-flag"},
 		{[]string{"--ping-period", "2m"}, "pong wait (1m0s) must be longer than the ping period"},
 		{[]string{"--allowed-origins", "http://"}, "is not an origin"},
+		{[]string{"--max-conns", "-5"}, "serve: --max-conns -5 must not be negative"},
+		{[]string{"--write-wait", "-1s"}, "serve: --write-wait -1s must not be negative"},
+		{[]string{"--config", write("negative.conf", "send-queue = -1\n")}, "--send-queue -1 must not be negative (from file " + dir},
+		{[]string{"--config", write("pong.conf", "pong-wait = 1s\n")}, "; set outside the command line: pong-wait=1s (from file " + dir},
 	} {
 		var errOut bytes.Buffer
 		err := run(context.Background(), append([]string{"serve", "--data", filepath.Join(dir, "h.db")}, c.args...),
@@ -267,8 +271,14 @@ func TestInvalidConfigFailsWithOneLine(t *testing.T) {
 			t.Fatalf("%v: a refused configuration created the database", c.args)
 		}
 	}
-	t.Setenv("HUBBUB_SEND_QUEUE", "many")
+	t.Setenv("HUBBUB_PONG_WAIT", "1s") // the error says where a setting it may be about came from
 	err := run(context.Background(), []string{"serve"}, stdio{in: strings.NewReader(""), out: io.Discard, err: io.Discard})
+	if err == nil || !strings.Contains(err.Error(), "pong-wait=1s (from env HUBBUB_PONG_WAIT)") || exitCode(err) != 2 {
+		t.Errorf("bad setting from the environment: %v", err)
+	}
+	os.Unsetenv("HUBBUB_PONG_WAIT") // t.Setenv restores it after the test
+	t.Setenv("HUBBUB_SEND_QUEUE", "many")
+	err = run(context.Background(), []string{"serve"}, stdio{in: strings.NewReader(""), out: io.Discard, err: io.Discard})
 	if err == nil || !strings.Contains(err.Error(), `invalid HUBBUB_SEND_QUEUE="many"`) || exitCode(err) != 2 {
 		t.Errorf("bad environment value: %v", err)
 	}

@@ -77,6 +77,16 @@ func TestServeStartsAndShutsDownCleanly(t *testing.T) {
 	if !strings.Contains(out.String(), "Sec-Websocket-Accept:") {
 		t.Fatalf("add client did not print the response headers: %q", out.String())
 	}
+	// The server's address as a browser would show it works too: http:// means ws://, and no
+	// path means /add.
+	out.Reset()
+	if err := runAdd(context.Background(), []string{"--count", "1", "http://" + addr},
+		stdio{out: &out, err: io.Discard}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "response sum=12") {
+		t.Fatalf("add client with an http:// URL printed %q", out.String())
+	}
 
 	errc := make(chan error, 1)
 	go func() { errc <- stop() }()
@@ -121,16 +131,30 @@ func TestServeFlagsFromEnvironmentAndErrors(t *testing.T) {
 }
 
 func TestAddClientErrors(t *testing.T) {
-	for _, args := range [][]string{{}, {"http://x/add"}, {"--count", "-1", "ws://x/add"}} {
-		err := runAdd(context.Background(), args, stdio{out: io.Discard, err: io.Discard})
-		if err == nil || exitCode(err) != 2 {
-			t.Errorf("add %v: %v, want a usage error", args, err)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{}, "exactly one URL"},
+		{[]string{"ftp://x/add"}, "want ws://, wss://, http:// or https://"},
+		{[]string{"ws:///add"}, "no host"},
+		{[]string{"--count", "-1", "ws://x/add"}, "--count -1 must not be negative"},
+		{[]string{"--every", "-1s", "ws://x/add"}, "--every -1s must not be negative"},
+	} {
+		err := runAdd(context.Background(), c.args, stdio{out: io.Discard, err: io.Discard})
+		if err == nil || exitCode(err) != 2 || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("add %v: %v, want a usage error containing %q", c.args, err, c.want)
 		}
+	}
+	// The operands may be negative: that is arithmetic, not a count. (The dial then fails.)
+	err := runAdd(context.Background(), []string{"--a", "-3", "--timeout", "1ms", "ws://127.0.0.1:1/add"}, stdio{out: io.Discard, err: io.Discard})
+	if err == nil || exitCode(err) == 2 {
+		t.Errorf("add --a -3: %v, want a connect error, not a usage error", err)
 	}
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
 	addr := ln.Addr().String()
 	ln.Close()
-	err := runAdd(context.Background(), []string{"--timeout", "2s", fmt.Sprintf("ws://%s/add", addr)}, stdio{out: io.Discard, err: io.Discard})
+	err = runAdd(context.Background(), []string{"--timeout", "2s", fmt.Sprintf("ws://%s/add", addr)}, stdio{out: io.Discard, err: io.Discard})
 	if err == nil || !strings.Contains(err.Error(), "connect") {
 		t.Errorf("unreachable server: %v", err)
 	}
