@@ -9,7 +9,9 @@
 // The path of a message: a session calls Hub.Send, which appends to the Store (assigning the
 // room's next seq, durably) and publishes to the Broker; the broker hands the event to every
 // node's room (room.go), which delivers messages strictly in seq order, filling gaps from the
-// Store, and pushes each to every member's Outbox; each connection's write pump drains its own.
+// Store, and pushes each to every member's Outbox; each connection's writer drains its own: a
+// write pump per connection on the goroutine transport, the server's shared flushers on the
+// polled one.
 package hub
 
 import (
@@ -315,12 +317,7 @@ func (h *Hub) Resync() {
 		h.log.Info("resyncing rooms after a broker outage", "rooms", len(rooms))
 		for _, r := range rooms {
 			r.catchUp()
-			ctx, cancel := context.WithTimeout(context.Background(), h.cfg.StoreTimeout)
-			ev := hubbub.Event{Kind: hubbub.EventPresenceQuery, Room: r.name, Node: h.cfg.Node}
-			if err := h.broker.Publish(ctx, ev); err != nil {
-				h.log.Warn("broker publish presence query failed", "room", r.name, "err", err)
-			}
-			cancel()
+			h.publishQuiet(hubbub.Event{Kind: hubbub.EventPresenceQuery, Room: r.name, Node: h.cfg.Node}, "presence query")
 		}
 	}()
 }
@@ -377,12 +374,19 @@ func (h *Hub) room(ctx context.Context, name string) (*room, error) {
 		return nil, err
 	}
 	// Ask the other nodes who is in the room, rather than wait for their next restatement.
-	pctx, cancel := context.WithTimeout(context.Background(), h.cfg.StoreTimeout)
-	defer cancel()
-	if err := h.broker.Publish(pctx, hubbub.Event{Kind: hubbub.EventPresenceQuery, Room: name, Node: h.cfg.Node}); err != nil {
-		h.log.Warn("broker publish presence query failed", "room", name, "err", err)
-	}
+	h.publishQuiet(hubbub.Event{Kind: hubbub.EventPresenceQuery, Room: name, Node: h.cfg.Node}, "presence query")
 	return r, nil
+}
+
+// publishQuiet publishes ev within StoreTimeout and only logs a failure ("broker publish <what>
+// failed"). It is for presence: nobody waits on it, and the periodic restatement
+// (presenceLoop) makes up for a lost event.
+func (h *Hub) publishQuiet(ev hubbub.Event, what string) {
+	ctx, cancel := context.WithTimeout(context.Background(), h.cfg.StoreTimeout)
+	defer cancel()
+	if err := h.broker.Publish(ctx, ev); err != nil {
+		h.log.Warn("broker publish "+what+" failed", "room", ev.Room, "err", err)
+	}
 }
 
 // forget removes r from the room map if it is still the room of that name.

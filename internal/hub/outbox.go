@@ -5,12 +5,14 @@ import (
 	"sync/atomic"
 )
 
-// Outbox is one connection's bounded queue of envelopes waiting for its write pump. Rooms push
-// into it without ever blocking; when it is full the connection is too slow for the rooms it is
-// in, so the outbox stops accepting and calls its overflow function once, which closes the
-// connection (the client can reconnect and recover with `since`).
+// Outbox is one connection's bounded queue of envelopes waiting for its writer: the goroutine
+// transport's write pump, or on the polled transport one of the server's shared flushers (or
+// slowWrite for a slow client). Rooms push into it without ever blocking; when it is full the
+// connection is too slow for the rooms it is in, so the outbox stops accepting and calls its
+// overflow function once, which closes the connection (the client can reconnect and recover
+// with `since`).
 //
-// It is a mutex-guarded slice rather than a channel so that the write pump can take everything
+// It is a mutex-guarded slice rather than a channel so that the writer can take everything
 // queued in one step (and coalesce it into fewer writes), so that a join's replay can go in as
 // one batch, and so that an idle connection holds no buffer at all.
 type Outbox struct {
@@ -86,16 +88,9 @@ func (o *Outbox) signal() {
 }
 
 // SetWake registers a function called, after Ready is signalled, whenever envelopes are queued
-// or the outbox closes. A connection uses it to start its write pump only when there is
-// something to write. It must not block.
+// or the outbox closes. A connection uses it to start its write pump, or hand itself to a
+// flusher, only when there is something to write. It must not block.
 func (o *Outbox) SetWake(wake func()) { o.wake.Store(&wake) }
-
-// Closed reports whether Close was called.
-func (o *Outbox) Closed() bool {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.closed
-}
 
 // Ready is signalled when envelopes were queued or the outbox was closed. Receive from it, then
 // call Take.
@@ -135,7 +130,7 @@ func (o *Outbox) Take(buf []*Envelope) ([]*Envelope, bool) {
 	return buf, closed
 }
 
-// Close stops accepting envelopes; the write pump still drains what is queued.
+// Close stops accepting envelopes; the writer still drains what is queued.
 func (o *Outbox) Close() {
 	o.mu.Lock()
 	o.closed = true
@@ -143,9 +138,11 @@ func (o *Outbox) Close() {
 	o.signal()
 }
 
-// Len reports how many envelopes are queued.
-func (o *Outbox) Len() int {
+// Pending reports whether a writer has anything left to do: envelopes queued, or the outbox
+// closed (so the close frame is still to be sent). Both are read under one lock: a writer asks
+// every time it hands writing back, which is on the path of every batch.
+func (o *Outbox) Pending() bool {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	return len(o.items)
+	return len(o.items) > 0 || o.closed
 }

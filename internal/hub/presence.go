@@ -1,7 +1,6 @@
 package hub
 
 import (
-	"context"
 	"maps"
 	"slices"
 	"time"
@@ -185,12 +184,7 @@ func (h *Hub) publishPresence(r *room) {
 	}
 	names := slices.Sorted(maps.Keys(r.names))
 	r.mu.Unlock()
-	ctx, cancel := context.WithTimeout(context.Background(), h.cfg.StoreTimeout)
-	defer cancel()
-	ev := hubbub.Event{Kind: hubbub.EventPresence, Room: r.name, Names: names, Node: h.cfg.Node}
-	if err := h.broker.Publish(ctx, ev); err != nil {
-		h.log.Warn("broker publish presence failed", "room", r.name, "err", err)
-	}
+	h.publishQuiet(hubbub.Event{Kind: hubbub.EventPresence, Room: r.name, Names: names, Node: h.cfg.Node}, "presence")
 }
 
 // presenceLoop restates this node's members and expires silent nodes, every PresenceInterval,

@@ -293,12 +293,7 @@ func (r *room) close() {
 }
 
 func (r *room) publishPresence(kind hubbub.EventKind, name string) {
-	ev := hubbub.Event{Kind: kind, Room: r.name, Name: name, Node: r.hub.cfg.Node}
-	ctx, cancel := context.WithTimeout(context.Background(), r.hub.cfg.StoreTimeout)
-	defer cancel()
-	if err := r.hub.broker.Publish(ctx, ev); err != nil {
-		r.hub.log.Warn("broker publish presence failed", "room", r.name, "err", err)
-	}
+	r.hub.publishQuiet(hubbub.Event{Kind: kind, Room: r.name, Name: name, Node: r.hub.cfg.Node}, "presence")
 }
 
 // onEvent receives the room's events from the broker.

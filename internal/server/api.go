@@ -185,13 +185,11 @@ func (p *publishRequest) message(room string, maxText int) (hubbub.Message, erro
 	if err := hubbub.ValidateName(p.From); err != nil {
 		return hubbub.Message{}, err
 	}
-	text := hubbub.CleanMultiline(p.Text)
-	switch {
-	case text == "":
-		return hubbub.Message{}, hubbub.Errorf(hubbub.ECodeEmpty, "the message is empty")
-	case len(text) > maxText:
-		return hubbub.Message{}, hubbub.Errorf(hubbub.ECodeTooLong, "the message is longer than %d bytes", maxText)
-	case len(p.ID) > hubbub.MaxClientIDLen || hubbub.CleanText(p.ID) != p.ID:
+	text, err := messageText(p.Text, maxText)
+	if err != nil {
+		return hubbub.Message{}, err
+	}
+	if len(p.ID) > hubbub.MaxClientIDLen || hubbub.CleanText(p.ID) != p.ID {
 		return hubbub.Message{}, hubbub.Errorf(hubbub.ECodeBadID, "id must be at most %d printable bytes", hubbub.MaxClientIDLen)
 	}
 	return hubbub.Message{Room: room, From: p.From, Text: text, ClientID: p.ID}, nil
@@ -309,17 +307,12 @@ func (s *Server) apiHistory(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	limit = min(limit, s.cfg.HistoryPageMax)
 	ctx, cancel := apiContext(r)
 	defer cancel()
-	msgs, more, err := s.hub.History(ctx, room, before, limit)
+	page, err := s.historyPage(ctx, room, before, limit)
 	if err != nil {
 		writeAPIError(w, err)
 		return
-	}
-	page := protocol.HistoryPage{Type: hubbub.FrameHistory, Room: room, Messages: make([]protocol.MessageFrame, len(msgs)), More: more}
-	for i := range msgs {
-		page.Messages[i] = protocol.NewMessageFrame(&msgs[i])
 	}
 	writeJSON(w, http.StatusOK, page)
 }

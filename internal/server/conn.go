@@ -47,13 +47,15 @@ type conn struct {
 	batch  *batchConn // the socket under ws, which can send a batch of frames in one write
 
 	closeOnce   sync.Once
-	closeCode   int         // the close frame the write pump sends last; 0 = none (peer closed)
-	closeReason string      // set before out.Close, read by the write pump after Take says closed
-	discard     bool        // drop what is queued instead of flushing it (a slow consumer)
-	discarding  atomic.Bool // discard, for writers that look before the outbox says closed
-	closing     atomic.Bool
-	writerDone  chan struct{}
-	writerOnce  sync.Once
+	closeCode   int    // the close frame the write pump sends last; 0 = none (peer closed)
+	closeReason string // set before out.Close, read by the write pump after Take says closed
+	// discarding drops what is queued instead of flushing it (a slow consumer, an abort). It
+	// is atomic because writers look at it before the outbox says closed, and finish sets it
+	// outside closeWith.
+	discarding atomic.Bool
+	closing    atomic.Bool
+	writerDone chan struct{}
+	writerOnce sync.Once
 
 	codec    hub.Codec   // the session's, for the write pump
 	coalesce bool        // join queued frames into one (text protocol)
@@ -71,7 +73,7 @@ func (s *Server) newConn(ws *websocket.Conn, r *http.Request) *conn {
 		writerDone: make(chan struct{}),
 	}
 	c.log = connLog{c}
-	if ws.Subprotocol() != "" {
+	if ws.Subprotocol() == hubbub.ProtocolJSON { // the one place the protocol is decided
 		c.proto = metrics.ProtoJSON
 	}
 	c.out = hub.NewOutbox(s.cfg.SendQueue, func() {
@@ -105,14 +107,20 @@ func (l connLog) log(level slog.Level, msg string, args []any) {
 	lg.Log(context.Background(), level, msg, attrs...)
 }
 
-// closeWith starts closing the connection: the write pump flushes what is queued (unless
+// closeWith starts closing the connection: the writer flushes what is queued (unless
 // discard), sends a close frame with code (none if 0) and stops; the read loop then waits a
 // short grace for the client's close answer. Only the first call counts. It never blocks, so
-// rooms may call it (through the outbox's overflow) while fanning out.
+// rooms may call it (through the outbox's overflow) while fanning out. The reason is trimmed
+// here, for both transports, to what a close frame can carry: gorilla refuses a longer one, so
+// the goroutine transport would otherwise send no close frame at all.
 func (c *conn) closeWith(code int, reason string, discard bool) {
 	c.closeOnce.Do(func() {
-		c.closeCode, c.closeReason, c.discard = code, reason, discard
-		c.discarding.Store(discard)
+		c.closeCode, c.closeReason = code, wsframe.TrimCloseReason(reason)
+		if discard {
+			// Only ever set: an abort (finishWith) may have set it first, and a concurrent
+			// closeWith without discard must not undo that.
+			c.discarding.Store(true)
+		}
 		c.closing.Store(true)
 		if code != 0 {
 			c.log.Info("closing", "code", code, "reason", reason)

@@ -153,7 +153,7 @@ func (c *conn) writePump() {
 		batch, closed = c.out.Take(batch[:0])
 		if len(batch) > 0 {
 			c.srv.cfg.Metrics.QueueDepth(len(batch))
-			if !closed || !c.discard {
+			if !closed || !c.discarding.Load() {
 				if err := c.writeBatch(batch, c.codec, c.coalesce, &line); err != nil {
 					c.log.Debug("write failed", "err", err)
 					c.closing.Store(true)
@@ -181,7 +181,7 @@ func (c *conn) writePump() {
 		c.pumping.Store(false)
 		// A push between the last Take and the line above found pumping still set and relied
 		// on this pump: look once more before leaving.
-		if c.out.Len() == 0 && !c.out.Closed() || !c.pumping.CompareAndSwap(false, true) {
+		if !c.out.Pending() || !c.pumping.CompareAndSwap(false, true) {
 			return
 		}
 	}
@@ -267,7 +267,7 @@ func (c *conn) sendClose() {
 	}
 	msg := websocket.FormatCloseMessage(c.closeCode, c.closeReason)
 	wait := c.srv.cfg.WriteWait
-	if c.discard {
+	if c.discarding.Load() {
 		wait = closeGrace
 	}
 	if err := c.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(wait)); err != nil {

@@ -93,7 +93,7 @@ func (c *conn) writeDone(last bool) {
 	}
 	p.scheduled.Store(false)
 	// A push between our last take and the line above saw scheduled set and relied on us.
-	if c.out.Len() > 0 || c.out.Closed() || c.hasControl() {
+	if c.out.Pending() || c.hasControl() {
 		c.wakeWriter()
 	}
 }
@@ -165,7 +165,7 @@ func (c *conn) appendPending(buf []byte, batch *[]*hub.Envelope) (_ []byte, last
 	if len(*batch) > 0 {
 		m := c.srv.cfg.Metrics
 		m.QueueDepth(len(*batch))
-		if !closed || !c.discard && !c.discarding.Load() {
+		if !closed || !c.discarding.Load() {
 			buf = appendFrames(buf, *batch, c.codec, c.coalesce)
 			if m != nil {
 				observeWritten(m, *batch, c.codec, c.coalesce)

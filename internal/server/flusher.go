@@ -11,7 +11,8 @@ import (
 // member and hands every member with nothing in flight to the flusher; while the flushers work
 // through the list, later messages pile up behind it, so under load each write carries several
 // messages and at rest each message leaves at once. Workers start when there is work, at most
-// at most Config.Flushers (one per CPU by default), and end when the list is empty.
+// Config.Flushers of them (by default half the CPUs Go may use, at least one: see
+// DefaultFlushers), and end when the list is empty.
 type flusher struct {
 	mu      sync.Mutex
 	queue   []*conn

@@ -80,8 +80,10 @@ func (j *jsonSession) handle(data []byte) {
 		j.reply(protocol.RoomNames{Type: hubbub.FrameMembers, Room: f.Room, Members: j.srv.hub.Members(f.Room)})
 	case protocol.TypePing:
 		j.reply(protocol.Pong(f.ID))
-	case protocol.TypeKick, protocol.TypeBan, protocol.TypeUnban, protocol.TypeMute, protocol.TypeUnmute, protocol.TypeDelete:
-		j.moderate(ctx, &f)
+	default:
+		if isModeration(f.Type) {
+			j.moderate(ctx, &f)
+		}
 	}
 }
 
@@ -168,13 +170,9 @@ func (j *jsonSession) send(ctx context.Context, f *protocol.ClientFrame) {
 		j.fail(hubbub.Errorf(hubbub.ECodeRateLimited, "sending too fast; slow down"), f)
 		return
 	}
-	text := hubbub.CleanMultiline(*f.Text)
-	switch {
-	case text == "":
-		j.fail(hubbub.Errorf(hubbub.ECodeEmpty, "the message is empty"), f)
-		return
-	case len(text) > j.srv.cfg.MaxText:
-		j.fail(hubbub.Errorf(hubbub.ECodeTooLong, "the message is longer than %d bytes", j.srv.cfg.MaxText), f)
+	text, err := messageText(*f.Text, j.srv.cfg.MaxText)
+	if err != nil {
+		j.fail(err, f)
 		return
 	}
 	stored, dup, err := j.srv.hub.Send(ctx, hubbub.Message{Room: f.Room, From: j.member.Name, ClientID: f.ID, Text: text})
@@ -190,17 +188,40 @@ func (j *jsonSession) history(ctx context.Context, f *protocol.ClientFrame) {
 	if limit <= 0 {
 		limit = 50
 	}
-	limit = min(limit, j.srv.cfg.HistoryPageMax)
-	msgs, more, err := j.srv.hub.History(ctx, f.Room, f.Before, limit)
+	page, err := j.srv.historyPage(ctx, f.Room, f.Before, limit)
 	if err != nil {
 		j.fail(err, f)
 		return
 	}
-	page := protocol.HistoryPage{Type: hubbub.FrameHistory, Room: f.Room, Messages: make([]protocol.MessageFrame, len(msgs)), More: more}
+	j.reply(page)
+}
+
+// messageText cleans the text of a message sent by a client or published through the API and
+// checks it is neither empty nor longer than maxText bytes.
+func messageText(raw string, maxText int) (string, error) {
+	text := hubbub.CleanMultiline(raw)
+	switch {
+	case text == "":
+		return "", hubbub.Errorf(hubbub.ECodeEmpty, "the message is empty")
+	case len(text) > maxText:
+		return "", hubbub.Errorf(hubbub.ECodeTooLong, "the message is longer than %d bytes", maxText)
+	}
+	return text, nil
+}
+
+// historyPage reads a page of up to limit messages of room older than before (capped at
+// HistoryPageMax), as a history frame: the answer to a history request and to the API's
+// GET …/messages alike.
+func (s *Server) historyPage(ctx context.Context, room string, before uint64, limit int) (protocol.HistoryPage, error) {
+	msgs, more, err := s.hub.History(ctx, room, before, min(limit, s.cfg.HistoryPageMax))
+	if err != nil {
+		return protocol.HistoryPage{}, err
+	}
+	page := protocol.HistoryPage{Type: hubbub.FrameHistory, Room: room, Messages: make([]protocol.MessageFrame, len(msgs)), More: more}
 	for i := range msgs {
 		page.Messages[i] = protocol.NewMessageFrame(&msgs[i])
 	}
-	j.reply(page)
+	return page, nil
 }
 
 func (j *jsonSession) end() {

@@ -11,16 +11,12 @@ import (
 // sendLimiter is a connection's token bucket for sends, with a count of refusals in a row so
 // that sustained abuse closes the connection while a burst only earns error frames.
 type sendLimiter struct {
-	cfg     *Config
+	cfg     *Config       // rate, burst, abuse limit and metrics, read where they live
 	bucket  *rate.Limiter // nil until the first send
 	strikes int
-	max     int
-	metrics *metrics.Metrics
 }
 
-func newSendLimiter(cfg *Config) *sendLimiter {
-	return &sendLimiter{cfg: cfg, max: cfg.AbuseLimit, metrics: cfg.Metrics}
-}
+func newSendLimiter(cfg *Config) *sendLimiter { return &sendLimiter{cfg: cfg} }
 
 // allow reports whether a send may go ahead, and abusive when the client has kept on sending
 // past the limit for AbuseLimit frames in a row.
@@ -34,11 +30,11 @@ func (l *sendLimiter) allow() (ok, abusive bool) {
 		return true, false
 	}
 	l.strikes++
-	if l.strikes >= l.max {
-		l.metrics.Drop(metrics.DropAbuse)
+	if l.strikes >= l.cfg.AbuseLimit {
+		l.cfg.Metrics.Drop(metrics.DropAbuse)
 		return false, true
 	}
-	l.metrics.Drop(metrics.DropRateLimit)
+	l.cfg.Metrics.Drop(metrics.DropRateLimit)
 	return false, false
 }
 

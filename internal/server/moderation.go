@@ -170,15 +170,13 @@ func (j *jsonSession) watchRemovals() {
 }
 
 // textRemoved closes a text connection that a moderator removed from lobby with 1008; the
-// "error: …" line the room queued goes out first.
+// "error: …" line the room queued goes out first. closeWith trims a long reason to fit the
+// close frame.
 func textRemoved(c *conn) func(room, reason string) {
 	return func(_, reason string) {
 		why := "kicked by a moderator"
 		if reason != "" {
 			why += ": " + reason
-		}
-		if len(why) > 120 { // a close reason must fit in a control frame (123 bytes)
-			why = why[:120]
 		}
 		c.closeWith(websocket.ClosePolicyViolation, why, false)
 	}

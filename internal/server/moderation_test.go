@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gorilla/websocket"
 
@@ -93,6 +94,29 @@ func TestKickJSONAndTextClients(t *testing.T) {
 	}
 	if lines := tom.Lines(1); !strings.HasPrefix(lines[0], "error: ") || !strings.Contains(lines[0], "flood") {
 		t.Errorf("text client read %q", lines)
+	}
+}
+
+// TestKickLongReasonCloseFrame kicks a text client with a reason whose close frame must be
+// trimmed, and checks it still gets a close frame, with a reason that fits one (123 bytes)
+// and is valid UTF-8: "kicked by a moderator: " and 3-byte runes put a rune across the limit.
+// The tests of this package run on either transport (HUBBUB_TEST_TRANSPORT).
+func TestKickLongReasonCloseFrame(t *testing.T) {
+	s := startModerated(t)
+	mod := servertest.DialJSON(t, s, "mod")
+	tom := servertest.DialText(t, s, "tom")
+	waitMembers(t, s, "lobby", 1)
+
+	reason := strings.Repeat("€", 80) // 240 bytes, under the 256-byte limit on reasons
+	if got := moderate(mod, servertest.Frame{"type": "kick", "room": "lobby", "name": "tom", "reason": reason}); got.Type() != "moderated" {
+		t.Fatalf("kick answered %v", got)
+	}
+	ce := tom.Closed() // fails the test if no close frame comes, or gorilla refuses it
+	if ce.Code != websocket.ClosePolicyViolation {
+		t.Errorf("closed with %d, want 1008", ce.Code)
+	}
+	if len(ce.Text) > 123 || !utf8.ValidString(ce.Text) || !strings.HasPrefix(ce.Text, "kicked by a moderator: €") {
+		t.Errorf("close reason %q: %d bytes, valid UTF-8 %v", ce.Text, len(ce.Text), utf8.ValidString(ce.Text))
 	}
 }
 

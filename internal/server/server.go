@@ -48,7 +48,10 @@ type Server struct {
 	nextID   atomic.Uint64
 	mu       sync.Mutex
 	conns    map[closer]struct{}
-	active   sync.WaitGroup // one per WebSocket handler still running
+	// active counts tracked connections, from track to untrack, for Shutdown and Abort to wait
+	// on. It does not count handlers: serveWS returns as soon as the connection is handed to
+	// its own goroutine or to the poller.
+	active sync.WaitGroup
 }
 
 // closer is a live WebSocket connection of either endpoint, as shutdown sees it.
@@ -145,8 +148,8 @@ func (s *Server) untrack(c closer) {
 	s.active.Done()
 }
 
-// Shutdown closes every WebSocket connection with 1001 ("going away"), letting each write pump
-// flush what is queued first, and waits for them until ctx is done; then it cuts the rest.
+// Shutdown closes every WebSocket connection with 1001 ("going away"), letting each
+// connection's writer flush what is queued first, and waits for them until ctx is done; then it cuts the rest.
 // New upgrades are refused from the moment it is called.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()

@@ -17,8 +17,7 @@ import (
 type textSession struct {
 	srv     *Server
 	c       *conn
-	member  *hub.Member
-	joined  bool
+	member  *hub.Member // set once the member has joined lobby
 	limiter *sendLimiter
 	claims  *auth.Claims // the verified token, when the server requires tokens
 	expiry  expiry
@@ -93,7 +92,7 @@ func (t *textSession) setName(name string) {
 		t.refuse(hubbub.ErrorMessage(err), websocket.ClosePolicyViolation)
 		return
 	}
-	t.member, t.joined = m, true
+	t.member = m
 	t.c.log.Info("named", "name", name, "room", hubbub.DefaultRoom)
 }
 
@@ -108,7 +107,7 @@ func (t *textSession) refuse(reason string, code int) {
 
 func (t *textSession) end() {
 	t.expiry.stop()
-	if t.joined {
+	if t.member != nil {
 		t.srv.hub.Leave(hubbub.DefaultRoom, t.member)
 	}
 }

@@ -26,13 +26,10 @@ const (
 
 // Close codes used by the parser and the server (RFC 6455 section 7.4.1).
 const (
-	CloseNormal          = 1000
-	CloseGoingAway       = 1001
 	CloseProtocolError   = 1002
 	CloseUnsupportedData = 1003
 	CloseNoStatus        = 1005
 	CloseInvalidPayload  = 1007
-	ClosePolicyViolation = 1008
 	CloseMessageTooBig   = 1009
 )
 
@@ -161,19 +158,32 @@ func AppendFrame(dst []byte, op byte, payload []byte) []byte {
 	return append(AppendHeader(dst, op, len(payload)), payload...)
 }
 
+// MaxCloseReason is the longest close reason, in bytes: a control frame carries at most 125
+// bytes, two of which are the close code.
+const MaxCloseReason = 123
+
+// TrimCloseReason cuts reason to MaxCloseReason bytes without splitting a UTF-8 character: a
+// peer must fail the connection on a close reason that is not valid UTF-8 (RFC 6455 section
+// 8.1), and a longer reason does not fit a control frame at all.
+func TrimCloseReason(reason string) string {
+	if len(reason) <= MaxCloseReason {
+		return reason
+	}
+	reason = reason[:MaxCloseReason]
+	for len(reason) > 0 && !utf8.ValidString(reason) {
+		reason = reason[:len(reason)-1]
+	}
+	return reason
+}
+
 // AppendClose appends a close frame with code and reason; code 0 makes an empty close frame
-// (no status), as the answer to a client close that had none. The reason is cut to fit the
-// 125-byte control frame limit, on a rune boundary.
+// (no status), as the answer to a client close that had none. The reason is trimmed by
+// TrimCloseReason to fit the 125-byte control frame limit.
 func AppendClose(dst []byte, code int, reason string) []byte {
 	if code == 0 {
 		return AppendHeader(dst, OpClose, 0)
 	}
-	if len(reason) > 123 {
-		reason = reason[:123]
-		for len(reason) > 0 && !utf8.ValidString(reason) {
-			reason = reason[:len(reason)-1]
-		}
-	}
+	reason = TrimCloseReason(reason)
 	dst = AppendHeader(dst, OpClose, 2+len(reason))
 	dst = binary.BigEndian.AppendUint16(dst, uint16(code))
 	return append(dst, reason...)
@@ -247,6 +257,3 @@ func (a *Assembler) Add(f Frame) (op byte, msg []byte, done bool, err error) {
 	}
 	return op, msg, true, nil
 }
-
-// Reset forgets a message in progress and releases its buffer.
-func (a *Assembler) Reset() { a.in, a.buf = false, nil }

@@ -138,6 +138,29 @@ func TestServerFrames(t *testing.T) {
 	}
 }
 
+// TestTrimCloseReason checks the cut at the 123-byte boundary: a character that would straddle
+// it is dropped whole, never split.
+func TestTrimCloseReason(t *testing.T) {
+	for _, tc := range []struct {
+		reason string
+		want   int // bytes kept
+	}{
+		{"", 0},
+		{strings.Repeat("a", 123), 123},
+		{strings.Repeat("a", 124), 123},
+		{strings.Repeat("a", 122) + "é", 122},       // é would take bytes 123 and 124
+		{strings.Repeat("a", 121) + "é" + "b", 123}, // é ends exactly at 123
+		{strings.Repeat("a", 121) + "€", 121},       // a 3-byte rune across the boundary
+		{strings.Repeat("a", 120) + "😀", 120},       // a 4-byte rune across the boundary
+		{strings.Repeat("é", 100), 122},
+	} {
+		got := TrimCloseReason(tc.reason)
+		if len(got) != tc.want || !utf8.ValidString(got) || !strings.HasPrefix(tc.reason, got) {
+			t.Errorf("TrimCloseReason(%d bytes) = %d bytes (valid UTF-8 %v), want %d", len(tc.reason), len(got), utf8.ValidString(got), tc.want)
+		}
+	}
+}
+
 func TestParseClose(t *testing.T) {
 	if code, reason, err := ParseClose(binary.BigEndian.AppendUint16(nil, 4000)); code != 4000 || reason != "" || err != nil {
 		t.Errorf("4000: %d %q %v", code, reason, err)
