@@ -83,6 +83,17 @@ func CleanMultiline(s string) string {
 	}, s))
 }
 
+// ValidateClientID reports why id cannot be used as a client's idempotency key (a send's or a
+// published message's id), or nil if it can: at most MaxClientIDLen bytes of printable text,
+// not starting or ending with a space. The id is stored, logged and echoed in acks and message
+// frames, so a control character in it would reach every member's terminal.
+func ValidateClientID(id string) error {
+	if len(id) > MaxClientIDLen || CleanText(id) != id {
+		return Errorf(ECodeBadID, "id must be at most %d printable bytes", MaxClientIDLen)
+	}
+	return nil
+}
+
 // ValidateName reports why name cannot be used as a user name, or nil if it can: 1 to
 // MaxNameLen bytes of printable characters, not starting or ending with a space.
 func ValidateName(name string) error {

@@ -104,8 +104,8 @@ func Decode(b []byte) (ClientFrame, error) {
 			return f, hubbub.Errorf(hubbub.ECodeMissing, "%s needs a %q field", f.Type, field)
 		}
 	}
-	if len(f.ID) > hubbub.MaxClientIDLen {
-		return f, hubbub.Errorf(hubbub.ECodeBadID, "id is longer than %d bytes", hubbub.MaxClientIDLen)
+	if err := hubbub.ValidateClientID(f.ID); err != nil {
+		return f, err
 	}
 	return f, nil
 }

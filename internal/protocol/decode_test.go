@@ -69,8 +69,8 @@ func FuzzDecode(f *testing.F) {
 		if fr.Type == TypeSend && (fr.Text == nil || fr.Room == "") {
 			t.Fatalf("Decode(%q) accepted a send without room or text", data)
 		}
-		if len(fr.ID) > hubbub.MaxClientIDLen {
-			t.Fatalf("Decode(%q) accepted a long id", data)
+		if hubbub.ValidateClientID(fr.ID) != nil {
+			t.Fatalf("Decode(%q) accepted id %q", data, fr.ID)
 		}
 		// What the server sends back about the frame must encode.
 		if _, err := json.Marshal(NewError(hubbub.Errorf("x", "y"), &fr)); err != nil {

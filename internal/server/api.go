@@ -189,8 +189,8 @@ func (p *publishRequest) message(room string, maxText int) (hubbub.Message, erro
 	if err != nil {
 		return hubbub.Message{}, err
 	}
-	if len(p.ID) > hubbub.MaxClientIDLen || hubbub.CleanText(p.ID) != p.ID {
-		return hubbub.Message{}, hubbub.Errorf(hubbub.ECodeBadID, "id must be at most %d printable bytes", hubbub.MaxClientIDLen)
+	if err := hubbub.ValidateClientID(p.ID); err != nil {
+		return hubbub.Message{}, err
 	}
 	return hubbub.Message{Room: room, From: p.From, Text: text, ClientID: p.ID}, nil
 }

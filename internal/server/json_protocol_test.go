@@ -197,6 +197,8 @@ func TestBadInputGetsTypedErrorsAndTheConnectionStays(t *testing.T) {
 	expect(`{"type":"send","room":"r","text":" \n "}`, "empty")
 	expect(`{"type":"send","room":"r","text":"far too long text"}`, "too_long")
 	expect(`{"type":"send","room":"r","id":"`+strings.Repeat("i", 65)+`","text":"x"}`, "bad_id")
+	expect(`{"type":"send","room":"r","id":"a\u001b[2Jb","text":"x"}`, "bad_id") // a terminal escape
+	expect(`{"type":"send","room":"r","id":" c-1","text":"x"}`, "bad_id")
 	c.Join("r2", nil)
 	expect(`{"type":"join","room":"r3"}`, "too_many_rooms")
 	// After all that the connection still works.
