@@ -3,14 +3,23 @@
 package netpoll
 
 import (
+	"errors"
 	"fmt"
+	"os"
 	"sync"
 	"syscall"
+	"time"
+	"unsafe"
 )
 
 // Poller watches file descriptors for readability. The zero value is not usable; call New.
 type Poller struct {
 	epfd int
+	// file is epfd as seen by Go's own poller: the wait loop parks in the runtime until the
+	// epoll set has something ready, instead of blocking a thread in epoll_wait (which the
+	// scheduler's monitor kept taking the thread's P back from, waking itself every 20 µs).
+	file *os.File
+	raw  syscall.RawConn
 
 	mu       sync.Mutex
 	handlers map[int32]registered
@@ -48,7 +57,19 @@ func New() (*Poller, error) {
 	if err != nil {
 		return nil, fmt.Errorf("netpoll: epoll_create1: %w", err)
 	}
-	p := &Poller{epfd: fd, handlers: make(map[int32]registered)}
+	// Non-blocking, so that os.NewFile hands it to the runtime poller (an epoll set is itself
+	// pollable: readable while it has ready descriptors).
+	if err := syscall.SetNonblock(fd, true); err != nil {
+		syscall.Close(fd)
+		return nil, fmt.Errorf("netpoll: epoll set non-blocking: %w", err)
+	}
+	file := os.NewFile(uintptr(fd), "netpoll")
+	raw, err := file.SyscallConn()
+	if err != nil {
+		file.Close()
+		return nil, fmt.Errorf("netpoll: %w", err)
+	}
+	p := &Poller{epfd: fd, file: file, raw: raw, handlers: make(map[int32]registered)}
 	p.stopped = sync.NewCond(&p.mu)
 	return p, nil
 }
@@ -93,8 +114,11 @@ func (r *Registration) Rearm() error {
 		return ErrClosed
 	}
 	ev := syscall.EpollEvent{Events: interest, Fd: int32(r.fd), Pad: r.gen}
-	if err := syscall.EpollCtl(p.epfd, syscall.EPOLL_CTL_MOD, r.fd, &ev); err != nil {
-		return fmt.Errorf("netpoll: epoll_ctl mod: %w", err)
+	// A raw call: epoll_ctl never blocks, and a reader rearms after every message it reads.
+	_, _, errno := syscall.RawSyscall6(syscall.SYS_EPOLL_CTL, uintptr(p.epfd), syscall.EPOLL_CTL_MOD,
+		uintptr(r.fd), uintptr(unsafe.Pointer(&ev)), 0, 0)
+	if errno != 0 {
+		return fmt.Errorf("netpoll: epoll_ctl mod: %w", errno)
 	}
 	return nil
 }
@@ -132,13 +156,35 @@ func (p *Poller) Close() error {
 	}
 	clear(p.handlers)
 	p.mu.Unlock()
-	return syscall.Close(p.epfd)
+	return p.file.Close()
 }
 
+// wait takes ready descriptors from the epoll set and calls their handlers, until nothing is
+// registered or the poller is closed. It does not block a thread in epoll_wait: it asks with
+// a zero timeout and, when nothing is ready, parks in the runtime's poller until the set is
+// readable or a deadline (waitMillis, refreshed as it goes) says to look whether it should
+// end. Should the runtime's poller refuse the set, it falls back to a blocking epoll_wait.
 func (p *Poller) wait() {
 	var evs [events]syscall.EpollEvent
+	var n int
+	var errno syscall.Errno
+	poll := func(fd uintptr) bool {
+		r, _, e := syscall.RawSyscall6(syscall.SYS_EPOLL_PWAIT, fd, uintptr(unsafe.Pointer(&evs[0])), events, 0, 0, 0)
+		n, errno = int(r), e
+		return e != 0 || n > 0 // false: nothing is ready, so park until the set is readable
+	}
+	var refresh time.Time
 	for {
-		n, err := syscall.EpollWait(p.epfd, evs[:], waitMillis)
+		if now := time.Now(); now.After(refresh) {
+			_ = p.file.SetReadDeadline(now.Add(waitMillis * time.Millisecond))
+			refresh = now.Add(waitMillis * time.Millisecond / 2)
+		}
+		n, errno = 0, 0
+		if err := p.raw.Read(poll); err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
+			var e error
+			n, e = syscall.EpollWait(p.epfd, evs[:], waitMillis)
+			errno, _ = e.(syscall.Errno)
+		}
 		p.mu.Lock()
 		if p.closed || len(p.handlers) == 0 {
 			p.running = false
@@ -146,9 +192,8 @@ func (p *Poller) wait() {
 			p.mu.Unlock()
 			return
 		}
-		if err != nil {
-			p.mu.Unlock()
-			continue // EINTR
+		if errno != 0 {
+			n = 0 // EINTR
 		}
 		for i := range n {
 			if h, ok := p.handlers[evs[i].Fd]; ok && h.gen == evs[i].Pad {

@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	"hubbub/internal/metrics"
 	"hubbub/internal/wsframe"
@@ -71,10 +72,16 @@ func (c *conn) handleReadable() {
 func (p *polled) readSome(b []byte) (n int, err error) {
 	cerr := p.raw.Read(func(fd uintptr) bool {
 		for {
-			n, err = syscall.Read(int(fd), b)
-			if err != syscall.EINTR {
-				return true
+			// A raw call, as for writes: the socket is non-blocking.
+			r, _, errno := syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(len(b)))
+			if errno == syscall.EINTR {
+				continue
 			}
+			n, err = int(r), nil
+			if errno != 0 {
+				n, err = -1, errno
+			}
+			return true
 		}
 	})
 	if cerr != nil {

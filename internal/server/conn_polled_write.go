@@ -6,6 +6,7 @@ import (
 	"errors"
 	"syscall"
 	"time"
+	"unsafe"
 
 	"hubbub/internal/hub"
 	"hubbub/internal/wsframe"
@@ -139,9 +140,14 @@ func (c *conn) writerFailed(err error) {
 // write is made here.
 func (p *polled) writeSome(b []byte) (n int, err error) {
 	for {
-		n, err = syscall.Write(p.fd, b)
-		if err != syscall.EINTR {
-			return max(n, 0), err
+		// A raw call: the socket is non-blocking, so the write never blocks, and the
+		// scheduler's syscall bookkeeping (and its monitor retaking the P) would be wasted.
+		r, _, errno := syscall.RawSyscall(syscall.SYS_WRITE, uintptr(p.fd), uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(len(b)))
+		if errno == 0 {
+			return int(r), nil
+		}
+		if errno != syscall.EINTR {
+			return 0, errno
 		}
 	}
 }
