@@ -7,12 +7,13 @@ import (
 	"flag"
 	"fmt"
 	"net/http"
-	"net/url"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"hubbub/internal/client"
 )
 
 func init() { subcommands["add"] = runAdd }
@@ -30,31 +31,6 @@ func (h headerFlag) Set(v string) error {
 	}
 	http.Header(h).Add(name, strings.TrimSpace(value))
 	return nil
-}
-
-// addURL checks the add service's URL as chat checks its own: ws:// and wss://, or http:// and
-// https:// dialled as ws:// and wss://; a URL without a path gets /add.
-func addURL(raw string) (*url.URL, error) {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return nil, fmt.Errorf("add: bad URL %q: %v", raw, err)
-	}
-	switch u.Scheme {
-	case "ws", "wss":
-	case "http":
-		u.Scheme = "ws"
-	case "https":
-		u.Scheme = "wss"
-	default:
-		return nil, fmt.Errorf("add: bad URL %q: want ws://, wss://, http:// or https://", raw)
-	}
-	if u.Host == "" {
-		return nil, fmt.Errorf("add: bad URL %q: no host", raw)
-	}
-	if u.Path == "" || u.Path == "/" {
-		u.Path = "/add"
-	}
-	return u, nil
 }
 
 // runAdd is the add service's client: it asks for a+b every interval, printing the response
@@ -87,9 +63,10 @@ func runAdd(ctx context.Context, args []string, io stdio) error {
 		fs.Usage()
 		return usageError("add needs exactly one URL")
 	}
-	target, err := addURL(fs.Arg(0))
+	// As chat takes its URL, but a bare address means the add service.
+	target, err := client.ParseURL(fs.Arg(0), "/add")
 	if err != nil {
-		return usageError(err.Error())
+		return usageError("add: " + err.Error())
 	}
 	if len(headers) == 0 {
 		headers["name"] = []string{"Tome", "Jim"}

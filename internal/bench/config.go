@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	chatclient "hubbub/internal/client"
 )
 
 // Scenario names accepted in Config.Scenario.
@@ -344,24 +346,11 @@ var ErrNotLoopback = errors.New("not a loopback address: the load generator only
 // CheckLoopbackURL parses a target URL, maps http(s) to ws(s), and refuses any host that is
 // not a loopback address (127.0.0.0/8, ::1) or the name localhost.
 func CheckLoopbackURL(raw string) (*url.URL, error) {
-	u, err := url.Parse(raw)
+	u, err := chatclient.ParseURL(raw, "")
 	if err != nil {
-		return nil, fmt.Errorf("target url %q: %w", raw, err)
+		return nil, fmt.Errorf("target: %w", err)
 	}
-	switch u.Scheme {
-	case "ws", "wss":
-	case "http":
-		u.Scheme = "ws"
-	case "https":
-		u.Scheme = "wss"
-	default:
-		return nil, fmt.Errorf("target url %q: scheme must be ws, wss, http or https", raw)
-	}
-	host := u.Hostname()
-	if host == "" {
-		return nil, fmt.Errorf("target url %q has no host", raw)
-	}
-	if !isLoopbackHost(host) {
+	if host := u.Hostname(); !isLoopbackHost(host) {
 		return nil, fmt.Errorf("refusing target %q: %w", host, ErrNotLoopback)
 	}
 	return u, nil

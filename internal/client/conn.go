@@ -170,9 +170,20 @@ func Dial(ctx context.Context, rawURL string, opts Options) (*Conn, error) {
 // WebSocketURL checks rawURL and returns the WebSocket URL Dial connects to: http and https
 // become ws and wss, and an empty path becomes /ws.
 func WebSocketURL(rawURL string) (string, error) {
+	u, err := ParseURL(rawURL, "/ws")
+	if err != nil {
+		return "", err
+	}
+	return u.String(), nil
+}
+
+// ParseURL checks a hubbub server's URL as every command takes it: ws:// or wss://, or
+// http:// or https:// meaning ws:// or wss:// (the address a browser shows), with a host; an
+// empty path (or "/") becomes defaultPath unless that is empty.
+func ParseURL(rawURL, defaultPath string) (*url.URL, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
-		return "", fmt.Errorf("bad URL %q: %w", rawURL, err)
+		return nil, fmt.Errorf("bad URL %q: %w", rawURL, err)
 	}
 	switch u.Scheme {
 	case "ws", "wss":
@@ -181,15 +192,15 @@ func WebSocketURL(rawURL string) (string, error) {
 	case "https":
 		u.Scheme = "wss"
 	default:
-		return "", fmt.Errorf("bad URL %q: want ws://, wss://, http:// or https://", rawURL)
+		return nil, fmt.Errorf("bad URL %q: want ws://, wss://, http:// or https://", rawURL)
 	}
-	if u.Host == "" {
-		return "", fmt.Errorf("bad URL %q: no host", rawURL)
+	if u.Hostname() == "" {
+		return nil, fmt.Errorf("bad URL %q: no host", rawURL)
 	}
-	if u.Path == "" || u.Path == "/" {
-		u.Path = "/ws"
+	if defaultPath != "" && (u.Path == "" || u.Path == "/") {
+		u.Path = defaultPath
 	}
-	return u.String(), nil
+	return u, nil
 }
 
 // URL returns the WebSocket URL the connection was dialled with.
