@@ -383,7 +383,11 @@ func (c *chat) print() {
 			}
 			fmt.Fprintf(out, "* %s %s %s\n", clean(f.Name), verb, f.Room)
 		case *client.Joined:
-			fmt.Fprintf(out, "* you joined %s; members: %s\n", f.Room, clean(strings.Join(f.Members, ", ")))
+			more := ""
+			if n := f.MemberCount - len(f.Members); n > 0 {
+				more = fmt.Sprintf(" and %d more", n) // a crowded room lists only some
+			}
+			fmt.Fprintf(out, "* you joined %s; members: %s%s\n", f.Room, clean(strings.Join(f.Members, ", ")), more)
 			if f.Truncated {
 				fmt.Fprintf(out, "* %s: older messages were missed; fetching them\n", f.Room)
 			}

@@ -20,6 +20,7 @@ import (
 	"go.uber.org/goleak"
 
 	"hubbub/internal/server"
+	"hubbub/internal/hub"
 	"hubbub/internal/servertest"
 )
 
@@ -432,5 +433,24 @@ func TestChatShowsDeletedMessages(t *testing.T) {
 	}
 	if !strings.Contains(out, "[general] bob: (message deleted)\n") || strings.Contains(out, "a secret") {
 		t.Fatalf("history shows:\n%s", out)
+	}
+}
+
+// In a crowded room the server lists only some members; chat says how many it left out.
+func TestChatSaysHowManyMembersAreNotListed(t *testing.T) {
+	chatLeakCheck(t)
+	s := servertest.Start(t, servertest.Options{Hub: hub.Config{PresenceLimit: 2}})
+	for _, name := range []string{"m1", "m2", "m3"} {
+		c := servertest.DialJSON(t, s, "")
+		c.Send(servertest.Frame{"type": "hello", "name": name})
+		c.Await("welcome")
+		c.Join("general", nil)
+	}
+	out, stderr, err := chatToEnd(t, "", chatArgs(chatUser(t, "ann"), []string{s.WS})...)
+	if err != nil {
+		t.Fatalf("chat: %v\n%s", err, stderr)
+	}
+	if !strings.Contains(out, " and 2 more\n") { // 4 members, 2 listed
+		t.Errorf("chat printed %q, want the join line to end with \" and 2 more\"", out)
 	}
 }

@@ -119,8 +119,12 @@ type Welcome struct {
 
 // Joined answers join; Replay message frames follow it.
 type Joined struct {
-	Room    string   `json:"room"`
+	Room string `json:"room"`
+	// Members are the members' names; in a crowded room (past the server's
+	// --presence-limit) only some of them.
 	Members []string `json:"members"`
+	// MemberCount is the room's size, which may exceed len(Members).
+	MemberCount int `json:"member_count"`
 	// LastSeq is the highest seq in the room.
 	LastSeq uint64 `json:"last_seq"`
 	// Replay is how many message frames follow now.
