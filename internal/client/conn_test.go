@@ -14,6 +14,7 @@ import (
 	"hubbub"
 	"hubbub/internal/client"
 	"hubbub/internal/servertest"
+	"hubbub/internal/testwait"
 )
 
 // dialConn dials s, says hello as name and records every frame; it is closed when the test ends.
@@ -67,7 +68,7 @@ func TestConnJoinSendAckHistory(t *testing.T) {
 	if _, err := bob.Join(ctx, "general", nil, 0); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "bob's presence", func() bool {
+	testwait.Until(t, "bob's presence", func() bool {
 		return arec.count(func(f client.Frame) bool {
 			p, ok := f.(*client.Presence)
 			return ok && p.Name == "bob" && p.Event == "join" && p.Room == "general"
@@ -89,8 +90,8 @@ func TestConnJoinSendAckHistory(t *testing.T) {
 		}
 		return out
 	}
-	waitFor(t, "5 acks", func() bool { return len(acks()) == 5 })
-	waitFor(t, "bob's 5 messages", func() bool { return len(brec.messages("general")) == 5 })
+	testwait.Until(t, "5 acks", func() bool { return len(acks()) == 5 })
+	testwait.Until(t, "bob's 5 messages", func() bool { return len(brec.messages("general")) == 5 })
 	for i, a := range acks() {
 		if a.ID != fmt.Sprintf("a-%d", i+1) || a.Seq != uint64(i+1) || a.Duplicate || a.MsgID == "" {
 			t.Errorf("ack %d = %+v", i, a)
@@ -107,7 +108,7 @@ func TestConnJoinSendAckHistory(t *testing.T) {
 	if err := alice.Send(ctx, "general", "a-3", "hello 3"); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the duplicate ack", func() bool { return len(acks()) == 6 })
+	testwait.Until(t, "the duplicate ack", func() bool { return len(acks()) == 6 })
 	if a := acks()[5]; a.ID != "a-3" || a.Seq != 3 || !a.Duplicate {
 		t.Errorf("duplicate ack = %+v", a)
 	}
@@ -144,7 +145,7 @@ func TestConnJoinSendAckHistory(t *testing.T) {
 	if err := bob.Typing(ctx, "general"); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "bob's typing notice", func() bool {
+	testwait.Until(t, "bob's typing notice", func() bool {
 		return arec.count(func(f client.Frame) bool {
 			ty, ok := f.(*client.Typing)
 			return ok && ty.Name == "bob" && ty.Room == "general"
@@ -157,7 +158,7 @@ func TestConnJoinSendAckHistory(t *testing.T) {
 	if j, err := carol.Join(ctx, "general", &since, 0); err != nil || j.LastSeq != 5 || j.Replay != 2 {
 		t.Fatalf("carol joined = %+v, %v", j, err)
 	}
-	waitFor(t, "carol's replay", func() bool { return len(crec.messages("general")) == 2 })
+	testwait.Until(t, "carol's replay", func() bool { return len(crec.messages("general")) == 2 })
 	if got := crec.texts("general"); !reflect.DeepEqual(got, []string{"hello 4", "hello 5"}) {
 		t.Errorf("carol's replay = %q", got)
 	}
@@ -165,12 +166,12 @@ func TestConnJoinSendAckHistory(t *testing.T) {
 	if j, err := dave.Join(ctx, "general", nil, 1); err != nil || j.Replay != 1 {
 		t.Fatalf("dave joined = %+v, %v", j, err)
 	}
-	waitFor(t, "dave's replay", func() bool { return len(drec.messages("general")) == 1 })
+	testwait.Until(t, "dave's replay", func() bool { return len(drec.messages("general")) == 1 })
 
 	if err := bob.Leave(ctx, "general"); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "bob's leave", func() bool {
+	testwait.Until(t, "bob's leave", func() bool {
 		return arec.count(func(f client.Frame) bool {
 			p, ok := f.(*client.Presence)
 			return ok && p.Name == "bob" && p.Event == "leave"
@@ -202,7 +203,7 @@ func TestConnErrors(t *testing.T) {
 	if err := c.Send(ctx, "elsewhere", "e-1", "hi"); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the send's error frame", func() bool {
+	testwait.Until(t, "the send's error frame", func() bool {
 		return rec.count(func(f client.Frame) bool {
 			e, ok := f.(*client.ServerError)
 			return ok && e.Code == hubbub.ECodeNotJoined && e.Request == "send" && e.ID == "e-1"
@@ -303,7 +304,7 @@ func TestTypingIsNotEchoedToTheTypist(t *testing.T) {
 		t.Fatal(err)
 	}
 	isTyping := func(f client.Frame) bool { _, ok := f.(*client.Typing); return ok }
-	waitFor(t, "alice to see bob typing", func() bool { return arec.count(isTyping) == 1 })
+	testwait.Until(t, "alice to see bob typing", func() bool { return arec.count(isTyping) == 1 })
 	// The notice to bob, if any, was queued before the one to alice; a ping flushes it.
 	if err := bob.Ping(ctx, "flush"); err != nil {
 		t.Fatal(err)

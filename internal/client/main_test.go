@@ -5,12 +5,10 @@ import (
 	"log/slog"
 	"sync"
 	"testing"
-	"time"
 
 	"go.uber.org/goleak"
 
 	"hubbub/internal/client"
-	"hubbub/internal/servertest"
 )
 
 // TestMain fails the package if a goroutine outlives the tests: every Conn's reader and pinger
@@ -82,16 +80,4 @@ func drain(s *client.Session) *recorder {
 		}
 	}()
 	return r
-}
-
-// waitFor polls cond until it holds, failing the test after servertest.Wait.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(servertest.Wait)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }

@@ -14,6 +14,7 @@ import (
 	"hubbub/internal/client"
 	"hubbub/internal/hub"
 	"hubbub/internal/servertest"
+	"hubbub/internal/testwait"
 )
 
 // startSession connects a session for name to urls with fast backoff, records its events and
@@ -40,7 +41,7 @@ func sayAll(t *testing.T, c *client.Conn, rec *recorder, room, id string, texts 
 			t.Fatal(err)
 		}
 	}
-	waitFor(t, "acks", func() bool {
+	testwait.Until(t, "acks", func() bool {
 		return rec.count(func(f client.Frame) bool {
 			a, ok := f.(*client.Ack)
 			return ok && strings.HasPrefix(a.ID, id)
@@ -89,7 +90,7 @@ func TestSessionRecoversMissedMessagesAcrossServerRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	sayAll(t, bob, brec, "general", "b1-", numbered("m", 1, 3)...)
-	waitFor(t, "alice's first 3 messages", func() bool { return len(arec.messages("general")) == 3 })
+	testwait.Until(t, "alice's first 3 messages", func() bool { return len(arec.messages("general")) == 3 })
 
 	p.setDown(true)
 	s = s.Restart()
@@ -100,9 +101,9 @@ func TestSessionRecoversMissedMessagesAcrossServerRestart(t *testing.T) {
 	sayAll(t, bob, brec, "general", "b2-", numbered("m", 4, 6)...)
 	p.setDown(false)
 
-	waitFor(t, "alice back in general", func() bool { return len(events[*client.Joined](arec)) == 2 })
+	testwait.Until(t, "alice back in general", func() bool { return len(events[*client.Joined](arec)) == 2 })
 	sayAll(t, bob, brec, "general", "b3-", "m7")
-	waitFor(t, "alice's 7 messages", func() bool { return len(arec.messages("general")) >= 7 })
+	testwait.Until(t, "alice's 7 messages", func() bool { return len(arec.messages("general")) >= 7 })
 	if got, want := arec.texts("general"), numbered("m", 1, 7); !reflect.DeepEqual(got, want) {
 		t.Errorf("alice saw %q, want %q", got, want)
 	}
@@ -140,7 +141,7 @@ func TestSessionResendsUnacknowledgedSendWithSameID(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "bob to see alice's message", func() bool { return len(brec.messages("general")) == 1 })
+	testwait.Until(t, "bob to see alice's message", func() bool { return len(brec.messages("general")) == 1 })
 	select {
 	case <-r.Done():
 		t.Fatal("the send completed though its ack was held back")
@@ -165,12 +166,12 @@ func TestSessionResendsUnacknowledgedSendWithSameID(t *testing.T) {
 	if len(h.Messages) != 1 {
 		t.Errorf("history holds %d messages, want 1: %+v", len(h.Messages), h.Messages)
 	}
-	waitFor(t, "alice's own message", func() bool { return len(arec.messages("general")) == 1 })
+	testwait.Until(t, "alice's own message", func() bool { return len(arec.messages("general")) == 1 })
 
 	// Sends made while disconnected wait for the next connection, in order.
 	p.setDown(true)
 	p.cut()
-	waitFor(t, "alice to notice", func() bool { return len(events[*client.Disconnected](arec)) == 2 })
+	testwait.Until(t, "alice to notice", func() bool { return len(events[*client.Disconnected](arec)) == 2 })
 	var rs []*client.Receipt
 	for _, text := range []string{"away 1", "away 2", "away 3"} {
 		r, err := alice.Send(ctx, "general", text)
@@ -189,11 +190,11 @@ func TestSessionResendsUnacknowledgedSendWithSameID(t *testing.T) {
 			t.Errorf("ack %d = %+v, %v", i, ack, err)
 		}
 	}
-	waitFor(t, "bob's 4 messages", func() bool { return len(brec.messages("general")) == 4 })
+	testwait.Until(t, "bob's 4 messages", func() bool { return len(brec.messages("general")) == 4 })
 	if got, want := brec.texts("general"), []string{"stored once", "away 1", "away 2", "away 3"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("bob saw %q, want %q", got, want)
 	}
-	waitFor(t, "alice's 4 messages", func() bool { return len(arec.messages("general")) == 4 })
+	testwait.Until(t, "alice's 4 messages", func() bool { return len(arec.messages("general")) == 4 })
 	if got := seqs(arec.messages("general")); !reflect.DeepEqual(got, []uint64{1, 2, 3, 4}) {
 		t.Errorf("alice saw seqs %v", got)
 	}
@@ -217,16 +218,16 @@ func TestSessionCompletesTruncatedReplay(t *testing.T) {
 		t.Fatal(err)
 	}
 	sayAll(t, bob, brec, "general", "x-", "m1")
-	waitFor(t, "alice's first message", func() bool { return len(arec.messages("general")) == 1 })
+	testwait.Until(t, "alice's first message", func() bool { return len(arec.messages("general")) == 1 })
 
 	p.setDown(true)
 	p.cut()
 	sayAll(t, bob, brec, "general", "y-", numbered("m", 2, 12)...)
 	p.setDown(false)
-	waitFor(t, "alice back in general", func() bool { return len(events[*client.Joined](arec)) == 2 })
+	testwait.Until(t, "alice back in general", func() bool { return len(events[*client.Joined](arec)) == 2 })
 	sayAll(t, bob, brec, "general", "z-", "m13")
 
-	waitFor(t, "alice's 13 messages", func() bool { return len(arec.messages("general")) >= 13 })
+	testwait.Until(t, "alice's 13 messages", func() bool { return len(arec.messages("general")) >= 13 })
 	if got, want := arec.texts("general"), numbered("m", 1, 13); !reflect.DeepEqual(got, want) {
 		t.Errorf("alice saw %q, want %q", got, want)
 	}
@@ -248,7 +249,7 @@ func TestSessionFailsOverToNextURL(t *testing.T) {
 	ctx := testContext(t)
 
 	alice, arec := startSession(t, "alice", dead, s1.WS, s2.WS)
-	waitFor(t, "the connected event", func() bool { return len(events[*client.Connected](arec)) == 1 })
+	testwait.Until(t, "the connected event", func() bool { return len(events[*client.Connected](arec)) == 1 })
 	if c := events[*client.Connected](arec); c[0].URL != s1.WS {
 		t.Fatalf("connected events %+v, want one to %s", c, s1.WS)
 	}
@@ -266,7 +267,7 @@ func TestSessionFailsOverToNextURL(t *testing.T) {
 	}
 
 	s1.Stop()
-	waitFor(t, "alice on s2", func() bool { return len(events[*client.Joined](arec)) == 2 })
+	testwait.Until(t, "alice on s2", func() bool { return len(events[*client.Joined](arec)) == 2 })
 	if c := events[*client.Connected](arec); c[len(c)-1].URL != s2.WS {
 		t.Errorf("reconnected to %s, want %s", c[len(c)-1].URL, s2.WS)
 	}
@@ -278,7 +279,7 @@ func TestSessionFailsOverToNextURL(t *testing.T) {
 	if ack, err := r.Wait(ctx); err != nil || ack.Seq != 1 {
 		t.Fatalf("ack on s2 = %+v, %v", ack, err)
 	}
-	waitFor(t, "alice's 3 messages", func() bool { return len(arec.messages("general")) == 3 })
+	testwait.Until(t, "alice's 3 messages", func() bool { return len(arec.messages("general")) == 3 })
 	if got, want := arec.texts("general"), []string{"on s1 a", "on s1 b", "on s2"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("alice saw %q, want %q", got, want)
 	}
@@ -324,7 +325,7 @@ func TestSessionGivesUpAfterMaxAttempts(t *testing.T) {
 	if _, err := ses.Join(ctx, "other"); !errors.Is(err, client.ErrClosed) {
 		t.Errorf("join after the end: %v", err)
 	}
-	waitFor(t, "the disconnect event", func() bool { return len(events[*client.Disconnected](rec)) == 1 })
+	testwait.Until(t, "the disconnect event", func() bool { return len(events[*client.Disconnected](rec)) == 1 })
 }
 
 func TestConnectErrors(t *testing.T) {
@@ -376,7 +377,7 @@ func TestConnectErrors(t *testing.T) {
 	if _, err := ses.Join(ctx, "other"); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the joined event", func() bool { return len(events[*client.Joined](rec)) == 1 })
+	testwait.Until(t, "the joined event", func() bool { return len(events[*client.Joined](rec)) == 1 })
 	if _, err := ses.Send(ctx, "general", ""); hubbub.ErrorCode(err) != hubbub.ECodeEmpty {
 		t.Errorf("empty send: %v", err)
 	}

@@ -17,6 +17,7 @@ import (
 	"hubbub/internal/pgtest"
 	"hubbub/internal/server"
 	"hubbub/internal/servertest"
+	"hubbub/internal/testwait"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -68,7 +69,7 @@ func TestClientsOnThreeNodesSeeOneOrder(t *testing.T) {
 	for _, cl := range clients {
 		cl.Send(servertest.Frame{"type": "who", "room": "alpha"})
 	}
-	waitFor(t, "members on every node", func() bool {
+	testwait.Until(t, "members on every node", func() bool {
 		for _, n := range c.nodes {
 			if len(n.Hub.Members("alpha")) != 6 {
 				return false
@@ -171,7 +172,7 @@ func TestHardKilledNodeClientsRecoverElsewhere(t *testing.T) {
 	}
 	talker := servertest.DialJSON(t, c.nodes[2], "talker")
 	talker.Join("room", nil)
-	waitFor(t, "victim visible on node 3", func() bool { return len(c.nodes[2].Hub.Members("room")) == 2 })
+	testwait.Until(t, "victim visible on node 3", func() bool { return len(c.nodes[2].Hub.Members("room")) == 2 })
 
 	got := collect(victim)
 	for i := 0; i < 5; i++ {
@@ -215,7 +216,7 @@ func TestDeadNodeMembersExpire(t *testing.T) {
 	a.Join("room", nil)
 	b := servertest.DialJSON(t, c.nodes[1], "bob")
 	b.Join("room", nil)
-	waitFor(t, "bob visible on node 1", func() bool { return fmt.Sprint(c.nodes[0].Hub.Members("room")) == "[ann bob]" })
+	testwait.Until(t, "bob visible on node 1", func() bool { return fmt.Sprint(c.nodes[0].Hub.Members("room")) == "[ann bob]" })
 	c.nodes[1].Kill()
 	a.AwaitFunc("bob leaving", func(f servertest.Frame) bool {
 		return f.Type() == "presence" && f.Str("name") == "bob" && f.Str("event") == "leave"
@@ -303,21 +304,10 @@ func (c *collector) count() int {
 
 func (c *collector) wait(t *testing.T, n int) []string {
 	t.Helper()
-	waitFor(t, fmt.Sprintf("%d messages", n), func() bool { return c.count() >= n })
+	testwait.Until(t, fmt.Sprintf("%d messages", n), func() bool { return c.count() >= n })
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return append([]string(nil), c.texts[:n]...)
-}
-
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(servertest.Wait)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 // postgresURL returns a PostgreSQL URL for a fresh schema when PostgreSQL is wanted (see

@@ -1,6 +1,7 @@
 package cluster_test
 
 import (
+	"hubbub/internal/testwait"
 	"testing"
 
 	"hubbub/internal/servertest"
@@ -32,7 +33,7 @@ func TestModerationAcrossTwoNodes(t *testing.T) {
 	ann.Join("room", nil)
 	eve := servertest.DialJSON(t, n2, "eve")
 	eve.Join("room", nil)
-	waitFor(t, "eve visible on node 1", func() bool { return len(n1.Hub.Members("room")) == 3 })
+	testwait.Until(t, "eve visible on node 1", func() bool { return len(n1.Hub.Members("room")) == 3 })
 
 	// kick
 	if got := moderate(mod, servertest.Frame{"type": "kick", "room": "room", "name": "eve", "reason": "cool off"}); got.Type() != "moderated" {
@@ -49,12 +50,12 @@ func TestModerationAcrossTwoNodes(t *testing.T) {
 	if got := moderate(mod, servertest.Frame{"type": "mute", "room": "room", "name": "eve", "duration": "1h"}); got.Type() != "moderated" {
 		t.Fatalf("mute: %v", got)
 	}
-	waitFor(t, "mute on node 2", func() bool {
+	testwait.Until(t, "mute on node 2", func() bool {
 		f := eve.Say("room", "probe", "x")
 		return f.Str("code") == "muted"
 	})
 	moderate(mod, servertest.Frame{"type": "unmute", "room": "room", "name": "eve"})
-	waitFor(t, "unmute on node 2", func() bool { return eve.Say("room", "probe2", "x").Type() == "ack" })
+	testwait.Until(t, "unmute on node 2", func() bool { return eve.Say("room", "probe2", "x").Type() == "ack" })
 
 	// delete: everyone on both nodes is told; history shows the tombstone
 	a := ann.Say("room", "a1", "regrettable")
@@ -110,7 +111,7 @@ func TestAPIAcrossTwoNodes(t *testing.T) {
 	if j := eve.Join("room", nil); j.Str("code") != "banned" {
 		t.Fatalf("join while banned: %v", j)
 	}
-	waitFor(t, "members seen through node 2", func() bool {
+	testwait.Until(t, "members seen through node 2", func() bool {
 		_, body := n2.API("GET", "/api/rooms/room/members", apiKey, nil)
 		m, _ := body["members"].([]any)
 		return len(m) == 0

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+
+	"hubbub/internal/testwait"
 )
 
 // TestMain fails the package if any test leaves a goroutine behind, such as a worker that
@@ -84,16 +86,6 @@ func start(t *testing.T, cfg Config, rc *recorder) *Queue[*req] {
 	return q
 }
 
-// waitFor polls cond until it holds, failing t after five seconds.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(5 * time.Second); !cond(); time.Sleep(time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting until %s", what)
-		}
-	}
-}
-
 // doAsync runs q.Do(ctx, r) in a goroutine and returns where its error will arrive.
 func doAsync(ctx context.Context, q *Queue[*req], r *req) <-chan error {
 	ch := make(chan error, 1)
@@ -109,7 +101,7 @@ func block(t *testing.T, q *Queue[*req], rc *recorder) (release func(), first <-
 	t.Cleanup(release)
 	r := &req{n: -1}
 	first = doAsync(context.Background(), q, r)
-	waitFor(t, "a worker takes the first request", r.Taken)
+	testwait.Until(t, "a worker takes the first request", r.Taken)
 	return release, first
 }
 
@@ -121,7 +113,7 @@ func queueInOrder(t *testing.T, ctx context.Context, q *Queue[*req], from, to in
 		r := &req{n: n}
 		before := q.Len()
 		errs = append(errs, doAsync(ctx, q, r))
-		waitFor(t, "the request queues", func() bool { return q.Len() == before+1 })
+		testwait.Until(t, "the request queues", func() bool { return q.Len() == before+1 })
 		reqs = append(reqs, r)
 	}
 	return reqs, errs
@@ -253,7 +245,7 @@ func TestMaxBatch(t *testing.T) {
 	for i := range n {
 		errs = append(errs, doAsync(t.Context(), q, &req{n: i}))
 	}
-	waitFor(t, "the queue fills", func() bool { return q.Len() == maxBatch })
+	testwait.Until(t, "the queue fills", func() bool { return q.Len() == maxBatch })
 	release()
 	mustSucceed(t, append(errs, first))
 	total := 0
@@ -276,7 +268,7 @@ func TestCancelWhileQueued(t *testing.T) {
 	release, first := block(t, q, rc)
 	ctx, cancel := context.WithCancel(t.Context())
 	queued := doAsync(ctx, q, &req{n: 1})
-	waitFor(t, "the request queues", func() bool { return q.Len() == 1 })
+	testwait.Until(t, "the request queues", func() bool { return q.Len() == 1 })
 	waiting := doAsync(ctx, q, &req{n: 2}) // the queue is full: this one waits for room
 	time.Sleep(10 * time.Millisecond)
 	cancel()
@@ -311,7 +303,7 @@ func TestCancelAfterTaken(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	r := &req{n: 4}
 	done := doAsync(ctx, q, r)
-	waitFor(t, "the worker takes the request", r.Taken)
+	testwait.Until(t, "the worker takes the request", r.Taken)
 	cancel()
 	select {
 	case err := <-done:
@@ -357,7 +349,7 @@ func TestWorkers(t *testing.T) {
 		reqs = append(reqs, r)
 		errs = append(errs, doAsync(t.Context(), q, r))
 	}
-	waitFor(t, "three workers take a request each", func() bool {
+	testwait.Until(t, "three workers take a request each", func() bool {
 		return reqs[0].Taken() && reqs[1].Taken() && reqs[2].Taken()
 	})
 	release()

@@ -11,6 +11,7 @@ import (
 	"hubbub/internal/hub"
 	"hubbub/internal/inmem"
 	"hubbub/internal/sqlite"
+	"hubbub/internal/testwait"
 )
 
 // twoNodes returns two hubs that share one store and one broker, as two nodes of a cluster do.
@@ -28,17 +29,6 @@ func twoNodes(t *testing.T, cfg hub.Config) (a, b *hub.Hub) {
 	b = hub.New(cfg, store, broker)
 	t.Cleanup(func() { a.Close(); b.Close(); broker.Close(); store.Close() })
 	return a, b
-}
-
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 // presence drains out and returns the presence events in it as "join ann" / "leave bob".
@@ -69,15 +59,15 @@ func TestPresenceSpansNodesAndExpiresDeadNodes(t *testing.T) {
 		t.Fatal(err)
 	}
 	// B asked A who is there when it opened the room; A answers soon after.
-	eventually(t, "bob's node to see ann", func() bool { return fmt.Sprint(b.Members("r")) == "[ann bob]" })
-	eventually(t, "ann's node to see bob", func() bool { return fmt.Sprint(a.Members("r")) == "[ann bob]" })
+	testwait.Until(t, "bob's node to see ann", func() bool { return fmt.Sprint(b.Members("r")) == "[ann bob]" })
+	testwait.Until(t, "ann's node to see bob", func() bool { return fmt.Sprint(a.Members("r")) == "[ann bob]" })
 	_ = info
 
 	// A message sent on one node reaches members on the other.
 	if _, _, err := a.Send(ctx, hubbub.Message{Room: "r", From: "ann", Text: "hi bob"}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "bob to get ann's message", func() bool {
+	testwait.Until(t, "bob to get ann's message", func() bool {
 		for _, e := range must(bobOut.Take(nil)) {
 			if e.Event.Kind == hubbub.EventMessage && e.Event.Message.Text == "hi bob" {
 				return true
@@ -89,9 +79,9 @@ func TestPresenceSpansNodesAndExpiresDeadNodes(t *testing.T) {
 	// Node B dies without a word: A forgets bob within the expiry and tells ann.
 	presence(annOut)
 	b.Close()
-	eventually(t, "bob to expire", func() bool { return fmt.Sprint(a.Members("r")) == "[ann]" })
+	testwait.Until(t, "bob to expire", func() bool { return fmt.Sprint(a.Members("r")) == "[ann]" })
 	var seen []string
-	eventually(t, "ann to be told bob left", func() bool {
+	testwait.Until(t, "ann to be told bob left", func() bool {
 		seen = append(seen, presence(annOut)...)
 		return fmt.Sprint(seen) == "[leave bob]"
 	})

@@ -28,6 +28,7 @@ import (
 	"hubbub/internal/brokertest"
 	"hubbub/internal/nats"
 	"hubbub/internal/natstest"
+	"hubbub/internal/testwait"
 )
 
 // TestMain fails the package if a goroutine outlives the tests: every connection's reader,
@@ -92,18 +93,6 @@ func (r *recorder) has(name string) bool {
 	return false
 }
 
-// waitFor polls cond until it holds, failing the test after brokertest.Timeout.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(brokertest.Timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %v", what, brokertest.Timeout)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 // logRecorder is a slog.Handler that keeps the messages logged, for tests that check them.
 type logRecorder struct {
 	mu   sync.Mutex
@@ -162,10 +151,10 @@ func TestServerRestart(t *testing.T) {
 	if err := a.Publish(ctx, typing("lobby.main", "before")); err != nil {
 		t.Fatalf("Publish before the restart: %v", err)
 	}
-	waitFor(t, "event before the restart", func() bool { return onB.has("before") })
+	testwait.Until(t, "event before the restart", func() bool { return onB.has("before") })
 
 	natstest.Stop(s)
-	waitFor(t, "Check to report the outage", func() bool { return a.Check(ctx) != nil })
+	testwait.Until(t, "Check to report the outage", func() bool { return a.Check(ctx) != nil })
 	if err := a.Check(ctx); !errors.Is(err, nats.ErrNotConnected) {
 		t.Errorf("Check while the server is down = %v, want ErrNotConnected", err)
 	}
@@ -188,7 +177,7 @@ func TestServerRestart(t *testing.T) {
 
 	natstest.Restart(t, s)
 	for name, br := range map[string]*nats.Broker{"a": a, "b": b} {
-		waitFor(t, "Check on "+name+" to recover", func() bool { return br.Check(ctx) == nil })
+		testwait.Until(t, "Check on "+name+" to recover", func() bool { return br.Check(ctx) == nil })
 	}
 	if err := b.Publish(ctx, typing("lobby.main", "after-b")); err != nil {
 		t.Fatalf("Publish from b after the restart: %v", err)
@@ -197,7 +186,7 @@ func TestServerRestart(t *testing.T) {
 		t.Fatalf("Publish from a after the restart: %v", err)
 	}
 	for name, r := range map[string]*recorder{"a": &onA, "b": &onB} {
-		waitFor(t, "subscriber on "+name+" to receive after-a and after-b", func() bool {
+		testwait.Until(t, "subscriber on "+name+" to receive after-a and after-b", func() bool {
 			return r.has("after-a") && r.has("after-b")
 		})
 		if r.has("lost") {
@@ -224,11 +213,11 @@ func TestGiveUp(t *testing.T) {
 	}
 	natstest.Stop(s)
 	ctx := context.Background()
-	waitFor(t, "the broker to give up", func() bool { return errors.Is(b.Check(ctx), nats.ErrClosed) })
+	testwait.Until(t, "the broker to give up", func() bool { return errors.Is(b.Check(ctx), nats.ErrClosed) })
 	if err := b.Publish(ctx, typing("r", "x")); !errors.Is(err, nats.ErrClosed) {
 		t.Errorf("Publish after giving up = %v, want ErrClosed", err)
 	}
-	waitFor(t, "the give-up to be logged", func() bool { return logs.logged("nats connection closed for good") })
+	testwait.Until(t, "the give-up to be logged", func() bool { return logs.logged("nats connection closed for good") })
 	if err := b.Close(); err != nil {
 		t.Errorf("Close: %v", err)
 	}
@@ -295,7 +284,7 @@ func TestCancelFromHandler(t *testing.T) {
 			t.Fatalf("Publish: %v", err)
 		}
 	}
-	waitFor(t, "the fence subscriber", func() bool { return fence.has("3") })
+	testwait.Until(t, "the fence subscriber", func() bool { return fence.has("3") })
 	mu.Lock()
 	defer mu.Unlock()
 	if n != 1 {
@@ -355,7 +344,7 @@ func TestSubjectPrefix(t *testing.T) {
 	if err := b.Publish(context.Background(), typing("r", "to-b")); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "own events", func() bool { return onA.has("to-a") && onB.has("to-b") })
+	testwait.Until(t, "own events", func() bool { return onA.has("to-a") && onB.has("to-b") })
 	if onA.has("to-b") || onB.has("to-a") {
 		t.Error("brokers with different prefixes heard each other")
 	}
@@ -374,7 +363,7 @@ func TestNodeStamped(t *testing.T) {
 	if err := a.Publish(context.Background(), typing("r", "x")); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the event", func() bool { return r.has("x") })
+	testwait.Until(t, "the event", func() bool { return r.has("x") })
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.events[0].Node != "node-a" {
@@ -435,7 +424,7 @@ func checkWorks(t *testing.T, b *nats.Broker) {
 	if err := b.Publish(context.Background(), typing("r", "x")); err != nil {
 		t.Fatalf("Publish: %v", err)
 	}
-	waitFor(t, "the event", func() bool { return r.has("x") })
+	testwait.Until(t, "the event", func() bool { return r.has("x") })
 }
 
 // testCerts writes a CA certificate to dir and returns its file and a server TLS config with a

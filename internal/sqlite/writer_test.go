@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"hubbub"
+	"hubbub/internal/testwait"
 )
 
 // stall holds the write lock of the file at path from a connection of its own, the way
@@ -41,16 +42,6 @@ func stall(t *testing.T, path string) (release func()) {
 	return release
 }
 
-// waitFor polls cond until it holds, failing t after five seconds.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(5 * time.Second); !cond(); time.Sleep(time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting until %s", what)
-		}
-	}
-}
-
 // blockWriter stalls the file and sends the writer one append to room, returning once the
 // writer has taken it and is therefore stuck in BEGIN: everything sent after it queues.
 // The returned channel yields that append's result after release.
@@ -60,7 +51,7 @@ func blockWriter(t *testing.T, s *Store, path, room string) (release func(), fir
 	r := &request{msg: hubbub.Message{Room: room, From: "first", Text: "first"}}
 	ch := make(chan result, 1)
 	go func() { ch <- s.w.do(context.Background(), r) }()
-	waitFor(t, "the writer takes the first request", r.Taken)
+	testwait.Until(t, "the writer takes the first request", r.Taken)
 	return release, ch
 }
 
@@ -84,7 +75,7 @@ func TestGroupCommit(t *testing.T) {
 	for i := range n {
 		results = append(results, appendAsync(t.Context(), s, hubbub.Message{Room: "r", From: "u", Text: fmt.Sprint(i)}))
 	}
-	waitFor(t, "all appends queue", func() bool { return s.w.q.Len() == n })
+	testwait.Until(t, "all appends queue", func() bool { return s.w.q.Len() == n })
 	if b := s.w.batches.Load(); b != 0 {
 		t.Fatalf("%d batches committed while the file was locked", b)
 	}
@@ -134,7 +125,7 @@ func TestFailedAppendDoesNotFailBatch(t *testing.T) {
 			good = append(good, appendAsync(t.Context(), s, m))
 		}
 	}
-	waitFor(t, "all appends queue", func() bool { return s.w.q.Len() == 6 })
+	testwait.Until(t, "all appends queue", func() bool { return s.w.q.Len() == 6 })
 	release()
 
 	if res := <-first; res.err != nil {
@@ -175,7 +166,7 @@ func TestCancelWhileQueued(t *testing.T) {
 	release, first := blockWriter(t, s, path, "r")
 	ctx, cancel := context.WithCancel(t.Context())
 	ch := appendAsync(ctx, s, hubbub.Message{Room: "r", From: "u", Text: "given up"})
-	waitFor(t, "the append queues", func() bool { return s.w.q.Len() == 1 })
+	testwait.Until(t, "the append queues", func() bool { return s.w.q.Len() == 1 })
 	cancel()
 	select {
 	case res := <-ch:
@@ -241,10 +232,10 @@ func TestCloseWhileQueued(t *testing.T) {
 	for i := range 3 {
 		queued = append(queued, appendAsync(t.Context(), s, hubbub.Message{Room: "r", From: "u", Text: fmt.Sprint(i)}))
 	}
-	waitFor(t, "the appends queue", func() bool { return s.w.q.Len() == 3 })
+	testwait.Until(t, "the appends queue", func() bool { return s.w.q.Len() == 3 })
 	closed := make(chan error, 1)
 	go func() { closed <- s.Close() }()
-	waitFor(t, "Close begins", s.closed.Load)
+	testwait.Until(t, "Close begins", s.closed.Load)
 	release()
 	if err := <-closed; err != nil {
 		t.Fatal(err)
@@ -277,7 +268,7 @@ func TestPruneCancelledOnWriter(t *testing.T) {
 	r := &request{exec: func(ctx context.Context, _ *sql.Conn) (int64, error) { return s.w.prune(ctx) }, ctx: ctx} // as Store.Prune queues it
 	ch := make(chan result, 1)
 	go func() { ch <- s.w.do(ctx, r) }()
-	waitFor(t, "the writer takes the prune", r.Taken)
+	testwait.Until(t, "the writer takes the prune", r.Taken)
 	cancel()
 	select {
 	case res := <-ch:

@@ -1,0 +1,25 @@
+// Package testwait is the one way tests wait for something another goroutine makes true: a
+// member to appear, a queue to fill, a node to hear of another.
+package testwait
+
+import (
+	"testing"
+	"time"
+)
+
+// Timeout is how long Until waits before failing: generous, because the suite runs under the
+// race detector on busy 2-core machines, and a condition that holds returns at once anyway.
+const Timeout = 10 * time.Second
+
+// Until polls cond every few milliseconds until it holds, and fails t (saying what it waited
+// for) if it does not within Timeout.
+func Until(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(Timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", Timeout, what)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
