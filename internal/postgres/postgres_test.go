@@ -1,7 +1,6 @@
 package postgres
 
 import (
-	"cmp"
 	"errors"
 	"fmt"
 	"slices"
@@ -21,34 +20,6 @@ func TestStoreContract(t *testing.T) {
 		s, _ := openTest(t, Options{Retention: ret})
 		return s
 	})
-}
-
-// appendFrom runs workers goroutines on s that each append perWorker messages, worker w's
-// i-th to roomOf(w, i) with key clientID(w, i), and returns what they stored. Errors fail t.
-func appendFrom(t *testing.T, s *Store, node string, workers, perWorker int, roomOf func(w, i int) string) []hubbub.Message {
-	t.Helper()
-	var (
-		mu     sync.Mutex
-		stored []hubbub.Message
-		wg     sync.WaitGroup
-	)
-	for w := range workers {
-		wg.Go(func() {
-			for i := range perWorker {
-				m := hubbub.Message{Room: roomOf(w, i), From: fmt.Sprint(node, "/user", w), Text: fmt.Sprint(i)}
-				got, dup, err := s.Append(t.Context(), m)
-				if err != nil || dup {
-					t.Errorf("%s worker %d append %d: dup=%v err=%v", node, w, i, dup, err)
-					return
-				}
-				mu.Lock()
-				stored = append(stored, got)
-				mu.Unlock()
-			}
-		})
-	}
-	wg.Wait()
-	return stored
 }
 
 // TestTwoNodes: two independent stores on one database, as two hubbub nodes, append
@@ -73,7 +44,7 @@ func TestTwoNodes(t *testing.T) {
 			)
 			for n, s := range nodes {
 				wg.Go(func() {
-					stored[n] = appendFrom(t, s, fmt.Sprint("node", n), workers, perWorker, func(w, i int) string {
+					stored[n] = storetest.AppendConcurrently(t, s, fmt.Sprint("node", n, "/"), workers, perWorker, func(w, i int) string {
 						return tc.rooms[(w*7+i+n)%len(tc.rooms)]
 					})
 				})
@@ -83,35 +54,15 @@ func TestTwoNodes(t *testing.T) {
 				return
 			}
 			all := append(stored[0], stored[1]...)
-			byRoom := map[string][]hubbub.Message{}
+			want := map[string]int{}
 			for _, m := range all {
-				byRoom[m.Room] = append(byRoom[m.Room], m)
+				want[m.Room]++
 			}
-			total := 0
-			for _, room := range tc.rooms {
-				msgs := byRoom[room]
-				total += len(msgs)
-				slices.SortFunc(msgs, func(a, b hubbub.Message) int { return cmp.Compare(a.Seq, b.Seq) })
-				for i, m := range msgs {
-					if m.Seq != uint64(i+1) {
-						t.Fatalf("room %s: the %d-th lowest seq returned is %d: seqs are not exactly 1..%d", room, i+1, m.Seq, len(msgs))
-					}
-				}
-				for _, s := range nodes {
-					read, err := s.Since(t.Context(), room, 0, 10*len(msgs))
-					if err != nil {
-						t.Fatal(err)
-					}
-					if !slices.Equal(read, msgs) {
-						t.Errorf("room %s reads back %d messages, not the %d appended", room, len(read), len(msgs))
-					}
-					if last, err := s.LastSeq(t.Context(), room); err != nil || last != uint64(len(msgs)) {
-						t.Errorf("room %s: LastSeq = %d, %v; want %d", room, last, err, len(msgs))
-					}
-				}
+			for _, s := range nodes { // both nodes read back exactly 1..n of every room
+				storetest.CheckRoomSeqs(t, s, all, want)
 			}
-			if want := 2 * workers * perWorker; total != want {
-				t.Errorf("%d messages stored, want %d", total, want)
+			if n := 2 * workers * perWorker; len(all) != n {
+				t.Errorf("%d messages stored, want %d", len(all), n)
 			}
 			for n, s := range nodes {
 				if r := s.w.retries.Load(); r != 0 {
@@ -306,7 +257,9 @@ func TestServerClock(t *testing.T) {
 	nodes := []*Store{openAt(t, u, Options{}), openAt(t, u, Options{})}
 	var wg sync.WaitGroup
 	for n, s := range nodes {
-		wg.Go(func() { appendFrom(t, s, fmt.Sprint("node", n), 4, 25, func(int, int) string { return "r" }) })
+		wg.Go(func() {
+			storetest.AppendConcurrently(t, s, fmt.Sprint("node", n, "/"), 4, 25, func(int, int) string { return "r" })
+		})
 	}
 	wg.Wait()
 	msgs, err := nodes[0].Since(t.Context(), "r", 0, 1000)

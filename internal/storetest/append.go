@@ -50,9 +50,10 @@ func testAppendAssignsFields(t *testing.T, open opener) {
 	checkStored(t, "Before after Append", before(t, s, in.Room, 0, 10), []hubbub.Message{got})
 }
 
-// appendConcurrently runs workers goroutines that each append perWorker messages, worker w's
-// i-th to roomOf(w, i), and returns everything they stored.
-func appendConcurrently(t *testing.T, s hubbub.Store, workers, perWorker int, roomOf func(w, i int) string) []hubbub.Message {
+// AppendConcurrently runs workers goroutines that each append perWorker messages to s, worker
+// w's i-th to roomOf(w, i) from the user from+"user"+w, and returns everything they stored.
+// An error or a duplicate fails t. Stores' own tests use it too (two nodes on one database).
+func AppendConcurrently(t *testing.T, s hubbub.Store, from string, workers, perWorker int, roomOf func(w, i int) string) []hubbub.Message {
 	t.Helper()
 	var (
 		mu     sync.Mutex
@@ -62,9 +63,9 @@ func appendConcurrently(t *testing.T, s hubbub.Store, workers, perWorker int, ro
 	for w := range workers {
 		wg.Go(func() {
 			for i := range perWorker {
-				m, dup, err := s.Append(t.Context(), msg(roomOf(w, i), fmt.Sprint("user", w), fmt.Sprint(w, "/", i)))
+				m, dup, err := s.Append(t.Context(), msg(roomOf(w, i), fmt.Sprint(from, "user", w), fmt.Sprint(w, "/", i)))
 				if err != nil || dup {
-					t.Errorf("worker %d append %d: dup=%v err=%v", w, i, dup, err)
+					t.Errorf("%sworker %d append %d: dup=%v err=%v", from, w, i, dup, err)
 					return
 				}
 				mu.Lock()
@@ -77,9 +78,9 @@ func appendConcurrently(t *testing.T, s hubbub.Store, workers, perWorker int, ro
 	return stored
 }
 
-// checkRoomSeqs fails t unless the messages stored in each room carry exactly the seqs
-// 1..n, and the room reads back as exactly those messages.
-func checkRoomSeqs(t *testing.T, s hubbub.Store, stored []hubbub.Message, want map[string]int) {
+// CheckRoomSeqs fails t unless the messages stored in each room carry exactly the seqs 1..n
+// (n = want[room]), and the room reads back from s as exactly those messages.
+func CheckRoomSeqs(t *testing.T, s hubbub.Store, stored []hubbub.Message, want map[string]int) {
 	t.Helper()
 	byRoom := map[string][]hubbub.Message{}
 	for _, m := range stored {
@@ -99,8 +100,8 @@ func checkRoomSeqs(t *testing.T, s hubbub.Store, stored []hubbub.Message, want m
 // testConcurrentOneRoom: 8 goroutines × 50 appends to one room get seqs 1..400, each once.
 func testConcurrentOneRoom(t *testing.T, open opener) {
 	s := open(t, hubbub.Retention{})
-	stored := appendConcurrently(t, s, 8, 50, func(int, int) string { return "busy" })
-	checkRoomSeqs(t, s, stored, map[string]int{"busy": 400})
+	stored := AppendConcurrently(t, s, "", 8, 50, func(int, int) string { return "busy" })
+	CheckRoomSeqs(t, s, stored, map[string]int{"busy": 400})
 }
 
 // testConcurrentManyRooms: 8 goroutines × 50 appends spread over 4 rooms give every room
@@ -108,8 +109,8 @@ func testConcurrentOneRoom(t *testing.T, open opener) {
 func testConcurrentManyRooms(t *testing.T, open opener) {
 	s := open(t, hubbub.Retention{})
 	rooms := []string{"r0", "r1", "r2", "r3"}
-	stored := appendConcurrently(t, s, 8, 50, func(w, i int) string { return rooms[(w+i)%len(rooms)] })
-	checkRoomSeqs(t, s, stored, map[string]int{"r0": 100, "r1": 100, "r2": 100, "r3": 100})
+	stored := AppendConcurrently(t, s, "", 8, 50, func(w, i int) string { return rooms[(w+i)%len(rooms)] })
+	CheckRoomSeqs(t, s, stored, map[string]int{"r0": 100, "r1": 100, "r2": 100, "r3": 100})
 }
 
 // clockSkew is how far the store's clock may be from the test's: a shared store stamps with

@@ -62,7 +62,7 @@ func testReadsDuringAppends(t *testing.T, open opener) {
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		defer writing.Store(false)
-		appendConcurrently(t, s, 4, 50, func(int, int) string { return "r" })
+		AppendConcurrently(t, s, "", 4, 50, func(int, int) string { return "r" })
 	})
 	var prev uint64
 	for reads := 0; writing.Load() || reads < 2; reads++ {
