@@ -89,6 +89,45 @@ func TestRoomReordersBySeq(t *testing.T) {
 	}
 }
 
+// A delete that overtakes its message between nodes (a moderator elsewhere deleted it before
+// this node heard of it) still reaches members as a deleted message, not with its text.
+func TestDeleteAheadOfItsMessage(t *testing.T) {
+	h, store, broker := newHub(t, hub.Config{GapWait: time.Hour})
+	out := join(t, h, "r", "ann", nil)
+	ctx := context.Background()
+	m, _, err := store.Append(ctx, hubbub.Message{Room: "r", From: "x", Text: "regrettable"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ev := range []hubbub.Event{
+		{Kind: hubbub.EventDelete, Room: "r", Seq: m.Seq, Node: "other"},
+		{Kind: hubbub.EventMessage, Room: "r", Message: &m, Node: "elsewhere"},
+	} {
+		if err := broker.Publish(ctx, ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var batch []*hub.Envelope
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case <-out.Ready():
+		case <-deadline:
+			t.Fatal("the message never arrived")
+		}
+		batch, _ = out.Take(batch[:0])
+		for _, e := range batch {
+			if e.Event.Kind != hubbub.EventMessage {
+				continue
+			}
+			if got := e.Event.Message; !got.Deleted || got.Text != "" {
+				t.Fatalf("message %d delivered as %q (deleted=%v), want deleted", got.Seq, got.Text, got.Deleted)
+			}
+			return
+		}
+	}
+}
+
 // A seq that never arrives through the broker (its node died after storing it) is read from the
 // store after GapWait.
 func TestRoomFillsGapsFromStore(t *testing.T) {

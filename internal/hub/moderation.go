@@ -149,23 +149,38 @@ func (r *room) kick(name, reason string) {
 	}()
 }
 
-// tombstone replaces the message seq, if the room holds it, by its deleted form, so that
-// later replays show it deleted. Called with mu held.
+// maxDeletedAhead bounds how many deletes a room remembers for messages it has not received
+// yet. Past it a delete is not remembered: the message then arrives with its text, as the
+// store's copy (replays, history) is already deleted.
+const maxDeletedAhead = 1024
+
+// tombstone replaces the message seq by its deleted form wherever the room holds it, so that
+// later replays show it deleted, or, if the message has not reached this node yet (the delete
+// overtook it between nodes), remembers to deliver it deleted. Called with mu held.
 func (r *room) tombstone(seq uint64) {
-	dead := func(e *Envelope) *Envelope {
-		m := *e.Event.Message
-		m.Text, m.Deleted = "", true
-		return messageEnvelope(&m)
-	}
 	for i := 0; i < r.recent.n; i++ {
 		if e := r.recent.at(i); e.Event.Message.Seq == seq {
-			r.recent.buf[(r.recent.start+i)%len(r.recent.buf)] = dead(e)
-			break
+			r.recent.buf[(r.recent.start+i)%len(r.recent.buf)] = deletedEnvelope(e)
+			return
 		}
 	}
 	if e := r.pending[seq]; e != nil {
-		r.pending[seq] = dead(e)
+		r.pending[seq] = deletedEnvelope(e)
+		return
 	}
+	if seq >= r.next && len(r.deletedAhead) < maxDeletedAhead {
+		if r.deletedAhead == nil {
+			r.deletedAhead = make(map[uint64]struct{})
+		}
+		r.deletedAhead[seq] = struct{}{}
+	}
+}
+
+// deletedEnvelope is e's message as a moderator's delete leaves it: no text, marked deleted.
+func deletedEnvelope(e *Envelope) *Envelope {
+	m := *e.Event.Message
+	m.Text, m.Deleted = "", true
+	return messageEnvelope(&m)
 }
 
 // audit logs a moderation action for the record.

@@ -24,13 +24,16 @@ type room struct {
 	members []*Member       // fan-out order; a slice because iteration is the hot path
 	index   map[*Member]int // position in members, for O(1) removal
 	names   map[string]*nameClaim
-	recent  ring                    // the newest delivered messages, contiguous in seq
-	next    uint64                  // the seq the room delivers next
-	pending map[uint64]*Envelope    // messages that arrived ahead of next
-	gap     *time.Timer             // pending fill from the Store, if armed
-	remote  map[string]*nodeMembers // other nodes' members, by node (presence.go)
-	closed  bool
-	unsub   func()
+	recent  ring                 // the newest delivered messages, contiguous in seq
+	next    uint64               // the seq the room delivers next
+	pending map[uint64]*Envelope // messages that arrived ahead of next
+	// deletedAhead are seqs whose delete arrived before the message itself (a moderator on
+	// another node deleted it before this node heard of it); the message is delivered deleted.
+	deletedAhead map[uint64]struct{}
+	gap          *time.Timer             // pending fill from the Store, if armed
+	remote       map[string]*nodeMembers // other nodes' members, by node (presence.go)
+	closed       bool
+	unsub        func()
 
 	// sanctions are the room's bans and mutes, by name and kind (moderation.go).
 	sanctions map[sanctionKey]hubbub.Sanction
@@ -327,6 +330,13 @@ func (r *room) onEvent(ev hubbub.Event) {
 // drops it if it was delivered already. Called with mu held.
 func (r *room) deliver(e *Envelope) {
 	seq := e.Event.Message.Seq
+	if _, ok := r.deletedAhead[seq]; ok && seq >= r.next {
+		delete(r.deletedAhead, seq)
+		if len(r.deletedAhead) == 0 {
+			r.deletedAhead = nil
+		}
+		e = deletedEnvelope(e)
+	}
 	switch {
 	case seq < r.next:
 		return // delivered already (a duplicate from the broker or a gap fill)
