@@ -19,8 +19,8 @@ import (
 	"github.com/gorilla/websocket"
 	"go.uber.org/goleak"
 
-	"hubbub/internal/server"
 	"hubbub/internal/hub"
+	"hubbub/internal/server"
 	"hubbub/internal/servertest"
 )
 

@@ -194,7 +194,7 @@ func ParseURL(rawURL, defaultPath string) (*url.URL, error) {
 	default:
 		return nil, fmt.Errorf("bad URL %q: want ws://, wss://, http:// or https://", rawURL)
 	}
-	if u.Hostname() == "" {
+	if u.Host == "" {
 		return nil, fmt.Errorf("bad URL %q: no host", rawURL)
 	}
 	if defaultPath != "" && (u.Path == "" || u.Path == "/") {

@@ -116,18 +116,40 @@ func (o *Outbox) Ready() <-chan struct{} {
 // Take moves every queued envelope into buf (which it returns, grown as needed) and reports
 // whether the outbox is closed; after a closed report with an empty result nothing more comes.
 func (o *Outbox) Take(buf []*Envelope) ([]*Envelope, bool) {
-	o.mu.Lock()
-	buf = append(buf, o.items...)
-	clear(o.items)
-	if cap(o.items) > 4*o.limit || len(o.items) == 0 && cap(o.items) > 64 {
-		o.items = nil // release a burst's memory once it has drained
-	} else {
-		o.items = o.items[:0]
-	}
-	o.batched = 0
-	closed := o.closed
-	o.mu.Unlock()
+	buf, _, closed := o.TakeUpTo(buf, 0)
 	return buf, closed
+}
+
+// TakeUpTo is Take for at most most envelopes, oldest first (all of them if most <= 0): a
+// writer takes bounded rounds, so that the bytes it builds for one write stay bounded however
+// deep the queue may grow. depth is how many were queued before; closed is reported only once
+// nothing is left.
+func (o *Outbox) TakeUpTo(buf []*Envelope, most int) (_ []*Envelope, depth int, closed bool) {
+	o.mu.Lock()
+	depth = len(o.items)
+	n := depth
+	if most > 0 && n > most {
+		n = most
+	}
+	buf = append(buf, o.items[:n]...)
+	switch {
+	case n < depth:
+		left := copy(o.items, o.items[n:])
+		clear(o.items[left:])
+		o.items = o.items[:left]
+		o.batched = max(0, o.batched-n)
+	case cap(o.items) > 4*o.limit || depth == 0 && cap(o.items) > 64:
+		clear(o.items)
+		o.items = nil // release a burst's memory once it has drained
+		o.batched = 0
+	default:
+		clear(o.items)
+		o.items = o.items[:0]
+		o.batched = 0
+	}
+	closed = o.closed && len(o.items) == 0
+	o.mu.Unlock()
+	return buf, depth, closed
 }
 
 // Close stops accepting envelopes; the writer still drains what is queued.

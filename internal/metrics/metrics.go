@@ -140,8 +140,8 @@ func New() *Metrics {
 	m.deliveries = prometheus.NewCounter(prometheus.CounterOpts{Name: "hubbub_deliveries_total",
 		Help: "Room messages queued for local members (one per member and message)."})
 	m.queueDepth = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "hubbub_send_queue_depth",
-		Help:    "Frames a connection's write pump found queued when it woke.",
-		Buckets: []float64{1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024}})
+		Help:    "Frames queued for a connection when its writer took a round to write.",
+		Buckets: []float64{1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096}})
 	m.storeAppend = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "hubbub_store_append_seconds",
 		Help: "Time to append (store durably) one message.", Buckets: latencyBuckets})
 	m.storeRead = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "hubbub_store_read_seconds",
@@ -230,7 +230,7 @@ func (m *Metrics) Delivered(n int) {
 	m.deliveries.Add(float64(n))
 }
 
-// QueueDepth records how many frames a write pump found queued.
+// QueueDepth records how many frames a writer found queued when it took a round.
 func (m *Metrics) QueueDepth(n int) {
 	if m == nil {
 		return

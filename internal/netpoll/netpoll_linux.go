@@ -151,6 +151,7 @@ func (p *Poller) Close() error {
 		return nil
 	}
 	p.closed = true
+	_ = p.file.SetReadDeadline(time.Unix(1, 0)) // wake a parked wait loop now, not within waitMillis
 	for p.running {
 		p.stopped.Wait()
 	}
@@ -164,6 +165,8 @@ func (p *Poller) Close() error {
 // a zero timeout and, when nothing is ready, parks in the runtime's poller until the set is
 // readable or a deadline (waitMillis, refreshed as it goes) says to look whether it should
 // end. Should the runtime's poller refuse the set, it falls back to a blocking epoll_wait.
+// The deadline also bounds what a lost wake-up of the nested epoll set (older kernels had such
+// bugs) could cost: a delay of waitMillis, never a socket left unread.
 func (p *Poller) wait() {
 	var evs [events]syscall.EpollEvent
 	var n int

@@ -62,12 +62,13 @@ type Config struct {
 	// connection with 1009 (default 8192).
 	ReadLimit int64
 	// SendQueue is how many frames may wait for a slow connection before it is dropped with
-	// 1008 (default 4096). The queue holds pointers to messages shared by every member, 8
-	// bytes a slot and nothing while idle, so a deep queue is cheap; a shallow one dropped
-	// readers that kept up on average: 256 frames are 67 ms of a room at 3,800 msgs/s, and a
-	// 1,010-member fan-out at that rate lost a third of its members to 1008 while every
-	// member got everything with 4096 (docs/benchmarks.md). A stuck client is still dropped
-	// after WriteWait.
+	// 1008 (default 4096). The queue holds pointers to messages shared by every member (8
+	// bytes a slot, nothing while idle) and a writer takes at most maxTakeRound of them per
+	// write, so a deep queue is cheap: it only keeps messages alive longer. A shallow one
+	// dropped readers that kept up on average: 256 frames are 67 ms of a room at 3,800
+	// msgs/s, and a 1,010-member fan-out at that rate lost a third of its members to 1008
+	// while every member got everything with 4096 (docs/benchmarks.md). A stuck client is
+	// still dropped after WriteWait.
 	SendQueue int
 
 	// MaxText is the longest message text, in bytes after cleaning (default 4096).

@@ -107,6 +107,21 @@ func (l connLog) log(level slog.Level, msg string, args []any) {
 	lg.Log(context.Background(), level, msg, attrs...)
 }
 
+// maxTakeRound is the most queued envelopes one write takes: it bounds what a writer builds
+// for one write (256 messages of at most --max-text bytes, about 1 MiB; the text protocol
+// joins them into one frame) however deep --send-queue lets a queue grow. The rest waits for
+// the next round.
+const maxTakeRound = 256
+
+// takeRound is how many envelopes c's writer takes next: a bounded round, or everything when
+// a slow consumer's queue is being discarded (nothing of it is written).
+func takeRound(c *conn) int {
+	if c.discarding.Load() {
+		return 0
+	}
+	return maxTakeRound
+}
+
 // closeWith starts closing the connection: the writer flushes what is queued (unless
 // discard), sends a close frame with code (none if 0) and stops; the read loop then waits a
 // short grace for the client's close answer. Only the first call counts. It never blocks, so

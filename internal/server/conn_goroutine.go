@@ -150,9 +150,10 @@ func (c *conn) writePump() {
 	defer linger.Stop()
 	for {
 		var closed bool
-		batch, closed = c.out.Take(batch[:0])
+		var depth int
+		batch, depth, closed = c.out.TakeUpTo(batch[:0], takeRound(c))
 		if len(batch) > 0 {
-			c.srv.cfg.Metrics.QueueDepth(len(batch))
+			c.srv.cfg.Metrics.QueueDepth(depth)
 			if !closed || !c.discarding.Load() {
 				if err := c.writeBatch(batch, c.codec, c.coalesce, &line); err != nil {
 					c.log.Debug("write failed", "err", err)

@@ -167,10 +167,11 @@ func (c *conn) appendPending(buf []byte, batch *[]*hub.Envelope) (_ []byte, last
 	p.controlMu.Unlock()
 
 	var closed bool
-	*batch, closed = c.out.Take((*batch)[:0])
+	var depth int
+	*batch, depth, closed = c.out.TakeUpTo((*batch)[:0], takeRound(c))
 	if len(*batch) > 0 {
 		m := c.srv.cfg.Metrics
-		m.QueueDepth(len(*batch))
+		m.QueueDepth(depth)
 		if !closed || !c.discarding.Load() {
 			buf = appendFrames(buf, *batch, c.codec, c.coalesce)
 			if m != nil {

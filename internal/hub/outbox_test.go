@@ -1,0 +1,73 @@
+package hub_test
+
+import (
+	"testing"
+
+	"hubbub"
+	"hubbub/internal/hub"
+)
+
+func envelopes(n int) []*hub.Envelope {
+	es := make([]*hub.Envelope, n)
+	for i := range es {
+		es[i] = &hub.Envelope{Event: hubbub.Event{Kind: hubbub.EventMessage, Message: &hubbub.Message{Seq: uint64(i + 1)}}}
+	}
+	return es
+}
+
+// A writer takes bounded rounds from a deep queue, in order, and hears that the outbox is
+// closed only with the last round: nothing queued before Close is lost to a partial take.
+func TestOutboxTakesBoundedRoundsInOrder(t *testing.T) {
+	out := hub.NewOutbox(100, func() { t.Error("overflow") })
+	for _, e := range envelopes(10) {
+		if !out.Push(e) {
+			t.Fatal("push refused")
+		}
+	}
+	out.Close()
+	var got []uint64
+	for round := 0; ; round++ {
+		batch, depth, closed := out.TakeUpTo(nil, 4)
+		if want := 10 - 4*round; depth != want {
+			t.Fatalf("round %d: depth %d, want %d", round, depth, want)
+		}
+		if len(batch) > 4 {
+			t.Fatalf("round %d took %d envelopes, want at most 4", round, len(batch))
+		}
+		for _, e := range batch {
+			got = append(got, e.Event.Message.Seq)
+		}
+		if closed != (len(got) == 10) {
+			t.Fatalf("after %d envelopes closed=%v", len(got), closed)
+		}
+		if closed {
+			break
+		}
+	}
+	for i, s := range got {
+		if s != uint64(i+1) {
+			t.Fatalf("took seqs %v, want 1..10 in order", got)
+		}
+	}
+}
+
+// The limit counts what waits, not what a replay batch brought: taking part of a batch
+// does not let live envelopes past the limit, nor refuse them early.
+func TestOutboxLimitAfterPartialTake(t *testing.T) {
+	overflowed := false
+	out := hub.NewOutbox(3, func() { overflowed = true })
+	if !out.PushBatch(envelopes(5)) { // a replay may exceed the limit
+		t.Fatal("batch refused")
+	}
+	if b, _, _ := out.TakeUpTo(nil, 2); len(b) != 2 {
+		t.Fatalf("took %d, want 2", len(b))
+	}
+	for i, e := range envelopes(3) { // 3 batched + 3 live: live ones fit the limit of 3
+		if !out.Push(e) {
+			t.Fatalf("live push %d refused after a partial take", i)
+		}
+	}
+	if out.Push(envelopes(1)[0]) || !overflowed {
+		t.Fatal("a fourth live envelope was accepted past the limit")
+	}
+}
