@@ -143,7 +143,7 @@ func resolvePID(v string, c *bench.Config) error {
 		if raw == "" {
 			raw = bench.DefaultURL(c.Target)
 		}
-		u, err := bench.CheckLoopbackURL(raw)
+		u, err := bench.CheckLoopbackURL(raw, c.Target)
 		if err != nil {
 			return usageError(err.Error())
 		}

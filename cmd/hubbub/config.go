@@ -27,7 +27,7 @@ const configFlag = "config"
 type settingSources map[string]string
 
 // applySources sets every flag not given on the command line from the environment and then
-// from the config file, and reports where each value came from. It replaces applyEnv for
+// from the config file, and reports where each value came from: applyEnv, then the file, for
 // hubbub serve. Every mistake is a usageError of one line.
 func applySources(fs *flag.FlagSet) (settingSources, error) {
 	src, err := applyEnv(fs)

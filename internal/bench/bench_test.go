@@ -157,7 +157,7 @@ func TestRefusesNonLoopbackTargets(t *testing.T) {
 		"ws://example.com/ws", "ws://localhost.example.com/ws", "ws://127.0.0.1.nip.io/ws",
 		"ws://[2001:db8::1]:3434/ws", "ws://0.0.0.0:3434/ws", "wss://hubbub.chat/ws",
 	} {
-		_, err := CheckLoopbackURL(u)
+		_, err := CheckLoopbackURL(u, TargetHubbub)
 		if !errors.Is(err, ErrNotLoopback) {
 			t.Errorf("CheckLoopbackURL(%q) = %v, want ErrNotLoopback", u, err)
 		}
@@ -170,13 +170,23 @@ func TestRefusesNonLoopbackTargets(t *testing.T) {
 		"ws://127.0.0.1:3434/ws", "ws://127.9.8.7/ws", "ws://[::1]:3434/ws", "ws://localhost:1/ws",
 		"http://LOCALHOST.:3434/ws", "wss://127.0.0.1/connection/websocket",
 	} {
-		if _, err := CheckLoopbackURL(u); err != nil {
+		if _, err := CheckLoopbackURL(u, TargetHubbub); err != nil {
 			t.Errorf("CheckLoopbackURL(%q) = %v, want it accepted", u, err)
 		}
 	}
 	for _, u := range []string{"ftp://127.0.0.1/ws", "ws:///ws", "::bad"} {
-		if _, err := CheckLoopbackURL(u); err == nil {
+		if _, err := CheckLoopbackURL(u, TargetHubbub); err == nil {
 			t.Errorf("CheckLoopbackURL(%q) accepted, want an error", u)
+		}
+	}
+	// A server's address without a path means the target's endpoint, as in the README.
+	for target, want := range map[string]string{
+		TargetHubbub:     "ws://127.0.0.1:3434/ws",
+		TargetText:       "ws://127.0.0.1:3434/ws",
+		TargetCentrifugo: "ws://127.0.0.1:3434/connection/websocket",
+	} {
+		if u, err := CheckLoopbackURL("http://127.0.0.1:3434", target); err != nil || u.String() != want {
+			t.Errorf("CheckLoopbackURL(http://127.0.0.1:3434, %s) = %v, %v; want %s", target, u, err, want)
 		}
 	}
 	// The dialer checks the resolved address too.

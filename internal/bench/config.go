@@ -224,10 +224,11 @@ func (c *Config) validate() error {
 	default:
 		return fmt.Errorf("unknown target %q (hubbub, text or centrifugo)", c.Target)
 	}
-	u, err := CheckLoopbackURL(c.URL)
+	u, err := CheckLoopbackURL(c.URL, c.Target)
 	if err != nil {
 		return err
 	}
+	c.URL = u.String() // what is dialled: the report shows it
 	if c.Sources < 0 || c.Sources > 250 {
 		return fmt.Errorf("sources %d: want 0 to 250 (127.0.0.2 … 127.0.0.251)", c.Sources)
 	}
@@ -343,10 +344,12 @@ func validRoom(s string) bool {
 // ErrNotLoopback is returned (wrapped) for a target that is not on this machine's loopback.
 var ErrNotLoopback = errors.New("not a loopback address: the load generator only targets 127.0.0.0/8, ::1 or localhost")
 
-// CheckLoopbackURL parses a target URL, maps http(s) to ws(s), and refuses any host that is
-// not a loopback address (127.0.0.0/8, ::1) or the name localhost.
-func CheckLoopbackURL(raw string) (*url.URL, error) {
-	u, err := chatclient.ParseURL(raw, "")
+// CheckLoopbackURL parses a target URL as every hubbub command does (client.ParseURL: http(s)
+// means ws(s); no path means target's endpoint, as in DefaultURL) and refuses any host that
+// is not a loopback address (127.0.0.0/8, ::1) or the name localhost.
+func CheckLoopbackURL(raw, target string) (*url.URL, error) {
+	endpoint, _ := url.Parse(DefaultURL(target)) // a constant of ours
+	u, err := chatclient.ParseURL(raw, endpoint.Path)
 	if err != nil {
 		return nil, fmt.Errorf("target: %w", err)
 	}

@@ -48,7 +48,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if err := checkFDs(&cfg); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
-	u, _ := CheckLoopbackURL(cfg.URL) // validated above
+	u, _ := CheckLoopbackURL(cfg.URL, cfg.Target) // validated above
 	if cfg.PID != 0 {
 		if _, err := ReadProc(cfg.PID); err != nil {
 			return nil, fmt.Errorf("server process %d: %w", cfg.PID, err)

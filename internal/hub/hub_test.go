@@ -34,24 +34,34 @@ func newHub(t *testing.T, cfg hub.Config) (*hub.Hub, *sqlite.Store, *inmem.Broke
 	return h, store, broker
 }
 
-// seqs drains out until it has n message envelopes and returns their seqs.
-func seqs(t *testing.T, out *hub.Outbox, n int) []uint64 {
+// delivered drains out until it has n message envelopes and returns their messages.
+func delivered(t *testing.T, out *hub.Outbox, n int) []*hubbub.Message {
 	t.Helper()
-	var got []uint64
+	var got []*hubbub.Message
 	var batch []*hub.Envelope
 	deadline := time.After(10 * time.Second)
 	for len(got) < n {
 		select {
 		case <-out.Ready():
 		case <-deadline:
-			t.Fatalf("got seqs %v, want %d", got, n)
+			t.Fatalf("got %d messages, want %d", len(got), n)
 		}
 		batch, _ = out.Take(batch[:0])
 		for _, e := range batch {
 			if e.Event.Kind == hubbub.EventMessage {
-				got = append(got, e.Event.Message.Seq)
+				got = append(got, e.Event.Message)
 			}
 		}
+	}
+	return got
+}
+
+// seqs drains out until it has n message envelopes and returns their seqs.
+func seqs(t *testing.T, out *hub.Outbox, n int) []uint64 {
+	t.Helper()
+	var got []uint64
+	for _, m := range delivered(t, out, n) {
+		got = append(got, m.Seq)
 	}
 	return got
 }
@@ -107,24 +117,8 @@ func TestDeleteAheadOfItsMessage(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	var batch []*hub.Envelope
-	deadline := time.After(10 * time.Second)
-	for {
-		select {
-		case <-out.Ready():
-		case <-deadline:
-			t.Fatal("the message never arrived")
-		}
-		batch, _ = out.Take(batch[:0])
-		for _, e := range batch {
-			if e.Event.Kind != hubbub.EventMessage {
-				continue
-			}
-			if got := e.Event.Message; !got.Deleted || got.Text != "" {
-				t.Fatalf("message %d delivered as %q (deleted=%v), want deleted", got.Seq, got.Text, got.Deleted)
-			}
-			return
-		}
+	if got := delivered(t, out, 1)[0]; !got.Deleted || got.Text != "" {
+		t.Fatalf("message %d delivered as %q (deleted=%v), want deleted", got.Seq, got.Text, got.Deleted)
 	}
 }
 

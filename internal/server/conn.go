@@ -47,8 +47,8 @@ type conn struct {
 	batch  *batchConn // the socket under ws, which can send a batch of frames in one write
 
 	closeOnce   sync.Once
-	closeCode   int    // the close frame the write pump sends last; 0 = none (peer closed)
-	closeReason string // set before out.Close, read by the write pump after Take says closed
+	closeCode   int    // the close frame the writer sends last; 0 = none (peer closed)
+	closeReason string // set before out.Close, read by the writer once the outbox says closed
 	// discarding drops what is queued instead of flushing it (a slow consumer, an abort). It
 	// is atomic because writers look at it before the outbox says closed, and finish sets it
 	// outside closeWith.
@@ -108,9 +108,9 @@ func (l connLog) log(level slog.Level, msg string, args []any) {
 }
 
 // maxTakeRound is the most queued envelopes one write takes: it bounds what a writer builds
-// for one write (256 messages of at most --max-text bytes, about 1 MiB; the text protocol
-// joins them into one frame) however deep --send-queue lets a queue grow. The rest waits for
-// the next round.
+// for one write (256 messages of at most --max-text bytes, about 1 MiB at the default; the
+// text protocol joins them into one frame) however deep --send-queue lets a queue grow. The
+// rest waits for the next round.
 const maxTakeRound = 256
 
 // takeRound is how many envelopes c's writer takes next: a bounded round, or everything when

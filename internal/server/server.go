@@ -149,8 +149,8 @@ func (s *Server) untrack(c closer) {
 }
 
 // Shutdown closes every WebSocket connection with 1001 ("going away"), letting each
-// connection's writer flush what is queued first, and waits for them until ctx is done; then it cuts the rest.
-// New upgrades are refused from the moment it is called.
+// connection's writer flush what is queued first, and waits for them until ctx is done; then
+// it cuts the rest. New upgrades are refused from the moment it is called.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	s.draining.Store(true)
