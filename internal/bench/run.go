@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net/url"
 	"strconv"
 	"sync"
@@ -273,36 +274,28 @@ func (r *runner) awaitReady(ctx context.Context, probers []*client, want int) er
 	return nil
 }
 
-// pace sends messages of step from senders, round robin, at rate messages per second in total,
-// for dur or until limit messages (0 = no limit). It returns how long it sent. Several pacer
-// goroutines share the senders so that one slow write does not hold up every sender; each
-// sends what is due on every tick (open loop), and gives up sends more than 100 ms late
-// (counted as skipped).
+// pace sends messages of step from senders at rate messages per second in total, for dur or
+// until limit messages (0 = no limit), and returns how long it sent. Message k of the step is
+// due at k/rate after the start and goes to sender k mod len(senders), so the offered load is
+// even in time and across senders: a rate of 100 msgs/s is a message every 10 ms, not a burst
+// of several every few ticks. Several pacer goroutines share the senders, each owning every
+// n-th sender, so that one slow write does not hold up every sender. Sending is open loop;
+// a send more than 100 ms late is given up and counted as skipped.
 func (r *runner) pace(ctx context.Context, step int, senders []*client, rate float64, dur time.Duration, limit int64) time.Duration {
 	n := min(len(senders), 4)
 	start := time.Now()
 	ends := make([]time.Time, n)
 	var wg sync.WaitGroup
 	for s := range n {
+		sched := paceSchedule{start: start, rate: rate, dur: dur, limit: limit, senders: len(senders), first: s, stride: n}
 		var subset []*client
 		for i := s; i < len(senders); i += n {
 			subset = append(subset, senders[i])
 		}
-		share := float64(len(subset)) / float64(len(senders))
-		var lim int64
-		if limit > 0 {
-			lim = limit / int64(n)
-			if int64(s) < limit%int64(n) {
-				lim++
-			}
-			if lim == 0 {
-				continue
-			}
-		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			ends[s] = r.paceShard(ctx, step, subset, rate*share, start, dur, lim)
+			ends[s] = r.paceShard(ctx, step, subset, sched)
 		}()
 	}
 	wg.Wait()
@@ -315,51 +308,88 @@ func (r *runner) pace(ctx context.Context, step int, senders []*client, rate flo
 	return end.Sub(start)
 }
 
+// paceSchedule says when each of one pacer's messages is due. The pacer owns senders first,
+// first+stride, …; its j-th message is the step's message k = (j / owned) × senders +
+// first + (j mod owned) × stride.
+type paceSchedule struct {
+	start         time.Time
+	rate          float64
+	dur           time.Duration
+	limit         int64 // messages in the whole step; 0 = no limit
+	senders       int
+	first, stride int
+}
+
+// owned is how many senders the pacer owns.
+func (p paceSchedule) owned() int { return (p.senders - p.first + p.stride - 1) / p.stride }
+
+// index is the step-wide number of the pacer's j-th message.
+func (p paceSchedule) index(j int64) int64 {
+	o := int64(p.owned())
+	return j/o*int64(p.senders) + int64(p.first) + j%o*int64(p.stride)
+}
+
+// due is when message k should leave, as an offset from the start.
+func (p paceSchedule) due(k int64) time.Duration {
+	return time.Duration(math.Round(float64(k) * float64(time.Second) / p.rate))
+}
+
+// paceLateLimit is how late a send may be before it is skipped.
+const paceLateLimit = 100 * time.Millisecond
+
 // paceShard is one pacer goroutine's loop; it returns the time of its last send.
-func (r *runner) paceShard(ctx context.Context, step int, senders []*client, rate float64, start time.Time, dur time.Duration, limit int64) time.Time {
-	interval := min(max(time.Duration(float64(time.Second)/rate), time.Millisecond), 20*time.Millisecond)
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	maxLate := int64(rate/10) + 1
-	var done int64
-	next := 0
-	last := start
+func (r *runner) paceShard(ctx context.Context, step int, senders []*client, p paceSchedule) time.Time {
+	// Below a millisecond between sends, waking per message costs the generator more than it
+	// is worth; the pacer then wakes every millisecond and sends what is due.
+	minWait := time.Duration(0)
+	if p.rate*float64(p.owned())/float64(p.senders) > 1000 {
+		minWait = time.Millisecond
+	}
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	last := p.start
+	var j int64
 	for {
-		now := time.Now()
-		el := min(now.Sub(start), dur)
-		due := int64(el.Seconds()*rate) - done
-		if limit > 0 {
-			due = min(due, limit-done)
-		}
-		if due > maxLate {
-			r.stats.skipped.Add(due - maxLate)
-			done += due - maxLate
-			due = maxLate
-		}
-		for ; due > 0; due-- {
-			sent := false
-			for range senders {
-				c := senders[next]
-				next = (next + 1) % len(senders)
-				if sent = c.send(step); sent {
-					break
-				}
+		el := time.Since(p.start)
+		for {
+			k := p.index(j)
+			d := p.due(k)
+			if d >= p.dur || p.limit > 0 && k >= p.limit {
+				return last
 			}
-			if !sent {
-				return last // every sender of this shard is gone
+			if d > el {
+				break
 			}
-			done++
+			j++
+			if el-d > paceLateLimit {
+				r.stats.skipped.Add(1)
+				continue
+			}
+			if !sendFrom(senders, int((j-1)%int64(len(senders))), step) {
+				return last // every sender of this pacer is gone
+			}
 			last = time.Now()
 		}
-		if el >= dur || limit > 0 && done >= limit {
-			return last
-		}
+		wait := max(p.due(p.index(j))-time.Since(p.start), minWait)
+		timer.Reset(wait)
 		select {
 		case <-ctx.Done():
 			return last
-		case <-t.C:
+		case <-timer.C:
 		}
 	}
+}
+
+// sendFrom sends one message of step from senders[i], or from the next sender still connected
+// if that one is gone; it reports false when none is left.
+func sendFrom(senders []*client, i, step int) bool {
+	for range senders {
+		if senders[i].send(step) {
+			return true
+		}
+		i = (i + 1) % len(senders)
+	}
+	return false
 }
 
 // step runs one measured step: send, then wait up to Drain for the deliveries, then compare
