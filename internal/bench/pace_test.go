@@ -1,6 +1,10 @@
 package bench
 
 import (
+	"context"
+	"fmt"
+	"math"
+	"sync"
 	"testing"
 	"time"
 )
@@ -30,7 +34,7 @@ func TestPaceScheduleSpreadsMessagesEvenly(t *testing.T) {
 				if want := time.Duration(k) * 10 * time.Millisecond; p.due(k) != want {
 					t.Errorf("%d senders: message %d due at %v, want %v", senders, k, p.due(k), want)
 				}
-				if sender := s + int(j%int64(p.owned()))*pacers; sender != int(k)%senders {
+				if sender := s + p.slot(j)*pacers; sender != int(k)%senders {
 					t.Errorf("%d senders: message %d from sender %d, want %d", senders, k, sender, int(k)%senders)
 				}
 				seen[k]++
@@ -41,5 +45,95 @@ func TestPaceScheduleSpreadsMessagesEvenly(t *testing.T) {
 				t.Errorf("%d senders: message %d scheduled %d times, want once", senders, k, seen[k])
 			}
 		}
+	}
+}
+
+// TestPaceLoopSendsTheWholeSchedule runs the pacers of a short step for real: together they
+// account for every message of the step (sent, or skipped when late), stop at the step's
+// limit, stop when their senders are gone, and skip what a stalled send made too late.
+func TestPaceLoopSendsTheWholeSchedule(t *testing.T) {
+	run := func(rate float64, dur time.Duration, limit int64, senders int, send func(pacer int, j int64) bool) (sent, skipped int64) {
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		start := time.Now()
+		pacers := min(senders, 4)
+		for s := range pacers {
+			p := paceSchedule{start: start, rate: rate, dur: dur, limit: limit, senders: senders, first: s, stride: pacers}
+			wg.Go(func() {
+				paceLoop(context.Background(), p,
+					func(j int64) bool {
+						if !send(s, j) {
+							return false
+						}
+						mu.Lock()
+						sent++
+						mu.Unlock()
+						return true
+					},
+					func() { mu.Lock(); skipped++; mu.Unlock() })
+			})
+		}
+		wg.Wait()
+		return sent, skipped
+	}
+	always := func(int, int64) bool { return true }
+
+	if sent, skipped := run(2000, 60*time.Millisecond, 0, 3, always); sent+skipped != 120 {
+		t.Errorf("2000 msgs/s for 60 ms: %d sent + %d skipped, want 120 in all", sent, skipped)
+	}
+	if sent, skipped := run(2000, time.Second, 37, 10, always); sent+skipped != 37 {
+		t.Errorf("a limit of 37: %d sent + %d skipped, want 37 in all", sent, skipped)
+	}
+	gone := func(pacer int, j int64) bool { return j < 5 } // each pacer's senders go after 5 sends
+	if sent, _ := run(1000, 200*time.Millisecond, 0, 2, gone); sent != 10 {
+		t.Errorf("senders gone after 5 sends each: %d sent, want 10", sent)
+	}
+	stall := func(pacer int, j int64) bool {
+		if j == 0 {
+			time.Sleep(150 * time.Millisecond) // the messages due meanwhile are then late
+		}
+		return true
+	}
+	sent, skipped := run(1000, 300*time.Millisecond, 0, 1, stall)
+	if skipped == 0 || sent+skipped != 300 {
+		t.Errorf("a send stalled 150 ms at 1000 msgs/s: %d sent + %d skipped, want some skipped and 300 in all", sent, skipped)
+	}
+}
+
+// TestPaceScheduleTinyRate: a rate too low to schedule a second message never sends it (the
+// offset of message 1 would overflow a Duration).
+func TestPaceScheduleTinyRate(t *testing.T) {
+	p := paceSchedule{rate: 1e-12, dur: time.Hour, senders: 1, stride: 1}
+	if d := p.due(1); d != math.MaxInt64 {
+		t.Errorf("due(1) at 1e-12 msgs/s = %v, want never", d)
+	}
+}
+
+// TestAcrossRoomsSpreadsEachRoom: in the rooms scenario's sending order, a room's members are
+// a whole round of rooms apart, so at 1 msg/s each a room hears from its members at even
+// intervals rather than from all of them back to back.
+func TestAcrossRoomsSpreadsEachRoom(t *testing.T) {
+	const rooms, members = 5, 3
+	var all []*client
+	for i := range rooms {
+		for j := range members {
+			all = append(all, &client{room: fmt.Sprint("r", i), sidx: j})
+		}
+	}
+	order := acrossRooms(all, members)
+	if len(order) != len(all) {
+		t.Fatalf("%d senders, want %d", len(order), len(all))
+	}
+	seen := make(map[*client]bool)
+	lastAt := make(map[string]int)
+	for at, c := range order {
+		if seen[c] {
+			t.Fatalf("sender %s/%d twice", c.room, c.sidx)
+		}
+		seen[c] = true
+		if prev, ok := lastAt[c.room]; ok && at-prev != rooms {
+			t.Errorf("room %s sends at positions %d and %d, want %d apart", c.room, prev, at, rooms)
+		}
+		lastAt[c.room] = at
 	}
 }

@@ -299,13 +299,16 @@ func (r *runner) pace(ctx context.Context, step int, senders []*client, rate flo
 		}()
 	}
 	wg.Wait()
-	end := start
-	for _, e := range ends {
-		if e.After(end) {
-			end = e
-		}
+	// The step spans its schedule even when the last message is due just before the end, so
+	// that messages sent / span is the offered rate; a pacer running late extends it.
+	span := dur
+	if limit > 0 {
+		span = min(dur, paceSchedule{rate: rate}.due(limit))
 	}
-	return end.Sub(start)
+	for _, e := range ends {
+		span = max(span, e.Sub(start))
+	}
+	return span
 }
 
 // paceSchedule says when each of one pacer's messages is due. The pacer owns senders first,
@@ -323,22 +326,39 @@ type paceSchedule struct {
 // owned is how many senders the pacer owns.
 func (p paceSchedule) owned() int { return (p.senders - p.first + p.stride - 1) / p.stride }
 
+// slot is which of the pacer's own senders (0 … owned-1) sends its j-th message.
+func (p paceSchedule) slot(j int64) int { return int(j % int64(p.owned())) }
+
 // index is the step-wide number of the pacer's j-th message.
 func (p paceSchedule) index(j int64) int64 {
-	o := int64(p.owned())
-	return j/o*int64(p.senders) + int64(p.first) + j%o*int64(p.stride)
+	return j/int64(p.owned())*int64(p.senders) + int64(p.first) + int64(p.slot(j)*p.stride)
 }
 
-// due is when message k should leave, as an offset from the start.
+// due is when message k should leave, as an offset from the start; never, for a rate so low
+// that the offset would not fit in a Duration.
 func (p paceSchedule) due(k int64) time.Duration {
-	return time.Duration(math.Round(float64(k) * float64(time.Second) / p.rate))
+	d := math.Round(float64(k) * float64(time.Second) / p.rate)
+	if d >= math.MaxInt64 {
+		return math.MaxInt64
+	}
+	return time.Duration(d)
 }
 
 // paceLateLimit is how late a send may be before it is skipped.
 const paceLateLimit = 100 * time.Millisecond
 
-// paceShard is one pacer goroutine's loop; it returns the time of its last send.
+// paceShard is one pacer goroutine: it sends its messages of step from senders, as p says.
 func (r *runner) paceShard(ctx context.Context, step int, senders []*client, p paceSchedule) time.Time {
+	return paceLoop(ctx, p,
+		func(j int64) bool { return sendFrom(senders, p.slot(j), step) },
+		func() { r.stats.skipped.Add(1) })
+}
+
+// paceLoop calls send(j) for each of the pacer's messages j when it is due, or skip() instead
+// when it is more than paceLateLimit late. It ends when the schedule does (dur or the step's
+// limit), when send reports false (no sender left), or when ctx ends, and returns the time of
+// its last send.
+func paceLoop(ctx context.Context, p paceSchedule, send func(j int64) bool, skip func()) time.Time {
 	// Below a millisecond between sends, waking per message costs the generator more than it
 	// is worth; the pacer then wakes every millisecond and sends what is due.
 	minWait := time.Duration(0)
@@ -360,18 +380,19 @@ func (r *runner) paceShard(ctx context.Context, step int, senders []*client, p p
 			if d > el {
 				break
 			}
-			j++
 			if el-d > paceLateLimit {
-				r.stats.skipped.Add(1)
+				skip()
+				j++
 				continue
 			}
-			if !sendFrom(senders, int((j-1)%int64(len(senders))), step) {
+			if !send(j) {
 				return last // every sender of this pacer is gone
 			}
+			j++
 			last = time.Now()
+			el = last.Sub(p.start) // a slow send makes the next ones late
 		}
-		wait := max(p.due(p.index(j))-time.Since(p.start), minWait)
-		timer.Reset(wait)
+		timer.Reset(max(p.due(p.index(j))-time.Since(p.start), minWait))
 		select {
 		case <-ctx.Done():
 			return last
