@@ -173,9 +173,26 @@ func (r *runner) rooms(ctx context.Context, rep *Report) error {
 		return err
 	}
 	rate := float64(len(all)) * cfg.MemberRate
-	st := r.step(ctx, 1, all, cfg.Members, rate, cfg.Duration, nil)
+	st := r.step(ctx, 1, acrossRooms(all, cfg.Members), cfg.Members, rate, cfg.Duration, nil)
 	rep.Steps = append(rep.Steps, st)
 	return nil
+}
+
+// acrossRooms orders the members of consecutive rooms (members rooms' worth of clients, room by
+// room) so that consecutive senders belong to different rooms: the first member of every room,
+// then the second, and so on. The pacer sends message k from sender k mod senders, so each
+// room's members then send at even intervals (a second / members apart at 1 msg/s each)
+// instead of one after another, which would hand the server each room's traffic for the
+// second as a burst it could write to every member at once.
+func acrossRooms(all []*client, members int) []*client {
+	rooms := len(all) / members
+	out := make([]*client, 0, len(all))
+	for j := range members {
+		for i := range rooms {
+			out = append(out, all[i*members+j])
+		}
+	}
+	return out
 }
 
 // churnInflight bounds the churning connections open at once.
