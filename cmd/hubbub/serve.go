@@ -33,7 +33,7 @@ type serveFlags struct {
 	postgres                              string
 	tokenSecret                           string
 	nats                                  natsFlags
-	port                                  int
+	port, sqliteWALPages                  int
 	shutdownTimeout, pruneEvery           time.Duration
 	retention                             hubbub.Retention
 	origins, subprotocols                 listFlag
@@ -50,6 +50,7 @@ func newServeFlags(fs *flag.FlagSet) *serveFlags {
 	fs.StringVar(&f.host, "host", "", "interface to listen on (empty = all)")
 	fs.IntVar(&f.port, "port", 3434, "TCP port to listen on")
 	fs.StringVar(&f.data, "data", "hubbub.db", "SQLite file that keeps the history (one node)")
+	fs.IntVar(&f.sqliteWALPages, "sqlite-wal-pages", sqlite.DefaultWALPages, fmt.Sprintf("pages (4 KiB) the SQLite write-ahead log holds before they are copied into --data (1 to %d)", sqlite.MaxWALPages))
 	fs.StringVar(&f.postgres, "postgres", "", "PostgreSQL URL for history shared by several nodes, e.g. postgres://user:pass@host/db (replaces --data)")
 	f.nats.bind(fs)
 	fs.IntVar(&h.PresenceLimit, "presence-limit", 500, "rooms with more connections on this node stop announcing joins and leaves, and joined lists this many names")
@@ -133,6 +134,9 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 	}
 	if f.port > 65535 {
 		return usageError(fmt.Sprintf("invalid --port %d%s", f.port, sources.from("port")))
+	}
+	if f.sqliteWALPages < 1 || f.sqliteWALPages > sqlite.MaxWALPages {
+		return usageError(fmt.Sprintf("invalid --sqlite-wal-pages %d: want 1 to %d%s", f.sqliteWALPages, sqlite.MaxWALPages, sources.from("sqlite-wal-pages")))
 	}
 	if f.tokenSecret != "" {
 		v, err := auth.NewHMAC([]byte(f.tokenSecret), nil)
@@ -243,7 +247,7 @@ func openStore(ctx context.Context, f *serveFlags, log *slog.Logger) (hubbub.Sto
 		}
 		return s, nil
 	}
-	s, err := sqlite.Open(f.data, sqlite.Options{Retention: f.retention, Logger: log})
+	s, err := sqlite.Open(f.data, sqlite.Options{Retention: f.retention, Logger: log, WALPages: f.sqliteWALPages})
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}

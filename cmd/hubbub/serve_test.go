@@ -110,6 +110,8 @@ func TestServeFlagsFromEnvironmentAndErrors(t *testing.T) {
 		{"serve", "--pong-wait", "1s", "--ping-period", "2s"},
 		{"serve", "--log-format", "xml"},
 		{"serve", "--subprotocols", "mqtt"},
+		{"serve", "--sqlite-wal-pages", "0"},
+		{"serve", "--sqlite-wal-pages", "1048577"},
 		{"serve", "extra"},
 		{"frobnicate"},
 	} {

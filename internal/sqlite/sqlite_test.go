@@ -175,6 +175,21 @@ func TestDurabilitySettings(t *testing.T) {
 	}
 }
 
+// TestWALPages: the writer checkpoints after the number of log pages Options.WALPages asks
+// for, the default when it is zero, and never past MaxWALPages.
+func TestWALPages(t *testing.T) {
+	for _, c := range []struct{ ask, want int }{{0, DefaultWALPages}, {100, 100}, {MaxWALPages + 1, MaxWALPages}} {
+		s, _ := openTest(t, Options{WALPages: c.ask})
+		var pages int
+		if err := s.w.conn.QueryRowContext(t.Context(), "PRAGMA wal_autocheckpoint").Scan(&pages); err != nil {
+			t.Fatal(err)
+		}
+		if pages != c.want {
+			t.Errorf("WALPages %d: wal_autocheckpoint %d, want %d", c.ask, pages, c.want)
+		}
+	}
+}
+
 // TestOpenOddPath: a path with characters that mean something in a URI is still one file.
 func TestOpenOddPath(t *testing.T) {
 	dir := t.TempDir()

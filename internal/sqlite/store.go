@@ -68,10 +68,12 @@ func open(path string, o Options) (_ *Store, err error) {
 	ctx := context.Background()
 	busy := strconv.FormatInt(o.BusyTimeout.Milliseconds(), 10)
 
-	// The writer: WAL so that readers and the writer never block each other, and
-	// synchronous=FULL so that a commit is on disk (WAL fsynced) before Append returns.
+	// The writer: WAL so that readers and the writer never block each other,
+	// synchronous=FULL so that a commit is on disk (WAL fsynced) before Append returns, and a
+	// log long enough that a page appends keep touching is copied out once for many commits.
+	walPages := strconv.Itoa(o.WALPages)
 	s.wdb, err = sql.Open("sqlite", dsn(abs, url.Values{
-		"_pragma": {"busy_timeout(" + busy + ")", "journal_mode(WAL)", "synchronous(FULL)"},
+		"_pragma": {"busy_timeout(" + busy + ")", "journal_mode(WAL)", "synchronous(FULL)", "wal_autocheckpoint(" + walPages + ")"},
 	}))
 	if err != nil {
 		return nil, err
