@@ -21,7 +21,7 @@ const (
 	// writer copies them into the database file: about 32 MiB. SQLite's own default, 1,000,
 	// copied nearly every page it logged when appends spread over 1,000 rooms, because no
 	// room's page was logged twice in so short a log; at 8,000 the same load cost the server
-	// 7 % less CPU (docs/benchmarks.md).
+	// 8 % less CPU (docs/benchmarks.md).
 	DefaultWALPages = 8000
 	// MaxWALPages bounds WALPages (4 GiB of log).
 	MaxWALPages = 1 << 20
