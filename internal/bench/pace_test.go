@@ -50,17 +50,21 @@ func TestPaceScheduleSpreadsMessagesEvenly(t *testing.T) {
 
 // TestPaceLoopSendsTheWholeSchedule runs the pacers of a short step for real: together they
 // account for every message of the step (sent, or skipped when late), stop at the step's
-// limit, stop when their senders are gone, and skip what a stalled send made too late.
+// limit, stop when their senders are gone, skip what a stalled send made too late, and send
+// once at a rate too low to schedule a second message.
 func TestPaceLoopSendsTheWholeSchedule(t *testing.T) {
-	run := func(rate float64, dur time.Duration, limit int64, senders int, send func(pacer int, j int64) bool) (sent, skipped int64) {
+	// run paces a step that started at start with every pacer, calling send for each
+	// message; it counts the messages sent and skipped.
+	run := func(start time.Time, rate float64, dur time.Duration, limit int64, senders int, send func(pacer int, j int64) bool) (sent, skipped int64) {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // a safety net only
+		defer cancel()
 		var mu sync.Mutex
 		var wg sync.WaitGroup
-		start := time.Now()
 		pacers := min(senders, 4)
 		for s := range pacers {
 			p := paceSchedule{start: start, rate: rate, dur: dur, limit: limit, senders: senders, first: s, stride: pacers}
 			wg.Go(func() {
-				paceLoop(context.Background(), p,
+				paceLoop(ctx, p,
 					func(j int64) bool {
 						if !send(s, j) {
 							return false
@@ -74,38 +78,83 @@ func TestPaceLoopSendsTheWholeSchedule(t *testing.T) {
 			})
 		}
 		wg.Wait()
+		if ctx.Err() != nil {
+			t.Fatal("the pacers did not stop")
+		}
 		return sent, skipped
 	}
 	always := func(int, int64) bool { return true }
 
-	if sent, skipped := run(2000, 60*time.Millisecond, 0, 3, always); sent+skipped != 120 {
+	if sent, skipped := run(time.Now(), 2000, 60*time.Millisecond, 0, 3, always); sent+skipped != 120 {
 		t.Errorf("2000 msgs/s for 60 ms: %d sent + %d skipped, want 120 in all", sent, skipped)
 	}
-	if sent, skipped := run(2000, time.Second, 37, 10, always); sent+skipped != 37 {
+	if sent, skipped := run(time.Now(), 2000, time.Second, 37, 10, always); sent+skipped != 37 {
 		t.Errorf("a limit of 37: %d sent + %d skipped, want 37 in all", sent, skipped)
 	}
-	gone := func(pacer int, j int64) bool { return j < 5 } // each pacer's senders go after 5 sends
-	if sent, _ := run(1000, 200*time.Millisecond, 0, 2, gone); sent != 10 {
-		t.Errorf("senders gone after 5 sends each: %d sent, want 10", sent)
+
+	// Each pacer's senders are gone after 5 sends: only that can end an hour-long step.
+	var callsMu sync.Mutex
+	calls := make(map[int]int)
+	gone := func(pacer int, j int64) bool {
+		callsMu.Lock()
+		defer callsMu.Unlock()
+		calls[pacer]++
+		return calls[pacer] <= 5
 	}
+	if sent, _ := run(time.Now(), 1000, time.Hour, 0, 2, gone); sent != 10 || calls[0] != 6 || calls[1] != 6 {
+		t.Errorf("senders gone after 5 sends each: %d sent, send called %v times per pacer; want 10 sent, 6 calls each", sent, calls)
+	}
+
+	// The step began 50 ms ago, so messages 0 … 50 are due at once; the first send then
+	// stalls 150 ms, which makes every message due before 100 ms more than 100 ms late.
+	var lateMu sync.Mutex
+	var lateSends []int64
 	stall := func(pacer int, j int64) bool {
 		if j == 0 {
-			time.Sleep(150 * time.Millisecond) // the messages due meanwhile are then late
+			time.Sleep(150 * time.Millisecond)
+		} else if j < 100 {
+			lateMu.Lock()
+			lateSends = append(lateSends, j)
+			lateMu.Unlock()
 		}
 		return true
 	}
-	sent, skipped := run(1000, 300*time.Millisecond, 0, 1, stall)
-	if skipped == 0 || sent+skipped != 300 {
-		t.Errorf("a send stalled 150 ms at 1000 msgs/s: %d sent + %d skipped, want some skipped and 300 in all", sent, skipped)
+	sent, skipped := run(time.Now().Add(-50*time.Millisecond), 1000, 300*time.Millisecond, 0, 1, stall)
+	if len(lateSends) > 0 || sent+skipped != 300 {
+		t.Errorf("a send stalled 150 ms at 1000 msgs/s: messages %v sent more than 100 ms late; %d sent + %d skipped, want 300 in all", lateSends, sent, skipped)
+	}
+
+	if sent, skipped := run(time.Now(), 1e-12, time.Hour, 0, 1, always); sent != 1 || skipped != 0 {
+		t.Errorf("1e-12 msgs/s for an hour: %d sent, %d skipped; want the first message only", sent, skipped)
 	}
 }
 
-// TestPaceScheduleTinyRate: a rate too low to schedule a second message never sends it (the
-// offset of message 1 would overflow a Duration).
-func TestPaceScheduleTinyRate(t *testing.T) {
-	p := paceSchedule{rate: 1e-12, dur: time.Hour, senders: 1, stride: 1}
-	if d := p.due(1); d != math.MaxInt64 {
-		t.Errorf("due(1) at 1e-12 msgs/s = %v, want never", d)
+// TestStepSpan: a step's span is its schedule, to the limit's due time when there is one,
+// and longer only when a pacer sent late.
+func TestStepSpan(t *testing.T) {
+	start := time.Now()
+	ms := time.Millisecond
+	for _, c := range []struct {
+		name  string
+		ends  []time.Duration
+		rate  float64
+		dur   time.Duration
+		limit int64
+		want  time.Duration
+	}{
+		{"no limit", []time.Duration{990 * ms, 999 * ms}, 1000, time.Second, 0, time.Second},
+		{"a limit", []time.Duration{36 * ms}, 1000, time.Second, 37, 37 * ms},
+		{"a limit past the duration", []time.Duration{990 * ms}, 1000, time.Second, 5000, time.Second},
+		{"a late pacer", []time.Duration{500 * ms, 1300 * ms}, 1000, time.Second, 0, 1300 * ms},
+		{"a tiny rate with a limit", nil, 1e-12, time.Second, 5, time.Second},
+	} {
+		ends := make([]time.Time, len(c.ends))
+		for i, e := range c.ends {
+			ends[i] = start.Add(e)
+		}
+		if got := stepSpan(start, ends, c.rate, c.dur, c.limit); got != c.want {
+			t.Errorf("%s: span %v, want %v", c.name, got, c.want)
+		}
 	}
 }
 
@@ -135,5 +184,14 @@ func TestAcrossRoomsSpreadsEachRoom(t *testing.T) {
 			t.Errorf("room %s sends at positions %d and %d, want %d apart", c.room, prev, at, rooms)
 		}
 		lastAt[c.room] = at
+	}
+}
+
+// TestPaceScheduleTinyRate: a rate too low to schedule a second message never sends it (the
+// offset of message 1 would overflow a Duration).
+func TestPaceScheduleTinyRate(t *testing.T) {
+	p := paceSchedule{rate: 1e-12, dur: time.Hour, senders: 1, stride: 1}
+	if d := p.due(1); d != math.MaxInt64 {
+		t.Errorf("due(1) at 1e-12 msgs/s = %v, want never", d)
 	}
 }

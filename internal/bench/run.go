@@ -275,7 +275,7 @@ func (r *runner) awaitReady(ctx context.Context, probers []*client, want int) er
 }
 
 // pace sends messages of step from senders at rate messages per second in total, for dur or
-// until limit messages (0 = no limit), and returns how long it sent. Message k of the step is
+// until limit messages (0 = no limit), and returns the step's span (stepSpan). Message k of the step is
 // due at k/rate after the start and goes to sender k mod len(senders), so the offered load is
 // even in time and across senders: a rate of 100 msgs/s is a message every 10 ms, not a burst
 // of several every few ticks. Several pacer goroutines share the senders, each owning every
@@ -299,8 +299,18 @@ func (r *runner) pace(ctx context.Context, step int, senders []*client, rate flo
 		}()
 	}
 	wg.Wait()
-	// The step spans its schedule even when the last message is due just before the end, so
-	// that messages sent / span is the offered rate; a pacer running late extends it.
+	span := stepSpan(start, ends, rate, dur, limit)
+	if ctx.Err() != nil {
+		span = min(span, time.Since(start)) // cut short: it spanned only what it ran
+	}
+	return span
+}
+
+// stepSpan is how long a step that started at start offered its load: its whole schedule (dur,
+// or until the limit's message would have been due) even when the last message is due just
+// before the end, so that messages sent / span is the offered rate, extended to the last send
+// of a pacer (ends) that ran late.
+func stepSpan(start time.Time, ends []time.Time, rate float64, dur time.Duration, limit int64) time.Duration {
 	span := dur
 	if limit > 0 {
 		span = min(dur, paceSchedule{rate: rate}.due(limit))

@@ -178,9 +178,9 @@ func (r *runner) rooms(ctx context.Context, rep *Report) error {
 	return nil
 }
 
-// acrossRooms orders the members of consecutive rooms (members rooms' worth of clients, room by
-// room) so that consecutive senders belong to different rooms: the first member of every room,
-// then the second, and so on. The pacer sends message k from sender k mod senders, so each
+// acrossRooms reorders all, which holds the rooms' members room by room (members each), so
+// that consecutive senders belong to different rooms: the first member of every room, then
+// the second, and so on. The pacer sends message k from sender k mod senders, so each
 // room's members then send at even intervals (a second / members apart at 1 msg/s each)
 // instead of one after another, which would hand the server each room's traffic for the
 // second as a burst it could write to every member at once.
