@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -105,22 +106,41 @@ func TestServeFlagsFromEnvironmentAndErrors(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "HUBBUB_PORT") || exitCode(err) != 2 {
 		t.Fatalf("bad env: %v", err)
 	}
-	t.Setenv("HUBBUB_PORT", "")
-	for _, args := range [][]string{
-		{"serve", "--pong-wait", "1s", "--ping-period", "2s"},
-		{"serve", "--log-format", "xml"},
-		{"serve", "--subprotocols", "mqtt"},
-		{"serve", "--sqlite-wal-pages", "0"},
-		{"serve", "--sqlite-wal-pages", "1048577"},
-		{"serve", "extra"},
-		{"frobnicate"},
+	os.Unsetenv("HUBBUB_PORT") // t.Setenv puts it back after the test
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"serve", "--pong-wait", "1s", "--ping-period", "2s"}, "must be longer than the ping period"},
+		{[]string{"serve", "--log-format", "xml"}, `invalid --log-format "xml"`},
+		{[]string{"serve", "--subprotocols", "mqtt"}, `unknown subprotocol "mqtt"`},
+		{[]string{"serve", "extra"}, "serve takes no arguments"},
+		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
 	} {
-		err := run(context.Background(), append(args, "--port", "0", "--data", filepath.Join(t.TempDir(), "x.db")),
+		err := run(context.Background(), append(c.args, "--port", "0", "--data", filepath.Join(t.TempDir(), "x.db")),
 			stdio{out: io.Discard, err: io.Discard})
-		if err == nil || exitCode(err) != 2 {
-			t.Errorf("%v: %v (exit %d), want a usage error", args, err, exitCode(err))
+		if err == nil || exitCode(err) != 2 || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v: %v (exit %d), want a usage error containing %q", c.args, err, exitCode(err), c.want)
 		}
 	}
+	// The log size is checked before anything is opened, wherever it came from.
+	for _, c := range []struct {
+		env, flag, want string
+	}{{"", "0", "invalid --sqlite-wal-pages 0"}, {"", "1048577", "invalid --sqlite-wal-pages 1048577"}, {"0", "", "(from env HUBBUB_SQLITE_WAL_PAGES)"}} {
+		t.Setenv("HUBBUB_SQLITE_WAL_PAGES", c.env) // and put back after the test
+		if c.env == "" {
+			os.Unsetenv("HUBBUB_SQLITE_WAL_PAGES")
+		}
+		args := []string{"serve", "--port", "0", "--data", filepath.Join(t.TempDir(), "x.db")}
+		if c.flag != "" {
+			args = append(args, "--sqlite-wal-pages", c.flag)
+		}
+		err := run(context.Background(), args, stdio{out: io.Discard, err: io.Discard})
+		if err == nil || exitCode(err) != 2 || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("env %q, flag %q: %v, want a usage error containing %q", c.env, c.flag, err, c.want)
+		}
+	}
+	os.Unsetenv("HUBBUB_SQLITE_WAL_PAGES")
 	// A flag given on the command line wins over the environment.
 	t.Setenv("HUBBUB_LOG_FORMAT", "xml")
 	addr, stop := startServe(t, "--log-format", "json", "--data", filepath.Join(t.TempDir(), "h.db"))
