@@ -79,6 +79,10 @@ func TestFanoutCountsEveryDelivery(t *testing.T) {
 				if st.ServerCPU == nil || st.ServerCPUPerM == nil || st.GeneratorCPUPerM == nil {
 					t.Errorf("step %d: CPU figures missing", st.N)
 				}
+				// The "server" is this process, which made write calls to deliver.
+				if w := st.ServerWriteCallsPerDelivery; w == nil || *w <= 0 {
+					t.Errorf("step %d: server write calls per delivery %v, want a positive figure", st.N, w)
+				}
 			}
 			if rep.Best == nil || rep.Best.N != 2 {
 				t.Errorf("best step %+v, want step 2", rep.Best)

@@ -22,6 +22,10 @@ type ProcSample struct {
 	RSS int64
 	// Threads is the process's thread count.
 	Threads int
+	// WriteCalls is how many write-like system calls (write, sendto, pwrite, …) the process
+	// has made: syscw in /proc/PID/io, or -1 where that file cannot be read (it takes the
+	// right to trace the process).
+	WriteCalls int64
 }
 
 // ReadProc reads the CPU time (utime+stime from /proc/PID/stat) and resident memory (VmRSS
@@ -47,7 +51,29 @@ func ReadProc(pid int) (ProcSample, error) {
 	if err != nil {
 		return ProcSample{}, fmt.Errorf("%s/status: %w", dir, err)
 	}
-	return ProcSample{CPU: cpu, RSS: rss, Threads: threads}, nil
+	writes := int64(-1)
+	if io, err := os.ReadFile(dir + "/io"); err == nil {
+		if n, err := parseIOWriteCalls(io); err == nil {
+			writes = n
+		}
+	}
+	return ProcSample{CPU: cpu, RSS: rss, Threads: threads, WriteCalls: writes}, nil
+}
+
+// parseIOWriteCalls returns syscw from the contents of /proc/PID/io ("syscw: 12345").
+func parseIOWriteCalls(b []byte) (int64, error) {
+	for line := range bytes.SplitSeq(b, []byte{'\n'}) {
+		rest, ok := bytes.CutPrefix(line, []byte("syscw:"))
+		if !ok {
+			continue
+		}
+		n, err := strconv.ParseInt(string(bytes.TrimSpace(rest)), 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("syscw: %w", err)
+		}
+		return n, nil
+	}
+	return 0, errors.New("no syscw line")
 }
 
 // parseStat returns utime+stime and the thread count from the contents of /proc/PID/stat:

@@ -66,6 +66,23 @@ func TestParseStatusRSS(t *testing.T) {
 	}
 }
 
+func TestParseIOWriteCalls(t *testing.T) {
+	io := []byte("rchar: 3291\nwchar: 120\nsyscr: 9\nsyscw: 4711\nread_bytes: 0\n")
+	if n, err := parseIOWriteCalls(io); err != nil || n != 4711 {
+		t.Errorf("parseIOWriteCalls = %d, %v; want 4711", n, err)
+	}
+	for _, bad := range []string{"rchar: 1\n", "syscw: many\n"} {
+		if _, err := parseIOWriteCalls([]byte(bad)); err == nil {
+			t.Errorf("parseIOWriteCalls(%q) succeeded", bad)
+		}
+	}
+	// This process may always read its own io file, and writes as it runs.
+	s, err := ReadProc(0)
+	if err != nil || s.WriteCalls < 0 {
+		t.Errorf("ReadProc(0): write calls %d, %v; want them read", s.WriteCalls, err)
+	}
+}
+
 func TestPayloadRoundTrip(t *testing.T) {
 	a, b := newPayloadCodec(), newPayloadCodec()
 	if a.run == b.run {

@@ -150,6 +150,11 @@ type Step struct {
 	ServerCPU     *float64 `json:"server_cpu_s,omitempty"`
 	ServerCPUPerM *float64 `json:"server_cpu_s_per_m,omitempty"`
 	ServerRSSKiB  int64    `json:"server_rss_kib,omitempty"`
+	// ServerWriteCallsPerDelivery is the server's write-like system calls during the step per
+	// delivery (/proc/PID/io syscw; a store's file writes count too): about 1 or more when each
+	// delivery is written on its own, far below 1 when the server coalesces messages into
+	// shared writes. Absent without a PID or the right to read its io file.
+	ServerWriteCallsPerDelivery *float64 `json:"server_write_calls_per_delivery,omitempty"`
 	// GeneratorCPU and GeneratorCPUPerM are the same for this process.
 	GeneratorCPU     float64  `json:"generator_cpu_s"`
 	GeneratorCPUPerM *float64 `json:"generator_cpu_s_per_m,omitempty"`
@@ -300,15 +305,15 @@ func (rep *Report) WriteTable(w io.Writer) error {
 	if len(rep.Steps) > 0 {
 		b.WriteString("\n")
 		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintln(tw, "step\toffered/s\tsent/s\tdeliveries/s\tdelivered\tlost (late)\tp50 ms\tp99 ms\tmax ms\tsrv cpu s/M\tgen cpu s/M\tresult\t")
+		fmt.Fprintln(tw, "step\toffered/s\tsent/s\tdeliveries/s\tdelivered\tlost (late)\tp50 ms\tp99 ms\tmax ms\tsrv cpu s/M\tgen cpu s/M\tsrv writes/dlv\tresult\t")
 		for _, st := range rep.Steps {
 			res := "ok"
 			if !st.OK {
 				res = st.Reason
 			}
-			fmt.Fprintf(tw, "%d\t%.0f\t%.0f\t%s\t%d/%d\t%d (%d)\t%.2f\t%.2f\t%.2f\t%s\t%s\t%s\t\n", st.N, st.OfferedRate, st.SentRate,
+			fmt.Fprintf(tw, "%d\t%.0f\t%.0f\t%s\t%d/%d\t%d (%d)\t%.2f\t%.2f\t%.2f\t%s\t%s\t%s\t%s\t\n", st.N, st.OfferedRate, st.SentRate,
 				human(st.DeliveriesPerSec), st.Delivered, st.Expected, st.Lost, st.Late, st.Latency.P50, st.Latency.P99, st.Latency.Max,
-				optF(st.ServerCPUPerM), optF(st.GeneratorCPUPerM), res)
+				optF(st.ServerCPUPerM), optF(st.GeneratorCPUPerM), optF(st.ServerWriteCallsPerDelivery), res)
 		}
 		if err := tw.Flush(); err != nil {
 			return fmt.Errorf("table: %w", err)

@@ -463,6 +463,10 @@ func (r *runner) step(ctx context.Context, n int, senders []*client, receivers i
 		st.ServerCPU = &cpu
 		st.ServerCPUPerM = perMillion(cpu, delivered)
 		st.ServerRSSKiB = srv1.RSS >> 10
+		if srv0.WriteCalls >= 0 && srv1.WriteCalls >= 0 && delivered > 0 {
+			v := float64(srv1.WriteCalls-srv0.WriteCalls) / float64(delivered)
+			st.ServerWriteCallsPerDelivery = &v
+		}
 	}
 	switch {
 	case sent == 0:
