@@ -46,7 +46,7 @@ func delivered(t *testing.T, out *hub.Outbox, n int) []*hubbub.Message {
 		case <-deadline:
 			t.Fatalf("got %d messages, want %d", len(got), n)
 		}
-		batch, _ = out.Take(batch[:0])
+		batch, _, _ = out.TakeUpTo(batch[:0], 0)
 		for _, e := range batch {
 			if e.Event.Kind == hubbub.EventMessage {
 				got = append(got, e.Event.Message)

@@ -19,7 +19,7 @@ type Outbox struct {
 	mu       sync.Mutex
 	items    []*Envelope
 	limit    int
-	batched  int // items that came in through PushBatch since the last Take; not counted
+	batched  int // items that came in through PushBatch and are not taken yet; not counted
 	closed   bool
 	full     bool
 	ready    atomic.Pointer[chan struct{}] // one token: "items is not empty or the outbox closed"; made by Ready
@@ -27,11 +27,15 @@ type Outbox struct {
 	overflow func()
 }
 
+// DefaultOutboxLimit is the queue NewOutbox makes for a limit of 0, and the server's default
+// --send-queue: the queue holds pointers to messages every member shares, so depth is cheap.
+const DefaultOutboxLimit = 4096
+
 // NewOutbox returns an outbox that holds up to limit live envelopes and calls overflow (once,
 // from the pushing goroutine, so it must not block) when a push finds it full.
 func NewOutbox(limit int, overflow func()) *Outbox {
 	if limit <= 0 {
-		limit = 256
+		limit = DefaultOutboxLimit
 	}
 	return &Outbox{limit: limit, overflow: overflow}
 }
@@ -93,7 +97,7 @@ func (o *Outbox) signal() {
 func (o *Outbox) SetWake(wake func()) { o.wake.Store(&wake) }
 
 // Ready is signalled when envelopes were queued or the outbox was closed. Receive from it, then
-// call Take.
+// call TakeUpTo.
 // The channel is made on first use: a connection whose writer is woken through SetWake never
 // needs it, and an idle connection should not pay for one.
 func (o *Outbox) Ready() <-chan struct{} {
@@ -113,17 +117,11 @@ func (o *Outbox) Ready() <-chan struct{} {
 	return ready
 }
 
-// Take moves every queued envelope into buf (which it returns, grown as needed) and reports
-// whether the outbox is closed; after a closed report with an empty result nothing more comes.
-func (o *Outbox) Take(buf []*Envelope) ([]*Envelope, bool) {
-	buf, _, closed := o.TakeUpTo(buf, 0)
-	return buf, closed
-}
-
-// TakeUpTo is Take for at most most envelopes, oldest first (all of them if most <= 0): a
-// writer takes bounded rounds, so that the bytes it builds for one write stay bounded however
-// deep the queue may grow. depth is how many were queued before; closed is reported only once
-// nothing is left.
+// TakeUpTo moves up to most queued envelopes (all of them if most <= 0), oldest first, into
+// buf, which it returns grown as needed. A writer takes bounded rounds, so that the bytes it
+// builds for one write stay bounded however deep the queue may grow. depth is how many were
+// queued before; closed reports that the outbox is closed and nothing is left, after which
+// nothing more comes.
 func (o *Outbox) TakeUpTo(buf []*Envelope, most int) (_ []*Envelope, depth int, closed bool) {
 	o.mu.Lock()
 	depth = len(o.items)

@@ -34,7 +34,7 @@ func twoNodes(t *testing.T, cfg hub.Config) (a, b *hub.Hub) {
 // presence drains out and returns the presence events in it as "join ann" / "leave bob".
 func presence(out *hub.Outbox) []string {
 	var got []string
-	batch, _ := out.Take(nil)
+	batch, _, _ := out.TakeUpTo(nil, 0)
 	for _, e := range batch {
 		switch e.Event.Kind {
 		case hubbub.EventJoin:
@@ -68,7 +68,7 @@ func TestPresenceSpansNodesAndExpiresDeadNodes(t *testing.T) {
 		t.Fatal(err)
 	}
 	testwait.Until(t, "bob to get ann's message", func() bool {
-		for _, e := range must(bobOut.Take(nil)) {
+		for _, e := range must(bobOut.TakeUpTo(nil, 0)) {
 			if e.Event.Kind == hubbub.EventMessage && e.Event.Message.Text == "hi bob" {
 				return true
 			}
@@ -110,7 +110,7 @@ func TestPresenceOfOneUserOnTwoNodes(t *testing.T) {
 	}
 }
 
-func must[T any](v T, _ bool) T { return v }
+func must[T any](v T, _ int, _ bool) T { return v }
 
 // Past PresenceLimit connections a room stops announcing arrivals and lists only that many
 // names on join, but still gives the true count.

@@ -2,13 +2,14 @@ package server
 
 import (
 	"fmt"
-	"hubbub"
 	"io/fs"
 	"log/slog"
 	"runtime"
 	"time"
 
+	"hubbub"
 	"hubbub/internal/auth"
+	"hubbub/internal/hub"
 	"hubbub/internal/metrics"
 )
 
@@ -62,12 +63,10 @@ type Config struct {
 	// connection with 1009 (default 8192).
 	ReadLimit int64
 	// SendQueue is how many frames may wait for a slow connection before it is dropped with
-	// 1008 (default 4096). The queue holds pointers to messages shared by every member (8
-	// bytes a slot, nothing while idle) and a writer takes at most maxTakeRound of them per
-	// write, so a deep queue is cheap: it only keeps messages alive longer. A shallow one
-	// dropped readers that kept up on average: 256 frames are 67 ms of a room at 3,800
-	// msgs/s, and a 1,010-member fan-out at that rate lost a third of its members to 1008
-	// while every member got everything with 4096 (docs/benchmarks.md). A stuck client is
+	// 1008 (default hub.DefaultOutboxLimit, 4096). The queue holds pointers to messages shared
+	// by every member (8 bytes a slot, nothing while idle) and a writer takes at most
+	// maxTakeRound of them per write, so a deep queue is cheap, while a shallow one drops
+	// readers that keep up on average (docs/benchmarks.md, change log). A stuck client is
 	// still dropped after WriteWait.
 	SendQueue int
 
@@ -187,7 +186,7 @@ func (c Config) withDefaults() Config {
 	num(&c.ReadBufferSize, 1024)
 	num(&c.WriteBufferSize, 1024)
 	if c.Subprotocols == nil {
-		c.Subprotocols = []string{"hubbub.v1"}
+		c.Subprotocols = []string{hubbub.ProtocolJSON}
 	}
 	dur(&c.PingPeriod, 54*time.Second)
 	dur(&c.PongWait, 60*time.Second)
@@ -195,7 +194,7 @@ func (c Config) withDefaults() Config {
 	if c.ReadLimit <= 0 {
 		c.ReadLimit = 8192
 	}
-	num(&c.SendQueue, 4096)
+	num(&c.SendQueue, hub.DefaultOutboxLimit)
 	num(&c.MaxText, 4096)
 	if c.SendRate <= 0 {
 		c.SendRate = 10

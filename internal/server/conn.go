@@ -100,12 +100,15 @@ func (l connLog) log(level slog.Level, msg string, args []any) {
 		return
 	}
 	proto := "text"
-	if l.c.proto == metrics.ProtoJSON {
+	if l.c.speaksJSON() {
 		proto = hubbub.ProtocolJSON
 	}
 	attrs := append([]any{"conn", l.c.id, "remote", l.c.remote, "proto", proto}, args...)
 	lg.Log(context.Background(), level, msg, attrs...)
 }
+
+// speaksJSON reports whether c speaks hubbub.v1 rather than the original text protocol.
+func (c *conn) speaksJSON() bool { return c.proto == metrics.ProtoJSON }
 
 // maxTakeRound is the most queued envelopes one write takes: it bounds what a writer builds
 // for one write (256 messages of at most --max-text bytes, about 1 MiB at the default; the
@@ -113,13 +116,21 @@ func (l connLog) log(level slog.Level, msg string, args []any) {
 // rest waits for the next round.
 const maxTakeRound = 256
 
-// takeRound is how many envelopes c's writer takes next: a bounded round, or everything when
-// a slow consumer's queue is being discarded (nothing of it is written).
-func takeRound(c *conn) int {
-	if c.discarding.Load() {
-		return 0
+// takeBatch moves c's next round of queued envelopes into batch (cleared first) and says
+// whether to write them: not while a slow consumer's queue is being discarded, which takes
+// everything at once. closed reports that the outbox has closed and nothing is left. The
+// caller clears batch once done with it.
+func (c *conn) takeBatch(batch []*hub.Envelope) (_ []*hub.Envelope, write, closed bool) {
+	discarding := c.discarding.Load() // set before the outbox closes, and never unset
+	round := maxTakeRound
+	if discarding {
+		round = 0
 	}
-	return maxTakeRound
+	batch, depth, closed := c.out.TakeUpTo(batch[:0], round)
+	if len(batch) > 0 {
+		c.srv.cfg.Metrics.QueueDepth(depth)
+	}
+	return batch, len(batch) > 0 && !discarding, closed
 }
 
 // closeWith starts closing the connection: the writer flushes what is queued (unless

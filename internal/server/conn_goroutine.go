@@ -149,22 +149,18 @@ func (c *conn) writePump() {
 	linger := time.NewTimer(pumpLinger)
 	defer linger.Stop()
 	for {
-		var closed bool
-		var depth int
-		batch, depth, closed = c.out.TakeUpTo(batch[:0], takeRound(c))
-		if len(batch) > 0 {
-			c.srv.cfg.Metrics.QueueDepth(depth)
-			if !closed || !c.discarding.Load() {
-				if err := c.writeBatch(batch, c.codec, c.coalesce, &line); err != nil {
-					c.log.Debug("write failed", "err", err)
-					c.closing.Store(true)
-					c.ws.Close() // unblocks the read loop
-					c.writerEnded()
-					return // pumping stays set: nothing more is written
-				}
+		var write, closed bool
+		batch, write, closed = c.takeBatch(batch)
+		if write {
+			if err := c.writeBatch(batch, c.codec, c.coalesce, &line); err != nil {
+				c.log.Debug("write failed", "err", err)
+				c.closing.Store(true)
+				c.ws.Close() // unblocks the read loop
+				c.writerEnded()
+				return // pumping stays set: nothing more is written
 			}
-			clear(batch)
 		}
+		clear(batch)
 		if closed {
 			c.sendClose()
 			c.writerEnded()

@@ -77,18 +77,16 @@ func (p *polled) readSome(b []byte) (n int, err error) {
 			if errno == syscall.EINTR {
 				continue
 			}
-			n, err = int(r), nil
 			if errno != 0 {
-				n, err = -1, errno
+				n, err = 0, errno
+			} else {
+				n, err = int(r), nil
 			}
 			return true
 		}
 	})
 	if cerr != nil {
 		return 0, cerr
-	}
-	if n < 0 {
-		n = 0
 	}
 	return n, err
 }

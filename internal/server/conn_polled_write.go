@@ -166,20 +166,15 @@ func (c *conn) appendPending(buf []byte, batch *[]*hub.Envelope) (_ []byte, last
 	}
 	p.controlMu.Unlock()
 
-	var closed bool
-	var depth int
-	*batch, depth, closed = c.out.TakeUpTo((*batch)[:0], takeRound(c))
-	if len(*batch) > 0 {
-		m := c.srv.cfg.Metrics
-		m.QueueDepth(depth)
-		if !closed || !c.discarding.Load() {
-			buf = appendFrames(buf, *batch, c.codec, c.coalesce)
-			if m != nil {
-				observeWritten(m, *batch, c.codec, c.coalesce)
-			}
+	var write, closed bool
+	*batch, write, closed = c.takeBatch(*batch)
+	if write {
+		buf = appendFrames(buf, *batch, c.codec, c.coalesce)
+		if m := c.srv.cfg.Metrics; m != nil {
+			observeWritten(m, *batch, c.codec, c.coalesce)
 		}
-		clear(*batch)
 	}
+	clear(*batch)
 	switch {
 	case !closed || c.closeCode == 0:
 	case c.closeCode == wsframe.CloseNoStatus:

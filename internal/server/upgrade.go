@@ -8,8 +8,6 @@ import (
 	"sync"
 
 	"github.com/gorilla/websocket"
-
-	"hubbub/internal/metrics"
 )
 
 // newUpgrader builds the WebSocket upgrader from the configuration: every option of
@@ -108,7 +106,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	c := s.newConn(ws, r)
 	c.batch = bh.conn
 	var sess session
-	if c.proto == metrics.ProtoJSON { // decided by newConn
+	if c.speaksJSON() { // decided by newConn
 		sess = newJSONSession(s, c, upgradeToken(r))
 	} else {
 		sess = newTextSession(s, c, upgradeToken(r))
