@@ -88,8 +88,15 @@ func CleanMultiline(s string) string {
 // not starting or ending with a space. The id is stored, logged and echoed in acks and message
 // frames, so a control character in it would reach every member's terminal.
 func ValidateClientID(id string) error {
-	if len(id) > MaxClientIDLen || CleanText(id) != id {
-		return Errorf(ECodeBadID, "id must be at most %d printable bytes", MaxClientIDLen)
+	switch {
+	case len(id) > MaxClientIDLen:
+		return Errorf(ECodeBadID, "id is longer than %d bytes", MaxClientIDLen)
+	case !utf8.ValidString(id):
+		return Errorf(ECodeBadID, "id is not valid UTF-8")
+	case strings.TrimSpace(id) != id:
+		return Errorf(ECodeBadID, "id starts or ends with a space")
+	case !printable(id):
+		return Errorf(ECodeBadID, "id contains a control or non-printable character")
 	}
 	return nil
 }
@@ -106,13 +113,22 @@ func ValidateName(name string) error {
 		return Errorf(ECodeBadName, "name is not valid UTF-8")
 	case strings.TrimSpace(name) != name:
 		return Errorf(ECodeBadName, "name starts or ends with a space")
-	}
-	for _, r := range name {
-		if !unicode.IsPrint(r) {
-			return Errorf(ECodeBadName, "name contains a control or non-printable character")
-		}
+	case !printable(name):
+		return Errorf(ECodeBadName, "name contains a control or non-printable character")
 	}
 	return nil
+}
+
+// printable reports whether every character of s is printable: no control characters, and
+// none of the invisible format characters (U+200B, U+202E, …) that could disguise text in a
+// member's terminal.
+func printable(s string) bool {
+	for _, r := range s {
+		if !unicode.IsPrint(r) {
+			return false
+		}
+	}
+	return true
 }
 
 // ValidateRoom reports why room cannot be used as a room name, or nil if it can: 1 to

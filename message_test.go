@@ -77,3 +77,27 @@ func TestValidateNameAndRoom(t *testing.T) {
 		}
 	}
 }
+
+// TestValidateClientID: an idempotency id may be empty or up to MaxClientIDLen bytes of
+// printable text; a control or invisible format character (which would reach every member's
+// terminal in the echoed frame) and surrounding spaces are refused, each with its own reason.
+func TestValidateClientID(t *testing.T) {
+	for _, ok := range []string{"", "c-1", "ä€ 漢字", strings.Repeat("x", MaxClientIDLen)} {
+		if err := ValidateClientID(ok); err != nil {
+			t.Errorf("ValidateClientID(%q) = %v", ok, err)
+		}
+	}
+	for bad, why := range map[string]string{
+		strings.Repeat("x", MaxClientIDLen+1): "longer than",
+		"\xff":                                "UTF-8",
+		" c-1":                                "space",
+		"c\x1b[2J":                            "non-printable",
+		"c\u202e1":                            "non-printable",
+		"c\u200b1":                            "non-printable",
+	} {
+		err := ValidateClientID(bad)
+		if ErrorCode(err) != ECodeBadID || !strings.Contains(err.Error(), why) {
+			t.Errorf("ValidateClientID(%q) = %v, want a bad_id error saying %q", bad, err, why)
+		}
+	}
+}

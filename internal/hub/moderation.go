@@ -168,13 +168,6 @@ func (r *room) tombstone(seq uint64) {
 		r.pending[seq] = deletedEnvelope(e)
 		return
 	}
-	if len(r.deletedAhead) >= maxDeletedAhead {
-		for s := range r.deletedAhead {
-			if s < r.next { // skipped by a gap fill that gave up on them
-				delete(r.deletedAhead, s)
-			}
-		}
-	}
 	if seq >= r.next && len(r.deletedAhead) < maxDeletedAhead {
 		if r.deletedAhead == nil {
 			r.deletedAhead = make(map[uint64]struct{})

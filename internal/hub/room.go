@@ -27,8 +27,9 @@ type room struct {
 	recent  ring                 // the newest delivered messages, contiguous in seq
 	next    uint64               // the seq the room delivers next
 	pending map[uint64]*Envelope // messages that arrived ahead of next
-	// deletedAhead are seqs whose delete arrived before the message itself (a moderator on
-	// another node deleted it before this node heard of it); the message is delivered deleted.
+	// deletedAhead are seqs (all at or above next) whose delete arrived before the message
+	// itself (a moderator on another node deleted it before this node heard of it); the
+	// message is delivered deleted. At most maxDeletedAhead.
 	deletedAhead map[uint64]struct{}
 	gap          *time.Timer             // pending fill from the Store, if armed
 	remote       map[string]*nodeMembers // other nodes' members, by node (presence.go)
@@ -330,7 +331,7 @@ func (r *room) onEvent(ev hubbub.Event) {
 // drops it if it was delivered already. Called with mu held.
 func (r *room) deliver(e *Envelope) {
 	seq := e.Event.Message.Seq
-	if _, ok := r.deletedAhead[seq]; ok && seq >= r.next {
+	if _, ok := r.deletedAhead[seq]; ok {
 		delete(r.deletedAhead, seq)
 		if len(r.deletedAhead) == 0 {
 			r.deletedAhead = nil
@@ -430,6 +431,11 @@ func (r *room) fillGap() {
 		if lowest > r.next {
 			r.hub.log.Warn("skipping seqs missing from the store", "room", r.name, "from", r.next, "to", lowest-1)
 			r.next = lowest
+			for s := range r.deletedAhead {
+				if s < lowest { // their messages will never come
+					delete(r.deletedAhead, s)
+				}
+			}
 			r.deliver(r.pending[lowest])
 			delete(r.pending, lowest)
 		}

@@ -300,7 +300,7 @@ func (s *Server) apiHistory(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	limit := 50
+	limit := 0 // historyPage's default
 	if v := q.Get("limit"); v != "" {
 		if limit, err = strconv.Atoi(v); err != nil || limit <= 0 {
 			writeAPIError(w, apiErrorf(http.StatusBadRequest, "bad_request", "limit must be a positive integer"))

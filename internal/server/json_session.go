@@ -184,11 +184,7 @@ func (j *jsonSession) send(ctx context.Context, f *protocol.ClientFrame) {
 }
 
 func (j *jsonSession) history(ctx context.Context, f *protocol.ClientFrame) {
-	limit := f.Limit
-	if limit <= 0 {
-		limit = 50
-	}
-	page, err := j.srv.historyPage(ctx, f.Room, f.Before, limit)
+	page, err := j.srv.historyPage(ctx, f.Room, f.Before, f.Limit)
 	if err != nil {
 		j.fail(err, f)
 		return
@@ -209,10 +205,16 @@ func messageText(raw string, maxText int) (string, error) {
 	return text, nil
 }
 
+// historyPageDefault is the page a history request gets when it names no limit.
+const historyPageDefault = 50
+
 // historyPage reads a page of up to limit messages of room older than before (capped at
-// HistoryPageMax), as a history frame: the answer to a history request and to the API's
-// GET …/messages alike.
+// HistoryPageMax; historyPageDefault when limit is 0 or less), as a history frame: the answer
+// to a history request and to the API's GET …/messages alike.
 func (s *Server) historyPage(ctx context.Context, room string, before uint64, limit int) (protocol.HistoryPage, error) {
+	if limit <= 0 {
+		limit = historyPageDefault
+	}
 	msgs, more, err := s.hub.History(ctx, room, before, min(limit, s.cfg.HistoryPageMax))
 	if err != nil {
 		return protocol.HistoryPage{}, err
