@@ -139,23 +139,7 @@ func resolvePID(v string, c *bench.Config) error {
 	case "":
 		return nil
 	case "auto":
-		raw := c.URL
-		if raw == "" {
-			raw = bench.DefaultURL(c.Target)
-		}
-		u, err := bench.CheckLoopbackURL(raw, c.Target)
-		if err != nil {
-			return usageError(err.Error())
-		}
-		port, err := strconv.Atoi(u.Port())
-		if err != nil {
-			return usageError(fmt.Sprintf("--pid auto needs a port in the URL %q", raw))
-		}
-		pid, err := bench.FindListener(port)
-		if err != nil {
-			return fmt.Errorf("bench: --pid auto: %w", err)
-		}
-		c.PID = pid
+		c.PIDAuto = true // bench.Run finds it once the URL is checked
 		return nil
 	}
 	pid, err := strconv.Atoi(v)

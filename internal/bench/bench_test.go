@@ -178,7 +178,7 @@ func TestRefusesNonLoopbackTargets(t *testing.T) {
 			t.Errorf("CheckLoopbackURL(%q) = %v, want it accepted", u, err)
 		}
 	}
-	for _, u := range []string{"ftp://127.0.0.1/ws", "ws:///ws", "::bad"} {
+	for _, u := range []string{"ftp://127.0.0.1/ws", "ws:///ws", "::bad", "ws://:3434/ws"} {
 		if _, err := CheckLoopbackURL(u, TargetHubbub); err == nil {
 			t.Errorf("CheckLoopbackURL(%q) accepted, want an error", u)
 		}

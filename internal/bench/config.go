@@ -64,6 +64,10 @@ type Config struct {
 	Sources int
 	// PID is the server process whose CPU and memory are read from /proc (0 = not measured).
 	PID int
+	// PIDAuto finds PID: the process that holds the listening socket of URL's port.
+	PIDAuto bool
+
+	target *url.URL // URL, parsed and checked by validate
 
 	// Conns is the idle scenario's connection count (default 1000).
 	Conns int
@@ -136,14 +140,18 @@ type Config struct {
 
 // DefaultURL returns the endpoint a target listens on when run as documented.
 func DefaultURL(target string) string {
-	switch target {
-	case TargetCentrifugo:
-		return "ws://127.0.0.1:3602/connection/websocket"
-	case TargetText:
-		return "ws://127.0.0.1:3434/ws"
-	default:
-		return "ws://127.0.0.1:3434/ws"
+	if target == TargetCentrifugo {
+		return "ws://127.0.0.1:3602" + endpointPath(target)
 	}
+	return "ws://127.0.0.1:3434" + endpointPath(target)
+}
+
+// endpointPath is where target serves WebSockets: the path a URL without one gets.
+func endpointPath(target string) string {
+	if target == TargetCentrifugo {
+		return "/connection/websocket"
+	}
+	return "/ws"
 }
 
 // withDefaults returns c with every zero field set to its default.
@@ -228,7 +236,7 @@ func (c *Config) validate() error {
 	if err != nil {
 		return err
 	}
-	c.URL = u.String() // what is dialled: the report shows it
+	c.URL, c.target = u.String(), u // what is dialled: the report shows it
 	if c.Sources < 0 || c.Sources > 250 {
 		return fmt.Errorf("sources %d: want 0 to 250 (127.0.0.2 … 127.0.0.251)", c.Sources)
 	}
@@ -348,10 +356,12 @@ var ErrNotLoopback = errors.New("not a loopback address: the load generator only
 // means ws(s); no path means target's endpoint, as in DefaultURL) and refuses any host that
 // is not a loopback address (127.0.0.0/8, ::1) or the name localhost.
 func CheckLoopbackURL(raw, target string) (*url.URL, error) {
-	endpoint, _ := url.Parse(DefaultURL(target)) // a constant of ours
-	u, err := chatclient.ParseURL(raw, endpoint.Path)
+	u, err := chatclient.ParseURL(raw, endpointPath(target))
 	if err != nil {
 		return nil, fmt.Errorf("target: %w", err)
+	}
+	if u.Hostname() == "" { // a chat client dials ws://:3434 locally; a load test names its address
+		return nil, fmt.Errorf("target %q names no host: use 127.0.0.1 (or another loopback address)", raw)
 	}
 	if host := u.Hostname(); !isLoopbackHost(host) {
 		return nil, fmt.Errorf("refusing target %q: %w", host, ErrNotLoopback)

@@ -16,10 +16,8 @@ import (
 func TestPaceScheduleSpreadsMessagesEvenly(t *testing.T) {
 	const rate, total = 100.0, 240
 	for _, senders := range []int{1, 2, 3, 4, 5, 10, 13} {
-		pacers := min(senders, 4)
 		seen := make(map[int64]int)
-		for s := range pacers {
-			p := paceSchedule{rate: rate, dur: time.Hour, senders: senders, first: s, stride: pacers}
+		for s, p := range paceSchedules(time.Time{}, rate, time.Hour, 0, senders) {
 			prev := time.Duration(-1)
 			for j := int64(0); ; j++ {
 				k := p.index(j)
@@ -34,7 +32,7 @@ func TestPaceScheduleSpreadsMessagesEvenly(t *testing.T) {
 				if want := time.Duration(k) * 10 * time.Millisecond; p.due(k) != want {
 					t.Errorf("%d senders: message %d due at %v, want %v", senders, k, p.due(k), want)
 				}
-				if sender := s + p.slot(j)*pacers; sender != int(k)%senders {
+				if sender := p.first + p.slot(j)*p.stride; sender != int(k)%senders {
 					t.Errorf("%d senders: message %d from sender %d, want %d", senders, k, sender, int(k)%senders)
 				}
 				seen[k]++
@@ -60,9 +58,7 @@ func TestPaceLoopSendsTheWholeSchedule(t *testing.T) {
 		defer cancel()
 		var mu sync.Mutex
 		var wg sync.WaitGroup
-		pacers := min(senders, 4)
-		for s := range pacers {
-			p := paceSchedule{start: start, rate: rate, dur: dur, limit: limit, senders: senders, first: s, stride: pacers}
+		for s, p := range paceSchedules(start, rate, dur, limit, senders) {
 			wg.Go(func() {
 				paceLoop(ctx, p,
 					func(j int64) bool {
@@ -156,6 +152,11 @@ func TestStepSpan(t *testing.T) {
 			t.Errorf("%s: span %v, want %v", c.name, got, c.want)
 		}
 	}
+	// A rate too low to schedule a second message never sends it: the offset of message 1
+	// would overflow a Duration.
+	if d := dueAt(1, 1e-12); d != math.MaxInt64 {
+		t.Errorf("message 1 at 1e-12 msgs/s due at %v, want never", d)
+	}
 }
 
 // TestAcrossRoomsSpreadsEachRoom: in the rooms scenario's sending order, a room's members are
@@ -187,11 +188,22 @@ func TestAcrossRoomsSpreadsEachRoom(t *testing.T) {
 	}
 }
 
-// TestPaceScheduleTinyRate: a rate too low to schedule a second message never sends it (the
-// offset of message 1 would overflow a Duration).
-func TestPaceScheduleTinyRate(t *testing.T) {
-	p := paceSchedule{rate: 1e-12, dur: time.Hour, senders: 1, stride: 1}
-	if d := p.due(1); d != math.MaxInt64 {
-		t.Errorf("due(1) at 1e-12 msgs/s = %v, want never", d)
+// TestPaceLateLimit: a send is skipped when 100 ms late, or two of its pacer's intervals when
+// the pacer sends more slowly than that, so a slow step is not cut by one short stall.
+func TestPaceLateLimit(t *testing.T) {
+	for _, c := range []struct {
+		rate    float64
+		senders int
+		want    time.Duration
+	}{
+		{1000, 10, paceLateLimit},       // pacers of 3 or 2 senders send every few ms
+		{20, 2, 200 * time.Millisecond}, // two pacers of one sender each: 10 msgs/s apiece
+		{1e-12, 1, time.Hour},           // capped
+	} {
+		for _, p := range paceSchedules(time.Time{}, c.rate, time.Second, 0, c.senders) {
+			if got := p.lateLimit(); got != c.want {
+				t.Errorf("%v msgs/s over %d senders, pacer %d: late limit %v, want %v", c.rate, c.senders, p.first, got, c.want)
+			}
+		}
 	}
 }

@@ -28,8 +28,9 @@ type ProcSample struct {
 	WriteCalls int64
 }
 
-// ReadProc reads the CPU time (utime+stime from /proc/PID/stat) and resident memory (VmRSS
-// from /proc/PID/status) of process pid; pid 0 reads this process (/proc/self).
+// ReadProc reads the CPU time (utime+stime from /proc/PID/stat), resident memory (VmRSS from
+// /proc/PID/status) and, where allowed, write calls (/proc/PID/io) of process pid; pid 0 reads
+// this process (/proc/self).
 func ReadProc(pid int) (ProcSample, error) {
 	dir := "/proc/self"
 	if pid != 0 {

@@ -49,7 +49,14 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if err := checkFDs(&cfg); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
-	u, _ := CheckLoopbackURL(cfg.URL, cfg.Target) // validated above
+	u := cfg.target
+	if cfg.PIDAuto {
+		pid, err := FindListener(targetPort(u))
+		if err != nil {
+			return nil, fmt.Errorf("find the server (--pid auto): %w", err)
+		}
+		cfg.PID = pid
+	}
 	if cfg.PID != 0 {
 		if _, err := ReadProc(cfg.PID); err != nil {
 			return nil, fmt.Errorf("server process %d: %w", cfg.PID, err)
@@ -66,7 +73,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 
 	stopProgress := r.startProgress()
 	rep := r.newReport()
-	if cfg.PID != 0 {
+	if cfg.PID != 0 && !cfg.PIDAuto { // a process found by its port serves it
 		r.checkPID(u, rep)
 	}
 	var err error
@@ -95,13 +102,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 // checkPID adds a warning to rep if the server process does not hold the target's listening
 // socket: its CPU and memory would then be some other process's.
 func (r *runner) checkPID(u *url.URL, rep *Report) {
-	port, err := strconv.Atoi(u.Port())
-	if err != nil {
-		port = 80
-		if u.Scheme == "wss" {
-			port = 443
-		}
-	}
+	port := targetPort(u)
 	ok, err := ListensOn(r.cfg.PID, port)
 	switch {
 	case err != nil:
@@ -112,6 +113,17 @@ func (r *runner) checkPID(u *url.URL, rep *Report) {
 			fmt.Fprintln(r.cfg.Progress, "bench: "+rep.Notes[len(rep.Notes)-1])
 		}
 	}
+}
+
+// targetPort is the TCP port u is dialled on: its own, or the scheme's (80, or 443 for wss).
+func targetPort(u *url.URL) int {
+	if port, err := strconv.Atoi(u.Port()); err == nil {
+		return port
+	}
+	if u.Scheme == "wss" {
+		return 443
+	}
+	return 80
 }
 
 // checkFDs refuses a run that needs more file descriptors than this process may open.
@@ -280,16 +292,16 @@ func (r *runner) awaitReady(ctx context.Context, probers []*client, want int) er
 // even in time and across senders: a rate of 100 msgs/s is a message every 10 ms, not a burst
 // of several every few ticks. Several pacer goroutines share the senders, each owning every
 // n-th sender, so that one slow write does not hold up every sender. Sending is open loop;
-// a send more than 100 ms late is given up and counted as skipped.
+// a send more than 100 ms late (or two of its pacer's intervals, if longer) is given up and
+// counted as skipped.
 func (r *runner) pace(ctx context.Context, step int, senders []*client, rate float64, dur time.Duration, limit int64) time.Duration {
-	n := min(len(senders), 4)
 	start := time.Now()
-	ends := make([]time.Time, n)
+	scheds := paceSchedules(start, rate, dur, limit, len(senders))
+	ends := make([]time.Time, len(scheds))
 	var wg sync.WaitGroup
-	for s := range n {
-		sched := paceSchedule{start: start, rate: rate, dur: dur, limit: limit, senders: len(senders), first: s, stride: n}
+	for s, sched := range scheds {
 		var subset []*client
-		for i := s; i < len(senders); i += n {
+		for i := sched.first; i < len(senders); i += sched.stride {
 			subset = append(subset, senders[i])
 		}
 		wg.Add(1)
@@ -313,7 +325,7 @@ func (r *runner) pace(ctx context.Context, step int, senders []*client, rate flo
 func stepSpan(start time.Time, ends []time.Time, rate float64, dur time.Duration, limit int64) time.Duration {
 	span := dur
 	if limit > 0 {
-		span = min(dur, paceSchedule{rate: rate}.due(limit))
+		span = min(dur, dueAt(limit, rate))
 	}
 	for _, e := range ends {
 		span = max(span, e.Sub(start))
@@ -321,41 +333,65 @@ func stepSpan(start time.Time, ends []time.Time, rate float64, dur time.Duration
 	return span
 }
 
+// maxPacers is how many pacer goroutines share a step's senders at most.
+const maxPacers = 4
+
 // paceSchedule says when each of one pacer's messages is due. The pacer owns senders first,
-// first+stride, …; its j-th message is the step's message k = (j / owned) × senders +
-// first + (j mod owned) × stride.
+// first+stride, … (owned of them); its j-th message is the step's message
+// k = (j / owned) × senders + first + (j mod owned) × stride.
 type paceSchedule struct {
-	start         time.Time
-	rate          float64
-	dur           time.Duration
-	limit         int64 // messages in the whole step; 0 = no limit
-	senders       int
-	first, stride int
+	start                time.Time
+	rate                 float64
+	dur                  time.Duration
+	limit                int64 // messages in the whole step; 0 = no limit
+	senders              int
+	first, stride, owned int
 }
 
-// owned is how many senders the pacer owns.
-func (p paceSchedule) owned() int { return (p.senders - p.first + p.stride - 1) / p.stride }
+// paceSchedules returns the schedules of the pacers that share a step's senders: pacer s
+// owns senders s, s+n, s+2n, … of n = min(senders, maxPacers) pacers.
+func paceSchedules(start time.Time, rate float64, dur time.Duration, limit int64, senders int) []paceSchedule {
+	n := min(senders, maxPacers)
+	out := make([]paceSchedule, n)
+	for s := range n {
+		out[s] = paceSchedule{start: start, rate: rate, dur: dur, limit: limit, senders: senders,
+			first: s, stride: n, owned: (senders - s + n - 1) / n}
+	}
+	return out
+}
 
 // slot is which of the pacer's own senders (0 … owned-1) sends its j-th message.
-func (p paceSchedule) slot(j int64) int { return int(j % int64(p.owned())) }
+func (p paceSchedule) slot(j int64) int { return int(j % int64(p.owned)) }
 
 // index is the step-wide number of the pacer's j-th message.
 func (p paceSchedule) index(j int64) int64 {
-	return j/int64(p.owned())*int64(p.senders) + int64(p.first) + int64(p.slot(j)*p.stride)
+	return j/int64(p.owned)*int64(p.senders) + int64(p.first) + int64(p.slot(j)*p.stride)
 }
 
-// due is when message k should leave, as an offset from the start; never, for a rate so low
-// that the offset would not fit in a Duration.
-func (p paceSchedule) due(k int64) time.Duration {
-	d := math.Round(float64(k) * float64(time.Second) / p.rate)
+// due is when message k should leave, as an offset from the start.
+func (p paceSchedule) due(k int64) time.Duration { return dueAt(k, p.rate) }
+
+// dueAt is when message k of a step paced at rate should leave, as an offset from the start;
+// never, for a rate so low that the offset would not fit in a Duration.
+func dueAt(k int64, rate float64) time.Duration {
+	d := math.Round(float64(k) * float64(time.Second) / rate)
 	if d >= math.MaxInt64 {
 		return math.MaxInt64
 	}
 	return time.Duration(d)
 }
 
-// paceLateLimit is how late a send may be before it is skipped.
+// paceLateLimit is how late a send may be before it is skipped, unless the pacer's own
+// interval is longer (lateLimit).
 const paceLateLimit = 100 * time.Millisecond
+
+// lateLimit is how late one of the pacer's sends may be before it is skipped: paceLateLimit,
+// or two of the pacer's intervals when those are longer, so that a slow pacer is not made to
+// skip by one short stall (at most an hour).
+func (p paceSchedule) lateLimit() time.Duration {
+	twoIntervals := 2 * float64(time.Second) * float64(p.senders) / (p.rate * float64(p.owned))
+	return time.Duration(min(max(twoIntervals, float64(paceLateLimit)), float64(time.Hour)))
+}
 
 // paceShard is one pacer goroutine: it sends its messages of step from senders, as p says.
 func (r *runner) paceShard(ctx context.Context, step int, senders []*client, p paceSchedule) time.Time {
@@ -365,16 +401,17 @@ func (r *runner) paceShard(ctx context.Context, step int, senders []*client, p p
 }
 
 // paceLoop calls send(j) for each of the pacer's messages j when it is due, or skip() instead
-// when it is more than paceLateLimit late. It ends when the schedule does (dur or the step's
+// when it is more than its lateLimit late. It ends when the schedule does (dur or the step's
 // limit), when send reports false (no sender left), or when ctx ends, and returns the time of
 // its last send.
 func paceLoop(ctx context.Context, p paceSchedule, send func(j int64) bool, skip func()) time.Time {
 	// Below a millisecond between sends, waking per message costs the generator more than it
 	// is worth; the pacer then wakes every millisecond and sends what is due.
 	minWait := time.Duration(0)
-	if p.rate*float64(p.owned())/float64(p.senders) > 1000 {
+	if p.rate*float64(p.owned)/float64(p.senders) > 1000 {
 		minWait = time.Millisecond
 	}
+	late := p.lateLimit()
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	last := p.start
@@ -390,7 +427,7 @@ func paceLoop(ctx context.Context, p paceSchedule, send func(j int64) bool, skip
 			if d > el {
 				break
 			}
-			if el-d > paceLateLimit {
+			if el-d > late {
 				skip()
 				j++
 				continue
@@ -463,9 +500,8 @@ func (r *runner) step(ctx context.Context, n int, senders []*client, receivers i
 		st.ServerCPU = &cpu
 		st.ServerCPUPerM = perMillion(cpu, delivered)
 		st.ServerRSSKiB = srv1.RSS >> 10
-		if srv0.WriteCalls >= 0 && srv1.WriteCalls >= 0 && delivered > 0 {
-			v := float64(srv1.WriteCalls-srv0.WriteCalls) / float64(delivered)
-			st.ServerWriteCallsPerDelivery = &v
+		if srv0.WriteCalls >= 0 && srv1.WriteCalls >= 0 {
+			st.ServerWriteCallsPerDelivery = perDelivery(float64(srv1.WriteCalls-srv0.WriteCalls), delivered)
 		}
 	}
 	switch {
@@ -502,19 +538,27 @@ func (r *runner) sample() (srv, gen ProcSample) {
 	if err != nil {
 		r.stats.sample("generator /proc: %v", err)
 	}
+	srv.WriteCalls = -1 // unknown unless read
 	if r.cfg.PID != 0 {
 		if srv, err = ReadProc(r.cfg.PID); err != nil {
 			r.stats.sample("server /proc: %v", err)
+			srv.WriteCalls = -1
 		}
 	}
 	return srv, gen
 }
 
+// perMillion is cpuSeconds per million deliveries; nil without deliveries.
 func perMillion(cpuSeconds float64, deliveries int64) *float64 {
+	return perDelivery(cpuSeconds*1e6, deliveries)
+}
+
+// perDelivery is x per delivery; nil without deliveries.
+func perDelivery(x float64, deliveries int64) *float64 {
 	if deliveries <= 0 {
 		return nil
 	}
-	v := cpuSeconds / (float64(deliveries) / 1e6)
+	v := x / float64(deliveries)
 	return &v
 }
 
