@@ -59,6 +59,9 @@ func runAdd(ctx context.Context, args []string, io stdio) error {
 	if err := refuseNegative(fs, src, "a", "b"); err != nil {
 		return err
 	}
+	if *timeout <= 0 {
+		return usageError("add: --timeout must be positive")
+	}
 	if fs.NArg() != 1 {
 		fs.Usage()
 		return usageError("add needs exactly one URL")

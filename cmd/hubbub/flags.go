@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"slices"
 	"strings"
@@ -43,8 +44,8 @@ func applyEnv(fs *flag.FlagSet) (settingSources, error) {
 	return src, nil
 }
 
-// refuseNegative fails on a negative value in any numeric flag of fs except those named in
-// signed. Counts, sizes, rates and durations below zero mean nothing here, and taking the
+// refuseNegative fails on a negative value (or, for a float, NaN or an infinity) in any
+// numeric flag of fs except those named in signed. Counts, sizes, rates and durations below zero mean nothing here, and taking the
 // default for them, as for zero, would hide a typo. The error says where the value came from.
 func refuseNegative(fs *flag.FlagSet, src settingSources, signed ...string) error {
 	var err error
@@ -56,23 +57,35 @@ func refuseNegative(fs *flag.FlagSet, src settingSources, signed ...string) erro
 		if !ok {
 			return
 		}
-		negative := false
+		fault := ""
 		switch v := g.Get().(type) {
 		case int:
-			negative = v < 0
+			fault = negativeFault(v < 0)
 		case int64:
-			negative = v < 0
+			fault = negativeFault(v < 0)
 		case float64:
-			negative = v < 0
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				fault = "must be a finite number"
+			} else {
+				fault = negativeFault(v < 0)
+			}
 		case time.Duration:
-			negative = v < 0
+			fault = negativeFault(v < 0)
 		}
-		if negative {
-			err = usageError(fmt.Sprintf("%s: --%s %s must not be negative%s",
-				strings.TrimPrefix(fs.Name(), "hubbub "), f.Name, f.Value, src.from(f.Name)))
+		if fault != "" {
+			err = usageError(fmt.Sprintf("%s: --%s %s %s%s",
+				strings.TrimPrefix(fs.Name(), "hubbub "), f.Name, f.Value, fault, src.from(f.Name)))
 		}
 	})
 	return err
+}
+
+// negativeFault is refuseNegative's complaint about a number that is negative, or "".
+func negativeFault(negative bool) string {
+	if negative {
+		return "must not be negative"
+	}
+	return ""
 }
 
 // from says where a flag's value came from, for an error message: nothing for the command

@@ -120,14 +120,6 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 	if err := refuseNegative(fs, sources); err != nil {
 		return err
 	}
-	if f.printConfig {
-		printConfig(io.out, fs, sources)
-		return nil
-	}
-	tlsCfg, err := f.ops.tlsConfig()
-	if err != nil {
-		return err
-	}
 	log, err := newLogger(f.logFormat, f.logLevel, io.err)
 	if err != nil {
 		return err
@@ -148,6 +140,15 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 	f.srv.AllowedOrigins, f.srv.Subprotocols = f.origins, f.subprotocols
 	if err := f.srv.Validate(); err != nil { // before the store is opened or created
 		return usageError(strings.TrimPrefix(err.Error(), "server: ") + sources.outsideCommandLine(fs))
+	}
+	if f.printConfig { // after the checks of values, so a printed configuration is one serve
+		// accepts; before the TLS files are read, which may live on another machine
+		printConfig(io.out, fs, sources)
+		return nil
+	}
+	tlsCfg, err := f.ops.tlsConfig()
+	if err != nil {
+		return err
 	}
 	addr := net.JoinHostPort(f.host, strconv.Itoa(f.port))
 	if f.node == "" {

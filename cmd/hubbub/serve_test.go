@@ -115,6 +115,8 @@ func TestServeFlagsFromEnvironmentAndErrors(t *testing.T) {
 		{[]string{"serve", "--log-format", "xml"}, `invalid --log-format "xml"`},
 		{[]string{"serve", "--subprotocols", "mqtt"}, `unknown subprotocol "mqtt"`},
 		{[]string{"serve", "extra"}, "serve takes no arguments"},
+		{[]string{"serve", "--send-rate", "NaN"}, "--send-rate NaN must be a finite number"},
+		{[]string{"serve", "--print-config", "--ping-period", "2m"}, "must be longer than the ping period"},
 		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
 	} {
 		err := run(context.Background(), append(c.args, "--port", "0", "--data", filepath.Join(t.TempDir(), "x.db")),
@@ -162,6 +164,7 @@ func TestAddClientErrors(t *testing.T) {
 		{[]string{"ws:///add"}, "no host"},
 		{[]string{"--count", "-1", "ws://x/add"}, "--count -1 must not be negative"},
 		{[]string{"--every", "-1s", "ws://x/add"}, "--every -1s must not be negative"},
+		{[]string{"--timeout", "0s", "ws://x/add"}, "--timeout must be positive"},
 	} {
 		err := runAdd(context.Background(), c.args, stdio{out: io.Discard, err: io.Discard})
 		if err == nil || exitCode(err) != 2 || !strings.Contains(err.Error(), c.want) {
