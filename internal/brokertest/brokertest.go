@@ -13,11 +13,12 @@ import (
 	"time"
 
 	"hubbub"
+	"hubbub/internal/testwait"
 )
 
 // Timeout bounds every wait for an event. Events normally arrive within milliseconds; the
 // margin absorbs a loaded CI machine.
-const Timeout = 10 * time.Second
+const Timeout = testwait.Timeout
 
 // pollInterval is how often a waiting test looks again.
 const pollInterval = 2 * time.Millisecond

@@ -1,10 +1,10 @@
 package cluster_test
 
 import (
-	"hubbub/internal/testwait"
 	"testing"
 
 	"hubbub/internal/servertest"
+	"hubbub/internal/testwait"
 )
 
 // apiKey is the server API key of every cluster node.

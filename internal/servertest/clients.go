@@ -11,11 +11,12 @@ import (
 	"github.com/gorilla/websocket"
 
 	"hubbub"
+	"hubbub/internal/testwait"
 )
 
 // Wait is how long test clients wait for an expected frame. It is generous because tests run
 // on busy 2-core machines under -race; it bounds a failing test, not a passing one.
-const Wait = 10 * time.Second
+const Wait = testwait.Timeout
 
 // Dial opens a WebSocket to url with the given subprotocol ("" for the text protocol) and
 // headers, failing the test if the upgrade is refused.
