@@ -179,7 +179,11 @@ func (p *Poller) wait() {
 	var refresh time.Time
 	for {
 		if now := time.Now(); now.After(refresh) {
-			_ = p.file.SetReadDeadline(now.Add(waitMillis * time.Millisecond))
+			p.mu.Lock()
+			if !p.closed { // else Close's deadline in the past must stand
+				_ = p.file.SetReadDeadline(now.Add(waitMillis * time.Millisecond))
+			}
+			p.mu.Unlock()
 			refresh = now.Add(waitMillis * time.Millisecond / 2)
 		}
 		n, errno = 0, 0
