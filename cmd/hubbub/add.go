@@ -63,8 +63,7 @@ func runAdd(ctx context.Context, args []string, io stdio) error {
 		return usageError("add: --timeout must be positive")
 	}
 	if fs.NArg() != 1 {
-		fs.Usage()
-		return usageError("add needs exactly one URL")
+		return usageError("add needs exactly one URL, e.g. hubbub add ws://localhost:3434/add")
 	}
 	// As chat takes its URL, but a bare address means the add service.
 	target, err := client.ParseURL(fs.Arg(0), "/add")

@@ -94,12 +94,28 @@ func exitCode(err error) int {
 	return 1
 }
 
-// parseFlags parses a subcommand's flags: a bad flag is a usage error (exit status 2), -h is
-// flag.ErrHelp (exit status 0), as for every other mistake on the command line.
+// parseFlags parses a subcommand's flags: a bad flag is a usage error of one line (exit
+// status 2), as for every other mistake on the command line; -h prints the flags and is
+// flag.ErrHelp (exit status 0).
 func parseFlags(fs *flag.FlagSet, args []string) error {
+	out, usage := fs.Output(), fs.Usage
+	fs.SetOutput(io.Discard) // the flag package would print the error and every flag
+	fs.Usage = func() {}
 	err := fs.Parse(args)
-	if err == nil || errors.Is(err, flag.ErrHelp) {
+	fs.SetOutput(out)
+	fs.Usage = usage
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, flag.ErrHelp):
+		if usage != nil {
+			usage()
+		} else {
+			fmt.Fprintf(out, "usage of %s:\n", fs.Name())
+			fs.PrintDefaults()
+		}
 		return err
 	}
-	return usageError(strings.TrimPrefix(fs.Name(), "hubbub ") + ": " + err.Error())
+	name := strings.TrimPrefix(fs.Name(), "hubbub ")
+	return usageError(fmt.Sprintf("%s: %v (hubbub %s -h lists the flags)", name, err, name))
 }
