@@ -114,7 +114,9 @@ type Welcome struct {
 	Name    string `json:"name"`
 	Server  string `json:"server"`
 	Version string `json:"version"`
-	Limits  Limits `json:"limits"`
+	// Role is "admin", "moderator" or "member" (empty from servers older than the field).
+	Role   string `json:"role"`
+	Limits Limits `json:"limits"`
 }
 
 // Joined answers join; Replay message frames follow it.

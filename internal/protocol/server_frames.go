@@ -18,7 +18,10 @@ type Welcome struct {
 	Name    string `json:"name"`
 	Server  string `json:"server"`
 	Version string `json:"version"`
-	Limits  Limits `json:"limits"`
+	// Role is what the connection may do: "admin", "moderator" or "member"; a page shows its
+	// moderation controls only to the first two (the server checks every request anyway).
+	Role   string `json:"role"`
+	Limits Limits `json:"limits"`
 }
 
 // Joined is the answer to join.

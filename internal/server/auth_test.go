@@ -270,3 +270,21 @@ func TestTokensOffAnonymousWorks(t *testing.T) {
 		t.Fatalf("text line %q", l)
 	}
 }
+
+// With tokens on, welcome's role is the token's role claim (member when absent).
+func TestWelcomeRoleComesFromToken(t *testing.T) {
+	s := tokenServer(t)
+	for _, role := range []string{"moderator", "admin", ""} {
+		tok, err := auth.Mint(tokenSecret, auth.Claims{UserID: "u-" + role, Name: "n" + role, Role: role}, time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := role
+		if want == "" {
+			want = "member"
+		}
+		if w := hello(servertest.DialJSON(t, s, ""), "", tok); w.Str("role") != want {
+			t.Errorf("token role %q: welcome %v, want role %q", role, w, want)
+		}
+	}
+}

@@ -122,7 +122,11 @@ func (j *jsonSession) hello(f *protocol.ClientFrame) {
 	}
 	cfg := &j.srv.cfg
 	hc := j.srv.hub.Config()
-	j.reply(protocol.Welcome{Type: hubbub.FrameWelcome, Name: m.Name, Server: cfg.Node, Version: hubbub.Version,
+	role := j.srv.roleOf(m)
+	if role == "" {
+		role = hubbub.RoleMember
+	}
+	j.reply(protocol.Welcome{Type: hubbub.FrameWelcome, Name: m.Name, Server: cfg.Node, Version: hubbub.Version, Role: role,
 		Limits: protocol.Limits{MaxText: cfg.MaxText, MaxRooms: cfg.MaxRoomsPerConn, HistoryMax: hc.History,
 			SendRate: cfg.SendRate, SendBurst: cfg.SendBurst}})
 }

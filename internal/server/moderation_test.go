@@ -260,3 +260,16 @@ func TestBanSurvivesRestart(t *testing.T) {
 		t.Fatalf("send after restart: %v", f)
 	}
 }
+
+// welcome tells a connection its role, so a page can offer moderation controls to moderators
+// and admins only; with tokens off every name is a member unless Config.RoleFor says more.
+func TestWelcomeSaysTheRole(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{Server: server.Config{RoleFor: servertest.Roles("mod", "admin")}})
+	for name, want := range map[string]string{"mod": "moderator", "admin": "admin", "eve": "member"} {
+		c := servertest.DialJSON(t, s, "")
+		c.Send(servertest.Frame{"type": "hello", "name": name, "key": "key-" + name})
+		if w := c.Await("welcome"); w.Str("role") != want {
+			t.Errorf("%s: welcome role %q, want %q (%v)", name, w.Str("role"), want, w)
+		}
+	}
+}
