@@ -75,7 +75,7 @@ func newServeFlags(fs *flag.FlagSet) *serveFlags {
 	fs.DurationVar(&s.PingPeriod, "ping-period", 54*time.Second, "how often the server pings each client")
 	fs.DurationVar(&s.PongWait, "pong-wait", 60*time.Second, "how long a silent client is kept (must exceed --ping-period)")
 	fs.DurationVar(&s.WriteWait, "write-wait", 10*time.Second, "time allowed for each write to a client")
-	fs.Int64Var(&s.ReadLimit, "read-limit", 8192, "largest frame a client may send, bytes (larger closes with 1009)")
+	fs.Int64Var(&s.ReadLimit, "read-limit", 8192, fmt.Sprintf("largest frame a client may send, bytes (larger closes with 1009; at most %d)", server.MaxReadLimit))
 	fs.IntVar(&s.SendQueue, "send-queue", hub.DefaultOutboxLimit, "frames queued for a client before it is dropped as too slow")
 	fs.IntVar(&s.MaxText, "max-text", 4096, "longest message text, bytes")
 	fs.Float64Var(&s.SendRate, "send-rate", 10, "messages per second a connection may send (token bucket rate)")

@@ -60,7 +60,7 @@ type Config struct {
 	// WriteWait bounds each write to a connection (default 10s).
 	WriteWait time.Duration
 	// ReadLimit is the largest frame a client may send, in bytes; a larger one closes the
-	// connection with 1009 (default 8192).
+	// connection with 1009 (default 8192, at most MaxReadLimit).
 	ReadLimit int64
 	// SendQueue is how many frames may wait for a slow connection before it is dropped with
 	// 1008 (default hub.DefaultOutboxLimit, 4096). The queue holds pointers to messages shared
@@ -136,6 +136,11 @@ type Config struct {
 	Logger *slog.Logger
 }
 
+// MaxReadLimit bounds Config.ReadLimit (16 MiB): a chat frame is a few KiB, a reader sizes
+// its buffer by the length a frame declares, and a limit near MaxInt64 made the frame length
+// arithmetic overflow.
+const MaxReadLimit = 16 << 20
+
 // DefaultFlushers is Config.Flushers' default: half the CPUs Go may use, at least one.
 func DefaultFlushers() int { return max(1, runtime.GOMAXPROCS(0)/2) }
 
@@ -156,6 +161,9 @@ func (c Config) Validate() error {
 		if p != hubbub.ProtocolJSON {
 			return fmt.Errorf("server: unknown subprotocol %q (known: %s)", p, hubbub.ProtocolJSON)
 		}
+	}
+	if c.ReadLimit > MaxReadLimit {
+		return fmt.Errorf("server: read limit %d is over the maximum %d (16 MiB)", c.ReadLimit, MaxReadLimit)
 	}
 	if c.Transport != TransportPoll && c.Transport != TransportGoroutine {
 		return fmt.Errorf("server: unknown transport %q (poll or goroutine)", c.Transport)

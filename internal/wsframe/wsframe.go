@@ -11,6 +11,7 @@ package wsframe
 import (
 	"encoding/binary"
 	"fmt"
+	"math"
 	"unicode/utf8"
 )
 
@@ -58,6 +59,9 @@ type Frame struct {
 
 // IsControl reports whether op is a control opcode (close, ping, pong).
 func IsControl(op byte) bool { return op&0x8 != 0 }
+
+// maxFrame is the longest frame, header included, whose length an int holds.
+const maxFrame = int64(math.MaxInt)
 
 // Parse reads the first frame of buf. It returns the frame and how many bytes it took; n == 0
 // with a nil error means buf holds only part of a frame (need says how many bytes the whole
@@ -114,7 +118,10 @@ func Parse(buf []byte, limit int64) (f Frame, n int, need int, err error) {
 		length = int64(u)
 		pos = 10
 	}
-	if length > limit {
+	// The whole frame (header, mask key, payload) must have a length an int holds: with a limit
+	// near MaxInt64 (or at 2^31 on a 32-bit machine) pos+4+length would overflow into a
+	// negative end and slicing would panic.
+	if length > limit || length > maxFrame-int64(pos)-4 {
 		return f, 0, 0, &Error{Code: CloseMessageTooBig, Reason: "frame over the read limit"}
 	}
 	total := pos + 4 + int(length)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"math"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -179,17 +180,40 @@ func TestParseClose(t *testing.T) {
 // FuzzParse feeds arbitrary bytes to the parser and the assembler: they never panic, never
 // report more bytes than they were given, and a frame they accept re-encodes to the same
 // payload.
+// TestParseHugeLimit reads frames declaring lengths near 2^63 with a read limit that lets them
+// through: the frame length plus the header must not overflow into a negative end (which
+// panicked, ending the process, with --read-limit near MaxInt64).
+func TestParseHugeLimit(t *testing.T) {
+	for _, length := range []uint64{math.MaxInt64, math.MaxInt64 - 13, math.MaxInt64 - 14, math.MaxInt64 - 100, 1 << 62} {
+		wire := binary.BigEndian.AppendUint64([]byte{0x81, 0x80 | 127}, length)
+		wire = append(wire, 1, 2, 3, 4, 'x')
+		for _, limit := range []int64{math.MaxInt64, math.MaxInt64 - 1, int64(length)} {
+			_, n, need, err := Parse(wire, limit)
+			var fe *Error
+			switch {
+			case err == nil && n == 0 && need > len(wire):
+				// need more bytes: fine, the length fits an int
+			case errors.As(err, &fe) && fe.Code == CloseMessageTooBig:
+			default:
+				t.Errorf("length %d, limit %d: got n %d need %d err %v; want need more or close 1009", length, limit, n, need, err)
+			}
+		}
+	}
+}
+
 func FuzzParse(f *testing.F) {
 	key := [4]byte{9, 8, 7, 6}
-	f.Add(clientFrame(true, OpText, []byte("hello"), key))
-	f.Add(append(clientFrame(false, OpText, []byte("he"), key), clientFrame(true, OpContinuation, []byte("llo"), key)...))
-	f.Add(clientFrame(true, OpClose, binary.BigEndian.AppendUint16(nil, 1000), key))
-	f.Add(binary.BigEndian.AppendUint64([]byte{0x81, 0xFF}, 1<<63))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		a := Assembler{Limit: 1 << 12}
+	f.Add(clientFrame(true, OpText, []byte("hello"), key), int64(1<<12))
+	f.Add(append(clientFrame(false, OpText, []byte("he"), key), clientFrame(true, OpContinuation, []byte("llo"), key)...), int64(1<<12))
+	f.Add(clientFrame(true, OpClose, binary.BigEndian.AppendUint16(nil, 1000), key), int64(1<<12))
+	f.Add(binary.BigEndian.AppendUint64([]byte{0x81, 0xFF}, 1<<63), int64(1<<12))
+	f.Add(append(binary.BigEndian.AppendUint64([]byte{0x81, 0xFF}, math.MaxInt64-13), 1, 2, 3, 4), int64(math.MaxInt64))
+	// The read limit is fuzzed too: the server takes it from --read-limit.
+	f.Fuzz(func(t *testing.T, data []byte, limit int64) {
+		a := Assembler{Limit: limit}
 		buf := append([]byte(nil), data...)
 		for len(buf) > 0 {
-			fr, n, need, err := Parse(buf, 1<<12)
+			fr, n, need, err := Parse(buf, limit)
 			if err != nil {
 				return
 			}
