@@ -24,6 +24,12 @@ import (
 
 func init() { subcommands["serve"] = runServe }
 
+// defaultHost is where the server listens unless --host says otherwise: loopback, so that a
+// `go run` on a laptop does not share an open chat with its network. 127.0.0.1 rather than
+// ::1, because every browser reaches "localhost" over IPv4 when IPv6 does not answer, and
+// not "localhost", which would listen on whichever one address the resolver lists first.
+const defaultHost = "127.0.0.1"
+
 // onListen, when set (by tests), is told the address the server listens on.
 var onListen func(net.Addr)
 
@@ -47,7 +53,7 @@ type serveFlags struct {
 func newServeFlags(fs *flag.FlagSet) *serveFlags {
 	f := &serveFlags{subprotocols: listFlag{hubbub.ProtocolJSON}}
 	s, h := &f.srv, &f.hub
-	fs.StringVar(&f.host, "host", "", "interface to listen on (empty = all)")
+	fs.StringVar(&f.host, "host", defaultHost, "address to listen on: the loopback interface by default; 0.0.0.0 (IPv4) or \"\" (every interface, IPv4 and IPv6) to serve other machines")
 	fs.IntVar(&f.port, "port", 3434, "TCP port to listen on")
 	fs.StringVar(&f.data, "data", "hubbub.db", "SQLite file that keeps the history (one node)")
 	fs.IntVar(&f.sqliteWALPages, "sqlite-wal-pages", sqlite.DefaultWALPages, fmt.Sprintf("pages (4 KiB) the SQLite write-ahead log holds before they are copied into --data (1 to %d)", sqlite.MaxWALPages))

@@ -1,11 +1,16 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"io"
+	"net"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"hubbub/internal/testwait"
 )
 
 // A --read-limit near MaxInt64 made the frame-length arithmetic overflow and Parse panic in a
@@ -21,5 +26,35 @@ func TestServeRefusesAHugeReadLimit(t *testing.T) {
 	if err := run(context.Background(), []string{"serve", "--print-config", "--read-limit", "16777216"},
 		stdio{out: io.Discard, err: io.Discard}); err != nil {
 		t.Errorf("--read-limit 16777216 (the maximum): %v", err)
+	}
+}
+
+// By default the server listens on loopback only, as the README says ("serves on
+// localhost"); it listened on every interface (issue 14, item 11).
+func TestServeListensOnLoopbackByDefault(t *testing.T) {
+	addrs := make(chan net.Addr, 1)
+	onListen = func(a net.Addr) { addrs <- a }
+	t.Cleanup(func() { onListen = nil })
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	var logs bytes.Buffer
+	go func() {
+		done <- run(ctx, []string{"serve", "--port", "0", "--data", filepath.Join(t.TempDir(), "h.db")},
+			stdio{in: strings.NewReader(""), out: io.Discard, err: &logs})
+	}()
+	select {
+	case a := <-addrs:
+		ip := a.(*net.TCPAddr).IP
+		if !ip.IsLoopback() {
+			t.Errorf("serve without --host listens on %v, want a loopback address", a)
+		}
+	case err := <-done:
+		t.Fatalf("serve exited at start: %v\n%s", err, logs.String())
+	case <-time.After(testwait.Timeout):
+		t.Fatal("serve did not start")
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }
