@@ -43,6 +43,7 @@ func runAdd(ctx context.Context, args []string, io stdio) error {
 	every := fs.Duration("every", time.Second, "time between requests")
 	count := fs.Int("count", 0, "requests to make (0 = until interrupted)")
 	timeout := fs.Duration("timeout", 10*time.Second, "time allowed to connect and for each answer")
+	caFile := fs.String("ca-file", "", "PEM file of certificates to trust for wss:// besides the system's, e.g. a self-signed server certificate")
 	headers := headerFlag{}
 	fs.Var(headers, "header", `request header "Name: value" (repeatable; default "name: Tome" and "name: Jim" as in the original)`)
 	fs.Usage = func() {
@@ -70,19 +71,23 @@ func runAdd(ctx context.Context, args []string, io stdio) error {
 	if err != nil {
 		return usageError("add: " + err.Error())
 	}
+	tlsCfg, err := trustFile(*caFile)
+	if err != nil {
+		return usageError("add: " + err.Error())
+	}
 	if len(headers) == 0 {
 		headers["name"] = []string{"Tome", "Jim"}
 	}
 
 	dialCtx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	dialer := websocket.Dialer{HandshakeTimeout: *timeout}
+	dialer := websocket.Dialer{HandshakeTimeout: *timeout, TLSClientConfig: tlsCfg}
 	conn, resp, err := dialer.DialContext(dialCtx, target.String(), http.Header(headers))
 	if err != nil {
 		if resp != nil {
 			return fmt.Errorf("connect to %s: %s", target, resp.Status)
 		}
-		return fmt.Errorf("connect to %s: %w", target, err)
+		return fmt.Errorf("connect to %s: %w%s", target, err, untrustedHint(err))
 	}
 	defer conn.Close()
 	names := make([]string, 0, len(resp.Header))
@@ -123,7 +128,9 @@ func runAdd(ctx context.Context, args []string, io stdio) error {
 		}
 		switch {
 		case answer.Error != "":
+			// The same operands would be refused again: stop, and exit 1 as for any failure.
 			fmt.Fprintf(io.out, "error: %s\n", answer.Error)
+			return fmt.Errorf("add: the server refused %d + %d: %s", *a, *b, answer.Error)
 		case answer.Sum != nil:
 			fmt.Fprintf(io.out, "response sum=%d\n", *answer.Sum)
 		default:

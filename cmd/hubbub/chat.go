@@ -29,7 +29,8 @@ A terminal chat client. It joins --room, prints its recent history and then ever
 too (start a message with "//" to send a line that begins with "/"):
 
   /join ROOM      join ROOM and make it the current room
-  /leave [ROOM]   leave ROOM (default: the current room)
+  /leave [ROOM]   leave ROOM (default: the current room); leaving the current room makes the
+                  room joined before it current, and says so
   /who [ROOM]     list the members of ROOM (default: the current room)
   /quit           stop (like end of input)
 
@@ -53,6 +54,7 @@ func runChat(ctx context.Context, args []string, io stdio) error {
 	token := fset.String("token", os.Getenv("HUBBUB_TOKEN"), "a signed token for servers that require one ($HUBBUB_TOKEN; see hubbub token); the server takes your name from it")
 	keyFile := fset.String("key-file", "", "the file that keeps your key (default <user config dir>/hubbub/key)")
 	ackTimeout := fset.Duration("ack-timeout", 10*time.Second, "at the end of input, give up waiting for acks after this long without one")
+	caFile := fset.String("ca-file", "", "PEM file of certificates to trust for wss:// besides the system's, e.g. a self-signed server certificate")
 	fset.Usage = func() {
 		fmt.Fprintln(io.err, chatUsage)
 		fset.PrintDefaults()
@@ -92,6 +94,10 @@ func runChat(ctx context.Context, args []string, io stdio) error {
 	if err := hubbub.ValidateRoom(*room); err != nil {
 		return usageError(fmt.Sprintf("chat: --room %q: %v", *room, err))
 	}
+	tlsCfg, err := trustFile(*caFile)
+	if err != nil {
+		return usageError("chat: " + err.Error())
+	}
 	key, err := chatKey(*keyFile)
 	if err != nil {
 		return fmt.Errorf("chat: %w", err)
@@ -103,13 +109,14 @@ func runChat(ctx context.Context, args []string, io stdio) error {
 		Key:     key,
 		Token:   *token,
 		History: *history,
+		Dial:    client.Options{TLSConfig: tlsCfg},
 		Logger:  slog.New(slog.NewTextHandler(io.err, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil // interrupted while connecting
 		}
-		return fmt.Errorf("chat: %w", err)
+		return fmt.Errorf("chat: %w%s", err, untrustedHint(err))
 	}
 	c := &chat{ses: ses, io: io, name: *name, printed: make(chan struct{})}
 	go c.print()
@@ -285,8 +292,16 @@ func (c *chat) command(ctx context.Context, words []string) (quit bool) {
 			err = errors.New("usage: /leave ROOM")
 			break
 		}
+		wasCurrent := arg == c.current()
 		c.forget(arg)
 		err = c.ses.Leave(ctx, arg)
+		if wasCurrent { // say so: the next line typed goes elsewhere
+			if next := c.current(); next != "" {
+				fmt.Fprintf(c.io.err, "* lines you type go to %s now\n", next)
+			} else {
+				fmt.Fprintln(c.io.err, "* you are in no room now; /join one to send")
+			}
+		}
 	case "/who":
 		if arg == "" {
 			err = errors.New("usage: /who ROOM")

@@ -5,7 +5,7 @@
 //	hubbub add [flags] URL   a client for the add service
 //	hubbub bench [flags]     the load generator
 //	hubbub token [flags]     mint a signed token for a user
-//	hubbub version           print the version
+//	hubbub version           print the version (or hubbub --version)
 //
 // Each subcommand lives in its own file (serve.go, chat.go, add.go, bench.go) as a function
 // run<Name>(ctx, args, stdio) error that registers itself in subcommands, so main stays a
@@ -52,13 +52,15 @@ func main() {
 // run picks the subcommand; with none (or only flags) it serves, like `hubbub serve`.
 func run(ctx context.Context, args []string, io stdio) error {
 	name := "serve"
-	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
+	if len(args) > 0 && (args[0] == "--version" || args[0] == "-version") {
+		name = "version" // the flag every tool answers, besides the subcommand
+	} else if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
 		name, args = args[0], args[1:]
 	} else if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
 		fmt.Fprintln(io.err, usage) // `hubbub -h`: the subcommands first, then serve's flags
 	}
 	switch name {
-	case "version", "--version":
+	case "version":
 		fmt.Fprintln(io.out, "hubbub", hubbub.Version)
 		return nil
 	case "help":
@@ -78,7 +80,7 @@ const usage = `usage:
   hubbub add [flags] URL     add-service client, e.g. hubbub add ws://localhost:3434/add
   hubbub bench [flags]       load generator (hubbub bench -h)
   hubbub token [flags]       mint a signed token, e.g. hubbub token --user 42 --name ann --ttl 1h
-  hubbub version             print the version
+  hubbub version             print the version (also hubbub --version)
   hubbub help                this list`
 
 // usageError is a mistake on the command line; it exits with status 2 like the flag package.

@@ -147,6 +147,9 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 	if err := f.srv.Validate(); err != nil { // before the store is opened or created
 		return usageError(strings.TrimPrefix(err.Error(), "server: ") + sources.outsideCommandLine(fs))
 	}
+	if err := f.ops.check(); err != nil {
+		return err
+	}
 	if f.printConfig { // after the checks of values, so a printed configuration is one serve
 		// accepts; before the TLS files are read, which may live on another machine
 		printConfig(io.out, fs, sources)

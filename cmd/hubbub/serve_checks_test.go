@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"hubbub/internal/servertest"
 	"hubbub/internal/testwait"
 )
 
@@ -56,5 +57,101 @@ func TestServeListensOnLoopbackByDefault(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// --print-config promises a configuration serve accepts; it printed one with half a TLS pair,
+// which serve then refused (issue 14, item 15).
+func TestPrintConfigRefusesHalfATLSPair(t *testing.T) {
+	for _, half := range [][]string{{"--tls-cert", "cert.pem"}, {"--tls-key", "key.pem"}} {
+		err := run(context.Background(), append([]string{"serve", "--print-config"}, half...),
+			stdio{out: io.Discard, err: io.Discard})
+		if err == nil || exitCode(err) != 2 || !strings.Contains(err.Error(), "go together") {
+			t.Errorf("--print-config %v: %v (exit %d), want the usage error serve gives", half, err, exitCode(err))
+		}
+	}
+}
+
+// `hubbub --version` prints the version like `hubbub version`; it was taken for a serve flag
+// and refused (issue 14, item 15).
+func TestVersionFlag(t *testing.T) {
+	for _, arg := range []string{"version", "--version", "-version"} {
+		var out bytes.Buffer
+		if err := run(context.Background(), []string{arg}, stdio{out: &out, err: io.Discard}); err != nil {
+			t.Errorf("hubbub %s: %v", arg, err)
+		}
+		if !strings.HasPrefix(out.String(), "hubbub ") {
+			t.Errorf("hubbub %s printed %q", arg, out.String())
+		}
+	}
+}
+
+// `hubbub add` with operands whose sum overflows gets an error from the server; it printed
+// the error and exited 0 (issue 14, item 15).
+func TestAddFailsWhenTheServerRefusesTheSum(t *testing.T) {
+	addr, stop := startServe(t, "--data", filepath.Join(t.TempDir(), "h.db"))
+	defer func() {
+		if err := stop(); err != nil {
+			t.Error(err)
+		}
+	}()
+	var out bytes.Buffer
+	err := runAdd(context.Background(), []string{"--count", "3", "--every", "1ms", "--a", "9223372036854775807", "--b", "1", "ws://" + addr + "/add"},
+		stdio{out: &out, err: io.Discard})
+	if err == nil || exitCode(err) != 1 || !strings.Contains(err.Error(), "does not fit") {
+		t.Fatalf("add of an overflowing sum: %v (exit %d), output %q; want exit 1 with the server's error", err, exitCode(err), out.String())
+	}
+}
+
+// Leaving the current room makes the one joined before it current: the client says so, where
+// it switched silently (issue 14, item 15).
+func TestChatSaysWhereLinesGoAfterLeave(t *testing.T) {
+	chatLeakCheck(t)
+	s := servertest.Start(t, servertest.Options{})
+	in := strings.Join([]string{"/join random", "/leave random", "in general", "/leave", "nowhere"}, "\n")
+	_, stderr, err := chatToEnd(t, in, chatArgs(chatUser(t, "alice"), []string{s.WS})...)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	for _, want := range []string{"* lines you type go to general now\n", "* you are in no room now; /join one to send\n"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("no %q in stderr:\n%s", want, stderr)
+		}
+	}
+}
+
+// chat and add reach a server with a self-signed certificate when --ca-file names it, and
+// without it fail with a hint naming --ca-file (issue 14, item 15).
+func TestChatAndAddTrustACAFile(t *testing.T) {
+	dir := t.TempDir()
+	certFile, keyFile, _ := selfSigned(t, dir)
+	addr, stop := startServe(t, "--data", filepath.Join(dir, "h.db"), "--tls-cert", certFile, "--tls-key", keyFile)
+	defer func() {
+		if err := stop(); err != nil {
+			t.Error(err)
+		}
+	}()
+	var out bytes.Buffer
+	err := runAdd(context.Background(), []string{"--count", "1", "--ca-file", certFile, "wss://" + addr + "/add"}, stdio{out: &out, err: io.Discard})
+	if err != nil || !strings.Contains(out.String(), "response sum=12") {
+		t.Fatalf("add --ca-file: %v, output %q", err, out.String())
+	}
+	err = runAdd(context.Background(), []string{"--count", "1", "wss://" + addr + "/add"}, stdio{out: io.Discard, err: io.Discard})
+	if err == nil || !strings.Contains(err.Error(), "--ca-file") {
+		t.Errorf("add without --ca-file: %v, want a certificate error pointing at --ca-file", err)
+	}
+
+	stdout, stderr, err := chatToEnd(t, "over tls\n", chatArgs(chatUser(t, "ann"), []string{"--ca-file", certFile, "wss://" + addr + "/ws"})...)
+	if err != nil || !strings.Contains(stderr, "connected to wss://") {
+		t.Fatalf("chat --ca-file: %v\nstdout:\n%s\nstderr:\n%s", err, stdout, stderr)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), testwait.Timeout)
+	defer cancel()
+	err = runChat(ctx, chatArgs(chatUser(t, "ann"), []string{"wss://" + addr + "/ws"}), stdio{in: strings.NewReader("x\n"), out: io.Discard, err: io.Discard})
+	if err == nil || !strings.Contains(err.Error(), "--ca-file") {
+		t.Errorf("chat without --ca-file: %v, want a certificate error pointing at --ca-file", err)
+	}
+	if err := runAdd(context.Background(), []string{"--ca-file", filepath.Join(dir, "h.db"), "wss://" + addr + "/add"}, stdio{out: io.Discard, err: io.Discard}); err == nil || exitCode(err) != 2 {
+		t.Errorf("add --ca-file of a file that holds no certificate: %v, want a usage error", err)
 	}
 }

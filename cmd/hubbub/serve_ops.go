@@ -37,14 +37,23 @@ func (o *opsFlags) apply(s *server.Config) *metrics.Metrics {
 	return s.Metrics
 }
 
+// check refuses a half-given TLS pair without reading the files, so that --print-config
+// refuses it as serve does.
+func (o *opsFlags) check() error {
+	if (o.tlsCert == "") != (o.tlsKey == "") {
+		return usageError("--tls-cert and --tls-key go together: give both or neither")
+	}
+	return nil
+}
+
 // tlsConfig loads the certificate and key, or returns nil when TLS is off. A half-given pair
 // or an unreadable file is a configuration mistake, reported in one line.
 func (o *opsFlags) tlsConfig() (*tls.Config, error) {
-	if o.tlsCert == "" && o.tlsKey == "" {
-		return nil, nil
+	if err := o.check(); err != nil {
+		return nil, err
 	}
-	if o.tlsCert == "" || o.tlsKey == "" {
-		return nil, usageError("--tls-cert and --tls-key go together: give both or neither")
+	if o.tlsCert == "" {
+		return nil, nil
 	}
 	cert, err := tls.LoadX509KeyPair(o.tlsCert, o.tlsKey)
 	if err != nil {

@@ -182,6 +182,7 @@ tls-key = /etc/hubbub/key.pem
 allowed-origins = https://a.example
 api-key = k3y-do-not-print
 nats-token = t0ken-do-not-print
+tls-cert = /etc/hubbub/cert.pem
 `
 	if err := os.WriteFile(file, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)

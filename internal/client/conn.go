@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -60,6 +61,9 @@ type Options struct {
 	PingInterval time.Duration
 	// ReadLimit is the largest frame accepted from the server, in bytes (default 4 MiB).
 	ReadLimit int64
+	// TLSConfig, if not nil, configures wss:// connections, e.g. RootCAs that trust a
+	// self-signed server certificate (default: the system's roots).
+	TLSConfig *tls.Config
 	// Logger receives the connection's logs (default slog.Default()).
 	Logger *slog.Logger
 }
@@ -125,6 +129,7 @@ func Dial(ctx context.Context, rawURL string, opts Options) (*Conn, error) {
 		Proxy:            http.ProxyFromEnvironment,
 		HandshakeTimeout: opts.HandshakeTimeout,
 		Subprotocols:     []string{hubbub.ProtocolJSON},
+		TLSClientConfig:  opts.TLSConfig,
 	}
 	ws, resp, err := d.DialContext(ctx, u, header)
 	if err != nil {
