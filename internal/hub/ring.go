@@ -55,9 +55,13 @@ func (g *ring) after(from, last uint64) ([]*Envelope, bool) {
 		return nil, false
 	}
 	skip := int(from + 1 - g.at(0).Event.Message.Seq)
-	out := make([]*Envelope, 0, g.n-skip)
+	out := make([]*Envelope, 0, max(0, min(g.n-skip, int(last-from))))
 	for i := skip; i < g.n; i++ {
-		out = append(out, g.at(i))
+		e := g.at(i)
+		if e.Event.Message.Seq > last {
+			break // a replay never goes past the last seq its joined frame reports
+		}
+		out = append(out, e)
 	}
 	return out, true
 }

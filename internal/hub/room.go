@@ -59,6 +59,12 @@ func newRoom(h *Hub, name string) *room {
 
 // load subscribes to the broker and reads the room's recent history. Called with mu held, so
 // events the broker delivers meanwhile wait and are then checked against the loaded seq.
+//
+// The boundary between history and live traffic is the last seq read once subscribed: the
+// ring holds messages up to it and no further, and next is the seq after it. Every message
+// stored later was published after the subscription, so it comes live (or by gap fill), once;
+// a message another node stores between the two reads must not also enter the ring, where a
+// join would replay it past the last_seq it reports and its live copy would be accepted again.
 func (r *room) load(ctx context.Context) error {
 	unsub, err := r.hub.broker.Subscribe(r.name, r.onEvent)
 	if err != nil {
@@ -72,9 +78,12 @@ func (r *room) load(ctx context.Context) error {
 	if err != nil {
 		return r.hub.unavailable("last seq", r.name, err)
 	}
-	msgs, err := r.hub.store.Before(sctx, r.name, 0, r.hub.cfg.RoomBuffer)
-	if err != nil {
-		return r.hub.unavailable("history", r.name, err)
+	var msgs []hubbub.Message
+	if last > 0 {
+		msgs, err = r.hub.store.Before(sctx, r.name, last+1, r.hub.cfg.RoomBuffer)
+		if err != nil {
+			return r.hub.unavailable("history", r.name, err)
+		}
 	}
 	for i := range msgs {
 		r.recent.push(messageEnvelope(&msgs[i]))
