@@ -46,7 +46,7 @@ var _ hubbub.Store = (*Store)(nil)
 func Open(path string, opts Options) (*Store, error) {
 	s, err := open(path, opts.withDefaults())
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, explainOpen(path, err))
 	}
 	return s, nil
 }
