@@ -2,6 +2,7 @@ package hubbub
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -43,6 +44,11 @@ type Retention struct {
 	// MaxAge removes messages older than MaxAge (0 = no age limit).
 	MaxAge time.Duration
 }
+
+// ErrUnreadable is wrapped by a Store's read error when the stored data itself is damaged (a
+// corrupt database file), so that reading again cannot help: the hub then replays what it can
+// and marks the replay truncated instead of refusing the room.
+var ErrUnreadable = errors.New("stored messages are damaged and cannot be read")
 
 // HealthChecker is implemented by a Store or Broker that can tell whether its backend answers
 // right now; /readyz asks it. A dependency without it is taken to be healthy while it works.

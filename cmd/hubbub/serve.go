@@ -40,7 +40,9 @@ type serveFlags struct {
 	tokenSecret                           string
 	nats                                  natsFlags
 	port, sqliteWALPages                  int
+	sqliteSkipCheck                       bool
 	shutdownTimeout, pruneEvery           time.Duration
+	sqliteCheckTimeout                    time.Duration
 	retention                             hubbub.Retention
 	origins, subprotocols                 listFlag
 	srv                                   server.Config
@@ -57,6 +59,8 @@ func newServeFlags(fs *flag.FlagSet) *serveFlags {
 	fs.IntVar(&f.port, "port", 3434, "TCP port to listen on")
 	fs.StringVar(&f.data, "data", "hubbub.db", "SQLite file that keeps the history (one node)")
 	fs.IntVar(&f.sqliteWALPages, "sqlite-wal-pages", sqlite.DefaultWALPages, fmt.Sprintf("pages (4 KiB) the SQLite write-ahead log holds before they are copied into --data (1 to %d)", sqlite.MaxWALPages))
+	fs.BoolVar(&f.sqliteSkipCheck, "sqlite-skip-check", false, "open --data without the integrity check (PRAGMA quick_check) that refuses a damaged file at start")
+	fs.DurationVar(&f.sqliteCheckTimeout, "sqlite-check-timeout", sqlite.DefaultCheckTimeout, "longest the integrity check of --data may take at start; a file not checked by then is used unchecked, with a warning")
 	fs.StringVar(&f.postgres, "postgres", "", "PostgreSQL URL for history shared by several nodes, e.g. postgres://user:pass@host/db (replaces --data)")
 	f.nats.bind(fs)
 	fs.IntVar(&h.PresenceLimit, "presence-limit", 500, "rooms with more connections on this node stop announcing joins and leaves, and joined lists this many names")
@@ -257,7 +261,11 @@ func openStore(ctx context.Context, f *serveFlags, log *slog.Logger) (hubbub.Sto
 		}
 		return s, nil
 	}
-	s, err := sqlite.Open(f.data, sqlite.Options{Retention: f.retention, Logger: log, WALPages: f.sqliteWALPages})
+	s, err := sqlite.Open(f.data, sqlite.Options{Retention: f.retention, Logger: log, WALPages: f.sqliteWALPages,
+		SkipCheck: f.sqliteSkipCheck, CheckTimeout: f.sqliteCheckTimeout})
+	if errors.Is(err, sqlite.ErrDamaged) {
+		return nil, fmt.Errorf("open store: %w; or start on the damaged file with --sqlite-skip-check (reads of its damaged part will fail)", err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"hubbub/internal/servertest"
+	"hubbub/internal/sqlitetest"
 	"hubbub/internal/testwait"
 )
 
@@ -153,5 +154,25 @@ func TestChatAndAddTrustACAFile(t *testing.T) {
 	}
 	if err := runAdd(context.Background(), []string{"--ca-file", filepath.Join(dir, "h.db"), "wss://" + addr + "/add"}, stdio{out: io.Discard, err: io.Discard}); err == nil || exitCode(err) != 2 {
 		t.Errorf("add --ca-file of a file that holds no certificate: %v, want a usage error", err)
+	}
+}
+
+// A damaged --data file stops serve at start with one line saying what to do, where it used to
+// start and report ready; --sqlite-skip-check starts anyway (issue 14, item 3).
+func TestServeRefusesADamagedDatabase(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hubbub.db")
+	sqlitetest.Damaged(t, path, "r", 2000)
+	ctx, cancel := context.WithTimeout(context.Background(), testwait.Timeout)
+	defer cancel()
+	err := run(ctx, []string{"serve", "--port", "0", "--data", path}, stdio{out: io.Discard, err: io.Discard})
+	if err == nil || exitCode(err) != 1 || !strings.Contains(err.Error(), "damaged") || !strings.Contains(err.Error(), "--sqlite-skip-check") {
+		t.Fatalf("serve on a damaged file: %v (exit %d), want exit 1 saying it is damaged and what to do", err, exitCode(err))
+	}
+	if strings.Count(err.Error(), "\n") > 0 {
+		t.Errorf("the error is more than one line: %q", err)
+	}
+	_, stop := startServe(t, "--data", path, "--sqlite-skip-check")
+	if err := stop(); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -102,6 +102,7 @@ func (r *room) join(ctx context.Context, req JoinRequest) (JoinInfo, error) {
 	m := req.Member
 	var fetched []*Envelope // replay read from the Store, older than the ring
 	var storeCovered uint64 // fetched holds every stored seq up to this one
+	var unreadable bool     // the Store could not read the older part: replay the ring only
 	for attempt := 0; ; attempt++ {
 		r.mu.Lock()
 		if r.closed {
@@ -154,7 +155,11 @@ func (r *room) join(ctx context.Context, req JoinRequest) (JoinInfo, error) {
 			below := r.recent.oldestSeq()
 			r.mu.Unlock()
 			older, err := r.readRange(ctx, covered, below)
-			if err != nil {
+			if errors.Is(err, hubbub.ErrUnreadable) {
+				// Damaged history stays damaged: refusing the join would lock the member out of
+				// the room for good. Replay what the ring holds and say the replay is truncated.
+				unreadable, older = true, nil
+			} else if err != nil {
 				return JoinInfo{}, err
 			}
 			fetched = append(fetched, older...)
@@ -167,6 +172,7 @@ func (r *room) join(ctx context.Context, req JoinRequest) (JoinInfo, error) {
 		}
 		replay = append(fetched, replay...)
 		info.Replay = len(replay)
+		info.Truncated = info.Truncated || unreadable
 
 		r.index[m] = len(r.members)
 		r.members = append(r.members, m)
@@ -201,6 +207,10 @@ func (r *room) readRange(ctx context.Context, from, below uint64) ([]*Envelope, 
 		msgs, err := r.hub.store.Since(sctx, r.name, from, int(min(below-from-1, 1000)))
 		r.hub.cfg.Metrics.StoreRead(start)
 		cancel()
+		if errors.Is(err, hubbub.ErrUnreadable) {
+			r.hub.log.Error("store since: history damaged; replaying only the newest messages", "room", r.name, "err", err)
+			return nil, err
+		}
 		if err != nil {
 			return nil, r.hub.unavailable("since", r.name, err)
 		}

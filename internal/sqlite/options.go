@@ -25,6 +25,9 @@ const (
 	DefaultWALPages = 8000
 	// MaxWALPages bounds WALPages (4 GiB of log).
 	MaxWALPages = 1 << 20
+	// DefaultCheckTimeout bounds the integrity check at Open (PRAGMA quick_check), which reads
+	// the whole file: a few hundred MB a second, so files of several GB are checked in full.
+	DefaultCheckTimeout = 30 * time.Second
 )
 
 // Options tunes a Store. The zero value is ready to use; each field documents its default.
@@ -61,6 +64,14 @@ type Options struct {
 	// MaxWALPages.
 	WALPages int
 
+	// SkipCheck opens the file without the integrity check (PRAGMA quick_check) that
+	// otherwise refuses a damaged file with ErrDamaged. Default false: check.
+	SkipCheck bool
+
+	// CheckTimeout bounds the integrity check; a file not checked by then is used unchecked,
+	// with a warning in the log. Default DefaultCheckTimeout (30s).
+	CheckTimeout time.Duration
+
 	// Now is the clock that stamps messages and ages them for retention. Tests replace it to
 	// check MaxAge without sleeping. Default time.Now.
 	Now func() time.Time
@@ -86,6 +97,9 @@ func (o Options) withDefaults() Options {
 	o.WALPages = min(o.WALPages, MaxWALPages)
 	if o.BusyTimeout <= 0 {
 		o.BusyTimeout = DefaultBusyTimeout
+	}
+	if o.CheckTimeout <= 0 {
+		o.CheckTimeout = DefaultCheckTimeout
 	}
 	if o.Now == nil {
 		o.Now = time.Now

@@ -84,6 +84,12 @@ func open(path string, o Options) (_ *Store, err error) {
 	if err != nil {
 		return nil, describe(err)
 	}
+	if !o.SkipCheck {
+		if err := checkIntegrity(ctx, conn, abs, o.CheckTimeout, o.Logger); err != nil {
+			_ = conn.Close()
+			return nil, err
+		}
+	}
 	if err := migrate(ctx, conn, o.Logger); err != nil {
 		_ = conn.Close()
 		return nil, describe(err)
@@ -162,11 +168,11 @@ func (s *Store) Since(ctx context.Context, room string, after uint64, limit int)
 	}
 	rows, err := s.reads.since.QueryContext(ctx, room, int64(after), limit)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: since: %w", err)
+		return nil, fmt.Errorf("sqlite: since: %w", unreadable(err))
 	}
 	msgs, err := scanMessages(rows, room, limit, false)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: since: %w", err)
+		return nil, fmt.Errorf("sqlite: since: %w", unreadable(err))
 	}
 	return msgs, nil
 }
@@ -185,11 +191,11 @@ func (s *Store) Before(ctx context.Context, room string, before uint64, limit in
 	}
 	rows, err := s.reads.before.QueryContext(ctx, room, int64(before), limit)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: before: %w", err)
+		return nil, fmt.Errorf("sqlite: before: %w", unreadable(err))
 	}
 	msgs, err := scanMessages(rows, room, limit, true)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: before: %w", err)
+		return nil, fmt.Errorf("sqlite: before: %w", unreadable(err))
 	}
 	return msgs, nil
 }
