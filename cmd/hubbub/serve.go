@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -269,7 +271,31 @@ func openStore(ctx context.Context, f *serveFlags, log *slog.Logger) (hubbub.Sto
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
+	if procs := spareProcessor(runtime.GOMAXPROCS(0), os.Getenv("GOMAXPROCS")); procs != runtime.GOMAXPROCS(0) {
+		runtime.GOMAXPROCS(procs)
+		log.Info("one CPU: two Go processors, so that SQLite's fsync does not stop the server", "gomaxprocs", procs)
+	}
 	return s, nil
+}
+
+// spareProcessor returns how many Go processors (Ps) a server keeping its history in SQLite
+// runs with: two where the runtime would run one (a one-CPU machine, or a process pinned to
+// one CPU), unless the GOMAXPROCS environment variable (env) asks for a number itself.
+//
+// Every SQLite commit ends in an fsync: an ordinary blocking system call, during which the
+// calling goroutine keeps its P. The runtime takes a P back from a system call only when its
+// monitor (sysmon) sees the same call on two of its wake-ups, and a monitor that has had
+// nothing to take back for a while wakes only every 10 ms, so a 1-3 ms fsync keeps the P to
+// its end. With one P nothing else runs meanwhile: no frame is read and no delivery written.
+// A runtime trace of 1,000 rooms × 10 members at 0.2 msgs/s each, pinned to one CPU, showed
+// 973 fsyncs in 4 s, 962 of them keeping the only P, which was held idle half of the time;
+// messages arrived 0.5-3 s late. A second P runs everything else while the writer waits for
+// the disk, and the two share the CPU the rest of the time (docs/benchmarks.md, "One CPU").
+func spareProcessor(procs int, env string) int {
+	if procs == 1 && env == "" {
+		return 2
+	}
+	return procs
 }
 
 func storeName(f *serveFlags) string {
