@@ -28,6 +28,12 @@ type Envelope struct {
 	// Raw, when set, is a frame for a single connection (a reply such as an ack or an error);
 	// codecs are not consulted.
 	Raw []byte
+	// Replay marks a message replayed to one joining member: history, not a live delivery, so
+	// writers leave it out of hubbub_delivery_latency_seconds.
+	Replay bool
+	// live, when set, is the room's envelope a replay copies: the copy uses its frames, so a
+	// message members got live is not encoded again to be replayed.
+	live *Envelope
 
 	frames [MaxCodecs]struct {
 		once sync.Once
@@ -43,7 +49,23 @@ func (e *Envelope) Frame(c Codec) []byte {
 	if e.Raw != nil {
 		return e.Raw
 	}
+	if e.live != nil {
+		return e.live.Frame(c)
+	}
 	f := &e.frames[c.Slot()]
 	f.once.Do(func() { f.b = c.Encode(e) })
 	return f.b
+}
+
+// replayOf returns es as a join's replay, marked Replay: the ring's envelopes are shared with
+// every member who got them live, so the replay is copies that share their frames (made in
+// one allocation, under the room's lock).
+func replayOf(es []*Envelope) []*Envelope {
+	copies := make([]Envelope, len(es))
+	out := make([]*Envelope, len(es))
+	for i, e := range es {
+		copies[i].Event, copies[i].Replay, copies[i].live = e.Event, true, e
+		out[i] = &copies[i]
+	}
+	return out
 }

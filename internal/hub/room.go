@@ -162,6 +162,9 @@ func (r *room) join(ctx context.Context, req JoinRequest) (JoinInfo, error) {
 			} else if err != nil {
 				return JoinInfo{}, err
 			}
+			for _, e := range older {
+				e.Replay = true // read for this join alone
+			}
 			fetched = append(fetched, older...)
 			storeCovered = below - 1
 			continue
@@ -170,7 +173,7 @@ func (r *room) join(ctx context.Context, req JoinRequest) (JoinInfo, error) {
 			r.mu.Unlock()
 			return JoinInfo{}, hubbub.Errorf(hubbub.ECodeUnavailable, "room %q is too busy to replay; try again", r.name)
 		}
-		replay = append(fetched, replay...)
+		replay = append(fetched, replayOf(replay)...)
 		info.Replay = len(replay)
 		info.Truncated = info.Truncated || unreadable
 

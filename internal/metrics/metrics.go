@@ -149,7 +149,7 @@ func New() *Metrics {
 	m.brokerPublish = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "hubbub_broker_publish_seconds",
 		Help: "Time to publish one message to the broker.", Buckets: latencyBuckets})
 	m.deliveryLatency = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "hubbub_delivery_latency_seconds",
-		Help: "Per write to a client's socket: from the server timestamp of the oldest message in it to the write (replays of messages older than 1m excluded).", Buckets: latencyBuckets})
+		Help: "Per write to a client's socket: from the server timestamp of the oldest message in it to the write (live messages only: a join's replay is not counted).", Buckets: latencyBuckets})
 	for _, c := range []prometheus.Collector{m.joins, m.messagesIn, m.messagesOut, m.deliveries,
 		m.queueDepth, m.storeAppend, m.storeRead, m.brokerPublish, m.deliveryLatency} {
 		f(c)
@@ -262,21 +262,17 @@ func (m *Metrics) BrokerPublish(start time.Time) {
 	m.brokerPublish.Observe(time.Since(start).Seconds())
 }
 
-// DeliveryLatency records the time from a message's server timestamp (stamped) to now (its
-// frame written). Messages older than HistoryAge are history replayed to a joining client,
-// not deliveries, and are not recorded.
+// DeliveryLatency records the time from a live message's server timestamp (stamped) to now
+// (its frame written). Callers leave out history replayed to a joining client: its age is not
+// a delivery's latency. A live message that comes late (a gap filled from the store, a
+// catch-up after a broker outage) is recorded however late it is: that is what the metric is
+// for.
 func (m *Metrics) DeliveryLatency(stamped, now time.Time) {
 	if m == nil || stamped.IsZero() {
 		return
 	}
-	if d := now.Sub(stamped); d <= HistoryAge {
-		m.deliveryLatency.Observe(d.Seconds())
-	}
+	m.deliveryLatency.Observe(now.Sub(stamped).Seconds())
 }
-
-// HistoryAge is the age past which a message written to a client counts as history (a join's
-// replay) rather than a delivery, for hubbub_delivery_latency_seconds.
-const HistoryAge = time.Minute
 
 // Now returns the time for a latency measurement, or the zero time on a nil Metrics (so
 // callers without metrics do not read the clock).

@@ -192,9 +192,10 @@ func (c *conn) abort() {
 }
 
 // observeWritten counts the frames of a batch written and the batch's delivery latency: from
-// the server timestamp of its oldest message to now, once per write rather than once per
+// the server timestamp of its oldest live message to now, once per write rather than once per
 // message (a histogram observation per member and message cost a tenth of the server's CPU
-// in a busy room, and the oldest message is the one whose latency matters). It runs after the
+// in a busy room, and the oldest message is the one whose latency matters). A join's replay is
+// history, however recent, not a delivery, and is not timed. It runs after the
 // writes, and counts a batch that failed part-way as written: the connection is then dropped
 // anyway.
 func observeWritten(m *metrics.Metrics, batch []*hub.Envelope, codec hub.Codec, coalesce bool) {
@@ -203,7 +204,7 @@ func observeWritten(m *metrics.Metrics, batch []*hub.Envelope, codec hub.Codec, 
 		if e.Frame(codec) == nil { // cached: no second encoding
 			continue
 		}
-		if !timed && e.Raw == nil && e.Event.Message != nil {
+		if !timed && e.Raw == nil && !e.Replay && e.Event.Message != nil {
 			m.DeliveryLatency(e.Event.Message.Time, time.Now())
 			timed = true
 		}

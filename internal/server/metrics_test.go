@@ -2,6 +2,8 @@ package server_test
 
 import (
 	"bufio"
+	"context"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -9,6 +11,8 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"hubbub"
+	"hubbub/internal/hub"
 	"hubbub/internal/metrics"
 	"hubbub/internal/server"
 	"hubbub/internal/servertest"
@@ -156,5 +160,41 @@ func TestPprofServesLoopbackOnly(t *testing.T) {
 	status, _ := getWithHeader(t, s.URL+"/debug/pprof/", "X-Forwarded-For", "203.0.113.9")
 	if status != 403 {
 		t.Fatalf("relayed request to pprof: %d, want 403", status)
+	}
+}
+
+// hubbub_delivery_latency_seconds times live deliveries only: the history a join replays is
+// not a delivery, so a client that joins a room with old messages adds no observation for them
+// (replaying an 8-second-old message used to record 8 s and fire the latency alert on joins).
+func TestDeliveryLatencyLeavesOutJoinReplay(t *testing.T) {
+	m := metrics.New()
+	// A ring of 2 makes the replay part store reads, part the room's memory.
+	s := servertest.Start(t, servertest.Options{Server: server.Config{Metrics: m}, Hub: hub.Config{RoomBuffer: 2}})
+	ctx := context.Background()
+	const stored = 5
+	for i := range stored { // history nobody was there to receive
+		if _, _, err := s.Hub.Send(ctx, hubbub.Message{Room: "past", From: "ann", Text: fmt.Sprint("old ", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bob := servertest.DialJSON(t, s, "bob")
+	zero := uint64(0)
+	if j := bob.Join("past", &zero); j.Num("replay") != stored {
+		t.Fatalf("joined %v, want a replay of %d", j, stored)
+	}
+	bob.Messages("past", stored)
+	// One live message after the replay was read, so it is written in a write of its own.
+	if _, _, err := s.Hub.Send(ctx, hubbub.Message{Room: "past", From: "ann", Text: "live"}); err != nil {
+		t.Fatal(err)
+	}
+	if live := bob.Messages("past", 1)[0]; live.Num("seq") != stored+1 {
+		t.Fatalf("live message %v", live)
+	}
+	// A connection's writes are timed before its next write, so once the pong is read every
+	// earlier write has been counted.
+	bob.Send(servertest.Frame{"type": "ping", "id": "sync"})
+	bob.Await("pong")
+	if got := scrape(t, s)[`hubbub_delivery_latency_seconds_count`]; got != 1 {
+		t.Fatalf("delivery latency observed %v times, want 1 (the live message; the replay is history)", got)
 	}
 }
