@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"hubbub/internal/lograte"
 )
 
 // envName is the environment variable that sets a flag: HUBBUB_ and the flag's name in upper
@@ -129,18 +131,26 @@ func (l *listFlag) Set(v string) error {
 	return nil
 }
 
-// newLogger builds the process logger: text (default) or JSON lines on w, at level.
-func newLogger(format, level string, w io.Writer) (*slog.Logger, error) {
+// newLogger builds the process logger: text (default) or JSON lines on w, at level. Of the
+// warnings and errors with the same message, at most repeatBurst pass per repeatWindow
+// (lograte; repeatBurst 0 passes all), so a failing disk or database cannot flood the log.
+func newLogger(format, level string, w io.Writer, repeatBurst int, repeatWindow time.Duration) (*slog.Logger, error) {
 	var lv slog.Level
 	if err := lv.UnmarshalText([]byte(level)); err != nil {
 		return nil, usageError(fmt.Sprintf("invalid --log-level %q (debug, info, warn, error)", level))
 	}
 	opts := &slog.HandlerOptions{Level: lv}
+	var h slog.Handler
 	switch format {
 	case "text":
-		return slog.New(slog.NewTextHandler(w, opts)), nil
+		h = slog.NewTextHandler(w, opts)
 	case "json":
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
+		h = slog.NewJSONHandler(w, opts)
+	default:
+		return nil, usageError(fmt.Sprintf("invalid --log-format %q (text or json)", format))
 	}
-	return nil, usageError(fmt.Sprintf("invalid --log-format %q (text or json)", format))
+	if repeatBurst > 0 {
+		h = lograte.New(h, lograte.Options{Burst: repeatBurst, Window: repeatWindow})
+	}
+	return slog.New(h), nil
 }

@@ -18,6 +18,7 @@ import (
 	"hubbub"
 	"hubbub/internal/auth"
 	"hubbub/internal/hub"
+	"hubbub/internal/lograte"
 	"hubbub/internal/postgres"
 	"hubbub/internal/server"
 	"hubbub/internal/sqlite"
@@ -41,8 +42,9 @@ type serveFlags struct {
 	postgres                              string
 	tokenSecret                           string
 	nats                                  natsFlags
-	port, sqliteWALPages                  int
+	port, sqliteWALPages, logRepeatBurst  int
 	sqliteSkipCheck                       bool
+	logRepeatWindow, sqliteBusyTimeout    time.Duration
 	shutdownTimeout, pruneEvery           time.Duration
 	sqliteCheckTimeout                    time.Duration
 	retention                             hubbub.Retention
@@ -61,6 +63,7 @@ func newServeFlags(fs *flag.FlagSet) *serveFlags {
 	fs.IntVar(&f.port, "port", 3434, "TCP port to listen on")
 	fs.StringVar(&f.data, "data", "hubbub.db", "SQLite file that keeps the history (one node)")
 	fs.IntVar(&f.sqliteWALPages, "sqlite-wal-pages", sqlite.DefaultWALPages, fmt.Sprintf("pages (4 KiB) the SQLite write-ahead log holds before they are copied into --data (1 to %d)", sqlite.MaxWALPages))
+	fs.DurationVar(&f.sqliteBusyTimeout, "sqlite-busy-timeout", sqlite.DefaultBusyTimeout, "how long a write to --data waits for a lock another process holds on the file before it fails")
 	fs.BoolVar(&f.sqliteSkipCheck, "sqlite-skip-check", false, "open --data without the integrity check (PRAGMA quick_check) that refuses a damaged file at start")
 	fs.DurationVar(&f.sqliteCheckTimeout, "sqlite-check-timeout", sqlite.DefaultCheckTimeout, "longest the integrity check of --data may take at start; a file not checked by then is used unchecked, with a warning")
 	fs.StringVar(&f.postgres, "postgres", "", "PostgreSQL URL for history shared by several nodes, e.g. postgres://user:pass@host/db (replaces --data)")
@@ -69,6 +72,8 @@ func newServeFlags(fs *flag.FlagSet) *serveFlags {
 	fs.DurationVar(&h.PresenceInterval, "presence-interval", 5*time.Second, "how often a node restates its members to the others (members of a dead node vanish after 3×)")
 	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fs.IntVar(&f.logRepeatBurst, "log-repeat-burst", lograte.DefaultBurst, "warnings and errors with the same message logged per --log-repeat-window at most; the rest are counted (suppressed=N) (0 = no limit)")
+	fs.DurationVar(&f.logRepeatWindow, "log-repeat-window", lograte.DefaultWindow, "the window --log-repeat-burst counts in")
 	fs.StringVar(&f.node, "node", "", "this node's name in logs and frames (default: host:port)")
 	fs.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 10*time.Second, "how long shutdown waits for clients to take their last frames")
 	fs.IntVar(&f.retention.MaxPerRoom, "retention-messages", 0, "keep only this many newest messages per room (0 = all)")
@@ -132,7 +137,7 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 	if err := refuseNegative(fs, sources); err != nil {
 		return err
 	}
-	log, err := newLogger(f.logFormat, f.logLevel, io.err)
+	log, err := newLogger(f.logFormat, f.logLevel, io.err, f.logRepeatBurst, f.logRepeatWindow)
 	if err != nil {
 		return err
 	}
@@ -264,7 +269,7 @@ func openStore(ctx context.Context, f *serveFlags, log *slog.Logger) (hubbub.Sto
 		return s, nil
 	}
 	s, err := sqlite.Open(f.data, sqlite.Options{Retention: f.retention, Logger: log, WALPages: f.sqliteWALPages,
-		SkipCheck: f.sqliteSkipCheck, CheckTimeout: f.sqliteCheckTimeout})
+		SkipCheck: f.sqliteSkipCheck, CheckTimeout: f.sqliteCheckTimeout, BusyTimeout: f.sqliteBusyTimeout})
 	if errors.Is(err, sqlite.ErrDamaged) {
 		return nil, fmt.Errorf("open store: %w; or start on the damaged file with --sqlite-skip-check (reads of its damaged part will fail)", err)
 	}

@@ -3,12 +3,17 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
+	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gorilla/websocket"
 
 	"hubbub/internal/servertest"
 	"hubbub/internal/sqlitetest"
@@ -175,4 +180,97 @@ func TestServeRefusesADamagedDatabase(t *testing.T) {
 	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// While the store cannot write, /readyz says so (it said 200 while every send failed), and the
+// log carries a few lines per failing message and window, not two per failed send; once the
+// store writes again, /readyz is 200 again without any client sending (issue 14, item 2). The
+// store fails for real: another connection holds the file's write lock, as an sqlite3 shell in
+// a transaction would.
+func TestReadinessFollowsFailingWritesAndTheLogStaysShort(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "h.db")
+	addrs := make(chan net.Addr, 1)
+	onListen = func(a net.Addr) { addrs <- a }
+	t.Cleanup(func() { onListen = nil })
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	var logs chatBuffer
+	go func() {
+		done <- run(ctx, []string{"serve", "--port", "0", "--data", path, "--sqlite-busy-timeout", "20ms"},
+			stdio{in: strings.NewReader(""), out: io.Discard, err: &logs})
+	}()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+	var addr string
+	select {
+	case a := <-addrs:
+		addr = a.String()
+	case err := <-done:
+		t.Fatalf("serve exited at start: %v\n%s", err, logs.String())
+	case <-time.After(testwait.Timeout):
+		t.Fatal("serve did not start")
+	}
+	ready := func() int {
+		resp, err := http.Get("http://" + addr + "/readyz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := ready(); code != http.StatusOK {
+		t.Fatalf("/readyz at start: %d", code)
+	}
+
+	// Take the write lock from another connection.
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	lock, err := db.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Close()
+	if _, err := lock.ExecContext(context.Background(), "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+
+	ws, _, err := websocket.DefaultDialer.Dial("ws://"+addr+"/ws", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	const sends = 15 // within --send-burst, so none is refused for its rate
+	_ = ws.WriteMessage(websocket.TextMessage, []byte("ann"))
+	for i := range sends {
+		_ = ws.WriteMessage(websocket.TextMessage, []byte(fmt.Sprintf("hello %d", i)))
+	}
+	_ = ws.SetReadDeadline(time.Now().Add(testwait.Timeout))
+	for i := 0; i < sends; {
+		_, data, err := ws.ReadMessage()
+		if err != nil {
+			t.Fatalf("after %d answers: %v", i, err)
+		}
+		if strings.HasPrefix(string(data), "ann: ") {
+			t.Fatalf("a send was delivered while the store could not write: %q", data)
+		}
+		if strings.HasPrefix(string(data), "error: ") {
+			i++
+		}
+	}
+	testwait.Until(t, "/readyz to answer 503 while writes fail", func() bool { return ready() == http.StatusServiceUnavailable })
+	if n := strings.Count(logs.String(), "store append failed"); n > 5 {
+		t.Errorf("%d log lines for %d failed sends, want at most 5 (--log-repeat-burst):\n%s", n, sends, logs.String())
+	}
+
+	if _, err := lock.ExecContext(context.Background(), "ROLLBACK"); err != nil {
+		t.Fatal(err)
+	}
+	testwait.Until(t, "/readyz to answer 200 once writes work", func() bool { return ready() == http.StatusOK })
 }

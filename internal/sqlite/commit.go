@@ -95,7 +95,9 @@ func (w *writer) commitAppends(reqs []*request) {
 	ctx := context.Background() // the batch outlives any one caller's context
 	now := msTime(w.now().UnixMilli())
 	if _, err := w.stmts.begin.ExecContext(ctx); err != nil {
-		setErr(reqs, fmt.Errorf("begin: %w", err))
+		err = fmt.Errorf("begin: %w", err)
+		w.failed.Store(&err)
+		setErr(reqs, err)
 		return
 	}
 	failed := 0
@@ -110,9 +112,12 @@ func (w *writer) commitAppends(reqs []*request) {
 		// error); the explicit ROLLBACK is for the other cases and fails harmlessly here.
 		_, _ = w.stmts.rollback.ExecContext(ctx)
 		w.log.Error("sqlite: group commit failed", "appends", len(reqs), "err", err)
-		setErr(reqs, fmt.Errorf("commit: %w", err))
+		err = fmt.Errorf("commit: %w", err)
+		w.failed.Store(&err)
+		setErr(reqs, err)
 		return
 	}
+	w.failed.Store(nil)
 	if failed > 0 {
 		w.log.Warn("sqlite: appends failed inside a batch", "failed", failed, "batch", len(reqs))
 	}

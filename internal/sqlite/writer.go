@@ -43,7 +43,8 @@ type writer struct {
 	now func() time.Time
 	log *slog.Logger
 
-	batches atomic.Int64 // transactions run for batches of appends, for tests and benchmarks
+	batches atomic.Int64          // transactions run for batches of appends, for tests and benchmarks
+	failed  atomic.Pointer[error] // why the last batch of appends failed to commit; nil after a success (health.go)
 }
 
 func newWriter(ctx context.Context, conn *sql.Conn, o Options) (*writer, error) {
