@@ -236,7 +236,7 @@ func (h *Hub) Send(ctx context.Context, m hubbub.Message) (hubbub.Message, bool,
 		return hubbub.Message{}, false, hubbub.Errorf(hubbub.ECodeUnavailable, "message not stored; try again")
 	}
 	h.cfg.Metrics.MessageIn()
-	ev := hubbub.Event{Kind: hubbub.EventMessage, Room: stored.Room, Message: &stored, Node: h.cfg.Node}
+	ev := hubbub.Event{Room: stored.Room, Node: h.cfg.Node, Body: hubbub.MessagePosted{Message: &stored}}
 	start = h.cfg.Metrics.Now()
 	err = h.broker.Publish(ctx, ev)
 	h.cfg.Metrics.BrokerPublish(start)
@@ -250,7 +250,7 @@ func (h *Hub) Send(ctx context.Context, m hubbub.Message) (hubbub.Message, bool,
 
 // Typing tells the room's members on every node that name is typing.
 func (h *Hub) Typing(ctx context.Context, roomName, name string) error {
-	return h.broker.Publish(ctx, hubbub.Event{Kind: hubbub.EventTyping, Room: roomName, Name: name, Node: h.cfg.Node})
+	return h.broker.Publish(ctx, hubbub.Event{Room: roomName, Node: h.cfg.Node, Body: hubbub.MemberTyping{Name: name}})
 }
 
 // History returns up to limit messages of a room older than before (0 = newest), oldest first,
@@ -317,7 +317,7 @@ func (h *Hub) Resync() {
 		h.log.Info("resyncing rooms after a broker outage", "rooms", len(rooms))
 		for _, r := range rooms {
 			r.catchUp()
-			h.publishQuiet(hubbub.Event{Kind: hubbub.EventPresenceQuery, Room: r.name, Node: h.cfg.Node}, "presence query")
+			h.publishQuiet(hubbub.Event{Room: r.name, Node: h.cfg.Node, Body: hubbub.PresenceRequested{}}, "presence query")
 		}
 	}()
 }
@@ -374,7 +374,7 @@ func (h *Hub) room(ctx context.Context, name string) (*room, error) {
 		return nil, err
 	}
 	// Ask the other nodes who is in the room, rather than wait for their next restatement.
-	h.publishQuiet(hubbub.Event{Kind: hubbub.EventPresenceQuery, Room: name, Node: h.cfg.Node}, "presence query")
+	h.publishQuiet(hubbub.Event{Room: name, Node: h.cfg.Node, Body: hubbub.PresenceRequested{}}, "presence query")
 	return r, nil
 }
 

@@ -48,8 +48,8 @@ func delivered(t *testing.T, out *hub.Outbox, n int) []*hubbub.Message {
 		}
 		batch, _, _ = out.TakeUpTo(batch[:0], 0)
 		for _, e := range batch {
-			if e.Event.Kind == hubbub.EventMessage {
-				got = append(got, e.Event.Message)
+			if m := e.Event.PostedMessage(); m != nil {
+				got = append(got, m)
 			}
 		}
 	}
@@ -90,7 +90,7 @@ func TestRoomReordersBySeq(t *testing.T) {
 		msgs = append(msgs, m)
 	}
 	for _, i := range []int{2, 4, 0, 3, 1, 1} { // with a duplicate
-		if err := broker.Publish(ctx, hubbub.Event{Kind: hubbub.EventMessage, Room: "r", Message: &msgs[i]}); err != nil {
+		if err := broker.Publish(ctx, hubbub.Event{Room: "r", Body: hubbub.MessagePosted{Message: &msgs[i]}}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -110,8 +110,8 @@ func TestDeleteAheadOfItsMessage(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, ev := range []hubbub.Event{
-		{Kind: hubbub.EventDelete, Room: "r", Seq: m.Seq, Node: "other"},
-		{Kind: hubbub.EventMessage, Room: "r", Message: &m, Node: "elsewhere"},
+		{Room: "r", Node: "other", Body: hubbub.MessageDeleted{Seq: m.Seq}},
+		{Room: "r", Node: "elsewhere", Body: hubbub.MessagePosted{Message: &m}},
 	} {
 		if err := broker.Publish(ctx, ev); err != nil {
 			t.Fatal(err)
@@ -131,7 +131,7 @@ func TestRoomFillsGapsFromStore(t *testing.T) {
 	m1, _, _ := store.Append(ctx, hubbub.Message{Room: "r", From: "x", Text: "lost in transit"})
 	m2, _, _ := store.Append(ctx, hubbub.Message{Room: "r", From: "x", Text: "arrives"})
 	_ = m1
-	if err := broker.Publish(ctx, hubbub.Event{Kind: hubbub.EventMessage, Room: "r", Message: &m2}); err != nil {
+	if err := broker.Publish(ctx, hubbub.Event{Room: "r", Body: hubbub.MessagePosted{Message: &m2}}); err != nil {
 		t.Fatal(err)
 	}
 	if got := fmt.Sprint(seqs(t, out, 2)); got != "[1 2]" {

@@ -89,28 +89,33 @@ func (h *Hub) mayPost(roomName, name string) error {
 	return nil
 }
 
-// onModeration applies a kick, sanction or delete event. Called with mu held.
-func (r *room) onModeration(ev hubbub.Event) {
-	switch ev.Kind {
-	case hubbub.EventKick:
-		r.kick(ev.Name, ev.Reason)
-	case hubbub.EventSanction:
-		if ev.Sanction == nil {
-			return
+// MemberKicked removes the name's local connections.
+func (re *roomEvents) MemberKicked(_ hubbub.Event, b hubbub.MemberKicked) struct{} {
+	(*room)(re).kick(b.Name, b.Reason)
+	return struct{}{}
+}
+
+// SanctionChanged records the sanction; an active ban also kicks its name.
+func (re *roomEvents) SanctionChanged(_ hubbub.Event, b hubbub.SanctionChanged) struct{} {
+	r := (*room)(re)
+	sn := b.Sanction
+	r.setSanction(sn)
+	if sn.Kind == hubbub.SanctionBan && sn.Active(time.Now()) {
+		reason := "banned until " + sn.Until.UTC().Format(time.RFC3339)
+		if sn.Reason != "" {
+			reason += ": " + sn.Reason
 		}
-		sn := *ev.Sanction
-		r.setSanction(sn)
-		if sn.Kind == hubbub.SanctionBan && sn.Active(time.Now()) {
-			reason := "banned until " + sn.Until.UTC().Format(time.RFC3339)
-			if sn.Reason != "" {
-				reason += ": " + sn.Reason
-			}
-			r.kick(sn.Name, reason)
-		}
-	case hubbub.EventDelete:
-		r.tombstone(ev.Seq)
-		r.fanout(&Envelope{Event: ev})
+		r.kick(sn.Name, reason)
 	}
+	return struct{}{}
+}
+
+// MessageDeleted turns the message into a tombstone here and tells the members.
+func (re *roomEvents) MessageDeleted(ev hubbub.Event, b hubbub.MessageDeleted) struct{} {
+	r := (*room)(re)
+	r.tombstone(b.Seq)
+	r.fanoutNotice(&Envelope{Event: ev})
+	return struct{}{}
 }
 
 // kick removes every local connection of name, queueing each a kick notice and calling its
@@ -126,7 +131,7 @@ func (r *room) kick(name, reason string) {
 	if len(victims) == 0 {
 		return
 	}
-	notice := &Envelope{Event: hubbub.Event{Kind: hubbub.EventKick, Room: r.name, Name: name, Reason: reason}}
+	notice := &Envelope{Event: hubbub.Event{Room: r.name, Body: hubbub.MemberKicked{Name: name, Reason: reason}}}
 	gone := false
 	for _, m := range victims {
 		_, g := r.remove(m)
@@ -141,7 +146,7 @@ func (r *room) kick(name, reason string) {
 	go func() {
 		defer r.hub.bg.Done()
 		if gone {
-			r.publishPresence(hubbub.EventLeave, name)
+			r.publishPresence(hubbub.MemberLeft{Name: name})
 		}
 		if empty {
 			r.closeIfEmpty()
@@ -159,7 +164,7 @@ const maxDeletedAhead = 1024
 // overtook it between nodes), remembers to deliver it deleted. Called with mu held.
 func (r *room) tombstone(seq uint64) {
 	for i := 0; i < r.recent.n; i++ {
-		if e := r.recent.at(i); e.Event.Message.Seq == seq {
+		if e := r.recent.at(i); e.Event.PostedMessage().Seq == seq {
 			r.recent.buf[(r.recent.start+i)%len(r.recent.buf)] = deletedEnvelope(e)
 			return
 		}
@@ -178,7 +183,7 @@ func (r *room) tombstone(seq uint64) {
 
 // deletedEnvelope is e's message as a moderator's delete leaves it: no text, marked deleted.
 func deletedEnvelope(e *Envelope) *Envelope {
-	m := *e.Event.Message
+	m := *e.Event.PostedMessage()
 	m.Text, m.Deleted = "", true
 	return messageEnvelope(&m)
 }
@@ -195,7 +200,7 @@ func (h *Hub) Kick(ctx context.Context, actor, roomName, name, reason string) er
 	if err := validateTarget(roomName, name); err != nil {
 		return err
 	}
-	ev := hubbub.Event{Kind: hubbub.EventKick, Room: roomName, Name: name, Reason: reason, Node: h.cfg.Node}
+	ev := hubbub.Event{Room: roomName, Node: h.cfg.Node, Body: hubbub.MemberKicked{Name: name, Reason: reason}}
 	if err := h.broker.Publish(ctx, ev); err != nil {
 		h.log.Warn("broker publish kick failed", "room", roomName, "err", err)
 		return hubbub.Errorf(hubbub.ECodeUnavailable, "the kick could not reach every node; try again")
@@ -234,7 +239,7 @@ func (h *Hub) Sanction(ctx context.Context, actor string, sn hubbub.Sanction) er
 		r.setSanction(sn)
 		r.mu.Unlock()
 	}
-	ev := hubbub.Event{Kind: hubbub.EventSanction, Room: sn.Room, Name: sn.Name, Sanction: &sn, Node: h.cfg.Node}
+	ev := hubbub.Event{Room: sn.Room, Node: h.cfg.Node, Body: hubbub.SanctionChanged{Sanction: sn}}
 	if err := h.broker.Publish(ctx, ev); err != nil {
 		h.log.Warn("broker publish sanction failed", "room", sn.Room, "err", err)
 		return hubbub.Errorf(hubbub.ECodeUnavailable, "the %s is stored but did not reach every node; try again", sn.Kind)
@@ -265,7 +270,7 @@ func (h *Hub) DeleteMessage(ctx context.Context, actor, roomName string, seq uin
 	if !found {
 		return hubbub.Errorf(hubbub.ECodeNotFound, "room %q has no message %d", roomName, seq)
 	}
-	ev := hubbub.Event{Kind: hubbub.EventDelete, Room: roomName, Seq: seq, Node: h.cfg.Node}
+	ev := hubbub.Event{Room: roomName, Node: h.cfg.Node, Body: hubbub.MessageDeleted{Seq: seq}}
 	if err := h.broker.Publish(ctx, ev); err != nil {
 		h.log.Warn("broker publish delete failed", "room", roomName, "err", err)
 		return hubbub.Errorf(hubbub.ECodeUnavailable, "the message is deleted but not every node was told; try again")

@@ -29,7 +29,7 @@ func (r *room) announce(ev hubbub.Event) {
 	if len(r.members) > r.hub.cfg.PresenceLimit {
 		return
 	}
-	r.fanout(&Envelope{Event: ev})
+	r.fanoutNotice(&Envelope{Event: ev})
 }
 
 // memberSummary returns the room's member names, sorted, and how many members it has on every
@@ -83,65 +83,81 @@ func (r *room) presentRemotely(name string) bool {
 	return false
 }
 
-// onPresence applies a presence event. Called with mu held.
-func (r *room) onPresence(ev hubbub.Event) {
-	self := ev.Node == r.hub.cfg.Node
-	switch ev.Kind {
-	case hubbub.EventJoin:
-		if self {
-			// The local claim is already recorded; announce unless another node had the name.
-			if !r.presentRemotely(ev.Name) {
-				r.announce(ev)
-			}
-			return
-		}
-		was := r.present(ev.Name)
-		r.remoteNode(ev.Node).names[ev.Name] = true
-		if !was {
+// MemberJoined records a member of another node, and announces the name unless it was in the
+// room already (on any node).
+func (re *roomEvents) MemberJoined(ev hubbub.Event, b hubbub.MemberJoined) struct{} {
+	r := (*room)(re)
+	if ev.Node == r.hub.cfg.Node {
+		// The local claim is already recorded; announce unless another node had the name.
+		if !r.presentRemotely(b.Name) {
 			r.announce(ev)
 		}
-	case hubbub.EventLeave:
-		if !self {
-			if n := r.remote[ev.Node]; n != nil {
-				delete(n.names, ev.Name)
-			}
-		}
-		if !r.present(ev.Name) {
-			r.announce(ev)
-		}
-	case hubbub.EventPresence:
-		if self {
-			return
-		}
-		n := r.remoteNode(ev.Node)
-		old := n.names
-		var joined []string
-		for _, name := range ev.Names {
-			if !r.present(name) {
-				joined = append(joined, name)
-			}
-		}
-		n.names = make(map[string]bool, len(ev.Names))
-		for _, name := range ev.Names {
-			n.names[name] = true
-		}
-		for _, name := range joined {
-			r.announce(hubbub.Event{Kind: hubbub.EventJoin, Room: r.name, Name: name, Node: ev.Node})
-		}
-		for _, name := range slices.Sorted(maps.Keys(old)) {
-			if !r.present(name) {
-				r.announce(hubbub.Event{Kind: hubbub.EventLeave, Room: r.name, Name: name, Node: ev.Node})
-			}
-		}
-	case hubbub.EventPresenceQuery:
-		if !self && len(r.names) > 0 {
-			r.hub.bg.Add(1)
-			go func() {
-				defer r.hub.bg.Done()
-				r.hub.publishPresence(r)
-			}()
+		return struct{}{}
+	}
+	was := r.present(b.Name)
+	r.remoteNode(ev.Node).names[b.Name] = true
+	if !was {
+		r.announce(ev)
+	}
+	return struct{}{}
+}
+
+// MemberLeft forgets a member of another node, and announces the name unless it is still in
+// the room (on any node).
+func (re *roomEvents) MemberLeft(ev hubbub.Event, b hubbub.MemberLeft) struct{} {
+	r := (*room)(re)
+	if ev.Node != r.hub.cfg.Node {
+		if n := r.remote[ev.Node]; n != nil {
+			delete(n.names, b.Name)
 		}
 	}
+	if !r.present(b.Name) {
+		r.announce(ev)
+	}
+	return struct{}{}
+}
+
+// PresenceReported replaces what another node said about its members, announcing the names
+// that thereby join or leave.
+func (re *roomEvents) PresenceReported(ev hubbub.Event, b hubbub.PresenceReported) struct{} {
+	r := (*room)(re)
+	if ev.Node == r.hub.cfg.Node {
+		return struct{}{}
+	}
+	n := r.remoteNode(ev.Node)
+	old := n.names
+	var joined []string
+	for _, name := range b.Names {
+		if !r.present(name) {
+			joined = append(joined, name)
+		}
+	}
+	n.names = make(map[string]bool, len(b.Names))
+	for _, name := range b.Names {
+		n.names[name] = true
+	}
+	for _, name := range joined {
+		r.announce(hubbub.Event{Room: r.name, Node: ev.Node, Body: hubbub.MemberJoined{Name: name}})
+	}
+	for _, name := range slices.Sorted(maps.Keys(old)) {
+		if !r.present(name) {
+			r.announce(hubbub.Event{Room: r.name, Node: ev.Node, Body: hubbub.MemberLeft{Name: name}})
+		}
+	}
+	return struct{}{}
+}
+
+// PresenceRequested answers another node's question with this node's members, if it has any.
+func (re *roomEvents) PresenceRequested(ev hubbub.Event, _ hubbub.PresenceRequested) struct{} {
+	r := (*room)(re)
+	if ev.Node != r.hub.cfg.Node && len(r.names) > 0 {
+		r.hub.bg.Add(1)
+		go func() {
+			defer r.hub.bg.Done()
+			r.hub.publishPresence(r)
+		}()
+	}
+	return struct{}{}
 }
 
 // remoteNode returns (creating) the record of another node's members, marking it seen now.
@@ -169,7 +185,7 @@ func (r *room) expire(cutoff time.Time) {
 		for _, name := range slices.Sorted(maps.Keys(n.names)) {
 			if !r.present(name) {
 				r.hub.log.Info("member expired with its node", "room", r.name, "name", name, "node", node)
-				r.announce(hubbub.Event{Kind: hubbub.EventLeave, Room: r.name, Name: name, Node: node})
+				r.announce(hubbub.Event{Room: r.name, Node: node, Body: hubbub.MemberLeft{Name: name}})
 			}
 		}
 	}
@@ -184,7 +200,7 @@ func (h *Hub) publishPresence(r *room) {
 	}
 	names := slices.Sorted(maps.Keys(r.names))
 	r.mu.Unlock()
-	h.publishQuiet(hubbub.Event{Kind: hubbub.EventPresence, Room: r.name, Names: names, Node: h.cfg.Node}, "presence")
+	h.publishQuiet(hubbub.Event{Room: r.name, Node: h.cfg.Node, Body: hubbub.PresenceReported{Names: names}}, "presence")
 }
 
 // presenceLoop restates this node's members and expires silent nodes, every PresenceInterval,

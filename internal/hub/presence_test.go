@@ -36,11 +36,11 @@ func presence(out *hub.Outbox) []string {
 	var got []string
 	batch, _, _ := out.TakeUpTo(nil, 0)
 	for _, e := range batch {
-		switch e.Event.Kind {
-		case hubbub.EventJoin:
-			got = append(got, "join "+e.Event.Name)
-		case hubbub.EventLeave:
-			got = append(got, "leave "+e.Event.Name)
+		switch b := e.Event.Body.(type) {
+		case hubbub.MemberJoined:
+			got = append(got, "join "+b.Name)
+		case hubbub.MemberLeft:
+			got = append(got, "leave "+b.Name)
 		}
 	}
 	return got
@@ -69,7 +69,7 @@ func TestPresenceSpansNodesAndExpiresDeadNodes(t *testing.T) {
 	}
 	testwait.Until(t, "bob to get ann's message", func() bool {
 		for _, e := range must(bobOut.TakeUpTo(nil, 0)) {
-			if e.Event.Kind == hubbub.EventMessage && e.Event.Message.Text == "hi bob" {
+			if m := e.Event.PostedMessage(); m != nil && m.Text == "hi bob" {
 				return true
 			}
 		}

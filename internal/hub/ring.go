@@ -29,7 +29,7 @@ func (g *ring) oldestSeq() uint64 {
 	if g.n == 0 {
 		return 0
 	}
-	return g.at(0).Event.Message.Seq
+	return g.at(0).Event.PostedMessage().Seq
 }
 
 // oldestFrom returns the seq after which the newest n messages up to last start.
@@ -38,7 +38,7 @@ func (g *ring) oldestFrom(last uint64, n int) uint64 {
 	if n == 0 {
 		return last
 	}
-	return g.at(g.n-n).Event.Message.Seq - 1
+	return g.at(g.n-n).Event.PostedMessage().Seq - 1
 }
 
 // after returns the held messages with from < seq ≤ last. ok is false if the ring does not reach
@@ -51,14 +51,14 @@ func (g *ring) after(from, last uint64) ([]*Envelope, bool) {
 		// The ring holds the newest messages the Store had; empty means none are left.
 		return nil, true
 	}
-	if g.at(0).Event.Message.Seq > from+1 {
+	if g.at(0).Event.PostedMessage().Seq > from+1 {
 		return nil, false
 	}
-	skip := int(from + 1 - g.at(0).Event.Message.Seq)
+	skip := int(from + 1 - g.at(0).Event.PostedMessage().Seq)
 	out := make([]*Envelope, 0, max(0, min(g.n-skip, int(last-from))))
 	for i := skip; i < g.n; i++ {
 		e := g.at(i)
-		if e.Event.Message.Seq > last {
+		if e.Event.PostedMessage().Seq > last {
 			break // a replay never goes past the last seq its joined frame reports
 		}
 		out = append(out, e)

@@ -93,7 +93,7 @@ func (r *room) load(ctx context.Context) error {
 }
 
 func messageEnvelope(m *hubbub.Message) *Envelope {
-	return &Envelope{Event: hubbub.Event{Kind: hubbub.EventMessage, Room: m.Room, Message: m}}
+	return &Envelope{Event: hubbub.Event{Room: m.Room, Body: hubbub.MessagePosted{Message: m}}}
 }
 
 // join adds req.Member and queues its greeting and replay; see Hub.Join.
@@ -195,7 +195,7 @@ func (r *room) join(ctx context.Context, req JoinRequest) (JoinInfo, error) {
 		r.hub.cfg.Metrics.Joined()
 
 		if newName {
-			r.publishPresence(hubbub.EventJoin, m.Name)
+			r.publishPresence(hubbub.MemberJoined{Name: m.Name})
 		}
 		return info, nil
 	}
@@ -233,7 +233,7 @@ func (r *room) readRange(ctx context.Context, from, below uint64) ([]*Envelope, 
 
 func dropUpTo(es []*Envelope, seq uint64) []*Envelope {
 	i := 0
-	for i < len(es) && es[i].Event.Message.Seq <= seq {
+	for i < len(es) && es[i].Event.PostedMessage().Seq <= seq {
 		i++
 	}
 	return es[i:]
@@ -250,7 +250,7 @@ func (r *room) leave(m *Member) {
 	r.mu.Unlock()
 
 	if gone {
-		r.publishPresence(hubbub.EventLeave, m.Name)
+		r.publishPresence(hubbub.MemberLeft{Name: m.Name})
 	}
 	if empty {
 		r.closeIfEmpty()
@@ -318,8 +318,9 @@ func (r *room) close() {
 	}
 }
 
-func (r *room) publishPresence(kind hubbub.EventKind, name string) {
-	r.hub.publishQuiet(hubbub.Event{Kind: kind, Room: r.name, Name: name, Node: r.hub.cfg.Node}, "presence")
+// publishPresence tells every node that a member joined or left here.
+func (r *room) publishPresence(body hubbub.EventBody) {
+	r.hub.publishQuiet(hubbub.Event{Room: r.name, Node: r.hub.cfg.Node, Body: body}, "presence")
 }
 
 // onEvent receives the room's events from the broker.
@@ -329,30 +330,39 @@ func (r *room) onEvent(ev hubbub.Event) {
 	if r.closed {
 		return
 	}
-	switch ev.Kind {
-	case hubbub.EventMessage:
-		if ev.Message != nil {
-			r.deliver(messageEnvelope(ev.Message))
-		}
-	case hubbub.EventTyping:
-		// Everyone but the typist (on any of their connections) sees the notice.
-		e := &Envelope{Event: ev}
-		for _, m := range r.members {
-			if m.Name != ev.Name && !m.MessagesOnly {
-				m.Out.Push(e)
-			}
-		}
-	case hubbub.EventKick, hubbub.EventSanction, hubbub.EventDelete:
-		r.onModeration(ev)
-	default:
-		r.onPresence(ev)
+	hubbub.Visit(ev, (*roomEvents)(r))
+}
+
+// roomEvents is how a room applies each kind of event from the broker (see hubbub.Event): a
+// room is an EventVisitor under this name so that its methods stay out of room's own. Its
+// methods are called with mu held.
+type roomEvents room
+
+var _ hubbub.EventVisitor[struct{}] = (*roomEvents)(nil)
+
+// MessagePosted delivers the message in seq order.
+func (re *roomEvents) MessagePosted(_ hubbub.Event, b hubbub.MessagePosted) struct{} {
+	if b.Message != nil {
+		(*room)(re).deliver(messageEnvelope(b.Message))
 	}
+	return struct{}{}
+}
+
+// MemberTyping shows the notice to everyone but the typist (on any of their connections).
+func (re *roomEvents) MemberTyping(ev hubbub.Event, b hubbub.MemberTyping) struct{} {
+	e := &Envelope{Event: ev}
+	for _, m := range re.members {
+		if m.Name != b.Name && !m.MessagesOnly {
+			m.Out.Push(e)
+		}
+	}
+	return struct{}{}
 }
 
 // deliver hands a message to the members if it is the next in seq, holds it if it is early and
 // drops it if it was delivered already. Called with mu held.
 func (r *room) deliver(e *Envelope) {
-	seq := e.Event.Message.Seq
+	seq := e.Event.PostedMessage().Seq
 	if _, ok := r.deletedAhead[seq]; ok {
 		delete(r.deletedAhead, seq)
 		if len(r.deletedAhead) == 0 {
@@ -386,18 +396,21 @@ func (r *room) deliver(e *Envelope) {
 // accept delivers the message that has seq == next.
 func (r *room) accept(e *Envelope) {
 	r.recent.push(e)
-	r.next = e.Event.Message.Seq + 1
-	r.fanout(e)
+	r.next = e.Event.PostedMessage().Seq + 1
+	r.fanoutMessage(e)
 	r.hub.cfg.Metrics.Delivered(len(r.members))
 }
 
-func (r *room) fanout(e *Envelope) {
-	if e.Event.Kind == hubbub.EventMessage {
-		for _, m := range r.members {
-			m.Out.Push(e)
-		}
-		return
+// fanoutMessage queues a message for every member.
+func (r *room) fanoutMessage(e *Envelope) {
+	for _, m := range r.members {
+		m.Out.Push(e)
 	}
+}
+
+// fanoutNotice queues a notice other than a message (presence, a delete) for the members that
+// take more than messages.
+func (r *room) fanoutNotice(e *Envelope) {
 	for _, m := range r.members {
 		if !m.MessagesOnly {
 			m.Out.Push(e)

@@ -14,9 +14,10 @@
 //
 // # Wire format
 //
-// An event travels as the JSON form of hubbub.Event (its json tags), including Node, the id
-// of the node that published it. Receivers ignore fields they do not know, so nodes of
-// neighbouring versions can share a bus.
+// An event travels as JSON: a numeric tag for its kind, Room, Node (the id of the node that
+// published it) and the fields of its body, flat (event.go). Receivers ignore fields they do not
+// know and drop, with a debug log, an event whose kind they do not know, so nodes of neighbouring
+// versions can share a bus.
 //
 // # Delivery
 //
@@ -31,7 +32,6 @@ package nats
 import (
 	"context"
 	"crypto/tls"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -272,7 +272,7 @@ func (b *Broker) Publish(ctx context.Context, ev hubbub.Event) error {
 	if ev.Node == "" {
 		ev.Node = b.node
 	}
-	data, err := json.Marshal(ev)
+	data, err := encodeEvent(ev)
 	if err != nil {
 		return fmt.Errorf("nats broker: publish to room %q: encode: %w", ev.Room, err)
 	}
@@ -478,8 +478,13 @@ func (s *subscription) onMsg(m *natsgo.Msg) {
 	if s.cancelled.Load() || s.broker.closing.Load() {
 		return
 	}
-	var ev hubbub.Event
-	if err := json.Unmarshal(m.Data, &ev); err != nil {
+	ev, err := decodeEvent(m.Data)
+	if err != nil {
+		if unknown, ok := err.(errUnknownKind); ok {
+			// A newer node's kind of event: nothing here would act on it.
+			s.broker.log.Debug("dropping an event of a kind this node does not know", "room", s.room, "kind", uint8(unknown))
+			return
+		}
 		s.broker.log.Warn("dropping an undecodable event", "room", s.room, "bytes", len(m.Data), "err", err)
 		return
 	}

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+	natsgo "github.com/nats-io/nats.go"
 	"go.uber.org/goleak"
 
 	"hubbub"
@@ -86,7 +87,7 @@ func (r *recorder) has(name string) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, ev := range r.events {
-		if ev.Name == name {
+		if b, ok := ev.Body.(hubbub.MemberTyping); ok && b.Name == name {
 			return true
 		}
 	}
@@ -121,7 +122,7 @@ func (l *logRecorder) logged(prefix string) bool {
 }
 
 func typing(room, name string) hubbub.Event {
-	return hubbub.Event{Kind: hubbub.EventTyping, Room: room, Name: name}
+	return hubbub.Event{Room: room, Body: hubbub.MemberTyping{Name: name}}
 }
 
 // TestServerRestart stops the server under two connected brokers and starts it again on the
@@ -492,9 +493,9 @@ func BenchmarkPublish(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer cancel()
-	ev := hubbub.Event{Kind: hubbub.EventMessage, Room: "bench", Node: "n", Message: &hubbub.Message{
+	ev := hubbub.Event{Room: "bench", Node: "n", Body: hubbub.MessagePosted{Message: &hubbub.Message{
 		Room: "bench", Seq: 1, ID: "id", From: "alice", Text: strings.Repeat("x", 100), Time: time.Now().UTC(),
-	}}
+	}}}
 	ctx := context.Background()
 	b.Run("Serial", func(b *testing.B) {
 		for b.Loop() {
@@ -514,4 +515,43 @@ func BenchmarkPublish(b *testing.B) {
 			}
 		})
 	})
+}
+
+// TestUnknownKindDropped: an event of a kind this node does not know (a newer node's) is dropped
+// with a debug log, and the subscription goes on delivering what it knows.
+func TestUnknownKindDropped(t *testing.T) {
+	s := natstest.Start(t)
+	var logs logRecorder
+	opts := testOptions("a")
+	opts.Logger = slog.New(&logs)
+	a := connect(t, s.ClientURL(), opts)
+	var r recorder
+	cancel, err := a.Subscribe("r", r.handle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cancel()
+	newer, err := natsgo.Connect(s.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer newer.Close()
+	if err := newer.Publish("hubbub.room.r", []byte(`{"kind":200,"room":"r","node":"newer","name":"unknown"}`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := newer.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Publish(context.Background(), typing("r", "known")); err != nil {
+		t.Fatal(err)
+	}
+	testwait.Until(t, "the known event", func() bool { return r.has("known") })
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.events) != 1 {
+		t.Errorf("got %d events, want only the known one: %+v", len(r.events), r.events)
+	}
+	if !logs.logged("dropping an event of a kind this node does not know") {
+		t.Errorf("no log of the dropped event; logged %q", logs.msgs)
+	}
 }

@@ -204,9 +204,11 @@ func observeWritten(m *metrics.Metrics, batch []*hub.Envelope, codec hub.Codec, 
 		if e.Frame(codec) == nil { // cached: no second encoding
 			continue
 		}
-		if !timed && e.Raw == nil && !e.Replay && e.Event.Message != nil {
-			m.DeliveryLatency(e.Event.Message.Time, time.Now())
-			timed = true
+		if !timed && e.Raw == nil && !e.Replay {
+			if msg := e.Event.PostedMessage(); msg != nil {
+				m.DeliveryLatency(msg.Time, time.Now())
+				timed = true
+			}
 		}
 		frames++
 	}

@@ -17,8 +17,8 @@ func BenchmarkEncodeMessage(b *testing.B) {
 	wire := wireCodecs[payloadCodecs[0].Slot()]
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
-		e := &hub.Envelope{Event: hubbub.Event{Kind: hubbub.EventMessage, Room: "lobby", Message: &hubbub.Message{
-			Room: "lobby", Seq: uint64(i), ID: "01JDXYZ", From: "ann", Text: "hello everyone in the room", Time: time.Now()}}}
+		e := &hub.Envelope{Event: hubbub.Event{Room: "lobby", Body: hubbub.MessagePosted{Message: &hubbub.Message{
+			Room: "lobby", Seq: uint64(i), ID: "01JDXYZ", From: "ann", Text: "hello everyone in the room", Time: time.Now()}}}}
 		if e.Frame(wire) == nil {
 			b.Fatal("no frame")
 		}
@@ -38,8 +38,8 @@ func BenchmarkAppendFrames(b *testing.B) {
 				}
 				batch := make([]*hub.Envelope, n)
 				for i := range batch {
-					batch[i] = &hub.Envelope{Event: hubbub.Event{Kind: hubbub.EventMessage, Room: "lobby", Message: &hubbub.Message{
-						Room: "lobby", Seq: uint64(i + 1), ID: "01JDXYZ", From: "ann", Text: "hello everyone in the room", Time: time.Now()}}}
+					batch[i] = &hub.Envelope{Event: hubbub.Event{Room: "lobby", Body: hubbub.MessagePosted{Message: &hubbub.Message{
+						Room: "lobby", Seq: uint64(i + 1), ID: "01JDXYZ", From: "ann", Text: "hello everyone in the room", Time: time.Now()}}}}
 					batch[i].Frame(wire)
 				}
 				buf := make([]byte, 0, 4096)

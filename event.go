@@ -1,0 +1,152 @@
+package hubbub
+
+import "fmt"
+
+// Event is one change to a room, carried by a Broker from the node where it happened to every
+// node that serves the room: Room and Node say where, Body says what.
+//
+// The kinds of change are a closed set: Body is one of the body types below (MessagePosted,
+// MemberJoined, …), and every consumer handles every kind through an EventVisitor, which has one
+// method per kind. Adding a kind adds a method to EventVisitor, so every consumer that has not
+// decided what the new kind means to it stops compiling. Consumers therefore dispatch with Visit,
+// never with a type switch of their own, which would compile whatever kinds it forgot.
+//
+// # Adding a kind of room change
+//
+//  1. Declare its body here: a struct named for what happened (past tense), with its isEventBody
+//     method, and a method of the same name on EventVisitor.
+//  2. Add the case to Visit; TestVisitReachesEveryKind fails until it is there.
+//  3. Add a sample with every field set to internal/eventtest.Every; the tests that enumerate
+//     kinds (the broker round trip, the codec tests, TestVisitReachesEveryKind) fail until it is.
+//  4. Make it compile: each EventVisitor implementation decides what the kind means to it —
+//     the hub's room (internal/hub, roomEvents: how the room applies it and which members see it),
+//     the NATS broker's encoding between nodes (internal/nats, wireEncoder and the decode table:
+//     give it the next unused tag, never reuse one), and the codecs that turn it into frames for
+//     clients (jsonFrames and textFrames; nil when the protocol does not show it).
+//  5. A kind clients see needs its frame in the wire protocol, docs/protocol.md, the Go client
+//     and the JavaScript client (web/); a kind that is stored needs the Store to keep it.
+type Event struct {
+	// Room is the room that changed.
+	Room string
+	// Node is the id of the node the event came from (set by the Broker if empty).
+	Node string
+	// Body is what happened: one of the types that EventVisitor has a method for.
+	Body EventBody
+}
+
+// EventBody is what an Event says happened. It is sealed (only this package declares bodies), so
+// Visit can list every kind.
+type EventBody interface {
+	isEventBody()
+}
+
+// MessagePosted carries a message as the Store holds it, with its seq.
+type MessagePosted struct {
+	Message *Message
+}
+
+// MemberJoined says Name joined the room on the event's node.
+type MemberJoined struct {
+	Name string
+}
+
+// MemberLeft says Name left the room on the event's node.
+type MemberLeft struct {
+	Name string
+}
+
+// MemberTyping says Name is typing in the room (never stored).
+type MemberTyping struct {
+	Name string
+}
+
+// PresenceReported is a node's periodic statement of every member it holds in the room; other
+// nodes expire what a node stops restating, so a dead node's members disappear.
+type PresenceReported struct {
+	Names []string
+}
+
+// PresenceRequested asks every node to send its PresenceReported for the room now (a node that
+// just opened the room wants the members of the others at once).
+type PresenceRequested struct{}
+
+// MemberKicked removes every connection of Name from the room on every node; Reason says why.
+type MemberKicked struct {
+	Name   string
+	Reason string
+}
+
+// SanctionChanged imposes or, with a zero or past Until, lifts Sanction (a ban also kicks its
+// name).
+type SanctionChanged struct {
+	Sanction Sanction
+}
+
+// MessageDeleted says a moderator deleted the message Seq of the room (it becomes a tombstone).
+type MessageDeleted struct {
+	Seq uint64
+}
+
+func (MessagePosted) isEventBody()     {}
+func (MemberJoined) isEventBody()      {}
+func (MemberLeft) isEventBody()        {}
+func (MemberTyping) isEventBody()      {}
+func (PresenceReported) isEventBody()  {}
+func (PresenceRequested) isEventBody() {}
+func (MemberKicked) isEventBody()      {}
+func (SanctionChanged) isEventBody()   {}
+func (MessageDeleted) isEventBody()    {}
+
+// EventVisitor handles every kind of Event, one method per kind, each named after its body type
+// and returning an R. Visit calls the method for an event's kind. A consumer that must handle
+// every kind implements EventVisitor (on a pointer or pointer-sized type, so that Visit does not
+// allocate), and the compiler then holds it to every kind there is.
+type EventVisitor[R any] interface {
+	MessagePosted(Event, MessagePosted) R
+	MemberJoined(Event, MemberJoined) R
+	MemberLeft(Event, MemberLeft) R
+	MemberTyping(Event, MemberTyping) R
+	PresenceReported(Event, PresenceReported) R
+	PresenceRequested(Event, PresenceRequested) R
+	MemberKicked(Event, MemberKicked) R
+	SanctionChanged(Event, SanctionChanged) R
+	MessageDeleted(Event, MessageDeleted) R
+}
+
+// Visit calls v's method for ev's kind with ev and its body, and returns what it returns.
+//
+// This is the one type switch over the kinds; TestVisitReachesEveryKind checks that it reaches
+// every method of EventVisitor. An Event without a Body is a bug of its sender and panics.
+func Visit[R any](ev Event, v EventVisitor[R]) R {
+	switch b := ev.Body.(type) {
+	case MessagePosted:
+		return v.MessagePosted(ev, b)
+	case MemberJoined:
+		return v.MemberJoined(ev, b)
+	case MemberLeft:
+		return v.MemberLeft(ev, b)
+	case MemberTyping:
+		return v.MemberTyping(ev, b)
+	case PresenceReported:
+		return v.PresenceReported(ev, b)
+	case PresenceRequested:
+		return v.PresenceRequested(ev, b)
+	case MemberKicked:
+		return v.MemberKicked(ev, b)
+	case SanctionChanged:
+		return v.SanctionChanged(ev, b)
+	case MessageDeleted:
+		return v.MessageDeleted(ev, b)
+	}
+	panic(fmt.Sprintf("hubbub: event for room %q has body %T, which Visit does not know", ev.Room, ev.Body))
+}
+
+// PostedMessage returns the message ev carries, or nil if ev is another kind of change. It is
+// for code that treats messages apart (ordering, delivery metrics), not for dispatch: use Visit
+// to handle each kind.
+func (ev Event) PostedMessage() *Message {
+	if b, ok := ev.Body.(MessagePosted); ok {
+		return b.Message
+	}
+	return nil
+}
