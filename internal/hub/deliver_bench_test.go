@@ -1,0 +1,61 @@
+package hub_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"hubbub"
+	"hubbub/internal/hub"
+	"hubbub/internal/inmem"
+	"hubbub/internal/sqlite"
+)
+
+// BenchmarkDeliver measures the hub's share of a message's fan-out: a message event arrives from
+// the broker, the room orders it and queues it in every member's outbox. No store write, no
+// socket; allocs/op is what one message costs the hub, whatever the number of members.
+func BenchmarkDeliver(b *testing.B) {
+	for _, members := range []int{10, 100} {
+		b.Run(fmt.Sprintf("members=%d", members), func(b *testing.B) {
+			store, err := sqlite.Open(filepath.Join(b.TempDir(), "h.db"), sqlite.Options{Logger: quiet})
+			if err != nil {
+				b.Fatal(err)
+			}
+			broker := inmem.NewBroker()
+			h := hub.New(hub.Config{Logger: quiet}, store, broker)
+			defer func() { h.Close(); broker.Close(); store.Close() }()
+			ctx := context.Background()
+			outs := make([]*hub.Outbox, members)
+			for i := range outs {
+				outs[i] = hub.NewOutbox(1<<20, func() { b.Error("outbox overflowed") })
+				m := &hub.Member{Name: fmt.Sprint("m", i), Out: outs[i]}
+				if _, err := h.Join(ctx, hub.JoinRequest{Room: "r", Member: m}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			var batch []*hub.Envelope
+			drain := func() {
+				for _, out := range outs {
+					batch, _, _ = out.TakeUpTo(batch[:0], 0)
+				}
+			}
+			drain()
+			msg := hubbub.Message{Room: "r", ID: "id", From: "m0", Text: "hello everyone in the room", Time: time.Now()}
+			b.ReportAllocs()
+			seq := uint64(0)
+			for b.Loop() {
+				seq++
+				m := msg
+				m.Seq = seq
+				if err := broker.Publish(ctx, hubbub.Event{Room: "r", Node: "other", Body: hubbub.MessagePosted{Message: &m}}); err != nil {
+					b.Fatal(err)
+				}
+				if seq%256 == 0 {
+					drain()
+				}
+			}
+		})
+	}
+}
