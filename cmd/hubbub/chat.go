@@ -18,6 +18,7 @@ import (
 
 	"hubbub"
 	"hubbub/internal/client"
+	"hubbub/internal/wire"
 )
 
 func init() { subcommands["chat"] = runChat }
@@ -126,7 +127,7 @@ func runChat(ctx context.Context, args []string, io stdio) error {
 		if ctx.Err() != nil {
 			return nil
 		}
-		var se *client.ServerError
+		var se *wire.Error
 		if errors.As(err, &se) {
 			return fmt.Errorf("chat: %w", err)
 		}
@@ -380,15 +381,15 @@ func (c *chat) print() {
 	clean := hubbub.CleanText // the server cleans too; never let a control sequence reach a terminal
 	for f := range c.ses.Events() {
 		switch f := f.(type) {
-		case *client.Message:
+		case *wire.Message:
 			if f.Deleted {
 				fmt.Fprintf(out, "[%s] %s: (message deleted)\n", f.Room, clean(f.From))
 				continue
 			}
 			fmt.Fprintf(out, "[%s] %s: %s\n", f.Room, clean(f.From), clean(f.Text))
-		case *client.Deleted:
+		case *wire.Deleted:
 			fmt.Fprintf(out, "* message %d in %s was deleted by a moderator\n", f.Seq, f.Room)
-		case *client.Presence:
+		case *wire.Presence:
 			if f.Name == c.name {
 				continue // "you joined" says it already
 			}
@@ -397,7 +398,7 @@ func (c *chat) print() {
 				verb = "left"
 			}
 			fmt.Fprintf(out, "* %s %s %s\n", clean(f.Name), verb, f.Room)
-		case *client.Joined:
+		case *wire.Joined:
 			more := ""
 			if n := f.MemberCount - len(f.Members); n > 0 {
 				more = fmt.Sprintf(" and %d more", n) // a crowded room lists only some
@@ -406,13 +407,13 @@ func (c *chat) print() {
 			if f.Truncated {
 				fmt.Fprintf(out, "* %s: older messages were missed; fetching them\n", f.Room)
 			}
-		case *client.Left:
+		case *wire.Left:
 			fmt.Fprintf(out, "* you left %s\n", f.Room)
-		case *client.Members:
+		case *wire.Members:
 			fmt.Fprintf(out, "* members of %s: %s\n", f.Room, clean(strings.Join(f.Members, ", ")))
-		case *client.ServerError:
+		case *wire.Error:
 			// Errors answering a command are reported by the command; the rest are shown here.
-			if f.Request == "" || f.Request == client.TypeSend || f.Request == client.TypeTyping {
+			if f.Request == "" || f.Request == wire.TypeSend || f.Request == wire.TypeTyping {
 				fmt.Fprintf(errw, "* server error: %s (%s)\n", clean(f.Message), f.Code)
 			}
 		case *client.Connected:

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"hubbub/internal/wire"
 )
 
 // driver is one target protocol: how a client logs in and joins its room, how a message is
@@ -43,17 +45,17 @@ type hubbubDriver struct{}
 func (hubbubDriver) subprotocols() []string { return []string{"hubbub.v1"} }
 
 func (hubbubDriver) handshake(c *client, deadline time.Time) error {
-	if err := c.write([]byte(`{"type":"hello","name":"` + c.name + `"}`)); err != nil {
+	if err := c.write(wire.Encode(wire.HelloRequest{Type: wire.TypeHello, Name: c.name})); err != nil {
 		return err
 	}
-	if err := c.awaitFrame(deadline, "welcome", jsonReply("welcome")); err != nil {
+	if err := c.awaitFrame(deadline, wire.TypeWelcome, jsonReply(wire.TypeWelcome)); err != nil {
 		return err
 	}
 	// history 1: the fewest a join replays; replays of earlier runs are not counted anyway.
-	if err := c.write([]byte(`{"type":"join","room":"` + c.room + `","history":1}`)); err != nil {
+	if err := c.write(wire.Encode(wire.JoinRequest{Type: wire.TypeJoin, Room: c.room, History: 1})); err != nil {
 		return err
 	}
-	return c.awaitFrame(deadline, "joined", jsonReply("joined"))
+	return c.awaitFrame(deadline, wire.TypeJoined, jsonReply(wire.TypeJoined))
 }
 
 // jsonReply matches a hubbub.v1 frame of type want, and turns an error frame into an error.
@@ -63,15 +65,21 @@ func jsonReply(want string) func([]byte) (bool, error) {
 		if bytes.Contains(f, typ) {
 			return true, nil
 		}
-		if bytes.Contains(f, []byte(`"type":"error"`)) {
+		if bytes.Contains(f, errorType) {
 			return false, fmt.Errorf("server: %s", f)
 		}
 		return false, nil
 	}
 }
 
+// errorType marks a hubbub.v1 error frame.
+var errorType = []byte(`"type":"` + wire.TypeError + `"`)
+
+// appendSend spells a wire.SendRequest by hand: the generator's names, rooms, ids and payloads
+// need no JSON escaping, and a send is the hot path, so it is not marshalled
+// (TestHubbubSendIsAWireSendRequest holds the two together).
 func (hubbubDriver) appendSend(dst []byte, c *client, text []byte) []byte {
-	dst = append(dst, `{"type":"send","room":"`...)
+	dst = append(dst, `{"type":"`+wire.TypeSend+`","room":"`...)
 	dst = append(dst, c.room...)
 	dst = append(dst, `","id":"`...)
 	dst = append(dst, c.r.codec.run...)
@@ -85,7 +93,7 @@ func (hubbubDriver) appendSend(dst []byte, c *client, text []byte) []byte {
 }
 
 func (hubbubDriver) control(c *client, frame []byte, found int) {
-	if found == 0 && bytes.Contains(frame, []byte(`"type":"error"`)) {
+	if found == 0 && bytes.Contains(frame, errorType) {
 		c.r.stats.errs.Add(1)
 		c.r.stats.sample("server error frame: %s", frame)
 	}

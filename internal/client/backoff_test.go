@@ -3,6 +3,8 @@ package client
 import (
 	"testing"
 	"time"
+
+	"hubbub/internal/wire"
 )
 
 func TestBackoffDoublesWithJitterUpToMax(t *testing.T) {
@@ -24,15 +26,15 @@ func TestGap(t *testing.T) {
 	u := func(v uint64) *uint64 { return &v }
 	cases := []struct {
 		since    *uint64
-		j        Joined
+		j        wire.Joined
 		from, to uint64
 		ok       bool
 	}{
-		{nil, Joined{LastSeq: 100, Replay: 10, Truncated: true}, 0, 0, false},
-		{u(5), Joined{LastSeq: 100, Replay: 95}, 0, 0, false},
-		{u(5), Joined{LastSeq: 100, Replay: 10, Truncated: true}, 6, 90, true},
-		{u(89), Joined{LastSeq: 100, Replay: 10, Truncated: true}, 90, 90, true},
-		{u(90), Joined{LastSeq: 100, Replay: 10, Truncated: true}, 0, 0, false},
+		{nil, wire.Joined{LastSeq: 100, Replay: 10, Truncated: true}, 0, 0, false},
+		{u(5), wire.Joined{LastSeq: 100, Replay: 95}, 0, 0, false},
+		{u(5), wire.Joined{LastSeq: 100, Replay: 10, Truncated: true}, 6, 90, true},
+		{u(89), wire.Joined{LastSeq: 100, Replay: 10, Truncated: true}, 90, 90, true},
+		{u(90), wire.Joined{LastSeq: 100, Replay: 10, Truncated: true}, 0, 0, false},
 	}
 	for _, tc := range cases {
 		from, to, ok := gap(tc.since, &tc.j)

@@ -17,6 +17,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"hubbub"
+	"hubbub/internal/wire"
 )
 
 // Timing defaults; each can be changed in Options.
@@ -51,7 +52,7 @@ type Options struct {
 	// read goroutine, before the frame answers a waiting request. It must not block for long
 	// and must not call Conn methods that wait for an answer (or Close), or it would stall the
 	// connection.
-	Handler func(Frame)
+	Handler func(wire.Frame)
 	// HandshakeTimeout bounds the WebSocket handshake (default 10s).
 	HandshakeTimeout time.Duration
 	// WriteTimeout bounds each write (default 10s).
@@ -98,8 +99,8 @@ type Conn struct {
 	wmu sync.Mutex // serialises data writes: the WebSocket allows one writer at a time
 
 	mu      sync.Mutex
-	waiters map[string][]chan Frame // requests waiting for their answer, FIFO per key
-	welcome *Welcome
+	waiters map[string][]chan wire.Frame // requests waiting for their answer, FIFO per key
+	welcome *wire.Welcome
 	err     error // why the connection ended; set once
 	closing bool
 
@@ -153,7 +154,7 @@ func Dial(ctx context.Context, rawURL string, opts Options) (*Conn, error) {
 		url:      u,
 		opts:     opts,
 		log:      opts.Logger.With("url", u),
-		waiters:  make(map[string][]chan Frame),
+		waiters:  make(map[string][]chan wire.Frame),
 		stop:     make(chan struct{}),
 		done:     make(chan struct{}),
 		pingDone: make(chan struct{}),
@@ -212,7 +213,7 @@ func ParseURL(rawURL, defaultPath string) (*url.URL, error) {
 func (c *Conn) URL() string { return c.url }
 
 // Welcome returns the server's answer to Hello, or nil before it arrived.
-func (c *Conn) Welcome() *Welcome {
+func (c *Conn) Welcome() *wire.Welcome {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.welcome
@@ -229,40 +230,40 @@ func (c *Conn) Err() error {
 }
 
 // Hello introduces the client with its name and key (the key may be empty) and returns the
-// server's welcome. A refused name is returned as a *ServerError with code bad_name.
-func (c *Conn) Hello(ctx context.Context, name, key string) (*Welcome, error) {
+// server's welcome. A refused name is returned as a *wire.Error with code bad_name.
+func (c *Conn) Hello(ctx context.Context, name, key string) (*wire.Welcome, error) {
 	return c.HelloToken(ctx, name, key, "")
 }
 
 // HelloToken is Hello with a signed token, for servers that require tokens: the server then
 // takes the name from the token (the welcome says which) and ignores name and key, which may
-// be empty. A refused token is returned as a *ServerError with code unauthorized.
-func (c *Conn) HelloToken(ctx context.Context, name, key, token string) (*Welcome, error) {
-	f, err := c.request(ctx, reqKey(TypeHello, "", ""), HelloRequest{Type: TypeHello, Name: name, Key: key, Token: token})
+// be empty. A refused token is returned as a *wire.Error with code unauthorized.
+func (c *Conn) HelloToken(ctx context.Context, name, key, token string) (*wire.Welcome, error) {
+	f, err := c.request(ctx, reqKey(wire.TypeHello, "", ""), wire.HelloRequest{Type: wire.TypeHello, Name: name, Key: key, Token: token})
 	if err != nil {
 		return nil, fmt.Errorf("client: hello: %w", err)
 	}
-	return f.(*Welcome), nil
+	return f.(*wire.Welcome), nil
 }
 
 // Join enters room. With since not nil the server replays every message after *since;
 // otherwise it replays the last history messages (history <= 0 means the server's default).
 // The replayed messages reach the Handler after the Joined frame.
-func (c *Conn) Join(ctx context.Context, room string, since *uint64, history int) (*Joined, error) {
-	req := JoinRequest{Type: TypeJoin, Room: room, Since: since}
+func (c *Conn) Join(ctx context.Context, room string, since *uint64, history int) (*wire.Joined, error) {
+	req := wire.JoinRequest{Type: wire.TypeJoin, Room: room, Since: since}
 	if since == nil && history > 0 {
 		req.History = history
 	}
-	f, err := c.request(ctx, reqKey(TypeJoin, room, ""), req)
+	f, err := c.request(ctx, reqKey(wire.TypeJoin, room, ""), req)
 	if err != nil {
 		return nil, fmt.Errorf("client: join %s: %w", room, err)
 	}
-	return f.(*Joined), nil
+	return f.(*wire.Joined), nil
 }
 
 // Leave leaves room and waits for the server to confirm.
 func (c *Conn) Leave(ctx context.Context, room string) error {
-	if _, err := c.request(ctx, reqKey(TypeLeave, room, ""), LeaveRequest{Type: TypeLeave, Room: room}); err != nil {
+	if _, err := c.request(ctx, reqKey(wire.TypeLeave, room, ""), wire.LeaveRequest{Type: wire.TypeLeave, Room: room}); err != nil {
 		return fmt.Errorf("client: leave %s: %w", room, err)
 	}
 	return nil
@@ -271,7 +272,7 @@ func (c *Conn) Leave(ctx context.Context, room string) error {
 // Send sends text to room with the idempotency key id (which may be empty). It returns once
 // the frame is written; the ack, or an error frame naming id, reaches the Handler.
 func (c *Conn) Send(ctx context.Context, room, id, text string) error {
-	if err := c.WriteFrame(ctx, SendRequest{Type: TypeSend, Room: room, ID: id, Text: text}); err != nil {
+	if err := c.WriteFrame(ctx, wire.SendRequest{Type: wire.TypeSend, Room: room, ID: id, Text: text}); err != nil {
 		return fmt.Errorf("client: send to %s: %w", room, err)
 	}
 	return nil
@@ -279,18 +280,18 @@ func (c *Conn) Send(ctx context.Context, room, id, text string) error {
 
 // History returns up to limit messages of room older than before (0 = the newest), oldest
 // first. limit <= 0 means the server's default.
-func (c *Conn) History(ctx context.Context, room string, before uint64, limit int) (*History, error) {
-	req := HistoryRequest{Type: TypeHistory, Room: room, Before: before, Limit: max(limit, 0)}
-	f, err := c.request(ctx, reqKey(TypeHistory, room, ""), req)
+func (c *Conn) History(ctx context.Context, room string, before uint64, limit int) (*wire.History, error) {
+	req := wire.HistoryRequest{Type: wire.TypeHistory, Room: room, Before: before, Limit: max(limit, 0)}
+	f, err := c.request(ctx, reqKey(wire.TypeHistory, room, ""), req)
 	if err != nil {
 		return nil, fmt.Errorf("client: history of %s: %w", room, err)
 	}
-	return f.(*History), nil
+	return f.(*wire.History), nil
 }
 
 // Typing tells the other members of room that the user is typing. Nothing is answered.
 func (c *Conn) Typing(ctx context.Context, room string) error {
-	if err := c.WriteFrame(ctx, TypingRequest{Type: TypeTyping, Room: room}); err != nil {
+	if err := c.WriteFrame(ctx, wire.TypingRequest{Type: wire.TypeTyping, Room: room}); err != nil {
 		return fmt.Errorf("client: typing in %s: %w", room, err)
 	}
 	return nil
@@ -298,16 +299,16 @@ func (c *Conn) Typing(ctx context.Context, room string) error {
 
 // Who returns the members of room, sorted.
 func (c *Conn) Who(ctx context.Context, room string) ([]string, error) {
-	f, err := c.request(ctx, reqKey(TypeWho, room, ""), WhoRequest{Type: TypeWho, Room: room})
+	f, err := c.request(ctx, reqKey(wire.TypeWho, room, ""), wire.WhoRequest{Type: wire.TypeWho, Room: room})
 	if err != nil {
 		return nil, fmt.Errorf("client: who in %s: %w", room, err)
 	}
-	return f.(*Members).Members, nil
+	return f.(*wire.Members).Members, nil
 }
 
 // Ping sends an application-level ping carrying id and waits for the pong.
 func (c *Conn) Ping(ctx context.Context, id string) error {
-	if _, err := c.request(ctx, reqKey(TypePing, "", id), PingRequest{Type: TypePing, ID: id}); err != nil {
+	if _, err := c.request(ctx, reqKey(wire.TypePing, "", id), wire.PingRequest{Type: wire.TypePing, ID: id}); err != nil {
 		return fmt.Errorf("client: ping: %w", err)
 	}
 	return nil
@@ -402,12 +403,12 @@ func (c *Conn) readLoop() {
 			return
 		}
 		c.extendReadDeadline()
-		f, err := DecodeFrame(data)
+		f, err := wire.DecodeFrame(data)
 		if err != nil {
 			c.log.Warn("ignoring a frame from the server", "err", err)
 			continue
 		}
-		if w, ok := f.(*Welcome); ok {
+		if w, ok := f.(*wire.Welcome); ok {
 			c.mu.Lock()
 			c.welcome = w
 			c.mu.Unlock()
@@ -438,8 +439,8 @@ func (c *Conn) pingLoop() {
 }
 
 // request writes req and waits for the frame that answers it, identified by key.
-func (c *Conn) request(ctx context.Context, key string, req any) (Frame, error) {
-	ch := make(chan Frame, 1) // buffered: the reader never waits for a requester that gave up
+func (c *Conn) request(ctx context.Context, key string, req any) (wire.Frame, error) {
+	ch := make(chan wire.Frame, 1) // buffered: the reader never waits for a requester that gave up
 	c.mu.Lock()
 	if c.err != nil {
 		err := c.err
@@ -471,14 +472,14 @@ func (c *Conn) request(ctx context.Context, key string, req any) (Frame, error) 
 	}
 }
 
-func answerOrError(f Frame) (Frame, error) {
-	if se, ok := f.(*ServerError); ok {
+func answerOrError(f wire.Frame) (wire.Frame, error) {
+	if se, ok := f.(*wire.Error); ok {
 		return nil, se
 	}
 	return f, nil
 }
 
-func (c *Conn) dropWaiter(key string, ch chan Frame) {
+func (c *Conn) dropWaiter(key string, ch chan wire.Frame) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	q := c.waiters[key]
@@ -496,22 +497,22 @@ func (c *Conn) dropWaiter(key string, ch chan Frame) {
 }
 
 // answer gives f to the oldest request it answers, if any.
-func (c *Conn) answer(f Frame) {
+func (c *Conn) answer(f wire.Frame) {
 	var key string
 	switch f := f.(type) {
-	case *Welcome:
-		key = reqKey(TypeHello, "", "")
-	case *Joined:
-		key = reqKey(TypeJoin, f.Room, "")
-	case *Left:
-		key = reqKey(TypeLeave, f.Room, "")
-	case *History:
-		key = reqKey(TypeHistory, f.Room, "")
-	case *Members:
-		key = reqKey(TypeWho, f.Room, "")
-	case *Pong:
-		key = reqKey(TypePing, "", f.ID)
-	case *ServerError:
+	case *wire.Welcome:
+		key = reqKey(wire.TypeHello, "", "")
+	case *wire.Joined:
+		key = reqKey(wire.TypeJoin, f.Room, "")
+	case *wire.Left:
+		key = reqKey(wire.TypeLeave, f.Room, "")
+	case *wire.History:
+		key = reqKey(wire.TypeHistory, f.Room, "")
+	case *wire.Members:
+		key = reqKey(wire.TypeWho, f.Room, "")
+	case *wire.Pong:
+		key = reqKey(wire.TypePing, "", f.ID)
+	case *wire.Error:
 		if f.Request == "" {
 			return
 		}
@@ -539,9 +540,9 @@ func (c *Conn) answer(f Frame) {
 // ping, nothing for hello (one per connection).
 func reqKey(typ, room, id string) string {
 	switch typ {
-	case TypeHello:
+	case wire.TypeHello:
 		return typ
-	case TypePing:
+	case wire.TypePing:
 		return typ + "\x00" + id
 	}
 	return typ + "\x00" + room

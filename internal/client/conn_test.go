@@ -15,6 +15,7 @@ import (
 	"hubbub/internal/client"
 	"hubbub/internal/servertest"
 	"hubbub/internal/testwait"
+	"hubbub/internal/wire"
 )
 
 // dialConn dials s, says hello as name and records every frame; it is closed when the test ends.
@@ -45,7 +46,7 @@ func testContext(t *testing.T) context.Context {
 }
 
 func code(err error) string {
-	var se *client.ServerError
+	var se *wire.Error
 	if errors.As(err, &se) {
 		return se.Code
 	}
@@ -69,8 +70,8 @@ func TestConnJoinSendAckHistory(t *testing.T) {
 		t.Fatal(err)
 	}
 	testwait.Until(t, "bob's presence", func() bool {
-		return arec.count(func(f client.Frame) bool {
-			p, ok := f.(*client.Presence)
+		return arec.count(func(f wire.Frame) bool {
+			p, ok := f.(*wire.Presence)
 			return ok && p.Name == "bob" && p.Event == "join" && p.Room == "general"
 		}) == 1
 	})
@@ -81,10 +82,10 @@ func TestConnJoinSendAckHistory(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	acks := func() []*client.Ack {
-		var out []*client.Ack
+	acks := func() []*wire.Ack {
+		var out []*wire.Ack
 		for _, f := range arec.all() {
-			if a, ok := f.(*client.Ack); ok {
+			if a, ok := f.(*wire.Ack); ok {
 				out = append(out, a)
 			}
 		}
@@ -146,8 +147,8 @@ func TestConnJoinSendAckHistory(t *testing.T) {
 		t.Fatal(err)
 	}
 	testwait.Until(t, "bob's typing notice", func() bool {
-		return arec.count(func(f client.Frame) bool {
-			ty, ok := f.(*client.Typing)
+		return arec.count(func(f wire.Frame) bool {
+			ty, ok := f.(*wire.Typing)
 			return ok && ty.Name == "bob" && ty.Room == "general"
 		}) == 1
 	})
@@ -172,8 +173,8 @@ func TestConnJoinSendAckHistory(t *testing.T) {
 		t.Fatal(err)
 	}
 	testwait.Until(t, "bob's leave", func() bool {
-		return arec.count(func(f client.Frame) bool {
-			p, ok := f.(*client.Presence)
+		return arec.count(func(f wire.Frame) bool {
+			p, ok := f.(*wire.Presence)
 			return ok && p.Name == "bob" && p.Event == "leave"
 		}) == 1
 	})
@@ -204,8 +205,8 @@ func TestConnErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	testwait.Until(t, "the send's error frame", func() bool {
-		return rec.count(func(f client.Frame) bool {
-			e, ok := f.(*client.ServerError)
+		return rec.count(func(f wire.Frame) bool {
+			e, ok := f.(*wire.Error)
 			return ok && e.Code == hubbub.ECodeNotJoined && e.Request == "send" && e.ID == "e-1"
 		}) == 1
 	})
@@ -303,7 +304,7 @@ func TestTypingIsNotEchoedToTheTypist(t *testing.T) {
 	if err := bob.Typing(ctx, "general"); err != nil {
 		t.Fatal(err)
 	}
-	isTyping := func(f client.Frame) bool { _, ok := f.(*client.Typing); return ok }
+	isTyping := func(f wire.Frame) bool { _, ok := f.(*wire.Typing); return ok }
 	testwait.Until(t, "alice to see bob typing", func() bool { return arec.count(isTyping) == 1 })
 	// The notice to bob, if any, was queued before the one to alice; a ping flushes it.
 	if err := bob.Ping(ctx, "flush"); err != nil {

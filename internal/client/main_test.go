@@ -9,6 +9,7 @@ import (
 	"go.uber.org/goleak"
 
 	"hubbub/internal/client"
+	"hubbub/internal/wire"
 )
 
 // TestMain fails the package if a goroutine outlives the tests: every Conn's reader and pinger
@@ -24,26 +25,26 @@ var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 // recorder keeps the frames a Conn's Handler or a Session's Events deliver.
 type recorder struct {
 	mu     sync.Mutex
-	frames []client.Frame
+	frames []wire.Frame
 }
 
-func (r *recorder) add(f client.Frame) {
+func (r *recorder) add(f wire.Frame) {
 	r.mu.Lock()
 	r.frames = append(r.frames, f)
 	r.mu.Unlock()
 }
 
-func (r *recorder) all() []client.Frame {
+func (r *recorder) all() []wire.Frame {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return append([]client.Frame(nil), r.frames...)
+	return append([]wire.Frame(nil), r.frames...)
 }
 
 // messages returns the message frames of room, in the order delivered.
-func (r *recorder) messages(room string) []*client.Message {
-	var out []*client.Message
+func (r *recorder) messages(room string) []*wire.Message {
+	var out []*wire.Message
 	for _, f := range r.all() {
-		if m, ok := f.(*client.Message); ok && m.Room == room {
+		if m, ok := f.(*wire.Message); ok && m.Room == room {
 			out = append(out, m)
 		}
 	}
@@ -60,7 +61,7 @@ func (r *recorder) texts(room string) []string {
 }
 
 // count returns how many frames match.
-func (r *recorder) count(match func(client.Frame) bool) int {
+func (r *recorder) count(match func(wire.Frame) bool) int {
 	n := 0
 	for _, f := range r.all() {
 		if match(f) {

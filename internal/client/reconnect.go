@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+	"hubbub/internal/wire"
 )
 
 // run watches the current connection and replaces it when it fails, until the session ends.
@@ -117,7 +118,7 @@ func sleep(ctx context.Context, d time.Duration) error {
 func (s *Session) connect(url string) (*Conn, error) {
 	var cur atomic.Pointer[Conn]
 	opts := s.opts.Dial
-	opts.Handler = func(f Frame) { s.handle(cur.Load(), f) }
+	opts.Handler = func(f wire.Frame) { s.handle(cur.Load(), f) }
 	ctx, cancel := context.WithTimeout(s.ctx, s.opts.RequestTimeout)
 	c, err := Dial(ctx, url, opts)
 	cancel()
@@ -158,7 +159,7 @@ func (s *Session) connect(url string) (*Conn, error) {
 			ctx, cancel := context.WithTimeout(s.ctx, s.opts.RequestTimeout)
 			_, err := s.joinOn(ctx, c, room)
 			cancel()
-			var se *ServerError
+			var se *wire.Error
 			// A refusal has made joinOn forget the room, and a room left meanwhile is gone.
 			if err != nil && !errors.As(err, &se) && !errors.Is(err, errLeft) {
 				c.Close()
@@ -168,7 +169,7 @@ func (s *Session) connect(url string) (*Conn, error) {
 	}
 }
 
-func newLimiter(l Limits) *rate.Limiter {
+func newLimiter(l wire.Limits) *rate.Limiter {
 	if l.SendRate <= 0 {
 		return rate.NewLimiter(rate.Inf, 1)
 	}

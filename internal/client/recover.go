@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"hubbub"
+	"hubbub/internal/wire"
 )
 
 // errLeft says that a room was left while the session was joining it.
@@ -23,7 +24,7 @@ type roomState struct {
 	replayLeft int
 	replayed   chan struct{}
 	holding    bool // a truncated replay is being completed from history
-	held       []*Message
+	held       []*wire.Message
 }
 
 // replayDone wakes the join waiting for the replay. Called with Session.mu held.
@@ -37,7 +38,7 @@ func (st *roomState) replayDone() {
 // joinOn joins room on c: with since = the highest seq seen if the room was joined before,
 // else with the configured history. A truncated replay is completed from history before the
 // held-back live messages are released.
-func (s *Session) joinOn(ctx context.Context, c *Conn, room string) (*Joined, error) {
+func (s *Session) joinOn(ctx context.Context, c *Conn, room string) (*wire.Joined, error) {
 	s.mu.Lock()
 	st := s.rooms[room]
 	if st == nil {
@@ -72,7 +73,7 @@ func (s *Session) joinOn(ctx context.Context, c *Conn, room string) (*Joined, er
 		}
 	}
 	if err != nil {
-		var se *ServerError
+		var se *wire.Error
 		if errors.As(err, &se) {
 			s.mu.Lock()
 			if s.rooms[room] == st && !rejoin {
@@ -97,7 +98,7 @@ func (s *Session) joinOn(ctx context.Context, c *Conn, room string) (*Joined, er
 }
 
 // gap returns the seqs [from, to] that a rejoin with since missed and its replay left out.
-func gap(since *uint64, j *Joined) (from, to uint64, ok bool) {
+func gap(since *uint64, j *wire.Joined) (from, to uint64, ok bool) {
 	if since == nil || !j.Truncated || j.LastSeq < uint64(j.Replay) {
 		return 0, 0, false
 	}
@@ -113,7 +114,7 @@ func gap(since *uint64, j *Joined) (from, to uint64, ok bool) {
 func (s *Session) fill(ctx context.Context, c *Conn, room string, from, to uint64) error {
 	for next := from; next <= to; {
 		end := min(next+historyPage, to+1) // this chunk is [next, end)
-		var chunk []hubbub.Message
+		var chunk []wire.Message
 		for before := end; before > next; {
 			h, err := c.History(ctx, room, before, int(before-next))
 			if err != nil {
@@ -127,12 +128,12 @@ func (s *Session) fill(ctx context.Context, c *Conn, room string, from, to uint6
 		}
 		s.emitMu.Lock()
 		s.mu.Lock()
-		var out []*Message
+		var out []*wire.Message
 		if st := s.rooms[room]; st != nil {
 			for i := range chunk {
 				if m := chunk[i]; m.Seq >= next && m.Seq > st.seen {
 					st.seen = m.Seq
-					out = append(out, &Message{Message: m})
+					out = append(out, &m)
 				}
 			}
 		}
@@ -146,7 +147,7 @@ func (s *Session) fill(ctx context.Context, c *Conn, room string, from, to uint6
 	s.emitMu.Lock()
 	defer s.emitMu.Unlock()
 	s.mu.Lock()
-	var out []*Message
+	var out []*wire.Message
 	if st := s.rooms[room]; st != nil {
 		for _, m := range st.held {
 			if m.Seq > st.seen {
@@ -165,7 +166,7 @@ func (s *Session) fill(ctx context.Context, c *Conn, room string, from, to uint6
 
 // handle is every connection's Handler: it updates the session's state from f and delivers
 // what the caller should see.
-func (s *Session) handle(c *Conn, f Frame) {
+func (s *Session) handle(c *Conn, f wire.Frame) {
 	s.emitMu.Lock()
 	defer s.emitMu.Unlock()
 	s.mu.Lock()
@@ -177,11 +178,11 @@ func (s *Session) handle(c *Conn, f Frame) {
 }
 
 // apply updates the session's state from f and reports whether to deliver f. Called with mu.
-func (s *Session) apply(c *Conn, f Frame) bool {
+func (s *Session) apply(c *Conn, f wire.Frame) bool {
 	switch f := f.(type) {
-	case *Welcome, *History, *Pong:
+	case *wire.Welcome, *wire.History, *wire.Pong:
 		return false // Connected carries the welcome; the others answer a request
-	case *Message:
+	case *wire.Message:
 		st := s.rooms[f.Room]
 		if st == nil {
 			return false // not (or no longer) in the room
@@ -203,7 +204,7 @@ func (s *Session) apply(c *Conn, f Frame) bool {
 			return false // seen before this reconnect
 		}
 		st.seen = f.Seq
-	case *Joined:
+	case *wire.Joined:
 		st := s.rooms[f.Room]
 		if st == nil {
 			break
@@ -228,12 +229,12 @@ func (s *Session) apply(c *Conn, f Frame) bool {
 				st.replayDone()
 			}
 		}
-	case *Ack:
+	case *wire.Ack:
 		if r := s.byID[f.ID]; r != nil && r.Room == f.Room {
 			s.settle(r, f, nil)
 		}
-	case *ServerError:
-		if f.Request != TypeSend || s.byID[f.ID] == nil {
+	case *wire.Error:
+		if f.Request != wire.TypeSend || s.byID[f.ID] == nil {
 			break
 		}
 		r := s.byID[f.ID]

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"hubbub"
+	"hubbub/internal/wire"
 )
 
 // Receipt follows one Session.Send until the server acknowledges it or the send fails.
@@ -19,7 +20,7 @@ type Receipt struct {
 	sent bool // written on the current connection; guarded by Session.mu
 
 	done chan struct{}
-	ack  *Ack
+	ack  *wire.Ack
 	err  error
 }
 
@@ -27,10 +28,10 @@ type Receipt struct {
 func (r *Receipt) Done() <-chan struct{} { return r.done }
 
 // Result returns the ack, or why the send failed. Call it after Done is closed.
-func (r *Receipt) Result() (*Ack, error) { return r.ack, r.err }
+func (r *Receipt) Result() (*wire.Ack, error) { return r.ack, r.err }
 
 // Wait waits until Done is closed or ctx ends, and returns Result.
-func (r *Receipt) Wait(ctx context.Context) (*Ack, error) {
+func (r *Receipt) Wait(ctx context.Context) (*wire.Ack, error) {
 	select {
 	case <-r.done:
 		return r.ack, r.err
@@ -39,7 +40,7 @@ func (r *Receipt) Wait(ctx context.Context) (*Ack, error) {
 	}
 }
 
-func (r *Receipt) complete(ack *Ack, err error) {
+func (r *Receipt) complete(ack *wire.Ack, err error) {
 	r.ack, r.err = ack, err
 	close(r.done)
 }
@@ -94,7 +95,7 @@ func (s *Session) poke() {
 }
 
 // settle completes r and removes it from the pending sends. Called with mu held.
-func (s *Session) settle(r *Receipt, ack *Ack, err error) {
+func (s *Session) settle(r *Receipt, ack *wire.Ack, err error) {
 	delete(s.byID, r.ID)
 	for i, p := range s.pending {
 		if p == r {

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"hubbub"
+	"hubbub/internal/wire"
 )
 
 // Session defaults; each can be changed in SessionOptions.
@@ -103,7 +104,7 @@ func (o SessionOptions) withDefaults() SessionOptions {
 // follow (their Joined frames and replays come next). It never appears on the wire.
 type Connected struct {
 	URL     string
-	Welcome *Welcome
+	Welcome *wire.Welcome
 }
 
 // Disconnected is a Session event: the connection to URL ended with Err and the session is
@@ -113,10 +114,10 @@ type Disconnected struct {
 	Err error
 }
 
-// FrameType implements Frame.
+// FrameType implements wire.Frame.
 func (*Connected) FrameType() string { return "connected" }
 
-// FrameType implements Frame.
+// FrameType implements wire.Frame.
 func (*Disconnected) FrameType() string { return "disconnected" }
 
 // Session is a conversation that survives lost connections: see the package documentation.
@@ -128,7 +129,7 @@ type Session struct {
 	log      *slog.Logger
 	ctx      context.Context // ended by Close or when the session gives up
 	cancel   context.CancelFunc
-	events   chan Frame
+	events   chan wire.Frame
 	wake     chan struct{} // pokes the sender; capacity 1
 	slots    chan struct{} // one per unacknowledged send; capacity MaxPending
 	idPrefix string
@@ -171,7 +172,7 @@ func Connect(ctx context.Context, opts SessionOptions) (*Session, error) {
 	s := &Session{
 		opts:     opts,
 		log:      opts.Logger.With("name", opts.Name),
-		events:   make(chan Frame, opts.EventBuffer),
+		events:   make(chan wire.Frame, opts.EventBuffer),
 		wake:     make(chan struct{}, 1),
 		slots:    make(chan struct{}, opts.MaxPending),
 		idPrefix: hex.EncodeToString(idb[:]),
@@ -228,15 +229,15 @@ func (m multiError) Unwrap() []error { return m }
 
 // fatal reports whether err means that trying again cannot help: the server refused the name.
 func fatal(err error) bool {
-	var se *ServerError
-	return errors.As(err, &se) && se.Request == TypeHello
+	var se *wire.Error
+	return errors.As(err, &se) && se.Request == wire.TypeHello
 }
 
 // Events delivers the server frames of every connection, with each message exactly once and
 // in seq order per room, plus the session's Connected and Disconnected events. Welcome is
 // carried by Connected; history and pong frames, which only answer requests, are returned by
 // those requests and not delivered. Events is closed when the session ends.
-func (s *Session) Events() <-chan Frame { return s.events }
+func (s *Session) Events() <-chan wire.Frame { return s.events }
 
 // Done is closed when the session has ended: after Close, or when it gave up reconnecting.
 func (s *Session) Done() <-chan struct{} { return s.done }
@@ -259,8 +260,8 @@ func (s *Session) Close() error {
 // Join enters room and returns the server's answer once the replay that follows it has been
 // delivered on Events (with the configured History on a first join). The session remembers the room and rejoins it after every reconnect. While the session is
 // reconnecting Join returns an error wrapping ErrNotConnected, and the room is joined as soon
-// as the session is connected again. A refusal by the server (*ServerError) forgets the room.
-func (s *Session) Join(ctx context.Context, room string) (*Joined, error) {
+// as the session is connected again. A refusal by the server (*wire.Error) forgets the room.
+func (s *Session) Join(ctx context.Context, room string) (*wire.Joined, error) {
 	s.mu.Lock()
 	if s.ended {
 		s.mu.Unlock()
@@ -308,7 +309,7 @@ func (s *Session) Leave(ctx context.Context, room string) error {
 
 // History returns a page of room's messages older than before (0 = the newest). Neither the
 // page nor its messages are delivered on Events.
-func (s *Session) History(ctx context.Context, room string, before uint64, limit int) (*History, error) {
+func (s *Session) History(ctx context.Context, room string, before uint64, limit int) (*wire.History, error) {
 	c, err := s.ready()
 	if err != nil {
 		return nil, fmt.Errorf("client: history of %s: %w", room, err)
@@ -364,7 +365,7 @@ func (s *Session) forget(room string) {
 }
 
 // emit delivers f on Events unless the session is ending. Called with emitMu held.
-func (s *Session) emit(f Frame) {
+func (s *Session) emit(f wire.Frame) {
 	select {
 	case s.events <- f: // while there is room, even a closing session delivers what it received
 		return

@@ -15,6 +15,7 @@ import (
 	"hubbub/internal/hub"
 	"hubbub/internal/servertest"
 	"hubbub/internal/testwait"
+	"hubbub/internal/wire"
 )
 
 // startSession connects a session for name to urls with fast backoff, records its events and
@@ -42,8 +43,8 @@ func sayAll(t *testing.T, c *client.Conn, rec *recorder, room, id string, texts 
 		}
 	}
 	testwait.Until(t, "acks", func() bool {
-		return rec.count(func(f client.Frame) bool {
-			a, ok := f.(*client.Ack)
+		return rec.count(func(f wire.Frame) bool {
+			a, ok := f.(*wire.Ack)
 			return ok && strings.HasPrefix(a.ID, id)
 		}) == len(texts)
 	})
@@ -57,7 +58,7 @@ func numbered(prefix string, from, to int) []string {
 	return out
 }
 
-func seqs(ms []*client.Message) []uint64 {
+func seqs(ms []*wire.Message) []uint64 {
 	var out []uint64
 	for _, m := range ms {
 		out = append(out, m.Seq)
@@ -65,7 +66,7 @@ func seqs(ms []*client.Message) []uint64 {
 	return out
 }
 
-func events[T client.Frame](rec *recorder) []T {
+func events[T wire.Frame](rec *recorder) []T {
 	var out []T
 	for _, f := range rec.all() {
 		if e, ok := f.(T); ok {
@@ -101,7 +102,7 @@ func TestSessionRecoversMissedMessagesAcrossServerRestart(t *testing.T) {
 	sayAll(t, bob, brec, "general", "b2-", numbered("m", 4, 6)...)
 	p.setDown(false)
 
-	testwait.Until(t, "alice back in general", func() bool { return len(events[*client.Joined](arec)) == 2 })
+	testwait.Until(t, "alice back in general", func() bool { return len(events[*wire.Joined](arec)) == 2 })
 	sayAll(t, bob, brec, "general", "b3-", "m7")
 	testwait.Until(t, "alice's 7 messages", func() bool { return len(arec.messages("general")) >= 7 })
 	if got, want := arec.texts("general"), numbered("m", 1, 7); !reflect.DeepEqual(got, want) {
@@ -110,7 +111,7 @@ func TestSessionRecoversMissedMessagesAcrossServerRestart(t *testing.T) {
 	if got := seqs(arec.messages("general")); !reflect.DeepEqual(got, []uint64{1, 2, 3, 4, 5, 6, 7}) {
 		t.Errorf("seqs = %v", got)
 	}
-	if j := events[*client.Joined](arec)[1]; j.LastSeq != 6 || j.Replay != 3 || j.Truncated {
+	if j := events[*wire.Joined](arec)[1]; j.LastSeq != 6 || j.Replay != 3 || j.Truncated {
 		t.Errorf("rejoin = %+v, want last_seq 6 with 3 replayed", j)
 	}
 	if n := len(events[*client.Disconnected](arec)); n != 1 {
@@ -224,14 +225,14 @@ func TestSessionCompletesTruncatedReplay(t *testing.T) {
 	p.cut()
 	sayAll(t, bob, brec, "general", "y-", numbered("m", 2, 12)...)
 	p.setDown(false)
-	testwait.Until(t, "alice back in general", func() bool { return len(events[*client.Joined](arec)) == 2 })
+	testwait.Until(t, "alice back in general", func() bool { return len(events[*wire.Joined](arec)) == 2 })
 	sayAll(t, bob, brec, "general", "z-", "m13")
 
 	testwait.Until(t, "alice's 13 messages", func() bool { return len(arec.messages("general")) >= 13 })
 	if got, want := arec.texts("general"), numbered("m", 1, 13); !reflect.DeepEqual(got, want) {
 		t.Errorf("alice saw %q, want %q", got, want)
 	}
-	if j := events[*client.Joined](arec)[1]; !j.Truncated || j.Replay != 3 || j.LastSeq != 12 {
+	if j := events[*wire.Joined](arec)[1]; !j.Truncated || j.Replay != 3 || j.LastSeq != 12 {
 		t.Errorf("rejoin = %+v, want a truncated replay of 3", j)
 	}
 }
@@ -267,7 +268,7 @@ func TestSessionFailsOverToNextURL(t *testing.T) {
 	}
 
 	s1.Stop()
-	testwait.Until(t, "alice on s2", func() bool { return len(events[*client.Joined](arec)) == 2 })
+	testwait.Until(t, "alice on s2", func() bool { return len(events[*wire.Joined](arec)) == 2 })
 	if c := events[*client.Connected](arec); c[len(c)-1].URL != s2.WS {
 		t.Errorf("reconnected to %s, want %s", c[len(c)-1].URL, s2.WS)
 	}
@@ -377,7 +378,7 @@ func TestConnectErrors(t *testing.T) {
 	if _, err := ses.Join(ctx, "other"); err != nil {
 		t.Fatal(err)
 	}
-	testwait.Until(t, "the joined event", func() bool { return len(events[*client.Joined](rec)) == 1 })
+	testwait.Until(t, "the joined event", func() bool { return len(events[*wire.Joined](rec)) == 1 })
 	if _, err := ses.Send(ctx, "general", ""); hubbub.ErrorCode(err) != hubbub.ECodeEmpty {
 		t.Errorf("empty send: %v", err)
 	}

@@ -18,6 +18,7 @@ import (
 	"hubbub/internal/server"
 	"hubbub/internal/servertest"
 	"hubbub/internal/testwait"
+	"hubbub/internal/wire"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -286,7 +287,7 @@ func collect(s *client.Session) *collector {
 	go func() {
 		defer close(c.done)
 		for f := range s.Events() {
-			if m, ok := f.(*client.Message); ok {
+			if m, ok := f.(*wire.Message); ok {
 				c.mu.Lock()
 				c.texts = append(c.texts, m.Text)
 				c.mu.Unlock()

@@ -11,6 +11,7 @@ import (
 
 	"hubbub/internal/client"
 	"hubbub/internal/servertest"
+	"hubbub/internal/wire"
 )
 
 // goUser is a person on the terminal side: a Go hubbub.v1 connection (the package hubbub chat
@@ -21,8 +22,8 @@ type goUser struct {
 	conn *client.Conn
 
 	mu      sync.Mutex
-	acks    map[string]*client.Ack
-	errs    map[string]*client.ServerError
+	acks    map[string]*wire.Ack
+	errs    map[string]*wire.Error
 	changed chan struct{}
 }
 
@@ -33,7 +34,7 @@ var sendIDs atomic.Uint64
 // test ends.
 func dialUser(t *testing.T, srv *servertest.Server, name string, rooms ...string) *goUser {
 	t.Helper()
-	g := &goUser{t: t, name: name, acks: map[string]*client.Ack{}, errs: map[string]*client.ServerError{},
+	g := &goUser{t: t, name: name, acks: map[string]*wire.Ack{}, errs: map[string]*wire.Error{},
 		changed: make(chan struct{}, 1)}
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()
@@ -58,12 +59,12 @@ func dialUser(t *testing.T, srv *servertest.Server, name string, rooms ...string
 }
 
 // handle runs on the connection's read goroutine: record, signal, return.
-func (g *goUser) handle(f client.Frame) {
+func (g *goUser) handle(f wire.Frame) {
 	g.mu.Lock()
 	switch f := f.(type) {
-	case *client.Ack:
+	case *wire.Ack:
 		g.acks[f.ID] = f
-	case *client.ServerError:
+	case *wire.Error:
 		if f.ID != "" {
 			g.errs[f.ID] = f
 		}

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"hubbub"
-	"hubbub/internal/protocol"
+	"hubbub/internal/wire"
 )
 
 // The server API for backends (docs/api.md): JSON over HTTP under /api/, on only when
@@ -94,10 +94,10 @@ func (s *Server) mountAPI() {
 	m.HandleFunc("POST /api/rooms/{room}/messages", s.apiPublish)
 	m.HandleFunc("DELETE /api/rooms/{room}/messages/{seq}", s.apiDelete)
 	m.HandleFunc("POST /api/rooms/{room}/kick", s.apiKick)
-	m.HandleFunc("POST /api/rooms/{room}/ban", s.apiSanction(protocol.TypeBan))
-	m.HandleFunc("DELETE /api/rooms/{room}/bans/{name}", s.apiLift(protocol.TypeUnban))
-	m.HandleFunc("POST /api/rooms/{room}/mute", s.apiSanction(protocol.TypeMute))
-	m.HandleFunc("DELETE /api/rooms/{room}/mutes/{name}", s.apiLift(protocol.TypeUnmute))
+	m.HandleFunc("POST /api/rooms/{room}/ban", s.apiSanction(wire.TypeBan))
+	m.HandleFunc("DELETE /api/rooms/{room}/bans/{name}", s.apiLift(wire.TypeUnban))
+	m.HandleFunc("POST /api/rooms/{room}/mute", s.apiSanction(wire.TypeMute))
+	m.HandleFunc("DELETE /api/rooms/{room}/mutes/{name}", s.apiLift(wire.TypeUnmute))
 	m.HandleFunc("GET /api/rooms/{room}/sanctions", s.apiSanctions)
 	key := sha256.Sum256([]byte(s.cfg.APIKey))
 	s.mux.Handle("/api/", s.apiAuth(key, m))
@@ -210,7 +210,7 @@ func (m *moderationRequest) check(action string) error {
 	if err := hubbub.ValidateName(m.Name); err != nil {
 		return err
 	}
-	if action == protocol.TypeBan || action == protocol.TypeMute {
+	if action == wire.TypeBan || action == wire.TypeMute {
 		if _, err := parseDuration(m.Duration); err != nil {
 			return err
 		}
@@ -235,8 +235,8 @@ func pathRoom(r *http.Request) (string, error) {
 
 // apiMessageReply answers a publish.
 type apiMessageReply struct {
-	Message   protocol.MessageFrame `json:"message"`
-	Duplicate bool                  `json:"duplicate"`
+	Message   wire.Message `json:"message"`
+	Duplicate bool         `json:"duplicate"`
 }
 
 // apiPublish: POST /api/rooms/{room}/messages {from, text, id?}.
@@ -263,7 +263,7 @@ func (s *Server) apiPublish(w http.ResponseWriter, r *http.Request) {
 	if dup {
 		status = http.StatusOK
 	}
-	writeJSON(w, status, apiMessageReply{Message: protocol.NewMessageFrame(&stored), Duplicate: dup})
+	writeJSON(w, status, apiMessageReply{Message: wire.NewMessage(&stored), Duplicate: dup})
 }
 
 // apiRooms: GET /api/rooms — the rooms this node holds, with their member counts.
@@ -282,7 +282,7 @@ func (s *Server) apiMembers(w http.ResponseWriter, r *http.Request) {
 	if members == nil {
 		members = []string{}
 	}
-	writeJSON(w, http.StatusOK, protocol.RoomNames{Type: hubbub.FrameMembers, Room: room, Members: members})
+	writeJSON(w, http.StatusOK, wire.Members{Type: wire.TypeMembers, Room: room, Members: members})
 }
 
 // apiHistory: GET /api/rooms/{room}/messages?before=&limit= — a page of history.
@@ -331,7 +331,7 @@ func (s *Server) apiModerate(w http.ResponseWriter, r *http.Request, m moderatio
 
 // apiKick: POST /api/rooms/{room}/kick {name, reason?}.
 func (s *Server) apiKick(w http.ResponseWriter, r *http.Request) {
-	s.apiBodyModeration(w, r, protocol.TypeKick)
+	s.apiBodyModeration(w, r, wire.TypeKick)
 }
 
 // apiSanction returns the handler of POST /api/rooms/{room}/ban and …/mute {name, duration, reason?}.
@@ -381,7 +381,7 @@ func (s *Server) apiDelete(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, apiErrorf(http.StatusBadRequest, "bad_request", "seq must be a positive integer"))
 		return
 	}
-	s.apiModerate(w, r, moderation{action: protocol.TypeDelete, room: room, seq: seq})
+	s.apiModerate(w, r, moderation{action: wire.TypeDelete, room: room, seq: seq})
 }
 
 // apiSanctions: GET /api/rooms/{room}/sanctions — the bans and mutes in force.

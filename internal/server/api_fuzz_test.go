@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"hubbub"
-	"hubbub/internal/protocol"
+	"hubbub/internal/wire"
 )
 
 // FuzzAPIRequest feeds arbitrary bodies to the API's JSON decoding and validation, as the
@@ -36,7 +36,7 @@ func FuzzAPIRequest(f *testing.F) {
 		} else if hubbub.ValidateName(m.From) != nil || m.Text == "" || len(m.Text) > 4096 || len(m.ClientID) > hubbub.MaxClientIDLen {
 			t.Fatalf("accepted an invalid publish %q: %+v", data, m)
 		}
-		for _, action := range []string{protocol.TypeKick, protocol.TypeBan, protocol.TypeMute} {
+		for _, action := range []string{wire.TypeKick, wire.TypeBan, wire.TypeMute} {
 			var m moderationRequest
 			if err := decodeJSON(bytes.NewReader(data), &m); err != nil {
 				checkRefusal(t, data, err)
@@ -49,7 +49,7 @@ func FuzzAPIRequest(f *testing.F) {
 			if hubbub.ValidateName(m.Name) != nil {
 				t.Fatalf("%s accepted the name %q", action, m.Name)
 			}
-			if action != protocol.TypeKick {
+			if action != wire.TypeKick {
 				if _, err := parseDuration(m.Duration); err != nil {
 					t.Fatalf("%s accepted the duration %q", action, m.Duration)
 				}

@@ -2,12 +2,12 @@ package server
 
 import (
 	"hubbub/internal/hub"
-	"hubbub/internal/protocol"
+	"hubbub/internal/session/codec"
 	"hubbub/internal/wsframe"
 )
 
 // payloadCodecs are the wire protocols' codecs, by slot: hubbub.v1's JSON and the text lines.
-var payloadCodecs = []hub.Codec{protocol.JSONCodec{}, protocol.TextCodec{}}
+var payloadCodecs = []hub.Codec{codec.JSONCodec{}, codec.TextCodec{}}
 
 // wireCodec frames a protocol's payloads as complete WebSocket text frames, cached in the
 // envelope like the payload itself, so a room's message is framed once for all its polled

@@ -9,7 +9,8 @@ import (
 	"hubbub"
 	"hubbub/internal/auth"
 	"hubbub/internal/hub"
-	"hubbub/internal/protocol"
+	"hubbub/internal/session/codec"
+	"hubbub/internal/wire"
 )
 
 // jsonSession speaks hubbub.v1 (docs/protocol.md): hello, then any number of rooms.
@@ -32,54 +33,54 @@ func newJSONSession(s *Server, c *conn, token string) *jsonSession {
 		typing: typingGate{interval: s.cfg.TypingInterval}, token: token}
 }
 
-func (j *jsonSession) codec() hub.Codec { return protocol.JSONCodec{} }
+func (j *jsonSession) codec() hub.Codec { return codec.JSONCodec{} }
 func (j *jsonSession) coalesce() bool   { return false }
 
 // reply queues a frame for this client only.
-func (j *jsonSession) reply(v any) { j.c.out.Push(hub.NewRaw(protocol.Encode(v))) }
+func (j *jsonSession) reply(v any) { j.c.out.Push(hub.NewRaw(wire.Encode(v))) }
 
-func (j *jsonSession) fail(err error, f *protocol.ClientFrame) { j.reply(protocol.NewError(err, f)) }
+func (j *jsonSession) fail(err error, f *wire.ClientFrame) { j.reply(wire.NewError(err, f)) }
 
 func (j *jsonSession) handle(data []byte) {
 	j.kicked.drain(j.rooms)
-	f, err := protocol.Decode(data)
-	if err != nil && j.srv.tokensOn() && f.Type == protocol.TypeHello && hubbub.ErrorCode(err) == hubbub.ECodeMissing {
+	f, err := wire.Decode(data)
+	if err != nil && j.srv.tokensOn() && f.Type == wire.TypeHello && hubbub.ErrorCode(err) == hubbub.ECodeMissing {
 		err = nil // with tokens the name comes from the token; hello needs none
 	}
 	if err != nil {
 		j.fail(err, &f)
 		return
 	}
-	if j.member == nil && f.Type != protocol.TypeHello && f.Type != protocol.TypePing {
+	if j.member == nil && f.Type != wire.TypeHello && f.Type != wire.TypePing {
 		j.fail(hubbub.Errorf(hubbub.ECodeNoHello, "say hello first"), &f)
 		return
 	}
-	if f.Room != "" && f.Type != protocol.TypeJoin && !isModeration(f.Type) && !j.rooms[f.Room] {
+	if f.Room != "" && f.Type != wire.TypeJoin && !isModeration(f.Type) && !j.rooms[f.Room] {
 		j.fail(hubbub.Errorf(hubbub.ECodeNotJoined, "you have not joined room %q", f.Room), &f)
 		return
 	}
 	ctx := context.Background()
 	switch f.Type {
-	case protocol.TypeHello:
+	case wire.TypeHello:
 		j.hello(&f)
-	case protocol.TypeJoin:
+	case wire.TypeJoin:
 		j.join(ctx, &f)
-	case protocol.TypeLeave:
+	case wire.TypeLeave:
 		j.srv.hub.Leave(f.Room, j.member)
 		delete(j.rooms, f.Room)
-		j.reply(protocol.Left(f.Room))
-	case protocol.TypeSend:
+		j.reply(wire.NewLeft(f.Room))
+	case wire.TypeSend:
 		j.send(ctx, &f)
-	case protocol.TypeHistory:
+	case wire.TypeHistory:
 		j.history(ctx, &f)
-	case protocol.TypeTyping:
+	case wire.TypeTyping:
 		if j.typing.allow(f.Room, time.Now()) {
 			_ = j.srv.hub.Typing(ctx, f.Room, j.member.Name)
 		}
-	case protocol.TypeWho:
-		j.reply(protocol.RoomNames{Type: hubbub.FrameMembers, Room: f.Room, Members: j.srv.hub.Members(f.Room)})
-	case protocol.TypePing:
-		j.reply(protocol.Pong(f.ID))
+	case wire.TypeWho:
+		j.reply(wire.Members{Type: wire.TypeMembers, Room: f.Room, Members: j.srv.hub.Members(f.Room)})
+	case wire.TypePing:
+		j.reply(wire.NewPong(f.ID))
 	default:
 		if isModeration(f.Type) {
 			j.moderate(ctx, &f)
@@ -87,7 +88,7 @@ func (j *jsonSession) handle(data []byte) {
 	}
 }
 
-func (j *jsonSession) hello(f *protocol.ClientFrame) {
+func (j *jsonSession) hello(f *wire.ClientFrame) {
 	m := &hub.Member{Name: f.Name, Key: f.Key, Out: j.c.out}
 	var claims *auth.Claims
 	if j.srv.tokensOn() {
@@ -126,12 +127,12 @@ func (j *jsonSession) hello(f *protocol.ClientFrame) {
 	if role == "" {
 		role = hubbub.RoleMember
 	}
-	j.reply(protocol.Welcome{Type: hubbub.FrameWelcome, Name: m.Name, Server: cfg.Node, Version: hubbub.Version, Role: role,
-		Limits: protocol.Limits{MaxText: cfg.MaxText, MaxRooms: cfg.MaxRoomsPerConn, HistoryMax: hc.History,
+	j.reply(wire.Welcome{Type: wire.TypeWelcome, Name: m.Name, Server: cfg.Node, Version: hubbub.Version, Role: role,
+		Limits: wire.Limits{MaxText: cfg.MaxText, MaxRooms: cfg.MaxRoomsPerConn, HistoryMax: hc.History,
 			SendRate: cfg.SendRate, SendBurst: cfg.SendBurst}})
 }
 
-func (j *jsonSession) join(ctx context.Context, f *protocol.ClientFrame) {
+func (j *jsonSession) join(ctx context.Context, f *wire.ClientFrame) {
 	if err := hubbub.ValidateRoom(f.Room); err != nil {
 		j.fail(err, f)
 		return
@@ -152,7 +153,7 @@ func (j *jsonSession) join(ctx context.Context, f *protocol.ClientFrame) {
 	j.watchRemovals()
 	req := hub.JoinRequest{Room: f.Room, Member: j.member, Since: f.Since, History: f.History,
 		Greet: func(info hub.JoinInfo) *hub.Envelope {
-			return hub.NewRaw(protocol.Encode(protocol.Joined{Type: hubbub.FrameJoined, Room: info.Room, Members: info.Members, MemberCount: info.MemberCount,
+			return hub.NewRaw(wire.Encode(wire.Joined{Type: wire.TypeJoined, Room: info.Room, Members: info.Members, MemberCount: info.MemberCount,
 				LastSeq: info.LastSeq, Replay: info.Replay, Truncated: info.Truncated}))
 		}}
 	if _, err := j.srv.hub.Join(ctx, req); err != nil {
@@ -163,7 +164,7 @@ func (j *jsonSession) join(ctx context.Context, f *protocol.ClientFrame) {
 	j.c.log.Debug("joined", "room", f.Room)
 }
 
-func (j *jsonSession) send(ctx context.Context, f *protocol.ClientFrame) {
+func (j *jsonSession) send(ctx context.Context, f *wire.ClientFrame) {
 	ok, abusive := j.limiter.allow()
 	if abusive {
 		j.fail(hubbub.Errorf(hubbub.ECodeRateLimited, "sending too fast; closing"), f)
@@ -184,10 +185,10 @@ func (j *jsonSession) send(ctx context.Context, f *protocol.ClientFrame) {
 		j.fail(err, f)
 		return
 	}
-	j.reply(protocol.NewAck(&stored, dup))
+	j.reply(wire.NewAck(&stored, dup))
 }
 
-func (j *jsonSession) history(ctx context.Context, f *protocol.ClientFrame) {
+func (j *jsonSession) history(ctx context.Context, f *wire.ClientFrame) {
 	page, err := j.srv.historyPage(ctx, f.Room, f.Before, f.Limit)
 	if err != nil {
 		j.fail(err, f)
@@ -215,17 +216,17 @@ const historyPageDefault = 50
 // historyPage reads a page of up to limit messages of room older than before (capped at
 // HistoryPageMax; historyPageDefault when limit is 0 or less), as a history frame: the answer
 // to a history request and to the API's GET …/messages alike.
-func (s *Server) historyPage(ctx context.Context, room string, before uint64, limit int) (protocol.HistoryPage, error) {
+func (s *Server) historyPage(ctx context.Context, room string, before uint64, limit int) (wire.History, error) {
 	if limit <= 0 {
 		limit = historyPageDefault
 	}
 	msgs, more, err := s.hub.History(ctx, room, before, min(limit, s.cfg.HistoryPageMax))
 	if err != nil {
-		return protocol.HistoryPage{}, err
+		return wire.History{}, err
 	}
-	page := protocol.HistoryPage{Type: hubbub.FrameHistory, Room: room, Messages: make([]protocol.MessageFrame, len(msgs)), More: more}
+	page := wire.History{Type: wire.TypeHistory, Room: room, Messages: make([]wire.Message, len(msgs)), More: more}
 	for i := range msgs {
-		page.Messages[i] = protocol.NewMessageFrame(&msgs[i])
+		page.Messages[i] = wire.NewMessage(&msgs[i])
 	}
 	return page, nil
 }

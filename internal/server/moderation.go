@@ -9,7 +9,7 @@ import (
 
 	"hubbub"
 	"hubbub/internal/hub"
-	"hubbub/internal/protocol"
+	"hubbub/internal/wire"
 )
 
 // Moderation as the two wire protocols see it. hubbub.v1 clients whose role allows it send
@@ -65,27 +65,27 @@ type moderation struct {
 }
 
 // moderate carries out m for actor and returns the confirmation; the caller checked the role.
-func (s *Server) moderate(ctx context.Context, actor string, m moderation) (protocol.Moderated, error) {
-	done := protocol.Moderated{Type: hubbub.FrameModerated, Action: m.action, Room: m.room, Name: m.name}
+func (s *Server) moderate(ctx context.Context, actor string, m moderation) (wire.Moderated, error) {
+	done := wire.Moderated{Type: wire.TypeModerated, Action: m.action, Room: m.room, Name: m.name}
 	reason, err := cleanReason(m.reason)
 	if err != nil {
 		return done, err
 	}
 	switch m.action {
-	case protocol.TypeKick:
+	case wire.TypeKick:
 		err = s.hub.Kick(ctx, actor, m.room, m.name, reason)
-	case protocol.TypeBan, protocol.TypeMute:
+	case wire.TypeBan, wire.TypeMute:
 		var d time.Duration
 		if d, err = parseDuration(m.duration); err != nil {
 			return done, err
 		}
 		until := time.Now().Add(d).UTC().Truncate(time.Millisecond)
-		done.Until = protocol.FormatTime(until)
+		done.Until = wire.FormatTime(until)
 		err = s.hub.Sanction(ctx, actor, hubbub.Sanction{Room: m.room, Name: m.name, Kind: sanctionKind(m.action),
 			Until: until, Reason: reason})
-	case protocol.TypeUnban, protocol.TypeUnmute:
+	case wire.TypeUnban, wire.TypeUnmute:
 		err = s.hub.Sanction(ctx, actor, hubbub.Sanction{Room: m.room, Name: m.name, Kind: sanctionKind(m.action)})
-	case protocol.TypeDelete:
+	case wire.TypeDelete:
 		done.Name, done.Seq = "", m.seq
 		err = s.hub.DeleteMessage(ctx, actor, m.room, m.seq)
 	default:
@@ -95,7 +95,7 @@ func (s *Server) moderate(ctx context.Context, actor string, m moderation) (prot
 }
 
 func sanctionKind(action string) hubbub.SanctionKind {
-	if action == protocol.TypeBan || action == protocol.TypeUnban {
+	if action == wire.TypeBan || action == wire.TypeUnban {
 		return hubbub.SanctionBan
 	}
 	return hubbub.SanctionMute
@@ -105,14 +105,14 @@ func sanctionKind(action string) hubbub.SanctionKind {
 // rooms they have not joined.
 func isModeration(typ string) bool {
 	switch typ {
-	case protocol.TypeKick, protocol.TypeBan, protocol.TypeUnban, protocol.TypeMute, protocol.TypeUnmute, protocol.TypeDelete:
+	case wire.TypeKick, wire.TypeBan, wire.TypeUnban, wire.TypeMute, wire.TypeUnmute, wire.TypeDelete:
 		return true
 	}
 	return false
 }
 
 // moderate answers a moderation frame: "moderated", or an error ("forbidden" for members).
-func (j *jsonSession) moderate(ctx context.Context, f *protocol.ClientFrame) {
+func (j *jsonSession) moderate(ctx context.Context, f *wire.ClientFrame) {
 	if !hubbub.CanModerate(j.srv.roleOf(j.member)) {
 		j.c.log.Info("moderation refused", "action", f.Type, "room", f.Room, "target", f.Name)
 		j.fail(hubbub.Errorf(hubbub.ECodeForbidden, "only moderators and admins may %s", f.Type), f)
@@ -164,7 +164,7 @@ func (j *jsonSession) watchRemovals() {
 	}
 	out := j.c.out
 	j.member.Removed = func(room, _ string) {
-		out.Push(hub.NewRaw(protocol.Encode(protocol.Left(room))))
+		out.Push(hub.NewRaw(wire.Encode(wire.NewLeft(room))))
 		j.kicked.add(room)
 	}
 }

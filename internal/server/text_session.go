@@ -9,7 +9,7 @@ import (
 	"hubbub"
 	"hubbub/internal/auth"
 	"hubbub/internal/hub"
-	"hubbub/internal/protocol"
+	"hubbub/internal/session/codec"
 )
 
 // textSession speaks the original chat protocol: the first line is the name, every later line
@@ -40,7 +40,7 @@ func newTextSession(s *Server, c *conn, token string) *textSession {
 	return t
 }
 
-func (t *textSession) codec() hub.Codec { return protocol.TextCodec{} }
+func (t *textSession) codec() hub.Codec { return codec.TextCodec{} }
 func (t *textSession) coalesce() bool   { return true }
 
 func (t *textSession) handle(data []byte) {

@@ -1,4 +1,4 @@
-package protocol
+package wire
 
 import (
 	"encoding/json"
@@ -63,7 +63,7 @@ func FuzzDecode(f *testing.F) {
 			}
 			return
 		}
-		if _, ok := required[fr.Type]; !ok {
+		if _, ok := clientFrames[fr.Type]; !ok {
 			t.Fatalf("Decode(%q) accepted unknown type %q", data, fr.Type)
 		}
 		if fr.Type == TypeSend && (fr.Text == nil || fr.Room == "") {

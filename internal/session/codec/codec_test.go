@@ -1,11 +1,11 @@
-package protocol_test
+package codec_test
 
 import (
 	"testing"
 
 	"hubbub/internal/eventtest"
 	"hubbub/internal/hub"
-	"hubbub/internal/protocol"
+	"hubbub/internal/session/codec"
 )
 
 // codecFrames is what each codec makes of each kind of event from eventtest.Every("r", "n"):
@@ -38,7 +38,7 @@ func TestCodecsEncodeEveryKind(t *testing.T) {
 		for _, c := range []struct {
 			codec hub.Codec
 			want  string
-		}{{protocol.JSONCodec{}, want.json}, {protocol.TextCodec{}, want.text}} {
+		}{{codec.JSONCodec{}, want.json}, {codec.TextCodec{}, want.text}} {
 			got := c.codec.Encode(&hub.Envelope{Event: ev})
 			switch {
 			case c.want == "" && got != nil:

@@ -1,0 +1,114 @@
+// Package codec holds the hub.Codecs of the server's two protocols: each encodes a room's
+// event once per protocol, and every member's connection of that protocol is sent the same
+// bytes. The hubbub.v1 frames themselves are internal/wire's.
+package codec
+
+import (
+	"strconv"
+
+	"hubbub"
+	"hubbub/internal/hub"
+	"hubbub/internal/wire"
+)
+
+// JSONCodec encodes room events as hubbub.v1 frames.
+type JSONCodec struct{}
+
+var _ hub.Codec = JSONCodec{}
+
+// Slot implements hub.Codec.
+func (JSONCodec) Slot() int { return 0 }
+
+// Encode implements hub.Codec.
+func (JSONCodec) Encode(e *hub.Envelope) []byte { return hubbub.Visit(e.Event, jsonFrames{}) }
+
+// jsonFrames is the hubbub.v1 frame of each kind of event, nil for the kinds only nodes see.
+type jsonFrames struct{}
+
+var _ hubbub.EventVisitor[[]byte] = jsonFrames{}
+
+func (jsonFrames) MessagePosted(_ hubbub.Event, b hubbub.MessagePosted) []byte {
+	return wire.Encode(wire.NewMessage(b.Message))
+}
+
+func (jsonFrames) MemberJoined(ev hubbub.Event, b hubbub.MemberJoined) []byte {
+	return wire.Encode(wire.NewPresence(ev.Room, b.Name, "join"))
+}
+
+func (jsonFrames) MemberLeft(ev hubbub.Event, b hubbub.MemberLeft) []byte {
+	return wire.Encode(wire.NewPresence(ev.Room, b.Name, "leave"))
+}
+
+func (jsonFrames) MemberTyping(ev hubbub.Event, b hubbub.MemberTyping) []byte {
+	return wire.Encode(wire.NewTyping(ev.Room, b.Name))
+}
+
+func (jsonFrames) PresenceReported(hubbub.Event, hubbub.PresenceReported) []byte   { return nil }
+func (jsonFrames) PresenceRequested(hubbub.Event, hubbub.PresenceRequested) []byte { return nil }
+
+func (jsonFrames) MemberKicked(ev hubbub.Event, b hubbub.MemberKicked) []byte {
+	return wire.Encode(wire.Error{Type: wire.TypeError, Code: hubbub.ECodeKicked, Message: kickText(ev.Room, b.Reason), Room: ev.Room})
+}
+
+// SanctionChanged has no frame: a ban reaches its target as a kick, a mute as the error of
+// its next send.
+func (jsonFrames) SanctionChanged(hubbub.Event, hubbub.SanctionChanged) []byte { return nil }
+
+func (jsonFrames) MessageDeleted(ev hubbub.Event, b hubbub.MessageDeleted) []byte {
+	return wire.Encode(wire.Deleted{Type: wire.TypeDeleted, Room: ev.Room, Seq: b.Seq})
+}
+
+// kickText tells a kicked member why.
+func kickText(room, reason string) string {
+	s := "you were removed from room " + strconv.Quote(room) + " by a moderator"
+	if reason != "" {
+		s += ": " + reason
+	}
+	return s
+}
+
+// TextCodec encodes room events for the original text protocol: a message becomes
+// "name: text"; nothing else is shown.
+type TextCodec struct{}
+
+var _ hub.Codec = TextCodec{}
+
+// Slot implements hub.Codec.
+func (TextCodec) Slot() int { return 1 }
+
+// Encode implements hub.Codec.
+func (TextCodec) Encode(e *hub.Envelope) []byte { return hubbub.Visit(e.Event, textFrames{}) }
+
+// textFrames is the text-protocol line of each kind of event: a message and a kick notice;
+// nil for every other kind, which the original chat room did not show.
+type textFrames struct{}
+
+var _ hubbub.EventVisitor[[]byte] = textFrames{}
+
+func (textFrames) MessagePosted(_ hubbub.Event, b hubbub.MessagePosted) []byte {
+	m := b.Message
+	line := make([]byte, 0, len(m.From)+2+len(m.Text))
+	line = append(line, m.From...)
+	line = append(line, ": "...)
+	line = append(line, m.Text...)
+	// Text clients split frames on '\n', so a multi-line message from a hubbub.v1 client
+	// is shown on one line, as the original flattened its own input.
+	for i, c := range line {
+		if c == '\n' {
+			line[i] = ' '
+		}
+	}
+	return line
+}
+
+func (textFrames) MemberKicked(ev hubbub.Event, b hubbub.MemberKicked) []byte {
+	return []byte("error: " + kickText(ev.Room, b.Reason))
+}
+
+func (textFrames) MemberJoined(hubbub.Event, hubbub.MemberJoined) []byte           { return nil }
+func (textFrames) MemberLeft(hubbub.Event, hubbub.MemberLeft) []byte               { return nil }
+func (textFrames) MemberTyping(hubbub.Event, hubbub.MemberTyping) []byte           { return nil }
+func (textFrames) PresenceReported(hubbub.Event, hubbub.PresenceReported) []byte   { return nil }
+func (textFrames) PresenceRequested(hubbub.Event, hubbub.PresenceRequested) []byte { return nil }
+func (textFrames) SanctionChanged(hubbub.Event, hubbub.SanctionChanged) []byte     { return nil }
+func (textFrames) MessageDeleted(hubbub.Event, hubbub.MessageDeleted) []byte       { return nil }
