@@ -24,6 +24,68 @@ const CHAT_TIMING = {
   historyPage: 50,
 };
 
+/**
+ * The hubbub.v1 frames this client knows (docs/protocol.md): each type's fields, with "type" left
+ * out. Frames are sent and read through this table: a field it lacks is neither sent nor seen.
+ * internal/wire declares the same frames in Go, and its TestBrowserFramesMatchWire fails when a
+ * frame or a field is added on one side only.
+ */
+const HUBBUB_FRAMES = {
+  // Client → server.
+  send: {
+    hello: ["name", "key", "token"],
+    join: ["room", "since", "history"],
+    leave: ["room"],
+    send: ["room", "id", "text"],
+    history: ["room", "before", "limit"],
+    typing: ["room"],
+    who: ["room"],
+    ping: ["id"],
+    kick: ["room", "name", "reason"],
+    ban: ["room", "name", "duration", "reason"],
+    unban: ["room", "name"],
+    mute: ["room", "name", "duration", "reason"],
+    unmute: ["room", "name"],
+    delete: ["room", "seq"],
+  },
+  // Server → client.
+  receive: {
+    welcome: ["name", "server", "version", "role", "limits"],
+    joined: ["room", "members", "member_count", "last_seq", "replay", "truncated"],
+    left: ["room"],
+    message: ["room", "seq", "id", "from", "text", "time", "client_id", "deleted"],
+    ack: ["room", "id", "seq", "msg_id", "time", "duplicate"],
+    history: ["room", "messages", "more"],
+    presence: ["room", "name", "event"],
+    typing: ["room", "name"],
+    members: ["room", "members"],
+    pong: ["id"],
+    deleted: ["room", "seq"],
+    moderated: ["action", "room", "name", "seq", "until"],
+    error: ["code", "message", "request", "room", "id"],
+  },
+  // welcome's limits.
+  limits: ["max_text", "max_rooms", "history_max", "send_rate", "send_burst"],
+};
+
+/**
+ * Returns obj with only the fields `fields` lists (and its type, if it has one), or null if obj
+ * is not an object.
+ */
+function wireFields(obj, fields) {
+  if (!obj || typeof obj !== "object") return null;
+  const out = typeof obj.type === "string" ? { type: obj.type } : {};
+  for (const k of Object.keys(obj)) if (fields.includes(k)) out[k] = obj[k];
+  return out;
+}
+
+/** Encodes a frame to send, with only the fields HUBBUB_FRAMES lists for its type. */
+function encodeFrame(obj) {
+  const fields = HUBBUB_FRAMES.send[obj.type];
+  if (!fields) throw new Error("hubbub.v1 has no client frame " + obj.type);
+  return JSON.stringify(wireFields(obj, fields));
+}
+
 /** Room names the server accepts (protocol.md, bad_room). Checked here to give a quick answer. */
 const ROOM_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
@@ -288,7 +350,7 @@ class ChatClient extends EventTarget {
       if (this.name) hello.name = this.name;
       if (this.key) hello.key = this.key;
       if (this.token) hello.token = this.token;
-      ws.send(JSON.stringify(hello));
+      ws.send(encodeFrame(hello));
     };
     ws.onmessage = (ev) => this.receive(ev.data);
     ws.onclose = () => this.lost(ws);
@@ -368,7 +430,7 @@ class ChatClient extends EventTarget {
 
   frame(obj) {
     if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return false;
-    this.ws.send(JSON.stringify(obj));
+    this.ws.send(encodeFrame(obj));
     return true;
   }
 
@@ -403,13 +465,16 @@ class ChatClient extends EventTarget {
     }
     if (!f || typeof f.type !== "string") return;
     this.heard();
+    const fields = HUBBUB_FRAMES.receive[f.type];
+    if (!fields) return; // a frame newer than this page: nothing to do beyond heard()
+    f = wireFields(f, fields);
     const r = typeof f.room === "string" ? this.rooms.get(f.room) : undefined;
     switch (f.type) {
       case "welcome":
         clearTimeout(this.timers.connect);
         this.timers.connect = 0;
         this.me = f.name || this.name;
-        this.limits = f.limits || null;
+        this.limits = wireFields(f.limits, HUBBUB_FRAMES.limits);
         this.liveSince = Date.now();
         this.everLive = true;
         this.setState("live");
@@ -454,7 +519,7 @@ class ChatClient extends EventTarget {
         this.onError(f);
         break;
       default:
-      // pong and anything newer than this page: nothing to do beyond heard()
+      // pong: nothing to do beyond heard()
     }
   }
 
@@ -514,8 +579,9 @@ class ChatClient extends EventTarget {
   onHistory(r, f) {
     r.loadingHistory = false;
     const added = [];
-    for (const m of Array.isArray(f.messages) ? f.messages : []) {
-      if (r.add(m)) added.push(m);
+    for (const raw of Array.isArray(f.messages) ? f.messages : []) {
+      const m = wireFields(raw, HUBBUB_FRAMES.receive.message);
+      if (m && r.add(m)) added.push(m);
     }
     if (!f.more) r.historyDone = true;
     if (added.length) this.emit("messages", { room: r.name, added, kind: "history" });
