@@ -109,6 +109,7 @@ func newServeFlags(fs *flag.FlagSet) *serveFlags {
 	fs.IntVar(&h.History, "history", 50, "messages replayed when a client joins a room")
 	fs.IntVar(&h.RoomBuffer, "room-buffer", 256, "recent messages kept in memory per room")
 	fs.IntVar(&h.MaxReplay, "max-replay", 10000, "most messages replayed to a reconnecting client")
+	fs.IntVar(&h.ReplayBudget, "replay-budget", 50000, "replayed messages read from the store that all joins together may hold until written (at least --max-replay); a join past it waits, then gets unavailable")
 	fs.IntVar(&h.MaxRooms, "max-rooms", 10000, "rooms the server holds at once")
 	fs.IntVar(&h.MaxMembers, "max-members", 10000, "members one room may have")
 	f.ops.bind(fs, s)

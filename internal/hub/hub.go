@@ -21,6 +21,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/semaphore"
+
 	"hubbub"
 	"hubbub/internal/metrics"
 )
@@ -38,6 +40,12 @@ type Config struct {
 	// MaxReplay is the most messages one join replays (default 10000); a client that missed more
 	// gets the newest MaxReplay and `truncated`, and pages back with history requests.
 	MaxReplay int
+	// ReplayBudget is how many messages read from the Store for joins' replays the node holds
+	// at once, from the read until the members' writers have taken them (default 50000, about
+	// 40 MB of typical messages; raised to MaxReplay if lower). A join that needs more waits for
+	// other replays to be written, up to StoreTimeout, then fails with unavailable. Replays
+	// from a room's memory (RoomBuffer) do not count: they share the room's messages.
+	ReplayBudget int
 	// MaxRooms is how many rooms the node holds at once (default 10000).
 	MaxRooms int
 	// MaxMembers is how many connections one room holds (default 10000).
@@ -79,6 +87,8 @@ func (c Config) withDefaults() Config {
 		c.History = c.RoomBuffer
 	}
 	def(&c.MaxReplay, 10000)
+	def(&c.ReplayBudget, 50000)
+	c.ReplayBudget = max(c.ReplayBudget, c.MaxReplay)
 	def(&c.MaxRooms, 10000)
 	def(&c.MaxMembers, 10000)
 	if c.GapWait <= 0 {
@@ -114,6 +124,10 @@ type Hub struct {
 	index  sync.Map
 	closed bool
 
+	// replayBudget bounds the replayed messages read from the Store and not yet taken to be
+	// written, over every join (Config.ReplayBudget).
+	replayBudget *semaphore.Weighted
+
 	bg       sync.WaitGroup // gap fills and presence answers in flight
 	stop     chan struct{}  // closed by Close: ends presenceLoop
 	loopDone chan struct{}
@@ -131,6 +145,7 @@ func New(cfg Config, store hubbub.Store, broker hubbub.Broker) *Hub {
 		stop:     make(chan struct{}),
 		loopDone: make(chan struct{}),
 	}
+	h.replayBudget = semaphore.NewWeighted(int64(cfg.ReplayBudget))
 	go h.presenceLoop()
 	return h
 }

@@ -203,3 +203,49 @@ func TestLimits(t *testing.T) {
 		t.Fatalf("second room: %v", err)
 	}
 }
+
+// Replays read from the store count against the hub's ReplayBudget until the member's writer
+// takes them: a join that would go past it waits, then fails with unavailable, and succeeds
+// once the replays before it were taken (or their connection ended).
+func TestReplayBudgetBoundsReplaysHeldAtOnce(t *testing.T) {
+	h, _, _ := newHub(t, hub.Config{RoomBuffer: 2, MaxReplay: 10, ReplayBudget: 10, StoreTimeout: 100 * time.Millisecond})
+	ctx := context.Background()
+	for i := 0; i < 10; i++ {
+		if _, _, err := h.Send(ctx, hubbub.Message{Room: "r", From: "ann", Text: fmt.Sprint(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	zero := uint64(0)
+	joinSince0 := func(name string) (*hub.Outbox, error) {
+		out := hub.NewOutbox(100, nil)
+		_, err := h.Join(ctx, hub.JoinRequest{Room: "r", Member: &hub.Member{Name: name, Out: out}, Since: &zero})
+		return out, err
+	}
+	// first's replay, 8 messages from the store (the ring holds the newest 2), is queued and
+	// not written: it holds 8 of the 10.
+	first, err := joinSince0("first")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := joinSince0("second"); hubbub.ErrorCode(err) != hubbub.ECodeUnavailable {
+		t.Fatalf("second join past the budget: %v, want unavailable", err)
+	}
+	first.Discard() // first's connection ended: its replay is dropped, its share given back
+	second, err := joinSince0("second")
+	if err != nil {
+		t.Fatalf("second join after the first replay was dropped: %v", err)
+	}
+	if _, err := joinSince0("third"); hubbub.ErrorCode(err) != hubbub.ECodeUnavailable {
+		t.Fatalf("third join past the budget: %v, want unavailable", err)
+	}
+	if got := seqs(t, second, 10); got[0] != 1 || got[9] != 10 { // taken by its writer
+		t.Fatalf("second replayed %v", got)
+	}
+	third, err := joinSince0("third")
+	if err != nil {
+		t.Fatalf("third join after the second replay was taken: %v", err)
+	}
+	if got := seqs(t, third, 10); got[0] != 1 || got[9] != 10 {
+		t.Fatalf("third replayed %v", got)
+	}
+}

@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"slices"
 	"sync"
 	"sync/atomic"
 )
@@ -25,6 +26,16 @@ type Outbox struct {
 	ready    atomic.Pointer[chan struct{}] // one token: "items is not empty or the outbox closed"; made by Ready
 	wake     atomic.Pointer[func()]
 	overflow func()
+	// pushed and taken count the envelopes ever queued and taken; a batch's done (see
+	// PushBatchThen) runs once taken reaches the count after it.
+	pushed, taken uint64
+	dones         []batchDone
+}
+
+// batchDone is the function to run once the envelopes up to upTo (in push order) are taken.
+type batchDone struct {
+	upTo uint64
+	fn   func()
 }
 
 // DefaultOutboxLimit is the queue NewOutbox makes for a limit of 0, and the server's default
@@ -56,6 +67,7 @@ func (o *Outbox) Push(e *Envelope) bool {
 		return false
 	}
 	o.items = append(o.items, e)
+	o.pushed++
 	o.mu.Unlock()
 	o.signal()
 	return true
@@ -63,20 +75,70 @@ func (o *Outbox) Push(e *Envelope) bool {
 
 // PushBatch queues es in order as one unit that may exceed the limit: it is how a join's replay,
 // bounded by the hub's MaxReplay, reaches a member ahead of every live message.
-func (o *Outbox) PushBatch(es []*Envelope) bool {
+func (o *Outbox) PushBatch(es []*Envelope) bool { return o.PushBatchThen(es, nil) }
+
+// PushBatchThen is PushBatch, and then runs done (if not nil) exactly once: when the writer has
+// taken the last of es, when the outbox is discarded, or at once if es is empty or refused.
+// It is how a join's replay gives back its share of the server's replay budget only once the
+// replay has left for the client.
+func (o *Outbox) PushBatchThen(es []*Envelope, done func()) bool {
 	if len(es) == 0 {
+		if done != nil {
+			done()
+		}
 		return true
 	}
 	o.mu.Lock()
 	if o.closed || o.full {
 		o.mu.Unlock()
+		if done != nil {
+			done()
+		}
 		return false
 	}
 	o.items = append(o.items, es...)
 	o.batched += len(es)
+	o.pushed += uint64(len(es))
+	if done != nil {
+		o.dones = append(o.dones, batchDone{upTo: o.pushed, fn: done})
+	}
 	o.mu.Unlock()
 	o.signal()
 	return true
+}
+
+// finishedDones removes and returns the dones whose batches are taken. Called with mu held.
+func (o *Outbox) finishedDones() []batchDone {
+	i := 0
+	for i < len(o.dones) && o.dones[i].upTo <= o.taken {
+		i++
+	}
+	if i == 0 {
+		return nil
+	}
+	done := slices.Clone(o.dones[:i])
+	o.dones = slices.Delete(o.dones, 0, i)
+	if len(o.dones) == 0 {
+		o.dones = nil
+	}
+	return done
+}
+
+// Discard closes the outbox and drops whatever is queued: the connection's writer has ended,
+// so nothing queued will ever be written. Batches' dones run.
+func (o *Outbox) Discard() {
+	o.mu.Lock()
+	o.closed = true
+	clear(o.items)
+	o.items = nil
+	o.batched = 0
+	o.taken = o.pushed
+	done := o.finishedDones()
+	o.mu.Unlock()
+	for _, d := range done {
+		d.fn()
+	}
+	o.signal()
 }
 
 func (o *Outbox) signal() {
@@ -146,7 +208,15 @@ func (o *Outbox) TakeUpTo(buf []*Envelope, most int) (_ []*Envelope, depth int, 
 		o.batched = 0
 	}
 	closed = o.closed && len(o.items) == 0
+	o.taken += uint64(n)
+	var done []batchDone
+	if len(o.dones) > 0 {
+		done = o.finishedDones()
+	}
 	o.mu.Unlock()
+	for _, d := range done {
+		d.fn()
+	}
 	return buf, depth, closed
 }
 

@@ -71,3 +71,33 @@ func TestOutboxLimitAfterPartialTake(t *testing.T) {
 		t.Fatal("a fourth live envelope was accepted past the limit")
 	}
 }
+
+// A batch's done runs exactly once, when the writer has taken the batch's last envelope, when
+// the outbox is discarded with the batch still queued, or at once for a refused batch.
+func TestOutboxBatchDoneRunsOnceTakenOrDiscarded(t *testing.T) {
+	o := hub.NewOutbox(100, nil)
+	var done []string
+	o.Push(envelopes(1)[0])
+	o.PushBatchThen(envelopes(3), func() { done = append(done, "first") })
+	o.PushBatchThen(envelopes(2), func() { done = append(done, "second") })
+	buf, _, _ := o.TakeUpTo(nil, 3) // the live envelope and 2 of the first batch
+	if len(buf) != 3 || len(done) != 0 {
+		t.Fatalf("took %d, done %v: the first batch is not all taken", len(buf), done)
+	}
+	o.TakeUpTo(buf[:0], 1)
+	if len(done) != 1 || done[0] != "first" {
+		t.Fatalf("done %v after the first batch was taken", done)
+	}
+	o.Discard() // the writer ended with the second batch queued
+	if len(done) != 2 || done[1] != "second" {
+		t.Fatalf("done %v after discard", done)
+	}
+	o.PushBatchThen(envelopes(2), func() { done = append(done, "refused") })
+	if buf, _, closed := o.TakeUpTo(buf[:0], 0); len(buf) != 0 || !closed || len(done) != 3 {
+		t.Fatalf("after discard: took %d, closed %v, done %v", len(buf), closed, done)
+	}
+	o.Discard()
+	if len(done) != 3 {
+		t.Fatalf("a done ran twice: %v", done)
+	}
+}

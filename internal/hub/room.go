@@ -102,7 +102,13 @@ func (r *room) join(ctx context.Context, req JoinRequest) (JoinInfo, error) {
 	m := req.Member
 	var fetched []*Envelope // replay read from the Store, older than the ring
 	var storeCovered uint64 // fetched holds every stored seq up to this one
-	var unreadable bool     // the Store could not read the older part: replay the ring only
+	var budget int64        // the share of the hub's replay budget fetched holds
+	defer func() {
+		if budget > 0 { // not handed to the member's outbox: the join failed
+			r.hub.replayBudget.Release(budget)
+		}
+	}()
+	var unreadable bool // the Store could not read the older part: replay the ring only
 	for attempt := 0; ; attempt++ {
 		r.mu.Lock()
 		if r.closed {
@@ -154,6 +160,9 @@ func (r *room) join(ctx context.Context, req JoinRequest) (JoinInfo, error) {
 			// The ring does not reach back that far: read the older part outside the lock.
 			below := r.recent.oldestSeq()
 			r.mu.Unlock()
+			if err := r.reserveReplay(ctx, &budget, below-covered-1); err != nil {
+				return JoinInfo{}, err
+			}
 			older, err := r.readRange(ctx, covered, below)
 			if errors.Is(err, hubbub.ErrUnreadable) {
 				// Damaged history stays damaged: refusing the join would lock the member out of
@@ -190,7 +199,12 @@ func (r *room) join(ctx context.Context, req JoinRequest) (JoinInfo, error) {
 		if req.Greet != nil {
 			m.Out.Push(req.Greet(info))
 		}
-		m.Out.PushBatch(replay)
+		if held := budget; held > 0 {
+			budget = 0 // the outbox gives it back once the replay is taken to be written
+			m.Out.PushBatchThen(replay, func() { r.hub.replayBudget.Release(held) })
+		} else {
+			m.Out.PushBatch(replay)
+		}
 		r.mu.Unlock()
 		r.hub.cfg.Metrics.Joined()
 
@@ -199,6 +213,24 @@ func (r *room) join(ctx context.Context, req JoinRequest) (JoinInfo, error) {
 		}
 		return info, nil
 	}
+}
+
+// reserveReplay takes n more messages (at most what the budget has left) of the hub's replay
+// budget for a join that is about to read them from the Store, adding them to *held. It waits
+// for other joins' replays to be written, within StoreTimeout.
+func (r *room) reserveReplay(ctx context.Context, held *int64, n uint64) error {
+	n = min(n, uint64(int64(r.hub.cfg.ReplayBudget)-*held))
+	if n == 0 {
+		return nil
+	}
+	wctx, cancel := r.hub.storeCtx(ctx)
+	defer cancel()
+	if err := r.hub.replayBudget.Acquire(wctx, int64(n)); err != nil {
+		r.hub.log.Warn("replay budget exhausted", "room", r.name, "messages", n, "budget", r.hub.cfg.ReplayBudget, "err", err)
+		return hubbub.Errorf(hubbub.ECodeUnavailable, "the server is busy replaying history to other clients; try again")
+	}
+	*held += int64(n)
+	return nil
 }
 
 // readRange reads the messages with from < seq < below from the Store.

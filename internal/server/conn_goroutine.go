@@ -31,6 +31,7 @@ func (c *conn) serve(sess session) {
 	sess.end()
 	c.closeWith(0, "", false) // stop the write pump if nothing else has
 	<-c.writerDone
+	c.out.Discard() // anything left is never written (a failed write); give back what it holds
 	c.ws.Close()
 	c.log.Info("disconnected", "reason", reason)
 }

@@ -219,6 +219,7 @@ func (c *conn) finishWith(reason string, abort bool) {
 	if started {
 		<-c.writerDone
 	}
+	c.out.Discard() // anything left is never written (a failed write); give back what it holds
 	c.nc.Close()
 	if p.reading.CompareAndSwap(false, true) {
 		p.recycle() // no reader holds the buffer now, nor will again
