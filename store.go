@@ -6,7 +6,10 @@ import (
 	"time"
 )
 
-// Store keeps the history of every room and owns the numbering of its messages.
+// Store keeps the history of every room, owns the numbering of its messages, and keeps the
+// moderation state that must outlive a process and hold on every node (bans, mutes, deleted
+// messages). Every store does all of it: the hub calls these methods directly and no method
+// is optional.
 //
 // Contract, which internal/storetest checks on every implementation:
 //   - Append makes the message durable before it returns: after a nil error the message
@@ -18,7 +21,16 @@ import (
 //   - If m.ClientID is not empty and a message with the same Room, From and ClientID is already
 //     stored, Append stores nothing and returns that message with duplicate set to true.
 //   - Since and Before return messages in ascending Seq order and at most limit of them.
-//   - All methods are safe for concurrent use and honour ctx.
+//   - SetSanction replaces any sanction of the same Kind on the same Room and Name; a zero or
+//     past Until removes it.
+//   - Sanctions returns the sanctions of room still in force now (Until in the future), each
+//     with Until at millisecond precision, UTC.
+//   - DeleteMessage empties the text of the message with that seq and marks it Deleted, so
+//     that Since and Before return it with Deleted true and Text "". It reports found false if
+//     no such message is stored; deleting twice is not an error. Append of a duplicate ClientID
+//     returns the tombstone. The seq stays taken.
+//   - Check returns nil while the store answers, and an error once it is closed.
+//   - All methods are safe for concurrent use, honour ctx, and fail after Close.
 type Store interface {
 	// Append stores m (Room, From, Text and optionally ClientID are read) and returns the
 	// stored message with Seq, ID and Time filled in.
@@ -33,6 +45,18 @@ type Store interface {
 	// Prune applies the retention policy the store was opened with and returns how many
 	// messages it removed. The server calls it periodically; Append may also prune.
 	Prune(ctx context.Context) (removed int64, err error)
+
+	// SetSanction stores, replaces or (with a zero or past Until) lifts a ban or mute, so
+	// that it holds on every node and after a restart.
+	SetSanction(ctx context.Context, s Sanction) error
+	// Sanctions returns the sanctions of room in force now.
+	Sanctions(ctx context.Context, room string) ([]Sanction, error)
+	// DeleteMessage turns message seq of room into a tombstone.
+	DeleteMessage(ctx context.Context, room string, seq uint64) (found bool, err error)
+
+	// Check reports whether the store can serve requests right now (for /readyz): nil, or
+	// why not. A Store is therefore always a HealthChecker.
+	Check(ctx context.Context) error
 	// Close releases the store's resources. Calls after Close fail.
 	Close() error
 }
@@ -50,8 +74,9 @@ type Retention struct {
 // and marks the replay truncated instead of refusing the room.
 var ErrUnreadable = errors.New("stored messages are damaged and cannot be read")
 
-// HealthChecker is implemented by a Store or Broker that can tell whether its backend answers
-// right now; /readyz asks it. A dependency without it is taken to be healthy while it works.
+// HealthChecker is implemented by whatever can tell whether its backend answers right now;
+// /readyz asks it. Every Store is one (Store.Check). A Broker may be: the in-process broker has
+// no backend to lose and is not, and a Broker without it is taken to be healthy while it works.
 type HealthChecker interface {
 	// Check returns nil if the backend is reachable, or why not.
 	Check(ctx context.Context) error

@@ -24,14 +24,10 @@ type sanctionKey struct {
 	kind hubbub.SanctionKind
 }
 
-// loadSanctions reads the room's sanctions in force from the Store, if it keeps them. Called
-// with mu held, while the room loads.
+// loadSanctions reads the room's sanctions in force from the Store. Called with mu held,
+// while the room loads.
 func (r *room) loadSanctions(ctx context.Context) error {
-	mod, ok := r.hub.store.(hubbub.Moderation)
-	if !ok {
-		return nil
-	}
-	list, err := mod.Sanctions(ctx, r.name)
+	list, err := r.hub.store.Sanctions(ctx, r.name)
 	if err != nil {
 		return r.hub.unavailable("sanctions", r.name, err)
 	}
@@ -219,15 +215,11 @@ func (h *Hub) Sanction(ctx context.Context, actor string, sn hubbub.Sanction) er
 	if sn.Kind != hubbub.SanctionBan && sn.Kind != hubbub.SanctionMute {
 		return hubbub.Errorf(hubbub.ECodeInternal, "unknown sanction %q", sn.Kind)
 	}
-	mod, ok := h.store.(hubbub.Moderation)
-	if !ok {
-		return hubbub.Errorf(hubbub.ECodeUnavailable, "this server's store keeps no bans or mutes")
-	}
 	sn.By = actor
 	if !sn.Until.IsZero() {
 		sn.Until = sn.Until.UTC().Truncate(time.Millisecond)
 	}
-	if err := mod.SetSanction(ctx, sn); err != nil {
+	if err := h.store.SetSanction(ctx, sn); err != nil {
 		h.log.Error("store set sanction failed", "room", sn.Room, "err", err)
 		return hubbub.Errorf(hubbub.ECodeUnavailable, "the %s could not be stored; try again", sn.Kind)
 	}
@@ -258,11 +250,7 @@ func (h *Hub) DeleteMessage(ctx context.Context, actor, roomName string, seq uin
 	if err := hubbub.ValidateRoom(roomName); err != nil {
 		return err
 	}
-	mod, ok := h.store.(hubbub.Moderation)
-	if !ok {
-		return hubbub.Errorf(hubbub.ECodeUnavailable, "this server's store cannot delete messages")
-	}
-	found, err := mod.DeleteMessage(ctx, roomName, seq)
+	found, err := h.store.DeleteMessage(ctx, roomName, seq)
 	if err != nil {
 		h.log.Error("store delete message failed", "room", roomName, "seq", seq, "err", err)
 		return hubbub.Errorf(hubbub.ECodeUnavailable, "the message could not be deleted; try again")
@@ -281,11 +269,7 @@ func (h *Hub) DeleteMessage(ctx context.Context, actor, roomName string, seq uin
 
 // Sanctions returns the sanctions in force in room, from the Store.
 func (h *Hub) Sanctions(ctx context.Context, roomName string) ([]hubbub.Sanction, error) {
-	mod, ok := h.store.(hubbub.Moderation)
-	if !ok {
-		return nil, nil
-	}
-	list, err := mod.Sanctions(ctx, roomName)
+	list, err := h.store.Sanctions(ctx, roomName)
 	if err != nil {
 		return nil, hubbub.Errorf(hubbub.ECodeUnavailable, "sanctions unavailable; try again")
 	}

@@ -11,11 +11,9 @@ import (
 	"hubbub"
 )
 
-var _ hubbub.Moderation = (*Store)(nil)
-
 // SetSanction stores s, replacing the sanction of its kind on its room and name; a zero or
 // past Until lifts it. It writes directly through the pool (moderation is rare, so it needs
-// no group commit). See hubbub.Moderation.
+// no group commit). See hubbub.Store.
 func (s *Store) SetSanction(ctx context.Context, sn hubbub.Sanction) error {
 	if err := s.check(ctx); err != nil {
 		return fmt.Errorf("postgres: set sanction: %w", err)
@@ -42,7 +40,7 @@ func (s *Store) SetSanction(ctx context.Context, sn hubbub.Sanction) error {
 	return nil
 }
 
-// Sanctions returns room's sanctions still in force. See hubbub.Moderation.
+// Sanctions returns room's sanctions still in force. See hubbub.Store.
 func (s *Store) Sanctions(ctx context.Context, room string) ([]hubbub.Sanction, error) {
 	if err := s.check(ctx); err != nil {
 		return nil, fmt.Errorf("postgres: sanctions: %w", err)
@@ -69,7 +67,7 @@ func (s *Store) Sanctions(ctx context.Context, room string) ([]hubbub.Sanction, 
 	return out, nil
 }
 
-// DeleteMessage turns the message seq of room into a tombstone. See hubbub.Moderation.
+// DeleteMessage turns the message seq of room into a tombstone. See hubbub.Store.
 func (s *Store) DeleteMessage(ctx context.Context, room string, seq uint64) (bool, error) {
 	if err := s.check(ctx); err != nil {
 		return false, fmt.Errorf("postgres: delete message: %w", err)

@@ -221,13 +221,7 @@ func (s *Server) serveReady(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
-	var storeErr error
-	if hc, ok := s.store.(hubbub.HealthChecker); ok {
-		storeErr = hc.Check(ctx)
-	} else {
-		_, storeErr = s.store.LastSeq(ctx, "readyz")
-	}
-	if storeErr != nil {
+	if storeErr := s.store.Check(ctx); storeErr != nil {
 		s.log.Warn("readiness: store unavailable", "err", storeErr)
 		http.Error(w, "store unavailable: "+storeErr.Error(), http.StatusServiceUnavailable)
 		return

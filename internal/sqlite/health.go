@@ -8,7 +8,7 @@ import (
 	"strconv"
 )
 
-// Check reports whether the store can serve: hubbub.HealthChecker, asked by /readyz. Reads
+// Check reports whether the store can serve; see hubbub.Store. /readyz asks it. Reads
 // must work, and so must writes: while the last batch of appends failed to commit (a full
 // disk, a lock another process holds), Check makes a write of its own — it rewrites the
 // database header's user version with its current value, one page committed and synced like

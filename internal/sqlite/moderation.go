@@ -10,8 +10,6 @@ import (
 	"hubbub"
 )
 
-var _ hubbub.Moderation = (*Store)(nil)
-
 // execFunc is a write that runs on the writer's connection between two batches; it returns
 // how many rows it changed.
 type execFunc func(ctx context.Context, conn *sql.Conn) (int64, error)
@@ -27,7 +25,7 @@ func (s *Store) exec(ctx context.Context, fn execFunc) (int64, error) {
 }
 
 // SetSanction stores s, replacing the sanction of its kind on its room and name; a zero or
-// past Until lifts it. See hubbub.Moderation.
+// past Until lifts it. See hubbub.Store.
 func (s *Store) SetSanction(ctx context.Context, sn hubbub.Sanction) error {
 	_, err := s.exec(ctx, func(ctx context.Context, conn *sql.Conn) (int64, error) {
 		if !sn.Active(time.Now()) {
@@ -54,7 +52,7 @@ func (s *Store) SetSanction(ctx context.Context, sn hubbub.Sanction) error {
 	return nil
 }
 
-// Sanctions returns room's sanctions still in force. See hubbub.Moderation.
+// Sanctions returns room's sanctions still in force. See hubbub.Store.
 func (s *Store) Sanctions(ctx context.Context, room string) ([]hubbub.Sanction, error) {
 	if err := s.check(ctx); err != nil {
 		return nil, fmt.Errorf("sqlite: sanctions: %w", err)
@@ -82,7 +80,7 @@ func (s *Store) Sanctions(ctx context.Context, room string) ([]hubbub.Sanction, 
 	return out, nil
 }
 
-// DeleteMessage turns the message seq of room into a tombstone. See hubbub.Moderation.
+// DeleteMessage turns the message seq of room into a tombstone. See hubbub.Store.
 func (s *Store) DeleteMessage(ctx context.Context, room string, seq uint64) (bool, error) {
 	if err := s.check(ctx); err != nil {
 		return false, fmt.Errorf("sqlite: delete message: %w", err)

@@ -70,3 +70,27 @@ func testClose(t *testing.T, open opener) {
 		t.Error("Prune after Close succeeded")
 	}
 }
+
+// testCheck: Check answers nil while the store is open, fails with ctx's error once ctx is
+// done, and fails after Close.
+func testCheck(t *testing.T, open opener) {
+	s := open(t, hubbub.Retention{})
+	if err := s.Check(t.Context()); err != nil {
+		t.Fatalf("Check of an open store: %v", err)
+	}
+	appendN(t, s, "r", 1)
+	if err := s.Check(t.Context()); err != nil {
+		t.Fatalf("Check of a store holding a message: %v", err)
+	}
+	done, cancel := context.WithCancel(t.Context())
+	cancel()
+	if err := s.Check(done); !errors.Is(err, context.Canceled) {
+		t.Errorf("Check with a done context: %v, want one wrapping %v", err, context.Canceled)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Check(t.Context()); err == nil {
+		t.Error("Check after Close succeeded")
+	}
+}

@@ -1,6 +1,7 @@
 package storetest_test
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -12,15 +13,23 @@ import (
 )
 
 // memStore is a minimal, obviously correct hubbub.Store used to check the suite itself: it
-// must pass, and each bug it can be told to have must make the suite fail.
+// must pass, and each bug it can be told to have must make the suite fail. Like every store
+// it implements the whole interface, moderation included.
 type memStore struct {
 	bug string // "" for a correct store; see bugs in suite_test.go
 	ret hubbub.Retention
 
-	mu     sync.Mutex
-	rooms  map[string]*memRoom
-	ids    int
-	closed bool
+	mu        sync.Mutex
+	rooms     map[string]*memRoom
+	sanctions map[sanctionKey]hubbub.Sanction
+	ids       int
+	closed    bool
+}
+
+// sanctionKey is what SetSanction replaces on: one sanction per room, name and kind.
+type sanctionKey struct {
+	room, name string
+	kind       hubbub.SanctionKind
 }
 
 type memRoom struct {
@@ -29,7 +38,7 @@ type memRoom struct {
 }
 
 func newMemStore(ret hubbub.Retention, bug string) *memStore {
-	return &memStore{bug: bug, ret: ret, rooms: map[string]*memRoom{}}
+	return &memStore{bug: bug, ret: ret, rooms: map[string]*memRoom{}, sanctions: map[sanctionKey]hubbub.Sanction{}}
 }
 
 var errClosed = errors.New("memstore: closed")
@@ -188,6 +197,66 @@ func (s *memStore) Prune(ctx context.Context) (int64, error) {
 		removed++
 	}
 	return removed, nil
+}
+
+func (s *memStore) SetSanction(ctx context.Context, sn hubbub.Sanction) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.check(ctx); err != nil {
+		return err
+	}
+	k := sanctionKey{sn.Room, sn.Name, sn.Kind}
+	if !sn.Active(time.Now()) {
+		delete(s.sanctions, k)
+		return nil
+	}
+	sn.Until = sn.Until.UTC().Truncate(time.Millisecond)
+	s.sanctions[k] = sn
+	return nil
+}
+
+func (s *memStore) Sanctions(ctx context.Context, room string) ([]hubbub.Sanction, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.check(ctx); err != nil {
+		return nil, err
+	}
+	var out []hubbub.Sanction
+	now := time.Now()
+	for k, sn := range s.sanctions {
+		if k.room == room && (sn.Active(now) || s.bug == "expired") {
+			out = append(out, sn)
+		}
+	}
+	slices.SortFunc(out, func(a, b hubbub.Sanction) int {
+		return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.Kind, b.Kind))
+	})
+	return out, nil
+}
+
+func (s *memStore) DeleteMessage(ctx context.Context, room string, seq uint64) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.check(ctx); err != nil {
+		return false, err
+	}
+	msgs := s.room(room).msgs
+	for i := range msgs {
+		if msgs[i].Seq == seq {
+			if s.bug != "keeptext" {
+				msgs[i].Text = ""
+			}
+			msgs[i].Deleted = true
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+func (s *memStore) Check(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.check(ctx)
 }
 
 func (s *memStore) Close() error {

@@ -9,32 +9,21 @@ import (
 	"hubbub"
 )
 
-// moderation returns s as a hubbub.Moderation, or skips the test if it is not one.
-func moderation(t *testing.T, s hubbub.Store) hubbub.Moderation {
-	t.Helper()
-	m, ok := s.(hubbub.Moderation)
-	if !ok {
-		t.Skip("the store does not implement hubbub.Moderation")
-	}
-	return m
-}
-
 // testSanctions: sanctions are stored per room, name and kind, replaced, lifted, and only
 // those in force are returned, with millisecond UTC times.
 func testSanctions(t *testing.T, open opener) {
 	s := open(t, hubbub.Retention{})
-	m := moderation(t, s)
 	ctx := t.Context()
 	until := time.Now().Add(time.Hour).Truncate(time.Millisecond).UTC()
 	set := func(sn hubbub.Sanction) {
 		t.Helper()
-		if err := m.SetSanction(ctx, sn); err != nil {
+		if err := s.SetSanction(ctx, sn); err != nil {
 			t.Fatalf("SetSanction(%+v): %v", sn, err)
 		}
 	}
 	list := func(room string) []hubbub.Sanction {
 		t.Helper()
-		got, err := m.Sanctions(ctx, room)
+		got, err := s.Sanctions(ctx, room)
 		if err != nil {
 			t.Fatalf("Sanctions(%q): %v", room, err)
 		}
@@ -80,22 +69,21 @@ func testSanctions(t *testing.T, open opener) {
 // room's numbering goes on; unknown seqs are reported.
 func testDeleteMessage(t *testing.T, open opener) {
 	s := open(t, hubbub.Retention{})
-	m := moderation(t, s)
 	ctx := t.Context()
 	msgs := appendN(t, s, "r", 3)
-	found, err := m.DeleteMessage(ctx, "r", 2)
+	found, err := s.DeleteMessage(ctx, "r", 2)
 	if err != nil || !found {
 		t.Fatalf("DeleteMessage(r, 2) = %v, %v; want found", found, err)
 	}
-	if found, err := m.DeleteMessage(ctx, "r", 2); err != nil || !found {
+	if found, err := s.DeleteMessage(ctx, "r", 2); err != nil || !found {
 		t.Errorf("deleting twice = %v, %v; want found, no error", found, err)
 	}
 	for _, seq := range []uint64{0, 4, 1 << 63} {
-		if found, err := m.DeleteMessage(ctx, "r", seq); err != nil || found {
+		if found, err := s.DeleteMessage(ctx, "r", seq); err != nil || found {
 			t.Errorf("DeleteMessage(r, %d) = %v, %v; want not found", seq, found, err)
 		}
 	}
-	if found, _ := m.DeleteMessage(ctx, "nowhere", 1); found {
+	if found, _ := s.DeleteMessage(ctx, "nowhere", 1); found {
 		t.Error("DeleteMessage in an unknown room found something")
 	}
 	want := append([]hubbub.Message(nil), msgs...)
@@ -116,7 +104,7 @@ func testDeleteMessage(t *testing.T, open opener) {
 	}
 	// A resend of a deleted message (same client id) answers with the tombstone.
 	keyed := mustAppend(t, s, withID("r", "bob", "k1", "oops"))
-	if _, err := m.DeleteMessage(ctx, "r", keyed.Seq); err != nil {
+	if _, err := s.DeleteMessage(ctx, "r", keyed.Seq); err != nil {
 		t.Fatal(err)
 	}
 	again, dup, err := s.Append(ctx, withID("r", "bob", "k1", "oops"))
@@ -129,21 +117,20 @@ func testDeleteMessage(t *testing.T, open opener) {
 // change nothing then, and fail after Close.
 func testModerationDoneContext(t *testing.T, open opener) {
 	s := open(t, hubbub.Retention{})
-	m := moderation(t, s)
 	appendN(t, s, "r", 1)
 	done, cancel := context.WithCancel(t.Context())
 	cancel()
 	ban := hubbub.Sanction{Room: "r", Name: "eve", Kind: hubbub.SanctionBan, Until: time.Now().Add(time.Hour)}
-	if err := m.SetSanction(done, ban); !errors.Is(err, context.Canceled) {
+	if err := s.SetSanction(done, ban); !errors.Is(err, context.Canceled) {
 		t.Errorf("SetSanction with a done context: %v", err)
 	}
-	if _, err := m.Sanctions(done, "r"); !errors.Is(err, context.Canceled) {
+	if _, err := s.Sanctions(done, "r"); !errors.Is(err, context.Canceled) {
 		t.Errorf("Sanctions with a done context: %v", err)
 	}
-	if _, err := m.DeleteMessage(done, "r", 1); !errors.Is(err, context.Canceled) {
+	if _, err := s.DeleteMessage(done, "r", 1); !errors.Is(err, context.Canceled) {
 		t.Errorf("DeleteMessage with a done context: %v", err)
 	}
-	if got, err := m.Sanctions(t.Context(), "r"); err != nil || len(got) != 0 {
+	if got, err := s.Sanctions(t.Context(), "r"); err != nil || len(got) != 0 {
 		t.Errorf("after a cancelled SetSanction: %+v, %v", got, err)
 	}
 	if msgs := since(t, s, "r", 0, 1); len(msgs) != 1 || msgs[0].Deleted {
@@ -152,13 +139,13 @@ func testModerationDoneContext(t *testing.T, open opener) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if err := m.SetSanction(t.Context(), ban); err == nil {
+	if err := s.SetSanction(t.Context(), ban); err == nil {
 		t.Error("SetSanction after Close succeeded")
 	}
-	if _, err := m.Sanctions(t.Context(), "r"); err == nil {
+	if _, err := s.Sanctions(t.Context(), "r"); err == nil {
 		t.Error("Sanctions after Close succeeded")
 	}
-	if _, err := m.DeleteMessage(t.Context(), "r", 1); err == nil {
+	if _, err := s.DeleteMessage(t.Context(), "r", 1); err == nil {
 		t.Error("DeleteMessage after Close succeeded")
 	}
 }

@@ -1,6 +1,7 @@
 // Package storetest is the contract suite for hubbub.Store: every implementation runs it
 // from its own tests, so the contract in the doc comment of hubbub.Store means the same
-// thing for SQLite, PostgreSQL and anything else.
+// thing for SQLite, PostgreSQL and anything else. Every store implements every method, so
+// every test runs on every store; none is skipped for a missing capability.
 package storetest
 
 import (
@@ -41,6 +42,7 @@ func RunStoreTests(t *testing.T, open func(t *testing.T, ret hubbub.Retention) h
 		{"MaxAge", testMaxAge},
 		{"CancelledContext", testCancelledContext},
 		{"Close", testClose},
+		{"Check", testCheck},
 		{"Sanctions", testSanctions},
 		{"DeleteMessage", testDeleteMessage},
 		{"ModerationDoneContext", testModerationDoneContext},

@@ -49,6 +49,12 @@ func TestSuiteCatchesBugs(t *testing.T) {
 		{"age", "MaxAge"},
 		{"ctx", "CancelledContext"},
 		{"close", "Close"},
+		{"ctx", "Check"},
+		{"close", "Check"},
+		{"expired", "Sanctions"},
+		{"keeptext", "DeleteMessage"},
+		{"ctx", "ModerationDoneContext"},
+		{"close", "ModerationDoneContext"},
 	}
 	for _, b := range bugs {
 		t.Run(b.bug+"/"+b.subtest, func(t *testing.T) {
