@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"hubbub"
+	"hubbub/internal/sqlstore"
 )
 
 // The statements of a batch transaction.
@@ -157,7 +158,7 @@ func (w *writer) attempt(ctx context.Context, reqs []*request, attempt int) (out
 
 	// Number the new messages; a key seen before, stored or earlier in this batch, is a
 	// duplicate.
-	now = msTime(now.UnixMilli())
+	now = sqlstore.MsTime(now.UnixMilli())
 	out = make([]result, len(reqs))
 	var ins struct {
 		room, id, clientID, from, text []string

@@ -24,11 +24,9 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -36,20 +34,24 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"hubbub"
+	"hubbub/internal/sqlstore"
 )
 
-// ErrClosed is returned, wrapped, by every call on a Store after Close.
-var ErrClosed = errors.New("store is closed")
+// ErrClosed is returned, wrapped, by every call on a Store after Close. It is
+// sqlstore.ErrClosed, as for every SQL store.
+var ErrClosed = sqlstore.ErrClosed
 
 // Store is a hubbub.Store in a PostgreSQL database, shareable by many nodes. It is safe for
-// concurrent use.
+// concurrent use. What it shares with internal/sqlite (the checks before and after each
+// query, the mapping of rows, the retention rule) is internal/sqlstore; this package holds
+// the SQL and the writers.
 type Store struct {
-	pool   *pgxpool.Pool
-	w      *writer
-	ret    hubbub.Retention
-	now    func() time.Time // nil: the server's clock
-	log    *slog.Logger
-	closed atomic.Bool
+	pool  *pgxpool.Pool
+	w     *writer
+	ret   hubbub.Retention
+	now   func() time.Time // nil: the server's clock
+	log   *slog.Logger
+	guard sqlstore.Guard
 }
 
 var _ hubbub.Store = (*Store)(nil)
@@ -109,11 +111,12 @@ func open(ctx context.Context, url string, o Options) (*Store, error) {
 		return nil, err
 	}
 	return &Store{
-		pool: pool,
-		w:    newWriter(pool, o),
-		ret:  o.Retention,
-		now:  o.Now,
-		log:  o.Logger,
+		pool:  pool,
+		w:     newWriter(pool, o),
+		ret:   o.Retention,
+		now:   o.Now,
+		log:   o.Logger,
+		guard: sqlstore.Guard{Name: "postgres"},
 	}, nil
 }
 
@@ -157,25 +160,29 @@ func ensureDurableCommit(ctx context.Context, conn *pgx.Conn) (raised bool, err 
 // Strings PostgreSQL text cannot hold (invalid UTF-8, NUL bytes) are refused before they
 // reach a batch.
 func (s *Store) Append(ctx context.Context, m hubbub.Message) (hubbub.Message, bool, error) {
-	if err := s.check(ctx); err != nil {
-		return hubbub.Message{}, false, fmt.Errorf("postgres: append: %w", err)
+	if err := s.guard.Begin(ctx, sqlstore.OpAppend); err != nil {
+		return hubbub.Message{}, false, err
 	}
-	if m.Room == "" {
-		return hubbub.Message{}, false, errors.New("postgres: append: message has no room")
+	if err := sqlstore.CheckAppend(m); err != nil {
+		return hubbub.Message{}, false, s.guard.Wrap(sqlstore.OpAppend, err)
 	}
 	for _, f := range []struct{ name, value string }{
 		{"room", m.Room}, {"sender", m.From}, {"client id", m.ClientID}, {"text", m.Text},
 	} {
-		if !utf8.ValidString(f.value) || strings.IndexByte(f.value, 0) >= 0 {
-			return hubbub.Message{}, false, fmt.Errorf("postgres: append: the %s is not valid UTF-8 without NUL bytes", f.name)
+		if !textFits(f.value) {
+			return hubbub.Message{}, false, s.guard.Wrap(sqlstore.OpAppend, fmt.Errorf("the %s is not valid UTF-8 without NUL bytes", f.name))
 		}
 	}
 	res := s.w.do(ctx, &request{msg: m})
 	if res.err != nil {
-		return hubbub.Message{}, false, fmt.Errorf("postgres: append: %w", res.err)
+		return hubbub.Message{}, false, s.guard.Wrap(sqlstore.OpAppend, res.err)
 	}
 	return res.msg, res.dup, nil
 }
+
+// textFits reports whether PostgreSQL's text can hold v: valid UTF-8 (the database's
+// encoding, which Open checks) without NUL bytes.
+func textFits(v string) bool { return utf8.ValidString(v) && strings.IndexByte(v, 0) < 0 }
 
 // Both range scans walk the (room, seq) primary key; Before walks it backwards.
 const (
@@ -187,16 +194,16 @@ const (
 
 // Since returns up to limit messages of room with Seq > after, oldest first.
 func (s *Store) Since(ctx context.Context, room string, after uint64, limit int) ([]hubbub.Message, error) {
-	if err := s.check(ctx); err != nil {
-		return nil, fmt.Errorf("postgres: since: %w", err)
+	if err := s.guard.Begin(ctx, sqlstore.OpSince); err != nil {
+		return nil, err
 	}
-	if limit <= 0 || after >= math.MaxInt64 {
+	from, ok := sqlstore.SinceArgs(after, limit)
+	if !ok {
 		return nil, nil
 	}
-	rows, _ := s.pool.Query(ctx, selectSince, room, int64(after), limit) // the error comes with rows.Err
-	msgs, err := scanMessages(rows, room, limit, false)
+	msgs, err := s.readMessages(ctx, selectSince, room, from, limit, false)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: since: %w", err)
+		return nil, s.guard.Wrap(sqlstore.OpSince, err)
 	}
 	return msgs, nil
 }
@@ -204,28 +211,43 @@ func (s *Store) Since(ctx context.Context, room string, after uint64, limit int)
 // Before returns the up to limit newest messages of room with Seq < before (any Seq if
 // before is 0), oldest first.
 func (s *Store) Before(ctx context.Context, room string, before uint64, limit int) ([]hubbub.Message, error) {
-	if err := s.check(ctx); err != nil {
-		return nil, fmt.Errorf("postgres: before: %w", err)
+	if err := s.guard.Begin(ctx, sqlstore.OpBefore); err != nil {
+		return nil, err
 	}
-	if limit <= 0 {
+	below, ok := sqlstore.BeforeArgs(before, limit)
+	if !ok {
 		return nil, nil
 	}
-	if before == 0 || before > math.MaxInt64 {
-		before = math.MaxInt64
-	}
-	rows, _ := s.pool.Query(ctx, selectBefore, room, int64(before), limit)
-	msgs, err := scanMessages(rows, room, limit, true)
+	msgs, err := s.readMessages(ctx, selectBefore, room, below, limit, true)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: before: %w", err)
+		return nil, s.guard.Wrap(sqlstore.OpBefore, err)
 	}
 	return msgs, nil
+}
+
+// readMessages runs query, a range scan of room (selectSince or selectBefore) from seq, and
+// returns its messages oldest first; newestFirst says that query walks the room backwards.
+func (s *Store) readMessages(ctx context.Context, query, room string, seq int64, limit int, newestFirst bool) ([]hubbub.Message, error) {
+	rows, _ := s.pool.Query(ctx, query, room, seq, limit) // the error comes with rows.Err
+	defer rows.Close()
+	return sqlstore.ReadMessages(rows, room, limit, newestFirst, scanMessage)
+}
+
+// scanMessage reads a row of messageColumns into m.
+func scanMessage(rows pgx.Rows, m *hubbub.Message) error {
+	var seq int64
+	if err := rows.Scan(&seq, &m.ID, &m.ClientID, &m.From, &m.Text, &m.Time, &m.Deleted); err != nil {
+		return err
+	}
+	m.Seq, m.Time = uint64(seq), m.Time.UTC()
+	return nil
 }
 
 // LastSeq returns the highest Seq ever assigned in room, or 0 if the room has none. It reads
 // rooms.last_seq, which retention never lowers.
 func (s *Store) LastSeq(ctx context.Context, room string) (uint64, error) {
-	if err := s.check(ctx); err != nil {
-		return 0, fmt.Errorf("postgres: last seq: %w", err)
+	if err := s.guard.Begin(ctx, sqlstore.OpLastSeq); err != nil {
+		return 0, err
 	}
 	var seq int64
 	err := s.pool.QueryRow(ctx, selectLastSeq, room).Scan(&seq)
@@ -233,7 +255,7 @@ func (s *Store) LastSeq(ctx context.Context, room string) (uint64, error) {
 		return 0, nil
 	}
 	if err != nil {
-		return 0, fmt.Errorf("postgres: last seq: %w", err)
+		return 0, s.guard.Wrap(sqlstore.OpLastSeq, err)
 	}
 	return uint64(seq), nil
 }
@@ -241,57 +263,20 @@ func (s *Store) LastSeq(ctx context.Context, room string) (uint64, error) {
 // Check reports whether the store can reach its database, for a readiness probe: nil if a
 // connection answers a ping within ctx.
 func (s *Store) Check(ctx context.Context) error {
-	if err := s.check(ctx); err != nil {
-		return fmt.Errorf("postgres: check: %w", err)
+	if err := s.guard.Begin(ctx, sqlstore.OpCheck); err != nil {
+		return err
 	}
-	if err := s.pool.Ping(ctx); err != nil {
-		return fmt.Errorf("postgres: check: %w", err)
-	}
-	return nil
+	return s.guard.Wrap(sqlstore.OpCheck, s.pool.Ping(ctx))
 }
 
 // Close stops the writers once their current batches are committed, fails appends still
 // queued with ErrClosed, and closes the connections. Calls after Close, Close included,
 // return ErrClosed.
 func (s *Store) Close() error {
-	if !s.closed.CompareAndSwap(false, true) {
-		return fmt.Errorf("postgres: close: %w", ErrClosed)
+	if err := s.guard.Close(); err != nil {
+		return err
 	}
 	s.w.stop()
 	s.pool.Close() // waits for reads in flight to release their connections
 	return nil
 }
-
-// check fails fast on a closed store or a finished context.
-func (s *Store) check(ctx context.Context) error {
-	if s.closed.Load() {
-		return ErrClosed
-	}
-	return ctx.Err()
-}
-
-// scanMessages reads rows of messageColumns from room and closes rows. reverse turns a
-// descending scan into the ascending order the contract promises.
-func scanMessages(rows pgx.Rows, room string, limit int, reverse bool) ([]hubbub.Message, error) {
-	defer rows.Close()
-	msgs := make([]hubbub.Message, 0, min(limit, 64))
-	for rows.Next() {
-		m := hubbub.Message{Room: room}
-		var seq int64
-		if err := rows.Scan(&seq, &m.ID, &m.ClientID, &m.From, &m.Text, &m.Time, &m.Deleted); err != nil {
-			return nil, err
-		}
-		m.Seq, m.Time = uint64(seq), m.Time.UTC()
-		msgs = append(msgs, m)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	if reverse {
-		slices.Reverse(msgs)
-	}
-	return msgs, nil
-}
-
-// msTime turns Unix milliseconds into the UTC time the contract promises.
-func msTime(ms int64) time.Time { return time.UnixMilli(ms).UTC() }

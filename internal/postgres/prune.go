@@ -7,16 +7,16 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"hubbub/internal/sqlstore"
 )
 
 // findCuts returns, for every room that holds messages the retention policy no longer
 // keeps, the lowest seq to keep: prune deletes the seqs below it.
 //
-// A room's stored messages are always one contiguous range of seqs ending at last_seq:
-// appends add at the top and prune only ever cuts a prefix. That makes both limits a cut:
-// MaxPerRoom ($1) cuts below last_seq-MaxPerRoom+1, MaxAge cuts below the oldest message
-// young enough to keep, found by walking the room from its oldest message, so the cost is
-// what gets deleted plus one row. The age limit is $2 microseconds before $3, or before the
+// It is sqlstore.Cut in SQL, for every room in one statement: MaxPerRoom ($1) cuts below
+// last_seq-MaxPerRoom+1, MaxAge cuts below the oldest message young enough to keep, found
+// by walking the room from its oldest message, and the higher cut wins. The age limit is $2 microseconds before $3, or before the
 // server's clock if $3 is NULL, in whole milliseconds as the stored times are: a message
 // exactly MaxAge old is kept. Messages committed after the statement's snapshot are above
 // the last_seq it reads, so they are never cut.
@@ -41,12 +41,12 @@ const deletePrefix = `DELETE FROM messages WHERE room = $1 AND seq < $2`
 // Appends go on meanwhile: they add above what Prune cuts. rooms.last_seq is untouched, so
 // seqs are never reused. Several nodes may prune at once; each reports what it deleted.
 func (s *Store) Prune(ctx context.Context) (int64, error) {
-	if err := s.check(ctx); err != nil {
-		return 0, fmt.Errorf("postgres: prune: %w", err)
+	if err := s.guard.Begin(ctx, sqlstore.OpPrune); err != nil {
+		return 0, err
 	}
 	removed, rooms, err := s.prune(ctx)
 	if err != nil {
-		return 0, fmt.Errorf("postgres: prune: %w", err)
+		return 0, s.guard.Wrap(sqlstore.OpPrune, err)
 	}
 	if removed > 0 {
 		s.log.Info("postgres: pruned messages", "removed", removed, "rooms", rooms)
@@ -55,7 +55,7 @@ func (s *Store) Prune(ctx context.Context) (int64, error) {
 }
 
 func (s *Store) prune(ctx context.Context) (removed int64, rooms int, err error) {
-	if s.ret.MaxPerRoom <= 0 && s.ret.MaxAge <= 0 {
+	if sqlstore.KeepsAll(s.ret) {
 		return 0, 0, nil
 	}
 	var ageMicros int64

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"hubbub"
+	"hubbub/internal/sqlstore"
 )
 
 // writeStmts are the writer's statements, prepared once on its connection.
@@ -93,7 +94,7 @@ func (w *writer) process(batch []*request) {
 // alone (its seq is not consumed) and the others still commit.
 func (w *writer) commitAppends(reqs []*request) {
 	ctx := context.Background() // the batch outlives any one caller's context
-	now := msTime(w.now().UnixMilli())
+	now := sqlstore.MsTime(w.now().UnixMilli())
 	if _, err := w.stmts.begin.ExecContext(ctx); err != nil {
 		err = fmt.Errorf("begin: %w", err)
 		w.failed.Store(&err)
@@ -156,7 +157,7 @@ func (w *writer) findDuplicate(ctx context.Context, m hubbub.Message) result {
 	if err != nil {
 		return result{err: fmt.Errorf("find client id: %w", err)}
 	}
-	m.Seq, m.Time = uint64(seq), msTime(ms)
+	m.Seq, m.Time = uint64(seq), sqlstore.MsTime(ms)
 	return result{msg: m, dup: true}
 }
 

@@ -3,9 +3,10 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strconv"
+
+	"hubbub/internal/sqlstore"
 )
 
 // Check reports whether the store can serve; see hubbub.Store. /readyz asks it. Reads
@@ -16,18 +17,18 @@ import (
 // failed commit, and back to 200 once a commit or a test write succeeds again, even when no
 // client sends anything meanwhile.
 func (s *Store) Check(ctx context.Context) error {
-	if err := s.check(ctx); err != nil {
-		return fmt.Errorf("sqlite: check: %w", err)
+	if err := s.guard.Begin(ctx, sqlstore.OpCheck); err != nil {
+		return err
 	}
 	if failed := s.w.failed.Load(); failed != nil {
 		if err := s.probeWrite(ctx); err != nil {
-			return fmt.Errorf("sqlite: check: writes fail: %v; a test write: %w", *failed, err)
+			return s.guard.Wrap(sqlstore.OpCheck, fmt.Errorf("writes fail: %v; a test write: %w", *failed, err))
 		}
 		s.w.failed.CompareAndSwap(failed, nil)
 	}
-	var seq int64
-	if err := s.reads.lastSeq.QueryRowContext(ctx, "").Scan(&seq); err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("sqlite: check: read: %w", err)
+	// No room is named "" (Append refuses it): the query reads the index and finds nothing.
+	if _, err := s.lastSeq(ctx, ""); err != nil {
+		return s.guard.Wrap(sqlstore.OpCheck, fmt.Errorf("read: %w", err))
 	}
 	return nil
 }

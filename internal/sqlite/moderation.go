@@ -3,23 +3,19 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"fmt"
-	"math"
 	"time"
 
 	"hubbub"
+	"hubbub/internal/sqlstore"
 )
 
 // execFunc is a write that runs on the writer's connection between two batches; it returns
 // how many rows it changed.
 type execFunc func(ctx context.Context, conn *sql.Conn) (int64, error)
 
-// exec runs fn on the writer, after the batch in progress, in autocommit mode: each statement
-// is durable (synchronous=FULL) when it returns.
+// exec runs fn on the writer, after the batch in progress, in autocommit mode: each
+// statement is durable (synchronous=FULL) when it returns. The caller has passed the guard.
 func (s *Store) exec(ctx context.Context, fn execFunc) (int64, error) {
-	if err := s.check(ctx); err != nil {
-		return 0, err
-	}
 	res := s.w.do(ctx, &request{exec: fn, ctx: ctx})
 	return res.removed, res.err
 }
@@ -27,6 +23,9 @@ func (s *Store) exec(ctx context.Context, fn execFunc) (int64, error) {
 // SetSanction stores s, replacing the sanction of its kind on its room and name; a zero or
 // past Until lifts it. See hubbub.Store.
 func (s *Store) SetSanction(ctx context.Context, sn hubbub.Sanction) error {
+	if err := s.guard.Begin(ctx, sqlstore.OpSetSanction); err != nil {
+		return err
+	}
 	_, err := s.exec(ctx, func(ctx context.Context, conn *sql.Conn) (int64, error) {
 		if !sn.Active(time.Now()) {
 			res, err := conn.ExecContext(ctx, `DELETE FROM sanctions WHERE room = ? AND name = ? AND kind = ?`,
@@ -46,58 +45,58 @@ func (s *Store) SetSanction(ctx context.Context, sn hubbub.Sanction) error {
 		}
 		return res.RowsAffected()
 	})
-	if err != nil {
-		return fmt.Errorf("sqlite: set sanction: %w", err)
-	}
-	return nil
+	return s.guard.Wrap(sqlstore.OpSetSanction, err)
 }
 
 // Sanctions returns room's sanctions still in force. See hubbub.Store.
 func (s *Store) Sanctions(ctx context.Context, room string) ([]hubbub.Sanction, error) {
-	if err := s.check(ctx); err != nil {
-		return nil, fmt.Errorf("sqlite: sanctions: %w", err)
+	if err := s.guard.Begin(ctx, sqlstore.OpSanctions); err != nil {
+		return nil, err
 	}
 	rows, err := s.rdb.QueryContext(ctx, `SELECT name, kind, until_ms, by_name, reason FROM sanctions
 		WHERE room = ? AND until_ms > ? ORDER BY name, kind`, room, time.Now().UnixMilli())
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: sanctions: %w", err)
+		return nil, s.guard.Wrap(sqlstore.OpSanctions, err)
 	}
 	defer rows.Close()
-	var out []hubbub.Sanction
-	for rows.Next() {
-		sn := hubbub.Sanction{Room: room}
-		var kind string
-		var until int64
-		if err := rows.Scan(&sn.Name, &kind, &until, &sn.By, &sn.Reason); err != nil {
-			return nil, fmt.Errorf("sqlite: sanctions: %w", err)
-		}
-		sn.Kind, sn.Until = hubbub.SanctionKind(kind), msTime(until)
-		out = append(out, sn)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: sanctions: %w", err)
+	out, err := sqlstore.ReadSanctions(rows, room, scanSanction)
+	if err != nil {
+		return nil, s.guard.Wrap(sqlstore.OpSanctions, err)
 	}
 	return out, nil
 }
 
+// scanSanction reads a row of the sanctions table (but its room) into sn. Times are stored
+// as Unix milliseconds.
+func scanSanction(rows *sql.Rows, sn *hubbub.Sanction) error {
+	var kind string
+	var until int64
+	if err := rows.Scan(&sn.Name, &kind, &until, &sn.By, &sn.Reason); err != nil {
+		return err
+	}
+	sn.Kind, sn.Until = hubbub.SanctionKind(kind), sqlstore.MsTime(until)
+	return nil
+}
+
 // DeleteMessage turns the message seq of room into a tombstone. See hubbub.Store.
 func (s *Store) DeleteMessage(ctx context.Context, room string, seq uint64) (bool, error) {
-	if err := s.check(ctx); err != nil {
-		return false, fmt.Errorf("sqlite: delete message: %w", err)
+	if err := s.guard.Begin(ctx, sqlstore.OpDeleteMessage); err != nil {
+		return false, err
 	}
-	if seq == 0 || seq > math.MaxInt64 {
+	at, ok := sqlstore.SeqArg(seq)
+	if !ok {
 		return false, nil
 	}
 	n, err := s.exec(ctx, func(ctx context.Context, conn *sql.Conn) (int64, error) {
 		res, err := conn.ExecContext(ctx, `UPDATE messages SET text = '', deleted = 1 WHERE room = ? AND seq = ?`,
-			room, int64(seq))
+			room, at)
 		if err != nil {
 			return 0, err
 		}
 		return res.RowsAffected()
 	})
 	if err != nil {
-		return false, fmt.Errorf("sqlite: delete message: %w", err)
+		return false, s.guard.Wrap(sqlstore.OpDeleteMessage, err)
 	}
 	return n > 0, nil
 }

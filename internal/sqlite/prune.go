@@ -5,17 +5,16 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+
+	"hubbub/internal/sqlstore"
 )
 
-// prune applies the retention policy in one transaction on the writer's connection.
-//
-// A room's stored messages are always one contiguous range of seqs ending at last_seq:
-// appends add at the top and prune only ever cuts a prefix. That makes both limits a range
-// delete on the primary key: MaxPerRoom cuts below last_seq-MaxPerRoom+1, MaxAge cuts below
-// the oldest message young enough to keep (found by walking from the oldest, so the cost is
-// what gets deleted plus one row). rooms.last_seq is untouched, so seqs are never reused.
+// prune applies the retention policy in one transaction on the writer's connection: for each
+// room, it finds the cut (sqlstore.Cut) and deletes the seqs below it, a range of the primary
+// key. The oldest message young enough to keep is found by walking the room from its oldest
+// message. rooms.last_seq is untouched, so seqs are never reused.
 func (w *writer) prune(ctx context.Context) (removed int64, err error) {
-	if w.ret.MaxPerRoom <= 0 && w.ret.MaxAge <= 0 {
+	if sqlstore.KeepsAll(w.ret) {
 		return 0, nil
 	}
 	if _, err := w.conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
@@ -32,19 +31,15 @@ func (w *writer) prune(ctx context.Context) (removed int64, err error) {
 	}
 	cutoff := w.now().Add(-w.ret.MaxAge).UnixMilli()
 	for _, rm := range rooms {
-		var cut int64 // delete seq < cut
-		if n := int64(w.ret.MaxPerRoom); n > 0 && rm.last > n {
-			cut = rm.last - n + 1
-		}
+		firstYoung := rm.last + 1
 		if w.ret.MaxAge > 0 {
-			keep := rm.last + 1
 			err := w.conn.QueryRowContext(ctx, `SELECT seq FROM messages
-				WHERE room = ? AND created_ms >= ? ORDER BY seq LIMIT 1`, rm.name, cutoff).Scan(&keep)
+				WHERE room = ? AND created_ms >= ? ORDER BY seq LIMIT 1`, rm.name, cutoff).Scan(&firstYoung)
 			if err != nil && !errors.Is(err, sql.ErrNoRows) {
 				return 0, fmt.Errorf("find cut of %q: %w", rm.name, err)
 			}
-			cut = max(cut, keep)
 		}
+		cut := sqlstore.Cut(w.ret, rm.last, firstYoung) // delete seq < cut
 		if cut <= 1 {
 			continue
 		}

@@ -4,9 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"slices"
 
 	"hubbub"
+	"hubbub/internal/sqlstore"
 )
 
 // readStmts are the queries of the read-only pool, prepared once; database/sql prepares each
@@ -49,25 +49,23 @@ func (r readStmts) close() error {
 	return errors.Join(errs...)
 }
 
-// scanMessages reads rows of messageColumns from room and closes rows. reverse turns a
-// descending scan into the ascending order the contract promises.
-func scanMessages(rows *sql.Rows, room string, limit int, reverse bool) ([]hubbub.Message, error) {
-	defer rows.Close()
-	msgs := make([]hubbub.Message, 0, min(limit, 64))
-	for rows.Next() {
-		m := hubbub.Message{Room: room}
-		var seq, ms int64
-		if err := rows.Scan(&seq, &m.ID, &m.ClientID, &m.From, &m.Text, &ms, &m.Deleted); err != nil {
-			return nil, err
-		}
-		m.Seq, m.Time = uint64(seq), msTime(ms)
-		msgs = append(msgs, m)
-	}
-	if err := rows.Err(); err != nil {
+// readMessages runs st, a range scan of room (since or before) from seq, and returns its
+// messages oldest first; newestFirst says that st walks the room backwards.
+func (s *Store) readMessages(ctx context.Context, st *sql.Stmt, room string, seq int64, limit int, newestFirst bool) ([]hubbub.Message, error) {
+	rows, err := st.QueryContext(ctx, room, seq, limit)
+	if err != nil {
 		return nil, err
 	}
-	if reverse {
-		slices.Reverse(msgs)
+	defer rows.Close()
+	return sqlstore.ReadMessages(rows, room, limit, newestFirst, scanMessage)
+}
+
+// scanMessage reads a row of messageColumns into m. Times are stored as Unix milliseconds.
+func scanMessage(rows *sql.Rows, m *hubbub.Message) error {
+	var seq, ms int64
+	if err := rows.Scan(&seq, &m.ID, &m.ClientID, &m.From, &m.Text, &ms, &m.Deleted); err != nil {
+		return err
 	}
-	return msgs, nil
+	m.Seq, m.Time = uint64(seq), sqlstore.MsTime(ms)
+	return nil
 }

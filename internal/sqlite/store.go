@@ -13,29 +13,30 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"math"
 	"net/url"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync/atomic"
-	"time"
 
 	"hubbub"
+	"hubbub/internal/sqlstore"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
-// ErrClosed is returned, wrapped, by every call on a Store after Close.
-var ErrClosed = errors.New("store is closed")
+// ErrClosed is returned, wrapped, by every call on a Store after Close. It is
+// sqlstore.ErrClosed, as for every SQL store.
+var ErrClosed = sqlstore.ErrClosed
 
-// Store is a hubbub.Store kept in one SQLite file. It is safe for concurrent use.
+// Store is a hubbub.Store kept in one SQLite file. It is safe for concurrent use. What it
+// shares with internal/postgres (the checks before and after each query, the mapping of
+// rows, the retention rule) is internal/sqlstore; this package holds the SQL and the writer.
 type Store struct {
-	wdb    *sql.DB // the writer's pool: one connection, owned by w
-	rdb    *sql.DB // read-only pool for Since, Before and LastSeq
-	reads  readStmts
-	w      *writer
-	closed atomic.Bool
+	wdb   *sql.DB // the writer's pool: one connection, owned by w
+	rdb   *sql.DB // read-only pool for Since, Before, LastSeq, Sanctions and Check
+	reads readStmts
+	w     *writer
+	guard sqlstore.Guard
 }
 
 var _ hubbub.Store = (*Store)(nil)
@@ -59,7 +60,7 @@ func open(path string, o Options) (_ *Store, err error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{}
+	s := &Store{guard: sqlstore.Guard{Name: "sqlite"}}
 	defer func() {
 		if err != nil {
 			_ = s.closeDBs()
@@ -135,15 +136,15 @@ func describe(err error) error {
 // transaction being committed, Append waits for that commit (milliseconds) and reports its
 // outcome, so that an error never hides a stored message.
 func (s *Store) Append(ctx context.Context, m hubbub.Message) (hubbub.Message, bool, error) {
-	if err := s.check(ctx); err != nil {
-		return hubbub.Message{}, false, fmt.Errorf("sqlite: append: %w", err)
+	if err := s.guard.Begin(ctx, sqlstore.OpAppend); err != nil {
+		return hubbub.Message{}, false, err
 	}
-	if m.Room == "" {
-		return hubbub.Message{}, false, errors.New("sqlite: append: message has no room")
+	if err := sqlstore.CheckAppend(m); err != nil {
+		return hubbub.Message{}, false, s.guard.Wrap(sqlstore.OpAppend, err)
 	}
 	res := s.w.do(ctx, &request{msg: m})
 	if res.err != nil {
-		return hubbub.Message{}, false, fmt.Errorf("sqlite: append: %w", res.err)
+		return hubbub.Message{}, false, s.guard.Wrap(sqlstore.OpAppend, res.err)
 	}
 	return res.msg, res.dup, nil
 }
@@ -151,28 +152,28 @@ func (s *Store) Append(ctx context.Context, m hubbub.Message) (hubbub.Message, b
 // Prune deletes what Options.Retention no longer keeps and returns how many messages went.
 // It runs on the writer between two batches, so appends wait while it works.
 func (s *Store) Prune(ctx context.Context) (int64, error) {
+	if err := s.guard.Begin(ctx, sqlstore.OpPrune); err != nil {
+		return 0, err
+	}
 	n, err := s.exec(ctx, func(ctx context.Context, _ *sql.Conn) (int64, error) { return s.w.prune(ctx) })
 	if err != nil {
-		return 0, fmt.Errorf("sqlite: prune: %w", err)
+		return 0, s.guard.Wrap(sqlstore.OpPrune, err)
 	}
 	return n, nil
 }
 
 // Since returns up to limit messages of room with Seq > after, oldest first.
 func (s *Store) Since(ctx context.Context, room string, after uint64, limit int) ([]hubbub.Message, error) {
-	if err := s.check(ctx); err != nil {
-		return nil, fmt.Errorf("sqlite: since: %w", err)
+	if err := s.guard.Begin(ctx, sqlstore.OpSince); err != nil {
+		return nil, err
 	}
-	if limit <= 0 || after >= math.MaxInt64 {
+	from, ok := sqlstore.SinceArgs(after, limit)
+	if !ok {
 		return nil, nil
 	}
-	rows, err := s.reads.since.QueryContext(ctx, room, int64(after), limit)
+	msgs, err := s.readMessages(ctx, s.reads.since, room, from, limit, false)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: since: %w", unreadable(err))
-	}
-	msgs, err := scanMessages(rows, room, limit, false)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: since: %w", unreadable(err))
+		return nil, s.guard.Wrap(sqlstore.OpSince, unreadable(err))
 	}
 	return msgs, nil
 }
@@ -180,22 +181,16 @@ func (s *Store) Since(ctx context.Context, room string, after uint64, limit int)
 // Before returns the up to limit newest messages of room with Seq < before (any Seq if
 // before is 0), oldest first.
 func (s *Store) Before(ctx context.Context, room string, before uint64, limit int) ([]hubbub.Message, error) {
-	if err := s.check(ctx); err != nil {
-		return nil, fmt.Errorf("sqlite: before: %w", err)
+	if err := s.guard.Begin(ctx, sqlstore.OpBefore); err != nil {
+		return nil, err
 	}
-	if limit <= 0 {
+	below, ok := sqlstore.BeforeArgs(before, limit)
+	if !ok {
 		return nil, nil
 	}
-	if before == 0 || before > math.MaxInt64 {
-		before = math.MaxInt64
-	}
-	rows, err := s.reads.before.QueryContext(ctx, room, int64(before), limit)
+	msgs, err := s.readMessages(ctx, s.reads.before, room, below, limit, true)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: before: %w", unreadable(err))
-	}
-	msgs, err := scanMessages(rows, room, limit, true)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: before: %w", unreadable(err))
+		return nil, s.guard.Wrap(sqlstore.OpBefore, unreadable(err))
 	}
 	return msgs, nil
 }
@@ -203,31 +198,34 @@ func (s *Store) Before(ctx context.Context, room string, before uint64, limit in
 // LastSeq returns the highest Seq ever assigned in room, or 0 if the room has none. It reads
 // rooms.last_seq, which retention never lowers.
 func (s *Store) LastSeq(ctx context.Context, room string) (uint64, error) {
-	if err := s.check(ctx); err != nil {
-		return 0, fmt.Errorf("sqlite: last seq: %w", err)
+	if err := s.guard.Begin(ctx, sqlstore.OpLastSeq); err != nil {
+		return 0, err
 	}
+	seq, err := s.lastSeq(ctx, room)
+	if err != nil {
+		return 0, s.guard.Wrap(sqlstore.OpLastSeq, err)
+	}
+	return uint64(seq), nil
+}
+
+// lastSeq reads rooms.last_seq of room: 0 if the room has none.
+func (s *Store) lastSeq(ctx context.Context, room string) (int64, error) {
 	var seq int64
 	err := s.reads.lastSeq.QueryRowContext(ctx, room).Scan(&seq)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
 	}
-	if err != nil {
-		return 0, fmt.Errorf("sqlite: last seq: %w", err)
-	}
-	return uint64(seq), nil
+	return seq, err
 }
 
 // Close stops the writer once its current batch is committed, fails appends still queued
 // with ErrClosed, and closes the file. Calls after Close, Close included, return ErrClosed.
 func (s *Store) Close() error {
-	if !s.closed.CompareAndSwap(false, true) {
-		return fmt.Errorf("sqlite: close: %w", ErrClosed)
+	if err := s.guard.Close(); err != nil {
+		return err
 	}
 	s.w.stop()
-	if err := s.closeDBs(); err != nil {
-		return fmt.Errorf("sqlite: close: %w", err)
-	}
-	return nil
+	return s.guard.Wrap(sqlstore.OpClose, s.closeDBs())
 }
 
 func (s *Store) closeDBs() error {
@@ -240,14 +238,3 @@ func (s *Store) closeDBs() error {
 	}
 	return errors.Join(errs...)
 }
-
-// check fails fast on a closed store or a finished context.
-func (s *Store) check(ctx context.Context) error {
-	if s.closed.Load() {
-		return ErrClosed
-	}
-	return ctx.Err()
-}
-
-// msTime turns stored Unix milliseconds into the UTC time the contract promises.
-func msTime(ms int64) time.Time { return time.UnixMilli(ms).UTC() }

@@ -235,7 +235,7 @@ func TestCloseWhileQueued(t *testing.T) {
 	testwait.Until(t, "the appends queue", func() bool { return s.w.q.Len() == 3 })
 	closed := make(chan error, 1)
 	go func() { closed <- s.Close() }()
-	testwait.Until(t, "Close begins", s.closed.Load)
+	testwait.Until(t, "Close begins", s.guard.Closed)
 	release()
 	if err := <-closed; err != nil {
 		t.Fatal(err)

@@ -1,0 +1,54 @@
+package sqlstore
+
+import (
+	"errors"
+	"math"
+
+	"hubbub"
+)
+
+// ErrNoRoom is Append's error, wrapped, for a message without a room.
+var ErrNoRoom = errors.New("message has no room")
+
+// CheckAppend returns why m cannot be appended in any store, or nil. A store may refuse more
+// (PostgreSQL's text holds no NUL byte).
+func CheckAppend(m hubbub.Message) error {
+	if m.Room == "" {
+		return ErrNoRoom
+	}
+	return nil
+}
+
+// Seqs are uint64 in hubbub and signed 64-bit integers in both databases, so no stored seq
+// exceeds math.MaxInt64. The functions below turn a method's arguments into its query's, and
+// report ok false when no message can match, so that the method answers without a query.
+
+// SinceArgs returns the after of a query for Since(after, limit): messages with a greater
+// seq, at most limit.
+func SinceArgs(after uint64, limit int) (int64, bool) {
+	if limit <= 0 || after >= math.MaxInt64 {
+		return 0, false
+	}
+	return int64(after), true
+}
+
+// BeforeArgs returns the before of a query for Before(before, limit): the newest messages
+// with a smaller seq, at most limit. before 0 means the newest messages of all.
+func BeforeArgs(before uint64, limit int) (int64, bool) {
+	if limit <= 0 {
+		return 0, false
+	}
+	if before == 0 || before > math.MaxInt64 {
+		return math.MaxInt64, true
+	}
+	return int64(before), true
+}
+
+// SeqArg returns seq as a query's argument for one message (DeleteMessage); ok false if no
+// message can have it.
+func SeqArg(seq uint64) (int64, bool) {
+	if seq == 0 || seq > math.MaxInt64 {
+		return 0, false
+	}
+	return int64(seq), true
+}

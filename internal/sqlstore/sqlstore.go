@@ -1,0 +1,91 @@
+// Package sqlstore is the part of hubbub's SQL stores (internal/sqlite and internal/postgres)
+// that does not depend on the database: what every method does before and after its SQL. A
+// reader of either store finds the algorithm here once and the dialect there.
+//
+// Shared here:
+//   - the lifecycle: a Guard fails every call on a closed store or with a done context, and
+//     names the store and the operation in every error ("sqlite: since: …");
+//   - the checks of arguments: a message needs a room; seqs beyond the databases' signed
+//     64-bit columns, and limits below one, match nothing (SinceArgs, BeforeArgs, SeqArg);
+//   - the mapping of rows to hubbub values, oldest first (ReadMessages, ReadSanctions,
+//     MsTime);
+//   - the retention rule (KeepsAll, Cut).
+//
+// Each store keeps what differs with the database: its SQL, its column types (SQLite stores
+// times as Unix milliseconds, PostgreSQL as timestamptz), its driver (database/sql or pgx)
+// and its write path. Both commit appends in groups through internal/groupcommit, but the
+// transactions differ: SQLite has one writer connection, which numbers each append with an
+// upsert inside a savepoint and finds a resend when the idempotency index refuses it;
+// PostgreSQL is shared by nodes, so each batch locks its rooms' rows in name order, looks up
+// the batch's client ids first, and retries when another node won a race.
+package sqlstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+)
+
+// ErrClosed is returned, wrapped, by every call on a store after Close.
+var ErrClosed = errors.New("store is closed")
+
+// Op names a store operation in errors.
+type Op string
+
+// The operations of a hubbub.Store, as errors name them.
+const (
+	OpAppend        Op = "append"
+	OpSince         Op = "since"
+	OpBefore        Op = "before"
+	OpLastSeq       Op = "last seq"
+	OpPrune         Op = "prune"
+	OpSetSanction   Op = "set sanction"
+	OpSanctions     Op = "sanctions"
+	OpDeleteMessage Op = "delete message"
+	OpCheck         Op = "check"
+	OpClose         Op = "close"
+)
+
+// Guard is a store's open or closed state and the name its errors begin with. Every method
+// of the store passes Begin first. The zero value with Name set is an open store's; a Guard
+// must not be copied.
+type Guard struct {
+	// Name begins every error of the store: "sqlite", "postgres".
+	Name string
+
+	closed atomic.Bool
+}
+
+// Begin returns nil if the store may serve op now, or why not: ErrClosed after Close, or
+// ctx's error once ctx is done; the error is wrapped for op.
+func (g *Guard) Begin(ctx context.Context, op Op) error {
+	if g.closed.Load() {
+		return g.Wrap(op, ErrClosed)
+	}
+	if err := ctx.Err(); err != nil {
+		return g.Wrap(op, err)
+	}
+	return nil
+}
+
+// Wrap returns err prefixed with the store's name and op ("sqlite: since: …"), or nil if
+// err is nil.
+func (g *Guard) Wrap(op Op, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%s: %s: %w", g.Name, op, err)
+}
+
+// Closed reports whether Close has been called.
+func (g *Guard) Closed() bool { return g.closed.Load() }
+
+// Close marks the store closed, so that Begin fails from now on. It returns nil the first
+// time, when the caller then releases the store's resources, and ErrClosed (wrapped) after.
+func (g *Guard) Close() error {
+	if !g.closed.CompareAndSwap(false, true) {
+		return g.Wrap(OpClose, ErrClosed)
+	}
+	return nil
+}
