@@ -16,11 +16,12 @@ if (!identityKey) {
 }
 
 // A host app that signs its users in hands the page a token (protocol.md, Tokens) in the URL
-// fragment, /#token=… or /#room&token=…, which browsers never send to a server. It is read once,
-// kept in memory only (never in localStorage), and removed from the address bar and the history
-// at once. A host app may instead set the hubbub_token cookie, which the browser sends with the
-// WebSocket upgrade by itself.
-const fragmentToken = (function takeToken() {
+// fragment, /#token=… or /#room&token=…, which browsers never send to a server. It is removed
+// from the address bar and the history at once, and kept in sessionStorage, which lasts as long
+// as the tab (so a reload signs in again) and is never shared with other tabs or written to
+// localStorage. A host app may instead set the hubbub_token cookie, which the browser sends with
+// the WebSocket upgrade by itself.
+const sessionToken = (function takeToken() {
   const rest = [];
   let token = "";
   for (const part of location.hash.replace(/^#/, "").split("&")) {
@@ -34,18 +35,22 @@ const fragmentToken = (function takeToken() {
       rest.push(part);
     }
   }
-  if (token) history.replaceState(history.state, "", location.pathname + location.search + (rest.length ? "#" + rest.join("&") : ""));
-  return token;
+  if (token) {
+    history.replaceState(history.state, "", location.pathname + location.search + (rest.length ? "#" + rest.join("&") : ""));
+    sessionSaved.set("token", token);
+    return token;
+  }
+  return sessionSaved.get("token") || "";
 })();
 
 // With a token the server names us, so the page never asks for a name. (An HttpOnly cookie is
 // invisible here: the page then asks for a name, which the server ignores in favour of the token.)
-const tokenMode = !!fragmentToken || /(?:^|;\s*)hubbub_token=/.test(document.cookie);
+const tokenMode = !!sessionToken || /(?:^|;\s*)hubbub_token=/.test(document.cookie);
 
 const client = new ChatClient({
   url: (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws",
   key: identityKey,
-  token: fragmentToken,
+  token: sessionToken,
 });
 
 const ui = {
@@ -118,9 +123,15 @@ function selectRoom(name) {
   return true;
 }
 
-/** Leaves a room and forgets it; leaving the room in view moves to the first remaining one. */
-function leaveRoom(name) {
-  client.leaveRoom(name);
+/**
+ * Leaves a room and forgets it; leaving the room in view moves to the first remaining one.
+ * Unless opts.quiet, a notice offers to undo it.
+ */
+function leaveRoom(name, opts = {}) {
+  const place = ui.rooms.indexOf(name);
+  const wasActive = ui.active === name;
+  const lastRead = ui.lastRead[name];
+  const state = client.leaveRoom(name);
   ui.rooms = ui.rooms.filter((r) => r !== name);
   ui.views.delete(name);
   ui.unread.delete(name);
@@ -134,6 +145,30 @@ function leaveRoom(name) {
     const next = ui.rooms[0] || "lobby";
     if (location.hash.replace(/^#/, "") === next) selectRoom(next);
     else location.hash = next;
+  } else {
+    renderRooms();
+  }
+  if (!opts.quiet && state) {
+    showNotice("You left #" + name + ".", {
+      kind: "info",
+      action: { label: "Undo", run: () => undoLeave(state, place, wasActive, lastRead) },
+    });
+  }
+}
+
+/** Takes a room back where it was in the list, joined again, with what was said meanwhile. */
+function undoLeave(state, place, wasActive, lastRead) {
+  const name = state.name;
+  if (!ui.rooms.includes(name)) {
+    client.restoreRoom(state);
+    ui.rooms.splice(Math.min(place, ui.rooms.length), 0, name);
+    if (lastRead !== undefined) ui.lastRead[name] = lastRead;
+    saveRooms();
+    saveLastRead();
+  }
+  if (wasActive) {
+    if (roomFromHash() === name) selectRoom(name);
+    else location.hash = name;
   } else {
     renderRooms();
   }
@@ -180,7 +215,10 @@ function renderRooms() {
     badge.firstChild.textContent = n > 99 ? "99+" : String(n);
     badge.dataset.count = String(n);
     const r = client.rooms.get(name);
-    li.classList.toggle("error", !!(r && r.error));
+    // A room a moderator keeps us out of is greyed; one that failed for another reason is an error.
+    const out = !!(r && (r.removed || (r.error && r.error.code === "banned")));
+    li.classList.toggle("out", out);
+    li.classList.toggle("error", !!(r && r.error) && !out);
     li.querySelector(".room-leave").hidden = ui.rooms.length < 2;
   });
   const tb = $("rooms-toggle-badge");
@@ -253,6 +291,8 @@ function renderMessages(opts = {}) {
   const fromBottom = box.scrollHeight - box.scrollTop;
   const view = viewOf(r.name);
   const mine = me();
+  const moderator = client.canModerate();
+  const waiting = waitingFor(r);
 
   const items = r.sorted().map((m) => ({ key: "s" + m.seq, m, p: null }));
   for (const p of r.pending.values()) items.push({ key: "p" + p.id, m: { from: mine, text: p.text, time: p.time }, p });
@@ -285,7 +325,9 @@ function renderMessages(opts = {}) {
     }
     if (it.p) {
       const p = it.p;
-      paintPending(el, p, () => client.retry(r.name, p.id), () => client.discard(r.name, p.id));
+      paintPending(el, p, waiting, () => client.retry(r.name, p.id), () => client.discard(r.name, p.id));
+    } else if (moderator && !it.m.deleted && !el.querySelector(".mod-button")) {
+      el.appendChild(modButton("Moderate " + it.m.from + "’s message"));
     }
     el.classList.toggle("cont", continuesGroup(prev, it.m));
     want.push(el);
@@ -309,8 +351,16 @@ function renderMessages(opts = {}) {
   else if (atBottom || opts.toBottom) box.scrollTop = box.scrollHeight;
   else if (opts.appended) $("jump").hidden = false;
   renderHistoryBar(r);
+  renderRoomOut(r);
   // A short list gives no scrollbar to pull older messages with, so fetch until one appears.
   if (box.scrollHeight <= box.clientHeight + 8) requestOlder();
+}
+
+/** What a queued message in room r waits for, in words; "" when it is about to go. */
+function waitingFor(r) {
+  if (client.state !== "live") return "will send when connected";
+  if (r.removed || r.error) return "will send when you are back in #" + r.name;
+  return "";
 }
 
 /** Says what lies above the first message: more to load, the beginning of the room, or why it is empty. */
@@ -318,13 +368,62 @@ function renderHistoryBar(r) {
   const btn = $("load-older");
   const note = $("history-note");
   btn.hidden = !(r.joined && r.hasOlder() && !r.loadingHistory);
-  $("fix-name").hidden = tokenMode || !(r.error && r.error.code === "name_taken");
-  if (r.error) note.textContent = "Could not join #" + r.name + ": " + r.error.message;
+  // A room we are not in says why below, where the composer was (renderRoomOut).
+  if (r.error || r.removed) note.textContent = "";
   else if (r.loadingHistory) note.textContent = "Loading older messages…";
   else if (!r.joined) note.textContent = client.state === "live" ? "Joining #" + r.name + "…" : "";
   else if (r.hasOlder()) note.textContent = "";
   else if (r.messages.size || r.pending.size) note.textContent = "This is the beginning of #" + r.name + ".";
   else note.textContent = "No messages in #" + r.name + " yet. Say hello!";
+}
+
+/** How the end of a ban or mute is shown: "Dec 2, 2026, 5:40 PM". */
+const untilFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+
+/** Turns an RFC 3339 time in a server's message into the reader's local date and time. */
+function localTimes(text) {
+  return text.replace(/\b\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z\b/g, (t) => untilFormat.format(parseTime(t)));
+}
+
+/** Capitalises the first letter of a server's message (they are written to follow a colon). */
+function sentence(text) {
+  text = String(text || "").trim();
+  return text.charAt(0).toUpperCase() + text.slice(1) + (/[.!?]$/.test(text) ? "" : ".");
+}
+
+/**
+ * In a room we are not in (removed by a moderator, or the join was refused) the composer gives
+ * way to a bar that says why and offers to join again: nothing typed there could be sent.
+ */
+function renderRoomOut(r) {
+  let text = "";
+  if (r.removed) {
+    // The server's words: … by a moderator[: banned until TIME][: reason]
+    const m = /by a moderator: ([\s\S]*)$/.exec(r.removed.message);
+    const detail = m ? m[1].trim() : "";
+    const ban = /^banned until (\S+?)(?:: ([\s\S]*))?$/.exec(detail);
+    if (ban) {
+      text = "A moderator banned you from #" + r.name + " until " + localTimes(ban[1]) + (ban[2] ? ": " + ban[2] : "");
+    } else {
+      text = "You were removed from #" + r.name + " by a moderator" + (detail ? ": " + detail : "");
+    }
+    text = sentence(text);
+  } else if (r.error) {
+    const msg = localTimes(String(r.error.message || r.error.code)).replace(/room "([^"]*)"/g, "#$1");
+    text = r.error.code === "banned" || r.error.code === "forbidden" ? sentence(msg) : "Could not join #" + r.name + ": " + sentence(msg);
+  }
+  const out = $("room-out");
+  const hadFocus = out.contains(document.activeElement);
+  out.hidden = !text;
+  $("composer").hidden = !!text;
+  if (!text) {
+    if (hadFocus) $("composer-input").focus();
+    return;
+  }
+  $("room-out-text").textContent = text;
+  const nameTaken = !!(r.error && r.error.code === "name_taken");
+  $("fix-name").hidden = tokenMode || !nameTaken;
+  $("rejoin").textContent = r.removed ? "Join #" + r.name + " again" : "Try again";
 }
 
 /** Asks for the page before the oldest message shown, unless one is on its way or there is none. */
@@ -363,6 +462,8 @@ function renderMembers() {
       you.className = "you";
       you.textContent = "(you)";
       li.append(" ", you);
+    } else if (client.canModerate()) {
+      li.appendChild(modButton("Moderate " + name));
     }
     list.appendChild(li);
   }
@@ -395,6 +496,8 @@ function renderStatus() {
   box.dataset.state = st;
   box.dataset.attempt = String(client.attempt);
   $("conn").dataset.state = st;
+  // Before a name is chosen nothing has tried to connect: there is nothing to report yet.
+  $("conn").hidden = !client.started;
   $("conn-text").textContent = STATE_TEXT[st] || st;
   const waiting = st === "reconnecting" && client.timers.reconnect !== 0;
   $("reconnect-now").hidden = !waiting;
@@ -436,9 +539,17 @@ function setName(name) {
 
 // --- events from the client ----------------------------------------------------------------------
 
-client.addEventListener("status", renderStatus);
+client.addEventListener("status", () => {
+  renderStatus();
+  // What a queued message waits for depends on the connection.
+  const r = client.rooms.get(ui.active);
+  if (r && r.pending.size) renderMessages();
+});
 
 client.addEventListener("welcome", () => {
+  // The role decides whether moderation controls are shown (CSS); the server checks every
+  // request whatever the page shows.
+  $("app").dataset.role = client.role;
   if (tokenMode) {
     // The token's name, as the server says it; kept for this page only.
     ui.name = client.me;
@@ -448,6 +559,7 @@ client.addEventListener("welcome", () => {
   const input = $("composer-input");
   if (client.limits && client.limits.max_text) input.maxLength = client.limits.max_text;
   renderMembers();
+  renderMessages();
 });
 
 client.addEventListener("joined", (ev) => {
@@ -460,11 +572,14 @@ client.addEventListener("joined", (ev) => {
   if (error) {
     if (error.code === "bad_room") {
       showNotice("Cannot join #" + room + ": " + error.message);
-      leaveRoom(room);
+      leaveRoom(room, { quiet: true });
       return;
     }
-    const hint = error.code === "name_taken" ? " Change your name to join it." : "";
-    showNotice("Cannot join #" + room + ": " + String(error.message).replace(/\.$/, "") + "." + hint);
+    // The room in view says it where the composer was; another room needs a word.
+    if (room !== ui.active) {
+      const hint = error.code === "name_taken" ? " Change your name to join it." : "";
+      showNotice("Cannot join #" + room + ": " + String(error.message).replace(/\.$/, "") + "." + hint);
+    }
   }
   renderRooms();
   if (room === ui.active) renderMessages();
@@ -520,6 +635,27 @@ client.addEventListener("left", (ev) => {
   if (ev.detail.room === ui.active) renderMessages();
 });
 
+client.addEventListener("removed", (ev) => {
+  const { room, message } = ev.detail;
+  if (room !== ui.active) showNotice(sentence(String(message).replace(/room "([^"]*)"/g, "#$1")));
+  renderRooms();
+  if (room === ui.active) renderMessages();
+});
+
+client.addEventListener("moderated", (ev) => {
+  const f = ev.detail.frame;
+  const until = f.until ? " until " + untilFormat.format(parseTime(f.until)) : "";
+  const done = {
+    kick: f.name + " was removed from #" + f.room + ". They may join again.",
+    ban: f.name + " is banned from #" + f.room + until + ".",
+    unban: f.name + "’s ban in #" + f.room + " is lifted.",
+    mute: f.name + " is muted in #" + f.room + until + ".",
+    unmute: f.name + "’s mute in #" + f.room + " is lifted.",
+    delete: "Message deleted in #" + f.room + ".",
+  }[f.action];
+  showNotice(done || "Done: " + f.action + ".", { kind: "info" });
+});
+
 client.addEventListener("problem", (ev) => {
   const { code, message, request } = ev.detail;
   // Typing notices are best effort: being told to slow them down is not worth a banner.
@@ -529,12 +665,210 @@ client.addEventListener("problem", (ev) => {
 });
 
 client.addEventListener("name-rejected", (ev) => {
-  if (tokenMode) {
-    // A new name would not help: the sign-in token itself was refused (expired, say).
-    showNotice("Could not sign in: " + (ev.detail.message || ev.detail.code) + ". Reopen the chat from the site that sent you here.");
+  if (tokenMode || ev.detail.code === "unauthorized") {
+    // A new name would not help: this server takes only people its website signed in, and
+    // either the page has no sign-in or the one it has was refused (expired, say).
+    openSignInDialog(ev.detail);
     return;
   }
   openNameDialog("The server did not accept that name: " + (ev.detail.message || ev.detail.code));
+});
+
+/** Explains, in plain words, that the chat must be opened from the website that signs people in. */
+function openSignInDialog(problem) {
+  if ($("name-dialog").open) $("name-dialog").close();
+  if (tokenMode) {
+    $("signin-title").textContent = "Your sign-in has ended";
+    $("signin-text").textContent =
+      "Go back to the site that sent you here and open the chat from there again; it will sign you in anew.";
+    $("signin-detail").textContent = "The server said: " + (problem.message || problem.code) + ".";
+    $("signin-detail").hidden = false;
+  } else {
+    $("signin-title").textContent = "Please sign in first";
+    $("signin-text").textContent =
+      "This chat is only open to people signed in on the website it belongs to. Go back to the site that sent you here and open the chat from there.";
+    $("signin-detail").hidden = true;
+  }
+  const dlg = $("signin-dialog");
+  if (!dlg.open) dlg.showModal();
+  $("signin-reload").focus();
+}
+
+$("signin-reload").addEventListener("click", () => location.reload());
+$("signin-dialog").addEventListener("cancel", (ev) => ev.preventDefault()); // nothing behind it works
+
+// --- moderation ----------------------------------------------------------------------------------
+
+/** The ⋯ button that opens the moderation menu of a message or a member (shown to moderators only, by CSS). */
+function modButton(label) {
+  const b = document.createElement("button");
+  b.type = "button";
+  b.className = "mod-button";
+  b.setAttribute("aria-haspopup", "menu");
+  b.setAttribute("aria-label", label);
+  b.title = "Moderate";
+  b.textContent = "⋯";
+  return b;
+}
+
+const modMenu = { opener: null, target: null };
+
+/** What a moderation button is about: a message (seq, from) or a member (name), in the room in view. */
+function modTarget(button) {
+  const msg = button.closest(".msg");
+  if (msg && msg.dataset.seq) {
+    const text = msg.querySelector(".text");
+    return { room: ui.active, seq: Number(msg.dataset.seq), name: msg.dataset.from, excerpt: text ? text.textContent : "" };
+  }
+  const member = button.closest(".member");
+  if (member) return { room: ui.active, name: member.dataset.name };
+  return null;
+}
+
+/** Opens the menu of actions for a message or member beside its button. */
+function openModMenu(button) {
+  const target = modTarget(button);
+  if (!target) return;
+  modMenu.opener = button;
+  modMenu.target = target;
+  const menu = $("mod-menu");
+  menu.textContent = "";
+  const add = (action, label) => {
+    const item = document.createElement("button");
+    item.type = "button";
+    item.setAttribute("role", "menuitem");
+    item.dataset.action = action;
+    item.textContent = label;
+    if (action === "delete" || action === "kick" || action === "ban") item.classList.add("danger");
+    menu.appendChild(item);
+  };
+  if (target.seq) add("delete", "Delete message");
+  if (target.name !== me()) {
+    if (target.seq) {
+      const sep = document.createElement("div");
+      sep.className = "menu-separator";
+      sep.setAttribute("role", "separator");
+      menu.appendChild(sep);
+    }
+    add("mute", "Mute " + target.name + "…");
+    add("kick", "Remove " + target.name + " from #" + target.room + "…");
+    add("ban", "Ban " + target.name + "…");
+    add("unmute", "Lift " + target.name + "’s mute");
+    add("unban", "Lift " + target.name + "’s ban");
+  }
+  menu.setAttribute("aria-label", target.seq ? "Message from " + target.name : target.name);
+  menu.hidden = false;
+  button.setAttribute("aria-expanded", "true");
+  // Beside the button, kept inside the window.
+  const at = button.getBoundingClientRect();
+  const w = menu.offsetWidth;
+  const h = menu.offsetHeight;
+  const left = Math.max(8, Math.min(at.right - w, innerWidth - w - 8));
+  const top = at.bottom + 4 + h > innerHeight - 8 ? Math.max(8, at.top - 4 - h) : at.bottom + 4;
+  menu.style.left = left + "px";
+  menu.style.top = top + "px";
+  menu.querySelector("[role=menuitem]").focus();
+}
+
+/** Closes the menu; the focus goes back to its button unless it is moving elsewhere. */
+function closeModMenu(refocus) {
+  const menu = $("mod-menu");
+  if (menu.hidden) return;
+  menu.hidden = true;
+  if (modMenu.opener) {
+    modMenu.opener.removeAttribute("aria-expanded");
+    if (refocus && modMenu.opener.isConnected) modMenu.opener.focus();
+  }
+}
+
+document.addEventListener("click", (ev) => {
+  const button = ev.target.closest && ev.target.closest(".mod-button");
+  if (button) {
+    const again = !$("mod-menu").hidden && modMenu.opener === button;
+    closeModMenu(false);
+    if (!again) openModMenu(button);
+    return;
+  }
+  if (!$("mod-menu").contains(ev.target)) closeModMenu(false);
+});
+
+$("mod-menu").addEventListener("keydown", (ev) => {
+  const items = Array.from($("mod-menu").querySelectorAll("[role=menuitem]"));
+  const i = items.indexOf(document.activeElement);
+  if (ev.key === "Escape") {
+    ev.preventDefault();
+    ev.stopPropagation();
+    closeModMenu(true);
+  } else if (ev.key === "ArrowDown" || ev.key === "ArrowUp") {
+    ev.preventDefault();
+    const next = (i + (ev.key === "ArrowDown" ? 1 : items.length - 1)) % items.length;
+    items[next].focus();
+  } else if (ev.key === "Tab") {
+    closeModMenu(true);
+  }
+});
+
+$("mod-menu").addEventListener("click", (ev) => {
+  const item = ev.target.closest("[role=menuitem]");
+  if (!item) return;
+  const action = item.dataset.action;
+  const target = modMenu.target;
+  closeModMenu(false);
+  if (action === "unmute" || action === "unban") moderate(action, target, {});
+  else openModDialog(action, target);
+});
+
+/** Asks the moderator to confirm an action, with a reason (and a duration for mutes and bans). */
+function openModDialog(action, target) {
+  const name = target.name;
+  const room = "#" + target.room;
+  const excerpt = target.excerpt || "";
+  const text = {
+    delete: [
+      "Delete this message?",
+      "“" + (excerpt.length > 80 ? excerpt.slice(0, 80) + "…" : excerpt) + "” from " + name +
+        " becomes “Message deleted” for everyone in " + room + ", in the history too. This cannot be undone.",
+      "Delete message",
+    ],
+    kick: ["Remove " + name + " from " + room + "?", "They can join again right away; to keep them out for a while, ban them instead.", "Remove"],
+    mute: ["Mute " + name + " in " + room, "They can still read " + room + " but not write in it until the mute ends or you lift it.", "Mute"],
+    ban: ["Ban " + name + " from " + room, "They are removed now and cannot join " + room + " again until the ban ends or you lift it.", "Ban"],
+  }[action];
+  $("mod-title").textContent = text[0];
+  $("mod-text").textContent = text[1];
+  $("mod-confirm").textContent = text[2];
+  $("mod-duration-field").hidden = action !== "mute" && action !== "ban";
+  $("mod-reason-field").hidden = action === "delete";
+  $("mod-reason").value = "";
+  const dlg = $("mod-dialog");
+  dlg.dataset.action = action;
+  modMenu.target = target;
+  dlg.showModal();
+  (action === "delete" ? $("mod-confirm") : $("mod-duration-field").hidden ? $("mod-reason") : $("mod-duration")).focus();
+}
+
+/** Sends a moderation request; the answer arrives as a "moderated" event or a problem. */
+function moderate(action, target, extra) {
+  const args = Object.assign(target.seq && action === "delete" ? { seq: target.seq } : { name: target.name }, extra);
+  if (!client.moderate(action, target.room, args)) showNotice("Not connected: try again when the status says Live.");
+}
+
+$("mod-form").addEventListener("submit", (ev) => {
+  ev.preventDefault();
+  const dlg = $("mod-dialog");
+  const action = dlg.dataset.action;
+  const extra = {};
+  const reason = $("mod-reason").value.trim();
+  if (action !== "delete" && reason) extra.reason = reason;
+  if (action === "mute" || action === "ban") extra.duration = $("mod-duration").value;
+  dlg.close();
+  moderate(action, modMenu.target, extra);
+});
+
+$("mod-cancel").addEventListener("click", () => $("mod-dialog").close());
+$("mod-dialog").addEventListener("close", () => {
+  if (modMenu.opener && modMenu.opener.isConnected) modMenu.opener.focus();
+  else $("composer-input").focus();
 });
 
 // --- events from the person ----------------------------------------------------------------------
@@ -585,6 +919,9 @@ $("join-form").addEventListener("submit", (ev) => {
   }
   input.value = "";
   closeDrawers();
+  // Typing the name of a room we were removed from, or could not join, asks to join it again.
+  const known = client.rooms.get(name);
+  if (known && (known.removed || known.error)) client.rejoin(name);
   if (roomFromHash() === name) selectRoom(name);
   else location.hash = name;
   $("composer-input").focus();
@@ -604,6 +941,7 @@ $("jump").addEventListener("click", () => {
 $("reconnect-now").addEventListener("click", () => client.reconnectNow());
 $("rename").addEventListener("click", () => openNameDialog());
 $("fix-name").addEventListener("click", () => openNameDialog());
+$("rejoin").addEventListener("click", () => client.rejoin(ui.active));
 
 $("name-form").addEventListener("submit", (ev) => {
   ev.preventDefault();

@@ -12,7 +12,7 @@ const HUBBUB_PROTOCOL = "hubbub.v1";
 
 /** Timings, in milliseconds. */
 const CHAT_TIMING = {
-  ackTimeout: 10000, // a send with no ack by then is shown as failed, with Retry
+  ackTimeout: 10000, // a send on a live connection with no ack by then is shown as failed, with Retry
   backoffBase: 500, // first reconnect delay; doubles on every failed attempt…
   backoffMax: 10000, // …up to this
   stableAfter: 10000, // a connection live this long resets the backoff
@@ -109,12 +109,21 @@ class RoomState {
     this.members = [];
     /** @type {Map<string, number>} name → time their typing notice expires. */
     this.typing = new Map();
-    /** @type {Map<string, {id:string, room:string, text:string, state:string, error:string, refused:boolean, time:Date, timer:number}>} client id → unacknowledged send */
+    /**
+     * Unacknowledged sends by client id. state is "queued" (not sent yet: it goes as soon as the
+     * room is joined on a live connection), "sending" (sent, waiting for its ack) or "failed"
+     * (refused, or unanswered: it waits for Retry, so nothing marked failed is sent behind the
+     * person's back).
+     * @type {Map<string, {id:string, room:string, text:string, state:string, error:string, time:Date, timer:number}>}
+     */
     this.pending = new Map();
     this.lastTypingSent = 0;
     this.lastKeystroke = 0;
     this.typingTimer = 0;
     this.error = null; // why the last join failed, if it did
+    // Set when a moderator removed us (a kick, or the kick of a ban): {message}. The room is then
+    // not joined again by itself, on reconnects or when shown, only by rejoin.
+    this.removed = null;
   }
 
   /** Messages in seq order. */
@@ -152,8 +161,10 @@ class RoomState {
  * Events (CustomEvent, details in `detail`):
  *   status   {state: "idle"|"connecting"|"live"|"reconnecting", retryAt, attempt}
  *   welcome  {name, limits}
- *   joined   {room, frame}
+ *   joined   {room, frame} or {room, error}   a join succeeded or failed
  *   left     {room}
+ *   removed  {room, message}       a moderator removed us from the room (kick or ban)
+ *   moderated {frame}              the server did what our moderation request asked
  *   messages {room, added: message[], kind: "live"|"replay"|"history"|"ack"}
  *   pending  {room}
  *   members  {room}
@@ -173,6 +184,8 @@ class ChatClient extends EventTarget {
     this.token = opts.token || "";
     this.name = "";
     this.me = ""; // the name the server confirmed in welcome
+    this.role = ""; // "admin", "moderator" or "member", from welcome
+    this.started = false; // start has been called: there is a connection to report on
     this.limits = null;
     /** @type {Map<string, RoomState>} */
     this.rooms = new Map();
@@ -192,6 +205,7 @@ class ChatClient extends EventTarget {
   /** Starts (or restarts, with a new name) the connection. */
   start(name) {
     this.name = name;
+    this.started = true;
     this.attempt = 0;
     this.drop();
     this.connect();
@@ -219,24 +233,65 @@ class ChatClient extends EventTarget {
       r = new RoomState(name);
       this.rooms.set(name, r);
       if (this.state === "live") this.sendJoin(r);
-    } else if (this.state === "live" && !r.joined && r.error) {
+    } else if (this.state === "live" && !r.joined && r.error && !r.removed) {
       this.sendJoin(r); // asking again is how a user retries a failed join
     }
     return r;
   }
 
-  /** Leaves a room and forgets it. */
-  leaveRoom(name) {
+  /** Joins a room again after a moderator removed us or a join failed (the person asked to). */
+  rejoin(name) {
     const r = this.rooms.get(name);
-    if (!r) return;
-    for (const p of r.pending.values()) clearTimeout(p.timer);
-    // Also when the join is still on its way: the server handles frames in order, so the leave
-    // undoes it (and a not_joined answer, if the join failed, is harmless).
-    if (this.state === "live") this.frame({ type: "leave", room: name });
-    this.rooms.delete(name);
+    if (!r) return this.addRoom(name);
+    r.removed = null;
+    if (this.state === "live" && !r.joined) this.sendJoin(r);
+    else r.error = null;
+    this.emit("joined", { room: name, frame: null });
+    return r;
   }
 
-  /** Queues a message; it is shown as pending until its ack. Returns the pending entry. */
+  /**
+   * Leaves a room and forgets it. Returns its state, which restoreRoom takes back (an undo):
+   * its messages and position are kept, so the rejoin replays only what was missed.
+   */
+  leaveRoom(name) {
+    const r = this.rooms.get(name);
+    if (!r) return null;
+    for (const p of r.pending.values()) this.unsend(p);
+    // Also when the join is still on its way: the server handles frames in order, so the leave
+    // undoes it (and a not_joined answer, if the join failed, is harmless).
+    if (this.state === "live" && !r.removed) this.frame({ type: "leave", room: name });
+    this.rooms.delete(name);
+    r.joined = false;
+    r.loadingHistory = false;
+    r.typing.clear();
+    return r;
+  }
+
+  /** Takes back a room that leaveRoom returned, joining it again where it was left. */
+  restoreRoom(r) {
+    if (!r || this.rooms.has(r.name)) return;
+    this.rooms.set(r.name, r);
+    if (this.state === "live" && !r.removed) this.sendJoin(r);
+  }
+
+  /** Whether the server lets this connection kick, ban, mute and delete (welcome's role). */
+  canModerate() {
+    return this.role === "admin" || this.role === "moderator";
+  }
+
+  /**
+   * Sends a moderation request (protocol.md, Moderation): action is kick, ban, unban, mute,
+   * unmute or delete; args holds name or seq, and reason and duration where they apply. The
+   * server answers moderated (the event of that name) or an error (a problem event). Returns
+   * false when not connected.
+   */
+  moderate(action, room, args) {
+    if (this.state !== "live") return false;
+    return this.frame(Object.assign({ type: action, room }, args));
+  }
+
+  /** Queues a message and sends it when it can; it is pending until its ack. Returns the pending entry. */
   send(room, text) {
     const r = this.addRoom(room);
     this.idCounter++;
@@ -244,9 +299,8 @@ class ChatClient extends EventTarget {
       id: this.idPrefix + "-" + Date.now().toString(36) + "-" + this.idCounter,
       room,
       text,
-      state: "sending",
+      state: "queued",
       error: "",
-      refused: false, // the server answered this id with an error frame
       time: new Date(),
       timer: 0,
     };
@@ -267,9 +321,8 @@ class ChatClient extends EventTarget {
     const r = this.rooms.get(room);
     const p = r && r.pending.get(id);
     if (!p) return;
-    p.state = "sending";
+    p.state = "queued";
     p.error = "";
-    p.refused = false;
     this.transmit(r, p);
     this.emit("pending", { room });
   }
@@ -408,7 +461,22 @@ class ChatClient extends EventTarget {
       r.joined = false;
       r.loadingHistory = false;
       r.typing.clear();
+      let changed = false;
+      for (const p of r.pending.values()) changed = this.unsend(p) || changed;
+      if (changed) this.emit("pending", { room: r.name });
     }
+  }
+
+  /**
+   * Puts a send that is on its way back in the queue (its connection or room is gone; it goes
+   * again, with its id, on the next join). Returns whether it changed.
+   */
+  unsend(p) {
+    clearTimeout(p.timer);
+    p.timer = 0;
+    if (p.state !== "sending") return false;
+    p.state = "queued";
+    return true;
   }
 
   setState(state) {
@@ -442,16 +510,25 @@ class ChatClient extends EventTarget {
     this.frame(f);
   }
 
-  /** Sends a pending message if its room is joined (otherwise the rejoin sends it) and arms its timeout. */
+  /**
+   * Sends a queued message if its room is joined on a live connection, and arms its ack
+   * timeout; otherwise it stays queued and the next join sends it. Only a message that was
+   * actually sent can time out: one waiting for a connection says so, however long it waits.
+   */
   transmit(r, p) {
     clearTimeout(p.timer);
+    p.timer = 0;
+    if (!r.joined || this.state !== "live" || !this.frame({ type: "send", room: p.room, id: p.id, text: p.text })) {
+      p.state = "queued";
+      return;
+    }
+    p.state = "sending";
     p.timer = setTimeout(() => {
       if (p.state !== "sending") return;
       p.state = "failed";
-      p.error = this.state === "live" ? "no answer from the server" : "not connected";
+      p.error = "no answer from the server";
       this.emit("pending", { room: p.room });
     }, CHAT_TIMING.ackTimeout);
-    if (r.joined) this.frame({ type: "send", room: p.room, id: p.id, text: p.text });
   }
 
   // --- incoming frames ----------------------------------------------------------------------
@@ -474,12 +551,13 @@ class ChatClient extends EventTarget {
         clearTimeout(this.timers.connect);
         this.timers.connect = 0;
         this.me = f.name || this.name;
+        this.role = f.role || "member";
         this.limits = wireFields(f.limits, HUBBUB_FRAMES.limits);
         this.liveSince = Date.now();
         this.everLive = true;
         this.setState("live");
         this.emit("welcome", { name: this.me, limits: this.limits });
-        for (const room of this.rooms.values()) this.sendJoin(room);
+        for (const room of this.rooms.values()) if (!room.removed) this.sendJoin(room);
         break;
       case "joined":
         if (r) this.onJoined(r, f);
@@ -502,6 +580,9 @@ class ChatClient extends EventTarget {
         break;
       case "deleted":
         if (r) this.onDeleted(r, f);
+        break;
+      case "moderated":
+        this.emit("moderated", { frame: f });
         break;
       case "members":
         if (r && Array.isArray(f.members)) {
@@ -530,6 +611,7 @@ class ChatClient extends EventTarget {
     r.joined = true;
     r.positioned = true;
     r.error = null;
+    r.removed = null;
     r.lastSeq = f.last_seq || 0;
     r.members = Array.isArray(f.members) ? f.members.slice().sort() : [];
     // Past the server's presence limit the list is partial and joins go unannounced: remember
@@ -538,13 +620,10 @@ class ChatClient extends EventTarget {
     r.replayLeft = f.replay || 0;
     this.emit("joined", { room: r.name, frame: f });
     this.emit("members", { room: r.name });
-    // Whatever was unacknowledged when the old connection died goes again, with its old id.
-    // Sends the server refused (too long, say) wait for the person to press Retry instead.
+    // Whatever was queued (typed offline, or unacknowledged when the old connection died) goes
+    // now, with its id. Failed sends wait for the person to press Retry instead.
     for (const p of r.pending.values()) {
-      if (p.refused) continue;
-      p.state = "sending";
-      p.error = "";
-      this.transmit(r, p);
+      if (p.state === "queued") this.transmit(r, p);
     }
     this.emit("pending", { room: r.name });
   }
@@ -621,12 +700,19 @@ class ChatClient extends EventTarget {
       this.emit("name-rejected", { code: f.code, message: f.message });
       return;
     }
+    if (f.code === "kicked" && r) {
+      this.onRemoved(r, f);
+      return;
+    }
     if (r && f.id && r.pending.has(f.id)) {
       const p = r.pending.get(f.id);
       clearTimeout(p.timer);
-      p.state = "failed";
-      p.refused = true;
-      p.error = f.message || f.code;
+      p.timer = 0;
+      // After a removal, the send's not_joined answer would only hide why.
+      if (!(r.removed && p.state === "failed")) {
+        p.state = "failed";
+        p.error = f.message || f.code;
+      }
       this.emit("pending", { room: r.name });
       return;
     }
@@ -639,12 +725,35 @@ class ChatClient extends EventTarget {
       r.loadingHistory = false;
       this.emit("history", { room: r.name });
     }
-    if (f.code === "not_joined" && r && this.state === "live") {
+    if (f.code === "not_joined" && r && this.state === "live" && !r.removed) {
       // The server forgot us (a kick, a restart we missed): join again.
       r.joined = false;
       this.sendJoin(r);
     }
     this.emit("problem", { code: f.code, message: f.message, request: f.request, room: f.room, id: f.id });
+  }
+
+  /**
+   * A moderator removed us from the room: we are no longer a member, sends on their way there
+   * will not be stored, and the room stays out until the person rejoins (a "left" follows).
+   */
+  onRemoved(r, f) {
+    r.removed = { message: f.message || "" };
+    r.joined = false;
+    r.loadingHistory = false;
+    r.members = [];
+    r.memberCount = 0;
+    r.typing.clear();
+    for (const p of r.pending.values()) {
+      clearTimeout(p.timer);
+      p.timer = 0;
+      if (p.state === "failed") continue;
+      p.state = "failed";
+      p.error = "you were removed from #" + r.name;
+    }
+    this.emit("removed", { room: r.name, message: r.removed.message });
+    this.emit("members", { room: r.name });
+    this.emit("pending", { room: r.name });
   }
 
   emit(type, detail) {

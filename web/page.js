@@ -33,16 +33,55 @@ const saved = {
   },
 };
 
+// sessionStorage lives as long as the browser tab (reloads included) and is never sent anywhere:
+// the place for what must survive a reload but not outlive the tab, such as a sign-in token.
+const sessionSaved = {
+  get(k) {
+    try {
+      return sessionStorage.getItem("hubbub." + k);
+    } catch (e) {
+      return null;
+    }
+  },
+  set(k, v) {
+    try {
+      sessionStorage.setItem("hubbub." + k, v);
+    } catch (e) {
+      /* not kept; a reload forgets it */
+    }
+  },
+};
+
 // --- notices -------------------------------------------------------------------------------------
 
 let noticeTimer = 0;
 
-/** Shows a message in the alert banner (announced by screen readers) for a few seconds. */
-function showNotice(text) {
+/**
+ * Shows a message in the alert banner (announced by screen readers) for a few seconds.
+ * opts.kind "info" shows it as news rather than as a problem; opts.action {label, run} adds a
+ * button (an Undo, say), which also closes the banner.
+ */
+function showNotice(text, opts = {}) {
+  const notice = $("notice");
   $("notice-text").textContent = text;
-  $("notice").hidden = false;
+  notice.dataset.kind = opts.kind || "problem";
+  const old = notice.querySelector(".notice-action");
+  if (old) old.remove();
+  if (opts.action) {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.className = "notice-action";
+    b.textContent = opts.action.label;
+    b.addEventListener("click", () => {
+      notice.hidden = true;
+      opts.action.run();
+    });
+    $("notice-close").before(b);
+  }
+  notice.hidden = false;
   clearTimeout(noticeTimer);
-  noticeTimer = setTimeout(() => ($("notice").hidden = true), 8000);
+  // An offer to undo stays a little longer: it has to be read, then reached.
+  noticeTimer = setTimeout(() => (notice.hidden = true), opts.action ? 12000 : 8000);
 }
 
 // --- drawers (narrow screens) --------------------------------------------------------------------
@@ -75,7 +114,7 @@ function closeDrawers() {
   $("backdrop").hidden = true;
 }
 
-$("skip-to-composer").addEventListener("click", () => $("composer-input").focus());
+$("skip-to-composer").addEventListener("click", () => ($("composer").hidden ? $("rejoin") : $("composer-input")).focus());
 $("notice-close").addEventListener("click", () => ($("notice").hidden = true));
 $("rooms-toggle").addEventListener("click", () => toggleDrawer("sidebar"));
 $("members-toggle").addEventListener("click", () => toggleDrawer("members"));

@@ -141,8 +141,12 @@ function messageElement(item, mine) {
   return li;
 }
 
-/** Updates the status line of a pending message: "Sending…", or "Not sent" with Retry. */
-function paintPending(li, p, onRetry, onDiscard) {
+/**
+ * Updates the status line of a pending message: "Sending…"; for one waiting to be sent, what it
+ * waits for (`waiting`, such as "will send when connected") with Discard; or "Not sent" with
+ * the reason, Retry and Discard. Only a message that will not go by itself says "Not sent".
+ */
+function paintPending(li, p, waiting, onRetry, onDiscard) {
   li.classList.add("pending");
   li.classList.toggle("failed", p.state === "failed");
   li.dataset.pendingId = p.id;
@@ -154,6 +158,11 @@ function paintPending(li, p, onRetry, onDiscard) {
     li.querySelector(".body").appendChild(status);
   }
   status.textContent = "";
+  const discard = document.createElement("button");
+  discard.type = "button";
+  discard.className = "link-button discard";
+  discard.textContent = "Discard";
+  discard.addEventListener("click", onDiscard);
   if (p.state === "failed") {
     const why = document.createElement("span");
     why.textContent = "Not sent" + (p.error ? " — " + p.error : "") + ". ";
@@ -162,12 +171,11 @@ function paintPending(li, p, onRetry, onDiscard) {
     retry.className = "retry";
     retry.textContent = "Retry";
     retry.addEventListener("click", onRetry);
-    const discard = document.createElement("button");
-    discard.type = "button";
-    discard.className = "link-button discard";
-    discard.textContent = "Discard";
-    discard.addEventListener("click", onDiscard);
     status.append(why, retry, " ", discard);
+  } else if (p.state === "queued" && waiting) {
+    const why = document.createElement("span");
+    why.textContent = waiting.charAt(0).toUpperCase() + waiting.slice(1) + ". ";
+    status.append(why, discard);
   } else {
     status.textContent = "Sending…";
   }

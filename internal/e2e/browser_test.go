@@ -148,7 +148,14 @@ func (b *browser) newUser(name string) *user {
 // do runs actions on the user's page, failing the test on error.
 func (u *user) do(what string, actions ...chromedp.Action[chromedp.Void]) {
 	u.t.Helper()
-	ctx, cancel := context.WithTimeout(u.ctx, waitTimeout)
+	u.doWithin(waitTimeout, what, actions...)
+}
+
+// doWithin is do with its own bound, for steps such as loading a page, which take longer than
+// the rest when several browsers share two busy cores.
+func (u *user) doWithin(bound time.Duration, what string, actions ...chromedp.Action[chromedp.Void]) {
+	u.t.Helper()
+	ctx, cancel := context.WithTimeout(u.ctx, bound)
 	defer cancel()
 	if err := chromedp.Do(ctx, actions...); err != nil {
 		u.t.Fatalf("%s: %s: %v\n%s", u.name, what, err, u.describe())
@@ -200,7 +207,7 @@ const (
 // with the keyboard, then waits for the connection to be live.
 func (u *user) open(url string) {
 	u.t.Helper()
-	u.do("open "+url, chromedp.Navigate(url))
+	u.doWithin(3*waitTimeout, "open "+url, chromedp.Navigate(url))
 	u.waitFor("the name dialog", `document.getElementById("name-dialog").open`)
 	u.do("type a name",
 		chromedp.SendKeys(chromedp.CSS("#name-input"), u.name),

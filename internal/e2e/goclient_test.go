@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"hubbub/internal/client"
 	"hubbub/internal/servertest"
@@ -112,6 +114,56 @@ func (g *goUser) typing(room string) {
 	defer cancel()
 	if err := g.conn.Typing(ctx, room); err != nil {
 		g.t.Fatalf("%s: typing: %v", g.name, err)
+	}
+}
+
+// waitMembers polls the room's member list (who) until it is exactly want, in order.
+func (g *goUser) waitMembers(room string, want ...string) {
+	g.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	var got []string
+	for {
+		var err error
+		if got, err = g.conn.Who(ctx, room); err != nil {
+			g.t.Fatalf("%s: who %s: %v (last seen %q, want %q)", g.name, room, err, got, want)
+		}
+		slices.Sort(got)
+		if slices.Equal(got, want) {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			g.t.Fatalf("%s: members of %s are %q, want %q", g.name, room, got, want)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// sendRefused sends text to room and waits for the server to refuse it; it returns the code.
+func (g *goUser) sendRefused(room, text string) string {
+	g.t.Helper()
+	id := fmt.Sprintf("%s-%d", g.name, sendIDs.Add(1))
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	if err := g.conn.Send(ctx, room, id, text); err != nil {
+		g.t.Fatalf("%s: send %q: %v", g.name, text, err)
+	}
+	for {
+		g.mu.Lock()
+		ack, e := g.acks[id], g.errs[id]
+		g.mu.Unlock()
+		switch {
+		case ack != nil:
+			g.t.Fatalf("%s: %q was stored (seq %d), want it refused", g.name, text, ack.Seq)
+		case e != nil:
+			return e.Code
+		}
+		select {
+		case <-g.changed:
+		case <-ctx.Done():
+			g.t.Fatalf("%s: no answer to %q", g.name, text)
+		}
 	}
 }
 

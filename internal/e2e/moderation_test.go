@@ -1,8 +1,12 @@
 package e2e
 
 import (
+	"context"
 	"net/http"
+	"strings"
 	"testing"
+
+	"github.com/chromedp/chromedp"
 
 	"hubbub/internal/server"
 	"hubbub/internal/servertest"
@@ -30,4 +34,88 @@ func TestDeletedMessageBecomesATombstone(t *testing.T) {
 	cy := b.newUser("cy")
 	cy.open(srv.URL + "/#general")
 	cy.waitFor("the tombstone in history", tombstone+" && "+gone)
+}
+
+// Moderators and admins moderate from the page (issue 14, item 15): a message's menu deletes it,
+// a member's menu mutes, kicks or bans them, each confirmed in a dialog that takes a reason (and
+// a duration for mutes and bans). Members see none of these controls.
+func TestModerationControlsForModeratorsOnly(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{Server: server.Config{RoleFor: servertest.Roles("mod")}})
+	mod := b.newUser("mod")
+	eve := b.newUser("eve")
+	mod.open(srv.URL + "/#general")
+	eve.open(srv.URL + "/#general")
+	gopher := dialUser(t, srv, "gopher", "general")
+	gopher.say("general", "buy cheap watches")
+	gopher.say("general", "a fine message")
+	for _, u := range []*user{mod, eve} {
+		u.see("gopher", "buy cheap watches")
+		u.waitFor("everyone among the members", exprMembers+`.join() === "eve,gopher,mod"`)
+	}
+	visibleControls := `Array.from(document.querySelectorAll(".mod-button")).filter(e => e.getClientRects().length > 0).length`
+	if n := eval[int](eve, visibleControls); n != 0 {
+		t.Errorf("eve, a member, sees %d moderation buttons", n)
+	}
+	if n := eval[int](mod, visibleControls); n == 0 {
+		t.Fatalf("the moderator sees no moderation buttons\n%s", mod.describe())
+	}
+	if n := eval[int](mod, `document.querySelectorAll('#member-list [data-name="mod"] .mod-button').length`); n != 0 {
+		t.Error("the moderator is offered to moderate herself")
+	}
+
+	// menu opens the moderation menu of a message row or member entry and picks an action.
+	menu := func(what, button, action string) {
+		t.Helper()
+		mod.do("open the menu of "+what, chromedp.Click(chromedp.CSS(button)))
+		mod.waitFor("the menu of "+what, `!document.getElementById("mod-menu").hidden`)
+		mod.do("choose "+action, chromedp.Click(chromedp.CSS(`#mod-menu [data-action="`+action+`"]`)))
+		mod.waitFor("the "+action+" dialog", `document.getElementById("mod-dialog").open`)
+	}
+	// confirm fills in the dialog and confirms it; the page says the server did it.
+	confirm := func(reason, duration, done string) {
+		t.Helper()
+		if duration != "" {
+			mod.do("choose "+duration, chromedp.SetValue(chromedp.CSS("#mod-duration"), duration))
+		}
+		if reason != "" {
+			mod.do("give the reason", chromedp.SendKeys(chromedp.CSS("#mod-reason"), reason))
+		}
+		mod.do("confirm", chromedp.Click(chromedp.CSS("#mod-confirm")))
+		mod.waitFor("the confirmation "+done, `!document.getElementById("mod-dialog").open && `+
+			`document.getElementById("notice-text").textContent.includes(`+js(done)+`)`)
+	}
+
+	menu("gopher's message", `#message-list li[data-seq="1"] .mod-button`, "delete")
+	if n := eval[int](mod, `[document.getElementById("mod-duration"), document.getElementById("mod-reason")].filter(e => e.getClientRects().length > 0).length`); n != 0 {
+		t.Error("deleting a message asks for a reason or a duration, which the server does not take")
+	}
+	confirm("", "", "Message deleted")
+	tombstone := `(() => { const t = document.querySelector('#message-list li[data-seq="1"] .text');
+		return !!t && t.textContent === "Message deleted"; })()`
+	eve.waitFor("the tombstone", tombstone)
+	mod.waitFor("the tombstone", tombstone)
+
+	menu("gopher in the member list", `#member-list [data-name="gopher"] .mod-button`, "mute")
+	confirm("cool down", "10m", "gopher is muted in #general until")
+	if code := gopher.sendRefused("general", "more watches"); code != "muted" {
+		t.Errorf("gopher's send after the mute: %s, want muted", code)
+	}
+
+	menu("eve in the member list", `#member-list [data-name="eve"] .mod-button`, "kick")
+	if eval[bool](mod, `document.getElementById("mod-duration").getClientRects().length > 0`) {
+		t.Error("a kick asks for a duration")
+	}
+	confirm("off topic", "", "eve was removed from #general")
+	eve.waitFor("the kick with its reason", exprRoomOutShown+` && `+exprRoomOutText+`.includes("off topic")`)
+	mod.waitFor("eve gone from the members", exprMembers+`.join() === "gopher,mod"`)
+
+	menu("gopher in the member list", `#member-list [data-name="gopher"] .mod-button`, "ban")
+	confirm("spam", "24h", "gopher is banned from #general until")
+	mod.waitFor("gopher gone from the members", exprMembers+`.join() === "mod"`)
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	if _, err := gopher.conn.Join(ctx, "general", nil, 0); err == nil || !strings.Contains(err.Error(), "banned") {
+		t.Errorf("gopher's join after the ban: %v, want banned", err)
+	}
 }

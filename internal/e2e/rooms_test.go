@@ -1,0 +1,57 @@
+package e2e
+
+import (
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"hubbub/internal/servertest"
+)
+
+// On a first visit the welcome dialog is alone on the page: no red "Not connected" behind it,
+// since nothing has tried to connect yet (issue 14, item 15). Once a name is chosen the status
+// shows the connection.
+func TestFirstVisitShowsNoConnectionErrorBehindTheWelcome(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{})
+	ann := b.newUser("ann")
+	ann.do("open", chromedp.Navigate(srv.URL+"/#first"))
+	ann.waitFor("the name dialog", `document.getElementById("name-dialog").open`)
+	shown := `(() => { const c = document.getElementById("conn"); return c.getClientRects().length > 0 ? c.innerText.trim() : ""; })()`
+	if got := eval[string](ann, shown); got != "" {
+		t.Errorf("behind the welcome dialog the connection status shows %q", got)
+	}
+	ann.do("type a name", chromedp.SendKeys(chromedp.CSS("#name-input"), "ann"), pressEnter(chromedp.CSS("#name-input")))
+	ann.waitFor("the live status shown", exprLive+` && `+shown+` === "Live"`)
+}
+
+// Leaving a room with its × can be undone from the notice it leaves (issue 14, item 15): the
+// room comes back in its place, joined again, with what was said meanwhile.
+func TestLeavingARoomCanBeUndone(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{})
+	ann := b.newUser("ann")
+	ann.open(srv.URL + "/#alpha")
+	ann.room("beta")
+	ann.room("gamma")
+	gopher := dialUser(t, srv, "gopher", "alpha", "beta", "gamma")
+	ann.room("beta")
+	gopher.say("beta", "before leaving")
+	ann.see("gopher", "before leaving")
+	rooms := `Array.from(document.querySelectorAll("#room-list .room"), e => e.dataset.room).join()`
+	ann.waitFor("three rooms", rooms+` === "alpha,beta,gamma"`)
+
+	ann.do("leave beta", chromedp.Click(chromedp.CSS(`#room-list [data-room="beta"] .room-leave`)))
+	ann.waitFor("beta gone, with an undo", rooms+` === "alpha,gamma" && !document.getElementById("notice").hidden && `+
+		`document.getElementById("notice-text").textContent.includes("#beta") && !!document.querySelector("#notice button.notice-action")`)
+	gopher.waitMembers("beta", "gopher") // she really left: the server no longer counts her
+	gopher.say("beta", "while ann was away")
+
+	ann.do("undo", chromedp.Click(chromedp.CSS("#notice button.notice-action")))
+	ann.waitFor("beta back in its place and in view", rooms+` === "alpha,beta,gamma" && document.getElementById("room-title").textContent === "#beta"`)
+	ann.see("gopher", "while ann was away")
+	ann.waitFor("ann a member of beta again", exprMembers+`.join() === "ann,gopher"`)
+	gopher.say("beta", "after the undo")
+	ann.see("gopher", "after the undo")
+	ann.seeOnce("before leaving", "while ann was away", "after the undo")
+}
