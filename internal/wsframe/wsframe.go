@@ -216,10 +216,14 @@ func ParseClose(p []byte) (code int, reason string, err error) {
 	return code, string(p[2:]), nil
 }
 
-// validCloseCode reports whether a peer may send code in a close frame (RFC 6455 section 7.4).
+// validCloseCode reports whether a peer may send code in a close frame: the codes of RFC 6455
+// section 7.4.1 a peer may send (1000–1003, 1007–1011), those registered since in the IANA
+// registry that section 11.7 set up (1012 Service Restart, 1013 Try Again Later, 1014 Bad
+// Gateway), and the ranges for libraries and applications (3000–4999). 1004–1006 and 1015 are
+// reserved and must never appear in a close frame.
 func validCloseCode(code int) bool {
 	switch {
-	case code >= 1000 && code <= 1003, code >= 1007 && code <= 1011, code >= 3000 && code <= 4999:
+	case code >= 1000 && code <= 1003, code >= 1007 && code <= 1014, code >= 3000 && code <= 4999:
 		return true
 	}
 	return false

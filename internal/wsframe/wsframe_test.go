@@ -166,10 +166,16 @@ func TestParseClose(t *testing.T) {
 	if code, reason, err := ParseClose(binary.BigEndian.AppendUint16(nil, 4000)); code != 4000 || reason != "" || err != nil {
 		t.Errorf("4000: %d %q %v", code, reason, err)
 	}
+	for _, code := range []uint16{1012, 1013, 1014} { // registered with IANA after RFC 6455
+		if got, _, err := ParseClose(binary.BigEndian.AppendUint16(nil, code)); got != int(code) || err != nil {
+			t.Errorf("%d: %d %v", code, got, err)
+		}
+	}
 	if code, _, err := ParseClose(nil); code != 0 || err != nil {
 		t.Errorf("empty: %d %v", code, err)
 	}
 	for _, p := range [][]byte{{3}, binary.BigEndian.AppendUint16(nil, 1005), binary.BigEndian.AppendUint16(nil, 999),
+		binary.BigEndian.AppendUint16(nil, 1015), binary.BigEndian.AppendUint16(nil, 2999),
 		append(binary.BigEndian.AppendUint16(nil, 1000), 0xff)} {
 		if _, _, err := ParseClose(p); err == nil {
 			t.Errorf("close payload % x accepted", p)
