@@ -1,16 +1,13 @@
-// Package server is hubbub's HTTP face: the WebSocket endpoint /ws with both wire protocols,
-// the add service /add, the browser pages, and the health endpoints.
+// Package server wires hubbub's parts into its HTTP face and holds the edge: the routes, the
+// limits on who may connect (iplimit.go), the WebSocket endpoint /ws handing each upgraded
+// socket to its transport and protocol session (upgrade.go), the add service /add, the REST
+// API /api/, the browser pages, health, metrics and pprof. It holds no socket I/O and no
+// protocol logic.
 //
-// Where a message goes, by file: upgrade.go accepts the socket and picks its transport.
-// conn_polled.go serves it on the polled transport (the default on Linux): internal/netpoll
-// reports that the socket has bytes, conn_polled_read.go reads them and internal/wsframe cuts
-// them into frames, and
-// text_session.go or json_session.go speak the two protocols and hand messages to the hub
-// (internal/hub), whose rooms push them into each member's outbox; flusher.go's shared
-// goroutines write what is queued (conn_polled_write.go), framed once per room and protocol
-// (codecs.go). conn.go is what both transports share (closing, logging); conn_goroutine.go is
-// the goroutine transport: a read loop and a write pump per socket on gorilla/websocket, for
-// TLS, compression and --transport goroutine.
+// Where a message goes, by folder: internal/transport reads it from the socket,
+// internal/session decodes it and acts for the client, the hub (internal/hub) stores it
+// (internal/sqlite, internal/postgres) and broadcasts it (internal/inmem, internal/nats) to
+// its rooms, which queue it in each member's outbox, and internal/transport writes it out.
 package server
 
 import (
@@ -23,11 +20,12 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/gorilla/websocket"
-
 	"hubbub"
+	"hubbub/internal/addservice"
+	"hubbub/internal/api"
 	"hubbub/internal/hub"
-	"hubbub/internal/netpoll"
+	"hubbub/internal/session"
+	"hubbub/internal/transport"
 )
 
 // Server serves hubbub over HTTP. Create it with New; it is an http.Handler.
@@ -37,12 +35,12 @@ type Server struct {
 	store    hubbub.Store
 	broker   hubbub.Broker
 	log      *slog.Logger
-	upgrader websocket.Upgrader
 	mux      *http.ServeMux
 	origins  originPolicy
 	ipLimits *ipLimiter
-	poller   *netpoll.Poller // the polled transport's; nil when every socket has a goroutine
-	flusher  *flusher        // writes polled connections' queues
+	sockets  *transport.Transport
+	sessions *session.Service
+	adder    addservice.Config
 
 	draining atomic.Bool
 	nextID   atomic.Uint64
@@ -56,10 +54,10 @@ type Server struct {
 
 // closer is a live WebSocket connection of either endpoint, as shutdown sees it.
 type closer interface {
-	// goingAway starts a close with 1001; it must not block.
-	goingAway()
-	// abort closes the socket at once.
-	abort()
+	// GoingAway starts a close with 1001; it must not block.
+	GoingAway()
+	// Abort closes the socket at once.
+	Abort()
 }
 
 // New returns a server for the given hub. The store and broker are the hub's; the server asks
@@ -85,14 +83,13 @@ func New(cfg Config, h *hub.Hub, store hubbub.Store, broker hubbub.Broker) (*Ser
 	if s.origins.any {
 		s.log.Warn("every origin may open WebSockets (--allowed-origins=*): any web page can act for your users")
 	}
-	s.upgrader = s.newUpgrader(cfg.Subprotocols)
-	switch cfg.Transport {
-	case TransportPoll:
-		if s.poller, err = netpoll.New(); err != nil {
-			s.log.Warn("polled transport unavailable; every socket gets a goroutine", "err", err)
-		}
-		s.flusher = newFlusher(cfg.Flushers)
-	}
+	s.sockets = transport.New(s.transportConfig())
+	s.sessions = session.New(session.Config{Node: cfg.Node, MaxText: cfg.MaxText, SendRate: cfg.SendRate,
+		SendBurst: cfg.SendBurst, AbuseLimit: cfg.AbuseLimit, TypingInterval: cfg.TypingInterval,
+		MaxRoomsPerConn: cfg.MaxRoomsPerConn, HistoryPageMax: cfg.HistoryPageMax, Tokens: cfg.Tokens,
+		RoleFor: cfg.RoleFor, Metrics: cfg.Metrics}, h)
+	s.adder = addservice.Config{IdleTimeout: cfg.AddIdleTimeout, ReadLimit: cfg.AddReadLimit,
+		WriteWait: cfg.WriteWait, Metrics: cfg.Metrics, Logger: s.log}
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc("/ws", s.serveWS)
 	s.mux.HandleFunc("/add", s.serveAdd)
@@ -104,7 +101,7 @@ func New(cfg Config, h *hub.Hub, store hubbub.Store, broker hubbub.Broker) (*Ser
 	if cfg.Pprof {
 		s.mux.Handle("/debug/pprof/", loopbackOnly(pprofHandler()))
 	}
-	s.mountAPI()
+	s.mux.Handle("/api/", api.New(api.Config{Key: cfg.APIKey, Node: cfg.Node, MaxText: cfg.MaxText, Logger: s.log}, h, s.sessions))
 	s.mux.HandleFunc("/", s.servePage)
 	return s, nil
 }
@@ -161,7 +158,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Unlock()
 	s.log.Info("shutting down", "connections", len(conns))
 	for _, c := range conns {
-		c.goingAway()
+		c.GoingAway()
 	}
 	done := make(chan struct{})
 	go func() {
@@ -176,7 +173,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	s.mu.Lock()
 	for c := range s.conns {
-		c.abort()
+		c.Abort()
 	}
 	s.mu.Unlock()
 	select {
@@ -193,19 +190,15 @@ func (s *Server) Abort() {
 	s.mu.Lock()
 	s.draining.Store(true)
 	for c := range s.conns {
-		c.abort()
+		c.Abort()
 	}
 	s.mu.Unlock()
 	s.active.Wait()
 	s.closePoller()
 }
 
-// closePoller releases the poller once no connection needs it.
-func (s *Server) closePoller() {
-	if s.poller != nil {
-		_ = s.poller.Close()
-	}
-}
+// closePoller releases the transport's poller once no connection needs it.
+func (s *Server) closePoller() { s.sockets.Close() }
 
 func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")

@@ -5,43 +5,43 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 
 	"github.com/gorilla/websocket"
+
+	"hubbub/internal/addservice"
+	"hubbub/internal/session"
+	"hubbub/internal/transport"
 )
 
-// newUpgrader builds the WebSocket upgrader from the configuration: every option of
-// gorilla's Upgrader is a flag, and a refused upgrade answers with a real status and body.
-func (s *Server) newUpgrader(subprotocols []string) websocket.Upgrader {
-	u := websocket.Upgrader{
-		HandshakeTimeout:  s.cfg.HandshakeTimeout,
-		ReadBufferSize:    s.cfg.ReadBufferSize,
-		WriteBufferSize:   s.cfg.WriteBufferSize,
-		Subprotocols:      subprotocols,
-		EnableCompression: s.cfg.Compression,
+// transportConfig is the transport's share of the configuration (defaults applied). A refused
+// upgrade answers with a real status and body, and is logged.
+func (s *Server) transportConfig() transport.Config {
+	cfg := &s.cfg
+	return transport.Config{
+		HandshakeTimeout:  cfg.HandshakeTimeout,
+		ReadBufferSize:    cfg.ReadBufferSize,
+		WriteBufferSize:   cfg.WriteBufferSize,
+		NoWriteBufferPool: cfg.NoWriteBufferPool,
+		Compression:       cfg.Compression,
+		Subprotocols:      cfg.Subprotocols,
 		CheckOrigin:       s.origins.allows,
-		Error: func(w http.ResponseWriter, r *http.Request, status int, reason error) {
+		Refused: func(w http.ResponseWriter, r *http.Request, status int, reason error) {
 			s.log.Info("upgrade refused", "remote", r.RemoteAddr, "path", r.URL.Path,
 				"origin", r.Header.Get("Origin"), "status", status, "reason", reason)
 			w.Header().Set("Sec-Websocket-Version", "13")
 			http.Error(w, reason.Error(), status)
 		},
+		Poll:       cfg.Transport == TransportPoll,
+		Flushers:   cfg.Flushers,
+		PingPeriod: cfg.PingPeriod,
+		PongWait:   cfg.PongWait,
+		WriteWait:  cfg.WriteWait,
+		ReadLimit:  cfg.ReadLimit,
+		SendQueue:  cfg.SendQueue,
+		Label:      session.Label,
+		Metrics:    cfg.Metrics,
+		Logger:     s.log,
 	}
-	if !s.cfg.NoWriteBufferPool {
-		u.WriteBufferPool = &sync.Pool{}
-	}
-	return u
-}
-
-// pollable reports whether the socket of r can be served by the polled transport: a plain
-// TCP socket (TLS records need a goroutine of their own) without permessage-deflate (the
-// polled transport frames text itself).
-func (s *Server) pollable(r *http.Request) bool {
-	if s.poller == nil || r.TLS != nil {
-		return false
-	}
-	offers := strings.ToLower(strings.Join(r.Header.Values("Sec-Websocket-Extensions"), ","))
-	return !s.cfg.Compression || !strings.Contains(offers, "permessage-deflate")
 }
 
 // originPolicy decides which browser pages may open WebSockets. Same-origin is always allowed;
@@ -90,53 +90,57 @@ func (p originPolicy) allows(r *http.Request) bool {
 	return p.hosts[host] || p.full[strings.ToLower(u.Scheme)+"://"+host]
 }
 
-// serveWS upgrades /ws and starts the session for the negotiated protocol, which runs until the
-// socket ends.
+// serveWS upgrades /ws and hands the socket to its transport and the session for the
+// negotiated protocol, which serve it until it ends.
 func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	release, ok := s.admit(w, r)
 	if !ok {
 		return // admit has answered and logged
 	}
-	bh := &batchHijacker{ResponseWriter: w}
-	ws, err := s.upgrader.Upgrade(bh, r, nil)
+	c, err := s.sockets.Upgrade(w, r, s.nextID.Add(1))
 	if err != nil {
 		release()
-		return // the upgrader's Error function has answered and logged
+		return // the transport's Refused function has answered and logged
 	}
-	c := s.newConn(ws, r)
-	c.batch = bh.conn
-	var sess session
-	if c.speaksJSON() { // decided by newConn
-		sess = newJSONSession(s, c, upgradeToken(r))
-	} else {
-		sess = newTextSession(s, c, upgradeToken(r))
-	}
-	// The transport is chosen and set up before the connection is tracked, so that shutdown
-	// never sees it half built.
-	polled := false
-	if s.pollable(r) {
-		c.nc = bh.conn.Conn // the raw socket: the polled transport frames its own writes
-		if polled = s.preparePolled(c, sess, release); !polled {
-			c.nc = ws.NetConn()
-		}
-	}
+	sess := s.sessions.Open(c, c.Subprotocol(), session.UpgradeToken(r))
+	// The session is attached before the connection is tracked, so that shutdown never sees
+	// it half built.
+	c.Attach(sess, func() {
+		s.untrack(c)
+		release() // the client's per-address slot, held until the socket ends
+	})
 	if !s.track(c) {
-		sess.end()
+		sess.End()
 		release()
-		c.closeNow(websocket.CloseGoingAway, "server is shutting down")
+		c.Refuse(websocket.CloseGoingAway, "server is shutting down")
 		return
 	}
-	if polled {
-		c.startPolled() // the poller and the flushers serve it from now on
-		return
-	}
-	// Serve the socket from a goroutine of its own and return: net/http's connection goroutine
-	// then ends, and with it its deep stack and the 8 KiB of bufio buffers it still holds for a
-	// hijacked connection — most of what an idle connection used to cost. Shutdown does not
-	// depend on the handler: it waits for tracked connections (track/untrack).
-	go func() {
-		defer release() // the client's per-address slot, held until the socket ends
-		defer s.untrack(c)
-		c.serve(sess)
-	}()
+	// Shutdown does not depend on the handler: it waits for tracked connections
+	// (track/untrack).
+	c.Start()
 }
+
+// serveAdd upgrades /add and serves the add service on it until the client leaves.
+func (s *Server) serveAdd(w http.ResponseWriter, r *http.Request) {
+	release, ok := s.admit(w, r)
+	if !ok {
+		return // admit has answered and logged
+	}
+	defer release()
+	ws, err := s.sockets.UpgradePlain(w, r)
+	if err != nil {
+		return
+	}
+	a := addservice.NewConn(&s.adder, ws)
+	if !s.track(a) {
+		a.GoingAway()
+		ws.Close()
+		return
+	}
+	defer s.untrack(a)
+	a.Serve(s.nextID.Add(1), r.RemoteAddr, len(r.Header))
+}
+
+// TokenCookie is the cookie a host application may set to hand its users' browsers a token
+// (internal/session reads it).
+const TokenCookie = session.TokenCookie

@@ -1,4 +1,4 @@
-package server
+package session
 
 import (
 	"context"
@@ -13,38 +13,40 @@ import (
 	"hubbub/internal/wire"
 )
 
-// jsonSession speaks hubbub.v1 (docs/protocol.md): hello, then any number of rooms.
+// jsonSession speaks hubbub.v1 (docs/wire.md): hello, then any number of rooms.
 type jsonSession struct {
-	srv     *Server
-	c       *conn
+	svc     *Service
+	p       Peer
 	member  *hub.Member // nil until hello
-	rooms   map[string]bool
+	rooms   joinedRooms
 	limiter *sendLimiter
 	typing  typingGate
 	token   string       // the token of the upgrade request (?token= or cookie), used if hello has none
 	claims  *auth.Claims // the verified token, when the server requires tokens
 	expiry  expiry
-	kicked  kickedRooms // rooms a moderator removed the session from (moderation.go)
 }
 
 // newJSONSession starts a session; token is the one the upgrade request carried, if any.
-func newJSONSession(s *Server, c *conn, token string) *jsonSession {
-	return &jsonSession{srv: s, c: c, rooms: make(map[string]bool), limiter: newSendLimiter(&s.cfg),
+func newJSONSession(s *Service, p Peer, token string) *jsonSession {
+	return &jsonSession{svc: s, p: p, limiter: newSendLimiter(&s.cfg),
 		typing: typingGate{interval: s.cfg.TypingInterval}, token: token}
 }
 
-func (j *jsonSession) codec() hub.Codec { return codec.JSONCodec{} }
-func (j *jsonSession) coalesce() bool   { return false }
+// Codec implements Session: hubbub.v1's JSON frames.
+func (j *jsonSession) Codec() hub.Codec { return codec.JSONCodec{} }
+
+// Coalesce implements Session: every frame goes out on its own.
+func (j *jsonSession) Coalesce() bool { return false }
 
 // reply queues a frame for this client only.
-func (j *jsonSession) reply(v any) { j.c.out.Push(hub.NewRaw(wire.Encode(v))) }
+func (j *jsonSession) reply(v any) { j.p.Outbox().Push(hub.NewRaw(wire.Encode(v))) }
 
 func (j *jsonSession) fail(err error, f *wire.ClientFrame) { j.reply(wire.NewError(err, f)) }
 
-func (j *jsonSession) handle(data []byte) {
-	j.kicked.drain(j.rooms)
+// Handle implements Session.
+func (j *jsonSession) Handle(data []byte) {
 	f, err := wire.Decode(data)
-	if err != nil && j.srv.tokensOn() && f.Type == wire.TypeHello && hubbub.ErrorCode(err) == hubbub.ECodeMissing {
+	if err != nil && j.svc.tokensOn() && f.Type == wire.TypeHello && hubbub.ErrorCode(err) == hubbub.ECodeMissing {
 		err = nil // with tokens the name comes from the token; hello needs none
 	}
 	if err != nil {
@@ -55,7 +57,7 @@ func (j *jsonSession) handle(data []byte) {
 		j.fail(hubbub.Errorf(hubbub.ECodeNoHello, "say hello first"), &f)
 		return
 	}
-	if f.Room != "" && f.Type != wire.TypeJoin && !isModeration(f.Type) && !j.rooms[f.Room] {
+	if f.Room != "" && f.Type != wire.TypeJoin && !isModeration(f.Type) && !j.rooms.has(f.Room) {
 		j.fail(hubbub.Errorf(hubbub.ECodeNotJoined, "you have not joined room %q", f.Room), &f)
 		return
 	}
@@ -66,8 +68,8 @@ func (j *jsonSession) handle(data []byte) {
 	case wire.TypeJoin:
 		j.join(ctx, &f)
 	case wire.TypeLeave:
-		j.srv.hub.Leave(f.Room, j.member)
-		delete(j.rooms, f.Room)
+		j.svc.hub.Leave(f.Room, j.member)
+		j.rooms.remove(f.Room)
 		j.reply(wire.NewLeft(f.Room))
 	case wire.TypeSend:
 		j.send(ctx, &f)
@@ -75,10 +77,10 @@ func (j *jsonSession) handle(data []byte) {
 		j.history(ctx, &f)
 	case wire.TypeTyping:
 		if j.typing.allow(f.Room, time.Now()) {
-			_ = j.srv.hub.Typing(ctx, f.Room, j.member.Name)
+			_ = j.svc.hub.Typing(ctx, f.Room, j.member.Name)
 		}
 	case wire.TypeWho:
-		j.reply(wire.Members{Type: wire.TypeMembers, Room: f.Room, Members: j.srv.hub.Members(f.Room)})
+		j.reply(wire.Members{Type: wire.TypeMembers, Room: f.Room, Members: j.svc.hub.Members(f.Room)})
 	case wire.TypePing:
 		j.reply(wire.NewPong(f.ID))
 	default:
@@ -89,25 +91,25 @@ func (j *jsonSession) handle(data []byte) {
 }
 
 func (j *jsonSession) hello(f *wire.ClientFrame) {
-	m := &hub.Member{Name: f.Name, Key: f.Key, Out: j.c.out}
+	m := &hub.Member{Name: f.Name, Key: f.Key, Out: j.p.Outbox()}
 	var claims *auth.Claims
-	if j.srv.tokensOn() {
+	if j.svc.tokensOn() {
 		raw := f.Token
 		if raw == "" {
 			raw = j.token
 		}
-		c, err := j.srv.authenticate(raw)
+		c, err := j.svc.authenticate(raw)
 		if err != nil {
-			j.c.log.Info("hello refused", "err", err)
+			j.p.Info("hello refused", "err", err)
 			j.fail(err, f)
 			return
 		}
-		claims, m = &c, tokenMember(&c, j.c.out)
+		claims, m = &c, tokenMember(&c, j.p.Outbox())
 	} else if err := hubbub.ValidateName(f.Name); err != nil {
 		j.fail(err, f)
 		return
 	}
-	if j.member != nil && len(j.rooms) > 0 {
+	if j.member != nil && j.rooms.count() > 0 {
 		if m.Name != j.member.Name || m.Key != j.member.Key {
 			j.fail(hubbub.Errorf(hubbub.ECodeBadName, "leave every room before changing your name"), f)
 			return
@@ -116,14 +118,14 @@ func (j *jsonSession) hello(f *wire.ClientFrame) {
 	}
 	j.member, j.claims = m, claims
 	if claims != nil {
-		j.expiry.arm(j.c, claims.ExpiresAt)
-		j.c.log.Info("hello", "name", m.Name, "user", m.UserID, "role", m.Role, "expires", claims.ExpiresAt)
+		j.expiry.arm(j.p, claims.ExpiresAt)
+		j.p.Info("hello", "name", m.Name, "user", m.UserID, "role", m.Role, "expires", claims.ExpiresAt)
 	} else {
-		j.c.log.Info("hello", "name", m.Name)
+		j.p.Info("hello", "name", m.Name)
 	}
-	cfg := &j.srv.cfg
-	hc := j.srv.hub.Config()
-	role := j.srv.roleOf(m)
+	cfg := &j.svc.cfg
+	hc := j.svc.hub.Config()
+	role := j.svc.roleOf(m)
 	if role == "" {
 		role = hubbub.RoleMember
 	}
@@ -141,13 +143,13 @@ func (j *jsonSession) join(ctx context.Context, f *wire.ClientFrame) {
 		j.fail(forbidden(f.Room), f)
 		return
 	}
-	if j.rooms[f.Room] {
+	if j.rooms.has(f.Room) {
 		// A second join asks for a fresh replay (a client resyncing): leave, then join anew.
-		j.srv.hub.Leave(f.Room, j.member)
-		delete(j.rooms, f.Room)
+		j.svc.hub.Leave(f.Room, j.member)
+		j.rooms.remove(f.Room)
 	}
-	if len(j.rooms) >= j.srv.cfg.MaxRoomsPerConn {
-		j.fail(hubbub.Errorf(hubbub.ECodeTooMany, "you are in %d rooms, the most allowed", len(j.rooms)), f)
+	if n := j.rooms.count(); n >= j.svc.cfg.MaxRoomsPerConn {
+		j.fail(hubbub.Errorf(hubbub.ECodeTooMany, "you are in %d rooms, the most allowed", n), f)
 		return
 	}
 	j.watchRemovals()
@@ -156,31 +158,34 @@ func (j *jsonSession) join(ctx context.Context, f *wire.ClientFrame) {
 			return hub.NewRaw(wire.Encode(wire.Joined{Type: wire.TypeJoined, Room: info.Room, Members: info.Members, MemberCount: info.MemberCount,
 				LastSeq: info.LastSeq, Replay: info.Replay, Truncated: info.Truncated}))
 		}}
-	if _, err := j.srv.hub.Join(ctx, req); err != nil {
+	// Recorded before the join, so that a moderator's removal arriving while the join is
+	// still returning (watchRemovals) is not undone by recording it after.
+	j.rooms.add(f.Room)
+	if _, err := j.svc.hub.Join(ctx, req); err != nil {
+		j.rooms.remove(f.Room)
 		j.fail(err, f)
 		return
 	}
-	j.rooms[f.Room] = true
-	j.c.log.Debug("joined", "room", f.Room)
+	j.p.Debug("joined", "room", f.Room)
 }
 
 func (j *jsonSession) send(ctx context.Context, f *wire.ClientFrame) {
 	ok, abusive := j.limiter.allow()
 	if abusive {
 		j.fail(hubbub.Errorf(hubbub.ECodeRateLimited, "sending too fast; closing"), f)
-		j.c.closeWith(websocket.ClosePolicyViolation, "sustained rate-limit abuse", false)
+		j.p.Close(websocket.ClosePolicyViolation, "sustained rate-limit abuse")
 		return
 	}
 	if !ok {
 		j.fail(hubbub.Errorf(hubbub.ECodeRateLimited, "sending too fast; slow down"), f)
 		return
 	}
-	text, err := messageText(*f.Text, j.srv.cfg.MaxText)
+	text, err := MessageText(*f.Text, j.svc.cfg.MaxText)
 	if err != nil {
 		j.fail(err, f)
 		return
 	}
-	stored, dup, err := j.srv.hub.Send(ctx, hubbub.Message{Room: f.Room, From: j.member.Name, ClientID: f.ID, Text: text})
+	stored, dup, err := j.svc.hub.Send(ctx, hubbub.Message{Room: f.Room, From: j.member.Name, ClientID: f.ID, Text: text})
 	if err != nil {
 		j.fail(err, f)
 		return
@@ -189,7 +194,7 @@ func (j *jsonSession) send(ctx context.Context, f *wire.ClientFrame) {
 }
 
 func (j *jsonSession) history(ctx context.Context, f *wire.ClientFrame) {
-	page, err := j.srv.historyPage(ctx, f.Room, f.Before, f.Limit)
+	page, err := j.svc.HistoryPage(ctx, f.Room, f.Before, f.Limit)
 	if err != nil {
 		j.fail(err, f)
 		return
@@ -197,9 +202,9 @@ func (j *jsonSession) history(ctx context.Context, f *wire.ClientFrame) {
 	j.reply(page)
 }
 
-// messageText cleans the text of a message sent by a client or published through the API and
+// MessageText cleans the text of a message sent by a client or published through the API and
 // checks it is neither empty nor longer than maxText bytes.
-func messageText(raw string, maxText int) (string, error) {
+func MessageText(raw string, maxText int) (string, error) {
 	text := hubbub.CleanMultiline(raw)
 	switch {
 	case text == "":
@@ -213,10 +218,10 @@ func messageText(raw string, maxText int) (string, error) {
 // historyPageDefault is the page a history request gets when it names no limit.
 const historyPageDefault = 50
 
-// historyPage reads a page of up to limit messages of room older than before (capped at
+// HistoryPage reads a page of up to limit messages of room older than before (capped at
 // HistoryPageMax; historyPageDefault when limit is 0 or less), as a history frame: the answer
 // to a history request and to the API's GET …/messages alike.
-func (s *Server) historyPage(ctx context.Context, room string, before uint64, limit int) (wire.History, error) {
+func (s *Service) HistoryPage(ctx context.Context, room string, before uint64, limit int) (wire.History, error) {
 	if limit <= 0 {
 		limit = historyPageDefault
 	}
@@ -231,9 +236,10 @@ func (s *Server) historyPage(ctx context.Context, room string, before uint64, li
 	return page, nil
 }
 
-func (j *jsonSession) end() {
+// End implements Session.
+func (j *jsonSession) End() {
 	j.expiry.stop()
-	for room := range j.rooms {
-		j.srv.hub.Leave(room, j.member)
+	for _, room := range j.rooms.list() {
+		j.svc.hub.Leave(room, j.member)
 	}
 }

@@ -1,12 +1,12 @@
-package server
+package addservice
 
 import (
 	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
-	"net/http"
 	"strconv"
 	"sync"
 	"time"
@@ -14,6 +14,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"hubbub/internal/metrics"
+	"hubbub/internal/transport"
 )
 
 // AddRequest is one question to the add service, as the original client sends it.
@@ -68,56 +69,62 @@ func number(name string, raw json.RawMessage) (int64, error) {
 	return v, nil
 }
 
-// addConn is an add-service connection as shutdown sees it.
-type addConn struct {
+// Config tunes the add service. Every field must be set.
+type Config struct {
+	// IdleTimeout closes a connection that asks nothing for this long.
+	IdleTimeout time.Duration
+	// ReadLimit is the largest request, in bytes.
+	ReadLimit int64
+	// WriteWait bounds each write.
+	WriteWait time.Duration
+	// Metrics counts connections; nil counts nothing.
+	Metrics *metrics.Metrics
+	// Logger receives the service's logs.
+	Logger *slog.Logger
+}
+
+// closeGrace is how long a closing connection waits for the client's close answer.
+const closeGrace = 2 * time.Second
+
+// Conn is one add-service connection, upgraded by the caller.
+type Conn struct {
+	cfg  *Config
 	ws   *websocket.Conn
-	srv  *Server
 	once sync.Once
 }
 
-func (a *addConn) goingAway() {
+// NewConn returns the add-service connection on ws.
+func NewConn(cfg *Config, ws *websocket.Conn) *Conn { return &Conn{cfg: cfg, ws: ws} }
+
+// GoingAway sends a close frame with 1001 and gives the client a short grace to answer.
+func (a *Conn) GoingAway() {
 	a.once.Do(func() {
 		msg := websocket.FormatCloseMessage(websocket.CloseGoingAway, "server shutting down")
-		_ = a.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(a.srv.cfg.WriteWait))
+		_ = a.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(a.cfg.WriteWait))
 		_ = a.ws.SetReadDeadline(time.Now().Add(closeGrace))
 	})
 }
-func (a *addConn) abort() { a.ws.Close() }
 
-// serveAdd is the add service: {"A":3,"B":9} in, {"Sum":12} out, for as long as the client
-// keeps asking within AddIdleTimeout. Bad requests get {"error": "..."} and the connection
-// stays open.
-func (s *Server) serveAdd(w http.ResponseWriter, r *http.Request) {
-	release, ok := s.admit(w, r)
-	if !ok {
-		return // admit has answered and logged
-	}
-	defer release()
-	up := s.upgrader
-	up.Subprotocols = nil
-	ws, err := up.Upgrade(w, r, nil)
-	if err != nil {
-		return
-	}
-	a := &addConn{ws: ws, srv: s}
-	if !s.track(a) {
-		a.goingAway()
-		ws.Close()
-		return
-	}
-	defer s.untrack(a)
+// Abort closes the socket at once.
+func (a *Conn) Abort() { a.ws.Close() }
+
+// Serve answers {"A":3,"B":9} with {"Sum":12} for as long as the client keeps asking within
+// IdleTimeout, then closes the socket. Bad requests get {"error": "..."} and the connection
+// stays open. id, remote and headers (the upgrade request's header count) are for the logs.
+func (a *Conn) Serve(id uint64, remote string, headers int) {
+	ws, cfg := a.ws, a.cfg
 	defer ws.Close()
-	log := s.log.With("conn", s.nextID.Add(1), "remote", r.RemoteAddr, "endpoint", "add")
-	log.Info("add client connected", "headers", len(r.Header))
-	s.cfg.Metrics.Connected(metrics.ProtoAdd)
-	defer s.cfg.Metrics.Disconnected(metrics.ProtoAdd)
-	ws.SetReadLimit(s.cfg.AddReadLimit)
+	log := cfg.Logger.With("conn", id, "remote", remote, "endpoint", "add")
+	log.Info("add client connected", "headers", headers)
+	cfg.Metrics.Connected(metrics.ProtoAdd)
+	defer cfg.Metrics.Disconnected(metrics.ProtoAdd)
+	ws.SetReadLimit(cfg.ReadLimit)
 	answered := 0
 	for {
-		_ = ws.SetReadDeadline(time.Now().Add(s.cfg.AddIdleTimeout))
+		_ = ws.SetReadDeadline(time.Now().Add(cfg.IdleTimeout))
 		_, data, err := ws.ReadMessage()
 		if err != nil {
-			log.Info("add client disconnected", "answered", answered, "reason", readEndReason(err))
+			log.Info("add client disconnected", "answered", answered, "reason", transport.ReadEndReason(err))
 			return
 		}
 		var resp AddResponse
@@ -126,7 +133,7 @@ func (s *Server) serveAdd(w http.ResponseWriter, r *http.Request) {
 		} else {
 			resp.Sum = &sum
 		}
-		_ = ws.SetWriteDeadline(time.Now().Add(s.cfg.WriteWait))
+		_ = ws.SetWriteDeadline(time.Now().Add(cfg.WriteWait))
 		if err := ws.WriteJSON(resp); err != nil {
 			log.Info("add client write failed", "err", err)
 			return

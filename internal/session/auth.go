@@ -1,4 +1,4 @@
-package server
+package session
 
 import (
 	"errors"
@@ -27,9 +27,9 @@ const TokenParam = "token"
 // closeTokenExpired is the close reason sent when a connection's token expires.
 const closeTokenExpired = "token expired"
 
-// upgradeToken returns the token an upgrade request carries, "" if none: the query parameter,
+// UpgradeToken returns the token an upgrade request carries, "" if none: the query parameter,
 // else the cookie.
-func upgradeToken(r *http.Request) string {
+func UpgradeToken(r *http.Request) string {
 	if t := r.URL.Query().Get(TokenParam); t != "" {
 		return t
 	}
@@ -40,11 +40,11 @@ func upgradeToken(r *http.Request) string {
 }
 
 // tokensOn reports whether the server requires tokens.
-func (s *Server) tokensOn() bool { return s.cfg.Tokens != nil }
+func (s *Service) tokensOn() bool { return s.cfg.Tokens != nil }
 
 // authenticate verifies a token; its errors are unauthorized *hubbub.Error values whose
 // messages are fit for the client.
-func (s *Server) authenticate(raw string) (auth.Claims, error) {
+func (s *Service) authenticate(raw string) (auth.Claims, error) {
 	if raw == "" {
 		return auth.Claims{}, hubbub.Errorf(hubbub.ECodeUnauthorized,
 			"this server requires a token: send it in hello (token), the ?token= parameter of the /ws URL, or the %s cookie", TokenCookie)
@@ -78,10 +78,10 @@ type expiry struct {
 }
 
 // arm (re)starts the timer for a token expiring at at.
-func (e *expiry) arm(c *conn, at time.Time) {
+func (e *expiry) arm(p Peer, at time.Time) {
 	e.stop()
 	e.t = time.AfterFunc(time.Until(at), func() {
-		c.closeWith(websocket.ClosePolicyViolation, closeTokenExpired, false)
+		p.Close(websocket.ClosePolicyViolation, closeTokenExpired)
 	})
 }
 

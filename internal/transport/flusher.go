@@ -1,4 +1,4 @@
-package server
+package transport
 
 import (
 	"sync"
@@ -15,7 +15,7 @@ import (
 // DefaultFlushers), and end when the list is empty.
 type flusher struct {
 	mu      sync.Mutex
-	queue   []*conn
+	queue   []*polledConn
 	head    int
 	running int
 	max     int
@@ -24,7 +24,7 @@ type flusher struct {
 func newFlusher(workers int) *flusher { return &flusher{max: max(1, workers)} }
 
 // schedule lists c for writing; the caller owns c's scheduled flag, so c is listed once.
-func (f *flusher) schedule(c *conn) {
+func (f *flusher) schedule(c *polledConn) {
 	f.mu.Lock()
 	f.queue = append(f.queue, c)
 	start := f.running < f.max && len(f.queue)-f.head > f.running

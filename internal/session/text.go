@@ -1,4 +1,4 @@
-package server
+package session
 
 import (
 	"context"
@@ -15,8 +15,8 @@ import (
 // textSession speaks the original chat protocol: the first line is the name, every later line
 // is a message to room lobby, shown to others as "name: text".
 type textSession struct {
-	srv     *Server
-	c       *conn
+	svc     *Service
+	p       Peer
 	member  *hub.Member // set once the member has joined lobby
 	limiter *sendLimiter
 	claims  *auth.Claims // the verified token, when the server requires tokens
@@ -26,8 +26,8 @@ type textSession struct {
 // newTextSession starts a session; token is the one the upgrade request carried, if any. When
 // the server requires tokens and this one is missing or invalid, the client is told why and the
 // connection closes with 1008.
-func newTextSession(s *Server, c *conn, token string) *textSession {
-	t := &textSession{srv: s, c: c, limiter: newSendLimiter(&s.cfg)}
+func newTextSession(s *Service, p Peer, token string) *textSession {
+	t := &textSession{svc: s, p: p, limiter: newSendLimiter(&s.cfg)}
 	if s.tokensOn() {
 		claims, err := s.authenticate(token)
 		if err != nil {
@@ -35,15 +35,19 @@ func newTextSession(s *Server, c *conn, token string) *textSession {
 			return t
 		}
 		t.claims = &claims
-		t.expiry.arm(c, claims.ExpiresAt)
+		t.expiry.arm(p, claims.ExpiresAt)
 	}
 	return t
 }
 
-func (t *textSession) codec() hub.Codec { return codec.TextCodec{} }
-func (t *textSession) coalesce() bool   { return true }
+// Codec implements Session: text lines.
+func (t *textSession) Codec() hub.Codec { return codec.TextCodec{} }
 
-func (t *textSession) handle(data []byte) {
+// Coalesce implements Session: queued lines go out joined by '\n', as the original chat did.
+func (t *textSession) Coalesce() bool { return true }
+
+// Handle implements Session.
+func (t *textSession) Handle(data []byte) {
 	text := hubbub.CleanText(string(data))
 	if t.member == nil {
 		t.setName(text)
@@ -61,12 +65,12 @@ func (t *textSession) handle(data []byte) {
 		t.say("error: rate limited; slow down")
 		return
 	}
-	if len(text) > t.srv.cfg.MaxText {
-		t.say(fmt.Sprintf("error: message longer than %d bytes", t.srv.cfg.MaxText))
+	if len(text) > t.svc.cfg.MaxText {
+		t.say(fmt.Sprintf("error: message longer than %d bytes", t.svc.cfg.MaxText))
 		return
 	}
 	msg := hubbub.Message{Room: hubbub.DefaultRoom, From: t.member.Name, Text: text}
-	if _, _, err := t.srv.hub.Send(context.Background(), msg); err != nil {
+	if _, _, err := t.svc.hub.Send(context.Background(), msg); err != nil {
 		t.say("error: " + hubbub.ErrorMessage(err))
 	}
 }
@@ -74,40 +78,41 @@ func (t *textSession) handle(data []byte) {
 // setName takes the first line as the client's name and joins lobby under it.
 // With a token the line is still read, for compatibility, but the token's name is used.
 func (t *textSession) setName(name string) {
-	m := &hub.Member{Name: name, Out: t.c.out, MessagesOnly: true}
+	m := &hub.Member{Name: name, Out: t.p.Outbox(), MessagesOnly: true}
 	if t.claims != nil {
 		if !t.claims.CanJoin(hubbub.DefaultRoom) {
 			t.refuse(hubbub.ErrorMessage(forbidden(hubbub.DefaultRoom)), websocket.ClosePolicyViolation)
 			return
 		}
-		m = tokenMember(t.claims, t.c.out)
+		m = tokenMember(t.claims, t.p.Outbox())
 		name = m.Name
 	} else if err := hubbub.ValidateName(name); err != nil {
 		t.refuse(hubbub.ErrorMessage(err), websocket.ClosePolicyViolation)
 		return
 	}
-	m.Removed = textRemoved(t.c)
-	_, err := t.srv.hub.Join(context.Background(), hub.JoinRequest{Room: hubbub.DefaultRoom, Member: m, NoReplay: true})
+	m.Removed = textRemoved(t.p)
+	_, err := t.svc.hub.Join(context.Background(), hub.JoinRequest{Room: hubbub.DefaultRoom, Member: m, NoReplay: true})
 	if err != nil {
 		t.refuse(hubbub.ErrorMessage(err), websocket.ClosePolicyViolation)
 		return
 	}
 	t.member = m
-	t.c.log.Info("named", "name", name, "room", hubbub.DefaultRoom)
+	t.p.Info("named", "name", name, "room", hubbub.DefaultRoom)
 }
 
 // say queues one line for this client only.
-func (t *textSession) say(line string) { t.c.out.Push(hub.NewRaw([]byte(line))) }
+func (t *textSession) say(line string) { t.p.Outbox().Push(hub.NewRaw([]byte(line))) }
 
 // refuse tells the client why and closes the connection.
 func (t *textSession) refuse(reason string, code int) {
 	t.say("error: " + reason)
-	t.c.closeWith(code, reason, false)
+	t.p.Close(code, reason)
 }
 
-func (t *textSession) end() {
+// End implements Session.
+func (t *textSession) End() {
 	t.expiry.stop()
 	if t.member != nil {
-		t.srv.hub.Leave(hubbub.DefaultRoom, t.member)
+		t.svc.hub.Leave(hubbub.DefaultRoom, t.member)
 	}
 }

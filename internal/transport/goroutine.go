@@ -1,4 +1,4 @@
-package server
+package transport
 
 import (
 	"bytes"
@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -16,29 +17,72 @@ import (
 	"hubbub/internal/metrics"
 )
 
-// The goroutine transport, as in gorilla/websocket's chat example: a read loop in a goroutine
-// per socket (serve) and a write pump started when there is something to write. It serves TLS
-// sockets, compressed connections and servers started with --transport goroutine; the polled
-// transport (conn_polled.go) serves the rest.
+// goroutineConn is the goroutine transport, as in gorilla/websocket's chat example: a read loop
+// in a goroutine per socket (serve) and a write pump started when there is something to write.
+// It serves TLS sockets, compressed connections and servers started with --transport
+// goroutine; the polled transport (polled.go) serves the rest.
+type goroutineConn struct {
+	*base
+	ws    *websocket.Conn
+	batch *batchConn // the socket under ws, which can send a batch of frames in one write
+
+	sess    Session
+	onEnd   func()
+	pumping atomic.Bool // a write pump is running (or the writer has ended for good)
+	ping    *time.Timer // the next ping
+}
+
+func (t *Transport) newGoroutine(b *base, ws *websocket.Conn, batch *batchConn) *goroutineConn {
+	c := &goroutineConn{base: b, ws: ws, batch: batch}
+	b.cutter = c
+	return c
+}
+
+// cutWrite cuts a write blocked on a client that stopped reading short.
+func (c *goroutineConn) cutWrite() { _ = c.ws.NetConn().SetWriteDeadline(time.Now().Add(closeGrace)) }
+
+// Refuse implements Conn.
+func (c *goroutineConn) Refuse(code int, reason string) {
+	msg := websocket.FormatCloseMessage(code, reason)
+	_ = c.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(c.cfg.WriteWait))
+	c.ws.Close()
+}
+
+// Abort implements Conn: closing the socket ends the read loop, which ends the rest.
+func (c *goroutineConn) Abort() { c.ws.Close() }
+
+// Attach implements Conn.
+func (c *goroutineConn) Attach(sess Session, onEnd func()) { c.sess, c.onEnd = sess, onEnd }
+
+// Start implements Conn. It serves the socket from a goroutine of its own and returns:
+// net/http's connection goroutine then ends, and with it its deep stack and the 8 KiB of
+// bufio buffers it still holds for a hijacked connection — most of what an idle connection
+// used to cost.
+func (c *goroutineConn) Start() {
+	go func() {
+		defer c.onEnd()
+		c.serve(c.sess)
+	}()
+}
 
 // serve runs the connection until it ends, then waits for the write pump to finish.
-func (c *conn) serve(sess session) {
-	c.log.Info("connected")
-	c.srv.cfg.Metrics.Connected(c.proto)
-	defer c.srv.cfg.Metrics.Disconnected(c.proto)
-	c.startWriter(sess.codec(), sess.coalesce())
+func (c *goroutineConn) serve(sess Session) {
+	c.Info("connected")
+	c.cfg.Metrics.Connected(c.proto)
+	defer c.cfg.Metrics.Disconnected(c.proto)
+	c.startWriter(sess.Codec(), sess.Coalesce())
 	reason := c.readLoop(sess)
-	sess.end()
+	sess.End()
 	c.closeWith(0, "", false) // stop the write pump if nothing else has
 	<-c.writerDone
 	c.out.Discard() // anything left is never written (a failed write); give back what it holds
 	c.ws.Close()
-	c.log.Info("disconnected", "reason", reason)
+	c.Info("disconnected", "reason", reason)
 }
 
 // readLoop reads frames until the socket fails or closes, and returns why it stopped.
-func (c *conn) readLoop(sess session) string {
-	cfg := &c.srv.cfg
+func (c *goroutineConn) readLoop(sess Session) string {
+	cfg := c.cfg
 	c.ws.SetReadLimit(cfg.ReadLimit)
 	_ = c.ws.SetReadDeadline(time.Now().Add(cfg.PongWait))
 	c.ws.SetPongHandler(func(string) error {
@@ -51,7 +95,7 @@ func (c *conn) readLoop(sess session) string {
 		kind, data, err := c.ws.ReadMessage()
 		if err != nil {
 			if why, ok := dropReason(err); ok && !c.closing.Load() {
-				c.srv.cfg.Metrics.Drop(why)
+				c.cfg.Metrics.Drop(why)
 			}
 			if errors.Is(err, websocket.ErrReadLimit) {
 				// gorilla sends 1009 for most oversized frames but not for a length it cannot
@@ -59,7 +103,7 @@ func (c *conn) readLoop(sess session) string {
 				// If gorilla did send it, this second close frame is refused and nothing is sent.
 				c.closeWith(websocket.CloseMessageTooBig, "frame over the read limit", false)
 			}
-			return readEndReason(err)
+			return ReadEndReason(err)
 		}
 		if !c.closing.Load() {
 			_ = c.ws.SetReadDeadline(time.Now().Add(cfg.PongWait))
@@ -67,7 +111,7 @@ func (c *conn) readLoop(sess session) string {
 		if c.closing.Load() {
 			continue // drain until the peer answers our close
 		}
-		if kind == websocket.BinaryMessage && !sess.coalesce() {
+		if kind == websocket.BinaryMessage && !sess.Coalesce() {
 			c.closeWith(websocket.CloseUnsupportedData, "binary frames are not part of hubbub.v1", false)
 			continue
 		}
@@ -75,7 +119,7 @@ func (c *conn) readLoop(sess session) string {
 			c.closeWith(websocket.CloseInvalidFramePayloadData, "text frame is not valid UTF-8", false)
 			continue
 		}
-		sess.handle(data)
+		sess.Handle(data)
 	}
 }
 
@@ -102,7 +146,8 @@ func dropReason(err error) (metrics.DropReason, bool) {
 	return 0, false
 }
 
-func readEndReason(err error) string {
+// ReadEndReason says, for the logs, why reading a gorilla/websocket connection ended.
+func ReadEndReason(err error) string {
 	var ce *websocket.CloseError
 	switch {
 	case errors.As(err, &ce):
@@ -127,15 +172,15 @@ func readEndReason(err error) string {
 const pumpLinger = time.Second
 
 // startWriter arranges for the outbox to wake a write pump and starts the ping timer.
-func (c *conn) startWriter(codec hub.Codec, coalesce bool) {
+func (c *goroutineConn) startWriter(codec hub.Codec, coalesce bool) {
 	c.codec, c.coalesce = codec, coalesce
 	c.out.SetWake(c.wake)
-	c.ping = time.AfterFunc(c.srv.cfg.PingPeriod, c.sendPing)
+	c.ping = time.AfterFunc(c.cfg.PingPeriod, c.sendPing)
 	c.wake() // anything queued before the wake function was set
 }
 
 // wake starts a write pump unless one is running.
-func (c *conn) wake() {
+func (c *goroutineConn) wake() {
 	if c.pumping.CompareAndSwap(false, true) {
 		go c.writePump()
 	}
@@ -144,7 +189,7 @@ func (c *conn) wake() {
 // writePump writes everything queued in the outbox until it is empty for pumpLinger, the
 // outbox closes, or a write fails. Only one runs at a time (pumping), so it is the only
 // goroutine that writes data frames to the socket.
-func (c *conn) writePump() {
+func (c *goroutineConn) writePump() {
 	var batch []*hub.Envelope
 	var line bytes.Buffer
 	linger := time.NewTimer(pumpLinger)
@@ -154,7 +199,7 @@ func (c *conn) writePump() {
 		batch, write, closed = c.takeBatch(batch)
 		if write {
 			if err := c.writeBatch(batch, c.codec, c.coalesce, &line); err != nil {
-				c.log.Debug("write failed", "err", err)
+				c.Debug("write failed", "err", err)
 				c.closing.Store(true)
 				c.ws.Close() // unblocks the read loop
 				c.writerEnded()
@@ -186,20 +231,20 @@ func (c *conn) writePump() {
 }
 
 // sendPing pings the client every PingPeriod, from a timer rather than a goroutine.
-func (c *conn) sendPing() {
+func (c *goroutineConn) sendPing() {
 	if c.closing.Load() {
 		return
 	}
-	if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.srv.cfg.WriteWait)); err != nil {
+	if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.cfg.WriteWait)); err != nil {
 		c.closing.Store(true)
 		c.ws.Close()
 		return
 	}
-	c.ping.Reset(c.srv.cfg.PingPeriod)
+	c.ping.Reset(c.cfg.PingPeriod)
 }
 
 // writerEnded reports that no more frames will be written; serve waits for it.
-func (c *conn) writerEnded() {
+func (c *goroutineConn) writerEnded() {
 	c.writerOnce.Do(func() {
 		c.ping.Stop()
 		close(c.writerDone)
@@ -208,12 +253,12 @@ func (c *conn) writerEnded() {
 
 // writeBatch writes one frame per envelope, or, when coalescing, all of them as one frame
 // joined by '\n' as the original chat did.
-func (c *conn) writeBatch(batch []*hub.Envelope, codec hub.Codec, coalesce bool, line *bytes.Buffer) error {
+func (c *goroutineConn) writeBatch(batch []*hub.Envelope, codec hub.Codec, coalesce bool, line *bytes.Buffer) error {
 	if len(batch) == 0 {
 		return nil
 	}
-	_ = c.ws.SetWriteDeadline(time.Now().Add(c.srv.cfg.WriteWait))
-	if m := c.srv.cfg.Metrics; m != nil {
+	_ = c.ws.SetWriteDeadline(time.Now().Add(c.cfg.WriteWait))
+	if m := c.cfg.Metrics; m != nil {
 		defer observeWritten(m, batch, codec, coalesce)
 	}
 	if coalesce {
@@ -259,12 +304,12 @@ func (c *conn) writeBatch(batch []*hub.Envelope, codec hub.Codec, coalesce bool,
 
 // sendClose writes the close frame chosen by closeWith and gives the client a short grace to
 // answer before the read loop gives up.
-func (c *conn) sendClose() {
+func (c *goroutineConn) sendClose() {
 	if c.closeCode == 0 {
 		return // the client closed first; gorilla has already answered its close frame
 	}
 	msg := websocket.FormatCloseMessage(c.closeCode, c.closeReason)
-	wait := c.srv.cfg.WriteWait
+	wait := c.cfg.WriteWait
 	if c.discarding.Load() {
 		wait = closeGrace
 	}

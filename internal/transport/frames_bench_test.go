@@ -1,6 +1,6 @@
 //go:build linux
 
-package server
+package transport
 
 import (
 	"fmt"
@@ -9,12 +9,16 @@ import (
 
 	"hubbub"
 	"hubbub/internal/hub"
+	"hubbub/internal/session/codec"
 )
+
+// payloadCodecs are the wire protocols' codecs, by slot: hubbub.v1's JSON and the text lines.
+var payloadCodecs = []hub.Codec{codec.JSONCodec{}, codec.TextCodec{}}
 
 // BenchmarkEncodeMessage encodes and frames one room message for hubbub.v1: what a room pays
 // once per message, however many members receive it.
 func BenchmarkEncodeMessage(b *testing.B) {
-	wire := wireCodecs[payloadCodecs[0].Slot()]
+	wire := framed(payloadCodecs[0])
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
 		e := &hub.Envelope{Event: hubbub.Event{Room: "lobby", Body: hubbub.MessagePosted{Message: &hubbub.Message{
@@ -32,9 +36,9 @@ func BenchmarkAppendFrames(b *testing.B) {
 		b.Run(fmt.Sprintf("batch=%d", n), func(b *testing.B) {
 			for _, codec := range payloadCodecs {
 				coalesce := codec.Slot() == payloadCodecs[1].Slot()
-				wire := codec // coalesced text is joined from payloads, as conn_polled.go sets it
+				wire := codec // coalesced text is joined from payloads, as polledConn.Attach sets it
 				if !coalesce {
-					wire = wireCodecs[codec.Slot()]
+					wire = framed(codec)
 				}
 				batch := make([]*hub.Envelope, n)
 				for i := range batch {

@@ -1,4 +1,4 @@
-package server
+package api
 
 import (
 	"bytes"
@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"hubbub"
+	"hubbub/internal/session"
 	"hubbub/internal/wire"
 )
 
@@ -50,7 +51,7 @@ func FuzzAPIRequest(f *testing.F) {
 				t.Fatalf("%s accepted the name %q", action, m.Name)
 			}
 			if action != wire.TypeKick {
-				if _, err := parseDuration(m.Duration); err != nil {
+				if _, err := session.ParseDuration(m.Duration); err != nil {
 					t.Fatalf("%s accepted the duration %q", action, m.Duration)
 				}
 			}

@@ -1,8 +1,9 @@
 //go:build linux
 
-package server
+package transport
 
 import (
+	"net"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -14,26 +15,35 @@ import (
 )
 
 // The polled transport serves a WebSocket with no goroutine of its own while it is idle: the
-// server's poller (internal/netpoll) reports when the socket has bytes, a short-lived goroutine
-// reads and handles every frame they complete and goes away, and the flushers (flusher.go)
-// write what rooms queued, already framed (wireCodec), with one non-blocking write per batch.
+// transport's poller (internal/netpoll) reports when the socket has bytes, a short-lived
+// goroutine reads and handles every frame they complete and goes away, and the flushers
+// (flusher.go) write what rooms queued, already framed (framed.go), with one non-blocking
+// write per batch.
 // Only a client too slow to take a write at once gets a goroutine for writing (slowWrite),
 // until it has caught up. An idle connection is then its socket, its outbox, its session and a
 // timer for heartbeats: a few hundred bytes where a goroutine per connection costs a stack and
 // buffers of several KiB.
 //
-// This file holds the connection's life (start, heartbeats, finish); conn_polled_read.go and
-// conn_polled_write.go its two directions. The goroutine transport (conn_goroutine.go,
+// This file holds the connection's life (start, heartbeats, finish); polled_read.go and
+// polled_write.go its two directions. The goroutine transport (goroutine.go,
 // gorilla/websocket) still serves TLS sockets, compressed connections and servers started with
 // --transport goroutine.
+
+// polledConn is a connection on the polled transport.
+type polledConn struct {
+	*base
+	nc      net.Conn // the raw socket
+	flusher *flusher
+	polled  *polled
+}
 
 // polled is a polled connection's transport state.
 type polled struct {
 	raw    syscall.RawConn
 	fd     int
 	poller *netpoll.Poller
-	reg    *netpoll.Registration // set by startPolled under lifeMu
-	sess   session
+	reg    *netpoll.Registration // set by Start under lifeMu
+	sess   Session
 
 	reading atomic.Bool // a goroutine is reading (handleReadable); guards in and asm
 	in      []byte      // bytes read but not yet handled: part of a frame, nil when none
@@ -54,7 +64,7 @@ type polled struct {
 	slow       atomic.Bool // slowWrite is running (blocking writes with a deadline)
 	writerGone atomic.Bool // the close frame (or the last frame) is written: nothing more
 
-	// lifeMu orders the start (startPolled) against finish, which may come first (an abort
+	// lifeMu orders the start (Start) against finish, which may come first (an abort
 	// during shutdown): a finished connection is never registered with the poller.
 	lifeMu   sync.Mutex
 	started  bool
@@ -65,7 +75,7 @@ type polled struct {
 	sessMu sync.Mutex
 	ended  bool
 
-	release func()
+	onEnd func()
 }
 
 // maxControl bounds the control frames waiting to be written. A client that pings faster than
@@ -73,54 +83,80 @@ type polled struct {
 // only the latest ping).
 const maxControl = 64 << 10
 
-// preparePolled sets c up for the polled transport without starting it. It returns false,
-// having changed nothing, if the socket cannot be polled (the caller then uses the goroutine
-// transport).
-func (s *Server) preparePolled(c *conn, sess session, release func()) bool {
-	sc, ok := c.nc.(syscall.Conn)
+// newPolled sets a connection up for the polled transport on the raw socket nc, without
+// starting it. It returns false if the socket cannot be polled (the caller then uses the
+// goroutine transport).
+func (t *Transport) newPolled(b *base, nc net.Conn) (Conn, bool) {
+	sc, ok := nc.(syscall.Conn)
 	if !ok {
-		return false
+		return nil, false
 	}
 	raw, err := sc.SyscallConn()
 	if err != nil {
-		return false
+		return nil, false
 	}
 	fd := -1
 	if err := raw.Control(func(f uintptr) { fd = int(f) }); err != nil || fd < 0 {
-		return false
+		return nil, false
 	}
-	_ = c.nc.SetDeadline(time.Time{}) // no deadline left from the HTTP server: polled reads check them
-	p := &polled{raw: raw, fd: fd, poller: s.poller, sess: sess, release: release}
-	p.asm.Limit = s.cfg.ReadLimit
+	_ = nc.SetDeadline(time.Time{}) // no deadline left from the HTTP server: polled reads check them
+	p := &polled{raw: raw, fd: fd, poller: t.poller}
+	p.asm.Limit = t.cfg.ReadLimit
 	p.lastRead.Store(time.Now().UnixNano())
-	c.polled, c.ws, c.batch = p, nil, nil
-	// Frames that go out one per message are framed once per room (the wire codec); coalesced
-	// ones are joined into a frame per write, from the protocol's own payloads.
-	c.codec, c.coalesce = sess.codec(), sess.coalesce()
-	if !c.coalesce {
-		c.codec = wireCodecs[c.codec.Slot()]
-	}
-	return true
+	c := &polledConn{base: b, nc: nc, flusher: t.flusher, polled: p}
+	b.cutter = c
+	return c, true
 }
 
-// startPolled starts serving a prepared connection: heartbeats, the poller, the writer.
-func (c *conn) startPolled() {
-	p, s := c.polled, c.srv
+// Attach implements Conn.
+func (c *polledConn) Attach(sess Session, onEnd func()) {
+	c.polled.sess, c.polled.onEnd = sess, onEnd
+	// Frames that go out one per message are framed once per room (framed.go); coalesced
+	// ones are joined into a frame per write, from the protocol's own payloads.
+	c.codec, c.coalesce = sess.Codec(), sess.Coalesce()
+	if !c.coalesce {
+		c.codec = framed(c.codec)
+	}
+}
+
+// cutWrite cuts a write blocked on a client that stopped reading short. A polled connection
+// has such a writer only while slowWrite runs; otherwise the deadline would also fail the
+// flusher's close frame if it came later than closeGrace.
+func (c *polledConn) cutWrite() {
+	if c.polled.writingSlowly() {
+		_ = c.nc.SetWriteDeadline(time.Now().Add(closeGrace))
+	}
+}
+
+// Refuse implements Conn: nothing else writes to a connection never started.
+func (c *polledConn) Refuse(code int, reason string) {
+	_ = c.nc.SetWriteDeadline(time.Now().Add(c.cfg.WriteWait))
+	_, _ = c.nc.Write(wsframe.AppendClose(nil, code, reason))
+	c.nc.Close()
+}
+
+// Abort implements Conn: what is queued is dropped and a write in progress cut, as a crash
+// would.
+func (c *polledConn) Abort() { go c.finishWith("aborted by the server", true) }
+
+// Start implements Conn: heartbeats, the poller, the writer.
+func (c *polledConn) Start() {
+	p := c.polled
 	p.lifeMu.Lock()
 	if p.finished.Load() { // aborted before it started; finish has cleaned up
 		p.lifeMu.Unlock()
 		return
 	}
-	c.log.Info("connected")
-	s.cfg.Metrics.Connected(c.proto)
-	p.nextPing = time.Now().Add(s.cfg.PingPeriod)
-	p.heartbeat = time.AfterFunc(s.cfg.PingPeriod, c.onHeartbeat)
+	c.Info("connected")
+	c.cfg.Metrics.Connected(c.proto)
+	p.nextPing = time.Now().Add(c.cfg.PingPeriod)
+	p.heartbeat = time.AfterFunc(c.cfg.PingPeriod, c.onHeartbeat)
 	c.out.SetWake(c.wakeWriter)
-	reg, err := s.poller.Add(p.fd, c.handleReadable)
+	reg, err := p.poller.Add(p.fd, c.handleReadable)
 	p.reg, p.started = reg, true
 	p.lifeMu.Unlock()
 	if err != nil {
-		c.log.Warn("cannot poll the socket", "err", err)
+		c.warn("cannot poll the socket", "err", err)
 		c.finish("cannot poll the socket")
 		return
 	}
@@ -129,7 +165,7 @@ func (c *conn) startPolled() {
 
 // queueControl queues a control frame ahead of data frames and wakes the writer. Pongs are
 // dropped while too many wait (see maxControl); pings are not.
-func (c *conn) queueControl(frame []byte, must bool) {
+func (c *polledConn) queueControl(frame []byte, must bool) {
 	p := c.polled
 	p.controlMu.Lock()
 	if !must && len(p.control)+len(frame) > maxControl {
@@ -143,14 +179,14 @@ func (c *conn) queueControl(frame []byte, must bool) {
 
 // onHeartbeat runs from the connection's timer: it ends a connection silent for the pong wait
 // or one whose client never answered our close, and pings every ping period.
-func (c *conn) onHeartbeat() {
+func (c *polledConn) onHeartbeat() {
 	p := c.polled
 	p.heartbeatMu.Lock()
 	defer p.heartbeatMu.Unlock()
 	if p.finished.Load() {
 		return
 	}
-	cfg := &c.srv.cfg
+	cfg := c.cfg
 	now := time.Now()
 	if dl := p.closeDeadline.Load(); dl != 0 && now.UnixNano() >= dl {
 		go c.finish("no answer to our close frame")
@@ -180,11 +216,11 @@ func (c *conn) onHeartbeat() {
 // finish ends the connection: it leaves the poller and the rooms, stops the writer, closes the
 // socket and releases the connection's slot. Only the first call counts; it may block briefly
 // for the writer, so it is never called from a flusher.
-func (c *conn) finish(reason string) { c.finishWith(reason, false) }
+func (c *polledConn) finish(reason string) { c.finishWith(reason, false) }
 
 // finishWith is finish; abort drops what is still queued and cuts a write in progress, as a
 // crash would, instead of flushing it within closeGrace.
-func (c *conn) finishWith(reason string, abort bool) {
+func (c *polledConn) finishWith(reason string, abort bool) {
 	p := c.polled
 	p.lifeMu.Lock()
 	if p.finished.Load() {
@@ -206,7 +242,7 @@ func (c *conn) finishWith(reason string, abort bool) {
 	c.closing.Store(true)
 	p.sessMu.Lock()
 	p.ended = true
-	p.sess.end()
+	p.sess.End()
 	p.sessMu.Unlock()
 	if abort {
 		c.discarding.Store(true)
@@ -226,9 +262,8 @@ func (c *conn) finishWith(reason string, abort bool) {
 		p.in = nil
 	}
 	if started {
-		c.srv.cfg.Metrics.Disconnected(c.proto)
-		c.log.Info("disconnected", "reason", reason)
+		c.cfg.Metrics.Disconnected(c.proto)
+		c.Info("disconnected", "reason", reason)
 	}
-	c.srv.untrack(c)
-	p.release()
+	p.onEnd()
 }

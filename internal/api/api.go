@@ -1,4 +1,4 @@
-package server
+package api
 
 import (
 	"context"
@@ -8,19 +8,37 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
 	"hubbub"
+	"hubbub/internal/hub"
+	"hubbub/internal/session"
 	"hubbub/internal/wire"
 )
 
-// The server API for backends (docs/api.md): JSON over HTTP under /api/, on only when
-// Config.APIKey is set, every request authenticated with "Authorization: Bearer <key>".
-// Requests go through the same hub as WebSocket clients, so a published message is stored,
-// numbered and delivered like any other, and a kick or ban reaches every node.
+// Config configures the API.
+type Config struct {
+	// Key is the bearer key every request must carry; "" turns the API off (404).
+	Key string
+	// Node names this server in GET /api/rooms.
+	Node string
+	// MaxText is the longest message text a publish may carry, in bytes after cleaning.
+	MaxText int
+	// Logger receives the API's logs.
+	Logger *slog.Logger
+}
+
+// API serves /api/. Create it with New; it is an http.Handler.
+type API struct {
+	cfg      Config
+	hub      *hub.Hub
+	sessions *session.Service // history pages and moderation, shared with hubbub.v1
+	handler  http.Handler
+}
 
 // apiBodyLimit bounds every API request body.
 const apiBodyLimit = 64 << 10
@@ -78,14 +96,15 @@ func writeAPIError(w http.ResponseWriter, err error) {
 	writeJSON(w, ae.Status, ae)
 }
 
-// mountAPI registers /api/: the API's routes behind the key check, or, without a key, a 404
-// that says the API is off.
-func (s *Server) mountAPI() {
-	if s.cfg.APIKey == "" {
-		s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+// New returns the handler of /api/: the API's routes behind the key check, or, without a key,
+// a 404 that says the API is off. Requests act through h, as WebSocket clients do.
+func New(cfg Config, h *hub.Hub, sessions *session.Service) *API {
+	s := &API{cfg: cfg, hub: h, sessions: sessions}
+	if cfg.Key == "" {
+		s.handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			writeAPIError(w, apiErrorf(http.StatusNotFound, hubbub.ECodeNotFound, "the server API is off (start the server with --api-key)"))
 		})
-		return
+		return s
 	}
 	m := http.NewServeMux()
 	m.HandleFunc("GET /api/rooms", s.apiRooms)
@@ -99,18 +118,22 @@ func (s *Server) mountAPI() {
 	m.HandleFunc("POST /api/rooms/{room}/mute", s.apiSanction(wire.TypeMute))
 	m.HandleFunc("DELETE /api/rooms/{room}/mutes/{name}", s.apiLift(wire.TypeUnmute))
 	m.HandleFunc("GET /api/rooms/{room}/sanctions", s.apiSanctions)
-	key := sha256.Sum256([]byte(s.cfg.APIKey))
-	s.mux.Handle("/api/", s.apiAuth(key, m))
+	key := sha256.Sum256([]byte(cfg.Key))
+	s.handler = s.apiAuth(key, m)
+	return s
 }
+
+// ServeHTTP implements http.Handler.
+func (s *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
 // apiAuth checks the bearer key in constant time (comparing SHA-256 digests, so not even the
 // key's length leaks), then routes; the mux's own 404 and 405 answers become JSON errors.
-func (s *Server) apiAuth(key [32]byte, m *http.ServeMux) http.Handler {
+func (s *API) apiAuth(key [32]byte, m *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		given, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		sum := sha256.Sum256([]byte(given))
 		if subtle.ConstantTimeCompare(sum[:], key[:]) != 1 || !ok {
-			s.log.Info("api: unauthorized", "remote", r.RemoteAddr, "method", r.Method, "path", r.URL.Path, "key_given", ok)
+			s.cfg.Logger.Info("api: unauthorized", "remote", r.RemoteAddr, "method", r.Method, "path", r.URL.Path, "key_given", ok)
 			w.Header().Set("WWW-Authenticate", `Bearer realm="hubbub"`)
 			writeAPIError(w, apiErrorf(http.StatusUnauthorized, "unauthorized", "a valid API key is required: Authorization: Bearer <key>"))
 			return
@@ -185,7 +208,7 @@ func (p *publishRequest) message(room string, maxText int) (hubbub.Message, erro
 	if err := hubbub.ValidateName(p.From); err != nil {
 		return hubbub.Message{}, err
 	}
-	text, err := messageText(p.Text, maxText)
+	text, err := session.MessageText(p.Text, maxText)
 	if err != nil {
 		return hubbub.Message{}, err
 	}
@@ -211,13 +234,13 @@ func (m *moderationRequest) check(action string) error {
 		return err
 	}
 	if action == wire.TypeBan || action == wire.TypeMute {
-		if _, err := parseDuration(m.Duration); err != nil {
+		if _, err := session.ParseDuration(m.Duration); err != nil {
 			return err
 		}
 	} else if m.Duration != "" {
 		return hubbub.Errorf(hubbub.ECodeBadDuration, "%s takes no duration", action)
 	}
-	if _, err := cleanReason(m.Reason); err != nil {
+	if _, err := session.CleanReason(m.Reason); err != nil {
 		return err
 	}
 	return nil
@@ -240,7 +263,7 @@ type apiMessageReply struct {
 }
 
 // apiPublish: POST /api/rooms/{room}/messages {from, text, id?}.
-func (s *Server) apiPublish(w http.ResponseWriter, r *http.Request) {
+func (s *API) apiPublish(w http.ResponseWriter, r *http.Request) {
 	var p publishRequest
 	if err := readBody(w, r, &p); err != nil {
 		writeAPIError(w, err)
@@ -258,7 +281,7 @@ func (s *Server) apiPublish(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, err)
 		return
 	}
-	s.log.Info("api: published", "room", stored.Room, "from", stored.From, "seq", stored.Seq, "duplicate", dup)
+	s.cfg.Logger.Info("api: published", "room", stored.Room, "from", stored.From, "seq", stored.Seq, "duplicate", dup)
 	status := http.StatusCreated
 	if dup {
 		status = http.StatusOK
@@ -267,12 +290,12 @@ func (s *Server) apiPublish(w http.ResponseWriter, r *http.Request) {
 }
 
 // apiRooms: GET /api/rooms — the rooms this node holds, with their member counts.
-func (s *Server) apiRooms(w http.ResponseWriter, r *http.Request) {
+func (s *API) apiRooms(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"node": s.cfg.Node, "rooms": s.hub.RoomList()})
 }
 
 // apiMembers: GET /api/rooms/{room}/members — the names in the room, on every node.
-func (s *Server) apiMembers(w http.ResponseWriter, r *http.Request) {
+func (s *API) apiMembers(w http.ResponseWriter, r *http.Request) {
 	room, err := pathRoom(r)
 	if err != nil {
 		writeAPIError(w, err)
@@ -286,7 +309,7 @@ func (s *Server) apiMembers(w http.ResponseWriter, r *http.Request) {
 }
 
 // apiHistory: GET /api/rooms/{room}/messages?before=&limit= — a page of history.
-func (s *Server) apiHistory(w http.ResponseWriter, r *http.Request) {
+func (s *API) apiHistory(w http.ResponseWriter, r *http.Request) {
 	room, err := pathRoom(r)
 	if err != nil {
 		writeAPIError(w, err)
@@ -300,7 +323,7 @@ func (s *Server) apiHistory(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	limit := 0 // historyPage's default
+	limit := 0 // HistoryPage's default
 	if v := q.Get("limit"); v != "" {
 		if limit, err = strconv.Atoi(v); err != nil || limit <= 0 {
 			writeAPIError(w, apiErrorf(http.StatusBadRequest, "bad_request", "limit must be a positive integer"))
@@ -309,7 +332,7 @@ func (s *Server) apiHistory(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := apiContext(r)
 	defer cancel()
-	page, err := s.historyPage(ctx, room, before, limit)
+	page, err := s.sessions.HistoryPage(ctx, room, before, limit)
 	if err != nil {
 		writeAPIError(w, err)
 		return
@@ -318,10 +341,10 @@ func (s *Server) apiHistory(w http.ResponseWriter, r *http.Request) {
 }
 
 // apiModerate runs a moderation request from the API and answers it.
-func (s *Server) apiModerate(w http.ResponseWriter, r *http.Request, m moderation) {
+func (s *API) apiModerate(w http.ResponseWriter, r *http.Request, m session.Moderation) {
 	ctx, cancel := apiContext(r)
 	defer cancel()
-	done, err := s.moderate(ctx, apiActor, m)
+	done, err := s.sessions.Moderate(ctx, apiActor, m)
 	if err != nil {
 		writeAPIError(w, err)
 		return
@@ -330,16 +353,16 @@ func (s *Server) apiModerate(w http.ResponseWriter, r *http.Request, m moderatio
 }
 
 // apiKick: POST /api/rooms/{room}/kick {name, reason?}.
-func (s *Server) apiKick(w http.ResponseWriter, r *http.Request) {
+func (s *API) apiKick(w http.ResponseWriter, r *http.Request) {
 	s.apiBodyModeration(w, r, wire.TypeKick)
 }
 
 // apiSanction returns the handler of POST /api/rooms/{room}/ban and …/mute {name, duration, reason?}.
-func (s *Server) apiSanction(action string) http.HandlerFunc {
+func (s *API) apiSanction(action string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) { s.apiBodyModeration(w, r, action) }
 }
 
-func (s *Server) apiBodyModeration(w http.ResponseWriter, r *http.Request, action string) {
+func (s *API) apiBodyModeration(w http.ResponseWriter, r *http.Request, action string) {
 	room, err := pathRoom(r)
 	if err != nil {
 		writeAPIError(w, err)
@@ -354,23 +377,23 @@ func (s *Server) apiBodyModeration(w http.ResponseWriter, r *http.Request, actio
 		writeAPIError(w, err)
 		return
 	}
-	s.apiModerate(w, r, moderation{action: action, room: room, name: req.Name, reason: req.Reason, duration: req.Duration})
+	s.apiModerate(w, r, session.Moderation{Action: action, Room: room, Name: req.Name, Reason: req.Reason, Duration: req.Duration})
 }
 
 // apiLift returns the handler of DELETE /api/rooms/{room}/bans/{name} and …/mutes/{name}.
-func (s *Server) apiLift(action string) http.HandlerFunc {
+func (s *API) apiLift(action string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		room, err := pathRoom(r)
 		if err != nil {
 			writeAPIError(w, err)
 			return
 		}
-		s.apiModerate(w, r, moderation{action: action, room: room, name: r.PathValue("name")})
+		s.apiModerate(w, r, session.Moderation{Action: action, Room: room, Name: r.PathValue("name")})
 	}
 }
 
 // apiDelete: DELETE /api/rooms/{room}/messages/{seq}.
-func (s *Server) apiDelete(w http.ResponseWriter, r *http.Request) {
+func (s *API) apiDelete(w http.ResponseWriter, r *http.Request) {
 	room, err := pathRoom(r)
 	if err != nil {
 		writeAPIError(w, err)
@@ -381,11 +404,11 @@ func (s *Server) apiDelete(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, apiErrorf(http.StatusBadRequest, "bad_request", "seq must be a positive integer"))
 		return
 	}
-	s.apiModerate(w, r, moderation{action: wire.TypeDelete, room: room, seq: seq})
+	s.apiModerate(w, r, session.Moderation{Action: wire.TypeDelete, Room: room, Seq: seq})
 }
 
 // apiSanctions: GET /api/rooms/{room}/sanctions — the bans and mutes in force.
-func (s *Server) apiSanctions(w http.ResponseWriter, r *http.Request) {
+func (s *API) apiSanctions(w http.ResponseWriter, r *http.Request) {
 	room, err := pathRoom(r)
 	if err != nil {
 		writeAPIError(w, err)

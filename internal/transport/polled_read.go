@@ -1,6 +1,6 @@
 //go:build linux
 
-package server
+package transport
 
 import (
 	"errors"
@@ -26,7 +26,7 @@ var readBuffers = sync.Pool{New: func() any { b := make([]byte, 0, readChunk); r
 
 // handleReadable reads and handles everything the socket has, then asks the poller for the
 // next readability. It runs in a goroutine of its own, one at a time per connection.
-func (c *conn) handleReadable() {
+func (c *polledConn) handleReadable() {
 	p := c.polled
 	if !p.reading.CompareAndSwap(false, true) {
 		return // a stale report; the reader running now rearms when it is done
@@ -122,7 +122,7 @@ func (p *polled) recycle() {
 
 // handleFrames handles every complete frame in p.in and keeps the rest. It returns false once
 // the connection is finished.
-func (c *conn) handleFrames() bool {
+func (c *polledConn) handleFrames() bool {
 	p := c.polled
 	off := 0
 	defer func() {
@@ -131,7 +131,7 @@ func (c *conn) handleFrames() bool {
 		}
 	}()
 	for {
-		f, n, need, err := wsframe.Parse(p.in[off:], c.srv.cfg.ReadLimit)
+		f, n, need, err := wsframe.Parse(p.in[off:], c.cfg.ReadLimit)
 		if err != nil {
 			c.protocolFailure(err)
 			return false
@@ -161,7 +161,7 @@ func (c *conn) handleFrames() bool {
 }
 
 // handleFrame handles one frame; false means the connection is finished.
-func (c *conn) handleFrame(f wsframe.Frame) bool {
+func (c *polledConn) handleFrame(f wsframe.Frame) bool {
 	p := c.polled
 	switch f.Op {
 	case wsframe.OpPing:
@@ -194,7 +194,7 @@ func (c *conn) handleFrame(f wsframe.Frame) bool {
 	if !done || c.closing.Load() {
 		return true // a fragment, or the rest of a stream we are closing: drained, not handled
 	}
-	if op == wsframe.OpBinary && !p.sess.coalesce() {
+	if op == wsframe.OpBinary && !p.sess.Coalesce() {
 		c.closeWith(wsframe.CloseUnsupportedData, "binary frames are not part of hubbub.v1", false)
 		return true
 	}
@@ -207,20 +207,20 @@ func (c *conn) handleFrame(f wsframe.Frame) bool {
 	if p.ended {
 		return false
 	}
-	p.sess.handle(msg)
+	p.sess.Handle(msg)
 	return true
 }
 
 // protocolFailure closes the connection over a frame that breaks the protocol: the client is
 // told why, and nothing it sends after is read.
-func (c *conn) protocolFailure(err error) {
+func (c *polledConn) protocolFailure(err error) {
 	code, reason := wsframe.CloseProtocolError, err.Error()
 	var fe *wsframe.Error
 	if errors.As(err, &fe) {
 		code, reason = fe.Code, fe.Reason
 	}
 	if code == wsframe.CloseMessageTooBig && !c.closing.Load() {
-		c.srv.cfg.Metrics.Drop(metrics.DropReadLimit) // closeWith counts protocol errors itself
+		c.cfg.Metrics.Drop(metrics.DropReadLimit) // closeWith counts protocol errors itself
 	}
 	c.closeWith(code, reason, false)
 	<-c.writerDone

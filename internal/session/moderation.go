@@ -1,8 +1,7 @@
-package server
+package session
 
 import (
 	"context"
-	"sync"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -13,7 +12,7 @@ import (
 )
 
 // Moderation as the two wire protocols see it. hubbub.v1 clients whose role allows it send
-// kick, ban, unban, mute, unmute and delete frames (docs/protocol.md, Moderation); the hub
+// kick, ban, unban, mute, unmute and delete frames (docs/wire.md, Moderation); the hub
 // applies them on every node and logs them. Clients of either protocol are subject to them:
 // a kicked or banned hubbub.v1 connection gets an error "kicked" and "left" for the room, a
 // kicked text connection an "error: …" line and a close with 1008; joins and sends of banned
@@ -26,15 +25,15 @@ const MaxSanction = 366 * 24 * time.Hour
 const maxReason = 256
 
 // roleOf returns the role of m: the token's, or with tokens off, what Config.RoleFor says.
-func (s *Server) roleOf(m *hub.Member) string {
+func (s *Service) roleOf(m *hub.Member) string {
 	if m.Role != "" || s.tokensOn() || s.cfg.RoleFor == nil {
 		return m.Role
 	}
 	return s.cfg.RoleFor(m.Name, m.Key)
 }
 
-// parseDuration reads a ban or mute duration such as "10m" or "24h".
-func parseDuration(s string) (time.Duration, error) {
+// ParseDuration reads a ban or mute duration such as "10m" or "24h".
+func ParseDuration(s string) (time.Duration, error) {
 	d, err := time.ParseDuration(s)
 	if err != nil || d <= 0 {
 		return 0, hubbub.Errorf(hubbub.ECodeBadDuration, "duration must be a positive Go duration such as \"10m\" or \"24h\"")
@@ -45,8 +44,8 @@ func parseDuration(s string) (time.Duration, error) {
 	return d, nil
 }
 
-// cleanReason cleans a moderator's reason and checks its length.
-func cleanReason(s string) (string, error) {
+// CleanReason cleans a moderator's reason and checks its length.
+func CleanReason(s string) (string, error) {
 	s = hubbub.CleanText(s)
 	if len(s) > maxReason {
 		return "", hubbub.Errorf(hubbub.ECodeTooLong, "the reason is longer than %d bytes", maxReason)
@@ -54,42 +53,48 @@ func cleanReason(s string) (string, error) {
 	return s, nil
 }
 
-// moderation is what a moderation request asks for, from a frame or an API call.
-type moderation struct {
-	action   string // kick, ban, unban, mute, unmute or delete
-	room     string
-	name     string
-	reason   string
-	duration string
-	seq      uint64
+// Moderation is what a moderation request asks for, from a frame or an API call.
+type Moderation struct {
+	// Action is kick, ban, unban, mute, unmute or delete (the frame types).
+	Action string
+	// Room is the room moderated.
+	Room string
+	// Name is the member sanctioned (all but delete).
+	Name string
+	// Reason is the moderator's reason, cleaned and checked here.
+	Reason string
+	// Duration is a ban's or mute's length, such as "10m".
+	Duration string
+	// Seq is the message a delete removes.
+	Seq uint64
 }
 
-// moderate carries out m for actor and returns the confirmation; the caller checked the role.
-func (s *Server) moderate(ctx context.Context, actor string, m moderation) (wire.Moderated, error) {
-	done := wire.Moderated{Type: wire.TypeModerated, Action: m.action, Room: m.room, Name: m.name}
-	reason, err := cleanReason(m.reason)
+// Moderate carries out m for actor and returns the confirmation; the caller checked the role.
+func (s *Service) Moderate(ctx context.Context, actor string, m Moderation) (wire.Moderated, error) {
+	done := wire.Moderated{Type: wire.TypeModerated, Action: m.Action, Room: m.Room, Name: m.Name}
+	reason, err := CleanReason(m.Reason)
 	if err != nil {
 		return done, err
 	}
-	switch m.action {
+	switch m.Action {
 	case wire.TypeKick:
-		err = s.hub.Kick(ctx, actor, m.room, m.name, reason)
+		err = s.hub.Kick(ctx, actor, m.Room, m.Name, reason)
 	case wire.TypeBan, wire.TypeMute:
 		var d time.Duration
-		if d, err = parseDuration(m.duration); err != nil {
+		if d, err = ParseDuration(m.Duration); err != nil {
 			return done, err
 		}
 		until := time.Now().Add(d).UTC().Truncate(time.Millisecond)
 		done.Until = wire.FormatTime(until)
-		err = s.hub.Sanction(ctx, actor, hubbub.Sanction{Room: m.room, Name: m.name, Kind: sanctionKind(m.action),
+		err = s.hub.Sanction(ctx, actor, hubbub.Sanction{Room: m.Room, Name: m.Name, Kind: sanctionKind(m.Action),
 			Until: until, Reason: reason})
 	case wire.TypeUnban, wire.TypeUnmute:
-		err = s.hub.Sanction(ctx, actor, hubbub.Sanction{Room: m.room, Name: m.name, Kind: sanctionKind(m.action)})
+		err = s.hub.Sanction(ctx, actor, hubbub.Sanction{Room: m.Room, Name: m.Name, Kind: sanctionKind(m.Action)})
 	case wire.TypeDelete:
-		done.Name, done.Seq = "", m.seq
-		err = s.hub.DeleteMessage(ctx, actor, m.room, m.seq)
+		done.Name, done.Seq = "", m.Seq
+		err = s.hub.DeleteMessage(ctx, actor, m.Room, m.Seq)
 	default:
-		err = hubbub.Errorf(hubbub.ECodeUnknownType, "unknown moderation %q", m.action)
+		err = hubbub.Errorf(hubbub.ECodeUnknownType, "unknown moderation %q", m.Action)
 	}
 	return done, err
 }
@@ -113,8 +118,8 @@ func isModeration(typ string) bool {
 
 // moderate answers a moderation frame: "moderated", or an error ("forbidden" for members).
 func (j *jsonSession) moderate(ctx context.Context, f *wire.ClientFrame) {
-	if !hubbub.CanModerate(j.srv.roleOf(j.member)) {
-		j.c.log.Info("moderation refused", "action", f.Type, "room", f.Room, "target", f.Name)
+	if !hubbub.CanModerate(j.svc.roleOf(j.member)) {
+		j.p.Info("moderation refused", "action", f.Type, "room", f.Room, "target", f.Name)
 		j.fail(hubbub.Errorf(hubbub.ECodeForbidden, "only moderators and admins may %s", f.Type), f)
 		return
 	}
@@ -122,8 +127,8 @@ func (j *jsonSession) moderate(ctx context.Context, f *wire.ClientFrame) {
 	if j.member.UserID != "" {
 		actor += " (" + j.member.UserID + ")"
 	}
-	done, err := j.srv.moderate(ctx, actor, moderation{action: f.Type, room: f.Room, name: f.Name,
-		reason: f.Reason, duration: f.Duration, seq: f.Seq})
+	done, err := j.svc.Moderate(ctx, actor, Moderation{Action: f.Type, Room: f.Room, Name: f.Name,
+		Reason: f.Reason, Duration: f.Duration, Seq: f.Seq})
 	if err != nil {
 		j.fail(err, f)
 		return
@@ -131,53 +136,29 @@ func (j *jsonSession) moderate(ctx context.Context, f *wire.ClientFrame) {
 	j.reply(done)
 }
 
-// kickedRooms collects the rooms a moderator removed a session from. The rooms call add (with
-// their lock held, from broker goroutines); the session's read loop drains it before each
-// frame, so its own record of its rooms stays its own.
-type kickedRooms struct {
-	mu    sync.Mutex
-	rooms []string
-}
-
-func (k *kickedRooms) add(room string) {
-	k.mu.Lock()
-	k.rooms = append(k.rooms, room)
-	k.mu.Unlock()
-}
-
-// drain forgets every kicked room in joined.
-func (k *kickedRooms) drain(joined map[string]bool) {
-	k.mu.Lock()
-	for _, r := range k.rooms {
-		delete(joined, r)
-	}
-	k.rooms = k.rooms[:0]
-	k.mu.Unlock()
-}
-
 // watchRemovals makes the hub tell this session when a moderator removes it from a room: it
-// gets "left" after the "kicked" error, and forgets the room. Called before each join; the
-// hook is set once, before the member is in any room.
+// gets "left" after the "kicked" error, and forgets the room at once (joinedRooms). Called
+// before each join; the hook is set once, before the member is in any room.
 func (j *jsonSession) watchRemovals() {
 	if j.member.Removed != nil {
 		return
 	}
-	out := j.c.out
+	out := j.p.Outbox()
 	j.member.Removed = func(room, _ string) {
 		out.Push(hub.NewRaw(wire.Encode(wire.NewLeft(room))))
-		j.kicked.add(room)
+		j.rooms.remove(room)
 	}
 }
 
 // textRemoved closes a text connection that a moderator removed from lobby with 1008; the
-// "error: …" line the room queued goes out first. closeWith trims a long reason to fit the
+// "error: …" line the room queued goes out first. The transport trims a long reason to fit the
 // close frame.
-func textRemoved(c *conn) func(room, reason string) {
+func textRemoved(p Peer) func(room, reason string) {
 	return func(_, reason string) {
 		why := "kicked by a moderator"
 		if reason != "" {
 			why += ": " + reason
 		}
-		c.closeWith(websocket.ClosePolicyViolation, why, false)
+		p.Close(websocket.ClosePolicyViolation, why)
 	}
 }

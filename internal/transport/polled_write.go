@@ -1,6 +1,6 @@
 //go:build linux
 
-package server
+package transport
 
 import (
 	"errors"
@@ -16,20 +16,20 @@ import (
 // one non-blocking write; a client too slow for that gets slowWrite until it catches up.
 
 // wakeWriter hands the connection to a flusher unless one (or slowWrite) already has it.
-func (c *conn) wakeWriter() {
+func (c *polledConn) wakeWriter() {
 	p := c.polled
 	if p.writerGone.Load() {
 		return
 	}
 	if p.scheduled.CompareAndSwap(false, true) {
-		c.srv.flusher.schedule(c)
+		c.flusher.schedule(c)
 	}
 }
 
 // writePending is called by a flusher that was handed the connection: it writes what is
 // queued with one non-blocking write and hands the connection back (or, if the socket cannot
 // take it all, to slowWrite).
-func (c *conn) writePending(w *flushWorker) {
+func (c *polledConn) writePending(w *flushWorker) {
 	p := c.polled
 	buf, last := c.appendPending(w.buf[:0], &w.batch)
 	w.keep(buf)
@@ -51,11 +51,11 @@ func (c *conn) writePending(w *flushWorker) {
 // slowWrite finishes writing to a client whose socket buffer is full: it blocks (within the
 // write wait) until rest is written, then goes on with whatever was queued meanwhile, and ends
 // when the connection has caught up.
-func (c *conn) slowWrite(rest []byte, last bool) {
+func (c *polledConn) slowWrite(rest []byte, last bool) {
 	c.polled.slow.Store(true)
 	var batch []*hub.Envelope
 	for {
-		wait := c.srv.cfg.WriteWait
+		wait := c.cfg.WriteWait
 		if c.discarding.Load() || c.polled.finished.Load() {
 			wait = closeGrace // the connection is going: do not hold it up for a full write wait
 		}
@@ -86,7 +86,7 @@ func (p *polled) writingSlowly() bool { return p.slow.Load() }
 
 // writeDone hands writing back after a batch: for good if it was the last, else to whoever
 // queues next (or at once, if something was queued meanwhile).
-func (c *conn) writeDone(last bool) {
+func (c *polledConn) writeDone(last bool) {
 	p := c.polled
 	if last {
 		c.writerFinished()
@@ -99,7 +99,7 @@ func (c *conn) writeDone(last bool) {
 	}
 }
 
-func (c *conn) hasControl() bool {
+func (c *polledConn) hasControl() bool {
 	p := c.polled
 	p.controlMu.Lock()
 	defer p.controlMu.Unlock()
@@ -108,7 +108,7 @@ func (c *conn) hasControl() bool {
 
 // writerFinished records that the last frame is written. If it was our close frame, the
 // client has closeGrace to answer it.
-func (c *conn) writerFinished() {
+func (c *polledConn) writerFinished() {
 	p := c.polled
 	p.writerGone.Store(true)
 	if c.closeCode != 0 {
@@ -123,8 +123,8 @@ func (c *conn) writerFinished() {
 }
 
 // writerFailed ends writing after a failed write; the reader or finish tears the rest down.
-func (c *conn) writerFailed(err error) {
-	c.log.Debug("write failed", "err", err)
+func (c *polledConn) writerFailed(err error) {
+	c.Debug("write failed", "err", err)
 	c.closing.Store(true)
 	c.polled.writerGone.Store(true)
 	c.writerOnce.Do(func() { close(c.writerDone) })
@@ -155,7 +155,7 @@ func (p *polled) writeSome(b []byte) (n int, err error) {
 // appendPending appends to buf, as wire frames, everything waiting to be written: control
 // frames, then queued envelopes (unless a slow consumer's queue is being discarded), then our
 // close frame once the outbox has closed. last reports that nothing will follow.
-func (c *conn) appendPending(buf []byte, batch *[]*hub.Envelope) (_ []byte, last bool) {
+func (c *polledConn) appendPending(buf []byte, batch *[]*hub.Envelope) (_ []byte, last bool) {
 	p := c.polled
 	p.controlMu.Lock()
 	buf = append(buf, p.control...)
@@ -170,7 +170,7 @@ func (c *conn) appendPending(buf []byte, batch *[]*hub.Envelope) (_ []byte, last
 	*batch, write, closed = c.takeBatch(*batch)
 	if write {
 		buf = appendFrames(buf, *batch, c.codec, c.coalesce)
-		if m := c.srv.cfg.Metrics; m != nil {
+		if m := c.cfg.Metrics; m != nil {
 			observeWritten(m, *batch, c.codec, c.coalesce)
 		}
 	}

@@ -1,0 +1,89 @@
+package session
+
+import (
+	"time"
+
+	"hubbub"
+	"hubbub/internal/auth"
+	"hubbub/internal/hub"
+	"hubbub/internal/metrics"
+)
+
+// Config tunes the sessions. Every field must be set (internal/server fills it from its own
+// configuration, defaults applied); the comments of server.Config explain each.
+type Config struct {
+	// Node names this server in welcome frames.
+	Node string
+	// MaxText is the longest message text, in bytes after cleaning.
+	MaxText int
+	// SendRate and SendBurst limit each connection's sends.
+	SendRate  float64
+	SendBurst int
+	// AbuseLimit is how many rate-limited frames in a row close the connection with 1008.
+	AbuseLimit int
+	// TypingInterval is the shortest time between two typing notices a connection relays.
+	TypingInterval time.Duration
+	// MaxRoomsPerConn is how many rooms one connection may be in.
+	MaxRoomsPerConn int
+	// HistoryPageMax is the largest history page a client may ask for.
+	HistoryPageMax int
+	// Tokens, when set, requires every client to present a token it verifies.
+	Tokens auth.Verifier
+	// RoleFor, when set and tokens are off, gives each hubbub.v1 member a role.
+	RoleFor func(name, key string) string
+	// Metrics counts rate-limit drops; nil counts nothing.
+	Metrics *metrics.Metrics
+}
+
+// Peer is the connection a session speaks through, as its transport offers it.
+type Peer interface {
+	// Outbox is the connection's send queue: the session's replies and the rooms' events.
+	Outbox() *hub.Outbox
+	// Close starts closing the connection with a close frame, after what is queued.
+	Close(code int, reason string)
+	// Debug logs about the connection.
+	Debug(msg string, args ...any)
+	// Info logs about the connection.
+	Info(msg string, args ...any)
+}
+
+// Session is one connection's protocol: the transport hands it each message the client sends
+// and tells it once when the connection ends.
+type Session interface {
+	// Codec encodes room events for this protocol.
+	Codec() hub.Codec
+	// Coalesce reports whether queued frames may be joined into one (the text protocol).
+	Coalesce() bool
+	// Handle processes one message from the client.
+	Handle(data []byte)
+	// End releases the session's rooms; the connection is closing.
+	End()
+}
+
+// Service opens sessions and answers the requests the REST API shares with hubbub.v1
+// (history pages, moderation).
+type Service struct {
+	cfg Config
+	hub *hub.Hub
+}
+
+// New returns a service whose sessions act on h.
+func New(cfg Config, h *hub.Hub) *Service { return &Service{cfg: cfg, hub: h} }
+
+// Open starts the session for a connection that negotiated subprotocol (hubbub.v1, or ""
+// for the text protocol); token is the one its upgrade request carried, if any. A session
+// may already have queued a refusal and closed p when Open returns.
+func (s *Service) Open(p Peer, subprotocol, token string) Session {
+	if subprotocol == hubbub.ProtocolJSON {
+		return newJSONSession(s, p, token)
+	}
+	return newTextSession(s, p, token)
+}
+
+// Label names the protocol a connection with subprotocol speaks, for logs and metrics.
+func Label(subprotocol string) (string, metrics.Protocol) {
+	if subprotocol == hubbub.ProtocolJSON {
+		return hubbub.ProtocolJSON, metrics.ProtoJSON
+	}
+	return "text", metrics.ProtoText
+}
