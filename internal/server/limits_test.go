@@ -57,7 +57,7 @@ func assertStillServing(t *testing.T, s *servertest.Server, a, b *servertest.Tex
 		t.Fatalf("healthz: %d", status)
 	}
 	// The text protocol confirms no join: wait until both names are in before speaking.
-	waitMembers(t, s, "lobby", 2)
+	servertest.WaitMembers(t, s, "lobby", 2)
 	a.Say(text)
 	if got := b.Lines(1)[0]; !strings.HasSuffix(got, ": "+text) {
 		t.Fatalf("after the refusals, got %q", got)
@@ -82,11 +82,11 @@ func TestPerIPConnectionLimit(t *testing.T) {
 	}
 	assertStillServing(t, s, a, b, "still here")
 	b.Conn.Close()
-	waitConns(t, s, 1)
+	servertest.WaitConns(t, s, 1)
 	if c, status, body, _ := dialStatus(t, s.WS, nil); c == nil {
 		t.Fatalf("a freed slot is refused: %d %q", status, body)
 	}
-	if got := scrape(t, s)[`hubbub_connections_refused_total{reason="per_ip"}`]; got != 4 {
+	if got := servertest.Scrape(t, s)[`hubbub_connections_refused_total{reason="per_ip"}`]; got != 4 {
 		t.Errorf("per-ip refusals counted %v, want 4", got)
 	}
 }
@@ -131,7 +131,7 @@ func TestGlobalConnectionCap(t *testing.T) {
 	s := servertest.Start(t, servertest.Options{Server: server.Config{MaxConns: 2}})
 	a := servertest.DialText(t, s, "a")
 	b := servertest.DialText(t, s, "b")
-	waitConns(t, s, 2)
+	servertest.WaitConns(t, s, 2)
 	c, status, body, _ := dialStatus(t, s.WS, nil)
 	if c != nil || status != http.StatusServiceUnavailable || !strings.Contains(body, "connection limit") {
 		t.Fatalf("connection past the cap: %d %q", status, body)
@@ -163,15 +163,4 @@ func TestSlowHandshakeIsCut(t *testing.T) {
 		t.Fatalf("stalled handshake cut after %v, want about 500ms", d)
 	}
 	assertStillServing(t, s, a, b, "unbothered")
-}
-
-func waitConns(t *testing.T, s *servertest.Server, n int) {
-	t.Helper()
-	deadline := time.Now().Add(servertest.Wait)
-	for s.Srv.Conns() != n {
-		if time.Now().After(deadline) {
-			t.Fatalf("server holds %d connections, want %d", s.Srv.Conns(), n)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }

@@ -1,9 +1,9 @@
 package server_test
 
 import (
-	"bufio"
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -18,36 +18,12 @@ import (
 	"hubbub/internal/servertest"
 )
 
-// scrape fetches /metrics and returns every sample as "name{labels}" → value.
-func scrape(t *testing.T, s *servertest.Server) map[string]float64 {
-	t.Helper()
-	status, body := s.Get("/metrics")
-	if status != 200 {
-		t.Fatalf("GET /metrics: %d %s", status, body)
-	}
-	out := map[string]float64{}
-	sc := bufio.NewScanner(strings.NewReader(body))
-	for sc.Scan() {
-		line := sc.Text()
-		if line == "" || line[0] == '#' {
-			continue
-		}
-		i := strings.LastIndexByte(line, ' ')
-		v, err := strconv.ParseFloat(line[i+1:], 64)
-		if err != nil {
-			t.Fatalf("bad sample %q", line)
-		}
-		out[line[:i]] = v
-	}
-	return out
-}
-
 // awaitMetric polls /metrics until the sample has the value.
 func awaitMetric(t *testing.T, s *servertest.Server, name string, want float64) {
 	t.Helper()
 	deadline := time.Now().Add(servertest.Wait)
 	for {
-		got := scrape(t, s)[name]
+		got := servertest.Scrape(t, s)[name]
 		if got == want {
 			return
 		}
@@ -66,7 +42,7 @@ func TestMetricsMoveAfterAScriptedConversation(t *testing.T) {
 		SendQueue: 4, MaxText: 60000, ReadLimit: 70000, SendRate: 10000, SendBurst: 10000}})
 	ann := servertest.DialText(t, s, "ann")
 	bob := servertest.DialText(t, s, "bob")
-	waitMembers(t, s, "lobby", 2)
+	servertest.WaitMembers(t, s, "lobby", 2)
 
 	const n = 5
 	for i := range n {
@@ -91,7 +67,7 @@ func TestMetricsMoveAfterAScriptedConversation(t *testing.T) {
 	} {
 		awaitMetric(t, s, name, want)
 	}
-	got := scrape(t, s)
+	got := servertest.Scrape(t, s)
 	if got[`hubbub_send_queue_depth_count`] < 2*n {
 		t.Errorf("queue depth observed %v times, want at least %d", got[`hubbub_send_queue_depth_count`], 2*n)
 	}
@@ -105,12 +81,12 @@ func TestMetricsMoveAfterAScriptedConversation(t *testing.T) {
 	if err := slow.WriteMessage(websocket.TextMessage, []byte("slowpoke")); err != nil {
 		t.Fatal(err)
 	}
-	waitMembers(t, s, "lobby", 3)
+	servertest.WaitMembers(t, s, "lobby", 3)
 	awaitMetric(t, s, `hubbub_connections{protocol="text"}`, 3)
 	big := strings.Repeat("x", 50000)
 	sent := 0
 	deadline := time.Now().Add(time.Minute)
-	for contains(s.Hub.Members("lobby"), "slowpoke") {
+	for slices.Contains(s.Hub.Members("lobby"), "slowpoke") {
 		if sent == 20000 || time.Now().After(deadline) {
 			t.Fatalf("slow client still in the room after %d messages", sent)
 		}
@@ -122,7 +98,7 @@ func TestMetricsMoveAfterAScriptedConversation(t *testing.T) {
 	awaitMetric(t, s, `hubbub_drops_total{reason="slow_consumer"}`, 1)
 	awaitMetric(t, s, `hubbub_disconnects_total{protocol="text"}`, 1)
 	awaitMetric(t, s, `hubbub_connections{protocol="text"}`, 2)
-	got = scrape(t, s)
+	got = servertest.Scrape(t, s)
 	if v := got[`hubbub_messages_in_total`]; v != float64(n+sent) {
 		t.Errorf("messages in = %v, want %d", v, n+sent)
 	}
@@ -194,7 +170,7 @@ func TestDeliveryLatencyLeavesOutJoinReplay(t *testing.T) {
 	// earlier write has been counted.
 	bob.Send(servertest.Frame{"type": "ping", "id": "sync"})
 	bob.Await("pong")
-	if got := scrape(t, s)[`hubbub_delivery_latency_seconds_count`]; got != 1 {
+	if got := servertest.Scrape(t, s)[`hubbub_delivery_latency_seconds_count`]; got != 1 {
 		t.Fatalf("delivery latency observed %v times, want 1 (the live message; the replay is history)", got)
 	}
 }

@@ -1,4 +1,4 @@
-package server_test
+package api_test
 
 import (
 	"net/http"
@@ -14,6 +14,11 @@ const apiKey = "test-api-key-0123456789"
 func startAPI(t *testing.T) *servertest.Server {
 	t.Helper()
 	return servertest.Start(t, servertest.Options{Server: server.Config{APIKey: apiKey, MaxText: 100}})
+}
+
+// awaitError reads c's frames until an error frame with code.
+func awaitError(c *servertest.JSONClient, code string) servertest.Frame {
+	return c.AwaitFunc("error "+code, func(f servertest.Frame) bool { return f.Type() == "error" && f.Str("code") == code })
 }
 
 func TestAPIOffAnswers404(t *testing.T) {

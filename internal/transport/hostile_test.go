@@ -1,4 +1,4 @@
-package server_test
+package transport_test
 
 import (
 	"bufio"
@@ -189,7 +189,7 @@ func TestHostileClients(t *testing.T) {
 	}})
 	watcher := servertest.DialText(t, s, "watcher")
 	sender := servertest.DialText(t, s, "sender")
-	waitMembers(t, s, "lobby", 2)
+	servertest.WaitMembers(t, s, "lobby", 2)
 	say := func(text string) {
 		t.Helper()
 		sender.Say(text)
@@ -346,8 +346,8 @@ func TestHostileClients(t *testing.T) {
 	})
 	say("at the end")
 
-	waitConns(t, s, 2)
-	got := scrape(t, s)
+	servertest.WaitConns(t, s, 2)
+	got := servertest.Scrape(t, s)
 	if p := got[`hubbub_drops_total{reason="protocol"}`]; p < 15 {
 		t.Errorf("protocol drops counted %v, want at least 15", p)
 	}

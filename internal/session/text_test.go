@@ -1,4 +1,4 @@
-package server_test
+package session_test
 
 import (
 	"bufio"
@@ -50,7 +50,7 @@ func TestTextClientsChatInOrder(t *testing.T) {
 	for i, n := range names {
 		clients[i] = servertest.DialText(t, s, n)
 	}
-	waitMembers(t, s, "lobby", len(names))
+	servertest.WaitMembers(t, s, "lobby", len(names))
 	var want []string
 	for round := 0; round < 3; round++ {
 		for i, c := range clients {
@@ -66,7 +66,7 @@ func TestTextClientsChatInOrder(t *testing.T) {
 	}
 	// A late client must see only what is said after it arrives, and never a name line.
 	late := servertest.DialText(t, s, "dee")
-	waitMembers(t, s, "lobby", 4)
+	servertest.WaitMembers(t, s, "lobby", 4)
 	clients[0].Say("last")
 	for _, c := range append(clients[1:], late) {
 		lines := c.Lines(1)
@@ -83,7 +83,7 @@ func TestTextClientsChatInOrder(t *testing.T) {
 func TestTextClientsSeeOneOrder(t *testing.T) {
 	s := servertest.Start(t, servertest.Options{Server: server.Config{SendRate: 1000, SendBurst: 1000}})
 	a, b, c := servertest.DialText(t, s, "ann"), servertest.DialText(t, s, "bob"), servertest.DialText(t, s, "cy")
-	waitMembers(t, s, "lobby", 3)
+	servertest.WaitMembers(t, s, "lobby", 3)
 	const n = 30
 	done := make(chan struct{})
 	go func() {
@@ -124,7 +124,7 @@ func TestTextInvalidNameIsRefused(t *testing.T) {
 func TestTextNameTakenIsRefused(t *testing.T) {
 	s := servertest.Start(t, servertest.Options{})
 	servertest.DialText(t, s, "ann")
-	waitMembers(t, s, "lobby", 1)
+	servertest.WaitMembers(t, s, "lobby", 1)
 	c := servertest.DialText(t, s, "ann")
 	if ce := c.Closed(); ce.Code != websocket.ClosePolicyViolation {
 		t.Fatalf("close %d, want 1008", ce.Code)
@@ -177,16 +177,4 @@ func inOrder(lines []string, prefix string) bool {
 		}
 	}
 	return next > 0
-}
-
-// waitMembers polls until room has n members on the server.
-func waitMembers(t *testing.T, s *servertest.Server, room string, n int) {
-	t.Helper()
-	deadline := time.Now().Add(servertest.Wait)
-	for len(s.Hub.Members(room)) != n {
-		if time.Now().After(deadline) {
-			t.Fatalf("room %s has members %v, want %d", room, s.Hub.Members(room), n)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }

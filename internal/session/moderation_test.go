@@ -1,4 +1,4 @@
-package server_test
+package session_test
 
 import (
 	"strings"
@@ -64,7 +64,7 @@ func TestKickJSONAndTextClients(t *testing.T) {
 	eve := servertest.DialJSON(t, s, "eve")
 	eve.Join("general", nil)
 	tom := servertest.DialText(t, s, "tom")
-	waitMembers(t, s, "lobby", 1)
+	servertest.WaitMembers(t, s, "lobby", 1)
 
 	got := moderate(mod, servertest.Frame{"type": "kick", "room": "general", "name": "eve", "reason": "spam"})
 	if got.Type() != "moderated" || got.Str("action") != "kick" || got.Str("name") != "eve" {
@@ -105,7 +105,7 @@ func TestKickLongReasonCloseFrame(t *testing.T) {
 	s := startModerated(t)
 	mod := servertest.DialJSON(t, s, "mod")
 	tom := servertest.DialText(t, s, "tom")
-	waitMembers(t, s, "lobby", 1)
+	servertest.WaitMembers(t, s, "lobby", 1)
 
 	reason := strings.Repeat("€", 80) // 240 bytes, under the 256-byte limit on reasons
 	if got := moderate(mod, servertest.Frame{"type": "kick", "room": "lobby", "name": "tom", "reason": reason}); got.Type() != "moderated" {
@@ -168,7 +168,7 @@ func TestMuteRefusesSendsButNotReading(t *testing.T) {
 	eve := servertest.DialJSON(t, s, "eve")
 	eve.Join("general", nil)
 	tom := servertest.DialText(t, s, "tom")
-	waitMembers(t, s, "lobby", 1)
+	servertest.WaitMembers(t, s, "lobby", 1)
 	moderate(mod, servertest.Frame{"type": "mute", "room": "general", "name": "eve", "duration": "1h"})
 	moderate(mod, servertest.Frame{"type": "mute", "room": "lobby", "name": "tom", "duration": "1h"})
 	if f := eve.Say("general", "e1", "let me talk"); f.Str("code") != "muted" {

@@ -1,4 +1,4 @@
-package server_test
+package session_test
 
 import (
 	"fmt"
@@ -131,7 +131,7 @@ func TestTextAndJSONClientsSeeEachOther(t *testing.T) {
 	js := servertest.DialJSON(t, s, "jay")
 	js.Join("lobby", nil)
 	txt := servertest.DialText(t, s, "tex")
-	waitMembers(t, s, "lobby", 2)
+	servertest.WaitMembers(t, s, "lobby", 2)
 	txt.Say("from text")
 	if m := js.Messages("lobby", 1)[0]; m.Str("from") != "tex" || m.Str("text") != "from text" || m.Num("seq") != 1 {
 		t.Fatalf("json client got %v", m)
