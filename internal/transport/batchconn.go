@@ -81,10 +81,13 @@ func (c *batchConn) flushLocked() error {
 	return err
 }
 
-// batchHijacker hands the upgrader a batchConn instead of the raw connection.
+// batchHijacker hands the upgrader a batchConn, reading through a closeCodeReader, instead of
+// the raw connection, and keeps the raw one for the polled transport.
 type batchHijacker struct {
 	http.ResponseWriter
-	conn *batchConn
+	raw   net.Conn
+	codes *closeCodeReader
+	conn  *batchConn
 }
 
 func (h *batchHijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
@@ -92,6 +95,8 @@ func (h *batchHijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	h.conn = &batchConn{Conn: nc, limit: maxHeld}
+	h.raw = nc
+	h.codes = &closeCodeReader{Conn: nc}
+	h.conn = &batchConn{Conn: h.codes, limit: maxHeld}
 	return h.conn, rw, nil
 }

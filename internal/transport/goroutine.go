@@ -25,6 +25,7 @@ type goroutineConn struct {
 	*base
 	ws    *websocket.Conn
 	batch *batchConn // the socket under ws, which can send a batch of frames in one write
+	codes *closeCodeReader
 
 	sess    Session
 	onEnd   func()
@@ -32,10 +33,19 @@ type goroutineConn struct {
 	ping    *time.Timer // the next ping
 }
 
-func (t *Transport) newGoroutine(b *base, ws *websocket.Conn, batch *batchConn) *goroutineConn {
-	c := &goroutineConn{base: b, ws: ws, batch: batch}
+func (t *Transport) newGoroutine(b *base, ws *websocket.Conn, batch *batchConn, codes *closeCodeReader) *goroutineConn {
+	c := &goroutineConn{base: b, ws: ws, batch: batch, codes: codes}
 	b.cutter = c
+	ws.SetCloseHandler(c.answerClose)
 	return c
+}
+
+// answerClose echoes a client's close code, as gorilla's own close handler does, but for a
+// 1014 that closeCodeReader passed to gorilla as 1013: that is answered with 1014.
+func (c *goroutineConn) answerClose(code int, _ string) error {
+	code = c.codes.original(code)
+	_ = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, ""), time.Now().Add(time.Second))
+	return nil
 }
 
 // cutWrite cuts a write blocked on a client that stopped reading short.
@@ -93,6 +103,10 @@ func (c *goroutineConn) readLoop(sess Session) string {
 	})
 	for {
 		kind, data, err := c.ws.ReadMessage()
+		if ce := (*websocket.CloseError)(nil); errors.As(err, &ce) && c.codes.original(ce.Code) != ce.Code {
+			// A copy: gorilla returns some close errors from shared variables.
+			err = &websocket.CloseError{Code: c.codes.original(ce.Code), Text: ce.Text}
+		}
 		if err != nil {
 			if why, ok := dropReason(err); ok && !c.closing.Load() {
 				c.cfg.Metrics.Drop(why)

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -383,18 +382,13 @@ func TestTrickledFrameIsCut(t *testing.T) {
 // TestCloseCodesFromClients sends a close frame with each code a client might use and checks
 // the answer on the transport under test (HUBBUB_TEST_TRANSPORT): RFC 6455 §7.4 and the IANA
 // registry make 1000–1003, 1007–1014 and 3000–4999 valid codes, echoed back; 1004–1006, 1015
-// and codes outside those ranges are refused with 1002. Both transports must answer alike, but
-// for one case: gorilla/websocket v1.5.3, under the goroutine transport, predates 1014 (Bad
-// Gateway) and refuses it with 1002 before any hook of ours runs.
+// and codes outside those ranges are refused with 1002. Both transports must answer alike.
 func TestCloseCodesFromClients(t *testing.T) {
 	s := servertest.Start(t, servertest.Options{})
 	valid := []uint16{1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 3000, 4999}
 	invalid := []uint16{999, 1004, 1005, 1006, 1015, 1016, 2999, 5000}
 	for _, code := range valid {
 		t.Run(fmt.Sprint(code), func(t *testing.T) {
-			if code == 1014 && os.Getenv("HUBBUB_TEST_TRANSPORT") == server.TransportGoroutine {
-				t.Skip("gorilla/websocket v1.5.3 refuses 1014 (registered after it was written)")
-			}
 			rc := dialRaw(t, s, "")
 			rc.write(rawFrame{op: opClose, payload: closePayload(code, "bye")})
 			if got, reason := rc.closeCode(); got != int(code) {

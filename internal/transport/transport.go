@@ -176,9 +176,9 @@ func (t *Transport) Upgrade(w http.ResponseWriter, r *http.Request, id uint64) (
 	}
 	b := t.newBase(id, r.RemoteAddr, ws.Subprotocol())
 	if t.pollable(r) {
-		if c, ok := t.newPolled(b, bh.conn.Conn); ok { // the raw socket: it frames its own writes
+		if c, ok := t.newPolled(b, bh.raw); ok { // the raw socket: it reads and frames itself
 			return c, nil
 		}
 	}
-	return t.newGoroutine(b, ws, bh.conn), nil
+	return t.newGoroutine(b, ws, bh.conn, bh.codes), nil
 }
