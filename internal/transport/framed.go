@@ -36,8 +36,10 @@ func framed(payload hub.Codec) hub.Codec {
 	return framedCodecs[slot]
 }
 
+// Slot implements hub.Codec.
 func (w framedCodec) Slot() int { return w.slot }
 
+// Encode implements hub.Codec: the payload's frame, framed.
 func (w framedCodec) Encode(e *hub.Envelope) []byte {
 	p := e.Frame(w.payload)
 	if p == nil {
