@@ -5,8 +5,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/gorilla/websocket"
-
 	"hubbub"
 	"hubbub/internal/auth"
 	"hubbub/internal/hub"
@@ -81,7 +79,7 @@ type expiry struct {
 func (e *expiry) arm(p Peer, at time.Time) {
 	e.stop()
 	e.t = time.AfterFunc(time.Until(at), func() {
-		p.Close(websocket.ClosePolicyViolation, closeTokenExpired)
+		p.Close(closePolicyViolation, closeTokenExpired)
 	})
 }
 

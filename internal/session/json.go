@@ -4,8 +4,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/gorilla/websocket"
-
 	"hubbub"
 	"hubbub/internal/auth"
 	"hubbub/internal/hub"
@@ -173,7 +171,7 @@ func (j *jsonSession) send(ctx context.Context, f *wire.ClientFrame) {
 	ok, abusive := j.limiter.allow()
 	if abusive {
 		j.fail(hubbub.Errorf(hubbub.ECodeRateLimited, "sending too fast; closing"), f)
-		j.p.Close(websocket.ClosePolicyViolation, "sustained rate-limit abuse")
+		j.p.Close(closePolicyViolation, "sustained rate-limit abuse")
 		return
 	}
 	if !ok {

@@ -4,8 +4,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/gorilla/websocket"
-
 	"hubbub"
 	"hubbub/internal/hub"
 	"hubbub/internal/wire"
@@ -159,6 +157,6 @@ func textRemoved(p Peer) func(room, reason string) {
 		if reason != "" {
 			why += ": " + reason
 		}
-		p.Close(websocket.ClosePolicyViolation, why)
+		p.Close(closePolicyViolation, why)
 	}
 }

@@ -35,6 +35,10 @@ type Config struct {
 	Metrics *metrics.Metrics
 }
 
+// closePolicyViolation is the close code (RFC 6455 §7.4.1) a session closes with when a client
+// breaks a rule: a bad or expired token, a refused name, rate-limit abuse, a kick.
+const closePolicyViolation = 1008
+
 // Peer is the connection a session speaks through, as its transport offers it.
 type Peer interface {
 	// Outbox is the connection's send queue: the session's replies and the rooms' events.

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/gorilla/websocket"
-
 	"hubbub"
 	"hubbub/internal/auth"
 	"hubbub/internal/hub"
@@ -31,7 +29,7 @@ func newTextSession(s *Service, p Peer, token string) *textSession {
 	if s.tokensOn() {
 		claims, err := s.authenticate(token)
 		if err != nil {
-			t.refuse(hubbub.ErrorMessage(err), websocket.ClosePolicyViolation)
+			t.refuse(hubbub.ErrorMessage(err), closePolicyViolation)
 			return t
 		}
 		t.claims = &claims
@@ -58,7 +56,7 @@ func (t *textSession) Handle(data []byte) {
 	}
 	ok, abusive := t.limiter.allow()
 	if abusive {
-		t.refuse("sending too fast", websocket.ClosePolicyViolation)
+		t.refuse("sending too fast", closePolicyViolation)
 		return
 	}
 	if !ok {
@@ -81,19 +79,19 @@ func (t *textSession) setName(name string) {
 	m := &hub.Member{Name: name, Out: t.p.Outbox(), MessagesOnly: true}
 	if t.claims != nil {
 		if !t.claims.CanJoin(hubbub.DefaultRoom) {
-			t.refuse(hubbub.ErrorMessage(forbidden(hubbub.DefaultRoom)), websocket.ClosePolicyViolation)
+			t.refuse(hubbub.ErrorMessage(forbidden(hubbub.DefaultRoom)), closePolicyViolation)
 			return
 		}
 		m = tokenMember(t.claims, t.p.Outbox())
 		name = m.Name
 	} else if err := hubbub.ValidateName(name); err != nil {
-		t.refuse(hubbub.ErrorMessage(err), websocket.ClosePolicyViolation)
+		t.refuse(hubbub.ErrorMessage(err), closePolicyViolation)
 		return
 	}
 	m.Removed = textRemoved(t.p)
 	_, err := t.svc.hub.Join(context.Background(), hub.JoinRequest{Room: hubbub.DefaultRoom, Member: m, NoReplay: true})
 	if err != nil {
-		t.refuse(hubbub.ErrorMessage(err), websocket.ClosePolicyViolation)
+		t.refuse(hubbub.ErrorMessage(err), closePolicyViolation)
 		return
 	}
 	t.member = m
