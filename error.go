@@ -8,7 +8,8 @@ import (
 // Error codes carried by error frames (docs/protocol.md lists them all). They are strings so
 // that clients can switch on them without a table of numbers.
 const (
-	ECodeBadJSON      = "bad_json"       // the frame is not a JSON object
+	ECodeBadJSON      = "bad_json"       // the frame is not valid JSON, or not a JSON object
+	ECodeBadField     = "bad_field"      // a field holds the wrong type of value, or one out of range
 	ECodeUnknownType  = "unknown_type"   // the frame's type is not one the server knows
 	ECodeMissing      = "missing_field"  // a required field is absent
 	ECodeBadName      = "bad_name"       // the name is not acceptable

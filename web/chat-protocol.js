@@ -65,7 +65,7 @@ const HUBBUB_FRAMES = {
     error: ["code", "message", "request", "room", "id"],
   },
   // welcome's limits.
-  limits: ["max_text", "max_rooms", "history_max", "send_rate", "send_burst"],
+  limits: ["max_text", "max_rooms", "history_max", "history_page_max", "send_rate", "send_burst"],
 };
 
 /**

@@ -379,6 +379,10 @@ func (c *chat) print() {
 	defer close(c.printed)
 	out, errw := c.io.out, c.io.err
 	clean := hubbub.CleanText // the server cleans too; never let a control sequence reach a terminal
+	// rejoins are the rooms joined before on this session: the client rejoins them with since
+	// after a reconnect and fetches what a truncated replay left out. A first join's truncated
+	// only says the room has older messages than the ones printed.
+	rejoins := map[string]bool{}
 	for f := range c.ses.Events() {
 		switch f := f.(type) {
 		case *wire.Message:
@@ -404,10 +408,12 @@ func (c *chat) print() {
 				more = fmt.Sprintf(" and %d more", n) // a crowded room lists only some
 			}
 			fmt.Fprintf(out, "* you joined %s; members: %s%s\n", f.Room, clean(strings.Join(f.Members, ", ")), more)
-			if f.Truncated {
+			if f.Truncated && rejoins[f.Room] {
 				fmt.Fprintf(out, "* %s: older messages were missed; fetching them\n", f.Room)
 			}
+			rejoins[f.Room] = true
 		case *wire.Left:
+			delete(rejoins, f.Room)
 			fmt.Fprintf(out, "* you left %s\n", f.Room)
 		case *wire.Members:
 			fmt.Fprintf(out, "* members of %s: %s\n", f.Room, clean(strings.Join(f.Members, ", ")))

@@ -184,7 +184,9 @@ type JoinInfo struct {
 	MemberCount int
 	LastSeq     uint64
 	Replay      int
-	Truncated   bool
+	// Truncated is true when the room holds older messages than the replay that it left out:
+	// without Since, more than History; with Since, more than MaxReplay, or unreadable ones.
+	Truncated bool
 }
 
 // JoinRequest asks to add a member to a room.

@@ -32,6 +32,10 @@ func (g *ring) oldestSeq() uint64 {
 	return g.at(0).Event.PostedMessage().Seq
 }
 
+// full reports whether the ring holds as many messages as it can: then the room may have older
+// ones in the Store. A ring that is not full holds every message the Store kept.
+func (g *ring) full() bool { return g.n == len(g.buf) }
+
 // oldestFrom returns the seq after which the newest n messages up to last start.
 func (g *ring) oldestFrom(last uint64, n int) uint64 {
 	n = min(n, g.n)

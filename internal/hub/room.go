@@ -144,6 +144,9 @@ func (r *room) join(ctx context.Context, req JoinRequest) (JoinInfo, error) {
 				n = cfg.History
 			}
 			from = r.recent.oldestFrom(last, n)
+			// Older messages exist if the replay leaves part of the ring out, or the ring is
+			// full (the Store may hold more than it does); a client pages them with history.
+			info.Truncated = from > 0 && (r.recent.n > 0 && from >= r.recent.oldestSeq() || r.recent.full())
 		} else {
 			from = min(*req.Since, last)
 			if last-from > uint64(cfg.MaxReplay) {

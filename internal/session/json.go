@@ -44,8 +44,9 @@ func (j *jsonSession) fail(err error, f *wire.ClientFrame) { j.reply(wire.NewErr
 // Handle implements Session.
 func (j *jsonSession) Handle(data []byte) {
 	f, err := wire.Decode(data)
-	if err != nil && j.svc.tokensOn() && f.Type == wire.TypeHello && hubbub.ErrorCode(err) == hubbub.ECodeMissing {
-		err = nil // with tokens the name comes from the token; hello needs none
+	if err != nil && j.svc.tokensOn() && f.Type == wire.TypeHello && f.Name == "" &&
+		(hubbub.ErrorCode(err) == hubbub.ECodeMissing || hubbub.ErrorCode(err) == hubbub.ECodeBadName) {
+		err = nil // with tokens the name comes from the token; hello needs none, empty or absent
 	}
 	if err != nil {
 		j.fail(err, &f)
@@ -128,7 +129,7 @@ func (j *jsonSession) hello(f *wire.ClientFrame) {
 		role = hubbub.RoleMember
 	}
 	j.reply(wire.Welcome{Type: wire.TypeWelcome, Name: m.Name, Server: cfg.Node, Version: hubbub.Version, Role: role,
-		Limits: wire.Limits{MaxText: cfg.MaxText, MaxRooms: cfg.MaxRoomsPerConn, HistoryMax: hc.History,
+		Limits: wire.Limits{MaxText: cfg.MaxText, MaxRooms: cfg.MaxRoomsPerConn, HistoryMax: hc.History, HistoryPageMax: cfg.HistoryPageMax,
 			SendRate: cfg.SendRate, SendBurst: cfg.SendBurst}})
 }
 

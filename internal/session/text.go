@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"hubbub"
 	"hubbub/internal/auth"
@@ -46,11 +47,13 @@ func (t *textSession) Coalesce() bool { return true }
 
 // Handle implements Session.
 func (t *textSession) Handle(data []byte) {
-	text := hubbub.CleanText(string(data))
 	if t.member == nil {
-		t.setName(text)
+		// A name is trimmed but never cleaned: one with a control character inside is refused
+		// (setName), as protocol.md says, rather than turned into a name the client did not send.
+		t.setName(strings.TrimSpace(string(data)))
 		return
 	}
+	text := hubbub.CleanText(string(data))
 	if text == "" {
 		return // the original dropped nothing, but broadcast "name: "; an empty line says nothing
 	}

@@ -129,7 +129,9 @@ func (c *goroutineConn) readLoop(sess Session) string {
 			c.closeWith(websocket.CloseUnsupportedData, "binary frames are not part of hubbub.v1", false)
 			continue
 		}
-		if !utf8.Valid(data) {
+		if kind == websocket.TextMessage && !utf8.Valid(data) {
+			// RFC 6455 requires text frames to be UTF-8. A binary frame (the text protocol
+			// reads them as text) is the session's to clean: invalid bytes become U+FFFD.
 			c.closeWith(websocket.CloseInvalidFramePayloadData, "text frame is not valid UTF-8", false)
 			continue
 		}

@@ -198,7 +198,9 @@ func (c *polledConn) handleFrame(f wsframe.Frame) bool {
 		c.closeWith(wsframe.CloseUnsupportedData, "binary frames are not part of hubbub.v1", false)
 		return true
 	}
-	if !utf8.Valid(msg) {
+	if op == wsframe.OpText && !utf8.Valid(msg) {
+		// RFC 6455 requires text frames to be UTF-8. A binary frame (the text protocol reads
+		// them as text) is the session's to clean: invalid bytes become U+FFFD.
 		c.closeWith(wsframe.CloseInvalidPayload, "text frame is not valid UTF-8", false)
 		return true
 	}

@@ -5,14 +5,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
+	"strings"
 
 	"hubbub"
 )
 
 // Decode parses one client frame, as the server does. Its errors are *hubbub.Error values with
-// the codes bad_json, unknown_type, missing_field or bad_id, ready to be sent back in an error
-// frame; the frame's type is returned even on error when it could be read, so the reply can
-// name the request.
+// the codes bad_json, bad_field, unknown_type, missing_field, bad_name, bad_room,
+// bad_duration or bad_id, ready to be sent back in an error frame; the frame's type is
+// returned even on error when it could be read, so the reply can name the request.
 func Decode(b []byte) (ClientFrame, error) {
 	var f ClientFrame
 	b = bytes.TrimSpace(b)
@@ -20,6 +22,12 @@ func Decode(b []byte) (ClientFrame, error) {
 		return f, hubbub.Errorf(hubbub.ECodeBadJSON, "a frame must be one JSON object")
 	}
 	if err := json.Unmarshal(b, &f); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		if errors.As(err, &typeErr) && typeErr.Field != "" {
+			// The JSON is fine but a field holds the wrong kind of value: say which field,
+			// so that the client's author need not guess.
+			return f, badField(typeErr)
+		}
 		return f, hubbub.Errorf(hubbub.ECodeBadJSON, "invalid JSON: %v", err)
 	}
 	known, ok := clientFrames[f.Type]
@@ -28,6 +36,14 @@ func Decode(b []byte) (ClientFrame, error) {
 			return f, hubbub.Errorf(hubbub.ECodeUnknownType, "the frame has no type")
 		}
 		return f, hubbub.Errorf(hubbub.ECodeUnknownType, "unknown frame type %q", truncate(f.Type, 32))
+	}
+	// A negative count is refused rather than read as the default: the client meant something
+	// the server cannot give.
+	switch {
+	case f.Type == TypeJoin && f.History < 0:
+		return f, hubbub.Errorf(hubbub.ECodeBadField, "field %q must be a whole number ≥ 0 (0 = the server's default), not %d", "history", f.History)
+	case f.Type == TypeHistory && f.Limit < 0:
+		return f, hubbub.Errorf(hubbub.ECodeBadField, "field %q must be a whole number ≥ 0 (0 = the server's default), not %d", "limit", f.Limit)
 	}
 	for _, field := range known.required {
 		missing := false
@@ -43,14 +59,60 @@ func Decode(b []byte) (ClientFrame, error) {
 		case "seq":
 			missing = f.Seq == 0
 		}
-		if missing {
-			return f, hubbub.Errorf(hubbub.ECodeMissing, "%s needs a %q field", f.Type, field)
+		if !missing {
+			continue
 		}
+		if err := emptyField(b, field); err != nil {
+			return f, err
+		}
+		return f, hubbub.Errorf(hubbub.ECodeMissing, "%s needs a %q field", f.Type, field)
 	}
 	if err := hubbub.ValidateClientID(f.ID); err != nil {
 		return f, err
 	}
 	return f, nil
+}
+
+// badField describes a field of the wrong type: what the field must hold and what it held.
+func badField(e *json.UnmarshalTypeError) error {
+	want := "a string"
+	switch e.Type.Kind() {
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		want = "a whole number ≥ 0"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		want = "a whole number"
+	}
+	got, isNumber := strings.CutPrefix(e.Value, "number ") // "number -5": say -5
+	if !isNumber {
+		got = "a " + e.Value // a string, a number, a bool
+		if strings.HasPrefix(e.Value, "a") || strings.HasPrefix(e.Value, "o") {
+			got = "an " + e.Value // an array, an object
+		}
+	}
+	return hubbub.Errorf(hubbub.ECodeBadField, "field %q must be %s, not %s", truncate(e.Field, 32), want, got)
+}
+
+// emptyField returns the error for a required field that is present but empty (an empty name
+// is an invalid name, not a missing one), or nil if the field is absent or null. It reads the
+// frame again, which only frames that lack a required field pay.
+func emptyField(b []byte, field string) error {
+	var present struct {
+		Name     *string `json:"name"`
+		Room     *string `json:"room"`
+		Duration *string `json:"duration"`
+	}
+	if json.Unmarshal(b, &present) != nil {
+		return nil
+	}
+	switch {
+	case field == "name" && present.Name != nil:
+		return hubbub.ValidateName("")
+	case field == "room" && present.Room != nil:
+		return hubbub.ValidateRoom("")
+	case field == "duration" && present.Duration != nil:
+		return hubbub.Errorf(hubbub.ECodeBadDuration, "duration is empty")
+	}
+	return nil
 }
 
 func truncate(s string, n int) string {

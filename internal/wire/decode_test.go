@@ -21,9 +21,23 @@ func TestDecodeKnownFrames(t *testing.T) {
 		{`{"type":"nope"}`, "nope", hubbub.ECodeUnknownType},
 		{`{}`, "", hubbub.ECodeUnknownType},
 		{`[]`, "", hubbub.ECodeBadJSON},
-		{`{"type":"join","room":"r","since":-1}`, "join", hubbub.ECodeBadJSON},
-		{`{"type":1}`, "", hubbub.ECodeBadJSON},
+		{`{"type":"join","room":"r","since":-1}`, "join", hubbub.ECodeBadField},
+		{`{"type":"join","room":"r","since":"3"}`, "join", hubbub.ECodeBadField},
+		{`{"type":"join","room":"r","since":1.5}`, "join", hubbub.ECodeBadField},
+		{`{"type":"join","room":5}`, "join", hubbub.ECodeBadField},
+		{`{"type":"join","room":"r","history":-1}`, "join", hubbub.ECodeBadField},
+		{`{"type":"join","room":"r","history":0}`, "join", ""},
+		{`{"type":"history","room":"r","limit":-1}`, "history", hubbub.ECodeBadField},
+		{`{"type":"send","room":"r","text":"x","history":-1}`, "send", ""}, // not a field of send
+		{`{"type":1}`, "", hubbub.ECodeBadField},
+		{`{"type":"join","room":"r",}`, "join", hubbub.ECodeBadJSON},
 		{``, "", hubbub.ECodeBadJSON},
+		// Present but empty is invalid, not missing; null is missing.
+		{`{"type":"hello","name":""}`, "hello", hubbub.ECodeBadName},
+		{`{"type":"hello","name":null}`, "hello", hubbub.ECodeMissing},
+		{`{"type":"join","room":""}`, "join", hubbub.ECodeBadRoom},
+		{`{"type":"ban","room":"r","name":"eve","duration":""}`, "ban", hubbub.ECodeBadDuration},
+		{`{"type":"ban","room":"r","name":"eve"}`, "ban", hubbub.ECodeMissing},
 	}
 	for _, tc := range cases {
 		f, err := Decode([]byte(tc.in))
@@ -34,7 +48,7 @@ func TestDecodeKnownFrames(t *testing.T) {
 		} else if hubbub.ErrorCode(err) != tc.code {
 			t.Errorf("%s: error %v (code %s), want code %s", tc.in, err, hubbub.ErrorCode(err), tc.code)
 		}
-		if f.Type != tc.typ && tc.code != hubbub.ECodeBadJSON {
+		if f.Type != tc.typ && tc.code != hubbub.ECodeBadJSON && tc.code != hubbub.ECodeBadField {
 			t.Errorf("%s: type %q, want %q", tc.in, f.Type, tc.typ)
 		}
 	}
@@ -50,6 +64,7 @@ func FuzzDecode(f *testing.F) {
 		`{"type":"history","room":"general","before":40,"limit":50}`,
 		`{"type":"typing","room":"r"}`, `{"type":"leave","room":"r"}`, `{"type":"ping","id":"x"}`,
 		`{"type":"send","room":"r","text":"\u0000\ud800"}`, `{"type":"send","text":null}`, `nul`, `{"type":`,
+		`{"type":"join","room":5,"since":-1}`, `{"type":"hello","name":""}`, `{"type":"history","room":"r","limit":-3}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -57,7 +72,8 @@ func FuzzDecode(f *testing.F) {
 		fr, err := Decode(data)
 		if err != nil {
 			switch hubbub.ErrorCode(err) {
-			case hubbub.ECodeBadJSON, hubbub.ECodeUnknownType, hubbub.ECodeMissing, hubbub.ECodeBadID:
+			case hubbub.ECodeBadJSON, hubbub.ECodeBadField, hubbub.ECodeUnknownType, hubbub.ECodeMissing,
+				hubbub.ECodeBadName, hubbub.ECodeBadRoom, hubbub.ECodeBadDuration, hubbub.ECodeBadID:
 			default:
 				t.Fatalf("Decode(%q): untyped error %v", data, err)
 			}
@@ -68,6 +84,9 @@ func FuzzDecode(f *testing.F) {
 		}
 		if fr.Type == TypeSend && (fr.Text == nil || fr.Room == "") {
 			t.Fatalf("Decode(%q) accepted a send without room or text", data)
+		}
+		if fr.History < 0 && fr.Type == TypeJoin || fr.Limit < 0 && fr.Type == TypeHistory {
+			t.Fatalf("Decode(%q) accepted a negative count", data)
 		}
 		if hubbub.ValidateClientID(fr.ID) != nil {
 			t.Fatalf("Decode(%q) accepted id %q", data, fr.ID)

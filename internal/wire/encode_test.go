@@ -20,8 +20,8 @@ func TestEncodeServerFrames(t *testing.T) {
 		frame any
 		want  string
 	}{
-		{Welcome{Type: TypeWelcome, Name: "alice", Server: "n-1", Version: "0.1.0", Role: "member", Limits: Limits{MaxText: 4096, MaxRooms: 32, HistoryMax: 500, SendRate: 5.5, SendBurst: 20}},
-			`{"type":"welcome","name":"alice","server":"n-1","version":"0.1.0","role":"member","limits":{"max_text":4096,"max_rooms":32,"history_max":500,"send_rate":5.5,"send_burst":20}}`},
+		{Welcome{Type: TypeWelcome, Name: "alice", Server: "n-1", Version: "0.1.0", Role: "member", Limits: Limits{MaxText: 4096, MaxRooms: 32, HistoryMax: 500, HistoryPageMax: 200, SendRate: 5.5, SendBurst: 20}},
+			`{"type":"welcome","name":"alice","server":"n-1","version":"0.1.0","role":"member","limits":{"max_text":4096,"max_rooms":32,"history_max":500,"history_page_max":200,"send_rate":5.5,"send_burst":20}}`},
 		{Joined{Type: TypeJoined, Room: "general", Members: []string{"alice", "bob"}, MemberCount: 3, LastSeq: 42, Replay: 1},
 			`{"type":"joined","room":"general","members":["alice","bob"],"member_count":3,"last_seq":42,"replay":1,"truncated":false}`},
 		{Joined{Type: TypeJoined, Room: "general"},

@@ -217,11 +217,15 @@ type Frame interface {
 
 // Limits is what the welcome frame tells a client about the server's limits.
 type Limits struct {
-	MaxText    int     `json:"max_text"`
-	MaxRooms   int     `json:"max_rooms"`
-	HistoryMax int     `json:"history_max"`
-	SendRate   float64 `json:"send_rate"`
-	SendBurst  int     `json:"send_burst"`
+	MaxText  int `json:"max_text"`
+	MaxRooms int `json:"max_rooms"`
+	// HistoryMax is the most messages a join without since replays (--history).
+	HistoryMax int `json:"history_max"`
+	// HistoryPageMax is the largest limit a history request is answered with
+	// (--history-page-max).
+	HistoryPageMax int     `json:"history_page_max"`
+	SendRate       float64 `json:"send_rate"`
+	SendBurst      int     `json:"send_burst"`
 }
 
 // Welcome answers hello.
@@ -250,7 +254,8 @@ type Joined struct {
 	LastSeq uint64 `json:"last_seq"`
 	// Replay is how many message frames follow now.
 	Replay int `json:"replay"`
-	// Truncated is true if more messages were missed than the server replays.
+	// Truncated is true if the room holds older messages that the replay left out: without
+	// since, more than it replayed; with since, more were missed than the server replays.
 	Truncated bool `json:"truncated"`
 }
 

@@ -15,9 +15,9 @@ func TestDecodeFrame(t *testing.T) {
 		in   string
 		want Frame
 	}{
-		{`{"type":"welcome","name":"alice","server":"n-7c1e","version":"0.1.0","limits":{"max_text":4096,"max_rooms":32,"history_max":500,"send_rate":5,"send_burst":20}}`,
+		{`{"type":"welcome","name":"alice","server":"n-7c1e","version":"0.1.0","limits":{"max_text":4096,"max_rooms":32,"history_max":500,"history_page_max":200,"send_rate":5,"send_burst":20}}`,
 			&Welcome{Type: "welcome", Name: "alice", Server: "n-7c1e", Version: "0.1.0",
-				Limits: Limits{MaxText: 4096, MaxRooms: 32, HistoryMax: 500, SendRate: 5, SendBurst: 20}}},
+				Limits: Limits{MaxText: 4096, MaxRooms: 32, HistoryMax: 500, HistoryPageMax: 200, SendRate: 5, SendBurst: 20}}},
 		{`{"type":"joined","room":"general","members":["alice","bob"],"last_seq":42,"replay":1,"truncated":false}`,
 			&Joined{Type: "joined", Room: "general", Members: []string{"alice", "bob"}, LastSeq: 42, Replay: 1}},
 		{`{"type":"left","room":"general"}`, &Left{Type: "left", Room: "general"}},
