@@ -27,8 +27,12 @@ import (
 //     with Until at millisecond precision, UTC.
 //   - DeleteMessage empties the text of the message with that seq and marks it Deleted, so
 //     that Since and Before return it with Deleted true and Text "". It reports found false if
-//     no such message is stored; deleting twice is not an error. Append of a duplicate ClientID
-//     returns the tombstone. The seq stays taken.
+//     no such message is stored; deleting twice is not an error, and the second call (or every
+//     call but one of several at once) reports already true, so that only one caller tells
+//     the members. Append of a duplicate ClientID returns the tombstone. The seq stays taken.
+//   - Rooms lists the rooms that hold or held a message, in ascending byte order of their
+//     names, those after the cursor only, at most limit of them, each with LastSeq and
+//     LastActivity (the Time of the message numbered LastSeq, zero once retention removed it).
 //   - Check returns nil while the store answers, and an error once it is closed.
 //   - All methods are safe for concurrent use, honour ctx, and fail after Close.
 type Store interface {
@@ -51,14 +55,32 @@ type Store interface {
 	SetSanction(ctx context.Context, s Sanction) error
 	// Sanctions returns the sanctions of room in force now.
 	Sanctions(ctx context.Context, room string) ([]Sanction, error)
-	// DeleteMessage turns message seq of room into a tombstone.
-	DeleteMessage(ctx context.Context, room string, seq uint64) (found bool, err error)
+	// DeleteMessage turns message seq of room into a tombstone. found is false if room has no
+	// message seq; already is true if it was a tombstone before this call, which changed
+	// nothing.
+	DeleteMessage(ctx context.Context, room string, seq uint64) (found, already bool, err error)
+
+	// Rooms returns up to limit rooms with a name greater than after ("" = from the first),
+	// in ascending byte order of names: every room a message was ever appended to, on every
+	// node sharing the store. It reads an index, never the messages of every room.
+	Rooms(ctx context.Context, after string, limit int) ([]RoomInfo, error)
 
 	// Check reports whether the store can serve requests right now (for /readyz): nil, or
 	// why not. A Store is therefore always a HealthChecker.
 	Check(ctx context.Context) error
 	// Close releases the store's resources. Calls after Close fail.
 	Close() error
+}
+
+// RoomInfo is a room as the Store knows it.
+type RoomInfo struct {
+	// Name is the room's name.
+	Name string
+	// LastSeq is the highest Seq ever assigned in the room.
+	LastSeq uint64
+	// LastActivity is the Time of the room's last message (the one numbered LastSeq, deleted
+	// or not), or the zero time if retention has removed it.
+	LastActivity time.Time
 }
 
 // Retention says which messages a Store may forget. The zero value keeps everything.

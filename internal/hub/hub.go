@@ -128,6 +128,9 @@ type Hub struct {
 	// written, over every join (Config.ReplayBudget).
 	replayBudget *semaphore.Weighted
 
+	// unannounced are the deletions this node stored but could not publish (DeleteMessage).
+	unannounced unannouncedDeletions
+
 	bg       sync.WaitGroup // gap fills and presence answers in flight
 	stop     chan struct{}  // closed by Close: ends presenceLoop
 	loopDone chan struct{}

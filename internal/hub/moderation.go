@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"slices"
+	"sync"
 	"time"
 
 	"hubbub"
@@ -245,12 +246,15 @@ func (h *Hub) Sanction(ctx context.Context, actor string, sn hubbub.Sanction) er
 }
 
 // DeleteMessage turns message seq of room into a tombstone in the Store and tells every member
-// on every node (a "deleted" frame); history and replays then show it deleted.
+// on every node (a "deleted" frame); history and replays then show it deleted. A message
+// deleted before is announced once only: the Store reports which of several deletes changed
+// it, and only that one is published, unless its publish failed here and this is the retry
+// its error asked for.
 func (h *Hub) DeleteMessage(ctx context.Context, actor, roomName string, seq uint64) error {
 	if err := hubbub.ValidateRoom(roomName); err != nil {
 		return err
 	}
-	found, err := h.store.DeleteMessage(ctx, roomName, seq)
+	found, already, err := h.store.DeleteMessage(ctx, roomName, seq)
 	if err != nil {
 		h.log.Error("store delete message failed", "room", roomName, "seq", seq, "err", err)
 		return hubbub.Errorf(hubbub.ECodeUnavailable, "the message could not be deleted; try again")
@@ -258,13 +262,57 @@ func (h *Hub) DeleteMessage(ctx context.Context, actor, roomName string, seq uin
 	if !found {
 		return hubbub.Errorf(hubbub.ECodeNotFound, "room %q has no message %d", roomName, seq)
 	}
+	if already && !h.unannounced.take(roomName, seq) {
+		h.log.Info("moderation: message already deleted", "actor", actor, "room", roomName, "seq", seq)
+		return nil
+	}
 	ev := hubbub.Event{Room: roomName, Node: h.cfg.Node, Body: hubbub.MessageDeleted{Seq: seq}}
 	if err := h.broker.Publish(ctx, ev); err != nil {
+		h.unannounced.add(roomName, seq)
 		h.log.Warn("broker publish delete failed", "room", roomName, "err", err)
 		return hubbub.Errorf(hubbub.ECodeUnavailable, "the message is deleted but not every node was told; try again")
 	}
 	h.audit("delete", actor, roomName, "", "seq", seq)
 	return nil
+}
+
+// maxUnannounced bounds the deletions a node remembers as stored but not published; past it a
+// retry of another such delete answers success without telling the members (history and
+// replays still show the tombstone).
+const maxUnannounced = 1024
+
+// unannouncedDeletions are deletions stored whose publish failed, so that the retry the error
+// asks for publishes them although the Store reports them already deleted. The zero value is
+// empty and ready.
+type unannouncedDeletions struct {
+	mu  sync.Mutex
+	set map[roomSeq]struct{}
+}
+
+type roomSeq struct {
+	room string
+	seq  uint64
+}
+
+func (u *unannouncedDeletions) add(room string, seq uint64) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.set == nil {
+		u.set = make(map[roomSeq]struct{})
+	}
+	if len(u.set) < maxUnannounced {
+		u.set[roomSeq{room, seq}] = struct{}{}
+	}
+}
+
+// take reports whether room's seq was stored but not published, and forgets it.
+func (u *unannouncedDeletions) take(room string, seq uint64) bool {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	k := roomSeq{room, seq}
+	_, ok := u.set[k]
+	delete(u.set, k)
+	return ok
 }
 
 // Sanctions returns the sanctions in force in room, from the Store.

@@ -66,18 +66,31 @@ func scanSanction(rows pgx.Rows, sn *hubbub.Sanction) error {
 }
 
 // DeleteMessage turns the message seq of room into a tombstone. See hubbub.Store.
-func (s *Store) DeleteMessage(ctx context.Context, room string, seq uint64) (bool, error) {
+func (s *Store) DeleteMessage(ctx context.Context, room string, seq uint64) (found, already bool, err error) {
 	if err := s.guard.Begin(ctx, sqlstore.OpDeleteMessage); err != nil {
-		return false, err
+		return false, false, err
 	}
 	at, ok := sqlstore.SeqArg(seq)
 	if !ok {
-		return false, nil
+		return false, false, nil
 	}
-	tag, err := s.pool.Exec(ctx, `UPDATE messages SET text = '', deleted = true WHERE room = $1 AND seq = $2`,
+	// Only a message not yet deleted changes. Of two deletes at once, on any nodes, the second
+	// waits for the first's row lock and then finds the row deleted: exactly one reports the
+	// change, and the other looks the message up.
+	tag, err := s.pool.Exec(ctx, `UPDATE messages SET text = '', deleted = true WHERE room = $1 AND seq = $2 AND NOT deleted`,
 		room, at)
 	if err != nil {
-		return false, s.guard.Wrap(sqlstore.OpDeleteMessage, err)
+		return false, false, s.guard.Wrap(sqlstore.OpDeleteMessage, err)
 	}
-	return tag.RowsAffected() > 0, nil
+	if tag.RowsAffected() > 0 {
+		return true, false, nil
+	}
+	err = s.pool.QueryRow(ctx, `SELECT true FROM messages WHERE room = $1 AND seq = $2`, room, at).Scan(&found)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, false, nil
+	}
+	if err != nil {
+		return false, false, s.guard.Wrap(sqlstore.OpDeleteMessage, err)
+	}
+	return true, true, nil
 }

@@ -192,6 +192,46 @@ const (
 	selectLastSeq  = `SELECT last_seq FROM rooms WHERE name = $1`
 )
 
+// selectRooms is a range scan of rooms_name_bytes (names as bytes, COLLATE "C") and, for each
+// room, one lookup of its last message by the (room, seq) primary key.
+const selectRooms = `SELECT r.name, r.last_seq, m.created_at FROM rooms r
+	LEFT JOIN messages m ON m.room = r.name AND m.seq = r.last_seq
+	WHERE r.name COLLATE "C" > $1 AND r.last_seq > 0 ORDER BY r.name COLLATE "C" LIMIT $2`
+
+// Rooms returns up to limit rooms named after after, in byte order. See hubbub.Store.
+func (s *Store) Rooms(ctx context.Context, after string, limit int) ([]hubbub.RoomInfo, error) {
+	if err := s.guard.Begin(ctx, sqlstore.OpRooms); err != nil {
+		return nil, err
+	}
+	limit, ok := sqlstore.RoomsLimit(limit)
+	if !ok {
+		return nil, nil
+	}
+	if !textFits(after) { // no stored name holds what text cannot
+		return nil, s.guard.Wrap(sqlstore.OpRooms, fmt.Errorf("after %q is not valid text", after))
+	}
+	rows, _ := s.pool.Query(ctx, selectRooms, after, limit) // the error comes with rows.Err
+	defer rows.Close()
+	var out []hubbub.RoomInfo
+	for rows.Next() {
+		var ri hubbub.RoomInfo
+		var seq int64
+		var at *time.Time // nil once retention removed the last message
+		if err := rows.Scan(&ri.Name, &seq, &at); err != nil {
+			return nil, s.guard.Wrap(sqlstore.OpRooms, err)
+		}
+		ri.LastSeq = uint64(seq)
+		if at != nil {
+			ri.LastActivity = at.UTC()
+		}
+		out = append(out, ri)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.guard.Wrap(sqlstore.OpRooms, err)
+	}
+	return out, nil
+}
+
 // Since returns up to limit messages of room with Seq > after, oldest first.
 func (s *Store) Since(ctx context.Context, room string, after uint64, limit int) ([]hubbub.Message, error) {
 	if err := s.guard.Begin(ctx, sqlstore.OpSince); err != nil {

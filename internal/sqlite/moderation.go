@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"time"
 
 	"hubbub"
@@ -79,24 +80,36 @@ func scanSanction(rows *sql.Rows, sn *hubbub.Sanction) error {
 }
 
 // DeleteMessage turns the message seq of room into a tombstone. See hubbub.Store.
-func (s *Store) DeleteMessage(ctx context.Context, room string, seq uint64) (bool, error) {
+func (s *Store) DeleteMessage(ctx context.Context, room string, seq uint64) (found, already bool, err error) {
 	if err := s.guard.Begin(ctx, sqlstore.OpDeleteMessage); err != nil {
-		return false, err
+		return false, false, err
 	}
 	at, ok := sqlstore.SeqArg(seq)
 	if !ok {
-		return false, nil
+		return false, false, nil
 	}
-	n, err := s.exec(ctx, func(ctx context.Context, conn *sql.Conn) (int64, error) {
-		res, err := conn.ExecContext(ctx, `UPDATE messages SET text = '', deleted = 1 WHERE room = ? AND seq = ?`,
+	_, err = s.exec(ctx, func(ctx context.Context, conn *sql.Conn) (int64, error) {
+		// Only a message not yet deleted changes, so of two deletes (the writer runs one at
+		// a time) exactly one reports the change; the other looks the message up.
+		res, err := conn.ExecContext(ctx, `UPDATE messages SET text = '', deleted = 1 WHERE room = ? AND seq = ? AND deleted = 0`,
 			room, at)
 		if err != nil {
 			return 0, err
 		}
-		return res.RowsAffected()
+		n, err := res.RowsAffected()
+		if err != nil || n > 0 {
+			found = n > 0
+			return 0, err
+		}
+		err = conn.QueryRowContext(ctx, `SELECT 1 FROM messages WHERE room = ? AND seq = ?`, room, at).Scan(new(int))
+		if errors.Is(err, sql.ErrNoRows) {
+			return 0, nil
+		}
+		found, already = err == nil, err == nil
+		return 0, err
 	})
 	if err != nil {
-		return false, s.guard.Wrap(sqlstore.OpDeleteMessage, err)
+		return false, false, s.guard.Wrap(sqlstore.OpDeleteMessage, err)
 	}
-	return n > 0, nil
+	return found, already, nil
 }

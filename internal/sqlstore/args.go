@@ -52,3 +52,9 @@ func SeqArg(seq uint64) (int64, bool) {
 	}
 	return int64(seq), true
 }
+
+// RoomsLimit returns the limit of a query for Rooms(after, limit); ok false if limit asks for
+// no room, so that the method answers without a query.
+func RoomsLimit(limit int) (int, bool) {
+	return limit, limit > 0
+}

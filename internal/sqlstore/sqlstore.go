@@ -43,6 +43,7 @@ const (
 	OpSetSanction   Op = "set sanction"
 	OpSanctions     Op = "sanctions"
 	OpDeleteMessage Op = "delete message"
+	OpRooms         Op = "rooms"
 	OpCheck         Op = "check"
 	OpClose         Op = "close"
 )

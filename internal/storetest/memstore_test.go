@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -234,23 +235,50 @@ func (s *memStore) Sanctions(ctx context.Context, room string) ([]hubbub.Sanctio
 	return out, nil
 }
 
-func (s *memStore) DeleteMessage(ctx context.Context, room string, seq uint64) (bool, error) {
+func (s *memStore) DeleteMessage(ctx context.Context, room string, seq uint64) (found, already bool, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.check(ctx); err != nil {
-		return false, err
+		return false, false, err
 	}
 	msgs := s.room(room).msgs
 	for i := range msgs {
 		if msgs[i].Seq == seq {
+			already = msgs[i].Deleted && s.bug != "deletetwice"
 			if s.bug != "keeptext" {
 				msgs[i].Text = ""
 			}
 			msgs[i].Deleted = true
-			return true, nil
+			return true, already, nil
 		}
 	}
-	return false, nil
+	return false, false, nil
+}
+
+func (s *memStore) Rooms(ctx context.Context, after string, limit int) ([]hubbub.RoomInfo, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.check(ctx); err != nil {
+		return nil, err
+	}
+	var out []hubbub.RoomInfo
+	for name, r := range s.rooms {
+		if r.last == 0 || name < after || name == after && s.bug != "roomsafter" {
+			continue
+		}
+		ri := hubbub.RoomInfo{Name: name, LastSeq: r.last}
+		if n := len(r.msgs); n > 0 && r.msgs[n-1].Seq == r.last {
+			ri.LastActivity = r.msgs[n-1].Time
+		}
+		out = append(out, ri)
+	}
+	slices.SortFunc(out, func(a, b hubbub.RoomInfo) int {
+		if s.bug == "roomscase" { // a database collation that is not byte order
+			return cmp.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name))
+		}
+		return cmp.Compare(a.Name, b.Name)
+	})
+	return out[:min(len(out), max(limit, 0))], nil
 }
 
 func (s *memStore) Check(ctx context.Context) error {

@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
@@ -71,19 +72,19 @@ func testDeleteMessage(t *testing.T, open opener) {
 	s := open(t, hubbub.Retention{})
 	ctx := t.Context()
 	msgs := appendN(t, s, "r", 3)
-	found, err := s.DeleteMessage(ctx, "r", 2)
-	if err != nil || !found {
-		t.Fatalf("DeleteMessage(r, 2) = %v, %v; want found", found, err)
+	found, already, err := s.DeleteMessage(ctx, "r", 2)
+	if err != nil || !found || already {
+		t.Fatalf("DeleteMessage(r, 2) = %v, %v, %v; want found, not already", found, already, err)
 	}
-	if found, err := s.DeleteMessage(ctx, "r", 2); err != nil || !found {
-		t.Errorf("deleting twice = %v, %v; want found, no error", found, err)
+	if found, already, err := s.DeleteMessage(ctx, "r", 2); err != nil || !found || !already {
+		t.Errorf("deleting twice = %v, %v, %v; want found, already, no error", found, already, err)
 	}
 	for _, seq := range []uint64{0, 4, 1 << 63} {
-		if found, err := s.DeleteMessage(ctx, "r", seq); err != nil || found {
-			t.Errorf("DeleteMessage(r, %d) = %v, %v; want not found", seq, found, err)
+		if found, already, err := s.DeleteMessage(ctx, "r", seq); err != nil || found || already {
+			t.Errorf("DeleteMessage(r, %d) = %v, %v, %v; want not found", seq, found, already, err)
 		}
 	}
-	if found, _ := s.DeleteMessage(ctx, "nowhere", 1); found {
+	if found, _, _ := s.DeleteMessage(ctx, "nowhere", 1); found {
 		t.Error("DeleteMessage in an unknown room found something")
 	}
 	want := append([]hubbub.Message(nil), msgs...)
@@ -104,12 +105,42 @@ func testDeleteMessage(t *testing.T, open opener) {
 	}
 	// A resend of a deleted message (same client id) answers with the tombstone.
 	keyed := mustAppend(t, s, withID("r", "bob", "k1", "oops"))
-	if _, err := s.DeleteMessage(ctx, "r", keyed.Seq); err != nil {
+	if _, _, err := s.DeleteMessage(ctx, "r", keyed.Seq); err != nil {
 		t.Fatal(err)
 	}
 	again, dup, err := s.Append(ctx, withID("r", "bob", "k1", "oops"))
 	if err != nil || !dup || again.Seq != keyed.Seq || !again.Deleted || again.Text != "" {
 		t.Errorf("resend of a deleted message = %+v, dup %v, err %v; want the tombstone", again, dup, err)
+	}
+}
+
+// testDeleteMessageConcurrent: of several deletes of one message at once, exactly one
+// reports the change (already false), so that one caller, and only one, tells the members.
+func testDeleteMessageConcurrent(t *testing.T, open opener) {
+	s := open(t, hubbub.Retention{})
+	appendN(t, s, "r", 3)
+	const deleters = 8
+	for _, seq := range []uint64{1, 2, 3} {
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		changed := 0
+		for range deleters {
+			wg.Go(func() {
+				found, already, err := s.DeleteMessage(t.Context(), "r", seq)
+				if err != nil || !found {
+					t.Errorf("DeleteMessage(r, %d) = %v, %v, %v", seq, found, already, err)
+				}
+				if !already {
+					mu.Lock()
+					changed++
+					mu.Unlock()
+				}
+			})
+		}
+		wg.Wait()
+		if changed != 1 {
+			t.Errorf("%d deletes of seq %d at once: %d reported the change, want 1", deleters, seq, changed)
+		}
 	}
 }
 
@@ -127,7 +158,7 @@ func testModerationDoneContext(t *testing.T, open opener) {
 	if _, err := s.Sanctions(done, "r"); !errors.Is(err, context.Canceled) {
 		t.Errorf("Sanctions with a done context: %v", err)
 	}
-	if _, err := s.DeleteMessage(done, "r", 1); !errors.Is(err, context.Canceled) {
+	if _, _, err := s.DeleteMessage(done, "r", 1); !errors.Is(err, context.Canceled) {
 		t.Errorf("DeleteMessage with a done context: %v", err)
 	}
 	if got, err := s.Sanctions(t.Context(), "r"); err != nil || len(got) != 0 {
@@ -145,7 +176,7 @@ func testModerationDoneContext(t *testing.T, open opener) {
 	if _, err := s.Sanctions(t.Context(), "r"); err == nil {
 		t.Error("Sanctions after Close succeeded")
 	}
-	if _, err := s.DeleteMessage(t.Context(), "r", 1); err == nil {
+	if _, _, err := s.DeleteMessage(t.Context(), "r", 1); err == nil {
 		t.Error("DeleteMessage after Close succeeded")
 	}
 }

@@ -96,6 +96,10 @@ func testMaxAge(t *testing.T, open opener) {
 	if a, b := lastSeq(t, s, "a"), lastSeq(t, s, "b"); a != 5 || b != 1 {
 		t.Errorf("LastSeq after Prune: a %d, b %d, want 5 and 1", a, b)
 	}
+	// A room whose messages all expired is still listed, with its seq and no last activity.
+	if got := rooms(t, s, "a", 10); len(got) != 1 || got[0].Name != "b" || got[0].LastSeq != 1 || !got[0].LastActivity.IsZero() {
+		t.Errorf("Rooms(\"a\", 10) after Prune = %+v, want b at seq 1 with no last activity", got)
+	}
 	if m := mustAppend(t, s, msg("b", "bob", "after prune")); m.Seq != 2 {
 		t.Errorf("Append to an emptied room got seq %d, want 2", m.Seq)
 	}

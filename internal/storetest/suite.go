@@ -45,6 +45,9 @@ func RunStoreTests(t *testing.T, open func(t *testing.T, ret hubbub.Retention) h
 		{"Check", testCheck},
 		{"Sanctions", testSanctions},
 		{"DeleteMessage", testDeleteMessage},
+		{"DeleteMessageConcurrent", testDeleteMessageConcurrent},
+		{"Rooms", testRooms},
+		{"RoomsRetention", testRoomsRetention},
 		{"ModerationDoneContext", testModerationDoneContext},
 	}
 	for _, tt := range tests {

@@ -53,6 +53,9 @@ func TestSuiteCatchesBugs(t *testing.T) {
 		{"close", "Check"},
 		{"expired", "Sanctions"},
 		{"keeptext", "DeleteMessage"},
+		{"deletetwice", "DeleteMessage"},
+		{"roomsafter", "Rooms"},
+		{"roomscase", "Rooms"},
 		{"ctx", "ModerationDoneContext"},
 		{"close", "ModerationDoneContext"},
 	}
