@@ -331,6 +331,53 @@ func validateTarget(roomName, name string) error {
 	return hubbub.ValidateName(name)
 }
 
+// RoomPresence is who is in a room as this node knows it.
+type RoomPresence struct {
+	// Members is how many names are in the room on every node, as this node knows them: its
+	// own members and what the other nodes last said about theirs.
+	Members int
+	// Connections is how many of this node's connections are in the room.
+	Connections int
+}
+
+// Presence returns who is in the named room, and false if this node does not hold the room
+// (nobody here is in it), which leaves it knowing nothing of the other nodes' members there.
+func (h *Hub) Presence(roomName string) (RoomPresence, bool) {
+	r := h.lookup(roomName)
+	if r == nil {
+		return RoomPresence{}, false
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return RoomPresence{}, false
+	}
+	return RoomPresence{Members: len(r.memberNames()), Connections: len(r.members)}, true
+}
+
+// OpenRooms returns the names of the rooms this node holds that sort after after (in byte
+// order), sorted, at most limit of them.
+func (h *Hub) OpenRooms(after string, limit int) []string {
+	h.mu.Lock()
+	rooms := make([]*room, 0, len(h.rooms))
+	for name, r := range h.rooms {
+		if name > after {
+			rooms = append(rooms, r)
+		}
+	}
+	h.mu.Unlock()
+	names := make([]string, 0, len(rooms))
+	for _, r := range rooms {
+		r.mu.Lock()
+		if !r.closed {
+			names = append(names, r.name)
+		}
+		r.mu.Unlock()
+	}
+	slices.Sort(names)
+	return names[:min(len(names), max(limit, 0))]
+}
+
 // RoomInfo describes a room this node holds.
 type RoomInfo struct {
 	// Name is the room's name.
