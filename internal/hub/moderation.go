@@ -331,6 +331,19 @@ func validateTarget(roomName, name string) error {
 	return hubbub.ValidateName(name)
 }
 
+// StoredRooms returns up to limit rooms of the Store named after after, in byte order: every
+// room that holds or held a message, on every node sharing the Store.
+func (h *Hub) StoredRooms(ctx context.Context, after string, limit int) ([]hubbub.RoomInfo, error) {
+	start := h.cfg.Metrics.Now()
+	list, err := h.store.Rooms(ctx, after, limit)
+	h.cfg.Metrics.StoreRead(start)
+	if err != nil {
+		h.log.Error("store rooms failed", "after", after, "err", err)
+		return nil, hubbub.Errorf(hubbub.ECodeUnavailable, "the list of rooms is unavailable; try again")
+	}
+	return list, nil
+}
+
 // RoomPresence is who is in a room as this node knows it.
 type RoomPresence struct {
 	// Members is how many names are in the room on every node, as this node knows them: its
