@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"hubbub"
+	"hubbub/internal/api"
 	"hubbub/internal/auth"
 	"hubbub/internal/hub"
 	"hubbub/internal/lograte"
@@ -102,6 +103,7 @@ func newServeFlags(fs *flag.FlagSet) *serveFlags {
 	fs.IntVar(&s.MaxRoomsPerConn, "max-rooms-per-conn", 32, "rooms one connection may be in")
 	fs.IntVar(&s.MaxConns, "max-conns", 20000, "WebSocket connections the server holds (past it: 503)")
 	fs.IntVar(&s.HistoryPageMax, "history-page-max", 200, "largest history page a client may ask for")
+	fs.IntVar(&s.RoomsPageMax, "rooms-page-max", api.DefaultRoomsPageMax, fmt.Sprintf("largest page of rooms GET /api/rooms lists (limit); a page holds %d unless asked otherwise", api.DefaultRoomsPage))
 	fs.DurationVar(&s.AddIdleTimeout, "add-idle-timeout", 30*time.Second, "add service: close a connection idle this long")
 	fs.StringVar(&s.APIKey, "api-key", "", "turn on the server API under /api/ (docs/api.md), for requests bearing this key (default: API off)")
 	fs.StringVar(&f.tokenSecret, "token-secret", "", "require signed tokens (HS256 JWT, see hubbub token) verified with this secret of at least 32 bytes (default: anonymous names)")

@@ -28,6 +28,8 @@ type Config struct {
 	Node string
 	// MaxText is the longest message text a publish may carry, in bytes after cleaning.
 	MaxText int
+	// RoomsPageMax is the largest limit GET /api/rooms accepts (default DefaultRoomsPageMax).
+	RoomsPageMax int
 	// Logger receives the API's logs.
 	Logger *slog.Logger
 }
@@ -99,6 +101,9 @@ func writeAPIError(w http.ResponseWriter, err error) {
 // New returns the handler of /api/: the API's routes behind the key check, or, without a key,
 // a 404 that says the API is off. Requests act through h, as WebSocket clients do.
 func New(cfg Config, h *hub.Hub, sessions *session.Service) *API {
+	if cfg.RoomsPageMax <= 0 {
+		cfg.RoomsPageMax = DefaultRoomsPageMax
+	}
 	s := &API{cfg: cfg, hub: h, sessions: sessions}
 	if cfg.Key == "" {
 		s.handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -287,11 +292,6 @@ func (s *API) apiPublish(w http.ResponseWriter, r *http.Request) {
 		status = http.StatusOK
 	}
 	writeJSON(w, status, apiMessageReply{Message: wire.NewMessage(&stored), Duplicate: dup})
-}
-
-// apiRooms: GET /api/rooms — the rooms this node holds, with their member counts.
-func (s *API) apiRooms(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{"node": s.cfg.Node, "rooms": s.hub.RoomList()})
 }
 
 // apiMembers: GET /api/rooms/{room}/members — the names in the room, on every node.

@@ -1,7 +1,6 @@
 package hub
 
 import (
-	"cmp"
 	"context"
 	"slices"
 	"sync"
@@ -389,37 +388,4 @@ func (h *Hub) OpenRooms(after string, limit int) []string {
 	}
 	slices.Sort(names)
 	return names[:min(len(names), max(limit, 0))]
-}
-
-// RoomInfo describes a room this node holds.
-type RoomInfo struct {
-	// Name is the room's name.
-	Name string `json:"name"`
-	// Members is how many names are in the room, on every node as far as this node knows.
-	Members int `json:"members"`
-	// Connections is how many of this node's connections are in the room.
-	Connections int `json:"connections"`
-	// LastSeq is the highest seq the room has delivered here.
-	LastSeq uint64 `json:"last_seq"`
-}
-
-// RoomList describes the rooms this node holds (rooms open while someone here is in them),
-// sorted by name.
-func (h *Hub) RoomList() []RoomInfo {
-	h.mu.Lock()
-	rooms := make([]*room, 0, len(h.rooms))
-	for _, r := range h.rooms {
-		rooms = append(rooms, r)
-	}
-	h.mu.Unlock()
-	out := make([]RoomInfo, 0, len(rooms))
-	for _, r := range rooms {
-		r.mu.Lock()
-		if !r.closed {
-			out = append(out, RoomInfo{Name: r.name, Members: len(r.memberNames()), Connections: len(r.members), LastSeq: r.next - 1})
-		}
-		r.mu.Unlock()
-	}
-	slices.SortFunc(out, func(a, b RoomInfo) int { return cmp.Compare(a.Name, b.Name) })
-	return out
 }

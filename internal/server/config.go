@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"hubbub"
+	"hubbub/internal/api"
 	"hubbub/internal/auth"
 	"hubbub/internal/hub"
 	"hubbub/internal/metrics"
@@ -89,6 +90,9 @@ type Config struct {
 	MaxConns int
 	// HistoryPageMax is the largest history page a client may ask for (default 200).
 	HistoryPageMax int
+	// RoomsPageMax is the largest page of GET /api/rooms (default api.DefaultRoomsPageMax);
+	// a page holds api.DefaultRoomsPage rooms unless the request asks for fewer or more.
+	RoomsPageMax int
 
 	// AddIdleTimeout closes an add-service connection that asks nothing for this long
 	// (default 30s, as in the original).
@@ -213,6 +217,7 @@ func (c Config) withDefaults() Config {
 	num(&c.MaxRoomsPerConn, 32)
 	num(&c.MaxConns, 20000)
 	num(&c.HistoryPageMax, 200)
+	num(&c.RoomsPageMax, api.DefaultRoomsPageMax)
 	num(&c.MaxConnsPerIP, 100)
 	if c.ConnectRate <= 0 {
 		c.ConnectRate = 5

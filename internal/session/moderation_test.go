@@ -229,6 +229,36 @@ func TestDeleteLeavesATombstone(t *testing.T) {
 	checkTombstone(t, "replay", replay)
 }
 
+// TestDeleteTwiceAnnouncesOnce: a second delete of the same message answers "moderated"
+// again but sends no second "deleted" frame (it did: every delete was broadcast). A message
+// sent after both deletes marks the end of what the member could have been told.
+func TestDeleteTwiceAnnouncesOnce(t *testing.T) {
+	s := startModerated(t)
+	mod := servertest.DialJSON(t, s, "mod")
+	ann := servertest.DialJSON(t, s, "ann")
+	ann.Join("general", nil)
+	for _, id := range []string{"1", "2"} {
+		ann.Say("general", id, "text "+id)
+	}
+	ann.Messages("general", 2)
+	for i := range 2 {
+		if got := moderate(mod, servertest.Frame{"type": "delete", "room": "general", "seq": 1}); got.Type() != "moderated" || got.Num("seq") != 1 {
+			t.Fatalf("delete #%d answered %v", i+1, got)
+		}
+	}
+	ann.Say("general", "3", "after the deletes")
+	deleted := 0
+	ann.AwaitFunc("message 3", func(f servertest.Frame) bool {
+		if f.Type() == "deleted" {
+			deleted++
+		}
+		return f.Type() == "message" && f.Num("seq") == 3
+	})
+	if deleted != 1 {
+		t.Errorf("two deletes of one message sent the member %d deleted frames, want 1", deleted)
+	}
+}
+
 // checkTombstone checks that of messages 1..3 the second is deleted and the others are not.
 func checkTombstone(t *testing.T, what string, msgs []any) {
 	t.Helper()
