@@ -36,7 +36,7 @@ func (c *polledConn) handleReadable() {
 			p.in = (*readBuffers.Get().(*[]byte))[:0]
 		}
 		if len(p.in) == cap(p.in) {
-			p.in = append(p.in, make([]byte, readChunk)...)[:len(p.in)]
+			p.grow()
 		}
 		n, err := p.readSome(p.in[len(p.in):cap(p.in)])
 		if errors.Is(err, syscall.EAGAIN) {
@@ -91,10 +91,28 @@ func (p *polled) readSome(b []byte) (n int, err error) {
 	return n, err
 }
 
+// grow makes room in the full read buffer p.in for more of the frame begun in it. The buffer
+// grows with the bytes that arrived, doubling (by a read chunk at least), and never past the
+// frame's declared length (need, which Parse has checked against the read limit): memory
+// follows what a client sends, not what its header declares, so a client that declares a
+// frame of the read limit and sends a few bytes of it holds a few KiB, not the limit. A long
+// frame is copied a few times as it grows, at most twice its length in all.
+func (p *polled) grow() {
+	size := len(p.in) + readChunk
+	if p.need > len(p.in) {
+		size = min(max(2*len(p.in), size), p.need)
+	}
+	grown := make([]byte, len(p.in), size)
+	copy(grown, p.in)
+	p.recycle()
+	p.in = grown
+}
+
 // parkBuffer gives the pooled read buffer back when nothing is left in it, or moves what is
-// left (part of a frame) into a buffer of its own, so an idle connection holds no pooled
-// buffer. A buffer of its own (grown for a long frame) is kept as it is until the frame is
-// complete: a frame arriving in many small pieces is not copied again for each piece.
+// left (part of a frame) into a buffer of its own, just as long, so an idle connection holds
+// no pooled buffer and no more than it was sent. A buffer of its own (grown for a long frame)
+// is kept as it is until the frame is complete: a frame arriving in many small pieces is not
+// copied again for each piece.
 func (p *polled) parkBuffer() {
 	if p.in == nil || !p.pooled() {
 		return
@@ -104,7 +122,7 @@ func (p *polled) parkBuffer() {
 		p.in = nil
 		return
 	}
-	keep := make([]byte, len(p.in), max(len(p.in), p.need))
+	keep := make([]byte, len(p.in))
 	copy(keep, p.in)
 	p.recycle()
 	p.in = keep
@@ -137,13 +155,9 @@ func (c *polledConn) handleFrames() bool {
 			return false
 		}
 		if n == 0 {
+			// The rest of the frame is read into p.in as it comes; grow makes room for it
+			// as the bytes arrive, not now for all the header declares.
 			p.need = need
-			if need > cap(p.in)-off {
-				grown := make([]byte, len(p.in)-off, need)
-				copy(grown, p.in[off:])
-				p.recycle()
-				p.in, off = grown, 0
-			}
 			if off == len(p.in) && !p.pooled() {
 				p.in, off = nil, 0 // a buffer grown for a frame that is complete now
 			}
