@@ -146,9 +146,11 @@ func (s *Server) untrack(c closer) {
 	s.active.Done()
 }
 
-// Shutdown closes every WebSocket connection with 1001 ("going away"), letting each
-// connection's writer flush what is queued first, and waits for them until ctx is done; then
-// it cuts the rest. New upgrades are refused from the moment it is called.
+// Shutdown closes every WebSocket connection with 1001 ("going away") and waits for them until
+// ctx is done; then it cuts the rest. New upgrades are refused from the moment it is called.
+// A connection handles no message from its client after Shutdown begins, but one it is
+// handling is finished first: a send being stored is acked before the close frame, and the
+// connection's writer flushes what is queued before it.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	s.draining.Store(true)

@@ -35,6 +35,12 @@ type base struct {
 	// outside closeWith.
 	discarding atomic.Bool
 	closing    atomic.Bool
+	// handling is held while the session handles a message from the client, and goingAway
+	// is set by GoingAway: together they let a shutdown finish the message being handled (a
+	// send being stored) and queue its answer (the ack) before the 1001 close frame, without
+	// GoingAway blocking. See beginHandle.
+	handling   sync.Mutex
+	goingAway  atomic.Bool
 	writerDone chan struct{}
 	writerOnce sync.Once
 
@@ -67,9 +73,44 @@ func (c *base) Outbox() *hub.Outbox { return c.out }
 // Close implements Conn.
 func (c *base) Close(code int, reason string) { c.closeWith(code, reason, false) }
 
-// GoingAway implements Conn.
+// GoingAway implements Conn. No message the client sends from now on is handled; one the
+// session is handling now is finished first, so that a send being stored is acked before the
+// close frame (the client would otherwise send it again to another node, and its ack would
+// say duplicate). GoingAway never blocks: if a message is being handled, endHandle sends the
+// close once it is done.
 func (c *base) GoingAway() {
+	c.goingAway.Store(true)
+	if c.handling.TryLock() {
+		c.handling.Unlock()
+		c.closeGoingAway()
+	}
+}
+
+func (c *base) closeGoingAway() {
 	c.closeWith(websocket.CloseGoingAway, "server shutting down", false)
+}
+
+// beginHandle is called by the reader before the session handles a message; false means the
+// server is going away and the message must not be handled. After true, the reader calls
+// endHandle once the session is done.
+func (c *base) beginHandle() bool {
+	c.handling.Lock()
+	if c.goingAway.Load() {
+		c.endHandle()
+		return false
+	}
+	return true
+}
+
+// endHandle ends what beginHandle began, and sends the 1001 close if GoingAway came while the
+// message was handled: what the session queued for it (an ack) is then ahead of the close.
+// GoingAway sets goingAway before it tries the lock, so either it gets the lock and closes,
+// or the handler holding it sees goingAway here and closes.
+func (c *base) endHandle() {
+	c.handling.Unlock()
+	if c.goingAway.Load() {
+		c.closeGoingAway()
+	}
 }
 
 // Debug implements Conn. The attributes are added to records that are written, not bound up

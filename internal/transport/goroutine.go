@@ -135,7 +135,10 @@ func (c *goroutineConn) readLoop(sess Session) string {
 			c.closeWith(websocket.CloseInvalidFramePayloadData, "text frame is not valid UTF-8", false)
 			continue
 		}
-		sess.Handle(data)
+		if c.beginHandle() {
+			sess.Handle(data)
+			c.endHandle()
+		}
 	}
 }
 

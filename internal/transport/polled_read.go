@@ -218,6 +218,10 @@ func (c *polledConn) handleFrame(f wsframe.Frame) bool {
 		c.closeWith(wsframe.CloseInvalidPayload, "text frame is not valid UTF-8", false)
 		return true
 	}
+	if !c.beginHandle() {
+		return true // the server is going away: GoingAway or endHandle sends the close
+	}
+	defer c.endHandle()
 	p.sessMu.Lock()
 	defer p.sessMu.Unlock()
 	if p.ended {

@@ -91,7 +91,9 @@ type Conn interface {
 	// Refuse sends a close frame and closes the socket of a connection never started; onEnd
 	// does not run.
 	Refuse(code int, reason string)
-	// GoingAway starts a close with 1001, flushing what is queued first; it never blocks.
+	// GoingAway starts a close with 1001: no message the client sends from now on is
+	// handled, one being handled is finished (a send stored and acked), and what is queued is
+	// flushed before the close frame. It never blocks.
 	GoingAway()
 	// Abort cuts the connection at once, dropping what is queued.
 	Abort()
