@@ -184,7 +184,11 @@ func (r *rawClient) closeCode() (int, string) {
 func TestHostileClients(t *testing.T) {
 	m := metrics.New()
 	s := servertest.Start(t, servertest.Options{Server: server.Config{
-		Metrics: m, ReadLimit: 1024, HandshakeTimeout: 500 * time.Millisecond, SendRate: 100, SendBurst: 100, AbuseLimit: 10,
+		// A burst of 100 sends covers the well-behaved sender's few dozen; a refill of one send
+		// in 1000 s means nothing refills during the test, so a flood's refusals come in a row
+		// however slowly the store appends the burst (at a fast rate the refill could keep up
+		// with slow appends under load, reset the count of refusals and never close the flooder).
+		Metrics: m, ReadLimit: 1024, HandshakeTimeout: 500 * time.Millisecond, SendRate: 0.001, SendBurst: 100, AbuseLimit: 10,
 	}})
 	watcher := servertest.DialText(t, s, "watcher")
 	sender := servertest.DialText(t, s, "sender")
