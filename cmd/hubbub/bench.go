@@ -58,6 +58,7 @@ func runBench(ctx context.Context, args []string, io stdio) error {
 	fs.DurationVar(&c.StepDuration, "step-duration", 5*time.Second, "fanout: how long each step sends")
 	fs.DurationVar(&c.Drain, "drain", 3*time.Second, "time after a step's last send for deliveries in flight; later ones count as lost")
 	fs.DurationVar(&c.P99Bound, "p99-bound", time.Second, "fanout: a step whose p99 latency passes this fails")
+	fs.DurationVar(&c.PaceLate, "pace-late", 100*time.Millisecond, "how late a paced send may be before it is skipped (at least two of its pacer's intervals)")
 	fs.Float64Var(&c.MemberRate, "member-rate", 1, "rooms: messages per second each member sends")
 	fs.Float64Var(&c.ChurnRate, "churn-rate", 20, "churn: connections opened (and later closed) per second")
 	fs.DurationVar(&c.ChurnHold, "churn-hold", time.Second, "churn: how long each churning connection stays")

@@ -206,4 +206,10 @@ func TestPaceLateLimit(t *testing.T) {
 			}
 		}
 	}
+	// Config.PaceLate raises the floor, as the tests' configs do.
+	p := paceSchedules(time.Time{}, 1000, time.Second, 0, 10)[0]
+	p.late = time.Minute
+	if got := p.lateLimit(); got != time.Minute {
+		t.Errorf("late limit %v with PaceLate 1m, want 1m", got)
+	}
 }

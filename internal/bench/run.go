@@ -297,6 +297,9 @@ func (r *runner) awaitReady(ctx context.Context, probers []*client, want int) er
 func (r *runner) pace(ctx context.Context, step int, senders []*client, rate float64, dur time.Duration, limit int64) time.Duration {
 	start := time.Now()
 	scheds := paceSchedules(start, rate, dur, limit, len(senders))
+	for s := range scheds {
+		scheds[s].late = r.cfg.PaceLate
+	}
 	ends := make([]time.Time, len(scheds))
 	var wg sync.WaitGroup
 	for s, sched := range scheds {
@@ -346,6 +349,7 @@ type paceSchedule struct {
 	limit                int64 // messages in the whole step; 0 = no limit
 	senders              int
 	first, stride, owned int
+	late                 time.Duration // how late a send may be at least (0 = paceLateLimit)
 }
 
 // paceSchedules returns the schedules of the pacers that share a step's senders: pacer s
@@ -382,15 +386,19 @@ func dueAt(k int64, rate float64) time.Duration {
 }
 
 // paceLateLimit is how late a send may be before it is skipped, unless the pacer's own
-// interval is longer (lateLimit).
+// interval is longer (lateLimit): the default of Config.PaceLate.
 const paceLateLimit = 100 * time.Millisecond
 
-// lateLimit is how late one of the pacer's sends may be before it is skipped: paceLateLimit,
-// or two of the pacer's intervals when those are longer, so that a slow pacer is not made to
-// skip by one short stall (at most an hour).
+// lateLimit is how late one of the pacer's sends may be before it is skipped: its late (by
+// default paceLateLimit), or two of the pacer's intervals when those are longer, so that a slow
+// pacer is not made to skip by one short stall (at most an hour).
 func (p paceSchedule) lateLimit() time.Duration {
+	late := p.late
+	if late <= 0 {
+		late = paceLateLimit
+	}
 	twoIntervals := 2 * float64(time.Second) * float64(p.senders) / (p.rate * float64(p.owned))
-	return time.Duration(min(max(twoIntervals, float64(paceLateLimit)), float64(time.Hour)))
+	return time.Duration(min(max(twoIntervals, float64(late)), float64(time.Hour)))
 }
 
 // paceShard is one pacer goroutine: it sends its messages of step from senders, as p says.
