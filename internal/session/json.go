@@ -11,7 +11,7 @@ import (
 	"hubbub/internal/wire"
 )
 
-// jsonSession speaks hubbub.v1 (docs/wire.md): hello, then any number of rooms.
+// jsonSession speaks hubbub.v1 (docs/protocol.md): hello, then any number of rooms.
 type jsonSession struct {
 	svc     *Service
 	p       Peer
@@ -27,7 +27,7 @@ type jsonSession struct {
 // newJSONSession starts a session; token is the one the upgrade request carried, if any.
 func newJSONSession(s *Service, p Peer, token string) *jsonSession {
 	return &jsonSession{svc: s, p: p, limiter: newSendLimiter(&s.cfg),
-		typing: typingGate{interval: s.cfg.TypingInterval}, token: token}
+		typing: typingGate{interval: s.cfg.TypingInterval, maxRooms: s.cfg.MaxRoomsPerConn}, token: token}
 }
 
 // Codec implements Session: hubbub.v1's JSON frames.
@@ -69,6 +69,7 @@ func (j *jsonSession) Handle(data []byte) {
 	case wire.TypeLeave:
 		j.svc.hub.Leave(f.Room, j.member)
 		j.rooms.remove(f.Room)
+		j.typing.forget(f.Room)
 		j.reply(wire.NewLeft(f.Room))
 	case wire.TypeSend:
 		j.send(ctx, &f)

@@ -40,8 +40,12 @@ func (l *sendLimiter) allow() (ok, abusive bool) {
 
 // typingGate lets one typing notice through per interval and drops the rest silently: typing
 // notices are hints, and a client that sends them too often loses nothing by being thinned.
+// It remembers at most one time per room the connection is in: a room's entry goes when the
+// connection leaves it, and entries older than the interval go once there are more than
+// maxRooms (a connection that joins and leaves room after room cannot grow the map).
 type typingGate struct {
 	interval time.Duration
+	maxRooms int
 	last     map[string]time.Time
 }
 
@@ -52,6 +56,16 @@ func (g *typingGate) allow(room string, now time.Time) bool {
 	if t, ok := g.last[room]; ok && now.Sub(t) < g.interval {
 		return false
 	}
+	if len(g.last) >= max(1, g.maxRooms) {
+		for r, t := range g.last {
+			if now.Sub(t) >= g.interval {
+				delete(g.last, r)
+			}
+		}
+	}
 	g.last[room] = now
 	return true
 }
+
+// forget drops what the gate remembers of room (the connection left it).
+func (g *typingGate) forget(room string) { delete(g.last, room) }

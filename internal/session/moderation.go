@@ -10,7 +10,7 @@ import (
 )
 
 // Moderation as the two wire protocols see it. hubbub.v1 clients whose role allows it send
-// kick, ban, unban, mute, unmute and delete frames (docs/wire.md, Moderation); the hub
+// kick, ban, unban, mute, unmute and delete frames (docs/protocol.md, Moderation); the hub
 // applies them on every node and logs them. Clients of either protocol are subject to them:
 // a kicked or banned hubbub.v1 connection gets an error "kicked" and "left" for the room, a
 // kicked text connection an "error: …" line and a close with 1008; joins and sends of banned
