@@ -32,6 +32,7 @@ const (
 	ECodeMuted        = "muted"          // the name may read the room but not send, for a while
 	ECodeNotFound     = "not_found"      // the message (or other target) does not exist
 	ECodeBadDuration  = "bad_duration"   // a ban or mute duration is missing, invalid or too long
+	ECodeLimit        = "limit"          // a bound on the target was reached (reactions on one message)
 )
 
 // Error is an error with a code a client can act on and a message a person can read.

@@ -5,7 +5,7 @@ import "fmt"
 // Event is one change to a room, carried by a Broker from the node where it happened to every
 // node that serves the room: Room and Node say where, Body says what.
 //
-// The kinds of change are a closed set: Body is one of the body types below (MessagePosted,
+// The kinds of change are a closed set: Body is one of the body types below (EntryAppended,
 // MemberJoined, …), and every consumer handles every kind through an EventVisitor, which has one
 // method per kind. Adding a kind adds a method to EventVisitor, so every consumer that has not
 // decided what the new kind means to it stops compiling. Consumers therefore dispatch with Visit,
@@ -40,9 +40,9 @@ type EventBody interface {
 	isEventBody()
 }
 
-// MessagePosted carries a message as the Store holds it, with its seq.
-type MessagePosted struct {
-	Message *Message
+// EntryAppended carries a message as the Store holds it, with its seq.
+type EntryAppended struct {
+	Entry *Entry
 }
 
 // MemberJoined says Name joined the room on the event's node.
@@ -87,7 +87,7 @@ type MessageDeleted struct {
 	Seq uint64
 }
 
-func (MessagePosted) isEventBody()     {}
+func (EntryAppended) isEventBody()     {}
 func (MemberJoined) isEventBody()      {}
 func (MemberLeft) isEventBody()        {}
 func (MemberTyping) isEventBody()      {}
@@ -102,7 +102,7 @@ func (MessageDeleted) isEventBody()    {}
 // every kind implements EventVisitor (on a pointer or pointer-sized type, so that Visit does not
 // allocate), and the compiler then holds it to every kind there is.
 type EventVisitor[R any] interface {
-	MessagePosted(Event, MessagePosted) R
+	EntryAppended(Event, EntryAppended) R
 	MemberJoined(Event, MemberJoined) R
 	MemberLeft(Event, MemberLeft) R
 	MemberTyping(Event, MemberTyping) R
@@ -119,8 +119,8 @@ type EventVisitor[R any] interface {
 // every method of EventVisitor. An Event without a Body is a bug of its sender and panics.
 func Visit[R any](ev Event, v EventVisitor[R]) R {
 	switch b := ev.Body.(type) {
-	case MessagePosted:
-		return v.MessagePosted(ev, b)
+	case EntryAppended:
+		return v.EntryAppended(ev, b)
 	case MemberJoined:
 		return v.MemberJoined(ev, b)
 	case MemberLeft:
@@ -141,12 +141,12 @@ func Visit[R any](ev Event, v EventVisitor[R]) R {
 	panic(fmt.Sprintf("hubbub: event for room %q has body %T, which Visit does not know", ev.Room, ev.Body))
 }
 
-// PostedMessage returns the message ev carries, or nil if ev is another kind of change. It is
+// AppendedEntry returns the message ev carries, or nil if ev is another kind of change. It is
 // for code that treats messages apart (ordering, delivery metrics), not for dispatch: use Visit
 // to handle each kind.
-func (ev Event) PostedMessage() *Message {
-	if b, ok := ev.Body.(MessagePosted); ok {
-		return b.Message
+func (ev Event) AppendedEntry() *Entry {
+	if b, ok := ev.Body.(EntryAppended); ok {
+		return b.Entry
 	}
 	return nil
 }

@@ -32,12 +32,12 @@ func TestVisitPanicsWithoutBody(t *testing.T) {
 	eventtest.KindName(hubbub.Event{Room: "r"})
 }
 
-func TestPostedMessage(t *testing.T) {
-	m := &hubbub.Message{Seq: 3}
-	if got := (hubbub.Event{Body: hubbub.MessagePosted{Message: m}}).PostedMessage(); got != m {
-		t.Errorf("PostedMessage of a message event = %v, want %v", got, m)
+func TestAppendedEntry(t *testing.T) {
+	m := &hubbub.Entry{Seq: 3}
+	if got := (hubbub.Event{Body: hubbub.EntryAppended{Entry: m}}).AppendedEntry(); got != m {
+		t.Errorf("AppendedEntry of a message event = %v, want %v", got, m)
 	}
-	if got := (hubbub.Event{Body: hubbub.MemberJoined{Name: "a"}}).PostedMessage(); got != nil {
-		t.Errorf("PostedMessage of a join = %v, want nil", got)
+	if got := (hubbub.Event{Body: hubbub.MemberJoined{Name: "a"}}).AppendedEntry(); got != nil {
+		t.Errorf("AppendedEntry of a join = %v, want nil", got)
 	}
 }

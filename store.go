@@ -6,44 +6,85 @@ import (
 	"time"
 )
 
-// Store keeps the history of every room, owns the numbering of its messages, and keeps the
-// moderation state that must outlive a process and hold on every node (bans, mutes, deleted
-// messages). Every store does all of it: the hub calls these methods directly and no method
-// is optional.
+// Store keeps the log of every room, owns the numbering of its entries, keeps each message's
+// current state beside the log, and keeps the moderation state that must outlive a process and
+// hold on every node (bans, mutes). Every store does all of it: the hub calls these methods
+// directly and no method is optional.
+//
+// A room's history is one log of entries (Entry): messages, and the edits, deletes and
+// reactions that change them, numbered together. The log is what Since replays, so a client that
+// was away learns every change from the entries after its last seq. Beside it the store keeps
+// each message's current state (text after edits, tombstone, reactions, reply count), so that
+// Before and Replies read one index range and never fold the log.
 //
 // Contract, which internal/storetest checks on every implementation:
-//   - Append makes the message durable before it returns: after a nil error the message
-//     survives a crash of the process (kill -9) and of the store's own connection.
+//   - Append makes the entry durable before it returns: after a nil error the entry survives a
+//     crash of the process (kill -9) and of the store's own connection.
 //   - Append assigns Seq = (highest Seq ever stored in the room) + 1, with no gap and no repeat,
-//     even when many goroutines (or nodes, for a shared store) append to one room at once.
-//     Seqs are never reused, not even after retention removed the messages.
+//     even when many goroutines (or nodes, for a shared store) append to one room at once, and
+//     whatever the entries' kinds. Seqs are never reused, not even after retention.
 //   - Append assigns ID (unique) and Time (the store's clock, UTC, millisecond precision).
-//   - If m.ClientID is not empty and a message with the same Room, From and ClientID is already
-//     stored, Append stores nothing and returns that message with duplicate set to true.
-//   - Since and Before return messages in ascending Seq order and at most limit of them.
+//   - If e.ClientID is not empty and an entry with the same Room, From and ClientID is already
+//     stored, Append stores nothing and returns that entry (as Since would return it) with
+//     duplicate set to true. This holds before any check below: a resend after the target
+//     changed still returns the first outcome.
+//   - A message (KindMessage) with ReplyTo > 0 needs ReplyTo to be a message of the room (a
+//     tombstone will do), else a *Error with ECodeNotFound; it adds one to the parent's
+//     ReplyCount. Mentions and MentionRoom are stored as given.
+//   - An edit (KindEdit) needs Target to be a message of the room that is not deleted
+//     (ECodeNotFound) and was sent by e.From (ECodeForbidden). It replaces the message's text
+//     and Mentions, sets its EditedAt to the entry's Time, and keeps the previous text as a
+//     revision (Revisions).
+//   - A delete (KindDelete) needs Target to be a message of the room (ECodeNotFound) sent by
+//     e.From unless e.Moderator (ECodeForbidden). It empties the message's text, its revisions
+//     and the text of the edits of it, and marks it Deleted; reactions stay. Deleting a tombstone
+//     stores nothing and returns the delete entry that made it, with duplicate true, so that only
+//     one of several deletes tells the members.
+//   - A reaction (KindReaction) needs Target to be a message of the room that is not deleted
+//     (ECodeNotFound). It toggles e.From's reaction e.Emoji on the message: Added reports
+//     whether it was added or removed, Count how many users have that reaction now. Adding an
+//     emoji the message does not carry yet when it carries MaxReactionsPerMessage others fails
+//     with ECodeLimit.
+//   - Since returns the entries of every kind with Seq > after, ascending, at most limit; a
+//     message comes in its current state (text after edits, tombstone, reactions, reply count),
+//     and the other kinds as stored (an edit's Text emptied once its message is deleted).
+//   - Before returns messages only (no other kinds), in their current state, ascending, the
+//     newest limit of those with Seq < before (before == 0: the newest). Replies does the same
+//     for the messages with ReplyTo == parent and Seq > after, oldest first.
+//   - A message's Reactions list each emoji with Count > 0 in the order it was first added, with
+//     the first MaxReactionNames names of those who hold it, in the order they reacted.
+//   - Retention (Prune, and Append where it prunes) removes messages, and with them the entries
+//     that change them, their reactions and revisions, and every entry older than the oldest
+//     message it keeps. Seqs stay taken.
 //   - SetSanction replaces any sanction of the same Kind on the same Room and Name; a zero or
 //     past Until removes it.
 //   - Sanctions returns the sanctions of room still in force now (Until in the future), each
 //     with Until at millisecond precision, UTC.
-//   - DeleteMessage empties the text of the message with that seq and marks it Deleted, so
-//     that Since and Before return it with Deleted true and Text "". It reports found false if
-//     no such message is stored; deleting twice is not an error, and the second call (or every
-//     call but one of several at once) reports already true, so that only one caller tells
-//     the members. Append of a duplicate ClientID returns the tombstone. The seq stays taken.
-//   - Rooms lists the rooms that hold or held a message, in ascending byte order of their
+//   - Rooms lists the rooms that hold or held an entry, in ascending byte order of their
 //     names, those after the cursor only, at most limit of them, each with LastSeq and
-//     LastActivity (the Time of the message numbered LastSeq, zero once retention removed it).
+//     LastActivity (the Time of the entry numbered LastSeq, zero once retention removed it).
 //   - Check returns nil while the store answers, and an error once it is closed.
 //   - All methods are safe for concurrent use, honour ctx, and fail after Close.
 type Store interface {
-	// Append stores m (Room, From, Text and optionally ClientID are read) and returns the
-	// stored message with Seq, ID and Time filled in.
-	Append(ctx context.Context, m Message) (stored Message, duplicate bool, err error)
-	// Since returns up to limit messages of room with Seq > after, oldest first.
-	Since(ctx context.Context, room string, after uint64, limit int) ([]Message, error)
-	// Before returns the up to limit newest messages of room with Seq < before, oldest first.
-	// before == 0 means "the newest messages".
-	Before(ctx context.Context, room string, before uint64, limit int) ([]Message, error)
+	// Append stores e (Room, From, Kind and the fields of its kind, and optionally ClientID,
+	// are read) and returns the stored entry with Seq, ID and Time filled in, and for a
+	// reaction Added and Count.
+	Append(ctx context.Context, e Entry) (stored Entry, duplicate bool, err error)
+	// Since returns up to limit entries of room with Seq > after, oldest first.
+	Since(ctx context.Context, room string, after uint64, limit int) ([]Entry, error)
+	// Before returns the up to limit newest messages of room with Seq < before, oldest first,
+	// in their current state. before == 0 means "the newest messages".
+	Before(ctx context.Context, room string, before uint64, limit int) ([]Entry, error)
+	// Replies returns up to limit messages of room that reply to message parent and have
+	// Seq > after, oldest first, in their current state: a thread.
+	Replies(ctx context.Context, room string, parent, after uint64, limit int) ([]Entry, error)
+	// Revisions returns the texts message seq of room has had, oldest first, the current one
+	// last (one revision if it was never edited). found is false if room has no message seq;
+	// a deleted message has no revisions left.
+	Revisions(ctx context.Context, room string, seq uint64) (revs []Revision, found bool, err error)
+	// ReactedBy returns the reactions name holds on the messages of room with
+	// from ≤ Seq ≤ to, so that a page of messages can show which reactions are the reader's.
+	ReactedBy(ctx context.Context, room, name string, from, to uint64) ([]ReactionKey, error)
 	// LastSeq returns the highest Seq ever assigned in room, or 0 if the room has none.
 	LastSeq(ctx context.Context, room string) (uint64, error)
 	// Prune applies the retention policy the store was opened with and returns how many
@@ -58,11 +99,14 @@ type Store interface {
 	// DeleteMessage turns message seq of room into a tombstone. found is false if room has no
 	// message seq; already is true if it was a tombstone before this call, which changed
 	// nothing.
+	//
+	// Deprecated: a delete is an entry (Append with KindDelete); this goes once the hub
+	// appends deletes.
 	DeleteMessage(ctx context.Context, room string, seq uint64) (found, already bool, err error)
 
 	// Rooms returns up to limit rooms with a name greater than after ("" = from the first),
-	// in ascending byte order of names: every room a message was ever appended to, on every
-	// node sharing the store. It reads an index, never the messages of every room.
+	// in ascending byte order of names: every room an entry was ever appended to, on every
+	// node sharing the store. It reads an index, never the entries of every room.
 	Rooms(ctx context.Context, after string, limit int) ([]RoomInfo, error)
 
 	// Check reports whether the store can serve requests right now (for /readyz): nil, or

@@ -206,21 +206,21 @@ type publishRequest struct {
 }
 
 // message validates p as a message to room; maxText is the server's text limit.
-func (p *publishRequest) message(room string, maxText int) (hubbub.Message, error) {
+func (p *publishRequest) message(room string, maxText int) (hubbub.Entry, error) {
 	if err := hubbub.ValidateRoom(room); err != nil {
-		return hubbub.Message{}, err
+		return hubbub.Entry{}, err
 	}
 	if err := hubbub.ValidateName(p.From); err != nil {
-		return hubbub.Message{}, err
+		return hubbub.Entry{}, err
 	}
 	text, err := session.MessageText(p.Text, maxText)
 	if err != nil {
-		return hubbub.Message{}, err
+		return hubbub.Entry{}, err
 	}
 	if err := hubbub.ValidateClientID(p.ID); err != nil {
-		return hubbub.Message{}, err
+		return hubbub.Entry{}, err
 	}
-	return hubbub.Message{Room: room, From: p.From, Text: text, ClientID: p.ID}, nil
+	return hubbub.Entry{Room: room, From: p.From, Text: text, ClientID: p.ID}, nil
 }
 
 // moderationRequest is the body of the kick, ban and mute endpoints.

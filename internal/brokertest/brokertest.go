@@ -157,7 +157,7 @@ func label(ev hubbub.Event) string {
 
 // message returns a message event whose Seq is seq.
 func message(room string, seq uint64, node string) hubbub.Event {
-	return hubbub.Event{Room: room, Node: node, Body: hubbub.MessagePosted{Message: &hubbub.Message{
+	return hubbub.Event{Room: room, Node: node, Body: hubbub.EntryAppended{Entry: &hubbub.Entry{
 		Room: room, Seq: seq, ID: fmt.Sprintf("%s-%d", node, seq), From: node, Text: fmt.Sprint("text ", seq),
 		Time: time.Date(2026, 1, 2, 3, 4, 5, int(seq), time.UTC),
 	}}}
@@ -183,7 +183,7 @@ func describe(evs []hubbub.Event) string {
 			s += " "
 		}
 		s += fmt.Sprintf("{room=%s node=%q ", ev.Room, ev.Node)
-		if m := ev.PostedMessage(); m != nil {
+		if m := ev.AppendedEntry(); m != nil {
 			s += fmt.Sprintf("message seq=%d}", m.Seq)
 		} else {
 			s += fmt.Sprintf("%T%+v}", ev.Body, ev.Body)
@@ -276,7 +276,7 @@ func testPerPublisherOrder(t *testing.T, open func(*testing.T) (a, b hubbub.Brok
 		}
 		next := map[string]uint64{"a": 1, "b": 1}
 		for _, ev := range evs {
-			m := ev.PostedMessage()
+			m := ev.AppendedEntry()
 			if m == nil {
 				t.Fatalf("subscriber on %s got an event without a message: %s", c.node, describe([]hubbub.Event{ev}))
 			}
@@ -459,9 +459,9 @@ func testRoundTrip(t *testing.T, open func(*testing.T) (a, b hubbub.Broker)) {
 
 	every := eventtest.Every(rm, "node-b")
 	eventtest.CheckEvery(t, every)
-	sparse := &hubbub.Message{Room: rm, Seq: 2, ID: "id-2", From: "x", Text: "t", Time: time.Unix(1700000000, 0).UTC()}
+	sparse := &hubbub.Entry{Room: rm, Seq: 2, ID: "id-2", From: "x", Text: "t", Time: time.Unix(1700000000, 0).UTC()}
 	sent := append(every,
-		hubbub.Event{Room: rm, Node: "node-b", Body: hubbub.MessagePosted{Message: sparse}},
+		hubbub.Event{Room: rm, Node: "node-b", Body: hubbub.EntryAppended{Entry: sparse}},
 		hubbub.Event{Room: rm, Node: "node-b", Body: hubbub.PresenceReported{Names: []string{"alice"}}},
 		hubbub.Event{Room: rm, Node: "node-b", Body: hubbub.SanctionChanged{Sanction: hubbub.Sanction{Room: rm, Name: "eve",
 			Kind: hubbub.SanctionMute, Until: time.Date(2026, 2, 3, 5, 0, 0, 0, time.UTC)}}},
@@ -483,7 +483,7 @@ func testRoundTrip(t *testing.T, open func(*testing.T) (a, b hubbub.Broker)) {
 func checkEvent(t *testing.T, got, want hubbub.Event) {
 	t.Helper()
 	kind := fmt.Sprintf("%T", want.Body)
-	if gm, wm := got.PostedMessage(), want.PostedMessage(); gm != nil && wm != nil {
+	if gm, wm := got.AppendedEntry(), want.AppendedEntry(); gm != nil && wm != nil {
 		g, w := *gm, *wm
 		if !g.Time.Equal(w.Time) || g.Time.Location().String() != w.Time.Location().String() {
 			t.Errorf("%s: Message.Time = %v, want %v", kind, g.Time, w.Time)

@@ -17,7 +17,7 @@ import (
 // set — to values that are hard to carry (non-ASCII, quotes, newlines, seqs beyond float64
 // precision, sub-millisecond times).
 func Every(room, node string) []hubbub.Event {
-	msg := &hubbub.Message{
+	msg := &hubbub.Entry{
 		Room:     room,
 		Seq:      1<<53 + 7, // beyond float64 precision: a JSON codec must keep it an integer
 		ID:       "01JABCDEF-id",
@@ -28,7 +28,7 @@ func Every(room, node string) []hubbub.Event {
 		Deleted:  true,
 	}
 	bodies := []hubbub.EventBody{
-		hubbub.MessagePosted{Message: msg},
+		hubbub.EntryAppended{Entry: msg},
 		hubbub.MemberJoined{Name: "Zoë 😀"},
 		hubbub.MemberLeft{Name: "bob"},
 		hubbub.MemberTyping{Name: "carol"},
@@ -62,7 +62,7 @@ func KindName(ev hubbub.Event) string { return hubbub.Visit(ev, kindNamer{}) }
 
 type kindNamer struct{}
 
-func (kindNamer) MessagePosted(hubbub.Event, hubbub.MessagePosted) string   { return "MessagePosted" }
+func (kindNamer) EntryAppended(hubbub.Event, hubbub.EntryAppended) string   { return "EntryAppended" }
 func (kindNamer) MemberJoined(hubbub.Event, hubbub.MemberJoined) string     { return "MemberJoined" }
 func (kindNamer) MemberLeft(hubbub.Event, hubbub.MemberLeft) string         { return "MemberLeft" }
 func (kindNamer) MemberTyping(hubbub.Event, hubbub.MemberTyping) string     { return "MemberTyping" }

@@ -40,8 +40,8 @@ func TestDeleteAnnouncedOnceAndOnRetry(t *testing.T) {
 	t.Cleanup(func() { h.Close(); broker.Close(); store.Close() })
 	ctx := context.Background()
 	out := join(t, h, "r", "ann", nil)
-	say := func(text string) hubbub.Message {
-		m, _, err := h.Send(ctx, hubbub.Message{Room: "r", From: "bob", Text: text})
+	say := func(text string) hubbub.Entry {
+		m, _, err := h.Send(ctx, hubbub.Entry{Room: "r", From: "bob", Text: text})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -75,7 +75,7 @@ func TestDeleteAnnouncedOnceAndOnRetry(t *testing.T) {
 			if _, ok := e.Event.Body.(hubbub.MessageDeleted); ok {
 				deletions++
 			}
-			if p := e.Event.PostedMessage(); p != nil && p.Seq == end.Seq {
+			if p := e.Event.AppendedEntry(); p != nil && p.Seq == end.Seq {
 				done = true
 			}
 		}

@@ -42,14 +42,14 @@ func BenchmarkDeliver(b *testing.B) {
 				}
 			}
 			drain()
-			msg := hubbub.Message{Room: "r", ID: "id", From: "m0", Text: "hello everyone in the room", Time: time.Now()}
+			msg := hubbub.Entry{Room: "r", ID: "id", From: "m0", Text: "hello everyone in the room", Time: time.Now()}
 			b.ReportAllocs()
 			seq := uint64(0)
 			for b.Loop() {
 				seq++
 				m := msg
 				m.Seq = seq
-				if err := broker.Publish(ctx, hubbub.Event{Room: "r", Node: "other", Body: hubbub.MessagePosted{Message: &m}}); err != nil {
+				if err := broker.Publish(ctx, hubbub.Event{Room: "r", Node: "other", Body: hubbub.EntryAppended{Entry: &m}}); err != nil {
 					b.Fatal(err)
 				}
 				if seq%256 == 0 {

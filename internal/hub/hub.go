@@ -244,25 +244,25 @@ func (h *Hub) Leave(roomName string, m *Member) {
 // client is told instead of its message silently missing from other nodes; when it retries with
 // the same ClientID the store answers with the original message and Send publishes it again
 // (rooms drop seqs they have delivered, so a second publish is harmless).
-func (h *Hub) Send(ctx context.Context, m hubbub.Message) (hubbub.Message, bool, error) {
+func (h *Hub) Send(ctx context.Context, m hubbub.Entry) (hubbub.Entry, bool, error) {
 	if err := h.mayPost(m.Room, m.From); err != nil {
-		return hubbub.Message{}, false, err
+		return hubbub.Entry{}, false, err
 	}
 	start := h.cfg.Metrics.Now()
 	stored, dup, err := h.store.Append(ctx, m)
 	h.cfg.Metrics.StoreAppend(start)
 	if err != nil {
 		h.log.Error("store append failed", "room", m.Room, "err", err)
-		return hubbub.Message{}, false, hubbub.Errorf(hubbub.ECodeUnavailable, "message not stored; try again")
+		return hubbub.Entry{}, false, hubbub.Errorf(hubbub.ECodeUnavailable, "message not stored; try again")
 	}
 	h.cfg.Metrics.MessageIn()
-	ev := hubbub.Event{Room: stored.Room, Node: h.cfg.Node, Body: hubbub.MessagePosted{Message: &stored}}
+	ev := hubbub.Event{Room: stored.Room, Node: h.cfg.Node, Body: hubbub.EntryAppended{Entry: &stored}}
 	start = h.cfg.Metrics.Now()
 	err = h.broker.Publish(ctx, ev)
 	h.cfg.Metrics.BrokerPublish(start)
 	if err != nil {
 		h.log.Warn("broker publish failed", "room", m.Room, "seq", stored.Seq, "err", err)
-		return hubbub.Message{}, false, hubbub.Errorf(hubbub.ECodeUnavailable,
+		return hubbub.Entry{}, false, hubbub.Errorf(hubbub.ECodeUnavailable,
 			"message stored as seq %d but not delivered to every node; resend it with the same id", stored.Seq)
 	}
 	return stored, dup, nil
@@ -275,7 +275,7 @@ func (h *Hub) Typing(ctx context.Context, roomName, name string) error {
 
 // History returns up to limit messages of a room older than before (0 = newest), oldest first,
 // and whether older ones remain.
-func (h *Hub) History(ctx context.Context, roomName string, before uint64, limit int) ([]hubbub.Message, bool, error) {
+func (h *Hub) History(ctx context.Context, roomName string, before uint64, limit int) ([]hubbub.Entry, bool, error) {
 	start := h.cfg.Metrics.Now()
 	msgs, err := h.store.Before(ctx, roomName, before, limit+1)
 	h.cfg.Metrics.StoreRead(start)

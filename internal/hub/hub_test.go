@@ -35,9 +35,9 @@ func newHub(t *testing.T, cfg hub.Config) (*hub.Hub, *sqlite.Store, *inmem.Broke
 }
 
 // delivered drains out until it has n message envelopes and returns their messages.
-func delivered(t *testing.T, out *hub.Outbox, n int) []*hubbub.Message {
+func delivered(t *testing.T, out *hub.Outbox, n int) []*hubbub.Entry {
 	t.Helper()
-	var got []*hubbub.Message
+	var got []*hubbub.Entry
 	var batch []*hub.Envelope
 	deadline := time.After(10 * time.Second)
 	for len(got) < n {
@@ -48,7 +48,7 @@ func delivered(t *testing.T, out *hub.Outbox, n int) []*hubbub.Message {
 		}
 		batch, _, _ = out.TakeUpTo(batch[:0], 0)
 		for _, e := range batch {
-			if m := e.Event.PostedMessage(); m != nil {
+			if m := e.Event.AppendedEntry(); m != nil {
 				got = append(got, m)
 			}
 		}
@@ -81,16 +81,16 @@ func TestRoomReordersBySeq(t *testing.T) {
 	h, store, broker := newHub(t, hub.Config{GapWait: time.Hour})
 	out := join(t, h, "r", "ann", nil)
 	ctx := context.Background()
-	var msgs []hubbub.Message
+	var msgs []hubbub.Entry
 	for i := 0; i < 5; i++ {
-		m, _, err := store.Append(ctx, hubbub.Message{Room: "r", From: "x", Text: fmt.Sprint(i)})
+		m, _, err := store.Append(ctx, hubbub.Entry{Room: "r", From: "x", Text: fmt.Sprint(i)})
 		if err != nil {
 			t.Fatal(err)
 		}
 		msgs = append(msgs, m)
 	}
 	for _, i := range []int{2, 4, 0, 3, 1, 1} { // with a duplicate
-		if err := broker.Publish(ctx, hubbub.Event{Room: "r", Body: hubbub.MessagePosted{Message: &msgs[i]}}); err != nil {
+		if err := broker.Publish(ctx, hubbub.Event{Room: "r", Body: hubbub.EntryAppended{Entry: &msgs[i]}}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -105,13 +105,13 @@ func TestDeleteAheadOfItsMessage(t *testing.T) {
 	h, store, broker := newHub(t, hub.Config{GapWait: time.Hour})
 	out := join(t, h, "r", "ann", nil)
 	ctx := context.Background()
-	m, _, err := store.Append(ctx, hubbub.Message{Room: "r", From: "x", Text: "regrettable"})
+	m, _, err := store.Append(ctx, hubbub.Entry{Room: "r", From: "x", Text: "regrettable"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, ev := range []hubbub.Event{
 		{Room: "r", Node: "other", Body: hubbub.MessageDeleted{Seq: m.Seq}},
-		{Room: "r", Node: "elsewhere", Body: hubbub.MessagePosted{Message: &m}},
+		{Room: "r", Node: "elsewhere", Body: hubbub.EntryAppended{Entry: &m}},
 	} {
 		if err := broker.Publish(ctx, ev); err != nil {
 			t.Fatal(err)
@@ -128,10 +128,10 @@ func TestRoomFillsGapsFromStore(t *testing.T) {
 	h, store, broker := newHub(t, hub.Config{GapWait: 20 * time.Millisecond})
 	out := join(t, h, "r", "ann", nil)
 	ctx := context.Background()
-	m1, _, _ := store.Append(ctx, hubbub.Message{Room: "r", From: "x", Text: "lost in transit"})
-	m2, _, _ := store.Append(ctx, hubbub.Message{Room: "r", From: "x", Text: "arrives"})
+	m1, _, _ := store.Append(ctx, hubbub.Entry{Room: "r", From: "x", Text: "lost in transit"})
+	m2, _, _ := store.Append(ctx, hubbub.Entry{Room: "r", From: "x", Text: "arrives"})
 	_ = m1
-	if err := broker.Publish(ctx, hubbub.Event{Room: "r", Body: hubbub.MessagePosted{Message: &m2}}); err != nil {
+	if err := broker.Publish(ctx, hubbub.Event{Room: "r", Body: hubbub.EntryAppended{Entry: &m2}}); err != nil {
 		t.Fatal(err)
 	}
 	if got := fmt.Sprint(seqs(t, out, 2)); got != "[1 2]" {
@@ -146,7 +146,7 @@ func TestJoinSinceReplaysFromMemoryAndStore(t *testing.T) {
 	ctx := context.Background()
 	keep := join(t, h, "r", "keeper", nil) // keeps the room loaded
 	for i := 0; i < 30; i++ {
-		if _, _, err := h.Send(ctx, hubbub.Message{Room: "r", From: "keeper", Text: fmt.Sprint(i)}); err != nil {
+		if _, _, err := h.Send(ctx, hubbub.Entry{Room: "r", From: "keeper", Text: fmt.Sprint(i)}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -177,7 +177,7 @@ func TestEmptyRoomIsForgottenAndReloaded(t *testing.T) {
 	if _, err := h.Join(ctx, hub.JoinRequest{Room: "r", Member: m}); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := h.Send(ctx, hubbub.Message{Room: "r", From: "ann", Text: "x"}); err != nil {
+	if _, _, err := h.Send(ctx, hubbub.Entry{Room: "r", From: "ann", Text: "x"}); err != nil {
 		t.Fatal(err)
 	}
 	h.Leave("r", m)
@@ -211,7 +211,7 @@ func TestReplayBudgetBoundsReplaysHeldAtOnce(t *testing.T) {
 	h, _, _ := newHub(t, hub.Config{RoomBuffer: 2, MaxReplay: 10, ReplayBudget: 10, StoreTimeout: 100 * time.Millisecond})
 	ctx := context.Background()
 	for i := 0; i < 10; i++ {
-		if _, _, err := h.Send(ctx, hubbub.Message{Room: "r", From: "ann", Text: fmt.Sprint(i)}); err != nil {
+		if _, _, err := h.Send(ctx, hubbub.Entry{Room: "r", From: "ann", Text: fmt.Sprint(i)}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -160,7 +160,7 @@ const maxDeletedAhead = 1024
 // overtook it between nodes), remembers to deliver it deleted. Called with mu held.
 func (r *room) tombstone(seq uint64) {
 	for i := 0; i < r.recent.n; i++ {
-		if e := r.recent.at(i); e.Event.PostedMessage().Seq == seq {
+		if e := r.recent.at(i); e.Event.AppendedEntry().Seq == seq {
 			r.recent.buf[(r.recent.start+i)%len(r.recent.buf)] = deletedEnvelope(e)
 			return
 		}
@@ -179,7 +179,7 @@ func (r *room) tombstone(seq uint64) {
 
 // deletedEnvelope is e's message as a moderator's delete leaves it: no text, marked deleted.
 func deletedEnvelope(e *Envelope) *Envelope {
-	m := *e.Event.PostedMessage()
+	m := *e.Event.AppendedEntry()
 	m.Text, m.Deleted = "", true
 	return messageEnvelope(&m)
 }

@@ -10,7 +10,7 @@ import (
 func envelopes(n int) []*hub.Envelope {
 	es := make([]*hub.Envelope, n)
 	for i := range es {
-		es[i] = &hub.Envelope{Event: hubbub.Event{Body: hubbub.MessagePosted{Message: &hubbub.Message{Seq: uint64(i + 1)}}}}
+		es[i] = &hub.Envelope{Event: hubbub.Event{Body: hubbub.EntryAppended{Entry: &hubbub.Entry{Seq: uint64(i + 1)}}}}
 	}
 	return es
 }
@@ -35,7 +35,7 @@ func TestOutboxTakesBoundedRoundsInOrder(t *testing.T) {
 			t.Fatalf("round %d took %d envelopes, want at most 4", round, len(batch))
 		}
 		for _, e := range batch {
-			got = append(got, e.Event.PostedMessage().Seq)
+			got = append(got, e.Event.AppendedEntry().Seq)
 		}
 		if closed != (len(got) == 10) {
 			t.Fatalf("after %d envelopes closed=%v", len(got), closed)

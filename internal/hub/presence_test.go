@@ -64,12 +64,12 @@ func TestPresenceSpansNodesAndExpiresDeadNodes(t *testing.T) {
 	_ = info
 
 	// A message sent on one node reaches members on the other.
-	if _, _, err := a.Send(ctx, hubbub.Message{Room: "r", From: "ann", Text: "hi bob"}); err != nil {
+	if _, _, err := a.Send(ctx, hubbub.Entry{Room: "r", From: "ann", Text: "hi bob"}); err != nil {
 		t.Fatal(err)
 	}
 	testwait.Until(t, "bob to get ann's message", func() bool {
 		for _, e := range must(bobOut.TakeUpTo(nil, 0)) {
-			if m := e.Event.PostedMessage(); m != nil && m.Text == "hi bob" {
+			if m := e.Event.AppendedEntry(); m != nil && m.Text == "hi bob" {
 				return true
 			}
 		}

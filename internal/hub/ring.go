@@ -29,7 +29,7 @@ func (g *ring) oldestSeq() uint64 {
 	if g.n == 0 {
 		return 0
 	}
-	return g.at(0).Event.PostedMessage().Seq
+	return g.at(0).Event.AppendedEntry().Seq
 }
 
 // full reports whether the ring holds as many messages as it can: then the room may have older
@@ -42,7 +42,7 @@ func (g *ring) oldestFrom(last uint64, n int) uint64 {
 	if n == 0 {
 		return last
 	}
-	return g.at(g.n-n).Event.PostedMessage().Seq - 1
+	return g.at(g.n-n).Event.AppendedEntry().Seq - 1
 }
 
 // after returns the held messages with from < seq ≤ last. ok is false if the ring does not reach
@@ -55,14 +55,14 @@ func (g *ring) after(from, last uint64) ([]*Envelope, bool) {
 		// The ring holds the newest messages the Store had; empty means none are left.
 		return nil, true
 	}
-	if g.at(0).Event.PostedMessage().Seq > from+1 {
+	if g.at(0).Event.AppendedEntry().Seq > from+1 {
 		return nil, false
 	}
-	skip := int(from + 1 - g.at(0).Event.PostedMessage().Seq)
+	skip := int(from + 1 - g.at(0).Event.AppendedEntry().Seq)
 	out := make([]*Envelope, 0, max(0, min(g.n-skip, int(last-from))))
 	for i := skip; i < g.n; i++ {
 		e := g.at(i)
-		if e.Event.PostedMessage().Seq > last {
+		if e.Event.AppendedEntry().Seq > last {
 			break // a replay never goes past the last seq its joined frame reports
 		}
 		out = append(out, e)

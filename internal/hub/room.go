@@ -78,7 +78,7 @@ func (r *room) load(ctx context.Context) error {
 	if err != nil {
 		return r.hub.unavailable("last seq", r.name, err)
 	}
-	var msgs []hubbub.Message
+	var msgs []hubbub.Entry
 	if last > 0 {
 		msgs, err = r.hub.store.Before(sctx, r.name, last+1, r.hub.cfg.RoomBuffer)
 		if err != nil {
@@ -92,8 +92,8 @@ func (r *room) load(ctx context.Context) error {
 	return r.loadSanctions(sctx)
 }
 
-func messageEnvelope(m *hubbub.Message) *Envelope {
-	return &Envelope{Event: hubbub.Event{Room: m.Room, Body: hubbub.MessagePosted{Message: m}}}
+func messageEnvelope(m *hubbub.Entry) *Envelope {
+	return &Envelope{Event: hubbub.Event{Room: m.Room, Body: hubbub.EntryAppended{Entry: m}}}
 }
 
 // join adds req.Member and queues its greeting and replay; see Hub.Join.
@@ -268,7 +268,7 @@ func (r *room) readRange(ctx context.Context, from, below uint64) ([]*Envelope, 
 
 func dropUpTo(es []*Envelope, seq uint64) []*Envelope {
 	i := 0
-	for i < len(es) && es[i].Event.PostedMessage().Seq <= seq {
+	for i < len(es) && es[i].Event.AppendedEntry().Seq <= seq {
 		i++
 	}
 	return es[i:]
@@ -375,10 +375,10 @@ type roomEvents room
 
 var _ hubbub.EventVisitor[struct{}] = (*roomEvents)(nil)
 
-// MessagePosted delivers the message in seq order.
-func (re *roomEvents) MessagePosted(_ hubbub.Event, b hubbub.MessagePosted) struct{} {
-	if b.Message != nil {
-		(*room)(re).deliver(messageEnvelope(b.Message))
+// EntryAppended delivers the message in seq order.
+func (re *roomEvents) EntryAppended(_ hubbub.Event, b hubbub.EntryAppended) struct{} {
+	if b.Entry != nil {
+		(*room)(re).deliver(messageEnvelope(b.Entry))
 	}
 	return struct{}{}
 }
@@ -397,7 +397,7 @@ func (re *roomEvents) MemberTyping(ev hubbub.Event, b hubbub.MemberTyping) struc
 // deliver hands a message to the members if it is the next in seq, holds it if it is early and
 // drops it if it was delivered already. Called with mu held.
 func (r *room) deliver(e *Envelope) {
-	seq := e.Event.PostedMessage().Seq
+	seq := e.Event.AppendedEntry().Seq
 	if _, ok := r.deletedAhead[seq]; ok {
 		delete(r.deletedAhead, seq)
 		if len(r.deletedAhead) == 0 {
@@ -431,7 +431,7 @@ func (r *room) deliver(e *Envelope) {
 // accept delivers the message that has seq == next.
 func (r *room) accept(e *Envelope) {
 	r.recent.push(e)
-	r.next = e.Event.PostedMessage().Seq + 1
+	r.next = e.Event.AppendedEntry().Seq + 1
 	r.fanoutMessage(e)
 	r.hub.cfg.Metrics.Delivered(len(r.members))
 }

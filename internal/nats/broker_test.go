@@ -493,7 +493,7 @@ func BenchmarkPublish(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer cancel()
-	ev := hubbub.Event{Room: "bench", Node: "n", Body: hubbub.MessagePosted{Message: &hubbub.Message{
+	ev := hubbub.Event{Room: "bench", Node: "n", Body: hubbub.EntryAppended{Entry: &hubbub.Entry{
 		Room: "bench", Seq: 1, ID: "id", From: "alice", Text: strings.Repeat("x", 100), Time: time.Now().UTC(),
 	}}}
 	ctx := context.Background()

@@ -13,7 +13,7 @@ import (
 type wireEvent struct {
 	Kind     wireKind         `json:"kind"`
 	Room     string           `json:"room"`
-	Message  *hubbub.Message  `json:"message,omitempty"`
+	Message  *hubbub.Entry    `json:"message,omitempty"`
 	Name     string           `json:"name,omitempty"`
 	Names    []string         `json:"names,omitempty"`
 	Node     string           `json:"node,omitempty"`
@@ -28,7 +28,7 @@ type wireKind uint8
 
 // The tags of the kinds. A new kind takes the next unused number.
 const (
-	tagMessagePosted     wireKind = 1
+	tagEntryAppended     wireKind = 1
 	tagMemberJoined      wireKind = 2
 	tagMemberLeft        wireKind = 3
 	tagMemberTyping      wireKind = 4
@@ -51,8 +51,8 @@ type wireEncoder struct{}
 
 var _ hubbub.EventVisitor[wireEvent] = wireEncoder{}
 
-func (wireEncoder) MessagePosted(_ hubbub.Event, b hubbub.MessagePosted) wireEvent {
-	return wireEvent{Kind: tagMessagePosted, Message: b.Message}
+func (wireEncoder) EntryAppended(_ hubbub.Event, b hubbub.EntryAppended) wireEvent {
+	return wireEvent{Kind: tagEntryAppended, Message: b.Entry}
 }
 
 func (wireEncoder) MemberJoined(_ hubbub.Event, b hubbub.MemberJoined) wireEvent {
@@ -106,11 +106,11 @@ func decodeEvent(data []byte) (hubbub.Event, error) {
 	}
 	ev := hubbub.Event{Room: w.Room, Node: w.Node}
 	switch w.Kind {
-	case tagMessagePosted:
+	case tagEntryAppended:
 		if w.Message == nil {
 			return hubbub.Event{}, fmt.Errorf("kind %d without a message", w.Kind)
 		}
-		ev.Body = hubbub.MessagePosted{Message: w.Message}
+		ev.Body = hubbub.EntryAppended{Entry: w.Message}
 	case tagMemberJoined:
 		ev.Body = hubbub.MemberJoined{Name: w.Name}
 	case tagMemberLeft:

@@ -13,7 +13,7 @@ import (
 // rolling upgrade, so the encoding of every kind is checked against it, byte for byte; a new
 // kind has no entry and fails here until it is given its tag (and an entry: its encoding).
 var previousWire = map[string]string{
-	"MessagePosted":     `{"kind":1,"room":"r","message":{"room":"r","seq":9007199254740999,"id":"01JABCDEF-id","client_id":"client-key-1","from":"Zoë 😀","text":"quotes \" backslash \\ \u003cb\u003e\u0026amp;\u003c/b\u003e line\u2028sep ünïcödé 漢字\nsecond line","time":"2026-02-03T04:05:06.123456789Z","deleted":true},"node":"n"}`,
+	"EntryAppended":     `{"kind":1,"room":"r","message":{"room":"r","seq":9007199254740999,"id":"01JABCDEF-id","client_id":"client-key-1","from":"Zoë 😀","text":"quotes \" backslash \\ \u003cb\u003e\u0026amp;\u003c/b\u003e line\u2028sep ünïcödé 漢字\nsecond line","time":"2026-02-03T04:05:06.123456789Z","deleted":true},"node":"n"}`,
 	"MemberJoined":      `{"kind":2,"room":"r","name":"Zoë 😀","node":"n"}`,
 	"MemberLeft":        `{"kind":3,"room":"r","name":"bob","node":"n"}`,
 	"MemberTyping":      `{"kind":4,"room":"r","name":"carol","node":"n"}`,

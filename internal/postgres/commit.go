@@ -134,11 +134,11 @@ func (w *writer) attempt(ctx context.Context, reqs []*request, attempt int) (out
 			kr, ks, kc = append(kr, r.msg.Room), append(ks, r.msg.From), append(kc, r.msg.ClientID)
 		}
 	}
-	found := map[key]hubbub.Message{}
+	found := map[key]hubbub.Entry{}
 	if len(kr) > 0 {
 		b.Queue(findKeys, kr, ks, kc).Query(func(rows pgx.Rows) error {
 			for rows.Next() {
-				var m hubbub.Message
+				var m hubbub.Entry
 				var seq int64
 				if err := rows.Scan(&m.Room, &m.From, &m.ClientID, &seq, &m.ID, &m.Text, &m.Time, &m.Deleted); err != nil {
 					return err

@@ -159,23 +159,23 @@ func ensureDurableCommit(ctx context.Context, conn *pgx.Conn) (raised bool, err 
 // during COMMIT leaves the outcome unknown, which a retry with the same ClientID settles.
 // Strings PostgreSQL text cannot hold (invalid UTF-8, NUL bytes) are refused before they
 // reach a batch.
-func (s *Store) Append(ctx context.Context, m hubbub.Message) (hubbub.Message, bool, error) {
+func (s *Store) Append(ctx context.Context, m hubbub.Entry) (hubbub.Entry, bool, error) {
 	if err := s.guard.Begin(ctx, sqlstore.OpAppend); err != nil {
-		return hubbub.Message{}, false, err
+		return hubbub.Entry{}, false, err
 	}
 	if err := sqlstore.CheckAppend(m); err != nil {
-		return hubbub.Message{}, false, s.guard.Wrap(sqlstore.OpAppend, err)
+		return hubbub.Entry{}, false, s.guard.Wrap(sqlstore.OpAppend, err)
 	}
 	for _, f := range []struct{ name, value string }{
 		{"room", m.Room}, {"sender", m.From}, {"client id", m.ClientID}, {"text", m.Text},
 	} {
 		if !textFits(f.value) {
-			return hubbub.Message{}, false, s.guard.Wrap(sqlstore.OpAppend, fmt.Errorf("the %s is not valid UTF-8 without NUL bytes", f.name))
+			return hubbub.Entry{}, false, s.guard.Wrap(sqlstore.OpAppend, fmt.Errorf("the %s is not valid UTF-8 without NUL bytes", f.name))
 		}
 	}
 	res := s.w.do(ctx, &request{msg: m})
 	if res.err != nil {
-		return hubbub.Message{}, false, s.guard.Wrap(sqlstore.OpAppend, res.err)
+		return hubbub.Entry{}, false, s.guard.Wrap(sqlstore.OpAppend, res.err)
 	}
 	return res.msg, res.dup, nil
 }
@@ -233,7 +233,7 @@ func (s *Store) Rooms(ctx context.Context, after string, limit int) ([]hubbub.Ro
 }
 
 // Since returns up to limit messages of room with Seq > after, oldest first.
-func (s *Store) Since(ctx context.Context, room string, after uint64, limit int) ([]hubbub.Message, error) {
+func (s *Store) Since(ctx context.Context, room string, after uint64, limit int) ([]hubbub.Entry, error) {
 	if err := s.guard.Begin(ctx, sqlstore.OpSince); err != nil {
 		return nil, err
 	}
@@ -250,7 +250,7 @@ func (s *Store) Since(ctx context.Context, room string, after uint64, limit int)
 
 // Before returns the up to limit newest messages of room with Seq < before (any Seq if
 // before is 0), oldest first.
-func (s *Store) Before(ctx context.Context, room string, before uint64, limit int) ([]hubbub.Message, error) {
+func (s *Store) Before(ctx context.Context, room string, before uint64, limit int) ([]hubbub.Entry, error) {
 	if err := s.guard.Begin(ctx, sqlstore.OpBefore); err != nil {
 		return nil, err
 	}
@@ -267,14 +267,14 @@ func (s *Store) Before(ctx context.Context, room string, before uint64, limit in
 
 // readMessages runs query, a range scan of room (selectSince or selectBefore) from seq, and
 // returns its messages oldest first; newestFirst says that query walks the room backwards.
-func (s *Store) readMessages(ctx context.Context, query, room string, seq int64, limit int, newestFirst bool) ([]hubbub.Message, error) {
+func (s *Store) readMessages(ctx context.Context, query, room string, seq int64, limit int, newestFirst bool) ([]hubbub.Entry, error) {
 	rows, _ := s.pool.Query(ctx, query, room, seq, limit) // the error comes with rows.Err
 	defer rows.Close()
 	return sqlstore.ReadMessages(rows, room, limit, newestFirst, scanMessage)
 }
 
 // scanMessage reads a row of messageColumns into m.
-func scanMessage(rows pgx.Rows, m *hubbub.Message) error {
+func scanMessage(rows pgx.Rows, m *hubbub.Entry) error {
 	var seq int64
 	if err := rows.Scan(&seq, &m.ID, &m.ClientID, &m.From, &m.Text, &m.Time, &m.Deleted); err != nil {
 		return err

@@ -3,6 +3,7 @@ package postgres
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -40,7 +41,7 @@ func TestTwoNodes(t *testing.T) {
 			const workers, perWorker = 8, 60
 			var (
 				wg     sync.WaitGroup
-				stored [2][]hubbub.Message
+				stored [2][]hubbub.Entry
 			)
 			for n, s := range nodes {
 				wg.Go(func() {
@@ -81,11 +82,11 @@ func TestTwoNodesClientIDRace(t *testing.T) {
 	nodes := []*Store{openAt(t, u, Options{}), openAt(t, u, Options{})}
 	const keys, racersPerNode = 20, 6
 	for k := range keys {
-		msg := hubbub.Message{Room: "r", From: "alice", ClientID: fmt.Sprint("key-", k), Text: fmt.Sprint("text ", k)}
+		msg := hubbub.Entry{Room: "r", From: "alice", ClientID: fmt.Sprint("key-", k), Text: fmt.Sprint("text ", k)}
 		var (
 			wg   sync.WaitGroup
 			mu   sync.Mutex
-			got  []hubbub.Message
+			got  []hubbub.Entry
 			news int
 		)
 		for _, s := range nodes {
@@ -110,7 +111,7 @@ func TestTwoNodesClientIDRace(t *testing.T) {
 			t.Fatalf("key %d: %d racers stored a new message, want exactly 1", k, news)
 		}
 		for _, m := range got {
-			if m != got[0] {
+			if !reflect.DeepEqual(m, got[0]) {
 				t.Fatalf("key %d: racers got different messages: %+v and %+v", k, m, got[0])
 			}
 		}
@@ -137,7 +138,7 @@ func TestTwoNodesClientIDRace(t *testing.T) {
 func TestClientIDRaceRetried(t *testing.T) {
 	s, u := openTest(t, Options{})
 	ctx := t.Context()
-	first, _, err := s.Append(ctx, hubbub.Message{Room: "r", From: "bob", Text: "first"})
+	first, _, err := s.Append(ctx, hubbub.Entry{Room: "r", From: "bob", Text: "first"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +148,7 @@ func TestClientIDRaceRetried(t *testing.T) {
 				VALUES ('r', 1000, 'sneaked-in', 'k', 'alice', 'sneaked in', now())`)
 		}
 	}
-	m, dup, err := s.Append(ctx, hubbub.Message{Room: "r", From: "alice", ClientID: "k", Text: "mine"})
+	m, dup, err := s.Append(ctx, hubbub.Entry{Room: "r", From: "alice", ClientID: "k", Text: "mine"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +159,7 @@ func TestClientIDRaceRetried(t *testing.T) {
 		t.Errorf("%d retries, want 1", r)
 	}
 	s.w.afterLookup = nil
-	next, _, err := s.Append(ctx, hubbub.Message{Room: "r", From: "bob", Text: "next"})
+	next, _, err := s.Append(ctx, hubbub.Entry{Room: "r", From: "bob", Text: "next"})
 	if err != nil || next.Seq != first.Seq+1 {
 		t.Errorf("next Append = seq %d, %v; want %d: the failed attempt took a seq", next.Seq, err, first.Seq+1)
 	}
@@ -281,12 +282,12 @@ func TestUnstorableStrings(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range 8 {
 		wg.Go(func() {
-			if _, _, err := s.Append(ctx, hubbub.Message{Room: "r", From: "u", Text: fmt.Sprint("ok ", i)}); err != nil {
+			if _, _, err := s.Append(ctx, hubbub.Entry{Room: "r", From: "u", Text: fmt.Sprint("ok ", i)}); err != nil {
 				t.Errorf("valid append %d: %v", i, err)
 			}
 		})
 	}
-	for _, bad := range []hubbub.Message{
+	for _, bad := range []hubbub.Entry{
 		{Room: "r", From: "u", Text: "nul \x00 byte"},
 		{Room: "r", From: "u", Text: "bad \xff utf-8"},
 		{Room: "r", From: "u\x00", Text: "x"},
@@ -347,7 +348,7 @@ func TestCheckAndClose(t *testing.T) {
 	if err := s.Check(ctx); !errors.Is(err, ErrClosed) {
 		t.Errorf("Check after Close = %v, want ErrClosed", err)
 	}
-	if _, _, err := s.Append(ctx, hubbub.Message{Room: "r"}); !errors.Is(err, ErrClosed) {
+	if _, _, err := s.Append(ctx, hubbub.Entry{Room: "r"}); !errors.Is(err, ErrClosed) {
 		t.Errorf("Append after Close = %v, want ErrClosed", err)
 	}
 }
@@ -388,7 +389,7 @@ func TestConnectionsKilled(t *testing.T) {
 	var (
 		wg     sync.WaitGroup
 		mu     sync.Mutex
-		acked  []hubbub.Message
+		acked  []hubbub.Entry
 		failed int
 	)
 	for w := range 4 {
@@ -399,7 +400,7 @@ func TestConnectionsKilled(t *testing.T) {
 					return
 				default:
 				}
-				m, _, err := s.Append(ctx, hubbub.Message{Room: "r", From: fmt.Sprint("w", w), Text: fmt.Sprint(i)})
+				m, _, err := s.Append(ctx, hubbub.Entry{Room: "r", From: fmt.Sprint("w", w), Text: fmt.Sprint(i)})
 				mu.Lock()
 				if err != nil {
 					failed++
@@ -419,7 +420,7 @@ func TestConnectionsKilled(t *testing.T) {
 	wg.Wait()
 	t.Logf("%d appends acknowledged, %d failed, %d batch retries", len(acked), failed, s.w.retries.Load())
 
-	m, _, err := s.Append(ctx, hubbub.Message{Room: "r", From: "after", Text: "after the kills"})
+	m, _, err := s.Append(ctx, hubbub.Entry{Room: "r", From: "after", Text: "after the kills"})
 	if err != nil {
 		t.Fatalf("Append after the kills: %v", err)
 	}
@@ -438,7 +439,7 @@ func TestConnectionsKilled(t *testing.T) {
 	for _, a := range acked {
 		if a.Seq == 0 || a.Seq > uint64(len(stored)) {
 			t.Errorf("acknowledged %+v, but the room ends at seq %d", a, len(stored))
-		} else if got := stored[a.Seq-1]; got != a {
+		} else if got := stored[a.Seq-1]; !reflect.DeepEqual(got, a) {
 			t.Errorf("acknowledged %+v, but seq %d holds %+v", a, a.Seq, got)
 		}
 	}

@@ -18,13 +18,13 @@ import (
 type request struct {
 	groupcommit.Request
 
-	msg hubbub.Message // the message to append
-	res result         // the outcome, left by the writer before it finishes the request
+	msg hubbub.Entry // the message to append
+	res result       // the outcome, left by the writer before it finishes the request
 }
 
 // result is what a writer answers.
 type result struct {
-	msg hubbub.Message
+	msg hubbub.Entry
 	dup bool
 	err error
 }

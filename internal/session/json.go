@@ -185,7 +185,7 @@ func (j *jsonSession) send(ctx context.Context, f *wire.ClientFrame) {
 		j.fail(err, f)
 		return
 	}
-	stored, dup, err := j.svc.hub.Send(ctx, hubbub.Message{Room: f.Room, From: j.member.Name, ClientID: f.ID, Text: text})
+	stored, dup, err := j.svc.hub.Send(ctx, hubbub.Entry{Room: f.Room, From: j.member.Name, ClientID: f.ID, Text: text})
 	if err != nil {
 		j.fail(err, f)
 		return

@@ -70,7 +70,7 @@ func (t *textSession) Handle(data []byte) {
 		t.say(fmt.Sprintf("error: message longer than %d bytes", t.svc.cfg.MaxText))
 		return
 	}
-	msg := hubbub.Message{Room: hubbub.DefaultRoom, From: t.member.Name, Text: text}
+	msg := hubbub.Entry{Room: hubbub.DefaultRoom, From: t.member.Name, Text: text}
 	if _, _, err := t.svc.hub.Send(context.Background(), msg); err != nil {
 		t.say("error: " + hubbub.ErrorMessage(err))
 	}

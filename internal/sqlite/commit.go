@@ -128,7 +128,7 @@ func (w *writer) commitAppends(reqs []*request) {
 // It inserts first and looks for the original only when the idempotency index refuses the
 // row: a resend is rare, and a lookup before every insert cost a tenth of the server's CPU in
 // a busy node.
-func (w *writer) appendOne(ctx context.Context, m hubbub.Message, now time.Time) result {
+func (w *writer) appendOne(ctx context.Context, m hubbub.Entry, now time.Time) result {
 	if _, err := w.stmts.savepoint.ExecContext(ctx); err != nil {
 		return result{err: fmt.Errorf("savepoint: %w", err)}
 	}
@@ -151,7 +151,7 @@ func (w *writer) appendOne(ctx context.Context, m hubbub.Message, now time.Time)
 }
 
 // findDuplicate returns the stored message that m, refused by the idempotency index, resends.
-func (w *writer) findDuplicate(ctx context.Context, m hubbub.Message) result {
+func (w *writer) findDuplicate(ctx context.Context, m hubbub.Entry) result {
 	var seq, ms int64
 	err := w.stmts.findClient.QueryRowContext(ctx, m.Room, m.From, m.ClientID).Scan(&seq, &m.ID, &m.Text, &ms, &m.Deleted)
 	if err != nil {
@@ -175,7 +175,7 @@ func isClientIDConflict(err error) bool {
 const sqliteConstraintUnique = 2067
 
 // insert takes the room's next seq and inserts m with it.
-func (w *writer) insert(ctx context.Context, m *hubbub.Message) error {
+func (w *writer) insert(ctx context.Context, m *hubbub.Entry) error {
 	var seq int64
 	if err := w.stmts.bumpSeq.QueryRowContext(ctx, m.Room).Scan(&seq); err != nil {
 		return fmt.Errorf("next seq: %w", err)

@@ -32,7 +32,7 @@ func TestKillChild(t *testing.T) {
 	for w := range 4 {
 		wg.Go(func() {
 			for i := 0; ; i++ {
-				m, _, err := s.Append(t.Context(), hubbub.Message{Room: "r", From: fmt.Sprint("w", w), Text: fmt.Sprint(i)})
+				m, _, err := s.Append(t.Context(), hubbub.Entry{Room: "r", From: fmt.Sprint("w", w), Text: fmt.Sprint(i)})
 				if err != nil {
 					fmt.Println("error", err)
 					return

@@ -56,7 +56,7 @@ func (r readStmts) close() error {
 
 // readMessages runs st, a range scan of room (since or before) from seq, and returns its
 // messages oldest first; newestFirst says that st walks the room backwards.
-func (s *Store) readMessages(ctx context.Context, st *sql.Stmt, room string, seq int64, limit int, newestFirst bool) ([]hubbub.Message, error) {
+func (s *Store) readMessages(ctx context.Context, st *sql.Stmt, room string, seq int64, limit int, newestFirst bool) ([]hubbub.Entry, error) {
 	rows, err := st.QueryContext(ctx, room, seq, limit)
 	if err != nil {
 		return nil, err
@@ -66,7 +66,7 @@ func (s *Store) readMessages(ctx context.Context, st *sql.Stmt, room string, seq
 }
 
 // scanMessage reads a row of messageColumns into m. Times are stored as Unix milliseconds.
-func scanMessage(rows *sql.Rows, m *hubbub.Message) error {
+func scanMessage(rows *sql.Rows, m *hubbub.Entry) error {
 	var seq, ms int64
 	if err := rows.Scan(&seq, &m.ID, &m.ClientID, &m.From, &m.Text, &ms, &m.Deleted); err != nil {
 		return err

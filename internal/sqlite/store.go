@@ -135,16 +135,16 @@ func describe(err error) error {
 // still queued, Append returns ctx's error and m is not stored. If m is already part of a
 // transaction being committed, Append waits for that commit (milliseconds) and reports its
 // outcome, so that an error never hides a stored message.
-func (s *Store) Append(ctx context.Context, m hubbub.Message) (hubbub.Message, bool, error) {
+func (s *Store) Append(ctx context.Context, m hubbub.Entry) (hubbub.Entry, bool, error) {
 	if err := s.guard.Begin(ctx, sqlstore.OpAppend); err != nil {
-		return hubbub.Message{}, false, err
+		return hubbub.Entry{}, false, err
 	}
 	if err := sqlstore.CheckAppend(m); err != nil {
-		return hubbub.Message{}, false, s.guard.Wrap(sqlstore.OpAppend, err)
+		return hubbub.Entry{}, false, s.guard.Wrap(sqlstore.OpAppend, err)
 	}
 	res := s.w.do(ctx, &request{msg: m})
 	if res.err != nil {
-		return hubbub.Message{}, false, s.guard.Wrap(sqlstore.OpAppend, res.err)
+		return hubbub.Entry{}, false, s.guard.Wrap(sqlstore.OpAppend, res.err)
 	}
 	return res.msg, res.dup, nil
 }
@@ -163,7 +163,7 @@ func (s *Store) Prune(ctx context.Context) (int64, error) {
 }
 
 // Since returns up to limit messages of room with Seq > after, oldest first.
-func (s *Store) Since(ctx context.Context, room string, after uint64, limit int) ([]hubbub.Message, error) {
+func (s *Store) Since(ctx context.Context, room string, after uint64, limit int) ([]hubbub.Entry, error) {
 	if err := s.guard.Begin(ctx, sqlstore.OpSince); err != nil {
 		return nil, err
 	}
@@ -180,7 +180,7 @@ func (s *Store) Since(ctx context.Context, room string, after uint64, limit int)
 
 // Before returns the up to limit newest messages of room with Seq < before (any Seq if
 // before is 0), oldest first.
-func (s *Store) Before(ctx context.Context, room string, before uint64, limit int) ([]hubbub.Message, error) {
+func (s *Store) Before(ctx context.Context, room string, before uint64, limit int) ([]hubbub.Entry, error) {
 	if err := s.guard.Begin(ctx, sqlstore.OpBefore); err != nil {
 		return nil, err
 	}

@@ -17,7 +17,7 @@ import (
 type request struct {
 	groupcommit.Request
 
-	msg  hubbub.Message  // the message to append, unless exec
+	msg  hubbub.Entry    // the message to append, unless exec
 	exec execFunc        // run this on the writer's connection instead (moderation)
 	ctx  context.Context // the caller's context, for exec only: a batch ignores its members'
 
@@ -26,7 +26,7 @@ type request struct {
 
 // result is what the writer answers.
 type result struct {
-	msg     hubbub.Message
+	msg     hubbub.Entry
 	dup     bool
 	removed int64
 	err     error

@@ -48,7 +48,7 @@ func stall(t *testing.T, path string) (release func()) {
 func blockWriter(t *testing.T, s *Store, path, room string) (release func(), first <-chan result) {
 	t.Helper()
 	release = stall(t, path)
-	r := &request{msg: hubbub.Message{Room: room, From: "first", Text: "first"}}
+	r := &request{msg: hubbub.Entry{Room: room, From: "first", Text: "first"}}
 	ch := make(chan result, 1)
 	go func() { ch <- s.w.do(context.Background(), r) }()
 	testwait.Until(t, "the writer takes the first request", r.Taken)
@@ -56,7 +56,7 @@ func blockWriter(t *testing.T, s *Store, path, room string) (release func(), fir
 }
 
 // appendAsync appends m in a goroutine and returns where its outcome will arrive.
-func appendAsync(ctx context.Context, s *Store, m hubbub.Message) <-chan result {
+func appendAsync(ctx context.Context, s *Store, m hubbub.Entry) <-chan result {
 	ch := make(chan result, 1)
 	go func() {
 		got, dup, err := s.Append(ctx, m)
@@ -73,7 +73,7 @@ func TestGroupCommit(t *testing.T) {
 	const n = 20
 	var results []<-chan result
 	for i := range n {
-		results = append(results, appendAsync(t.Context(), s, hubbub.Message{Room: "r", From: "u", Text: fmt.Sprint(i)}))
+		results = append(results, appendAsync(t.Context(), s, hubbub.Entry{Room: "r", From: "u", Text: fmt.Sprint(i)}))
 	}
 	testwait.Until(t, "all appends queue", func() bool { return s.w.q.Len() == n })
 	if b := s.w.batches.Load(); b != 0 {
@@ -117,7 +117,7 @@ func TestFailedAppendDoesNotFailBatch(t *testing.T) {
 	release, first := blockWriter(t, s, path, "good")
 	var good, bad []<-chan result
 	for i := range 6 {
-		m := hubbub.Message{Room: "good", From: "u", Text: fmt.Sprint(i)}
+		m := hubbub.Entry{Room: "good", From: "u", Text: fmt.Sprint(i)}
 		if i%2 == 1 {
 			m.Room = "bad"
 			bad = append(bad, appendAsync(t.Context(), s, m))
@@ -165,7 +165,7 @@ func TestCancelWhileQueued(t *testing.T) {
 	s, path := openTest(t, Options{})
 	release, first := blockWriter(t, s, path, "r")
 	ctx, cancel := context.WithCancel(t.Context())
-	ch := appendAsync(ctx, s, hubbub.Message{Room: "r", From: "u", Text: "given up"})
+	ch := appendAsync(ctx, s, hubbub.Entry{Room: "r", From: "u", Text: "given up"})
 	testwait.Until(t, "the append queues", func() bool { return s.w.q.Len() == 1 })
 	cancel()
 	select {
@@ -180,7 +180,7 @@ func TestCancelWhileQueued(t *testing.T) {
 	if res := <-first; res.err != nil {
 		t.Fatal(res.err)
 	}
-	m, _, err := s.Append(t.Context(), hubbub.Message{Room: "r", From: "u", Text: "next"})
+	m, _, err := s.Append(t.Context(), hubbub.Entry{Room: "r", From: "u", Text: "next"})
 	if err != nil || m.Seq != 2 {
 		t.Errorf("Append after the cancelled one = seq %d, %v; want 2", m.Seq, err)
 	}
@@ -192,7 +192,7 @@ func TestCancelWhileQueued(t *testing.T) {
 // TestReadsDoNotWaitForWriter: reads are served while the writer is stuck in a commit.
 func TestReadsDoNotWaitForWriter(t *testing.T) {
 	s, path := openTest(t, Options{})
-	if _, _, err := s.Append(t.Context(), hubbub.Message{Room: "r", From: "u", Text: "x"}); err != nil {
+	if _, _, err := s.Append(t.Context(), hubbub.Entry{Room: "r", From: "u", Text: "x"}); err != nil {
 		t.Fatal(err)
 	}
 	release, first := blockWriter(t, s, path, "r")
@@ -230,7 +230,7 @@ func TestCloseWhileQueued(t *testing.T) {
 	release, first := blockWriter(t, s, path, "r")
 	var queued []<-chan result
 	for i := range 3 {
-		queued = append(queued, appendAsync(t.Context(), s, hubbub.Message{Room: "r", From: "u", Text: fmt.Sprint(i)}))
+		queued = append(queued, appendAsync(t.Context(), s, hubbub.Entry{Room: "r", From: "u", Text: fmt.Sprint(i)}))
 	}
 	testwait.Until(t, "the appends queue", func() bool { return s.w.q.Len() == 3 })
 	closed := make(chan error, 1)
@@ -259,7 +259,7 @@ func TestCloseWhileQueued(t *testing.T) {
 func TestPruneCancelledOnWriter(t *testing.T) {
 	s, path := openTest(t, Options{Retention: hubbub.Retention{MaxPerRoom: 1}})
 	for range 3 {
-		if _, _, err := s.Append(t.Context(), hubbub.Message{Room: "r", From: "u", Text: "x"}); err != nil {
+		if _, _, err := s.Append(t.Context(), hubbub.Entry{Room: "r", From: "u", Text: "x"}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -279,7 +279,7 @@ func TestPruneCancelledOnWriter(t *testing.T) {
 		t.Fatal("a cancelled prune waited for the lock")
 	}
 	release()
-	if m, _, err := s.Append(t.Context(), hubbub.Message{Room: "r", From: "u", Text: "x"}); err != nil || m.Seq != 4 {
+	if m, _, err := s.Append(t.Context(), hubbub.Entry{Room: "r", From: "u", Text: "x"}); err != nil || m.Seq != 4 {
 		t.Fatalf("Append after the cancelled prune = seq %d, %v; want 4", m.Seq, err)
 	}
 	if n, err := s.Prune(t.Context()); err != nil || n != 3 {

@@ -12,7 +12,7 @@ var ErrNoRoom = errors.New("message has no room")
 
 // CheckAppend returns why m cannot be appended in any store, or nil. A store may refuse more
 // (PostgreSQL's text holds no NUL byte).
-func CheckAppend(m hubbub.Message) error {
+func CheckAppend(m hubbub.Entry) error {
 	if m.Room == "" {
 		return ErrNoRoom
 	}

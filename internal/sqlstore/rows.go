@@ -18,10 +18,10 @@ type Rows interface {
 // dialect's columns), oldest first: newestFirst says that the query walked the room
 // backwards (Before reads the newest messages), so the order is turned around. limit is the
 // query's and sizes the result. The caller closes rows.
-func ReadMessages[R Rows](rows R, room string, limit int, newestFirst bool, scan func(R, *hubbub.Message) error) ([]hubbub.Message, error) {
-	msgs := make([]hubbub.Message, 0, min(limit, 64))
+func ReadMessages[R Rows](rows R, room string, limit int, newestFirst bool, scan func(R, *hubbub.Entry) error) ([]hubbub.Entry, error) {
+	msgs := make([]hubbub.Entry, 0, min(limit, 64))
 	for rows.Next() {
-		m := hubbub.Message{Room: room}
+		m := hubbub.Entry{Room: room}
 		if err := scan(rows, &m); err != nil {
 			return nil, err
 		}

@@ -64,10 +64,10 @@ func TestArgs(t *testing.T) {
 			t.Errorf("%s = %+v, want %+v", c.name, c.have, c.want)
 		}
 	}
-	if err := CheckAppend(hubbub.Message{From: "a", Text: "x"}); !errors.Is(err, ErrNoRoom) {
+	if err := CheckAppend(hubbub.Entry{From: "a", Text: "x"}); !errors.Is(err, ErrNoRoom) {
 		t.Errorf("CheckAppend without a room = %v", err)
 	}
-	if err := CheckAppend(hubbub.Message{Room: "r"}); err != nil {
+	if err := CheckAppend(hubbub.Entry{Room: "r"}); err != nil {
 		t.Errorf("CheckAppend = %v", err)
 	}
 }

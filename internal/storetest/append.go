@@ -34,7 +34,7 @@ func testSeqPerRoom(t *testing.T, open opener) {
 func testAppendAssignsFields(t *testing.T, open opener) {
 	s := open(t, hubbub.Retention{})
 	forged := time.Date(2001, 2, 3, 4, 5, 6, 7, time.Local)
-	in := hubbub.Message{
+	in := hubbub.Entry{
 		Room: "room-1.x_y", From: "Zoë 🦊", ClientID: "c-1",
 		Text: `it's "quoted" \ back\slash, 100% émoji 🎉, <b>html</b>; DROP TABLE messages;--`,
 		Seq:  99, ID: "forged-id", Time: forged,
@@ -46,18 +46,18 @@ func testAppendAssignsFields(t *testing.T, open opener) {
 	if got.Seq != 1 || got.ID == "" || got.ID == in.ID || got.Time.Equal(forged) {
 		t.Errorf("Append returned seq %d, id %q, time %v: want seq 1 and a new ID and time", got.Seq, got.ID, got.Time)
 	}
-	checkStored(t, "Since after Append", since(t, s, in.Room, 0, 10), []hubbub.Message{got})
-	checkStored(t, "Before after Append", before(t, s, in.Room, 0, 10), []hubbub.Message{got})
+	checkStored(t, "Since after Append", since(t, s, in.Room, 0, 10), []hubbub.Entry{got})
+	checkStored(t, "Before after Append", before(t, s, in.Room, 0, 10), []hubbub.Entry{got})
 }
 
 // AppendConcurrently runs workers goroutines that each append perWorker messages to s, worker
 // w's i-th to roomOf(w, i) from the user from+"user"+w, and returns everything they stored.
 // An error or a duplicate fails t. Stores' own tests use it too (two nodes on one database).
-func AppendConcurrently(t *testing.T, s hubbub.Store, from string, workers, perWorker int, roomOf func(w, i int) string) []hubbub.Message {
+func AppendConcurrently(t *testing.T, s hubbub.Store, from string, workers, perWorker int, roomOf func(w, i int) string) []hubbub.Entry {
 	t.Helper()
 	var (
 		mu     sync.Mutex
-		stored []hubbub.Message
+		stored []hubbub.Entry
 		wg     sync.WaitGroup
 	)
 	for w := range workers {
@@ -80,15 +80,15 @@ func AppendConcurrently(t *testing.T, s hubbub.Store, from string, workers, perW
 
 // CheckRoomSeqs fails t unless the messages stored in each room carry exactly the seqs 1..n
 // (n = want[room]), and the room reads back from s as exactly those messages.
-func CheckRoomSeqs(t *testing.T, s hubbub.Store, stored []hubbub.Message, want map[string]int) {
+func CheckRoomSeqs(t *testing.T, s hubbub.Store, stored []hubbub.Entry, want map[string]int) {
 	t.Helper()
-	byRoom := map[string][]hubbub.Message{}
+	byRoom := map[string][]hubbub.Entry{}
 	for _, m := range stored {
 		byRoom[m.Room] = append(byRoom[m.Room], m)
 	}
 	for room, n := range want {
 		msgs := byRoom[room]
-		slices.SortFunc(msgs, func(a, b hubbub.Message) int { return cmp.Compare(a.Seq, b.Seq) })
+		slices.SortFunc(msgs, func(a, b hubbub.Entry) int { return cmp.Compare(a.Seq, b.Seq) })
 		checkSeqs(t, "seqs returned by Append in "+room, msgs, span(1, uint64(n)))
 		checkStored(t, "Since in "+room, since(t, s, room, 0, 2*n), msgs)
 		if got := lastSeq(t, s, room); got != uint64(n) {
@@ -121,7 +121,7 @@ const clockSkew = time.Minute
 func testIDAndTime(t *testing.T, open opener) {
 	s := open(t, hubbub.Retention{})
 	start := time.Now()
-	ids := map[string]hubbub.Message{}
+	ids := map[string]hubbub.Entry{}
 	for i := range 60 {
 		m := mustAppend(t, s, msg(fmt.Sprint("room", i%3), "alice", "hi"))
 		if m.ID == "" {

@@ -18,7 +18,7 @@ const benchMessage = "hello, this is a typical chat message"
 // committed so far; the benchmark then reports appends/commit as well as appends/s. The
 // benchmark fails b at the first error.
 func BenchmarkAppend(b *testing.B, s hubbub.Store, commits func() int64) {
-	m := hubbub.Message{Room: "bench", From: "alice", Text: benchMessage}
+	m := hubbub.Entry{Room: "bench", From: "alice", Text: benchMessage}
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
@@ -41,7 +41,7 @@ func BenchmarkAppendParallel(b *testing.B, s hubbub.Store, commits func() int64)
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		g := next.Add(1)
-		m := hubbub.Message{Room: fmt.Sprint("room", g%8), From: fmt.Sprint("user", g), Text: benchMessage}
+		m := hubbub.Entry{Room: fmt.Sprint("room", g%8), From: fmt.Sprint("user", g), Text: benchMessage}
 		for i := 0; pb.Next(); i++ {
 			m.ClientID = strconv.Itoa(i) // as hubbub.v1 sends carry: each append checks for a resend
 			if _, _, err := s.Append(b.Context(), m); err != nil {

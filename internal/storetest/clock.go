@@ -22,9 +22,9 @@ func MaxAgeWithClock(t *testing.T, open ClockOpener) {
 	advance := func(d time.Duration) { mu.Lock(); defer mu.Unlock(); now = now.Add(d) }
 	s := open(t, clock, hubbub.Retention{MaxAge: time.Hour})
 	ctx := t.Context()
-	add := func(room string) hubbub.Message {
+	add := func(room string) hubbub.Entry {
 		t.Helper()
-		m, _, err := s.Append(ctx, hubbub.Message{Room: room, From: "alice", Text: "x"})
+		m, _, err := s.Append(ctx, hubbub.Entry{Room: room, From: "alice", Text: "x"})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -10,19 +10,19 @@ import (
 )
 
 // msg is a message as the server hands it to Append.
-func msg(room, from, text string) hubbub.Message {
-	return hubbub.Message{Room: room, From: from, Text: text}
+func msg(room, from, text string) hubbub.Entry {
+	return hubbub.Entry{Room: room, From: from, Text: text}
 }
 
 // withID is msg with an idempotency key.
-func withID(room, from, clientID, text string) hubbub.Message {
+func withID(room, from, clientID, text string) hubbub.Entry {
 	m := msg(room, from, text)
 	m.ClientID = clientID
 	return m
 }
 
 // mustAppend appends m and fails t unless it was stored as a new message.
-func mustAppend(t testing.TB, s hubbub.Store, m hubbub.Message) hubbub.Message {
+func mustAppend(t testing.TB, s hubbub.Store, m hubbub.Entry) hubbub.Entry {
 	t.Helper()
 	got, dup, err := s.Append(t.Context(), m)
 	if err != nil {
@@ -35,9 +35,9 @@ func mustAppend(t testing.TB, s hubbub.Store, m hubbub.Message) hubbub.Message {
 }
 
 // appendN appends n messages from "alice" to room and returns them.
-func appendN(t testing.TB, s hubbub.Store, room string, n int) []hubbub.Message {
+func appendN(t testing.TB, s hubbub.Store, room string, n int) []hubbub.Entry {
 	t.Helper()
-	out := make([]hubbub.Message, n)
+	out := make([]hubbub.Entry, n)
 	for i := range out {
 		out[i] = mustAppend(t, s, msg(room, "alice", fmt.Sprintf("%s #%d", room, i+1)))
 	}
@@ -45,7 +45,7 @@ func appendN(t testing.TB, s hubbub.Store, room string, n int) []hubbub.Message 
 }
 
 // since, before and lastSeq call the Store and fail t on error.
-func since(t testing.TB, s hubbub.Store, room string, after uint64, limit int) []hubbub.Message {
+func since(t testing.TB, s hubbub.Store, room string, after uint64, limit int) []hubbub.Entry {
 	t.Helper()
 	msgs, err := s.Since(t.Context(), room, after, limit)
 	if err != nil {
@@ -54,7 +54,7 @@ func since(t testing.TB, s hubbub.Store, room string, after uint64, limit int) [
 	return msgs
 }
 
-func before(t testing.TB, s hubbub.Store, room string, seq uint64, limit int) []hubbub.Message {
+func before(t testing.TB, s hubbub.Store, room string, seq uint64, limit int) []hubbub.Entry {
 	t.Helper()
 	msgs, err := s.Before(t.Context(), room, seq, limit)
 	if err != nil {
@@ -72,7 +72,7 @@ func lastSeq(t testing.TB, s hubbub.Store, room string) uint64 {
 	return seq
 }
 
-func seqsOf(msgs []hubbub.Message) []uint64 {
+func seqsOf(msgs []hubbub.Entry) []uint64 {
 	seqs := make([]uint64, len(msgs))
 	for i, m := range msgs {
 		seqs[i] = m.Seq
@@ -90,7 +90,7 @@ func span(lo, hi uint64) []uint64 {
 }
 
 // checkSeqs fails t unless msgs carry exactly the seqs want, in that order.
-func checkSeqs(t testing.TB, what string, msgs []hubbub.Message, want []uint64) {
+func checkSeqs(t testing.TB, what string, msgs []hubbub.Entry, want []uint64) {
 	t.Helper()
 	if got := seqsOf(msgs); !slices.Equal(got, want) {
 		t.Errorf("%s: seqs %v, want %v", what, got, want)
@@ -98,7 +98,7 @@ func checkSeqs(t testing.TB, what string, msgs []hubbub.Message, want []uint64) 
 }
 
 // sameMessage reports how a differs from b, or "" if they are the same stored message.
-func sameMessage(a, b hubbub.Message) string {
+func sameMessage(a, b hubbub.Entry) string {
 	switch {
 	case a.Room != b.Room, a.Seq != b.Seq, a.ID != b.ID, a.ClientID != b.ClientID,
 		a.From != b.From, a.Text != b.Text:
@@ -112,7 +112,7 @@ func sameMessage(a, b hubbub.Message) string {
 }
 
 // checkStored fails t unless read holds exactly the messages want, field for field.
-func checkStored(t testing.TB, what string, read, want []hubbub.Message) {
+func checkStored(t testing.TB, what string, read, want []hubbub.Entry) {
 	t.Helper()
 	if len(read) != len(want) {
 		t.Errorf("%s: read %d messages (seqs %v), want %d (seqs %v)",

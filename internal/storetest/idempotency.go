@@ -31,7 +31,7 @@ func testClientIDDuplicate(t *testing.T, open opener) {
 	msgs := since(t, s, "r", 0, 10)
 	checkSeqs(t, "Since after duplicates", msgs, []uint64{1, 2})
 	if len(msgs) > 0 {
-		checkStored(t, "first message after duplicates", msgs[:1], []hubbub.Message{first})
+		checkStored(t, "first message after duplicates", msgs[:1], []hubbub.Entry{first})
 	}
 }
 
@@ -53,8 +53,8 @@ func testClientIDScope(t *testing.T, open opener) {
 	if e1.Seq != 3 || e2.Seq != 4 {
 		t.Errorf("empty client ids: seqs %d and %d, want 3 and 4", e1.Seq, e2.Seq)
 	}
-	checkStored(t, "room r", since(t, s, "r", 0, 10), []hubbub.Message{a, b, e1, e2})
-	checkStored(t, "room other", since(t, s, "other", 0, 10), []hubbub.Message{c})
+	checkStored(t, "room r", since(t, s, "r", 0, 10), []hubbub.Entry{a, b, e1, e2})
+	checkStored(t, "room other", since(t, s, "other", 0, 10), []hubbub.Entry{c})
 }
 
 // testClientIDConcurrent: racing retries of one key store exactly one message, and every
@@ -64,7 +64,7 @@ func testClientIDConcurrent(t *testing.T, open opener) {
 	const racers = 8
 	var (
 		wg      sync.WaitGroup
-		results [racers]hubbub.Message
+		results [racers]hubbub.Entry
 		dups    [racers]bool
 	)
 	for i := range racers {

@@ -35,7 +35,7 @@ type sanctionKey struct {
 
 type memRoom struct {
 	last uint64
-	msgs []hubbub.Message
+	msgs []hubbub.Entry
 }
 
 func newMemStore(ret hubbub.Retention, bug string) *memStore {
@@ -63,11 +63,11 @@ func (s *memStore) room(name string) *memRoom {
 	return r
 }
 
-func (s *memStore) Append(ctx context.Context, m hubbub.Message) (hubbub.Message, bool, error) {
+func (s *memStore) Append(ctx context.Context, m hubbub.Entry) (hubbub.Entry, bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.check(ctx); err != nil {
-		return hubbub.Message{}, false, err
+		return hubbub.Entry{}, false, err
 	}
 	r := s.room(m.Room)
 	if m.ClientID != "" && s.bug != "nodedup" {
@@ -120,13 +120,13 @@ func (s *memStore) Append(ctx context.Context, m hubbub.Message) (hubbub.Message
 	return m, false, nil
 }
 
-func (s *memStore) Since(ctx context.Context, room string, after uint64, limit int) ([]hubbub.Message, error) {
+func (s *memStore) Since(ctx context.Context, room string, after uint64, limit int) ([]hubbub.Entry, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.check(ctx); err != nil {
 		return nil, err
 	}
-	var out []hubbub.Message
+	var out []hubbub.Entry
 	for _, m := range s.room(room).msgs {
 		if m.Seq > after && (len(out) < limit || s.bug == "limit") {
 			out = append(out, m)
@@ -135,7 +135,7 @@ func (s *memStore) Since(ctx context.Context, room string, after uint64, limit i
 	return out, nil
 }
 
-func (s *memStore) Before(ctx context.Context, room string, before uint64, limit int) ([]hubbub.Message, error) {
+func (s *memStore) Before(ctx context.Context, room string, before uint64, limit int) ([]hubbub.Entry, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.check(ctx); err != nil {
@@ -144,7 +144,7 @@ func (s *memStore) Before(ctx context.Context, room string, before uint64, limit
 	if before == 0 && s.bug != "before0" {
 		before = ^uint64(0)
 	}
-	var out []hubbub.Message
+	var out []hubbub.Entry
 	msgs := s.room(room).msgs
 	for i := len(msgs) - 1; i >= 0 && len(out) < limit; i-- {
 		if msgs[i].Seq < before {
@@ -295,4 +295,18 @@ func (s *memStore) Close() error {
 	}
 	s.closed = true
 	return nil
+}
+
+// TODO(room log): placeholders so that the tree builds while the room log lands.
+
+func (s *memStore) Replies(ctx context.Context, room string, parent, after uint64, limit int) ([]hubbub.Entry, error) {
+	return nil, errors.ErrUnsupported
+}
+
+func (s *memStore) Revisions(ctx context.Context, room string, seq uint64) ([]hubbub.Revision, bool, error) {
+	return nil, false, errors.ErrUnsupported
+}
+
+func (s *memStore) ReactedBy(ctx context.Context, room, name string, from, to uint64) ([]hubbub.ReactionKey, error) {
+	return nil, errors.ErrUnsupported
 }

@@ -87,9 +87,9 @@ func testDeleteMessage(t *testing.T, open opener) {
 	if found, _, _ := s.DeleteMessage(ctx, "nowhere", 1); found {
 		t.Error("DeleteMessage in an unknown room found something")
 	}
-	want := append([]hubbub.Message(nil), msgs...)
+	want := append([]hubbub.Entry(nil), msgs...)
 	want[1].Text, want[1].Deleted = "", true
-	for what, read := range map[string][]hubbub.Message{
+	for what, read := range map[string][]hubbub.Entry{
 		"Since":  since(t, s, "r", 0, 10),
 		"Before": before(t, s, "r", 0, 10),
 	} {

@@ -36,7 +36,7 @@ func testRooms(t *testing.T, open opener) {
 	before(t, s, "ghost", 0, 10)
 
 	counts := map[string]int{"general": 3, "b": 1, "B": 2, "a": 1, "a-b": 1, "a.b": 1, "ab": 2, "A_1": 1, "Z9": 1, "a_b": 1}
-	last := map[string]hubbub.Message{}
+	last := map[string]hubbub.Entry{}
 	for _, name := range slices.Sorted(maps.Keys(counts)) {
 		msgs := appendN(t, s, name, counts[name])
 		last[name] = msgs[len(msgs)-1]

@@ -200,7 +200,7 @@ func observeWritten(m *metrics.Metrics, batch []*hub.Envelope, codec hub.Codec, 
 			continue
 		}
 		if !timed && e.Raw == nil && !e.Replay {
-			if msg := e.Event.PostedMessage(); msg != nil {
+			if msg := e.Event.AppendedEntry(); msg != nil {
 				m.DeliveryLatency(msg.Time, time.Now())
 				timed = true
 			}

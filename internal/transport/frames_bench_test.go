@@ -21,7 +21,7 @@ func BenchmarkEncodeMessage(b *testing.B) {
 	wire := framed(payloadCodecs[0])
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
-		e := &hub.Envelope{Event: hubbub.Event{Room: "lobby", Body: hubbub.MessagePosted{Message: &hubbub.Message{
+		e := &hub.Envelope{Event: hubbub.Event{Room: "lobby", Body: hubbub.EntryAppended{Entry: &hubbub.Entry{
 			Room: "lobby", Seq: uint64(i), ID: "01JDXYZ", From: "ann", Text: "hello everyone in the room", Time: time.Now()}}}}
 		if e.Frame(wire) == nil {
 			b.Fatal("no frame")
@@ -42,7 +42,7 @@ func BenchmarkAppendFrames(b *testing.B) {
 				}
 				batch := make([]*hub.Envelope, n)
 				for i := range batch {
-					batch[i] = &hub.Envelope{Event: hubbub.Event{Room: "lobby", Body: hubbub.MessagePosted{Message: &hubbub.Message{
+					batch[i] = &hub.Envelope{Event: hubbub.Event{Room: "lobby", Body: hubbub.EntryAppended{Entry: &hubbub.Entry{
 						Room: "lobby", Seq: uint64(i + 1), ID: "01JDXYZ", From: "ann", Text: "hello everyone in the room", Time: time.Now()}}}}
 					batch[i].Frame(wire)
 				}

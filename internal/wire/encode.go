@@ -23,13 +23,13 @@ func (t Time) MarshalJSON() ([]byte, error) {
 }
 
 // NewMessage converts a stored message to its wire form.
-func NewMessage(m *hubbub.Message) Message {
+func NewMessage(m *hubbub.Entry) Message {
 	return Message{Type: TypeMessage, Room: m.Room, Seq: m.Seq, ID: m.ID, From: m.From,
 		Text: m.Text, Time: Time{Time: m.Time}, ClientID: m.ClientID, Deleted: m.Deleted}
 }
 
 // NewAck returns the ack for a stored message.
-func NewAck(m *hubbub.Message, dup bool) Ack {
+func NewAck(m *hubbub.Entry, dup bool) Ack {
 	return Ack{Type: TypeAck, Room: m.Room, ID: m.ClientID, Seq: m.Seq, MsgID: m.ID, Time: FormatTime(m.Time), Duplicate: dup}
 }
 

@@ -13,8 +13,8 @@ import (
 // format are part of hubbub.v1.
 func TestEncodeServerFrames(t *testing.T) {
 	at := time.Date(2026, 11, 26, 14, 40, 2, 501e6, time.FixedZone("x", 3600))
-	m := &hubbub.Message{Room: "general", Seq: 43, ID: "01HG", From: "alice", Text: "yes!\n<&>\"", Time: at, ClientID: "c-1"}
-	d := &hubbub.Message{Room: "general", Seq: 44, ID: "01HH", From: "bob", Time: at, Deleted: true}
+	m := &hubbub.Entry{Room: "general", Seq: 43, ID: "01HG", From: "alice", Text: "yes!\n<&>\"", Time: at, ClientID: "c-1"}
+	d := &hubbub.Entry{Room: "general", Seq: 44, ID: "01HH", From: "bob", Time: at, Deleted: true}
 	send := "hi"
 	cases := []struct {
 		frame any

@@ -2,6 +2,7 @@ package wire
 
 import (
 	"encoding/json"
+	"hubbub"
 	"time"
 )
 
@@ -24,6 +25,10 @@ const (
 	TypeMute   = "mute"
 	TypeUnmute = "unmute"
 	TypeDelete = "delete"
+	// The room log: changes to messages.
+	TypeEdit      = "edit"
+	TypeReact     = "react"
+	TypeRevisions = "revisions"
 
 	// Server → client (and history, typing).
 	TypeWelcome   = "welcome"
@@ -37,6 +42,8 @@ const (
 	TypePong      = "pong"
 	TypeError     = "error"
 	TypeModerated = "moderated"
+	TypeEdited    = "edited"
+	TypeReacted   = "reacted"
 )
 
 // Client → server frames, one struct per type. Clients send these (internal/client's methods
@@ -77,6 +84,37 @@ type SendRequest struct {
 	// ID is the client-chosen idempotency key (≤ 64 bytes); resending it stores nothing new.
 	ID   string `json:"id,omitempty"`
 	Text string `json:"text"`
+	// ReplyTo is the seq of the message in the same room this one answers; optional.
+	ReplyTo uint64 `json:"reply_to,omitempty"`
+}
+
+// EditRequest replaces the text of my message Seq of Room.
+type EditRequest struct {
+	Type string `json:"type"`
+	Room string `json:"room"`
+	Seq  uint64 `json:"seq"`
+	Text string `json:"text"`
+	// ID is the client-chosen idempotency key, as for send.
+	ID string `json:"id,omitempty"`
+}
+
+// ReactRequest toggles my reaction Emoji on message Seq of Room.
+type ReactRequest struct {
+	Type string `json:"type"`
+	Room string `json:"room"`
+	Seq  uint64 `json:"seq"`
+	// Emoji is an emoji or a :short_name:, at most 32 bytes (hubbub.ValidateEmoji).
+	Emoji string `json:"emoji"`
+	// ID is the client-chosen idempotency key, as for send.
+	ID string `json:"id,omitempty"`
+}
+
+// RevisionsRequest asks for the texts message Seq of Room has had (its sender and moderators
+// only).
+type RevisionsRequest struct {
+	Type string `json:"type"`
+	Room string `json:"room"`
+	Seq  uint64 `json:"seq"`
 }
 
 // HistoryRequest asks for a page of older messages.
@@ -87,6 +125,11 @@ type HistoryRequest struct {
 	Before uint64 `json:"before,omitempty"`
 	// Limit is the page size (0 = server default 50, max 200).
 	Limit int `json:"limit,omitempty"`
+	// Thread, when set, asks for the replies to message Thread instead: a page of them,
+	// oldest first, those with a seq above After.
+	Thread uint64 `json:"thread,omitempty"`
+	// After pages forward through a thread: the page holds replies with a larger seq.
+	After uint64 `json:"after,omitempty"`
 }
 
 // TypingRequest tells the other members of a room that the user is typing.
@@ -149,11 +192,14 @@ type UnmuteRequest struct {
 	Name string `json:"name"`
 }
 
-// DeleteRequest turns message Seq of Room into a tombstone.
+// DeleteRequest turns message Seq of Room into a tombstone: my own, or anyone's for a
+// moderator.
 type DeleteRequest struct {
 	Type string `json:"type"`
 	Room string `json:"room"`
 	Seq  uint64 `json:"seq"`
+	// ID is the client-chosen idempotency key, as for send.
+	ID string `json:"id,omitempty"`
 }
 
 // ClientFrame is any client frame as the server reads it (Decode): the union of the request
@@ -176,6 +222,11 @@ type ClientFrame struct {
 	Reason   string `json:"reason,omitempty"`
 	Duration string `json:"duration,omitempty"`
 	Seq      uint64 `json:"seq,omitempty"`
+	// ReplyTo is read by send; Emoji by react; Thread and After by history.
+	ReplyTo uint64 `json:"reply_to,omitempty"`
+	Emoji   string `json:"emoji,omitempty"`
+	Thread  uint64 `json:"thread,omitempty"`
+	After   uint64 `json:"after,omitempty"`
 }
 
 // clientFrame is one client frame type: the struct clients send and the fields Decode
@@ -188,20 +239,23 @@ type clientFrame struct {
 // clientFrames is every client → server frame. Decode knows a type by it; the tests compare
 // it with ClientFrame and with the browser's table.
 var clientFrames = map[string]clientFrame{
-	TypeHello:   {HelloRequest{}, []string{"name"}},
-	TypeJoin:    {JoinRequest{}, []string{"room"}},
-	TypeLeave:   {LeaveRequest{}, []string{"room"}},
-	TypeSend:    {SendRequest{}, []string{"room", "text"}},
-	TypeHistory: {HistoryRequest{}, []string{"room"}},
-	TypeTyping:  {TypingRequest{}, []string{"room"}},
-	TypeWho:     {WhoRequest{}, []string{"room"}},
-	TypePing:    {PingRequest{}, nil},
-	TypeKick:    {KickRequest{}, []string{"room", "name"}},
-	TypeBan:     {BanRequest{}, []string{"room", "name", "duration"}},
-	TypeUnban:   {UnbanRequest{}, []string{"room", "name"}},
-	TypeMute:    {MuteRequest{}, []string{"room", "name", "duration"}},
-	TypeUnmute:  {UnmuteRequest{}, []string{"room", "name"}},
-	TypeDelete:  {DeleteRequest{}, []string{"room", "seq"}},
+	TypeHello:     {HelloRequest{}, []string{"name"}},
+	TypeJoin:      {JoinRequest{}, []string{"room"}},
+	TypeLeave:     {LeaveRequest{}, []string{"room"}},
+	TypeSend:      {SendRequest{}, []string{"room", "text"}},
+	TypeHistory:   {HistoryRequest{}, []string{"room"}},
+	TypeTyping:    {TypingRequest{}, []string{"room"}},
+	TypeWho:       {WhoRequest{}, []string{"room"}},
+	TypePing:      {PingRequest{}, nil},
+	TypeKick:      {KickRequest{}, []string{"room", "name"}},
+	TypeBan:       {BanRequest{}, []string{"room", "name", "duration"}},
+	TypeUnban:     {UnbanRequest{}, []string{"room", "name"}},
+	TypeMute:      {MuteRequest{}, []string{"room", "name", "duration"}},
+	TypeUnmute:    {UnmuteRequest{}, []string{"room", "name"}},
+	TypeDelete:    {DeleteRequest{}, []string{"room", "seq"}},
+	TypeEdit:      {EditRequest{}, []string{"room", "seq", "text"}},
+	TypeReact:     {ReactRequest{}, []string{"room", "seq", "emoji"}},
+	TypeRevisions: {RevisionsRequest{}, []string{"room", "seq"}},
 }
 
 // Server → client frames. The server builds and encodes them (New…, Encode); clients decode
@@ -252,7 +306,8 @@ type Joined struct {
 	MemberCount int `json:"member_count"`
 	// LastSeq is the highest seq in the room.
 	LastSeq uint64 `json:"last_seq"`
-	// Replay is how many message frames follow now.
+	// Replay is how many frames follow now: the messages of a join without since; with since,
+	// one frame per log entry missed (message, edited, deleted or reacted).
 	Replay int `json:"replay"`
 	// Truncated is true if the room holds older messages that the replay left out: without
 	// since, more than it replayed; with since, more were missed than the server replays.
@@ -283,8 +338,83 @@ type Message struct {
 	Time Time   `json:"time"`
 	// ClientID is the sender's idempotency key, if it sent one.
 	ClientID string `json:"client_id,omitempty"`
-	// Deleted marks a message a moderator deleted; its Text is then empty.
+	// Deleted marks a deleted message; its Text is then empty.
 	Deleted bool `json:"deleted,omitempty"`
+	// ReplyTo is the seq of the message this one answers.
+	ReplyTo uint64 `json:"reply_to,omitempty"`
+	// Mentions are the users the text mentions, as the server resolved them.
+	Mentions []hubbub.Mention `json:"mentions,omitempty"`
+	// MentionRoom is true if a moderator mentioned everyone (@room).
+	MentionRoom bool `json:"mention_room,omitempty"`
+	// EditedAt is when the text was last edited; absent if never.
+	EditedAt Time `json:"edited_at,omitzero"`
+	// Reactions are the message's reactions, each with its count and first names.
+	Reactions []Reaction `json:"reactions,omitempty"`
+	// ReplyCount is how many messages answer this one.
+	ReplyCount int `json:"reply_count,omitempty"`
+}
+
+// Reaction is one emoji's reactions on a message.
+type Reaction struct {
+	Emoji string `json:"emoji"`
+	Count int    `json:"count"`
+	// Names are the first few who reacted (hubbub.MaxReactionNames).
+	Names []string `json:"names"`
+	// Me is true if the reader holds this reaction (set in joins and history pages, which are
+	// read for one reader).
+	Me bool `json:"me,omitempty"`
+}
+
+// Edited says that message Seq of Room has a new text: a log entry of its own, LogSeq.
+type Edited struct {
+	Type string `json:"type"`
+	Room string `json:"room"`
+	// Seq is the edited message's seq.
+	Seq uint64 `json:"seq"`
+	// LogSeq is the edit's own place in the room's log, after every entry before it.
+	LogSeq uint64 `json:"log_seq"`
+	From   string `json:"from"`
+	Text   string `json:"text"`
+	// Time is when it was edited.
+	Time        Time             `json:"time"`
+	Mentions    []hubbub.Mention `json:"mentions,omitempty"`
+	MentionRoom bool             `json:"mention_room,omitempty"`
+	ClientID    string           `json:"client_id,omitempty"`
+}
+
+// Reacted carries reactions toggled on messages of Room: one or more consecutive entries of
+// the room's log, LogSeq the last of them. A burst of reactions is sent as one frame.
+type Reacted struct {
+	Type string `json:"type"`
+	Room string `json:"room"`
+	// LogSeq is the place in the room's log of the last change listed.
+	LogSeq  uint64           `json:"log_seq"`
+	Changes []ReactionChange `json:"changes"`
+}
+
+// ReactionChange is one reaction toggled: From added (Added) or removed Emoji on message Seq,
+// which has Count of that emoji after it.
+type ReactionChange struct {
+	LogSeq uint64 `json:"log_seq"`
+	Seq    uint64 `json:"seq"`
+	Emoji  string `json:"emoji"`
+	From   string `json:"from"`
+	Added  bool   `json:"added"`
+	Count  int    `json:"count"`
+}
+
+// Revisions answers revisions: the texts message Seq has had, oldest first, the current last.
+type Revisions struct {
+	Type      string     `json:"type"`
+	Room      string     `json:"room"`
+	Seq       uint64     `json:"seq"`
+	Revisions []Revision `json:"revisions"`
+}
+
+// Revision is one text a message had.
+type Revision struct {
+	Text string `json:"text"`
+	Time Time   `json:"time"`
 }
 
 // Ack confirms that a send is durable.
@@ -294,11 +424,14 @@ type Ack struct {
 	// ID is the client's idempotency key.
 	ID  string `json:"id,omitempty"`
 	Seq uint64 `json:"seq"`
-	// MsgID is the server's id of the stored message.
+	// MsgID is the server's id of the stored entry.
 	MsgID string `json:"msg_id"`
 	Time  string `json:"time"`
 	// Duplicate is true if the ID had been stored before and nothing new was stored.
 	Duplicate bool `json:"duplicate"`
+	// Target is, for an edit, delete or react, the seq of the message it changed (Seq is then
+	// the change's own place in the log).
+	Target uint64 `json:"target,omitempty"`
 }
 
 // History answers a history request.
@@ -307,8 +440,10 @@ type History struct {
 	Room string `json:"room"`
 	// Messages are oldest first.
 	Messages []Message `json:"messages"`
-	// More is true if older messages exist.
+	// More is true if older messages exist (for a thread: later replies).
 	More bool `json:"more"`
+	// Thread is set when the page holds the replies to message Thread.
+	Thread uint64 `json:"thread,omitempty"`
 }
 
 // Presence says that Name joined or left Room.
@@ -340,11 +475,16 @@ type Pong struct {
 	ID   string `json:"id,omitempty"`
 }
 
-// Deleted says a moderator removed message Seq of Room; it stays in history as a tombstone.
+// Deleted says message Seq of Room was deleted; it stays in history as a tombstone. The
+// delete is an entry of the room's log, LogSeq (absent from servers before the room log).
 type Deleted struct {
-	Type string `json:"type"`
-	Room string `json:"room"`
-	Seq  uint64 `json:"seq"`
+	Type   string `json:"type"`
+	Room   string `json:"room"`
+	Seq    uint64 `json:"seq"`
+	LogSeq uint64 `json:"log_seq,omitempty"`
+	// From is who deleted it; Time when.
+	From string `json:"from,omitempty"`
+	Time Time   `json:"time,omitzero"`
 }
 
 // Moderated confirms a moderation request: Action is its type (kick, ban, …).
@@ -395,6 +535,9 @@ var serverFrames = map[string]func() Frame{
 	TypeDeleted:   func() Frame { return new(Deleted) },
 	TypeModerated: func() Frame { return new(Moderated) },
 	TypeError:     func() Frame { return new(Error) },
+	TypeEdited:    func() Frame { return new(Edited) },
+	TypeReacted:   func() Frame { return new(Reacted) },
+	TypeRevisions: func() Frame { return new(Revisions) },
 }
 
 // FrameType implements Frame.
@@ -438,3 +581,12 @@ func (*Error) FrameType() string { return TypeError }
 
 // FrameType implements Frame.
 func (u *Unknown) FrameType() string { return u.Type }
+
+// FrameType implements Frame.
+func (*Edited) FrameType() string { return TypeEdited }
+
+// FrameType implements Frame.
+func (*Reacted) FrameType() string { return TypeReacted }
+
+// FrameType implements Frame.
+func (*Revisions) FrameType() string { return TypeRevisions }

@@ -27,8 +27,8 @@ type jsonFrames struct{}
 
 var _ hubbub.EventVisitor[[]byte] = jsonFrames{}
 
-func (jsonFrames) MessagePosted(_ hubbub.Event, b hubbub.MessagePosted) []byte {
-	return wire.Encode(wire.NewMessage(b.Message))
+func (jsonFrames) EntryAppended(_ hubbub.Event, b hubbub.EntryAppended) []byte {
+	return wire.Encode(wire.NewMessage(b.Entry))
 }
 
 func (jsonFrames) MemberJoined(ev hubbub.Event, b hubbub.MemberJoined) []byte {
@@ -85,8 +85,8 @@ type textFrames struct{}
 
 var _ hubbub.EventVisitor[[]byte] = textFrames{}
 
-func (textFrames) MessagePosted(_ hubbub.Event, b hubbub.MessagePosted) []byte {
-	m := b.Message
+func (textFrames) EntryAppended(_ hubbub.Event, b hubbub.EntryAppended) []byte {
+	m := b.Entry
 	line := make([]byte, 0, len(m.From)+2+len(m.Text))
 	line = append(line, m.From...)
 	line = append(line, ": "...)

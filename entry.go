@@ -1,0 +1,362 @@
+package hubbub
+
+import (
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/hex"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Entry is one durable change to a room: an element of the room's log. Every entry has the
+// room's next gap-free Seq, the actor (From), the server's Time and an ID; Kind says what it
+// changed. Most entries are messages (Kind KindMessage); the others change one earlier message,
+// named by Target: an edit, a delete, a reaction toggled. Typing and presence are not entries:
+// they are never stored and carry no seq.
+//
+// The server fills every field but the request's own (Room, Kind, Text, ReplyTo, Target, Emoji,
+// ClientID): the actor's name comes from the connection's identity, never from what the client
+// sent. The Store fills Seq, ID and Time, and the results of a change (Added and Count of a
+// reaction) and, when it reads messages back, their current state (Deleted, EditedAt,
+// Reactions, ReplyCount).
+type Entry struct {
+	// Room is the room the entry belongs to.
+	Room string `json:"room"`
+	// Seq is the entry's place in its room's log: 1 for the first entry, then gap-free across
+	// every kind. A message's seq is the seq of the entry that posted it.
+	Seq uint64 `json:"seq"`
+	// ID is a server-assigned identifier, unique across rooms and nodes.
+	ID string `json:"id"`
+	// ClientID is the actor's idempotency key; a second entry with the same key from the same
+	// actor in the same room returns the first instead of storing again. May be empty.
+	ClientID string `json:"client_id,omitempty"`
+	// From is the actor's name (a message's sender), stamped by the server.
+	From string `json:"from"`
+	// Kind is what the entry does; the zero value is a message.
+	Kind EntryKind `json:"kind,omitempty"`
+	// Text is a message's cleaned text, or an edit's new text.
+	Text string `json:"text"`
+	// Time is when the server stored the entry (UTC, millisecond precision).
+	Time time.Time `json:"time"`
+
+	// ReplyTo is, for a message, the seq of the message in the same room it answers (0: none).
+	ReplyTo uint64 `json:"reply_to,omitempty"`
+	// Mentions are, for a message or an edit, the users its text mentions, as the server
+	// resolved them when it was posted (ResolveMentions).
+	Mentions []Mention `json:"mentions,omitempty"`
+	// MentionRoom is true if a moderator's message mentions everyone in the room (@room).
+	MentionRoom bool `json:"mention_room,omitempty"`
+
+	// Target is, for an edit, a delete or a reaction, the seq of the message it changes.
+	Target uint64 `json:"target,omitempty"`
+	// Emoji is a reaction's emoji (ValidateEmoji).
+	Emoji string `json:"emoji,omitempty"`
+	// Added is, for a reaction, the toggle's outcome: true if the actor's reaction was added,
+	// false if it was removed. The Store sets it.
+	Added bool `json:"added,omitempty"`
+	// Count is, for a reaction, how many reacted to Target with Emoji after this entry. The
+	// Store sets it, so a reaction's frame carries the state it led to and applying it twice
+	// changes nothing.
+	Count int `json:"count,omitempty"`
+	// Moderator is, for a delete, true if the actor deletes as a moderator (another user's
+	// message); the server sets it from the connection's role, and the Store refuses the
+	// delete of another's message without it.
+	Moderator bool `json:"moderator,omitempty"`
+
+	// The message's current state, as Since, Before and Replies return a message (entries
+	// of other kinds leave these zero).
+
+	// Deleted marks a deleted message: its Text is empty, its seq stays taken.
+	Deleted bool `json:"deleted,omitempty"`
+	// EditedAt is when the message was last edited (zero if never).
+	EditedAt time.Time `json:"edited_at,omitzero"`
+	// Reactions are the message's reactions, in the order they were first added.
+	Reactions []Reaction `json:"reactions,omitempty"`
+	// ReplyCount is how many messages were posted in reply to this one.
+	ReplyCount int `json:"reply_count,omitempty"`
+}
+
+// EntryKind is what an Entry does.
+type EntryKind string
+
+// The kinds of entry.
+const (
+	// KindMessage posts a message (Text, ReplyTo, Mentions).
+	KindMessage EntryKind = ""
+	// KindEdit replaces the text of message Target with Text; only its sender may.
+	KindEdit EntryKind = "edit"
+	// KindDelete turns message Target into a tombstone; its sender or a moderator may.
+	KindDelete EntryKind = "delete"
+	// KindReaction toggles the actor's reaction Emoji on message Target.
+	KindReaction EntryKind = "reaction"
+)
+
+// IsMessage reports whether e posts a message.
+func (e *Entry) IsMessage() bool { return e.Kind == KindMessage }
+
+// Mention is a user a message mentions.
+type Mention struct {
+	// User is the user's id. Until hubbub has accounts, a user's id is their name.
+	User string `json:"user"`
+	// Name is the name the text mentions.
+	Name string `json:"name"`
+}
+
+// Reaction is one emoji's reactions on a message.
+type Reaction struct {
+	// Emoji is the reaction (ValidateEmoji).
+	Emoji string `json:"emoji"`
+	// Count is how many users reacted with it.
+	Count int `json:"count"`
+	// Names are the first MaxReactionNames users who reacted with it, in order.
+	Names []string `json:"names"`
+}
+
+// Revision is one text a message has had: the original, or an edit.
+type Revision struct {
+	// Text is the message's text in this revision.
+	Text string `json:"text"`
+	// Time is when the revision was posted (the message's time, then each edit's).
+	Time time.Time `json:"time"`
+}
+
+// ReactionKey names one reaction of one user: the message's seq and the emoji.
+type ReactionKey struct {
+	Seq   uint64
+	Emoji string
+}
+
+// Limits on names and texts that do not depend on configuration.
+const (
+	// MaxNameLen is the longest name, in bytes, a user may take.
+	MaxNameLen = 32
+	// MaxRoomLen is the longest room name, in bytes.
+	MaxRoomLen = 64
+	// MaxClientIDLen is the longest idempotency key a client may send.
+	MaxClientIDLen = 64
+	// MaxEmojiLen is the longest reaction, in bytes.
+	MaxEmojiLen = 32
+	// MaxReactionNames is how many names a Reaction lists.
+	MaxReactionNames = 3
+	// MaxReactionsPerMessage is how many different emoji one message may carry; a reaction
+	// with another emoji is refused with ECodeLimit.
+	MaxReactionsPerMessage = 20
+	// MaxMentions is how many users one message may mention; past it the rest stay text.
+	MaxMentions = 50
+)
+
+// CleanText turns newlines, tabs and other control characters into spaces and trims the
+// result, as the original chat room did for newlines. An empty result means "nothing to send".
+// Invalid UTF-8 is replaced by U+FFFD so that every stored text is valid.
+func CleanText(s string) string {
+	clean := true
+	for _, r := range s {
+		if r == utf8.RuneError || unicode.IsControl(r) {
+			clean = false
+			break
+		}
+	}
+	if !clean {
+		s = strings.Map(func(r rune) rune {
+			if unicode.IsControl(r) {
+				return ' '
+			}
+			return r
+		}, strings.ToValidUTF8(s, "\uFFFD"))
+	}
+	return strings.TrimSpace(s)
+}
+
+// CleanMultiline is CleanText that keeps line breaks: "\r\n" and "\r" become "\n", other
+// control characters become spaces, and the whole is trimmed. hubbub.v1 clients may send
+// multi-line messages; the text protocol, whose frames are split on "\n", flattens them when
+// it shows them.
+func CleanMultiline(s string) string {
+	s = strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\r\n", "\n")
+	return strings.TrimSpace(strings.Map(func(r rune) rune {
+		switch {
+		case r == '\n':
+			return r
+		case r == '\r':
+			return '\n'
+		case unicode.IsControl(r):
+			return ' '
+		}
+		return r
+	}, s))
+}
+
+// ValidateClientID reports why id cannot be used as a client's idempotency key (a send's or a
+// published message's id), or nil if it can: at most MaxClientIDLen bytes of printable text,
+// not starting or ending with a space. The id is stored, logged and echoed in acks and message
+// frames, so a control character in it would reach every member's terminal.
+func ValidateClientID(id string) error {
+	switch {
+	case len(id) > MaxClientIDLen:
+		return Errorf(ECodeBadID, "id is longer than %d bytes", MaxClientIDLen)
+	case !utf8.ValidString(id):
+		return Errorf(ECodeBadID, "id is not valid UTF-8")
+	case strings.TrimSpace(id) != id:
+		return Errorf(ECodeBadID, "id starts or ends with a space")
+	case !printable(id):
+		return Errorf(ECodeBadID, "id contains a control or non-printable character")
+	}
+	return nil
+}
+
+// ValidateName reports why name cannot be used as a user name, or nil if it can: 1 to
+// MaxNameLen bytes of printable characters, not starting or ending with a space.
+func ValidateName(name string) error {
+	switch {
+	case name == "":
+		return Errorf(ECodeBadName, "name is empty")
+	case len(name) > MaxNameLen:
+		return Errorf(ECodeBadName, "name is longer than %d bytes", MaxNameLen)
+	case !utf8.ValidString(name):
+		return Errorf(ECodeBadName, "name is not valid UTF-8")
+	case strings.TrimSpace(name) != name:
+		return Errorf(ECodeBadName, "name starts or ends with a space")
+	case !printable(name):
+		return Errorf(ECodeBadName, "name contains a control or non-printable character")
+	}
+	return nil
+}
+
+// printable reports whether every character of s is printable: no control characters, and
+// none of the invisible format characters (U+200B, U+202E, …) that could disguise text in a
+// member's terminal.
+func printable(s string) bool {
+	for _, r := range s {
+		if !unicode.IsPrint(r) {
+			return false
+		}
+	}
+	return true
+}
+
+// ValidateRoom reports why room cannot be used as a room name, or nil if it can: 1 to
+// MaxRoomLen bytes of ASCII letters, digits, '-', '_' and '.', starting with a letter or digit.
+// The narrow charset keeps room names safe in URLs (/#room), NATS subjects and logs.
+func ValidateRoom(room string) error {
+	if room == "" {
+		return Errorf(ECodeBadRoom, "room name is empty")
+	}
+	if len(room) > MaxRoomLen {
+		return Errorf(ECodeBadRoom, "room name is longer than %d bytes", MaxRoomLen)
+	}
+	for i := 0; i < len(room); i++ {
+		c := room[i]
+		alnum := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+		if i == 0 && !alnum {
+			return Errorf(ECodeBadRoom, "room name must start with a letter or digit")
+		}
+		if !alnum && c != '-' && c != '_' && c != '.' {
+			return Errorf(ECodeBadRoom, "room name may hold only letters, digits, '-', '_' and '.'")
+		}
+	}
+	return nil
+}
+
+// NewMessageID returns a message ID for a message stored at t: 32 hex digits, the first 12 the
+// time in Unix milliseconds and the other 20 random (80 bits). IDs sort roughly by time, which
+// helps anyone who indexes them, and stay unique across rooms, processes and nodes without
+// coordination. Every Store uses it, so IDs look the same whichever holds the history.
+func NewMessageID(t time.Time) string {
+	var b [16]byte
+	var ms [8]byte
+	binary.BigEndian.PutUint64(ms[:], uint64(t.UnixMilli()))
+	copy(b[:6], ms[2:])
+	_, _ = rand.Read(b[6:]) // crypto/rand.Read never fails (Go 1.24+)
+	return hex.EncodeToString(b[:])
+}
+
+// ValidateEmoji reports why s cannot be a reaction, or nil if it can: 1 to MaxEmojiLen bytes,
+// either a short name such as ":thumbs_up:" (lower-case letters, digits, '_', '+' and '-'
+// between colons) or emoji: no letters, digits other than keycaps, spaces or control
+// characters, so that a reaction can never carry a message.
+func ValidateEmoji(s string) error {
+	switch {
+	case s == "":
+		return Errorf(ECodeBadField, "emoji is empty")
+	case len(s) > MaxEmojiLen:
+		return Errorf(ECodeBadField, "emoji is longer than %d bytes", MaxEmojiLen)
+	case !utf8.ValidString(s):
+		return Errorf(ECodeBadField, "emoji is not valid UTF-8")
+	}
+	if len(s) >= 3 && s[0] == ':' && s[len(s)-1] == ':' {
+		for _, c := range []byte(s[1 : len(s)-1]) {
+			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '+' || c == '-') {
+				return Errorf(ECodeBadField, "a :short_name: may hold only a-z, 0-9, '_', '+' and '-'")
+			}
+		}
+		return nil
+	}
+	rs := []rune(s)
+	for i, r := range rs {
+		switch {
+		case r == 0x200D, r == 0xFE0E, r == 0xFE0F, r == 0x20E3, r >= 0xE0020 && r <= 0xE007F:
+			// joiners, variation selectors, the keycap and tag characters build emoji
+		case r >= '0' && r <= '9' || r == '#' || r == '*':
+			if !keycap(rs[i+1:]) {
+				return Errorf(ECodeBadField, "emoji may not hold letters, digits or punctuation")
+			}
+		case unicode.IsLetter(r), unicode.IsDigit(r), unicode.IsSpace(r), unicode.IsPunct(r),
+			!unicode.IsPrint(r):
+			return Errorf(ECodeBadField, "emoji may not hold letters, digits, spaces, punctuation or control characters")
+		}
+	}
+	return nil
+}
+
+// keycap reports whether rest starts a keycap sequence (an optional U+FE0F, then U+20E3).
+func keycap(rest []rune) bool {
+	if len(rest) > 0 && rest[0] == 0xFE0F {
+		rest = rest[1:]
+	}
+	return len(rest) > 0 && rest[0] == 0x20E3
+}
+
+// ResolveMentions returns the users text mentions with "@name", among members (the names that
+// can be mentioned), in the order of their first mention, at most MaxMentions. Names may hold
+// spaces, so at each '@' the longest member name that follows, and ends at the end of the text
+// or before a space or punctuation, wins. room reports "@room" (a whole word).
+func ResolveMentions(text string, members []string) (mentions []Mention, room bool) {
+	seen := map[string]bool{}
+	for i := 0; i < len(text); i++ {
+		if text[i] != '@' || (i > 0 && !mentionBoundary(text[:i], true)) {
+			continue
+		}
+		rest := text[i+1:]
+		if strings.HasPrefix(rest, "room") && mentionBoundary(rest[4:], false) {
+			room = true
+		}
+		best := ""
+		for _, m := range members {
+			if len(m) > len(best) && strings.HasPrefix(rest, m) && mentionBoundary(rest[len(m):], false) {
+				best = m
+			}
+		}
+		if best != "" && !seen[best] && len(mentions) < MaxMentions {
+			seen[best] = true
+			mentions = append(mentions, Mention{User: best, Name: best})
+		}
+	}
+	return mentions, room
+}
+
+// mentionBoundary reports whether s ends (before, true) or starts (after, false) at a word
+// boundary: the text's edge, a space or punctuation.
+func mentionBoundary(s string, before bool) bool {
+	if s == "" {
+		return true
+	}
+	var r rune
+	if before {
+		r, _ = utf8.DecodeLastRuneInString(s)
+	} else {
+		r, _ = utf8.DecodeRuneInString(s)
+	}
+	return unicode.IsSpace(r) || unicode.IsPunct(r) && r != '_' && r != '@'
+}
