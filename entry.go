@@ -112,6 +112,9 @@ type Reaction struct {
 	Count int `json:"count"`
 	// Names are the first MaxReactionNames users who reacted with it, in order.
 	Names []string `json:"names"`
+	// Me is true if the reader holds this reaction. Stores never set it: the hub sets it on
+	// the copies it reads for one reader (a join's replay, a history page, a thread).
+	Me bool `json:"me,omitempty"`
 }
 
 // Revision is one text a message has had: the original, or an edit.

@@ -31,6 +31,11 @@ type Envelope struct {
 	// Replay marks a message replayed to one joining member: history, not a live delivery, so
 	// writers leave it out of hubbub_delivery_latency_seconds.
 	Replay bool
+	// Reactions, when set, is a burst of consecutive reaction entries of the room (log order,
+	// gap-free), sent to members as one frame instead of one frame each: a popular message
+	// in a large room would otherwise cost a frame per reaction per member. Event is then the
+	// last of them. Set by the room's reaction batching, never by the broker.
+	Reactions []*hubbub.Entry
 	// live, when set, is the room's envelope a replay copies: the copy uses its frames, so a
 	// message members got live is not encoded again to be replayed.
 	live *Envelope
