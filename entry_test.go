@@ -1,6 +1,7 @@
 package hubbub
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"unicode"
@@ -99,5 +100,57 @@ func TestValidateClientID(t *testing.T) {
 		if ErrorCode(err) != ECodeBadID || !strings.Contains(err.Error(), why) {
 			t.Errorf("ValidateClientID(%q) = %v, want a bad_id error saying %q", bad, err, why)
 		}
+	}
+}
+
+func TestValidateEmoji(t *testing.T) {
+	for _, ok := range []string{"👍", "❤️", ":thumbs_up:", ":+1:", "👩‍💻", "1️⃣", "🇫🇷", "🏴󠁧󠁢󠁳󠁣󠁴󠁿", strings.Repeat("😀", 8)} {
+		if err := ValidateEmoji(ok); err != nil {
+			t.Errorf("ValidateEmoji(%q) = %v, want nil", ok, err)
+		}
+	}
+	for _, bad := range []string{"", "a", "hi", "1", "👍 👍", ":Thumbs:", ":a b:", "::x", "\u202e👍", "👍\n",
+		"<b>", strings.Repeat("😀", 9), "\xff", "#"} {
+		err := ValidateEmoji(bad)
+		if ErrorCode(err) != ECodeBadField {
+			t.Errorf("ValidateEmoji(%q) = %v, want a bad_field error", bad, err)
+		}
+	}
+}
+
+func TestResolveMentions(t *testing.T) {
+	members := []string{"ann", "ann marie", "bob", "zoë"}
+	cases := []struct {
+		text string
+		want []string
+		room bool
+	}{
+		{"hi @ann", []string{"ann"}, false},
+		{"@ann marie, look", []string{"ann marie"}, false},
+		{"@bob and @ann and @bob again", []string{"bob", "ann"}, false},
+		{"mail ann@bob.com", nil, false},
+		{"@annie is not ann", nil, false},
+		{"(@zoë)", []string{"zoë"}, false},
+		{"@room listen", nil, true},
+		{"@roommate", nil, false},
+		{"@carol is not here", nil, false},
+		{"@", nil, false},
+	}
+	for _, c := range cases {
+		got, room := ResolveMentions(c.text, members)
+		var names []string
+		for _, m := range got {
+			if m.User != m.Name {
+				t.Errorf("%q: mention %+v: a user's id is their name until accounts", c.text, m)
+			}
+			names = append(names, m.Name)
+		}
+		if !slices.Equal(names, c.want) || room != c.room {
+			t.Errorf("ResolveMentions(%q) = %v, room %v; want %v, room %v", c.text, names, room, c.want, c.room)
+		}
+	}
+	many := strings.Repeat("@bob ", 10) + "@ann"
+	if got, _ := ResolveMentions(many, members); len(got) != 2 {
+		t.Errorf("repeated mentions resolved to %v, want bob and ann once each", got)
 	}
 }
