@@ -289,6 +289,28 @@ func (c *Conn) History(ctx context.Context, room string, before uint64, limit in
 	return f.(*wire.History), nil
 }
 
+// Thread returns up to limit replies to message parent of room with a seq above after (0 =
+// from the first), oldest first; More says whether later ones remain. limit <= 0 means the
+// server's default.
+func (c *Conn) Thread(ctx context.Context, room string, parent, after uint64, limit int) (*wire.History, error) {
+	req := wire.HistoryRequest{Type: wire.TypeHistory, Room: room, Thread: parent, After: after, Limit: max(limit, 0)}
+	f, err := c.request(ctx, reqKey(wire.TypeHistory, room, ""), req)
+	if err != nil {
+		return nil, fmt.Errorf("client: thread of %d in %s: %w", parent, room, err)
+	}
+	return f.(*wire.History), nil
+}
+
+// Revisions returns the texts message seq of room has had, oldest first, the current one
+// last. Only its sender and moderators may ask (forbidden).
+func (c *Conn) Revisions(ctx context.Context, room string, seq uint64) (*wire.Revisions, error) {
+	f, err := c.request(ctx, reqKey(wire.TypeRevisions, room, ""), wire.RevisionsRequest{Type: wire.TypeRevisions, Room: room, Seq: seq})
+	if err != nil {
+		return nil, fmt.Errorf("client: revisions of %d in %s: %w", seq, room, err)
+	}
+	return f.(*wire.Revisions), nil
+}
+
 // Typing tells the other members of room that the user is typing. Nothing is answered.
 func (c *Conn) Typing(ctx context.Context, room string) error {
 	if err := c.WriteFrame(ctx, wire.TypingRequest{Type: wire.TypeTyping, Room: room}); err != nil {
@@ -510,6 +532,8 @@ func (c *Conn) answer(f wire.Frame) {
 		key = reqKey(wire.TypeHistory, f.Room, "")
 	case *wire.Members:
 		key = reqKey(wire.TypeWho, f.Room, "")
+	case *wire.Revisions:
+		key = reqKey(wire.TypeRevisions, f.Room, "")
 	case *wire.Pong:
 		key = reqKey(wire.TypePing, "", f.ID)
 	case *wire.Error:

@@ -7,13 +7,15 @@
 //
 //   - Conn is one WebSocket connection: Dial it, say Hello, Join rooms, Send, page History, and
 //     receive every server frame, in order, through Options.Handler. Requests that have an
-//     answer (hello, join, leave, history, who, ping) wait for it; send and typing only write,
+//     answer (hello, join, leave, history, thread, revisions, who, ping) wait for it; send
+//     and typing only write,
 //     and their acks and errors arrive through the Handler.
 //   - Session keeps a conversation going across connections: it dials the first reachable of
 //     several servers, reconnects with exponential backoff and jitter, says hello again with
-//     the same name and key, rejoins every room with the highest seq it has seen, surfaces each
-//     message exactly once, and resends unacknowledged sends with their original id so that the
-//     server stores each of them once.
+//     the same name and key, rejoins every room with the highest seq (or log_seq) it has
+//     applied, surfaces each entry of a room's log (message, edit, delete, reactions) exactly
+//     once, and resends unacknowledged requests (send, edit, react, delete) with their
+//     original id so that the server stores each of them once.
 //
 // Every goroutine either package starts ends when its Conn or Session is closed, and every
 // queue is bounded.

@@ -48,7 +48,7 @@ func (s *Session) finish(err error) {
 	pending := s.pending
 	s.pending, s.byID, s.conn = nil, nil, nil
 	for _, r := range pending {
-		r.complete(nil, fmt.Errorf("client: message %s to %s not acknowledged: %w", r.ID, r.Room, err))
+		r.complete(nil, fmt.Errorf("client: %s not acknowledged: %w", r, err))
 	}
 	s.mu.Unlock()
 	s.cancel()

@@ -15,29 +15,140 @@ var errLeft = errors.New("left meanwhile")
 
 // roomState is what the session remembers about a room across connections.
 type roomState struct {
-	seen      uint64  // highest seq surfaced (or skipped on purpose: history not asked for)
+	// seen is the highest seq or log_seq applied: every entry of the room's log up to it has
+	// been delivered (or skipped on purpose: history not asked for, or state a fresh join
+	// replayed). A rejoin sends it as since.
+	seen      uint64
 	joined    bool    // joined at least once: later joins send since = seen
 	conn      *Conn   // the connection the room is joined on
 	sentSince *uint64 // since of the join in flight
-	// replayLeft counts the replayed messages of the join in flight still to arrive;
+	// replayLeft counts the replayed entries of the join in flight still to arrive;
 	// replayed is closed when they all have.
 	replayLeft int
 	replayed   chan struct{}
-	holding    bool // a truncated replay is being completed from history
-	held       []*wire.Message
+	// fresh is true while the replay of a join without since arrives: its messages are the
+	// room's current state, each with a seq at most the joined frame's last_seq (which seen
+	// already holds), so they are delivered without the check against seen.
+	fresh   bool
+	holding bool // a truncated replay is being completed from history
+	held    []wire.Frame
 }
 
 // replayDone wakes the join waiting for the replay. Called with Session.mu held.
 func (st *roomState) replayDone() {
+	st.fresh = false
 	if st.replayed != nil {
 		close(st.replayed)
 		st.replayed, st.replayLeft = nil, 0
 	}
 }
 
+// replayArrived counts n replayed entries of the join in flight. Called with Session.mu held.
+func (st *roomState) replayArrived(n int) {
+	if st.replayLeft > 0 {
+		if st.replayLeft -= n; st.replayLeft <= 0 {
+			st.replayDone()
+		}
+	}
+}
+
+// admit decides whether an entry frame (message, edited, deleted or reacted) is new to the
+// caller: it returns the frame to deliver, less the reactions applied before, and raises seen
+// to the entry's place in the log; false means everything in it was applied already (a
+// replay overlapping what was delivered before a reconnect). Called with Session.mu held.
+func (st *roomState) admit(f wire.Frame) (wire.Frame, bool) {
+	switch f := f.(type) {
+	case *wire.Message:
+		if f.Seq <= st.seen {
+			return nil, false
+		}
+		st.seen = f.Seq
+	case *wire.Edited:
+		if f.LogSeq <= st.seen {
+			return nil, false
+		}
+		st.seen = f.LogSeq
+	case *wire.Deleted:
+		if f.LogSeq == 0 {
+			return f, true // from a server before the room log: not an entry, never replayed
+		}
+		if f.LogSeq <= st.seen {
+			return nil, false
+		}
+		st.seen = f.LogSeq
+	case *wire.Reacted:
+		first := 0
+		for first < len(f.Changes) && f.Changes[first].LogSeq <= st.seen {
+			first++
+		}
+		if first == len(f.Changes) && f.LogSeq <= st.seen {
+			return nil, false
+		}
+		if first > 0 {
+			cp := *f
+			cp.Changes = f.Changes[first:]
+			f = &cp
+		}
+		st.seen = max(st.seen, f.LogSeq)
+		if n := len(f.Changes); n > 0 {
+			st.seen = max(st.seen, f.Changes[n-1].LogSeq)
+		}
+		return f, true
+	}
+	return f, true
+}
+
+// entryCount is how many log entries f carries (0 for frames that are not entries).
+func entryCount(f wire.Frame) int {
+	switch f := f.(type) {
+	case *wire.Message, *wire.Edited:
+		return 1
+	case *wire.Deleted:
+		if f.LogSeq > 0 {
+			return 1
+		}
+	case *wire.Reacted:
+		return max(len(f.Changes), 1)
+	}
+	return 0
+}
+
+// firstLogSeq is the place in the log of the first entry f carries.
+func firstLogSeq(f wire.Frame) uint64 {
+	switch f := f.(type) {
+	case *wire.Message:
+		return f.Seq
+	case *wire.Edited:
+		return f.LogSeq
+	case *wire.Deleted:
+		return f.LogSeq
+	case *wire.Reacted:
+		if len(f.Changes) > 0 {
+			return f.Changes[0].LogSeq
+		}
+		return f.LogSeq
+	}
+	return 0
+}
+
+// frameRoom returns the room of an entry frame, and false for other frames.
+func frameRoom(f wire.Frame) (string, bool) {
+	switch f := f.(type) {
+	case *wire.Message:
+		return f.Room, true
+	case *wire.Edited:
+		return f.Room, true
+	case *wire.Deleted:
+		return f.Room, true
+	case *wire.Reacted:
+		return f.Room, true
+	}
+	return "", false
+}
+
 // joinOn joins room on c: with since = the highest seq seen if the room was joined before,
 // else with the configured history. A truncated replay is completed from history before the
-// held-back live messages are released.
+// held-back entries are released.
 func (s *Session) joinOn(ctx context.Context, c *Conn, room string) (*wire.Joined, error) {
 	s.mu.Lock()
 	st := s.rooms[room]
@@ -84,25 +195,38 @@ func (s *Session) joinOn(ctx context.Context, c *Conn, room string) (*wire.Joine
 		return nil, err
 	}
 	s.mu.Lock()
+	var from, to uint64
+	var ok bool
 	if s.rooms[room] == st {
 		st.conn = c
+		if st.holding {
+			first := uint64(0)
+			if len(st.held) > 0 {
+				first = firstLogSeq(st.held[0])
+			}
+			from, to, ok = gap(since, j, first)
+		}
 	}
 	s.mu.Unlock()
-	if from, to, ok := gap(since, j); ok {
-		if err := s.fill(ctx, c, room, from, to); err != nil {
-			c.fail(err) // the rejoin on the next connection starts over from the seq seen
-			return nil, err
-		}
+	if err := s.fill(ctx, c, room, from, to, ok); err != nil {
+		c.fail(err) // the rejoin on the next connection starts over from the seq seen
+		return nil, err
 	}
 	return j, nil
 }
 
-// gap returns the seqs [from, to] that a rejoin with since missed and its replay left out.
-func gap(since *uint64, j *wire.Joined) (from, to uint64, ok bool) {
-	if since == nil || !j.Truncated || j.LastSeq < uint64(j.Replay) {
+// gap returns the seqs [from, to] that a rejoin with since missed and its truncated replay
+// left out: from the one after since to the one before the first entry replayed (first; 0 if
+// nothing was replayed, when the replay left out everything up to last_seq). The replay's
+// length says nothing about where it starts: retention may have removed entries within it.
+func gap(since *uint64, j *wire.Joined, first uint64) (from, to uint64, ok bool) {
+	if since == nil || !j.Truncated {
 		return 0, 0, false
 	}
-	from, to = *since+1, j.LastSeq-uint64(j.Replay)
+	from, to = *since+1, j.LastSeq
+	if first > 0 {
+		to = min(to, first-1)
+	}
 	if from > to {
 		return 0, 0, false
 	}
@@ -110,9 +234,12 @@ func gap(since *uint64, j *wire.Joined) (from, to uint64, ok bool) {
 }
 
 // fill pages the messages [from, to] of room in from history, oldest first, delivers those
-// not seen yet, then releases the messages held back meanwhile.
-func (s *Session) fill(ctx context.Context, c *Conn, room string, from, to uint64) error {
-	for next := from; next <= to; {
+// not seen yet (if ok: there is such a gap), then releases the entries held back meanwhile.
+// History holds messages in their current state, so a message of the gap comes with the
+// edits, deletion and reactions made to it; what the gap's entries changed in messages
+// older than from is not in it (docs/protocol.md: a client pages back to refresh those).
+func (s *Session) fill(ctx context.Context, c *Conn, room string, from, to uint64, ok bool) error {
+	for next := from; ok && next <= to; {
 		end := min(next+historyPage, to+1) // this chunk is [next, end)
 		var chunk []wire.Message
 		for before := end; before > next; {
@@ -136,6 +263,8 @@ func (s *Session) fill(ctx context.Context, c *Conn, room string, from, to uint6
 					out = append(out, &m)
 				}
 			}
+			// Every entry up to the chunk's end is accounted for, message or not.
+			st.seen = max(st.seen, end-1)
 		}
 		s.mu.Unlock()
 		for _, m := range out {
@@ -147,19 +276,18 @@ func (s *Session) fill(ctx context.Context, c *Conn, room string, from, to uint6
 	s.emitMu.Lock()
 	defer s.emitMu.Unlock()
 	s.mu.Lock()
-	var out []*wire.Message
+	var out []wire.Frame
 	if st := s.rooms[room]; st != nil {
-		for _, m := range st.held {
-			if m.Seq > st.seen {
-				st.seen = m.Seq
-				out = append(out, m)
+		for _, f := range st.held {
+			if f, ok := st.admit(f); ok {
+				out = append(out, f)
 			}
 		}
 		st.holding, st.held = false, nil
 	}
 	s.mu.Unlock()
-	for _, m := range out {
-		s.emit(m)
+	for _, f := range out {
+		s.emit(f)
 	}
 	return nil
 }
@@ -170,40 +298,43 @@ func (s *Session) handle(c *Conn, f wire.Frame) {
 	s.emitMu.Lock()
 	defer s.emitMu.Unlock()
 	s.mu.Lock()
-	deliver := s.apply(c, f)
+	out := s.apply(c, f)
 	s.mu.Unlock()
-	if deliver {
-		s.emit(f)
+	if out != nil {
+		s.emit(out)
 	}
 }
 
-// apply updates the session's state from f and reports whether to deliver f. Called with mu.
-func (s *Session) apply(c *Conn, f wire.Frame) bool {
-	switch f := f.(type) {
-	case *wire.Welcome, *wire.History, *wire.Pong:
-		return false // Connected carries the welcome; the others answer a request
-	case *wire.Message:
-		st := s.rooms[f.Room]
+// apply updates the session's state from f and returns what to deliver (nil: nothing).
+// Called with mu.
+func (s *Session) apply(c *Conn, f wire.Frame) wire.Frame {
+	if room, entry := frameRoom(f); entry {
+		st := s.rooms[room]
 		if st == nil {
-			return false // not (or no longer) in the room
+			return nil // not (or no longer) in the room
 		}
-		if st.replayLeft > 0 {
-			if st.replayLeft--; st.replayLeft == 0 {
-				st.replayDone()
-			}
-		}
+		fresh := st.fresh
+		st.replayArrived(entryCount(f))
 		if st.holding {
 			if len(st.held) >= maxHeld && c != nil {
-				c.fail(fmt.Errorf("client: %s: more than %d messages arrived while recovering", f.Room, maxHeld))
-				return false
+				c.fail(fmt.Errorf("client: %s: more than %d entries arrived while recovering", room, maxHeld))
+				return nil
 			}
 			st.held = append(st.held, f)
-			return false
+			return nil
 		}
-		if f.Seq <= st.seen {
-			return false // seen before this reconnect
+		if _, isMsg := f.(*wire.Message); isMsg && fresh {
+			return f // a fresh join's replay: the current state, below last_seq
 		}
-		st.seen = f.Seq
+		f, ok := st.admit(f)
+		if !ok {
+			return nil // applied before this reconnect
+		}
+		return f
+	}
+	switch f := f.(type) {
+	case *wire.Welcome, *wire.History, *wire.Pong, *wire.Revisions:
+		return nil // Connected carries the welcome; the others answer a request
 	case *wire.Joined:
 		st := s.rooms[f.Room]
 		if st == nil {
@@ -211,16 +342,16 @@ func (s *Session) apply(c *Conn, f wire.Frame) bool {
 		}
 		switch {
 		case st.sentSince == nil:
-			// A first join: the replay covers the last Replay messages; older ones were not
-			// asked for, so a later rejoin must not fetch them.
-			if f.LastSeq >= uint64(f.Replay) {
-				st.seen = max(st.seen, f.LastSeq-uint64(f.Replay))
-			}
+			// A first join replays the newest messages in their current state, with the seqs
+			// of the other entries between them: after it the client is up to date with the
+			// whole log up to last_seq, and older messages are paged with history.
+			st.seen = f.LastSeq
+			st.fresh = f.Replay > 0
 		case f.LastSeq < *st.sentSince:
 			// The room's history is behind what we saw (the server lost its store): follow it.
 			st.seen = f.LastSeq
 		default:
-			_, _, st.holding = gap(st.sentSince, f)
+			st.holding = f.Truncated
 			st.held = nil
 		}
 		st.joined = true
@@ -228,16 +359,18 @@ func (s *Session) apply(c *Conn, f wire.Frame) bool {
 			if st.replayLeft = f.Replay; f.Replay == 0 {
 				st.replayDone()
 			}
+		} else {
+			st.fresh = false // a join this session did not make: nothing to wait for
 		}
 	case *wire.Ack:
 		if r := s.byID[f.ID]; r != nil && r.Room == f.Room {
 			s.settle(r, f, nil)
 		}
 	case *wire.Error:
-		if f.Request != wire.TypeSend || s.byID[f.ID] == nil {
+		r := s.byID[f.ID]
+		if r == nil || f.Request != r.Request {
 			break
 		}
-		r := s.byID[f.ID]
 		switch f.Code {
 		case hubbub.ECodeRateLimited, hubbub.ECodeUnavailable:
 			r.sent = false // try again after a pause
@@ -247,5 +380,5 @@ func (s *Session) apply(c *Conn, f wire.Frame) bool {
 			s.settle(r, nil, f)
 		}
 	}
-	return true
+	return f
 }

@@ -9,19 +9,30 @@ import (
 	"hubbub/internal/wire"
 )
 
-// Receipt follows one Session.Send until the server acknowledges it or the send fails.
+// Receipt follows one request of Session.Send, Reply, Edit, React or Delete until the server
+// acknowledges it or the request fails.
 type Receipt struct {
-	// ID is the idempotency key the send carries on every connection.
+	// ID is the idempotency key the request carries on every connection.
 	ID string
-	// Room is where the message goes.
+	// Room is the room the request changes.
 	Room string
+	// Request is the request's frame type: send, edit, react or delete.
+	Request string
 
-	text string
-	sent bool // written on the current connection; guarded by Session.mu
+	frame any  // the request as written, ID included
+	sent  bool // written on the current connection; guarded by Session.mu
 
 	done chan struct{}
 	ack  *wire.Ack
 	err  error
+}
+
+// String names the request for errors: "message ID to ROOM", "edit ID in ROOM", ….
+func (r *Receipt) String() string {
+	if r.Request == wire.TypeSend {
+		return fmt.Sprintf("message %s to %s", r.ID, r.Room)
+	}
+	return fmt.Sprintf("%s %s in %s", r.Request, r.ID, r.Room)
 }
 
 // Done is closed when the send has been acknowledged or has failed.
@@ -45,33 +56,91 @@ func (r *Receipt) complete(ack *wire.Ack, err error) {
 	close(r.done)
 }
 
-// Send queues text for room and returns a Receipt for it. The session writes queued sends in
-// order, as fast as the server's announced send rate allows, and rewrites every one that is
+// Send queues text for room and returns a Receipt for it. The session writes queued requests
+// in order, as fast as the server's announced send rate allows, and rewrites every one that is
 // not acknowledged after a reconnect, with the same id, so the server stores it once. Send
-// blocks while MaxPending sends await their ack.
+// blocks while MaxPending requests await their ack.
 func (s *Session) Send(ctx context.Context, room, text string) (*Receipt, error) {
+	return s.Reply(ctx, room, 0, text)
+}
+
+// Reply is Send of a message that answers message replyTo of room (0: none, as Send). The ack
+// arrives once the server stored it; a parent that is not a message of the room is refused
+// with not_found.
+func (s *Session) Reply(ctx context.Context, room string, replyTo uint64, text string) (*Receipt, error) {
 	if hubbub.CleanText(text) == "" {
 		return nil, fmt.Errorf("client: send to %s: %w", room, hubbub.Errorf(hubbub.ECodeEmpty, "nothing to send"))
 	}
+	return s.queue(ctx, room, wire.TypeSend, func(id string) any {
+		return wire.SendRequest{Type: wire.TypeSend, Room: room, ID: id, Text: text, ReplyTo: replyTo}
+	})
+}
+
+// Edit replaces the text of my message seq of room, like Send: queued, resent after a
+// reconnect with the same id, and answered by an ack whose Seq is the edit's place in the log
+// and Target the message. Only the message's sender may edit it (forbidden).
+func (s *Session) Edit(ctx context.Context, room string, seq uint64, text string) (*Receipt, error) {
+	if seq == 0 {
+		return nil, fmt.Errorf("client: edit in %s: %w", room, hubbub.Errorf(hubbub.ECodeBadField, "seq must be a message's seq (1 or more)"))
+	}
+	if hubbub.CleanText(text) == "" {
+		return nil, fmt.Errorf("client: edit in %s: %w", room, hubbub.Errorf(hubbub.ECodeEmpty, "the new text is empty"))
+	}
+	return s.queue(ctx, room, wire.TypeEdit, func(id string) any {
+		return wire.EditRequest{Type: wire.TypeEdit, Room: room, Seq: seq, Text: text, ID: id}
+	})
+}
+
+// React toggles my reaction emoji (an emoji or a :short_name:, hubbub.ValidateEmoji) on
+// message seq of room, like Send. The ack's Target is the message; the reacted frame that
+// follows on Events says whether it was added or removed and the count after it.
+func (s *Session) React(ctx context.Context, room string, seq uint64, emoji string) (*Receipt, error) {
+	if seq == 0 {
+		return nil, fmt.Errorf("client: react in %s: %w", room, hubbub.Errorf(hubbub.ECodeBadField, "seq must be a message's seq (1 or more)"))
+	}
+	if err := hubbub.ValidateEmoji(emoji); err != nil {
+		return nil, fmt.Errorf("client: react in %s: %w", room, err)
+	}
+	return s.queue(ctx, room, wire.TypeReact, func(id string) any {
+		return wire.ReactRequest{Type: wire.TypeReact, Room: room, Seq: seq, Emoji: emoji, ID: id}
+	})
+}
+
+// Delete turns message seq of room into a tombstone, like Send: its sender may delete it,
+// and a moderator anyone's. The server also answers "moderated", delivered on Events.
+func (s *Session) Delete(ctx context.Context, room string, seq uint64) (*Receipt, error) {
+	if seq == 0 {
+		return nil, fmt.Errorf("client: delete in %s: %w", room, hubbub.Errorf(hubbub.ECodeBadField, "seq must be a message's seq (1 or more)"))
+	}
+	return s.queue(ctx, room, wire.TypeDelete, func(id string) any {
+		return wire.DeleteRequest{Type: wire.TypeDelete, Room: room, Seq: seq, ID: id}
+	})
+}
+
+// queue adds a request that changes room's log to the pending ones, with a new id, and wakes
+// the sender. It blocks while MaxPending requests await their ack.
+func (s *Session) queue(ctx context.Context, room, request string, frame func(id string) any) (*Receipt, error) {
 	select {
 	case s.slots <- struct{}{}:
 	case <-ctx.Done():
-		return nil, fmt.Errorf("client: send to %s: %w", room, ctx.Err())
+		return nil, fmt.Errorf("client: %s in %s: %w", request, room, ctx.Err())
 	case <-s.ctx.Done():
-		return nil, fmt.Errorf("client: send to %s: %w", room, ErrClosed)
+		return nil, fmt.Errorf("client: %s in %s: %w", request, room, ErrClosed)
 	}
 	s.mu.Lock()
 	if s.ended {
 		s.mu.Unlock()
 		<-s.slots
-		return nil, fmt.Errorf("client: send to %s: %w", room, ErrClosed)
+		return nil, fmt.Errorf("client: %s in %s: %w", request, room, ErrClosed)
 	}
 	s.nextID++
+	id := fmt.Sprintf("%s-%d", s.idPrefix, s.nextID)
 	r := &Receipt{
-		ID:   fmt.Sprintf("%s-%d", s.idPrefix, s.nextID),
-		Room: room,
-		text: text,
-		done: make(chan struct{}),
+		ID:      id,
+		Room:    room,
+		Request: request,
+		frame:   frame(id),
+		done:    make(chan struct{}),
 	}
 	s.pending = append(s.pending, r)
 	s.byID[r.ID] = r
@@ -104,13 +173,13 @@ func (s *Session) settle(r *Receipt, ack *wire.Ack, err error) {
 		}
 	}
 	if err != nil {
-		err = fmt.Errorf("client: message %s to %s: %w", r.ID, r.Room, err)
+		err = fmt.Errorf("client: %s: %w", r, err)
 	}
 	r.complete(ack, err)
 	<-s.slots
 }
 
-// sendLoop writes pending sends in order on the ready connection, paced by the send rate the
+// sendLoop writes pending requests in order on the ready connection, paced by the send rate the
 // server announced. After a reconnect it starts again from the first unacknowledged send.
 func (s *Session) sendLoop() {
 	defer s.wg.Done()
@@ -148,7 +217,7 @@ func (s *Session) sendLoop() {
 			if err := lim.Wait(s.ctx); err != nil {
 				return
 			}
-			if err := c.Send(s.ctx, r.Room, r.ID, r.text); err != nil {
+			if err := c.WriteFrame(s.ctx, r.frame); err != nil {
 				// The connection has failed; the next one rewrites every unacknowledged send.
 				break
 			}

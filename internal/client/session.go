@@ -233,10 +233,13 @@ func fatal(err error) bool {
 	return errors.As(err, &se) && se.Request == wire.TypeHello
 }
 
-// Events delivers the server frames of every connection, with each message exactly once and
-// in seq order per room, plus the session's Connected and Disconnected events. Welcome is
-// carried by Connected; history and pong frames, which only answer requests, are returned by
-// those requests and not delivered. Events is closed when the session ends.
+// Events delivers the server frames of every connection, with each entry of a room's log
+// (message, edited, deleted, reacted) exactly once and in log order per room, plus the
+// session's Connected and Disconnected events. A join without since first delivers the room's
+// newest messages in their current state (edited text, tombstones, reactions); after that
+// every change arrives as its own frame. Welcome is carried by Connected; history, revisions
+// and pong frames, which only answer requests, are returned by those requests and not
+// delivered. Events is closed when the session ends.
 func (s *Session) Events() <-chan wire.Frame { return s.events }
 
 // Done is closed when the session has ended: after Close, or when it gave up reconnecting.
@@ -315,6 +318,27 @@ func (s *Session) History(ctx context.Context, room string, before uint64, limit
 		return nil, fmt.Errorf("client: history of %s: %w", room, err)
 	}
 	return c.History(ctx, room, before, limit)
+}
+
+// Thread returns a page of the replies to message parent of room: those with a seq above
+// after (0 = from the first), oldest first, up to limit (0 = the server's default); More says
+// whether later ones remain. Neither the page nor its messages are delivered on Events.
+func (s *Session) Thread(ctx context.Context, room string, parent, after uint64, limit int) (*wire.History, error) {
+	c, err := s.ready()
+	if err != nil {
+		return nil, fmt.Errorf("client: thread of %d in %s: %w", parent, room, err)
+	}
+	return c.Thread(ctx, room, parent, after, limit)
+}
+
+// Revisions returns the texts message seq of room has had, oldest first, the current one
+// last: for its sender and moderators only.
+func (s *Session) Revisions(ctx context.Context, room string, seq uint64) (*wire.Revisions, error) {
+	c, err := s.ready()
+	if err != nil {
+		return nil, fmt.Errorf("client: revisions of %d in %s: %w", seq, room, err)
+	}
+	return c.Revisions(ctx, room, seq)
 }
 
 // Who returns the members of room.
