@@ -8,8 +8,7 @@
 //   - Conn is one WebSocket connection: Dial it, say Hello, Join rooms, Send, page History, and
 //     receive every server frame, in order, through Options.Handler. Requests that have an
 //     answer (hello, join, leave, history, thread, revisions, who, ping) wait for it; send
-//     and typing only write,
-//     and their acks and errors arrive through the Handler.
+//     and typing only write, and their acks and errors arrive through the Handler.
 //   - Session keeps a conversation going across connections: it dials the first reachable of
 //     several servers, reconnects with exponential backoff and jitter, says hello again with
 //     the same name and key, rejoins every room with the highest seq (or log_seq) it has
