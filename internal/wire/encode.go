@@ -22,15 +22,59 @@ func (t Time) MarshalJSON() ([]byte, error) {
 	return append(b, '"'), nil
 }
 
-// NewMessage converts a stored message to its wire form.
+// NewMessage converts a stored message, in the state the Store read it in, to its wire form.
 func NewMessage(m *hubbub.Entry) Message {
-	return Message{Type: TypeMessage, Room: m.Room, Seq: m.Seq, ID: m.ID, From: m.From,
-		Text: m.Text, Time: Time{Time: m.Time}, ClientID: m.ClientID, Deleted: m.Deleted}
+	msg := Message{Type: TypeMessage, Room: m.Room, Seq: m.Seq, ID: m.ID, From: m.From,
+		Text: m.Text, Time: Time{Time: m.Time}, ClientID: m.ClientID, Deleted: m.Deleted,
+		ReplyTo: m.ReplyTo, Mentions: m.Mentions, MentionRoom: m.MentionRoom,
+		EditedAt: Time{Time: m.EditedAt}, ReplyCount: m.ReplyCount}
+	if len(m.Reactions) > 0 {
+		msg.Reactions = make([]Reaction, len(m.Reactions))
+		for i, r := range m.Reactions {
+			msg.Reactions[i] = Reaction{Emoji: r.Emoji, Count: r.Count, Names: r.Names, Me: r.Me}
+		}
+	}
+	return msg
 }
 
-// NewAck returns the ack for a stored message.
-func NewAck(m *hubbub.Entry, dup bool) Ack {
-	return Ack{Type: TypeAck, Room: m.Room, ID: m.ClientID, Seq: m.Seq, MsgID: m.ID, Time: FormatTime(m.Time), Duplicate: dup}
+// NewEdited converts an edit entry to the frame that tells members: message e.Target has the
+// text e.Text, and the edit is entry e.Seq of the log.
+func NewEdited(e *hubbub.Entry) Edited {
+	return Edited{Type: TypeEdited, Room: e.Room, Seq: e.Target, LogSeq: e.Seq, From: e.From, Text: e.Text,
+		Time: Time{Time: e.Time}, Mentions: e.Mentions, MentionRoom: e.MentionRoom, ClientID: e.ClientID}
+}
+
+// NewDeleted converts a delete entry to the frame that tells members: message e.Target is a
+// tombstone now, and the delete is entry e.Seq of the log.
+func NewDeleted(e *hubbub.Entry) Deleted {
+	return Deleted{Type: TypeDeleted, Room: e.Room, Seq: e.Target, LogSeq: e.Seq, From: e.From, Time: Time{Time: e.Time}}
+}
+
+// NewReacted converts consecutive reaction entries of one room, in log order, to one frame
+// listing each change; its log_seq is the last entry's. es must not be empty.
+func NewReacted(es []*hubbub.Entry) Reacted {
+	last := es[len(es)-1]
+	r := Reacted{Type: TypeReacted, Room: last.Room, LogSeq: last.Seq, Changes: make([]ReactionChange, len(es))}
+	for i, e := range es {
+		r.Changes[i] = ReactionChange{LogSeq: e.Seq, Seq: e.Target, Emoji: e.Emoji, From: e.From, Added: e.Added, Count: e.Count}
+	}
+	return r
+}
+
+// NewRevisions answers a revisions request for message seq of room.
+func NewRevisions(room string, seq uint64, revs []hubbub.Revision) Revisions {
+	r := Revisions{Type: TypeRevisions, Room: room, Seq: seq, Revisions: make([]Revision, len(revs))}
+	for i, rev := range revs {
+		r.Revisions[i] = Revision{Text: rev.Text, Time: Time{Time: rev.Time}}
+	}
+	return r
+}
+
+// NewAck returns the ack for a stored entry: seq is the entry's place in the log, and for an
+// edit, delete or reaction target is the message it changed.
+func NewAck(e *hubbub.Entry, dup bool) Ack {
+	return Ack{Type: TypeAck, Room: e.Room, ID: e.ClientID, Seq: e.Seq, MsgID: e.ID, Time: FormatTime(e.Time),
+		Duplicate: dup, Target: e.Target}
 }
 
 // NewError returns the error frame for err answering request f (f may be nil).

@@ -15,6 +15,15 @@ func TestEncodeServerFrames(t *testing.T) {
 	at := time.Date(2026, 11, 26, 14, 40, 2, 501e6, time.FixedZone("x", 3600))
 	m := &hubbub.Entry{Room: "general", Seq: 43, ID: "01HG", From: "alice", Text: "yes!\n<&>\"", Time: at, ClientID: "c-1"}
 	d := &hubbub.Entry{Room: "general", Seq: 44, ID: "01HH", From: "bob", Time: at, Deleted: true}
+	full := &hubbub.Entry{Room: "general", Seq: 45, ID: "01HJ", From: "cy", Text: "@ann see", Time: at, ReplyTo: 43,
+		Mentions: []hubbub.Mention{{User: "ann", Name: "ann"}}, MentionRoom: true, EditedAt: at.Add(time.Second),
+		Reactions:  []hubbub.Reaction{{Emoji: "👍", Count: 2, Names: []string{"ann", "bob"}, Me: true}, {Emoji: ":tada:", Count: 1, Names: []string{"bob"}}},
+		ReplyCount: 3}
+	edit := &hubbub.Entry{Room: "general", Seq: 46, ID: "01HK", From: "alice", Kind: hubbub.KindEdit, Target: 43, Text: "yes, @bob",
+		Time: at, ClientID: "e-1", Mentions: []hubbub.Mention{{User: "bob", Name: "bob"}}}
+	del := &hubbub.Entry{Room: "general", Seq: 47, ID: "01HL", From: "mod", Kind: hubbub.KindDelete, Target: 44, Time: at, ClientID: "d-1"}
+	r1 := &hubbub.Entry{Room: "general", Seq: 48, From: "bob", Kind: hubbub.KindReaction, Target: 43, Emoji: "👍", Added: true, Count: 1, Time: at}
+	r2 := &hubbub.Entry{Room: "general", Seq: 49, From: "ann", Kind: hubbub.KindReaction, Target: 45, Emoji: ":tada:", Count: 0, Time: at}
 	send := "hi"
 	cases := []struct {
 		frame any
@@ -44,6 +53,22 @@ func TestEncodeServerFrames(t *testing.T) {
 			`{"type":"message","room":"general","seq":43,"id":"01HG","from":"alice","text":"yes!\n\u003c\u0026\u003e\"","time":"2026-11-26T13:40:02.501Z","client_id":"c-1"}`},
 		{NewMessage(d),
 			`{"type":"message","room":"general","seq":44,"id":"01HH","from":"bob","text":"","time":"2026-11-26T13:40:02.501Z","deleted":true}`},
+		{NewMessage(full),
+			`{"type":"message","room":"general","seq":45,"id":"01HJ","from":"cy","text":"@ann see","time":"2026-11-26T13:40:02.501Z","reply_to":43,"mentions":[{"user":"ann","name":"ann"}],"mention_room":true,"edited_at":"2026-11-26T13:40:03.501Z","reactions":[{"emoji":"👍","count":2,"names":["ann","bob"],"me":true},{"emoji":":tada:","count":1,"names":["bob"]}],"reply_count":3}`},
+		{NewEdited(edit),
+			`{"type":"edited","room":"general","seq":43,"log_seq":46,"from":"alice","text":"yes, @bob","time":"2026-11-26T13:40:02.501Z","mentions":[{"user":"bob","name":"bob"}],"client_id":"e-1"}`},
+		{NewDeleted(del),
+			`{"type":"deleted","room":"general","seq":44,"log_seq":47,"from":"mod","time":"2026-11-26T13:40:02.501Z"}`},
+		{NewReacted([]*hubbub.Entry{r1}),
+			`{"type":"reacted","room":"general","log_seq":48,"changes":[{"log_seq":48,"seq":43,"emoji":"👍","from":"bob","added":true,"count":1}]}`},
+		{NewReacted([]*hubbub.Entry{r1, r2}),
+			`{"type":"reacted","room":"general","log_seq":49,"changes":[{"log_seq":48,"seq":43,"emoji":"👍","from":"bob","added":true,"count":1},{"log_seq":49,"seq":45,"emoji":":tada:","from":"ann","added":false,"count":0}]}`},
+		{NewRevisions("general", 43, []hubbub.Revision{{Text: "yes!", Time: at}, {Text: "yes, @bob", Time: at.Add(time.Minute)}}),
+			`{"type":"revisions","room":"general","seq":43,"revisions":[{"text":"yes!","time":"2026-11-26T13:40:02.501Z"},{"text":"yes, @bob","time":"2026-11-26T13:41:02.501Z"}]}`},
+		{NewRevisions("general", 43, nil),
+			`{"type":"revisions","room":"general","seq":43,"revisions":[]}`},
+		{NewAck(edit, false),
+			`{"type":"ack","room":"general","id":"e-1","seq":46,"msg_id":"01HK","time":"2026-11-26T13:40:02.501Z","duplicate":false,"target":43}`},
 		{NewAck(m, true),
 			`{"type":"ack","room":"general","id":"c-1","seq":43,"msg_id":"01HG","time":"2026-11-26T13:40:02.501Z","duplicate":true}`},
 		{NewAck(d, false),
