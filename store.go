@@ -25,37 +25,47 @@ import (
 //     whatever the entries' kinds. Seqs are never reused, not even after retention.
 //   - Append assigns ID (unique) and Time (the store's clock, UTC, millisecond precision).
 //   - If e.ClientID is not empty and an entry with the same Room, From and ClientID is already
-//     stored, Append stores nothing and returns that entry (as Since would return it) with
-//     duplicate set to true. This holds before any check below: a resend after the target
-//     changed still returns the first outcome.
+//     stored (of any kind), Append stores nothing and returns that entry (as Since would return
+//     it) with duplicate set to true. This holds before any check below: a resend after the
+//     target changed still returns the first outcome.
+//   - Append refuses an entry with a *Error whose code says why (ECodeNotFound,
+//     ECodeForbidden, ECodeLimit below; ECodeBadField for a Kind it does not know); a refused
+//     entry stores nothing and takes no seq. The checks of a kind come in the order listed.
 //   - A message (KindMessage) with ReplyTo > 0 needs ReplyTo to be a message of the room (a
-//     tombstone will do), else a *Error with ECodeNotFound; it adds one to the parent's
-//     ReplyCount. Mentions and MentionRoom are stored as given.
+//     tombstone will do), else ECodeNotFound; it adds one to the parent's ReplyCount. Mentions
+//     and MentionRoom are stored as given.
 //   - An edit (KindEdit) needs Target to be a message of the room that is not deleted
-//     (ECodeNotFound) and was sent by e.From (ECodeForbidden). It replaces the message's text
-//     and Mentions, sets its EditedAt to the entry's Time, and keeps the previous text as a
-//     revision (Revisions).
+//     (ECodeNotFound) and was sent by e.From (ECodeForbidden). It replaces the message's Text,
+//     Mentions and MentionRoom with the edit's, sets its EditedAt to the entry's Time, and keeps
+//     the previous text as a revision (Revisions).
 //   - A delete (KindDelete) needs Target to be a message of the room (ECodeNotFound) sent by
-//     e.From unless e.Moderator (ECodeForbidden). It empties the message's text, its revisions
-//     and the text of the edits of it, and marks it Deleted; reactions stay. Deleting a tombstone
-//     stores nothing and returns the delete entry that made it, with duplicate true, so that only
-//     one of several deletes tells the members.
+//     e.From unless e.Moderator (ECodeForbidden). It empties the message's Text, Mentions and
+//     MentionRoom, its revisions, and the same of the edits of it (nothing of what the message
+//     said stays), and marks it Deleted; its reactions, ReplyTo, ReplyCount and EditedAt stay.
+//     Deleting a tombstone (when e.From may) stores nothing and returns the delete entry that
+//     made it, with duplicate true, so that only one of several deletes tells the members.
 //   - A reaction (KindReaction) needs Target to be a message of the room that is not deleted
 //     (ECodeNotFound). It toggles e.From's reaction e.Emoji on the message: Added reports
 //     whether it was added or removed, Count how many users have that reaction now. Adding an
 //     emoji the message does not carry yet when it carries MaxReactionsPerMessage others fails
-//     with ECodeLimit.
+//     with ECodeLimit; removing never fails for the limit.
 //   - Since returns the entries of every kind with Seq > after, ascending, at most limit; a
 //     message comes in its current state (text after edits, tombstone, reactions, reply count),
 //     and the other kinds as stored (an edit's Text emptied once its message is deleted).
 //   - Before returns messages only (no other kinds), in their current state, ascending, the
-//     newest limit of those with Seq < before (before == 0: the newest). Replies does the same
-//     for the messages with ReplyTo == parent and Seq > after, oldest first.
-//   - A message's Reactions list each emoji with Count > 0 in the order it was first added, with
-//     the first MaxReactionNames names of those who hold it, in the order they reacted.
-//   - Retention (Prune, and Append where it prunes) removes messages, and with them the entries
-//     that change them, their reactions and revisions, and every entry older than the oldest
-//     message it keeps. Seqs stay taken.
+//     newest limit of those with Seq < before (before == 0: the newest). Replies returns
+//     messages only, in their current state, those with ReplyTo == parent and Seq > after,
+//     ascending, the oldest limit of them (a page of a thread, paged forward by after).
+//   - A message's Reactions list each emoji with Count > 0 in the order it was added since its
+//     Count was last zero (an emoji keeps its place while anyone holds it; one that every holder
+//     removed goes last when added again), with the first MaxReactionNames names of those who
+//     hold it, in the order of their reactions (one who removes and adds again goes last).
+//     Stores never set Reaction.Me.
+//   - ReactedBy lists name's reactions on messages in the range, tombstones included, in no
+//     particular order.
+//   - Retention (Prune, and Append where it prunes) removes messages (MaxPerRoom counts
+//     messages, not entries), and with them the entries that change them, their reactions and
+//     revisions, and every entry older than the oldest message it keeps. Seqs stay taken.
 //   - SetSanction replaces any sanction of the same Kind on the same Room and Name; a zero or
 //     past Until removes it.
 //   - Sanctions returns the sanctions of room still in force now (Until in the future), each
@@ -122,8 +132,8 @@ type RoomInfo struct {
 	Name string
 	// LastSeq is the highest Seq ever assigned in the room.
 	LastSeq uint64
-	// LastActivity is the Time of the room's last message (the one numbered LastSeq, deleted
-	// or not), or the zero time if retention has removed it.
+	// LastActivity is the Time of the room's last entry (the one numbered LastSeq, of any
+	// kind), or the zero time if retention has removed it.
 	LastActivity time.Time
 }
 

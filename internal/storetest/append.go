@@ -39,7 +39,15 @@ func testAppendAssignsFields(t *testing.T, open opener) {
 		Text: `it's "quoted" \ back\slash, 100% émoji 🎉, <b>html</b>; DROP TABLE messages;--`,
 		Seq:  99, ID: "forged-id", Time: forged,
 	}
+	// What the store owns or computes, and the fields of other kinds, are not read.
+	in.Deleted, in.EditedAt, in.ReplyCount = true, forged, 7
+	in.Reactions = []hubbub.Reaction{{Emoji: "👍", Count: 9, Names: []string{"mallory"}, Me: true}}
+	in.Target, in.Emoji, in.Added, in.Count, in.Moderator = 1, "👍", true, 9, true
 	got := mustAppend(t, s, in)
+	if got.Deleted || !got.EditedAt.IsZero() || got.ReplyCount != 0 || len(got.Reactions) != 0 ||
+		got.Target != 0 || got.Emoji != "" || got.Added || got.Count != 0 || got.Moderator {
+		t.Errorf("Append stored fields that are not a message's to give: %+v", got)
+	}
 	if got.Room != in.Room || got.From != in.From || got.ClientID != in.ClientID || got.Text != in.Text {
 		t.Errorf("Append returned %+v, want room, from, client_id and text of %+v", got, in)
 	}

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"fmt"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -97,18 +98,45 @@ func checkSeqs(t testing.TB, what string, msgs []hubbub.Entry, want []uint64) {
 	}
 }
 
-// sameMessage reports how a differs from b, or "" if they are the same stored message.
-func sameMessage(a, b hubbub.Entry) string {
-	switch {
-	case a.Room != b.Room, a.Seq != b.Seq, a.ID != b.ID, a.ClientID != b.ClientID,
-		a.From != b.From, a.Text != b.Text:
-		return fmt.Sprintf("%+v differs from %+v", a, b)
-	case !a.Time.Equal(b.Time):
-		return fmt.Sprintf("time %v differs from %v", a.Time, b.Time)
-	case a.Time.Location() != time.UTC || b.Time.Location() != time.UTC:
-		return fmt.Sprintf("times %v and %v are not both UTC", a.Time, b.Time)
+// sameMessage reports how a differs from b, or "" if they are the same stored entry, field
+// for field (sameEntry).
+func sameMessage(a, b hubbub.Entry) string { return sameEntry(a, b) }
+
+// sameEntry reports how a differs from b, or "" if they are the same stored entry: every field
+// equal, times equal to the instant and both in UTC, and an empty slice the same as none (a
+// database cannot tell them apart).
+func sameEntry(a, b hubbub.Entry) string {
+	for _, ts := range [][2]time.Time{{a.Time, b.Time}, {a.EditedAt, b.EditedAt}} {
+		switch {
+		case !ts[0].Equal(ts[1]):
+			return fmt.Sprintf("time %v differs from %v in seq %d", ts[0], ts[1], a.Seq)
+		case ts[0].Location() != time.UTC || ts[1].Location() != time.UTC:
+			return fmt.Sprintf("times %v and %v of seq %d are not both UTC", ts[0], ts[1], a.Seq)
+		}
+	}
+	if na, nb := normalEntry(a), normalEntry(b); !reflect.DeepEqual(na, nb) {
+		return fmt.Sprintf("%+v differs from %+v", na, nb)
 	}
 	return ""
+}
+
+// normalEntry is e with its times zeroed (sameEntry compares them) and empty slices nil.
+func normalEntry(e hubbub.Entry) hubbub.Entry {
+	e.Time, e.EditedAt = time.Time{}, time.Time{}
+	if len(e.Mentions) == 0 {
+		e.Mentions = nil
+	}
+	if len(e.Reactions) == 0 {
+		e.Reactions = nil
+	} else {
+		e.Reactions = slices.Clone(e.Reactions)
+		for i := range e.Reactions {
+			if len(e.Reactions[i].Names) == 0 {
+				e.Reactions[i].Names = nil
+			}
+		}
+	}
+	return e
 }
 
 // checkStored fails t unless read holds exactly the messages want, field for field.

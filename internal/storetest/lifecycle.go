@@ -39,11 +39,26 @@ func testCancelledContext(t *testing.T, open opener) {
 		check("LastSeq", err)
 		_, err = s.Prune(c.ctx)
 		check("Prune", err)
+		_, err = s.Replies(c.ctx, "r", 1, 0, 10)
+		check("Replies", err)
+		_, _, err = s.Revisions(c.ctx, "r", 2)
+		check("Revisions", err)
+		_, err = s.ReactedBy(c.ctx, "r", "alice", 0, 10)
+		check("ReactedBy", err)
+		for _, e := range []hubbub.Entry{
+			edit("r", "alice", 2, "too late"), react("r", "alice", 2, "👍"), del("r", "alice", 2, false),
+		} {
+			_, _, err = s.Append(c.ctx, e)
+			check("Append("+string(e.Kind)+")", err)
+		}
 	}
 	if got := lastSeq(t, s, "r"); got != 2 {
 		t.Errorf("LastSeq = %d, want 2: an Append with a done context stored something", got)
 	}
 	checkSeqs(t, "Since", since(t, s, "r", 0, 10), []uint64{1, 2})
+	if got := before(t, s, "r", 0, 1); len(got) != 1 || got[0].Text != "r #2" || got[0].Deleted || len(got[0].Reactions) != 0 {
+		t.Errorf("message 2 after cancelled changes: %+v", got)
+	}
 }
 
 // testClose: Close succeeds once, and every call after it fails.
@@ -68,6 +83,18 @@ func testClose(t *testing.T, open opener) {
 	}
 	if _, err := s.Prune(ctx); err == nil {
 		t.Error("Prune after Close succeeded")
+	}
+	if _, err := s.Replies(ctx, "r", 1, 0, 10); err == nil {
+		t.Error("Replies after Close succeeded")
+	}
+	if _, _, err := s.Revisions(ctx, "r", 1); err == nil {
+		t.Error("Revisions after Close succeeded")
+	}
+	if _, err := s.ReactedBy(ctx, "r", "alice", 0, 10); err == nil {
+		t.Error("ReactedBy after Close succeeded")
+	}
+	if _, _, err := s.Append(ctx, react("r", "bob", 1, "👍")); err == nil {
+		t.Error("Append(reaction) after Close succeeded")
 	}
 }
 

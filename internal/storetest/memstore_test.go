@@ -33,14 +33,34 @@ type sanctionKey struct {
 	kind       hubbub.SanctionKind
 }
 
+// memRoom is one room: its log, and the state of each message beside it.
 type memRoom struct {
-	last uint64
-	msgs []hubbub.Entry
+	last uint64 // the highest seq ever assigned
+	// entries is the log, ascending by seq. A message's entry holds the message's current
+	// text, mentions, Deleted and EditedAt; the rest of its state is in state.
+	entries []hubbub.Entry
+	state   map[uint64]*memState // by message seq
+}
+
+// memState is what a message's entry does not hold of its current state.
+type memState struct {
+	revisions []hubbub.Revision // every text, oldest first; nil once deleted
+	held      []memReaction     // the reactions held now, in the order they were made
+	emoji     []string          // the emoji held now, each in the order it was added since none held it
+	replies   int               // ReplyCount
+	deletedBy uint64            // seq of the delete entry that made the tombstone (0: none)
+}
+
+// memReaction is one user's reaction on a message.
+type memReaction struct {
+	emoji, name string
 }
 
 func newMemStore(ret hubbub.Retention, bug string) *memStore {
 	return &memStore{bug: bug, ret: ret, rooms: map[string]*memRoom{}, sanctions: map[sanctionKey]hubbub.Sanction{}}
 }
+
+var _ hubbub.Store = (*memStore)(nil)
 
 var errClosed = errors.New("memstore: closed")
 
@@ -57,23 +77,92 @@ func (s *memStore) check(ctx context.Context) error {
 func (s *memStore) room(name string) *memRoom {
 	r := s.rooms[name]
 	if r == nil {
-		r = &memRoom{}
+		r = &memRoom{state: map[uint64]*memState{}}
 		s.rooms[name] = r
 	}
 	return r
 }
 
-func (s *memStore) Append(ctx context.Context, m hubbub.Entry) (hubbub.Entry, bool, error) {
+// index returns the index of entry seq in r.entries, or -1.
+func (r *memRoom) index(seq uint64) int {
+	i, ok := slices.BinarySearchFunc(r.entries, seq, func(e hubbub.Entry, seq uint64) int { return cmp.Compare(e.Seq, seq) })
+	if !ok {
+		return -1
+	}
+	return i
+}
+
+// message returns message seq of r and its state, or nil if r has no such message.
+func (r *memRoom) message(seq uint64) (*hubbub.Entry, *memState) {
+	i := r.index(seq)
+	if i < 0 || !r.entries[i].IsMessage() {
+		return nil, nil
+	}
+	return &r.entries[i], r.state[seq]
+}
+
+// read returns a copy of e as the reads return it: a message in its current state.
+func (s *memStore) read(r *memRoom, e hubbub.Entry) hubbub.Entry {
+	e.Mentions = slices.Clone(e.Mentions)
+	if !e.IsMessage() {
+		return e
+	}
+	st := r.state[e.Seq]
+	e.ReplyCount = st.replies
+	if s.bug == "noreplycount" {
+		e.ReplyCount = 0
+	}
+	order := st.emoji
+	if s.bug == "reactorder" {
+		order = slices.Sorted(slices.Values(order))
+	}
+	for _, emoji := range order {
+		rc := hubbub.Reaction{Emoji: emoji}
+		for _, h := range st.held {
+			if h.emoji != emoji {
+				continue
+			}
+			rc.Count++
+			if len(rc.Names) < hubbub.MaxReactionNames || s.bug == "allnames" {
+				rc.Names = append(rc.Names, h.name)
+			}
+		}
+		e.Reactions = append(e.Reactions, rc)
+	}
+	return e
+}
+
+func notFound(room string, seq uint64) *hubbub.Error {
+	return hubbub.Errorf(hubbub.ECodeNotFound, "room %s has no message %d", room, seq)
+}
+
+// refuse returns err as Append refuses a change. Bugs: "refusedseq" takes a seq all the
+// same; "plainerr" returns an error without a code.
+func (s *memStore) refuse(r *memRoom, err *hubbub.Error) (hubbub.Entry, bool, error) {
+	if s.bug == "refusedseq" {
+		r.last++
+	}
+	if s.bug == "plainerr" {
+		return hubbub.Entry{}, false, errors.New(err.Message)
+	}
+	return hubbub.Entry{}, false, err
+}
+
+func (s *memStore) Append(ctx context.Context, in hubbub.Entry) (hubbub.Entry, bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.check(ctx); err != nil {
 		return hubbub.Entry{}, false, err
 	}
-	r := s.room(m.Room)
-	if m.ClientID != "" && s.bug != "nodedup" {
-		for _, old := range r.msgs {
-			if old.ClientID == m.ClientID && (old.From == m.From || s.bug == "dedupanysender") {
-				return old, true, nil
+	if in.Room == "" {
+		return hubbub.Entry{}, false, errors.New("memstore: entry has no room")
+	}
+	r := s.room(in.Room)
+	if in.ClientID != "" && s.bug != "nodedup" {
+		for _, old := range r.entries {
+			if old.ClientID == in.ClientID && (old.From == in.From || s.bug == "dedupanysender") &&
+				(old.Kind == in.Kind || s.bug != "dedupkind") {
+				return s.read(r, old), true, nil
 			}
 		}
 		if s.bug == "dedupconcurrent" { // check, then act without holding the lock
@@ -82,6 +171,65 @@ func (s *memStore) Append(ctx context.Context, m hubbub.Entry) (hubbub.Entry, bo
 			s.mu.Lock()
 		}
 	}
+
+	// Only what the caller owns is read: the kind's own fields.
+	m := hubbub.Entry{Room: in.Room, From: in.From, ClientID: in.ClientID, Kind: in.Kind}
+	if s.bug == "forge" {
+		m.ID = in.ID
+	}
+	switch in.Kind {
+	case hubbub.KindMessage:
+		m.Text, m.ReplyTo, m.Mentions, m.MentionRoom = in.Text, in.ReplyTo, slices.Clone(in.Mentions), in.MentionRoom
+		if s.bug == "forgestate" {
+			m.Deleted, m.EditedAt = in.Deleted, in.EditedAt
+		}
+		if m.ReplyTo > 0 && s.bug != "replyanywhere" {
+			if parent, _ := r.message(m.ReplyTo); parent == nil {
+				return s.refuse(r, hubbub.Errorf(hubbub.ECodeNotFound, "room %s has no message %d to reply to", in.Room, m.ReplyTo))
+			}
+		}
+	case hubbub.KindEdit:
+		m.Target, m.Text, m.Mentions, m.MentionRoom = in.Target, in.Text, slices.Clone(in.Mentions), in.MentionRoom
+		target, _ := r.message(m.Target)
+		switch {
+		case target == nil || target.Deleted && s.bug != "editdeleted":
+			return s.refuse(r, notFound(in.Room, m.Target))
+		case target.From != m.From && s.bug != "editanyone":
+			return s.refuse(r, hubbub.Errorf(hubbub.ECodeForbidden, "only its sender may edit message %d", m.Target))
+		}
+	case hubbub.KindDelete:
+		m.Target, m.Moderator = in.Target, in.Moderator
+		target, st := r.message(m.Target)
+		switch {
+		case target == nil:
+			return s.refuse(r, notFound(in.Room, m.Target))
+		case target.From != m.From && !m.Moderator && s.bug != "deleteanyone":
+			return s.refuse(r, hubbub.Errorf(hubbub.ECodeForbidden, "only its sender or a moderator may delete message %d", m.Target))
+		case target.Deleted && s.bug != "deleteagain":
+			if i := r.index(st.deletedBy); i >= 0 {
+				return s.read(r, r.entries[i]), true, nil
+			}
+			// Deleted by DeleteMessage, which left no entry.
+			return hubbub.Entry{Room: in.Room, Kind: hubbub.KindDelete, Target: m.Target}, true, nil
+		}
+	case hubbub.KindReaction:
+		m.Target, m.Emoji = in.Target, in.Emoji
+		target, st := r.message(m.Target)
+		if target == nil || target.Deleted && s.bug != "reactdeleted" {
+			return s.refuse(r, notFound(in.Room, m.Target))
+		}
+		m.Added = !slices.ContainsFunc(st.held, func(h memReaction) bool { return h.emoji == m.Emoji && h.name == m.From })
+		if m.Added && !slices.Contains(st.emoji, m.Emoji) && len(st.emoji) >= hubbub.MaxReactionsPerMessage && s.bug != "nolimit" {
+			return s.refuse(r, hubbub.Errorf(hubbub.ECodeLimit, "message %d carries %d reactions already", m.Target, len(st.emoji)))
+		}
+	default:
+		return s.refuse(r, hubbub.Errorf(hubbub.ECodeBadField, "unknown entry kind %q", in.Kind))
+	}
+	return s.store(r, m), false, nil
+}
+
+// store numbers m, applies it to the state of the message it changes and logs it.
+func (s *memStore) store(r *memRoom, m hubbub.Entry) hubbub.Entry {
 	last := r.last
 	switch s.bug {
 	case "race": // read, then write without holding the lock
@@ -90,8 +238,8 @@ func (s *memStore) Append(ctx context.Context, m hubbub.Entry) (hubbub.Entry, bo
 		s.mu.Lock()
 	case "reuse":
 		last = 0
-		if len(r.msgs) > 0 {
-			last = r.msgs[len(r.msgs)-1].Seq
+		if len(r.entries) > 0 {
+			last = r.entries[len(r.entries)-1].Seq
 		}
 	case "gap":
 		if last == 2 {
@@ -100,13 +248,13 @@ func (s *memStore) Append(ctx context.Context, m hubbub.Entry) (hubbub.Entry, bo
 	}
 	m.Seq = last + 1
 	r.last = m.Seq
-	if s.bug == "torn" { // LastSeq moves before the message is readable
+	if s.bug == "torn" { // LastSeq moves before the entry is readable
 		s.mu.Unlock()
 		time.Sleep(100 * time.Microsecond)
 		s.mu.Lock()
 	}
 	s.ids++
-	if m.ID == "" || s.bug != "forge" {
+	if m.ID == "" {
 		m.ID = fmt.Sprint("id-", s.ids)
 	}
 	if s.bug == "id" {
@@ -116,8 +264,69 @@ func (s *memStore) Append(ctx context.Context, m hubbub.Entry) (hubbub.Entry, bo
 	if s.bug != "nanos" {
 		m.Time = m.Time.Truncate(time.Millisecond)
 	}
-	r.msgs = append(r.msgs, m)
-	return m, false, nil
+
+	switch m.Kind {
+	case hubbub.KindMessage:
+		r.state[m.Seq] = &memState{revisions: []hubbub.Revision{{Text: m.Text, Time: m.Time}}}
+		if _, parent := r.message(m.ReplyTo); parent != nil {
+			parent.replies++
+		}
+	case hubbub.KindEdit:
+		target, st := r.message(m.Target)
+		target.Text, target.Mentions, target.MentionRoom = m.Text, slices.Clone(m.Mentions), m.MentionRoom
+		target.EditedAt = m.Time
+		if s.bug == "revisionsnew" {
+			st.revisions = append([]hubbub.Revision{{Text: m.Text, Time: m.Time}}, st.revisions...)
+		} else {
+			st.revisions = append(st.revisions, hubbub.Revision{Text: m.Text, Time: m.Time})
+		}
+	case hubbub.KindDelete:
+		s.tombstone(r, m.Target)
+		_, st := r.message(m.Target)
+		st.deletedBy = m.Seq
+	case hubbub.KindReaction:
+		_, st := r.message(m.Target)
+		if m.Added {
+			st.held = append(st.held, memReaction{emoji: m.Emoji, name: m.From})
+		} else {
+			st.held = slices.DeleteFunc(st.held, func(h memReaction) bool { return h.emoji == m.Emoji && h.name == m.From })
+		}
+		for _, h := range st.held {
+			if h.emoji == m.Emoji {
+				m.Count++
+			}
+		}
+		switch {
+		case m.Count == 0:
+			st.emoji = slices.DeleteFunc(st.emoji, func(e string) bool { return e == m.Emoji })
+		case !slices.Contains(st.emoji, m.Emoji):
+			st.emoji = append(st.emoji, m.Emoji)
+		}
+	}
+	r.entries = append(r.entries, m)
+	return s.read(r, m)
+}
+
+// tombstone empties message seq of r (which must exist) and the edits of it, and marks it
+// deleted; its reactions, replies and ReplyTo stay.
+func (s *memStore) tombstone(r *memRoom, seq uint64) {
+	target, st := r.message(seq)
+	target.Deleted = true
+	if s.bug == "keeptext" {
+		return
+	}
+	target.Text, target.Mentions, target.MentionRoom = "", nil, false
+	if s.bug != "keeprevisions" {
+		st.revisions = nil
+	}
+	if s.bug == "keepedits" {
+		return
+	}
+	for i := range r.entries {
+		if e := &r.entries[i]; e.Kind == hubbub.KindEdit && e.Target == seq {
+			e.Text, e.Mentions, e.MentionRoom = "", nil, false
+		}
+	}
 }
 
 func (s *memStore) Since(ctx context.Context, room string, after uint64, limit int) ([]hubbub.Entry, error) {
@@ -127,9 +336,10 @@ func (s *memStore) Since(ctx context.Context, room string, after uint64, limit i
 		return nil, err
 	}
 	var out []hubbub.Entry
-	for _, m := range s.room(room).msgs {
-		if m.Seq > after && (len(out) < limit || s.bug == "limit") {
-			out = append(out, m)
+	r := s.room(room)
+	for _, e := range r.entries {
+		if e.Seq > after && (len(out) < limit || s.bug == "limit") && (e.IsMessage() || s.bug != "sincemessages") {
+			out = append(out, s.read(r, e))
 		}
 	}
 	return out, nil
@@ -145,14 +355,67 @@ func (s *memStore) Before(ctx context.Context, room string, before uint64, limit
 		before = ^uint64(0)
 	}
 	var out []hubbub.Entry
-	msgs := s.room(room).msgs
-	for i := len(msgs) - 1; i >= 0 && len(out) < limit; i-- {
-		if msgs[i].Seq < before {
-			out = append(out, msgs[i])
+	r := s.room(room)
+	for i := len(r.entries) - 1; i >= 0 && len(out) < limit; i-- {
+		if e := r.entries[i]; e.Seq < before && (e.IsMessage() || s.bug == "beforeall") {
+			out = append(out, s.read(r, e))
 		}
 	}
 	if s.bug != "order" {
 		slices.Reverse(out)
+	}
+	return out, nil
+}
+
+func (s *memStore) Replies(ctx context.Context, room string, parent, after uint64, limit int) ([]hubbub.Entry, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.check(ctx); err != nil {
+		return nil, err
+	}
+	var out []hubbub.Entry
+	r := s.room(room)
+	for _, e := range r.entries {
+		if e.IsMessage() && e.ReplyTo == parent && parent > 0 && e.Seq > after && len(out) < limit {
+			out = append(out, s.read(r, e))
+		}
+	}
+	if s.bug == "repliesnewest" && len(out) == limit {
+		out = out[1:]
+	}
+	return out, nil
+}
+
+func (s *memStore) Revisions(ctx context.Context, room string, seq uint64) ([]hubbub.Revision, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.check(ctx); err != nil {
+		return nil, false, err
+	}
+	m, st := s.room(room).message(seq)
+	if m == nil {
+		return nil, false, nil
+	}
+	return slices.Clone(st.revisions), true, nil
+}
+
+func (s *memStore) ReactedBy(ctx context.Context, room, name string, from, to uint64) ([]hubbub.ReactionKey, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.check(ctx); err != nil {
+		return nil, err
+	}
+	var out []hubbub.ReactionKey
+	r := s.room(room)
+	for _, e := range r.entries {
+		if !e.IsMessage() || e.Seq < from || e.Seq > to {
+			continue
+		}
+		for _, h := range r.state[e.Seq].held {
+			if h.name == name || s.bug == "reactedbyanyone" {
+				out = append(out, hubbub.ReactionKey{Seq: e.Seq, Emoji: h.emoji})
+			}
+		}
 	}
 	return out, nil
 }
@@ -165,10 +428,10 @@ func (s *memStore) LastSeq(ctx context.Context, room string) (uint64, error) {
 	}
 	r := s.room(room)
 	if s.bug == "reuse" {
-		if len(r.msgs) == 0 {
+		if len(r.entries) == 0 {
 			return 0, nil
 		}
-		return r.msgs[len(r.msgs)-1].Seq, nil
+		return r.entries[len(r.entries)-1].Seq, nil
 	}
 	return r.last, nil
 }
@@ -182,17 +445,34 @@ func (s *memStore) Prune(ctx context.Context) (int64, error) {
 	var removed int64
 	cutoff := time.Now().Add(-s.ret.MaxAge)
 	for _, r := range s.rooms {
-		keep := r.msgs[:0]
-		for i, m := range r.msgs {
-			tooMany := s.ret.MaxPerRoom > 0 && len(r.msgs)-i > s.ret.MaxPerRoom
+		var msgs []uint64
+		for _, e := range r.entries {
+			if e.IsMessage() {
+				msgs = append(msgs, e.Seq)
+			}
+		}
+		gone := map[uint64]bool{}
+		oldestKept := r.last + 1
+		for i, seq := range msgs {
+			m, _ := r.message(seq)
+			tooMany := s.ret.MaxPerRoom > 0 && len(msgs)-i > s.ret.MaxPerRoom
 			tooOld := s.ret.MaxAge > 0 && m.Time.Before(cutoff) && s.bug != "age"
 			if tooMany || tooOld {
-				removed++
-				continue
+				gone[seq] = true
+			} else {
+				oldestKept = min(oldestKept, seq)
 			}
-			keep = append(keep, m)
 		}
-		r.msgs = keep
+		removed += int64(len(gone))
+		r.entries = slices.DeleteFunc(r.entries, func(e hubbub.Entry) bool {
+			if s.bug == "prunemessagesonly" {
+				return gone[e.Seq]
+			}
+			return gone[e.Seq] || !e.IsMessage() && gone[e.Target] || e.Seq < oldestKept
+		})
+		for seq := range gone {
+			delete(r.state, seq)
+		}
 	}
 	if s.bug == "count" && removed > 0 {
 		removed++
@@ -241,18 +521,14 @@ func (s *memStore) DeleteMessage(ctx context.Context, room string, seq uint64) (
 	if err := s.check(ctx); err != nil {
 		return false, false, err
 	}
-	msgs := s.room(room).msgs
-	for i := range msgs {
-		if msgs[i].Seq == seq {
-			already = msgs[i].Deleted && s.bug != "deletetwice"
-			if s.bug != "keeptext" {
-				msgs[i].Text = ""
-			}
-			msgs[i].Deleted = true
-			return true, already, nil
-		}
+	r := s.room(room)
+	m, _ := r.message(seq)
+	if m == nil {
+		return false, false, nil
 	}
-	return false, false, nil
+	already = m.Deleted && s.bug != "deletetwice"
+	s.tombstone(r, seq)
+	return true, already, nil
 }
 
 func (s *memStore) Rooms(ctx context.Context, after string, limit int) ([]hubbub.RoomInfo, error) {
@@ -267,8 +543,8 @@ func (s *memStore) Rooms(ctx context.Context, after string, limit int) ([]hubbub
 			continue
 		}
 		ri := hubbub.RoomInfo{Name: name, LastSeq: r.last}
-		if n := len(r.msgs); n > 0 && r.msgs[n-1].Seq == r.last {
-			ri.LastActivity = r.msgs[n-1].Time
+		if n := len(r.entries); n > 0 && r.entries[n-1].Seq == r.last {
+			ri.LastActivity = r.entries[n-1].Time
 		}
 		out = append(out, ri)
 	}
@@ -295,18 +571,4 @@ func (s *memStore) Close() error {
 	}
 	s.closed = true
 	return nil
-}
-
-// TODO(room log): placeholders so that the tree builds while the room log lands.
-
-func (s *memStore) Replies(ctx context.Context, room string, parent, after uint64, limit int) ([]hubbub.Entry, error) {
-	return nil, errors.ErrUnsupported
-}
-
-func (s *memStore) Revisions(ctx context.Context, room string, seq uint64) ([]hubbub.Revision, bool, error) {
-	return nil, false, errors.ErrUnsupported
-}
-
-func (s *memStore) ReactedBy(ctx context.Context, room, name string, from, to uint64) ([]hubbub.ReactionKey, error) {
-	return nil, errors.ErrUnsupported
 }

@@ -18,8 +18,9 @@ type opener = func(t *testing.T, ret hubbub.Retention) hubbub.Store
 // and close the store when the test ends (t.Cleanup); the suite closes some stores itself,
 // so that cleanup must ignore the error of a second Close.
 //
-// The suite sleeps once, for about a third of a second, to let messages age for MaxAge;
-// everything else runs as fast as the store.
+// The suite sleeps for about a third of a second to let messages age for MaxAge, for a tenth
+// to let a sanction expire, and for a few milliseconds where two times must differ at
+// millisecond precision; everything else runs as fast as the store. It asserts no durations.
 func RunStoreTests(t *testing.T, open func(t *testing.T, ret hubbub.Retention) hubbub.Store) {
 	tests := []struct {
 		name string
@@ -49,6 +50,16 @@ func RunStoreTests(t *testing.T, open func(t *testing.T, ret hubbub.Retention) h
 		{"Rooms", testRooms},
 		{"RoomsRetention", testRoomsRetention},
 		{"ModerationDoneContext", testModerationDoneContext},
+		{"Edit", testEdit},
+		{"EditRefused", testEditRefused},
+		{"Delete", testDelete},
+		{"DeleteModerator", testDeleteModerator},
+		{"DeleteTwice", testDeleteTwice},
+		{"DeleteConcurrent", testDeleteConcurrent},
+		{"ReactionToggle", testReactionToggle},
+		{"ReactionOrder", testReactionOrder},
+		{"ReactionLimit", testReactionLimit},
+		{"ReactedBy", testReactedBy},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.run(t, open) })
