@@ -94,3 +94,97 @@ func testClientIDConcurrent(t *testing.T, open opener) {
 	}
 	checkSeqs(t, "Since", since(t, s, "r", 0, 10), []uint64{1})
 }
+
+// testClientIDKinds: an entry of any kind resent with its key (same room and sender) returns
+// the first outcome as Since returns it now, stores nothing and takes no seq, even after the
+// message it changed has changed since, even if the resend would now be refused; a key names
+// one entry of any kind.
+func testClientIDKinds(t *testing.T, open opener) {
+	s := open(t, hubbub.Retention{})
+	m := mustAppend(t, s, keyed(msg("r", "alice", "hello"), "m"))
+	e1 := mustAppend(t, s, keyed(edit("r", "alice", m.Seq, "hello, edited"), "e1"))
+	r1 := mustAppend(t, s, keyed(react("r", "bob", m.Seq, "👍"), "r1"))
+	rep := mustAppend(t, s, keyed(reply("r", "bob", m.Seq, "a reply"), "rep"))
+
+	// Resends before anything changed: the toggle is not toggled back.
+	duplicate(t, s, keyed(react("r", "bob", m.Seq, "👍"), "r1"), r1)
+	checkReactions(t, s, "r", m.Seq, []hubbub.Reaction{{Emoji: "👍", Count: 1, Names: []string{"bob"}}})
+	duplicate(t, s, keyed(reply("r", "bob", m.Seq, "a reply"), "rep"), rep)
+	if got := entryAt(t, before(t, s, "r", 0, 10), m.Seq); got.ReplyCount != 1 {
+		t.Errorf("a resent reply counted again: ReplyCount %d", got.ReplyCount)
+	}
+
+	// Resends after the message changed: the first outcome, in its state now.
+	e2 := mustAppend(t, s, keyed(edit("r", "alice", m.Seq, "hello, edited twice"), "e2"))
+	mustAppend(t, s, react("r", "carol", m.Seq, "👍"))
+	duplicate(t, s, keyed(edit("r", "alice", m.Seq, "hello, edited twice"), "e1"), e1)
+	duplicate(t, s, keyed(react("r", "bob", m.Seq, "👍"), "r1"), r1)
+	now := entryAt(t, before(t, s, "r", 0, 10), m.Seq)
+	if now.Text != e2.Text {
+		t.Fatalf("message after two edits reads %q, want %q", now.Text, e2.Text)
+	}
+	duplicate(t, s, keyed(msg("r", "alice", "hello"), "m"), now)
+
+	// A key names one entry whatever the kind of the resend.
+	duplicate(t, s, keyed(react("r", "alice", m.Seq, "🎉"), "m"), now)
+	duplicate(t, s, keyed(msg("r", "bob", "not a reaction"), "r1"), r1)
+
+	// Resends after the message was deleted: still the first outcomes, not refusals.
+	d := mustAppend(t, s, keyed(del("r", "alice", m.Seq, false), "d"))
+	tomb := entryAt(t, before(t, s, "r", 0, 10), m.Seq)
+	e1.Text = ""
+	duplicate(t, s, keyed(edit("r", "alice", m.Seq, "hello, edited"), "e1"), e1)
+	duplicate(t, s, keyed(react("r", "bob", m.Seq, "👍"), "r1"), r1)
+	duplicate(t, s, keyed(del("r", "alice", m.Seq, false), "d"), d)
+	duplicate(t, s, keyed(msg("r", "alice", "hello"), "m"), tomb)
+
+	// Another sender's key, and the same key in another room, are other entries.
+	if got := mustAppend(t, s, keyed(react("r", "carol", rep.Seq, "👍"), "r1")); !got.Added {
+		t.Errorf("carol's reaction with bob's key = %+v, want added", got)
+	}
+	other := mustAppend(t, s, msg("elsewhere", "bob", "hi"))
+	mustAppend(t, s, keyed(react("elsewhere", "bob", other.Seq, "👍"), "r1"))
+}
+
+// testClientIDConcurrentKinds: racing resends of one reaction toggle it once, and every racer
+// gets that toggle back; so for an edit.
+func testClientIDConcurrentKinds(t *testing.T, open opener) {
+	s := open(t, hubbub.Retention{})
+	m := mustAppend(t, s, msg("r", "alice", "hello"))
+	for _, e := range []hubbub.Entry{
+		keyed(react("r", "bob", m.Seq, "👍"), "k1"),
+		keyed(edit("r", "alice", m.Seq, "edited once"), "k2"),
+	} {
+		const racers = 8
+		var (
+			wg      sync.WaitGroup
+			results [racers]hubbub.Entry
+			dups    [racers]bool
+		)
+		for i := range racers {
+			wg.Go(func() {
+				got, dup, err := s.Append(t.Context(), e)
+				if err != nil {
+					t.Errorf("racer %d: %v", i, err)
+				}
+				results[i], dups[i] = got, dup
+			})
+		}
+		wg.Wait()
+		fresh := 0
+		for i := range racers {
+			if !dups[i] {
+				fresh++
+			}
+			if d := sameEntry(results[i], results[0]); d != "" {
+				t.Errorf("%q racer %d got another entry than racer 0: %s", e.Kind, i, d)
+			}
+		}
+		if fresh != 1 {
+			t.Errorf("%d %q racers stored a new entry, want exactly 1", fresh, e.Kind)
+		}
+	}
+	checkSeqs(t, "Since", since(t, s, "r", 0, 10), []uint64{1, 2, 3})
+	checkReactions(t, s, "r", m.Seq, []hubbub.Reaction{{Emoji: "👍", Count: 1, Names: []string{"bob"}}})
+	checkRevisions(t, s, "r", m.Seq, []hubbub.Revision{{Text: m.Text, Time: m.Time}, {Text: "edited once", Time: since(t, s, "r", 2, 1)[0].Time}})
+}

@@ -94,11 +94,14 @@ func (r *memRoom) index(seq uint64) int {
 
 // message returns message seq of r and its state, or nil if r has no such message.
 func (r *memRoom) message(seq uint64) (*hubbub.Entry, *memState) {
-	i := r.index(seq)
-	if i < 0 || !r.entries[i].IsMessage() {
-		return nil, nil
+	// A scan, not a search, so that a store with a bug that numbers two entries alike still
+	// answers (and fails the suite rather than crash).
+	for i := range r.entries {
+		if e := &r.entries[i]; e.Seq == seq && e.IsMessage() {
+			return e, r.state[seq]
+		}
 	}
-	return &r.entries[i], r.state[seq]
+	return nil, nil
 }
 
 // read returns a copy of e as the reads return it: a message in its current state.
@@ -158,6 +161,11 @@ func (s *memStore) Append(ctx context.Context, in hubbub.Entry) (hubbub.Entry, b
 		return hubbub.Entry{}, false, errors.New("memstore: entry has no room")
 	}
 	r := s.room(in.Room)
+	if s.bug == "dedupafter" && !in.IsMessage() { // checks the target before the key
+		if target, _ := r.message(in.Target); target == nil || target.Deleted && in.Kind != hubbub.KindDelete {
+			return s.refuse(r, notFound(in.Room, in.Target))
+		}
+	}
 	if in.ClientID != "" && s.bug != "nodedup" {
 		for _, old := range r.entries {
 			if old.ClientID == in.ClientID && (old.From == in.From || s.bug == "dedupanysender") &&
@@ -224,6 +232,20 @@ func (s *memStore) Append(ctx context.Context, in hubbub.Entry) (hubbub.Entry, b
 		}
 	default:
 		return s.refuse(r, hubbub.Errorf(hubbub.ECodeBadField, "unknown entry kind %q", in.Kind))
+	}
+	if s.bug == "readall" {
+		m.Text, m.ReplyTo, m.Mentions = in.Text, in.ReplyTo, in.Mentions
+	}
+	if s.bug == "countrace" && m.Kind == hubbub.KindReaction { // count, then store without the lock
+		m.Count = len(slices.DeleteFunc(slices.Clone(r.state[m.Target].held), func(h memReaction) bool { return h.emoji != m.Emoji }))
+		if m.Added {
+			m.Count++
+		} else {
+			m.Count--
+		}
+		s.mu.Unlock()
+		time.Sleep(50 * time.Microsecond)
+		s.mu.Lock()
 	}
 	return s.store(r, m), false, nil
 }
@@ -292,7 +314,7 @@ func (s *memStore) store(r *memRoom, m hubbub.Entry) hubbub.Entry {
 			st.held = slices.DeleteFunc(st.held, func(h memReaction) bool { return h.emoji == m.Emoji && h.name == m.From })
 		}
 		for _, h := range st.held {
-			if h.emoji == m.Emoji {
+			if h.emoji == m.Emoji && s.bug != "countrace" {
 				m.Count++
 			}
 		}
@@ -432,6 +454,14 @@ func (s *memStore) LastSeq(ctx context.Context, room string) (uint64, error) {
 			return 0, nil
 		}
 		return r.entries[len(r.entries)-1].Seq, nil
+	}
+	if s.bug == "lastmessage" { // counts messages only
+		for i := len(r.entries) - 1; i >= 0; i-- {
+			if r.entries[i].IsMessage() {
+				return r.entries[i].Seq, nil
+			}
+		}
+		return 0, nil
 	}
 	return r.last, nil
 }

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -80,6 +81,9 @@ func testMaxAge(t *testing.T, open opener) {
 	// Times are the store's; wait until the newest old message is past MaxAge.
 	time.Sleep(time.Until(oldB[0].Time.Add(maxAge + 50*time.Millisecond)))
 
+	// A fresh change of an old message goes with it.
+	mustAppend(t, s, react("b", "bob", oldB[0].Seq, "👍"))
+
 	freshAt := time.Now()
 	fresh := appendN(t, s, "a", 2)
 	prune(t, s, "a", "b")
@@ -97,14 +101,62 @@ func testMaxAge(t *testing.T, open opener) {
 	} else {
 		t.Logf("Prune came %v after the fresh appends; not checking that they survived", time.Since(freshAt))
 	}
-	if a, b := lastSeq(t, s, "a"), lastSeq(t, s, "b"); a != 5 || b != 1 {
-		t.Errorf("LastSeq after Prune: a %d, b %d, want 5 and 1", a, b)
+	if a, b := lastSeq(t, s, "a"), lastSeq(t, s, "b"); a != 5 || b != 2 {
+		t.Errorf("LastSeq after Prune: a %d, b %d, want 5 and 2", a, b)
 	}
 	// A room whose messages all expired is still listed, with its seq and no last activity.
-	if got := rooms(t, s, "a", 10); len(got) != 1 || got[0].Name != "b" || got[0].LastSeq != 1 || !got[0].LastActivity.IsZero() {
-		t.Errorf("Rooms(\"a\", 10) after Prune = %+v, want b at seq 1 with no last activity", got)
+	if got := rooms(t, s, "a", 10); len(got) != 1 || got[0].Name != "b" || got[0].LastSeq != 2 || !got[0].LastActivity.IsZero() {
+		t.Errorf("Rooms(\"a\", 10) after Prune = %+v, want b at seq 2 with no last activity", got)
 	}
-	if m := mustAppend(t, s, msg("b", "bob", "after prune")); m.Seq != 2 {
-		t.Errorf("Append to an emptied room got seq %d, want 2", m.Seq)
+	if m := mustAppend(t, s, msg("b", "bob", "after prune")); m.Seq != 3 {
+		t.Errorf("Append to an emptied room got seq %d, want 3", m.Seq)
 	}
+}
+
+// testRetentionEntries: retention counts messages, and takes with each message it removes the
+// entries that change it (even newer ones), its reactions and its revisions; seqs stay taken,
+// and a room whose last entry went has no last activity.
+func testRetentionEntries(t *testing.T, open opener) {
+	s := open(t, hubbub.Retention{MaxPerRoom: 2})
+	m1 := mustAppend(t, s, keyed(msg("r", "alice", "one"), "k1"))
+	mustAppend(t, s, react("r", "bob", m1.Seq, "👍"))
+	m2 := mustAppend(t, s, reply("r", "bob", m1.Seq, "two"))
+	mustAppend(t, s, edit("r", "alice", m1.Seq, "one, edited"))
+	r2 := mustAppend(t, s, react("r", "carol", m2.Seq, "🎉"))
+	m3 := mustAppend(t, s, msg("r", "carol", "three"))
+	r3 := mustAppend(t, s, react("r", "bob", m3.Seq, "👍"))
+	mustAppend(t, s, edit("r", "alice", m1.Seq, "one, edited again"))
+	if n := prune(t, s, "r"); n != 1 {
+		t.Errorf("Prune removed %d messages, want 1", n)
+	}
+	m2.Reactions = []hubbub.Reaction{{Emoji: "🎉", Count: 1, Names: []string{"carol"}}}
+	m3.Reactions = []hubbub.Reaction{{Emoji: "👍", Count: 1, Names: []string{"bob"}}}
+	checkStored(t, "Since after Prune", since(t, s, "r", 0, 100), []hubbub.Entry{m2, r2, m3, r3})
+	checkStored(t, "Before after Prune", before(t, s, "r", 0, 100), []hubbub.Entry{m2, m3})
+	if revs, found := revisions(t, s, "r", m1.Seq); found || len(revs) != 0 {
+		t.Errorf("Revisions of a pruned message = %+v, found %v; want not found", revs, found)
+	}
+	if got := reactedBy(t, s, "r", "bob", 0, 100); !slices.Equal(got, []hubbub.ReactionKey{{Seq: m3.Seq, Emoji: "👍"}}) {
+		t.Errorf("ReactedBy(bob) after Prune = %v, want only the reaction on message %d", got, m3.Seq)
+	}
+	if got := lastSeq(t, s, "r"); got != 8 {
+		t.Errorf("LastSeq after Prune = %d, want 8", got)
+	}
+	if got := rooms(t, s, "", 10); len(got) != 1 || got[0].LastSeq != 8 || !got[0].LastActivity.IsZero() {
+		t.Errorf("Rooms after Prune = %+v, want r at seq 8 with no last activity (the edit of a pruned message went)", got)
+	}
+	// A pruned message takes no change any more; seqs go on.
+	refused(t, s, edit("r", "alice", m1.Seq, "too late"), hubbub.ECodeNotFound)
+	refused(t, s, react("r", "bob", m1.Seq, "👍"), hubbub.ECodeNotFound)
+	refused(t, s, reply("r", "bob", m1.Seq, "too late"), hubbub.ECodeNotFound)
+	if next := mustAppend(t, s, react("r", "alice", m2.Seq, "🎉")); next.Seq != 9 || next.Count != 2 {
+		t.Errorf("a reaction after Prune = %+v, want seq 9, count 2", next)
+	}
+	// The newer entries count as nothing: two messages stay.
+	mustAppend(t, s, react("r", "alice", m3.Seq, "👀"))
+	mustAppend(t, s, edit("r", "carol", m3.Seq, "three, edited"))
+	if n := prune(t, s, "r"); n != 0 {
+		t.Errorf("Prune with two messages and MaxPerRoom 2 removed %d", n)
+	}
+	checkSeqs(t, "Before after the second Prune", before(t, s, "r", 0, 100), []uint64{m2.Seq, m3.Seq})
 }

@@ -60,6 +60,16 @@ func RunStoreTests(t *testing.T, open func(t *testing.T, ret hubbub.Retention) h
 		{"ReactionOrder", testReactionOrder},
 		{"ReactionLimit", testReactionLimit},
 		{"ReactedBy", testReactedBy},
+		{"Replies", testReplies},
+		{"ReplyRefused", testReplyRefused},
+		{"SeqAcrossKinds", testSeqAcrossKinds},
+		{"UnknownKind", testUnknownKind},
+		{"FieldsOfKind", testFieldsOfKind},
+		{"ConcurrentKinds", testConcurrentKinds},
+		{"LastSeqEveryKind", testLastSeqEveryKind},
+		{"ClientIDKinds", testClientIDKinds},
+		{"ClientIDConcurrentKinds", testClientIDConcurrentKinds},
+		{"RetentionEntries", testRetentionEntries},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.run(t, open) })

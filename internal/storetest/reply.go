@@ -1,0 +1,87 @@
+package storetest
+
+import (
+	"testing"
+
+	"hubbub"
+)
+
+// testReplies: a reply names a message of its room, which counts its replies; Replies reads
+// a thread in current state, oldest first, paged forward by after.
+func testReplies(t *testing.T, open opener) {
+	s := open(t, hubbub.Retention{})
+	parent := mustAppend(t, s, msg("r", "alice", "the question"))
+	var thread []hubbub.Entry
+	for i, from := range []string{"bob", "carol", "bob", "dave", "carol"} {
+		r := mustAppend(t, s, reply("r", from, parent.Seq, "answer "+from))
+		if r.ReplyTo != parent.Seq || r.ReplyCount != 0 {
+			t.Errorf("reply %d as returned: %+v, want reply_to %d and no replies", i, r, parent.Seq)
+		}
+		thread = append(thread, r)
+		// Other entries in between, which no thread lists.
+		mustAppend(t, s, msg("r", "eve", "unrelated"))
+		mustAppend(t, s, react("r", "eve", parent.Seq, "👍"))
+	}
+	nested := mustAppend(t, s, reply("r", "alice", thread[0].Seq, "a reply to a reply"))
+	mustAppend(t, s, reply("elsewhere", "bob", 0, "another room"))
+
+	// The replies' current state: one edited, one deleted, one with a reaction and a reply.
+	e := mustAppend(t, s, edit("r", "carol", thread[1].Seq, "answer carol, edited"))
+	thread[1].Text, thread[1].EditedAt = e.Text, e.Time
+	mustAppend(t, s, del("r", "dave", thread[3].Seq, false))
+	thread[3].Text, thread[3].Deleted = "", true
+	mustAppend(t, s, react("r", "alice", thread[0].Seq, "🎉"))
+	thread[0].Reactions = []hubbub.Reaction{{Emoji: "🎉", Count: 1, Names: []string{"alice"}}}
+	thread[0].ReplyCount = 1
+
+	checkStored(t, "Replies(parent, 0, 10)", replies(t, s, "r", parent.Seq, 0, 10), thread)
+	checkStored(t, "Replies(parent, 0, 2)", replies(t, s, "r", parent.Seq, 0, 2), thread[:2])
+	checkStored(t, "Replies(parent, second, 2)", replies(t, s, "r", parent.Seq, thread[1].Seq, 2), thread[2:4])
+	checkStored(t, "Replies(parent, fourth, 2)", replies(t, s, "r", parent.Seq, thread[3].Seq, 2), thread[4:])
+	checkStored(t, "Replies(parent, fifth, 2)", replies(t, s, "r", parent.Seq, thread[4].Seq, 2), nil)
+	checkStored(t, "Replies(parent, between, 10)", replies(t, s, "r", parent.Seq, thread[2].Seq+1, 10), thread[3:])
+	checkStored(t, "Replies to a reply", replies(t, s, "r", thread[0].Seq, 0, 10), []hubbub.Entry{nested})
+	checkStored(t, "Replies to a message without replies", replies(t, s, "r", nested.Seq, 0, 10), nil)
+	checkStored(t, "Replies to an entry that is not a message", replies(t, s, "r", e.Seq, 0, 10), nil)
+	checkStored(t, "Replies in an unknown room", replies(t, s, "nowhere", parent.Seq, 0, 10), nil)
+	checkStored(t, "Replies(parent, 0, 0)", replies(t, s, "r", parent.Seq, 0, 0), nil)
+
+	// Every read shows the reply count; deleting a reply does not uncount it (its tombstone
+	// stays in the thread).
+	got := entryAt(t, before(t, s, "r", 0, 100), parent.Seq)
+	if got.ReplyCount != len(thread) {
+		t.Errorf("Before: the parent's ReplyCount = %d, want %d", got.ReplyCount, len(thread))
+	}
+	if got := entryAt(t, since(t, s, "r", 0, 100), parent.Seq); got.ReplyCount != len(thread) {
+		t.Errorf("Since: the parent's ReplyCount = %d, want %d", got.ReplyCount, len(thread))
+	}
+	if got := entryAt(t, replies(t, s, "r", parent.Seq, 0, 10), thread[0].Seq); got.ReplyCount != 1 {
+		t.Errorf("Replies: the first reply's ReplyCount = %d, want 1", got.ReplyCount)
+	}
+}
+
+// testReplyRefused: a reply names a message of its own room (a tombstone will do); anything
+// else is refused with ECodeNotFound and takes no seq.
+func testReplyRefused(t *testing.T, open opener) {
+	s := open(t, hubbub.Retention{})
+	m := mustAppend(t, s, msg("r", "alice", "hello"))
+	r := mustAppend(t, s, react("r", "bob", m.Seq, "👍"))
+	other := mustAppend(t, s, msg("elsewhere", "alice", "1"))
+	mustAppend(t, s, msg("elsewhere", "alice", "2"))
+	mustAppend(t, s, msg("elsewhere", "alice", "3"))
+	for _, parent := range []uint64{r.Seq, 3, 99, 1 << 63} {
+		refused(t, s, reply("r", "bob", parent, "to nothing"), hubbub.ECodeNotFound)
+	}
+	refused(t, s, reply("nowhere", "bob", other.Seq, "no such room"), hubbub.ECodeNotFound)
+	checkSeqs(t, "Since after refused replies", since(t, s, "r", 0, 10), []uint64{1, 2})
+
+	gone := mustAppend(t, s, msg("r", "alice", "soon gone"))
+	mustAppend(t, s, del("r", "alice", gone.Seq, false))
+	toTomb := mustAppend(t, s, reply("r", "bob", gone.Seq, "what was it?"))
+	if toTomb.Seq != 5 || toTomb.ReplyTo != gone.Seq {
+		t.Errorf("a reply to a tombstone = %+v, want seq 5 replying to %d", toTomb, gone.Seq)
+	}
+	if got := entryAt(t, before(t, s, "r", 0, 10), gone.Seq); got.ReplyCount != 1 || !got.Deleted {
+		t.Errorf("the tombstone after a reply = %+v, want deleted with one reply", got)
+	}
+}
