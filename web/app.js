@@ -317,10 +317,10 @@ function renderMessages(opts = {}) {
       // rather than being replaced, so it does not flicker or get announced a second time.
       el = wasPending;
       view.delete("p" + it.m.client_id);
-      confirmElement(el, it.m);
+      confirmElement(el, it.m, mine);
       view.set(it.key, el);
     } else if (!el) {
-      el = messageElement(it.m, it.m.from === mine);
+      el = messageElement(it.m, it.m.from === mine, mine);
       view.set(it.key, el);
     }
     if (it.p) {

@@ -2,48 +2,12 @@
 //
 // Every piece of text that came from another person goes into the page through textContent or a
 // text node, never through innerHTML: a message is data, and must not be able to become markup
-// or script however it is written. Links are the one structure we add, and only for http(s) URLs,
-// built element by element.
+// or script however it is written. A message's text is markdown source, which markdown.js turns
+// into the few elements of its safe subset, element by element.
 "use strict";
 
 /** Messages from one sender closer together than this share one header. */
 const GROUP_GAP_MS = 5 * 60 * 1000;
-
-/** URL-looking runs of text; what they are is decided by the URL parser, not by this pattern. */
-const URL_RUN = /\bhttps?:\/\/[^\s<>"'`]+/gi;
-
-/** Punctuation that usually ends a sentence rather than a URL. */
-const URL_TRAILER = /[.,;:!?)\]}'"]+$/;
-
-/**
- * Appends text to parent, turning http and https URLs into links that open in a new tab and
- * cannot reach back to this page (noopener) or learn where they came from (noreferrer).
- */
-function appendLinkified(parent, text) {
-  let last = 0;
-  for (const match of text.matchAll(URL_RUN)) {
-    let raw = match[0];
-    const trailer = raw.match(URL_TRAILER);
-    // Keep a closing parenthesis that belongs to the URL, as in Wikipedia links.
-    if (trailer && !(trailer[0] === ")" && raw.includes("("))) raw = raw.slice(0, -trailer[0].length);
-    let url;
-    try {
-      url = new URL(raw);
-    } catch (e) {
-      continue;
-    }
-    if (url.protocol !== "http:" && url.protocol !== "https:") continue;
-    if (match.index > last) parent.appendChild(document.createTextNode(text.slice(last, match.index)));
-    const a = document.createElement("a");
-    a.href = url.href;
-    a.rel = "noopener noreferrer";
-    a.target = "_blank";
-    a.textContent = raw;
-    parent.appendChild(a);
-    last = match.index + raw.length;
-  }
-  if (last < text.length) parent.appendChild(document.createTextNode(text.slice(last)));
-}
 
 /** A stable colour class for a name, so people are recognisable at a glance. */
 function colorClass(name) {
@@ -93,12 +57,18 @@ function dayDivider(d) {
   return li;
 }
 
+/** Fills a message's text element with its markdown, mentions of `me` (my name) highlighted. */
+function paintText(el, item, me) {
+  el.textContent = "";
+  el.appendChild(renderMarkdown(item.text, { mentions: item.mentions, mentionRoom: item.mention_room, me }));
+}
+
 /**
- * Builds one message row. `item` is {from, text, time, seq?, pending?}. The header (avatar, name,
- * time) is always in the DOM so screen readers hear who spoke; in a group it is only hidden from
- * sight by CSS.
+ * Builds one message row. `item` is {from, text, time, seq?, pending?, mentions?}; `me` is my
+ * name. The header (avatar, name, time) is always in the DOM so screen readers hear who spoke; in
+ * a group it is only hidden from sight by CSS.
  */
-function messageElement(item, mine) {
+function messageElement(item, mine, me) {
   const li = document.createElement("li");
   li.className = "msg" + (mine ? " mine" : "");
   if (item.seq) li.dataset.seq = String(item.seq);
@@ -128,7 +98,7 @@ function messageElement(item, mine) {
     text.classList.add("deleted");
     text.textContent = "Message deleted";
   } else {
-    appendLinkified(text, item.text);
+    paintText(text, item, me);
   }
   body.append(meta, text);
   li.appendChild(body);
@@ -181,8 +151,11 @@ function paintPending(li, p, waiting, onRetry, onDiscard) {
   }
 }
 
-/** Turns a pending row into the stored message m: its seq, the server's time and cleaned text. */
-function confirmElement(li, m) {
+/**
+ * Turns a pending row into the stored message m: its seq, the server's time, and its text as
+ * stored, with the mentions the server resolved.
+ */
+function confirmElement(li, m, me) {
   li.classList.remove("pending", "failed");
   delete li.dataset.pendingId;
   delete li.dataset.state;
@@ -195,11 +168,7 @@ function confirmElement(li, m) {
   time.title = fullFormat.format(when);
   time.textContent = timeFormat.format(when);
   li.querySelector(".gutter-time").textContent = timeFormat.format(when);
-  const text = li.querySelector(".text");
-  if (text.textContent !== m.text) {
-    text.textContent = "";
-    appendLinkified(text, m.text);
-  }
+  paintText(li.querySelector(".text"), m, me);
 }
 
 /** Whether b continues a's group: same sender, same day, close in time, neither failed. */

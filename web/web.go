@@ -3,7 +3,8 @@
 //
 //   - index.html, app.css and the scripts it loads: the chat UI over the hubbub.v1 protocol,
 //     served at /. chat-protocol.js is the protocol client (reconnects, per-room state, pending
-//     sends) with no DOM code; render.js builds message rows; page.js holds storage, notices
+//     sends) with no DOM code; markdown.js renders a message's markdown source in a safe
+//     subset; render.js builds message rows; page.js holds storage, notices
 //     and the phone drawers; app.js wires them to the page.
 //   - classic.html, classic.js: the original text-protocol page, served at /classic.
 //

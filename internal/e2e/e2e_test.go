@@ -101,7 +101,7 @@ func TestMessageTextIsNeverMarkup(t *testing.T) {
 		}
 		got := eval[[]string](u, `Array.from(document.querySelectorAll("#message-list .text a"), a =>
 			[a.getAttribute("href"), a.rel, a.target, a.textContent].join(" | "))`)
-		want := []string{"https://example.com/page?q=1 | noopener noreferrer | _blank | https://example.com/page?q=1"}
+		want := []string{"https://example.com/page?q=1 | noopener noreferrer nofollow | _blank | https://example.com/page?q=1"}
 		if strings.Join(got, "\n") != strings.Join(want, "\n") {
 			t.Errorf("%s: links = %q, want %q", u.name, got, want)
 		}
