@@ -8,7 +8,7 @@ import (
 	"hubbub"
 )
 
-// ClockOpener opens a fresh, empty store whose message times come from now and which keeps
+// ClockOpener opens a fresh, empty store whose entry times come from now and which keeps
 // messages by ret.
 type ClockOpener func(t *testing.T, now func() time.Time, ret hubbub.Retention) hubbub.Store
 
@@ -38,6 +38,10 @@ func MaxAgeWithClock(t *testing.T, open ClockOpener) {
 	add("b")
 	advance(30 * time.Minute)
 	add("a")
+	// A change to the first message, younger than MaxAge, goes with it.
+	if _, _, err := s.Append(ctx, hubbub.Entry{Room: "a", From: "bob", Kind: hubbub.KindReaction, Target: first.Seq, Emoji: "👍"}); err != nil {
+		t.Fatal(err)
+	}
 	advance(30 * time.Minute) // the first two are exactly an hour old: kept
 	if n, err := s.Prune(ctx); err != nil || n != 0 {
 		t.Fatalf("Prune at exactly MaxAge = %d, %v; want 0", n, err)
@@ -47,7 +51,7 @@ func MaxAgeWithClock(t *testing.T, open ClockOpener) {
 		t.Fatalf("Prune = %d, %v; want 2", n, err)
 	}
 	if msgs, _ := s.Since(ctx, "a", 0, 10); len(msgs) != 1 || msgs[0].Seq != 2 {
-		t.Errorf("room a after Prune: %+v, want seq 2 only", msgs)
+		t.Errorf("room a after Prune: %+v, want seq 2 only (the reaction to seq 1 went with it)", msgs)
 	}
 	if m := add("b"); m.Seq != 2 {
 		t.Errorf("Append to emptied room b got seq %d, want 2", m.Seq)

@@ -19,6 +19,7 @@ import (
 type memStore struct {
 	bug string // "" for a correct store; see bugs in suite_test.go
 	ret hubbub.Retention
+	now func() time.Time // the store's clock
 
 	mu        sync.Mutex
 	rooms     map[string]*memRoom
@@ -57,7 +58,7 @@ type memReaction struct {
 }
 
 func newMemStore(ret hubbub.Retention, bug string) *memStore {
-	return &memStore{bug: bug, ret: ret, rooms: map[string]*memRoom{}, sanctions: map[sanctionKey]hubbub.Sanction{}}
+	return &memStore{bug: bug, ret: ret, now: time.Now, rooms: map[string]*memRoom{}, sanctions: map[sanctionKey]hubbub.Sanction{}}
 }
 
 var _ hubbub.Store = (*memStore)(nil)
@@ -282,7 +283,7 @@ func (s *memStore) store(r *memRoom, m hubbub.Entry) hubbub.Entry {
 	if s.bug == "id" {
 		m.ID = fmt.Sprint(m.Seq)
 	}
-	m.Time = time.Now().UTC()
+	m.Time = s.now().UTC()
 	if s.bug != "nanos" {
 		m.Time = m.Time.Truncate(time.Millisecond)
 	}
@@ -473,7 +474,8 @@ func (s *memStore) Prune(ctx context.Context) (int64, error) {
 		return 0, err
 	}
 	var removed int64
-	cutoff := time.Now().Add(-s.ret.MaxAge)
+	// Times are stored to the millisecond, so ages are measured to the millisecond too.
+	cutoff := s.now().Truncate(time.Millisecond).Add(-s.ret.MaxAge)
 	for _, r := range s.rooms {
 		var msgs []uint64
 		for _, e := range r.entries {

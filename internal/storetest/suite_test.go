@@ -5,6 +5,7 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
 	"hubbub"
 	"hubbub/internal/storetest"
@@ -19,6 +20,16 @@ func TestMemStore(t *testing.T) {
 	bug := os.Getenv(bugEnv)
 	storetest.RunStoreTests(t, func(t *testing.T, ret hubbub.Retention) hubbub.Store {
 		s := newMemStore(ret, bug)
+		t.Cleanup(func() { _ = s.Close() })
+		return s
+	})
+}
+
+// TestMemStoreMaxAgeWithClock runs the clock-driven retention check on memStore.
+func TestMemStoreMaxAgeWithClock(t *testing.T) {
+	storetest.MaxAgeWithClock(t, func(t *testing.T, now func() time.Time, ret hubbub.Retention) hubbub.Store {
+		s := newMemStore(ret, "")
+		s.now = now
 		t.Cleanup(func() { _ = s.Close() })
 		return s
 	})
