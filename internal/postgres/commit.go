@@ -11,32 +11,93 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
-	"hubbub"
 	"hubbub/internal/sqlstore"
 )
 
-// The statements of a batch transaction.
+// The statements of a batch transaction that reads (round trip 1).
 const (
 	// lockRoom creates the room's row if needed and, either way, locks it until the
-	// transaction ends, returning the room's last seq as of the lock: the latest committed
-	// value, whatever the statement's snapshot. The no-op update is what takes the lock.
+	// transaction ends, returning the room's last seq and message_no as of the lock: the
+	// latest committed values, whatever the statement's snapshot. The no-op update is what
+	// takes the lock.
 	lockRoom = `INSERT INTO rooms (name, last_seq) VALUES ($1, 0)
-		ON CONFLICT (name) DO UPDATE SET last_seq = rooms.last_seq RETURNING last_seq`
+		ON CONFLICT (name) DO UPDATE SET last_seq = rooms.last_seq RETURNING last_seq, last_message_no`
 	// batchTime is the server's clock, read after the locks so that times never go back
 	// within a room.
 	batchTime = `SELECT date_trunc('milliseconds', clock_timestamp())`
-	// findKeys returns the stored messages that hold any of the (room, sender, client_id)
-	// keys given. It runs after lockRoom, as a statement of its own and so with a snapshot
-	// taken after the locks: it sees every message committed in those rooms.
-	findKeys = `SELECT room, sender, client_id, seq, id, text, created_at, deleted FROM messages
-		WHERE client_id <> '' AND (room, sender, client_id) IN (
-			SELECT * FROM unnest($1::text[], $2::text[], $3::text[]))`
-	insertMessages = `INSERT INTO messages (room, seq, id, client_id, sender, text, created_at)
-		SELECT room, seq, id, client_id, sender, text, $7::timestamptz
-		FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[])
-			AS u(room, seq, id, client_id, sender, text)`
-	raiseLastSeqs = `UPDATE rooms SET last_seq = u.last_seq
-		FROM unnest($1::text[], $2::bigint[]) AS u(name, last_seq) WHERE rooms.name = u.name`
+	// findMessageKeys and findEntryKeys return the stored entries that hold any of the
+	// (room, sender, client_id) keys given. Each runs after lockRoom, as a statement of its
+	// own and so with a snapshot taken after the locks: it sees every entry committed in
+	// those rooms. So do the other reads below.
+	findMessageKeys = `SELECT room, ` + messageRow + ` FROM messages
+		WHERE client_id <> '' AND (room, sender, client_id) IN (SELECT * FROM unnest($1::text[], $2::text[], $3::text[]))`
+	findEntryKeys = `SELECT room, ` + entryRow + ` FROM entries
+		WHERE client_id <> '' AND (room, sender, client_id) IN (SELECT * FROM unnest($1::text[], $2::text[], $3::text[]))`
+	// findMessages reads the messages that the batch's changes and replies name.
+	findMessages = `SELECT room, ` + messageRow + ` FROM messages
+		WHERE (room, seq) IN (SELECT * FROM unnest($1::text[], $2::bigint[]))`
+	// findDeletions reads the delete entries of those messages, which a repeated delete
+	// returns.
+	findDeletions = `SELECT room, ` + entryRow + ` FROM entries
+		WHERE kind = 'delete' AND (room, target) IN (SELECT * FROM unnest($1::text[], $2::bigint[]))`
+	// findHolds reads which of the batch's reactions are held now.
+	findHolds = `SELECT room, seq, emoji, sender FROM reactions
+		WHERE (room, seq, emoji, sender) IN (SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[]))`
+	// findHolders reads the first n holders of each emoji the batch toggles, in the order
+	// they reacted: enough to name the first MaxReactionNames after the batch's removals.
+	findHolders = `SELECT u.room, u.seq, u.emoji, h.sender
+		FROM unnest($1::text[], $2::bigint[], $3::text[], $4::int[]) WITH ORDINALITY AS u(room, seq, emoji, n, i)
+		CROSS JOIN LATERAL (SELECT r.sender, r.added_seq FROM reactions r
+			WHERE r.room = u.room AND r.seq = u.seq AND r.emoji = u.emoji ORDER BY r.added_seq LIMIT u.n) AS h
+		ORDER BY u.i, h.added_seq`
+)
+
+// The statements of a batch transaction that write (round trip 2), each for all the rows of
+// the batch at once, in this order.
+const (
+	// insertPlainMessages is insertMessages for messages with nothing but text, as most are.
+	insertPlainMessages = `INSERT INTO messages (room, seq, id, client_id, sender, text, created_at, message_no)
+		SELECT room, seq, id, client_id, sender, text, $8::timestamptz, message_no
+		FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[])
+			AS u(room, seq, id, client_id, sender, text, message_no)`
+	// insertMessages stores new messages in their state at the end of the batch. JSON
+	// arguments are text, "" for NULL.
+	insertMessages = `INSERT INTO messages (room, seq, id, client_id, sender, text, created_at, message_no,
+			deleted, reply_to, reply_count, mentions, mention_room, edited_at, reactions)
+		SELECT room, seq, id, client_id, sender, text, $15::timestamptz, message_no,
+			deleted, reply_to, reply_count, nullif(mentions, '')::jsonb, mention_room,
+			CASE WHEN edited THEN $15::timestamptz END, nullif(reactions, '')::jsonb
+		FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[],
+			$8::bool[], $9::bigint[], $10::int[], $11::text[], $12::bool[], $13::bool[], $14::text[])
+			AS u(room, seq, id, client_id, sender, text, message_no,
+				deleted, reply_to, reply_count, mentions, mention_room, edited, reactions)`
+	// updateMessages writes back the state of the messages the batch changed.
+	updateMessages = `UPDATE messages m SET text = u.text, deleted = u.deleted, reply_count = u.reply_count,
+			mentions = nullif(u.mentions, '')::jsonb, reactions = nullif(u.reactions, '')::jsonb,
+			edited_at = CASE WHEN u.edited THEN $9::timestamptz ELSE m.edited_at END
+		FROM unnest($1::text[], $2::bigint[], $3::text[], $4::bool[], $5::int[], $6::text[], $7::text[], $8::bool[])
+			AS u(room, seq, text, deleted, reply_count, mentions, reactions, edited)
+		WHERE m.room = u.room AND m.seq = u.seq`
+	insertEntries = `INSERT INTO entries (room, seq, id, client_id, sender, kind, target, text, mentions,
+			mention_room, moderator, emoji, added, count, created_at)
+		SELECT room, seq, id, client_id, sender, kind, target, text, nullif(mentions, '')::jsonb,
+			mention_room, moderator, emoji, added, count, $15::timestamptz
+		FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[],
+			$8::text[], $9::text[], $10::bool[], $11::bool[], $12::text[], $13::bool[], $14::int[])
+			AS u(room, seq, id, client_id, sender, kind, target, text, mentions,
+				mention_room, moderator, emoji, added, count)`
+	// emptyDeleted empties what deleted messages leave: their revisions and their edits' texts.
+	emptyRevisions = `DELETE FROM revisions WHERE (room, seq) IN (SELECT * FROM unnest($1::text[], $2::bigint[]))`
+	emptyEdits     = `UPDATE entries SET text = '' WHERE kind = 'edit'
+		AND (room, target) IN (SELECT * FROM unnest($1::text[], $2::bigint[]))`
+	insertRevisions = `INSERT INTO revisions (room, seq, replaced_by, text, at)
+		SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::timestamptz[])`
+	deleteReactions = `DELETE FROM reactions
+		WHERE (room, seq, emoji, sender) IN (SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[]))`
+	insertReactions = `INSERT INTO reactions (room, seq, emoji, sender, added_seq)
+		SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::bigint[])`
+	raiseLastSeqs = `UPDATE rooms SET last_seq = u.last_seq, last_message_no = u.last_no
+		FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS u(name, last_seq, last_no) WHERE rooms.name = u.name`
 )
 
 // maxAttempts is how often a batch is tried before its appends fail; see retryable.
@@ -105,7 +166,8 @@ func (w *writer) attempt(ctx context.Context, reqs []*request, attempt int) (out
 		}
 	}()
 
-	// Round trip 1: lock the rooms in order, read the clock, look up the client ids.
+	// Round trip 1: lock the rooms in order, read the clock, look up the client ids and
+	// what the changes and replies need.
 	var rooms []string
 	for _, r := range reqs {
 		if len(rooms) == 0 || rooms[len(rooms)-1] != r.msg.Room {
@@ -113,12 +175,13 @@ func (w *writer) attempt(ctx context.Context, reqs []*request, attempt int) (out
 		}
 	}
 	last := make(map[string]int64, len(rooms))
+	lastNo := make(map[string]int64, len(rooms))
 	b := &pgx.Batch{}
 	for _, room := range rooms {
 		b.Queue(lockRoom, room).QueryRow(func(row pgx.Row) error {
-			var seq int64
-			err := row.Scan(&seq)
-			last[room] = seq
+			var seq, no int64
+			err := row.Scan(&seq, &no)
+			last[room], lastNo[room] = seq, no
 			return err
 		})
 	}
@@ -128,73 +191,26 @@ func (w *writer) attempt(ctx context.Context, reqs []*request, attempt int) (out
 	} else {
 		now = w.now()
 	}
-	var kr, ks, kc []string
-	for _, r := range reqs {
-		if r.msg.ClientID != "" {
-			kr, ks, kc = append(kr, r.msg.Room), append(ks, r.msg.From), append(kc, r.msg.ClientID)
-		}
-	}
-	found := map[key]hubbub.Entry{}
-	if len(kr) > 0 {
-		b.Queue(findKeys, kr, ks, kc).Query(func(rows pgx.Rows) error {
-			for rows.Next() {
-				var m hubbub.Entry
-				var seq int64
-				if err := rows.Scan(&m.Room, &m.From, &m.ClientID, &seq, &m.ID, &m.Text, &m.Time, &m.Deleted); err != nil {
-					return err
-				}
-				m.Seq, m.Time = uint64(seq), m.Time.UTC()
-				found[key{m.Room, m.From, m.ClientID}] = m
-			}
-			return rows.Err()
-		})
-	}
+	p := newPlan(time.Time{}, last, lastNo)
+	queueReads(b, reqs, p)
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
-		return nil, false, fmt.Errorf("lock rooms: %w", err)
+		return nil, false, fmt.Errorf("read: %w", err)
 	}
 	if w.afterLookup != nil {
 		w.afterLookup(attempt)
 	}
 
-	// Number the new messages; a key seen before, stored or earlier in this batch, is a
-	// duplicate.
-	now = sqlstore.MsTime(now.UnixMilli())
+	// Decide every append in seq order.
+	p.now = sqlstore.MsTime(now.UnixMilli())
 	out = make([]result, len(reqs))
-	var ins struct {
-		room, id, clientID, from, text []string
-		seq                            []int64
-	}
 	for i, r := range reqs {
-		m := r.msg
-		k := key{m.Room, m.From, m.ClientID}
-		if m.ClientID != "" {
-			if orig, ok := found[k]; ok {
-				out[i] = result{msg: orig, dup: true}
-				continue
-			}
-		}
-		last[m.Room]++
-		m.Seq, m.ID, m.Time = uint64(last[m.Room]), hubbub.NewMessageID(now), now
-		if m.ClientID != "" {
-			found[k] = m
-		}
-		out[i] = result{msg: m}
-		ins.room, ins.seq, ins.id = append(ins.room, m.Room), append(ins.seq, int64(m.Seq)), append(ins.id, m.ID)
-		ins.clientID, ins.from, ins.text = append(ins.clientID, m.ClientID), append(ins.from, m.From), append(ins.text, m.Text)
+		out[i] = p.apply(r.msg)
 	}
 
-	// Round trip 2: insert the new messages and raise the rooms' last seqs.
-	if len(ins.room) > 0 {
-		names := make([]string, 0, len(rooms))
-		seqs := make([]int64, 0, len(rooms))
-		for _, room := range rooms {
-			names, seqs = append(names, room), append(seqs, last[room])
-		}
-		b := &pgx.Batch{}
-		b.Queue(insertMessages, ins.room, ins.seq, ins.id, ins.clientID, ins.from, ins.text, now)
-		b.Queue(raiseLastSeqs, names, seqs)
+	// Round trip 2: write what changed and raise the rooms' last seqs.
+	if b := p.writes(rooms); b.Len() > 0 {
 		if err := tx.SendBatch(ctx, b).Close(); err != nil {
-			return nil, false, fmt.Errorf("insert: %w", err)
+			return nil, false, fmt.Errorf("write: %w", err)
 		}
 	}
 	if err := tx.Commit(ctx); err != nil {

@@ -65,7 +65,10 @@ func scanSanction(rows pgx.Rows, sn *hubbub.Sanction) error {
 	return nil
 }
 
-// DeleteMessage turns the message seq of room into a tombstone. See hubbub.Store.
+// DeleteMessage turns the message seq of room into a tombstone, as a delete entry would
+// but without one. See hubbub.Store.
+//
+// Deprecated: as hubbub.Store.DeleteMessage.
 func (s *Store) DeleteMessage(ctx context.Context, room string, seq uint64) (found, already bool, err error) {
 	if err := s.guard.Begin(ctx, sqlstore.OpDeleteMessage); err != nil {
 		return false, false, err
@@ -74,23 +77,44 @@ func (s *Store) DeleteMessage(ctx context.Context, room string, seq uint64) (fou
 	if !ok {
 		return false, false, nil
 	}
-	// Only a message not yet deleted changes. Of two deletes at once, on any nodes, the second
-	// waits for the first's row lock and then finds the row deleted: exactly one reports the
-	// change, and the other looks the message up.
-	tag, err := s.pool.Exec(ctx, `UPDATE messages SET text = '', deleted = true WHERE room = $1 AND seq = $2 AND NOT deleted`,
-		room, at)
+	found, already, err = s.deleteMessage(ctx, room, at)
+	return found, already, s.guard.Wrap(sqlstore.OpDeleteMessage, err)
+}
+
+func (s *Store) deleteMessage(ctx context.Context, room string, seq int64) (found, already bool, err error) {
+	// The room's lock, as the writers take it: a batch that changes the message either
+	// commits first or finds the tombstone. Of two deletes at once, on any nodes, the second
+	// finds the row deleted: exactly one reports the change.
+	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
 	if err != nil {
-		return false, false, s.guard.Wrap(sqlstore.OpDeleteMessage, err)
+		return false, false, err
 	}
-	if tag.RowsAffected() > 0 {
-		return true, false, nil
+	defer rollback(tx) // after Commit, a no-op
+	var state *bool    // the message's deleted flag before this call; nil: no message
+	b := &pgx.Batch{}
+	b.Queue(lockRoomRow, room)
+	b.Queue(`SELECT deleted FROM messages WHERE room = $1 AND seq = $2`, room, seq).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			var d bool
+			if err := rows.Scan(&d); err != nil {
+				return err
+			}
+			state = &d
+		}
+		return rows.Err()
+	})
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return false, false, err
 	}
-	err = s.pool.QueryRow(ctx, `SELECT true FROM messages WHERE room = $1 AND seq = $2`, room, at).Scan(&found)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return false, false, nil
+	if state == nil || *state {
+		return state != nil, state != nil, nil
 	}
-	if err != nil {
-		return false, false, s.guard.Wrap(sqlstore.OpDeleteMessage, err)
+	b = &pgx.Batch{}
+	b.Queue(`UPDATE messages SET text = '', deleted = true WHERE room = $1 AND seq = $2`, room, seq)
+	b.Queue(emptyRevisions, []string{room}, []int64{seq})
+	b.Queue(emptyEdits, []string{room}, []int64{seq})
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return false, false, err
 	}
-	return true, true, nil
+	return true, false, tx.Commit(ctx)
 }

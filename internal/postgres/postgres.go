@@ -151,29 +151,35 @@ func ensureDurableCommit(ctx context.Context, conn *pgx.Conn) (raised bool, err 
 	return true, nil
 }
 
-// Append stores m through the group-commit writers; see hubbub.Store. If ctx ends while m
-// is still queued, Append returns ctx's error and m is not stored. If m is already part of
+// Append stores e through the group-commit writers; see hubbub.Store. If ctx ends while e
+// is still queued, Append returns ctx's error and e is not stored. If e is already part of
 // a transaction, Append waits for it (at most Options.TxTimeout) and reports its outcome.
 // A batch that fails before COMMIT is retried when that can help (lost connection,
 // deadlock, a client id raced in) and otherwise stores nothing; only a connection lost
 // during COMMIT leaves the outcome unknown, which a retry with the same ClientID settles.
 // Strings PostgreSQL text cannot hold (invalid UTF-8, NUL bytes) are refused before they
-// reach a batch.
-func (s *Store) Append(ctx context.Context, m hubbub.Entry) (hubbub.Entry, bool, error) {
+// reach a batch. A change the contract refuses (no such message, not the sender's, too many
+// reactions) returns its *hubbub.Error and takes no seq.
+func (s *Store) Append(ctx context.Context, e hubbub.Entry) (hubbub.Entry, bool, error) {
 	if err := s.guard.Begin(ctx, sqlstore.OpAppend); err != nil {
 		return hubbub.Entry{}, false, err
 	}
-	if err := sqlstore.CheckAppend(m); err != nil {
+	if err := sqlstore.CheckAppend(e); err != nil {
 		return hubbub.Entry{}, false, s.guard.Wrap(sqlstore.OpAppend, err)
 	}
-	for _, f := range []struct{ name, value string }{
-		{"room", m.Room}, {"sender", m.From}, {"client id", m.ClientID}, {"text", m.Text},
-	} {
+	e = sqlstore.Stored(e)
+	fields := []struct{ name, value string }{
+		{"room", e.Room}, {"sender", e.From}, {"client id", e.ClientID}, {"text", e.Text}, {"emoji", e.Emoji},
+	}
+	for _, m := range e.Mentions {
+		fields = append(fields, struct{ name, value string }{"mention", m.User}, struct{ name, value string }{"mention", m.Name})
+	}
+	for _, f := range fields {
 		if !textFits(f.value) {
 			return hubbub.Entry{}, false, s.guard.Wrap(sqlstore.OpAppend, fmt.Errorf("the %s is not valid UTF-8 without NUL bytes", f.name))
 		}
 	}
-	res := s.w.do(ctx, &request{msg: m})
+	res := s.w.do(ctx, &request{msg: e})
 	if res.err != nil {
 		return hubbub.Entry{}, false, s.guard.Wrap(sqlstore.OpAppend, res.err)
 	}
@@ -184,18 +190,24 @@ func (s *Store) Append(ctx context.Context, m hubbub.Entry) (hubbub.Entry, bool,
 // encoding, which Open checks) without NUL bytes.
 func textFits(v string) bool { return utf8.ValidString(v) && strings.IndexByte(v, 0) < 0 }
 
-// Both range scans walk the (room, seq) primary key; Before walks it backwards.
+// The reads of the log. Before walks the messages' (room, seq) primary key backwards; Since
+// merges the ranges of the primary keys of messages and entries (a Merge Append of two
+// index scans, each stopping at limit).
 const (
-	messageColumns = `seq, id, client_id, sender, text, created_at, deleted`
-	selectSince    = `SELECT ` + messageColumns + ` FROM messages WHERE room = $1 AND seq > $2 ORDER BY seq LIMIT $3`
-	selectBefore   = `SELECT ` + messageColumns + ` FROM messages WHERE room = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3`
-	selectLastSeq  = `SELECT last_seq FROM rooms WHERE name = $1`
+	selectSince = `SELECT * FROM (
+		(SELECT ` + messageRow + ` FROM messages WHERE room = $1 AND seq > $2 ORDER BY seq LIMIT $3)
+		UNION ALL
+		(SELECT ` + entryRow + ` FROM entries WHERE room = $1 AND seq > $2 ORDER BY seq LIMIT $3)
+	) AS log ORDER BY seq LIMIT $3`
+	selectBefore  = `SELECT ` + messageRow + ` FROM messages WHERE room = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3`
+	selectLastSeq = `SELECT last_seq FROM rooms WHERE name = $1`
 )
 
 // selectRooms is a range scan of rooms_name_bytes (names as bytes, COLLATE "C") and, for each
-// room, one lookup of its last message by the (room, seq) primary key.
-const selectRooms = `SELECT r.name, r.last_seq, m.created_at FROM rooms r
+// room, one lookup of its last entry by the (room, seq) primary keys of both tables.
+const selectRooms = `SELECT r.name, r.last_seq, coalesce(m.created_at, e.created_at) FROM rooms r
 	LEFT JOIN messages m ON m.room = r.name AND m.seq = r.last_seq
+	LEFT JOIN entries e ON e.room = r.name AND e.seq = r.last_seq
 	WHERE r.name COLLATE "C" > $1 AND r.last_seq > 0 ORDER BY r.name COLLATE "C" LIMIT $2`
 
 // Rooms returns up to limit rooms named after after, in byte order. See hubbub.Store.
@@ -216,7 +228,7 @@ func (s *Store) Rooms(ctx context.Context, after string, limit int) ([]hubbub.Ro
 	for rows.Next() {
 		var ri hubbub.RoomInfo
 		var seq int64
-		var at *time.Time // nil once retention removed the last message
+		var at *time.Time // nil once retention removed the last entry
 		if err := rows.Scan(&ri.Name, &seq, &at); err != nil {
 			return nil, s.guard.Wrap(sqlstore.OpRooms, err)
 		}
@@ -232,7 +244,8 @@ func (s *Store) Rooms(ctx context.Context, after string, limit int) ([]hubbub.Ro
 	return out, nil
 }
 
-// Since returns up to limit messages of room with Seq > after, oldest first.
+// Since returns up to limit entries of room with Seq > after, oldest first, messages in
+// their current state. See hubbub.Store.
 func (s *Store) Since(ctx context.Context, room string, after uint64, limit int) ([]hubbub.Entry, error) {
 	if err := s.guard.Begin(ctx, sqlstore.OpSince); err != nil {
 		return nil, err
@@ -241,7 +254,7 @@ func (s *Store) Since(ctx context.Context, room string, after uint64, limit int)
 	if !ok {
 		return nil, nil
 	}
-	msgs, err := s.readMessages(ctx, selectSince, room, from, limit, false)
+	msgs, err := s.readLog(ctx, selectSince, room, from, limit, false)
 	if err != nil {
 		return nil, s.guard.Wrap(sqlstore.OpSince, err)
 	}
@@ -249,7 +262,7 @@ func (s *Store) Since(ctx context.Context, room string, after uint64, limit int)
 }
 
 // Before returns the up to limit newest messages of room with Seq < before (any Seq if
-// before is 0), oldest first.
+// before is 0), oldest first, in their current state.
 func (s *Store) Before(ctx context.Context, room string, before uint64, limit int) ([]hubbub.Entry, error) {
 	if err := s.guard.Begin(ctx, sqlstore.OpBefore); err != nil {
 		return nil, err
@@ -258,29 +271,19 @@ func (s *Store) Before(ctx context.Context, room string, before uint64, limit in
 	if !ok {
 		return nil, nil
 	}
-	msgs, err := s.readMessages(ctx, selectBefore, room, below, limit, true)
+	msgs, err := s.readLog(ctx, selectBefore, room, below, limit, true)
 	if err != nil {
 		return nil, s.guard.Wrap(sqlstore.OpBefore, err)
 	}
 	return msgs, nil
 }
 
-// readMessages runs query, a range scan of room (selectSince or selectBefore) from seq, and
-// returns its messages oldest first; newestFirst says that query walks the room backwards.
-func (s *Store) readMessages(ctx context.Context, query, room string, seq int64, limit int, newestFirst bool) ([]hubbub.Entry, error) {
-	rows, _ := s.pool.Query(ctx, query, room, seq, limit) // the error comes with rows.Err
+// readLog runs query, a range scan of room's log rows (logrows.go) from seq, and returns
+// its entries oldest first; newestFirst says that query walks the room backwards.
+func (s *Store) readLog(ctx context.Context, query, room string, seq int64, limit int, newestFirst bool, args ...any) ([]hubbub.Entry, error) {
+	rows, _ := s.pool.Query(ctx, query, append([]any{room, seq, limit}, args...)...) // the error comes with rows.Err
 	defer rows.Close()
-	return sqlstore.ReadMessages(rows, room, limit, newestFirst, scanMessage)
-}
-
-// scanMessage reads a row of messageColumns into m.
-func scanMessage(rows pgx.Rows, m *hubbub.Entry) error {
-	var seq int64
-	if err := rows.Scan(&seq, &m.ID, &m.ClientID, &m.From, &m.Text, &m.Time, &m.Deleted); err != nil {
-		return err
-	}
-	m.Seq, m.Time = uint64(seq), m.Time.UTC()
-	return nil
+	return sqlstore.ReadMessages(rows, room, limit, newestFirst, scanLogRow)
 }
 
 // LastSeq returns the highest Seq ever assigned in room, or 0 if the room has none. It reads

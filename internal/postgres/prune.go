@@ -12,19 +12,26 @@ import (
 )
 
 // findCuts returns, for every room that holds messages the retention policy no longer
-// keeps, the lowest seq to keep: prune deletes the seqs below it.
+// keeps, the lowest seq to keep: prune deletes the messages below it, the entries that
+// change them, and with those every entry below it (an entry's target is below its seq).
 //
-// It is sqlstore.Cut in SQL, for every room in one statement: MaxPerRoom ($1) cuts below
-// last_seq-MaxPerRoom+1, MaxAge cuts below the oldest message young enough to keep, found
-// by walking the room from its oldest message, and the higher cut wins. The age limit is $2 microseconds before $3, or before the
-// server's clock if $3 is NULL, in whole milliseconds as the stored times are: a message
-// exactly MaxAge old is kept. Messages committed after the statement's snapshot are above
-// the last_seq it reads, so they are never cut.
+// It is the retention rule in SQL, for every room in one statement: MaxPerRoom ($1) keeps
+// the messages numbered above last_message_no-MaxPerRoom (message_no counts messages, where
+// seqs count entries of every kind; rows older than migration 0004 have none, and their seq
+// is their number), MaxAge keeps the oldest message young enough and those after it; each
+// cut is found by walking the room from its oldest message, so a prune reads what it deletes
+// plus one row per room, and the higher cut wins. The age limit is $2 microseconds before
+// $3, or before the server's clock if $3 is NULL, in whole milliseconds as the stored times
+// are: a message exactly MaxAge old is kept. Messages committed after the statement's
+// snapshot are above the last_seq it reads, so they are never cut.
 const findCuts = `WITH cutoff AS (
 	SELECT date_trunc('milliseconds', coalesce($3::timestamptz, clock_timestamp()) - $2::bigint * interval '1 microsecond') AS t
 ), cuts AS MATERIALIZED (
 	SELECT r.name, greatest(
-		CASE WHEN $1::bigint > 0 THEN r.last_seq - $1::bigint + 1 ELSE 0 END,
+		CASE WHEN $1::bigint > 0 AND r.last_message_no > $1::bigint THEN coalesce(
+			(SELECT m.seq FROM messages m WHERE m.room = r.name AND coalesce(m.message_no, m.seq) > r.last_message_no - $1::bigint
+				ORDER BY m.seq LIMIT 1),
+			r.last_seq + 1) ELSE 0 END,
 		CASE WHEN $2::bigint > 0 THEN coalesce(
 			(SELECT m.seq FROM messages m WHERE m.room = r.name AND m.created_at >= (SELECT t FROM cutoff)
 				ORDER BY m.seq LIMIT 1),
@@ -34,8 +41,16 @@ const findCuts = `WITH cutoff AS (
 SELECT name, cut FROM cuts c
 WHERE cut > 1 AND EXISTS (SELECT 1 FROM messages m WHERE m.room = c.name AND m.seq < c.cut)`
 
-// deletePrefix deletes a room's messages below a seq: a range of the primary key.
-const deletePrefix = `DELETE FROM messages WHERE room = $1 AND seq < $2`
+// The statements of one room's prune, in one transaction: each deletes a range of a primary
+// key (or of entries_target), under the room's lock so that no batch changes a message while
+// it goes.
+const (
+	lockRoomRow    = `SELECT 1 FROM rooms WHERE name = $1 FOR UPDATE`
+	pruneMessages  = `DELETE FROM messages WHERE room = $1 AND seq < $2`
+	pruneEntries   = `DELETE FROM entries WHERE room = $1 AND target < $2`
+	pruneReactions = `DELETE FROM reactions WHERE room = $1 AND seq < $2`
+	pruneRevisions = `DELETE FROM revisions WHERE room = $1 AND seq < $2`
+)
 
 // Prune deletes what Options.Retention no longer keeps and returns how many messages went.
 // Appends go on meanwhile: they add above what Prune cuts. rooms.last_seq is untouched, so
@@ -83,16 +98,41 @@ func (s *Store) prune(ctx context.Context) (removed int64, rooms int, err error)
 	if len(cuts) == 0 {
 		return 0, 0, nil
 	}
-	// One round trip; statements of a batch run in one implicit transaction.
-	b := &pgx.Batch{}
 	for _, c := range cuts {
-		b.Queue(deletePrefix, c.room, c.seq).Exec(func(tag pgconn.CommandTag) error {
-			removed += tag.RowsAffected()
-			return nil
-		})
+		n, err := s.pruneRoom(ctx, c.room, c.seq)
+		if err != nil {
+			return removed, rooms, fmt.Errorf("room %q: %w", c.room, err)
+		}
+		removed += n
+		rooms++
 	}
-	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
-		return 0, 0, fmt.Errorf("delete: %w", err)
+	return removed, rooms, nil
+}
+
+// pruneRoom deletes room's messages below seq cut, and what goes with them, in one
+// transaction holding the room's lock: a batch that changes one of them either commits
+// first or finds it gone. It returns how many messages went.
+func (s *Store) pruneRoom(ctx context.Context, room string, cut int64) (removed int64, err error) {
+	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
+	if err != nil {
+		return 0, err
 	}
-	return removed, len(cuts), nil
+	defer func() {
+		if err != nil {
+			rollback(tx)
+		}
+	}()
+	b := &pgx.Batch{}
+	b.Queue(lockRoomRow, room)
+	b.Queue(pruneMessages, room, cut).Exec(func(tag pgconn.CommandTag) error {
+		removed = tag.RowsAffected()
+		return nil
+	})
+	for _, q := range []string{pruneEntries, pruneReactions, pruneRevisions} {
+		b.Queue(q, room, cut)
+	}
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return 0, err
+	}
+	return removed, tx.Commit(ctx)
 }

@@ -2,19 +2,34 @@ package sqlstore
 
 import (
 	"errors"
+	"fmt"
 	"math"
 
 	"hubbub"
 )
 
-// ErrNoRoom is Append's error, wrapped, for a message without a room.
-var ErrNoRoom = errors.New("message has no room")
+// ErrNoRoom is Append's error, wrapped, for an entry without a room.
+var ErrNoRoom = errors.New("entry has no room")
 
-// CheckAppend returns why m cannot be appended in any store, or nil. A store may refuse more
-// (PostgreSQL's text holds no NUL byte).
-func CheckAppend(m hubbub.Entry) error {
-	if m.Room == "" {
+// CheckAppend returns why e cannot be appended in any store, or nil. A store may refuse more
+// (PostgreSQL's text holds no NUL byte). A change of message 0, or of a seq beyond the
+// databases' columns, names no message: ECodeNotFound, before any query.
+func CheckAppend(e hubbub.Entry) error {
+	if e.Room == "" {
 		return ErrNoRoom
+	}
+	switch e.Kind {
+	case hubbub.KindMessage:
+		return nil
+	case hubbub.KindEdit, hubbub.KindDelete, hubbub.KindReaction:
+	default:
+		return fmt.Errorf("unknown entry kind %q", e.Kind)
+	}
+	if e.Kind == hubbub.KindReaction && e.Emoji == "" {
+		return hubbub.Errorf(hubbub.ECodeBadField, "a reaction needs an emoji")
+	}
+	if _, ok := SeqArg(e.Target); !ok {
+		return noMessage(e.Target)
 	}
 	return nil
 }
@@ -57,4 +72,25 @@ func SeqArg(seq uint64) (int64, bool) {
 // no room, so that the method answers without a query.
 func RoomsLimit(limit int) (int, bool) {
 	return limit, limit > 0
+}
+
+// RepliesArgs returns the parent and after of a query for Replies(parent, after, limit); ok
+// false if no message can match.
+func RepliesArgs(parent, after uint64, limit int) (p, a int64, ok bool) {
+	p, ok = SeqArg(parent)
+	if !ok || limit <= 0 || after >= math.MaxInt64 {
+		return 0, 0, false
+	}
+	return p, int64(after), true
+}
+
+// RangeArgs returns the bounds of a query for the seqs from ≤ seq ≤ to (ReactedBy), clamped
+// to the columns' range; ok false if the range is empty.
+func RangeArgs(from, to uint64) (lo, hi int64, ok bool) {
+	from = max(from, 1)
+	to = min(to, math.MaxInt64)
+	if from > to {
+		return 0, 0, false
+	}
+	return int64(from), int64(to), true
 }

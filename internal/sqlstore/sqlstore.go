@@ -44,6 +44,9 @@ const (
 	OpSanctions     Op = "sanctions"
 	OpDeleteMessage Op = "delete message"
 	OpRooms         Op = "rooms"
+	OpReplies       Op = "replies"
+	OpRevisions     Op = "revisions"
+	OpReactedBy     Op = "reacted by"
 	OpCheck         Op = "check"
 	OpClose         Op = "close"
 )

@@ -1,0 +1,261 @@
+package postgres
+
+import (
+	"slices"
+	"time"
+
+	"hubbub"
+	"hubbub/internal/sqlstore"
+)
+
+// A batch of appends is decided in memory: the transaction reads, under its rooms' locks,
+// every row the batch's entries depend on (the messages they change or reply to, the
+// reactions they toggle), a plan applies the entries to that state one after the other in
+// the order of their seqs, and the transaction then writes what changed in a few bulk
+// statements. A batch of plain messages reads nothing more than their idempotency keys, and
+// a batch of any size takes the same round trips.
+
+// msgKey names a message: its room and seq.
+type msgKey struct {
+	room string
+	seq  int64
+}
+
+// emojiKey names one emoji's reactions on a message.
+type emojiKey struct {
+	msgKey
+	emoji string
+}
+
+// holdKey names one user's reaction on a message.
+type holdKey struct {
+	emojiKey
+	sender string
+}
+
+// msgState is a message as the batch sees it: read from the database (or new in the batch),
+// then changed by the batch's entries.
+type msgState struct {
+	e     hubbub.Entry // the current state, as Since reads it
+	isNew bool         // appended by this batch, so inserted in its final state
+	no    int64        // message_no, for a new message
+	dirty bool         // an existing message the batch changed: written back
+	// edited is set when the batch edited the message: its edited_at becomes the batch's time.
+	edited bool
+	// deletedNow is set when the batch deleted an existing message: its stored revisions and
+	// its edits' texts are emptied.
+	deletedNow bool
+	revs       []revision // the revisions the batch's edits made
+	edits      []int      // the batch's edits of it, as indexes into plan.entries
+	deletion   *hubbub.Entry
+}
+
+// revision is a text a message had before an edit replaced it.
+type revision struct {
+	key        msgKey
+	replacedBy int64
+	text       string
+	at         time.Time
+}
+
+// hold is one user's reaction on a message: whether it was held before the batch and is now,
+// and the seq of the entry that last added it in the batch (0: none).
+type hold struct {
+	before, now bool
+	addedSeq    int64
+	listed      bool // in plan.holdSet
+}
+
+// plan is the state a batch reads and the changes it decides.
+type plan struct {
+	now    time.Time
+	last   map[string]int64 // each room's last seq so far
+	lastNo map[string]int64 // each room's last message_no so far
+	found  map[key]hubbub.Entry
+
+	msgs      map[msgKey]*msgState
+	holds     map[holdKey]*hold
+	holders   map[emojiKey][]string    // each emoji's first holders in reaction order, as far as read
+	deletions map[msgKey]*hubbub.Entry // the delete entries of tombstones read
+
+	newMsgs []*msgState    // the batch's messages, in seq order
+	entries []hubbub.Entry // the batch's other entries, in seq order
+	holdSet []holdKey      // the reactions the batch toggled, each once
+}
+
+func newPlan(now time.Time, last, lastNo map[string]int64) *plan {
+	return &plan{
+		now: now, last: last, lastNo: lastNo,
+		found:     map[key]hubbub.Entry{},
+		msgs:      map[msgKey]*msgState{},
+		holds:     map[holdKey]*hold{},
+		holders:   map[emojiKey][]string{},
+		deletions: map[msgKey]*hubbub.Entry{},
+	}
+}
+
+// apply decides one append, in the batch's order: a duplicate, a refusal, or a new entry
+// with the room's next seq.
+func (p *plan) apply(e hubbub.Entry) result {
+	k := key{e.Room, e.From, e.ClientID}
+	if e.ClientID != "" {
+		if orig, ok := p.found[k]; ok {
+			return result{msg: orig, dup: true}
+		}
+	}
+	var res result
+	if e.Kind == hubbub.KindMessage {
+		res = p.message(e)
+	} else {
+		res = p.change(e)
+	}
+	if res.err == nil && !res.dup && e.ClientID != "" {
+		p.found[k] = res.msg
+	}
+	return res
+}
+
+// take returns e with the room's next seq, an ID and the batch's time.
+func (p *plan) take(e hubbub.Entry) hubbub.Entry {
+	p.last[e.Room]++
+	e.Seq, e.ID, e.Time = uint64(p.last[e.Room]), hubbub.NewMessageID(p.now), p.now
+	return e
+}
+
+func (p *plan) message(e hubbub.Entry) result {
+	if e.ReplyTo > 0 {
+		parent := p.msg(e.Room, e.ReplyTo)
+		var pe *hubbub.Entry
+		if parent != nil {
+			pe = &parent.e
+		}
+		if err := sqlstore.CheckReply(e, pe); err != nil {
+			return result{err: err}
+		}
+		parent.e.ReplyCount++
+		parent.dirty = !parent.isNew
+	}
+	m := p.take(e)
+	p.lastNo[e.Room]++
+	st := &msgState{e: m, isNew: true, no: p.lastNo[e.Room]}
+	p.msgs[msgKey{e.Room, int64(m.Seq)}] = st
+	p.newMsgs = append(p.newMsgs, st)
+	return result{msg: m}
+}
+
+// msg returns the state of message seq of room, or nil if the room has none.
+func (p *plan) msg(room string, seq uint64) *msgState {
+	at, ok := sqlstore.SeqArg(seq)
+	if !ok {
+		return nil
+	}
+	return p.msgs[msgKey{room, at}]
+}
+
+func (p *plan) change(e hubbub.Entry) result {
+	st := p.msg(e.Room, e.Target)
+	var target *hubbub.Entry
+	if st != nil {
+		target = &st.e
+	}
+	if err := sqlstore.CheckChange(e, target); err != nil {
+		return result{err: err}
+	}
+	mk := msgKey{e.Room, int64(e.Target)}
+	switch e.Kind {
+	case hubbub.KindEdit:
+		return p.edit(e, st, mk)
+	case hubbub.KindDelete:
+		return p.delete(e, st, mk)
+	default:
+		return p.react(e, st, mk)
+	}
+}
+
+func (p *plan) edit(e hubbub.Entry, st *msgState, mk msgKey) result {
+	e = p.take(e)
+	at := st.e.Time
+	if !st.e.EditedAt.IsZero() {
+		at = st.e.EditedAt
+	}
+	st.revs = append(st.revs, revision{key: mk, replacedBy: int64(e.Seq), text: st.e.Text, at: at})
+	st.e.Text, st.e.Mentions, st.e.EditedAt = e.Text, e.Mentions, e.Time
+	st.edited, st.dirty = true, !st.isNew
+	st.edits = append(st.edits, len(p.entries))
+	p.entries = append(p.entries, e)
+	return result{msg: e}
+}
+
+func (p *plan) delete(e hubbub.Entry, st *msgState, mk msgKey) result {
+	if st.e.Deleted {
+		// The delete that made the tombstone answers; a message deleted by DeleteMessage (the
+		// deprecated path) has none, and is answered by a delete entry without a seq.
+		if d := st.deletion; d != nil {
+			return result{msg: *d, dup: true}
+		}
+		if d := p.deletions[mk]; d != nil {
+			return result{msg: *d, dup: true}
+		}
+		return result{msg: hubbub.Entry{Room: e.Room, Kind: hubbub.KindDelete, Target: e.Target}, dup: true}
+	}
+	e = p.take(e)
+	st.e.Text, st.e.Deleted = "", true
+	st.revs = nil
+	for _, i := range st.edits {
+		p.entries[i].Text = ""
+	}
+	st.dirty, st.deletedNow = !st.isNew, !st.isNew
+	p.entries = append(p.entries, e)
+	d := e // a copy: the batch's later entries may move p.entries
+	st.deletion = &d
+	return result{msg: e}
+}
+
+func (p *plan) react(e hubbub.Entry, st *msgState, mk msgKey) result {
+	ek := emojiKey{mk, e.Emoji}
+	hk := holdKey{ek, e.From}
+	h := p.holds[hk]
+	if h == nil {
+		h = &hold{}
+		p.holds[hk] = h
+	}
+	i := slices.IndexFunc(st.e.Reactions, func(r hubbub.Reaction) bool { return r.Emoji == e.Emoji })
+	if !h.now {
+		if err := sqlstore.ReactionLimit(st.e.Reactions, e.Emoji); err != nil {
+			return result{err: err}
+		}
+	}
+	e = p.take(e)
+	if !h.listed {
+		h.listed = true
+		p.holdSet = append(p.holdSet, hk)
+	}
+	names := p.holders[ek]
+	if h.now { // remove
+		names = slices.DeleteFunc(names, func(n string) bool { return n == e.From })
+		st.e.Reactions[i].Count--
+		e.Count = st.e.Reactions[i].Count
+		if e.Count <= 0 {
+			st.e.Reactions = slices.Delete(st.e.Reactions, i, i+1)
+			e.Count = 0
+		}
+		h.addedSeq = 0
+	} else {
+		names = append(names, e.From)
+		if i < 0 {
+			st.e.Reactions = append(st.e.Reactions, hubbub.Reaction{Emoji: e.Emoji})
+			i = len(st.e.Reactions) - 1
+		}
+		st.e.Reactions[i].Count++
+		e.Count, e.Added = st.e.Reactions[i].Count, true
+		h.addedSeq = int64(e.Seq)
+	}
+	h.now = !h.now
+	p.holders[ek] = names
+	if e.Count > 0 {
+		st.e.Reactions[i].Names = slices.Clone(names[:min(len(names), hubbub.MaxReactionNames)])
+	}
+	st.dirty = !st.isNew
+	p.entries = append(p.entries, e)
+	return result{msg: e}
+}

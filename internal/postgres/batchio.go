@@ -1,0 +1,278 @@
+package postgres
+
+import (
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"hubbub"
+	"hubbub/internal/sqlstore"
+)
+
+// queueReads adds to b the reads that reqs depend on, each leaving its rows in p: the
+// entries holding their client ids, and for changes and replies the messages they name and
+// the reactions they toggle. A batch of plain messages without client ids reads nothing.
+func queueReads(b *pgx.Batch, reqs []*request, p *plan) {
+	var keys struct{ room, from, clientID []string }
+	var msgs struct {
+		room []string
+		seq  []int64
+		seen map[msgKey]bool
+	}
+	msgs.seen = map[msgKey]bool{}
+	var dels struct {
+		room []string
+		seq  []int64
+	}
+	var holds struct{ room, emoji, sender []string }
+	var holdSeqs []int64
+	holders := map[emojiKey]int32{} // how many holders of each emoji to read
+	var emojiOrder []emojiKey
+	needMsg := func(room string, seq uint64) (msgKey, bool) {
+		at, ok := sqlstore.SeqArg(seq)
+		mk := msgKey{room, at}
+		if ok && !msgs.seen[mk] {
+			msgs.seen[mk] = true
+			msgs.room, msgs.seq = append(msgs.room, room), append(msgs.seq, at)
+		}
+		return mk, ok
+	}
+	for _, r := range reqs {
+		e := r.msg
+		if e.ClientID != "" {
+			keys.room, keys.from, keys.clientID = append(keys.room, e.Room), append(keys.from, e.From), append(keys.clientID, e.ClientID)
+		}
+		switch e.Kind {
+		case hubbub.KindMessage:
+			if e.ReplyTo > 0 {
+				needMsg(e.Room, e.ReplyTo)
+			}
+		case hubbub.KindDelete:
+			if mk, ok := needMsg(e.Room, e.Target); ok {
+				dels.room, dels.seq = append(dels.room, mk.room), append(dels.seq, mk.seq)
+			}
+		case hubbub.KindEdit:
+			needMsg(e.Room, e.Target)
+		case hubbub.KindReaction:
+			mk, ok := needMsg(e.Room, e.Target)
+			if !ok {
+				continue
+			}
+			holds.room, holds.emoji, holds.sender = append(holds.room, e.Room), append(holds.emoji, e.Emoji), append(holds.sender, e.From)
+			holdSeqs = append(holdSeqs, mk.seq)
+			ek := emojiKey{mk, e.Emoji}
+			if _, ok := holders[ek]; !ok {
+				holders[ek] = hubbub.MaxReactionNames
+				emojiOrder = append(emojiOrder, ek)
+			}
+			holders[ek]++ // each toggle may remove one of the first names
+		}
+	}
+	if len(keys.room) > 0 {
+		for _, q := range []string{findMessageKeys, findEntryKeys} {
+			b.Queue(q, keys.room, keys.from, keys.clientID).Query(func(rows pgx.Rows) error {
+				return eachLogRow(rows, func(e hubbub.Entry) { p.found[key{e.Room, e.From, e.ClientID}] = e })
+			})
+		}
+	}
+	if len(msgs.room) > 0 {
+		b.Queue(findMessages, msgs.room, msgs.seq).Query(func(rows pgx.Rows) error {
+			return eachLogRow(rows, func(e hubbub.Entry) { p.msgs[msgKey{e.Room, int64(e.Seq)}] = &msgState{e: e} })
+		})
+	}
+	if len(dels.room) > 0 {
+		b.Queue(findDeletions, dels.room, dels.seq).Query(func(rows pgx.Rows) error {
+			return eachLogRow(rows, func(e hubbub.Entry) { p.deletions[msgKey{e.Room, int64(e.Target)}] = &e })
+		})
+	}
+	if len(holds.room) > 0 {
+		b.Queue(findHolds, holds.room, holdSeqs, holds.emoji, holds.sender).Query(func(rows pgx.Rows) error {
+			for rows.Next() {
+				var hk holdKey
+				if err := rows.Scan(&hk.room, &hk.seq, &hk.emoji, &hk.sender); err != nil {
+					return err
+				}
+				p.holds[hk] = &hold{before: true, now: true}
+			}
+			return rows.Err()
+		})
+		var room, emoji []string
+		var seq []int64
+		var n []int32
+		for _, ek := range emojiOrder {
+			room, seq, emoji, n = append(room, ek.room), append(seq, ek.seq), append(emoji, ek.emoji), append(n, holders[ek])
+		}
+		b.Queue(findHolders, room, seq, emoji, n).Query(func(rows pgx.Rows) error {
+			for rows.Next() {
+				var ek emojiKey
+				var sender string
+				if err := rows.Scan(&ek.room, &ek.seq, &ek.emoji, &sender); err != nil {
+					return err
+				}
+				p.holders[ek] = append(p.holders[ek], sender)
+			}
+			return rows.Err()
+		})
+	}
+}
+
+// eachLogRow calls f with each entry of rows, a room column followed by a log row.
+func eachLogRow(rows pgx.Rows, f func(hubbub.Entry)) error {
+	for rows.Next() {
+		var e hubbub.Entry
+		if err := scanLogRowFrom(rows, &e, &e.Room); err != nil {
+			return err
+		}
+		f(e)
+	}
+	return rows.Err()
+}
+
+// writes returns the statements that store what p decided, in an order where each sees the
+// rows of those before: new messages, changed messages, new entries, what deletes empty,
+// revisions, reactions, and last the rooms' last seqs. Empty if p stored nothing.
+func (p *plan) writes(rooms []string) *pgx.Batch {
+	b := &pgx.Batch{}
+	if len(p.newMsgs) == 0 && len(p.entries) == 0 {
+		return b
+	}
+	p.queueNewMessages(b)
+	p.queueChangedMessages(b)
+	p.queueEntries(b)
+	p.queueRevisions(b)
+	p.queueReactions(b)
+	names := make([]string, 0, len(rooms))
+	seqs := make([]int64, 0, len(rooms))
+	nos := make([]int64, 0, len(rooms))
+	for _, room := range rooms {
+		names, seqs, nos = append(names, room), append(seqs, p.last[room]), append(nos, p.lastNo[room])
+	}
+	b.Queue(raiseLastSeqs, names, seqs, nos)
+	return b
+}
+
+func (p *plan) queueNewMessages(b *pgx.Batch) {
+	if len(p.newMsgs) == 0 {
+		return
+	}
+	n := len(p.newMsgs)
+	var c struct {
+		room, id, clientID, from, text, mentions, reactions []string
+		seq, no, replyTo                                    []int64
+		replyCount                                          []int32
+		deleted, mentionRoom, edited                        []bool
+	}
+	c.room, c.id, c.clientID, c.from, c.text = make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n)
+	c.seq, c.no = make([]int64, 0, n), make([]int64, 0, n)
+	plain := true
+	for _, st := range p.newMsgs {
+		m := &st.e
+		c.room, c.seq, c.id, c.clientID = append(c.room, m.Room), append(c.seq, int64(m.Seq)), append(c.id, m.ID), append(c.clientID, m.ClientID)
+		c.from, c.text, c.no = append(c.from, m.From), append(c.text, m.Text), append(c.no, st.no)
+		c.deleted, c.replyTo, c.replyCount = append(c.deleted, m.Deleted), append(c.replyTo, int64(m.ReplyTo)), append(c.replyCount, int32(m.ReplyCount))
+		c.mentions, c.mentionRoom = append(c.mentions, jsonArg(m.Mentions)), append(c.mentionRoom, m.MentionRoom)
+		c.edited, c.reactions = append(c.edited, st.edited), append(c.reactions, jsonArg(m.Reactions))
+		plain = plain && !m.Deleted && m.ReplyTo == 0 && m.ReplyCount == 0 && len(m.Mentions) == 0 &&
+			!m.MentionRoom && !st.edited && len(m.Reactions) == 0
+	}
+	if plain {
+		b.Queue(insertPlainMessages, c.room, c.seq, c.id, c.clientID, c.from, c.text, c.no, p.now)
+		return
+	}
+	b.Queue(insertMessages, c.room, c.seq, c.id, c.clientID, c.from, c.text, c.no,
+		c.deleted, c.replyTo, c.replyCount, c.mentions, c.mentionRoom, c.edited, c.reactions, p.now)
+}
+
+func (p *plan) queueChangedMessages(b *pgx.Batch) {
+	var c struct {
+		room, text, mentions, reactions []string
+		seq                             []int64
+		replyCount                      []int32
+		deleted, edited                 []bool
+	}
+	var gone struct {
+		room []string
+		seq  []int64
+	}
+	for mk, st := range p.msgs {
+		if !st.dirty {
+			continue
+		}
+		m := &st.e
+		c.room, c.seq, c.text, c.deleted = append(c.room, mk.room), append(c.seq, mk.seq), append(c.text, m.Text), append(c.deleted, m.Deleted)
+		c.replyCount, c.mentions = append(c.replyCount, int32(m.ReplyCount)), append(c.mentions, jsonArg(m.Mentions))
+		c.reactions, c.edited = append(c.reactions, jsonArg(m.Reactions)), append(c.edited, st.edited)
+		if st.deletedNow {
+			gone.room, gone.seq = append(gone.room, mk.room), append(gone.seq, mk.seq)
+		}
+	}
+	if len(c.room) > 0 {
+		b.Queue(updateMessages, c.room, c.seq, c.text, c.deleted, c.replyCount, c.mentions, c.reactions, c.edited, p.now)
+	}
+	if len(gone.room) > 0 {
+		b.Queue(emptyRevisions, gone.room, gone.seq)
+		b.Queue(emptyEdits, gone.room, gone.seq)
+	}
+}
+
+func (p *plan) queueEntries(b *pgx.Batch) {
+	if len(p.entries) == 0 {
+		return
+	}
+	var c struct {
+		room, id, clientID, from, kind, text, mentions, emoji []string
+		seq, target                                           []int64
+		mentionRoom, moderator, added                         []bool
+		count                                                 []int32
+	}
+	for _, e := range p.entries {
+		c.room, c.seq, c.id, c.clientID = append(c.room, e.Room), append(c.seq, int64(e.Seq)), append(c.id, e.ID), append(c.clientID, e.ClientID)
+		c.from, c.kind, c.target, c.text = append(c.from, e.From), append(c.kind, string(e.Kind)), append(c.target, int64(e.Target)), append(c.text, e.Text)
+		c.mentions, c.mentionRoom, c.moderator = append(c.mentions, jsonArg(e.Mentions)), append(c.mentionRoom, e.MentionRoom), append(c.moderator, e.Moderator)
+		c.emoji, c.added, c.count = append(c.emoji, e.Emoji), append(c.added, e.Added), append(c.count, int32(e.Count))
+	}
+	b.Queue(insertEntries, c.room, c.seq, c.id, c.clientID, c.from, c.kind, c.target, c.text, c.mentions,
+		c.mentionRoom, c.moderator, c.emoji, c.added, c.count, p.now)
+}
+
+func (p *plan) queueRevisions(b *pgx.Batch) {
+	var c struct {
+		room, text      []string
+		seq, replacedBy []int64
+		at              []time.Time
+	}
+	for _, st := range p.msgs {
+		for _, r := range st.revs {
+			c.room, c.seq, c.replacedBy = append(c.room, r.key.room), append(c.seq, r.key.seq), append(c.replacedBy, r.replacedBy)
+			c.text, c.at = append(c.text, r.text), append(c.at, r.at)
+		}
+	}
+	if len(c.room) > 0 {
+		b.Queue(insertRevisions, c.room, c.seq, c.replacedBy, c.text, c.at)
+	}
+}
+
+// queueReactions turns the batch's toggles into rows: a reaction held before and removed (or
+// removed and added again, which moves its holder to the end of the names) is deleted, one
+// held now and not before (or added again) is inserted.
+func (p *plan) queueReactions(b *pgx.Batch) {
+	var del, ins struct{ room, emoji, sender []string }
+	var delSeq, insSeq, insAdded []int64
+	for _, hk := range p.holdSet {
+		h := p.holds[hk]
+		if h.before && (!h.now || h.addedSeq > 0) {
+			del.room, del.emoji, del.sender = append(del.room, hk.room), append(del.emoji, hk.emoji), append(del.sender, hk.sender)
+			delSeq = append(delSeq, hk.seq)
+		}
+		if h.now && (!h.before || h.addedSeq > 0) {
+			ins.room, ins.emoji, ins.sender = append(ins.room, hk.room), append(ins.emoji, hk.emoji), append(ins.sender, hk.sender)
+			insSeq, insAdded = append(insSeq, hk.seq), append(insAdded, h.addedSeq)
+		}
+	}
+	if len(del.room) > 0 {
+		b.Queue(deleteReactions, del.room, delSeq, del.emoji, del.sender)
+	}
+	if len(ins.room) > 0 {
+		b.Queue(insertReactions, ins.room, insSeq, ins.emoji, ins.sender, insAdded)
+	}
+}

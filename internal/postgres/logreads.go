@@ -1,0 +1,111 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+
+	"github.com/jackc/pgx/v5"
+
+	"hubbub"
+	"hubbub/internal/sqlstore"
+)
+
+// The reads of a message's thread, texts and reactions.
+const (
+	// selectReplies is a range of the partial index messages_replies.
+	selectReplies = `SELECT ` + messageRow + ` FROM messages
+		WHERE room = $1 AND reply_to = $4 AND reply_to > 0 AND seq > $2 ORDER BY seq LIMIT $3`
+	// selectCurrentText is the message's text now and since when.
+	selectCurrentText = `SELECT text, coalesce(edited_at, created_at), deleted FROM messages WHERE room = $1 AND seq = $2`
+	// selectRevisions are the texts before it, oldest first: a range of the primary key.
+	selectRevisions = `SELECT text, at FROM revisions WHERE room = $1 AND seq = $2 ORDER BY replaced_by`
+	// selectReactedBy is a range of reactions_by_sender.
+	selectReactedBy = `SELECT seq, emoji FROM reactions WHERE room = $1 AND sender = $2 AND seq BETWEEN $3 AND $4
+		ORDER BY seq, added_seq`
+)
+
+// Replies returns up to limit messages of room replying to message parent with Seq > after,
+// oldest first, in their current state. See hubbub.Store.
+func (s *Store) Replies(ctx context.Context, room string, parent, after uint64, limit int) ([]hubbub.Entry, error) {
+	if err := s.guard.Begin(ctx, sqlstore.OpReplies); err != nil {
+		return nil, err
+	}
+	p, a, ok := sqlstore.RepliesArgs(parent, after, limit)
+	if !ok {
+		return nil, nil
+	}
+	msgs, err := s.readLog(ctx, selectReplies, room, a, limit, false, p)
+	if err != nil {
+		return nil, s.guard.Wrap(sqlstore.OpReplies, err)
+	}
+	return msgs, nil
+}
+
+// Revisions returns the texts message seq of room has had, oldest first, its current text
+// last. It reads in one transaction, so that an edit committed meanwhile cannot show half.
+// See hubbub.Store.
+func (s *Store) Revisions(ctx context.Context, room string, seq uint64) (revs []hubbub.Revision, found bool, err error) {
+	if err := s.guard.Begin(ctx, sqlstore.OpRevisions); err != nil {
+		return nil, false, err
+	}
+	at, ok := sqlstore.SeqArg(seq)
+	if !ok {
+		return nil, false, nil
+	}
+	revs, found, err = s.revisions(ctx, room, at)
+	return revs, found, s.guard.Wrap(sqlstore.OpRevisions, err)
+}
+
+func (s *Store) revisions(ctx context.Context, room string, seq int64) (revs []hubbub.Revision, found bool, err error) {
+	// Repeatable read: both statements see one snapshot.
+	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return nil, false, err
+	}
+	defer rollback(tx)
+	var cur hubbub.Revision
+	var deleted bool
+	err = tx.QueryRow(ctx, selectCurrentText, room, seq).Scan(&cur.Text, &cur.Time, &deleted)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, false, nil
+	}
+	if err != nil || deleted {
+		return nil, err == nil, err
+	}
+	rows, _ := tx.Query(ctx, selectRevisions, room, seq)
+	revs, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (hubbub.Revision, error) {
+		var r hubbub.Revision
+		err := row.Scan(&r.Text, &r.Time)
+		r.Time = r.Time.UTC()
+		return r, err
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	cur.Time = cur.Time.UTC()
+	return append(revs, cur), true, nil
+}
+
+// ReactedBy returns the reactions name holds on the messages of room with from ≤ Seq ≤ to,
+// by seq and then in the order name added them. See hubbub.Store.
+func (s *Store) ReactedBy(ctx context.Context, room, name string, from, to uint64) ([]hubbub.ReactionKey, error) {
+	if err := s.guard.Begin(ctx, sqlstore.OpReactedBy); err != nil {
+		return nil, err
+	}
+	lo, hi, ok := sqlstore.RangeArgs(from, to)
+	if !ok || !textFits(name) {
+		return nil, nil
+	}
+	rows, _ := s.pool.Query(ctx, selectReactedBy, room, name, lo, hi)
+	keys, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (hubbub.ReactionKey, error) {
+		var k hubbub.ReactionKey
+		var seq int64
+		err := row.Scan(&seq, &k.Emoji)
+		k.Seq = uint64(seq)
+		return k, err
+	})
+	if err != nil {
+		return nil, s.guard.Wrap(sqlstore.OpReactedBy, err)
+	}
+	return keys, nil
+}

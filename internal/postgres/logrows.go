@@ -1,0 +1,74 @@
+package postgres
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"hubbub"
+)
+
+// A log row is an entry of either table in one shape, so that one scan reads both and Since
+// can merge them: the columns of logColumns, messages giving the change columns as zeros and
+// entries the message state columns.
+const (
+	messageRow = `'' AS kind, seq, id, client_id, sender, text, created_at, deleted, reply_to, reply_count,
+		mentions, mention_room, edited_at, reactions, 0::bigint AS target, false AS moderator, '' AS emoji,
+		false AS added, 0 AS count`
+	entryRow = `kind, seq, id, client_id, sender, text, created_at, false AS deleted, 0::bigint AS reply_to,
+		0 AS reply_count, mentions, mention_room, NULL::timestamptz AS edited_at, NULL::jsonb AS reactions,
+		target, moderator, emoji, added, count`
+)
+
+// scanLogRow reads a row of messageRow or entryRow into e (but its Room).
+func scanLogRow(rows pgx.Rows, e *hubbub.Entry) error {
+	return scanLogRowFrom(rows, e)
+}
+
+// scanLogRowFrom is scanLogRow for any row, with extra destinations scanned first.
+func scanLogRowFrom(row pgx.Row, e *hubbub.Entry, first ...any) error {
+	var (
+		kind                string
+		seq, replyTo        int64
+		mentions, reactions []byte
+		editedAt            *time.Time
+		target              int64
+	)
+	dest := append(first, &kind, &seq, &e.ID, &e.ClientID, &e.From, &e.Text, &e.Time, &e.Deleted, &replyTo,
+		&e.ReplyCount, &mentions, &e.MentionRoom, &editedAt, &reactions, &target, &e.Moderator, &e.Emoji,
+		&e.Added, &e.Count)
+	if err := row.Scan(dest...); err != nil {
+		return err
+	}
+	e.Kind, e.Seq, e.ReplyTo, e.Target = hubbub.EntryKind(kind), uint64(seq), uint64(replyTo), uint64(target)
+	e.Time = e.Time.UTC()
+	if editedAt != nil {
+		e.EditedAt = editedAt.UTC()
+	}
+	if mentions != nil {
+		if err := json.Unmarshal(mentions, &e.Mentions); err != nil {
+			return fmt.Errorf("mentions of seq %d: %w", seq, err)
+		}
+	}
+	if reactions != nil {
+		if err := json.Unmarshal(reactions, &e.Reactions); err != nil {
+			return fmt.Errorf("reactions of seq %d: %w", seq, err)
+		}
+	}
+	return nil
+}
+
+// jsonArg returns v as a jsonb argument: its JSON text, or "" (which the statements turn into
+// NULL) when v is empty.
+func jsonArg[T any](v []T) string {
+	if len(v) == 0 {
+		return ""
+	}
+	b, err := json.Marshal(v)
+	if err != nil { // mentions and reactions are strings and numbers: never
+		panic(fmt.Sprintf("postgres: encode %T: %v", v, err))
+	}
+	return string(b)
+}
