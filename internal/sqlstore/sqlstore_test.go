@@ -99,3 +99,83 @@ func TestCut(t *testing.T) {
 		t.Error("KeepsAll is wrong")
 	}
 }
+
+// TestCheckChange: who may change which message, for each kind.
+func TestCheckChange(t *testing.T) {
+	msg := &hubbub.Entry{Seq: 3, From: "alice", Text: "x"}
+	tomb := &hubbub.Entry{Seq: 3, From: "alice", Deleted: true}
+	change := func(kind hubbub.EntryKind, from string, mod bool) hubbub.Entry {
+		return hubbub.Entry{Room: "r", From: from, Kind: kind, Target: 3, Moderator: mod, Emoji: "👍"}
+	}
+	for _, c := range []struct {
+		name   string
+		e      hubbub.Entry
+		target *hubbub.Entry
+		want   string // "" for allowed
+	}{
+		{"edit own", change(hubbub.KindEdit, "alice", false), msg, ""},
+		{"edit another's", change(hubbub.KindEdit, "bob", true), msg, hubbub.ECodeForbidden},
+		{"edit missing", change(hubbub.KindEdit, "alice", false), nil, hubbub.ECodeNotFound},
+		{"edit tombstone", change(hubbub.KindEdit, "alice", false), tomb, hubbub.ECodeNotFound},
+		{"delete own", change(hubbub.KindDelete, "alice", false), msg, ""},
+		{"delete another's", change(hubbub.KindDelete, "bob", false), msg, hubbub.ECodeForbidden},
+		{"delete as moderator", change(hubbub.KindDelete, "bob", true), msg, ""},
+		{"delete tombstone", change(hubbub.KindDelete, "alice", false), tomb, ""},
+		{"delete missing", change(hubbub.KindDelete, "alice", true), nil, hubbub.ECodeNotFound},
+		{"react", change(hubbub.KindReaction, "bob", false), msg, ""},
+		{"react to tombstone", change(hubbub.KindReaction, "bob", false), tomb, hubbub.ECodeNotFound},
+	} {
+		err := CheckChange(c.e, c.target)
+		if got := ""; err != nil {
+			got = hubbub.ErrorCode(err)
+			if got != c.want {
+				t.Errorf("%s: %v (%s), want %q", c.name, err, got, c.want)
+			}
+		} else if c.want != "" {
+			t.Errorf("%s: allowed, want %s", c.name, c.want)
+		}
+	}
+	full := make([]hubbub.Reaction, hubbub.MaxReactionsPerMessage)
+	for i := range full {
+		full[i].Emoji = string(rune('a' + i))
+	}
+	if err := ReactionLimit(full, "a"); err != nil {
+		t.Errorf("ReactionLimit of a carried emoji = %v", err)
+	}
+	if err := ReactionLimit(full, "new"); hubbub.ErrorCode(err) != hubbub.ECodeLimit {
+		t.Errorf("ReactionLimit of a new emoji on a full message = %v", err)
+	}
+	if err := ReactionLimit(full[1:], "new"); err != nil {
+		t.Errorf("ReactionLimit below the limit = %v", err)
+	}
+	for _, e := range []hubbub.Entry{
+		{Room: "r", Kind: "poke"},
+		{Room: "r", Kind: hubbub.KindReaction, Target: 1},
+		{Room: "r", Kind: hubbub.KindEdit},
+		{Room: "r", Kind: hubbub.KindDelete, Target: 1 << 63},
+	} {
+		if err := CheckAppend(e); err == nil {
+			t.Errorf("CheckAppend(%+v) = nil", e)
+		}
+	}
+	if err := CheckAppend(hubbub.Entry{Room: "r", Kind: hubbub.KindEdit, Target: 1}); err != nil {
+		t.Errorf("CheckAppend of an edit = %v", err)
+	}
+}
+
+// TestStored: only the fields of an entry's kind are kept.
+func TestStored(t *testing.T) {
+	e := hubbub.Entry{Room: "r", From: "a", ClientID: "k", Text: "t", ReplyTo: 2, Target: 3, Emoji: "x",
+		Moderator: true, Added: true, Count: 4, Seq: 9, Mentions: []hubbub.Mention{}}
+	if got := Stored(e); got.Target != 0 || got.Emoji != "" || got.Moderator || got.Seq != 0 || got.ReplyTo != 2 || got.Mentions != nil {
+		t.Errorf("Stored message = %+v", got)
+	}
+	e.Kind = hubbub.KindReaction
+	if got := Stored(e); got.Text != "" || got.ReplyTo != 0 || got.Target != 3 || got.Emoji != "x" || got.Added || got.Count != 0 {
+		t.Errorf("Stored reaction = %+v", got)
+	}
+	e.Kind = hubbub.KindDelete
+	if got := Stored(e); got.Text != "" || !got.Moderator || got.Target != 3 {
+		t.Errorf("Stored delete = %+v", got)
+	}
+}
