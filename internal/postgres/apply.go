@@ -179,7 +179,7 @@ func (p *plan) edit(e hubbub.Entry, st *msgState, mk msgKey) result {
 		at = st.e.EditedAt
 	}
 	st.revs = append(st.revs, revision{key: mk, replacedBy: int64(e.Seq), text: st.e.Text, at: at})
-	st.e.Text, st.e.Mentions, st.e.EditedAt = e.Text, e.Mentions, e.Time
+	st.e.Text, st.e.Mentions, st.e.MentionRoom, st.e.EditedAt = e.Text, e.Mentions, e.MentionRoom, e.Time
 	st.edited, st.dirty = true, !st.isNew
 	st.edits = append(st.edits, len(p.entries))
 	p.entries = append(p.entries, e)
@@ -199,10 +199,12 @@ func (p *plan) delete(e hubbub.Entry, st *msgState, mk msgKey) result {
 		return result{msg: hubbub.Entry{Room: e.Room, Kind: hubbub.KindDelete, Target: e.Target}, dup: true}
 	}
 	e = p.take(e)
-	st.e.Text, st.e.Deleted = "", true
+	// Nothing of what the message said stays: its text and mentions, its revisions, its
+	// edits' texts and mentions.
+	st.e.Text, st.e.Mentions, st.e.MentionRoom, st.e.Deleted = "", nil, false, true
 	st.revs = nil
 	for _, i := range st.edits {
-		p.entries[i].Text = ""
+		p.entries[i].Text, p.entries[i].Mentions, p.entries[i].MentionRoom = "", nil, false
 	}
 	st.dirty, st.deletedNow = !st.isNew, !st.isNew
 	p.entries = append(p.entries, e)

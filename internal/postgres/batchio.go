@@ -188,7 +188,7 @@ func (p *plan) queueChangedMessages(b *pgx.Batch) {
 		room, text, mentions, reactions []string
 		seq                             []int64
 		replyCount                      []int32
-		deleted, edited                 []bool
+		deleted, edited, mentionRoom    []bool
 	}
 	var gone struct {
 		room []string
@@ -201,13 +201,14 @@ func (p *plan) queueChangedMessages(b *pgx.Batch) {
 		m := &st.e
 		c.room, c.seq, c.text, c.deleted = append(c.room, mk.room), append(c.seq, mk.seq), append(c.text, m.Text), append(c.deleted, m.Deleted)
 		c.replyCount, c.mentions = append(c.replyCount, int32(m.ReplyCount)), append(c.mentions, jsonArg(m.Mentions))
+		c.mentionRoom = append(c.mentionRoom, m.MentionRoom)
 		c.reactions, c.edited = append(c.reactions, jsonArg(m.Reactions)), append(c.edited, st.edited)
 		if st.deletedNow {
 			gone.room, gone.seq = append(gone.room, mk.room), append(gone.seq, mk.seq)
 		}
 	}
 	if len(c.room) > 0 {
-		b.Queue(updateMessages, c.room, c.seq, c.text, c.deleted, c.replyCount, c.mentions, c.reactions, c.edited, p.now)
+		b.Queue(updateMessages, c.room, c.seq, c.text, c.deleted, c.replyCount, c.mentions, c.mentionRoom, c.reactions, c.edited, p.now)
 	}
 	if len(gone.room) > 0 {
 		b.Queue(emptyRevisions, gone.room, gone.seq)

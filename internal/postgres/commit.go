@@ -73,10 +73,10 @@ const (
 				deleted, reply_to, reply_count, mentions, mention_room, edited, reactions)`
 	// updateMessages writes back the state of the messages the batch changed.
 	updateMessages = `UPDATE messages m SET text = u.text, deleted = u.deleted, reply_count = u.reply_count,
-			mentions = nullif(u.mentions, '')::jsonb, reactions = nullif(u.reactions, '')::jsonb,
-			edited_at = CASE WHEN u.edited THEN $9::timestamptz ELSE m.edited_at END
-		FROM unnest($1::text[], $2::bigint[], $3::text[], $4::bool[], $5::int[], $6::text[], $7::text[], $8::bool[])
-			AS u(room, seq, text, deleted, reply_count, mentions, reactions, edited)
+			mentions = nullif(u.mentions, '')::jsonb, mention_room = u.mention_room, reactions = nullif(u.reactions, '')::jsonb,
+			edited_at = CASE WHEN u.edited THEN $10::timestamptz ELSE m.edited_at END
+		FROM unnest($1::text[], $2::bigint[], $3::text[], $4::bool[], $5::int[], $6::text[], $7::bool[], $8::text[], $9::bool[])
+			AS u(room, seq, text, deleted, reply_count, mentions, mention_room, reactions, edited)
 		WHERE m.room = u.room AND m.seq = u.seq`
 	insertEntries = `INSERT INTO entries (room, seq, id, client_id, sender, kind, target, text, mentions,
 			mention_room, moderator, emoji, added, count, created_at)
@@ -86,9 +86,10 @@ const (
 			$8::text[], $9::text[], $10::bool[], $11::bool[], $12::text[], $13::bool[], $14::int[])
 			AS u(room, seq, id, client_id, sender, kind, target, text, mentions,
 				mention_room, moderator, emoji, added, count)`
-	// emptyDeleted empties what deleted messages leave: their revisions and their edits' texts.
+	// emptyRevisions and emptyEdits empty what deleted messages leave: their revisions and
+	// what their edits said.
 	emptyRevisions = `DELETE FROM revisions WHERE (room, seq) IN (SELECT * FROM unnest($1::text[], $2::bigint[]))`
-	emptyEdits     = `UPDATE entries SET text = '' WHERE kind = 'edit'
+	emptyEdits     = `UPDATE entries SET text = '', mentions = NULL, mention_room = false WHERE kind = 'edit'
 		AND (room, target) IN (SELECT * FROM unnest($1::text[], $2::bigint[]))`
 	insertRevisions = `INSERT INTO revisions (room, seq, replaced_by, text, at)
 		SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::timestamptz[])`

@@ -110,7 +110,7 @@ func (s *Store) deleteMessage(ctx context.Context, room string, seq int64) (foun
 		return state != nil, state != nil, nil
 	}
 	b = &pgx.Batch{}
-	b.Queue(`UPDATE messages SET text = '', deleted = true WHERE room = $1 AND seq = $2`, room, seq)
+	b.Queue(`UPDATE messages SET text = '', mentions = NULL, mention_room = false, deleted = true WHERE room = $1 AND seq = $2`, room, seq)
 	b.Queue(emptyRevisions, []string{room}, []int64{seq})
 	b.Queue(emptyEdits, []string{room}, []int64{seq})
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {

@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"errors"
-	"fmt"
 	"math"
 
 	"hubbub"
@@ -23,7 +22,7 @@ func CheckAppend(e hubbub.Entry) error {
 		return nil
 	case hubbub.KindEdit, hubbub.KindDelete, hubbub.KindReaction:
 	default:
-		return fmt.Errorf("unknown entry kind %q", e.Kind)
+		return hubbub.Errorf(hubbub.ECodeBadField, "unknown entry kind %q", e.Kind)
 	}
 	if e.Kind == hubbub.KindReaction && e.Emoji == "" {
 		return hubbub.Errorf(hubbub.ECodeBadField, "a reaction needs an emoji")
