@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -11,56 +10,6 @@ import (
 	"hubbub"
 	"hubbub/internal/sqlstore"
 )
-
-// writeStmts are the writer's statements, prepared once on its connection.
-type writeStmts struct {
-	begin, commit, rollback      *sql.Stmt
-	savepoint, release, undo     *sql.Stmt
-	findClient, bumpSeq, message *sql.Stmt
-}
-
-func prepareWrites(ctx context.Context, conn *sql.Conn) (writeStmts, error) {
-	var w writeStmts
-	var err error
-	prep := func(query string) *sql.Stmt {
-		if err != nil {
-			return nil
-		}
-		var st *sql.Stmt
-		st, err = conn.PrepareContext(ctx, query)
-		return st
-	}
-	// IMMEDIATE takes the write lock up front (waiting up to the busy timeout for another
-	// process), so a batch cannot fail half-way with SQLITE_BUSY.
-	w.begin = prep(`BEGIN IMMEDIATE`)
-	w.commit = prep(`COMMIT`)
-	w.rollback = prep(`ROLLBACK`)
-	w.savepoint = prep(`SAVEPOINT one`)
-	w.release = prep(`RELEASE one`)
-	w.undo = prep(`ROLLBACK TO one`)
-	w.findClient = prep(`SELECT seq, id, text, created_ms, deleted FROM messages
-		WHERE room = ? AND sender = ? AND client_id = ? AND client_id <> ''`)
-	w.bumpSeq = prep(`INSERT INTO rooms (name, last_seq) VALUES (?, 1)
-		ON CONFLICT (name) DO UPDATE SET last_seq = last_seq + 1 RETURNING last_seq`)
-	w.message = prep(`INSERT INTO messages (room, seq, id, client_id, sender, text, created_ms)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`)
-	if err != nil {
-		_ = w.close()
-		return writeStmts{}, err
-	}
-	return w, nil
-}
-
-func (w writeStmts) close() error {
-	var errs []error
-	for _, st := range []*sql.Stmt{w.begin, w.commit, w.rollback, w.savepoint, w.release,
-		w.undo, w.findClient, w.bumpSeq, w.message} {
-		if st != nil {
-			errs = append(errs, st.Close())
-		}
-	}
-	return errors.Join(errs...)
-}
 
 // process answers every request of batch: the appends after one shared commit, then each
 // exec (a prune or a moderation write) after its own. The queue has left out the requests
@@ -89,9 +38,9 @@ func (w *writer) process(batch []*request) {
 	}
 }
 
-// commitAppends stores the messages of reqs in one transaction and leaves each outcome in
-// its request. Each append runs inside its own savepoint, so one that fails is rolled back
-// alone (its seq is not consumed) and the others still commit.
+// commitAppends stores the entries of reqs in one transaction and leaves each outcome in
+// its request. Each append runs inside its own savepoint, so one that fails or is refused is
+// rolled back alone (its seq is not consumed) and the others still commit.
 func (w *writer) commitAppends(reqs []*request) {
 	ctx := context.Background() // the batch outlives any one caller's context
 	now := sqlstore.MsTime(w.now().UnixMilli())
@@ -104,7 +53,8 @@ func (w *writer) commitAppends(reqs []*request) {
 	failed := 0
 	for _, r := range reqs {
 		r.res = w.appendOne(ctx, r.msg, now)
-		if r.res.err != nil {
+		var refused *hubbub.Error
+		if r.res.err != nil && !errors.As(r.res.err, &refused) {
 			failed++
 		}
 	}
@@ -124,69 +74,42 @@ func (w *writer) commitAppends(reqs []*request) {
 	}
 }
 
-// appendOne stores m as part of the open transaction, or finds the message it duplicates.
-// It inserts first and looks for the original only when the idempotency index refuses the
-// row: a resend is rare, and a lookup before every insert cost a tenth of the server's CPU in
-// a busy node.
-func (w *writer) appendOne(ctx context.Context, m hubbub.Entry, now time.Time) result {
+// appendOne stores e as part of the open transaction, or finds the entry it duplicates, or
+// refuses it. Everything it wrote is undone unless it stored e.
+func (w *writer) appendOne(ctx context.Context, e hubbub.Entry, now time.Time) result {
 	if _, err := w.stmts.savepoint.ExecContext(ctx); err != nil {
 		return result{err: fmt.Errorf("savepoint: %w", err)}
 	}
-	stored := m
+	stored := sqlstore.Stored(e)
 	stored.ID, stored.Time = hubbub.NewMessageID(now), now
-	err := w.insert(ctx, &stored)
-	if err != nil {
+	var res result
+	if stored.IsMessage() {
+		res = w.appendMessage(ctx, stored)
+	} else {
+		res = w.appendChange(ctx, stored)
+	}
+	if res.err != nil || res.dup {
 		_, _ = w.stmts.undo.ExecContext(ctx) // the seq bump goes too: no gap
 	}
-	if _, rerr := w.stmts.release.ExecContext(ctx); err == nil && rerr != nil {
-		err = fmt.Errorf("release: %w", rerr)
+	if _, err := w.stmts.release.ExecContext(ctx); err != nil && res.err == nil {
+		return result{err: fmt.Errorf("release: %w", err)}
 	}
-	if err != nil && m.ClientID != "" && isClientIDConflict(err) {
-		return w.findDuplicate(ctx, m)
-	}
-	if err != nil {
-		return result{err: err}
-	}
-	return result{msg: stored}
+	return res
 }
 
-// findDuplicate returns the stored message that m, refused by the idempotency index, resends.
-func (w *writer) findDuplicate(ctx context.Context, m hubbub.Entry) result {
-	var seq, ms int64
-	err := w.stmts.findClient.QueryRowContext(ctx, m.Room, m.From, m.ClientID).Scan(&seq, &m.ID, &m.Text, &ms, &m.Deleted)
-	if err != nil {
-		return result{err: fmt.Errorf("find client id: %w", err)}
-	}
-	m.Seq, m.Time = uint64(seq), sqlstore.MsTime(ms)
-	return result{msg: m, dup: true}
-}
-
-// isClientIDConflict reports whether err is the idempotency index refusing a row
-// (SQLITE_CONSTRAINT_UNIQUE on messages_client_id), as opposed to any other failure.
+// isClientIDConflict reports whether err is an idempotency index refusing a row
+// (SQLITE_CONSTRAINT_UNIQUE on messages_client_id or entries_client_id), as opposed to any
+// other failure.
 func isClientIDConflict(err error) bool {
 	var coded interface{ Code() int }
 	if !errors.As(err, &coded) || coded.Code() != sqliteConstraintUnique {
 		return false
 	}
-	return strings.Contains(err.Error(), "messages.client_id")
+	return strings.Contains(err.Error(), ".client_id")
 }
 
 // sqliteConstraintUnique is SQLite's extended result code SQLITE_CONSTRAINT_UNIQUE.
 const sqliteConstraintUnique = 2067
-
-// insert takes the room's next seq and inserts m with it.
-func (w *writer) insert(ctx context.Context, m *hubbub.Entry) error {
-	var seq int64
-	if err := w.stmts.bumpSeq.QueryRowContext(ctx, m.Room).Scan(&seq); err != nil {
-		return fmt.Errorf("next seq: %w", err)
-	}
-	m.Seq = uint64(seq)
-	if _, err := w.stmts.message.ExecContext(ctx, m.Room, seq, m.ID, m.ClientID, m.From, m.Text,
-		m.Time.UnixMilli()); err != nil {
-		return fmt.Errorf("insert: %w", err)
-	}
-	return nil
-}
 
 func setErr(reqs []*request, err error) {
 	for _, r := range reqs {

@@ -88,24 +88,32 @@ func (s *Store) DeleteMessage(ctx context.Context, room string, seq uint64) (fou
 	if !ok {
 		return false, false, nil
 	}
-	_, err = s.exec(ctx, func(ctx context.Context, conn *sql.Conn) (int64, error) {
+	_, err = s.exec(ctx, func(ctx context.Context, conn *sql.Conn) (_ int64, err error) {
 		// Only a message not yet deleted changes, so of two deletes (the writer runs one at
-		// a time) exactly one reports the change; the other looks the message up.
-		res, err := conn.ExecContext(ctx, `UPDATE messages SET text = '', deleted = 1 WHERE room = ? AND seq = ? AND deleted = 0`,
-			room, at)
+		// a time) exactly one reports the change; the other looks the message up. The
+		// tombstone and its emptied edits commit together.
+		w := s.w
+		if _, err := w.stmts.begin.ExecContext(ctx); err != nil {
+			return 0, err
+		}
+		defer func() {
+			if err != nil {
+				_, _ = w.stmts.rollback.ExecContext(context.Background())
+			}
+		}()
+		changed, err := w.tombstoneOf(ctx, room, at)
 		if err != nil {
 			return 0, err
 		}
-		n, err := res.RowsAffected()
-		if err != nil || n > 0 {
-			found = n > 0
-			return 0, err
+		if !changed {
+			err = conn.QueryRowContext(ctx, `SELECT 1 FROM messages WHERE room = ? AND seq = ?`, room, at).Scan(new(int))
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return 0, err
+			}
+			already = err == nil
 		}
-		err = conn.QueryRowContext(ctx, `SELECT 1 FROM messages WHERE room = ? AND seq = ?`, room, at).Scan(new(int))
-		if errors.Is(err, sql.ErrNoRows) {
-			return 0, nil
-		}
-		found, already = err == nil, err == nil
+		found = changed || already
+		_, err = w.stmts.commit.ExecContext(ctx)
 		return 0, err
 	})
 	if err != nil {

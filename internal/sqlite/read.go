@@ -12,10 +12,38 @@ import (
 // readStmts are the queries of the read-only pool, prepared once; database/sql prepares each
 // again on every connection of the pool as it first uses it there.
 type readStmts struct {
-	since, before, lastSeq, rooms *sql.Stmt
+	since, before, replies, revisions, reactedBy, lastSeq, rooms *sql.Stmt
 }
 
-const messageColumns = `seq, id, client_id, sender, text, created_ms, deleted`
+// The reads of the room log. TestQueryPlans checks that each reads only the index range it
+// names.
+const (
+	// Since merges two ranges of primary keys, messages and entries from seq on, both in seq
+	// order: SQLite runs the two as co-routines and stops at the limit, so the read costs
+	// what it returns whatever the rooms hold.
+	sinceSQL = `SELECT ` + messageColumns + ` FROM messages WHERE room = ?1 AND seq > ?2
+		UNION ALL SELECT ` + entryColumns + ` FROM entries WHERE room = ?1 AND seq > ?2
+		ORDER BY seq LIMIT ?3`
+	// Before walks the messages' primary key backwards; a message row holds its current state.
+	beforeSQL = `SELECT ` + messageColumns + ` FROM messages WHERE room = ? AND seq < ? ORDER BY seq DESC LIMIT ?`
+	// A thread is one range of messages_replies; the reply_to > 0 term lets SQLite use that
+	// partial index. Without statistics (nothing runs ANALYZE) SQLite's planner prefers
+	// walking the whole room by its primary key, which already gives seq order, to any
+	// secondary index: INDEXED BY here and below names the index that reads only what the
+	// query returns (and fails loudly at Open if the index is missing).
+	repliesSQL = `SELECT ` + messageColumns + ` FROM messages INDEXED BY messages_replies
+		WHERE room = ? AND reply_to = ? AND reply_to > 0 AND seq > ? ORDER BY seq LIMIT ?`
+	// One statement, so one snapshot: the message (its original text first, 0 sorting before
+	// every seq), then the texts of its edits by seq.
+	revisionsSQL = `SELECT 0 AS at, coalesce(original, text), created_ms, deleted FROM messages WHERE room = ?1 AND seq = ?2
+		UNION ALL SELECT seq, text, created_ms, 0 FROM entries INDEXED BY entries_target
+		WHERE room = ?1 AND target = ?2 AND kind = 'edit'
+		ORDER BY at`
+	// reactions_sender holds (room, sender, seq) and, as every index of a WITHOUT ROWID
+	// table, the rest of the primary key (emoji): it covers the query and its order.
+	reactedBySQL = `SELECT seq, emoji FROM reactions INDEXED BY reactions_sender
+		WHERE room = ? AND sender = ? AND seq >= ? AND seq <= ? ORDER BY seq, emoji`
+)
 
 func prepareReads(ctx context.Context, db *sql.DB) (readStmts, error) {
 	var r readStmts
@@ -28,14 +56,18 @@ func prepareReads(ctx context.Context, db *sql.DB) (readStmts, error) {
 		st, err = db.PrepareContext(ctx, query)
 		return st
 	}
-	// Both range scans walk the (room, seq) primary key; Before walks it backwards.
-	r.since = prep(`SELECT ` + messageColumns + ` FROM messages WHERE room = ? AND seq > ? ORDER BY seq LIMIT ?`)
-	r.before = prep(`SELECT ` + messageColumns + ` FROM messages WHERE room = ? AND seq < ? ORDER BY seq DESC LIMIT ?`)
+	r.since = prep(sinceSQL)
+	r.before = prep(beforeSQL)
+	r.replies = prep(repliesSQL)
+	r.revisions = prep(revisionsSQL)
+	r.reactedBy = prep(reactedBySQL)
 	r.lastSeq = prep(`SELECT last_seq FROM rooms WHERE name = ?`)
 	// A range of the rooms table's primary key (names compare as bytes, SQLite's BINARY
-	// collation), and for each room one lookup of its last message by (room, seq).
-	r.rooms = prep(`SELECT r.name, r.last_seq, m.created_ms FROM rooms r
+	// collation), and for each room one lookup of its last entry by (room, seq), in whichever
+	// table holds it.
+	r.rooms = prep(`SELECT r.name, r.last_seq, coalesce(m.created_ms, e.created_ms) FROM rooms r
 		LEFT JOIN messages m ON m.room = r.name AND m.seq = r.last_seq
+		LEFT JOIN entries e ON e.room = r.name AND e.seq = r.last_seq
 		WHERE r.name > ? AND r.last_seq > 0 ORDER BY r.name LIMIT ?`)
 	if err != nil {
 		_ = r.close()
@@ -46,7 +78,7 @@ func prepareReads(ctx context.Context, db *sql.DB) (readStmts, error) {
 
 func (r readStmts) close() error {
 	var errs []error
-	for _, st := range []*sql.Stmt{r.since, r.before, r.lastSeq, r.rooms} {
+	for _, st := range []*sql.Stmt{r.since, r.before, r.replies, r.revisions, r.reactedBy, r.lastSeq, r.rooms} {
 		if st != nil {
 			errs = append(errs, st.Close())
 		}
@@ -54,25 +86,183 @@ func (r readStmts) close() error {
 	return errors.Join(errs...)
 }
 
-// readMessages runs st, a range scan of room (since or before) from seq, and returns its
-// messages oldest first; newestFirst says that st walks the room backwards.
-func (s *Store) readMessages(ctx context.Context, st *sql.Stmt, room string, seq int64, limit int, newestFirst bool) ([]hubbub.Entry, error) {
-	rows, err := st.QueryContext(ctx, room, seq, limit)
+// readEntries runs st with args and returns its entries of room oldest first; newestFirst
+// says that st walks the room backwards.
+func readEntries(ctx context.Context, st *sql.Stmt, room string, limit int, newestFirst bool, args ...any) ([]hubbub.Entry, error) {
+	rows, err := st.QueryContext(ctx, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	return sqlstore.ReadMessages(rows, room, limit, newestFirst, scanMessage)
+	return sqlstore.ReadMessages(rows, room, limit, newestFirst, scanEntry)
 }
 
-// scanMessage reads a row of messageColumns into m. Times are stored as Unix milliseconds.
-func scanMessage(rows *sql.Rows, m *hubbub.Entry) error {
-	var seq, ms int64
-	if err := rows.Scan(&seq, &m.ID, &m.ClientID, &m.From, &m.Text, &ms, &m.Deleted); err != nil {
+// scanOne reads the one row of a query of messageColumns or entryColumns, or returns
+// sql.ErrNoRows. The caller sets Room.
+func scanOne(rows *sql.Rows, err error) (hubbub.Entry, error) {
+	if err != nil {
+		return hubbub.Entry{}, err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return hubbub.Entry{}, err
+		}
+		return hubbub.Entry{}, sql.ErrNoRows
+	}
+	var e hubbub.Entry
+	if err := scanEntry(rows, &e); err != nil {
+		return hubbub.Entry{}, err
+	}
+	return e, rows.Close()
+}
+
+// scanEntry reads a row of messageColumns or entryColumns into e. Times are stored as Unix
+// milliseconds, mentions and reactions as JSON.
+func scanEntry(rows *sql.Rows, e *hubbub.Entry) error {
+	var seq, ms, replyTo, editedMs, target int64
+	var kind, mentions, reactions string
+	if err := rows.Scan(&seq, &e.ID, &e.ClientID, &e.From, &kind, &e.Text, &ms, &mentions, &e.MentionRoom,
+		&replyTo, &e.Deleted, &editedMs, &e.ReplyCount, &reactions, &target, &e.Emoji, &e.Added, &e.Count,
+		&e.Moderator); err != nil {
 		return err
 	}
-	m.Seq, m.Time = uint64(seq), sqlstore.MsTime(ms)
-	return nil
+	e.Seq, e.Kind, e.Time = uint64(seq), hubbub.EntryKind(kind), sqlstore.MsTime(ms)
+	e.ReplyTo, e.Target = uint64(replyTo), uint64(target)
+	if editedMs != 0 {
+		e.EditedAt = sqlstore.MsTime(editedMs)
+	}
+	var err error
+	if e.Mentions, err = sqlstore.DecodeMentions(mentions); err != nil {
+		return err
+	}
+	e.Reactions, err = sqlstore.DecodeReactions(reactions)
+	return err
+}
+
+// Since returns up to limit entries of room, of every kind, with Seq > after, oldest first;
+// messages in their current state.
+func (s *Store) Since(ctx context.Context, room string, after uint64, limit int) ([]hubbub.Entry, error) {
+	if err := s.guard.Begin(ctx, sqlstore.OpSince); err != nil {
+		return nil, err
+	}
+	from, ok := sqlstore.SinceArgs(after, limit)
+	if !ok {
+		return nil, nil
+	}
+	out, err := readEntries(ctx, s.reads.since, room, limit, false, room, from, limit)
+	if err != nil {
+		return nil, s.guard.Wrap(sqlstore.OpSince, unreadable(err))
+	}
+	return out, nil
+}
+
+// Before returns the up to limit newest messages of room with Seq < before (any Seq if
+// before is 0), oldest first, in their current state.
+func (s *Store) Before(ctx context.Context, room string, before uint64, limit int) ([]hubbub.Entry, error) {
+	if err := s.guard.Begin(ctx, sqlstore.OpBefore); err != nil {
+		return nil, err
+	}
+	below, ok := sqlstore.BeforeArgs(before, limit)
+	if !ok {
+		return nil, nil
+	}
+	out, err := readEntries(ctx, s.reads.before, room, limit, true, room, below, limit)
+	if err != nil {
+		return nil, s.guard.Wrap(sqlstore.OpBefore, unreadable(err))
+	}
+	return out, nil
+}
+
+// Replies returns up to limit replies to message parent of room with Seq > after, oldest
+// first, in their current state.
+func (s *Store) Replies(ctx context.Context, room string, parent, after uint64, limit int) ([]hubbub.Entry, error) {
+	if err := s.guard.Begin(ctx, sqlstore.OpReplies); err != nil {
+		return nil, err
+	}
+	p, from, ok := sqlstore.RepliesArgs(parent, after, limit)
+	if !ok {
+		return nil, nil
+	}
+	out, err := readEntries(ctx, s.reads.replies, room, limit, false, room, p, from, limit)
+	if err != nil {
+		return nil, s.guard.Wrap(sqlstore.OpReplies, unreadable(err))
+	}
+	return out, nil
+}
+
+// Revisions returns the texts message seq of room has had, oldest first; found is false if
+// room has no message seq. A deleted message has none.
+func (s *Store) Revisions(ctx context.Context, room string, seq uint64) ([]hubbub.Revision, bool, error) {
+	if err := s.guard.Begin(ctx, sqlstore.OpRevisions); err != nil {
+		return nil, false, err
+	}
+	at, ok := sqlstore.SeqArg(seq)
+	if !ok {
+		return nil, false, nil
+	}
+	revs, found, err := s.revisions(ctx, room, at)
+	if err != nil {
+		return nil, false, s.guard.Wrap(sqlstore.OpRevisions, unreadable(err))
+	}
+	return revs, found, nil
+}
+
+func (s *Store) revisions(ctx context.Context, room string, seq int64) (revs []hubbub.Revision, found bool, err error) {
+	rows, err := s.reads.revisions.QueryContext(ctx, room, seq)
+	if err != nil {
+		return nil, false, err
+	}
+	defer rows.Close()
+	deleted := false
+	for rows.Next() {
+		var at, ms int64
+		var rev hubbub.Revision
+		var gone bool
+		if err := rows.Scan(&at, &rev.Text, &ms, &gone); err != nil {
+			return nil, false, err
+		}
+		if at == 0 { // the message's own row comes first
+			found, deleted = true, gone
+		}
+		if !found || deleted {
+			continue // edits of a message retention removed, or of a tombstone
+		}
+		rev.Time = sqlstore.MsTime(ms)
+		revs = append(revs, rev)
+	}
+	return revs, found, rows.Err()
+}
+
+// ReactedBy returns the reactions name holds on the messages of room with from ≤ Seq ≤ to,
+// by seq and emoji.
+func (s *Store) ReactedBy(ctx context.Context, room, name string, from, to uint64) ([]hubbub.ReactionKey, error) {
+	if err := s.guard.Begin(ctx, sqlstore.OpReactedBy); err != nil {
+		return nil, err
+	}
+	lo, hi, ok := sqlstore.RangeArgs(from, to)
+	if !ok {
+		return nil, nil
+	}
+	rows, err := s.reads.reactedBy.QueryContext(ctx, room, name, lo, hi)
+	if err != nil {
+		return nil, s.guard.Wrap(sqlstore.OpReactedBy, err)
+	}
+	defer rows.Close()
+	var out []hubbub.ReactionKey
+	for rows.Next() {
+		var k hubbub.ReactionKey
+		var seq int64
+		if err := rows.Scan(&seq, &k.Emoji); err != nil {
+			return nil, s.guard.Wrap(sqlstore.OpReactedBy, unreadable(err))
+		}
+		k.Seq = uint64(seq)
+		out = append(out, k)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.guard.Wrap(sqlstore.OpReactedBy, unreadable(err))
+	}
+	return out, nil
 }
 
 // Rooms returns up to limit rooms named after after, in byte order. See hubbub.Store.
@@ -93,7 +283,7 @@ func (s *Store) Rooms(ctx context.Context, after string, limit int) ([]hubbub.Ro
 	for rows.Next() {
 		var ri hubbub.RoomInfo
 		var seq int64
-		var ms sql.NullInt64 // NULL once retention removed the last message
+		var ms sql.NullInt64 // NULL once retention removed the last entry
 		if err := rows.Scan(&ri.Name, &seq, &ms); err != nil {
 			return nil, s.guard.Wrap(sqlstore.OpRooms, err)
 		}

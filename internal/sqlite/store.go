@@ -131,10 +131,12 @@ func describe(err error) error {
 	return err
 }
 
-// Append stores m through the group-commit writer; see hubbub.Store. If ctx ends while m is
-// still queued, Append returns ctx's error and m is not stored. If m is already part of a
-// transaction being committed, Append waits for that commit (milliseconds) and reports its
-// outcome, so that an error never hides a stored message.
+// Append stores m, an entry of any kind, through the group-commit writer; see hubbub.Store.
+// If ctx ends while m is still queued, Append returns ctx's error and m is not stored. If m
+// is already part of a transaction being committed, Append waits for that commit
+// (milliseconds) and reports its outcome, so that an error never hides a stored entry. A
+// change the contract refuses (no such message, not the sender's, too many reactions) fails
+// with a *hubbub.Error and takes no seq.
 func (s *Store) Append(ctx context.Context, m hubbub.Entry) (hubbub.Entry, bool, error) {
 	if err := s.guard.Begin(ctx, sqlstore.OpAppend); err != nil {
 		return hubbub.Entry{}, false, err
@@ -160,39 +162,6 @@ func (s *Store) Prune(ctx context.Context) (int64, error) {
 		return 0, s.guard.Wrap(sqlstore.OpPrune, err)
 	}
 	return n, nil
-}
-
-// Since returns up to limit messages of room with Seq > after, oldest first.
-func (s *Store) Since(ctx context.Context, room string, after uint64, limit int) ([]hubbub.Entry, error) {
-	if err := s.guard.Begin(ctx, sqlstore.OpSince); err != nil {
-		return nil, err
-	}
-	from, ok := sqlstore.SinceArgs(after, limit)
-	if !ok {
-		return nil, nil
-	}
-	msgs, err := s.readMessages(ctx, s.reads.since, room, from, limit, false)
-	if err != nil {
-		return nil, s.guard.Wrap(sqlstore.OpSince, unreadable(err))
-	}
-	return msgs, nil
-}
-
-// Before returns the up to limit newest messages of room with Seq < before (any Seq if
-// before is 0), oldest first.
-func (s *Store) Before(ctx context.Context, room string, before uint64, limit int) ([]hubbub.Entry, error) {
-	if err := s.guard.Begin(ctx, sqlstore.OpBefore); err != nil {
-		return nil, err
-	}
-	below, ok := sqlstore.BeforeArgs(before, limit)
-	if !ok {
-		return nil, nil
-	}
-	msgs, err := s.readMessages(ctx, s.reads.before, room, below, limit, true)
-	if err != nil {
-		return nil, s.guard.Wrap(sqlstore.OpBefore, unreadable(err))
-	}
-	return msgs, nil
 }
 
 // LastSeq returns the highest Seq ever assigned in room, or 0 if the room has none. It reads

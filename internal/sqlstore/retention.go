@@ -2,20 +2,21 @@ package sqlstore
 
 import "hubbub"
 
-// Retention, as both stores apply it: a room's stored messages are always one contiguous
-// range of seqs ending at its last seq, because appends add at the top and Prune only ever
-// cuts a prefix. Each limit of a hubbub.Retention is therefore a cut, a seq below which
-// Prune deletes (a range delete on the primary key), and the room's last seq stays, so seqs
-// are never reused.
+// Retention, as both stores apply it: appends add at the top of a room's log and Prune only
+// ever cuts a prefix, so each limit of a hubbub.Retention is a cut, a seq below which Prune
+// deletes (range deletes on primary keys): the messages, the entries (all of them older than
+// the oldest message kept, and those that change a message it deletes) and the reactions.
+// The room's last seq stays, so seqs are never reused.
 
 // KeepsAll reports whether ret keeps every message, so that Prune has nothing to look at.
 func KeepsAll(ret hubbub.Retention) bool { return ret.MaxPerRoom <= 0 && ret.MaxAge <= 0 }
 
-// Cut returns the lowest seq of a room that ret keeps; Prune deletes the seqs below it, and
-// a cut of 1 or less deletes nothing. last is the room's last seq. firstYoung is the seq of
-// its oldest message not older than ret.MaxAge, or last+1 if every message is older; it is
-// read only when ret.MaxAge is set. A store finds it by walking the room from its oldest
-// message, so the cost of a prune is what it deletes plus one row per room.
+// Cut returns the lowest seq of a room that ret keeps, for a room whose every seq is a
+// message (the log before it held other entries); Prune deletes the seqs below it, and a cut
+// of 1 or less deletes nothing. last is the room's last seq. firstYoung is the seq of its
+// oldest message not older than ret.MaxAge, or last+1 if every message is older; it is read
+// only when ret.MaxAge is set. A store finds it by walking the room from its oldest message,
+// so the cost of a prune is what it deletes plus one row per room.
 //
 // MaxPerRoom cuts below last-MaxPerRoom+1 and MaxAge below firstYoung; the higher cut wins.
 func Cut(ret hubbub.Retention, last, firstYoung int64) int64 {
@@ -23,6 +24,29 @@ func Cut(ret hubbub.Retention, last, firstYoung int64) int64 {
 	if n := int64(ret.MaxPerRoom); n > 0 && last > n {
 		cut = last - n + 1
 	}
+	if ret.MaxAge > 0 {
+		cut = max(cut, firstYoung)
+	}
+	return cut
+}
+
+// Excess returns how many of a room's oldest messages ret.MaxPerRoom removes from a room
+// that holds kept messages: 0 if it keeps them all. Other entries take seqs too, so a store
+// cannot tell the cut from the room's last seq: it keeps a count of the messages it holds,
+// skips the Excess oldest (the rows it is about to delete anyway) and cuts at the next.
+func Excess(ret hubbub.Retention, kept int64) int64 {
+	if n := int64(ret.MaxPerRoom); n > 0 && kept > n {
+		return kept - n
+	}
+	return 0
+}
+
+// LogCut returns the lowest seq of a room's log that ret keeps; Prune deletes below it, and a
+// cut of 1 or less deletes nothing. firstKept is the seq of the oldest message MaxPerRoom
+// keeps (0 if Excess is 0); firstYoung is as for Cut (the room's last seq + 1 if every
+// message is older than MaxAge), read only when ret.MaxAge is set. The higher cut wins.
+func LogCut(ret hubbub.Retention, firstKept, firstYoung int64) int64 {
+	cut := firstKept
 	if ret.MaxAge > 0 {
 		cut = max(cut, firstYoung)
 	}

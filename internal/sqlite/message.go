@@ -1,0 +1,108 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"hubbub"
+	"hubbub/internal/sqlstore"
+)
+
+// appendMessage stores message m. It inserts first and looks for the original only when the
+// insert is refused for its client id: a resend is rare, and a lookup before every insert
+// cost a tenth of the server's CPU in a busy node. A reply then counts itself in its parent,
+// after the insert, so that a resend of a reply still returns the first outcome however the
+// parent changed.
+func (w *writer) appendMessage(ctx context.Context, m hubbub.Entry) result {
+	var seq int64
+	if err := w.stmts.messageSeq.QueryRowContext(ctx, m.Room).Scan(&seq); err != nil {
+		return result{err: fmt.Errorf("next seq: %w", err)}
+	}
+	m.Seq = uint64(seq)
+	mentions, err := sqlstore.EncodeMentions(m.Mentions)
+	if err != nil {
+		return result{err: err}
+	}
+	res, err := w.stmts.message.ExecContext(ctx, m.Room, seq, m.ID, m.ClientID, m.From, m.Text,
+		m.Time.UnixMilli(), replyArg(m.ReplyTo), mentions, m.MentionRoom)
+	if err != nil {
+		if m.ClientID != "" && isClientIDConflict(err) {
+			return w.findResend(ctx, m)
+		}
+		return result{err: fmt.Errorf("insert: %w", err)}
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 { // a change holds the client id
+		if err != nil {
+			return result{err: fmt.Errorf("insert: %w", err)}
+		}
+		return w.findResend(ctx, m)
+	}
+	if m.ReplyTo > 0 {
+		if err := w.countReply(ctx, m); err != nil {
+			return result{err: err}
+		}
+	}
+	return result{msg: m}
+}
+
+// replyArg is a reply's parent as stored: a seq no message can have (beyond the signed
+// column) becomes -1, which countReply then does not find.
+func replyArg(parent uint64) int64 {
+	if p, ok := sqlstore.SeqArg(parent); ok {
+		return p
+	}
+	if parent == 0 {
+		return 0
+	}
+	return -1
+}
+
+// countReply adds reply m to its parent's reply count, or refuses m if the room has no such
+// parent.
+func (w *writer) countReply(ctx context.Context, m hubbub.Entry) error {
+	parent, ok := sqlstore.SeqArg(m.ReplyTo)
+	if !ok {
+		return sqlstore.CheckReply(m, nil)
+	}
+	res, err := w.stmts.addReply.ExecContext(ctx, m.Room, parent, int64(m.Seq))
+	if err != nil {
+		return fmt.Errorf("count reply: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		if err != nil {
+			return fmt.Errorf("count reply: %w", err)
+		}
+		return sqlstore.CheckReply(m, nil)
+	}
+	return nil
+}
+
+// findResend returns the stored entry, of any kind, that e resends: the one with e's room,
+// sender and client id, as Since would return it.
+func (w *writer) findResend(ctx context.Context, e hubbub.Entry) result {
+	got, found, err := w.byClient(ctx, e)
+	if err != nil {
+		return result{err: fmt.Errorf("find client id: %w", err)}
+	}
+	if !found {
+		return result{err: fmt.Errorf("find client id: %q of %q refused but not found", e.ClientID, e.From)}
+	}
+	return result{msg: got, dup: true}
+}
+
+// byClient looks for the entry with e's room, sender and client id, first among messages.
+func (w *writer) byClient(ctx context.Context, e hubbub.Entry) (hubbub.Entry, bool, error) {
+	for _, st := range []*sql.Stmt{w.stmts.messageByClient, w.stmts.entryByClient} {
+		got, err := scanOne(st.QueryContext(ctx, e.Room, e.From, e.ClientID))
+		if err == nil {
+			got.Room = e.Room
+			return got, true, nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return hubbub.Entry{}, false, err
+		}
+	}
+	return hubbub.Entry{}, false, nil
+}

@@ -1,0 +1,116 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+)
+
+// writeStmts are the writer's statements, prepared once on its connection.
+type writeStmts struct {
+	begin, commit, rollback  *sql.Stmt
+	savepoint, release, undo *sql.Stmt
+
+	// Numbering: a message also counts itself in rooms.kept (retention's count).
+	messageSeq, entrySeq *sql.Stmt
+	// Inserting: a message (refused if a change holds its client id), a change.
+	message, entry *sql.Stmt
+	// Resends: the message or the change holding a (room, sender, client_id).
+	messageByClient, entryByClient *sql.Stmt
+
+	// The message a change or reply names, and what the change does to it.
+	target, addReply, edit, tombstone, emptyEdits, deletedBy *sql.Stmt
+	// Reactions: toggle off, on, list the first holders, store the summary.
+	unreact, react, holders, setReactions *sql.Stmt
+
+	all []*sql.Stmt // for close
+}
+
+// messageColumns are what every read of a message row selects, in the order scanEntry reads
+// them; entryColumns are the same for a row of entries, and a message's seq is its own
+// entry's. Since merges the two, so they must match column for column.
+const (
+	messageColumns = `seq, id, client_id, sender, '' AS kind, text, created_ms, mentions, mention_room,
+		reply_to, deleted, edited_ms, reply_count, reactions, 0 AS target, '' AS emoji, 0 AS added, 0 AS count, 0 AS moderator`
+	entryColumns = `seq, id, client_id, sender, kind, text, created_ms, mentions, mention_room,
+		0, 0, 0, 0, '', target, emoji, added, count, moderator`
+)
+
+// The writes of the room log whose plans matter (TestQueryPlans).
+const (
+	// One client id names one entry of any kind: messages_client_id refuses a message that
+	// resends a message, and the NOT EXISTS one that resends a change (a probe of
+	// entries_client_id, skipped for a message without an id).
+	insertMessageSQL = `INSERT INTO messages (room, seq, id, client_id, sender, text, created_ms, reply_to, mentions, mention_room)
+		SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10
+		WHERE ?4 = '' OR NOT EXISTS (SELECT 1 FROM entries WHERE room = ?1 AND sender = ?5 AND client_id = ?4 AND client_id <> '')`
+	// INDEXED BY: see repliesSQL.
+	emptyEditsSQL = `UPDATE entries INDEXED BY entries_target SET text = '', mentions = '', mention_room = 0
+		WHERE room = ? AND target = ? AND kind = 'edit'`
+	deletedBySQL = `SELECT ` + entryColumns + ` FROM entries INDEXED BY entries_target
+		WHERE room = ? AND target = ? AND kind = 'delete' ORDER BY seq LIMIT 1`
+)
+
+func prepareWrites(ctx context.Context, conn *sql.Conn) (writeStmts, error) {
+	var w writeStmts
+	var err error
+	prep := func(query string) *sql.Stmt {
+		if err != nil {
+			return nil
+		}
+		var st *sql.Stmt
+		st, err = conn.PrepareContext(ctx, query)
+		if err == nil {
+			w.all = append(w.all, st)
+		}
+		return st
+	}
+	// IMMEDIATE takes the write lock up front (waiting up to the busy timeout for another
+	// process), so a batch cannot fail half-way with SQLITE_BUSY.
+	w.begin = prep(`BEGIN IMMEDIATE`)
+	w.commit = prep(`COMMIT`)
+	w.rollback = prep(`ROLLBACK`)
+	w.savepoint = prep(`SAVEPOINT one`)
+	w.release = prep(`RELEASE one`)
+	w.undo = prep(`ROLLBACK TO one`)
+
+	w.messageSeq = prep(`INSERT INTO rooms (name, last_seq, kept) VALUES (?, 1, 1)
+		ON CONFLICT (name) DO UPDATE SET last_seq = last_seq + 1, kept = kept + 1 RETURNING last_seq`)
+	w.entrySeq = prep(`INSERT INTO rooms (name, last_seq) VALUES (?, 1)
+		ON CONFLICT (name) DO UPDATE SET last_seq = last_seq + 1 RETURNING last_seq`)
+	w.message = prep(insertMessageSQL)
+	w.entry = prep(`INSERT INTO entries (room, seq, id, client_id, sender, kind, target, text, mentions, mention_room,
+		emoji, added, count, moderator, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	w.messageByClient = prep(`SELECT ` + messageColumns + ` FROM messages
+		WHERE room = ? AND sender = ? AND client_id = ? AND client_id <> ''`)
+	w.entryByClient = prep(`SELECT ` + entryColumns + ` FROM entries
+		WHERE room = ? AND sender = ? AND client_id = ? AND client_id <> ''`)
+
+	w.target = prep(`SELECT sender, deleted, reactions FROM messages WHERE room = ? AND seq = ?`)
+	// seq < the reply's own: a reply cannot answer itself, whatever seq it guessed.
+	w.addReply = prep(`UPDATE messages SET reply_count = reply_count + 1 WHERE room = ? AND seq = ? AND seq < ?`)
+	w.edit = prep(`UPDATE messages SET original = coalesce(original, text), text = ?, mentions = ?, mention_room = ?,
+		edited_ms = ? WHERE room = ? AND seq = ?`)
+	w.tombstone = prep(`UPDATE messages SET text = '', original = NULL, mentions = '', mention_room = 0, deleted = 1
+		WHERE room = ? AND seq = ? AND deleted = 0`)
+	w.emptyEdits = prep(emptyEditsSQL)
+	w.deletedBy = prep(deletedBySQL)
+
+	w.unreact = prep(`DELETE FROM reactions WHERE room = ? AND seq = ? AND emoji = ? AND sender = ?`)
+	w.react = prep(`INSERT INTO reactions (room, seq, emoji, sender, rseq) VALUES (?, ?, ?, ?, ?)`)
+	w.holders = prep(`SELECT sender FROM reactions WHERE room = ? AND seq = ? AND emoji = ? ORDER BY rseq LIMIT ?`)
+	w.setReactions = prep(`UPDATE messages SET reactions = ? WHERE room = ? AND seq = ?`)
+	if err != nil {
+		_ = w.close()
+		return writeStmts{}, err
+	}
+	return w, nil
+}
+
+func (w writeStmts) close() error {
+	var errs []error
+	for _, st := range w.all {
+		errs = append(errs, st.Close())
+	}
+	return errors.Join(errs...)
+}

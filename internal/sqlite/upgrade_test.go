@@ -1,0 +1,95 @@
+package sqlite
+
+import (
+	"database/sql"
+	"path/filepath"
+	"reflect"
+	"testing"
+
+	"hubbub"
+)
+
+// rawDB opens the file at path with a connection of the test's own, outside any Store.
+func rawDB(t *testing.T, path string) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// TestUpgradeFromMessagesOnly: a file written by the store before the room log (schema 2:
+// messages, tombstones, a pruned room) opens, keeps every message, seq and idempotency key,
+// and takes every kind of entry; retention counts its old messages.
+func TestUpgradeFromMessagesOnly(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "v2.db")
+	ms, err := loadMigrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := rawDB(t, path)
+	for _, m := range ms[:2] {
+		if _, err := db.Exec(m.SQL); err != nil {
+			t.Fatalf("%s: %v", m.Name, err)
+		}
+	}
+	// What the writer of schema 2 wrote: rooms numbered by last_seq, the seqs below 3 of
+	// room "r" pruned, seq 4 a tombstone.
+	for _, q := range []string{
+		`PRAGMA user_version = 2`,
+		`INSERT INTO rooms (name, last_seq) VALUES ('r', 6), ('quiet', 1)`,
+		`INSERT INTO messages (room, seq, id, client_id, sender, text, created_ms, deleted) VALUES
+			('r', 3, 'id3', 'c3', 'alice', 'three', 1700000000003, 0),
+			('r', 4, 'id4', '', 'bob', '', 1700000000004, 1),
+			('r', 5, 'id5', 'c5', 'alice', 'five', 1700000000005, 0),
+			('r', 6, 'id6', '', 'bob', 'six', 1700000000006, 0),
+			('quiet', 1, 'idq', '', 'carol', 'hello', 1700000000007, 0)`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	db.Close()
+
+	s := openAt(t, path, Options{Retention: hubbub.Retention{MaxPerRoom: 3}})
+	before, err := s.Since(ctx, "r", 0, 10)
+	if err != nil || len(before) != 4 {
+		t.Fatalf("Since after the upgrade = %+v, %v", before, err)
+	}
+	three := hubbub.Entry{Room: "r", Seq: 3, ID: "id3", ClientID: "c3", From: "alice", Text: "three", Time: before[0].Time}
+	if !reflect.DeepEqual(before[0], three) || before[0].Time.UnixMilli() != 1700000000003 || !before[1].Deleted {
+		t.Errorf("old messages read %+v", before)
+	}
+	if got, dup, err := s.Append(ctx, hubbub.Entry{Room: "r", From: "alice", ClientID: "c5", Text: "resent"}); err != nil || !dup || got.Seq != 5 {
+		t.Errorf("resend of an old message = %+v, dup %v, %v", got, dup, err)
+	}
+	// every kind on old messages
+	e := add(t, s, edit("r", "alice", 3, "three, edited"))
+	r := add(t, s, react("r", "bob", 5, "👍"))
+	rep := add(t, s, hubbub.Entry{Room: "r", From: "bob", Text: "re: six", ReplyTo: 6})
+	if e.Seq != 7 || r.Seq != 8 || rep.Seq != 9 {
+		t.Errorf("new entries took seqs %d, %d, %d; want 7, 8, 9", e.Seq, r.Seq, rep.Seq)
+	}
+	if revs, _, _ := s.Revisions(ctx, "r", 3); len(revs) != 2 || revs[0].Text != "three" {
+		t.Errorf("Revisions of an old message = %+v", revs)
+	}
+	// a tombstone from before the log has no delete entry: a delete of it is a duplicate
+	if got, dup, err := s.Append(ctx, del("r", "bob", 4, false)); err != nil || !dup || got.Seq != 0 {
+		t.Errorf("delete of an old tombstone = %+v, dup %v, %v; want an unnumbered duplicate", got, dup, err)
+	}
+	// rooms.kept counted the old messages: 5 now in "r", MaxPerRoom 3 removes 3 and 4
+	if n, err := s.Prune(ctx); err != nil || n != 2 {
+		t.Errorf("Prune = %d, %v; want 2", n, err)
+	}
+	msgs, _ := s.Before(ctx, "r", 0, 10)
+	if seqs := seqsOf(msgs); !reflect.DeepEqual(seqs, []uint64{5, 6, 9}) {
+		t.Errorf("messages after Prune = %v, want [5 6 9]", seqs)
+	}
+	rooms, err := s.Rooms(ctx, "", 10)
+	if err != nil || len(rooms) != 2 || rooms[0].Name != "quiet" || rooms[1].LastSeq != 9 || !rooms[1].LastActivity.Equal(rep.Time) {
+		t.Errorf("Rooms = %+v, %v", rooms, err)
+	}
+}
