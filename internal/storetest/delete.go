@@ -118,8 +118,10 @@ func testDeleteConcurrent(t *testing.T, open opener) {
 			results [deleters]hubbub.Entry
 			dups    [deleters]bool
 		)
+		start := make(chan struct{}) // released at once, so that they race
 		for i := range deleters {
 			wg.Go(func() {
+				<-start
 				e := del("r", "alice", m.Seq, false)
 				if i%2 == 1 {
 					e = del("r", "mod", m.Seq, true)
@@ -131,6 +133,7 @@ func testDeleteConcurrent(t *testing.T, open opener) {
 				results[i], dups[i] = got, dup
 			})
 		}
+		close(start)
 		wg.Wait()
 		fresh := 0
 		for i := range deleters {

@@ -67,8 +67,10 @@ func testClientIDConcurrent(t *testing.T, open opener) {
 		results [racers]hubbub.Entry
 		dups    [racers]bool
 	)
+	start := make(chan struct{}) // released at once, so that they race
 	for i := range racers {
 		wg.Go(func() {
+			<-start
 			m, dup, err := s.Append(t.Context(), withID("r", "alice", "retry-1", "once"))
 			if err != nil {
 				t.Errorf("racer %d: %v", i, err)
@@ -76,6 +78,7 @@ func testClientIDConcurrent(t *testing.T, open opener) {
 			results[i], dups[i] = m, dup
 		})
 	}
+	close(start)
 	wg.Wait()
 	fresh := 0
 	for i := range racers {
@@ -161,8 +164,10 @@ func testClientIDConcurrentKinds(t *testing.T, open opener) {
 			results [racers]hubbub.Entry
 			dups    [racers]bool
 		)
+		start := make(chan struct{}) // released at once, so that they race
 		for i := range racers {
 			wg.Go(func() {
+				<-start
 				got, dup, err := s.Append(t.Context(), e)
 				if err != nil {
 					t.Errorf("racer %d: %v", i, err)
@@ -170,6 +175,7 @@ func testClientIDConcurrentKinds(t *testing.T, open opener) {
 				results[i], dups[i] = got, dup
 			})
 		}
+		close(start)
 		wg.Wait()
 		fresh := 0
 		for i := range racers {

@@ -176,7 +176,7 @@ func (s *memStore) Append(ctx context.Context, in hubbub.Entry) (hubbub.Entry, b
 		}
 		if s.bug == "dedupconcurrent" { // check, then act without holding the lock
 			s.mu.Unlock()
-			time.Sleep(time.Millisecond)
+			time.Sleep(20 * time.Millisecond)
 			s.mu.Lock()
 		}
 	}

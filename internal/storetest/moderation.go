@@ -124,8 +124,10 @@ func testDeleteMessageConcurrent(t *testing.T, open opener) {
 		var wg sync.WaitGroup
 		var mu sync.Mutex
 		changed := 0
+		start := make(chan struct{}) // released at once, so that they race
 		for range deleters {
 			wg.Go(func() {
+				<-start
 				found, already, err := s.DeleteMessage(t.Context(), "r", seq)
 				if err != nil || !found {
 					t.Errorf("DeleteMessage(r, %d) = %v, %v, %v", seq, found, already, err)
@@ -137,6 +139,7 @@ func testDeleteMessageConcurrent(t *testing.T, open opener) {
 				}
 			})
 		}
+		close(start)
 		wg.Wait()
 		if changed != 1 {
 			t.Errorf("%d deletes of seq %d at once: %d reported the change, want 1", deleters, seq, changed)
