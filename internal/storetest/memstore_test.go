@@ -234,6 +234,11 @@ func (s *memStore) Append(ctx context.Context, in hubbub.Entry) (hubbub.Entry, b
 	default:
 		return s.refuse(r, hubbub.Errorf(hubbub.ECodeBadField, "unknown entry kind %q", in.Kind))
 	}
+	if s.bug == "checkrace" && !m.IsMessage() { // check, then act without the lock
+		s.mu.Unlock()
+		time.Sleep(50 * time.Microsecond)
+		s.mu.Lock()
+	}
 	if s.bug == "readall" {
 		m.Text, m.ReplyTo, m.Mentions = in.Text, in.ReplyTo, in.Mentions
 	}
