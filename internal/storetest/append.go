@@ -125,13 +125,23 @@ func testConcurrentManyRooms(t *testing.T, open opener) {
 // its server's clock.
 const clockSkew = time.Minute
 
-// testIDAndTime: IDs are unique across rooms; Time is the store's clock, in UTC, to the ms.
+// testIDAndTime: IDs are unique across rooms and kinds; Time is the store's clock, in UTC, to
+// the ms.
 func testIDAndTime(t *testing.T, open opener) {
 	s := open(t, hubbub.Retention{})
 	start := time.Now()
 	ids := map[string]hubbub.Entry{}
 	for i := range 60 {
-		m := mustAppend(t, s, msg(fmt.Sprint("room", i%3), "alice", "hi"))
+		// Entries of every kind: messages, and changes of the room's first message.
+		e := msg(fmt.Sprint("room", i%3), "alice", "hi")
+		switch {
+		case i < 3:
+		case i%4 == 1:
+			e = edit(e.Room, "alice", 1, fmt.Sprint("edit ", i))
+		case i%4 == 2:
+			e = react(e.Room, "alice", 1, "👍")
+		}
+		m := mustAppend(t, s, e)
 		if m.ID == "" {
 			t.Fatalf("message %+v has no ID", m)
 		}

@@ -12,7 +12,7 @@ import (
 // message had, oldest first, the current one last.
 func testEdit(t *testing.T, open opener) {
 	s := open(t, hubbub.Retention{})
-	m := mentioning(msg("r", "alice", "hello @bob"), "bob")
+	m := mentioning(msg("r", "alice", "hello @zoë, @bob and @al"), "zoë", "bob", "al") // in the text's order
 	m.MentionRoom = true
 	orig := mustAppend(t, s, m)
 	other := mustAppend(t, s, msg("r", "bob", "hi"))

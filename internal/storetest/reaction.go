@@ -50,6 +50,10 @@ func testReactionToggle(t *testing.T, open opener) {
 		{"carol", "👍", false, 1},
 		{"bob", ":tada:", false, 0},
 		{"bob", ":tada:", true, 1},
+		// Emoji are compared byte for byte: with and without a variation selector, two.
+		{"carol", "\u2764", true, 1},
+		{"carol", "\u2764\ufe0f", true, 1},
+		{"carol", "\u2764", false, 0},
 	}
 	var stored []hubbub.Entry
 	for i, st := range steps {
@@ -59,7 +63,11 @@ func testReactionToggle(t *testing.T, open opener) {
 		checkEntry(t, fmt.Sprintf("reaction %d as returned", i), got, want)
 		stored = append(stored, got)
 	}
-	m.Reactions = []hubbub.Reaction{{Emoji: "👍", Count: 1, Names: []string{"alice"}}, {Emoji: ":tada:", Count: 1, Names: []string{"bob"}}}
+	m.Reactions = []hubbub.Reaction{
+		{Emoji: "👍", Count: 1, Names: []string{"alice"}},
+		{Emoji: ":tada:", Count: 1, Names: []string{"bob"}},
+		{Emoji: "\u2764\ufe0f", Count: 1, Names: []string{"carol"}},
+	}
 	checkStored(t, "Since after the reactions", since(t, s, "r", 0, 20), append([]hubbub.Entry{m}, stored...))
 	checkStored(t, "Before after the reactions", before(t, s, "r", 0, 20), []hubbub.Entry{m})
 
@@ -158,9 +166,14 @@ func testReactionLimit(t *testing.T, open opener) {
 	if got := mustAppend(t, s, react("r", "bob", m.Seq, ":one_too_many:")); !got.Added || got.Count != 1 {
 		t.Errorf("a new emoji once one left = %+v, want added, count 1", got)
 	}
-	refused(t, s, react("r", "bob", m.Seq, ":two_too_many:"), hubbub.ECodeLimit)
+	refused(t, s, keyed(react("r", "bob", m.Seq, ":two_too_many:"), "k"), hubbub.ECodeLimit)
 	if n := len(reactionsOf(t, s, "r", m.Seq)); n != hubbub.MaxReactionsPerMessage {
 		t.Errorf("the full message carries %d emoji, want %d", n, hubbub.MaxReactionsPerMessage)
+	}
+	// A refusal is not remembered under its key: resent once a place is free, it is added.
+	mustAppend(t, s, react("r", "alice", m.Seq, emoji(6)))
+	if got := mustAppend(t, s, keyed(react("r", "bob", m.Seq, ":two_too_many:"), "k")); !got.Added || got.Count != 1 {
+		t.Errorf("a refused reaction resent with its key once a place is free = %+v, want added", got)
 	}
 	// The limit is per message.
 	if got := mustAppend(t, s, react("r", "bob", other.Seq, ":two_too_many:")); !got.Added {
