@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"slices"
 	"testing"
 
 	"hubbub"
@@ -83,5 +84,50 @@ func testReplyRefused(t *testing.T, open opener) {
 	}
 	if got := entryAt(t, before(t, s, "r", 0, 10), gone.Seq); got.ReplyCount != 1 || !got.Deleted {
 		t.Errorf("the tombstone after a reply = %+v, want deleted with one reply", got)
+	}
+}
+
+// testArgumentEdges: the reads answer arguments at the edges of their types (seqs past what a
+// database's signed integers hold, empty and reversed ranges, limits of zero or less) with
+// what the contract says, never an error.
+func testArgumentEdges(t *testing.T, open opener) {
+	s := open(t, hubbub.Retention{})
+	m := mustAppend(t, s, msg("r", "alice", "hello"))
+	rep := mustAppend(t, s, reply("r", "bob", m.Seq, "hi"))
+	mustAppend(t, s, react("r", "bob", m.Seq, "👍"))
+	const top = ^uint64(0)
+	for _, c := range []struct {
+		what string
+		got  []hubbub.Entry
+		want []uint64
+	}{
+		{"Since(max)", since(t, s, "r", top, 10), nil},
+		{"Since(1<<63)", since(t, s, "r", 1<<63, 10), nil},
+		{"Since(0, -1)", since(t, s, "r", 0, -1), nil},
+		{"Before(max)", before(t, s, "r", top, 10), []uint64{m.Seq, rep.Seq}},
+		{"Before(0, -1)", before(t, s, "r", 0, -1), nil},
+		{"Replies(parent max)", replies(t, s, "r", top, 0, 10), nil},
+		{"Replies(after max)", replies(t, s, "r", m.Seq, top, 10), nil},
+		{"Replies(after 1<<63)", replies(t, s, "r", m.Seq, 1<<63, 10), nil},
+		{"Replies(limit -1)", replies(t, s, "r", m.Seq, 0, -1), nil},
+	} {
+		checkSeqs(t, c.what, c.got, c.want)
+	}
+	if revs, found := revisions(t, s, "r", top); found || len(revs) != 0 {
+		t.Errorf("Revisions(max) = %+v, %v; want not found", revs, found)
+	}
+	all := []hubbub.ReactionKey{{Seq: m.Seq, Emoji: "👍"}}
+	for _, c := range []struct {
+		from, to uint64
+		want     []hubbub.ReactionKey
+	}{
+		{0, top, all},
+		{1, 1 << 63, all},
+		{2, 1, nil}, // reversed
+		{1 << 63, top, nil},
+	} {
+		if got := reactedBy(t, s, "r", "bob", c.from, c.to); !slices.Equal(got, c.want) {
+			t.Errorf("ReactedBy(bob, %d, %d) = %v, want %v", c.from, c.to, got, c.want)
+		}
 	}
 }

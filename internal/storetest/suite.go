@@ -62,6 +62,7 @@ func RunStoreTests(t *testing.T, open func(t *testing.T, ret hubbub.Retention) h
 		{"ReactedBy", testReactedBy},
 		{"Replies", testReplies},
 		{"ReplyRefused", testReplyRefused},
+		{"ArgumentEdges", testArgumentEdges},
 		{"SeqAcrossKinds", testSeqAcrossKinds},
 		{"UnknownKind", testUnknownKind},
 		{"FieldsOfKind", testFieldsOfKind},
