@@ -86,15 +86,32 @@ function saveLastRead() {
 
 // --- rooms ---------------------------------------------------------------------------------------
 
-/** The room named by the URL fragment (/#room is a deep link), or "". */
-function roomFromHash() {
+/**
+ * The place the URL fragment names: /#room is a deep link to a room, /#room/seq to one of its
+ * messages (the links "Copy link" makes). Returns {room, seq}; room is "" and seq 0 if absent.
+ */
+function placeFromHash() {
   let h = location.hash.replace(/^#/, "");
   try {
     h = decodeURIComponent(h);
   } catch (e) {
     /* keep it raw; validation below rejects it */
   }
-  return h;
+  const m = /^(.*)\/(\d{1,15})$/.exec(h);
+  return m ? { room: m[1], seq: Number(m[2]) } : { room: h, seq: 0 };
+}
+
+/** The room named by the URL fragment, or "". */
+function roomFromHash() {
+  return placeFromHash().room;
+}
+
+/** Brings the room the URL fragment names into view, and the message it names, if any. */
+function followHash() {
+  const place = placeFromHash();
+  if (!selectRoom(place.room || "lobby")) return false;
+  if (place.seq) jumpTo(ui.active, place.seq);
+  return true;
 }
 
 /** Brings a room into view, joining it first if needed. Returns false for an invalid name. */
@@ -114,7 +131,12 @@ function selectRoom(name) {
   $("messages").setAttribute("aria-label", "Messages in #" + name);
   $("composer-label").textContent = "Message #" + name;
   $("composer-input").placeholder = "Message #" + name;
-  if (changed) $("jump").hidden = true;
+  if (changed) {
+    $("jump").hidden = true;
+    cancelEdit(false);
+    closeThread(false);
+    msgUI.jump = null;
+  }
   renderRooms();
   renderMessages({ toBottom: changed });
   renderMembers();
@@ -143,7 +165,7 @@ function leaveRoom(name, opts = {}) {
   saveLastRead();
   if (ui.active === name) {
     const next = ui.rooms[0] || "lobby";
-    if (location.hash.replace(/^#/, "") === next) selectRoom(next);
+    if (roomFromHash() === next) selectRoom(next);
     else location.hash = next;
   } else {
     renderRooms();
@@ -182,8 +204,8 @@ function isViewing(room) {
 /** Clears a room's unread count and remembers how far it was read, for the next visit. */
 function markRead(room) {
   const r = client.rooms.get(room);
-  if (r && r.maxSeq > (ui.lastRead[room] || 0)) {
-    ui.lastRead[room] = r.maxSeq;
+  if (r && r.since > (ui.lastRead[room] || 0)) {
+    ui.lastRead[room] = r.since;
     saveLastRead();
   }
   if (ui.unread.get(room)) {
@@ -291,11 +313,12 @@ function renderMessages(opts = {}) {
   const fromBottom = box.scrollHeight - box.scrollTop;
   const view = viewOf(r.name);
   const mine = me();
-  const moderator = client.canModerate();
   const waiting = waitingFor(r);
 
   const items = r.sorted().map((m) => ({ key: "s" + m.seq, m, p: null }));
-  for (const p of r.pending.values()) items.push({ key: "p" + p.id, m: { from: mine, text: p.text, time: p.time }, p });
+  for (const p of r.pending.values()) {
+    items.push({ key: "p" + p.id, m: { from: mine, text: p.text, time: p.time, reply_to: p.replyTo }, p });
+  }
   const want = [];
   const keys = new Set();
   let prev = null;
@@ -317,18 +340,17 @@ function renderMessages(opts = {}) {
       // rather than being replaced, so it does not flicker or get announced a second time.
       el = wasPending;
       view.delete("p" + it.m.client_id);
-      confirmElement(el, it.m, mine);
+      confirmElement(el, it.m);
       view.set(it.key, el);
     } else if (!el) {
-      el = messageElement(it.m, it.m.from === mine, mine);
+      el = messageElement(it.m, it.m.from === mine);
       view.set(it.key, el);
     }
     if (it.p) {
       const p = it.p;
       paintPending(el, p, waiting, () => client.retry(r.name, p.id), () => client.discard(r.name, p.id));
-    } else if (moderator && !it.m.deleted && !el.querySelector(".mod-button")) {
-      el.appendChild(modButton("Moderate " + it.m.from + "’s message"));
     }
+    paintRow(el, r, it.m, false);
     el.classList.toggle("cont", continuesGroup(prev, it.m));
     want.push(el);
     keys.add(it.key);
@@ -352,6 +374,8 @@ function renderMessages(opts = {}) {
   else if (opts.appended) $("jump").hidden = false;
   renderHistoryBar(r);
   renderRoomOut(r);
+  renderReplying();
+  tryJump();
   // A short list gives no scrollbar to pull older messages with, so fetch until one appears.
   if (box.scrollHeight <= box.clientHeight + 8) requestOlder();
 }
@@ -586,7 +610,10 @@ client.addEventListener("joined", (ev) => {
 });
 
 client.addEventListener("messages", (ev) => {
-  const { room, added, kind } = ev.detail;
+  const { room, added, kind, fresh } = ev.detail;
+  if (fresh) {
+    for (const m of added) if (m.from !== me() && mentionsMe(m, me())) notifyMention(room, m);
+  }
   if (kind !== "history") {
     const read = ui.lastRead[room] || 0;
     let fresh = 0;
@@ -603,20 +630,31 @@ client.addEventListener("messages", (ev) => {
   }
 });
 
-client.addEventListener("deleted", (ev) => {
-  // Rebuild that one row: the cached element still holds the old text.
-  const { room, seq } = ev.detail;
-  const view = viewOf(room);
-  const el = view.get("s" + seq);
-  if (el) {
-    el.remove();
-    view.delete("s" + seq);
+client.addEventListener("changed", (ev) => {
+  // Edited, deleted, reacted to or replied to: the rows redraw what changed (paintRow).
+  const { room, seqs } = ev.detail;
+  const e = msgUI.editing;
+  if (e && e.room === room && seqs.includes(e.seq)) {
+    const m = client.rooms.get(room) && client.rooms.get(room).get(e.seq);
+    if (!m || m.deleted) cancelEdit(false); // a moderator deleted it meanwhile
   }
   if (room === ui.active) renderMessages();
+  if (msgUI.thread && msgUI.thread.room === room) renderThread();
+});
+
+client.addEventListener("thread", (ev) => {
+  const th = msgUI.thread;
+  if (th && th.room === ev.detail.room && th.parent === ev.detail.parent) renderThread();
+});
+
+client.addEventListener("revisions", (ev) => {
+  const { room, seq, revisions } = ev.detail;
+  showRevisions(room, seq, revisions);
 });
 
 client.addEventListener("pending", (ev) => {
   if (ev.detail.room === ui.active) renderMessages();
+  if (msgUI.thread && msgUI.thread.room === ev.detail.room) renderThread();
 });
 
 client.addEventListener("history", (ev) => {
@@ -656,10 +694,22 @@ client.addEventListener("moderated", (ev) => {
   showNotice(done || "Done: " + f.action + ".", { kind: "info" });
 });
 
+/** What a refused change to a message did not do, by its request. */
+const CHANGE_FAILED = {
+  edit: "Your edit was not saved",
+  react: "Your reaction was not saved",
+  delete: "The message was not deleted",
+  revisions: "The earlier versions cannot be shown",
+};
+
 client.addEventListener("problem", (ev) => {
   const { code, message, request } = ev.detail;
   // Typing notices are best effort: being told to slow them down is not worth a banner.
   if (request === "typing") return;
+  if (CHANGE_FAILED[request]) {
+    showNotice(CHANGE_FAILED[request] + ": " + String(message || code).replace(/\.$/, "") + ".");
+    return;
+  }
   if (code === "not_joined" || code === "unavailable") return; // handled by rejoining / retry
   showNotice(message || code);
 });
@@ -822,11 +872,11 @@ $("mod-menu").addEventListener("click", (ev) => {
 function openModDialog(action, target) {
   const name = target.name;
   const room = "#" + target.room;
-  const excerpt = target.excerpt || "";
+  const excerpt = snippet(target.excerpt || "", 80);
   const text = {
     delete: [
-      "Delete this message?",
-      "“" + (excerpt.length > 80 ? excerpt.slice(0, 80) + "…" : excerpt) + "” from " + name +
+      target.own ? "Delete your message?" : "Delete this message?",
+      "“" + excerpt + "”" + (target.own ? "" : " from " + name) +
         " becomes “Message deleted” for everyone in " + room + ", in the history too. This cannot be undone.",
       "Delete message",
     ],
@@ -847,9 +897,16 @@ function openModDialog(action, target) {
   (action === "delete" ? $("mod-confirm") : $("mod-duration-field").hidden ? $("mod-reason") : $("mod-duration")).focus();
 }
 
-/** Sends a moderation request; the answer arrives as a "moderated" event or a problem. */
+/**
+ * Sends a moderation request; the answer arrives as a "moderated" event or a problem. A delete
+ * (of my message, or anyone's by a moderator) is a change to the room's log, with an id.
+ */
 function moderate(action, target, extra) {
-  const args = Object.assign(target.seq && action === "delete" ? { seq: target.seq } : { name: target.name }, extra);
+  if (action === "delete" && target.seq) {
+    if (!client.deleteMessage(target.room, target.seq)) showNotice("You are not in #" + target.room + ".");
+    return;
+  }
+  const args = Object.assign({ name: target.name }, extra);
   if (!client.moderate(action, target.room, args)) showNotice("Not connected: try again when the status says Live.");
 }
 
@@ -883,7 +940,9 @@ $("composer").addEventListener("submit", (ev) => {
     showNotice("That message is too long: " + max + " bytes at most.");
     return;
   }
-  client.send(ui.active, text);
+  askForNotificationsOnce();
+  client.send(ui.active, text, { replyTo: replyingTo() });
+  cancelReply(false);
   input.value = "";
   autoGrow(input);
   scrollToBottom();
@@ -894,6 +953,11 @@ $("composer-input").addEventListener("keydown", (ev) => {
   if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing && !ev.altKey && !ev.ctrlKey && !ev.metaKey) {
     ev.preventDefault();
     $("composer").requestSubmit();
+  } else if (ev.key === "ArrowUp" && !ev.target.value && !ev.isComposing && !ev.shiftKey && !ev.altKey && !ev.ctrlKey && !ev.metaKey) {
+    // The Up arrow in an empty composer edits my last message, as in most chat apps.
+    if (editLastMessage()) ev.preventDefault();
+  } else if (ev.key === "Escape" && cancelReply(true)) {
+    ev.preventDefault();
   }
 });
 
@@ -968,7 +1032,7 @@ document.addEventListener("visibilitychange", () => {
   if (document.visibilityState === "visible" && ui.active) markRead(ui.active);
 });
 
-window.addEventListener("hashchange", () => selectRoom(roomFromHash() || "lobby"));
+window.addEventListener("hashchange", followHash);
 
 // A page kept in the back/forward cache would otherwise keep its socket, and its user would
 // look present in every room; leave properly, and come back (catching up with since) on return.
@@ -997,7 +1061,7 @@ setInterval(() => {
   // A first visit joins only the room it was sent to (a deep link), or lobby.
   ui.rooms = saved.json("rooms", []).filter((r) => typeof r === "string" && ROOM_NAME.test(r));
   for (const r of ui.rooms) client.addRoom(r);
-  if (!selectRoom(roomFromHash() || "lobby")) selectRoom("lobby");
+  if (!followHash()) selectRoom("lobby");
   renderStatus();
   if (tokenMode) {
     $("rename").hidden = true;

@@ -2,8 +2,9 @@
 //
 // ChatClient owns one WebSocket and everything that must survive losing it: the rooms the user is
 // in, the messages seen in each (keyed by seq, so a replay after a reconnect never shows one
-// twice), and the sends not yet acknowledged (keyed by their client id, so resending one after a
-// reconnect never stores it twice). It knows nothing about the DOM: app.js listens to its events
+// twice) in their current state (edits, deletions, reactions and reply counts applied from the
+// room's log), and the sends and changes not yet acknowledged (keyed by their client id, so
+// resending one after a reconnect never stores it twice). It knows nothing about the DOM: app.js listens to its events
 // and draws. Keeping the two apart lets the reconnect logic be read without the rendering noise.
 "use strict";
 
@@ -22,6 +23,12 @@ const CHAT_TIMING = {
   typingEvery: 3000, // at most one typing notice per room this often
   typingShown: 5000, // how long someone is shown as typing after their last notice
   historyPage: 50,
+};
+
+/** Limits the server holds messages to (hubbub's entry.go), mirrored to show what it shows. */
+const CHAT_LIMITS = {
+  reactionNames: 3, // a reaction lists the first few who hold it (MaxReactionNames)
+  emojiBytes: 32, // MaxEmojiLen
 };
 
 /**
@@ -99,13 +106,29 @@ const ROOM_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 /**
  * One room's state. It outlives connections: `joined` says whether the current socket is in the
  * room, everything else is kept so that a rejoin can ask for exactly what was missed.
+ *
+ * A room is a log of entries (docs/protocol.md): messages, and the edits, deletions and
+ * reactions that change them, numbered together. `since` is the highest seq or log_seq applied
+ * from that log, and an entry at or below it is never applied twice.
  */
 class RoomState {
   constructor(name) {
     this.name = name;
-    /** @type {Map<number, object>} seq → message frame. */
+    /**
+     * The timeline: seq → message, from minSeq up. Messages are kept in their current state
+     * (text after edits, deleted, reactions, reply_count); `version` counts the changes applied
+     * to one, so a view can tell when to redraw it.
+     * @type {Map<number, object>}
+     */
     this.messages = new Map();
-    this.maxSeq = 0; // highest seq seen: the `since` of the next rejoin
+    /**
+     * Messages known outside the timeline: replies loaded for a thread and quoted parents
+     * fetched on their own, older than the timeline's first message. They take changes too.
+     * @type {Map<number, object>}
+     */
+    this.others = new Map();
+    this.since = 0; // highest seq or log_seq applied: the `since` of the next rejoin
+    this.joinSince = null; // the since the join on its way carried (null: none)
     this.minSeq = 0; // lowest seq held: the `before` of the next history page
     this.lastSeq = 0; // the room's last_seq when we joined
     this.positioned = false; // we have joined once, so rejoins carry `since`
@@ -121,9 +144,30 @@ class RoomState {
      * room is joined on a live connection), "sending" (sent, waiting for its ack) or "failed"
      * (refused, or unanswered: it waits for Retry, so nothing marked failed is sent behind the
      * person's back).
-     * @type {Map<string, {id:string, room:string, text:string, state:string, error:string, time:Date, timer:number}>}
+     * @type {Map<string, {id:string, room:string, text:string, replyTo:number, state:string, error:string, time:Date, timer:number}>}
      */
     this.pending = new Map();
+    /**
+     * Unacknowledged changes to messages (edit, react, delete) by client id, "queued" or
+     * "sending" as sends are; a refused one is dropped with a problem event.
+     * @type {Map<string, {id:string, kind:string, seq:number, text?:string, emoji?:string, state:string, timer:number}>}
+     */
+    this.changes = new Map();
+    /**
+     * Threads asked for: parent seq → the seqs of its replies loaded so far (ascending), whether
+     * later ones remain to load (`more`), and whether a page is on its way.
+     * @type {Map<number, {replies:number[], more:boolean, loading:boolean, loaded:boolean}>}
+     */
+    this.threads = new Map();
+    /**
+     * History requests on their way, oldest first: the server answers a connection's requests
+     * in order, so each history frame (or history error) answers the first of them.
+     * @type {Array<{kind:"page"}|{kind:"thread", parent:number}|{kind:"parent", seq:number}>}
+     */
+    this.requests = [];
+    /** Quoted parents asked for on their own (seq), and those the server no longer has. */
+    this.fetching = new Set();
+    this.missing = new Set();
     this.lastTypingSent = 0;
     this.lastKeystroke = 0;
     this.typingTimer = 0;
@@ -133,9 +177,14 @@ class RoomState {
     this.removed = null;
   }
 
-  /** Messages in seq order. */
+  /** Timeline messages in seq order. */
   sorted() {
     return Array.from(this.messages.values()).sort((a, b) => a.seq - b.seq);
+  }
+
+  /** The message with this seq, in the timeline or outside it, or undefined. */
+  get(seq) {
+    return this.messages.get(seq) || this.others.get(seq);
   }
 
   /** Whether older messages than those held can be fetched with `history`. */
@@ -145,11 +194,18 @@ class RoomState {
     return this.lastSeq > 0;
   }
 
-  /** Adds a message unless its seq is known; returns whether it was new. */
+  /**
+   * Adds a message to the timeline unless its seq is there; returns whether it was new. One
+   * known outside the timeline moves in, keeping the changes it took meanwhile.
+   */
   add(m) {
     if (typeof m.seq !== "number" || this.messages.has(m.seq)) return false;
+    const known = this.others.get(m.seq);
+    if (known) {
+      this.others.delete(m.seq);
+      m = known;
+    }
     this.messages.set(m.seq, m);
-    if (m.seq > this.maxSeq) this.maxSeq = m.seq;
     if (this.minSeq === 0 || m.seq < this.minSeq) this.minSeq = m.seq;
     return true;
   }
@@ -157,9 +213,53 @@ class RoomState {
   /** Forgets held messages (after a truncated replay left a gap) but keeps the position. */
   clearMessages() {
     this.messages.clear();
+    this.others.clear();
+    this.threads.clear();
+    this.missing.clear();
     this.minSeq = 0;
     this.historyDone = false;
   }
+}
+
+/**
+ * Returns a message frame (live, replayed or from a history page) ready to be held: its
+ * reactions well formed, `me` true for mine, and a version of 1.
+ */
+function heldMessage(m, me) {
+  m.reactions = (Array.isArray(m.reactions) ? m.reactions : [])
+    .filter((x) => x && typeof x.emoji === "string" && x.count > 0)
+    .map((x) => {
+      const names = Array.isArray(x.names) ? x.names.filter((n) => typeof n === "string") : [];
+      return { emoji: x.emoji, count: x.count, names, me: x.me === true || (!!me && names.includes(me)) };
+    });
+  if (!Array.isArray(m.mentions)) m.mentions = [];
+  m.version = 1;
+  return m;
+}
+
+/**
+ * Applies one reaction change (a `reacted` frame's change) to message m: the emoji's count
+ * becomes the change's, the name is added or removed among the first few, and `me` follows my
+ * own changes. Applying a change twice leaves the same state, so a message replayed in its
+ * current state followed by the changes that made it comes out right.
+ */
+function applyReaction(m, ch, me) {
+  const list = m.reactions;
+  let i = list.findIndex((x) => x.emoji === ch.emoji);
+  if (!(ch.count > 0)) {
+    if (i >= 0) list.splice(i, 1);
+    return;
+  }
+  if (i < 0) {
+    list.push({ emoji: ch.emoji, count: 0, names: [], me: false });
+    i = list.length - 1;
+  }
+  const x = list[i];
+  x.count = ch.count;
+  const at = x.names.indexOf(ch.from);
+  if (ch.added && at < 0 && x.names.length < CHAT_LIMITS.reactionNames) x.names.push(ch.from);
+  if (!ch.added && at >= 0) x.names.splice(at, 1);
+  if (ch.from === me) x.me = !!ch.added;
 }
 
 /**
@@ -172,8 +272,15 @@ class RoomState {
  *   left     {room}
  *   removed  {room, message}       a moderator removed us from the room (kick or ban)
  *   moderated {frame}              the server did what our moderation request asked
- *   messages {room, added: message[], kind: "live"|"replay"|"history"|"ack"}
- *   pending  {room}
+ *   messages {room, added: message[], kind: "live"|"replay"|"history"|"ack", fresh}
+ *                                  fresh: the messages are new entries of the log (live, or
+ *                                  missed while away), not the current state a join or a
+ *                                  history page shows
+ *   changed  {room, seqs: number[]} messages changed: edited, deleted, reacted to, replied to,
+ *                                  or a quoted parent arrived
+ *   thread   {room, parent}       a page of a thread arrived, or a reply was added to one
+ *   revisions {room, seq, revisions}  the texts a message has had, oldest first
+ *   pending  {room}               sends or changes waiting for their ack changed
  *   members  {room}
  *   typing   {room}
  *   history  {room}              a history request finished (the view may load more)
@@ -268,9 +375,10 @@ class ChatClient extends EventTarget {
     // Also when the join is still on its way: the server handles frames in order, so the leave
     // undoes it (and a not_joined answer, if the join failed, is harmless).
     if (this.state === "live" && !r.removed) this.frame({ type: "leave", room: name });
+    for (const c of r.changes.values()) this.unsend(c);
     this.rooms.delete(name);
     r.joined = false;
-    r.loadingHistory = false;
+    this.forgetRequests(r);
     r.typing.clear();
     return r;
   }
@@ -298,14 +406,23 @@ class ChatClient extends EventTarget {
     return this.frame(Object.assign({ type: action, room }, args));
   }
 
-  /** Queues a message and sends it when it can; it is pending until its ack. Returns the pending entry. */
-  send(room, text) {
-    const r = this.addRoom(room);
+  /** A new client id: unique to this page, so the server can tell a resend from a new request. */
+  nextId() {
     this.idCounter++;
+    return this.idPrefix + "-" + Date.now().toString(36) + "-" + this.idCounter;
+  }
+
+  /**
+   * Queues a message and sends it when it can; it is pending until its ack. opts.replyTo is the
+   * seq of the message it answers. Returns the pending entry.
+   */
+  send(room, text, opts = {}) {
+    const r = this.addRoom(room);
     const p = {
-      id: this.idPrefix + "-" + Date.now().toString(36) + "-" + this.idCounter,
+      id: this.nextId(),
       room,
       text,
+      replyTo: opts.replyTo > 0 ? opts.replyTo : 0,
       state: "queued",
       error: "",
       time: new Date(),
@@ -348,11 +465,75 @@ class ChatClient extends EventTarget {
   loadOlder(room) {
     const r = this.rooms.get(room);
     if (!r || !r.joined || r.loadingHistory || !r.hasOlder()) return false;
-    r.loadingHistory = true;
     const f = { type: "history", room, limit: CHAT_TIMING.historyPage };
     if (r.messages.size > 0) f.before = r.minSeq;
-    this.frame(f);
+    if (!this.ask(r, f, { kind: "page" })) return false;
+    r.loadingHistory = true;
     return true;
+  }
+
+  /**
+   * Replaces the text of my message seq (the server refuses anyone else's). The new text shows
+   * at once (pendingEdit) and becomes the message's when the server acknowledges it.
+   */
+  edit(room, seq, text) {
+    return this.change(room, { kind: "edit", seq, text });
+  }
+
+  /** Toggles my reaction emoji on message seq; the room's `reacted` frame shows the outcome. */
+  react(room, seq, emoji) {
+    return this.change(room, { kind: "react", seq, emoji });
+  }
+
+  /** Deletes message seq: my own, or anyone's for a moderator. The server answers moderated too. */
+  deleteMessage(room, seq) {
+    return this.change(room, { kind: "delete", seq });
+  }
+
+  /** The text of my edit of message seq that the server has not acknowledged yet, or null. */
+  pendingEdit(room, seq) {
+    const r = this.rooms.get(room);
+    if (!r) return null;
+    let text = null;
+    for (const c of r.changes.values()) if (c.kind === "edit" && c.seq === seq) text = c.text;
+    return text;
+  }
+
+  /**
+   * Asks for the next page of the replies to message parent (a thread), oldest first; false if
+   * one is on its way or every reply is loaded. The replies stay loaded, and live replies join
+   * them, so a thread opened again shows at once.
+   */
+  loadThread(room, parent) {
+    const r = this.rooms.get(room);
+    if (!r || !r.joined) return false;
+    let t = r.threads.get(parent);
+    if (!t) {
+      t = { replies: [], more: true, loading: false, loaded: false };
+      r.threads.set(parent, t);
+    }
+    if (t.loading || (t.loaded && !t.more)) return false;
+    const f = { type: "history", room, thread: parent, limit: CHAT_TIMING.historyPage };
+    if (t.replies.length) f.after = t.replies[t.replies.length - 1];
+    if (!this.ask(r, f, { kind: "thread", parent })) return false;
+    t.loading = true;
+    return true;
+  }
+
+  /**
+   * Fetches message seq on its own (the parent a reply quotes, older than the timeline) unless
+   * it is held, asked for, or known to be gone. A "changed" event tells when it arrived.
+   */
+  fetchMessage(room, seq) {
+    const r = this.rooms.get(room);
+    if (!r || !r.joined || r.get(seq) || r.fetching.has(seq) || r.missing.has(seq)) return;
+    // The newest message with a seq below seq + 1 is seq itself, if the room still has it.
+    if (this.ask(r, { type: "history", room, before: seq + 1, limit: 1 }, { kind: "parent", seq })) r.fetching.add(seq);
+  }
+
+  /** Asks for the texts message seq has had (its sender and moderators only). */
+  revisions(room, seq) {
+    return this.frame({ type: "revisions", room, seq });
   }
 
   /**
@@ -466,12 +647,21 @@ class ChatClient extends EventTarget {
   markAllUnjoined() {
     for (const r of this.rooms.values()) {
       r.joined = false;
-      r.loadingHistory = false;
+      this.forgetRequests(r);
       r.typing.clear();
       let changed = false;
       for (const p of r.pending.values()) changed = this.unsend(p) || changed;
+      for (const c of r.changes.values()) changed = this.unsend(c) || changed;
       if (changed) this.emit("pending", { room: r.name });
     }
+  }
+
+  /** Forgets the history requests of a connection that is gone: no answer will come. */
+  forgetRequests(r) {
+    r.loadingHistory = false;
+    for (const t of r.threads.values()) t.loading = false;
+    r.fetching.clear();
+    r.requests = [];
   }
 
   /**
@@ -511,10 +701,63 @@ class ChatClient extends EventTarget {
 
   sendJoin(r) {
     const f = { type: "join", room: r.name };
-    // Rejoining with the highest seq seen makes the server replay exactly what we missed.
-    if (r.positioned) f.since = r.maxSeq;
+    // Rejoining with the highest seq applied makes the server replay exactly what we missed:
+    // the messages, and the edits, deletions and reactions made meanwhile.
+    if (r.positioned) f.since = r.since;
+    r.joinSince = r.positioned ? r.since : null;
     r.error = null;
     this.frame(f);
+  }
+
+  /** Sends a history request and notes what it asked for; false when not connected. */
+  ask(r, f, request) {
+    if (!this.frame(f)) return false;
+    r.requests.push(request);
+    return true;
+  }
+
+  /** Queues a change to message c.seq of room and sends it when it can. Returns the change. */
+  change(room, c) {
+    const r = this.rooms.get(room);
+    if (!r) return null;
+    c.id = this.nextId();
+    c.state = "queued";
+    c.timer = 0;
+    r.changes.set(c.id, c);
+    this.transmitChange(r, c);
+    this.emit("pending", { room });
+    if (c.kind === "edit") this.emit("changed", { room, seqs: [c.seq] });
+    return c;
+  }
+
+  /**
+   * Sends a queued change if its room is joined on a live connection, as transmit does for
+   * sends. One the server does not answer in time is given up with a problem event: a change
+   * is a click, which the person can repeat, not text they would lose.
+   */
+  transmitChange(r, c) {
+    clearTimeout(c.timer);
+    c.timer = 0;
+    const f = { type: c.kind, room: r.name, seq: c.seq, id: c.id };
+    if (c.kind === "edit") f.text = c.text;
+    if (c.kind === "react") f.emoji = c.emoji;
+    if (!r.joined || this.state !== "live" || !this.frame(f)) {
+      c.state = "queued";
+      return;
+    }
+    c.state = "sending";
+    c.timer = setTimeout(() => {
+      if (c.state === "sending") this.dropChange(r, c, { code: "timeout", message: "no answer from the server" });
+    }, CHAT_TIMING.ackTimeout);
+  }
+
+  /** Gives up a change the server refused or did not answer, and says so. */
+  dropChange(r, c, why) {
+    clearTimeout(c.timer);
+    r.changes.delete(c.id);
+    this.emit("pending", { room: r.name });
+    if (c.kind === "edit") this.emit("changed", { room: r.name, seqs: [c.seq] });
+    this.emit("problem", { code: why.code, message: why.message, request: c.kind, room: r.name, id: c.id, seq: c.seq });
   }
 
   /**
@@ -525,7 +768,9 @@ class ChatClient extends EventTarget {
   transmit(r, p) {
     clearTimeout(p.timer);
     p.timer = 0;
-    if (!r.joined || this.state !== "live" || !this.frame({ type: "send", room: p.room, id: p.id, text: p.text })) {
+    const f = { type: "send", room: p.room, id: p.id, text: p.text };
+    if (p.replyTo) f.reply_to = p.replyTo;
+    if (!r.joined || this.state !== "live" || !this.frame(f)) {
       p.state = "queued";
       return;
     }
@@ -588,6 +833,15 @@ class ChatClient extends EventTarget {
       case "deleted":
         if (r) this.onDeleted(r, f);
         break;
+      case "edited":
+        if (r) this.onEdited(r, f);
+        break;
+      case "reacted":
+        if (r) this.onReacted(r, f);
+        break;
+      case "revisions":
+        if (r && Array.isArray(f.revisions)) this.emit("revisions", { room: r.name, seq: f.seq, revisions: f.revisions });
+        break;
       case "moderated":
         this.emit("moderated", { frame: f });
         break;
@@ -615,6 +869,9 @@ class ChatClient extends EventTarget {
     // A truncated replay means a gap between what we hold and what follows; drop the old part
     // and let the user page back with history instead of showing a hole.
     if (f.truncated && r.messages.size > 0) r.clearMessages();
+    // A join without since replays messages in their current state, each at or below
+    // last_seq: they are where the log stands, so what follows them is what comes after it.
+    if (r.joinSince === null) r.since = Math.max(r.since, f.last_seq || 0);
     r.joined = true;
     r.positioned = true;
     r.error = null;
@@ -632,26 +889,164 @@ class ChatClient extends EventTarget {
     for (const p of r.pending.values()) {
       if (p.state === "queued") this.transmit(r, p);
     }
+    for (const c of r.changes.values()) {
+      if (c.state === "queued") this.transmitChange(r, c);
+    }
     this.emit("pending", { room: r.name });
   }
 
+  /** Counts a frame of the replay that follows joined; returns "replay" or "live". */
+  replayed(r) {
+    if (r.replayLeft > 0) {
+      r.replayLeft--;
+      return "replay";
+    }
+    return "live";
+  }
+
+  /**
+   * Takes the log position of an entry: true if it is new (above since, which it becomes),
+   * false if it was applied before and must be skipped. An entry without one (a server older
+   * than the room log) is always applied.
+   */
+  advance(r, logSeq) {
+    if (typeof logSeq !== "number" || logSeq <= 0) return true;
+    if (logSeq <= r.since) return false;
+    r.since = logSeq;
+    return true;
+  }
+
   onMessage(r, f) {
-    const kind = r.replayLeft > 0 ? "replay" : "live";
-    if (r.replayLeft > 0) r.replayLeft--;
-    const added = r.add(f);
+    const kind = this.replayed(r);
+    // A message above since is a new entry of the log (live, or missed while away); one at or
+    // below it is the current state of a message a join without since shows.
+    const fresh = this.advance(r, f.seq);
+    heldMessage(f, this.me);
+    if (fresh) f.reply_count = 0; // its replies follow in the log, and count as they come
     if (f.from) r.typing.delete(f.from);
     if (f.client_id && f.from === this.me) this.settle(r, f.client_id);
-    if (added) this.emit("messages", { room: r.name, added: [f], kind });
+    const held = r.messages.get(f.seq);
+    if (held) {
+      // Our own message, shown from its ack: the frame says what the server made of it.
+      if (fresh) {
+        const count = held.reply_count || 0;
+        Object.assign(held, f, { reply_count: count, version: held.version + 1 });
+        this.emit("changed", { room: r.name, seqs: [f.seq] });
+      }
+    } else if (r.add(f)) {
+      this.emit("messages", { room: r.name, added: [r.messages.get(f.seq)], kind, fresh });
+    }
+    if (fresh && f.reply_to) this.countReply(r, r.get(f.seq));
+  }
+
+  /** A new reply adds one to its parent's count, and joins its thread if that is loaded. */
+  countReply(r, reply) {
+    const parent = r.get(reply.reply_to);
+    if (parent) {
+      parent.reply_count = (parent.reply_count || 0) + 1;
+      parent.version++;
+      this.emit("changed", { room: r.name, seqs: [parent.seq] });
+    }
+    const t = r.threads.get(reply.reply_to);
+    // A thread with more to load gets this reply with its last page, in order.
+    if (t && t.loaded && !t.more && !t.replies.includes(reply.seq)) {
+      t.replies.push(reply.seq);
+      this.emit("thread", { room: r.name, parent: reply.reply_to });
+    }
+  }
+
+  onEdited(r, f) {
+    this.replayed(r);
+    if (!this.advance(r, f.log_seq)) return;
+    if (f.client_id && f.from === this.me) this.settleChange(r, f.client_id);
+    const m = r.get(f.seq);
+    // An edit replayed after its message was deleted has no text left: the tombstone stays.
+    if (!m || m.deleted) return;
+    m.text = typeof f.text === "string" ? f.text : m.text;
+    m.edited_at = f.time;
+    m.mentions = Array.isArray(f.mentions) ? f.mentions : [];
+    m.mention_room = !!f.mention_room;
+    m.version++;
+    this.emit("changed", { room: r.name, seqs: [m.seq] });
+  }
+
+  onDeleted(r, f) {
+    this.replayed(r);
+    if (!this.advance(r, f.log_seq)) return;
+    // The message keeps its place and loses its text; its reactions and replies stay.
+    const m = r.get(f.seq);
+    if (!m || m.deleted) return;
+    m.deleted = true;
+    m.text = "";
+    m.mentions = [];
+    m.mention_room = false;
+    m.version++;
+    this.emit("changed", { room: r.name, seqs: [m.seq] });
+  }
+
+  onReacted(r, f) {
+    this.replayed(r);
+    const seqs = [];
+    for (const ch of Array.isArray(f.changes) ? f.changes : []) {
+      if (!ch || typeof ch.emoji !== "string" || !this.advance(r, ch.log_seq)) continue;
+      const m = r.get(ch.seq);
+      if (!m || m.deleted) continue;
+      applyReaction(m, ch, this.me);
+      m.version++;
+      if (!seqs.includes(m.seq)) seqs.push(m.seq);
+    }
+    this.advance(r, f.log_seq);
+    if (seqs.length) this.emit("changed", { room: r.name, seqs });
   }
 
   onAck(r, f) {
+    if (r.changes.has(f.id)) {
+      this.onChangeAck(r, r.changes.get(f.id), f);
+      return;
+    }
     const p = r.pending.get(f.id);
     // The ack carries all a message needs, so if it beats the message frame we can show it now.
-    if (p && typeof f.seq === "number" && !r.messages.has(f.seq)) {
-      const m = { type: "message", room: r.name, seq: f.seq, id: f.msg_id, from: this.me, text: p.text, time: f.time, client_id: f.id };
-      if (r.add(m)) this.emit("messages", { room: r.name, added: [m], kind: "ack" });
+    // It does not move since: entries before it may still be on their way.
+    if (p && typeof f.seq === "number" && !r.get(f.seq)) {
+      const m = heldMessage(
+        { type: "message", room: r.name, seq: f.seq, id: f.msg_id, from: this.me, text: p.text, time: f.time, client_id: f.id },
+        this.me,
+      );
+      if (p.replyTo) m.reply_to = p.replyTo;
+      if (r.add(m)) this.emit("messages", { room: r.name, added: [m], kind: "ack", fresh: false });
     }
     this.settle(r, f.id);
+  }
+
+  /**
+   * A change is durable. An edit or delete shows now, without waiting for its entry to come
+   * back through the room (applying that entry again changes nothing); a reaction shows when
+   * the room's reacted frame says how many hold it.
+   */
+  onChangeAck(r, c, f) {
+    this.settleChange(r, c.id);
+    const m = r.get(c.seq);
+    if (!m || m.deleted) return;
+    if (c.kind === "edit") {
+      m.text = c.text;
+      m.edited_at = f.time;
+    } else if (c.kind === "delete") {
+      m.deleted = true;
+      m.text = "";
+    } else {
+      return;
+    }
+    m.version++;
+    this.emit("changed", { room: r.name, seqs: [m.seq] });
+  }
+
+  settleChange(r, id) {
+    const c = r.changes.get(id);
+    if (!c) return;
+    clearTimeout(c.timer);
+    r.changes.delete(id);
+    this.emit("pending", { room: r.name });
+    if (c.kind === "edit") this.emit("changed", { room: r.name, seqs: [c.seq] });
   }
 
   settle(r, id) {
@@ -663,25 +1058,56 @@ class ChatClient extends EventTarget {
   }
 
   onHistory(r, f) {
-    r.loadingHistory = false;
-    const added = [];
+    // The answer to the oldest request on its way; the thread field tells a thread page apart
+    // should the queue have lost count.
+    let req = r.requests.shift();
+    if (f.thread) req = { kind: "thread", parent: f.thread };
+    else if (!req || req.kind === "thread") req = { kind: "page" };
+    const page = [];
     for (const raw of Array.isArray(f.messages) ? f.messages : []) {
       const m = wireFields(raw, HUBBUB_FRAMES.receive.message);
-      if (m && r.add(m)) added.push(m);
+      if (m && typeof m.seq === "number") page.push(heldMessage(m, this.me));
     }
-    if (!f.more) r.historyDone = true;
-    if (added.length) this.emit("messages", { room: r.name, added, kind: "history" });
+    if (req.kind === "thread") this.onThreadPage(r, req.parent, page, !!f.more);
+    else if (req.kind === "parent") this.onParentPage(r, req.seq, page);
+    else this.onOlderPage(r, page, !!f.more);
+  }
+
+  /** A page of older messages joins the timeline at its start. */
+  onOlderPage(r, page, more) {
+    r.loadingHistory = false;
+    const added = [];
+    for (const m of page) if (r.add(m)) added.push(r.messages.get(m.seq));
+    if (!more) r.historyDone = true;
+    if (added.length) this.emit("messages", { room: r.name, added, kind: "history", fresh: false });
     this.emit("history", { room: r.name });
   }
 
-  onDeleted(r, f) {
-    // A moderator removed the message: keep its place, drop its text. Replays and history
-    // already carry deleted: true, so only live deletions arrive this way.
-    const m = r.messages.get(f.seq);
-    if (!m || m.deleted) return;
-    m.deleted = true;
-    m.text = "";
-    this.emit("deleted", { room: r.name, seq: f.seq });
+  /** A page of a thread: its replies are kept outside the timeline unless they are in it. */
+  onThreadPage(r, parent, page, more) {
+    let t = r.threads.get(parent);
+    if (!t) {
+      t = { replies: [], more: true, loading: false, loaded: false };
+      r.threads.set(parent, t);
+    }
+    for (const m of page) {
+      if (!r.get(m.seq)) r.others.set(m.seq, m);
+      if (!t.replies.includes(m.seq)) t.replies.push(m.seq);
+    }
+    t.replies.sort((a, b) => a - b);
+    t.loading = false;
+    t.loaded = true;
+    t.more = more;
+    this.emit("thread", { room: r.name, parent });
+  }
+
+  /** The page of one message asked for by fetchMessage: the parent a reply quotes. */
+  onParentPage(r, seq, page) {
+    r.fetching.delete(seq);
+    const m = page.find((x) => x.seq === seq);
+    if (m && !r.get(seq)) r.others.set(seq, m);
+    if (!m) r.missing.add(seq);
+    this.emit("changed", { room: r.name, seqs: [seq] });
   }
 
   onPresence(r, f) {
@@ -711,6 +1137,16 @@ class ChatClient extends EventTarget {
       this.onRemoved(r, f);
       return;
     }
+    if (r && f.id && r.changes.has(f.id)) {
+      const c = r.changes.get(f.id);
+      if (f.code !== "not_joined" || r.removed) {
+        this.dropChange(r, c, f);
+        return;
+      }
+      // The server forgot us (below, we join again): the change goes after the join.
+      this.unsend(c);
+      c.state = "queued";
+    }
     if (r && f.id && r.pending.has(f.id)) {
       const p = r.pending.get(f.id);
       clearTimeout(p.timer);
@@ -729,8 +1165,19 @@ class ChatClient extends EventTarget {
       return;
     }
     if (r && f.request === "history") {
-      r.loadingHistory = false;
-      this.emit("history", { room: r.name });
+      const req = r.requests.shift() || { kind: "page" };
+      if (req.kind === "thread") {
+        const t = r.threads.get(req.parent);
+        if (t) t.loading = false;
+        this.emit("thread", { room: r.name, parent: req.parent });
+      } else if (req.kind === "parent") {
+        r.fetching.delete(req.seq);
+        r.missing.add(req.seq); // not asked again: the quote says the message is not available
+        this.emit("changed", { room: r.name, seqs: [req.seq] });
+      } else {
+        r.loadingHistory = false;
+        this.emit("history", { room: r.name });
+      }
     }
     if (f.code === "not_joined" && r && this.state === "live" && !r.removed) {
       // The server forgot us (a kick, a restart we missed): join again.
@@ -747,7 +1194,7 @@ class ChatClient extends EventTarget {
   onRemoved(r, f) {
     r.removed = { message: f.message || "" };
     r.joined = false;
-    r.loadingHistory = false;
+    this.forgetRequests(r);
     r.members = [];
     r.memberCount = 0;
     r.typing.clear();

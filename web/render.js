@@ -67,8 +67,132 @@ function paintText(el, item, me) {
  * Builds one message row. `item` is {from, text, time, seq?, pending?, mentions?}; `me` is my
  * name. The header (avatar, name, time) is always in the DOM so screen readers hear who spoke; in
  * a group it is only hidden from sight by CSS.
+ * Icons, drawn as strokes on a 24×24 grid (currentColor), so they follow the theme. Each is a
+ * list of path data.
  */
-function messageElement(item, mine, me) {
+const ICONS = {
+  react: ["M12 3a9 9 0 1 0 0 18 9 9 0 0 0 0-18z", "M8.5 14.5s1.3 2 3.5 2 3.5-2 3.5-2", "M9 9.5h.01M15 9.5h.01"],
+  reply: ["M10 6 4 11.5l6 5.5", "M4 11.5h10a6 6 0 0 1 6 6V19"],
+  link: ["M10 14a4 4 0 0 0 5.7 0l3.1-3.1a4 4 0 0 0-5.7-5.7l-1.2 1.2", "M14 10a4 4 0 0 0-5.7 0l-3.1 3.1a4 4 0 0 0 5.7 5.7l1.2-1.2"],
+  edit: ["M4 20h4L19.5 8.5a2.8 2.8 0 0 0-4-4L4 16z", "M13.5 6.5l4 4"],
+  delete: ["M4 7h16", "M9 7V4h6v3", "M6 7l1 13h10l1-13", "M10 11v5M14 11v5"],
+  thread: ["M4 5h16v11H10l-6 4z"],
+};
+
+/** An icon from ICONS, hidden from screen readers (its button carries the words). */
+function icon(name) {
+  const NS = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(NS, "svg");
+  svg.setAttribute("viewBox", "0 0 24 24");
+  svg.setAttribute("width", "18");
+  svg.setAttribute("height", "18");
+  svg.setAttribute("aria-hidden", "true");
+  svg.setAttribute("focusable", "false");
+  svg.classList.add("icon");
+  for (const d of ICONS[name]) {
+    const path = document.createElementNS(NS, "path");
+    path.setAttribute("d", d);
+    path.setAttribute("fill", "none");
+    path.setAttribute("stroke", "currentColor");
+    path.setAttribute("stroke-width", "2");
+    path.setAttribute("stroke-linecap", "round");
+    path.setAttribute("stroke-linejoin", "round");
+    svg.appendChild(path);
+  }
+  return svg;
+}
+
+/** A button that app.js handles by its data-action (one listener for every row). */
+function actionButton(action, label, iconName, className) {
+  const b = document.createElement("button");
+  b.type = "button";
+  b.className = className || "msg-action";
+  b.dataset.action = action;
+  b.setAttribute("aria-label", label);
+  b.title = label;
+  if (iconName) b.appendChild(icon(iconName));
+  return b;
+}
+
+/**
+ * The actions of a stored message, shown on hover, on focus and after a long press: a toolbar
+ * (one Tab stop; the arrow keys move within it). Edit and Delete are shown for one's own
+ * messages only (paintMessage).
+ */
+function actionBar() {
+  const bar = document.createElement("div");
+  bar.className = "msg-actions";
+  bar.setAttribute("role", "toolbar");
+  bar.setAttribute("aria-label", "Message actions");
+  bar.append(
+    actionButton("pick", "Add a reaction", "react"),
+    actionButton("reply", "Reply", "reply"),
+    actionButton("link", "Copy link to message", "link"),
+    actionButton("edit", "Edit", "edit"),
+    actionButton("delete", "Delete", "delete"),
+  );
+  return bar;
+}
+
+/** Collapses text into one line of at most max characters. */
+function snippet(text, max = 100) {
+  const line = String(text || "").replace(/\s+/g, " ").trim();
+  const chars = Array.from(line);
+  return chars.length > max ? chars.slice(0, max - 1).join("") + "…" : line;
+}
+
+/** Elements after which plain text needs a space (markdown's blocks and line breaks). */
+const BLOCK_ELEMENTS = new Set(["P", "DIV", "LI", "PRE", "BLOCKQUOTE", "BR", "UL", "OL"]);
+
+/**
+ * A message's markdown as one line of plain text, at most max characters: what it reads as,
+ * without its markers, for a reply's quote, the reply bar and notifications. Only the start of
+ * a long text is rendered.
+ */
+function plainSnippet(text, max = 100) {
+  const frag = renderMarkdown(String(text || "").slice(0, max * 4));
+  let out = "";
+  const walk = (node) => {
+    for (let n = node.firstChild; n; n = n.nextSibling) {
+      if (n.nodeType === Node.TEXT_NODE) out += n.data;
+      else if (n.nodeType === Node.ELEMENT_NODE) {
+        walk(n);
+        if (BLOCK_ELEMENTS.has(n.tagName)) out += " ";
+      }
+    }
+  };
+  walk(frag);
+  return snippet(out, max);
+}
+
+/** Whether message m mentions me: by name, or everyone with @room. */
+function mentionsMe(m, me) {
+  if (!m || m.deleted || !me) return false;
+  if (m.mention_room) return true;
+  return Array.isArray(m.mentions) && m.mentions.some((x) => x && (x.user === me || x.name === me));
+}
+
+/** "ann", "ann and bob", "ann, bob and 2 others". */
+function peopleList(names, others) {
+  const parts = names.slice();
+  if (others > 0) parts.push(others === 1 ? "1 other" : others + " others");
+  if (parts.length <= 1) return parts.join("");
+  return parts.slice(0, -1).join(", ") + " and " + parts[parts.length - 1];
+}
+
+/** Who holds a reaction, in words: "You, ann and 3 others reacted with 👍". */
+function reactionWho(x, me) {
+  const names = x.me ? ["You"].concat(x.names.filter((n) => n !== me)) : x.names.slice();
+  return peopleList(names, Math.max(0, x.count - names.length)) + " reacted with " + x.emoji;
+}
+
+/**
+ * Builds one message row. `item` is {from, time, seq?}; `mine` says whether I sent it. The header (avatar, name,
+ * time) is always in the DOM so screen readers hear who spoke; in a group it is only hidden from
+ * sight by CSS. What a message's state changes (text, quote, reactions, replies, "(edited)") is
+ * drawn by paintMessage.
+ */
+function messageElement(item, mine) {
   const li = document.createElement("li");
   li.className = "msg" + (mine ? " mine" : "");
   if (item.seq) li.dataset.seq = String(item.seq);
@@ -93,14 +217,15 @@ function messageElement(item, mine, me) {
   time.textContent = timeFormat.format(when);
   meta.append(from, " ", time);
   const text = document.createElement("div");
-  text.className = "text";
-  if (item.deleted) {
-    text.classList.add("deleted");
-    text.textContent = "Message deleted";
-  } else {
-    paintText(text, item, me);
-  }
-  body.append(meta, text);
+  text.className = "text"; // paintMessage fills it
+  const reactions = document.createElement("div");
+  reactions.className = "reactions";
+  reactions.hidden = true;
+  const replies = actionButton("thread", "", "thread", "thread-link");
+  replies.removeAttribute("title");
+  replies.appendChild(document.createElement("span"));
+  replies.hidden = true;
+  body.append(meta, text, reactions, replies);
   li.appendChild(body);
 
   const gutter = document.createElement("span");
@@ -109,6 +234,132 @@ function messageElement(item, mine, me) {
   gutter.textContent = timeFormat.format(when);
   li.appendChild(gutter);
   return li;
+}
+
+/**
+ * Draws what a message's state says on its row: the quoted parent of a reply, the text (or the
+ * tombstone), "(edited)", mentions of me, the reactions, the reply count, and which actions
+ * apply. c is {me, mine, moderator, parent (the quoted message, if held), parentState
+ * ("held", "loading" or "missing"), pendingEdit (text or null), inThread}.
+ */
+function paintMessage(li, m, c) {
+  li.classList.toggle("mine", c.mine);
+  li.classList.toggle("is-deleted", !!m.deleted);
+  li.classList.toggle("mentions-me", !c.mine && mentionsMe(m, c.me));
+  const body = li.querySelector(".body");
+  const meta = body.querySelector(".meta");
+  const text = body.querySelector(".text");
+
+  // "(edited)", with the time; a button for those who may see the earlier texts.
+  let edited = meta.querySelector(".edited");
+  const editedAt = m.edited_at && !m.deleted ? parseTime(m.edited_at) : null;
+  const saving = c.pendingEdit !== null && c.pendingEdit !== undefined && !m.deleted;
+  if (edited) edited.remove();
+  if (editedAt || saving) {
+    const canSee = !!m.seq && (c.mine || c.moderator) && !!editedAt && !saving;
+    edited = document.createElement(canSee ? "button" : "span");
+    edited.className = "edited" + (canSee ? " link-button" : "");
+    if (saving) {
+      edited.textContent = "(saving…)";
+    } else {
+      edited.textContent = "(edited)";
+      edited.title = "Edited " + fullFormat.format(editedAt);
+    }
+    if (canSee) {
+      edited.type = "button";
+      edited.dataset.action = "revisions";
+      edited.setAttribute("aria-label", "Edited " + fullFormat.format(editedAt) + ": show earlier versions");
+    }
+    meta.appendChild(edited);
+  }
+
+  // The quoted parent of a reply: who and a snippet of what, a button that jumps to it.
+  let quote = body.querySelector(".quote");
+  if (m.reply_to) {
+    if (!quote) {
+      quote = document.createElement("button");
+      quote.type = "button";
+      quote.className = "quote";
+      quote.dataset.action = "jump-parent";
+      const qfrom = document.createElement("span");
+      qfrom.className = "quote-from";
+      const qtext = document.createElement("span");
+      qtext.className = "quote-text";
+      quote.append(icon("reply"), qfrom, qtext);
+      text.before(quote);
+    }
+    quote.dataset.target = String(m.reply_to);
+    const p = c.parent;
+    const qfrom = quote.querySelector(".quote-from");
+    const qtext = quote.querySelector(".quote-text");
+    qtext.classList.toggle("deleted", !!(p && p.deleted));
+    quote.disabled = c.parentState === "missing";
+    if (p) {
+      qfrom.textContent = p.from;
+      qtext.textContent = p.deleted ? "Message deleted" : plainSnippet(p.text, 120);
+      quote.setAttribute("aria-label", "Reply to " + p.from + ": " + qtext.textContent + ". Show that message");
+    } else {
+      qfrom.textContent = "";
+      qtext.textContent = c.parentState === "missing" ? "A message that is no longer available" : "An earlier message";
+      quote.setAttribute("aria-label", "Reply to " + qtext.textContent.toLowerCase() + (quote.disabled ? "" : ". Show that message"));
+    }
+  } else if (quote) {
+    quote.remove();
+  }
+
+  // The text, or the tombstone.
+  text.classList.toggle("deleted", !!m.deleted);
+  text.classList.toggle("saving", saving);
+  if (m.deleted) text.textContent = "Message deleted";
+  else paintText(text, saving ? Object.assign({}, m, { text: c.pendingEdit }) : m, c.me);
+
+  // Reactions: a chip per emoji (pressed if mine), and a button to add another.
+  const box = body.querySelector(".reactions");
+  box.textContent = "";
+  const list = Array.isArray(m.reactions) ? m.reactions : [];
+  for (const x of list) {
+    const chip = document.createElement("button");
+    chip.type = "button";
+    chip.className = "reaction";
+    chip.dataset.action = "react";
+    chip.dataset.emoji = x.emoji;
+    chip.setAttribute("aria-pressed", String(!!x.me));
+    const who = reactionWho(x, c.me);
+    chip.title = who;
+    chip.setAttribute("aria-label", x.emoji + " " + x.count + ": " + who);
+    chip.disabled = !!m.deleted || !m.seq;
+    const emoji = document.createElement("span");
+    emoji.className = "emoji";
+    emoji.textContent = x.emoji;
+    const count = document.createElement("span");
+    count.className = "count";
+    count.textContent = String(x.count);
+    chip.append(emoji, count);
+    box.appendChild(chip);
+  }
+  if (list.length && !m.deleted && m.seq) box.appendChild(actionButton("pick", "Add a reaction", "react", "reaction reaction-add"));
+  box.hidden = list.length === 0;
+
+  // The reply count opens the thread (not in the thread panel itself).
+  const replies = body.querySelector(".thread-link");
+  const n = m.reply_count || 0;
+  replies.hidden = !n || !!c.inThread || !m.seq;
+  replies.lastChild.textContent = n === 1 ? "1 reply" : n + " replies";
+  replies.setAttribute("aria-label", (n === 1 ? "1 reply" : n + " replies") + ": open the thread");
+
+  // The actions that apply to this message, and one Tab stop among them.
+  const bar = li.querySelector(".msg-actions");
+  if (bar) {
+    const show = { pick: !m.deleted, reply: !c.inThread, link: true, edit: c.mine && !m.deleted, delete: c.mine && !m.deleted };
+    for (const b of bar.querySelectorAll("[data-action]")) if (b.dataset.action in show) b.hidden = !show[b.dataset.action];
+    const mod = bar.querySelector(".mod-button");
+    if (mod) mod.hidden = !!m.deleted;
+    let first = true;
+    for (const b of bar.querySelectorAll("button")) {
+      b.tabIndex = !b.hidden && first ? 0 : -1;
+      if (!b.hidden) first = false;
+    }
+  }
 }
 
 /**
@@ -152,10 +403,10 @@ function paintPending(li, p, waiting, onRetry, onDiscard) {
 }
 
 /**
- * Turns a pending row into the stored message m: its seq, the server's time, and its text as
- * stored, with the mentions the server resolved.
+ * Turns a pending row into the stored message m: its seq and the server's time (paintMessage
+ * then draws its text as stored, with the mentions the server resolved).
  */
-function confirmElement(li, m, me) {
+function confirmElement(li, m) {
   li.classList.remove("pending", "failed");
   delete li.dataset.pendingId;
   delete li.dataset.state;
@@ -168,7 +419,6 @@ function confirmElement(li, m, me) {
   time.title = fullFormat.format(when);
   time.textContent = timeFormat.format(when);
   li.querySelector(".gutter-time").textContent = timeFormat.format(when);
-  paintText(li.querySelector(".text"), m, me);
 }
 
 /** Whether b continues a's group: same sender, same day, close in time, neither failed. */
