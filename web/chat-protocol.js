@@ -869,6 +869,13 @@ class ChatClient extends EventTarget {
     // A truncated replay means a gap between what we hold and what follows; drop the old part
     // and let the user page back with history instead of showing a hole.
     if (f.truncated && r.messages.size > 0) r.clearMessages();
+    // A last_seq below the since we sent means the server's log is another one (its store was
+    // replaced or reset): what we hold has nothing to do with it any more.
+    const reset = r.joinSince !== null && (f.last_seq || 0) < r.joinSince;
+    if (reset) {
+      r.clearMessages();
+      r.since = f.last_seq || 0;
+    }
     // A join without since replays messages in their current state, each at or below
     // last_seq: they are where the log stands, so what follows them is what comes after it.
     if (r.joinSince === null) r.since = Math.max(r.since, f.last_seq || 0);
@@ -884,6 +891,7 @@ class ChatClient extends EventTarget {
     r.replayLeft = f.replay || 0;
     this.emit("joined", { room: r.name, frame: f });
     this.emit("members", { room: r.name });
+    if (reset) this.emit("changed", { room: r.name, seqs: [] });
     // Whatever was queued (typed offline, or unacknowledged when the old connection died) goes
     // now, with its id. Failed sends wait for the person to press Retry instead.
     for (const p of r.pending.values()) {
