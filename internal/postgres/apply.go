@@ -69,14 +69,17 @@ type hold struct {
 // plan is the state a batch reads and the changes it decides.
 type plan struct {
 	now    time.Time
-	last   map[string]int64 // each room's last seq so far
-	lastNo map[string]int64 // each room's last message_no so far
-	found  map[key]hubbub.Entry
+	last   map[string]int64     // each room's last seq so far
+	lastNo map[string]int64     // each room's last message_no so far
+	found  map[key]hubbub.Entry // nil until a key is found or stored
 
-	msgs      map[msgKey]*msgState
-	holds     map[holdKey]*hold
-	holders   map[emojiKey][]string    // each emoji's first holders in reaction order, as far as read
-	deletions map[msgKey]*hubbub.Entry // the delete entries of tombstones read
+	// The maps below are nil in a batch of plain messages, which needs none of them:
+	// queueReads makes them for a batch with changes or replies (hasChanges).
+	hasChanges bool
+	msgs       map[msgKey]*msgState
+	holds      map[holdKey]*hold
+	holders    map[emojiKey][]string    // each emoji's first holders in reaction order, as far as read
+	deletions  map[msgKey]*hubbub.Entry // the delete entries of tombstones read
 
 	newMsgs []*msgState    // the batch's messages, in seq order
 	entries []hubbub.Entry // the batch's other entries, in seq order
@@ -84,14 +87,24 @@ type plan struct {
 }
 
 func newPlan(now time.Time, last, lastNo map[string]int64) *plan {
-	return &plan{
-		now: now, last: last, lastNo: lastNo,
-		found:     map[key]hubbub.Entry{},
-		msgs:      map[msgKey]*msgState{},
-		holds:     map[holdKey]*hold{},
-		holders:   map[emojiKey][]string{},
-		deletions: map[msgKey]*hubbub.Entry{},
+	return &plan{now: now, last: last, lastNo: lastNo}
+}
+
+// makeStateMaps makes the maps a batch with changes or replies fills.
+func (p *plan) makeStateMaps() {
+	p.hasChanges = true
+	p.msgs = map[msgKey]*msgState{}
+	p.holds = map[holdKey]*hold{}
+	p.holders = map[emojiKey][]string{}
+	p.deletions = map[msgKey]*hubbub.Entry{}
+}
+
+// remember records e as the entry holding its client id.
+func (p *plan) remember(e hubbub.Entry) {
+	if p.found == nil {
+		p.found = map[key]hubbub.Entry{}
 	}
+	p.found[key{e.Room, e.From, e.ClientID}] = e
 }
 
 // apply decides one append, in the batch's order: a duplicate, a refusal, or a new entry
@@ -110,7 +123,7 @@ func (p *plan) apply(e hubbub.Entry) result {
 		res = p.change(e)
 	}
 	if res.err == nil && !res.dup && e.ClientID != "" {
-		p.found[k] = res.msg
+		p.remember(res.msg)
 	}
 	return res
 }
@@ -138,7 +151,9 @@ func (p *plan) message(e hubbub.Entry) result {
 	m := p.take(e)
 	p.lastNo[e.Room]++
 	st := &msgState{e: m, isNew: true, no: p.lastNo[e.Room]}
-	p.msgs[msgKey{e.Room, int64(m.Seq)}] = st
+	if p.hasChanges { // a later entry of the batch may change it
+		p.msgs[msgKey{e.Room, int64(m.Seq)}] = st
+	}
 	p.newMsgs = append(p.newMsgs, st)
 	return result{msg: m}
 }

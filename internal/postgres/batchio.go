@@ -68,12 +68,13 @@ func queueReads(b *pgx.Batch, reqs []*request, p *plan) {
 			holders[ek]++ // each toggle may remove one of the first names
 		}
 	}
+	if len(msgs.room) > 0 {
+		p.makeStateMaps()
+	}
 	if len(keys.room) > 0 {
-		for _, q := range []string{findMessageKeys, findEntryKeys} {
-			b.Queue(q, keys.room, keys.from, keys.clientID).Query(func(rows pgx.Rows) error {
-				return eachLogRow(rows, func(e hubbub.Entry) { p.found[key{e.Room, e.From, e.ClientID}] = e })
-			})
-		}
+		b.Queue(findKeys, keys.room, keys.from, keys.clientID).Query(func(rows pgx.Rows) error {
+			return eachLogRow(rows, p.remember)
+		})
 	}
 	if len(msgs.room) > 0 {
 		b.Queue(findMessages, msgs.room, msgs.seq).Query(func(rows pgx.Rows) error {
@@ -169,11 +170,16 @@ func (p *plan) queueNewMessages(b *pgx.Batch) {
 		m := &st.e
 		c.room, c.seq, c.id, c.clientID = append(c.room, m.Room), append(c.seq, int64(m.Seq)), append(c.id, m.ID), append(c.clientID, m.ClientID)
 		c.from, c.text, c.no = append(c.from, m.From), append(c.text, m.Text), append(c.no, st.no)
-		c.deleted, c.replyTo, c.replyCount = append(c.deleted, m.Deleted), append(c.replyTo, int64(m.ReplyTo)), append(c.replyCount, int32(m.ReplyCount))
-		c.mentions, c.mentionRoom = append(c.mentions, jsonArg(m.Mentions)), append(c.mentionRoom, m.MentionRoom)
-		c.edited, c.reactions = append(c.edited, st.edited), append(c.reactions, jsonArg(m.Reactions))
 		plain = plain && !m.Deleted && m.ReplyTo == 0 && m.ReplyCount == 0 && len(m.Mentions) == 0 &&
 			!m.MentionRoom && !st.edited && len(m.Reactions) == 0
+	}
+	if !plain {
+		for _, st := range p.newMsgs {
+			m := &st.e
+			c.deleted, c.replyTo, c.replyCount = append(c.deleted, m.Deleted), append(c.replyTo, int64(m.ReplyTo)), append(c.replyCount, int32(m.ReplyCount))
+			c.mentions, c.mentionRoom = append(c.mentions, jsonArg(m.Mentions)), append(c.mentionRoom, m.MentionRoom)
+			c.edited, c.reactions = append(c.edited, st.edited), append(c.reactions, jsonArg(m.Reactions))
+		}
 	}
 	if plain {
 		b.Queue(insertPlainMessages, c.room, c.seq, c.id, c.clientID, c.from, c.text, c.no, p.now)

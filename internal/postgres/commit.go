@@ -25,14 +25,15 @@ const (
 	// batchTime is the server's clock, read after the locks so that times never go back
 	// within a room.
 	batchTime = `SELECT date_trunc('milliseconds', clock_timestamp())`
-	// findMessageKeys and findEntryKeys return the stored entries that hold any of the
-	// (room, sender, client_id) keys given. Each runs after lockRoom, as a statement of its
-	// own and so with a snapshot taken after the locks: it sees every entry committed in
-	// those rooms. So do the other reads below.
-	findMessageKeys = `SELECT room, ` + messageRow + ` FROM messages
-		WHERE client_id <> '' AND (room, sender, client_id) IN (SELECT * FROM unnest($1::text[], $2::text[], $3::text[]))`
-	findEntryKeys = `SELECT room, ` + entryRow + ` FROM entries
-		WHERE client_id <> '' AND (room, sender, client_id) IN (SELECT * FROM unnest($1::text[], $2::text[], $3::text[]))`
+	// findKeys returns the stored entries, of both tables, that hold any of the (room,
+	// sender, client_id) keys given. It runs after lockRoom, as a statement of its own and so
+	// with a snapshot taken after the locks: it sees every entry committed in those rooms.
+	// So do the other reads below.
+	findKeys = `(SELECT room, ` + messageRow + ` FROM messages
+			WHERE client_id <> '' AND (room, sender, client_id) IN (SELECT * FROM unnest($1::text[], $2::text[], $3::text[])))
+		UNION ALL
+		(SELECT room, ` + entryRow + ` FROM entries
+			WHERE client_id <> '' AND (room, sender, client_id) IN (SELECT * FROM unnest($1::text[], $2::text[], $3::text[])))`
 	// findMessages reads the messages that the batch's changes and replies name.
 	findMessages = `SELECT room, ` + messageRow + ` FROM messages
 		WHERE (room, seq) IN (SELECT * FROM unnest($1::text[], $2::bigint[]))`
