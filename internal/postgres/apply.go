@@ -228,6 +228,9 @@ func (p *plan) delete(e hubbub.Entry, st *msgState, mk msgKey) result {
 	return result{msg: e}
 }
 
+// react toggles e.From's reaction on the message, with the summary rules of sqlstore
+// (AddReaction, RemoveReaction). The holders read of each emoji are enough to name its first
+// holders after every removal the batch can make (queueReads).
 func (p *plan) react(e hubbub.Entry, st *msgState, mk msgKey) result {
 	ek := emojiKey{mk, e.Emoji}
 	hk := holdKey{ek, e.From}
@@ -236,42 +239,38 @@ func (p *plan) react(e hubbub.Entry, st *msgState, mk msgKey) result {
 		h = &hold{}
 		p.holds[hk] = h
 	}
-	i := slices.IndexFunc(st.e.Reactions, func(r hubbub.Reaction) bool { return r.Emoji == e.Emoji })
-	if !h.now {
-		if err := sqlstore.ReactionLimit(st.e.Reactions, e.Emoji); err != nil {
-			return result{err: err}
+	var (
+		summary []hubbub.Reaction
+		count   int
+		err     error
+	)
+	if h.now {
+		p.holders[ek] = slices.DeleteFunc(p.holders[ek], func(n string) bool { return n == e.From })
+		summary, count, err = sqlstore.RemoveReaction(st.e.Reactions, e.Emoji, e.From, func() ([]string, error) {
+			names := p.holders[ek]
+			return slices.Clone(names[:min(len(names), hubbub.MaxReactionNames)]), nil
+		})
+	} else {
+		summary, count, err = sqlstore.AddReaction(st.e.Reactions, e.Emoji, e.From)
+		if err == nil {
+			p.holders[ek] = append(p.holders[ek], e.From)
 		}
 	}
+	if err != nil {
+		return result{err: err}
+	}
 	e = p.take(e)
+	e.Count, e.Added = count, !h.now
+	h.addedSeq = 0
+	if e.Added {
+		h.addedSeq = int64(e.Seq)
+	}
+	h.now = !h.now
 	if !h.listed {
 		h.listed = true
 		p.holdSet = append(p.holdSet, hk)
 	}
-	names := p.holders[ek]
-	if h.now { // remove
-		names = slices.DeleteFunc(names, func(n string) bool { return n == e.From })
-		st.e.Reactions[i].Count--
-		e.Count = st.e.Reactions[i].Count
-		if e.Count <= 0 {
-			st.e.Reactions = slices.Delete(st.e.Reactions, i, i+1)
-			e.Count = 0
-		}
-		h.addedSeq = 0
-	} else {
-		names = append(names, e.From)
-		if i < 0 {
-			st.e.Reactions = append(st.e.Reactions, hubbub.Reaction{Emoji: e.Emoji})
-			i = len(st.e.Reactions) - 1
-		}
-		st.e.Reactions[i].Count++
-		e.Count, e.Added = st.e.Reactions[i].Count, true
-		h.addedSeq = int64(e.Seq)
-	}
-	h.now = !h.now
-	p.holders[ek] = names
-	if e.Count > 0 {
-		st.e.Reactions[i].Names = slices.Clone(names[:min(len(names), hubbub.MaxReactionNames)])
-	}
+	st.e.Reactions = summary
 	st.dirty = !st.isNew
 	p.entries = append(p.entries, e)
 	return result{msg: e}

@@ -177,8 +177,8 @@ func (p *plan) queueNewMessages(b *pgx.Batch) {
 		for _, st := range p.newMsgs {
 			m := &st.e
 			c.deleted, c.replyTo, c.replyCount = append(c.deleted, m.Deleted), append(c.replyTo, int64(m.ReplyTo)), append(c.replyCount, int32(m.ReplyCount))
-			c.mentions, c.mentionRoom = append(c.mentions, jsonArg(m.Mentions)), append(c.mentionRoom, m.MentionRoom)
-			c.edited, c.reactions = append(c.edited, st.edited), append(c.reactions, jsonArg(m.Reactions))
+			c.mentions, c.mentionRoom = append(c.mentions, mentionsArg(m.Mentions)), append(c.mentionRoom, m.MentionRoom)
+			c.edited, c.reactions = append(c.edited, st.edited), append(c.reactions, reactionsArg(m.Reactions))
 		}
 	}
 	if plain {
@@ -206,9 +206,9 @@ func (p *plan) queueChangedMessages(b *pgx.Batch) {
 		}
 		m := &st.e
 		c.room, c.seq, c.text, c.deleted = append(c.room, mk.room), append(c.seq, mk.seq), append(c.text, m.Text), append(c.deleted, m.Deleted)
-		c.replyCount, c.mentions = append(c.replyCount, int32(m.ReplyCount)), append(c.mentions, jsonArg(m.Mentions))
+		c.replyCount, c.mentions = append(c.replyCount, int32(m.ReplyCount)), append(c.mentions, mentionsArg(m.Mentions))
 		c.mentionRoom = append(c.mentionRoom, m.MentionRoom)
-		c.reactions, c.edited = append(c.reactions, jsonArg(m.Reactions)), append(c.edited, st.edited)
+		c.reactions, c.edited = append(c.reactions, reactionsArg(m.Reactions)), append(c.edited, st.edited)
 		if st.deletedNow {
 			gone.room, gone.seq = append(gone.room, mk.room), append(gone.seq, mk.seq)
 		}
@@ -235,7 +235,7 @@ func (p *plan) queueEntries(b *pgx.Batch) {
 	for _, e := range p.entries {
 		c.room, c.seq, c.id, c.clientID = append(c.room, e.Room), append(c.seq, int64(e.Seq)), append(c.id, e.ID), append(c.clientID, e.ClientID)
 		c.from, c.kind, c.target, c.text = append(c.from, e.From), append(c.kind, string(e.Kind)), append(c.target, int64(e.Target)), append(c.text, e.Text)
-		c.mentions, c.mentionRoom, c.moderator = append(c.mentions, jsonArg(e.Mentions)), append(c.mentionRoom, e.MentionRoom), append(c.moderator, e.Moderator)
+		c.mentions, c.mentionRoom, c.moderator = append(c.mentions, mentionsArg(e.Mentions)), append(c.mentionRoom, e.MentionRoom), append(c.moderator, e.Moderator)
 		c.emoji, c.added, c.count = append(c.emoji, e.Emoji), append(c.added, e.Added), append(c.count, int32(e.Count))
 	}
 	b.Queue(insertEntries, c.room, c.seq, c.id, c.clientID, c.from, c.kind, c.target, c.text, c.mentions,

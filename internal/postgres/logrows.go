@@ -1,13 +1,13 @@
 package postgres
 
 import (
-	"encoding/json"
 	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"hubbub"
+	"hubbub/internal/sqlstore"
 )
 
 // A log row is an entry of either table in one shape, so that one scan reads both and Since
@@ -47,28 +47,26 @@ func scanLogRowFrom(row pgx.Row, e *hubbub.Entry, first ...any) error {
 	if editedAt != nil {
 		e.EditedAt = editedAt.UTC()
 	}
-	if mentions != nil {
-		if err := json.Unmarshal(mentions, &e.Mentions); err != nil {
-			return fmt.Errorf("mentions of seq %d: %w", seq, err)
-		}
+	var err error
+	if e.Mentions, err = sqlstore.DecodeMentions(string(mentions)); err != nil {
+		return fmt.Errorf("seq %d: %w", seq, err)
 	}
-	if reactions != nil {
-		if err := json.Unmarshal(reactions, &e.Reactions); err != nil {
-			return fmt.Errorf("reactions of seq %d: %w", seq, err)
-		}
+	if e.Reactions, err = sqlstore.DecodeReactions(string(reactions)); err != nil {
+		return fmt.Errorf("seq %d: %w", seq, err)
 	}
 	return nil
 }
 
-// jsonArg returns v as a jsonb argument: its JSON text, or "" (which the statements turn into
-// NULL) when v is empty.
-func jsonArg[T any](v []T) string {
-	if len(v) == 0 {
-		return ""
+// mentionsArg and reactionsArg return a jsonb argument as the statements take it: the JSON
+// text sqlstore encodes, "" (which they turn into NULL) for none.
+func mentionsArg(ms []hubbub.Mention) string { return must(sqlstore.EncodeMentions(ms)) }
+
+func reactionsArg(rs []hubbub.Reaction) string { return must(sqlstore.EncodeReactions(rs)) }
+
+// must returns s, or panics: encoding strings and numbers as JSON cannot fail.
+func must(s string, err error) string {
+	if err != nil {
+		panic(fmt.Sprintf("postgres: encode JSON: %v", err))
 	}
-	b, err := json.Marshal(v)
-	if err != nil { // mentions and reactions are strings and numbers: never
-		panic(fmt.Sprintf("postgres: encode %T: %v", v, err))
-	}
-	return string(b)
+	return s
 }

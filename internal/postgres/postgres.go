@@ -2,11 +2,19 @@
 // the store for several hubbub nodes that share one history: every node opens the same
 // database, and seqs stay gap-free and unique across them.
 //
+// The log: a room's entries are numbered together; messages live in the messages table, each
+// row in its current state (text after edits, tombstone, mentions, reply count, reactions
+// summary), and the other entries (edits, deletes, reactions) in entries, with reactions and
+// revisions as the state behind them (migrations/0004_room_log.sql). Before and Replies read
+// one index range of messages; Since merges the two tables' ranges by seq.
+//
 // Numbering: rooms.last_seq holds each room's highest seq. A batch of appends locks the rows
 // of its rooms (always in the order of their names, so batches never deadlock), reads the
-// idempotency keys it carries, inserts the new messages with the next seqs and raises
-// last_seq, all in one transaction. Appenders of one room, on any node, thus take turns on
-// one row lock; appenders of different rooms never wait for each other.
+// idempotency keys it carries and the rows its changes depend on, decides every append in
+// memory in seq order (apply.go: a refusal takes no seq), writes the new entries and the
+// changed state in bulk and raises last_seq, all in one transaction. Appenders of one room,
+// on any node, thus take turns on one row lock; appenders of different rooms never wait for
+// each other. Whatever else changes a room's rows (DeleteMessage, Prune) takes the same lock.
 //
 // Durability: Append returns after COMMIT, which with synchronous_commit on (the store
 // raises a setting of off to on on its connections) means the server has flushed it to its
