@@ -14,7 +14,8 @@ import (
 // messages, their reactions, the entries older than the cut, and the entries newer than it
 // that change a message it deletes (a range of entries_target). The oldest message young
 // enough to keep is found by walking the room from its oldest message, the oldest message
-// MaxPerRoom keeps by skipping the ones it deletes (rooms.kept counts them), so a prune costs
+// MaxPerRoom keeps by skipping the ones it deletes (the room holds last_seq - other_seqs
+// messages: migration 0004), so a prune costs
 // what it deletes plus a row or two per room. rooms.last_seq is untouched, so seqs are never
 // reused.
 func (w *writer) prune(ctx context.Context) (removed int64, err error) {
@@ -90,7 +91,7 @@ func (w *writer) cut(ctx context.Context, room string, cut int64) (int64, error)
 			return 0, err
 		}
 	}
-	_, err = w.conn.ExecContext(ctx, `UPDATE rooms SET kept = max(kept - ?, 0) WHERE name = ?`, n, room)
+	_, err = w.conn.ExecContext(ctx, `UPDATE rooms SET other_seqs = other_seqs + ? WHERE name = ?`, n, room)
 	return n, err
 }
 
@@ -102,7 +103,7 @@ type roomSeq struct {
 // roomSeqs lists every room with its last seq and how many messages it holds. It reads them
 // all before deleting anything, so no statement is left open across the deletes.
 func (w *writer) roomSeqs(ctx context.Context) ([]roomSeq, error) {
-	rows, err := w.conn.QueryContext(ctx, `SELECT name, last_seq, kept FROM rooms`)
+	rows, err := w.conn.QueryContext(ctx, `SELECT name, last_seq, last_seq - other_seqs FROM rooms`)
 	if err != nil {
 		return nil, fmt.Errorf("list rooms: %w", err)
 	}

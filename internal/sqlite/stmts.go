@@ -11,10 +11,12 @@ type writeStmts struct {
 	begin, commit, rollback  *sql.Stmt
 	savepoint, release, undo *sql.Stmt
 
-	// Numbering: a message also counts itself in rooms.kept (retention's count).
+	// Numbering: a change also counts itself in rooms.other_seqs (for retention).
 	messageSeq, entrySeq *sql.Stmt
-	// Inserting: a message (refused if a change holds its client id), a change.
-	message, entry *sql.Stmt
+	// Inserting: a plain message (no client id, reply or mentions: the statement of the
+	// store before the room log), any message (refused if a change holds its client id), a
+	// change.
+	plainMessage, message, entry *sql.Stmt
 	// Resends: the message or the change holding a (room, sender, client_id).
 	messageByClient, entryByClient *sql.Stmt
 
@@ -74,10 +76,11 @@ func prepareWrites(ctx context.Context, conn *sql.Conn) (writeStmts, error) {
 	w.release = prep(`RELEASE one`)
 	w.undo = prep(`ROLLBACK TO one`)
 
-	w.messageSeq = prep(`INSERT INTO rooms (name, last_seq, kept) VALUES (?, 1, 1)
-		ON CONFLICT (name) DO UPDATE SET last_seq = last_seq + 1, kept = kept + 1 RETURNING last_seq`)
-	w.entrySeq = prep(`INSERT INTO rooms (name, last_seq) VALUES (?, 1)
+	w.messageSeq = prep(`INSERT INTO rooms (name, last_seq) VALUES (?, 1)
 		ON CONFLICT (name) DO UPDATE SET last_seq = last_seq + 1 RETURNING last_seq`)
+	w.entrySeq = prep(`INSERT INTO rooms (name, last_seq, other_seqs) VALUES (?, 1, 1)
+		ON CONFLICT (name) DO UPDATE SET last_seq = last_seq + 1, other_seqs = other_seqs + 1 RETURNING last_seq`)
+	w.plainMessage = prep(`INSERT INTO messages (room, seq, id, sender, text, created_ms) VALUES (?, ?, ?, ?, ?, ?)`)
 	w.message = prep(insertMessageSQL)
 	w.entry = prep(`INSERT INTO entries (room, seq, id, client_id, sender, kind, target, text, mentions, mention_room,
 		emoji, added, count, moderator, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)

@@ -80,7 +80,7 @@ func TestUpgradeFromMessagesOnly(t *testing.T) {
 	if got, dup, err := s.Append(ctx, del("r", "bob", 4, false)); err != nil || !dup || got.Seq != 0 {
 		t.Errorf("delete of an old tombstone = %+v, dup %v, %v; want an unnumbered duplicate", got, dup, err)
 	}
-	// rooms.kept counted the old messages: 5 now in "r", MaxPerRoom 3 removes 3 and 4
+	// the migration counted the old messages: 5 now in "r", MaxPerRoom 3 removes 3 and 4
 	if n, err := s.Prune(ctx); err != nil || n != 2 {
 		t.Errorf("Prune = %d, %v; want 2", n, err)
 	}
@@ -91,5 +91,57 @@ func TestUpgradeFromMessagesOnly(t *testing.T) {
 	rooms, err := s.Rooms(ctx, "", 10)
 	if err != nil || len(rooms) != 2 || rooms[0].Name != "quiet" || rooms[1].LastSeq != 9 || !rooms[1].LastActivity.Equal(rep.Time) {
 		t.Errorf("Rooms = %+v, %v", rooms, err)
+	}
+}
+
+// TestUpgradeFromFirstRoomLog: a file of schema 3 (the room log counting a room's messages
+// in rooms.kept) opens with the count carried over, so retention still removes the right
+// messages.
+func TestUpgradeFromFirstRoomLog(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "v3.db")
+	ms, err := loadMigrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := rawDB(t, path)
+	for _, m := range ms[:3] {
+		if _, err := db.Exec(m.SQL); err != nil {
+			t.Fatalf("%s: %v", m.Name, err)
+		}
+	}
+	// seq 1 pruned, 2, 3 and 5 messages, 4 a reaction on 3.
+	for _, q := range []string{
+		`PRAGMA user_version = 3`,
+		`INSERT INTO rooms (name, last_seq, kept) VALUES ('r', 5, 3)`,
+		`INSERT INTO messages (room, seq, id, sender, text, created_ms, reactions) VALUES
+			('r', 2, 'id2', 'alice', 'two', 1700000000002, ''),
+			('r', 3, 'id3', 'alice', 'three', 1700000000003, '[{"emoji":"👍","count":1,"names":["bob"]}]'),
+			('r', 5, 'id5', 'alice', 'five', 1700000000005, '')`,
+		`INSERT INTO entries (room, seq, id, sender, kind, target, emoji, added, count, created_ms) VALUES
+			('r', 4, 'id4', 'bob', 'reaction', 3, '👍', 1, 1, 1700000000004)`,
+		`INSERT INTO reactions (room, seq, emoji, sender, rseq) VALUES ('r', 3, '👍', 'bob', 4)`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	db.Close()
+
+	s := openAt(t, path, Options{Retention: hubbub.Retention{MaxPerRoom: 2}})
+	r := add(t, s, react("r", "carol", 3, "👍"))
+	if r.Seq != 6 || r.Count != 2 {
+		t.Errorf("a reaction after the upgrade = %+v", r)
+	}
+	if n, err := s.Prune(ctx); err != nil || n != 1 {
+		t.Fatalf("Prune = %d, %v; want 1 (of 3 messages, 2 kept)", n, err)
+	}
+	log, err := s.Since(ctx, "r", 0, 10)
+	if seqs := seqsOf(log); err != nil || !reflect.DeepEqual(seqs, []uint64{3, 4, 5, 6}) {
+		t.Errorf("log after Prune = %v, %v; want [3 4 5 6]", seqs, err)
+	}
+	add(t, s, text("r", "alice", "seven"))
+	if n, err := s.Prune(ctx); err != nil || n != 1 {
+		t.Fatalf("second Prune = %d, %v; want 1", n, err)
 	}
 }

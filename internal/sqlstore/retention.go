@@ -32,7 +32,7 @@ func Cut(ret hubbub.Retention, last, firstYoung int64) int64 {
 
 // Excess returns how many of a room's oldest messages ret.MaxPerRoom removes from a room
 // that holds kept messages: 0 if it keeps them all. Other entries take seqs too, so a store
-// cannot tell the cut from the room's last seq: it keeps a count of the messages it holds,
+// cannot tell the cut from the room's last seq: it counts the messages a room holds as it goes,
 // skips the Excess oldest (the rows it is about to delete anyway) and cuts at the next.
 func Excess(ret hubbub.Retention, kept int64) int64 {
 	if n := int64(ret.MaxPerRoom); n > 0 && kept > n {
