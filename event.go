@@ -40,7 +40,8 @@ type EventBody interface {
 	isEventBody()
 }
 
-// EntryAppended carries a message as the Store holds it, with its seq.
+// EntryAppended carries an entry of the room's log, of any kind (a message, an edit, a delete,
+// a reaction), as the Store returned it from Append, with its seq.
 type EntryAppended struct {
 	Entry *Entry
 }
@@ -82,11 +83,6 @@ type SanctionChanged struct {
 	Sanction Sanction
 }
 
-// MessageDeleted says a moderator deleted the message Seq of the room (it becomes a tombstone).
-type MessageDeleted struct {
-	Seq uint64
-}
-
 func (EntryAppended) isEventBody()     {}
 func (MemberJoined) isEventBody()      {}
 func (MemberLeft) isEventBody()        {}
@@ -95,7 +91,6 @@ func (PresenceReported) isEventBody()  {}
 func (PresenceRequested) isEventBody() {}
 func (MemberKicked) isEventBody()      {}
 func (SanctionChanged) isEventBody()   {}
-func (MessageDeleted) isEventBody()    {}
 
 // EventVisitor handles every kind of Event, one method per kind, each named after its body type
 // and returning an R. Visit calls the method for an event's kind. A consumer that must handle
@@ -110,7 +105,6 @@ type EventVisitor[R any] interface {
 	PresenceRequested(Event, PresenceRequested) R
 	MemberKicked(Event, MemberKicked) R
 	SanctionChanged(Event, SanctionChanged) R
-	MessageDeleted(Event, MessageDeleted) R
 }
 
 // Visit calls v's method for ev's kind with ev and its body, and returns what it returns.
@@ -135,15 +129,13 @@ func Visit[R any](ev Event, v EventVisitor[R]) R {
 		return v.MemberKicked(ev, b)
 	case SanctionChanged:
 		return v.SanctionChanged(ev, b)
-	case MessageDeleted:
-		return v.MessageDeleted(ev, b)
 	}
 	panic(fmt.Sprintf("hubbub: event for room %q has body %T, which Visit does not know", ev.Room, ev.Body))
 }
 
-// AppendedEntry returns the message ev carries, or nil if ev is another kind of change. It is
-// for code that treats messages apart (ordering, delivery metrics), not for dispatch: use Visit
-// to handle each kind.
+// AppendedEntry returns the entry ev carries, or nil if ev is another kind of change. It is
+// for code that treats the log's entries apart (ordering, delivery metrics), not for dispatch:
+// use Visit to handle each kind.
 func (ev Event) AppendedEntry() *Entry {
 	if b, ok := ev.Body.(EntryAppended); ok {
 		return b.Entry

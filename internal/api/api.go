@@ -332,7 +332,7 @@ func (s *API) apiHistory(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := apiContext(r)
 	defer cancel()
-	page, err := s.sessions.HistoryPage(ctx, room, before, limit)
+	page, err := s.sessions.HistoryPage(ctx, room, before, limit, "")
 	if err != nil {
 		writeAPIError(w, err)
 		return
@@ -404,7 +404,7 @@ func (s *API) apiDelete(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, apiErrorf(http.StatusBadRequest, "bad_request", "seq must be a positive integer"))
 		return
 	}
-	s.apiModerate(w, r, session.Moderation{Action: wire.TypeDelete, Room: room, Seq: seq})
+	s.apiModerate(w, r, session.Moderation{Action: wire.TypeDelete, Room: room, Seq: seq, From: apiActor, Moderator: true})
 }
 
 // apiSanctions: GET /api/rooms/{room}/sanctions — the bans and mutes in force.

@@ -14,22 +14,23 @@ import (
 	"hubbub/internal/sqlite"
 )
 
-// deleteFailingBroker is the in-process broker, but Publish of a deletion fails while fail is
-// set, as a NATS broker's does while it is cut off.
+// deleteFailingBroker is the in-process broker, but Publish of a delete entry fails while fail
+// is set, as a NATS broker's does while it is cut off.
 type deleteFailingBroker struct {
 	*inmem.Broker
 	fail atomic.Bool
 }
 
 func (b *deleteFailingBroker) Publish(ctx context.Context, ev hubbub.Event) error {
-	if _, ok := ev.Body.(hubbub.MessageDeleted); ok && b.fail.Load() {
+	if e := ev.AppendedEntry(); e != nil && e.Kind == hubbub.KindDelete && b.fail.Load() {
 		return errors.New("broker cut off")
 	}
 	return b.Broker.Publish(ctx, ev)
 }
 
-// A deletion is announced once: a repeated delete of a deleted message sends nothing, but the
-// retry that a failed announcement asked for ("try again") does announce it.
+// A deletion reaches the members once: a repeated delete of a deleted message stores nothing
+// and its publish is dropped by the rooms, and the retry that a failed announcement asked for
+// ("try again") delivers it.
 func TestDeleteAnnouncedOnceAndOnRetry(t *testing.T) {
 	store, err := sqlite.Open(filepath.Join(t.TempDir(), "h.db"), sqlite.Options{Logger: quiet})
 	if err != nil {
@@ -50,14 +51,23 @@ func TestDeleteAnnouncedOnceAndOnRetry(t *testing.T) {
 	m := say("regrettable")
 	delivered(t, out, 1)
 
+	del := hubbub.Entry{Room: "r", From: "mod", Kind: hubbub.KindDelete, Target: m.Seq, Moderator: true, ClientID: "d-1"}
 	broker.fail.Store(true)
-	if err := h.DeleteMessage(ctx, "mod", "r", m.Seq); hubbub.ErrorCode(err) != hubbub.ECodeUnavailable {
+	if _, _, err := h.Send(ctx, del); hubbub.ErrorCode(err) != hubbub.ECodeUnavailable {
 		t.Fatalf("delete with the broker cut off: %v, want unavailable", err)
 	}
 	broker.fail.Store(false)
-	for i := range 2 { // the retry, then a repeat
-		if err := h.DeleteMessage(ctx, "mod", "r", m.Seq); err != nil {
-			t.Fatalf("delete #%d after the broker came back: %v", i+2, err)
+	var first hubbub.Entry
+	for i, clientID := range []string{"d-1", "d-2"} { // the retry, then a repeat by another request
+		del.ClientID = clientID
+		got, dup, err := h.Send(ctx, del)
+		if err != nil || !dup {
+			t.Fatalf("delete #%d after the broker came back: %+v, duplicate %v, %v; want the first delete, duplicate", i+2, got, dup, err)
+		}
+		if i == 0 {
+			first = got
+		} else if got.Seq != first.Seq {
+			t.Errorf("the repeated delete answers entry %d, the retry %d: want the delete that made the tombstone", got.Seq, first.Seq)
 		}
 	}
 	end := say("after the deletes")
@@ -72,15 +82,20 @@ func TestDeleteAnnouncedOnceAndOnRetry(t *testing.T) {
 		}
 		batch, _, _ = out.TakeUpTo(batch[:0], 0)
 		for _, e := range batch {
-			if _, ok := e.Event.Body.(hubbub.MessageDeleted); ok {
-				deletions++
-			}
-			if p := e.Event.AppendedEntry(); p != nil && p.Seq == end.Seq {
-				done = true
+			for _, en := range entriesOf(e) {
+				if en.Kind == hubbub.KindDelete {
+					deletions++
+				}
+				if en.Seq == end.Seq {
+					done = true
+				}
 			}
 		}
 	}
 	if deletions != 1 {
 		t.Errorf("ann was told of the deletion %d times, want once (by the retry)", deletions)
+	}
+	if msgs, _, err := h.History(ctx, "r", 0, 10, "ann"); err != nil || len(msgs) != 2 || !msgs[0].Deleted || msgs[0].Text != "" {
+		t.Errorf("history after the delete: %+v, %v; want the first message a tombstone", msgs, err)
 	}
 }

@@ -1,23 +1,24 @@
-// Package hub keeps the rooms of one node: who is in each room, the recent messages, and the
-// fan-out of every room event to its members' outboxes.
+// Package hub keeps the rooms of one node: who is in each room, the recent entries of its log,
+// and the fan-out of every room event to its members' outboxes.
 //
 // The hub is sharded by room. The hub-wide lock guards only the room map and is taken when a
 // room is joined, created or removed — never on the path of a message. Each room has its own
-// lock, held while it numbers-checks a message and pushes it to its members; pushing never
+// lock, held while it numbers-checks an entry and pushes it to its members; pushing never
 // blocks (see Outbox), so a slow member cannot slow a room.
 //
-// The path of a message: a session calls Hub.Send, which appends to the Store (assigning the
-// room's next seq, durably) and publishes to the Broker; the broker hands the event to every
-// node's room (room.go), which delivers messages strictly in seq order, filling gaps from the
-// Store, and pushes each to every member's Outbox; each connection's writer drains its own: a
-// write pump per connection on the goroutine transport, the server's shared flushers on the
-// polled one.
+// The path of an entry (a message, an edit, a delete, a reaction): a session calls Hub.Send,
+// which appends to the Store (assigning the room's next seq, durably) and publishes to the
+// Broker; the broker hands the event to every node's room (room.go), which delivers entries
+// strictly in seq order, filling gaps from the Store, and pushes each to every member's Outbox
+// (reactions in bursts, reactions.go); each connection's writer drains its own: a write pump
+// per connection on the goroutine transport, the server's shared flushers on the polled one.
 package hub
 
 import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -34,18 +35,27 @@ type Config struct {
 	// History is how many recent messages a join without `since` replays (default 50). It is
 	// capped at RoomBuffer.
 	History int
-	// RoomBuffer is how many recent messages each room keeps in memory to serve joins and short
-	// reconnects without reading the Store (default 256).
+	// RoomBuffer is how many recent entries (of every kind) each room keeps in memory to serve
+	// short reconnects without reading the Store (default 256).
 	RoomBuffer int
-	// MaxReplay is the most messages one join replays (default 10000); a client that missed more
-	// gets the newest MaxReplay and `truncated`, and pages back with history requests.
+	// MaxReplay is the most entries one join with since replays (default 10000); a client that
+	// missed more gets the newest MaxReplay and `truncated`, and pages back with history
+	// requests.
 	MaxReplay int
-	// ReplayBudget is how many messages read from the Store for joins' replays the node holds
-	// at once, from the read until the members' writers have taken them (default 50000, about
-	// 40 MB of typical messages; raised to MaxReplay if lower). A join that needs more waits for
-	// other replays to be written, up to StoreTimeout, then fails with unavailable. Replays
-	// from a room's memory (RoomBuffer) do not count: they share the room's messages.
+	// ReplayBudget is how many messages and entries read from the Store for joins' replays the
+	// node holds at once, from the read until the members' writers have taken them (default
+	// 50000, about 40 MB of typical messages; raised to MaxReplay if lower). A join that needs
+	// more waits for other replays to be written, up to StoreTimeout, then fails with
+	// unavailable. Replays from a room's memory (RoomBuffer) do not count: they share the
+	// room's entries.
 	ReplayBudget int
+	// ReactionWindow is how long a room holds the live reactions it delivers so as to send a
+	// burst of them to each member as one frame (default 100ms; negative: no batching, each
+	// reaction goes out at once on its own). Any other entry, and any join, sends them sooner.
+	ReactionWindow time.Duration
+	// ReactionBatch is the most reactions one burst holds; a burst that reaches it goes out at
+	// once (default 256).
+	ReactionBatch int
 	// MaxRooms is how many rooms the node holds at once (default 10000).
 	MaxRooms int
 	// MaxMembers is how many connections one room holds (default 10000).
@@ -89,6 +99,10 @@ func (c Config) withDefaults() Config {
 	def(&c.MaxReplay, 10000)
 	def(&c.ReplayBudget, 50000)
 	c.ReplayBudget = max(c.ReplayBudget, c.MaxReplay)
+	if c.ReactionWindow == 0 {
+		c.ReactionWindow = 100 * time.Millisecond
+	}
+	def(&c.ReactionBatch, 256)
 	def(&c.MaxRooms, 10000)
 	def(&c.MaxMembers, 10000)
 	if c.GapWait <= 0 {
@@ -124,12 +138,9 @@ type Hub struct {
 	index  sync.Map
 	closed bool
 
-	// replayBudget bounds the replayed messages read from the Store and not yet taken to be
+	// replayBudget bounds the replayed entries read from the Store and not yet taken to be
 	// written, over every join (Config.ReplayBudget).
 	replayBudget *semaphore.Weighted
-
-	// unannounced are the deletions this node stored but could not publish (DeleteMessage).
-	unannounced unannouncedDeletions
 
 	bg       sync.WaitGroup // gap fills and presence answers in flight
 	stop     chan struct{}  // closed by Close: ends presenceLoop
@@ -169,8 +180,9 @@ type Member struct {
 	UserID string
 	// Role is "admin", "moderator" or "member" (empty means member); it comes from a token.
 	Role string
-	// MessagesOnly members receive messages but no presence or typing events: the text
-	// protocol shows only messages, so queueing the rest would only fill its outbox.
+	// MessagesOnly members receive messages and edits but no deletes, reactions, presence or
+	// typing events: the text protocol shows only messages (and edits as new lines), so
+	// queueing the rest would only fill its outbox.
 	MessagesOnly bool
 	// Removed, if set, is called when a moderator removes the member from a room (kick or
 	// ban), after the room has dropped it and queued the kick notice in Out. It is called with
@@ -185,8 +197,12 @@ type JoinInfo struct {
 	// MemberCount is how many members the room has; Members lists them all unless the room
 	// holds more than PresenceLimit, when it lists that many.
 	MemberCount int
-	LastSeq     uint64
-	Replay      int
+	// LastSeq is the room's delivered boundary: every replayed entry has a seq at or below it,
+	// and every live one a seq above it.
+	LastSeq uint64
+	// Replay is how many frames the replay that follows the greeting holds: messages for a
+	// join without Since, one per entry for a join with Since.
+	Replay int
 	// Truncated is true when the room holds older messages than the replay that it left out:
 	// without Since, more than History; with Since, more than MaxReplay, or unreadable ones.
 	Truncated bool
@@ -196,7 +212,8 @@ type JoinInfo struct {
 type JoinRequest struct {
 	Room   string
 	Member *Member
-	// Since, when set, asks for every message after that seq; otherwise History recent ones.
+	// Since, when set, asks for every entry after that seq; otherwise History recent messages
+	// in their current state.
 	Since *uint64
 	// History is how many recent messages to replay without Since (0 = the hub's default).
 	History int
@@ -209,7 +226,9 @@ type JoinRequest struct {
 }
 
 // Join adds a member to a room, creating the room on first join, and queues, in this order,
-// the greeting, the replay and then every live event of the room.
+// the greeting, the replay and then every live event of the room. Without Since the replay is
+// the newest messages in their current state, the member's own reactions marked (Reaction.Me),
+// each at or below the greeting's LastSeq; with Since it is every entry after Since, in order.
 func (h *Hub) Join(ctx context.Context, req JoinRequest) (JoinInfo, error) {
 	if err := hubbub.ValidateRoom(req.Room); err != nil {
 		return JoinInfo{}, err
@@ -236,36 +255,63 @@ func (h *Hub) Leave(roomName string, m *Member) {
 	}
 }
 
-// Send stores a message from a member and publishes it to the room's members on every node. It
-// returns the stored message once it is durable; duplicate reports that the member's ClientID
-// had been stored before, in which case nothing new was stored.
+// Send stores an entry of any kind from a member (a message, or an edit, delete or reaction of
+// one: e.Kind with its fields) and publishes it to the room's members on every node. It returns
+// the stored entry once it is durable; duplicate reports that the member's ClientID had been
+// stored before (or, for a delete, that the message was deleted already), in which case
+// nothing new was stored and the entry returned is the first one.
 //
-// If the broker fails, the message is stored but Send returns an unavailable error, so the
-// client is told instead of its message silently missing from other nodes; when it retries with
-// the same ClientID the store answers with the original message and Send publishes it again
+// A banned or muted name may append nothing. The Store judges the target (not_found,
+// forbidden, limit), and that error comes back as it is; any other failure is unavailable.
+//
+// If the broker fails, the entry is stored but Send returns an unavailable error, so the
+// client is told instead of its entry silently missing from other nodes; when it retries with
+// the same ClientID the store answers with the original entry and Send publishes it again
 // (rooms drop seqs they have delivered, so a second publish is harmless).
-func (h *Hub) Send(ctx context.Context, m hubbub.Entry) (hubbub.Entry, bool, error) {
-	if err := h.mayPost(m.Room, m.From); err != nil {
+func (h *Hub) Send(ctx context.Context, e hubbub.Entry) (hubbub.Entry, bool, error) {
+	if err := h.mayPost(e.Room, e.From); err != nil {
 		return hubbub.Entry{}, false, err
 	}
 	start := h.cfg.Metrics.Now()
-	stored, dup, err := h.store.Append(ctx, m)
+	stored, dup, err := h.store.Append(ctx, e)
 	h.cfg.Metrics.StoreAppend(start)
-	if err != nil {
-		h.log.Error("store append failed", "room", m.Room, "err", err)
-		return hubbub.Entry{}, false, hubbub.Errorf(hubbub.ECodeUnavailable, "message not stored; try again")
+	var refused *hubbub.Error
+	if errors.As(err, &refused) {
+		return hubbub.Entry{}, false, err
 	}
-	h.cfg.Metrics.MessageIn()
+	if err != nil {
+		h.log.Error("store append failed", "room", e.Room, "kind", e.Kind, "err", err)
+		return hubbub.Entry{}, false, hubbub.Errorf(hubbub.ECodeUnavailable, "%s not stored; try again", kindNoun(e.Kind))
+	}
+	if stored.IsMessage() {
+		h.cfg.Metrics.MessageIn()
+	}
 	ev := hubbub.Event{Room: stored.Room, Node: h.cfg.Node, Body: hubbub.EntryAppended{Entry: &stored}}
 	start = h.cfg.Metrics.Now()
 	err = h.broker.Publish(ctx, ev)
 	h.cfg.Metrics.BrokerPublish(start)
 	if err != nil {
-		h.log.Warn("broker publish failed", "room", m.Room, "seq", stored.Seq, "err", err)
+		h.log.Warn("broker publish failed", "room", e.Room, "seq", stored.Seq, "err", err)
 		return hubbub.Entry{}, false, hubbub.Errorf(hubbub.ECodeUnavailable,
-			"message stored as seq %d but not delivered to every node; resend it with the same id", stored.Seq)
+			"%s stored as seq %d but not delivered to every node; resend it with the same id", kindNoun(e.Kind), stored.Seq)
+	}
+	if stored.Kind == hubbub.KindDelete && stored.Moderator && !dup {
+		h.audit("delete", stored.From, stored.Room, "", "seq", stored.Target, "log_seq", stored.Seq)
 	}
 	return stored, dup, nil
+}
+
+// kindNoun names an entry of kind in an error message.
+func kindNoun(kind hubbub.EntryKind) string {
+	switch kind {
+	case hubbub.KindEdit:
+		return "edit"
+	case hubbub.KindDelete:
+		return "delete"
+	case hubbub.KindReaction:
+		return "reaction"
+	}
+	return "message"
 }
 
 // Typing tells the room's members on every node that name is typing.
@@ -274,8 +320,9 @@ func (h *Hub) Typing(ctx context.Context, roomName, name string) error {
 }
 
 // History returns up to limit messages of a room older than before (0 = newest), oldest first,
-// and whether older ones remain.
-func (h *Hub) History(ctx context.Context, roomName string, before uint64, limit int) ([]hubbub.Entry, bool, error) {
+// in their current state with viewer's own reactions marked (Reaction.Me; "" marks none), and
+// whether older ones remain.
+func (h *Hub) History(ctx context.Context, roomName string, before uint64, limit int, viewer string) ([]hubbub.Entry, bool, error) {
 	start := h.cfg.Metrics.Now()
 	msgs, err := h.store.Before(ctx, roomName, before, limit+1)
 	h.cfg.Metrics.StoreRead(start)
@@ -287,7 +334,72 @@ func (h *Hub) History(ctx context.Context, roomName string, before uint64, limit
 	if more {
 		msgs = msgs[1:]
 	}
+	if err := h.markMine(ctx, roomName, viewer, msgs); err != nil {
+		h.log.Error("store reacted by failed", "room", roomName, "err", err)
+		return nil, false, hubbub.Errorf(hubbub.ECodeUnavailable, "history unavailable; try again")
+	}
 	return msgs, more, nil
+}
+
+// Thread returns up to limit replies to message parent of a room with seq above after (0 =
+// from the first), oldest first, in their current state with viewer's own reactions marked,
+// and whether later ones remain.
+func (h *Hub) Thread(ctx context.Context, roomName string, parent, after uint64, limit int, viewer string) ([]hubbub.Entry, bool, error) {
+	start := h.cfg.Metrics.Now()
+	msgs, err := h.store.Replies(ctx, roomName, parent, after, limit+1)
+	h.cfg.Metrics.StoreRead(start)
+	if err != nil {
+		h.log.Error("store replies failed", "room", roomName, "parent", parent, "err", err)
+		return nil, false, hubbub.Errorf(hubbub.ECodeUnavailable, "thread unavailable; try again")
+	}
+	more := len(msgs) > limit
+	if more {
+		msgs = msgs[:limit]
+	}
+	if err := h.markMine(ctx, roomName, viewer, msgs); err != nil {
+		h.log.Error("store reacted by failed", "room", roomName, "err", err)
+		return nil, false, hubbub.Errorf(hubbub.ECodeUnavailable, "thread unavailable; try again")
+	}
+	return msgs, more, nil
+}
+
+// Revisions returns the texts message seq of a room has had, oldest first, the current one
+// last; found is false if the room has no message seq. Who may see them is the caller's
+// decision (the sender and moderators).
+func (h *Hub) Revisions(ctx context.Context, roomName string, seq uint64) ([]hubbub.Revision, bool, error) {
+	start := h.cfg.Metrics.Now()
+	revs, found, err := h.store.Revisions(ctx, roomName, seq)
+	h.cfg.Metrics.StoreRead(start)
+	if err != nil {
+		h.log.Error("store revisions failed", "room", roomName, "seq", seq, "err", err)
+		return nil, false, hubbub.Errorf(hubbub.ECodeUnavailable, "revisions unavailable; try again")
+	}
+	return revs, found, nil
+}
+
+// markMine sets Reaction.Me on the reactions of msgs (ascending in seq, read for viewer alone)
+// that viewer holds. It reads the Store only if one of msgs carries a reaction.
+func (h *Hub) markMine(ctx context.Context, roomName, viewer string, msgs []hubbub.Entry) error {
+	if viewer == "" || !slices.ContainsFunc(msgs, func(m hubbub.Entry) bool { return len(m.Reactions) > 0 }) {
+		return nil
+	}
+	start := h.cfg.Metrics.Now()
+	mine, err := h.store.ReactedBy(ctx, roomName, viewer, msgs[0].Seq, msgs[len(msgs)-1].Seq)
+	h.cfg.Metrics.StoreRead(start)
+	if err != nil || len(mine) == 0 {
+		return err
+	}
+	held := make(map[hubbub.ReactionKey]bool, len(mine))
+	for _, k := range mine {
+		held[k] = true
+	}
+	for i := range msgs {
+		for j := range msgs[i].Reactions {
+			rc := &msgs[i].Reactions[j]
+			rc.Me = held[hubbub.ReactionKey{Seq: msgs[i].Seq, Emoji: rc.Emoji}]
+		}
+	}
+	return nil
 }
 
 // Members returns the sorted names in a room on this node.
@@ -317,7 +429,7 @@ func (h *Hub) lookup(name string) *room {
 }
 
 // Resync catches every room up after the node lost its broker for a while (the NATS broker calls
-// it on reconnect): messages published meanwhile never reached this node, so each room reads
+// it on reconnect): entries published meanwhile never reached this node, so each room reads
 // what it is missing from the Store, and asks the other nodes for their members again. It
 // returns at once; the work runs in the background.
 func (h *Hub) Resync() {

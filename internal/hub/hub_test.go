@@ -34,7 +34,8 @@ func newHub(t *testing.T, cfg hub.Config) (*hub.Hub, *sqlite.Store, *inmem.Broke
 	return h, store, broker
 }
 
-// delivered drains out until it has n message envelopes and returns their messages.
+// delivered drains out until it has n entries (of any kind, a burst of reactions counting each)
+// and returns them.
 func delivered(t *testing.T, out *hub.Outbox, n int) []*hubbub.Entry {
 	t.Helper()
 	var got []*hubbub.Entry
@@ -48,15 +49,24 @@ func delivered(t *testing.T, out *hub.Outbox, n int) []*hubbub.Entry {
 		}
 		batch, _, _ = out.TakeUpTo(batch[:0], 0)
 		for _, e := range batch {
-			if m := e.Event.AppendedEntry(); m != nil {
-				got = append(got, m)
-			}
+			got = append(got, entriesOf(e)...)
 		}
 	}
 	return got
 }
 
-// seqs drains out until it has n message envelopes and returns their seqs.
+// entriesOf returns the entries e carries: a burst's reactions, or its one entry, or none.
+func entriesOf(e *hub.Envelope) []*hubbub.Entry {
+	if len(e.Reactions) > 0 {
+		return e.Reactions
+	}
+	if m := e.Event.AppendedEntry(); m != nil {
+		return []*hubbub.Entry{m}
+	}
+	return nil
+}
+
+// seqs drains out until it has n entries and returns their seqs.
 func seqs(t *testing.T, out *hub.Outbox, n int) []uint64 {
 	t.Helper()
 	var got []uint64
@@ -96,29 +106,6 @@ func TestRoomReordersBySeq(t *testing.T) {
 	}
 	if got := fmt.Sprint(seqs(t, out, 5)); got != "[1 2 3 4 5]" {
 		t.Fatalf("delivered %s", got)
-	}
-}
-
-// A delete that overtakes its message between nodes (a moderator elsewhere deleted it before
-// this node heard of it) still reaches members as a deleted message, not with its text.
-func TestDeleteAheadOfItsMessage(t *testing.T) {
-	h, store, broker := newHub(t, hub.Config{GapWait: time.Hour})
-	out := join(t, h, "r", "ann", nil)
-	ctx := context.Background()
-	m, _, err := store.Append(ctx, hubbub.Entry{Room: "r", From: "x", Text: "regrettable"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, ev := range []hubbub.Event{
-		{Room: "r", Node: "other", Body: hubbub.MessageDeleted{Seq: m.Seq}},
-		{Room: "r", Node: "elsewhere", Body: hubbub.EntryAppended{Entry: &m}},
-	} {
-		if err := broker.Publish(ctx, ev); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if got := delivered(t, out, 1)[0]; !got.Deleted || got.Text != "" {
-		t.Fatalf("message %d delivered as %q (deleted=%v), want deleted", got.Seq, got.Text, got.Deleted)
 	}
 }
 

@@ -3,20 +3,19 @@ package hub
 import (
 	"context"
 	"slices"
-	"sync"
 	"time"
 
 	"hubbub"
 )
 
-// Moderation: kicks, timed bans and mutes, and deleted messages. A moderator's action goes to
-// the Store first when it must outlive the process (sanctions, tombstones), then to the Broker
-// as an event, so every node's copy of the room applies it: a kick or ban removes the name's
-// connections wherever they are, a sanction is checked on every join and send, and a delete
-// replaces the message in each room's buffer and tells every member. Rooms load their
-// sanctions from the Store when they open, so bans and mutes hold after a restart and on nodes
-// that open the room later. Roles are checked by the caller (the server); the hub logs every
-// action (slog Info "moderation" with actor, target, room and action) for the audit trail.
+// Moderation: kicks, timed bans and mutes. A moderator's action goes to the Store first when it
+// must outlive the process (sanctions), then to the Broker as an event, so every node's copy of
+// the room applies it: a kick or ban removes the name's connections wherever they are, and a
+// sanction is checked on every join and send. Rooms load their sanctions from the Store when
+// they open, so bans and mutes hold after a restart and on nodes that open the room later. A
+// moderator's delete is an entry of the room's log like any other (Hub.Send with KindDelete and
+// Moderator set). Roles are checked by the caller (the server); the hub logs every action (slog
+// Info "moderation" with actor, target, room and action) for the audit trail, deletes included.
 
 // sanctionKey indexes a room's sanctions.
 type sanctionKey struct {
@@ -67,7 +66,8 @@ func mutedError(room string, sn hubbub.Sanction) error {
 	return hubbub.Errorf(hubbub.ECodeMuted, "you are muted in room %q until %s", room, sn.Until.UTC().Format(time.RFC3339))
 }
 
-// mayPost reports why name may not send to room now (banned or muted), or nil. Only rooms
+// mayPost reports why name may not append to room now (banned or muted), or nil: a sanctioned
+// name may neither send nor edit, delete or react. Only rooms
 // this node holds are checked: a member's own node always holds the rooms it is in.
 func (h *Hub) mayPost(roomName, name string) error {
 	r := h.lookup(roomName)
@@ -106,14 +106,6 @@ func (re *roomEvents) SanctionChanged(_ hubbub.Event, b hubbub.SanctionChanged) 
 	return struct{}{}
 }
 
-// MessageDeleted turns the message into a tombstone here and tells the members.
-func (re *roomEvents) MessageDeleted(ev hubbub.Event, b hubbub.MessageDeleted) struct{} {
-	r := (*room)(re)
-	r.tombstone(b.Seq)
-	r.fanoutNotice(&Envelope{Event: ev})
-	return struct{}{}
-}
-
 // kick removes every local connection of name, queueing each a kick notice and calling its
 // Removed hook. Called with mu held; the presence and cleanup that follow publish to the
 // broker, which may call back into the room, so they run after the lock is released.
@@ -148,40 +140,6 @@ func (r *room) kick(name, reason string) {
 			r.closeIfEmpty()
 		}
 	}()
-}
-
-// maxDeletedAhead bounds how many deletes a room remembers for messages it has not received
-// yet. Past it a delete is not remembered: the message then arrives with its text, as the
-// store's copy (replays, history) is already deleted.
-const maxDeletedAhead = 1024
-
-// tombstone replaces the message seq by its deleted form wherever the room holds it, so that
-// later replays show it deleted, or, if the message has not reached this node yet (the delete
-// overtook it between nodes), remembers to deliver it deleted. Called with mu held.
-func (r *room) tombstone(seq uint64) {
-	for i := 0; i < r.recent.n; i++ {
-		if e := r.recent.at(i); e.Event.AppendedEntry().Seq == seq {
-			r.recent.buf[(r.recent.start+i)%len(r.recent.buf)] = deletedEnvelope(e)
-			return
-		}
-	}
-	if e := r.pending[seq]; e != nil {
-		r.pending[seq] = deletedEnvelope(e)
-		return
-	}
-	if seq >= r.next && len(r.deletedAhead) < maxDeletedAhead {
-		if r.deletedAhead == nil {
-			r.deletedAhead = make(map[uint64]struct{})
-		}
-		r.deletedAhead[seq] = struct{}{}
-	}
-}
-
-// deletedEnvelope is e's message as a moderator's delete leaves it: no text, marked deleted.
-func deletedEnvelope(e *Envelope) *Envelope {
-	m := *e.Event.AppendedEntry()
-	m.Text, m.Deleted = "", true
-	return messageEnvelope(&m)
 }
 
 // audit logs a moderation action for the record.
@@ -242,76 +200,6 @@ func (h *Hub) Sanction(ctx context.Context, actor string, sn hubbub.Sanction) er
 	}
 	h.audit(action, actor, sn.Room, sn.Name, "until", sn.Until, "reason", sn.Reason)
 	return nil
-}
-
-// DeleteMessage turns message seq of room into a tombstone in the Store and tells every member
-// on every node (a "deleted" frame); history and replays then show it deleted. A message
-// deleted before is announced once only: the Store reports which of several deletes changed
-// it, and only that one is published, unless its publish failed here and this is the retry
-// its error asked for.
-func (h *Hub) DeleteMessage(ctx context.Context, actor, roomName string, seq uint64) error {
-	if err := hubbub.ValidateRoom(roomName); err != nil {
-		return err
-	}
-	found, already, err := h.store.DeleteMessage(ctx, roomName, seq)
-	if err != nil {
-		h.log.Error("store delete message failed", "room", roomName, "seq", seq, "err", err)
-		return hubbub.Errorf(hubbub.ECodeUnavailable, "the message could not be deleted; try again")
-	}
-	if !found {
-		return hubbub.Errorf(hubbub.ECodeNotFound, "room %q has no message %d", roomName, seq)
-	}
-	if already && !h.unannounced.take(roomName, seq) {
-		h.log.Info("moderation: message already deleted", "actor", actor, "room", roomName, "seq", seq)
-		return nil
-	}
-	ev := hubbub.Event{Room: roomName, Node: h.cfg.Node, Body: hubbub.MessageDeleted{Seq: seq}}
-	if err := h.broker.Publish(ctx, ev); err != nil {
-		h.unannounced.add(roomName, seq)
-		h.log.Warn("broker publish delete failed", "room", roomName, "err", err)
-		return hubbub.Errorf(hubbub.ECodeUnavailable, "the message is deleted but not every node was told; try again")
-	}
-	h.audit("delete", actor, roomName, "", "seq", seq)
-	return nil
-}
-
-// maxUnannounced bounds the deletions a node remembers as stored but not published; past it a
-// retry of another such delete answers success without telling the members (history and
-// replays still show the tombstone).
-const maxUnannounced = 1024
-
-// unannouncedDeletions are deletions stored whose publish failed, so that the retry the error
-// asks for publishes them although the Store reports them already deleted. The zero value is
-// empty and ready.
-type unannouncedDeletions struct {
-	mu  sync.Mutex
-	set map[roomSeq]struct{}
-}
-
-type roomSeq struct {
-	room string
-	seq  uint64
-}
-
-func (u *unannouncedDeletions) add(room string, seq uint64) {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	if u.set == nil {
-		u.set = make(map[roomSeq]struct{})
-	}
-	if len(u.set) < maxUnannounced {
-		u.set[roomSeq{room, seq}] = struct{}{}
-	}
-}
-
-// take reports whether room's seq was stored but not published, and forgets it.
-func (u *unannouncedDeletions) take(room string, seq uint64) bool {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	k := roomSeq{room, seq}
-	_, ok := u.set[k]
-	delete(u.set, k)
-	return ok
 }
 
 // Sanctions returns the sanctions in force in room, from the Store.

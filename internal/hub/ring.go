@@ -1,6 +1,11 @@
 package hub
 
-// ring keeps a room's newest delivered messages, contiguous in seq, in a fixed circular buffer.
+import "sort"
+
+// ring keeps a room's newest delivered entries of every kind (messages, edits, deletes,
+// reactions), ascending in seq, in a fixed circular buffer: what a rejoin with since replays
+// without reading the Store. Seqs are usually contiguous, but need not be: retention removes a
+// message with the entries that change it, so a ring loaded from the Store may skip seqs.
 type ring struct {
 	buf   []*Envelope
 	start int // index of the oldest
@@ -24,43 +29,43 @@ func (g *ring) push(e *Envelope) {
 
 func (g *ring) at(i int) *Envelope { return g.buf[(g.start+i)%len(g.buf)] }
 
-// oldestSeq returns the seq of the oldest message held, or 0 if none.
+func (g *ring) set(i int, e *Envelope) { g.buf[(g.start+i)%len(g.buf)] = e }
+
+func (g *ring) seqAt(i int) uint64 { return g.at(i).Event.AppendedEntry().Seq }
+
+// oldestSeq returns the seq of the oldest entry held, or 0 if none.
 func (g *ring) oldestSeq() uint64 {
 	if g.n == 0 {
 		return 0
 	}
-	return g.at(0).Event.AppendedEntry().Seq
+	return g.seqAt(0)
 }
 
-// full reports whether the ring holds as many messages as it can: then the room may have older
-// ones in the Store. A ring that is not full holds every message the Store kept.
+// full reports whether the ring holds as many entries as it can: then the room may have older
+// ones in the Store. A ring that is not full holds every entry the Store kept.
 func (g *ring) full() bool { return g.n == len(g.buf) }
 
-// oldestFrom returns the seq after which the newest n messages up to last start.
-func (g *ring) oldestFrom(last uint64, n int) uint64 {
-	n = min(n, g.n)
-	if n == 0 {
-		return last
-	}
-	return g.at(g.n-n).Event.AppendedEntry().Seq - 1
+// index returns the position of the first entry with a seq above from (g.n if none).
+func (g *ring) index(from uint64) int {
+	return sort.Search(g.n, func(i int) bool { return g.seqAt(i) > from })
 }
 
-// after returns the held messages with from < seq ≤ last. ok is false if the ring does not reach
+// after returns the held entries with from < seq ≤ last. ok is false if the ring does not reach
 // back to from+1, so the caller must read the older part from the Store.
 func (g *ring) after(from, last uint64) ([]*Envelope, bool) {
 	if from >= last {
 		return nil, true
 	}
 	if g.n == 0 {
-		// The ring holds the newest messages the Store had; empty means none are left.
+		// The ring holds the newest entries the Store had; empty means none are left.
 		return nil, true
 	}
-	if g.at(0).Event.AppendedEntry().Seq > from+1 {
+	if g.seqAt(0) > from+1 {
 		return nil, false
 	}
-	skip := int(from + 1 - g.at(0).Event.AppendedEntry().Seq)
-	out := make([]*Envelope, 0, max(0, min(g.n-skip, int(last-from))))
-	for i := skip; i < g.n; i++ {
+	i := g.index(from)
+	out := make([]*Envelope, 0, max(0, min(g.n-i, int(min(last-from, uint64(g.n))))))
+	for ; i < g.n; i++ {
 		e := g.at(i)
 		if e.Event.AppendedEntry().Seq > last {
 			break // a replay never goes past the last seq its joined frame reports
@@ -68,4 +73,18 @@ func (g *ring) after(from, last uint64) ([]*Envelope, bool) {
 		out = append(out, e)
 	}
 	return out, true
+}
+
+// messages returns up to n of the newest messages held (not the other kinds), oldest first.
+func (g *ring) messages(n int) []*Envelope {
+	var out []*Envelope
+	for i := g.n - 1; i >= 0 && len(out) < n; i-- {
+		if e := g.at(i); e.Event.AppendedEntry().IsMessage() {
+			out = append(out, e)
+		}
+	}
+	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+		out[i], out[j] = out[j], out[i]
+	}
+	return out
 }

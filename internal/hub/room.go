@@ -14,7 +14,7 @@ import (
 
 var errRoomClosed = errors.New("hub: room closed")
 
-// room is one room on this node: its local members, its recent messages, and the next seq it
+// room is one room on this node: its local members, its recent entries, and the next seq it
 // expects. Everything below is guarded by mu.
 type room struct {
 	name string
@@ -24,17 +24,15 @@ type room struct {
 	members []*Member       // fan-out order; a slice because iteration is the hot path
 	index   map[*Member]int // position in members, for O(1) removal
 	names   map[string]*nameClaim
-	recent  ring                 // the newest delivered messages, contiguous in seq
+	recent  ring                 // the newest delivered entries of every kind, ascending in seq
 	next    uint64               // the seq the room delivers next
-	pending map[uint64]*Envelope // messages that arrived ahead of next
-	// deletedAhead are seqs (all at or above next) whose delete arrived before the message
-	// itself (a moderator on another node deleted it before this node heard of it); the
-	// message is delivered deleted. At most maxDeletedAhead.
-	deletedAhead map[uint64]struct{}
-	gap          *time.Timer             // pending fill from the Store, if armed
-	remote       map[string]*nodeMembers // other nodes' members, by node (presence.go)
-	closed       bool
-	unsub        func()
+	pending map[uint64]*Envelope // entries that arrived ahead of next
+	gap     *time.Timer          // pending fill from the Store, if armed
+	// burst holds the reaction entries delivered and not yet sent to the members (reactions.go).
+	burst  reactionBurst
+	remote map[string]*nodeMembers // other nodes' members, by node (presence.go)
+	closed bool
+	unsub  func()
 
 	// sanctions are the room's bans and mutes, by name and kind (moderation.go).
 	sanctions map[sanctionKey]hubbub.Sanction
@@ -57,13 +55,13 @@ func newRoom(h *Hub, name string) *room {
 	}
 }
 
-// load subscribes to the broker and reads the room's recent history. Called with mu held, so
+// load subscribes to the broker and reads the room's recent entries. Called with mu held, so
 // events the broker delivers meanwhile wait and are then checked against the loaded seq.
 //
 // The boundary between history and live traffic is the last seq read once subscribed: the
-// ring holds messages up to it and no further, and next is the seq after it. Every message
+// ring holds entries up to it and no further, and next is the seq after it. Every entry
 // stored later was published after the subscription, so it comes live (or by gap fill), once;
-// a message another node stores between the two reads must not also enter the ring, where a
+// an entry another node stores between the two reads must not also enter the ring, where a
 // join would replay it past the last_seq it reports and its live copy would be accepted again.
 func (r *room) load(ctx context.Context) error {
 	unsub, err := r.hub.broker.Subscribe(r.name, r.onEvent)
@@ -78,31 +76,48 @@ func (r *room) load(ctx context.Context) error {
 	if err != nil {
 		return r.hub.unavailable("last seq", r.name, err)
 	}
-	var msgs []hubbub.Entry
+	var entries []hubbub.Entry
 	if last > 0 {
-		msgs, err = r.hub.store.Before(sctx, r.name, last+1, r.hub.cfg.RoomBuffer)
-		if err != nil {
+		size := r.hub.cfg.RoomBuffer
+		entries, err = r.hub.store.Since(sctx, r.name, last-min(last, uint64(size)), size)
+		if errors.Is(err, hubbub.ErrUnreadable) {
+			// Damaged history stays damaged: the room still serves live entries, and joins
+			// read what they can from the Store.
+			r.hub.log.Error("store since: recent entries damaged; the room starts with none in memory", "room", r.name, "err", err)
+			entries = nil
+		} else if err != nil {
 			return r.hub.unavailable("history", r.name, err)
 		}
 	}
-	for i := range msgs {
-		r.recent.push(messageEnvelope(&msgs[i]))
+	for i := range entries {
+		if entries[i].Seq > last {
+			break
+		}
+		r.recent.push(entryEnvelope(&entries[i]))
 	}
 	r.next = last + 1
 	return r.loadSanctions(sctx)
 }
 
-func messageEnvelope(m *hubbub.Entry) *Envelope {
-	return &Envelope{Event: hubbub.Event{Room: m.Room, Body: hubbub.EntryAppended{Entry: m}}}
+// entryEnvelope is the envelope of one entry of the room's log.
+func entryEnvelope(e *hubbub.Entry) *Envelope {
+	return &Envelope{Event: hubbub.Event{Room: e.Room, Body: hubbub.EntryAppended{Entry: e}}}
 }
 
 // join adds req.Member and queues its greeting and replay; see Hub.Join.
+//
+// A join without since replays the newest messages in their current state, read from the
+// Store for this member (its own reactions marked), up to the room's delivered boundary; the
+// entries the room delivers while that read runs are replayed after them from the ring. A join
+// with since replays every entry after it, from the ring, and from the Store for what is older
+// than the ring.
 func (r *room) join(ctx context.Context, req JoinRequest) (JoinInfo, error) {
 	cfg := r.hub.cfg
 	m := req.Member
-	var fetched []*Envelope // replay read from the Store, older than the ring
+	var fetched []*Envelope // since: replay read from the Store, older than the ring
 	var storeCovered uint64 // fetched holds every stored seq up to this one
-	var budget int64        // the share of the hub's replay budget fetched holds
+	var fresh *freshReplay  // no since: the messages read from the Store for this member
+	var budget int64        // the share of the hub's replay budget fetched or fresh holds
 	defer func() {
 		if budget > 0 { // not handed to the member's outbox: the join failed
 			r.hub.replayBudget.Release(budget)
@@ -134,61 +149,91 @@ func (r *room) join(ctx context.Context, req JoinRequest) (JoinInfo, error) {
 		last := r.next - 1
 		info := JoinInfo{Room: r.name, LastSeq: last}
 
-		// Work out which seqs to replay: (from, last].
-		var from uint64
-		if req.NoReplay {
-			from = last
-		} else if req.Since == nil {
+		var replay []*Envelope
+		switch {
+		case req.NoReplay:
+		case req.Since == nil:
 			n := req.History
 			if n <= 0 || n > cfg.History {
 				n = cfg.History
 			}
-			from = r.recent.oldestFrom(last, n)
-			// Older messages exist if the replay leaves part of the ring out, or the ring is
-			// full (the Store may hold more than it does); a client pages them with history.
-			info.Truncated = from > 0 && (r.recent.n > 0 && from >= r.recent.oldestSeq() || r.recent.full())
-		} else {
-			from = min(*req.Since, last)
+			if fresh == nil && last > 0 && attempt < 3 {
+				// Read the messages outside the lock, then come back for what the room
+				// delivered meanwhile.
+				r.mu.Unlock()
+				if err := r.reserveReplay(ctx, &budget, uint64(max(0, int64(n)-budget))); err != nil {
+					return JoinInfo{}, err
+				}
+				var err error
+				if fresh, err = r.readFresh(ctx, last, n, m.Name); err != nil {
+					return JoinInfo{}, err
+				}
+				continue
+			}
+			if fresh == nil || fresh.unreadable {
+				// An empty room, a Store that could not read its damaged history, or a room
+				// too busy to catch up with: the messages in memory, as they were delivered.
+				held := r.recent.messages(n)
+				replay = replayOf(held)
+				info.Truncated = len(held) == n || fresh != nil
+				break
+			}
+			// Entries delivered since the read (fresh.last, last] follow its messages, so the
+			// member's view reaches last, as its joined frame says.
+			bridge, ok := r.recent.after(fresh.last, last)
+			if !ok {
+				fresh = nil // the ring moved past the read: read again
+				r.mu.Unlock()
+				continue
+			}
+			replay = append(fresh.envelopes, replayOf(bridge)...)
+			info.Truncated = fresh.truncated
+		default:
+			from := min(*req.Since, last)
 			if last-from > uint64(cfg.MaxReplay) {
 				from = last - uint64(cfg.MaxReplay)
 				info.Truncated = true
 			}
-		}
-		// Seqs up to covered are in fetched already (read from the Store in an earlier round),
-		// so the ring has to supply only what comes after.
-		fetched = dropUpTo(fetched, from)
-		covered := max(from, storeCovered)
-		replay, ok := r.recent.after(covered, last)
-		if !ok && attempt < 3 {
-			// The ring does not reach back that far: read the older part outside the lock.
-			below := r.recent.oldestSeq()
-			r.mu.Unlock()
-			if err := r.reserveReplay(ctx, &budget, below-covered-1); err != nil {
-				return JoinInfo{}, err
+			// Seqs up to covered are in fetched already (read from the Store in an earlier
+			// round), so the ring has to supply only what comes after.
+			fetched = dropUpTo(fetched, from)
+			covered := max(from, storeCovered)
+			held, ok := r.recent.after(covered, last)
+			if !ok && attempt < 3 {
+				// The ring does not reach back that far: read the older part outside the lock.
+				below := r.recent.oldestSeq()
+				r.mu.Unlock()
+				if err := r.reserveReplay(ctx, &budget, below-covered-1); err != nil {
+					return JoinInfo{}, err
+				}
+				older, err := r.readRange(ctx, covered, below)
+				if errors.Is(err, hubbub.ErrUnreadable) {
+					// Damaged history stays damaged: refusing the join would lock the member
+					// out of the room for good. Replay what the ring holds and say the replay
+					// is truncated.
+					unreadable, older = true, nil
+				} else if err != nil {
+					return JoinInfo{}, err
+				}
+				for _, e := range older {
+					e.Replay = true // read for this join alone
+				}
+				fetched = append(fetched, older...)
+				storeCovered = below - 1
+				continue
 			}
-			older, err := r.readRange(ctx, covered, below)
-			if errors.Is(err, hubbub.ErrUnreadable) {
-				// Damaged history stays damaged: refusing the join would lock the member out of
-				// the room for good. Replay what the ring holds and say the replay is truncated.
-				unreadable, older = true, nil
-			} else if err != nil {
-				return JoinInfo{}, err
+			if !ok {
+				r.mu.Unlock()
+				return JoinInfo{}, hubbub.Errorf(hubbub.ECodeUnavailable, "room %q is too busy to replay; try again", r.name)
 			}
-			for _, e := range older {
-				e.Replay = true // read for this join alone
-			}
-			fetched = append(fetched, older...)
-			storeCovered = below - 1
-			continue
+			replay = append(fetched, replayOf(held)...)
+			info.Truncated = info.Truncated || unreadable
 		}
-		if !ok {
-			r.mu.Unlock()
-			return JoinInfo{}, hubbub.Errorf(hubbub.ECodeUnavailable, "room %q is too busy to replay; try again", r.name)
-		}
-		replay = append(fetched, replayOf(replay)...)
 		info.Replay = len(replay)
-		info.Truncated = info.Truncated || unreadable
 
+		// The reactions held for the next burst are at or below last: the member has them
+		// (in its replay, or in the state it read), so they go out before it is a member.
+		r.flushReactions()
 		r.index[m] = len(r.members)
 		r.members = append(r.members, m)
 		claim := r.names[m.Name]
@@ -218,6 +263,46 @@ func (r *room) join(ctx context.Context, req JoinRequest) (JoinInfo, error) {
 	}
 }
 
+// freshReplay is what a join without since read from the Store for its member: the newest
+// messages up to last, in their current state, the member's reactions marked.
+type freshReplay struct {
+	envelopes []*Envelope
+	last      uint64
+	// truncated: the room holds older messages than these.
+	truncated bool
+	// unreadable: the Store's history is damaged; the join replays what the room holds.
+	unreadable bool
+}
+
+// readFresh reads the newest n messages with seq ≤ last for viewer.
+func (r *room) readFresh(ctx context.Context, last uint64, n int, viewer string) (*freshReplay, error) {
+	sctx, cancel := r.hub.storeCtx(ctx)
+	defer cancel()
+	start := r.hub.cfg.Metrics.Now()
+	msgs, err := r.hub.store.Before(sctx, r.name, last+1, n+1)
+	r.hub.cfg.Metrics.StoreRead(start)
+	if err == nil {
+		err = r.hub.markMine(sctx, r.name, viewer, msgs)
+	}
+	if errors.Is(err, hubbub.ErrUnreadable) {
+		r.hub.log.Error("store before: history damaged; replaying the messages in memory", "room", r.name, "err", err)
+		return &freshReplay{last: last, unreadable: true}, nil
+	}
+	if err != nil {
+		return nil, r.hub.unavailable("history", r.name, err)
+	}
+	f := &freshReplay{last: last, truncated: len(msgs) > n}
+	if f.truncated {
+		msgs = msgs[len(msgs)-n:]
+	}
+	f.envelopes = make([]*Envelope, len(msgs))
+	for i := range msgs {
+		f.envelopes[i] = entryEnvelope(&msgs[i])
+		f.envelopes[i].Replay = true // read for this join alone
+	}
+	return f, nil
+}
+
 // reserveReplay takes n more messages (at most what the budget has left) of the hub's replay
 // budget for a join that is about to read them from the Store, adding them to *held. It waits
 // for other joins' replays to be written, within StoreTimeout.
@@ -236,7 +321,7 @@ func (r *room) reserveReplay(ctx context.Context, held *int64, n uint64) error {
 	return nil
 }
 
-// readRange reads the messages with from < seq < below from the Store.
+// readRange reads the entries with from < seq < below from the Store.
 func (r *room) readRange(ctx context.Context, from, below uint64) ([]*Envelope, error) {
 	var out []*Envelope
 	for from+1 < below {
@@ -246,7 +331,7 @@ func (r *room) readRange(ctx context.Context, from, below uint64) ([]*Envelope, 
 		r.hub.cfg.Metrics.StoreRead(start)
 		cancel()
 		if errors.Is(err, hubbub.ErrUnreadable) {
-			r.hub.log.Error("store since: history damaged; replaying only the newest messages", "room", r.name, "err", err)
+			r.hub.log.Error("store since: history damaged; replaying only the newest entries", "room", r.name, "err", err)
 			return nil, err
 		}
 		if err != nil {
@@ -259,13 +344,14 @@ func (r *room) readRange(ctx context.Context, from, below uint64) ([]*Envelope, 
 			if msgs[i].Seq >= below {
 				return out, nil
 			}
-			out = append(out, messageEnvelope(&msgs[i]))
+			out = append(out, entryEnvelope(&msgs[i]))
 		}
 		from = msgs[len(msgs)-1].Seq
 	}
 	return out, nil
 }
 
+// dropUpTo returns es (ascending in seq) without the entries at or below seq.
 func dropUpTo(es []*Envelope, seq uint64) []*Envelope {
 	i := 0
 	for i < len(es) && es[i].Event.AppendedEntry().Seq <= seq {
@@ -346,6 +432,8 @@ func (r *room) close() {
 		r.hub.bg.Done()
 	}
 	r.gap = nil
+	r.stopReactionWindow()
+	r.burst.entries = nil
 	unsub := r.unsub
 	r.mu.Unlock()
 	if unsub != nil {
@@ -375,10 +463,10 @@ type roomEvents room
 
 var _ hubbub.EventVisitor[struct{}] = (*roomEvents)(nil)
 
-// EntryAppended delivers the message in seq order.
+// EntryAppended delivers the entry, of whatever kind, in seq order.
 func (re *roomEvents) EntryAppended(_ hubbub.Event, b hubbub.EntryAppended) struct{} {
 	if b.Entry != nil {
-		(*room)(re).deliver(messageEnvelope(b.Entry))
+		(*room)(re).deliver(entryEnvelope(b.Entry))
 	}
 	return struct{}{}
 }
@@ -394,17 +482,10 @@ func (re *roomEvents) MemberTyping(ev hubbub.Event, b hubbub.MemberTyping) struc
 	return struct{}{}
 }
 
-// deliver hands a message to the members if it is the next in seq, holds it if it is early and
+// deliver hands an entry to the members if it is the next in seq, holds it if it is early and
 // drops it if it was delivered already. Called with mu held.
 func (r *room) deliver(e *Envelope) {
 	seq := e.Event.AppendedEntry().Seq
-	if _, ok := r.deletedAhead[seq]; ok {
-		delete(r.deletedAhead, seq)
-		if len(r.deletedAhead) == 0 {
-			r.deletedAhead = nil
-		}
-		e = deletedEnvelope(e)
-	}
 	switch {
 	case seq < r.next:
 		return // delivered already (a duplicate from the broker or a gap fill)
@@ -428,28 +509,57 @@ func (r *room) deliver(e *Envelope) {
 	}
 }
 
-// accept delivers the message that has seq == next.
+// accept delivers the entry that has seq == next: into the ring, and to the members, at once
+// or, for a reaction, with the next burst of reactions (reactions.go). Any other entry sends
+// the reactions held before it first, so the members see the log in order.
 func (r *room) accept(e *Envelope) {
+	entry := e.Event.AppendedEntry()
 	r.recent.push(e)
-	r.next = e.Event.AppendedEntry().Seq + 1
-	r.fanoutMessage(e)
+	r.next = entry.Seq + 1
+	if entry.Kind == hubbub.KindReaction && r.holdReaction(entry) {
+		return
+	}
+	if entry.Kind == hubbub.KindDelete {
+		r.scrub(entry.Target)
+	}
+	r.flushReactions()
+	r.fanoutEntry(e, entry.Kind)
+}
+
+// fanoutEntry queues an entry of kind for every member that shows that kind.
+func (r *room) fanoutEntry(e *Envelope, kind hubbub.EntryKind) {
+	textual := kind == hubbub.KindMessage || kind == hubbub.KindEdit
+	for _, m := range r.members {
+		if textual || !m.MessagesOnly {
+			m.Out.Push(e)
+		}
+	}
 	r.hub.cfg.Metrics.Delivered(len(r.members))
 }
 
-// fanoutMessage queues a message for every member.
-func (r *room) fanoutMessage(e *Envelope) {
-	for _, m := range r.members {
-		m.Out.Push(e)
-	}
-}
-
-// fanoutNotice queues a notice other than a message (presence, a delete) for the members that
-// take more than messages.
+// fanoutNotice queues a notice other than an entry (presence) for the members that take more
+// than messages.
 func (r *room) fanoutNotice(e *Envelope) {
 	for _, m := range r.members {
 		if !m.MessagesOnly {
 			m.Out.Push(e)
 		}
+	}
+}
+
+// scrub replaces, in the ring, message target and the edits of it by what a delete leaves of
+// them: no text, the message marked deleted. A rejoin then replays no text the delete removed
+// (the Store's copies lost it too). Called with mu held.
+func (r *room) scrub(target uint64) {
+	for i := r.recent.index(target - 1); i < r.recent.n; i++ {
+		e := r.recent.at(i).Event.AppendedEntry()
+		if e.Text == "" || !(e.IsMessage() && e.Seq == target || e.Kind == hubbub.KindEdit && e.Target == target) {
+			continue
+		}
+		c := *e
+		c.Text, c.Mentions, c.MentionRoom = "", nil, false
+		c.Deleted = c.Deleted || c.IsMessage()
+		r.recent.set(i, entryEnvelope(&c))
 	}
 }
 
@@ -493,7 +603,7 @@ func (r *room) fillGap() {
 		r.deliver(e)
 	}
 	if len(r.pending) > 0 && r.pending[r.next] == nil {
-		// The Store has no message with seq next (retention removed it): skip to what we have.
+		// The Store has no entry with seq next (retention removed it): skip to what we have.
 		lowest := highest
 		for s := range r.pending {
 			lowest = min(lowest, s)
@@ -501,18 +611,13 @@ func (r *room) fillGap() {
 		if lowest > r.next {
 			r.hub.log.Warn("skipping seqs missing from the store", "room", r.name, "from", r.next, "to", lowest-1)
 			r.next = lowest
-			for s := range r.deletedAhead {
-				if s < lowest { // their messages will never come
-					delete(r.deletedAhead, s)
-				}
-			}
 			r.deliver(r.pending[lowest])
 			delete(r.pending, lowest)
 		}
 	}
 }
 
-// catchUp delivers every stored message the room has not delivered yet.
+// catchUp delivers every stored entry the room has not delivered yet.
 func (r *room) catchUp() {
 	r.mu.Lock()
 	if r.closed {

@@ -10,6 +10,11 @@ import (
 // wireEvent is a hubbub.Event as it travels between nodes: a kind tag and the fields of the
 // kind's body, flat, as JSON. It is the layout hubbub.Event had before each kind got a type of
 // its own, so nodes of this version and of the one before read each other's events.
+//
+// An entry of the room's log travels whole in Message, as hubbub.Entry marshals itself: its
+// fields of the room log (kind, target, emoji, added, count, moderator, reply_to, mentions,
+// mention_room, and a message's state) are omitted when empty, so a plain message is the same
+// bytes the version before the room log wrote, and that version reads it.
 type wireEvent struct {
 	Kind     wireKind         `json:"kind"`
 	Room     string           `json:"room"`
@@ -19,7 +24,6 @@ type wireEvent struct {
 	Node     string           `json:"node,omitempty"`
 	Reason   string           `json:"reason,omitempty"`
 	Sanction *hubbub.Sanction `json:"sanction,omitempty"`
-	Seq      uint64           `json:"seq,omitempty"`
 }
 
 // wireKind tags an event's kind between nodes. A tag is never reused: a node that reads a tag
@@ -28,6 +32,8 @@ type wireKind uint8
 
 // The tags of the kinds. A new kind takes the next unused number.
 const (
+	// tagEntryAppended is a message (an EntryAppended of KindMessage), with the tag messages
+	// had before the room log, so that nodes of the version before read them.
 	tagEntryAppended     wireKind = 1
 	tagMemberJoined      wireKind = 2
 	tagMemberLeft        wireKind = 3
@@ -36,7 +42,18 @@ const (
 	tagPresenceRequested wireKind = 6
 	tagMemberKicked      wireKind = 7
 	tagSanctionChanged   wireKind = 8
-	tagMessageDeleted    wireKind = 9
+	// tagMessageDeletedRetired was a moderator's delete (MessageDeleted{Seq}) before deletes
+	// became entries of the log. It is retired, never to be reused: a node of the version
+	// before still sends it while nodes are upgraded, having tombstoned the message in the
+	// shared store without an entry; this node drops it as a kind it does not know, so its
+	// members see that message deleted only in what they read from the store later (a fresh
+	// join, a history page), not live.
+	tagMessageDeletedRetired wireKind = 9
+	// tagEntryChanged is an entry that changes a message (an edit, a delete, a reaction: an
+	// EntryAppended of any kind but KindMessage). It has a tag of its own so that a node of the
+	// version before, which would read it as a new message, drops it as a kind it does not
+	// know instead, and fills the seq from the store as it does any seq that never came.
+	tagEntryChanged wireKind = 10
 )
 
 // encodeEvent returns ev's JSON for the bus.
@@ -52,6 +69,9 @@ type wireEncoder struct{}
 var _ hubbub.EventVisitor[wireEvent] = wireEncoder{}
 
 func (wireEncoder) EntryAppended(_ hubbub.Event, b hubbub.EntryAppended) wireEvent {
+	if b.Entry != nil && !b.Entry.IsMessage() {
+		return wireEvent{Kind: tagEntryChanged, Message: b.Entry}
+	}
 	return wireEvent{Kind: tagEntryAppended, Message: b.Entry}
 }
 
@@ -85,10 +105,6 @@ func (wireEncoder) SanctionChanged(_ hubbub.Event, b hubbub.SanctionChanged) wir
 	return wireEvent{Kind: tagSanctionChanged, Name: sn.Name, Sanction: &sn}
 }
 
-func (wireEncoder) MessageDeleted(_ hubbub.Event, b hubbub.MessageDeleted) wireEvent {
-	return wireEvent{Kind: tagMessageDeleted, Seq: b.Seq}
-}
-
 // errUnknownKind is decodeEvent's answer to a tag this node does not know.
 type errUnknownKind wireKind
 
@@ -106,9 +122,12 @@ func decodeEvent(data []byte) (hubbub.Event, error) {
 	}
 	ev := hubbub.Event{Room: w.Room, Node: w.Node}
 	switch w.Kind {
-	case tagEntryAppended:
+	case tagEntryAppended, tagEntryChanged:
 		if w.Message == nil {
-			return hubbub.Event{}, fmt.Errorf("kind %d without a message", w.Kind)
+			return hubbub.Event{}, fmt.Errorf("kind %d without an entry", w.Kind)
+		}
+		if w.Message.IsMessage() != (w.Kind == tagEntryAppended) {
+			return hubbub.Event{}, fmt.Errorf("kind %d with an entry of kind %q", w.Kind, w.Message.Kind)
 		}
 		ev.Body = hubbub.EntryAppended{Entry: w.Message}
 	case tagMemberJoined:
@@ -128,8 +147,6 @@ func decodeEvent(data []byte) (hubbub.Event, error) {
 			return hubbub.Event{}, fmt.Errorf("kind %d without a sanction", w.Kind)
 		}
 		ev.Body = hubbub.SanctionChanged{Sanction: *w.Sanction}
-	case tagMessageDeleted:
-		ev.Body = hubbub.MessageDeleted{Seq: w.Seq}
 	default:
 		return hubbub.Event{}, errUnknownKind(w.Kind)
 	}

@@ -194,7 +194,7 @@ func (j *jsonSession) send(ctx context.Context, f *wire.ClientFrame) {
 }
 
 func (j *jsonSession) history(ctx context.Context, f *wire.ClientFrame) {
-	page, err := j.svc.HistoryPage(ctx, f.Room, f.Before, f.Limit)
+	page, err := j.svc.HistoryPage(ctx, f.Room, f.Before, f.Limit, j.member.Name)
 	if err != nil {
 		j.fail(err, f)
 		return
@@ -219,13 +219,14 @@ func MessageText(raw string, maxText int) (string, error) {
 const historyPageDefault = 50
 
 // HistoryPage reads a page of up to limit messages of room older than before (capped at
-// HistoryPageMax; historyPageDefault when limit is 0 or less), as a history frame: the answer
-// to a history request and to the API's GET …/messages alike.
-func (s *Service) HistoryPage(ctx context.Context, room string, before uint64, limit int) (wire.History, error) {
+// HistoryPageMax; historyPageDefault when limit is 0 or less), as viewer sees them (its own
+// reactions marked; "" for none), as a history frame: the answer to a history request and to
+// the API's GET …/messages alike.
+func (s *Service) HistoryPage(ctx context.Context, room string, before uint64, limit int, viewer string) (wire.History, error) {
 	if limit <= 0 {
 		limit = historyPageDefault
 	}
-	msgs, more, err := s.hub.History(ctx, room, before, min(limit, s.cfg.HistoryPageMax))
+	msgs, more, err := s.hub.History(ctx, room, before, min(limit, s.cfg.HistoryPageMax), viewer)
 	if err != nil {
 		return wire.History{}, err
 	}

@@ -65,6 +65,11 @@ type Moderation struct {
 	Duration string
 	// Seq is the message a delete removes.
 	Seq uint64
+	// From, ClientID and Moderator are a delete's entry's: the actor's name, the request's
+	// idempotency key, and whether the actor deletes as a moderator (from its role).
+	From      string
+	ClientID  string
+	Moderator bool
 }
 
 // Moderate carries out m for actor and returns the confirmation; the caller checked the role.
@@ -90,7 +95,8 @@ func (s *Service) Moderate(ctx context.Context, actor string, m Moderation) (wir
 		err = s.hub.Sanction(ctx, actor, hubbub.Sanction{Room: m.Room, Name: m.Name, Kind: sanctionKind(m.Action)})
 	case wire.TypeDelete:
 		done.Name, done.Seq = "", m.Seq
-		err = s.hub.DeleteMessage(ctx, actor, m.Room, m.Seq)
+		_, _, err = s.hub.Send(ctx, hubbub.Entry{Room: m.Room, From: m.From, Kind: hubbub.KindDelete, Target: m.Seq,
+			ClientID: m.ClientID, Moderator: m.Moderator})
 	default:
 		err = hubbub.Errorf(hubbub.ECodeUnknownType, "unknown moderation %q", m.Action)
 	}
@@ -126,7 +132,8 @@ func (j *jsonSession) moderate(ctx context.Context, f *wire.ClientFrame) {
 		actor += " (" + j.member.UserID + ")"
 	}
 	done, err := j.svc.Moderate(ctx, actor, Moderation{Action: f.Type, Room: f.Room, Name: f.Name,
-		Reason: f.Reason, Duration: f.Duration, Seq: f.Seq})
+		Reason: f.Reason, Duration: f.Duration, Seq: f.Seq,
+		From: j.member.Name, ClientID: f.ID, Moderator: hubbub.CanModerate(j.svc.roleOf(j.member))})
 	if err != nil {
 		j.fail(err, f)
 		return

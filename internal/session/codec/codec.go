@@ -54,10 +54,6 @@ func (jsonFrames) MemberKicked(ev hubbub.Event, b hubbub.MemberKicked) []byte {
 // its next send.
 func (jsonFrames) SanctionChanged(hubbub.Event, hubbub.SanctionChanged) []byte { return nil }
 
-func (jsonFrames) MessageDeleted(ev hubbub.Event, b hubbub.MessageDeleted) []byte {
-	return wire.Encode(wire.Deleted{Type: wire.TypeDeleted, Room: ev.Room, Seq: b.Seq})
-}
-
 // kickText tells a kicked member why.
 func kickText(room, reason string) string {
 	s := "you were removed from room " + strconv.Quote(room) + " by a moderator"
@@ -111,4 +107,3 @@ func (textFrames) MemberTyping(hubbub.Event, hubbub.MemberTyping) []byte        
 func (textFrames) PresenceReported(hubbub.Event, hubbub.PresenceReported) []byte   { return nil }
 func (textFrames) PresenceRequested(hubbub.Event, hubbub.PresenceRequested) []byte { return nil }
 func (textFrames) SanctionChanged(hubbub.Event, hubbub.SanctionChanged) []byte     { return nil }
-func (textFrames) MessageDeleted(hubbub.Event, hubbub.MessageDeleted) []byte       { return nil }
