@@ -31,6 +31,19 @@ type cluster struct {
 
 func startCluster(t *testing.T, n int) *cluster {
 	t.Helper()
+	return startClusterWith(t, n, hub.Config{})
+}
+
+// startClusterWith is startCluster with hub settings of the test's own (cfg's zero fields take
+// the cluster's presence interval and gap wait).
+func startClusterWith(t *testing.T, n int, cfg hub.Config) *cluster {
+	t.Helper()
+	if cfg.PresenceInterval == 0 {
+		cfg.PresenceInterval = 100 * time.Millisecond
+	}
+	if cfg.GapWait == 0 {
+		cfg.GapWait = 50 * time.Millisecond
+	}
 	ns := natstest.Start(t)
 	c := &cluster{nats: ns}
 	data := filepath.Join(t.TempDir(), "shared.db")
@@ -39,7 +52,7 @@ func startCluster(t *testing.T, n int) *cluster {
 		c.nodes = append(c.nodes, servertest.Start(t, servertest.Options{
 			Node: fmt.Sprintf("node%d", i+1), NATS: ns.ClientURL(), DataPath: data, Postgres: pg,
 			Server: server.Config{SendRate: 10000, SendBurst: 10000, RoleFor: servertest.Roles("mod"), APIKey: apiKey},
-			Hub:    hub.Config{PresenceInterval: 100 * time.Millisecond, GapWait: 50 * time.Millisecond},
+			Hub:    cfg,
 		}))
 	}
 	return c
