@@ -32,8 +32,8 @@ import (
 type Config struct {
 	// Node identifies this node in events (default "local").
 	Node string
-	// History is how many recent messages a join without `since` replays (default 50). It is
-	// capped at RoomBuffer.
+	// History is how many recent messages a join without `since` replays, read from the Store
+	// in their current state (default 50). It is capped at MaxReplay.
 	History int
 	// RoomBuffer is how many recent entries (of every kind) each room keeps in memory to serve
 	// short reconnects without reading the Store (default 256).
@@ -93,10 +93,8 @@ func (c Config) withDefaults() Config {
 	}
 	def(&c.RoomBuffer, 256)
 	def(&c.History, 50)
-	if c.History > c.RoomBuffer {
-		c.History = c.RoomBuffer
-	}
 	def(&c.MaxReplay, 10000)
+	c.History = min(c.History, c.MaxReplay)
 	def(&c.ReplayBudget, 50000)
 	c.ReplayBudget = max(c.ReplayBudget, c.MaxReplay)
 	if c.ReactionWindow == 0 {

@@ -129,7 +129,7 @@ func TestRoomFillsGapsFromStore(t *testing.T) {
 // Joining with since, whether the missed messages are in the room's memory or only in the
 // store, replays exactly the missed ones, then live ones.
 func TestJoinSinceReplaysFromMemoryAndStore(t *testing.T) {
-	h, _, _ := newHub(t, hub.Config{RoomBuffer: 8})
+	h, _, _ := newHub(t, hub.Config{RoomBuffer: 8, History: 12})
 	ctx := context.Background()
 	keep := join(t, h, "r", "keeper", nil) // keeps the room loaded
 	for i := 0; i < 30; i++ {
@@ -149,9 +149,9 @@ func TestJoinSinceReplaysFromMemoryAndStore(t *testing.T) {
 			t.Fatalf("since %d: replayed %v", since, got)
 		}
 	}
-	// Without since, the last History messages (capped by the ring).
+	// Without since, the last History messages, from the store beyond what the ring holds.
 	out := join(t, h, "r", "fresh", nil)
-	if got := seqs(t, out, 8); got[0] != 23 || got[7] != 30 {
+	if got := seqs(t, out, 12); got[0] != 19 || got[11] != 30 {
 		t.Fatalf("history replay %v", got)
 	}
 }
