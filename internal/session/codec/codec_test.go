@@ -2,7 +2,9 @@ package codec_test
 
 import (
 	"testing"
+	"time"
 
+	"hubbub"
 	"hubbub/internal/eventtest"
 	"hubbub/internal/hub"
 	"hubbub/internal/session/codec"
@@ -52,5 +54,61 @@ func TestCodecsEncodeEveryKind(t *testing.T) {
 				t.Errorf("%T encodes %s as\n%s\nwant\n%s", c.codec, kind, got, c.want)
 			}
 		}
+	}
+}
+
+// Each kind of log entry gets its frame: a message with the state it carries, an edit as
+// edited, a delete as deleted, a reaction as reacted with one change; the text protocol shows
+// messages and edits only.
+func TestCodecsEncodeEveryEntryKind(t *testing.T) {
+	at := time.Date(2026, 2, 3, 4, 5, 6, 0, time.UTC)
+	cases := []struct {
+		name       string
+		entry      hubbub.Entry
+		json, text string
+	}{
+		{"message", hubbub.Entry{Room: "r", Seq: 5, ID: "m5", From: "ann", Text: "hi @bob\nthere", Time: at, ReplyTo: 2,
+			Mentions: []hubbub.Mention{{User: "bob", Name: "bob"}}, EditedAt: at.Add(time.Second), ReplyCount: 1,
+			Reactions: []hubbub.Reaction{{Emoji: "👍", Count: 1, Names: []string{"cy"}, Me: true}}},
+			`{"type":"message","room":"r","seq":5,"id":"m5","from":"ann","text":"hi @bob\nthere","time":"2026-02-03T04:05:06.000Z","reply_to":2,"mentions":[{"user":"bob","name":"bob"}],"edited_at":"2026-02-03T04:05:07.000Z","reactions":[{"emoji":"👍","count":1,"names":["cy"],"me":true}],"reply_count":1}`,
+			"ann: hi @bob there"},
+		{"edit", hubbub.Entry{Room: "r", Seq: 6, ID: "e6", From: "ann", Kind: hubbub.KindEdit, Target: 5, Text: "hello\nagain", Time: at, ClientID: "c"},
+			`{"type":"edited","room":"r","seq":5,"log_seq":6,"from":"ann","text":"hello\nagain","time":"2026-02-03T04:05:06.000Z","client_id":"c"}`,
+			"ann (edit): hello again"},
+		{"delete", hubbub.Entry{Room: "r", Seq: 7, ID: "d7", From: "mod", Kind: hubbub.KindDelete, Target: 5, Time: at, Moderator: true},
+			`{"type":"deleted","room":"r","seq":5,"log_seq":7,"from":"mod","time":"2026-02-03T04:05:06.000Z"}`, ""},
+		{"reaction", hubbub.Entry{Room: "r", Seq: 8, ID: "x8", From: "bob", Kind: hubbub.KindReaction, Target: 5, Emoji: ":tada:", Added: true, Count: 2, Time: at},
+			`{"type":"reacted","room":"r","log_seq":8,"changes":[{"log_seq":8,"seq":5,"emoji":":tada:","from":"bob","added":true,"count":2}]}`, ""},
+	}
+	for _, tc := range cases {
+		ev := hubbub.Event{Room: "r", Body: hubbub.EntryAppended{Entry: &tc.entry}}
+		if got := (codec.JSONCodec{}).Encode(&hub.Envelope{Event: ev}); string(got) != tc.json {
+			t.Errorf("%s: json\n got %s\nwant %s", tc.name, got, tc.json)
+		}
+		got := (codec.TextCodec{}).Encode(&hub.Envelope{Event: ev})
+		if tc.text == "" && got != nil || tc.text != "" && string(got) != tc.text {
+			t.Errorf("%s: text got %q, want %q", tc.name, got, tc.text)
+		}
+	}
+}
+
+// A burst of reactions is one reacted frame listing every change in log order, log_seq the
+// last; the text protocol shows nothing of it.
+func TestCodecsEncodeAReactionBurstAsOneFrame(t *testing.T) {
+	burst := []*hubbub.Entry{
+		{Room: "r", Seq: 10, From: "ann", Kind: hubbub.KindReaction, Target: 3, Emoji: "👍", Added: true, Count: 1},
+		{Room: "r", Seq: 11, From: "bob", Kind: hubbub.KindReaction, Target: 3, Emoji: "👍", Added: true, Count: 2},
+		{Room: "r", Seq: 12, From: "ann", Kind: hubbub.KindReaction, Target: 4, Emoji: "🎉", Added: false, Count: 0},
+	}
+	e := &hub.Envelope{Event: hubbub.Event{Room: "r", Body: hubbub.EntryAppended{Entry: burst[2]}}, Reactions: burst}
+	want := `{"type":"reacted","room":"r","log_seq":12,"changes":[` +
+		`{"log_seq":10,"seq":3,"emoji":"👍","from":"ann","added":true,"count":1},` +
+		`{"log_seq":11,"seq":3,"emoji":"👍","from":"bob","added":true,"count":2},` +
+		`{"log_seq":12,"seq":4,"emoji":"🎉","from":"ann","added":false,"count":0}]}`
+	if got := (codec.JSONCodec{}).Encode(e); string(got) != want {
+		t.Errorf("burst:\n got %s\nwant %s", got, want)
+	}
+	if got := (codec.TextCodec{}).Encode(e); got != nil {
+		t.Errorf("text protocol shows a reaction burst as %q", got)
 	}
 }
