@@ -248,11 +248,11 @@ func TestDeleteTwiceAnnouncesOnce(t *testing.T) {
 	}
 	ann.Say("general", "3", "after the deletes")
 	deleted := 0
-	ann.AwaitFunc("message 3", func(f servertest.Frame) bool {
+	ann.AwaitFunc("the message after the deletes", func(f servertest.Frame) bool {
 		if f.Type() == "deleted" {
 			deleted++
 		}
-		return f.Type() == "message" && f.Num("seq") == 3
+		return f.Type() == "message" && f.Str("text") == "after the deletes"
 	})
 	if deleted != 1 {
 		t.Errorf("two deletes of one message sent the member %d deleted frames, want 1", deleted)

@@ -25,10 +25,10 @@ var codecFrames = map[string]struct{ json, text string }{
 	"SanctionChanged":   {"", ""},
 
 	// new in the room log
-	"EntryAppended/reply":    {`REPLY`, "TREPLY"},
-	"EntryAppended/edit":     {`EDIT`, "TEDIT"},
-	"EntryAppended/delete":   {`DELETE`, "TDELETE"},
-	"EntryAppended/reaction": {`REACTION`, "TREACTION"},
+	"EntryAppended/reply":    {`{"type":"message","room":"r","seq":9007199254741000,"id":"01JABCDEF-reply","from":"bob","text":"@Zoë 😀 and @room: \"yes\"\n漢字","time":"2026-02-03T04:05:07.123Z","client_id":"client-key-2","reply_to":9007199254740999,"mentions":[{"user":"Zoë 😀","name":"Zoë 😀"}],"mention_room":true,"edited_at":"2026-02-03T04:05:08.123Z","reactions":[{"emoji":"👍🏽","count":4,"names":["Zoë 😀","bob","carol"],"me":true},{"emoji":":tada:","count":1,"names":["eve"]}],"reply_count":2}`, "bob: @Zoë 😀 and @room: \"yes\" 漢字"},
+	"EntryAppended/edit":     {`{"type":"edited","room":"r","seq":9007199254741000,"log_seq":9007199254741001,"from":"bob","text":"@Zoë 😀 \"no\"\nline","time":"2026-02-03T04:05:09.123Z","mentions":[{"user":"Zoë 😀","name":"Zoë 😀"}],"client_id":"client-key-3"}`, "bob (edit): @Zoë 😀 \"no\" line"},
+	"EntryAppended/delete":   {`{"type":"deleted","room":"r","seq":9007199254740999,"log_seq":9007199254741002,"from":"mod","time":"2026-02-03T04:05:10.123Z"}`, ""},
+	"EntryAppended/reaction": {`{"type":"reacted","room":"r","log_seq":9007199254741003,"changes":[{"log_seq":9007199254741003,"seq":9007199254741000,"emoji":"👍🏽","from":"carol","added":true,"count":4}]}`, ""},
 }
 
 // Every kind of event gets the frame each codec is meant to give it, or none.
