@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
 
 	"github.com/jackc/pgx/v5"
 
@@ -15,10 +14,15 @@ const (
 	// selectReplies is a range of the partial index messages_replies.
 	selectReplies = `SELECT ` + messageRow + ` FROM messages
 		WHERE room = $1 AND reply_to = $4 AND reply_to > 0 AND seq > $2 ORDER BY seq LIMIT $3`
-	// selectCurrentText is the message's text now and since when.
-	selectCurrentText = `SELECT text, coalesce(edited_at, created_at), deleted FROM messages WHERE room = $1 AND seq = $2`
-	// selectRevisions are the texts before it, oldest first: a range of the primary key.
-	selectRevisions = `SELECT text, at FROM revisions WHERE room = $1 AND seq = $2 ORDER BY replaced_by`
+	// selectRevisions reads the texts before the message's current one (ranges of the
+	// primary keys of revisions, oldest first) and then the current one with its deleted
+	// flag, in one statement and so from one snapshot: an edit committed meanwhile shows
+	// wholly or not at all.
+	selectRevisions = `(SELECT false AS current, replaced_by, text, at, false AS deleted FROM revisions
+			WHERE room = $1 AND seq = $2)
+		UNION ALL
+		(SELECT true, 0, text, coalesce(edited_at, created_at), deleted FROM messages WHERE room = $1 AND seq = $2)
+		ORDER BY current, replaced_by`
 	// selectReactedBy is a range of reactions_by_sender.
 	selectReactedBy = `SELECT seq, emoji FROM reactions WHERE room = $1 AND sender = $2 AND seq BETWEEN $3 AND $4
 		ORDER BY seq, added_seq`
@@ -42,8 +46,7 @@ func (s *Store) Replies(ctx context.Context, room string, parent, after uint64, 
 }
 
 // Revisions returns the texts message seq of room has had, oldest first, its current text
-// last. It reads in one transaction, so that an edit committed meanwhile cannot show half.
-// See hubbub.Store.
+// last. See hubbub.Store.
 func (s *Store) Revisions(ctx context.Context, room string, seq uint64) (revs []hubbub.Revision, found bool, err error) {
 	if err := s.guard.Begin(ctx, sqlstore.OpRevisions); err != nil {
 		return nil, false, err
@@ -57,33 +60,27 @@ func (s *Store) Revisions(ctx context.Context, room string, seq uint64) (revs []
 }
 
 func (s *Store) revisions(ctx context.Context, room string, seq int64) (revs []hubbub.Revision, found bool, err error) {
-	// Repeatable read: both statements see one snapshot.
-	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
-	if err != nil {
-		return nil, false, err
-	}
-	defer rollback(tx)
-	var cur hubbub.Revision
-	var deleted bool
-	err = tx.QueryRow(ctx, selectCurrentText, room, seq).Scan(&cur.Text, &cur.Time, &deleted)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, false, nil
-	}
-	if err != nil || deleted {
-		return nil, err == nil, err
-	}
-	rows, _ := tx.Query(ctx, selectRevisions, room, seq)
-	revs, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (hubbub.Revision, error) {
-		var r hubbub.Revision
-		err := row.Scan(&r.Text, &r.Time)
+	rows, _ := s.pool.Query(ctx, selectRevisions, room, seq) // the error comes with rows.Err
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			r                hubbub.Revision
+			current, deleted bool
+			replacedBy       int64
+		)
+		if err := rows.Scan(&current, &replacedBy, &r.Text, &r.Time, &deleted); err != nil {
+			return nil, false, err
+		}
 		r.Time = r.Time.UTC()
-		return r, err
-	})
-	if err != nil {
-		return nil, false, err
+		revs = append(revs, r)
+		if current {
+			if deleted {
+				return nil, true, nil
+			}
+			return revs, true, rows.Err()
+		}
 	}
-	cur.Time = cur.Time.UTC()
-	return append(revs, cur), true, nil
+	return nil, false, rows.Err() // no message: its revisions, if any, do not count
 }
 
 // ReactedBy returns the reactions name holds on the messages of room with from ≤ Seq ≤ to,

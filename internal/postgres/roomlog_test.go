@@ -1,12 +1,16 @@
 package postgres
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"reflect"
 	"slices"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"hubbub"
 )
@@ -442,5 +446,162 @@ func TestMigrateFromMessagesOnly(t *testing.T) {
 	}
 	if n, err := s.Prune(ctx); err != nil || n != 0 {
 		t.Errorf("second Prune = %d, %v; want 0", n, err)
+	}
+}
+
+// TestDeleteMessageBesideTheLog: the deprecated DeleteMessage empties what a delete entry
+// does (text, mentions, revisions, the edits' texts) under the room's lock; a delete entry
+// of its tombstone then stores nothing and answers a duplicate without a seq, and changes of
+// the tombstone are refused.
+func TestDeleteMessageBesideTheLog(t *testing.T) {
+	s, _ := openTest(t, Options{})
+	ctx := t.Context()
+	m := appendOK(t, s, hubbub.Entry{Room: "r", From: "alice", Text: "v1 @bob", Mentions: []hubbub.Mention{{User: "bob", Name: "bob"}}})
+	appendOK(t, s, hubbub.Entry{Room: "r", From: "alice", Kind: hubbub.KindEdit, Target: m.Seq, Text: "v2"})
+	appendOK(t, s, react("r", "bob", m.Seq, "👍"))
+	if found, already, err := s.DeleteMessage(ctx, "r", m.Seq); err != nil || !found || already {
+		t.Fatalf("DeleteMessage = %v, %v, %v", found, already, err)
+	}
+	if found, already, err := s.DeleteMessage(ctx, "r", m.Seq); err != nil || !found || !already {
+		t.Errorf("second DeleteMessage = %v, %v, %v; want found, already", found, already, err)
+	}
+	if found, _, err := s.DeleteMessage(ctx, "r", 99); err != nil || found {
+		t.Errorf("DeleteMessage of a missing message = %v, %v", found, err)
+	}
+	log, _ := s.Since(ctx, "r", 0, 10)
+	for _, e := range log {
+		if e.Text != "" || e.Mentions != nil {
+			t.Errorf("seq %d still says %q %+v", e.Seq, e.Text, e.Mentions)
+		}
+	}
+	if got := message(t, s, "r", m.Seq); !got.Deleted || len(got.Reactions) != 1 {
+		t.Errorf("tombstone = %+v, want deleted with its reaction", got)
+	}
+	if revs, found, err := s.Revisions(ctx, "r", m.Seq); err != nil || !found || revs != nil {
+		t.Errorf("Revisions = %+v, %v, %v; want found and none", revs, found, err)
+	}
+	d, dup, err := s.Append(ctx, hubbub.Entry{Room: "r", From: "alice", Kind: hubbub.KindDelete, Target: m.Seq})
+	if err != nil || !dup || d.Seq != 0 || d.Kind != hubbub.KindDelete || d.Target != m.Seq {
+		t.Errorf("delete entry of the tombstone = %+v, dup %v, %v; want a duplicate without a seq", d, dup, err)
+	}
+	appendRefused(t, s, react("r", "carol", m.Seq, "👍"), hubbub.ECodeNotFound)
+	if last, _ := s.LastSeq(ctx, "r"); last != 3 {
+		t.Errorf("LastSeq = %d, want 3", last)
+	}
+}
+
+// TestPruneWhileChanging: Prune removes old messages while other goroutines react to, edit
+// and reply to them. Whatever the interleaving, nothing that changes a removed message
+// survives it (no orphan entry, reaction or revision), and every append either stored its
+// entry or was refused as not found.
+func TestPruneWhileChanging(t *testing.T) {
+	s, _ := openTest(t, Options{Retention: hubbub.Retention{MaxPerRoom: 5}})
+	ctx := t.Context()
+	for i := range 40 {
+		appendOK(t, s, hubbub.Entry{Room: "r", From: "alice", Text: fmt.Sprint("m", i)})
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := range 3 {
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				target := uint64(1 + (i*7+w)%40)
+				for _, e := range []hubbub.Entry{
+					react("r", fmt.Sprint("u", w), target, "👍"),
+					{Room: "r", From: "alice", Kind: hubbub.KindEdit, Target: target, Text: fmt.Sprint("e", i)},
+				} {
+					_, _, err := s.Append(ctx, e)
+					var he *hubbub.Error
+					if err != nil && !(errors.As(err, &he) && he.Code == hubbub.ECodeNotFound) {
+						t.Errorf("Append(%+v): %v", e, err)
+						return
+					}
+				}
+			}
+		})
+	}
+	for range 8 {
+		if _, err := s.Prune(ctx); err != nil {
+			t.Error(err)
+		}
+		appendOK(t, s, hubbub.Entry{Room: "r", From: "alice", Text: "new"})
+	}
+	close(stop)
+	wg.Wait()
+	if _, err := s.Prune(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var orphans int
+	err := s.pool.QueryRow(ctx, `SELECT
+		(SELECT count(*) FROM entries e WHERE NOT EXISTS (SELECT 1 FROM messages m WHERE m.room = e.room AND m.seq = e.target)) +
+		(SELECT count(*) FROM reactions r WHERE NOT EXISTS (SELECT 1 FROM messages m WHERE m.room = r.room AND m.seq = r.seq)) +
+		(SELECT count(*) FROM revisions r WHERE NOT EXISTS (SELECT 1 FROM messages m WHERE m.room = r.room AND m.seq = r.seq))`).Scan(&orphans)
+	if err != nil || orphans != 0 {
+		t.Errorf("%d rows change messages that are gone (%v)", orphans, err)
+	}
+	if msgs, _ := s.Before(ctx, "r", 0, 100); len(msgs) != 5 {
+		t.Errorf("%d messages kept, want 5", len(msgs))
+	}
+}
+
+// TestPruneWaitsForABatch: a Prune that starts while a batch holds the room's lock, after the
+// batch read the message it reacts to, waits for the batch to commit and then removes the
+// message with its reaction: no reaction or entry outlives its message. (Without the lock the
+// prune would delete the message under the batch, which would then store a reaction of a
+// message that is gone.)
+func TestPruneWaitsForABatch(t *testing.T) {
+	app := fmt.Sprint("hubbub_prune_", time.Now().UnixNano())
+	u := withParam(freshSchema(t), "application_name", app)
+	s := openAt(t, u, Options{Retention: hubbub.Retention{MaxPerRoom: 1}})
+	ctx := t.Context()
+	old := appendOK(t, s, hubbub.Entry{Room: "r", From: "alice", Text: "old"})
+	appendOK(t, s, hubbub.Entry{Room: "r", From: "alice", Text: "new"})
+
+	conn, err := pgx.Connect(ctx, serverURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	pruned := make(chan error, 1)
+	s.w.afterLookup = func(attempt int) {
+		if attempt != 1 {
+			return
+		}
+		go func() { _, err := s.Prune(ctx); pruned <- err }()
+		deadline := time.Now().Add(30 * time.Second)
+		for time.Now().Before(deadline) {
+			var waiting int
+			if err := conn.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
+				WHERE application_name = $1 AND wait_event_type = 'Lock'`, app).Scan(&waiting); err != nil {
+				t.Error(err)
+				return
+			}
+			if waiting > 0 || len(pruned) > 0 { // the prune waits for this batch, or is done
+				return
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		t.Error("the prune neither finished nor waited for the batch's lock")
+	}
+	r, _, err := s.Append(ctx, react("r", "bob", old.Seq, "👍"))
+	s.w.afterLookup = nil
+	if err != nil || !r.Added {
+		t.Fatalf("reaction = %+v, %v; want it stored (the batch read the message before the prune)", r, err)
+	}
+	if err := <-pruned; err != nil {
+		t.Fatal(err)
+	}
+	log, _ := s.Since(ctx, "r", 0, 10)
+	if len(log) != 1 || log[0].Text != "new" {
+		t.Errorf("after the prune the log holds %+v, want the new message only", log)
+	}
+	var left int
+	if err := s.pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM reactions) + (SELECT count(*) FROM entries)`).Scan(&left); err != nil || left != 0 {
+		t.Errorf("%d reactions and entries outlive their message (%v)", left, err)
 	}
 }
