@@ -56,7 +56,7 @@ func (j *jsonSession) Handle(data []byte) {
 		j.fail(hubbub.Errorf(hubbub.ECodeNoHello, "say hello first"), &f)
 		return
 	}
-	if f.Room != "" && f.Type != wire.TypeJoin && !isModeration(f.Type) && !j.rooms.has(f.Room) {
+	if f.Room != "" && f.Type != wire.TypeJoin && !j.rooms.has(f.Room) && !j.mayActOutside(f.Type) {
 		j.fail(hubbub.Errorf(hubbub.ECodeNotJoined, "you have not joined room %q", f.Room), &f)
 		return
 	}
@@ -75,6 +75,14 @@ func (j *jsonSession) Handle(data []byte) {
 		j.send(ctx, &f)
 	case wire.TypeHistory:
 		j.history(ctx, &f)
+	case wire.TypeEdit:
+		j.edit(ctx, &f)
+	case wire.TypeReact:
+		j.react(ctx, &f)
+	case wire.TypeDelete:
+		j.delete(ctx, &f)
+	case wire.TypeRevisions:
+		j.revisions(ctx, &f)
 	case wire.TypeTyping:
 		if j.typing.allow(f.Room, time.Now()) {
 			_ = j.svc.hub.Typing(ctx, f.Room, j.member.Name)
@@ -169,15 +177,35 @@ func (j *jsonSession) join(ctx context.Context, f *wire.ClientFrame) {
 	j.p.Debug("joined", "room", f.Room)
 }
 
-func (j *jsonSession) send(ctx context.Context, f *wire.ClientFrame) {
+// mayActOutside reports whether a frame of type typ may name a room the connection has not
+// joined: moderation, which moderators and admins do in any room (a member's moderation frame
+// is refused as forbidden), and a moderator's delete. A member deletes their own messages only
+// in rooms they are in.
+func (j *jsonSession) mayActOutside(typ string) bool {
+	if typ == wire.TypeDelete {
+		return hubbub.CanModerate(j.svc.roleOf(j.member))
+	}
+	return isModeration(typ)
+}
+
+// allowWrite applies the send rate limit to a frame that writes to a room's log (send, edit,
+// react, delete): false, with the client told why, if the frame must be dropped.
+func (j *jsonSession) allowWrite(f *wire.ClientFrame) bool {
 	ok, abusive := j.limiter.allow()
 	if abusive {
 		j.fail(hubbub.Errorf(hubbub.ECodeRateLimited, "sending too fast; closing"), f)
 		j.p.Close(closePolicyViolation, "sustained rate-limit abuse")
-		return
+		return false
 	}
 	if !ok {
 		j.fail(hubbub.Errorf(hubbub.ECodeRateLimited, "sending too fast; slow down"), f)
+		return false
+	}
+	return true
+}
+
+func (j *jsonSession) send(ctx context.Context, f *wire.ClientFrame) {
+	if !j.allowWrite(f) {
 		return
 	}
 	text, err := MessageText(*f.Text, j.svc.cfg.MaxText)
@@ -185,16 +213,30 @@ func (j *jsonSession) send(ctx context.Context, f *wire.ClientFrame) {
 		j.fail(err, f)
 		return
 	}
-	stored, dup, err := j.svc.hub.Send(ctx, hubbub.Entry{Room: f.Room, From: j.member.Name, ClientID: f.ID, Text: text})
+	e := hubbub.Entry{Room: f.Room, From: j.member.Name, ClientID: f.ID, Text: text, ReplyTo: f.ReplyTo}
+	e.Mentions, e.MentionRoom = j.mentions(f.Room, text)
+	j.append(ctx, f, e)
+}
+
+// append stores e through the hub and answers f with its ack, or the error naming f.
+func (j *jsonSession) append(ctx context.Context, f *wire.ClientFrame, e hubbub.Entry) (hubbub.Entry, bool) {
+	stored, dup, err := j.svc.hub.Send(ctx, e)
 	if err != nil {
 		j.fail(err, f)
-		return
+		return hubbub.Entry{}, false
 	}
 	j.reply(wire.NewAck(&stored, dup))
+	return stored, true
 }
 
 func (j *jsonSession) history(ctx context.Context, f *wire.ClientFrame) {
-	page, err := j.svc.HistoryPage(ctx, f.Room, f.Before, f.Limit, j.member.Name)
+	var page wire.History
+	var err error
+	if f.Thread > 0 {
+		page, err = j.svc.ThreadPage(ctx, f.Room, f.Thread, f.After, f.Limit, j.member.Name)
+	} else {
+		page, err = j.svc.HistoryPage(ctx, f.Room, f.Before, f.Limit, j.member.Name)
+	}
 	if err != nil {
 		j.fail(err, f)
 		return
@@ -219,22 +261,45 @@ func MessageText(raw string, maxText int) (string, error) {
 const historyPageDefault = 50
 
 // HistoryPage reads a page of up to limit messages of room older than before (capped at
-// HistoryPageMax; historyPageDefault when limit is 0 or less), as viewer sees them (its own
-// reactions marked; "" for none), as a history frame: the answer to a history request and to
-// the API's GET …/messages alike.
+// HistoryPageMax; historyPageDefault when limit is 0 or less), in their current state as viewer
+// sees them (its own reactions marked; "" for none), as a history frame: the answer to a
+// history request and to the API's GET …/messages alike.
 func (s *Service) HistoryPage(ctx context.Context, room string, before uint64, limit int, viewer string) (wire.History, error) {
-	if limit <= 0 {
-		limit = historyPageDefault
-	}
-	msgs, more, err := s.hub.History(ctx, room, before, min(limit, s.cfg.HistoryPageMax), viewer)
+	msgs, more, err := s.hub.History(ctx, room, before, s.pageLimit(limit), viewer)
 	if err != nil {
 		return wire.History{}, err
 	}
-	page := wire.History{Type: wire.TypeHistory, Room: room, Messages: make([]wire.Message, len(msgs)), More: more}
-	for i := range msgs {
-		page.Messages[i] = wire.NewMessage(&msgs[i])
+	return page(room, msgs, more), nil
+}
+
+// ThreadPage reads a page of up to limit replies to message parent of room with a seq above
+// after, oldest first, as viewer sees them, as a history frame with thread set; more says later
+// replies remain.
+func (s *Service) ThreadPage(ctx context.Context, room string, parent, after uint64, limit int, viewer string) (wire.History, error) {
+	msgs, more, err := s.hub.Thread(ctx, room, parent, after, s.pageLimit(limit), viewer)
+	if err != nil {
+		return wire.History{}, err
 	}
-	return page, nil
+	p := page(room, msgs, more)
+	p.Thread = parent
+	return p, nil
+}
+
+// pageLimit is the size of a page asked for with limit.
+func (s *Service) pageLimit(limit int) int {
+	if limit <= 0 {
+		limit = historyPageDefault
+	}
+	return min(limit, s.cfg.HistoryPageMax)
+}
+
+// page turns messages into a history frame.
+func page(room string, msgs []hubbub.Entry, more bool) wire.History {
+	p := wire.History{Type: wire.TypeHistory, Room: room, Messages: make([]wire.Message, len(msgs)), More: more}
+	for i := range msgs {
+		p.Messages[i] = wire.NewMessage(&msgs[i])
+	}
+	return p
 }
 
 // End implements Session.

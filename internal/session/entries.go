@@ -1,0 +1,93 @@
+package session
+
+import (
+	"context"
+	"strings"
+
+	"hubbub"
+	"hubbub/internal/wire"
+)
+
+// The frames that change a message already in a room's log — edit, react, delete — and the
+// revisions request that reads its past texts. Each change is an entry of the room's log
+// (hubbub.Entry of kind edit, delete or reaction): the session checks what it can alone (the
+// room is joined, the text, the emoji, the rate), the Store checks the rest against the message
+// (it exists, who sent it) and answers not_found, forbidden or limit.
+
+func (j *jsonSession) edit(ctx context.Context, f *wire.ClientFrame) {
+	if !j.allowWrite(f) {
+		return
+	}
+	text, err := MessageText(*f.Text, j.svc.cfg.MaxText)
+	if err != nil {
+		j.fail(err, f)
+		return
+	}
+	e := hubbub.Entry{Kind: hubbub.KindEdit, Room: f.Room, From: j.member.Name, Target: f.Seq, Text: text, ClientID: f.ID}
+	e.Mentions, e.MentionRoom = j.mentions(f.Room, text)
+	j.append(ctx, f, e)
+}
+
+func (j *jsonSession) react(ctx context.Context, f *wire.ClientFrame) {
+	if !j.allowWrite(f) {
+		return
+	}
+	if err := hubbub.ValidateEmoji(f.Emoji); err != nil {
+		j.fail(err, f)
+		return
+	}
+	j.append(ctx, f, hubbub.Entry{Kind: hubbub.KindReaction, Room: f.Room, From: j.member.Name, Target: f.Seq,
+		Emoji: f.Emoji, ClientID: f.ID})
+}
+
+// delete deletes a message: the sender's own, or any for a moderator (who may do it in a room
+// not joined, as every moderation). It answers ack, then moderated as deletes always did.
+func (j *jsonSession) delete(ctx context.Context, f *wire.ClientFrame) {
+	if !j.allowWrite(f) {
+		return
+	}
+	moderator := hubbub.CanModerate(j.svc.roleOf(j.member))
+	e := hubbub.Entry{Kind: hubbub.KindDelete, Room: f.Room, From: j.member.Name, Target: f.Seq, ClientID: f.ID,
+		Moderator: moderator}
+	if _, ok := j.append(ctx, f, e); !ok {
+		return
+	}
+	j.reply(wire.Moderated{Type: wire.TypeModerated, Action: wire.TypeDelete, Room: f.Room, Seq: f.Seq})
+}
+
+// revisions answers the texts a message has had, to its sender and to moderators only: an
+// edit may have been made to take back what was said.
+func (j *jsonSession) revisions(ctx context.Context, f *wire.ClientFrame) {
+	m, found, err := j.svc.hub.Message(ctx, f.Room, f.Seq)
+	switch {
+	case err != nil:
+		j.fail(err, f)
+		return
+	case !found:
+		j.fail(hubbub.Errorf(hubbub.ECodeNotFound, "room %q has no message %d", f.Room, f.Seq), f)
+		return
+	case m.From != j.member.Name && !hubbub.CanModerate(j.svc.roleOf(j.member)):
+		j.fail(hubbub.Errorf(hubbub.ECodeForbidden, "only the sender of message %d and moderators may read its revisions", f.Seq), f)
+		return
+	}
+	revs, found, err := j.svc.hub.Revisions(ctx, f.Room, f.Seq)
+	switch {
+	case err != nil:
+		j.fail(err, f)
+	case !found:
+		j.fail(hubbub.Errorf(hubbub.ECodeNotFound, "room %q has no message %d", f.Room, f.Seq), f)
+	default:
+		j.reply(wire.NewRevisions(f.Room, f.Seq, revs))
+	}
+}
+
+// mentions resolves the @names of text against the room's members (on every node), as the
+// server does for every send and edit; @room counts only from moderators and admins, so a
+// member cannot page a whole room.
+func (j *jsonSession) mentions(room, text string) ([]hubbub.Mention, bool) {
+	if !strings.Contains(text, "@") {
+		return nil, false // most messages mention no one: skip listing the members
+	}
+	mentions, all := hubbub.ResolveMentions(text, j.svc.hub.Members(room))
+	return mentions, all && hubbub.CanModerate(j.svc.roleOf(j.member))
+}
