@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"hubbub/internal/hub"
+	"hubbub/internal/server"
 	"hubbub/internal/servertest"
 )
 
@@ -20,6 +22,9 @@ type roomView struct {
 	// complete is true while applying a fresh join's messages or a history page: their
 	// reply_count already counts the replies among them.
 	complete bool
+	// replayed are the messages that came in the current replay, with the replies to each
+	// seen in it.
+	replayed map[uint64]uint64
 }
 
 type messageView struct {
@@ -42,22 +47,10 @@ func newRoomView(me string) *roomView { return &roomView{me: me, msgs: map[uint6
 func (v *roomView) apply(f servertest.Frame) {
 	switch f.Type() {
 	case "message":
-		seq := f.Num("seq")
-		if seq <= v.applied {
-			return
+		if seq := f.Num("seq"); seq > v.applied {
+			v.put(f)
+			v.applied = seq
 		}
-		m := &messageView{From: f.Str("from"), Text: f.Str("text"), EditedAt: f.Str("edited_at"), Deleted: f["deleted"] == true,
-			ReplyTo: f.Num("reply_to"), ReplyCount: f.Num("reply_count"), Reactions: map[string]reactionView{}}
-		rs, _ := f["reactions"].([]any)
-		for _, r := range rs {
-			r := servertest.Frame(r.(map[string]any))
-			m.Reactions[r.Str("emoji")] = reactionView{Count: r.Num("count"), Names: fmt.Sprint(r["names"]), Me: r["me"] == true}
-		}
-		if p := v.msgs[m.ReplyTo]; p != nil && !v.complete {
-			p.ReplyCount++
-		}
-		v.msgs[seq] = m
-		v.applied = max(v.applied, seq)
 	case "edited":
 		if m := v.change(f.Num("seq"), f.Num("log_seq")); m != nil {
 			m.Text, m.EditedAt = f.Str("text"), f.Str("time")
@@ -95,6 +88,32 @@ func (v *roomView) apply(f servertest.Frame) {
 	}
 }
 
+// put shows message frame f as the state it carries, and counts it into its parent's replies.
+func (v *roomView) put(f servertest.Frame) {
+	seq := f.Num("seq")
+	m := &messageView{From: f.Str("from"), Text: f.Str("text"), EditedAt: f.Str("edited_at"), Deleted: f["deleted"] == true,
+		ReplyTo: f.Num("reply_to"), ReplyCount: f.Num("reply_count"), Reactions: map[string]reactionView{}}
+	rs, _ := f["reactions"].([]any)
+	for _, r := range rs {
+		r := servertest.Frame(r.(map[string]any))
+		m.Reactions[r.Str("emoji")] = reactionView{Count: r.Num("count"), Names: fmt.Sprint(r["names"]), Me: r["me"] == true}
+	}
+	if p := v.msgs[m.ReplyTo]; p != nil && !v.complete {
+		// As protocol.md says: a parent replayed in the same replay may have counted its
+		// replies already (read from the store) or not (from the room's memory).
+		if n, ok := v.replayed[m.ReplyTo]; ok {
+			v.replayed[m.ReplyTo] = n + 1
+			p.ReplyCount = max(p.ReplyCount, n+1)
+		} else {
+			p.ReplyCount++
+		}
+	}
+	if v.replayed != nil {
+		v.replayed[seq] = 0
+	}
+	v.msgs[seq] = m
+}
+
 // change returns the message a change entry numbered logSeq applies to, or nil if the entry
 // was applied before (or the message is not shown).
 func (v *roomView) change(seq, logSeq uint64) *messageView {
@@ -123,9 +142,24 @@ func (v *roomView) String() string {
 }
 
 // A client that was away while messages were edited, deleted, reacted to and answered rejoins
-// with since, applies the entries replayed, and shows the room as a fresh join shows it.
+// with since, applies the entries replayed, and shows the room as a fresh join shows it — with
+// the replay served from the room's memory, and from the store.
 func TestRejoinWithSinceMatchesAFreshJoin(t *testing.T) {
-	s := startModerated(t)
+	for _, tc := range []struct {
+		name string
+		hub  hub.Config
+	}{
+		{"from memory", hub.Config{}},
+		{"from the store", hub.Config{RoomBuffer: 2}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := servertest.Start(t, servertest.Options{Hub: tc.hub, Server: server.Config{RoleFor: servertest.Roles("mod")}})
+			rejoinMatchesFreshJoin(t, s)
+		})
+	}
+}
+
+func rejoinMatchesFreshJoin(t *testing.T, s *servertest.Server) {
 	ann, cy := servertest.DialJSON(t, s, "ann"), servertest.DialJSON(t, s, "cy")
 	ann.Join("r", nil)
 	cy.Join("r", nil)
@@ -157,34 +191,54 @@ func TestRejoinWithSinceMatchesAFreshJoin(t *testing.T) {
 	wantAck(t, "react to the new", react(cy, "r", 14, "c4", "👀"), 15, 14)
 	wantAck(t, "edit the new", edit(ann, "r", 14, "e2", "new, edited"), 16, 14)
 	wantAck(t, "moderator deletes", del(mod, "r", 4, "md"), 17, 4)
+	if f := reply(cy, "r", 14, "c5", "on the new"); f.Num("seq") != 18 {
+		t.Fatalf("reply: %v", f)
+	}
 
 	back := servertest.DialJSON(t, s, "bob")
 	since := away.applied
 	j := back.Join("r", &since)
-	if j.Num("last_seq") != 17 || j.Num("replay") != 17-since || j["truncated"] != false {
-		t.Fatalf("joined with since %d: %v, want last_seq 17 and one frame per entry missed", since, j)
+	if j.Num("last_seq") != 18 || j.Num("replay") != 18-since || j["truncated"] != false {
+		t.Fatalf("joined with since %d: %v, want last_seq 18 and one frame per entry missed", since, j)
 	}
-	away.follow(back, "r", 17)
+	away.replayed = map[uint64]uint64{}
+	away.follow(back, "r", 18)
+	away.replayed = nil
 
+	// A fresh join, and history pages back from its first message, as a client shows the room.
 	fresh := newRoomView("bob")
 	fresh.complete = true
 	c := servertest.DialJSON(t, s, "bob")
 	j = c.Join("r", nil)
-	for _, m := range c.Messages("r", int(j.Num("replay"))) {
+	msgs := c.Messages("r", int(j.Num("replay")))
+	for _, m := range msgs {
 		fresh.apply(m)
 	}
 	if fresh.applied > j.Num("last_seq") {
 		t.Fatalf("a fresh join replayed seq %d past its last_seq %d", fresh.applied, j.Num("last_seq"))
 	}
+	for before := msgs[0].Num("seq"); ; {
+		page, older := historyOf(c, "r", servertest.Frame{"before": before})
+		for _, m := range older {
+			fresh.put(m)
+		}
+		if page["more"] != true || len(older) == 0 {
+			break
+		}
+		before = older[0].Num("seq")
+	}
 	if away.String() != fresh.String() {
 		t.Fatalf("after a rejoin with since the client shows\n%s\na fresh join shows\n%s", away, fresh)
 	}
-	// And the view holds what was done: the checks above could pass on two empty views.
-	want := map[uint64]string{1: "message 1, edited", 2: "", 3: "message 3", 4: "", 13: "an answer", 14: "new, edited"}
+	// And the view holds what was done: the check above could pass on two empty views.
+	want := map[uint64]string{1: "message 1, edited", 2: "", 3: "message 3", 4: "", 13: "an answer", 14: "new, edited", 18: "on the new"}
 	for seq, text := range want {
 		if m := fresh.msgs[seq]; m == nil || m.Text != text {
 			t.Errorf("message %d: %+v, want text %q", seq, m, text)
 		}
+	}
+	if len(fresh.msgs) != len(want) {
+		t.Errorf("fresh view holds %d messages, want %d:\n%s", len(fresh.msgs), len(want), fresh)
 	}
 	if r := fresh.msgs[1].Reactions["👍"]; r.Count != 1 || r.Me || r.Names != "[ann]" {
 		t.Errorf("message 1's 👍: %+v, want ann's alone", r)
@@ -192,7 +246,7 @@ func TestRejoinWithSinceMatchesAFreshJoin(t *testing.T) {
 	if r := fresh.msgs[3].Reactions[":tada:"]; r.Count != 1 || !r.Me {
 		t.Errorf("message 3's :tada:: %+v, want bob's", r)
 	}
-	if fresh.msgs[3].ReplyCount != 1 || fresh.msgs[1].EditedAt == "" || !fresh.msgs[4].Deleted {
-		t.Errorf("fresh view: %s", fresh)
+	if fresh.msgs[3].ReplyCount != 1 || fresh.msgs[14].ReplyCount != 1 || fresh.msgs[1].EditedAt == "" || !fresh.msgs[4].Deleted {
+		t.Errorf("fresh view:\n%s", fresh)
 	}
 }
