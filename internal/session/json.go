@@ -225,7 +225,11 @@ func (j *jsonSession) append(ctx context.Context, f *wire.ClientFrame, e hubbub.
 		j.fail(err, f)
 		return hubbub.Entry{}, false
 	}
-	j.reply(wire.NewAck(&stored, dup))
+	ack := wire.NewAck(&stored, dup)
+	// The ack names the request it answers: a second delete of a message answers with the
+	// entry of the first, whose id may be another's.
+	ack.ID = f.ID
+	j.reply(ack)
 	return stored, true
 }
 
