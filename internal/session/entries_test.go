@@ -315,3 +315,32 @@ func TestTextClientSeesEditsOnly(t *testing.T) {
 		t.Fatalf("text client got %q", got)
 	}
 }
+
+// A message carries at most 20 different emoji: a 21st is refused with limit, and taking one
+// back is never refused.
+func TestReactionsPerMessageLimit(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{Server: server.Config{SendRate: 1e6, SendBurst: 1e6}})
+	ann := servertest.DialJSON(t, s, "ann")
+	ann.Join("r", nil)
+	ann.Say("r", "m", "react to me")
+	for i := range 20 {
+		if f := react(ann, "r", 1, fmt.Sprint("x", i), fmt.Sprintf(":e%d:", i)); f.Type() != "ack" {
+			t.Fatalf("reaction %d: %v", i+1, f)
+		}
+	}
+	wantError(t, "a 21st emoji", react(ann, "r", 1, "x20", ":e20:"), "limit")
+	if f := react(ann, "r", 1, "x21", ":e0:"); f.Type() != "ack" {
+		t.Fatalf("taking one back at the limit: %v", f)
+	}
+}
+
+// Edits, reactions and deletes count against the send rate limit.
+func TestChangesAreRateLimitedLikeSends(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{Server: server.Config{SendRate: 0.001, SendBurst: 2, AbuseLimit: 100}})
+	ann := servertest.DialJSON(t, s, "ann")
+	ann.Join("r", nil)
+	ann.Say("r", "m", "one")
+	wantAck(t, "edit within the burst", edit(ann, "r", 1, "e", "two"), 2, 1)
+	wantError(t, "react past the burst", react(ann, "r", 1, "x", "👍"), "rate_limited")
+	wantError(t, "delete past the burst", del(ann, "r", 1, "d"), "rate_limited")
+}
