@@ -22,9 +22,6 @@ type roomView struct {
 	// complete is true while applying a fresh join's messages or a history page: their
 	// reply_count already counts the replies among them.
 	complete bool
-	// replayed are the messages that came in the current replay, with the replies to each
-	// seen in it.
-	replayed map[uint64]uint64
 }
 
 type messageView struct {
@@ -98,18 +95,13 @@ func (v *roomView) put(f servertest.Frame) {
 		r := servertest.Frame(r.(map[string]any))
 		m.Reactions[r.Str("emoji")] = reactionView{Count: r.Num("count"), Names: fmt.Sprint(r["names"]), Me: r["me"] == true}
 	}
-	if p := v.msgs[m.ReplyTo]; p != nil && !v.complete {
-		// As protocol.md says: a parent replayed in the same replay may have counted its
-		// replies already (read from the store) or not (from the room's memory).
-		if n, ok := v.replayed[m.ReplyTo]; ok {
-			v.replayed[m.ReplyTo] = n + 1
-			p.ReplyCount = max(p.ReplyCount, n+1)
-		} else {
-			p.ReplyCount++
-		}
+	if !v.complete {
+		// As protocol.md says: a message received as an entry counts its replies from
+		// zero, since they all follow it in the log.
+		m.ReplyCount = 0
 	}
-	if v.replayed != nil {
-		v.replayed[seq] = 0
+	if p := v.msgs[m.ReplyTo]; p != nil && !v.complete {
+		p.ReplyCount++
 	}
 	v.msgs[seq] = m
 }
@@ -201,9 +193,7 @@ func rejoinMatchesFreshJoin(t *testing.T, s *servertest.Server) {
 	if j.Num("last_seq") != 18 || j.Num("replay") != 18-since || j["truncated"] != false {
 		t.Fatalf("joined with since %d: %v, want last_seq 18 and one frame per entry missed", since, j)
 	}
-	away.replayed = map[uint64]uint64{}
 	away.follow(back, "r", 18)
-	away.replayed = nil
 
 	// A fresh join, and history pages back from its first message, as a client shows the room.
 	fresh := newRoomView("bob")
