@@ -30,6 +30,9 @@ type Config struct {
 	MaxText int
 	// RoomsPageMax is the largest limit GET /api/rooms accepts (default DefaultRoomsPageMax).
 	RoomsPageMax int
+	// HistoryPageMax is the most replies a thread page holds, as for history pages (default
+	// 200, the server's --history-page-max).
+	HistoryPageMax int
 	// Logger receives the API's logs.
 	Logger *slog.Logger
 }
@@ -41,6 +44,9 @@ type API struct {
 	sessions *session.Service // history pages and moderation, shared with hubbub.v1
 	handler  http.Handler
 }
+
+// defaultHistoryPageMax is Config.HistoryPageMax's default, the server's.
+const defaultHistoryPageMax = 200
 
 // apiBodyLimit bounds every API request body.
 const apiBodyLimit = 64 << 10
@@ -74,8 +80,10 @@ func toAPIError(err error) *apiError {
 	status := http.StatusInternalServerError
 	switch code {
 	case hubbub.ECodeBadJSON, hubbub.ECodeMissing, hubbub.ECodeBadName, hubbub.ECodeBadRoom, hubbub.ECodeTooLong,
-		hubbub.ECodeEmpty, hubbub.ECodeBadID, hubbub.ECodeBadDuration:
+		hubbub.ECodeEmpty, hubbub.ECodeBadID, hubbub.ECodeBadDuration, hubbub.ECodeBadField:
 		status = http.StatusBadRequest
+	case hubbub.ECodeLimit:
+		status = http.StatusConflict // the message's state refuses it (too many kinds of reaction)
 	case hubbub.ECodeForbidden, hubbub.ECodeBanned, hubbub.ECodeMuted:
 		status = http.StatusForbidden
 	case hubbub.ECodeNotFound:
@@ -104,6 +112,9 @@ func New(cfg Config, h *hub.Hub, sessions *session.Service) *API {
 	if cfg.RoomsPageMax <= 0 {
 		cfg.RoomsPageMax = DefaultRoomsPageMax
 	}
+	if cfg.HistoryPageMax <= 0 {
+		cfg.HistoryPageMax = defaultHistoryPageMax
+	}
 	s := &API{cfg: cfg, hub: h, sessions: sessions}
 	if cfg.Key == "" {
 		s.handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -116,7 +127,13 @@ func New(cfg Config, h *hub.Hub, sessions *session.Service) *API {
 	m.HandleFunc("GET /api/rooms/{room}/members", s.apiMembers)
 	m.HandleFunc("GET /api/rooms/{room}/messages", s.apiHistory)
 	m.HandleFunc("POST /api/rooms/{room}/messages", s.apiPublish)
+	m.HandleFunc("GET /api/rooms/{room}/messages/{seq}", s.apiMessage)
+	m.HandleFunc("PATCH /api/rooms/{room}/messages/{seq}", s.apiEdit)
 	m.HandleFunc("DELETE /api/rooms/{room}/messages/{seq}", s.apiDelete)
+	m.HandleFunc("GET /api/rooms/{room}/messages/{seq}/replies", s.apiReplies)
+	m.HandleFunc("GET /api/rooms/{room}/messages/{seq}/revisions", s.apiRevisions)
+	m.HandleFunc("POST /api/rooms/{room}/messages/{seq}/reactions/{emoji}", s.apiReaction(true))
+	m.HandleFunc("DELETE /api/rooms/{room}/messages/{seq}/reactions/{emoji}", s.apiReaction(false))
 	m.HandleFunc("POST /api/rooms/{room}/kick", s.apiKick)
 	m.HandleFunc("POST /api/rooms/{room}/ban", s.apiSanction(wire.TypeBan))
 	m.HandleFunc("DELETE /api/rooms/{room}/bans/{name}", s.apiLift(wire.TypeUnban))
@@ -203,6 +220,8 @@ type publishRequest struct {
 	From string `json:"from"`
 	Text string `json:"text"`
 	ID   string `json:"id,omitempty"`
+	// ReplyTo is the seq of the message of the room this one answers (0: none).
+	ReplyTo uint64 `json:"reply_to,omitempty"`
 }
 
 // message validates p as a message to room; maxText is the server's text limit.
@@ -220,7 +239,7 @@ func (p *publishRequest) message(room string, maxText int) (hubbub.Entry, error)
 	if err := hubbub.ValidateClientID(p.ID); err != nil {
 		return hubbub.Entry{}, err
 	}
-	return hubbub.Entry{Room: room, From: p.From, Text: text, ClientID: p.ID}, nil
+	return hubbub.Entry{Room: room, From: p.From, Text: text, ClientID: p.ID, ReplyTo: p.ReplyTo}, nil
 }
 
 // moderationRequest is the body of the kick, ban and mute endpoints.
@@ -267,7 +286,7 @@ type apiMessageReply struct {
 	Duplicate bool         `json:"duplicate"`
 }
 
-// apiPublish: POST /api/rooms/{room}/messages {from, text, id?}.
+// apiPublish: POST /api/rooms/{room}/messages {from, text, id?, reply_to?}.
 func (s *API) apiPublish(w http.ResponseWriter, r *http.Request) {
 	var p publishRequest
 	if err := readBody(w, r, &p); err != nil {
@@ -279,9 +298,10 @@ func (s *API) apiPublish(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, err)
 		return
 	}
+	m.Mentions, m.MentionRoom = s.mentions(m.Room, m.Text)
 	ctx, cancel := apiContext(r)
 	defer cancel()
-	stored, dup, err := s.hub.Send(ctx, m)
+	stored, dup, err := s.appendEntry(ctx, m)
 	if err != nil {
 		writeAPIError(w, err)
 		return
@@ -390,21 +410,6 @@ func (s *API) apiLift(action string) http.HandlerFunc {
 		}
 		s.apiModerate(w, r, session.Moderation{Action: action, Room: room, Name: r.PathValue("name")})
 	}
-}
-
-// apiDelete: DELETE /api/rooms/{room}/messages/{seq}.
-func (s *API) apiDelete(w http.ResponseWriter, r *http.Request) {
-	room, err := pathRoom(r)
-	if err != nil {
-		writeAPIError(w, err)
-		return
-	}
-	seq, err := strconv.ParseUint(r.PathValue("seq"), 10, 64)
-	if err != nil || seq == 0 {
-		writeAPIError(w, apiErrorf(http.StatusBadRequest, "bad_request", "seq must be a positive integer"))
-		return
-	}
-	s.apiModerate(w, r, session.Moderation{Action: wire.TypeDelete, Room: room, Seq: seq, From: apiActor, Moderator: true})
 }
 
 // apiSanctions: GET /api/rooms/{room}/sanctions — the bans and mutes in force.

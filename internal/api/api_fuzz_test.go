@@ -12,12 +12,18 @@ import (
 )
 
 // FuzzAPIRequest feeds arbitrary bodies to the API's JSON decoding and validation, as the
-// publish and moderation endpoints use them: nothing may panic, every refusal must be a 4xx
-// error with a code, and whatever is accepted must be valid.
+// publish, edit, delete, reaction and moderation endpoints use them: nothing may panic, every
+// refusal must be a 4xx error with a code, and whatever is accepted must be valid.
 func FuzzAPIRequest(f *testing.F) {
 	for _, s := range []string{
 		`{"from":"System","text":"hello","id":"sys-1"}`,
 		`{"from":"System","text":"line\nbreak"}`,
+		`{"from":"System","text":"re","reply_to":3}`,
+		`{"from":"System","text":"re","reply_to":-1}`,
+		`{"from":"System","text":"edited @ann","id":"e-1"}`,
+		`{"from":"System","id":"d-1"}`,
+		`{"from":"System"}`,
+		`{"from":"System","as":"x"}`,
 		`{"name":"eve","reason":"spam"}`,
 		`{"name":"eve","duration":"1h","reason":"x"}`,
 		`{"name":"eve","duration":"-1s"}`,
@@ -36,6 +42,22 @@ func FuzzAPIRequest(f *testing.F) {
 			checkRefusal(t, data, err)
 		} else if hubbub.ValidateName(m.From) != nil || m.Text == "" || len(m.Text) > 4096 || len(m.ClientID) > hubbub.MaxClientIDLen {
 			t.Fatalf("accepted an invalid publish %q: %+v", data, m)
+		}
+		var e editRequest
+		if err := decodeJSON(bytes.NewReader(data), &e); err != nil {
+			checkRefusal(t, data, err)
+		} else if m, err := e.entry("room", 7, 4096); err != nil {
+			checkRefusal(t, data, err)
+		} else if m.Kind != hubbub.KindEdit || m.Target != 7 || hubbub.ValidateName(m.From) != nil || m.Text == "" || len(m.Text) > 4096 {
+			t.Fatalf("accepted an invalid edit %q: %+v", data, m)
+		}
+		var d actorRequest
+		if err := decodeJSON(bytes.NewReader(data), &d); err != nil {
+			checkRefusal(t, data, err)
+		} else if err := d.check(); err != nil {
+			checkRefusal(t, data, err)
+		} else if d.From != "" && hubbub.ValidateName(d.From) != nil || hubbub.ValidateClientID(d.ID) != nil {
+			t.Fatalf("accepted an invalid delete %q: %+v", data, d)
 		}
 		for _, action := range []string{wire.TypeKick, wire.TypeBan, wire.TypeMute} {
 			var m moderationRequest

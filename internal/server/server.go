@@ -102,7 +102,7 @@ func New(cfg Config, h *hub.Hub, store hubbub.Store, broker hubbub.Broker) (*Ser
 		s.mux.Handle("/debug/pprof/", loopbackOnly(pprofHandler()))
 	}
 	s.mux.Handle("/api/", api.New(api.Config{Key: cfg.APIKey, Node: cfg.Node, MaxText: cfg.MaxText,
-		RoomsPageMax: cfg.RoomsPageMax, Logger: s.log}, h, s.sessions))
+		RoomsPageMax: cfg.RoomsPageMax, HistoryPageMax: cfg.HistoryPageMax, Logger: s.log}, h, s.sessions))
 	s.mux.HandleFunc("/", s.servePage)
 	return s, nil
 }

@@ -1,0 +1,211 @@
+package api_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"hubbub/internal/servertest"
+)
+
+// msgPath is the API path of message seq of general, with rest after it.
+func msgPath(seq, rest string) string { return "/api/rooms/general/messages/" + seq + rest }
+
+// reactionPath is the path of emoji's reaction on message seq of general.
+func reactionPath(seq, emoji string) string {
+	return msgPath(seq, "/reactions/"+url.PathEscape(emoji))
+}
+
+// items returns a JSON list of body as frames.
+func items(body servertest.Frame, key string) []servertest.Frame {
+	list, _ := body[key].([]any)
+	out := make([]servertest.Frame, len(list))
+	for i, v := range list {
+		out[i], _ = v.(map[string]any)
+	}
+	return out
+}
+
+type apiCase struct {
+	method, path string
+	body         any
+	status       int
+	code         string
+}
+
+func checkCases(t *testing.T, s *servertest.Server, cases []apiCase) {
+	t.Helper()
+	for _, c := range cases {
+		status, body := s.API(c.method, c.path, apiKey, c.body)
+		if status != c.status || body.Str("code") != c.code {
+			t.Errorf("%s %s %.80v: %d %v, want %d %s", c.method, c.path, c.body, status, body, c.status, c.code)
+		}
+	}
+}
+
+// A bot replies, edits, reacts and deletes through the API; a member sees each change as the
+// frame a WebSocket client's change makes, and history shows the messages' state.
+func TestAPIRoomLog(t *testing.T) {
+	s := startAPI(t)
+	ann := servertest.DialJSON(t, s, "ann")
+	ann.Join("general", nil)
+
+	// #1: a mention of a member is resolved; #2 replies to it.
+	status, body := s.API("POST", "/api/rooms/general/messages", apiKey, map[string]any{"from": "Bot", "text": "hi @ann", "id": "p1"})
+	msg := servertest.Frame(body["message"].(map[string]any))
+	if ments := items(msg, "mentions"); status != 201 || len(ments) != 1 || ments[0].Str("name") != "ann" {
+		t.Fatalf("publish with a mention: %d %v", status, body)
+	}
+	status, body = s.API("POST", "/api/rooms/general/messages", apiKey, map[string]any{"from": "Bot", "text": "a reply", "reply_to": 1})
+	if msg := servertest.Frame(body["message"].(map[string]any)); status != 201 || msg.Num("seq") != 2 || msg.Num("reply_to") != 1 {
+		t.Fatalf("reply: %d %v", status, body)
+	}
+
+	// #3: an edit by the sender reaches the member; the same id again stores nothing.
+	edit := map[string]any{"from": "Bot", "text": "hi all", "id": "e1"}
+	status, body = s.API("PATCH", msgPath("1", ""), apiKey, edit)
+	ed := servertest.Frame(body["edited"].(map[string]any))
+	if status != 200 || body["duplicate"] != false || ed.Num("seq") != 1 || ed.Num("log_seq") != 3 || ed.Str("text") != "hi all" {
+		t.Fatalf("edit: %d %v", status, body)
+	}
+	f := ann.AwaitFunc("edited", func(f servertest.Frame) bool { return f.Type() == "edited" })
+	if f.Num("seq") != 1 || f.Num("log_seq") != 3 || f.Str("text") != "hi all" || f.Str("from") != "Bot" {
+		t.Errorf("ann got %v", f)
+	}
+	if status, body = s.API("PATCH", msgPath("1", ""), apiKey, edit); status != 200 || body["duplicate"] != true {
+		t.Errorf("edit again with its id: %d %v", status, body)
+	}
+
+	// #4, #5: reactions are added and removed by state; a repeated call changes nothing.
+	for _, c := range []struct {
+		method, from   string
+		status, count  int
+		reacted, moved bool
+	}{
+		{"POST", "Bot", 201, 1, true, true},
+		{"POST", "Bot", 200, 1, true, false},
+		{"POST", "eve", 201, 2, true, true},
+		{"DELETE", "Bot", 200, 1, false, true},
+		{"DELETE", "Bot", 200, 1, false, false},
+	} {
+		status, body := s.API(c.method, reactionPath("1", "👍"), apiKey, map[string]any{"from": c.from})
+		if status != c.status || int(body.Num("count")) != c.count || body["reacted"] != c.reacted || body["changed"] != c.moved {
+			t.Errorf("%s 👍 as %s: %d %v", c.method, c.from, status, body)
+		}
+	}
+	// The member saw three reactions: Bot's, eve's and Bot's taken back.
+	var changes []servertest.Frame
+	for len(changes) < 3 {
+		f := ann.AwaitFunc("reacted", func(f servertest.Frame) bool { return f.Type() == "reacted" })
+		changes = append(changes, items(f, "changes")...)
+	}
+	if c := changes[2]; c.Str("from") != "Bot" || c["added"] != false || c.Num("count") != 1 || c.Num("seq") != 1 {
+		t.Errorf("the last reaction change: %v", c)
+	}
+	if status, body := s.API("POST", reactionPath("1", ":tada:"), apiKey, map[string]any{"from": "Bot"}); status != 201 || body.Num("count") != 1 {
+		t.Errorf("a :short_name: reaction: %d %v", status, body)
+	}
+
+	// History and the message itself show the state (the edit took the mention away); the
+	// thread holds the reply.
+	_, body = s.API("GET", "/api/rooms/general/messages", apiKey, nil)
+	msgs := items(body, "messages")
+	if len(msgs) != 2 {
+		t.Fatalf("history: %v", body)
+	}
+	first := msgs[0]
+	reactions := items(first, "reactions")
+	if first.Str("text") != "hi all" || first.Str("edited_at") == "" || first.Num("reply_count") != 1 || len(reactions) != 2 ||
+		reactions[0].Str("emoji") != "👍" || reactions[0].Num("count") != 1 || len(items(first, "mentions")) != 0 {
+		t.Errorf("message 1 in history: %v", first)
+	}
+	if msgs[1].Num("reply_to") != 1 {
+		t.Errorf("message 2 in history: %v", msgs[1])
+	}
+	if status, m := s.API("GET", msgPath("1", ""), apiKey, nil); status != 200 || m.Str("text") != "hi all" || m.Num("reply_count") != 1 {
+		t.Errorf("GET message 1: %d %v", status, m)
+	}
+	status, body = s.API("GET", msgPath("1", "/replies"), apiKey, nil)
+	if replies := items(body, "messages"); status != 200 || len(replies) != 1 || replies[0].Num("seq") != 2 || body.Num("thread") != 1 {
+		t.Errorf("thread: %d %v", status, body)
+	}
+	if status, body := s.API("GET", msgPath("1", "/replies?after=2"), apiKey, nil); status != 200 || len(items(body, "messages")) != 0 {
+		t.Errorf("thread after 2: %d %v", status, body)
+	}
+	status, body = s.API("GET", msgPath("1", "/revisions"), apiKey, nil)
+	if revs := items(body, "revisions"); status != 200 || len(revs) != 2 || revs[0].Str("text") != "hi @ann" || revs[1].Str("text") != "hi all" {
+		t.Errorf("revisions: %d %v", status, body)
+	}
+
+	// Deletes: the sender's own with from, anyone's as a moderator without it.
+	if status, body := s.API("DELETE", msgPath("2", ""), apiKey, map[string]any{"from": "eve"}); status != 403 || body.Str("code") != "forbidden" {
+		t.Errorf("delete another's message as eve: %d %v", status, body)
+	}
+	if status, body := s.API("DELETE", msgPath("2", ""), apiKey, map[string]any{"from": "Bot", "id": "d1"}); status != 200 || body.Num("seq") != 2 {
+		t.Fatalf("delete as the sender: %d %v", status, body)
+	}
+	f = ann.AwaitFunc("deleted 2", func(f servertest.Frame) bool { return f.Type() == "deleted" && f.Num("seq") == 2 })
+	if f.Str("from") != "Bot" || f.Num("log_seq") == 0 {
+		t.Errorf("ann got %v", f)
+	}
+	if status, _ := s.API("DELETE", msgPath("1", ""), apiKey, nil); status != 200 {
+		t.Fatalf("delete as a moderator: %d", status)
+	}
+	f = ann.AwaitFunc("deleted 1", func(f servertest.Frame) bool { return f.Type() == "deleted" && f.Num("seq") == 1 })
+	if f.Str("from") != "api" {
+		t.Errorf("ann got %v", f)
+	}
+	if status, m := s.API("GET", msgPath("2", ""), apiKey, nil); status != 200 || m["deleted"] != true || m.Str("text") != "" {
+		t.Errorf("GET a deleted message: %d %v", status, m)
+	}
+
+	checkCases(t, s, []apiCase{
+		{"POST", "/api/rooms/general/messages", map[string]any{"from": "Bot", "text": "x", "reply_to": 99}, 404, "not_found"},
+		{"PATCH", msgPath("1", ""), map[string]any{"from": "Bot", "text": "x"}, 404, "not_found"}, // deleted
+		{"PATCH", msgPath("99", ""), map[string]any{"from": "Bot", "text": "x"}, 404, "not_found"},
+		{"PATCH", msgPath("0", ""), map[string]any{"from": "Bot", "text": "x"}, 400, "bad_request"},
+		{"PATCH", msgPath("x", ""), map[string]any{"from": "Bot", "text": "x"}, 400, "bad_request"},
+		{"PATCH", msgPath("1", ""), map[string]any{"from": "Bot", "text": " "}, 400, "empty"},
+		{"PATCH", msgPath("1", ""), map[string]any{"from": "Bot", "text": strings.Repeat("x", 101)}, 400, "too_long"},
+		{"PATCH", msgPath("1", ""), map[string]any{"text": "x"}, 400, "bad_name"},
+		{"PATCH", msgPath("1", ""), map[string]any{"from": "Bot", "text": "x", "as": "Bot"}, 400, "bad_json"},
+		{"PATCH", msgPath("1", ""), map[string]any{"from": "Bot", "text": "x", "id": "p1"}, 409, "conflict"}, // the publish's id
+		{"POST", reactionPath("1", "👍"), map[string]any{"from": "Bot"}, 404, "not_found"},                    // deleted
+		{"POST", reactionPath("99", "👍"), map[string]any{"from": "Bot"}, 404, "not_found"},
+		{"POST", reactionPath("1", "abc"), map[string]any{"from": "Bot"}, 400, "bad_field"},
+		{"POST", reactionPath("1", "👍"), map[string]any{}, 400, "bad_name"},
+		{"POST", reactionPath("1", "👍"), nil, 400, "bad_json"},
+		{"DELETE", msgPath("99", ""), nil, 404, "not_found"},
+		{"DELETE", msgPath("2", ""), `{"from":`, 400, "bad_json"},
+		{"GET", msgPath("99", ""), nil, 404, "not_found"},
+		{"GET", msgPath("99", "/replies"), nil, 404, "not_found"},
+		{"GET", msgPath("1", "/replies?after=x"), nil, 400, "bad_request"},
+		{"GET", msgPath("1", "/replies?limit=0"), nil, 400, "bad_request"},
+		{"GET", msgPath("99", "/revisions"), nil, 404, "not_found"},
+		{"PUT", msgPath("1", ""), nil, 405, "method_not_allowed"},
+	})
+}
+
+// A message carries at most hubbub.MaxReactionsPerMessage kinds of reaction: the next is a
+// conflict with the message's state.
+func TestAPIReactionLimit(t *testing.T) {
+	s := startAPI(t)
+	if status, _ := s.API("POST", "/api/rooms/general/messages", apiKey, map[string]any{"from": "Bot", "text": "react"}); status != 201 {
+		t.Fatal(status)
+	}
+	emoji := []string{"😀", "😁", "😂", "🤣", "😃", "😄", "😅", "😆", "😉", "😊", "😋", "😎", "😍", "😘", "🥰", "😗", "😙", "🥲", "😚", "🙂", "🤗"}
+	for i, e := range emoji {
+		status, body := s.API("POST", reactionPath("1", e), apiKey, map[string]any{"from": "Bot"})
+		want := http.StatusCreated
+		if i == len(emoji)-1 {
+			want = http.StatusConflict
+		}
+		if status != want {
+			t.Fatalf("reaction %d (%s): %d %v", i+1, e, status, body)
+		}
+		if want == http.StatusConflict && body.Str("code") != "limit" {
+			t.Errorf("the 21st kind: %v", body)
+		}
+	}
+}
