@@ -242,7 +242,7 @@ func retryable(err error) bool {
 	}
 	switch {
 	case pe.Code == "23505": // unique_violation: only the race on a client id is expected
-		return pe.ConstraintName == "messages_client_id"
+		return pe.ConstraintName == "messages_client_id" || pe.ConstraintName == "entries_client_id"
 	case strings.HasPrefix(pe.Code, "40"): // serialization_failure, deadlock_detected
 		return true
 	}

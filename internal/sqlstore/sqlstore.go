@@ -5,19 +5,25 @@
 // Shared here:
 //   - the lifecycle: a Guard fails every call on a closed store or with a done context, and
 //     names the store and the operation in every error ("sqlite: since: …");
-//   - the checks of arguments: a message needs a room; seqs beyond the databases' signed
-//     64-bit columns, and limits below one, match nothing (SinceArgs, BeforeArgs, SeqArg);
+//   - the checks of arguments: an entry needs a room and a known kind, a change a target;
+//     seqs beyond the databases' signed 64-bit columns, and limits below one, match nothing
+//     (CheckAppend, SinceArgs, BeforeArgs, SeqArg, RepliesArgs, RangeArgs);
+//   - the rules of the room log: which fields of an entry are stored (Stored), when a reply
+//     or a change is refused (CheckReply, CheckChange, ReactionLimit), how a toggle changes a
+//     message's reactions summary (AddReaction, RemoveReaction), and how mentions and
+//     summaries are stored (EncodeMentions, EncodeReactions and their decoders);
 //   - the mapping of rows to hubbub values, oldest first (ReadMessages, ReadSanctions,
 //     MsTime);
-//   - the retention rule (KeepsAll, Cut).
+//   - the retention rule (KeepsAll, Excess, LogCut; Cut for a log of messages only).
 //
 // Each store keeps what differs with the database: its SQL, its column types (SQLite stores
 // times as Unix milliseconds, PostgreSQL as timestamptz), its driver (database/sql or pgx)
 // and its write path. Both commit appends in groups through internal/groupcommit, but the
 // transactions differ: SQLite has one writer connection, which numbers each append with an
 // upsert inside a savepoint and finds a resend when the idempotency index refuses it;
-// PostgreSQL is shared by nodes, so each batch locks its rooms' rows in name order, looks up
-// the batch's client ids first, and retries when another node won a race.
+// PostgreSQL is shared by nodes, so each batch locks its rooms' rows in name order, reads the
+// batch's client ids and the rows its changes depend on first, decides the whole batch in
+// memory, and retries when another node won a race.
 package sqlstore
 
 import (
