@@ -45,9 +45,9 @@ type msgState struct {
 	// deletedNow is set when the batch deleted an existing message: its stored revisions and
 	// its edits' texts are emptied.
 	deletedNow bool
-	revs       []revision // the revisions the batch's edits made
-	edits      []int      // the batch's edits of it, as indexes into plan.entries
-	deletion   *hubbub.Entry
+	revs       []revision    // the revisions the batch's edits made
+	edits      []int         // the batch's edits of it, as indexes into plan.entries
+	deletion   *hubbub.Entry // the batch's delete of it, which a later delete returns
 }
 
 // revision is a text a message had before an edit replaced it.
