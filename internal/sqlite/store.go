@@ -6,6 +6,15 @@
 // commits many of them in one transaction (group commit) and so pays one fsync per batch
 // rather than one per message. Reads use a separate pool of read-only connections and never
 // wait behind a commit.
+//
+// The room log: a room's messages are rows of messages, each holding the message's current
+// state (text after edits, tombstone, mentions, reply count, reactions summary), so that
+// Before and Replies read one index range; the edits, deletes and reactions that change them
+// are rows of entries, numbered from the same rooms.last_seq, and Since merges the two by
+// seq. reactions holds who holds which reaction, and a message's revisions are its original
+// text (kept in its row from its first edit) and its edits' texts. A change goes through the
+// group commit like a message, in its own savepoint, so that a refused one takes no seq.
+// migrations/0003_room_log.sql and 0004 describe the schema.
 package sqlite
 
 import (
