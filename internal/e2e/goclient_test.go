@@ -190,3 +190,61 @@ func (g *goUser) history(room string) []string {
 		before = page.Messages[0].Seq
 	}
 }
+
+// request sends a frame that carries id (an edit, react, delete, or a send with reply_to) and
+// waits for its ack; it returns the ack's seq, the entry's place in the room's log.
+func (g *goUser) request(what, id string, frame any) uint64 {
+	g.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	if err := g.conn.WriteFrame(ctx, frame); err != nil {
+		g.t.Fatalf("%s: %s: %v", g.name, what, err)
+	}
+	for {
+		g.mu.Lock()
+		ack, e := g.acks[id], g.errs[id]
+		g.mu.Unlock()
+		switch {
+		case ack != nil:
+			return ack.Seq
+		case e != nil:
+			g.t.Fatalf("%s: %s: %v", g.name, what, e)
+		}
+		select {
+		case <-g.changed:
+		case <-ctx.Done():
+			g.t.Fatalf("%s: no ack for %s", g.name, what)
+		}
+	}
+}
+
+// nextID is a client id unique across the test binary's connections.
+func (g *goUser) nextID() string { return fmt.Sprintf("%s-%d", g.name, sendIDs.Add(1)) }
+
+// reply sends text to room as a reply to message parent; it returns the reply's seq.
+func (g *goUser) reply(room string, parent uint64, text string) uint64 {
+	g.t.Helper()
+	id := g.nextID()
+	return g.request(fmt.Sprintf("reply %q", text), id, wire.SendRequest{Type: wire.TypeSend, Room: room, ID: id, Text: text, ReplyTo: parent})
+}
+
+// edit replaces the text of the user's message seq of room.
+func (g *goUser) edit(room string, seq uint64, text string) {
+	g.t.Helper()
+	id := g.nextID()
+	g.request(fmt.Sprintf("edit %d", seq), id, wire.EditRequest{Type: wire.TypeEdit, Room: room, Seq: seq, Text: text, ID: id})
+}
+
+// react toggles the user's reaction emoji on message seq of room.
+func (g *goUser) react(room string, seq uint64, emoji string) {
+	g.t.Helper()
+	id := g.nextID()
+	g.request(fmt.Sprintf("react %s on %d", emoji, seq), id, wire.ReactRequest{Type: wire.TypeReact, Room: room, Seq: seq, Emoji: emoji, ID: id})
+}
+
+// deleteMessage deletes message seq of room.
+func (g *goUser) deleteMessage(room string, seq uint64) {
+	g.t.Helper()
+	id := g.nextID()
+	g.request(fmt.Sprintf("delete %d", seq), id, wire.DeleteRequest{Type: wire.TypeDelete, Room: room, Seq: seq, ID: id})
+}
