@@ -991,11 +991,24 @@ $("join-form").addEventListener("submit", (ev) => {
   $("composer-input").focus();
 });
 
+/** Whether the message list showed its newest message when it last scrolled. */
+let listAtBottom = true;
+
 $("messages").addEventListener("scroll", () => {
   const box = $("messages");
   if (box.scrollTop < 120) requestOlder();
-  if (box.scrollHeight - box.scrollTop - box.clientHeight < 48) $("jump").hidden = true;
+  listAtBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 48;
+  if (listAtBottom) $("jump").hidden = true;
 });
+
+// When the list's box changes size (the thread panel opens beside it, the window is resized,
+// the reply bar shows) a list that showed its newest message keeps showing it.
+if (window.ResizeObserver) {
+  new ResizeObserver(() => {
+    const box = $("messages");
+    if (listAtBottom) box.scrollTop = box.scrollHeight;
+  }).observe($("messages"));
+}
 
 $("load-older").addEventListener("click", requestOlder);
 $("jump").addEventListener("click", () => {

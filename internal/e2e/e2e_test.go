@@ -246,43 +246,57 @@ func TestScrollUpLoadsHistory(t *testing.T) {
 	}
 }
 
-// TestScreenshot writes docs/screenshot.png: two rooms, members and a conversation. It runs
-// only with HUBBUB_SCREENSHOT=1, so an ordinary run does not rewrite the file.
+// TestScreenshot writes docs/screenshot.png: two rooms, a conversation with markdown, a reply
+// quoting its parent, reactions, an edited message, a mention of the reader, and a thread open
+// beside it. It runs only with HUBBUB_SCREENSHOT=1, so an ordinary run does not rewrite the file.
 func TestScreenshot(t *testing.T) {
 	if os.Getenv("HUBBUB_SCREENSHOT") != "1" {
 		t.Skip("set HUBBUB_SCREENSHOT=1 to rewrite docs/screenshot.png")
 	}
 	b := startBrowser(t)
 	srv := servertest.Start(t, servertest.Options{})
-	bob := dialUser(t, srv, "bob", "general", "random")
-	carol := dialUser(t, srv, "carol", "general")
-	dave := dialUser(t, srv, "dave", "general")
-	bob.say("general", "Morning all! The new build is up on staging.")
-	carol.say("general", "Nice. Release notes are here: https://example.com/hubbub/releases/0.1")
-	carol.say("general", "I went through the reconnect changes — restarting the server no longer drops anything.")
-	dave.say("general", "I killed a node mid-conversation and my client caught up on reconnect.")
-	bob.say("random", "Anyone up for lunch at noon?")
-	bob.say("random", "The ramen place reopened 🍜")
-
 	ann := b.newUser("ann")
 	ann.open(srv.URL + "/#random")
 	ann.room("general")
-	ann.say("Great work, everyone.")
-	ann.say("I'll write up the deploy steps this afternoon.")
-	ann.see("ann", "I'll write up the deploy steps this afternoon.")
-	dave.say("general", "Thanks! Ping me when it's ready and I'll try them on a fresh box.")
-	ann.see("dave", "Thanks! Ping me when it's ready and I'll try them on a fresh box.")
+	bob := dialUser(t, srv, "bob", "general", "random")
+	carol := dialUser(t, srv, "carol", "general")
+	dave := dialUser(t, srv, "dave", "general")
+	build := bob.say("general", "Morning all! The new build is up on **staging**.")
+	notes := carol.say("general", "Nice. Release notes are here: https://example.com/hubbub/releases/0.1")
+	carol.say("general", "I went through the reconnect changes — restarting the server no longer drops anything.")
+	for _, u := range []*goUser{carol, dave} {
+		u.react("general", build, "🎉")
+	}
+	dave.react("general", notes, "👍")
+	killed := dave.say("general", "I killed a node mid-conversation and my client caught up on reconnect.")
+	dave.edit("general", killed, "I killed a node mid-conversation and my client caught up on reconnect, edits included.")
+	bob.reply("general", killed, "Same here with `hubbub chat` — not one message lost.")
+	carol.reply("general", killed, "Did you try it with PostgreSQL too?")
+	bob.say("random", "Anyone up for lunch at noon?")
+	bob.say("random", "The ramen place reopened 🍜")
+	dave.reply("general", build, "@ann could you write up the deploy steps?")
+	ann.see("dave", "@ann could you write up the deploy steps?")
+	ann.say("Sure, this afternoon.")
+	ann.see("ann", "Sure, this afternoon.")
+	bob.react("general", killed, "👍")
+	carol.react("general", killed, "👍")
 	bob.say("random", "Booked a table for six.")
-	ann.waitFor("random's unread badge", `document.querySelector('#room-list [data-room="random"] .unread').dataset.count === "1"`)
+	ann.waitFor("random's unread badge", `document.querySelector('#room-list [data-room="random"] .unread').dataset.count === "3"`)
+	ann.waitFor("the reactions", exprChip(killed, "👍")+` === "2|false|bob and carol reacted with 👍"`)
+	ann.do("open the thread", chromedp.Click(chromedp.CSS(rowSel(killed)+" .thread-link")))
+	ann.waitFor("the thread", exprThreadTexts+` === "Same here with hubbub chat — not one message lost.|Did you try it with PostgreSQL too?"`)
 	carol.typing("general")
 	ann.waitFor("carol typing", `document.getElementById("typing").textContent === "carol is typing…"`)
-	ann.do("blur the composer", chromeEval(`document.activeElement.blur()`))
+	ann.do("blur, move the mouse away", chromeEval(`document.activeElement.blur()`), chromedp.MouseClickXY(640, 20))
 
 	png, err := ann.screenshot()
 	if err != nil {
 		t.Fatal(err)
 	}
 	out := filepath.Join("..", "..", "docs", "screenshot.png")
+	if dir := os.Getenv("HUBBUB_SCREENSHOT_DIR"); dir != "" {
+		out = filepath.Join(dir, "screenshot.png")
+	}
 	if err := os.WriteFile(out, png, 0o644); err != nil {
 		t.Fatal(err)
 	}
