@@ -26,14 +26,17 @@ func init() { subcommands["chat"] = runChat }
 const chatUsage = `usage: hubbub chat [flags] URL [URL...]
 
 A terminal chat client. It joins --room, prints its recent history and then every message as
-"[room] name: text". Lines you type are sent to the room you joined last; these commands work
-too (start a message with "//" to send a line that begins with "/"):
+"[room] #SEQ name: text" (SEQ numbers the message in its room; a reply shows "↪ #PARENT", an
+edited text "(edited)", reactions "[👍 2]"); edits print the message's new line, deletions
+and reactions a "*" notice. Lines you type are sent to the room you joined last; these
+commands work too (start a message with "//" to send a line that begins with "/"):
 
-  /join ROOM      join ROOM and make it the current room
-  /leave [ROOM]   leave ROOM (default: the current room); leaving the current room makes the
-                  room joined before it current, and says so
-  /who [ROOM]     list the members of ROOM (default: the current room)
-  /quit           stop (like end of input)
+  /join ROOM       join ROOM and make it the current room
+  /leave [ROOM]    leave ROOM (default: the current room); leaving the current room makes the
+                   room joined before it current, and says so
+  /who [ROOM]      list the members of ROOM (default: the current room)
+` + chatLogHelp + `
+  /quit            stop (like end of input)
 
 With several URLs it connects to the first that answers and moves to the next one when a
 connection fails. It reconnects on its own and prints every missed message once.
@@ -216,7 +219,7 @@ func (c *chat) input(ctx context.Context, line string) (quit bool) {
 		return false
 	}
 	if strings.HasPrefix(line, "/") && !strings.HasPrefix(line, "//") {
-		return c.command(ctx, strings.Fields(line))
+		return c.command(ctx, line)
 	}
 	line = strings.TrimPrefix(line, "/")
 	room := c.current()
@@ -266,13 +269,20 @@ func (c *chat) count(r *client.Receipt) {
 	}
 }
 
-// command runs a /command; it returns true for /quit.
-func (c *chat) command(ctx context.Context, words []string) (quit bool) {
+// command runs a /command line; it returns true for /quit.
+func (c *chat) command(ctx context.Context, line string) (quit bool) {
+	words := strings.Fields(line)
 	arg := c.current()
 	if len(words) > 1 {
 		arg = words[1]
 	}
-	var err error
+	handled, err := c.logCommand(ctx, words[0], line)
+	if handled {
+		if err != nil && ctx.Err() == nil {
+			fmt.Fprintf(c.io.err, "* %s: %v\n", words[0], err)
+		}
+		return false
+	}
 	switch words[0] {
 	case "/quit", "/exit":
 		return true
@@ -310,7 +320,7 @@ func (c *chat) command(ctx context.Context, words []string) (quit bool) {
 		}
 		_, err = c.ses.Who(ctx, arg) // the members frame is printed with the other events
 	case "/help":
-		fmt.Fprintln(c.io.err, "commands: /join ROOM, /leave [ROOM], /who [ROOM], /quit; //text sends /text")
+		fmt.Fprintln(c.io.err, "commands: /join ROOM, /leave [ROOM], /who [ROOM], /reply SEQ TEXT, /edit SEQ TEXT, /delete SEQ, /react SEQ EMOJI, /quit; //text sends /text")
 	default:
 		err = fmt.Errorf("unknown command %s (try /help)", words[0])
 	}
@@ -386,13 +396,15 @@ func (c *chat) print() {
 	for f := range c.ses.Events() {
 		switch f := f.(type) {
 		case *wire.Message:
-			if f.Deleted {
-				fmt.Fprintf(out, "[%s] %s: (message deleted)\n", f.Room, clean(f.From))
-				continue
-			}
-			fmt.Fprintf(out, "[%s] %s: %s\n", f.Room, clean(f.From), clean(f.Text))
+			fmt.Fprintln(out, messageLine(f))
+		case *wire.Edited:
+			fmt.Fprintln(out, editedLine(f))
 		case *wire.Deleted:
-			fmt.Fprintf(out, "* message %d in %s was deleted by a moderator\n", f.Seq, f.Room)
+			fmt.Fprintln(out, deletedLine(f))
+		case *wire.Reacted:
+			for _, l := range reactedLines(f) {
+				fmt.Fprintln(out, l)
+			}
 		case *wire.Presence:
 			if f.Name == c.name {
 				continue // "you joined" says it already
@@ -419,7 +431,7 @@ func (c *chat) print() {
 			fmt.Fprintf(out, "* members of %s: %s\n", f.Room, clean(strings.Join(f.Members, ", ")))
 		case *wire.Error:
 			// Errors answering a command are reported by the command; the rest are shown here.
-			if f.Request == "" || f.Request == wire.TypeSend || f.Request == wire.TypeTyping {
+			if f.Request == "" || isLogRequest(f.Request) || f.Request == wire.TypeTyping {
 				fmt.Fprintf(errw, "* server error: %s (%s)\n", clean(f.Message), f.Code)
 			}
 		case *client.Connected:

@@ -1,0 +1,178 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"hubbub"
+	"hubbub/internal/client"
+	"hubbub/internal/wire"
+)
+
+// The room log in `hubbub chat`: how messages and the changes to them are printed, and the
+// commands that make those changes. A terminal cannot rewrite a line printed earlier, so a
+// change to a message is a line of its own that names the message by its seq (#12), the
+// number every message line starts with.
+
+// chatLogHelp lists the room-log commands for /help and the usage text.
+const chatLogHelp = `  /reply SEQ TEXT  send TEXT as a reply to message SEQ (the #SEQ printed before it)
+  /edit SEQ TEXT   replace the text of your message SEQ
+  /delete SEQ      delete message SEQ (yours; anyone's for a moderator)
+  /react SEQ EMOJI toggle your reaction EMOJI (an emoji or a :short_name:) on message SEQ`
+
+// messageLine formats a message: "[room] #seq from: text", with "↪ #parent" for a reply,
+// "(edited)" after an edited text and the reactions in brackets; a deleted message shows
+// "(message deleted)" instead of its text.
+func messageLine(m *wire.Message) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "[%s] #%d %s", m.Room, m.Seq, hubbub.CleanText(m.From))
+	if m.ReplyTo > 0 {
+		fmt.Fprintf(&b, " ↪ #%d", m.ReplyTo)
+	}
+	if m.Deleted {
+		b.WriteString(": (message deleted)")
+		return b.String()
+	}
+	b.WriteString(": ")
+	b.WriteString(hubbub.CleanText(m.Text))
+	if !m.EditedAt.IsZero() {
+		b.WriteString(" (edited)")
+	}
+	if len(m.Reactions) > 0 {
+		b.WriteString(" [")
+		for i, r := range m.Reactions {
+			if i > 0 {
+				b.WriteString(" ")
+			}
+			fmt.Fprintf(&b, "%s %d", hubbub.CleanText(r.Emoji), r.Count)
+		}
+		b.WriteString("]")
+	}
+	return b.String()
+}
+
+// editedLine formats an edit as the message's new line: "[room] #seq from (edited): text".
+func editedLine(e *wire.Edited) string {
+	return fmt.Sprintf("[%s] #%d %s (edited): %s", e.Room, e.Seq, hubbub.CleanText(e.From), hubbub.CleanText(e.Text))
+}
+
+// deletedLine formats a deletion as a notice.
+func deletedLine(d *wire.Deleted) string {
+	by := "a moderator" // servers before the room log do not say who
+	if d.From != "" {
+		by = hubbub.CleanText(d.From)
+	}
+	return fmt.Sprintf("* message %d in %s was deleted by %s", d.Seq, d.Room, by)
+}
+
+// reactedLines formats each reaction toggled as a notice with the emoji's count after it:
+// "* ann reacted 👍 to #12 in general [👍 2]".
+func reactedLines(r *wire.Reacted) []string {
+	lines := make([]string, 0, len(r.Changes))
+	for _, c := range r.Changes {
+		emoji := hubbub.CleanText(c.Emoji)
+		verb, prep := "reacted", "to"
+		if !c.Added {
+			verb, prep = "took back", "on"
+		}
+		lines = append(lines, fmt.Sprintf("* %s %s %s %s #%d in %s [%s %d]",
+			hubbub.CleanText(c.From), verb, emoji, prep, c.Seq, r.Room, emoji, c.Count))
+	}
+	return lines
+}
+
+// logCommand runs /reply, /edit, /delete or /react in the current room, and reports whether
+// line was one of them. The request is queued like a message: its ack is awaited at the end
+// of input, and a refusal is printed when it arrives.
+func (c *chat) logCommand(ctx context.Context, cmd, line string) (handled bool, err error) {
+	var usage string
+	switch cmd {
+	case "/reply":
+		usage = "/reply SEQ TEXT"
+	case "/edit":
+		usage = "/edit SEQ TEXT"
+	case "/delete":
+		usage = "/delete SEQ"
+	case "/react":
+		usage = "/react SEQ EMOJI"
+	default:
+		return false, nil
+	}
+	seqArg, rest := cutWord(strings.TrimSpace(strings.TrimPrefix(line, cmd)))
+	if seqArg == "" {
+		return true, fmt.Errorf("usage: %s", usage)
+	}
+	seq, err := parseSeq(seqArg)
+	if err != nil {
+		return true, err
+	}
+	room := c.current()
+	if room == "" {
+		return true, errors.New("you are in no room; /join one first")
+	}
+	var r *client.Receipt
+	switch cmd {
+	case "/reply", "/edit":
+		if strings.TrimSpace(rest) == "" {
+			return true, fmt.Errorf("usage: %s (the text is missing)", usage)
+		}
+		if cmd == "/reply" {
+			r, err = c.ses.Reply(ctx, room, seq, rest)
+		} else {
+			r, err = c.ses.Edit(ctx, room, seq, rest)
+		}
+	case "/delete":
+		if rest != "" {
+			return true, fmt.Errorf("usage: %s (nothing comes after the seq)", usage)
+		}
+		r, err = c.ses.Delete(ctx, room, seq)
+	case "/react":
+		emoji, more := cutWord(rest)
+		switch {
+		case emoji == "":
+			return true, fmt.Errorf("usage: %s (the emoji is missing)", usage)
+		case more != "":
+			return true, fmt.Errorf("usage: %s (one emoji, without spaces)", usage)
+		}
+		if err := hubbub.ValidateEmoji(emoji); err != nil {
+			return true, fmt.Errorf("%q is not a reaction: %s", emoji, hubbub.ErrorMessage(err))
+		}
+		r, err = c.ses.React(ctx, room, seq, emoji)
+	}
+	if err != nil {
+		return true, err
+	}
+	c.total++
+	c.sent = append(c.sent, r)
+	c.compact()
+	return true, nil
+}
+
+// cutWord splits s at its first space: the first word and the rest, trimmed.
+func cutWord(s string) (word, rest string) {
+	s = strings.TrimSpace(s)
+	word, rest, _ = strings.Cut(s, " ")
+	return word, strings.TrimSpace(rest)
+}
+
+// parseSeq reads a message's seq as printed before it: "12" or "#12".
+func parseSeq(s string) (uint64, error) {
+	n, err := strconv.ParseUint(strings.TrimPrefix(s, "#"), 10, 64)
+	if err != nil || n == 0 {
+		return 0, fmt.Errorf("%q is not a message number: give the number printed as #N before the message", s)
+	}
+	return n, nil
+}
+
+// isLogRequest reports whether an error frame answers a request the chat queued (send,
+// reply, edit, delete, react), which the chat prints when it arrives.
+func isLogRequest(request string) bool {
+	switch request {
+	case wire.TypeSend, wire.TypeEdit, wire.TypeDelete, wire.TypeReact:
+		return true
+	}
+	return false
+}

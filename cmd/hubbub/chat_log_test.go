@@ -1,0 +1,130 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"hubbub/internal/servertest"
+	"hubbub/internal/wire"
+)
+
+// A user replies, edits, reacts and deletes from the terminal; the other member's changes
+// show up too, and a later client prints the room's state: the edited text, the reactions
+// and the tombstone.
+func TestChatRoomLogCommands(t *testing.T) {
+	chatLeakCheck(t)
+	s := servertest.Start(t, servertest.Options{})
+	bob := servertest.DialJSON(t, s, "bob")
+	bob.Join("general", nil)
+	bob.Say("general", "b1", "hello") // #1
+
+	pr, pw := io.Pipe()
+	t.Cleanup(func() { pw.Close() })
+	ann := startChat(t, pr, chatArgs(chatUser(t, "ann"), []string{s.WS})...)
+	ann.waitOutput(t, "[general] #1 bob: hello\n")
+	typeLine := func(line string) {
+		t.Helper()
+		if _, err := fmt.Fprintln(pw, line); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	typeLine("/reply 1 hi bob") // #2
+	ann.waitOutput(t, "[general] #2 ann ↪ #1: hi bob\n")
+	typeLine("/edit #2 hi again, bob") // #3
+	ann.waitOutput(t, "[general] #2 ann (edited): hi again, bob\n")
+	typeLine("/react 1 👍") // #4
+	ann.waitOutput(t, "* ann reacted 👍 to #1 in general [👍 1]\n")
+	bob.Send(servertest.Frame{"type": "react", "room": "general", "seq": 1, "emoji": "👍", "id": "b2"}) // #5
+	ann.waitOutput(t, "* bob reacted 👍 to #1 in general [👍 2]\n")
+	bob.Send(servertest.Frame{"type": "edit", "room": "general", "seq": 1, "text": "hello all", "id": "b3"}) // #6
+	ann.waitOutput(t, "[general] #1 bob (edited): hello all\n")
+	typeLine("/react 1 👍") // #7: toggles it off
+	ann.waitOutput(t, "* ann took back 👍 on #1 in general [👍 1]\n")
+	typeLine("/delete 2") // #8
+	ann.waitOutput(t, "* message 2 in general was deleted by ann\n")
+
+	// Bad input is explained at once and sends nothing; the server's refusals are printed.
+	for line, want := range map[string]string{
+		"/edit":         "* /edit: usage: /edit SEQ TEXT\n",
+		"/edit 1":       "* /edit: usage: /edit SEQ TEXT (the text is missing)\n",
+		"/edit x text":  `* /edit: "x" is not a message number`,
+		"/reply 0 text": `* /reply: "0" is not a message number`,
+		"/delete 1 2":   "* /delete: usage: /delete SEQ (nothing comes after the seq)\n",
+		"/react 1":      "* /react: usage: /react SEQ EMOJI (the emoji is missing)\n",
+		"/react 1 abc":  `* /react: "abc" is not a reaction`,
+		"/react 1 👍 👎":  "* /react: usage: /react SEQ EMOJI (one emoji, without spaces)\n",
+	} {
+		typeLine(line)
+		waitStderr(t, ann, want)
+	}
+	typeLine("/edit 1 not mine")
+	waitStderr(t, ann, "(forbidden)\n")
+	typeLine("/react 99 👍")
+	waitStderr(t, ann, "(not_found)\n")
+
+	out, stderr, err := chatToEnd(t, "", chatArgs(chatUser(t, "cy"), []string{s.WS})...)
+	if err != nil {
+		t.Fatalf("cy: %v\n%s", err, stderr)
+	}
+	want := []string{"[general] #1 bob: hello all (edited) [👍 1]", "[general] #2 ann ↪ #1: (message deleted)"}
+	if got := chatLines(out, "[general]"); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("cy printed %q, want %q", got, want)
+	}
+}
+
+// waitStderr polls the run's standard error until it contains want.
+func waitStderr(t *testing.T, r *chatRun, want string) {
+	t.Helper()
+	deadline := time.Now().Add(servertest.Wait)
+	for !strings.Contains(r.err.String(), want) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no %q in stderr:\n%s", want, r.err.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestChatLogLines(t *testing.T) {
+	at := wire.Time{Time: time.Date(2026, 12, 2, 21, 0, 0, 0, time.UTC)}
+	for _, c := range []struct {
+		m    wire.Message
+		want string
+	}{
+		{wire.Message{Room: "r", Seq: 3, From: "ann", Text: "hi"}, "[r] #3 ann: hi"},
+		{wire.Message{Room: "r", Seq: 4, From: "ann", Text: "re", ReplyTo: 3}, "[r] #4 ann ↪ #3: re"},
+		{wire.Message{Room: "r", Seq: 5, From: "ann", Text: "x", EditedAt: at}, "[r] #5 ann: x (edited)"},
+		{wire.Message{Room: "r", Seq: 6, From: "ann", Deleted: true, ReplyTo: 2, EditedAt: at}, "[r] #6 ann ↪ #2: (message deleted)"},
+		{wire.Message{Room: "r", Seq: 7, From: "ann", Text: "y", Reactions: []wire.Reaction{{Emoji: "👍", Count: 2}, {Emoji: ":tada:", Count: 1}}},
+			"[r] #7 ann: y [👍 2 :tada: 1]"},
+		// Control characters never reach the terminal.
+		{wire.Message{Room: "r", Seq: 8, From: "a\x1b[31m", Text: "t\x1b[2J\nu"}, "[r] #8 a [31m: t [2J u"},
+	} {
+		if got := messageLine(&c.m); got != c.want {
+			t.Errorf("messageLine(%+v) = %q, want %q", c.m, got, c.want)
+		}
+	}
+	if got := deletedLine(&wire.Deleted{Room: "r", Seq: 2}); got != "* message 2 in r was deleted by a moderator" {
+		t.Errorf("deleted without from: %q", got)
+	}
+	got := reactedLines(&wire.Reacted{Room: "r", LogSeq: 9, Changes: []wire.ReactionChange{
+		{LogSeq: 8, Seq: 1, Emoji: "👍", From: "ann", Added: true, Count: 3},
+		{LogSeq: 9, Seq: 2, Emoji: "🎉", From: "bob", Added: false, Count: 0},
+	}})
+	if want := []string{"* ann reacted 👍 to #1 in r [👍 3]", "* bob took back 🎉 on #2 in r [🎉 0]"}; strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("reactedLines = %q, want %q", got, want)
+	}
+	for in, want := range map[string]uint64{"12": 12, "#12": 12} {
+		if n, err := parseSeq(in); err != nil || n != want {
+			t.Errorf("parseSeq(%q) = %d, %v", in, n, err)
+		}
+	}
+	for _, in := range []string{"", "0", "#", "-1", "1.5", "x", "99999999999999999999"} {
+		if _, err := parseSeq(in); err == nil {
+			t.Errorf("parseSeq(%q) accepted", in)
+		}
+	}
+}
