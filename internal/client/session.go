@@ -237,7 +237,11 @@ func fatal(err error) bool {
 // (message, edited, deleted, reacted) exactly once and in log order per room, plus the
 // session's Connected and Disconnected events. A join without since first delivers the room's
 // newest messages in their current state (edited text, tombstones, reactions); after that
-// every change arrives as its own frame. Welcome is carried by Connected; history, revisions
+// every change arrives as its own frame. After a rejoin whose replay the server truncated
+// (more was missed than it replays), the messages after since that the replay left out are
+// delivered in their current state, paged from history; changes the left-out entries made
+// to messages at or below since are not (the caller pages history again to refresh those;
+// the Joined frame says Truncated). Welcome is carried by Connected; history, revisions
 // and pong frames, which only answer requests, are returned by those requests and not
 // delivered. Events is closed when the session ends.
 func (s *Session) Events() <-chan wire.Frame { return s.events }
