@@ -16,30 +16,36 @@ import (
 	"hubbub/internal/wire"
 )
 
-// acked waits for a queued request's ack and fails the test if it was refused.
-func acked(t *testing.T, r *client.Receipt, err error) *wire.Ack {
-	t.Helper()
-	if err != nil {
-		t.Fatal(err)
+// ackedBy returns a function that waits for a queued request's ack and fails t if the
+// request was refused: acked(ses.Edit(…)).
+func ackedBy(t *testing.T) func(*client.Receipt, error) *wire.Ack {
+	return func(r *client.Receipt, err error) *wire.Ack {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		ack, err := r.Wait(testContext(t))
+		if err != nil {
+			t.Fatalf("%s: %v", r, err)
+		}
+		return ack
 	}
-	ack, err := r.Wait(testContext(t))
-	if err != nil {
-		t.Fatalf("%s: %v", r, err)
-	}
-	return ack
 }
 
-// refused waits for a queued request to be refused and returns the code.
-func refused(t *testing.T, r *client.Receipt, err error) string {
-	t.Helper()
-	if err != nil {
-		t.Fatal(err)
+// refusedBy returns a function that waits for a queued request to be refused and returns
+// the code; it fails t if the request was acknowledged.
+func refusedBy(t *testing.T) func(*client.Receipt, error) string {
+	return func(r *client.Receipt, err error) string {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		ack, err := r.Wait(testContext(t))
+		if err == nil {
+			t.Fatalf("%s was acknowledged: %+v", r, ack)
+		}
+		return hubbub.ErrorCode(err)
 	}
-	ack, err := r.Wait(testContext(t))
-	if err == nil {
-		t.Fatalf("%s was acknowledged: %+v", r, ack)
-	}
-	return hubbub.ErrorCode(err)
 }
 
 // view is what a client shows of a room, folded from the entries it was given: each message's
@@ -129,15 +135,16 @@ func joinSession(t *testing.T, ctx context.Context, name, url string) (*client.S
 func TestSessionEditReactDeleteReply(t *testing.T) {
 	s := servertest.Start(t, servertest.Options{})
 	ctx := testContext(t)
+	acked, refused := ackedBy(t), refusedBy(t)
 	alice, arec := joinSession(t, ctx, "alice", s.WS)
 	bob, brec := joinSession(t, ctx, "bob", s.WS)
 
-	acked(t, bob.Send(ctx, "general", "hello"))                     // #1
-	reply := acked(t, alice.Reply(ctx, "general", 1, "hi bob"))     // #2
-	edit := acked(t, alice.Edit(ctx, "general", 2, "hi again bob")) // #3
-	react := acked(t, alice.React(ctx, "general", 1, "👍"))          // #4
-	acked(t, bob.React(ctx, "general", 1, "👍"))                     // #5
-	del := acked(t, alice.Delete(ctx, "general", 2))                // #6
+	acked(bob.Send(ctx, "general", "hello"))                     // #1
+	reply := acked(alice.Reply(ctx, "general", 1, "hi bob"))     // #2
+	edit := acked(alice.Edit(ctx, "general", 2, "hi again bob")) // #3
+	react := acked(alice.React(ctx, "general", 1, "👍"))          // #4
+	acked(bob.React(ctx, "general", 1, "👍"))                     // #5
+	del := acked(alice.Delete(ctx, "general", 2))                // #6
 	for _, c := range []struct {
 		ack         *wire.Ack
 		seq, target uint64
@@ -147,20 +154,20 @@ func TestSessionEditReactDeleteReply(t *testing.T) {
 		}
 	}
 
-	if code := refused(t, bob.Edit(ctx, "general", 1+1, "not mine")); code != hubbub.ECodeNotFound { // deleted
+	if code := refused(bob.Edit(ctx, "general", 1+1, "not mine")); code != hubbub.ECodeNotFound { // deleted
 		t.Errorf("editing a deleted message: %s", code)
 	}
-	acked(t, alice.Send(ctx, "general", "mine")) // #7
-	if code := refused(t, bob.Edit(ctx, "general", 7, "not mine")); code != hubbub.ECodeForbidden {
+	acked(alice.Send(ctx, "general", "mine")) // #7
+	if code := refused(bob.Edit(ctx, "general", 7, "not mine")); code != hubbub.ECodeForbidden {
 		t.Errorf("editing another's message: %s", code)
 	}
-	if code := refused(t, bob.Delete(ctx, "general", 7)); code != hubbub.ECodeForbidden {
+	if code := refused(bob.Delete(ctx, "general", 7)); code != hubbub.ECodeForbidden {
 		t.Errorf("deleting another's message: %s", code)
 	}
-	if code := refused(t, bob.React(ctx, "general", 99, "👍")); code != hubbub.ECodeNotFound {
+	if code := refused(bob.React(ctx, "general", 99, "👍")); code != hubbub.ECodeNotFound {
 		t.Errorf("reacting to nothing: %s", code)
 	}
-	if code := refused(t, bob.Reply(ctx, "general", 99, "to nothing")); code != hubbub.ECodeNotFound {
+	if code := refused(bob.Reply(ctx, "general", 99, "to nothing")); code != hubbub.ECodeNotFound {
 		t.Errorf("replying to nothing: %s", code)
 	}
 	if _, err := bob.React(ctx, "general", 1, "a b"); hubbub.ErrorCode(err) != hubbub.ECodeBadField {
@@ -194,7 +201,7 @@ func TestSessionEditReactDeleteReply(t *testing.T) {
 	if err != nil || len(th.Messages) != 1 || th.Messages[0].Seq != 2 || th.Thread != 1 {
 		t.Errorf("thread: %+v, %v", th, err)
 	}
-	acked(t, alice.Edit(ctx, "general", 7, "mine, edited")) // #8
+	acked(alice.Edit(ctx, "general", 7, "mine, edited")) // #8
 	revs, err := alice.Revisions(ctx, "general", 7)
 	if err != nil || len(revs.Revisions) != 2 || revs.Revisions[0].Text != "mine" || revs.Revisions[1].Text != "mine, edited" {
 		t.Errorf("revisions: %+v, %v", revs, err)
@@ -216,28 +223,29 @@ func TestSessionRejoinCatchesUpWithChangesMadeWhileAway(t *testing.T) {
 			s := servertest.Start(t, servertest.Options{Hub: hub.Config{MaxReplay: c.maxReplay}})
 			p := startProxy(t, s.Addr)
 			ctx := testContext(t)
+			acked := ackedBy(t)
 			alice, arec := joinSession(t, ctx, "alice", p.URL())
 			bob, _ := joinSession(t, ctx, "bob", s.WS)
 			for i := 1; i <= 4; i++ {
-				acked(t, bob.Send(ctx, "general", fmt.Sprintf("m%d", i))) // #1–#4
+				acked(bob.Send(ctx, "general", fmt.Sprintf("m%d", i))) // #1–#4
 			}
-			acked(t, alice.React(ctx, "general", 2, "🎉")) // #5
+			acked(alice.React(ctx, "general", 2, "🎉")) // #5
 			testwait.Until(t, "alice's 5 entries", func() bool { _, seqs := fold(arec, "general"); return len(seqs) == 5 })
 
 			p.setDown(true)
 			p.cut()
 			testwait.Until(t, "alice to notice", func() bool { return len(events[*client.Disconnected](arec)) == 1 })
-			acked(t, bob.Edit(ctx, "general", 1, "m1, edited")) // #6
-			acked(t, bob.React(ctx, "general", 2, "👍"))         // #7
-			acked(t, bob.Delete(ctx, "general", 3))             // #8
-			acked(t, bob.Send(ctx, "general", "m9"))            // #9
-			acked(t, bob.React(ctx, "general", 9, ":tada:"))    // #10
-			acked(t, bob.Edit(ctx, "general", 9, "m9, edited")) // #11
-			acked(t, bob.Reply(ctx, "general", 4, "re m4"))     // #12
-			acked(t, bob.React(ctx, "general", 2, "🎉"))         // #13
+			acked(bob.Edit(ctx, "general", 1, "m1, edited")) // #6
+			acked(bob.React(ctx, "general", 2, "👍"))         // #7
+			acked(bob.Delete(ctx, "general", 3))             // #8
+			acked(bob.Send(ctx, "general", "m9"))            // #9
+			acked(bob.React(ctx, "general", 9, ":tada:"))    // #10
+			acked(bob.Edit(ctx, "general", 9, "m9, edited")) // #11
+			acked(bob.Reply(ctx, "general", 4, "re m4"))     // #12
+			acked(bob.React(ctx, "general", 2, "🎉"))         // #13
 			p.setDown(false)
 			testwait.Until(t, "alice back in general", func() bool { return len(events[*wire.Joined](arec)) == 2 })
-			acked(t, bob.Send(ctx, "general", "after")) // #14
+			acked(bob.Send(ctx, "general", "after")) // #14
 			testwait.Until(t, "alice's message 14", func() bool { v, _ := fold(arec, "general"); return v[14] != "" })
 
 			carol, crec := joinSession(t, ctx, "carol", p.URL())
@@ -273,7 +281,7 @@ func TestSessionRejoinCatchesUpWithChangesMadeWhileAway(t *testing.T) {
 			if j := events[*wire.Joined](crec)[1]; j.Replay != 0 || j.LastSeq != 14 {
 				t.Errorf("carol's rejoin: %+v", j)
 			}
-			acked(t, bob.React(ctx, "general", 14, "👍")) // #15
+			acked(bob.React(ctx, "general", 14, "👍")) // #15
 			testwait.Until(t, "carol's reaction on 14", func() bool { v, _ := fold(crec, "general"); return strings.HasSuffix(v[14], "👍1") })
 			var again []wire.Frame
 			for _, f := range crec.all()[before:] {
