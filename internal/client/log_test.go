@@ -248,7 +248,8 @@ func TestSessionRejoinCatchesUpWithChangesMadeWhileAway(t *testing.T) {
 			acked(bob.Send(ctx, "general", "after")) // #14
 			testwait.Until(t, "alice's message 14", func() bool { v, _ := fold(arec, "general"); return v[14] != "" })
 
-			carol, crec := joinSession(t, ctx, "carol", p.URL())
+			_, crec := joinSession(t, ctx, "carol", p.URL())
+			testwait.Until(t, "carol's replay", func() bool { v, _ := fold(crec, "general"); return v[14] != "" })
 			av, aseqs := fold(arec, "general")
 			cv, _ := fold(crec, "general")
 			if c.maxReplay > 0 {
@@ -293,7 +294,6 @@ func TestSessionRejoinCatchesUpWithChangesMadeWhileAway(t *testing.T) {
 			if len(again) != 0 {
 				t.Errorf("carol was given %d entries again after her rejoin: %v", len(again), again)
 			}
-			_ = carol
 		})
 	}
 }
