@@ -123,7 +123,7 @@ func (s *API) mentions(room, text string) ([]hubbub.Mention, bool) {
 	if !strings.Contains(text, "@") {
 		return nil, false
 	}
-	return hubbub.ResolveMentions(text, s.hub.Members(room))
+	return session.ResolveMentions(text, s.hub.Members(room))
 }
 
 // appendEntry appends e through the hub. A duplicate id that names another request (another
