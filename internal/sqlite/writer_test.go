@@ -294,3 +294,50 @@ func seqRange(lo, hi uint64) []uint64 {
 	}
 	return s
 }
+
+// TestChangesShareABatch: edits, deletes, reactions and replies queued behind a commit go
+// into the next batch with the messages, in queue order, each seeing the ones before it in
+// the same transaction; a refused one is rolled back alone and takes no seq.
+func TestChangesShareABatch(t *testing.T) {
+	s, path := openTest(t, Options{})
+	release, first := blockWriter(t, s, path, "r") // message 1, from "first"
+	queue := []hubbub.Entry{
+		react("r", "bob", 1, "👍"),
+		edit("r", "bob", 1, "not bob's"),
+		edit("r", "first", 1, "edited"),
+		{Room: "r", From: "bob", Text: "a reply", ReplyTo: 1},
+		del("r", "bob", 1, false),
+		text("r", "carol", "after"),
+		react("r", "carol", 5, "🎉"), // the message just before it in the batch
+	}
+	var results []<-chan result
+	for i, e := range queue {
+		results = append(results, appendAsync(t.Context(), s, e))
+		testwait.Until(t, "the append queues", func() bool { return s.w.q.Len() == i+1 })
+	}
+	release()
+	if res := <-first; res.err != nil {
+		t.Fatal(res.err)
+	}
+	want := []struct {
+		seq  uint64
+		code string
+	}{{2, ""}, {0, hubbub.ECodeForbidden}, {3, ""}, {4, ""}, {0, hubbub.ECodeForbidden}, {5, ""}, {6, ""}}
+	for i, ch := range results {
+		res := <-ch
+		code := ""
+		if res.err != nil {
+			code = hubbub.ErrorCode(res.err)
+		}
+		if res.msg.Seq != want[i].seq || code != want[i].code {
+			t.Errorf("%+v: seq %d, %v; want seq %d, code %q", queue[i], res.msg.Seq, res.err, want[i].seq, want[i].code)
+		}
+	}
+	if b := s.w.batches.Load(); b != 2 {
+		t.Errorf("%d commits, want 2 (the first alone, then the queue together)", b)
+	}
+	m := message(t, s, "r", 1)
+	if m.Text != "edited" || m.ReplyCount != 1 || len(m.Reactions) != 1 || m.Reactions[0].Count != 1 {
+		t.Errorf("message after the batch = %+v", m)
+	}
+}
