@@ -605,3 +605,47 @@ func TestPruneWaitsForABatch(t *testing.T) {
 		t.Errorf("%d reactions and entries outlive their message (%v)", left, err)
 	}
 }
+
+// TestToggleBurstOfOneUser: one user's toggles of one reaction, sent at once from many
+// connections on two nodes, land in batches that add and remove the same reaction several
+// times. The log alternates added and removed, and the message, the reactions rows and
+// ReactedBy all end where the last toggle left them.
+func TestToggleBurstOfOneUser(t *testing.T) {
+	u := freshSchema(t)
+	nodes := []*Store{openAt(t, u, Options{}), openAt(t, u, Options{})}
+	ctx := t.Context()
+	m := appendOK(t, nodes[0], hubbub.Entry{Room: "r", From: "alice", Text: "x"})
+	appendOK(t, nodes[0], react("r", "carol", m.Seq, "👍")) // someone else holds it throughout
+	const toggles = 41
+	var wg sync.WaitGroup
+	for i := range toggles {
+		wg.Go(func() {
+			if _, _, err := nodes[i%2].Append(ctx, react("r", "bob", m.Seq, "👍")); err != nil {
+				t.Errorf("toggle %d: %v", i, err)
+			}
+		})
+	}
+	wg.Wait()
+	log, err := nodes[1].Since(ctx, "r", m.Seq+1, 1000)
+	if err != nil || len(log) != toggles {
+		t.Fatalf("Since = %d entries, %v; want %d", len(log), err, toggles)
+	}
+	for i, e := range log {
+		if wantAdded := i%2 == 0; e.Added != wantAdded || e.Count != 1+len(log[:i+1])%2 {
+			t.Fatalf("toggle %d (seq %d): added %v count %d; want added %v count %d", i, e.Seq, e.Added, e.Count, wantAdded, 1+(i+1)%2)
+		}
+	}
+	// An odd number of toggles: bob holds it, after carol.
+	want := []hubbub.Reaction{{Emoji: "👍", Count: 2, Names: []string{"carol", "bob"}}}
+	if got := message(t, nodes[0], "r", m.Seq).Reactions; !reflect.DeepEqual(got, want) {
+		t.Errorf("reactions = %+v, want %+v", got, want)
+	}
+	var rows int
+	if err := nodes[0].pool.QueryRow(ctx, `SELECT count(*) FROM reactions`).Scan(&rows); err != nil || rows != 2 {
+		t.Errorf("%d reactions rows, %v; want 2", rows, err)
+	}
+	if keys, err := nodes[1].ReactedBy(ctx, "r", "bob", 1, 100); err != nil || len(keys) != 1 {
+		t.Errorf("ReactedBy(bob) = %+v, %v", keys, err)
+	}
+	t.Logf("%d toggles in %d + %d batch transactions", toggles, nodes[0].w.batches.Load(), nodes[1].w.batches.Load())
+}
