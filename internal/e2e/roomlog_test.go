@@ -319,3 +319,42 @@ func TestRejoinCatchesUpWithChangesMadeWhileAway(t *testing.T) {
 	}
 	ann.waitFor("the same view as a fresh join", view+` === `+js(fresh))
 }
+
+// A message's actions work from the keyboard: its toolbar is one Tab stop whose buttons the
+// arrow keys move between, with labels; the picker takes the focus, the arrows and Enter;
+// Escape closes it and gives the focus back.
+func TestMessageActionsFromTheKeyboard(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{})
+	ann := b.newUser("ann")
+	ann.open(srv.URL + "/#keys")
+	gopher := dialUser(t, srv, "gopher", "keys")
+	seq := gopher.say("keys", "press the keys")
+	ann.see("gopher", "press the keys")
+
+	bar := rowSel(seq) + " .msg-actions"
+	stops := eval[[]string](ann, `Array.from(document.querySelectorAll(`+js(bar+" button")+`)).filter(b => !b.hidden).map(b => b.tabIndex + " " + b.getAttribute("aria-label"))`)
+	if got, want := strings.Join(stops, ", "), "0 Add a reaction, -1 Reply, -1 Copy link to message"; got != want {
+		t.Errorf("the toolbar's buttons: %s, want %s", got, want)
+	}
+	ann.do("focus the toolbar", chromedp.Focus(chromedp.CSS(bar+` [data-action="pick"]`)))
+	ann.waitFor("the toolbar shown", `getComputedStyle(document.querySelector(`+js(bar)+`)).opacity === "1"`)
+	ann.do("ArrowRight", pressKey(chromedp.CSS(bar+` [data-action="pick"]`), "ArrowRight"))
+	ann.waitFor("Reply focused, the only Tab stop", `document.activeElement.dataset.action === "reply" && document.activeElement.tabIndex === 0 && `+
+		`document.querySelector(`+js(bar+` [data-action="pick"]`)+`).tabIndex === -1`)
+	ann.do("Enter on Reply", pressEnter(chromedp.CSS(bar+` [data-action="reply"]`)))
+	ann.waitFor("the reply bar, the composer focused", `!document.getElementById("replying").hidden && document.activeElement.id === "composer-input"`)
+	ann.do("Escape", pressKey(chromedp.CSS("#composer-input"), "Escape"))
+	ann.waitFor("no reply bar", `document.getElementById("replying").hidden`)
+
+	ann.do("Enter on the reaction button", pressEnter(chromedp.CSS(bar+` [data-action="pick"]`)))
+	ann.waitFor("the picker with the focus on 👍", `!document.getElementById("emoji-menu").hidden && document.activeElement.dataset.emoji === "👍"`)
+	ann.do("Escape", pressKey(chromedp.CSS("#emoji-menu [data-emoji]"), "Escape"))
+	ann.waitFor("the picker closed, the focus back", `document.getElementById("emoji-menu").hidden && document.activeElement === document.querySelector(`+js(bar+` [data-action="pick"]`)+`)`)
+	ann.do("open it again", pressEnter(chromedp.CSS(bar+` [data-action="pick"]`)))
+	ann.waitFor("the picker", `!document.getElementById("emoji-menu").hidden`)
+	ann.do("ArrowRight", pressKey(chromedp.CSS(`#emoji-menu [data-emoji="👍"]`), "ArrowRight"))
+	ann.waitFor("❤️ focused", `document.activeElement.dataset.emoji === "❤️"`)
+	ann.do("Enter on ❤️", pressEnter(chromedp.CSS(`#emoji-menu [data-emoji="❤️"]`)))
+	ann.waitFor("ann's ❤️", exprChip(seq, "❤️")+` === "1|true|You reacted with ❤️"`)
+}
