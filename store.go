@@ -106,13 +106,6 @@ type Store interface {
 	SetSanction(ctx context.Context, s Sanction) error
 	// Sanctions returns the sanctions of room in force now.
 	Sanctions(ctx context.Context, room string) ([]Sanction, error)
-	// DeleteMessage turns message seq of room into a tombstone. found is false if room has no
-	// message seq; already is true if it was a tombstone before this call, which changed
-	// nothing.
-	//
-	// Deprecated: a delete is an entry (Append with KindDelete); this goes once the hub
-	// appends deletes.
-	DeleteMessage(ctx context.Context, room string, seq uint64) (found, already bool, err error)
 
 	// Rooms returns up to limit rooms with a name greater than after ("" = from the first),
 	// in ascending byte order of names: every room an entry was ever appended to, on every

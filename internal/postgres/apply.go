@@ -203,8 +203,9 @@ func (p *plan) edit(e hubbub.Entry, st *msgState, mk msgKey) result {
 
 func (p *plan) delete(e hubbub.Entry, st *msgState, mk msgKey) result {
 	if st.e.Deleted {
-		// The delete that made the tombstone answers; a message deleted by DeleteMessage (the
-		// deprecated path) has none, and is answered by a delete entry without a seq.
+		// The delete that made the tombstone answers; a message deleted before the room log
+		// (by the Store's DeleteMessage of then) has none, and is answered by a delete entry
+		// without a seq.
 		if d := st.deletion; d != nil {
 			return result{msg: *d, dup: true}
 		}

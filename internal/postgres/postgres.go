@@ -14,7 +14,7 @@
 // memory in seq order (apply.go: a refusal takes no seq), writes the new entries and the
 // changed state in bulk and raises last_seq, all in one transaction. Appenders of one room,
 // on any node, thus take turns on one row lock; appenders of different rooms never wait for
-// each other. Whatever else changes a room's rows (DeleteMessage, Prune) takes the same lock.
+// each other. Whatever else changes a room's rows (Prune) takes the same lock.
 //
 // Durability: Append returns after COMMIT, which with synchronous_commit on (the store
 // raises a setting of off to on on its connections) means the server has flushed it to its

@@ -449,24 +449,32 @@ func TestMigrateFromMessagesOnly(t *testing.T) {
 	}
 }
 
-// TestDeleteMessageBesideTheLog: the deprecated DeleteMessage empties what a delete entry
-// does (text, mentions, revisions, the edits' texts) under the room's lock; a delete entry
-// of its tombstone then stores nothing and answers a duplicate without a seq, and changes of
-// the tombstone are refused.
-func TestDeleteMessageBesideTheLog(t *testing.T) {
+// TestTombstoneBeforeTheLog: a message deleted before the room log (the Store's DeleteMessage
+// of then emptied it in place, with no delete entry) stays a tombstone for the log: a delete
+// entry of it stores nothing and answers a duplicate without a seq, and changes of it are
+// refused.
+func TestTombstoneBeforeTheLog(t *testing.T) {
 	s, _ := openTest(t, Options{})
 	ctx := t.Context()
 	m := appendOK(t, s, hubbub.Entry{Room: "r", From: "alice", Text: "v1 @bob", Mentions: []hubbub.Mention{{User: "bob", Name: "bob"}}})
 	appendOK(t, s, hubbub.Entry{Room: "r", From: "alice", Kind: hubbub.KindEdit, Target: m.Seq, Text: "v2"})
 	appendOK(t, s, react("r", "bob", m.Seq, "👍"))
-	if found, already, err := s.DeleteMessage(ctx, "r", m.Seq); err != nil || !found || already {
-		t.Fatalf("DeleteMessage = %v, %v, %v", found, already, err)
+	// What DeleteMessage did, in one transaction under the room's lock.
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if found, already, err := s.DeleteMessage(ctx, "r", m.Seq); err != nil || !found || !already {
-		t.Errorf("second DeleteMessage = %v, %v, %v; want found, already", found, already, err)
+	defer rollback(tx)
+	b := &pgx.Batch{}
+	b.Queue(lockRoomRow, "r")
+	b.Queue(`UPDATE messages SET text = '', mentions = NULL, mention_room = false, deleted = true WHERE room = $1 AND seq = $2`, "r", int64(m.Seq))
+	b.Queue(emptyRevisions, []string{"r"}, []int64{int64(m.Seq)})
+	b.Queue(emptyEdits, []string{"r"}, []int64{int64(m.Seq)})
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		t.Fatal(err)
 	}
-	if found, _, err := s.DeleteMessage(ctx, "r", 99); err != nil || found {
-		t.Errorf("DeleteMessage of a missing message = %v, %v", found, err)
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
 	}
 	log, _ := s.Since(ctx, "r", 0, 10)
 	for _, e := range log {

@@ -86,7 +86,6 @@ func (w *writer) edit(ctx context.Context, e hubbub.Entry, target int64) error {
 // tombstoneOf turns message target of room into a tombstone: no text, no revisions (the
 // original and the edits' texts go), no mentions; its reactions and replies stay. It reports
 // whether it changed anything (false: the message is missing or was a tombstone already).
-// Both the delete entry and the deprecated DeleteMessage use it.
 func (w *writer) tombstoneOf(ctx context.Context, room string, target int64) (bool, error) {
 	res, err := w.stmts.tombstone.ExecContext(ctx, room, target)
 	if err != nil {
@@ -103,8 +102,8 @@ func (w *writer) tombstoneOf(ctx context.Context, room string, target int64) (bo
 
 // deletedBy answers a delete of a tombstone with the delete entry that made it, as a
 // duplicate, so that only the first of several deletes is told to the members. A tombstone
-// made before the room log (or by DeleteMessage) has no such entry; the answer is then e
-// itself, unnumbered.
+// made before the room log (by the Store's DeleteMessage of then) has no such entry; the
+// answer is then e itself, unnumbered.
 func (w *writer) deletedBy(ctx context.Context, e hubbub.Entry, target int64) result {
 	got, err := scanOne(w.stmts.deletedBy.QueryContext(ctx, e.Room, target))
 	if errors.Is(err, sql.ErrNoRows) {

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"time"
 
 	"hubbub"
@@ -77,47 +76,4 @@ func scanSanction(rows *sql.Rows, sn *hubbub.Sanction) error {
 	}
 	sn.Kind, sn.Until = hubbub.SanctionKind(kind), sqlstore.MsTime(until)
 	return nil
-}
-
-// DeleteMessage turns the message seq of room into a tombstone. See hubbub.Store.
-func (s *Store) DeleteMessage(ctx context.Context, room string, seq uint64) (found, already bool, err error) {
-	if err := s.guard.Begin(ctx, sqlstore.OpDeleteMessage); err != nil {
-		return false, false, err
-	}
-	at, ok := sqlstore.SeqArg(seq)
-	if !ok {
-		return false, false, nil
-	}
-	_, err = s.exec(ctx, func(ctx context.Context, conn *sql.Conn) (_ int64, err error) {
-		// Only a message not yet deleted changes, so of two deletes (the writer runs one at
-		// a time) exactly one reports the change; the other looks the message up. The
-		// tombstone and its emptied edits commit together.
-		w := s.w
-		if _, err := w.stmts.begin.ExecContext(ctx); err != nil {
-			return 0, err
-		}
-		defer func() {
-			if err != nil {
-				_, _ = w.stmts.rollback.ExecContext(context.Background())
-			}
-		}()
-		changed, err := w.tombstoneOf(ctx, room, at)
-		if err != nil {
-			return 0, err
-		}
-		if !changed {
-			err = conn.QueryRowContext(ctx, `SELECT 1 FROM messages WHERE room = ? AND seq = ?`, room, at).Scan(new(int))
-			if err != nil && !errors.Is(err, sql.ErrNoRows) {
-				return 0, err
-			}
-			already = err == nil
-		}
-		found = changed || already
-		_, err = w.stmts.commit.ExecContext(ctx)
-		return 0, err
-	})
-	if err != nil {
-		return false, false, s.guard.Wrap(sqlstore.OpDeleteMessage, err)
-	}
-	return found, already, nil
 }

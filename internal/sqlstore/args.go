@@ -58,7 +58,7 @@ func BeforeArgs(before uint64, limit int) (int64, bool) {
 	return int64(before), true
 }
 
-// SeqArg returns seq as a query's argument for one message (DeleteMessage); ok false if no
+// SeqArg returns seq as a query's argument for one message (a target, a parent); ok false if no
 // message can have it.
 func SeqArg(seq uint64) (int64, bool) {
 	if seq == 0 || seq > math.MaxInt64 {

@@ -41,20 +41,19 @@ type Op string
 
 // The operations of a hubbub.Store, as errors name them.
 const (
-	OpAppend        Op = "append"
-	OpSince         Op = "since"
-	OpBefore        Op = "before"
-	OpLastSeq       Op = "last seq"
-	OpPrune         Op = "prune"
-	OpSetSanction   Op = "set sanction"
-	OpSanctions     Op = "sanctions"
-	OpDeleteMessage Op = "delete message"
-	OpRooms         Op = "rooms"
-	OpReplies       Op = "replies"
-	OpRevisions     Op = "revisions"
-	OpReactedBy     Op = "reacted by"
-	OpCheck         Op = "check"
-	OpClose         Op = "close"
+	OpAppend      Op = "append"
+	OpSince       Op = "since"
+	OpBefore      Op = "before"
+	OpLastSeq     Op = "last seq"
+	OpPrune       Op = "prune"
+	OpSetSanction Op = "set sanction"
+	OpSanctions   Op = "sanctions"
+	OpRooms       Op = "rooms"
+	OpReplies     Op = "replies"
+	OpRevisions   Op = "revisions"
+	OpReactedBy   Op = "reacted by"
+	OpCheck       Op = "check"
+	OpClose       Op = "close"
 )
 
 // Guard is a store's open or closed state and the name its errors begin with. Every method

@@ -37,7 +37,7 @@ func TestGuard(t *testing.T) {
 	}
 }
 
-// TestArgs: the argument rules of Since, Before and DeleteMessage at their edges.
+// TestArgs: the argument rules of Since, Before and one message's seq at their edges.
 func TestArgs(t *testing.T) {
 	type got struct {
 		v  int64

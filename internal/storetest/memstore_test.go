@@ -218,7 +218,8 @@ func (s *memStore) Append(ctx context.Context, in hubbub.Entry) (hubbub.Entry, b
 			if i := r.index(st.deletedBy); i >= 0 {
 				return s.read(r, r.entries[i]), true, nil
 			}
-			// Deleted by DeleteMessage, which left no entry.
+			// A tombstone with no delete entry: what a store holds of a message deleted
+			// before the room log. (This store never makes one.)
 			return hubbub.Entry{Room: in.Room, Kind: hubbub.KindDelete, Target: m.Target}, true, nil
 		}
 	case hubbub.KindReaction:
@@ -550,22 +551,6 @@ func (s *memStore) Sanctions(ctx context.Context, room string) ([]hubbub.Sanctio
 		return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.Kind, b.Kind))
 	})
 	return out, nil
-}
-
-func (s *memStore) DeleteMessage(ctx context.Context, room string, seq uint64) (found, already bool, err error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if err := s.check(ctx); err != nil {
-		return false, false, err
-	}
-	r := s.room(room)
-	m, _ := r.message(seq)
-	if m == nil {
-		return false, false, nil
-	}
-	already = m.Deleted && s.bug != "deletetwice"
-	s.tombstone(r, seq)
-	return true, already, nil
 }
 
 func (s *memStore) Rooms(ctx context.Context, after string, limit int) ([]hubbub.RoomInfo, error) {

@@ -45,8 +45,6 @@ func RunStoreTests(t *testing.T, open func(t *testing.T, ret hubbub.Retention) h
 		{"Close", testClose},
 		{"Check", testCheck},
 		{"Sanctions", testSanctions},
-		{"DeleteMessage", testDeleteMessage},
-		{"DeleteMessageConcurrent", testDeleteMessageConcurrent},
 		{"Rooms", testRooms},
 		{"RoomsRetention", testRoomsRetention},
 		{"ModerationDoneContext", testModerationDoneContext},

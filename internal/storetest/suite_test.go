@@ -63,8 +63,6 @@ func TestSuiteCatchesBugs(t *testing.T) {
 		{"ctx", "Check"},
 		{"close", "Check"},
 		{"expired", "Sanctions"},
-		{"keeptext", "DeleteMessage"},
-		{"deletetwice", "DeleteMessage"},
 		{"roomsafter", "Rooms"},
 		{"roomscase", "Rooms"},
 		{"ctx", "ModerationDoneContext"},
