@@ -240,6 +240,9 @@ func TestSendRefusals(t *testing.T) {
 	h, _, _ := newHub(t, hub.Config{})
 	ctx := context.Background()
 	join(t, h, "r", "ann", nil)
+	// The node checks the sanctions of the rooms it holds: keeper keeps the room open when
+	// the ban kicks ann out.
+	join(t, h, "r", "keeper", nil)
 	m, _, err := h.Send(ctx, hubbub.Entry{Room: "r", From: "ann", Text: "hi"})
 	if err != nil {
 		t.Fatal(err)
