@@ -31,11 +31,21 @@ func TestKillChild(t *testing.T) {
 	var wg sync.WaitGroup
 	for w := range 4 {
 		wg.Go(func() {
+			var last uint64
 			for i := 0; ; i++ {
-				m, _, err := s.Append(t.Context(), hubbub.Entry{Room: "r", From: fmt.Sprint("w", w), Text: fmt.Sprint(i)})
+				// Every other entry toggles a reaction on the worker's last message: a change
+				// is as durable before its ack as a message.
+				e := hubbub.Entry{Room: "r", From: fmt.Sprint("w", w), Text: fmt.Sprint(i)}
+				if i%2 == 1 {
+					e = hubbub.Entry{Room: "r", From: e.From, Kind: hubbub.KindReaction, Target: last, Emoji: "👍"}
+				}
+				m, _, err := s.Append(t.Context(), e)
 				if err != nil {
 					fmt.Println("error", err)
 					return
+				}
+				if m.IsMessage() {
+					last = m.Seq
 				}
 				mu.Lock()
 				fmt.Printf("ack %d %s\n", m.Seq, m.ID) // unbuffered: the parent sees it at once
@@ -47,8 +57,8 @@ func TestKillChild(t *testing.T) {
 }
 
 // TestKill9KeepsAckedMessages kills a process that is appending, with SIGKILL, and checks
-// that every message whose Append had returned is in the file: the writer answers only
-// after the commit.
+// that every entry (messages and reactions) whose Append had returned is in the file: the
+// writer answers only after the commit.
 func TestKill9KeepsAckedMessages(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a child process")
@@ -93,7 +103,7 @@ func TestKill9KeepsAckedMessages(t *testing.T) {
 	for i, m := range msgs {
 		stored[m.Seq] = m.ID
 		if m.Seq != uint64(i+1) {
-			t.Fatalf("after the kill, message %d has seq %d: gap", i, m.Seq)
+			t.Fatalf("after the kill, entry %d has seq %d: gap", i, m.Seq)
 		}
 	}
 	for seq, id := range acked {
