@@ -52,7 +52,7 @@ func (w *writer) appendChange(ctx context.Context, e hubbub.Entry) result {
 	case hubbub.KindEdit:
 		err = w.edit(ctx, e, target)
 	case hubbub.KindDelete:
-		_, err = w.tombstoneOf(ctx, e.Room, target)
+		err = w.tombstone(ctx, e.Room, target)
 	case hubbub.KindReaction:
 		e.Added, e.Count, err = w.toggle(ctx, e, target, reactions)
 	}
@@ -83,27 +83,23 @@ func (w *writer) edit(ctx context.Context, e hubbub.Entry, target int64) error {
 	return nil
 }
 
-// tombstoneOf turns message target of room into a tombstone: no text, no revisions (the
-// original and the edits' texts go), no mentions; its reactions and replies stay. It reports
-// whether it changed anything (false: the message is missing or was a tombstone already).
-func (w *writer) tombstoneOf(ctx context.Context, room string, target int64) (bool, error) {
-	res, err := w.stmts.tombstone.ExecContext(ctx, room, target)
-	if err != nil {
-		return false, fmt.Errorf("delete: %w", err)
-	}
-	if n, err := res.RowsAffected(); err != nil || n == 0 {
-		return false, err
+// tombstone turns message target of room, which appendChange found and found not deleted,
+// into a tombstone: no text, no revisions (the original and the edits' texts go), no
+// mentions; its reactions, replies and edited time stay.
+func (w *writer) tombstone(ctx context.Context, room string, target int64) error {
+	if _, err := w.stmts.tombstone.ExecContext(ctx, room, target); err != nil {
+		return fmt.Errorf("delete: %w", err)
 	}
 	if _, err := w.stmts.emptyEdits.ExecContext(ctx, room, target); err != nil {
-		return false, fmt.Errorf("delete edits: %w", err)
+		return fmt.Errorf("delete edits: %w", err)
 	}
-	return true, nil
+	return nil
 }
 
 // deletedBy answers a delete of a tombstone with the delete entry that made it, as a
 // duplicate, so that only the first of several deletes is told to the members. A tombstone
 // made before the room log (by the Store's DeleteMessage of then) has no such entry; the
-// answer is then e itself, unnumbered.
+// answer is then e itself, unnumbered (Seq 0, no ID or Time).
 func (w *writer) deletedBy(ctx context.Context, e hubbub.Entry, target int64) result {
 	got, err := scanOne(w.stmts.deletedBy.QueryContext(ctx, e.Room, target))
 	if errors.Is(err, sql.ErrNoRows) {
