@@ -41,10 +41,6 @@ func (g *ring) oldestSeq() uint64 {
 	return g.seqAt(0)
 }
 
-// full reports whether the ring holds as many entries as it can: then the room may have older
-// ones in the Store. A ring that is not full holds every entry the Store kept.
-func (g *ring) full() bool { return g.n == len(g.buf) }
-
 // index returns the position of the first entry with a seq above from (g.n if none).
 func (g *ring) index(from uint64) int {
 	return sort.Search(g.n, func(i int) bool { return g.seqAt(i) > from })
