@@ -27,8 +27,8 @@ const chatUsage = `usage: hubbub chat [flags] URL [URL...]
 
 A terminal chat client. It joins --room, prints its recent history and then every message as
 "[room] #SEQ name: text" (SEQ numbers the message in its room; a reply shows "↪ #PARENT", an
-edited text "(edited)", reactions "[👍 2]"); edits print the message's new line, deletions
-and reactions a "*" notice. Lines you type are sent to the room you joined last; these
+edited text "(edited)", a message with replies "(2 replies)", reactions "[👍 2]"); edits print
+the message's new line, deletions and reactions a "*" notice. Lines you type are sent to the room you joined last; these
 commands work too (start a message with "//" to send a line that begins with "/"):
 
   /join ROOM       join ROOM and make it the current room

@@ -24,8 +24,9 @@ const chatLogHelp = `  /reply SEQ TEXT  send TEXT as a reply to message SEQ (the
   /react SEQ EMOJI toggle your reaction EMOJI (an emoji or a :short_name:) on message SEQ`
 
 // messageLine formats a message: "[room] #seq from: text", with "↪ #parent" for a reply,
-// "(edited)" after an edited text and the reactions in brackets; a deleted message shows
-// "(message deleted)" instead of its text.
+// "(edited)" after an edited text, its replies counted when it has some (a replayed or paged
+// message: live replies show as lines of their own) and the reactions in brackets; a deleted
+// message shows "(message deleted)" instead of its text.
 func messageLine(m *wire.Message) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "[%s] #%d %s", m.Room, m.Seq, hubbub.CleanText(m.From))
@@ -40,6 +41,9 @@ func messageLine(m *wire.Message) string {
 	b.WriteString(hubbub.CleanText(m.Text))
 	if !m.EditedAt.IsZero() {
 		b.WriteString(" (edited)")
+	}
+	if m.ReplyCount > 0 {
+		fmt.Fprintf(&b, " (%d %s)", m.ReplyCount, plural(m.ReplyCount, "reply", "replies"))
 	}
 	if len(m.Reactions) > 0 {
 		b.WriteString(" [")
@@ -175,4 +179,12 @@ func isLogRequest(request string) bool {
 		return true
 	}
 	return false
+}
+
+// plural returns one or many by n.
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

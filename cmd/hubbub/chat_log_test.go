@@ -70,7 +70,7 @@ func TestChatRoomLogCommands(t *testing.T) {
 	if err != nil {
 		t.Fatalf("cy: %v\n%s", err, stderr)
 	}
-	want := []string{"[general] #1 bob: hello all (edited) [👍 1]", "[general] #2 ann ↪ #1: (message deleted)"}
+	want := []string{"[general] #1 bob: hello all (edited) (1 reply) [👍 1]", "[general] #2 ann ↪ #1: (message deleted)"}
 	if got := chatLines(out, "[general]"); strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("cy printed %q, want %q", got, want)
 	}
@@ -100,6 +100,9 @@ func TestChatLogLines(t *testing.T) {
 		{wire.Message{Room: "r", Seq: 6, From: "ann", Deleted: true, ReplyTo: 2, EditedAt: at}, "[r] #6 ann ↪ #2: (message deleted)"},
 		{wire.Message{Room: "r", Seq: 7, From: "ann", Text: "y", Reactions: []wire.Reaction{{Emoji: "👍", Count: 2}, {Emoji: ":tada:", Count: 1}}},
 			"[r] #7 ann: y [👍 2 :tada: 1]"},
+		{wire.Message{Room: "r", Seq: 9, From: "ann", Text: "q", ReplyCount: 1, Reactions: []wire.Reaction{{Emoji: "👍", Count: 1}}},
+			"[r] #9 ann: q (1 reply) [👍 1]"},
+		{wire.Message{Room: "r", Seq: 10, From: "ann", Text: "q", ReplyCount: 3}, "[r] #10 ann: q (3 replies)"},
 		// Control characters never reach the terminal.
 		{wire.Message{Room: "r", Seq: 8, From: "a\x1b[31m", Text: "t\x1b[2J\nu"}, "[r] #8 a [31m: t [2J u"},
 	} {
