@@ -29,21 +29,32 @@ const (
 	// sender, client_id) keys given. It runs after lockRoom, as a statement of its own and so
 	// with a snapshot taken after the locks: it sees every entry committed in those rooms.
 	// So do the other reads below.
-	findKeys = `(SELECT room, ` + messageRow + ` FROM messages
-			WHERE client_id <> '' AND (room, sender, client_id) IN (SELECT * FROM unnest($1::text[], $2::text[], $3::text[])))
+	//
+	// Each of these reads looks its keys up one by one (a LATERAL subquery per key, which its
+	// LIMIT keeps the planner from turning into a join), so that its plan is an index probe
+	// per key whatever the table's statistics say. Written as
+	// "(…) IN (SELECT * FROM unnest(…))", a table the statistics think small (a new one,
+	// growing faster than autovacuum analyzes it) got a generic plan that hashed the keys
+	// and scanned the whole table, and each batch took time growing with the table.
+	findKeys = `(SELECT m.* FROM unnest($1::text[], $2::text[], $3::text[]) AS k(k_room, k_sender, k_client_id)
+			CROSS JOIN LATERAL (SELECT room, ` + messageRow + ` FROM messages
+				WHERE room = k_room AND sender = k_sender AND client_id = k_client_id AND client_id <> '' LIMIT 1) AS m)
 		UNION ALL
-		(SELECT room, ` + entryRow + ` FROM entries
-			WHERE client_id <> '' AND (room, sender, client_id) IN (SELECT * FROM unnest($1::text[], $2::text[], $3::text[])))`
+		(SELECT e.* FROM unnest($1::text[], $2::text[], $3::text[]) AS k(k_room, k_sender, k_client_id)
+			CROSS JOIN LATERAL (SELECT room, ` + entryRow + ` FROM entries
+				WHERE room = k_room AND sender = k_sender AND client_id = k_client_id AND client_id <> '' LIMIT 1) AS e)`
 	// findMessages reads the messages that the batch's changes and replies name.
-	findMessages = `SELECT room, ` + messageRow + ` FROM messages
-		WHERE (room, seq) IN (SELECT * FROM unnest($1::text[], $2::bigint[]))`
+	findMessages = `SELECT m.* FROM unnest($1::text[], $2::bigint[]) AS k(k_room, k_seq)
+		CROSS JOIN LATERAL (SELECT room, ` + messageRow + ` FROM messages WHERE room = k_room AND seq = k_seq LIMIT 1) AS m`
 	// findDeletions reads the delete entries of those messages, which a repeated delete
 	// returns.
-	findDeletions = `SELECT room, ` + entryRow + ` FROM entries
-		WHERE kind = 'delete' AND (room, target) IN (SELECT * FROM unnest($1::text[], $2::bigint[]))`
+	findDeletions = `SELECT e.* FROM unnest($1::text[], $2::bigint[]) AS k(k_room, k_target)
+		CROSS JOIN LATERAL (SELECT room, ` + entryRow + ` FROM entries
+			WHERE room = k_room AND target = k_target AND kind = 'delete' LIMIT 1) AS e`
 	// findHolds reads which of the batch's reactions are held now.
-	findHolds = `SELECT room, seq, emoji, sender FROM reactions
-		WHERE (room, seq, emoji, sender) IN (SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[]))`
+	findHolds = `SELECT r.* FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[]) AS k(k_room, k_seq, k_emoji, k_sender)
+		CROSS JOIN LATERAL (SELECT room, seq, emoji, sender FROM reactions
+			WHERE room = k_room AND seq = k_seq AND emoji = k_emoji AND sender = k_sender LIMIT 1) AS r`
 	// findHolders reads the first n holders of each emoji the batch toggles, in the order
 	// they reacted: enough to name the first MaxReactionNames after the batch's removals.
 	findHolders = `SELECT u.room, u.seq, u.emoji, h.sender
