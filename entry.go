@@ -34,6 +34,10 @@ type Entry struct {
 	ClientID string `json:"client_id,omitempty"`
 	// From is the actor's name (a message's sender), stamped by the server.
 	From string `json:"from"`
+	// User is the actor's user id, stamped by the server. Idempotency (ClientID), authorship
+	// (who may edit and delete), reactions and mentions are keyed by it, never by From. Entries
+	// stored before users existed carry their From here.
+	User string `json:"user,omitempty"`
 	// Kind is what the entry does; the zero value is a message.
 	Kind EntryKind `json:"kind,omitempty"`
 	// Text is a message's cleaned text, or an edit's new text.
@@ -60,6 +64,14 @@ type Entry struct {
 	// Store sets it, so a reaction's frame carries the state it led to and applying it twice
 	// changes nothing.
 	Count int `json:"count,omitempty"`
+	// Subject is, for a KindMember entry, the user id the change is about, SubjectName their
+	// name, Action what happened to them (MemberInvite, MemberJoin, …) and Role their room role
+	// after it (for join and role).
+	Subject     string   `json:"subject,omitempty"`
+	SubjectName string   `json:"subject_name,omitempty"`
+	Action      string   `json:"action,omitempty"`
+	Role        RoomRole `json:"role,omitempty"`
+
 	// Moderator is, for a delete, true if the actor deletes as a moderator (another user's
 	// message); the server sets it from the connection's role, and the Store refuses the
 	// delete of another's message without it.
@@ -91,6 +103,10 @@ const (
 	KindDelete EntryKind = "delete"
 	// KindReaction toggles the actor's reaction Emoji on message Target.
 	KindReaction EntryKind = "reaction"
+	// KindTopic sets the room's topic to Text (RoomStore).
+	KindTopic EntryKind = "topic"
+	// KindMember changes one user's membership of a private room (Subject, Action, Role).
+	KindMember EntryKind = "member"
 )
 
 // IsMessage reports whether e posts a message.
@@ -98,7 +114,7 @@ func (e *Entry) IsMessage() bool { return e.Kind == KindMessage }
 
 // Mention is a user a message mentions.
 type Mention struct {
-	// User is the user's id. Until hubbub has accounts, a user's id is their name.
+	// User is the user's id.
 	User string `json:"user"`
 	// Name is the name the text mentions.
 	Name string `json:"name"`

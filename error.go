@@ -33,6 +33,7 @@ const (
 	ECodeNotFound     = "not_found"      // the message (or other target) does not exist
 	ECodeBadDuration  = "bad_duration"   // a ban or mute duration is missing, invalid or too long
 	ECodeLimit        = "limit"          // a bound on the target was reached (reactions on one message)
+	ECodeExists       = "exists"         // the room (or other thing to create) exists already
 )
 
 // Error is an error with a code a client can act on and a message a person can read.

@@ -23,9 +23,13 @@ const (
 // CanModerate reports whether role may kick, ban, mute and delete in any room.
 func CanModerate(role string) bool { return role == RoleAdmin || role == RoleModerator }
 
-// Sanction is a timed ban or mute of a name in a room.
+// Sanction is a timed ban or mute of a user in a room. It is keyed by User (the user id), so
+// it follows the user across a change of name; Name is the name they had, for display.
 type Sanction struct {
-	Room string       `json:"room"`
+	Room string `json:"room"`
+	// User is the sanctioned user's id. Sanctions stored before users existed carry their
+	// name here.
+	User string       `json:"user"`
 	Name string       `json:"name"`
 	Kind SanctionKind `json:"kind"`
 	// Until is when the sanction ends (UTC). A zero or past Until lifts it.

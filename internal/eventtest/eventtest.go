@@ -34,6 +34,7 @@ func Every(room, node string) []hubbub.Event {
 	}
 	reply := &hubbub.Entry{
 		Room: room, Seq: 1<<53 + 8, ID: "01JABCDEF-reply", ClientID: "client-key-2", From: "bob",
+		User: "u_b0b",
 		Text: "@Zoë 😀 and @room: \"yes\"\n漢字", Time: at.Add(time.Second),
 		ReplyTo:     1<<53 + 7,
 		Mentions:    []hubbub.Mention{{User: "Zoë 😀", Name: "Zoë 😀"}},
@@ -54,6 +55,15 @@ func Every(room, node string) []hubbub.Event {
 		Room: room, Seq: 1<<53 + 10, ID: "01JABCDEF-delete", ClientID: "client-key-4", From: "mod",
 		Kind: hubbub.KindDelete, Target: 1<<53 + 7, Moderator: true, Time: at.Add(4 * time.Second),
 	}
+	topic := &hubbub.Entry{
+		Room: room, Seq: 1<<53 + 12, ID: "01JABCDEF-topic", ClientID: "client-key-6", From: "mod", User: "u_m0d",
+		Kind: hubbub.KindTopic, Text: "plans for \"Q3\" 漢字", Time: at.Add(6 * time.Second),
+	}
+	member := &hubbub.Entry{
+		Room: room, Seq: 1<<53 + 13, ID: "01JABCDEF-member", ClientID: "client-key-7", From: "mod", User: "u_m0d",
+		Kind: hubbub.KindMember, Subject: "u_e5e", SubjectName: "eve", Action: hubbub.MemberJoin, Role: hubbub.RoomModerator,
+		Time: at.Add(7 * time.Second),
+	}
 	reaction := &hubbub.Entry{
 		Room: room, Seq: 1<<53 + 11, ID: "01JABCDEF-reaction", ClientID: "client-key-5", From: "carol",
 		Kind: hubbub.KindReaction, Target: 1<<53 + 8, Emoji: "👍🏽", Added: true, Count: 4,
@@ -65,13 +75,15 @@ func Every(room, node string) []hubbub.Event {
 		hubbub.EntryAppended{Entry: edit},
 		hubbub.EntryAppended{Entry: del},
 		hubbub.EntryAppended{Entry: reaction},
+		hubbub.EntryAppended{Entry: topic},
+		hubbub.EntryAppended{Entry: member},
 		hubbub.MemberJoined{Name: "Zoë 😀"},
 		hubbub.MemberLeft{Name: "bob"},
 		hubbub.MemberTyping{Name: "carol"},
 		hubbub.PresenceReported{Names: []string{"Zoë 😀", "bob", ""}},
 		hubbub.PresenceRequested{},
 		hubbub.MemberKicked{Name: "eve", Reason: "spam \"quoted\""},
-		hubbub.SanctionChanged{Sanction: hubbub.Sanction{Room: room, Name: "eve", Kind: hubbub.SanctionBan,
+		hubbub.SanctionChanged{Sanction: hubbub.Sanction{Room: room, User: "u_e5e", Name: "eve", Kind: hubbub.SanctionBan,
 			Until: time.Date(2026, 2, 3, 5, 0, 0, 123000000, time.UTC), By: "mod", Reason: "spam"}},
 	}
 	evs := make([]hubbub.Event, len(bodies))

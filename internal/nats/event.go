@@ -54,7 +54,14 @@ const (
 	// version before, which would read it as a new message, drops it as a kind it does not
 	// know instead, and fills the seq from the store as it does any seq that never came.
 	tagEntryChanged wireKind = 10
+	// tagRoomChanged is an entry that changes the room itself (KindTopic, KindMember). Its own
+	// tag keeps a node of a version before rooms had metadata from reading it as a change to
+	// a message.
+	tagRoomChanged wireKind = 11
 )
+
+// roomChange reports whether an entry of kind k changes the room rather than a message.
+func roomChange(k hubbub.EntryKind) bool { return k == hubbub.KindTopic || k == hubbub.KindMember }
 
 // encodeEvent returns ev's JSON for the bus.
 func encodeEvent(ev hubbub.Event) ([]byte, error) {
@@ -69,6 +76,9 @@ type wireEncoder struct{}
 var _ hubbub.EventVisitor[wireEvent] = wireEncoder{}
 
 func (wireEncoder) EntryAppended(_ hubbub.Event, b hubbub.EntryAppended) wireEvent {
+	if b.Entry != nil && roomChange(b.Entry.Kind) {
+		return wireEvent{Kind: tagRoomChanged, Message: b.Entry}
+	}
 	if b.Entry != nil && !b.Entry.IsMessage() {
 		return wireEvent{Kind: tagEntryChanged, Message: b.Entry}
 	}
@@ -122,11 +132,12 @@ func decodeEvent(data []byte) (hubbub.Event, error) {
 	}
 	ev := hubbub.Event{Room: w.Room, Node: w.Node}
 	switch w.Kind {
-	case tagEntryAppended, tagEntryChanged:
+	case tagEntryAppended, tagEntryChanged, tagRoomChanged:
 		if w.Message == nil {
 			return hubbub.Event{}, fmt.Errorf("kind %d without an entry", w.Kind)
 		}
-		if w.Message.IsMessage() != (w.Kind == tagEntryAppended) {
+		if w.Message.IsMessage() != (w.Kind == tagEntryAppended) ||
+			roomChange(w.Message.Kind) != (w.Kind == tagRoomChanged) {
 			return hubbub.Event{}, fmt.Errorf("kind %d with an entry of kind %q", w.Kind, w.Message.Kind)
 		}
 		ev.Body = hubbub.EntryAppended{Entry: w.Message}

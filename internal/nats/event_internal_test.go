@@ -25,13 +25,16 @@ var previousWire = map[string]string{
 	"PresenceReported":  `{"kind":5,"room":"r","names":["Zoë 😀","bob",""],"node":"n"}`,
 	"PresenceRequested": `{"kind":6,"room":"r","node":"n"}`,
 	"MemberKicked":      `{"kind":7,"room":"r","name":"eve","node":"n","reason":"spam \"quoted\""}`,
-	"SanctionChanged":   `{"kind":8,"room":"r","name":"eve","node":"n","sanction":{"room":"r","name":"eve","kind":"ban","until":"2026-02-03T05:00:00.123Z","by":"mod","reason":"spam"}}`,
+	"SanctionChanged":   `{"kind":8,"room":"r","name":"eve","node":"n","sanction":{"room":"r","user":"u_e5e","name":"eve","kind":"ban","until":"2026-02-03T05:00:00.123Z","by":"mod","reason":"spam"}}`,
 
 	// new in the room log
-	"EntryAppended/reply":    `{"kind":1,"room":"r","message":{"room":"r","seq":9007199254741000,"id":"01JABCDEF-reply","client_id":"client-key-2","from":"bob","text":"@Zoë 😀 and @room: \"yes\"\n漢字","time":"2026-02-03T04:05:07.123456789Z","reply_to":9007199254740999,"mentions":[{"user":"Zoë 😀","name":"Zoë 😀"}],"mention_room":true,"edited_at":"2026-02-03T04:05:08.123456789Z","reactions":[{"emoji":"👍🏽","count":4,"names":["Zoë 😀","bob","carol"],"me":true},{"emoji":":tada:","count":1,"names":["eve"]}],"reply_count":2},"node":"n"}`,
+	"EntryAppended/reply":    `{"kind":1,"room":"r","message":{"room":"r","seq":9007199254741000,"id":"01JABCDEF-reply","client_id":"client-key-2","from":"bob","user":"u_b0b","text":"@Zoë 😀 and @room: \"yes\"\n漢字","time":"2026-02-03T04:05:07.123456789Z","reply_to":9007199254740999,"mentions":[{"user":"Zoë 😀","name":"Zoë 😀"}],"mention_room":true,"edited_at":"2026-02-03T04:05:08.123456789Z","reactions":[{"emoji":"👍🏽","count":4,"names":["Zoë 😀","bob","carol"],"me":true},{"emoji":":tada:","count":1,"names":["eve"]}],"reply_count":2},"node":"n"}`,
 	"EntryAppended/edit":     `{"kind":10,"room":"r","message":{"room":"r","seq":9007199254741001,"id":"01JABCDEF-edit","client_id":"client-key-3","from":"bob","kind":"edit","text":"@Zoë 😀 \"no\"\nline","time":"2026-02-03T04:05:09.123456789Z","mentions":[{"user":"Zoë 😀","name":"Zoë 😀"}],"target":9007199254741000},"node":"n"}`,
 	"EntryAppended/delete":   `{"kind":10,"room":"r","message":{"room":"r","seq":9007199254741002,"id":"01JABCDEF-delete","client_id":"client-key-4","from":"mod","kind":"delete","text":"","time":"2026-02-03T04:05:10.123456789Z","target":9007199254740999,"moderator":true},"node":"n"}`,
 	"EntryAppended/reaction": `{"kind":10,"room":"r","message":{"room":"r","seq":9007199254741003,"id":"01JABCDEF-reaction","client_id":"client-key-5","from":"carol","kind":"reaction","text":"","time":"2026-02-03T04:05:11.123456789Z","target":9007199254741000,"emoji":"👍🏽","added":true,"count":4},"node":"n"}`,
+	// new with rooms' metadata (tag 11), and the user id on entries and sanctions
+	"EntryAppended/topic":  `{"kind":11,"room":"r","message":{"room":"r","seq":9007199254741004,"id":"01JABCDEF-topic","client_id":"client-key-6","from":"mod","user":"u_m0d","kind":"topic","text":"plans for \"Q3\" 漢字","time":"2026-02-03T04:05:12.123456789Z"},"node":"n"}`,
+	"EntryAppended/member": `{"kind":11,"room":"r","message":{"room":"r","seq":9007199254741005,"id":"01JABCDEF-member","client_id":"client-key-7","from":"mod","user":"u_m0d","kind":"member","text":"","time":"2026-02-03T04:05:13.123456789Z","subject":"u_e5e","subject_name":"eve","action":"join","role":"moderator"},"node":"n"}`,
 }
 
 // Every kind encodes as the previous version did, and decodes back to the event it was.
@@ -75,6 +78,8 @@ func TestDecodeEventRefuses(t *testing.T) {
 		`{"kind":10,"room":"r","node":"n"}`,
 		`{"kind":10,"room":"r","node":"n","message":{"room":"r","seq":2,"from":"x","text":"a message under the tag of changes"}}`,
 		`{"kind":1,"room":"r","node":"n","message":{"room":"r","seq":2,"from":"x","kind":"edit","target":1}}`,
+		`{"kind":11,"room":"r","node":"n","message":{"room":"r","seq":2,"from":"x","kind":"edit","target":1}}`,
+		`{"kind":10,"room":"r","node":"n","message":{"room":"r","seq":2,"from":"x","kind":"topic","text":"t"}}`,
 		`{"kind":9,"room":"r","node":"old","seq":5}`, // a delete of the version before: retired
 		`{"kind":"typing","room":"r"}`,
 	} {

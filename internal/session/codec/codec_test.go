@@ -29,6 +29,9 @@ var codecFrames = map[string]struct{ json, text string }{
 	"EntryAppended/edit":     {`{"type":"edited","room":"r","seq":9007199254741000,"log_seq":9007199254741001,"from":"bob","text":"@Zoë 😀 \"no\"\nline","time":"2026-02-03T04:05:09.123Z","mentions":[{"user":"Zoë 😀","name":"Zoë 😀"}],"client_id":"client-key-3"}`, "bob (edit): @Zoë 😀 \"no\" line"},
 	"EntryAppended/delete":   {`{"type":"deleted","room":"r","seq":9007199254740999,"log_seq":9007199254741002,"from":"mod","time":"2026-02-03T04:05:10.123Z"}`, ""},
 	"EntryAppended/reaction": {`{"type":"reacted","room":"r","log_seq":9007199254741003,"changes":[{"log_seq":9007199254741003,"seq":9007199254741000,"emoji":"👍🏽","from":"carol","added":true,"count":4}]}`, ""},
+	// Room changes have no frames yet: the conversations work (issue 16) gives them theirs.
+	"EntryAppended/topic":  {"", ""},
+	"EntryAppended/member": {"", ""},
 }
 
 // Every kind of event gets the frame each codec is meant to give it, or none.

@@ -1,0 +1,163 @@
+package hubbub
+
+import (
+	"context"
+	"time"
+)
+
+// Rooms have metadata (a topic, public or private, who created them and when) and, for
+// private rooms and direct messages, a list of members with per-room roles. Changes to the
+// metadata and to a private room's members are entries of the room's log (KindTopic,
+// KindMember), so members see them in order and a rejoin with since replays them. Joining a
+// public room only records it in the user's list of rooms (JoinRoom): it is the reader's
+// choice, not a change the room's other members must replay, and presence tells those online.
+
+// RoomRole is a user's role in one room, beside their server-wide Role.
+type RoomRole string
+
+// The roles in a room.
+const (
+	// RoomOwner created the room (or was made owner); may do what a moderator may, and
+	// change roles.
+	RoomOwner RoomRole = "owner"
+	// RoomModerator may invite, remove, kick, ban, mute, delete others' messages and set the
+	// topic.
+	RoomModerator RoomRole = "moderator"
+	// RoomMember may read and post.
+	RoomMember RoomRole = "member"
+)
+
+// CanModerateRoom reports whether a user with server-wide role and room role may moderate the
+// room: an admin or moderator anywhere, or a room's owner or moderator.
+func CanModerateRoom(role string, roomRole RoomRole) bool {
+	return CanModerate(role) || roomRole == RoomOwner || roomRole == RoomModerator
+}
+
+// The actions of a KindMember entry (Entry.Action).
+const (
+	// MemberInvite invites Entry.Subject to a private room; they become a member by joining.
+	MemberInvite = "invite"
+	// MemberJoin makes Entry.Subject a member (accepting an invite, or a room's creation).
+	MemberJoin = "join"
+	// MemberLeave: Entry.Subject left the room of their own accord.
+	MemberLeave = "leave"
+	// MemberRemove: a moderator removed Entry.Subject (or took back the invite).
+	MemberRemove = "remove"
+	// MemberRole sets Entry.Subject's room role to Entry.Role.
+	MemberRole = "role"
+)
+
+// MaxTopicLen is the longest room topic, in bytes.
+const MaxTopicLen = 512
+
+// RoomMeta is what a room is, as the directory and a member's room list show it.
+type RoomMeta struct {
+	// Name is the room's name (ValidateRoom); a DM's is DMRoomName of its members.
+	Name string `json:"room"`
+	// Topic is the room's topic, "" if none (KindTopic entries change it).
+	Topic string `json:"topic,omitempty"`
+	// Private rooms can be joined and read by their members only.
+	Private bool `json:"private,omitempty"`
+	// DM marks a direct message: a private room with exactly its members, none added later.
+	DM bool `json:"dm,omitempty"`
+	// CreatedBy is the user id of the creator ("" for a room created by a join before rooms
+	// had metadata, or by the API).
+	CreatedBy string `json:"created_by,omitempty"`
+	// Created is when the room was created (zero if unknown).
+	Created time.Time `json:"created,omitzero"`
+	// Members is how many users are members (public rooms: have joined it at least once and
+	// not left; private rooms: members, not invitees).
+	Members int `json:"members"`
+	// LastSeq is the room's highest seq; LastActivity the time of that entry.
+	LastSeq      uint64    `json:"last_seq"`
+	LastActivity time.Time `json:"last_activity,omitzero"`
+}
+
+// Membership is one user's place in one room.
+type Membership struct {
+	Room string `json:"room"`
+	// User is the user's id, Name their current name.
+	User string `json:"user"`
+	Name string `json:"name"`
+	// Role is their room role.
+	Role RoomRole `json:"role"`
+	// Invited is true while they are invited and have not joined.
+	Invited bool `json:"invited,omitempty"`
+	// Since is when they joined (or were invited).
+	Since time.Time `json:"since"`
+}
+
+// MyRoom is one row of a user's room list: a room they are a member of or invited to, and
+// where they are in it.
+type MyRoom struct {
+	RoomMeta
+	// Role is the user's room role; Invited is true for an invitation not yet accepted.
+	Role    RoomRole `json:"role"`
+	Invited bool     `json:"invited,omitempty"`
+	// ReadSeq is the user's read position (SetRead), 0 if never set.
+	ReadSeq uint64 `json:"read_seq"`
+	// Unread is how many messages after ReadSeq, not deleted and not the user's own, the room
+	// holds; Mentions how many of those mention the user (or @room). Both are capped at
+	// MaxUnreadCount, so a badge reads "999+" rather than counting a million rows.
+	Unread   int `json:"unread"`
+	Mentions int `json:"mentions"`
+	// People are, for a DM, the other members' names (sorted), which the DM shows as its title.
+	People []string `json:"people,omitempty"`
+}
+
+// MaxUnreadCount caps MyRoom.Unread and MyRoom.Mentions.
+const MaxUnreadCount = 999
+
+// RoomStore keeps room metadata, memberships and read positions. Every Store is one.
+//
+// Contract, which internal/storetest checks on every implementation:
+//   - CreateRoom stores meta (Name, Topic, Private, DM, CreatedBy read; Created set by the
+//     store) and makes each of members a member with its Role, as KindMember join entries of
+//     the room (seqs from 1, in the order given; each with From and User of the creator, and
+//     Subject/SubjectName/Role of the member). It fails with ECodeExists if the room has
+//     metadata or any entry already (a DM's creation by two members at once: one wins, the other
+//     gets ECodeExists and reads the room). It returns the meta and the entries appended.
+//   - A room that holds entries but no metadata (created by a join before rooms had metadata,
+//     or by a join of a public room by name) reads as public, no topic, no creator; JoinRoom
+//     gives it metadata (Created at that time) on first use.
+//   - Append of a KindTopic entry sets the topic to Text (≤ MaxTopicLen, else ECodeTooLong);
+//     of a KindMember entry applies Action to Subject's membership in the same transaction:
+//     invite adds an invitation (ECodeExists if already a member), join makes a member (keeping
+//     an invitation's role, else Role, else member), leave and remove delete the membership
+//     or invitation (ECodeNotFound if none), role sets Role (ECodeNotFound if not a member).
+//     Who may do it is the server's check, not the store's.
+//   - JoinRoom(room, user) records a public room in the user's room list (a member, role
+//     member), with no entry; it is idempotent. LeaveRoom removes it (idempotent).
+//   - Membership returns a user's membership or invitation in a room; Members pages a room's
+//     members and invitees in ascending user id order (after a user id), with current names.
+//   - SetRead stores max(stored, seq) for (user, room) and returns the stored position; a seq
+//     above the room's LastSeq is clamped to it.
+//   - MyRooms returns every room the user is a member of or invited to, with meta, counts and
+//     positions, in one read of the store (no query per room): Unread and Mentions count
+//     messages with Seq > ReadSeq that are not deleted and not sent by the user, capped at
+//     MaxUnreadCount.
+//   - Directory returns public, non-DM rooms whose name or topic contains query (case
+//     insensitive; "" matches all), in ascending name order after the cursor, at most limit,
+//     with Members and LastActivity.
+//   - RoomMeta returns a room's metadata; found is false for a room with neither metadata nor
+//     entries.
+type RoomStore interface {
+	// CreateRoom creates a room with its first members.
+	CreateRoom(ctx context.Context, meta RoomMeta, members []Membership) (RoomMeta, []Entry, error)
+	// RoomMeta returns a room's metadata and counts.
+	RoomMeta(ctx context.Context, room string) (meta RoomMeta, found bool, err error)
+	// JoinRoom records a public room in a user's list of rooms.
+	JoinRoom(ctx context.Context, room, user string) error
+	// LeaveRoom takes a public room out of a user's list of rooms.
+	LeaveRoom(ctx context.Context, room, user string) error
+	// Membership returns user's membership or invitation in room.
+	Membership(ctx context.Context, room, user string) (m Membership, found bool, err error)
+	// Members pages room's members and invitees in ascending user id order.
+	Members(ctx context.Context, room, after string, limit int) ([]Membership, error)
+	// SetRead moves user's read position in room forward to seq and returns it.
+	SetRead(ctx context.Context, user, room string, seq uint64) (uint64, error)
+	// MyRooms returns the user's room list with counts, in one read.
+	MyRooms(ctx context.Context, user string) ([]MyRoom, error)
+	// Directory lists public rooms matching query, paged by name.
+	Directory(ctx context.Context, query, after string, limit int) ([]RoomMeta, error)
+}
