@@ -1,0 +1,34 @@
+// accounts.js — the little the sign-in pages need a script for (the server's
+// Content-Security-Policy forbids inline script):
+//   - the invite page takes the code from the link's fragment (/invite#CODE), which the browser
+//     never sends to the server, and drops it from the address bar;
+//   - the account page's guest form takes the name and key this browser chats under from the
+//     chat page's storage (hubbub.name, hubbub.key), so the guest keeps its name and history.
+"use strict";
+
+document.addEventListener("DOMContentLoaded", () => {
+  const code = document.querySelector("input[data-from-hash]");
+  if (code && location.hash.length > 1) {
+    code.value = decodeURIComponent(location.hash.slice(1));
+    history.replaceState(null, "", location.pathname);
+  }
+  const guest = document.querySelector("form[data-guest]");
+  if (guest) {
+    let key = null;
+    let name = null;
+    try {
+      key = localStorage.getItem("hubbub.key");
+      name = localStorage.getItem("hubbub.name");
+    } catch (e) {
+      /* no storage: no guest to convert */
+    }
+    if (key) {
+      guest.elements.key.value = key;
+      if (name && !guest.elements.name.value) guest.elements.name.value = name;
+    } else {
+      document.getElementById("guest-help").textContent =
+        "This browser holds no guest name: chat once first, or sign in to an account.";
+      guest.querySelector("button").disabled = true;
+    }
+  }
+});
