@@ -58,6 +58,18 @@ const HUBBUB_FRAMES = {
     edit: ["room", "seq", "text", "id"],
     react: ["room", "seq", "emoji", "id"],
     revisions: ["room", "seq"],
+    // Conversations: rooms with metadata, private rooms, DMs, read positions.
+    create: ["room", "topic", "private"],
+    dm: ["names"],
+    invite: ["room", "name", "id"],
+    remove: ["room", "name", "id"],
+    part: ["room", "id"],
+    topic: ["room", "topic", "id"],
+    role: ["room", "name", "role", "id"],
+    rooms: [],
+    directory: ["query", "after", "limit"],
+    members: ["room", "after"],
+    read: ["room", "seq"],
   },
   // Server → client.
   receive: {
@@ -69,7 +81,7 @@ const HUBBUB_FRAMES = {
     history: ["room", "messages", "more", "thread"],
     presence: ["room", "name", "event"],
     typing: ["room", "name"],
-    members: ["room", "members"],
+    members: ["room", "members", "next"],
     pong: ["id"],
     deleted: ["room", "seq", "log_seq", "from", "time"],
     edited: ["room", "seq", "log_seq", "from", "text", "time", "mentions", "mention_room", "client_id"],
@@ -77,6 +89,14 @@ const HUBBUB_FRAMES = {
     revisions: ["room", "seq", "revisions"],
     moderated: ["action", "room", "name", "seq", "until"],
     error: ["code", "message", "request", "room", "id"],
+    // Conversations.
+    room: ["room", "topic", "private", "dm", "created_by", "created", "members", "last_seq", "last_activity", "role", "invited", "read_seq", "unread", "mentions", "people"],
+    unroom: ["room"],
+    rooms: ["rooms"],
+    directory: ["rooms", "next"],
+    read: ["room", "seq"],
+    topic_changed: ["room", "log_seq", "from", "user", "topic", "time"],
+    member_changed: ["room", "log_seq", "from", "user", "subject", "subject_name", "action", "role", "time"],
   },
   // welcome's limits.
   limits: ["max_text", "max_rooms", "history_max", "history_page_max", "send_rate", "send_burst"],

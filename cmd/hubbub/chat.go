@@ -428,7 +428,7 @@ func (c *chat) print() {
 			delete(rejoins, f.Room)
 			fmt.Fprintf(out, "* you left %s\n", f.Room)
 		case *wire.Members:
-			fmt.Fprintf(out, "* members of %s: %s\n", f.Room, clean(strings.Join(f.Members, ", ")))
+			fmt.Fprintf(out, "* members of %s: %s\n", f.Room, clean(strings.Join(f.Names(), ", ")))
 		case *wire.Error:
 			// Errors answering a command are reported by the command; the rest are shown here.
 			if f.Request == "" || isLogRequest(f.Request) || f.Request == wire.TypeTyping {

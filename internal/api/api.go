@@ -325,7 +325,7 @@ func (s *API) apiMembers(w http.ResponseWriter, r *http.Request) {
 	if members == nil {
 		members = []string{}
 	}
-	writeJSON(w, http.StatusOK, wire.Members{Type: wire.TypeMembers, Room: room, Members: members})
+	writeJSON(w, http.StatusOK, wire.NewWho(room, members))
 }
 
 // apiHistory: GET /api/rooms/{room}/messages?before=&limit= — a page of history.

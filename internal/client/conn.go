@@ -325,7 +325,7 @@ func (c *Conn) Who(ctx context.Context, room string) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("client: who in %s: %w", room, err)
 	}
-	return f.(*wire.Members).Members, nil
+	return f.(*wire.Members).Names(), nil
 }
 
 // Ping sends an application-level ping carrying id and waits for the pong.

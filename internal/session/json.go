@@ -88,7 +88,7 @@ func (j *jsonSession) Handle(data []byte) {
 			_ = j.svc.hub.Typing(ctx, f.Room, j.member.Name)
 		}
 	case wire.TypeWho:
-		j.reply(wire.Members{Type: wire.TypeMembers, Room: f.Room, Members: j.svc.hub.Members(f.Room)})
+		j.reply(wire.NewWho(f.Room, j.svc.hub.Members(f.Room)))
 	case wire.TypePing:
 		j.reply(wire.NewPong(f.ID))
 	default:
@@ -237,7 +237,7 @@ func (j *jsonSession) history(ctx context.Context, f *wire.ClientFrame) {
 	var page wire.History
 	var err error
 	if f.Thread > 0 {
-		page, err = j.svc.ThreadPage(ctx, f.Room, f.Thread, f.After, f.Limit, j.member.Name)
+		page, err = j.svc.ThreadPage(ctx, f.Room, f.Thread, f.After.Seq, f.Limit, j.member.Name)
 	} else {
 		page, err = j.svc.HistoryPage(ctx, f.Room, f.Before, f.Limit, j.member.Name)
 	}

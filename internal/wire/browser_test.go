@@ -13,11 +13,16 @@ import (
 	"hubbub/web"
 )
 
-// jsonFields lists the JSON names of a struct's fields in order, "type" left out.
+// jsonFields lists the JSON names of a struct's fields in order, "type" left out, and those of
+// an embedded struct in its place, as encoding/json writes them.
 func jsonFields(t reflect.Type) []string {
 	var names []string
 	for f := range t.Fields() {
 		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if f.Anonymous && name == "" && f.Type.Kind() == reflect.Struct {
+			names = append(names, jsonFields(f.Type)...)
+			continue
+		}
 		if !f.IsExported() || name == "-" || name == "type" {
 			continue
 		}

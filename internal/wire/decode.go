@@ -42,8 +42,12 @@ func Decode(b []byte) (ClientFrame, error) {
 	switch {
 	case f.Type == TypeJoin && f.History < 0:
 		return f, hubbub.Errorf(hubbub.ECodeBadField, "field %q must be a whole number ≥ 0 (0 = the server's default), not %d", "history", f.History)
-	case f.Type == TypeHistory && f.Limit < 0:
+	case (f.Type == TypeHistory || f.Type == TypeDirectory) && f.Limit < 0:
 		return f, hubbub.Errorf(hubbub.ECodeBadField, "field %q must be a whole number ≥ 0 (0 = the server's default), not %d", "limit", f.Limit)
+	case f.Type == TypeHistory && f.After.IsKey:
+		return f, hubbub.Errorf(hubbub.ECodeBadField, "field %q of history must be a whole number ≥ 0 (a seq), not a string", "after")
+	case (f.Type == TypeDirectory || f.Type == TypeMembers) && f.After != (Cursor{}) && !f.After.IsKey:
+		return f, hubbub.Errorf(hubbub.ECodeBadField, "field %q of %s must be a string (the next of the page before), not a number", "after", f.Type)
 	}
 	for _, field := range known.required {
 		missing := false
@@ -58,6 +62,12 @@ func Decode(b []byte) (ClientFrame, error) {
 			missing = f.Duration == ""
 		case "seq":
 			missing = f.Seq == 0
+		case "topic":
+			missing = f.Topic == nil
+		case "names":
+			missing = len(f.Names) == 0
+		case "role":
+			missing = f.Role == ""
 		}
 		if !missing {
 			continue

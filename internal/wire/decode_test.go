@@ -38,6 +38,25 @@ func TestDecodeKnownFrames(t *testing.T) {
 		{`{"type":"join","room":""}`, "join", hubbub.ECodeBadRoom},
 		{`{"type":"ban","room":"r","name":"eve","duration":""}`, "ban", hubbub.ECodeBadDuration},
 		{`{"type":"ban","room":"r","name":"eve"}`, "ban", hubbub.ECodeMissing},
+		// Conversations.
+		{`{"type":"create","room":"r","topic":"t","private":true}`, "create", ""},
+		{`{"type":"create","room":"r","private":"yes"}`, "create", hubbub.ECodeBadField},
+		{`{"type":"dm","names":["bob","cy"]}`, "dm", ""},
+		{`{"type":"dm","names":[]}`, "dm", hubbub.ECodeMissing},
+		{`{"type":"dm","names":"bob"}`, "dm", hubbub.ECodeBadField},
+		{`{"type":"topic","room":"r","topic":""}`, "topic", ""}, // an empty topic clears it
+		{`{"type":"topic","room":"r"}`, "topic", hubbub.ECodeMissing},
+		{`{"type":"role","room":"r","name":"bob"}`, "role", hubbub.ECodeMissing},
+		{`{"type":"rooms"}`, "rooms", ""},
+		{`{"type":"directory","query":"eng","after":"eng","limit":5}`, "directory", ""},
+		{`{"type":"directory","after":5}`, "directory", hubbub.ECodeBadField},
+		{`{"type":"directory","limit":-5}`, "directory", hubbub.ECodeBadField},
+		{`{"type":"members","room":"r","after":"u_1"}`, "members", ""},
+		{`{"type":"history","room":"r","thread":3,"after":4}`, "history", ""},
+		{`{"type":"history","room":"r","thread":3,"after":"4"}`, "history", hubbub.ECodeBadField},
+		{`{"type":"history","room":"r","thread":3,"after":-4}`, "history", hubbub.ECodeBadField},
+		{`{"type":"read","room":"r","seq":4}`, "read", ""},
+		{`{"type":"read","room":"r"}`, "read", hubbub.ECodeMissing},
 	}
 	for _, tc := range cases {
 		f, err := Decode([]byte(tc.in))
@@ -65,6 +84,8 @@ func FuzzDecode(f *testing.F) {
 		`{"type":"typing","room":"r"}`, `{"type":"leave","room":"r"}`, `{"type":"ping","id":"x"}`,
 		`{"type":"send","room":"r","text":"\u0000\ud800"}`, `{"type":"send","text":null}`, `nul`, `{"type":`,
 		`{"type":"join","room":5,"since":-1}`, `{"type":"hello","name":""}`, `{"type":"history","room":"r","limit":-3}`,
+		`{"type":"directory","after":"a","limit":3}`, `{"type":"history","room":"r","after":"x"}`, `{"type":"dm","names":["a"]}`,
+		`{"type":"topic","room":"r","topic":null}`,
 	} {
 		f.Add([]byte(s))
 	}

@@ -61,6 +61,44 @@ func NewReacted(es []*hubbub.Entry) Reacted {
 	return r
 }
 
+// NewTopicChanged converts a topic entry to the frame that tells members the room's topic.
+func NewTopicChanged(e *hubbub.Entry) TopicChanged {
+	return TopicChanged{Type: TypeTopicChanged, Room: e.Room, LogSeq: e.Seq, From: e.From, User: e.User, Topic: e.Text,
+		Time: Time{Time: e.Time}}
+}
+
+// NewMemberChanged converts a member entry to the frame that tells members whose membership
+// changed, and how.
+func NewMemberChanged(e *hubbub.Entry) MemberChanged {
+	return MemberChanged{Type: TypeMemberChanged, Room: e.Room, LogSeq: e.Seq, From: e.From, User: e.User,
+		Subject: e.Subject, SubjectName: e.SubjectName, Action: e.Action, Role: string(e.Role), Time: Time{Time: e.Time}}
+}
+
+// NewRoomMeta converts a room's metadata to its wire form.
+func NewRoomMeta(m *hubbub.RoomMeta) RoomMeta {
+	return RoomMeta{Room: m.Name, Topic: m.Topic, Private: m.Private, DM: m.DM, CreatedBy: m.CreatedBy,
+		Created: Time{Time: m.Created}, Members: m.Members, LastSeq: m.LastSeq, LastActivity: Time{Time: m.LastActivity}}
+}
+
+// NewMyRoom converts one room of a user's list to its wire form.
+func NewMyRoom(r *hubbub.MyRoom) MyRoom {
+	role := string(r.Role)
+	if role == "" {
+		role = string(hubbub.RoomMember)
+	}
+	return MyRoom{RoomMeta: NewRoomMeta(&r.RoomMeta), Role: role, Invited: r.Invited, ReadSeq: r.ReadSeq,
+		Unread: r.Unread, Mentions: r.Mentions, People: r.People}
+}
+
+// NewRooms converts a user's list of rooms to the rooms frame.
+func NewRooms(rs []hubbub.MyRoom) Rooms {
+	out := Rooms{Type: TypeRooms, Rooms: make([]MyRoom, len(rs))}
+	for i := range rs {
+		out.Rooms[i] = NewMyRoom(&rs[i])
+	}
+	return out
+}
+
 // NewRevisions answers a revisions request for message seq of room.
 func NewRevisions(room string, seq uint64, revs []hubbub.Revision) Revisions {
 	r := Revisions{Type: TypeRevisions, Room: room, Seq: seq, Revisions: make([]Revision, len(revs))}

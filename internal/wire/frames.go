@@ -2,8 +2,10 @@ package wire
 
 import (
 	"encoding/json"
-	"hubbub"
+	"reflect"
 	"time"
+
+	"hubbub"
 )
 
 // Frame types: the "type" field of every hubbub.v1 frame. history and typing name a frame in
@@ -29,6 +31,17 @@ const (
 	TypeEdit      = "edit"
 	TypeReact     = "react"
 	TypeRevisions = "revisions"
+	// Conversations: rooms with metadata, private rooms, direct messages, read positions.
+	TypeCreate    = "create"
+	TypeDM        = "dm"
+	TypeInvite    = "invite"
+	TypeRemove    = "remove"
+	TypePart      = "part"
+	TypeTopic     = "topic"
+	TypeRole      = "role"
+	TypeRooms     = "rooms"
+	TypeDirectory = "directory"
+	TypeRead      = "read"
 
 	// Server → client (and history, typing).
 	TypeWelcome   = "welcome"
@@ -44,6 +57,11 @@ const (
 	TypeModerated = "moderated"
 	TypeEdited    = "edited"
 	TypeReacted   = "reacted"
+	// Conversations (and rooms, directory, members and read, in both directions).
+	TypeRoom          = "room"
+	TypeUnroom        = "unroom"
+	TypeTopicChanged  = "topic_changed"
+	TypeMemberChanged = "member_changed"
 )
 
 // Client → server frames, one struct per type. Clients send these (internal/client's methods
@@ -202,6 +220,101 @@ type DeleteRequest struct {
 	ID string `json:"id,omitempty"`
 }
 
+// CreateRequest creates room Room with its metadata, the sender its owner.
+type CreateRequest struct {
+	Type  string `json:"type"`
+	Room  string `json:"room"`
+	Topic string `json:"topic,omitempty"`
+	// Private rooms can be joined and read by their members only; members are invited.
+	Private bool `json:"private,omitempty"`
+}
+
+// DMRequest opens the direct message between the sender and the users Names (created on first
+// use, found again after).
+type DMRequest struct {
+	Type  string   `json:"type"`
+	Names []string `json:"names"`
+}
+
+// InviteRequest invites user Name to private room Room (its owner and moderators).
+type InviteRequest struct {
+	Type string `json:"type"`
+	Room string `json:"room"`
+	Name string `json:"name"`
+	// ID is the client-chosen idempotency key, as for send.
+	ID string `json:"id,omitempty"`
+}
+
+// RemoveRequest removes user Name (a member or an invitee) from private room Room (its owner
+// and moderators).
+type RemoveRequest struct {
+	Type string `json:"type"`
+	Room string `json:"room"`
+	Name string `json:"name"`
+	// ID is the client-chosen idempotency key, as for send.
+	ID string `json:"id,omitempty"`
+}
+
+// PartRequest leaves room Room for good: it leaves the sender's list of rooms, on every
+// connection (leave only stops this connection following the room).
+type PartRequest struct {
+	Type string `json:"type"`
+	Room string `json:"room"`
+	// ID is the client-chosen idempotency key, as for send.
+	ID string `json:"id,omitempty"`
+}
+
+// TopicRequest sets the topic of room Room ("" clears it).
+type TopicRequest struct {
+	Type  string `json:"type"`
+	Room  string `json:"room"`
+	Topic string `json:"topic"`
+	// ID is the client-chosen idempotency key, as for send.
+	ID string `json:"id,omitempty"`
+}
+
+// RoleRequest sets the room role of member Name of room Room: owner, moderator or member
+// (the room's owner, or a server admin).
+type RoleRequest struct {
+	Type string `json:"type"`
+	Room string `json:"room"`
+	Name string `json:"name"`
+	Role string `json:"role"`
+	// ID is the client-chosen idempotency key, as for send.
+	ID string `json:"id,omitempty"`
+}
+
+// RoomsRequest asks for the sender's list of rooms (answered with rooms).
+type RoomsRequest struct {
+	Type string `json:"type"`
+}
+
+// DirectoryRequest asks for a page of the public rooms whose name or topic contains Query.
+type DirectoryRequest struct {
+	Type  string `json:"type"`
+	Query string `json:"query,omitempty"`
+	// After is the next field of the previous page ("" for the first).
+	After string `json:"after,omitempty"`
+	// Limit is the page size (0 = the server's default, 50; at most 200).
+	Limit int `json:"limit,omitempty"`
+}
+
+// MembersRequest asks for a page of the members and invitees of room Room.
+type MembersRequest struct {
+	Type string `json:"type"`
+	Room string `json:"room"`
+	// After is the next field of the previous page ("" for the first).
+	After string `json:"after,omitempty"`
+}
+
+// ReadRequest moves the sender's read position in Room forward to Seq; the sender's other
+// connections are told (read), the sender is not answered.
+type ReadRequest struct {
+	Type string `json:"type"`
+	Room string `json:"room"`
+	Seq  uint64 `json:"seq"`
+}
+
 // ClientFrame is any client frame as the server reads it (Decode): the union of the request
 // structs' fields, each type reading only its own. A field added to a request must be added
 // here too, or the server never sees it (TestClientFrameReadsEveryRequestField).
@@ -222,11 +335,52 @@ type ClientFrame struct {
 	Reason   string `json:"reason,omitempty"`
 	Duration string `json:"duration,omitempty"`
 	Seq      uint64 `json:"seq,omitempty"`
-	// ReplyTo is read by send; Emoji by react; Thread and After by history.
+	// ReplyTo is read by send; Emoji by react; Thread and After by history (After also by
+	// directory and members, as a string).
 	ReplyTo uint64 `json:"reply_to,omitempty"`
 	Emoji   string `json:"emoji,omitempty"`
 	Thread  uint64 `json:"thread,omitempty"`
-	After   uint64 `json:"after,omitempty"`
+	After   Cursor `json:"after,omitzero"`
+	// Topic is read by create and topic (nil: absent); Private by create; Names by dm; Role by
+	// role; Query by directory.
+	Topic   *string  `json:"topic,omitempty"`
+	Private bool     `json:"private,omitempty"`
+	Names   []string `json:"names,omitempty"`
+	Role    string   `json:"role,omitempty"`
+	Query   string   `json:"query,omitempty"`
+}
+
+// Cursor is a request's paging position, its "after" field: a seq (a JSON number) for a
+// thread page of history, a room name or user id (a JSON string) for directory and members.
+// Decode refuses the kind a frame's type does not take.
+type Cursor struct {
+	// Seq is the number, Key the string; IsKey says which was sent.
+	Seq   uint64
+	Key   string
+	IsKey bool
+}
+
+// UnmarshalJSON reads a number ≥ 0 or a string; null leaves the cursor zero.
+func (c *Cursor) UnmarshalJSON(b []byte) error {
+	switch {
+	case string(b) == "null":
+		return nil
+	case len(b) > 0 && b[0] == '"':
+		c.IsKey = true
+		return json.Unmarshal(b, &c.Key)
+	}
+	if err := json.Unmarshal(b, &c.Seq); err != nil {
+		return &json.UnmarshalTypeError{Value: "number " + string(b), Type: reflect.TypeFor[uint64](), Field: "after"}
+	}
+	return nil
+}
+
+// MarshalJSON writes the cursor as it was read: the string, or the number.
+func (c Cursor) MarshalJSON() ([]byte, error) {
+	if c.IsKey {
+		return json.Marshal(c.Key)
+	}
+	return json.Marshal(c.Seq)
 }
 
 // clientFrame is one client frame type: the struct clients send and the fields Decode
@@ -256,13 +410,26 @@ var clientFrames = map[string]clientFrame{
 	TypeEdit:      {EditRequest{}, []string{"room", "seq", "text"}},
 	TypeReact:     {ReactRequest{}, []string{"room", "seq", "emoji"}},
 	TypeRevisions: {RevisionsRequest{}, []string{"room", "seq"}},
+	TypeCreate:    {CreateRequest{}, []string{"room"}},
+	TypeDM:        {DMRequest{}, []string{"names"}},
+	TypeInvite:    {InviteRequest{}, []string{"room", "name"}},
+	TypeRemove:    {RemoveRequest{}, []string{"room", "name"}},
+	TypePart:      {PartRequest{}, []string{"room"}},
+	TypeTopic:     {TopicRequest{}, []string{"room", "topic"}},
+	TypeRole:      {RoleRequest{}, []string{"room", "name", "role"}},
+	TypeRooms:     {RoomsRequest{}, nil},
+	TypeDirectory: {DirectoryRequest{}, nil},
+	TypeMembers:   {MembersRequest{}, []string{"room"}},
+	TypeRead:      {ReadRequest{}, []string{"room", "seq"}},
 }
 
 // Server → client frames. The server builds and encodes them (New…, Encode); clients decode
 // them (DecodeFrame). Type is the frame's type, filled by both sides.
 
 // Frame is a frame received from the server: *Welcome, *Joined, *Left, *Message, *Ack,
-// *History, *Presence, *Typing, *Members, *Pong, *Deleted, *Moderated, *Error or *Unknown.
+// *History, *Presence, *Typing, *Members, *Pong, *Deleted, *Moderated, *Edited, *Reacted,
+// *Revisions, *Room, *Unroom, *Rooms, *Directory, *Read, *TopicChanged, *MemberChanged, *Error
+// or *Unknown.
 // (internal/client's Session also delivers its own connection events as Frames.)
 type Frame interface {
 	// FrameType returns the frame's wire type, such as "message".
@@ -462,11 +629,169 @@ type Typing struct {
 	Name string `json:"name,omitempty"`
 }
 
-// Members answers who, and lists a room's members in the REST API.
+// Members answers who and members, and lists a room's members in the REST API. In the
+// answer to who (and from servers before users) each member is a bare name, a JSON string; in
+// the answer to members, an object with the user's id and room role.
 type Members struct {
-	Type    string   `json:"type"`
-	Room    string   `json:"room"`
-	Members []string `json:"members"`
+	Type    string       `json:"type"`
+	Room    string       `json:"room"`
+	Members []RoomMember `json:"members"`
+	// Next, when set, is the after of the next page (members only).
+	Next string `json:"next,omitempty"`
+}
+
+// NewWho answers who: the names of a room's members.
+func NewWho(room string, names []string) Members {
+	m := Members{Type: TypeMembers, Room: room, Members: make([]RoomMember, len(names))}
+	for i, n := range names {
+		m.Members[i] = RoomMember{Name: n}
+	}
+	return m
+}
+
+// Names returns the members' names, in order.
+func (m *Members) Names() []string {
+	names := make([]string, len(m.Members))
+	for i, rm := range m.Members {
+		names[i] = rm.Name
+	}
+	return names
+}
+
+// RoomMember is one member of a room in a members frame: a user who is a member, or invited.
+// A member with no User (an answer to who) is written as its name alone, a JSON string, as
+// clients before users read it; a string is read back as such a member.
+type RoomMember struct {
+	// User is the user's id, Name their current name.
+	User string `json:"user"`
+	Name string `json:"name"`
+	// Role is their room role: owner, moderator or member.
+	Role string `json:"role,omitempty"`
+	// Invited is true for an invitee who has not joined yet.
+	Invited bool `json:"invited,omitempty"`
+	// State is online, away or offline; LastSeen, for offline users, when they were last
+	// connected (absent if unknown).
+	State    string `json:"state,omitempty"`
+	LastSeen Time   `json:"last_seen,omitzero"`
+}
+
+// roomMemberFields is RoomMember without its methods, for their own encoding.
+type roomMemberFields RoomMember
+
+// MarshalJSON writes a member without a user as its name alone.
+func (m RoomMember) MarshalJSON() ([]byte, error) {
+	if m.User == "" {
+		return json.Marshal(m.Name)
+	}
+	return json.Marshal(roomMemberFields(m))
+}
+
+// UnmarshalJSON reads a name alone or a member object.
+func (m *RoomMember) UnmarshalJSON(b []byte) error {
+	if len(b) > 0 && b[0] == '"' {
+		*m = RoomMember{}
+		return json.Unmarshal(b, &m.Name)
+	}
+	return json.Unmarshal(b, (*roomMemberFields)(m))
+}
+
+// RoomMeta is a room as the directory lists it (hubbub.RoomMeta).
+type RoomMeta struct {
+	Room    string `json:"room"`
+	Topic   string `json:"topic,omitempty"`
+	Private bool   `json:"private,omitempty"`
+	// DM marks a direct message: a private room with exactly its members.
+	DM bool `json:"dm,omitempty"`
+	// CreatedBy is the creator's user id; Created when (both absent if unknown).
+	CreatedBy string `json:"created_by,omitempty"`
+	Created   Time   `json:"created,omitzero"`
+	// Members is how many users are members (not counting invitees).
+	Members int `json:"members"`
+	// LastSeq is the room's highest seq, LastActivity the time of that entry.
+	LastSeq      uint64 `json:"last_seq"`
+	LastActivity Time   `json:"last_activity,omitzero"`
+}
+
+// MyRoom is one room of a user's list (hubbub.MyRoom): a room they are a member of or
+// invited to, and where they are in it.
+type MyRoom struct {
+	RoomMeta
+	// Role is the user's room role; Invited is true for an invitation not yet accepted.
+	Role    string `json:"role"`
+	Invited bool   `json:"invited,omitempty"`
+	// ReadSeq is the user's read position; Unread how many messages after it are not their
+	// own, Mentions how many of those mention them (both capped at 999).
+	ReadSeq  uint64 `json:"read_seq"`
+	Unread   int    `json:"unread"`
+	Mentions int    `json:"mentions"`
+	// People are, for a DM, the other members' names, sorted: the DM's title.
+	People []string `json:"people,omitempty"`
+}
+
+// Room says a room is in the user's list now, or changed there: the answer to create and
+// dm, and sent unasked to every connection of a user invited to a room or added to a DM.
+type Room struct {
+	Type string `json:"type"`
+	MyRoom
+}
+
+// Unroom says room Room left the user's list (part on another connection, or a moderator's
+// remove); the connection is no longer in it.
+type Unroom struct {
+	Type string `json:"type"`
+	Room string `json:"room"`
+}
+
+// Rooms is the user's list of rooms: the answer to rooms, and sent unasked after welcome to
+// every stored user.
+type Rooms struct {
+	Type  string   `json:"type"`
+	Rooms []MyRoom `json:"rooms"`
+}
+
+// Directory answers directory: a page of public rooms in ascending name order.
+type Directory struct {
+	Type  string     `json:"type"`
+	Rooms []RoomMeta `json:"rooms"`
+	// Next, when set, is the after of the next page.
+	Next string `json:"next,omitempty"`
+}
+
+// Read is the user's read position in Room, sent to their other connections when one of them
+// moves it.
+type Read struct {
+	Type string `json:"type"`
+	Room string `json:"room"`
+	Seq  uint64 `json:"seq"`
+}
+
+// TopicChanged says the topic of Room is Topic now: a log entry, LogSeq, replayed by since.
+type TopicChanged struct {
+	Type   string `json:"type"`
+	Room   string `json:"room"`
+	LogSeq uint64 `json:"log_seq"`
+	// From is who changed it (their name), User their user id.
+	From  string `json:"from"`
+	User  string `json:"user,omitempty"`
+	Topic string `json:"topic"`
+	Time  Time   `json:"time"`
+}
+
+// MemberChanged says the membership of user Subject (named SubjectName) in Room changed by
+// Action (invite, join, leave, remove, role): a log entry, LogSeq, replayed by since.
+type MemberChanged struct {
+	Type   string `json:"type"`
+	Room   string `json:"room"`
+	LogSeq uint64 `json:"log_seq"`
+	// From is who made the change (their name), User their user id.
+	From        string `json:"from"`
+	User        string `json:"user,omitempty"`
+	Subject     string `json:"subject"`
+	SubjectName string `json:"subject_name"`
+	Action      string `json:"action"`
+	// Role is the subject's room role after a join or a role change.
+	Role string `json:"role,omitempty"`
+	Time Time   `json:"time"`
 }
 
 // Pong answers ping.
@@ -538,6 +863,14 @@ var serverFrames = map[string]func() Frame{
 	TypeEdited:    func() Frame { return new(Edited) },
 	TypeReacted:   func() Frame { return new(Reacted) },
 	TypeRevisions: func() Frame { return new(Revisions) },
+
+	TypeRoom:          func() Frame { return new(Room) },
+	TypeUnroom:        func() Frame { return new(Unroom) },
+	TypeRooms:         func() Frame { return new(Rooms) },
+	TypeDirectory:     func() Frame { return new(Directory) },
+	TypeRead:          func() Frame { return new(Read) },
+	TypeTopicChanged:  func() Frame { return new(TopicChanged) },
+	TypeMemberChanged: func() Frame { return new(MemberChanged) },
 }
 
 // FrameType implements Frame.
@@ -590,3 +923,24 @@ func (*Reacted) FrameType() string { return TypeReacted }
 
 // FrameType implements Frame.
 func (*Revisions) FrameType() string { return TypeRevisions }
+
+// FrameType implements Frame.
+func (*Room) FrameType() string { return TypeRoom }
+
+// FrameType implements Frame.
+func (*Unroom) FrameType() string { return TypeUnroom }
+
+// FrameType implements Frame.
+func (*Rooms) FrameType() string { return TypeRooms }
+
+// FrameType implements Frame.
+func (*Directory) FrameType() string { return TypeDirectory }
+
+// FrameType implements Frame.
+func (*Read) FrameType() string { return TypeRead }
+
+// FrameType implements Frame.
+func (*TopicChanged) FrameType() string { return TypeTopicChanged }
+
+// FrameType implements Frame.
+func (*MemberChanged) FrameType() string { return TypeMemberChanged }
