@@ -13,6 +13,11 @@ import (
 // again on every connection of the pool as it first uses it there.
 type readStmts struct {
 	since, before, replies, revisions, reactedBy, lastSeq, rooms *sql.Stmt
+
+	// Users (user.go).
+	userByID, userByKey, userByGuest, userByExternal, usersByID, users, passwordHash, session *sql.Stmt
+
+	all []*sql.Stmt // for close
 }
 
 // The reads of the room log. TestQueryPlans checks that each reads only the index range it
@@ -54,6 +59,9 @@ func prepareReads(ctx context.Context, db *sql.DB) (readStmts, error) {
 		}
 		var st *sql.Stmt
 		st, err = db.PrepareContext(ctx, query)
+		if err == nil {
+			r.all = append(r.all, st)
+		}
 		return st
 	}
 	r.since = prep(sinceSQL)
@@ -69,6 +77,15 @@ func prepareReads(ctx context.Context, db *sql.DB) (readStmts, error) {
 		LEFT JOIN messages m ON m.room = r.name AND m.seq = r.last_seq
 		LEFT JOIN entries e ON e.room = r.name AND e.seq = r.last_seq
 		WHERE r.name > ? AND r.last_seq > 0 ORDER BY r.name LIMIT ?`)
+
+	r.userByID = prep(userByIDSQL)
+	r.userByKey = prep(userByKeySQL)
+	r.userByGuest = prep(userByGuestSQL)
+	r.userByExternal = prep(userByExternalSQL)
+	r.usersByID = prep(usersByIDSQL)
+	r.users = prep(usersSQL)
+	r.passwordHash = prep(`SELECT password_hash FROM users WHERE id = ?`)
+	r.session = prep(sessionSQL)
 	if err != nil {
 		_ = r.close()
 		return readStmts{}, err
@@ -78,10 +95,8 @@ func prepareReads(ctx context.Context, db *sql.DB) (readStmts, error) {
 
 func (r readStmts) close() error {
 	var errs []error
-	for _, st := range []*sql.Stmt{r.since, r.before, r.replies, r.revisions, r.reactedBy, r.lastSeq, r.rooms} {
-		if st != nil {
-			errs = append(errs, st.Close())
-		}
+	for _, st := range r.all {
+		errs = append(errs, st.Close())
 	}
 	return errors.Join(errs...)
 }

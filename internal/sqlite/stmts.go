@@ -25,6 +25,13 @@ type writeStmts struct {
 	// Reactions: toggle off, on, list the first holders, store the summary.
 	unreact, react, holders, setReactions *sql.Stmt
 
+	// Users (user.go): the reads a write decides on, then the writes.
+	userByID, userByGuest, userByExternal                           *sql.Stmt
+	insertUser, renameUser, setUserRole, setDisabled, setPassword   *sql.Stmt
+	insertGuestKey, deleteGuestKey, deleteGuestKeys, insertExternal *sql.Stmt
+	seenAt, insertSession, deleteSession, deleteSessions            *sql.Stmt
+	insertInvite, useInvite                                         *sql.Stmt
+
 	all []*sql.Stmt // for close
 }
 
@@ -103,6 +110,26 @@ func prepareWrites(ctx context.Context, conn *sql.Conn) (writeStmts, error) {
 	w.react = prep(`INSERT INTO reactions (room, seq, emoji, sender, rseq) VALUES (?, ?, ?, ?, ?)`)
 	w.holders = prep(`SELECT sender FROM reactions WHERE room = ? AND seq = ? AND emoji = ? ORDER BY rseq LIMIT ?`)
 	w.setReactions = prep(`UPDATE messages SET reactions = ? WHERE room = ? AND seq = ?`)
+
+	w.userByID = prep(userByIDSQL)
+	w.userByGuest = prep(userByGuestSQL)
+	w.userByExternal = prep(userByExternalSQL)
+	w.insertUser = prep(`INSERT INTO users (id, name, name_key, kind, role, password_hash, created_ms)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`)
+	w.renameUser = prep(`UPDATE users SET name = ?, name_key = ? WHERE id = ?`)
+	w.setUserRole = prep(`UPDATE users SET role = ? WHERE id = ?`)
+	w.setDisabled = prep(`UPDATE users SET disabled = ? WHERE id = ?`)
+	w.setPassword = prep(`UPDATE users SET password_hash = ?, kind = ? WHERE id = ?`)
+	w.insertGuestKey = prep(`INSERT INTO guest_keys (key_hash, user_id) VALUES (?, ?)`)
+	w.deleteGuestKey = prep(`DELETE FROM guest_keys WHERE key_hash = ?`)
+	w.deleteGuestKeys = prep(`DELETE FROM guest_keys WHERE user_id = ?`)
+	w.insertExternal = prep(`INSERT INTO external_ids (issuer, subject, user_id) VALUES (?, ?, ?)`)
+	w.seenAt = prep(`UPDATE users SET last_seen_ms = ?1 WHERE id = ?2 AND last_seen_ms < ?1`)
+	w.insertSession = prep(`INSERT INTO login_sessions (id, user_id, created_ms, expires_ms) VALUES (?, ?, ?, ?)`)
+	w.deleteSession = prep(`DELETE FROM login_sessions WHERE id = ?`)
+	w.deleteSessions = prep(`DELETE FROM login_sessions WHERE user_id = ? RETURNING expires_ms`)
+	w.insertInvite = prep(`INSERT INTO invites (id, by_user, role, expires_ms) VALUES (?, ?, ?, ?)`)
+	w.useInvite = prep(`DELETE FROM invites WHERE id = ? AND expires_ms > ? RETURNING role`)
 	if err != nil {
 		_ = w.close()
 		return writeStmts{}, err
