@@ -24,10 +24,16 @@ import (
 //     even when many goroutines (or nodes, for a shared store) append to one room at once, and
 //     whatever the entries' kinds. Seqs are never reused, not even after retention.
 //   - Append assigns ID (unique) and Time (the store's clock, UTC, millisecond precision).
-//   - If e.ClientID is not empty and an entry with the same Room, From and ClientID is already
+//   - Append reads e.User, the actor's user id, and keys by it what belongs to the actor:
+//     idempotency, authorship, reactions. From is only the name the actor had at the time, for
+//     display. An entry with an empty User is stored with User = From, as the rows stored
+//     before users existed were migrated, so that it is keyed by its name.
+//   - If e.ClientID is not empty and an entry with the same Room, User and ClientID is already
 //     stored (of any kind), Append stores nothing and returns that entry (as Since would return
-//     it) with duplicate set to true. This holds before any check below: a resend after the
-//     target changed still returns the first outcome.
+//     it) with duplicate set to true: two users who both send "c-1" in one room both have their
+//     entry stored, and a user who renamed still finds the entry sent under the old name. This
+//     holds before any check below: a resend after the target changed still returns the first
+//     outcome.
 //   - Append refuses an entry with a *Error whose code says why (ECodeNotFound,
 //     ECodeForbidden, ECodeLimit below; ECodeBadField for a Kind it does not know); a refused
 //     entry stores nothing and takes no seq. The checks of a kind come in the order listed.
@@ -35,18 +41,20 @@ import (
 //     tombstone will do), else ECodeNotFound; it adds one to the parent's ReplyCount. Mentions
 //     and MentionRoom are stored as given.
 //   - An edit (KindEdit) needs Target to be a message of the room that is not deleted
-//     (ECodeNotFound) and was sent by e.From (ECodeForbidden). It replaces the message's Text,
+//     (ECodeNotFound) and was sent by e.User (ECodeForbidden): the same user, whatever name
+//     either carries; another user who took the sender's old name may not. It replaces the message's Text,
 //     Mentions and MentionRoom with the edit's, sets its EditedAt to the entry's Time, and keeps
 //     the previous text as a revision (Revisions).
 //   - A delete (KindDelete) needs Target to be a message of the room (ECodeNotFound) sent by
-//     e.From unless e.Moderator (ECodeForbidden). It empties the message's Text, Mentions and
+//     e.User unless e.Moderator (ECodeForbidden). It empties the message's Text, Mentions and
 //     MentionRoom, its revisions, and the same of the edits of it (nothing of what the message
 //     said stays), and marks it Deleted; its reactions, ReplyTo, ReplyCount and EditedAt stay.
 //     Deleting a tombstone (when e.From may) stores nothing and returns the delete entry that
 //     made it, with duplicate true, so that only one of several deletes tells the members.
 //   - A reaction (KindReaction) needs Target to be a message of the room that is not deleted
-//     (ECodeNotFound). It toggles e.From's reaction e.Emoji on the message: Added reports
-//     whether it was added or removed, Count how many users have that reaction now. Adding an
+//     (ECodeNotFound). It toggles e.User's reaction e.Emoji on the message (a user holds a
+//     reaction across a change of name): Added reports whether it was added or removed, Count
+//     how many users have that reaction now. Adding an
 //     emoji the message does not carry yet when it carries MaxReactionsPerMessage others fails
 //     with ECodeLimit; removing never fails for the limit.
 //   - Since returns the entries of every kind with Seq > after, ascending, at most limit; a
@@ -59,17 +67,21 @@ import (
 //   - A message's Reactions list each emoji with Count > 0 in the order it was added since its
 //     Count was last zero (an emoji keeps its place while anyone holds it; one that every holder
 //     removed goes last when added again), with the first MaxReactionNames names of those who
-//     hold it, in the order of their reactions (one who removes and adds again goes last).
-//     Stores never set Reaction.Me.
-//   - ReactedBy lists name's reactions on messages in the range, tombstones included, in no
-//     particular order.
+//     hold it, in the order of their reactions (one who removes and adds again goes last),
+//     each the name (From) its holder had when reacting. Stores never set Reaction.Me.
+//   - ReactedBy lists the reactions user (a user id) holds on messages in the range,
+//     tombstones included, in no particular order.
 //   - Retention (Prune, and Append where it prunes) removes messages (MaxPerRoom counts
 //     messages, not entries), and with them the entries that change them, their reactions and
 //     revisions, and every entry older than the oldest message it keeps. Seqs stay taken.
-//   - SetSanction replaces any sanction of the same Kind on the same Room and Name; a zero or
-//     past Until removes it.
+//   - SetSanction replaces any sanction of the same Kind on the same Room and User, whatever
+//     its Name (a ban follows the user across a change of name, and does not pass to whoever
+//     takes the old name); a zero or past Until removes it. A Sanction with an empty User is
+//     stored with User = Name, as sanctions stored before users existed were migrated.
 //   - Sanctions returns the sanctions of room still in force now (Until in the future), each
-//     with Until at millisecond precision, UTC.
+//     with User, Name (as last set) and Until at millisecond precision, UTC.
+//   - KindTopic and KindMember entries change the room's metadata and members as the
+//     RoomStore contract says, in the transaction that appends them.
 //   - Rooms lists the rooms that hold or held an entry, in ascending byte order of their
 //     names, those after the cursor only, at most limit of them, each with LastSeq and
 //     LastActivity (the Time of the entry numbered LastSeq, zero once retention removed it).
@@ -92,9 +104,9 @@ type Store interface {
 	// last (one revision if it was never edited). found is false if room has no message seq;
 	// a deleted message has no revisions left.
 	Revisions(ctx context.Context, room string, seq uint64) (revs []Revision, found bool, err error)
-	// ReactedBy returns the reactions name holds on the messages of room with
+	// ReactedBy returns the reactions user (a user id) holds on the messages of room with
 	// from ≤ Seq ≤ to, so that a page of messages can show which reactions are the reader's.
-	ReactedBy(ctx context.Context, room, name string, from, to uint64) ([]ReactionKey, error)
+	ReactedBy(ctx context.Context, room, user string, from, to uint64) ([]ReactionKey, error)
 	// LastSeq returns the highest Seq ever assigned in room, or 0 if the room has none.
 	LastSeq(ctx context.Context, room string) (uint64, error)
 	// Prune applies the retention policy the store was opened with and returns how many

@@ -103,28 +103,44 @@ func SecretHash(secret string) string {
 //
 // Contract, which internal/storetest checks on every implementation:
 //   - Names are unique by NameKey across all users, disabled ones included: CreateUser,
-//     ClaimGuest, ExternalUser and a rename refuse a name whose key another user holds with
-//     ECodeNameTaken, also when two nodes try at once (a unique index, not a read then a write).
+//     ClaimGuest, ExternalUser, RedeemInvite and a rename refuse a name whose key another user
+//     holds with ECodeNameTaken, also when two nodes try at once (a unique index, not a read
+//     then a write). A name ValidateName refuses is ECodeBadName. A user may take a look-alike
+//     of their own name (a change of spelling).
 //   - IDs are assigned by the store, "u_" and 16 random bytes in hex, and never reused.
+//     Created and LastSeen are UTC, to the millisecond. CreateUser stores Kind UserAccount when
+//     Kind is empty; a Role other than "", RoleAdmin, RoleModerator, RoleMember is
+//     ECodeBadField wherever a role is given.
 //   - ClaimGuest(name, keyHash): if a guest holds keyHash, that user is returned, renamed to name
 //     first if name differs (same key, same user: its id, sanctions and history follow it), or
 //     ECodeNameTaken if name's key is another user's. If no user holds keyHash, a new guest is
 //     created with it, or ECodeNameTaken if the name is held. A disabled user gets
 //     ECodeForbidden. Only guests are found by key: an account's old key no longer signs it in.
+//     An empty keyHash is ECodeBadField.
 //   - ExternalUser(issuer, subject, name, role): the user of that issuer and subject, created
-//     (Kind UserApp) on first sight; renamed to name when it differs and the name is free (if it
-//     is held by someone else, the user keeps its stored name and no error is returned, so a
-//     token whose name clashes still signs in); its role set to role.
+//     (Kind UserApp) on first sight (ECodeNameTaken then if name is held: a new user needs a
+//     name of its own); renamed to name when it differs and the name is free (if it is held by
+//     someone else, the user keeps its stored name and no error is returned, so a token whose
+//     name clashes still signs in); its role set to role. A disabled user gets ECodeForbidden;
+//     an empty subject is ECodeBadField.
 //   - UserByName finds the user whose name has name's NameKey (so a look-alike finds the
-//     holder). found is false, with a nil error, for no such user.
-//   - Users pages all users in ascending ID order, those with ID > after, at most limit.
-//   - UpdateUser applies a UserChange atomically; ECodeNotFound for an unknown id. Setting a
-//     password on a guest makes it an account; disabling deletes the user's sessions.
-//   - Session returns a session that exists and has not expired, with its user, found false
-//     otherwise (also when the user is disabled). DeleteSessions deletes every session of a user
-//     (sign out everywhere) and returns how many.
+//     holder). found is false, with a nil error, for no such user and for a name ValidateName
+//     refuses (no user can hold it).
+//   - UsersByID ignores unknown ids and returns each user once. Users pages all users in
+//     ascending ID order, those with ID > after, at most limit (none for limit ≤ 0).
+//   - UpdateUser applies a UserChange atomically: a refused change (ECodeNameTaken,
+//     ECodeBadName, ECodeBadField) changes nothing, not even its other fields. ECodeNotFound
+//     for an unknown id. Setting a password on a guest makes it an account; disabling deletes
+//     the user's sessions, so that enabling again does not bring them back.
+//   - PasswordHash of an unknown id is ECodeNotFound. SeenAt of an unknown id records nothing
+//     and is not an error.
+//   - CreateSession for an unknown user is ECodeNotFound. Session returns a session that
+//     exists and has not expired, with its user, found false otherwise (also when the user is
+//     disabled). DeleteSessions deletes every session of a user (sign out everywhere) and
+//     returns how many (expired ones may be counted).
 //   - RedeemInvite uses an unexpired, unused invite once (a second use is ECodeNotFound, also
-//     when two redeem at once) and creates the account in the same transaction.
+//     when two redeem at once) and creates the account in the same transaction: a refused
+//     name leaves the invite unused. An unknown or expired invite is ECodeNotFound.
 type UserStore interface {
 	// CreateUser stores a new user (Name, Kind, Role read) with an optional password hash and
 	// returns it with ID and Created set.

@@ -120,9 +120,13 @@ func sameEntry(a, b hubbub.Entry) string {
 	return ""
 }
 
-// normalEntry is e with its times zeroed (sameEntry compares them) and empty slices nil.
+// normalEntry is e with its times zeroed (sameEntry compares them), empty slices nil, and
+// an empty User the same as From (the contract stores an entry without User under its From).
 func normalEntry(e hubbub.Entry) hubbub.Entry {
 	e.Time, e.EditedAt = time.Time{}, time.Time{}
+	if e.User == "" {
+		e.User = e.From
+	}
 	if len(e.Mentions) == 0 {
 		e.Mentions = nil
 	}

@@ -89,7 +89,7 @@ func testSeqAcrossKinds(t *testing.T, open opener) {
 func testUnknownKind(t *testing.T, open opener) {
 	s := open(t, hubbub.Retention{})
 	m := mustAppend(t, s, msg("r", "alice", "hello"))
-	refused(t, s, hubbub.Entry{Room: "r", From: "alice", Kind: "topic", Text: "new topic", Target: m.Seq}, hubbub.ECodeBadField)
+	refused(t, s, hubbub.Entry{Room: "r", From: "alice", Kind: "poll", Text: "a question?", Target: m.Seq}, hubbub.ECodeBadField)
 	if next := mustAppend(t, s, msg("r", "alice", "next")); next.Seq != 2 {
 		t.Errorf("the message after a refused kind got seq %d, want 2", next.Seq)
 	}

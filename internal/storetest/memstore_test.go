@@ -17,20 +17,34 @@ import (
 // must pass, and each bug it can be told to have must make the suite fail. Like every store
 // it implements the whole interface, moderation included.
 type memStore struct {
-	bug string // "" for a correct store; see bugs in suite_test.go
-	ret hubbub.Retention
-	now func() time.Time // the store's clock
+	bug    string // "" for a correct store; see bugs in suite_test.go
+	ret    hubbub.Retention
+	now    func() time.Time // the store's clock
+	closed bool             // guarded by mu
 
+	*memData // shared by the handles of one store (again)
+}
+
+// memData is what a store holds: a second handle on it (a second node, or the store opened
+// again after a restart) sees the same.
+type memData struct {
 	mu        sync.Mutex
 	rooms     map[string]*memRoom
 	sanctions map[sanctionKey]hubbub.Sanction
 	ids       int
-	closed    bool
+
+	// The people of the store (memstore_people_test.go).
+	users    map[string]*memUser // by id
+	sessions map[string]hubbub.LoginSession
+	invites  map[string]*memInvite
+	metas    map[string]*hubbub.RoomMeta              // the stored fields only
+	members  map[string]map[string]*hubbub.Membership // by room, then user
+	reads    map[[2]string]uint64                     // by user and room
 }
 
-// sanctionKey is what SetSanction replaces on: one sanction per room, name and kind.
+// sanctionKey is what SetSanction replaces on: one sanction per room, user and kind.
 type sanctionKey struct {
-	room, name string
+	room, user string
 	kind       hubbub.SanctionKind
 }
 
@@ -52,16 +66,46 @@ type memState struct {
 	deletedBy uint64            // seq of the delete entry that made the tombstone (0: none)
 }
 
-// memReaction is one user's reaction on a message.
+// memReaction is one user's reaction on a message: name is the name they had then.
 type memReaction struct {
-	emoji, name string
+	emoji, name, user string
+}
+
+// holds reports whether reaction h is the one the actor of e holds. Bug "reactname": by name.
+func (s *memStore) holds(h memReaction, e hubbub.Entry) bool {
+	if s.bug == "reactname" {
+		return h.name == e.From
+	}
+	return h.user == e.User
+}
+
+// sameAuthor reports whether e's actor sent message m. Bug "authorname": by name.
+func (s *memStore) sameAuthor(m, e hubbub.Entry) bool {
+	if s.bug == "authorname" {
+		return m.From == e.From
+	}
+	return m.User == e.User
 }
 
 func newMemStore(ret hubbub.Retention, bug string) *memStore {
-	return &memStore{bug: bug, ret: ret, now: time.Now, rooms: map[string]*memRoom{}, sanctions: map[sanctionKey]hubbub.Sanction{}}
+	return &memStore{bug: bug, ret: ret, now: time.Now, memData: &memData{
+		rooms: map[string]*memRoom{}, sanctions: map[sanctionKey]hubbub.Sanction{},
+		users: map[string]*memUser{}, sessions: map[string]hubbub.LoginSession{}, invites: map[string]*memInvite{},
+		metas: map[string]*hubbub.RoomMeta{}, members: map[string]map[string]*hubbub.Membership{}, reads: map[[2]string]uint64{},
+	}}
 }
 
-var _ hubbub.Store = (*memStore)(nil)
+// again returns another handle on s's data, as a second node on one database or the store
+// opened again on its file.
+func (s *memStore) again() *memStore {
+	return &memStore{bug: s.bug, ret: s.ret, now: s.now, memData: s.memData}
+}
+
+var (
+	_ hubbub.Store     = (*memStore)(nil)
+	_ hubbub.UserStore = (*memStore)(nil)
+	_ hubbub.RoomStore = (*memStore)(nil)
+)
 
 var errClosed = errors.New("memstore: closed")
 
@@ -161,6 +205,9 @@ func (s *memStore) Append(ctx context.Context, in hubbub.Entry) (hubbub.Entry, b
 	if in.Room == "" {
 		return hubbub.Entry{}, false, errors.New("memstore: entry has no room")
 	}
+	if in.User == "" {
+		in.User = in.From // as rows stored before users existed
+	}
 	r := s.room(in.Room)
 	if s.bug == "dedupafter" && !in.IsMessage() { // checks the target before the key
 		if target, _ := r.message(in.Target); target == nil || target.Deleted && in.Kind != hubbub.KindDelete {
@@ -169,7 +216,11 @@ func (s *memStore) Append(ctx context.Context, in hubbub.Entry) (hubbub.Entry, b
 	}
 	if in.ClientID != "" && s.bug != "nodedup" {
 		for _, old := range r.entries {
-			if old.ClientID == in.ClientID && (old.From == in.From || s.bug == "dedupanysender") &&
+			sameActor := old.User == in.User
+			if s.bug == "dedupname" {
+				sameActor = old.From == in.From
+			}
+			if old.ClientID == in.ClientID && (sameActor || s.bug == "dedupanysender") &&
 				(old.Kind == in.Kind || s.bug != "dedupkind") {
 				return s.read(r, old), true, nil
 			}
@@ -182,7 +233,7 @@ func (s *memStore) Append(ctx context.Context, in hubbub.Entry) (hubbub.Entry, b
 	}
 
 	// Only what the caller owns is read: the kind's own fields.
-	m := hubbub.Entry{Room: in.Room, From: in.From, ClientID: in.ClientID, Kind: in.Kind}
+	m := hubbub.Entry{Room: in.Room, From: in.From, User: in.User, ClientID: in.ClientID, Kind: in.Kind}
 	if s.bug == "forge" {
 		m.ID = in.ID
 	}
@@ -203,7 +254,7 @@ func (s *memStore) Append(ctx context.Context, in hubbub.Entry) (hubbub.Entry, b
 		switch {
 		case target == nil || target.Deleted && s.bug != "editdeleted":
 			return s.refuse(r, notFound(in.Room, m.Target))
-		case target.From != m.From && s.bug != "editanyone":
+		case !s.sameAuthor(*target, m) && s.bug != "editanyone":
 			return s.refuse(r, hubbub.Errorf(hubbub.ECodeForbidden, "only its sender may edit message %d", m.Target))
 		}
 	case hubbub.KindDelete:
@@ -212,7 +263,7 @@ func (s *memStore) Append(ctx context.Context, in hubbub.Entry) (hubbub.Entry, b
 		switch {
 		case target == nil:
 			return s.refuse(r, notFound(in.Room, m.Target))
-		case target.From != m.From && !m.Moderator && s.bug != "deleteanyone":
+		case !s.sameAuthor(*target, m) && !m.Moderator && s.bug != "deleteanyone":
 			return s.refuse(r, hubbub.Errorf(hubbub.ECodeForbidden, "only its sender or a moderator may delete message %d", m.Target))
 		case target.Deleted && s.bug != "deleteagain":
 			if i := r.index(st.deletedBy); i >= 0 {
@@ -228,10 +279,22 @@ func (s *memStore) Append(ctx context.Context, in hubbub.Entry) (hubbub.Entry, b
 		if target == nil || target.Deleted && s.bug != "reactdeleted" {
 			return s.refuse(r, notFound(in.Room, m.Target))
 		}
-		m.Added = !slices.ContainsFunc(st.held, func(h memReaction) bool { return h.emoji == m.Emoji && h.name == m.From })
+		m.Added = !slices.ContainsFunc(st.held, func(h memReaction) bool { return h.emoji == m.Emoji && s.holds(h, m) })
 		if m.Added && !slices.Contains(st.emoji, m.Emoji) && len(st.emoji) >= hubbub.MaxReactionsPerMessage && s.bug != "nolimit" {
 			return s.refuse(r, hubbub.Errorf(hubbub.ECodeLimit, "message %d carries %d reactions already", m.Target, len(st.emoji)))
 		}
+	case hubbub.KindTopic:
+		m.Text = in.Text
+		if err := s.checkTopic(m); err != nil {
+			return s.refuse(r, err)
+		}
+	case hubbub.KindMember:
+		m.Subject, m.SubjectName, m.Action, m.Role = in.Subject, in.SubjectName, in.Action, in.Role
+		role, err := s.checkMember(m)
+		if err != nil {
+			return s.refuse(r, err)
+		}
+		m.Role = role
 	default:
 		return s.refuse(r, hubbub.Errorf(hubbub.ECodeBadField, "unknown entry kind %q", in.Kind))
 	}
@@ -316,9 +379,9 @@ func (s *memStore) store(r *memRoom, m hubbub.Entry) hubbub.Entry {
 	case hubbub.KindReaction:
 		_, st := r.message(m.Target)
 		if m.Added {
-			st.held = append(st.held, memReaction{emoji: m.Emoji, name: m.From})
+			st.held = append(st.held, memReaction{emoji: m.Emoji, name: m.From, user: m.User})
 		} else {
-			st.held = slices.DeleteFunc(st.held, func(h memReaction) bool { return h.emoji == m.Emoji && h.name == m.From })
+			st.held = slices.DeleteFunc(st.held, func(h memReaction) bool { return h.emoji == m.Emoji && s.holds(h, m) })
 		}
 		for _, h := range st.held {
 			if h.emoji == m.Emoji && s.bug != "countrace" {
@@ -331,6 +394,8 @@ func (s *memStore) store(r *memRoom, m hubbub.Entry) hubbub.Entry {
 		case !slices.Contains(st.emoji, m.Emoji):
 			st.emoji = append(st.emoji, m.Emoji)
 		}
+	case hubbub.KindTopic, hubbub.KindMember:
+		s.applyRoomChange(m)
 	}
 	r.entries = append(r.entries, m)
 	return s.read(r, m)
@@ -428,7 +493,7 @@ func (s *memStore) Revisions(ctx context.Context, room string, seq uint64) ([]hu
 	return slices.Clone(st.revisions), true, nil
 }
 
-func (s *memStore) ReactedBy(ctx context.Context, room, name string, from, to uint64) ([]hubbub.ReactionKey, error) {
+func (s *memStore) ReactedBy(ctx context.Context, room, user string, from, to uint64) ([]hubbub.ReactionKey, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.check(ctx); err != nil {
@@ -441,7 +506,7 @@ func (s *memStore) ReactedBy(ctx context.Context, room, name string, from, to ui
 			continue
 		}
 		for _, h := range r.state[e.Seq].held {
-			if h.name == name || s.bug == "reactedbyanyone" {
+			if h.user == user || s.bug == "reactedbyanyone" {
 				out = append(out, hubbub.ReactionKey{Seq: e.Seq, Emoji: h.emoji})
 			}
 		}
@@ -524,7 +589,13 @@ func (s *memStore) SetSanction(ctx context.Context, sn hubbub.Sanction) error {
 	if err := s.check(ctx); err != nil {
 		return err
 	}
-	k := sanctionKey{sn.Room, sn.Name, sn.Kind}
+	if sn.User == "" {
+		sn.User = sn.Name // as sanctions stored before users existed
+	}
+	k := sanctionKey{sn.Room, sn.User, sn.Kind}
+	if s.bug == "sanctionname" {
+		k.user = sn.Name
+	}
 	if !sn.Active(time.Now()) {
 		delete(s.sanctions, k)
 		return nil
@@ -548,7 +619,7 @@ func (s *memStore) Sanctions(ctx context.Context, room string) ([]hubbub.Sanctio
 		}
 	}
 	slices.SortFunc(out, func(a, b hubbub.Sanction) int {
-		return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.Kind, b.Kind))
+		return cmp.Or(cmp.Compare(a.User, b.User), cmp.Compare(a.Kind, b.Kind))
 	})
 	return out, nil
 }

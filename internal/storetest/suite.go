@@ -72,6 +72,21 @@ func RunStoreTests(t *testing.T, open func(t *testing.T, ret hubbub.Retention) h
 		{"ClientIDKinds", testClientIDKinds},
 		{"ClientIDConcurrentKinds", testClientIDConcurrentKinds},
 		{"RetentionEntries", testRetentionEntries},
+
+		// The people of issue 16: users, and what is keyed by them.
+		{"Users", testUsers},
+		{"UserNamesConcurrent", testUserNamesConcurrent},
+		{"UsersPaging", testUsersPaging},
+		{"UpdateUser", testUpdateUser},
+		{"ClaimGuest", testClaimGuest},
+		{"ExternalUser", testExternalUser},
+		{"Sessions", testSessions},
+		{"Invites", testInvites},
+		{"InvitesConcurrent", testInvitesConcurrent},
+		{"ClientIDPerUser", testClientIDPerUser},
+		{"AuthorshipPerUser", testAuthorshipPerUser},
+		{"ReactionsPerUser", testReactionsPerUser},
+		{"SanctionsPerUser", testSanctionsPerUser},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.run(t, open) })

@@ -112,6 +112,26 @@ func TestSuiteCatchesBugs(t *testing.T) {
 		{"prunemessagesonly", "RetentionEntries"},
 		{"prunemessagesonly", "MaxAge"},
 		{"count", "RetentionEntries"},
+
+		{"namecase", "Users"},
+		{"namerace", "UserNamesConcurrent"},
+		{"usersafter", "UsersPaging"},
+		{"updatepartial", "UpdateUser"},
+		{"namecase", "UpdateUser"},
+		{"seenback", "UpdateUser"},
+		{"guestnew", "ClaimGuest"},
+		{"guestdisabled", "ClaimGuest"},
+		{"externalrename", "ExternalUser"},
+		{"externaldisabled", "ExternalUser"},
+		{"sessionexpired", "Sessions"},
+		{"disablesessions", "Sessions"},
+		{"inviteagain", "Invites"},
+		{"inviterace", "InvitesConcurrent"},
+		{"dedupname", "ClientIDPerUser"},
+		{"authorname", "AuthorshipPerUser"},
+		{"reactname", "ReactionsPerUser"},
+		{"reactedbyanyone", "ReactionsPerUser"},
+		{"sanctionname", "SanctionsPerUser"},
 	}
 	for _, b := range bugs {
 		t.Run(b.bug+"/"+b.subtest, func(t *testing.T) {

@@ -1,0 +1,748 @@
+package storetest_test
+
+import (
+	"cmp"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"hubbub"
+)
+
+// The people of memStore: users, sessions, invites, room metadata, memberships and read
+// positions, as the UserStore and RoomStore contracts say, with bugs of their own.
+
+// memUser is a stored user and what the store keeps beside it.
+type memUser struct {
+	hubbub.User
+	nameKey         string // hubbub.NameKey(Name)
+	keyHash         string // a guest's key (SecretHash)
+	password        string
+	issuer, subject string // an app user's token
+}
+
+// memInvite is a stored invite and whether it was used.
+type memInvite struct {
+	hubbub.Invite
+	used bool
+}
+
+// ms is t as the store keeps times: UTC, to the millisecond.
+func ms(t time.Time) time.Time { return t.UTC().Truncate(time.Millisecond) }
+
+// pause lets another goroutine in between a check and the act it allows, as a store without
+// a unique index or a transaction would: the bugs that race use it.
+func (s *memStore) pause() {
+	s.mu.Unlock()
+	time.Sleep(20 * time.Millisecond)
+	s.mu.Lock()
+}
+
+// holder returns the user holding a name with key, or nil. Bug "namecase": compares names
+// byte for byte instead of by key.
+func (s *memStore) holder(name, key string) *memUser {
+	for _, u := range s.users {
+		if u.nameKey == key && s.bug != "namecase" || s.bug == "namecase" && u.Name == name {
+			return u
+		}
+	}
+	return nil
+}
+
+func nameTaken(name string) *hubbub.Error {
+	return hubbub.Errorf(hubbub.ECodeNameTaken, "the name %q is taken", name)
+}
+
+// newUser stores a user named name (which must be free) with key nameKey.
+func (s *memStore) newUser(u hubbub.User, nameKey string) *memUser {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	u.ID = "u_" + hex.EncodeToString(b[:])
+	u.Created = ms(s.now())
+	u.Disabled, u.LastSeen = false, time.Time{}
+	mu := &memUser{User: u, nameKey: nameKey}
+	s.users[u.ID] = mu
+	return mu
+}
+
+// claim checks that name may be taken by user self (nil: a new user) and returns its key.
+func (s *memStore) claim(name string, self *memUser) (string, error) {
+	key, err := hubbub.NameKey(name)
+	if err != nil {
+		return "", err
+	}
+	if h := s.holder(name, key); h != nil && h != self {
+		return "", nameTaken(name)
+	}
+	if s.bug == "namerace" {
+		s.pause()
+	}
+	return key, nil
+}
+
+func validRole(role string) bool {
+	return role == "" || role == hubbub.RoleAdmin || role == hubbub.RoleModerator || role == hubbub.RoleMember
+}
+
+func (s *memStore) CreateUser(ctx context.Context, u hubbub.User, passwordHash string) (hubbub.User, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.check(ctx); err != nil {
+		return hubbub.User{}, err
+	}
+	if !validRole(u.Role) {
+		return hubbub.User{}, hubbub.Errorf(hubbub.ECodeBadField, "unknown role %q", u.Role)
+	}
+	key, err := s.claim(u.Name, nil)
+	if err != nil {
+		return hubbub.User{}, err
+	}
+	if u.Kind == "" {
+		u.Kind = hubbub.UserAccount
+	}
+	mu := s.newUser(u, key)
+	mu.password = passwordHash
+	return mu.User, nil
+}
+
+func (s *memStore) ClaimGuest(ctx context.Context, name, keyHash string) (hubbub.User, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.check(ctx); err != nil {
+		return hubbub.User{}, err
+	}
+	if keyHash == "" {
+		return hubbub.User{}, hubbub.Errorf(hubbub.ECodeBadField, "a guest needs a key")
+	}
+	var guest *memUser
+	for _, u := range s.users {
+		if u.Kind == hubbub.UserGuest && u.keyHash == keyHash && (s.bug != "guestnew" || u.Name == name) {
+			guest = u
+		}
+	}
+	if guest != nil && guest.Disabled && s.bug != "guestdisabled" {
+		return hubbub.User{}, hubbub.Errorf(hubbub.ECodeForbidden, "user %q is disabled", guest.Name)
+	}
+	key, err := s.claim(name, guest)
+	if err != nil {
+		return hubbub.User{}, err
+	}
+	if guest == nil {
+		guest = s.newUser(hubbub.User{Name: name, Kind: hubbub.UserGuest}, key)
+		guest.keyHash = keyHash
+	}
+	guest.Name, guest.nameKey = name, key
+	return guest.User, nil
+}
+
+func (s *memStore) ExternalUser(ctx context.Context, issuer, subject, name, role string) (hubbub.User, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.check(ctx); err != nil {
+		return hubbub.User{}, err
+	}
+	if subject == "" {
+		return hubbub.User{}, hubbub.Errorf(hubbub.ECodeBadField, "a token's user needs a subject")
+	}
+	if !validRole(role) {
+		return hubbub.User{}, hubbub.Errorf(hubbub.ECodeBadField, "unknown role %q", role)
+	}
+	var app *memUser
+	for _, u := range s.users {
+		if u.Kind == hubbub.UserApp && u.issuer == issuer && u.subject == subject {
+			app = u
+		}
+	}
+	if app == nil {
+		key, err := s.claim(name, nil)
+		if err != nil {
+			return hubbub.User{}, err
+		}
+		app = s.newUser(hubbub.User{Name: name, Kind: hubbub.UserApp, Role: role}, key)
+		app.issuer, app.subject = issuer, subject
+		return app.User, nil
+	}
+	if app.Disabled && s.bug != "externaldisabled" {
+		return hubbub.User{}, hubbub.Errorf(hubbub.ECodeForbidden, "user %q is disabled", app.Name)
+	}
+	if name != app.Name {
+		key, err := s.claim(name, app)
+		switch {
+		case err == nil:
+			app.Name, app.nameKey = name, key
+		case s.bug == "externalrename" || hubbub.ErrorCode(err) != hubbub.ECodeNameTaken:
+			return hubbub.User{}, err
+		}
+	}
+	app.Role = role
+	return app.User, nil
+}
+
+func (s *memStore) UserByID(ctx context.Context, id string) (hubbub.User, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.check(ctx); err != nil {
+		return hubbub.User{}, false, err
+	}
+	if u := s.users[id]; u != nil {
+		return u.User, true, nil
+	}
+	return hubbub.User{}, false, nil
+}
+
+func (s *memStore) UserByName(ctx context.Context, name string) (hubbub.User, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.check(ctx); err != nil {
+		return hubbub.User{}, false, err
+	}
+	key, err := hubbub.NameKey(name)
+	if err != nil {
+		return hubbub.User{}, false, nil // no user can hold a name that is not valid
+	}
+	if u := s.holder(name, key); u != nil {
+		return u.User, true, nil
+	}
+	return hubbub.User{}, false, nil
+}
+
+func (s *memStore) UsersByID(ctx context.Context, ids []string) ([]hubbub.User, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.check(ctx); err != nil {
+		return nil, err
+	}
+	var out []hubbub.User
+	for _, id := range ids {
+		if u := s.users[id]; u != nil && !slices.ContainsFunc(out, func(o hubbub.User) bool { return o.ID == id }) {
+			out = append(out, u.User)
+		}
+	}
+	return out, nil
+}
+
+func (s *memStore) Users(ctx context.Context, after string, limit int) ([]hubbub.User, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.check(ctx); err != nil {
+		return nil, err
+	}
+	var out []hubbub.User
+	for _, id := range slices.Sorted(maps.Keys(s.users)) {
+		if (id > after || s.bug == "usersafter" && id == after) && len(out) < limit {
+			out = append(out, s.users[id].User)
+		}
+	}
+	return out, nil
+}
+
+func (s *memStore) UpdateUser(ctx context.Context, id string, c hubbub.UserChange) (hubbub.User, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.check(ctx); err != nil {
+		return hubbub.User{}, err
+	}
+	u := s.users[id]
+	if u == nil {
+		return hubbub.User{}, hubbub.Errorf(hubbub.ECodeNotFound, "no user %s", id)
+	}
+	if c.Role != nil {
+		if !validRole(*c.Role) {
+			return hubbub.User{}, hubbub.Errorf(hubbub.ECodeBadField, "unknown role %q", *c.Role)
+		}
+		if s.bug == "updatepartial" {
+			u.Role = *c.Role
+		}
+	}
+	key := u.nameKey
+	if c.Name != nil {
+		var err error
+		if key, err = s.claim(*c.Name, u); err != nil {
+			return hubbub.User{}, err
+		}
+		u.Name = *c.Name
+	}
+	u.nameKey = key
+	if c.Role != nil {
+		u.Role = *c.Role
+	}
+	if c.Disabled != nil {
+		u.Disabled = *c.Disabled
+		if u.Disabled && s.bug != "disablesessions" {
+			s.deleteSessions(id)
+		}
+	}
+	if c.PasswordHash != nil {
+		u.password = *c.PasswordHash
+		if u.Kind == hubbub.UserGuest {
+			u.Kind = hubbub.UserAccount
+		}
+	}
+	return u.User, nil
+}
+
+func (s *memStore) PasswordHash(ctx context.Context, id string) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.check(ctx); err != nil {
+		return "", err
+	}
+	u := s.users[id]
+	if u == nil {
+		return "", hubbub.Errorf(hubbub.ECodeNotFound, "no user %s", id)
+	}
+	return u.password, nil
+}
+
+func (s *memStore) SeenAt(ctx context.Context, id string, t time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.check(ctx); err != nil {
+		return err
+	}
+	if u := s.users[id]; u != nil && (ms(t).After(u.LastSeen) || s.bug == "seenback") {
+		u.LastSeen = ms(t)
+	}
+	return nil
+}
+
+func (s *memStore) CreateSession(ctx context.Context, ls hubbub.LoginSession) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.check(ctx); err != nil {
+		return err
+	}
+	if s.users[ls.User] == nil {
+		return hubbub.Errorf(hubbub.ECodeNotFound, "no user %s", ls.User)
+	}
+	ls.Created, ls.Expires = ms(ls.Created), ms(ls.Expires)
+	s.sessions[ls.ID] = ls
+	return nil
+}
+
+func (s *memStore) Session(ctx context.Context, id string) (hubbub.LoginSession, hubbub.User, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.check(ctx); err != nil {
+		return hubbub.LoginSession{}, hubbub.User{}, false, err
+	}
+	ls, ok := s.sessions[id]
+	if !ok || !ls.Expires.After(time.Now()) && s.bug != "sessionexpired" {
+		return hubbub.LoginSession{}, hubbub.User{}, false, nil
+	}
+	u := s.users[ls.User]
+	if u == nil || u.Disabled {
+		return hubbub.LoginSession{}, hubbub.User{}, false, nil
+	}
+	return ls, u.User, true, nil
+}
+
+func (s *memStore) DeleteSession(ctx context.Context, id string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.check(ctx); err != nil {
+		return err
+	}
+	delete(s.sessions, id)
+	return nil
+}
+
+func (s *memStore) DeleteSessions(ctx context.Context, user string) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.check(ctx); err != nil {
+		return 0, err
+	}
+	return s.deleteSessions(user), nil
+}
+
+func (s *memStore) deleteSessions(user string) int {
+	n := 0
+	for id, ls := range s.sessions {
+		if ls.User == user {
+			delete(s.sessions, id)
+			n++
+		}
+	}
+	return n
+}
+
+func (s *memStore) CreateInvite(ctx context.Context, inv hubbub.Invite) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.check(ctx); err != nil {
+		return err
+	}
+	if !validRole(inv.Role) {
+		return hubbub.Errorf(hubbub.ECodeBadField, "unknown role %q", inv.Role)
+	}
+	inv.Expires = ms(inv.Expires)
+	s.invites[inv.ID] = &memInvite{Invite: inv}
+	return nil
+}
+
+func (s *memStore) RedeemInvite(ctx context.Context, id string, u hubbub.User, passwordHash string) (hubbub.User, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.check(ctx); err != nil {
+		return hubbub.User{}, err
+	}
+	inv := s.invites[id]
+	if inv == nil || inv.used && s.bug != "inviteagain" || !inv.Expires.After(time.Now()) {
+		return hubbub.User{}, hubbub.Errorf(hubbub.ECodeNotFound, "no such invite, or it was used or has expired")
+	}
+	if s.bug == "inviterace" {
+		s.pause()
+	}
+	key, err := s.claim(u.Name, nil)
+	if err != nil {
+		return hubbub.User{}, err
+	}
+	mu := s.newUser(hubbub.User{Name: u.Name, Kind: hubbub.UserAccount, Role: inv.Role}, key)
+	mu.password = passwordHash
+	inv.used = true
+	return mu.User, nil
+}
+
+// Rooms.
+
+// metaOf returns room's metadata and counts as RoomMeta reads them, found false for a room
+// with neither metadata nor entries.
+func (s *memStore) metaOf(room string) (hubbub.RoomMeta, bool) {
+	r, stored := s.rooms[room], s.metas[room]
+	if stored == nil && (r == nil || r.last == 0) {
+		return hubbub.RoomMeta{}, false
+	}
+	meta := hubbub.RoomMeta{Name: room}
+	if stored != nil {
+		meta = *stored
+	}
+	for _, m := range s.members[room] {
+		if !m.Invited {
+			meta.Members++
+		}
+	}
+	if r != nil {
+		meta.LastSeq = r.last
+		if n := len(r.entries); n > 0 && r.entries[n-1].Seq == r.last {
+			meta.LastActivity = r.entries[n-1].Time
+		}
+	}
+	return meta, true
+}
+
+// ensureMeta gives room metadata (public, created at t) if it has none, and returns it.
+func (s *memStore) ensureMeta(room string, t time.Time) *hubbub.RoomMeta {
+	m := s.metas[room]
+	if m == nil {
+		m = &hubbub.RoomMeta{Name: room, Created: t}
+		s.metas[room] = m
+	}
+	return m
+}
+
+// nameOf returns user id's current name, or fallback if the store has no such user.
+func (s *memStore) nameOf(id, fallback string) string {
+	if u := s.users[id]; u != nil {
+		return u.Name
+	}
+	return fallback
+}
+
+func (s *memStore) checkTopic(e hubbub.Entry) *hubbub.Error {
+	if len(e.Text) > hubbub.MaxTopicLen && s.bug != "topiclong" {
+		return hubbub.Errorf(hubbub.ECodeTooLong, "a topic is at most %d bytes", hubbub.MaxTopicLen)
+	}
+	return nil
+}
+
+func validRoomRole(r hubbub.RoomRole) bool {
+	return r == hubbub.RoomOwner || r == hubbub.RoomModerator || r == hubbub.RoomMember
+}
+
+// checkMember checks KindMember entry e against the room's members and returns the subject's
+// room role after it.
+func (s *memStore) checkMember(e hubbub.Entry) (hubbub.RoomRole, *hubbub.Error) {
+	if e.Subject == "" {
+		return "", hubbub.Errorf(hubbub.ECodeBadField, "a member change needs a subject")
+	}
+	if e.Role != "" && !validRoomRole(e.Role) {
+		return "", hubbub.Errorf(hubbub.ECodeBadField, "unknown room role %q", e.Role)
+	}
+	role := cmp.Or(e.Role, hubbub.RoomMember)
+	cur := s.members[e.Room][e.Subject]
+	switch e.Action {
+	case hubbub.MemberInvite:
+		if cur != nil && s.bug != "memberexists" {
+			return "", hubbub.Errorf(hubbub.ECodeExists, "%s is already a member of %s, or invited", e.SubjectName, e.Room)
+		}
+		return role, nil
+	case hubbub.MemberJoin:
+		switch {
+		case cur == nil:
+			return role, nil
+		case !cur.Invited && s.bug != "memberexists":
+			return "", hubbub.Errorf(hubbub.ECodeExists, "%s is already a member of %s", e.SubjectName, e.Room)
+		case s.bug == "joinrole":
+			return role, nil
+		}
+		return cur.Role, nil
+	case hubbub.MemberLeave, hubbub.MemberRemove:
+		if cur == nil && s.bug != "leavemissing" {
+			return "", hubbub.Errorf(hubbub.ECodeNotFound, "%s is not a member of %s", e.SubjectName, e.Room)
+		}
+		return "", nil
+	case hubbub.MemberRole:
+		if e.Role == "" {
+			return "", hubbub.Errorf(hubbub.ECodeBadField, "a role change needs a role")
+		}
+		if cur == nil || cur.Invited {
+			return "", hubbub.Errorf(hubbub.ECodeNotFound, "%s is not a member of %s", e.SubjectName, e.Room)
+		}
+		return e.Role, nil
+	}
+	return "", hubbub.Errorf(hubbub.ECodeBadField, "unknown member action %q", e.Action)
+}
+
+// applyRoomChange applies a stored KindTopic or KindMember entry to the room's metadata and
+// members.
+func (s *memStore) applyRoomChange(e hubbub.Entry) {
+	meta := s.ensureMeta(e.Room, e.Time)
+	if e.Kind == hubbub.KindTopic {
+		meta.Topic = e.Text
+		return
+	}
+	members := s.members[e.Room]
+	if members == nil {
+		members = map[string]*hubbub.Membership{}
+		s.members[e.Room] = members
+	}
+	switch e.Action {
+	case hubbub.MemberInvite:
+		members[e.Subject] = &hubbub.Membership{Room: e.Room, User: e.Subject, Name: e.SubjectName, Role: e.Role, Invited: true, Since: e.Time}
+	case hubbub.MemberJoin:
+		members[e.Subject] = &hubbub.Membership{Room: e.Room, User: e.Subject, Name: e.SubjectName, Role: e.Role, Since: e.Time}
+	case hubbub.MemberLeave, hubbub.MemberRemove:
+		delete(members, e.Subject)
+	case hubbub.MemberRole:
+		members[e.Subject].Role = e.Role
+	}
+}
+
+func (s *memStore) CreateRoom(ctx context.Context, meta hubbub.RoomMeta, members []hubbub.Membership) (hubbub.RoomMeta, []hubbub.Entry, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.check(ctx); err != nil {
+		return hubbub.RoomMeta{}, nil, err
+	}
+	r := s.room(meta.Name)
+	if s.metas[meta.Name] != nil || r.last > 0 && s.bug != "createseq" {
+		return hubbub.RoomMeta{}, nil, hubbub.Errorf(hubbub.ECodeExists, "room %s exists", meta.Name)
+	}
+	if len(meta.Topic) > hubbub.MaxTopicLen && s.bug != "topiclong" {
+		return hubbub.RoomMeta{}, nil, hubbub.Errorf(hubbub.ECodeTooLong, "a topic is at most %d bytes", hubbub.MaxTopicLen)
+	}
+	for _, m := range members {
+		if m.User == "" || m.Role != "" && !validRoomRole(m.Role) {
+			return hubbub.RoomMeta{}, nil, hubbub.Errorf(hubbub.ECodeBadField, "member %+v has no user or an unknown role", m)
+		}
+	}
+	if s.bug == "createrace" {
+		s.pause()
+	}
+	s.metas[meta.Name] = &hubbub.RoomMeta{
+		Name: meta.Name, Topic: meta.Topic, Private: meta.Private, DM: meta.DM,
+		CreatedBy: meta.CreatedBy, Created: ms(s.now()),
+	}
+	from := s.nameOf(meta.CreatedBy, meta.CreatedBy)
+	var entries []hubbub.Entry
+	for _, m := range members {
+		entries = append(entries, s.store(r, hubbub.Entry{
+			Room: meta.Name, From: from, User: meta.CreatedBy, Kind: hubbub.KindMember,
+			Subject: m.User, SubjectName: s.nameOf(m.User, m.Name), Action: hubbub.MemberJoin,
+			Role: cmp.Or(m.Role, hubbub.RoomMember),
+		}))
+	}
+	out, _ := s.metaOf(meta.Name)
+	return out, entries, nil
+}
+
+func (s *memStore) RoomMeta(ctx context.Context, room string) (hubbub.RoomMeta, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.check(ctx); err != nil {
+		return hubbub.RoomMeta{}, false, err
+	}
+	meta, found := s.metaOf(room)
+	return meta, found, nil
+}
+
+func (s *memStore) JoinRoom(ctx context.Context, room, user string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.check(ctx); err != nil {
+		return err
+	}
+	if m := s.metas[room]; m != nil && (m.Private || m.DM) && s.bug != "joinprivate" {
+		return hubbub.Errorf(hubbub.ECodeForbidden, "room %s is private", room)
+	}
+	now := ms(s.now())
+	s.ensureMeta(room, now)
+	members := s.members[room]
+	if members == nil {
+		members = map[string]*hubbub.Membership{}
+		s.members[room] = members
+	}
+	if members[user] == nil || s.bug == "joinagain" {
+		members[user] = &hubbub.Membership{Room: room, User: user, Name: s.nameOf(user, ""), Role: hubbub.RoomMember, Since: now}
+	}
+	return nil
+}
+
+func (s *memStore) LeaveRoom(ctx context.Context, room, user string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.check(ctx); err != nil {
+		return err
+	}
+	if m := s.metas[room]; m != nil && (m.Private || m.DM) {
+		return hubbub.Errorf(hubbub.ECodeForbidden, "room %s is private: leaving it is an entry", room)
+	}
+	delete(s.members[room], user)
+	return nil
+}
+
+// membership returns a copy of m with the member's current name.
+func (s *memStore) membership(m *hubbub.Membership) hubbub.Membership {
+	out := *m
+	if s.bug != "membername" {
+		out.Name = s.nameOf(m.User, m.Name)
+	}
+	return out
+}
+
+func (s *memStore) Membership(ctx context.Context, room, user string) (hubbub.Membership, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.check(ctx); err != nil {
+		return hubbub.Membership{}, false, err
+	}
+	if m := s.members[room][user]; m != nil {
+		return s.membership(m), true, nil
+	}
+	return hubbub.Membership{}, false, nil
+}
+
+func (s *memStore) Members(ctx context.Context, room, after string, limit int) ([]hubbub.Membership, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.check(ctx); err != nil {
+		return nil, err
+	}
+	var out []hubbub.Membership
+	for _, id := range slices.Sorted(maps.Keys(s.members[room])) {
+		if (id > after || s.bug == "membersafter" && id == after) && len(out) < limit {
+			out = append(out, s.membership(s.members[room][id]))
+		}
+	}
+	return out, nil
+}
+
+func (s *memStore) SetRead(ctx context.Context, user, room string, seq uint64) (uint64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.check(ctx); err != nil {
+		return 0, err
+	}
+	var last uint64
+	if r := s.rooms[room]; r != nil {
+		last = r.last
+	}
+	if s.bug != "readclamp" {
+		seq = min(seq, last)
+	}
+	k := [2]string{user, room}
+	if seq > s.reads[k] || s.bug == "readback" {
+		s.reads[k] = seq
+	}
+	return s.reads[k], nil
+}
+
+func (s *memStore) MyRooms(ctx context.Context, user string) ([]hubbub.MyRoom, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.check(ctx); err != nil {
+		return nil, err
+	}
+	var out []hubbub.MyRoom
+	for _, room := range slices.Sorted(maps.Keys(s.members)) {
+		m := s.members[room][user]
+		if m == nil {
+			continue
+		}
+		meta, _ := s.metaOf(room)
+		mr := hubbub.MyRoom{RoomMeta: meta, Role: m.Role, Invited: m.Invited, ReadSeq: s.reads[[2]string{user, room}]}
+		if r := s.rooms[room]; r != nil {
+			for _, e := range r.entries {
+				if !e.IsMessage() || e.Seq <= mr.ReadSeq || e.Deleted && s.bug != "unreaddeleted" || e.User == user && s.bug != "unreadown" {
+					continue
+				}
+				mr.Unread++
+				if e.MentionRoom && s.bug != "mentionroom" || slices.ContainsFunc(e.Mentions, func(mn hubbub.Mention) bool { return mn.User == user }) {
+					mr.Mentions++
+				}
+			}
+		}
+		if s.bug != "unreadcap" {
+			mr.Unread, mr.Mentions = min(mr.Unread, hubbub.MaxUnreadCount), min(mr.Mentions, hubbub.MaxUnreadCount)
+		}
+		if meta.DM {
+			for id, other := range s.members[room] {
+				if id != user {
+					mr.People = append(mr.People, s.nameOf(id, other.Name))
+				}
+			}
+			slices.Sort(mr.People)
+		}
+		out = append(out, mr)
+	}
+	return out, nil
+}
+
+func (s *memStore) Directory(ctx context.Context, query, after string, limit int) ([]hubbub.RoomMeta, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.check(ctx); err != nil {
+		return nil, err
+	}
+	names := map[string]bool{}
+	for name := range s.metas {
+		names[name] = true
+	}
+	for name, r := range s.rooms {
+		if r.last > 0 {
+			names[name] = true
+		}
+	}
+	match := func(text string) bool {
+		if s.bug == "dircase" {
+			return strings.Contains(text, query)
+		}
+		return strings.Contains(strings.ToLower(text), strings.ToLower(query))
+	}
+	var out []hubbub.RoomMeta
+	for _, name := range slices.Sorted(maps.Keys(names)) {
+		meta, _ := s.metaOf(name)
+		if name <= after || (meta.Private || meta.DM) && s.bug != "dirprivate" || len(out) >= limit {
+			continue
+		}
+		if match(meta.Name) || match(meta.Topic) {
+			out = append(out, meta)
+		}
+	}
+	return out, nil
+}
