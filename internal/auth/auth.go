@@ -2,9 +2,11 @@
 // user is: a JWT carrying the user id (sub), the display name (name), the expiry (exp), and
 // optionally the rooms the user may join (rooms) and a role (role).
 //
-// Verifier is the interface the server depends on; HMAC is its HS256 implementation, built from
-// a shared secret. A public-key verifier (RS256, EdDSA) can be added beside it later without
-// touching the server. Mint signs tokens with the same secret, for `hubbub token` and tests.
+// Verifier is the interface the server depends on. HMAC is its HS256 implementation, built from
+// a shared secret; JWKS (jwks.go) verifies RS256, ES256 and EdDSA tokens with the public keys an
+// identity provider publishes at a JWKS URL (jwk.go parses them); Either takes both and picks by
+// the token's algorithm. Each accepts only its own algorithms, so a token cannot choose how it
+// is checked. Mint signs tokens with the HMAC secret, for `hubbub token` and tests.
 package auth
 
 import (
@@ -49,6 +51,9 @@ var (
 	ErrInvalid = errors.New("invalid token")
 	// ErrExpired means the token was valid but its exp has passed.
 	ErrExpired = errors.New("token expired")
+	// ErrUnavailable means the token could not be checked now: the keys that verify it have
+	// not been fetched (the JWKS URL does not answer). Trying again later may work.
+	ErrUnavailable = errors.New("tokens cannot be verified right now")
 )
 
 // Claims is what a verified token says about its holder.
@@ -63,6 +68,10 @@ type Claims struct {
 	Rooms []string
 	// ExpiresAt is when the token stops being valid (the exp claim).
 	ExpiresAt time.Time
+	// Issuer is who vouches for the user (the iss claim) of a JWKS token, never empty there.
+	// It is always "" for an HS256 token, whatever its iss: the holder of the shared secret
+	// names its users in a namespace of its own, which no key-set issuer can enter.
+	Issuer string
 }
 
 // CanJoin reports whether the token's room grants allow room.
@@ -108,7 +117,57 @@ type jwtClaims struct {
 	Name  string   `json:"name"`
 	Rooms []string `json:"rooms,omitempty"`
 	Role  string   `json:"role,omitempty"`
+	// PreferredUsername is the OpenID Connect claim an identity provider's token may carry
+	// instead of name; it is the name when name is absent.
+	PreferredUsername string `json:"preferred_username,omitempty"`
 	jwt.RegisteredClaims
+}
+
+// claims turns a parsed token's claims into Claims, validated, with issuer as the Issuer.
+func (jc *jwtClaims) claims(issuer string) (Claims, error) {
+	c := Claims{UserID: jc.Subject, Name: jc.Name, Role: jc.Role, Rooms: jc.Rooms, Issuer: issuer}
+	if c.Name == "" {
+		c.Name = jc.PreferredUsername
+	}
+	if jc.ExpiresAt != nil {
+		c.ExpiresAt = jc.ExpiresAt.Time
+	}
+	if err := c.Validate(); err != nil {
+		return Claims{}, fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	return c, nil
+}
+
+// Options are what a verifier checks besides the signature, the algorithm and the times. The
+// zero value checks neither issuer nor audience.
+type Options struct {
+	// Issuer, when set, must equal the token's iss claim.
+	Issuer string
+	// Audience, when set, must be one of the values of the token's aud claim.
+	Audience string
+	// Now, if not nil, replaces time.Now for the token's times (tests).
+	Now func() time.Time
+}
+
+// parser returns a parser that accepts only the algorithms algs and checks exp (required),
+// nbf, iat, and the issuer and audience of o.
+func (o Options) parser(algs ...string) *jwt.Parser {
+	opts := []jwt.ParserOption{
+		jwt.WithValidMethods(algs),
+		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(),
+		jwt.WithLeeway(Leeway),
+	}
+	if o.Issuer != "" {
+		opts = append(opts, jwt.WithIssuer(o.Issuer))
+	}
+	if o.Audience != "" {
+		opts = append(opts, jwt.WithAudience(o.Audience))
+	}
+	if o.Now != nil {
+		opts = append(opts, jwt.WithTimeFunc(o.Now))
+	}
+	return jwt.NewParser(opts...)
 }
 
 // HMAC verifies HS256 tokens signed with a shared secret. Only HS256 is accepted: tokens
@@ -119,21 +178,17 @@ type HMAC struct {
 }
 
 // NewHMAC returns a Verifier for tokens signed with secret, which must be at least
-// MinSecretLen bytes. now, if not nil, replaces time.Now (tests).
+// MinSecretLen bytes, checking no issuer or audience. now, if not nil, replaces time.Now (tests).
 func NewHMAC(secret []byte, now func() time.Time) (*HMAC, error) {
+	return NewHMACWith(secret, Options{Now: now})
+}
+
+// NewHMACWith is NewHMAC with the issuer and audience checks of o.
+func NewHMACWith(secret []byte, o Options) (*HMAC, error) {
 	if err := checkSecret(secret); err != nil {
 		return nil, err
 	}
-	opts := []jwt.ParserOption{
-		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
-		jwt.WithExpirationRequired(),
-		jwt.WithIssuedAt(),
-		jwt.WithLeeway(Leeway),
-	}
-	if now != nil {
-		opts = append(opts, jwt.WithTimeFunc(now))
-	}
-	return &HMAC{secret: slices.Clone(secret), parser: jwt.NewParser(opts...)}, nil
+	return &HMAC{secret: slices.Clone(secret), parser: o.parser(algHS256)}, nil
 }
 
 func checkSecret(secret []byte) error {
@@ -144,60 +199,79 @@ func checkSecret(secret []byte) error {
 	return nil
 }
 
-// Verify checks token's signature, algorithm and times, and returns its claims.
+// Verify checks token's signature, algorithm and times, and returns its claims. Their Issuer
+// is "" (see Claims.Issuer).
 func (h *HMAC) Verify(token string) (Claims, error) {
-	if token == "" {
-		return Claims{}, fmt.Errorf("%w: the token is empty", ErrInvalid)
-	}
-	if len(token) > MaxTokenLen {
-		return Claims{}, fmt.Errorf("%w: the token is longer than %d bytes", ErrInvalid, MaxTokenLen)
-	}
-	if err := checkAlg(token); err != nil {
+	hdr, err := readHeader(token)
+	if err != nil {
 		return Claims{}, err
 	}
+	if hdr.Alg != algHS256 {
+		return Claims{}, notSigned(algHS256)
+	}
 	var jc jwtClaims
-	_, err := h.parser.ParseWithClaims(token, &jc, func(t *jwt.Token) (any, error) {
+	_, err = h.parser.ParseWithClaims(token, &jc, func(t *jwt.Token) (any, error) {
 		if _, ok := t.Method.(*jwt.SigningMethodHMAC); !ok {
 			return nil, jwt.ErrTokenUnverifiable
 		}
 		return h.secret, nil
 	})
 	if err != nil {
-		return Claims{}, describe(err)
+		return Claims{}, describe(err, algHS256, &jc)
 	}
-	c := Claims{UserID: jc.Subject, Name: jc.Name, Role: jc.Role, Rooms: jc.Rooms}
-	if jc.ExpiresAt != nil {
-		c.ExpiresAt = jc.ExpiresAt.Time
-	}
-	if err := c.Validate(); err != nil {
-		return Claims{}, fmt.Errorf("%w: %w", ErrInvalid, err)
-	}
-	return c, nil
+	return jc.claims("")
 }
 
-// checkAlg refuses a token whose header names any algorithm but HS256, so that the client is
-// told why rather than that the signature does not match. The parser checks it again.
-func checkAlg(token string) error {
+// The algorithms hubbub accepts, as a token's header names them.
+const (
+	algHS256 = "HS256"
+	algRS256 = "RS256"
+	algES256 = "ES256"
+	algEdDSA = "EdDSA"
+)
+
+// header is what Verify reads of a token's header before checking it.
+type header struct {
+	Alg  string          `json:"alg"`
+	Kid  string          `json:"kid"`
+	Crit json.RawMessage `json:"crit"`
+}
+
+// readHeader checks the token's size and shape and decodes its header, so that a token of a
+// wrong algorithm is told why rather than that the signature does not match (the parser
+// checks the algorithm again). A header with crit is refused: RFC 7515 requires refusing
+// extensions one does not understand, and hubbub understands none.
+func readHeader(token string) (header, error) {
+	var hdr header
+	if token == "" {
+		return hdr, fmt.Errorf("%w: the token is empty", ErrInvalid)
+	}
+	if len(token) > MaxTokenLen {
+		return hdr, fmt.Errorf("%w: the token is longer than %d bytes", ErrInvalid, MaxTokenLen)
+	}
 	head, _, ok := strings.Cut(token, ".")
 	if !ok {
-		return fmt.Errorf("%w: the token is malformed", ErrInvalid)
+		return hdr, fmt.Errorf("%w: the token is malformed", ErrInvalid)
 	}
 	raw, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(head, "="))
-	var hdr struct {
-		Alg string `json:"alg"`
-	}
 	if err != nil || json.Unmarshal(raw, &hdr) != nil {
-		return fmt.Errorf("%w: the token is malformed", ErrInvalid)
+		return header{}, fmt.Errorf("%w: the token is malformed", ErrInvalid)
 	}
-	if hdr.Alg != jwt.SigningMethodHS256.Alg() {
-		return fmt.Errorf("%w: the token is not signed with HS256", ErrInvalid)
+	if hdr.Crit != nil {
+		return header{}, fmt.Errorf("%w: the token has critical header extensions (crit), which hubbub does not support", ErrInvalid)
 	}
-	return nil
+	return hdr, nil
+}
+
+// notSigned is the error for a token of an algorithm the verifier does not take.
+func notSigned(algs string) error {
+	return fmt.Errorf("%w: the token is not signed with %s", ErrInvalid, algs)
 }
 
 // describe turns a jwt error into one of ours with a message that names the problem but not
-// the library's internals.
-func describe(err error) error {
+// the library's internals. algs names the algorithms the verifier takes; jc holds what the
+// parser decoded of the claims before it failed, to say which required claim is missing.
+func describe(err error, algs string, jc *jwtClaims) error {
 	switch {
 	case errors.Is(err, jwt.ErrTokenExpired):
 		return ErrExpired
@@ -206,11 +280,21 @@ func describe(err error) error {
 	case errors.Is(err, jwt.ErrTokenSignatureInvalid):
 		return fmt.Errorf("%w: the token's signature does not match", ErrInvalid)
 	case errors.Is(err, jwt.ErrTokenUnverifiable):
-		return fmt.Errorf("%w: the token is not signed with HS256", ErrInvalid)
+		return notSigned(algs)
 	case errors.Is(err, jwt.ErrTokenRequiredClaimMissing):
-		return fmt.Errorf("%w: the token has no expiry (exp)", ErrInvalid)
+		switch {
+		case jc.ExpiresAt == nil:
+			return fmt.Errorf("%w: the token has no expiry (exp)", ErrInvalid)
+		case jc.Issuer == "":
+			return fmt.Errorf("%w: the token has no issuer (iss)", ErrInvalid)
+		}
+		return fmt.Errorf("%w: the token has no audience (aud)", ErrInvalid)
 	case errors.Is(err, jwt.ErrTokenNotValidYet), errors.Is(err, jwt.ErrTokenUsedBeforeIssued):
 		return fmt.Errorf("%w: the token is not valid yet", ErrInvalid)
+	case errors.Is(err, jwt.ErrTokenInvalidIssuer):
+		return fmt.Errorf("%w: the token's issuer (iss) is not the one this server trusts", ErrInvalid)
+	case errors.Is(err, jwt.ErrTokenInvalidAudience):
+		return fmt.Errorf("%w: the token is not meant for this server (aud)", ErrInvalid)
 	}
 	return fmt.Errorf("%w: the token's claims are not readable", ErrInvalid)
 }

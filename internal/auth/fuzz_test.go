@@ -1,6 +1,9 @@
 package auth
 
 import (
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rsa"
 	"encoding/base64"
 	"strings"
 	"testing"
@@ -48,6 +51,49 @@ func FuzzVerify(f *testing.F) {
 		}
 		if c.UserID == "" || c.Name == "" || c.Role == "" {
 			t.Fatalf("accepted incomplete claims %+v", c)
+		}
+	})
+}
+
+// FuzzParseJWKS feeds arbitrary documents to the key set parser, which reads what an identity
+// provider (or whoever answers at its URL) sends: it must never panic, and every key it returns
+// must be of the one type its algorithm verifies with.
+func FuzzParseJWKS(f *testing.F) {
+	for _, seed := range [][]byte{
+		keySetJSON(jwkOf("r", testRSA()), jwkOf("e", testEC()), jwkOf("d", testEd())),
+		[]byte(`{"keys":[]}`), []byte(`{"keys":null}`), []byte(`{}`), []byte(`[]`), []byte(``),
+		[]byte(`{"keys":[{"kty":"RSA","n":"AQAB","e":"AQAB"}]}`),
+		[]byte(`{"keys":[{"kty":"EC","crv":"P-256","x":"","y":""}]}`),
+		[]byte(`{"keys":[{"kty":"OKP","crv":"Ed25519","x":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}]}`),
+		[]byte(`{"keys":[{"kty":"OKP","crv":"Ed25519","x":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA","kid":"a"},{"kty":"OKP","crv":"Ed25519","x":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA","kid":"a"}]}`),
+		[]byte(`{"keys":[{"kty":"RSA","e":"AQAB","n":"` + strings.Repeat("A", 1500) + `"}]}`),
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		set, _, err := parseKeySet(doc, 8)
+		if err != nil {
+			return
+		}
+		if len(set.keys) == 0 || len(set.keys) > 8 {
+			t.Fatalf("%d keys without an error", len(set.keys))
+		}
+		for _, k := range set.keys {
+			ok := false
+			switch k.alg {
+			case algRS256:
+				_, ok = k.key.(*rsa.PublicKey)
+			case algES256:
+				_, ok = k.key.(*ecdsa.PublicKey)
+			case algEdDSA:
+				_, ok = k.key.(ed25519.PublicKey)
+			}
+			if !ok {
+				t.Fatalf("key %q: alg %s with a %T", k.kid, k.alg, k.key)
+			}
+			if k.kid != "" && set.byKid[k.alg+"\x00"+k.kid] != k {
+				t.Fatalf("key %q is not found by its kid", k.kid)
+			}
 		}
 	})
 }

@@ -51,6 +51,8 @@ func (s *Service) authenticate(raw string) (auth.Claims, error) {
 	switch {
 	case errors.Is(err, auth.ErrExpired):
 		return auth.Claims{}, hubbub.Errorf(hubbub.ECodeUnauthorized, "token expired")
+	case errors.Is(err, auth.ErrUnavailable): // the identity provider's keys are not here yet
+		return auth.Claims{}, hubbub.Errorf(hubbub.ECodeUnavailable, "%s", err.Error())
 	case err != nil:
 		return auth.Claims{}, hubbub.Errorf(hubbub.ECodeUnauthorized, "%s", err.Error())
 	}
