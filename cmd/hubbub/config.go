@@ -93,8 +93,12 @@ func readConfig(fs *flag.FlagSet, r io.Reader, path string, src settingSources) 
 
 // isSecret reports whether a flag holds a secret whose value must never be printed: a name
 // containing "secret", "password" or "token", or ending in "api-key". Flags that name files
-// (--tls-key, --nats-key, --nats-nkey, --nats-creds) are paths, not secrets, and are shown.
+// (--tls-key, --nats-key, --nats-nkey, --nats-creds) are paths, not secrets, and are shown, as
+// are the public names a token is checked against (--token-issuer, --token-audience).
 func isSecret(name string) bool {
+	if name == "token-issuer" || name == "token-audience" {
+		return false
+	}
 	return strings.Contains(name, "secret") || strings.Contains(name, "password") ||
 		strings.Contains(name, "token") || strings.HasSuffix(name, "api-key")
 }

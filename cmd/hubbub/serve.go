@@ -42,6 +42,7 @@ type serveFlags struct {
 	host, data, logFormat, logLevel, node string
 	postgres                              string
 	tokenSecret                           string
+	jwks                                  auth.JWKSConfig // --jwks-*, --token-issuer, --token-audience
 	nats                                  natsFlags
 	port, sqliteWALPages, logRepeatBurst  int
 	sqliteSkipCheck                       bool
@@ -107,6 +108,15 @@ func newServeFlags(fs *flag.FlagSet) *serveFlags {
 	fs.DurationVar(&s.AddIdleTimeout, "add-idle-timeout", 30*time.Second, "add service: close a connection idle this long")
 	fs.StringVar(&s.APIKey, "api-key", "", "turn on the server API under /api/ (docs/api.md), for requests bearing this key (default: API off)")
 	fs.StringVar(&f.tokenSecret, "token-secret", "", "require signed tokens (HS256 JWT, see hubbub token) verified with this secret of at least 32 bytes (default: anonymous names)")
+	j := &f.jwks
+	fs.StringVar(&j.URL, "jwks-url", "", "require signed tokens (RS256, ES256 or EdDSA JWT) verified with the keys an identity provider publishes at this URL (its JWKS); with --token-secret, HS256 tokens are taken too")
+	fs.DurationVar(&j.Refresh, "jwks-refresh", auth.DefaultJWKSRefresh, "how often the keys of --jwks-url are fetched again")
+	fs.DurationVar(&j.MinRefresh, "jwks-min-refresh", auth.DefaultJWKSMinRefresh, "shortest time between two fetches of --jwks-url caused by tokens naming a key it does not hold (a rotated key)")
+	fs.DurationVar(&j.Timeout, "jwks-timeout", auth.DefaultJWKSTimeout, "longest a fetch of --jwks-url may take")
+	fs.IntVar(&j.MaxKeys, "jwks-max-keys", auth.DefaultJWKSMaxKeys, "most keys the set at --jwks-url may hold")
+	fs.Int64Var(&j.MaxBytes, "jwks-max-bytes", auth.DefaultJWKSMaxBytes, "largest answer read from --jwks-url, bytes")
+	fs.StringVar(&j.Issuer, "token-issuer", "", "when set, a token's issuer (iss) must be this (JWKS and HS256 tokens)")
+	fs.StringVar(&j.Audience, "token-audience", "", "when set, a token's audience (aud) must include this (JWKS and HS256 tokens); set it with a JWKS shared by other applications")
 
 	fs.IntVar(&h.History, "history", 50, "messages replayed, in their current state, when a client joins a room without since")
 	fs.IntVar(&h.RoomBuffer, "room-buffer", 256, "recent entries of the room log (messages, edits, deletes, reactions) kept in memory per room, for reconnects")
@@ -152,12 +162,20 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 	if f.sqliteWALPages < 1 || f.sqliteWALPages > sqlite.MaxWALPages {
 		return usageError(fmt.Sprintf("invalid --sqlite-wal-pages %d: want 1 to %d%s", f.sqliteWALPages, sqlite.MaxWALPages, sources.from("sqlite-wal-pages")))
 	}
+	var hmac *auth.HMAC
 	if f.tokenSecret != "" {
-		v, err := auth.NewHMAC([]byte(f.tokenSecret), nil)
+		hmac, err = auth.NewHMACWith([]byte(f.tokenSecret), f.jwks.Options)
 		if err != nil {
 			return usageError("--token-secret: " + trimAuthPrefix(err.Error()))
 		}
-		f.srv.Tokens = v
+		f.srv.Tokens = hmac
+	}
+	if f.jwks.URL != "" {
+		if err := f.jwks.Validate(); err != nil {
+			return usageError("--jwks-url: " + trimAuthPrefix(err.Error()) + sources.from("jwks-url"))
+		}
+	} else if (f.jwks.Issuer != "" || f.jwks.Audience != "") && hmac == nil {
+		return usageError("--token-issuer and --token-audience need tokens: set --token-secret or --jwks-url")
 	}
 	f.srv.AllowedOrigins, f.srv.Subprotocols = f.origins, f.subprotocols
 	if err := f.srv.Validate(); err != nil { // before the store is opened or created
@@ -178,6 +196,21 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 	addr := net.JoinHostPort(f.host, strconv.Itoa(f.port))
 	if f.node == "" {
 		f.node = addr
+	}
+
+	if f.jwks.URL != "" {
+		// Fetching starts now, not when the first token comes, and goes on in the background
+		// until the server ends: a provider that is down is retried, and tokens wait for it.
+		f.jwks.Logger = log
+		jwks, err := auth.NewJWKS(ctx, f.jwks)
+		if err != nil {
+			return usageError("--jwks-url: " + trimAuthPrefix(err.Error()))
+		}
+		defer jwks.Close()
+		f.srv.Tokens = jwks
+		if hmac != nil {
+			f.srv.Tokens = auth.Either{HMAC: hmac, JWKS: jwks}
+		}
 	}
 
 	store, err := openStore(ctx, f, log)

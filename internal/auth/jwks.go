@@ -89,29 +89,34 @@ type JWKS struct {
 
 var _ Verifier = (*JWKS)(nil)
 
+// Validate reports what NewJWKS would refuse in c, without fetching anything.
+func (c JWKSConfig) Validate() error {
+	u, err := url.Parse(c.URL)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return fmt.Errorf("auth: the JWKS URL %q is not an http or https URL", c.URL)
+	}
+	if c.Refresh < 0 || c.MinRefresh < 0 || c.Timeout < 0 || c.MaxKeys < 0 || c.MaxBytes < 0 {
+		return errors.New("auth: the JWKS refresh, timeout, key and size limits must not be negative")
+	}
+	return nil
+}
+
 // NewJWKS checks cfg and starts fetching the key set. It does not wait for the first fetch:
 // the server starts while the identity provider is down, and tokens are refused with
 // ErrUnavailable until the keys arrive (a Verify waits for a fetch in flight). The fetching
 // ends when ctx ends or Close is called.
 func NewJWKS(ctx context.Context, cfg JWKSConfig) (*JWKS, error) {
-	u, err := url.Parse(cfg.URL)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, fmt.Errorf("auth: the JWKS URL %q is not an http or https URL", cfg.URL)
+	if err := cfg.Validate(); err != nil {
+		return nil, err
 	}
+	u, _ := url.Parse(cfg.URL)
 	for _, d := range []struct {
-		name string
-		v    *time.Duration
-		def  time.Duration
-	}{{"refresh", &cfg.Refresh, DefaultJWKSRefresh}, {"min refresh", &cfg.MinRefresh, DefaultJWKSMinRefresh}, {"timeout", &cfg.Timeout, DefaultJWKSTimeout}} {
-		switch {
-		case *d.v < 0:
-			return nil, fmt.Errorf("auth: the JWKS %s %v is negative", d.name, *d.v)
-		case *d.v == 0:
+		v   *time.Duration
+		def time.Duration
+	}{{&cfg.Refresh, DefaultJWKSRefresh}, {&cfg.MinRefresh, DefaultJWKSMinRefresh}, {&cfg.Timeout, DefaultJWKSTimeout}} {
+		if *d.v == 0 {
 			*d.v = d.def
 		}
-	}
-	if cfg.MaxKeys < 0 || cfg.MaxBytes < 0 {
-		return nil, errors.New("auth: the JWKS key and size limits must not be negative")
 	}
 	if cfg.MaxKeys == 0 {
 		cfg.MaxKeys = DefaultJWKSMaxKeys
@@ -140,6 +145,12 @@ func NewJWKS(ctx context.Context, cfg JWKSConfig) (*JWKS, error) {
 		cancel: cancel,
 		done:   make(chan struct{}),
 		round:  make(chan struct{}),
+	}
+	if u.Scheme == "http" {
+		j.log.Warn("jwks: the key set is fetched over plain http; whoever can change the answer on the way can sign tokens")
+	}
+	if cfg.Audience == "" {
+		j.log.Warn("jwks: no audience is checked (--token-audience): tokens the identity provider issued to any of its applications are accepted")
 	}
 	j.fetching = true // the loop's first fetch, so early tokens wait for it
 	go j.run(ctx)
