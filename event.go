@@ -83,7 +83,37 @@ type SanctionChanged struct {
 	Sanction Sanction
 }
 
+// UserNotified tells every connection of one user, on every node, of a change to that user's
+// own state rather than to a room: Event.Room is the user's channel, UserChannel(User), which a
+// node subscribes to while it holds a connection of the user. Room is the room the notice is
+// about, and what changed is the field set: Read, Listed or Unlisted (one of them).
+type UserNotified struct {
+	// User is the user's id.
+	User string
+	// Room is the room the notice is about.
+	Room string
+	// Read, when not 0, is the user's read position in Room now, as the Store keeps it.
+	Read uint64
+	// Listed, when set, is Room as it stands in the user's list now: they created it, were
+	// invited to it, or were added to a DM.
+	Listed *MyRoom
+	// Unlisted says Room left the user's list (they parted it, or were removed from it): each
+	// of their connections leaves the room.
+	Unlisted bool
+	// Skip names the connection that caused the notice, which is not told again ("" tells
+	// every connection); only the hub that made the name reads it.
+	Skip string
+}
+
+// UserChannelPrefix starts the name of every user's channel. ValidateRoom refuses it ('~'), so
+// no room can be named like a channel.
+const UserChannelPrefix = "~u."
+
+// UserChannel is the broker room that carries user's notices (UserNotified).
+func UserChannel(user string) string { return UserChannelPrefix + user }
+
 func (EntryAppended) isEventBody()     {}
+func (UserNotified) isEventBody()      {}
 func (MemberJoined) isEventBody()      {}
 func (MemberLeft) isEventBody()        {}
 func (MemberTyping) isEventBody()      {}
@@ -105,6 +135,7 @@ type EventVisitor[R any] interface {
 	PresenceRequested(Event, PresenceRequested) R
 	MemberKicked(Event, MemberKicked) R
 	SanctionChanged(Event, SanctionChanged) R
+	UserNotified(Event, UserNotified) R
 }
 
 // Visit calls v's method for ev's kind with ev and its body, and returns what it returns.
@@ -129,6 +160,8 @@ func Visit[R any](ev Event, v EventVisitor[R]) R {
 		return v.MemberKicked(ev, b)
 	case SanctionChanged:
 		return v.SanctionChanged(ev, b)
+	case UserNotified:
+		return v.UserNotified(ev, b)
 	}
 	panic(fmt.Sprintf("hubbub: event for room %q has body %T, which Visit does not know", ev.Room, ev.Body))
 }

@@ -52,7 +52,8 @@ func (st *roomState) replayArrived(n int) {
 	}
 }
 
-// admit decides whether an entry frame (message, edited, deleted or reacted) is new to the
+// admit decides whether an entry frame (message, edited, deleted, reacted, topic_changed or
+// member_changed) is new to the
 // caller: it returns the frame to deliver, less the reactions applied before, and raises seen
 // to the entry's place in the log; false means everything in it was applied already (a
 // replay overlapping what was delivered before a reconnect). Called with Session.mu held.
@@ -64,6 +65,16 @@ func (st *roomState) admit(f wire.Frame) (wire.Frame, bool) {
 		}
 		st.seen = f.Seq
 	case *wire.Edited:
+		if f.LogSeq <= st.seen {
+			return nil, false
+		}
+		st.seen = f.LogSeq
+	case *wire.TopicChanged:
+		if f.LogSeq <= st.seen {
+			return nil, false
+		}
+		st.seen = f.LogSeq
+	case *wire.MemberChanged:
 		if f.LogSeq <= st.seen {
 			return nil, false
 		}
@@ -101,7 +112,7 @@ func (st *roomState) admit(f wire.Frame) (wire.Frame, bool) {
 // entryCount is how many log entries f carries (0 for frames that are not entries).
 func entryCount(f wire.Frame) int {
 	switch f := f.(type) {
-	case *wire.Message, *wire.Edited:
+	case *wire.Message, *wire.Edited, *wire.TopicChanged, *wire.MemberChanged:
 		return 1
 	case *wire.Deleted:
 		if f.LogSeq > 0 {
@@ -122,6 +133,10 @@ func firstLogSeq(f wire.Frame) uint64 {
 		return f.LogSeq
 	case *wire.Deleted:
 		return f.LogSeq
+	case *wire.TopicChanged:
+		return f.LogSeq
+	case *wire.MemberChanged:
+		return f.LogSeq
 	case *wire.Reacted:
 		if len(f.Changes) > 0 {
 			return f.Changes[0].LogSeq
@@ -141,6 +156,10 @@ func frameRoom(f wire.Frame) (string, bool) {
 	case *wire.Deleted:
 		return f.Room, true
 	case *wire.Reacted:
+		return f.Room, true
+	case *wire.TopicChanged:
+		return f.Room, true
+	case *wire.MemberChanged:
 		return f.Room, true
 	}
 	return "", false

@@ -136,6 +136,9 @@ type Hub struct {
 	index  sync.Map
 	closed bool
 
+	// users are the user channels of the users connected here (users.go).
+	users users
+
 	// replayBudget bounds the replayed entries read from the Store and not yet taken to be
 	// written, over every join (Config.ReplayBudget).
 	replayBudget *semaphore.Weighted
@@ -182,10 +185,14 @@ type Member struct {
 	// typing events: the text protocol shows only messages (and edits as new lines), so
 	// queueing the rest would only fill its outbox.
 	MessagesOnly bool
-	// Removed, if set, is called when a moderator removes the member from a room (kick or
-	// ban), after the room has dropped it and queued the kick notice in Out. It is called with
-	// the room's lock held, so it must not block nor call into the hub.
+	// Removed, if set, is called when the member is removed from a room: by a moderator (kick
+	// or ban, after the room queued the kick notice in Out), or because the room left the
+	// user's list (a membership entry that removed them, an unroom; reason ""). It is called
+	// with the room's lock held, so it must not block nor call into the hub.
 	Removed func(room, reason string)
+	// ConnID names the connection among every node's, for a user's channel (Attach sets it):
+	// a notice the connection caused skips it.
+	ConnID string
 }
 
 // JoinInfo describes a room as the joining member first sees it.

@@ -524,11 +524,14 @@ func (r *room) accept(e *Envelope) {
 	}
 	r.flushReactions()
 	r.fanoutEntry(e, entry.Kind)
+	if entry.Kind == hubbub.KindMember {
+		r.applyMembership(entry)
+	}
 }
 
 // fanoutEntry queues an entry of kind for every member that shows that kind.
 func (r *room) fanoutEntry(e *Envelope, kind hubbub.EntryKind) {
-	textual := kind == hubbub.KindMessage || kind == hubbub.KindEdit
+	textual := kind == hubbub.KindMessage || kind == hubbub.KindEdit || kind == hubbub.KindTopic
 	for _, m := range r.members {
 		if textual || !m.MessagesOnly {
 			m.Out.Push(e)

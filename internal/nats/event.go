@@ -24,6 +24,17 @@ type wireEvent struct {
 	Node     string           `json:"node,omitempty"`
 	Reason   string           `json:"reason,omitempty"`
 	Sanction *hubbub.Sanction `json:"sanction,omitempty"`
+	Notice   *wireNotice      `json:"notice,omitempty"`
+}
+
+// wireNotice is a UserNotified between nodes.
+type wireNotice struct {
+	User     string         `json:"user"`
+	Room     string         `json:"room"`
+	Read     uint64         `json:"read,omitempty"`
+	Listed   *hubbub.MyRoom `json:"listed,omitempty"`
+	Unlisted bool           `json:"unlisted,omitempty"`
+	Skip     string         `json:"skip,omitempty"`
 }
 
 // wireKind tags an event's kind between nodes. A tag is never reused: a node that reads a tag
@@ -58,6 +69,9 @@ const (
 	// tag keeps a node of a version before rooms had metadata from reading it as a change to
 	// a message.
 	tagRoomChanged wireKind = 11
+	// tagUserNotified is a notice on a user's channel (UserNotified): a read position, a room
+	// added to or taken out of the user's list.
+	tagUserNotified wireKind = 12
 )
 
 // roomChange reports whether an entry of kind k changes the room rather than a message.
@@ -115,6 +129,11 @@ func (wireEncoder) SanctionChanged(_ hubbub.Event, b hubbub.SanctionChanged) wir
 	return wireEvent{Kind: tagSanctionChanged, Name: sn.Name, Sanction: &sn}
 }
 
+func (wireEncoder) UserNotified(_ hubbub.Event, b hubbub.UserNotified) wireEvent {
+	return wireEvent{Kind: tagUserNotified, Notice: &wireNotice{User: b.User, Room: b.Room, Read: b.Read, Listed: b.Listed,
+		Unlisted: b.Unlisted, Skip: b.Skip}}
+}
+
 // errUnknownKind is decodeEvent's answer to a tag this node does not know.
 type errUnknownKind wireKind
 
@@ -158,6 +177,12 @@ func decodeEvent(data []byte) (hubbub.Event, error) {
 			return hubbub.Event{}, fmt.Errorf("kind %d without a sanction", w.Kind)
 		}
 		ev.Body = hubbub.SanctionChanged{Sanction: *w.Sanction}
+	case tagUserNotified:
+		if w.Notice == nil {
+			return hubbub.Event{}, fmt.Errorf("kind %d without a notice", w.Kind)
+		}
+		n := w.Notice
+		ev.Body = hubbub.UserNotified{User: n.User, Room: n.Room, Read: n.Read, Listed: n.Listed, Unlisted: n.Unlisted, Skip: n.Skip}
 	default:
 		return hubbub.Event{}, errUnknownKind(w.Kind)
 	}

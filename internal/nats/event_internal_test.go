@@ -35,6 +35,8 @@ var previousWire = map[string]string{
 	// new with rooms' metadata (tag 11), and the user id on entries and sanctions
 	"EntryAppended/topic":  `{"kind":11,"room":"r","message":{"room":"r","seq":9007199254741004,"id":"01JABCDEF-topic","client_id":"client-key-6","from":"mod","user":"u_m0d","kind":"topic","text":"plans for \"Q3\" 漢字","time":"2026-02-03T04:05:12.123456789Z"},"node":"n"}`,
 	"EntryAppended/member": `{"kind":11,"room":"r","message":{"room":"r","seq":9007199254741005,"id":"01JABCDEF-member","client_id":"client-key-7","from":"mod","user":"u_m0d","kind":"member","text":"","time":"2026-02-03T04:05:13.123456789Z","subject":"u_e5e","subject_name":"eve","action":"join","role":"moderator"},"node":"n"}`,
+	// new with user channels (tag 12)
+	"UserNotified": `{"kind":12,"room":"r","node":"n","notice":{"user":"u_e5e","room":"dm.0123abcd","read":9007199254741001,"listed":{"room":"dm.0123abcd","topic":"\"Q3\" 漢字","private":true,"dm":true,"created_by":"u_m0d","created":"2026-02-03T04:05:06.123456789Z","members":2,"last_seq":9007199254741005,"last_activity":"2026-02-03T04:05:13.123456789Z","role":"owner","invited":true,"read_seq":9007199254741001,"unread":4,"mentions":1,"people":["Zoë 😀"]},"unlisted":true,"skip":"n/7"}}`,
 }
 
 // Every kind encodes as the previous version did, and decodes back to the event it was.
@@ -76,6 +78,7 @@ func TestDecodeEventRefuses(t *testing.T) {
 		`{"kind":1,"room":"r","node":"n"}`,
 		`{"kind":8,"room":"r","name":"eve","node":"n"}`,
 		`{"kind":10,"room":"r","node":"n"}`,
+		`{"kind":12,"room":"r","node":"n"}`,
 		`{"kind":10,"room":"r","node":"n","message":{"room":"r","seq":2,"from":"x","text":"a message under the tag of changes"}}`,
 		`{"kind":1,"room":"r","node":"n","message":{"room":"r","seq":2,"from":"x","kind":"edit","target":1}}`,
 		`{"kind":11,"room":"r","node":"n","message":{"room":"r","seq":2,"from":"x","kind":"edit","target":1}}`,

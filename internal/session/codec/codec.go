@@ -34,9 +34,9 @@ type jsonFrames struct{}
 
 var _ hubbub.EventVisitor[[]byte] = jsonFrames{}
 
-// EntryAppended is the frame of each kind of log entry: a message as it is, and the changes
-// to a message as edited, deleted and reacted frames whose seq names the message and whose
-// log_seq is the entry's own.
+// EntryAppended is the frame of each kind of log entry: a message as it is, the changes to a
+// message as edited, deleted and reacted frames whose seq names the message and whose log_seq
+// is the entry's own, and the changes to the room as topic_changed and member_changed.
 func (jsonFrames) EntryAppended(_ hubbub.Event, b hubbub.EntryAppended) []byte {
 	e := b.Entry
 	switch e.Kind {
@@ -48,6 +48,10 @@ func (jsonFrames) EntryAppended(_ hubbub.Event, b hubbub.EntryAppended) []byte {
 		return wire.Encode(wire.NewDeleted(e))
 	case hubbub.KindReaction:
 		return wire.Encode(wire.NewReacted([]*hubbub.Entry{e}))
+	case hubbub.KindTopic:
+		return wire.Encode(wire.NewTopicChanged(e))
+	case hubbub.KindMember:
+		return wire.Encode(wire.NewMemberChanged(e))
 	}
 	return nil // a kind this server does not know yet: older clients would ignore its frame too
 }
@@ -75,6 +79,20 @@ func (jsonFrames) MemberKicked(ev hubbub.Event, b hubbub.MemberKicked) []byte {
 // its next send.
 func (jsonFrames) SanctionChanged(hubbub.Event, hubbub.SanctionChanged) []byte { return nil }
 
+// UserNotified is the frame of a user's notice: room (a room added to or changed in their
+// list), unroom (taken out) or read (a read position moved).
+func (jsonFrames) UserNotified(_ hubbub.Event, b hubbub.UserNotified) []byte {
+	switch {
+	case b.Listed != nil:
+		return wire.Encode(wire.Room{Type: wire.TypeRoom, MyRoom: wire.NewMyRoom(b.Listed)})
+	case b.Unlisted:
+		return wire.Encode(wire.Unroom{Type: wire.TypeUnroom, Room: b.Room})
+	case b.Read > 0:
+		return wire.Encode(wire.Read{Type: wire.TypeRead, Room: b.Room, Seq: b.Read})
+	}
+	return nil
+}
+
 // kickText tells a kicked member why.
 func kickText(room, reason string) string {
 	s := "you were removed from room " + strconv.Quote(room) + " by a moderator"
@@ -85,7 +103,8 @@ func kickText(room, reason string) string {
 }
 
 // TextCodec encodes room events for the original text protocol: a message becomes
-// "name: text", an edit "name (edit): text"; deletes, reactions and the rest are not shown.
+// "name: text", an edit "name (edit): text", a topic change "* name set the topic: text";
+// deletes, reactions, membership changes and the rest are not shown.
 type TextCodec struct{}
 
 var _ hub.Codec = TextCodec{}
@@ -108,23 +127,35 @@ type textFrames struct{}
 var _ hubbub.EventVisitor[[]byte] = textFrames{}
 
 // EntryAppended shows a message as "name: text" and an edit as "name (edit): text": a text
-// client cannot go back to change a line, so it reads the new text as a line of its own.
-// Deletes and reactions are not shown.
+// client cannot go back to change a line, so it reads the new text as a line of its own. A
+// topic change is a notice in the style of IRC's, "* name set the topic: text" or "* name
+// cleared the topic". Deletes, reactions and membership changes (which happen in private rooms,
+// where text clients never are) are not shown.
 func (textFrames) EntryAppended(_ hubbub.Event, b hubbub.EntryAppended) []byte {
 	m := b.Entry
 	var tag string
 	switch m.Kind {
 	case hubbub.KindMessage:
+		tag = ": "
 	case hubbub.KindEdit:
-		tag = " (edit)"
+		tag = " (edit): "
+	case hubbub.KindTopic:
+		if m.Text == "" {
+			return flatten([]byte("* " + m.From + " cleared the topic"))
+		}
+		return flatten([]byte("* " + m.From + " set the topic: " + m.Text))
 	default:
 		return nil
 	}
-	line := make([]byte, 0, len(m.From)+len(tag)+2+len(m.Text))
+	line := make([]byte, 0, len(m.From)+len(tag)+len(m.Text))
 	line = append(line, m.From...)
 	line = append(line, tag...)
-	line = append(line, ": "...)
 	line = append(line, m.Text...)
+	return flatten(line)
+}
+
+// flatten turns the line breaks of line into spaces, in place, and returns it.
+func flatten(line []byte) []byte {
 	// Text clients split frames on '\n', so a multi-line message from a hubbub.v1 client
 	// is shown on one line, as the original flattened its own input.
 	for i, c := range line {
@@ -145,3 +176,4 @@ func (textFrames) MemberTyping(hubbub.Event, hubbub.MemberTyping) []byte        
 func (textFrames) PresenceReported(hubbub.Event, hubbub.PresenceReported) []byte   { return nil }
 func (textFrames) PresenceRequested(hubbub.Event, hubbub.PresenceRequested) []byte { return nil }
 func (textFrames) SanctionChanged(hubbub.Event, hubbub.SanctionChanged) []byte     { return nil }
+func (textFrames) UserNotified(hubbub.Event, hubbub.UserNotified) []byte           { return nil }

@@ -23,15 +23,16 @@ var codecFrames = map[string]struct{ json, text string }{
 	"PresenceRequested": {"", ""},
 	"MemberKicked":      {`{"type":"error","code":"kicked","message":"you were removed from room \"r\" by a moderator: spam \"quoted\"","room":"r"}`, "error: you were removed from room \"r\" by a moderator: spam \"quoted\""},
 	"SanctionChanged":   {"", ""},
+	"UserNotified":      {`{"type":"room","room":"dm.0123abcd","topic":"\"Q3\" 漢字","private":true,"dm":true,"created_by":"u_m0d","created":"2026-02-03T04:05:06.123Z","members":2,"last_seq":9007199254741005,"last_activity":"2026-02-03T04:05:13.123Z","role":"owner","invited":true,"read_seq":9007199254741001,"unread":4,"mentions":1,"people":["Zoë 😀"]}`, ""},
 
 	// new in the room log
 	"EntryAppended/reply":    {`{"type":"message","room":"r","seq":9007199254741000,"id":"01JABCDEF-reply","from":"bob","text":"@Zoë 😀 and @room: \"yes\"\n漢字","time":"2026-02-03T04:05:07.123Z","client_id":"client-key-2","reply_to":9007199254740999,"mentions":[{"user":"Zoë 😀","name":"Zoë 😀"}],"mention_room":true,"edited_at":"2026-02-03T04:05:08.123Z","reactions":[{"emoji":"👍🏽","count":4,"names":["Zoë 😀","bob","carol"],"me":true},{"emoji":":tada:","count":1,"names":["eve"]}],"reply_count":2}`, "bob: @Zoë 😀 and @room: \"yes\" 漢字"},
 	"EntryAppended/edit":     {`{"type":"edited","room":"r","seq":9007199254741000,"log_seq":9007199254741001,"from":"bob","text":"@Zoë 😀 \"no\"\nline","time":"2026-02-03T04:05:09.123Z","mentions":[{"user":"Zoë 😀","name":"Zoë 😀"}],"client_id":"client-key-3"}`, "bob (edit): @Zoë 😀 \"no\" line"},
 	"EntryAppended/delete":   {`{"type":"deleted","room":"r","seq":9007199254740999,"log_seq":9007199254741002,"from":"mod","time":"2026-02-03T04:05:10.123Z"}`, ""},
 	"EntryAppended/reaction": {`{"type":"reacted","room":"r","log_seq":9007199254741003,"changes":[{"log_seq":9007199254741003,"seq":9007199254741000,"emoji":"👍🏽","from":"carol","added":true,"count":4}]}`, ""},
-	// Room changes have no frames yet: the conversations work (issue 16) gives them theirs.
-	"EntryAppended/topic":  {"", ""},
-	"EntryAppended/member": {"", ""},
+	// Room changes (issue 16): the text protocol shows a topic as a notice, no membership.
+	"EntryAppended/topic":  {`{"type":"topic_changed","room":"r","log_seq":9007199254741004,"from":"mod","user":"u_m0d","topic":"plans for \"Q3\" 漢字","time":"2026-02-03T04:05:12.123Z"}`, "* mod set the topic: plans for \"Q3\" 漢字"},
+	"EntryAppended/member": {`{"type":"member_changed","room":"r","log_seq":9007199254741005,"from":"mod","user":"u_m0d","subject":"u_e5e","subject_name":"eve","action":"join","role":"moderator","time":"2026-02-03T04:05:13.123Z"}`, ""},
 }
 
 // Every kind of event gets the frame each codec is meant to give it, or none.
@@ -82,6 +83,15 @@ func TestCodecsEncodeEveryEntryKind(t *testing.T) {
 			`{"type":"deleted","room":"r","seq":5,"log_seq":7,"from":"mod","time":"2026-02-03T04:05:06.000Z"}`, ""},
 		{"reaction", hubbub.Entry{Room: "r", Seq: 8, ID: "x8", From: "bob", Kind: hubbub.KindReaction, Target: 5, Emoji: ":tada:", Added: true, Count: 2, Time: at},
 			`{"type":"reacted","room":"r","log_seq":8,"changes":[{"log_seq":8,"seq":5,"emoji":":tada:","from":"bob","added":true,"count":2}]}`, ""},
+		{"topic", hubbub.Entry{Room: "r", Seq: 9, ID: "t9", From: "ann", User: "u_a", Kind: hubbub.KindTopic, Text: "Q3\nplans", Time: at},
+			`{"type":"topic_changed","room":"r","log_seq":9,"from":"ann","user":"u_a","topic":"Q3\nplans","time":"2026-02-03T04:05:06.000Z"}`,
+			"* ann set the topic: Q3 plans"},
+		{"topic cleared", hubbub.Entry{Room: "r", Seq: 10, ID: "t10", From: "ann", User: "u_a", Kind: hubbub.KindTopic, Time: at},
+			`{"type":"topic_changed","room":"r","log_seq":10,"from":"ann","user":"u_a","topic":"","time":"2026-02-03T04:05:06.000Z"}`,
+			"* ann cleared the topic"},
+		{"member", hubbub.Entry{Room: "r", Seq: 11, ID: "m11", From: "ann", User: "u_a", Kind: hubbub.KindMember, Subject: "u_b", SubjectName: "bob",
+			Action: hubbub.MemberRemove, Time: at},
+			`{"type":"member_changed","room":"r","log_seq":11,"from":"ann","user":"u_a","subject":"u_b","subject_name":"bob","action":"remove","time":"2026-02-03T04:05:06.000Z"}`, ""},
 	}
 	for _, tc := range cases {
 		ev := hubbub.Event{Room: "r", Body: hubbub.EntryAppended{Entry: &tc.entry}}
