@@ -116,13 +116,13 @@ func SecretHash(secret string) string {
 //     ECodeNameTaken if name's key is another user's. If no user holds keyHash, a new guest is
 //     created with it, or ECodeNameTaken if the name is held. A disabled user gets
 //     ECodeForbidden. Only guests are found by key: an account's old key no longer signs it in.
-//     An empty keyHash is ECodeBadField.
+//     An empty keyHash is ECodeMissing.
 //   - ExternalUser(issuer, subject, name, role): the user of that issuer and subject, created
 //     (Kind UserApp) on first sight (ECodeNameTaken then if name is held: a new user needs a
 //     name of its own); renamed to name when it differs and the name is free (if it is held by
 //     someone else, the user keeps its stored name and no error is returned, so a token whose
-//     name clashes still signs in); its role set to role. A disabled user gets ECodeForbidden;
-//     an empty subject is ECodeBadField.
+//     name clashes still signs in); its role set to role. A disabled user is returned as it is
+//     (Disabled set; the caller refuses the token); an empty subject is ECodeMissing.
 //   - UserByName finds the user whose name has name's NameKey (so a look-alike finds the
 //     holder). found is false, with a nil error, for no such user and for a name ValidateName
 //     refuses (no user can hold it).

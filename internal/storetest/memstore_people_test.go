@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"maps"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -116,7 +117,7 @@ func (s *memStore) ClaimGuest(ctx context.Context, name, keyHash string) (hubbub
 		return hubbub.User{}, err
 	}
 	if keyHash == "" {
-		return hubbub.User{}, hubbub.Errorf(hubbub.ECodeBadField, "a guest needs a key")
+		return hubbub.User{}, hubbub.Errorf(hubbub.ECodeMissing, "a guest needs a key")
 	}
 	var guest *memUser
 	for _, u := range s.users {
@@ -146,7 +147,7 @@ func (s *memStore) ExternalUser(ctx context.Context, issuer, subject, name, role
 		return hubbub.User{}, err
 	}
 	if subject == "" {
-		return hubbub.User{}, hubbub.Errorf(hubbub.ECodeBadField, "a token's user needs a subject")
+		return hubbub.User{}, hubbub.Errorf(hubbub.ECodeMissing, "a token's user needs a subject")
 	}
 	if !validRole(role) {
 		return hubbub.User{}, hubbub.Errorf(hubbub.ECodeBadField, "unknown role %q", role)
@@ -166,8 +167,8 @@ func (s *memStore) ExternalUser(ctx context.Context, issuer, subject, name, role
 		app.issuer, app.subject = issuer, subject
 		return app.User, nil
 	}
-	if app.Disabled && s.bug != "externaldisabled" {
-		return hubbub.User{}, hubbub.Errorf(hubbub.ECodeForbidden, "user %q is disabled", app.Name)
+	if s.bug == "externaldisabled" {
+		app.Disabled = false
 	}
 	if name != app.Name {
 		key, err := s.claim(name, app)
@@ -729,8 +730,12 @@ func (s *memStore) Directory(ctx context.Context, query, after string, limit int
 		}
 	}
 	match := func(text string) bool {
-		if s.bug == "dircase" {
+		switch s.bug {
+		case "dircase":
 			return strings.Contains(text, query)
+		case "dirlike": // a LIKE pattern whose wildcards were not escaped
+			pattern := strings.NewReplacer("_", ".", "%", ".*").Replace(regexp.QuoteMeta(strings.ToLower(query)))
+			return regexp.MustCompile(pattern).MatchString(strings.ToLower(text))
 		}
 		return strings.Contains(strings.ToLower(text), strings.ToLower(query))
 	}
