@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/ed25519"
@@ -172,6 +173,24 @@ func TestServeJWKSFlagErrors(t *testing.T) {
 			stdio{out: io.Discard, err: io.Discard})
 		if err == nil || exitCode(err) != 2 || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("serve %q: %v, want a usage error about %q", tc.args, err, tc.want)
+		}
+	}
+}
+
+// --print-config shows the JWKS settings and the issuer and audience (public names, unlike
+// the token secret), without fetching anything.
+func TestPrintConfigShowsJWKSSettings(t *testing.T) {
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"serve", "--jwks-url", "https://login.example.invalid/keys",
+		"--token-issuer", "https://login.example.invalid/", "--token-audience", "chat", "--jwks-refresh", "30m", "--print-config"},
+		stdio{in: strings.NewReader(""), out: &out, err: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"jwks-url = https://login.example.invalid/keys", "token-issuer = https://login.example.invalid/",
+		"token-audience = chat", "jwks-refresh = 30m0s", "jwks-min-refresh = 1m0s"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("--print-config lacks %q:\n%s", want, out.String())
 		}
 	}
 }
