@@ -5,6 +5,7 @@
 //	hubbub add [flags] URL   a client for the add service
 //	hubbub bench [flags]     the load generator
 //	hubbub token [flags]     mint a signed token for a user
+//	hubbub user ACTION …     manage accounts: add, list, passwd, disable, role, invite
 //	hubbub version           print the version (or hubbub --version)
 //
 // Each subcommand lives in its own file (serve.go, chat.go, add.go, bench.go) as a function
@@ -80,6 +81,7 @@ const usage = `usage:
   hubbub add [flags] URL     add-service client, e.g. hubbub add ws://localhost:3434/add
   hubbub bench [flags]       load generator (hubbub bench -h)
   hubbub token [flags]       mint a signed token, e.g. hubbub token --user 42 --name ann --ttl 1h
+  hubbub user ACTION …       manage accounts, e.g. hubbub user add admin --role admin (hubbub user -h)
   hubbub version             print the version (also hubbub --version)
   hubbub help                this list`
 

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"hubbub"
+	"hubbub/internal/accounts"
 	"hubbub/internal/api"
 	"hubbub/internal/auth"
 	"hubbub/internal/hub"
@@ -56,6 +57,7 @@ type serveFlags struct {
 	configPath                            string   // config.go
 	printConfig                           bool
 	hub                                   hub.Config
+	hash                                  hashFlags // user.go
 }
 
 func newServeFlags(fs *flag.FlagSet) *serveFlags {
@@ -107,6 +109,12 @@ func newServeFlags(fs *flag.FlagSet) *serveFlags {
 	fs.IntVar(&s.RoomsPageMax, "rooms-page-max", api.DefaultRoomsPageMax, fmt.Sprintf("largest page of rooms GET /api/rooms lists (limit); a page holds %d unless asked otherwise", api.DefaultRoomsPage))
 	fs.DurationVar(&s.AddIdleTimeout, "add-idle-timeout", 30*time.Second, "add service: close a connection idle this long")
 	fs.StringVar(&s.APIKey, "api-key", "", "turn on the server API under /api/ (docs/api.md), for requests bearing this key (default: API off)")
+	a := &s.Accounts
+	fs.DurationVar(&a.SessionTTL, "session-ttl", accounts.DefaultSessionTTL, "how long a sign-in (the hubbub_session cookie) lasts")
+	fs.Float64Var(&a.LoginRate, "login-rate", accounts.DefaultLoginRate, "sign-in attempts per second per account and per client address, after --login-burst (token bucket rate; past it: 429)")
+	fs.IntVar(&a.LoginBurst, "login-burst", accounts.DefaultLoginBurst, "sign-in attempts per account and per client address in a burst (token bucket size)")
+	fs.IntVar(&a.LoginTracked, "login-tracked", accounts.DefaultLoginTracked, "accounts, and client addresses, whose sign-in attempts are remembered (least recently used forgotten first)")
+	f.hash.bind(fs)
 	fs.StringVar(&f.tokenSecret, "token-secret", "", "require signed tokens (HS256 JWT, see hubbub token) verified with this secret of at least 32 bytes (default: anonymous names)")
 	j := &f.jwks
 	fs.StringVar(&j.URL, "jwks-url", "", "require signed tokens (RS256, ES256 or EdDSA JWT) verified with the keys an identity provider publishes at this URL (its JWKS); with --token-secret, HS256 tokens are taken too")
@@ -178,6 +186,10 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 		return usageError("--token-issuer and --token-audience need tokens: set --token-secret or --jwks-url")
 	}
 	f.srv.AllowedOrigins, f.srv.Subprotocols = f.origins, f.subprotocols
+	if f.srv.Accounts.Hash, err = f.hash.params(); err != nil {
+		return usageError(err.Error() + sources.outsideCommandLine(fs))
+	}
+	f.srv.Accounts.MaxHashes = f.hash.concurrency
 	if err := f.srv.Validate(); err != nil { // before the store is opened or created
 		return usageError(strings.TrimPrefix(err.Error(), "server: ") + sources.outsideCommandLine(fs))
 	}

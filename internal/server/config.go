@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"hubbub"
+	"hubbub/internal/accounts"
 	"hubbub/internal/api"
 	"hubbub/internal/auth"
 	"hubbub/internal/hub"
@@ -134,6 +135,12 @@ type Config struct {
 	// With tokens on, roles come from the tokens only. Default nil: everyone is a member.
 	RoleFor func(name, key string) string
 
+	// Accounts tunes the built-in accounts (internal/accounts): the sign-in pages, session
+	// cookies, password hashing and the login rate limit, served when the store keeps users.
+	// Users, ClientAddr and Logger are the server's own (the client address honours
+	// TrustProxy); the other fields' zero values are the defaults their comments give.
+	Accounts accounts.Config
+
 	// Pages holds the browser pages (default: none; / then answers 404).
 	Pages fs.FS
 	// Logger receives the server's logs (default slog.Default()).
@@ -171,6 +178,9 @@ func (c Config) Validate() error {
 	}
 	if c.Transport != TransportPoll && c.Transport != TransportGoroutine {
 		return fmt.Errorf("server: unknown transport %q (poll or goroutine)", c.Transport)
+	}
+	if err := c.Accounts.Hash.Validate(); err != nil {
+		return err
 	}
 	_, err := newOriginPolicy(c.AllowedOrigins)
 	return err

@@ -1,0 +1,364 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"golang.org/x/term"
+
+	"hubbub"
+	"hubbub/internal/accounts"
+)
+
+func init() { subcommands["user"] = runUser }
+
+const userUsage = `usage:
+  hubbub user add NAME [--role admin|moderator|member] [--password-stdin]
+  hubbub user list
+  hubbub user passwd NAME [--password-stdin]
+  hubbub user disable NAME [--enable]
+  hubbub user role NAME ROLE
+  hubbub user invite [--role R] [--expires 72h] [--url https://chat.example.com] [--by NAME]
+Each opens the store as hubbub serve does (--data, --postgres, or HUBBUB_DATA, HUBBUB_POSTGRES);
+a running server may hold the SQLite file meanwhile. hubbub user ACTION -h lists the flags.`
+
+// runUser manages the server's users: the logic is internal/accounts', this file reads the
+// command line and prints the outcome.
+func runUser(ctx context.Context, args []string, io stdio) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprintln(io.err, userUsage)
+		if len(args) == 0 {
+			return usageError("user: which action? add, list, passwd, disable, role or invite")
+		}
+		return flag.ErrHelp
+	}
+	action, args := args[0], args[1:]
+	c := &userCmd{io: io, action: action}
+	fs := flag.NewFlagSet("hubbub user "+action, flag.ContinueOnError)
+	fs.SetOutput(io.err)
+	c.bindStore(fs)
+	var run func(ctx context.Context, users hubbub.UserStore, args []string) error
+	nargs := 1
+	switch action {
+	case "add":
+		fs.StringVar(&c.role, "role", hubbub.RoleMember, "the server-wide role: admin, moderator or member")
+		c.bindPassword(fs)
+		run = c.add
+	case "list":
+		nargs, run = 0, c.list
+	case "passwd":
+		c.bindPassword(fs)
+		run = c.passwd
+	case "disable":
+		fs.BoolVar(&c.enable, "enable", false, "enable the user again instead")
+		run = c.disable
+	case "role":
+		nargs, run = 2, c.setRole
+	case "invite":
+		fs.StringVar(&c.role, "role", hubbub.RoleMember, "the role of the account the link creates: admin, moderator or member")
+		fs.DurationVar(&c.expires, "expires", accounts.DefaultInviteTTL, fmt.Sprintf("how long the link works (at most %v); it also stops once used", accounts.MaxInviteTTL))
+		fs.StringVar(&c.url, "url", "http://localhost:3434", "the server's address as people's browsers reach it, for the link")
+		fs.StringVar(&c.by, "by", "", "the name of the admin the invite is from (default: none, the operator)")
+		nargs, run = 0, c.invite
+	default:
+		return usageError(fmt.Sprintf("user: unknown action %q\n%s", action, userUsage))
+	}
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != nargs {
+		return usageError(fmt.Sprintf("user %s: want %d argument(s), got %d %q\n%s", action, nargs, len(pos), pos, userUsage))
+	}
+	if _, err := applyEnv(fs); err != nil {
+		return err
+	}
+	if err := refuseNegative(fs, nil); err != nil {
+		return err
+	}
+	if c.hasher, err = c.hash.hasher(); err != nil {
+		return usageError(err.Error())
+	}
+	store, users, err := c.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	if err := run(ctx, users, pos); err != nil {
+		return userError(action, err)
+	}
+	return nil
+}
+
+// userCmd holds one `hubbub user` action's settings.
+type userCmd struct {
+	io             stdio
+	action         string
+	store          *serveFlags // the store's flags, with serve's defaults
+	hash           hashFlags
+	hasher         *accounts.Hasher
+	role, url, by  string
+	passwordStdin  bool
+	enable         bool
+	expires        time.Duration
+	passwordPrompt func() (string, error) // tests replace the terminal
+}
+
+// bindStore binds the flags that choose the store, defaulting as hubbub serve does.
+func (c *userCmd) bindStore(fs *flag.FlagSet) {
+	c.store = newServeFlags(flag.NewFlagSet("defaults", flag.ContinueOnError))
+	fs.StringVar(&c.store.data, "data", c.store.data, "SQLite file that keeps the users (hubbub serve's --data)")
+	fs.StringVar(&c.store.postgres, "postgres", "", "PostgreSQL URL (hubbub serve's --postgres; replaces --data)")
+	fs.DurationVar(&c.store.sqliteBusyTimeout, "sqlite-busy-timeout", c.store.sqliteBusyTimeout, "how long a write waits for a lock the running server holds on --data")
+	c.hash.bind(fs)
+}
+
+func (c *userCmd) bindPassword(fs *flag.FlagSet) {
+	fs.BoolVar(&c.passwordStdin, "password-stdin", false, "read the password from the first line of standard input (default: ask, without echo, on a terminal)")
+}
+
+// open opens the store without the integrity check, which the server makes at its start: a
+// user command should not wait minutes on a large file.
+func (c *userCmd) open(ctx context.Context) (hubbub.Store, hubbub.UserStore, error) {
+	c.store.sqliteSkipCheck = true
+	log, err := newLogger("text", "warn", c.io.err, 0, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	store, err := openStore(ctx, c.store, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	users, ok := store.(hubbub.UserStore)
+	if !ok {
+		store.Close()
+		return nil, nil, errors.New("this store keeps no users")
+	}
+	return store, users, nil
+}
+
+func (c *userCmd) add(ctx context.Context, users hubbub.UserStore, args []string) error {
+	if err := hubbub.ValidateName(args[0]); err != nil {
+		return err // before asking for a password
+	}
+	pw, err := c.password(args[0])
+	if err != nil {
+		return err
+	}
+	u, err := accounts.AddUser(ctx, users, c.hasher, args[0], c.role, pw)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.io.out, "added %s (%s), role %s\n", u.Name, u.ID, u.Role)
+	return nil
+}
+
+func (c *userCmd) list(ctx context.Context, users hubbub.UserStore, _ []string) error {
+	w := tabwriter.NewWriter(c.io.out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "NAME\tID\tKIND\tROLE\tSTATUS\tCREATED\tLAST SEEN")
+	after := ""
+	for {
+		page, err := users.Users(ctx, after, 500)
+		if err != nil {
+			return err
+		}
+		for _, u := range page {
+			status, seen := "active", "-"
+			if u.Disabled {
+				status = "disabled"
+			}
+			if !u.LastSeen.IsZero() {
+				seen = u.LastSeen.UTC().Format(time.DateTime)
+			}
+			role := u.Role
+			if role == "" {
+				role = hubbub.RoleMember
+			}
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", u.Name, u.ID, u.Kind, role, status, u.Created.UTC().Format(time.DateTime), seen)
+		}
+		if len(page) < 500 {
+			break
+		}
+		after = page[len(page)-1].ID
+	}
+	return w.Flush()
+}
+
+func (c *userCmd) passwd(ctx context.Context, users hubbub.UserStore, args []string) error {
+	u, err := accounts.FindUser(ctx, users, args[0])
+	if err != nil {
+		return err
+	}
+	pw, err := c.password(u.Name)
+	if err != nil {
+		return err
+	}
+	if _, err := accounts.SetPassword(ctx, users, c.hasher, u.Name, pw); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.io.out, "password of %s set; their sessions are signed out\n", u.Name)
+	return nil
+}
+
+func (c *userCmd) disable(ctx context.Context, users hubbub.UserStore, args []string) error {
+	u, err := accounts.SetDisabled(ctx, users, args[0], !c.enable)
+	if err != nil {
+		return err
+	}
+	if c.enable {
+		fmt.Fprintf(c.io.out, "%s is enabled\n", u.Name)
+	} else {
+		fmt.Fprintf(c.io.out, "%s is disabled and signed out everywhere\n", u.Name)
+	}
+	return nil
+}
+
+func (c *userCmd) setRole(ctx context.Context, users hubbub.UserStore, args []string) error {
+	u, err := accounts.SetRole(ctx, users, args[0], args[1])
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.io.out, "%s is now %s\n", u.Name, u.Role)
+	return nil
+}
+
+func (c *userCmd) invite(ctx context.Context, users hubbub.UserStore, _ []string) error {
+	if _, err := accounts.InviteURL(c.url, "x"); err != nil {
+		return err // before anything is stored
+	}
+	by := ""
+	if c.by != "" {
+		u, err := accounts.FindUser(ctx, users, c.by)
+		if err != nil {
+			return err
+		}
+		by = u.ID
+	}
+	code, inv, err := accounts.NewInvite(ctx, users, by, c.role, c.expires)
+	if err != nil {
+		return err
+	}
+	link, _ := accounts.InviteURL(c.url, code)
+	fmt.Fprintln(c.io.out, link)
+	fmt.Fprintf(c.io.err, "creates one %s account; works until %s\n", inv.Role, inv.Expires.Format(time.RFC3339))
+	return nil
+}
+
+// password reads the new password for name: the first line of standard input with
+// --password-stdin, else twice from the terminal without echo.
+func (c *userCmd) password(name string) (string, error) {
+	var pw string
+	switch {
+	case c.passwordStdin:
+		line, err := bufio.NewReaderSize(c.io.in, accounts.MaxPasswordLen+2).ReadString('\n')
+		if err != nil && !(errors.Is(err, io.EOF) && line != "") {
+			return "", hubbub.Errorf(hubbub.ECodeMissing, "no password on standard input")
+		}
+		pw = strings.TrimRight(line, "\r\n")
+	case c.passwordPrompt != nil:
+		var err error
+		if pw, err = c.passwordPrompt(); err != nil {
+			return "", err
+		}
+	default:
+		f, ok := c.io.in.(*os.File)
+		if !ok || !term.IsTerminal(int(f.Fd())) {
+			return "", hubbub.Errorf(hubbub.ECodeMissing, "no password: run in a terminal, or pass --password-stdin and the password on standard input")
+		}
+		read := func(prompt string) (string, error) {
+			fmt.Fprint(c.io.err, prompt)
+			b, err := term.ReadPassword(int(f.Fd()))
+			fmt.Fprintln(c.io.err)
+			return string(b), err
+		}
+		first, err := read("Password for " + name + ": ")
+		if err != nil {
+			return "", err
+		}
+		if err := accounts.CheckPassword(first); err != nil {
+			return "", err
+		}
+		again, err := read("Again: ")
+		if err != nil {
+			return "", err
+		}
+		if again != first {
+			return "", hubbub.Errorf(hubbub.ECodeBadField, "the two passwords differ")
+		}
+		pw = first
+	}
+	return pw, accounts.CheckPassword(pw)
+}
+
+// userError turns an action's error into one line: the person's mistakes (a bad name,
+// password or role, an unknown user, a taken name) exit with status 2 like other command-line
+// mistakes, the store's failures with 1.
+func userError(action string, err error) error {
+	var he *hubbub.Error
+	if errors.As(err, &he) {
+		switch he.Code {
+		case hubbub.ECodeBadField, hubbub.ECodeBadName, hubbub.ECodeMissing, hubbub.ECodeNotFound,
+			hubbub.ECodeNameTaken, hubbub.ECodeBadDuration:
+			return usageError(fmt.Sprintf("user %s: %s", action, he.Message))
+		}
+	}
+	return fmt.Errorf("user %s: %w", action, err)
+}
+
+// parseInterspersed parses flags placed before, between or after the positional arguments
+// (hubbub user add ann --role admin) and returns the positional ones.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := parseFlags(fs, args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return pos, nil
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
+// hashFlags are the argon2id costs of new password hashes, shared by hubbub serve (sign-up
+// by invite, password changes) and hubbub user (add, passwd).
+type hashFlags struct {
+	memory, time, threads, concurrency int
+}
+
+func (h *hashFlags) bind(fs *flag.FlagSet) {
+	fs.IntVar(&h.memory, "argon2-memory", accounts.DefaultHashMemory, "memory one password hash uses, KiB (argon2id m; at most 1 GiB)")
+	fs.IntVar(&h.time, "argon2-time", accounts.DefaultHashTime, "passes of one password hash over its memory (argon2id t)")
+	fs.IntVar(&h.threads, "argon2-threads", accounts.DefaultHashThreads, "threads of one password hash (argon2id p, 1 to 255)")
+	fs.IntVar(&h.concurrency, "argon2-concurrency", accounts.DefaultMaxHashes, "password hashes computed at once; more wait (each holds --argon2-memory)")
+}
+
+// params returns the flags as accounts' parameters, or why they are refused.
+func (h *hashFlags) params() (accounts.HashParams, error) {
+	const maxUint32 = 1<<32 - 1
+	if h.memory > maxUint32 || h.time > maxUint32 || h.threads > 255 {
+		return accounts.HashParams{}, fmt.Errorf("--argon2-memory %d, --argon2-time %d or --argon2-threads %d is out of range", h.memory, h.time, h.threads)
+	}
+	p := accounts.HashParams{Memory: uint32(h.memory), Time: uint32(h.time), Threads: uint8(h.threads)}
+	if err := p.Validate(); err != nil {
+		return p, errors.New(strings.TrimPrefix(err.Error(), "accounts: "))
+	}
+	return p, nil
+}
+
+func (h *hashFlags) hasher() (*accounts.Hasher, error) {
+	p, err := h.params()
+	if err != nil {
+		return nil, err
+	}
+	return accounts.NewHasher(p, h.concurrency)
+}

@@ -1,0 +1,189 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"hubbub/internal/accounts"
+	"hubbub/internal/server"
+	"hubbub/internal/servertest"
+)
+
+// userCmdRun runs `hubbub user args...` in-process with stdin and returns what it printed.
+func userCmdRun(t *testing.T, stdin string, args ...string) (string, error) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	err := run(context.Background(), append([]string{"user"}, args...), stdio{in: strings.NewReader(stdin), out: &out, err: &errOut})
+	return out.String(), err
+}
+
+// cheap makes the command's password hashes cheap, as the test server's are.
+var cheap = []string{"--argon2-memory", "64", "--argon2-time", "1"}
+
+// TestUserCommands runs each `hubbub user` action against a real SQLite file that a running
+// server holds open, and signs in to that server with what they made.
+func TestUserCommands(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "hubbub.db")
+	s := servertest.Start(t, servertest.Options{DataPath: data,
+		Server: server.Config{Accounts: accounts.Config{Hash: accounts.TestHashParams}}})
+	ok := func(stdin string, args ...string) string {
+		t.Helper()
+		out, err := userCmdRun(t, stdin, append(args, append([]string{"--data", data}, cheap...)...)...)
+		if err != nil {
+			t.Fatalf("hubbub user %q: %v", args, err)
+		}
+		return out
+	}
+	out := ok("correct horse\n", "add", "admin", "--role", "admin", "--password-stdin")
+	if !regexp.MustCompile(`^added admin \(u_[0-9a-f]{32}\), role admin\n$`).MatchString(out) {
+		t.Fatalf("add: %q", out)
+	}
+	ok("battery staple\n", "add", "ann", "--password-stdin")
+	out = ok("", "list")
+	if !regexp.MustCompile(`(?m)^admin +u_[0-9a-f]+ +account +admin +active `).MatchString(out) ||
+		!regexp.MustCompile(`(?m)^ann +u_[0-9a-f]+ +account +member +active `).MatchString(out) {
+		t.Fatalf("list:\n%s", out)
+	}
+
+	// The server sees the user the command made, and its password signs in.
+	b := newTestBrowser(t, s)
+	if st := b.signIn("admin", "correct horse"); st != http.StatusSeeOther {
+		t.Fatalf("sign in as the CLI's admin: %d", st)
+	}
+
+	ok("", "role", "ann", "moderator")
+	ok("new password\n", "passwd", "ann", "--password-stdin")
+	if st := newTestBrowser(t, s).signIn("ann", "battery staple"); st != http.StatusUnauthorized {
+		t.Fatalf("ann's old password: %d", st)
+	}
+	if st := newTestBrowser(t, s).signIn("ann", "new password"); st != http.StatusSeeOther {
+		t.Fatalf("ann's new password: %d", st)
+	}
+	if out := ok("", "disable", "ann"); out != "ann is disabled and signed out everywhere\n" {
+		t.Fatalf("disable: %q", out)
+	}
+	if !regexp.MustCompile(`(?m)^ann +u_[0-9a-f]+ +account +moderator +disabled `).MatchString(ok("", "list")) {
+		t.Fatal("list does not show ann disabled and a moderator")
+	}
+	if st := newTestBrowser(t, s).signIn("ann", "new password"); st != http.StatusForbidden {
+		t.Fatalf("disabled ann signs in: %d", st)
+	}
+	ok("", "disable", "ann", "--enable")
+	if st := newTestBrowser(t, s).signIn("ann", "new password"); st != http.StatusSeeOther {
+		t.Fatalf("enabled ann: %d", st)
+	}
+
+	// An invite link from the command line works once on the running server.
+	link := strings.TrimSpace(ok("", "invite", "--role", "moderator", "--expires", "1h", "--url", s.URL, "--by", "admin"))
+	base, code, found := strings.Cut(link, "/invite#")
+	if !found || base != s.URL || len(code) != 43 {
+		t.Fatalf("invite printed %q", link)
+	}
+	form := url.Values{"code": {code}, "name": {"cy"}, "password": {"cy's password"}, "confirm": {"cy's password"}}
+	if st := newTestBrowser(t, s).post("/invite", form); st != http.StatusSeeOther {
+		t.Fatalf("redeem the CLI's invite: %d", st)
+	}
+	form.Set("name", "dee")
+	if st := newTestBrowser(t, s).post("/invite", form); st != http.StatusNotFound {
+		t.Fatalf("second use of the CLI's invite: %d", st)
+	}
+	if !regexp.MustCompile(`(?m)^cy +u_[0-9a-f]+ +account +moderator +active `).MatchString(ok("", "list")) {
+		t.Fatal("list does not show cy, a moderator")
+	}
+}
+
+func TestUserCommandErrors(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "hubbub.db")
+	if _, err := userCmdRun(t, "correct horse\n", append([]string{"add", "ann", "--password-stdin", "--data", data}, cheap...)...); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		stdin string
+		args  []string
+		want  string
+	}{
+		{"", nil, "which action"},
+		{"", []string{"frobnicate"}, "unknown action"},
+		{"other pass\n", []string{"add", "аnn", "--password-stdin"}, "taken"}, // a Cyrillic а
+		{"short\n", []string{"add", "bob", "--password-stdin"}, "too short"},
+		{"", []string{"add", "bob", "--password-stdin"}, "no password"},
+		{"", []string{"add", "bob"}, "no password: run in a terminal"},
+		{"x\n", []string{"add", " bad name", "--password-stdin"}, "name"},
+		{"long enough\n", []string{"add", "bob", "--role", "owner", "--password-stdin"}, "unknown role"},
+		{"", []string{"add"}, "want 1 argument"},
+		{"", []string{"list", "extra"}, "want 0 argument"},
+		{"", []string{"role", "ann"}, "want 2 argument"},
+		{"", []string{"role", "ann", "king"}, "unknown role"},
+		{"", []string{"disable", "nobody"}, `no user is named "nobody"`},
+		{"long enough\n", []string{"passwd", "nobody", "--password-stdin"}, "no user is named"},
+		{"", []string{"invite", "--expires", "0s"}, "expire"},
+		{"", []string{"invite", "--expires", "10000h"}, "expire"},
+		{"", []string{"invite", "--url", "chat.example.com"}, "not like https://"},
+		{"", []string{"invite", "--by", "nobody"}, "no user is named"},
+		{"", []string{"list", "--argon2-threads", "300"}, "out of range"},
+		{"", []string{"list", "--sqlite-busy-timeout", "-1s"}, "must not be negative"},
+		{"", []string{"list", "--nope"}, "flag provided but not defined"},
+	} {
+		args := tc.args
+		if len(args) > 0 {
+			args = append(append([]string{}, args...), append([]string{"--data", data}, cheap...)...)
+		}
+		_, err := userCmdRun(t, tc.stdin, args...)
+		if err == nil || exitCode(err) != 2 || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("user %q: %v (exit %d), want a usage error about %q", tc.args, err, exitCode(err), tc.want)
+		}
+	}
+}
+
+// testBrowser signs in to a test server as a browser does: it opens the page for the form's
+// CSRF token, then posts the form from the page's origin.
+type testBrowser struct {
+	t *testing.T
+	s *servertest.Server
+	c *http.Client
+}
+
+func newTestBrowser(t *testing.T, s *servertest.Server) *testBrowser {
+	jar, _ := cookiejar.New(nil)
+	return &testBrowser{t: t, s: s, c: &http.Client{Jar: jar, Timeout: servertest.Wait,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+var csrfInput = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+func (b *testBrowser) post(path string, form url.Values) int {
+	b.t.Helper()
+	resp, err := b.c.Get(b.s.URL + "/signin")
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	m := csrfInput.FindSubmatch(page)
+	if m == nil {
+		b.t.Fatalf("no csrf field on /signin: %d %q", resp.StatusCode, page)
+	}
+	form.Set("csrf", string(m[1]))
+	req, _ := http.NewRequest("POST", b.s.URL+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", b.s.URL)
+	resp, err = b.c.Do(req)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func (b *testBrowser) signIn(name, pw string) int {
+	b.t.Helper()
+	return b.post("/signin", url.Values{"name": {name}, "password": {pw}})
+}

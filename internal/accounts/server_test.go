@@ -1,0 +1,535 @@
+package accounts_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"hubbub"
+	"hubbub/internal/accounts"
+	"hubbub/internal/server"
+	"hubbub/internal/servertest"
+)
+
+// These tests run a real server (internal/servertest: HTTP on loopback, a real SQLite file)
+// and talk to it as a browser does: net/http clients with a cookie jar, posting the forms the
+// pages serve, with the page's Origin.
+
+// start starts a server whose accounts hash cheaply; limits tune the login rate limit
+// (zero: a limit no test reaches). The client address comes from X-Forwarded-For, so a test
+// can act from several addresses.
+func start(t *testing.T, limits accounts.Config) *servertest.Server {
+	t.Helper()
+	cfg := limits
+	cfg.Hash = accounts.TestHashParams
+	if cfg.LoginRate == 0 {
+		cfg.LoginRate, cfg.LoginBurst = 1000, 1000
+	}
+	return servertest.Start(t, servertest.Options{Server: server.Config{Accounts: cfg, TrustProxy: true}})
+}
+
+func users(t *testing.T, s *servertest.Server) hubbub.UserStore {
+	t.Helper()
+	u, ok := s.Store.(hubbub.UserStore)
+	if !ok {
+		t.Fatal("the test server's store keeps no users")
+	}
+	return u
+}
+
+func addUser(t *testing.T, s *servertest.Server, name, role, pw string) hubbub.User {
+	t.Helper()
+	h, _ := accounts.NewHasher(accounts.TestHashParams, 1)
+	u, err := accounts.AddUser(context.Background(), users(t, s), h, name, role, pw)
+	if err != nil {
+		t.Fatalf("add user %s: %v", name, err)
+	}
+	return u
+}
+
+// browser is one browser: its own cookies, and an address it connects from.
+type browser struct {
+	t      *testing.T
+	s      *servertest.Server
+	c      *http.Client
+	addr   string
+	origin string // the Origin its posts carry (default: the server's)
+}
+
+func newBrowser(t *testing.T, s *servertest.Server, addr string) *browser {
+	jar, _ := cookiejar.New(nil)
+	return &browser{t: t, s: s, addr: addr, origin: s.URL, c: &http.Client{Jar: jar, Timeout: servertest.Wait,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+// response is what a request got back.
+type response struct {
+	status int
+	header http.Header
+	body   string
+}
+
+func (b *browser) do(method, path string, form url.Values) response {
+	b.t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequest(method, b.s.URL+path, body)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if b.origin != "" {
+			req.Header.Set("Origin", b.origin)
+		}
+	}
+	req.Header.Set("X-Forwarded-For", b.addr)
+	resp, err := b.c.Do(req)
+	if err != nil {
+		b.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	return response{resp.StatusCode, resp.Header, string(data)}
+}
+
+var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// csrf opens the sign-in page, as a person does before posting, and returns the form's token.
+func (b *browser) csrf() string {
+	b.t.Helper()
+	r := b.do("GET", "/signin", nil)
+	m := csrfField.FindStringSubmatch(r.body)
+	if r.status != http.StatusOK || m == nil {
+		b.t.Fatalf("GET /signin: %d, no csrf field in %q", r.status, r.body)
+	}
+	return m[1]
+}
+
+// post posts form to path with the page's CSRF token.
+func (b *browser) post(path string, form url.Values) response {
+	b.t.Helper()
+	form.Set("csrf", b.csrf())
+	return b.do("POST", path, form)
+}
+
+func (b *browser) signIn(name, pw string) response {
+	b.t.Helper()
+	return b.post("/signin", url.Values{"name": {name}, "password": {pw}})
+}
+
+// me returns GET /api/me's status and user.
+func (b *browser) me() (int, accounts.MeUser) {
+	b.t.Helper()
+	r := b.do("GET", "/api/me", nil)
+	var me accounts.Me
+	if r.status == http.StatusOK {
+		if err := json.Unmarshal([]byte(r.body), &me); err != nil {
+			b.t.Fatalf("/api/me: %v in %q", err, r.body)
+		}
+	}
+	return r.status, me.User
+}
+
+func (b *browser) sessionCookie() *http.Cookie {
+	u, _ := url.Parse(b.s.URL)
+	for _, c := range b.c.Jar.Cookies(u) {
+		if c.Name == accounts.SessionCookie {
+			return c
+		}
+	}
+	return nil
+}
+
+func TestSignInAndOut(t *testing.T) {
+	s := start(t, accounts.Config{})
+	ann := addUser(t, s, "ann", "admin", "correct horse")
+	b := newBrowser(t, s, "10.0.0.1")
+	if st, _ := b.me(); st != http.StatusUnauthorized {
+		t.Fatalf("/api/me before signing in: %d", st)
+	}
+	r := b.signIn("ann", "correct horse")
+	if r.status != http.StatusSeeOther || r.header.Get("Location") != "/" {
+		t.Fatalf("sign in: %d %q %q", r.status, r.header.Get("Location"), r.body)
+	}
+	set := r.header.Get("Set-Cookie")
+	for _, want := range []string{accounts.SessionCookie + "=", "Path=/", "HttpOnly", "SameSite=Lax", "Max-Age=2592000"} {
+		if !strings.Contains(set, want) {
+			t.Errorf("session cookie %q lacks %q", set, want)
+		}
+	}
+	if strings.Contains(set, "Secure") {
+		t.Errorf("session cookie over plain http is Secure: %q", set)
+	}
+	st, me := b.me()
+	if st != http.StatusOK || me.ID != ann.ID || me.Name != "ann" || me.Kind != hubbub.UserAccount || me.Role != "admin" {
+		t.Fatalf("/api/me: %d %+v", st, me)
+	}
+
+	// What the session layer calls on an upgrade finds the same user from the cookie.
+	old := b.sessionCookie()
+	req, _ := http.NewRequest("GET", s.WS, nil)
+	req.AddCookie(old)
+	u, found, err := accounts.UserFromRequest(context.Background(), users(t, s), req)
+	if err != nil || !found || u.ID != ann.ID {
+		t.Fatalf("UserFromRequest: %+v %v %v", u, found, err)
+	}
+	// The signed-in page shows who you are.
+	if r := b.do("GET", "/signin", nil); !strings.Contains(r.body, `<strong id="me">ann</strong>`) {
+		t.Errorf("the sign-in page of a signed-in browser does not name ann: %q", r.body)
+	}
+
+	r = b.post("/signout", url.Values{})
+	if r.status != http.StatusOK || !strings.Contains(r.body, "You are signed out.") {
+		t.Fatalf("sign out: %d %q", r.status, r.body)
+	}
+	if st, _ := b.me(); st != http.StatusUnauthorized {
+		t.Fatalf("/api/me after signing out: %d", st)
+	}
+	// The session is gone from the store, not just the cookie from the browser.
+	if _, found, err := accounts.UserFromRequest(context.Background(), users(t, s), req); found || err != nil {
+		t.Fatalf("the signed-out cookie still finds a user: %v %v", found, err)
+	}
+	// A junk cookie is nobody, without an error.
+	junk, _ := http.NewRequest("GET", s.WS, nil)
+	junk.AddCookie(&http.Cookie{Name: accounts.SessionCookie, Value: "not-a-session"})
+	if _, found, err := accounts.UserFromRequest(context.Background(), users(t, s), junk); found || err != nil {
+		t.Fatalf("junk cookie: %v %v", found, err)
+	}
+}
+
+func TestWrongPasswordAndUnknownUserGetTheSameAnswer(t *testing.T) {
+	s := start(t, accounts.Config{})
+	addUser(t, s, "ann", "", "correct horse")
+	b := newBrowser(t, s, "10.0.0.1")
+	wrong := b.signIn("ann", "wrong horse")
+	unknown := b.signIn("nobody", "correct horse")
+	lookalike := b.signIn("аnn", "wrong horse") // Cyrillic а: ann's name, by its key
+	for name, r := range map[string]response{"wrong password": wrong, "unknown user": unknown, "look-alike": lookalike} {
+		if r.status != http.StatusUnauthorized || !strings.Contains(r.body, "wrong name or password") {
+			t.Errorf("%s: %d %q", name, r.status, r.body)
+		}
+		if strings.Contains(r.header.Get("Set-Cookie"), accounts.SessionCookie) {
+			t.Errorf("%s: a session cookie was set", name)
+		}
+	}
+	// The pages differ only in the name typed back into the form.
+	if strings.ReplaceAll(wrong.body, `value="ann"`, "") != strings.ReplaceAll(unknown.body, `value="nobody"`, "") {
+		t.Error("a wrong password and an unknown user get different pages")
+	}
+	if st, _ := b.me(); st != http.StatusUnauthorized {
+		t.Fatalf("/api/me after failed sign-ins: %d", st)
+	}
+}
+
+func TestLoginRateLimit(t *testing.T) {
+	// 3 attempts at once, then one per 1000 s: a test never sees the bucket refill.
+	s := start(t, accounts.Config{LoginRate: 0.001, LoginBurst: 3})
+	addUser(t, s, "ann", "", "correct horse")
+	addUser(t, s, "bob", "", "battery staple")
+	a := newBrowser(t, s, "10.0.0.1")
+	for i := range 3 {
+		if r := a.signIn("ann", "wrong horse"); r.status != http.StatusUnauthorized {
+			t.Fatalf("attempt %d: %d", i+1, r.status)
+		}
+	}
+	limited := func(name string, r response) {
+		t.Helper()
+		if r.status != http.StatusTooManyRequests {
+			t.Fatalf("%s: %d %q, want 429", name, r.status, r.body)
+		}
+		secs, err := strconv.Atoi(r.header.Get("Retry-After"))
+		if err != nil || secs < 1 || secs > 1000 {
+			t.Fatalf("%s: Retry-After %q", name, r.header.Get("Retry-After"))
+		}
+		if !strings.Contains(r.body, "too many attempts, try again in "+strconv.Itoa(secs)+" s") {
+			t.Fatalf("%s: the page does not say how long to wait: %q", name, r.body)
+		}
+	}
+	// Now even the right password waits, and nothing is signed in.
+	limited("ann, right password", a.signIn("ann", "correct horse"))
+	if st, _ := a.me(); st != http.StatusUnauthorized {
+		t.Fatal("a limited attempt signed in")
+	}
+	// Per account: ann from another address waits too.
+	limited("ann from another address", newBrowser(t, s, "10.0.0.2").signIn("ann", "correct horse"))
+	// Per address: 10.0.0.1 trying bob waits too.
+	limited("bob from the same address", a.signIn("bob", "battery staple"))
+	// bob from elsewhere is not affected.
+	if r := newBrowser(t, s, "10.0.0.3").signIn("bob", "battery staple"); r.status != http.StatusSeeOther {
+		t.Fatalf("bob from a fresh address: %d %q", r.status, r.body)
+	}
+}
+
+func TestSignOutEverywhere(t *testing.T) {
+	s := start(t, accounts.Config{})
+	addUser(t, s, "ann", "", "correct horse")
+	addUser(t, s, "bob", "", "battery staple")
+	laptop, phone, bobs := newBrowser(t, s, "10.0.0.1"), newBrowser(t, s, "10.0.0.2"), newBrowser(t, s, "10.0.0.3")
+	for _, b := range []*browser{laptop, phone} {
+		if r := b.signIn("ann", "correct horse"); r.status != http.StatusSeeOther {
+			t.Fatalf("sign in: %d", r.status)
+		}
+	}
+	bobs.signIn("bob", "battery staple")
+	r := laptop.post("/signout?everywhere=1", url.Values{})
+	if r.status != http.StatusOK || !strings.Contains(r.body, "signed out on every device") {
+		t.Fatalf("sign out everywhere: %d %q", r.status, r.body)
+	}
+	for name, b := range map[string]*browser{"laptop": laptop, "phone": phone} {
+		if st, _ := b.me(); st != http.StatusUnauthorized {
+			t.Errorf("%s still signed in: %d", name, st)
+		}
+	}
+	if st, me := bobs.me(); st != http.StatusOK || me.Name != "bob" {
+		t.Errorf("another user's session ended too: %d %+v", st, me)
+	}
+}
+
+func TestFormsRefuseCrossSitePosts(t *testing.T) {
+	s := start(t, accounts.Config{})
+	addUser(t, s, "ann", "", "correct horse")
+	b := newBrowser(t, s, "10.0.0.1")
+	tok := b.csrf()
+	creds := func(csrf string) url.Values {
+		v := url.Values{"name": {"ann"}, "password": {"correct horse"}}
+		if csrf != "" {
+			v.Set("csrf", csrf)
+		}
+		return v
+	}
+	refused := func(name string, r response) {
+		t.Helper()
+		if r.status != http.StatusForbidden || !strings.Contains(r.body, "out of date or came from another site") {
+			t.Errorf("%s: %d %q, want 403", name, r.status, r.body)
+		}
+		if strings.Contains(r.header.Get("Set-Cookie"), accounts.SessionCookie+"=") && !strings.Contains(r.header.Get("Set-Cookie"), "Max-Age=0") {
+			t.Errorf("%s: a session cookie was set", name)
+		}
+	}
+	refused("no token", b.do("POST", "/signin", creds("")))
+	refused("wrong token", b.do("POST", "/signin", creds("x"+tok[1:])))
+	b.origin = "https://evil.example"
+	refused("other origin", b.do("POST", "/signin", creds(tok)))
+	b.origin = s.URL
+	if st, _ := b.me(); st != http.StatusUnauthorized {
+		t.Fatal("a refused post signed in")
+	}
+	// The same form from the page itself works.
+	if r := b.do("POST", "/signin", creds(tok)); r.status != http.StatusSeeOther {
+		t.Fatalf("same-origin post with the token: %d %q", r.status, r.body)
+	}
+	// Signing out is a form too: another site cannot sign a person out.
+	b.origin = "https://evil.example"
+	refused("sign out from another origin", b.do("POST", "/signout?everywhere=1", url.Values{"csrf": {tok}}))
+	b.origin = s.URL
+	if st, _ := b.me(); st != http.StatusOK {
+		t.Fatal("a cross-site sign-out ended the session")
+	}
+	// A script sends the token in a header, as /api/me hands it out.
+	r := b.do("GET", "/api/me", nil)
+	var me accounts.Me
+	json.Unmarshal([]byte(r.body), &me)
+	if me.CSRF != tok {
+		t.Fatalf("/api/me csrf %q, want the cookie's %q", me.CSRF, tok)
+	}
+	req, _ := http.NewRequest("POST", s.URL+"/signout", nil)
+	req.Header.Set("Origin", s.URL)
+	req.Header.Set(accounts.CSRFHeader, me.CSRF)
+	resp, err := b.c.Do(req)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("sign out with the header: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	if st, _ := b.me(); st != http.StatusUnauthorized {
+		t.Fatal("still signed in after signing out with the header token")
+	}
+}
+
+func TestInviteLinkWorksOnce(t *testing.T) {
+	s := start(t, accounts.Config{})
+	admin := addUser(t, s, "root", "admin", "correct horse")
+	code, _, err := accounts.NewInvite(context.Background(), users(t, s), admin.ID, "moderator", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	link, _ := accounts.InviteURL(s.URL, code)
+	if !strings.HasSuffix(link, "/invite#"+code) {
+		t.Fatalf("link %q", link)
+	}
+	b := newBrowser(t, s, "10.0.0.1")
+	if r := b.do("GET", "/invite", nil); r.status != http.StatusOK || !strings.Contains(r.body, `name="code"`) {
+		t.Fatalf("GET /invite: %d", r.status)
+	}
+	form := func(name, pw, confirm string) url.Values {
+		return url.Values{"code": {code}, "name": {name}, "password": {pw}, "confirm": {confirm}}
+	}
+	if r := b.post("/invite", form("cy", "new password", "new passwørd")); r.status != http.StatusBadRequest || !strings.Contains(r.body, "differ") {
+		t.Fatalf("passwords that differ: %d %q", r.status, r.body)
+	}
+	if r := b.post("/invite", form("cy", "short", "short")); r.status != http.StatusBadRequest || !strings.Contains(r.body, "too short") {
+		t.Fatalf("a short password: %d %q", r.status, r.body)
+	}
+	if r := b.post("/invite", form("ROOT", "new password", "new password")); r.status != http.StatusConflict {
+		t.Fatalf("a taken name: %d %q", r.status, r.body)
+	}
+	r := b.post("/invite", form("cy", "new password", "new password"))
+	if r.status != http.StatusSeeOther {
+		t.Fatalf("redeem: %d %q", r.status, r.body)
+	}
+	if st, me := b.me(); st != http.StatusOK || me.Name != "cy" || me.Role != "moderator" || me.Kind != hubbub.UserAccount {
+		t.Fatalf("after the invite: %d %+v", st, me)
+	}
+	// Used once: the second person gets a clear no.
+	other := newBrowser(t, s, "10.0.0.2")
+	r = other.post("/invite", form("dee", "new password", "new password"))
+	if r.status != http.StatusNotFound || !strings.Contains(r.body, "used already or has expired") {
+		t.Fatalf("second use: %d %q", r.status, r.body)
+	}
+	if _, found, _ := users(t, s).UserByName(context.Background(), "dee"); found {
+		t.Fatal("a used invite created a user")
+	}
+	// The new account signs in with its password.
+	if r := newBrowser(t, s, "10.0.0.3").signIn("cy", "new password"); r.status != http.StatusSeeOther {
+		t.Fatalf("cy signs in: %d", r.status)
+	}
+}
+
+func TestDisabledUserCannotSignIn(t *testing.T) {
+	s := start(t, accounts.Config{})
+	addUser(t, s, "ann", "", "correct horse")
+	b := newBrowser(t, s, "10.0.0.1")
+	b.signIn("ann", "correct horse")
+	if _, err := accounts.SetDisabled(context.Background(), users(t, s), "ann", true); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := b.me(); st != http.StatusUnauthorized {
+		t.Fatalf("a disabled user's session still works: %d", st)
+	}
+	r := b.signIn("ann", "correct horse")
+	if r.status != http.StatusForbidden || !strings.Contains(r.body, "disabled") {
+		t.Fatalf("disabled user signs in: %d %q", r.status, r.body)
+	}
+	// A wrong password does not learn that the account is disabled.
+	if r := b.signIn("ann", "wrong horse"); r.status != http.StatusUnauthorized || strings.Contains(r.body, "disabled") {
+		t.Fatalf("wrong password of a disabled user: %d %q", r.status, r.body)
+	}
+	accounts.SetDisabled(context.Background(), users(t, s), "ann", false)
+	if r := b.signIn("ann", "correct horse"); r.status != http.StatusSeeOther {
+		t.Fatalf("enabled again: %d %q", r.status, r.body)
+	}
+}
+
+func TestGuestBecomesAccount(t *testing.T) {
+	s := start(t, accounts.Config{})
+	ctx := context.Background()
+	const key = "the-guest-key-from-local-storage"
+	gus, err := users(t, s).ClaimGuest(ctx, "gus", hubbub.SecretHash(key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	users(t, s).ClaimGuest(ctx, "other", hubbub.SecretHash("another key"))
+	b := newBrowser(t, s, "10.0.0.1")
+	if r := b.do("GET", "/account", nil); r.status != http.StatusOK || !strings.Contains(r.body, "data-guest") {
+		t.Fatalf("GET /account: %d", r.status)
+	}
+	form := func(name, key string) url.Values {
+		return url.Values{"name": {name}, "key": {key}, "password": {"gus's password"}, "confirm": {"gus's password"}}
+	}
+	for what, f := range map[string]url.Values{
+		"wrong key":           form("gus", "not the key"),
+		"another guest's key": form("gus", "another key"),
+		"no key":              form("gus", ""),
+		"unknown name":        form("nobody", key),
+	} {
+		if r := b.post("/account/password", f); r.status != http.StatusForbidden {
+			t.Errorf("%s: %d %q", what, r.status, r.body)
+		}
+	}
+	if u, _, _ := users(t, s).UserByName(ctx, "other"); u.Name != "other" || u.Kind != hubbub.UserGuest {
+		t.Fatalf("a refused conversion changed another guest: %+v", u)
+	}
+	r := b.post("/account/password", form("gus", key))
+	if r.status != http.StatusSeeOther {
+		t.Fatalf("convert: %d %q", r.status, r.body)
+	}
+	if st, me := b.me(); st != http.StatusOK || me.ID != gus.ID || me.Kind != hubbub.UserAccount {
+		t.Fatalf("after converting: %d %+v (guest was %s)", st, me, gus.ID)
+	}
+	if r := newBrowser(t, s, "10.0.0.2").signIn("gus", "gus's password"); r.status != http.StatusSeeOther {
+		t.Fatalf("gus signs in with the new password: %d", r.status)
+	}
+	// The key no longer makes the account a guest again.
+	if r := newBrowser(t, s, "10.0.0.3").post("/account/password", form("gus", key)); r.status != http.StatusForbidden {
+		t.Fatalf("converting an account: %d", r.status)
+	}
+}
+
+func TestChangePassword(t *testing.T) {
+	s := start(t, accounts.Config{})
+	addUser(t, s, "ann", "", "correct horse")
+	b, other := newBrowser(t, s, "10.0.0.1"), newBrowser(t, s, "10.0.0.2")
+	b.signIn("ann", "correct horse")
+	other.signIn("ann", "correct horse")
+	change := func(current string) response {
+		return b.post("/account/password", url.Values{"current": {current}, "password": {"battery staple"}, "confirm": {"battery staple"}})
+	}
+	if r := change("wrong horse"); r.status != http.StatusUnauthorized {
+		t.Fatalf("wrong current password: %d %q", r.status, r.body)
+	}
+	if r := change("correct horse"); r.status != http.StatusSeeOther {
+		t.Fatalf("change: %d %q", r.status, r.body)
+	}
+	if st, me := b.me(); st != http.StatusOK || me.Name != "ann" {
+		t.Fatalf("the browser that changed it is signed out: %d", st)
+	}
+	if st, _ := other.me(); st != http.StatusUnauthorized {
+		t.Fatalf("another session survived the password change: %d", st)
+	}
+	fresh := newBrowser(t, s, "10.0.0.3")
+	if r := fresh.signIn("ann", "correct horse"); r.status != http.StatusUnauthorized {
+		t.Fatalf("the old password still works: %d", r.status)
+	}
+	if r := fresh.signIn("ann", "battery staple"); r.status != http.StatusSeeOther {
+		t.Fatalf("the new password: %d", r.status)
+	}
+}
+
+func TestPagesAndAssets(t *testing.T) {
+	s := start(t, accounts.Config{})
+	b := newBrowser(t, s, "10.0.0.1")
+	r := b.do("GET", "/signin", nil)
+	if r.status != http.StatusOK || !strings.Contains(r.header.Get("Content-Security-Policy"), "script-src 'self'") ||
+		r.header.Get("Referrer-Policy") != "same-origin" || r.header.Get("Cache-Control") != "no-store" {
+		t.Fatalf("GET /signin: %d %v", r.status, r.header)
+	}
+	if r := b.do("GET", "/account/assets/accounts.js", nil); r.status != http.StatusOK || !strings.HasPrefix(r.header.Get("Content-Type"), "text/javascript") {
+		t.Fatalf("accounts.js: %d %q", r.status, r.header.Get("Content-Type"))
+	}
+	if r := b.do("GET", "/account/assets/accounts.css", nil); r.status != http.StatusOK || !strings.HasPrefix(r.header.Get("Content-Type"), "text/css") {
+		t.Fatalf("accounts.css: %d %q", r.status, r.header.Get("Content-Type"))
+	}
+	for _, p := range []string{"/account/assets/page.html", "/account/assets/", "/account/assets/accounts.go"} {
+		if r := b.do("GET", p, nil); r.status != http.StatusNotFound {
+			t.Errorf("GET %s: %d, want 404", p, r.status)
+		}
+	}
+	if r := b.do("PUT", "/signin", nil); r.status != http.StatusMethodNotAllowed {
+		t.Errorf("PUT /signin: %d", r.status)
+	}
+	// A huge form is refused before it is read whole.
+	big := url.Values{"name": {"ann"}, "password": {strings.Repeat("x", 64<<10)}, "csrf": {b.csrf()}}
+	if r := b.do("POST", "/signin", big); r.status != http.StatusRequestEntityTooLarge {
+		t.Errorf("a 64 KiB form: %d", r.status)
+	}
+}
