@@ -389,12 +389,12 @@ func (s *Service) getMe(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.log.Error("api/me: user lookup failed", "err", err)
 		w.WriteHeader(http.StatusServiceUnavailable)
-		json.NewEncoder(w).Encode(map[string]string{"error": hubbub.ECodeUnavailable, "message": "the server could not look you up; try again"})
+		json.NewEncoder(w).Encode(map[string]string{"code": hubbub.ECodeUnavailable, "message": "the server could not look you up; try again"})
 		return
 	}
 	if !found {
 		w.WriteHeader(http.StatusUnauthorized)
-		json.NewEncoder(w).Encode(map[string]string{"error": hubbub.ECodeUnauthorized, "message": "not signed in"})
+		json.NewEncoder(w).Encode(map[string]string{"code": hubbub.ECodeUnauthorized, "message": "not signed in"})
 		return
 	}
 	role := u.Role
