@@ -112,35 +112,58 @@ const MaxUnreadCount = 999
 //
 // Contract, which internal/storetest checks on every implementation:
 //   - CreateRoom stores meta (Name, Topic, Private, DM, CreatedBy read; Created set by the
-//     store) and makes each of members a member with its Role, as KindMember join entries of
-//     the room (seqs from 1, in the order given; each with From and User of the creator, and
-//     Subject/SubjectName/Role of the member). It fails with ECodeExists if the room has
-//     metadata or any entry already (a DM's creation by two members at once: one wins, the other
-//     gets ECodeExists and reads the room). It returns the meta and the entries appended.
+//     store, UTC, to the millisecond) and makes each of members a member with its Role ("":
+//     member), as KindMember join entries of the room (seqs from 1, in the order given; each
+//     with User = CreatedBy and From = that user's stored name (CreatedBy itself when no user
+//     has that id, as the API's), and Subject, SubjectName (the member's stored name, or
+//     Membership.Name for an id no user has) and Role of the member). It fails with
+//     ECodeExists if the room has metadata or any entry already, or was joined (a DM's creation
+//     by two members at once, on one node or two: one wins, the other gets ECodeExists and
+//     reads the room); ECodeTooLong for a topic over MaxTopicLen; ECodeBadField for a member
+//     with no User or an unknown Role. A refused creation stores nothing. members may be
+//     empty: the room then has metadata and no entry. It returns the meta (as RoomMeta reads
+//     it) and the entries appended.
 //   - A room that holds entries but no metadata (created by a join before rooms had metadata,
-//     or by a join of a public room by name) reads as public, no topic, no creator; JoinRoom
-//     gives it metadata (Created at that time) on first use.
-//   - Append of a KindTopic entry sets the topic to Text (≤ MaxTopicLen, else ECodeTooLong);
-//     of a KindMember entry applies Action to Subject's membership in the same transaction:
-//     invite adds an invitation (ECodeExists if already a member), join makes a member (keeping
-//     an invitation's role, else Role, else member), leave and remove delete the membership
-//     or invitation (ECodeNotFound if none), role sets Role (ECodeNotFound if not a member).
-//     Who may do it is the server's check, not the store's.
+//     or by a join of a public room by name) reads as public, no topic, no creator, Created
+//     zero; JoinRoom, and a KindTopic or KindMember entry, give it metadata (Created at that
+//     time) on first use.
+//   - Append of a KindTopic entry sets the topic to Text (≤ MaxTopicLen bytes, else
+//     ECodeTooLong; "" clears it); of a KindMember entry applies Action to Subject's membership
+//     in the same transaction: invite adds an invitation (ECodeExists if already a member or
+//     invited), join makes a member (ECodeExists if one already), leave and remove delete the
+//     membership or invitation (ECodeNotFound if none), role sets Role (ECodeNotFound if not a
+//     member; an invitee is not one yet). The stored entry's Role is the subject's room role
+//     after it: invite Role or member; join the invitation's role, else Role, else member; role
+//     Role; leave and remove "". An empty Subject, an unknown Action or Role, or a role change
+//     with no Role is ECodeBadField. Refusals take no seq, and a resent entry (same ClientID)
+//     is its first outcome before any of these checks, as for every kind. Who may do it is the
+//     server's check, not the store's.
 //   - JoinRoom(room, user) records a public room in the user's room list (a member, role
-//     member), with no entry; it is idempotent. LeaveRoom removes it (idempotent).
+//     member), with no entry; it is idempotent and keeps an existing membership as it is (an
+//     owner stays owner, Since stays). LeaveRoom removes it (idempotent). Both refuse a private
+//     room or DM with ECodeForbidden: their members change only by KindMember entries.
 //   - Membership returns a user's membership or invitation in a room; Members pages a room's
-//     members and invitees in ascending user id order (after a user id), with current names.
+//     members and invitees in ascending user id order (after a user id, at most limit, none
+//     for limit ≤ 0), with current names (the stored user's, else the name given).
 //   - SetRead stores max(stored, seq) for (user, room) and returns the stored position; a seq
-//     above the room's LastSeq is clamped to it.
-//   - MyRooms returns every room the user is a member of or invited to, with meta, counts and
-//     positions, in one read of the store (no query per room): Unread and Mentions count
-//     messages with Seq > ReadSeq that are not deleted and not sent by the user, capped at
-//     MaxUnreadCount.
-//   - Directory returns public, non-DM rooms whose name or topic contains query (case
-//     insensitive; "" matches all), in ascending name order after the cursor, at most limit,
-//     with Members and LastActivity.
+//     above the room's LastSeq is clamped to it (0 in a room with no entries). It does not
+//     need a membership.
+//   - MyRooms returns every room the user is a member of or invited to, in ascending byte
+//     order of names, with meta, counts and positions, in one read of the store (no query per
+//     room): Unread counts messages (KindMessage) with Seq > ReadSeq that are not deleted and
+//     not sent by the user (Entry.User); Mentions those of them whose Mentions name the user
+//     or that mention @room (MentionRoom); both capped at MaxUnreadCount. Invitations are
+//     counted the same way. A DM's People are the other members' current names, sorted.
+//   - Directory returns public, non-DM rooms (those with entries and no metadata included)
+//     whose name or topic contains query literally (no wildcards: "_" and "%" are
+//     characters) and case-insensitively (ASCII letters at least; "" matches all), in
+//     ascending byte order of names after the cursor, at most limit (none for limit ≤ 0), each
+//     as RoomMeta reads it (Members, LastSeq, LastActivity).
 //   - RoomMeta returns a room's metadata; found is false for a room with neither metadata nor
-//     entries.
+//     entries. Members counts members, not invitees; LastSeq and LastActivity are those of
+//     Rooms.
+//   - A second store opened on the same data (another node, or after a restart) sees all of
+//     it: storetest.RunSharedStoreTests.
 type RoomStore interface {
 	// CreateRoom creates a room with its first members.
 	CreateRoom(ctx context.Context, meta RoomMeta, members []Membership) (RoomMeta, []Entry, error)

@@ -98,7 +98,15 @@ func newMemStore(ret hubbub.Retention, bug string) *memStore {
 // again returns another handle on s's data, as a second node on one database or the store
 // opened again on its file.
 func (s *memStore) again() *memStore {
-	return &memStore{bug: s.bug, ret: s.ret, now: s.now, memData: s.memData}
+	data := s.memData
+	if s.bug == "reopenreads" { // read positions are not durable
+		data = &memData{
+			rooms: data.rooms, sanctions: data.sanctions, ids: data.ids,
+			users: data.users, sessions: data.sessions, invites: data.invites,
+			metas: data.metas, members: data.members, reads: map[[2]string]uint64{},
+		}
+	}
+	return &memStore{bug: s.bug, ret: s.ret, now: s.now, memData: data}
 }
 
 var (

@@ -87,6 +87,16 @@ func RunStoreTests(t *testing.T, open func(t *testing.T, ret hubbub.Retention) h
 		{"AuthorshipPerUser", testAuthorshipPerUser},
 		{"ReactionsPerUser", testReactionsPerUser},
 		{"SanctionsPerUser", testSanctionsPerUser},
+		{"CreateRoom", testCreateRoom},
+		{"CreateRoomConcurrent", testCreateRoomConcurrent},
+		{"RoomTopic", testRoomTopic},
+		{"JoinRoom", testJoinRoom},
+		{"MemberChanges", testMemberChanges},
+		{"MembersPaging", testMembersPaging},
+		{"Directory", testDirectory},
+		{"SetRead", testSetRead},
+		{"MyRooms", testMyRooms},
+		{"UnreadCap", testUnreadCap},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.run(t, open) })

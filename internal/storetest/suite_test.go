@@ -25,6 +25,21 @@ func TestMemStore(t *testing.T) {
 	})
 }
 
+// TestMemStoreShared runs the cases of two stores on one set of data on memStore: again is a
+// second handle on the same data, as a second node or the store opened again.
+func TestMemStoreShared(t *testing.T) {
+	bug := os.Getenv(bugEnv)
+	storetest.RunSharedStoreTests(t, func(t *testing.T) (hubbub.Store, func(t *testing.T) hubbub.Store) {
+		s := newMemStore(hubbub.Retention{}, bug)
+		t.Cleanup(func() { _ = s.Close() })
+		return s, func(t *testing.T) hubbub.Store {
+			other := s.again()
+			t.Cleanup(func() { _ = other.Close() })
+			return other
+		}
+	})
+}
+
 // TestMemStoreMaxAgeWithClock runs the clock-driven retention check on memStore.
 func TestMemStoreMaxAgeWithClock(t *testing.T) {
 	storetest.MaxAgeWithClock(t, func(t *testing.T, now func() time.Time, ret hubbub.Retention) hubbub.Store {
@@ -132,14 +147,44 @@ func TestSuiteCatchesBugs(t *testing.T) {
 		{"reactname", "ReactionsPerUser"},
 		{"reactedbyanyone", "ReactionsPerUser"},
 		{"sanctionname", "SanctionsPerUser"},
+		{"createseq", "CreateRoom"},
+		{"topiclong", "CreateRoom"},
+		{"createrace", "CreateRoomConcurrent"},
+		{"topiclong", "RoomTopic"},
+		{"joinprivate", "JoinRoom"},
+		{"joinagain", "JoinRoom"},
+		{"memberexists", "MemberChanges"},
+		{"joinrole", "MemberChanges"},
+		{"leavemissing", "MemberChanges"},
+		{"membername", "MembersPaging"},
+		{"membersafter", "MembersPaging"},
+		{"dircase", "Directory"},
+		{"dirprivate", "Directory"},
+		{"dirlike", "Directory"},
+		{"readback", "SetRead"},
+		{"readclamp", "SetRead"},
+		{"unreadown", "MyRooms"},
+		{"unreaddeleted", "MyRooms"},
+		{"mentionroom", "MyRooms"},
+		{"unreadcap", "UnreadCap"},
+
+		// RunSharedStoreTests.
+		{"namerace", "Shared/NamesTwoNodes"},
+		{"inviterace", "Shared/InvitesTwoNodes"},
+		{"createrace", "Shared/CreateRoomTwoNodes"},
+		{"reopenreads", "Shared/PeopleAfterReopen"},
 	}
 	for _, b := range bugs {
 		t.Run(b.bug+"/"+b.subtest, func(t *testing.T) {
 			t.Parallel()
-			cmd := exec.Command(os.Args[0], "-test.run=^TestMemStore$/^"+b.subtest+"$", "-test.count=1")
+			test, subtest := "TestMemStore", b.subtest
+			if rest, ok := strings.CutPrefix(subtest, "Shared/"); ok {
+				test, subtest = "TestMemStoreShared", rest
+			}
+			cmd := exec.Command(os.Args[0], "-test.run=^"+test+"$/^"+subtest+"$", "-test.count=1")
 			cmd.Env = append(os.Environ(), bugEnv+"="+b.bug)
 			out, err := cmd.CombinedOutput()
-			if err == nil || !strings.Contains(string(out), "--- FAIL: TestMemStore/"+b.subtest+" ") {
+			if err == nil || !strings.Contains(string(out), "--- FAIL: "+test+"/"+subtest+" ") {
 				t.Errorf("a store with bug %q passed %s (err %v):\n%s", b.bug, b.subtest, err, out)
 			}
 		})

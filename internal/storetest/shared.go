@@ -1,0 +1,116 @@
+package storetest
+
+import (
+	"testing"
+	"time"
+
+	"hubbub"
+)
+
+// SharedOpener opens a fresh, empty store and returns it with a function that opens another
+// store on the same data (the same SQLite file, the same PostgreSQL schema): a second node
+// while the first is open, or the same store after a restart once the first is closed. Both
+// must be closed when the test ends (t.Cleanup), ignoring the error of a second Close.
+type SharedOpener = func(t *testing.T) (first hubbub.Store, again func(t *testing.T) hubbub.Store)
+
+// RunSharedStoreTests runs the contract cases that need two stores on one set of data: what
+// must hold across nodes (names, invites and room creation decided once), and what must
+// survive a restart (users, sessions, rooms, read positions and the unread counts of
+// MyRooms). Every store that can be opened twice on its data runs it.
+func RunSharedStoreTests(t *testing.T, open SharedOpener) {
+	tests := []struct {
+		name string
+		run  func(*testing.T, SharedOpener)
+	}{
+		{"NamesTwoNodes", testNamesTwoNodes},
+		{"InvitesTwoNodes", testInvitesTwoNodes},
+		{"CreateRoomTwoNodes", testCreateRoomTwoNodes},
+		{"PeopleAfterReopen", testPeopleAfterReopen},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { tt.run(t, open) })
+	}
+}
+
+// twoNodes opens two stores on one set of data.
+func twoNodes(t *testing.T, open SharedOpener) (peopleStore, peopleStore) {
+	first, again := open(t)
+	a := people(t, first)
+	return a, people(t, again(t))
+}
+
+// twoUserNodes opens two stores on one set of data, as user stores.
+func twoUserNodes(t *testing.T, open SharedOpener) []hubbub.UserStore {
+	first, again := open(t)
+	a := userStore(t, first)
+	return []hubbub.UserStore{a, userStore(t, again(t))}
+}
+
+// testNamesTwoNodes: look-alikes of one name claimed on two nodes at once: one holder.
+func testNamesTwoNodes(t *testing.T, open SharedOpener) {
+	claimNamesConcurrently(t, twoUserNodes(t, open))
+}
+
+// testInvitesTwoNodes: one invite redeemed on two nodes at once: one account.
+func testInvitesTwoNodes(t *testing.T, open SharedOpener) {
+	redeemConcurrently(t, twoUserNodes(t, open))
+}
+
+// testCreateRoomTwoNodes: one DM created on two nodes at once: one creation, one set of joins.
+func testCreateRoomTwoNodes(t *testing.T, open SharedOpener) {
+	a, b := twoNodes(t, open)
+	createRoomsConcurrently(t, []peopleStore{a, b})
+}
+
+// testPeopleAfterReopen: after a restart the users, sessions, sanctions by user, rooms,
+// memberships, read positions and the counts of MyRooms are what they were.
+func testPeopleAfterReopen(t *testing.T, open SharedOpener) {
+	first, again := open(t)
+	s := people(t, first)
+	ctx := t.Context()
+	ann, want := myRoomsFixture(t, s)
+	checkMyRooms(t, myRooms(t, s, ann.ID), want)
+	ls := hubbub.LoginSession{ID: hubbub.SecretHash("cookie"), User: ann.ID, Created: time.Now(), Expires: time.Now().Add(time.Hour)}
+	if err := s.CreateSession(ctx, ls); err != nil {
+		t.Fatal(err)
+	}
+	guest, err := s.ClaimGuest(ctx, "gus", hubbub.SecretHash("gus's key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ban := hubbub.Sanction{Room: "general", User: guest.ID, Name: "gus", Kind: hubbub.SanctionBan, Until: time.Now().Add(time.Hour)}
+	if err := s.SetSanction(ctx, ban); err != nil {
+		t.Fatal(err)
+	}
+	members := allMembers(t, s, "eng", 10)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s = people(t, again(t))
+	checkMyRooms(t, myRooms(t, s, ann.ID), want)
+	if got, found := userByName(t, s, "ANN"); !found || got.ID != ann.ID {
+		t.Errorf("UserByName(ANN) after reopen = %+v, %v", got, found)
+	}
+	if _, u, found, err := s.Session(ctx, ls.ID); err != nil || !found || u.ID != ann.ID {
+		t.Errorf("Session after reopen: %+v, %v, %v", u, found, err)
+	}
+	if got, err := s.ClaimGuest(ctx, "gus", hubbub.SecretHash("gus's key")); err != nil || got.ID != guest.ID {
+		t.Errorf("the guest's key after reopen = %+v, %v; want %s", got, err, guest.ID)
+	}
+	if got, err := s.Sanctions(ctx, "general"); err != nil || len(got) != 1 || got[0].User != guest.ID {
+		t.Errorf("Sanctions after reopen = %+v, %v", got, err)
+	}
+	got := allMembers(t, s, "eng", 10)
+	if len(got) != len(members) {
+		t.Errorf("Members(eng) after reopen = %+v, want %+v", got, members)
+	}
+	for i := range min(len(got), len(members)) {
+		if got[i].User != members[i].User || got[i].Role != members[i].Role || !got[i].Since.Equal(members[i].Since) {
+			t.Errorf("Members(eng)[%d] after reopen = %+v, want %+v", i, got[i], members[i])
+		}
+	}
+	if got := setRead(t, s, ann.ID, "general", 0); got != want[2].ReadSeq {
+		t.Errorf("ann's read position in general after reopen = %d, want %d", got, want[2].ReadSeq)
+	}
+}
