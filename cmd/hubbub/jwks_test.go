@@ -119,6 +119,18 @@ func TestServeWithJWKS(t *testing.T) {
 		}
 	}
 
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{"hubbub_jwks_keys 2", `hubbub_jwks_fetches_total{result="ok"} 1`} {
+		if !strings.Contains(string(metrics), want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+
 	// While the provider is down, the keys in hand stay in use, and a token of a key never
 	// published (which makes the server try the provider again) is unauthorized.
 	down.Store(true)

@@ -210,21 +210,6 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 		f.node = addr
 	}
 
-	if f.jwks.URL != "" {
-		// Fetching starts now, not when the first token comes, and goes on in the background
-		// until the server ends: a provider that is down is retried, and tokens wait for it.
-		f.jwks.Logger = log
-		jwks, err := auth.NewJWKS(ctx, f.jwks)
-		if err != nil {
-			return usageError("--jwks-url: " + trimAuthPrefix(err.Error()))
-		}
-		defer jwks.Close()
-		f.srv.Tokens = jwks
-		if hmac != nil {
-			f.srv.Tokens = auth.Either{HMAC: hmac, JWKS: jwks}
-		}
-	}
-
 	store, err := openStore(ctx, f, log)
 	if err != nil {
 		return err
@@ -244,6 +229,21 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 	defer broker.Close()
 	f.hub.Node, f.hub.Logger = f.node, log
 	f.hub.Metrics = f.ops.apply(&f.srv)
+	if f.jwks.URL != "" {
+		// Fetching starts now, not when the first token comes, and goes on in the background
+		// until the server ends: a provider that is down is retried, and tokens wait for it.
+		f.jwks.Logger, f.jwks.Fetched = log, f.hub.Metrics.JWKSFetched
+		jwks, err := auth.NewJWKS(ctx, f.jwks)
+		if err != nil {
+			return usageError("--jwks-url: " + trimAuthPrefix(err.Error()))
+		}
+		defer jwks.Close()
+		f.srv.Tokens = jwks
+		if hmac != nil {
+			f.srv.Tokens = auth.Either{HMAC: hmac, JWKS: jwks}
+		}
+	}
+
 	h := hub.New(f.hub, store, broker)
 	defer h.Close()
 	resync.Store(h)

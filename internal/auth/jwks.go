@@ -60,6 +60,10 @@ type JWKSConfig struct {
 	Transport http.RoundTripper
 	// Logger receives fetch failures and key set changes (default: discarded).
 	Logger *slog.Logger
+	// Fetched, if not nil, is called after each fetch with its error (nil when it worked) and
+	// the number of keys in use after it (a failed fetch keeps the last good keys), from the
+	// fetching goroutine: metrics.
+	Fetched func(err error, keys int)
 }
 
 // JWKS verifies RS256, ES256 and EdDSA tokens with the keys an identity provider publishes
@@ -220,6 +224,13 @@ func (j *JWKS) fetch(ctx context.Context, retryIn time.Duration) error {
 	j.fetching = false
 	close(j.round)
 	j.round = make(chan struct{})
+	if j.cfg.Fetched != nil && ctx.Err() == nil {
+		n := 0
+		if j.keys != nil {
+			n = len(j.keys.keys)
+		}
+		j.cfg.Fetched(err, n)
+	}
 	return err
 }
 

@@ -361,6 +361,25 @@ func TestJWKSEndpointDownAtStart(t *testing.T) {
 	})
 }
 
+// Fetched hears of every fetch, with the keys in use after it: a failed fetch keeps them.
+func TestJWKSFetchedHook(t *testing.T) {
+	p := newIDP(t, false, keySetJSON(jwkOf("a", testEd()), jwkOf("b", testEC())))
+	type fetch struct {
+		failed bool
+		keys   int
+	}
+	got := make(chan fetch, 10)
+	j, _ := newJWKS(t, p, JWKSConfig{MinRefresh: time.Hour, Fetched: func(err error, keys int) { got <- fetch{err != nil, keys} }})
+	if f := <-got; f != (fetch{false, 2}) {
+		t.Fatalf("first fetch: %+v", f)
+	}
+	p.serve(http.StatusInternalServerError, nil)
+	j.Verify(signKid(t, jwt.SigningMethodEdDSA, testEd(), "c", idpClaims())) // an unknown kid: fetch again
+	if f := <-got; f != (fetch{true, 2}) {
+		t.Fatalf("failed fetch: %+v", f)
+	}
+}
+
 // A bad answer is an error in the log and leaves the keys of the last good one in use.
 func TestJWKSMalformed(t *testing.T) {
 	good := keySetJSON(jwkOf("r1", testRSA()))

@@ -92,6 +92,9 @@ type Metrics struct {
 	storeRead       prometheus.Histogram
 	brokerPublish   prometheus.Histogram
 	deliveryLatency prometheus.Histogram
+
+	jwksFetches [2]prometheus.Counter // ok, error
+	jwksKeys    prometheus.Gauge
 }
 
 // latencyBuckets span 100µs to ~6.5s, for store, broker and delivery latencies.
@@ -150,8 +153,14 @@ func New() *Metrics {
 		Help: "Time to publish one message to the broker.", Buckets: latencyBuckets})
 	m.deliveryLatency = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "hubbub_delivery_latency_seconds",
 		Help: "Per write to a client's socket: from the server timestamp of the oldest message in it to the write (live messages only: a join's replay is not counted).", Buckets: latencyBuckets})
+	jwksFetches := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hubbub_jwks_fetches_total",
+		Help: "Fetches of the token keys at --jwks-url, by result (ok or error)."}, []string{"result"})
+	m.jwksFetches = [2]prometheus.Counter{jwksFetches.WithLabelValues("ok"), jwksFetches.WithLabelValues("error")}
+	m.jwksKeys = prometheus.NewGauge(prometheus.GaugeOpts{Name: "hubbub_jwks_keys",
+		Help: "Token keys from --jwks-url in use now (0: JWKS tokens cannot be verified)."})
+	f(jwksFetches)
 	for _, c := range []prometheus.Collector{m.joins, m.messagesIn, m.messagesOut, m.deliveries,
-		m.queueDepth, m.storeAppend, m.storeRead, m.brokerPublish, m.deliveryLatency} {
+		m.queueDepth, m.storeAppend, m.storeRead, m.brokerPublish, m.deliveryLatency, m.jwksKeys} {
 		f(c)
 	}
 	f(collectors.NewGoCollector())
@@ -281,4 +290,18 @@ func (m *Metrics) Now() time.Time {
 		return time.Time{}
 	}
 	return time.Now()
+}
+
+// JWKSFetched counts a fetch of the token keys at --jwks-url, failed when err is not nil,
+// and records the keys in use after it. Its signature is auth.JWKSConfig.Fetched's.
+func (m *Metrics) JWKSFetched(err error, keys int) {
+	if m == nil {
+		return
+	}
+	if err != nil {
+		m.jwksFetches[1].Inc()
+	} else {
+		m.jwksFetches[0].Inc()
+	}
+	m.jwksKeys.Set(float64(keys))
 }
