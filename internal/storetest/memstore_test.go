@@ -584,6 +584,13 @@ func (s *memStore) Prune(ctx context.Context) (int64, error) {
 		for seq := range gone {
 			delete(r.state, seq)
 		}
+		if s.bug == "prunestate" && len(gone) > 0 { // the topic lived in the entries
+			for name, room := range s.rooms {
+				if room == r && s.metas[name] != nil {
+					s.metas[name].Topic = ""
+				}
+			}
+		}
 	}
 	if s.bug == "count" && removed > 0 {
 		removed++

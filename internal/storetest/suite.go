@@ -97,6 +97,8 @@ func RunStoreTests(t *testing.T, open func(t *testing.T, ret hubbub.Retention) h
 		{"SetRead", testSetRead},
 		{"MyRooms", testMyRooms},
 		{"UnreadCap", testUnreadCap},
+		{"PeopleDoneContext", testPeopleDoneContext},
+		{"RoomStateRetention", testRoomStateRetention},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.run(t, open) })

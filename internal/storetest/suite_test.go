@@ -167,6 +167,9 @@ func TestSuiteCatchesBugs(t *testing.T) {
 		{"unreaddeleted", "MyRooms"},
 		{"mentionroom", "MyRooms"},
 		{"unreadcap", "UnreadCap"},
+		{"ctx", "PeopleDoneContext"},
+		{"close", "PeopleDoneContext"},
+		{"prunestate", "RoomStateRetention"},
 
 		// RunSharedStoreTests.
 		{"namerace", "Shared/NamesTwoNodes"},
