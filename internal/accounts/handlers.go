@@ -38,15 +38,17 @@ const maxFormBytes = 16 << 10
 //	GET  /account             set or change a password
 //	POST /account/password    signed in: current, password, confirm; a guest: name, key,
 //	                          password, confirm (the guest becomes an account)
+//	POST /account/invite      an admin: role, expires → the page shows a new invite link
 //	GET  /api/me              the signed-in user as JSON, and the CSRF token; 401 if none
 func (s *Service) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("GET /signin", s.getSignIn)
 	mux.HandleFunc("POST /signin", s.postSignIn)
 	mux.HandleFunc("POST /signout", s.postSignOut)
 	mux.HandleFunc("GET /invite", s.getInvite)
-	mux.HandleFunc("POST /invite", s.postInvite)
+	mux.HandleFunc("POST /invite", s.postRedeem)
 	mux.HandleFunc("GET /account", s.getAccount)
 	mux.HandleFunc("POST /account/password", s.postPassword)
+	mux.HandleFunc("POST /account/invite", s.postInvite)
 	mux.HandleFunc("GET /api/me", s.getMe)
 	assets, _ := fs.Sub(pageFiles, "pages")
 	mux.Handle("GET /account/assets/", http.StripPrefix("/account/assets/", assetServer(assets)))
@@ -63,6 +65,9 @@ type pageData struct {
 	Name   string
 	Code   string
 	MinLen int
+	// InviteLink is a new invite's link as a path (/invite#CODE); the page's script puts the
+	// origin in front, which the browser knows better than the server behind a proxy.
+	InviteLink string
 }
 
 func (s *Service) render(w http.ResponseWriter, r *http.Request, status int, d pageData) {
@@ -180,7 +185,8 @@ func (s *Service) fail(w http.ResponseWriter, r *http.Request, d pageData, err e
 		status = http.StatusNotFound
 	case code == hubbub.ECodeNameTaken || code == hubbub.ECodeExists:
 		status = http.StatusConflict
-	case code == hubbub.ECodeBadField || code == hubbub.ECodeBadName || code == hubbub.ECodeMissing:
+	case code == hubbub.ECodeBadField || code == hubbub.ECodeBadName || code == hubbub.ECodeMissing ||
+		code == hubbub.ECodeBadDuration:
 		status = http.StatusBadRequest
 	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
 		status = http.StatusServiceUnavailable
@@ -226,7 +232,7 @@ func (s *Service) getInvite(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, pageData{Page: "invite", Title: "Join hubbub"})
 }
 
-func (s *Service) postInvite(w http.ResponseWriter, r *http.Request) {
+func (s *Service) postRedeem(w http.ResponseWriter, r *http.Request) {
 	d := pageData{Page: "invite", Title: "Join hubbub"}
 	if !s.readForm(w, r, d) {
 		return
@@ -360,6 +366,36 @@ func (s *Service) convertGuest(ctx context.Context, name, key, pw, confirm, addr
 		return hubbub.User{}, err
 	}
 	return setPassword(ctx, s.users, s.hasher, g.ID, pw)
+}
+
+// errNotAdmin refuses an invite to a user who is not an admin.
+var errNotAdmin = hubbub.Errorf(hubbub.ECodeForbidden, "only an admin may invite people")
+
+// postInvite makes an invite link for a signed-in admin.
+func (s *Service) postInvite(w http.ResponseWriter, r *http.Request) {
+	me := s.currentUser(r)
+	d := pageData{Page: "account", Title: "Your password", User: me}
+	if !s.readForm(w, r, d) {
+		return
+	}
+	if me == nil || me.Role != hubbub.RoleAdmin {
+		s.fail(w, r, d, errNotAdmin)
+		return
+	}
+	ttl, err := time.ParseDuration(r.PostFormValue("expires"))
+	if err != nil {
+		s.fail(w, r, d, hubbub.Errorf(hubbub.ECodeBadDuration, "%q is not a duration like 72h", r.PostFormValue("expires")))
+		return
+	}
+	code, inv, err := NewInvite(r.Context(), s.users, me.ID, r.PostFormValue("role"), ttl)
+	if err != nil {
+		s.fail(w, r, d, err)
+		return
+	}
+	s.log.Info("invite created", "by", me.ID, "role", inv.Role, "expires", inv.Expires)
+	d.InviteLink = "/invite#" + code
+	d.Notice = "A " + inv.Role + " invite, working until " + inv.Expires.Format("2006-01-02 15:04 MST") + "."
+	s.render(w, r, http.StatusOK, d)
 }
 
 // Me is the body of GET /api/me.

@@ -533,3 +533,39 @@ func TestPagesAndAssets(t *testing.T) {
 		t.Errorf("a 64 KiB form: %d", r.status)
 	}
 }
+
+func TestAdminMakesInviteLinks(t *testing.T) {
+	s := start(t, accounts.Config{})
+	addUser(t, s, "root", "admin", "correct horse")
+	addUser(t, s, "ann", "", "battery staple")
+	admin, member := newBrowser(t, s, "10.0.0.1"), newBrowser(t, s, "10.0.0.2")
+	admin.signIn("root", "correct horse")
+	member.signIn("ann", "battery staple")
+	if r := admin.do("GET", "/account", nil); !strings.Contains(r.body, "Invite someone") {
+		t.Fatal("an admin's account page has no invite form")
+	}
+	if r := member.do("GET", "/account", nil); strings.Contains(r.body, "Invite someone") {
+		t.Fatal("a member's account page has the invite form")
+	}
+	if r := member.post("/account/invite", url.Values{"role": {"admin"}, "expires": {"72h"}}); r.status != http.StatusForbidden {
+		t.Fatalf("a member makes an invite: %d", r.status)
+	}
+	if r := admin.post("/account/invite", url.Values{"role": {"member"}, "expires": {"forever"}}); r.status != http.StatusBadRequest {
+		t.Fatalf("expires=forever: %d", r.status)
+	}
+	if r := admin.post("/account/invite", url.Values{"role": {"owner"}, "expires": {"72h"}}); r.status != http.StatusBadRequest {
+		t.Fatalf("role=owner: %d", r.status)
+	}
+	r := admin.post("/account/invite", url.Values{"role": {"moderator"}, "expires": {"24h"}})
+	m := regexp.MustCompile(`value="/invite#([A-Za-z0-9_-]{43})"`).FindStringSubmatch(r.body)
+	if r.status != http.StatusOK || m == nil {
+		t.Fatalf("make an invite: %d %q", r.status, r.body)
+	}
+	b := newBrowser(t, s, "10.0.0.3")
+	if r := b.post("/invite", url.Values{"code": {m[1]}, "name": {"cy"}, "password": {"cy's password"}, "confirm": {"cy's password"}}); r.status != http.StatusSeeOther {
+		t.Fatalf("redeem the admin's invite: %d %q", r.status, r.body)
+	}
+	if st, me := b.me(); st != http.StatusOK || me.Name != "cy" || me.Role != "moderator" {
+		t.Fatalf("after redeeming: %d %+v", st, me)
+	}
+}

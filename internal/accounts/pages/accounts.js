@@ -1,5 +1,6 @@
 // accounts.js — the little the sign-in pages need a script for (the server's
 // Content-Security-Policy forbids inline script):
+//   - an admin's new invite link gets this page's origin in front of its path;
 //   - the invite page takes the code from the link's fragment (/invite#CODE), which the browser
 //     never sends to the server, and drops it from the address bar;
 //   - the account page's guest form takes the name and key this browser chats under from the
@@ -12,6 +13,9 @@ document.addEventListener("DOMContentLoaded", () => {
     code.value = decodeURIComponent(location.hash.slice(1));
     history.replaceState(null, "", location.pathname);
   }
+  // An invite link is rendered as a path: the browser knows the address people reach it at.
+  const link = document.querySelector("input[data-link]");
+  if (link && link.value.startsWith("/")) link.value = location.origin + link.value;
   const guest = document.querySelector("form[data-guest]");
   if (guest) {
     let key = null;
