@@ -47,6 +47,9 @@ const sessionToken = (function takeToken() {
 // invisible here: the page then asks for a name, which the server ignores in favour of the token.)
 const tokenMode = !!sessionToken || /(?:^|;\s*)hubbub_token=/.test(document.cookie);
 
+// Signed in with an account (a session cookie, HttpOnly: learnt from GET /api/me, people.js).
+let accountMode = false;
+
 const client = new ChatClient({
   url: (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws",
   key: identityKey,
@@ -66,6 +69,14 @@ const ui = {
   views: new Map(),
   /** @type {Map<string, HTMLLIElement>} room → its sidebar entry */
   roomItems: new Map(),
+  /** @type {{room: string, seq: number}|null} where "new since you left" goes in the room in view */
+  divider: null,
+  /** The stored members of the room in view, with presence (people.js, takeRoster). */
+  roster: { room: "", members: [], byName: new Map(), next: "", paging: false },
+  readTimer: 0,
+  /** @type {{room: string, seq: number}|null} a read position waiting to be sent (people.js) */
+  readPending: null,
+  rosterTimer: 0,
 };
 
 /** Our name as the server confirmed it (it may have been normalised), else as typed. */
@@ -127,16 +138,22 @@ function selectRoom(name) {
   }
   const changed = ui.active !== name;
   ui.active = name;
-  $("room-title").textContent = "#" + name;
-  $("messages").setAttribute("aria-label", "Messages in #" + name);
-  $("composer-label").textContent = "Message #" + name;
-  $("composer-input").placeholder = "Message #" + name;
+  const label = roomLabel(name);
+  $("messages").setAttribute("aria-label", "Messages in " + label);
+  $("composer-label").textContent = "Message " + label;
+  $("composer-input").placeholder = "Message " + label;
   if (changed) {
     $("jump").hidden = true;
     cancelEdit(false);
     closeThread(false);
     msgUI.jump = null;
+    // Opening a room with unread messages marks where they start, until another room is opened.
+    const read = readPositionOf(name);
+    ui.divider = read === null ? null : { room: name, seq: read };
+    ui.roster = { room: "", members: [], byName: new Map(), next: "", paging: false };
+    if (client.hasRoomList && client.state === "live") client.askMembers(name, "");
   }
+  renderRoomHead();
   renderRooms();
   renderMessages({ toBottom: changed });
   renderMembers();
@@ -153,6 +170,13 @@ function leaveRoom(name, opts = {}) {
   const place = ui.rooms.indexOf(name);
   const wasActive = ui.active === name;
   const lastRead = ui.lastRead[name];
+  // In the server's list of my rooms, leaving is for good (part), on every device; a private
+  // room or a DM cannot be undone (only an invitation brings it back). opts.local: the server
+  // already took it out of the list (unroom).
+  const info = myRoom(name);
+  const closed = !!(info && (info.private || info.dm));
+  if (!opts.local && info) client.part(name);
+  const label = roomLabel(name);
   const state = client.leaveRoom(name);
   ui.rooms = ui.rooms.filter((r) => r !== name);
   ui.views.delete(name);
@@ -170,7 +194,9 @@ function leaveRoom(name, opts = {}) {
   } else {
     renderRooms();
   }
-  if (!opts.quiet && state) {
+  if (!opts.quiet && state && closed) {
+    showNotice("You left " + label + ".", { kind: "info" });
+  } else if (!opts.quiet && state) {
     showNotice("You left #" + name + ".", {
       kind: "info",
       action: { label: "Undo", run: () => undoLeave(state, place, wasActive, lastRead) },
@@ -201,8 +227,16 @@ function isViewing(room) {
   return room === ui.active && document.visibilityState === "visible";
 }
 
-/** Clears a room's unread count and remembers how far it was read, for the next visit. */
+/**
+ * Clears a room's unread count and remembers how far it was read, for the next visit; with the
+ * server's room list, only once the room is scrolled to the bottom, and the server hears it
+ * (readActive).
+ */
 function markRead(room) {
+  if (client.hasRoomList) {
+    if (room === ui.active) readActive();
+    return;
+  }
   const r = client.rooms.get(room);
   if (r && r.since > (ui.lastRead[room] || 0)) {
     ui.lastRead[room] = r.since;
@@ -215,38 +249,57 @@ function markRead(room) {
 }
 
 function renderRooms() {
-  const list = $("room-list");
+  const lists = { rooms: $("room-list"), dms: $("dm-list") };
+  const at = { rooms: 0, dms: 0 };
   let total = 0;
-  ui.rooms.forEach((name, i) => {
+  for (const name of ui.rooms) {
     let li = ui.roomItems.get(name);
     if (!li) {
       li = roomItem(name);
       ui.roomItems.set(name, li);
     }
     // Reuse entries rather than rebuild the list, so keyboard focus survives incoming messages.
-    if (list.children[i] !== li) list.insertBefore(li, list.children[i] || null);
-    const n = ui.unread.get(name) || 0;
+    const which = isDM(name) ? "dms" : "rooms";
+    const list = lists[which];
+    if (list.children[at[which]] !== li) list.insertBefore(li, list.children[at[which]] || null);
+    at[which]++;
+    const { unread: n, mentions } = countsOf(name);
     total += n; // the room in view counts too while the tab is hidden
     const link = li.querySelector(".room-link");
     const badge = li.querySelector(".unread");
+    const at_ = li.querySelector(".mentions");
     li.classList.toggle("active", name === ui.active);
     li.classList.toggle("has-unread", n > 0);
     if (name === ui.active) link.setAttribute("aria-current", "page");
     else link.removeAttribute("aria-current");
     badge.hidden = n === 0;
-    badge.firstChild.textContent = n > 99 ? "99+" : String(n);
+    badge.firstChild.textContent = countText(n);
     badge.dataset.count = String(n);
+    at_.hidden = mentions === 0;
+    at_.firstChild.textContent = "@" + countText(mentions);
+    at_.dataset.count = String(mentions);
+    const label = roomLabel(name);
+    li.querySelector(".room-name").textContent = label.replace(/^#/, "");
+    const info = myRoom(name);
+    li.querySelector(".hash").textContent = isDM(name) ? "@" : info && info.private ? "🔒︎" : "#";
+    li.querySelector(".room-leave").setAttribute("aria-label", "Leave " + label);
+    li.querySelector(".room-leave").title = "Leave " + label;
     const r = client.rooms.get(name);
     // A room a moderator keeps us out of is greyed; one that failed for another reason is an error.
     const out = !!(r && (r.removed || (r.error && r.error.code === "banned")));
     li.classList.toggle("out", out);
     li.classList.toggle("error", !!(r && r.error) && !out);
     li.querySelector(".room-leave").hidden = ui.rooms.length < 2;
-  });
+  }
+  for (const which of ["rooms", "dms"]) {
+    const list = lists[which];
+    while (list.children.length > at[which]) list.lastChild.remove();
+  }
+  $("dms-empty").hidden = at.dms > 0 || !client.hasRoomList;
   const tb = $("rooms-toggle-badge");
   tb.hidden = total === 0;
   tb.textContent = total > 99 ? "99+" : String(total);
-  document.title = (total ? "(" + total + ") " : "") + "#" + ui.active + " · hubbub";
+  document.title = (total ? "(" + countText(total) + ") " : "") + roomLabel(ui.active) + " · hubbub";
 }
 
 /** Builds a sidebar entry: a link to #room (so Enter, middle-click and history work) and a leave button. */
@@ -271,7 +324,14 @@ function roomItem(name) {
   hidden.className = "visually-hidden";
   hidden.textContent = " unread";
   badge.append(document.createTextNode("0"), hidden);
-  a.append(hash, label, badge);
+  const mentions = document.createElement("span");
+  mentions.className = "mentions";
+  mentions.hidden = true;
+  const mentionsHidden = document.createElement("span");
+  mentionsHidden.className = "visually-hidden";
+  mentionsHidden.textContent = " mentioning you";
+  mentions.append(document.createTextNode("@0"), mentionsHidden);
+  a.append(hash, label, mentions, badge);
   a.addEventListener("click", () => closeDrawers());
   const leave = document.createElement("button");
   leave.type = "button";
@@ -316,6 +376,17 @@ function renderMessages(opts = {}) {
   const waiting = waitingFor(r);
 
   const items = r.sorted().map((m) => ({ key: "s" + m.seq, m, p: null }));
+  if (r.notices.size) {
+    // Changes to the room itself go between the messages of their time; those older than the
+    // loaded messages wait for the page that reaches them.
+    for (const [seq, f] of r.notices) {
+      if (r.minSeq && seq < r.minSeq) continue;
+      items.push({ key: "n" + seq, m: { seq, time: f.time }, p: null, notice: f });
+    }
+    items.sort((a, b) => a.m.seq - b.m.seq);
+  }
+  const divider = ui.divider && ui.divider.room === r.name ? ui.divider.seq : null;
+  let dividerPlaced = false;
   for (const p of r.pending.values()) {
     items.push({ key: "p" + p.id, m: { from: mine, text: p.text, time: p.time, reply_to: p.replyTo }, p });
   }
@@ -331,6 +402,20 @@ function renderMessages(opts = {}) {
       want.push(view.get(dk));
       keys.add(dk);
       prevDay = dk;
+      prev = null;
+    }
+    if (it.notice) {
+      if (!view.has(it.key)) view.set(it.key, noticeElement(it.notice));
+      want.push(view.get(it.key));
+      keys.add(it.key);
+      prev = null;
+      continue;
+    }
+    if (divider !== null && !dividerPlaced && !it.p && it.m.seq > divider && !client.isMine(it.m)) {
+      if (!view.has("unread")) view.set("unread", unreadDivider());
+      want.push(view.get("unread"));
+      keys.add("unread");
+      dividerPlaced = true;
       prev = null;
     }
     let el = view.get(it.key);
@@ -369,8 +454,12 @@ function renderMessages(opts = {}) {
   }
   for (const k of view.keys()) if (!keys.has(k)) view.delete(k);
 
+  const dividerEl = dividerPlaced ? view.get("unread") : null;
   if (opts.prepended) box.scrollTop = box.scrollHeight - fromBottom;
-  else if (atBottom || opts.toBottom) box.scrollTop = box.scrollHeight;
+  else if (opts.toBottom && dividerEl && box.scrollHeight - dividerTop(box, dividerEl) > box.clientHeight) {
+    // More is new than fits: open at the first unread message, which is where reading starts.
+    box.scrollTop = Math.max(0, dividerTop(box, dividerEl) - 8);
+  } else if (atBottom || opts.toBottom) box.scrollTop = box.scrollHeight;
   else if (opts.appended) $("jump").hidden = false;
   renderHistoryBar(r);
   renderRoomOut(r);
@@ -481,6 +570,7 @@ function renderMembers() {
     label.className = "member-name";
     label.textContent = name;
     li.append(av, label);
+    paintPresence(li, name);
     if (name === me()) {
       const you = document.createElement("span");
       you.className = "you";
@@ -494,6 +584,7 @@ function renderMembers() {
   // A crowded room lists only some names (and announces no arrivals); its size comes from
   // the server's count, kept up to date only while the room is small enough to list.
   const count = String(Math.max(members.length, (r && r.memberCount) || 0));
+  renderOffline(members);
   $("member-count").textContent = count;
   $("members-toggle-count").textContent = count;
 }
@@ -574,8 +665,8 @@ client.addEventListener("welcome", () => {
   // The role decides whether moderation controls are shown (CSS); the server checks every
   // request whatever the page shows.
   $("app").dataset.role = client.role;
-  if (tokenMode) {
-    // The token's name, as the server says it; kept for this page only.
+  if (tokenMode || accountMode) {
+    // The token's or account's name, as the server says it; kept for this page only.
     ui.name = client.me;
     paintAvatar($("me-avatar"), client.me);
     $("me-name").textContent = client.me;
@@ -592,6 +683,12 @@ client.addEventListener("joined", (ev) => {
   if (frame && ui.lastRead[room] === undefined) {
     ui.lastRead[room] = frame.last_seq || 0;
     saveLastRead();
+  }
+  if (frame && client.hasRoomList && !myRoom(room) && !isDMRoom(room)) {
+    // A public room joined for the first time joins my list on the server too; here its
+    // backlog counts as read, on every device.
+    client.myRooms.set(room, myRoomRow({ room, last_seq: frame.last_seq, read_seq: frame.last_seq }));
+    client.markRead(room, frame.last_seq || 0);
   }
   if (error) {
     if (error.code === "bad_room") {
@@ -694,6 +791,18 @@ client.addEventListener("moderated", (ev) => {
   showNotice(done || "Done: " + f.action + ".", { kind: "info" });
 });
 
+/** What a refused people request did not do, by its request (when its dialog is closed). */
+const PEOPLE_FAILED = {
+  create: "The room was not created",
+  dm: "The conversation was not opened",
+  invite: "The invitation was not sent",
+  remove: "They were not removed",
+  part: "You did not leave the room",
+  topic: "The topic was not changed",
+  role: "The role was not changed",
+  directory: "The room directory is not available",
+};
+
 /** What a refused change to a message did not do, by its request. */
 const CHANGE_FAILED = {
   edit: "Your edit was not saved",
@@ -706,6 +815,14 @@ client.addEventListener("problem", (ev) => {
   const { code, message, request } = ev.detail;
   // Typing notices are best effort: being told to slow them down is not worth a banner.
   if (request === "typing") return;
+  if (dialogProblem(request, message || code)) return;
+  if (PEOPLE_FAILED[request]) {
+    $("create-submit").disabled = false;
+    $("dm-submit").disabled = false;
+    showNotice(PEOPLE_FAILED[request] + ": " + String(message || code).replace(/\.$/, "") + ".");
+    return;
+  }
+  if (request === "read" || request === "members" || request === "rooms") return; // best effort
   if (CHANGE_FAILED[request]) {
     showNotice(CHANGE_FAILED[request] + ": " + String(message || code).replace(/\.$/, "") + ".");
     return;
@@ -715,7 +832,7 @@ client.addEventListener("problem", (ev) => {
 });
 
 client.addEventListener("name-rejected", (ev) => {
-  if (tokenMode || ev.detail.code === "unauthorized") {
+  if (tokenMode || accountMode || ev.detail.code === "unauthorized") {
     // A new name would not help: this server takes only people its website signed in, and
     // either the page has no sign-in or the one it has was refused (expired, say).
     openSignInDialog(ev.detail);
@@ -733,6 +850,12 @@ function openSignInDialog(problem) {
       "Go back to the site that sent you here and open the chat from there again; it will sign you in anew.";
     $("signin-detail").textContent = "The server said: " + (problem.message || problem.code) + ".";
     $("signin-detail").hidden = false;
+  } else if (!$("signin-link").hidden) {
+    // This server has accounts: its own sign-in page is the way in.
+    $("signin-title").textContent = "Please sign in first";
+    $("signin-text").textContent = "This chat is open to people with an account on it. Sign in to start chatting.";
+    $("signin-detail").hidden = true;
+    $("signin-go").hidden = false;
   } else {
     $("signin-title").textContent = "Please sign in first";
     $("signin-text").textContent =
@@ -1049,9 +1172,12 @@ window.addEventListener("hashchange", followHash);
 
 // A page kept in the back/forward cache would otherwise keep its socket, and its user would
 // look present in every room; leave properly, and come back (catching up with since) on return.
-window.addEventListener("pagehide", () => client.pause());
+window.addEventListener("pagehide", () => {
+  flushRead();
+  client.pause();
+});
 window.addEventListener("pageshow", (ev) => {
-  if (ev.persisted && tokenMode) client.start("");
+  if (ev.persisted && (tokenMode || accountMode)) client.start("");
   else if (ev.persisted && ui.name) client.start(ui.name);
 });
 
@@ -1076,6 +1202,19 @@ setInterval(() => {
   for (const r of ui.rooms) client.addRoom(r);
   if (!followHash()) selectRoom("lobby");
   renderStatus();
+  wirePeople();
+  loadAccount().then((account) => {
+    // Signed in with an account: the server takes the user from the session cookie, so the
+    // page asks no name (the hello's name is ignored).
+    if (!account || tokenMode) return;
+    accountMode = true;
+    $("rename").hidden = true;
+    ui.name = account.name;
+    paintAvatar($("me-avatar"), account.name);
+    $("me-name").textContent = client.me || account.name;
+    if ($("name-dialog").open) $("name-dialog").close();
+    if (!client.started) client.start("");
+  });
   if (tokenMode) {
     $("rename").hidden = true;
     client.start("");

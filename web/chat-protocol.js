@@ -188,6 +188,12 @@ class RoomState {
     /** Quoted parents asked for on their own (seq), and those the server no longer has. */
     this.fetching = new Set();
     this.missing = new Set();
+    /**
+     * Changes to the room itself, shown between the messages as small notices: log_seq → a
+     * topic_changed or member_changed frame (rooms-protocol.js).
+     * @type {Map<number, object>}
+     */
+    this.notices = new Map();
     this.lastTypingSent = 0;
     this.lastKeystroke = 0;
     this.typingTimer = 0;
@@ -236,6 +242,7 @@ class RoomState {
     this.others.clear();
     this.threads.clear();
     this.missing.clear();
+    this.notices.clear();
     this.minSeq = 0;
     this.historyDone = false;
   }
@@ -319,6 +326,20 @@ class ChatClient extends EventTarget {
     this.name = "";
     this.me = ""; // the name the server confirmed in welcome
     this.role = ""; // "admin", "moderator" or "member", from welcome
+    /** @type {{id: string, name: string, kind: string, role: string}|null} welcome's user */
+    this.user = null;
+    /**
+     * The user's rooms as the server lists them (rooms-protocol.js): room → MyRoom fields, with
+     * the unread and mention counts kept current. Empty until a rooms frame arrives (an older
+     * server, or an anonymous connection, sends none: hasRoomList stays false).
+     * @type {Map<string, object>}
+     */
+    this.myRooms = new Map();
+    this.hasRoomList = false;
+    /** @type {Map<string, number>} room → the last read position sent or heard */
+    this.readSent = new Map();
+    /** @type {Set<string>} rooms whose members were asked for (a members frame answers) */
+    this.rosterAsked = new Set();
     this.started = false; // start has been called: there is a connection to report on
     this.limits = null;
     /** @type {Map<string, RoomState>} */
@@ -824,6 +845,7 @@ class ChatClient extends EventTarget {
         this.timers.connect = 0;
         this.me = f.name || this.name;
         this.role = f.role || "member";
+        this.user = f.user && typeof f.user.id === "string" ? f.user : null;
         this.limits = wireFields(f.limits, HUBBUB_FRAMES.limits);
         this.liveSince = Date.now();
         this.everLive = true;
@@ -866,7 +888,9 @@ class ChatClient extends EventTarget {
         this.emit("moderated", { frame: f });
         break;
       case "members":
-        if (r && Array.isArray(f.members)) {
+        if (Array.isArray(f.members) && (f.members.some((x) => x && typeof x === "object") || this.rosterAsked.has(f.room))) {
+          this.onRoster(f); // the answer to a members request: stored members with presence
+        } else if (r && Array.isArray(f.members)) {
           r.members = f.members.slice().sort();
           this.emit("members", { room: r.name });
         }
@@ -881,7 +905,8 @@ class ChatClient extends EventTarget {
         this.onError(f);
         break;
       default:
-      // pong: nothing to do beyond heard()
+        // pong: nothing to do beyond heard(); the people frames are rooms-protocol.js's.
+        this.receivePeople(f, r);
     }
   }
 
@@ -962,6 +987,7 @@ class ChatClient extends EventTarget {
         this.emit("changed", { room: r.name, seqs: [f.seq] });
       }
     } else if (r.add(f)) {
+      this.countUnread(r.name, r.messages.get(f.seq));
       this.emit("messages", { room: r.name, added: [r.messages.get(f.seq)], kind, fresh });
     }
     if (fresh && f.reply_to) this.countReply(r, r.get(f.seq));

@@ -3,10 +3,13 @@
 //
 //   - index.html, app.css and the scripts it loads: the chat UI over the hubbub.v1 protocol,
 //     served at /. chat-protocol.js is the protocol client (reconnects, per-room state, pending
-//     sends) with no DOM code; markdown.js renders a message's markdown source in a safe
+//     sends) with no DOM code, and rooms-protocol.js its people part (the room list with unread
+//     and mention counts, read positions, DMs, invitations, the directory); markdown.js renders a message's markdown source in a safe
 //     subset; render.js builds message rows; messages.js holds what a person does with a
 //     message (react, reply, edit, delete, links, the thread panel, mention notifications);
-//     page.js holds storage, notices and the phone drawers; app.js wires them to the page.
+//     people.js the sidebar's DMs and invitations, the room browser, invites, the topic,
+//     members with presence and the Ctrl/Cmd+K switcher; page.js holds storage, notices and
+//     the phone drawers; app.js wires them to the page.
 //   - classic.html, classic.js: the original text-protocol page, served at /classic.
 //
 // Scripts live in their own files because the server's Content-Security-Policy forbids inline

@@ -280,7 +280,7 @@ func pressEnter(sel chromedp.CSS) chromedp.Action[chromedp.Void] { return pressK
 var keyCodes = map[string]struct {
 	code int64
 	text string
-}{"Enter": {13, "\r"}, "Escape": {27, ""}, "Tab": {9, ""}, "ArrowUp": {38, ""}, "ArrowRight": {39, ""}}
+}{"Enter": {13, "\r"}, "Escape": {27, ""}, "Tab": {9, ""}, "ArrowUp": {38, ""}, "ArrowRight": {39, ""}, "ArrowDown": {40, ""}}
 
 // pressKey focuses the element, then presses and releases key there.
 func pressKey(sel chromedp.CSS, key string) chromedp.Action[chromedp.Void] {

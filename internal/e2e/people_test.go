@@ -1,0 +1,90 @@
+package e2e
+
+import (
+	"context"
+	"testing"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/input"
+	"github.com/chromedp/chromedp"
+
+	"hubbub/internal/servertest"
+)
+
+// People in the browser (issue 16): direct messages, private rooms and invitations, the room
+// browser, unread and mention badges with the "new since you left" divider kept the same on
+// two devices of one user, and the Ctrl+K room switcher.
+
+// sideRoom is the CSS selector of a room's entry in the sidebar, rooms or DMs.
+func sideRoom(room string) string { return `.room-list [data-room="` + room + `"]` }
+
+// exprDMs lists the sidebar's direct messages by their titles, "|"-separated.
+const exprDMs = `Array.from(document.querySelectorAll("#dm-list .room .room-name"), e => e.textContent).join("|")`
+
+// exprBadge reads a room's unread badge in the sidebar: its count, or "" while it is hidden.
+func exprBadge(room string) string {
+	return `(() => { const b = document.querySelector(` + js(sideRoom(room)+` .unread`) + `); return b && !b.hidden ? b.dataset.count : ""; })()`
+}
+
+// exprMentionBadge reads a room's mention badge in the sidebar, "" while it is hidden.
+func exprMentionBadge(room string) string {
+	return `(() => { const b = document.querySelector(` + js(sideRoom(room)+` .mentions`) + `); return b && !b.hidden ? b.dataset.count : ""; })()`
+}
+
+// exprDividerBefore is true when the "new since you left" divider is the row just before the
+// message showing text.
+func exprDividerBefore(text string) string {
+	return `(() => { const d = document.querySelectorAll("#message-list .unread-divider"); if (d.length !== 1) return false;
+		let n = d[0].nextElementSibling; while (n && !n.matches(".msg")) n = n.nextElementSibling;
+		return !!n && n.querySelector(".text").textContent === ` + js(text) + `; })()`
+}
+
+// pressCtrl presses key with the Control key held (Ctrl+K), on whatever has the focus.
+func pressCtrl(key string, code int64) chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		for _, p := range []input.DispatchKeyEventParams{
+			{Type: input.DispatchKeyEventTypeRawKeyDown},
+			{Type: input.DispatchKeyEventTypeKeyUp},
+		} {
+			p.Key, p.Code, p.WindowsVirtualKeyCode, p.NativeVirtualKeyCode = key, "Key"+key, code, code
+			p.Modifiers = 2 // Ctrl (Alt=1, Ctrl=2, Meta=4, Shift=8)
+			if _, err := cdp.Call(ctx, t, input.DispatchKeyEvent, p); err != nil {
+				return chromedp.Void{}, err
+			}
+		}
+		return chromedp.Void{}, nil
+	}
+}
+
+// Ctrl+K opens the room switcher with the focus in it; typing filters the rooms, the arrow
+// keys choose, Enter opens and Escape closes it, giving the focus back.
+func TestCtrlKSwitchesRooms(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{})
+	ann := b.newUser("ann")
+	ann.open(srv.URL + "/#alpha")
+	ann.room("beta")
+	ann.room("gamma")
+	ann.room("alpha")
+	ann.do("focus the composer", chromedp.Focus(chromedp.CSS("#composer-input")))
+
+	options := `Array.from(document.querySelectorAll("#switcher-list [role=option]"), e => e.dataset.room).join()`
+	ann.do("press Ctrl+K", pressCtrl("k", 75))
+	ann.waitFor("the switcher, focused, listing every room", `document.getElementById("switcher-dialog").open && `+
+		`document.activeElement.id === "switcher-input" && `+options+` === "alpha,beta,gamma"`)
+	ann.do("type gam", chromedp.SendKeys(chromedp.CSS("#switcher-input"), "gam"))
+	ann.waitFor("only gamma", options+` === "gamma" && document.getElementById("switcher-input").getAttribute("aria-activedescendant") === "switcher-option-0"`)
+	ann.do("press Enter", pressEnter(chromedp.CSS("#switcher-input")))
+	ann.waitFor("gamma in view, the switcher closed", `document.getElementById("room-title").textContent === "#gamma" && `+
+		`!document.getElementById("switcher-dialog").open && document.activeElement.id === "composer-input"`)
+
+	ann.do("press Ctrl+K again", pressCtrl("k", 75))
+	ann.waitFor("the switcher", `document.getElementById("switcher-dialog").open`)
+	ann.do("go down to beta", pressKey(chromedp.CSS("#switcher-input"), "ArrowDown"), pressKey(chromedp.CSS("#switcher-input"), "Enter"))
+	ann.waitFor("beta in view", `document.getElementById("room-title").textContent === "#beta"`)
+
+	ann.do("press Ctrl+K, then Escape", pressCtrl("k", 75))
+	ann.waitFor("the switcher", `document.getElementById("switcher-dialog").open`)
+	ann.do("press Escape", pressKey(chromedp.CSS("#switcher-input"), "Escape"))
+	ann.waitFor("closed, the focus back in the composer", `!document.getElementById("switcher-dialog").open && document.activeElement.id === "composer-input"`)
+}

@@ -1,0 +1,777 @@
+// people.js — the page's side of the people protocol (rooms-protocol.js): how rooms and direct
+// messages are named and counted in the sidebar, the invitations, the room browser with its
+// create form, the "new message" dialog, invites, the topic, the members with their presence,
+// the Ctrl/Cmd+K room switcher, and the account (signed in, sign in, sign out).
+//
+// Loaded before app.js, whose `client` and `ui` it uses only when called; app.js calls
+// wirePeople() once the client exists. Text from other people goes in with textContent only.
+"use strict";
+
+/** How long after the last reason to a read frame is sent: scrolling and bursts send one. */
+const READ_DEBOUNCE_MS = 400;
+
+/** How long after the last presence change in the room in view its members are asked again. */
+const ROSTER_DEBOUNCE_MS = 1500;
+
+// --- names and counts ----------------------------------------------------------------------------
+
+/** The row of the user's room list for a room, or undefined. */
+function myRoom(name) {
+  return client.myRooms.get(name);
+}
+
+/** Whether a room is a direct message. */
+function isDM(name) {
+  const info = myRoom(name);
+  return isDMRoom(name) || !!(info && info.dm);
+}
+
+/** A room's name as people read it: "#general", or the other people of a DM, "bob, carol". */
+function roomLabel(name) {
+  if (!isDM(name)) return "#" + name;
+  const info = myRoom(name);
+  return info && info.people.length ? info.people.join(", ") : "Direct message";
+}
+
+/** A room's unread and mention counts: the server's list when it keeps one, else the page's own. */
+function countsOf(name) {
+  if (client.hasRoomList) {
+    const info = myRoom(name);
+    return info ? { unread: info.unread, mentions: info.mentions } : { unread: 0, mentions: 0 };
+  }
+  return { unread: ui.unread.get(name) || 0, mentions: 0 };
+}
+
+/** "999+" for the biggest counts, the number otherwise. */
+function countText(n) {
+  return n >= PEOPLE_LIMITS.maxUnread ? PEOPLE_LIMITS.maxUnread + "+" : String(n);
+}
+
+/** The read position a room had when it was opened: where "new since you left" goes. */
+function readPositionOf(name) {
+  const info = myRoom(name);
+  if (client.hasRoomList) return info && info.unread > 0 ? info.read_seq : null;
+  return ui.unread.get(name) ? ui.lastRead[name] || 0 : null;
+}
+
+/** The highest position of a room this page holds: what reading it to the bottom reads up to. */
+function heldPosition(name) {
+  const r = client.rooms.get(name);
+  if (!r) return 0;
+  let top = r.since;
+  for (const m of r.messages.values()) if (m.seq > top) top = m.seq;
+  return top;
+}
+
+/** Whether the message list shows its newest message right now. */
+function listShowsBottom() {
+  const box = $("messages");
+  return box.scrollHeight - box.scrollTop - box.clientHeight < 48;
+}
+
+/**
+ * The room in view, visible and scrolled to the bottom, is read: its counts drop now, and the
+ * server hears the position once the scrolling or the burst of messages has settled.
+ */
+function readActive() {
+  const room = ui.active;
+  if (!room || document.visibilityState !== "visible" || !listShowsBottom()) return;
+  const seq = heldPosition(room);
+  if (!seq) return;
+  client.applyRead(room, seq);
+  if (ui.readPending && ui.readPending.room !== room) flushRead();
+  ui.readPending = { room, seq };
+  clearTimeout(ui.readTimer);
+  ui.readTimer = setTimeout(flushRead, READ_DEBOUNCE_MS);
+}
+
+/** Sends the read position waiting for its debounce now (another room was read, the page goes). */
+function flushRead() {
+  clearTimeout(ui.readTimer);
+  const p = ui.readPending;
+  ui.readPending = null;
+  if (p) client.markRead(p.room, p.seq);
+}
+
+// --- the sidebar's invitations -------------------------------------------------------------------
+
+/** Lists the invitations: each room with Accept (join it) and Decline (part). */
+function renderInvites() {
+  const list = $("invite-list");
+  const invites = Array.from(client.myRooms.values()).filter((x) => x.invited);
+  $("invites-heading").hidden = invites.length === 0;
+  list.hidden = invites.length === 0;
+  const keep = new Set(invites.map((x) => x.room));
+  for (const li of Array.from(list.children)) if (!keep.has(li.dataset.room)) li.remove();
+  for (const info of invites) {
+    if (list.querySelector(`[data-room="${CSS.escape(info.room)}"]`)) continue;
+    const li = document.createElement("li");
+    li.className = "invite";
+    li.dataset.room = info.room;
+    const label = document.createElement("span");
+    label.className = "invite-name";
+    label.textContent = roomLabel(info.room);
+    const accept = document.createElement("button");
+    accept.type = "button";
+    accept.className = "invite-accept";
+    accept.textContent = "Join";
+    accept.setAttribute("aria-label", "Join " + roomLabel(info.room));
+    accept.addEventListener("click", () => acceptInvite(info.room));
+    const decline = document.createElement("button");
+    decline.type = "button";
+    decline.className = "invite-decline link-button";
+    decline.textContent = "Decline";
+    decline.setAttribute("aria-label", "Decline the invitation to " + roomLabel(info.room));
+    decline.addEventListener("click", () => {
+      client.part(info.room);
+      renderInvites();
+    });
+    li.append(label, accept, decline);
+    list.appendChild(li);
+  }
+}
+
+/** Accepting an invitation is joining the room (the server makes the invitee a member). */
+function acceptInvite(room) {
+  const info = myRoom(room);
+  if (info) info.invited = false;
+  renderInvites();
+  closeDrawers();
+  openRoom(room);
+}
+
+/** Brings a room into view through the address, as a click on its link does. */
+function openRoom(room) {
+  if (roomFromHash() === room) selectRoom(room);
+  else location.hash = room;
+}
+
+// --- dialogs -------------------------------------------------------------------------------------
+
+/** The dialog a request's error belongs in, by the request's type. */
+const DIALOG_OF_REQUEST = { create: "browse", directory: "browse", dm: "dm", invite: "invite", topic: "topic" };
+
+/** Shows a refused request's error in its dialog, if that is open; returns whether it did. */
+function dialogProblem(request, message) {
+  const which = DIALOG_OF_REQUEST[request];
+  if (!which || !$(which + "-dialog").open) return false;
+  $(which + "-error").textContent = sentence(message);
+  return true;
+}
+
+/** Opens a dialog with its error cleared, focusing the given element. */
+function openDialog(which, focus) {
+  const dlg = $(which + "-dialog");
+  $(which + "-error").textContent = "";
+  closeDrawers();
+  if (!dlg.open) dlg.showModal();
+  $(focus).focus();
+}
+
+// The room browser: the directory, searchable and paged, and the form that creates a room.
+
+const browse = { query: "", next: "", timer: 0 };
+
+function openBrowser() {
+  openDialog("browse", "browse-search");
+  browse.query = $("browse-search").value.trim();
+  $("directory-list").textContent = "";
+  askDirectory("");
+}
+
+/** Asks for a directory page; "" starts the list over. */
+function askDirectory(after) {
+  if (!client.directory(browse.query, after)) {
+    $("directory-status").textContent = "Not connected: the list comes when the status says Live.";
+    return;
+  }
+  $("directory-status").textContent = "Loading rooms…";
+  $("directory-more").hidden = true;
+}
+
+/** A page of the directory: each room with its topic, members and last activity, and Join. */
+function showDirectory(d) {
+  if (d.query !== browse.query) return; // an answer to a search typed over since
+  const list = $("directory-list");
+  browse.next = d.next;
+  for (const x of d.rooms) {
+    const li = document.createElement("li");
+    li.className = "directory-room";
+    li.dataset.room = x.room;
+    const head = document.createElement("div");
+    head.className = "directory-head";
+    const name = document.createElement("span");
+    name.className = "directory-name";
+    name.textContent = "#" + x.room;
+    const meta = document.createElement("span");
+    meta.className = "directory-meta";
+    const n = typeof x.members === "number" ? x.members : 0;
+    let text = n + (n === 1 ? " member" : " members");
+    if (x.last_activity) text += " · active " + relativeTime(parseTime(x.last_activity));
+    meta.textContent = text;
+    head.append(name, meta);
+    li.appendChild(head);
+    if (x.topic) {
+      const topic = document.createElement("p");
+      topic.className = "directory-topic";
+      topic.textContent = x.topic;
+      li.appendChild(topic);
+    }
+    const join = document.createElement("button");
+    join.type = "button";
+    join.className = "directory-join";
+    const following = ui.rooms.includes(x.room);
+    join.textContent = following ? "Open" : "Join";
+    join.setAttribute("aria-label", (following ? "Open #" : "Join #") + x.room);
+    join.addEventListener("click", () => {
+      $("browse-dialog").close();
+      openRoom(x.room);
+    });
+    li.appendChild(join);
+    list.appendChild(li);
+  }
+  const shown = list.children.length;
+  $("directory-status").textContent =
+    shown === 0 ? (browse.query ? "No public room matches “" + browse.query + "”." : "No public rooms yet: create one below.") : "";
+  $("directory-more").hidden = !d.next;
+}
+
+/** "just now", "5 min ago", "3 h ago", else the date. */
+function relativeTime(d) {
+  const s = (Date.now() - d.getTime()) / 1000;
+  if (s < 60) return "just now";
+  if (s < 3600) return Math.floor(s / 60) + " min ago";
+  if (s < 86400) return Math.floor(s / 3600) + " h ago";
+  return untilFormat.format(d);
+}
+
+function createFromForm() {
+  const name = $("create-name").value.trim().replace(/^#/, "");
+  const topic = $("create-topic").value.trim();
+  if (!ROOM_NAME.test(name) || isDMRoom(name)) {
+    $("browse-error").textContent = "Room names have up to 64 letters, digits, - _ or ., start with a letter or digit, and do not start with “dm.”.";
+    $("create-name").focus();
+    return;
+  }
+  if (!client.createRoom(name, topic, $("create-private").checked)) {
+    $("browse-error").textContent = "Not connected: try again when the status says Live.";
+    return;
+  }
+  $("browse-error").textContent = "";
+  $("create-submit").disabled = true;
+}
+
+// The "new message" dialog: names, comma-separated, to a DM.
+
+function openDMDialog() {
+  $("dm-names").value = "";
+  openDialog("dm", "dm-names");
+}
+
+function startDM() {
+  const names = Array.from(new Set($("dm-names").value.split(",").map((s) => s.trim().replace(/^@/, "")).filter(Boolean)));
+  const max = (client.limits && client.limits.max_dm_members) || 8;
+  if (names.length === 0) {
+    $("dm-error").textContent = "Type the name of the person to write to (several, separated by commas).";
+    return;
+  }
+  if (names.length >= max) {
+    $("dm-error").textContent = "A direct message has at most " + max + " people, you included.";
+    return;
+  }
+  if (!client.openDM(names)) {
+    $("dm-error").textContent = "Not connected: try again when the status says Live.";
+    return;
+  }
+  $("dm-error").textContent = "";
+  $("dm-submit").disabled = true;
+}
+
+// Invite and topic, for the room in view.
+
+function openInviteDialog() {
+  $("invite-title").textContent = "Invite someone to " + roomLabel(ui.active);
+  $("invite-name").value = "";
+  $("invite-dialog").dataset.room = ui.active;
+  openDialog("invite", "invite-name");
+}
+
+function sendInvite() {
+  const name = $("invite-name").value.trim().replace(/^@/, "");
+  const room = $("invite-dialog").dataset.room;
+  if (!name) {
+    $("invite-error").textContent = "Type the name of the person to invite.";
+    return;
+  }
+  if (!client.invite(room, name)) {
+    $("invite-error").textContent = "Not connected: try again when the status says Live.";
+    return;
+  }
+  ui.inviting = { room, name };
+  $("invite-dialog").close();
+  showNotice("Invited " + name + " to " + roomLabel(room) + ".", { kind: "info" });
+  askRoster(room);
+}
+
+function openTopicDialog() {
+  const r = client.rooms.get(ui.active);
+  $("topic-title").textContent = "Topic of " + roomLabel(ui.active);
+  $("topic-input").value = topicOf(ui.active);
+  if (client.limits && client.limits.max_topic) $("topic-input").maxLength = client.limits.max_topic;
+  $("topic-dialog").dataset.room = ui.active;
+  openDialog("topic", "topic-input");
+  if (!r) $("topic-error").textContent = "You are not in this room.";
+}
+
+function sendTopic() {
+  const room = $("topic-dialog").dataset.room;
+  const topic = $("topic-input").value.trim();
+  if (!client.setTopic(room, topic)) {
+    $("topic-error").textContent = "Not connected: try again when the status says Live.";
+    return;
+  }
+  $("topic-dialog").close();
+}
+
+/** A room's topic, as its log or the room list last said it. */
+function topicOf(name) {
+  const r = client.rooms.get(name);
+  if (r && typeof r.topic === "string") return r.topic;
+  const info = myRoom(name);
+  return info ? info.topic : "";
+}
+
+/** The header's title and topic for the room in view. */
+function renderRoomHead() {
+  const name = ui.active;
+  const label = roomLabel(name);
+  $("room-title").textContent = label;
+  const info = myRoom(name);
+  const lock = $("room-private");
+  lock.hidden = !(info && info.private && !info.dm);
+  const topic = topicOf(name);
+  const btn = $("room-topic");
+  btn.hidden = isDM(name);
+  btn.textContent = topic || "Add a topic";
+  btn.classList.toggle("empty", !topic);
+  btn.title = topic ? "Change the topic" : "Set a topic for " + label;
+  $("invite-button").hidden = !canInvite(name);
+}
+
+/** Whether I may invite to a room: a private room (not a DM) I own or moderate. */
+function canInvite(name) {
+  const info = myRoom(name);
+  if (!info || !info.private || info.dm || info.invited) return false;
+  return client.canModerate() || info.role === "owner" || info.role === "moderator";
+}
+
+// --- members with presence -----------------------------------------------------------------------
+
+/** Asks for the stored members of a room (with presence), at most once per debounce. */
+function askRoster(room) {
+  if (!client.hasRoomList) return;
+  clearTimeout(ui.rosterTimer);
+  ui.rosterTimer = setTimeout(() => {
+    if (ui.active === room) client.askMembers(room, "");
+  }, ROSTER_DEBOUNCE_MS);
+}
+
+/** "last seen 5 min ago" for an offline member, from their last_seen. */
+function lastSeenText(m) {
+  if (m.state === "away") return "away";
+  if (m.state === "online") return "online";
+  return m.last_seen ? "last seen " + relativeTime(parseTime(m.last_seen)) : "offline";
+}
+
+/**
+ * Paints a member row of the online list with what the roster knows of them: away or online,
+ * their room role.
+ */
+function paintPresence(li, name) {
+  const m = ui.roster.room === ui.active ? ui.roster.byName.get(name) : undefined;
+  const state = m ? (m.state === "offline" ? "online" : m.state) : "online"; // listed by presence: connected
+  li.dataset.state = state;
+  let dot = li.querySelector(".presence");
+  if (!dot) {
+    dot = document.createElement("span");
+    dot.className = "presence";
+    li.insertBefore(dot, li.children[1] || null);
+  }
+  dot.title = state === "away" ? "Away" : "Online";
+  dot.setAttribute("aria-label", dot.title);
+  dot.setAttribute("role", "img");
+  let role = li.querySelector(".member-role");
+  const roleText = m && (m.role === "owner" || m.role === "moderator") ? m.role : "";
+  if (roleText && !role) {
+    role = document.createElement("span");
+    role.className = "member-role";
+    li.querySelector(".member-name").after(role);
+  }
+  if (role) {
+    role.textContent = roleText;
+    role.hidden = !roleText;
+  }
+}
+
+/** The stored members not connected now (and the invited), under "Offline", with last seen. */
+function renderOffline(online) {
+  const list = $("member-offline-list");
+  list.textContent = "";
+  const rows = ui.roster.room === ui.active ? ui.roster.members.filter((m) => !online.includes(m.name)) : [];
+  $("offline-heading").hidden = rows.length === 0;
+  for (const m of rows) {
+    const li = document.createElement("li");
+    li.className = "member offline";
+    li.dataset.name = m.name;
+    li.dataset.state = m.invited ? "invited" : "offline";
+    const av = document.createElement("span");
+    av.setAttribute("aria-hidden", "true");
+    paintAvatar(av, m.name);
+    const dot = document.createElement("span");
+    dot.className = "presence";
+    dot.setAttribute("role", "img");
+    dot.setAttribute("aria-label", m.invited ? "Invited" : "Offline");
+    const text = document.createElement("span");
+    text.className = "member-text";
+    const label = document.createElement("span");
+    label.className = "offline-name";
+    label.textContent = m.name;
+    const seen = document.createElement("span");
+    seen.className = "last-seen";
+    seen.textContent = m.invited ? "invited" : lastSeenText(m);
+    text.append(label, seen);
+    li.append(av, dot, text);
+    list.appendChild(li);
+  }
+  $("roster-more").hidden = !(ui.roster.room === ui.active && ui.roster.next);
+}
+
+/** A page of the roster: the first replaces what was known of the room, later ones add to it. */
+function takeRoster(d) {
+  if (d.room !== ui.active) return;
+  if (ui.roster.room !== d.room || !ui.roster.paging) {
+    ui.roster = { room: d.room, members: [], byName: new Map(), next: "", paging: false };
+  }
+  ui.roster.paging = false;
+  for (const m of d.members) {
+    if (ui.roster.byName.has(m.name)) continue;
+    ui.roster.members.push(m);
+    ui.roster.byName.set(m.name, m);
+  }
+  ui.roster.next = d.next;
+  renderMembers();
+}
+
+// --- the room switcher (Ctrl/Cmd+K) --------------------------------------------------------------
+
+const switcher = { items: [], at: 0, opener: null, chosen: false };
+
+function openSwitcher() {
+  const dlg = $("switcher-dialog");
+  switcher.opener = document.activeElement;
+  switcher.chosen = false;
+  $("switcher-input").value = "";
+  closeDrawers();
+  if (!dlg.open) dlg.showModal();
+  filterSwitcher();
+  $("switcher-input").focus();
+}
+
+/** Every room the page knows, in sidebar order: followed rooms, then the rest of my list. */
+function switcherRooms() {
+  const names = ui.rooms.slice();
+  for (const [name, info] of client.myRooms) if (!names.includes(name) && !info.invited) names.push(name);
+  return names;
+}
+
+/** Lists the rooms whose name (or DM people) contain what is typed; names that start with it first. */
+function filterSwitcher() {
+  const q = $("switcher-input").value.trim().replace(/^[#@]/, "").toLowerCase();
+  const scored = [];
+  for (const name of switcherRooms()) {
+    const label = roomLabel(name).replace(/^#/, "").toLowerCase();
+    const i = label.indexOf(q);
+    if (q && i < 0) continue;
+    scored.push({ name, score: q ? (i === 0 ? 0 : 1) : 0 });
+  }
+  scored.sort((a, b) => a.score - b.score);
+  switcher.items = scored.map((x) => x.name);
+  switcher.at = 0;
+  const list = $("switcher-list");
+  list.textContent = "";
+  switcher.items.forEach((name, i) => {
+    const li = document.createElement("li");
+    li.id = "switcher-option-" + i;
+    li.setAttribute("role", "option");
+    li.dataset.room = name;
+    const label = document.createElement("span");
+    label.className = "switcher-label";
+    label.textContent = roomLabel(name);
+    li.appendChild(label);
+    const c = countsOf(name);
+    if (c.unread) {
+      const badge = document.createElement("span");
+      badge.className = "unread";
+      badge.textContent = countText(c.unread);
+      li.appendChild(badge);
+    }
+    li.addEventListener("mousedown", (ev) => ev.preventDefault()); // keep the focus in the input
+    li.addEventListener("click", () => chooseSwitcher(i));
+    list.appendChild(li);
+  });
+  $("switcher-empty").hidden = switcher.items.length > 0;
+  markSwitcher();
+}
+
+/** Marks the option under the arrow keys, for the eye and for screen readers. */
+function markSwitcher() {
+  const input = $("switcher-input");
+  const options = $("switcher-list").children;
+  for (let i = 0; i < options.length; i++) options[i].setAttribute("aria-selected", String(i === switcher.at));
+  if (options[switcher.at]) {
+    input.setAttribute("aria-activedescendant", options[switcher.at].id);
+    options[switcher.at].scrollIntoView({ block: "nearest" });
+  } else {
+    input.removeAttribute("aria-activedescendant");
+  }
+}
+
+function chooseSwitcher(i) {
+  const name = switcher.items[i];
+  if (!name) return;
+  switcher.chosen = true;
+  $("switcher-dialog").close();
+  openRoom(name);
+  $("composer-input").focus();
+}
+
+// --- the account ---------------------------------------------------------------------------------
+
+/**
+ * Asks the server who the session cookie signs in (GET /api/me): a signed-in user sees their
+ * name and Sign out; a server with accounts and no session offers Sign in; a server without
+ * accounts (404) shows neither. Returns the user, or null.
+ */
+async function loadAccount() {
+  let res;
+  try {
+    res = await fetch("/api/me", { credentials: "same-origin", headers: { Accept: "application/json" } });
+  } catch (e) {
+    return null;
+  }
+  if (res.status === 401) {
+    // This server has accounts: sign in, or keep this guest name with a password.
+    $("signin-link").hidden = false;
+    $("account-link").hidden = tokenMode;
+    if ($("signin-dialog").open && !tokenMode) openSignInDialog({}); // now it can say where
+    return null;
+  }
+  if (!res.ok) return null;
+  let body;
+  try {
+    body = await res.json();
+  } catch (e) {
+    return null;
+  }
+  const me = body && body.user;
+  if (!me || typeof me.name !== "string") return null;
+  $("signin-link").hidden = true;
+  $("account-link").hidden = true;
+  $("signout-form").hidden = false;
+  // The double-submit token the sign-out form sends back (the hubbub_csrf cookie's value).
+  $("signout-csrf").value = typeof body.csrf === "string" ? body.csrf : "";
+  return me;
+}
+
+// --- wiring --------------------------------------------------------------------------------------
+
+/** Connects the people events of the client and the page's controls to the page. */
+function wirePeople() {
+  client.addEventListener("myrooms", (ev) => {
+    followMyRooms();
+    renderRooms();
+    renderInvites();
+    if (!ev.detail.room || ev.detail.room === ui.active) renderRoomHead();
+  });
+  client.addEventListener("unroom", (ev) => {
+    const room = ev.detail.room;
+    renderInvites();
+    if (ui.rooms.includes(room)) {
+      const wasActive = ui.active === room;
+      leaveRoom(room, { quiet: true, local: true });
+      if (wasActive) showNotice("You are no longer in " + roomLabel(room) + ".", { kind: "info" });
+    }
+  });
+  client.addEventListener("open", (ev) => {
+    for (const which of ["browse", "dm"]) if ($(which + "-dialog").open) $(which + "-dialog").close();
+    $("create-submit").disabled = false;
+    $("dm-submit").disabled = false;
+    followMyRooms();
+    openRoom(ev.detail.room);
+    $("composer-input").focus();
+  });
+  client.addEventListener("directory", (ev) => showDirectory(ev.detail));
+  client.addEventListener("roster", (ev) => takeRoster(ev.detail));
+  client.addEventListener("notices", (ev) => {
+    if (ev.detail.room !== ui.active) return;
+    renderMessages({ appended: true });
+    renderRoomHead();
+    askRoster(ui.active);
+  });
+  client.addEventListener("members", (ev) => {
+    if (ev.detail.room === ui.active) askRoster(ui.active);
+  });
+
+  $("browse-rooms").addEventListener("click", openBrowser);
+  $("browse-search").addEventListener("input", () => {
+    clearTimeout(browse.timer);
+    browse.timer = setTimeout(() => {
+      browse.query = $("browse-search").value.trim();
+      $("directory-list").textContent = "";
+      askDirectory("");
+    }, 250);
+  });
+  $("directory-more").addEventListener("click", () => askDirectory(browse.next));
+  $("create-form").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    createFromForm();
+  });
+  $("browse-close").addEventListener("click", () => $("browse-dialog").close());
+  $("browse-dialog").addEventListener("close", () => ($("create-submit").disabled = false));
+
+  $("new-dm").addEventListener("click", openDMDialog);
+  $("new-dm-2").addEventListener("click", openDMDialog);
+  $("dm-form").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    startDM();
+  });
+  $("dm-cancel").addEventListener("click", () => $("dm-dialog").close());
+  $("dm-dialog").addEventListener("close", () => ($("dm-submit").disabled = false));
+
+  $("invite-button").addEventListener("click", openInviteDialog);
+  $("invite-form").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    sendInvite();
+  });
+  $("invite-cancel").addEventListener("click", () => $("invite-dialog").close());
+
+  $("room-topic").addEventListener("click", openTopicDialog);
+  $("topic-form").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    sendTopic();
+  });
+  $("topic-cancel").addEventListener("click", () => $("topic-dialog").close());
+
+  $("roster-more").addEventListener("click", () => {
+    ui.roster.paging = true;
+    client.askMembers(ui.active, ui.roster.next);
+  });
+
+  $("switcher-open").addEventListener("click", openSwitcher);
+  $("switcher-input").addEventListener("input", filterSwitcher);
+  $("switcher-input").addEventListener("keydown", (ev) => {
+    const n = switcher.items.length;
+    if (ev.key === "ArrowDown" || ev.key === "ArrowUp") {
+      ev.preventDefault();
+      if (n) switcher.at = (switcher.at + (ev.key === "ArrowDown" ? 1 : n - 1)) % n;
+      markSwitcher();
+    } else if (ev.key === "Enter" && !ev.isComposing) {
+      ev.preventDefault();
+      chooseSwitcher(switcher.at);
+    }
+  });
+  $("switcher-dialog").addEventListener("close", () => {
+    // Closed without choosing: the focus goes back where it was.
+    const back = switcher.opener;
+    if (!switcher.chosen && back && back.isConnected && back !== document.body) back.focus();
+  });
+  $("switcher-dialog").addEventListener("click", (ev) => {
+    if (ev.target === $("switcher-dialog")) $("switcher-dialog").close(); // a click on the backdrop
+  });
+  document.addEventListener("keydown", (ev) => {
+    if ((ev.ctrlKey || ev.metaKey) && !ev.altKey && !ev.shiftKey && (ev.key === "k" || ev.key === "K")) {
+      ev.preventDefault();
+      if ($("switcher-dialog").open) $("switcher-dialog").close();
+      else if (!document.querySelector("dialog[open]")) openSwitcher();
+    }
+  });
+
+  $("messages").addEventListener("scroll", () => {
+    if (listShowsBottom()) readActive();
+  });
+}
+
+/**
+ * Follows the rooms of the server's list that this page does not follow yet (joined rooms and
+ * DMs, not invitations), so their counts stay current from live messages. The server's limit
+ * of rooms per connection bounds them: past it, a room is joined when it is opened.
+ */
+function followMyRooms() {
+  const max = (client.limits && client.limits.max_rooms) || Infinity;
+  let changed = false;
+  for (const [name, info] of client.myRooms) {
+    if (info.invited || ui.rooms.includes(name) || !ROOM_NAME.test(name)) continue;
+    ui.rooms.push(name);
+    changed = true;
+    if (client.rooms.size < max) client.addRoom(name);
+  }
+  if (changed) saveRooms();
+}
+
+// --- in the message list -------------------------------------------------------------------------
+
+/** Where an element of the message list starts, in the list's scroll coordinates. */
+function dividerTop(box, el) {
+  return el.getBoundingClientRect().top - box.getBoundingClientRect().top + box.scrollTop;
+}
+
+/** The "new since you left" line above the first message that came after my read position. */
+function unreadDivider() {
+  const li = document.createElement("li");
+  li.className = "unread-divider";
+  li.setAttribute("role", "separator");
+  li.setAttribute("aria-label", "New since you left");
+  const span = document.createElement("span");
+  span.textContent = "New since you left";
+  li.appendChild(span);
+  return li;
+}
+
+/** What a topic or membership change says, in words: "ann invited bob". */
+function noticeText(f) {
+  const who = f.from || "someone";
+  if (f.type === "topic_changed") return f.topic ? who + " set the topic: " + f.topic : who + " cleared the topic";
+  const whom = f.subject_name || "someone";
+  switch (f.action) {
+    case "invite":
+      return who + " invited " + whom;
+    case "join":
+      return f.subject && f.subject === f.user ? whom + " joined" : who + " added " + whom;
+    case "leave":
+      return whom + " left";
+    case "remove":
+      return who + " removed " + whom;
+    case "role":
+      return who + " made " + whom + (f.role === "owner" ? " an owner" : f.role === "moderator" ? " a moderator" : " a member");
+    default:
+      return who + " changed the members";
+  }
+}
+
+/** A small line in the message list for a change to the room itself. */
+function noticeElement(f) {
+  const li = document.createElement("li");
+  li.className = "room-notice";
+  li.dataset.logSeq = String(f.log_seq);
+  li.dataset.kind = f.type === "topic_changed" ? "topic" : f.action || "member";
+  const text = document.createElement("span");
+  text.className = "room-notice-text";
+  text.textContent = noticeText(f);
+  const when = parseTime(f.time);
+  const time = document.createElement("time");
+  time.dateTime = when.toISOString();
+  time.title = fullFormat.format(when);
+  time.textContent = timeFormat.format(when);
+  li.append(text, " ", time);
+  return li;
+}

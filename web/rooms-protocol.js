@@ -1,0 +1,276 @@
+// rooms-protocol.js — the people part of hubbub.v1 (docs/protocol.md; issue 16) for ChatClient:
+// the user's room list with its unread and mention counts, read positions shared by the user's
+// devices, room creation, direct messages, invitations, the directory, the stored members of a
+// room, and the topic and membership changes of a room's log.
+//
+// It adds methods to ChatClient (chat-protocol.js), which hands it every frame it does not read
+// itself (receivePeople) and every new message (countUnread). Kept apart so the reconnect and
+// message logic there reads without this, and this without that. Like chat-protocol.js it knows
+// nothing about the DOM.
+//
+// Events it adds (CustomEvent, details in `detail`):
+//   myrooms   {room?}             the room list, or one room's row (counts, topic, invitation) changed
+//   unroom    {room}              the room left the list: parted on another device, or removed
+//   open      {room}              the room a create or dm request asked for exists: show it
+//   directory {rooms, next, query} a page of the room directory
+//   roster    {room, members, next} a page of a room's stored members, with presence
+//   notices   {room}              a topic or membership change arrived in the room's log
+"use strict";
+
+/** Limits of the people requests. */
+const PEOPLE_LIMITS = {
+  directoryPage: 50, // rooms per directory page
+  maxUnread: 999, // hubbub.MaxUnreadCount: the server's counts stop there, and so do ours
+};
+
+/** Whether a room name is a direct message's (hubbub.IsDMRoom). */
+function isDMRoom(name) {
+  return typeof name === "string" && name.startsWith("dm.");
+}
+
+/** A MyRoom row (rooms or room frame) with its fields checked, and `counted` set. */
+function myRoomRow(x) {
+  const n = (v) => (typeof v === "number" && v >= 0 ? v : 0);
+  return {
+    room: x.room,
+    topic: typeof x.topic === "string" ? x.topic : "",
+    private: x.private === true,
+    dm: x.dm === true || isDMRoom(x.room),
+    created_by: typeof x.created_by === "string" ? x.created_by : "",
+    members: n(x.members),
+    last_seq: n(x.last_seq),
+    role: typeof x.role === "string" ? x.role : "member",
+    invited: x.invited === true,
+    read_seq: n(x.read_seq),
+    unread: Math.min(n(x.unread), PEOPLE_LIMITS.maxUnread),
+    mentions: Math.min(n(x.mentions), PEOPLE_LIMITS.maxUnread),
+    people: Array.isArray(x.people) ? x.people.filter((p) => typeof p === "string") : [],
+    // The highest seq the counts account for: the server counted up to last_seq, and every
+    // message above it that arrives is counted here, once.
+    counted: n(x.last_seq),
+  };
+}
+
+Object.assign(ChatClient.prototype, {
+  // --- requests -------------------------------------------------------------------------------
+
+  /** Asks for the room list again (the server also sends it unasked after welcome). */
+  askRooms() {
+    return this.state === "live" && this.frame({ type: "rooms" });
+  },
+
+  /** Creates a room; the room frame that answers brings it into view (an "open" event). */
+  createRoom(room, topic, isPrivate) {
+    if (this.state !== "live") return false;
+    const f = { type: "create", room, id: this.nextId() };
+    if (topic) f.topic = topic;
+    if (isPrivate) f.private = true;
+    this.awaiting = { kind: "create", room };
+    return this.frame(f);
+  },
+
+  /** Opens the direct message with these people (names), creating it on first use. */
+  openDM(names) {
+    if (this.state !== "live") return false;
+    this.awaiting = { kind: "dm" };
+    return this.frame({ type: "dm", names, id: this.nextId() });
+  },
+
+  /** Invites someone to a private room (owner and moderators). */
+  invite(room, name) {
+    return this.state === "live" && this.frame({ type: "invite", room, name, id: this.nextId() });
+  },
+
+  /** Removes a member from a private room, or takes back their invitation. */
+  removeMember(room, name) {
+    return this.state === "live" && this.frame({ type: "remove", room, name, id: this.nextId() });
+  },
+
+  /** Leaves a room for good (or declines an invitation); leaveRoom then forgets it here. */
+  part(room) {
+    if (this.state !== "live") return false;
+    this.myRooms.delete(room);
+    return this.frame({ type: "part", room, id: this.nextId() });
+  },
+
+  /** Sets a room's topic. */
+  setTopic(room, topic) {
+    return this.state === "live" && this.frame({ type: "topic", room, topic, id: this.nextId() });
+  },
+
+  /** Asks for a page of the room directory: public rooms whose name or topic contains query. */
+  directory(query, after) {
+    if (this.state !== "live") return false;
+    this.directoryQuery = query;
+    return this.frame({ type: "directory", query, after: after || "", limit: PEOPLE_LIMITS.directoryPage });
+  },
+
+  /** Asks for a page of a room's stored members with their presence (a "roster" event answers). */
+  askMembers(room, after) {
+    if (this.state !== "live" || !this.frame({ type: "members", room, after: after || "" })) return false;
+    this.rosterAsked.add(room);
+    return true;
+  },
+
+  /**
+   * Takes room as read up to seq on this device: its counts drop, and the server hears it once
+   * (a position at or below one already sent or heard is not sent again), so my other devices do
+   * too. Returns whether a read frame went.
+   */
+  markRead(room, seq) {
+    if (!(seq > 0)) return false;
+    this.applyRead(room, seq);
+    if ((this.readSent.get(room) || 0) >= seq || this.state !== "live" || !this.hasRoomList) return false;
+    const r = this.rooms.get(room);
+    if (!r || !r.joined) return false;
+    this.readSent.set(room, seq);
+    return this.frame({ type: "read", room, seq });
+  },
+
+  // --- counts ---------------------------------------------------------------------------------
+
+  /** Whether a message is my own: by user id when the frames carry one, else by name. */
+  isMine(m) {
+    if (this.user && typeof m.user === "string" && m.user) return m.user === this.user.id;
+    return m.from === this.me;
+  },
+
+  /** Whether a message mentions me: by user id or name, or everyone with @room. */
+  mentionsMe(m) {
+    if (!m || m.deleted) return false;
+    if (m.mention_room) return true;
+    const id = this.user ? this.user.id : "";
+    return Array.isArray(m.mentions) && m.mentions.some((x) => x && ((id && x.user === id) || x.name === this.me));
+  },
+
+  /** Counts a message that arrived in a room of the list, if the counts do not hold it yet. */
+  countUnread(room, m) {
+    const info = this.myRooms.get(room);
+    if (!info || !m || typeof m.seq !== "number" || m.seq <= info.counted) return;
+    info.counted = m.seq;
+    info.last_seq = Math.max(info.last_seq, m.seq);
+    if (m.seq <= info.read_seq || m.deleted || this.isMine(m)) return;
+    info.unread = Math.min(info.unread + 1, PEOPLE_LIMITS.maxUnread);
+    if (this.mentionsMe(m)) info.mentions = Math.min(info.mentions + 1, PEOPLE_LIMITS.maxUnread);
+    this.emit("myrooms", { room });
+  },
+
+  /**
+   * Moves a room's read position forward to seq and recounts what is still unread: nothing when
+   * it reaches what the counts hold, else the held messages above it when the timeline holds
+   * them all, else the server's count, asked for again.
+   */
+  applyRead(room, seq) {
+    const info = this.myRooms.get(room);
+    if (!info || seq <= info.read_seq) return;
+    info.read_seq = seq;
+    if (seq >= info.counted) {
+      info.unread = 0;
+      info.mentions = 0;
+    } else {
+      const r = this.rooms.get(room);
+      if (r && r.minSeq > 0 && r.minSeq <= seq + 1) {
+        let unread = 0;
+        let mentions = 0;
+        for (const m of r.messages.values()) {
+          if (m.seq <= seq || m.seq > info.counted || m.deleted || this.isMine(m)) continue;
+          unread++;
+          if (this.mentionsMe(m)) mentions++;
+        }
+        info.unread = unread;
+        info.mentions = mentions;
+      } else {
+        this.askRooms();
+      }
+    }
+    this.emit("myrooms", { room });
+  },
+
+  // --- frames ---------------------------------------------------------------------------------
+
+  /** Reads the frames of this file; r is the room the frame names, if this page follows it. */
+  receivePeople(f, r) {
+    switch (f.type) {
+      case "rooms": {
+        this.hasRoomList = true;
+        this.myRooms.clear();
+        for (const x of Array.isArray(f.rooms) ? f.rooms : []) {
+          if (x && typeof x.room === "string") this.myRooms.set(x.room, myRoomRow(x));
+        }
+        for (const [room, info] of this.myRooms) this.readSent.set(room, info.read_seq);
+        this.emit("myrooms", {});
+        break;
+      }
+      case "room": {
+        if (typeof f.room !== "string") return;
+        const info = myRoomRow(f);
+        this.myRooms.set(f.room, info);
+        this.readSent.set(f.room, Math.max(this.readSent.get(f.room) || 0, info.read_seq));
+        this.emit("myrooms", { room: f.room });
+        const w = this.awaiting;
+        if (w && !info.invited && ((w.kind === "dm" && info.dm) || (w.kind === "create" && w.room === f.room))) {
+          this.awaiting = null;
+          this.emit("open", { room: f.room });
+        }
+        break;
+      }
+      case "unroom":
+        if (typeof f.room !== "string") return;
+        this.myRooms.delete(f.room);
+        this.emit("unroom", { room: f.room });
+        break;
+      case "read":
+        if (typeof f.room !== "string" || typeof f.seq !== "number") return;
+        this.readSent.set(f.room, Math.max(this.readSent.get(f.room) || 0, f.seq));
+        this.applyRead(f.room, f.seq);
+        break;
+      case "directory":
+        this.emit("directory", {
+          rooms: (Array.isArray(f.rooms) ? f.rooms : []).filter((x) => x && typeof x.room === "string"),
+          next: typeof f.next === "string" ? f.next : "",
+          query: this.directoryQuery || "",
+        });
+        break;
+      case "topic_changed":
+      case "member_changed":
+        if (r) this.onRoomChange(r, f);
+        break;
+      default:
+      // a frame newer than this page
+    }
+  },
+
+  /** A topic or membership change from the room's log: shown in place, applied to the list. */
+  onRoomChange(r, f) {
+    this.replayed(r);
+    if (!this.advance(r, f.log_seq) && r.notices.has(f.log_seq)) return;
+    if (typeof f.log_seq === "number") r.notices.set(f.log_seq, f);
+    const info = this.myRooms.get(r.name);
+    if (f.type === "topic_changed") {
+      r.topic = typeof f.topic === "string" ? f.topic : "";
+      if (info) info.topic = r.topic;
+    } else if (info && this.user && f.subject === this.user.id) {
+      if (f.action === "join") info.invited = false;
+      if (f.action === "role" && f.role) info.role = f.role;
+    }
+    if (info && f.log_seq > info.last_seq) info.last_seq = f.log_seq;
+    this.emit("notices", { room: r.name });
+    if (info) this.emit("myrooms", { room: r.name });
+  },
+
+  /** The answer to askMembers. */
+  onRoster(f) {
+    this.rosterAsked.delete(f.room);
+    const members = f.members
+      .filter((x) => x && typeof x.name === "string")
+      .map((x) => ({
+        user: typeof x.user === "string" ? x.user : "",
+        name: x.name,
+        role: typeof x.role === "string" ? x.role : "member",
+        invited: x.invited === true,
+        state: x.state === "online" || x.state === "away" ? x.state : "offline",
+        last_seen: typeof x.last_seen === "string" ? x.last_seen : "",
+      }));
+    this.emit("roster", { room: f.room, members, next: typeof f.next === "string" ? f.next : "" });
+  },
+});
