@@ -296,6 +296,8 @@ function renderRooms() {
     while (list.children.length > at[which]) list.lastChild.remove();
   }
   $("dms-empty").hidden = at.dms > 0 || !client.hasRoomList;
+  // What needs the server's room list (DMs, the directory, topics) shows once it has one.
+  $("app").dataset.people = client.hasRoomList ? "on" : "off";
   const tb = $("rooms-toggle-badge");
   tb.hidden = total === 0;
   tb.textContent = total > 99 ? "99+" : String(total);

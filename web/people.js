@@ -667,6 +667,7 @@ function wirePeople() {
     client.askMembers(ui.active, ui.roster.next);
   });
 
+  if (/Mac|iPhone|iPad/.test(navigator.platform || "")) $("switcher-key").textContent = "⌘K";
   $("switcher-open").addEventListener("click", openSwitcher);
   $("switcher-input").addEventListener("input", filterSwitcher);
   $("switcher-input").addEventListener("keydown", (ev) => {
