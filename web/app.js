@@ -846,14 +846,15 @@ client.addEventListener("name-rejected", (ev) => {
 /** Explains, in plain words, that the chat must be opened from the website that signs people in. */
 function openSignInDialog(problem) {
   if ($("name-dialog").open) $("name-dialog").close();
+  $("signin-go").hidden = true;
   if (tokenMode) {
     $("signin-title").textContent = "Your sign-in has ended";
     $("signin-text").textContent =
       "Go back to the site that sent you here and open the chat from there again; it will sign you in anew.";
     $("signin-detail").textContent = "The server said: " + (problem.message || problem.code) + ".";
     $("signin-detail").hidden = false;
-  } else if (!$("signin-link").hidden) {
-    // This server has accounts: its own sign-in page is the way in.
+  } else if (/\/signin\b/.test(String(problem.message || ""))) {
+    // This server takes accounts only ("sign in at /signin"): its sign-in page is the way in.
     $("signin-title").textContent = "Please sign in first";
     $("signin-text").textContent = "This chat is open to people with an account on it. Sign in to start chatting.";
     $("signin-detail").hidden = true;
@@ -866,7 +867,7 @@ function openSignInDialog(problem) {
   }
   const dlg = $("signin-dialog");
   if (!dlg.open) dlg.showModal();
-  $("signin-reload").focus();
+  ($("signin-go").hidden ? $("signin-reload") : $("signin-go")).focus();
 }
 
 $("signin-reload").addEventListener("click", () => location.reload());

@@ -561,9 +561,10 @@ async function loadAccount() {
   }
   if (res.status === 401) {
     // This server has accounts: sign in, or keep this guest name with a password.
-    $("signin-link").hidden = false;
+    // Every server that keeps users has the sign-in page; a page a host app signs in with a
+    // token has no use for it.
+    $("signin-link").hidden = tokenMode;
     $("account-link").hidden = tokenMode;
-    if ($("signin-dialog").open && !tokenMode) openSignInDialog({}); // now it can say where
     return null;
   }
   if (!res.ok) return null;
