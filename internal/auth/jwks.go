@@ -85,9 +85,9 @@ type JWKS struct {
 	body     []byte  // the last good answer, to log changes only
 	lastErr  error   // the last fetch's failure, nil after a good one
 	fetching bool    // a fetch is running or has been asked for
+	// round is closed (and replaced) when a fetch ends: Verify waits on it for the fetch
+	// running or asked for when it looked.
 	round    chan struct{}
-	// round is closed (and replaced) when a fetch ends: Verify waits on it for the
-	// fetch running or asked for when it looked.
 	kidFetch time.Time // when a token's unknown key last caused a fetch
 }
 
@@ -201,7 +201,6 @@ func (j *JWKS) run(ctx context.Context) {
 func (j *JWKS) fetch(ctx context.Context, retryIn time.Duration) error {
 	set, body, skipped, err := j.get(ctx)
 	j.mu.Lock()
-	defer j.mu.Unlock()
 	first := j.keys == nil
 	switch {
 	case err != nil && ctx.Err() == nil:
@@ -224,11 +223,12 @@ func (j *JWKS) fetch(ctx context.Context, retryIn time.Duration) error {
 	j.fetching = false
 	close(j.round)
 	j.round = make(chan struct{})
+	n := 0
+	if j.keys != nil {
+		n = len(j.keys.keys)
+	}
+	j.mu.Unlock()
 	if j.cfg.Fetched != nil && ctx.Err() == nil {
-		n := 0
-		if j.keys != nil {
-			n = len(j.keys.keys)
-		}
 		j.cfg.Fetched(err, n)
 	}
 	return err
