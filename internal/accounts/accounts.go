@@ -41,6 +41,10 @@ type Config struct {
 	// ClientAddr returns the address a request's attempts count against (default: the host of
 	// RemoteAddr). The server passes its own, which honours --trust-proxy.
 	ClientAddr func(*http.Request) string
+	// Secure reports whether the browser reached the server over TLS, so that cookies are
+	// sent back only over TLS (default: the request came over TLS). The server passes its
+	// own, which with TrustProxy also believes a proxy's X-Forwarded-Proto: https.
+	Secure func(*http.Request) bool
 	// OtherUser, when set, finds the user of a request that has no session cookie, for
 	// /api/me: the session layer's tokens (default nil: only session cookies).
 	OtherUser func(ctx context.Context, r *http.Request) (hubbub.User, bool, error)
@@ -67,6 +71,9 @@ func New(cfg Config) (*Service, error) {
 	}
 	if cfg.ClientAddr == nil {
 		cfg.ClientAddr = remoteHost
+	}
+	if cfg.Secure == nil {
+		cfg.Secure = func(r *http.Request) bool { return r.TLS != nil }
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()

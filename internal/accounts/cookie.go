@@ -60,9 +60,10 @@ func UserFromRequest(ctx context.Context, users hubbub.UserStore, r *http.Reques
 }
 
 // startSession stores a new session for user, lasting ttl, and sets its cookie on w. The
-// cookie is HttpOnly (page scripts never see it), Secure when r came over TLS, SameSite=Lax
-// (sent on top-level navigations to the server, not on other sites' subrequests or posts).
-func startSession(ctx context.Context, users hubbub.UserStore, w http.ResponseWriter, r *http.Request, user string, ttl time.Duration) error {
+// cookie is HttpOnly (page scripts never see it), Secure when the browser reached the server
+// over TLS (secure), SameSite=Lax (sent on top-level navigations to the server, not on other
+// sites' subrequests or posts).
+func startSession(ctx context.Context, users hubbub.UserStore, w http.ResponseWriter, user string, ttl time.Duration, secure bool) error {
 	secret := newSecret()
 	now := time.Now().UTC()
 	err := users.CreateSession(ctx, hubbub.LoginSession{ID: hubbub.SecretHash(secret), User: user,
@@ -71,13 +72,14 @@ func startSession(ctx context.Context, users hubbub.UserStore, w http.ResponseWr
 		return fmt.Errorf("accounts: create session: %w", err)
 	}
 	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: secret, Path: "/", MaxAge: int(ttl / time.Second),
-		HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
+		HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode})
 	return nil
 }
 
 // endSession deletes r's session, if it has one, and clears the cookie.
-func endSession(ctx context.Context, users hubbub.UserStore, w http.ResponseWriter, r *http.Request) error {
-	clearCookie(w, r, SessionCookie, true)
+func endSession(ctx context.Context, users hubbub.UserStore, w http.ResponseWriter, r *http.Request, secure bool) error {
+	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", MaxAge: -1,
+		HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode})
 	c, err := r.Cookie(SessionCookie)
 	if err != nil || !wellFormedSecret(c.Value) {
 		return nil
@@ -86,9 +88,4 @@ func endSession(ctx context.Context, users hubbub.UserStore, w http.ResponseWrit
 		return fmt.Errorf("accounts: delete session: %w", err)
 	}
 	return nil
-}
-
-func clearCookie(w http.ResponseWriter, r *http.Request, name string, httpOnly bool) {
-	http.SetCookie(w, &http.Cookie{Name: name, Value: "", Path: "/", MaxAge: -1,
-		HttpOnly: httpOnly, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
 }

@@ -30,14 +30,15 @@ const (
 	CSRFHeader = "X-CSRF-Token"
 )
 
-// csrfToken returns r's CSRF token, setting a new cookie on w if r has none.
-func csrfToken(w http.ResponseWriter, r *http.Request) string {
+// csrfToken returns r's CSRF token, setting a new cookie on w if r has none (Secure when the
+// browser reached the server over TLS).
+func csrfToken(w http.ResponseWriter, r *http.Request, secure bool) string {
 	if c, err := r.Cookie(CSRFCookie); err == nil && wellFormedSecret(c.Value) {
 		return c.Value
 	}
 	tok := newSecret()
 	http.SetCookie(w, &http.Cookie{Name: CSRFCookie, Value: tok, Path: "/",
-		Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
+		Secure: secure, SameSite: http.SameSiteLaxMode})
 	return tok
 }
 

@@ -61,13 +61,13 @@ func TestCSRF(t *testing.T) {
 func TestCSRFTokenKeepsTheCookie(t *testing.T) {
 	w := httptest.NewRecorder()
 	r := httptest.NewRequest("GET", "/signin", nil)
-	tok := csrfToken(w, r)
+	tok := csrfToken(w, r, false)
 	if len(w.Result().Cookies()) != 1 || w.Result().Cookies()[0].Value != tok || w.Result().Cookies()[0].HttpOnly {
 		t.Fatalf("first token: cookies %v", w.Result().Cookies())
 	}
 	w2 := httptest.NewRecorder()
 	r.AddCookie(&http.Cookie{Name: CSRFCookie, Value: tok})
-	if got := csrfToken(w2, r); got != tok || len(w2.Result().Cookies()) != 0 {
+	if got := csrfToken(w2, r, false); got != tok || len(w2.Result().Cookies()) != 0 {
 		t.Fatalf("second token %q (first %q), cookies %v", got, tok, w2.Result().Cookies())
 	}
 }

@@ -72,7 +72,7 @@ type pageData struct {
 
 func (s *Service) render(w http.ResponseWriter, r *http.Request, status int, d pageData) {
 	if d.CSRF == "" {
-		d.CSRF = csrfToken(w, r)
+		d.CSRF = csrfToken(w, r, s.cfg.Secure(r))
 	}
 	d.MinLen = MinPasswordLen
 	h := w.Header()
@@ -159,7 +159,7 @@ func (s *Service) postSignIn(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, d, err)
 		return
 	}
-	if err := startSession(r.Context(), s.users, w, r, u.ID, s.cfg.SessionTTL); err != nil {
+	if err := startSession(r.Context(), s.users, w, u.ID, s.cfg.SessionTTL, s.cfg.Secure(r)); err != nil {
 		s.fail(w, r, d, err)
 		return
 	}
@@ -218,7 +218,7 @@ func (s *Service) postSignOut(w http.ResponseWriter, r *http.Request) {
 			d.Notice = "You are signed out on every device."
 		}
 	}
-	if err := endSession(r.Context(), s.users, w, r); err != nil {
+	if err := endSession(r.Context(), s.users, w, r, s.cfg.Secure(r)); err != nil {
 		s.fail(w, r, d, err)
 		return
 	}
@@ -249,7 +249,7 @@ func (s *Service) postRedeem(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, d, err)
 		return
 	}
-	if err := startSession(r.Context(), s.users, w, r, u.ID, s.cfg.SessionTTL); err != nil {
+	if err := startSession(r.Context(), s.users, w, u.ID, s.cfg.SessionTTL, s.cfg.Secure(r)); err != nil {
 		s.fail(w, r, d, err)
 		return
 	}
@@ -327,7 +327,7 @@ func (s *Service) postPassword(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, d, err)
 		return
 	}
-	if err := startSession(ctx, s.users, w, r, u.ID, s.cfg.SessionTTL); err != nil {
+	if err := startSession(ctx, s.users, w, u.ID, s.cfg.SessionTTL, s.cfg.Secure(r)); err != nil {
 		s.fail(w, r, d, err)
 		return
 	}
@@ -437,5 +437,5 @@ func (s *Service) getMe(w http.ResponseWriter, r *http.Request) {
 	if role == "" {
 		role = hubbub.RoleMember
 	}
-	json.NewEncoder(w).Encode(Me{User: MeUser{ID: u.ID, Name: u.Name, Kind: u.Kind, Role: role}, CSRF: csrfToken(w, r)})
+	json.NewEncoder(w).Encode(Me{User: MeUser{ID: u.ID, Name: u.Name, Kind: u.Kind, Role: role}, CSRF: csrfToken(w, r, s.cfg.Secure(r))})
 }

@@ -569,3 +569,26 @@ func TestAdminMakesInviteLinks(t *testing.T) {
 		t.Fatalf("after redeeming: %d %+v", st, me)
 	}
 }
+
+// Behind a TLS-terminating proxy (--trust-proxy), the proxy's X-Forwarded-Proto makes the
+// cookies Secure, so a browser never sends them over plain http.
+func TestCookiesSecureBehindATLSProxy(t *testing.T) {
+	s := start(t, accounts.Config{})
+	addUser(t, s, "ann", "", "correct horse")
+	b := newBrowser(t, s, "10.0.0.1")
+	tok := b.csrf()
+	form := url.Values{"name": {"ann"}, "password": {"correct horse"}, "csrf": {tok}}
+	req, _ := http.NewRequest("POST", s.URL+"/signin", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Forwarded-Proto", "https")
+	req.AddCookie(&http.Cookie{Name: accounts.CSRFCookie, Value: tok})
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	set := resp.Header.Get("Set-Cookie")
+	if resp.StatusCode != http.StatusSeeOther || !strings.Contains(set, accounts.SessionCookie+"=") || !strings.Contains(set, "; Secure") {
+		t.Fatalf("sign in through a TLS proxy: %d, Set-Cookie %q", resp.StatusCode, set)
+	}
+}

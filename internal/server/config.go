@@ -112,8 +112,9 @@ type Config struct {
 	ConnectBurst   int
 	MaxRateBuckets int
 	// TrustProxy takes the client address from the last X-Forwarded-For entry (the one the
-	// proxy in front of the server added) instead of the socket's peer. Set it only behind a
-	// proxy that sets the header, or clients can choose their own address.
+	// proxy in front of the server added) instead of the socket's peer, and believes the
+	// proxy's X-Forwarded-Proto: https when it marks the accounts' cookies Secure. Set it only
+	// behind a proxy that sets the headers, or clients can choose their own address.
 	TrustProxy bool
 	// Metrics, when set, counts connections, frames, drops and latencies and is served at
 	// /metrics (default nil: no metrics and no /metrics).
@@ -137,8 +138,9 @@ type Config struct {
 
 	// Accounts tunes the built-in accounts (internal/accounts): the sign-in pages, session
 	// cookies, password hashing and the login rate limit, served when the store keeps users.
-	// Users, ClientAddr and Logger are the server's own (the client address honours
-	// TrustProxy); the other fields' zero values are the defaults their comments give.
+	// Users, ClientAddr, Secure and Logger are the server's own (the client address and
+	// whether the browser used TLS honour TrustProxy); the other fields' zero values are the
+	// defaults their comments give.
 	Accounts accounts.Config
 
 	// Pages holds the browser pages (default: none; / then answers 404).

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -109,6 +110,9 @@ func New(cfg Config, h *hub.Hub, store hubbub.Store, broker hubbub.Broker) (*Ser
 		acfg := cfg.Accounts
 		acfg.Users, acfg.Logger = users, s.log
 		acfg.ClientAddr = func(r *http.Request) string { return clientIP(r, s.cfg.TrustProxy) }
+		acfg.Secure = func(r *http.Request) bool {
+			return r.TLS != nil || s.cfg.TrustProxy && strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
+		}
 		if s.accounts, err = accounts.New(acfg); err != nil {
 			return nil, err
 		}
