@@ -1206,24 +1206,26 @@ setInterval(() => {
   if (!followHash()) selectRoom("lobby");
   renderStatus();
   wirePeople();
-  loadAccount().then((account) => {
-    // Signed in with an account: the server takes the user from the session cookie, so the
-    // page asks no name (the hello's name is ignored).
-    if (!account || tokenMode) return;
-    accountMode = true;
-    $("rename").hidden = true;
-    ui.name = account.name;
-    paintAvatar($("me-avatar"), account.name);
-    $("me-name").textContent = client.me || account.name;
-    if ($("name-dialog").open) $("name-dialog").close();
-    if (!client.started) client.start("");
-  });
   if (tokenMode) {
     $("rename").hidden = true;
     client.start("");
-  } else if (ui.name) {
-    setName(ui.name);
-  } else {
-    openNameDialog();
+    loadAccount();
+    return;
   }
+  // Someone signed in with an account needs no name: the server takes the user from the
+  // session cookie (HttpOnly, so only GET /api/me can tell), and ignores the hello's name.
+  loadAccount().then((account) => {
+    if (account) {
+      accountMode = true;
+      $("rename").hidden = true;
+      ui.name = account.name;
+      paintAvatar($("me-avatar"), account.name);
+      $("me-name").textContent = account.name;
+      client.start("");
+    } else if (ui.name) {
+      setName(ui.name);
+    } else {
+      openNameDialog();
+    }
+  });
 })();

@@ -10,6 +10,9 @@
 /** How long after the last reason to a read frame is sent: scrolling and bursts send one. */
 const READ_DEBOUNCE_MS = 400;
 
+/** How long the page waits for GET /api/me before asking a name anyway. */
+const ACCOUNT_TIMEOUT_MS = 3000;
+
 /** How long after the last presence change in the room in view its members are asked again. */
 const ROSTER_DEBOUNCE_MS = 1500;
 
@@ -389,7 +392,10 @@ function lastSeenText(m) {
  */
 function paintPresence(li, name) {
   const m = ui.roster.room === ui.active ? ui.roster.byName.get(name) : undefined;
-  const state = m ? (m.state === "offline" ? "online" : m.state) : "online"; // listed by presence: connected
+  const r = client.rooms.get(ui.active);
+  // Listed by presence, so connected: away when the presence frames or the roster say so.
+  let state = m && m.state === "away" ? "away" : "online";
+  if (r && r.away instanceof Set) state = r.away.has(name) ? "away" : "online";
   li.dataset.state = state;
   let dot = li.querySelector(".presence");
   if (!dot) {
@@ -554,10 +560,16 @@ function chooseSwitcher(i) {
  */
 async function loadAccount() {
   let res;
+  // The page waits for this answer before asking a name; a server slow to give it is taken
+  // as one without accounts.
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), ACCOUNT_TIMEOUT_MS);
   try {
-    res = await fetch("/api/me", { credentials: "same-origin", headers: { Accept: "application/json" } });
+    res = await fetch("/api/me", { credentials: "same-origin", headers: { Accept: "application/json" }, signal: abort.signal });
   } catch (e) {
     return null;
+  } finally {
+    clearTimeout(timer);
   }
   if (res.status === 401) {
     // This server has accounts: sign in, or keep this guest name with a password.
@@ -565,6 +577,7 @@ async function loadAccount() {
     // token has no use for it.
     $("signin-link").hidden = tokenMode;
     $("account-link").hidden = tokenMode;
+    $("name-signin").hidden = tokenMode;
     return null;
   }
   if (!res.ok) return null;

@@ -281,7 +281,35 @@ func TestScreenshot(t *testing.T) {
 	bob.react("general", killed, "👍")
 	carol.react("general", killed, "👍")
 	bob.say("random", "Booked a table for six.")
-	ann.waitFor("random's unread badge", `document.querySelector('#room-list [data-room="random"] .unread').dataset.count === "3"`)
+	bob.say("random", "@ann are you coming?")
+	ann.waitFor("random's unread badge", `document.querySelector('#room-list [data-room="random"] .unread').dataset.count === "4"`)
+
+	// The people of issue 16: a topic, a private room, two direct messages with unread badges.
+	topic := bob.nextID()
+	bob.request("set the topic", topic, map[string]any{"type": "topic", "room": "general", "topic": "Builds, releases and deploys", "id": topic})
+	ann.waitFor("the topic", `document.getElementById("room-topic").textContent === "Builds, releases and deploys"`)
+	ann.do("open the room browser", chromedp.Click(chromedp.CSS("#browse-rooms")))
+	ann.do("create a private room", chromeSendKeys("#create-name", "launch"), chromeSendKeys("#create-topic", "Go-live checklist"),
+		chromedp.Click(chromedp.CSS("#create-private")), chromedp.Click(chromedp.CSS("#create-submit")))
+	ann.waitFor("launch in view", `document.getElementById("room-title").textContent === "#launch"`)
+	for _, to := range [][]*goUser{{bob}, {carol, dave}} {
+		ann.do("open New message", chromedp.Click(chromedp.CSS("#new-dm")))
+		names := to[0].name
+		if len(to) > 1 {
+			names += ", " + to[1].name
+		}
+		ann.do("write to "+names, chromeSendKeys("#dm-names", names), pressEnter(chromedp.CSS("#dm-names")))
+		ann.waitFor("the DM with "+names, `document.getElementById("room-title").textContent === `+js(names))
+		dm := eval[string](ann, `location.hash.slice(1)`)
+		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+		if _, err := to[0].conn.Join(ctx, dm, nil, 0); err != nil {
+			t.Fatalf("%s: join the DM: %v", to[0].name, err)
+		}
+		cancel()
+		ann.room("general")
+		to[0].say(dm, map[int]string{1: "Lunch at noon? 🍜", 2: "Can you review the release notes before five?"}[len(to)])
+		ann.waitFor("the DM's badge", `document.querySelector(`+js(`#dm-list [data-room="`+dm+`"] .unread`)+`).dataset.count === "1"`)
+	}
 	ann.waitFor("the reactions", exprChip(killed, "👍")+` === "2|false|bob and carol reacted with 👍"`)
 	ann.do("open the thread", chromedp.Click(chromedp.CSS(rowSel(killed)+" .thread-link")))
 	ann.waitFor("the thread", exprThreadTexts+` === "Same here with hubbub chat — not one message lost.|Did you try it with PostgreSQL too?"`)
