@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -150,8 +151,12 @@ func (tx *writeTx) rename(ctx context.Context, u *hubbub.User, name, key string)
 	return nil
 }
 
-// CreateUser stores a new user; see hubbub.UserStore.
+// CreateUser stores a new user (an account unless Kind says otherwise); see
+// hubbub.UserStore.
 func (s *Store) CreateUser(ctx context.Context, u hubbub.User, passwordHash string) (hubbub.User, error) {
+	if u.Kind == "" {
+		u.Kind = hubbub.UserAccount
+	}
 	key, err := sqlstore.CheckNewUser(u)
 	if err != nil {
 		return hubbub.User{}, s.guard.Wrap(sqlstore.OpCreateUser, err)
@@ -210,7 +215,7 @@ func (s *Store) ClaimGuest(ctx context.Context, name, keyHash string) (hubbub.Us
 			return err
 		}
 		if u.Disabled {
-			return sqlstore.Disabled(u.Name)
+			return nil
 		}
 		if u.Name != name {
 			return tx.rename(ctx, &u, name, key)
@@ -243,7 +248,8 @@ func (s *Store) ExternalUser(ctx context.Context, issuer, subject, name, role st
 	if err != nil {
 		return hubbub.User{}, s.guard.Wrap(sqlstore.OpExternalUser, err)
 	}
-	if found && u.Name == name && u.Role == role {
+	// A disabled user is returned as stored, unchanged: the caller refuses the token.
+	if found && (u.Disabled || u.Name == name && u.Role == role) {
 		return u, nil
 	}
 	err = s.write(ctx, sqlstore.OpExternalUser, func(ctx context.Context, tx *writeTx) error {
@@ -260,6 +266,9 @@ func (s *Store) ExternalUser(ctx context.Context, issuer, subject, name, role st
 			}
 			_, err = tx.stmts.insertExternal.ExecContext(ctx, issuer, subject, u.ID)
 			return err
+		}
+		if u.Disabled {
+			return nil
 		}
 		if u.Name != name {
 			// A name another user holds leaves the stored one: the token still signs in.
@@ -315,12 +324,13 @@ func (s *Store) UserByName(ctx context.Context, name string) (hubbub.User, bool,
 	return u, found, s.guard.Wrap(sqlstore.OpUserByName, err)
 }
 
-// UsersByID returns the users among ids that exist, in no particular order. It asks in pages
-// of sqlstore.MaxUsersByID ids.
+// UsersByID returns the users among ids that exist, each once, in no particular order. It
+// asks in pages of sqlstore.MaxUsersByID ids.
 func (s *Store) UsersByID(ctx context.Context, ids []string) ([]hubbub.User, error) {
 	if err := s.guard.Begin(ctx, sqlstore.OpUsersByID); err != nil {
 		return nil, err
 	}
+	ids = slices.Compact(slices.Sorted(slices.Values(ids)))
 	var out []hubbub.User
 	for len(ids) > 0 {
 		page := ids[:min(len(ids), sqlstore.MaxUsersByID)]
