@@ -28,8 +28,9 @@ func (w *writer) appendChange(ctx context.Context, e hubbub.Entry) result {
 	}
 	target, _ := sqlstore.SeqArg(e.Target) // CheckAppend refused a Target out of range
 	var t hubbub.Entry
-	var reactions string
-	err := w.stmts.target.QueryRowContext(ctx, e.Room, target).Scan(&t.From, &t.Deleted, &reactions)
+	var reactions, oldMentions string
+	err := w.stmts.target.QueryRowContext(ctx, e.Room, target).Scan(&t.From, &t.User, &t.Deleted, &reactions,
+		&oldMentions, &t.MentionRoom)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return result{err: fmt.Errorf("read target: %w", err)}
 	}
@@ -49,10 +50,20 @@ func (w *writer) appendChange(ctx context.Context, e hubbub.Entry) result {
 	}
 	e.Seq = uint64(seq)
 	switch e.Kind {
-	case hubbub.KindEdit:
-		err = w.edit(ctx, e, target)
-	case hubbub.KindDelete:
-		err = w.tombstone(ctx, e.Room, target)
+	case hubbub.KindEdit, hubbub.KindDelete:
+		// The message's mentions change: its rows in mentions follow.
+		if t.Mentions, err = sqlstore.DecodeMentions(oldMentions); err != nil {
+			return result{err: err}
+		}
+		err = w.removeMentions(ctx, e.Room, target, sqlstore.MentionKeys(t.Mentions, t.MentionRoom))
+		if err == nil && e.Kind == hubbub.KindEdit {
+			err = w.edit(ctx, e, target)
+			if err == nil {
+				err = w.addMentions(ctx, e.Room, target, t.User, sqlstore.MentionKeys(e.Mentions, e.MentionRoom))
+			}
+		} else if err == nil {
+			err = w.tombstone(ctx, e.Room, target)
+		}
 	case hubbub.KindReaction:
 		e.Added, e.Count, err = w.toggle(ctx, e, target, reactions)
 	}
@@ -63,11 +74,21 @@ func (w *writer) appendChange(ctx context.Context, e hubbub.Entry) result {
 	if err != nil {
 		return result{err: err}
 	}
-	if _, err := w.stmts.entry.ExecContext(ctx, e.Room, seq, e.ID, e.ClientID, e.From, string(e.Kind), target,
-		e.Text, mentions, e.MentionRoom, e.Emoji, e.Added, e.Count, e.Moderator, e.Time.UnixMilli()); err != nil {
-		return result{err: fmt.Errorf("insert %s: %w", e.Kind, err)}
+	if err := w.insertEntry(ctx, e, target, mentions); err != nil {
+		return result{err: err}
 	}
 	return result{msg: e}
+}
+
+// insertEntry stores entry e (any kind but a message), numbered already, changing message
+// target (0 for none), with its mentions encoded.
+func (w *writer) insertEntry(ctx context.Context, e hubbub.Entry, target int64, mentions string) error {
+	if _, err := w.stmts.entry.ExecContext(ctx, e.Room, int64(e.Seq), e.ID, e.ClientID, e.From, string(e.Kind), target,
+		e.Text, mentions, e.MentionRoom, e.Emoji, e.Added, e.Count, e.Moderator, e.Time.UnixMilli(),
+		e.User, e.Subject, e.SubjectName, e.Action, string(e.Role)); err != nil {
+		return fmt.Errorf("insert %s: %w", e.Kind, err)
+	}
+	return nil
 }
 
 // edit makes e's text and mentions message target's, keeping the text before the first edit
@@ -113,31 +134,29 @@ func (w *writer) deletedBy(ctx context.Context, e hubbub.Entry, target int64) re
 	return result{msg: got, dup: true}
 }
 
-// toggle adds e.From's reaction e.Emoji to message target, or removes it if they hold it,
-// and stores the message's new summary (reactions, as read with the target). It returns
-// whether it added, and how many hold the reaction now.
+// toggle adds e.User's reaction e.Emoji to message target, or removes it if they hold it,
+// and stores the message's new summary (reactions, as read with the target). The summary
+// shows e.From, the name the user reacts under, and a removal takes away the name the user
+// reacted under. It returns whether it added, and how many hold the reaction now.
 func (w *writer) toggle(ctx context.Context, e hubbub.Entry, target int64, reactions string) (added bool, count int, err error) {
 	summary, err := sqlstore.DecodeReactions(reactions)
 	if err != nil {
 		return false, 0, err
 	}
-	res, err := w.stmts.unreact.ExecContext(ctx, e.Room, target, e.Emoji, e.From)
-	if err != nil {
+	var heldAs string
+	err = w.stmts.unreact.QueryRowContext(ctx, e.Room, target, e.Emoji, e.User).Scan(&heldAs)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return false, 0, fmt.Errorf("unreact: %w", err)
 	}
-	removed, err := res.RowsAffected()
-	if err != nil {
-		return false, 0, fmt.Errorf("unreact: %w", err)
-	}
-	if removed > 0 {
-		summary, count, err = sqlstore.RemoveReaction(summary, e.Emoji, e.From, func() ([]string, error) {
+	if err == nil {
+		summary, count, err = sqlstore.RemoveReaction(summary, e.Emoji, heldAs, func() ([]string, error) {
 			return w.holders(ctx, e.Room, target, e.Emoji)
 		})
 	} else {
 		added = true
 		summary, count, err = sqlstore.AddReaction(summary, e.Emoji, e.From)
 		if err == nil {
-			_, err = w.stmts.react.ExecContext(ctx, e.Room, target, e.Emoji, e.From, int64(e.Seq))
+			_, err = w.stmts.react.ExecContext(ctx, e.Room, target, e.Emoji, e.User, e.From, int64(e.Seq))
 		}
 	}
 	if err != nil {

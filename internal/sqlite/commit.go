@@ -81,11 +81,15 @@ func (w *writer) appendOne(ctx context.Context, e hubbub.Entry, now time.Time) r
 		return result{err: fmt.Errorf("savepoint: %w", err)}
 	}
 	stored := sqlstore.Stored(e)
+	stored.User = sqlstore.Actor(stored)
 	stored.ID, stored.Time = hubbub.NewMessageID(now), now
 	var res result
-	if stored.IsMessage() {
+	switch stored.Kind {
+	case hubbub.KindMessage:
 		res = w.appendMessage(ctx, stored)
-	} else {
+	case hubbub.KindTopic, hubbub.KindMember:
+		res = w.appendRoomChange(ctx, stored)
+	default:
 		res = w.appendChange(ctx, stored)
 	}
 	if res.err != nil || res.dup {

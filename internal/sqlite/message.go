@@ -26,14 +26,14 @@ func (w *writer) appendMessage(ctx context.Context, m hubbub.Entry) result {
 	if m.ClientID == "" && m.ReplyTo == 0 && m.Mentions == nil && !m.MentionRoom {
 		// The hot path of a message without an idempotency key costs what it did before the
 		// room log: no key to check, no state columns to bind.
-		res, err = w.stmts.plainMessage.ExecContext(ctx, m.Room, seq, m.ID, m.From, m.Text, m.Time.UnixMilli())
+		res, err = w.stmts.plainMessage.ExecContext(ctx, m.Room, seq, m.ID, m.From, m.Text, m.Time.UnixMilli(), m.User)
 	} else {
 		mentions, merr := sqlstore.EncodeMentions(m.Mentions)
 		if merr != nil {
 			return result{err: merr}
 		}
 		res, err = w.stmts.message.ExecContext(ctx, m.Room, seq, m.ID, m.ClientID, m.From, m.Text,
-			m.Time.UnixMilli(), replyArg(m.ReplyTo), mentions, m.MentionRoom)
+			m.Time.UnixMilli(), replyArg(m.ReplyTo), mentions, m.MentionRoom, m.User)
 	}
 	if err != nil {
 		if m.ClientID != "" && isClientIDConflict(err) {
@@ -51,6 +51,9 @@ func (w *writer) appendMessage(ctx context.Context, m hubbub.Entry) result {
 		if err := w.countReply(ctx, m); err != nil {
 			return result{err: err}
 		}
+	}
+	if err := w.addMentions(ctx, m.Room, seq, m.User, sqlstore.MentionKeys(m.Mentions, m.MentionRoom)); err != nil {
+		return result{err: err}
 	}
 	return result{msg: m}
 }
@@ -87,23 +90,44 @@ func (w *writer) countReply(ctx context.Context, m hubbub.Entry) error {
 	return nil
 }
 
+// addMentions indexes message seq of room, sent by user, under each of keys
+// (sqlstore.MentionKeys), for MyRooms' mention counts.
+func (w *writer) addMentions(ctx context.Context, room string, seq int64, user string, keys []string) error {
+	for _, k := range keys {
+		if _, err := w.stmts.addMention.ExecContext(ctx, room, k, seq, user); err != nil {
+			return fmt.Errorf("index mention: %w", err)
+		}
+	}
+	return nil
+}
+
+// removeMentions takes message seq of room out of the index under each of keys.
+func (w *writer) removeMentions(ctx context.Context, room string, seq int64, keys []string) error {
+	for _, k := range keys {
+		if _, err := w.stmts.removeMention.ExecContext(ctx, room, k, seq); err != nil {
+			return fmt.Errorf("unindex mention: %w", err)
+		}
+	}
+	return nil
+}
+
 // findResend returns the stored entry, of any kind, that e resends: the one with e's room,
-// sender and client id, as Since would return it.
+// user and client id, as Since would return it.
 func (w *writer) findResend(ctx context.Context, e hubbub.Entry) result {
 	got, found, err := w.byClient(ctx, e)
 	if err != nil {
 		return result{err: fmt.Errorf("find client id: %w", err)}
 	}
 	if !found {
-		return result{err: fmt.Errorf("find client id: %q of %q refused but not found", e.ClientID, e.From)}
+		return result{err: fmt.Errorf("find client id: %q of %q refused but not found", e.ClientID, e.User)}
 	}
 	return result{msg: got, dup: true}
 }
 
-// byClient looks for the entry with e's room, sender and client id, first among messages.
+// byClient looks for the entry with e's room, user and client id, first among messages.
 func (w *writer) byClient(ctx context.Context, e hubbub.Entry) (hubbub.Entry, bool, error) {
 	for _, st := range []*sql.Stmt{w.stmts.messageByClient, w.stmts.entryByClient} {
-		got, err := scanOne(st.QueryContext(ctx, e.Room, e.From, e.ClientID))
+		got, err := scanOne(st.QueryContext(ctx, e.Room, e.User, e.ClientID))
 		if err == nil {
 			got.Room = e.Room
 			return got, true, nil

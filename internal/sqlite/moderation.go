@@ -20,26 +20,31 @@ func (s *Store) exec(ctx context.Context, fn execFunc) (int64, error) {
 	return res.removed, res.err
 }
 
-// SetSanction stores s, replacing the sanction of its kind on its room and name; a zero or
-// past Until lifts it. See hubbub.Store.
+// SetSanction stores s, replacing the sanction of its kind on its room and user; a zero or
+// past Until lifts it. See hubbub.Store. A sanction without a User (from a caller that knows
+// no users) is keyed by its Name, as the migrated ones are.
 func (s *Store) SetSanction(ctx context.Context, sn hubbub.Sanction) error {
 	if err := s.guard.Begin(ctx, sqlstore.OpSetSanction); err != nil {
 		return err
 	}
+	user := sn.User
+	if user == "" {
+		user = sn.Name
+	}
 	_, err := s.exec(ctx, func(ctx context.Context, conn *sql.Conn) (int64, error) {
 		if !sn.Active(time.Now()) {
-			res, err := conn.ExecContext(ctx, `DELETE FROM sanctions WHERE room = ? AND name = ? AND kind = ?`,
-				sn.Room, sn.Name, string(sn.Kind))
+			res, err := conn.ExecContext(ctx, `DELETE FROM sanctions WHERE room = ? AND user_id = ? AND kind = ?`,
+				sn.Room, user, string(sn.Kind))
 			if err != nil {
 				return 0, err
 			}
 			return res.RowsAffected()
 		}
-		res, err := conn.ExecContext(ctx, `INSERT INTO sanctions (room, name, kind, until_ms, by_name, reason)
-			VALUES (?, ?, ?, ?, ?, ?)
-			ON CONFLICT (room, name, kind) DO UPDATE SET until_ms = excluded.until_ms,
+		res, err := conn.ExecContext(ctx, `INSERT INTO sanctions (room, user_id, name, kind, until_ms, by_name, reason)
+			VALUES (?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (room, user_id, kind) DO UPDATE SET name = excluded.name, until_ms = excluded.until_ms,
 				by_name = excluded.by_name, reason = excluded.reason`,
-			sn.Room, sn.Name, string(sn.Kind), sn.Until.UnixMilli(), sn.By, sn.Reason)
+			sn.Room, user, sn.Name, string(sn.Kind), sn.Until.UnixMilli(), sn.By, sn.Reason)
 		if err != nil {
 			return 0, err
 		}
@@ -53,8 +58,8 @@ func (s *Store) Sanctions(ctx context.Context, room string) ([]hubbub.Sanction, 
 	if err := s.guard.Begin(ctx, sqlstore.OpSanctions); err != nil {
 		return nil, err
 	}
-	rows, err := s.rdb.QueryContext(ctx, `SELECT name, kind, until_ms, by_name, reason FROM sanctions
-		WHERE room = ? AND until_ms > ? ORDER BY name, kind`, room, time.Now().UnixMilli())
+	rows, err := s.rdb.QueryContext(ctx, `SELECT user_id, name, kind, until_ms, by_name, reason FROM sanctions
+		WHERE room = ? AND until_ms > ? ORDER BY user_id, kind`, room, time.Now().UnixMilli())
 	if err != nil {
 		return nil, s.guard.Wrap(sqlstore.OpSanctions, err)
 	}
@@ -71,7 +76,7 @@ func (s *Store) Sanctions(ctx context.Context, room string) ([]hubbub.Sanction, 
 func scanSanction(rows *sql.Rows, sn *hubbub.Sanction) error {
 	var kind string
 	var until int64
-	if err := rows.Scan(&sn.Name, &kind, &until, &sn.By, &sn.Reason); err != nil {
+	if err := rows.Scan(&sn.User, &sn.Name, &kind, &until, &sn.By, &sn.Reason); err != nil {
 		return err
 	}
 	sn.Kind, sn.Until = hubbub.SanctionKind(kind), sqlstore.MsTime(until)

@@ -25,9 +25,9 @@ func TestQueryPlans(t *testing.T) {
 			"SEARCH messages USING PRIMARY KEY (room=? AND seq=?)",
 			"SEARCH entries USING INDEX entries_target (room=? AND target=?)"}},
 		{"reacted by", reactedBySQL, []any{"r", "u", 1, 10}, []string{
-			"SEARCH reactions USING COVERING INDEX reactions_sender (room=? AND sender=? AND seq>? AND seq<?)"}},
-		{"insert message", insertMessageSQL, []any{"r", 1, "id", "c", "u", "x", 0, 0, "", 0}, []string{
-			"SEARCH entries USING COVERING INDEX entries_client_id (room=? AND sender=? AND client_id=?)"}},
+			"SEARCH reactions USING COVERING INDEX reactions_user (room=? AND user_id=? AND seq>? AND seq<?)"}},
+		{"insert message", insertMessageSQL, []any{"r", 1, "id", "c", "u", "x", 0, 0, "", 0, "u_1"}, []string{
+			"SEARCH entries USING COVERING INDEX entries_client_id (room=? AND user_id=? AND client_id=?)"}},
 		{"empty edits", emptyEditsSQL, []any{"r", 1}, []string{"SEARCH entries USING INDEX entries_target (room=? AND target=?)"}},
 		{"deleted by", deletedBySQL, []any{"r", 1}, []string{"SEARCH entries USING INDEX entries_target (room=? AND target=?)"}},
 		{"user by id", userByIDSQL, []any{"u_1"}, []string{"SEARCH u USING PRIMARY KEY (id=?)"}},

@@ -86,6 +86,7 @@ func (w *writer) cut(ctx context.Context, room string, cut int64) (int64, error)
 		`DELETE FROM entries WHERE room = ? AND seq < ?`,
 		`DELETE FROM entries WHERE room = ? AND target < ?`,
 		`DELETE FROM reactions WHERE room = ? AND seq < ?`,
+		`DELETE FROM mentions WHERE room = ? AND seq < ?`,
 	} {
 		if _, err := w.conn.ExecContext(ctx, q, room, cut); err != nil {
 			return 0, err

@@ -16,6 +16,8 @@ type readStmts struct {
 
 	// Users (user.go).
 	userByID, userByKey, userByGuest, userByExternal, usersByID, users, passwordHash, session *sql.Stmt
+	// Rooms (room.go).
+	roomMeta, membership, members, directory, myRooms *sql.Stmt
 
 	all []*sql.Stmt // for close
 }
@@ -44,10 +46,10 @@ const (
 		UNION ALL SELECT seq, text, created_ms, 0 FROM entries INDEXED BY entries_target
 		WHERE room = ?1 AND target = ?2 AND kind = 'edit'
 		ORDER BY at`
-	// reactions_sender holds (room, sender, seq) and, as every index of a WITHOUT ROWID
+	// reactions_user holds (room, user_id, seq) and, as every index of a WITHOUT ROWID
 	// table, the rest of the primary key (emoji): it covers the query and its order.
-	reactedBySQL = `SELECT seq, emoji FROM reactions INDEXED BY reactions_sender
-		WHERE room = ? AND sender = ? AND seq >= ? AND seq <= ? ORDER BY seq, emoji`
+	reactedBySQL = `SELECT seq, emoji FROM reactions INDEXED BY reactions_user
+		WHERE room = ? AND user_id = ? AND seq >= ? AND seq <= ? ORDER BY seq, emoji`
 )
 
 func prepareReads(ctx context.Context, db *sql.DB) (readStmts, error) {
@@ -86,6 +88,11 @@ func prepareReads(ctx context.Context, db *sql.DB) (readStmts, error) {
 	r.users = prep(usersSQL)
 	r.passwordHash = prep(`SELECT password_hash FROM users WHERE id = ?`)
 	r.session = prep(sessionSQL)
+	r.roomMeta = prep(roomMetaSQL)
+	r.membership = prep(membershipSQL)
+	r.members = prep(membersSQL)
+	r.directory = prep(directorySQL)
+	r.myRooms = prep(myRoomsSQL)
 	if err != nil {
 		_ = r.close()
 		return readStmts{}, err
@@ -136,13 +143,13 @@ func scanOne(rows *sql.Rows, err error) (hubbub.Entry, error) {
 // milliseconds, mentions and reactions as JSON.
 func scanEntry(rows *sql.Rows, e *hubbub.Entry) error {
 	var seq, ms, replyTo, editedMs, target int64
-	var kind, mentions, reactions string
-	if err := rows.Scan(&seq, &e.ID, &e.ClientID, &e.From, &kind, &e.Text, &ms, &mentions, &e.MentionRoom,
+	var kind, mentions, reactions, role string
+	if err := rows.Scan(&seq, &e.ID, &e.ClientID, &e.From, &e.User, &kind, &e.Text, &ms, &mentions, &e.MentionRoom,
 		&replyTo, &e.Deleted, &editedMs, &e.ReplyCount, &reactions, &target, &e.Emoji, &e.Added, &e.Count,
-		&e.Moderator); err != nil {
+		&e.Moderator, &e.Subject, &e.SubjectName, &e.Action, &role); err != nil {
 		return err
 	}
-	e.Seq, e.Kind, e.Time = uint64(seq), hubbub.EntryKind(kind), sqlstore.MsTime(ms)
+	e.Seq, e.Kind, e.Time, e.Role = uint64(seq), hubbub.EntryKind(kind), sqlstore.MsTime(ms), hubbub.RoomRole(role)
 	e.ReplyTo, e.Target = uint64(replyTo), uint64(target)
 	if editedMs != 0 {
 		e.EditedAt = sqlstore.MsTime(editedMs)
@@ -249,9 +256,9 @@ func (s *Store) revisions(ctx context.Context, room string, seq int64) (revs []h
 	return revs, found, rows.Err()
 }
 
-// ReactedBy returns the reactions name holds on the messages of room with from ≤ Seq ≤ to,
-// by seq and emoji.
-func (s *Store) ReactedBy(ctx context.Context, room, name string, from, to uint64) ([]hubbub.ReactionKey, error) {
+// ReactedBy returns the reactions user (a user id) holds on the messages of room with
+// from ≤ Seq ≤ to, by seq and emoji.
+func (s *Store) ReactedBy(ctx context.Context, room, user string, from, to uint64) ([]hubbub.ReactionKey, error) {
 	if err := s.guard.Begin(ctx, sqlstore.OpReactedBy); err != nil {
 		return nil, err
 	}
@@ -259,7 +266,7 @@ func (s *Store) ReactedBy(ctx context.Context, room, name string, from, to uint6
 	if !ok {
 		return nil, nil
 	}
-	rows, err := s.reads.reactedBy.QueryContext(ctx, room, name, lo, hi)
+	rows, err := s.reads.reactedBy.QueryContext(ctx, room, user, lo, hi)
 	if err != nil {
 		return nil, s.guard.Wrap(sqlstore.OpReactedBy, err)
 	}

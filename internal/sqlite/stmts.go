@@ -17,13 +17,20 @@ type writeStmts struct {
 	// store before the room log), any message (refused if a change holds its client id), a
 	// change.
 	plainMessage, message, entry *sql.Stmt
-	// Resends: the message or the change holding a (room, sender, client_id).
+	// Resends: the message or the change holding a (room, user_id, client_id).
 	messageByClient, entryByClient *sql.Stmt
 
 	// The message a change or reply names, and what the change does to it.
 	target, addReply, edit, tombstone, emptyEdits, deletedBy *sql.Stmt
 	// Reactions: toggle off, on, list the first holders, store the summary.
 	unreact, react, holders, setReactions *sql.Stmt
+	// A message's rows in mentions: add one, remove one (the keys read from its row).
+	addMention, removeMention *sql.Stmt
+
+	// Rooms (room.go): a room's change of topic, a subject's membership and its change, the
+	// member count (which gives a room without metadata its row), a room's existence.
+	setTopic, membership, putMembership, dropMembership, countMembers, roomExists *sql.Stmt
+	createRoom, ensureRoom, roomPrivate, setRead                                  *sql.Stmt
 
 	// Users (user.go): the reads a write decides on, then the writes.
 	userByID, userByGuest, userByExternal                           *sql.Stmt
@@ -39,10 +46,11 @@ type writeStmts struct {
 // them; entryColumns are the same for a row of entries, and a message's seq is its own
 // entry's. Since merges the two, so they must match column for column.
 const (
-	messageColumns = `seq, id, client_id, sender, '' AS kind, text, created_ms, mentions, mention_room,
-		reply_to, deleted, edited_ms, reply_count, reactions, 0 AS target, '' AS emoji, 0 AS added, 0 AS count, 0 AS moderator`
-	entryColumns = `seq, id, client_id, sender, kind, text, created_ms, mentions, mention_room,
-		0, 0, 0, 0, '', target, emoji, added, count, moderator`
+	messageColumns = `seq, id, client_id, sender, user_id, '' AS kind, text, created_ms, mentions, mention_room,
+		reply_to, deleted, edited_ms, reply_count, reactions, 0 AS target, '' AS emoji, 0 AS added, 0 AS count, 0 AS moderator,
+		'' AS subject, '' AS subject_name, '' AS action, '' AS role`
+	entryColumns = `seq, id, client_id, sender, user_id, kind, text, created_ms, mentions, mention_room,
+		0, 0, 0, 0, '', target, emoji, added, count, moderator, subject, subject_name, action, role`
 )
 
 // The writes of the room log whose plans matter (TestQueryPlans).
@@ -50,9 +58,9 @@ const (
 	// One client id names one entry of any kind: messages_client_id refuses a message that
 	// resends a message, and the NOT EXISTS one that resends a change (a probe of
 	// entries_client_id, skipped for a message without an id).
-	insertMessageSQL = `INSERT INTO messages (room, seq, id, client_id, sender, text, created_ms, reply_to, mentions, mention_room)
-		SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10
-		WHERE ?4 = '' OR NOT EXISTS (SELECT 1 FROM entries WHERE room = ?1 AND sender = ?5 AND client_id = ?4 AND client_id <> '')`
+	insertMessageSQL = `INSERT INTO messages (room, seq, id, client_id, sender, text, created_ms, reply_to, mentions, mention_room, user_id)
+		SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11
+		WHERE ?4 = '' OR NOT EXISTS (SELECT 1 FROM entries WHERE room = ?1 AND user_id = ?11 AND client_id = ?4 AND client_id <> '')`
 	// INDEXED BY: see repliesSQL.
 	emptyEditsSQL = `UPDATE entries INDEXED BY entries_target SET text = '', mentions = '', mention_room = 0
 		WHERE room = ? AND target = ? AND kind = 'edit'`
@@ -87,16 +95,17 @@ func prepareWrites(ctx context.Context, conn *sql.Conn) (writeStmts, error) {
 		ON CONFLICT (name) DO UPDATE SET last_seq = last_seq + 1 RETURNING last_seq`)
 	w.entrySeq = prep(`INSERT INTO rooms (name, last_seq, other_seqs) VALUES (?, 1, 1)
 		ON CONFLICT (name) DO UPDATE SET last_seq = last_seq + 1, other_seqs = other_seqs + 1 RETURNING last_seq`)
-	w.plainMessage = prep(`INSERT INTO messages (room, seq, id, sender, text, created_ms) VALUES (?, ?, ?, ?, ?, ?)`)
+	w.plainMessage = prep(`INSERT INTO messages (room, seq, id, sender, text, created_ms, user_id) VALUES (?, ?, ?, ?, ?, ?, ?)`)
 	w.message = prep(insertMessageSQL)
 	w.entry = prep(`INSERT INTO entries (room, seq, id, client_id, sender, kind, target, text, mentions, mention_room,
-		emoji, added, count, moderator, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		emoji, added, count, moderator, created_ms, user_id, subject, subject_name, action, role)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	w.messageByClient = prep(`SELECT ` + messageColumns + ` FROM messages
-		WHERE room = ? AND sender = ? AND client_id = ? AND client_id <> ''`)
+		WHERE room = ? AND user_id = ? AND client_id = ? AND client_id <> ''`)
 	w.entryByClient = prep(`SELECT ` + entryColumns + ` FROM entries
-		WHERE room = ? AND sender = ? AND client_id = ? AND client_id <> ''`)
+		WHERE room = ? AND user_id = ? AND client_id = ? AND client_id <> ''`)
 
-	w.target = prep(`SELECT sender, deleted, reactions FROM messages WHERE room = ? AND seq = ?`)
+	w.target = prep(`SELECT sender, user_id, deleted, reactions, mentions, mention_room FROM messages WHERE room = ? AND seq = ?`)
 	// seq < the reply's own: a reply cannot answer itself, whatever seq it guessed.
 	w.addReply = prep(`UPDATE messages SET reply_count = reply_count + 1 WHERE room = ? AND seq = ? AND seq < ?`)
 	w.edit = prep(`UPDATE messages SET original = coalesce(original, text), text = ?, mentions = ?, mention_room = ?,
@@ -106,10 +115,29 @@ func prepareWrites(ctx context.Context, conn *sql.Conn) (writeStmts, error) {
 	w.emptyEdits = prep(emptyEditsSQL)
 	w.deletedBy = prep(deletedBySQL)
 
-	w.unreact = prep(`DELETE FROM reactions WHERE room = ? AND seq = ? AND emoji = ? AND sender = ?`)
-	w.react = prep(`INSERT INTO reactions (room, seq, emoji, sender, rseq) VALUES (?, ?, ?, ?, ?)`)
-	w.holders = prep(`SELECT sender FROM reactions WHERE room = ? AND seq = ? AND emoji = ? ORDER BY rseq LIMIT ?`)
+	w.unreact = prep(`DELETE FROM reactions WHERE room = ? AND seq = ? AND emoji = ? AND user_id = ? RETURNING name`)
+	w.react = prep(`INSERT INTO reactions (room, seq, emoji, user_id, name, rseq) VALUES (?, ?, ?, ?, ?, ?)`)
+	w.holders = prep(`SELECT name FROM reactions WHERE room = ? AND seq = ? AND emoji = ? ORDER BY rseq LIMIT ?`)
 	w.setReactions = prep(`UPDATE messages SET reactions = ? WHERE room = ? AND seq = ?`)
+	w.addMention = prep(`INSERT OR IGNORE INTO mentions (room, user_id, seq, sender) VALUES (?, ?, ?, ?)`)
+	w.removeMention = prep(`DELETE FROM mentions WHERE room = ? AND user_id = ? AND seq = ?`)
+
+	w.setTopic = prep(`INSERT INTO room_meta (name, topic, created_ms) VALUES (?, ?, ?)
+		ON CONFLICT (name) DO UPDATE SET topic = excluded.topic`)
+	w.membership = prep(`SELECT role, invited, since_ms FROM memberships WHERE room = ? AND user_id = ?`)
+	w.putMembership = prep(`INSERT INTO memberships (room, user_id, role, invited, since_ms) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (room, user_id) DO UPDATE SET role = excluded.role, invited = excluded.invited, since_ms = excluded.since_ms`)
+	w.dropMembership = prep(`DELETE FROM memberships WHERE room = ? AND user_id = ?`)
+	w.countMembers = prep(`INSERT INTO room_meta (name, created_ms, members) VALUES (?, ?, ?)
+		ON CONFLICT (name) DO UPDATE SET members = members + excluded.members`)
+	w.roomExists = prep(`SELECT EXISTS (SELECT 1 FROM room_meta WHERE name = ?1)
+		OR EXISTS (SELECT 1 FROM rooms WHERE name = ?1 AND last_seq > 0)`)
+	w.createRoom = prep(`INSERT INTO room_meta (name, topic, private, dm, created_by, created_ms) VALUES (?, ?, ?, ?, ?, ?)`)
+	w.ensureRoom = prep(`INSERT INTO rooms (name, last_seq) VALUES (?, 0) ON CONFLICT (name) DO NOTHING`)
+	w.roomPrivate = prep(`SELECT private OR dm FROM room_meta WHERE name = ?`)
+	w.setRead = prep(`INSERT INTO read_positions (user_id, room, seq)
+		VALUES (?1, ?2, min(?3, coalesce((SELECT last_seq FROM rooms WHERE name = ?2), 0)))
+		ON CONFLICT (user_id, room) DO UPDATE SET seq = max(seq, excluded.seq) RETURNING seq`)
 
 	w.userByID = prep(userByIDSQL)
 	w.userByGuest = prep(userByGuestSQL)

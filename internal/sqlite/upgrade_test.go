@@ -59,7 +59,7 @@ func TestUpgradeFromMessagesOnly(t *testing.T) {
 	if err != nil || len(before) != 4 {
 		t.Fatalf("Since after the upgrade = %+v, %v", before, err)
 	}
-	three := hubbub.Entry{Room: "r", Seq: 3, ID: "id3", ClientID: "c3", From: "alice", Text: "three", Time: before[0].Time}
+	three := hubbub.Entry{Room: "r", Seq: 3, ID: "id3", ClientID: "c3", From: "alice", User: "alice", Text: "three", Time: before[0].Time}
 	if !reflect.DeepEqual(before[0], three) || before[0].Time.UnixMilli() != 1700000000003 || !before[1].Deleted {
 		t.Errorf("old messages read %+v", before)
 	}

@@ -21,6 +21,8 @@ func CheckAppend(e hubbub.Entry) error {
 	case hubbub.KindMessage:
 		return nil
 	case hubbub.KindEdit, hubbub.KindDelete, hubbub.KindReaction:
+	case hubbub.KindTopic, hubbub.KindMember:
+		return checkRoomChange(e)
 	default:
 		return hubbub.Errorf(hubbub.ECodeBadField, "unknown entry kind %q", e.Kind)
 	}

@@ -13,10 +13,10 @@ import (
 // change takes none.
 
 // Stored returns e as a store keeps it: the fields every entry has (Room, ClientID, From,
-// Kind) and those of its kind, the others zeroed, and no Seq, ID or Time yet. Append returns
+// User, Kind) and those of its kind, the others zeroed, and no Seq, ID or Time yet. Append returns
 // it with those filled in, as Since would read it back.
 func Stored(e hubbub.Entry) hubbub.Entry {
-	out := hubbub.Entry{Room: e.Room, ClientID: e.ClientID, From: e.From, Kind: e.Kind}
+	out := hubbub.Entry{Room: e.Room, ClientID: e.ClientID, From: e.From, User: e.User, Kind: e.Kind}
 	switch e.Kind {
 	case hubbub.KindMessage:
 		out.Text, out.ReplyTo, out.MentionRoom = e.Text, e.ReplyTo, e.MentionRoom
@@ -28,8 +28,22 @@ func Stored(e hubbub.Entry) hubbub.Entry {
 		out.Target, out.Moderator = e.Target, e.Moderator
 	case hubbub.KindReaction:
 		out.Target, out.Emoji = e.Target, e.Emoji
+	case hubbub.KindTopic:
+		out.Text = e.Text
+	case hubbub.KindMember:
+		out.Subject, out.SubjectName, out.Action, out.Role = e.Subject, e.SubjectName, e.Action, e.Role
 	}
 	return out
+}
+
+// Actor returns the user id entry e acts for: its User, or for an entry without one (written
+// before users existed, or by a caller that knows no users) its From, the id the migrations
+// give such rows. Idempotency, authorship and reactions are keyed by it.
+func Actor(e hubbub.Entry) string {
+	if e.User != "" {
+		return e.User
+	}
+	return e.From
 }
 
 // nonEmpty returns ms, or nil if it holds nothing, so that "no mentions" reads back the same
@@ -56,7 +70,8 @@ func CheckReply(e hubbub.Entry, parent *hubbub.Entry) error {
 }
 
 // CheckChange returns why change e (an edit, a delete or a reaction) of message target,
-// in its current state, is refused, or nil: target nil means that the room has no message
+// in its current state, is refused, or nil: authorship is the user's (Actor), never the
+// name's: target nil means that the room has no message
 // e.Target. It does not check the reactions limit (ReactionLimit).
 func CheckChange(e hubbub.Entry, target *hubbub.Entry) error {
 	if target == nil || target.Deleted && e.Kind != hubbub.KindDelete {
@@ -64,11 +79,11 @@ func CheckChange(e hubbub.Entry, target *hubbub.Entry) error {
 	}
 	switch e.Kind {
 	case hubbub.KindEdit:
-		if target.From != e.From {
+		if Actor(*target) != Actor(e) {
 			return hubbub.Errorf(hubbub.ECodeForbidden, "only its sender may edit message %d", e.Target)
 		}
 	case hubbub.KindDelete:
-		if target.From != e.From && !e.Moderator {
+		if Actor(*target) != Actor(e) && !e.Moderator {
 			return hubbub.Errorf(hubbub.ECodeForbidden, "only its sender or a moderator may delete message %d", e.Target)
 		}
 	case hubbub.KindReaction:

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"math"
+	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -102,11 +104,13 @@ func TestCut(t *testing.T) {
 
 // TestCheckChange: who may change which message, for each kind.
 func TestCheckChange(t *testing.T) {
-	msg := &hubbub.Entry{Seq: 3, From: "alice", Text: "x"}
-	tomb := &hubbub.Entry{Seq: 3, From: "alice", Deleted: true}
+	msg := &hubbub.Entry{Seq: 3, From: "alice", User: "u_alice", Text: "x"}
+	tomb := &hubbub.Entry{Seq: 3, From: "alice", User: "u_alice", Deleted: true}
 	change := func(kind hubbub.EntryKind, from string, mod bool) hubbub.Entry {
-		return hubbub.Entry{Room: "r", From: from, Kind: kind, Target: 3, Moderator: mod, Emoji: "👍"}
+		return hubbub.Entry{Room: "r", From: from, User: "u_" + from, Kind: kind, Target: 3, Moderator: mod, Emoji: "👍"}
 	}
+	// another user who took the name alice since: authorship is the user's
+	impostor := hubbub.Entry{Room: "r", From: "alice", User: "u_other", Kind: hubbub.KindEdit, Target: 3}
 	for _, c := range []struct {
 		name   string
 		e      hubbub.Entry
@@ -114,6 +118,7 @@ func TestCheckChange(t *testing.T) {
 		want   string // "" for allowed
 	}{
 		{"edit own", change(hubbub.KindEdit, "alice", false), msg, ""},
+		{"edit under the sender's name", impostor, msg, hubbub.ECodeForbidden},
 		{"edit another's", change(hubbub.KindEdit, "bob", true), msg, hubbub.ECodeForbidden},
 		{"edit missing", change(hubbub.KindEdit, "alice", false), nil, hubbub.ECodeNotFound},
 		{"edit tombstone", change(hubbub.KindEdit, "alice", false), tomb, hubbub.ECodeNotFound},
@@ -153,13 +158,26 @@ func TestCheckChange(t *testing.T) {
 		{Room: "r", Kind: hubbub.KindReaction, Target: 1},
 		{Room: "r", Kind: hubbub.KindEdit},
 		{Room: "r", Kind: hubbub.KindDelete, Target: 1 << 63},
+		{Room: "r", Kind: hubbub.KindTopic, Text: strings.Repeat("x", hubbub.MaxTopicLen+1)},
+		{Room: "r", Kind: hubbub.KindMember, Action: hubbub.MemberJoin},
+		{Room: "r", Kind: hubbub.KindMember, Subject: "u_b", Action: "adopt"},
+		{Room: "r", Kind: hubbub.KindMember, Subject: "u_b", Action: hubbub.MemberRole},
+		{Room: "r", Kind: hubbub.KindMember, Subject: "u_b", Action: hubbub.MemberJoin, Role: "king"},
 	} {
 		if err := CheckAppend(e); err == nil {
 			t.Errorf("CheckAppend(%+v) = nil", e)
 		}
 	}
-	if err := CheckAppend(hubbub.Entry{Room: "r", Kind: hubbub.KindEdit, Target: 1}); err != nil {
-		t.Errorf("CheckAppend of an edit = %v", err)
+	for _, e := range []hubbub.Entry{
+		{Room: "r", Kind: hubbub.KindEdit, Target: 1},
+		{Room: "r", Kind: hubbub.KindTopic, Text: strings.Repeat("x", hubbub.MaxTopicLen)},
+		{Room: "r", Kind: hubbub.KindTopic},
+		{Room: "r", Kind: hubbub.KindMember, Subject: "u_b", Action: hubbub.MemberJoin},
+		{Room: "r", Kind: hubbub.KindMember, Subject: "u_b", Action: hubbub.MemberRole, Role: hubbub.RoomOwner},
+	} {
+		if err := CheckAppend(e); err != nil {
+			t.Errorf("CheckAppend(%+v) = %v", e, err)
+		}
 	}
 }
 
@@ -175,7 +193,71 @@ func TestStored(t *testing.T) {
 		t.Errorf("Stored reaction = %+v", got)
 	}
 	e.Kind = hubbub.KindDelete
-	if got := Stored(e); got.Text != "" || !got.Moderator || got.Target != 3 {
-		t.Errorf("Stored delete = %+v", got)
+	if got := Stored(e); got.Text != "" || !got.Moderator || got.Target != 3 || Actor(got) != "a" {
+		t.Errorf("Stored delete = %+v, acting for %q (a user of before users is its name)", got, Actor(got))
+	}
+	e.Kind, e.User, e.Subject, e.Action, e.Role = hubbub.KindMember, "u_a", "u_b", hubbub.MemberRole, hubbub.RoomOwner
+	if got := Stored(e); got.Text != "" || got.Target != 0 || got.User != "u_a" || got.Subject != "u_b" || got.Role != hubbub.RoomOwner {
+		t.Errorf("Stored member change = %+v", got)
+	}
+	e.Kind = hubbub.KindTopic
+	if got := Stored(e); got.Text != "t" || got.Subject != "" || got.Role != "" {
+		t.Errorf("Stored topic = %+v", got)
+	}
+}
+
+// TestApplyMember: what each action does to a membership, and what it refuses.
+func TestApplyMember(t *testing.T) {
+	now := time.Unix(1700000000, 0).UTC()
+	member := &hubbub.Membership{Room: "r", User: "u_b", Role: hubbub.RoomModerator, Since: now.Add(-time.Hour)}
+	invited := &hubbub.Membership{Room: "r", User: "u_b", Role: hubbub.RoomModerator, Invited: true, Since: now.Add(-time.Hour)}
+	e := func(action string, role hubbub.RoomRole) hubbub.Entry {
+		return hubbub.Entry{Room: "r", Kind: hubbub.KindMember, Subject: "u_b", SubjectName: "bob", Action: action, Role: role}
+	}
+	for _, c := range []struct {
+		name     string
+		e        hubbub.Entry
+		cur      *hubbub.Membership
+		want     *hubbub.Membership // nil: deleted (or refused)
+		wantRole hubbub.RoomRole
+		code     string
+		delta    int
+	}{
+		{"invite", e(hubbub.MemberInvite, ""), nil, &hubbub.Membership{Room: "r", User: "u_b", Role: hubbub.RoomMember, Invited: true, Since: now}, hubbub.RoomMember, "", 0},
+		{"invite a member", e(hubbub.MemberInvite, ""), member, nil, "", hubbub.ECodeExists, 0},
+		{"invite an invitee", e(hubbub.MemberInvite, ""), invited, nil, "", hubbub.ECodeExists, 0},
+		{"join", e(hubbub.MemberJoin, ""), nil, &hubbub.Membership{Room: "r", User: "u_b", Role: hubbub.RoomMember, Since: now}, hubbub.RoomMember, "", 1},
+		{"join as owner", e(hubbub.MemberJoin, hubbub.RoomOwner), nil, &hubbub.Membership{Room: "r", User: "u_b", Role: hubbub.RoomOwner, Since: now}, hubbub.RoomOwner, "", 1},
+		{"accept", e(hubbub.MemberJoin, hubbub.RoomOwner), invited, &hubbub.Membership{Room: "r", User: "u_b", Role: hubbub.RoomModerator, Since: now}, hubbub.RoomModerator, "", 1},
+		{"join twice", e(hubbub.MemberJoin, ""), member, nil, "", hubbub.ECodeExists, 0},
+		{"leave", e(hubbub.MemberLeave, ""), member, nil, "", "", -1},
+		{"remove an invitee", e(hubbub.MemberRemove, ""), invited, nil, "", "", 0},
+		{"remove nobody", e(hubbub.MemberRemove, ""), nil, nil, "", hubbub.ECodeNotFound, 0},
+		{"role", e(hubbub.MemberRole, hubbub.RoomOwner), member, &hubbub.Membership{Room: "r", User: "u_b", Role: hubbub.RoomOwner, Since: member.Since}, hubbub.RoomOwner, "", 0},
+		{"role of an invitee", e(hubbub.MemberRole, hubbub.RoomOwner), invited, nil, "", hubbub.ECodeNotFound, 0},
+	} {
+		next, got, err := ApplyMember(c.e, c.cur, now)
+		if code := ""; err != nil || c.code != "" {
+			if err != nil {
+				code = hubbub.ErrorCode(err)
+			}
+			if code != c.code {
+				t.Errorf("%s: %v, want %q", c.name, err, c.code)
+			}
+			continue
+		}
+		if !reflect.DeepEqual(next, c.want) || got.Role != c.wantRole {
+			t.Errorf("%s = %+v, role %q; want %+v, %q", c.name, next, got.Role, c.want, c.wantRole)
+		}
+		if d := MemberDelta(c.cur, next); d != c.delta {
+			t.Errorf("%s: member count %+d, want %+d", c.name, d, c.delta)
+		}
+	}
+	keys := MentionKeys([]hubbub.Mention{{User: "u_a", Name: "a"}, {User: "u_b", Name: "b"}, {User: "u_a", Name: "A"}}, true)
+	if !reflect.DeepEqual(keys, []string{"u_a", "u_b", RoomMention}) {
+		t.Errorf("MentionKeys = %q", keys)
+	}
+	if keys := MentionKeys(nil, false); keys != nil {
+		t.Errorf("MentionKeys of none = %q", keys)
 	}
 }

@@ -1,0 +1,449 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+
+	"hubbub"
+	"hubbub/internal/sqlstore"
+)
+
+// Rooms' metadata is room_meta, memberships and read positions their own tables
+// (migrations/0006_rooms.sql). A change of topic or of a membership is an entry of the room's
+// log (KindTopic, KindMember), appended through the group commit like any entry, with its
+// effect written in the same savepoint; CreateRoom, JoinRoom, LeaveRoom and SetRead are
+// writes of their own on the writer. MyRooms is one statement: for each of the user's
+// memberships (memberships_user), the room's row and metadata, the user's read position, and
+// two counts that read at most MaxUnreadCount rows each: the room's messages after the read
+// position (a range of its primary key) and the user's and @room's rows in mentions after it.
+
+var _ hubbub.RoomStore = (*Store)(nil)
+
+// roomMetaColumns are what every read of a room's metadata selects, for a room r (rooms) with
+// its metadata m (room_meta, LEFT JOINed) and its last entry lm or le (whichever holds
+// last_seq), in the order scanRoomMeta reads them.
+const roomMetaColumns = `r.name, m.name IS NOT NULL, coalesce(m.topic, ''), coalesce(m.private, 0), coalesce(m.dm, 0),
+	coalesce(m.created_by, ''), coalesce(m.created_ms, 0), coalesce(m.members, 0), r.last_seq,
+	coalesce(lm.created_ms, le.created_ms)`
+
+// roomMetaJoins joins a room r to what roomMetaColumns read.
+const roomMetaJoins = `LEFT JOIN room_meta m ON m.name = r.name
+	LEFT JOIN messages lm ON lm.room = r.name AND lm.seq = r.last_seq
+	LEFT JOIN entries le ON le.room = r.name AND le.seq = r.last_seq`
+
+// The reads of rooms whose plans matter (TestQueryPlans).
+const (
+	roomMetaSQL   = `SELECT ` + roomMetaColumns + ` FROM rooms r ` + roomMetaJoins + ` WHERE r.name = ?`
+	membershipSQL = `SELECT ms.user_id, coalesce(u.name, ms.user_id), ms.role, ms.invited, ms.since_ms
+		FROM memberships ms LEFT JOIN users u ON u.id = ms.user_id WHERE ms.room = ? AND ms.user_id = ?`
+	membersSQL = `SELECT ms.user_id, coalesce(u.name, ms.user_id), ms.role, ms.invited, ms.since_ms
+		FROM memberships ms LEFT JOIN users u ON u.id = ms.user_id
+		WHERE ms.room = ? AND ms.user_id > ? ORDER BY ms.user_id LIMIT ?`
+	// The public rooms in name order; the query's text is matched in Go (Unicode case
+	// folding), which stops reading once it has a page.
+	directorySQL = `SELECT ` + roomMetaColumns + ` FROM rooms r ` + roomMetaJoins + `
+		WHERE r.name > ? AND coalesce(m.private, 0) = 0 AND coalesce(m.dm, 0) = 0
+		AND (r.last_seq > 0 OR m.name IS NOT NULL) ORDER BY r.name`
+	// One statement, one snapshot. The counts are capped inside their subqueries (LIMIT), so
+	// each reads at most MaxUnreadCount rows whatever the room holds: a range of messages'
+	// primary key after the read position, and two ranges of mentions' (the user's, @room's).
+	// A DM's people are its other members' names.
+	myRoomsSQL = `SELECT ` + roomMetaColumns + `, ms.role, ms.invited, coalesce(rp.seq, 0),
+		(SELECT count(*) FROM (SELECT 1 FROM messages x WHERE x.room = ms.room AND x.seq > coalesce(rp.seq, 0)
+			AND x.deleted = 0 AND x.user_id <> ?1 LIMIT ?2)),
+		(SELECT count(*) FROM (SELECT DISTINCT mn.seq FROM mentions mn WHERE mn.room = ms.room AND mn.user_id IN (?1, '')
+			AND mn.seq > coalesce(rp.seq, 0) AND mn.sender <> ?1 LIMIT ?2)),
+		CASE WHEN m.dm THEN (SELECT json_group_array(coalesce(u.name, o.user_id)) FROM memberships o
+			LEFT JOIN users u ON u.id = o.user_id WHERE o.room = ms.room AND o.user_id <> ?1) ELSE '' END
+		FROM memberships ms INDEXED BY memberships_user
+		JOIN rooms r ON r.name = ms.room ` + roomMetaJoins + `
+		LEFT JOIN read_positions rp ON rp.user_id = ?1 AND rp.room = ms.room
+		WHERE ms.user_id = ?1 ORDER BY ms.room`
+)
+
+// scanRoomMeta reads a row of roomMetaColumns, then any columns after them (post); hasMeta
+// says whether the room has a row in room_meta.
+func scanRoomMeta(row scanner, meta *hubbub.RoomMeta, hasMeta *bool, post ...any) error {
+	var created, seq int64
+	var last sql.NullInt64
+	if err := row.Scan(append([]any{&meta.Name, hasMeta, &meta.Topic, &meta.Private, &meta.DM, &meta.CreatedBy,
+		&created, &meta.Members, &seq, &last}, post...)...); err != nil {
+		return err
+	}
+	meta.LastSeq = uint64(seq)
+	if created != 0 {
+		meta.Created = sqlstore.MsTime(created)
+	}
+	if last.Valid {
+		meta.LastActivity = sqlstore.MsTime(last.Int64)
+	}
+	return nil
+}
+
+// scanMembership reads a row of membershipSQL or membersSQL.
+func scanMembership(row scanner, room string) (hubbub.Membership, error) {
+	m := hubbub.Membership{Room: room}
+	var role string
+	var since int64
+	if err := row.Scan(&m.User, &m.Name, &role, &m.Invited, &since); err != nil {
+		return hubbub.Membership{}, err
+	}
+	m.Role, m.Since = hubbub.RoomRole(role), sqlstore.MsTime(since)
+	return m, nil
+}
+
+// membershipOf reads user's membership of room on the writer (found false for none).
+func (w *writer) membershipOf(ctx context.Context, room, user string) (hubbub.Membership, bool, error) {
+	m := hubbub.Membership{Room: room, User: user}
+	var role string
+	var since int64
+	err := w.stmts.membership.QueryRowContext(ctx, room, user).Scan(&role, &m.Invited, &since)
+	if errors.Is(err, sql.ErrNoRows) {
+		return hubbub.Membership{}, false, nil
+	}
+	if err != nil {
+		return hubbub.Membership{}, false, fmt.Errorf("read membership: %w", err)
+	}
+	m.Role, m.Since = hubbub.RoomRole(role), sqlstore.MsTime(since)
+	return m, true, nil
+}
+
+// setMembership writes user's membership of room, from cur to next (nil: none), and counts
+// the change in room_meta.members (giving a room without metadata its row).
+func (w *writer) setMembership(ctx context.Context, room string, cur, next *hubbub.Membership, now int64) error {
+	var err error
+	switch {
+	case next != nil:
+		_, err = w.stmts.putMembership.ExecContext(ctx, room, next.User, string(next.Role), next.Invited, next.Since.UnixMilli())
+	case cur != nil:
+		_, err = w.stmts.dropMembership.ExecContext(ctx, room, cur.User)
+	}
+	if err == nil {
+		_, err = w.stmts.countMembers.ExecContext(ctx, room, now, sqlstore.MemberDelta(cur, next))
+	}
+	if err != nil {
+		return fmt.Errorf("write membership: %w", err)
+	}
+	return nil
+}
+
+// appendRoomChange stores e, a KindTopic or KindMember entry, inside the savepoint appendOne
+// opened (or CreateRoom's transaction): a resend returns the first outcome; a member change
+// reads its subject's membership and lets sqlstore.ApplyMember judge before it takes a seq,
+// so that a refused one takes none; the change and the entry are written together.
+func (w *writer) appendRoomChange(ctx context.Context, e hubbub.Entry) result {
+	if e.ClientID != "" {
+		got, found, err := w.byClient(ctx, e)
+		if err != nil {
+			return result{err: fmt.Errorf("find client id: %w", err)}
+		}
+		if found {
+			return result{msg: got, dup: true}
+		}
+	}
+	var cur, next *hubbub.Membership
+	if e.Kind == hubbub.KindMember {
+		m, found, err := w.membershipOf(ctx, e.Room, e.Subject)
+		if err != nil {
+			return result{err: err}
+		}
+		if found {
+			cur = &m
+		}
+		if next, e, err = sqlstore.ApplyMember(e, cur, e.Time); err != nil {
+			return result{err: err}
+		}
+	}
+	var seq int64
+	if err := w.stmts.entrySeq.QueryRowContext(ctx, e.Room).Scan(&seq); err != nil {
+		return result{err: fmt.Errorf("next seq: %w", err)}
+	}
+	e.Seq = uint64(seq)
+	now := e.Time.UnixMilli()
+	if e.Kind == hubbub.KindTopic {
+		if _, err := w.stmts.setTopic.ExecContext(ctx, e.Room, e.Text, now); err != nil {
+			return result{err: fmt.Errorf("set topic: %w", err)}
+		}
+	} else if err := w.setMembership(ctx, e.Room, cur, next, now); err != nil {
+		return result{err: err}
+	}
+	if err := w.insertEntry(ctx, e, 0, ""); err != nil {
+		return result{err: err}
+	}
+	return result{msg: e}
+}
+
+// CreateRoom creates a room with its metadata and first members (KindMember join entries
+// from seq 1), in one transaction; see hubbub.RoomStore. Of two creating one room at once
+// (a DM's members, on any node sharing the file), one wins and the other gets ECodeExists.
+func (s *Store) CreateRoom(ctx context.Context, meta hubbub.RoomMeta, members []hubbub.Membership) (hubbub.RoomMeta, []hubbub.Entry, error) {
+	if err := sqlstore.CheckRoomMeta(meta, members); err != nil {
+		return hubbub.RoomMeta{}, nil, s.guard.Wrap(sqlstore.OpCreateRoom, err)
+	}
+	var out hubbub.RoomMeta
+	var entries []hubbub.Entry
+	err := s.write(ctx, sqlstore.OpCreateRoom, func(ctx context.Context, tx *writeTx) error {
+		var exists bool
+		if err := tx.stmts.roomExists.QueryRowContext(ctx, meta.Name).Scan(&exists); err != nil {
+			return err
+		}
+		if exists {
+			return sqlstore.RoomExists(meta.Name)
+		}
+		now := tx.now.UnixMilli()
+		if _, err := tx.stmts.createRoom.ExecContext(ctx, meta.Name, meta.Topic, meta.Private, meta.DM, meta.CreatedBy, now); err != nil {
+			return err
+		}
+		if _, err := tx.stmts.ensureRoom.ExecContext(ctx, meta.Name); err != nil {
+			return err
+		}
+		from, err := tx.nameOf(ctx, meta.CreatedBy)
+		if err != nil {
+			return err
+		}
+		seen := map[string]bool{}
+		for _, m := range members {
+			if seen[m.User] {
+				continue // a user is one member, however often listed
+			}
+			seen[m.User] = true
+			if m.Name == "" {
+				if m.Name, err = tx.nameOf(ctx, m.User); err != nil {
+					return err
+				}
+			}
+			e := hubbub.Entry{Room: meta.Name, Kind: hubbub.KindMember, From: from, User: meta.CreatedBy,
+				Subject: m.User, SubjectName: m.Name, Action: hubbub.MemberJoin, Role: m.Role,
+				ID: hubbub.NewMessageID(tx.now), Time: tx.now}
+			res := tx.appendRoomChange(ctx, e)
+			if res.err != nil {
+				return res.err
+			}
+			entries = append(entries, res.msg)
+		}
+		out = hubbub.RoomMeta{Name: meta.Name, Topic: meta.Topic, Private: meta.Private, DM: meta.DM,
+			CreatedBy: meta.CreatedBy, Created: tx.now, Members: len(entries)}
+		if len(entries) > 0 {
+			out.LastSeq, out.LastActivity = entries[len(entries)-1].Seq, tx.now
+		}
+		return nil
+	})
+	if err != nil {
+		return hubbub.RoomMeta{}, nil, err
+	}
+	return out, entries, nil
+}
+
+// nameOf returns the name of user id as stored, or id itself for a user not stored (""
+// stays "": a room the API creates has no creator).
+func (tx *writeTx) nameOf(ctx context.Context, id string) (string, error) {
+	if id == "" {
+		return "", nil
+	}
+	u, found, err := tx.userByID(ctx, id)
+	if err != nil || !found {
+		return id, err
+	}
+	return u.Name, nil
+}
+
+// RoomMeta returns room's metadata and counts; found is false for a room with neither
+// metadata nor entries.
+func (s *Store) RoomMeta(ctx context.Context, room string) (hubbub.RoomMeta, bool, error) {
+	if err := s.guard.Begin(ctx, sqlstore.OpRoomMeta); err != nil {
+		return hubbub.RoomMeta{}, false, err
+	}
+	var meta hubbub.RoomMeta
+	var hasMeta bool
+	err := scanRoomMeta(s.reads.roomMeta.QueryRowContext(ctx, room), &meta, &hasMeta)
+	if errors.Is(err, sql.ErrNoRows) || err == nil && !hasMeta && meta.LastSeq == 0 {
+		return hubbub.RoomMeta{}, false, nil
+	}
+	if err != nil {
+		return hubbub.RoomMeta{}, false, s.guard.Wrap(sqlstore.OpRoomMeta, unreadable(err))
+	}
+	return meta, true, nil
+}
+
+// JoinRoom records public room in user's list of rooms (a member, role member), giving a
+// room without metadata its metadata; it is idempotent. A private room's members change by
+// KindMember entries only: ECodeForbidden.
+func (s *Store) JoinRoom(ctx context.Context, room, user string) error {
+	if room == "" || user == "" {
+		return s.guard.Wrap(sqlstore.OpJoinRoom, hubbub.Errorf(hubbub.ECodeMissing, "JoinRoom needs a room and a user"))
+	}
+	return s.write(ctx, sqlstore.OpJoinRoom, func(ctx context.Context, tx *writeTx) error {
+		cur, err := tx.publicMembership(ctx, room, user)
+		if err != nil || cur != nil {
+			return err
+		}
+		if _, err := tx.stmts.ensureRoom.ExecContext(ctx, room); err != nil {
+			return err
+		}
+		next := &hubbub.Membership{Room: room, User: user, Role: hubbub.RoomMember, Since: tx.now}
+		return tx.setMembership(ctx, room, nil, next, tx.now.UnixMilli())
+	})
+}
+
+// LeaveRoom takes public room out of user's list of rooms; it is idempotent.
+func (s *Store) LeaveRoom(ctx context.Context, room, user string) error {
+	return s.write(ctx, sqlstore.OpLeaveRoom, func(ctx context.Context, tx *writeTx) error {
+		cur, err := tx.publicMembership(ctx, room, user)
+		if err != nil || cur == nil {
+			return err
+		}
+		return tx.setMembership(ctx, room, cur, nil, tx.now.UnixMilli())
+	})
+}
+
+// publicMembership returns user's membership of room (nil for none), or ECodeForbidden if
+// the room is private or a DM.
+func (tx *writeTx) publicMembership(ctx context.Context, room, user string) (*hubbub.Membership, error) {
+	var private bool
+	err := tx.stmts.roomPrivate.QueryRowContext(ctx, room).Scan(&private)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, err
+	}
+	if private {
+		return nil, sqlstore.RoomPrivate(room)
+	}
+	m, found, err := tx.membershipOf(ctx, room, user)
+	if err != nil || !found {
+		return nil, err
+	}
+	return &m, nil
+}
+
+// Membership returns user's membership or invitation in room, with the user's current name.
+func (s *Store) Membership(ctx context.Context, room, user string) (hubbub.Membership, bool, error) {
+	if err := s.guard.Begin(ctx, sqlstore.OpMembership); err != nil {
+		return hubbub.Membership{}, false, err
+	}
+	m, err := scanMembership(s.reads.membership.QueryRowContext(ctx, room, user), room)
+	if errors.Is(err, sql.ErrNoRows) {
+		return hubbub.Membership{}, false, nil
+	}
+	if err != nil {
+		return hubbub.Membership{}, false, s.guard.Wrap(sqlstore.OpMembership, unreadable(err))
+	}
+	return m, true, nil
+}
+
+// Members pages room's members and invitees in ascending user id order, after a user id,
+// with their current names.
+func (s *Store) Members(ctx context.Context, room, after string, limit int) ([]hubbub.Membership, error) {
+	if err := s.guard.Begin(ctx, sqlstore.OpMembers); err != nil {
+		return nil, err
+	}
+	if limit <= 0 {
+		return nil, nil
+	}
+	rows, err := s.reads.members.QueryContext(ctx, room, after, limit)
+	if err != nil {
+		return nil, s.guard.Wrap(sqlstore.OpMembers, err)
+	}
+	defer rows.Close()
+	var out []hubbub.Membership
+	for rows.Next() {
+		m, err := scanMembership(rows, room)
+		if err != nil {
+			return nil, s.guard.Wrap(sqlstore.OpMembers, unreadable(err))
+		}
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.guard.Wrap(sqlstore.OpMembers, unreadable(err))
+	}
+	return out, nil
+}
+
+// SetRead moves user's read position in room forward to seq (clamped to the room's last
+// seq) and returns the position stored.
+func (s *Store) SetRead(ctx context.Context, user, room string, seq uint64) (uint64, error) {
+	if user == "" || room == "" {
+		return 0, s.guard.Wrap(sqlstore.OpSetRead, hubbub.Errorf(hubbub.ECodeMissing, "SetRead needs a user and a room"))
+	}
+	arg := int64(min(seq, math.MaxInt64))
+	var stored int64
+	err := s.write(ctx, sqlstore.OpSetRead, func(ctx context.Context, tx *writeTx) error {
+		return tx.stmts.setRead.QueryRowContext(ctx, user, room, arg).Scan(&stored)
+	})
+	if err != nil {
+		return 0, err
+	}
+	return uint64(stored), nil
+}
+
+// MyRooms returns every room user is a member of or invited to, with metadata, read
+// position and capped counts, in one statement (myRoomsSQL), in room name order.
+func (s *Store) MyRooms(ctx context.Context, user string) ([]hubbub.MyRoom, error) {
+	if err := s.guard.Begin(ctx, sqlstore.OpMyRooms); err != nil {
+		return nil, err
+	}
+	rows, err := s.reads.myRooms.QueryContext(ctx, user, hubbub.MaxUnreadCount)
+	if err != nil {
+		return nil, s.guard.Wrap(sqlstore.OpMyRooms, err)
+	}
+	defer rows.Close()
+	var out []hubbub.MyRoom
+	for rows.Next() {
+		var r hubbub.MyRoom
+		var hasMeta bool
+		var role, people string
+		var read int64
+		if err := scanRoomMeta(rows, &r.RoomMeta, &hasMeta, &role, &r.Invited, &read, &r.Unread, &r.Mentions, &people); err != nil {
+			return nil, s.guard.Wrap(sqlstore.OpMyRooms, unreadable(err))
+		}
+		r.Role, r.ReadSeq = hubbub.RoomRole(role), uint64(read)
+		r.Unread, r.Mentions = sqlstore.CapUnread(r.Unread), sqlstore.CapUnread(r.Mentions)
+		if people != "" {
+			if err := json.Unmarshal([]byte(people), &r.People); err != nil {
+				return nil, s.guard.Wrap(sqlstore.OpMyRooms, fmt.Errorf("%w: a DM's people: %w", hubbub.ErrUnreadable, err))
+			}
+			slices.Sort(r.People)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.guard.Wrap(sqlstore.OpMyRooms, unreadable(err))
+	}
+	return out, nil
+}
+
+// Directory returns up to limit public, non-DM rooms named after after whose name or topic
+// contains query (Unicode case folded; "" matches all), in ascending name order.
+func (s *Store) Directory(ctx context.Context, query, after string, limit int) ([]hubbub.RoomMeta, error) {
+	if err := s.guard.Begin(ctx, sqlstore.OpDirectory); err != nil {
+		return nil, err
+	}
+	if limit <= 0 {
+		return nil, nil
+	}
+	rows, err := s.reads.directory.QueryContext(ctx, after)
+	if err != nil {
+		return nil, s.guard.Wrap(sqlstore.OpDirectory, err)
+	}
+	defer rows.Close()
+	q := strings.ToLower(query)
+	var out []hubbub.RoomMeta
+	for len(out) < limit && rows.Next() {
+		var meta hubbub.RoomMeta
+		var hasMeta bool
+		if err := scanRoomMeta(rows, &meta, &hasMeta); err != nil {
+			return nil, s.guard.Wrap(sqlstore.OpDirectory, unreadable(err))
+		}
+		if q == "" || strings.Contains(strings.ToLower(meta.Name), q) || strings.Contains(strings.ToLower(meta.Topic), q) {
+			out = append(out, meta)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.guard.Wrap(sqlstore.OpDirectory, unreadable(err))
+	}
+	return out, nil
+}

@@ -1,0 +1,167 @@
+package sqlstore
+
+import (
+	"slices"
+	"time"
+
+	"hubbub"
+)
+
+// The rules of hubbub.RoomStore that do not depend on the database: what a KindMember entry
+// does to its subject's membership (ApplyMember), how a room's member count follows
+// (MemberDelta), which users a message mentions as a store indexes them (MentionKeys), and
+// the caps of MyRooms' counts. A store reads the subject's membership, asks ApplyMember, and
+// writes what it answers beside the entry, in the same transaction.
+
+// CheckRoomRole returns the refusal of a room role hubbub does not know; "" is allowed when
+// empty is (a join without a role).
+func CheckRoomRole(r hubbub.RoomRole, empty bool) error {
+	switch r {
+	case hubbub.RoomOwner, hubbub.RoomModerator, hubbub.RoomMember:
+		return nil
+	case "":
+		if empty {
+			return nil
+		}
+	}
+	return hubbub.Errorf(hubbub.ECodeBadField, "unknown room role %q", r)
+}
+
+// checkRoomChange returns why KindTopic or KindMember entry e cannot be appended in any store.
+func checkRoomChange(e hubbub.Entry) error {
+	if e.Kind == hubbub.KindTopic {
+		if len(e.Text) > hubbub.MaxTopicLen {
+			return hubbub.Errorf(hubbub.ECodeTooLong, "a topic is at most %d bytes", hubbub.MaxTopicLen)
+		}
+		return nil
+	}
+	if e.Subject == "" {
+		return hubbub.Errorf(hubbub.ECodeMissing, "a member change needs a subject")
+	}
+	switch e.Action {
+	case hubbub.MemberInvite, hubbub.MemberJoin:
+		return CheckRoomRole(e.Role, true)
+	case hubbub.MemberLeave, hubbub.MemberRemove:
+		return nil
+	case hubbub.MemberRole:
+		return CheckRoomRole(e.Role, false)
+	}
+	return hubbub.Errorf(hubbub.ECodeBadField, "unknown member action %q", e.Action)
+}
+
+// ApplyMember returns what KindMember entry e (checked by CheckAppend) makes of its subject's
+// membership, given the current one (nil for none): the membership to store (nil: delete
+// it), and e with Role set to the role it records (join, role and invite: the subject's role
+// after it), or the refusal the contract names: invite of a member or invitee ECodeExists,
+// join of a member ECodeExists, leave and remove of nobody ECodeNotFound, role of someone not
+// a member ECodeNotFound. now is the entry's time, the membership's Since.
+func ApplyMember(e hubbub.Entry, cur *hubbub.Membership, now time.Time) (*hubbub.Membership, hubbub.Entry, error) {
+	name := e.SubjectName
+	if name == "" {
+		name = e.Subject
+	}
+	switch e.Action {
+	case hubbub.MemberInvite:
+		if cur != nil {
+			if cur.Invited {
+				return nil, e, hubbub.Errorf(hubbub.ECodeExists, "%s is invited already", name)
+			}
+			return nil, e, hubbub.Errorf(hubbub.ECodeExists, "%s is a member already", name)
+		}
+		e.Role = cmpOr(e.Role, hubbub.RoomMember)
+		return &hubbub.Membership{Room: e.Room, User: e.Subject, Role: e.Role, Invited: true, Since: now}, e, nil
+	case hubbub.MemberJoin:
+		if cur != nil && !cur.Invited {
+			return nil, e, hubbub.Errorf(hubbub.ECodeExists, "%s is a member already", name)
+		}
+		if cur != nil {
+			e.Role = cur.Role // an invitation's role is kept
+		}
+		e.Role = cmpOr(e.Role, hubbub.RoomMember)
+		return &hubbub.Membership{Room: e.Room, User: e.Subject, Role: e.Role, Since: now}, e, nil
+	case hubbub.MemberLeave, hubbub.MemberRemove:
+		if cur == nil {
+			return nil, e, hubbub.Errorf(hubbub.ECodeNotFound, "%s is neither a member nor invited", name)
+		}
+		return nil, e, nil
+	case hubbub.MemberRole:
+		if cur == nil || cur.Invited {
+			return nil, e, hubbub.Errorf(hubbub.ECodeNotFound, "%s is not a member", name)
+		}
+		next := *cur
+		next.Role = e.Role
+		return &next, e, nil
+	}
+	return nil, e, hubbub.Errorf(hubbub.ECodeBadField, "unknown member action %q", e.Action)
+}
+
+func cmpOr(r, or hubbub.RoomRole) hubbub.RoomRole {
+	if r == "" {
+		return or
+	}
+	return r
+}
+
+// MemberDelta returns how a room's member count changes when a membership goes from cur to
+// next (either nil for none): invitees are not counted.
+func MemberDelta(cur, next *hubbub.Membership) int {
+	counts := func(m *hubbub.Membership) int {
+		if m != nil && !m.Invited {
+			return 1
+		}
+		return 0
+	}
+	return counts(next) - counts(cur)
+}
+
+// RoomMention is the user id under which a store indexes a message's @room mention: no user
+// has the empty id, and every member's mention count includes it.
+const RoomMention = ""
+
+// MentionKeys returns the user ids a message with mentions ms (and @room if room) is indexed
+// under for MyRooms' mention counts: each mentioned user once, and RoomMention for @room.
+func MentionKeys(ms []hubbub.Mention, room bool) []string {
+	var keys []string
+	for _, m := range ms {
+		if m.User != "" && !slices.Contains(keys, m.User) {
+			keys = append(keys, m.User)
+		}
+	}
+	if room {
+		keys = append(keys, RoomMention)
+	}
+	return keys
+}
+
+// CheckRoomMeta returns why a room cannot be created with meta: no name, or a topic too long.
+func CheckRoomMeta(meta hubbub.RoomMeta, members []hubbub.Membership) error {
+	if meta.Name == "" {
+		return ErrNoRoom
+	}
+	if len(meta.Topic) > hubbub.MaxTopicLen {
+		return hubbub.Errorf(hubbub.ECodeTooLong, "a topic is at most %d bytes", hubbub.MaxTopicLen)
+	}
+	for _, m := range members {
+		if m.User == "" {
+			return hubbub.Errorf(hubbub.ECodeMissing, "a member needs a user id")
+		}
+		if err := CheckRoomRole(m.Role, true); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// RoomExists is CreateRoom's refusal of a room that has metadata or entries already.
+func RoomExists(room string) *hubbub.Error {
+	return hubbub.Errorf(hubbub.ECodeExists, "the room %q exists already", room)
+}
+
+// RoomPrivate is JoinRoom's and LeaveRoom's refusal of a private room, whose members change by
+// KindMember entries only.
+func RoomPrivate(room string) *hubbub.Error {
+	return hubbub.Errorf(hubbub.ECodeForbidden, "room %s is private", room)
+}
+
+// CapUnread caps a count of MyRooms at hubbub.MaxUnreadCount.
+func CapUnread(n int) int { return min(n, hubbub.MaxUnreadCount) }
