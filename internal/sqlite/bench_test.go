@@ -1,8 +1,11 @@
 package sqlite
 
 import (
+	"fmt"
+	"path/filepath"
 	"testing"
 
+	"hubbub"
 	"hubbub/internal/storetest"
 )
 
@@ -18,4 +21,58 @@ func BenchmarkAppend(b *testing.B) {
 func BenchmarkAppendParallel(b *testing.B) {
 	s, _ := openTest(b, Options{})
 	storetest.BenchmarkAppendParallel(b, s, s.w.batches.Load)
+}
+
+// BenchmarkMyRooms measures a user's room list at connect: 50 rooms, each with 10,000
+// messages from others after the user's read position (1 in 50 mentioning the user, 1 in
+// 500 @room): unread reaches its cap in every room, and is counted without reading the
+// messages (myRoomsSQL). The fixture is written straight into the file, as the appends would
+// have left it (ords, counts, mentions rows), in one transaction per room rather than through
+// half a million appends.
+func BenchmarkMyRooms(b *testing.B) {
+	const rooms, perRoom = 50, 10_000
+	path := filepath.Join(b.TempDir(), "hubbub.db")
+	s := openAt(b, path, Options{})
+	ann := "u_ann"
+	if err := s.Close(); err != nil {
+		b.Fatal(err)
+	}
+	db := rawDB(b, path)
+	for r := range rooms {
+		room := fmt.Sprintf("room-%02d", r)
+		tx, err := db.Begin()
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, q := range []string{
+			`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?2)
+			INSERT INTO messages (room, seq, id, sender, user_id, text, created_ms, mention_room, ord)
+			SELECT ?1, i, 'id' || i, 'bob', 'u_bob', 'a message of about the length people write, say sixty bytes',
+				1700000000000 + i, i % 500 = 0, i FROM n`,
+			`INSERT INTO mentions (room, user_id, seq, sender)
+			SELECT room, ?3, seq, user_id FROM messages WHERE room = ?1 AND seq % 50 = 0`,
+			`INSERT INTO mentions (room, user_id, seq, sender)
+			SELECT room, '', seq, user_id FROM messages WHERE room = ?1 AND mention_room = 1`,
+			`INSERT INTO rooms (name, last_seq, msgs) VALUES (?1, ?2, ?2)`,
+			`INSERT INTO room_meta (name, topic, created_ms, members) VALUES (?1, 'a topic', 1700000000000, 2)`,
+			`INSERT INTO memberships (room, user_id, role, since_ms) VALUES (?1, ?3, 'member', 1700000000000)`,
+		} {
+			if _, err := tx.Exec(q, room, perRoom, ann); err != nil {
+				b.Fatalf("%s: %v", q, err)
+			}
+		}
+		if err := tx.Commit(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	db.Close()
+	s = openAt(b, path, Options{})
+	ctx := b.Context()
+	for b.Loop() {
+		list, err := s.MyRooms(ctx, ann)
+		if err != nil || len(list) != rooms || list[0].Unread != hubbub.MaxUnreadCount || list[0].Mentions != perRoom/50 {
+			b.Fatalf("MyRooms = %d rooms (first %+v), %v", len(list), list[0], err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/rooms, "µs/room")
 }

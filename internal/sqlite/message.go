@@ -16,8 +16,8 @@ import (
 // after the insert, so that a resend of a reply still returns the first outcome however the
 // parent changed.
 func (w *writer) appendMessage(ctx context.Context, m hubbub.Entry) result {
-	var seq int64
-	if err := w.stmts.messageSeq.QueryRowContext(ctx, m.Room).Scan(&seq); err != nil {
+	var seq, ord int64
+	if err := w.stmts.messageSeq.QueryRowContext(ctx, m.Room).Scan(&seq, &ord); err != nil {
 		return result{err: fmt.Errorf("next seq: %w", err)}
 	}
 	m.Seq = uint64(seq)
@@ -26,14 +26,14 @@ func (w *writer) appendMessage(ctx context.Context, m hubbub.Entry) result {
 	if m.ClientID == "" && m.ReplyTo == 0 && m.Mentions == nil && !m.MentionRoom {
 		// The hot path of a message without an idempotency key costs what it did before the
 		// room log: no key to check, no state columns to bind.
-		res, err = w.stmts.plainMessage.ExecContext(ctx, m.Room, seq, m.ID, m.From, m.Text, m.Time.UnixMilli(), m.User)
+		res, err = w.stmts.plainMessage.ExecContext(ctx, m.Room, seq, m.ID, m.From, m.Text, m.Time.UnixMilli(), m.User, ord)
 	} else {
 		mentions, merr := sqlstore.EncodeMentions(m.Mentions)
 		if merr != nil {
 			return result{err: merr}
 		}
 		res, err = w.stmts.message.ExecContext(ctx, m.Room, seq, m.ID, m.ClientID, m.From, m.Text,
-			m.Time.UnixMilli(), replyArg(m.ReplyTo), mentions, m.MentionRoom, m.User)
+			m.Time.UnixMilli(), replyArg(m.ReplyTo), mentions, m.MentionRoom, m.User, ord)
 	}
 	if err != nil {
 		if m.ClientID != "" && isClientIDConflict(err) {

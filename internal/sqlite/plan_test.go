@@ -26,7 +26,7 @@ func TestQueryPlans(t *testing.T) {
 			"SEARCH entries USING INDEX entries_target (room=? AND target=?)"}},
 		{"reacted by", reactedBySQL, []any{"r", "u", 1, 10}, []string{
 			"SEARCH reactions USING COVERING INDEX reactions_user (room=? AND user_id=? AND seq>? AND seq<?)"}},
-		{"insert message", insertMessageSQL, []any{"r", 1, "id", "c", "u", "x", 0, 0, "", 0, "u_1"}, []string{
+		{"insert message", insertMessageSQL, []any{"r", 1, "id", "c", "u", "x", 0, 0, "", 0, "u_1", 1}, []string{
 			"SEARCH entries USING COVERING INDEX entries_client_id (room=? AND user_id=? AND client_id=?)"}},
 		{"empty edits", emptyEditsSQL, []any{"r", 1}, []string{"SEARCH entries USING INDEX entries_target (room=? AND target=?)"}},
 		{"deleted by", deletedBySQL, []any{"r", 1}, []string{"SEARCH entries USING INDEX entries_target (room=? AND target=?)"}},
@@ -40,6 +40,24 @@ func TestQueryPlans(t *testing.T) {
 		{"users", usersSQL, []any{"", 10}, []string{"SEARCH u USING PRIMARY KEY (id>?)"}},
 		{"session", sessionSQL, []any{"s", 0}, []string{
 			"SEARCH s USING PRIMARY KEY (id=?)", "SEARCH u USING PRIMARY KEY (id=?)"}},
+		{"room meta", roomMetaSQL, []any{"r"}, []string{
+			"SEARCH r USING PRIMARY KEY (name=?)", "SEARCH m USING PRIMARY KEY (name=?)",
+			"SEARCH lm USING PRIMARY KEY (room=? AND seq=?)", "SEARCH le USING PRIMARY KEY (room=? AND seq=?)"}},
+		{"membership", membershipSQL, []any{"r", "u_1"}, []string{
+			"SEARCH ms USING PRIMARY KEY (room=? AND user_id=?)", "SEARCH u USING PRIMARY KEY (id=?)"}},
+		{"members", membersSQL, []any{"r", "", 10}, []string{
+			"SEARCH ms USING PRIMARY KEY (room=? AND user_id>?)", "SEARCH u USING PRIMARY KEY (id=?)"}},
+		{"directory", directorySQL, []any{""}, []string{
+			"SEARCH r USING PRIMARY KEY (name>?)", "SEARCH m USING PRIMARY KEY (name=?)"}},
+		{"my rooms", myRoomsSQL, []any{"u_1", 999}, []string{
+			"SEARCH ms USING INDEX memberships_user (user_id=?)",
+			"SEARCH r USING PRIMARY KEY (name=?)",
+			"SEARCH rp USING PRIMARY KEY (user_id=? AND room=?)",
+			"SEARCH x USING PRIMARY KEY (room=? AND seq<?)",
+			"SEARCH d USING COVERING INDEX messages_deleted (room=? AND seq>?)",
+			"SEARCH own USING COVERING INDEX messages_user (room=? AND user_id=? AND seq>?)",
+			"SEARCH mn USING PRIMARY KEY (room=? AND user_id=? AND seq>?)",
+			"SEARCH o USING PRIMARY KEY (room=?)"}},
 	} {
 		rows, err := s.w.conn.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+c.sql, c.args...)
 		if err != nil {

@@ -50,13 +50,19 @@ const (
 	directorySQL = `SELECT ` + roomMetaColumns + ` FROM rooms r ` + roomMetaJoins + `
 		WHERE r.name > ? AND coalesce(m.private, 0) = 0 AND coalesce(m.dm, 0) = 0
 		AND (r.last_seq > 0 OR m.name IS NOT NULL) ORDER BY r.name`
-	// One statement, one snapshot. The counts are capped inside their subqueries (LIMIT), so
-	// each reads at most MaxUnreadCount rows whatever the room holds: a range of messages'
-	// primary key after the read position, and two ranges of mentions' (the user's, @room's).
-	// A DM's people are its other members' names.
+	// One statement, one snapshot. Unread is counted without reading the messages (migration
+	// 0006): the messages after the read position (rooms.msgs less the ord of the last
+	// message at or before it, or, if retention removed that, less the ords removed), less
+	// the tombstones and the reader's own messages after it. Mentions are capped inside
+	// their subquery (LIMIT): two ranges of mentions (the user's, @room's) read at most
+	// MaxUnreadCount rows. A DM's people are its other members' names.
 	myRoomsSQL = `SELECT ` + roomMetaColumns + `, ms.role, ms.invited, coalesce(rp.seq, 0),
-		(SELECT count(*) FROM (SELECT 1 FROM messages x WHERE x.room = ms.room AND x.seq > coalesce(rp.seq, 0)
-			AND x.deleted = 0 AND x.user_id <> ?1 LIMIT ?2)),
+		r.msgs - coalesce((SELECT x.ord FROM messages x WHERE x.room = ms.room AND x.seq <= coalesce(rp.seq, 0)
+				ORDER BY x.seq DESC LIMIT 1), r.msgs - (r.last_seq - r.other_seqs))
+			- (SELECT count(*) FROM messages d INDEXED BY messages_deleted WHERE d.room = ms.room
+				AND d.seq > coalesce(rp.seq, 0) AND d.deleted = 1)
+			- (SELECT count(*) FROM messages own INDEXED BY messages_user WHERE own.room = ms.room AND own.user_id = ?1
+				AND own.seq > coalesce(rp.seq, 0) AND own.deleted = 0),
 		(SELECT count(*) FROM (SELECT DISTINCT mn.seq FROM mentions mn WHERE mn.room = ms.room AND mn.user_id IN (?1, '')
 			AND mn.seq > coalesce(rp.seq, 0) AND mn.sender <> ?1 LIMIT ?2)),
 		CASE WHEN m.dm THEN (SELECT json_group_array(coalesce(u.name, o.user_id)) FROM memberships o

@@ -11,7 +11,8 @@ type writeStmts struct {
 	begin, commit, rollback  *sql.Stmt
 	savepoint, release, undo *sql.Stmt
 
-	// Numbering: a change also counts itself in rooms.other_seqs (for retention).
+	// Numbering: a message also counts itself in rooms.msgs (its ord, for unread counts), a
+	// change in rooms.other_seqs (for retention).
 	messageSeq, entrySeq *sql.Stmt
 	// Inserting: a plain message (no client id, reply or mentions: the statement of the
 	// store before the room log), any message (refused if a change holds its client id), a
@@ -58,8 +59,8 @@ const (
 	// One client id names one entry of any kind: messages_client_id refuses a message that
 	// resends a message, and the NOT EXISTS one that resends a change (a probe of
 	// entries_client_id, skipped for a message without an id).
-	insertMessageSQL = `INSERT INTO messages (room, seq, id, client_id, sender, text, created_ms, reply_to, mentions, mention_room, user_id)
-		SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11
+	insertMessageSQL = `INSERT INTO messages (room, seq, id, client_id, sender, text, created_ms, reply_to, mentions, mention_room, user_id, ord)
+		SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12
 		WHERE ?4 = '' OR NOT EXISTS (SELECT 1 FROM entries WHERE room = ?1 AND user_id = ?11 AND client_id = ?4 AND client_id <> '')`
 	// INDEXED BY: see repliesSQL.
 	emptyEditsSQL = `UPDATE entries INDEXED BY entries_target SET text = '', mentions = '', mention_room = 0
@@ -91,11 +92,11 @@ func prepareWrites(ctx context.Context, conn *sql.Conn) (writeStmts, error) {
 	w.release = prep(`RELEASE one`)
 	w.undo = prep(`ROLLBACK TO one`)
 
-	w.messageSeq = prep(`INSERT INTO rooms (name, last_seq) VALUES (?, 1)
-		ON CONFLICT (name) DO UPDATE SET last_seq = last_seq + 1 RETURNING last_seq`)
+	w.messageSeq = prep(`INSERT INTO rooms (name, last_seq, msgs) VALUES (?, 1, 1)
+		ON CONFLICT (name) DO UPDATE SET last_seq = last_seq + 1, msgs = msgs + 1 RETURNING last_seq, msgs`)
 	w.entrySeq = prep(`INSERT INTO rooms (name, last_seq, other_seqs) VALUES (?, 1, 1)
 		ON CONFLICT (name) DO UPDATE SET last_seq = last_seq + 1, other_seqs = other_seqs + 1 RETURNING last_seq`)
-	w.plainMessage = prep(`INSERT INTO messages (room, seq, id, sender, text, created_ms, user_id) VALUES (?, ?, ?, ?, ?, ?, ?)`)
+	w.plainMessage = prep(`INSERT INTO messages (room, seq, id, sender, text, created_ms, user_id, ord) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
 	w.message = prep(insertMessageSQL)
 	w.entry = prep(`INSERT INTO entries (room, seq, id, client_id, sender, kind, target, text, mentions, mention_room,
 		emoji, added, count, moderator, created_ms, user_id, subject, subject_name, action, role)

@@ -10,7 +10,7 @@ import (
 )
 
 // rawDB opens the file at path with a connection of the test's own, outside any Store.
-func rawDB(t *testing.T, path string) *sql.DB {
+func rawDB(t testing.TB, path string) *sql.DB {
 	t.Helper()
 	db, err := sql.Open("sqlite", path)
 	if err != nil {
@@ -143,5 +143,80 @@ func TestUpgradeFromFirstRoomLog(t *testing.T) {
 	add(t, s, text("r", "alice", "seven"))
 	if n, err := s.Prune(ctx); err != nil || n != 1 {
 		t.Fatalf("second Prune = %d, %v; want 1", n, err)
+	}
+}
+
+// TestUpgradeToUsers: a file of schema 4 (the room log, before users) opens with every row's
+// user id its name: resends, edits, reactions and sanctions of old rows are their name's; the
+// messages that mentioned someone or @room count in a room list from the start.
+func TestUpgradeToUsers(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "v4.db")
+	ms, err := loadMigrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := rawDB(t, path)
+	for _, m := range ms[:4] {
+		if _, err := db.Exec(m.SQL); err != nil {
+			t.Fatalf("%s: %v", m.Name, err)
+		}
+	}
+	for _, q := range []string{
+		`PRAGMA user_version = 4`,
+		`INSERT INTO rooms (name, last_seq, other_seqs) VALUES ('r', 5, 1)`,
+		`INSERT INTO messages (room, seq, id, client_id, sender, text, created_ms, mentions, mention_room, reactions) VALUES
+			('r', 1, 'id1', 'c1', 'alice', 'hi @bob', 1700000000001, '[{"user":"bob","name":"bob"}]', 0, '[{"emoji":"👍","count":1,"names":["bob"]}]'),
+			('r', 2, 'id2', '', 'alice', 'all @room', 1700000000002, '', 1, ''),
+			('r', 4, 'id4', '', 'carol', 'plain', 1700000000004, '', 0, ''),
+			('r', 5, 'id5', '', 'bob', 'mine @room', 1700000000005, '', 1, '')`,
+		`INSERT INTO entries (room, seq, id, client_id, sender, kind, target, emoji, added, count, created_ms) VALUES
+			('r', 3, 'id3', 'c3', 'bob', 'reaction', 1, '👍', 1, 1, 1700000000003)`,
+		`INSERT INTO reactions (room, seq, emoji, sender, rseq) VALUES ('r', 1, '👍', 'bob', 3)`,
+		`INSERT INTO sanctions (room, name, kind, until_ms, by_name, reason) VALUES ('r', 'eve', 'ban', 4102444800000, 'mod', 'spam')`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	db.Close()
+
+	s := openAt(t, path, Options{})
+	old, err := s.Since(ctx, "r", 0, 10)
+	if err != nil || len(old) != 5 || old[0].User != "alice" || old[2].User != "bob" || old[2].Kind != hubbub.KindReaction {
+		t.Fatalf("the old log = %+v, %v", old, err)
+	}
+	// keyed by the name as a user id: a resend, an edit, the reaction's toggle
+	if got, dup, err := s.Append(ctx, hubbub.Entry{Room: "r", From: "alice", ClientID: "c1", Text: "again"}); err != nil || !dup || got.Seq != 1 {
+		t.Errorf("resend of an old message = %+v, dup %v, %v", got, dup, err)
+	}
+	if got, dup, err := s.Append(ctx, hubbub.Entry{Room: "r", From: "bob", User: "bob", ClientID: "c3", Kind: hubbub.KindReaction, Target: 1, Emoji: "👍"}); err != nil || !dup || got.Seq != 3 {
+		t.Errorf("resend of an old reaction = %+v, dup %v, %v", got, dup, err)
+	}
+	if keys, err := s.ReactedBy(ctx, "r", "bob", 1, 5); err != nil || len(keys) != 1 || keys[0].Seq != 1 {
+		t.Errorf("ReactedBy(bob) = %+v, %v", keys, err)
+	}
+	unreact := add(t, s, react("r", "bob", 1, "👍"))
+	if unreact.Added || unreact.Count != 0 {
+		t.Errorf("the old reaction's toggle = %+v, want it removed", unreact)
+	}
+	refused(t, s, hubbub.Entry{Room: "r", From: "alice", User: "u_new", Kind: hubbub.KindEdit, Target: 1, Text: "x"}, hubbub.ECodeForbidden)
+	add(t, s, edit("r", "alice", 2, "all @room, edited"))
+	sn, err := s.Sanctions(ctx, "r")
+	if err != nil || len(sn) != 1 || sn[0].User != "eve" || sn[0].Name != "eve" || sn[0].By != "mod" {
+		t.Errorf("Sanctions = %+v, %v", sn, err)
+	}
+	// the migrated mentions count: bob was mentioned by name (his id then), and @room
+	if err := s.JoinRoom(ctx, "r", "bob"); err != nil {
+		t.Fatal(err)
+	}
+	if r := myRoom(t, s, "bob", "r"); r.Unread != 3 || r.Mentions != 1 {
+		t.Errorf("bob's row = %+v; want 3 unread (not his own), 1 mention (@bob; @room was edited away)", r)
+	}
+	if err := s.JoinRoom(ctx, "r", "dave"); err != nil {
+		t.Fatal(err)
+	}
+	if r := myRoom(t, s, "dave", "r"); r.Unread != 4 || r.Mentions != 1 {
+		t.Errorf("dave's row = %+v; want 4 unread, 1 mention (bob's @room)", r)
 	}
 }

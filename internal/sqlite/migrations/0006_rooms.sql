@@ -93,6 +93,22 @@ CREATE TABLE read_positions (
 	PRIMARY KEY (user_id, room)
 ) WITHOUT ROWID;
 
+-- What a room list counts unread messages from, without reading them. rooms.msgs counts the
+-- messages ever appended to a room and messages.ord is that count when the message was
+-- appended, so that the messages after a read position are msgs minus the ord of the last
+-- message at or before it (one probe of the primary key); retention removes a prefix, so the
+-- ords of the messages a room holds run on without gaps. From that count go the tombstones
+-- after the position (messages_deleted: deletes are rare) and the reader's own messages after
+-- it (messages_user: one's own messages after one's read position are few). The messages
+-- held now are numbered 1, 2, … in each room.
+ALTER TABLE rooms ADD COLUMN msgs INTEGER NOT NULL DEFAULT 0;
+UPDATE rooms SET msgs = last_seq - other_seqs;
+ALTER TABLE messages ADD COLUMN ord INTEGER NOT NULL DEFAULT 0;
+UPDATE messages SET ord = n.ord FROM (SELECT room, seq, row_number() OVER (PARTITION BY room ORDER BY seq) AS ord FROM messages) n
+	WHERE messages.room = n.room AND messages.seq = n.seq;
+CREATE INDEX messages_deleted ON messages (room, seq) WHERE deleted = 1;
+CREATE INDEX messages_user ON messages (room, user_id, seq) WHERE deleted = 0;
+
 -- The messages that mention each user (user_id '' for @room), with their sender, so that a
 -- room list counts a user's mentions after their read position in one short index range per
 -- room instead of reading the room's messages. A message's rows follow its mentions: an
