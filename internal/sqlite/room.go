@@ -40,9 +40,9 @@ const roomMetaJoins = `LEFT JOIN room_meta m ON m.name = r.name
 // The reads of rooms whose plans matter (TestQueryPlans).
 const (
 	roomMetaSQL   = `SELECT ` + roomMetaColumns + ` FROM rooms r ` + roomMetaJoins + ` WHERE r.name = ?`
-	membershipSQL = `SELECT ms.user_id, coalesce(u.name, ms.user_id), ms.role, ms.invited, ms.since_ms
+	membershipSQL = `SELECT ms.user_id, coalesce(u.name, nullif(ms.name, ''), ms.user_id), ms.role, ms.invited, ms.since_ms
 		FROM memberships ms LEFT JOIN users u ON u.id = ms.user_id WHERE ms.room = ? AND ms.user_id = ?`
-	membersSQL = `SELECT ms.user_id, coalesce(u.name, ms.user_id), ms.role, ms.invited, ms.since_ms
+	membersSQL = `SELECT ms.user_id, coalesce(u.name, nullif(ms.name, ''), ms.user_id), ms.role, ms.invited, ms.since_ms
 		FROM memberships ms LEFT JOIN users u ON u.id = ms.user_id
 		WHERE ms.room = ? AND ms.user_id > ? ORDER BY ms.user_id LIMIT ?`
 	// The public rooms in name order; the query's text is matched in Go (Unicode case
@@ -65,7 +65,7 @@ const (
 				AND own.seq > coalesce(rp.seq, 0) AND own.deleted = 0),
 		(SELECT count(*) FROM (SELECT DISTINCT mn.seq FROM mentions mn WHERE mn.room = ms.room AND mn.user_id IN (?1, '')
 			AND mn.seq > coalesce(rp.seq, 0) AND mn.sender <> ?1 LIMIT ?2)),
-		CASE WHEN m.dm THEN (SELECT json_group_array(coalesce(u.name, o.user_id)) FROM memberships o
+		CASE WHEN m.dm THEN (SELECT json_group_array(coalesce(u.name, nullif(o.name, ''), o.user_id)) FROM memberships o
 			LEFT JOIN users u ON u.id = o.user_id WHERE o.room = ms.room AND o.user_id <> ?1) ELSE '' END
 		FROM memberships ms INDEXED BY memberships_user
 		JOIN rooms r ON r.name = ms.room ` + roomMetaJoins + `
@@ -109,7 +109,7 @@ func (w *writer) membershipOf(ctx context.Context, room, user string) (hubbub.Me
 	m := hubbub.Membership{Room: room, User: user}
 	var role string
 	var since int64
-	err := w.stmts.membership.QueryRowContext(ctx, room, user).Scan(&role, &m.Invited, &since)
+	err := w.stmts.membership.QueryRowContext(ctx, room, user).Scan(&m.Name, &role, &m.Invited, &since)
 	if errors.Is(err, sql.ErrNoRows) {
 		return hubbub.Membership{}, false, nil
 	}
@@ -126,7 +126,7 @@ func (w *writer) setMembership(ctx context.Context, room string, cur, next *hubb
 	var err error
 	switch {
 	case next != nil:
-		_, err = w.stmts.putMembership.ExecContext(ctx, room, next.User, string(next.Role), next.Invited, next.Since.UnixMilli())
+		_, err = w.stmts.putMembership.ExecContext(ctx, room, next.User, next.Name, string(next.Role), next.Invited, next.Since.UnixMilli())
 	case cur != nil:
 		_, err = w.stmts.dropMembership.ExecContext(ctx, room, cur.User)
 	}
@@ -219,10 +219,11 @@ func (s *Store) CreateRoom(ctx context.Context, meta hubbub.RoomMeta, members []
 				continue // a user is one member, however often listed
 			}
 			seen[m.User] = true
-			if m.Name == "" {
-				if m.Name, err = tx.nameOf(ctx, m.User); err != nil {
-					return err
-				}
+			// The stored user's name, else the one given (an id no user has).
+			if name, found, err := tx.storedName(ctx, m.User); err != nil {
+				return err
+			} else if found || m.Name == "" {
+				m.Name = name
 			}
 			e := hubbub.Entry{Room: meta.Name, Kind: hubbub.KindMember, From: from, User: meta.CreatedBy,
 				Subject: m.User, SubjectName: m.Name, Action: hubbub.MemberJoin, Role: m.Role,
@@ -249,14 +250,20 @@ func (s *Store) CreateRoom(ctx context.Context, meta hubbub.RoomMeta, members []
 // nameOf returns the name of user id as stored, or id itself for a user not stored (""
 // stays "": a room the API creates has no creator).
 func (tx *writeTx) nameOf(ctx context.Context, id string) (string, error) {
+	name, _, err := tx.storedName(ctx, id)
+	return name, err
+}
+
+// storedName returns the name of user id as stored (found), or id itself.
+func (tx *writeTx) storedName(ctx context.Context, id string) (string, bool, error) {
 	if id == "" {
-		return "", nil
+		return "", false, nil
 	}
 	u, found, err := tx.userByID(ctx, id)
 	if err != nil || !found {
-		return id, err
+		return id, false, err
 	}
-	return u.Name, nil
+	return u.Name, true, nil
 }
 
 // RoomMeta returns room's metadata and counts; found is false for a room with neither

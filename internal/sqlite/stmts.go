@@ -125,9 +125,10 @@ func prepareWrites(ctx context.Context, conn *sql.Conn) (writeStmts, error) {
 
 	w.setTopic = prep(`INSERT INTO room_meta (name, topic, created_ms) VALUES (?, ?, ?)
 		ON CONFLICT (name) DO UPDATE SET topic = excluded.topic`)
-	w.membership = prep(`SELECT role, invited, since_ms FROM memberships WHERE room = ? AND user_id = ?`)
-	w.putMembership = prep(`INSERT INTO memberships (room, user_id, role, invited, since_ms) VALUES (?, ?, ?, ?, ?)
-		ON CONFLICT (room, user_id) DO UPDATE SET role = excluded.role, invited = excluded.invited, since_ms = excluded.since_ms`)
+	w.membership = prep(`SELECT name, role, invited, since_ms FROM memberships WHERE room = ? AND user_id = ?`)
+	w.putMembership = prep(`INSERT INTO memberships (room, user_id, name, role, invited, since_ms) VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (room, user_id) DO UPDATE SET name = excluded.name, role = excluded.role, invited = excluded.invited,
+			since_ms = excluded.since_ms`)
 	w.dropMembership = prep(`DELETE FROM memberships WHERE room = ? AND user_id = ?`)
 	w.countMembers = prep(`INSERT INTO room_meta (name, created_ms, members) VALUES (?, ?, ?)
 		ON CONFLICT (name) DO UPDATE SET members = members + excluded.members`)

@@ -215,7 +215,7 @@ func (s *Store) ClaimGuest(ctx context.Context, name, keyHash string) (hubbub.Us
 			return err
 		}
 		if u.Disabled {
-			return nil
+			return sqlstore.Disabled(u.Name)
 		}
 		if u.Name != name {
 			return tx.rename(ctx, &u, name, key)

@@ -36,7 +36,7 @@ func checkRoomChange(e hubbub.Entry) error {
 		return nil
 	}
 	if e.Subject == "" {
-		return hubbub.Errorf(hubbub.ECodeMissing, "a member change needs a subject")
+		return hubbub.Errorf(hubbub.ECodeBadField, "a member change needs a subject")
 	}
 	switch e.Action {
 	case hubbub.MemberInvite, hubbub.MemberJoin:
@@ -69,7 +69,7 @@ func ApplyMember(e hubbub.Entry, cur *hubbub.Membership, now time.Time) (*hubbub
 			return nil, e, hubbub.Errorf(hubbub.ECodeExists, "%s is a member already", name)
 		}
 		e.Role = cmpOr(e.Role, hubbub.RoomMember)
-		return &hubbub.Membership{Room: e.Room, User: e.Subject, Role: e.Role, Invited: true, Since: now}, e, nil
+		return &hubbub.Membership{Room: e.Room, User: e.Subject, Name: e.SubjectName, Role: e.Role, Invited: true, Since: now}, e, nil
 	case hubbub.MemberJoin:
 		if cur != nil && !cur.Invited {
 			return nil, e, hubbub.Errorf(hubbub.ECodeExists, "%s is a member already", name)
@@ -78,7 +78,7 @@ func ApplyMember(e hubbub.Entry, cur *hubbub.Membership, now time.Time) (*hubbub
 			e.Role = cur.Role // an invitation's role is kept
 		}
 		e.Role = cmpOr(e.Role, hubbub.RoomMember)
-		return &hubbub.Membership{Room: e.Room, User: e.Subject, Role: e.Role, Since: now}, e, nil
+		return &hubbub.Membership{Room: e.Room, User: e.Subject, Name: e.SubjectName, Role: e.Role, Since: now}, e, nil
 	case hubbub.MemberLeave, hubbub.MemberRemove:
 		if cur == nil {
 			return nil, e, hubbub.Errorf(hubbub.ECodeNotFound, "%s is neither a member nor invited", name)
@@ -90,6 +90,9 @@ func ApplyMember(e hubbub.Entry, cur *hubbub.Membership, now time.Time) (*hubbub
 		}
 		next := *cur
 		next.Role = e.Role
+		if e.SubjectName != "" {
+			next.Name = e.SubjectName
+		}
 		return &next, e, nil
 	}
 	return nil, e, hubbub.Errorf(hubbub.ECodeBadField, "unknown member action %q", e.Action)
@@ -143,7 +146,7 @@ func CheckRoomMeta(meta hubbub.RoomMeta, members []hubbub.Membership) error {
 	}
 	for _, m := range members {
 		if m.User == "" {
-			return hubbub.Errorf(hubbub.ECodeMissing, "a member needs a user id")
+			return hubbub.Errorf(hubbub.ECodeBadField, "a member needs a user id")
 		}
 		if err := CheckRoomRole(m.Role, true); err != nil {
 			return err

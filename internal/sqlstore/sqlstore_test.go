@@ -223,17 +223,17 @@ func TestApplyMember(t *testing.T) {
 		code     string
 		delta    int
 	}{
-		{"invite", e(hubbub.MemberInvite, ""), nil, &hubbub.Membership{Room: "r", User: "u_b", Role: hubbub.RoomMember, Invited: true, Since: now}, hubbub.RoomMember, "", 0},
+		{"invite", e(hubbub.MemberInvite, ""), nil, &hubbub.Membership{Room: "r", User: "u_b", Name: "bob", Role: hubbub.RoomMember, Invited: true, Since: now}, hubbub.RoomMember, "", 0},
 		{"invite a member", e(hubbub.MemberInvite, ""), member, nil, "", hubbub.ECodeExists, 0},
 		{"invite an invitee", e(hubbub.MemberInvite, ""), invited, nil, "", hubbub.ECodeExists, 0},
-		{"join", e(hubbub.MemberJoin, ""), nil, &hubbub.Membership{Room: "r", User: "u_b", Role: hubbub.RoomMember, Since: now}, hubbub.RoomMember, "", 1},
-		{"join as owner", e(hubbub.MemberJoin, hubbub.RoomOwner), nil, &hubbub.Membership{Room: "r", User: "u_b", Role: hubbub.RoomOwner, Since: now}, hubbub.RoomOwner, "", 1},
-		{"accept", e(hubbub.MemberJoin, hubbub.RoomOwner), invited, &hubbub.Membership{Room: "r", User: "u_b", Role: hubbub.RoomModerator, Since: now}, hubbub.RoomModerator, "", 1},
+		{"join", e(hubbub.MemberJoin, ""), nil, &hubbub.Membership{Room: "r", User: "u_b", Name: "bob", Role: hubbub.RoomMember, Since: now}, hubbub.RoomMember, "", 1},
+		{"join as owner", e(hubbub.MemberJoin, hubbub.RoomOwner), nil, &hubbub.Membership{Room: "r", User: "u_b", Name: "bob", Role: hubbub.RoomOwner, Since: now}, hubbub.RoomOwner, "", 1},
+		{"accept", e(hubbub.MemberJoin, hubbub.RoomOwner), invited, &hubbub.Membership{Room: "r", User: "u_b", Name: "bob", Role: hubbub.RoomModerator, Since: now}, hubbub.RoomModerator, "", 1},
 		{"join twice", e(hubbub.MemberJoin, ""), member, nil, "", hubbub.ECodeExists, 0},
 		{"leave", e(hubbub.MemberLeave, ""), member, nil, "", "", -1},
 		{"remove an invitee", e(hubbub.MemberRemove, ""), invited, nil, "", "", 0},
 		{"remove nobody", e(hubbub.MemberRemove, ""), nil, nil, "", hubbub.ECodeNotFound, 0},
-		{"role", e(hubbub.MemberRole, hubbub.RoomOwner), member, &hubbub.Membership{Room: "r", User: "u_b", Role: hubbub.RoomOwner, Since: member.Since}, hubbub.RoomOwner, "", 0},
+		{"role", e(hubbub.MemberRole, hubbub.RoomOwner), member, &hubbub.Membership{Room: "r", User: "u_b", Name: "bob", Role: hubbub.RoomOwner, Since: member.Since}, hubbub.RoomOwner, "", 0},
 		{"role of an invitee", e(hubbub.MemberRole, hubbub.RoomOwner), invited, nil, "", hubbub.ECodeNotFound, 0},
 	} {
 		next, got, err := ApplyMember(c.e, c.cur, now)

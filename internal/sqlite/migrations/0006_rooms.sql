@@ -74,10 +74,12 @@ CREATE TABLE room_meta (
 ) WITHOUT ROWID;
 
 -- Who is in which room (or invited to it), with their room role: by room for a room's
--- members, by user (memberships_user) for a user's room list.
+-- members, by user (memberships_user) for a user's room list. name is the name the change
+-- gave, shown only for a user id no stored user has (the stored user's name is current).
 CREATE TABLE memberships (
 	room     TEXT    NOT NULL,
 	user_id  TEXT    NOT NULL,
+	name     TEXT    NOT NULL DEFAULT '',
 	role     TEXT    NOT NULL,
 	invited  INTEGER NOT NULL DEFAULT 0,
 	since_ms INTEGER NOT NULL,
