@@ -15,6 +15,14 @@
 // text (kept in its row from its first edit) and its edits' texts. A change goes through the
 // group commit like a message, in its own savepoint, so that a refused one takes no seq.
 // migrations/0003_room_log.sql and 0004 describe the schema.
+//
+// People (migrations 0005 and 0006): users, their guest keys, token identities, sessions and
+// invites (user.go); every entry carries its actor's user id, which keys idempotency,
+// authorship and reactions, and sanctions are of users. Rooms have metadata, memberships and
+// read positions (room.go); a change of topic or membership is an entry of the log, appended
+// through the group commit with its effect in its savepoint. The other writes of people
+// (users, sessions, CreateRoom, JoinRoom, SetRead) run on the writer between batches, each in
+// one IMMEDIATE transaction, so that a unique index decides a race between processes.
 package sqlite
 
 import (
