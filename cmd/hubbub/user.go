@@ -345,8 +345,13 @@ func (h *hashFlags) bind(fs *flag.FlagSet) {
 // params returns the flags as accounts' parameters, or why they are refused.
 func (h *hashFlags) params() (accounts.HashParams, error) {
 	const maxUint32 = 1<<32 - 1
-	if h.memory > maxUint32 || h.time > maxUint32 || h.threads > 255 {
-		return accounts.HashParams{}, fmt.Errorf("--argon2-memory %d, --argon2-time %d or --argon2-threads %d is out of range", h.memory, h.time, h.threads)
+	switch {
+	case h.memory > maxUint32:
+		return accounts.HashParams{}, fmt.Errorf("--argon2-memory %d is out of range (at most 1048576 KiB)", h.memory)
+	case h.time > maxUint32:
+		return accounts.HashParams{}, fmt.Errorf("--argon2-time %d is out of range", h.time)
+	case h.threads > 255:
+		return accounts.HashParams{}, fmt.Errorf("--argon2-threads %d is out of range (1 to 255)", h.threads)
 	}
 	p := accounts.HashParams{Memory: uint32(h.memory), Time: uint32(h.time), Threads: uint8(h.threads)}
 	if err := p.Validate(); err != nil {
