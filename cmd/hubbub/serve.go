@@ -104,6 +104,7 @@ func newServeFlags(fs *flag.FlagSet) *serveFlags {
 	fs.IntVar(&s.AbuseLimit, "abuse-limit", 50, "rate-limited frames in a row before the connection is closed with 1008")
 	fs.DurationVar(&s.TypingInterval, "typing-interval", time.Second, "shortest time between relayed typing notices per connection and room")
 	fs.IntVar(&s.MaxRoomsPerConn, "max-rooms-per-conn", 32, "rooms one connection may be in")
+	fs.IntVar(&s.MaxDMMembers, "max-dm-members", hubbub.MaxDMMembers, "most people in a direct message, its starter included")
 	fs.IntVar(&s.MaxConns, "max-conns", 20000, "WebSocket connections the server holds (past it: 503)")
 	fs.IntVar(&s.HistoryPageMax, "history-page-max", 200, "largest history page a client may ask for")
 	fs.IntVar(&s.RoomsPageMax, "rooms-page-max", api.DefaultRoomsPageMax, fmt.Sprintf("largest page of rooms GET /api/rooms lists (limit); a page holds %d unless asked otherwise", api.DefaultRoomsPage))

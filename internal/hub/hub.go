@@ -168,6 +168,13 @@ func New(cfg Config, store hubbub.Store, broker hubbub.Broker) *Hub {
 // Config returns the hub's effective configuration, defaults filled in.
 func (h *Hub) Config() Config { return h.cfg }
 
+// Store returns the Store the hub keeps history in, for the sessions' reads of what is not a
+// room's log (users, rooms' metadata, read positions).
+func (h *Hub) Store() hubbub.Store { return h.store }
+
+// Logger returns the hub's logger.
+func (h *Hub) Logger() *slog.Logger { return h.log }
+
 // ErrClosed is returned by calls on a hub that was closed.
 var ErrClosed = errors.New("hub: closed")
 

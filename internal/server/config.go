@@ -89,8 +89,12 @@ type Config struct {
 	// MaxConns caps the WebSocket connections the server holds; past it upgrades get 503
 	// (default 20000).
 	MaxConns int
-	// HistoryPageMax is the largest history page a client may ask for (default 200).
+	// HistoryPageMax is the largest history page a client may ask for (default 200), and the
+	// largest page of the directory and of a room's members.
 	HistoryPageMax int
+	// MaxDMMembers is the most people a direct message may have, its starter included
+	// (default hubbub.MaxDMMembers).
+	MaxDMMembers int
 	// RoomsPageMax is the largest page of GET /api/rooms (default api.DefaultRoomsPageMax);
 	// a page holds api.DefaultRoomsPage rooms unless the request asks for fewer or more.
 	RoomsPageMax int
@@ -229,6 +233,7 @@ func (c Config) withDefaults() Config {
 	num(&c.MaxRoomsPerConn, 32)
 	num(&c.MaxConns, 20000)
 	num(&c.HistoryPageMax, 200)
+	num(&c.MaxDMMembers, hubbub.MaxDMMembers)
 	num(&c.RoomsPageMax, api.DefaultRoomsPageMax)
 	num(&c.MaxConnsPerIP, 100)
 	if c.ConnectRate <= 0 {

@@ -89,7 +89,7 @@ func New(cfg Config, h *hub.Hub, store hubbub.Store, broker hubbub.Broker) (*Ser
 	s.sockets = transport.New(s.transportConfig())
 	s.sessions = session.New(session.Config{Node: cfg.Node, MaxText: cfg.MaxText, SendRate: cfg.SendRate,
 		SendBurst: cfg.SendBurst, AbuseLimit: cfg.AbuseLimit, TypingInterval: cfg.TypingInterval,
-		MaxRoomsPerConn: cfg.MaxRoomsPerConn, HistoryPageMax: cfg.HistoryPageMax, Tokens: cfg.Tokens,
+		MaxRoomsPerConn: cfg.MaxRoomsPerConn, HistoryPageMax: cfg.HistoryPageMax, MaxDMMembers: cfg.MaxDMMembers, Tokens: cfg.Tokens,
 		RoleFor: cfg.RoleFor, Metrics: cfg.Metrics}, h)
 	s.adder = addservice.Config{IdleTimeout: cfg.AddIdleTimeout, ReadLimit: cfg.AddReadLimit,
 		WriteWait: cfg.WriteWait, Metrics: cfg.Metrics, Logger: s.log}

@@ -53,6 +53,9 @@ type Options struct {
 	// Log, when true, sends the server's logs to t.Log (default: discarded, which keeps test
 	// output readable).
 	Log bool
+	// WrapStore, when set, is given the store the node opened and returns the one it uses (a
+	// benchmark counts the store's calls with it); closing the one it returns must close the store.
+	WrapStore func(hubbub.Store) hubbub.Store
 }
 
 // Server is a running test server.
@@ -89,6 +92,9 @@ func Start(tb testing.TB, opts Options) *Server {
 		log = slog.New(slog.NewTextHandler(tbWriter{tb}, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	store := openStore(tb, opts, log)
+	if opts.WrapStore != nil {
+		store = opts.WrapStore(store)
+	}
 	var resync atomic.Pointer[hub.Hub]
 	var broker hubbub.Broker = inmem.NewBroker()
 	if opts.NATS != "" {

@@ -46,7 +46,7 @@ func (j *jsonSession) delete(ctx context.Context, f *wire.ClientFrame) {
 	if !j.allowWrite(f) {
 		return
 	}
-	moderator := hubbub.CanModerate(j.svc.roleOf(j.member))
+	moderator := j.mayModerate(ctx, f.Room)
 	e := hubbub.Entry{Kind: hubbub.KindDelete, Room: f.Room, From: j.member.Name, Target: f.Seq, ClientID: f.ID,
 		Moderator: moderator}
 	if _, ok := j.append(ctx, f, e); !ok {

@@ -92,8 +92,11 @@ func (j *jsonSession) Handle(data []byte) {
 	case wire.TypePing:
 		j.reply(wire.NewPong(f.ID))
 	default:
-		if isModeration(f.Type) {
+		switch {
+		case isModeration(f.Type):
 			j.moderate(ctx, &f)
+		case isConversation(f.Type):
+			j.converse(ctx, &f)
 		}
 	}
 }
@@ -124,6 +127,9 @@ func (j *jsonSession) hello(f *wire.ClientFrame) {
 		}
 		m = j.member // the rooms hold this member; a renewed token keeps it
 	}
+	if j.member != nil && j.member != m {
+		j.svc.hub.Detach(j.member) // the connection acts for another user now
+	}
 	j.member, j.claims = m, claims
 	if claims != nil {
 		j.expiry.arm(j.p, claims.ExpiresAt)
@@ -140,6 +146,7 @@ func (j *jsonSession) hello(f *wire.ClientFrame) {
 	j.reply(wire.Welcome{Type: wire.TypeWelcome, Name: m.Name, Server: cfg.Node, Version: hubbub.Version, Role: role,
 		Limits: wire.Limits{MaxText: cfg.MaxText, MaxRooms: cfg.MaxRoomsPerConn, HistoryMax: hc.History, HistoryPageMax: cfg.HistoryPageMax,
 			SendRate: cfg.SendRate, SendBurst: cfg.SendBurst}})
+	j.welcomeRooms(context.Background())
 }
 
 func (j *jsonSession) join(ctx context.Context, f *wire.ClientFrame) {
@@ -161,6 +168,10 @@ func (j *jsonSession) join(ctx context.Context, f *wire.ClientFrame) {
 		return
 	}
 	j.watchRemovals()
+	if err := j.enter(ctx, f.Room); err != nil {
+		j.fail(err, f)
+		return
+	}
 	req := hub.JoinRequest{Room: f.Room, Member: j.member, Since: f.Since, History: f.History,
 		Greet: func(info hub.JoinInfo) *hub.Envelope {
 			return hub.NewRaw(wire.Encode(wire.Joined{Type: wire.TypeJoined, Room: info.Room, Members: info.Members, MemberCount: info.MemberCount,
@@ -179,13 +190,14 @@ func (j *jsonSession) join(ctx context.Context, f *wire.ClientFrame) {
 
 // mayActOutside reports whether a frame of type typ may name a room the connection has not
 // joined: moderation, which moderators and admins do in any room (a member's moderation frame
-// is refused as forbidden), and a moderator's delete. A member deletes their own messages only
-// in rooms they are in.
+// is refused as forbidden), a moderator's delete, and the conversation frames, which concern a
+// user's rooms whether this connection follows them or not. A member deletes their own
+// messages only in rooms they are in.
 func (j *jsonSession) mayActOutside(typ string) bool {
 	if typ == wire.TypeDelete {
 		return hubbub.CanModerate(j.svc.roleOf(j.member))
 	}
-	return isModeration(typ)
+	return isModeration(typ) || isConversation(typ)
 }
 
 // allowWrite applies the send rate limit to a frame that writes to a room's log (send, edit,
@@ -309,6 +321,9 @@ func page(room string, msgs []hubbub.Entry, more bool) wire.History {
 // End implements Session.
 func (j *jsonSession) End() {
 	j.expiry.stop()
+	if j.member != nil {
+		j.svc.hub.Detach(j.member)
+	}
 	for _, room := range j.rooms.list() {
 		j.svc.hub.Leave(room, j.member)
 	}

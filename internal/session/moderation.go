@@ -122,7 +122,8 @@ func isModeration(typ string) bool {
 
 // moderate answers a moderation frame: "moderated", or an error ("forbidden" for members).
 func (j *jsonSession) moderate(ctx context.Context, f *wire.ClientFrame) {
-	if !hubbub.CanModerate(j.svc.roleOf(j.member)) {
+	moderator := j.mayModerate(ctx, f.Room)
+	if !moderator {
 		j.p.Info("moderation refused", "action", f.Type, "room", f.Room, "target", f.Name)
 		j.fail(hubbub.Errorf(hubbub.ECodeForbidden, "only moderators and admins may %s", f.Type), f)
 		return
@@ -133,7 +134,7 @@ func (j *jsonSession) moderate(ctx context.Context, f *wire.ClientFrame) {
 	}
 	done, err := j.svc.Moderate(ctx, actor, Moderation{Action: f.Type, Room: f.Room, Name: f.Name,
 		Reason: f.Reason, Duration: f.Duration, Seq: f.Seq,
-		From: j.member.Name, ClientID: f.ID, Moderator: hubbub.CanModerate(j.svc.roleOf(j.member))})
+		From: j.member.Name, ClientID: f.ID, Moderator: moderator})
 	if err != nil {
 		j.fail(err, f)
 		return

@@ -25,8 +25,12 @@ type Config struct {
 	TypingInterval time.Duration
 	// MaxRoomsPerConn is how many rooms one connection may be in.
 	MaxRoomsPerConn int
-	// HistoryPageMax is the largest history page a client may ask for.
+	// HistoryPageMax is the largest history page a client may ask for, and the largest page of
+	// the directory and of a room's members.
 	HistoryPageMax int
+	// MaxDMMembers is the most people a direct message may have, its creator included
+	// (0: hubbub.MaxDMMembers).
+	MaxDMMembers int
 	// Tokens, when set, requires every client to present a token it verifies.
 	Tokens auth.Verifier
 	// RoleFor, when set and tokens are off, gives each hubbub.v1 member a role.

@@ -1,0 +1,159 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"hubbub"
+	"hubbub/internal/hub"
+)
+
+// Who may enter and read a room (docs/protocol.md, Conversations). A public room is open to
+// everyone; a private room or a direct message only to its members, and an invitee enters it by
+// joining. The checks read the Store's rooms (hubbub.RoomStore): one read for a member, two
+// for anyone else.
+
+// roomStore is the Store's rooms, or an unavailable error for a Store that keeps none.
+func (s *Service) roomStore() (hubbub.RoomStore, error) {
+	if rs, ok := s.hub.Store().(hubbub.RoomStore); ok {
+		return rs, nil
+	}
+	return nil, hubbub.Errorf(hubbub.ECodeUnavailable, "this server's store keeps no rooms")
+}
+
+// userStore is the Store's users, or an unavailable error for a Store that keeps none.
+func (s *Service) userStore() (hubbub.UserStore, error) {
+	if us, ok := s.hub.Store().(hubbub.UserStore); ok {
+		return us, nil
+	}
+	return nil, hubbub.Errorf(hubbub.ECodeUnavailable, "this server's store keeps no users")
+}
+
+// storeRefused turns a Store's error into what a client is told: its own refusal as it is, any
+// other failure as unavailable (logged).
+func (s *Service) storeRefused(op string, err error) error {
+	var refused *hubbub.Error
+	if errors.As(err, &refused) {
+		return err
+	}
+	s.hub.Logger().Error("store "+op+" failed", "err", err)
+	return hubbub.Errorf(hubbub.ECodeUnavailable, "%s failed; try again", op)
+}
+
+// storedUser reports whether m acts for a user the Store keeps (with a room list, read
+// positions and room roles), rather than an anonymous one.
+func storedUser(m *hub.Member) bool {
+	return m.UserID != "" && !strings.HasPrefix(m.UserID, hubbub.AnonymousPrefix)
+}
+
+// privateError is the refusal of a private room to someone who is not a member.
+func privateError(room string) error {
+	return hubbub.Errorf(hubbub.ECodeForbidden, "room %q is private: only its members may join and read it", room)
+}
+
+// entry is what may enter a room, as mayEnter found it.
+type entry struct {
+	meta    hubbub.RoomMeta // found is false for a room with neither metadata nor entries
+	found   bool
+	member  hubbub.Membership // the user's membership, if any
+	isIn    bool              // a member or an invitee
+	invited bool              // an invitee, who accepts by joining
+}
+
+// mayEnter reports whether user may join and read room, and how: as a member, as an invitee
+// (whose join accepts), or as anyone (a public room). user is "" or anonymous for a user the
+// Store does not keep.
+func (s *Service) mayEnter(ctx context.Context, room, user string) (entry, error) {
+	rs, err := s.roomStore()
+	if err != nil {
+		return entry{}, err
+	}
+	var in entry
+	if user != "" && !strings.HasPrefix(user, hubbub.AnonymousPrefix) {
+		m, found, err := rs.Membership(ctx, room, user)
+		if err != nil {
+			return entry{}, s.storeRefused("reading your membership", err)
+		}
+		if found && !m.Invited {
+			return entry{member: m, isIn: true}, nil
+		}
+		in.member, in.isIn, in.invited = m, found, found
+	}
+	meta, found, err := rs.RoomMeta(ctx, room)
+	if err != nil {
+		return entry{}, s.storeRefused("reading the room", err)
+	}
+	in.meta, in.found = meta, found
+	switch {
+	case !found && hubbub.IsDMRoom(room):
+		return entry{}, hubbub.Errorf(hubbub.ECodeNotFound, "no direct message %q: start one with dm", room)
+	case (meta.Private || meta.DM) && !in.invited:
+		return entry{}, privateError(room)
+	}
+	return in, nil
+}
+
+// MayRead reports why user (a user id; "" for a backend acting for no user) may not read room's
+// history, or nil if they may: a private room's history is its members' only. The REST API
+// calls it before reading for a user, as hubbub.v1's join does.
+func (s *Service) MayRead(ctx context.Context, room, user string) error {
+	if user == "" {
+		return nil
+	}
+	in, err := s.mayEnter(ctx, room, user)
+	if err == nil && in.invited {
+		return privateError(room) // an invitee reads once they join
+	}
+	return err
+}
+
+// enter checks that the session's user may join room, and records what joining means to the
+// Store: an invitee's join is the entry that makes them a member; a stored user's first join of
+// a public room puts it in their list of rooms.
+func (j *jsonSession) enter(ctx context.Context, room string) error {
+	if _, err := j.svc.roomStore(); err != nil {
+		return nil // a store without rooms: every room is public, as before rooms had metadata
+	}
+	in, err := j.svc.mayEnter(ctx, room, j.member.UserID)
+	if err != nil || !storedUser(j.member) {
+		return err
+	}
+	switch {
+	case in.invited:
+		role := in.member.Role
+		if role == "" {
+			role = hubbub.RoomMember
+		}
+		_, _, err := j.svc.hub.Send(ctx, hubbub.Entry{Room: room, Kind: hubbub.KindMember, From: j.member.Name, User: j.member.UserID,
+			Subject: j.member.UserID, SubjectName: j.member.Name, Action: hubbub.MemberJoin, Role: role})
+		return err
+	case !in.isIn:
+		rs, _ := j.svc.roomStore()
+		if err := rs.JoinRoom(ctx, room, j.member.UserID); err != nil {
+			return j.svc.storeRefused("adding the room to your list", err)
+		}
+	}
+	return nil
+}
+
+// mayModerate reports whether the session's user may moderate room: a server moderator or
+// admin anywhere, the room's owner or moderators there (hubbub.CanModerateRoom).
+func (j *jsonSession) mayModerate(ctx context.Context, room string) bool {
+	if hubbub.CanModerate(j.svc.roleOf(j.member)) {
+		return true
+	}
+	if !storedUser(j.member) || hubbub.ValidateRoom(room) != nil {
+		return false
+	}
+	rs, err := j.svc.roomStore()
+	if err != nil {
+		return false
+	}
+	m, found, err := rs.Membership(ctx, room, j.member.UserID)
+	if err != nil {
+		j.p.Info("room role unknown: the store failed", "room", room, "err", err)
+		return false
+	}
+	return found && !m.Invited && hubbub.CanModerateRoom("", m.Role)
+}

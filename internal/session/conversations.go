@@ -1,0 +1,529 @@
+package session
+
+import (
+	"context"
+	"slices"
+	"strings"
+
+	"hubbub"
+	"hubbub/internal/wire"
+)
+
+// The conversation frames of hubbub.v1 (docs/protocol.md, Conversations): rooms with
+// metadata, private rooms and their members, direct messages, the user's list of rooms, the
+// directory and read positions. Changes a room's members must see in order are entries of its
+// log (a topic, a membership), appended through the hub like a message; what concerns one user
+// (a room added to or taken out of their list, a read position) goes to each of their
+// connections on every node through their user channel (hub.Notify).
+
+// defaultDirectoryPage is the page a directory request gets when it names no limit.
+const defaultDirectoryPage = 50
+
+// isConversation reports whether a frame type is one of the conversation requests.
+func isConversation(typ string) bool {
+	switch typ {
+	case wire.TypeCreate, wire.TypeDM, wire.TypeInvite, wire.TypeRemove, wire.TypePart, wire.TypeTopic,
+		wire.TypeRole, wire.TypeRooms, wire.TypeDirectory, wire.TypeMembers, wire.TypeRead:
+		return true
+	}
+	return false
+}
+
+// converse answers a conversation frame.
+func (j *jsonSession) converse(ctx context.Context, f *wire.ClientFrame) {
+	var err error
+	switch f.Type {
+	case wire.TypeRooms:
+		err = j.sendRooms(ctx)
+	case wire.TypeDirectory:
+		err = j.directory(ctx, f)
+	case wire.TypeMembers:
+		err = j.members(ctx, f)
+	default:
+		if f.Room != "" {
+			if err = hubbub.ValidateRoom(f.Room); err != nil {
+				break
+			}
+		}
+		if !storedUser(j.member) {
+			err = hubbub.Errorf(hubbub.ECodeForbidden, "%s needs a user the server keeps: sign in, or say hello with a key", f.Type)
+			break
+		}
+		switch f.Type {
+		case wire.TypeCreate:
+			err = j.create(ctx, f)
+		case wire.TypeDM:
+			err = j.dm(ctx, f)
+		case wire.TypeInvite, wire.TypeRemove, wire.TypeRole:
+			err = j.changeMember(ctx, f)
+		case wire.TypePart:
+			err = j.part(ctx, f)
+		case wire.TypeTopic:
+			err = j.topic(ctx, f)
+		case wire.TypeRead:
+			err = j.read(ctx, f)
+		}
+	}
+	if err != nil {
+		j.fail(err, f)
+	}
+}
+
+// welcomeRooms runs after welcome: a stored user's connection joins its user's channel and is
+// sent the user's rooms, unasked (one read of the Store).
+func (j *jsonSession) welcomeRooms(ctx context.Context) {
+	if !storedUser(j.member) {
+		return
+	}
+	if _, err := j.svc.roomStore(); err != nil {
+		return // a store without rooms has no list to send
+	}
+	if err := j.svc.hub.Attach(j.member); err != nil {
+		j.fail(err, nil)
+	}
+	if err := j.sendRooms(ctx); err != nil {
+		j.fail(err, &wire.ClientFrame{Type: wire.TypeRooms})
+	}
+}
+
+// sendRooms answers rooms: the user's list, empty for an anonymous user.
+func (j *jsonSession) sendRooms(ctx context.Context) error {
+	if !storedUser(j.member) {
+		j.reply(wire.NewRooms(nil))
+		return nil
+	}
+	rs, err := j.svc.roomStore()
+	if err != nil {
+		return err
+	}
+	list, err := rs.MyRooms(ctx, j.member.UserID)
+	if err != nil {
+		return j.svc.storeRefused("reading your rooms", err)
+	}
+	j.reply(wire.NewRooms(list))
+	return nil
+}
+
+// create stores a room with its metadata, the sender its owner, and answers room.
+func (j *jsonSession) create(ctx context.Context, f *wire.ClientFrame) error {
+	rs, err := j.svc.roomStore()
+	if err != nil {
+		return err
+	}
+	topic := ""
+	if f.Topic != nil {
+		if topic, err = cleanTopic(*f.Topic); err != nil {
+			return err
+		}
+	}
+	switch {
+	case hubbub.IsDMRoom(f.Room):
+		return hubbub.Errorf(hubbub.ECodeBadRoom, "room names starting with \"dm.\" are direct messages': start one with dm")
+	case f.Private && f.Room == hubbub.DefaultRoom:
+		return hubbub.Errorf(hubbub.ECodeBadRoom, "room %q is the text protocol's and stays public", hubbub.DefaultRoom)
+	}
+	me := j.member
+	meta, entries, err := rs.CreateRoom(ctx, hubbub.RoomMeta{Name: f.Room, Topic: topic, Private: f.Private, CreatedBy: me.UserID},
+		[]hubbub.Membership{{Room: f.Room, User: me.UserID, Name: me.Name, Role: hubbub.RoomOwner}})
+	if err != nil {
+		return j.svc.storeRefused("creating the room", err)
+	}
+	if err := j.svc.hub.Announce(ctx, entries); err != nil {
+		return err
+	}
+	mine := hubbub.MyRoom{RoomMeta: meta, Role: hubbub.RoomOwner}
+	j.reply(wire.Room{Type: wire.TypeRoom, MyRoom: wire.NewMyRoom(&mine)})
+	j.notify(ctx, hubbub.UserNotified{User: me.UserID, Room: f.Room, Listed: &mine, Skip: me.ConnID})
+	return nil
+}
+
+// cleanTopic cleans a topic as a one-line text and checks its length.
+func cleanTopic(raw string) (string, error) {
+	topic := hubbub.CleanText(raw)
+	if len(topic) > hubbub.MaxTopicLen {
+		return "", hubbub.Errorf(hubbub.ECodeTooLong, "the topic is longer than %d bytes", hubbub.MaxTopicLen)
+	}
+	return topic, nil
+}
+
+// dm opens the direct message between the sender and the users f.Names: found again if it
+// exists, created otherwise (every member's connections are then told).
+func (j *jsonSession) dm(ctx context.Context, f *wire.ClientFrame) error {
+	rs, err := j.svc.roomStore()
+	if err != nil {
+		return err
+	}
+	us, err := j.svc.userStore()
+	if err != nil {
+		return err
+	}
+	me := j.member
+	most := j.svc.cfg.MaxDMMembers
+	if most <= 0 {
+		most = hubbub.MaxDMMembers
+	}
+	if len(f.Names) >= most*4 {
+		return hubbub.Errorf(hubbub.ECodeLimit, "a direct message has at most %d people, you included", most)
+	}
+	people := map[string]hubbub.User{me.UserID: {ID: me.UserID, Name: me.Name}}
+	for _, name := range f.Names {
+		if err := hubbub.ValidateName(name); err != nil {
+			return err
+		}
+		u, found, err := us.UserByName(ctx, name)
+		if err != nil {
+			return j.svc.storeRefused("finding "+name, err)
+		}
+		if !found || u.Disabled {
+			return hubbub.Errorf(hubbub.ECodeNotFound, "no user is named %q", name)
+		}
+		people[u.ID] = u
+	}
+	switch {
+	case len(people) < 2:
+		return hubbub.Errorf(hubbub.ECodeBadField, "name someone other than yourself in names")
+	case len(people) > most:
+		return hubbub.Errorf(hubbub.ECodeLimit, "a direct message has at most %d people, you included", most)
+	}
+	ids := slices.Sorted(func(yield func(string) bool) {
+		for id := range people {
+			if !yield(id) {
+				return
+			}
+		}
+	})
+	room := hubbub.DMRoomName(ids)
+	members := make([]hubbub.Membership, len(ids))
+	for i, id := range ids {
+		members[i] = hubbub.Membership{Room: room, User: id, Name: people[id].Name, Role: hubbub.RoomMember}
+	}
+	meta, entries, err := rs.CreateRoom(ctx, hubbub.RoomMeta{Name: room, Private: true, DM: true, CreatedBy: me.UserID}, members)
+	switch {
+	case hubbub.ErrorCode(err) == hubbub.ECodeExists:
+		return j.openDM(ctx, rs, room) // it exists (or another member created it just now)
+	case err != nil:
+		return j.svc.storeRefused("creating the direct message", err)
+	}
+	if err := j.svc.hub.Announce(ctx, entries); err != nil {
+		return err
+	}
+	for _, id := range ids {
+		listed := &hubbub.MyRoom{RoomMeta: meta, Role: hubbub.RoomMember, People: otherNames(people, id)}
+		if id == me.UserID {
+			j.reply(wire.Room{Type: wire.TypeRoom, MyRoom: wire.NewMyRoom(listed)})
+			j.notify(ctx, hubbub.UserNotified{User: id, Room: room, Listed: listed, Skip: me.ConnID})
+			continue
+		}
+		j.notify(ctx, hubbub.UserNotified{User: id, Room: room, Listed: listed})
+	}
+	return nil
+}
+
+// openDM answers dm for a direct message that exists: the room as the sender's list has it,
+// with their read position and counts.
+func (j *jsonSession) openDM(ctx context.Context, rs hubbub.RoomStore, room string) error {
+	list, err := rs.MyRooms(ctx, j.member.UserID)
+	if err != nil {
+		return j.svc.storeRefused("reading your rooms", err)
+	}
+	for i := range list {
+		if list[i].Name == room {
+			j.reply(wire.Room{Type: wire.TypeRoom, MyRoom: wire.NewMyRoom(&list[i])})
+			return nil
+		}
+	}
+	// The sender left it: a DM's members are fixed, so one who parted may not come back.
+	return hubbub.Errorf(hubbub.ECodeForbidden, "you left this direct message")
+}
+
+// otherNames are the names of people but user's, sorted: a DM's title for user.
+func otherNames(people map[string]hubbub.User, user string) []string {
+	var names []string
+	for id, u := range people {
+		if id != user {
+			names = append(names, u.Name)
+		}
+	}
+	slices.Sort(names)
+	return names
+}
+
+// roomFor reads the room a request changes, and the sender's place in it and whether they
+// may change who is in it (its owner or moderators, or a server moderator or admin).
+func (j *jsonSession) roomFor(ctx context.Context, rs hubbub.RoomStore, room string) (hubbub.RoomMeta, hubbub.Membership, bool, error) {
+	meta, found, err := rs.RoomMeta(ctx, room)
+	if err != nil {
+		return meta, hubbub.Membership{}, false, j.svc.storeRefused("reading the room", err)
+	}
+	if !found {
+		return meta, hubbub.Membership{}, false, hubbub.Errorf(hubbub.ECodeNotFound, "no room %q", room)
+	}
+	m, in, err := rs.Membership(ctx, room, j.member.UserID)
+	if err != nil {
+		return meta, m, false, j.svc.storeRefused("reading your membership", err)
+	}
+	if !in || m.Invited {
+		m = hubbub.Membership{}
+	}
+	return meta, m, hubbub.CanModerateRoom(j.svc.roleOf(j.member), m.Role), nil
+}
+
+// changeMember answers invite, remove and role: a membership entry of the room's log.
+func (j *jsonSession) changeMember(ctx context.Context, f *wire.ClientFrame) error {
+	rs, err := j.svc.roomStore()
+	if err != nil {
+		return err
+	}
+	us, err := j.svc.userStore()
+	if err != nil {
+		return err
+	}
+	if !j.allowWrite(f) {
+		return nil
+	}
+	meta, mine, moderator, err := j.roomFor(ctx, rs, f.Room)
+	if err != nil {
+		return err
+	}
+	if err := hubbub.ValidateName(f.Name); err != nil {
+		return err
+	}
+	target, found, err := us.UserByName(ctx, f.Name)
+	if err != nil {
+		return j.svc.storeRefused("finding "+f.Name, err)
+	}
+	if !found {
+		return hubbub.Errorf(hubbub.ECodeNotFound, "no user is named %q", f.Name)
+	}
+	e := hubbub.Entry{Room: f.Room, Kind: hubbub.KindMember, From: j.member.Name, User: j.member.UserID, ClientID: f.ID,
+		Subject: target.ID, SubjectName: target.Name}
+	var listed *hubbub.MyRoom
+	switch f.Type {
+	case wire.TypeInvite, wire.TypeRemove:
+		switch {
+		case meta.DM:
+			return hubbub.Errorf(hubbub.ECodeBadField, "a direct message keeps the people it was started with")
+		case !meta.Private && f.Type == wire.TypeInvite:
+			return hubbub.Errorf(hubbub.ECodeBadField, "room %q is public: anyone may join it, no invitation needed", f.Room)
+		case !meta.Private:
+			return hubbub.Errorf(hubbub.ECodeBadField, "room %q is public: a moderator kicks or bans instead", f.Room)
+		case !moderator:
+			return hubbub.Errorf(hubbub.ECodeForbidden, "only the owner and moderators of room %q may %s", f.Room, f.Type)
+		}
+		e.Action = hubbub.MemberInvite
+		if f.Type == wire.TypeInvite {
+			e.Role = hubbub.RoomMember
+			listed = &hubbub.MyRoom{RoomMeta: meta, Role: hubbub.RoomMember, Invited: true}
+			break
+		}
+		e.Action = hubbub.MemberRemove
+		theirs, in, err := rs.Membership(ctx, f.Room, target.ID)
+		if err != nil {
+			return j.svc.storeRefused("reading "+f.Name+"'s membership", err)
+		}
+		if !in {
+			return hubbub.Errorf(hubbub.ECodeNotFound, "%s is not a member of room %q", target.Name, f.Room)
+		}
+		if theirs.Role == hubbub.RoomOwner && mine.Role != hubbub.RoomOwner && !hubbub.CanModerate(j.svc.roleOf(j.member)) {
+			return hubbub.Errorf(hubbub.ECodeForbidden, "only an owner or an admin may remove the owner of room %q", f.Room)
+		}
+	case wire.TypeRole:
+		role := hubbub.RoomRole(f.Role)
+		if role != hubbub.RoomOwner && role != hubbub.RoomModerator && role != hubbub.RoomMember {
+			return hubbub.Errorf(hubbub.ECodeBadField, "role must be %q, %q or %q", hubbub.RoomOwner, hubbub.RoomModerator, hubbub.RoomMember)
+		}
+		if mine.Role != hubbub.RoomOwner && j.svc.roleOf(j.member) != hubbub.RoleAdmin {
+			return hubbub.Errorf(hubbub.ECodeForbidden, "only the owner of room %q (or an admin) may change roles", f.Room)
+		}
+		e.Action, e.Role = hubbub.MemberRole, role
+	}
+	stored, ok := j.append(ctx, f, e)
+	if !ok {
+		return nil
+	}
+	switch {
+	case listed != nil:
+		listed.LastSeq, listed.LastActivity = stored.Seq, stored.Time
+		j.notify(ctx, hubbub.UserNotified{User: target.ID, Room: f.Room, Listed: listed})
+	case e.Action == hubbub.MemberRemove:
+		j.notify(ctx, hubbub.UserNotified{User: target.ID, Room: f.Room, Unlisted: true})
+	}
+	return nil
+}
+
+// part leaves a room for good: out of the sender's list (and, for a private room, its
+// members), on every connection.
+func (j *jsonSession) part(ctx context.Context, f *wire.ClientFrame) error {
+	rs, err := j.svc.roomStore()
+	if err != nil {
+		return err
+	}
+	meta, found, err := rs.RoomMeta(ctx, f.Room)
+	if err != nil {
+		return j.svc.storeRefused("reading the room", err)
+	}
+	if !found {
+		return hubbub.Errorf(hubbub.ECodeNotFound, "no room %q", f.Room)
+	}
+	me := j.member
+	if meta.Private || meta.DM {
+		if !j.allowWrite(f) {
+			return nil
+		}
+		e := hubbub.Entry{Room: f.Room, Kind: hubbub.KindMember, From: me.Name, User: me.UserID, ClientID: f.ID,
+			Subject: me.UserID, SubjectName: me.Name, Action: hubbub.MemberLeave}
+		if _, ok := j.append(ctx, f, e); !ok {
+			return nil
+		}
+	} else if err := rs.LeaveRoom(ctx, f.Room, me.UserID); err != nil {
+		return j.svc.storeRefused("leaving the room", err)
+	}
+	if j.rooms.has(f.Room) {
+		j.svc.hub.Leave(f.Room, me)
+		j.rooms.remove(f.Room)
+		j.typing.forget(f.Room)
+		j.reply(wire.NewLeft(f.Room))
+	}
+	j.notify(ctx, hubbub.UserNotified{User: me.UserID, Room: f.Room, Unlisted: true})
+	return nil
+}
+
+// topic sets a room's topic: any member of a public room, the owner and moderators of a
+// private one.
+func (j *jsonSession) topic(ctx context.Context, f *wire.ClientFrame) error {
+	rs, err := j.svc.roomStore()
+	if err != nil {
+		return err
+	}
+	text, err := cleanTopic(*f.Topic)
+	if err != nil {
+		return err
+	}
+	if !j.allowWrite(f) {
+		return nil
+	}
+	meta, _, moderator, err := j.roomFor(ctx, rs, f.Room)
+	if hubbub.ErrorCode(err) == hubbub.ECodeNotFound && j.rooms.has(f.Room) {
+		err = nil // a room made by joining it, with no entry yet: public
+	}
+	if err != nil {
+		return err
+	}
+	switch {
+	case (meta.Private || meta.DM) && !moderator:
+		return hubbub.Errorf(hubbub.ECodeForbidden, "only the owner and moderators of room %q may set its topic", f.Room)
+	case !meta.Private && !meta.DM && !moderator && !j.rooms.has(f.Room):
+		return hubbub.Errorf(hubbub.ECodeNotJoined, "join room %q to set its topic", f.Room)
+	}
+	j.append(ctx, f, hubbub.Entry{Room: f.Room, Kind: hubbub.KindTopic, From: j.member.Name, User: j.member.UserID,
+		ClientID: f.ID, Text: text})
+	return nil
+}
+
+// read stores the sender's read position and tells their other connections.
+func (j *jsonSession) read(ctx context.Context, f *wire.ClientFrame) error {
+	rs, err := j.svc.roomStore()
+	if err != nil {
+		return err
+	}
+	me := j.member
+	if !j.rooms.has(f.Room) { // a joined room was checked at the join
+		if err := j.svc.MayRead(ctx, f.Room, me.UserID); err != nil {
+			return err
+		}
+	}
+	seq, err := rs.SetRead(ctx, me.UserID, f.Room, f.Seq)
+	if err != nil {
+		return j.svc.storeRefused("storing your read position", err)
+	}
+	if seq > 0 {
+		j.notify(ctx, hubbub.UserNotified{User: me.UserID, Room: f.Room, Read: seq, Skip: me.ConnID})
+	}
+	return nil
+}
+
+// directory answers a page of the public rooms.
+func (j *jsonSession) directory(ctx context.Context, f *wire.ClientFrame) error {
+	rs, err := j.svc.roomStore()
+	if err != nil {
+		return err
+	}
+	if len(f.Query) > hubbub.MaxRoomLen+hubbub.MaxTopicLen {
+		return hubbub.Errorf(hubbub.ECodeBadField, "query is longer than %d bytes", hubbub.MaxRoomLen+hubbub.MaxTopicLen)
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = defaultDirectoryPage
+	}
+	limit = min(limit, j.svc.cfg.HistoryPageMax)
+	list, err := rs.Directory(ctx, strings.TrimSpace(f.Query), f.After.Key, limit+1)
+	if err != nil {
+		return j.svc.storeRefused("reading the directory", err)
+	}
+	page := wire.Directory{Type: wire.TypeDirectory, Rooms: make([]wire.RoomMeta, 0, min(len(list), limit))}
+	for i := range list[:min(len(list), limit)] {
+		page.Rooms = append(page.Rooms, wire.NewRoomMeta(&list[i]))
+	}
+	if len(list) > limit {
+		page.Next = list[limit-1].Name
+	}
+	j.reply(page)
+	return nil
+}
+
+// members answers a page of a room's stored members and invitees; a private room's to its
+// members (and server moderators) only.
+func (j *jsonSession) members(ctx context.Context, f *wire.ClientFrame) error {
+	rs, err := j.svc.roomStore()
+	if err != nil {
+		return err
+	}
+	if err := hubbub.ValidateRoom(f.Room); err != nil {
+		return err
+	}
+	if !j.rooms.has(f.Room) && !hubbub.CanModerate(j.svc.roleOf(j.member)) {
+		if err := j.svc.MayRead(ctx, f.Room, j.member.UserID); err != nil {
+			return err
+		}
+		if !storedUser(j.member) { // an anonymous user's MayRead checks nothing: check the room
+			meta, _, err := rs.RoomMeta(ctx, f.Room)
+			if err != nil {
+				return j.svc.storeRefused("reading the room", err)
+			}
+			if meta.Private || meta.DM {
+				return privateError(f.Room)
+			}
+		}
+	}
+	limit := j.svc.cfg.HistoryPageMax
+	list, err := rs.Members(ctx, f.Room, f.After.Key, limit+1)
+	if err != nil {
+		return j.svc.storeRefused("reading the members", err)
+	}
+	online := map[string]bool{}
+	for _, name := range j.svc.hub.Members(f.Room) {
+		online[name] = true
+	}
+	page := wire.Members{Type: wire.TypeMembers, Room: f.Room, Members: make([]wire.RoomMember, 0, min(len(list), limit))}
+	for _, m := range list[:min(len(list), limit)] {
+		state := "offline"
+		if online[m.Name] {
+			state = "online"
+		}
+		page.Members = append(page.Members, wire.RoomMember{User: m.User, Name: m.Name, Role: string(m.Role), Invited: m.Invited, State: state})
+	}
+	if len(list) > limit {
+		page.Next = list[limit-1].User
+	}
+	j.reply(page)
+	return nil
+}
+
+// notify publishes a notice on a user's channel. The change it reports is stored already, so
+// a broker that fails loses only the live notice (the user's next rooms has it): it is logged,
+// not answered as an error.
+func (j *jsonSession) notify(ctx context.Context, n hubbub.UserNotified) {
+	if err := j.svc.hub.Notify(ctx, n); err != nil {
+		j.p.Info("user notice not sent", "user", n.User, "room", n.Room, "err", err)
+	}
+}
