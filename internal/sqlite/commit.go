@@ -11,8 +11,9 @@ import (
 	"hubbub/internal/sqlstore"
 )
 
-// process answers every request of batch: the appends after one shared commit, then each
-// exec (a prune or a moderation write) after its own. The queue has left out the requests
+// process answers every request of batch: the appends, and the small writes that share
+// their transaction (batchFunc), after one shared commit, then each exec (a prune, a
+// moderation write, a user's or room's write) after its own. The queue has left out the requests
 // their callers abandoned.
 func (w *writer) process(batch []*request) {
 	appends := batch[:0:0]
@@ -52,7 +53,11 @@ func (w *writer) commitAppends(reqs []*request) {
 	}
 	failed := 0
 	for _, r := range reqs {
-		r.res = w.appendOne(ctx, r.msg, now)
+		if r.batch != nil {
+			r.res = w.batchOne(ctx, r.batch)
+		} else {
+			r.res = w.appendOne(ctx, r.msg, now)
+		}
 		var refused *hubbub.Error
 		if r.res.err != nil && !errors.As(r.res.err, &refused) {
 			failed++
@@ -99,6 +104,22 @@ func (w *writer) appendOne(ctx context.Context, e hubbub.Entry, now time.Time) r
 		return result{err: fmt.Errorf("release: %w", err)}
 	}
 	return res
+}
+
+// batchOne runs fn as part of the open transaction, in its own savepoint: what it wrote is
+// undone if it fails, and the batch's other requests still commit.
+func (w *writer) batchOne(ctx context.Context, fn batchFunc) result {
+	if _, err := w.stmts.savepoint.ExecContext(ctx); err != nil {
+		return result{err: fmt.Errorf("savepoint: %w", err)}
+	}
+	n, err := fn(ctx, w)
+	if err != nil {
+		_, _ = w.stmts.undo.ExecContext(ctx)
+	}
+	if _, rerr := w.stmts.release.ExecContext(ctx); rerr != nil && err == nil {
+		return result{err: fmt.Errorf("release: %w", rerr)}
+	}
+	return result{removed: n, err: err}
 }
 
 // isClientIDConflict reports whether err is an idempotency index refusing a row

@@ -13,6 +13,18 @@ import (
 // how many rows it changed.
 type execFunc func(ctx context.Context, conn *sql.Conn) (int64, error)
 
+// batchFunc is a small write that runs inside a batch's transaction, beside the appends, in
+// its own savepoint: frequent writes (a read position, a last-seen time) then share the
+// batch's one fsync instead of paying their own. It returns a number for its caller.
+type batchFunc func(ctx context.Context, w *writer) (int64, error)
+
+// batch runs fn in the next batch of the writer and returns its number. The caller has passed
+// the guard.
+func (s *Store) batch(ctx context.Context, fn batchFunc) (int64, error) {
+	res := s.w.do(ctx, &request{batch: fn})
+	return res.removed, res.err
+}
+
 // exec runs fn on the writer, after the batch in progress, in autocommit mode: each
 // statement is durable (synchronous=FULL) when it returns. The caller has passed the guard.
 func (s *Store) exec(ctx context.Context, fn execFunc) (int64, error) {

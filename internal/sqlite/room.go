@@ -377,18 +377,23 @@ func (s *Store) Members(ctx context.Context, room, after string, limit int) ([]h
 }
 
 // SetRead moves user's read position in room forward to seq (clamped to the room's last
-// seq) and returns the position stored.
+// seq) and returns the position stored. It shares the next batch's transaction with the
+// appends: a read position is written about as often as a message.
 func (s *Store) SetRead(ctx context.Context, user, room string, seq uint64) (uint64, error) {
 	if user == "" || room == "" {
 		return 0, s.guard.Wrap(sqlstore.OpSetRead, hubbub.Errorf(hubbub.ECodeMissing, "SetRead needs a user and a room"))
 	}
+	if err := s.guard.Begin(ctx, sqlstore.OpSetRead); err != nil {
+		return 0, err
+	}
 	arg := int64(min(seq, math.MaxInt64))
-	var stored int64
-	err := s.write(ctx, sqlstore.OpSetRead, func(ctx context.Context, tx *writeTx) error {
-		return tx.stmts.setRead.QueryRowContext(ctx, user, room, arg).Scan(&stored)
+	stored, err := s.batch(ctx, func(ctx context.Context, w *writer) (int64, error) {
+		var stored int64
+		err := w.stmts.setRead.QueryRowContext(ctx, user, room, arg).Scan(&stored)
+		return stored, err
 	})
 	if err != nil {
-		return 0, err
+		return 0, s.guard.Wrap(sqlstore.OpSetRead, err)
 	}
 	return uint64(stored), nil
 }

@@ -459,12 +459,17 @@ func (s *Store) PasswordHash(ctx context.Context, id string) (string, error) {
 }
 
 // SeenAt records that user id had a connection at t; an older t than the stored one, or an
-// id no stored user has (an anonymous user), changes nothing.
+// id no stored user has (an anonymous user), changes nothing. It shares the next batch's
+// transaction with the appends (every connection's end writes one).
 func (s *Store) SeenAt(ctx context.Context, id string, t time.Time) error {
-	return s.write(ctx, sqlstore.OpSeenAt, func(ctx context.Context, tx *writeTx) error {
-		_, err := tx.stmts.seenAt.ExecContext(ctx, t.UnixMilli(), id)
+	if err := s.guard.Begin(ctx, sqlstore.OpSeenAt); err != nil {
 		return err
+	}
+	_, err := s.batch(ctx, func(ctx context.Context, w *writer) (int64, error) {
+		_, err := w.stmts.seenAt.ExecContext(ctx, t.UnixMilli(), id)
+		return 0, err
 	})
+	return s.guard.Wrap(sqlstore.OpSeenAt, err)
 }
 
 // CreateSession stores a signed-in session of an existing user.

@@ -17,9 +17,10 @@ import (
 type request struct {
 	groupcommit.Request
 
-	msg  hubbub.Entry    // the message to append, unless exec
-	exec execFunc        // run this on the writer's connection instead (moderation)
-	ctx  context.Context // the caller's context, for exec only: a batch ignores its members'
+	msg   hubbub.Entry    // the message to append, unless exec or batch
+	exec  execFunc        // run this on the writer's connection instead (moderation)
+	batch batchFunc       // or this, inside the next batch's transaction (SetRead, SeenAt)
+	ctx   context.Context // the caller's context, for exec only: a batch ignores its members'
 
 	res result // the outcome, left by the writer before it finishes the request
 }

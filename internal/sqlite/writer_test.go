@@ -341,3 +341,71 @@ func TestChangesShareABatch(t *testing.T) {
 		t.Errorf("message after the batch = %+v", m)
 	}
 }
+
+// TestSmallWritesShareABatch: read positions and last-seen times queued behind a commit share
+// the next batch with the appends; a read position clamped to a message appended earlier in
+// the same batch sees it; one that fails alone leaves the others committed.
+func TestSmallWritesShareABatch(t *testing.T) {
+	ctx := t.Context()
+	s, path := openTest(t, Options{})
+	ann := newUser(t, s, "ann")
+	seen := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	release, first := blockWriter(t, s, path, "r") // message 1
+	type outcome struct {
+		seq uint64
+		err error
+	}
+	reads := make(chan outcome, 3)
+	msg := appendAsync(ctx, s, text("r", "bob", "two"))
+	testwait.Until(t, "the append queues", func() bool { return s.w.q.Len() == 1 })
+	for i, seq := range []uint64{9, 1} {
+		go func() {
+			got, err := s.SetRead(ctx, ann.ID, "r", seq)
+			reads <- outcome{got, err}
+		}()
+		testwait.Until(t, "the read queues", func() bool { return s.w.q.Len() == 2+i })
+	}
+	seenErr := make(chan error, 1)
+	go func() { seenErr <- s.SeenAt(ctx, ann.ID, seen) }()
+	testwait.Until(t, "the last-seen time queues", func() bool { return s.w.q.Len() == 4 })
+	release()
+	if res := <-first; res.err != nil {
+		t.Fatal(res.err)
+	}
+	if res := <-msg; res.err != nil || res.msg.Seq != 2 {
+		t.Fatalf("the append = %+v", res)
+	}
+	// the reads ran in the order queued: 9 clamped to 2 (the message before them), then 1 kept 2
+	for range 2 {
+		if r := <-reads; r.err != nil || r.seq != 2 {
+			t.Errorf("SetRead = %d, %v; want 2", r.seq, r.err)
+		}
+	}
+	if err := <-seenErr; err != nil {
+		t.Fatal(err)
+	}
+	if b := s.w.batches.Load(); b != 2 {
+		t.Errorf("%d commits, want 2 (the first alone, then the queue together)", b)
+	}
+	if u, _, _ := s.UserByID(ctx, ann.ID); !u.LastSeen.Equal(seen) {
+		t.Errorf("LastSeen = %v, want %v", u.LastSeen, seen)
+	}
+	if r := myRoomOrNone(t, s, ann.ID, "r"); r != nil {
+		t.Errorf("SetRead made ann a member: %+v", r)
+	}
+}
+
+// myRoomOrNone returns user's row for room in MyRooms, or nil.
+func myRoomOrNone(t *testing.T, s *Store, user, room string) *hubbub.MyRoom {
+	t.Helper()
+	rooms, err := s.MyRooms(t.Context(), user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rooms {
+		if r.Name == room {
+			return &r
+		}
+	}
+	return nil
+}
