@@ -30,7 +30,21 @@ type emojiKey struct {
 // holdKey names one user's reaction on a message.
 type holdKey struct {
 	emojiKey
-	sender string
+	user string
+}
+
+// holder is one who holds a reaction: their user id, and the name they reacted under (which
+// the message's summary shows).
+type holder struct{ user, name string }
+
+// memberKey names one user's place in one room.
+type memberKey struct{ room, user string }
+
+// memberState is a user's place in a room as the batch sees it: read from memberships (m nil
+// for none), then changed by the batch's KindMember entries.
+type memberState struct {
+	m     *hubbub.Membership
+	dirty bool // changed by the batch: written back (or deleted)
 }
 
 // msgState is a message as the batch sees it: read from the database (or new in the batch),
@@ -63,7 +77,8 @@ type revision struct {
 type hold struct {
 	before, now bool
 	addedSeq    int64
-	listed      bool // in plan.holdSet
+	name        string // the name the batch's last add gave it
+	listed      bool   // in plan.holdSet
 }
 
 // plan is the state a batch reads and the changes it decides.
@@ -78,8 +93,16 @@ type plan struct {
 	hasChanges bool
 	msgs       map[msgKey]*msgState
 	holds      map[holdKey]*hold
-	holders    map[emojiKey][]string    // each emoji's first holders in reaction order, as far as read
+	holders    map[emojiKey][]holder    // each emoji's first holders in reaction order, as far as read
 	deletions  map[msgKey]*hubbub.Entry // the delete entries of tombstones read
+
+	// The room changes of the batch: the memberships its KindMember entries read and change
+	// (nil in a batch without any), each room's topic after its KindTopic entries, and the
+	// change of each room's member count.
+	members      map[memberKey]*memberState
+	topics       map[string]string
+	memberDelta  map[string]int
+	changedRooms map[string]bool
 
 	newMsgs []*msgState    // the batch's messages, in seq order
 	entries []hubbub.Entry // the batch's other entries, in seq order
@@ -95,7 +118,7 @@ func (p *plan) makeStateMaps() {
 	p.hasChanges = true
 	p.msgs = map[msgKey]*msgState{}
 	p.holds = map[holdKey]*hold{}
-	p.holders = map[emojiKey][]string{}
+	p.holders = map[emojiKey][]holder{}
 	p.deletions = map[msgKey]*hubbub.Entry{}
 }
 
@@ -104,22 +127,27 @@ func (p *plan) remember(e hubbub.Entry) {
 	if p.found == nil {
 		p.found = map[key]hubbub.Entry{}
 	}
-	p.found[key{e.Room, e.From, e.ClientID}] = e
+	p.found[key{e.Room, sqlstore.Actor(e), e.ClientID}] = e
 }
 
 // apply decides one append, in the batch's order: a duplicate, a refusal, or a new entry
 // with the room's next seq.
 func (p *plan) apply(e hubbub.Entry) result {
-	k := key{e.Room, e.From, e.ClientID}
+	k := key{e.Room, sqlstore.Actor(e), e.ClientID}
 	if e.ClientID != "" {
 		if orig, ok := p.found[k]; ok {
 			return result{msg: orig, dup: true}
 		}
 	}
 	var res result
-	if e.Kind == hubbub.KindMessage {
+	switch e.Kind {
+	case hubbub.KindMessage:
 		res = p.message(e)
-	} else {
+	case hubbub.KindTopic:
+		res = p.topic(e)
+	case hubbub.KindMember:
+		res = p.member(e)
+	default:
 		res = p.change(e)
 	}
 	if res.err == nil && !res.dup && e.ClientID != "" {
@@ -234,7 +262,7 @@ func (p *plan) delete(e hubbub.Entry, st *msgState, mk msgKey) result {
 // holders after every removal the batch can make (queueReads).
 func (p *plan) react(e hubbub.Entry, st *msgState, mk msgKey) result {
 	ek := emojiKey{mk, e.Emoji}
-	hk := holdKey{ek, e.From}
+	hk := holdKey{ek, e.User}
 	h := p.holds[hk]
 	if h == nil {
 		h = &hold{}
@@ -246,15 +274,25 @@ func (p *plan) react(e hubbub.Entry, st *msgState, mk msgKey) result {
 		err     error
 	)
 	if h.now {
-		p.holders[ek] = slices.DeleteFunc(p.holders[ek], func(n string) bool { return n == e.From })
-		summary, count, err = sqlstore.RemoveReaction(st.e.Reactions, e.Emoji, e.From, func() ([]string, error) {
-			names := p.holders[ek]
-			return slices.Clone(names[:min(len(names), hubbub.MaxReactionNames)]), nil
+		// The summary names holders by the name they reacted under, which a rename since
+		// does not change.
+		name := e.From
+		if i := slices.IndexFunc(p.holders[ek], func(x holder) bool { return x.user == e.User }); i >= 0 {
+			name = p.holders[ek][i].name
+		}
+		p.holders[ek] = slices.DeleteFunc(p.holders[ek], func(x holder) bool { return x.user == e.User })
+		summary, count, err = sqlstore.RemoveReaction(st.e.Reactions, e.Emoji, name, func() ([]string, error) {
+			hs := p.holders[ek]
+			names := make([]string, 0, min(len(hs), hubbub.MaxReactionNames))
+			for _, x := range hs[:min(len(hs), hubbub.MaxReactionNames)] {
+				names = append(names, x.name)
+			}
+			return names, nil
 		})
 	} else {
 		summary, count, err = sqlstore.AddReaction(st.e.Reactions, e.Emoji, e.From)
 		if err == nil {
-			p.holders[ek] = append(p.holders[ek], e.From)
+			p.holders[ek] = append(p.holders[ek], holder{e.User, e.From})
 		}
 	}
 	if err != nil {
@@ -264,7 +302,7 @@ func (p *plan) react(e hubbub.Entry, st *msgState, mk msgKey) result {
 	e.Count, e.Added = count, !h.now
 	h.addedSeq = 0
 	if e.Added {
-		h.addedSeq = int64(e.Seq)
+		h.addedSeq, h.name = int64(e.Seq), e.From
 	}
 	h.now = !h.now
 	if !h.listed {
@@ -275,4 +313,57 @@ func (p *plan) react(e hubbub.Entry, st *msgState, mk msgKey) result {
 	st.dirty = !st.isNew
 	p.entries = append(p.entries, e)
 	return result{msg: e}
+}
+
+// topic sets the room's topic (CheckAppend has checked its length).
+func (p *plan) topic(e hubbub.Entry) result {
+	e = p.take(e)
+	if p.topics == nil {
+		p.topics = map[string]string{}
+	}
+	p.topics[e.Room] = e.Text
+	p.entries = append(p.entries, e)
+	p.roomChanged(e.Room)
+	return result{msg: e}
+}
+
+// member applies a KindMember entry to its subject's membership as the batch sees it
+// (queueReads read it), with the rules of sqlstore.ApplyMember.
+func (p *plan) member(e hubbub.Entry) result {
+	mk := memberKey{e.Room, e.Subject}
+	st := p.members[mk]
+	if st == nil { // read by queueReads as absent
+		st = &memberState{}
+		p.members[mk] = st
+	}
+	next, e, err := sqlstore.ApplyMember(e, st.m, p.now)
+	if err != nil {
+		return result{err: err}
+	}
+	if next != nil {
+		next.Name = e.SubjectName
+		if next.Name == "" && st.m != nil {
+			next.Name = st.m.Name
+		}
+	}
+	e = p.take(e)
+	if delta := sqlstore.MemberDelta(st.m, next); delta != 0 {
+		if p.memberDelta == nil {
+			p.memberDelta = map[string]int{}
+		}
+		p.memberDelta[e.Room] += delta
+	}
+	st.m, st.dirty = next, true
+	p.entries = append(p.entries, e)
+	p.roomChanged(e.Room)
+	return result{msg: e}
+}
+
+// roomChanged records that the batch changed room's metadata or members, which gives a room
+// without metadata its metadata (created now).
+func (p *plan) roomChanged(room string) {
+	if p.changedRooms == nil {
+		p.changedRooms = map[string]bool{}
+	}
+	p.changedRooms[room] = true
 }

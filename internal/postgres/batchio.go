@@ -13,7 +13,11 @@ import (
 // entries holding their client ids, and for changes and replies the messages they name and
 // the reactions they toggle. A batch of plain messages without client ids reads nothing.
 func queueReads(b *pgx.Batch, reqs []*request, p *plan) {
-	var keys struct{ room, from, clientID []string }
+	var keys struct{ room, user, clientID []string }
+	var members struct {
+		room, user []string
+		seen       map[memberKey]bool
+	}
 	var msgs struct {
 		room []string
 		seq  []int64
@@ -24,7 +28,7 @@ func queueReads(b *pgx.Batch, reqs []*request, p *plan) {
 		room []string
 		seq  []int64
 	}
-	var holds struct{ room, emoji, sender []string }
+	var holds struct{ room, emoji, user []string }
 	var holdSeqs []int64
 	holders := map[emojiKey]int32{} // how many holders of each emoji to read
 	var emojiOrder []emojiKey
@@ -40,9 +44,18 @@ func queueReads(b *pgx.Batch, reqs []*request, p *plan) {
 	for _, r := range reqs {
 		e := r.msg
 		if e.ClientID != "" {
-			keys.room, keys.from, keys.clientID = append(keys.room, e.Room), append(keys.from, e.From), append(keys.clientID, e.ClientID)
+			keys.room, keys.user, keys.clientID = append(keys.room, e.Room), append(keys.user, e.User), append(keys.clientID, e.ClientID)
 		}
 		switch e.Kind {
+		case hubbub.KindMember:
+			mk := memberKey{e.Room, e.Subject}
+			if members.seen == nil {
+				members.seen = map[memberKey]bool{}
+			}
+			if !members.seen[mk] {
+				members.seen[mk] = true
+				members.room, members.user = append(members.room, e.Room), append(members.user, e.Subject)
+			}
 		case hubbub.KindMessage:
 			if e.ReplyTo > 0 {
 				needMsg(e.Room, e.ReplyTo)
@@ -58,7 +71,7 @@ func queueReads(b *pgx.Batch, reqs []*request, p *plan) {
 			if !ok {
 				continue
 			}
-			holds.room, holds.emoji, holds.sender = append(holds.room, e.Room), append(holds.emoji, e.Emoji), append(holds.sender, e.From)
+			holds.room, holds.emoji, holds.user = append(holds.room, e.Room), append(holds.emoji, e.Emoji), append(holds.user, e.User)
 			holdSeqs = append(holdSeqs, mk.seq)
 			ek := emojiKey{mk, e.Emoji}
 			if _, ok := holders[ek]; !ok {
@@ -72,7 +85,7 @@ func queueReads(b *pgx.Batch, reqs []*request, p *plan) {
 		p.makeStateMaps()
 	}
 	if len(keys.room) > 0 {
-		b.Queue(findKeys, keys.room, keys.from, keys.clientID).Query(func(rows pgx.Rows) error {
+		b.Queue(findKeys, keys.room, keys.user, keys.clientID).Query(func(rows pgx.Rows) error {
 			return eachLogRow(rows, p.remember)
 		})
 	}
@@ -87,10 +100,10 @@ func queueReads(b *pgx.Batch, reqs []*request, p *plan) {
 		})
 	}
 	if len(holds.room) > 0 {
-		b.Queue(findHolds, holds.room, holdSeqs, holds.emoji, holds.sender).Query(func(rows pgx.Rows) error {
+		b.Queue(findHolds, holds.room, holdSeqs, holds.emoji, holds.user).Query(func(rows pgx.Rows) error {
 			for rows.Next() {
 				var hk holdKey
-				if err := rows.Scan(&hk.room, &hk.seq, &hk.emoji, &hk.sender); err != nil {
+				if err := rows.Scan(&hk.room, &hk.seq, &hk.emoji, &hk.user); err != nil {
 					return err
 				}
 				p.holds[hk] = &hold{before: true, now: true}
@@ -106,11 +119,26 @@ func queueReads(b *pgx.Batch, reqs []*request, p *plan) {
 		b.Queue(findHolders, room, seq, emoji, n).Query(func(rows pgx.Rows) error {
 			for rows.Next() {
 				var ek emojiKey
-				var sender string
-				if err := rows.Scan(&ek.room, &ek.seq, &ek.emoji, &sender); err != nil {
+				var h holder
+				if err := rows.Scan(&ek.room, &ek.seq, &ek.emoji, &h.user, &h.name); err != nil {
 					return err
 				}
-				p.holders[ek] = append(p.holders[ek], sender)
+				p.holders[ek] = append(p.holders[ek], h)
+			}
+			return rows.Err()
+		})
+	}
+	if len(members.room) > 0 {
+		p.members = make(map[memberKey]*memberState, len(members.room))
+		b.Queue(findMembers, members.room, members.user).Query(func(rows pgx.Rows) error {
+			for rows.Next() {
+				var m hubbub.Membership
+				var role string
+				if err := rows.Scan(&m.Room, &m.User, &m.Name, &role, &m.Invited, &m.Since); err != nil {
+					return err
+				}
+				m.Role, m.Since = hubbub.RoomRole(role), m.Since.UTC()
+				p.members[memberKey{m.Room, m.User}] = &memberState{m: &m}
 			}
 			return rows.Err()
 		})
@@ -142,13 +170,24 @@ func (p *plan) writes(rooms []string) *pgx.Batch {
 	p.queueEntries(b)
 	p.queueRevisions(b)
 	p.queueReactions(b)
+	p.queueMentioned(b)
+	p.queueMembers(b)
 	names := make([]string, 0, len(rooms))
 	seqs := make([]int64, 0, len(rooms))
 	nos := make([]int64, 0, len(rooms))
+	topics := make([]*string, 0, len(rooms))
+	deltas := make([]int32, 0, len(rooms))
+	changed := make([]bool, 0, len(rooms))
 	for _, room := range rooms {
 		names, seqs, nos = append(names, room), append(seqs, p.last[room]), append(nos, p.lastNo[room])
+		var topic *string
+		if t, ok := p.topics[room]; ok {
+			topic = &t
+		}
+		topics, deltas = append(topics, topic), append(deltas, int32(p.memberDelta[room]))
+		changed = append(changed, p.changedRooms[room])
 	}
-	b.Queue(raiseLastSeqs, names, seqs, nos)
+	b.Queue(raiseLastSeqs, names, seqs, nos, topics, deltas, changed, p.now)
 	return b
 }
 
@@ -158,18 +197,18 @@ func (p *plan) queueNewMessages(b *pgx.Batch) {
 	}
 	n := len(p.newMsgs)
 	var c struct {
-		room, id, clientID, from, text, mentions, reactions []string
-		seq, no, replyTo                                    []int64
-		replyCount                                          []int32
-		deleted, mentionRoom, edited                        []bool
+		room, id, clientID, from, user, text, mentions, reactions []string
+		seq, no, replyTo                                          []int64
+		replyCount                                                []int32
+		deleted, mentionRoom, edited                              []bool
 	}
-	c.room, c.id, c.clientID, c.from, c.text = make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n)
+	c.room, c.id, c.clientID, c.from, c.user, c.text = make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n)
 	c.seq, c.no = make([]int64, 0, n), make([]int64, 0, n)
 	plain := true
 	for _, st := range p.newMsgs {
 		m := &st.e
 		c.room, c.seq, c.id, c.clientID = append(c.room, m.Room), append(c.seq, int64(m.Seq)), append(c.id, m.ID), append(c.clientID, m.ClientID)
-		c.from, c.text, c.no = append(c.from, m.From), append(c.text, m.Text), append(c.no, st.no)
+		c.from, c.user, c.text, c.no = append(c.from, m.From), append(c.user, m.User), append(c.text, m.Text), append(c.no, st.no)
 		plain = plain && !m.Deleted && m.ReplyTo == 0 && m.ReplyCount == 0 && len(m.Mentions) == 0 &&
 			!m.MentionRoom && !st.edited && len(m.Reactions) == 0
 	}
@@ -182,10 +221,10 @@ func (p *plan) queueNewMessages(b *pgx.Batch) {
 		}
 	}
 	if plain {
-		b.Queue(insertPlainMessages, c.room, c.seq, c.id, c.clientID, c.from, c.text, c.no, p.now)
+		b.Queue(insertPlainMessages, c.room, c.seq, c.id, c.clientID, c.from, c.user, c.text, c.no, p.now)
 		return
 	}
-	b.Queue(insertMessages, c.room, c.seq, c.id, c.clientID, c.from, c.text, c.no,
+	b.Queue(insertMessages, c.room, c.seq, c.id, c.clientID, c.from, c.user, c.text, c.no,
 		c.deleted, c.replyTo, c.replyCount, c.mentions, c.mentionRoom, c.edited, c.reactions, p.now)
 }
 
@@ -227,19 +266,22 @@ func (p *plan) queueEntries(b *pgx.Batch) {
 		return
 	}
 	var c struct {
-		room, id, clientID, from, kind, text, mentions, emoji []string
-		seq, target                                           []int64
-		mentionRoom, moderator, added                         []bool
-		count                                                 []int32
+		room, id, clientID, from, user, kind, text, mentions, emoji []string
+		subject, subjectName, action, role                          []string
+		seq, target                                                 []int64
+		mentionRoom, moderator, added                               []bool
+		count                                                       []int32
 	}
 	for _, e := range p.entries {
 		c.room, c.seq, c.id, c.clientID = append(c.room, e.Room), append(c.seq, int64(e.Seq)), append(c.id, e.ID), append(c.clientID, e.ClientID)
 		c.from, c.kind, c.target, c.text = append(c.from, e.From), append(c.kind, string(e.Kind)), append(c.target, int64(e.Target)), append(c.text, e.Text)
 		c.mentions, c.mentionRoom, c.moderator = append(c.mentions, mentionsArg(e.Mentions)), append(c.mentionRoom, e.MentionRoom), append(c.moderator, e.Moderator)
 		c.emoji, c.added, c.count = append(c.emoji, e.Emoji), append(c.added, e.Added), append(c.count, int32(e.Count))
+		c.user, c.subject, c.subjectName = append(c.user, e.User), append(c.subject, e.Subject), append(c.subjectName, e.SubjectName)
+		c.action, c.role = append(c.action, e.Action), append(c.role, string(e.Role))
 	}
 	b.Queue(insertEntries, c.room, c.seq, c.id, c.clientID, c.from, c.kind, c.target, c.text, c.mentions,
-		c.mentionRoom, c.moderator, c.emoji, c.added, c.count, p.now)
+		c.mentionRoom, c.moderator, c.emoji, c.added, c.count, c.user, c.subject, c.subjectName, c.action, c.role, p.now)
 }
 
 func (p *plan) queueRevisions(b *pgx.Batch) {
@@ -263,23 +305,93 @@ func (p *plan) queueRevisions(b *pgx.Batch) {
 // removed and added again, which moves its holder to the end of the names) is deleted, one
 // held now and not before (or added again) is inserted.
 func (p *plan) queueReactions(b *pgx.Batch) {
-	var del, ins struct{ room, emoji, sender []string }
+	var del, ins struct{ room, emoji, user, name []string }
 	var delSeq, insSeq, insAdded []int64
 	for _, hk := range p.holdSet {
 		h := p.holds[hk]
 		if h.before && (!h.now || h.addedSeq > 0) {
-			del.room, del.emoji, del.sender = append(del.room, hk.room), append(del.emoji, hk.emoji), append(del.sender, hk.sender)
+			del.room, del.emoji, del.user = append(del.room, hk.room), append(del.emoji, hk.emoji), append(del.user, hk.user)
 			delSeq = append(delSeq, hk.seq)
 		}
 		if h.now && (!h.before || h.addedSeq > 0) {
-			ins.room, ins.emoji, ins.sender = append(ins.room, hk.room), append(ins.emoji, hk.emoji), append(ins.sender, hk.sender)
+			ins.room, ins.emoji, ins.user, ins.name = append(ins.room, hk.room), append(ins.emoji, hk.emoji), append(ins.user, hk.user), append(ins.name, h.name)
 			insSeq, insAdded = append(insSeq, hk.seq), append(insAdded, h.addedSeq)
 		}
 	}
 	if len(del.room) > 0 {
-		b.Queue(deleteReactions, del.room, delSeq, del.emoji, del.sender)
+		b.Queue(deleteReactions, del.room, delSeq, del.emoji, del.user)
 	}
 	if len(ins.room) > 0 {
-		b.Queue(insertReactions, ins.room, insSeq, ins.emoji, ins.sender, insAdded)
+		b.Queue(insertReactions, ins.room, insSeq, ins.emoji, ins.user, ins.name, insAdded)
+	}
+}
+
+// queueMentioned keeps the mentioned table (who each message mentions, for MyRooms) in step
+// with the messages the batch stored or changed: the mentions of its new messages are
+// inserted, those of the messages it edited or deleted replaced by their final ones (none
+// for a tombstone). A user's mention of themselves is not counted, so not stored; an @room
+// is stored under sqlstore.RoomMention with its sender, whom it does not count for.
+func (p *plan) queueMentioned(b *pgx.Batch) {
+	var gone struct {
+		room []string
+		seq  []int64
+	}
+	var ins struct {
+		room, user, sender []string
+		seq                []int64
+	}
+	add := func(st *msgState) {
+		if st.e.Deleted {
+			return
+		}
+		for _, u := range sqlstore.MentionKeys(st.e.Mentions, st.e.MentionRoom) {
+			if u != st.e.User { // one's own mention is not counted
+				ins.room, ins.seq, ins.user = append(ins.room, st.e.Room), append(ins.seq, int64(st.e.Seq)), append(ins.user, u)
+				ins.sender = append(ins.sender, st.e.User)
+			}
+		}
+	}
+	for _, st := range p.newMsgs {
+		add(st)
+	}
+	for mk, st := range p.msgs {
+		if st.isNew || !st.edited && !st.deletedNow {
+			continue
+		}
+		gone.room, gone.seq = append(gone.room, mk.room), append(gone.seq, mk.seq)
+		add(st)
+	}
+	if len(gone.room) > 0 {
+		b.Queue(deleteMentioned, gone.room, gone.seq)
+	}
+	if len(ins.room) > 0 {
+		b.Queue(insertMentioned, ins.room, ins.seq, ins.user, ins.sender)
+	}
+}
+
+// queueMembers writes back the memberships the batch's KindMember entries changed.
+func (p *plan) queueMembers(b *pgx.Batch) {
+	var put struct {
+		room, user, name, role []string
+		invited                []bool
+		since                  []time.Time
+	}
+	var del struct{ room, user []string }
+	for mk, st := range p.members {
+		switch {
+		case !st.dirty:
+		case st.m != nil:
+			put.room, put.user, put.role = append(put.room, mk.room), append(put.user, mk.user), append(put.role, string(st.m.Role))
+			put.name = append(put.name, st.m.Name)
+			put.invited, put.since = append(put.invited, st.m.Invited), append(put.since, st.m.Since)
+		default:
+			del.room, del.user = append(del.room, mk.room), append(del.user, mk.user)
+		}
+	}
+	if len(del.room) > 0 {
+		b.Queue(deleteMembers, del.room, del.user)
+	}
+	if len(put.room) > 0 {
+		b.Queue(upsertMembers, put.room, put.user, put.name, put.role, put.invited, put.since)
 	}
 }

@@ -26,7 +26,7 @@ const (
 	// within a room.
 	batchTime = `SELECT date_trunc('milliseconds', clock_timestamp())`
 	// findKeys returns the stored entries, of both tables, that hold any of the (room,
-	// sender, client_id) keys given. It runs after lockRoom, as a statement of its own and so
+	// user_id, client_id) keys given. It runs after lockRoom, as a statement of its own and so
 	// with a snapshot taken after the locks: it sees every entry committed in those rooms.
 	// So do the other reads below.
 	//
@@ -36,13 +36,13 @@ const (
 	// "(…) IN (SELECT * FROM unnest(…))", a table the statistics think small (a new one,
 	// growing faster than autovacuum analyzes it) got a generic plan that hashed the keys
 	// and scanned the whole table, and each batch took time growing with the table.
-	findKeys = `(SELECT m.* FROM unnest($1::text[], $2::text[], $3::text[]) AS k(k_room, k_sender, k_client_id)
+	findKeys = `(SELECT m.* FROM unnest($1::text[], $2::text[], $3::text[]) AS k(k_room, k_user, k_client_id)
 			CROSS JOIN LATERAL (SELECT room, ` + messageRow + ` FROM messages
-				WHERE room = k_room AND sender = k_sender AND client_id = k_client_id AND client_id <> '' LIMIT 1) AS m)
+				WHERE room = k_room AND user_id = k_user AND client_id = k_client_id AND client_id <> '' LIMIT 1) AS m)
 		UNION ALL
-		(SELECT e.* FROM unnest($1::text[], $2::text[], $3::text[]) AS k(k_room, k_sender, k_client_id)
+		(SELECT e.* FROM unnest($1::text[], $2::text[], $3::text[]) AS k(k_room, k_user, k_client_id)
 			CROSS JOIN LATERAL (SELECT room, ` + entryRow + ` FROM entries
-				WHERE room = k_room AND sender = k_sender AND client_id = k_client_id AND client_id <> '' LIMIT 1) AS e)`
+				WHERE room = k_room AND user_id = k_user AND client_id = k_client_id AND client_id <> '' LIMIT 1) AS e)`
 	// findMessages reads the messages that the batch's changes and replies name.
 	findMessages = `SELECT m.* FROM unnest($1::text[], $2::bigint[]) AS k(k_room, k_seq)
 		CROSS JOIN LATERAL (SELECT room, ` + messageRow + ` FROM messages WHERE room = k_room AND seq = k_seq LIMIT 1) AS m`
@@ -52,36 +52,40 @@ const (
 		CROSS JOIN LATERAL (SELECT room, ` + entryRow + ` FROM entries
 			WHERE room = k_room AND target = k_target AND kind = 'delete' LIMIT 1) AS e`
 	// findHolds reads which of the batch's reactions are held now.
-	findHolds = `SELECT r.* FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[]) AS k(k_room, k_seq, k_emoji, k_sender)
-		CROSS JOIN LATERAL (SELECT room, seq, emoji, sender FROM reactions
-			WHERE room = k_room AND seq = k_seq AND emoji = k_emoji AND sender = k_sender LIMIT 1) AS r`
+	findHolds = `SELECT r.* FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[]) AS k(k_room, k_seq, k_emoji, k_user)
+		CROSS JOIN LATERAL (SELECT room, seq, emoji, user_id FROM reactions
+			WHERE room = k_room AND seq = k_seq AND emoji = k_emoji AND user_id = k_user LIMIT 1) AS r`
 	// findHolders reads the first n holders of each emoji the batch toggles, in the order
 	// they reacted: enough to name the first MaxReactionNames after the batch's removals.
-	findHolders = `SELECT u.room, u.seq, u.emoji, h.sender
+	findHolders = `SELECT u.room, u.seq, u.emoji, h.user_id, h.sender
 		FROM unnest($1::text[], $2::bigint[], $3::text[], $4::int[]) WITH ORDINALITY AS u(room, seq, emoji, n, i)
-		CROSS JOIN LATERAL (SELECT r.sender, r.added_seq FROM reactions r
+		CROSS JOIN LATERAL (SELECT r.user_id, r.sender, r.added_seq FROM reactions r
 			WHERE r.room = u.room AND r.seq = u.seq AND r.emoji = u.emoji ORDER BY r.added_seq LIMIT u.n) AS h
 		ORDER BY u.i, h.added_seq`
+	// findMembers reads the memberships that the batch's KindMember entries change.
+	findMembers = `SELECT m.* FROM unnest($1::text[], $2::text[]) AS k(k_room, k_user)
+		CROSS JOIN LATERAL (SELECT room, user_id, name, role, invited, since FROM memberships
+			WHERE room = k_room AND user_id = k_user LIMIT 1) AS m`
 )
 
 // The statements of a batch transaction that write (round trip 2), each for all the rows of
 // the batch at once, in this order.
 const (
 	// insertPlainMessages is insertMessages for messages with nothing but text, as most are.
-	insertPlainMessages = `INSERT INTO messages (room, seq, id, client_id, sender, text, created_at, message_no)
-		SELECT room, seq, id, client_id, sender, text, $8::timestamptz, message_no
-		FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[])
-			AS u(room, seq, id, client_id, sender, text, message_no)`
+	insertPlainMessages = `INSERT INTO messages (room, seq, id, client_id, sender, user_id, text, created_at, message_no)
+		SELECT room, seq, id, client_id, sender, user_id, text, $9::timestamptz, message_no
+		FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[])
+			AS u(room, seq, id, client_id, sender, user_id, text, message_no)`
 	// insertMessages stores new messages in their state at the end of the batch. JSON
 	// arguments are text, "" for NULL.
-	insertMessages = `INSERT INTO messages (room, seq, id, client_id, sender, text, created_at, message_no,
+	insertMessages = `INSERT INTO messages (room, seq, id, client_id, sender, user_id, text, created_at, message_no,
 			deleted, reply_to, reply_count, mentions, mention_room, edited_at, reactions)
-		SELECT room, seq, id, client_id, sender, text, $15::timestamptz, message_no,
+		SELECT room, seq, id, client_id, sender, user_id, text, $16::timestamptz, message_no,
 			deleted, reply_to, reply_count, nullif(mentions, '')::jsonb, mention_room,
-			CASE WHEN edited THEN $15::timestamptz END, nullif(reactions, '')::jsonb
-		FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[],
-			$8::bool[], $9::bigint[], $10::int[], $11::text[], $12::bool[], $13::bool[], $14::text[])
-			AS u(room, seq, id, client_id, sender, text, message_no,
+			CASE WHEN edited THEN $16::timestamptz END, nullif(reactions, '')::jsonb
+		FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[],
+			$9::bool[], $10::bigint[], $11::int[], $12::text[], $13::bool[], $14::bool[], $15::text[])
+			AS u(room, seq, id, client_id, sender, user_id, text, message_no,
 				deleted, reply_to, reply_count, mentions, mention_room, edited, reactions)`
 	// updateMessages writes back the state of the messages the batch changed.
 	updateMessages = `UPDATE messages m SET text = u.text, deleted = u.deleted, reply_count = u.reply_count,
@@ -91,13 +95,14 @@ const (
 			AS u(room, seq, text, deleted, reply_count, mentions, mention_room, reactions, edited)
 		WHERE m.room = u.room AND m.seq = u.seq`
 	insertEntries = `INSERT INTO entries (room, seq, id, client_id, sender, kind, target, text, mentions,
-			mention_room, moderator, emoji, added, count, created_at)
+			mention_room, moderator, emoji, added, count, user_id, subject, subject_name, action, role, created_at)
 		SELECT room, seq, id, client_id, sender, kind, target, text, nullif(mentions, '')::jsonb,
-			mention_room, moderator, emoji, added, count, $15::timestamptz
+			mention_room, moderator, emoji, added, count, user_id, subject, subject_name, action, role, $20::timestamptz
 		FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[],
-			$8::text[], $9::text[], $10::bool[], $11::bool[], $12::text[], $13::bool[], $14::int[])
+			$8::text[], $9::text[], $10::bool[], $11::bool[], $12::text[], $13::bool[], $14::int[],
+			$15::text[], $16::text[], $17::text[], $18::text[], $19::text[])
 			AS u(room, seq, id, client_id, sender, kind, target, text, mentions,
-				mention_room, moderator, emoji, added, count)`
+				mention_room, moderator, emoji, added, count, user_id, subject, subject_name, action, role)`
 	// emptyRevisions and emptyEdits empty what deleted messages leave: their revisions and
 	// what their edits said.
 	emptyRevisions = `DELETE FROM revisions WHERE (room, seq) IN (SELECT * FROM unnest($1::text[], $2::bigint[]))`
@@ -106,11 +111,30 @@ const (
 	insertRevisions = `INSERT INTO revisions (room, seq, replaced_by, text, at)
 		SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::timestamptz[])`
 	deleteReactions = `DELETE FROM reactions
-		WHERE (room, seq, emoji, sender) IN (SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[]))`
-	insertReactions = `INSERT INTO reactions (room, seq, emoji, sender, added_seq)
-		SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::bigint[])`
-	raiseLastSeqs = `UPDATE rooms SET last_seq = u.last_seq, last_message_no = u.last_no
-		FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS u(name, last_seq, last_no) WHERE rooms.name = u.name`
+		WHERE (room, seq, emoji, user_id) IN (SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[]))`
+	insertReactions = `INSERT INTO reactions (room, seq, emoji, user_id, sender, added_seq)
+		SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::bigint[])`
+	// deleteMentioned and insertMentioned replace the mentions of the messages the batch
+	// edited or deleted, and add those of its new messages.
+	deleteMentioned = `DELETE FROM mentioned WHERE (room, seq) IN (SELECT * FROM unnest($1::text[], $2::bigint[]))`
+	insertMentioned = `INSERT INTO mentioned (room, seq, user_id, sender)
+		SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[])`
+	// deleteMembers and upsertMembers write back the memberships the batch changed.
+	deleteMembers = `DELETE FROM memberships WHERE (room, user_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`
+	upsertMembers = `INSERT INTO memberships (room, user_id, name, role, invited, since)
+		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bool[], $6::timestamptz[])
+		ON CONFLICT (room, user_id) DO UPDATE SET name = excluded.name, role = excluded.role,
+			invited = excluded.invited, since = excluded.since`
+	// raiseLastSeqs ends each batch: the rooms' last seqs and message numbers, their topics
+	// (NULL: unchanged) and member counts, and for a room whose metadata or members the batch
+	// changed its time of creation if it had none (a room created by a join before rooms
+	// had metadata gets it on its first change).
+	raiseLastSeqs = `UPDATE rooms SET last_seq = u.last_seq, last_message_no = u.last_no,
+			topic = coalesce(u.topic, rooms.topic), members = rooms.members + u.delta,
+			created = CASE WHEN u.changed THEN coalesce(rooms.created, $7::timestamptz) ELSE rooms.created END
+		FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::int[], $6::bool[])
+			AS u(name, last_seq, last_no, topic, delta, changed)
+		WHERE rooms.name = u.name`
 )
 
 // maxAttempts is how often a batch is tried before its appends fail; see retryable.
@@ -162,8 +186,8 @@ func (w *writer) commitAppends(reqs []*request) {
 	}
 }
 
-// key is an idempotency key.
-type key struct{ room, from, clientID string }
+// key is an idempotency key: room, user id, client id.
+type key struct{ room, user, clientID string }
 
 // attempt runs the batch transaction once and returns the outcome of each request of reqs,
 // which are sorted by room. committing reports that the error came from COMMIT, after which

@@ -23,8 +23,8 @@ const (
 		UNION ALL
 		(SELECT true, 0, text, coalesce(edited_at, created_at), deleted FROM messages WHERE room = $1 AND seq = $2)
 		ORDER BY current, replaced_by`
-	// selectReactedBy is a range of reactions_by_sender.
-	selectReactedBy = `SELECT seq, emoji FROM reactions WHERE room = $1 AND sender = $2 AND seq BETWEEN $3 AND $4
+	// selectReactedBy is a range of reactions_by_user.
+	selectReactedBy = `SELECT seq, emoji FROM reactions WHERE room = $1 AND user_id = $2 AND seq BETWEEN $3 AND $4
 		ORDER BY seq, added_seq`
 )
 
@@ -83,17 +83,18 @@ func (s *Store) revisions(ctx context.Context, room string, seq int64) (revs []h
 	return nil, false, rows.Err() // no message: its revisions, if any, do not count
 }
 
-// ReactedBy returns the reactions name holds on the messages of room with from ≤ Seq ≤ to,
-// by seq and then in the order name added them. See hubbub.Store.
-func (s *Store) ReactedBy(ctx context.Context, room, name string, from, to uint64) ([]hubbub.ReactionKey, error) {
+// ReactedBy returns the reactions user (a user id; for reactions stored before users, the
+// name) holds on the messages of room with from ≤ Seq ≤ to, by seq and then in the order they
+// were added. See hubbub.Store.
+func (s *Store) ReactedBy(ctx context.Context, room, user string, from, to uint64) ([]hubbub.ReactionKey, error) {
 	if err := s.guard.Begin(ctx, sqlstore.OpReactedBy); err != nil {
 		return nil, err
 	}
 	lo, hi, ok := sqlstore.RangeArgs(from, to)
-	if !ok || !textFits(name) {
+	if !ok || !textFits(user) {
 		return nil, nil
 	}
-	rows, _ := s.pool.Query(ctx, selectReactedBy, room, name, lo, hi)
+	rows, _ := s.pool.Query(ctx, selectReactedBy, room, user, lo, hi)
 	keys, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (hubbub.ReactionKey, error) {
 		var k hubbub.ReactionKey
 		var seq int64

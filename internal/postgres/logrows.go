@@ -14,12 +14,12 @@ import (
 // can merge them: the columns of logColumns, messages giving the change columns as zeros and
 // entries the message state columns.
 const (
-	messageRow = `'' AS kind, seq, id, client_id, sender, text, created_at, deleted, reply_to, reply_count,
+	messageRow = `'' AS kind, seq, id, client_id, sender, user_id, text, created_at, deleted, reply_to, reply_count,
 		mentions, mention_room, edited_at, reactions, 0::bigint AS target, false AS moderator, '' AS emoji,
-		false AS added, 0 AS count`
-	entryRow = `kind, seq, id, client_id, sender, text, created_at, false AS deleted, 0::bigint AS reply_to,
+		false AS added, 0 AS count, '' AS subject, '' AS subject_name, '' AS action, '' AS role`
+	entryRow = `kind, seq, id, client_id, sender, user_id, text, created_at, false AS deleted, 0::bigint AS reply_to,
 		0 AS reply_count, mentions, mention_room, NULL::timestamptz AS edited_at, NULL::jsonb AS reactions,
-		target, moderator, emoji, added, count`
+		target, moderator, emoji, added, count, subject, subject_name, action, role`
 )
 
 // scanLogRow reads a row of messageRow or entryRow into e (but its Room).
@@ -35,14 +35,16 @@ func scanLogRowFrom(row pgx.Row, e *hubbub.Entry, first ...any) error {
 		mentions, reactions []byte
 		editedAt            *time.Time
 		target              int64
+		role                string
 	)
-	dest := append(first, &kind, &seq, &e.ID, &e.ClientID, &e.From, &e.Text, &e.Time, &e.Deleted, &replyTo,
+	dest := append(first, &kind, &seq, &e.ID, &e.ClientID, &e.From, &e.User, &e.Text, &e.Time, &e.Deleted, &replyTo,
 		&e.ReplyCount, &mentions, &e.MentionRoom, &editedAt, &reactions, &target, &e.Moderator, &e.Emoji,
-		&e.Added, &e.Count)
+		&e.Added, &e.Count, &e.Subject, &e.SubjectName, &e.Action, &role)
 	if err := row.Scan(dest...); err != nil {
 		return err
 	}
 	e.Kind, e.Seq, e.ReplyTo, e.Target = hubbub.EntryKind(kind), uint64(seq), uint64(replyTo), uint64(target)
+	e.Role = hubbub.RoomRole(role)
 	e.Time = e.Time.UTC()
 	if editedAt != nil {
 		e.EditedAt = editedAt.UTC()

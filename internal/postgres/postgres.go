@@ -62,7 +62,11 @@ type Store struct {
 	guard sqlstore.Guard
 }
 
-var _ hubbub.Store = (*Store)(nil)
+var (
+	_ hubbub.Store     = (*Store)(nil)
+	_ hubbub.UserStore = (*Store)(nil)
+	_ hubbub.RoomStore = (*Store)(nil)
+)
 
 // Open connects to the database at url (a postgres:// URL or a key=value string, as libpq
 // takes them, plus pgxpool's pool_* settings), brings its schema up to date and returns the
@@ -175,9 +179,13 @@ func (s *Store) Append(ctx context.Context, e hubbub.Entry) (hubbub.Entry, bool,
 	if err := sqlstore.CheckAppend(e); err != nil {
 		return hubbub.Entry{}, false, s.guard.Wrap(sqlstore.OpAppend, err)
 	}
+	if e.User == "" { // an actor without a user id is keyed by name, as entries before users were
+		e.User = e.From
+	}
 	e = sqlstore.Stored(e)
 	fields := []struct{ name, value string }{
-		{"room", e.Room}, {"sender", e.From}, {"client id", e.ClientID}, {"text", e.Text}, {"emoji", e.Emoji},
+		{"room", e.Room}, {"sender", e.From}, {"user", e.User}, {"client id", e.ClientID}, {"text", e.Text}, {"emoji", e.Emoji},
+		{"subject", e.Subject}, {"subject name", e.SubjectName}, {"action", e.Action}, {"role", string(e.Role)},
 	}
 	for _, m := range e.Mentions {
 		fields = append(fields, struct{ name, value string }{"mention", m.User}, struct{ name, value string }{"mention", m.Name})

@@ -144,8 +144,8 @@ func TestClientIDRaceRetried(t *testing.T) {
 	}
 	s.w.afterLookup = func(attempt int) {
 		if attempt == 1 {
-			adminExec(t, u, `INSERT INTO messages (room, seq, id, client_id, sender, text, created_at)
-				VALUES ('r', 1000, 'sneaked-in', 'k', 'alice', 'sneaked in', now())`)
+			adminExec(t, u, `INSERT INTO messages (room, seq, id, client_id, sender, user_id, text, created_at)
+				VALUES ('r', 1000, 'sneaked-in', 'k', 'alice', 'alice', 'sneaked in', now())`)
 		}
 	}
 	m, dup, err := s.Append(ctx, hubbub.Entry{Room: "r", From: "alice", ClientID: "k", Text: "mine"})

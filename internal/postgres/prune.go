@@ -50,6 +50,7 @@ const (
 	pruneEntries   = `DELETE FROM entries WHERE room = $1 AND target < $2`
 	pruneReactions = `DELETE FROM reactions WHERE room = $1 AND seq < $2`
 	pruneRevisions = `DELETE FROM revisions WHERE room = $1 AND seq < $2`
+	pruneMentioned = `DELETE FROM mentioned WHERE room = $1 AND seq < $2`
 )
 
 // Prune deletes what Options.Retention no longer keeps and returns how many messages went.
@@ -128,7 +129,7 @@ func (s *Store) pruneRoom(ctx context.Context, room string, cut int64) (removed 
 		removed = tag.RowsAffected()
 		return nil
 	})
-	for _, q := range []string{pruneEntries, pruneReactions, pruneRevisions} {
+	for _, q := range []string{pruneEntries, pruneReactions, pruneRevisions, pruneMentioned} {
 		b.Queue(q, room, cut)
 	}
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
