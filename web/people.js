@@ -176,6 +176,8 @@ function openDialog(which, focus) {
 const browse = { query: "", next: "", timer: 0 };
 
 function openBrowser() {
+  $("create-form").reset();
+  $("create-submit").disabled = false;
   openDialog("browse", "browse-search");
   browse.query = $("browse-search").value.trim();
   $("directory-list").textContent = "";

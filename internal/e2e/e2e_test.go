@@ -329,6 +329,20 @@ func TestScreenshot(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("wrote %s (%d bytes)", out, len(png))
+
+	// docs/screenshot-rooms.png: the room browser, with the public rooms and the create form.
+	ann.do("close the thread", chromedp.Click(chromedp.CSS("#thread-close")))
+	ann.do("open the room browser", chromedp.Click(chromedp.CSS("#browse-rooms")))
+	ann.waitFor("the directory", `document.querySelectorAll("#directory-list .directory-room").length === 2`)
+	ann.do("move the focus off the search box", chromeEval(`document.getElementById("browse-search").blur()`))
+	if png, err = ann.screenshot(); err != nil {
+		t.Fatal(err)
+	}
+	out = filepath.Join(filepath.Dir(out), "screenshot-rooms.png")
+	if err := os.WriteFile(out, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("wrote %s (%d bytes)", out, len(png))
 }
 
 // A send the server refuses is marked failed with a Retry button; Retry sends it again with the
