@@ -4,6 +4,7 @@ package sqlitetest
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"os"
 	"testing"
@@ -12,10 +13,12 @@ import (
 	"hubbub/internal/sqlite"
 )
 
-// Damaged writes n messages to room in a new SQLite store at path,
-// closes it, and overwrites DamageSize bytes in the middle of the file with garbage, as in
-// the fault injection of issue 14 (64 KiB in the middle of a file of 2,000 messages). The
-// newest messages and the room's last seq stay readable; the middle of the history does not.
+// Damaged writes n messages to room in a new SQLite store at path, closes it, and overwrites
+// with garbage the pages of the messages table that hold the middle third of the history (as
+// the fault injection of issue 14 damaged the middle of a file of 2,000 messages). The pages
+// are found by SQLite's dbstat table, in key order, so that the damage hits the history
+// whatever else the schema keeps in the file beside it. The newest messages and the room's
+// last seq stay readable; the middle of the history does not.
 func Damaged(t testing.TB, path, room string, n int) {
 	t.Helper()
 	s, err := sqlite.Open(path, sqlite.Options{})
@@ -46,23 +49,54 @@ func Damaged(t testing.TB, path, room string, n int) {
 	if err := s.Close(); err != nil { // the last connection copies the log into the file
 		t.Fatal(err)
 	}
+	pageSize, pages := historyPages(t, path)
+	if len(pages) < 3 {
+		t.Fatalf("the history of %d messages fills %d pages: too few to damage its middle", n, len(pages))
+	}
 	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		t.Fatal(err)
-	}
-	garbage := make([]byte, DamageSize)
+	garbage := make([]byte, pageSize)
 	for i := range garbage {
 		garbage[i] = byte(i*7 + 13)
 	}
-	if _, err := f.WriteAt(garbage, fi.Size()/2-DamageSize/2); err != nil {
-		t.Fatal(err)
+	for _, pg := range pages[len(pages)/3 : 2*len(pages)/3] {
+		if _, err := f.WriteAt(garbage, (pg-1)*pageSize); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
-// DamageSize is how many bytes Damaged overwrites.
-const DamageSize = 64 << 10
+// historyPages returns the page size of the file at path and the numbers of the leaf pages of
+// its messages table, in the order of their keys (a room's seqs).
+func historyPages(t testing.TB, path string) (int64, []int64) {
+	t.Helper()
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var pageSize int64
+	if err := db.QueryRow(`PRAGMA page_size`).Scan(&pageSize); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := db.Query(`SELECT pageno FROM dbstat WHERE name = 'messages' AND pagetype = 'leaf' ORDER BY path`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var pages []int64
+	for rows.Next() {
+		var pg int64
+		if err := rows.Scan(&pg); err != nil {
+			t.Fatal(err)
+		}
+		pages = append(pages, pg)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return pageSize, pages
+}
