@@ -15,6 +15,7 @@ import (
 
 	"hubbub"
 	"hubbub/internal/accounts"
+	"hubbub/internal/pgtest"
 	"hubbub/internal/server"
 	"hubbub/internal/servertest"
 )
@@ -34,6 +35,28 @@ func start(t *testing.T, limits accounts.Config) *servertest.Server {
 		cfg.LoginRate, cfg.LoginBurst = 1000, 1000
 	}
 	return servertest.Start(t, servertest.Options{Server: server.Config{Accounts: cfg, TrustProxy: true}})
+}
+
+// starter starts a test server (start, startPostgres).
+type starter func(t *testing.T, limits accounts.Config) *servertest.Server
+
+// onEveryStore runs a test on a server keeping its users in SQLite, and in PostgreSQL when the
+// tests have one (pgtest: HUBBUB_TEST_POSTGRES).
+func onEveryStore(t *testing.T, test func(*testing.T, starter)) {
+	t.Run("sqlite", func(t *testing.T) { test(t, start) })
+	t.Run("postgres", func(t *testing.T) { test(t, startPostgres) })
+}
+
+// startPostgres is start with the store in a fresh PostgreSQL schema.
+func startPostgres(t *testing.T, limits accounts.Config) *servertest.Server {
+	t.Helper()
+	cfg := limits
+	cfg.Hash = accounts.TestHashParams
+	if cfg.LoginRate == 0 {
+		cfg.LoginRate, cfg.LoginBurst = 1000, 1000
+	}
+	return servertest.Start(t, servertest.Options{Postgres: pgtest.FreshSchema(t),
+		Server: server.Config{Accounts: cfg, TrustProxy: true}})
 }
 
 func users(t *testing.T, s *servertest.Server) hubbub.UserStore {
@@ -151,7 +174,9 @@ func (b *browser) sessionCookie() *http.Cookie {
 	return nil
 }
 
-func TestSignInAndOut(t *testing.T) {
+func TestSignInAndOut(t *testing.T) { onEveryStore(t, testSignInAndOut) }
+
+func testSignInAndOut(t *testing.T, start starter) {
 	s := start(t, accounts.Config{})
 	ann := addUser(t, s, "ann", "admin", "correct horse")
 	b := newBrowser(t, s, "10.0.0.1")
@@ -232,7 +257,9 @@ func TestWrongPasswordAndUnknownUserGetTheSameAnswer(t *testing.T) {
 	}
 }
 
-func TestLoginRateLimit(t *testing.T) {
+func TestLoginRateLimit(t *testing.T) { onEveryStore(t, testLoginRateLimit) }
+
+func testLoginRateLimit(t *testing.T, start starter) {
 	// 3 attempts at once, then one per 1000 s: a test never sees the bucket refill.
 	s := start(t, accounts.Config{LoginRate: 0.001, LoginBurst: 3})
 	addUser(t, s, "ann", "", "correct horse")
@@ -271,7 +298,9 @@ func TestLoginRateLimit(t *testing.T) {
 	}
 }
 
-func TestSignOutEverywhere(t *testing.T) {
+func TestSignOutEverywhere(t *testing.T) { onEveryStore(t, testSignOutEverywhere) }
+
+func testSignOutEverywhere(t *testing.T, start starter) {
 	s := start(t, accounts.Config{})
 	addUser(t, s, "ann", "", "correct horse")
 	addUser(t, s, "bob", "", "battery staple")
@@ -356,7 +385,9 @@ func TestFormsRefuseCrossSitePosts(t *testing.T) {
 	}
 }
 
-func TestInviteLinkWorksOnce(t *testing.T) {
+func TestInviteLinkWorksOnce(t *testing.T) { onEveryStore(t, testInviteLinkWorksOnce) }
+
+func testInviteLinkWorksOnce(t *testing.T, start starter) {
 	s := start(t, accounts.Config{})
 	admin := addUser(t, s, "root", "admin", "correct horse")
 	code, _, err := accounts.NewInvite(context.Background(), users(t, s), admin.ID, "moderator", time.Hour)
@@ -405,7 +436,9 @@ func TestInviteLinkWorksOnce(t *testing.T) {
 	}
 }
 
-func TestDisabledUserCannotSignIn(t *testing.T) {
+func TestDisabledUserCannotSignIn(t *testing.T) { onEveryStore(t, testDisabledUserCannotSignIn) }
+
+func testDisabledUserCannotSignIn(t *testing.T, start starter) {
 	s := start(t, accounts.Config{})
 	addUser(t, s, "ann", "", "correct horse")
 	b := newBrowser(t, s, "10.0.0.1")
@@ -430,7 +463,9 @@ func TestDisabledUserCannotSignIn(t *testing.T) {
 	}
 }
 
-func TestGuestBecomesAccount(t *testing.T) {
+func TestGuestBecomesAccount(t *testing.T) { onEveryStore(t, testGuestBecomesAccount) }
+
+func testGuestBecomesAccount(t *testing.T, start starter) {
 	s := start(t, accounts.Config{})
 	ctx := context.Background()
 	const key = "the-guest-key-from-local-storage"
@@ -475,7 +510,9 @@ func TestGuestBecomesAccount(t *testing.T) {
 	}
 }
 
-func TestChangePassword(t *testing.T) {
+func TestChangePassword(t *testing.T) { onEveryStore(t, testChangePassword) }
+
+func testChangePassword(t *testing.T, start starter) {
 	s := start(t, accounts.Config{})
 	addUser(t, s, "ann", "", "correct horse")
 	b, other := newBrowser(t, s, "10.0.0.1"), newBrowser(t, s, "10.0.0.2")
