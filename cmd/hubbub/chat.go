@@ -36,6 +36,7 @@ commands work too (start a message with "//" to send a line that begins with "/"
                    room joined before it current, and says so
   /who [ROOM]      list the members of ROOM (default: the current room)
 ` + chatLogHelp + `
+` + chatPeopleHelp + `
   /quit            stop (like end of input)
 
 With several URLs it connects to the first that answers and moves to the next one when a
@@ -137,6 +138,7 @@ func runChat(ctx context.Context, args []string, io stdio) error {
 		fmt.Fprintf(io.err, "* %v\n", err)
 	}
 	c.rooms = []string{*room}
+	c.show(*room)
 	if isTerminal(io.in) {
 		fmt.Fprintf(io.err, "* lines you type go to %s; /help lists the commands\n", *room)
 	}
@@ -178,6 +180,7 @@ type chat struct {
 	io      stdio
 	name    string
 	printed chan struct{} // closed when every event has been printed
+	reads   readTracker   // the room shown, and what was printed, for read positions
 
 	rooms    []string          // joined rooms, in order; the last one is the current room
 	sent     []*client.Receipt // sends whose outcome is not counted yet
@@ -276,7 +279,11 @@ func (c *chat) command(ctx context.Context, line string) (quit bool) {
 	if len(words) > 1 {
 		arg = words[1]
 	}
+	defer func() { c.show(c.current()) }() // a command may change the current room
 	handled, err := c.logCommand(ctx, words[0], line)
+	if !handled {
+		handled, err = c.peopleCommand(ctx, words[0], line)
+	}
 	if handled {
 		if err != nil && ctx.Err() == nil {
 			fmt.Fprintf(c.io.err, "* %s: %v\n", words[0], err)
@@ -307,11 +314,7 @@ func (c *chat) command(ctx context.Context, line string) (quit bool) {
 		c.forget(arg)
 		err = c.ses.Leave(ctx, arg)
 		if wasCurrent { // say so: the next line typed goes elsewhere
-			if next := c.current(); next != "" {
-				fmt.Fprintf(c.io.err, "* lines you type go to %s now\n", next)
-			} else {
-				fmt.Fprintln(c.io.err, "* you are in no room now; /join one to send")
-			}
+			c.sayCurrent()
 		}
 	case "/who":
 		if arg == "" {
@@ -320,7 +323,7 @@ func (c *chat) command(ctx context.Context, line string) (quit bool) {
 		}
 		_, err = c.ses.Who(ctx, arg) // the members frame is printed with the other events
 	case "/help":
-		fmt.Fprintln(c.io.err, "commands: /join ROOM, /leave [ROOM], /who [ROOM], /reply SEQ TEXT, /edit SEQ TEXT, /delete SEQ, /react SEQ EMOJI, /quit; //text sends /text")
+		fmt.Fprintln(c.io.err, "commands: /join ROOM, /leave [ROOM], /who [ROOM], /reply SEQ TEXT, /edit SEQ TEXT, /delete SEQ, /react SEQ EMOJI, /rooms, /dm NAME..., /create ROOM [--private] [--topic TEXT], /invite NAME, /topic TEXT, /part [ROOM], /quit; //text sends /text")
 	default:
 		err = fmt.Errorf("unknown command %s (try /help)", words[0])
 	}
@@ -393,10 +396,21 @@ func (c *chat) print() {
 	// after a reconnect and fetches what a truncated replay left out. A first join's truncated
 	// only says the room has older messages than the ones printed.
 	rejoins := map[string]bool{}
+	titles := roomTitles{} // direct messages by their people's names
 	for f := range c.ses.Events() {
+		if c.printPeople(out, f, titles) {
+			continue
+		}
 		switch f := f.(type) {
 		case *wire.Message:
-			fmt.Fprintln(out, messageLine(f))
+			m := f
+			if t := titles[f.Room]; t != "" {
+				cp := *f
+				cp.Room = t
+				m = &cp
+			}
+			fmt.Fprintln(out, messageLine(m))
+			c.printedMessage(f.Room, f.Seq)
 		case *wire.Edited:
 			fmt.Fprintln(out, editedLine(f))
 		case *wire.Deleted:

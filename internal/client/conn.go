@@ -530,8 +530,6 @@ func (c *Conn) answer(f wire.Frame) {
 		key = reqKey(wire.TypeLeave, f.Room, "")
 	case *wire.History:
 		key = reqKey(wire.TypeHistory, f.Room, "")
-	case *wire.Members:
-		key = reqKey(wire.TypeWho, f.Room, "")
 	case *wire.Revisions:
 		key = reqKey(wire.TypeRevisions, f.Room, "")
 	case *wire.Pong:
@@ -541,10 +539,17 @@ func (c *Conn) answer(f wire.Frame) {
 			return
 		}
 		key = reqKey(f.Request, f.Room, f.ID)
-	default:
-		return
 	}
 	c.mu.Lock()
+	if key == "" {
+		var ok bool
+		if key, ok = c.conversationKey(f); !ok {
+			c.mu.Unlock()
+			return
+		}
+	} else if se, ok := f.(*wire.Error); ok && se.Request == wire.TypeDM {
+		key = c.dmWaiter() // a dm's error names no room: it answers a dm request waiting
+	}
 	q := c.waiters[key]
 	if len(q) == 0 {
 		c.mu.Unlock()

@@ -381,6 +381,8 @@ func (s *Session) apply(c *Conn, f wire.Frame) wire.Frame {
 		} else {
 			st.fresh = false // a join this session did not make: nothing to wait for
 		}
+	case *wire.Unroom:
+		s.forget(f.Room) // the server took the user out of it: rejoining would be refused
 	case *wire.Ack:
 		if r := s.byID[f.ID]; r != nil && r.Room == f.Room {
 			s.settle(r, f, nil)

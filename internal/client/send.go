@@ -212,6 +212,9 @@ func (s *Session) sendLoop() {
 				continue
 			}
 			if r == nil {
+				if c != nil {
+					s.flushReads(c)
+				}
 				break
 			}
 			if err := lim.Wait(s.ctx); err != nil {

@@ -150,6 +150,8 @@ type Session struct {
 	byID       map[string]*Receipt
 	nextID     uint64
 	pauseUntil time.Time
+	reads      map[string]uint64 // read positions to write (MarkRead), by room
+	readSent   map[string]uint64 // the highest read position written, by room
 	ended      bool
 	err        error
 }

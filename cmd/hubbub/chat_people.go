@@ -1,0 +1,350 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"hubbub"
+	"hubbub/internal/client"
+	"hubbub/internal/wire"
+)
+
+// People in `hubbub chat` (docs/protocol.md, Conversations): direct messages, the user's
+// rooms with their unread and mention counts, creating rooms, invitations, topics and
+// parting. The server sends the user's rooms right after each connect; the chat prints them,
+// so the unread counts are the first thing shown. The chat tells the server what the user has
+// read: every message of the current room it prints moves the read position there, so the
+// counts on the user's other devices (and on the next connect) leave those out.
+
+// chatPeopleHelp lists the people commands for /help and the usage text.
+const chatPeopleHelp = `  /rooms           list your rooms with their unread messages and mentions
+  /dm NAME...      open the direct message with NAME (and more people) and make it current
+  /create ROOM [--private] [--topic TEXT]
+                   create ROOM (private: members only, by invitation) and join it;
+                   --topic takes the rest of the line
+  /invite NAME     invite NAME to the current room (a private room's owner and moderators)
+  /topic TEXT      set the topic of the current room
+  /part [ROOM]     leave ROOM (default: the current room) for good: it leaves your rooms`
+
+// chatCommandTimeout bounds the wait for the server's answer to a people command.
+const chatCommandTimeout = 10 * time.Second
+
+// readTracker is what the chat shows and has shown: the current room, and the highest seq
+// printed in each room, so that the read position follows what the user has seen. The input
+// loop changes the current room, the printer records seqs; either may be first.
+type readTracker struct {
+	mu    sync.Mutex
+	shown string
+	seen  map[string]uint64
+}
+
+// show makes room the one the user looks at, and marks read what was printed of it already.
+func (c *chat) show(room string) {
+	c.reads.mu.Lock()
+	c.reads.shown = room
+	seq := c.reads.seen[room]
+	c.reads.mu.Unlock()
+	if room != "" && seq > 0 {
+		c.ses.MarkRead(room, seq)
+	}
+}
+
+// printedMessage records that message seq of room was printed, and marks it read if the room
+// is the current one.
+func (c *chat) printedMessage(room string, seq uint64) {
+	c.reads.mu.Lock()
+	if c.reads.seen == nil {
+		c.reads.seen = make(map[string]uint64)
+	}
+	c.reads.seen[room] = max(c.reads.seen[room], seq)
+	shown := c.reads.shown == room
+	c.reads.mu.Unlock()
+	if shown {
+		c.ses.MarkRead(room, seq)
+	}
+}
+
+// peopleCommand runs a people command and reports whether line was one.
+func (c *chat) peopleCommand(ctx context.Context, cmd, line string) (handled bool, err error) {
+	args := strings.TrimSpace(strings.TrimPrefix(line, cmd))
+	ctx, cancel := context.WithTimeout(ctx, chatCommandTimeout)
+	defer cancel()
+	switch cmd {
+	case "/rooms":
+		if args != "" {
+			return true, errors.New("usage: /rooms")
+		}
+		_, err = c.ses.Rooms(ctx) // printed with the other events
+	case "/dm":
+		names := strings.Fields(args)
+		if len(names) == 0 {
+			return true, errors.New("usage: /dm NAME...")
+		}
+		for _, n := range names {
+			if err := hubbub.ValidateName(n); err != nil {
+				return true, fmt.Errorf("%q is not a name: %s", n, hubbub.ErrorMessage(err))
+			}
+		}
+		var r *wire.Room
+		if r, err = c.ses.DM(ctx, names); err == nil {
+			err = c.enter(ctx, r.Room, dmTitle(r.People))
+		}
+	case "/create":
+		var room, topic string
+		var private bool
+		if room, topic, private, err = parseCreate(args); err != nil {
+			return true, err
+		}
+		if _, err = c.ses.Create(ctx, room, topic, private); err == nil {
+			err = c.enter(ctx, room, room)
+		}
+	case "/invite":
+		name, more := cutWord(args)
+		if name == "" || more != "" {
+			return true, errors.New("usage: /invite NAME")
+		}
+		err = c.roomChange(ctx, "invited "+name+" to", func(room string) (*client.Receipt, error) { return c.ses.Invite(ctx, room, name) })
+	case "/topic":
+		if args == "" {
+			return true, errors.New("usage: /topic TEXT")
+		}
+		err = c.roomChange(ctx, "set the topic of", func(room string) (*client.Receipt, error) { return c.ses.Topic(ctx, room, args) })
+	case "/part":
+		room := c.current()
+		if args != "" {
+			room = args
+		}
+		if room == "" {
+			return true, errors.New("usage: /part ROOM")
+		}
+		if err = hubbub.ValidateRoom(room); err != nil {
+			return true, err
+		}
+		wasCurrent := room == c.current()
+		if err = c.ses.Part(ctx, room); err != nil {
+			return true, err
+		}
+		c.forget(room)
+		fmt.Fprintf(c.io.err, "* you parted %s\n", room)
+		if wasCurrent {
+			c.sayCurrent()
+		}
+	default:
+		return false, nil
+	}
+	return true, err
+}
+
+// enter joins room and makes it the current room, saying so under title.
+func (c *chat) enter(ctx context.Context, room, title string) error {
+	if _, err := c.ses.Join(ctx, room); err != nil && !errors.Is(err, client.ErrNotConnected) {
+		return err
+	}
+	c.forget(room)
+	c.rooms = append(c.rooms, room)
+	fmt.Fprintf(c.io.err, "* lines you type go to %s now\n", title)
+	return nil
+}
+
+// sayCurrent tells the user where the next line goes, after the current room went away.
+func (c *chat) sayCurrent() {
+	if next := c.current(); next != "" {
+		fmt.Fprintf(c.io.err, "* lines you type go to %s now\n", next)
+	} else {
+		fmt.Fprintln(c.io.err, "* you are in no room now; /join one to send")
+	}
+}
+
+// roomChange queues a change of the current room and waits for the server's answer, so that
+// a refusal (not the owner, a public room) is said right after the command.
+func (c *chat) roomChange(ctx context.Context, did string, queue func(room string) (*client.Receipt, error)) error {
+	room := c.current()
+	if room == "" {
+		return errors.New("you are in no room; /join one first")
+	}
+	r, err := queue(room)
+	if err != nil {
+		return err
+	}
+	if _, err := r.Wait(ctx); err != nil {
+		var se *wire.Error
+		if errors.As(err, &se) {
+			return fmt.Errorf("%s (%s)", hubbub.CleanText(se.Message), se.Code)
+		}
+		return err
+	}
+	fmt.Fprintf(c.io.err, "* you %s %s\n", did, room)
+	return nil
+}
+
+// parseCreate reads /create's arguments: ROOM [--private] [--topic TEXT], --topic taking the
+// rest of the line.
+func parseCreate(args string) (room, topic string, private bool, err error) {
+	const usage = "usage: /create ROOM [--private] [--topic TEXT]"
+	room, rest := cutWord(args)
+	if room == "" || strings.HasPrefix(room, "--") {
+		return "", "", false, errors.New(usage)
+	}
+	if err := hubbub.ValidateRoom(room); err != nil {
+		return "", "", false, fmt.Errorf("%q is not a room name: %s", room, hubbub.ErrorMessage(err))
+	}
+	for rest != "" {
+		var word string
+		word, rest = cutWord(rest)
+		switch word {
+		case "--private":
+			private = true
+		case "--topic":
+			if rest == "" {
+				return "", "", false, errors.New("--topic needs the topic's text")
+			}
+			return room, rest, private, nil
+		default:
+			return "", "", false, fmt.Errorf("%s (%q is not one of them)", usage, word)
+		}
+	}
+	return room, "", private, nil
+}
+
+// dmTitle is how the chat names a direct message: the other people's names.
+func dmTitle(people []string) string {
+	if len(people) == 0 {
+		return "a direct message with nobody else"
+	}
+	return "@" + hubbub.CleanText(strings.Join(people, ","))
+}
+
+// roomTitles are the names the printer shows for rooms: a DM by its people. Only the printer
+// uses it.
+type roomTitles map[string]string
+
+// label returns room's title, or room itself.
+func (t roomTitles) label(room string) string {
+	if s := t[room]; s != "" {
+		return s
+	}
+	return room
+}
+
+// learn records the title of a room of the user's list.
+func (t roomTitles) learn(r *wire.MyRoom) {
+	if r.DM {
+		t[r.Room] = dmTitle(r.People)
+	}
+}
+
+// printPeople prints the people frames; it reports whether f was one.
+func (c *chat) printPeople(out io.Writer, f wire.Frame, titles roomTitles) bool {
+	clean := hubbub.CleanText
+	switch f := f.(type) {
+	case *wire.Rooms:
+		for i := range f.Rooms {
+			titles.learn(&f.Rooms[i])
+		}
+		if len(f.Rooms) == 0 {
+			fmt.Fprintln(out, "* your rooms: none yet")
+			return true
+		}
+		fmt.Fprintln(out, "* your rooms:")
+		for i := range f.Rooms {
+			fmt.Fprintln(out, roomLine(&f.Rooms[i], titles))
+		}
+	case *wire.Room:
+		titles.learn(&f.MyRoom)
+		switch {
+		case f.Invited:
+			fmt.Fprintf(out, "* you are invited to %s: /join %s to accept\n", f.Room, f.Room)
+		case f.DM:
+			fmt.Fprintf(out, "* direct message %s is in your rooms (%s)\n", titles.label(f.Room), f.Room)
+		default:
+			fmt.Fprintf(out, "* %s is in your rooms%s\n", f.Room, roomDetails(&f.MyRoom))
+		}
+	case *wire.Unroom:
+		fmt.Fprintf(out, "* %s left your rooms\n", titles.label(f.Room))
+	case *wire.TopicChanged:
+		if f.Topic == "" {
+			fmt.Fprintf(out, "* %s cleared the topic of %s\n", clean(f.From), titles.label(f.Room))
+		} else {
+			fmt.Fprintf(out, "* %s set the topic of %s: %s\n", clean(f.From), titles.label(f.Room), clean(f.Topic))
+		}
+	case *wire.MemberChanged:
+		fmt.Fprintln(out, memberChangedLine(f, titles.label(f.Room)))
+	case *wire.Read:
+		// Another device of mine read the room: nothing to print.
+	default:
+		return false
+	}
+	return true
+}
+
+// roomLine formats one room of the user's list: "*   general: 4 unread, 1 mention".
+func roomLine(r *wire.MyRoom, titles roomTitles) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "*   %s", titles.label(r.Room))
+	if r.DM {
+		fmt.Fprintf(&b, " (direct message %s)", r.Room)
+	}
+	b.WriteString(roomDetails(r))
+	switch {
+	case r.Invited:
+		fmt.Fprintf(&b, ": invited, /join %s to accept", r.Room)
+	case r.Unread == 0:
+		b.WriteString(": no unread messages")
+	default:
+		fmt.Fprintf(&b, ": %s unread", countText(r.Unread))
+		if r.Mentions > 0 {
+			fmt.Fprintf(&b, ", %s %s", countText(r.Mentions), plural(r.Mentions, "mention", "mentions"))
+		}
+	}
+	return b.String()
+}
+
+// roomDetails says what a room of the user's list is, in parentheses: private, the user's
+// role if not member, the topic.
+func roomDetails(r *wire.MyRoom) string {
+	var parts []string
+	if r.Private && !r.DM {
+		parts = append(parts, "private")
+	}
+	if r.Role != "" && r.Role != string(hubbub.RoomMember) {
+		parts = append(parts, r.Role)
+	}
+	if r.Topic != "" {
+		parts = append(parts, "topic: "+hubbub.CleanText(r.Topic))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(parts, "; ") + ")"
+}
+
+// countText writes a count the server capped as "999+".
+func countText(n int) string {
+	if n >= hubbub.MaxUnreadCount {
+		return fmt.Sprintf("%d+", hubbub.MaxUnreadCount)
+	}
+	return fmt.Sprint(n)
+}
+
+// memberChangedLine formats a change of a room's members as a notice.
+func memberChangedLine(f *wire.MemberChanged, room string) string {
+	by, who := hubbub.CleanText(f.From), hubbub.CleanText(f.SubjectName)
+	switch f.Action {
+	case hubbub.MemberInvite:
+		return fmt.Sprintf("* %s invited %s to %s", by, who, room)
+	case hubbub.MemberJoin:
+		return fmt.Sprintf("* %s is a member of %s now", who, room)
+	case hubbub.MemberLeave:
+		return fmt.Sprintf("* %s parted %s", who, room)
+	case hubbub.MemberRemove:
+		return fmt.Sprintf("* %s removed %s from %s", by, who, room)
+	case hubbub.MemberRole:
+		return fmt.Sprintf("* %s made %s %s of %s", by, who, hubbub.CleanText(f.Role), room)
+	}
+	return fmt.Sprintf("* %s: %s changed %s's membership (%s)", room, by, who, hubbub.CleanText(f.Action))
+}
