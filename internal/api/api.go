@@ -33,6 +33,9 @@ type Config struct {
 	// HistoryPageMax is the most replies a thread page holds, as for history pages (default
 	// 200, the server's --history-page-max).
 	HistoryPageMax int
+	// MaxDMMembers is the most people a direct message may have (0: hubbub.MaxDMMembers), the
+	// server's --max-dm-members.
+	MaxDMMembers int
 	// Logger receives the API's logs.
 	Logger *slog.Logger
 }
@@ -84,6 +87,8 @@ func toAPIError(err error) *apiError {
 		status = http.StatusBadRequest
 	case hubbub.ECodeLimit:
 		status = http.StatusConflict // the message's state refuses it (too many kinds of reaction)
+	case hubbub.ECodeExists:
+		status = http.StatusConflict // the room (or the member) is there already
 	case hubbub.ECodeForbidden, hubbub.ECodeBanned, hubbub.ECodeMuted:
 		status = http.StatusForbidden
 	case hubbub.ECodeNotFound:
@@ -124,6 +129,15 @@ func New(cfg Config, h *hub.Hub, sessions *session.Service) *API {
 	}
 	m := http.NewServeMux()
 	m.HandleFunc("GET /api/rooms", s.apiRooms)
+	m.HandleFunc("POST /api/rooms", s.apiCreateRoom)
+	m.HandleFunc("GET /api/rooms/{room}", s.apiRoom)
+	m.HandleFunc("POST /api/rooms/{room}/invite", s.apiInvite)
+	m.HandleFunc("PUT /api/rooms/{room}/read", s.apiRead)
+	m.HandleFunc("POST /api/dms", s.apiDM)
+	m.HandleFunc("GET /api/directory", s.apiDirectory)
+	m.HandleFunc("GET /api/users", s.apiUsers)
+	m.HandleFunc("GET /api/users/{name}", s.apiUser)
+	m.HandleFunc("GET /api/users/{name}/rooms", s.apiUserRooms)
 	m.HandleFunc("GET /api/rooms/{room}/members", s.apiMembers)
 	m.HandleFunc("GET /api/rooms/{room}/messages", s.apiHistory)
 	m.HandleFunc("POST /api/rooms/{room}/messages", s.apiPublish)
@@ -298,9 +312,13 @@ func (s *API) apiPublish(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, err)
 		return
 	}
-	m.Mentions, m.MentionRoom = s.mentions(m.Room, m.Text)
 	ctx, cancel := apiContext(r)
 	defer cancel()
+	if m.User, m.From, err = s.actor(ctx, m.From); err != nil {
+		writeAPIError(w, err)
+		return
+	}
+	m.Mentions, m.MentionRoom = s.mentions(m.Room, m.Text)
 	stored, dup, err := s.appendEntry(ctx, m)
 	if err != nil {
 		writeAPIError(w, err)
@@ -314,11 +332,21 @@ func (s *API) apiPublish(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, status, apiMessageReply{Message: wire.NewMessage(&stored), Duplicate: dup})
 }
 
-// apiMembers: GET /api/rooms/{room}/members — the names in the room, on every node.
+// apiMembers: GET /api/rooms/{room}/members — the names in the room, on every node; with
+// stored=1, the room's stored members and invitees (apiStoredMembers).
 func (s *API) apiMembers(w http.ResponseWriter, r *http.Request) {
 	room, err := pathRoom(r)
 	if err != nil {
 		writeAPIError(w, err)
+		return
+	}
+	switch r.URL.Query().Get("stored") {
+	case "", "0", "false":
+	case "1", "true":
+		s.apiStoredMembers(w, r, room)
+		return
+	default:
+		writeAPIError(w, apiErrorf(http.StatusBadRequest, "bad_request", "stored must be 1 or 0"))
 		return
 	}
 	members := s.hub.Members(room)

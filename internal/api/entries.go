@@ -17,8 +17,10 @@ import (
 // Every change is an entry of the room's log appended through the hub (Hub.Send), as a
 // WebSocket client's edit, delete or react frame is, so members on every node see it in order
 // and a client that was away replays it. The API acts as the user its body names (from), who
-// need not be connected; the Store checks that user against the message (only its sender edits
-// it), so a bot edits and deletes its own messages. A delete without from is a moderator's.
+// need not be connected: the stored user who holds the name, or else the anonymous user of
+// the name (a keyless connection's), so an entry always carries a user id (Entry.User). The
+// Store checks that user against the message (only its sender edits it), so a bot edits and
+// deletes its own messages. A delete without from is a moderator's (actor "api").
 
 // entryReply answers an edit or delete: the frame the members got, and whether the id had
 // been used before (nothing new stored).
@@ -157,9 +159,13 @@ func (s *API) apiEdit(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, err)
 		return
 	}
-	e.Mentions, e.MentionRoom = s.mentions(room, e.Text)
 	ctx, cancel := apiContext(r)
 	defer cancel()
+	if e.User, e.From, err = s.actor(ctx, e.From); err != nil {
+		writeAPIError(w, err)
+		return
+	}
+	e.Mentions, e.MentionRoom = s.mentions(room, e.Text)
 	stored, dup, err := s.appendEntry(ctx, e)
 	if err != nil {
 		writeAPIError(w, err)
@@ -188,11 +194,14 @@ func (s *API) apiDelete(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	e := hubbub.Entry{Kind: hubbub.KindDelete, Room: room, From: req.From, Target: seq, ClientID: req.ID}
-	if e.From == "" {
-		e.From, e.Moderator = apiActor, true
-	}
 	ctx, cancel := apiContext(r)
 	defer cancel()
+	if e.From == "" {
+		e.From, e.Moderator = apiActor, true
+	} else if e.User, e.From, err = s.actor(ctx, e.From); err != nil {
+		writeAPIError(w, err)
+		return
+	}
 	stored, dup, err := s.appendEntry(ctx, e)
 	if err != nil {
 		writeAPIError(w, err)
@@ -229,11 +238,16 @@ func (s *API) apiReaction(add bool) http.HandlerFunc {
 		}
 		ctx, cancel := apiContext(r)
 		defer cancel()
-		reply := reactionReply{Room: room, Seq: seq, Emoji: emoji, From: req.From, Reacted: add}
+		user, from, err := s.actor(ctx, req.From)
+		if err != nil {
+			writeAPIError(w, err)
+			return
+		}
+		reply := reactionReply{Room: room, Seq: seq, Emoji: emoji, From: from, Reacted: add}
 		// Two rounds at most: a concurrent toggle by the same user between the read and the
 		// append (a racing call of the bot's own) is undone by the second.
 		for range 2 {
-			held, count, err := s.reaction(ctx, room, seq, emoji, req.From)
+			held, count, err := s.reaction(ctx, room, seq, emoji, user)
 			if err != nil {
 				writeAPIError(w, err)
 				return
@@ -242,7 +256,7 @@ func (s *API) apiReaction(add bool) http.HandlerFunc {
 				reply.Count = count
 				break
 			}
-			e := hubbub.Entry{Kind: hubbub.KindReaction, Room: room, From: req.From, Target: seq, Emoji: emoji}
+			e := hubbub.Entry{Kind: hubbub.KindReaction, Room: room, From: from, User: user, Target: seq, Emoji: emoji}
 			stored, _, err := s.hub.Send(ctx, e)
 			if err != nil {
 				writeAPIError(w, err)
@@ -253,7 +267,7 @@ func (s *API) apiReaction(add bool) http.HandlerFunc {
 				break
 			}
 		}
-		s.cfg.Logger.Info("api: reaction", "room", room, "seq", seq, "emoji", emoji, "from", req.From, "add", add, "changed", reply.Changed)
+		s.cfg.Logger.Info("api: reaction", "room", room, "seq", seq, "emoji", emoji, "from", from, "user", user, "add", add, "changed", reply.Changed)
 		status := http.StatusOK
 		if add && reply.Changed {
 			status = http.StatusCreated
@@ -262,10 +276,10 @@ func (s *API) apiReaction(add bool) http.HandlerFunc {
 	}
 }
 
-// reaction reads message seq of room and reports whether name holds the reaction emoji on it
-// and how many do; a message that is missing or deleted is not_found.
-func (s *API) reaction(ctx context.Context, room string, seq uint64, emoji, name string) (held bool, count int, err error) {
-	m, err := s.message(ctx, room, seq, name)
+// reaction reads message seq of room and reports whether user (an id) holds the reaction
+// emoji on it and how many do; a message that is missing or deleted is not_found.
+func (s *API) reaction(ctx context.Context, room string, seq uint64, emoji, user string) (held bool, count int, err error) {
+	m, err := s.message(ctx, room, seq, user)
 	if err != nil {
 		return false, 0, err
 	}

@@ -105,7 +105,7 @@ func New(cfg Config, h *hub.Hub, store hubbub.Store, broker hubbub.Broker) (*Ser
 		s.mux.Handle("/debug/pprof/", loopbackOnly(pprofHandler()))
 	}
 	s.mux.Handle("/api/", api.New(api.Config{Key: cfg.APIKey, Node: cfg.Node, MaxText: cfg.MaxText,
-		RoomsPageMax: cfg.RoomsPageMax, HistoryPageMax: cfg.HistoryPageMax, Logger: s.log}, h, s.sessions))
+		RoomsPageMax: cfg.RoomsPageMax, HistoryPageMax: cfg.HistoryPageMax, MaxDMMembers: cfg.MaxDMMembers, Logger: s.log}, h, s.sessions))
 	if users, ok := store.(hubbub.UserStore); ok {
 		acfg := cfg.Accounts
 		acfg.Users, acfg.Logger = users, s.log

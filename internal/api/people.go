@@ -1,0 +1,639 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"hubbub"
+	"hubbub/internal/wire"
+)
+
+// People through the API (docs/api.md, People): users, rooms with metadata, private rooms'
+// invitations, direct messages, the directory, a user's rooms and read positions. A backend
+// holds the API key, so it acts as a server moderator would: it may invite to any private
+// room. What it changes goes where a hubbub.v1 client's change goes — a room's membership as
+// an entry of the room's log appended through the hub, a user's list of rooms and read
+// position to each of their connections on every node through their user channel — so
+// members see it live and in order. Reading for a user (their read position) follows the
+// same private-room rule as their join (session.Service.MayRead).
+
+// Pages of the people endpoints.
+const (
+	// defaultPeoplePage is how many users, rooms or members a page holds when the request
+	// names no limit.
+	defaultPeoplePage = 100
+)
+
+// apiUser is a user as the API shows it.
+type apiUser struct {
+	ID       string    `json:"id"`
+	Name     string    `json:"name"`
+	Kind     string    `json:"kind"`
+	Role     string    `json:"role"`
+	Disabled bool      `json:"disabled,omitempty"`
+	Created  wire.Time `json:"created,omitzero"`
+	LastSeen wire.Time `json:"last_seen,omitzero"`
+}
+
+func newAPIUser(u *hubbub.User) apiUser {
+	role := u.Role
+	if role == "" {
+		role = hubbub.RoleMember
+	}
+	return apiUser{ID: u.ID, Name: u.Name, Kind: string(u.Kind), Role: role, Disabled: u.Disabled,
+		Created: wire.Time{Time: u.Created}, LastSeen: wire.Time{Time: u.LastSeen}}
+}
+
+// stores returns the Store's users and rooms, or 503 for a Store that keeps neither.
+func (s *API) stores() (hubbub.UserStore, hubbub.RoomStore, error) {
+	us, uok := s.hub.Store().(hubbub.UserStore)
+	rs, rok := s.hub.Store().(hubbub.RoomStore)
+	if !uok || !rok {
+		return nil, nil, apiErrorf(http.StatusServiceUnavailable, hubbub.ECodeUnavailable, "this server's store keeps no users or rooms")
+	}
+	return us, rs, nil
+}
+
+// storeFailed turns a Store's error into the API's: its own refusal as it is, any other
+// failure as 503 (logged).
+func (s *API) storeFailed(op string, err error) error {
+	if hubbub.ErrorCode(err) != "" && hubbub.ErrorCode(err) != hubbub.ECodeInternal {
+		return err
+	}
+	s.cfg.Logger.Error("api: store "+op+" failed", "err", err)
+	return apiErrorf(http.StatusServiceUnavailable, hubbub.ECodeUnavailable, "%s failed; try again", op)
+}
+
+// userNamed returns the stored user who holds name (compared by NameKey, so a look-alike finds
+// them), or 404.
+func (s *API) userNamed(ctx context.Context, us hubbub.UserStore, name string) (hubbub.User, error) {
+	if err := hubbub.ValidateName(name); err != nil {
+		return hubbub.User{}, err
+	}
+	u, found, err := us.UserByName(ctx, name)
+	if err != nil {
+		return hubbub.User{}, s.storeFailed("finding "+name, err)
+	}
+	if !found {
+		return hubbub.User{}, hubbub.Errorf(hubbub.ECodeNotFound, "no user is named %q", name)
+	}
+	return u, nil
+}
+
+// actor returns who a request's from acts as: the stored user holding the name (their id and
+// their name as stored), else the anonymous user of the name — the user a connection without a
+// key would be under that name — so that a bot that never connected keeps posting as before,
+// and a stored user's name is theirs alone. A disabled user may not act (403).
+func (s *API) actor(ctx context.Context, name string) (id, shown string, err error) {
+	if err := hubbub.ValidateName(name); err != nil {
+		return "", "", err
+	}
+	us, ok := s.hub.Store().(hubbub.UserStore)
+	if ok {
+		u, found, err := us.UserByName(ctx, name)
+		if err != nil {
+			return "", "", s.storeFailed("finding "+name, err)
+		}
+		if found {
+			if u.Disabled {
+				return "", "", hubbub.Errorf(hubbub.ECodeForbidden, "user %q is disabled", u.Name)
+			}
+			return u.ID, u.Name, nil
+		}
+	}
+	key, err := hubbub.NameKey(name)
+	if err != nil {
+		return "", "", err
+	}
+	return hubbub.AnonymousUserID(key), name, nil
+}
+
+// pageQuery reads a page's limit (1 to max; default min(defaultPeoplePage, max)).
+func pageLimit(r *http.Request, most int) (int, error) {
+	limit := min(defaultPeoplePage, most)
+	if v := r.URL.Query().Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 || n > most {
+			return 0, apiErrorf(http.StatusBadRequest, "bad_request", "limit must be an integer from 1 to %d", most)
+		}
+		limit = n
+	}
+	return limit, nil
+}
+
+// apiUsers: GET /api/users?after=&limit= — a page of users in ascending id order.
+func (s *API) apiUsers(w http.ResponseWriter, r *http.Request) {
+	us, _, err := s.stores()
+	if err != nil {
+		writeAPIError(w, err)
+		return
+	}
+	limit, err := pageLimit(r, s.cfg.RoomsPageMax)
+	if err != nil {
+		writeAPIError(w, err)
+		return
+	}
+	after := r.URL.Query().Get("after")
+	if len(after) > 64 {
+		writeAPIError(w, apiErrorf(http.StatusBadRequest, "bad_request", "after must be a user id (the next of the page before)"))
+		return
+	}
+	ctx, cancel := apiContext(r)
+	defer cancel()
+	list, err := us.Users(ctx, after, limit+1)
+	if err != nil {
+		writeAPIError(w, s.storeFailed("listing users", err))
+		return
+	}
+	page := struct {
+		Users []apiUser `json:"users"`
+		Next  string    `json:"next,omitempty"`
+	}{Users: make([]apiUser, 0, min(len(list), limit))}
+	for i := range list[:min(len(list), limit)] {
+		page.Users = append(page.Users, newAPIUser(&list[i]))
+	}
+	if len(list) > limit {
+		page.Next = list[limit-1].ID
+	}
+	writeJSON(w, http.StatusOK, page)
+}
+
+// apiUser: GET /api/users/{name} — the user who holds name.
+func (s *API) apiUser(w http.ResponseWriter, r *http.Request) {
+	us, _, err := s.stores()
+	if err != nil {
+		writeAPIError(w, err)
+		return
+	}
+	ctx, cancel := apiContext(r)
+	defer cancel()
+	u, err := s.userNamed(ctx, us, r.PathValue("name"))
+	if err != nil {
+		writeAPIError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, newAPIUser(&u))
+}
+
+// apiUserRooms: GET /api/users/{name}/rooms — the user's list of rooms (joined rooms, DMs,
+// invitations) with read positions and unread and mention counts, as the rooms frame has it.
+func (s *API) apiUserRooms(w http.ResponseWriter, r *http.Request) {
+	us, rs, err := s.stores()
+	if err != nil {
+		writeAPIError(w, err)
+		return
+	}
+	ctx, cancel := apiContext(r)
+	defer cancel()
+	u, err := s.userNamed(ctx, us, r.PathValue("name"))
+	if err != nil {
+		writeAPIError(w, err)
+		return
+	}
+	list, err := rs.MyRooms(ctx, u.ID)
+	if err != nil {
+		writeAPIError(w, s.storeFailed("reading the user's rooms", err))
+		return
+	}
+	writeJSON(w, http.StatusOK, struct {
+		User  apiUser       `json:"user"`
+		Rooms []wire.MyRoom `json:"rooms"`
+	}{newAPIUser(&u), wire.NewRooms(list).Rooms})
+}
+
+// createRoomRequest is the body of POST /api/rooms.
+type createRoomRequest struct {
+	Room    string `json:"room"`
+	Topic   string `json:"topic,omitempty"`
+	Private bool   `json:"private,omitempty"`
+	// Owner, if set, names the user who owns the room (its first member).
+	Owner string `json:"owner,omitempty"`
+}
+
+// cleanTopic cleans a topic as a one-line text and checks its length, as the topic frame does.
+func cleanTopic(raw string) (string, error) {
+	topic := hubbub.CleanText(raw)
+	if len(topic) > hubbub.MaxTopicLen {
+		return "", hubbub.Errorf(hubbub.ECodeTooLong, "the topic is longer than %d bytes", hubbub.MaxTopicLen)
+	}
+	return topic, nil
+}
+
+// apiCreateRoom: POST /api/rooms {room, topic?, private?, owner?} — a room with metadata; 409
+// exists if the room has metadata or any entry already.
+func (s *API) apiCreateRoom(w http.ResponseWriter, r *http.Request) {
+	us, rs, err := s.stores()
+	if err != nil {
+		writeAPIError(w, err)
+		return
+	}
+	var req createRoomRequest
+	if err := readBody(w, r, &req); err != nil {
+		writeAPIError(w, err)
+		return
+	}
+	if err := hubbub.ValidateRoom(req.Room); err != nil {
+		writeAPIError(w, err)
+		return
+	}
+	switch {
+	case hubbub.IsDMRoom(req.Room):
+		writeAPIError(w, hubbub.Errorf(hubbub.ECodeBadRoom, "room names starting with \"dm.\" are direct messages': POST /api/dms"))
+		return
+	case req.Private && req.Room == hubbub.DefaultRoom:
+		writeAPIError(w, hubbub.Errorf(hubbub.ECodeBadRoom, "room %q is the text protocol's and stays public", hubbub.DefaultRoom))
+		return
+	}
+	topic, err := cleanTopic(req.Topic)
+	if err != nil {
+		writeAPIError(w, err)
+		return
+	}
+	ctx, cancel := apiContext(r)
+	defer cancel()
+	meta := hubbub.RoomMeta{Name: req.Room, Topic: topic, Private: req.Private}
+	var members []hubbub.Membership
+	var owner hubbub.User
+	if req.Owner != "" {
+		if owner, err = s.userNamed(ctx, us, req.Owner); err != nil {
+			writeAPIError(w, err)
+			return
+		}
+		meta.CreatedBy = owner.ID
+		members = []hubbub.Membership{{Room: req.Room, User: owner.ID, Name: owner.Name, Role: hubbub.RoomOwner}}
+	}
+	stored, entries, err := rs.CreateRoom(ctx, meta, members)
+	if err != nil {
+		writeAPIError(w, s.storeFailed("creating the room", err))
+		return
+	}
+	if err := s.hub.Announce(ctx, entries); err != nil {
+		writeAPIError(w, err)
+		return
+	}
+	if owner.ID != "" {
+		s.notify(ctx, hubbub.UserNotified{User: owner.ID, Room: req.Room, Listed: &hubbub.MyRoom{RoomMeta: stored, Role: hubbub.RoomOwner}})
+	}
+	s.cfg.Logger.Info("api: room created", "room", req.Room, "private", req.Private, "owner", owner.ID)
+	writeJSON(w, http.StatusCreated, wire.NewRoomMeta(&stored))
+}
+
+// apiRoom: GET /api/rooms/{room} — a room's metadata and counts; 404 for a room with neither
+// metadata nor entries.
+func (s *API) apiRoom(w http.ResponseWriter, r *http.Request) {
+	room, err := pathRoom(r)
+	if err != nil {
+		writeAPIError(w, err)
+		return
+	}
+	_, rs, err := s.stores()
+	if err != nil {
+		writeAPIError(w, err)
+		return
+	}
+	ctx, cancel := apiContext(r)
+	defer cancel()
+	meta, found, err := rs.RoomMeta(ctx, room)
+	if err != nil {
+		writeAPIError(w, s.storeFailed("reading the room", err))
+		return
+	}
+	if !found {
+		writeAPIError(w, hubbub.Errorf(hubbub.ECodeNotFound, "no room %q", room))
+		return
+	}
+	writeJSON(w, http.StatusOK, wire.NewRoomMeta(&meta))
+}
+
+// apiStoredMembers: GET /api/rooms/{room}/members?stored=1&after=&limit= — a page of the
+// room's stored members and invitees (user, name, room role, invited, online or offline here),
+// in ascending user id order.
+func (s *API) apiStoredMembers(w http.ResponseWriter, r *http.Request, room string) {
+	_, rs, err := s.stores()
+	if err != nil {
+		writeAPIError(w, err)
+		return
+	}
+	limit, err := pageLimit(r, s.cfg.RoomsPageMax)
+	if err != nil {
+		writeAPIError(w, err)
+		return
+	}
+	after := r.URL.Query().Get("after")
+	ctx, cancel := apiContext(r)
+	defer cancel()
+	list, err := rs.Members(ctx, room, after, limit+1)
+	if err != nil {
+		writeAPIError(w, s.storeFailed("reading the members", err))
+		return
+	}
+	online := map[string]bool{}
+	for _, name := range s.hub.Members(room) {
+		online[name] = true
+	}
+	page := wire.Members{Type: wire.TypeMembers, Room: room, Members: make([]wire.RoomMember, 0, min(len(list), limit))}
+	for _, m := range list[:min(len(list), limit)] {
+		state := "offline"
+		if online[m.Name] && !m.Invited {
+			state = "online"
+		}
+		page.Members = append(page.Members, wire.RoomMember{User: m.User, Name: m.Name, Role: string(m.Role), Invited: m.Invited, State: state})
+	}
+	if len(list) > limit {
+		page.Next = list[limit-1].User
+	}
+	writeJSON(w, http.StatusOK, page)
+}
+
+// inviteRequest is the body of POST /api/rooms/{room}/invite.
+type inviteRequest struct {
+	Name string `json:"name"`
+	ID   string `json:"id,omitempty"`
+}
+
+// memberReply answers an invitation: the entry the room's members got, and whether the id had
+// been used before.
+type memberReply struct {
+	MemberChanged wire.MemberChanged `json:"member_changed"`
+	Duplicate     bool               `json:"duplicate"`
+}
+
+// apiInvite: POST /api/rooms/{room}/invite {name, id?} — invites the user to a private room,
+// as its moderator would (actor "api"); the invitee's connections get the room at once.
+func (s *API) apiInvite(w http.ResponseWriter, r *http.Request) {
+	room, err := pathRoom(r)
+	if err != nil {
+		writeAPIError(w, err)
+		return
+	}
+	us, rs, err := s.stores()
+	if err != nil {
+		writeAPIError(w, err)
+		return
+	}
+	var req inviteRequest
+	if err := readBody(w, r, &req); err != nil {
+		writeAPIError(w, err)
+		return
+	}
+	if err := hubbub.ValidateClientID(req.ID); err != nil {
+		writeAPIError(w, err)
+		return
+	}
+	ctx, cancel := apiContext(r)
+	defer cancel()
+	target, err := s.userNamed(ctx, us, req.Name)
+	if err != nil {
+		writeAPIError(w, err)
+		return
+	}
+	meta, found, err := rs.RoomMeta(ctx, room)
+	switch {
+	case err != nil:
+		writeAPIError(w, s.storeFailed("reading the room", err))
+		return
+	case !found:
+		writeAPIError(w, hubbub.Errorf(hubbub.ECodeNotFound, "no room %q", room))
+		return
+	case meta.DM:
+		writeAPIError(w, hubbub.Errorf(hubbub.ECodeBadField, "a direct message keeps the people it was started with"))
+		return
+	case !meta.Private:
+		writeAPIError(w, hubbub.Errorf(hubbub.ECodeBadField, "room %q is public: anyone may join it, no invitation needed", room))
+		return
+	}
+	e := hubbub.Entry{Room: room, Kind: hubbub.KindMember, From: apiActor, ClientID: req.ID,
+		Subject: target.ID, SubjectName: target.Name, Action: hubbub.MemberInvite, Role: hubbub.RoomMember}
+	stored, dup, err := s.hub.Send(ctx, e)
+	if err != nil {
+		writeAPIError(w, err)
+		return
+	}
+	if dup && (stored.Kind != e.Kind || stored.Subject != e.Subject || stored.Action != e.Action) {
+		writeAPIError(w, apiErrorf(http.StatusConflict, "conflict", "the id %q was used before for another request (seq %d); use a new id", req.ID, stored.Seq))
+		return
+	}
+	if !dup {
+		listed := &hubbub.MyRoom{RoomMeta: meta, Role: hubbub.RoomMember, Invited: true}
+		listed.LastSeq, listed.LastActivity = stored.Seq, stored.Time
+		s.notify(ctx, hubbub.UserNotified{User: target.ID, Room: room, Listed: listed})
+	}
+	s.cfg.Logger.Info("api: invited", "room", room, "user", target.ID, "seq", stored.Seq, "duplicate", dup)
+	status := http.StatusCreated
+	if dup {
+		status = http.StatusOK
+	}
+	writeJSON(w, status, memberReply{MemberChanged: wire.NewMemberChanged(&stored), Duplicate: dup})
+}
+
+// dmRequest is the body of POST /api/dms.
+type dmRequest struct {
+	Names []string `json:"names"`
+}
+
+// dmReply answers POST /api/dms: the DM's room and its people, and whether this call created it.
+type dmReply struct {
+	Room    wire.RoomMeta `json:"room"`
+	People  []string      `json:"people"`
+	Created bool          `json:"created"`
+}
+
+// apiDM: POST /api/dms {names} — the direct message between exactly these users (two or more,
+// at most MaxDMMembers), created on first use and found again after (200); every member's
+// connections get the room when it is created (201).
+func (s *API) apiDM(w http.ResponseWriter, r *http.Request) {
+	us, rs, err := s.stores()
+	if err != nil {
+		writeAPIError(w, err)
+		return
+	}
+	var req dmRequest
+	if err := readBody(w, r, &req); err != nil {
+		writeAPIError(w, err)
+		return
+	}
+	most := s.cfg.MaxDMMembers
+	if most <= 0 {
+		most = hubbub.MaxDMMembers
+	}
+	if len(req.Names) > 4*most { // before any lookup: a long list costs a read per name
+		writeAPIError(w, hubbub.Errorf(hubbub.ECodeLimit, "a direct message has at most %d people", most))
+		return
+	}
+	ctx, cancel := apiContext(r)
+	defer cancel()
+	people := map[string]hubbub.User{}
+	for _, name := range req.Names {
+		u, err := s.userNamed(ctx, us, name)
+		if err != nil {
+			writeAPIError(w, err)
+			return
+		}
+		if u.Disabled {
+			writeAPIError(w, hubbub.Errorf(hubbub.ECodeNotFound, "no user is named %q", name))
+			return
+		}
+		people[u.ID] = u
+	}
+	switch {
+	case len(people) < 2:
+		writeAPIError(w, hubbub.Errorf(hubbub.ECodeBadField, "names must name two users or more"))
+		return
+	case len(people) > most:
+		writeAPIError(w, hubbub.Errorf(hubbub.ECodeLimit, "a direct message has at most %d people", most))
+		return
+	}
+	ids := make([]string, 0, len(people))
+	names := make([]string, 0, len(people))
+	for id, u := range people {
+		ids = append(ids, id)
+		names = append(names, u.Name)
+	}
+	slices.Sort(ids)
+	slices.Sort(names)
+	room := hubbub.DMRoomName(ids)
+	members := make([]hubbub.Membership, len(ids))
+	for i, id := range ids {
+		members[i] = hubbub.Membership{Room: room, User: id, Name: people[id].Name, Role: hubbub.RoomMember}
+	}
+	meta, entries, err := rs.CreateRoom(ctx, hubbub.RoomMeta{Name: room, Private: true, DM: true}, members)
+	if hubbub.ErrorCode(err) == hubbub.ECodeExists {
+		var found bool
+		meta, found, err = rs.RoomMeta(ctx, room)
+		if err == nil && !found {
+			err = hubbub.Errorf(hubbub.ECodeUnavailable, "direct message %q was not found after it existed; try again", room)
+		}
+		if err != nil {
+			writeAPIError(w, s.storeFailed("reading the direct message", err))
+			return
+		}
+		writeJSON(w, http.StatusOK, dmReply{Room: wire.NewRoomMeta(&meta), People: names})
+		return
+	}
+	if err != nil {
+		writeAPIError(w, s.storeFailed("creating the direct message", err))
+		return
+	}
+	if err := s.hub.Announce(ctx, entries); err != nil {
+		writeAPIError(w, err)
+		return
+	}
+	for _, id := range ids {
+		others := slices.DeleteFunc(slices.Clone(names), func(n string) bool { return n == people[id].Name })
+		s.notify(ctx, hubbub.UserNotified{User: id, Room: room, Listed: &hubbub.MyRoom{RoomMeta: meta, Role: hubbub.RoomMember, People: others}})
+	}
+	s.cfg.Logger.Info("api: direct message created", "room", room, "people", len(ids))
+	writeJSON(w, http.StatusCreated, dmReply{Room: wire.NewRoomMeta(&meta), People: names, Created: true})
+}
+
+// apiDirectory: GET /api/directory?q=&after=&limit= — a page of the public rooms whose name or
+// topic contains q, in name order, as the directory frame has it.
+func (s *API) apiDirectory(w http.ResponseWriter, r *http.Request) {
+	_, rs, err := s.stores()
+	if err != nil {
+		writeAPIError(w, err)
+		return
+	}
+	limit, err := pageLimit(r, s.cfg.RoomsPageMax)
+	if err != nil {
+		writeAPIError(w, err)
+		return
+	}
+	q := r.URL.Query()
+	query := strings.TrimSpace(q.Get("q"))
+	if len(query) > hubbub.MaxRoomLen+hubbub.MaxTopicLen {
+		writeAPIError(w, apiErrorf(http.StatusBadRequest, "bad_request", "q is longer than %d bytes", hubbub.MaxRoomLen+hubbub.MaxTopicLen))
+		return
+	}
+	after := q.Get("after")
+	if after != "" {
+		if err := hubbub.ValidateRoom(after); err != nil {
+			writeAPIError(w, apiErrorf(http.StatusBadRequest, "bad_request", "after must be a room name (the next of the page before): %s", hubbub.ErrorMessage(err)))
+			return
+		}
+	}
+	ctx, cancel := apiContext(r)
+	defer cancel()
+	list, err := rs.Directory(ctx, query, after, limit+1)
+	if err != nil {
+		writeAPIError(w, s.storeFailed("reading the directory", err))
+		return
+	}
+	page := wire.Directory{Type: wire.TypeDirectory, Rooms: make([]wire.RoomMeta, 0, min(len(list), limit))}
+	for i := range list[:min(len(list), limit)] {
+		page.Rooms = append(page.Rooms, wire.NewRoomMeta(&list[i]))
+	}
+	if len(list) > limit {
+		page.Next = list[limit-1].Name
+	}
+	writeJSON(w, http.StatusOK, page)
+}
+
+// readRequest is the body of PUT /api/rooms/{room}/read.
+type readRequest struct {
+	// User is the name of the user whose position moves.
+	User string `json:"user"`
+	Seq  uint64 `json:"seq"`
+}
+
+// apiRead: PUT /api/rooms/{room}/read {user, seq} — moves the user's read position forward
+// (a backend that showed the user the room), as their read frame would: stored monotonic, and
+// sent to each of their connections. A private room's position is its members' only (403).
+func (s *API) apiRead(w http.ResponseWriter, r *http.Request) {
+	room, err := pathRoom(r)
+	if err != nil {
+		writeAPIError(w, err)
+		return
+	}
+	us, rs, err := s.stores()
+	if err != nil {
+		writeAPIError(w, err)
+		return
+	}
+	var req readRequest
+	if err := readBody(w, r, &req); err != nil {
+		writeAPIError(w, err)
+		return
+	}
+	if req.User == "" {
+		writeAPIError(w, hubbub.Errorf(hubbub.ECodeMissing, "read needs a \"user\" (a name)"))
+		return
+	}
+	ctx, cancel := apiContext(r)
+	defer cancel()
+	u, err := s.userNamed(ctx, us, req.User)
+	if err != nil {
+		writeAPIError(w, err)
+		return
+	}
+	if err := s.sessions.MayRead(ctx, room, u.ID); err != nil {
+		writeAPIError(w, err)
+		return
+	}
+	seq, err := rs.SetRead(ctx, u.ID, room, req.Seq)
+	if err != nil {
+		writeAPIError(w, s.storeFailed("storing the read position", err))
+		return
+	}
+	if seq > 0 {
+		s.notify(ctx, hubbub.UserNotified{User: u.ID, Room: room, Read: seq})
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Room string `json:"room"`
+		User string `json:"user"`
+		Name string `json:"name"`
+		Seq  uint64 `json:"seq"`
+	}{room, u.ID, u.Name, seq})
+}
+
+// notify publishes a notice on a user's channel. The change it reports is stored already, so
+// a broker that fails loses only the live notice (the user's next rooms frame has it): it is
+// logged, not answered as an error.
+func (s *API) notify(ctx context.Context, n hubbub.UserNotified) {
+	if err := s.hub.Notify(ctx, n); err != nil {
+		s.cfg.Logger.Warn("api: user notice not sent", "user", n.User, "room", n.Room, "err", err)
+	}
+}
