@@ -71,6 +71,7 @@ const ui = {
   roomItems: new Map(),
   /** @type {{room: string, seq: number}|null} where "new since you left" goes in the room in view */
   divider: null,
+  dividerChecked: false, // the first room list placed the divider of the room opened before it
   /** The stored members of the room in view, with presence (people.js, takeRoster). */
   roster: { room: "", members: [], byName: new Map(), next: "", paging: false },
   readTimer: 0,

@@ -604,6 +604,16 @@ async function loadAccount() {
 /** Connects the people events of the client and the page's controls to the page. */
 function wirePeople() {
   client.addEventListener("myrooms", (ev) => {
+    if (!ev.detail.room && !ui.dividerChecked) {
+      // The room in view was opened before the first room list said where I had read it to
+      // (a reload): the divider goes there now.
+      ui.dividerChecked = true;
+      const read = readPositionOf(ui.active);
+      if (read !== null && !(ui.divider && ui.divider.room === ui.active)) {
+        ui.divider = { room: ui.active, seq: read };
+        renderMessages();
+      }
+    }
     followMyRooms();
     renderRooms();
     renderInvites();
