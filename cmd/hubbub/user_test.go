@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"hubbub/internal/accounts"
+	"hubbub/internal/pgtest"
 	"hubbub/internal/server"
 	"hubbub/internal/servertest"
 )
@@ -97,6 +98,33 @@ func TestUserCommands(t *testing.T) {
 	}
 	if !regexp.MustCompile(`(?m)^cy +u_[0-9a-f]+ +account +moderator +active `).MatchString(ok("", "list")) {
 		t.Fatal("list does not show cy, a moderator")
+	}
+}
+
+// TestUserCommandsOnPostgres runs the commands on the PostgreSQL store a running server
+// shares (--postgres), as several nodes would.
+func TestUserCommandsOnPostgres(t *testing.T) {
+	pg := pgtest.FreshSchema(t)
+	s := servertest.Start(t, servertest.Options{Postgres: pg,
+		Server: server.Config{Accounts: accounts.Config{Hash: accounts.TestHashParams}}})
+	ok := func(stdin string, args ...string) string {
+		t.Helper()
+		out, err := userCmdRun(t, stdin, append(args, append([]string{"--postgres", pg}, cheap...)...)...)
+		if err != nil {
+			t.Fatalf("hubbub user %q: %v", args, err)
+		}
+		return out
+	}
+	ok("correct horse\n", "add", "admin", "--role", "admin", "--password-stdin")
+	if !regexp.MustCompile(`(?m)^admin +u_[0-9a-f]+ +account +admin +active `).MatchString(ok("", "list")) {
+		t.Fatal("list does not show the admin")
+	}
+	if st := newTestBrowser(t, s).signIn("admin", "correct horse"); st != http.StatusSeeOther {
+		t.Fatalf("sign in as the CLI's admin: %d", st)
+	}
+	ok("", "disable", "admin")
+	if st := newTestBrowser(t, s).signIn("admin", "correct horse"); st != http.StatusForbidden {
+		t.Fatalf("disabled admin signs in: %d", st)
 	}
 }
 
