@@ -8,8 +8,9 @@ import (
 
 // Store keeps the log of every room, owns the numbering of its entries, keeps each message's
 // current state beside the log, and keeps the moderation state that must outlive a process and
-// hold on every node (bans, mutes). Every store does all of it: the hub calls these methods
-// directly and no method is optional.
+// hold on every node (bans, mutes), and the people: users with their sessions and invites
+// (UserStore), rooms' metadata, members and read positions (RoomStore). Every store does all
+// of it: the hub calls these methods directly and no method is optional.
 //
 // A room's history is one log of entries (Entry): messages, and the edits, deletes and
 // reactions that change them, numbered together. The log is what Since replays, so a client that
@@ -88,6 +89,9 @@ import (
 //   - Check returns nil while the store answers, and an error once it is closed.
 //   - All methods are safe for concurrent use, honour ctx, and fail after Close.
 type Store interface {
+	UserStore
+	RoomStore
+
 	// Append stores e (Room, From, Kind and the fields of its kind, and optionally ClientID,
 	// are read) and returns the stored entry with Seq, ID and Time filled in, and for a
 	// reaction Added and Count.

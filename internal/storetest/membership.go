@@ -43,7 +43,7 @@ func membership(t testing.TB, s hubbub.RoomStore, room, user string) (hubbub.Mem
 // transaction: an invitation, a join that keeps the invitation's role, a role, a leave and a
 // removal; each refused as the contract says with no seq taken; all replayed by Since.
 func testMemberChanges(t *testing.T, open opener) {
-	s := people(t, open(t, hubbub.Retention{}))
+	s := open(t, hubbub.Retention{})
 	ann, bob, carol, dave := newUser(t, s, "ann"), newUser(t, s, "bob"), newUser(t, s, "carol"), newUser(t, s, "dave")
 	_, created := createRoom(t, s, hubbub.RoomMeta{Name: "r", Private: true, CreatedBy: ann.ID}, member(ann, hubbub.RoomOwner))
 	log := created
@@ -138,7 +138,7 @@ func testMemberChanges(t *testing.T, open opener) {
 // testMembersPaging: Members pages members and invitees in ascending user id order, with
 // their current names.
 func testMembersPaging(t *testing.T, open opener) {
-	s := people(t, open(t, hubbub.Retention{}))
+	s := open(t, hubbub.Retention{})
 	owner := newUser(t, s, "owner")
 	_, _ = createRoom(t, s, hubbub.RoomMeta{Name: "r", Private: true, CreatedBy: owner.ID}, member(owner, hubbub.RoomOwner))
 	want := []hubbub.Membership{{Room: "r", User: owner.ID, Name: "owner", Role: hubbub.RoomOwner}}

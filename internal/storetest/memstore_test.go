@@ -15,7 +15,7 @@ import (
 
 // memStore is a minimal, obviously correct hubbub.Store used to check the suite itself: it
 // must pass, and each bug it can be told to have must make the suite fail. Like every store
-// it implements the whole interface, moderation included.
+// it implements the whole interface, moderation and people included.
 type memStore struct {
 	bug    string // "" for a correct store; see bugs in suite_test.go
 	ret    hubbub.Retention
@@ -109,11 +109,7 @@ func (s *memStore) again() *memStore {
 	return &memStore{bug: s.bug, ret: s.ret, now: s.now, memData: data}
 }
 
-var (
-	_ hubbub.Store     = (*memStore)(nil)
-	_ hubbub.UserStore = (*memStore)(nil)
-	_ hubbub.RoomStore = (*memStore)(nil)
-)
+var _ hubbub.Store = (*memStore)(nil)
 
 var errClosed = errors.New("memstore: closed")
 

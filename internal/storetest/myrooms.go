@@ -32,7 +32,7 @@ func myRooms(t testing.TB, s hubbub.RoomStore, user string) []hubbub.MyRoom {
 // testSetRead: a read position only moves forward, never past the room's last seq, and is
 // one user's in one room.
 func testSetRead(t *testing.T, open opener) {
-	s := people(t, open(t, hubbub.Retention{}))
+	s := open(t, hubbub.Retention{})
 	ann, bob := newUser(t, s, "ann"), newUser(t, s, "bob")
 	appendN(t, s, "r", 5)
 	for _, c := range []struct {
@@ -63,7 +63,7 @@ func testSetRead(t *testing.T, open opener) {
 
 // myRoomsFixture makes the rooms of testMyRooms and returns ann and what her list should be.
 // It is used again after a restart (RunSharedStoreTests).
-func myRoomsFixture(t testing.TB, s peopleStore) (hubbub.User, []hubbub.MyRoom) {
+func myRoomsFixture(t testing.TB, s hubbub.Store) (hubbub.User, []hubbub.MyRoom) {
 	t.Helper()
 	ctx := t.Context()
 	ann, bob, carol := newUser(t, s, "ann"), newUser(t, s, "bob"), newUser(t, s, "carol")
@@ -165,7 +165,7 @@ func checkMyRooms(t testing.TB, got, want []hubbub.MyRoom) {
 // messages after it that are neither deleted nor theirs, and of those that mention them or
 // @room; a DM lists the other members' current names.
 func testMyRooms(t *testing.T, open opener) {
-	s := people(t, open(t, hubbub.Retention{}))
+	s := open(t, hubbub.Retention{})
 	ann, want := myRoomsFixture(t, s)
 	checkMyRooms(t, myRooms(t, s, ann.ID), want)
 	if list := myRooms(t, s, "u_nobody"); len(list) != 0 {
@@ -175,7 +175,7 @@ func testMyRooms(t *testing.T, open opener) {
 
 // testUnreadCap: the counts stop at MaxUnreadCount.
 func testUnreadCap(t *testing.T, open opener) {
-	s := people(t, open(t, hubbub.Retention{}))
+	s := open(t, hubbub.Retention{})
 	ann, bob := newUser(t, s, "ann"), newUser(t, s, "bob")
 	if err := s.JoinRoom(t.Context(), "busy", ann.ID); err != nil {
 		t.Fatal(err)

@@ -10,7 +10,7 @@ import (
 )
 
 // peopleCalls calls every UserStore and RoomStore method with ctx, each returning its error.
-func peopleCalls(s peopleStore, ctx context.Context, user string) map[string]error {
+func peopleCalls(s hubbub.Store, ctx context.Context, user string) map[string]error {
 	errs := map[string]error{}
 	_, errs["CreateUser"] = s.CreateUser(ctx, hubbub.User{Name: "late", Kind: hubbub.UserAccount}, "")
 	_, errs["ClaimGuest"] = s.ClaimGuest(ctx, "late guest", hubbub.SecretHash("k"))
@@ -45,7 +45,7 @@ func peopleCalls(s peopleStore, ctx context.Context, user string) map[string]err
 // testPeopleDoneContext: every UserStore and RoomStore method fails with ctx's error once ctx
 // is done, and changes nothing then; every one fails after Close.
 func testPeopleDoneContext(t *testing.T, open opener) {
-	s := people(t, open(t, hubbub.Retention{}))
+	s := open(t, hubbub.Retention{})
 	ann := newUser(t, s, "ann")
 	if err := s.JoinRoom(t.Context(), "r", ann.ID); err != nil {
 		t.Fatal(err)
@@ -81,7 +81,7 @@ func testPeopleDoneContext(t *testing.T, open opener) {
 // testRoomStateRetention: retention removes entries, not what they made: a topic, the
 // members and the read positions stay when the entries that set them are pruned.
 func testRoomStateRetention(t *testing.T, open opener) {
-	s := people(t, open(t, hubbub.Retention{MaxPerRoom: 1}))
+	s := open(t, hubbub.Retention{MaxPerRoom: 1})
 	ann, bob := newUser(t, s, "ann"), newUser(t, s, "bob")
 	createRoom(t, s, hubbub.RoomMeta{Name: "r", Private: true, CreatedBy: ann.ID}, member(ann, hubbub.RoomOwner))
 	mustAppend(t, s, memberEntry("r", ann, bob, hubbub.MemberInvite, hubbub.RoomModerator))

@@ -11,25 +11,6 @@ import (
 	"hubbub"
 )
 
-// peopleStore is a store with users and rooms, as every store will be.
-type peopleStore interface {
-	hubbub.Store
-	hubbub.UserStore
-	hubbub.RoomStore
-}
-
-// people returns s as a peopleStore, skipping t for a store that does not implement
-// hubbub.UserStore and hubbub.RoomStore yet (until every store does and hubbub.Store embeds
-// them).
-func people(t testing.TB, s hubbub.Store) peopleStore {
-	t.Helper()
-	ps, ok := s.(peopleStore)
-	if !ok {
-		t.Skip("the store does not implement hubbub.UserStore and hubbub.RoomStore yet")
-	}
-	return ps
-}
-
 // roomMeta calls RoomMeta and fails t on error.
 func roomMeta(t testing.TB, s hubbub.RoomStore, room string) (hubbub.RoomMeta, bool) {
 	t.Helper()
@@ -85,7 +66,7 @@ func topicEntry(room string, actor hubbub.User, topic string) hubbub.Entry {
 // members by join entries numbered from 1, by the creator; a room that exists in any way
 // (metadata, entries, a join) is ECodeExists; RoomMeta reads it back.
 func testCreateRoom(t *testing.T, open opener) {
-	s := people(t, open(t, hubbub.Retention{}))
+	s := open(t, hubbub.Retention{})
 	ctx := t.Context()
 	ann, bob, carol := newUser(t, s, "ann"), newUser(t, s, "bob"), newUser(t, s, "carol")
 	forged := time.Date(2001, 2, 3, 4, 5, 6, 0, time.UTC)
@@ -174,13 +155,13 @@ func testCreateRoom(t *testing.T, open opener) {
 // testCreateRoomConcurrent: members creating their DM at once: one creates it, the others
 // get ECodeExists, and the room holds one set of joins.
 func testCreateRoomConcurrent(t *testing.T, open opener) {
-	s := people(t, open(t, hubbub.Retention{}))
-	createRoomsConcurrently(t, []peopleStore{s})
+	s := open(t, hubbub.Retention{})
+	createRoomsConcurrently(t, []hubbub.Store{s})
 }
 
 // createRoomsConcurrently races 8 creations of one DM, spread over stores, and checks that
 // exactly one succeeded.
-func createRoomsConcurrently(t *testing.T, stores []peopleStore) {
+func createRoomsConcurrently(t *testing.T, stores []hubbub.Store) {
 	t.Helper()
 	users := []hubbub.User{newUser(t, stores[0], "ann"), newUser(t, stores[0], "bob"), newUser(t, stores[0], "carol")}
 	ids := []string{users[0].ID, users[1].ID, users[2].ID}
@@ -226,7 +207,7 @@ func createRoomsConcurrently(t *testing.T, stores []peopleStore) {
 // testRoomTopic: a KindTopic entry sets the topic in its transaction, is replayed by Since,
 // and is refused (no seq) over MaxTopicLen; a room without metadata gets some.
 func testRoomTopic(t *testing.T, open opener) {
-	s := people(t, open(t, hubbub.Retention{}))
+	s := open(t, hubbub.Retention{})
 	ann := newUser(t, s, "ann")
 	createRoom(t, s, hubbub.RoomMeta{Name: "r", Topic: "old topic", CreatedBy: ann.ID}, member(ann, hubbub.RoomOwner))
 	e := mustAppend(t, s, topicEntry("r", ann, "new topic ✨"))
@@ -264,7 +245,7 @@ func testRoomTopic(t *testing.T, open opener) {
 // testJoinRoom: JoinRoom puts a public room in the user's list, once, with no entry, and gives
 // a new room metadata; LeaveRoom takes it out; neither works on a private room.
 func testJoinRoom(t *testing.T, open opener) {
-	s := people(t, open(t, hubbub.Retention{}))
+	s := open(t, hubbub.Retention{})
 	ctx := t.Context()
 	ann, bob := newUser(t, s, "ann"), newUser(t, s, "bob")
 	earliest := time.Now().Add(-time.Second)
@@ -332,7 +313,7 @@ func testJoinRoom(t *testing.T, open opener) {
 // testDirectory: public rooms (not private, not DMs) whose name or topic contains the query,
 // case-insensitively and literally (no wildcards), in byte order of names, paged.
 func testDirectory(t *testing.T, open opener) {
-	s := people(t, open(t, hubbub.Retention{}))
+	s := open(t, hubbub.Retention{})
 	ctx := t.Context()
 	ann, bob := newUser(t, s, "ann"), newUser(t, s, "bob")
 	createRoom(t, s, hubbub.RoomMeta{Name: "engineering", Topic: "Backend", CreatedBy: ann.ID}, member(ann, hubbub.RoomOwner), member(bob, ""))

@@ -33,40 +33,32 @@ func RunSharedStoreTests(t *testing.T, open SharedOpener) {
 }
 
 // twoNodes opens two stores on one set of data.
-func twoNodes(t *testing.T, open SharedOpener) (peopleStore, peopleStore) {
+func twoNodes(t *testing.T, open SharedOpener) []hubbub.Store {
 	first, again := open(t)
-	a := people(t, first)
-	return a, people(t, again(t))
-}
-
-// twoUserNodes opens two stores on one set of data, as user stores.
-func twoUserNodes(t *testing.T, open SharedOpener) []hubbub.UserStore {
-	first, again := open(t)
-	a := userStore(t, first)
-	return []hubbub.UserStore{a, userStore(t, again(t))}
+	return []hubbub.Store{first, again(t)}
 }
 
 // testNamesTwoNodes: look-alikes of one name claimed on two nodes at once: one holder.
 func testNamesTwoNodes(t *testing.T, open SharedOpener) {
-	claimNamesConcurrently(t, twoUserNodes(t, open))
+	nodes := twoNodes(t, open)
+	claimNamesConcurrently(t, []hubbub.UserStore{nodes[0], nodes[1]})
 }
 
 // testInvitesTwoNodes: one invite redeemed on two nodes at once: one account.
 func testInvitesTwoNodes(t *testing.T, open SharedOpener) {
-	redeemConcurrently(t, twoUserNodes(t, open))
+	nodes := twoNodes(t, open)
+	redeemConcurrently(t, []hubbub.UserStore{nodes[0], nodes[1]})
 }
 
 // testCreateRoomTwoNodes: one DM created on two nodes at once: one creation, one set of joins.
 func testCreateRoomTwoNodes(t *testing.T, open SharedOpener) {
-	a, b := twoNodes(t, open)
-	createRoomsConcurrently(t, []peopleStore{a, b})
+	createRoomsConcurrently(t, twoNodes(t, open))
 }
 
 // testPeopleAfterReopen: after a restart the users, sessions, sanctions by user, rooms,
 // memberships, read positions and the counts of MyRooms are what they were.
 func testPeopleAfterReopen(t *testing.T, open SharedOpener) {
-	first, again := open(t)
-	s := people(t, first)
+	s, again := open(t)
 	ctx := t.Context()
 	ann, want := myRoomsFixture(t, s)
 	checkMyRooms(t, myRooms(t, s, ann.ID), want)
@@ -87,7 +79,7 @@ func testPeopleAfterReopen(t *testing.T, open SharedOpener) {
 		t.Fatal(err)
 	}
 
-	s = people(t, again(t))
+	s = again(t)
 	checkMyRooms(t, myRooms(t, s, ann.ID), want)
 	if got, found := userByName(t, s, "ANN"); !found || got.ID != ann.ID {
 		t.Errorf("UserByName(ANN) after reopen = %+v, %v", got, found)

@@ -8,9 +8,7 @@ import (
 	"hubbub"
 )
 
-// The entries of a user: From is the name they had, User their id. These cases run on the
-// stores that implement hubbub.UserStore and hubbub.RoomStore (people): the change of keys
-// comes with them. In these tests names
+// The entries of a user: From is the name they had, User their id. In these tests names
 // move between users (ann renames herself anna, and another user takes "ann"), which is what
 // keying by name got wrong.
 
@@ -25,7 +23,6 @@ func as(e hubbub.Entry, user string) hubbub.Entry {
 // is still a duplicate.
 func testClientIDPerUser(t *testing.T, open opener) {
 	s := open(t, hubbub.Retention{})
-	people(t, s)
 	first := mustAppend(t, s, as(withID("r", "ann", "c-1", "from u1"), "u1"))
 	if first.User != "u1" {
 		t.Errorf("Append returned User %q, want u1", first.User)
@@ -48,7 +45,6 @@ func testClientIDPerUser(t *testing.T, open opener) {
 // being a moderator, whatever names either had: a user who took the sender's old name may not.
 func testAuthorshipPerUser(t *testing.T, open opener) {
 	s := open(t, hubbub.Retention{})
-	people(t, s)
 	m := mustAppend(t, s, as(msg("r", "ann", "mine"), "u1"))
 	// u1 renamed to anna; u2 is now ann.
 	refused(t, s, as(edit("r", "ann", m.Seq, "not yours"), "u2"), hubbub.ECodeForbidden)
@@ -70,7 +66,6 @@ func testAuthorshipPerUser(t *testing.T, open opener) {
 // the name they had when reacting, and another user with that name holds their own.
 func testReactionsPerUser(t *testing.T, open opener) {
 	s := open(t, hubbub.Retention{})
-	people(t, s)
 	m := mustAppend(t, s, as(msg("r", "carol", "react to me"), "u3"))
 	if got := mustAppend(t, s, as(react("r", "ann", m.Seq, "👍"), "u1")); !got.Added || got.Count != 1 || got.User != "u1" {
 		t.Errorf("u1's reaction = %+v, want added, count 1, by u1", got)
@@ -107,7 +102,6 @@ func testReactionsPerUser(t *testing.T, open opener) {
 // across a rename, and whoever takes the old name is not banned by it.
 func testSanctionsPerUser(t *testing.T, open opener) {
 	s := open(t, hubbub.Retention{})
-	people(t, s)
 	ctx := t.Context()
 	until := time.Now().Add(time.Hour).UTC().Truncate(time.Millisecond)
 	set := func(sn hubbub.Sanction) {

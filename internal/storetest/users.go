@@ -10,17 +10,6 @@ import (
 	"hubbub"
 )
 
-// userStore returns s as a hubbub.UserStore, skipping t for a store that does not implement
-// it yet (until every store does and hubbub.Store embeds it).
-func userStore(t testing.TB, s hubbub.Store) hubbub.UserStore {
-	t.Helper()
-	us, ok := s.(hubbub.UserStore)
-	if !ok {
-		t.Skip("the store does not implement hubbub.UserStore yet")
-	}
-	return us
-}
-
 // newUser stores an account named name and fails t unless that works.
 func newUser(t testing.TB, us hubbub.UserStore, name string) hubbub.User {
 	t.Helper()
@@ -93,8 +82,7 @@ var userIDPattern = regexp.MustCompile(`^u_[0-9a-f]{32}$`)
 // testUsers: CreateUser stores a user with a new "u_" id and the store's time; the user is
 // found by id and by any name with the same NameKey; names are unique by that key.
 func testUsers(t *testing.T, open opener) {
-	s := open(t, hubbub.Retention{})
-	us := userStore(t, s)
+	us := open(t, hubbub.Retention{})
 	ctx := t.Context()
 	before := time.Now().Add(-time.Second)
 	ann, err := us.CreateUser(ctx, hubbub.User{Name: "Ann", Kind: hubbub.UserAccount, Role: hubbub.RoleAdmin}, "$argon2id$hash")
@@ -184,8 +172,7 @@ func compareStrings(a, b string) int {
 // testUserNamesConcurrent: users claiming look-alikes of one name at once, by every way of
 // making a user, leave exactly one holder; the others get ECodeNameTaken.
 func testUserNamesConcurrent(t *testing.T, open opener) {
-	s := open(t, hubbub.Retention{})
-	us := userStore(t, s)
+	us := open(t, hubbub.Retention{})
 	claimNamesConcurrently(t, []hubbub.UserStore{us})
 }
 
@@ -252,8 +239,7 @@ func claimNamesConcurrently(t *testing.T, stores []hubbub.UserStore) {
 
 // testUsersPaging: Users pages every user in ascending id order after a cursor.
 func testUsersPaging(t *testing.T, open opener) {
-	s := open(t, hubbub.Retention{})
-	us := userStore(t, s)
+	us := open(t, hubbub.Retention{})
 	var ids []string
 	for _, name := range []string{"a", "b", "c", "d", "e", "f", "g"} {
 		ids = append(ids, newUser(t, us, name).ID)
@@ -290,8 +276,7 @@ func testUsersPaging(t *testing.T, open opener) {
 // testUpdateUser: a change applies whole or not at all; a rename frees the old name; a
 // password makes a guest an account; SeenAt only moves forward.
 func testUpdateUser(t *testing.T, open opener) {
-	s := open(t, hubbub.Retention{})
-	us := userStore(t, s)
+	us := open(t, hubbub.Retention{})
 	ctx := t.Context()
 	ann, bob := newUser(t, us, "ann"), newUser(t, us, "bob")
 
@@ -363,8 +348,7 @@ func testUpdateUser(t *testing.T, open opener) {
 // testClaimGuest: a key is one guest: the same key under another name renames it (same id,
 // so what is keyed by the id follows); another key cannot take a held name or a look-alike.
 func testClaimGuest(t *testing.T, open opener) {
-	s := open(t, hubbub.Retention{})
-	us := userStore(t, s)
+	us := open(t, hubbub.Retention{})
 	ctx := t.Context()
 	key, otherKey := hubbub.SecretHash("ann's key"), hubbub.SecretHash("someone else's key")
 	ann, err := us.ClaimGuest(ctx, "ann", key)
@@ -434,8 +418,7 @@ func testClaimGuest(t *testing.T, open opener) {
 // follows the token's name when that is free and keeps its own when not; its role is the
 // token's.
 func testExternalUser(t *testing.T, open opener) {
-	s := open(t, hubbub.Retention{})
-	us := userStore(t, s)
+	us := open(t, hubbub.Retention{})
 	ctx := t.Context()
 	ann, err := us.ExternalUser(ctx, "", "sub-1", "ann", hubbub.RoleModerator)
 	if err != nil {
@@ -488,8 +471,7 @@ func testExternalUser(t *testing.T, open opener) {
 // testSessions: a session is found while it lives and its user is enabled; sign-out ends
 // one, sign-out everywhere all of a user's; disabling a user ends them for good.
 func testSessions(t *testing.T, open opener) {
-	s := open(t, hubbub.Retention{})
-	us := userStore(t, s)
+	us := open(t, hubbub.Retention{})
 	ctx := t.Context()
 	ann, bob := newUser(t, us, "ann"), newUser(t, us, "bob")
 	now := time.Now().UTC().Truncate(time.Millisecond)
@@ -570,8 +552,7 @@ func testSessions(t *testing.T, open opener) {
 // testInvites: an invite makes one account with its role, once, before it expires; a
 // refused name leaves it unused.
 func testInvites(t *testing.T, open opener) {
-	s := open(t, hubbub.Retention{})
-	us := userStore(t, s)
+	us := open(t, hubbub.Retention{})
 	ctx := t.Context()
 	admin := newUser(t, us, "admin")
 	newUser(t, us, "taken")
@@ -609,8 +590,7 @@ func testInvites(t *testing.T, open opener) {
 
 // testInvitesConcurrent: racers redeeming one invite with different names make one account.
 func testInvitesConcurrent(t *testing.T, open opener) {
-	s := open(t, hubbub.Retention{})
-	us := userStore(t, s)
+	us := open(t, hubbub.Retention{})
 	redeemConcurrently(t, []hubbub.UserStore{us})
 }
 
