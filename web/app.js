@@ -579,7 +579,7 @@ function renderMembers() {
       you.className = "you";
       you.textContent = "(you)";
       li.append(" ", you);
-    } else if (client.canModerate()) {
+    } else if (client.canModerate() || canInvite(ui.active)) {
       li.appendChild(modButton("Moderate " + name));
     }
     list.appendChild(li);
@@ -932,6 +932,8 @@ function openModMenu(button) {
     add("ban", "Ban " + target.name + "…");
     add("unmute", "Lift " + target.name + "’s mute");
     add("unban", "Lift " + target.name + "’s ban");
+    // A private room's owner and moderators also decide who its members are.
+    if (!target.seq && canInvite(target.room)) add("remove-member", "Take " + target.name + " out of the members of #" + target.room);
   }
   menu.setAttribute("aria-label", target.seq ? "Message from " + target.name : target.name);
   menu.hidden = false;
@@ -991,6 +993,12 @@ $("mod-menu").addEventListener("click", (ev) => {
   const action = item.dataset.action;
   const target = modMenu.target;
   closeModMenu(false);
+  if (action === "remove-member") {
+    if (client.removeMember(target.room, target.name)) showNotice(target.name + " is no longer a member of #" + target.room + ".", { kind: "info" });
+    else showNotice("Not connected: try again when the status says Live.");
+    askRoster(target.room);
+    return;
+  }
   if (action === "unmute" || action === "unban") moderate(action, target, {});
   else openModDialog(action, target);
 });

@@ -361,6 +361,8 @@ function renderRoomHead() {
   btn.classList.toggle("empty", !topic);
   btn.title = topic ? "Change the topic" : "Set a topic for " + label;
   $("invite-button").hidden = !canInvite(name);
+  // The member menu (⋯) shows for a private room's owner and moderators too (CSS).
+  $("app").dataset.roomRole = canInvite(name) && info ? info.role : "";
 }
 
 /** Whether I may invite to a room: a private room (not a DM) I own or moderate. */
@@ -449,6 +451,7 @@ function renderOffline(online) {
     seen.textContent = m.invited ? "invited" : lastSeenText(m);
     text.append(label, seen);
     li.append(av, dot, text);
+    if (canInvite(ui.active)) li.appendChild(modButton((m.invited ? "Invitation of " : "Moderate ") + m.name));
     list.appendChild(li);
   }
   $("roster-more").hidden = !(ui.roster.room === ui.active && ui.roster.next);
