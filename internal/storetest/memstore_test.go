@@ -209,7 +209,7 @@ func (s *memStore) Append(ctx context.Context, in hubbub.Entry) (hubbub.Entry, b
 	if in.Room == "" {
 		return hubbub.Entry{}, false, errors.New("memstore: entry has no room")
 	}
-	if in.User == "" {
+	if in.User == "" && s.bug != "nouserdefault" {
 		in.User = in.From // as rows stored before users existed
 	}
 	r := s.room(in.Room)
@@ -600,7 +600,7 @@ func (s *memStore) SetSanction(ctx context.Context, sn hubbub.Sanction) error {
 	if err := s.check(ctx); err != nil {
 		return err
 	}
-	if sn.User == "" {
+	if sn.User == "" && s.bug != "nouserdefault" {
 		sn.User = sn.Name // as sanctions stored before users existed
 	}
 	k := sanctionKey{sn.Room, sn.User, sn.Kind}

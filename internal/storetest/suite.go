@@ -87,6 +87,7 @@ func RunStoreTests(t *testing.T, open func(t *testing.T, ret hubbub.Retention) h
 		{"AuthorshipPerUser", testAuthorshipPerUser},
 		{"ReactionsPerUser", testReactionsPerUser},
 		{"SanctionsPerUser", testSanctionsPerUser},
+		{"EmptyUserIsName", testEmptyUserIsName},
 		{"CreateRoom", testCreateRoom},
 		{"CreateRoomConcurrent", testCreateRoomConcurrent},
 		{"RoomTopic", testRoomTopic},

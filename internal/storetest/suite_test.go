@@ -147,6 +147,7 @@ func TestSuiteCatchesBugs(t *testing.T) {
 		{"reactname", "ReactionsPerUser"},
 		{"reactedbyanyone", "ReactionsPerUser"},
 		{"sanctionname", "SanctionsPerUser"},
+		{"nouserdefault", "EmptyUserIsName"},
 		{"createseq", "CreateRoom"},
 		{"topiclong", "CreateRoom"},
 		{"createrace", "CreateRoomConcurrent"},

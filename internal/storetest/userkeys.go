@@ -149,3 +149,32 @@ func testSanctionsPerUser(t *testing.T, open opener) {
 		t.Errorf("after lifting u1's ban: %+v, %v; want u2's mute", got, err)
 	}
 }
+
+// testEmptyUserIsName: an entry or a sanction with no User is stored under its name, as the
+// rows stored before users existed were migrated: it reads back with User = From (Name), and
+// is the same actor as an entry that gives that name as its User.
+func testEmptyUserIsName(t *testing.T, open opener) {
+	s := open(t, hubbub.Retention{})
+	m := mustAppend(t, s, withID("r", "alice", "k", "no user"))
+	if m.User != "alice" {
+		t.Errorf("Append of an entry with no User returned User %q, want alice", m.User)
+	}
+	if got := since(t, s, "r", 0, 10); len(got) != 1 || got[0].User != "alice" {
+		t.Errorf("Since read %+v, want User alice", got)
+	}
+	duplicate(t, s, as(withID("r", "alice", "k", "resent"), "alice"), m)
+	mustAppend(t, s, as(edit("r", "alice", m.Seq, "edited"), "alice"))
+	refused(t, s, as(edit("r", "alice", m.Seq, "not the same user"), "u_other"), hubbub.ECodeForbidden)
+
+	until := time.Now().Add(time.Hour)
+	if err := s.SetSanction(t.Context(), hubbub.Sanction{Room: "r", Name: "eve", Kind: hubbub.SanctionBan, Until: until}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetSanction(t.Context(), hubbub.Sanction{Room: "r", User: "eve", Name: "eve", Kind: hubbub.SanctionBan, Until: until.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Sanctions(t.Context(), "r")
+	if err != nil || len(got) != 1 || got[0].User != "eve" || !got[0].Until.Equal(until.Add(time.Hour).Truncate(time.Millisecond)) {
+		t.Errorf("Sanctions = %+v, %v; want one ban of user eve, the second", got, err)
+	}
+}
