@@ -52,3 +52,56 @@ func BenchmarkReactParallel(b *testing.B) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "reactions/s")
 	b.ReportMetric(float64(b.N)/float64(s.w.batches.Load()), "reactions/commit")
 }
+
+// BenchmarkMyRooms measures a user's room list at connect: 50 rooms, each with 10,000
+// messages from others after the user's read position (1 in 50 mentioning the user, 1 in 500
+// @room), so that unread reaches its cap in every room and is counted without reading the
+// messages (selectMyRooms). The fixture is written straight into the tables, as the appends
+// would have left them (message numbers, mentioned rows, member counts), one statement per
+// table rather than half a million appends.
+func BenchmarkMyRooms(b *testing.B) {
+	const rooms, perRoom = 50, 10_000
+	s, u := openTest(b, Options{})
+	ann := "u_ann"
+	for _, q := range []struct {
+		sql  string
+		args []any
+	}{
+		{`INSERT INTO rooms (name, last_seq, last_message_no, topic, created, members)
+			SELECT format('room-%s', r), $2::bigint, $2::bigint, 'a topic', '2026-01-01', 2 FROM generate_series(1, $1::int) AS r`,
+			[]any{rooms, perRoom}},
+		{`INSERT INTO messages (room, seq, id, sender, user_id, text, created_at, mention_room, message_no)
+			SELECT format('room-%s', r), i, format('id-%s-%s', r, i), 'bob', 'u_bob',
+				'a message of about the length people write, say sixty bytes',
+				'2026-01-01'::timestamptz + i * interval '1 ms', i % 500 = 0, i
+			FROM generate_series(1, $1::int) AS r, generate_series(1, $2::int) AS i`,
+			[]any{rooms, perRoom}},
+		{`INSERT INTO mentioned (room, seq, user_id, sender)
+			SELECT room, seq, $1, user_id FROM messages WHERE seq % 50 = 0
+			UNION ALL SELECT room, seq, '', user_id FROM messages WHERE mention_room`,
+			[]any{ann}},
+		{`INSERT INTO memberships (room, user_id, role, since)
+			SELECT format('room-%s', r), u, 'member', '2026-01-01'
+			FROM generate_series(1, $1::int) AS r, unnest(ARRAY[$2, 'u_bob']) AS u`,
+			[]any{rooms, ann}},
+	} {
+		adminExec(b, u, q.sql, q.args...)
+	}
+	ctx := b.Context()
+	run := func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			list, err := s.MyRooms(ctx, ann)
+			if err != nil || len(list) != rooms || list[0].Unread != hubbub.MaxUnreadCount || list[0].Mentions != perRoom/50 {
+				b.Fatalf("MyRooms = %d rooms (%+.1v), %v", len(list), list, err)
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/rooms, "µs/room")
+	}
+	// Fresh: as the appends leave the rows, before autovacuum has analyzed the tables or
+	// marked their pages all-visible (so the index-only scans of mentioned visit the heap).
+	b.Run("fresh", run)
+	// Vacuumed: as autovacuum leaves them, later.
+	adminExec(b, u, `VACUUM ANALYZE messages, mentioned, memberships, rooms, read_positions`)
+	b.Run("vacuumed", run)
+}
