@@ -29,7 +29,8 @@ const chatPeopleHelp = `  /rooms           list your rooms with their unread mes
                    --topic takes the rest of the line
   /invite NAME     invite NAME to the current room (a private room's owner and moderators)
   /topic TEXT      set the topic of the current room
-  /part [ROOM]     leave ROOM (default: the current room) for good: it leaves your rooms`
+  /part [ROOM]     leave ROOM (default: the current room) for good: it leaves your rooms
+  /directory [TEXT] list the public rooms (whose name or topic contains TEXT)`
 
 // chatCommandTimeout bounds the wait for the server's answer to a people command.
 const chatCommandTimeout = 10 * time.Second
@@ -80,6 +81,8 @@ func (c *chat) peopleCommand(ctx context.Context, cmd, line string) (handled boo
 			return true, errors.New("usage: /rooms")
 		}
 		_, err = c.ses.Rooms(ctx) // printed with the other events
+	case "/directory":
+		_, err = c.ses.Directory(ctx, args, "", 0) // printed with the other events
 	case "/dm":
 		names := strings.Fields(args)
 		if len(names) == 0 {
@@ -274,6 +277,23 @@ func (c *chat) printPeople(out io.Writer, f wire.Frame, titles roomTitles) bool 
 		}
 	case *wire.MemberChanged:
 		fmt.Fprintln(out, memberChangedLine(f, titles.label(f.Room)))
+	case *wire.Directory:
+		if len(f.Rooms) == 0 {
+			fmt.Fprintln(out, "* no public room matches")
+			return true
+		}
+		fmt.Fprintln(out, "* public rooms (/join one):")
+		for i := range f.Rooms {
+			r := &f.Rooms[i]
+			topic := ""
+			if r.Topic != "" {
+				topic = ": " + clean(r.Topic)
+			}
+			fmt.Fprintf(out, "*   %s (%d %s)%s\n", r.Room, r.Members, plural(r.Members, "member", "members"), topic)
+		}
+		if f.Next != "" {
+			fmt.Fprintln(out, "*   … and more: narrow it with /directory TEXT")
+		}
 	case *wire.Read:
 		// Another device of mine read the room: nothing to print.
 	default:

@@ -25,6 +25,9 @@ const (
 	// defaultPeoplePage is how many users, rooms or members a page holds when the request
 	// names no limit.
 	defaultPeoplePage = 100
+	// maxUserIDLen bounds a user id given as a page's after: ids are "u_" and 32 hex digits,
+	// an anonymous user's "anon:" and a name's key.
+	maxUserIDLen = 256
 )
 
 // apiUser is a user as the API shows it.
@@ -137,7 +140,7 @@ func (s *API) apiUsers(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	after := r.URL.Query().Get("after")
-	if len(after) > 64 {
+	if len(after) > maxUserIDLen {
 		writeAPIError(w, apiErrorf(http.StatusBadRequest, "bad_request", "after must be a user id (the next of the page before)"))
 		return
 	}
@@ -323,6 +326,10 @@ func (s *API) apiStoredMembers(w http.ResponseWriter, r *http.Request, room stri
 		return
 	}
 	after := r.URL.Query().Get("after")
+	if len(after) > maxUserIDLen {
+		writeAPIError(w, apiErrorf(http.StatusBadRequest, "bad_request", "after must be a user id (the next of the page before)"))
+		return
+	}
 	ctx, cancel := apiContext(r)
 	defer cancel()
 	list, err := rs.Members(ctx, room, after, limit+1)
