@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"hubbub"
@@ -181,6 +182,8 @@ type chat struct {
 	name    string
 	printed chan struct{} // closed when every event has been printed
 	reads   readTracker   // the room shown, and what was printed, for read positions
+	// roomsAsked counts the /rooms answers not printed yet: an empty list is said only then.
+	roomsAsked atomic.Int32
 
 	rooms    []string          // joined rooms, in order; the last one is the current room
 	sent     []*client.Receipt // sends whose outcome is not counted yet

@@ -80,7 +80,10 @@ func (c *chat) peopleCommand(ctx context.Context, cmd, line string) (handled boo
 		if args != "" {
 			return true, errors.New("usage: /rooms")
 		}
-		_, err = c.ses.Rooms(ctx) // printed with the other events
+		c.roomsAsked.Add(1)
+		if _, err = c.ses.Rooms(ctx); err != nil { // printed with the other events
+			c.roomsAsked.Add(-1)
+		}
 	case "/directory":
 		_, err = c.ses.Directory(ctx, args, "", 0) // printed with the other events
 	case "/dm":
@@ -249,8 +252,14 @@ func (c *chat) printPeople(out io.Writer, f wire.Frame, titles roomTitles) bool 
 		for i := range f.Rooms {
 			titles.learn(&f.Rooms[i])
 		}
+		asked := c.roomsAsked.Load() > 0
+		if asked {
+			c.roomsAsked.Add(-1)
+		}
 		if len(f.Rooms) == 0 {
-			fmt.Fprintln(out, "* your rooms: none yet")
+			if asked { // on connect, a new user's empty list is not worth a line
+				fmt.Fprintln(out, "* your rooms: none yet")
+			}
 			return true
 		}
 		fmt.Fprintln(out, "* your rooms:")
