@@ -50,16 +50,6 @@ func newAPIUser(u *hubbub.User) apiUser {
 		Created: wire.Time{Time: u.Created}, LastSeen: wire.Time{Time: u.LastSeen}}
 }
 
-// stores returns the Store's users and rooms, or 503 for a Store that keeps neither.
-func (s *API) stores() (hubbub.UserStore, hubbub.RoomStore, error) {
-	us, uok := s.hub.Store().(hubbub.UserStore)
-	rs, rok := s.hub.Store().(hubbub.RoomStore)
-	if !uok || !rok {
-		return nil, nil, apiErrorf(http.StatusServiceUnavailable, hubbub.ECodeUnavailable, "this server's store keeps no users or rooms")
-	}
-	return us, rs, nil
-}
-
 // storeFailed turns a Store's error into the API's: its own refusal as it is, any other
 // failure as 503 (logged).
 func (s *API) storeFailed(op string, err error) error {
@@ -94,18 +84,15 @@ func (s *API) actor(ctx context.Context, name string) (id, shown string, err err
 	if err := hubbub.ValidateName(name); err != nil {
 		return "", "", err
 	}
-	us, ok := s.hub.Store().(hubbub.UserStore)
-	if ok {
-		u, found, err := us.UserByName(ctx, name)
-		if err != nil {
-			return "", "", s.storeFailed("finding "+name, err)
+	u, found, err := s.hub.Store().UserByName(ctx, name)
+	if err != nil {
+		return "", "", s.storeFailed("finding "+name, err)
+	}
+	if found {
+		if u.Disabled {
+			return "", "", hubbub.Errorf(hubbub.ECodeForbidden, "user %q is disabled", u.Name)
 		}
-		if found {
-			if u.Disabled {
-				return "", "", hubbub.Errorf(hubbub.ECodeForbidden, "user %q is disabled", u.Name)
-			}
-			return u.ID, u.Name, nil
-		}
+		return u.ID, u.Name, nil
 	}
 	key, err := hubbub.NameKey(name)
 	if err != nil {
@@ -129,11 +116,7 @@ func pageLimit(r *http.Request, most int) (int, error) {
 
 // apiUsers: GET /api/users?after=&limit= — a page of users in ascending id order.
 func (s *API) apiUsers(w http.ResponseWriter, r *http.Request) {
-	us, _, err := s.stores()
-	if err != nil {
-		writeAPIError(w, err)
-		return
-	}
+	us := s.hub.Store()
 	limit, err := pageLimit(r, s.cfg.RoomsPageMax)
 	if err != nil {
 		writeAPIError(w, err)
@@ -166,11 +149,7 @@ func (s *API) apiUsers(w http.ResponseWriter, r *http.Request) {
 
 // apiUser: GET /api/users/{name} — the user who holds name.
 func (s *API) apiUser(w http.ResponseWriter, r *http.Request) {
-	us, _, err := s.stores()
-	if err != nil {
-		writeAPIError(w, err)
-		return
-	}
+	us := s.hub.Store()
 	ctx, cancel := apiContext(r)
 	defer cancel()
 	u, err := s.userNamed(ctx, us, r.PathValue("name"))
@@ -184,11 +163,8 @@ func (s *API) apiUser(w http.ResponseWriter, r *http.Request) {
 // apiUserRooms: GET /api/users/{name}/rooms — the user's list of rooms (joined rooms, DMs,
 // invitations) with read positions and unread and mention counts, as the rooms frame has it.
 func (s *API) apiUserRooms(w http.ResponseWriter, r *http.Request) {
-	us, rs, err := s.stores()
-	if err != nil {
-		writeAPIError(w, err)
-		return
-	}
+	us := s.hub.Store()
+	rs := s.hub.Store()
 	ctx, cancel := apiContext(r)
 	defer cancel()
 	u, err := s.userNamed(ctx, us, r.PathValue("name"))
@@ -228,11 +204,8 @@ func cleanTopic(raw string) (string, error) {
 // apiCreateRoom: POST /api/rooms {room, topic?, private?, owner?} — a room with metadata; 409
 // exists if the room has metadata or any entry already.
 func (s *API) apiCreateRoom(w http.ResponseWriter, r *http.Request) {
-	us, rs, err := s.stores()
-	if err != nil {
-		writeAPIError(w, err)
-		return
-	}
+	us := s.hub.Store()
+	rs := s.hub.Store()
 	var req createRoomRequest
 	if err := readBody(w, r, &req); err != nil {
 		writeAPIError(w, err)
@@ -292,11 +265,7 @@ func (s *API) apiRoom(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, err)
 		return
 	}
-	_, rs, err := s.stores()
-	if err != nil {
-		writeAPIError(w, err)
-		return
-	}
+	rs := s.hub.Store()
 	ctx, cancel := apiContext(r)
 	defer cancel()
 	meta, found, err := rs.RoomMeta(ctx, room)
@@ -315,11 +284,7 @@ func (s *API) apiRoom(w http.ResponseWriter, r *http.Request) {
 // room's stored members and invitees (user, name, room role, invited, online or offline here),
 // in ascending user id order.
 func (s *API) apiStoredMembers(w http.ResponseWriter, r *http.Request, room string) {
-	_, rs, err := s.stores()
-	if err != nil {
-		writeAPIError(w, err)
-		return
-	}
+	rs := s.hub.Store()
 	limit, err := pageLimit(r, s.cfg.RoomsPageMax)
 	if err != nil {
 		writeAPIError(w, err)
@@ -376,11 +341,8 @@ func (s *API) apiInvite(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, err)
 		return
 	}
-	us, rs, err := s.stores()
-	if err != nil {
-		writeAPIError(w, err)
-		return
-	}
+	us := s.hub.Store()
+	rs := s.hub.Store()
 	var req inviteRequest
 	if err := readBody(w, r, &req); err != nil {
 		writeAPIError(w, err)
@@ -452,11 +414,8 @@ type dmReply struct {
 // at most MaxDMMembers), created on first use and found again after (200); every member's
 // connections get the room when it is created (201).
 func (s *API) apiDM(w http.ResponseWriter, r *http.Request) {
-	us, rs, err := s.stores()
-	if err != nil {
-		writeAPIError(w, err)
-		return
-	}
+	us := s.hub.Store()
+	rs := s.hub.Store()
 	var req dmRequest
 	if err := readBody(w, r, &req); err != nil {
 		writeAPIError(w, err)
@@ -539,11 +498,7 @@ func (s *API) apiDM(w http.ResponseWriter, r *http.Request) {
 // apiDirectory: GET /api/directory?q=&after=&limit= — a page of the public rooms whose name or
 // topic contains q, in name order, as the directory frame has it.
 func (s *API) apiDirectory(w http.ResponseWriter, r *http.Request) {
-	_, rs, err := s.stores()
-	if err != nil {
-		writeAPIError(w, err)
-		return
-	}
+	rs := s.hub.Store()
 	limit, err := pageLimit(r, s.cfg.RoomsPageMax)
 	if err != nil {
 		writeAPIError(w, err)
@@ -595,11 +550,8 @@ func (s *API) apiRead(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, err)
 		return
 	}
-	us, rs, err := s.stores()
-	if err != nil {
-		writeAPIError(w, err)
-		return
-	}
+	us := s.hub.Store()
+	rs := s.hub.Store()
 	var req readRequest
 	if err := readBody(w, r, &req); err != nil {
 		writeAPIError(w, err)
