@@ -73,7 +73,7 @@ const HUBBUB_FRAMES = {
   },
   // Server → client.
   receive: {
-    welcome: ["name", "server", "version", "role", "limits"],
+    welcome: ["name", "server", "version", "role", "limits", "user"],
     joined: ["room", "members", "member_count", "last_seq", "replay", "truncated"],
     left: ["room"],
     message: ["room", "seq", "id", "from", "text", "time", "client_id", "deleted", "reply_to", "mentions", "mention_room", "edited_at", "reactions", "reply_count"],
@@ -850,7 +850,7 @@ class ChatClient extends EventTarget {
         this.liveSince = Date.now();
         this.everLive = true;
         this.setState("live");
-        this.emit("welcome", { name: this.me, limits: this.limits });
+        this.emit("welcome", { name: this.me, limits: this.limits, user: this.user });
         for (const room of this.rooms.values()) if (!room.removed) this.sendJoin(room);
         break;
       case "joined":

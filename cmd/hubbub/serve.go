@@ -116,9 +116,9 @@ func newServeFlags(fs *flag.FlagSet) *serveFlags {
 	fs.IntVar(&a.LoginBurst, "login-burst", accounts.DefaultLoginBurst, "sign-in attempts per account and per client address in a burst (token bucket size)")
 	fs.IntVar(&a.LoginTracked, "login-tracked", accounts.DefaultLoginTracked, "accounts, and client addresses, whose sign-in attempts are remembered (least recently used forgotten first)")
 	f.hash.bind(fs)
-	fs.StringVar(&f.tokenSecret, "token-secret", "", "require signed tokens (HS256 JWT, see hubbub token) verified with this secret of at least 32 bytes (default: anonymous names)")
+	fs.StringVar(&f.tokenSecret, "token-secret", "", "accept signed tokens (HS256 JWT, see hubbub token) verified with this secret of at least 32 bytes, and require them unless --auth says otherwise")
 	j := &f.jwks
-	fs.StringVar(&j.URL, "jwks-url", "", "require signed tokens (RS256, ES256 or EdDSA JWT) verified with the keys an identity provider publishes at this URL (its JWKS); with --token-secret, HS256 tokens are taken too")
+	fs.StringVar(&j.URL, "jwks-url", "", "accept signed tokens (RS256, ES256 or EdDSA JWT) verified with the keys an identity provider publishes at this URL (its JWKS), and require them unless --auth says otherwise; with --token-secret, HS256 tokens are taken too")
 	fs.DurationVar(&j.Refresh, "jwks-refresh", auth.DefaultJWKSRefresh, "how often the keys of --jwks-url are fetched again")
 	fs.DurationVar(&j.MinRefresh, "jwks-min-refresh", auth.DefaultJWKSMinRefresh, "shortest time between two fetches of --jwks-url caused by tokens naming a key it does not hold (a rotated key)")
 	fs.DurationVar(&j.Timeout, "jwks-timeout", auth.DefaultJWKSTimeout, "longest a fetch of --jwks-url may take")
@@ -126,6 +126,8 @@ func newServeFlags(fs *flag.FlagSet) *serveFlags {
 	fs.Int64Var(&j.MaxBytes, "jwks-max-bytes", auth.DefaultJWKSMaxBytes, "largest answer read from --jwks-url, bytes")
 	fs.StringVar(&j.Issuer, "token-issuer", "", "when set, a token's issuer (iss) must be this (JWKS and HS256 tokens)")
 	fs.StringVar(&j.Audience, "token-audience", "", "when set, a token's audience (aud) must include this (JWKS and HS256 tokens); set it with a JWKS shared by other applications")
+	fs.StringVar(&s.Auth, "auth", "", "who may connect: guest (anyone: a name held by the device's key, or keyless under a free name; signed-in users too), accounts (signed in at /signin, or a token) or token (a token) (default guest, or token when --token-secret or --jwks-url is set)")
+	fs.DurationVar(&h.AwayAfter, "away-after", 5*time.Minute, "a connected user who sends nothing for this long shows as away")
 
 	fs.IntVar(&h.History, "history", 50, "messages replayed, in their current state, when a client joins a room without since")
 	fs.IntVar(&h.RoomBuffer, "room-buffer", 256, "recent entries of the room log (messages, edits, deletes, reactions) kept in memory per room, for reconnects")

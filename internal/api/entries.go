@@ -125,7 +125,7 @@ func (s *API) mentions(room, text string) ([]hubbub.Mention, bool) {
 	if !strings.Contains(text, "@") {
 		return nil, false
 	}
-	return session.ResolveMentions(text, s.hub.Members(room))
+	return s.sessions.ResolveMentions(context.Background(), room, text)
 }
 
 // appendEntry appends e through the hub. A duplicate id that names another request (another

@@ -219,6 +219,17 @@ func (c *Conn) Welcome() *wire.Welcome {
 	return c.welcome
 }
 
+// User returns the user the connection acts for, as the server's welcome named it: nil before
+// the welcome, or from a server older than users.
+func (c *Conn) User() *wire.UserInfo {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.welcome == nil {
+		return nil
+	}
+	return c.welcome.User
+}
+
 // Done is closed when the connection has ended and its Handler will not be called again.
 func (c *Conn) Done() <-chan struct{} { return c.done }
 

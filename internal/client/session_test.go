@@ -363,17 +363,27 @@ func TestConnectErrors(t *testing.T) {
 		})
 	}
 
-	// A refused join returns the server's error, and the room is not rejoined later.
+	// A name another user holds (server-wide) is refused at hello.
 	holder, _ := dialConn(t, ctx, s.WS, "")
 	if _, err := holder.Hello(ctx, "alice", "the real key"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := holder.Join(ctx, "general", nil, 0); err != nil {
+	if _, err := client.Connect(ctx, client.SessionOptions{URLs: []string{s.WS}, Name: "alice", Key: "another key", Logger: quiet}); hubbub.ErrorCode(err) != hubbub.ECodeNameTaken {
+		t.Errorf("connect with a name held under another key: %v", err)
+	}
+
+	// A refused join returns the server's error, and the room is not rejoined later.
+	ses, rec := startSession(t, "bea", s.WS)
+	bea, _, err := s.Store.(hubbub.UserStore).UserByName(ctx, "bea")
+	if err != nil {
 		t.Fatal(err)
 	}
-	ses, rec := startSession(t, "alice", s.WS)
-	if _, err := ses.Join(ctx, "general"); hubbub.ErrorCode(err) != hubbub.ECodeNameTaken {
-		t.Errorf("join with a name held under another key: %v", err)
+	if err := s.Hub.Sanction(ctx, "test", hubbub.Sanction{Room: "general", User: bea.ID, Name: "bea", Kind: hubbub.SanctionBan,
+		Until: time.Now().Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ses.Join(ctx, "general"); hubbub.ErrorCode(err) != hubbub.ECodeBanned {
+		t.Errorf("join of a room one is banned from: %v", err)
 	}
 	if _, err := ses.Join(ctx, "other"); err != nil {
 		t.Fatal(err)

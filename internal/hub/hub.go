@@ -73,6 +73,9 @@ type Config struct {
 	// PresenceExpiry is how long another node's members are kept without a restatement: a
 	// node that dies has its members removed within this time (default 3 × PresenceInterval).
 	PresenceExpiry time.Duration
+	// AwayAfter is how long a connected user may send no frame from any of their connections
+	// on this node before they show as away (default 5m).
+	AwayAfter time.Duration
 	// StoreTimeout bounds each Store call made on behalf of a room (default 5s).
 	StoreTimeout time.Duration
 	// Logger receives the hub's logs (default slog.Default()).
@@ -116,6 +119,9 @@ func (c Config) withDefaults() Config {
 	if c.StoreTimeout <= 0 {
 		c.StoreTimeout = 5 * time.Second
 	}
+	if c.AwayAfter <= 0 {
+		c.AwayAfter = 5 * time.Minute
+	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
@@ -142,6 +148,10 @@ type Hub struct {
 	// replayBudget bounds the replayed entries read from the Store and not yet taken to be
 	// written, over every join (Config.ReplayBudget).
 	replayBudget *semaphore.Weighted
+
+	// presence is who is connected to this node, per user, and how lately active
+	// (userpresence.go).
+	presence userPresence
 
 	bg       sync.WaitGroup // gap fills and presence answers in flight
 	stop     chan struct{}  // closed by Close: ends presenceLoop
@@ -181,12 +191,17 @@ var ErrClosed = errors.New("hub: closed")
 // Member is one connection's presence in rooms: the name it shows, the key that proves two
 // connections belong to the same user, and the outbox its frames go to.
 type Member struct {
+	// Name is the user's name, which is theirs server-wide (hubbub.NameKey).
 	Name string
-	Key  string
-	Out  *Outbox
-	// UserID is the verified user id from a token, empty for anonymous members.
+	// Key is what a room's claim on a name compares: "user:" + UserID, so that every
+	// connection of one user may hold the user's name at once, and no one else can.
+	Key string
+	Out *Outbox
+	// UserID is the user the connection acts for (hubbub.User.ID, or an anonymous user's
+	// hubbub.AnonymousUserID); always set. Sanctions, reactions and presence use it.
 	UserID string
-	// Role is "admin", "moderator" or "member" (empty means member); it comes from a token.
+	// Role is "admin", "moderator" or "member" (empty means member): the user's server-wide
+	// role, or a token's.
 	Role string
 	// MessagesOnly members receive messages and edits but no deletes, reactions, presence or
 	// typing events: the text protocol shows only messages (and edits as new lines), so
@@ -273,7 +288,9 @@ func (h *Hub) Leave(roomName string, m *Member) {
 // stored before (or, for a delete, that the message was deleted already), in which case
 // nothing new was stored and the entry returned is the first one.
 //
-// A banned or muted name may append nothing. The Store judges the target (not_found,
+// A banned or muted user may append nothing. An entry with no User (a caller acting for a
+// name, not a user) is taken to be from the user of that name's legacy id, its From, as rows
+// stored before users existed are. The Store judges the target (not_found,
 // forbidden, limit), and that error comes back as it is; any other failure is unavailable.
 //
 // If the broker fails, the entry is stored but Send returns an unavailable error, so the
@@ -281,7 +298,10 @@ func (h *Hub) Leave(roomName string, m *Member) {
 // the same ClientID the store answers with the original entry and Send publishes it again
 // (rooms drop seqs they have delivered, so a second publish is harmless).
 func (h *Hub) Send(ctx context.Context, e hubbub.Entry) (hubbub.Entry, bool, error) {
-	if err := h.mayPost(e.Room, e.From); err != nil {
+	if e.User == "" {
+		e.User = e.From
+	}
+	if err := h.mayPost(e.Room, e.User, e.From); err != nil {
 		return hubbub.Entry{}, false, err
 	}
 	start := h.cfg.Metrics.Now()
@@ -332,7 +352,8 @@ func (h *Hub) Typing(ctx context.Context, roomName, name string) error {
 }
 
 // History returns up to limit messages of a room older than before (0 = newest), oldest first,
-// in their current state with viewer's own reactions marked (Reaction.Me; "" marks none), and
+// in their current state with the reactions of user id viewer marked (Reaction.Me; "" marks
+// none), and
 // whether older ones remain.
 func (h *Hub) History(ctx context.Context, roomName string, before uint64, limit int, viewer string) ([]hubbub.Entry, bool, error) {
 	start := h.cfg.Metrics.Now()
@@ -354,7 +375,8 @@ func (h *Hub) History(ctx context.Context, roomName string, before uint64, limit
 }
 
 // Thread returns up to limit replies to message parent of a room with seq above after (0 =
-// from the first), oldest first, in their current state with viewer's own reactions marked,
+// from the first), oldest first, in their current state with the reactions of user id viewer
+// marked,
 // and whether later ones remain.
 func (h *Hub) Thread(ctx context.Context, roomName string, parent, after uint64, limit int, viewer string) ([]hubbub.Entry, bool, error) {
 	start := h.cfg.Metrics.Now()
@@ -390,7 +412,7 @@ func (h *Hub) Revisions(ctx context.Context, roomName string, seq uint64) ([]hub
 }
 
 // markMine sets Reaction.Me on the reactions of msgs (ascending in seq, read for viewer alone)
-// that viewer holds. It reads the Store only if one of msgs carries a reaction.
+// that user id viewer holds. It reads the Store only if one of msgs carries a reaction.
 func (h *Hub) markMine(ctx context.Context, roomName, viewer string, msgs []hubbub.Entry) error {
 	if viewer == "" || !slices.ContainsFunc(msgs, func(m hubbub.Entry) bool { return len(m.Reactions) > 0 }) {
 		return nil
@@ -423,6 +445,28 @@ func (h *Hub) Members(roomName string) []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.memberNames()
+}
+
+// MemberUsers returns the user ids of the members of a room on this node whose names are
+// among names, by name. The other nodes' members are known by name only.
+func (h *Hub) MemberUsers(roomName string, names []string) map[string]string {
+	r := h.lookup(roomName)
+	if r == nil || len(names) == 0 {
+		return nil
+	}
+	want := make(map[string]bool, len(names))
+	for _, n := range names {
+		want[n] = true
+	}
+	out := make(map[string]string, len(names))
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, m := range r.members {
+		if want[m.Name] {
+			out[m.Name] = m.UserID
+		}
+	}
+	return out
 }
 
 // Rooms reports how many rooms the node holds.
@@ -485,6 +529,7 @@ func (h *Hub) Close() {
 	}
 	<-h.loopDone
 	h.bg.Wait()
+	h.flushSeen()
 }
 
 // room returns the named room, creating and loading it if needed.

@@ -79,7 +79,7 @@ func seqs(t *testing.T, out *hub.Outbox, n int) []uint64 {
 func join(t *testing.T, h *hub.Hub, room, name string, since *uint64) *hub.Outbox {
 	t.Helper()
 	out := hub.NewOutbox(1000, func() { t.Errorf("%s overflowed", name) })
-	m := &hub.Member{Name: name, Out: out}
+	m := &hub.Member{Name: name, Key: "user:" + name, UserID: name, Out: out}
 	if _, err := h.Join(context.Background(), hub.JoinRequest{Room: room, Member: m, Since: since}); err != nil {
 		t.Fatal(err)
 	}

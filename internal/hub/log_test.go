@@ -84,7 +84,7 @@ func (v *view) String() string {
 func joinView(t *testing.T, h *hub.Hub, room string, v *view, since *uint64) *hub.Member {
 	t.Helper()
 	out := hub.NewOutbox(10000, func() { t.Errorf("%s overflowed", v.me) })
-	m := &hub.Member{Name: v.me, Key: v.me, Out: out}
+	m := &hub.Member{Name: v.me, Key: "user:" + v.me, UserID: v.me, Out: out}
 	info, err := h.Join(context.Background(), hub.JoinRequest{Room: room, Member: m, Since: since})
 	if err != nil {
 		t.Fatal(err)
@@ -254,7 +254,7 @@ func TestSendRefusals(t *testing.T) {
 		t.Errorf("a reaction to no message: %v, want not_found", err)
 	}
 	for _, kind := range []hubbub.SanctionKind{hubbub.SanctionMute, hubbub.SanctionBan} {
-		if err := h.Sanction(ctx, "mod", hubbub.Sanction{Room: "r", Name: "ann", Kind: kind, Until: time.Now().Add(time.Hour)}); err != nil {
+		if err := h.Sanction(ctx, "mod", hubbub.Sanction{Room: "r", User: "ann", Name: "ann", Kind: kind, Until: time.Now().Add(time.Hour)}); err != nil {
 			t.Fatal(err)
 		}
 		for _, e := range []hubbub.Entry{
@@ -268,7 +268,7 @@ func TestSendRefusals(t *testing.T) {
 				t.Errorf("%s ann sends a %q entry: %v, want refused", kind, e.Kind, err)
 			}
 		}
-		if err := h.Sanction(ctx, "mod", hubbub.Sanction{Room: "r", Name: "ann", Kind: kind}); err != nil {
+		if err := h.Sanction(ctx, "mod", hubbub.Sanction{Room: "r", User: "ann", Name: "ann", Kind: kind}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -17,10 +17,21 @@ import (
 // Moderator set). Roles are checked by the caller (the server); the hub logs every action (slog
 // Info "moderation" with actor, target, room and action) for the audit trail, deletes included.
 
-// sanctionKey indexes a room's sanctions.
+// sanctionKey indexes a room's sanctions by user id, so a sanction follows its user across a
+// change of name. A sanction stored before users existed carries its name as its user (the
+// stores' migration), and is checked against a member's name too (legacyUser).
 type sanctionKey struct {
-	name string
+	user string
 	kind hubbub.SanctionKind
+}
+
+// sanctionUser is the user a sanction is keyed by: its User, or for one without (stored before
+// users existed and not migrated), its Name.
+func sanctionUser(sn *hubbub.Sanction) string {
+	if sn.User != "" {
+		return sn.User
+	}
+	return sn.Name
 }
 
 // loadSanctions reads the room's sanctions in force from the Store. Called with mu held,
@@ -38,9 +49,13 @@ func (r *room) loadSanctions(ctx context.Context) error {
 
 // setSanction records or lifts sn. Called with mu held.
 func (r *room) setSanction(sn hubbub.Sanction) {
-	k := sanctionKey{sn.Name, sn.Kind}
+	k := sanctionKey{sanctionUser(&sn), sn.Kind}
 	if !sn.Active(time.Now()) {
 		delete(r.sanctions, k)
+		// A lift also lifts the sanction of the same name stored before users existed.
+		if old, ok := r.sanctions[sanctionKey{sn.Name, sn.Kind}]; ok && (old.User == "" || old.User == sn.Name) {
+			delete(r.sanctions, sanctionKey{sn.Name, sn.Kind})
+		}
 		return
 	}
 	if r.sanctions == nil {
@@ -49,13 +64,23 @@ func (r *room) setSanction(sn hubbub.Sanction) {
 	r.sanctions[k] = sn
 }
 
-// sanction returns the sanction of kind on name if one is in force. Called with mu held.
-func (r *room) sanction(name string, kind hubbub.SanctionKind) (hubbub.Sanction, bool) {
-	sn, ok := r.sanctions[sanctionKey{name, kind}]
-	if !ok || !sn.Active(time.Now()) {
+// sanction returns the sanction of kind on user id user, or on their name name as a
+// sanction stored before users existed names them, if one is in force. Called with mu held.
+func (r *room) sanction(user, name string, kind hubbub.SanctionKind) (hubbub.Sanction, bool) {
+	if len(r.sanctions) == 0 {
 		return hubbub.Sanction{}, false
 	}
-	return sn, true
+	now := time.Now()
+	if sn, ok := r.sanctions[sanctionKey{user, kind}]; ok && sn.Active(now) {
+		return sn, true
+	}
+	if name == "" || name == user {
+		return hubbub.Sanction{}, false
+	}
+	if sn, ok := r.sanctions[sanctionKey{name, kind}]; ok && (sn.User == "" || sn.User == name) && sn.Active(now) {
+		return sn, true
+	}
+	return hubbub.Sanction{}, false
 }
 
 func bannedError(room string, sn hubbub.Sanction) error {
@@ -66,32 +91,34 @@ func mutedError(room string, sn hubbub.Sanction) error {
 	return hubbub.Errorf(hubbub.ECodeMuted, "you are muted in room %q until %s", room, sn.Until.UTC().Format(time.RFC3339))
 }
 
-// mayPost reports why name may not append to room now (banned or muted), or nil: a sanctioned
-// name may neither send nor edit, delete or react. Only rooms
-// this node holds are checked: a member's own node always holds the rooms it is in.
-func (h *Hub) mayPost(roomName, name string) error {
+// mayPost reports why user (named name) may not append to room now (banned or muted), or
+// nil: a sanctioned user may neither send nor edit, delete or react. Only rooms this node
+// holds are checked: a member's own node always holds the rooms it is in.
+func (h *Hub) mayPost(roomName, user, name string) error {
 	r := h.lookup(roomName)
 	if r == nil {
 		return nil
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if sn, ok := r.sanction(name, hubbub.SanctionBan); ok {
+	if sn, ok := r.sanction(user, name, hubbub.SanctionBan); ok {
 		return bannedError(roomName, sn)
 	}
-	if sn, ok := r.sanction(name, hubbub.SanctionMute); ok {
+	if sn, ok := r.sanction(user, name, hubbub.SanctionMute); ok {
 		return mutedError(roomName, sn)
 	}
 	return nil
 }
 
-// MemberKicked removes the name's local connections.
+// MemberKicked removes the name's local connections (a name is one user's, server-wide).
 func (re *roomEvents) MemberKicked(_ hubbub.Event, b hubbub.MemberKicked) struct{} {
-	(*room)(re).kick(b.Name, b.Reason)
+	r := (*room)(re)
+	r.kick(b.Name, b.Reason, func(m *Member) bool { return m.Name == b.Name })
 	return struct{}{}
 }
 
-// SanctionChanged records the sanction; an active ban also kicks its name.
+// SanctionChanged records the sanction; an active ban also kicks its user, whatever name
+// their connections show.
 func (re *roomEvents) SanctionChanged(_ hubbub.Event, b hubbub.SanctionChanged) struct{} {
 	r := (*room)(re)
 	sn := b.Sanction
@@ -101,18 +128,20 @@ func (re *roomEvents) SanctionChanged(_ hubbub.Event, b hubbub.SanctionChanged) 
 		if sn.Reason != "" {
 			reason += ": " + sn.Reason
 		}
-		r.kick(sn.Name, reason)
+		user := sanctionUser(&sn)
+		r.kick(sn.Name, reason, func(m *Member) bool { return m.UserID == user || sn.User == "" && m.Name == sn.Name })
 	}
 	return struct{}{}
 }
 
-// kick removes every local connection of name, queueing each a kick notice and calling its
-// Removed hook. Called with mu held; the presence and cleanup that follow publish to the
-// broker, which may call back into the room, so they run after the lock is released.
-func (r *room) kick(name, reason string) {
+// kick removes every local connection that is target, queueing each a kick notice (naming
+// name) and calling its Removed hook. Called with mu held; the presence and cleanup that
+// follow publish to the broker, which may call back into the room, so they run after the lock
+// is released.
+func (r *room) kick(name, reason string, target func(*Member) bool) {
 	var victims []*Member
 	for _, m := range r.members {
-		if m.Name == name {
+		if target(m) {
 			victims = append(victims, m)
 		}
 	}
@@ -120,10 +149,11 @@ func (r *room) kick(name, reason string) {
 		return
 	}
 	notice := &Envelope{Event: hubbub.Event{Room: r.name, Body: hubbub.MemberKicked{Name: name, Reason: reason}}}
-	gone := false
+	var gone []string
 	for _, m := range victims {
-		_, g := r.remove(m)
-		gone = gone || g
+		if _, g := r.remove(m); g {
+			gone = append(gone, m.Name)
+		}
 		m.Out.Push(notice)
 		if m.Removed != nil {
 			m.Removed(r.name, reason)
@@ -133,8 +163,8 @@ func (r *room) kick(name, reason string) {
 	r.hub.bg.Add(1)
 	go func() {
 		defer r.hub.bg.Done()
-		if gone {
-			r.publishPresence(hubbub.MemberLeft{Name: name})
+		for _, n := range gone {
+			r.publishPresence(hubbub.MemberLeft{Name: n})
 		}
 		if empty {
 			r.closeIfEmpty()
@@ -163,12 +193,15 @@ func (h *Hub) Kick(ctx context.Context, actor, roomName, name, reason string) er
 	return nil
 }
 
-// Sanction imposes sn (a ban or mute until sn.Until) or, with a zero Until, lifts it: it is
-// stored, so it holds after a restart, then applied on every node. A ban also kicks. sn.By is
-// set to actor.
+// Sanction imposes sn (a ban or mute of user sn.User, shown as sn.Name, until sn.Until) or,
+// with a zero Until, lifts it: it is stored, so it holds after a restart, then applied on every
+// node. A ban also kicks. sn.By is set to actor.
 func (h *Hub) Sanction(ctx context.Context, actor string, sn hubbub.Sanction) error {
 	if err := validateTarget(sn.Room, sn.Name); err != nil {
 		return err
+	}
+	if sn.User == "" {
+		return hubbub.Errorf(hubbub.ECodeInternal, "a sanction needs the user it applies to")
 	}
 	if sn.Kind != hubbub.SanctionBan && sn.Kind != hubbub.SanctionMute {
 		return hubbub.Errorf(hubbub.ECodeInternal, "unknown sanction %q", sn.Kind)
@@ -198,7 +231,7 @@ func (h *Hub) Sanction(ctx context.Context, actor string, sn hubbub.Sanction) er
 	if sn.Until.IsZero() {
 		action = "un" + action
 	}
-	h.audit(action, actor, sn.Room, sn.Name, "until", sn.Until, "reason", sn.Reason)
+	h.audit(action, actor, sn.Room, sn.Name, "user", sn.User, "until", sn.Until, "reason", sn.Reason)
 	return nil
 }
 

@@ -227,5 +227,6 @@ func (h *Hub) presenceLoop() {
 			r.mu.Unlock()
 			h.publishPresence(r)
 		}
+		h.flushSeen()
 	}
 }

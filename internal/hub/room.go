@@ -34,7 +34,7 @@ type room struct {
 	closed bool
 	unsub  func()
 
-	// sanctions are the room's bans and mutes, by name and kind (moderation.go).
+	// sanctions are the room's bans and mutes, by user id and kind (moderation.go).
 	sanctions map[sanctionKey]hubbub.Sanction
 }
 
@@ -138,13 +138,13 @@ func (r *room) join(ctx context.Context, req JoinRequest) (JoinInfo, error) {
 			r.mu.Unlock()
 			return JoinInfo{}, hubbub.Errorf(hubbub.ECodeRoomFull, "room %q is full (%d members)", r.name, cfg.MaxMembers)
 		}
-		if sn, banned := r.sanction(m.Name, hubbub.SanctionBan); banned {
+		if sn, banned := r.sanction(m.UserID, m.Name, hubbub.SanctionBan); banned {
 			r.mu.Unlock()
 			return JoinInfo{}, bannedError(r.name, sn)
 		}
 		if c := r.names[m.Name]; c != nil && (c.key == "" || c.key != m.Key) {
 			r.mu.Unlock()
-			return JoinInfo{}, hubbub.Errorf(hubbub.ECodeNameTaken, "the name %q is taken in room %q", m.Name, r.name)
+			return JoinInfo{}, hubbub.Errorf(hubbub.ECodeNameTaken, "the name %q belongs to another user", m.Name)
 		}
 		last := r.next - 1
 		info := JoinInfo{Room: r.name, LastSeq: last}
@@ -165,7 +165,7 @@ func (r *room) join(ctx context.Context, req JoinRequest) (JoinInfo, error) {
 					return JoinInfo{}, err
 				}
 				var err error
-				if fresh, err = r.readFresh(ctx, last, n, m.Name); err != nil {
+				if fresh, err = r.readFresh(ctx, last, n, m.UserID); err != nil {
 					return JoinInfo{}, err
 				}
 				continue
@@ -274,7 +274,7 @@ type freshReplay struct {
 	unreadable bool
 }
 
-// readFresh reads the newest n messages with seq ≤ last for viewer.
+// readFresh reads the newest n messages with seq ≤ last for user id viewer.
 func (r *room) readFresh(ctx context.Context, last uint64, n int, viewer string) (*freshReplay, error) {
 	sctx, cancel := r.hub.storeCtx(ctx)
 	defer cancel()

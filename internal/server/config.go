@@ -13,6 +13,7 @@ import (
 	"hubbub/internal/auth"
 	"hubbub/internal/hub"
 	"hubbub/internal/metrics"
+	"hubbub/internal/session"
 )
 
 // Config tunes a Server. The zero value of each field means the default in its comment; the
@@ -127,18 +128,24 @@ type Config struct {
 	// address that carry no X-Forwarded-For (default off).
 	Pprof bool
 
-	// Tokens, when set, requires every WebSocket client to present a token it verifies
+	// Auth is who may connect (docs/protocol.md, Identity): "guest" (anyone: a guest's name is
+	// held by its key, a keyless connection may use a name no user holds; signed-in users and
+	// tokens are accepted too), "accounts" (a session cookie from /signin, or a token) or
+	// "token" (a token). Default: "token" when Tokens is set, else "guest".
+	Auth string
+	// Tokens, when set, verifies the tokens of a host application's users
 	// (docs/protocol.md, Tokens): names, user ids, roles and room grants then come from the
-	// token. Default nil: anonymous names, as chosen by the clients.
+	// token. Default nil: no tokens.
 	Tokens auth.Verifier
 
 	// APIKey, when set, turns on the server API under /api/ (docs/api.md): requests must carry
 	// "Authorization: Bearer <APIKey>". Default "": the API is off and /api/ answers 404.
 	APIKey string
-	// RoleFor, when set and tokens are off, gives each hubbub.v1 member a role ("admin",
-	// "moderator" or "member") from its hello name and key; tests use it to make moderators.
-	// With tokens on, roles come from the tokens only. Default nil: everyone is a member.
-	RoleFor func(name, key string) string
+	// RoleFor, when set, gives a user who did not come with a token a role ("admin",
+	// "moderator" or "member") from their name and user id instead of their stored one, when
+	// it returns one; tests use it to make moderators. Token users' roles come from the tokens
+	// only. Default nil: the stored roles.
+	RoleFor func(name, userID string) string
 
 	// Accounts tunes the built-in accounts (internal/accounts): the sign-in pages, session
 	// cookies, password hashing and the login rate limit, served when the store keeps users.
@@ -188,11 +195,24 @@ func (c Config) Validate() error {
 	if err := c.Accounts.Hash.Validate(); err != nil {
 		return err
 	}
+	if err := session.ValidAuth(c.Auth); err != nil {
+		return fmt.Errorf("server: %w", err)
+	}
+	if c.Auth == session.AuthToken && c.Tokens == nil {
+		return fmt.Errorf("server: --auth token needs a way to verify tokens: --token-secret")
+	}
 	_, err := newOriginPolicy(c.AllowedOrigins)
 	return err
 }
 
 func (c Config) withDefaults() Config {
+	if c.Auth == "" {
+		// Tokens alone ask for tokens, as they did before users existed.
+		c.Auth = session.AuthGuest
+		if c.Tokens != nil {
+			c.Auth = session.AuthToken
+		}
+	}
 	dur := func(v *time.Duration, d time.Duration) {
 		if *v <= 0 {
 			*v = d

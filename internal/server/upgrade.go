@@ -102,7 +102,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		release()
 		return // the transport's Refused function has answered and logged
 	}
-	sess := s.sessions.Open(c, c.Subprotocol(), session.UpgradeToken(r))
+	sess := s.sessions.Open(c, c.Subprotocol(), session.UpgradeCredentials(r))
 	// The session is attached before the connection is tracked, so that shutdown never sees
 	// it half built.
 	c.Attach(sess, func() {

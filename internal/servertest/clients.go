@@ -125,7 +125,9 @@ func (f Frame) Num(k string) uint64 { n, _ := f[k].(float64); return uint64(n) }
 
 // JSONClient is a client of hubbub.v1 that keeps frames it has read but not yet asked for.
 type JSONClient struct {
-	Conn    *websocket.Conn
+	Conn *websocket.Conn
+	// User is the user id the server's welcome named, once DialJSON said hello.
+	User    string
 	tb      testing.TB
 	backlog []Frame
 }
@@ -137,7 +139,9 @@ func DialJSON(tb testing.TB, s *Server, name string) *JSONClient {
 	c := &JSONClient{Conn: Dial(tb, s.WS, hubbub.ProtocolJSON, nil), tb: tb}
 	if name != "" {
 		c.Send(Frame{"type": "hello", "name": name, "key": "key-" + name})
-		c.Await("welcome")
+		w := c.Await("welcome")
+		u, _ := w["user"].(map[string]any)
+		c.User, _ = u["id"].(string)
 	}
 	return c
 }

@@ -1,23 +1,61 @@
 package session
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"log/slog"
 	"net/http"
 	"time"
 
 	"hubbub"
+	"hubbub/internal/accounts"
 	"hubbub/internal/auth"
 	"hubbub/internal/hub"
+	"hubbub/internal/wire"
 )
 
-// Tokens (Config.Tokens, docs/protocol.md): when the server requires them, every connection
-// proves who it is with a token signed by the host application. A hubbub.v1 client sends it in
-// hello; any client may instead carry it on the upgrade request, in the ?token= parameter or the
-// hubbub_token cookie (hello's token wins). The connection's name, user id, role and room grants
-// come from the verified token, and the connection is closed with 1008 when it expires.
+// Identity (docs/protocol.md, Identity): every connection acts for a user, resolved when it
+// says hello (the text protocol: when it sends its name line), in this order:
+//  1. a session cookie (SessionCookie) on the upgrade request, from the sign-in page;
+//  2. a token signed by the host application: hello's token, or the upgrade's ?token= parameter
+//     or hubbub_token cookie (hello's wins); its name, role and room grants come from the
+//     token, and the connection is closed with 1008 when it expires;
+//  3. a guest: hello's name and key; the name is then that key's, server-wide;
+//  4. keyless (the text protocol, old hubbub.v1 clients): an anonymous user, allowed only in
+//     guest mode and only under a name no stored user holds.
+// Config.Auth says which of them a server accepts.
+
+// The ways a server may let connections in (Config.Auth, hubbub serve --auth).
+const (
+	// AuthGuest lets anyone in: guests with a key, keyless connections under a free name, and
+	// signed-in accounts and token users if the server has them. The default: it needs no
+	// configuration.
+	AuthGuest = "guest"
+	// AuthAccounts requires a session cookie (signed in at /signin) or a token.
+	AuthAccounts = "accounts"
+	// AuthToken requires a token signed by the host application.
+	AuthToken = "token"
+)
+
+// ValidAuth checks an --auth value.
+func ValidAuth(mode string) error {
+	switch mode {
+	case AuthGuest, AuthAccounts, AuthToken:
+		return nil
+	}
+	return fmt.Errorf("--auth must be %s, %s or %s, not %q", AuthGuest, AuthAccounts, AuthToken, mode)
+}
+
+// KindAnonymous is the kind welcome names a keyless connection's user by: it is not stored.
+const KindAnonymous hubbub.UserKind = "anonymous"
 
 // TokenCookie is the cookie a host application may set to hand its users' browsers a token.
 const TokenCookie = "hubbub_token"
+
+// SessionCookie is the cookie of a browser signed in at /signin (internal/accounts sets it);
+// the store keeps only its hash (hubbub.SecretHash).
+const SessionCookie = accounts.SessionCookie
 
 // TokenParam is the /ws query parameter that may carry a token.
 const TokenParam = "token"
@@ -25,16 +63,178 @@ const TokenParam = "token"
 // closeTokenExpired is the close reason sent when a connection's token expires.
 const closeTokenExpired = "token expired"
 
+// Credentials is what an upgrade request carries to identify its connection.
+type Credentials struct {
+	// Token is the ?token= parameter, else the hubbub_token cookie ("" if neither).
+	Token string
+	// Session is the hubbub_session cookie ("" if none).
+	Session string
+}
+
+// UpgradeCredentials returns the credentials an upgrade request carries.
+func UpgradeCredentials(r *http.Request) Credentials {
+	var c Credentials
+	if c.Token = r.URL.Query().Get(TokenParam); c.Token == "" {
+		if ck, err := r.Cookie(TokenCookie); err == nil {
+			c.Token = ck.Value
+		}
+	}
+	if ck, err := r.Cookie(SessionCookie); err == nil {
+		c.Session = ck.Value
+	}
+	return c
+}
+
 // UpgradeToken returns the token an upgrade request carries, "" if none: the query parameter,
 // else the cookie.
-func UpgradeToken(r *http.Request) string {
-	if t := r.URL.Query().Get(TokenParam); t != "" {
-		return t
+func UpgradeToken(r *http.Request) string { return UpgradeCredentials(r).Token }
+
+// identity is who a connection acts for.
+type identity struct {
+	user hubbub.User
+	// claims is the verified token, when the user came from one.
+	claims *auth.Claims
+}
+
+// helloName is what a hello says about who it is: the name and key it gives, its token, and
+// the error decoding its name gave (a nameless hello is fine for a signed-in or token user).
+type helloName struct {
+	name, key, token string
+	nameErr          error
+}
+
+// identify resolves the user a connection acts for (see Identity above); its errors are
+// *hubbub.Error values fit for the client.
+func (s *Service) identify(ctx context.Context, h helloName, creds Credentials) (identity, error) {
+	ctx, cancel := context.WithTimeout(ctx, userLookupTimeout)
+	defer cancel()
+	if creds.Session != "" && s.cfg.Users != nil {
+		// The sign-in pages' own reading of their cookie (a malformed one, an expired or
+		// signed-out session, a disabled user: none), on the cookie the upgrade carried.
+		r := &http.Request{Header: http.Header{"Cookie": {(&http.Cookie{Name: SessionCookie, Value: creds.Session}).String()}}}
+		u, found, err := accounts.UserFromRequest(ctx, s.cfg.Users, r)
+		if err != nil {
+			return identity{}, s.storeFailed("session", err)
+		}
+		if found {
+			return identity{user: u}, nil
+		}
+		// No session: the connection may still come in another way.
 	}
-	if c, err := r.Cookie(TokenCookie); err == nil {
-		return c.Value
+	raw := h.token
+	if raw == "" {
+		raw = creds.Token
 	}
-	return ""
+	if s.tokensOn() && (raw != "" || s.cfg.Auth == AuthToken) {
+		c, err := s.authenticate(raw)
+		if err != nil {
+			return identity{}, err
+		}
+		u, err := s.tokenUser(ctx, &c)
+		if err != nil {
+			return identity{}, err
+		}
+		return identity{user: u, claims: &c}, nil
+	}
+	switch s.cfg.Auth {
+	case AuthToken:
+		return identity{}, hubbub.Errorf(hubbub.ECodeUnauthorized, "this server requires a token")
+	case AuthAccounts:
+		return identity{}, hubbub.Errorf(hubbub.ECodeUnauthorized, "this server lets only signed-in users in: sign in at /signin")
+	}
+	if h.nameErr != nil {
+		return identity{}, h.nameErr
+	}
+	if err := hubbub.ValidateName(h.name); err != nil {
+		return identity{}, err
+	}
+	if s.cfg.Users == nil {
+		return anonymous(h.name), nil // a store without users: names are not owned
+	}
+	if h.key != "" {
+		u, err := s.cfg.Users.ClaimGuest(ctx, h.name, hubbub.SecretHash(h.key))
+		switch code := hubbub.ErrorCode(err); {
+		case err == nil:
+			return identity{user: u}, nil
+		case code == hubbub.ECodeNameTaken:
+			return identity{}, nameTaken(h.name)
+		case code == hubbub.ECodeForbidden:
+			return identity{}, hubbub.Errorf(hubbub.ECodeForbidden, "the user %q is disabled", h.name)
+		case code != "" && code != hubbub.ECodeInternal:
+			return identity{}, err
+		default:
+			return identity{}, s.storeFailed("claim guest", err)
+		}
+	}
+	if _, held, err := s.cfg.Users.UserByName(ctx, h.name); err != nil {
+		return identity{}, s.storeFailed("user by name", err)
+	} else if held {
+		return identity{}, nameTaken(h.name)
+	}
+	return anonymous(h.name), nil
+}
+
+// anonymous is the identity of a keyless connection named name (ValidateName passed).
+func anonymous(name string) identity {
+	key, _ := hubbub.NameKey(name)
+	return identity{user: hubbub.User{ID: hubbub.AnonymousUserID(key), Name: name, Kind: KindAnonymous, Role: hubbub.RoleMember}}
+}
+
+// tokenUser is the stored user of a verified token; its role is the token's.
+func (s *Service) tokenUser(ctx context.Context, c *auth.Claims) (hubbub.User, error) {
+	if s.cfg.Users == nil {
+		return hubbub.User{ID: c.UserID, Name: c.Name, Kind: hubbub.UserApp, Role: c.Role}, nil
+	}
+	u, err := s.cfg.Users.ExternalUser(ctx, tokenIssuer(c), c.UserID, c.Name, c.Role)
+	switch code := hubbub.ErrorCode(err); {
+	case err == nil:
+	case code == hubbub.ECodeNameTaken:
+		return hubbub.User{}, nameTaken(c.Name)
+	case code == hubbub.ECodeForbidden:
+		return hubbub.User{}, hubbub.Errorf(hubbub.ECodeForbidden, "the user %q is disabled", c.Name)
+	default:
+		return hubbub.User{}, s.storeFailed("external user", err)
+	}
+	if u.Disabled {
+		return hubbub.User{}, hubbub.Errorf(hubbub.ECodeForbidden, "the user %q is disabled", u.Name)
+	}
+	u.Role = c.Role
+	return u, nil
+}
+
+// nameTaken is the error for a name another user holds, server-wide (look-alikes included).
+func nameTaken(name string) error {
+	return hubbub.Errorf(hubbub.ECodeNameTaken, "the name %q belongs to another user", name)
+}
+
+// userLookupTimeout bounds the store calls that find a connection's user at hello.
+const userLookupTimeout = 5 * time.Second
+
+// storeFailed logs a failed user lookup and is the client's unavailable error.
+func (s *Service) storeFailed(op string, err error) error {
+	slog.Error("store "+op+" failed", "err", err)
+	return hubbub.Errorf(hubbub.ECodeUnavailable, "the server cannot check who you are right now; try again")
+}
+
+// member is the hub member of a connection acting for id.
+func (s *Service) member(id *identity, out *hub.Outbox) *hub.Member {
+	u := &id.user
+	role := u.Role
+	if id.claims == nil && s.cfg.RoleFor != nil {
+		if r := s.cfg.RoleFor(u.Name, u.ID); r != "" {
+			role = r
+		}
+	}
+	if role == "" {
+		role = hubbub.RoleMember
+	}
+	return &hub.Member{Name: u.Name, Key: "user:" + u.ID, UserID: u.ID, Role: role, Out: out}
+}
+
+// userInfo is what welcome tells a connection about its user.
+func userInfo(id *identity, m *hub.Member) *wire.UserInfo {
+	kind := id.user.Kind
+	return &wire.UserInfo{ID: id.user.ID, Name: m.Name, Kind: string(kind), Role: m.Role}
 }
 
 // tokensOn reports whether the server requires tokens.
@@ -57,12 +257,6 @@ func (s *Service) authenticate(raw string) (auth.Claims, error) {
 		return auth.Claims{}, hubbub.Errorf(hubbub.ECodeUnauthorized, "%s", err.Error())
 	}
 	return c, nil
-}
-
-// tokenMember is the hub member for a verified token. Its key is derived from the user id, so
-// every connection of one user may hold the user's name at once, and no one else can.
-func tokenMember(c *auth.Claims, out *hub.Outbox) *hub.Member {
-	return &hub.Member{Name: c.Name, Key: "user:" + c.UserID, UserID: c.UserID, Role: c.Role, Out: out}
 }
 
 // forbidden is the error for a join outside a token's room grants.
@@ -92,3 +286,7 @@ func (e *expiry) stop() {
 		e.t = nil
 	}
 }
+
+// tokenIssuer is the issuer ExternalUser files a token's user under: a JWKS token's iss, ""
+// for the HS256 secret.
+func tokenIssuer(c *auth.Claims) string { return c.Issuer }

@@ -23,8 +23,8 @@ func (j *jsonSession) edit(ctx context.Context, f *wire.ClientFrame) {
 		j.fail(err, f)
 		return
 	}
-	e := hubbub.Entry{Kind: hubbub.KindEdit, Room: f.Room, From: j.member.Name, Target: f.Seq, Text: text, ClientID: f.ID}
-	e.Mentions, e.MentionRoom = j.mentions(f.Room, text)
+	e := hubbub.Entry{Kind: hubbub.KindEdit, Room: f.Room, From: j.member.Name, User: j.member.UserID, Target: f.Seq, Text: text, ClientID: f.ID}
+	e.Mentions, e.MentionRoom = j.mentions(ctx, f.Room, text)
 	j.append(ctx, f, e)
 }
 
@@ -36,7 +36,7 @@ func (j *jsonSession) react(ctx context.Context, f *wire.ClientFrame) {
 		j.fail(err, f)
 		return
 	}
-	j.append(ctx, f, hubbub.Entry{Kind: hubbub.KindReaction, Room: f.Room, From: j.member.Name, Target: f.Seq,
+	j.append(ctx, f, hubbub.Entry{Kind: hubbub.KindReaction, Room: f.Room, From: j.member.Name, User: j.member.UserID, Target: f.Seq,
 		Emoji: f.Emoji, ClientID: f.ID})
 }
 
@@ -47,7 +47,7 @@ func (j *jsonSession) delete(ctx context.Context, f *wire.ClientFrame) {
 		return
 	}
 	moderator := j.mayModerate(ctx, f.Room)
-	e := hubbub.Entry{Kind: hubbub.KindDelete, Room: f.Room, From: j.member.Name, Target: f.Seq, ClientID: f.ID,
+	e := hubbub.Entry{Kind: hubbub.KindDelete, Room: f.Room, From: j.member.Name, User: j.member.UserID, Target: f.Seq, ClientID: f.ID,
 		Moderator: moderator}
 	if _, ok := j.append(ctx, f, e); !ok {
 		return
@@ -66,7 +66,7 @@ func (j *jsonSession) revisions(ctx context.Context, f *wire.ClientFrame) {
 	case !found:
 		j.fail(hubbub.Errorf(hubbub.ECodeNotFound, "room %q has no message %d", f.Room, f.Seq), f)
 		return
-	case m.From != j.member.Name && !hubbub.CanModerate(j.svc.roleOf(j.member)):
+	case m.User != j.member.UserID && !hubbub.CanModerate(j.svc.roleOf(j.member)):
 		j.fail(hubbub.Errorf(hubbub.ECodeForbidden, "only the sender of message %d and moderators may read its revisions", f.Seq), f)
 		return
 	}
@@ -81,14 +81,14 @@ func (j *jsonSession) revisions(ctx context.Context, f *wire.ClientFrame) {
 	}
 }
 
-// mentions resolves the @names of text against the room's members (on every node), as the
-// server does for every send and edit; @room counts only from moderators and admins, so a
-// member cannot page a whole room.
-func (j *jsonSession) mentions(room, text string) ([]hubbub.Mention, bool) {
+// mentions resolves the @names of text against the room's members (on every node) to their
+// users, as the server does for every send and edit; @room counts only from moderators and
+// admins, so a member cannot page a whole room.
+func (j *jsonSession) mentions(ctx context.Context, room, text string) ([]hubbub.Mention, bool) {
 	if !strings.Contains(text, "@") {
 		return nil, false // most messages mention no one: skip listing the members
 	}
-	mentions, all := hubbub.ResolveMentions(text, mentionable(text, j.svc.hub.Members(room)))
+	mentions, all := j.svc.ResolveMentions(ctx, room, text)
 	return mentions, all && hubbub.CanModerate(j.svc.roleOf(j.member))
 }
 

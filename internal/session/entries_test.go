@@ -102,7 +102,7 @@ func TestEditBySenderOnly(t *testing.T) {
 	wantAck(t, "edit", edit(ann, "r", 1, "e1", "hello\r\n@bob"), 2, 1)
 	ed := bob.Await("edited")
 	if ed.Num("seq") != 1 || ed.Num("log_seq") != 2 || ed.Str("from") != "ann" || ed.Str("text") != "hello\n@bob" ||
-		ed.Str("time") == "" || fmt.Sprint(ed["mentions"]) != "[map[name:bob user:bob]]" {
+		ed.Str("time") == "" || fmt.Sprint(ed["mentions"]) != "[map[name:bob user:"+bob.User+"]]" {
 		t.Fatalf("edited = %v", ed)
 	}
 	if _, msgs := historyOf(bob, "r", nil); msgs[0].Str("text") != "hello\n@bob" || msgs[0].Str("edited_at") != ed.Str("time") {
@@ -264,12 +264,13 @@ func TestMentionsResolvedAndRoomFromModeratorsOnly(t *testing.T) {
 	}
 	ann.Say("r", "m1", "hi @bob and @room, not @nobody nor me@bob")
 	m := bob.Messages("r", 1)[0]
-	if fmt.Sprint(m["mentions"]) != "[map[name:bob user:bob]]" || m["mention_room"] != nil {
+	// Mentions name users by id (a name is one user's, server-wide).
+	if fmt.Sprint(m["mentions"]) != "[map[name:bob user:"+bob.User+"]]" || m["mention_room"] != nil {
 		t.Fatalf("a member's message: %v, want bob mentioned and no mention_room", m)
 	}
 	mod.Say("r", "m2", "@room heads up, @ann")
 	m = bob.Messages("r", 1)[0]
-	if fmt.Sprint(m["mentions"]) != "[map[name:ann user:ann]]" || m["mention_room"] != true {
+	if fmt.Sprint(m["mentions"]) != "[map[name:ann user:"+ann.User+"]]" || m["mention_room"] != true {
 		t.Fatalf("a moderator's message: %v, want ann mentioned and mention_room", m)
 	}
 }

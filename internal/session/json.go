@@ -19,15 +19,16 @@ type jsonSession struct {
 	rooms   joinedRooms
 	limiter *sendLimiter
 	typing  typingGate
-	token   string       // the token of the upgrade request (?token= or cookie), used if hello has none
-	claims  *auth.Claims // the verified token, when the server requires tokens
+	creds   Credentials  // what the upgrade request carried: a token used if hello has none, a session cookie
+	claims  *auth.Claims // the verified token, when the user came with one
 	expiry  expiry
+	online  *hub.Online // this connection's part in its user's presence, from hello
 }
 
-// newJSONSession starts a session; token is the one the upgrade request carried, if any.
-func newJSONSession(s *Service, p Peer, token string) *jsonSession {
+// newJSONSession starts a session; creds are what the upgrade request carried.
+func newJSONSession(s *Service, p Peer, creds Credentials) *jsonSession {
 	return &jsonSession{svc: s, p: p, limiter: newSendLimiter(&s.cfg),
-		typing: typingGate{interval: s.cfg.TypingInterval, maxRooms: s.cfg.MaxRoomsPerConn}, token: token}
+		typing: typingGate{interval: s.cfg.TypingInterval, maxRooms: s.cfg.MaxRoomsPerConn}, creds: creds}
 }
 
 // Codec implements Session: hubbub.v1's JSON frames.
@@ -44,9 +45,12 @@ func (j *jsonSession) fail(err error, f *wire.ClientFrame) { j.reply(wire.NewErr
 // Handle implements Session.
 func (j *jsonSession) Handle(data []byte) {
 	f, err := wire.Decode(data)
-	if err != nil && j.svc.tokensOn() && f.Type == wire.TypeHello && f.Name == "" &&
+	var nameErr error
+	if err != nil && f.Type == wire.TypeHello && f.Name == "" &&
 		(hubbub.ErrorCode(err) == hubbub.ECodeMissing || hubbub.ErrorCode(err) == hubbub.ECodeBadName) {
-		err = nil // with tokens the name comes from the token; hello needs none, empty or absent
+		// A signed-in or token user's name comes from the server; only a guest must give one
+		// (identify answers with this error if the hello turns out to be a guest's).
+		err, nameErr = nil, err
 	}
 	if err != nil {
 		j.fail(err, &f)
@@ -60,10 +64,13 @@ func (j *jsonSession) Handle(data []byte) {
 		j.fail(hubbub.Errorf(hubbub.ECodeNotJoined, "you have not joined room %q", f.Room), &f)
 		return
 	}
+	if j.online != nil {
+		j.online.Active()
+	}
 	ctx := context.Background()
 	switch f.Type {
 	case wire.TypeHello:
-		j.hello(&f)
+		j.hello(ctx, &f, nameErr)
 	case wire.TypeJoin:
 		j.join(ctx, &f)
 	case wire.TypeLeave:
@@ -101,27 +108,22 @@ func (j *jsonSession) Handle(data []byte) {
 	}
 }
 
-func (j *jsonSession) hello(f *wire.ClientFrame) {
-	m := &hub.Member{Name: f.Name, Key: f.Key, Out: j.p.Outbox()}
-	var claims *auth.Claims
-	if j.svc.tokensOn() {
-		raw := f.Token
-		if raw == "" {
-			raw = j.token
-		}
-		c, err := j.svc.authenticate(raw)
-		if err != nil {
-			j.p.Info("hello refused", "err", err)
-			j.fail(err, f)
-			return
-		}
-		claims, m = &c, tokenMember(&c, j.p.Outbox())
-	} else if err := hubbub.ValidateName(f.Name); err != nil {
+func (j *jsonSession) hello(ctx context.Context, f *wire.ClientFrame, nameErr error) {
+	inRooms := j.member != nil && j.rooms.count() > 0
+	if inRooms && f.Name != "" && f.Name != j.member.Name {
+		// Checked before the name is claimed: a guest's new name would rename the user.
+		j.fail(hubbub.Errorf(hubbub.ECodeBadName, "leave every room before changing your name"), f)
+		return
+	}
+	id, err := j.svc.identify(ctx, helloName{name: f.Name, key: f.Key, token: f.Token, nameErr: nameErr}, j.creds)
+	if err != nil {
+		j.p.Info("hello refused", "err", err)
 		j.fail(err, f)
 		return
 	}
-	if j.member != nil && j.rooms.count() > 0 {
-		if m.Name != j.member.Name || m.Key != j.member.Key {
+	m := j.svc.member(&id, j.p.Outbox())
+	if inRooms {
+		if m.Name != j.member.Name || m.UserID != j.member.UserID {
 			j.fail(hubbub.Errorf(hubbub.ECodeBadName, "leave every room before changing your name"), f)
 			return
 		}
@@ -130,23 +132,34 @@ func (j *jsonSession) hello(f *wire.ClientFrame) {
 	if j.member != nil && j.member != m {
 		j.svc.hub.Detach(j.member) // the connection acts for another user now
 	}
-	j.member, j.claims = m, claims
-	if claims != nil {
-		j.expiry.arm(j.p, claims.ExpiresAt)
-		j.p.Info("hello", "name", m.Name, "user", m.UserID, "role", m.Role, "expires", claims.ExpiresAt)
+	if j.member == nil || j.member.UserID != m.UserID {
+		j.goOffline()
+		j.online = j.svc.hub.Connect(m.UserID)
+	}
+	j.member, j.claims = m, id.claims
+	j.expiry.stop()
+	if id.claims != nil {
+		j.expiry.arm(j.p, id.claims.ExpiresAt)
+		j.p.Info("hello", "name", m.Name, "user", m.UserID, "role", m.Role, "expires", id.claims.ExpiresAt)
 	} else {
-		j.p.Info("hello", "name", m.Name)
+		j.p.Info("hello", "name", m.Name, "user", m.UserID, "kind", id.user.Kind)
 	}
 	cfg := &j.svc.cfg
 	hc := j.svc.hub.Config()
-	role := j.svc.roleOf(m)
-	if role == "" {
-		role = hubbub.RoleMember
-	}
-	j.reply(wire.Welcome{Type: wire.TypeWelcome, Name: m.Name, Server: cfg.Node, Version: hubbub.Version, Role: role,
+	j.reply(wire.Welcome{Type: wire.TypeWelcome, Name: m.Name, Server: cfg.Node, Version: hubbub.Version, Role: m.Role,
+		User: userInfo(&id, m),
 		Limits: wire.Limits{MaxText: cfg.MaxText, MaxRooms: cfg.MaxRoomsPerConn, HistoryMax: hc.History, HistoryPageMax: cfg.HistoryPageMax,
 			SendRate: cfg.SendRate, SendBurst: cfg.SendBurst}})
 	j.welcomeRooms(context.Background())
+}
+
+// goOffline ends this connection's part in its user's presence, if it has one; the user's
+// last connection on the node makes the hub record when they were last seen.
+func (j *jsonSession) goOffline() {
+	if j.online != nil {
+		j.online.End()
+		j.online = nil
+	}
 }
 
 func (j *jsonSession) join(ctx context.Context, f *wire.ClientFrame) {
@@ -225,8 +238,8 @@ func (j *jsonSession) send(ctx context.Context, f *wire.ClientFrame) {
 		j.fail(err, f)
 		return
 	}
-	e := hubbub.Entry{Room: f.Room, From: j.member.Name, ClientID: f.ID, Text: text, ReplyTo: f.ReplyTo}
-	e.Mentions, e.MentionRoom = j.mentions(f.Room, text)
+	e := hubbub.Entry{Room: f.Room, From: j.member.Name, User: j.member.UserID, ClientID: f.ID, Text: text, ReplyTo: f.ReplyTo}
+	e.Mentions, e.MentionRoom = j.mentions(ctx, f.Room, text)
 	j.append(ctx, f, e)
 }
 
@@ -249,9 +262,9 @@ func (j *jsonSession) history(ctx context.Context, f *wire.ClientFrame) {
 	var page wire.History
 	var err error
 	if f.Thread > 0 {
-		page, err = j.svc.ThreadPage(ctx, f.Room, f.Thread, f.After.Seq, f.Limit, j.member.Name)
+		page, err = j.svc.ThreadPage(ctx, f.Room, f.Thread, f.After.Seq, f.Limit, j.member.UserID)
 	} else {
-		page, err = j.svc.HistoryPage(ctx, f.Room, f.Before, f.Limit, j.member.Name)
+		page, err = j.svc.HistoryPage(ctx, f.Room, f.Before, f.Limit, j.member.UserID)
 	}
 	if err != nil {
 		j.fail(err, f)
@@ -277,8 +290,8 @@ func MessageText(raw string, maxText int) (string, error) {
 const historyPageDefault = 50
 
 // HistoryPage reads a page of up to limit messages of room older than before (capped at
-// HistoryPageMax; historyPageDefault when limit is 0 or less), in their current state as viewer
-// sees them (its own reactions marked; "" for none), as a history frame: the answer to a
+// HistoryPageMax; historyPageDefault when limit is 0 or less), in their current state as user
+// id viewer sees them (its own reactions marked; "" for none), as a history frame: the answer to a
 // history request and to the API's GET …/messages alike.
 func (s *Service) HistoryPage(ctx context.Context, room string, before uint64, limit int, viewer string) (wire.History, error) {
 	msgs, more, err := s.hub.History(ctx, room, before, s.pageLimit(limit), viewer)
@@ -289,7 +302,7 @@ func (s *Service) HistoryPage(ctx context.Context, room string, before uint64, l
 }
 
 // ThreadPage reads a page of up to limit replies to message parent of room with a seq above
-// after, oldest first, as viewer sees them, as a history frame with thread set; more says later
+// after, oldest first, as user id viewer sees them, as a history frame with thread set; more says later
 // replies remain.
 func (s *Service) ThreadPage(ctx context.Context, room string, parent, after uint64, limit int, viewer string) (wire.History, error) {
 	msgs, more, err := s.hub.Thread(ctx, room, parent, after, s.pageLimit(limit), viewer)
@@ -327,4 +340,5 @@ func (j *jsonSession) End() {
 	for _, room := range j.rooms.list() {
 		j.svc.hub.Leave(room, j.member)
 	}
+	j.goOffline()
 }

@@ -239,20 +239,34 @@ func TestRateLimitErrorsThenCloses(t *testing.T) {
 	}
 }
 
+// A name is one user's, server-wide (issue 16): another key cannot take it at hello, whatever
+// the room, nor can a look-alike ("аnn" with a Cyrillic а, "ANN"), while the same key may on
+// any number of connections. (Before users, a name was taken per room, at join.)
 func TestNameTakenUnlessSameKey(t *testing.T) {
 	s := servertest.Start(t, servertest.Options{})
 	ann := servertest.DialJSON(t, s, "ann") // key "key-ann"
 	ann.Join("r", nil)
-	impostor := servertest.DialJSON(t, s, "")
-	impostor.Send(servertest.Frame{"type": "hello", "name": "ann", "key": "other"})
-	impostor.Await("welcome")
-	if f := impostor.Join("r", nil); f.Str("code") != "name_taken" {
-		t.Fatalf("impostor join: %v", f)
+	for _, name := range []string{"ann", "аnn", "ANN", "Ａnn"} {
+		impostor := servertest.DialJSON(t, s, "")
+		impostor.Send(servertest.Frame{"type": "hello", "name": name, "key": "other"})
+		if f := impostor.Await("error"); f.Str("code") != "name_taken" || !strings.Contains(f.Str("message"), "belongs to another user") {
+			t.Fatalf("impostor %q: %v", name, f)
+		}
+		keyless := servertest.DialJSON(t, s, "")
+		keyless.Send(servertest.Frame{"type": "hello", "name": name})
+		if f := keyless.Await("error"); f.Str("code") != "name_taken" {
+			t.Fatalf("keyless %q: %v", name, f)
+		}
 	}
-	// The same user on a second connection (same key) may join.
+	// The same user on a second connection (same key) may join, in any room.
 	again := servertest.DialJSON(t, s, "ann")
-	if f := again.Join("r", nil); f.Type() != "joined" {
-		t.Fatalf("same user's second connection: %v", f)
+	if again.User != ann.User || ann.User == "" {
+		t.Fatalf("same key, users %q and %q", ann.User, again.User)
+	}
+	for _, room := range []string{"r", "elsewhere"} {
+		if f := again.Join(room, nil); f.Type() != "joined" {
+			t.Fatalf("same user's second connection joins %s: %v", room, f)
+		}
 	}
 }
 

@@ -22,12 +22,12 @@ const MaxSanction = 366 * 24 * time.Hour
 // maxReason is the longest moderator's reason, in bytes.
 const maxReason = 256
 
-// roleOf returns the role of m: the token's, or with tokens off, what Config.RoleFor says.
+// roleOf returns the role of m, set at hello: the user's, or a token's.
 func (s *Service) roleOf(m *hub.Member) string {
-	if m.Role != "" || s.tokensOn() || s.cfg.RoleFor == nil {
-		return m.Role
+	if m.Role == "" {
+		return hubbub.RoleMember
 	}
-	return s.cfg.RoleFor(m.Name, m.Key)
+	return m.Role
 }
 
 // ParseDuration reads a ban or mute duration such as "10m" or "24h".
@@ -57,7 +57,7 @@ type Moderation struct {
 	Action string
 	// Room is the room moderated.
 	Room string
-	// Name is the member sanctioned (all but delete).
+	// Name is the member sanctioned (all but delete): the user who holds that name.
 	Name string
 	// Reason is the moderator's reason, cleaned and checked here.
 	Reason string
@@ -65,9 +65,11 @@ type Moderation struct {
 	Duration string
 	// Seq is the message a delete removes.
 	Seq uint64
-	// From, ClientID and Moderator are a delete's entry's: the actor's name, the request's
-	// idempotency key, and whether the actor deletes as a moderator (from its role).
+	// From, User, ClientID and Moderator are a delete's entry's: the actor's name and user id
+	// ("" for the name's: see Hub.Send), the request's idempotency key, and whether the actor
+	// deletes as a moderator (from its role).
 	From      string
+	User      string
 	ClientID  string
 	Moderator bool
 }
@@ -87,20 +89,61 @@ func (s *Service) Moderate(ctx context.Context, actor string, m Moderation) (wir
 		if d, err = ParseDuration(m.Duration); err != nil {
 			return done, err
 		}
+		var user string
+		if user, err = s.target(ctx, m.Room, m.Name); err != nil {
+			return done, err
+		}
 		until := time.Now().Add(d).UTC().Truncate(time.Millisecond)
 		done.Until = wire.FormatTime(until)
-		err = s.hub.Sanction(ctx, actor, hubbub.Sanction{Room: m.Room, Name: m.Name, Kind: sanctionKind(m.Action),
-			Until: until, Reason: reason})
+		err = s.hub.Sanction(ctx, actor, hubbub.Sanction{Room: m.Room, User: user, Name: m.Name,
+			Kind: sanctionKind(m.Action), Until: until, Reason: reason})
 	case wire.TypeUnban, wire.TypeUnmute:
-		err = s.hub.Sanction(ctx, actor, hubbub.Sanction{Room: m.Room, Name: m.Name, Kind: sanctionKind(m.Action)})
+		var user string
+		if user, err = s.target(ctx, m.Room, m.Name); err != nil {
+			return done, err
+		}
+		err = s.hub.Sanction(ctx, actor, hubbub.Sanction{Room: m.Room, User: user, Name: m.Name, Kind: sanctionKind(m.Action)})
 	case wire.TypeDelete:
 		done.Name, done.Seq = "", m.Seq
-		_, _, err = s.hub.Send(ctx, hubbub.Entry{Room: m.Room, From: m.From, Kind: hubbub.KindDelete, Target: m.Seq,
+		_, _, err = s.hub.Send(ctx, hubbub.Entry{Room: m.Room, From: m.From, User: m.User, Kind: hubbub.KindDelete, Target: m.Seq,
 			ClientID: m.ClientID, Moderator: m.Moderator})
 	default:
 		err = hubbub.Errorf(hubbub.ECodeUnknownType, "unknown moderation %q", m.Action)
 	}
 	return done, err
+}
+
+// sanctionedUser is the user a ban or mute of name in room applies to: the stored user who
+// holds the name (look-alikes included), else the member of the room on this node who shows
+// it, else the anonymous user of that name. So the sanction follows the user across a change
+// of name, and a keyless name is sanctioned as itself.
+func (s *Service) sanctionedUser(ctx context.Context, room, name string) (string, error) {
+	if s.cfg.Users != nil {
+		ctx, cancel := context.WithTimeout(ctx, userLookupTimeout)
+		u, found, err := s.cfg.Users.UserByName(ctx, name)
+		cancel()
+		if err != nil {
+			return "", s.storeFailed("user by name", err)
+		}
+		if found {
+			return u.ID, nil
+		}
+	}
+	if id := s.hub.MemberUsers(room, []string{name})[name]; id != "" {
+		return id, nil
+	}
+	return anonymous(name).user.ID, nil
+}
+
+// target checks the room and name a sanction names and finds the user it applies to.
+func (s *Service) target(ctx context.Context, room, name string) (string, error) {
+	if err := hubbub.ValidateRoom(room); err != nil {
+		return "", err
+	}
+	if err := hubbub.ValidateName(name); err != nil {
+		return "", err
+	}
+	return s.sanctionedUser(ctx, room, name)
 }
 
 func sanctionKind(action string) hubbub.SanctionKind {
@@ -134,7 +177,7 @@ func (j *jsonSession) moderate(ctx context.Context, f *wire.ClientFrame) {
 	}
 	done, err := j.svc.Moderate(ctx, actor, Moderation{Action: f.Type, Room: f.Room, Name: f.Name,
 		Reason: f.Reason, Duration: f.Duration, Seq: f.Seq,
-		From: j.member.Name, ClientID: f.ID, Moderator: moderator})
+		From: j.member.Name, User: j.member.UserID, ClientID: f.ID, Moderator: moderator})
 	if err != nil {
 		j.fail(err, f)
 		return

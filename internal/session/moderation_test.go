@@ -277,6 +277,10 @@ func checkTombstone(t *testing.T, what string, msgs []any) {
 func TestBanSurvivesRestart(t *testing.T) {
 	s := startModerated(t)
 	mod := servertest.DialJSON(t, s, "mod")
+	// A sanction is of the user who holds the name (a name nobody holds is the anonymous
+	// user's), so eve and ann claim theirs first.
+	servertest.DialJSON(t, s, "eve")
+	servertest.DialJSON(t, s, "ann")
 	moderate(mod, servertest.Frame{"type": "ban", "room": "general", "name": "eve", "duration": "1h"})
 	moderate(mod, servertest.Frame{"type": "mute", "room": "general", "name": "ann", "duration": "1h"})
 	s = s.Restart()

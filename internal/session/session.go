@@ -31,10 +31,18 @@ type Config struct {
 	// MaxDMMembers is the most people a direct message may have, its creator included
 	// (0: hubbub.MaxDMMembers).
 	MaxDMMembers int
-	// Tokens, when set, requires every client to present a token it verifies.
+	// Auth is AuthGuest, AuthAccounts or AuthToken: who may come in (auth.go).
+	Auth string
+	// Users finds and creates the users connections act for; nil (a store without users)
+	// makes every connection an anonymous user whose name nobody owns.
+	Users hubbub.UserStore
+	// Tokens, when set, verifies the tokens of host applications' users (required with
+	// AuthToken).
 	Tokens auth.Verifier
-	// RoleFor, when set and tokens are off, gives each hubbub.v1 member a role.
-	RoleFor func(name, key string) string
+	// RoleFor, when set, overrides the stored role of a user who did not come with a token
+	// when it returns a role (tests make moderators by name with it); it is given the user's
+	// name and id.
+	RoleFor func(name, userID string) string
 	// Metrics counts rate-limit drops; nil counts nothing.
 	Metrics *metrics.Metrics
 }
@@ -79,13 +87,13 @@ type Service struct {
 func New(cfg Config, h *hub.Hub) *Service { return &Service{cfg: cfg, hub: h} }
 
 // Open starts the session for a connection that negotiated subprotocol (hubbub.v1, or ""
-// for the text protocol); token is the one its upgrade request carried, if any. A session
-// may already have queued a refusal and closed p when Open returns.
-func (s *Service) Open(p Peer, subprotocol, token string) Session {
+// for the text protocol); creds are what its upgrade request carried (UpgradeCredentials). A
+// session may already have queued a refusal and closed p when Open returns.
+func (s *Service) Open(p Peer, subprotocol string, creds Credentials) Session {
 	if subprotocol == hubbub.ProtocolJSON {
-		return newJSONSession(s, p, token)
+		return newJSONSession(s, p, creds)
 	}
-	return newTextSession(s, p, token)
+	return newTextSession(s, p, creds)
 }
 
 // Label names the protocol a connection with subprotocol speaks, for logs and metrics.

@@ -18,23 +18,23 @@ type textSession struct {
 	p       Peer
 	member  *hub.Member // set once the member has joined lobby
 	limiter *sendLimiter
-	claims  *auth.Claims // the verified token, when the server requires tokens
+	creds   Credentials  // what the upgrade request carried
+	claims  *auth.Claims // the verified token, when the user came with one
 	expiry  expiry
+	online  *hub.Online // this connection's part in its user's presence, once named
 }
 
-// newTextSession starts a session; token is the one the upgrade request carried, if any. When
-// the server requires tokens and this one is missing or invalid, the client is told why and the
+// newTextSession starts a session; creds are what the upgrade request carried. When the server
+// requires tokens and the upgrade's is missing or invalid, the client is told why and the
 // connection closes with 1008.
-func newTextSession(s *Service, p Peer, token string) *textSession {
-	t := &textSession{svc: s, p: p, limiter: newSendLimiter(&s.cfg)}
-	if s.tokensOn() {
-		claims, err := s.authenticate(token)
-		if err != nil {
+func newTextSession(s *Service, p Peer, creds Credentials) *textSession {
+	t := &textSession{svc: s, p: p, limiter: newSendLimiter(&s.cfg), creds: creds}
+	if s.tokensOn() && (creds.Token != "" || s.cfg.Auth == AuthToken) {
+		// Checked at once, as before users: a text client learns of a bad token before it
+		// sends a name.
+		if _, err := s.authenticate(creds.Token); err != nil {
 			t.refuse(hubbub.ErrorMessage(err), closePolicyViolation)
-			return t
 		}
-		t.claims = &claims
-		t.expiry.arm(p, claims.ExpiresAt)
 	}
 	return t
 }
@@ -53,6 +53,7 @@ func (t *textSession) Handle(data []byte) {
 		t.setName(strings.TrimSpace(string(data)))
 		return
 	}
+	t.online.Active()
 	text := hubbub.CleanText(string(data))
 	if text == "" {
 		return // the original dropped nothing, but broadcast "name: "; an empty line says nothing
@@ -70,35 +71,39 @@ func (t *textSession) Handle(data []byte) {
 		t.say(fmt.Sprintf("error: message longer than %d bytes", t.svc.cfg.MaxText))
 		return
 	}
-	msg := hubbub.Entry{Room: hubbub.DefaultRoom, From: t.member.Name, Text: text}
+	msg := hubbub.Entry{Room: hubbub.DefaultRoom, From: t.member.Name, User: t.member.UserID, Text: text}
 	if _, _, err := t.svc.hub.Send(context.Background(), msg); err != nil {
 		t.say("error: " + hubbub.ErrorMessage(err))
 	}
 }
 
-// setName takes the first line as the client's name and joins lobby under it.
-// With a token the line is still read, for compatibility, but the token's name is used.
+// setName takes the first line as the client's name and joins lobby under it. The text
+// protocol has no key: in guest mode the client is the anonymous user of a name no stored user
+// holds. With a session cookie or a token the line is still read, for compatibility, but the
+// user's name is used.
 func (t *textSession) setName(name string) {
-	m := &hub.Member{Name: name, Out: t.p.Outbox(), MessagesOnly: true}
-	if t.claims != nil {
-		if !t.claims.CanJoin(hubbub.DefaultRoom) {
-			t.refuse(hubbub.ErrorMessage(forbidden(hubbub.DefaultRoom)), closePolicyViolation)
-			return
-		}
-		m = tokenMember(t.claims, t.p.Outbox())
-		name = m.Name
-	} else if err := hubbub.ValidateName(name); err != nil {
-		t.refuse(hubbub.ErrorMessage(err), closePolicyViolation)
-		return
-	}
-	m.Removed = textRemoved(t.p)
-	_, err := t.svc.hub.Join(context.Background(), hub.JoinRequest{Room: hubbub.DefaultRoom, Member: m, NoReplay: true})
+	id, err := t.svc.identify(context.Background(), helloName{name: name}, t.creds)
 	if err != nil {
 		t.refuse(hubbub.ErrorMessage(err), closePolicyViolation)
 		return
 	}
-	t.member = m
-	t.p.Info("named", "name", name, "room", hubbub.DefaultRoom)
+	if id.claims != nil && !id.claims.CanJoin(hubbub.DefaultRoom) {
+		t.refuse(hubbub.ErrorMessage(forbidden(hubbub.DefaultRoom)), closePolicyViolation)
+		return
+	}
+	m := t.svc.member(&id, t.p.Outbox())
+	m.MessagesOnly = true
+	m.Removed = textRemoved(t.p)
+	if _, err := t.svc.hub.Join(context.Background(), hub.JoinRequest{Room: hubbub.DefaultRoom, Member: m, NoReplay: true}); err != nil {
+		t.refuse(hubbub.ErrorMessage(err), closePolicyViolation)
+		return
+	}
+	t.member, t.claims = m, id.claims
+	t.online = t.svc.hub.Connect(m.UserID)
+	if id.claims != nil {
+		t.expiry.arm(t.p, id.claims.ExpiresAt)
+	}
+	t.p.Info("named", "name", m.Name, "user", m.UserID, "room", hubbub.DefaultRoom)
 }
 
 // say queues one line for this client only.
@@ -115,5 +120,6 @@ func (t *textSession) End() {
 	t.expiry.stop()
 	if t.member != nil {
 		t.svc.hub.Leave(hubbub.DefaultRoom, t.member)
+		t.online.End()
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"hubbub/internal/server"
 	"hubbub/internal/servertest"
+	"hubbub/internal/testwait"
 )
 
 // The RFC 6455 example: the server must answer this key with this accept value.
@@ -121,16 +122,33 @@ func TestTextInvalidNameIsRefused(t *testing.T) {
 	}
 }
 
+// A text client has no key: it is the anonymous user of its name, which it may use only while
+// no stored user holds the name (or a look-alike of it). Keyless connections of one name are one
+// anonymous user, so two may share it. (Before users, a second "ann" was refused in lobby.)
 func TestTextNameTakenIsRefused(t *testing.T) {
 	s := servertest.Start(t, servertest.Options{})
-	servertest.DialText(t, s, "ann")
-	servertest.WaitMembers(t, s, "lobby", 1)
-	c := servertest.DialText(t, s, "ann")
-	if ce := c.Closed(); ce.Code != websocket.ClosePolicyViolation {
-		t.Fatalf("close %d, want 1008", ce.Code)
+	servertest.DialJSON(t, s, "ann") // a guest: "ann" is now its key's
+	for _, name := range []string{"ann", "аnn"} {
+		c := servertest.DialText(t, s, name)
+		if ce := c.Closed(); ce.Code != websocket.ClosePolicyViolation {
+			t.Fatalf("%q: close %d, want 1008", name, ce.Code)
+		}
+		if l := c.Lines(1)[0]; !strings.Contains(l, "belongs to another user") {
+			t.Fatalf("%q: got %q", name, l)
+		}
 	}
-	if l := c.Lines(1)[0]; !strings.Contains(l, "taken") {
-		t.Fatalf("got %q", l)
+	tom := servertest.DialText(t, s, "tom")
+	tom2 := servertest.DialText(t, s, "tom")
+	testwait.Until(t, "both of tom's connections in lobby", func() bool {
+		p, _ := s.Hub.Presence("lobby")
+		return p.Connections == 2
+	})
+	if m := s.Hub.Members("lobby"); len(m) != 1 || m[0] != "tom" {
+		t.Fatalf("lobby's members %v, want tom once", m)
+	}
+	tom.Say("hello from a free name")
+	if l := tom2.Lines(1)[0]; l != "tom: hello from a free name" {
+		t.Fatalf("tom's second connection got %q", l)
 	}
 }
 

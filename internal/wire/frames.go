@@ -460,6 +460,23 @@ type Welcome struct {
 	// is empty from servers older than the field.
 	Role   string `json:"role"`
 	Limits Limits `json:"limits"`
+	// User is the user the connection acts for (nil from servers older than users): every
+	// connection of one user, on any device, gets the same id.
+	User *UserInfo `json:"user,omitempty"`
+}
+
+// UserInfo is a user as a client sees it.
+type UserInfo struct {
+	// ID is the user's stable id ("u_…"; "anon:…" for a keyless connection's user, which is
+	// not stored).
+	ID string `json:"id"`
+	// Name is the user's name, theirs server-wide.
+	Name string `json:"name"`
+	// Kind is how the user signs in: "guest", "account", "app" (a host application's token)
+	// or "anonymous".
+	Kind string `json:"kind"`
+	// Role is the server-wide role: "admin", "moderator" or "member".
+	Role string `json:"role"`
 }
 
 // Joined answers join; Replay message frames follow it.

@@ -1,0 +1,192 @@
+package hub
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"hubbub"
+)
+
+// Presence per user, on this node. A user is online while any of their connections is here and
+// one of them sent a frame within AwayAfter, away while connected and idle longer, and offline
+// once their last connection here ends; the node then records when the user was last seen
+// (Store.SeenAt, in the background, batched every PresenceInterval and at Close). Sessions tell
+// the hub when a connection of a user starts (Connect), sends a frame (Online.Active) and ends
+// (Online.End).
+
+// User presence states, as UserState and the wire's presence and members frames spell them.
+const (
+	StateOnline  = "online"
+	StateAway    = "away"
+	StateOffline = "offline"
+)
+
+// UserState is a user's presence as this node knows it.
+type UserState struct {
+	// State is StateOnline, StateAway or StateOffline.
+	State string
+	// LastSeen is, for an offline user, when their last connection on this node ended (zero
+	// if it did not end here since the node started: read the store's User.LastSeen).
+	LastSeen time.Time
+}
+
+// userConns is one user's connections on this node.
+type userConns struct {
+	conns  int          // guarded by users.mu
+	active atomic.Int64 // unix nanoseconds of the latest frame from any of them
+}
+
+// userPresence is the node's record of who is connected, for presence.
+type userPresence struct {
+	mu sync.Mutex
+	on map[string]*userConns
+	// seen holds when users went offline and not yet written to the store (SeenAt), by id;
+	// bounded by maxPendingSeen.
+	seen map[string]time.Time
+}
+
+// maxPendingSeen bounds the last-seen times held for the store between flushes: past it, the
+// oldest are dropped unwritten (a user's last seen is a hint, not data).
+const maxPendingSeen = 100000
+
+// Online is one connection's part in its user's presence. End it exactly once.
+type Online struct {
+	h    *Hub
+	id   string
+	u    *userConns
+	done atomic.Bool
+}
+
+// Connect records a connection of user id (a hubbub.User's id, or an anonymous one) and returns
+// its part, to mark activity and end with.
+func (h *Hub) Connect(id string) *Online {
+	us := &h.presence
+	us.mu.Lock()
+	defer us.mu.Unlock()
+	if us.on == nil {
+		us.on = make(map[string]*userConns)
+	}
+	u := us.on[id]
+	if u == nil {
+		u = &userConns{}
+		us.on[id] = u
+	}
+	u.conns++
+	u.active.Store(time.Now().UnixNano())
+	delete(us.seen, id)
+	return &Online{h: h, id: id, u: u}
+}
+
+// Active records that the connection sent a frame now.
+func (o *Online) Active() { o.u.active.Store(time.Now().UnixNano()) }
+
+// End records that the connection ended; it reports whether it was its user's last on this
+// node (who is then offline). A second End does nothing.
+func (o *Online) End() (last bool) {
+	if !o.done.CompareAndSwap(false, true) {
+		return false
+	}
+	us := &o.h.presence
+	us.mu.Lock()
+	defer us.mu.Unlock()
+	o.u.conns--
+	if o.u.conns > 0 {
+		return false
+	}
+	delete(us.on, o.id)
+	if !strings.HasPrefix(o.id, hubbub.AnonymousPrefix) { // anonymous users are not stored
+		if us.seen == nil {
+			us.seen = make(map[string]time.Time)
+		}
+		if len(us.seen) >= maxPendingSeen {
+			oldest, at := "", time.Time{}
+			for id, t := range us.seen {
+				if oldest == "" || t.Before(at) {
+					oldest, at = id, t
+				}
+			}
+			delete(us.seen, oldest)
+		}
+		us.seen[o.id] = time.Now().UTC()
+	}
+	return true
+}
+
+// UserState returns the presence of user id on this node.
+func (h *Hub) UserState(id string) UserState {
+	us := &h.presence
+	us.mu.Lock()
+	defer us.mu.Unlock()
+	return us.state(id, time.Now(), h.cfg.AwayAfter)
+}
+
+// UserStates returns the presence of each of ids on this node, by id.
+func (h *Hub) UserStates(ids []string) map[string]UserState {
+	us := &h.presence
+	now := time.Now()
+	out := make(map[string]UserState, len(ids))
+	us.mu.Lock()
+	defer us.mu.Unlock()
+	for _, id := range ids {
+		out[id] = us.state(id, now, h.cfg.AwayAfter)
+	}
+	return out
+}
+
+// state is UserState with mu held.
+func (us *userPresence) state(id string, now time.Time, awayAfter time.Duration) UserState {
+	if u := us.on[id]; u != nil {
+		if now.Sub(time.Unix(0, u.active.Load())) > awayAfter {
+			return UserState{State: StateAway}
+		}
+		return UserState{State: StateOnline}
+	}
+	return UserState{State: StateOffline, LastSeen: us.seen[id]}
+}
+
+// seenRecorder is what a Store that keeps users offers for presence (hubbub.UserStore.SeenAt).
+type seenRecorder interface {
+	SeenAt(ctx context.Context, id string, t time.Time) error
+}
+
+// flushSeen writes the last-seen times of the users who went offline since the last flush.
+func (h *Hub) flushSeen() {
+	rec, ok := h.store.(seenRecorder)
+	us := &h.presence
+	us.mu.Lock()
+	pending := us.seen
+	us.seen = nil
+	us.mu.Unlock()
+	if !ok || len(pending) == 0 {
+		if !ok && len(pending) > 0 { // keep them for UserState
+			us.mu.Lock()
+			if us.seen == nil {
+				us.seen = pending
+			}
+			us.mu.Unlock()
+		}
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), h.cfg.StoreTimeout)
+	defer cancel()
+	for id, t := range pending {
+		if err := rec.SeenAt(ctx, id, t); err != nil {
+			h.log.Warn("store seen at failed", "user", id, "err", err)
+			// Keep the unwritten ones for UserState and the next flush.
+			us.mu.Lock()
+			if us.seen == nil {
+				us.seen = make(map[string]time.Time)
+			}
+			for id, t := range pending {
+				if _, newer := us.seen[id]; !newer && len(us.seen) < maxPendingSeen {
+					us.seen[id] = t
+				}
+			}
+			us.mu.Unlock()
+			return
+		}
+	}
+}

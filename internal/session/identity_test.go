@@ -1,0 +1,227 @@
+package session_test
+
+import (
+	"context"
+	"encoding/base64"
+	"net/http"
+	"testing"
+	"time"
+
+	"hubbub"
+	"hubbub/internal/auth"
+	"hubbub/internal/hub"
+	"hubbub/internal/server"
+	"hubbub/internal/servertest"
+	"hubbub/internal/testwait"
+)
+
+// users is the test server's store as the UserStore it is.
+func users(t *testing.T, s *servertest.Server) hubbub.UserStore {
+	t.Helper()
+	u, ok := s.Store.(hubbub.UserStore)
+	if !ok {
+		t.Fatalf("the store %T keeps no users", s.Store)
+	}
+	return u
+}
+
+// welcomeUser returns welcome's user object.
+func welcomeUser(t *testing.T, w servertest.Frame) map[string]any {
+	t.Helper()
+	u, ok := w["user"].(map[string]any)
+	if w.Type() != "welcome" || !ok {
+		t.Fatalf("welcome = %v, want one with a user", w)
+	}
+	return u
+}
+
+// welcome names the user a connection acts for: a guest's stored id (the same for every
+// connection with its key), a keyless connection's anonymous id, a token user's stored id and
+// the token's role.
+func TestWelcomeNamesTheUser(t *testing.T) {
+	v, err := auth.NewHMAC(tokenSecret, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := servertest.Start(t, servertest.Options{Server: server.Config{Tokens: v, Auth: "guest"}})
+	ann := servertest.DialJSON(t, s, "")
+	u := welcomeUser(t, hello(ann, "ann", ""))
+	stored, found, err := users(t, s).UserByName(context.Background(), "ann")
+	if err != nil || !found {
+		t.Fatalf("ann not stored: %v", err)
+	}
+	if u["id"] != stored.ID || u["name"] != "ann" || u["kind"] != "guest" || u["role"] != "member" {
+		t.Fatalf("guest's user %v, stored %+v", u, stored)
+	}
+	if again := welcomeUser(t, hello(servertest.DialJSON(t, s, ""), "ann", "")); again["id"] != stored.ID {
+		t.Fatalf("the same key's second connection is user %v, want %s", again, stored.ID)
+	}
+
+	keyless := servertest.DialJSON(t, s, "")
+	keyless.Send(servertest.Frame{"type": "hello", "name": "Tom"})
+	tomKey, _ := hubbub.NameKey("Tom")
+	if u := welcomeUser(t, keyless.Await("welcome")); u["id"] != hubbub.AnonymousUserID(tomKey) || u["kind"] != "anonymous" {
+		t.Fatalf("keyless user %v", u)
+	}
+	if _, found, _ := users(t, s).UserByName(context.Background(), "Tom"); found {
+		t.Fatal("a keyless user was stored")
+	}
+
+	tok, err := auth.Mint(tokenSecret, auth.Claims{UserID: "app-7", Name: "Vera", Role: auth.RoleModerator}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vera := servertest.DialJSON(t, s, "")
+	u = welcomeUser(t, hello(vera, "", tok))
+	if id, _ := u["id"].(string); len(id) != 34 || id[:2] != "u_" || u["name"] != "Vera" || u["kind"] != "app" || u["role"] != "moderator" {
+		t.Fatalf("token user %v", u)
+	}
+}
+
+// Two users each send a message with the id c-1 into one room: both are stored and delivered,
+// neither is a duplicate of the other's (idempotency is per user).
+func TestClientIDsArePerUser(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{})
+	ann, bob := servertest.DialJSON(t, s, "ann"), servertest.DialJSON(t, s, "bob")
+	ann.Join("r", nil)
+	bob.Join("r", nil)
+	a := ann.Say("r", "c-1", "from ann")
+	b := bob.Say("r", "c-1", "from bob")
+	if a.Type() != "ack" || b.Type() != "ack" || a["duplicate"] == true || b["duplicate"] == true || a.Num("seq") == b.Num("seq") {
+		t.Fatalf("acks %v and %v, want two messages", a, b)
+	}
+	got := ann.Messages("r", 2)
+	if got[0].Str("text") != "from ann" || got[1].Str("text") != "from bob" {
+		t.Fatalf("ann got %v", got)
+	}
+	// A resend by one of them is still that user's duplicate.
+	if again := bob.Say("r", "c-1", "from bob"); again["duplicate"] != true || again.Num("seq") != b.Num("seq") {
+		t.Fatalf("bob's resend: %v, want the first ack, duplicate", again)
+	}
+}
+
+// A ban is of a user: the guest who comes back with the same key under another name is still
+// banned, and whoever takes the name they left is not.
+func TestBanFollowsTheUserAcrossARename(t *testing.T) {
+	s := startModerated(t)
+	mod := servertest.DialJSON(t, s, "mod")
+	mod.Join("r", nil) // keeps the room open on this node
+	eve := servertest.DialJSON(t, s, "")
+	eveID := welcomeUser(t, hello(eve, "eve", ""))["id"]
+	eve.Join("r", nil)
+	if got := moderate(mod, servertest.Frame{"type": "ban", "room": "r", "name": "eve", "duration": "1h"}); got.Type() != "moderated" {
+		t.Fatalf("ban answered %v", got)
+	}
+	awaitError(eve, "kicked")
+
+	// Same key (hello sends "client-key-" + name), new name: the same user, renamed.
+	renamed := servertest.DialJSON(t, s, "")
+	renamed.Send(servertest.Frame{"type": "hello", "name": "eve2", "key": "client-key-eve"})
+	if u := welcomeUser(t, renamed.Await("welcome")); u["id"] != eveID || u["name"] != "eve2" {
+		t.Fatalf("renamed guest %v, want user %v named eve2", u, eveID)
+	}
+	if j := renamed.Join("r", nil); j.Str("code") != "banned" {
+		t.Fatalf("the renamed user joins: %v, want banned", j)
+	}
+	// The name eve is free now, and its new holder is not the banned user.
+	newEve := servertest.DialJSON(t, s, "eve")
+	if newEve.User == eveID {
+		t.Fatal("the new eve is the banned user")
+	}
+	if j := newEve.Join("r", nil); j.Type() != "joined" {
+		t.Fatalf("the name's new holder joins: %v", j)
+	}
+	// After a restart the ban still follows the user, not the name.
+	mod.Conn.Close()
+	newEve.Conn.Close()
+	s = s.Restart()
+	back := servertest.DialJSON(t, s, "")
+	back.Send(servertest.Frame{"type": "hello", "name": "eve3", "key": "client-key-eve"})
+	back.Await("welcome")
+	if j := back.Join("r", nil); j.Str("code") != "banned" {
+		t.Fatalf("after a restart the renamed user joins: %v, want banned", j)
+	}
+	if j := servertest.DialJSON(t, s, "eve").Join("r", nil); j.Type() != "joined" {
+		t.Fatalf("after a restart the name's new holder joins: %v", j)
+	}
+}
+
+// A token user and a guest cannot hold one name: whichever came first keeps it.
+func TestTokenUserAndGuestCannotShareAName(t *testing.T) {
+	v, err := auth.NewHMAC(tokenSecret, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := servertest.Start(t, servertest.Options{Server: server.Config{Tokens: v, Auth: "guest"}})
+	servertest.DialJSON(t, s, "ann") // a guest first
+	expectError(t, hello(servertest.DialJSON(t, s, ""), "", mint(t, "app-1", "ann", time.Hour)), hubbub.ECodeNameTaken, "belongs to another user")
+	expectError(t, hello(servertest.DialJSON(t, s, ""), "", mint(t, "app-1", "Аnn", time.Hour)), hubbub.ECodeNameTaken, "belongs to another user")
+
+	bob := servertest.DialJSON(t, s, "") // a token user first
+	welcomeUser(t, hello(bob, "", mint(t, "app-2", "bob", time.Hour)))
+	expectError(t, hello(servertest.DialJSON(t, s, ""), "bob", ""), hubbub.ECodeNameTaken, "belongs to another user")
+	keyless := servertest.DialJSON(t, s, "")
+	keyless.Send(servertest.Frame{"type": "hello", "name": "bob"})
+	expectError(t, keyless.Await("error"), hubbub.ECodeNameTaken, "belongs to another user")
+}
+
+// With --auth accounts a guest is refused and told where to sign in; a browser that signed in
+// comes in with its session cookie, as its user, without giving a name.
+func TestAccountsModeNeedsASession(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{Server: server.Config{Auth: "accounts"}})
+	expectError(t, hello(servertest.DialJSON(t, s, ""), "ann", ""), hubbub.ECodeUnauthorized, "sign in at /signin")
+
+	ctx := context.Background()
+	us := users(t, s)
+	ann, err := us.CreateUser(ctx, hubbub.User{Name: "ann", Kind: hubbub.UserAccount, Role: hubbub.RoleAdmin}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cookie := base64.RawURLEncoding.EncodeToString([]byte("thirty-two bytes, like /signin..")) // the form of a real one
+	if err := us.CreateSession(ctx, hubbub.LoginSession{ID: hubbub.SecretHash(cookie), User: ann.ID,
+		Created: time.Now(), Expires: time.Now().Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	h := http.Header{"Cookie": {"hubbub_session=" + cookie}}
+	c := dialJSONWith(t, s, "", h)
+	c.Send(servertest.Frame{"type": "hello"})
+	if u := welcomeUser(t, c.Await("welcome")); u["id"] != ann.ID || u["name"] != "ann" || u["kind"] != "account" || u["role"] != "admin" {
+		t.Fatalf("signed-in user %v", u)
+	}
+	if j := c.Join("r", nil); j.Type() != "joined" {
+		t.Fatalf("join: %v", j)
+	}
+	// An unknown cookie is no session.
+	bad := dialJSONWith(t, s, "", http.Header{"Cookie": {"hubbub_session=forged"}})
+	bad.Send(servertest.Frame{"type": "hello", "name": "ann"})
+	expectError(t, bad.Await("error"), hubbub.ECodeUnauthorized, "sign in")
+}
+
+// Presence is per user: online while a connection of theirs sends frames, away after
+// --away-after without one, online again on the next frame, and offline once the last
+// connection ends, with the time stored as their last seen.
+func TestPresencePerUser(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{Hub: hub.Config{AwayAfter: 50 * time.Millisecond, PresenceInterval: 20 * time.Millisecond}})
+	ann := servertest.DialJSON(t, s, "ann")
+	ann2 := servertest.DialJSON(t, s, "ann")
+	id := ann.User
+	testwait.Until(t, "ann away", func() bool { return s.Hub.UserState(id).State == hub.StateAway })
+	ann2.Send(servertest.Frame{"type": "ping", "id": "p"})
+	ann2.Await("pong")
+	testwait.Until(t, "ann online after a frame", func() bool { return s.Hub.UserState(id).State == hub.StateOnline })
+	ann.Conn.Close()
+	ann2.Send(servertest.Frame{"type": "ping", "id": "p2"})
+	ann2.Await("pong")
+	if st := s.Hub.UserState(id); st.State == hub.StateOffline {
+		t.Fatalf("ann with a connection left is %+v", st)
+	}
+	ann2.Conn.Close()
+	testwait.Until(t, "ann offline", func() bool { return s.Hub.UserState(id).State == hub.StateOffline })
+	testwait.Until(t, "ann's last seen stored", func() bool {
+		u, _, err := users(t, s).UserByID(context.Background(), id)
+		return err == nil && !u.LastSeen.IsZero()
+	})
+	if st := s.Hub.UserStates([]string{id, "u_nobody"}); st["u_nobody"].State != hub.StateOffline || st[id].State != hub.StateOffline {
+		t.Fatalf("states %+v", st)
+	}
+}
