@@ -46,9 +46,14 @@ type EntryAppended struct {
 	Entry *Entry
 }
 
-// MemberJoined says Name joined the room on the event's node.
+// MemberJoined says Name joined the room on the event's node, or, with State set, that the
+// presence of Name, who is in the room, changed there: "away" (idle on that node) or "online"
+// (active again). The state rides on this kind rather than one of its own because it is the
+// same news to a member list, and nodes of the version before read it as a join of a name
+// they already list, which changes nothing.
 type MemberJoined struct {
-	Name string
+	Name  string
+	State string
 }
 
 // MemberLeft says Name left the room on the event's node.

@@ -79,7 +79,7 @@ const HUBBUB_FRAMES = {
     message: ["room", "seq", "id", "from", "text", "time", "client_id", "deleted", "reply_to", "mentions", "mention_room", "edited_at", "reactions", "reply_count"],
     ack: ["room", "id", "seq", "msg_id", "time", "duplicate", "target"],
     history: ["room", "messages", "more", "thread"],
-    presence: ["room", "name", "event"],
+    presence: ["room", "name", "event", "state"],
     typing: ["room", "name"],
     members: ["room", "members", "next"],
     pong: ["id"],
@@ -159,6 +159,8 @@ class RoomState {
     this.members = [];
     /** @type {Map<string, number>} name → time their typing notice expires. */
     this.typing = new Map();
+    /** @type {Set<string>} the members who are away (idle), from presence frames. */
+    this.away = new Set();
     /**
      * Unacknowledged sends by client id. state is "queued" (not sent yet: it goes as soon as the
      * room is joined on a live connection), "sending" (sent, waiting for its ack) or "failed"
@@ -1167,12 +1169,17 @@ class ChatClient extends EventTarget {
   onPresence(r, f) {
     if (!f.name) return;
     const i = r.members.indexOf(f.name);
+    if (f.event === "state" || f.event === "join") {
+      if (f.state === "away") r.away.add(f.name);
+      else r.away.delete(f.name);
+    }
     if (f.event === "join" && i < 0) {
       r.members.push(f.name);
       r.members.sort();
     } else if (f.event === "leave" && i >= 0) {
       r.members.splice(i, 1);
       r.typing.delete(f.name);
+      r.away.delete(f.name);
     }
     this.emit("members", { room: r.name });
   }

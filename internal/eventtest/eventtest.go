@@ -77,7 +77,7 @@ func Every(room, node string) []hubbub.Event {
 		hubbub.EntryAppended{Entry: reaction},
 		hubbub.EntryAppended{Entry: topic},
 		hubbub.EntryAppended{Entry: member},
-		hubbub.MemberJoined{Name: "Zoë 😀"},
+		hubbub.MemberJoined{Name: "Zoë 😀", State: "away"},
 		hubbub.MemberLeft{Name: "bob"},
 		hubbub.MemberTyping{Name: "carol"},
 		hubbub.PresenceReported{Names: []string{"Zoë 😀", "bob", ""}},

@@ -87,6 +87,17 @@ func (r *room) presentRemotely(name string) bool {
 // room already (on any node).
 func (re *roomEvents) MemberJoined(ev hubbub.Event, b hubbub.MemberJoined) struct{} {
 	r := (*room)(re)
+	if b.State != "" {
+		// A member's presence changed (userpresence.go): news for the members while the name
+		// is in the room.
+		if ev.Node != r.hub.cfg.Node {
+			r.remoteNode(ev.Node).names[b.Name] = true
+		}
+		if r.present(b.Name) {
+			r.announce(ev)
+		}
+		return struct{}{}
+	}
 	if ev.Node == r.hub.cfg.Node {
 		// The local claim is already recorded; announce unless another node had the name.
 		if !r.presentRemotely(b.Name) {
@@ -227,6 +238,7 @@ func (h *Hub) presenceLoop() {
 			r.mu.Unlock()
 			h.publishPresence(r)
 		}
+		h.announceAway()
 		h.flushSeen()
 	}
 }

@@ -35,7 +35,8 @@ type UserState struct {
 
 // userConns is one user's connections on this node.
 type userConns struct {
-	conns  int          // guarded by users.mu
+	conns  int          // guarded by userPresence.mu
+	away   bool         // the state last announced to the user's rooms, guarded by userPresence.mu
 	active atomic.Int64 // unix nanoseconds of the latest frame from any of them
 }
 
@@ -187,6 +188,57 @@ func (h *Hub) flushSeen() {
 			}
 			us.mu.Unlock()
 			return
+		}
+	}
+}
+
+// announceAway tells the rooms of this node's users whose presence changed since the last call
+// (gone idle past AwayAfter, or active again) of their new state, as a MemberJoined with State
+// from this node. presenceLoop calls it every PresenceInterval, so a change shows within that.
+func (h *Hub) announceAway() {
+	us := &h.presence
+	now := time.Now()
+	var changed map[string]string // user id → new state
+	us.mu.Lock()
+	for id, u := range us.on {
+		away := now.Sub(time.Unix(0, u.active.Load())) > h.cfg.AwayAfter
+		if away == u.away {
+			continue
+		}
+		u.away = away
+		if changed == nil {
+			changed = make(map[string]string)
+		}
+		changed[id] = StateOnline
+		if away {
+			changed[id] = StateAway
+		}
+	}
+	us.mu.Unlock()
+	if len(changed) == 0 {
+		return
+	}
+	h.mu.Lock()
+	rooms := make([]*room, 0, len(h.rooms))
+	for _, r := range h.rooms {
+		rooms = append(rooms, r)
+	}
+	h.mu.Unlock()
+	for _, r := range rooms {
+		var events []hubbub.Event
+		r.mu.Lock()
+		seen := make(map[string]bool)
+		for _, m := range r.members {
+			state, ok := changed[m.UserID]
+			if !ok || seen[m.Name] {
+				continue
+			}
+			seen[m.Name] = true
+			events = append(events, hubbub.Event{Room: r.name, Node: h.cfg.Node, Body: hubbub.MemberJoined{Name: m.Name, State: state}})
+		}
+		r.mu.Unlock()
+		for _, ev := range events {
+			h.publishQuiet(ev, "presence state")
 		}
 	}
 }

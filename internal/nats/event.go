@@ -20,6 +20,7 @@ type wireEvent struct {
 	Room     string           `json:"room"`
 	Message  *hubbub.Entry    `json:"message,omitempty"`
 	Name     string           `json:"name,omitempty"`
+	State    string           `json:"state,omitempty"`
 	Names    []string         `json:"names,omitempty"`
 	Node     string           `json:"node,omitempty"`
 	Reason   string           `json:"reason,omitempty"`
@@ -100,7 +101,7 @@ func (wireEncoder) EntryAppended(_ hubbub.Event, b hubbub.EntryAppended) wireEve
 }
 
 func (wireEncoder) MemberJoined(_ hubbub.Event, b hubbub.MemberJoined) wireEvent {
-	return wireEvent{Kind: tagMemberJoined, Name: b.Name}
+	return wireEvent{Kind: tagMemberJoined, Name: b.Name, State: b.State}
 }
 
 func (wireEncoder) MemberLeft(_ hubbub.Event, b hubbub.MemberLeft) wireEvent {
@@ -161,7 +162,7 @@ func decodeEvent(data []byte) (hubbub.Event, error) {
 		}
 		ev.Body = hubbub.EntryAppended{Entry: w.Message}
 	case tagMemberJoined:
-		ev.Body = hubbub.MemberJoined{Name: w.Name}
+		ev.Body = hubbub.MemberJoined{Name: w.Name, State: w.State}
 	case tagMemberLeft:
 		ev.Body = hubbub.MemberLeft{Name: w.Name}
 	case tagMemberTyping:

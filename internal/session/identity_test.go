@@ -204,14 +204,26 @@ func TestPresencePerUser(t *testing.T) {
 	s := servertest.Start(t, servertest.Options{Hub: hub.Config{AwayAfter: 50 * time.Millisecond, PresenceInterval: 20 * time.Millisecond}})
 	ann := servertest.DialJSON(t, s, "ann")
 	ann2 := servertest.DialJSON(t, s, "ann")
+	bob := servertest.DialJSON(t, s, "bob")
 	id := ann.User
+	ann.Join("r", nil)
+	bob.Join("r", nil)
+	annState := func(state string) servertest.Frame {
+		return bob.AwaitFunc("ann "+state, func(f servertest.Frame) bool {
+			return f.Type() == "presence" && f.Str("name") == "ann" && f.Str("event") == "state" && f.Str("state") == state
+		})
+	}
 	testwait.Until(t, "ann away", func() bool { return s.Hub.UserState(id).State == hub.StateAway })
+	annState("away") // the room hears it
 	ann2.Send(servertest.Frame{"type": "ping", "id": "p"})
 	ann2.Await("pong")
 	testwait.Until(t, "ann online after a frame", func() bool { return s.Hub.UserState(id).State == hub.StateOnline })
+	annState("online")
 	ann.Conn.Close()
-	ann2.Send(servertest.Frame{"type": "ping", "id": "p2"})
-	ann2.Await("pong")
+	testwait.Until(t, "ann's first connection gone", func() bool {
+		p, _ := s.Hub.Presence("r")
+		return p.Connections == 1
+	})
 	if st := s.Hub.UserState(id); st.State == hub.StateOffline {
 		t.Fatalf("ann with a connection left is %+v", st)
 	}

@@ -141,6 +141,15 @@ func NewPresence(room, name, event string) Presence {
 	return Presence{Type: TypePresence, Room: room, Name: name, Event: event}
 }
 
+// NewPresenceState returns the presence frame of a member who joined (state "") or whose
+// presence changed to state ("away", "online").
+func NewPresenceState(room, name, state string) Presence {
+	if state == "" {
+		return Presence{Type: TypePresence, Room: room, Name: name, Event: "join", State: "online"}
+	}
+	return Presence{Type: TypePresence, Room: room, Name: name, Event: "state", State: state}
+}
+
 // Encode marshals a frame. Frames hold only strings, numbers, times and slices of them, so
 // marshalling cannot fail; a failure would be a bug and panics in tests.
 func Encode(v any) []byte {

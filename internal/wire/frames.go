@@ -635,8 +635,10 @@ type Presence struct {
 	Type string `json:"type"`
 	Room string `json:"room,omitempty"`
 	Name string `json:"name,omitempty"`
-	// Event is "join" or "leave".
+	// Event is "join", "leave" or "state" (the member's presence changed).
 	Event string `json:"event,omitempty"`
+	// State is the member's presence: "online" for a join; "away" or "online" for a state.
+	State string `json:"state,omitempty"`
 }
 
 // Typing says that Name is typing in Room.

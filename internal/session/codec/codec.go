@@ -57,7 +57,7 @@ func (jsonFrames) EntryAppended(_ hubbub.Event, b hubbub.EntryAppended) []byte {
 }
 
 func (jsonFrames) MemberJoined(ev hubbub.Event, b hubbub.MemberJoined) []byte {
-	return wire.Encode(wire.NewPresence(ev.Room, b.Name, "join"))
+	return wire.Encode(wire.NewPresenceState(ev.Room, b.Name, b.State))
 }
 
 func (jsonFrames) MemberLeft(ev hubbub.Event, b hubbub.MemberLeft) []byte {
