@@ -20,6 +20,13 @@
 // raises a setting of off to on on its connections) means the server has flushed it to its
 // WAL. Group commit, as in internal/sqlite, makes one transaction of many concurrent appends.
 //
+// People (users.go, sessions.go, rooms.go; migrations/0005_people.sql): users, their
+// sessions and invites, room metadata, memberships and read positions. A name is one user's by
+// a UNIQUE index on its NameKey, so nodes racing for a name need no lock; whatever changes a
+// room's metadata or members takes the room's row lock, as appends do, so CreateRoom races and
+// membership entries are decided once. The log is keyed by user id (idempotency, authorship,
+// reactions, sanctions); rows from before users have their name as their user id.
+//
 // Schema: Open creates the tables in the first schema of the connection's search_path
 // (usually public) and records its migrations in schema_migrations there. To keep
 // hubbub's tables in a schema of their own, create the schema and add
