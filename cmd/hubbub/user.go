@@ -87,12 +87,12 @@ func runUser(ctx context.Context, args []string, io stdio) error {
 	if c.hasher, err = c.hash.hasher(); err != nil {
 		return usageError(err.Error())
 	}
-	store, users, err := c.open(ctx)
+	store, err := c.open(ctx)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
-	if err := run(ctx, users, pos); err != nil {
+	if err := run(ctx, store, pos); err != nil {
 		return userError(action, err)
 	}
 	return nil
@@ -127,22 +127,13 @@ func (c *userCmd) bindPassword(fs *flag.FlagSet) {
 
 // open opens the store without the integrity check, which the server makes at its start: a
 // user command should not wait minutes on a large file.
-func (c *userCmd) open(ctx context.Context) (hubbub.Store, hubbub.UserStore, error) {
+func (c *userCmd) open(ctx context.Context) (hubbub.Store, error) {
 	c.store.sqliteSkipCheck = true
 	log, err := newLogger("text", "warn", c.io.err, 0, 0)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	store, err := openStore(ctx, c.store, log)
-	if err != nil {
-		return nil, nil, err
-	}
-	users, ok := store.(hubbub.UserStore)
-	if !ok {
-		store.Close()
-		return nil, nil, errors.New("this store keeps no users")
-	}
-	return store, users, nil
+	return openStore(ctx, c.store, log)
 }
 
 func (c *userCmd) add(ctx context.Context, users hubbub.UserStore, args []string) error {

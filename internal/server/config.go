@@ -148,7 +148,7 @@ type Config struct {
 	RoleFor func(name, userID string) string
 
 	// Accounts tunes the built-in accounts (internal/accounts): the sign-in pages, session
-	// cookies, password hashing and the login rate limit, served when the store keeps users.
+	// cookies, password hashing and the login rate limit.
 	// Users, ClientAddr, Secure and Logger are the server's own (the client address and
 	// whether the browser used TLS honour TrustProxy); the other fields' zero values are the
 	// defaults their comments give.

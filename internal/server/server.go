@@ -43,7 +43,7 @@ type Server struct {
 	sockets  *transport.Transport
 	sessions *session.Service
 	adder    addservice.Config
-	accounts *accounts.Service // nil when the store keeps no users
+	accounts *accounts.Service
 
 	draining atomic.Bool
 	nextID   atomic.Uint64
@@ -110,25 +110,19 @@ func New(cfg Config, h *hub.Hub, store hubbub.Store, broker hubbub.Broker) (*Ser
 	}
 	s.mux.Handle("/api/", api.New(api.Config{Key: cfg.APIKey, Node: cfg.Node, MaxText: cfg.MaxText,
 		RoomsPageMax: cfg.RoomsPageMax, HistoryPageMax: cfg.HistoryPageMax, MaxDMMembers: cfg.MaxDMMembers, Logger: s.log}, h, s.sessions))
-	if users, ok := store.(hubbub.UserStore); ok {
-		acfg := cfg.Accounts
-		acfg.Users, acfg.Logger = users, s.log
-		acfg.ClientAddr = func(r *http.Request) string { return clientIP(r, s.cfg.TrustProxy) }
-		acfg.Secure = func(r *http.Request) bool {
-			return r.TLS != nil || s.cfg.TrustProxy && strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
-		}
-		if s.accounts, err = accounts.New(acfg); err != nil {
-			return nil, err
-		}
-		s.accounts.Mount(s.mux) // /signin, /signout, /invite, /account, /api/me
+	acfg := cfg.Accounts
+	acfg.Users, acfg.Logger = store, s.log
+	acfg.ClientAddr = func(r *http.Request) string { return clientIP(r, s.cfg.TrustProxy) }
+	acfg.Secure = func(r *http.Request) bool {
+		return r.TLS != nil || s.cfg.TrustProxy && strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
 	}
+	if s.accounts, err = accounts.New(acfg); err != nil {
+		return nil, err
+	}
+	s.accounts.Mount(s.mux) // /signin, /signout, /invite, /account, /account/…, /api/me
 	s.mux.HandleFunc("/", s.servePage)
 	return s, nil
 }
-
-// Accounts returns the service behind the sign-in pages, or nil when the store keeps no
-// users.
-func (s *Server) Accounts() *accounts.Service { return s.accounts }
 
 // ServeHTTP implements http.Handler. Over TLS every response carries HSTS, so browsers that
 // once reached the server over https never try plain http again.
