@@ -1,0 +1,221 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"hubbub"
+	"hubbub/internal/accounts"
+	"hubbub/internal/server"
+	"hubbub/internal/servertest"
+)
+
+// sameUser opens the page in u's window as the user of other's window: a second device of one
+// guest has the first one's name and key (in an app, an account or a token does this).
+func (u *user) sameUser(other *user, url string) {
+	u.t.Helper()
+	key := eval[string](other, `localStorage.getItem("hubbub.key")`)
+	name := eval[string](other, `localStorage.getItem("hubbub.name")`)
+	u.doWithin(3*waitTimeout, "open "+url, chromedp.Navigate(url))
+	u.do("take the first device's key",
+		chromeEval(`localStorage.setItem("hubbub.key", `+js(key)+`); localStorage.setItem("hubbub.name", `+js(name)+`)`),
+		chromeReload())
+	u.waitFor("a live connection", exprLive)
+}
+
+// ann starts a direct message with bob from "New message": it opens on her page under bob's
+// name, and reaches bob's sidebar live under hers, with an unread badge; opening it shows the
+// message and clears the badge. Starting it again finds the same conversation.
+func TestDirectMessageBetweenTwoBrowsers(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{})
+	ann := b.newUser("ann")
+	bob := b.newUser("bob")
+	ann.open(srv.URL + "/#lobby")
+	bob.open(srv.URL + "/#lobby")
+
+	ann.do("open New message", chromedp.Click(chromedp.CSS("#new-dm")))
+	ann.waitFor("the dialog", `document.getElementById("dm-dialog").open && document.activeElement.id === "dm-names"`)
+	ann.do("write to bob", chromeSendKeys("#dm-names", "bob"), pressEnter(chromedp.CSS("#dm-names")))
+	ann.waitFor("the DM in view under bob's name", `!document.getElementById("dm-dialog").open && `+
+		`document.getElementById("room-title").textContent === "bob" && `+exprDMs+` === "bob"`)
+	dm := eval[string](ann, `location.hash.slice(1)`)
+	if len(dm) < 4 || dm[:3] != "dm." {
+		t.Fatalf("the DM's address is #%s, want #dm.…", dm)
+	}
+	ann.waitFor("joined", `document.getElementById("composer-input").placeholder === "Message bob"`)
+	ann.say("hi bob, a word in private?")
+	ann.see("ann", "hi bob, a word in private?")
+
+	bob.waitFor("the DM in bob's sidebar under ann's name, unread", exprDMs+` === "ann" && `+exprBadge(dm)+` === "1"`)
+	bob.waitFor("the count in the title", `document.title.startsWith("(1) ")`)
+	bob.do("open the DM", chromedp.Click(chromedp.CSS(sideRoom(dm)+" a")))
+	bob.see("ann", "hi bob, a word in private?")
+	bob.waitFor("the badge cleared", exprBadge(dm)+` === "" && !document.title.startsWith("(")`)
+	bob.say("sure")
+	ann.see("bob", "sure")
+
+	// The same people find the same room again.
+	ann.room("lobby")
+	ann.do("open New message again", chromedp.Click(chromedp.CSS("#new-dm")))
+	ann.do("write to bob again", chromeSendKeys("#dm-names", "bob"), pressEnter(chromedp.CSS("#dm-names")))
+	ann.waitFor("the same DM", `location.hash === `+js("#"+dm)+` && `+exprDMs+` === "bob"`)
+	ann.see("bob", "sure")
+}
+
+// ann creates a private room from the room browser, with a topic; bob cannot join it; her
+// invitation reaches his page live, and joining from it lets him read and write there. The
+// invitation and his joining show in the room as notices, and the room is not in the directory.
+func TestInviteToPrivateRoomReachesTheInviteeLive(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{})
+	ann := b.newUser("ann")
+	bob := b.newUser("bob")
+	ann.open(srv.URL + "/#lobby")
+	bob.open(srv.URL + "/#lobby")
+
+	ann.do("open the room browser", chromedp.Click(chromedp.CSS("#browse-rooms")))
+	ann.waitFor("the directory with lobby", `document.getElementById("browse-dialog").open && `+
+		`!!document.querySelector('#directory-list [data-room="lobby"]')`)
+	ann.do("create a private room",
+		chromeSendKeys("#create-name", "plans"),
+		chromeSendKeys("#create-topic", "Q3 launch"),
+		chromedp.Click(chromedp.CSS("#create-private")),
+		chromedp.Click(chromedp.CSS("#create-submit")))
+	ann.waitFor("the new room in view with its topic", `!document.getElementById("browse-dialog").open && `+
+		`document.getElementById("room-title").textContent === "#plans" && `+
+		`document.getElementById("room-topic").textContent === "Q3 launch" && !document.getElementById("room-private").hidden`)
+	ann.say("the plan is secret")
+	ann.see("ann", "the plan is secret")
+
+	bob.do("try to join plans", chromeSendKeys("#join-input", "plans"), pressEnter(chromedp.CSS("#join-input")))
+	bob.waitFor("refused: private", `!document.getElementById("room-out").hidden && `+
+		`document.getElementById("room-out-text").textContent.includes("private")`)
+	if n := eval[int](bob, `document.querySelectorAll("#message-list .msg[data-seq]").length`); n != 0 {
+		t.Errorf("bob sees %d messages of a private room he is not in", n)
+	}
+	bob.do("leave it", chromedp.Click(chromedp.CSS(sideRoom("plans")+" .room-leave")))
+	bob.room("lobby")
+
+	ann.waitFor("the invite button", `!document.getElementById("invite-button").hidden`)
+	ann.do("invite bob", chromedp.Click(chromedp.CSS("#invite-button")))
+	ann.do("type bob", chromeSendKeys("#invite-name", "bob"), pressEnter(chromedp.CSS("#invite-name")))
+	ann.waitFor("the invitation shown in the room", `Array.from(document.querySelectorAll("#message-list .room-notice"), e => e.textContent).some(t => t.startsWith("ann invited bob"))`)
+
+	bob.waitFor("the invitation in bob's sidebar, live", `!document.getElementById("invite-list").hidden && `+
+		`document.querySelector('#invite-list [data-room="plans"] .invite-name').textContent === "#plans"`)
+	bob.do("accept it", chromedp.Click(chromedp.CSS(`#invite-list [data-room="plans"] .invite-accept`)))
+	bob.waitFor("plans in view", `document.getElementById("room-title").textContent === "#plans" && document.getElementById("invite-list").hidden`)
+	bob.see("ann", "the plan is secret")
+	bob.say("count me in")
+	ann.see("bob", "count me in")
+	ann.waitFor("bob's joining shown", `Array.from(document.querySelectorAll("#message-list .room-notice"), e => e.textContent).some(t => t.startsWith("bob joined"))`)
+
+	// The owner takes him out again: the room leaves his sidebar at once.
+	ann.waitFor("bob among the members", exprMembers+`.includes("bob")`)
+	ann.do("open bob's menu", chromedp.Click(chromedp.CSS(`#member-list [data-name="bob"] .mod-button`)))
+	ann.do("take bob out", chromedp.Click(chromedp.CSS(`#mod-menu [data-action="remove-member"]`)))
+	bob.waitFor("plans gone from bob's sidebar", `!document.querySelector(`+js(sideRoom("plans"))+`) && `+
+		`document.getElementById("room-title").textContent !== "#plans"`)
+	ann.waitFor("his removal shown", `Array.from(document.querySelectorAll("#message-list .room-notice"), e => e.textContent).some(t => t.startsWith("ann removed bob"))`)
+
+	// The directory lists public rooms only.
+	bob.do("open the room browser", chromedp.Click(chromedp.CSS("#browse-rooms")))
+	bob.waitFor("the directory", `!!document.querySelector('#directory-list [data-room="lobby"]')`)
+	if eval[bool](bob, `!!document.querySelector('#directory-list [data-room="plans"]')`) {
+		t.Error("the directory lists the private room plans")
+	}
+	bob.do("search", chromeSendKeys("#browse-search", "zzz"))
+	bob.waitFor("no match", `document.getElementById("directory-list").children.length === 0 && `+
+		`document.getElementById("directory-status").textContent.includes("zzz")`)
+}
+
+// One user on two devices: messages in a room neither has in view raise its badges on both
+// (a mention too); reading it on one clears them on the other; the device that opens the room
+// later shows "new since you left" above the first message the user has not read anywhere.
+func TestUnreadDividerAndBadgesOnASecondDevice(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{})
+	laptop := b.newUser("ann")
+	laptop.open(srv.URL + "/#alpha")
+	laptop.room("beta")
+	laptop.room("alpha")
+	phone := b.newUser("ann")
+	phone.sameUser(laptop, srv.URL+"/#alpha")
+	phone.waitFor("beta in the phone's sidebar, from the user's rooms", `!!document.querySelector(`+js(sideRoom("beta"))+`)`)
+	gopher := dialUser(t, srv, "gopher", "beta")
+
+	for i := 1; i <= 2; i++ {
+		gopher.say("beta", fmt.Sprintf("beta %d", i))
+	}
+	gopher.say("beta", "@ann a question for you")
+	for _, d := range []*user{laptop, phone} {
+		d.waitFor("beta's badges", exprBadge("beta")+` === "3" && `+exprMentionBadge("beta")+` === "1"`)
+		d.waitFor("the total in the title", `document.title.startsWith("(3) ")`)
+	}
+
+	laptop.room("beta")
+	laptop.see("gopher", "@ann a question for you")
+	phone.waitFor("beta read on the laptop clears the phone's badges", exprBadge("beta")+` === "" && `+exprMentionBadge("beta")+` === ""`)
+	laptop.room("alpha")
+
+	gopher.say("beta", "while ann was away")
+	gopher.say("beta", "and one more")
+	for _, d := range []*user{laptop, phone} {
+		d.waitFor("beta's badge at 2", exprBadge("beta")+` === "2"`)
+	}
+	phone.room("beta")
+	phone.see("gopher", "and one more")
+	phone.waitFor("the divider above the first unread message", exprDividerBefore("while ann was away"))
+	laptop.waitFor("the laptop's badge cleared by the phone", exprBadge("beta")+` === ""`)
+	laptop.room("beta")
+	laptop.see("gopher", "and one more")
+	if eval[int](laptop, `document.querySelectorAll("#message-list .unread-divider").length`) != 0 {
+		t.Error("the laptop shows a divider in a room read on the phone")
+	}
+}
+
+// On a server with accounts, a visitor signs in from the page: the welcome dialog links to the
+// sign-in page, which brings them back to the chat under their account's name with no name
+// asked, Sign out in the sidebar; after signing out the page asks a name again.
+func TestSignInThroughThePage(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{Server: server.Config{Accounts: accounts.Config{Hash: accounts.TestHashParams}}})
+	users, ok := srv.Store.(hubbub.UserStore)
+	if !ok {
+		t.Fatal("the test server's store keeps no users")
+	}
+	h, err := accounts.NewHasher(accounts.TestHashParams, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := accounts.AddUser(context.Background(), users, h, "ann", hubbub.RoleMember, "correct horse battery"); err != nil {
+		t.Fatal(err)
+	}
+
+	ann := b.newUser("ann")
+	ann.doWithin(3*waitTimeout, "open", chromedp.Navigate(srv.URL+"/#lobby"))
+	ann.waitFor("the welcome dialog with a sign-in link", `document.getElementById("name-dialog").open && !document.getElementById("name-signin").hidden`)
+	// Each step that loads a page waits for an element of the next one (a poll across a
+	// navigation loses its context).
+	ann.do("follow it", chromedp.Click(chromedp.CSS("#name-signin-link")), chromedp.WaitVisible(chromedp.CSS("#password")))
+	ann.do("sign in",
+		chromedp.SendKeys(chromedp.CSS("#name"), "ann"),
+		chromedp.SendKeys(chromedp.CSS("#password"), "correct horse battery"),
+		pressEnter(chromedp.CSS("#password")),
+		chromedp.WaitVisible(chromedp.CSS("#composer-input")))
+	ann.waitFor("back in the chat, live, under the account's name", `location.pathname === "/" && !!document.getElementById("conn-status") && `+exprLive+` && `+
+		`document.getElementById("me-name").textContent === "ann" && !document.getElementById("signout-form").hidden`)
+	if eval[bool](ann, `document.getElementById("name-dialog").open`) {
+		t.Error("the page asks a name of a signed-in user")
+	}
+	ann.say("signed in with a password")
+	ann.see("ann", "signed in with a password")
+
+	ann.do("sign out", chromedp.Click(chromedp.CSS(`#signout-form button`)), chromedp.WaitNotPresent(chromedp.CSS("#composer-input")))
+	ann.doWithin(3*waitTimeout, "open the chat again", chromedp.Navigate(srv.URL+"/#lobby"))
+	ann.waitFor("a name asked again, Sign in offered", `document.getElementById("name-dialog").open && !document.getElementById("name-signin").hidden`)
+}
