@@ -7,14 +7,19 @@
 //
 //   - Conn is one WebSocket connection: Dial it, say Hello, Join rooms, Send, page History, and
 //     receive every server frame, in order, through Options.Handler. Requests that have an
-//     answer (hello, join, leave, history, thread, revisions, who, ping) wait for it; send
-//     and typing only write, and their acks and errors arrive through the Handler.
+//     answer (hello, join, leave, history, thread, revisions, who, ping, and the conversation
+//     requests create, dm, part, rooms, directory, members) wait for it; send, typing,
+//     invite, remove, topic, role and read only write, and their acks and errors arrive
+//     through the Handler.
 //   - Session keeps a conversation going across connections: it dials the first reachable of
 //     several servers, reconnects with exponential backoff and jitter, says hello again with
 //     the same name and key, rejoins every room with the highest seq (or log_seq) it has
 //     applied, surfaces each entry of a room's log (message, edit, delete, reactions) exactly
 //     once, and resends unacknowledged requests (send, edit, react, delete) with their
-//     original id so that the server stores each of them once.
+//     original id so that the server stores each of them once (invite, remove, topic and
+//     role too). It delivers the user's list of rooms the server sends after each welcome,
+//     writes read positions coalesced per room (MarkRead), and stops rejoining a room the
+//     server took the user out of (unroom).
 //
 // Every goroutine either package starts ends when its Conn or Session is closed, and every
 // queue is bounded.
