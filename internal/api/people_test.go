@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -146,4 +147,213 @@ func TestAPIActsAsTheNamedUser(t *testing.T) {
 	if status, body := s.API("POST", "/api/rooms/general/messages", apiKey, map[string]any{"from": "ann", "text": "hi"}); status != http.StatusForbidden || body.Str("code") != "forbidden" {
 		t.Errorf("publish as a disabled user: %d %v", status, body)
 	}
+}
+
+// TestAPIRoomsAndInvites: a backend creates a private room with an owner and a public one,
+// reads their metadata, invites a user (who gets it live, and in their room list), lists the
+// stored members, and sets a user's read position, which reaches their connections; bad
+// input gets its status and code.
+func TestAPIRoomsAndInvites(t *testing.T) {
+	s := startAPI(t)
+	addUser(t, s, "ann")
+	bob := servertest.DialJSON(t, s, "bob") // a guest, stored at hello
+	bobID := bob.User
+	if bobID == "" || !strings.HasPrefix(bobID, "u_") {
+		t.Fatalf("bob is no stored user: %q", bobID)
+	}
+
+	status, body := s.API("POST", "/api/rooms", apiKey, map[string]any{"room": "plans", "topic": " Q3\tplans ", "private": true, "owner": "ann"})
+	if status != http.StatusCreated || body.Str("room") != "plans" || body.Str("topic") != "Q3 plans" || body["private"] != true || body.Num("members") != 1 {
+		t.Fatalf("create: %d %v", status, body)
+	}
+	if status, body := s.API("POST", "/api/rooms", apiKey, map[string]any{"room": "plans"}); status != http.StatusConflict || body.Str("code") != "exists" {
+		t.Errorf("create again: %d %v, want 409 exists", status, body)
+	}
+	if status, body := s.API("POST", "/api/rooms", apiKey, map[string]any{"room": "open", "topic": "anyone"}); status != http.StatusCreated || body.Num("members") != 0 {
+		t.Errorf("create a public room with no owner: %d %v", status, body)
+	}
+	for _, c := range []struct {
+		body   any
+		status int
+		code   string
+	}{
+		{map[string]any{"room": "dm.x"}, 400, "bad_room"},
+		{map[string]any{"room": "bad room"}, 400, "bad_room"},
+		{map[string]any{"room": "lobby", "private": true}, 400, "bad_room"},
+		{map[string]any{"room": "t", "topic": strings.Repeat("x", hubbub.MaxTopicLen+1)}, 400, "too_long"},
+		{map[string]any{"room": "t", "owner": "nobody"}, 404, "not_found"},
+		{map[string]any{"room": "t", "colour": "red"}, 400, "bad_json"},
+	} {
+		if status, body := s.API("POST", "/api/rooms", apiKey, c.body); status != c.status || body.Str("code") != c.code {
+			t.Errorf("create %v: %d %v, want %d %s", c.body, status, body, c.status, c.code)
+		}
+	}
+	if status, body := s.API("GET", "/api/rooms/plans", apiKey, nil); status != http.StatusOK || body.Str("topic") != "Q3 plans" || body.Num("last_seq") != 1 {
+		t.Errorf("GET /api/rooms/plans: %d %v", status, body)
+	}
+	if status, body := s.API("GET", "/api/rooms/nowhere", apiKey, nil); status != http.StatusNotFound || body.Str("code") != "not_found" {
+		t.Errorf("GET /api/rooms/nowhere: %d %v", status, body)
+	}
+
+	// The invitation: bob's connection gets the room at once, and it is in his list.
+	status, body = s.API("POST", "/api/rooms/plans/invite", apiKey, map[string]any{"name": "bob", "id": "inv-1"})
+	mc, _ := body["member_changed"].(map[string]any)
+	if status != http.StatusCreated || mc["subject"] != bobID || mc["action"] != "invite" || mc["from"] != "api" || mc["log_seq"] != float64(2) {
+		t.Fatalf("invite: %d %v", status, body)
+	}
+	bob.AwaitFunc("bob's invitation", func(f servertest.Frame) bool {
+		return f.Type() == "room" && f.Str("room") == "plans" && f["invited"] == true
+	})
+	if status, body := s.API("POST", "/api/rooms/plans/invite", apiKey, map[string]any{"name": "bob", "id": "inv-1"}); status != http.StatusOK || body["duplicate"] != true {
+		t.Errorf("the same invitation again: %d %v", status, body)
+	}
+	if status, body := s.API("POST", "/api/rooms/plans/invite", apiKey, map[string]any{"name": "bob"}); status != http.StatusConflict || body.Str("code") != "exists" {
+		t.Errorf("inviting an invitee: %d %v, want 409 exists", status, body)
+	}
+	for _, c := range []struct {
+		path   string
+		body   any
+		status int
+		code   string
+	}{
+		{"/api/rooms/open/invite", map[string]any{"name": "bob"}, 400, "bad_field"},
+		{"/api/rooms/nowhere/invite", map[string]any{"name": "bob"}, 404, "not_found"},
+		{"/api/rooms/plans/invite", map[string]any{"name": "ghost"}, 404, "not_found"},
+		{"/api/rooms/plans/invite", map[string]any{}, 400, "bad_name"},
+		{"/api/rooms/plans/invite", map[string]any{"name": "bob", "id": strings.Repeat("i", 65)}, 400, "bad_id"},
+	} {
+		if status, body := s.API("POST", c.path, apiKey, c.body); status != c.status || body.Str("code") != c.code {
+			t.Errorf("POST %s %v: %d %v, want %d %s", c.path, c.body, status, body, c.status, c.code)
+		}
+	}
+	status, body = s.API("GET", "/api/users/bob/rooms", apiKey, nil)
+	rooms, _ := body["rooms"].([]any)
+	if status != http.StatusOK || len(rooms) != 1 || rooms[0].(map[string]any)["invited"] != true {
+		t.Errorf("bob's rooms: %d %v", status, body)
+	}
+
+	// The stored members, paged; the live names stay the default answer.
+	status, body = s.API("GET", "/api/rooms/plans/members?stored=1&limit=1", apiKey, nil)
+	first := names(body["members"], "name")
+	if status != http.StatusOK || len(first) != 1 || body.Str("next") == "" {
+		t.Fatalf("stored members, page 1: %d %v", status, body)
+	}
+	status, body = s.API("GET", "/api/rooms/plans/members?stored=1&limit=1&after="+body.Str("next"), apiKey, nil)
+	all := append(first, names(body["members"], "name")...)
+	slices.Sort(all)
+	if status != http.StatusOK || !slices.Equal(all, []string{"ann", "bob"}) || body.Str("next") != "" {
+		t.Errorf("stored members, page 2: %d %v (all %q)", status, body, all)
+	}
+	if status, body := s.API("GET", "/api/rooms/plans/members?stored=maybe", apiKey, nil); status != http.StatusBadRequest {
+		t.Errorf("stored=maybe: %d %v", status, body)
+	}
+
+	// bob accepts and reads; a backend moves his read position, which his connections hear.
+	bob.Join("plans", nil)
+	for i := range 3 {
+		if status, body := s.API("POST", "/api/rooms/plans/messages", apiKey, map[string]any{"from": "ann", "text": fmt.Sprint("m", i)}); status != http.StatusCreated {
+			t.Fatalf("publish: %d %v", status, body)
+		}
+	}
+	status, body = s.API("GET", "/api/users/bob/rooms", apiKey, nil)
+	if r := body["rooms"].([]any)[0].(map[string]any); status != http.StatusOK || r["unread"] != float64(3) {
+		t.Errorf("bob's unread: %d %v", status, body)
+	}
+	status, body = s.API("PUT", "/api/rooms/plans/read", apiKey, map[string]any{"user": "bob", "seq": 99})
+	if status != http.StatusOK || body.Str("user") != bobID || body.Num("seq") != 6 {
+		t.Fatalf("read: %d %v (a seq past the last is the last, 6)", status, body)
+	}
+	bob.AwaitFunc("bob's read position", func(f servertest.Frame) bool {
+		return f.Type() == "read" && f.Str("room") == "plans" && f.Num("seq") == 6
+	})
+	status, body = s.API("GET", "/api/users/bob/rooms", apiKey, nil)
+	if r := body["rooms"].([]any)[0].(map[string]any); status != http.StatusOK || r["unread"] != float64(0) || r["read_seq"] != float64(6) {
+		t.Errorf("bob's rooms after reading: %d %v", status, body)
+	}
+	addUser(t, s, "eve")
+	for _, c := range []struct {
+		path   string
+		body   any
+		status int
+		code   string
+	}{
+		{"/api/rooms/plans/read", map[string]any{"user": "eve", "seq": 1}, 403, "forbidden"}, // not a member
+		{"/api/rooms/plans/read", map[string]any{"user": "ghost", "seq": 1}, 404, "not_found"},
+		{"/api/rooms/plans/read", map[string]any{"seq": 1}, 400, "missing_field"},
+		{"/api/rooms/plans/read", map[string]any{"user": "bob", "seq": -1}, 400, "bad_json"},
+	} {
+		if status, body := s.API("PUT", c.path, apiKey, c.body); status != c.status || body.Str("code") != c.code {
+			t.Errorf("PUT %s %v: %d %v, want %d %s", c.path, c.body, status, body, c.status, c.code)
+		}
+	}
+}
+
+// TestAPIDirectMessages: a DM between users is created once (every member's connections get
+// it, titled with the others' names) and found again by the same people in any order and
+// spelling; bad sets of names are refused.
+func TestAPIDirectMessages(t *testing.T) {
+	s := startAPI(t)
+	ann := servertest.DialJSON(t, s, "ann")
+	bob := servertest.DialJSON(t, s, "bob")
+	addUser(t, s, "cy")
+	status, body := s.API("POST", "/api/dms", apiKey, map[string]any{"names": []string{"ann", "bob"}})
+	room, _ := body["room"].(map[string]any)
+	name, _ := room["room"].(string)
+	if status != http.StatusCreated || !hubbub.IsDMRoom(name) || room["dm"] != true || body["created"] != true ||
+		!slices.Equal(names2(body["people"]), []string{"ann", "bob"}) {
+		t.Fatalf("create a DM: %d %v", status, body)
+	}
+	for _, c := range []struct {
+		who  *servertest.JSONClient
+		peer string
+	}{{ann, "bob"}, {bob, "ann"}} {
+		f := c.who.AwaitFunc("the DM", func(f servertest.Frame) bool { return f.Type() == "room" && f.Str("room") == name })
+		if !slices.Equal(names2(f["people"]), []string{c.peer}) {
+			t.Errorf("the DM's people for %s: %v", c.peer, f)
+		}
+	}
+	status, body = s.API("POST", "/api/dms", apiKey, map[string]any{"names": []string{"BOB", "ann", "bob"}})
+	if room, _ := body["room"].(map[string]any); status != http.StatusOK || room["room"] != name || body["created"] != false {
+		t.Errorf("the DM again: %d %v", status, body)
+	}
+	status, body = s.API("POST", "/api/dms", apiKey, map[string]any{"names": []string{"ann", "bob", "cy"}})
+	if room, _ := body["room"].(map[string]any); status != http.StatusCreated || room["room"] == name {
+		t.Errorf("a DM of three is another room: %d %v", status, body)
+	}
+	many := []string{"ann"}
+	for i := range hubbub.MaxDMMembers {
+		n := fmt.Sprint("p", i)
+		addUser(t, s, n)
+		many = append(many, n)
+	}
+	for _, c := range []struct {
+		names  []string
+		status int
+		code   string
+	}{
+		{[]string{"ann"}, 400, "bad_field"},
+		{[]string{"ann", "ANN"}, 400, "bad_field"},
+		{[]string{"ann", "ghost"}, 404, "not_found"},
+		{[]string{"ann", " x"}, 400, "bad_name"},
+		{many, 409, "limit"},
+	} {
+		if status, body := s.API("POST", "/api/dms", apiKey, map[string]any{"names": c.names}); status != c.status || body.Str("code") != c.code {
+			t.Errorf("dm %q: %d %v, want %d %s", c.names, status, body, c.status, c.code)
+		}
+	}
+	// The DM is private: ann's read position there is hers, not cy's.
+	if status, body := s.API("PUT", "/api/rooms/"+name+"/read", apiKey, map[string]any{"user": "cy", "seq": 1}); status != http.StatusForbidden {
+		t.Errorf("cy's read position in ann and bob's DM: %d %v", status, body)
+	}
+}
+
+// names2 returns a JSON list of strings as a slice.
+func names2(v any) []string {
+	var out []string
+	items, _ := v.([]any)
+	for _, s := range items {
+		str, _ := s.(string)
+		out = append(out, str)
+	}
+	return out
 }

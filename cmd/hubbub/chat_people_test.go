@@ -1,0 +1,124 @@
+package main
+
+import (
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"hubbub/internal/servertest"
+	"hubbub/internal/testwait"
+)
+
+// waitErr polls the run's standard error until it contains want.
+func (r *chatRun) waitErr(t *testing.T, want string) {
+	t.Helper()
+	testwait.Until(t, "stderr: "+want, func() bool { return strings.Contains(r.err.String(), want) })
+}
+
+// ann's `hubbub chat` creates a private room with a topic, invites bob, sets the topic, opens a
+// DM with bob and writes in it; bob (a hubbub.v1 client) gets each of them live. ann's next
+// run prints her rooms on connect with bob's messages as unread and a mention; shown, they are
+// read (her other device is told), and the run after that counts none. /part takes a room out.
+func TestChatPeople(t *testing.T) {
+	chatLeakCheck(t)
+	s := servertest.Start(t, servertest.Options{DataPath: filepath.Join(t.TempDir(), "hubbub.db")})
+	bob := servertest.DialJSON(t, s, "bob")
+	ann := chatUser(t, "ann")
+	keyFile := ann[3]
+
+	pr, pw := io.Pipe()
+	t.Cleanup(func() { pw.Close() })
+	run := startChat(t, pr, chatArgs(ann, []string{s.WS})...)
+	run.waitOutput(t, "* you joined general")
+	say := func(line string) {
+		t.Helper()
+		if _, err := io.WriteString(pw, line+"\n"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	say("/rooms")
+	run.waitOutput(t, "*   general: no unread messages\n")
+	if strings.Contains(run.out.String(), "none yet") {
+		t.Errorf("ann's empty list on connect was printed:\n%s", run.out.String())
+	}
+	say("/create plans --private --topic Q3 plans")
+	run.waitOutput(t, "* plans is in your rooms (private; owner; topic: Q3 plans)\n", "* you joined plans")
+	run.waitErr(t, "* lines you type go to plans now\n")
+	say("/invite bob")
+	run.waitErr(t, "* you invited bob to plans\n")
+	run.waitOutput(t, "* ann invited bob to plans\n")
+	bob.AwaitFunc("bob's invitation", func(f servertest.Frame) bool {
+		return f.Type() == "room" && f.Str("room") == "plans" && f["invited"] == true
+	})
+	say("/invite ghost")
+	run.waitErr(t, `* /invite: no user is named "ghost" (not_found)`)
+	say("/topic the plan")
+	run.waitErr(t, "* you set the topic of plans\n")
+	run.waitOutput(t, "* ann set the topic of plans: the plan\n")
+	say("/create plans")
+	run.waitErr(t, "* /create: ")
+	say("/create")
+	run.waitErr(t, "* /create: usage: /create ROOM [--private] [--topic TEXT]")
+	say("/directory gen")
+	run.waitOutput(t, "* public rooms (/join one):\n*   general (1 member)\n")
+	say("/directory nothing-like-it")
+	run.waitOutput(t, "* no public room matches\n")
+	say("/dm")
+	run.waitErr(t, "* /dm: usage: /dm NAME...")
+	say("/dm bob")
+	run.waitOutput(t, "* direct message @bob is in your rooms (dm.")
+	run.waitErr(t, "* lines you type go to @bob now\n")
+	dm := bob.AwaitFunc("bob's DM", func(f servertest.Frame) bool { return f.Type() == "room" && f["dm"] == true })
+	bob.Join(dm.Str("room"), nil)
+	say("hello bob")
+	bob.AwaitFunc("ann's message", func(f servertest.Frame) bool { return f.Type() == "message" && f.Str("text") == "hello bob" })
+	run.waitOutput(t, " ann: hello bob\n", "[@bob] #")
+
+	// bob accepts and writes in plans while ann looks at the DM.
+	bob.Join("plans", nil)
+	bob.Say("plans", "b-1", "hi all")
+	bob.Say("plans", "b-2", "@ann look")
+	run.waitOutput(t, "[plans] #6 bob: @ann look\n")
+	if err := run.stop(t); err != nil {
+		t.Fatal(err)
+	}
+
+	// ann's other device, to see her read positions move.
+	key, err := os.ReadFile(keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	device := servertest.DialJSON(t, s, "")
+	device.Send(servertest.Frame{"type": "hello", "name": "ann", "key": strings.TrimSpace(string(key))})
+	device.Await("welcome")
+
+	pr2, pw2 := io.Pipe()
+	t.Cleanup(func() { pw2.Close() })
+	run = startChat(t, pr2, chatArgs(ann, []string{"--room", "plans", s.WS})...)
+	run.waitOutput(t, "* your rooms:\n",
+		"*   @bob (direct message dm.", "): no unread messages\n",
+		"*   general: no unread messages\n",
+		"*   plans (private; owner; topic: the plan): 2 unread, 1 mention\n",
+		"[plans] #6 bob: @ann look\n")
+	device.AwaitFunc("the read position of plans", func(f servertest.Frame) bool {
+		return f.Type() == "read" && f.Str("room") == "plans" && f.Num("seq") == 6
+	})
+	if _, err := io.WriteString(pw2, "/part\n"); err != nil {
+		t.Fatal(err)
+	}
+	run.waitErr(t, "* you parted plans\n")
+	run.waitOutput(t, "* plans left your rooms\n")
+	if err := run.stop(t); err != nil {
+		t.Fatal(err)
+	}
+
+	out, stderr, err := chatToEnd(t, "/rooms\n", chatArgs(ann, []string{s.WS})...)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	if strings.Contains(out, "*   plans") || !strings.Contains(out, "*   general: no unread messages\n") {
+		t.Errorf("the rooms after /part:\n%s", out)
+	}
+}
