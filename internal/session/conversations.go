@@ -162,11 +162,12 @@ func (j *jsonSession) dm(ctx context.Context, f *wire.ClientFrame) error {
 	if most <= 0 {
 		most = hubbub.MaxDMMembers
 	}
-	if len(f.Names) >= most*4 {
+	names := slices.Compact(slices.Sorted(slices.Values(f.Names)))
+	if len(names) > most { // more people than allowed even if one of them is me: no lookups
 		return hubbub.Errorf(hubbub.ECodeLimit, "a direct message has at most %d people, you included", most)
 	}
 	people := map[string]hubbub.User{me.UserID: {ID: me.UserID, Name: me.Name}}
-	for _, name := range f.Names {
+	for _, name := range names {
 		if err := hubbub.ValidateName(name); err != nil {
 			return err
 		}
