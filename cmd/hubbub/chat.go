@@ -452,7 +452,11 @@ func (c *chat) print() {
 				fmt.Fprintf(errw, "* server error: %s (%s)\n", clean(f.Message), f.Code)
 			}
 		case *client.Connected:
-			fmt.Fprintf(errw, "* connected to %s as %s\n", f.URL, f.Welcome.Name)
+			as := ""
+			if u := f.Welcome.User; u != nil && u.Kind != "" {
+				as = " (" + clean(u.Kind) + ")" // a guest, an account, a host app's user, or anonymous
+			}
+			fmt.Fprintf(errw, "* connected to %s as %s%s\n", f.URL, f.Welcome.Name, as)
 			c.name = f.Welcome.Name // with a token the server chose it
 		case *client.Disconnected:
 			fmt.Fprintf(errw, "* connection to %s lost (%v); reconnecting\n", f.URL, f.Err)

@@ -3,6 +3,7 @@ package client_test
 import (
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -192,6 +193,9 @@ func TestSessionReadAndUnroom(t *testing.T) {
 	ann, annEvents := startSession(t, "ann", s.WS)
 	other, otherRec := dialConn(t, ctx, s.WS, "ann") // ann's second device
 	bob, bobEvents := startSession(t, "bob", s.WS)
+	if u, w := ann.User(), other.User(); u == nil || w == nil || u.ID != w.ID || u.Name != "ann" || u.Kind != "guest" || !strings.HasPrefix(u.ID, "u_") {
+		t.Errorf("ann's user: session %+v, other device %+v; want the same stored guest", u, w)
+	}
 
 	if _, err := ann.Create(ctx, "plans", "", true); err != nil {
 		t.Fatal(err)

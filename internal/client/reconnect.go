@@ -134,6 +134,11 @@ func (s *Session) connect(url string) (*Conn, error) {
 		return nil, fmt.Errorf("client: %s: %w", c.URL(), err)
 	}
 	s.log.Info("connected", "url", c.URL(), "server", w.Server)
+	if w.User != nil {
+		s.mu.Lock()
+		s.user = w.User
+		s.mu.Unlock()
+	}
 	s.emitMu.Lock()
 	s.emit(&Connected{URL: c.URL(), Welcome: w})
 	s.emitMu.Unlock()

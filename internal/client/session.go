@@ -150,6 +150,7 @@ type Session struct {
 	byID       map[string]*Receipt
 	nextID     uint64
 	pauseUntil time.Time
+	user       *wire.UserInfo    // the user the last welcome named
 	reads      map[string]uint64 // read positions to write (MarkRead), by room
 	readSent   map[string]uint64 // the highest read position written, by room
 	ended      bool

@@ -14,6 +14,14 @@ import (
 // connections moves a read position — are delivered on Events; an unroom also makes the
 // session stop rejoining the room, since the server has taken the user out of it.
 
+// User returns the user the session acts for, as the last welcome named it (the same id on
+// every connection and device of the user), or nil from a server older than users.
+func (s *Session) User() *wire.UserInfo {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.user
+}
+
 // Create creates room with its metadata, the user its owner (see Conn.Create). It does not
 // join the room: Join does.
 func (s *Session) Create(ctx context.Context, room, topic string, private bool) (*wire.Room, error) {
