@@ -4,8 +4,10 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"time"
 
 	"hubbub"
+	"hubbub/internal/hub"
 	"hubbub/internal/wire"
 )
 
@@ -501,23 +503,66 @@ func (j *jsonSession) members(ctx context.Context, f *wire.ClientFrame) error {
 	if err != nil {
 		return j.svc.storeRefused("reading the members", err)
 	}
-	online := map[string]bool{}
-	for _, name := range j.svc.hub.Members(f.Room) {
-		online[name] = true
+	hasMore := len(list) > limit
+	list = list[:min(len(list), limit)]
+	page := wire.Members{Type: wire.TypeMembers, Room: f.Room, Members: make([]wire.RoomMember, len(list))}
+	for i, m := range list {
+		page.Members[i] = wire.RoomMember{User: m.User, Name: m.Name, Role: string(m.Role), Invited: m.Invited}
 	}
-	page := wire.Members{Type: wire.TypeMembers, Room: f.Room, Members: make([]wire.RoomMember, 0, min(len(list), limit))}
-	for _, m := range list[:min(len(list), limit)] {
-		state := "offline"
-		if online[m.Name] {
-			state = "online"
-		}
-		page.Members = append(page.Members, wire.RoomMember{User: m.User, Name: m.Name, Role: string(m.Role), Invited: m.Invited, State: state})
-	}
-	if len(list) > limit {
-		page.Next = list[limit-1].User
+	j.presence(ctx, page.Members, f.Room)
+	if hasMore {
+		page.Next = list[len(list)-1].User
 	}
 	j.reply(page)
 	return nil
+}
+
+// presence fills each member's state: online or away as this node knows the user (their
+// connections here), online if they are in the room on another node, else offline with when
+// they were last seen (this node's record, or the store's).
+func (j *jsonSession) presence(ctx context.Context, members []wire.RoomMember, room string) {
+	ids := make([]string, len(members))
+	for i, m := range members {
+		ids[i] = m.User
+	}
+	states := j.svc.hub.UserStates(ids)
+	inRoom := map[string]bool{}
+	for _, name := range j.svc.hub.Members(room) {
+		inRoom[name] = true
+	}
+	var unseen []string
+	for i := range members {
+		m := &members[i]
+		st := states[m.User]
+		m.State, m.LastSeen = st.State, wire.Time{Time: st.LastSeen}
+		if st.State == hub.StateOffline && inRoom[m.Name] {
+			m.State, m.LastSeen = hub.StateOnline, wire.Time{}
+		}
+		if m.State == hub.StateOffline && st.LastSeen.IsZero() {
+			unseen = append(unseen, m.User)
+		}
+	}
+	if len(unseen) == 0 {
+		return
+	}
+	us, err := j.svc.userStore()
+	if err != nil {
+		return
+	}
+	users, err := us.UsersByID(ctx, unseen)
+	if err != nil {
+		j.p.Info("last seen unknown: the store failed", "room", room, "err", err)
+		return
+	}
+	seen := make(map[string]time.Time, len(users))
+	for _, u := range users {
+		seen[u.ID] = u.LastSeen
+	}
+	for i := range members {
+		if m := &members[i]; m.State == hub.StateOffline && m.LastSeen.IsZero() {
+			m.LastSeen = wire.Time{Time: seen[m.User]}
+		}
+	}
 }
 
 // notify publishes a notice on a user's channel. The change it reports is stored already, so

@@ -268,6 +268,15 @@ func TestUnreadAndMentionsAfterRestart(t *testing.T) {
 		t.Fatalf("bob's eng after the restart: %v, want read 1, unread 2 (his own not counted), 1 mention", r)
 	}
 	third, _ := dial(t, s, "bob")
+	members := ask(again, servertest.Frame{"type": "members", "room": "eng"}, "members")
+	states := map[string]string{}
+	for _, m := range members["members"].([]any) {
+		m := m.(map[string]any)
+		states[m["name"].(string)] = fmt.Sprint(m["state"], " ", m["last_seen"] != nil)
+	}
+	if states["ann"] != "offline true" || states["bob"] != "online false" {
+		t.Fatalf("members after the restart: %v, want ann offline with when she was last seen, bob online", members)
+	}
 	again.Send(servertest.Frame{"type": "read", "room": "eng", "seq": 99}) // past the last: clamped
 	if f := awaitRoom(third, "read", "eng"); f.Num("seq") != 4 {
 		t.Fatalf("read past the end: %v, want 4", f)
