@@ -625,3 +625,35 @@ func TestCookiesSecureBehindATLSProxy(t *testing.T) {
 		t.Fatalf("sign in through a TLS proxy: %d, Set-Cookie %q", resp.StatusCode, set)
 	}
 }
+
+// The cookie /signin sets is what a browser's WebSocket upgrade carries: on a server that
+// takes accounts only, it brings the browser in as its user, and after signing out
+// everywhere it no longer does.
+func TestSessionCookieOnTheUpgrade(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{Server: server.Config{Auth: "accounts", TrustProxy: true,
+		Accounts: accounts.Config{Hash: accounts.TestHashParams}}})
+	ann := addUser(t, s, "ann", "moderator", "correct horse")
+	b := newBrowser(t, s, "10.0.0.1")
+	if r := b.signIn("ann", "correct horse"); r.status != http.StatusSeeOther {
+		t.Fatalf("sign in: %d", r.status)
+	}
+	cookie := b.sessionCookie()
+	upgrade := func() servertest.Frame {
+		t.Helper()
+		h := http.Header{"Cookie": {cookie.String()}, "Origin": {s.URL}}
+		c := servertest.NewJSONClient(t, servertest.Dial(t, s.WS, hubbub.ProtocolJSON, h))
+		c.Send(servertest.Frame{"type": "hello"})
+		return c.AwaitFunc("welcome or error", func(f servertest.Frame) bool { return f.Type() == "welcome" || f.Type() == "error" })
+	}
+	w := upgrade()
+	u, _ := w["user"].(map[string]any)
+	if w.Type() != "welcome" || u["id"] != ann.ID || u["name"] != "ann" || u["kind"] != "account" || u["role"] != "moderator" {
+		t.Fatalf("upgrade with the session cookie: %v", w)
+	}
+	if r := b.post("/signout?everywhere=1", url.Values{}); r.status != http.StatusOK {
+		t.Fatalf("sign out everywhere: %d", r.status)
+	}
+	if f := upgrade(); f.Type() != "error" || f.Str("code") != hubbub.ECodeUnauthorized || !strings.Contains(f.Str("message"), "/signin") {
+		t.Fatalf("upgrade with a signed-out cookie: %v", f)
+	}
+}
