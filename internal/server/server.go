@@ -87,13 +87,9 @@ func New(cfg Config, h *hub.Hub, store hubbub.Store, broker hubbub.Broker) (*Ser
 		s.log.Warn("every origin may open WebSockets (--allowed-origins=*): any web page can act for your users")
 	}
 	s.sockets = transport.New(s.transportConfig())
-	users, _ := store.(hubbub.UserStore)
-	if users == nil {
-		s.log.Warn("the store keeps no users: names are not owned, and every connection is anonymous")
-	}
 	s.sessions = session.New(session.Config{Node: cfg.Node, MaxText: cfg.MaxText, SendRate: cfg.SendRate,
 		SendBurst: cfg.SendBurst, AbuseLimit: cfg.AbuseLimit, TypingInterval: cfg.TypingInterval,
-		MaxRoomsPerConn: cfg.MaxRoomsPerConn, HistoryPageMax: cfg.HistoryPageMax, MaxDMMembers: cfg.MaxDMMembers, Auth: cfg.Auth, Users: users,
+		MaxRoomsPerConn: cfg.MaxRoomsPerConn, HistoryPageMax: cfg.HistoryPageMax, MaxDMMembers: cfg.MaxDMMembers, Auth: cfg.Auth, Users: store,
 		Tokens: cfg.Tokens, RoleFor: cfg.RoleFor, Metrics: cfg.Metrics}, h)
 	s.adder = addservice.Config{IdleTimeout: cfg.AddIdleTimeout, ReadLimit: cfg.AddReadLimit,
 		WriteWait: cfg.WriteWait, Metrics: cfg.Metrics, Logger: s.log}

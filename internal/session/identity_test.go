@@ -213,8 +213,25 @@ func TestPresencePerUser(t *testing.T) {
 			return f.Type() == "presence" && f.Str("name") == "ann" && f.Str("event") == "state" && f.Str("state") == state
 		})
 	}
+	// The members frame reads the same states.
+	memberState := func() map[string]any {
+		t.Helper()
+		bob.Send(servertest.Frame{"type": "members", "room": "r"})
+		page := bob.AwaitFunc("members", func(f servertest.Frame) bool { return f.Type() == "members" && f.Str("room") == "r" })
+		list, _ := page["members"].([]any)
+		for _, m := range list {
+			if m, ok := m.(map[string]any); ok && m["user"] == id {
+				return m
+			}
+		}
+		t.Fatalf("members %v, want ann among them", page)
+		return nil
+	}
 	testwait.Until(t, "ann away", func() bool { return s.Hub.UserState(id).State == hub.StateAway })
 	annState("away") // the room hears it
+	if m := memberState(); m["state"] != "away" || m["last_seen"] != nil {
+		t.Fatalf("ann in members while away: %v", m)
+	}
 	ann2.Send(servertest.Frame{"type": "ping", "id": "p"})
 	ann2.Await("pong")
 	testwait.Until(t, "ann online after a frame", func() bool { return s.Hub.UserState(id).State == hub.StateOnline })
@@ -235,5 +252,8 @@ func TestPresencePerUser(t *testing.T) {
 	})
 	if st := s.Hub.UserStates([]string{id, "u_nobody"}); st["u_nobody"].State != hub.StateOffline || st[id].State != hub.StateOffline {
 		t.Fatalf("states %+v", st)
+	}
+	if m := memberState(); m["state"] != "offline" || m["last_seen"] == nil {
+		t.Fatalf("ann in members once gone: %v, want offline with a last seen", m)
 	}
 }
