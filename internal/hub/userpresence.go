@@ -36,8 +36,11 @@ type UserState struct {
 // userConns is one user's connections on this node.
 type userConns struct {
 	conns  int          // guarded by userPresence.mu
-	away   bool         // the state last announced to the user's rooms, guarded by userPresence.mu
 	active atomic.Int64 // unix nanoseconds of the latest frame from any of them
+	// away is the state last announced to the user's rooms; woke is set by a frame that came
+	// while it said away, so that announceAway tells of the return even if the user is idle
+	// again by the time it looks.
+	away, woke atomic.Bool
 }
 
 // userPresence is the node's record of who is connected, for presence.
@@ -82,7 +85,12 @@ func (h *Hub) Connect(id string) *Online {
 }
 
 // Active records that the connection sent a frame now.
-func (o *Online) Active() { o.u.active.Store(time.Now().UnixNano()) }
+func (o *Online) Active() {
+	o.u.active.Store(time.Now().UnixNano())
+	if o.u.away.Load() {
+		o.u.woke.Store(true)
+	}
+}
 
 // End records that the connection ended; it reports whether it was its user's last on this
 // node (who is then offline). A second End does nothing.
@@ -198,21 +206,26 @@ func (h *Hub) flushSeen() {
 func (h *Hub) announceAway() {
 	us := &h.presence
 	now := time.Now()
-	var changed map[string]string // user id → new state
+	var changed map[string][]string // user id → the states to announce, in order
 	us.mu.Lock()
 	for id, u := range us.on {
 		away := now.Sub(time.Unix(0, u.active.Load())) > h.cfg.AwayAfter
-		if away == u.away {
+		wasAway, woke := u.away.Load(), u.woke.Swap(false)
+		var states []string
+		if wasAway && (woke || !away) {
+			states = append(states, StateOnline) // back, if only for a moment
+		}
+		if away && (!wasAway || woke) {
+			states = append(states, StateAway)
+		}
+		u.away.Store(away)
+		if len(states) == 0 {
 			continue
 		}
-		u.away = away
 		if changed == nil {
-			changed = make(map[string]string)
+			changed = make(map[string][]string)
 		}
-		changed[id] = StateOnline
-		if away {
-			changed[id] = StateAway
-		}
+		changed[id] = states
 	}
 	us.mu.Unlock()
 	if len(changed) == 0 {
@@ -229,12 +242,14 @@ func (h *Hub) announceAway() {
 		r.mu.Lock()
 		seen := make(map[string]bool)
 		for _, m := range r.members {
-			state, ok := changed[m.UserID]
+			states, ok := changed[m.UserID]
 			if !ok || seen[m.Name] {
 				continue
 			}
 			seen[m.Name] = true
-			events = append(events, hubbub.Event{Room: r.name, Node: h.cfg.Node, Body: hubbub.MemberJoined{Name: m.Name, State: state}})
+			for _, state := range states {
+				events = append(events, hubbub.Event{Room: r.name, Node: h.cfg.Node, Body: hubbub.MemberJoined{Name: m.Name, State: state}})
+			}
 		}
 		r.mu.Unlock()
 		for _, ev := range events {

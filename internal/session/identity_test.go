@@ -202,12 +202,12 @@ func TestAccountsModeNeedsASession(t *testing.T) {
 // connection ends, with the time stored as their last seen.
 func TestPresencePerUser(t *testing.T) {
 	s := servertest.Start(t, servertest.Options{Hub: hub.Config{AwayAfter: 50 * time.Millisecond, PresenceInterval: 20 * time.Millisecond}})
+	bob := servertest.DialJSON(t, s, "bob")
+	bob.Join("r", nil)
 	ann := servertest.DialJSON(t, s, "ann")
 	ann2 := servertest.DialJSON(t, s, "ann")
-	bob := servertest.DialJSON(t, s, "bob")
 	id := ann.User
-	ann.Join("r", nil)
-	bob.Join("r", nil)
+	ann.Join("r", nil) // ann's last frame for a while: bob is in the room for what follows
 	annState := func(state string) servertest.Frame {
 		return bob.AwaitFunc("ann "+state, func(f servertest.Frame) bool {
 			return f.Type() == "presence" && f.Str("name") == "ann" && f.Str("event") == "state" && f.Str("state") == state
