@@ -124,6 +124,9 @@ func (j *jsonSession) create(ctx context.Context, f *wire.ClientFrame) error {
 	case f.Private && f.Room == hubbub.DefaultRoom:
 		return hubbub.Errorf(hubbub.ECodeBadRoom, "room %q is the text protocol's and stays public", hubbub.DefaultRoom)
 	}
+	if !j.allowWrite(f) { // a room and its entries are stored: limited like a send
+		return nil
+	}
 	me := j.member
 	meta, entries, err := rs.CreateRoom(ctx, hubbub.RoomMeta{Name: f.Room, Topic: topic, Private: f.Private, CreatedBy: me.UserID},
 		[]hubbub.Membership{{Room: f.Room, User: me.UserID, Name: me.Name, Role: hubbub.RoomOwner}})
@@ -158,6 +161,9 @@ func (j *jsonSession) dm(ctx context.Context, f *wire.ClientFrame) error {
 	us, err := j.svc.userStore()
 	if err != nil {
 		return err
+	}
+	if !j.allowWrite(f) { // a lookup per name, and a room with its entries: limited like a send
+		return nil
 	}
 	me := j.member
 	most := j.svc.cfg.MaxDMMembers

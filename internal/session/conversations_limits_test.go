@@ -1,0 +1,35 @@
+package session_test
+
+import (
+	"fmt"
+	"testing"
+
+	"hubbub/internal/server"
+	"hubbub/internal/servertest"
+)
+
+// answer sends f and returns its answer: the first error frame or frame of type want.
+func answer(c *servertest.JSONClient, f servertest.Frame, want string) servertest.Frame {
+	c.Send(f)
+	return c.AwaitFunc(fmt.Sprint(f["type"], " answer"), func(g servertest.Frame) bool {
+		return g.Type() == "error" || g.Type() == want
+	})
+}
+
+// Creating rooms and opening direct messages write to the store (a room, its entries, every
+// member's list) like a send does, so they count against the send rate limit: a client cannot
+// fill the directory or its members' room lists faster than it may talk.
+func TestCreateAndDMAreRateLimitedLikeSends(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{Server: server.Config{SendRate: 0.001, SendBurst: 2, AbuseLimit: 100}})
+	servertest.DialJSON(t, s, "bob")
+	ann := servertest.DialJSON(t, s, "ann")
+	ann.Await("rooms")
+	if f := answer(ann, servertest.Frame{"type": "create", "room": "r1"}, "room"); f.Type() != "room" {
+		t.Fatalf("create within the burst: %v", f)
+	}
+	if f := answer(ann, servertest.Frame{"type": "dm", "names": []string{"bob"}}, "room"); f.Type() != "room" {
+		t.Fatalf("dm within the burst: %v", f)
+	}
+	wantError(t, "create past the burst", answer(ann, servertest.Frame{"type": "create", "room": "r2"}, "room"), "rate_limited")
+	wantError(t, "dm past the burst", answer(ann, servertest.Frame{"type": "dm", "names": []string{"bob"}}, "room"), "rate_limited")
+}
