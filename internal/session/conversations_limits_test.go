@@ -1,6 +1,7 @@
 package session_test
 
 import (
+	"context"
 	"fmt"
 	"testing"
 
@@ -32,4 +33,23 @@ func TestCreateAndDMAreRateLimitedLikeSends(t *testing.T) {
 	}
 	wantError(t, "create past the burst", answer(ann, servertest.Frame{"type": "create", "room": "r2"}, "room"), "rate_limited")
 	wantError(t, "dm past the burst", answer(ann, servertest.Frame{"type": "dm", "names": []string{"bob"}}, "room"), "rate_limited")
+}
+
+// A hello after the first may claim another name (a guest's key renamed, or a new guest
+// stored for a new key): it counts against the send rate limit, so one connection cannot
+// store guests, and hold their names, as fast as it can write frames.
+func TestRepeatedHelloIsRateLimited(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{Server: server.Config{SendRate: 0.001, SendBurst: 2, AbuseLimit: 100}})
+	c := servertest.DialJSON(t, s, "")
+	for i := range 3 {
+		c.Send(servertest.Frame{"type": "hello", "name": fmt.Sprint("squat", i), "key": fmt.Sprint("key", i)})
+		if f := c.Await("welcome"); f.Str("name") != fmt.Sprint("squat", i) {
+			t.Fatalf("hello %d: %v", i, f)
+		}
+	}
+	c.Send(servertest.Frame{"type": "hello", "name": "squat3", "key": "key3"})
+	wantError(t, "a hello past the burst", c.AwaitFunc("error", func(f servertest.Frame) bool { return f.Type() == "error" || f.Type() == "welcome" }), "rate_limited")
+	if _, found, err := s.Store.UserByName(context.Background(), "squat3"); err != nil || found {
+		t.Fatalf("the refused hello stored its guest: found %v, err %v", found, err)
+	}
 }

@@ -109,6 +109,11 @@ func (j *jsonSession) Handle(data []byte) {
 }
 
 func (j *jsonSession) hello(ctx context.Context, f *wire.ClientFrame, nameErr error) {
+	if j.member != nil && !j.allowWrite(f) {
+		// Another hello may store a guest (a new key) or rename one: limited like a send, so
+		// one connection cannot claim names as fast as it writes frames. The first is free.
+		return
+	}
 	inRooms := j.member != nil && j.rooms.count() > 0
 	if inRooms && f.Name != "" && f.Name != j.member.Name {
 		// Checked before the name is claimed: a guest's new name would rename the user.
