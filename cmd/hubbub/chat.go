@@ -326,7 +326,7 @@ func (c *chat) command(ctx context.Context, line string) (quit bool) {
 		}
 		_, err = c.ses.Who(ctx, arg) // the members frame is printed with the other events
 	case "/help":
-		fmt.Fprintln(c.io.err, "commands: /join ROOM, /leave [ROOM], /who [ROOM], /reply SEQ TEXT, /edit SEQ TEXT, /delete SEQ, /react SEQ EMOJI, /rooms, /dm NAME..., /create ROOM [--private] [--topic TEXT], /invite NAME, /topic TEXT, /part [ROOM], /directory [TEXT], /quit; //text sends /text")
+		fmt.Fprintln(c.io.err, "commands: /join ROOM, /leave [ROOM], /who [ROOM], /reply SEQ TEXT, /edit SEQ TEXT, /delete SEQ, /react SEQ EMOJI, /rooms, /dm NAME..., /create ROOM [--private] [--topic TEXT], /invite NAME, /remove NAME, /topic TEXT, /part [ROOM], /directory [TEXT], /quit; //text sends /text")
 	default:
 		err = fmt.Errorf("unknown command %s (try /help)", words[0])
 	}

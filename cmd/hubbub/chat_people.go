@@ -28,6 +28,7 @@ const chatPeopleHelp = `  /rooms           list your rooms with their unread mes
                    create ROOM (private: members only, by invitation) and join it;
                    --topic takes the rest of the line
   /invite NAME     invite NAME to the current room (a private room's owner and moderators)
+  /remove NAME     take NAME (a member or an invitee) out of the current private room
   /topic TEXT      set the topic of the current room
   /part [ROOM]     leave ROOM (default: the current room) for good: it leaves your rooms
   /directory [TEXT] list the public rooms (whose name or topic contains TEXT)`
@@ -115,6 +116,12 @@ func (c *chat) peopleCommand(ctx context.Context, cmd, line string) (handled boo
 			return true, errors.New("usage: /invite NAME")
 		}
 		err = c.roomChange(ctx, "invited "+name+" to", func(room string) (*client.Receipt, error) { return c.ses.Invite(ctx, room, name) })
+	case "/remove":
+		name, more := cutWord(args)
+		if name == "" || more != "" {
+			return true, errors.New("usage: /remove NAME")
+		}
+		err = c.roomChange(ctx, "removed "+name+" from", func(room string) (*client.Receipt, error) { return c.ses.Remove(ctx, room, name) })
 	case "/topic":
 		if args == "" {
 			return true, errors.New("usage: /topic TEXT")

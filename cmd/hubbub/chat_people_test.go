@@ -105,6 +105,13 @@ func TestChatPeople(t *testing.T) {
 	device.AwaitFunc("the read position of plans", func(f servertest.Frame) bool {
 		return f.Type() == "read" && f.Str("room") == "plans" && f.Num("seq") == 6
 	})
+	if _, err := io.WriteString(pw2, "/remove ghost\n/remove bob\n"); err != nil {
+		t.Fatal(err)
+	}
+	run.waitErr(t, "* /remove: ")
+	run.waitErr(t, "* you removed bob from plans\n")
+	run.waitOutput(t, "* ann removed bob from plans\n")
+	bob.AwaitFunc("bob's unroom", func(f servertest.Frame) bool { return f.Type() == "unroom" && f.Str("room") == "plans" })
 	if _, err := io.WriteString(pw2, "/part\n"); err != nil {
 		t.Fatal(err)
 	}
