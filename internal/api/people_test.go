@@ -16,7 +16,7 @@ import (
 // does, and returns its id.
 func addUser(t *testing.T, s *servertest.Server, name string) string {
 	t.Helper()
-	u, err := s.Store.(hubbub.UserStore).CreateUser(context.Background(), hubbub.User{Name: name}, "")
+	u, err := s.Store.CreateUser(context.Background(), hubbub.User{Name: name}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +141,7 @@ func TestAPIActsAsTheNamedUser(t *testing.T) {
 		t.Errorf("ann's delete: %d %v", status, body)
 	}
 	disabled := true
-	if _, err := s.Store.(hubbub.UserStore).UpdateUser(context.Background(), annID, hubbub.UserChange{Disabled: &disabled}); err != nil {
+	if _, err := s.Store.UpdateUser(context.Background(), annID, hubbub.UserChange{Disabled: &disabled}); err != nil {
 		t.Fatal(err)
 	}
 	if status, body := s.API("POST", "/api/rooms/general/messages", apiKey, map[string]any{"from": "ann", "text": "hi"}); status != http.StatusForbidden || body.Str("code") != "forbidden" {

@@ -374,7 +374,7 @@ func TestConnectErrors(t *testing.T) {
 
 	// A refused join returns the server's error, and the room is not rejoined later.
 	ses, rec := startSession(t, "bea", s.WS)
-	bea, _, err := s.Store.(hubbub.UserStore).UserByName(ctx, "bea")
+	bea, _, err := s.Store.UserByName(ctx, "bea")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,24 +11,8 @@ import (
 
 // Who may enter and read a room (docs/protocol.md, Conversations). A public room is open to
 // everyone; a private room or a direct message only to its members, and an invitee enters it by
-// joining. The checks read the Store's rooms (hubbub.RoomStore): one read for a member, two
+// joining. The checks read the Store's rooms (hubbub.RoomStore, which every Store is): one read for a member, two
 // for anyone else.
-
-// roomStore is the Store's rooms, or an unavailable error for a Store that keeps none.
-func (s *Service) roomStore() (hubbub.RoomStore, error) {
-	if rs, ok := s.hub.Store().(hubbub.RoomStore); ok {
-		return rs, nil
-	}
-	return nil, hubbub.Errorf(hubbub.ECodeUnavailable, "this server's store keeps no rooms")
-}
-
-// userStore is the Store's users, or an unavailable error for a Store that keeps none.
-func (s *Service) userStore() (hubbub.UserStore, error) {
-	if us, ok := s.hub.Store().(hubbub.UserStore); ok {
-		return us, nil
-	}
-	return nil, hubbub.Errorf(hubbub.ECodeUnavailable, "this server's store keeps no users")
-}
 
 // storeRefused turns a Store's error into what a client is told: its own refusal as it is, any
 // other failure as unavailable (logged).
@@ -65,10 +49,7 @@ type entry struct {
 // (whose join accepts), or as anyone (a public room). user is "" or anonymous for a user the
 // Store does not keep.
 func (s *Service) mayEnter(ctx context.Context, room, user string) (entry, error) {
-	rs, err := s.roomStore()
-	if err != nil {
-		return entry{}, err
-	}
+	rs := s.hub.Store()
 	var in entry
 	if user != "" && !strings.HasPrefix(user, hubbub.AnonymousPrefix) {
 		m, found, err := rs.Membership(ctx, room, user)
@@ -112,9 +93,6 @@ func (s *Service) MayRead(ctx context.Context, room, user string) error {
 // Store: an invitee's join is the entry that makes them a member; a stored user's first join of
 // a public room puts it in their list of rooms.
 func (j *jsonSession) enter(ctx context.Context, room string) error {
-	if _, err := j.svc.roomStore(); err != nil {
-		return nil // a store without rooms: every room is public, as before rooms had metadata
-	}
 	in, err := j.svc.mayEnter(ctx, room, j.member.UserID)
 	if err != nil || !storedUser(j.member) {
 		return err
@@ -129,8 +107,7 @@ func (j *jsonSession) enter(ctx context.Context, room string) error {
 			Subject: j.member.UserID, SubjectName: j.member.Name, Action: hubbub.MemberJoin, Role: role})
 		return err
 	case !in.isIn:
-		rs, _ := j.svc.roomStore()
-		if err := rs.JoinRoom(ctx, room, j.member.UserID); err != nil {
+		if err := j.svc.hub.Store().JoinRoom(ctx, room, j.member.UserID); err != nil {
 			return j.svc.storeRefused("adding the room to your list", err)
 		}
 	}
@@ -146,10 +123,7 @@ func (j *jsonSession) mayModerate(ctx context.Context, room string) bool {
 	if !storedUser(j.member) || hubbub.ValidateRoom(room) != nil {
 		return false
 	}
-	rs, err := j.svc.roomStore()
-	if err != nil {
-		return false
-	}
+	rs := j.svc.hub.Store()
 	m, found, err := rs.Membership(ctx, room, j.member.UserID)
 	if err != nil {
 		j.p.Info("room role unknown: the store failed", "room", room, "err", err)

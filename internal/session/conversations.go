@@ -77,9 +77,6 @@ func (j *jsonSession) welcomeRooms(ctx context.Context) {
 	if !storedUser(j.member) {
 		return
 	}
-	if _, err := j.svc.roomStore(); err != nil {
-		return // a store without rooms has no list to send
-	}
 	if err := j.svc.hub.Attach(j.member); err != nil {
 		j.fail(err, nil)
 	}
@@ -94,10 +91,7 @@ func (j *jsonSession) sendRooms(ctx context.Context) error {
 		j.reply(wire.NewRooms(nil))
 		return nil
 	}
-	rs, err := j.svc.roomStore()
-	if err != nil {
-		return err
-	}
+	rs := j.svc.hub.Store()
 	list, err := rs.MyRooms(ctx, j.member.UserID)
 	if err != nil {
 		return j.svc.storeRefused("reading your rooms", err)
@@ -108,12 +102,10 @@ func (j *jsonSession) sendRooms(ctx context.Context) error {
 
 // create stores a room with its metadata, the sender its owner, and answers room.
 func (j *jsonSession) create(ctx context.Context, f *wire.ClientFrame) error {
-	rs, err := j.svc.roomStore()
-	if err != nil {
-		return err
-	}
+	rs := j.svc.hub.Store()
 	topic := ""
 	if f.Topic != nil {
+		var err error
 		if topic, err = cleanTopic(*f.Topic); err != nil {
 			return err
 		}
@@ -154,14 +146,8 @@ func cleanTopic(raw string) (string, error) {
 // dm opens the direct message between the sender and the users f.Names: found again if it
 // exists, created otherwise (every member's connections are then told).
 func (j *jsonSession) dm(ctx context.Context, f *wire.ClientFrame) error {
-	rs, err := j.svc.roomStore()
-	if err != nil {
-		return err
-	}
-	us, err := j.svc.userStore()
-	if err != nil {
-		return err
-	}
+	rs := j.svc.hub.Store()
+	us := j.svc.hub.Store()
 	if !j.allowWrite(f) { // a lookup per name, and a room with its entries: limited like a send
 		return nil
 	}
@@ -279,14 +265,8 @@ func (j *jsonSession) roomFor(ctx context.Context, rs hubbub.RoomStore, room str
 
 // changeMember answers invite, remove and role: a membership entry of the room's log.
 func (j *jsonSession) changeMember(ctx context.Context, f *wire.ClientFrame) error {
-	rs, err := j.svc.roomStore()
-	if err != nil {
-		return err
-	}
-	us, err := j.svc.userStore()
-	if err != nil {
-		return err
-	}
+	rs := j.svc.hub.Store()
+	us := j.svc.hub.Store()
 	if !j.allowWrite(f) {
 		return nil
 	}
@@ -363,10 +343,7 @@ func (j *jsonSession) changeMember(ctx context.Context, f *wire.ClientFrame) err
 // part leaves a room for good: out of the sender's list (and, for a private room, its
 // members), on every connection.
 func (j *jsonSession) part(ctx context.Context, f *wire.ClientFrame) error {
-	rs, err := j.svc.roomStore()
-	if err != nil {
-		return err
-	}
+	rs := j.svc.hub.Store()
 	meta, found, err := rs.RoomMeta(ctx, f.Room)
 	if err != nil {
 		return j.svc.storeRefused("reading the room", err)
@@ -400,10 +377,7 @@ func (j *jsonSession) part(ctx context.Context, f *wire.ClientFrame) error {
 // topic sets a room's topic: any member of a public room, the owner and moderators of a
 // private one.
 func (j *jsonSession) topic(ctx context.Context, f *wire.ClientFrame) error {
-	rs, err := j.svc.roomStore()
-	if err != nil {
-		return err
-	}
+	rs := j.svc.hub.Store()
 	text, err := cleanTopic(*f.Topic)
 	if err != nil {
 		return err
@@ -431,10 +405,7 @@ func (j *jsonSession) topic(ctx context.Context, f *wire.ClientFrame) error {
 
 // read stores the sender's read position and tells their other connections.
 func (j *jsonSession) read(ctx context.Context, f *wire.ClientFrame) error {
-	rs, err := j.svc.roomStore()
-	if err != nil {
-		return err
-	}
+	rs := j.svc.hub.Store()
 	me := j.member
 	if !j.rooms.has(f.Room) { // a joined room was checked at the join
 		if err := j.svc.MayRead(ctx, f.Room, me.UserID); err != nil {
@@ -453,10 +424,7 @@ func (j *jsonSession) read(ctx context.Context, f *wire.ClientFrame) error {
 
 // directory answers a page of the public rooms.
 func (j *jsonSession) directory(ctx context.Context, f *wire.ClientFrame) error {
-	rs, err := j.svc.roomStore()
-	if err != nil {
-		return err
-	}
+	rs := j.svc.hub.Store()
 	if len(f.Query) > hubbub.MaxRoomLen+hubbub.MaxTopicLen {
 		return hubbub.Errorf(hubbub.ECodeBadField, "query is longer than %d bytes", hubbub.MaxRoomLen+hubbub.MaxTopicLen)
 	}
@@ -483,10 +451,7 @@ func (j *jsonSession) directory(ctx context.Context, f *wire.ClientFrame) error 
 // members answers a page of a room's stored members and invitees; a private room's to its
 // members (and server moderators) only.
 func (j *jsonSession) members(ctx context.Context, f *wire.ClientFrame) error {
-	rs, err := j.svc.roomStore()
-	if err != nil {
-		return err
-	}
+	rs := j.svc.hub.Store()
 	if err := hubbub.ValidateRoom(f.Room); err != nil {
 		return err
 	}
@@ -551,11 +516,7 @@ func (j *jsonSession) presence(ctx context.Context, members []wire.RoomMember, r
 	if len(unseen) == 0 {
 		return
 	}
-	us, err := j.svc.userStore()
-	if err != nil {
-		return
-	}
-	users, err := us.UsersByID(ctx, unseen)
+	users, err := j.svc.hub.Store().UsersByID(ctx, unseen)
 	if err != nil {
 		j.p.Info("last seen unknown: the store failed", "room", room, "err", err)
 		return
