@@ -85,12 +85,21 @@ func Decode(b []byte) (ClientFrame, error) {
 
 // badField describes a field of the wrong type: what the field must hold and what it held.
 func badField(e *json.UnmarshalTypeError) error {
+	// A field inside a field's own type (a Cursor's) is named as the client wrote it.
+	field, _, _ := strings.Cut(e.Field, ".")
 	want := "a string"
 	switch e.Type.Kind() {
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
 		want = "a whole number ≥ 0"
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
 		want = "a whole number"
+	case reflect.Bool:
+		want = "true or false"
+	case reflect.Slice, reflect.Array:
+		want = "a list"
+	}
+	if field == "names" { // the one list of the protocol: its element or itself is wrong
+		want = "a list of strings"
 	}
 	got, isNumber := strings.CutPrefix(e.Value, "number ") // "number -5": say -5
 	if !isNumber {
@@ -99,7 +108,7 @@ func badField(e *json.UnmarshalTypeError) error {
 			got = "an " + e.Value // an array, an object
 		}
 	}
-	return hubbub.Errorf(hubbub.ECodeBadField, "field %q must be %s, not %s", truncate(e.Field, 32), want, got)
+	return hubbub.Errorf(hubbub.ECodeBadField, "field %q must be %s, not %s", truncate(field, 32), want, got)
 }
 
 // emptyField returns the error for a required field that is present but empty (an empty name

@@ -118,3 +118,19 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// A field of the wrong kind is named as the client sent it, with what it must hold: a bool
+// is true or false and a list is a list, not "a string".
+func TestBadFieldSaysWhatTheFieldHolds(t *testing.T) {
+	for _, c := range []struct{ frame, want string }{
+		{`{"type":"create","room":"r","private":"yes"}`, `field "private" must be true or false, not a string`},
+		{`{"type":"dm","names":"bob"}`, `field "names" must be a list of strings, not a string`},
+		{`{"type":"dm","names":[5]}`, `field "names" must be a list of strings, not a number`},
+		{`{"type":"members","room":"r","after":-1}`, `field "after" must be a whole number ≥ 0, not -1`},
+	} {
+		_, err := Decode([]byte(c.frame))
+		if hubbub.ErrorCode(err) != hubbub.ECodeBadField || hubbub.ErrorMessage(err) != c.want {
+			t.Errorf("%s: %v, want bad_field %q", c.frame, err, c.want)
+		}
+	}
+}
