@@ -115,6 +115,11 @@ func (j *jsonSession) create(ctx context.Context, f *wire.ClientFrame) error {
 		return hubbub.Errorf(hubbub.ECodeBadRoom, "room names starting with \"dm.\" are direct messages': start one with dm")
 	case f.Private && f.Room == hubbub.DefaultRoom:
 		return hubbub.Errorf(hubbub.ECodeBadRoom, "room %q is the text protocol's and stays public", hubbub.DefaultRoom)
+	case f.Room == hubbub.DefaultRoom && !hubbub.CanModerate(j.svc.roleOf(j.member)):
+		// Its creator would own it, and a room's owner moderates it: the first guest to
+		// create it on a new server would kick and ban everyone from the room every text
+		// client is put in. The server's moderators keep it.
+		return hubbub.Errorf(hubbub.ECodeForbidden, "room %q is the server's: only its moderators and admins may create it", hubbub.DefaultRoom)
 	}
 	if !j.allowWrite(f) { // a room and its entries are stored: limited like a send
 		return nil

@@ -53,3 +53,25 @@ func TestRepeatedHelloIsRateLimited(t *testing.T) {
 		t.Fatalf("the refused hello stored its guest: found %v, err %v", found, err)
 	}
 }
+
+// The text protocol's room is the server's: a guest who creates it first on a new server would
+// be its owner, and an owner moderates their room (kick, ban) — everyone's default room. Only
+// the server's moderators and admins may create it.
+func TestGuestCannotCreateTheDefaultRoom(t *testing.T) {
+	for _, creator := range []string{"eve", "mia"} {
+		s := servertest.Start(t, servertest.Options{Server: server.Config{RoleFor: servertest.Roles("mia")}})
+		c := servertest.DialJSON(t, s, creator)
+		f := answer(c, servertest.Frame{"type": "create", "room": "lobby", "topic": "welcome"}, "room")
+		if creator == "mia" {
+			if f.Type() != "room" || f.Str("role") != "owner" {
+				t.Fatalf("a server moderator creates lobby: %v", f)
+			}
+			continue
+		}
+		wantError(t, "a guest creates lobby on a new server", f, "forbidden")
+		ann := servertest.DialJSON(t, s, "ann")
+		ann.Join("lobby", nil)
+		c.Send(servertest.Frame{"type": "kick", "room": "lobby", "name": "ann"})
+		wantError(t, "the guest kicks ann from lobby", c.Await("error"), "forbidden")
+	}
+}
