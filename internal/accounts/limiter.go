@@ -2,6 +2,7 @@ package accounts
 
 import (
 	"container/list"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -51,6 +52,7 @@ func NewLoginLimiter(r float64, burst, maxTracked int) *LoginLimiter {
 // limited. If either bucket is empty it takes nothing and returns how long to wait until
 // both have an attempt again.
 func (l *LoginLimiter) Allow(account, address string, now time.Time) (wait time.Duration) {
+	address = addressKey(address)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	var rs []*rate.Reservation
@@ -71,6 +73,17 @@ func (l *LoginLimiter) Allow(account, address string, now time.Time) (wait time.
 		}
 	}
 	return wait
+}
+
+// addressKey is the bucket of a client address: an IPv6 address's /64, the network one
+// client usually holds (else each of its 2^64 addresses would be a fresh bucket); an IPv4
+// address, or anything that is not an address, as it is.
+func addressKey(address string) string {
+	ip, err := netip.ParseAddr(address)
+	if err != nil || !ip.Is6() || ip.Is4In6() {
+		return address
+	}
+	return netip.PrefixFrom(ip.WithZone(""), 64).Masked().String()
 }
 
 // sizes reports how many accounts and addresses are remembered (tests).

@@ -65,3 +65,27 @@ func TestLoginLimiterIsBounded(t *testing.T) {
 		t.Error("the oldest account is still remembered in a full map")
 	}
 }
+
+// An IPv6 client usually holds a whole /64: its addresses share one bucket, or a guesser
+// would have 2^64 fresh buckets (and would push the accounts' buckets out of the bounded map
+// by trying other names from new addresses).
+func TestLoginLimiterGroupsAnIPv6Network(t *testing.T) {
+	now := time.Unix(1_000_000, 0)
+	l := NewLoginLimiter(0.5, 3, 100)
+	for i := range 3 {
+		if w := l.Allow(fmt.Sprint("user", i), fmt.Sprintf("2001:db8:1:2::%x", i+1), now); w != 0 {
+			t.Fatalf("attempt %d from the /64 waits %v", i+1, w)
+		}
+	}
+	if w := l.Allow("user9", "2001:db8:1:2:ffff::1", now); w <= 0 {
+		t.Fatal("a 4th attempt from another address of the same /64 is not limited")
+	}
+	if w := l.Allow("user9", "2001:db8:1:3::1", now); w != 0 {
+		t.Fatalf("another /64 waits %v", w)
+	}
+	for i := range 3 {
+		if w := l.Allow(fmt.Sprint("v4-", i), fmt.Sprintf("10.0.0.%d", i), now); w != 0 {
+			t.Fatalf("IPv4 address %d waits %v: IPv4 addresses are each their own", i, w)
+		}
+	}
+}
