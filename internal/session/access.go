@@ -92,11 +92,36 @@ func (s *Service) MayRead(ctx context.Context, room, user string) error {
 // enter checks that the session's user may join room, and records what joining means to the
 // Store: an invitee's join is the entry that makes them a member; a stored user's first join of
 // a public room puts it in their list of rooms.
-func (j *jsonSession) enter(ctx context.Context, room string) error {
+//
+// member reports whether the user entered as a member or invitee, whose membership the join
+// must check again once it is in the room (stillMember). (mayEnter reads a member's
+// membership only, not whether the room is private, so a public room's member is checked
+// again too: one more indexed read per join of a stored user's own room.)
+func (j *jsonSession) enter(ctx context.Context, room string) (member bool, err error) {
 	in, err := j.svc.mayEnter(ctx, room, j.member.UserID)
 	if err != nil || !storedUser(j.member) {
-		return err
+		return false, err
 	}
+	return in.isIn, j.record(ctx, room, in)
+}
+
+// stillMember checks, after the join of a room the user entered as a member, that they still
+// are one: a removal stored and delivered between enter's check and the hub's join found no
+// connection of theirs in the room to evict, so without this second read the removed member
+// would stay in the room and receive its messages. A store failure counts as no.
+func (j *jsonSession) stillMember(ctx context.Context, room string) error {
+	m, found, err := j.svc.hub.Store().Membership(ctx, room, j.member.UserID)
+	switch {
+	case err != nil:
+		return j.svc.storeRefused("reading your membership", err)
+	case !found || m.Invited:
+		return privateError(room)
+	}
+	return nil
+}
+
+// record writes what entering room means to the Store (see enter).
+func (j *jsonSession) record(ctx context.Context, room string, in entry) error {
 	switch {
 	case in.invited:
 		role := in.member.Role

@@ -186,7 +186,8 @@ func (j *jsonSession) join(ctx context.Context, f *wire.ClientFrame) {
 		return
 	}
 	j.watchRemovals()
-	if err := j.enter(ctx, f.Room); err != nil {
+	member, err := j.enter(ctx, f.Room)
+	if err != nil {
 		j.fail(err, f)
 		return
 	}
@@ -202,6 +203,16 @@ func (j *jsonSession) join(ctx context.Context, f *wire.ClientFrame) {
 		j.rooms.remove(f.Room)
 		j.fail(err, f)
 		return
+	}
+	if member {
+		if err := j.stillMember(ctx, f.Room); err != nil {
+			// Removed while joining: out again, as an eviction would have taken it out.
+			j.svc.hub.Leave(f.Room, j.member)
+			j.rooms.remove(f.Room)
+			j.p.Outbox().Push(hub.NewRaw(wire.Encode(wire.NewLeft(f.Room))))
+			j.fail(err, f)
+			return
+		}
 	}
 	j.p.Debug("joined", "room", f.Room)
 }
