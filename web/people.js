@@ -156,6 +156,12 @@ const DIALOG_OF_REQUEST = { create: "browse", directory: "browse", dm: "dm", inv
 
 /** Shows a refused request's error in its dialog, if that is open; returns whether it did. */
 function dialogProblem(request, message) {
+  if (request === "create" || request === "dm") {
+    // Refused: nothing will open, and the form may be sent again.
+    client.awaiting = null;
+    $("create-submit").disabled = false;
+    $("dm-submit").disabled = false;
+  }
   const which = DIALOG_OF_REQUEST[request];
   if (!which || !$(which + "-dialog").open) return false;
   $(which + "-error").textContent = sentence(message);
