@@ -39,6 +39,10 @@ func TestDirectMessageBetweenTwoBrowsers(t *testing.T) {
 
 	ann.do("open New message", chromedp.Click(chromedp.CSS("#new-dm")))
 	ann.waitFor("the dialog", `document.getElementById("dm-dialog").open && document.activeElement.id === "dm-names"`)
+	ann.do("write to no one", chromeSendKeys("#dm-names", "nobody-here"), pressEnter(chromedp.CSS("#dm-names")))
+	ann.waitFor("the refusal in the dialog, which stays open", `document.getElementById("dm-dialog").open && `+
+		`document.getElementById("dm-error").textContent !== "" && !document.getElementById("dm-submit").disabled`)
+	ann.do("clear the names", chromeEval(`document.getElementById("dm-names").value = ""`))
 	ann.do("write to bob", chromeSendKeys("#dm-names", "bob"), pressEnter(chromedp.CSS("#dm-names")))
 	ann.waitFor("the DM in view under bob's name", `!document.getElementById("dm-dialog").open && `+
 		`document.getElementById("room-title").textContent === "bob" && `+exprDMs+` === "bob"`)
