@@ -210,7 +210,7 @@ func (u *user) open(url string) {
 	u.doWithin(3*waitTimeout, "open "+url, chromedp.Navigate(url))
 	u.waitFor("the name dialog", `document.getElementById("name-dialog").open`)
 	u.do("type a name",
-		chromedp.SendKeys(chromedp.CSS("#name-input"), u.name),
+		typeInto("#name-input", u.name),
 		pressEnter(chromedp.CSS("#name-input")))
 	u.waitFor("a live connection", exprLive)
 }
@@ -223,7 +223,7 @@ func (u *user) room(name string) {
 		u.do("click #"+name, chromedp.Click(chromedp.CSS(`#room-list [data-room="`+name+`"] a`)))
 	} else {
 		u.do("join #"+name,
-			chromedp.SendKeys(chromedp.CSS("#join-input"), name),
+			typeInto("#join-input", name),
 			pressEnter(chromedp.CSS("#join-input")))
 	}
 	u.waitFor("#"+name+" in view", `document.getElementById("room-title").textContent === `+js("#"+name))
@@ -233,7 +233,7 @@ func (u *user) room(name string) {
 func (u *user) say(text string) {
 	u.t.Helper()
 	u.do("say "+text,
-		chromedp.SendKeys(chromedp.CSS("#composer-input"), text),
+		typeInto("#composer-input", text),
 		pressEnter(chromedp.CSS("#composer-input")))
 }
 
@@ -369,8 +369,23 @@ func (u *user) saveFailureScreenshot() {
 }
 
 // chromeSendKeys types into the element matching a CSS selector.
-func chromeSendKeys(sel, text string) chromedp.Action[chromedp.Void] {
-	return chromedp.SendKeys(chromedp.CSS(sel), text)
+func chromeSendKeys(sel, text string) chromedp.Action[chromedp.Void] { return typeInto(sel, text) }
+
+// typeInto focuses the element matching a CSS selector and inserts text at its caret as one
+// input, as a paste or an input method does (the page sees an input event). Not
+// chromedp.SendKeys: in chromedp v0.23.0 it reads the node's attributes before taking the
+// node's lock (query.go), which the race detector reports whenever the page changes an
+// attribute of that element meanwhile — the composer's placeholder follows the room in view,
+// and a room list arriving while a test types changes it.
+func typeInto(sel, text string) chromedp.Action[chromedp.Void] {
+	focus := chromedp.Focus(chromedp.CSS(sel))
+	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		if _, err := focus(ctx, t); err != nil {
+			return chromedp.Void{}, err
+		}
+		_, err := cdp.Call(ctx, t, input.InsertText, input.InsertTextParams{Text: text})
+		return chromedp.Void{}, err
+	}
 }
 
 // chromeReload reloads the page.

@@ -207,8 +207,8 @@ func TestSignInThroughThePage(t *testing.T) {
 	// navigation loses its context).
 	ann.do("follow it", chromedp.Click(chromedp.CSS("#name-signin-link")), chromedp.WaitVisible(chromedp.CSS("#password")))
 	ann.do("sign in",
-		chromedp.SendKeys(chromedp.CSS("#name"), "ann"),
-		chromedp.SendKeys(chromedp.CSS("#password"), "correct horse battery"),
+		typeInto("#name", "ann"),
+		typeInto("#password", "correct horse battery"),
 		pressEnter(chromedp.CSS("#password")),
 		chromedp.WaitVisible(chromedp.CSS("#composer-input")))
 	ann.waitFor("back in the chat, live, under the account's name", `location.pathname === "/" && !!document.getElementById("conn-status") && `+exprLive+` && `+

@@ -421,7 +421,7 @@ func TestPhoneLayoutAndKeyboard(t *testing.T) {
 	ann.do("open the rooms with Enter", pressEnter(chromedp.CSS("#rooms-toggle")))
 	ann.waitFor("the room drawer and the focus in it", sidebarShown+` && document.getElementById("sidebar").contains(document.activeElement)`)
 	ann.do("join a room from the keyboard",
-		chromedp.SendKeys(chromedp.CSS("#join-input"), "second-room"),
+		typeInto("#join-input", "second-room"),
 		pressEnter(chromedp.CSS("#join-input")))
 	ann.waitFor("the new room in view, the drawer closed", `document.getElementById("room-title").textContent === "#second-room" && `+
 		`getComputedStyle(document.getElementById("sidebar")).visibility === "hidden"`)

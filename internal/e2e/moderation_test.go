@@ -79,7 +79,7 @@ func TestModerationControlsForModeratorsOnly(t *testing.T) {
 			mod.do("choose "+duration, chromedp.SetValue(chromedp.CSS("#mod-duration"), duration))
 		}
 		if reason != "" {
-			mod.do("give the reason", chromedp.SendKeys(chromedp.CSS("#mod-reason"), reason))
+			mod.do("give the reason", typeInto("#mod-reason", reason))
 		}
 		mod.do("confirm", chromedp.Click(chromedp.CSS("#mod-confirm")))
 		mod.waitFor("the confirmation "+done, `!document.getElementById("mod-dialog").open && `+

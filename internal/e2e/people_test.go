@@ -72,7 +72,7 @@ func TestCtrlKSwitchesRooms(t *testing.T) {
 	ann.do("press Ctrl+K", pressCtrl("k", 75))
 	ann.waitFor("the switcher, focused, listing every room", `document.getElementById("switcher-dialog").open && `+
 		`document.activeElement.id === "switcher-input" && `+options+` === "alpha,beta,gamma"`)
-	ann.do("type gam", chromedp.SendKeys(chromedp.CSS("#switcher-input"), "gam"))
+	ann.do("type gam", typeInto("#switcher-input", "gam"))
 	ann.waitFor("only gamma", options+` === "gamma" && document.getElementById("switcher-input").getAttribute("aria-activedescendant") === "switcher-option-0"`)
 	ann.do("press Enter", pressEnter(chromedp.CSS("#switcher-input")))
 	ann.waitFor("gamma in view, the switcher closed", `document.getElementById("room-title").textContent === "#gamma" && `+

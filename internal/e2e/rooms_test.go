@@ -21,7 +21,7 @@ func TestFirstVisitShowsNoConnectionErrorBehindTheWelcome(t *testing.T) {
 	if got := eval[string](ann, shown); got != "" {
 		t.Errorf("behind the welcome dialog the connection status shows %q", got)
 	}
-	ann.do("type a name", chromedp.SendKeys(chromedp.CSS("#name-input"), "ann"), pressEnter(chromedp.CSS("#name-input")))
+	ann.do("type a name", typeInto("#name-input", "ann"), pressEnter(chromedp.CSS("#name-input")))
 	ann.waitFor("the live status shown", exprLive+` && `+shown+` === "Live"`)
 }
 

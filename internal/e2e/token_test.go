@@ -103,7 +103,7 @@ func TestTokenKeptForTheSessionAndTokenServerExplains(t *testing.T) {
 	bob := b.newUser("bob")
 	bob.do("open without a token", chromedp.Navigate(srv.URL+"/#e2e-keep"))
 	bob.waitFor("the name dialog", `document.getElementById("name-dialog").open`)
-	bob.do("type a name", chromedp.SendKeys(chromedp.CSS("#name-input"), "bob"), pressEnter(chromedp.CSS("#name-input")))
+	bob.do("type a name", typeInto("#name-input", "bob"), pressEnter(chromedp.CSS("#name-input")))
 	bob.waitFor("the sign-in explanation", `document.getElementById("signin-dialog").open`)
 	text := eval[string](bob, `document.getElementById("signin-dialog").innerText`)
 	for _, jargon := range []string{"hello", "token", "?token=", "parameter", "cookie"} {
