@@ -116,7 +116,7 @@ func pageLimit(r *http.Request, most int) (int, error) {
 
 // apiUsers: GET /api/users?after=&limit= — a page of users in ascending id order.
 func (s *API) apiUsers(w http.ResponseWriter, r *http.Request) {
-	us := s.hub.Store()
+	st := s.hub.Store()
 	limit, err := pageLimit(r, s.cfg.RoomsPageMax)
 	if err != nil {
 		writeAPIError(w, err)
@@ -129,7 +129,7 @@ func (s *API) apiUsers(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := apiContext(r)
 	defer cancel()
-	list, err := us.Users(ctx, after, limit+1)
+	list, err := st.Users(ctx, after, limit+1)
 	if err != nil {
 		writeAPIError(w, s.storeFailed("listing users", err))
 		return
@@ -149,10 +149,10 @@ func (s *API) apiUsers(w http.ResponseWriter, r *http.Request) {
 
 // apiUser: GET /api/users/{name} — the user who holds name.
 func (s *API) apiUser(w http.ResponseWriter, r *http.Request) {
-	us := s.hub.Store()
+	st := s.hub.Store()
 	ctx, cancel := apiContext(r)
 	defer cancel()
-	u, err := s.userNamed(ctx, us, r.PathValue("name"))
+	u, err := s.userNamed(ctx, st, r.PathValue("name"))
 	if err != nil {
 		writeAPIError(w, err)
 		return
@@ -163,16 +163,15 @@ func (s *API) apiUser(w http.ResponseWriter, r *http.Request) {
 // apiUserRooms: GET /api/users/{name}/rooms — the user's list of rooms (joined rooms, DMs,
 // invitations) with read positions and unread and mention counts, as the rooms frame has it.
 func (s *API) apiUserRooms(w http.ResponseWriter, r *http.Request) {
-	us := s.hub.Store()
-	rs := s.hub.Store()
+	st := s.hub.Store()
 	ctx, cancel := apiContext(r)
 	defer cancel()
-	u, err := s.userNamed(ctx, us, r.PathValue("name"))
+	u, err := s.userNamed(ctx, st, r.PathValue("name"))
 	if err != nil {
 		writeAPIError(w, err)
 		return
 	}
-	list, err := rs.MyRooms(ctx, u.ID)
+	list, err := st.MyRooms(ctx, u.ID)
 	if err != nil {
 		writeAPIError(w, s.storeFailed("reading the user's rooms", err))
 		return
@@ -204,8 +203,7 @@ func cleanTopic(raw string) (string, error) {
 // apiCreateRoom: POST /api/rooms {room, topic?, private?, owner?} — a room with metadata; 409
 // exists if the room has metadata or any entry already.
 func (s *API) apiCreateRoom(w http.ResponseWriter, r *http.Request) {
-	us := s.hub.Store()
-	rs := s.hub.Store()
+	st := s.hub.Store()
 	var req createRoomRequest
 	if err := readBody(w, r, &req); err != nil {
 		writeAPIError(w, err)
@@ -234,14 +232,14 @@ func (s *API) apiCreateRoom(w http.ResponseWriter, r *http.Request) {
 	var members []hubbub.Membership
 	var owner hubbub.User
 	if req.Owner != "" {
-		if owner, err = s.userNamed(ctx, us, req.Owner); err != nil {
+		if owner, err = s.userNamed(ctx, st, req.Owner); err != nil {
 			writeAPIError(w, err)
 			return
 		}
 		meta.CreatedBy = owner.ID
 		members = []hubbub.Membership{{Room: req.Room, User: owner.ID, Name: owner.Name, Role: hubbub.RoomOwner}}
 	}
-	stored, entries, err := rs.CreateRoom(ctx, meta, members)
+	stored, entries, err := st.CreateRoom(ctx, meta, members)
 	if err != nil {
 		writeAPIError(w, s.storeFailed("creating the room", err))
 		return
@@ -265,10 +263,10 @@ func (s *API) apiRoom(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, err)
 		return
 	}
-	rs := s.hub.Store()
+	st := s.hub.Store()
 	ctx, cancel := apiContext(r)
 	defer cancel()
-	meta, found, err := rs.RoomMeta(ctx, room)
+	meta, found, err := st.RoomMeta(ctx, room)
 	if err != nil {
 		writeAPIError(w, s.storeFailed("reading the room", err))
 		return
@@ -284,7 +282,7 @@ func (s *API) apiRoom(w http.ResponseWriter, r *http.Request) {
 // room's stored members and invitees (user, name, room role, invited, online or offline here),
 // in ascending user id order.
 func (s *API) apiStoredMembers(w http.ResponseWriter, r *http.Request, room string) {
-	rs := s.hub.Store()
+	st := s.hub.Store()
 	limit, err := pageLimit(r, s.cfg.RoomsPageMax)
 	if err != nil {
 		writeAPIError(w, err)
@@ -297,7 +295,7 @@ func (s *API) apiStoredMembers(w http.ResponseWriter, r *http.Request, room stri
 	}
 	ctx, cancel := apiContext(r)
 	defer cancel()
-	list, err := rs.Members(ctx, room, after, limit+1)
+	list, err := st.Members(ctx, room, after, limit+1)
 	if err != nil {
 		writeAPIError(w, s.storeFailed("reading the members", err))
 		return
@@ -341,8 +339,7 @@ func (s *API) apiInvite(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, err)
 		return
 	}
-	us := s.hub.Store()
-	rs := s.hub.Store()
+	st := s.hub.Store()
 	var req inviteRequest
 	if err := readBody(w, r, &req); err != nil {
 		writeAPIError(w, err)
@@ -354,12 +351,12 @@ func (s *API) apiInvite(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := apiContext(r)
 	defer cancel()
-	target, err := s.userNamed(ctx, us, req.Name)
+	target, err := s.userNamed(ctx, st, req.Name)
 	if err != nil {
 		writeAPIError(w, err)
 		return
 	}
-	meta, found, err := rs.RoomMeta(ctx, room)
+	meta, found, err := st.RoomMeta(ctx, room)
 	switch {
 	case err != nil:
 		writeAPIError(w, s.storeFailed("reading the room", err))
@@ -414,8 +411,7 @@ type dmReply struct {
 // at most MaxDMMembers), created on first use and found again after (200); every member's
 // connections get the room when it is created (201).
 func (s *API) apiDM(w http.ResponseWriter, r *http.Request) {
-	us := s.hub.Store()
-	rs := s.hub.Store()
+	st := s.hub.Store()
 	var req dmRequest
 	if err := readBody(w, r, &req); err != nil {
 		writeAPIError(w, err)
@@ -433,7 +429,7 @@ func (s *API) apiDM(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	people := map[string]hubbub.User{}
 	for _, name := range req.Names {
-		u, err := s.userNamed(ctx, us, name)
+		u, err := s.userNamed(ctx, st, name)
 		if err != nil {
 			writeAPIError(w, err)
 			return
@@ -465,10 +461,10 @@ func (s *API) apiDM(w http.ResponseWriter, r *http.Request) {
 	for i, id := range ids {
 		members[i] = hubbub.Membership{Room: room, User: id, Name: people[id].Name, Role: hubbub.RoomMember}
 	}
-	meta, entries, err := rs.CreateRoom(ctx, hubbub.RoomMeta{Name: room, Private: true, DM: true}, members)
+	meta, entries, err := st.CreateRoom(ctx, hubbub.RoomMeta{Name: room, Private: true, DM: true}, members)
 	if hubbub.ErrorCode(err) == hubbub.ECodeExists {
 		var found bool
-		meta, found, err = rs.RoomMeta(ctx, room)
+		meta, found, err = st.RoomMeta(ctx, room)
 		if err == nil && !found {
 			err = hubbub.Errorf(hubbub.ECodeUnavailable, "direct message %q was not found after it existed; try again", room)
 		}
@@ -498,7 +494,7 @@ func (s *API) apiDM(w http.ResponseWriter, r *http.Request) {
 // apiDirectory: GET /api/directory?q=&after=&limit= — a page of the public rooms whose name or
 // topic contains q, in name order, as the directory frame has it.
 func (s *API) apiDirectory(w http.ResponseWriter, r *http.Request) {
-	rs := s.hub.Store()
+	st := s.hub.Store()
 	limit, err := pageLimit(r, s.cfg.RoomsPageMax)
 	if err != nil {
 		writeAPIError(w, err)
@@ -519,7 +515,7 @@ func (s *API) apiDirectory(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := apiContext(r)
 	defer cancel()
-	list, err := rs.Directory(ctx, query, after, limit+1)
+	list, err := st.Directory(ctx, query, after, limit+1)
 	if err != nil {
 		writeAPIError(w, s.storeFailed("reading the directory", err))
 		return
@@ -550,8 +546,7 @@ func (s *API) apiRead(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, err)
 		return
 	}
-	us := s.hub.Store()
-	rs := s.hub.Store()
+	st := s.hub.Store()
 	var req readRequest
 	if err := readBody(w, r, &req); err != nil {
 		writeAPIError(w, err)
@@ -563,7 +558,7 @@ func (s *API) apiRead(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := apiContext(r)
 	defer cancel()
-	u, err := s.userNamed(ctx, us, req.User)
+	u, err := s.userNamed(ctx, st, req.User)
 	if err != nil {
 		writeAPIError(w, err)
 		return
@@ -572,7 +567,7 @@ func (s *API) apiRead(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, err)
 		return
 	}
-	seq, err := rs.SetRead(ctx, u.ID, room, req.Seq)
+	seq, err := st.SetRead(ctx, u.ID, room, req.Seq)
 	if err != nil {
 		writeAPIError(w, s.storeFailed("storing the read position", err))
 		return
