@@ -135,26 +135,35 @@ func (re *roomEvents) SanctionChanged(_ hubbub.Event, b hubbub.SanctionChanged) 
 }
 
 // kick removes every local connection that is target, queueing each a kick notice (naming
-// name) and calling its Removed hook. Called with mu held; the presence and cleanup that
-// follow publish to the broker, which may call back into the room, so they run after the lock
-// is released.
+// name) and calling its Removed hook (see removeWhere).
 func (r *room) kick(name, reason string, target func(*Member) bool) {
+	notice := &Envelope{Event: hubbub.Event{Room: r.name, Body: hubbub.MemberKicked{Name: name, Reason: reason}}}
+	r.removeWhere(target, notice, reason)
+}
+
+// removeWhere removes every local connection that matches, queueing each the notice (if any)
+// and calling its Removed hook with reason, and then tells the other nodes of a name that left
+// and closes the room if it emptied. Called with mu held; the presence and cleanup that follow
+// publish to the broker, which may call back into the room, so they run after the lock is
+// released. A kick (a notice) and a membership's eviction (none) share it.
+func (r *room) removeWhere(match func(*Member) bool, notice *Envelope, reason string) {
 	var victims []*Member
 	for _, m := range r.members {
-		if target(m) {
+		if match(m) {
 			victims = append(victims, m)
 		}
 	}
 	if len(victims) == 0 {
 		return
 	}
-	notice := &Envelope{Event: hubbub.Event{Room: r.name, Body: hubbub.MemberKicked{Name: name, Reason: reason}}}
 	var gone []string
 	for _, m := range victims {
 		if _, g := r.remove(m); g {
 			gone = append(gone, m.Name)
 		}
-		m.Out.Push(notice)
+		if notice != nil {
+			m.Out.Push(notice)
+		}
 		if m.Removed != nil {
 			m.Removed(r.name, reason)
 		}

@@ -150,41 +150,9 @@ func (h *Hub) dropMember(roomName string, m *Member) {
 	r.mu.Unlock()
 }
 
-// evict removes the members that match, calling each one's Removed hook, and then tells the
-// other nodes of a name that left and closes the room if it emptied. Called with mu held; the
-// presence and cleanup that follow publish to the broker, which may call back into the room,
-// so they run after the lock is released.
-func (r *room) evict(match func(*Member) bool) {
-	var victims []*Member
-	for _, m := range r.members {
-		if match(m) {
-			victims = append(victims, m)
-		}
-	}
-	if len(victims) == 0 {
-		return
-	}
-	var gone []string
-	for _, m := range victims {
-		if _, g := r.remove(m); g {
-			gone = append(gone, m.Name)
-		}
-		if m.Removed != nil {
-			m.Removed(r.name, "")
-		}
-	}
-	empty := len(r.members) == 0
-	r.hub.bg.Add(1)
-	go func() {
-		defer r.hub.bg.Done()
-		for _, name := range gone {
-			r.publishPresence(hubbub.MemberLeft{Name: name})
-		}
-		if empty {
-			r.closeIfEmpty()
-		}
-	}()
-}
+// evict removes the members that match without a kick notice (removeWhere): the room left
+// their user's list, and their Removed hook says so. Called with mu held.
+func (r *room) evict(match func(*Member) bool) { r.removeWhere(match, nil, "") }
 
 // applyMembership carries out, on this node, what a membership entry of the room means for
 // its connections: a member who left or was removed is no longer in the room, on any of their
