@@ -72,6 +72,11 @@ type Entry struct {
 	Action      string   `json:"action,omitempty"`
 	Role        RoomRole `json:"role,omitempty"`
 
+	// Attachments are, for a message, the files it carries (FileStore): a client sends their
+	// IDs only, and the Store fills the rest when it appends the message. A deleted message
+	// has none.
+	Attachments []Attachment `json:"attachments,omitempty"`
+
 	// Moderator is, for a delete, true if the actor deletes as a moderator (another user's
 	// message); the server sets it from the connection's role, and the Store refuses the
 	// delete of another's message without it.

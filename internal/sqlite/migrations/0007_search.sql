@@ -1,0 +1,2 @@
+-- Reserved for issue 17 (0007_search); filled in by the change that brings it.
+SELECT 1;
