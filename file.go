@@ -76,7 +76,9 @@ type File struct {
 //     Replies and Search return messages with their Attachments.
 //   - A delete of the message empties its Attachments (nothing of what it said stays), and its
 //     files, like those of a message retention removed, become collectable at once.
-//   - File returns a file's metadata while it is not deleted (found false after DeleteFile).
+//   - File returns a file's metadata, with Room and Seq once attached; found is false after
+//     DeleteFile, and as soon as the message carrying the file is deleted or removed by
+//     retention (so a download fails at once, before the collector deletes the bytes).
 //   - Collectable returns up to limit files that may go: those attached to a message that is
 //     deleted or removed by retention, and those never attached and Created before
 //     unattachedBefore; oldest first.
