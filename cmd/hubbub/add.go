@@ -13,7 +13,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"hubbub/internal/client"
+	"hubbub/client"
 )
 
 func init() { subcommands["add"] = runAdd }

@@ -18,7 +18,7 @@ import (
 	"time"
 
 	"hubbub"
-	"hubbub/internal/client"
+	"hubbub/client"
 	"hubbub/internal/wire"
 )
 

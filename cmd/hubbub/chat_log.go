@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"hubbub"
-	"hubbub/internal/client"
+	"hubbub/client"
 	"hubbub/internal/wire"
 )
 

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"hubbub"
-	"hubbub/internal/client"
+	"hubbub/client"
 	"hubbub/internal/wire"
 )
 

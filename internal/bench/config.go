@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	chatclient "hubbub/internal/client"
+	chatclient "hubbub/client"
 )
 
 // Scenario names accepted in Config.Scenario.

@@ -11,7 +11,7 @@ import (
 	natsserver "github.com/nats-io/nats-server/v2/server"
 	"go.uber.org/goleak"
 
-	"hubbub/internal/client"
+	"hubbub/client"
 	"hubbub/internal/hub"
 	"hubbub/internal/natstest"
 	"hubbub/internal/pgtest"

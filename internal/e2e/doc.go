@@ -1,6 +1,6 @@
 // Package e2e tests the browser chat UI (web/index.html and its scripts) end to end: each test
 // starts a real hubbub server on a real SQLite file (internal/servertest) and drives headless
-// Chromium through chromedp, next to Go clients (internal/client) speaking hubbub.v1.
+// Chromium through chromedp, next to Go clients (package hubbub/client) speaking hubbub.v1.
 //
 // The tests skip when no Chromium is installed, unless HUBBUB_E2E=1, which makes a missing
 // browser a failure (CI sets it). Other variables:

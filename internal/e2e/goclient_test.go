@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"hubbub/internal/client"
+	"hubbub/client"
 	"hubbub/internal/servertest"
 	"hubbub/internal/wire"
 )

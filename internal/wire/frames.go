@@ -64,7 +64,7 @@ const (
 	TypeMemberChanged = "member_changed"
 )
 
-// Client → server frames, one struct per type. Clients send these (internal/client's methods
+// Client → server frames, one struct per type. Clients send these (the client package's methods
 // fill Type; code that writes its own frames must set it). The server reads every one of them
 // as a ClientFrame, the union of their fields.
 
@@ -430,7 +430,7 @@ var clientFrames = map[string]clientFrame{
 // *History, *Presence, *Typing, *Members, *Pong, *Deleted, *Moderated, *Edited, *Reacted,
 // *Revisions, *Room, *Unroom, *Rooms, *Directory, *Read, *TopicChanged, *MemberChanged, *Error
 // or *Unknown.
-// (internal/client's Session also delivers its own connection events as Frames.)
+// (the client package's Session also delivers its own connection events as Frames.)
 type Frame interface {
 	// FrameType returns the frame's wire type, such as "message".
 	FrameType() string

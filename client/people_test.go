@@ -7,7 +7,7 @@ import (
 	"sync"
 	"testing"
 
-	"hubbub/internal/client"
+	"hubbub/client"
 	"hubbub/internal/servertest"
 	"hubbub/internal/testwait"
 	"hubbub/internal/wire"

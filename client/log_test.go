@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"hubbub"
-	"hubbub/internal/client"
+	"hubbub/client"
 	"hubbub/internal/hub"
 	"hubbub/internal/servertest"
 	"hubbub/internal/testwait"

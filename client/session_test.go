@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"hubbub"
-	"hubbub/internal/client"
+	"hubbub/client"
 	"hubbub/internal/hub"
 	"hubbub/internal/servertest"
 	"hubbub/internal/testwait"

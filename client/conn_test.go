@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"hubbub"
-	"hubbub/internal/client"
+	"hubbub/client"
 	"hubbub/internal/servertest"
 	"hubbub/internal/testwait"
 	"hubbub/internal/wire"

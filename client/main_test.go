@@ -8,7 +8,7 @@ import (
 
 	"go.uber.org/goleak"
 
-	"hubbub/internal/client"
+	"hubbub/client"
 	"hubbub/internal/wire"
 )
 

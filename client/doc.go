@@ -1,6 +1,7 @@
-// Package client speaks the hubbub.v1 JSON protocol (docs/protocol.md) from the client side,
-// for `hubbub chat` and the tests. Its frames are internal/wire's: requests go out as wire's
-// request structs and every server frame arrives as a wire.Frame. (The load generator,
+// Package client speaks the hubbub.v1 JSON protocol (docs/protocol.md) from the client side:
+// the public Go client for bots and tools, also used by `hubbub chat` and the tests. Its
+// frames are internal/wire's, named here by aliases (Message, Joined, …, frames.go), so a
+// program outside the module can name every type it receives. (The load generator,
 // internal/bench, has a lean client of its own that only counts payloads.)
 //
 // It has two layers:

@@ -3,7 +3,7 @@ package client_test
 import (
 	"testing"
 
-	"hubbub/internal/client"
+	"hubbub/client"
 )
 
 func TestWebSocketURL(t *testing.T) {
