@@ -52,7 +52,7 @@ type Options struct {
 	// read goroutine, before the frame answers a waiting request. It must not block for long
 	// and must not call Conn methods that wait for an answer (or Close), or it would stall the
 	// connection.
-	Handler func(wire.Frame)
+	Handler func(Frame)
 	// HandshakeTimeout bounds the WebSocket handshake (default 10s).
 	HandshakeTimeout time.Duration
 	// WriteTimeout bounds each write (default 10s).
@@ -213,7 +213,7 @@ func ParseURL(rawURL, defaultPath string) (*url.URL, error) {
 func (c *Conn) URL() string { return c.url }
 
 // Welcome returns the server's answer to Hello, or nil before it arrived.
-func (c *Conn) Welcome() *wire.Welcome {
+func (c *Conn) Welcome() *Welcome {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.welcome
@@ -221,7 +221,7 @@ func (c *Conn) Welcome() *wire.Welcome {
 
 // User returns the user the connection acts for, as the server's welcome named it: nil before
 // the welcome, or from a server older than users.
-func (c *Conn) User() *wire.UserInfo {
+func (c *Conn) User() *UserInfo {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.welcome == nil {
@@ -241,15 +241,15 @@ func (c *Conn) Err() error {
 }
 
 // Hello introduces the client with its name and key (the key may be empty) and returns the
-// server's welcome. A refused name is returned as a *wire.Error with code bad_name.
-func (c *Conn) Hello(ctx context.Context, name, key string) (*wire.Welcome, error) {
+// server's welcome. A refused name is returned as a *Error with code bad_name.
+func (c *Conn) Hello(ctx context.Context, name, key string) (*Welcome, error) {
 	return c.HelloToken(ctx, name, key, "")
 }
 
 // HelloToken is Hello with a signed token, for servers that require tokens: the server then
 // takes the name from the token (the welcome says which) and ignores name and key, which may
-// be empty. A refused token is returned as a *wire.Error with code unauthorized.
-func (c *Conn) HelloToken(ctx context.Context, name, key, token string) (*wire.Welcome, error) {
+// be empty. A refused token is returned as a *Error with code unauthorized.
+func (c *Conn) HelloToken(ctx context.Context, name, key, token string) (*Welcome, error) {
 	f, err := c.request(ctx, reqKey(wire.TypeHello, "", ""), wire.HelloRequest{Type: wire.TypeHello, Name: name, Key: key, Token: token})
 	if err != nil {
 		return nil, fmt.Errorf("client: hello: %w", err)
@@ -260,7 +260,7 @@ func (c *Conn) HelloToken(ctx context.Context, name, key, token string) (*wire.W
 // Join enters room. With since not nil the server replays every message after *since;
 // otherwise it replays the last history messages (history <= 0 means the server's default).
 // The replayed messages reach the Handler after the Joined frame.
-func (c *Conn) Join(ctx context.Context, room string, since *uint64, history int) (*wire.Joined, error) {
+func (c *Conn) Join(ctx context.Context, room string, since *uint64, history int) (*Joined, error) {
 	req := wire.JoinRequest{Type: wire.TypeJoin, Room: room, Since: since}
 	if since == nil && history > 0 {
 		req.History = history
@@ -291,7 +291,7 @@ func (c *Conn) Send(ctx context.Context, room, id, text string) error {
 
 // History returns up to limit messages of room older than before (0 = the newest), oldest
 // first. limit <= 0 means the server's default.
-func (c *Conn) History(ctx context.Context, room string, before uint64, limit int) (*wire.History, error) {
+func (c *Conn) History(ctx context.Context, room string, before uint64, limit int) (*History, error) {
 	req := wire.HistoryRequest{Type: wire.TypeHistory, Room: room, Before: before, Limit: max(limit, 0)}
 	f, err := c.request(ctx, reqKey(wire.TypeHistory, room, ""), req)
 	if err != nil {
@@ -303,7 +303,7 @@ func (c *Conn) History(ctx context.Context, room string, before uint64, limit in
 // Thread returns up to limit replies to message parent of room with a seq above after (0 =
 // from the first), oldest first; More says whether later ones remain. limit <= 0 means the
 // server's default.
-func (c *Conn) Thread(ctx context.Context, room string, parent, after uint64, limit int) (*wire.History, error) {
+func (c *Conn) Thread(ctx context.Context, room string, parent, after uint64, limit int) (*History, error) {
 	req := wire.HistoryRequest{Type: wire.TypeHistory, Room: room, Thread: parent, After: after, Limit: max(limit, 0)}
 	f, err := c.request(ctx, reqKey(wire.TypeHistory, room, ""), req)
 	if err != nil {
@@ -314,7 +314,7 @@ func (c *Conn) Thread(ctx context.Context, room string, parent, after uint64, li
 
 // Revisions returns the texts message seq of room has had, oldest first, the current one
 // last. Only its sender and moderators may ask (forbidden).
-func (c *Conn) Revisions(ctx context.Context, room string, seq uint64) (*wire.Revisions, error) {
+func (c *Conn) Revisions(ctx context.Context, room string, seq uint64) (*Revisions, error) {
 	f, err := c.request(ctx, reqKey(wire.TypeRevisions, room, ""), wire.RevisionsRequest{Type: wire.TypeRevisions, Room: room, Seq: seq})
 	if err != nil {
 		return nil, fmt.Errorf("client: revisions of %d in %s: %w", seq, room, err)

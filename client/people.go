@@ -19,7 +19,7 @@ import (
 
 // Create creates room with its metadata, the user its owner, and returns the room as the
 // user's list now has it. A room that exists is refused with code exists.
-func (c *Conn) Create(ctx context.Context, room, topic string, private bool) (*wire.Room, error) {
+func (c *Conn) Create(ctx context.Context, room, topic string, private bool) (*Room, error) {
 	f, err := c.request(ctx, reqKey(wire.TypeCreate, room, ""), wire.CreateRequest{Type: wire.TypeCreate, Room: room, Topic: topic, Private: private})
 	if err != nil {
 		return nil, fmt.Errorf("client: create %s: %w", room, err)
@@ -34,7 +34,7 @@ func (c *Conn) Create(ctx context.Context, room, topic string, private bool) (*w
 // The server answers with a room frame, which it also sends unasked to each member of a DM
 // another member starts: the DM room frame whose people are the names asked for (compared by
 // NameKey) answers the request.
-func (c *Conn) DM(ctx context.Context, names []string) (*wire.Room, error) {
+func (c *Conn) DM(ctx context.Context, names []string) (*Room, error) {
 	mine := ""
 	if w := c.Welcome(); w != nil {
 		mine = nameKey(w.Name)
@@ -94,7 +94,7 @@ func (c *Conn) Part(ctx context.Context, room, id string) error {
 
 // Rooms returns the user's list of rooms with their read positions and unread and mention
 // counts. The server also sends this frame unasked right after the welcome.
-func (c *Conn) Rooms(ctx context.Context) (*wire.Rooms, error) {
+func (c *Conn) Rooms(ctx context.Context) (*Rooms, error) {
 	f, err := c.request(ctx, reqKey(wire.TypeRooms, "", ""), wire.RoomsRequest{Type: wire.TypeRooms})
 	if err != nil {
 		return nil, fmt.Errorf("client: rooms: %w", err)
@@ -105,7 +105,7 @@ func (c *Conn) Rooms(ctx context.Context) (*wire.Rooms, error) {
 // Directory returns a page of the public rooms whose name or topic contains query, after
 // the room after ("" from the first; a page's Next for the next), at most limit (0: the
 // server's default).
-func (c *Conn) Directory(ctx context.Context, query, after string, limit int) (*wire.Directory, error) {
+func (c *Conn) Directory(ctx context.Context, query, after string, limit int) (*Directory, error) {
 	req := wire.DirectoryRequest{Type: wire.TypeDirectory, Query: query, After: after, Limit: max(limit, 0)}
 	f, err := c.request(ctx, reqKey(wire.TypeDirectory, "", ""), req)
 	if err != nil {
@@ -116,7 +116,7 @@ func (c *Conn) Directory(ctx context.Context, query, after string, limit int) (*
 
 // Members returns a page of the stored members and invitees of room, with their room roles
 // and presence, after the user id after ("" from the first; a page's Next for the next).
-func (c *Conn) Members(ctx context.Context, room, after string) (*wire.Members, error) {
+func (c *Conn) Members(ctx context.Context, room, after string) (*Members, error) {
 	f, err := c.request(ctx, reqKey(wire.TypeMembers, room, ""), wire.MembersRequest{Type: wire.TypeMembers, Room: room, After: after})
 	if err != nil {
 		return nil, fmt.Errorf("client: members of %s: %w", room, err)

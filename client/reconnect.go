@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	mrand "math/rand/v2"
+	"net/http"
 	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
+
 	"hubbub/internal/wire"
 )
 
@@ -119,6 +121,13 @@ func (s *Session) connect(url string) (*Conn, error) {
 	var cur atomic.Pointer[Conn]
 	opts := s.opts.Dial
 	opts.Handler = func(f wire.Frame) { s.handle(cur.Load(), f) }
+	if s.opts.SessionCookie != "" {
+		opts.Header = opts.Header.Clone()
+		if opts.Header == nil {
+			opts.Header = http.Header{}
+		}
+		opts.Header.Add("Cookie", (&http.Cookie{Name: SessionCookieName, Value: s.opts.SessionCookie}).String())
+	}
 	ctx, cancel := context.WithTimeout(s.ctx, s.opts.RequestTimeout)
 	c, err := Dial(ctx, url, opts)
 	cancel()
@@ -134,11 +143,12 @@ func (s *Session) connect(url string) (*Conn, error) {
 		return nil, fmt.Errorf("client: %s: %w", c.URL(), err)
 	}
 	s.log.Info("connected", "url", c.URL(), "server", w.Server)
+	s.mu.Lock()
+	s.name = w.Name
 	if w.User != nil {
-		s.mu.Lock()
 		s.user = w.User
-		s.mu.Unlock()
 	}
+	s.mu.Unlock()
 	s.emitMu.Lock()
 	s.emit(&Connected{URL: c.URL(), Welcome: w})
 	s.emitMu.Unlock()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"hubbub"
@@ -166,7 +167,7 @@ func frameRoom(f wire.Frame) (string, bool) {
 }
 
 // joinOn joins room on c: with since = the highest seq seen if the room was joined before,
-// else with the configured history. A truncated replay is completed from history before the
+// else with the configured history (none with SkipHistory). A truncated replay is completed from history before the
 // held-back entries are released.
 func (s *Session) joinOn(ctx context.Context, c *Conn, room string) (*wire.Joined, error) {
 	s.mu.Lock()
@@ -177,8 +178,14 @@ func (s *Session) joinOn(ctx context.Context, c *Conn, room string) (*wire.Joine
 	}
 	rejoin := st.conn == c // already in the room on this connection: a refusal changes nothing
 	var since *uint64
-	if st.joined {
+	switch {
+	case st.joined:
 		v := st.seen
+		since = &v
+	case s.opts.SkipHistory:
+		// A since above every last_seq replays nothing and is no error (docs/protocol.md);
+		// the joined frame's lower last_seq then sets seen, as after a server's reset.
+		v := uint64(math.MaxUint64)
 		since = &v
 	}
 	st.sentSince, st.holding, st.held = since, false, nil

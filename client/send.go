@@ -39,10 +39,10 @@ func (r *Receipt) String() string {
 func (r *Receipt) Done() <-chan struct{} { return r.done }
 
 // Result returns the ack, or why the send failed. Call it after Done is closed.
-func (r *Receipt) Result() (*wire.Ack, error) { return r.ack, r.err }
+func (r *Receipt) Result() (*Ack, error) { return r.ack, r.err }
 
 // Wait waits until Done is closed or ctx ends, and returns Result.
-func (r *Receipt) Wait(ctx context.Context) (*wire.Ack, error) {
+func (r *Receipt) Wait(ctx context.Context) (*Ack, error) {
 	select {
 	case <-r.done:
 		return r.ack, r.err
@@ -61,18 +61,46 @@ func (r *Receipt) complete(ack *wire.Ack, err error) {
 // not acknowledged after a reconnect, with the same id, so the server stores it once. Send
 // blocks while MaxPending requests await their ack.
 func (s *Session) Send(ctx context.Context, room, text string) (*Receipt, error) {
-	return s.Reply(ctx, room, 0, text)
+	return s.Post(ctx, Outgoing{Room: room, Text: text})
 }
 
 // Reply is Send of a message that answers message replyTo of room (0: none, as Send). The ack
 // arrives once the server stored it; a parent that is not a message of the room is refused
 // with not_found.
 func (s *Session) Reply(ctx context.Context, room string, replyTo uint64, text string) (*Receipt, error) {
-	if hubbub.CleanText(text) == "" {
-		return nil, fmt.Errorf("client: send to %s: %w", room, hubbub.Errorf(hubbub.ECodeEmpty, "nothing to send"))
+	return s.Post(ctx, Outgoing{Room: room, Text: text, ReplyTo: replyTo})
+}
+
+// Outgoing is a message to post: Session.Post takes it, and Send and Reply are its short
+// forms.
+type Outgoing struct {
+	// Room is the room to post to (required).
+	Room string
+	// Text is the message (required; at most the welcome's Limits.MaxText bytes).
+	Text string
+	// ReplyTo is the seq of the message this one answers (0: none).
+	ReplyTo uint64
+	// ID is the message's idempotency key: at most 64 bytes of printable text
+	// (hubbub.ValidateClientID). The server stores one entry per room, user and key, and
+	// answers a repeat with the stored one (Ack.Duplicate). Empty: the session picks a key of
+	// its own, unique to this Session, which covers its resends after a reconnect. Pick one
+	// derived from what the message answers (say "answer-" + the question's room and seq)
+	// to make a bot that restarts, and answers the same question again, store its answer
+	// only once. It must not repeat a key of a request still awaiting its ack.
+	ID string
+}
+
+// Post queues m like Send: written in order, resent with the same id after a reconnect
+// until acknowledged. It refuses an empty text and a malformed ID at once.
+func (s *Session) Post(ctx context.Context, m Outgoing) (*Receipt, error) {
+	if hubbub.CleanText(m.Text) == "" {
+		return nil, fmt.Errorf("client: send to %s: %w", m.Room, hubbub.Errorf(hubbub.ECodeEmpty, "nothing to send"))
 	}
-	return s.queue(ctx, room, wire.TypeSend, func(id string) any {
-		return wire.SendRequest{Type: wire.TypeSend, Room: room, ID: id, Text: text, ReplyTo: replyTo}
+	if err := hubbub.ValidateClientID(m.ID); err != nil {
+		return nil, fmt.Errorf("client: send to %s: %w", m.Room, err)
+	}
+	return s.queueID(ctx, m.Room, wire.TypeSend, m.ID, func(id string) any {
+		return wire.SendRequest{Type: wire.TypeSend, Room: m.Room, ID: id, Text: m.Text, ReplyTo: m.ReplyTo}
 	})
 }
 
@@ -120,6 +148,11 @@ func (s *Session) Delete(ctx context.Context, room string, seq uint64) (*Receipt
 // queue adds a request that changes room's log to the pending ones, with a new id, and wakes
 // the sender. It blocks while MaxPending requests await their ack.
 func (s *Session) queue(ctx context.Context, room, request string, frame func(id string) any) (*Receipt, error) {
+	return s.queueID(ctx, room, request, "", frame)
+}
+
+// queueID is queue with the caller's id, or a new one if id is empty.
+func (s *Session) queueID(ctx context.Context, room, request, id string, frame func(id string) any) (*Receipt, error) {
 	select {
 	case s.slots <- struct{}{}:
 	case <-ctx.Done():
@@ -133,8 +166,15 @@ func (s *Session) queue(ctx context.Context, room, request string, frame func(id
 		<-s.slots
 		return nil, fmt.Errorf("client: %s in %s: %w", request, room, ErrClosed)
 	}
-	s.nextID++
-	id := fmt.Sprintf("%s-%d", s.idPrefix, s.nextID)
+	if id == "" {
+		s.nextID++
+		id = fmt.Sprintf("%s-%d", s.idPrefix, s.nextID)
+	} else if s.byID[id] != nil {
+		s.mu.Unlock()
+		<-s.slots
+		return nil, fmt.Errorf("client: %s in %s: %w", request, room,
+			hubbub.Errorf(hubbub.ECodeBadID, "the id %q is already awaiting its ack", id))
+	}
 	r := &Receipt{
 		ID:      id,
 		Room:    room,

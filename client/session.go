@@ -41,19 +41,31 @@ type SessionOptions struct {
 	// URLs are the servers to use, tried in order; after a failure the session tries the
 	// next one. At least one is required.
 	URLs []string
-	// Name is the user name (required unless Token is set).
+	// Name is the user name (required unless Token or SessionCookie is set). With a Key it
+	// is a guest's: the first key to claim a name owns it, server-wide.
 	Name string
+	// Key is the guest's secret: the name belongs to whoever holds it, so a bot that keeps its
+	// key keeps its name (and its user id) across reconnects and restarts, and a reconnect
+	// takes the name back before the server noticed the old connection died (default none:
+	// an anonymous user, whose name anyone may take once it is gone).
+	Key string
 	// Token is a signed token sent in every hello, for servers that require tokens (hubbub
 	// serve --token-secret); the server then takes the name from it (default none).
 	Token string
-	// Key is the client's secret that lets a reconnect take back its name before the server
-	// noticed the old connection died (default none).
-	Key string
+	// SessionCookie is the hubbub_session cookie of an account signed in at /signin (SignIn
+	// returns it), sent with every handshake; while it names a live session the server takes
+	// the user from it and ignores Name, Key and Token (default none).
+	SessionCookie string
 	// Dial configures each connection; its Handler is ignored.
 	Dial Options
 	// History is how many recent messages the first join of a room replays (0 = the server's
 	// default).
 	History int
+	// SkipHistory makes the first join of a room replay nothing: the session starts at the
+	// room's newest entry and delivers only what comes after it (and, after a reconnect,
+	// everything missed meanwhile). It suits a bot, which should answer what is said once it
+	// is there, not the room's past. History then does not apply.
+	SkipHistory bool
 	// BackoffBase is the delay before the second round of reconnect attempts; each further
 	// round doubles it, up to BackoffMax, with jitter (default 250ms).
 	BackoffBase time.Duration
@@ -104,7 +116,7 @@ func (o SessionOptions) withDefaults() SessionOptions {
 // follow (their Joined frames and replays come next). It never appears on the wire.
 type Connected struct {
 	URL     string
-	Welcome *wire.Welcome
+	Welcome *Welcome
 }
 
 // Disconnected is a Session event: the connection to URL ended with Err and the session is
@@ -114,16 +126,18 @@ type Disconnected struct {
 	Err error
 }
 
-// FrameType implements wire.Frame.
+// FrameType implements Frame.
 func (*Connected) FrameType() string { return "connected" }
 
-// FrameType implements wire.Frame.
+// FrameType implements Frame.
 func (*Disconnected) FrameType() string { return "disconnected" }
 
 // Session is a conversation that survives lost connections: see the package documentation.
 // Its methods are safe for concurrent use. Every server frame and session event arrives on
-// Events, which the caller must keep draining from a goroutine that does not call the
-// Session's request methods.
+// Events, which the caller must keep draining; the loop that drains it may queue requests
+// (Send, Post, React, …, with a ctx that has a deadline) but must not call the requests
+// that wait for an answer (Join, History, …): see "The event loop" in the package
+// documentation.
 type Session struct {
 	opts     SessionOptions
 	log      *slog.Logger
@@ -151,6 +165,7 @@ type Session struct {
 	nextID     uint64
 	pauseUntil time.Time
 	user       *wire.UserInfo    // the user the last welcome named
+	name       string            // the name the last welcome gave
 	reads      map[string]uint64 // read positions to write (MarkRead), by room
 	readSent   map[string]uint64 // the highest read position written, by room
 	ended      bool
@@ -164,7 +179,7 @@ func Connect(ctx context.Context, opts SessionOptions) (*Session, error) {
 	if len(opts.URLs) == 0 {
 		return nil, errors.New("client: connect: no server URL")
 	}
-	if opts.Token == "" || opts.Name != "" {
+	if (opts.Token == "" && opts.SessionCookie == "") || opts.Name != "" {
 		if err := hubbub.ValidateName(opts.Name); err != nil {
 			return nil, fmt.Errorf("client: connect: %w", err)
 		}
@@ -247,7 +262,7 @@ func fatal(err error) bool {
 // the Joined frame says Truncated). Welcome is carried by Connected; history, revisions
 // and pong frames, which only answer requests, are returned by those requests and not
 // delivered. Events is closed when the session ends.
-func (s *Session) Events() <-chan wire.Frame { return s.events }
+func (s *Session) Events() <-chan Frame { return s.events }
 
 // Done is closed when the session has ended: after Close, or when it gave up reconnecting.
 func (s *Session) Done() <-chan struct{} { return s.done }
@@ -270,8 +285,8 @@ func (s *Session) Close() error {
 // Join enters room and returns the server's answer once the replay that follows it has been
 // delivered on Events (with the configured History on a first join). The session remembers the room and rejoins it after every reconnect. While the session is
 // reconnecting Join returns an error wrapping ErrNotConnected, and the room is joined as soon
-// as the session is connected again. A refusal by the server (*wire.Error) forgets the room.
-func (s *Session) Join(ctx context.Context, room string) (*wire.Joined, error) {
+// as the session is connected again. A refusal by the server (*Error) forgets the room.
+func (s *Session) Join(ctx context.Context, room string) (*Joined, error) {
 	s.mu.Lock()
 	if s.ended {
 		s.mu.Unlock()
@@ -319,7 +334,7 @@ func (s *Session) Leave(ctx context.Context, room string) error {
 
 // History returns a page of room's messages older than before (0 = the newest). Neither the
 // page nor its messages are delivered on Events.
-func (s *Session) History(ctx context.Context, room string, before uint64, limit int) (*wire.History, error) {
+func (s *Session) History(ctx context.Context, room string, before uint64, limit int) (*History, error) {
 	c, err := s.ready()
 	if err != nil {
 		return nil, fmt.Errorf("client: history of %s: %w", room, err)
@@ -330,7 +345,7 @@ func (s *Session) History(ctx context.Context, room string, before uint64, limit
 // Thread returns a page of the replies to message parent of room: those with a seq above
 // after (0 = from the first), oldest first, up to limit (0 = the server's default); More says
 // whether later ones remain. Neither the page nor its messages are delivered on Events.
-func (s *Session) Thread(ctx context.Context, room string, parent, after uint64, limit int) (*wire.History, error) {
+func (s *Session) Thread(ctx context.Context, room string, parent, after uint64, limit int) (*History, error) {
 	c, err := s.ready()
 	if err != nil {
 		return nil, fmt.Errorf("client: thread of %d in %s: %w", parent, room, err)
@@ -340,7 +355,7 @@ func (s *Session) Thread(ctx context.Context, room string, parent, after uint64,
 
 // Revisions returns the texts message seq of room has had, oldest first, the current one
 // last: for its sender and moderators only.
-func (s *Session) Revisions(ctx context.Context, room string, seq uint64) (*wire.Revisions, error) {
+func (s *Session) Revisions(ctx context.Context, room string, seq uint64) (*Revisions, error) {
 	c, err := s.ready()
 	if err != nil {
 		return nil, fmt.Errorf("client: revisions of %d in %s: %w", seq, room, err)

@@ -16,15 +16,24 @@ import (
 
 // User returns the user the session acts for, as the last welcome named it (the same id on
 // every connection and device of the user), or nil from a server older than users.
-func (s *Session) User() *wire.UserInfo {
+func (s *Session) User() *UserInfo {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.user
 }
 
+// Name returns the name the server knows the session's user by, as the last welcome gave it:
+// the From of the user's own messages, which a bot skips so as not to answer itself. It is
+// "" only before the first welcome, which Connect waits for.
+func (s *Session) Name() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.name
+}
+
 // Create creates room with its metadata, the user its owner (see Conn.Create). It does not
 // join the room: Join does.
-func (s *Session) Create(ctx context.Context, room, topic string, private bool) (*wire.Room, error) {
+func (s *Session) Create(ctx context.Context, room, topic string, private bool) (*Room, error) {
 	c, err := s.ready()
 	if err != nil {
 		return nil, fmt.Errorf("client: create %s: %w", room, err)
@@ -34,7 +43,7 @@ func (s *Session) Create(ctx context.Context, room, topic string, private bool) 
 
 // DM opens the direct message between the user and the users names (see Conn.DM); Join
 // enters it.
-func (s *Session) DM(ctx context.Context, names []string) (*wire.Room, error) {
+func (s *Session) DM(ctx context.Context, names []string) (*Room, error) {
 	c, err := s.ready()
 	if err != nil {
 		return nil, fmt.Errorf("client: dm %v: %w", names, err)
@@ -95,7 +104,7 @@ func (s *Session) Part(ctx context.Context, room string) error {
 
 // Rooms returns the user's list of rooms with their counts; the frame is delivered on
 // Events too, as the one the server sends after each welcome is.
-func (s *Session) Rooms(ctx context.Context) (*wire.Rooms, error) {
+func (s *Session) Rooms(ctx context.Context) (*Rooms, error) {
 	c, err := s.ready()
 	if err != nil {
 		return nil, fmt.Errorf("client: rooms: %w", err)
@@ -104,7 +113,7 @@ func (s *Session) Rooms(ctx context.Context) (*wire.Rooms, error) {
 }
 
 // Directory returns a page of the public rooms (see Conn.Directory).
-func (s *Session) Directory(ctx context.Context, query, after string, limit int) (*wire.Directory, error) {
+func (s *Session) Directory(ctx context.Context, query, after string, limit int) (*Directory, error) {
 	c, err := s.ready()
 	if err != nil {
 		return nil, fmt.Errorf("client: directory: %w", err)
@@ -113,7 +122,7 @@ func (s *Session) Directory(ctx context.Context, query, after string, limit int)
 }
 
 // Members returns a page of the stored members of room (see Conn.Members).
-func (s *Session) Members(ctx context.Context, room, after string) (*wire.Members, error) {
+func (s *Session) Members(ctx context.Context, room, after string) (*Members, error) {
 	c, err := s.ready()
 	if err != nil {
 		return nil, fmt.Errorf("client: members of %s: %w", room, err)

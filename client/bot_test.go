@@ -1,0 +1,192 @@
+package client_test
+
+import (
+	"context"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"hubbub"
+	"hubbub/client"
+	"hubbub/internal/accounts"
+	"hubbub/internal/server"
+	"hubbub/internal/servertest"
+	"hubbub/internal/testwait"
+)
+
+// What a bot relies on: SkipHistory makes its first join replay nothing, so it answers only
+// what is said once it is there; after a lost connection it still gets every message said
+// while it was away (rejoin with since); Name says which messages are its own.
+func TestSkipHistoryThenCatchUpAfterReconnect(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{})
+	p := startProxy(t, s.Addr)
+	ctx := testContext(t)
+	bob, brec := dialConn(t, ctx, s.WS, "bob")
+	if _, err := bob.Join(ctx, "lobby", nil, 0); err != nil {
+		t.Fatal(err)
+	}
+	sayAll(t, bob, brec, "lobby", "old-", "m1", "m2", "m3")
+
+	bot, err := client.Connect(ctx, client.SessionOptions{URLs: []string{p.URL()}, Name: "bot", Key: "bot-key",
+		SkipHistory: true, Logger: quiet, BackoffBase: 10 * time.Millisecond, BackoffMax: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { bot.Close() })
+	rec := drain(bot)
+	if bot.Name() != "bot" {
+		t.Errorf("Name() = %q, want bot", bot.Name())
+	}
+	j, err := bot.Join(ctx, "lobby")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j.LastSeq != 3 || j.Replay != 0 || j.Truncated {
+		t.Errorf("joined = %+v, want last_seq 3 and nothing replayed", j)
+	}
+	sayAll(t, bob, brec, "lobby", "live-", "m4")
+	testwait.Until(t, "the bot's first message", func() bool { return len(rec.messages("lobby")) == 1 })
+
+	// The bot's connection drops and stays down while bob talks.
+	p.setDown(true)
+	p.cut()
+	testwait.Until(t, "the bot disconnected", func() bool { return len(events[*client.Disconnected](rec)) == 1 })
+	sayAll(t, bob, brec, "lobby", "away-", "m5", "m6")
+	p.setDown(false)
+	testwait.Until(t, "the bot's catch-up", func() bool { return len(rec.messages("lobby")) == 3 })
+	if r, err := bot.Send(ctx, "lobby", "back"); err != nil {
+		t.Fatal(err)
+	} else if _, err := r.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	testwait.Until(t, "the bot's own message", func() bool { return len(rec.messages("lobby")) == 4 })
+	if got, want := rec.texts("lobby"), []string{"m4", "m5", "m6", "back"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("the bot saw %q, want %q", got, want)
+	}
+	if ms := rec.messages("lobby"); ms[3].From != bot.Name() || ms[0].From == bot.Name() {
+		t.Errorf("From of bob's %q and the bot's %q, Name() = %q", ms[0].From, ms[3].From, bot.Name())
+	}
+}
+
+// A message posted with the caller's id is stored once per room, user and id: a bot that
+// restarts (a new Session with the same name and key) and answers the same question again
+// gets the first answer back, marked duplicate.
+func TestPostWithCallersIDIsStoredOnce(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{})
+	ctx := testContext(t)
+	post := func(text string) *client.Ack {
+		t.Helper()
+		ses, err := client.Connect(ctx, client.SessionOptions{URLs: []string{s.URL}, Name: "bot", Key: "bot-key", Logger: quiet})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ses.Close()
+		drain(ses)
+		if _, err := ses.Join(ctx, "lobby"); err != nil {
+			t.Fatal(err)
+		}
+		r, err := ses.Post(ctx, client.Outgoing{Room: "lobby", Text: text, ID: "answer-lobby-7"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.ID != "answer-lobby-7" {
+			t.Errorf("receipt id %q, want the caller's", r.ID)
+		}
+		ack, err := r.Wait(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ack
+	}
+	first := post("the answer")
+	again := post("the answer, said again after a restart")
+	if first.Duplicate || !again.Duplicate || again.Seq != first.Seq || again.MsgID != first.MsgID {
+		t.Errorf("first ack %+v, second %+v: want the second to be the first's duplicate", first, again)
+	}
+	reader, _ := dialConn(t, ctx, s.WS, "reader")
+	if _, err := reader.Join(ctx, "lobby", nil, 0); err != nil {
+		t.Fatal(err)
+	}
+	h, err := reader.History(ctx, "lobby", 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h.Messages) != 1 || h.Messages[0].Text != "the answer" {
+		t.Errorf("history %+v, want the first answer only", h.Messages)
+	}
+}
+
+// Post refuses at once what the server would refuse: an id too long, an empty text, and an id
+// still awaiting its ack.
+func TestPostRefusals(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{})
+	p := startProxy(t, s.Addr)
+	ctx := testContext(t)
+	ses, _ := startSession(t, "bot", p.URL())
+	if _, err := ses.Join(ctx, "lobby"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ses.Post(ctx, client.Outgoing{Room: "lobby", Text: "hi", ID: strings.Repeat("x", 65)}); hubbub.ErrorCode(err) != hubbub.ECodeBadID {
+		t.Errorf("a 65-byte id: %v, want bad_id", err)
+	}
+	if _, err := ses.Post(ctx, client.Outgoing{Room: "lobby", Text: " \n"}); hubbub.ErrorCode(err) != hubbub.ECodeEmpty {
+		t.Errorf("an empty text: %v, want empty", err)
+	}
+	p.freeze() // the ack of the first post cannot arrive
+	first, err := ses.Post(ctx, client.Outgoing{Room: "lobby", Text: "one", ID: "same"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ses.Post(ctx, client.Outgoing{Room: "lobby", Text: "two", ID: "same"}); hubbub.ErrorCode(err) != hubbub.ECodeBadID {
+		t.Errorf("a pending id again: %v, want bad_id", err)
+	}
+	p.cut() // the session reconnects and resends the first
+	if ack, err := first.Wait(ctx); err != nil || ack.ID != "same" {
+		t.Errorf("the first post: %+v, %v", ack, err)
+	}
+}
+
+// An account signs in with SignIn and connects with the session cookie it returns, without
+// a name: the server takes the user from the cookie.
+func TestSignInAndConnectWithSessionCookie(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{Server: server.Config{Auth: "accounts"}})
+	ctx := testContext(t)
+	h, err := accounts.NewHasher(accounts.HashParams{Memory: 8 << 10, Time: 1, Threads: 1}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := accounts.AddUser(ctx, s.Store, h, "ann", hubbub.RoleMember, "correct horse battery"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.SignIn(ctx, s.URL, "ann", "wrong password!", nil); hubbub.ErrorCode(err) != hubbub.ECodeUnauthorized {
+		t.Errorf("a wrong password: %v, want unauthorized", err)
+	}
+	cookie, err := client.SignIn(ctx, s.WS, "ann", "correct horse battery", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ses, err := client.Connect(ctx, client.SessionOptions{URLs: []string{s.URL}, SessionCookie: cookie, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ses.Close()
+	drain(ses)
+	if u := ses.User(); ses.Name() != "ann" || u == nil || u.Kind != string(hubbub.UserAccount) {
+		t.Errorf("Name() %q, User() %+v: want the account ann", ses.Name(), u)
+	}
+	// Without the cookie this server lets nobody in.
+	_, err = client.Connect(ctx, client.SessionOptions{URLs: []string{s.URL}, Name: "ann", Key: "k", Logger: quiet})
+	if hubbub.ErrorCode(err) != hubbub.ECodeUnauthorized {
+		t.Errorf("a guest on an accounts-only server: %v, want unauthorized", err)
+	}
+	// A server that has no such account says so, and a bad URL is refused before any request.
+	if _, err := client.SignIn(ctx, "ftp://example.com", "ann", "x", nil); err == nil {
+		t.Error("SignIn accepted an ftp:// URL")
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := client.SignIn(cctx, s.URL, "ann", "correct horse battery", nil); err == nil {
+		t.Error("SignIn with a cancelled context succeeded")
+	}
+}
