@@ -1,0 +1,221 @@
+// Package fulltext is what every store's full-text search shares, so that a query matches the
+// same messages on SQLite, PostgreSQL and the in-memory reference store: the folding and
+// splitting of text into tokens, the parsing of a query, its rendering as an FTS5 MATCH
+// expression and as a PostgreSQL tsquery, the matching of a text in Go, the snippet of a hit
+// and the cursor of a page.
+//
+// The stores never tokenize themselves: they index the token stream made here (SQLite: tokens
+// joined by spaces under FTS5's ascii tokenizer, which splits on exactly those spaces since
+// every token holds letters and digits only; PostgreSQL: a tsvector literal with the tokens'
+// positions), so no store's idea of a word, of case or of Unicode can differ from another's.
+//
+// Folding: each character is decomposed (NFKD), its combining marks dropped and the rest
+// lower-cased, so "Café" and "CAFE" index as "cafe" and "ﬁ" as "fi". A token is a run of
+// letters and digits; a character of a script written without spaces (Han, Hiragana,
+// Katakana, Hangul) is a token by itself, so a CJK word is found as a run of adjacent tokens
+// without a dictionary.
+package fulltext
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// MaxTokenBytes is the longest token indexed or searched: a longer run of letters is cut to
+// its first MaxTokenBytes bytes (on a character boundary) on both sides, so that it is still
+// found by its beginning, and so that no store's limit on a word (PostgreSQL refuses lexemes
+// over 2047 bytes) can refuse a message.
+const MaxTokenBytes = 200
+
+// MaxTokens is how many tokens of a message are indexed: PostgreSQL keeps positions only up
+// to 16383, so the stores index a message's first MaxTokens tokens and agree on what a
+// phrase near the end of a very long message matches.
+const MaxTokens = 16000
+
+// token is one token of a text: its folded form and the bytes of the original text it came
+// from (several tokens may come from one character, as "㍿" folds to four).
+type token struct {
+	text       string
+	start, end int
+	cjk        bool
+}
+
+// isCJK reports whether r belongs to a script written without spaces between words.
+func isCJK(r rune) bool {
+	return unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul)
+}
+
+// isHangulSyllable reports whether r is a precomposed Hangul syllable: NFKD would split it
+// into its jamo, which would make one written character three tokens.
+func isHangulSyllable(r rune) bool { return r >= 0xAC00 && r <= 0xD7A3 }
+
+// foldRune appends the folded form of r to buf.
+func foldRune(buf []rune, r rune) []rune {
+	if r < utf8.RuneSelf {
+		if 'A' <= r && r <= 'Z' {
+			r += 'a' - 'A'
+		}
+		return append(buf, r)
+	}
+	if isHangulSyllable(r) {
+		return append(buf, r)
+	}
+	var tmp [utf8.UTFMax]byte
+	n := utf8.EncodeRune(tmp[:], r)
+	d := norm.NFKD.Bytes(tmp[:n])
+	for len(d) > 0 {
+		f, w := utf8.DecodeRune(d)
+		d = d[w:]
+		if unicode.Is(unicode.M, f) {
+			continue
+		}
+		buf = append(buf, unicode.ToLower(f))
+	}
+	return buf
+}
+
+// isWordRune reports whether a folded rune belongs in a (non-CJK) token.
+func isWordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsNumber(r) }
+
+// scan calls fn with each token of text, in order, at most MaxTokens of them. Invalid UTF-8
+// is a separator.
+func scan(text string, fn func(t token)) {
+	var (
+		cur        []byte // the current word token
+		start, end int
+		n          int
+		buf        []rune
+	)
+	flush := func() bool {
+		if len(cur) > 0 {
+			fn(token{text: string(cur), start: start, end: end})
+			cur = cur[:0]
+			n++
+		}
+		return n < MaxTokens
+	}
+	for i := 0; i < len(text); {
+		r, w := utf8.DecodeRuneInString(text[i:])
+		buf = foldRune(buf[:0], r) // an invalid byte is U+FFFD, a symbol: a separator
+		for _, f := range buf {
+			switch {
+			case isCJK(f):
+				if !flush() {
+					return
+				}
+				fn(token{text: string(f), start: i, end: i + w, cjk: true})
+				n++
+				if n >= MaxTokens {
+					return
+				}
+			case isWordRune(f):
+				if len(cur) == 0 {
+					start = i
+				}
+				end = i + w
+				if len(cur)+utf8.RuneLen(f) <= MaxTokenBytes {
+					cur = utf8.AppendRune(cur, f)
+				}
+			default:
+				if !flush() {
+					return
+				}
+			}
+		}
+		i += w
+	}
+	flush()
+}
+
+// Fold returns text folded as the index sees it: its tokens, joined by single spaces. It is
+// what the SQLite store indexes.
+func Fold(text string) string {
+	var b strings.Builder
+	scan(text, func(t token) {
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(t.text)
+	})
+	return b.String()
+}
+
+// Tokens returns the folded tokens of text, in order.
+func Tokens(text string) []string {
+	var out []string
+	scan(text, func(t token) { out = append(out, t.text) })
+	return out
+}
+
+// TSVector returns the tokens of text as a PostgreSQL tsvector literal, each lexeme with its
+// positions (1, 2, …), for `$1::tsvector`: the positions make "<->" match adjacent tokens, and
+// no PostgreSQL parser or dictionary sees the text. Extra lexemes (the room's, see RoomToken)
+// are added at the last position, where they stand next to no token of the text.
+func TSVector(text string, extra ...string) string {
+	pos := map[string][]int{}
+	var order []string
+	n := 0
+	scan(text, func(t token) {
+		n++
+		if pos[t.text] == nil {
+			order = append(order, t.text)
+		}
+		pos[t.text] = append(pos[t.text], n)
+	})
+	var b strings.Builder
+	for _, w := range order {
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		writeTSLexeme(&b, w)
+		ps := pos[w]
+		if len(ps) > 256 { // PostgreSQL keeps at most 256 positions of a lexeme
+			ps = ps[:256]
+		}
+		b.WriteByte(':')
+		for i, p := range ps {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(itoa(p))
+		}
+	}
+	for _, x := range extra {
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		writeTSLexeme(&b, x)
+		b.WriteString(":16383")
+	}
+	return b.String()
+}
+
+// writeTSLexeme writes w quoted for a tsvector or tsquery literal: inside single quotes, a
+// quote and a backslash are escaped by a backslash.
+func writeTSLexeme(b *strings.Builder, w string) {
+	b.WriteByte('\'')
+	for _, r := range w {
+		if r == '\'' || r == '\\' {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	b.WriteByte('\'')
+}
+
+func itoa(n int) string {
+	var a [20]byte
+	i := len(a)
+	for {
+		i--
+		a[i] = byte('0' + n%10)
+		n /= 10
+		if n == 0 {
+			break
+		}
+	}
+	return string(a[i:])
+}
