@@ -141,12 +141,15 @@ func scanOne(rows *sql.Rows, err error) (hubbub.Entry, error) {
 
 // scanEntry reads a row of messageColumns or entryColumns into e. Times are stored as Unix
 // milliseconds, mentions and reactions as JSON.
-func scanEntry(rows *sql.Rows, e *hubbub.Entry) error {
+func scanEntry(rows *sql.Rows, e *hubbub.Entry) error { return scanEntryAnd(rows, e) }
+
+// scanEntryAnd is scanEntry of a row with more columns after the entry's, read into extra.
+func scanEntryAnd(rows *sql.Rows, e *hubbub.Entry, extra ...any) error {
 	var seq, ms, replyTo, editedMs, target int64
 	var kind, mentions, reactions, role string
-	if err := rows.Scan(&seq, &e.ID, &e.ClientID, &e.From, &e.User, &kind, &e.Text, &ms, &mentions, &e.MentionRoom,
+	if err := rows.Scan(append([]any{&seq, &e.ID, &e.ClientID, &e.From, &e.User, &kind, &e.Text, &ms, &mentions, &e.MentionRoom,
 		&replyTo, &e.Deleted, &editedMs, &e.ReplyCount, &reactions, &target, &e.Emoji, &e.Added, &e.Count,
-		&e.Moderator, &e.Subject, &e.SubjectName, &e.Action, &role); err != nil {
+		&e.Moderator, &e.Subject, &e.SubjectName, &e.Action, &role}, extra...)...); err != nil {
 		return err
 	}
 	e.Seq, e.Kind, e.Time, e.Role = uint64(seq), hubbub.EntryKind(kind), sqlstore.MsTime(ms), hubbub.RoomRole(role)

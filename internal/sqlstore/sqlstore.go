@@ -52,6 +52,7 @@ const (
 	OpReplies     Op = "replies"
 	OpRevisions   Op = "revisions"
 	OpReactedBy   Op = "reacted by"
+	OpSearch      Op = "search"
 	OpCheck       Op = "check"
 	OpClose       Op = "close"
 )

@@ -100,6 +100,18 @@ func RunStoreTests(t *testing.T, open func(t *testing.T, ret hubbub.Retention) h
 		{"UnreadCap", testUnreadCap},
 		{"PeopleDoneContext", testPeopleDoneContext},
 		{"RoomStateRetention", testRoomStateRetention},
+
+		// Search (issue 17).
+		{"SearchEdit", testSearchEdit},
+		{"SearchDelete", testSearchDelete},
+		{"SearchPrune", testSearchPrune},
+		{"SearchRooms", testSearchRooms},
+		{"SearchFilters", testSearchFilters},
+		{"SearchLanguages", testSearchLanguages},
+		{"SearchOrder", testSearchOrder},
+		{"SearchPaging", testSearchPaging},
+		{"SearchLimits", testSearchLimits},
+		{"SearchContext", testSearchContext},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.run(t, open) })

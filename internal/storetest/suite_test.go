@@ -171,6 +171,13 @@ func TestSuiteCatchesBugs(t *testing.T) {
 		{"ctx", "PeopleDoneContext"},
 		{"close", "PeopleDoneContext"},
 		{"prunestate", "RoomStateRetention"},
+		{"searchstale", "SearchEdit"},
+		{"searchrooms", "SearchRooms"},
+		{"searchpage", "SearchPaging"},
+		{"searchcursor", "SearchPaging"},
+		{"searchrank", "SearchOrder"},
+		{"searchcjk", "SearchLanguages"},
+		{"ctx", "SearchContext"},
 
 		// RunSharedStoreTests.
 		{"namerace", "Shared/NamesTwoNodes"},
