@@ -189,11 +189,11 @@ func testSearchFilters(t *testing.T, open opener) {
 func testSearchLanguages(t *testing.T, open opener) {
 	s := open(t, hubbub.Retention{})
 	texts := []string{
-		"我们在聊天室见面",           // Chinese: "we meet in the chat room"
-		"天聊不是词",              // the same characters in another order
-		"新しいチャットルームへようこそ",    // Japanese, katakana inside hiragana
-		"東京で会いましょう",          // Japanese, kanji and hiragana
-		"한국어 채팅방입니다",         // Korean
+		"我们在聊天室见面",            // Chinese: "we meet in the chat room"
+		"天聊不是词",               // the same characters in another order
+		"新しいチャットルームへようこそ",     // Japanese, katakana inside hiragana
+		"東京で会いましょう",           // Japanese, kanji and hiragana
+		"한국어 채팅방입니다",          // Korean
 		"Rendez-vous au Café", // diacritics
 		"CAFE OLÉ",
 		"We deployed the new release",
