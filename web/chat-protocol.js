@@ -70,6 +70,8 @@ const HUBBUB_FRAMES = {
     directory: ["query", "after", "limit"],
     members: ["room", "after"],
     read: ["room", "seq"],
+    // Search (search.js).
+    search: ["q", "room", "from", "since", "until", "order", "cursor", "limit", "id"],
   },
   // Server → client.
   receive: {
@@ -97,6 +99,8 @@ const HUBBUB_FRAMES = {
     read: ["room", "seq"],
     topic_changed: ["room", "log_seq", "from", "user", "topic", "time"],
     member_changed: ["room", "log_seq", "from", "user", "subject", "subject_name", "action", "role", "time"],
+    // Search (search.js).
+    search_results: ["id", "q", "room", "hits", "next", "partial"],
   },
   // welcome's limits.
   limits: ["max_text", "max_rooms", "history_max", "history_page_max", "send_rate", "send_burst"],

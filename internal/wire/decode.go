@@ -48,6 +48,12 @@ func Decode(b []byte) (ClientFrame, error) {
 		return f, hubbub.Errorf(hubbub.ECodeBadField, "field %q of history must be a whole number ≥ 0 (a seq), not a string", "after")
 	case (f.Type == TypeDirectory || f.Type == TypeMembers) && f.After != (Cursor{}) && !f.After.IsKey:
 		return f, hubbub.Errorf(hubbub.ECodeBadField, "field %q of %s must be a string (the next of the page before), not a number", "after", f.Type)
+	case f.Type == TypeJoin && f.Since != nil && f.Since.IsTime:
+		return f, hubbub.Errorf(hubbub.ECodeBadField, "field %q of join must be a whole number ≥ 0 (a seq), not a string", "since")
+	case f.Type == TypeSearch && f.Since != nil && !f.Since.IsTime:
+		return f, hubbub.Errorf(hubbub.ECodeBadField, "field %q of search must be a time (RFC 3339, such as 2026-12-03T09:00:00Z), not a number", "since")
+	case f.Type == TypeSearch && f.Limit < 0:
+		return f, hubbub.Errorf(hubbub.ECodeBadField, "field %q must be a whole number ≥ 0 (0 = the server's default), not %d", "limit", f.Limit)
 	}
 	for _, field := range known.required {
 		missing := false

@@ -57,6 +57,13 @@ func TestDecodeKnownFrames(t *testing.T) {
 		{`{"type":"history","room":"r","thread":3,"after":-4}`, "history", hubbub.ECodeBadField},
 		{`{"type":"read","room":"r","seq":4}`, "read", ""},
 		{`{"type":"read","room":"r"}`, "read", hubbub.ECodeMissing},
+		// Search: since is a time here, a seq in join.
+		{`{"type":"search","q":"deploy","since":"2026-12-01T00:00:00Z","until":"2026-12-02T00:00:00Z","from":"ann","order":"relevance","cursor":"c","limit":5,"id":"s-1"}`, "search", ""},
+		{`{"type":"search","q":""}`, "search", ""}, // an empty query is the session's to refuse
+		{`{"type":"search","q":"x","since":7}`, "search", hubbub.ECodeBadField},
+		{`{"type":"search","q":"x","limit":-1}`, "search", hubbub.ECodeBadField},
+		{`{"type":"search","q":"x","until":7}`, "search", hubbub.ECodeBadField},
+		{`{"type":"search","q":5}`, "search", hubbub.ECodeBadField},
 	}
 	for _, tc := range cases {
 		f, err := Decode([]byte(tc.in))
@@ -85,7 +92,7 @@ func FuzzDecode(f *testing.F) {
 		`{"type":"send","room":"r","text":"\u0000\ud800"}`, `{"type":"send","text":null}`, `nul`, `{"type":`,
 		`{"type":"join","room":5,"since":-1}`, `{"type":"hello","name":""}`, `{"type":"history","room":"r","limit":-3}`,
 		`{"type":"directory","after":"a","limit":3}`, `{"type":"history","room":"r","after":"x"}`, `{"type":"dm","names":["a"]}`,
-		`{"type":"topic","room":"r","topic":null}`,
+		`{"type":"topic","room":"r","topic":null}`, `{"type":"search","q":"x","since":"2026-12-01T00:00:00Z"}`,
 	} {
 		f.Add([]byte(s))
 	}

@@ -42,6 +42,8 @@ const (
 	TypeRooms     = "rooms"
 	TypeDirectory = "directory"
 	TypeRead      = "read"
+	// Search (search.go).
+	TypeSearch = "search"
 
 	// Server → client (and history, typing).
 	TypeWelcome   = "welcome"
@@ -62,6 +64,8 @@ const (
 	TypeUnroom        = "unroom"
 	TypeTopicChanged  = "topic_changed"
 	TypeMemberChanged = "member_changed"
+	// Search (search.go).
+	TypeSearchResults = "search_results"
 )
 
 // Client → server frames, one struct per type. Clients send these (the client package's methods
@@ -324,7 +328,7 @@ type ClientFrame struct {
 	Key     string  `json:"key,omitempty"`
 	Token   string  `json:"token,omitempty"`
 	Room    string  `json:"room,omitempty"`
-	Since   *uint64 `json:"since,omitempty"`
+	Since   *Since  `json:"since,omitempty"`
 	History int     `json:"history,omitempty"`
 	Before  uint64  `json:"before,omitempty"`
 	Limit   int     `json:"limit,omitempty"`
@@ -348,6 +352,12 @@ type ClientFrame struct {
 	Names   []string `json:"names,omitempty"`
 	Role    string   `json:"role,omitempty"`
 	Query   string   `json:"query,omitempty"`
+	// Q, From, Until, Order and Cursor are read by search (Since too, as a time).
+	Q      string `json:"q,omitempty"`
+	From   string `json:"from,omitempty"`
+	Until  string `json:"until,omitempty"`
+	Order  string `json:"order,omitempty"`
+	Cursor string `json:"cursor,omitempty"`
 }
 
 // Cursor is a request's paging position, its "after" field: a seq (a JSON number) for a
@@ -421,6 +431,7 @@ var clientFrames = map[string]clientFrame{
 	TypeDirectory: {DirectoryRequest{}, nil},
 	TypeMembers:   {MembersRequest{}, []string{"room"}},
 	TypeRead:      {ReadRequest{}, []string{"room", "seq"}},
+	TypeSearch:    {SearchRequest{}, nil},
 }
 
 // Server → client frames. The server builds and encodes them (New…, Encode); clients decode
@@ -428,8 +439,8 @@ var clientFrames = map[string]clientFrame{
 
 // Frame is a frame received from the server: *Welcome, *Joined, *Left, *Message, *Ack,
 // *History, *Presence, *Typing, *Members, *Pong, *Deleted, *Moderated, *Edited, *Reacted,
-// *Revisions, *Room, *Unroom, *Rooms, *Directory, *Read, *TopicChanged, *MemberChanged, *Error
-// or *Unknown.
+// *Revisions, *Room, *Unroom, *Rooms, *Directory, *Read, *TopicChanged, *MemberChanged,
+// *SearchResults, *Error or *Unknown.
 // (the client package's Session also delivers its own connection events as Frames.)
 type Frame interface {
 	// FrameType returns the frame's wire type, such as "message".
@@ -890,6 +901,7 @@ var serverFrames = map[string]func() Frame{
 	TypeRead:          func() Frame { return new(Read) },
 	TypeTopicChanged:  func() Frame { return new(TopicChanged) },
 	TypeMemberChanged: func() Frame { return new(MemberChanged) },
+	TypeSearchResults: func() Frame { return new(SearchResults) },
 }
 
 // FrameType implements Frame.
