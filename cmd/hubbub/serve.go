@@ -23,6 +23,7 @@ import (
 	"hubbub/internal/lograte"
 	"hubbub/internal/postgres"
 	"hubbub/internal/server"
+	"hubbub/internal/session"
 	"hubbub/internal/sqlite"
 	"hubbub/web"
 )
@@ -107,6 +108,9 @@ func newServeFlags(fs *flag.FlagSet) *serveFlags {
 	fs.IntVar(&s.MaxDMMembers, "max-dm-members", hubbub.MaxDMMembers, "most people in a direct message, its starter included")
 	fs.IntVar(&s.MaxConns, "max-conns", 20000, "WebSocket connections the server holds (past it: 503)")
 	fs.IntVar(&s.HistoryPageMax, "history-page-max", 200, "largest history page a client may ask for")
+	fs.DurationVar(&s.SearchTimeout, "search-timeout", session.DefaultSearchTimeout, "longest one search may take (WebSocket or GET /api/search); past it the search is answered unavailable")
+	fs.Float64Var(&s.SearchRate, "search-rate", session.DefaultSearchRate, "searches per second a connection may make (token bucket rate)")
+	fs.IntVar(&s.SearchBurst, "search-burst", session.DefaultSearchBurst, "searches a connection may make in a burst (token bucket size)")
 	fs.IntVar(&s.RoomsPageMax, "rooms-page-max", api.DefaultRoomsPageMax, fmt.Sprintf("largest page of rooms GET /api/rooms lists (limit); a page holds %d unless asked otherwise", api.DefaultRoomsPage))
 	fs.DurationVar(&s.AddIdleTimeout, "add-idle-timeout", 30*time.Second, "add service: close a connection idle this long")
 	fs.StringVar(&s.APIKey, "api-key", "", "turn on the server API under /api/ (docs/api.md), for requests bearing this key (default: API off)")

@@ -135,6 +135,7 @@ func New(cfg Config, h *hub.Hub, sessions *session.Service) *API {
 	m.HandleFunc("PUT /api/rooms/{room}/read", s.apiRead)
 	m.HandleFunc("POST /api/dms", s.apiDM)
 	m.HandleFunc("GET /api/directory", s.apiDirectory)
+	m.HandleFunc("GET /api/search", s.apiSearch)
 	m.HandleFunc("GET /api/users", s.apiUsers)
 	m.HandleFunc("GET /api/users/{name}", s.apiUser)
 	m.HandleFunc("GET /api/users/{name}/rooms", s.apiUserRooms)

@@ -96,6 +96,14 @@ type Config struct {
 	// MaxDMMembers is the most people a direct message may have, its starter included
 	// (default hubbub.MaxDMMembers).
 	MaxDMMembers int
+	// SearchTimeout bounds the time of one search, over WebSocket or the REST API (default
+	// session.DefaultSearchTimeout, 2s): past it the search is answered unavailable.
+	SearchTimeout time.Duration
+	// SearchRate and SearchBurst limit each connection's searches: a token bucket refilled at
+	// SearchRate per second holding SearchBurst (defaults session.DefaultSearchRate and
+	// DefaultSearchBurst, 2 and 10).
+	SearchRate  float64
+	SearchBurst int
 	// RoomsPageMax is the largest page of GET /api/rooms (default api.DefaultRoomsPageMax);
 	// a page holds api.DefaultRoomsPage rooms unless the request asks for fewer or more.
 	RoomsPageMax int
@@ -255,6 +263,11 @@ func (c Config) withDefaults() Config {
 	num(&c.HistoryPageMax, 200)
 	num(&c.MaxDMMembers, hubbub.MaxDMMembers)
 	num(&c.RoomsPageMax, api.DefaultRoomsPageMax)
+	dur(&c.SearchTimeout, session.DefaultSearchTimeout)
+	if c.SearchRate <= 0 {
+		c.SearchRate = session.DefaultSearchRate
+	}
+	num(&c.SearchBurst, session.DefaultSearchBurst)
 	num(&c.MaxConnsPerIP, 100)
 	if c.ConnectRate <= 0 {
 		c.ConnectRate = 5

@@ -90,7 +90,8 @@ func New(cfg Config, h *hub.Hub, store hubbub.Store, broker hubbub.Broker) (*Ser
 	s.sessions = session.New(session.Config{Node: cfg.Node, MaxText: cfg.MaxText, SendRate: cfg.SendRate,
 		SendBurst: cfg.SendBurst, AbuseLimit: cfg.AbuseLimit, TypingInterval: cfg.TypingInterval,
 		MaxRoomsPerConn: cfg.MaxRoomsPerConn, HistoryPageMax: cfg.HistoryPageMax, MaxDMMembers: cfg.MaxDMMembers, Auth: cfg.Auth, Users: store,
-		Tokens: cfg.Tokens, RoleFor: cfg.RoleFor, Metrics: cfg.Metrics}, h)
+		Tokens: cfg.Tokens, RoleFor: cfg.RoleFor, Metrics: cfg.Metrics,
+		SearchTimeout: cfg.SearchTimeout, SearchRate: cfg.SearchRate, SearchBurst: cfg.SearchBurst}, h)
 	s.adder = addservice.Config{IdleTimeout: cfg.AddIdleTimeout, ReadLimit: cfg.AddReadLimit,
 		WriteWait: cfg.WriteWait, Metrics: cfg.Metrics, Logger: s.log}
 	s.mux = http.NewServeMux()

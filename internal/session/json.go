@@ -18,16 +18,18 @@ type jsonSession struct {
 	member  *hub.Member // nil until hello
 	rooms   joinedRooms
 	limiter *sendLimiter
-	typing  typingGate
-	creds   Credentials  // what the upgrade request carried: a token used if hello has none, a session cookie
-	claims  *auth.Claims // the verified token, when the user came with one
-	expiry  expiry
-	online  *hub.Online // this connection's part in its user's presence, from hello
+	// searches limits this connection's searches (search.go).
+	searches searchLimiter
+	typing   typingGate
+	creds    Credentials  // what the upgrade request carried: a token used if hello has none, a session cookie
+	claims   *auth.Claims // the verified token, when the user came with one
+	expiry   expiry
+	online   *hub.Online // this connection's part in its user's presence, from hello
 }
 
 // newJSONSession starts a session; creds are what the upgrade request carried.
 func newJSONSession(s *Service, p Peer, creds Credentials) *jsonSession {
-	return &jsonSession{svc: s, p: p, limiter: newSendLimiter(&s.cfg),
+	return &jsonSession{svc: s, p: p, limiter: newSendLimiter(&s.cfg), searches: searchLimiter{cfg: &s.cfg},
 		typing: typingGate{interval: s.cfg.TypingInterval, maxRooms: s.cfg.MaxRoomsPerConn}, creds: creds}
 }
 
@@ -90,6 +92,8 @@ func (j *jsonSession) Handle(data []byte) {
 		j.delete(ctx, &f)
 	case wire.TypeRevisions:
 		j.revisions(ctx, &f)
+	case wire.TypeSearch:
+		j.search(ctx, &f)
 	case wire.TypeTyping:
 		if j.typing.allow(f.Room, time.Now()) {
 			_ = j.svc.hub.Typing(ctx, f.Room, j.member.Name)
@@ -191,7 +195,7 @@ func (j *jsonSession) join(ctx context.Context, f *wire.ClientFrame) {
 		j.fail(err, f)
 		return
 	}
-	req := hub.JoinRequest{Room: f.Room, Member: j.member, Since: f.Since, History: f.History,
+	req := hub.JoinRequest{Room: f.Room, Member: j.member, Since: f.Since.SeqPtr(), History: f.History,
 		Greet: func(info hub.JoinInfo) *hub.Envelope {
 			return hub.NewRaw(wire.Encode(wire.Joined{Type: wire.TypeJoined, Room: info.Room, Members: info.Members, MemberCount: info.MemberCount,
 				LastSeq: info.LastSeq, Replay: info.Replay, Truncated: info.Truncated}))
@@ -219,14 +223,16 @@ func (j *jsonSession) join(ctx context.Context, f *wire.ClientFrame) {
 
 // mayActOutside reports whether a frame of type typ may name a room the connection has not
 // joined: moderation, which moderators and admins do in any room (a member's moderation frame
-// is refused as forbidden), a moderator's delete, and the conversation frames, which concern a
-// user's rooms whether this connection follows them or not. A member deletes their own
+// is refused as forbidden), a moderator's delete, the conversation frames, which concern a
+// user's rooms whether this connection follows them or not, and search. A member deletes their own
 // messages only in rooms they are in.
 func (j *jsonSession) mayActOutside(typ string) bool {
 	if typ == wire.TypeDelete {
 		return hubbub.CanModerate(j.svc.roleOf(j.member))
 	}
-	return isModeration(typ) || isConversation(typ)
+	// A search of one room is refused only as its history would be (MayRead), as the REST
+	// API's is: a connection need not follow a room to search it.
+	return isModeration(typ) || isConversation(typ) || typ == wire.TypeSearch
 }
 
 // allowWrite applies the send rate limit to a frame that writes to a room's log (send, edit,

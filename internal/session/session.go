@@ -43,6 +43,11 @@ type Config struct {
 	// when it returns a role (tests make moderators by name with it); it is given the user's
 	// name and id.
 	RoleFor func(name, userID string) string
+	// SearchTimeout bounds the time of one search; SearchRate and SearchBurst limit each
+	// connection's searches (a token bucket).
+	SearchTimeout time.Duration
+	SearchRate    float64
+	SearchBurst   int
 	// Metrics counts rate-limit drops; nil counts nothing.
 	Metrics *metrics.Metrics
 }
