@@ -62,6 +62,8 @@ type (
 	Error = wire.Error
 	// Unknown is a frame of a type this client does not know (from a newer server), kept raw.
 	Unknown = wire.Unknown
+	// SearchResults answers a search: a page of hits.
+	SearchResults = wire.SearchResults
 )
 
 // Parts of frames.
@@ -86,6 +88,8 @@ type (
 	MyRoom = wire.MyRoom
 	// RoomMember is one member of a room as Members lists it.
 	RoomMember = wire.RoomMember
+	// SearchHit is one message a search found, with its snippet.
+	SearchHit = wire.SearchHit
 )
 
 // Client → server frames, for Conn.WriteFrame (the methods of Conn and Session fill them
@@ -147,4 +151,6 @@ type (
 	MembersRequest = wire.MembersRequest
 	// ReadRequest is the read request.
 	ReadRequest = wire.ReadRequest
+	// SearchRequest is the search request.
+	SearchRequest = wire.SearchRequest
 )
