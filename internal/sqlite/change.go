@@ -114,6 +114,9 @@ func (w *writer) tombstone(ctx context.Context, room string, target int64) error
 	if _, err := w.stmts.emptyEdits.ExecContext(ctx, room, target); err != nil {
 		return fmt.Errorf("delete edits: %w", err)
 	}
+	if _, err := w.stmts.dropFiles.ExecContext(ctx, room, target); err != nil {
+		return fmt.Errorf("delete files: %w", err)
+	}
 	return nil
 }
 

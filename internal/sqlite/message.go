@@ -55,6 +55,12 @@ func (w *writer) appendMessage(ctx context.Context, m hubbub.Entry) result {
 	if err := w.addMentions(ctx, m.Room, seq, m.User, sqlstore.MentionKeys(m.Mentions, m.MentionRoom)); err != nil {
 		return result{err: err}
 	}
+	if len(m.Attachments) > 0 {
+		// After the insert, so that a resend (refused there) returns the first outcome.
+		if m.Attachments, err = w.attach(ctx, m); err != nil {
+			return result{err: err}
+		}
+	}
 	return result{msg: m}
 }
 

@@ -30,6 +30,10 @@ func TestQueryPlans(t *testing.T) {
 			"SEARCH entries USING COVERING INDEX entries_client_id (room=? AND user_id=? AND client_id=?)"}},
 		{"empty edits", emptyEditsSQL, []any{"r", 1}, []string{"SEARCH entries USING INDEX entries_target (room=? AND target=?)"}},
 		{"deleted by", deletedBySQL, []any{"r", 1}, []string{"SEARCH entries USING INDEX entries_target (room=? AND target=?)"}},
+		{"attach file", attachFileSQL, []any{"r", 1, "f_1", "u_1"}, []string{"SEARCH files USING PRIMARY KEY (id=?)"}},
+		{"drop files", dropFilesSQL, []any{"r", 1}, []string{"SEARCH files USING INDEX files_message (room=? AND seq=?)"}},
+		{"file usage", fileUsageSQL, []any{"u_1"}, []string{"SEARCH files USING COVERING INDEX files_user (user_id=?)"}},
+		{"file", fileSQL, []any{"f_1"}, []string{"SEARCH files USING PRIMARY KEY (id=?)"}},
 		{"user by id", userByIDSQL, []any{"u_1"}, []string{"SEARCH u USING PRIMARY KEY (id=?)"}},
 		{"user by name", userByKeySQL, []any{"ann"}, []string{"SEARCH u USING INDEX users_name_key (name_key=?)"}},
 		{"user by guest key", userByGuestSQL, []any{"k"}, []string{

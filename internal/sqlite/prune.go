@@ -87,6 +87,8 @@ func (w *writer) cut(ctx context.Context, room string, cut int64) (int64, error)
 		`DELETE FROM entries WHERE room = ? AND target < ?`,
 		`DELETE FROM reactions WHERE room = ? AND seq < ?`,
 		`DELETE FROM mentions WHERE room = ? AND seq < ?`,
+		// The files of the messages it deletes become collectable (files_message).
+		`UPDATE files SET gone = 1 WHERE room = ? AND seq > 0 AND seq < ? AND gone = 0`,
 	} {
 		if _, err := w.conn.ExecContext(ctx, q, room, cut); err != nil {
 			return 0, err

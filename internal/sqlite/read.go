@@ -13,6 +13,8 @@ import (
 // again on every connection of the pool as it first uses it there.
 type readStmts struct {
 	since, before, replies, revisions, reactedBy, lastSeq, rooms *sql.Stmt
+	// Files (files.go).
+	file, fileUsage, collectable *sql.Stmt
 
 	// Users (user.go).
 	userByID, userByKey, userByGuest, userByExternal, usersByID, users, passwordHash, session *sql.Stmt
@@ -72,6 +74,9 @@ func prepareReads(ctx context.Context, db *sql.DB) (readStmts, error) {
 	r.revisions = prep(revisionsSQL)
 	r.reactedBy = prep(reactedBySQL)
 	r.lastSeq = prep(`SELECT last_seq FROM rooms WHERE name = ?`)
+	r.file = prep(fileSQL)
+	r.fileUsage = prep(fileUsageSQL)
+	r.collectable = prep(collectableSQL)
 	// A range of the rooms table's primary key (names compare as bytes, SQLite's BINARY
 	// collation), and for each room one lookup of its last entry by (room, seq), in whichever
 	// table holds it.
@@ -146,10 +151,10 @@ func scanEntry(rows *sql.Rows, e *hubbub.Entry) error { return scanEntryAnd(rows
 // scanEntryAnd is scanEntry of a row with more columns after the entry's, read into extra.
 func scanEntryAnd(rows *sql.Rows, e *hubbub.Entry, extra ...any) error {
 	var seq, ms, replyTo, editedMs, target int64
-	var kind, mentions, reactions, role string
+	var kind, mentions, reactions, role, attachments string
 	if err := rows.Scan(append([]any{&seq, &e.ID, &e.ClientID, &e.From, &e.User, &kind, &e.Text, &ms, &mentions, &e.MentionRoom,
 		&replyTo, &e.Deleted, &editedMs, &e.ReplyCount, &reactions, &target, &e.Emoji, &e.Added, &e.Count,
-		&e.Moderator, &e.Subject, &e.SubjectName, &e.Action, &role}, extra...)...); err != nil {
+		&e.Moderator, &e.Subject, &e.SubjectName, &e.Action, &role, &attachments}, extra...)...); err != nil {
 		return err
 	}
 	e.Seq, e.Kind, e.Time, e.Role = uint64(seq), hubbub.EntryKind(kind), sqlstore.MsTime(ms), hubbub.RoomRole(role)
@@ -161,7 +166,10 @@ func scanEntryAnd(rows *sql.Rows, e *hubbub.Entry, extra ...any) error {
 	if e.Mentions, err = sqlstore.DecodeMentions(mentions); err != nil {
 		return err
 	}
-	e.Reactions, err = sqlstore.DecodeReactions(reactions)
+	if e.Reactions, err = sqlstore.DecodeReactions(reactions); err != nil {
+		return err
+	}
+	e.Attachments, err = sqlstore.DecodeAttachments(attachments)
 	return err
 }
 

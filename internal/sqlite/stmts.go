@@ -27,6 +27,9 @@ type writeStmts struct {
 	unreact, react, holders, setReactions *sql.Stmt
 	// A message's rows in mentions: add one, remove one (the keys read from its row).
 	addMention, removeMention *sql.Stmt
+	// Files (files.go): attach one to a message, store a message's attachments, mark a
+	// deleted message's files gone; a user's usage and a new file.
+	attachFile, setAttachments, dropFiles, fileUsage, insertFile *sql.Stmt
 
 	// Rooms (room.go): a room's change of topic, a subject's membership and its change, the
 	// member count (which gives a room without metadata its row), a room's existence.
@@ -49,9 +52,9 @@ type writeStmts struct {
 const (
 	messageColumns = `seq, id, client_id, sender, user_id, '' AS kind, text, created_ms, mentions, mention_room,
 		reply_to, deleted, edited_ms, reply_count, reactions, 0 AS target, '' AS emoji, 0 AS added, 0 AS count, 0 AS moderator,
-		'' AS subject, '' AS subject_name, '' AS action, '' AS role`
+		'' AS subject, '' AS subject_name, '' AS action, '' AS role, attachments`
 	entryColumns = `seq, id, client_id, sender, user_id, kind, text, created_ms, mentions, mention_room,
-		0, 0, 0, 0, '', target, emoji, added, count, moderator, subject, subject_name, action, role`
+		0, 0, 0, 0, '', target, emoji, added, count, moderator, subject, subject_name, action, role, ''`
 )
 
 // The writes of the room log whose plans matter (TestQueryPlans).
@@ -111,8 +114,8 @@ func prepareWrites(ctx context.Context, conn *sql.Conn) (writeStmts, error) {
 	w.addReply = prep(`UPDATE messages SET reply_count = reply_count + 1 WHERE room = ? AND seq = ? AND seq < ?`)
 	w.edit = prep(`UPDATE messages SET original = coalesce(original, text), text = ?, mentions = ?, mention_room = ?,
 		edited_ms = ? WHERE room = ? AND seq = ?`)
-	w.tombstone = prep(`UPDATE messages SET text = '', original = NULL, mentions = '', mention_room = 0, deleted = 1
-		WHERE room = ? AND seq = ? AND deleted = 0`)
+	w.tombstone = prep(`UPDATE messages SET text = '', original = NULL, mentions = '', mention_room = 0, deleted = 1,
+		attachments = '' WHERE room = ? AND seq = ? AND deleted = 0`)
 	w.emptyEdits = prep(emptyEditsSQL)
 	w.deletedBy = prep(deletedBySQL)
 
@@ -122,6 +125,12 @@ func prepareWrites(ctx context.Context, conn *sql.Conn) (writeStmts, error) {
 	w.setReactions = prep(`UPDATE messages SET reactions = ? WHERE room = ? AND seq = ?`)
 	w.addMention = prep(`INSERT OR IGNORE INTO mentions (room, user_id, seq, sender) VALUES (?, ?, ?, ?)`)
 	w.removeMention = prep(`DELETE FROM mentions WHERE room = ? AND user_id = ? AND seq = ?`)
+	w.attachFile = prep(attachFileSQL)
+	w.setAttachments = prep(`UPDATE messages SET attachments = ? WHERE room = ? AND seq = ?`)
+	w.dropFiles = prep(dropFilesSQL)
+	w.fileUsage = prep(fileUsageSQL)
+	w.insertFile = prep(`INSERT INTO files (id, user_id, name, type, size, width, height, thumb, bytes, created_ms)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 
 	w.setTopic = prep(`INSERT INTO room_meta (name, topic, created_ms) VALUES (?, ?, ?)
 		ON CONFLICT (name) DO UPDATE SET topic = excluded.topic`)

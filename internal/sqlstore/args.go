@@ -19,7 +19,7 @@ func CheckAppend(e hubbub.Entry) error {
 	}
 	switch e.Kind {
 	case hubbub.KindMessage:
-		return nil
+		return CheckAttachments(e)
 	case hubbub.KindEdit, hubbub.KindDelete, hubbub.KindReaction:
 	case hubbub.KindTopic, hubbub.KindMember:
 		return checkRoomChange(e)

@@ -21,6 +21,7 @@ func Stored(e hubbub.Entry) hubbub.Entry {
 	case hubbub.KindMessage:
 		out.Text, out.ReplyTo, out.MentionRoom = e.Text, e.ReplyTo, e.MentionRoom
 		out.Mentions = nonEmpty(e.Mentions)
+		out.Attachments = AttachmentIDs(e.Attachments)
 	case hubbub.KindEdit:
 		out.Target, out.Text, out.MentionRoom = e.Target, e.Text, e.MentionRoom
 		out.Mentions = nonEmpty(e.Mentions)

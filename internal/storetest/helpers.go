@@ -130,6 +130,9 @@ func normalEntry(e hubbub.Entry) hubbub.Entry {
 	if len(e.Mentions) == 0 {
 		e.Mentions = nil
 	}
+	if len(e.Attachments) == 0 {
+		e.Attachments = nil
+	}
 	if len(e.Reactions) == 0 {
 		e.Reactions = nil
 	} else {

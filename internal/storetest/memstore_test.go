@@ -40,6 +40,8 @@ type memData struct {
 	metas    map[string]*hubbub.RoomMeta              // the stored fields only
 	members  map[string]map[string]*hubbub.Membership // by room, then user
 	reads    map[[2]string]uint64                     // by user and room
+
+	files map[string]*memFile // by id (memstore_files_test.go)
 }
 
 // sanctionKey is what SetSanction replaces on: one sanction per room, user and kind.
@@ -92,6 +94,7 @@ func newMemStore(ret hubbub.Retention, bug string) *memStore {
 		rooms: map[string]*memRoom{}, sanctions: map[sanctionKey]hubbub.Sanction{},
 		users: map[string]*memUser{}, sessions: map[string]hubbub.LoginSession{}, invites: map[string]*memInvite{},
 		metas: map[string]*hubbub.RoomMeta{}, members: map[string]map[string]*hubbub.Membership{}, reads: map[[2]string]uint64{},
+		files: map[string]*memFile{},
 	}}
 }
 
@@ -103,7 +106,7 @@ func (s *memStore) again() *memStore {
 		data = &memData{
 			rooms: data.rooms, sanctions: data.sanctions, ids: data.ids,
 			users: data.users, sessions: data.sessions, invites: data.invites,
-			metas: data.metas, members: data.members, reads: map[[2]string]uint64{},
+			metas: data.metas, members: data.members, reads: map[[2]string]uint64{}, files: data.files,
 		}
 	}
 	return &memStore{bug: s.bug, ret: s.ret, now: s.now, memData: data}
@@ -156,6 +159,10 @@ func (r *memRoom) message(seq uint64) (*hubbub.Entry, *memState) {
 // read returns a copy of e as the reads return it: a message in its current state.
 func (s *memStore) read(r *memRoom, e hubbub.Entry) hubbub.Entry {
 	e.Mentions = slices.Clone(e.Mentions)
+	e.Attachments = slices.Clone(e.Attachments)
+	if s.bug == "noattachread" {
+		e.Attachments = nil
+	}
 	if !e.IsMessage() {
 		return e
 	}
@@ -213,6 +220,12 @@ func (s *memStore) Append(ctx context.Context, in hubbub.Entry) (hubbub.Entry, b
 		in.User = in.From // as rows stored before users existed
 	}
 	r := s.room(in.Room)
+	if s.bug == "attachfirst" && in.IsMessage() { // checks the files before the key
+		in.Attachments = attachmentIDs(in.Attachments)
+		if err := s.checkAttachments(in); err != nil {
+			return s.refuse(r, err)
+		}
+	}
 	if s.bug == "dedupafter" && !in.IsMessage() { // checks the target before the key
 		if target, _ := r.message(in.Target); target == nil || target.Deleted && in.Kind != hubbub.KindDelete {
 			return s.refuse(r, notFound(in.Room, in.Target))
@@ -251,6 +264,10 @@ func (s *memStore) Append(ctx context.Context, in hubbub.Entry) (hubbub.Entry, b
 			if parent, _ := r.message(m.ReplyTo); parent == nil {
 				return s.refuse(r, hubbub.Errorf(hubbub.ECodeNotFound, "room %s has no message %d to reply to", in.Room, m.ReplyTo))
 			}
+		}
+		m.Attachments = attachmentIDs(in.Attachments)
+		if err := s.checkAttachments(m); err != nil {
+			return s.refuse(r, err)
 		}
 	case hubbub.KindEdit:
 		m.Target, m.Text, m.Mentions, m.MentionRoom = in.Target, in.Text, slices.Clone(in.Mentions), in.MentionRoom
@@ -363,6 +380,7 @@ func (s *memStore) store(r *memRoom, m hubbub.Entry) hubbub.Entry {
 
 	switch m.Kind {
 	case hubbub.KindMessage:
+		m.Attachments = s.attach(m)
 		r.state[m.Seq] = &memState{revisions: []hubbub.Revision{{Text: m.Text, Time: m.Time}}}
 		if _, parent := r.message(m.ReplyTo); parent != nil {
 			parent.replies++
@@ -414,6 +432,10 @@ func (s *memStore) tombstone(r *memRoom, seq uint64) {
 		return
 	}
 	target.Text, target.Mentions, target.MentionRoom = "", nil, false
+	if s.bug != "keepfiles" {
+		target.Attachments = nil
+	}
+	s.dropFiles(target.Room, seq, false)
 	if s.bug != "keeprevisions" {
 		st.revisions = nil
 	}
@@ -551,7 +573,7 @@ func (s *memStore) Prune(ctx context.Context) (int64, error) {
 	var removed int64
 	// Times are stored to the millisecond, so ages are measured to the millisecond too.
 	cutoff := s.now().Truncate(time.Millisecond).Add(-s.ret.MaxAge)
-	for _, r := range s.rooms {
+	for name, r := range s.rooms {
 		var msgs []uint64
 		for _, e := range r.entries {
 			if e.IsMessage() {
@@ -579,6 +601,7 @@ func (s *memStore) Prune(ctx context.Context) (int64, error) {
 		})
 		for seq := range gone {
 			delete(r.state, seq)
+			s.dropFiles(name, seq, true)
 		}
 		if s.bug == "prunestate" && len(gone) > 0 { // the topic lived in the entries
 			for name, room := range s.rooms {

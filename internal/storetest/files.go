@@ -1,0 +1,516 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"hubbub"
+)
+
+// The cases of hubbub.FileStore and of attachments in the room log (file.go's contract).
+
+// fileCases are the FileStore cases, run by RunFileStoreTests.
+var fileCases = []struct {
+	name string
+	run  func(*testing.T, opener)
+}{
+	{"FileCreate", testFileCreate},
+	{"FileQuota", testFileQuota},
+	{"FileQuotaConcurrent", testFileQuotaConcurrent},
+	{"Attach", testAttach},
+	{"AttachRefused", testAttachRefused},
+	{"AttachConcurrent", testAttachConcurrent},
+	{"AttachResend", testAttachResend},
+	{"FilesAfterDelete", testFilesAfterDelete},
+	{"FilesAfterPrune", testFilesAfterPrune},
+	{"FilesUnattachedGrace", testFilesUnattachedGrace},
+	{"FilesDoneContext", testFilesDoneContext},
+}
+
+// fileStore is what the file cases need of a store: until every store is a FileStore through
+// hubbub.Store, the cases take the two together.
+type fileStore interface {
+	hubbub.Store
+	hubbub.FileStore
+}
+
+// files returns s as a FileStore, failing t if it is not one.
+func files(t testing.TB, s hubbub.Store) fileStore {
+	t.Helper()
+	fs, ok := s.(fileStore)
+	if !ok {
+		t.Fatalf("%T is not a hubbub.FileStore", s)
+	}
+	return fs
+}
+
+// upload is a file as the uploader hands it to CreateFile.
+func upload(id, user string, bytes int64) hubbub.File {
+	return hubbub.File{
+		Attachment: hubbub.Attachment{ID: id, Name: id + ".png", Type: "image/png", Size: bytes - 1, Width: 640, Height: 480, Thumb: true},
+		User:       user,
+		Bytes:      bytes,
+	}
+}
+
+// mustCreate stores f with no quota and returns it as stored.
+func mustCreate(t testing.TB, s fileStore, f hubbub.File) hubbub.File {
+	t.Helper()
+	got, err := s.CreateFile(t.Context(), f, 0)
+	if err != nil {
+		t.Fatalf("CreateFile(%s): %v", f.ID, err)
+	}
+	return got
+}
+
+// getFile returns file id, and whether it is found, failing t on error.
+func getFile(t testing.TB, s fileStore, id string) (hubbub.File, bool) {
+	t.Helper()
+	f, found, err := s.File(t.Context(), id)
+	if err != nil {
+		t.Fatalf("File(%s): %v", id, err)
+	}
+	return f, found
+}
+
+// usage returns FileUsage(user), failing t on error.
+func usage(t testing.TB, s fileStore, user string) int64 {
+	t.Helper()
+	n, err := s.FileUsage(t.Context(), user)
+	if err != nil {
+		t.Fatalf("FileUsage(%s): %v", user, err)
+	}
+	return n
+}
+
+// collectable returns the ids Collectable lists, failing t on error.
+func collectable(t testing.TB, s fileStore, unattachedBefore time.Time, limit int) []string {
+	t.Helper()
+	fs, err := s.Collectable(t.Context(), unattachedBefore, limit)
+	if err != nil {
+		t.Fatalf("Collectable: %v", err)
+	}
+	ids := make([]string, len(fs))
+	for i, f := range fs {
+		ids[i] = f.ID
+	}
+	return ids
+}
+
+// hasCode reports whether err carries code.
+func hasCode(err error, code string) bool {
+	return err != nil && hubbub.ErrorCode(err) == code
+}
+
+// withFiles is a message from user (also its name) carrying the files ids.
+func withFiles(room, user, text string, ids ...string) hubbub.Entry {
+	m := hubbub.Entry{Room: room, From: user, User: user, Text: text}
+	for _, id := range ids {
+		m.Attachments = append(m.Attachments, hubbub.Attachment{ID: id})
+	}
+	return m
+}
+
+// attachment is f as a message carries it.
+func attachment(f hubbub.File) hubbub.Attachment { return f.Attachment }
+
+// checkAttachments fails t unless m carries exactly want.
+func checkAttachments(t testing.TB, what string, m hubbub.Entry, want ...hubbub.Attachment) {
+	t.Helper()
+	if len(m.Attachments) == 0 && len(want) == 0 {
+		return
+	}
+	if !slices.Equal(m.Attachments, want) {
+		t.Errorf("%s: seq %d carries %+v, want %+v", what, m.Seq, m.Attachments, want)
+	}
+}
+
+// checkFileGone fails t unless file id is not found.
+func checkFileGone(t testing.TB, s fileStore, id, what string) {
+	t.Helper()
+	if f, found := getFile(t, s, id); found {
+		t.Errorf("%s: File(%s) still found: %+v", what, id, f)
+	}
+}
+
+func testFileCreate(t *testing.T, open opener) {
+	s := files(t, open(t, hubbub.Retention{}))
+	ctx := t.Context()
+	start := time.Now().Add(-time.Second)
+	in := upload("f_one", "u_ann", 1000)
+	got := mustCreate(t, s, in)
+	if got.Created.Before(start) || got.Created.Location() != time.UTC || !got.Created.Equal(got.Created.Truncate(time.Millisecond)) {
+		t.Errorf("Created = %v, want now, UTC, to the millisecond", got.Created)
+	}
+	want := in
+	want.Created = got.Created
+	if got != want {
+		t.Errorf("CreateFile returned %+v, want %+v", got, want)
+	}
+	read, found := getFile(t, s, "f_one")
+	if !found || !read.Created.Equal(got.Created) {
+		t.Fatalf("File(f_one) = %+v, %v; want %+v", read, found, got)
+	}
+	read.Created = got.Created
+	if read != got {
+		t.Errorf("File(f_one) = %+v, want %+v unattached", read, got)
+	}
+	if _, found := getFile(t, s, "f_none"); found {
+		t.Error("File of an id never stored is found")
+	}
+
+	again := upload("f_one", "u_bob", 10)
+	if _, err := s.CreateFile(ctx, again, 0); !hasCode(err, hubbub.ECodeExists) {
+		t.Errorf("a second file f_one: err %v, want %s", err, hubbub.ECodeExists)
+	}
+	if f, _ := getFile(t, s, "f_one"); f.User != "u_ann" {
+		t.Errorf("a refused second f_one replaced the first: %+v", f)
+	}
+
+	long := upload("f_long", "u_ann", 1)
+	long.Name = strings.Repeat("n", hubbub.MaxFileNameLen+40)
+	if got := mustCreate(t, s, long); len(got.Name) != hubbub.MaxFileNameLen {
+		t.Errorf("a name of %d bytes is kept as %d bytes, want %d", len(long.Name), len(got.Name), hubbub.MaxFileNameLen)
+	}
+
+	mustCreate(t, s, upload("f_bob", "u_bob", 7))
+	if n := usage(t, s, "u_ann"); n != 1001 {
+		t.Errorf("FileUsage(u_ann) = %d, want 1001", n)
+	}
+	if n := usage(t, s, "u_nobody"); n != 0 {
+		t.Errorf("FileUsage of a user with no files = %d, want 0", n)
+	}
+	if err := s.DeleteFile(ctx, "f_one"); err != nil {
+		t.Fatalf("DeleteFile: %v", err)
+	}
+	checkFileGone(t, s, "f_one", "after DeleteFile")
+	if n := usage(t, s, "u_ann"); n != 1 {
+		t.Errorf("FileUsage(u_ann) after DeleteFile = %d, want 1", n)
+	}
+	if err := s.DeleteFile(ctx, "f_one"); err != nil {
+		t.Errorf("DeleteFile of a file that is not there: %v", err)
+	}
+}
+
+func testFileQuota(t *testing.T, open opener) {
+	s := files(t, open(t, hubbub.Retention{}))
+	ctx := t.Context()
+	if _, err := s.CreateFile(ctx, upload("f_1", "u_ann", 60), 100); err != nil {
+		t.Fatalf("a file within the quota: %v", err)
+	}
+	if _, err := s.CreateFile(ctx, upload("f_2", "u_ann", 41), 100); !hasCode(err, hubbub.ECodeLimit) {
+		t.Errorf("a file past the quota: err %v, want %s", err, hubbub.ECodeLimit)
+	}
+	checkFileGone(t, s, "f_2", "refused for the quota")
+	if n := usage(t, s, "u_ann"); n != 60 {
+		t.Errorf("FileUsage after a refusal = %d, want 60", n)
+	}
+	if _, err := s.CreateFile(ctx, upload("f_3", "u_ann", 40), 100); err != nil {
+		t.Errorf("a file that fills the quota exactly: %v", err)
+	}
+	if _, err := s.CreateFile(ctx, upload("f_4", "u_bob", 100), 100); err != nil {
+		t.Errorf("another user's quota is their own: %v", err)
+	}
+	if _, err := s.CreateFile(ctx, upload("f_5", "u_ann", 1000), 0); err != nil {
+		t.Errorf("quota 0 is no quota: %v", err)
+	}
+	// A file attached to a message still counts; one deleted no longer does.
+	mustAppend(t, s, withFiles("r", "u_ann", "see", "f_1"))
+	if _, err := s.CreateFile(ctx, upload("f_6", "u_ann", 1), 1100); !hasCode(err, hubbub.ECodeLimit) {
+		t.Errorf("an attached file stopped counting: err %v, want %s", err, hubbub.ECodeLimit)
+	}
+	if err := s.DeleteFile(ctx, "f_5"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreateFile(ctx, upload("f_6", "u_ann", 1), 1100); err != nil {
+		t.Errorf("DeleteFile freed no quota: %v", err)
+	}
+}
+
+func testFileQuotaConcurrent(t *testing.T, open opener) {
+	s := files(t, open(t, hubbub.Retention{}))
+	const n, quota, each = 12, 50, 10
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		wg.Go(func() {
+			_, errs[i] = s.CreateFile(t.Context(), upload(fmt.Sprintf("f_%d", i), "u_ann", each), quota)
+		})
+	}
+	wg.Wait()
+	ok := 0
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			ok++
+		case !hasCode(err, hubbub.ECodeLimit):
+			t.Errorf("upload %d: %v", i, err)
+		}
+	}
+	if ok != quota/each {
+		t.Errorf("%d concurrent uploads of %d bytes passed a quota of %d, want %d", ok, each, quota, quota/each)
+	}
+	if got := usage(t, s, "u_ann"); got > quota {
+		t.Errorf("FileUsage = %d, past the quota of %d", got, quota)
+	}
+}
+
+func testAttach(t *testing.T, open opener) {
+	s := files(t, open(t, hubbub.Retention{}))
+	a := mustCreate(t, s, upload("f_a", "u_ann", 10))
+	b := mustCreate(t, s, upload("f_b", "u_ann", 20))
+	parent := mustAppend(t, s, msg("r", "u_ann", "first"))
+
+	in := withFiles("r", "u_ann", "", "f_b", "f_a") // no text: files alone make a message
+	in.ReplyTo = parent.Seq
+	in.Attachments[0] = attachment(b)
+	in.Attachments[0].Name = "forged.exe" // only the ids are read
+	got := mustAppend(t, s, in)
+	checkAttachments(t, "Append", got, attachment(b), attachment(a))
+	for _, f := range []hubbub.File{a, b} {
+		read, found := getFile(t, s, f.ID)
+		if !found || read.Room != "r" || read.Seq != got.Seq {
+			t.Errorf("File(%s) after the append = %+v (found %v), want attached to r/%d", f.ID, read, found, got.Seq)
+		}
+	}
+	plain := mustAppend(t, s, msg("r", "u_ann", "no files"))
+	checkAttachments(t, "a message without files", plain)
+
+	checkStored(t, "Since", since(t, s, "r", 0, 10), []hubbub.Entry{readParent(parent, 1), got, plain})
+	checkStored(t, "Before", before(t, s, "r", 0, 10), []hubbub.Entry{readParent(parent, 1), got, plain})
+	replies, err := s.Replies(t.Context(), "r", parent.Seq, 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkStored(t, "Replies", replies, []hubbub.Entry{got})
+}
+
+// readParent is message m as the reads return it once n messages reply to it.
+func readParent(m hubbub.Entry, n int) hubbub.Entry {
+	m.ReplyCount = n
+	return m
+}
+
+func testAttachRefused(t *testing.T, open opener) {
+	s := files(t, open(t, hubbub.Retention{}))
+	ctx := t.Context()
+	mustCreate(t, s, upload("f_ann", "u_ann", 10))
+	mustCreate(t, s, upload("f_bob", "u_bob", 10))
+	mustAppend(t, s, msg("r", "u_ann", "hello"))
+
+	refuse := func(what string, m hubbub.Entry, code string) {
+		t.Helper()
+		got, _, err := s.Append(ctx, m)
+		if !hasCode(err, code) {
+			t.Errorf("%s: Append = %+v, %v; want %s", what, got, err, code)
+		}
+	}
+	refuse("another user's file", withFiles("r", "u_ann", "x", "f_ann", "f_bob"), hubbub.ECodeNotFound)
+	refuse("an unknown file", withFiles("r", "u_ann", "x", "f_ann", "f_nope"), hubbub.ECodeNotFound)
+	refuse("a file twice", withFiles("r", "u_ann", "x", "f_ann", "f_ann"), hubbub.ECodeBadField)
+	many := withFiles("r", "u_ann", "x")
+	for i := range hubbub.MaxAttachments + 1 {
+		id := fmt.Sprintf("f_many%d", i)
+		mustCreate(t, s, upload(id, "u_ann", 1))
+		many.Attachments = append(many.Attachments, hubbub.Attachment{ID: id})
+	}
+	refuse("too many files", many, hubbub.ECodeLimit)
+	if last := lastSeq(t, s, "r"); last != 1 {
+		t.Errorf("refused appends took seqs: LastSeq = %d, want 1", last)
+	}
+	// A refused message attached nothing: its good files are still free to attach.
+	if f, _ := getFile(t, s, "f_ann"); f.Seq != 0 || f.Room != "" {
+		t.Errorf("a refused message attached f_ann: %+v", f)
+	}
+	first := mustAppend(t, s, withFiles("r", "u_ann", "mine", "f_ann"))
+	refuse("a file attached already", withFiles("other", "u_ann", "again", "f_ann"), hubbub.ECodeNotFound)
+	if f, _ := getFile(t, s, "f_ann"); f.Room != "r" || f.Seq != first.Seq {
+		t.Errorf("f_ann moved to %s/%d, want r/%d", f.Room, f.Seq, first.Seq)
+	}
+	// The file of bob's is still bob's to attach.
+	mustAppend(t, s, withFiles("r", "u_bob", "his", "f_bob"))
+}
+
+func testAttachConcurrent(t *testing.T, open opener) {
+	s := files(t, open(t, hubbub.Retention{}))
+	mustCreate(t, s, upload("f_one", "u_ann", 10))
+	const n = 8
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		wg.Go(func() {
+			_, _, errs[i] = s.Append(t.Context(), withFiles(fmt.Sprintf("r%d", i%3), "u_ann", "mine", "f_one"))
+		})
+	}
+	wg.Wait()
+	ok := 0
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			ok++
+		case !hasCode(err, hubbub.ECodeNotFound):
+			t.Errorf("append %d: %v", i, err)
+		}
+	}
+	if ok != 1 {
+		t.Errorf("%d concurrent messages attached one file, want 1", ok)
+	}
+}
+
+func testAttachResend(t *testing.T, open opener) {
+	s := files(t, open(t, hubbub.Retention{}))
+	ctx := t.Context()
+	a := mustCreate(t, s, upload("f_a", "u_ann", 10))
+	mustCreate(t, s, upload("f_b", "u_ann", 10))
+	in := withFiles("r", "u_ann", "once", "f_a")
+	in.ClientID = "c-1"
+	first := mustAppend(t, s, in)
+	checkAttachments(t, "first", first, attachment(a))
+	for _, resend := range []hubbub.Entry{in, withFiles("r", "u_ann", "once", "f_b")} {
+		resend.ClientID = "c-1"
+		got, dup, err := s.Append(ctx, resend)
+		if err != nil || !dup {
+			t.Fatalf("resend of c-1 with %v: dup %v, err %v; want the first outcome", resend.Attachments, dup, err)
+		}
+		if d := sameEntry(got, first); d != "" {
+			t.Errorf("resend of c-1: %s", d)
+		}
+	}
+	if f, _ := getFile(t, s, "f_b"); f.Seq != 0 {
+		t.Errorf("a resend attached f_b: %+v", f)
+	}
+	// The first message was deleted: a resend still returns the first outcome, the delete
+	// answers the same again.
+	mustAppend(t, s, hubbub.Entry{Room: "r", From: "u_ann", User: "u_ann", Kind: hubbub.KindDelete, Target: first.Seq})
+	got, dup, err := s.Append(ctx, in)
+	if err != nil || !dup || got.Seq != first.Seq {
+		t.Errorf("resend after a delete: %+v, dup %v, err %v; want seq %d again", got, dup, err, first.Seq)
+	}
+}
+
+func testFilesAfterDelete(t *testing.T, open opener) {
+	s := files(t, open(t, hubbub.Retention{}))
+	ctx := t.Context()
+	a := mustCreate(t, s, upload("f_a", "u_ann", 10))
+	mustCreate(t, s, upload("f_b", "u_ann", 10))
+	kept := mustCreate(t, s, upload("f_kept", "u_ann", 10))
+	m := mustAppend(t, s, withFiles("r", "u_ann", "two", "f_a", "f_b"))
+	mustAppend(t, s, withFiles("r", "u_ann", "one", "f_kept"))
+	checkAttachments(t, "before the delete", m, attachment(a), m.Attachments[1])
+	if ids := collectable(t, s, time.Now().Add(time.Hour), 10); len(ids) != 0 {
+		t.Errorf("Collectable lists attached files %v", ids)
+	}
+	mustAppend(t, s, hubbub.Entry{Room: "r", From: "mod", User: "u_mod", Kind: hubbub.KindDelete, Target: m.Seq, Moderator: true})
+	for _, read := range [][]hubbub.Entry{since(t, s, "r", 0, 10), before(t, s, "r", 0, 10)} {
+		if len(read) < 2 || !read[0].Deleted {
+			t.Fatalf("read after the delete: %+v", read)
+		}
+		checkAttachments(t, "a deleted message", read[0])
+		checkAttachments(t, "another message", read[1], attachment(kept))
+	}
+	checkFileGone(t, s, "f_a", "after its message was deleted")
+	checkFileGone(t, s, "f_b", "after its message was deleted")
+	if _, found := getFile(t, s, "f_kept"); !found {
+		t.Error("deleting one message lost the file of another")
+	}
+	// Collectable at once, whatever the grace of unattached files.
+	ids := collectable(t, s, time.Now().Add(-time.Hour), 10)
+	slices.Sort(ids)
+	if !slices.Equal(ids, []string{"f_a", "f_b"}) {
+		t.Errorf("Collectable after the delete = %v, want [f_a f_b]", ids)
+	}
+	if ids := collectable(t, s, time.Now().Add(-time.Hour), 1); len(ids) != 1 {
+		t.Errorf("Collectable with limit 1 = %v", ids)
+	}
+	for _, id := range []string{"f_a", "f_b"} {
+		if err := s.DeleteFile(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if ids := collectable(t, s, time.Now().Add(time.Hour), 10); len(ids) != 0 {
+		t.Errorf("Collectable after DeleteFile = %v", ids)
+	}
+	if n := usage(t, s, "u_ann"); n != 10 {
+		t.Errorf("FileUsage after the collector = %d, want 10", n)
+	}
+}
+
+func testFilesAfterPrune(t *testing.T, open opener) {
+	s := files(t, open(t, hubbub.Retention{MaxPerRoom: 1}))
+	mustCreate(t, s, upload("f_old", "u_ann", 10))
+	mustCreate(t, s, upload("f_new", "u_ann", 10))
+	mustAppend(t, s, withFiles("r", "u_ann", "old", "f_old"))
+	mustAppend(t, s, withFiles("r", "u_ann", "new", "f_new"))
+	if _, err := s.Prune(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	checkFileGone(t, s, "f_old", "after retention removed its message")
+	if _, found := getFile(t, s, "f_new"); !found {
+		t.Error("retention lost the file of a message it kept")
+	}
+	if ids := collectable(t, s, time.Now().Add(-time.Hour), 10); !slices.Equal(ids, []string{"f_old"}) {
+		t.Errorf("Collectable after Prune = %v, want [f_old]", ids)
+	}
+}
+
+func testFilesUnattachedGrace(t *testing.T, open opener) {
+	s := files(t, open(t, hubbub.Retention{}))
+	first := mustCreate(t, s, upload("f_first", "u_ann", 10))
+	time.Sleep(3 * time.Millisecond) // two Created that differ
+	mustCreate(t, s, upload("f_second", "u_bob", 10))
+	mustCreate(t, s, upload("f_attached", "u_ann", 10))
+	mustAppend(t, s, withFiles("r", "u_ann", "kept", "f_attached"))
+
+	if ids := collectable(t, s, first.Created, 10); len(ids) != 0 {
+		t.Errorf("Collectable(before any upload) = %v, want none in their grace", ids)
+	}
+	if ids := collectable(t, s, first.Created.Add(time.Millisecond), 10); !slices.Equal(ids, []string{"f_first"}) {
+		t.Errorf("Collectable(just after the first) = %v, want [f_first]", ids)
+	}
+	if ids := collectable(t, s, time.Now().Add(time.Hour), 10); !slices.Equal(ids, []string{"f_first", "f_second"}) {
+		t.Errorf("Collectable(after both) = %v, want [f_first f_second], oldest first", ids)
+	}
+	if ids := collectable(t, s, time.Now().Add(time.Hour), 1); !slices.Equal(ids, []string{"f_first"}) {
+		t.Errorf("Collectable(limit 1) = %v, want [f_first]", ids)
+	}
+	if ids := collectable(t, s, time.Now().Add(time.Hour), 0); len(ids) != 0 {
+		t.Errorf("Collectable(limit 0) = %v, want none", ids)
+	}
+}
+
+func testFilesDoneContext(t *testing.T, open opener) {
+	s := files(t, open(t, hubbub.Retention{}))
+	mustCreate(t, s, upload("f_a", "u_ann", 10))
+	done, cancel := context.WithCancel(t.Context())
+	cancel()
+	calls := func(ctx context.Context) map[string]error {
+		_, err1 := s.CreateFile(ctx, upload("f_b", "u_ann", 1), 0)
+		_, _, err2 := s.File(ctx, "f_a")
+		_, err3 := s.FileUsage(ctx, "u_ann")
+		_, err4 := s.Collectable(ctx, time.Now(), 10)
+		err5 := s.DeleteFile(ctx, "f_a")
+		return map[string]error{"CreateFile": err1, "File": err2, "FileUsage": err3, "Collectable": err4, "DeleteFile": err5}
+	}
+	for name, err := range calls(done) {
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("%s with a cancelled context: %v", name, err)
+		}
+	}
+	if _, found := getFile(t, s, "f_a"); !found {
+		t.Error("DeleteFile with a cancelled context deleted")
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for name, err := range calls(t.Context()) {
+		if err == nil {
+			t.Errorf("%s after Close succeeded", name)
+		}
+	}
+}
