@@ -78,6 +78,8 @@ type (
 	Cursor = wire.Cursor
 	// Reaction is one emoji's reactions on a message.
 	Reaction = wire.Reaction
+	// Attachment is a file a message carries, with the URL it is served at.
+	Attachment = wire.Attachment
 	// ReactionChange is one reaction toggled, in a Reacted frame.
 	ReactionChange = wire.ReactionChange
 	// Revision is one text a message had.

@@ -43,7 +43,7 @@ const HUBBUB_FRAMES = {
     hello: ["name", "key", "token"],
     join: ["room", "since", "history"],
     leave: ["room"],
-    send: ["room", "id", "text", "reply_to"],
+    send: ["room", "id", "text", "reply_to", "attachments"],
     history: ["room", "before", "limit", "thread", "after"],
     typing: ["room"],
     who: ["room"],
@@ -78,7 +78,7 @@ const HUBBUB_FRAMES = {
     welcome: ["name", "server", "version", "role", "limits", "user"],
     joined: ["room", "members", "member_count", "last_seq", "replay", "truncated"],
     left: ["room"],
-    message: ["room", "seq", "id", "from", "text", "time", "client_id", "deleted", "reply_to", "mentions", "mention_room", "edited_at", "reactions", "reply_count"],
+    message: ["room", "seq", "id", "from", "text", "time", "client_id", "deleted", "reply_to", "mentions", "mention_room", "edited_at", "reactions", "reply_count", "attachments"],
     ack: ["room", "id", "seq", "msg_id", "time", "duplicate", "target"],
     history: ["room", "messages", "more", "thread"],
     presence: ["room", "name", "event", "state"],
@@ -103,7 +103,7 @@ const HUBBUB_FRAMES = {
     search_results: ["id", "q", "room", "hits", "next", "partial"],
   },
   // welcome's limits.
-  limits: ["max_text", "max_rooms", "history_max", "history_page_max", "send_rate", "send_burst"],
+  limits: ["max_text", "max_rooms", "history_max", "history_page_max", "send_rate", "send_burst", "max_attachments"],
 };
 
 /**

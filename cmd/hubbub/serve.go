@@ -106,6 +106,7 @@ func newServeFlags(fs *flag.FlagSet) *serveFlags {
 	fs.DurationVar(&s.TypingInterval, "typing-interval", time.Second, "shortest time between relayed typing notices per connection and room")
 	fs.IntVar(&s.MaxRoomsPerConn, "max-rooms-per-conn", 32, "rooms one connection may be in")
 	fs.IntVar(&s.MaxDMMembers, "max-dm-members", hubbub.MaxDMMembers, "most people in a direct message, its starter included")
+	fs.IntVar(&s.MaxAttachments, "max-attachments", hubbub.MaxAttachments, fmt.Sprintf("most files one message may carry (at most %d)", hubbub.MaxAttachments))
 	fs.IntVar(&s.MaxConns, "max-conns", 20000, "WebSocket connections the server holds (past it: 503)")
 	fs.IntVar(&s.HistoryPageMax, "history-page-max", 200, "largest history page a client may ask for")
 	fs.DurationVar(&s.SearchTimeout, "search-timeout", session.DefaultSearchTimeout, "longest one search may take (WebSocket or GET /api/search); past it the search is answered unavailable")

@@ -237,24 +237,27 @@ type publishRequest struct {
 	ID   string `json:"id,omitempty"`
 	// ReplyTo is the seq of the message of the room this one answers (0: none).
 	ReplyTo uint64 `json:"reply_to,omitempty"`
+	// Attachments are the ids of files the user From uploaded, which the message carries.
+	Attachments []string `json:"attachments,omitempty"`
 }
 
-// message validates p as a message to room; maxText is the server's text limit.
-func (p *publishRequest) message(room string, maxText int) (hubbub.Entry, error) {
+// message validates p as a message to room, with the text and attachment rules of svc (the
+// server's sessions).
+func (p *publishRequest) message(room string, svc *session.Service) (hubbub.Entry, error) {
 	if err := hubbub.ValidateRoom(room); err != nil {
 		return hubbub.Entry{}, err
 	}
 	if err := hubbub.ValidateName(p.From); err != nil {
 		return hubbub.Entry{}, err
 	}
-	text, err := session.MessageText(p.Text, maxText)
+	text, files, err := svc.MessageContent(p.Text, p.Attachments)
 	if err != nil {
 		return hubbub.Entry{}, err
 	}
 	if err := hubbub.ValidateClientID(p.ID); err != nil {
 		return hubbub.Entry{}, err
 	}
-	return hubbub.Entry{Room: room, From: p.From, Text: text, ClientID: p.ID, ReplyTo: p.ReplyTo}, nil
+	return hubbub.Entry{Room: room, From: p.From, Text: text, ClientID: p.ID, ReplyTo: p.ReplyTo, Attachments: files}, nil
 }
 
 // moderationRequest is the body of the kick, ban and mute endpoints.
@@ -301,14 +304,14 @@ type apiMessageReply struct {
 	Duplicate bool         `json:"duplicate"`
 }
 
-// apiPublish: POST /api/rooms/{room}/messages {from, text, id?, reply_to?}.
+// apiPublish: POST /api/rooms/{room}/messages {from, text, id?, reply_to?, attachments?}.
 func (s *API) apiPublish(w http.ResponseWriter, r *http.Request) {
 	var p publishRequest
 	if err := readBody(w, r, &p); err != nil {
 		writeAPIError(w, err)
 		return
 	}
-	m, err := p.message(r.PathValue("room"), s.cfg.MaxText)
+	m, err := p.message(r.PathValue("room"), s.sessions)
 	if err != nil {
 		writeAPIError(w, err)
 		return
@@ -330,7 +333,7 @@ func (s *API) apiPublish(w http.ResponseWriter, r *http.Request) {
 	if dup {
 		status = http.StatusOK
 	}
-	writeJSON(w, status, apiMessageReply{Message: wire.NewMessage(&stored), Duplicate: dup})
+	writeJSON(w, status, apiMessageReply{Message: wire.NewMessageAt(&stored, s.sessions.FilesURL()), Duplicate: dup})
 }
 
 // apiMembers: GET /api/rooms/{room}/members — the names in the room, on every node; with

@@ -30,6 +30,7 @@ func FuzzAPIRequest(f *testing.F) {
 		`{"from":"a","text":"x"} {}`,
 		`{"from":"a","text":"x","extra":true}`,
 		`{"from":"\u0000","text":"\ud800"}`,
+		`{"from":"a","attachments":["f_1","f_2"]}`, `{"from":"a","attachments":["f_1","f_1"]}`, `{"from":"a","attachments":[""]}`,
 		`[]`, `null`, `{`, ``, `"str"`, `{"name":1}`,
 	} {
 		f.Add([]byte(s))
@@ -38,9 +39,10 @@ func FuzzAPIRequest(f *testing.F) {
 		var p publishRequest
 		if err := decodeJSON(bytes.NewReader(data), &p); err != nil {
 			checkRefusal(t, data, err)
-		} else if m, err := p.message("room", 4096); err != nil {
+		} else if m, err := p.message("room", session.New(session.Config{MaxText: 4096}, nil)); err != nil {
 			checkRefusal(t, data, err)
-		} else if hubbub.ValidateName(m.From) != nil || m.Text == "" || len(m.Text) > 4096 || len(m.ClientID) > hubbub.MaxClientIDLen {
+		} else if hubbub.ValidateName(m.From) != nil || m.Text == "" && len(m.Attachments) == 0 || len(m.Text) > 4096 ||
+			len(m.ClientID) > hubbub.MaxClientIDLen || len(m.Attachments) > hubbub.MaxAttachments {
 			t.Fatalf("accepted an invalid publish %q: %+v", data, m)
 		}
 		var e editRequest

@@ -308,7 +308,7 @@ func (s *API) apiMessage(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, wire.NewMessage(&m))
+	writeJSON(w, http.StatusOK, wire.NewMessageAt(&m, s.sessions.FilesURL()))
 }
 
 // message reads message seq of room in its current state, with viewer's reactions marked
@@ -361,7 +361,7 @@ func (s *API) apiReplies(w http.ResponseWriter, r *http.Request) {
 	}
 	page := wire.History{Type: wire.TypeHistory, Room: room, Messages: make([]wire.Message, len(msgs)), More: more, Thread: seq}
 	for i := range msgs {
-		page.Messages[i] = wire.NewMessage(&msgs[i])
+		page.Messages[i] = wire.NewMessageAt(&msgs[i], s.sessions.FilesURL())
 	}
 	writeJSON(w, http.StatusOK, page)
 }

@@ -45,6 +45,10 @@ func Every(room, node string) []hubbub.Event {
 			{Emoji: ":tada:", Count: 1, Names: []string{"eve"}},
 		},
 		ReplyCount: 2,
+		Attachments: []hubbub.Attachment{
+			{ID: "f_1", Name: "Zoë's \"plan\" 漢字.png", Type: "image/png", Size: 1<<40 + 1, Width: 640, Height: 480, Thumb: true},
+			{ID: "f_2", Name: "notes.txt", Type: "text/plain; charset=utf-8", Size: 12},
+		},
 	}
 	edit := &hubbub.Entry{
 		Room: room, Seq: 1<<53 + 9, ID: "01JABCDEF-edit", ClientID: "client-key-3", From: "bob",

@@ -104,6 +104,12 @@ type Config struct {
 	// DefaultSearchBurst, 2 and 10).
 	SearchRate  float64
 	SearchBurst int
+	// MaxAttachments is the most files one message may carry (default and most
+	// hubbub.MaxAttachments).
+	MaxAttachments int
+	// FilesURL is the base of attachments' URLs in messages ("" for this server's origin, which
+	// serves /files/): another origin that serves /files/ for this server (--files-url).
+	FilesURL string
 	// RoomsPageMax is the largest page of GET /api/rooms (default api.DefaultRoomsPageMax);
 	// a page holds api.DefaultRoomsPage rooms unless the request asks for fewer or more.
 	RoomsPageMax int
@@ -200,6 +206,9 @@ func (c Config) Validate() error {
 	if c.Transport != TransportPoll && c.Transport != TransportGoroutine {
 		return fmt.Errorf("server: unknown transport %q (poll or goroutine)", c.Transport)
 	}
+	if c.MaxAttachments > hubbub.MaxAttachments {
+		return fmt.Errorf("server: --max-attachments %d is over the maximum %d", c.MaxAttachments, hubbub.MaxAttachments)
+	}
 	if err := c.Accounts.Hash.Validate(); err != nil {
 		return err
 	}
@@ -262,6 +271,7 @@ func (c Config) withDefaults() Config {
 	num(&c.MaxConns, 20000)
 	num(&c.HistoryPageMax, 200)
 	num(&c.MaxDMMembers, hubbub.MaxDMMembers)
+	num(&c.MaxAttachments, hubbub.MaxAttachments)
 	num(&c.RoomsPageMax, api.DefaultRoomsPageMax)
 	dur(&c.SearchTimeout, session.DefaultSearchTimeout)
 	if c.SearchRate <= 0 {

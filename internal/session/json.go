@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"hubbub"
@@ -34,7 +35,7 @@ func newJSONSession(s *Service, p Peer, creds Credentials) *jsonSession {
 }
 
 // Codec implements Session: hubbub.v1's JSON frames.
-func (j *jsonSession) Codec() hub.Codec { return codec.JSONCodec{} }
+func (j *jsonSession) Codec() hub.Codec { return codec.JSONCodec{FilesURL: j.svc.cfg.FilesURL} }
 
 // Coalesce implements Session: every frame goes out on its own.
 func (j *jsonSession) Coalesce() bool { return false }
@@ -158,7 +159,7 @@ func (j *jsonSession) hello(ctx context.Context, f *wire.ClientFrame, nameErr er
 	j.reply(wire.Welcome{Type: wire.TypeWelcome, Name: m.Name, Server: cfg.Node, Version: hubbub.Version, Role: m.Role,
 		User: userInfo(&id, m),
 		Limits: wire.Limits{MaxText: cfg.MaxText, MaxRooms: cfg.MaxRoomsPerConn, HistoryMax: hc.History, HistoryPageMax: cfg.HistoryPageMax,
-			SendRate: cfg.SendRate, SendBurst: cfg.SendBurst}})
+			SendRate: cfg.SendRate, SendBurst: cfg.SendBurst, MaxAttachments: j.svc.maxAttachments()}})
 	j.welcomeRooms(context.Background())
 }
 
@@ -255,12 +256,17 @@ func (j *jsonSession) send(ctx context.Context, f *wire.ClientFrame) {
 	if !j.allowWrite(f) {
 		return
 	}
-	text, err := MessageText(*f.Text, j.svc.cfg.MaxText)
+	var raw string
+	if f.Text != nil {
+		raw = *f.Text
+	}
+	text, files, err := j.svc.MessageContent(raw, f.Attachments)
 	if err != nil {
 		j.fail(err, f)
 		return
 	}
-	e := hubbub.Entry{Room: f.Room, From: j.member.Name, User: j.member.UserID, ClientID: f.ID, Text: text, ReplyTo: f.ReplyTo}
+	e := hubbub.Entry{Room: f.Room, From: j.member.Name, User: j.member.UserID, ClientID: f.ID, Text: text, ReplyTo: f.ReplyTo,
+		Attachments: files}
 	e.Mentions, e.MentionRoom = j.mentions(ctx, f.Room, text)
 	j.append(ctx, f, e)
 }
@@ -308,6 +314,42 @@ func MessageText(raw string, maxText int) (string, error) {
 	return text, nil
 }
 
+// MessageContent cleans and checks what a client sends as a message: its text (as
+// MessageText) and the ids of the files it carries (at most MaxAttachments, each once). A
+// message must have text or files; with files its text may be empty.
+func (s *Service) MessageContent(raw string, fileIDs []string) (string, []hubbub.Attachment, error) {
+	if most := s.maxAttachments(); len(fileIDs) > most {
+		return "", nil, hubbub.Errorf(hubbub.ECodeLimit, "a message carries at most %d files", most)
+	}
+	var files []hubbub.Attachment
+	for i, id := range fileIDs {
+		if id == "" || len(id) > hubbub.MaxFileIDLen {
+			return "", nil, hubbub.Errorf(hubbub.ECodeBadField, "attachment %d must be a file id of 1 to %d bytes", i+1, hubbub.MaxFileIDLen)
+		}
+		if slices.Contains(fileIDs[:i], id) {
+			return "", nil, hubbub.Errorf(hubbub.ECodeBadField, "file %s is attached twice", id)
+		}
+		files = append(files, hubbub.Attachment{ID: id})
+	}
+	text, err := MessageText(raw, s.cfg.MaxText)
+	if err != nil && !(len(files) > 0 && hubbub.ErrorCode(err) == hubbub.ECodeEmpty) {
+		return "", nil, err
+	}
+	return text, files, nil
+}
+
+// maxAttachments is the most files one message may carry here.
+func (s *Service) maxAttachments() int {
+	if most := s.cfg.MaxAttachments; most > 0 && most < hubbub.MaxAttachments {
+		return most
+	}
+	return hubbub.MaxAttachments
+}
+
+// FilesURL is the base of the URLs of attachments in this server's frames ("" for its own
+// origin).
+func (s *Service) FilesURL() string { return s.cfg.FilesURL }
+
 // historyPageDefault is the page a history request gets when it names no limit.
 const historyPageDefault = 50
 
@@ -320,7 +362,7 @@ func (s *Service) HistoryPage(ctx context.Context, room string, before uint64, l
 	if err != nil {
 		return wire.History{}, err
 	}
-	return page(room, msgs, more), nil
+	return page(room, msgs, more, s.cfg.FilesURL), nil
 }
 
 // ThreadPage reads a page of up to limit replies to message parent of room with a seq above
@@ -331,7 +373,7 @@ func (s *Service) ThreadPage(ctx context.Context, room string, parent, after uin
 	if err != nil {
 		return wire.History{}, err
 	}
-	p := page(room, msgs, more)
+	p := page(room, msgs, more, s.cfg.FilesURL)
 	p.Thread = parent
 	return p, nil
 }
@@ -344,11 +386,11 @@ func (s *Service) pageLimit(limit int) int {
 	return min(limit, s.cfg.HistoryPageMax)
 }
 
-// page turns messages into a history frame.
-func page(room string, msgs []hubbub.Entry, more bool) wire.History {
+// page turns messages into a history frame, their attachments' URLs under filesURL.
+func page(room string, msgs []hubbub.Entry, more bool, filesURL string) wire.History {
 	p := wire.History{Type: wire.TypeHistory, Room: room, Messages: make([]wire.Message, len(msgs)), More: more}
 	for i := range msgs {
-		p.Messages[i] = wire.NewMessage(&msgs[i])
+		p.Messages[i] = wire.NewMessageAt(&msgs[i], filesURL)
 	}
 	return p
 }

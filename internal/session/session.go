@@ -31,6 +31,14 @@ type Config struct {
 	// MaxDMMembers is the most people a direct message may have, its creator included
 	// (0: hubbub.MaxDMMembers).
 	MaxDMMembers int
+	// MaxAttachments is the most files one message may carry (0: hubbub.MaxAttachments; never
+	// more than it).
+	MaxAttachments int
+	// FilesURL is the base of the URLs messages give their attachments
+	// (<FilesURL>/files/<id>/<name>): "" for this server's own origin, or the origin the
+	// server's --files-url names. Every node of a cluster must use the same, since a message's
+	// frame is encoded once for all its readers.
+	FilesURL string
 	// Auth is AuthGuest, AuthAccounts or AuthToken: who may come in (auth.go).
 	Auth string
 	// Users finds and creates the users connections act for; nil (a store without users)

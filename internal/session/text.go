@@ -40,7 +40,7 @@ func newTextSession(s *Service, p Peer, creds Credentials) *textSession {
 }
 
 // Codec implements Session: text lines.
-func (t *textSession) Codec() hub.Codec { return codec.TextCodec{} }
+func (t *textSession) Codec() hub.Codec { return codec.TextCodec{FilesURL: t.svc.cfg.FilesURL} }
 
 // Coalesce implements Session: queued lines go out joined by '\n', as the original chat did.
 func (t *textSession) Coalesce() bool { return true }

@@ -63,7 +63,8 @@ func Decode(b []byte) (ClientFrame, error) {
 		case "room":
 			missing = f.Room == ""
 		case "text":
-			missing = f.Text == nil
+			// A send of files needs no text.
+			missing = f.Text == nil && (f.Type != TypeSend || len(f.Attachments) == 0)
 		case "duration":
 			missing = f.Duration == ""
 		case "seq":
@@ -85,6 +86,11 @@ func Decode(b []byte) (ClientFrame, error) {
 	}
 	if err := hubbub.ValidateClientID(f.ID); err != nil {
 		return f, err
+	}
+	for i, id := range f.Attachments {
+		if id == "" || len(id) > hubbub.MaxFileIDLen {
+			return f, hubbub.Errorf(hubbub.ECodeBadField, "attachment %d must be a file id of 1 to %d bytes", i+1, hubbub.MaxFileIDLen)
+		}
 	}
 	return f, nil
 }

@@ -2,6 +2,8 @@ package wire
 
 import (
 	"encoding/json"
+	"net/url"
+	"strings"
 	"time"
 
 	"hubbub"
@@ -23,7 +25,11 @@ func (t Time) MarshalJSON() ([]byte, error) {
 }
 
 // NewMessage converts a stored message, in the state the Store read it in, to its wire form.
-func NewMessage(m *hubbub.Entry) Message {
+func NewMessage(m *hubbub.Entry) Message { return NewMessageAt(m, "") }
+
+// NewMessageAt is NewMessage with the URLs of its attachments under filesURL, the base the
+// server serves /files/ at ("" for its own origin).
+func NewMessageAt(m *hubbub.Entry, filesURL string) Message {
 	msg := Message{Type: TypeMessage, Room: m.Room, Seq: m.Seq, ID: m.ID, From: m.From,
 		Text: m.Text, Time: Time{Time: m.Time}, ClientID: m.ClientID, Deleted: m.Deleted,
 		ReplyTo: m.ReplyTo, Mentions: m.Mentions, MentionRoom: m.MentionRoom,
@@ -34,7 +40,38 @@ func NewMessage(m *hubbub.Entry) Message {
 			msg.Reactions[i] = Reaction{Emoji: r.Emoji, Count: r.Count, Names: r.Names, Me: r.Me}
 		}
 	}
+	if len(m.Attachments) > 0 {
+		msg.Attachments = make([]Attachment, len(m.Attachments))
+		for i, a := range m.Attachments {
+			msg.Attachments[i] = NewAttachment(a, filesURL)
+		}
+	}
 	return msg
+}
+
+// NewAttachment is a's frame, its URLs under filesURL ("" for the server's own origin).
+func NewAttachment(a hubbub.Attachment, filesURL string) Attachment {
+	out := Attachment{ID: a.ID, Name: a.Name, Type: a.Type, Size: a.Size, Width: a.Width, Height: a.Height,
+		Thumb: a.Thumb, URL: FileURL(filesURL, a.ID, a.Name)}
+	if a.Thumb {
+		out.ThumbURL = ThumbURL(filesURL, a.ID)
+	}
+	return out
+}
+
+// FileURL is where file id, named name, is served under the files base filesURL:
+// filesURL/files/<id>/<name>, each path segment escaped. The name is only for the browser's
+// sake (a download's file name); the server finds the file by id.
+func FileURL(filesURL, id, name string) string {
+	if name == "" {
+		name = "file"
+	}
+	return strings.TrimSuffix(filesURL, "/") + "/files/" + url.PathEscape(id) + "/" + url.PathEscape(name)
+}
+
+// ThumbURL is where the thumbnail of file id is served under the files base filesURL.
+func ThumbURL(filesURL, id string) string {
+	return strings.TrimSuffix(filesURL, "/") + "/files/" + url.PathEscape(id) + "/thumb"
 }
 
 // NewEdited converts an edit entry to the frame that tells members: message e.Target has the

@@ -108,6 +108,9 @@ type SendRequest struct {
 	Text string `json:"text"`
 	// ReplyTo is the seq of the message in the same room this one answers; optional.
 	ReplyTo uint64 `json:"reply_to,omitempty"`
+	// Attachments are the ids of files the sender uploaded (POST /upload), at most the
+	// server's max_attachments; a message with attachments may have an empty text.
+	Attachments []string `json:"attachments,omitempty"`
 }
 
 // EditRequest replaces the text of my message Seq of Room.
@@ -345,6 +348,8 @@ type ClientFrame struct {
 	Emoji   string `json:"emoji,omitempty"`
 	Thread  uint64 `json:"thread,omitempty"`
 	After   Cursor `json:"after,omitzero"`
+	// Attachments is read by send: file ids.
+	Attachments []string `json:"attachments,omitempty"`
 	// Topic is read by create and topic (nil: absent); Private by create; Names by dm; Role by
 	// role; Query by directory.
 	Topic   *string  `json:"topic,omitempty"`
@@ -458,6 +463,8 @@ type Limits struct {
 	HistoryPageMax int     `json:"history_page_max"`
 	SendRate       float64 `json:"send_rate"`
 	SendBurst      int     `json:"send_burst"`
+	// MaxAttachments is the most files one send may carry (--max-attachments).
+	MaxAttachments int `json:"max_attachments,omitempty"`
 }
 
 // Welcome answers hello.
@@ -547,6 +554,30 @@ type Message struct {
 	Reactions []Reaction `json:"reactions,omitempty"`
 	// ReplyCount is how many messages answer this one.
 	ReplyCount int `json:"reply_count,omitempty"`
+	// Attachments are the files the message carries, in the order sent; none once deleted.
+	Attachments []Attachment `json:"attachments,omitempty"`
+}
+
+// Attachment is a file a message carries: its metadata, and where to download it.
+type Attachment struct {
+	// ID is the file's id.
+	ID string `json:"id"`
+	// Name is the file's name as uploaded (cleaned).
+	Name string `json:"name"`
+	// Type is the media type the server found from the content.
+	Type string `json:"type"`
+	// Size is the file's length in bytes.
+	Size int64 `json:"size"`
+	// Width and Height are an image's dimensions in pixels; absent for other files.
+	Width  int `json:"width,omitempty"`
+	Height int `json:"height,omitempty"`
+	// Thumb is true if a thumbnail is served at ThumbURL.
+	Thumb bool `json:"thumb,omitempty"`
+	// URL is where the file is served: <files base>/files/<id>/<name>, the base empty (this
+	// origin) unless the server sets --files-url.
+	URL string `json:"url"`
+	// ThumbURL is where its thumbnail is served (<files base>/files/<id>/thumb), if Thumb.
+	ThumbURL string `json:"thumb_url,omitempty"`
 }
 
 // Reaction is one emoji's reactions on a message.

@@ -12,7 +12,11 @@ import (
 )
 
 // JSONCodec encodes room events as hubbub.v1 frames.
-type JSONCodec struct{}
+type JSONCodec struct {
+	// FilesURL is the base of attachments' URLs ("" for the server's own origin): the same
+	// for every reader, as the frame is encoded once for all of them.
+	FilesURL string
+}
 
 var _ hub.Codec = JSONCodec{}
 
@@ -22,26 +26,27 @@ func (JSONCodec) Slot() int { return 0 }
 // Encode implements hub.Codec. A burst of reactions (Envelope.Reactions, set by the room's
 // batching) is one reacted frame listing every change, so a popular message in a big room costs
 // a frame per member per burst, not per reaction.
-func (JSONCodec) Encode(e *hub.Envelope) []byte {
+func (c JSONCodec) Encode(e *hub.Envelope) []byte {
 	if len(e.Reactions) > 0 {
 		return wire.Encode(wire.NewReacted(e.Reactions))
 	}
-	return hubbub.Visit(e.Event, jsonFrames{})
+	return hubbub.Visit(e.Event, jsonFrames{files: c.FilesURL})
 }
 
-// jsonFrames is the hubbub.v1 frame of each kind of event, nil for the kinds only nodes see.
-type jsonFrames struct{}
+// jsonFrames is the hubbub.v1 frame of each kind of event, nil for the kinds only nodes see;
+// files is the base of attachments' URLs.
+type jsonFrames struct{ files string }
 
 var _ hubbub.EventVisitor[[]byte] = jsonFrames{}
 
 // EntryAppended is the frame of each kind of log entry: a message as it is, the changes to a
 // message as edited, deleted and reacted frames whose seq names the message and whose log_seq
 // is the entry's own, and the changes to the room as topic_changed and member_changed.
-func (jsonFrames) EntryAppended(_ hubbub.Event, b hubbub.EntryAppended) []byte {
+func (j jsonFrames) EntryAppended(_ hubbub.Event, b hubbub.EntryAppended) []byte {
 	e := b.Entry
 	switch e.Kind {
 	case hubbub.KindMessage:
-		return wire.Encode(wire.NewMessage(e))
+		return wire.Encode(wire.NewMessageAt(e, j.files))
 	case hubbub.KindEdit:
 		return wire.Encode(wire.NewEdited(e))
 	case hubbub.KindDelete:
@@ -104,8 +109,12 @@ func kickText(room, reason string) string {
 
 // TextCodec encodes room events for the original text protocol: a message becomes
 // "name: text", an edit "name (edit): text", a topic change "* name set the topic: text";
-// deletes, reactions, membership changes and the rest are not shown.
-type TextCodec struct{}
+// deletes, reactions, membership changes and the rest are not shown. A message's files follow
+// its text, each as "[file: name url]".
+type TextCodec struct {
+	// FilesURL is the base of attachments' URLs, as JSONCodec's.
+	FilesURL string
+}
 
 var _ hub.Codec = TextCodec{}
 
@@ -113,16 +122,16 @@ var _ hub.Codec = TextCodec{}
 func (TextCodec) Slot() int { return 1 }
 
 // Encode implements hub.Codec.
-func (TextCodec) Encode(e *hub.Envelope) []byte {
+func (c TextCodec) Encode(e *hub.Envelope) []byte {
 	if len(e.Reactions) > 0 {
 		return nil
 	}
-	return hubbub.Visit(e.Event, textFrames{})
+	return hubbub.Visit(e.Event, textFrames{files: c.FilesURL})
 }
 
 // textFrames is the text-protocol line of each kind of event: a message and a kick notice;
 // nil for every other kind, which the original chat room did not show.
-type textFrames struct{}
+type textFrames struct{ files string }
 
 var _ hubbub.EventVisitor[[]byte] = textFrames{}
 
@@ -131,7 +140,7 @@ var _ hubbub.EventVisitor[[]byte] = textFrames{}
 // topic change is a notice in the style of IRC's, "* name set the topic: text" or "* name
 // cleared the topic". Deletes, reactions and membership changes (which happen in private rooms,
 // where text clients never are) are not shown.
-func (textFrames) EntryAppended(_ hubbub.Event, b hubbub.EntryAppended) []byte {
+func (t textFrames) EntryAppended(_ hubbub.Event, b hubbub.EntryAppended) []byte {
 	m := b.Entry
 	var tag string
 	switch m.Kind {
@@ -151,6 +160,14 @@ func (textFrames) EntryAppended(_ hubbub.Event, b hubbub.EntryAppended) []byte {
 	line = append(line, m.From...)
 	line = append(line, tag...)
 	line = append(line, m.Text...)
+	if m.Kind == hubbub.KindMessage {
+		for _, a := range m.Attachments {
+			if len(line) > 0 && line[len(line)-1] != ' ' {
+				line = append(line, ' ')
+			}
+			line = append(line, "[file: "+a.Name+" "+wire.FileURL(t.files, a.ID, a.Name)+"]"...)
+		}
+	}
 	return flatten(line)
 }
 

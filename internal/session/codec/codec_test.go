@@ -26,7 +26,7 @@ var codecFrames = map[string]struct{ json, text string }{
 	"UserNotified":      {`{"type":"room","room":"dm.0123abcd","topic":"\"Q3\" 漢字","private":true,"dm":true,"created_by":"u_m0d","created":"2026-02-03T04:05:06.123Z","members":2,"last_seq":9007199254741005,"last_activity":"2026-02-03T04:05:13.123Z","role":"owner","invited":true,"read_seq":9007199254741001,"unread":4,"mentions":1,"people":["Zoë 😀"]}`, ""},
 
 	// new in the room log
-	"EntryAppended/reply":    {`{"type":"message","room":"r","seq":9007199254741000,"id":"01JABCDEF-reply","from":"bob","text":"@Zoë 😀 and @room: \"yes\"\n漢字","time":"2026-02-03T04:05:07.123Z","client_id":"client-key-2","reply_to":9007199254740999,"mentions":[{"user":"Zoë 😀","name":"Zoë 😀"}],"mention_room":true,"edited_at":"2026-02-03T04:05:08.123Z","reactions":[{"emoji":"👍🏽","count":4,"names":["Zoë 😀","bob","carol"],"me":true},{"emoji":":tada:","count":1,"names":["eve"]}],"reply_count":2}`, "bob: @Zoë 😀 and @room: \"yes\" 漢字"},
+	"EntryAppended/reply":    {`{"type":"message","room":"r","seq":9007199254741000,"id":"01JABCDEF-reply","from":"bob","text":"@Zoë 😀 and @room: \"yes\"\n漢字","time":"2026-02-03T04:05:07.123Z","client_id":"client-key-2","reply_to":9007199254740999,"mentions":[{"user":"Zoë 😀","name":"Zoë 😀"}],"mention_room":true,"edited_at":"2026-02-03T04:05:08.123Z","reactions":[{"emoji":"👍🏽","count":4,"names":["Zoë 😀","bob","carol"],"me":true},{"emoji":":tada:","count":1,"names":["eve"]}],"reply_count":2,"attachments":[{"id":"f_1","name":"Zoë's \"plan\" 漢字.png","type":"image/png","size":1099511627777,"width":640,"height":480,"thumb":true,"url":"/files/f_1/Zo%C3%AB%27s%20%22plan%22%20%E6%BC%A2%E5%AD%97.png","thumb_url":"/files/f_1/thumb"},{"id":"f_2","name":"notes.txt","type":"text/plain; charset=utf-8","size":12,"url":"/files/f_2/notes.txt"}]}`, "bob: @Zoë 😀 and @room: \"yes\" 漢字 [file: Zoë's \"plan\" 漢字.png /files/f_1/Zo%C3%AB%27s%20%22plan%22%20%E6%BC%A2%E5%AD%97.png] [file: notes.txt /files/f_2/notes.txt]"},
 	"EntryAppended/edit":     {`{"type":"edited","room":"r","seq":9007199254741000,"log_seq":9007199254741001,"from":"bob","text":"@Zoë 😀 \"no\"\nline","time":"2026-02-03T04:05:09.123Z","mentions":[{"user":"Zoë 😀","name":"Zoë 😀"}],"client_id":"client-key-3"}`, "bob (edit): @Zoë 😀 \"no\" line"},
 	"EntryAppended/delete":   {`{"type":"deleted","room":"r","seq":9007199254740999,"log_seq":9007199254741002,"from":"mod","time":"2026-02-03T04:05:10.123Z"}`, ""},
 	"EntryAppended/reaction": {`{"type":"reacted","room":"r","log_seq":9007199254741003,"changes":[{"log_seq":9007199254741003,"seq":9007199254741000,"emoji":"👍🏽","from":"carol","added":true,"count":4}]}`, ""},
@@ -123,5 +123,26 @@ func TestCodecsEncodeAReactionBurstAsOneFrame(t *testing.T) {
 	}
 	if got := (codec.TextCodec{}).Encode(e); got != nil {
 		t.Errorf("text protocol shows a reaction burst as %q", got)
+	}
+}
+
+// A message's attachments are served under the codec's files base: the same URLs for every
+// reader, whoever reads; a file with no thumbnail has no thumb_url; the text protocol shows
+// each after the text, and a message of files alone as its files.
+func TestCodecsEncodeAttachmentsUnderTheFilesBase(t *testing.T) {
+	at := time.Date(2026, 2, 3, 4, 5, 6, 0, time.UTC)
+	m := hubbub.Entry{Room: "r", Seq: 5, ID: "m5", From: "ann", Time: at, Attachments: []hubbub.Attachment{
+		{ID: "f_a", Name: "cat 1.jpg", Type: "image/jpeg", Size: 900, Width: 3, Height: 2, Thumb: true},
+		{ID: "f_b", Name: "a/b?.pdf", Type: "application/pdf", Size: 10}}}
+	ev := &hub.Envelope{Event: hubbub.Event{Room: "r", Body: hubbub.EntryAppended{Entry: &m}}}
+	want := `{"type":"message","room":"r","seq":5,"id":"m5","from":"ann","text":"","time":"2026-02-03T04:05:06.000Z","attachments":[` +
+		`{"id":"f_a","name":"cat 1.jpg","type":"image/jpeg","size":900,"width":3,"height":2,"thumb":true,"url":"https://files.example/files/f_a/cat%201.jpg","thumb_url":"https://files.example/files/f_a/thumb"},` +
+		`{"id":"f_b","name":"a/b?.pdf","type":"application/pdf","size":10,"url":"https://files.example/files/f_b/a%2Fb%3F.pdf"}]}`
+	if got := (codec.JSONCodec{FilesURL: "https://files.example/"}).Encode(ev); string(got) != want {
+		t.Errorf("json\n got %s\nwant %s", got, want)
+	}
+	wantText := "ann: [file: cat 1.jpg /files/f_a/cat%201.jpg] [file: a/b?.pdf /files/f_b/a%2Fb%3F.pdf]"
+	if got := (codec.TextCodec{}).Encode(ev); string(got) != wantText {
+		t.Errorf("text\n got %q\nwant %q", got, wantText)
 	}
 }
