@@ -82,7 +82,7 @@ func (s *Service) Search(ctx context.Context, req SearchRequest) (wire.SearchRes
 	if err != nil {
 		return wire.SearchResults{}, err
 	}
-	res.Hits, res.Next = wire.NewSearchHits(page.Hits), page.Next
+	res.Hits, res.Next = wire.NewSearchHits(page.Hits, s.cfg.FilesURL), page.Next
 	return res, nil
 }
 

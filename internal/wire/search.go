@@ -57,11 +57,12 @@ type SearchHit struct {
 	Snippet []hubbub.SnippetPart `json:"snippet"`
 }
 
-// NewSearchHits converts a store's hits to their wire form.
-func NewSearchHits(hits []hubbub.SearchHit) []SearchHit {
+// NewSearchHits converts a store's hits to their wire form, their attachments' URLs under
+// filesURL (as NewMessageAt).
+func NewSearchHits(hits []hubbub.SearchHit, filesURL string) []SearchHit {
 	out := make([]SearchHit, len(hits))
 	for i := range hits {
-		out[i] = SearchHit{Message: NewMessage(&hits[i].Message), Snippet: hits[i].Snippet}
+		out[i] = SearchHit{Message: NewMessageAt(&hits[i].Message, filesURL), Snippet: hits[i].Snippet}
 		if out[i].Snippet == nil {
 			out[i].Snippet = []hubbub.SnippetPart{}
 		}

@@ -16,7 +16,7 @@ func TestSearchResultsEncoding(t *testing.T) {
 		{Message: hubbub.Entry{Room: "eng", Seq: 7, ID: "01J", From: "ann", Text: "we deployed <b>it</b>", Time: at},
 			Snippet: []hubbub.SnippetPart{{Text: "we "}, {Text: "deployed", Hit: true}, {Text: " <b>it</b>"}}},
 		{Message: hubbub.Entry{Room: "eng", Seq: 9, ID: "01K", From: "bob", Text: "x", Time: at}},
-	})
+	}, "")
 	res := SearchResults{Type: TypeSearchResults, ID: "s-1", Q: "deploy", Hits: hits, Next: "n"}
 	want := `{"type":"search_results","id":"s-1","q":"deploy","hits":[` +
 		`{"message":{"type":"message","room":"eng","seq":7,"id":"01J","from":"ann","text":"we deployed \u003cb\u003eit\u003c/b\u003e","time":"2026-12-03T09:00:00.000Z"},"snippet":[{"text":"we "},{"text":"deployed","hit":true},{"text":" \u003cb\u003eit\u003c/b\u003e"}]},` +
