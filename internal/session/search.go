@@ -153,10 +153,6 @@ func (s *Service) searchRooms(ctx context.Context, req *SearchRequest) (rooms []
 		}
 		return []string{req.Room}, false, nil
 	}
-	type candidate struct {
-		room   string
-		active time.Time
-	}
 	var found []candidate
 	switch {
 	case req.User == "":
@@ -188,17 +184,31 @@ func (s *Service) searchRooms(ctx context.Context, req *SearchRequest) (rooms []
 	if req.Allowed != nil {
 		found = slices.DeleteFunc(found, func(c candidate) bool { return !req.Allowed(c.room) })
 	}
-	if len(found) > hubbub.MaxSearchRooms {
+	rooms, partial = mostActive(found, hubbub.MaxSearchRooms)
+	return rooms, partial, nil
+}
+
+// candidate is a room a search of all my rooms may cover, and when it was last active.
+type candidate struct {
+	room   string
+	active time.Time
+}
+
+// mostActive returns the rooms of found, or, when there are more than most, the most recently
+// active of them (ties by name) and partial true.
+func mostActive(found []candidate, most int) (rooms []string, partial bool) {
+	if len(found) > most {
+		found = slices.Clone(found)
 		slices.SortStableFunc(found, func(a, b candidate) int {
 			return cmp.Or(b.active.Compare(a.active), strings.Compare(a.room, b.room))
 		})
-		found, partial = found[:hubbub.MaxSearchRooms], true
+		found, partial = found[:most], true
 	}
 	rooms = make([]string, len(found))
 	for i, c := range found {
 		rooms[i] = c.room
 	}
-	return rooms, partial, nil
+	return rooms, partial
 }
 
 // senderID returns the user id a search's from names: the stored user holding the name, else

@@ -1,0 +1,80 @@
+package api_test
+
+import (
+	"net/http"
+	"net/url"
+	"slices"
+	"testing"
+
+	"hubbub/internal/servertest"
+)
+
+// hitTexts returns the texts of the hits of a search answer, in order.
+func hitTexts(body servertest.Frame) []string {
+	var out []string
+	hits, _ := body["hits"].([]any)
+	for _, h := range hits {
+		m, _ := h.(map[string]any)["message"].(map[string]any)
+		s, _ := m["text"].(string)
+		out = append(out, s)
+	}
+	return out
+}
+
+// GET /api/search searches for a user under their read rights (all their rooms, or one they
+// may read), or for no user in one named room; bad requests get a status and a code.
+func TestAPISearch(t *testing.T) {
+	s := startAPI(t)
+	ann := servertest.DialJSON(t, s, "ann")
+	ann.Send(servertest.Frame{"type": "create", "room": "plans", "private": true})
+	ann.Await("room")
+	ann.Join("plans", nil)
+	ann.Join("town", nil)
+	for _, m := range [][2]string{{"plans", "the launch codes"}, {"town", "the launch is tomorrow"}} {
+		if f := ann.Say(m[0], m[0], m[1]); f.Type() != "ack" {
+			t.Fatalf("say %v: %v", m, f)
+		}
+	}
+	bob := servertest.DialJSON(t, s, "bob")
+	bob.Join("town", nil)
+
+	get := func(query url.Values) (int, servertest.Frame) {
+		t.Helper()
+		return s.API("GET", "/api/search?"+query.Encode(), apiKey, nil)
+	}
+	for _, tc := range []struct {
+		what  string
+		query url.Values
+		want  []string
+	}{
+		{"ann's rooms", url.Values{"q": {"launch"}, "user": {"ann"}}, []string{"the launch is tomorrow", "the launch codes"}},
+		{"bob's rooms", url.Values{"q": {"launch"}, "user": {"bob"}}, []string{"the launch is tomorrow"}},
+		{"plans for no user", url.Values{"q": {"launch"}, "room": {"plans"}}, []string{"the launch codes"}},
+		{"ann's messages in town", url.Values{"q": {"launch"}, "room": {"town"}, "from": {"ann"}}, []string{"the launch is tomorrow"}},
+		{"bob's messages", url.Values{"q": {"launch"}, "user": {"bob"}, "from": {"bob"}}, nil},
+	} {
+		status, body := get(tc.query)
+		if status != http.StatusOK || body.Type() != "search_results" || !slices.Equal(hitTexts(body), tc.want) {
+			t.Errorf("%s: %d %v, want the hits %q", tc.what, status, body, tc.want)
+		}
+	}
+	for _, tc := range []struct {
+		what   string
+		query  url.Values
+		status int
+		code   string
+	}{
+		{"plans for bob", url.Values{"q": {"launch"}, "user": {"bob"}, "room": {"plans"}}, 403, "forbidden"},
+		{"no user and no room", url.Values{"q": {"launch"}}, 400, "missing_field"},
+		{"an empty query", url.Values{"q": {""}, "room": {"town"}}, 400, "empty"},
+		{"a bad since", url.Values{"q": {"launch"}, "room": {"town"}, "since": {"monday"}}, 400, "bad_field"},
+		{"a bad cursor", url.Values{"q": {"launch"}, "room": {"town"}, "cursor": {"nope"}}, 400, "bad_field"},
+		{"a bad limit", url.Values{"q": {"launch"}, "room": {"town"}, "limit": {"many"}}, 400, "bad_request"},
+		{"an unknown user", url.Values{"q": {"launch"}, "user": {"nobody"}}, 404, "not_found"},
+		{"a bad room", url.Values{"q": {"launch"}, "room": {"no room"}}, 400, "bad_room"},
+	} {
+		if status, body := get(tc.query); status != tc.status || body.Str("code") != tc.code {
+			t.Errorf("%s: %d %v, want %d %s", tc.what, status, body, tc.status, tc.code)
+		}
+	}
+}
