@@ -910,6 +910,9 @@ class ChatClient extends EventTarget {
       case "error":
         this.onError(f);
         break;
+      case "search_results":
+        this.onSearchResults(f); // search.js
+        break;
       default:
         // pong: nothing to do beyond heard(); the people frames are rooms-protocol.js's.
         this.receivePeople(f, r);
@@ -1189,6 +1192,11 @@ class ChatClient extends EventTarget {
   }
 
   onError(f) {
+    if (f.request === "search") {
+      // A refused search is the search panel's to show (search.js), not a problem of the room.
+      this.emit("search-results", { id: typeof f.id === "string" ? f.id : "", error: f });
+      return;
+    }
     const r = typeof f.room === "string" ? this.rooms.get(f.room) : undefined;
     if (f.code === "bad_name" || (f.request === "hello" && this.state !== "live")) {
       // Reconnecting with a name the server refuses would loop forever; ask the person instead.

@@ -8,7 +8,8 @@
 //     subset; render.js builds message rows; messages.js holds what a person does with a
 //     message (react, reply, edit, delete, links, the thread panel, mention notifications);
 //     people.js the sidebar's DMs and invitations, the room browser, invites, the topic,
-//     members with presence and the Ctrl/Cmd+K switcher; page.js holds storage, notices and
+//     members with presence and the Ctrl/Cmd+K switcher; search.js (with search.css) the
+//     Ctrl/Cmd+F search panel; page.js holds storage, notices and
 //     the phone drawers; app.js wires them to the page.
 //   - classic.html, classic.js: the original text-protocol page, served at /classic.
 //

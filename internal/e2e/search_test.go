@@ -1,0 +1,121 @@
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"hubbub/internal/server"
+	"hubbub/internal/servertest"
+)
+
+// Expressions over the search panel.
+const (
+	exprSearchOpen = `!document.getElementById("search").hidden && document.activeElement.id === "search-input"`
+	// exprMarked lists the highlighted pieces of every hit's snippet.
+	exprMarked = `Array.from(document.querySelectorAll("#search-results .search-snippet mark"), e => e.textContent)`
+)
+
+// exprFoundInView says whether the message row seq of the room in view is marked as the hit opened
+// and lies within the visible part of the message list.
+func exprFoundInView(seq uint64) string {
+	return fmt.Sprintf(`(() => {
+		const row = document.querySelector('#message-list .msg[data-seq="%d"]');
+		if (!row || !row.classList.contains("search-found")) return false;
+		const box = document.getElementById("messages").getBoundingClientRect(), r = row.getBoundingClientRect();
+		return r.top >= box.top && r.bottom <= box.bottom;
+	})()`, seq)
+}
+
+// searchFor opens the search panel with Ctrl+F from the composer, chooses the scope ("room" or
+// "all") and searches for text.
+func (u *user) searchFor(scope, text string) {
+	u.t.Helper()
+	u.do("focus the composer", chromedp.Focus(chromedp.CSS("#composer-input")))
+	u.do("press Ctrl+F", pressCtrl("f", 70))
+	u.waitFor("the search panel, focused", exprSearchOpen)
+	u.do("choose "+scope, chromedp.Click(chromedp.CSS("#search-scope-"+scope)))
+	u.do("type "+text, chromedp.Focus(chromedp.CSS("#search-input")), typeInto("#search-input", text), pressEnter(chromedp.CSS("#search-input")))
+}
+
+// Ctrl+F opens the search panel; a search finds a message far older than the page loaded, its
+// snippet shows the matched word in <mark> and the rest as text (markup in a message stays
+// text); clicking the hit opens its room at the message, marked and in view with the messages
+// around it; Escape closes the panel and gives the focus back.
+func TestSearchFindsAndOpensAnOldMessage(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{Server: server.Config{SendRate: 1e6, SendBurst: 1 << 20}})
+	bob := dialUser(t, srv, "bob", "general", "random")
+	bob.say("general", "first things first")
+	needle := bob.say("general", "the quarterly deploy checklist <b>is ready</b>")
+	after := bob.say("general", "right after the checklist")
+	for i := range 120 {
+		bob.say("general", fmt.Sprintf("filler message %d", i))
+	}
+	bob.say("random", "we deploy on fridays")
+
+	ann := b.newUser("ann")
+	ann.open(srv.URL + "/#random")
+	ann.room("general")
+	ann.see("bob", "filler message 119")
+	if eval[bool](ann, fmt.Sprintf(`!!document.querySelector('#message-list .msg[data-seq="%d"]')`, needle)) {
+		t.Fatalf("the old message is loaded before the search; the test needs it out of the first page")
+	}
+
+	ann.searchFor("room", "deploy")
+	ann.waitFor("one hit, deploy highlighted", `document.querySelectorAll("#search-results .search-hit").length === 1 && `+
+		exprMarked+`.join() === "deploy"`)
+	snippet := eval[string](ann, `document.querySelector("#search-results .search-snippet").textContent`)
+	if want := "the quarterly deploy checklist <b>is ready</b>"; snippet != want {
+		t.Errorf("the snippet reads %q, want %q", snippet, want)
+	}
+	if eval[bool](ann, `!!document.querySelector("#search-results .search-snippet b")`) {
+		t.Errorf("the message's markup became an element in the snippet")
+	}
+	head := eval[string](ann, `document.querySelector("#search-results .search-hit-head").textContent`)
+	if want := "bob #general"; len(head) < len(want) || head[:len(want)] != want {
+		t.Errorf("the hit's head reads %q, want it to start with %q and a time", head, want)
+	}
+	if os.Getenv("HUBBUB_SCREENSHOT") == "1" {
+		shot, err := ann.screenshot()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile("../../docs/screenshot-search.png", shot, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	ann.do("open the hit", chromedp.Click(chromedp.CSS("#search-results .search-hit-open")))
+	ann.waitFor("the message marked and in view", exprFoundInView(needle))
+	if !eval[bool](ann, fmt.Sprintf(`!!document.querySelector('#message-list .msg[data-seq="%d"]')`, after)) {
+		t.Errorf("the message after the hit is not shown around it")
+	}
+
+	ann.do("all my rooms", chromedp.Click(chromedp.CSS("#search-scope-all")))
+	ann.waitFor("both rooms' hits", exprMarked+`.length === 2 && Array.from(document.querySelectorAll("#search-results .search-hit"), e => e.dataset.room).join() === "random,general"`)
+	ann.do("press Escape", pressKey(chromedp.CSS("#search-input"), "Escape"))
+	ann.waitFor("the panel closed, the focus back in the composer", `document.getElementById("search").hidden && document.activeElement.id === "composer-input"`)
+}
+
+// Chinese text, which has no spaces between words, is found by the characters typed, and the
+// matched characters are highlighted in the hit.
+func TestSearchFindsChineseText(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{})
+	bob := dialUser(t, srv, "bob", "general")
+	bob.say("general", "今天天气很好")
+	bob.say("general", "我们在聊天室见")
+
+	ann := b.newUser("ann")
+	ann.open(srv.URL + "/#general")
+	ann.see("bob", "我们在聊天室见")
+	ann.searchFor("all", "聊天")
+	ann.waitFor("one hit, 聊天 highlighted", `document.querySelectorAll("#search-results .search-hit").length === 1 && `+
+		exprMarked+`.join("") === "聊天"`)
+	if got := eval[string](ann, `document.querySelector("#search-results .search-snippet").textContent`); got != "我们在聊天室见" {
+		t.Errorf("the snippet reads %q", got)
+	}
+}

@@ -1,0 +1,293 @@
+// search.js — finding messages (docs/protocol.md, Search): the search request and its answer
+// for ChatClient, and the search panel that Ctrl/Cmd+F opens over the room in view.
+//
+// The panel searches this room or all my rooms; each hit shows its room, sender, time and the
+// snippet the server cut around the matches, with the matched pieces in <mark> — built as text
+// nodes, never as HTML, since the snippet is other people's text. Clicking a hit opens its room
+// at that message (messages.js's jumpTo pages back until it is loaded) and marks it.
+//
+// Events it adds to ChatClient (CustomEvent, details in `detail`):
+//   search-results {id, frame?, error?}  the answer to a search: a search_results frame, or the
+//                                       error frame that refused it
+"use strict";
+
+/** Limits of the search panel. */
+const SEARCH_LIMITS = {
+  queryBytes: 256, // hubbub.MaxSearchQueryLen: longer is refused by the server
+  page: 20, // hits per page (the server's default)
+  typingDelay: 350, // ms after the last keystroke before a search goes out
+};
+
+Object.assign(ChatClient.prototype, {
+  /**
+   * Sends a search (q, and optionally room, from, since, until, order, cursor, limit) and
+   * returns its id, which the search-results event carries back; "" when not connected.
+   */
+  search(params) {
+    this.searchSeq = (this.searchSeq || 0) + 1;
+    const id = "q" + this.searchSeq;
+    const f = Object.assign({ type: "search", id }, params);
+    for (const k of Object.keys(f)) if (f[k] === "" || f[k] === undefined) delete f[k];
+    return this.frame(f) ? id : "";
+  },
+
+  /** A search_results frame: its hits with their fields checked. */
+  onSearchResults(f) {
+    const hits = [];
+    for (const h of Array.isArray(f.hits) ? f.hits : []) {
+      const m = h && wireFields(h.message, HUBBUB_FRAMES.receive.message);
+      if (!m || typeof m.room !== "string" || typeof m.seq !== "number") continue;
+      const snippet = (Array.isArray(h.snippet) ? h.snippet : [])
+        .filter((p) => p && typeof p.text === "string")
+        .map((p) => ({ text: p.text, hit: p.hit === true }));
+      hits.push({ message: m, snippet });
+    }
+    this.emit("search-results", {
+      id: typeof f.id === "string" ? f.id : "",
+      frame: { q: f.q, room: f.room || "", hits, next: typeof f.next === "string" ? f.next : "", partial: f.partial === true },
+    });
+  },
+});
+
+// --- the panel -----------------------------------------------------------------------------------
+
+const finder = {
+  paging: false, // the request on its way asks for the next page
+  id: "", // the request whose answer the panel waits for ("" for none)
+  params: null, // what the panel searched for last (the "more" button asks again with next)
+  next: "",
+  timer: 0,
+  opener: null, // what had the focus before the panel opened
+  found: null, // {room, seq} of the hit last opened, marked in its room
+};
+
+/** Whether the chat has the focus: Ctrl/Cmd+F is ours there, the browser's elsewhere. */
+function chatHasFocus() {
+  const el = document.activeElement;
+  return document.hasFocus() && !!el && el !== document.body && $("app").contains(el) && !document.querySelector("dialog[open]");
+}
+
+/** Opens the search panel (scope: "room" or "all"), the focus in its box. */
+function openSearch(scope) {
+  const panel = $("search");
+  if (panel.hidden) finder.opener = document.activeElement;
+  if (msgUI.thread) closeThread(false); // the two panels share a place
+  if (scope) $(scope === "all" ? "search-scope-all" : "search-scope-room").checked = true;
+  panel.hidden = false;
+  $("app").classList.add("search-open");
+  $("search-scope-room-label").textContent = "In " + roomLabel(ui.active);
+  const input = $("search-input");
+  input.focus();
+  input.select();
+}
+
+/** Closes the search panel; unless quiet, the focus goes back where it was. */
+function closeSearch(quiet) {
+  const panel = $("search");
+  if (panel.hidden) return;
+  clearTimeout(finder.timer);
+  finder.id = "";
+  panel.hidden = true;
+  $("app").classList.remove("search-open");
+  const back = finder.opener;
+  finder.opener = null;
+  if (quiet) return;
+  if (back && back.isConnected && back !== document.body && !panel.contains(back)) back.focus();
+  else $("composer-input").focus();
+}
+
+/** What the panel's form asks for now, or null if there is nothing to search. */
+function searchParams() {
+  const q = $("search-input").value.trim();
+  if (!q) return null;
+  const params = { q, limit: SEARCH_LIMITS.page };
+  if ($("search-scope-room").checked) params.room = ui.active;
+  return params;
+}
+
+/** Sends the panel's search (more: the next page of the last one). */
+function runSearch(more) {
+  clearTimeout(finder.timer);
+  const params = more ? Object.assign({}, finder.params, { cursor: finder.next }) : searchParams();
+  if (!more) finder.paging = false;
+  if (!params) {
+    finder.id = "";
+    finder.params = null;
+    clearResults("");
+    return;
+  }
+  if (new TextEncoder().encode(params.q).length > SEARCH_LIMITS.queryBytes) {
+    finder.id = "";
+    clearResults("That is too long to search for: at most " + SEARCH_LIMITS.queryBytes + " bytes.");
+    return;
+  }
+  const id = client.search(params);
+  if (!id) {
+    finder.id = "";
+    clearResults("Not connected: the search goes when you are back online.");
+    return;
+  }
+  finder.id = id;
+  if (!more) finder.params = params;
+  $("search-status").textContent = more ? "Loading more…" : "Searching…";
+  $("search-more").disabled = true;
+}
+
+/** Empties the result list and says why. */
+function clearResults(status) {
+  $("search-results").replaceChildren();
+  $("search-status").textContent = status;
+  $("search-more").hidden = true;
+  finder.next = "";
+}
+
+/** Shows an answer to the panel's search: a page of hits (after the others for "more"). */
+function showResults(d) {
+  if (!d.id || d.id !== finder.id) return; // an answer to a search typed over since
+  finder.id = "";
+  const paging = finder.paging;
+  finder.paging = false;
+  $("search-more").disabled = false;
+  if (d.error) {
+    $("search-status").textContent = searchProblem(d.error);
+    return;
+  }
+  const f = d.frame;
+  const list = $("search-results");
+  if (!paging) list.replaceChildren();
+  for (const h of f.hits) list.append(hitElement(h));
+  finder.next = f.next;
+  $("search-more").hidden = !f.next;
+  const n = list.childElementCount;
+  let status = n === 0 ? "No messages match." : n === 1 ? "1 message" : n + (f.next ? "+ messages" : " messages");
+  if (f.partial) status += " — in your 1,000 most recently active rooms";
+  $("search-status").textContent = status;
+}
+
+/** Words for an error that refused a search. */
+function searchProblem(e) {
+  switch (e.code) {
+    case "empty":
+      return "Type a word to look for.";
+    case "too_long":
+      return "That is too long to search for.";
+    case "forbidden":
+      return "You cannot search this room.";
+    case "rate_limited":
+      return "Searching too fast: wait a moment.";
+    case "unavailable":
+      return e.message || "Search is unavailable; try again.";
+    default:
+      return e.message || "The search failed (" + e.code + ").";
+  }
+}
+
+const searchTimeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+
+/** One hit of the result list: a button that opens the message, with its snippet marked. */
+function hitElement(h) {
+  const m = h.message;
+  const li = document.createElement("li");
+  li.className = "search-hit";
+  li.dataset.room = m.room;
+  li.dataset.seq = String(m.seq);
+  const open = document.createElement("button");
+  open.type = "button";
+  open.className = "search-hit-open";
+  const head = document.createElement("span");
+  head.className = "search-hit-head";
+  const room = document.createElement("span");
+  room.className = "search-hit-room";
+  room.textContent = roomLabel(m.room);
+  const from = document.createElement("strong");
+  from.className = "search-hit-from";
+  from.textContent = m.from || "";
+  const when = parseTime(m.time);
+  const time = document.createElement("time");
+  time.className = "search-hit-time";
+  time.dateTime = when.toISOString();
+  time.textContent = searchTimeFormat.format(when);
+  head.append(from, " ", room, " ", time);
+  const text = document.createElement("span");
+  text.className = "search-snippet";
+  const parts = h.snippet.length ? h.snippet : [{ text: m.text || "", hit: false }];
+  for (const p of parts) {
+    if (p.hit) {
+      const mark = document.createElement("mark");
+      mark.textContent = p.text;
+      text.append(mark);
+    } else {
+      text.append(document.createTextNode(p.text));
+    }
+  }
+  open.append(head, text);
+  open.addEventListener("click", () => openHit(m.room, m.seq));
+  li.append(open);
+  return li;
+}
+
+/** Opens a hit's room at its message, marked, with the messages around it. */
+function openHit(room, seq) {
+  if (room !== ui.active && !selectRoom(room)) return;
+  if (finder.found) {
+    const old = rowOf(finder.found.room, finder.found.seq);
+    if (old) old.classList.remove("search-found");
+  }
+  finder.found = { room, seq };
+  jumpTo(room, seq);
+  markFound();
+  // On a narrow screen the panel covers the room: step aside so the message shows.
+  if (window.matchMedia("(max-width: 1023px)").matches) closeSearch(true);
+}
+
+/** Marks the opened hit's row once the jump has brought it in (it pages back for an old one). */
+function markFound() {
+  const f = finder.found;
+  if (!f) return;
+  const row = rowOf(f.room, f.seq);
+  if (row) row.classList.add("search-found");
+}
+
+function wireSearch() {
+  client.addEventListener("search-results", (ev) => showResults(ev.detail));
+  // Every redraw may bring the opened hit in (a page of older messages), or a new row for it.
+  client.addEventListener("messages", () => queueMicrotask(markFound));
+  client.addEventListener("history", () => setTimeout(markFound, 0));
+
+  $("search-open").addEventListener("click", () => ($("search").hidden ? openSearch("") : closeSearch(false)));
+  $("search-close").addEventListener("click", () => closeSearch(false));
+  $("search-form").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    runSearch(false);
+  });
+  $("search-input").addEventListener("input", () => {
+    clearTimeout(finder.timer);
+    finder.timer = setTimeout(() => runSearch(false), SEARCH_LIMITS.typingDelay);
+  });
+  for (const id of ["search-scope-room", "search-scope-all"]) $(id).addEventListener("change", () => runSearch(false));
+  $("search-more").addEventListener("click", () => {
+    if (!finder.next || !finder.params) return;
+    finder.paging = true;
+    runSearch(true);
+  });
+  $("search").addEventListener("keydown", (ev) => {
+    if (ev.key === "Escape") {
+      ev.preventDefault();
+      ev.stopPropagation();
+      closeSearch(false);
+    }
+  });
+  document.addEventListener("keydown", (ev) => {
+    if (!(ev.ctrlKey || ev.metaKey) || ev.altKey || ev.shiftKey || (ev.key !== "f" && ev.key !== "F")) return;
+    if ($("search").contains(document.activeElement)) {
+      // A second Ctrl/Cmd+F in the panel gives the browser's own find, as one expects.
+      return;
+    }
+    if (!chatHasFocus()) return;
+    ev.preventDefault();
+    openSearch("");
+  });
+  if (/Mac|iPhone|iPad/.test(navigator.platform || "")) $("search-open").title = "Search messages (⌘F)";
+}
+
+wireSearch();
