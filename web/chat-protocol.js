@@ -321,11 +321,14 @@ function applyReaction(m, ch, me) {
  *   name-rejected {code, message}
  */
 class ChatClient extends EventTarget {
-  /** @param {{url: string, key: string, token?: string}} opts */
+  /** @param {{url: string, key: string, token?: string, WebSocket?: Function}} opts */
   constructor(opts) {
     super();
     this.url = opts.url;
     this.key = opts.key;
+    // The WebSocket class to dial with: the browser's (and Node 22's) by default; Node 20 needs
+    // one passed (the ws package's, or its own behind --experimental-websocket).
+    this.WebSocket = opts.WebSocket || globalThis.WebSocket;
     // A signed token from the host app (protocol.md, Tokens), kept in memory only. With one the
     // server names us; a token in the hubbub_token cookie needs nothing here.
     this.token = opts.token || "";
@@ -625,7 +628,7 @@ class ChatClient extends EventTarget {
     this.setState(this.everLive ? "reconnecting" : "connecting");
     let ws;
     try {
-      ws = new WebSocket(this.url, HUBBUB_PROTOCOL);
+      ws = new this.WebSocket(this.url, HUBBUB_PROTOCOL);
     } catch (e) {
       this.scheduleReconnect();
       return;
@@ -741,7 +744,7 @@ class ChatClient extends EventTarget {
   }
 
   frame(obj) {
-    if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return false;
+    if (!this.ws || this.ws.readyState !== WS_OPEN) return false;
     this.ws.send(encodeFrame(obj));
     return true;
   }
@@ -1288,9 +1291,18 @@ class ChatClient extends EventTarget {
   }
 }
 
+/** WebSocket.OPEN, the same in every implementation. */
+const WS_OPEN = 1;
+
 /** Returns n random bytes as hex, from the browser's CSPRNG. */
 function randomHex(n) {
   const b = new Uint8Array(n);
   crypto.getRandomValues(b);
   return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
 }
+
+// This file is also the JavaScript package's protocol client (package.json, hubbub-client.js),
+// which loads it as an ES module: there its names stay inside the module, so it hands them over
+// through this one global, which hubbub-client.js takes back and removes. The page, which
+// loads it as a plain script, ignores it.
+globalThis.HubbubProtocol = { HUBBUB_PROTOCOL, HUBBUB_FRAMES, CHAT_TIMING, CHAT_LIMITS, ROOM_NAME, encodeFrame, RoomState, ChatClient };

@@ -51,7 +51,9 @@ function myRoomRow(x) {
   };
 }
 
-Object.assign(ChatClient.prototype, {
+// ChatClient through the global chat-protocol.js sets, so that this file also works as an ES
+// module (the JavaScript package, hubbub-client.js), where that file's names are out of reach.
+Object.assign(globalThis.HubbubProtocol.ChatClient.prototype, {
   // --- requests -------------------------------------------------------------------------------
 
   /** Asks for the room list again (the server also sends it unasked after welcome). */

@@ -12,6 +12,11 @@
 //     Ctrl/Cmd+F search panel; page.js holds storage, notices and
 //     the phone drawers; app.js wires them to the page.
 //   - classic.html, classic.js: the original text-protocol page, served at /classic.
+//   - package.json, hubbub-client.js, hubbub-client.d.ts: the JavaScript client package
+//     (docs/clients.md), an ES module that loads chat-protocol.js and rooms-protocol.js
+//     themselves, so the page and the package run one copy of the protocol client; test/
+//     holds its `node --test` suite, which internal/e2e runs against a real server. Only
+//     the .js files are embedded (and served); the rest stays in the repository.
 //
 // Scripts live in their own files because the server's Content-Security-Policy forbids inline
 // script.

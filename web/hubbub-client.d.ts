@@ -1,0 +1,299 @@
+// Type declarations of the hubbub JavaScript client package (hubbub-client.js): the hubbub.v1
+// protocol client of the chat page (chat-protocol.js, rooms-protocol.js), for Node 20+ and
+// browsers. docs/protocol.md describes the frames; docs/clients.md shows a bot.
+
+/** The subprotocol of the JSON protocol on /ws: "hubbub.v1". */
+export const HUBBUB_PROTOCOL: "hubbub.v1";
+
+/** Every hubbub.v1 frame the client sends and reads: each type's fields, "type" left out. */
+export const HUBBUB_FRAMES: {
+  send: Record<string, string[]>;
+  receive: Record<string, string[]>;
+  limits: string[];
+};
+
+/** The client's timings, in milliseconds. */
+export const CHAT_TIMING: {
+  /** A send on a live connection with no ack by then is marked failed (retry resends it). */
+  ackTimeout: number;
+  /** The first reconnect delay; it doubles on every failed attempt, up to backoffMax. */
+  backoffBase: number;
+  backoffMax: number;
+  /** A connection live this long resets the backoff. */
+  stableAfter: number;
+  /** A socket that has not said welcome by then is given up. */
+  connectTimeout: number;
+  /** While idle the client pings this often, and drops the connection without an answer in pongWait. */
+  pingEvery: number;
+  pongWait: number;
+  typingEvery: number;
+  typingShown: number;
+  /** Messages per history page (loadOlder, loadThread). */
+  historyPage: number;
+};
+
+/** Limits the client mirrors from the server. */
+export const CHAT_LIMITS: { reactionNames: number; emojiBytes: number };
+
+/** The room names the server accepts. */
+export const ROOM_NAME: RegExp;
+
+/** Encodes a client frame with only the fields HUBBUB_FRAMES lists for its type; throws on an unknown type. */
+export function encodeFrame(frame: { type: string; [field: string]: unknown }): string;
+
+/** Resolves with the message once the server has stored a send (its ack or its message frame); rejects if it failed. */
+export function delivered(client: ChatClient, pending: PendingSend, options?: { signal?: AbortSignal }): Promise<Message>;
+
+/** A user as welcome names them. */
+export interface UserInfo {
+  /** The user's stable id, the same on every device. */
+  id: string;
+  name: string;
+  /** "guest", "account", "app" (a token's user) or "anonymous". */
+  kind: string;
+  role: string;
+}
+
+/** The server's limits, from welcome. */
+export interface Limits {
+  max_text: number;
+  max_rooms: number;
+  history_max: number;
+  history_page_max: number;
+  send_rate: number;
+  send_burst: number;
+}
+
+/** One emoji's reactions on a message. */
+export interface Reaction {
+  emoji: string;
+  count: number;
+  /** The first few who reacted. */
+  names: string[];
+  /** Whether I hold this reaction. */
+  me: boolean;
+}
+
+/** A message as a room holds it: the message frame with every change of the room's log applied. */
+export interface Message {
+  type: "message";
+  room: string;
+  /** Its place in the room's log, gap-free per room. */
+  seq: number;
+  /** The server's id of the message. */
+  id: string;
+  /** The sender's name. */
+  from: string;
+  text: string;
+  /** RFC 3339, UTC, with milliseconds. */
+  time: string;
+  /** The sender's idempotency key, if it sent one. */
+  client_id?: string;
+  deleted?: boolean;
+  /** The seq of the message this one answers. */
+  reply_to?: number;
+  mentions?: { user?: string; name: string }[];
+  mention_room?: boolean;
+  edited_at?: string;
+  reactions: Reaction[];
+  reply_count?: number;
+  /** Whether I sent it. */
+  me?: boolean;
+  /** Counts the changes applied to it, so a view can tell when to redraw it. */
+  version: number;
+}
+
+/** A message of mine waiting for its ack; client.send returns it. */
+export interface PendingSend {
+  /** Its idempotency key: a resend with it is stored once. */
+  id: string;
+  room: string;
+  text: string;
+  replyTo: number;
+  /** "queued" (goes when the room is joined on a live connection), "sending" (waits for the ack) or "failed" (refused or unanswered: retry sends it again with its id). */
+  state: "queued" | "sending" | "failed";
+  error: string;
+  time: Date;
+}
+
+/** An edit, reaction or delete of mine waiting for its ack. */
+export interface PendingChange {
+  id: string;
+  kind: "edit" | "react" | "delete";
+  seq: number;
+  text?: string;
+  emoji?: string;
+  state: "queued" | "sending";
+}
+
+/** One room's state; it outlives connections, so that a rejoin asks for exactly what was missed. */
+export class RoomState {
+  constructor(name: string);
+  readonly name: string;
+  /** The timeline: seq → message, in its current state. */
+  messages: Map<number, Message>;
+  /** The highest seq or log_seq applied: the since of the next rejoin. */
+  since: number;
+  /** The room's last_seq when it was last joined. */
+  lastSeq: number;
+  /** Whether the current connection is in the room. */
+  joined: boolean;
+  /** The members' names (in a crowded room only some). */
+  members: string[];
+  /** Sends waiting for their ack, by id. */
+  pending: Map<string, PendingSend>;
+  /** Changes waiting for their ack, by id. */
+  changes: Map<string, PendingChange>;
+  /** Why the last join failed, if it did. */
+  error: { code: string; message: string } | null;
+  /** Set when a moderator removed me; the room is then only joined again by rejoin. */
+  removed: { message: string } | null;
+  /** The timeline in seq order. */
+  sorted(): Message[];
+  /** The message with this seq, in the timeline or loaded outside it. */
+  get(seq: number): Message | undefined;
+  /** Whether older messages can be fetched (loadOlder). */
+  hasOlder(): boolean;
+}
+
+/** What each event of a ChatClient carries in its detail. */
+export interface ChatClientEvents {
+  status: { state: "idle" | "connecting" | "live" | "reconnecting"; retryAt: number; attempt: number };
+  welcome: { name: string; limits: Limits; user: UserInfo | null };
+  /** A join succeeded (frame: the joined frame; null when rejoin was asked while offline) or failed (error). */
+  joined: { room: string; frame?: { last_seq: number; replay: number; truncated: boolean; members: string[] } | null; error?: unknown };
+  left: { room: string };
+  /** A moderator removed me from the room (kick or ban). */
+  removed: { room: string; message: string };
+  moderated: { frame: Record<string, unknown> };
+  /**
+   * Messages arrived. kind: "live", "replay" (after a join), "history" (a page) or "ack" (my
+   * own, shown from its ack). fresh: they are new entries of the log (live, or missed while
+   * away), not the current state a join or a page shows.
+   */
+  messages: { room: string; added: Message[]; kind: "live" | "replay" | "history" | "ack"; fresh: boolean };
+  /** Messages changed: edited, deleted, reacted to, replied to, or a quoted parent arrived. */
+  changed: { room: string; seqs: number[] };
+  thread: { room: string; parent: number };
+  revisions: { room: string; seq: number; revisions: unknown[] };
+  /** Sends or changes waiting for their ack changed (room.pending, room.changes). */
+  pending: { room: string };
+  members: { room: string };
+  typing: { room: string };
+  history: { room: string };
+  /** An error frame nobody else handled (a refused send or change among them). */
+  problem: { code: string; message: string; request?: string; room?: string; id?: string; seq?: number };
+  /** The server refused the name (hello). */
+  "name-rejected": { code: string; message: string };
+  /** The room list, or one room's row, changed (client.myRooms). */
+  myrooms: { room?: string };
+  unroom: { room: string };
+  open: { room: string };
+  directory: { rooms: unknown[]; next: string; query: string };
+  roster: { room: string; members: unknown[]; next: string };
+  notices: { room: string };
+}
+
+/** How to connect. */
+export interface ChatClientOptions {
+  /** The WebSocket endpoint: ws(s)://host/ws. */
+  url: string;
+  /** The guest's secret: the name belongs to whoever holds it (may be empty: anonymous). */
+  key: string;
+  /** A token signed by the host application; the server then takes the name from it. */
+  token?: string;
+  /** The WebSocket class (default globalThis.WebSocket: browsers, Node 22+, Node 20 with --experimental-websocket; else the ws package's). */
+  WebSocket?: new (url: string, protocol: string) => WebSocket;
+}
+
+/**
+ * The hubbub.v1 client: one WebSocket that reconnects by itself with exponential backoff and
+ * jitter, says hello again, rejoins every room with since (what was missed arrives once, in
+ * order), and resends every unacknowledged message with its id. It holds each room's messages
+ * in their current state and reports changes as events (CustomEvent, in detail).
+ */
+export class ChatClient extends EventTarget {
+  constructor(options: ChatClientOptions);
+  readonly url: string;
+  /** The name asked for in start, and the one the server confirmed in welcome. */
+  name: string;
+  me: string;
+  /** "admin", "moderator" or "member", from welcome. */
+  role: string;
+  user: UserInfo | null;
+  limits: Limits | null;
+  state: "idle" | "connecting" | "live" | "reconnecting";
+  /** The rooms this client is in or joining, by name. */
+  rooms: Map<string, RoomState>;
+  /** The user's list of rooms as the server sent it, with unread and mention counts. */
+  myRooms: Map<string, Record<string, unknown>>;
+  hasRoomList: boolean;
+
+  addEventListener<K extends keyof ChatClientEvents>(
+    type: K,
+    listener: (event: CustomEvent<ChatClientEvents[K]>) => void,
+    options?: boolean | AddEventListenerOptions,
+  ): void;
+  addEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | AddEventListenerOptions): void;
+  removeEventListener<K extends keyof ChatClientEvents>(
+    type: K,
+    listener: (event: CustomEvent<ChatClientEvents[K]>) => void,
+    options?: boolean | EventListenerOptions,
+  ): void;
+  removeEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | EventListenerOptions): void;
+
+  /** Connects (or reconnects with a new name) and stays connected until pause. */
+  start(name: string): void;
+  /** Closes the connection and stays offline until start. */
+  pause(): void;
+  /** Skips the rest of the backoff delay and reconnects now. */
+  reconnectNow(): void;
+  /** Joins a room (when live; else on connecting) and returns its state. */
+  addRoom(name: string): RoomState;
+  /** Joins again a room a moderator removed me from, or whose join failed. */
+  rejoin(name: string): RoomState;
+  /** Leaves a room and forgets it; restoreRoom takes the returned state back. */
+  leaveRoom(name: string): RoomState | null;
+  restoreRoom(room: RoomState | null): void;
+  canModerate(): boolean;
+  /** kick, ban, unban, mute, unmute or delete; args: name or seq, reason, duration. */
+  moderate(action: string, room: string, args: Record<string, unknown>): boolean;
+  /** A new idempotency key, unique to this client. */
+  nextId(): string;
+  /** Queues a message (joining the room if needed); it is pending until its ack (delivered waits for it). */
+  send(room: string, text: string, options?: { replyTo?: number }): PendingSend;
+  /** Sends a failed message again with the same id. */
+  retry(room: string, id: string): void;
+  /** Drops a failed message. */
+  discard(room: string, id: string): void;
+  /** Asks for the page of messages before the oldest held. */
+  loadOlder(room: string): boolean;
+  edit(room: string, seq: number, text: string): PendingChange | null;
+  /** Toggles my reaction (an emoji or a :short_name:). */
+  react(room: string, seq: number, emoji: string): PendingChange | null;
+  deleteMessage(room: string, seq: number): PendingChange | null;
+  pendingEdit(room: string, seq: number): string | null;
+  loadThread(room: string, parent: number): boolean;
+  fetchMessage(room: string, seq: number): void;
+  revisions(room: string, seq: number): boolean;
+  /** Tells the room I am typing (rate-limited here). */
+  typing(room: string): void;
+  /** Who is typing in the room now (not me). */
+  typists(room: string): string[];
+
+  askRooms(): boolean;
+  createRoom(room: string, topic?: string, isPrivate?: boolean): boolean;
+  openDM(names: string[]): boolean;
+  invite(room: string, name: string): boolean;
+  removeMember(room: string, name: string): boolean;
+  part(room: string): boolean;
+  setTopic(room: string, topic: string): boolean;
+  directory(query: string, after?: string): boolean;
+  askMembers(room: string, after?: string): boolean;
+  /** Moves my read position in the room forward to seq (my other devices hear it). */
+  markRead(room: string, seq: number): boolean;
+  /** Whether a message is my own. */
+  isMine(message: Message): boolean;
+  /** Whether a message mentions me (or everyone, with @room). */
+  mentionsMe(message: Message): boolean;
+}

@@ -1,0 +1,191 @@
+// The JavaScript package against a real hubbub server: `node --test` with HUBBUB_URL set to the
+// server's WebSocket URL (internal/e2e's TestJSClientPackage starts one and runs these).
+// Between a client and the server a TCP relay (relay.js) can cut the connection, refuse new
+// ones and swallow what the server sends, as a flaky network would.
+import { test, after } from "node:test";
+import assert from "node:assert/strict";
+
+import { ChatClient, CHAT_TIMING, HUBBUB_FRAMES, encodeFrame, delivered } from "../hubbub-client.js";
+import { startRelay } from "./relay.js";
+
+const serverURL = process.env.HUBBUB_URL;
+if (!serverURL) throw new Error("set HUBBUB_URL to a hubbub server's WebSocket URL (ws://host:port/ws)");
+if (typeof globalThis.WebSocket !== "function") {
+  throw new Error("no global WebSocket: run Node 22+, or Node 20 with --experimental-websocket");
+}
+
+// Reconnect quickly: the tests break connections on purpose.
+CHAT_TIMING.backoffBase = 20;
+CHAT_TIMING.backoffMax = 200;
+
+// The longest any wait may take before the test fails (a bound, not a timing assertion).
+const WAIT = 15000;
+
+const clients = [];
+after(() => {
+  for (const c of clients) c.pause(); // closes the sockets and stops the timers, so node can exit
+});
+
+/** Starts a client named name (a guest with a key) on url. */
+function connect(name, url = serverURL) {
+  const c = new ChatClient({ url, key: name + "-key-" + process.pid });
+  clients.push(c);
+  c.start(name);
+  return c;
+}
+
+/** Resolves with the detail of the first event type for which ok(detail) holds. */
+function waitFor(client, type, ok = () => true, what = type) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      client.removeEventListener(type, on);
+      reject(new Error(`waited ${WAIT} ms for ${what}`));
+    }, WAIT);
+    const on = (ev) => {
+      if (!ok(ev.detail)) return;
+      clearTimeout(timer);
+      client.removeEventListener(type, on);
+      resolve(ev.detail);
+    };
+    client.addEventListener(type, on);
+  });
+}
+
+/** Resolves once ok() holds, checked after every event of client (and now). */
+function until(client, ok, what) {
+  if (ok()) return Promise.resolve();
+  const types = ["messages", "joined", "pending", "status", "changed"];
+  return new Promise((resolve, reject) => {
+    const stop = () => {
+      clearTimeout(timer);
+      for (const t of types) client.removeEventListener(t, on);
+    };
+    const timer = setTimeout(() => {
+      stop();
+      reject(new Error(`waited ${WAIT} ms for ${what}`));
+    }, WAIT);
+    const on = () => {
+      if (ok()) {
+        stop();
+        resolve();
+      }
+    };
+    for (const t of types) client.addEventListener(t, on);
+  });
+}
+
+/** Joins room and waits for the server's answer. */
+async function join(client, room) {
+  const joined = waitFor(client, "joined", (d) => d.room === room && d.frame, `${client.name} in #${room}`);
+  client.addRoom(room);
+  return joined;
+}
+
+/** The texts of room's messages as client holds them, in seq order. */
+const texts = (client, room) => client.rooms.get(room).sorted().map((m) => m.text);
+
+test("the package exports the page's own protocol table", () => {
+  assert.ok(HUBBUB_FRAMES.send.hello.includes("key"));
+  assert.ok(HUBBUB_FRAMES.receive.message.includes("seq"));
+  assert.equal(encodeFrame({ type: "send", room: "r", text: "hi", junk: 1 }), '{"type":"send","room":"r","text":"hi"}');
+  assert.throws(() => encodeFrame({ type: "nonsense" }), /no client frame/);
+  assert.equal(globalThis.HubbubProtocol, undefined, "the package leaves no global behind");
+});
+
+test("connect, join, send with an ack, receive", async () => {
+  const ann = connect("ann");
+  const bob = connect("bob");
+  const welcome = await waitFor(ann, "welcome");
+  assert.equal(welcome.name, "ann");
+  assert.equal(welcome.user.kind, "guest");
+  assert.ok(welcome.limits.max_text > 0);
+  await join(ann, "js-basics");
+  await join(bob, "js-basics");
+
+  const heard = waitFor(bob, "messages", (d) => d.room === "js-basics" && d.added.some((m) => m.text === "hello from node"));
+  const p = ann.send("js-basics", "hello from node");
+  assert.equal(p.state, "sending");
+  const stored = await delivered(ann, p);
+  assert.equal(stored.seq, 1);
+  assert.equal(stored.client_id, p.id);
+  assert.equal(ann.rooms.get("js-basics").pending.size, 0);
+
+  const got = await heard;
+  assert.equal(got.kind, "live");
+  assert.equal(got.fresh, true);
+  const m = got.added.find((x) => x.text === "hello from node");
+  assert.equal(m.from, "ann");
+  assert.equal(m.seq, 1);
+  assert.equal(bob.isMine(m), false);
+  assert.equal(ann.isMine(ann.rooms.get("js-basics").get(1)), true);
+
+  // A reply and a reaction take the same path, and arrive in the log's order.
+  const reply = await delivered(bob, bob.send("js-basics", "hi ann", { replyTo: 1 }));
+  assert.equal(reply.reply_to, 1);
+  bob.react("js-basics", 1, "👍");
+  await until(ann, () => ann.rooms.get("js-basics").get(1)?.reactions.some((r) => r.emoji === "👍" && r.count === 1), "bob's reaction");
+  assert.deepEqual(texts(ann, "js-basics"), ["hello from node", "hi ann"]);
+
+  // A refused send fails its promise with the server's reason.
+  const tooLong = ann.send("js-basics", "x".repeat(welcome.limits.max_text + 1));
+  await assert.rejects(delivered(ann, tooLong), /failed/);
+});
+
+test("reconnects by itself and catches up with what was said meanwhile, once", async () => {
+  const relay = await startRelay(serverURL);
+  after(() => relay.close());
+  const ann = connect("carol");
+  const bob = connect("dave", relay.url);
+  await join(ann, "js-reconnect");
+  await join(bob, "js-reconnect");
+  let seen = 0;
+  bob.addEventListener("messages", (ev) => {
+    if (ev.detail.room === "js-reconnect" && ev.detail.kind !== "history") seen += ev.detail.added.length;
+  });
+  await delivered(ann, ann.send("js-reconnect", "one"));
+  await until(bob, () => texts(bob, "js-reconnect").length === 1, "dave's first message");
+
+  // dave's connection breaks and cannot come back while carol talks.
+  relay.setDown(true);
+  const lost = waitFor(bob, "status", (d) => d.state === "reconnecting", "dave reconnecting");
+  relay.cut();
+  await lost;
+  await delivered(ann, ann.send("js-reconnect", "two"));
+  await delivered(ann, ann.send("js-reconnect", "three"));
+  // Something dave types meanwhile waits for the connection.
+  const queued = bob.send("js-reconnect", "typed offline");
+  assert.equal(queued.state, "queued");
+
+  relay.setDown(false);
+  const rejoined = await waitFor(bob, "joined", (d) => d.room === "js-reconnect" && d.frame, "dave's rejoin");
+  assert.equal(rejoined.frame.replay, 2, "the rejoin replays only what was missed");
+  const mine = await delivered(bob, queued);
+  assert.equal(mine.seq, 4);
+  await until(bob, () => texts(bob, "js-reconnect").length === 4, "dave's catch-up");
+  assert.deepEqual(texts(bob, "js-reconnect"), ["one", "two", "three", "typed offline"]);
+  assert.equal(seen, 4, "each message arrives once");
+  assert.equal(bob.state, "live");
+});
+
+test("a send whose ack was lost is resent with its id and stored once", async () => {
+  const relay = await startRelay(serverURL);
+  after(() => relay.close());
+  const erin = connect("erin", relay.url);
+  const frank = connect("frank");
+  await join(erin, "js-resend");
+  await join(frank, "js-resend");
+
+  relay.swallow(true); // the send reaches the server; nothing the server says reaches erin
+  const p = erin.send("js-resend", "only once");
+  await until(frank, () => texts(frank, "js-resend").length === 1, "frank sees the message");
+  assert.equal(p.state, "sending");
+  relay.swallow(false);
+  relay.cut(); // erin reconnects, rejoins, and sends it again with the same id
+  const stored = await delivered(erin, p);
+  assert.equal(stored.seq, 1);
+  await delivered(frank, frank.send("js-resend", "after")); // anything stored twice would come before this
+  await until(frank, () => texts(frank, "js-resend").length >= 2, "frank's own message");
+  assert.deepEqual(texts(frank, "js-resend"), ["only once", "after"]);
+  await until(erin, () => texts(erin, "js-resend").length === 2, "erin's view");
+  assert.deepEqual(texts(erin, "js-resend"), ["only once", "after"]);
+});
