@@ -91,6 +91,7 @@ import (
 type Store interface {
 	UserStore
 	RoomStore
+	Searcher
 
 	// Append stores e (Room, From, Kind and the fields of its kind, and optionally ClientID,
 	// are read) and returns the stored entry with Seq, ID and Time filled in, and for a

@@ -167,6 +167,7 @@ func (p *plan) writes(rooms []string) *pgx.Batch {
 	}
 	p.queueNewMessages(b)
 	p.queueChangedMessages(b)
+	p.queueSearch(b)
 	p.queueEntries(b)
 	p.queueRevisions(b)
 	p.queueReactions(b)

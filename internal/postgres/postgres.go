@@ -129,6 +129,10 @@ func open(ctx context.Context, url string, o Options) (*Store, error) {
 		pool.Close()
 		return nil, err
 	}
+	if err := backfillSearch(ctx, pool); err != nil {
+		pool.Close()
+		return nil, err
+	}
 	return &Store{
 		pool:  pool,
 		w:     newWriter(pool, o),

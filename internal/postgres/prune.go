@@ -129,7 +129,7 @@ func (s *Store) pruneRoom(ctx context.Context, room string, cut int64) (removed 
 		removed = tag.RowsAffected()
 		return nil
 	})
-	for _, q := range []string{pruneEntries, pruneReactions, pruneRevisions, pruneMentioned} {
+	for _, q := range []string{pruneEntries, pruneReactions, pruneRevisions, pruneMentioned, pruneSearch} {
 		b.Queue(q, room, cut)
 	}
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {

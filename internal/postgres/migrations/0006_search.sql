@@ -1,2 +1,21 @@
--- Reserved for issue 17 (0006_search); filled in by the change that brings it.
-SELECT 1;
+-- 0006_search: full-text search over messages' current text (issue 17).
+--
+-- doc is the message's text as internal/fulltext folds and splits it (in Go, so that every
+-- store matches alike), written as a tsvector literal with each token's positions, so that no
+-- PostgreSQL parser, dictionary or locale changes what a word is; the 'simple' behaviour
+-- without its parser. It also holds one lexeme naming the room (fulltext.RoomLexeme), so that
+-- a search of a few rooms intersects the words' rows with the rooms' in the GIN index.
+-- The append batch writes it in the transaction that stores, edits or deletes the message;
+-- retention deletes it with the message.
+CREATE TABLE message_search (
+	room text     NOT NULL,
+	seq  bigint   NOT NULL,
+	doc  tsvector NOT NULL,
+	PRIMARY KEY (room, seq)
+);
+CREATE INDEX message_search_doc ON message_search USING gin (doc);
+
+-- The messages stored before this migration are indexed by the first Open after it, in Go
+-- (backfillSearch), which then sets done.
+CREATE TABLE search_backfill (done boolean NOT NULL);
+INSERT INTO search_backfill (done) SELECT NOT EXISTS (SELECT 1 FROM messages);

@@ -1,0 +1,201 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"hubbub"
+	"hubbub/internal/fulltext"
+	"hubbub/internal/sqlstore"
+)
+
+// The search index (migration 0006): message_search holds each message's tokens as
+// fulltext.TSVector makes them. The append batch keeps it in step (queueSearch), prune deletes
+// it with the messages, and Search reads it through its GIN index.
+const (
+	upsertSearch = `INSERT INTO message_search (room, seq, doc)
+		SELECT room, seq, doc::tsvector FROM unnest($1::text[], $2::bigint[], $3::text[]) AS u(room, seq, doc)
+		ON CONFLICT (room, seq) DO UPDATE SET doc = excluded.doc`
+	deleteSearch = `DELETE FROM message_search WHERE (room, seq) IN (SELECT * FROM unnest($1::text[], $2::bigint[]))`
+	pruneSearch  = `DELETE FROM message_search WHERE room = $1 AND seq < $2`
+)
+
+// scopeRooms is how many rooms a search names in its tsquery: up to it, the GIN index
+// intersects the words' rows with the rooms' lexemes; beyond it, the rooms' rows would cost
+// more than the words', and the filter on the room alone keeps the hits in them.
+const scopeRooms = 64
+
+// searchDoc returns the tsvector literal of message text in room.
+func searchDoc(room, text string) string {
+	return fulltext.TSVector(text, fulltext.RoomLexeme(room))
+}
+
+// queueSearch writes the index rows of what the batch did: a new message's, an edited one's
+// (replaced), and none for a deleted one.
+func (p *plan) queueSearch(b *pgx.Batch) {
+	var up, gone struct {
+		room, doc []string
+		seq       []int64
+	}
+	add := func(e *hubbub.Entry) {
+		up.room, up.seq, up.doc = append(up.room, e.Room), append(up.seq, int64(e.Seq)), append(up.doc, searchDoc(e.Room, e.Text))
+	}
+	for _, st := range p.newMsgs {
+		if !st.e.Deleted {
+			add(&st.e)
+		}
+	}
+	for mk, st := range p.msgs {
+		switch {
+		case !st.dirty:
+		case st.deletedNow:
+			gone.room, gone.seq = append(gone.room, mk.room), append(gone.seq, mk.seq)
+		case st.edited && !st.e.Deleted:
+			e := st.e
+			e.Room = mk.room
+			add(&e)
+		}
+	}
+	if len(gone.room) > 0 {
+		b.Queue(deleteSearch, gone.room, gone.seq)
+	}
+	if len(up.room) > 0 {
+		b.Queue(upsertSearch, up.room, up.seq, up.doc)
+	}
+}
+
+// backfillSearch indexes the messages stored before migration 0006, a thousand per
+// statement, once: a message appended meanwhile is indexed by its batch already (ON CONFLICT
+// keeps that row), and one deleted or pruned meanwhile is never a hit (Search joins messages).
+func backfillSearch(ctx context.Context, pool *pgxpool.Pool) error {
+	var done bool
+	if err := pool.QueryRow(ctx, `SELECT done FROM search_backfill`).Scan(&done); err != nil || done {
+		return err
+	}
+	room, seq := "", int64(-1)
+	for {
+		rows, _ := pool.Query(ctx, `SELECT room, seq, text FROM messages WHERE NOT deleted AND (room, seq) > ($1, $2)
+			ORDER BY room, seq LIMIT 1000`, room, seq)
+		var rs, docs []string
+		var seqs []int64
+		var text string
+		_, err := pgx.ForEachRow(rows, []any{&room, &seq, &text}, func() error {
+			rs, seqs, docs = append(rs, room), append(seqs, seq), append(docs, searchDoc(room, text))
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("search backfill: %w", err)
+		}
+		if len(rs) == 0 {
+			break
+		}
+		if _, err := pool.Exec(ctx, `INSERT INTO message_search (room, seq, doc)
+			SELECT room, seq, doc::tsvector FROM unnest($1::text[], $2::bigint[], $3::text[]) AS u(room, seq, doc)
+			ON CONFLICT (room, seq) DO NOTHING`, rs, seqs, docs); err != nil {
+			return fmt.Errorf("search backfill: %w", err)
+		}
+	}
+	_, err := pool.Exec(ctx, `UPDATE search_backfill SET done = true`)
+	return err
+}
+
+// Search returns one page of the messages of q.Rooms that match q.Text (hubbub.Searcher): the
+// GIN index finds the matching rows (of the rooms, when they are few), each joined to its
+// message by its primary key for the filters and the current state; the page is the first
+// Limit after the cursor's key in the order, ranked by ts_rank (normalized by the log of the
+// message's length) when q asks for relevance.
+func (s *Store) Search(ctx context.Context, q hubbub.SearchQuery) (hubbub.SearchPage, error) {
+	if err := s.guard.Begin(ctx, sqlstore.OpSearch); err != nil {
+		return hubbub.SearchPage{}, err
+	}
+	p, err := fulltext.Prepare(q)
+	if err != nil {
+		return hubbub.SearchPage{}, s.guard.Wrap(sqlstore.OpSearch, err)
+	}
+	rooms := slices.Compact(slices.Sorted(slices.Values(q.Rooms)))
+	if len(rooms) == 0 {
+		return hubbub.SearchPage{}, nil
+	}
+	for _, r := range rooms {
+		if !textFits(r) { // no stored room is named by what text cannot hold
+			return hubbub.SearchPage{}, nil
+		}
+	}
+	var args []any
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	var lexemes []string
+	if len(rooms) <= scopeRooms {
+		for _, r := range rooms {
+			lexemes = append(lexemes, fulltext.RoomLexeme(r))
+		}
+	}
+	where := `s.doc @@ ` + arg(p.TSQuery(lexemes...)) + `::tsquery AND s.room = ANY(` + arg(rooms) + `::text[])`
+	rank := "0::float8"
+	if p.Relevance {
+		rank = `-ts_rank(s.doc, ` + arg(p.TSQuery()) + `::tsquery, 1)::float8`
+	}
+	filter := ""
+	if q.User != "" {
+		filter += ` AND m.user_id = ` + arg(q.User)
+	}
+	if !q.Since.IsZero() {
+		filter += ` AND m.created_at >= ` + arg(time.UnixMilli(p.SinceMS)) + `::timestamptz`
+	}
+	if !q.Until.IsZero() {
+		filter += ` AND m.created_at < ` + arg(time.UnixMilli(p.UntilMS)) + `::timestamptz`
+	}
+	if k := p.After; k != nil {
+		t, r := arg(time.UnixMilli(k.TimeMS)), arg(k.Room)
+		after := `(m.created_at < ` + t + `::timestamptz OR m.created_at = ` + t + `::timestamptz AND (hroom COLLATE "C" > ` + r +
+			` OR hroom = ` + r + ` AND m.seq < ` + arg(int64(k.Seq)) + `))`
+		if p.Relevance {
+			k := arg(k.Rank)
+			after = `(hrank > ` + k + `::float8 OR hrank = ` + k + `::float8 AND ` + after + `)`
+		}
+		filter += ` AND ` + after
+	}
+	query := `WITH hits AS MATERIALIZED (
+		SELECT s.room AS hroom, s.seq AS hseq, ` + rank + ` AS hrank FROM message_search s WHERE ` + where + `)
+	SELECT hroom, hrank, ` + messageRow + ` FROM hits JOIN messages m ON m.room = hroom AND m.seq = hseq
+	WHERE NOT m.deleted` + filter + `
+	ORDER BY hrank, m.created_at DESC, hroom COLLATE "C", m.seq DESC LIMIT ` + arg(p.Limit+1)
+	page, err := s.search(ctx, query, args, q, p)
+	if err != nil {
+		return hubbub.SearchPage{}, s.guard.Wrap(sqlstore.OpSearch, err)
+	}
+	return page, nil
+}
+
+func (s *Store) search(ctx context.Context, query string, args []any, q hubbub.SearchQuery, p fulltext.Plan) (hubbub.SearchPage, error) {
+	rows, _ := s.pool.Query(ctx, query, args...) // the error comes with rows.Err
+	defer rows.Close()
+	var page hubbub.SearchPage
+	var last fulltext.Key
+	for rows.Next() {
+		if len(page.Hits) == p.Limit {
+			page.Next = fulltext.EncodeCursor(q, last)
+			break
+		}
+		var e hubbub.Entry
+		var rank float64
+		if err := scanLogRowFrom(rows, &e, &e.Room, &rank); err != nil {
+			return hubbub.SearchPage{}, err
+		}
+		page.Hits = append(page.Hits, hubbub.SearchHit{Message: e, Snippet: fulltext.Snippet(e.Text, p.Query)})
+		last = fulltext.Key{Rank: rank, TimeMS: e.Time.UnixMilli(), Room: e.Room, Seq: e.Seq}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return hubbub.SearchPage{}, err
+	}
+	return page, nil
+}
