@@ -1,0 +1,139 @@
+package sqlite
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"hubbub"
+	"hubbub/internal/fulltext"
+)
+
+// searchWords is the vocabulary of the generated messages: a few common words, many rarer
+// ones, some with diacritics, and CJK text.
+var searchWords = func() []string {
+	w := strings.Fields("the a deploy deployed release meeting lunch today tomorrow café naïve 聊天室 東京 チャット")
+	for i := range 400 {
+		w = append(w, fmt.Sprintf("word%03d", i))
+	}
+	return w
+}()
+
+// genText returns the i-th generated message: 3 to 12 words, the first words (common) more
+// often than the rest.
+func genText(r *rand.Rand) string {
+	n := 3 + r.IntN(10)
+	ws := make([]string, n)
+	for i := range ws {
+		if r.IntN(3) == 0 {
+			ws[i] = searchWords[r.IntN(14)]
+		} else {
+			ws[i] = searchWords[r.IntN(len(searchWords))]
+		}
+	}
+	return strings.Join(ws, " ")
+}
+
+// TestSearchManyMessages searches a real file of 100,000 messages in 100 rooms, appended
+// through the group commit by many goroutines at once (so in batches of hundreds), and checks
+// each query's hits against fulltext's own matching of every message: the same messages, each
+// once, newest first.
+func TestSearchManyMessages(t *testing.T) {
+	const rooms, total, workers = 100, 100_000, 400
+	if testing.Short() {
+		t.Skip("100,000 appends; CI runs it without -short")
+	}
+	s, _ := openTest(t, Options{MaxBatch: 1024, BatchWindow: -1})
+	// This test checks search, not durability: no fsync per commit, so that it takes seconds.
+	if _, err := s.w.conn.ExecContext(t.Context(), "PRAGMA synchronous = OFF"); err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(17, 17))
+	in := make([]hubbub.Entry, total)
+	for i := range in {
+		in[i] = hubbub.Entry{Room: fmt.Sprintf("room%03d", r.IntN(rooms)), From: "u", Text: genText(r)}
+	}
+	stored := make([]hubbub.Entry, total)
+	var wg sync.WaitGroup
+	errs := make(chan error, workers)
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < total; i += workers {
+				e, _, err := s.Append(t.Context(), in[i])
+				if err != nil {
+					errs <- err
+					return
+				}
+				stored[i] = e
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+
+	var all []string
+	for i := range rooms {
+		all = append(all, fmt.Sprintf("room%03d", i))
+	}
+	type key struct {
+		room string
+		seq  uint64
+	}
+	for _, c := range []struct {
+		text  string
+		rooms []string
+	}{
+		{"word123", all},           // rare, every room (more than scopeRooms: no room tokens)
+		{"word12", all[:20]},       // a prefix, 20 rooms
+		{"聊天", all[:1]},            // CJK inside a word, one room
+		{"cafe deploy", all[5:10]}, // diacritics, two words
+		{`"deploy the"`, all[:64]}, // a phrase
+		{"deploy", all[42:43]},     // common, one room
+		{"東京 チャット", all[90:]},      // CJK runs
+	} {
+		q, err := fulltext.Parse(c.text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[key]bool{}
+		for _, e := range stored {
+			if ok, _, _ := q.Match(e.Text); ok && slices.Contains(c.rooms, e.Room) {
+				want[key{e.Room, e.Seq}] = true
+			}
+		}
+		n := len(want)
+		query := hubbub.SearchQuery{Rooms: c.rooms, Text: c.text, Limit: hubbub.MaxSearchLimit}
+		var prev hubbub.Entry
+		for {
+			p, err := s.Search(t.Context(), query)
+			if err != nil {
+				t.Fatalf("search %q: %v", c.text, err)
+			}
+			for _, h := range p.Hits {
+				k := key{h.Message.Room, h.Message.Seq}
+				if !want[k] {
+					t.Fatalf("search %q: hit %v is not a match, or came twice", c.text, k)
+				}
+				delete(want, k)
+				if h.Message.Time.After(prev.Time) && !prev.Time.IsZero() {
+					t.Fatalf("search %q: %s/%d after an older hit", c.text, k.room, k.seq)
+				}
+				prev = h.Message
+			}
+			if p.Next == "" {
+				break
+			}
+			query.Cursor = p.Next
+		}
+		if len(want) > 0 || n == 0 {
+			t.Errorf("search %q in %d rooms: missed %d of %d hits", c.text, len(c.rooms), len(want), n)
+		}
+		t.Logf("search %q in %d rooms: %d hits", c.text, len(c.rooms), n)
+	}
+}
