@@ -543,6 +543,8 @@ func (c *Conn) answer(f wire.Frame) {
 		key = reqKey(wire.TypeHistory, f.Room, "")
 	case *wire.Revisions:
 		key = reqKey(wire.TypeRevisions, f.Room, "")
+	case *wire.SearchResults:
+		key = reqKey(wire.TypeSearch, f.Room, "")
 	case *wire.Pong:
 		key = reqKey(wire.TypePing, "", f.ID)
 	case *wire.Error:

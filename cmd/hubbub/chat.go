@@ -38,6 +38,7 @@ commands work too (start a message with "//" to send a line that begins with "/"
   /who [ROOM]      list the members of ROOM (default: the current room)
 ` + chatLogHelp + `
 ` + chatPeopleHelp + `
+` + chatSearchHelp + `
   /quit            stop (like end of input)
 
 With several URLs it connects to the first that answers and moves to the next one when a
@@ -184,6 +185,8 @@ type chat struct {
 	reads   readTracker   // the room shown, and what was printed, for read positions
 	// roomsAsked counts the /rooms answers not printed yet: an empty list is said only then.
 	roomsAsked atomic.Int32
+	// search is the last search, for /search --more (chat_search.go).
+	search chatSearch
 
 	rooms    []string          // joined rooms, in order; the last one is the current room
 	sent     []*client.Receipt // sends whose outcome is not counted yet
@@ -287,6 +290,9 @@ func (c *chat) command(ctx context.Context, line string) (quit bool) {
 	if !handled {
 		handled, err = c.peopleCommand(ctx, words[0], line)
 	}
+	if !handled {
+		handled, err = c.searchCommand(ctx, words[0], line)
+	}
 	if handled {
 		if err != nil && ctx.Err() == nil {
 			fmt.Fprintf(c.io.err, "* %s: %v\n", words[0], err)
@@ -326,7 +332,7 @@ func (c *chat) command(ctx context.Context, line string) (quit bool) {
 		}
 		_, err = c.ses.Who(ctx, arg) // the members frame is printed with the other events
 	case "/help":
-		fmt.Fprintln(c.io.err, "commands: /join ROOM, /leave [ROOM], /who [ROOM], /reply SEQ TEXT, /edit SEQ TEXT, /delete SEQ, /react SEQ EMOJI, /rooms, /dm NAME..., /create ROOM [--private] [--topic TEXT], /invite NAME, /remove NAME, /topic TEXT, /part [ROOM], /directory [TEXT], /quit; //text sends /text")
+		fmt.Fprintln(c.io.err, "commands: /join ROOM, /leave [ROOM], /who [ROOM], /reply SEQ TEXT, /edit SEQ TEXT, /delete SEQ, /react SEQ EMOJI, /rooms, /dm NAME..., /create ROOM [--private] [--topic TEXT], /invite NAME, /remove NAME, /topic TEXT, /part [ROOM], /directory [TEXT], /search [#ROOM] TEXT, /search --more, /quit; //text sends /text")
 	default:
 		err = fmt.Errorf("unknown command %s (try /help)", words[0])
 	}

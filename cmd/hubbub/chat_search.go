@@ -1,0 +1,130 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"unicode"
+
+	"hubbub"
+	"hubbub/client"
+)
+
+// chatSearchHelp lists the search commands for /help and the usage text.
+const chatSearchHelp = `  /search [#ROOM] TEXT
+                   find the messages with TEXT in your rooms (in ROOM with #ROOM), newest
+                   first: "[room] #SEQ name TIME: …" with the matched words in *stars*
+  /search --more   the next page of the last search`
+
+// chatSearch is what the chat remembers of its last search: the request, for the next page.
+type chatSearch struct {
+	mu   sync.Mutex
+	last client.SearchRequest // Cursor holds the next page's ("" when there is none)
+}
+
+// searchCommand runs /search and reports whether line was it.
+func (c *chat) searchCommand(ctx context.Context, cmd, line string) (handled bool, err error) {
+	if cmd != "/search" {
+		return false, nil
+	}
+	args := strings.TrimSpace(strings.TrimPrefix(line, cmd))
+	var req client.SearchRequest
+	switch {
+	case args == "":
+		return true, errors.New("usage: /search [#ROOM] TEXT, or /search --more")
+	case args == "--more":
+		c.search.mu.Lock()
+		req = c.search.last
+		c.search.mu.Unlock()
+		if req.Cursor == "" {
+			return true, errors.New("no more results: search for something first")
+		}
+	default:
+		if room, rest, ok := strings.Cut(args, " "); ok && strings.HasPrefix(room, "#") && strings.TrimSpace(rest) != "" {
+			req.Room, args = room[1:], strings.TrimSpace(rest)
+			if err := hubbub.ValidateRoom(req.Room); err != nil {
+				return true, err
+			}
+		}
+		req.Q = args
+	}
+	ctx, cancel := context.WithTimeout(ctx, chatCommandTimeout)
+	defer cancel()
+	res, err := c.ses.Search(ctx, req)
+	var refused *client.Error
+	if errors.As(err, &refused) {
+		return true, fmt.Errorf("%s (%s)", hubbub.CleanText(refused.Message), refused.Code)
+	}
+	if err != nil {
+		return true, err
+	}
+	c.search.mu.Lock()
+	c.search.last = req
+	c.search.last.Cursor = res.Next
+	c.search.mu.Unlock()
+	fmt.Fprint(c.io.out, searchLines(res, req.Cursor != ""))
+	return true, nil
+}
+
+// searchLines formats a page of hits: a line saying what matched, a line per hit, and how to
+// see more.
+func searchLines(res *client.SearchResults, more bool) string {
+	var b strings.Builder
+	where := "your rooms"
+	if res.Room != "" {
+		where = res.Room
+	}
+	q := hubbub.CleanText(res.Q)
+	switch {
+	case len(res.Hits) == 0 && more:
+		fmt.Fprintf(&b, "* no more messages match %q in %s\n", q, where)
+	case len(res.Hits) == 0:
+		fmt.Fprintf(&b, "* no message matches %q in %s\n", q, where)
+	default:
+		fmt.Fprintf(&b, "* messages matching %q in %s:\n", q, where)
+	}
+	for i := range res.Hits {
+		b.WriteString(hitLine(&res.Hits[i]))
+		b.WriteByte('\n')
+	}
+	if res.Partial {
+		b.WriteString("* (only your 1000 most recently active rooms were searched)\n")
+	}
+	if res.Next != "" {
+		b.WriteString("* more: /search --more\n")
+	}
+	return b.String()
+}
+
+// hitLine formats one hit: "[room] #seq name 2006-01-02 15:04: snippet", the matched pieces
+// of the snippet between stars.
+func hitLine(h *client.SearchHit) string {
+	m := &h.Message
+	var b strings.Builder
+	fmt.Fprintf(&b, "[%s] #%d %s %s: ", m.Room, m.Seq, hubbub.CleanText(m.From), m.Time.Local().Format("2006-01-02 15:04"))
+	if len(h.Snippet) == 0 {
+		b.WriteString(hubbub.CleanText(m.Text))
+	}
+	for _, p := range h.Snippet {
+		if p.Hit {
+			b.WriteString("*" + cleanPiece(p.Text) + "*")
+		} else {
+			b.WriteString(cleanPiece(p.Text))
+		}
+	}
+	return b.String()
+}
+
+// cleanPiece makes a piece of a snippet safe for a terminal: control characters (line breaks,
+// escape sequences) become spaces, as CleanText does, but the piece is not trimmed, so it
+// keeps the spaces between it and the pieces around it.
+func cleanPiece(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, strings.ToValidUTF8(s, "\uFFFD"))
+}

@@ -1,0 +1,92 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"path/filepath"
+	"regexp"
+	"testing"
+
+	"hubbub/internal/server"
+	"hubbub/internal/servertest"
+	"hubbub/internal/testwait"
+)
+
+// ann's `hubbub chat` searches her rooms and one room with /search, sees each hit as
+// "[room] #SEQ name TIME: snippet" with the matched word in stars (a message's control
+// characters never reach the terminal), pages with /search --more, and is told when a search
+// is refused.
+func TestChatSearch(t *testing.T) {
+	chatLeakCheck(t)
+	s := servertest.Start(t, servertest.Options{DataPath: filepath.Join(t.TempDir(), "hubbub.db"),
+		Server: server.Config{SearchRate: 1e6, SearchBurst: 1e6, SendRate: 1e6, SendBurst: 1e6}})
+	bob := servertest.DialJSON(t, s, "bob")
+	bob.Join("general", nil)
+	bob.Join("ops", nil)
+	for i, m := range []struct{ room, text string }{
+		{"general", "the deploy is at noon"},
+		{"ops", "deploy\x1b[31m done"},
+		{"general", "lunch?"},
+	} {
+		if f := bob.Say(m.room, fmt.Sprintf("b-%d", i), m.text); f.Type() != "ack" {
+			t.Fatalf("bob's message: %v", f)
+		}
+	}
+	ann := chatUser(t, "ann")
+	pr, pw := io.Pipe()
+	t.Cleanup(func() { pw.Close() })
+	run := startChat(t, pr, chatArgs(ann, []string{"--room", "ops", s.WS})...)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("stdout:\n%s\nstderr:\n%s", run.out.String(), run.err.String())
+		}
+	})
+	run.waitOutput(t, "* you joined ops")
+	say := func(line string) {
+		t.Helper()
+		if _, err := io.WriteString(pw, line+"\n"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	say("/join general")
+	run.waitOutput(t, "* you joined general")
+
+	say("/search deploy")
+	run.waitOutput(t, "* messages matching \"deploy\" in your rooms:\n")
+	when := `\d{4}-\d\d-\d\d \d\d:\d\d`
+	want := regexp.MustCompile(`\[ops\] #1 bob ` + when + `: \*deploy\* \[31m done\n\[general\] #1 bob ` + when + `: the \*deploy\* is at noon\n`)
+	run.waitOutputMatch(t, want)
+
+	say("/search #general lunch")
+	run.waitOutputMatch(t, regexp.MustCompile(`\* messages matching "lunch" in general:\n\[general\] #2 bob `+when+`: \*lunch\*\?\n`))
+
+	say("/search nothing-like-it")
+	run.waitOutput(t, "* no message matches \"nothing-like-it\" in your rooms\n")
+	say("/search --more")
+	run.waitErr(t, "* /search: no more results: search for something first")
+	say("/search")
+	run.waitErr(t, "* /search: usage: /search [#ROOM] TEXT, or /search --more")
+	say("/search #secret deploy")
+	run.waitOutput(t, "* no message matches \"deploy\" in secret\n")
+	say("/search !!!")
+	run.waitErr(t, "* /search: ") // the store says why
+	run.waitErr(t, " (empty)\n")
+
+	// A page holds 20 hits; --more asks for the rest.
+	for i := range 20 {
+		if f := bob.Say("general", fmt.Sprintf("c-%d", i), fmt.Sprintf("deploy again %d", i)); f.Type() != "ack" {
+			t.Fatalf("bob's message: %v", f)
+		}
+	}
+	say("/search deploy")
+	run.waitOutputMatch(t, regexp.MustCompile(`\[general\] #22 bob `+when+`: \*deploy\* again 19\n(.*\n){19}\* more: /search --more\n`))
+	say("/search --more")
+	run.waitOutputMatch(t, regexp.MustCompile(`more: /search --more\n\* messages matching "deploy" in your rooms:\n\[ops\] #1 bob `+when+`: .*\n\[general\] #1 bob `+when+`: .*\n`))
+}
+
+// waitOutputMatch polls the run's standard output until re matches it.
+func (r *chatRun) waitOutputMatch(t *testing.T, re *regexp.Regexp) {
+	t.Helper()
+	testwait.Until(t, "stdout matching "+re.String(), func() bool { return re.MatchString(r.out.String()) })
+
+}
