@@ -70,7 +70,7 @@ const HUBBUB_FRAMES = {
     directory: ["query", "after", "limit"],
     members: ["room", "after"],
     read: ["room", "seq"],
-    // Search (search.js).
+    // Search.
     search: ["q", "room", "from", "since", "until", "order", "cursor", "limit", "id"],
   },
   // Server → client.
@@ -99,7 +99,7 @@ const HUBBUB_FRAMES = {
     read: ["room", "seq"],
     topic_changed: ["room", "log_seq", "from", "user", "topic", "time"],
     member_changed: ["room", "log_seq", "from", "user", "subject", "subject_name", "action", "role", "time"],
-    // Search (search.js).
+    // Search.
     search_results: ["id", "q", "room", "hits", "next", "partial"],
   },
   // welcome's limits.
@@ -313,6 +313,8 @@ function applyReaction(m, ch, me) {
  *                                  or a quoted parent arrived
  *   thread   {room, parent}       a page of a thread arrived, or a reply was added to one
  *   revisions {room, seq, revisions}  the texts a message has had, oldest first
+ *   search-results {id, frame?, error?}  the answer to search(): {q, room, hits: [{message,
+ *                                  snippet: [{text, hit}]}], next, partial}, or the error frame
  *   pending  {room}               sends or changes waiting for their ack changed
  *   members  {room}
  *   typing   {room}
@@ -584,6 +586,35 @@ class ChatClient extends EventTarget {
   /** Asks for the texts message seq has had (its sender and moderators only). */
   revisions(room, seq) {
     return this.frame({ type: "revisions", room, seq });
+  }
+
+  /**
+   * Sends a search (q, and optionally room, from, since, until, order, cursor, limit) and
+   * returns its id, which the search-results event carries back; "" when not connected.
+   */
+  search(params) {
+    this.searchSeq = (this.searchSeq || 0) + 1;
+    const id = "q" + this.searchSeq;
+    const f = Object.assign({ type: "search", id }, params);
+    for (const k of Object.keys(f)) if (f[k] === "" || f[k] === undefined) delete f[k];
+    return this.frame(f) ? id : "";
+  }
+
+  /** A search_results frame: its hits with their fields checked. */
+  onSearchResults(f) {
+    const hits = [];
+    for (const h of Array.isArray(f.hits) ? f.hits : []) {
+      const m = h && wireFields(h.message, HUBBUB_FRAMES.receive.message);
+      if (!m || typeof m.room !== "string" || typeof m.seq !== "number") continue;
+      const snippet = (Array.isArray(h.snippet) ? h.snippet : [])
+        .filter((p) => p && typeof p.text === "string")
+        .map((p) => ({ text: p.text, hit: p.hit === true }));
+      hits.push({ message: m, snippet });
+    }
+    this.emit("search-results", {
+      id: typeof f.id === "string" ? f.id : "",
+      frame: { q: f.q, room: f.room || "", hits, next: typeof f.next === "string" ? f.next : "", partial: f.partial === true },
+    });
   }
 
   /**
@@ -914,7 +945,7 @@ class ChatClient extends EventTarget {
         this.onError(f);
         break;
       case "search_results":
-        this.onSearchResults(f); // search.js
+        this.onSearchResults(f);
         break;
       default:
         // pong: nothing to do beyond heard(); the people frames are rooms-protocol.js's.
@@ -1196,7 +1227,7 @@ class ChatClient extends EventTarget {
 
   onError(f) {
     if (f.request === "search") {
-      // A refused search is the search panel's to show (search.js), not a problem of the room.
+      // A refused search is the searcher's to show (search-results), not a problem of the room.
       this.emit("search-results", { id: typeof f.id === "string" ? f.id : "", error: f });
       return;
     }

@@ -103,6 +103,19 @@ export interface Message {
   version: number;
 }
 
+/** A page of a search's hits (the search-results event's frame). */
+export interface SearchPage {
+  q: string;
+  /** The room searched; "" for all my rooms. */
+  room: string;
+  /** Each message found, as a history page holds it, and its snippet: the text around the matches in pieces, hit true on those that matched (show them as text). */
+  hits: { message: Omit<Message, "version" | "me" | "reactions"> & { reactions?: Reaction[] }; snippet: { text: string; hit: boolean }[] }[];
+  /** The cursor of the next page; "" on the last. */
+  next: string;
+  /** True when only my 1,000 most recently active rooms were searched. */
+  partial: boolean;
+}
+
 /** A message of mine waiting for its ack; client.send returns it. */
 export interface PendingSend {
   /** Its idempotency key: a resend with it is stored once. */
@@ -176,6 +189,8 @@ export interface ChatClientEvents {
   changed: { room: string; seqs: number[] };
   thread: { room: string; parent: number };
   revisions: { room: string; seq: number; revisions: unknown[] };
+  /** The answer to search(id): a page of hits, or the error frame that refused it. */
+  "search-results": { id: string; frame?: SearchPage; error?: { code: string; message: string } };
   /** Sends or changes waiting for their ack changed (room.pending, room.changes). */
   pending: { room: string };
   members: { room: string };
@@ -276,6 +291,8 @@ export class ChatClient extends EventTarget {
   loadThread(room: string, parent: number): boolean;
   fetchMessage(room: string, seq: number): void;
   revisions(room: string, seq: number): boolean;
+  /** Searches (docs/protocol.md, Search); returns the id the search-results event carries, "" when not connected. */
+  search(params: { q: string; room?: string; from?: string; since?: string; until?: string; order?: "newest" | "relevance"; cursor?: string; limit?: number }): string;
   /** Tells the room I am typing (rate-limited here). */
   typing(room: string): void;
   /** Who is typing in the room now (not me). */

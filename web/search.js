@@ -1,14 +1,10 @@
-// search.js — finding messages (docs/protocol.md, Search): the search request and its answer
-// for ChatClient, and the search panel that Ctrl/Cmd+F opens over the room in view.
+// search.js — finding messages (docs/protocol.md, Search): the search panel that Ctrl/Cmd+F
+// opens over the room in view, on ChatClient's search (chat-protocol.js).
 //
 // The panel searches this room or all my rooms; each hit shows its room, sender, time and the
 // snippet the server cut around the matches, with the matched pieces in <mark> — built as text
 // nodes, never as HTML, since the snippet is other people's text. Clicking a hit opens its room
 // at that message (messages.js's jumpTo pages back until it is loaded) and marks it.
-//
-// Events it adds to ChatClient (CustomEvent, details in `detail`):
-//   search-results {id, frame?, error?}  the answer to a search: a search_results frame, or the
-//                                       error frame that refused it
 "use strict";
 
 /** Limits of the search panel. */
@@ -17,37 +13,6 @@ const SEARCH_LIMITS = {
   page: 20, // hits per page (the server's default)
   typingDelay: 350, // ms after the last keystroke before a search goes out
 };
-
-Object.assign(ChatClient.prototype, {
-  /**
-   * Sends a search (q, and optionally room, from, since, until, order, cursor, limit) and
-   * returns its id, which the search-results event carries back; "" when not connected.
-   */
-  search(params) {
-    this.searchSeq = (this.searchSeq || 0) + 1;
-    const id = "q" + this.searchSeq;
-    const f = Object.assign({ type: "search", id }, params);
-    for (const k of Object.keys(f)) if (f[k] === "" || f[k] === undefined) delete f[k];
-    return this.frame(f) ? id : "";
-  },
-
-  /** A search_results frame: its hits with their fields checked. */
-  onSearchResults(f) {
-    const hits = [];
-    for (const h of Array.isArray(f.hits) ? f.hits : []) {
-      const m = h && wireFields(h.message, HUBBUB_FRAMES.receive.message);
-      if (!m || typeof m.room !== "string" || typeof m.seq !== "number") continue;
-      const snippet = (Array.isArray(h.snippet) ? h.snippet : [])
-        .filter((p) => p && typeof p.text === "string")
-        .map((p) => ({ text: p.text, hit: p.hit === true }));
-      hits.push({ message: m, snippet });
-    }
-    this.emit("search-results", {
-      id: typeof f.id === "string" ? f.id : "",
-      frame: { q: f.q, room: f.room || "", hits, next: typeof f.next === "string" ? f.next : "", partial: f.partial === true },
-    });
-  },
-});
 
 // --- the panel -----------------------------------------------------------------------------------
 

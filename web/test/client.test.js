@@ -189,3 +189,21 @@ test("a send whose ack was lost is resent with its id and stored once", async ()
   await until(erin, () => texts(erin, "js-resend").length === 2, "erin's view");
   assert.deepEqual(texts(erin, "js-resend"), ["only once", "after"]);
 });
+
+test("search finds a message by its words and marks them in the snippet", async () => {
+  const gina = connect("gina");
+  await join(gina, "js-search");
+  await delivered(gina, gina.send("js-search", "the release notes are ready"));
+  await delivered(gina, gina.send("js-search", "lunch at noon"));
+
+  const answer = (id) => waitFor(gina, "search-results", (d) => d.id === id, `the answer to search ${id}`);
+  const id = gina.search({ q: "release", room: "js-search" });
+  assert.ok(id, "the search goes out");
+  const got = await answer(id);
+  assert.equal(got.frame.hits.length, 1);
+  assert.equal(got.frame.hits[0].message.text, "the release notes are ready");
+  assert.deepEqual(got.frame.hits[0].snippet.filter((p) => p.hit).map((p) => p.text), ["release"]);
+
+  const refused = gina.search({ q: "release", since: "yesterday" });
+  assert.equal((await answer(refused)).error.code, "bad_field");
+});
