@@ -122,8 +122,8 @@ func (s *Store) Search(ctx context.Context, q hubbub.SearchQuery) (hubbub.Search
 	if len(rooms) == 0 {
 		return hubbub.SearchPage{}, nil
 	}
-	for _, r := range rooms {
-		if !textFits(r) { // no stored room is named by what text cannot hold
+	for _, r := range append(rooms, q.User) {
+		if !textFits(r) { // no stored room or user is named by what text cannot hold
 			return hubbub.SearchPage{}, nil
 		}
 	}

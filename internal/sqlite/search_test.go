@@ -3,6 +3,7 @@ package sqlite
 import (
 	"fmt"
 	"math/rand/v2"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -135,5 +136,71 @@ func TestSearchManyMessages(t *testing.T) {
 			t.Errorf("search %q in %d rooms: missed %d of %d hits", c.text, len(c.rooms), len(want), n)
 		}
 		t.Logf("search %q in %d rooms: %d hits", c.text, len(c.rooms), n)
+	}
+}
+
+// TestUpgradeToSearch: a file of schema 6 (before the search index) opens with its messages
+// indexed by migration 0007, a tombstone not, and an edit and a delete of an old message
+// change the index as of a new one.
+func TestUpgradeToSearch(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "v6.db")
+	ms, err := loadMigrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := rawDB(t, path)
+	for _, m := range ms[:6] {
+		if _, err := db.Exec(m.SQL); err != nil {
+			t.Fatalf("%s: %v", m.Name, err)
+		}
+	}
+	for _, q := range []string{
+		`PRAGMA user_version = 6`,
+		`INSERT INTO rooms (name, last_seq, msgs) VALUES ('r', 3, 3)`,
+		`INSERT INTO messages (room, seq, id, sender, user_id, text, created_ms, deleted, ord) VALUES
+			('r', 1, 'id1', 'alice', 'alice', 'Café au lait', 1700000000001, 0, 1),
+			('r', 2, 'id2', 'bob', 'bob', '', 1700000000002, 1, 2),
+			('r', 3, 'id3', 'alice', 'alice', '我们在聊天室见面', 1700000000003, 0, 3)`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	db.Close()
+
+	s := openAt(t, path, Options{})
+	find := func(text string) []uint64 {
+		t.Helper()
+		p, err := s.Search(ctx, hubbub.SearchQuery{Rooms: []string{"r"}, Text: text})
+		if err != nil {
+			t.Fatalf("search %q: %v", text, err)
+		}
+		var seqs []uint64
+		for _, h := range p.Hits {
+			seqs = append(seqs, h.Message.Seq)
+		}
+		return seqs
+	}
+	if got := find("cafe"); !slices.Equal(got, []uint64{1}) {
+		t.Errorf("an old message: %v", got)
+	}
+	if got := find("聊天"); !slices.Equal(got, []uint64{3}) {
+		t.Errorf("an old CJK message: %v", got)
+	}
+	if _, _, err := s.Append(ctx, hubbub.Entry{Room: "r", From: "alice", Kind: hubbub.KindEdit, Target: 1, Text: "tea"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Append(ctx, hubbub.Entry{Room: "r", From: "alice", Kind: hubbub.KindDelete, Target: 3}); err != nil {
+		t.Fatal(err)
+	}
+	if got := find("cafe"); len(got) != 0 {
+		t.Errorf("an old message's text before its edit: %v", got)
+	}
+	if got := find("tea"); !slices.Equal(got, []uint64{1}) {
+		t.Errorf("an old message's edit: %v", got)
+	}
+	if got := find("聊天"); len(got) != 0 {
+		t.Errorf("an old message deleted: %v", got)
 	}
 }

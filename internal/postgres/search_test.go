@@ -1,0 +1,112 @@
+package postgres
+
+import (
+	"slices"
+	"testing"
+
+	"hubbub"
+)
+
+// TestMigrateToSearch: a database of schema 5 (before the search index) has its messages
+// indexed by the first Open after migration 0006, more than one backfill statement's worth of
+// them, a tombstone not; an edit and a delete of an old message change the index.
+func TestMigrateToSearch(t *testing.T) {
+	u := freshSchema(t)
+	ms, err := loadMigrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	adminExec(t, u, `CREATE TABLE schema_migrations (version integer NOT NULL PRIMARY KEY, name text NOT NULL,
+		applied_at timestamptz NOT NULL DEFAULT now())`)
+	for _, m := range ms[:5] {
+		adminExec(t, u, m.SQL)
+		adminExec(t, u, `INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`, m.Version, m.Name)
+	}
+	adminExec(t, u, `INSERT INTO rooms (name, last_seq, last_message_no) VALUES ('old', 2503, 2503)`)
+	adminExec(t, u, `INSERT INTO messages (room, seq, id, sender, user_id, text, created_at, deleted, message_no)
+		SELECT 'old', n, 'id' || n, 'ann', 'ann', 'filler number ' || n, '2026-01-01T00:00:00Z'::timestamptz + n * interval '1 ms', false, n
+		FROM generate_series(1, 2500) AS n`)
+	adminExec(t, u, `INSERT INTO messages (room, seq, id, sender, user_id, text, created_at, deleted, message_no) VALUES
+		('old', 2501, 'a', 'ann', 'ann', 'Café au lait', '2026-01-02T00:00:01Z', false, 2501),
+		('old', 2502, 'b', 'bob', 'bob', '', '2026-01-02T00:00:02Z', true, 2502),
+		('old', 2503, 'c', 'ann', 'ann', '我们在聊天室见面', '2026-01-02T00:00:03Z', false, 2503)`)
+
+	s := openAt(t, u, Options{})
+	ctx := t.Context()
+	find := func(text string) []uint64 {
+		t.Helper()
+		var seqs []uint64
+		q := hubbub.SearchQuery{Rooms: []string{"old"}, Text: text, Limit: hubbub.MaxSearchLimit}
+		for {
+			p, err := s.Search(ctx, q)
+			if err != nil {
+				t.Fatalf("search %q: %v", text, err)
+			}
+			for _, h := range p.Hits {
+				seqs = append(seqs, h.Message.Seq)
+			}
+			if p.Next == "" {
+				return seqs
+			}
+			q.Cursor = p.Next
+		}
+	}
+	if got := find("filler"); len(got) != 2500 {
+		t.Errorf("old messages found: %d, want 2500", len(got))
+	}
+	if got := find("cafe"); !slices.Equal(got, []uint64{2501}) {
+		t.Errorf("an old message: %v", got)
+	}
+	if got := find("聊天"); !slices.Equal(got, []uint64{2503}) {
+		t.Errorf("an old CJK message: %v", got)
+	}
+	if _, _, err := s.Append(ctx, hubbub.Entry{Room: "old", From: "ann", Kind: hubbub.KindEdit, Target: 2501, Text: "tea"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Append(ctx, hubbub.Entry{Room: "old", From: "ann", Kind: hubbub.KindDelete, Target: 2503}); err != nil {
+		t.Fatal(err)
+	}
+	if got := find("cafe"); len(got) != 0 {
+		t.Errorf("an old message's text before its edit: %v", got)
+	}
+	if got := find("tea"); !slices.Equal(got, []uint64{2501}) {
+		t.Errorf("an old message's edit: %v", got)
+	}
+	if got := find("聊天"); len(got) != 0 {
+		t.Errorf("an old message deleted: %v", got)
+	}
+	// A second Open does not index again.
+	var done bool
+	if err := s.pool.QueryRow(ctx, `SELECT done FROM search_backfill`).Scan(&done); err != nil || !done {
+		t.Errorf("backfill done = %v, %v", done, err)
+	}
+}
+
+// TestSearchQueriesAccepted: whatever the user types, the tsquery made of it is one
+// PostgreSQL accepts (fulltext quotes every lexeme), and the search finds what it should.
+func TestSearchQueriesAccepted(t *testing.T) {
+	s, _ := openTest(t, Options{})
+	ctx := t.Context()
+	if _, _, err := s.Append(ctx, hubbub.Entry{Room: "r", From: "ann", Text: `it's a back\slash: "quoted" & (grouped) | !not <-> x:* 'q'`}); err != nil {
+		t.Fatal(err)
+	}
+	for _, text := range []string{
+		`'`, `\`, `''`, `\'`, `it's`, `back\slash`, `"quoted"`, `&`, `a & b`, `(grouped)`, `!not`, `<->`, `x:*`, `:*`,
+		`'q'`, `'; DROP TABLE messages; --`, `"unclosed`, `a:A`, `a:*B`, `@@`, "\x00", "a\u0000b", `$1`, `#r0123456789abcdef`,
+		`NULL`, `* OR 1=1`, `𝓯𝓪𝓷𝓬𝔂`, `ﷺ`, `ǅ`, "\u200b", "a\u0301",
+	} {
+		_, err := s.Search(ctx, hubbub.SearchQuery{Rooms: []string{"r"}, Text: text})
+		if err != nil && hubbub.ErrorCode(err) != hubbub.ECodeEmpty {
+			t.Errorf("search %q: %v", text, err)
+		}
+	}
+	for _, q := range []hubbub.SearchQuery{{Rooms: []string{"r\x00"}, Text: "x"}, {Rooms: []string{"r"}, Text: "x", User: "\xff"}} {
+		if p, err := s.Search(ctx, q); err != nil || len(p.Hits) != 0 {
+			t.Errorf("search in room %q by user %q: %+v, %v", q.Rooms[0], q.User, p, err)
+		}
+	}
+	p, err := s.Search(ctx, hubbub.SearchQuery{Rooms: []string{"r"}, Text: `it's back\slash "quoted" not x q`})
+	if err != nil || len(p.Hits) != 1 {
+		t.Errorf("search of every word: %+v, %v", p, err)
+	}
+}
