@@ -167,7 +167,9 @@ func (p *plan) writes(rooms []string) *pgx.Batch {
 	}
 	p.queueNewMessages(b)
 	p.queueChangedMessages(b)
-	p.queueSearch(b)
+	if !searchIndexOff.Load() {
+		p.queueSearch(b)
+	}
 	p.queueEntries(b)
 	p.queueRevisions(b)
 	p.queueReactions(b)

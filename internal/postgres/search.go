@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -25,6 +26,10 @@ const (
 	deleteSearch = `DELETE FROM message_search WHERE (room, seq) IN (SELECT * FROM unnest($1::text[], $2::bigint[]))`
 	pruneSearch  = `DELETE FROM message_search WHERE room = $1 AND seq < $2`
 )
+
+// searchIndexOff, set only by BenchmarkAppendSearchIndex, leaves the index out of every
+// batch, for comparing the cost of an append without it.
+var searchIndexOff atomic.Bool
 
 // scopeRooms is how many rooms a search names in its tsquery: up to it, the GIN index
 // intersects the words' rows with the rooms' lexemes; beyond it, the rooms' rows would cost

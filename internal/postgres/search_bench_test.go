@@ -1,0 +1,91 @@
+package postgres
+
+import (
+	"fmt"
+	"testing"
+
+	"hubbub/internal/storetest"
+)
+
+// searchBenchRooms and searchBenchMessages size the search benchmark's data.
+const searchBenchRooms, searchBenchMessages = 1000, 1_000_000
+
+// searchBenchSchema is the schema that keeps the search benchmark's data between runs.
+const searchBenchSchema = "hubbub_search_bench"
+
+// searchBenchURL returns the URL of a schema holding searchBenchMessages messages from
+// storetest.SearchCorpus in searchBenchRooms rooms, indexed as the append batch indexes them,
+// building it on first use (minutes; DROP SCHEMA hubbub_search_bench CASCADE to build again).
+func searchBenchURL(b *testing.B) string {
+	base := serverURL(b)
+	u := withParam(base, "search_path", searchBenchSchema)
+	adminExec(b, base, "CREATE SCHEMA IF NOT EXISTS "+searchBenchSchema)
+	s := openAt(b, u, Options{})
+	ctx := b.Context()
+	var n int64
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM rooms`).Scan(&n); err != nil {
+		b.Fatal(err)
+	}
+	if n == searchBenchRooms {
+		return u
+	}
+	if _, err := s.pool.Exec(ctx, `TRUNCATE messages, message_search, rooms`); err != nil { // a build cut short
+		b.Fatal(err)
+	}
+	gen := storetest.SearchCorpus(17)
+	const chunk = 10_000
+	for start := 0; start < searchBenchMessages; start += chunk {
+		var rooms, ids, texts, docs []string
+		var seqs, times []int64
+		for i := start; i < start+chunk; i++ {
+			room, text := storetest.SearchBenchRoom(i%searchBenchRooms), gen()
+			rooms, ids, texts, docs = append(rooms, room), append(ids, fmt.Sprint("id", i)), append(texts, text), append(docs, searchDoc(room, text))
+			seqs, times = append(seqs, int64(i/searchBenchRooms+1)), append(times, 1700000000000+int64(i))
+		}
+		if _, err := s.pool.Exec(ctx, `INSERT INTO messages (room, seq, id, sender, user_id, text, created_at, message_no)
+			SELECT room, seq, id, 'ann', 'u_ann', text, to_timestamp(ms / 1000.0), seq
+			FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::bigint[]) AS u(room, seq, id, text, ms)`,
+			rooms, seqs, ids, texts, times); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := s.pool.Exec(ctx, `INSERT INTO message_search (room, seq, doc)
+			SELECT room, seq, doc::tsvector FROM unnest($1::text[], $2::bigint[], $3::text[]) AS u(room, seq, doc)`,
+			rooms, seqs, docs); err != nil {
+			b.Fatal(err)
+		}
+	}
+	per := searchBenchMessages / searchBenchRooms
+	if _, err := s.pool.Exec(ctx, `INSERT INTO rooms (name, last_seq, last_message_no)
+		SELECT 'room' || lpad(n::text, 4, '0'), $1, $1 FROM generate_series(0, $2 - 1) AS n`, per, searchBenchRooms); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := s.pool.Exec(ctx, `VACUUM ANALYZE`); err != nil {
+		b.Fatal(err)
+	}
+	return u
+}
+
+// BenchmarkSearch times the query mix of storetest.BenchmarkSearch over a million messages in
+// a thousand rooms (searchBenchURL).
+func BenchmarkSearch(b *testing.B) {
+	s := openAt(b, searchBenchURL(b), Options{})
+	storetest.BenchmarkSearch(b, s, searchBenchRooms)
+}
+
+// BenchmarkAppendSearchIndex compares the cost of an append with the search index and
+// without it (searchIndexOff), in one run: parallel appenders of corpus texts, each
+// reporting the client process's CPU per append as well as appends/s.
+func BenchmarkAppendSearchIndex(b *testing.B) {
+	for _, index := range []bool{true, false} {
+		name := "index"
+		if !index {
+			name = "noindex"
+		}
+		b.Run(name, func(b *testing.B) {
+			searchIndexOff.Store(!index)
+			defer searchIndexOff.Store(false)
+			s, _ := openTest(b, Options{})
+			storetest.BenchmarkAppendCost(b, s, s.w.batches.Load)
+		})
+	}
+}
