@@ -676,7 +676,10 @@ class ChatClient extends EventTarget {
     };
     ws.onmessage = (ev) => this.receive(ev.data);
     ws.onclose = () => this.lost(ws);
-    ws.onerror = () => {}; // a close event always follows; that is where we act
+    // Browsers follow an error with a close event, which then finds nothing left to do; some
+    // other WebSockets (Node 20's) may not, and a connection that never opened can end silently
+    // there, which the connect timeout covers.
+    ws.onerror = () => this.lost(ws);
   }
 
   /** Closes the current socket without treating it as a loss (used for restarts). */
