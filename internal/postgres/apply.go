@@ -64,6 +64,13 @@ type msgState struct {
 	deletion   *hubbub.Entry // the batch's delete of it, which a later delete returns
 }
 
+// fileState is a file as the batch sees it: read from files, then attached by the batch.
+type fileState struct {
+	f        hubbub.File
+	gone     bool
+	attached bool // by this batch: written back
+}
+
 // revision is a text a message had before an edit replaced it.
 type revision struct {
 	key        msgKey
@@ -103,6 +110,12 @@ type plan struct {
 	topics       map[string]string
 	memberDelta  map[string]int
 	changedRooms map[string]bool
+
+	// files are the files the batch's messages attach, as read (locked) at its start and then
+	// changed; nil in a batch without attachments. gone are the files of the messages the
+	// batch deleted, by id, with the message they were attached to.
+	files map[string]*fileState
+	gone  map[string]msgKey
 
 	newMsgs []*msgState    // the batch's messages, in seq order
 	entries []hubbub.Entry // the batch's other entries, in seq order
@@ -164,6 +177,14 @@ func (p *plan) take(e hubbub.Entry) hubbub.Entry {
 }
 
 func (p *plan) message(e hubbub.Entry) result {
+	for _, a := range e.Attachments {
+		// The sender's, not attached yet (by an earlier message of the batch either), not
+		// gone: anything else is "no such file", so ids tell nothing of others' files.
+		fs := p.files[a.ID]
+		if fs == nil || fs.f.User != e.User || fs.f.Seq != 0 || fs.gone {
+			return result{err: sqlstore.NoFile(a.ID)}
+		}
+	}
 	if e.ReplyTo > 0 {
 		parent := p.msg(e.Room, e.ReplyTo)
 		var pe *hubbub.Entry
@@ -177,6 +198,14 @@ func (p *plan) message(e hubbub.Entry) result {
 		parent.dirty = !parent.isNew
 	}
 	m := p.take(e)
+	if len(e.Attachments) > 0 {
+		m.Attachments = make([]hubbub.Attachment, len(e.Attachments))
+		for i, a := range e.Attachments {
+			fs := p.files[a.ID]
+			fs.f.Room, fs.f.Seq, fs.attached = m.Room, m.Seq, true
+			m.Attachments[i] = fs.f.Attachment
+		}
+	}
 	p.lastNo[e.Room]++
 	st := &msgState{e: m, isNew: true, no: p.lastNo[e.Room]}
 	if p.hasChanges { // a later entry of the batch may change it
@@ -247,6 +276,14 @@ func (p *plan) delete(e hubbub.Entry, st *msgState, mk msgKey) result {
 	// edits' texts and mentions.
 	st.e.Text, st.e.Mentions, st.e.MentionRoom, st.e.Deleted = "", nil, false, true
 	st.revs = nil
+	// Its files become collectable, and are no longer found.
+	for _, a := range st.e.Attachments {
+		if p.gone == nil {
+			p.gone = map[string]msgKey{}
+		}
+		p.gone[a.ID] = mk
+	}
+	st.e.Attachments = nil
 	for _, i := range st.edits {
 		p.entries[i].Text, p.entries[i].Mentions, p.entries[i].MentionRoom = "", nil, false
 	}

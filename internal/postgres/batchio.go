@@ -32,6 +32,7 @@ func queueReads(b *pgx.Batch, reqs []*request, p *plan) {
 	var holdSeqs []int64
 	holders := map[emojiKey]int32{} // how many holders of each emoji to read
 	var emojiOrder []emojiKey
+	var fileIDs []string
 	needMsg := func(room string, seq uint64) (msgKey, bool) {
 		at, ok := sqlstore.SeqArg(seq)
 		mk := msgKey{room, at}
@@ -59,6 +60,9 @@ func queueReads(b *pgx.Batch, reqs []*request, p *plan) {
 		case hubbub.KindMessage:
 			if e.ReplyTo > 0 {
 				needMsg(e.Room, e.ReplyTo)
+			}
+			for _, a := range e.Attachments {
+				fileIDs = append(fileIDs, a.ID)
 			}
 		case hubbub.KindDelete:
 			if mk, ok := needMsg(e.Room, e.Target); ok {
@@ -128,6 +132,23 @@ func queueReads(b *pgx.Batch, reqs []*request, p *plan) {
 			return rows.Err()
 		})
 	}
+	if len(fileIDs) > 0 {
+		p.files = make(map[string]*fileState, len(fileIDs))
+		b.Queue(findFiles, fileIDs).Query(func(rows pgx.Rows) error {
+			for rows.Next() {
+				fs := &fileState{}
+				f := &fs.f
+				var seq int64
+				if err := rows.Scan(&f.ID, &f.User, &f.Name, &f.Type, &f.Size, &f.Width, &f.Height, &f.Thumb, &f.Room, &seq,
+					&fs.gone); err != nil {
+					return err
+				}
+				f.Seq = uint64(seq)
+				p.files[f.ID] = fs
+			}
+			return rows.Err()
+		})
+	}
 	if len(members.room) > 0 {
 		p.members = make(map[memberKey]*memberState, len(members.room))
 		b.Queue(findMembers, members.room, members.user).Query(func(rows pgx.Rows) error {
@@ -175,6 +196,7 @@ func (p *plan) writes(rooms []string) *pgx.Batch {
 	p.queueReactions(b)
 	p.queueMentioned(b)
 	p.queueMembers(b)
+	p.queueFiles(b)
 	names := make([]string, 0, len(rooms))
 	seqs := make([]int64, 0, len(rooms))
 	nos := make([]int64, 0, len(rooms))
@@ -200,10 +222,10 @@ func (p *plan) queueNewMessages(b *pgx.Batch) {
 	}
 	n := len(p.newMsgs)
 	var c struct {
-		room, id, clientID, from, user, text, mentions, reactions []string
-		seq, no, replyTo                                          []int64
-		replyCount                                                []int32
-		deleted, mentionRoom, edited                              []bool
+		room, id, clientID, from, user, text, mentions, reactions, attachments []string
+		seq, no, replyTo                                                       []int64
+		replyCount                                                             []int32
+		deleted, mentionRoom, edited                                           []bool
 	}
 	c.room, c.id, c.clientID, c.from, c.user, c.text = make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n)
 	c.seq, c.no = make([]int64, 0, n), make([]int64, 0, n)
@@ -213,7 +235,7 @@ func (p *plan) queueNewMessages(b *pgx.Batch) {
 		c.room, c.seq, c.id, c.clientID = append(c.room, m.Room), append(c.seq, int64(m.Seq)), append(c.id, m.ID), append(c.clientID, m.ClientID)
 		c.from, c.user, c.text, c.no = append(c.from, m.From), append(c.user, m.User), append(c.text, m.Text), append(c.no, st.no)
 		plain = plain && !m.Deleted && m.ReplyTo == 0 && m.ReplyCount == 0 && len(m.Mentions) == 0 &&
-			!m.MentionRoom && !st.edited && len(m.Reactions) == 0
+			!m.MentionRoom && !st.edited && len(m.Reactions) == 0 && len(m.Attachments) == 0
 	}
 	if !plain {
 		for _, st := range p.newMsgs {
@@ -221,6 +243,7 @@ func (p *plan) queueNewMessages(b *pgx.Batch) {
 			c.deleted, c.replyTo, c.replyCount = append(c.deleted, m.Deleted), append(c.replyTo, int64(m.ReplyTo)), append(c.replyCount, int32(m.ReplyCount))
 			c.mentions, c.mentionRoom = append(c.mentions, mentionsArg(m.Mentions)), append(c.mentionRoom, m.MentionRoom)
 			c.edited, c.reactions = append(c.edited, st.edited), append(c.reactions, reactionsArg(m.Reactions))
+			c.attachments = append(c.attachments, attachmentsArg(m.Attachments))
 		}
 	}
 	if plain {
@@ -228,15 +251,15 @@ func (p *plan) queueNewMessages(b *pgx.Batch) {
 		return
 	}
 	b.Queue(insertMessages, c.room, c.seq, c.id, c.clientID, c.from, c.user, c.text, c.no,
-		c.deleted, c.replyTo, c.replyCount, c.mentions, c.mentionRoom, c.edited, c.reactions, p.now)
+		c.deleted, c.replyTo, c.replyCount, c.mentions, c.mentionRoom, c.edited, c.reactions, c.attachments, p.now)
 }
 
 func (p *plan) queueChangedMessages(b *pgx.Batch) {
 	var c struct {
-		room, text, mentions, reactions []string
-		seq                             []int64
-		replyCount                      []int32
-		deleted, edited, mentionRoom    []bool
+		room, text, mentions, reactions, attachments []string
+		seq                                          []int64
+		replyCount                                   []int32
+		deleted, edited, mentionRoom                 []bool
 	}
 	var gone struct {
 		room []string
@@ -251,12 +274,14 @@ func (p *plan) queueChangedMessages(b *pgx.Batch) {
 		c.replyCount, c.mentions = append(c.replyCount, int32(m.ReplyCount)), append(c.mentions, mentionsArg(m.Mentions))
 		c.mentionRoom = append(c.mentionRoom, m.MentionRoom)
 		c.reactions, c.edited = append(c.reactions, reactionsArg(m.Reactions)), append(c.edited, st.edited)
+		c.attachments = append(c.attachments, attachmentsArg(m.Attachments))
 		if st.deletedNow {
 			gone.room, gone.seq = append(gone.room, mk.room), append(gone.seq, mk.seq)
 		}
 	}
 	if len(c.room) > 0 {
-		b.Queue(updateMessages, c.room, c.seq, c.text, c.deleted, c.replyCount, c.mentions, c.mentionRoom, c.reactions, c.edited, p.now)
+		b.Queue(updateMessages, c.room, c.seq, c.text, c.deleted, c.replyCount, c.mentions, c.mentionRoom, c.reactions, c.edited,
+			c.attachments, p.now)
 	}
 	if len(gone.room) > 0 {
 		b.Queue(emptyRevisions, gone.room, gone.seq)
@@ -369,6 +394,29 @@ func (p *plan) queueMentioned(b *pgx.Batch) {
 	}
 	if len(ins.room) > 0 {
 		b.Queue(insertMentioned, ins.room, ins.seq, ins.user, ins.sender)
+	}
+}
+
+// queueFiles attaches the files the batch's messages carry, then marks gone those of the
+// messages it deleted (a message may be both).
+func (p *plan) queueFiles(b *pgx.Batch) {
+	var att struct{ id, room []string }
+	var attSeq []int64
+	for _, fs := range p.files {
+		if fs.attached {
+			att.id, att.room, attSeq = append(att.id, fs.f.ID), append(att.room, fs.f.Room), append(attSeq, int64(fs.f.Seq))
+		}
+	}
+	if len(att.id) > 0 {
+		b.Queue(attachFiles, att.id, att.room, attSeq)
+	}
+	var gone struct{ id, room []string }
+	var goneSeq []int64
+	for id, mk := range p.gone {
+		gone.id, gone.room, goneSeq = append(gone.id, id), append(gone.room, mk.room), append(goneSeq, mk.seq)
+	}
+	if len(gone.id) > 0 {
+		b.Queue(dropFiles, gone.id, gone.room, goneSeq)
 	}
 }
 

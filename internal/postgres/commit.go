@@ -62,6 +62,11 @@ const (
 		CROSS JOIN LATERAL (SELECT r.user_id, r.sender, r.added_seq FROM reactions r
 			WHERE r.room = u.room AND r.seq = u.seq AND r.emoji = u.emoji ORDER BY r.added_seq LIMIT u.n) AS h
 		ORDER BY u.i, h.added_seq`
+	// findFiles reads and locks the files that the batch's messages attach, in the order of
+	// their ids (which every batch uses, so two cannot wait for each other): a file another
+	// batch attaches meanwhile is read as it left it.
+	findFiles = `SELECT id, user_id, name, type, size, width, height, thumb, room, seq, gone FROM files
+		WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE`
 	// findMembers reads the memberships that the batch's KindMember entries change.
 	findMembers = `SELECT m.* FROM unnest($1::text[], $2::text[]) AS k(k_room, k_user)
 		CROSS JOIN LATERAL (SELECT room, user_id, name, role, invited, since FROM memberships
@@ -79,21 +84,30 @@ const (
 	// insertMessages stores new messages in their state at the end of the batch. JSON
 	// arguments are text, "" for NULL.
 	insertMessages = `INSERT INTO messages (room, seq, id, client_id, sender, user_id, text, created_at, message_no,
-			deleted, reply_to, reply_count, mentions, mention_room, edited_at, reactions)
-		SELECT room, seq, id, client_id, sender, user_id, text, $16::timestamptz, message_no,
+			deleted, reply_to, reply_count, mentions, mention_room, edited_at, reactions, attachments)
+		SELECT room, seq, id, client_id, sender, user_id, text, $17::timestamptz, message_no,
 			deleted, reply_to, reply_count, nullif(mentions, '')::jsonb, mention_room,
-			CASE WHEN edited THEN $16::timestamptz END, nullif(reactions, '')::jsonb
+			CASE WHEN edited THEN $17::timestamptz END, nullif(reactions, '')::jsonb, nullif(attachments, '')::jsonb
 		FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[],
-			$9::bool[], $10::bigint[], $11::int[], $12::text[], $13::bool[], $14::bool[], $15::text[])
+			$9::bool[], $10::bigint[], $11::int[], $12::text[], $13::bool[], $14::bool[], $15::text[], $16::text[])
 			AS u(room, seq, id, client_id, sender, user_id, text, message_no,
-				deleted, reply_to, reply_count, mentions, mention_room, edited, reactions)`
+				deleted, reply_to, reply_count, mentions, mention_room, edited, reactions, attachments)`
 	// updateMessages writes back the state of the messages the batch changed.
 	updateMessages = `UPDATE messages m SET text = u.text, deleted = u.deleted, reply_count = u.reply_count,
 			mentions = nullif(u.mentions, '')::jsonb, mention_room = u.mention_room, reactions = nullif(u.reactions, '')::jsonb,
-			edited_at = CASE WHEN u.edited THEN $10::timestamptz ELSE m.edited_at END
-		FROM unnest($1::text[], $2::bigint[], $3::text[], $4::bool[], $5::int[], $6::text[], $7::bool[], $8::text[], $9::bool[])
-			AS u(room, seq, text, deleted, reply_count, mentions, mention_room, reactions, edited)
+			edited_at = CASE WHEN u.edited THEN $11::timestamptz ELSE m.edited_at END,
+			attachments = nullif(u.attachments, '')::jsonb
+		FROM unnest($1::text[], $2::bigint[], $3::text[], $4::bool[], $5::int[], $6::text[], $7::bool[], $8::text[], $9::bool[],
+				$10::text[])
+			AS u(room, seq, text, deleted, reply_count, mentions, mention_room, reactions, edited, attachments)
 		WHERE m.room = u.room AND m.seq = u.seq`
+	// attachFiles attaches the files the batch's messages carry; dropFiles marks those of
+	// the messages it deleted gone (a file the collector deleted meanwhile is no more).
+	attachFiles = `UPDATE files f SET room = u.room, seq = u.seq
+		FROM unnest($1::text[], $2::text[], $3::bigint[]) AS u(id, room, seq) WHERE f.id = u.id`
+	dropFiles = `UPDATE files f SET gone = true
+		FROM unnest($1::text[], $2::text[], $3::bigint[]) AS u(id, room, seq)
+		WHERE f.id = u.id AND f.room = u.room AND f.seq = u.seq`
 	insertEntries = `INSERT INTO entries (room, seq, id, client_id, sender, kind, target, text, mentions,
 			mention_room, moderator, emoji, added, count, user_id, subject, subject_name, action, role, created_at)
 		SELECT room, seq, id, client_id, sender, kind, target, text, nullif(mentions, '')::jsonb,

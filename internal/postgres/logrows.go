@@ -16,10 +16,10 @@ import (
 const (
 	messageRow = `'' AS kind, seq, id, client_id, sender, user_id, text, created_at, deleted, reply_to, reply_count,
 		mentions, mention_room, edited_at, reactions, 0::bigint AS target, false AS moderator, '' AS emoji,
-		false AS added, 0 AS count, '' AS subject, '' AS subject_name, '' AS action, '' AS role`
+		false AS added, 0 AS count, '' AS subject, '' AS subject_name, '' AS action, '' AS role, attachments`
 	entryRow = `kind, seq, id, client_id, sender, user_id, text, created_at, false AS deleted, 0::bigint AS reply_to,
 		0 AS reply_count, mentions, mention_room, NULL::timestamptz AS edited_at, NULL::jsonb AS reactions,
-		target, moderator, emoji, added, count, subject, subject_name, action, role`
+		target, moderator, emoji, added, count, subject, subject_name, action, role, NULL::jsonb AS attachments`
 )
 
 // scanLogRow reads a row of messageRow or entryRow into e (but its Room).
@@ -33,13 +33,14 @@ func scanLogRowFrom(row pgx.Row, e *hubbub.Entry, first ...any) error {
 		kind                string
 		seq, replyTo        int64
 		mentions, reactions []byte
+		attachments         []byte
 		editedAt            *time.Time
 		target              int64
 		role                string
 	)
 	dest := append(first, &kind, &seq, &e.ID, &e.ClientID, &e.From, &e.User, &e.Text, &e.Time, &e.Deleted, &replyTo,
 		&e.ReplyCount, &mentions, &e.MentionRoom, &editedAt, &reactions, &target, &e.Moderator, &e.Emoji,
-		&e.Added, &e.Count, &e.Subject, &e.SubjectName, &e.Action, &role)
+		&e.Added, &e.Count, &e.Subject, &e.SubjectName, &e.Action, &role, &attachments)
 	if err := row.Scan(dest...); err != nil {
 		return err
 	}
@@ -56,6 +57,9 @@ func scanLogRowFrom(row pgx.Row, e *hubbub.Entry, first ...any) error {
 	if e.Reactions, err = sqlstore.DecodeReactions(string(reactions)); err != nil {
 		return fmt.Errorf("seq %d: %w", seq, err)
 	}
+	if e.Attachments, err = sqlstore.DecodeAttachments(string(attachments)); err != nil {
+		return fmt.Errorf("seq %d: %w", seq, err)
+	}
 	return nil
 }
 
@@ -64,6 +68,8 @@ func scanLogRowFrom(row pgx.Row, e *hubbub.Entry, first ...any) error {
 func mentionsArg(ms []hubbub.Mention) string { return must(sqlstore.EncodeMentions(ms)) }
 
 func reactionsArg(rs []hubbub.Reaction) string { return must(sqlstore.EncodeReactions(rs)) }
+
+func attachmentsArg(as []hubbub.Attachment) string { return must(sqlstore.EncodeAttachments(as)) }
 
 // must returns s, or panics: encoding strings and numbers as JSON cannot fail.
 func must(s string, err error) string {

@@ -201,6 +201,9 @@ func (s *Store) Append(ctx context.Context, e hubbub.Entry) (hubbub.Entry, bool,
 	for _, m := range e.Mentions {
 		fields = append(fields, struct{ name, value string }{"mention", m.User}, struct{ name, value string }{"mention", m.Name})
 	}
+	for _, a := range e.Attachments {
+		fields = append(fields, struct{ name, value string }{"attachment", a.ID})
+	}
 	for _, f := range fields {
 		if !textFits(f.value) {
 			return hubbub.Entry{}, false, s.guard.Wrap(sqlstore.OpAppend, fmt.Errorf("the %s is not valid UTF-8 without NUL bytes", f.name))

@@ -51,6 +51,8 @@ const (
 	pruneReactions = `DELETE FROM reactions WHERE room = $1 AND seq < $2`
 	pruneRevisions = `DELETE FROM revisions WHERE room = $1 AND seq < $2`
 	pruneMentioned = `DELETE FROM mentioned WHERE room = $1 AND seq < $2`
+	// The files of the messages it deletes become collectable (files_message).
+	pruneFiles = `UPDATE files SET gone = true WHERE room = $1 AND seq > 0 AND seq < $2 AND NOT gone`
 )
 
 // Prune deletes what Options.Retention no longer keeps and returns how many messages went.
@@ -129,7 +131,7 @@ func (s *Store) pruneRoom(ctx context.Context, room string, cut int64) (removed 
 		removed = tag.RowsAffected()
 		return nil
 	})
-	for _, q := range []string{pruneEntries, pruneReactions, pruneRevisions, pruneMentioned, pruneSearch} {
+	for _, q := range []string{pruneEntries, pruneReactions, pruneRevisions, pruneMentioned, pruneSearch, pruneFiles} {
 		b.Queue(q, room, cut)
 	}
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {

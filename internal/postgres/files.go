@@ -1,0 +1,159 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"hubbub"
+	"hubbub/internal/sqlstore"
+)
+
+// Files live in the files table (migrations/0007_files.sql). A batch of appends attaches its
+// messages' files under their row locks (findFiles), a delete or retention marks them gone in
+// its transaction; CreateFile checks the quota under a lock of the uploader's, so that
+// concurrent uploads, on any node, cannot pass it together.
+
+var _ hubbub.FileStore = (*Store)(nil)
+
+// The statements of files.
+const (
+	fileColumns = `id, user_id, name, type, size, width, height, thumb, bytes, created_at, room, seq`
+	// lockUploader serializes the uploads of one user (a transaction-scoped advisory lock,
+	// keyed by a hash of the user id: two users sharing a hash only wait for each other).
+	lockUploader = `SELECT pg_advisory_xact_lock(hashtextextended('hubbub.files:' || $1, 0))`
+	selectUsage  = `SELECT coalesce(sum(bytes), 0)::bigint FROM files WHERE user_id = $1`
+	insertFile   = `INSERT INTO files (id, user_id, name, type, size, width, height, thumb, bytes, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`
+	selectFile        = `SELECT ` + fileColumns + ` FROM files WHERE id = $1 AND NOT gone`
+	selectCollectable = `SELECT ` + fileColumns + ` FROM files
+		WHERE (gone OR seq = 0) AND (gone OR created_at < $1) ORDER BY created_at, id LIMIT $2`
+	deleteFile = `DELETE FROM files WHERE id = $1`
+)
+
+// scanFile reads a row of fileColumns.
+func scanFile(row pgx.Row, f *hubbub.File) error {
+	var seq int64
+	if err := row.Scan(&f.ID, &f.User, &f.Name, &f.Type, &f.Size, &f.Width, &f.Height, &f.Thumb, &f.Bytes,
+		&f.Created, &f.Room, &seq); err != nil {
+		return err
+	}
+	f.Created, f.Seq = f.Created.UTC(), uint64(seq)
+	return nil
+}
+
+// CreateFile records an upload; see hubbub.FileStore.
+func (s *Store) CreateFile(ctx context.Context, f hubbub.File, quota int64) (hubbub.File, error) {
+	if err := s.guard.Begin(ctx, sqlstore.OpCreateFile); err != nil {
+		return hubbub.File{}, err
+	}
+	f, err := sqlstore.CheckNewFile(f)
+	if err == nil {
+		err = checkText("file id", f.ID, "file name", f.Name, "file type", f.Type, "uploader", f.User)
+	}
+	if err == nil {
+		f.Created = s.clock()
+		err = s.createFile(ctx, f, quota)
+	}
+	if err != nil {
+		return hubbub.File{}, s.guard.Wrap(sqlstore.OpCreateFile, err)
+	}
+	return f, nil
+}
+
+func (s *Store) createFile(ctx context.Context, f hubbub.File, quota int64) error {
+	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
+	if err != nil {
+		return err
+	}
+	defer rollback(tx) // after Commit, a no-op
+	if _, err := tx.Exec(ctx, lockUploader, f.User); err != nil {
+		return err
+	}
+	if quota > 0 {
+		var used int64
+		if err := tx.QueryRow(ctx, selectUsage, f.User).Scan(&used); err != nil {
+			return err
+		}
+		if sqlstore.OverQuotaAfter(used, f.Bytes, quota) {
+			return sqlstore.OverQuota(used, f.Bytes, quota)
+		}
+	}
+	_, err = tx.Exec(ctx, insertFile, f.ID, f.User, f.Name, f.Type, f.Size, f.Width, f.Height, f.Thumb, f.Bytes, f.Created)
+	if uniqueViolation(err, "files_pkey") {
+		return sqlstore.FileExists(f.ID)
+	}
+	if err != nil {
+		return err
+	}
+	return tx.Commit(ctx)
+}
+
+// File returns the metadata of file id, unless it is gone; see hubbub.FileStore.
+func (s *Store) File(ctx context.Context, id string) (hubbub.File, bool, error) {
+	if err := s.guard.Begin(ctx, sqlstore.OpFile); err != nil {
+		return hubbub.File{}, false, err
+	}
+	if !textFits(id) {
+		return hubbub.File{}, false, nil // no id holds what text cannot
+	}
+	var f hubbub.File
+	err := scanFile(s.pool.QueryRow(ctx, selectFile, id), &f)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return hubbub.File{}, false, nil
+	}
+	if err != nil {
+		return hubbub.File{}, false, s.guard.Wrap(sqlstore.OpFile, err)
+	}
+	return f, true, nil
+}
+
+// FileUsage returns how many bytes user's files count against the quota.
+func (s *Store) FileUsage(ctx context.Context, user string) (int64, error) {
+	if err := s.guard.Begin(ctx, sqlstore.OpFileUsage); err != nil {
+		return 0, err
+	}
+	if !textFits(user) {
+		return 0, nil
+	}
+	var n int64
+	if err := s.pool.QueryRow(ctx, selectUsage, user).Scan(&n); err != nil {
+		return 0, s.guard.Wrap(sqlstore.OpFileUsage, err)
+	}
+	return n, nil
+}
+
+// Collectable lists up to limit files whose bytes may go, oldest first; see
+// hubbub.FileStore.
+func (s *Store) Collectable(ctx context.Context, unattachedBefore time.Time, limit int) ([]hubbub.File, error) {
+	if err := s.guard.Begin(ctx, sqlstore.OpCollectable); err != nil {
+		return nil, err
+	}
+	if limit <= 0 {
+		return nil, nil
+	}
+	rows, _ := s.pool.Query(ctx, selectCollectable, unattachedBefore, limit)
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (hubbub.File, error) {
+		var f hubbub.File
+		err := scanFile(row, &f)
+		return f, err
+	})
+	if err != nil {
+		return nil, s.guard.Wrap(sqlstore.OpCollectable, err)
+	}
+	return out, nil
+}
+
+// DeleteFile forgets file id; a file that is not there is not an error.
+func (s *Store) DeleteFile(ctx context.Context, id string) error {
+	if err := s.guard.Begin(ctx, sqlstore.OpDeleteFile); err != nil {
+		return err
+	}
+	if !textFits(id) {
+		return nil
+	}
+	_, err := s.pool.Exec(ctx, deleteFile, id)
+	return s.guard.Wrap(sqlstore.OpDeleteFile, err)
+}
