@@ -9,7 +9,8 @@ import (
 // Store keeps the log of every room, owns the numbering of its entries, keeps each message's
 // current state beside the log, and keeps the moderation state that must outlive a process and
 // hold on every node (bans, mutes), and the people: users with their sessions and invites
-// (UserStore), rooms' metadata, members and read positions (RoomStore). Every store does all
+// (UserStore), rooms' metadata, members and read positions (RoomStore), and the metadata of
+// uploaded files that messages carry (FileStore). Every store does all
 // of it: the hub calls these methods directly and no method is optional.
 //
 // A room's history is one log of entries (Entry): messages, and the edits, deletes and
@@ -92,6 +93,7 @@ type Store interface {
 	UserStore
 	RoomStore
 	Searcher
+	FileStore
 
 	// Append stores e (Room, From, Kind and the fields of its kind, and optionally ClientID,
 	// are read) and returns the stored entry with Seq, ID and Time filled in, and for a

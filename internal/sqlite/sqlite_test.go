@@ -23,14 +23,6 @@ func TestStoreContract(t *testing.T) {
 	})
 }
 
-// TestFileStoreContract runs the FileStore cases of the contract suite on real files.
-func TestFileStoreContract(t *testing.T) {
-	storetest.RunFileStoreTests(t, func(t *testing.T, ret hubbub.Retention) hubbub.Store {
-		s, _ := openTest(t, Options{Retention: ret})
-		return s
-	})
-}
-
 // TestReopen: a store opened again on its file keeps messages, numbering and idempotency
 // keys, also after retention removed messages.
 func TestReopen(t *testing.T) {

@@ -15,7 +15,7 @@ import (
 
 // The cases of hubbub.FileStore and of attachments in the room log (file.go's contract).
 
-// fileCases are the FileStore cases, run by RunFileStoreTests.
+// fileCases are the FileStore cases, which RunStoreTests runs with the others.
 var fileCases = []struct {
 	name string
 	run  func(*testing.T, opener)
@@ -33,23 +33,6 @@ var fileCases = []struct {
 	{"FilesDoneContext", testFilesDoneContext},
 }
 
-// fileStore is what the file cases need of a store: until every store is a FileStore through
-// hubbub.Store, the cases take the two together.
-type fileStore interface {
-	hubbub.Store
-	hubbub.FileStore
-}
-
-// files returns s as a FileStore, failing t if it is not one.
-func files(t testing.TB, s hubbub.Store) fileStore {
-	t.Helper()
-	fs, ok := s.(fileStore)
-	if !ok {
-		t.Fatalf("%T is not a hubbub.FileStore", s)
-	}
-	return fs
-}
-
 // upload is a file as the uploader hands it to CreateFile.
 func upload(id, user string, bytes int64) hubbub.File {
 	return hubbub.File{
@@ -60,7 +43,7 @@ func upload(id, user string, bytes int64) hubbub.File {
 }
 
 // mustCreate stores f with no quota and returns it as stored.
-func mustCreate(t testing.TB, s fileStore, f hubbub.File) hubbub.File {
+func mustCreate(t testing.TB, s hubbub.Store, f hubbub.File) hubbub.File {
 	t.Helper()
 	got, err := s.CreateFile(t.Context(), f, 0)
 	if err != nil {
@@ -70,7 +53,7 @@ func mustCreate(t testing.TB, s fileStore, f hubbub.File) hubbub.File {
 }
 
 // getFile returns file id, and whether it is found, failing t on error.
-func getFile(t testing.TB, s fileStore, id string) (hubbub.File, bool) {
+func getFile(t testing.TB, s hubbub.Store, id string) (hubbub.File, bool) {
 	t.Helper()
 	f, found, err := s.File(t.Context(), id)
 	if err != nil {
@@ -80,7 +63,7 @@ func getFile(t testing.TB, s fileStore, id string) (hubbub.File, bool) {
 }
 
 // usage returns FileUsage(user), failing t on error.
-func usage(t testing.TB, s fileStore, user string) int64 {
+func usage(t testing.TB, s hubbub.Store, user string) int64 {
 	t.Helper()
 	n, err := s.FileUsage(t.Context(), user)
 	if err != nil {
@@ -90,7 +73,7 @@ func usage(t testing.TB, s fileStore, user string) int64 {
 }
 
 // collectable returns the ids Collectable lists, failing t on error.
-func collectable(t testing.TB, s fileStore, unattachedBefore time.Time, limit int) []string {
+func collectable(t testing.TB, s hubbub.Store, unattachedBefore time.Time, limit int) []string {
 	t.Helper()
 	fs, err := s.Collectable(t.Context(), unattachedBefore, limit)
 	if err != nil {
@@ -132,7 +115,7 @@ func checkAttachments(t testing.TB, what string, m hubbub.Entry, want ...hubbub.
 }
 
 // checkFileGone fails t unless file id is not found.
-func checkFileGone(t testing.TB, s fileStore, id, what string) {
+func checkFileGone(t testing.TB, s hubbub.Store, id, what string) {
 	t.Helper()
 	if f, found := getFile(t, s, id); found {
 		t.Errorf("%s: File(%s) still found: %+v", what, id, f)
@@ -140,7 +123,7 @@ func checkFileGone(t testing.TB, s fileStore, id, what string) {
 }
 
 func testFileCreate(t *testing.T, open opener) {
-	s := files(t, open(t, hubbub.Retention{}))
+	s := open(t, hubbub.Retention{})
 	ctx := t.Context()
 	start := time.Now().Add(-time.Second)
 	in := upload("f_one", "u_ann", 1000)
@@ -199,7 +182,7 @@ func testFileCreate(t *testing.T, open opener) {
 }
 
 func testFileQuota(t *testing.T, open opener) {
-	s := files(t, open(t, hubbub.Retention{}))
+	s := open(t, hubbub.Retention{})
 	ctx := t.Context()
 	if _, err := s.CreateFile(ctx, upload("f_1", "u_ann", 60), 100); err != nil {
 		t.Fatalf("a file within the quota: %v", err)
@@ -234,7 +217,7 @@ func testFileQuota(t *testing.T, open opener) {
 }
 
 func testFileQuotaConcurrent(t *testing.T, open opener) {
-	s := files(t, open(t, hubbub.Retention{}))
+	s := open(t, hubbub.Retention{})
 	const n, quota, each = 12, 50, 10
 	var wg sync.WaitGroup
 	errs := make([]error, n)
@@ -262,7 +245,7 @@ func testFileQuotaConcurrent(t *testing.T, open opener) {
 }
 
 func testAttach(t *testing.T, open opener) {
-	s := files(t, open(t, hubbub.Retention{}))
+	s := open(t, hubbub.Retention{})
 	a := mustCreate(t, s, upload("f_a", "u_ann", 10))
 	b := mustCreate(t, s, upload("f_b", "u_ann", 20))
 	parent := mustAppend(t, s, msg("r", "u_ann", "first"))
@@ -298,7 +281,7 @@ func readParent(m hubbub.Entry, n int) hubbub.Entry {
 }
 
 func testAttachRefused(t *testing.T, open opener) {
-	s := files(t, open(t, hubbub.Retention{}))
+	s := open(t, hubbub.Retention{})
 	ctx := t.Context()
 	mustCreate(t, s, upload("f_ann", "u_ann", 10))
 	mustCreate(t, s, upload("f_bob", "u_bob", 10))
@@ -338,7 +321,7 @@ func testAttachRefused(t *testing.T, open opener) {
 }
 
 func testAttachConcurrent(t *testing.T, open opener) {
-	s := files(t, open(t, hubbub.Retention{}))
+	s := open(t, hubbub.Retention{})
 	mustCreate(t, s, upload("f_one", "u_ann", 10))
 	const n = 8
 	var wg sync.WaitGroup
@@ -364,7 +347,7 @@ func testAttachConcurrent(t *testing.T, open opener) {
 }
 
 func testAttachResend(t *testing.T, open opener) {
-	s := files(t, open(t, hubbub.Retention{}))
+	s := open(t, hubbub.Retention{})
 	ctx := t.Context()
 	a := mustCreate(t, s, upload("f_a", "u_ann", 10))
 	mustCreate(t, s, upload("f_b", "u_ann", 10))
@@ -395,7 +378,7 @@ func testAttachResend(t *testing.T, open opener) {
 }
 
 func testFilesAfterDelete(t *testing.T, open opener) {
-	s := files(t, open(t, hubbub.Retention{}))
+	s := open(t, hubbub.Retention{})
 	ctx := t.Context()
 	a := mustCreate(t, s, upload("f_a", "u_ann", 10))
 	mustCreate(t, s, upload("f_b", "u_ann", 10))
@@ -442,7 +425,7 @@ func testFilesAfterDelete(t *testing.T, open opener) {
 }
 
 func testFilesAfterPrune(t *testing.T, open opener) {
-	s := files(t, open(t, hubbub.Retention{MaxPerRoom: 1}))
+	s := open(t, hubbub.Retention{MaxPerRoom: 1})
 	mustCreate(t, s, upload("f_old", "u_ann", 10))
 	mustCreate(t, s, upload("f_new", "u_ann", 10))
 	mustAppend(t, s, withFiles("r", "u_ann", "old", "f_old"))
@@ -460,7 +443,7 @@ func testFilesAfterPrune(t *testing.T, open opener) {
 }
 
 func testFilesUnattachedGrace(t *testing.T, open opener) {
-	s := files(t, open(t, hubbub.Retention{}))
+	s := open(t, hubbub.Retention{})
 	first := mustCreate(t, s, upload("f_first", "u_ann", 10))
 	time.Sleep(3 * time.Millisecond) // two Created that differ
 	mustCreate(t, s, upload("f_second", "u_bob", 10))
@@ -485,7 +468,7 @@ func testFilesUnattachedGrace(t *testing.T, open opener) {
 }
 
 func testFilesDoneContext(t *testing.T, open opener) {
-	s := files(t, open(t, hubbub.Retention{}))
+	s := open(t, hubbub.Retention{})
 	mustCreate(t, s, upload("f_a", "u_ann", 10))
 	done, cancel := context.WithCancel(t.Context())
 	cancel()

@@ -113,15 +113,9 @@ func RunStoreTests(t *testing.T, open func(t *testing.T, ret hubbub.Retention) h
 		{"SearchLimits", testSearchLimits},
 		{"SearchContext", testSearchContext},
 	}
+	// The files of issue 17: uploads' metadata, attached through the room log.
+	tests = append(tests, fileCases...)
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) { tt.run(t, open) })
-	}
-}
-
-// RunFileStoreTests runs the cases of hubbub.FileStore and of attachments in the room log,
-// as RunStoreTests runs the others; open returns a store that is also a hubbub.FileStore.
-func RunFileStoreTests(t *testing.T, open func(t *testing.T, ret hubbub.Retention) hubbub.Store) {
-	for _, tt := range fileCases {
 		t.Run(tt.name, func(t *testing.T) { tt.run(t, open) })
 	}
 }

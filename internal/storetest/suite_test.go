@@ -25,16 +25,6 @@ func TestMemStore(t *testing.T) {
 	})
 }
 
-// TestMemStoreFiles runs the FileStore cases on memStore.
-func TestMemStoreFiles(t *testing.T) {
-	bug := os.Getenv(bugEnv)
-	storetest.RunFileStoreTests(t, func(t *testing.T, ret hubbub.Retention) hubbub.Store {
-		s := newMemStore(ret, bug)
-		t.Cleanup(func() { _ = s.Close() })
-		return s
-	})
-}
-
 // TestMemStoreShared runs the cases of two stores on one set of data on memStore: again is a
 // second handle on the same data, as a second node or the store opened again.
 func TestMemStoreShared(t *testing.T) {
@@ -189,21 +179,21 @@ func TestSuiteCatchesBugs(t *testing.T) {
 		{"searchcjk", "SearchLanguages"},
 		{"ctx", "SearchContext"},
 
-		// RunFileStoreTests.
-		{"quotaoff", "Files/FileQuota"},
-		{"quotarace", "Files/FileQuotaConcurrent"},
-		{"noattachread", "Files/Attach"},
-		{"fileanyone", "Files/AttachRefused"},
-		{"attachtwice", "Files/AttachRefused"},
-		{"attachtwice", "Files/AttachConcurrent"},
-		{"attachfirst", "Files/AttachResend"},
-		{"keepfiles", "Files/FilesAfterDelete"},
-		{"filefound", "Files/FilesAfterDelete"},
-		{"prunefiles", "Files/FilesAfterPrune"},
-		{"filefound", "Files/FilesAfterPrune"},
-		{"nograce", "Files/FilesUnattachedGrace"},
-		{"ctx", "Files/FilesDoneContext"},
-		{"close", "Files/FilesDoneContext"},
+		// The files of issue 17.
+		{"quotaoff", "FileQuota"},
+		{"quotarace", "FileQuotaConcurrent"},
+		{"noattachread", "Attach"},
+		{"fileanyone", "AttachRefused"},
+		{"attachtwice", "AttachRefused"},
+		{"attachtwice", "AttachConcurrent"},
+		{"attachfirst", "AttachResend"},
+		{"keepfiles", "FilesAfterDelete"},
+		{"filefound", "FilesAfterDelete"},
+		{"prunefiles", "FilesAfterPrune"},
+		{"filefound", "FilesAfterPrune"},
+		{"nograce", "FilesUnattachedGrace"},
+		{"ctx", "FilesDoneContext"},
+		{"close", "FilesDoneContext"},
 
 		// RunSharedStoreTests.
 		{"namerace", "Shared/NamesTwoNodes"},
@@ -217,9 +207,6 @@ func TestSuiteCatchesBugs(t *testing.T) {
 			test, subtest := "TestMemStore", b.subtest
 			if rest, ok := strings.CutPrefix(subtest, "Shared/"); ok {
 				test, subtest = "TestMemStoreShared", rest
-			}
-			if rest, ok := strings.CutPrefix(subtest, "Files/"); ok {
-				test, subtest = "TestMemStoreFiles", rest
 			}
 			cmd := exec.Command(os.Args[0], "-test.run=^"+test+"$/^"+subtest+"$", "-test.count=1")
 			cmd.Env = append(os.Environ(), bugEnv+"="+b.bug)
