@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"hubbub/internal/pgtest"
 	"hubbub/internal/server"
 	"hubbub/internal/servertest"
 )
@@ -16,6 +17,17 @@ import (
 
 // unlimitedSearches starts a server whose rate of searches is no limit for a test.
 var unlimitedSearches = servertest.Options{Server: server.Config{SearchRate: 1e6, SearchBurst: 1e6}}
+
+// onEveryStore runs a search test on a server keeping its history in SQLite, and in
+// PostgreSQL when the tests have one (pgtest: HUBBUB_TEST_POSTGRES), searches unlimited.
+func onEveryStore(t *testing.T, test func(*testing.T, servertest.Options)) {
+	t.Run("sqlite", func(t *testing.T) { test(t, unlimitedSearches) })
+	t.Run("postgres", func(t *testing.T) {
+		opts := unlimitedSearches
+		opts.Postgres = pgtest.FreshSchema(t)
+		test(t, opts)
+	})
+}
 
 // search sends a search frame (with a fresh id) and returns its answer: search_results, or
 // the error naming it.
@@ -68,7 +80,11 @@ func wantHits(t *testing.T, what string, got []string, want ...string) {
 // member after their removal; a public room's by anyone who may read it, and in "all my
 // rooms" only while it is in the user's list.
 func TestSearchFindsOnlyWhatTheUserMayRead(t *testing.T) {
-	s := servertest.Start(t, unlimitedSearches)
+	onEveryStore(t, testSearchFindsOnlyWhatTheUserMayRead)
+}
+
+func testSearchFindsOnlyWhatTheUserMayRead(t *testing.T, opts servertest.Options) {
+	s := servertest.Start(t, opts)
 	ann, _ := dial(t, s, "ann")
 	create(t, ann, "plans", true)
 	ann.Join("plans", nil)
@@ -119,8 +135,10 @@ func TestSearchFindsOnlyWhatTheUserMayRead(t *testing.T) {
 // Pages of a search visit every hit once, newest first; from, since and until narrow them; the
 // request's id and query come back; each hit carries its message as history has it and a
 // snippet with the matched word marked.
-func TestSearchPagesAndFilters(t *testing.T) {
-	s := servertest.Start(t, unlimitedSearches)
+func TestSearchPagesAndFilters(t *testing.T) { onEveryStore(t, testSearchPagesAndFilters) }
+
+func testSearchPagesAndFilters(t *testing.T, opts servertest.Options) {
+	s := servertest.Start(t, opts)
 	ann, _ := dial(t, s, "ann")
 	bob, _ := dial(t, s, "bob")
 	ann.Join("r", nil)
@@ -235,6 +253,20 @@ func TestSearchRefusesBadRequests(t *testing.T) {
 	}
 	wantHits(t, "a good search after the bad ones", searchHits(t, ann, servertest.Frame{"q": "hello"}), "r hello world")
 	wantError(t, "the search past the burst", search(t, ann, servertest.Frame{"q": "hello"}), "rate_limited")
+	if f := ann.Say("r", "a-2", "still here"); f.Type() != "ack" {
+		t.Errorf("a send after the searches: %v", f)
+	}
+}
+
+// A search that runs out of --search-timeout is answered unavailable, and the connection goes
+// on: the deadline bounds each search, in one room or in all of the user's.
+func TestSearchTimeoutAnswersUnavailable(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{Server: server.Config{SearchTimeout: time.Nanosecond}})
+	ann, _ := dial(t, s, "ann")
+	ann.Join("r", nil)
+	ann.Say("r", "a-1", "hello world")
+	wantError(t, "a search of all rooms", search(t, ann, servertest.Frame{"q": "hello"}), "unavailable")
+	wantError(t, "a search of one room", search(t, ann, servertest.Frame{"q": "hello", "room": "r"}), "unavailable")
 	if f := ann.Say("r", "a-2", "still here"); f.Type() != "ack" {
 		t.Errorf("a send after the searches: %v", f)
 	}
