@@ -13,14 +13,8 @@ import (
 // search's time with ctx. A refusal of the query (empty, too long, a bad cursor) is returned
 // as the store made it; a search that ran out of time, or a store that failed, is unavailable.
 func (h *Hub) Search(ctx context.Context, q hubbub.SearchQuery, viewer string) (hubbub.SearchPage, error) {
-	// Until hubbub.Store embeds hubbub.Searcher (search-store's landing), the store is asked
-	// whether it is one.
-	searcher, ok := h.store.(hubbub.Searcher)
-	if !ok {
-		return hubbub.SearchPage{}, hubbub.Errorf(hubbub.ECodeUnavailable, "this server's store cannot search")
-	}
 	start := h.cfg.Metrics.Now()
-	page, err := searcher.Search(ctx, q)
+	page, err := h.store.Search(ctx, q)
 	h.cfg.Metrics.StoreRead(start)
 	var refused *hubbub.Error
 	switch {
