@@ -26,7 +26,8 @@
 //		}
 //	}
 //
-// Example_echoBot and Example_commandBot run such bots against a real server.
+// Example_echoBot and Example_commandBot run such bots against a real server;
+// ExampleSession_reconnect shows a session coming back after the server restarted.
 //
 // # Connecting and signing in
 //

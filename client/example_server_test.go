@@ -28,8 +28,23 @@ func exampleServer() (serverURL string, stop func()) {
 	if err != nil {
 		log.Fatal(err)
 	}
+	n := startNode(filepath.Join(dir, "hubbub.db"), "127.0.0.1:0")
+	return n.url, func() {
+		n.stop()
+		os.RemoveAll(dir)
+	}
+}
+
+// exampleNode is a running example server.
+type exampleNode struct {
+	url, addr string
+	stop      func()
+}
+
+// startNode starts a server on addr with its data in the file path.
+func startNode(path, addr string) *exampleNode {
 	discard := slog.New(slog.NewTextHandler(io.Discard, nil))
-	store, err := sqlite.Open(filepath.Join(dir, "hubbub.db"), sqlite.Options{Logger: discard})
+	store, err := sqlite.Open(path, sqlite.Options{Logger: discard})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -39,13 +54,19 @@ func exampleServer() (serverURL string, stop func()) {
 	if err != nil {
 		log.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	var ln net.Listener
+	for i := 0; ; i++ { // a restarted server may find its port in TIME_WAIT for a moment
+		if ln, err = net.Listen("tcp", addr); err == nil || i == 50 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	if err != nil {
 		log.Fatal(err)
 	}
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 5 * time.Second}
 	go hs.Serve(ln)
-	return "http://" + ln.Addr().String(), func() {
+	return &exampleNode{url: "http://" + ln.Addr().String(), addr: ln.Addr().String(), stop: func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		srv.Shutdown(ctx) // says goodbye to every client (1001)
@@ -53,8 +74,25 @@ func exampleServer() (serverURL string, stop func()) {
 		h.Close()
 		broker.Close()
 		store.Close()
-		os.RemoveAll(dir)
+	}}
+}
+
+// restartableServer is exampleServer with a restart: restart stops the server and starts it
+// again on the same address and data, as an operator restarting the process would.
+func restartableServer() (serverURL string, restart, stop func()) {
+	dir, err := os.MkdirTemp("", "hubbub-example-")
+	if err != nil {
+		log.Fatal(err)
 	}
+	path := filepath.Join(dir, "hubbub.db")
+	n := startNode(path, "127.0.0.1:0")
+	return n.url, func() {
+			n.stop()
+			n = startNode(path, n.addr)
+		}, func() {
+			n.stop()
+			os.RemoveAll(dir)
+		}
 }
 
 // chatter is a person in the examples, on a Session of their own: ask says something and

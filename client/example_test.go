@@ -131,3 +131,52 @@ func Example_commandBot() {
 	// dice: usage: !roll NdM, at most 20 dice of 2 to 1000 sides
 	// dice: unknown command !dance: try !help
 }
+
+// A Session survives a server restart: it reconnects on its own, rejoins its rooms with the
+// last entry it delivered, and delivers what was said meanwhile, once; what it was asked to
+// send while away goes out once it is back. Its Connected and Disconnected events say so.
+func ExampleSession_reconnect() {
+	serverURL, restart, stop := restartableServer() // a throwaway server that can restart
+	defer stop()
+	ctx := context.Background()
+
+	watcher, err := client.Connect(ctx, client.SessionOptions{
+		URLs: []string{serverURL},
+		Name: "watcher", Key: "the watcher's secret key",
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer watcher.Close()
+	if _, err := watcher.Join(ctx, "lobby"); err != nil {
+		log.Fatal(err)
+	}
+	// show prints the watcher's events until it has printed a message.
+	show := func() {
+		for f := range watcher.Events() {
+			switch f := f.(type) {
+			case *client.Connected:
+				fmt.Println("connected as", f.Welcome.Name)
+			case *client.Disconnected:
+				fmt.Println("disconnected")
+			case *client.Message:
+				fmt.Printf("%s: %s\n", f.From, f.Text)
+				return
+			}
+		}
+	}
+
+	ann := newChatter(serverURL, "ann", "lobby") // ann's Session reconnects too
+	defer ann.close()
+	ann.tell("lobby", "before the restart")
+	show()
+	restart()
+	ann.tell("lobby", "after the restart") // queued until ann is back, then stored once
+	show()
+	// Output:
+	// connected as watcher
+	// ann: before the restart
+	// disconnected
+	// connected as watcher
+	// ann: after the restart
+}
