@@ -159,6 +159,7 @@ function selectRoom(name) {
   renderMessages({ toBottom: changed });
   renderMembers();
   renderTyping();
+  renderDrafts();
   markRead(name);
   return true;
 }
@@ -391,7 +392,7 @@ function renderMessages(opts = {}) {
   const divider = ui.divider && ui.divider.room === r.name ? ui.divider.seq : null;
   let dividerPlaced = false;
   for (const p of r.pending.values()) {
-    items.push({ key: "p" + p.id, m: { from: mine, text: p.text, time: p.time, reply_to: p.replyTo }, p });
+    items.push({ key: "p" + p.id, m: { from: mine, text: p.text, time: p.time, reply_to: p.replyTo, attachments: p.attachments }, p });
   }
   const want = [];
   const keys = new Set();
@@ -676,6 +677,7 @@ client.addEventListener("welcome", () => {
   }
   const input = $("composer-input");
   if (client.limits && client.limits.max_text) input.maxLength = client.limits.max_text;
+  startFileSession(); // files.js: the cookie that lets images load
   renderMembers();
   renderMessages();
 });
@@ -1069,14 +1071,23 @@ $("composer").addEventListener("submit", (ev) => {
   ev.preventDefault();
   const input = $("composer-input");
   const text = input.value.trim();
-  if (!text) return;
+  const files = draftState(ui.active); // files.js
+  if (files.uploading) {
+    showNotice("Wait for the upload to finish, or cancel it, then send.");
+    return;
+  }
+  if (!text && !files.ready.length) {
+    if (files.failed) showNotice("The file was not uploaded: retry it or remove it.");
+    return;
+  }
   const max = client.limits && client.limits.max_text;
   if (max && new TextEncoder().encode(text).length > max) {
     showNotice("That message is too long: " + max + " bytes at most.");
     return;
   }
   askForNotificationsOnce();
-  client.send(ui.active, text, { replyTo: replyingTo() });
+  client.send(ui.active, text, { replyTo: replyingTo(), attachments: files.ready });
+  clearSentDrafts(ui.active);
   cancelReply(false);
   input.value = "";
   autoGrow(input);

@@ -170,7 +170,7 @@ class RoomState {
      * room is joined on a live connection), "sending" (sent, waiting for its ack) or "failed"
      * (refused, or unanswered: it waits for Retry, so nothing marked failed is sent behind the
      * person's back).
-     * @type {Map<string, {id:string, room:string, text:string, replyTo:number, state:string, error:string, time:Date, timer:number}>}
+     * @type {Map<string, {id:string, room:string, text:string, replyTo:number, attachments:object[], state:string, error:string, time:Date, timer:number}>}
      */
     this.pending = new Map();
     /**
@@ -266,8 +266,34 @@ function heldMessage(m, me) {
       return { emoji: x.emoji, count: x.count, names, me: x.me === true || (!!me && names.includes(me)) };
     });
   if (!Array.isArray(m.mentions)) m.mentions = [];
+  m.attachments = heldAttachments(m.attachments);
   m.version = 1;
   return m;
+}
+
+/**
+ * The attachments of a message frame, well formed: each an object with a string id, name,
+ * type and url, a size, and numbers for an image's width and height. Anything else is
+ * dropped, so the page never draws from a field of the wrong kind.
+ */
+function heldAttachments(list) {
+  if (!Array.isArray(list)) return [];
+  const out = [];
+  for (const a of list) {
+    if (!a || typeof a !== "object" || typeof a.id !== "string" || typeof a.url !== "string") continue;
+    out.push({
+      id: a.id,
+      name: typeof a.name === "string" && a.name ? a.name : "file",
+      type: typeof a.type === "string" ? a.type : "",
+      size: Number.isFinite(a.size) && a.size >= 0 ? a.size : 0,
+      width: Number.isFinite(a.width) && a.width > 0 ? a.width : 0,
+      height: Number.isFinite(a.height) && a.height > 0 ? a.height : 0,
+      thumb: a.thumb === true,
+      url: a.url,
+      thumb_url: typeof a.thumb_url === "string" ? a.thumb_url : "",
+    });
+  }
+  return out;
 }
 
 /**
@@ -466,7 +492,9 @@ class ChatClient extends EventTarget {
 
   /**
    * Queues a message and sends it when it can; it is pending until its ack. opts.replyTo is the
-   * seq of the message it answers. Returns the pending entry.
+   * seq of the message it answers; opts.attachments the files it carries, as POST /upload
+   * described them (only their ids are sent; the rest shows the pending message). Returns the
+   * pending entry.
    */
   send(room, text, opts = {}) {
     const r = this.addRoom(room);
@@ -475,6 +503,7 @@ class ChatClient extends EventTarget {
       room,
       text,
       replyTo: opts.replyTo > 0 ? opts.replyTo : 0,
+      attachments: heldAttachments(opts.attachments),
       state: "queued",
       error: "",
       time: new Date(),
@@ -854,6 +883,7 @@ class ChatClient extends EventTarget {
     p.timer = 0;
     const f = { type: "send", room: p.room, id: p.id, text: p.text };
     if (p.replyTo) f.reply_to = p.replyTo;
+    if (p.attachments.length) f.attachments = p.attachments.map((a) => a.id);
     if (!r.joined || this.state !== "live" || !this.frame(f)) {
       p.state = "queued";
       return;
@@ -1080,6 +1110,7 @@ class ChatClient extends EventTarget {
     m.text = "";
     m.mentions = [];
     m.mention_room = false;
+    m.attachments = []; // its files go with it (the server deletes them)
     m.version++;
     this.emit("changed", { room: r.name, seqs: [m.seq] });
   }
@@ -1109,7 +1140,7 @@ class ChatClient extends EventTarget {
     // It does not move since: entries before it may still be on their way.
     if (p && typeof f.seq === "number" && !r.get(f.seq)) {
       const m = heldMessage(
-        { type: "message", room: r.name, seq: f.seq, id: f.msg_id, from: this.me, text: p.text, time: f.time, client_id: f.id },
+        { type: "message", room: r.name, seq: f.seq, id: f.msg_id, from: this.me, text: p.text, time: f.time, client_id: f.id, attachments: p.attachments },
         this.me,
       );
       if (p.replyTo) m.reply_to = p.replyTo;
@@ -1133,6 +1164,7 @@ class ChatClient extends EventTarget {
     } else if (c.kind === "delete") {
       m.deleted = true;
       m.text = "";
+      m.attachments = [];
     } else {
       return;
     }

@@ -606,7 +606,7 @@ function renderThread() {
     if (m) rows.push(row("s" + seq, m, null));
   }
   for (const p of r.pending.values()) {
-    if (p.replyTo === th.parent) rows.push(row("p" + p.id, { from: mine, text: p.text, time: p.time, reply_to: p.replyTo }, p));
+    if (p.replyTo === th.parent) rows.push(row("p" + p.id, { from: mine, text: p.text, time: p.time, reply_to: p.replyTo, attachments: p.attachments }, p));
   }
   const body = $("thread-body");
   const atBottom = body.scrollHeight - body.scrollTop - body.clientHeight < 48;

@@ -312,6 +312,7 @@ function paintMessage(li, m, c) {
   text.classList.toggle("saving", saving);
   if (m.deleted) text.textContent = "Message deleted";
   else paintText(text, saving ? Object.assign({}, m, { text: c.pendingEdit }) : m, c.me);
+  paintAttachments(body, m); // files.js
 
   // Reactions: a chip per emoji (pressed if mine), and a button to add another.
   const box = body.querySelector(".reactions");

@@ -7,6 +7,8 @@
 //     and mention counts, read positions, DMs, invitations, the directory); markdown.js renders a message's markdown source in a safe
 //     subset; render.js builds message rows; messages.js holds what a person does with a
 //     message (react, reply, edit, delete, links, the thread panel, mention notifications);
+//     files.js the files a person shares (attach, drop, paste, uploads with progress, the
+//     chips in the composer) and those messages carry (thumbnails, the lightbox, cards);
 //     people.js the sidebar's DMs and invitations, the room browser, invites, the topic,
 //     members with presence and the Ctrl/Cmd+K switcher; search.js (with search.css) the
 //     Ctrl/Cmd+F search panel; page.js holds storage, notices and
