@@ -76,7 +76,8 @@ func (s *Session) Reply(ctx context.Context, room string, replyTo uint64, text s
 type Outgoing struct {
 	// Room is the room to post to (required).
 	Room string
-	// Text is the message (required; at most the welcome's Limits.MaxText bytes).
+	// Text is the message (at most the welcome's Limits.MaxText bytes; required unless the
+	// message carries files).
 	Text string
 	// ReplyTo is the seq of the message this one answers (0: none).
 	ReplyTo uint64
@@ -88,19 +89,34 @@ type Outgoing struct {
 	// to make a bot that restarts, and answers the same question again, store its answer
 	// only once. It must not repeat a key of a request still awaiting its ack.
 	ID string
+	// Attachments are the ids of files uploaded with Upload that the message carries, in
+	// this order (at most the welcome's Limits.MaxAttachments). The server refuses the id of
+	// a file that is not the user's own upload, or that another message carries already
+	// (not_found).
+	Attachments []string
 }
 
 // Post queues m like Send: written in order, resent with the same id after a reconnect
-// until acknowledged. It refuses an empty text and a malformed ID at once.
+// until acknowledged. It refuses a message with neither text nor files, a malformed ID and
+// malformed file ids at once.
 func (s *Session) Post(ctx context.Context, m Outgoing) (*Receipt, error) {
-	if hubbub.CleanText(m.Text) == "" {
+	if hubbub.CleanText(m.Text) == "" && len(m.Attachments) == 0 {
 		return nil, fmt.Errorf("client: send to %s: %w", m.Room, hubbub.Errorf(hubbub.ECodeEmpty, "nothing to send"))
 	}
 	if err := hubbub.ValidateClientID(m.ID); err != nil {
 		return nil, fmt.Errorf("client: send to %s: %w", m.Room, err)
 	}
+	if len(m.Attachments) > hubbub.MaxAttachments {
+		return nil, fmt.Errorf("client: send to %s: %w", m.Room, hubbub.Errorf(hubbub.ECodeLimit, "a message carries %d files at most", hubbub.MaxAttachments))
+	}
+	for _, id := range m.Attachments {
+		if id == "" || len(id) > hubbub.MaxFileIDLen {
+			return nil, fmt.Errorf("client: send to %s: %w", m.Room, hubbub.Errorf(hubbub.ECodeBadField, "%q is not a file id", id))
+		}
+	}
+	files := append([]string(nil), m.Attachments...) // the caller may reuse its slice
 	return s.queueID(ctx, m.Room, wire.TypeSend, m.ID, func(id string) any {
-		return wire.SendRequest{Type: wire.TypeSend, Room: m.Room, ID: id, Text: m.Text, ReplyTo: m.ReplyTo}
+		return wire.SendRequest{Type: wire.TypeSend, Room: m.Room, ID: id, Text: m.Text, ReplyTo: m.ReplyTo, Attachments: files}
 	})
 }
 

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"strings"
 	"sync"
 	"time"
@@ -24,6 +25,7 @@ const (
 	defaultRequestTimeout = 10 * time.Second
 	defaultEventBuffer    = 256
 	defaultMaxPending     = 256
+	defaultUploadTimeout  = 10 * time.Minute
 	// maxHeld bounds the messages a room holds back while the session pages in the messages a
 	// truncated replay left out; beyond it the connection is dropped and the rejoin retried.
 	maxHeld = 10000
@@ -82,6 +84,9 @@ type SessionOptions struct {
 	EventBuffer int
 	// MaxPending is how many sends may await their ack; Send blocks beyond it (default 256).
 	MaxPending int
+	// UploadTimeout bounds each Upload, from the request to the server's answer (default 10
+	// minutes: 25 MB at 40 KB/s).
+	UploadTimeout time.Duration
 	// Logger receives the session's logs (default slog.Default()).
 	Logger *slog.Logger
 }
@@ -104,6 +109,9 @@ func (o SessionOptions) withDefaults() SessionOptions {
 	}
 	if o.MaxPending <= 0 {
 		o.MaxPending = defaultMaxPending
+	}
+	if o.UploadTimeout <= 0 {
+		o.UploadTimeout = defaultUploadTimeout
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
@@ -147,6 +155,7 @@ type Session struct {
 	wake     chan struct{} // pokes the sender; capacity 1
 	slots    chan struct{} // one per unacknowledged send; capacity MaxPending
 	idPrefix string
+	http     *http.Client // for uploads
 	done     chan struct{}
 	wg       sync.WaitGroup
 
@@ -194,6 +203,7 @@ func Connect(ctx context.Context, opts SessionOptions) (*Session, error) {
 		wake:     make(chan struct{}, 1),
 		slots:    make(chan struct{}, opts.MaxPending),
 		idPrefix: hex.EncodeToString(idb[:]),
+		http:     newHTTPClient(opts.Dial),
 		done:     make(chan struct{}),
 		rooms:    make(map[string]*roomState),
 		byID:     make(map[string]*Receipt),

@@ -1,0 +1,89 @@
+package client_test
+
+import (
+	"testing"
+
+	"hubbub"
+	"hubbub/client"
+	"hubbub/internal/servertest"
+	"hubbub/internal/testwait"
+	"hubbub/internal/wire"
+)
+
+func TestHTTPURLAndFileURL(t *testing.T) {
+	for _, c := range []struct{ ws, path, want string }{
+		{"ws://h:1/ws", "/upload", "http://h:1/upload"},
+		{"wss://h/ws", "/upload", "https://h/upload"},
+		{"http://h:1", "/upload", "http://h:1/upload"},
+		{"https://h/chat/ws?x=1", "/upload", "https://h/chat/upload"},
+	} {
+		u, err := client.HTTPURL(c.ws, c.path)
+		if err != nil || u.String() != c.want {
+			t.Errorf("HTTPURL(%q, %q) = %v, %v; want %s", c.ws, c.path, u, err, c.want)
+		}
+	}
+	for _, c := range []struct{ ws, file, want string }{
+		{"ws://h:1/ws", "/files/f_1/a%20b.png", "http://h:1/files/f_1/a%20b.png"},
+		{"wss://h/chat/ws", "https://files.example/files/f_1/x", "https://files.example/files/f_1/x"},
+		{"ws://h:1/ws", "javascript:alert(1)", ""},
+	} {
+		if got := client.FileURL(c.ws, c.file); got != c.want {
+			t.Errorf("FileURL(%q, %q) = %q, want %q", c.ws, c.file, got, c.want)
+		}
+	}
+}
+
+// Post carries files by id: the server attaches the user's own upload (created here in the
+// store, as POST /upload does) and every member receives the message with it; ids that are
+// not the user's uploads are refused, and malformed ones never leave the client.
+func TestPostAttachments(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{})
+	ctx := testContext(t)
+	ann, _ := joinSession(t, ctx, "ann", s.WS)
+	_, bobRec := joinSession(t, ctx, "bob", s.WS)
+	f := hubbub.File{Attachment: hubbub.Attachment{ID: "f_posttest1", Name: "plan.txt", Type: "text/plain; charset=utf-8", Size: 5},
+		User: ann.User().ID, Bytes: 5}
+	if _, err := s.Store.CreateFile(ctx, f, 0); err != nil {
+		t.Fatal(err)
+	}
+	r, err := ann.Post(ctx, client.Outgoing{Room: "general", Attachments: []string{f.ID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Wait(ctx); err != nil {
+		t.Fatalf("a message of a file alone: %v", err)
+	}
+	var got *wire.Message
+	testwait.Until(t, "bob's message with the file", func() bool {
+		if ms := bobRec.messages("general"); len(ms) > 0 {
+			got = ms[len(ms)-1]
+			return true
+		}
+		return false
+	})
+	if got.Text != "" || len(got.Attachments) != 1 || got.Attachments[0].ID != f.ID || got.Attachments[0].Name != "plan.txt" ||
+		got.Attachments[0].URL != "/files/f_posttest1/plan.txt" {
+		t.Errorf("bob got %q with %+v, want no text and plan.txt at /files/f_posttest1/plan.txt", got.Text, got.Attachments)
+	}
+
+	// The same file again (attached already), and a file no one uploaded: not found.
+	for _, id := range []string{f.ID, "f_nosuchfile"} {
+		r, err := ann.Post(ctx, client.Outgoing{Room: "general", Text: "again", Attachments: []string{id}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.Wait(ctx); hubbub.ErrorCode(err) != hubbub.ECodeNotFound {
+			t.Errorf("a message with %s: %v, want not_found", id, err)
+		}
+	}
+	// Refused before it is sent: too many files, an empty id, nothing at all.
+	for _, m := range []client.Outgoing{
+		{Room: "general", Attachments: make([]string, hubbub.MaxAttachments+1)},
+		{Room: "general", Text: "x", Attachments: []string{""}},
+		{Room: "general"},
+	} {
+		if _, err := ann.Post(ctx, m); err == nil {
+			t.Errorf("Post(%d files) was queued", len(m.Attachments))
+		}
+	}
+}
