@@ -28,7 +28,8 @@ const chatUsage = `usage: hubbub chat [flags] URL [URL...]
 
 A terminal chat client. It joins --room, prints its recent history and then every message as
 "[room] #SEQ name: text" (SEQ numbers the message in its room; a reply shows "↪ #PARENT", an
-edited text "(edited)", a message with replies "(2 replies)", reactions "[👍 2]"); edits print
+edited text "(edited)", a message with replies "(2 replies)", reactions "[👍 2]", each file it
+carries "[file: NAME (SIZE) URL]"); edits print
 the message's new line, deletions and reactions a "*" notice. Lines you type are sent to the room you joined last; these
 commands work too (start a message with "//" to send a line that begins with "/"):
 
@@ -39,6 +40,7 @@ commands work too (start a message with "//" to send a line that begins with "/"
 ` + chatLogHelp + `
 ` + chatPeopleHelp + `
 ` + chatSearchHelp + `
+` + chatFilesHelp + `
   /quit            stop (like end of input)
 
 With several URLs it connects to the first that answers and moves to the next one when a
@@ -293,6 +295,9 @@ func (c *chat) command(ctx context.Context, line string) (quit bool) {
 	if !handled {
 		handled, err = c.searchCommand(ctx, words[0], line)
 	}
+	if !handled {
+		handled, err = c.filesCommand(ctx, words[0], line)
+	}
 	if handled {
 		if err != nil && ctx.Err() == nil {
 			fmt.Fprintf(c.io.err, "* %s: %v\n", words[0], err)
@@ -332,7 +337,7 @@ func (c *chat) command(ctx context.Context, line string) (quit bool) {
 		}
 		_, err = c.ses.Who(ctx, arg) // the members frame is printed with the other events
 	case "/help":
-		fmt.Fprintln(c.io.err, "commands: /join ROOM, /leave [ROOM], /who [ROOM], /reply SEQ TEXT, /edit SEQ TEXT, /delete SEQ, /react SEQ EMOJI, /rooms, /dm NAME..., /create ROOM [--private] [--topic TEXT], /invite NAME, /remove NAME, /topic TEXT, /part [ROOM], /directory [TEXT], /search [#ROOM] TEXT, /search --more, /quit; //text sends /text")
+		fmt.Fprintln(c.io.err, "commands: /join ROOM, /leave [ROOM], /who [ROOM], /reply SEQ TEXT, /edit SEQ TEXT, /delete SEQ, /react SEQ EMOJI, /rooms, /dm NAME..., /create ROOM [--private] [--topic TEXT], /invite NAME, /remove NAME, /topic TEXT, /part [ROOM], /directory [TEXT], /search [#ROOM] TEXT, /search --more, /upload PATH [TEXT], /quit; //text sends /text")
 	default:
 		err = fmt.Errorf("unknown command %s (try /help)", words[0])
 	}
@@ -406,6 +411,7 @@ func (c *chat) print() {
 	// only says the room has older messages than the ones printed.
 	rejoins := map[string]bool{}
 	titles := roomTitles{} // direct messages by their people's names
+	server := ""           // the server connected to, which a file's URL is relative to
 	for f := range c.ses.Events() {
 		if c.printPeople(out, f, titles) {
 			continue
@@ -418,7 +424,7 @@ func (c *chat) print() {
 				cp.Room = t
 				m = &cp
 			}
-			fmt.Fprintln(out, messageLine(m))
+			fmt.Fprintln(out, messageLine(m)+filesText(m, server))
 			c.printedMessage(f.Room, f.Seq)
 		case *wire.Edited:
 			fmt.Fprintln(out, editedLine(f))
@@ -463,6 +469,7 @@ func (c *chat) print() {
 				as = " (" + clean(u.Kind) + ")" // a guest, an account, a host app's user, or anonymous
 			}
 			fmt.Fprintf(errw, "* connected to %s as %s%s\n", f.URL, f.Welcome.Name, as)
+			server = f.URL
 			c.name = f.Welcome.Name // with a token the server chose it
 		case *client.Disconnected:
 			fmt.Fprintf(errw, "* connection to %s lost (%v); reconnecting\n", f.URL, f.Err)

@@ -1,0 +1,115 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"hubbub"
+	"hubbub/client"
+	"hubbub/internal/wire"
+)
+
+// Files in `hubbub chat`: /upload sends a file with a message, and a message's files are
+// printed after its text as "[file: NAME (SIZE) URL]", with the URL made absolute so that it
+// can be opened or fetched (with the same credentials) from the terminal.
+
+// chatFilesHelp lists the files command for /help and the usage text.
+const chatFilesHelp = `  /upload PATH [TEXT]  upload the file PATH and send it, with TEXT, to the current room
+                   (a path with spaces goes in double quotes)`
+
+// filesCommand runs /upload in the current room and reports whether line was it. The upload
+// itself is waited for (a file is read once, and a refusal is said at once); the message that
+// carries it is queued like any other, its ack awaited at the end of input.
+func (c *chat) filesCommand(ctx context.Context, cmd, line string) (handled bool, err error) {
+	if cmd != "/upload" {
+		return false, nil
+	}
+	path, text, err := cutPath(strings.TrimSpace(strings.TrimPrefix(line, cmd)))
+	if err != nil {
+		return true, err
+	}
+	room := c.current()
+	if room == "" {
+		return true, errors.New("you are in no room; /join one first")
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return true, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return true, err
+	}
+	if !fi.Mode().IsRegular() {
+		return true, fmt.Errorf("%s is not a file", path)
+	}
+	att, err := c.ses.Upload(ctx, filepath.Base(path), f, fi.Size())
+	if err != nil {
+		return true, err
+	}
+	fmt.Fprintf(c.io.err, "* uploaded %s (%s)\n", hubbub.CleanText(att.Name), sizeText(att.Size))
+	r, err := c.ses.Post(ctx, client.Outgoing{Room: room, Text: text, Attachments: []string{att.ID}})
+	if err != nil {
+		return true, err
+	}
+	c.total++
+	c.sent = append(c.sent, r)
+	c.compact()
+	return true, nil
+}
+
+// cutPath splits the arguments of /upload into the path (its first word, or a double-quoted
+// string) and the text after it.
+func cutPath(args string) (path, rest string, err error) {
+	const usage = "usage: /upload PATH [TEXT]"
+	if strings.HasPrefix(args, `"`) {
+		end := strings.Index(args[1:], `"`)
+		if end < 0 {
+			return "", "", errors.New(usage + ` (the closing " is missing)`)
+		}
+		path, rest = args[1:1+end], strings.TrimSpace(args[2+end:])
+	} else {
+		path, rest = cutWord(args)
+	}
+	if path == "" {
+		return "", "", errors.New(usage)
+	}
+	return path, rest, nil
+}
+
+// filesText is what a message's files add to its line: " [file: NAME (SIZE) URL]" for each,
+// its URL absolute on the server whose WebSocket is serverURL.
+func filesText(m *wire.Message, serverURL string) string {
+	var b strings.Builder
+	for _, a := range m.Attachments {
+		url := client.FileURL(serverURL, a.URL)
+		if url == "" {
+			url = "(no address)"
+		}
+		fmt.Fprintf(&b, " [file: %s (%s) %s]", hubbub.CleanText(a.Name), sizeText(a.Size), hubbub.CleanText(url))
+	}
+	return b.String()
+}
+
+// sizeText is n bytes as people read it: "512 B", "12.3 KB", "4.0 MB" (as the web page says).
+func sizeText(n int64) string {
+	if n < 1024 {
+		return fmt.Sprintf("%d B", max(n, 0))
+	}
+	units := []string{"KB", "MB", "GB", "TB"}
+	v := float64(n) / 1024
+	i := 0
+	for v >= 1024 && i < len(units)-1 {
+		v /= 1024
+		i++
+	}
+	if v >= 100 {
+		return fmt.Sprintf("%.0f %s", v, units[i])
+	}
+	return fmt.Sprintf("%.1f %s", v, units[i])
+}
