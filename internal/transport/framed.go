@@ -20,20 +20,24 @@ const framedSlots = hub.MaxCodecs / 2
 
 var (
 	framedMu sync.Mutex
-	// framedCodecs holds one framed codec per payload slot, made on first use, so a
-	// connection's codec costs it no allocation of its own.
-	framedCodecs [framedSlots]hub.Codec
+	// framedCodecs holds the framed codec of each payload codec, made on first use, so a
+	// connection's codec costs it no allocation of its own. Keyed by the payload codec's
+	// value, not only its slot: servers of one process may configure a protocol's codec
+	// differently (the files base of attachments' URLs), and each keeps its own.
+	framedCodecs = map[hub.Codec]hub.Codec{}
 )
 
-// framed returns the codec that frames payload's frames for the wire.
+// framed returns the codec that frames payload's frames for the wire. payload must be
+// comparable (the session codecs are small structs).
 func framed(payload hub.Codec) hub.Codec {
 	framedMu.Lock()
 	defer framedMu.Unlock()
-	slot := payload.Slot()
-	if framedCodecs[slot] == nil {
-		framedCodecs[slot] = framedCodec{payload: payload, slot: slot + framedSlots}
+	c, ok := framedCodecs[payload]
+	if !ok {
+		c = framedCodec{payload: payload, slot: payload.Slot() + framedSlots}
+		framedCodecs[payload] = c
 	}
-	return framedCodecs[slot]
+	return c
 }
 
 // Slot implements hub.Codec.
