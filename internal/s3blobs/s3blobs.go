@@ -20,6 +20,7 @@ import (
 
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
+	"github.com/minio/minio-go/v7/pkg/s3utils"
 
 	"hubbub"
 )
@@ -72,6 +73,9 @@ type Blobs struct {
 	client              *minio.Client
 	bucket              string
 	timeout, putTimeout time.Duration
+	// transport is the one Open made (nil when Config gave one), whose idle connections
+	// Close closes.
+	transport *http.Transport
 }
 
 var _ hubbub.Blobs = (*Blobs)(nil)
@@ -81,19 +85,10 @@ var _ hubbub.Blobs = (*Blobs)(nil)
 // missing bucket that may not be created, and credentials the server refuses all fail here,
 // at start, rather than at the first upload.
 func Open(ctx context.Context, cfg Config) (*Blobs, error) {
-	host, secure, err := parseEndpoint(cfg.Endpoint, cfg.TLS)
-	if err != nil {
+	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if cfg.Bucket == "" {
-		return nil, errors.New("s3blobs: no bucket")
-	}
-	if (cfg.AccessKey == "") != (cfg.SecretKey == "") {
-		return nil, errors.New("s3blobs: an access key needs a secret key, and a secret key an access key")
-	}
-	if cfg.Timeout < 0 || cfg.PutTimeout < 0 {
-		return nil, errors.New("s3blobs: timeouts must not be negative")
-	}
+	host, secure, _ := parseEndpoint(cfg.Endpoint, cfg.TLS)
 	if cfg.Timeout == 0 {
 		cfg.Timeout = DefaultTimeout
 	}
@@ -101,16 +96,18 @@ func Open(ctx context.Context, cfg Config) (*Blobs, error) {
 		cfg.PutTimeout = DefaultPutTimeout
 	}
 	tr := cfg.Transport
+	var own *http.Transport
 	if tr == nil {
-		t, err := minio.DefaultTransport(secure)
+		var err error
+		own, err = minio.DefaultTransport(secure)
 		if err != nil {
 			return nil, fmt.Errorf("s3blobs: %w", err)
 		}
-		t.DialContext = (&net.Dialer{Timeout: cfg.Timeout, KeepAlive: 30 * time.Second}).DialContext
-		t.TLSHandshakeTimeout = cfg.Timeout
-		t.ResponseHeaderTimeout = cfg.Timeout
-		t.ExpectContinueTimeout = time.Second
-		tr = t
+		own.DialContext = (&net.Dialer{Timeout: cfg.Timeout, KeepAlive: 30 * time.Second}).DialContext
+		own.TLSHandshakeTimeout = cfg.Timeout
+		own.ResponseHeaderTimeout = cfg.Timeout
+		own.ExpectContinueTimeout = time.Second
+		tr = own
 	}
 	client, err := minio.New(host, &minio.Options{
 		// Empty keys make minio-go send anonymous requests.
@@ -126,11 +123,42 @@ func Open(ctx context.Context, cfg Config) (*Blobs, error) {
 	if err != nil {
 		return nil, fmt.Errorf("s3blobs: %w", err)
 	}
-	b := &Blobs{client: client, bucket: cfg.Bucket, timeout: cfg.Timeout, putTimeout: cfg.PutTimeout}
+	b := &Blobs{client: client, bucket: cfg.Bucket, timeout: cfg.Timeout, putTimeout: cfg.PutTimeout, transport: own}
 	if err := b.ensureBucket(ctx, !cfg.NoCreateBucket); err != nil {
+		b.Close()
 		return nil, err
 	}
 	return b, nil
+}
+
+// Close closes the idle connections to the server, for a server that stops (Blobs open at
+// the time may still be read to their end). Calls after it open new connections.
+func (b *Blobs) Close() error {
+	if b.transport != nil {
+		b.transport.CloseIdleConnections()
+	}
+	return nil
+}
+
+// Validate checks cfg without a request: an endpoint of the right shape, a bucket name S3
+// takes, both keys or none, no negative timeout.
+func (cfg Config) Validate() error {
+	if _, _, err := parseEndpoint(cfg.Endpoint, cfg.TLS); err != nil {
+		return err
+	}
+	if cfg.Bucket == "" {
+		return errors.New("s3blobs: no bucket")
+	}
+	if err := s3utils.CheckValidBucketNameStrict(cfg.Bucket); err != nil {
+		return fmt.Errorf("s3blobs: bucket %q: %w (3 to 63 lower-case letters, digits, '-' and '.')", cfg.Bucket, err)
+	}
+	if (cfg.AccessKey == "") != (cfg.SecretKey == "") {
+		return errors.New("s3blobs: an access key needs a secret key, and a secret key an access key")
+	}
+	if cfg.Timeout < 0 || cfg.PutTimeout < 0 {
+		return errors.New("s3blobs: timeouts must not be negative")
+	}
+	return nil
 }
 
 // parseEndpoint turns Config.Endpoint into minio's host:port and whether to use TLS.

@@ -18,13 +18,8 @@ import (
 	"hubbub/internal/s3test"
 )
 
-func TestMain(m *testing.M) {
-	// Idle keep-alive connections of the S3 client's transport are its pool, not a leak.
-	goleak.VerifyTestMain(m,
-		goleak.IgnoreTopFunction("net/http.(*persistConn).readLoop"),
-		goleak.IgnoreTopFunction("net/http.(*persistConn).writeLoop"),
-		goleak.IgnoreTopFunction("internal/poll.runtime_pollWait"))
-}
+// TestMain checks that no goroutine outlives the tests: Close ends the connections of Blobs.
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // TestContract runs the Blobs contract suite on a bucket of the test server.
 func TestContract(t *testing.T) {
@@ -45,10 +40,7 @@ func TestCreatesTheBucket(t *testing.T) {
 		t.Fatalf("Open of a missing bucket with NoCreateBucket: %v, want an error naming it", err)
 	}
 
-	b, err := s3blobs.Open(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := s3test.OpenConfig(t, cfg)
 	c := s3test.Client(t, cfg)
 	t.Cleanup(func() { _ = c.RemoveBucket(context.Background(), cfg.Bucket) })
 	if ok, err := c.BucketExists(ctx, cfg.Bucket); err != nil || !ok {
@@ -58,9 +50,7 @@ func TestCreatesTheBucket(t *testing.T) {
 		t.Fatalf("Check: %v", err)
 	}
 	// A second node opening the same bucket finds it.
-	if _, err := s3blobs.Open(ctx, refused); err != nil {
-		t.Fatalf("Open of an existing bucket: %v", err)
-	}
+	s3test.OpenConfig(t, refused)
 
 	// Check says when the bucket is gone.
 	if err := c.RemoveBucket(ctx, cfg.Bucket); err != nil {
@@ -76,10 +66,7 @@ func TestCreatesTheBucket(t *testing.T) {
 func TestContentTypeIsStored(t *testing.T) {
 	cfg := s3test.Config(t)
 	ctx := context.Background()
-	b, err := s3blobs.Open(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := s3test.OpenConfig(t, cfg)
 	key := blobtest.Key()
 	if err := b.Put(ctx, key, strings.NewReader("%PDF-1.4"), 8, "application/pdf"); err != nil {
 		t.Fatal(err)
@@ -153,8 +140,10 @@ func TestConfigErrors(t *testing.T) {
 		{s3blobs.Config{Endpoint: "127.0.0.1:8333/prefix", Bucket: "b"}, "host:port"},
 		{s3blobs.Config{Endpoint: "http://k:s@127.0.0.1:8333", Bucket: "b"}, "not in the URL"},
 		{s3blobs.Config{Endpoint: "http://", Bucket: "b"}, "no host"},
-		{s3blobs.Config{Endpoint: "127.0.0.1:8333", Bucket: "b", AccessKey: "a"}, "secret key"},
-		{s3blobs.Config{Endpoint: "127.0.0.1:8333", Bucket: "b", Timeout: -1}, "negative"},
+		{s3blobs.Config{Endpoint: "127.0.0.1:8333", Bucket: "bucket", AccessKey: "a"}, "secret key"},
+		{s3blobs.Config{Endpoint: "127.0.0.1:8333", Bucket: "bucket", Timeout: -1}, "negative"},
+		{s3blobs.Config{Endpoint: "127.0.0.1:8333", Bucket: "Files_Of_Hubbub"}, "lower-case"},
+		{s3blobs.Config{Endpoint: "127.0.0.1:8333", Bucket: "b"}, "lower-case"},
 	} {
 		_, err := s3blobs.Open(context.Background(), c.cfg)
 		if err == nil || !strings.Contains(err.Error(), c.want) {

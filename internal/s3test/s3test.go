@@ -8,6 +8,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"net/http"
 	"net/url"
 	"os"
 	"testing"
@@ -41,20 +42,22 @@ func Config(t testing.TB) s3blobs.Config {
 		t.Skipf("S3 tests skipped: set %s to an S3-compatible server, e.g. http://127.0.0.1:8333 "+
 			"(eval \"$(.ci/s3.sh)\" builds and starts a SeaweedFS there)", URLEnv)
 	}
-	var b [6]byte
-	_, _ = rand.Read(b[:])
+	var rnd [6]byte
+	_, _ = rand.Read(rnd[:])
 	cfg := s3blobs.Config{
 		Endpoint:  endpoint,
-		Bucket:    "hubbub-test-" + hex.EncodeToString(b[:]),
+		Bucket:    "hubbub-test-" + hex.EncodeToString(rnd[:]),
 		AccessKey: envOr(AccessKeyEnv, "hubbub"),
 		SecretKey: envOr(SecretKeyEnv, "hubbub-test-secret"),
 		Timeout:   setupTimeout,
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
 	defer cancel()
-	if _, err := s3blobs.Open(ctx, cfg); err != nil { // creates the bucket
+	b, err := s3blobs.Open(ctx, cfg) // creates the bucket
+	if err != nil {
 		t.Fatalf("s3test: %s=%s does not give a bucket: %v", URLEnv, endpoint, err)
 	}
+	b.Close()
 	t.Cleanup(func() { removeBucket(t, cfg) })
 	return cfg
 }
@@ -62,13 +65,20 @@ func Config(t testing.TB) s3blobs.Config {
 // Open returns Blobs on a fresh bucket (see Config).
 func Open(t testing.TB) *s3blobs.Blobs {
 	t.Helper()
-	cfg := Config(t)
+	return OpenConfig(t, Config(t))
+}
+
+// OpenConfig returns Blobs on cfg's bucket, closed when t ends (after the cleanups registered
+// later, such as a server's stop).
+func OpenConfig(t testing.TB, cfg s3blobs.Config) *s3blobs.Blobs {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
 	defer cancel()
 	b, err := s3blobs.Open(ctx, cfg)
 	if err != nil {
 		t.Fatalf("s3test: %v", err)
 	}
+	t.Cleanup(func() { b.Close() })
 	return b
 }
 
@@ -76,19 +86,31 @@ func Open(t testing.TB) *s3blobs.Blobs {
 // behind the back of the code under test.
 func Client(t testing.TB, cfg s3blobs.Config) *minio.Client {
 	t.Helper()
+	c, tr, err := newClient(cfg)
+	if err != nil {
+		t.Fatalf("s3test: %v", err)
+	}
+	t.Cleanup(tr.CloseIdleConnections)
+	return c
+}
+
+// newClient is Client, with its transport for the caller to close.
+func newClient(cfg s3blobs.Config) (*minio.Client, *http.Transport, error) {
 	host, secure := cfg.Endpoint, cfg.TLS
 	if u, err := url.Parse(cfg.Endpoint); err == nil && u.Host != "" {
 		host, secure = u.Host, u.Scheme == "https"
+	}
+	tr, err := minio.DefaultTransport(secure)
+	if err != nil {
+		return nil, nil, err
 	}
 	c, err := minio.New(host, &minio.Options{
 		Creds:        credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, ""),
 		Secure:       secure,
 		BucketLookup: minio.BucketLookupPath,
+		Transport:    tr,
 	})
-	if err != nil {
-		t.Fatalf("s3test: %v", err)
-	}
-	return c
+	return c, tr, err
 }
 
 // Keys lists the keys in cfg's bucket.
@@ -111,7 +133,12 @@ func removeBucket(t testing.TB, cfg s3blobs.Config) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
 	defer cancel()
-	c := Client(t, cfg)
+	c, tr, err := newClient(cfg)
+	if err != nil {
+		t.Errorf("s3test: %v", err)
+		return
+	}
+	defer tr.CloseIdleConnections()
 	for o := range c.ListObjects(ctx, cfg.Bucket, minio.ListObjectsOptions{Recursive: true}) {
 		if o.Err != nil {
 			t.Errorf("s3test: list %s: %v", cfg.Bucket, o.Err)
