@@ -217,13 +217,18 @@ func testFileQuota(t *testing.T, open opener) {
 }
 
 func testFileQuotaConcurrent(t *testing.T, open opener) {
-	s := open(t, hubbub.Retention{})
+	uploadConcurrently(t, []hubbub.Store{open(t, hubbub.Retention{})})
+}
+
+// uploadConcurrently has one user upload files at once through stores (nodes sharing their
+// data), taking turns, against a quota that holds some of them: exactly those pass.
+func uploadConcurrently(t *testing.T, stores []hubbub.Store) {
 	const n, quota, each = 12, 50, 10
 	var wg sync.WaitGroup
 	errs := make([]error, n)
 	for i := range n {
 		wg.Go(func() {
-			_, errs[i] = s.CreateFile(t.Context(), upload(fmt.Sprintf("f_%d", i), "u_ann", each), quota)
+			_, errs[i] = stores[i%len(stores)].CreateFile(t.Context(), upload(fmt.Sprintf("f_%d", i), "u_ann", each), quota)
 		})
 	}
 	wg.Wait()
@@ -239,7 +244,7 @@ func testFileQuotaConcurrent(t *testing.T, open opener) {
 	if ok != quota/each {
 		t.Errorf("%d concurrent uploads of %d bytes passed a quota of %d, want %d", ok, each, quota, quota/each)
 	}
-	if got := usage(t, s, "u_ann"); got > quota {
+	if got := usage(t, stores[0], "u_ann"); got > quota {
 		t.Errorf("FileUsage = %d, past the quota of %d", got, quota)
 	}
 }
@@ -321,14 +326,19 @@ func testAttachRefused(t *testing.T, open opener) {
 }
 
 func testAttachConcurrent(t *testing.T, open opener) {
-	s := open(t, hubbub.Retention{})
-	mustCreate(t, s, upload("f_one", "u_ann", 10))
+	attachConcurrently(t, []hubbub.Store{open(t, hubbub.Retention{})})
+}
+
+// attachConcurrently has messages in several rooms carry one file at once, through stores
+// (nodes sharing their data) in turn: one carries it.
+func attachConcurrently(t *testing.T, stores []hubbub.Store) {
+	mustCreate(t, stores[0], upload("f_one", "u_ann", 10))
 	const n = 8
 	var wg sync.WaitGroup
 	errs := make([]error, n)
 	for i := range n {
 		wg.Go(func() {
-			_, _, errs[i] = s.Append(t.Context(), withFiles(fmt.Sprintf("r%d", i%3), "u_ann", "mine", "f_one"))
+			_, _, errs[i] = stores[i%len(stores)].Append(t.Context(), withFiles(fmt.Sprintf("r%d", i%3), "u_ann", "mine", "f_one"))
 		})
 	}
 	wg.Wait()

@@ -26,6 +26,8 @@ func RunSharedStoreTests(t *testing.T, open SharedOpener) {
 		{"InvitesTwoNodes", testInvitesTwoNodes},
 		{"CreateRoomTwoNodes", testCreateRoomTwoNodes},
 		{"PeopleAfterReopen", testPeopleAfterReopen},
+		{"FilesTwoNodes", testFilesTwoNodes},
+		{"FilesAfterReopen", testFilesAfterReopen},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.run(t, open) })
@@ -53,6 +55,37 @@ func testInvitesTwoNodes(t *testing.T, open SharedOpener) {
 // testCreateRoomTwoNodes: one DM created on two nodes at once: one creation, one set of joins.
 func testCreateRoomTwoNodes(t *testing.T, open SharedOpener) {
 	createRoomsConcurrently(t, twoNodes(t, open))
+}
+
+// testFilesTwoNodes: uploads against one quota, and messages carrying one file, on two nodes
+// at once: the quota holds, and the file attaches once.
+func testFilesTwoNodes(t *testing.T, open SharedOpener) {
+	uploadConcurrently(t, twoNodes(t, open))
+	attachConcurrently(t, twoNodes(t, open))
+}
+
+// testFilesAfterReopen: after a restart a file, its message's attachments, its uploader's
+// usage and what is collectable are what they were.
+func testFilesAfterReopen(t *testing.T, open SharedOpener) {
+	s, again := open(t)
+	f := mustCreate(t, s, upload("f_kept", "u_ann", 10))
+	mustCreate(t, s, upload("f_loose", "u_ann", 5))
+	m := mustAppend(t, s, withFiles("r", "u_ann", "see", "f_kept"))
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = again(t)
+	got, found := getFile(t, s, "f_kept")
+	if !found || got.Room != "r" || got.Seq != m.Seq || got.Attachment != f.Attachment || !got.Created.Equal(f.Created) {
+		t.Errorf("File(f_kept) after reopen = %+v, %v; want %+v attached to r/%d", got, found, f, m.Seq)
+	}
+	checkStored(t, "Before after reopen", before(t, s, "r", 0, 10), []hubbub.Entry{m})
+	if n := usage(t, s, "u_ann"); n != 15 {
+		t.Errorf("FileUsage after reopen = %d, want 15", n)
+	}
+	if ids := collectable(t, s, time.Now().Add(time.Hour), 10); len(ids) != 1 || ids[0] != "f_loose" {
+		t.Errorf("Collectable after reopen = %v, want [f_loose]", ids)
+	}
 }
 
 // testPeopleAfterReopen: after a restart the users, sessions, sanctions by user, rooms,

@@ -200,6 +200,8 @@ func TestSuiteCatchesBugs(t *testing.T) {
 		{"inviterace", "Shared/InvitesTwoNodes"},
 		{"createrace", "Shared/CreateRoomTwoNodes"},
 		{"reopenreads", "Shared/PeopleAfterReopen"},
+		{"quotarace", "Shared/FilesTwoNodes"},
+		{"attachtwice", "Shared/FilesTwoNodes"},
 	}
 	for _, b := range bugs {
 		t.Run(b.bug+"/"+b.subtest, func(t *testing.T) {
