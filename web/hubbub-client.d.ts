@@ -62,6 +62,26 @@ export interface Limits {
   history_page_max: number;
   send_rate: number;
   send_burst: number;
+  /** The most files one message may carry. */
+  max_attachments?: number;
+}
+
+/** A file a message carries, as POST /upload answers and message frames carry it. */
+export interface Attachment {
+  id: string;
+  /** The file's name, cleaned by the server. */
+  name: string;
+  /** Its type, sniffed by the server from its content. */
+  type: string;
+  size: number;
+  /** An image's size in pixels (0 for other files). */
+  width: number;
+  height: number;
+  /** Whether a thumbnail exists (thumb_url). */
+  thumb: boolean;
+  /** Where it is served (GET, with the same credentials as the socket). */
+  url: string;
+  thumb_url: string;
 }
 
 /** One emoji's reactions on a message. */
@@ -97,6 +117,8 @@ export interface Message {
   edited_at?: string;
   reactions: Reaction[];
   reply_count?: number;
+  /** The files it carries. */
+  attachments: Attachment[];
   /** Whether I sent it. */
   me?: boolean;
   /** Counts the changes applied to it, so a view can tell when to redraw it. */
@@ -123,6 +145,7 @@ export interface PendingSend {
   room: string;
   text: string;
   replyTo: number;
+  attachments: Attachment[];
   /** "queued" (goes when the room is joined on a live connection), "sending" (waits for the ack) or "failed" (refused or unanswered: retry sends it again with its id). */
   state: "queued" | "sending" | "failed";
   error: string;
@@ -275,8 +298,12 @@ export class ChatClient extends EventTarget {
   moderate(action: string, room: string, args: Record<string, unknown>): boolean;
   /** A new idempotency key, unique to this client. */
   nextId(): string;
-  /** Queues a message (joining the room if needed); it is pending until its ack (delivered waits for it). */
-  send(room: string, text: string, options?: { replyTo?: number }): PendingSend;
+  /**
+   * Queues a message (joining the room if needed); it is pending until its ack (delivered waits
+   * for it). options.attachments are files uploaded with POST /upload, as its answers describe
+   * them (only their ids are sent; one without an id and url is dropped).
+   */
+  send(room: string, text: string, options?: { replyTo?: number; attachments?: Attachment[] }): PendingSend;
   /** Sends a failed message again with the same id. */
   retry(room: string, id: string): void;
   /** Drops a failed message. */
