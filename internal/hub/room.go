@@ -551,16 +551,16 @@ func (r *room) fanoutNotice(e *Envelope) {
 }
 
 // scrub replaces, in the ring, message target and the edits of it by what a delete leaves of
-// them: no text, the message marked deleted. A rejoin then replays no text the delete removed
-// (the Store's copies lost it too). Called with mu held.
+// them: no text, no attachments, the message marked deleted. A rejoin then replays nothing the
+// delete removed (the Store's copies lost it too). Called with mu held.
 func (r *room) scrub(target uint64) {
 	for i := r.recent.index(target - 1); i < r.recent.n; i++ {
 		e := r.recent.at(i).Event.AppendedEntry()
-		if e.Text == "" || !(e.IsMessage() && e.Seq == target || e.Kind == hubbub.KindEdit && e.Target == target) {
+		if e.Text == "" && len(e.Attachments) == 0 || !(e.IsMessage() && e.Seq == target || e.Kind == hubbub.KindEdit && e.Target == target) {
 			continue
 		}
 		c := *e
-		c.Text, c.Mentions, c.MentionRoom = "", nil, false
+		c.Text, c.Mentions, c.MentionRoom, c.Attachments = "", nil, false, nil
 		c.Deleted = c.Deleted || c.IsMessage()
 		r.recent.set(i, entryEnvelope(&c))
 	}

@@ -177,6 +177,45 @@ func TestAttachmentsInCatchUp(t *testing.T) {
 	wantAttachments(t, "catch-up", bob.Messages("r", 1)[0], "", f)
 }
 
+// A rejoin after a delete replays the message without its files, as the store would give it:
+// the ring keeps nothing the delete removed, a message of files alone included.
+func TestAttachmentsGoneFromTheReplayAfterADelete(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{})
+	ann := servertest.DialJSON(t, s, "ann")
+	bob := servertest.DialJSON(t, s, "bob")
+	ann.Join("r", nil)
+	bob.Join("r", nil)
+	servertest.WaitMembers(t, s, "r", 2)
+	first := ann.Say("r", "c-0", "before")
+	upload(t, s, "f_1", ann.User, "a.png", true)
+	upload(t, s, "f_2", ann.User, "b.png", false)
+	var seqs []uint64
+	for i, f := range []servertest.Frame{{"attachments": []string{"f_1"}}, {"text": "and this", "attachments": []string{"f_2"}}} {
+		f["type"], f["room"], f["id"] = "send", "r", fmt.Sprintf("c-%d", i+1)
+		ack := request(ann, f)
+		if ack.Type() != "ack" {
+			t.Fatalf("send: %v", ack)
+		}
+		seqs = append(seqs, ack.Num("seq"))
+	}
+	bob.Messages("r", 3)
+	bob.Send(servertest.Frame{"type": "leave", "room": "r"})
+	bob.Await("left")
+	for i, seq := range seqs {
+		if f := del(ann, "r", seq, fmt.Sprintf("d-%d", i)); f.Type() != "ack" {
+			t.Fatalf("delete: %v", f)
+		}
+	}
+	since := first.Num("seq")
+	bob.Join("r", &since)
+	for range seqs {
+		m := bob.AwaitFunc("replayed message", func(f servertest.Frame) bool { return f.Type() == "message" })
+		if m["deleted"] != true || m.Str("text") != "" || len(attachmentsOf(m)) != 0 {
+			t.Errorf("the replay of a deleted message: %v", m)
+		}
+	}
+}
+
 // With --files-url, every URL is under that origin, for every reader alike; the text
 // protocol shows each file after the text as [file: name url].
 func TestAttachmentsUnderTheFilesURL(t *testing.T) {
