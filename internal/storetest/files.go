@@ -269,14 +269,26 @@ func testAttach(t *testing.T, open opener) {
 	}
 	plain := mustAppend(t, s, msg("r", "u_ann", "no files"))
 	checkAttachments(t, "a message without files", plain)
+	c := mustCreate(t, s, upload("f_c", "u_ann", 30))
+	cats := mustAppend(t, s, withFiles("r", "u_ann", "cats in a box", "f_c"))
+	checkAttachments(t, "Append", cats, attachment(c))
 
-	checkStored(t, "Since", since(t, s, "r", 0, 10), []hubbub.Entry{readParent(parent, 1), got, plain})
-	checkStored(t, "Before", before(t, s, "r", 0, 10), []hubbub.Entry{readParent(parent, 1), got, plain})
+	all := []hubbub.Entry{readParent(parent, 1), got, plain, cats}
+	checkStored(t, "Since", since(t, s, "r", 0, 10), all)
+	checkStored(t, "Before", before(t, s, "r", 0, 10), all)
 	replies, err := s.Replies(t.Context(), "r", parent.Seq, 0, 10)
 	if err != nil {
 		t.Fatal(err)
 	}
 	checkStored(t, "Replies", replies, []hubbub.Entry{got})
+	page, err := s.Search(t.Context(), hubbub.SearchQuery{Rooms: []string{"r"}, Text: "cats"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Hits) != 1 {
+		t.Fatalf("Search(cats) found %d messages, want 1", len(page.Hits))
+	}
+	checkStored(t, "Search", []hubbub.Entry{page.Hits[0].Message}, []hubbub.Entry{cats})
 }
 
 // readParent is message m as the reads return it once n messages reply to it.
