@@ -544,7 +544,7 @@ func (c *Conn) answer(f wire.Frame) {
 	case *wire.Revisions:
 		key = reqKey(wire.TypeRevisions, f.Room, "")
 	case *wire.SearchResults:
-		key = reqKey(wire.TypeSearch, f.Room, "")
+		key = reqKey(wire.TypeSearch, f.Room, f.ID)
 	case *wire.Pong:
 		key = reqKey(wire.TypePing, "", f.ID)
 	case *wire.Error:
@@ -579,12 +579,12 @@ func (c *Conn) answer(f wire.Frame) {
 }
 
 // reqKey identifies a request by what its answer carries: the room for most, the id for
-// ping, nothing for hello (one per connection).
+// ping and search, nothing for hello (one per connection).
 func reqKey(typ, room, id string) string {
 	switch typ {
 	case wire.TypeHello:
 		return typ
-	case wire.TypePing:
+	case wire.TypePing, wire.TypeSearch:
 		return typ + "\x00" + id
 	}
 	return typ + "\x00" + room
