@@ -542,11 +542,22 @@ class ChatClient extends EventTarget {
     this.emit("pending", { room });
   }
 
-  /** Asks for the page of messages before the oldest held; false if there is none or no need. */
-  loadOlder(room) {
+  /**
+   * Asks for the page of messages before the oldest held; false if there is none or no need.
+   * reach, when given, is the seq of an older message to bring in: the page is made large
+   * enough to hold it (at most the server's history_page_max).
+   */
+  loadOlder(room, reach) {
     const r = this.rooms.get(room);
     if (!r || !r.joined || r.loadingHistory || !r.hasOlder()) return false;
     const f = { type: "history", room, limit: CHAT_TIMING.historyPage };
+    if (reach > 0 && r.messages.size > 0 && reach < r.minSeq) {
+      // A jump to an older message (a search hit, a link) asks for a page that reaches it, with
+      // some before it, up to the server's largest page: seqs count every entry of the log, so
+      // the distance in seqs is at least the number of messages in between.
+      const most = (this.limits && this.limits.history_page_max) || CHAT_TIMING.historyPage;
+      f.limit = Math.min(most, Math.max(CHAT_TIMING.historyPage, r.minSeq - reach + 20));
+    }
     if (r.messages.size > 0) f.before = r.minSeq;
     if (!this.ask(r, f, { kind: "page" })) return false;
     r.loadingHistory = true;

@@ -309,7 +309,8 @@ export class ChatClient extends EventTarget {
   /** Drops a failed message. */
   discard(room: string, id: string): void;
   /** Asks for the page of messages before the oldest held. */
-  loadOlder(room: string): boolean;
+  /** Asks for the page before the oldest message held; with reach (a seq), one large enough to hold that message, up to history_page_max. */
+  loadOlder(room: string, reach?: number): boolean;
   edit(room: string, seq: number, text: string): PendingChange | null;
   /** Toggles my reaction (an emoji or a :short_name:). */
   react(room: string, seq: number, emoji: string): PendingChange | null;

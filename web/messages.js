@@ -531,7 +531,7 @@ function tryJump() {
   if (r.loadingHistory) return;
   if ((r.messages.size === 0 || j.seq < r.minSeq) && r.hasOlder() && j.pages < JUMP_MAX_PAGES) {
     j.pages++;
-    if (client.loadOlder(r.name)) renderHistoryBar(r);
+    if (client.loadOlder(r.name, j.seq)) renderHistoryBar(r);
     return;
   }
   msgUI.jump = null;
