@@ -101,6 +101,9 @@ type identity struct {
 type helloName struct {
 	name, key, token string
 	nameErr          error
+	// stored asks for a stored user only: a guest must exist already and show its key (no
+	// new guest, no rename, no keyless user). Plain HTTP requests ask for it (httpauth.go).
+	stored bool
 }
 
 // identify resolves the user a connection acts for (see Identity above); its errors are
@@ -142,6 +145,9 @@ func (s *Service) identify(ctx context.Context, h helloName, creds Credentials) 
 	case AuthAccounts:
 		return identity{}, hubbub.Errorf(hubbub.ECodeUnauthorized, "this server lets only signed-in users in: sign in at /signin")
 	}
+	if h.stored && h.name == "" {
+		return identity{}, noCredentials()
+	}
 	if h.nameErr != nil {
 		return identity{}, h.nameErr
 	}
@@ -150,6 +156,9 @@ func (s *Service) identify(ctx context.Context, h helloName, creds Credentials) 
 	}
 	if s.cfg.Users == nil {
 		return anonymous(h.name), nil // a store without users: names are not owned
+	}
+	if h.stored {
+		return s.storedGuest(ctx, h)
 	}
 	if h.key != "" {
 		u, err := s.cfg.Users.ClaimGuest(ctx, h.name, hubbub.SecretHash(h.key))

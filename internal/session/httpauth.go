@@ -1,0 +1,115 @@
+package session
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"hubbub"
+)
+
+// Identity of plain HTTP requests (POST /upload, GET /files/…, POST /files/session): the same
+// credentials as a WebSocket's, in the same order (auth.go), where a request can carry them —
+// the session cookie, a token (Authorization: Bearer, the ?token= parameter or the
+// hubbub_token cookie), or a guest's name and key in the NameHeader and KeyHeader headers.
+// Only a stored user may act through HTTP: a guest must have said hello once (a request
+// neither creates nor renames one), and a keyless name is refused.
+
+// The headers a guest's request names itself with. A header holds Latin-1 at most, so the name
+// is URL-encoded (encodeURIComponent): "%" must be sent as "%25".
+const (
+	NameHeader = "X-Hubbub-Name"
+	KeyHeader  = "X-Hubbub-Key"
+)
+
+// RequestUser is who an HTTP request acts for.
+type RequestUser struct {
+	hubbub.User
+	// Expires is when the request's token expires (zero when it came without one).
+	Expires time.Time
+}
+
+// RequestCredentials returns the session cookie and the token r carries: a token in
+// "Authorization: Bearer" wins over the ?token= parameter and the hubbub_token cookie.
+func RequestCredentials(r *http.Request) Credentials {
+	c := UpgradeCredentials(r)
+	if h := r.Header.Get("Authorization"); len(h) > len("Bearer ") && strings.EqualFold(h[:len("Bearer ")], "Bearer ") {
+		c.Token = strings.TrimSpace(h[len("Bearer "):])
+	}
+	return c
+}
+
+// RequestGuest returns the guest's name (decoded) and key r's headers carry, "" if none.
+func RequestGuest(r *http.Request) (name, key string, err error) {
+	name, key = r.Header.Get(NameHeader), r.Header.Get(KeyHeader)
+	if name != "" {
+		if name, err = url.PathUnescape(name); err != nil {
+			return "", "", hubbub.Errorf(hubbub.ECodeBadName, "%s must be URL-encoded (send %% as %%25)", NameHeader)
+		}
+	}
+	return name, key, nil
+}
+
+// UserOfRequest resolves who an HTTP request with creds (RequestCredentials) and a guest's
+// name and key (RequestGuest) acts for. Its errors are *hubbub.Error values fit for the
+// client: ECodeUnauthorized for no credentials or wrong ones, ECodeForbidden for a disabled
+// user, ECodeUnavailable when the store failed.
+func (s *Service) UserOfRequest(ctx context.Context, creds Credentials, name, key string) (RequestUser, error) {
+	if creds.Session == "" && creds.Token == "" && name == "" {
+		return RequestUser{}, noCredentials()
+	}
+	id, err := s.identify(ctx, helloName{name: name, key: key, stored: true}, creds)
+	if err != nil {
+		if hubbub.ErrorCode(err) == hubbub.ECodeNameTaken {
+			err = hubbub.Errorf(hubbub.ECodeUnauthorized, "%s", hubbub.ErrorMessage(err))
+		}
+		return RequestUser{}, err
+	}
+	if !storedUserID(id.user.ID) {
+		return RequestUser{}, hubbub.Errorf(hubbub.ECodeUnauthorized, "only a signed-in user, a token's user or a guest with its key may do that")
+	}
+	u := RequestUser{User: id.user}
+	if id.claims != nil {
+		u.Expires = id.claims.ExpiresAt
+	}
+	return u, nil
+}
+
+// noCredentials is the refusal of a request that says nothing valid about who it is.
+func noCredentials() error {
+	return hubbub.Errorf(hubbub.ECodeUnauthorized,
+		"who are you? sign in, send a token (Authorization: Bearer), or a guest's %s and %s", NameHeader, KeyHeader)
+}
+
+// storedGuest is identify's guest for a plain HTTP request: the stored guest named h.name,
+// if h.key is its key.
+func (s *Service) storedGuest(ctx context.Context, h helloName) (identity, error) {
+	if h.key == "" {
+		return identity{}, hubbub.Errorf(hubbub.ECodeUnauthorized, "a guest must send its key (%s) with its name", KeyHeader)
+	}
+	u, found, err := s.cfg.Users.UserByName(ctx, h.name)
+	switch {
+	case err != nil:
+		return identity{}, s.storeFailed("user by name", err)
+	case !found || u.Kind != hubbub.UserGuest:
+		return identity{}, hubbub.Errorf(hubbub.ECodeUnauthorized, "no guest is named %q: say hello over the WebSocket first", h.name)
+	}
+	// The name's holder is a guest: claiming it with the same name renames nothing, and
+	// creates nothing since the name is held; another key is refused (name taken).
+	got, err := s.cfg.Users.ClaimGuest(ctx, u.Name, hubbub.SecretHash(h.key))
+	switch code := hubbub.ErrorCode(err); {
+	case err == nil && got.ID == u.ID:
+		return identity{user: got}, nil
+	case err == nil, code == hubbub.ECodeNameTaken:
+		return identity{}, hubbub.Errorf(hubbub.ECodeUnauthorized, "the key is not the key of the guest %q", h.name)
+	case code == hubbub.ECodeForbidden:
+		return identity{}, hubbub.Errorf(hubbub.ECodeForbidden, "the user %q is disabled", h.name)
+	default:
+		return identity{}, s.storeFailed("claim guest", err)
+	}
+}
+
+// storedUserID reports whether id is a user the Store keeps, not an anonymous one.
+func storedUserID(id string) bool { return id != "" && !strings.HasPrefix(id, hubbub.AnonymousPrefix) }
