@@ -95,6 +95,11 @@ type Metrics struct {
 
 	jwksFetches [2]prometheus.Counter // ok, error
 	jwksKeys    prometheus.Gauge
+
+	uploads        prometheus.Counter
+	uploadBytes    prometheus.Counter
+	uploadsRefused *prometheus.CounterVec
+	filesCollected prometheus.Counter
 }
 
 // latencyBuckets span 100µs to ~6.5s, for store, broker and delivery latencies.
@@ -159,7 +164,16 @@ func New() *Metrics {
 	m.jwksKeys = prometheus.NewGauge(prometheus.GaugeOpts{Name: "hubbub_jwks_keys",
 		Help: "Token keys from --jwks-url in use now (0: JWKS tokens cannot be verified)."})
 	f(jwksFetches)
-	for _, c := range []prometheus.Collector{m.joins, m.messagesIn, m.messagesOut, m.deliveries,
+	m.uploads = prometheus.NewCounter(prometheus.CounterOpts{Name: "hubbub_uploads_total",
+		Help: "Files stored by POST /upload."})
+	m.uploadBytes = prometheus.NewCounter(prometheus.CounterOpts{Name: "hubbub_upload_bytes_total",
+		Help: "Bytes of the files stored by POST /upload, as stored (after metadata stripping), thumbnails included."})
+	m.uploadsRefused = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hubbub_uploads_refused_total",
+		Help: "Uploads refused, by reason (too_large, quota, pixels, bad_image, unauthorized, failed)."}, []string{"reason"})
+	m.filesCollected = prometheus.NewCounter(prometheus.CounterOpts{Name: "hubbub_files_collected_total",
+		Help: "Files whose bytes the collector deleted (of deleted or pruned messages, or never sent)."})
+	f(m.uploadsRefused)
+	for _, c := range []prometheus.Collector{m.uploads, m.uploadBytes, m.filesCollected, m.joins, m.messagesIn, m.messagesOut, m.deliveries,
 		m.queueDepth, m.storeAppend, m.storeRead, m.brokerPublish, m.deliveryLatency, m.jwksKeys} {
 		f(c)
 	}
@@ -304,4 +318,29 @@ func (m *Metrics) JWKSFetched(err error, keys int) {
 		m.jwksFetches[0].Inc()
 	}
 	m.jwksKeys.Set(float64(keys))
+}
+
+// Uploaded counts a stored upload of n bytes (the file and its thumbnail).
+func (m *Metrics) Uploaded(n int64) {
+	if m == nil {
+		return
+	}
+	m.uploads.Inc()
+	m.uploadBytes.Add(float64(n))
+}
+
+// UploadRefused counts an upload refused for reason (a short label, e.g. "too_large").
+func (m *Metrics) UploadRefused(reason string) {
+	if m == nil {
+		return
+	}
+	m.uploadsRefused.WithLabelValues(reason).Inc()
+}
+
+// FilesCollected counts n files the collector deleted.
+func (m *Metrics) FilesCollected(n int) {
+	if m == nil {
+		return
+	}
+	m.filesCollected.Add(float64(n))
 }
