@@ -54,8 +54,9 @@ type serveFlags struct {
 	retention                             hubbub.Retention
 	origins, subprotocols                 listFlag
 	srv                                   server.Config
-	ops                                   opsFlags // serve_ops.go
-	configPath                            string   // config.go
+	ops                                   opsFlags   // serve_ops.go
+	files                                 filesFlags // serve_files.go
+	configPath                            string     // config.go
 	printConfig                           bool
 	hub                                   hub.Config
 	hash                                  hashFlags // user.go
@@ -143,6 +144,7 @@ func newServeFlags(fs *flag.FlagSet) *serveFlags {
 	fs.DurationVar(&h.ReactionWindow, "reaction-window", 100*time.Millisecond, "how long a room holds live reactions to send a burst of them as one frame (negative: each at once)")
 	fs.IntVar(&h.ReactionBatch, "reaction-batch", 256, "most reactions one such frame carries")
 	f.ops.bind(fs, s)
+	f.files.bind(fs, s)
 	fs.StringVar(&f.configPath, configFlag, "", "file of key = value lines setting any of these flags (flags and HUBBUB_* win over it)")
 	fs.BoolVar(&f.printConfig, "print-config", false, "print the effective configuration (each setting, its value and source; secrets masked) and exit")
 	return f
@@ -256,6 +258,9 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 	defer h.Close()
 	resync.Store(h)
 
+	if f.srv.Files.Blobs, err = f.files.openBlobs(f.data); err != nil {
+		return err
+	}
 	f.srv.Node, f.srv.Logger, f.srv.Pages = f.node, log, web.FS()
 	srv, err := server.New(f.srv, h, store, broker)
 	if err != nil {

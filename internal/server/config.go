@@ -11,6 +11,7 @@ import (
 	"hubbub/internal/accounts"
 	"hubbub/internal/api"
 	"hubbub/internal/auth"
+	"hubbub/internal/files"
 	"hubbub/internal/hub"
 	"hubbub/internal/metrics"
 	"hubbub/internal/session"
@@ -168,6 +169,12 @@ type Config struct {
 	// defaults their comments give.
 	Accounts accounts.Config
 
+	// Files turns on uploads and downloads (POST /upload, GET /files/…, POST /files/session)
+	// and their collector when Files.Blobs is set. Store, Users, Sessions, CheckOrigin (the origin policy above),
+	// BaseURL (FilesURL), Secure, Metrics and Logger are the server's own; the other fields' zero values are the defaults their
+	// comments give. Default: no Blobs, and /upload and /files/ answer 404.
+	Files files.Config
+
 	// Pages holds the browser pages (default: none; / then answers 404).
 	Pages fs.FS
 	// Logger receives the server's logs (default slog.Default()).
@@ -217,6 +224,9 @@ func (c Config) Validate() error {
 	}
 	if c.Auth == session.AuthToken && c.Tokens == nil {
 		return fmt.Errorf("server: --auth token needs a way to verify tokens: --token-secret")
+	}
+	if err := files.ValidBaseURL(c.FilesURL); err != nil {
+		return fmt.Errorf("server: %w", err)
 	}
 	_, err := newOriginPolicy(c.AllowedOrigins)
 	return err

@@ -25,6 +25,7 @@ import (
 	"hubbub/internal/accounts"
 	"hubbub/internal/addservice"
 	"hubbub/internal/api"
+	"hubbub/internal/files"
 	"hubbub/internal/hub"
 	"hubbub/internal/session"
 	"hubbub/internal/transport"
@@ -44,6 +45,9 @@ type Server struct {
 	sessions *session.Service
 	adder    addservice.Config
 	accounts *accounts.Service
+	files    *files.Service // nil without blobs
+	// stopCollector ends the files collector and waits for it (a no-op without files).
+	stopCollector func()
 
 	draining atomic.Bool
 	nextID   atomic.Uint64
@@ -111,13 +115,14 @@ func New(cfg Config, h *hub.Hub, store hubbub.Store, broker hubbub.Broker) (*Ser
 	acfg := cfg.Accounts
 	acfg.Users, acfg.Logger = store, s.log
 	acfg.ClientAddr = func(r *http.Request) string { return clientIP(r, s.cfg.TrustProxy) }
-	acfg.Secure = func(r *http.Request) bool {
-		return r.TLS != nil || s.cfg.TrustProxy && strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
-	}
+	acfg.Secure = s.secure
 	if s.accounts, err = accounts.New(acfg); err != nil {
 		return nil, err
 	}
 	s.accounts.Mount(s.mux) // /signin, /signout, /invite, /account, /account/…, /api/me
+	if err := s.mountFiles(store); err != nil {
+		return nil, err
+	}
 	s.mux.HandleFunc("/", s.servePage)
 	return s, nil
 }
@@ -129,6 +134,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Strict-Transport-Security", hstsValue)
 	}
 	s.mux.ServeHTTP(w, r)
+}
+
+// secure reports whether the browser reached the server over TLS (directly, or through a
+// trusted proxy that says so), so that cookies are marked Secure.
+func (s *Server) secure(r *http.Request) bool {
+	return r.TLS != nil || s.cfg.TrustProxy && strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
 }
 
 // hstsValue is the Strict-Transport-Security header sent over TLS: one year.
@@ -167,6 +178,7 @@ func (s *Server) untrack(c closer) {
 // handling is finished first: a send being stored is acked before the close frame, and the
 // connection's writer flushes what is queued before it.
 func (s *Server) Shutdown(ctx context.Context) error {
+	s.stopCollector()
 	s.mu.Lock()
 	s.draining.Store(true)
 	conns := make([]closer, 0, len(s.conns))
@@ -205,6 +217,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // Abort cuts every WebSocket connection at once, without close frames, as a crash would. New
 // upgrades are refused. Tests use it to kill a node; an operator's second Ctrl-C may too.
 func (s *Server) Abort() {
+	s.stopCollector()
 	s.mu.Lock()
 	s.draining.Store(true)
 	for c := range s.conns {
@@ -223,7 +236,8 @@ func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprintln(w, "ok")
 }
 
-// serveReady answers 200 when the server accepts connections and its store answers.
+// serveReady answers 200 when the server accepts connections and its store, its files' blobs
+// and its broker answer.
 func (s *Server) serveReady(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	if s.draining.Load() {
@@ -236,6 +250,13 @@ func (s *Server) serveReady(w http.ResponseWriter, r *http.Request) {
 		s.log.Warn("readiness: store unavailable", "err", storeErr)
 		http.Error(w, "store unavailable: "+storeErr.Error(), http.StatusServiceUnavailable)
 		return
+	}
+	if s.files != nil {
+		if err := s.cfg.Files.Blobs.Check(ctx); err != nil {
+			s.log.Warn("readiness: files unavailable", "err", err)
+			http.Error(w, "files unavailable: "+err.Error(), http.StatusServiceUnavailable)
+			return
+		}
 	}
 	if hc, ok := s.broker.(hubbub.HealthChecker); ok {
 		if err := hc.Check(ctx); err != nil {

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"hubbub"
+	"hubbub/internal/files"
 	"hubbub/internal/hub"
 	"hubbub/internal/inmem"
 	"hubbub/internal/nats"
@@ -126,6 +127,15 @@ func Start(tb testing.TB, opts Options) *Server {
 	}
 	if scfg.ConnectRate == 0 && scfg.ConnectBurst == 0 {
 		scfg.ConnectRate, scfg.ConnectBurst = 1e9, 1<<30
+	}
+	if scfg.Files.Blobs == nil {
+		// The files of a test server are a folder beside its SQLite file, as hubbub serve's.
+		blobs, err := files.OpenLocalBlobs(files.DefaultDir(opts.DataPath))
+		if err != nil {
+			store.Close()
+			tb.Fatalf("servertest: open the files folder: %v", err)
+		}
+		scfg.Files.Blobs = blobs
 	}
 	if scfg.Pages == nil {
 		scfg.Pages = web.FS()

@@ -1,0 +1,376 @@
+package files_test
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/base64"
+	"image"
+	"image/color"
+	"image/gif"
+	"image/png"
+	"io"
+	"net/http"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"hubbub"
+	"hubbub/internal/auth"
+	"hubbub/internal/files"
+	"hubbub/internal/metrics"
+	"hubbub/internal/server"
+	"hubbub/internal/servertest"
+)
+
+// TestMain fails the package if a goroutine outlives the tests: the collector must end with
+// its server.
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// TestUploadAndDownload: a guest uploads a file as the raw body and as a form, and reads it
+// back byte for byte with the headers that keep it harmless.
+func TestUploadAndDownload(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{})
+	servertest.DialJSON(t, s, "ann")
+	data := []byte("meeting notes: bring the cake\n")
+	rep := mustUpload(t, s, guest("ann"), "../notes.txt", data)
+	id := rep.str("id")
+	if !strings.HasPrefix(id, "f_") || rep.str("name") != "notes.txt" || rep.str("type") != "text/plain; charset=utf-8" ||
+		rep.num("size") != int64(len(data)) || rep.str("url") != "/files/"+id+"/notes.txt" || rep.str("thumb_url") != "" {
+		t.Fatalf("upload reply: %v", rep)
+	}
+	resp, body := get(t, s, guest("ann"), rep.str("url"), nil)
+	if resp.StatusCode != http.StatusOK || !bytes.Equal(body, data) {
+		t.Fatalf("download: %d %q", resp.StatusCode, body)
+	}
+	for k, want := range map[string]string{
+		"Content-Type":                 "text/plain; charset=utf-8",
+		"Content-Disposition":          `attachment; filename="notes.txt"; filename*=UTF-8''notes.txt`,
+		"X-Content-Type-Options":       "nosniff",
+		"Content-Security-Policy":      "sandbox; default-src 'none'",
+		"Cross-Origin-Resource-Policy": "same-origin",
+		"Cache-Control":                "private, no-cache",
+	} {
+		if got := resp.Header.Get(k); got != want {
+			t.Errorf("%s: %q, want %q", k, got, want)
+		}
+	}
+
+	form, ct := multipartBody(t, "résumé 2026.pdf", []byte("%PDF-1.7\nnot much of a pdf"))
+	r, _ := http.NewRequest("POST", s.URL+"/upload", form)
+	r.Header.Set("Content-Type", ct)
+	guest("ann").apply(r)
+	res, _, rep := do(t, r)
+	if res.StatusCode != http.StatusCreated || rep.str("name") != "résumé 2026.pdf" || rep.str("type") != "application/pdf" {
+		t.Fatalf("form upload: %d %v", res.StatusCode, rep)
+	}
+	resp, _ = get(t, s, guest("ann"), rep.str("url"), nil)
+	if cd := resp.Header.Get("Content-Disposition"); cd != `attachment; filename="r_sum_ 2026.pdf"; filename*=UTF-8''r%C3%A9sum%C3%A9%202026.pdf` {
+		t.Errorf("Content-Disposition of a UTF-8 name: %q", cd)
+	}
+}
+
+// TestUploadNeedsAUser: no credentials, a keyless name, a wrong key, and a guest that never
+// said hello are all 401 with a JSON error, for uploads and downloads.
+func TestUploadNeedsAUser(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{})
+	servertest.DialJSON(t, s, "ann")
+	file := mustUpload(t, s, guest("ann"), "a.txt", []byte("a"))
+	for what, w := range map[string]who{
+		"no credentials":      {},
+		"a keyless name":      {name: "ann"},
+		"a keyless free name": {name: "zed"},
+		"a wrong key":         {name: "ann", key: "not-anns"},
+		"a new guest":         {name: "newbie", key: "key-newbie"},
+		"a junk cookie":       {cookies: []*http.Cookie{{Name: "hubbub_session", Value: "junk"}}},
+		"a junk token":        {token: "junk"},
+	} {
+		status, rep := upload(t, s, w, "x.txt", []byte("x"))
+		if status != http.StatusUnauthorized || rep.str("code") != "unauthorized" || rep.str("message") == "" {
+			t.Errorf("upload with %s: %d %v, want 401 unauthorized", what, status, rep)
+		}
+		resp, body := get(t, s, w, file.str("url"), nil)
+		if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(string(body), `"unauthorized"`) {
+			t.Errorf("download with %s: %d %s, want 401", what, resp.StatusCode, body)
+		}
+	}
+	// The refusals stored no guest.
+	if _, found, _ := s.Store.UserByName(t.Context(), "newbie"); found {
+		t.Error("an upload created a guest")
+	}
+}
+
+// TestUploadWithToken: a host application's user uploads with Authorization: Bearer.
+func TestUploadWithToken(t *testing.T) {
+	secret := []byte("a test secret of at least 32 bytes, for HS256")
+	v, err := auth.NewHMAC(secret, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := servertest.Start(t, servertest.Options{Server: server.Config{Tokens: v}})
+	tok, err := auth.Mint(secret, auth.Claims{UserID: "app-7", Name: "tess"}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := mustUpload(t, s, who{token: tok}, "t.txt", []byte("from the app"))
+	wantStatus(t, s, who{token: tok}, rep.str("url"), http.StatusOK, "the uploader's download")
+	// A token server refuses guests.
+	if status, _ := upload(t, s, guest("ann"), "g.txt", []byte("g")); status != http.StatusUnauthorized {
+		t.Errorf("a guest's upload on a token server: %d", status)
+	}
+}
+
+// TestUploadSizeLimit: one byte over --upload-max is 413 with a clear error, whether the
+// client announced the length or streamed the body without one.
+func TestUploadSizeLimit(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{Server: server.Config{Metrics: metrics.New(), Files: files.Config{UploadMax: 1000}}})
+	servertest.DialJSON(t, s, "ann")
+	mustUpload(t, s, guest("ann"), "ok.bin", bytes.Repeat([]byte{7}, 1000))
+	status, rep := upload(t, s, guest("ann"), "big.bin", bytes.Repeat([]byte{7}, 1001))
+	if status != http.StatusRequestEntityTooLarge || rep.str("code") != "too_large" || !strings.Contains(rep.str("message"), "limit") {
+		t.Errorf("an upload over the limit: %d %v", status, rep)
+	}
+	// Streamed (chunked): the length is known only by reading.
+	r, _ := http.NewRequest("POST", s.URL+"/upload?name=big.bin", io.MultiReader(bytes.NewReader(make([]byte, 600)), bytes.NewReader(make([]byte, 600))))
+	r.ContentLength = -1
+	guest("ann").apply(r)
+	resp, _, rep := do(t, r)
+	if resp.StatusCode != http.StatusRequestEntityTooLarge || rep.str("code") != "too_large" {
+		t.Errorf("a streamed upload over the limit: %d %v", resp.StatusCode, rep)
+	}
+	// A form's file is held to the same limit.
+	form, ct := multipartBody(t, "big.bin", make([]byte, 1001))
+	r, _ = http.NewRequest("POST", s.URL+"/upload", form)
+	r.Header.Set("Content-Type", ct)
+	guest("ann").apply(r)
+	if resp, _, rep := do(t, r); resp.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Errorf("a form over the limit: %d %v", resp.StatusCode, rep)
+	}
+	m := servertest.Scrape(t, s)
+	if m["hubbub_uploads_total"] != 1 || m["hubbub_upload_bytes_total"] != 1000 || m[`hubbub_uploads_refused_total{reason="too_large"}`] != 3 {
+		t.Errorf("metrics: uploads %v, bytes %v, refused as too large %v", m["hubbub_uploads_total"],
+			m["hubbub_upload_bytes_total"], m[`hubbub_uploads_refused_total{reason="too_large"}`])
+	}
+}
+
+// TestUploadQuota: a user's files may not hold more than --upload-quota; another user's
+// quota is their own.
+func TestUploadQuota(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{Server: server.Config{Files: files.Config{UploadQuota: 5000}}})
+	servertest.DialJSON(t, s, "ann")
+	servertest.DialJSON(t, s, "bob")
+	mustUpload(t, s, guest("ann"), "1.bin", make([]byte, 3000))
+	status, rep := upload(t, s, guest("ann"), "2.bin", make([]byte, 3000))
+	if status != http.StatusRequestEntityTooLarge || rep.str("code") != "limit" || !strings.Contains(rep.str("message"), "quota") {
+		t.Errorf("an upload over the quota: %d %v", status, rep)
+	}
+	mustUpload(t, s, guest("ann"), "3.bin", make([]byte, 2000))
+	mustUpload(t, s, guest("bob"), "b.bin", make([]byte, 3000))
+}
+
+// TestTypeFromContent: the type is sniffed from the bytes, never the client's Content-Type
+// (upload sends image/png for everything) nor the name: an HTML page named x.png is text/html
+// and served as an attachment, in a sandbox.
+func TestTypeFromContent(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{})
+	servertest.DialJSON(t, s, "ann")
+	page := []byte("<!DOCTYPE html><html><body><script>fetch('/api/me')</script></body></html>")
+	rep := mustUpload(t, s, guest("ann"), "x.png", page)
+	if rep.str("type") != "text/html; charset=utf-8" || rep.num("width") != 0 || rep["thumb"] == true {
+		t.Fatalf("an HTML page named x.png: %v", rep)
+	}
+	resp, body := get(t, s, guest("ann"), rep.str("url"), nil)
+	if !bytes.Equal(body, page) {
+		t.Fatalf("download: %q", body)
+	}
+	h := resp.Header
+	if h.Get("Content-Type") != "text/html; charset=utf-8" || !strings.HasPrefix(h.Get("Content-Disposition"), "attachment;") ||
+		h.Get("X-Content-Type-Options") != "nosniff" || h.Get("Content-Security-Policy") != "sandbox; default-src 'none'" {
+		t.Errorf("an HTML file is served with %v", h)
+	}
+	// Bytes that start like a PNG but are not one are a plain download.
+	fake := append([]byte("\x89PNG\r\n\x1a\n"), "not really"...)
+	if rep := mustUpload(t, s, guest("ann"), "fake.png", fake); rep.str("type") != "application/octet-stream" {
+		t.Errorf("a fake PNG: %v", rep)
+	}
+}
+
+// TestDecompressionBomb: a PNG of a few kilobytes that declares 20000×20000 pixels is refused
+// from its header (422) and never decoded — the server allocates far less than the 400 MB the
+// pixels would take.
+func TestDecompressionBomb(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{})
+	servertest.DialJSON(t, s, "ann")
+	bomb := pngBomb(t, 20000)
+	if len(bomb) > 1<<20 {
+		t.Fatalf("the bomb is %d bytes", len(bomb))
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	status, rep := upload(t, s, guest("ann"), "bomb.png", bomb)
+	runtime.ReadMemStats(&after)
+	if status != http.StatusUnprocessableEntity || rep.str("code") != "too_large" || !strings.Contains(rep.str("message"), "20000×20000") {
+		t.Errorf("the bomb: %d %v, want 422 too_large", status, rep)
+	}
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 100<<20 {
+		t.Errorf("refusing the bomb allocated %d MB", alloc>>20)
+	}
+}
+
+// TestImageStrippedAndThumbnailed: a photo with GPS EXIF is stored and served without it (the
+// file on disk too), as the same picture, with a thumbnail of at most 320 pixels.
+func TestImageStrippedAndThumbnailed(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{})
+	servertest.DialJSON(t, s, "ann")
+	photo, _ := jpegWithMetadata(t, 800, 600)
+	rep := mustUpload(t, s, guest("ann"), "IMG_0001.JPG", photo)
+	id := rep.str("id")
+	if rep.str("type") != "image/jpeg" || rep.num("width") != 800 || rep.num("height") != 600 || rep["thumb"] != true ||
+		rep.str("thumb_url") != "/files/"+id+"/thumb" || rep.num("size") >= int64(len(photo)) {
+		t.Fatalf("upload of a photo: %v", rep)
+	}
+	resp, body := get(t, s, guest("ann"), rep.str("url"), nil)
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "image/jpeg" ||
+		!strings.HasPrefix(resp.Header.Get("Content-Disposition"), "inline;") || int64(len(body)) != rep.num("size") {
+		t.Fatalf("download of a photo: %d %v (%d bytes)", resp.StatusCode, resp.Header, len(body))
+	}
+	noSecrets(t, "the served photo", body)
+	if img, _, err := image.Decode(bytes.NewReader(body)); err != nil || img.Bounds().Dx() != 800 {
+		t.Errorf("the served photo does not decode to 800 wide: %v", err)
+	}
+	if !blobExists(t, s, id) {
+		t.Fatal("no blob on disk")
+	}
+	resp, thumb := get(t, s, guest("ann"), rep.str("thumb_url"), nil)
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "image/jpeg" {
+		t.Fatalf("thumbnail: %d %v", resp.StatusCode, resp.Header)
+	}
+	cfg, _, err := image.DecodeConfig(bytes.NewReader(thumb))
+	if err != nil || cfg.Width != 320 || cfg.Height != 240 {
+		t.Errorf("thumbnail: %v %d×%d, want 320×240", err, cfg.Width, cfg.Height)
+	}
+
+	// A transparent PNG keeps its alpha in a PNG thumbnail; its text chunks go.
+	clear := image.NewNRGBA(image.Rect(0, 0, 400, 1000))
+	for i := range clear.Pix {
+		if i%4 == 3 {
+			clear.Pix[i] = uint8(i / 4 % 200)
+		}
+	}
+	rep = mustUpload(t, s, guest("ann"), "clear.png", pngWithMetadata(t, clear))
+	_, body = get(t, s, guest("ann"), rep.str("url"), nil)
+	noSecrets(t, "the served PNG", body)
+	resp, thumb = get(t, s, guest("ann"), rep.str("thumb_url"), nil)
+	if ct := resp.Header.Get("Content-Type"); ct != "image/png" {
+		t.Errorf("a transparent image's thumbnail is %s", ct)
+	}
+	if img, err := png.Decode(bytes.NewReader(thumb)); err != nil || img.Bounds().Dx() != 128 || img.Bounds().Dy() != 320 {
+		t.Errorf("PNG thumbnail: %v", err)
+	} else if _, _, _, a := img.At(60, 10).RGBA(); a == 0xffff {
+		t.Error("the PNG thumbnail lost its transparency")
+	}
+
+	// A WebP no larger than a thumbnail gets none; its EXIF and XMP go.
+	rep = mustUpload(t, s, guest("ann"), "small.webp", webpWithMetadata(t))
+	if rep.str("type") != "image/webp" || rep.num("width") != 150 || rep["thumb"] == true || rep.str("thumb_url") != "" {
+		t.Errorf("a small WebP: %v", rep)
+	}
+	_, body = get(t, s, guest("ann"), rep.str("url"), nil)
+	noSecrets(t, "the served WebP", body)
+	wantStatus(t, s, guest("ann"), "/files/"+rep.str("id")+"/thumb", http.StatusNotFound, "the thumbnail of a file without one")
+
+	// A GIF is shown inline too.
+	var gifBuf bytes.Buffer
+	pal := image.NewPaletted(image.Rect(0, 0, 10, 10), []color.Color{color.Black, color.White})
+	if err := gif.Encode(&gifBuf, pal, nil); err != nil {
+		t.Fatal(err)
+	}
+	if rep := mustUpload(t, s, guest("ann"), "dot.gif", gifBuf.Bytes()); rep.str("type") != "image/gif" || rep.num("width") != 10 {
+		t.Errorf("a GIF: %v", rep)
+	}
+}
+
+// TestRangeRequest: a range of a file is served as 206 with just those bytes.
+func TestRangeRequest(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{})
+	servertest.DialJSON(t, s, "ann")
+	data := make([]byte, 10000)
+	rand.Read(data)
+	rep := mustUpload(t, s, guest("ann"), "noise.bin", data)
+	if rep.str("type") != "application/octet-stream" {
+		t.Fatalf("noise: %v", rep)
+	}
+	resp, body := get(t, s, guest("ann"), rep.str("url"), http.Header{"Range": {"bytes=100-199"}})
+	if resp.StatusCode != http.StatusPartialContent || !bytes.Equal(body, data[100:200]) ||
+		resp.Header.Get("Content-Range") != "bytes 100-199/10000" {
+		t.Errorf("range: %d %v, %d bytes", resp.StatusCode, resp.Header, len(body))
+	}
+	resp, _ = get(t, s, guest("ann"), rep.str("url"), http.Header{"If-None-Match": {resp.Header.Get("ETag")}})
+	if resp.StatusCode != http.StatusNotModified {
+		t.Errorf("a revalidation: %d, want 304", resp.StatusCode)
+	}
+}
+
+// TestMethodsAndPaths: the wrong method or a malformed id gets a JSON error.
+func TestMethodsAndPaths(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{})
+	servertest.DialJSON(t, s, "ann")
+	for _, c := range []struct {
+		method, path string
+		want         int
+	}{
+		{"GET", "/upload", http.StatusMethodNotAllowed},
+		{"PUT", "/files/f_x/a.txt", http.StatusMethodNotAllowed},
+		{"GET", "/files/session", http.StatusMethodNotAllowed},
+		{"GET", "/files/f_nope/a.txt", http.StatusNotFound},
+		{"GET", "/files/" + strings.Repeat("a", 65) + "/a.txt", http.StatusNotFound},
+		{"GET", "/files/..%2F..%2Fetc/passwd", http.StatusNotFound},
+	} {
+		r, _ := http.NewRequest(c.method, s.URL+c.path, nil)
+		guest("ann").apply(r)
+		resp, body, rep := do(t, r)
+		if resp.StatusCode != c.want || rep.str("code") == "" {
+			t.Errorf("%s %s: %d %s, want %d with a JSON error", c.method, c.path, resp.StatusCode, body, c.want)
+		}
+	}
+}
+
+// TestUploadWithSessionCookie: a signed-in user's session cookie is enough; a disabled user's
+// cookie and key are not.
+func TestUploadWithSessionCookie(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{})
+	ctx := t.Context()
+	u, err := s.Store.CreateUser(ctx, hubbub.User{Name: "acc"}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := make([]byte, 32)
+	rand.Read(b)
+	secret := base64.RawURLEncoding.EncodeToString(b)
+	if err := s.Store.CreateSession(ctx, hubbub.LoginSession{ID: hubbub.SecretHash(secret), User: u.ID,
+		Created: time.Now(), Expires: time.Now().Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	signedIn := who{cookies: []*http.Cookie{{Name: "hubbub_session", Value: secret}}}
+	rep := mustUpload(t, s, signedIn, "a.txt", []byte("signed in"))
+	wantStatus(t, s, signedIn, rep.str("url"), http.StatusOK, "a signed-in download")
+
+	servertest.DialJSON(t, s, "gus")
+	gus := mustUser(t, s, "gus")
+	disabled := true
+	for _, id := range []string{u.ID, gus} {
+		if _, err := s.Store.UpdateUser(ctx, id, hubbub.UserChange{Disabled: &disabled}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if status, rep := upload(t, s, signedIn, "b.txt", []byte("x")); status != http.StatusUnauthorized {
+		t.Errorf("a disabled user's cookie: %d %v", status, rep)
+	}
+	if status, rep := upload(t, s, guest("gus"), "b.txt", []byte("x")); status != http.StatusForbidden || rep.str("code") != "forbidden" {
+		t.Errorf("a disabled guest's key: %d %v", status, rep)
+	}
+}
