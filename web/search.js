@@ -24,6 +24,7 @@ const finder = {
   timer: 0,
   opener: null, // what had the focus before the panel opened
   found: null, // {room, seq} of the hit last opened, marked in its room
+  retry: false, // a search could not go out (no connection): it goes at the next welcome
 };
 
 /** Whether the chat has the focus: Ctrl/Cmd+F is ours there, the browser's elsewhere. */
@@ -40,10 +41,15 @@ function openSearch(scope) {
   if (scope) $(scope === "all" ? "search-scope-all" : "search-scope-room").checked = true;
   panel.hidden = false;
   $("app").classList.add("search-open");
-  $("search-scope-room-label").textContent = "In " + roomLabel(ui.active);
+  labelScope();
   const input = $("search-input");
   input.focus();
   input.select();
+}
+
+/** Names the room "this room" searches: the one in view, which changes under the panel. */
+function labelScope() {
+  $("search-scope-room-label").textContent = "In " + roomLabel(ui.active);
 }
 
 /** Closes the search panel; unless quiet, the focus goes back where it was. */
@@ -66,6 +72,7 @@ function searchParams() {
   const q = $("search-input").value.trim();
   if (!q) return null;
   const params = { q, limit: SEARCH_LIMITS.page };
+  labelScope();
   if ($("search-scope-room").checked) params.room = ui.active;
   return params;
 }
@@ -89,10 +96,12 @@ function runSearch(more) {
   const id = client.search(params);
   if (!id) {
     finder.id = "";
-    clearResults("Not connected: the search goes when you are back online.");
+    clearResults("Not connected: the search goes once you are back online.");
+    finder.retry = true;
     return;
   }
   finder.id = id;
+  finder.retry = false;
   if (!more) finder.params = params;
   $("search-status").textContent = more ? "Loading more…" : "Searching…";
   $("search-more").disabled = true;
@@ -194,6 +203,7 @@ function hitElement(h) {
 /** Opens a hit's room at its message, marked, with the messages around it. */
 function openHit(room, seq) {
   if (room !== ui.active && !selectRoom(room)) return;
+  labelScope();
   if (finder.found) {
     const old = rowOf(finder.found.room, finder.found.seq);
     if (old) old.classList.remove("search-found");
@@ -215,6 +225,12 @@ function markFound() {
 
 function wireSearch() {
   client.addEventListener("search-results", (ev) => showResults(ev.detail));
+  // A search that could not go out, or whose answer the lost connection took, goes again.
+  client.addEventListener("welcome", () => {
+    if ($("search").hidden || !(finder.retry || finder.id)) return;
+    if (finder.paging && finder.next) runSearch(true);
+    else runSearch(false);
+  });
   // Every redraw may bring the opened hit in (a page of older messages), or a new row for it.
   client.addEventListener("messages", () => queueMicrotask(markFound));
   client.addEventListener("history", () => setTimeout(markFound, 0));
