@@ -19,7 +19,7 @@ func init() { subcommands["bench"] = runBench }
 const benchUsage = `usage: hubbub bench [flags]
 
 Load generator for hubbub, the original chat room and Centrifugo, on loopback only.
-Scenarios: idle, fanout, rooms, churn. Targets: hubbub (hubbub.v1), text (original protocol),
+Scenarios: idle, fanout, rooms, churn, ingress. Targets: hubbub (hubbub.v1), text (original protocol),
 centrifugo (Centrifugo v6 JSON). Examples:
 
   hubbub bench --scenario fanout --target hubbub --pid auto --sources 4
@@ -37,7 +37,7 @@ func runBench(ctx context.Context, args []string, io stdio) error {
 	var c bench.Config
 	var asJSON, quiet bool
 	var cfConfig, cpuProfile string
-	fs.StringVar(&c.Scenario, "scenario", bench.ScenarioFanout, "idle, fanout, rooms or churn")
+	fs.StringVar(&c.Scenario, "scenario", bench.ScenarioFanout, "idle, fanout, rooms, churn or ingress")
 	fs.StringVar(&c.Target, "target", bench.TargetHubbub, "hubbub (hubbub.v1), text (the original protocol) or centrifugo")
 	fs.StringVar(&c.URL, "url", "", "WebSocket URL, loopback only (default ws://127.0.0.1:3434/ws; centrifugo ws://127.0.0.1:3602/connection/websocket)")
 	fs.IntVar(&c.Sources, "sources", 0, "spread client sockets over source addresses 127.0.0.2 … 127.0.0.(1+N) (0 = the kernel's choice)")
@@ -45,8 +45,8 @@ func runBench(ctx context.Context, args []string, io stdio) error {
 
 	fs.IntVar(&c.Conns, "conns", 1000, "idle: connections to open")
 	fs.IntVar(&c.Listeners, "listeners", 1000, "fanout, churn: members that only listen")
-	fs.IntVar(&c.Senders, "senders", 10, "fanout, churn: members that send (and listen)")
-	fs.IntVar(&c.Rooms, "rooms", 100, "rooms: number of rooms")
+	fs.IntVar(&c.Senders, "senders", 10, "fanout, churn: members that send (and listen); ingress: senders per room")
+	fs.IntVar(&c.Rooms, "rooms", 100, "rooms, ingress: number of rooms")
 	fs.IntVar(&c.Members, "members", 10, "rooms: members per room, every one sending")
 	fs.StringVar(&c.Room, "room", "bench", "room name (rooms: name-1, name-2, …; centrifugo: channel chat:<room>)")
 
@@ -54,7 +54,7 @@ func runBench(ctx context.Context, args []string, io stdio) error {
 	fs.Float64Var(&c.StepFactor, "step-factor", 1.5, "fanout: rate multiplier from one step to the next")
 	fs.Float64Var(&c.MaxRate, "max-rate", 1_000_000, "fanout: stop before the rate passes this many msgs/s")
 	fs.IntVar(&c.Steps, "steps", 12, fmt.Sprintf("fanout: most steps (at most %d)", bench.MaxSteps))
-	fs.IntVar(&c.StepMessages, "step-messages", 0, "most messages per step or run (0 = rate × duration)")
+	fs.IntVar(&c.StepMessages, "step-messages", 0, "most messages per step or run (0 = rate × duration; ingress: no cap)")
 	fs.DurationVar(&c.StepDuration, "step-duration", 5*time.Second, "fanout: how long each step sends")
 	fs.DurationVar(&c.Drain, "drain", 3*time.Second, "time after a step's last send for deliveries in flight; later ones count as lost")
 	fs.DurationVar(&c.P99Bound, "p99-bound", time.Second, "fanout: a step whose p99 latency passes this fails")
@@ -62,7 +62,7 @@ func runBench(ctx context.Context, args []string, io stdio) error {
 	fs.Float64Var(&c.MemberRate, "member-rate", 1, "rooms: messages per second each member sends")
 	fs.Float64Var(&c.ChurnRate, "churn-rate", 20, "churn: connections opened (and later closed) per second")
 	fs.DurationVar(&c.ChurnHold, "churn-hold", time.Second, "churn: how long each churning connection stays")
-	fs.DurationVar(&c.Duration, "duration", 10*time.Second, "idle: hold time; rooms, churn: sending time")
+	fs.DurationVar(&c.Duration, "duration", 10*time.Second, "idle: hold time; rooms, churn, ingress: sending time")
 	fs.DurationVar(&c.Settle, "settle", 2*time.Second, "idle: time after connecting before memory counts as settled")
 	fs.DurationVar(&c.Deadline, "deadline", 10*time.Minute, "hard limit on the whole run")
 

@@ -46,6 +46,8 @@ type client struct {
 	pl    []byte // payload scratch
 	out   []byte // frame scratch
 
+	acks chan ackResult // the ingress scenario's answers to this sender's sends (nil: not wanted)
+
 	ready   atomic.Bool // has seen a probe
 	closing atomic.Bool // the generator is closing it, so a read error is expected
 	dead    atomic.Bool // a write failed or the reader ended

@@ -26,6 +26,10 @@ const (
 	// ScenarioChurn connects and disconnects ChurnRate clients per second while a room of
 	// Listeners and Senders chats at Rate messages per second.
 	ScenarioChurn = "churn"
+	// ScenarioIngress puts Senders senders in each of Rooms rooms, each sending its next
+	// message as soon as the last one is acknowledged (hubbub.v1 only): durable writes per
+	// second.
+	ScenarioIngress = "ingress"
 )
 
 // Target names accepted in Config.Target.
@@ -52,7 +56,7 @@ const (
 
 // Config is one run of the load generator. Zero fields take the defaults listed with them.
 type Config struct {
-	// Scenario is idle, fanout (default), rooms or churn.
+	// Scenario is idle, fanout (default), rooms, churn or ingress.
 	Scenario string
 	// Target is hubbub (default), text or centrifugo.
 	Target string
@@ -71,9 +75,10 @@ type Config struct {
 
 	// Conns is the idle scenario's connection count (default 1000).
 	Conns int
-	// Listeners and Senders make up the room of fanout and churn (default 1000 and 10).
+	// Listeners and Senders make up the room of fanout and churn (default 1000 and 10);
+	// Senders is also ingress's senders per room.
 	Listeners, Senders int
-	// Rooms and Members shape the rooms scenario (default 100 × 10).
+	// Rooms and Members shape the rooms scenario (default 100 × 10); Rooms also ingress's.
 	Rooms, Members int
 	// Room is the room's name (default "bench"); the rooms scenario appends -1, -2, …. The text
 	// target always uses the server's one room. Centrifugo's channel is chat:<Room>.
@@ -228,9 +233,9 @@ func (c Config) withDefaults() Config {
 // validate checks a config that has its defaults.
 func (c *Config) validate() error {
 	switch c.Scenario {
-	case ScenarioIdle, ScenarioFanout, ScenarioRooms, ScenarioChurn:
+	case ScenarioIdle, ScenarioFanout, ScenarioRooms, ScenarioChurn, ScenarioIngress:
 	default:
-		return fmt.Errorf("unknown scenario %q (idle, fanout, rooms or churn)", c.Scenario)
+		return fmt.Errorf("unknown scenario %q (idle, fanout, rooms, churn or ingress)", c.Scenario)
 	}
 	switch c.Target {
 	case TargetHubbub, TargetText, TargetCentrifugo:
@@ -320,6 +325,12 @@ func (c *Config) validate() error {
 	if c.Scenario == ScenarioRooms && (c.Rooms < 1 || c.Members < 1) {
 		return errors.New("rooms needs at least one room of one member")
 	}
+	if c.Scenario == ScenarioIngress && c.Target != TargetHubbub {
+		return errors.New("ingress waits for each send's ack, which only hubbub.v1 sends; use --target hubbub")
+	}
+	if c.Scenario == ScenarioIngress && (c.Rooms < 1 || c.Senders < 1) {
+		return errors.New("ingress needs at least one room of one sender")
+	}
 	if c.Scenario == ScenarioIdle && c.Conns < 1 {
 		return errors.New("idle needs at least one connection")
 	}
@@ -333,6 +344,8 @@ func (c *Config) connCount() int {
 		return c.Conns
 	case ScenarioRooms:
 		return c.Rooms * c.Members
+	case ScenarioIngress:
+		return c.Rooms * c.Senders
 	default:
 		return c.Listeners + c.Senders
 	}

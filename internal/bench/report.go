@@ -36,6 +36,8 @@ type Report struct {
 	Latency Latency `json:"latency"`
 	// Churn is the churn scenario's connect/disconnect result.
 	Churn *Churn `json:"churn,omitempty"`
+	// Ingress is the ingress scenario's result.
+	Ingress *Ingress `json:"ingress,omitempty"`
 	// Server is the server's CPU and memory over the run (absent without a PID).
 	Server *ProcReport `json:"server,omitempty"`
 	// Generator is this process's CPU and memory over the run.
@@ -228,6 +230,8 @@ func (r *runner) newReport() *Report {
 	case ScenarioChurn:
 		p.Listeners, p.Senders, p.Rate, p.ChurnRate = c.Listeners, c.Senders, c.Rate, c.ChurnRate
 		p.ChurnHold, p.Duration, p.Drain = c.ChurnHold.String(), c.Duration.String(), c.Drain.String()
+	case ScenarioIngress:
+		p.Rooms, p.Senders, p.Duration, p.Drain = c.Rooms, c.Senders, c.Duration.String(), c.Drain.String()
 	}
 	rep.srv0, rep.gen0 = r.sample()
 	return rep
@@ -290,6 +294,9 @@ func (rep *Report) WriteTable(w io.Writer) error {
 		fmt.Fprintf(&b, "load: 1 room, %d listeners + %d senders chatting at %.0f msgs/s for %s; %.3g connects/s each held %s",
 			p.Listeners, p.Senders, p.Rate, p.Duration, p.ChurnRate, p.ChurnHold)
 	}
+	if rep.Scenario == ScenarioIngress {
+		fmt.Fprintf(&b, "load: %d rooms × %d senders, each sending as soon as its last message is acked, for %s, %d-byte messages", p.Rooms, p.Senders, p.Duration, p.Size)
+	}
 	fmt.Fprintf(&b, "; sources %d; machine %d CPUs, %s\n", p.Sources, rep.Machine.CPUs, rep.Machine.GoVersion)
 	if c := rep.Connect; c != nil {
 		fmt.Fprintf(&b, "connect: %d in %.2f s (%.0f/s), %d failed\n", c.OK, c.Seconds, c.PerSec, c.Failed)
@@ -335,6 +342,10 @@ func (rep *Report) WriteTable(w io.Writer) error {
 	if ch := rep.Churn; ch != nil {
 		fmt.Fprintf(&b, "churn: %d attempted, %d connected, %d failed, %d skipped, %d dropped early; connect p50 %.1f ms, p99 %.1f ms; %d deliveries to churners (not counted)\n",
 			ch.Attempted, ch.Connected, ch.Failed, ch.Skipped, ch.DroppedEarly, ch.Connect.P50, ch.Connect.P99, ch.Deliveries)
+	}
+	if in := rep.Ingress; in != nil {
+		fmt.Fprintf(&b, "ingress: %d acked in %.1f s (%s acked msgs/s), %d sent, %d refused, %d unanswered, %d acks of duplicates; ack p50 %.2f ms, p99 %.2f ms; deliveries lost %d, duplicated %d\n",
+			in.Acked, in.Seconds, human(in.AckedPerSec), in.Sent, in.Refused, in.TimedOut, in.AckDuplicates, in.Ack.P50, in.Ack.P99, in.Lost, in.Duplicated)
 	}
 	if s := rep.Server; s != nil {
 		fmt.Fprintf(&b, "server: CPU %.2f s, RSS %s → %s, %d threads\n", s.CPUSeconds, kib(s.RSSBeforeKiB), kib(s.RSSAfterKiB), s.Threads)

@@ -86,6 +86,8 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		err = r.rooms(ctx, rep)
 	case ScenarioChurn:
 		err = r.churn(ctx, rep)
+	case ScenarioIngress:
+		err = r.ingress(ctx, rep)
 	}
 	stopProgress()
 	r.closeAll()

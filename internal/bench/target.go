@@ -93,6 +93,9 @@ func (hubbubDriver) appendSend(dst []byte, c *client, text []byte) []byte {
 }
 
 func (hubbubDriver) control(c *client, frame []byte, found int) {
+	if found == 0 {
+		c.onAck(frame)
+	}
 	if found == 0 && bytes.Contains(frame, errorType) {
 		c.r.stats.errs.Add(1)
 		c.r.stats.sample("server error frame: %s", frame)

@@ -1,0 +1,223 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"hubbub/internal/wire"
+)
+
+// ackResult is what the server answered one send of the ingress scenario: an ack, or an
+// error frame naming the send's id.
+type ackResult struct {
+	seq       uint64 // the send's seq (its id's last part)
+	ok        bool
+	duplicate bool
+}
+
+// Ingress is the ingress scenario's result: closed-loop senders, each sending its next message
+// as soon as the previous one is acknowledged.
+type Ingress struct {
+	// Rooms and SendersPerRoom shape the load.
+	Rooms          int `json:"rooms"`
+	SendersPerRoom int `json:"senders_per_room"`
+	// Sent counts sends written; Acked those the server acknowledged as stored; Refused those
+	// it answered with an error frame; TimedOut those with no answer within AckTimeout (the
+	// sender then stops); AckDuplicates acks that said the id was stored before (none should).
+	Sent          int64 `json:"sent"`
+	Acked         int64 `json:"acked"`
+	Refused       int64 `json:"refused"`
+	TimedOut      int64 `json:"timed_out"`
+	AckDuplicates int64 `json:"ack_duplicates"`
+	// Seconds is the sending time; AckedPerSec is Acked / Seconds.
+	Seconds     float64 `json:"seconds"`
+	AckedPerSec float64 `json:"acked_per_s"`
+	// Ack is the time from writing a send to reading its ack.
+	Ack Latency `json:"ack_latency"`
+	// Lost and Duplicated compare the deliveries the room members (the senders themselves)
+	// received with acked × senders per room: an acked message every member did not get, or
+	// got twice.
+	Lost       int64 `json:"lost"`
+	Duplicated int64 `json:"duplicated"`
+}
+
+// ackTimeout bounds the wait for one ack in the ingress scenario.
+func (c *Config) ackTimeout() time.Duration { return max(c.WriteTimeout, 10*time.Second) }
+
+// ingress puts Senders senders in each of Rooms rooms; each sends its next message as soon as
+// the previous one is acknowledged, for Duration or until StepMessages messages in all (0 =
+// no cap). Every sender is a member of its room, so each acked message is expected at Senders
+// members; what arrives is counted as in every other scenario.
+func (r *runner) ingress(ctx context.Context, rep *Report) error {
+	cfg := &r.cfg
+	var all, probers []*client
+	for i := range cfg.Rooms {
+		room := fmt.Sprintf("%s-%d", cfg.Room, i+1)
+		ms := r.roomMembers(i*cfg.Senders, room, cfg.Senders, 0)
+		for _, c := range ms {
+			c.acks = make(chan ackResult, 4)
+		}
+		probers = append(probers, ms[0])
+		all = append(all, ms...)
+	}
+	if err := r.connectAll(ctx, all, rep); err != nil {
+		return err
+	}
+	if err := r.awaitReady(ctx, probers, len(all)); err != nil {
+		return err
+	}
+
+	const step = 1
+	s := r.stats
+	s.beginStep(step)
+	srv0, gen0 := r.sample()
+	r.setPhase("ingress: %d senders in %d rooms", len(all), cfg.Rooms)
+	in := &Ingress{Rooms: cfg.Rooms, SendersPerRoom: cfg.Senders}
+	var acked, refused, timedOut, dups, sent atomic.Int64
+	budget := int64(cfg.StepMessages)
+	var claimed atomic.Int64
+	ackHist := newHist()
+	var ackMu sync.Mutex
+	sctx, cancel := context.WithTimeout(ctx, cfg.Duration)
+	defer cancel()
+	start := time.Now()
+	var wg sync.WaitGroup
+	for _, c := range all {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			timer := time.NewTimer(time.Hour)
+			defer timer.Stop()
+			for sctx.Err() == nil {
+				if budget > 0 && claimed.Add(1) > budget {
+					return
+				}
+			drop: // answers to earlier sends must not take the room of this one's
+				for {
+					select {
+					case <-c.acks:
+					default:
+						break drop
+					}
+				}
+				t0 := time.Now()
+				if !c.send(step) {
+					return
+				}
+				sent.Add(1)
+				c.wmu.Lock()
+				seq := c.seq
+				c.wmu.Unlock()
+				timer.Reset(cfg.ackTimeout())
+			wait:
+				select {
+				case a := <-c.acks:
+					if a.seq != seq { // a late answer to an earlier send (a probe's)
+						goto wait
+					}
+					if !a.ok {
+						refused.Add(1)
+						continue
+					}
+					acked.Add(1)
+					if a.duplicate {
+						dups.Add(1)
+					}
+					lat := time.Since(t0)
+					ackMu.Lock()
+					_ = ackHist.RecordValue(min(max(int64(lat/time.Microsecond), histMin), histMax))
+					ackMu.Unlock()
+				case <-timer.C:
+					timedOut.Add(1)
+					s.sample("ingress: no ack within %v", cfg.ackTimeout())
+					return
+				case <-ctx.Done(): // the run's deadline, not the end of sending: wait no more
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	window := time.Since(start)
+	expected := acked.Load() * int64(cfg.Senders)
+	r.setPhase("ingress: draining")
+	r.drain(ctx, step, expected)
+	srv1, gen1 := r.sample()
+	h := s.collect()
+	r.overall.Merge(h)
+	delivered := s.recv[step].Load()
+
+	in.Sent, in.Acked, in.Refused, in.TimedOut, in.AckDuplicates = sent.Load(), acked.Load(), refused.Load(), timedOut.Load(), dups.Load()
+	in.Seconds = window.Seconds()
+	if window > 0 {
+		in.AckedPerSec = float64(in.Acked) / window.Seconds()
+	}
+	in.Ack = latencyOf(ackHist)
+	in.Lost = max(expected-delivered, 0)
+	in.Duplicated = max(delivered-expected, 0)
+	rep.Ingress = in
+
+	st := Step{N: step, Seconds: window.Seconds(), Sent: in.Acked, Receivers: cfg.Senders, Expected: expected,
+		Delivered: delivered, Latency: latencyOf(h), Lost: in.Lost, Extra: in.Duplicated}
+	if window > 0 {
+		st.SentRate = in.AckedPerSec
+		st.DeliveriesPerSec = float64(delivered) / window.Seconds()
+	}
+	if expected > 0 {
+		st.DeliveryRatio = float64(delivered) / float64(expected)
+	}
+	st.GeneratorCPU = (gen1.CPU - gen0.CPU).Seconds()
+	st.GeneratorCPUPerM = perMillion(st.GeneratorCPU, delivered)
+	if cfg.PID != 0 {
+		cpu := (srv1.CPU - srv0.CPU).Seconds()
+		st.ServerCPU = &cpu
+		st.ServerCPUPerM = perMillion(cpu, delivered)
+		st.ServerRSSKiB = srv1.RSS >> 10
+	}
+	switch {
+	case in.Acked == 0:
+		st.Reason = "nothing was acknowledged"
+	case st.Lost > 0:
+		st.Reason = fmt.Sprintf("%d of %d deliveries lost", st.Lost, expected)
+	case in.TimedOut > 0:
+		st.Reason = fmt.Sprintf("%d sends were never answered", in.TimedOut)
+	default:
+		st.OK = true
+	}
+	rep.Steps = append(rep.Steps, st)
+	return nil
+}
+
+// ackType marks a hubbub.v1 ack frame.
+var ackType = []byte(`"type":"` + wire.TypeAck + `"`)
+
+// onAck passes a hubbub.v1 ack, or an error frame, that answers the client's last send to its
+// ingress sender, if it has one; an answer to an earlier send (a probe's) is not passed on.
+func (c *client) onAck(frame []byte) {
+	if c.acks == nil {
+		return
+	}
+	c.wmu.Lock()
+	seq := c.seq
+	c.wmu.Unlock()
+	id := fmt.Appendf(nil, `"id":"%s-%d-%d"`, c.r.codec.run, c.idx, seq)
+	if !bytes.Contains(frame, id) {
+		return
+	}
+	a := ackResult{seq: seq}
+	switch {
+	case bytes.Contains(frame, ackType):
+		a.ok, a.duplicate = true, bytes.Contains(frame, []byte(`"duplicate":true`))
+	case bytes.Contains(frame, errorType):
+	default:
+		return
+	}
+	select {
+	case c.acks <- a:
+	default: // nobody waits (a probe's ack): drop it
+	}
+}
