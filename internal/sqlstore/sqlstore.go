@@ -15,6 +15,10 @@
 //   - the mapping of rows to hubbub values, oldest first (ReadMessages, ReadSanctions,
 //     MsTime);
 //   - the retention rule (KeepsAll, Excess, LogCut; Cut for a log of messages only).
+//   - the rules of files (files.go): what CreateFile stores (CheckNewFile, CutName), the
+//     quota (OverQuotaAfter), which attachments a message may carry (CheckAttachments,
+//     AttachmentIDs), the refusals (NoFile, OverQuota, FileExists) and how a message's
+//     attachments are stored (EncodeAttachments, DecodeAttachments).
 //
 // Each store keeps what differs with the database: its SQL, its column types (SQLite stores
 // times as Unix milliseconds, PostgreSQL as timestamptz), its driver (database/sql or pgx)
