@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Starts three hubbub nodes on this machine that chat as one: NATS carries messages and
-# presence between them, PostgreSQL holds the shared history. Everything comes from Debian's
-# packages and the Go module proxy. Run as root (it installs packages) from the repository:
+# presence between them, PostgreSQL holds the shared history, a SeaweedFS bucket the uploaded
+# files. Everything comes from Debian's packages and the Go module proxy. Run as root (it
+# installs packages) from the repository:
 #
 #   deploy/three-nodes.sh start    # install what is missing, start PostgreSQL, NATS, 3 nodes
 #   deploy/three-nodes.sh status   # what is running, and each node's /readyz
-#   deploy/three-nodes.sh stop     # stop the nodes and NATS (PostgreSQL keeps running)
+#   deploy/three-nodes.sh stop     # stop the nodes and NATS (PostgreSQL and SeaweedFS keep running)
 #
 # Nodes listen on 127.0.0.1:3434, :3435 and :3436 (BASE_PORT=4000 moves them); logs and pid
 # files go to $STATE (default /tmp/hubbub-cluster). docs/deploy.md explains each step and what failures do.
@@ -17,12 +18,19 @@ BASE_PORT=${BASE_PORT:-3434}
 PORTS=("$BASE_PORT" "$((BASE_PORT + 1))" "$((BASE_PORT + 2))")
 NATS_PORT=${NATS_PORT:-4222}
 PG_URL=${PG_URL:-postgres://hubbub:hubbub@127.0.0.1:5432/hubbub?sslmode=disable}
+S3_URL=${S3_URL:-http://127.0.0.1:8333}
+# The keys of the bucket, from the environment so that ps does not show them.
+export HUBBUB_FILES_S3_ACCESS_KEY=${HUBBUB_FILES_S3_ACCESS_KEY:-hubbub}
+export HUBBUB_FILES_S3_SECRET_KEY=${HUBBUB_FILES_S3_SECRET_KEY:-hubbub-cluster-secret}
 export PATH="$PATH:/usr/local/go/bin:$(go env GOPATH)/bin"
 
 start() {
   mkdir -p "$STATE"
   # PostgreSQL from Debian: the same script CI uses (installs, starts, creates role and db).
   bash .ci/postgres.sh >/dev/null
+  # SeaweedFS from the Go module proxy: the same script CI uses (builds it once, ~6 minutes on
+  # 2 cores, then starts it on 127.0.0.1:8333); it takes any keys.
+  bash .ci/s3.sh >/dev/null
   # NATS server from the Go module proxy.
   if ! command -v nats-server >/dev/null; then
     echo "installing nats-server"
@@ -39,6 +47,7 @@ start() {
     if running "$name"; then continue; fi
     "$STATE/hubbub" serve --host 127.0.0.1 --port "$port" --node "$name" \
       --nats "nats://127.0.0.1:$NATS_PORT" --postgres "$PG_URL" \
+      --files-s3-endpoint "$S3_URL" --files-s3-bucket hubbub \
       >"$STATE/$name.log" 2>&1 &
     echo $! >"$STATE/$name.pid"
   done

@@ -56,6 +56,7 @@ type serveFlags struct {
 	srv                                   server.Config
 	ops                                   opsFlags   // serve_ops.go
 	files                                 filesFlags // serve_files.go
+	s3                                    s3Flags    // serve_s3.go
 	configPath                            string     // config.go
 	printConfig                           bool
 	hub                                   hub.Config
@@ -145,6 +146,7 @@ func newServeFlags(fs *flag.FlagSet) *serveFlags {
 	fs.IntVar(&h.ReactionBatch, "reaction-batch", 256, "most reactions one such frame carries")
 	f.ops.bind(fs, s)
 	f.files.bind(fs, s)
+	f.s3.bind(fs)
 	fs.StringVar(&f.configPath, configFlag, "", "file of key = value lines setting any of these flags (flags and HUBBUB_* win over it)")
 	fs.BoolVar(&f.printConfig, "print-config", false, "print the effective configuration (each setting, its value and source; secrets masked) and exit")
 	return f
@@ -206,6 +208,9 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 	if err := f.ops.check(); err != nil {
 		return err
 	}
+	if err := f.s3.check(f.files.dir, sources); err != nil {
+		return err
+	}
 	if f.printConfig { // after the checks of values, so a printed configuration is one serve
 		// accepts; before the TLS files are read, which may live on another machine
 		printConfig(io.out, fs, sources)
@@ -258,9 +263,10 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 	defer h.Close()
 	resync.Store(h)
 
-	if f.srv.Files.Blobs, err = f.files.openBlobs(f.data); err != nil {
+	if f.srv.Files.Blobs, err = f.openBlobs(ctx, log); err != nil {
 		return err
 	}
+	defer closeBlobs(f.srv.Files.Blobs)
 	f.srv.Node, f.srv.Logger, f.srv.Pages = f.node, log, web.FS()
 	srv, err := server.New(f.srv, h, store, broker)
 	if err != nil {
