@@ -51,6 +51,9 @@ type sniffed struct {
 	// format is the image format ("png", "jpeg", "gif", "webp"), "" for any other file.
 	format        string
 	width, height int
+	// orientation is a JPEG's EXIF orientation (1 to 8; 0 or 1: as stored), which its
+	// thumbnail is turned by, as browsers turn the image.
+	orientation int
 }
 
 // errTooManyPixels is wrapped by sniff's refusal of an image larger than the pixel limit.
@@ -121,7 +124,45 @@ func thumbnail(path string, s sniffed) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("decode: %w", err)
 	}
-	return encodeThumb(scaleDown(src))
+	return encodeThumb(orient(scaleDown(src), s.orientation))
+}
+
+// orient turns img as EXIF orientation o says a viewer shows it (o 2 to 8; others: as it is),
+// so that a thumbnail, which carries no EXIF, is upright as its photo is.
+func orient(img *image.RGBA, o int) *image.RGBA {
+	if o < 2 || o > 8 {
+		return img
+	}
+	w, h := img.Bounds().Dx(), img.Bounds().Dy()
+	dw, dh := w, h
+	if o >= 5 {
+		dw, dh = h, w
+	}
+	dst := image.NewRGBA(image.Rect(0, 0, dw, dh))
+	for y := range h {
+		for x := range w {
+			var dx, dy int
+			switch o {
+			case 2:
+				dx, dy = w-1-x, y
+			case 3:
+				dx, dy = w-1-x, h-1-y
+			case 4:
+				dx, dy = x, h-1-y
+			case 5:
+				dx, dy = y, x
+			case 6:
+				dx, dy = h-1-y, x
+			case 7:
+				dx, dy = h-1-y, w-1-x
+			case 8:
+				dx, dy = y, w-1-x
+			}
+			si, di := img.PixOffset(x, y), dst.PixOffset(dx, dy)
+			copy(dst.Pix[di:di+4], img.Pix[si:si+4])
+		}
+	}
+	return dst
 }
 
 // decodeCheck decodes the image in path and throws it away.

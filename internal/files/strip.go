@@ -15,7 +15,7 @@ import (
 // as they are — so stripping costs no quality and no decode.
 //
 // Kept: what a viewer needs to show the image as its author saw it — JPEG's JFIF (APP0,
-// without its thumbnail),
+// without its thumbnail), EXIF's Orientation alone (in an APP1 of its own),
 // ICC profile (APP2 "ICC_PROFILE") and Adobe (APP14, which says how the colours are coded);
 // PNG's and WebP's other chunks. Dropped: JPEG APP1 (EXIF, XMP) and the other APPn, comments;
 // PNG eXIf, tEXt, iTXt, zTXt, tIME; WebP EXIF and XMP (and the VP8X flags that announce them);
@@ -25,18 +25,21 @@ import (
 var errNotImage = errors.New("not a well-formed image")
 
 // strip copies the image in src (of the given format: "jpeg", "png", "webp"; others are
-// copied as they are) to dst without its metadata.
-func strip(dst io.Writer, src io.ReadSeeker, format string) error {
+// copied as they are) to dst without its metadata. A JPEG's EXIF orientation (how a phone held
+// sideways says to turn the picture) is the one thing kept — in an EXIF segment of its own,
+// with nothing else — so that browsers show the photo upright; strip returns it (1, upright,
+// when there is none).
+func strip(dst io.Writer, src io.ReadSeeker, format string) (orientation int, err error) {
 	switch format {
 	case "jpeg":
 		return stripJPEG(dst, bufio.NewReaderSize(src, 64<<10))
 	case "png":
-		return stripPNG(dst, bufio.NewReaderSize(src, 64<<10))
+		return 1, stripPNG(dst, bufio.NewReaderSize(src, 64<<10))
 	case "webp":
-		return stripWebP(dst, src)
+		return 1, stripWebP(dst, src)
 	}
-	_, err := io.Copy(dst, src)
-	return err
+	_, err = io.Copy(dst, src)
+	return 1, err
 }
 
 // JPEG markers (ITU T.81, B.1.1.3).
@@ -45,6 +48,7 @@ const (
 	jpegEOI   = 0xD9
 	jpegSOS   = 0xDA
 	jpegAPP0  = 0xE0
+	jpegAPP1  = 0xE1
 	jpegAPP2  = 0xE2
 	jpegAPP14 = 0xEE
 	jpegAPP15 = 0xEF
@@ -60,10 +64,11 @@ var iccTag = []byte("ICC_PROFILE\x00")
 // stripJPEG copies a JPEG, segment by segment, leaving out the metadata segments and what
 // follows EOI. After a start of scan it copies the entropy-coded data up to the next marker
 // (a progressive JPEG has many scans, with tables between them).
-func stripJPEG(w io.Writer, r *bufio.Reader) error {
+func stripJPEG(w io.Writer, r *bufio.Reader) (orientation int, err error) {
+	orientation = 1
 	var soi [2]byte
 	if _, err := io.ReadFull(r, soi[:]); err != nil || soi[0] != 0xFF || soi[1] != jpegSOI {
-		return fmt.Errorf("jpeg: %w: no start of image", errNotImage)
+		return 0, fmt.Errorf("jpeg: %w: no start of image", errNotImage)
 	}
 	bw := bufio.NewWriterSize(w, 64<<10)
 	bw.Write(soi[:])
@@ -72,26 +77,36 @@ func stripJPEG(w io.Writer, r *bufio.Reader) error {
 		marker, err := nextMarker(r, afterScan)
 		afterScan = false
 		if err != nil {
-			return err
+			return 0, err
 		}
 		switch {
 		case marker == jpegEOI:
 			bw.Write([]byte{0xFF, jpegEOI})
-			return bw.Flush()
+			return orientation, bw.Flush()
 		case marker == jpegTEM || marker >= jpegRST0 && marker <= jpegRST7:
 			bw.Write([]byte{0xFF, marker}) // no length
 			continue
 		}
 		var lb [2]byte
 		if _, err := io.ReadFull(r, lb[:]); err != nil {
-			return fmt.Errorf("jpeg: %w: a segment ends early", errNotImage)
+			return 0, fmt.Errorf("jpeg: %w: a segment ends early", errNotImage)
 		}
 		n := int(binary.BigEndian.Uint16(lb[:]))
 		if n < 2 {
-			return fmt.Errorf("jpeg: %w: a segment of length %d", errNotImage, n)
+			return 0, fmt.Errorf("jpeg: %w: a segment of length %d", errNotImage, n)
 		}
 		keep := true
 		switch {
+		case marker == jpegAPP1 && orientation == 1:
+			seg := make([]byte, n-2)
+			if _, err := io.ReadFull(r, seg); err != nil {
+				return 0, fmt.Errorf("jpeg: %w: a segment ends early", errNotImage)
+			}
+			if o := exifOrientation(seg); o > 1 {
+				orientation = o
+				bw.Write(orientationSegment(o))
+			}
+			continue
 		case marker == jpegCOM, marker > jpegAPP0 && marker <= jpegAPP15 && marker != jpegAPP2 && marker != jpegAPP14:
 			keep = false
 		case marker == jpegAPP2:
@@ -99,28 +114,81 @@ func stripJPEG(w io.Writer, r *bufio.Reader) error {
 			keep = bytes.Equal(head, iccTag)
 		case marker == jpegAPP0:
 			if err := copyJFIF(bw, r, n-2); err != nil {
-				return err
+				return 0, err
 			}
 			continue
 		}
 		if !keep {
 			if _, err := r.Discard(n - 2); err != nil {
-				return fmt.Errorf("jpeg: %w: a segment ends early", errNotImage)
+				return 0, fmt.Errorf("jpeg: %w: a segment ends early", errNotImage)
 			}
 			continue
 		}
 		bw.Write([]byte{0xFF, marker})
 		bw.Write(lb[:])
 		if _, err := io.CopyN(bw, r, int64(n-2)); err != nil {
-			return fmt.Errorf("jpeg: %w: a segment ends early", errNotImage)
+			return 0, fmt.Errorf("jpeg: %w: a segment ends early", errNotImage)
 		}
 		if marker == jpegSOS {
 			if err := copyScan(bw, r); err != nil {
-				return err
+				return 0, err
 			}
 			afterScan = true
 		}
 	}
+}
+
+// exifTag starts an APP1 segment that holds EXIF.
+var exifTag = []byte("Exif\x00\x00")
+
+// exifOrientation reads the Orientation tag (0x0112) of IFD0 in an APP1 payload: 1 to 8, or 0
+// when the payload is not EXIF or has none.
+func exifOrientation(seg []byte) int {
+	if !bytes.HasPrefix(seg, exifTag) {
+		return 0
+	}
+	t := seg[len(exifTag):]
+	if len(t) < 8 {
+		return 0
+	}
+	var bo binary.ByteOrder
+	switch string(t[:2]) {
+	case "II":
+		bo = binary.LittleEndian
+	case "MM":
+		bo = binary.BigEndian
+	default:
+		return 0
+	}
+	ifd := int64(bo.Uint32(t[4:8]))
+	if ifd+2 > int64(len(t)) {
+		return 0
+	}
+	count := int64(bo.Uint16(t[ifd:]))
+	for i := range count {
+		e := ifd + 2 + 12*i
+		if e+12 > int64(len(t)) {
+			return 0
+		}
+		if bo.Uint16(t[e:]) == 0x0112 && bo.Uint16(t[e+2:]) == 3 { // Orientation, SHORT
+			if o := int(bo.Uint16(t[e+8:])); o >= 1 && o <= 8 {
+				return o
+			}
+			return 0
+		}
+	}
+	return 0
+}
+
+// orientationSegment is an APP1 EXIF segment holding only Orientation o: a big-endian TIFF
+// header and an IFD0 of one entry.
+func orientationSegment(o int) []byte {
+	b := []byte{0xFF, jpegAPP1, 0, 2 + 6 + 8 + 2 + 12 + 4}
+	b = append(b, exifTag...)
+	b = append(b, 'M', 'M', 0, 42, 0, 0, 0, 8) // byte order, magic, IFD0 at 8
+	b = append(b, 0, 1)                        // one entry
+	b = append(b, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, byte(o), 0, 0)
+	return append(b, 0, 0, 0, 0) // no next IFD
 }
 
 // jfifLen is the length of a JFIF APP0 payload without a thumbnail.

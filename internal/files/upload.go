@@ -192,10 +192,13 @@ func (s *Service) process(ctx context.Context, f *os.File) (processed, error) {
 		if _, err := f.Seek(0, io.SeekStart); err != nil {
 			return p, err
 		}
-		if err := strip(p.tmp, f, sn.format); err != nil {
+		if sn.orientation, err = strip(p.tmp, f, sn.format); err != nil {
 			return p, err
 		}
 		p.src = p.tmp
+		if sn.orientation >= 5 { // turned a quarter: shown as tall as it is stored wide
+			p.att.Width, p.att.Height = sn.height, sn.width
+		}
 	}
 	if err := s.decoders.acquire(ctx); err != nil {
 		return p, err

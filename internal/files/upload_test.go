@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/binary"
 	"image"
 	"image/color"
 	"image/gif"
+	"image/jpeg"
 	"image/png"
 	"io"
 	"net/http"
@@ -372,5 +374,66 @@ func TestUploadWithSessionCookie(t *testing.T) {
 	}
 	if status, rep := upload(t, s, guest("gus"), "b.txt", []byte("x")); status != http.StatusForbidden || rep.str("code") != "forbidden" {
 		t.Errorf("a disabled guest's key: %d %v", status, rep)
+	}
+}
+
+// TestPhotoOrientation: a phone photo stored sideways (EXIF Orientation 6, "turn a quarter
+// clockwise") keeps that one tag and loses the rest (GPS), is reported with the size it is
+// shown at, and its thumbnail is upright.
+func TestPhotoOrientation(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{})
+	servertest.DialJSON(t, s, "ann")
+	img := image.NewRGBA(image.Rect(0, 0, 400, 200)) // stored wide: red left, blue right
+	for y := range 200 {
+		for x := range 400 {
+			c := color.RGBA{220, 0, 0, 255}
+			if x >= 200 {
+				c = color.RGBA{0, 0, 220, 255}
+			}
+			img.Set(x, y, c)
+		}
+	}
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 95}); err != nil {
+		t.Fatal(err)
+	}
+	// EXIF, little-endian: IFD0 with Orientation 6 and GPSInfo pointing to a GPS IFD with the secret.
+	le := binary.LittleEndian
+	tiff := []byte("II*\x00")
+	tiff = le.AppendUint32(tiff, 8)
+	tiff = le.AppendUint16(tiff, 2)
+	tiff = append(tiff, 0x12, 0x01, 3, 0, 1, 0, 0, 0, 6, 0, 0, 0)                          // Orientation = 6
+	tiff = append(tiff, 0x25, 0x88, 4, 0, 1, 0, 0, 0, 38, 0, 0, 0)                         // GPSInfo at 38
+	tiff = le.AppendUint32(tiff, 0)                                                        // 8+2+24+4 = 38
+	tiff = append(tiff, 1, 0, 0x1B, 0, 2, 0, byte(len(gpsSecret)+1), 0, 0, 0, 56, 0, 0, 0) // one ASCII tag at 56
+	tiff = le.AppendUint32(tiff, 0)
+	tiff = append(tiff, gpsSecret+"\x00"...)
+	app1 := append([]byte("Exif\x00\x00"), tiff...)
+	plain := buf.Bytes()
+	photo := append(append(append([]byte{}, plain[:2]...), segment(0xE1, app1)...), plain[2:]...)
+
+	rep := mustUpload(t, s, guest("ann"), "portrait.jpg", photo)
+	if rep.num("width") != 200 || rep.num("height") != 400 {
+		t.Errorf("a quarter-turned photo is reported %d×%d, want 200×400", rep.num("width"), rep.num("height"))
+	}
+	_, body := get(t, s, guest("ann"), rep.str("url"), nil)
+	if bytes.Contains(body, []byte(gpsSecret)) {
+		t.Error("the GPS data is still there")
+	}
+	if !bytes.Contains(body, []byte("Exif\x00\x00MM\x00\x2a\x00\x00\x00\x08\x00\x01\x01\x12\x00\x03\x00\x00\x00\x01\x00\x06")) {
+		t.Error("the orientation was not kept")
+	}
+	_, thumb := get(t, s, guest("ann"), rep.str("thumb_url"), nil)
+	th, err := jpeg.Decode(bytes.NewReader(thumb))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := th.Bounds(); b.Dx() != 160 || b.Dy() != 320 {
+		t.Fatalf("thumbnail %v, want 160×320", b)
+	}
+	// Turned clockwise, the stored left (red) is the top.
+	top, bottom := color.RGBAModel.Convert(th.At(80, 40)).(color.RGBA), color.RGBAModel.Convert(th.At(80, 280)).(color.RGBA)
+	if top.R < 150 || top.B > 80 || bottom.B < 150 || bottom.R > 80 {
+		t.Errorf("thumbnail not upright: top %v, bottom %v", top, bottom)
 	}
 }
