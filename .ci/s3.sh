@@ -76,8 +76,14 @@ hubbub_s3_start() (
     -master.port=9333 -volume.port=8089 -filer.port=8888 \
     -master.volumeSizeLimitMB=64 -volume.max=0 \
     >"$hubbub_s3_dir/weed.log" 2>&1 </dev/null &
+  pid=$!
   for _ in $(seq 1 120); do
     if hubbub_s3_answers; then return 0; fi
+    if ! kill -0 "$pid" 2>/dev/null; then # e.g. a port still held by a server that is stopping
+      echo "s3.sh: SeaweedFS exited at start; the end of $hubbub_s3_dir/weed.log:" >&2
+      tail -20 "$hubbub_s3_dir/weed.log" >&2
+      return 1
+    fi
     sleep 0.5
   done
   echo "s3.sh: SeaweedFS did not answer on $hubbub_s3_url within 60 s; the end of $hubbub_s3_dir/weed.log:" >&2
