@@ -210,3 +210,32 @@ test("search finds a message by its words and marks them in the snippet", async 
   const refused = gina.search({ q: "release", since: "yesterday" });
   assert.equal((await answer(refused)).error.code, "bad_field");
 });
+
+test("a message carries a file uploaded with POST /upload", async () => {
+  const hana = connect("hana");
+  const ivan = connect("ivan");
+  await join(hana, "js-files");
+  await join(ivan, "js-files");
+  // The upload names the guest as the socket does; its answer describes the file.
+  const upload = new URL("/upload?name=notes.txt", serverURL.replace(/^ws/, "http"));
+  const res = await fetch(upload, {
+    method: "POST",
+    headers: { "X-Hubbub-Name": encodeURIComponent("hana"), "X-Hubbub-Key": hana.key, "Content-Type": "application/octet-stream" },
+    body: "the notes",
+  });
+  assert.equal(res.status, 201, await res.clone().text());
+  const file = await res.json();
+  assert.equal(file.name, "notes.txt");
+
+  const heard = waitFor(ivan, "messages", (d) => d.added.some((m) => m.attachments.length > 0), "ivan gets the file");
+  const stored = await delivered(hana, hana.send("js-files", "here are the notes", { attachments: [file] }));
+  assert.deepEqual(stored.attachments.map((a) => a.id), [file.id]);
+  const m = (await heard).added.find((x) => x.attachments.length > 0);
+  assert.equal(m.attachments[0].id, file.id);
+  assert.equal(m.attachments[0].name, "notes.txt");
+  const got = await fetch(new URL(m.attachments[0].url, upload), {
+    headers: { "X-Hubbub-Name": encodeURIComponent("ivan"), "X-Hubbub-Key": ivan.key },
+  });
+  assert.equal(got.status, 200);
+  assert.equal(await got.text(), "the notes");
+});
