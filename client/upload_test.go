@@ -1,6 +1,15 @@
 package client_test
 
 import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"hash/crc32"
+	"image"
+	"image/png"
+	"io"
+	"net/http"
+	"strings"
 	"testing"
 
 	"hubbub"
@@ -86,4 +95,91 @@ func TestPostAttachments(t *testing.T) {
 			t.Errorf("Post(%d files) was queued", len(m.Attachments))
 		}
 	}
+}
+
+// A guest's session uploads a file and sends it with a message: the other member receives the
+// message with the file, whose URL downloads the same bytes for them (a guest's name and key
+// in headers). A file the server will not take is refused with its status and code.
+func TestSessionUploadAndPostFiles(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{})
+	ctx := testContext(t)
+	ann, _ := joinSession(t, ctx, "ann", s.WS)
+	_, bobRec := joinSession(t, ctx, "bob", s.WS)
+
+	data := []byte("minutes of the meeting\n")
+	att, err := ann.Upload(ctx, "minutes.txt", bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if att.Name != "minutes.txt" || att.Size != int64(len(data)) || !strings.HasPrefix(att.Type, "text/plain") || att.URL == "" {
+		t.Fatalf("upload answered %+v", att)
+	}
+	r, err := ann.Post(ctx, client.Outgoing{Room: "general", Text: "the minutes", Attachments: []string{att.ID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var got *wire.Message
+	testwait.Until(t, "bob's message with the file", func() bool {
+		for _, m := range bobRec.messages("general") {
+			if m.Text == "the minutes" {
+				got = m
+				return true
+			}
+		}
+		return false
+	})
+	if len(got.Attachments) != 1 || got.Attachments[0].ID != att.ID || got.Attachments[0].Name != "minutes.txt" {
+		t.Fatalf("bob got the attachments %+v, want the file %s", got.Attachments, att.ID)
+	}
+
+	// bob downloads it as himself: a guest's name and key in headers.
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, client.FileURL(s.WS, got.Attachments[0].URL), nil)
+	req.Header.Set("X-Hubbub-Name", "bob")
+	req.Header.Set("X-Hubbub-Key", "key-bob")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !bytes.Equal(body, data) {
+		t.Errorf("bob's download: %s, %q; want 200 and %q", resp.Status, body, data)
+	}
+
+	// Files alone, no text.
+	att2, err := ann.Upload(ctx, "second.txt", strings.NewReader("two"), -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, err = ann.Post(ctx, client.Outgoing{Room: "general", Attachments: []string{att2.ID}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Wait(ctx); err != nil {
+		t.Errorf("a message of a file alone: %v", err)
+	}
+
+	// A picture claiming more pixels than the server decodes is refused before any is.
+	_, err = ann.Upload(ctx, "bomb.png", bytes.NewReader(bombPNG(t)), -1)
+	var ue *client.UploadError
+	if !errors.As(err, &ue) || ue.Status/100 != 4 || ue.Message == "" {
+		t.Errorf("the bomb: %v (%#v), want an UploadError with a 4xx status and a message", err, ue)
+	}
+}
+
+// bombPNG is a PNG whose header claims 100,000 × 100,000 pixels (40 GB decoded).
+func bombPNG(t *testing.T) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	if err := png.Encode(&b, image.NewGray(image.Rect(0, 0, 1, 1))); err != nil {
+		t.Fatal(err)
+	}
+	p := b.Bytes()
+	// The IHDR chunk follows the 8-byte signature: length, "IHDR", width, height, …, CRC.
+	binary.BigEndian.PutUint32(p[16:20], 100_000)
+	binary.BigEndian.PutUint32(p[20:24], 100_000)
+	binary.BigEndian.PutUint32(p[29:33], crc32.ChecksumIEEE(p[12:29]))
+	return p
 }

@@ -1,10 +1,63 @@
 package main
 
 import (
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
 	"testing"
 
+	"hubbub/internal/servertest"
 	"hubbub/internal/wire"
 )
+
+// /upload sends a file with a message; the other client prints the message with the file's
+// name, size and absolute URL. A missing file, a folder and a bare /upload are refused with a
+// word each, and nothing is sent for them.
+func TestChatUpload(t *testing.T) {
+	chatLeakCheck(t)
+	s := servertest.Start(t, servertest.Options{})
+	dir := t.TempDir()
+	notes := filepath.Join(dir, "meeting notes.txt")
+	if err := os.WriteFile(notes, []byte("the notes, in full\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	pr, pw := io.Pipe()
+	t.Cleanup(func() { pw.Close() })
+	bob := startChat(t, pr, chatArgs(chatUser(t, "bob"), []string{s.WS})...)
+	bob.waitOutput(t, "* you joined general; members: bob\n")
+
+	in := strings.Join([]string{
+		`/upload "` + notes + `" here are the notes`,
+		"/upload",
+		"/upload " + filepath.Join(dir, "missing.txt"),
+		"/upload " + dir,
+		`/upload "` + notes,
+	}, "\n") + "\n"
+	_, stderr, err := chatToEnd(t, in, chatArgs(chatUser(t, "alice"), []string{s.WS})...)
+	if err != nil {
+		t.Fatalf("alice: %v\n%s", err, stderr)
+	}
+	for _, want := range []string{
+		"* uploaded meeting notes.txt (19 B)\n",
+		"* /upload: usage: /upload PATH [TEXT]\n",
+		"* /upload: open " + filepath.Join(dir, "missing.txt") + ": no such file or directory\n",
+		"* /upload: " + dir + " is not a file\n",
+		"* /upload: usage: /upload PATH [TEXT] (the closing \" is missing)\n",
+	} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("alice's stderr has no %q:\n%s", want, stderr)
+		}
+	}
+	line := regexp.QuoteMeta("[general] #1 alice: here are the notes [file: meeting notes.txt (19 B) "+s.URL+"/files/") +
+		`f_[^/ ]+` + regexp.QuoteMeta("/meeting%20notes.txt]")
+	bob.waitOutput(t, "[general] #1 alice: here are the notes [file: ")
+	if got := chatLines(bob.out.String(), "[general]"); len(got) != 1 || !regexp.MustCompile("^"+line+"$").MatchString(got[0]) {
+		t.Errorf("bob printed %q, want one line matching %s", got, line)
+	}
+}
 
 // A message's files print after its text, each with its name, size and absolute URL; a URL
 // that is not http(s) once resolved is not printed as one.

@@ -13,7 +13,8 @@
 //     chromium-browser, google-chrome-stable or google-chrome on $PATH).
 //   - HUBBUB_E2E_ARTIFACTS: where a failing test saves a screenshot of every page it drove
 //     (default: a new directory under $TMPDIR, named in the test log).
-//   - HUBBUB_SCREENSHOT=1: TestScreenshot rewrites docs/screenshot.png.
+//   - HUBBUB_SCREENSHOT=1: TestScreenshot rewrites docs/screenshot.png, TestScreenshotFiles
+//     docs/screenshot-files.png.
 //   - HUBBUB_NODE: the Node.js binary (default: node on $PATH).
 //
 // The package has no non-test code besides this comment.
