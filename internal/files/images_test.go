@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/binary"
 	"image"
+	"image/color"
+	"image/gif"
 	"image/jpeg"
 	"image/png"
 	"os"
@@ -152,6 +154,8 @@ func TestStripRefusesDamage(t *testing.T) {
 	j, _ := jpegWithMetadata(t, 50, 50)
 	p := pngWithMetadata(t, picture(50, 50))
 	w := webpWithMetadata(t)
+	var g bytes.Buffer
+	gif.Encode(&g, image.NewPaletted(image.Rect(0, 0, 30, 30), color.Palette{color.Black, color.White}), nil)
 	for _, c := range []struct {
 		format string
 		data   []byte
@@ -162,6 +166,8 @@ func TestStripRefusesDamage(t *testing.T) {
 		{"png", []byte("\x89PNG\r\n\x1a\n\x00\x00")},
 		{"webp", w[:len(w)-100]},
 		{"webp", []byte("RIFF\x04\x00\x00\x00WEBX")},
+		{"gif", g.Bytes()[:g.Len()-5]},
+		{"gif", []byte("GIF89a")},
 	} {
 		var out bytes.Buffer
 		if err := files.Strip(&out, bytes.NewReader(c.data), c.format); err == nil {
@@ -198,3 +204,55 @@ func TestCleanName(t *testing.T) {
 }
 
 func utf8Valid(s string) bool { return strings.ToValidUTF8(s, "") == s }
+
+// TestStripGIF: comments and application extensions (XMP) go; the animation's loop and every
+// frame stay.
+func TestStripGIF(t *testing.T) {
+	pal := color.Palette{color.Black, color.White, color.RGBA{200, 0, 0, 255}}
+	anim := &gif.GIF{LoopCount: 0}
+	for i := range 3 {
+		f := image.NewPaletted(image.Rect(0, 0, 20, 10), pal)
+		f.SetColorIndex(i, i, 2)
+		anim.Image, anim.Delay = append(anim.Image, f), append(anim.Delay, 10)
+	}
+	var buf bytes.Buffer
+	if err := gif.EncodeAll(&buf, anim); err != nil {
+		t.Fatal(err)
+	}
+	plain := buf.Bytes()
+	if !bytes.Contains(plain, []byte("NETSCAPE2.0")) {
+		t.Fatal("the fixture has no loop extension")
+	}
+	sub := func(data string) []byte { return append([]byte{byte(len(data))}, data...) }
+	var meta []byte
+	meta = append(meta, 0x21, 0xFE)
+	meta = append(append(meta, sub(comSecret)...), 0)
+	meta = append(meta, 0x21, 0xFF)
+	meta = append(append(append(meta, sub("XMP DataXMP")...), sub("<x:xmpmeta>"+xmpSecret+"</x:xmpmeta>")...), 0)
+	in := append(append(append([]byte{}, plain[:len(plain)-1]...), meta...), 0x3B)
+	in = append(in, "trailing-bytes"...)
+	out := stripped(t, in, "gif")
+	noSecrets(t, "the stripped GIF", out)
+	if !bytes.Contains(out, []byte("NETSCAPE2.0")) {
+		t.Error("the loop extension was dropped")
+	}
+	want, err := gif.DecodeAll(bytes.NewReader(plain))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := gif.DecodeAll(bytes.NewReader(out))
+	if err != nil {
+		t.Fatalf("the stripped GIF does not decode: %v", err)
+	}
+	if len(got.Image) != len(want.Image) || got.LoopCount != want.LoopCount {
+		t.Fatalf("%d frames, loop %d; want %d, %d", len(got.Image), got.LoopCount, len(want.Image), want.LoopCount)
+	}
+	for i := range want.Image {
+		if !samePixels(want.Image[i], got.Image[i]) {
+			t.Errorf("frame %d differs", i)
+		}
+	}
+	if !bytes.Equal(out, plain) {
+		t.Errorf("the stripped GIF (%d bytes) is not the GIF without its metadata (%d)", len(out), len(plain))
+	}
+}

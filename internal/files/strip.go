@@ -19,6 +19,8 @@ import (
 // ICC profile (APP2 "ICC_PROFILE") and Adobe (APP14, which says how the colours are coded);
 // PNG's and WebP's other chunks. Dropped: JPEG APP1 (EXIF, XMP) and the other APPn, comments;
 // PNG eXIf, tEXt, iTXt, zTXt, tIME; WebP EXIF and XMP (and the VP8X flags that announce them);
+// GIF comments and application extensions other than the animation loop (NETSCAPE2.0,
+// ANIMEXTS1.0), XMP among them;
 // anything after the image's end.
 
 // errNotImage is wrapped by a strip that finds the bytes are not the format they claimed.
@@ -37,6 +39,8 @@ func strip(dst io.Writer, src io.ReadSeeker, format string) (orientation int, er
 		return 1, stripPNG(dst, bufio.NewReaderSize(src, 64<<10))
 	case "webp":
 		return 1, stripWebP(dst, src)
+	case "gif":
+		return 1, stripGIF(dst, bufio.NewReaderSize(src, 64<<10))
 	}
 	_, err = io.Copy(dst, src)
 	return 1, err
@@ -383,4 +387,111 @@ func stripWebP(w io.Writer, src io.ReadSeeker) error {
 		}
 	}
 	return bw.Flush()
+}
+
+// GIF blocks (GIF89a, section 17 on).
+const (
+	gifExtension  = 0x21
+	gifImage      = 0x2C
+	gifTrailer    = 0x3B
+	gifComment    = 0xFE
+	gifAppExt     = 0xFF
+	gifLocalTable = 0x80
+)
+
+// stripGIF copies a GIF block by block, leaving out comments and the application extensions
+// that are not the animation loop, and what follows the trailer.
+func stripGIF(w io.Writer, r *bufio.Reader) error {
+	head := make([]byte, 13) // signature, version, logical screen descriptor
+	if _, err := io.ReadFull(r, head); err != nil || (string(head[:6]) != "GIF87a" && string(head[:6]) != "GIF89a") {
+		return fmt.Errorf("gif: %w: no header", errNotImage)
+	}
+	bw := bufio.NewWriterSize(w, 64<<10)
+	bw.Write(head)
+	if head[10]&gifLocalTable != 0 { // the global colour table
+		if _, err := io.CopyN(bw, r, 3<<(head[10]&7+1)); err != nil {
+			return fmt.Errorf("gif: %w: the colour table ends early", errNotImage)
+		}
+	}
+	for {
+		b, err := r.ReadByte()
+		if err != nil {
+			return fmt.Errorf("gif: %w: it ends without a trailer", errNotImage)
+		}
+		switch b {
+		case gifTrailer:
+			bw.WriteByte(b)
+			return bw.Flush()
+		case gifImage:
+			desc := make([]byte, 9)
+			if _, err := io.ReadFull(r, desc); err != nil {
+				return fmt.Errorf("gif: %w: an image descriptor ends early", errNotImage)
+			}
+			bw.WriteByte(b)
+			bw.Write(desc)
+			if desc[8]&gifLocalTable != 0 {
+				if _, err := io.CopyN(bw, r, 3<<(desc[8]&7+1)); err != nil {
+					return fmt.Errorf("gif: %w: a colour table ends early", errNotImage)
+				}
+			}
+			lzw, err := r.ReadByte() // the LZW minimum code size
+			if err != nil {
+				return fmt.Errorf("gif: %w: an image ends early", errNotImage)
+			}
+			bw.WriteByte(lzw)
+			if err := gifSubBlocks(bw, r); err != nil {
+				return err
+			}
+		case gifExtension:
+			label, err := r.ReadByte()
+			if err != nil {
+				return fmt.Errorf("gif: %w: an extension ends early", errNotImage)
+			}
+			keep := label != gifComment
+			var first []byte
+			if label == gifAppExt {
+				// Its first sub-block names the application: only the loop count is kept.
+				n, err := r.ReadByte()
+				if err != nil {
+					return fmt.Errorf("gif: %w: an extension ends early", errNotImage)
+				}
+				first = make([]byte, n)
+				if _, err := io.ReadFull(r, first); err != nil {
+					return fmt.Errorf("gif: %w: an extension ends early", errNotImage)
+				}
+				id := string(first[:min(len(first), 11)])
+				keep = id == "NETSCAPE2.0" || id == "ANIMEXTS1.0"
+				first = append([]byte{n}, first...)
+			}
+			out := io.Writer(bw)
+			if !keep {
+				out = io.Discard
+			}
+			out.Write([]byte{b, label})
+			out.Write(first)
+			if err := gifSubBlocks(out, r); err != nil {
+				return err
+			}
+		default:
+			return fmt.Errorf("gif: %w: an unknown block %#x", errNotImage, b)
+		}
+	}
+}
+
+// gifSubBlocks copies data sub-blocks (a length byte, then that many bytes) up to and with
+// the terminating empty one.
+func gifSubBlocks(w io.Writer, r *bufio.Reader) error {
+	for {
+		n, err := r.ReadByte()
+		if err != nil {
+			return fmt.Errorf("gif: %w: data ends early", errNotImage)
+		}
+		w.Write([]byte{n})
+		if n == 0 {
+			return nil
+		}
+		if _, err := io.CopyN(w, r, int64(n)); err != nil {
+			return fmt.Errorf("gif: %w: data ends early", errNotImage)
+		}
+	}
 }

@@ -185,20 +185,18 @@ func (s *Service) process(ctx context.Context, f *os.File) (processed, error) {
 	if sn.format == "" {
 		return p.sized()
 	}
-	if sn.format != "gif" {
-		if p.tmp, err = os.CreateTemp(s.cfg.TempDir, "hubbub-stripped-*"); err != nil {
-			return p, err
-		}
-		if _, err := f.Seek(0, io.SeekStart); err != nil {
-			return p, err
-		}
-		if sn.orientation, err = strip(p.tmp, f, sn.format); err != nil {
-			return p, err
-		}
-		p.src = p.tmp
-		if sn.orientation >= 5 { // turned a quarter: shown as tall as it is stored wide
-			p.att.Width, p.att.Height = sn.height, sn.width
-		}
+	if p.tmp, err = os.CreateTemp(s.cfg.TempDir, "hubbub-stripped-*"); err != nil {
+		return p, err
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return p, err
+	}
+	if sn.orientation, err = strip(p.tmp, f, sn.format); err != nil {
+		return p, err
+	}
+	p.src = p.tmp
+	if sn.orientation >= 5 { // turned a quarter: shown as tall as it is stored wide
+		p.att.Width, p.att.Height = sn.height, sn.width
 	}
 	if err := s.decoders.acquire(ctx); err != nil {
 		return p, err
