@@ -61,6 +61,26 @@ hubbub_s3_answers() {
   [[ $line == HTTP/* ]]
 }
 
+# hubbub_s3_status sends one request (method, path, body) to the port and prints the status
+# code of the answer, or nothing.
+hubbub_s3_status() {
+  local line="" body=${3:-}
+  { exec 3<>"/dev/tcp/127.0.0.1/$hubbub_s3_port"; } 2>/dev/null || return 0
+  printf '%s %s HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Length: %d\r\n\r\n%s' "$1" "$2" "${#body}" "$body" >&3
+  read -r -t 5 line <&3 || true
+  exec 3<&- 3>&-
+  line=${line#HTTP/* }
+  echo "${line%% *}"
+}
+
+# hubbub_s3_writable reports whether the server we started stores an object: its S3 port
+# answers before its volume server has joined, when a first upload would fail. (Started
+# without an identity file, SeaweedFS takes anonymous requests.)
+hubbub_s3_writable() {
+  case "$(hubbub_s3_status PUT /hubbub-ready)" in 200 | 409) ;; *) return 1 ;; esac
+  [ "$(hubbub_s3_status PUT /hubbub-ready/probe ok)" = 200 ]
+}
+
 # hubbub_s3_start starts the server in the background unless one answers already, and waits
 # (60 s at most) until it does.
 hubbub_s3_start() (
@@ -78,7 +98,7 @@ hubbub_s3_start() (
     >"$hubbub_s3_dir/weed.log" 2>&1 </dev/null &
   pid=$!
   for _ in $(seq 1 120); do
-    if hubbub_s3_answers; then return 0; fi
+    if hubbub_s3_answers && hubbub_s3_writable; then return 0; fi
     if ! kill -0 "$pid" 2>/dev/null; then # e.g. a port still held by a server that is stopping
       echo "s3.sh: SeaweedFS exited at start; the end of $hubbub_s3_dir/weed.log:" >&2
       tail -20 "$hubbub_s3_dir/weed.log" >&2
