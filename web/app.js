@@ -897,7 +897,9 @@ function modTarget(button) {
   const msg = button.closest(".msg");
   if (msg && msg.dataset.seq) {
     const text = msg.querySelector(".text");
-    return { room: ui.active, seq: Number(msg.dataset.seq), name: msg.dataset.from, excerpt: text ? text.textContent : "" };
+    const r = client.rooms.get(ui.active);
+    const m = r && r.get(Number(msg.dataset.seq));
+    return { room: ui.active, seq: Number(msg.dataset.seq), name: msg.dataset.from, excerpt: m ? messageSnippet(m, 200) : text ? text.textContent : "" };
   }
   const member = button.closest(".member");
   if (member) return { room: ui.active, name: member.dataset.name };

@@ -338,7 +338,7 @@ function renderReplying() {
     return;
   }
   $("replying-from").textContent = m ? m.from : "a message";
-  $("replying-text").textContent = m ? (m.deleted ? "Message deleted" : plainSnippet(m.text, 120)) : "";
+  $("replying-text").textContent = m ? (m.deleted ? "Message deleted" : messageSnippet(m, 120)) : "";
   $("composer-input").setAttribute("aria-describedby", "replying-label composer-help");
 }
 
@@ -420,7 +420,9 @@ function saveEdit() {
   const r = client.rooms.get(e.room);
   const m = r && r.get(e.seq);
   if (!text) {
-    showNotice("A message cannot be empty: delete it instead.");
+    // A message of files alone had no text to begin with: nothing changed.
+    if (m && !m.text && Array.isArray(m.attachments) && m.attachments.length) cancelEdit(true);
+    else showNotice("A message cannot be empty: delete it instead.");
     return;
   }
   const max = client.limits && client.limits.max_text;
@@ -463,9 +465,12 @@ function editLastMessage() {
 
 /** Asks before deleting my message (the moderation dialog, which moderators use for anyone's). */
 function confirmDelete(room, seq, row, opener) {
+  const r = client.rooms.get(room);
+  const m = r && r.get(seq);
   const text = row.querySelector(".text");
   modMenu.opener = opener;
-  openModDialog("delete", { room, seq, name: row.dataset.from, excerpt: text ? text.textContent : "", own: row.dataset.from === me() });
+  const excerpt = m ? messageSnippet(m, 200) : text ? text.textContent : "";
+  openModDialog("delete", { room, seq, name: row.dataset.from, excerpt, own: row.dataset.from === me() });
 }
 
 // --- links to messages ----------------------------------------------------------------------------
@@ -731,7 +736,7 @@ function notifyMention(room, m) {
   if (document.visibilityState !== "hidden" || !("Notification" in window) || Notification.permission !== "granted") return;
   try {
     // One notification per room at a time: a burst of mentions replaces, not piles up.
-    const n = new Notification(m.from + " mentioned you in #" + room, { body: plainSnippet(m.text, 160), tag: "hubbub-mention-" + room });
+    const n = new Notification(m.from + " mentioned you in #" + room, { body: messageSnippet(m, 160), tag: "hubbub-mention-" + room });
     n.onclick = () => {
       window.focus();
       location.hash = room + "/" + m.seq;

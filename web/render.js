@@ -165,6 +165,16 @@ function plainSnippet(text, max = 100) {
   return snippet(out, max);
 }
 
+/**
+ * A message as one line of plain text (plainSnippet), or, for a message of files alone, their
+ * names: "📎 plan.pdf, shot.png".
+ */
+function messageSnippet(m, max = 100) {
+  const text = plainSnippet(m.text, max);
+  if (text || !Array.isArray(m.attachments) || !m.attachments.length) return text;
+  return snippet("📎 " + m.attachments.map((a) => a.name).join(", "), max);
+}
+
 /** Whether message m mentions me: by name, or everyone with @room. */
 function mentionsMe(m, me) {
   if (!m || m.deleted || !me) return false;
@@ -296,7 +306,7 @@ function paintMessage(li, m, c) {
     quote.disabled = c.parentState === "missing";
     if (p) {
       qfrom.textContent = p.from;
-      qtext.textContent = p.deleted ? "Message deleted" : plainSnippet(p.text, 120);
+      qtext.textContent = p.deleted ? "Message deleted" : messageSnippet(p, 120);
       quote.setAttribute("aria-label", "Reply to " + p.from + ": " + qtext.textContent + ". Show that message");
     } else {
       qfrom.textContent = "";

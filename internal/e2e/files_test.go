@@ -196,6 +196,9 @@ func TestPastedScreenshotIsPreviewedAndDownloaded(t *testing.T) {
 	if body, _ := base64.StdEncoding.DecodeString(got.Body); got.Status != 200 || !bytes.Equal(body, doc) || !strings.HasPrefix(got.Disposition, "attachment") {
 		t.Errorf("bob: the document downloads as %d, %q, %d bytes; want 200, attachment, the %d bytes dropped", got.Status, got.Disposition, len(body), len(doc))
 	}
+	// A message of files alone is named by its files where a message is quoted.
+	bob.do("reply to the document", chromeEval(card+`.closest(".msg").querySelector('[data-action="reply"]').click()`))
+	bob.waitFor("the reply bar naming the file", `document.getElementById("replying-text").textContent === "📎 minutes.pdf"`)
 	for _, u := range []*user{ann, bob} {
 		if n := eval[int](u, `document.querySelectorAll("#message-list .msg .attachments img:not(.attachment-image img)").length`); n != 0 {
 			t.Errorf("%s: %d images outside the thumbnails", u.name, n)
