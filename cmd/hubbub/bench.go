@@ -6,7 +6,9 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	goio "io"
 	"os"
+	"os/exec"
 	"runtime/pprof"
 	"strconv"
 	"time"
@@ -19,13 +21,16 @@ func init() { subcommands["bench"] = runBench }
 const benchUsage = `usage: hubbub bench [flags]
 
 Load generator for hubbub, the original chat room and Centrifugo, on loopback only.
-Scenarios: idle, fanout, rooms, churn, ingress. Targets: hubbub (hubbub.v1), text (original protocol),
+Scenarios: idle, fanout, rooms, churn, ingress, storm. Targets: hubbub (hubbub.v1), text (original protocol),
 centrifugo (Centrifugo v6 JSON). Examples:
 
   hubbub bench --scenario fanout --target hubbub --pid auto --sources 4
   hubbub bench --scenario idle --conns 5000 --target text --url ws://127.0.0.1:3601/ws --pid auto
   hubbub bench --scenario rooms --rooms 1000 --members 10 --target centrifugo \
       --centrifugo-config centrifugo-config.json --pid auto
+  hubbub bench --scenario ingress --rooms 1000 --senders 10 --duration 10s --pid auto
+  hubbub bench --scenario storm --rooms 100 --members 100 --rate 200 --duration 15s \
+      --storm-after 3s --storm-restart 'kill -TERM "$(cat srv.pid)"; ./start-server.sh'
 
 Flags:`
 
@@ -37,7 +42,7 @@ func runBench(ctx context.Context, args []string, io stdio) error {
 	var c bench.Config
 	var asJSON, quiet bool
 	var cfConfig, cpuProfile string
-	fs.StringVar(&c.Scenario, "scenario", bench.ScenarioFanout, "idle, fanout, rooms, churn or ingress")
+	fs.StringVar(&c.Scenario, "scenario", bench.ScenarioFanout, "idle, fanout, rooms, churn, ingress or storm")
 	fs.StringVar(&c.Target, "target", bench.TargetHubbub, "hubbub (hubbub.v1), text (the original protocol) or centrifugo")
 	fs.StringVar(&c.URL, "url", "", "WebSocket URL, loopback only (default ws://127.0.0.1:3434/ws; centrifugo ws://127.0.0.1:3602/connection/websocket)")
 	fs.IntVar(&c.Sources, "sources", 0, "spread client sockets over source addresses 127.0.0.2 … 127.0.0.(1+N) (0 = the kernel's choice)")
@@ -46,11 +51,11 @@ func runBench(ctx context.Context, args []string, io stdio) error {
 	fs.IntVar(&c.Conns, "conns", 1000, "idle: connections to open")
 	fs.IntVar(&c.Listeners, "listeners", 1000, "fanout, churn: members that only listen")
 	fs.IntVar(&c.Senders, "senders", 10, "fanout, churn: members that send (and listen); ingress: senders per room")
-	fs.IntVar(&c.Rooms, "rooms", 100, "rooms, ingress: number of rooms")
-	fs.IntVar(&c.Members, "members", 10, "rooms: members per room, every one sending")
+	fs.IntVar(&c.Rooms, "rooms", 100, "rooms, ingress, storm: number of rooms")
+	fs.IntVar(&c.Members, "members", 10, "rooms, storm: members per room, every one sending")
 	fs.StringVar(&c.Room, "room", "bench", "room name (rooms: name-1, name-2, …; centrifugo: channel chat:<room>)")
 
-	fs.Float64Var(&c.Rate, "rate", 0, "messages per second in total: fanout's first step (default 100), churn's chat (default 20)")
+	fs.Float64Var(&c.Rate, "rate", 0, "messages per second in total: fanout's first step (default 100), churn's chat (default 20), storm's chat")
 	fs.Float64Var(&c.StepFactor, "step-factor", 1.5, "fanout: rate multiplier from one step to the next")
 	fs.Float64Var(&c.MaxRate, "max-rate", 1_000_000, "fanout: stop before the rate passes this many msgs/s")
 	fs.IntVar(&c.Steps, "steps", 12, fmt.Sprintf("fanout: most steps (at most %d)", bench.MaxSteps))
@@ -62,7 +67,10 @@ func runBench(ctx context.Context, args []string, io stdio) error {
 	fs.Float64Var(&c.MemberRate, "member-rate", 1, "rooms: messages per second each member sends")
 	fs.Float64Var(&c.ChurnRate, "churn-rate", 20, "churn: connections opened (and later closed) per second")
 	fs.DurationVar(&c.ChurnHold, "churn-hold", time.Second, "churn: how long each churning connection stays")
-	fs.DurationVar(&c.Duration, "duration", 10*time.Second, "idle: hold time; rooms, churn, ingress: sending time")
+	fs.DurationVar(&c.Duration, "duration", 10*time.Second, "idle: hold time; rooms, churn, ingress, storm: sending time")
+	fs.DurationVar(&c.StormAfter, "storm-after", 3*time.Second, "storm: sending time before the restart")
+	stormRestart := fs.String("storm-restart", "", `storm: shell command (sh -c) that stops the server with SIGTERM and starts it again on the same data, returning once it is started (it may return before the new process listens); bounded by --storm-restart-timeout`)
+	stormRestartTimeout := fs.Duration("storm-restart-timeout", time.Minute, "storm: longest the --storm-restart command may run")
 	fs.DurationVar(&c.Settle, "settle", 2*time.Second, "idle: time after connecting before memory counts as settled")
 	fs.DurationVar(&c.Deadline, "deadline", 10*time.Minute, "hard limit on the whole run")
 
@@ -96,6 +104,9 @@ func runBench(ctx context.Context, args []string, io stdio) error {
 			return usageError(err.Error())
 		}
 		c.TokenSecret = secret
+	}
+	if *stormRestart != "" {
+		c.Restart = restartCommand(*stormRestart, *stormRestartTimeout, io.err)
 	}
 	if !quiet {
 		c.Progress = io.err
@@ -149,4 +160,20 @@ func resolvePID(v string, c *bench.Config) error {
 	}
 	c.PID = pid
 	return nil
+}
+
+// restartCommand returns the storm scenario's restart: it runs cmd with sh -c, its output on
+// w, for at most timeout.
+func restartCommand(cmd string, timeout time.Duration, w goio.Writer) func(context.Context) error {
+	return func(ctx context.Context) error {
+		ctx, cancel := context.WithTimeout(ctx, timeout)
+		defer cancel()
+		c := exec.CommandContext(ctx, "sh", "-c", cmd)
+		c.Stdout, c.Stderr = w, w
+		c.WaitDelay = time.Second // a server it started in the background may hold the pipes
+		if err := c.Run(); err != nil {
+			return fmt.Errorf("--storm-restart %q: %w", cmd, err)
+		}
+		return nil
+	}
 }

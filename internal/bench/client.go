@@ -48,6 +48,9 @@ type client struct {
 
 	acks chan ackResult // the ingress scenario's answers to this sender's sends (nil: not wanted)
 
+	storm *stormClient // the storm scenario's state of this client (nil in other scenarios)
+	since uint64       // the room seq the next join asks to be replayed after (0: none)
+
 	ready   atomic.Bool // has seen a probe
 	closing atomic.Bool // the generator is closing it, so a read error is expected
 	dead    atomic.Bool // a write failed or the reader ended
@@ -142,11 +145,23 @@ func (c *client) readFrame() ([]byte, error) {
 // readLoop is the connection's only goroutine: it reads frames until the connection ends.
 func (c *client) readLoop() {
 	defer c.r.wg.Done()
-	defer c.r.untrack(c)
+	handedOff := false
+	defer func() {
+		if !handedOff { // else the reconnect loop owns the tracking of c now
+			c.r.untrack(c)
+		}
+	}()
 	for {
 		frame, err := c.readFrame()
 		if err != nil {
 			c.dead.Store(true)
+			if st := c.r.stormRun.Load(); st != nil && c.storm != nil && !c.closing.Load() && !c.r.stopping.Load() {
+				c.ws.Close()
+				c.r.untrack(c)
+				handedOff = true
+				st.dropped(c)
+				return
+			}
 			if !c.closing.Load() && !c.r.stopping.Load() {
 				c.r.stats.disconnects.Add(1)
 				c.r.stats.sample("connection ended: %v", closeReason(err))
@@ -193,6 +208,11 @@ func (c *client) deliver(p payload, now time.Time) {
 			s.reordered.Add(1)
 		} else {
 			c.last[p.sender] = p.seq
+		}
+	}
+	if p.step == 1 && c.storm != nil {
+		if st := c.r.stormRun.Load(); st != nil {
+			st.deliver(c, p)
 		}
 	}
 	if p.step == 0 { // a probe: this member is in the room

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -30,6 +31,10 @@ const (
 	// message as soon as the last one is acknowledged (hubbub.v1 only): durable writes per
 	// second.
 	ScenarioIngress = "ingress"
+	// ScenarioStorm puts Rooms × Members clients in rooms chatting at Rate, restarts the
+	// server after StormAfter (Restart), and times every client back and caught up
+	// (hubbub.v1 only).
+	ScenarioStorm = "storm"
 )
 
 // Target names accepted in Config.Target.
@@ -112,6 +117,13 @@ type Config struct {
 	ChurnRate float64
 	// ChurnHold is how long each churning connection stays (default 1s).
 	ChurnHold time.Duration
+
+	// StormAfter is how long storm sends before it restarts the server (default 3s).
+	StormAfter time.Duration
+	// Restart restarts the server in the storm scenario: it stops it (a SIGTERM) and starts it
+	// again on the same data, and may return before the new process listens (storm waits for
+	// the port). The command line runs --storm-restart CMD with sh -c.
+	Restart func(context.Context) error
 
 	// Duration is how long idle holds its connections (default 10s) and how long rooms and
 	// churn send (default 10s).
@@ -212,6 +224,7 @@ func (c Config) withDefaults() Config {
 	defF(&c.ChurnRate, 20)
 	defD(&c.ChurnHold, time.Second)
 	defD(&c.Duration, 10*time.Second)
+	defD(&c.StormAfter, 3*time.Second)
 	defD(&c.Settle, 2*time.Second)
 	if c.Settle > c.Duration {
 		c.Settle = c.Duration
@@ -233,9 +246,9 @@ func (c Config) withDefaults() Config {
 // validate checks a config that has its defaults.
 func (c *Config) validate() error {
 	switch c.Scenario {
-	case ScenarioIdle, ScenarioFanout, ScenarioRooms, ScenarioChurn, ScenarioIngress:
+	case ScenarioIdle, ScenarioFanout, ScenarioRooms, ScenarioChurn, ScenarioIngress, ScenarioStorm:
 	default:
-		return fmt.Errorf("unknown scenario %q (idle, fanout, rooms, churn or ingress)", c.Scenario)
+		return fmt.Errorf("unknown scenario %q (idle, fanout, rooms, churn, ingress or storm)", c.Scenario)
 	}
 	switch c.Target {
 	case TargetHubbub, TargetText, TargetCentrifugo:
@@ -331,6 +344,18 @@ func (c *Config) validate() error {
 	if c.Scenario == ScenarioIngress && (c.Rooms < 1 || c.Senders < 1) {
 		return errors.New("ingress needs at least one room of one sender")
 	}
+	if c.Scenario == ScenarioStorm {
+		switch {
+		case c.Target != TargetHubbub:
+			return errors.New("storm rejoins with since and counts acks, which only hubbub.v1 has; use --target hubbub")
+		case c.Restart == nil:
+			return errors.New("storm needs a way to restart the server (--storm-restart CMD)")
+		case c.Rooms < 1 || c.Members < 1:
+			return errors.New("storm needs at least one room of one member")
+		case c.StormAfter >= c.Duration:
+			return fmt.Errorf("storm: the restart (--storm-after %v) must come before the sending ends (--duration %v)", c.StormAfter, c.Duration)
+		}
+	}
 	if c.Scenario == ScenarioIdle && c.Conns < 1 {
 		return errors.New("idle needs at least one connection")
 	}
@@ -342,7 +367,7 @@ func (c *Config) connCount() int {
 	switch c.Scenario {
 	case ScenarioIdle:
 		return c.Conns
-	case ScenarioRooms:
+	case ScenarioRooms, ScenarioStorm:
 		return c.Rooms * c.Members
 	case ScenarioIngress:
 		return c.Rooms * c.Senders

@@ -38,6 +38,8 @@ type Report struct {
 	Churn *Churn `json:"churn,omitempty"`
 	// Ingress is the ingress scenario's result.
 	Ingress *Ingress `json:"ingress,omitempty"`
+	// Storm is the storm scenario's result.
+	Storm *Storm `json:"storm,omitempty"`
 	// Server is the server's CPU and memory over the run (absent without a PID).
 	Server *ProcReport `json:"server,omitempty"`
 	// Generator is this process's CPU and memory over the run.
@@ -74,6 +76,7 @@ type Params struct {
 	ChurnRate    float64 `json:"churn_rate,omitempty"`
 	ChurnHold    string  `json:"churn_hold,omitempty"`
 	Duration     string  `json:"duration,omitempty"`
+	StormAfter   string  `json:"storm_after,omitempty"`
 	Size         int     `json:"size"`
 	Sources      int     `json:"sources"`
 	PID          int     `json:"pid,omitempty"`
@@ -232,6 +235,9 @@ func (r *runner) newReport() *Report {
 		p.ChurnHold, p.Duration, p.Drain = c.ChurnHold.String(), c.Duration.String(), c.Drain.String()
 	case ScenarioIngress:
 		p.Rooms, p.Senders, p.Duration, p.Drain = c.Rooms, c.Senders, c.Duration.String(), c.Drain.String()
+	case ScenarioStorm:
+		p.Rooms, p.Members, p.Rate, p.Duration, p.Drain = c.Rooms, c.Members, c.Rate, c.Duration.String(), c.Drain.String()
+		p.StormAfter = c.StormAfter.String()
 	}
 	rep.srv0, rep.gen0 = r.sample()
 	return rep
@@ -294,6 +300,9 @@ func (rep *Report) WriteTable(w io.Writer) error {
 		fmt.Fprintf(&b, "load: 1 room, %d listeners + %d senders chatting at %.0f msgs/s for %s; %.3g connects/s each held %s",
 			p.Listeners, p.Senders, p.Rate, p.Duration, p.ChurnRate, p.ChurnHold)
 	}
+	if rep.Scenario == ScenarioStorm {
+		fmt.Fprintf(&b, "load: %d rooms × %d members chatting at %.0f msgs/s for %s, the server restarted after %s", p.Rooms, p.Members, p.Rate, p.Duration, p.StormAfter)
+	}
 	if rep.Scenario == ScenarioIngress {
 		fmt.Fprintf(&b, "load: %d rooms × %d senders, each sending as soon as its last message is acked, for %s, %d-byte messages", p.Rooms, p.Senders, p.Duration, p.Size)
 	}
@@ -346,6 +355,13 @@ func (rep *Report) WriteTable(w io.Writer) error {
 	if in := rep.Ingress; in != nil {
 		fmt.Fprintf(&b, "ingress: %d acked in %.1f s (%s acked msgs/s), %d sent, %d refused, %d unanswered, %d acks of duplicates; ack p50 %.2f ms, p99 %.2f ms; deliveries lost %d, duplicated %d\n",
 			in.Acked, in.Seconds, human(in.AckedPerSec), in.Sent, in.Refused, in.TimedOut, in.AckDuplicates, in.Ack.P50, in.Ack.P99, in.Lost, in.Duplicated)
+	}
+	if s := rep.Storm; s != nil {
+		fmt.Fprintf(&b, "storm: restart to listening %.2f s; from listening: all back %s s, all caught up %s s; %d dropped, %d back, %d caught up\n",
+			s.RestartSeconds, optF(s.BackSeconds), optF(s.CaughtUpSeconds), s.Dropped, s.Back, s.CaughtUp)
+		fmt.Fprintf(&b, "storm: %d reconnect attempts, %d refused as retryable, %d failed; messages %d sent, %d acked, %d unsent while down; lost %d, duplicated %d, delivered unacked %d\n",
+			s.Attempts, s.Retryable, s.Failed, s.Sent, s.Acked, s.Unsent, s.Lost, s.Duplicated, s.UnackedDelivered)
+		fmt.Fprintf(&b, "storm: joins per 100 ms from listening: %v\n", s.JoinsPer100ms)
 	}
 	if s := rep.Server; s != nil {
 		fmt.Fprintf(&b, "server: CPU %.2f s, RSS %s → %s, %d threads\n", s.CPUSeconds, kib(s.RSSBeforeKiB), kib(s.RSSAfterKiB), s.Threads)

@@ -33,6 +33,8 @@ type runner struct {
 	stopping atomic.Bool    // closing everything: read and write errors are expected
 	conns    atomic.Int64   // live connections
 
+	stormRun atomic.Pointer[stormState] // the storm scenario's state, once it is running
+
 	mu    sync.Mutex
 	live  map[*client]struct{}
 	phase string
@@ -88,6 +90,8 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		err = r.churn(ctx, rep)
 	case ScenarioIngress:
 		err = r.ingress(ctx, rep)
+	case ScenarioStorm:
+		err = r.storm(ctx, rep)
 	}
 	stopProgress()
 	r.closeAll()

@@ -52,7 +52,12 @@ func (hubbubDriver) handshake(c *client, deadline time.Time) error {
 		return err
 	}
 	// history 1: the fewest a join replays; replays of earlier runs are not counted anyway.
-	if err := c.write(wire.Encode(wire.JoinRequest{Type: wire.TypeJoin, Room: c.room, History: 1})); err != nil {
+	join := wire.JoinRequest{Type: wire.TypeJoin, Room: c.room, History: 1}
+	if c.since > 0 { // a storm's client rejoining: everything after what it has seen
+		since := c.since
+		join.Since, join.History = &since, 0
+	}
+	if err := c.write(wire.Encode(join)); err != nil {
 		return err
 	}
 	return c.awaitFrame(deadline, wire.TypeJoined, jsonReply(wire.TypeJoined))
@@ -95,6 +100,11 @@ func (hubbubDriver) appendSend(dst []byte, c *client, text []byte) []byte {
 func (hubbubDriver) control(c *client, frame []byte, found int) {
 	if found == 0 {
 		c.onAck(frame)
+	}
+	if c.storm != nil {
+		if st := c.r.stormRun.Load(); st != nil {
+			st.onFrame(c, frame)
+		}
 	}
 	if found == 0 && bytes.Contains(frame, errorType) {
 		c.r.stats.errs.Add(1)

@@ -1,0 +1,512 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"hubbub/internal/wire"
+)
+
+// Storm timing limits.
+const (
+	// stormBackoffMin and stormBackoffMax bound a reconnecting client's backoff, doubled after
+	// every failed attempt and jittered (a wait is between half and all of the backoff).
+	stormBackoffMin = 100 * time.Millisecond
+	stormBackoffMax = 2 * time.Second
+	// stormBucket is the width of one count of Storm.JoinsPer100ms; stormBuckets the most kept.
+	stormBucket  = 100 * time.Millisecond
+	stormBuckets = 1200
+	// listenPoll is how often the storm dials the target's port while waiting for it to listen.
+	listenPoll = 10 * time.Millisecond
+)
+
+// Storm is the storm scenario's result: every client of the rooms reconnects when the server
+// restarts, and is counted back (joined again) and caught up (it has every message acked
+// before the restart).
+type Storm struct {
+	// Clients and Rooms shape the load; Rate is messages per second sent in all.
+	Clients int     `json:"clients"`
+	Rooms   int     `json:"rooms"`
+	Rate    float64 `json:"rate"`
+	// RestartSeconds is from the restart's start (the signal) to the port listening again.
+	RestartSeconds float64 `json:"restart_s"`
+	// BackSeconds and CaughtUpSeconds are from the port listening again to the last client
+	// joined again, and to the last client holding every message acked before the signal;
+	// absent if some client never was.
+	BackSeconds     *float64 `json:"back_s,omitempty"`
+	CaughtUpSeconds *float64 `json:"caught_up_s,omitempty"`
+	// Back and CaughtUp count the clients that were; Dropped the clients whose connection
+	// ended at the restart.
+	Dropped  int `json:"dropped"`
+	Back     int `json:"back"`
+	CaughtUp int `json:"caught_up"`
+	// JoinsPer100ms counts the joins completed in each 100 ms from the port listening again
+	// (a join completed before it counts in the first).
+	JoinsPer100ms []int `json:"joins_per_100ms"`
+	// Attempts counts reconnect attempts; Retryable those the server refused with a status or
+	// close code that means "try again" (503, 429, 1013), honoured as backoff; Failed the others
+	// (a refused or reset connection while the server is down, a handshake error).
+	Attempts  int64 `json:"attempts"`
+	Retryable int64 `json:"retryable_refusals"`
+	Failed    int64 `json:"failed_attempts"`
+	// Sent, Acked and Unsent count messages: written, acknowledged, and not sent because the
+	// client picked was reconnecting.
+	Sent   int64 `json:"sent"`
+	Acked  int64 `json:"acked"`
+	Unsent int64 `json:"unsent"`
+	// Lost counts deliveries of acked messages that never reached a member of their room;
+	// Duplicated deliveries a member got more than once; UnackedDelivered deliveries of
+	// messages whose ack the restart cut off (stored after all; not lost, not expected).
+	Lost             int64 `json:"lost"`
+	Duplicated       int64 `json:"duplicated"`
+	UnackedDelivered int64 `json:"unacked_delivered"`
+}
+
+// msgKey names one message of a storm run: its room, its sender's index in the room and the
+// sender's seq.
+type msgKey struct {
+	room, sender int
+	seq          uint64
+}
+
+// stormState is one storm run's shared state.
+type stormState struct {
+	r       *runner
+	members int
+	ctx     context.Context // ends the reconnect loops
+
+	signalled atomic.Bool
+	listenAt  atomic.Int64 // unix nanoseconds the port listened again; 0 before
+	attempts  atomic.Int64
+	retryable atomic.Int64
+	failed    atomic.Int64
+	drops     atomic.Int64
+
+	mu         sync.Mutex
+	acked      map[msgKey]struct{}
+	deliveries map[msgKey]int32
+	dups       int64
+	roomTop    []uint64 // per room: highest seq acked
+	target     []uint64 // per room: roomTop at the signal
+	joins      []time.Time
+	backAt     []time.Time // per client: when it joined again
+	caughtAt   []time.Time // per client: when it was caught up again
+}
+
+// stormClient is the per-client state of a storm run.
+type stormClient struct {
+	roomIdx  int
+	up       atomic.Bool   // connected and joined: may send
+	roomSeq  atomic.Uint64 // highest room seq seen: the next join's since
+	waiting  atomic.Bool   // rejoined, not yet caught up
+	firstSeq atomic.Uint64 // the seq of its first measured send: earlier ones were probes
+	seen     map[msgKey]struct{}
+	handedTo bool // the reader handed the client to a reconnect loop
+}
+
+// storm connects Rooms × Members clients, has them send Rate messages a second in all, and
+// after StormAfter calls Restart; every client whose connection ends reconnects with
+// jittered exponential backoff and joins again with since. Sending goes on for Duration.
+func (r *runner) storm(ctx context.Context, rep *Report) error {
+	cfg := &r.cfg
+	n := cfg.Rooms * cfg.Members
+	st := &stormState{r: r, members: cfg.Members, acked: map[msgKey]struct{}{}, deliveries: map[msgKey]int32{},
+		roomTop: make([]uint64, cfg.Rooms), backAt: make([]time.Time, n), caughtAt: make([]time.Time, n)}
+	sctx, stopReconnects := context.WithCancel(ctx)
+	defer stopReconnects()
+	st.ctx = sctx
+	var all, probers []*client
+	for i := range cfg.Rooms {
+		room := fmt.Sprintf("%s-%d", cfg.Room, i+1)
+		ms := r.roomMembers(i*cfg.Members, room, cfg.Members, 0)
+		for _, c := range ms {
+			c.storm = &stormClient{roomIdx: i, seen: map[msgKey]struct{}{}}
+			c.storm.firstSeq.Store(math.MaxUint64) // no ack counts until the measured sends
+		}
+		probers = append(probers, ms[0])
+		all = append(all, ms...)
+	}
+	r.stormRun.Store(st)
+	for _, c := range all {
+		c.storm.up.Store(true) // before the reader can see it drop
+	}
+	if err := r.connectAll(ctx, all, rep); err != nil {
+		return err
+	}
+	if err := r.awaitReady(ctx, probers, len(all)); err != nil {
+		return err
+	}
+	for _, c := range all {
+		c.wmu.Lock()
+		c.storm.firstSeq.Store(c.seq + 1)
+		c.wmu.Unlock()
+	}
+	const step = 1
+	r.stats.beginStep(step)
+	order := acrossRooms(all, cfg.Members)
+	var sent, unsent atomic.Int64
+	sendDone := make(chan struct{})
+	go func() {
+		defer close(sendDone)
+		st.send(ctx, order, &sent, &unsent)
+	}()
+
+	// The signal.
+	r.setPhase("storm: sending before the restart")
+	select {
+	case <-ctx.Done():
+	case <-time.After(cfg.StormAfter):
+	}
+	t0 := time.Now()
+	st.mu.Lock()
+	st.target = append([]uint64(nil), st.roomTop...)
+	st.mu.Unlock()
+	st.signalled.Store(true)
+	r.setPhase("storm: restarting the server")
+	restartErr := cfg.Restart(ctx)
+	if restartErr != nil {
+		rep.note(fmt.Sprintf("the restart reported: %v", restartErr))
+	}
+	listenAt, err := awaitListen(ctx, net.JoinHostPort(cfg.target.Hostname(), strconv.Itoa(targetPort(cfg.target))), cfg.ReadyTimeout)
+	if err != nil {
+		stopReconnects()
+		<-sendDone
+		return fmt.Errorf("after the restart: %w", err)
+	}
+	st.listenAt.Store(listenAt.UnixNano())
+	for i, c := range all { // a client whose connection the restart did not end is back already
+		if c.storm.up.Load() && st.backAt[i].IsZero() {
+			st.rejoined(c, listenAt)
+		}
+	}
+
+	// Back and caught up: wait for every client (at most ReadyTimeout), then for the sending
+	// to end, then for the deliveries in flight.
+	r.setPhase("storm: waiting for every client")
+	deadline := time.Now().Add(cfg.ReadyTimeout)
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for ctx.Err() == nil && time.Now().Before(deadline) && st.caughtUpCount() < n {
+		select {
+		case <-ctx.Done():
+		case <-tick.C:
+		}
+	}
+	<-sendDone
+	stopReconnects()
+	r.setPhase("storm: draining")
+	dl := time.Now().Add(cfg.Drain)
+	for ctx.Err() == nil && time.Now().Before(dl) && st.lostNow() > 0 {
+		select {
+		case <-ctx.Done():
+		case <-tick.C:
+		}
+	}
+	rep.Storm = st.report(n, cfg, t0, listenAt, sent.Load(), unsent.Load())
+	h := r.stats.collect()
+	r.overall.Merge(h)
+	return nil
+}
+
+// send paces one message every 1/Rate from the next client in order, for Duration; a client
+// that is reconnecting is skipped (counted unsent).
+func (st *stormState) send(ctx context.Context, order []*client, sent, unsent *atomic.Int64) {
+	cfg := &st.r.cfg
+	start := time.Now()
+	end := start.Add(cfg.Duration)
+	interval := time.Duration(float64(time.Second) / cfg.Rate)
+	t := time.NewTicker(max(interval, time.Millisecond))
+	defer t.Stop()
+	var k int64
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		now := time.Now()
+		if !now.Before(end) {
+			return
+		}
+		due := int64(now.Sub(start) / interval) // catch up a tick the ticker dropped
+		for ; k <= due; k++ {
+			c := order[k%int64(len(order))]
+			if c.stormSend(1) {
+				sent.Add(1)
+			} else {
+				unsent.Add(1)
+			}
+		}
+	}
+}
+
+// stormSend sends one message of step if c is up; the check is made under the write lock,
+// which a reconnect takes before it replaces the connection.
+func (c *client) stormSend(step int) bool {
+	r := c.r
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if !c.storm.up.Load() {
+		return false
+	}
+	c.seq++
+	c.pl = r.codec.appendPayload(c.pl[:0], payload{step: step, sender: c.sidx, seq: c.seq, ts: time.Now().UnixNano()}, r.cfg.Size)
+	c.out = r.drv.appendSend(c.out[:0], c, c.pl)
+	if err := c.writeLocked(c.out); err != nil {
+		c.storm.up.Store(false) // the reader sees the connection end and reconnects
+		return false
+	}
+	r.stats.sent[step].Add(1)
+	return true
+}
+
+// awaitListen dials hostport every listenPoll until it accepts, and returns when it did.
+func awaitListen(ctx context.Context, hostport string, limit time.Duration) (time.Time, error) {
+	deadline := time.Now().Add(limit)
+	d := net.Dialer{Timeout: time.Second, Control: loopbackOnly}
+	for {
+		conn, err := d.DialContext(ctx, "tcp", hostport)
+		if err == nil {
+			at := time.Now()
+			conn.Close()
+			return at, nil
+		}
+		if time.Now().After(deadline) {
+			return time.Time{}, fmt.Errorf("%s did not listen again within %v: %w", hostport, limit, err)
+		}
+		select {
+		case <-ctx.Done():
+			return time.Time{}, ctx.Err()
+		case <-time.After(listenPoll):
+		}
+	}
+}
+
+// dropped is called by c's reader when its connection ended during a storm run: a loop
+// reconnects it.
+func (st *stormState) dropped(c *client) {
+	c.wmu.Lock()
+	c.storm.up.Store(false)
+	c.wmu.Unlock()
+	c.storm.waiting.Store(false)
+	st.drops.Add(1)
+	st.r.wg.Add(1)
+	go func() {
+		defer st.r.wg.Done()
+		st.reconnect(c)
+	}()
+}
+
+// reconnect dials c again, with jittered exponential backoff from stormBackoffMin to
+// stormBackoffMax, until it joins or the run ends.
+func (st *stormState) reconnect(c *client) {
+	r := st.r
+	backoff := stormBackoffMin
+	wait := time.Duration(rand.Int64N(int64(stormBackoffMin))) // spread the first attempts too
+	for {
+		select {
+		case <-st.ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		if r.stopping.Load() {
+			return
+		}
+		st.attempts.Add(1)
+		c.since = c.storm.roomSeq.Load()
+		c.dead.Store(false)
+		err := r.dial(st.ctx, c)
+		if err == nil {
+			if r.stopping.Load() { // closeAll may have missed it
+				c.close()
+				return
+			}
+			c.storm.up.Store(true)
+			st.rejoined(c, time.Now())
+			return
+		}
+		if retryable(err) {
+			st.retryable.Add(1)
+		} else {
+			st.failed.Add(1)
+			if st.listenAt.Load() != 0 {
+				r.stats.sample("storm reconnect: %v", err)
+			}
+		}
+		wait = backoff/2 + time.Duration(rand.Int64N(int64(backoff/2)+1))
+		backoff = min(2*backoff, stormBackoffMax)
+	}
+}
+
+// retryable reports whether a failed connect was the server asking to be tried later: an
+// HTTP 503 or 429 answer to the upgrade, or a close with 1013 (Try Again Later).
+func retryable(err error) bool {
+	s := err.Error()
+	return strings.Contains(s, "503 ") || strings.Contains(s, "429 ") || strings.Contains(s, "close 1013") ||
+		strings.Contains(s, "(1013)") || strings.Contains(s, "websocket: close 1013")
+}
+
+// rejoined records c joined again at t, and caught up if its room has nothing it lacks.
+func (st *stormState) rejoined(c *client, t time.Time) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if !st.signalled.Load() {
+		return
+	}
+	st.joins = append(st.joins, t)
+	st.backAt[c.idx] = t
+	c.storm.waiting.Store(true)
+	st.checkCaughtLocked(c, t)
+}
+
+// checkCaughtLocked records c caught up at t once it has seen its room's seq at the signal.
+func (st *stormState) checkCaughtLocked(c *client, t time.Time) {
+	if c.storm.waiting.Load() && c.storm.roomSeq.Load() >= st.target[c.storm.roomIdx] {
+		c.storm.waiting.Store(false)
+		st.caughtAt[c.idx] = t
+	}
+}
+
+func (st *stormState) caughtUpCount() int {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	n := 0
+	for _, t := range st.caughtAt {
+		if !t.IsZero() {
+			n++
+		}
+	}
+	return n
+}
+
+// lostNow is how many deliveries of acked messages have not arrived yet.
+func (st *stormState) lostNow() int64 {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	var lost int64
+	for k := range st.acked {
+		lost += int64(st.members) - int64(min(st.deliveries[k], int32(st.members)))
+	}
+	return lost
+}
+
+// onFrame reads what a storm run needs from a hubbub.v1 frame: a message's room seq (the
+// next join's since), and an ack of one of the client's sends.
+func (st *stormState) onFrame(c *client, frame []byte) {
+	switch {
+	case bytes.Contains(frame, messageType):
+		if seq, ok := jsonUint(frame, `"seq":`); ok && seq > c.storm.roomSeq.Load() {
+			c.storm.roomSeq.Store(seq)
+			if c.storm.waiting.Load() {
+				st.mu.Lock()
+				st.checkCaughtLocked(c, time.Now())
+				st.mu.Unlock()
+			}
+		}
+	case bytes.Contains(frame, ackType):
+		prefix := fmt.Sprintf(`"id":"%s-%d-`, c.r.codec.run, c.idx)
+		own, ok := jsonUint(frame, prefix)
+		if !ok || own < c.storm.firstSeq.Load() {
+			return
+		}
+		roomSeq, _ := jsonUint(frame, `"seq":`)
+		st.mu.Lock()
+		st.acked[msgKey{c.storm.roomIdx, c.sidx, own}] = struct{}{}
+		st.roomTop[c.storm.roomIdx] = max(st.roomTop[c.storm.roomIdx], roomSeq)
+		st.mu.Unlock()
+	}
+}
+
+// deliver counts one payload received by c: once per member, duplicates apart.
+func (st *stormState) deliver(c *client, p payload) {
+	k := msgKey{c.storm.roomIdx, p.sender, p.seq}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if _, ok := c.storm.seen[k]; ok {
+		st.dups++
+		return
+	}
+	c.storm.seen[k] = struct{}{}
+	st.deliveries[k]++
+}
+
+// messageType marks a hubbub.v1 message frame.
+var messageType = []byte(`"type":"` + wire.TypeMessage + `"`)
+
+// jsonUint reads the unsigned number right after the first key in frame.
+func jsonUint(frame []byte, key string) (uint64, bool) {
+	i := bytes.Index(frame, []byte(key))
+	if i < 0 {
+		return 0, false
+	}
+	rest := frame[i+len(key):]
+	j := 0
+	for j < len(rest) && rest[j] >= '0' && rest[j] <= '9' {
+		j++
+	}
+	v, err := strconv.ParseUint(string(rest[:j]), 10, 64)
+	return v, err == nil
+}
+
+// report sums up the run.
+func (st *stormState) report(n int, cfg *Config, signal, listen time.Time, sent, unsent int64) *Storm {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	s := &Storm{Clients: n, Rooms: cfg.Rooms, Rate: cfg.Rate, RestartSeconds: listen.Sub(signal).Seconds(),
+		Dropped: int(st.drops.Load()), Attempts: st.attempts.Load(), Retryable: st.retryable.Load(), Failed: st.failed.Load(),
+		Sent: sent, Acked: int64(len(st.acked)), Unsent: unsent, Duplicated: st.dups}
+	var lastBack, lastCaught time.Time
+	for i := range n {
+		if b := st.backAt[i]; !b.IsZero() {
+			s.Back++
+			lastBack = later(lastBack, b)
+		}
+		if t := st.caughtAt[i]; !t.IsZero() {
+			s.CaughtUp++
+			lastCaught = later(lastCaught, t)
+		}
+	}
+	if s.Back == n {
+		v := max(lastBack.Sub(listen), 0).Seconds()
+		s.BackSeconds = &v
+	}
+	if s.CaughtUp == n {
+		v := max(lastCaught.Sub(listen), 0).Seconds()
+		s.CaughtUpSeconds = &v
+	}
+	for _, j := range st.joins {
+		b := max(int(j.Sub(listen)/stormBucket), 0)
+		if b >= stormBuckets {
+			continue
+		}
+		for len(s.JoinsPer100ms) <= b {
+			s.JoinsPer100ms = append(s.JoinsPer100ms, 0)
+		}
+		s.JoinsPer100ms[b]++
+	}
+	for k, d := range st.deliveries {
+		if _, ok := st.acked[k]; !ok {
+			s.UnackedDelivered += int64(d)
+		}
+	}
+	for k := range st.acked {
+		s.Lost += int64(st.members) - int64(min(st.deliveries[k], int32(st.members)))
+	}
+	return s
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}

@@ -1,0 +1,112 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"hubbub/internal/servertest"
+)
+
+// TestStormEveryClientComesBackAndCatchesUp restarts a real server on the same address and
+// file in the middle of a storm run: every client reconnects, joins again with since and gets
+// every acked message once.
+func TestStormEveryClientComesBackAndCatchesUp(t *testing.T) {
+	s := startServer(t)
+	var mu sync.Mutex
+	restarts := 0
+	const rooms, members = 2, 3
+	cfg := testConfig(ScenarioStorm, TargetHubbub, s.WS)
+	cfg.PID = 0 // the process restarted is this one's server, not a process of its own
+	cfg.Rooms, cfg.Members, cfg.Rate = rooms, members, 20
+	cfg.Duration, cfg.StormAfter, cfg.Drain, cfg.ReadyTimeout = 3*time.Second, time.Second, 30*time.Second, 30*time.Second
+	cfg.Restart = func(context.Context) error {
+		mu.Lock()
+		defer mu.Unlock()
+		s = s.Restart()
+		restarts++
+		return nil
+	}
+	rep := run(t, cfg)
+	st := rep.Storm
+	if st == nil {
+		t.Fatalf("no storm result: %+v", rep)
+	}
+	if restarts != 1 {
+		t.Errorf("restarted %d times, want 1", restarts)
+	}
+	n := rooms * members
+	if st.Dropped != n || st.Back != n || st.CaughtUp != n || st.BackSeconds == nil || st.CaughtUpSeconds == nil {
+		t.Errorf("dropped %d back %d caught up %d (back %v, caught up %v), want all %d; errors %v",
+			st.Dropped, st.Back, st.CaughtUp, st.BackSeconds, st.CaughtUpSeconds, n, rep.Errors)
+	}
+	joins := 0
+	for _, j := range st.JoinsPer100ms {
+		joins += j
+	}
+	if joins != n {
+		t.Errorf("joins per 100 ms %v add up to %d, want %d", st.JoinsPer100ms, joins, n)
+	}
+	if st.Acked == 0 || st.Lost != 0 || st.Duplicated != 0 {
+		t.Errorf("acked %d lost %d duplicated %d, want messages acked and none lost or duplicated", st.Acked, st.Lost, st.Duplicated)
+	}
+	if c := rep.Counters; c.Disconnects != 0 || c.Reordered != 0 {
+		t.Errorf("counters %+v: a restart's drops must go to the reconnect loops", c)
+	}
+}
+
+// TestStormHonoursRetryableRefusals restarts the server into one that holds fewer
+// connections than the storm has clients: the rest are refused with 503 and counted as
+// retryable, not as failures, and none comes back until a place is free (the test never frees
+// one, so the run ends at its ready timeout with clients not back).
+func TestStormHonoursRetryableRefusals(t *testing.T) {
+	s := startServer(t)
+	cfg := testConfig(ScenarioStorm, TargetHubbub, s.WS)
+	cfg.PID = 0
+	cfg.Rooms, cfg.Members, cfg.Rate = 1, 4, 10
+	cfg.Duration, cfg.StormAfter, cfg.Drain, cfg.ReadyTimeout = 2*time.Second, 500*time.Millisecond, time.Second, 2*time.Second
+	cfg.Restart = func(context.Context) error {
+		opts := s.Opts
+		s.Stop()
+		opts.Server.MaxConns = 2
+		s = servertest.Start(t, opts)
+		return nil
+	}
+	rep, _ := runAllowingErrors(t, cfg)
+	st := rep.Storm
+	if st == nil {
+		t.Fatalf("no storm result: %+v", rep)
+	}
+	if st.Back != 2 || st.Retryable == 0 || st.BackSeconds != nil {
+		t.Errorf("back %d, retryable refusals %d, failed %d, back_s %v: want 2 back and the others refused as retryable; errors %v",
+			st.Back, st.Retryable, st.Failed, st.BackSeconds, rep.Errors)
+	}
+}
+
+func TestStormNeedsARestart(t *testing.T) {
+	cfg := testConfig(ScenarioStorm, TargetHubbub, "ws://127.0.0.1:1/ws")
+	_, err := Run(t.Context(), cfg)
+	if !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), "restart") {
+		t.Fatalf("Run without a restart: %v, want a config error naming the restart", err)
+	}
+}
+
+func TestRetryable(t *testing.T) {
+	for _, c := range []struct {
+		err  string
+		want bool
+	}{
+		{"dial ws://127.0.0.1:1/ws: 503 Service Unavailable: websocket: bad handshake", true},
+		{"dial ws://127.0.0.1:1/ws: 429 Too Many Requests: websocket: bad handshake", true},
+		{"hubbub handshake: waiting for welcome: websocket: close 1013 (try again later)", true},
+		{"dial ws://127.0.0.1:1/ws: dial tcp 127.0.0.1:1: connect: connection refused", false},
+		{"dial ws://127.0.0.1:1/ws: 403 Forbidden: websocket: bad handshake", false},
+	} {
+		if got := retryable(errors.New(c.err)); got != c.want {
+			t.Errorf("retryable(%q) = %v, want %v", c.err, got, c.want)
+		}
+	}
+}
