@@ -35,6 +35,12 @@ const filesUI = {
    * @type {Map<string, Promise<void>>}
    */
   sessions: new Map(),
+  /**
+   * The files cookie each origin set: for whom (the credentials it was made from) and until
+   * when it is worth keeping (a few minutes before it expires).
+   * @type {Map<string, {who: string, until: number, made: number}>}
+   */
+  cookies: new Map(),
   nextKey: 0,
   /** The element that opened the lightbox, where the focus goes back. */
   opener: null,
@@ -142,6 +148,7 @@ function imageAttachment(a) {
   img.loading = "lazy";
   img.decoding = "async";
   img.addEventListener("error", () => b.classList.add("broken"));
+  img.addEventListener("load", () => b.classList.remove("broken")); // after a retry
   loadWhenAllowed(img, safeFileURL(a.thumb && a.thumb_url ? a.thumb_url : a.url));
   b.appendChild(img);
   b.addEventListener("click", () => openLightbox(a, b));
@@ -233,12 +240,21 @@ function fileAuthHeaders() {
 }
 
 /**
- * Asks for the cookie that lets this page's <img> load the files of this page's origin (after
- * each welcome, since a new name is a new guest); the cookies of other origins are asked for
- * when a file from one shows up (fileSession).
+ * Asks for the cookie that lets this page's <img> load the files of this page's origin after a
+ * welcome, unless the one it has is for the same user and good for a while yet (a connection
+ * that comes and goes must not make a new cookie, and a stored session, each time); a new
+ * name is a new guest. The cookies of other origins are asked for when a file from one shows
+ * up (fileSession).
  */
 function startFileSession() {
-  filesUI.sessions.clear();
+  const who = JSON.stringify(fileAuthHeaders());
+  for (const origin of Array.from(filesUI.sessions.keys())) {
+    const c = filesUI.cookies.get(origin);
+    if (!c || c.who !== who || Date.now() > c.until) {
+      filesUI.cookies.delete(origin);
+      filesUI.sessions.delete(origin);
+    }
+  }
   fileSession(location.href);
 }
 
@@ -265,27 +281,65 @@ function fileSession(url) {
  */
 async function askFileSession(origin) {
   const own = origin === location.origin;
+  const headers = fileAuthHeaders();
   try {
     const res = await fetch((own ? "" : origin) + "/files/session", {
       method: "POST",
       credentials: own ? "same-origin" : "include",
-      headers: fileAuthHeaders(),
+      headers,
     });
     if (own) setFilesAvailable(res.status !== 404 && res.status !== 405);
-    if (!res.ok && res.status !== 404 && res.status !== 405) console.warn("hubbub: POST " + origin + "/files/session answered " + res.status + ": pictures may not load");
+    if (res.ok) {
+      const body = await res.json().catch(() => null);
+      const expires = body && Date.parse(body.expires);
+      // Asked again on the welcome after it is within 5 minutes of its end (1 hour if unsaid).
+      const until = (Number.isFinite(expires) ? expires : Date.now() + 3600e3) - 300e3;
+      filesUI.cookies.set(origin, { who: JSON.stringify(headers), until, made: Date.now() });
+      return;
+    }
+    if (res.status !== 404 && res.status !== 405) console.warn("hubbub: POST " + origin + "/files/session answered " + res.status + ": pictures may not load");
   } catch (e) {
     console.warn("hubbub: POST " + origin + "/files/session failed: " + e);
   }
+  // Not made: the next welcome asks again (pictures shown meanwhile do not).
 }
 
-/** Sets img's src to url once the files cookie of url's origin is there. */
+/**
+ * Sets img's src to url once the files cookie of url's origin is there. A picture refused
+ * once may have met a cookie the server no longer knows (its data was replaced, the session
+ * revoked): the cookie is asked for again, at most every 30 seconds, and the picture once more.
+ */
 function loadWhenAllowed(img, url) {
   if (!url) return;
+  img.dataset.want = url;
+  delete img.dataset.retried;
   fileSession(url).then(() => {
     // The lightbox may show another picture by now.
     if (img.dataset.want === url) img.src = url;
   });
-  img.dataset.want = url;
+  if (img.dataset.watched) return;
+  img.dataset.watched = "1";
+  img.addEventListener("error", () => {
+    const want = img.dataset.want;
+    if (!want || img.dataset.retried) return;
+    img.dataset.retried = "1";
+    let origin = location.origin;
+    try {
+      origin = new URL(want, location.href).origin;
+    } catch (e) {
+      return;
+    }
+    const c = filesUI.cookies.get(origin);
+    if (c && Date.now() - c.made > 30e3) {
+      filesUI.cookies.delete(origin);
+      filesUI.sessions.delete(origin);
+    }
+    fileSession(want).then(() => {
+      if (img.dataset.want !== want) return;
+      img.removeAttribute("src");
+      img.src = want;
+    });
+  });
 }
 
 function setFilesAvailable(on) {

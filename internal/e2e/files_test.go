@@ -15,11 +15,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
+	"hubbub/internal/auth"
+	"hubbub/internal/server"
 	"hubbub/internal/servertest"
 )
 
@@ -323,4 +326,49 @@ func TestScreenshotFiles(t *testing.T) {
 	}
 	t.Logf("wrote %s (%d bytes)", out, len(png))
 	ann.do("cancel the upload", chromedp.Click(chromedp.CSS("#drafts .draft-remove")))
+}
+
+// A host app's users share files too: one with a token in the URL fragment (the page sends it
+// as Authorization: Bearer and turns it into the files cookie), one with the hubbub_token
+// cookie (which goes with every request by itself). Each sees and downloads the other's file.
+func TestFilesWithTokens(t *testing.T) {
+	b := startBrowser(t)
+	secret := []byte("an e2e secret that is long enough for HS256")
+	v, err := auth.NewHMAC(secret, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := servertest.Start(t, servertest.Options{Server: server.Config{Tokens: v}})
+	mint := func(user, name string) string {
+		tok, err := auth.Mint(secret, auth.Claims{UserID: user, Name: name}, time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	ann := b.newUser("ann")
+	ann.do("open with a token", chromedp.Navigate(srv.URL+"/#tokens&token="+mint("42", "ann")))
+	ann.waitFor("a live connection and the attach button", exprLive+` && !document.getElementById("attach").hidden`)
+	bob := b.newUser("bob")
+	bob.do("open", chromedp.Navigate(srv.URL+"/#tokens"))
+	bob.do("set the cookie and reload", chromeEval(`document.cookie = "hubbub_token=`+mint("43", "bob")+`; path=/"`), chromeReload())
+	bob.waitFor("a live connection and the attach button", exprLive+` && !document.getElementById("attach").hidden`)
+
+	shot := testPNG(t, 640, 480)
+	ann.do("paste a screenshot", pasteFiles(jsFile("", "image/png", shot)))
+	ann.waitFor("the upload", exprDraftStates+` === "done"`)
+	ann.say("from the app")
+	img := `document.querySelector('#message-list .msg[data-from="ann"] .attachment-image img')`
+	bob.waitFor("ann's thumbnail loaded", img+` && `+img+`.complete && `+img+`.naturalWidth > 0`)
+
+	notes := []byte("notes from bob\n")
+	bob.do("drop notes", dropFiles(jsFile("notes.txt", "text/plain", notes)))
+	bob.waitFor("the upload", exprDraftStates+` === "done"`)
+	bob.do("send", pressEnter(chromedp.CSS("#composer-input")))
+	card := `document.querySelector('#message-list .msg[data-from="bob"] .file-card a.file-name')`
+	ann.waitFor("bob's card", card)
+	got := fetchInPage(ann, eval[string](ann, card+`.href`))
+	if body, _ := base64.StdEncoding.DecodeString(got.Body); got.Status != 200 || !bytes.Equal(body, notes) {
+		t.Errorf("ann's download of bob's notes: %d, %q", got.Status, body)
+	}
 }
