@@ -1,0 +1,280 @@
+#!/usr/bin/env bash
+# bench/compare.sh: the instrument of issue 19. It builds hubbub (this checkout), the original
+# chat room (a copy of ../shared/baseline/seedchat built outside the tree) and Centrifugo v6
+# (go install into a cache outside the tree), then for every scenario and every server starts
+# the server FRESH pinned to CPU 0 (taskset -c 0: one CPU, so Go's GOMAXPROCS is 1) while the
+# load generator, `hubbub bench`, runs pinned to CPU 1 with identical flags for each server;
+# it stops the server after each run and writes the raw JSON of every run plus ONE Markdown
+# table of ratios (hubbub / original, hubbub / Centrifugo) to the output directory.
+#
+# Usage: bench/compare.sh [--quick] [--out DIR] [--idle-conns N] [--baseline DIR]
+#                         [--cache DIR] [--centrifugo BIN] [--only LIST]
+#   --quick         every scenario at a tiny size (well under a minute of load): tests the
+#                   script; its figures mean nothing
+#   --out DIR       output directory (default /tmp/hubbub-compare-<UTC date and time>)
+#   --idle-conns N  idle and connect+join connections (default 19000, lowered to what the
+#                   file-descriptor limit allows)
+#   --baseline DIR  where seedchat/ and centrifugo-config.json are (default ../shared/baseline
+#                   from the repository root)
+#   --cache DIR     where Centrifugo is installed (default ~/.cache/hubbub-compare)
+#   --centrifugo B  use this Centrifugo v6 binary instead of installing one; "none" leaves
+#                   Centrifugo out (its columns then show –)
+#   --only LIST     comma-separated scenarios to run (idle,fanout100,fanoutmax,rooms02,
+#                   rooms05,storm,ingress,floor; default all)
+# Environment: HUBBUB_POSTGRES, a PostgreSQL URL: ingress is also run on PostgreSQL.
+#
+# Everything is on loopback, every wait is bounded, every run has a --deadline.
+set -euo pipefail
+
+die() { echo "compare.sh: $*" >&2; exit 2; }
+say() { echo "compare.sh: $*" >&2; }
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+QUICK=0
+OUT=""
+IDLE_CONNS=19000
+BASELINE="$ROOT/../shared/baseline"
+CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/hubbub-compare"
+CF_BIN=""
+ONLY="idle,fanout100,fanoutmax,rooms02,rooms05,storm,ingress,floor"
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--quick) QUICK=1 ;;
+	--out) OUT=${2:?--out needs a directory}; shift ;;
+	--idle-conns) IDLE_CONNS=${2:?--idle-conns needs a number}; shift ;;
+	--baseline) BASELINE=${2:?--baseline needs a directory}; shift ;;
+	--cache) CACHE=${2:?--cache needs a directory}; shift ;;
+	--centrifugo) CF_BIN=${2:?--centrifugo needs a binary}; shift ;;
+	--only) ONLY=${2:?--only needs a list}; shift ;;
+	-h | --help) sed -n '2,28p' "$0"; exit 0 ;;
+	*) die "unknown argument $1 (see --help)" ;;
+	esac
+	shift
+done
+case "$IDLE_CONNS" in '' | *[!0-9]*) die "--idle-conns wants a number, got $IDLE_CONNS" ;; esac
+[ -d "$BASELINE/seedchat" ] || die "no $BASELINE/seedchat: pass --baseline DIR"
+[ -f "$BASELINE/centrifugo-config.json" ] || die "no $BASELINE/centrifugo-config.json: pass --baseline DIR"
+command -v taskset >/dev/null || die "taskset is needed (util-linux)"
+command -v jq >/dev/null || die "jq is needed to write the table"
+[ "$(nproc --all)" -ge 2 ] || die "two CPUs are needed: the server on CPU 0, the generator on CPU 1"
+want() { case ",$ONLY," in *",$1,"*) return 0 ;; *) return 1 ;; esac; }
+
+STAMP=$(date -u +%Y%m%dT%H%M%SZ)
+OUT=${OUT:-/tmp/hubbub-compare-$STAMP}
+mkdir -p "$OUT/raw" "$OUT/bin" "$OUT/run" "$CACHE/bin"
+OUT=$(cd "$OUT" && pwd)
+COMMIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+DIRTY=$(git -C "$ROOT" status --porcelain 2>/dev/null | head -1)
+say "output in $OUT (commit $COMMIT${DIRTY:+, with uncommitted changes})"
+
+# --- build ---------------------------------------------------------------------------------
+HUBBUB="$OUT/bin/hubbub"
+say "building hubbub from $ROOT"
+(cd "$ROOT" && go build -o "$HUBBUB" ./cmd/hubbub)
+SEED="$OUT/bin/seedchat-src"
+say "building the original from a copy of $BASELINE/seedchat"
+rm -rf "$SEED" && cp -r "$BASELINE/seedchat" "$SEED" && chmod -R u+w "$SEED"
+(cd "$SEED" && go build -o seedchat .)
+if [ "$CF_BIN" = none ]; then
+	say "Centrifugo left out (--centrifugo none)"
+elif [ -z "$CF_BIN" ]; then
+	CF_BIN="$CACHE/bin/centrifugo"
+	if [ ! -x "$CF_BIN" ]; then
+		say "installing Centrifugo v6.9.1 into $CACHE/bin (takes minutes)"
+		GOBIN="$CACHE/bin" go install github.com/centrifugal/centrifugo/v6@v6.9.1
+	fi
+fi
+[ "$CF_BIN" = none ] || [ -x "$CF_BIN" ] || die "no Centrifugo binary at $CF_BIN"
+CF_SECRET=$(jq -r .client.token.hmac_secret_key "$BASELINE/centrifugo-config.json")
+# Centrifugo with history and recovery on (for a storm measured the same way as hubbub's).
+jq '.channel.namespaces[0] += {"history_size": 1000, "history_ttl": "300s", "force_recovery": true}' \
+	"$BASELINE/centrifugo-config.json" >"$OUT/run/centrifugo-history.json"
+
+# --- limits --------------------------------------------------------------------------------
+FDS=$(ulimit -n)
+if [ "$FDS" != unlimited ] && [ $((IDLE_CONNS + 500)) -gt "$FDS" ]; then
+	IDLE_CONNS=$((FDS - 500))
+	say "the file-descriptor limit is $FDS: idle and connect+join use $IDLE_CONNS connections"
+fi
+HUBBUB_LIMITS="--max-conns $((IDLE_CONNS + 1000)) --max-conns-per-ip $((IDLE_CONNS + 1000)) --connect-rate 100000 --connect-burst 100000 --send-rate 1000000 --send-burst 1000000 --max-members $((IDLE_CONNS + 1000))"
+say "PINNING: each server runs under taskset -c 0 (one CPU: Go's GOMAXPROCS is then 1) and the generator under taskset -c 1, except the fan-out maximum, which runs unpinned as before"
+say "LIMITS RAISED for these runs: hubbub serve $HUBBUB_LIMITS (its per-address and per-connection limits would refuse one generator's thousands of sockets); the original has none; Centrifugo runs with the baseline config"
+
+# --- servers -------------------------------------------------------------------------------
+SRV_PID=""
+PIDFILE="$OUT/run/server.pid"
+
+# wait_port PORT: up to 30 s for something to listen on 127.0.0.1:PORT.
+wait_port() {
+	for _ in $(seq 300); do
+		if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
+		sleep 0.1
+	done
+	return 1
+}
+
+# start_server NAME PIN [DB]: starts NAME (hubbub, hubbub-pg, original, centrifugo,
+# centrifugo-history) fresh, pinned to CPU 0 if PIN is 1; sets SRV_PID, SRV_URL, SRV_TARGET.
+start_server() {
+	local name=$1 pin=$2 ts=""
+	[ "$pin" = 1 ] && ts="taskset -c 0"
+	local dir="$OUT/run/$name-$RANDOM"
+	mkdir -p "$dir"
+	case "$name" in
+	hubbub | hubbub-pg)
+		local store="--data $dir/hubbub.db"
+		if [ "$name" = hubbub-pg ]; then store="--postgres $HUBBUB_POSTGRES"; fi
+		# shellcheck disable=SC2086
+		cat >"$OUT/run/start-hubbub.sh" <<EOF
+#!/bin/sh
+$ts "$HUBBUB" serve --host 127.0.0.1 --port 3434 $store --log-level warn $HUBBUB_LIMITS >>"$dir/server.log" 2>&1 &
+echo \$! >"$PIDFILE"
+EOF
+		chmod +x "$OUT/run/start-hubbub.sh"
+		"$OUT/run/start-hubbub.sh"
+		SRV_URL=ws://127.0.0.1:3434/ws SRV_TARGET=hubbub PORT=3434 ;;
+	original)
+		(cd "$SEED" && exec $ts ./seedchat --host 127.0.0.1 --port 3601 >>"$dir/server.log" 2>&1) &
+		echo $! >"$PIDFILE"
+		SRV_URL=ws://127.0.0.1:3601/ws SRV_TARGET=text PORT=3601 ;;
+	centrifugo | centrifugo-history)
+		local conf="$BASELINE/centrifugo-config.json"
+		[ "$name" = centrifugo-history ] && conf="$OUT/run/centrifugo-history.json"
+		(cd "$dir" && exec $ts "$CF_BIN" -c "$conf" >>"$dir/server.log" 2>&1) &
+		echo $! >"$PIDFILE"
+		SRV_URL=ws://127.0.0.1:3602/connection/websocket SRV_TARGET=centrifugo PORT=3602 ;;
+	esac
+	SRV_PID=$(cat "$PIDFILE")
+	wait_port "$PORT" || { tail -5 "$dir/server.log" >&2; die "$name did not listen on $PORT within 30 s"; }
+}
+
+# stop_server: SIGTERM, up to 15 s, then SIGKILL; the server is the one in the pid file (a
+# storm restarts it under a new pid).
+stop_server() {
+	local pid
+	pid=$(cat "$PIDFILE" 2>/dev/null || true)
+	[ -n "$pid" ] || return 0
+	kill -TERM "$pid" 2>/dev/null || true
+	for _ in $(seq 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+	kill -KILL "$pid" 2>/dev/null || true
+	rm -f "$PIDFILE"
+	sleep 0.5 # let the port go
+}
+trap stop_server EXIT
+
+# bench NAME SCENARIO-ID PIN FLAGS...: one run against a fresh NAME, raw JSON to raw/.
+bench() {
+	local name=$1 id=$2 pin=$3
+	shift 3
+	case "$name" in centrifugo*) [ "$CF_BIN" = none ] && return 0 ;; esac
+	local ts=""
+	[ "$pin" = 1 ] && ts="taskset -c 1"
+	start_server "$name" "$pin"
+	local extra=(--pid "$SRV_PID")
+	[ "$id" = storm ] && extra=() # the restart gives the server a new pid
+	[ "$SRV_TARGET" = centrifugo ] && extra+=(--token-secret "$CF_SECRET")
+	local how="pinned"
+	[ "$pin" = 1 ] || how="unpinned"
+	say "$id on $name ($how): hubbub bench $*"
+	$ts "$HUBBUB" bench --target "$SRV_TARGET" --url "$SRV_URL" --json --quiet \
+		--deadline "$DEADLINE" "${extra[@]}" "$@" >"$OUT/raw/$id-$name.json" 2>"$OUT/raw/$id-$name.err" ||
+		say "$id on $name failed: $(tail -1 "$OUT/raw/$id-$name.err")"
+	stop_server
+}
+
+# --- scenarios -----------------------------------------------------------------------------
+if [ "$QUICK" = 1 ]; then
+	DEADLINE=60s
+	IDLE="--scenario idle --conns 200 --duration 2s --settle 1s"
+	FAN100="--scenario fanout --listeners 50 --senders 2 --rate 20 --steps 1 --step-duration 2s --drain 2s"
+	FANMAX="--scenario fanout --listeners 50 --senders 2 --rate 50 --step-factor 2 --steps 2 --step-duration 1s --drain 2s"
+	ROOMS="--scenario rooms --rooms 10 --members 3 --duration 2s --drain 2s"
+	STORM="--scenario storm --rooms 3 --members 5 --rate 20 --duration 3s --storm-after 1s --drain 3s"
+	INGRESS="--scenario ingress --rooms 5 --senders 2 --duration 2s --drain 2s"
+	FLOOR_TIME=2000x
+else
+	DEADLINE=10m
+	IDLE="--scenario idle --conns $IDLE_CONNS --duration 20s --settle 3s --sources 4"
+	FAN100="--scenario fanout --listeners 1000 --senders 10 --rate 100 --steps 1 --step-duration 10s --sources 4"
+	FANMAX="--scenario fanout --listeners 1000 --senders 10 --rate 100 --step-factor 1.5 --steps 12 --step-duration 3s --drain 2s --sources 4"
+	ROOMS="--scenario rooms --rooms 1000 --members 10 --duration 10s --drain 3s --sources 4"
+	STORM="--scenario storm --rooms 100 --members 100 --rate 200 --duration 15s --storm-after 3s --drain 5s --sources 4 --ready-timeout 60s"
+	INGRESS="--scenario ingress --rooms 1000 --senders 10 --duration 10s --drain 5s --sources 4"
+	FLOOR_TIME=200000x
+fi
+RESTART="p=\$(cat '$PIDFILE'); kill -TERM \$p; i=0; while kill -0 \$p 2>/dev/null && [ \$i -lt 300 ]; do sleep 0.05; i=\$((i+1)); done; '$OUT/run/start-hubbub.sh'"
+
+# shellcheck disable=SC2086
+{
+	if want idle; then for s in hubbub original centrifugo; do bench $s idle 1 $IDLE; done; fi
+	if want fanout100; then for s in hubbub original centrifugo; do bench $s fanout100 1 $FAN100; done; fi
+	if want fanoutmax; then for s in hubbub original centrifugo; do bench $s fanoutmax 0 $FANMAX; done; fi
+	if want rooms02; then for s in hubbub centrifugo; do bench $s rooms02 1 $ROOMS --member-rate 0.2; done; fi
+	if want rooms05; then for s in hubbub centrifugo; do bench $s rooms05 1 $ROOMS --member-rate 0.5; done; fi
+	if want storm; then
+		bench hubbub storm 1 $STORM --storm-restart "$RESTART"
+		say "storm on Centrifugo (history and recovery on): not run; the generator's storm speaks hubbub.v1 only (its rejoin with since has no Centrifugo counterpart yet)"
+	fi
+	if want ingress; then
+		bench hubbub ingress 1 $INGRESS
+		if [ -n "${HUBBUB_POSTGRES:-}" ]; then bench hubbub-pg ingress 1 $INGRESS; else say "ingress on PostgreSQL: skipped (set HUBBUB_POSTGRES)"; fi
+	fi
+}
+if want floor; then
+	say "write floor: go test -run XXX -bench LoopbackWrite -benchtime $FLOOR_TIME ./internal/server/ (pinned to CPU 0)"
+	(cd "$ROOT" && taskset -c 0 go test -run XXX -bench LoopbackWrite -benchtime "$FLOOR_TIME" ./internal/server/) >"$OUT/raw/floor.txt" 2>&1 ||
+		say "the write floor failed: $(tail -1 "$OUT/raw/floor.txt")"
+fi
+
+# --- the table -----------------------------------------------------------------------------
+# get FILE JQ: a number from a raw report, or empty.
+get() { [ -s "$OUT/raw/$1.json" ] && jq -r "($2) // empty" "$OUT/raw/$1.json" 2>/dev/null || true; }
+# ratio A B: A / B to two decimals, or – when either is missing or B is 0.
+ratio() { if [ -n "$1" ] && [ -n "$2" ]; then awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "–"; else printf "%.2f×", a / b }'; else echo "–"; fi; }
+fmt() { if [ -n "$1" ]; then awk -v a="$1" 'BEGIN { printf "%.4g", a }'; else echo "–"; fi; }
+# row LABEL ID JQ: one measure on the three servers, with the ratios.
+row() {
+	local h o c
+	h=$(get "$2-hubbub" "$3") o=$(get "$2-original" "$3") c=$(get "$2-centrifugo" "$3")
+	echo "| $1 | $(fmt "$h") | $(fmt "$o") | $(fmt "$c") | $(ratio "$h" "$o") | $(ratio "$h" "$c") |"
+}
+FLOOR_NS=$(awk '/BenchmarkLoopbackWrite/ { for (i = 1; i <= NF; i++) if ($(i+1) == "ns/op") { print $i; exit } }' "$OUT/raw/floor.txt" 2>/dev/null || true)
+{
+	echo "# hubbub compared, $(date -u '+%Y-%m-%d %H:%M UTC'), commit $COMMIT${DIRTY:+ (uncommitted changes)}"
+	echo
+	[ "$QUICK" = 1 ] && echo "**--quick run: tiny sizes that test the script; these figures mean nothing.**" && echo
+	echo "Servers pinned with \`taskset -c 0\` (one CPU, GOMAXPROCS 1), generator \`taskset -c 1\`, except the"
+	echo "fan-out maximum (unpinned). Each server started fresh for each run. hubbub's limits raised:"
+	echo "\`$HUBBUB_LIMITS\`. Raw reports: \`raw/\`. Machine: $(nproc --all) CPUs, $(uname -sr)."
+	echo
+	echo "| measure | hubbub | original | Centrifugo | hubbub / original | hubbub / Centrifugo |"
+	echo "|---|---:|---:|---:|---:|---:|"
+	row "idle: server RSS per connection (KiB)" idle '.idle.server_rss_per_conn_kib'
+	row "connect + join: connections/s (the idle run)" idle '.connect.per_sec'
+	row "fan-out 1 room × $(get fanout100-hubbub '.params.listeners + .params.senders') at $(get fanout100-hubbub '.params.rate') msgs/s, pinned: server CPU s per M deliveries" fanout100 '.steps[0].server_cpu_s_per_m'
+	row "the same: p99 ms" fanout100 '.steps[0].latency.p99_ms'
+	row "fan-out maximum, unpinned: deliveries/s (best step)" fanoutmax '.best.deliveries_per_s'
+	row "the same: server CPU s per M deliveries" fanoutmax '.best.server_cpu_s_per_m'
+	for r in 02 05; do
+		row "rooms at 0.${r#0} msg/s each, pinned: delivered ratio" rooms$r '.steps[0].delivery_ratio'
+		row "the same: p99 ms" rooms$r '.steps[0].latency.p99_ms'
+		row "the same: server CPU s per M deliveries" rooms$r '.steps[0].server_cpu_s_per_m'
+	done
+	row "storm: all caught up, s from listening again (hubbub only)" storm '.storm.caught_up_s'
+	row "storm: lost + duplicated" storm '.storm.lost + .storm.duplicated'
+	row "ingress, SQLite: acked messages/s (hubbub only)" ingress '.ingress.acked_per_s'
+	row "ingress, SQLite: ack p99 ms" ingress '.ingress.ack_latency.p99_ms'
+	if [ -n "${HUBBUB_POSTGRES:-}" ]; then
+		echo "| ingress, PostgreSQL: acked messages/s | $(fmt "$(get ingress-hubbub-pg '.ingress.acked_per_s')") | – | – | – | – |"
+	fi
+	cpu=$(get fanout100-hubbub '.steps[0].server_cpu_s_per_m')
+	if [ -n "$FLOOR_NS" ]; then
+		floor_s=$(awk -v ns="$FLOOR_NS" 'BEGIN { printf "%.4g", ns * 1e6 / 1e9 }')
+		echo "| write floor: s per M loopback writes (BenchmarkLoopbackWrite, $FLOOR_NS ns/op, pinned) | $floor_s | – | – | – | – |"
+		echo "| fan-out pinned, hubbub: server CPU per delivery / the floor (one write per delivery) | $(ratio "$cpu" "$floor_s") | – | – | – | – |"
+	fi
+	echo
+	echo "A missing figure (–) is a run that failed (see \`raw/*.err\`) or a server the scenario cannot drive."
+} >"$OUT/table.md"
+say "table: $OUT/table.md"
+cat "$OUT/table.md"
