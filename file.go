@@ -81,7 +81,10 @@ type File struct {
 //     retention (so a download fails at once, before the collector deletes the bytes).
 //   - Collectable returns up to limit files that may go: those attached to a message that is
 //     deleted or removed by retention, and those never attached and Created before
-//     unattachedBefore; oldest first.
+//     unattachedBefore; oldest first. It marks the never-attached ones it returns gone in the
+//     transaction that finds them, so that no message attaches a file whose bytes the
+//     collector is about to delete: an Append carrying one after that fails with
+//     ECodeNotFound, and File no longer finds it.
 //   - DeleteFile removes the file's row (its uploader's quota frees up); deleting a file that
 //     is not there is not an error.
 type FileStore interface {

@@ -11,11 +11,10 @@ import (
 // between the two leaves a row whose blobs are gone, which the next round deletes again (a
 // missing blob is not an error), never a blob nobody knows of.
 
-// One race is left to the grace: an upload that turns collectable (UploadGrace old, still
-// unattached) while a message attaches it may lose its bytes and row after the message took it,
-// leaving the message a link that answers 404. Closing it takes the store (a DeleteFile that
-// deletes only a file still collectable); with a grace of hours it needs a client that sends a
-// file exactly as old as the grace during a round of the collector.
+// An upload that reaches its grace while a message attaches it cannot lose its bytes under the
+// message: Collectable marks the never-attached files it returns gone in the transaction that
+// finds them, so either the message attached the file first (and Collectable does not return
+// it) or the message is refused as if the file were not there.
 
 // collectTimeout bounds one round of the collector.
 const collectTimeout = time.Minute

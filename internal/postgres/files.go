@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -31,6 +32,8 @@ const (
 	selectCollectable = `SELECT ` + fileColumns + ` FROM files
 		WHERE (gone OR seq = 0) AND (gone OR created_at < $1) ORDER BY created_at, id LIMIT $2`
 	deleteFile = `DELETE FROM files WHERE id = $1`
+	// claimUnattached marks gone the files of $1 that no message has attached yet.
+	claimUnattached = `UPDATE files SET gone = true WHERE id = ANY($1) AND seq = 0 RETURNING id`
 )
 
 // scanFile reads a row of fileColumns.
@@ -142,6 +145,36 @@ func (s *Store) Collectable(ctx context.Context, unattachedBefore time.Time, lim
 	})
 	if err != nil {
 		return nil, s.guard.Wrap(sqlstore.OpCollectable, err)
+	}
+	out, err = s.claimUnattached(ctx, out)
+	return out, s.guard.Wrap(sqlstore.OpCollectable, err)
+}
+
+// claimUnattached marks gone, in one statement, the never-attached files of found (as the
+// contract says: no message may attach them once the collector may delete their bytes), and
+// drops from found those a message attached between the read and the update. An append batch
+// locks the rows of the files it attaches, so the update either waits for its commit and then
+// finds the file attached, or goes first and the batch finds the file gone.
+func (s *Store) claimUnattached(ctx context.Context, found []hubbub.File) ([]hubbub.File, error) {
+	var loose []string
+	for _, f := range found {
+		if f.Seq == 0 {
+			loose = append(loose, f.ID)
+		}
+	}
+	if len(loose) == 0 {
+		return found, nil
+	}
+	rows, _ := s.pool.Query(ctx, claimUnattached, loose)
+	claimed, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, err
+	}
+	out := found[:0]
+	for _, f := range found {
+		if f.Seq != 0 || slices.Contains(claimed, f.ID) {
+			out = append(out, f)
+		}
 	}
 	return out, nil
 }

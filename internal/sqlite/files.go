@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"hubbub"
@@ -152,6 +153,37 @@ func (s *Store) Collectable(ctx context.Context, unattachedBefore time.Time, lim
 	}
 	if err := rows.Err(); err != nil {
 		return nil, s.guard.Wrap(sqlstore.OpCollectable, err)
+	}
+	rows.Close()
+	return s.claimUnattached(ctx, out)
+}
+
+// claimUnattached marks gone, in one write transaction, the never-attached files of found (as
+// the contract says: no message may attach them once the collector may delete their bytes),
+// and drops from found those a message attached between the read and the write.
+func (s *Store) claimUnattached(ctx context.Context, found []hubbub.File) ([]hubbub.File, error) {
+	if !slices.ContainsFunc(found, func(f hubbub.File) bool { return f.Seq == 0 }) {
+		return found, nil
+	}
+	var out []hubbub.File
+	err := s.write(ctx, sqlstore.OpCollectable, func(ctx context.Context, tx *writeTx) error {
+		out = out[:0]
+		for _, f := range found {
+			if f.Seq == 0 {
+				res, err := tx.conn.ExecContext(ctx, `UPDATE files SET gone = 1 WHERE id = ? AND seq = 0`, f.ID)
+				if err != nil {
+					return err
+				}
+				if n, err := res.RowsAffected(); err != nil || n == 0 {
+					continue // attached meanwhile (or deleted): not the collector's any more
+				}
+			}
+			out = append(out, f)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }

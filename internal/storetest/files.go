@@ -30,6 +30,7 @@ var fileCases = []struct {
 	{"FilesAfterDelete", testFilesAfterDelete},
 	{"FilesAfterPrune", testFilesAfterPrune},
 	{"FilesUnattachedGrace", testFilesUnattachedGrace},
+	{"FilesCollectedNotAttached", testFilesCollectedNotAttached},
 	{"FilesDoneContext", testFilesDoneContext},
 }
 
@@ -486,6 +487,31 @@ func testFilesUnattachedGrace(t *testing.T, open opener) {
 	}
 	if ids := collectable(t, s, time.Now().Add(time.Hour), 0); len(ids) != 0 {
 		t.Errorf("Collectable(limit 0) = %v, want none", ids)
+	}
+}
+
+// testFilesCollectedNotAttached: once the collector has been told a never-attached upload
+// may go, no message may take it — else the message would link to bytes about to be deleted.
+func testFilesCollectedNotAttached(t *testing.T, open opener) {
+	s := open(t, hubbub.Retention{})
+	mustCreate(t, s, upload("f_late", "u_ann", 10))
+	time.Sleep(3 * time.Millisecond) // two Created that differ: f_late is the oldest
+	mustCreate(t, s, upload("f_fresh", "u_ann", 10))
+	mustCreate(t, s, upload("f_used", "u_ann", 10))
+	mustAppend(t, s, withFiles("r", "u_ann", "kept", "f_used"))
+	cutoff := time.Now().Add(time.Hour)
+	if ids := collectable(t, s, cutoff, 1); !slices.Equal(ids, []string{"f_late"}) {
+		t.Fatalf("Collectable(limit 1) = %v, want [f_late]", ids)
+	}
+	_, _, err := s.Append(t.Context(), withFiles("r", "u_ann", "too late", "f_late"))
+	if !hasCode(err, hubbub.ECodeNotFound) {
+		t.Errorf("a message attaching a file Collectable returned: err %v, want %s", err, hubbub.ECodeNotFound)
+	}
+	checkFileGone(t, s, "f_late", "after Collectable returned it")
+	// What Collectable did not return stays attachable, and an attached file stays found.
+	mustAppend(t, s, withFiles("r", "u_ann", "in time", "f_fresh"))
+	if _, found := getFile(t, s, "f_used"); !found {
+		t.Error("Collectable took an attached file")
 	}
 }
 

@@ -95,7 +95,13 @@ func (s *memStore) Collectable(ctx context.Context, unattachedBefore time.Time, 
 		}
 	}
 	slices.SortFunc(out, func(a, b hubbub.File) int { return cmp.Or(a.Created.Compare(b.Created), cmp.Compare(a.ID, b.ID)) })
-	return out[:min(len(out), max(limit, 0))], nil
+	out = out[:min(len(out), max(limit, 0))]
+	for _, f := range out {
+		if f.Seq == 0 && s.bug != "collectnomark" {
+			s.files[f.ID].gone = true // no message may attach it now
+		}
+	}
+	return out, nil
 }
 
 func (s *memStore) DeleteFile(ctx context.Context, id string) error {

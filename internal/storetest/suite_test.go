@@ -192,6 +192,7 @@ func TestSuiteCatchesBugs(t *testing.T) {
 		{"prunefiles", "FilesAfterPrune"},
 		{"filefound", "FilesAfterPrune"},
 		{"nograce", "FilesUnattachedGrace"},
+		{"collectnomark", "FilesCollectedNotAttached"},
 		{"ctx", "FilesDoneContext"},
 		{"close", "FilesDoneContext"},
 
