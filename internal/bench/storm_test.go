@@ -67,7 +67,7 @@ func TestStormHonoursRetryableRefusals(t *testing.T) {
 	cfg := testConfig(ScenarioStorm, TargetHubbub, s.WS)
 	cfg.PID = 0
 	cfg.Rooms, cfg.Members, cfg.Rate = 1, 4, 10
-	cfg.Duration, cfg.StormAfter, cfg.Drain, cfg.ReadyTimeout = 2*time.Second, 500*time.Millisecond, time.Second, 2*time.Second
+	cfg.Duration, cfg.StormAfter, cfg.Drain, cfg.ReadyTimeout = 2*time.Second, 500*time.Millisecond, time.Second, 5*time.Second
 	cfg.Restart = func(context.Context) error {
 		opts := s.Opts
 		s.Stop()
