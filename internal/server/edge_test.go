@@ -85,6 +85,26 @@ func TestPagesAndHealth(t *testing.T) {
 	}
 }
 
+// TestPagesAllowTheFilesOrigin: with --files-url on another origin, the page may show the
+// pictures there and ask that origin for its files cookie — and still nothing else.
+func TestPagesAllowTheFilesOrigin(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{Server: server.Config{FilesURL: "https://files.example.com/base"}})
+	resp, err := http.Get(s.URL + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	csp := resp.Header.Get("Content-Security-Policy")
+	for _, want := range []string{"img-src 'self' data: https://files.example.com;", "connect-src 'self' ws: wss: https://files.example.com;", "script-src 'self';"} {
+		if !strings.Contains(csp, want) {
+			t.Errorf("CSP %q lacks %q", csp, want)
+		}
+	}
+	if strings.Contains(csp, "/base") {
+		t.Errorf("CSP %q names a path, not the origin", csp)
+	}
+}
+
 func TestShutdownSendsGoingAwayToEveryClient(t *testing.T) {
 	s := servertest.Start(t, servertest.Options{})
 	text := servertest.DialText(t, s, "ann")

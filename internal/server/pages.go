@@ -3,15 +3,35 @@ package server
 import (
 	"io/fs"
 	"net/http"
+	"net/url"
 	"path"
 	"strings"
 )
 
-// contentSecurityPolicy forbids inline script and any source but this server, so that even a
-// bug that let message text into the page as HTML could not run it.
-const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; " +
-	"connect-src 'self' ws: wss:; img-src 'self' data:; object-src 'none'; base-uri 'none'; " +
-	"frame-ancestors 'none'; form-action 'self'"
+// pagePolicy is the pages' Content-Security-Policy: it forbids inline script and any source
+// but this server, so that even a bug that let message text into the page as HTML could not
+// run it. filesOrigin ("" for none) is the origin of --files-url, which serves the pictures
+// the page shows and the files cookie it asks for: images and fetches may go there too, and
+// nothing else may.
+func pagePolicy(filesOrigin string) string {
+	files := ""
+	if filesOrigin != "" {
+		files = " " + filesOrigin
+	}
+	return "default-src 'self'; script-src 'self'; style-src 'self'; " +
+		"connect-src 'self' ws: wss:" + files + "; img-src 'self' data:" + files + "; object-src 'none'; base-uri 'none'; " +
+		"frame-ancestors 'none'; form-action 'self'"
+}
+
+// originOf returns the scheme://host[:port] of an absolute URL, or "" for "" or a URL
+// without a host (config.go has checked --files-url already).
+func originOf(base string) string {
+	u, err := url.Parse(base)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
+}
 
 // servePage serves the embedded browser pages: / is the chat UI, /classic the original page,
 // and the files they load. Anything else is 404, and only GET and HEAD are allowed.
@@ -38,7 +58,7 @@ func (s *Server) servePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h := w.Header()
-	h.Set("Content-Security-Policy", contentSecurityPolicy)
+	h.Set("Content-Security-Policy", s.pagePolicy)
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("Cache-Control", "no-cache")

@@ -33,19 +33,21 @@ import (
 
 // Server serves hubbub over HTTP. Create it with New; it is an http.Handler.
 type Server struct {
-	cfg      Config
-	hub      *hub.Hub
-	store    hubbub.Store
-	broker   hubbub.Broker
-	log      *slog.Logger
-	mux      *http.ServeMux
-	origins  originPolicy
-	ipLimits *ipLimiter
-	sockets  *transport.Transport
-	sessions *session.Service
-	adder    addservice.Config
-	accounts *accounts.Service
-	files    *files.Service // nil without blobs
+	cfg     Config
+	hub     *hub.Hub
+	store   hubbub.Store
+	broker  hubbub.Broker
+	log     *slog.Logger
+	mux     *http.ServeMux
+	origins originPolicy
+	// pagePolicy is the pages' Content-Security-Policy (pages.go).
+	pagePolicy string
+	ipLimits   *ipLimiter
+	sockets    *transport.Transport
+	sessions   *session.Service
+	adder      addservice.Config
+	accounts   *accounts.Service
+	files      *files.Service // nil without blobs
 	// stopCollector ends the files collector and waits for it (a no-op without files).
 	stopCollector func()
 
@@ -82,6 +84,7 @@ func New(cfg Config, h *hub.Hub, store hubbub.Store, broker hubbub.Broker) (*Ser
 		log:    cfg.Logger.With("component", "server"),
 		conns:  make(map[closer]struct{}),
 	}
+	s.pagePolicy = pagePolicy(originOf(cfg.FilesURL))
 	s.ipLimits = newIPLimiter(&s.cfg)
 	var err error
 	if s.origins, err = newOriginPolicy(cfg.AllowedOrigins); err != nil {
