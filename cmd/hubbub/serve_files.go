@@ -22,6 +22,7 @@ func (o *filesFlags) bind(fs *flag.FlagSet, s *server.Config) {
 	fs.Int64Var(&c.UploadQuota, "upload-quota", files.DefaultUploadQuota, "bytes one user's files (and their thumbnails) may hold until the messages carrying them are deleted (past it: 413)")
 	fs.Int64Var(&c.ImageMaxPixels, "image-max-pixels", files.DefaultImageMaxPixels, "largest image, width × height, that is decoded for its thumbnail; a larger one is refused (422) before it is decoded")
 	fs.IntVar(&c.ImageWorkers, "image-workers", files.DefaultImageWorkers, "images decoded at once (each may hold 4 bytes per pixel); other uploads wait")
+	fs.IntVar(&c.UploadsPerUser, "uploads-per-user", files.DefaultUploadsPerUser, "uploads one user may send at once (each holds a temporary file of up to --upload-max); another gets 429")
 	fs.DurationVar(&c.UploadTimeout, "upload-timeout", files.DefaultUploadTimeout, "longest the body of one upload may take to arrive")
 	fs.DurationVar(&c.CollectEvery, "files-collect-every", files.DefaultCollectEvery, "how often the files of deleted or pruned messages, and old unsent uploads, are deleted")
 	fs.DurationVar(&c.UploadGrace, "upload-grace", files.DefaultUploadGrace, "how long an upload no message carries is kept")

@@ -19,6 +19,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"hubbub"
@@ -38,6 +39,7 @@ const (
 	DefaultUploadQuota    = 1 << 30  // 1 GiB
 	DefaultImageMaxPixels = 40_000_000
 	DefaultImageWorkers   = 2
+	DefaultUploadsPerUser = 4
 	DefaultUploadTimeout  = 10 * time.Minute
 	DefaultCollectEvery   = time.Minute
 	DefaultUploadGrace    = 24 * time.Hour
@@ -68,6 +70,10 @@ type Config struct {
 	// ImageWorkers is how many images may be decoded at once (default 2); each may hold
 	// 4 bytes per pixel.
 	ImageWorkers int
+	// UploadsPerUser is how many uploads one user may send at once (default 4); another gets
+	// 429. Each holds a temporary file of up to UploadMax and the quota counts a file only once
+	// it is stored, so this bounds the disk one user's parallel uploads take.
+	UploadsPerUser int
 	// UploadTimeout bounds the reading of one upload's body (default 10 minutes).
 	UploadTimeout time.Duration
 	// CollectEvery is how often the collector looks for files to delete (default 1 minute).
@@ -113,6 +119,9 @@ func (c Config) withDefaults() Config {
 	i64(&c.ImageMaxPixels, DefaultImageMaxPixels)
 	if c.ImageWorkers <= 0 {
 		c.ImageWorkers = DefaultImageWorkers
+	}
+	if c.UploadsPerUser <= 0 {
+		c.UploadsPerUser = DefaultUploadsPerUser
 	}
 	if c.CollectBatch <= 0 {
 		c.CollectBatch = DefaultCollectBatch
@@ -165,6 +174,9 @@ type Service struct {
 	cfg      Config
 	log      *slog.Logger
 	decoders decoders
+
+	mu        sync.Mutex
+	uploading map[string]int // user id → uploads under way
 }
 
 // New returns the files service.
@@ -176,7 +188,8 @@ func New(cfg Config) (*Service, error) {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
-	return &Service{cfg: cfg, log: cfg.Logger.With("component", "files"), decoders: make(decoders, cfg.ImageWorkers)}, nil
+	return &Service{cfg: cfg, log: cfg.Logger.With("component", "files"), decoders: make(decoders, cfg.ImageWorkers),
+		uploading: map[string]int{}}, nil
 }
 
 // Mount registers POST /upload, GET /files/{id}/{name}, GET /files/{id}/thumb and

@@ -57,6 +57,13 @@ func (s *Service) serveUpload(w http.ResponseWriter, r *http.Request) {
 		s.tooLarge(w)
 		return
 	}
+	if !s.startUpload(u.ID) {
+		s.cfg.Metrics.UploadRefused("at_once")
+		writeError(w, http.StatusTooManyRequests, hubbub.Errorf(hubbub.ECodeRateLimited,
+			"you are sending %d files at once, the most allowed: wait for one to finish", s.cfg.UploadsPerUser))
+		return
+	}
+	defer s.endUpload(u.ID)
 	if r.ContentLength > 0 && !s.underQuota(r.Context(), w, u, r.ContentLength) {
 		return
 	}
@@ -118,6 +125,26 @@ func (s *Service) serveUpload(w http.ResponseWriter, r *http.Request) {
 	s.log.Info("upload", "user", u.ID, "file", stored.ID, "type", stored.Type, "size", stored.Size, "thumb", stored.Thumb)
 	writeJSON(w, http.StatusCreated, uploadReply{Attachment: stored.Attachment,
 		URL: wire.FileURL(s.cfg.BaseURL, stored.ID, stored.Name), ThumbURL: thumbURL(s.cfg.BaseURL, stored)})
+}
+
+// startUpload counts an upload of user, unless the user has UploadsPerUser under way.
+func (s *Service) startUpload(user string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.uploading[user] >= s.cfg.UploadsPerUser {
+		return false
+	}
+	s.uploading[user]++
+	return true
+}
+
+// endUpload uncounts an upload of user that startUpload counted.
+func (s *Service) endUpload(user string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.uploading[user]--; s.uploading[user] <= 0 {
+		delete(s.uploading, user)
+	}
 }
 
 // thumbURL is where f's thumbnail is served, "" when it has none.

@@ -13,6 +13,7 @@ import (
 	"io"
 	"net/http"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -25,6 +26,7 @@ import (
 	"hubbub/internal/metrics"
 	"hubbub/internal/server"
 	"hubbub/internal/servertest"
+	"hubbub/internal/testwait"
 )
 
 // TestMain fails the package if a goroutine outlives the tests: the collector must end with
@@ -436,4 +438,56 @@ func TestPhotoOrientation(t *testing.T) {
 	if top.R < 150 || top.B > 80 || bottom.B < 150 || bottom.R > 80 {
 		t.Errorf("thumbnail not upright: top %v, bottom %v", top, bottom)
 	}
+}
+
+// TestUploadsAtOnce: one user may stream at most UploadsPerUser uploads at once — each holds
+// a temporary file of up to --upload-max, and the quota is counted only once one is stored, so
+// without the limit a slow client's parallel uploads could fill the server's disk. Another
+// user is not held back, and a finished upload frees its place.
+func TestUploadsAtOnce(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{Server: server.Config{Files: files.Config{UploadsPerUser: 2}}})
+	servertest.DialJSON(t, s, "ann")
+	servertest.DialJSON(t, s, "bob")
+	type slow struct {
+		w    *io.PipeWriter
+		done chan int
+	}
+	var slows []slow
+	for i := range 2 {
+		pr, pw := io.Pipe()
+		r, _ := http.NewRequest("POST", s.URL+"/upload?name=slow.bin", pr)
+		r.ContentLength = -1
+		guest("ann").apply(r)
+		done := make(chan int, 1)
+		go func() {
+			resp, err := http.DefaultClient.Do(r)
+			if err != nil {
+				done <- 0
+				return
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			done <- resp.StatusCode
+		}()
+		if _, err := pw.Write([]byte("slow upload " + strconv.Itoa(i))); err != nil {
+			t.Fatal(err)
+		}
+		slows = append(slows, slow{pw, done})
+		t.Cleanup(func() { pw.CloseWithError(io.ErrUnexpectedEOF) }) // a failed test does not hang
+	}
+	testwait.Until(t, "a third upload of ann refused while two stream", func() bool {
+		status, rep := upload(t, s, guest("ann"), "third.txt", []byte("third"))
+		return status == http.StatusTooManyRequests && rep.str("code") == "rate_limited"
+	})
+	mustUpload(t, s, guest("bob"), "bob.txt", []byte("another user's upload"))
+	slows[0].w.Close()
+	if status := <-slows[0].done; status != http.StatusCreated {
+		t.Fatalf("the first slow upload, finished: %d", status)
+	}
+	testwait.Until(t, "ann uploads again once one of hers finished", func() bool {
+		status, _ := upload(t, s, guest("ann"), "again.txt", []byte("again"))
+		return status == http.StatusCreated
+	})
+	slows[1].w.CloseWithError(io.ErrUnexpectedEOF)
+	<-slows[1].done
 }

@@ -169,7 +169,7 @@ func New() *Metrics {
 	m.uploadBytes = prometheus.NewCounter(prometheus.CounterOpts{Name: "hubbub_upload_bytes_total",
 		Help: "Bytes of the files stored by POST /upload, as stored (after metadata stripping), thumbnails included."})
 	m.uploadsRefused = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hubbub_uploads_refused_total",
-		Help: "Uploads refused, by reason (too_large, quota, pixels, bad_image, unauthorized, failed)."}, []string{"reason"})
+		Help: "Uploads refused, by reason (too_large, quota, pixels, bad_image, unauthorized, at_once, failed)."}, []string{"reason"})
 	m.filesCollected = prometheus.NewCounter(prometheus.CounterOpts{Name: "hubbub_files_collected_total",
 		Help: "Files whose bytes the collector deleted (of deleted or pruned messages, or never sent)."})
 	f(m.uploadsRefused)
