@@ -13,6 +13,10 @@
 const FILES_LIMITS = {
   attachments: 10, // hubbub.MaxAttachments: files one message may carry
   thumbBox: [320, 240], // the largest an image shows inline, in CSS pixels
+  // How many files the page sends at once; the others wait their turn. The server refuses a
+  // user's uploads past --uploads-per-user (default 4) with 429, so ten dropped files must
+  // not all start together.
+  uploadsAtOnce: 3,
 };
 
 /** The media types the server shows inline (Content-Disposition: inline); others download. */
@@ -403,11 +407,16 @@ function defaultFileName(type) {
 
 /** Sends draft d's bytes to POST /upload, following its progress; the answer settles it. */
 function upload(d) {
-  const xhr = new XMLHttpRequest();
-  d.xhr = xhr;
   d.state = "uploading";
   d.loaded = 0;
   d.error = "";
+  if (activeUploads() >= FILES_LIMITS.uploadsAtOnce) {
+    d.queued = true; // startQueued sends it when another upload ends
+    return;
+  }
+  d.queued = false;
+  const xhr = new XMLHttpRequest();
+  d.xhr = xhr;
   xhr.open("POST", "/upload?name=" + encodeURIComponent(d.name));
   const headers = fileAuthHeaders();
   for (const k of Object.keys(headers)) xhr.setRequestHeader(k, headers[k]);
@@ -419,6 +428,7 @@ function upload(d) {
   });
   xhr.addEventListener("load", () => {
     d.xhr = null;
+    startQueued();
     let body = null;
     try {
       body = JSON.parse(xhr.responseText);
@@ -437,13 +447,33 @@ function upload(d) {
   });
   xhr.addEventListener("error", () => {
     d.xhr = null;
+    startQueued();
     uploadFailed(d, "the connection to the server failed", true);
     renderDrafts();
   });
   xhr.addEventListener("abort", () => {
     d.xhr = null; // cancelled: removeDraft has taken it out already
+    startQueued();
   });
   xhr.send(d.file);
+}
+
+/** How many uploads are under way, in every room's composer. */
+function activeUploads() {
+  let n = 0;
+  for (const list of filesUI.drafts.values()) n += list.filter((d) => d.xhr).length;
+  return n;
+}
+
+/** Starts the waiting uploads, oldest first, as far as FILES_LIMITS.uploadsAtOnce allows. */
+function startQueued() {
+  for (const list of filesUI.drafts.values()) {
+    for (const d of list) {
+      if (activeUploads() >= FILES_LIMITS.uploadsAtOnce) break;
+      if (d.queued && d.state === "uploading" && !d.xhr) upload(d);
+    }
+  }
+  renderDrafts();
 }
 
 /**
@@ -589,7 +619,9 @@ function paintDraftProgress(d) {
   const li = d.el;
   if (!li) return;
   const meta = li.querySelector(".draft-meta");
-  if (d.state === "uploading") {
+  if (d.state === "uploading" && d.queued) {
+    meta.textContent = "Waiting to upload… " + humanSize(d.size);
+  } else if (d.state === "uploading") {
     const pct = d.size > 0 ? Math.min(100, Math.floor((d.loaded / d.size) * 100)) : 0;
     // Every byte sent, the server still reads, checks and stores them (and makes a thumbnail).
     meta.textContent = pct === 100 ? "Finishing… " + humanSize(d.size) : "Uploading… " + pct + "% of " + humanSize(d.size);

@@ -253,6 +253,32 @@ func TestUploadProgressCancelAndRefusal(t *testing.T) {
 	ann.waitFor("the composer empty", `document.getElementById("drafts").hidden`)
 }
 
+// Ten files dropped at once do not all upload at once — the server refuses a user's uploads past
+// --uploads-per-user with 429 — but wait their turn in the composer, and every one arrives.
+func TestManyFilesWaitTheirTurn(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{})
+	ann := b.newUser("ann")
+	ann.open(srv.URL + "/#many")
+	ann.waitFor("the attach button", `!document.getElementById("attach").hidden`)
+	ann.do("slow the uploads down", throttleUploads(srv.URL, 64<<10))
+	var files []string
+	for i := range 10 {
+		files = append(files, fmt.Sprintf(`new File([new Uint8Array(96 << 10)], "part-%d.bin", { type: "application/octet-stream" })`, i))
+	}
+	ann.do("drop ten files", dropFiles(files...))
+	waiting := eval[int](ann, `Array.from(document.querySelectorAll("#drafts .draft-meta")).filter(e => e.textContent.startsWith("Waiting to upload")).length`)
+	if waiting != 7 {
+		t.Errorf("ann: %d of ten dropped files wait their turn, want 7 (three upload at once)", waiting)
+	}
+	ann.waitFor("every file uploaded", exprDraftStates+` === Array(10).fill("done").join()`)
+	ann.do("send them", typeInto("#composer-input", "all the parts"), pressEnter(chromedp.CSS("#composer-input")))
+	ann.see("ann", "all the parts")
+	if n := eval[int](ann, `document.querySelectorAll("#message-list .attachments .file-card").length`); n != 10 {
+		t.Errorf("ann: the message shows %d files, want 10", n)
+	}
+}
+
 // mockupPNG draws a w×h picture of a sign-in page (a gradient, a card, two fields and a
 // button), for the screenshot.
 func mockupPNG(t *testing.T, w, h int) []byte {
