@@ -20,8 +20,9 @@ import (
 // fulltext.TSVector makes them. The append batch keeps it in step (queueSearch), prune deletes
 // it with the messages, and Search reads it through its GIN index.
 const (
-	upsertSearch = `INSERT INTO message_search (room, seq, doc)
-		SELECT room, seq, doc::tsvector FROM unnest($1::text[], $2::bigint[], $3::text[]) AS u(room, seq, doc)
+	upsertSearch = `INSERT INTO message_search (room, seq, created_at, user_id, doc)
+		SELECT room, seq, created_at, user_id, doc::tsvector
+		FROM unnest($1::text[], $2::bigint[], $3::timestamptz[], $4::text[], $5::text[]) AS u(room, seq, created_at, user_id, doc)
 		ON CONFLICT (room, seq) DO UPDATE SET doc = excluded.doc`
 	deleteSearch = `DELETE FROM message_search WHERE (room, seq) IN (SELECT * FROM unnest($1::text[], $2::bigint[]))`
 	pruneSearch  = `DELETE FROM message_search WHERE room = $1 AND seq < $2`
@@ -44,16 +45,26 @@ func searchDoc(room, text string) string {
 // queueSearch writes the index rows of what the batch did: a new message's, an edited one's
 // (replaced), and none for a deleted one.
 func (p *plan) queueSearch(b *pgx.Batch) {
-	var up, gone struct {
-		room, doc []string
-		seq       []int64
+	var up struct {
+		room, user, doc []string
+		seq             []int64
+		at              []time.Time
 	}
-	add := func(e *hubbub.Entry) {
-		up.room, up.seq, up.doc = append(up.room, e.Room), append(up.seq, int64(e.Seq)), append(up.doc, searchDoc(e.Room, e.Text))
+	var gone struct {
+		room []string
+		seq  []int64
+	}
+	add := func(room string, e *hubbub.Entry, at time.Time) {
+		user := e.User
+		if user == "" {
+			user = e.From
+		}
+		up.room, up.seq, up.at = append(up.room, room), append(up.seq, int64(e.Seq)), append(up.at, at)
+		up.user, up.doc = append(up.user, user), append(up.doc, searchDoc(room, e.Text))
 	}
 	for _, st := range p.newMsgs {
 		if !st.e.Deleted {
-			add(&st.e)
+			add(st.e.Room, &st.e, p.now)
 		}
 	}
 	for mk, st := range p.msgs {
@@ -62,16 +73,14 @@ func (p *plan) queueSearch(b *pgx.Batch) {
 		case st.deletedNow:
 			gone.room, gone.seq = append(gone.room, mk.room), append(gone.seq, mk.seq)
 		case st.edited && !st.e.Deleted:
-			e := st.e
-			e.Room = mk.room
-			add(&e)
+			add(mk.room, &st.e, st.e.Time) // an upsert of the doc only: the row has the time
 		}
 	}
 	if len(gone.room) > 0 {
 		b.Queue(deleteSearch, gone.room, gone.seq)
 	}
 	if len(up.room) > 0 {
-		b.Queue(upsertSearch, up.room, up.seq, up.doc)
+		b.Queue(upsertSearch, up.room, up.seq, up.at, up.user, up.doc)
 	}
 }
 
@@ -85,13 +94,16 @@ func backfillSearch(ctx context.Context, pool *pgxpool.Pool) error {
 	}
 	room, seq := "", int64(-1)
 	for {
-		rows, _ := pool.Query(ctx, `SELECT room, seq, text FROM messages WHERE NOT deleted AND (room, seq) > ($1, $2)
+		rows, _ := pool.Query(ctx, `SELECT room, seq, created_at, user_id, text FROM messages WHERE NOT deleted AND (room, seq) > ($1, $2)
 			ORDER BY room, seq LIMIT 1000`, room, seq)
-		var rs, docs []string
+		var rs, users, docs []string
 		var seqs []int64
-		var text string
-		_, err := pgx.ForEachRow(rows, []any{&room, &seq, &text}, func() error {
-			rs, seqs, docs = append(rs, room), append(seqs, seq), append(docs, searchDoc(room, text))
+		var ats []time.Time
+		var text, user string
+		var at time.Time
+		_, err := pgx.ForEachRow(rows, []any{&room, &seq, &at, &user, &text}, func() error {
+			rs, seqs, ats, users = append(rs, room), append(seqs, seq), append(ats, at), append(users, user)
+			docs = append(docs, searchDoc(room, text))
 			return nil
 		})
 		if err != nil {
@@ -100,9 +112,10 @@ func backfillSearch(ctx context.Context, pool *pgxpool.Pool) error {
 		if len(rs) == 0 {
 			break
 		}
-		if _, err := pool.Exec(ctx, `INSERT INTO message_search (room, seq, doc)
-			SELECT room, seq, doc::tsvector FROM unnest($1::text[], $2::bigint[], $3::text[]) AS u(room, seq, doc)
-			ON CONFLICT (room, seq) DO NOTHING`, rs, seqs, docs); err != nil {
+		if _, err := pool.Exec(ctx, `INSERT INTO message_search (room, seq, created_at, user_id, doc)
+			SELECT room, seq, created_at, user_id, doc::tsvector
+			FROM unnest($1::text[], $2::bigint[], $3::timestamptz[], $4::text[], $5::text[]) AS u(room, seq, created_at, user_id, doc)
+			ON CONFLICT (room, seq) DO NOTHING`, rs, seqs, ats, users, docs); err != nil {
 			return fmt.Errorf("search backfill: %w", err)
 		}
 	}
@@ -143,36 +156,49 @@ func (s *Store) Search(ctx context.Context, q hubbub.SearchQuery) (hubbub.Search
 			lexemes = append(lexemes, fulltext.RoomLexeme(r))
 		}
 	}
-	where := `s.doc @@ ` + arg(p.TSQuery(lexemes...)) + `::tsquery AND s.room = ANY(` + arg(rooms) + `::text[])`
+	match := arg(p.TSQuery(lexemes...))
+	filter := ""
+	if q.User != "" {
+		filter += ` AND s.user_id = ` + arg(q.User)
+	}
+	if !q.Since.IsZero() {
+		filter += ` AND s.created_at >= ` + arg(time.UnixMilli(p.SinceMS)) + `::timestamptz`
+	}
+	if !q.Until.IsZero() {
+		filter += ` AND s.created_at < ` + arg(time.UnixMilli(p.UntilMS)) + `::timestamptz`
+	}
 	rank := "0::float8"
 	if p.Relevance {
 		rank = `-ts_rank(s.doc, ` + arg(p.TSQuery()) + `::tsquery, 1)::float8`
 	}
-	filter := ""
-	if q.User != "" {
-		filter += ` AND m.user_id = ` + arg(q.User)
-	}
-	if !q.Since.IsZero() {
-		filter += ` AND m.created_at >= ` + arg(time.UnixMilli(p.SinceMS)) + `::timestamptz`
-	}
-	if !q.Until.IsZero() {
-		filter += ` AND m.created_at < ` + arg(time.UnixMilli(p.UntilMS)) + `::timestamptz`
-	}
+	after := ""
 	if k := p.After; k != nil {
 		t, r := arg(time.UnixMilli(k.TimeMS)), arg(k.Room)
-		after := `(m.created_at < ` + t + `::timestamptz OR m.created_at = ` + t + `::timestamptz AND (hroom COLLATE "C" > ` + r +
-			` OR hroom = ` + r + ` AND m.seq < ` + arg(int64(k.Seq)) + `))`
+		after = `(s.created_at < ` + t + `::timestamptz OR s.created_at = ` + t + `::timestamptz AND (s.room COLLATE "C" > ` + r +
+			` OR s.room = ` + r + ` AND s.seq < ` + arg(int64(k.Seq)) + `))`
 		if p.Relevance {
 			k := arg(k.Rank)
-			after = `(hrank > ` + k + `::float8 OR hrank = ` + k + `::float8 AND ` + after + `)`
+			after = `(` + rank + ` > ` + k + `::float8 OR ` + rank + ` = ` + k + `::float8 AND ` + after + `)`
 		}
-		filter += ` AND ` + after
+		after = ` AND ` + after
 	}
-	query := `WITH hits AS MATERIALIZED (
-		SELECT s.room AS hroom, s.seq AS hseq, ` + rank + ` AS hrank FROM message_search s WHERE ` + where + `)
-	SELECT hroom, hrank, ` + messageRow + ` FROM hits JOIN messages m ON m.room = hroom AND m.seq = hseq
-	WHERE NOT m.deleted` + filter + `
-	ORDER BY hrank, m.created_at DESC, hroom COLLATE "C", m.seq DESC LIMIT ` + arg(p.Limit+1)
+	limit := arg(p.Limit + 1)
+	// Newest first, each room's rows are read newest first and the first page of each kept;
+	// by relevance, every match is ranked.
+	var hits string
+	if p.Relevance {
+		hits = `SELECT s.room AS hroom, s.seq AS hseq, ` + rank + ` AS hrank FROM message_search s
+		WHERE s.doc @@ ` + match + `::tsquery AND s.room = ANY(` + arg(rooms) + `::text[])` + filter + after
+	} else {
+		hits = `SELECT x.* FROM unnest(` + arg(rooms) + `::text[]) AS r(room) CROSS JOIN LATERAL (
+			SELECT s.room AS hroom, s.seq AS hseq, 0::float8 AS hrank FROM message_search s
+			WHERE s.room = r.room AND s.doc @@ ` + match + `::tsquery` + filter + after + `
+			ORDER BY s.created_at DESC, s.seq DESC LIMIT ` + limit + `) AS x`
+	}
+	query := `SELECT hroom, hrank, ` + messageRow + ` FROM (` + hits + `) AS hits
+		JOIN messages m ON m.room = hroom AND m.seq = hseq
+	WHERE NOT m.deleted
+	ORDER BY hrank, m.created_at DESC, hroom COLLATE "C", m.seq DESC LIMIT ` + limit
 	page, err := s.search(ctx, query, args, q, p)
 	if err != nil {
 		return hubbub.SearchPage{}, s.guard.Wrap(sqlstore.OpSearch, err)

@@ -48,9 +48,10 @@ func searchBenchURL(b *testing.B) string {
 			rooms, seqs, ids, texts, times); err != nil {
 			b.Fatal(err)
 		}
-		if _, err := s.pool.Exec(ctx, `INSERT INTO message_search (room, seq, doc)
-			SELECT room, seq, doc::tsvector FROM unnest($1::text[], $2::bigint[], $3::text[]) AS u(room, seq, doc)`,
-			rooms, seqs, docs); err != nil {
+		if _, err := s.pool.Exec(ctx, `INSERT INTO message_search (room, seq, created_at, user_id, doc)
+			SELECT room, seq, to_timestamp(ms / 1000.0), 'u_ann', doc::tsvector
+			FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[]) AS u(room, seq, ms, doc)`,
+			rooms, seqs, times, docs); err != nil {
 			b.Fatal(err)
 		}
 	}

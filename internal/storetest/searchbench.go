@@ -65,7 +65,7 @@ func BenchmarkSearch(b *testing.B, s hubbub.Store, rooms int) {
 	mix := []query{
 		{"common", "the", ""},
 		{"common-relevance", "deploy", hubbub.SearchRelevance},
-		{"rare", "t15000x", ""},
+		{"rare", "t3000x", ""},
 		{"two-words", "review merge", ""},
 		{"cjk", "聊天", ""},
 		{"prefix", "rel", ""},
