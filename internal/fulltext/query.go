@@ -92,22 +92,6 @@ func (q Query) FTS5(col string) string {
 	return b.String()
 }
 
-// FTS5Any renders an FTS5 expression that matches a row whose column col holds any of tokens
-// (each a whole token, as RoomToken makes).
-func FTS5Any(col string, tokens []string) string {
-	var b strings.Builder
-	b.WriteString(col)
-	b.WriteString(" : (")
-	for i, t := range tokens {
-		if i > 0 {
-			b.WriteString(" OR ")
-		}
-		writeFTSString(&b, t)
-	}
-	b.WriteByte(')')
-	return b.String()
-}
-
 // writeFTSString writes s as an FTS5 string: in double quotes, a double quote doubled.
 func writeFTSString(b *strings.Builder, s string) {
 	b.WriteByte('"')
@@ -151,9 +135,9 @@ func (q Query) TSQuery(rooms ...string) string {
 	return b.String()
 }
 
-// RoomToken returns the token that stands for room in an index: "r" and 16 hex digits of a
-// hash of its name, a single token of letters and digits. Two rooms may share one (a hash);
-// it only narrows a search, which then checks the room itself.
+// RoomToken returns a token that stands for room: "r" and 16 hex digits of a hash of its
+// name. Two rooms may share one (a hash); it only narrows a search, which then checks the room
+// itself.
 func RoomToken(room string) string {
 	h := fnv.New64a()
 	h.Write([]byte(room))

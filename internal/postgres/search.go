@@ -150,8 +150,12 @@ func (s *Store) Search(ctx context.Context, q hubbub.SearchQuery) (hubbub.Search
 		args = append(args, v)
 		return "$" + strconv.Itoa(len(args))
 	}
+	// By relevance, every match of the rooms is ranked: the rooms' lexemes let the GIN index
+	// intersect them with the words'. Newest first, each room's rows are read by time and the
+	// room is no question for the index (a room lexeme there would only make the planner
+	// think a common word rare).
 	var lexemes []string
-	if len(rooms) <= scopeRooms {
+	if p.Relevance && len(rooms) <= scopeRooms {
 		for _, r := range rooms {
 			lexemes = append(lexemes, fulltext.RoomLexeme(r))
 		}
@@ -207,7 +211,9 @@ func (s *Store) Search(ctx context.Context, q hubbub.SearchQuery) (hubbub.Search
 }
 
 func (s *Store) search(ctx context.Context, query string, args []any, q hubbub.SearchQuery, p fulltext.Plan) (hubbub.SearchPage, error) {
-	rows, _ := s.pool.Query(ctx, query, args...) // the error comes with rows.Err
+	// Planned for its own arguments every time (not a cached generic plan): whether a word is in
+	// most messages or few decides between reading each room by time and the GIN index.
+	rows, _ := s.pool.Query(ctx, query, append([]any{pgx.QueryExecModeExec}, args...)...) // the error comes with rows.Err
 	defer rows.Close()
 	var page hubbub.SearchPage
 	var last fulltext.Key

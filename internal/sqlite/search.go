@@ -14,16 +14,13 @@ import (
 	"modernc.org/sqlite"
 )
 
-// The SQL functions of the search index's triggers (migration 0007): the folded text of a
-// message and the token of its room, computed by internal/fulltext so that SQLite indexes what
+// The SQL function of the search index's triggers (migration 0007): the folded text of a
+// message, computed by internal/fulltext so that SQLite indexes what
 // every store indexes. Registered on the driver, so every connection this process opens has
-// them, the migration's included.
+// it, the migration's included.
 func init() {
 	sqlite.MustRegisterDeterministicScalarFunction("hubbub_search_text", 1, func(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
 		return fulltext.Fold(textArg(args[0])), nil
-	})
-	sqlite.MustRegisterDeterministicScalarFunction("hubbub_search_room", 1, func(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
-		return fulltext.RoomToken(textArg(args[0])), nil
 	})
 }
 
@@ -40,15 +37,34 @@ func textArg(v driver.Value) string {
 	return fmt.Sprint(v)
 }
 
-// scopeRooms is how many rooms a search names in its MATCH expression: up to it, FTS5
-// intersects the words' rows with the rooms' tokens; beyond it, reading the rooms' rows would
-// cost more than the words', and the join to the rooms alone keeps the hits in them.
-const scopeRooms = 64
+// searchRoomSpan is the span of FTS5 rowids of one room: a message's row is
+// num * searchRoomSpan + seq (migration 0007).
+const searchRoomSpan = 1 << 36
 
-// Search returns one page of the messages of q.Rooms that match q.Text (hubbub.Searcher). The
-// FTS5 index finds the matching rows (of the rooms, when they are few), each joined to its
-// message by its primary key for the filters and the current state; the page is the first
-// Limit after the cursor's key in the order, ranked by bm25 when q asks for relevance.
+// The search of one room, newest first: FTS5 reads the room's range of rowids backwards, so
+// seqs descending, each match joined to its message by primary key for the filters, and stops
+// at the page. (Within a room, seq order is time order: one writer stamps them together.)
+const searchRoomNewestSQL = `SELECT ` + messageColumns + `, 0.0 FROM search_fts
+	JOIN messages ON messages.room = ?1 AND messages.seq = search_fts.rowid - ?2
+	WHERE search_fts MATCH ?3 AND search_fts.rowid > ?2 AND search_fts.rowid <= ?4
+		AND deleted = 0 AND (?5 = '' OR user_id = ?5) AND created_ms >= ?6 AND created_ms < ?7
+		AND (?8 = 0 OR created_ms < ?9 OR created_ms = ?9 AND (?1 > ?10 OR ?1 = ?10 AND seq < ?11))
+	ORDER BY search_fts.rowid DESC LIMIT ?12`
+
+// The search of one room by relevance: every match of the room ranked by bm25 (MATERIALIZED
+// keeps bm25 in the query over search_fts, where FTS5 can compute it).
+const searchRoomRelevanceSQL = `WITH h AS MATERIALIZED (SELECT rowid AS hrow, bm25(search_fts) AS hrank
+		FROM search_fts WHERE search_fts MATCH ?3 AND rowid > ?2 AND rowid <= ?4)
+	SELECT ` + messageColumns + `, hrank FROM h JOIN messages ON messages.room = ?1 AND messages.seq = hrow - ?2
+	WHERE deleted = 0 AND (?5 = '' OR user_id = ?5) AND created_ms >= ?6 AND created_ms < ?7
+		AND (?8 = 0 OR hrank > ?13 OR hrank = ?13 AND (created_ms < ?9 OR created_ms = ?9 AND (?1 > ?10 OR ?1 = ?10 AND seq < ?11)))
+	ORDER BY hrank, created_ms DESC, seq DESC LIMIT ?12`
+
+// Search returns one page of the messages of q.Rooms that match q.Text (hubbub.Searcher). It
+// searches each room for its first Limit+1 hits in the order (one range of the FTS5 index,
+// read newest first, or ranked by bm25 for relevance) and keeps the first Limit+1 of them all:
+// a word in most messages costs a page per room, not every message it is in. A search of many
+// rooms costs one short query per room.
 func (s *Store) Search(ctx context.Context, q hubbub.SearchQuery) (hubbub.SearchPage, error) {
 	if err := s.guard.Begin(ctx, sqlstore.OpSearch); err != nil {
 		return hubbub.SearchPage{}, err
@@ -61,69 +77,114 @@ func (s *Store) Search(ctx context.Context, q hubbub.SearchQuery) (hubbub.Search
 	if len(rooms) == 0 {
 		return hubbub.SearchPage{}, nil
 	}
-	match := p.FTS5("body")
-	if len(rooms) <= scopeRooms {
-		tokens := make([]string, len(rooms))
-		for i, r := range rooms {
-			tokens[i] = fulltext.RoomToken(r)
-		}
-		match += " AND " + fulltext.FTS5Any("scope", slices.Compact(slices.Sorted(slices.Values(tokens))))
-	}
-	roomsJSON, err := json.Marshal(rooms)
-	if err != nil {
-		return hubbub.SearchPage{}, s.guard.Wrap(sqlstore.OpSearch, err)
-	}
-	rank := "0.0"
-	if p.Relevance {
-		rank = "bm25(search_fts, 1.0, 0.0)" // the scope column does not rank
-	}
-	args := []any{match, string(roomsJSON), q.User, p.SinceMS, p.UntilMS, p.Limit + 1}
-	var after string
-	if k := p.After; k != nil {
-		args = append(args, k.Rank, k.TimeMS, k.Room, int64(k.Seq))
-		after = ` AND (created_ms < ?8 OR created_ms = ?8 AND (hroom > ?9 OR hroom = ?9 AND seq < ?10))`
-		if p.Relevance {
-			after = ` AND (hrank > ?7 OR hrank = ?7` + after + `)`
-		}
-	}
-	// MATERIALIZED keeps bm25 in the query over search_fts, where FTS5 can compute it.
-	query := `WITH hits AS MATERIALIZED (
-		SELECT d.room AS hroom, d.seq AS hseq, ` + rank + ` AS hrank
-		FROM search_fts JOIN search_docs d ON d.id = search_fts.rowid WHERE search_fts MATCH ?1)
-	SELECT ` + messageColumns + `, hroom, hrank FROM hits JOIN messages ON messages.room = hroom AND messages.seq = hseq
-	WHERE hroom IN (SELECT value FROM json_each(?2)) AND deleted = 0 AND (?3 = '' OR user_id = ?3)
-		AND created_ms >= ?4 AND created_ms < ?5` + after + `
-	ORDER BY hrank, created_ms DESC, hroom, seq DESC LIMIT ?6`
-	page, err := s.search(ctx, query, args, q, p)
+	page, err := s.search(ctx, q, p, rooms)
 	if err != nil {
 		return hubbub.SearchPage{}, s.guard.Wrap(sqlstore.OpSearch, unreadable(err))
 	}
 	return page, nil
 }
 
-func (s *Store) search(ctx context.Context, query string, args []any, q hubbub.SearchQuery, p fulltext.Plan) (hubbub.SearchPage, error) {
-	rows, err := s.rdb.QueryContext(ctx, query, args...)
+// searchHit is a hit with its place in the order.
+type searchHit struct {
+	key fulltext.Key
+	e   hubbub.Entry
+}
+
+func (s *Store) search(ctx context.Context, q hubbub.SearchQuery, p fulltext.Plan, rooms []string) (hubbub.SearchPage, error) {
+	conn, err := s.rdb.Conn(ctx)
 	if err != nil {
 		return hubbub.SearchPage{}, err
 	}
-	defer rows.Close()
-	var page hubbub.SearchPage
-	var last fulltext.Key
-	for rows.Next() {
-		if len(page.Hits) == p.Limit {
-			page.Next = fulltext.EncodeCursor(q, last)
-			break
-		}
-		var e hubbub.Entry
-		var rank float64
-		if err := scanEntryAnd(rows, &e, &e.Room, &rank); err != nil {
-			return hubbub.SearchPage{}, err
-		}
-		page.Hits = append(page.Hits, hubbub.SearchHit{Message: e, Snippet: fulltext.Snippet(e.Text, p.Query)})
-		last = fulltext.Key{Rank: rank, TimeMS: e.Time.UnixMilli(), Room: e.Room, Seq: e.Seq}
-	}
-	if err := rows.Err(); err != nil {
+	defer conn.Close()
+	roomsJSON, err := json.Marshal(rooms)
+	if err != nil {
 		return hubbub.SearchPage{}, err
 	}
-	return page, rows.Close()
+	type room struct {
+		name string
+		num  int64
+	}
+	var nums []room
+	rows, err := conn.QueryContext(ctx, `SELECT room, num FROM search_rooms WHERE room IN (SELECT value FROM json_each(?)) ORDER BY room`, string(roomsJSON))
+	if err != nil {
+		return hubbub.SearchPage{}, err
+	}
+	for rows.Next() {
+		var r room
+		if err := rows.Scan(&r.name, &r.num); err != nil {
+			rows.Close()
+			return hubbub.SearchPage{}, err
+		}
+		nums = append(nums, r)
+	}
+	if err := rows.Close(); err != nil {
+		return hubbub.SearchPage{}, err
+	}
+	query := searchRoomNewestSQL
+	if p.Relevance {
+		query = searchRoomRelevanceSQL
+	}
+	st, err := conn.PrepareContext(ctx, query)
+	if err != nil {
+		return hubbub.SearchPage{}, err
+	}
+	defer st.Close()
+	match := p.FTS5("body")
+	var after fulltext.Key
+	hasAfter := 0
+	if p.After != nil {
+		after, hasAfter = *p.After, 1
+	}
+	var hits []searchHit
+	for _, r := range nums {
+		if err := ctx.Err(); err != nil {
+			return hubbub.SearchPage{}, err
+		}
+		base := r.num * searchRoomSpan
+		hi := base + searchRoomSpan - 1
+		if hasAfter == 1 && !p.Relevance && r.name == after.Room {
+			hi = base + int64(after.Seq) - 1 // the room's hits after the cursor's are older
+		}
+		rows, err := st.QueryContext(ctx, r.name, base, match, hi, q.User, p.SinceMS, p.UntilMS,
+			hasAfter, after.TimeMS, after.Room, int64(after.Seq), p.Limit+1, after.Rank)
+		if err != nil {
+			return hubbub.SearchPage{}, err
+		}
+		for rows.Next() {
+			h := searchHit{e: hubbub.Entry{Room: r.name}}
+			if err := scanEntryAnd(rows, &h.e, &h.key.Rank); err != nil {
+				rows.Close()
+				return hubbub.SearchPage{}, err
+			}
+			h.key.TimeMS, h.key.Room, h.key.Seq = h.e.Time.UnixMilli(), r.name, h.e.Seq
+			hits = append(hits, h)
+		}
+		if err := rows.Close(); err != nil {
+			return hubbub.SearchPage{}, err
+		}
+	}
+	return searchPage(q, p, hits), nil
+}
+
+// searchPage sorts the hits of every room into the query's order and makes the page of the
+// first p.Limit, with the cursor of the next if there are more.
+func searchPage(q hubbub.SearchQuery, p fulltext.Plan, hits []searchHit) hubbub.SearchPage {
+	slices.SortFunc(hits, func(a, b searchHit) int {
+		switch {
+		case a.key.Before(b.key, p.Relevance):
+			return -1
+		case b.key.Before(a.key, p.Relevance):
+			return 1
+		}
+		return 0
+	})
+	var page hubbub.SearchPage
+	for i, h := range hits {
+		if i == p.Limit {
+			page.Next = fulltext.EncodeCursor(q, hits[i-1].key)
+			break
+		}
+		page.Hits = append(page.Hits, hubbub.SearchHit{Message: h.e, Snippet: fulltext.Snippet(h.e.Text, p.Query)})
+	}
+	return page
 }
