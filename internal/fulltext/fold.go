@@ -45,7 +45,7 @@ type token struct {
 
 // isCJK reports whether r belongs to a script written without spaces between words.
 func isCJK(r rune) bool {
-	return unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul)
+	return r >= 0x1100 && unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul) // Hangul Jamo is the first
 }
 
 // isHangulSyllable reports whether r is a precomposed Hangul syllable: NFKD would split it
@@ -78,20 +78,35 @@ func foldRune(buf []rune, r rune) []rune {
 }
 
 // isWordRune reports whether a folded rune belongs in a (non-CJK) token.
-func isWordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsNumber(r) }
+func isWordRune(r rune) bool {
+	if r < utf8.RuneSelf {
+		return 'a' <= r && r <= 'z' || '0' <= r && r <= '9' // folded: no upper case
+	}
+	return unicode.IsLetter(r) || unicode.IsNumber(r)
+}
 
 // scan calls fn with each token of text, in order, at most MaxTokens of them. Invalid UTF-8
 // is a separator.
 func scan(text string, fn func(t token)) {
+	scanBytes(text, func(tok []byte, start, end int, cjk bool) {
+		fn(token{text: string(tok), start: start, end: end, cjk: cjk})
+	})
+}
+
+// scanBytes is scan with each token's text in a buffer that the next token reuses: Fold, on
+// every append's path, allocates nothing per token.
+func scanBytes(text string, fn func(tok []byte, start, end int, cjk bool)) {
 	var (
 		cur        []byte // the current word token
+		one        [utf8.UTFMax]byte
 		start, end int
 		n          int
 		buf        []rune
+		fold       [8]rune
 	)
 	flush := func() bool {
 		if len(cur) > 0 {
-			fn(token{text: string(cur), start: start, end: end})
+			fn(cur, start, end, false)
 			cur = cur[:0]
 			n++
 		}
@@ -99,14 +114,14 @@ func scan(text string, fn func(t token)) {
 	}
 	for i := 0; i < len(text); {
 		r, w := utf8.DecodeRuneInString(text[i:])
-		buf = foldRune(buf[:0], r) // an invalid byte is U+FFFD, a symbol: a separator
+		buf = foldRune(fold[:0], r) // an invalid byte is U+FFFD, a symbol: a separator
 		for _, f := range buf {
 			switch {
 			case isCJK(f):
 				if !flush() {
 					return
 				}
-				fn(token{text: string(f), start: i, end: i + w, cjk: true})
+				fn(utf8.AppendRune(one[:0], f), i, i+w, true)
 				n++
 				if n >= MaxTokens {
 					return
@@ -133,14 +148,14 @@ func scan(text string, fn func(t token)) {
 // Fold returns text folded as the index sees it: its tokens, joined by single spaces. It is
 // what the SQLite store indexes.
 func Fold(text string) string {
-	var b strings.Builder
-	scan(text, func(t token) {
-		if b.Len() > 0 {
-			b.WriteByte(' ')
+	b := make([]byte, 0, len(text))
+	scanBytes(text, func(tok []byte, _, _ int, _ bool) {
+		if len(b) > 0 {
+			b = append(b, ' ')
 		}
-		b.WriteString(t.text)
+		b = append(b, tok...)
 	})
-	return b.String()
+	return string(b)
 }
 
 // Tokens returns the folded tokens of text, in order.
