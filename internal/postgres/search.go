@@ -186,19 +186,17 @@ func (s *Store) Search(ctx context.Context, q hubbub.SearchQuery) (hubbub.Search
 		}
 		after = ` AND ` + after
 	}
-	limit := arg(p.Limit + 1)
-	// Newest first, each room's rows are read newest first and the first page of each kept;
-	// by relevance, every match is ranked.
-	var hits string
-	if p.Relevance {
-		hits = `SELECT s.room AS hroom, s.seq AS hseq, ` + rank + ` AS hrank FROM message_search s
-		WHERE s.doc @@ ` + match + `::tsquery AND s.room = ANY(` + arg(rooms) + `::text[])` + filter + after
-	} else {
-		hits = `SELECT x.* FROM unnest(` + arg(rooms) + `::text[]) AS r(room) CROSS JOIN LATERAL (
-			SELECT s.room AS hroom, s.seq AS hseq, 0::float8 AS hrank FROM message_search s
-			WHERE s.room = r.room AND s.doc @@ ` + match + `::tsquery` + filter + after + `
-			ORDER BY s.created_at DESC, s.seq DESC LIMIT ` + limit + `) AS x`
+	if !p.Relevance {
+		page, err := s.searchNewest(ctx, q, p, rooms, args, match, filter+after)
+		if err != nil {
+			return hubbub.SearchPage{}, s.guard.Wrap(sqlstore.OpSearch, err)
+		}
+		return page, nil
 	}
+	limit := arg(p.Limit + 1)
+	// By relevance, every match is ranked.
+	hits := `SELECT s.room AS hroom, s.seq AS hseq, ` + rank + ` AS hrank FROM message_search s
+		WHERE s.doc @@ ` + match + `::tsquery AND s.room = ANY(` + arg(rooms) + `::text[])` + filter + after
 	query := `SELECT hroom, hrank, ` + messageRow + ` FROM (` + hits + `) AS hits
 		JOIN messages m ON m.room = hroom AND m.seq = hseq
 	WHERE NOT m.deleted
@@ -208,6 +206,108 @@ func (s *Store) Search(ctx context.Context, q hubbub.SearchQuery) (hubbub.Search
 		return hubbub.SearchPage{}, s.guard.Wrap(sqlstore.OpSearch, err)
 	}
 	return page, nil
+}
+
+// searchScanRows is how many of a room's newest rows (after the filters) a search newest
+// first reads in time order before it asks the GIN index instead: a word in one message of
+// searchScanRows / Limit or more fills a page from them, a rarer one in a larger room is
+// found through the index.
+var searchScanRows = 4000 // a variable for tests only
+
+// searchNewest is Search newest first. Each room's rows are read newest first, the match
+// tested on each (not through the GIN index), up to a page of hits or searchScanRows rows: a
+// common word fills the page at once. A room that has more rows than that and not a page of
+// hits among them is then searched through the GIN index, all those rooms in one query, their
+// matches sorted. The page is the first Limit of all rooms' hits; args already holds $1…
+// (match, the filters and the cursor's bounds), which filter uses.
+func (s *Store) searchNewest(ctx context.Context, q hubbub.SearchQuery, p fulltext.Plan, rooms []string, base []any, match, filter string) (hubbub.SearchPage, error) {
+	// Each statement takes base ($1 the match, then the filters' and the cursor's values) and
+	// its own after them.
+	var args []any
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	var keys []fulltext.Key
+	perRoom := map[string]int{}
+	collect := func(query string) error {
+		rows, _ := s.pool.Query(ctx, query, append([]any{pgx.QueryExecModeExec}, args...)...)
+		var room string
+		var seq int64
+		var at time.Time
+		_, err := pgx.ForEachRow(rows, []any{&room, &seq, &at}, func() error {
+			keys = append(keys, fulltext.Key{TimeMS: at.UnixMilli(), Room: room, Seq: uint64(seq)})
+			perRoom[room]++
+			return nil
+		})
+		return err
+	}
+	// The subquery's LIMIT keeps the match test out of it, so the room's index is read in
+	// time order and stops as soon as the page is full.
+	args = slices.Clone(base)
+	limit, scanRows := arg(p.Limit+1), arg(searchScanRows)
+	if err := collect(`SELECT x.hroom, x.hseq, x.hat FROM unnest(` + arg(rooms) + `::text[]) AS r(room) CROSS JOIN LATERAL (
+		SELECT c.room AS hroom, c.seq AS hseq, c.created_at AS hat FROM (
+			SELECT s.room, s.seq, s.created_at, s.doc FROM message_search s WHERE s.room = r.room` + filter + `
+			ORDER BY s.created_at DESC, s.seq DESC LIMIT ` + scanRows + `) AS c
+		WHERE c.doc @@ ` + match + `::tsquery ORDER BY c.created_at DESC, c.seq DESC LIMIT ` + limit + `) AS x`); err != nil {
+		return hubbub.SearchPage{}, err
+	}
+	var short []string
+	for _, r := range rooms {
+		if perRoom[r] <= p.Limit {
+			short = append(short, r)
+		}
+	}
+	if len(short) > 0 {
+		// Which of the rooms short of a page have more rows than were read (index only).
+		args = slices.Clone(base)
+		scanRows := arg(searchScanRows)
+		rows, _ := s.pool.Query(ctx, `SELECT r.room FROM unnest(`+arg(short)+`::text[]) AS r(room)
+			WHERE `+match+`::tsquery IS NOT NULL AND (SELECT count(*) FROM (SELECT 1 FROM message_search s WHERE s.room = r.room`+filter+`
+				LIMIT `+scanRows+` + 1) AS z) > `+scanRows, append([]any{pgx.QueryExecModeExec}, args...)...)
+		big, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return hubbub.SearchPage{}, err
+		}
+		if len(big) > 0 {
+			// Drop what the scan found in them: the index finds all of it.
+			keys = slices.DeleteFunc(keys, func(k fulltext.Key) bool { return slices.Contains(big, k.Room) })
+			var lexemes []string
+			if len(big) <= scopeRooms {
+				for _, r := range big {
+					lexemes = append(lexemes, fulltext.RoomLexeme(r))
+				}
+			}
+			args = slices.Clone(base)
+			if err := collect(`SELECT s.room, s.seq, s.created_at FROM message_search s
+				WHERE s.doc @@ ` + match + `::tsquery AND s.doc @@ ` + arg(p.TSQuery(lexemes...)) + `::tsquery
+					AND s.room = ANY(` + arg(big) + `::text[])` + filter + `
+				ORDER BY s.created_at DESC, s.room COLLATE "C", s.seq DESC LIMIT ` + arg(p.Limit+1)); err != nil {
+				return hubbub.SearchPage{}, err
+			}
+		}
+	}
+	slices.SortFunc(keys, func(a, b fulltext.Key) int {
+		switch {
+		case a.Before(b, false):
+			return -1
+		case b.Before(a, false):
+			return 1
+		}
+		return 0
+	})
+	if len(keys) > p.Limit+1 {
+		keys = keys[:p.Limit+1]
+	}
+	// The messages of the page, in their current state, in the page's order.
+	krooms, kseqs := make([]string, len(keys)), make([]int64, len(keys))
+	for i, k := range keys {
+		krooms[i], kseqs[i] = k.Room, int64(k.Seq)
+	}
+	query := `SELECT k.kroom, 0::float8, ` + messageRow + ` FROM unnest($1::text[], $2::bigint[]) WITH ORDINALITY AS k(kroom, kseq, i)
+		JOIN messages m ON m.room = k.kroom AND m.seq = k.kseq WHERE NOT m.deleted ORDER BY k.i`
+	return s.search(ctx, query, []any{krooms, kseqs}, q, p)
 }
 
 func (s *Store) search(ctx context.Context, query string, args []any, q hubbub.SearchQuery, p fulltext.Plan) (hubbub.SearchPage, error) {

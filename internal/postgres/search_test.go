@@ -1,7 +1,9 @@
 package postgres
 
 import (
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"hubbub"
@@ -108,5 +110,56 @@ func TestSearchQueriesAccepted(t *testing.T) {
 	p, err := s.Search(ctx, hubbub.SearchQuery{Rooms: []string{"r"}, Text: `it's back\slash "quoted" not x q`})
 	if err != nil || len(p.Hits) != 1 {
 		t.Errorf("search of every word: %+v, %v", p, err)
+	}
+}
+
+// TestSearchNewestThroughIndex: a room with more rows than a search reads in time order, and
+// fewer hits among them than a page, is searched through the GIN index: every hit is found,
+// newest first, each once across pages, with the rooms whose hits the time-ordered read found.
+func TestSearchNewestThroughIndex(t *testing.T) {
+	defer func(n int) { searchScanRows = n }(searchScanRows)
+	searchScanRows = 3
+	s, _ := openTest(t, Options{})
+	ctx := t.Context()
+	var want []string
+	add := func(room, text string) {
+		t.Helper()
+		e, _, err := s.Append(ctx, hubbub.Entry{Room: room, From: "ann", Text: text})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(text, "needle") {
+			want = append(want, e.ID)
+		}
+	}
+	add("big", "needle one")
+	add("small", "needle small")
+	add("big", "needle two")
+	for i := range 6 {
+		add("big", fmt.Sprint("hay ", i))
+	}
+	add("full", "needle a")
+	add("full", "needle b")
+	add("full", "needle c")
+	slices.Reverse(want) // newest first
+	for _, limit := range []int{1, 2, 10} {
+		var got []string
+		q := hubbub.SearchQuery{Rooms: []string{"big", "small", "full"}, Text: "needle", Limit: limit}
+		for range 20 {
+			p, err := s.Search(ctx, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, h := range p.Hits {
+				got = append(got, h.Message.ID)
+			}
+			if p.Next == "" {
+				break
+			}
+			q.Cursor = p.Next
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("limit %d: hits %v, want %v", limit, got, want)
+		}
 	}
 }
