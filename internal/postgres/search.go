@@ -212,7 +212,7 @@ func (s *Store) Search(ctx context.Context, q hubbub.SearchQuery) (hubbub.Search
 // first reads in time order before it asks the GIN index instead: a word in one message of
 // searchScanRows / Limit or more fills a page from them, a rarer one in a larger room is
 // found through the index.
-var searchScanRows = 4000 // a variable for tests only
+var searchScanRows = 1000 // a variable for tests only
 
 // searchNewest is Search newest first. Each room's rows are read newest first, the match
 // tested on each (not through the GIN index), up to a page of hits or searchScanRows rows: a
