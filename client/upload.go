@@ -14,13 +14,6 @@ import (
 	"hubbub/internal/wire"
 )
 
-// The headers a guest's HTTP request names itself with (the server's session.NameHeader and
-// KeyHeader): a header holds Latin-1 at most, so the name is URL-encoded.
-const (
-	guestNameHeader = "X-Hubbub-Name"
-	guestKeyHeader  = "X-Hubbub-Key"
-)
-
 // maxUploadReply bounds the server's answer to an upload, which is a small JSON object.
 const maxUploadReply = 64 << 10
 
@@ -154,10 +147,10 @@ func (s *Session) credentials(req *http.Request) {
 	}
 	s.mu.Unlock()
 	if name != "" {
-		h.Set(guestNameHeader, url.PathEscape(name))
+		h.Set(wire.GuestNameHeader, url.PathEscape(name)) // Latin-1 only: URL-encoded
 	}
 	if s.opts.Key != "" {
-		h.Set(guestKeyHeader, s.opts.Key)
+		h.Set(wire.GuestKeyHeader, s.opts.Key)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"hubbub"
+	"hubbub/internal/wire"
 )
 
 // Identity of plain HTTP requests (POST /upload, GET /files/…, POST /files/session): the same
@@ -17,11 +18,12 @@ import (
 // Only a stored user may act through HTTP: a guest must have said hello once (a request
 // neither creates nor renames one), and a keyless name is refused.
 
-// The headers a guest's request names itself with. A header holds Latin-1 at most, so the name
-// is URL-encoded (encodeURIComponent): "%" must be sent as "%25".
+// The headers a guest's request names itself with (wire.GuestNameHeader, wire.GuestKeyHeader).
+// A header holds Latin-1 at most, so the name is URL-encoded (encodeURIComponent): "%" must be
+// sent as "%25".
 const (
-	NameHeader = "X-Hubbub-Name"
-	KeyHeader  = "X-Hubbub-Key"
+	NameHeader = wire.GuestNameHeader
+	KeyHeader  = wire.GuestKeyHeader
 )
 
 // RequestUser is who an HTTP request acts for.
