@@ -24,11 +24,10 @@ func (t Time) MarshalJSON() ([]byte, error) {
 	return append(b, '"'), nil
 }
 
-// NewMessage converts a stored message, in the state the Store read it in, to its wire form.
-func NewMessage(m *hubbub.Entry) Message { return NewMessageAt(m, "") }
-
-// NewMessageAt is NewMessage with the URLs of its attachments under filesURL, the base the
-// server serves /files/ at ("" for its own origin).
+// NewMessageAt converts a stored message, in the state the Store read it in, to its wire form,
+// with the URLs of its attachments under filesURL, the base the server serves /files/ at (""
+// for its own origin). There is no variant without the base: every message the server sends
+// must link where its files are served.
 func NewMessageAt(m *hubbub.Entry, filesURL string) Message {
 	msg := Message{Type: TypeMessage, Room: m.Room, Seq: m.Seq, ID: m.ID, From: m.From,
 		Text: m.Text, Time: Time{Time: m.Time}, ClientID: m.ClientID, Deleted: m.Deleted,
