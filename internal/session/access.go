@@ -21,6 +21,12 @@ func (s *Service) storeRefused(op string, err error) error {
 	if errors.As(err, &refused) {
 		return err
 	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		// The request's own time bound (--search-timeout, a request's deadline) ran out: the
+		// store is slow for this request, not broken, so no error is logged for it.
+		s.hub.Logger().Warn("store "+op+" took longer than the request allows", "err", err)
+		return hubbub.Errorf(hubbub.ECodeUnavailable, "%s took too long; try again", op)
+	}
 	s.hub.Logger().Error("store "+op+" failed", "err", err)
 	return hubbub.Errorf(hubbub.ECodeUnavailable, "%s failed; try again", op)
 }
