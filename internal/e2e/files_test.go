@@ -15,14 +15,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
-	"hubbub/internal/auth"
-	"hubbub/internal/server"
 	"hubbub/internal/servertest"
 )
 
@@ -359,19 +356,7 @@ func TestScreenshotFiles(t *testing.T) {
 // cookie (which goes with every request by itself). Each sees and downloads the other's file.
 func TestFilesWithTokens(t *testing.T) {
 	b := startBrowser(t)
-	secret := []byte("an e2e secret that is long enough for HS256")
-	v, err := auth.NewHMAC(secret, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := servertest.Start(t, servertest.Options{Server: server.Config{Tokens: v}})
-	mint := func(user, name string) string {
-		tok, err := auth.Mint(secret, auth.Claims{UserID: user, Name: name}, time.Hour)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return tok
-	}
+	srv, mint := startTokenServer(t)
 	ann := b.newUser("ann")
 	ann.do("open with a token", chromedp.Navigate(srv.URL+"/#tokens&token="+mint("42", "ann")))
 	ann.waitFor("a live connection and the attach button", exprLive+` && !document.getElementById("attach").hidden`)

@@ -17,19 +17,7 @@ import (
 // history and localStorage. A token in the hubbub_token cookie works the same way.
 func TestTokenFromFragmentNamesTheUser(t *testing.T) {
 	b := startBrowser(t)
-	secret := []byte("an e2e secret that is long enough for HS256")
-	v, err := auth.NewHMAC(secret, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := servertest.Start(t, servertest.Options{Server: server.Config{Tokens: v}})
-	mint := func(user, name string) string {
-		tok, err := auth.Mint(secret, auth.Claims{UserID: user, Name: name}, time.Hour)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return tok
-	}
+	srv, mint := startTokenServer(t)
 	tok := mint("42", "Ann Lee")
 
 	ann := b.newUser("Ann Lee")
@@ -116,5 +104,24 @@ func TestTokenKeptForTheSessionAndTokenServerExplains(t *testing.T) {
 	}
 	if eval[bool](bob, `document.getElementById("name-dialog").open`) {
 		t.Error("the name dialog is still open behind the sign-in explanation")
+	}
+}
+
+// startTokenServer starts a server that takes tokens signed with an HS256 secret, and returns it
+// with mint, which signs a token for a user id and name, valid for an hour.
+func startTokenServer(t *testing.T) (srv *servertest.Server, mint func(user, name string) string) {
+	t.Helper()
+	secret := []byte("an e2e secret that is long enough for HS256")
+	v, err := auth.NewHMAC(secret, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv = servertest.Start(t, servertest.Options{Server: server.Config{Tokens: v}})
+	return srv, func(user, name string) string {
+		tok, err := auth.Mint(secret, auth.Claims{UserID: user, Name: name}, time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
 	}
 }
