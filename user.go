@@ -26,6 +26,9 @@ const (
 	// UserApp comes from a token signed by a host application (HS256 secret or JWKS): the
 	// application vouches for it, by issuer and subject.
 	UserApp UserKind = "app"
+	// UserBot is a program an admin created (issue 18): it signs in with an API token limited
+	// to the rooms the admin chose, and clients mark its messages as a bot's.
+	UserBot UserKind = "bot"
 )
 
 // AnonymousPrefix starts the user id of a connection that said hello without a key and
