@@ -1,0 +1,261 @@
+// Package egress is the HTTP client for requests hubbub makes to URLs an admin gave it
+// (webhooks, slash commands). Such a URL may name, or resolve to, an address inside the
+// server's own network — its loopback, the cloud's metadata service, a database on a private
+// range — and a request there is a server-side request forgery. So the client checks every
+// address it is about to connect to, after name resolution (a name that resolves to 127.0.0.1
+// is refused like 127.0.0.1 itself, and a name that changes its answer between two requests is
+// checked each time), follows no redirect, reads a bounded answer and bounds every request in
+// time.
+package egress
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"syscall"
+	"time"
+)
+
+// Defaults of Config.
+const (
+	// DefaultTimeout bounds a request, from the dial to the last byte of the answer read.
+	DefaultTimeout = 10 * time.Second
+	// DefaultMaxBody is the most bytes of an answer read.
+	DefaultMaxBody = 64 << 10
+	// DefaultMaxIdlePerHost is how many idle connections to one host are kept for reuse.
+	DefaultMaxIdlePerHost = 8
+)
+
+// MaxURLLen is the longest URL the client takes, in bytes.
+const MaxURLLen = 2048
+
+// maxHeaderBytes bounds the headers of an answer.
+const maxHeaderBytes = 64 << 10
+
+// Config configures a Client. The zero value is the safe default: private addresses refused.
+type Config struct {
+	// AllowPrivate lets requests go to loopback, private, link-local and CGNAT addresses
+	// (a server whose receivers run beside it, or tests). Unspecified, multicast and
+	// broadcast addresses are refused even then: nothing answers a request there.
+	AllowPrivate bool
+	// Timeout bounds each request (default DefaultTimeout); a request's own context may
+	// bound it more.
+	Timeout time.Duration
+	// MaxBody is the most bytes of an answer read (default DefaultMaxBody); the rest is
+	// left unread and Response.Truncated says so.
+	MaxBody int64
+	// MaxIdlePerHost is how many idle connections to one host are kept (default
+	// DefaultMaxIdlePerHost).
+	MaxIdlePerHost int
+	// UserAgent is sent when a request names none (default "hubbub").
+	UserAgent string
+}
+
+// ErrRefused is what a request to a refused address fails with (errors.Is); the error
+// itself is a *RefusedError naming the address.
+var ErrRefused = errors.New("egress: address refused")
+
+// RefusedError says which address a request was refused and why.
+type RefusedError struct {
+	// Addr is the address refused (an IP, after resolution).
+	Addr string
+	// Reason is its kind: "loopback", "private", "link-local", ….
+	Reason string
+}
+
+func (e *RefusedError) Error() string {
+	return fmt.Sprintf("egress: refusing to connect to %s (a %s address; private addresses are allowed only when the server is told so)", e.Addr, e.Reason)
+}
+
+// Is makes errors.Is(err, ErrRefused) true.
+func (e *RefusedError) Is(target error) bool { return target == ErrRefused }
+
+// Client makes outgoing requests under the rules of its Config. It is safe for concurrent
+// use; Close releases its idle connections.
+type Client struct {
+	cfg       Config
+	transport *http.Transport
+	http      *http.Client
+}
+
+// New returns a Client with cfg's zero fields set to their defaults.
+func New(cfg Config) *Client {
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = DefaultTimeout
+	}
+	if cfg.MaxBody <= 0 {
+		cfg.MaxBody = DefaultMaxBody
+	}
+	if cfg.MaxIdlePerHost <= 0 {
+		cfg.MaxIdlePerHost = DefaultMaxIdlePerHost
+	}
+	if cfg.UserAgent == "" {
+		cfg.UserAgent = "hubbub"
+	}
+	c := &Client{cfg: cfg}
+	dialer := &net.Dialer{
+		Timeout:   cfg.Timeout,
+		KeepAlive: 30 * time.Second,
+		// Control runs after resolution, for each address the dialer is about to connect
+		// to: the only place where the address checked is the address used.
+		Control: c.control,
+	}
+	c.transport = &http.Transport{
+		// No proxy: a proxy from the environment would be connected to instead of the
+		// address checked, and would reach whatever the URL names.
+		Proxy:                  nil,
+		DialContext:            dialer.DialContext,
+		ForceAttemptHTTP2:      true,
+		MaxIdleConnsPerHost:    cfg.MaxIdlePerHost,
+		IdleConnTimeout:        90 * time.Second,
+		TLSHandshakeTimeout:    cfg.Timeout,
+		ResponseHeaderTimeout:  cfg.Timeout,
+		MaxResponseHeaderBytes: maxHeaderBytes,
+	}
+	c.http = &http.Client{
+		Transport: c.transport,
+		// A redirect could lead anywhere the URL's owner likes, after the admin's check of
+		// the URL: the 3xx is the answer.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		Timeout:       cfg.Timeout,
+	}
+	return c
+}
+
+// Close releases the client's idle connections. Requests in flight finish.
+func (c *Client) Close() { c.transport.CloseIdleConnections() }
+
+// AllowPrivate reports whether the client lets requests go to private addresses.
+func (c *Client) AllowPrivate() bool { return c.cfg.AllowPrivate }
+
+func (c *Client) control(network, address string, _ syscall.RawConn) error {
+	host, _, err := net.SplitHostPort(address)
+	if err != nil {
+		return fmt.Errorf("egress: dialing %q: %w", address, err)
+	}
+	ip := net.ParseIP(host)
+	if ip == nil {
+		// The dialer hands Control a resolved address; anything else is refused rather
+		// than trusted.
+		return &RefusedError{Addr: host, Reason: "unresolved"}
+	}
+	return c.checkIP(ip)
+}
+
+func (c *Client) checkIP(ip net.IP) error {
+	if reason := Classify(ip); reason != "" {
+		if c.cfg.AllowPrivate && !alwaysRefused(reason) {
+			return nil
+		}
+		return &RefusedError{Addr: ip.String(), Reason: reason}
+	}
+	return nil
+}
+
+// CheckURL tells whether raw is a URL the client would send a request to, as far as can be
+// told without resolving its host: http or https, a host, at most MaxURLLen bytes, and, when
+// the host is an IP address, one the client allows. Use it when an admin gives a URL, so a
+// mistake is refused at once; the dial checks again.
+func (c *Client) CheckURL(raw string) (*url.URL, error) {
+	if raw == "" {
+		return nil, errors.New("the URL is empty")
+	}
+	if len(raw) > MaxURLLen {
+		return nil, fmt.Errorf("the URL is longer than %d bytes", MaxURLLen)
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("the URL does not parse: %v", err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return nil, fmt.Errorf("the URL's scheme must be http or https, not %q", u.Scheme)
+	}
+	if u.Hostname() == "" {
+		return nil, errors.New("the URL has no host")
+	}
+	if u.Fragment != "" {
+		return nil, errors.New("the URL has a fragment (#…), which is never sent")
+	}
+	if ip := net.ParseIP(u.Hostname()); ip != nil {
+		if err := c.checkIP(ip); err != nil {
+			return nil, err
+		}
+	}
+	return u, nil
+}
+
+// Response is an answer, read up to the client's MaxBody.
+type Response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+	// Truncated is true when the answer was longer than MaxBody (Body holds its start).
+	Truncated bool
+}
+
+// OK reports whether the status is 2xx.
+func (r *Response) OK() bool { return r.Status >= 200 && r.Status < 300 }
+
+// Post sends body to rawURL with the given headers (Content-Type among them) and returns the
+// answer, whatever its status. An error means no answer: a refused address, a network
+// failure, the timeout.
+func (c *Client) Post(ctx context.Context, rawURL string, header http.Header, body []byte) (*Response, error) {
+	u, err := c.CheckURL(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("egress: %w", err)
+	}
+	for k, vs := range header {
+		req.Header[k] = vs
+	}
+	if req.Header.Get("User-Agent") == "" {
+		req.Header.Set("User-Agent", c.cfg.UserAgent)
+	}
+	return c.Do(req)
+}
+
+// Do sends req (its URL already checked by the caller with CheckURL, or not: the dial
+// checks the address in any case) and reads the answer up to MaxBody.
+func (c *Client) Do(req *http.Request) (*Response, error) {
+	resp, err := c.http.Do(req)
+	if err != nil {
+		var refused *RefusedError
+		if errors.As(err, &refused) {
+			// The url.Error around it says the method and URL, which may carry a
+			// secret in its path: the refusal says enough.
+			return nil, refused
+		}
+		return nil, fmt.Errorf("egress: %s %s: %w", req.Method, Origin(req.URL), unwrapURLError(err))
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, c.cfg.MaxBody+1))
+	if err != nil {
+		return nil, fmt.Errorf("egress: reading the answer of %s: %w", Origin(req.URL), unwrapURLError(err))
+	}
+	r := &Response{Status: resp.StatusCode, Header: resp.Header, Body: body}
+	if int64(len(body)) > c.cfg.MaxBody {
+		r.Body, r.Truncated = body[:c.cfg.MaxBody], true
+	}
+	return r, nil
+}
+
+// unwrapURLError drops the *url.Error wrapper, whose message repeats the full URL.
+func unwrapURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// Origin is the scheme and host of u, what errors and logs name: a URL's path and query often
+// carry a secret token.
+func Origin(u *url.URL) string { return u.Scheme + "://" + u.Host }
