@@ -3,6 +3,7 @@ package hub
 import (
 	"context"
 	"strconv"
+	"strings"
 	"sync"
 
 	"hubbub"
@@ -14,6 +15,11 @@ import (
 // a node subscribes to while it holds at least one connection of the user (Attach, Detach),
 // so a notice costs nothing on the nodes where the user is not. The events are UserNotified,
 // encoded for each connection by its protocol's codec like a room's events.
+//
+// A user's channel also answers the question "is this user connected anywhere?" (the notifier
+// of people who are away asks it, internal/notify): whoever publishes a PresenceRequested on
+// the channel gets a PresenceReported on it from every node that holds a connection of the
+// user — only those nodes are subscribed — and from no other.
 
 // userChannel is one user's connections on this node and its subscription.
 type userChannel struct {
@@ -113,9 +119,13 @@ func (h *Hub) Notify(ctx context.Context, n hubbub.UserNotified) error {
 
 // onUserEvent delivers an event of a user's channel to the user's connections here.
 func (h *Hub) onUserEvent(uc *userChannel, ev hubbub.Event) {
+	if _, asked := ev.Body.(hubbub.PresenceRequested); asked {
+		h.answerConnected(uc, ev.Room)
+		return
+	}
 	n, ok := ev.Body.(hubbub.UserNotified)
 	if !ok {
-		return // a channel carries only notices; anything else is a bug of its sender
+		return // notices and presence questions; anything else (our answers) is not for us
 	}
 	uc.mu.Lock()
 	conns := make([]*Member, 0, len(uc.conns))
@@ -136,6 +146,28 @@ func (h *Hub) onUserEvent(uc *userChannel, ev hubbub.Event) {
 			h.dropMember(n.Room, m)
 		}
 	}
+}
+
+// answerConnected tells whoever asked on channel whether this node holds a connection of its
+// user: a PresenceReported on the same channel, naming the user, if it does. The answer is
+// published from a goroutine of its own, since a handler must not block (and the in-process
+// broker would call this channel's handlers again from within Publish).
+func (h *Hub) answerConnected(uc *userChannel, channel string) {
+	uc.mu.Lock()
+	here := len(uc.conns) > 0
+	uc.mu.Unlock()
+	h.mu.Lock()
+	if !here || h.closed {
+		h.mu.Unlock()
+		return
+	}
+	h.bg.Add(1)
+	h.mu.Unlock()
+	user := strings.TrimPrefix(channel, hubbub.UserChannelPrefix)
+	go func() {
+		defer h.bg.Done()
+		h.publishQuiet(hubbub.Event{Room: channel, Node: h.cfg.Node, Body: hubbub.PresenceReported{Names: []string{user}}}, "connected answer")
+	}()
 }
 
 // dropMember takes m out of a room on this node, if it is in it, as a kick does but without a
