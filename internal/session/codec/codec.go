@@ -43,20 +43,8 @@ var _ hubbub.EventVisitor[[]byte] = jsonFrames{}
 // message as edited, deleted and reacted frames whose seq names the message and whose log_seq
 // is the entry's own, and the changes to the room as topic_changed and member_changed.
 func (j jsonFrames) EntryAppended(_ hubbub.Event, b hubbub.EntryAppended) []byte {
-	e := b.Entry
-	switch e.Kind {
-	case hubbub.KindMessage:
-		return wire.Encode(wire.NewMessageAt(e, j.files))
-	case hubbub.KindEdit:
-		return wire.Encode(wire.NewEdited(e))
-	case hubbub.KindDelete:
-		return wire.Encode(wire.NewDeleted(e))
-	case hubbub.KindReaction:
-		return wire.Encode(wire.NewReacted([]*hubbub.Entry{e}))
-	case hubbub.KindTopic:
-		return wire.Encode(wire.NewTopicChanged(e))
-	case hubbub.KindMember:
-		return wire.Encode(wire.NewMemberChanged(e))
+	if f := wire.NewEntryFrame(b.Entry, j.files); f != nil {
+		return wire.Encode(f)
 	}
 	return nil // a kind this server does not know yet: older clients would ignore its frame too
 }
