@@ -87,7 +87,7 @@ func CheckNewUser(u hubbub.User) (string, error) {
 		return "", err
 	}
 	switch u.Kind {
-	case hubbub.UserGuest, hubbub.UserAccount, hubbub.UserApp:
+	case hubbub.UserGuest, hubbub.UserAccount, hubbub.UserApp, hubbub.UserBot:
 	default:
 		return "", hubbub.Errorf(hubbub.ECodeBadField, "unknown user kind %q", u.Kind)
 	}

@@ -42,6 +42,8 @@ type memData struct {
 	reads    map[[2]string]uint64                     // by user and room
 
 	files map[string]*memFile // by id (memstore_files_test.go)
+
+	commands memCommands // slash commands (memstore_commands_test.go)
 }
 
 // sanctionKey is what SetSanction replaces on: one sanction per room, user and kind.
@@ -107,6 +109,7 @@ func (s *memStore) again() *memStore {
 			rooms: data.rooms, sanctions: data.sanctions, ids: data.ids,
 			users: data.users, sessions: data.sessions, invites: data.invites,
 			metas: data.metas, members: data.members, reads: map[[2]string]uint64{}, files: data.files,
+			commands: data.commands,
 		}
 	}
 	return &memStore{bug: s.bug, ret: s.ret, now: s.now, memData: data}

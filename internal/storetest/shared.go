@@ -28,6 +28,7 @@ func RunSharedStoreTests(t *testing.T, open SharedOpener) {
 		{"PeopleAfterReopen", testPeopleAfterReopen},
 		{"FilesTwoNodes", testFilesTwoNodes},
 		{"FilesAfterReopen", testFilesAfterReopen},
+		{"CommandsTwoNodes", testCommandsTwoNodes},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.run(t, open) })
@@ -55,6 +56,18 @@ func testInvitesTwoNodes(t *testing.T, open SharedOpener) {
 // testCreateRoomTwoNodes: one DM created on two nodes at once: one creation, one set of joins.
 func testCreateRoomTwoNodes(t *testing.T, open SharedOpener) {
 	createRoomsConcurrently(t, twoNodes(t, open))
+}
+
+// testCommandsTwoNodes: one command's name created, and one response URL used, on two nodes
+// at once: one creation, one first use; a command made on one node is found on the other.
+func testCommandsTwoNodes(t *testing.T, open SharedOpener) {
+	nodes := twoNodes(t, open)
+	createConcurrently(t, []hubbub.CommandStore{nodes[0], nodes[1]})
+	useOnce(t, []hubbub.CommandStore{nodes[0], nodes[1]})
+	made := mustCreateCommand(t, nodes[0], command("echo"))
+	if got, found, err := nodes[1].Command(t.Context(), "echo"); err != nil || !found || got != made {
+		t.Errorf("Command(echo) on the other node = %+v, %v, %v; want %+v", got, found, err, made)
+	}
 }
 
 // testFilesTwoNodes: uploads against one quota, and messages carrying one file, on two nodes

@@ -115,6 +115,8 @@ func RunStoreTests(t *testing.T, open func(t *testing.T, ret hubbub.Retention) h
 	}
 	// The files of issue 17: uploads' metadata, attached through the room log.
 	tests = append(tests, fileCases...)
+	// The slash commands of issue 18.
+	tests = append(tests, commandCases...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.run(t, open) })
 	}

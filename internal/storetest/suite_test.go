@@ -196,6 +196,18 @@ func TestSuiteCatchesBugs(t *testing.T) {
 		{"ctx", "FilesDoneContext"},
 		{"close", "FilesDoneContext"},
 
+		// The slash commands of issue 18.
+		{"commandunchecked", "CommandRefused"},
+		{"commandtwice", "Commands"},
+		{"commandtwice", "CommandConcurrent"},
+		{"commandnolimit", "CommandLimit"},
+		{"commandorder", "Commands"},
+		{"responseagain", "CommandResponseOnce"},
+		{"ctx", "CommandsDoneContext"},
+		{"close", "CommandsDoneContext"},
+		{"commandtwice", "Shared/CommandsTwoNodes"},
+		{"responseagain", "Shared/CommandsTwoNodes"},
+
 		// RunSharedStoreTests.
 		{"namerace", "Shared/NamesTwoNodes"},
 		{"inviterace", "Shared/InvitesTwoNodes"},
