@@ -10,9 +10,9 @@ import (
 // current state beside the log, and keeps the moderation state that must outlive a process and
 // hold on every node (bans, mutes), and the people: users with their sessions and invites
 // (UserStore), rooms' metadata, members and read positions (RoomStore), and the metadata of
-// uploaded files that messages carry (FileStore), and the registered slash commands
-// (CommandStore). Every store does all
-// of it: the hub calls these methods directly and no method is optional.
+// uploaded files that messages carry (FileStore), the registered slash commands
+// (CommandStore), and the webhooks, outbox and deliveries of the integrations (OutboxStore).
+// Every store does all of it: the hub calls these methods directly and no method is optional.
 //
 // A room's history is one log of entries (Entry): messages, and the edits, deletes and
 // reactions that change them, numbered together. The log is what Since replays, so a client that
@@ -96,6 +96,7 @@ type Store interface {
 	Searcher
 	FileStore
 	CommandStore
+	OutboxStore
 
 	// Append stores e (Room, From, Kind and the fields of its kind, and optionally ClientID,
 	// are read) and returns the stored entry with Seq, ID and Time filled in, and for a

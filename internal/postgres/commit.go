@@ -242,6 +242,10 @@ func (w *writer) attempt(ctx context.Context, reqs []*request, attempt int) (out
 	} else {
 		now = w.now()
 	}
+	// Whether the batch's entries go to the outbox too: asked in the transaction, after the
+	// locks, as every node may create a webhook.
+	var hooks bool
+	b.Queue(hooksExist).QueryRow(func(row pgx.Row) error { return row.Scan(&hooks) })
 	p := newPlan(time.Time{}, last, lastNo)
 	queueReads(b, reqs, p)
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
@@ -258,8 +262,14 @@ func (w *writer) attempt(ctx context.Context, reqs []*request, attempt int) (out
 		out[i] = p.apply(r.msg)
 	}
 
-	// Round trip 2: write what changed and raise the rooms' last seqs.
-	if b := p.writes(rooms); b.Len() > 0 {
+	// Round trip 2: write what changed and raise the rooms' last seqs, and the outbox.
+	b = p.writes(rooms)
+	if hooks {
+		if err := queueOutbox(b, out); err != nil {
+			return nil, false, err
+		}
+	}
+	if b.Len() > 0 {
 		if err := tx.SendBatch(ctx, b).Close(); err != nil {
 			return nil, false, fmt.Errorf("write: %w", err)
 		}

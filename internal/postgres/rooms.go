@@ -247,6 +247,16 @@ func (s *Store) createRoom(ctx context.Context, meta hubbub.RoomMeta, members []
 	if len(firsts) > 0 {
 		b.Queue(insertMemberships, meta.Name, now, c.user, c.name, c.role)
 		b.Queue(insertMemberEntries, meta.Name, from, meta.CreatedBy, now, c.seq, c.id, c.user, c.name, c.role)
+		// The joins are entries of the log like any other: they go to the outbox too, if a
+		// webhook exists now.
+		bodies := make([]string, len(entries))
+		for i, e := range entries {
+			if bodies[i], err = sqlstore.EncodeEvent(sqlstore.EntryEvent(e)); err != nil {
+				return hubbub.RoomMeta{}, nil, err
+			}
+		}
+		b.Queue(`INSERT INTO outbox (body) SELECT b FROM unnest($1::text[]) WITH ORDINALITY AS u(b, i)
+			WHERE EXISTS (SELECT 1 FROM webhooks) ORDER BY i`, bodies)
 	}
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return hubbub.RoomMeta{}, nil, err

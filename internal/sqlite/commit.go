@@ -51,6 +51,16 @@ func (w *writer) commitAppends(reqs []*request) {
 		setErr(reqs, err)
 		return
 	}
+	// Whether the batch's entries go to the outbox too: asked once per batch, inside its
+	// transaction, so a webhook created by another process (which takes the same write lock)
+	// is seen by the first batch after it.
+	if err := w.stmts.hooksExist.QueryRowContext(ctx).Scan(&w.hooks); err != nil {
+		_, _ = w.stmts.rollback.ExecContext(ctx)
+		err = fmt.Errorf("webhooks: %w", err)
+		w.failed.Store(&err)
+		setErr(reqs, err)
+		return
+	}
 	failed := 0
 	for _, r := range reqs {
 		if r.batch != nil {
@@ -96,6 +106,9 @@ func (w *writer) appendOne(ctx context.Context, e hubbub.Entry, now time.Time) r
 		res = w.appendRoomChange(ctx, stored)
 	default:
 		res = w.appendChange(ctx, stored)
+	}
+	if res.err == nil && !res.dup && w.hooks {
+		res.err = w.enqueue(ctx, sqlstore.EntryEvent(res.msg))
 	}
 	if res.err != nil || res.dup {
 		_, _ = w.stmts.undo.ExecContext(ctx) // the seq bump goes too: no gap

@@ -44,6 +44,7 @@ type memData struct {
 	files map[string]*memFile // by id (memstore_files_test.go)
 
 	commands memCommands // slash commands (memstore_commands_test.go)
+	out      *memOutbox  // webhooks, outbox, deliveries (memstore_outbox_test.go)
 }
 
 // sanctionKey is what SetSanction replaces on: one sanction per room, user and kind.
@@ -96,7 +97,7 @@ func newMemStore(ret hubbub.Retention, bug string) *memStore {
 		rooms: map[string]*memRoom{}, sanctions: map[sanctionKey]hubbub.Sanction{},
 		users: map[string]*memUser{}, sessions: map[string]hubbub.LoginSession{}, invites: map[string]*memInvite{},
 		metas: map[string]*hubbub.RoomMeta{}, members: map[string]map[string]*hubbub.Membership{}, reads: map[[2]string]uint64{},
-		files: map[string]*memFile{},
+		files: map[string]*memFile{}, out: newMemOutbox(),
 	}}
 }
 
@@ -109,7 +110,7 @@ func (s *memStore) again() *memStore {
 			rooms: data.rooms, sanctions: data.sanctions, ids: data.ids,
 			users: data.users, sessions: data.sessions, invites: data.invites,
 			metas: data.metas, members: data.members, reads: map[[2]string]uint64{}, files: data.files,
-			commands: data.commands,
+			commands: data.commands, out: data.out,
 		}
 	}
 	return &memStore{bug: s.bug, ret: s.ret, now: s.now, memData: data}
@@ -423,7 +424,9 @@ func (s *memStore) store(r *memRoom, m hubbub.Entry) hubbub.Entry {
 		s.applyRoomChange(m)
 	}
 	r.entries = append(r.entries, m)
-	return s.read(r, m)
+	out := s.read(r, m)
+	s.enqueueEntry(out)
+	return out
 }
 
 // tombstone empties message seq of r (which must exist) and the edits of it, and marks it

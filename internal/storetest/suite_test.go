@@ -125,6 +125,13 @@ func TestSuiteCatchesBugs(t *testing.T) {
 		{"dedupafter", "ClientIDKinds"},
 		{"dedupconcurrent", "ClientIDConcurrentKinds"},
 		{"prunemessagesonly", "RetentionEntries"},
+		{"outboxalways", "OutboxOnlyWithWebhooks"},
+		{"fanoutnewest", "OutboxOrder"},
+		{"deadblocks", "DeadAndReplay"},
+		{"dueall", "DueOnePerQueue"},
+		{"dueall", "OutboxOrder"},
+		{"leaseanyone", "Lease"},
+		{"notifysender", "NotifyCandidates"},
 		{"prunemessagesonly", "MaxAge"},
 		{"count", "RetentionEntries"},
 

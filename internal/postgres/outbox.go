@@ -1,0 +1,614 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"hubbub"
+	"hubbub/internal/sqlstore"
+)
+
+// The outbox (migrations/0009_outbox.sql; the rules in sqlstore/outbox.go). The append batch
+// asks in its transaction whether a webhook exists (other nodes create them) and writes its
+// entries' events in its second round trip, under its rooms' locks: a room's events take
+// ascending positions in seq order and commit in that order. FanOut and TakeNotifyCandidates
+// hold a transaction-scoped advisory lock, so that two nodes never fan out (or batch) the same
+// rows at once; the other writes are one short transaction each.
+
+var _ hubbub.OutboxStore = (*Store)(nil)
+
+// outboxLock is the advisory lock key of FanOut and TakeNotifyCandidates ("hubbub-outbox").
+const outboxLock = 0x6875626275624f42
+
+// The statements of the outbox.
+const (
+	hooksExist    = `SELECT EXISTS (SELECT 1 FROM webhooks)`
+	insertOutbox  = `INSERT INTO outbox (body) SELECT b FROM unnest($1::text[]) WITH ORDINALITY AS u(b, i) ORDER BY i`
+	webhookCols   = `id, url, rooms, events, secret, paused, created_by, created`
+	deliveryCols  = `webhook, body, dead, attempts, next_attempt, created, last_error`
+	selectWebhook = `SELECT ` + webhookCols + ` FROM webhooks WHERE id = $1`
+	// dueDeliveries is DueDeliveries: the head of each queue (webhook, room) of a webhook not
+	// paused, if it is due. A dead delivery is in no queue.
+	dueDeliveries = `SELECT ` + deliveryCols + ` FROM deliveries d
+		WHERE NOT d.dead AND d.next_attempt <= $1
+		AND d.webhook IN (SELECT id FROM webhooks WHERE NOT paused)
+		AND NOT EXISTS (SELECT 1 FROM deliveries e
+			WHERE e.webhook = d.webhook AND e.room = d.room AND NOT e.dead AND (e.seq, e.pos) < (d.seq, d.pos))
+		ORDER BY d.next_attempt, d.pos LIMIT $2`
+)
+
+func scanWebhook(row pgx.Row) (hubbub.Webhook, error) {
+	var w hubbub.Webhook
+	var rooms, events string
+	if err := row.Scan(&w.ID, &w.URL, &rooms, &events, &w.Secret, &w.Paused, &w.CreatedBy, &w.Created); err != nil {
+		return w, err
+	}
+	var err error
+	if w.Rooms, err = sqlstore.DecodeList[string](rooms); err != nil {
+		return w, err
+	}
+	if w.Events, err = sqlstore.DecodeList[hubbub.HookEvent](events); err != nil {
+		return w, err
+	}
+	w.Created = w.Created.UTC()
+	return w, nil
+}
+
+func scanDelivery(row pgx.Row) (hubbub.Delivery, error) {
+	var webhook, body, lastError string
+	var dead bool
+	var attempts int
+	var next, created time.Time
+	if err := row.Scan(&webhook, &body, &dead, &attempts, &next, &created, &lastError); err != nil {
+		return hubbub.Delivery{}, err
+	}
+	return sqlstore.DeliveryOf(webhook, body, dead, attempts, next.UTC(), created.UTC(), lastError)
+}
+
+// readDeliveries reads rows of deliveryCols.
+func readDeliveries(rows pgx.Rows, err error) ([]hubbub.Delivery, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []hubbub.Delivery
+	for rows.Next() {
+		d, err := scanDelivery(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// queueOutbox queues, in the append batch's writes, the events of the entries it stored.
+func queueOutbox(b *pgx.Batch, out []result) error {
+	var bodies []string
+	for _, r := range out {
+		if r.err != nil || r.dup {
+			continue
+		}
+		body, err := sqlstore.EncodeEvent(sqlstore.EntryEvent(r.msg))
+		if err != nil {
+			return err
+		}
+		bodies = append(bodies, body)
+	}
+	if len(bodies) > 0 {
+		b.Queue(insertOutbox, bodies)
+	}
+	return nil
+}
+
+// inTx runs fn in one READ COMMITTED transaction and commits it, or rolls back if fn fails.
+// now is the store's time (the server's clock unless Options.Now).
+func (s *Store) inTx(ctx context.Context, op sqlstore.Op, fn func(tx pgx.Tx, now time.Time) error) error {
+	if err := s.guard.Begin(ctx, op); err != nil {
+		return err
+	}
+	err := func() error {
+		tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
+		if err != nil {
+			return err
+		}
+		defer rollback(tx) // after Commit, a no-op
+		now, err := s.roomTime(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if err := fn(tx, now); err != nil {
+			return err
+		}
+		return tx.Commit(ctx)
+	}()
+	return s.guard.Wrap(op, err)
+}
+
+// CreateWebhook stores a new webhook; see hubbub.OutboxStore.
+func (s *Store) CreateWebhook(ctx context.Context, in hubbub.Webhook) (hubbub.Webhook, error) {
+	w, err := sqlstore.CheckWebhook(in)
+	if err == nil {
+		err = checkText("url", w.URL, "secret", w.Secret, "creator", w.CreatedBy, "rooms", sqlstore.EncodeList(w.Rooms))
+	}
+	if err != nil {
+		return hubbub.Webhook{}, s.guard.Wrap(sqlstore.OpCreateWebhook, err)
+	}
+	err = s.inTx(ctx, sqlstore.OpCreateWebhook, func(tx pgx.Tx, now time.Time) error {
+		// One creation at a time, so that the count below cannot be passed by two at once.
+		if _, err := tx.Exec(ctx, `LOCK TABLE webhooks IN SHARE ROW EXCLUSIVE MODE`); err != nil {
+			return err
+		}
+		var n int
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM webhooks`).Scan(&n); err != nil {
+			return err
+		}
+		if n >= hubbub.MaxWebhooks {
+			return sqlstore.TooManyWebhooks()
+		}
+		w.ID, w.Created = sqlstore.NewWebhookID(), now
+		_, err := tx.Exec(ctx, `INSERT INTO webhooks (`+webhookCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+			w.ID, w.URL, sqlstore.EncodeList(w.Rooms), sqlstore.EncodeList(w.Events), w.Secret, w.Paused, w.CreatedBy, w.Created)
+		return err
+	})
+	if err != nil {
+		return hubbub.Webhook{}, err
+	}
+	return w, nil
+}
+
+// Webhook returns webhook id.
+func (s *Store) Webhook(ctx context.Context, id string) (hubbub.Webhook, bool, error) {
+	if err := s.guard.Begin(ctx, sqlstore.OpWebhook); err != nil {
+		return hubbub.Webhook{}, false, err
+	}
+	if !textFits(id) {
+		return hubbub.Webhook{}, false, nil
+	}
+	w, err := scanWebhook(s.pool.QueryRow(ctx, selectWebhook, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return hubbub.Webhook{}, false, nil
+	}
+	if err != nil {
+		return hubbub.Webhook{}, false, s.guard.Wrap(sqlstore.OpWebhook, err)
+	}
+	return w, true, nil
+}
+
+// Webhooks lists every webhook, oldest first.
+func (s *Store) Webhooks(ctx context.Context) ([]hubbub.Webhook, error) {
+	if err := s.guard.Begin(ctx, sqlstore.OpWebhooks); err != nil {
+		return nil, err
+	}
+	out, err := webhooks(ctx, s.pool)
+	return out, s.guard.Wrap(sqlstore.OpWebhooks, err)
+}
+
+// querier is what webhooks reads through: the pool or a transaction.
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+func webhooks(ctx context.Context, q querier) ([]hubbub.Webhook, error) {
+	rows, err := q.Query(ctx, `SELECT `+webhookCols+` FROM webhooks ORDER BY created, id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []hubbub.Webhook
+	for rows.Next() {
+		w, err := scanWebhook(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, w)
+	}
+	return out, rows.Err()
+}
+
+// UpdateWebhook applies c to webhook id and returns it as it is now.
+func (s *Store) UpdateWebhook(ctx context.Context, id string, c hubbub.WebhookChange) (hubbub.Webhook, error) {
+	var out hubbub.Webhook
+	err := s.inTx(ctx, sqlstore.OpUpdateWebhook, func(tx pgx.Tx, _ time.Time) error {
+		if !textFits(id) {
+			return sqlstore.NoWebhook(id)
+		}
+		w, err := scanWebhook(tx.QueryRow(ctx, selectWebhook+` FOR UPDATE`, id))
+		if errors.Is(err, pgx.ErrNoRows) {
+			return sqlstore.NoWebhook(id)
+		}
+		if err != nil {
+			return err
+		}
+		if out, err = sqlstore.ChangeWebhook(w, c); err != nil {
+			return err
+		}
+		if err := checkText("url", out.URL, "secret", out.Secret, "rooms", sqlstore.EncodeList(out.Rooms)); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `UPDATE webhooks SET url = $1, rooms = $2, events = $3, secret = $4, paused = $5 WHERE id = $6`,
+			out.URL, sqlstore.EncodeList(out.Rooms), sqlstore.EncodeList(out.Events), out.Secret, out.Paused, id)
+		return err
+	})
+	if err != nil {
+		return hubbub.Webhook{}, err
+	}
+	return out, nil
+}
+
+// DeleteWebhook removes webhook id and its deliveries.
+func (s *Store) DeleteWebhook(ctx context.Context, id string) error {
+	return s.inTx(ctx, sqlstore.OpDeleteWebhook, func(tx pgx.Tx, _ time.Time) error {
+		if !textFits(id) {
+			return sqlstore.NoWebhook(id)
+		}
+		tag, err := tx.Exec(ctx, `DELETE FROM webhooks WHERE id = $1`, id)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return sqlstore.NoWebhook(id)
+		}
+		_, err = tx.Exec(ctx, `DELETE FROM deliveries WHERE webhook = $1`, id)
+		return err
+	})
+}
+
+// EnqueueEvent writes ev (a notification) to the outbox if a webhook exists.
+func (s *Store) EnqueueEvent(ctx context.Context, ev hubbub.OutboxEvent) error {
+	return s.inTx(ctx, sqlstore.OpEnqueueEvent, func(tx pgx.Tx, now time.Time) error {
+		ev, err := sqlstore.CheckEvent(ev, now)
+		if err != nil {
+			return err
+		}
+		body, err := sqlstore.EncodeEvent(ev)
+		if err != nil {
+			return err
+		}
+		if err := checkText("event", body); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO outbox (body) SELECT $1 WHERE EXISTS (SELECT 1 FROM webhooks)`, body)
+		return err
+	})
+}
+
+// FanOut turns up to limit outbox events into deliveries and notify candidates; see
+// hubbub.OutboxStore.
+func (s *Store) FanOut(ctx context.Context, limit int) (int, error) {
+	if limit <= 0 {
+		return 0, s.guard.Begin(ctx, sqlstore.OpFanOut)
+	}
+	taken := 0
+	err := s.inTx(ctx, sqlstore.OpFanOut, func(tx pgx.Tx, now time.Time) error {
+		taken = 0
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(outboxLock)); err != nil {
+			return err
+		}
+		hooks, err := webhooks(ctx, tx)
+		if err != nil {
+			return err
+		}
+		type event struct {
+			pos  int64
+			body string
+		}
+		var evs []event
+		rows, _ := tx.Query(ctx, `SELECT pos, body FROM outbox ORDER BY pos LIMIT $1`, limit)
+		var e event
+		if _, err := pgx.ForEachRow(rows, []any{&e.pos, &e.body}, func() error { evs = append(evs, e); return nil }); err != nil {
+			return err
+		}
+		var d struct {
+			webhook, id, room, body []string
+			pos, seq                []int64
+		}
+		var c struct {
+			user, room, reason, from, text []string
+			seq                            []int64
+			time                           []time.Time
+		}
+		var poss []int64
+		for _, e := range evs {
+			ev, err := sqlstore.DecodeEvent(e.body)
+			if err != nil {
+				return err
+			}
+			poss = append(poss, e.pos)
+			for _, h := range hooks {
+				if h.Follows(ev.Room, ev.Kind) {
+					d.webhook, d.id, d.room, d.body = append(d.webhook, h.ID), append(d.id, ev.ID), append(d.room, ev.Room), append(d.body, e.body)
+					d.pos, d.seq = append(d.pos, e.pos), append(d.seq, int64(ev.Seq))
+				}
+			}
+			cands, err := s.candidates(ctx, tx, ev)
+			if err != nil {
+				return err
+			}
+			for _, x := range cands {
+				c.user, c.room, c.reason, c.from, c.text = append(c.user, x.User), append(c.room, x.Room), append(c.reason, x.Reason),
+					append(c.from, x.From), append(c.text, x.Text)
+				c.seq, c.time = append(c.seq, int64(x.Seq)), append(c.time, x.Time)
+			}
+		}
+		b := &pgx.Batch{}
+		if len(d.id) > 0 {
+			b.Queue(`INSERT INTO deliveries (webhook, event_id, pos, room, seq, next_attempt, created, body)
+				SELECT w, i, p, r, s, $7, $7, b FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::bigint[], $6::text[])
+					AS u(w, i, p, r, s, b)
+				ON CONFLICT (webhook, event_id) DO NOTHING`, d.webhook, d.id, d.pos, d.room, d.seq, d.body, now)
+		}
+		if len(c.user) > 0 {
+			b.Queue(`INSERT INTO notify_candidates (user_id, room, seq, reason, sender, text, time)
+				SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::timestamptz[])
+				ON CONFLICT (user_id, room, seq) DO NOTHING`, c.user, c.room, c.seq, c.reason, c.from, c.text, c.time)
+		}
+		if len(poss) > 0 {
+			b.Queue(`DELETE FROM outbox WHERE pos = ANY($1::bigint[])`, poss)
+		}
+		if b.Len() > 0 {
+			if err := tx.SendBatch(ctx, b).Close(); err != nil {
+				return err
+			}
+		}
+		taken = len(evs)
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return taken, nil
+}
+
+// candidates returns the notify candidates of event ev, reading the levels and members of its
+// room in tx.
+func (s *Store) candidates(ctx context.Context, tx pgx.Tx, ev hubbub.OutboxEvent) ([]hubbub.NotifyCandidate, error) {
+	if ev.Kind != hubbub.HookMessage || ev.Entry == nil {
+		return nil, nil
+	}
+	levels := map[string]string{}
+	var user, level string
+	rows, _ := tx.Query(ctx, `SELECT user_id, level FROM notify_levels WHERE room = $1`, ev.Room)
+	if _, err := pgx.ForEachRow(rows, []any{&user, &level}, func() error { levels[user] = level; return nil }); err != nil {
+		return nil, err
+	}
+	var members []string
+	if sqlstore.NeedMembers(ev, levels) {
+		rows, _ := tx.Query(ctx, `SELECT user_id FROM memberships WHERE room = $1 AND NOT invited ORDER BY user_id`, ev.Room)
+		if _, err := pgx.ForEachRow(rows, []any{&user}, func() error { members = append(members, user); return nil }); err != nil {
+			return nil, err
+		}
+	}
+	return sqlstore.NotifyCandidates(ev, levels, members), nil
+}
+
+// DueDeliveries returns the deliveries that may be attempted at now; see hubbub.OutboxStore.
+func (s *Store) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]hubbub.Delivery, error) {
+	if err := s.guard.Begin(ctx, sqlstore.OpDueDeliveries); err != nil {
+		return nil, err
+	}
+	if limit <= 0 {
+		return nil, nil
+	}
+	out, err := readDeliveries(s.pool.Query(ctx, dueDeliveries, now, limit))
+	return out, s.guard.Wrap(sqlstore.OpDueDeliveries, err)
+}
+
+// CompleteDelivery removes a delivery that succeeded.
+func (s *Store) CompleteDelivery(ctx context.Context, webhook, eventID string) error {
+	if err := s.guard.Begin(ctx, sqlstore.OpCompleteDelivery); err != nil {
+		return err
+	}
+	if !textFits(webhook) || !textFits(eventID) {
+		return nil
+	}
+	_, err := s.pool.Exec(ctx, `DELETE FROM deliveries WHERE webhook = $1 AND event_id = $2`, webhook, eventID)
+	return s.guard.Wrap(sqlstore.OpCompleteDelivery, err)
+}
+
+// RetryDelivery records a failed attempt; with dead the delivery leaves its queue.
+func (s *Store) RetryDelivery(ctx context.Context, webhook, eventID string, next time.Time, lastError string, dead bool) error {
+	if err := s.guard.Begin(ctx, sqlstore.OpRetryDelivery); err != nil {
+		return err
+	}
+	if !textFits(webhook) || !textFits(eventID) {
+		return nil
+	}
+	lastError = sqlstore.CutError(lastError)
+	if !textFits(lastError) {
+		lastError = "(an error that is not valid UTF-8)"
+	}
+	_, err := s.pool.Exec(ctx, `UPDATE deliveries SET attempts = attempts + 1, last_error = $1, next_attempt = $2,
+		dead = dead OR $3 WHERE webhook = $4 AND event_id = $5`,
+		lastError, sqlstore.MsTime(next.UnixMilli()), dead, webhook, eventID)
+	return s.guard.Wrap(sqlstore.OpRetryDelivery, err)
+}
+
+// Deliveries lists webhook's deliveries in state, oldest first, after the one of event after.
+func (s *Store) Deliveries(ctx context.Context, webhook string, state hubbub.DeliveryState, after string, limit int) ([]hubbub.Delivery, error) {
+	if err := s.guard.Begin(ctx, sqlstore.OpDeliveries); err != nil {
+		return nil, err
+	}
+	out, err := s.deliveries(ctx, webhook, state, after, limit)
+	return out, s.guard.Wrap(sqlstore.OpDeliveries, err)
+}
+
+func (s *Store) deliveries(ctx context.Context, webhook string, state hubbub.DeliveryState, after string, limit int) ([]hubbub.Delivery, error) {
+	if err := sqlstore.CheckState(state); err != nil {
+		return nil, err
+	}
+	if !textFits(webhook) {
+		return nil, sqlstore.NoWebhook(webhook)
+	}
+	var found bool
+	if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM webhooks WHERE id = $1)`, webhook).Scan(&found); err != nil {
+		return nil, err
+	}
+	if !found {
+		return nil, sqlstore.NoWebhook(webhook)
+	}
+	if limit <= 0 {
+		return nil, nil
+	}
+	var from int64
+	if after != "" {
+		if !textFits(after) {
+			return nil, sqlstore.NoCursor(after)
+		}
+		err := s.pool.QueryRow(ctx, `SELECT pos FROM deliveries WHERE webhook = $1 AND event_id = $2`, webhook, after).Scan(&from)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil, sqlstore.NoCursor(after)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return readDeliveries(s.pool.Query(ctx, `SELECT `+deliveryCols+` FROM deliveries
+		WHERE webhook = $1 AND dead = $2 AND pos > $3 ORDER BY pos LIMIT $4`, webhook, state == hubbub.DeliveryDead, from, limit))
+}
+
+// ReplayDeliveries makes dead deliveries of webhook pending again; see hubbub.OutboxStore.
+func (s *Store) ReplayDeliveries(ctx context.Context, webhook string, ids []string) (int, error) {
+	if err := sqlstore.CheckReplayIDs(ids); err != nil {
+		return 0, s.guard.Wrap(sqlstore.OpReplayDeliveries, err)
+	}
+	n := 0
+	err := s.inTx(ctx, sqlstore.OpReplayDeliveries, func(tx pgx.Tx, now time.Time) error {
+		n = 0
+		var found bool
+		if textFits(webhook) {
+			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM webhooks WHERE id = $1)`, webhook).Scan(&found); err != nil {
+				return err
+			}
+		}
+		if !found {
+			return sqlstore.NoWebhook(webhook)
+		}
+		var fit []string // nil (SQL NULL) replays them all
+		for _, id := range ids {
+			if textFits(id) {
+				fit = append(fit, id)
+			}
+		}
+		if len(ids) > 0 && len(fit) == 0 {
+			return nil
+		}
+		tag, err := tx.Exec(ctx, `UPDATE deliveries SET dead = false, attempts = 0, next_attempt = $1, created = $1
+			WHERE webhook = $2 AND dead AND ($3::text[] IS NULL OR event_id = ANY($3::text[]))`, now, webhook, fit)
+		n = int(tag.RowsAffected())
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
+// TakeLease gives lease name to holder for ttl unless another holds it unexpired.
+func (s *Store) TakeLease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error) {
+	if err := sqlstore.CheckLease(name, holder, ttl); err == nil {
+		err = checkText("lease name", name, "holder", holder)
+		if err != nil {
+			return false, s.guard.Wrap(sqlstore.OpTakeLease, err)
+		}
+	} else {
+		return false, s.guard.Wrap(sqlstore.OpTakeLease, err)
+	}
+	var got bool
+	err := s.inTx(ctx, sqlstore.OpTakeLease, func(tx pgx.Tx, now time.Time) error {
+		tag, err := tx.Exec(ctx, `INSERT INTO leases (name, holder, until) VALUES ($1, $2, $3)
+			ON CONFLICT (name) DO UPDATE SET holder = $2, until = $3 WHERE leases.holder = $2 OR leases.until <= $4`,
+			name, holder, now.Add(ttl), now)
+		got = tag.RowsAffected() > 0
+		return err
+	})
+	return got, err
+}
+
+// SetNotifyLevel stores user's notification level for room.
+func (s *Store) SetNotifyLevel(ctx context.Context, user, room, level string) error {
+	if err := sqlstore.CheckNotifyLevel(user, room, level); err == nil {
+		if err = checkText("user", user, "room", room); err != nil {
+			return s.guard.Wrap(sqlstore.OpSetNotifyLevel, err)
+		}
+	} else {
+		return s.guard.Wrap(sqlstore.OpSetNotifyLevel, err)
+	}
+	return s.inTx(ctx, sqlstore.OpSetNotifyLevel, func(tx pgx.Tx, _ time.Time) error {
+		if level == hubbub.NotifyMention { // the default: no row
+			_, err := tx.Exec(ctx, `DELETE FROM notify_levels WHERE room = $1 AND user_id = $2`, room, user)
+			return err
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO notify_levels (room, user_id, level) VALUES ($1, $2, $3)
+			ON CONFLICT (room, user_id) DO UPDATE SET level = $3`, room, user, level)
+		return err
+	})
+}
+
+// NotifyLevel reads user's notification level for room (NotifyMention if never set).
+func (s *Store) NotifyLevel(ctx context.Context, user, room string) (string, error) {
+	if err := s.guard.Begin(ctx, sqlstore.OpNotifyLevel); err != nil {
+		return "", err
+	}
+	if !textFits(user) || !textFits(room) {
+		return hubbub.NotifyMention, nil
+	}
+	var level string
+	err := s.pool.QueryRow(ctx, `SELECT level FROM notify_levels WHERE room = $1 AND user_id = $2`, room, user).Scan(&level)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return hubbub.NotifyMention, nil
+	}
+	if err != nil {
+		return "", s.guard.Wrap(sqlstore.OpNotifyLevel, err)
+	}
+	return level, nil
+}
+
+// TakeNotifyCandidates returns and removes the candidates of up to limit users whose oldest
+// is before before; see hubbub.OutboxStore.
+func (s *Store) TakeNotifyCandidates(ctx context.Context, before time.Time, limit int) ([]hubbub.NotifyCandidate, error) {
+	if limit <= 0 {
+		return nil, s.guard.Begin(ctx, sqlstore.OpTakeNotifyCandidates)
+	}
+	var out []hubbub.NotifyCandidate
+	err := s.inTx(ctx, sqlstore.OpTakeNotifyCandidates, func(tx pgx.Tx, _ time.Time) error {
+		out = out[:0]
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(outboxLock)); err != nil {
+			return err
+		}
+		var users []string
+		var u string
+		rows, _ := tx.Query(ctx, `SELECT user_id FROM notify_candidates GROUP BY user_id HAVING min(time) < $1
+			ORDER BY min(time), user_id LIMIT $2`, before, limit)
+		if _, err := pgx.ForEachRow(rows, []any{&u}, func() error { users = append(users, u); return nil }); err != nil {
+			return err
+		}
+		if len(users) == 0 {
+			return nil
+		}
+		rows, _ = tx.Query(ctx, `DELETE FROM notify_candidates WHERE user_id = ANY($1::text[])
+			RETURNING user_id, room, seq, reason, sender, text, time`, users)
+		byUser := map[string][]hubbub.NotifyCandidate{}
+		var c hubbub.NotifyCandidate
+		var seq int64
+		if _, err := pgx.ForEachRow(rows, []any{&c.User, &c.Room, &seq, &c.Reason, &c.From, &c.Text, &c.Time}, func() error {
+			c.Seq, c.Time = uint64(seq), c.Time.UTC()
+			byUser[c.User] = append(byUser[c.User], c)
+			return nil
+		}); err != nil {
+			return err
+		}
+		for _, u := range users {
+			sqlstore.SortCandidates(byUser[u])
+			out = append(out, byUser[u]...)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}

@@ -1,0 +1,541 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"hubbub"
+	"hubbub/internal/sqlstore"
+)
+
+// The outbox (migrations/0010_outbox.sql; the rules in sqlstore/outbox.go). Append writes an
+// entry's event in the entry's savepoint when the batch found a webhook (commit.go); every
+// other write runs on the writer between two batches, in one IMMEDIATE transaction (write),
+// and the reads go to the read-only pool.
+
+var _ hubbub.OutboxStore = (*Store)(nil)
+
+// webhookColumns are what every read of a webhook selects, in the order scanWebhook reads them.
+const webhookColumns = `id, url, rooms, events, secret, paused, created_by, created_ms`
+
+// deliveryColumns are what every read of a delivery selects, in the order scanDelivery reads them.
+const deliveryColumns = `webhook, body, dead, attempts, next_ms, created_ms, last_error`
+
+// dueSQL is DueDeliveries: the head of each queue (webhook, room) of a webhook not paused,
+// if it is due. A dead delivery is in no queue.
+const dueSQL = `SELECT ` + deliveryColumns + ` FROM deliveries d
+	WHERE d.dead = 0 AND d.next_ms <= ?
+	AND d.webhook IN (SELECT id FROM webhooks WHERE paused = 0)
+	AND NOT EXISTS (SELECT 1 FROM deliveries e INDEXED BY deliveries_queue
+		WHERE e.webhook = d.webhook AND e.room = d.room AND e.dead = 0 AND (e.seq, e.pos) < (d.seq, d.pos))
+	ORDER BY d.next_ms, d.pos LIMIT ?`
+
+func scanWebhook(row scanner) (hubbub.Webhook, error) {
+	var w hubbub.Webhook
+	var rooms, events string
+	var created int64
+	if err := row.Scan(&w.ID, &w.URL, &rooms, &events, &w.Secret, &w.Paused, &w.CreatedBy, &created); err != nil {
+		return w, err
+	}
+	var err error
+	if w.Rooms, err = sqlstore.DecodeList[string](rooms); err != nil {
+		return w, err
+	}
+	if w.Events, err = sqlstore.DecodeList[hubbub.HookEvent](events); err != nil {
+		return w, err
+	}
+	w.Created = sqlstore.MsTime(created)
+	return w, nil
+}
+
+func scanDelivery(row scanner) (hubbub.Delivery, error) {
+	var webhook, body, lastError string
+	var dead bool
+	var attempts int
+	var next, created int64
+	if err := row.Scan(&webhook, &body, &dead, &attempts, &next, &created, &lastError); err != nil {
+		return hubbub.Delivery{}, err
+	}
+	return sqlstore.DeliveryOf(webhook, body, dead, attempts, sqlstore.MsTime(next), sqlstore.MsTime(created), lastError)
+}
+
+// enqueue writes ev to the outbox inside the writer's open transaction.
+func (w *writer) enqueue(ctx context.Context, ev hubbub.OutboxEvent) error {
+	body, err := sqlstore.EncodeEvent(ev)
+	if err != nil {
+		return err
+	}
+	if _, err := w.stmts.insertOutbox.ExecContext(ctx, body); err != nil {
+		return fmt.Errorf("outbox: %w", err)
+	}
+	return nil
+}
+
+// CreateWebhook stores a new webhook; see hubbub.OutboxStore.
+func (s *Store) CreateWebhook(ctx context.Context, in hubbub.Webhook) (hubbub.Webhook, error) {
+	w, err := sqlstore.CheckWebhook(in)
+	if err != nil {
+		return hubbub.Webhook{}, s.guard.Wrap(sqlstore.OpCreateWebhook, err)
+	}
+	err = s.write(ctx, sqlstore.OpCreateWebhook, func(ctx context.Context, tx *writeTx) error {
+		var n int
+		if err := tx.conn.QueryRowContext(ctx, `SELECT count(*) FROM webhooks`).Scan(&n); err != nil {
+			return err
+		}
+		if n >= hubbub.MaxWebhooks {
+			return sqlstore.TooManyWebhooks()
+		}
+		w.ID, w.Created = sqlstore.NewWebhookID(), tx.now
+		_, err := tx.conn.ExecContext(ctx, `INSERT INTO webhooks (`+webhookColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			w.ID, w.URL, sqlstore.EncodeList(w.Rooms), sqlstore.EncodeList(w.Events), w.Secret, w.Paused, w.CreatedBy,
+			w.Created.UnixMilli())
+		return err
+	})
+	if err != nil {
+		return hubbub.Webhook{}, err
+	}
+	return w, nil
+}
+
+// Webhook returns webhook id.
+func (s *Store) Webhook(ctx context.Context, id string) (hubbub.Webhook, bool, error) {
+	if err := s.guard.Begin(ctx, sqlstore.OpWebhook); err != nil {
+		return hubbub.Webhook{}, false, err
+	}
+	w, err := scanWebhook(s.rdb.QueryRowContext(ctx, `SELECT `+webhookColumns+` FROM webhooks WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return hubbub.Webhook{}, false, nil
+	}
+	if err != nil {
+		return hubbub.Webhook{}, false, s.guard.Wrap(sqlstore.OpWebhook, unreadable(err))
+	}
+	return w, true, nil
+}
+
+// Webhooks lists every webhook, oldest first.
+func (s *Store) Webhooks(ctx context.Context) ([]hubbub.Webhook, error) {
+	if err := s.guard.Begin(ctx, sqlstore.OpWebhooks); err != nil {
+		return nil, err
+	}
+	out, err := webhooks(ctx, s.rdb)
+	return out, s.guard.Wrap(sqlstore.OpWebhooks, err)
+}
+
+// querier is what webhooks reads through: the read pool or the writer's connection.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// webhooks reads every webhook, oldest first.
+func webhooks(ctx context.Context, q querier) ([]hubbub.Webhook, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+webhookColumns+` FROM webhooks ORDER BY created_ms, id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []hubbub.Webhook
+	for rows.Next() {
+		w, err := scanWebhook(rows)
+		if err != nil {
+			return nil, unreadable(err)
+		}
+		out = append(out, w)
+	}
+	return out, rows.Err()
+}
+
+// UpdateWebhook applies c to webhook id and returns it as it is now.
+func (s *Store) UpdateWebhook(ctx context.Context, id string, c hubbub.WebhookChange) (hubbub.Webhook, error) {
+	var out hubbub.Webhook
+	err := s.write(ctx, sqlstore.OpUpdateWebhook, func(ctx context.Context, tx *writeTx) error {
+		w, err := scanWebhook(tx.conn.QueryRowContext(ctx, `SELECT `+webhookColumns+` FROM webhooks WHERE id = ?`, id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return sqlstore.NoWebhook(id)
+		}
+		if err != nil {
+			return unreadable(err)
+		}
+		if out, err = sqlstore.ChangeWebhook(w, c); err != nil {
+			return err
+		}
+		_, err = tx.conn.ExecContext(ctx, `UPDATE webhooks SET url = ?, rooms = ?, events = ?, secret = ?, paused = ? WHERE id = ?`,
+			out.URL, sqlstore.EncodeList(out.Rooms), sqlstore.EncodeList(out.Events), out.Secret, out.Paused, id)
+		return err
+	})
+	if err != nil {
+		return hubbub.Webhook{}, err
+	}
+	return out, nil
+}
+
+// DeleteWebhook removes webhook id and its deliveries.
+func (s *Store) DeleteWebhook(ctx context.Context, id string) error {
+	return s.write(ctx, sqlstore.OpDeleteWebhook, func(ctx context.Context, tx *writeTx) error {
+		res, err := tx.conn.ExecContext(ctx, `DELETE FROM webhooks WHERE id = ?`, id)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			if err != nil {
+				return err
+			}
+			return sqlstore.NoWebhook(id)
+		}
+		_, err = tx.conn.ExecContext(ctx, `DELETE FROM deliveries WHERE webhook = ?`, id)
+		return err
+	})
+}
+
+// EnqueueEvent writes ev (a notification) to the outbox if a webhook exists.
+func (s *Store) EnqueueEvent(ctx context.Context, ev hubbub.OutboxEvent) error {
+	return s.write(ctx, sqlstore.OpEnqueueEvent, func(ctx context.Context, tx *writeTx) error {
+		ev, err := sqlstore.CheckEvent(ev, tx.now)
+		if err != nil {
+			return err
+		}
+		var hooks bool
+		if err := tx.stmts.hooksExist.QueryRowContext(ctx).Scan(&hooks); err != nil || !hooks {
+			return err
+		}
+		return tx.enqueue(ctx, ev)
+	})
+}
+
+// FanOut turns up to limit outbox events into deliveries and notify candidates; see
+// hubbub.OutboxStore.
+func (s *Store) FanOut(ctx context.Context, limit int) (int, error) {
+	if limit <= 0 {
+		return 0, s.guard.Begin(ctx, sqlstore.OpFanOut)
+	}
+	taken := 0
+	err := s.write(ctx, sqlstore.OpFanOut, func(ctx context.Context, tx *writeTx) error {
+		taken = 0
+		hooks, err := webhooks(ctx, tx.conn)
+		if err != nil {
+			return err
+		}
+		type event struct {
+			pos  int64
+			body string
+		}
+		var evs []event
+		rows, err := tx.conn.QueryContext(ctx, `SELECT pos, body FROM outbox ORDER BY pos LIMIT ?`, limit)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var e event
+			if err := rows.Scan(&e.pos, &e.body); err != nil {
+				rows.Close()
+				return err
+			}
+			evs = append(evs, e)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, e := range evs {
+			ev, err := sqlstore.DecodeEvent(e.body)
+			if err != nil {
+				return err
+			}
+			for _, h := range hooks {
+				if !h.Follows(ev.Room, ev.Kind) {
+					continue
+				}
+				if _, err := tx.conn.ExecContext(ctx, `INSERT OR IGNORE INTO deliveries
+					(webhook, event_id, pos, room, seq, next_ms, created_ms, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+					h.ID, ev.ID, e.pos, ev.Room, int64(ev.Seq), tx.now.UnixMilli(), tx.now.UnixMilli(), e.body); err != nil {
+					return err
+				}
+			}
+			if err := tx.addCandidates(ctx, ev); err != nil {
+				return err
+			}
+		}
+		if len(evs) > 0 {
+			if _, err := tx.conn.ExecContext(ctx, `DELETE FROM outbox WHERE pos <= ?`, evs[len(evs)-1].pos); err != nil {
+				return err
+			}
+		}
+		taken = len(evs)
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return taken, nil
+}
+
+// addCandidates stores the notify candidates of event ev.
+func (tx *writeTx) addCandidates(ctx context.Context, ev hubbub.OutboxEvent) error {
+	if ev.Kind != hubbub.HookMessage || ev.Entry == nil {
+		return nil
+	}
+	levels := map[string]string{}
+	if err := scanPairs(tx.conn.QueryContext(ctx, `SELECT user_id, level FROM notify_levels WHERE room = ?`, ev.Room))(
+		func(a, b string) { levels[a] = b }); err != nil {
+		return err
+	}
+	var members []string
+	if sqlstore.NeedMembers(ev, levels) {
+		if err := scanPairs(tx.conn.QueryContext(ctx, `SELECT user_id, '' FROM memberships WHERE room = ? AND invited = 0 ORDER BY user_id`, ev.Room))(
+			func(a, _ string) { members = append(members, a) }); err != nil {
+			return err
+		}
+	}
+	for _, c := range sqlstore.NotifyCandidates(ev, levels, members) {
+		if _, err := tx.conn.ExecContext(ctx, `INSERT OR IGNORE INTO notify_candidates (user_id, room, seq, reason, sender, text, time_ms)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, c.User, c.Room, int64(c.Seq), c.Reason, c.From, c.Text, c.Time.UnixMilli()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// scanPairs returns a function that calls fn with each row's two text columns.
+func scanPairs(rows *sql.Rows, err error) func(fn func(a, b string)) error {
+	return func(fn func(a, b string)) error {
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var a, b string
+			if err := rows.Scan(&a, &b); err != nil {
+				return err
+			}
+			fn(a, b)
+		}
+		return rows.Err()
+	}
+}
+
+// DueDeliveries returns the deliveries that may be attempted at now; see hubbub.OutboxStore.
+func (s *Store) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]hubbub.Delivery, error) {
+	if err := s.guard.Begin(ctx, sqlstore.OpDueDeliveries); err != nil {
+		return nil, err
+	}
+	if limit <= 0 {
+		return nil, nil
+	}
+	out, err := deliveries(s.rdb.QueryContext(ctx, dueSQL, now.UnixMilli(), limit))
+	return out, s.guard.Wrap(sqlstore.OpDueDeliveries, err)
+}
+
+// deliveries reads rows of deliveryColumns.
+func deliveries(rows *sql.Rows, err error) ([]hubbub.Delivery, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []hubbub.Delivery
+	for rows.Next() {
+		d, err := scanDelivery(rows)
+		if err != nil {
+			return nil, unreadable(err)
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// CompleteDelivery removes a delivery that succeeded.
+func (s *Store) CompleteDelivery(ctx context.Context, webhook, eventID string) error {
+	return s.write(ctx, sqlstore.OpCompleteDelivery, func(ctx context.Context, tx *writeTx) error {
+		_, err := tx.conn.ExecContext(ctx, `DELETE FROM deliveries WHERE webhook = ? AND event_id = ?`, webhook, eventID)
+		return err
+	})
+}
+
+// RetryDelivery records a failed attempt; with dead the delivery leaves its queue.
+func (s *Store) RetryDelivery(ctx context.Context, webhook, eventID string, next time.Time, lastError string, dead bool) error {
+	return s.write(ctx, sqlstore.OpRetryDelivery, func(ctx context.Context, tx *writeTx) error {
+		_, err := tx.conn.ExecContext(ctx, `UPDATE deliveries SET attempts = attempts + 1, last_error = ?, next_ms = ?,
+			dead = max(dead, ?) WHERE webhook = ? AND event_id = ?`,
+			sqlstore.CutError(lastError), next.UnixMilli(), dead, webhook, eventID)
+		return err
+	})
+}
+
+// Deliveries lists webhook's deliveries in state, oldest first, after the one of event after.
+func (s *Store) Deliveries(ctx context.Context, webhook string, state hubbub.DeliveryState, after string, limit int) ([]hubbub.Delivery, error) {
+	if err := s.guard.Begin(ctx, sqlstore.OpDeliveries); err != nil {
+		return nil, err
+	}
+	if err := sqlstore.CheckState(state); err != nil {
+		return nil, s.guard.Wrap(sqlstore.OpDeliveries, err)
+	}
+	if limit <= 0 {
+		return nil, nil
+	}
+	var found bool
+	if err := s.rdb.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM webhooks WHERE id = ?)`, webhook).Scan(&found); err != nil || !found {
+		if err == nil {
+			err = sqlstore.NoWebhook(webhook)
+		}
+		return nil, s.guard.Wrap(sqlstore.OpDeliveries, err)
+	}
+	var from int64
+	if after != "" {
+		err := s.rdb.QueryRowContext(ctx, `SELECT pos FROM deliveries WHERE webhook = ? AND event_id = ?`, webhook, after).Scan(&from)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, s.guard.Wrap(sqlstore.OpDeliveries, sqlstore.NoCursor(after))
+		}
+		if err != nil {
+			return nil, s.guard.Wrap(sqlstore.OpDeliveries, err)
+		}
+	}
+	out, err := deliveries(s.rdb.QueryContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries
+		WHERE webhook = ? AND dead = ? AND pos > ? ORDER BY pos LIMIT ?`, webhook, state == hubbub.DeliveryDead, from, limit))
+	return out, s.guard.Wrap(sqlstore.OpDeliveries, err)
+}
+
+// ReplayDeliveries makes dead deliveries of webhook pending again; see hubbub.OutboxStore.
+func (s *Store) ReplayDeliveries(ctx context.Context, webhook string, ids []string) (int, error) {
+	if err := sqlstore.CheckReplayIDs(ids); err != nil {
+		return 0, s.guard.Wrap(sqlstore.OpReplayDeliveries, err)
+	}
+	n := 0
+	err := s.write(ctx, sqlstore.OpReplayDeliveries, func(ctx context.Context, tx *writeTx) error {
+		n = 0
+		var found bool
+		if err := tx.conn.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM webhooks WHERE id = ?)`, webhook).Scan(&found); err != nil {
+			return err
+		}
+		if !found {
+			return sqlstore.NoWebhook(webhook)
+		}
+		const replay = `UPDATE deliveries SET dead = 0, attempts = 0, next_ms = ?1, created_ms = ?1 WHERE webhook = ?2 AND dead = 1`
+		if len(ids) == 0 {
+			res, err := tx.conn.ExecContext(ctx, replay, tx.now.UnixMilli(), webhook)
+			if err != nil {
+				return err
+			}
+			m, err := res.RowsAffected()
+			n = int(m)
+			return err
+		}
+		for _, id := range ids {
+			res, err := tx.conn.ExecContext(ctx, replay+` AND event_id = ?3`, tx.now.UnixMilli(), webhook, id)
+			if err != nil {
+				return err
+			}
+			m, err := res.RowsAffected()
+			if err != nil {
+				return err
+			}
+			n += int(m)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
+// TakeLease gives lease name to holder for ttl unless another holds it unexpired.
+func (s *Store) TakeLease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error) {
+	if err := sqlstore.CheckLease(name, holder, ttl); err != nil {
+		return false, s.guard.Wrap(sqlstore.OpTakeLease, err)
+	}
+	var got bool
+	err := s.write(ctx, sqlstore.OpTakeLease, func(ctx context.Context, tx *writeTx) error {
+		// The writer's clock to the millisecond, not tx.now's: a lease is about wall time.
+		now := tx.writer.now().UnixMilli()
+		res, err := tx.conn.ExecContext(ctx, `INSERT INTO leases (name, holder, until_ms) VALUES (?1, ?2, ?3)
+			ON CONFLICT (name) DO UPDATE SET holder = ?2, until_ms = ?3 WHERE holder = ?2 OR until_ms <= ?4`,
+			name, holder, now+ttl.Milliseconds(), now)
+		if err != nil {
+			return err
+		}
+		m, err := res.RowsAffected()
+		got = m > 0
+		return err
+	})
+	return got, err
+}
+
+// SetNotifyLevel stores user's notification level for room.
+func (s *Store) SetNotifyLevel(ctx context.Context, user, room, level string) error {
+	if err := sqlstore.CheckNotifyLevel(user, room, level); err != nil {
+		return s.guard.Wrap(sqlstore.OpSetNotifyLevel, err)
+	}
+	return s.write(ctx, sqlstore.OpSetNotifyLevel, func(ctx context.Context, tx *writeTx) error {
+		if level == hubbub.NotifyMention { // the default: no row
+			_, err := tx.conn.ExecContext(ctx, `DELETE FROM notify_levels WHERE room = ? AND user_id = ?`, room, user)
+			return err
+		}
+		_, err := tx.conn.ExecContext(ctx, `INSERT INTO notify_levels (room, user_id, level) VALUES (?1, ?2, ?3)
+			ON CONFLICT (room, user_id) DO UPDATE SET level = ?3`, room, user, level)
+		return err
+	})
+}
+
+// NotifyLevel reads user's notification level for room (NotifyMention if never set).
+func (s *Store) NotifyLevel(ctx context.Context, user, room string) (string, error) {
+	if err := s.guard.Begin(ctx, sqlstore.OpNotifyLevel); err != nil {
+		return "", err
+	}
+	var level string
+	err := s.rdb.QueryRowContext(ctx, `SELECT level FROM notify_levels WHERE room = ? AND user_id = ?`, room, user).Scan(&level)
+	if errors.Is(err, sql.ErrNoRows) {
+		return hubbub.NotifyMention, nil
+	}
+	if err != nil {
+		return "", s.guard.Wrap(sqlstore.OpNotifyLevel, err)
+	}
+	return level, nil
+}
+
+// TakeNotifyCandidates returns and removes the candidates of up to limit users whose oldest
+// is before before; see hubbub.OutboxStore.
+func (s *Store) TakeNotifyCandidates(ctx context.Context, before time.Time, limit int) ([]hubbub.NotifyCandidate, error) {
+	if limit <= 0 {
+		return nil, s.guard.Begin(ctx, sqlstore.OpTakeNotifyCandidates)
+	}
+	var out []hubbub.NotifyCandidate
+	err := s.write(ctx, sqlstore.OpTakeNotifyCandidates, func(ctx context.Context, tx *writeTx) error {
+		out = out[:0]
+		var users []string
+		if err := scanPairs(tx.conn.QueryContext(ctx, `SELECT user_id, '' FROM notify_candidates
+			GROUP BY user_id HAVING min(time_ms) < ? ORDER BY min(time_ms), user_id LIMIT ?`, before.UnixMilli(), limit))(
+			func(u, _ string) { users = append(users, u) }); err != nil {
+			return err
+		}
+		for _, u := range users {
+			rows, err := tx.conn.QueryContext(ctx, `DELETE FROM notify_candidates WHERE user_id = ?
+				RETURNING room, seq, reason, sender, text, time_ms`, u)
+			if err != nil {
+				return err
+			}
+			var mine []hubbub.NotifyCandidate
+			for rows.Next() {
+				c := hubbub.NotifyCandidate{User: u}
+				var seq, ms int64
+				if err := rows.Scan(&c.Room, &seq, &c.Reason, &c.From, &c.Text, &ms); err != nil {
+					rows.Close()
+					return err
+				}
+				c.Seq, c.Time = uint64(seq), sqlstore.MsTime(ms)
+				mine = append(mine, c)
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
+			sqlstore.SortCandidates(mine)
+			out = append(out, mine...)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
