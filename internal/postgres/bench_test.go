@@ -105,3 +105,12 @@ func BenchmarkMyRooms(b *testing.B) {
 	adminExec(b, u, `VACUUM ANALYZE messages, mentioned, memberships, rooms, read_positions`)
 	b.Run("vacuumed", run)
 }
+
+// BenchmarkAppendOutbox compares parallel appends with one webhook (each entry also written
+// to the outbox, in the batch's transaction) and with none, in one run.
+func BenchmarkAppendOutbox(b *testing.B) {
+	storetest.BenchmarkAppendOutbox(b, func(b *testing.B) (hubbub.Store, func() int64) {
+		s, _ := openTest(b, Options{})
+		return s, s.w.batches.Load
+	})
+}

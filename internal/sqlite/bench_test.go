@@ -76,3 +76,12 @@ func BenchmarkMyRooms(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/rooms, "µs/room")
 }
+
+// BenchmarkAppendOutbox compares parallel appends with one webhook (each entry also written
+// to the outbox) and with none, in one run.
+func BenchmarkAppendOutbox(b *testing.B) {
+	storetest.BenchmarkAppendOutbox(b, func(b *testing.B) (hubbub.Store, func() int64) {
+		s, _ := openTest(b, Options{})
+		return s, s.w.batches.Load
+	})
+}

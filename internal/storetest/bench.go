@@ -65,3 +65,27 @@ func reportAppends(b *testing.B, commits func() int64) {
 		b.ReportMetric(float64(b.N)/float64(n), "appends/commit")
 	}
 }
+
+// BenchmarkAppendOutbox compares the cost of an append when one webhook exists (every entry
+// is also written to the outbox, in its transaction) with none, in one run: sub-benchmarks
+// "hook" and "nohook", alternated because a busy machine drifts, each on a fresh store from
+// open (which also returns the store's batch counter, or nil), each BenchmarkAppendCost. The
+// outbox is not fanned out meanwhile: what is measured is the append's own work.
+func BenchmarkAppendOutbox(b *testing.B, open func(b *testing.B) (hubbub.Store, func() int64)) {
+	for _, hooked := range []bool{false, true, false, true, false, true} {
+		name := "nohook"
+		if hooked {
+			name = "hook"
+		}
+		b.Run(name, func(b *testing.B) {
+			s, commits := open(b)
+			if hooked {
+				if _, err := s.CreateWebhook(b.Context(), hubbub.Webhook{URL: "https://example.com/hook", Rooms: []string{"*"},
+					Events: []hubbub.HookEvent{hubbub.HookMessage}}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			BenchmarkAppendCost(b, s, commits)
+		})
+	}
+}

@@ -802,3 +802,139 @@ func testOutboxDoneContext(t *testing.T, open opener) {
 		}
 	}
 }
+
+// testOutboxTwoNodes: a webhook created on one node makes the other's appends write events
+// at once; both nodes fanning out while both append take every event exactly once, and each
+// room's deliveries still come out in seq order; a lease held on one node is refused on the
+// other; the webhook deleted on one node stops the other's events.
+func testOutboxTwoNodes(t *testing.T, open SharedOpener) {
+	nodes := twoNodes(t, open)
+	ctx := t.Context()
+	w := hook(t, nodes[0], []string{"*"}, hubbub.HookMessage)
+	mustAppend(t, nodes[1], msg("a", "alice", "first"))
+	if err := nodes[1].EnqueueEvent(ctx, hubbub.OutboxEvent{ID: "nt_1", Kind: hubbub.HookNotification,
+		Notification: &hubbub.Notification{User: "u_b"}}); err != nil {
+		t.Fatal(err)
+	}
+	if n := fanOutAll(t, nodes[0]); n != 2 {
+		t.Fatalf("node 0 fanned out %d events of node 1, want 2 (the message, the notification)", n)
+	}
+
+	const each = 60
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	fanned := 0
+	stop := make(chan struct{})
+	var fanners sync.WaitGroup
+	for _, s := range nodes {
+		fanners.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				n, err := s.FanOut(ctx, 5)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				fanned += n
+				mu.Unlock()
+				if n == 0 {
+					time.Sleep(time.Millisecond)
+				}
+			}
+		})
+	}
+	for i, s := range nodes {
+		wg.Go(func() {
+			for j := range each {
+				if _, _, err := s.Append(ctx, msg([]string{"a", "b"}[j%2], fmt.Sprint("n", i), fmt.Sprint(j))); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(stop)
+	fanners.Wait()
+	fanned += fanOutAll(t, nodes[1])
+	if fanned != 2*each {
+		t.Errorf("the two nodes fanned out %d events, want %d (each once)", fanned, 2*each)
+	}
+	got := drain(t, nodes[1])
+	for room, n := range map[string]int{"a": each + 1, "b": each} {
+		seqs := got[w.ID+" "+room]
+		want := make([]uint64, n)
+		for i := range want {
+			want[i] = uint64(i + 1)
+		}
+		if !slices.Equal(seqs, want) {
+			t.Errorf("room %s delivered %v, want 1..%d in order", room, seqs, n)
+		}
+	}
+
+	if ok, err := nodes[0].TakeLease(ctx, "dispatch", "node0", time.Hour); err != nil || !ok {
+		t.Fatalf("TakeLease on node 0 = %v, %v", ok, err)
+	}
+	if ok, err := nodes[1].TakeLease(ctx, "dispatch", "node1", time.Hour); err != nil || ok {
+		t.Errorf("node 1 took the lease node 0 holds: %v, %v", ok, err)
+	}
+	if err := nodes[1].DeleteWebhook(ctx, w.ID); err != nil {
+		t.Fatal(err)
+	}
+	mustAppend(t, nodes[0], msg("a", "alice", "after the delete"))
+	if n := fanOutAll(t, nodes[0]); n != 0 {
+		t.Errorf("node 0 wrote %d events after node 1 deleted the last webhook", n)
+	}
+}
+
+// testOutboxAfterReopen: events not fanned out, deliveries (pending and dead), levels,
+// candidates and leases survive a restart.
+func testOutboxAfterReopen(t *testing.T, open SharedOpener) {
+	first, again := open(t)
+	ctx := t.Context()
+	w := hook(t, first, []string{"*"}, hubbub.HookMessage)
+	bob := hubbub.Mention{User: "u_bob", Name: "bob"}
+	ms := []hubbub.Entry{
+		mustAppend(t, first, msg("a", "alice", "one")),
+		mustAppend(t, first, hubbub.Entry{Room: "a", From: "alice", Text: "@bob two", Mentions: []hubbub.Mention{bob}}),
+	}
+	if _, err := first.FanOut(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := first.RetryDelivery(ctx, w.ID, ms[0].ID, later(), "down", true); err != nil {
+		t.Fatal(err)
+	}
+	if err := first.SetNotifyLevel(ctx, "u_carol", "a", hubbub.NotifyNothing); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := first.TakeLease(ctx, "dispatch", "node0", time.Hour); err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	if err := first.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s := again(t)
+	if n := fanOutAll(t, s); n != 1 {
+		t.Errorf("after a restart FanOut took %d, want the one left", n)
+	}
+	if dead := listDeliveries(t, s, w.ID, hubbub.DeliveryDead); len(dead) != 1 || dead[0].Event.ID != ms[0].ID || dead[0].LastError != "down" {
+		t.Errorf("dead after a restart: %+v", dead)
+	}
+	if pend := listDeliveries(t, s, w.ID, hubbub.DeliveryPending); len(pend) != 1 || pend[0].Event.ID != ms[1].ID || pend[0].Event.Entry.Text != "@bob two" {
+		t.Errorf("pending after a restart: %+v", pend)
+	}
+	if lvl, err := s.NotifyLevel(ctx, "u_carol", "a"); err != nil || lvl != hubbub.NotifyNothing {
+		t.Errorf("level after a restart: %q, %v", lvl, err)
+	}
+	if cs, err := s.TakeNotifyCandidates(ctx, later(), 10); err != nil || len(cs) != 1 || cs[0].User != "u_bob" {
+		t.Errorf("candidates after a restart: %+v, %v", cs, err)
+	}
+	if ok, err := s.TakeLease(ctx, "dispatch", "node1", time.Hour); err != nil || ok {
+		t.Errorf("a lease held before the restart was given to another: %v, %v", ok, err)
+	}
+}

@@ -29,6 +29,8 @@ func RunSharedStoreTests(t *testing.T, open SharedOpener) {
 		{"FilesTwoNodes", testFilesTwoNodes},
 		{"FilesAfterReopen", testFilesAfterReopen},
 		{"CommandsTwoNodes", testCommandsTwoNodes},
+		{"OutboxTwoNodes", testOutboxTwoNodes},
+		{"OutboxAfterReopen", testOutboxAfterReopen},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.run(t, open) })
