@@ -6,6 +6,7 @@
 //	hubbub bench [flags]     the load generator
 //	hubbub token [flags]     mint a signed token for a user
 //	hubbub user ACTION …     manage accounts: add, list, passwd, disable, role, invite
+//	hubbub webhook ACTION …  manage outgoing webhooks: create, list, pause, resume, delete, rotate, dead, replay
 //	hubbub version           print the version (or hubbub --version)
 //
 // Each subcommand lives in its own file (serve.go, chat.go, add.go, bench.go) as a function
@@ -82,6 +83,7 @@ const usage = `usage:
   hubbub bench [flags]       load generator (hubbub bench -h)
   hubbub token [flags]       mint a signed token, e.g. hubbub token --user 42 --name ann --ttl 1h
   hubbub user ACTION …       manage accounts, e.g. hubbub user add admin --role admin (hubbub user -h)
+  hubbub webhook ACTION …    manage outgoing webhooks, e.g. hubbub webhook create https://ci.example.com/hook --rooms '*' --events message (hubbub webhook -h)
   hubbub version             print the version (also hubbub --version)
   hubbub help                this list`
 

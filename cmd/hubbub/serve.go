@@ -60,7 +60,8 @@ type serveFlags struct {
 	configPath                            string     // config.go
 	printConfig                           bool
 	hub                                   hub.Config
-	hash                                  hashFlags // user.go
+	hash                                  hashFlags    // user.go
+	webhooks                              webhookFlags // serve_webhooks.go
 }
 
 func newServeFlags(fs *flag.FlagSet) *serveFlags {
@@ -147,6 +148,7 @@ func newServeFlags(fs *flag.FlagSet) *serveFlags {
 	f.ops.bind(fs, s)
 	f.files.bind(fs, s)
 	f.s3.bind(fs)
+	f.webhooks.bind(fs)
 	fs.StringVar(&f.configPath, configFlag, "", "file of key = value lines setting any of these flags (flags and HUBBUB_* win over it)")
 	fs.BoolVar(&f.printConfig, "print-config", false, "print the effective configuration (each setting, its value and source; secrets masked) and exit")
 	return f
@@ -259,6 +261,11 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 		}
 	}
 
+	hooks := f.webhooks.newWebhooks(store, f.node, f.srv.FilesURL, log)
+	if hooks != nil {
+		f.hub.Appended = hooks.dispatcher.Nudge
+		f.srv.Webhooks = hooks.admin
+	}
 	h := hub.New(f.hub, store, broker)
 	defer h.Close()
 	resync.Store(h)
@@ -295,6 +302,11 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 	log.Info("hubbub serving", "addr", ln.Addr().String(), "scheme", scheme, "store", storeName(f), "broker", f.nats.name(), "node", f.node, "version", hubbub.Version)
 	if onListen != nil {
 		onListen(ln.Addr())
+	}
+
+	if hooks != nil {
+		hooks.start()
+		defer hooks.close() // before the store closes
 	}
 
 	pruneDone := make(chan struct{})

@@ -17,6 +17,7 @@ import (
 	"hubbub"
 	"hubbub/internal/hub"
 	"hubbub/internal/session"
+	"hubbub/internal/webhooks"
 	"hubbub/internal/wire"
 )
 
@@ -36,6 +37,9 @@ type Config struct {
 	// MaxDMMembers is the most people a direct message may have (0: hubbub.MaxDMMembers), the
 	// server's --max-dm-members.
 	MaxDMMembers int
+	// Webhooks manages the server's webhooks under /api/webhooks (nil: those endpoints
+	// answer 404).
+	Webhooks *webhooks.Admin
 	// Logger receives the API's logs.
 	Logger *slog.Logger
 }
@@ -155,6 +159,7 @@ func New(cfg Config, h *hub.Hub, sessions *session.Service) *API {
 	m.HandleFunc("POST /api/rooms/{room}/mute", s.apiSanction(wire.TypeMute))
 	m.HandleFunc("DELETE /api/rooms/{room}/mutes/{name}", s.apiLift(wire.TypeUnmute))
 	m.HandleFunc("GET /api/rooms/{room}/sanctions", s.apiSanctions)
+	s.mountWebhooks(m)
 	key := sha256.Sum256([]byte(cfg.Key))
 	s.handler = s.apiAuth(key, m)
 	return s

@@ -83,6 +83,10 @@ type Config struct {
 	// Metrics, when set, counts joins, sends and deliveries and times store and broker calls
 	// (default nil: no metrics).
 	Metrics *metrics.Metrics
+	// Appended, when set, is called after each entry Send stores (not a duplicate): the
+	// webhooks dispatcher's nudge, so an event appended on this node is posted without
+	// waiting for its poll. It must not block.
+	Appended func()
 }
 
 func (c Config) withDefaults() Config {
@@ -317,6 +321,9 @@ func (h *Hub) Send(ctx context.Context, e hubbub.Entry) (hubbub.Entry, bool, err
 	}
 	if stored.IsMessage() {
 		h.cfg.Metrics.MessageIn()
+	}
+	if !dup && h.cfg.Appended != nil {
+		h.cfg.Appended()
 	}
 	ev := hubbub.Event{Room: stored.Room, Node: h.cfg.Node, Body: hubbub.EntryAppended{Entry: &stored}}
 	start = h.cfg.Metrics.Now()

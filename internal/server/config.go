@@ -15,6 +15,7 @@ import (
 	"hubbub/internal/hub"
 	"hubbub/internal/metrics"
 	"hubbub/internal/session"
+	"hubbub/internal/webhooks"
 )
 
 // Config tunes a Server. The zero value of each field means the default in its comment; the
@@ -156,6 +157,9 @@ type Config struct {
 	// APIKey, when set, turns on the server API under /api/ (docs/api.md): requests must carry
 	// "Authorization: Bearer <APIKey>". Default "": the API is off and /api/ answers 404.
 	APIKey string
+	// Webhooks, when set, manages the server's webhooks under /api/webhooks (with APIKey).
+	// Default nil: those endpoints answer 404.
+	Webhooks *webhooks.Admin
 	// RoleFor, when set, gives a user who did not come with a token a role ("admin",
 	// "moderator" or "member") from their name and user id instead of their stored one, when
 	// it returns one; tests use it to make moderators. Token users' roles come from the tokens

@@ -114,7 +114,7 @@ func New(cfg Config, h *hub.Hub, store hubbub.Store, broker hubbub.Broker) (*Ser
 		s.mux.Handle("/debug/pprof/", loopbackOnly(pprofHandler()))
 	}
 	s.mux.Handle("/api/", api.New(api.Config{Key: cfg.APIKey, Node: cfg.Node, MaxText: cfg.MaxText,
-		RoomsPageMax: cfg.RoomsPageMax, HistoryPageMax: cfg.HistoryPageMax, MaxDMMembers: cfg.MaxDMMembers, Logger: s.log}, h, s.sessions))
+		RoomsPageMax: cfg.RoomsPageMax, HistoryPageMax: cfg.HistoryPageMax, MaxDMMembers: cfg.MaxDMMembers, Webhooks: cfg.Webhooks, Logger: s.log}, h, s.sessions))
 	acfg := cfg.Accounts
 	acfg.Users, acfg.Logger = store, s.log
 	acfg.ClientAddr = func(r *http.Request) string { return clientIP(r, s.cfg.TrustProxy) }

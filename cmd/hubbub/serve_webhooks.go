@@ -1,0 +1,73 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"log/slog"
+
+	"hubbub"
+	"hubbub/internal/egress"
+	"hubbub/internal/lease"
+	"hubbub/internal/webhooks"
+)
+
+// webhookFlags are the settings of outgoing webhooks (issue 18, docs/integrations.md).
+type webhookFlags struct {
+	allowPrivate bool
+	cfg          webhooks.Config
+}
+
+func (w *webhookFlags) bind(fs *flag.FlagSet) {
+	c := &w.cfg
+	fs.BoolVar(&w.allowPrivate, "webhook-allow-private", false, "let webhooks post to loopback, private, link-local and CGNAT addresses (refused by default: server-side request forgery)")
+	fs.IntVar(&c.Concurrency, "webhook-concurrency", webhooks.DefaultConcurrency, "requests one webhook has in flight at once, each for a different room (a room's events go one at a time, in order)")
+	fs.DurationVar(&c.Timeout, "webhook-timeout", webhooks.DefaultTimeout, "longest one webhook request may take, answer included; past it the attempt failed")
+	fs.DurationVar(&c.BackoffMin, "webhook-backoff-min", webhooks.DefaultBackoffMin, "shortest wait before a failed webhook delivery is tried again")
+	fs.DurationVar(&c.BackoffMax, "webhook-backoff-max", webhooks.DefaultBackoffMax, "longest wait between two attempts of a webhook delivery (exponential backoff with full jitter up to it)")
+	fs.DurationVar(&c.DeadAfter, "webhook-dead-after", webhooks.DefaultDeadAfter, "a webhook delivery still failing this long after its event is given up (dead; an admin may replay it)")
+	fs.DurationVar(&c.Poll, "webhook-poll", webhooks.DefaultPoll, "longest the dispatcher waits between two looks at the outbox (events appended on this node wake it at once)")
+	fs.DurationVar(&c.LeaseTTL, "webhook-lease-ttl", lease.DefaultTTL, "how long the dispatch lease lasts without renewal: in a cluster, the dispatcher moves to another node within it when its node dies")
+	fs.IntVar(&c.Batch, "webhook-batch", webhooks.DefaultBatch, "outbox events fanned out, and due deliveries read, per look")
+}
+
+// webhookService is the dispatcher and the admin of a server's webhooks.
+type webhookService struct {
+	dispatcher *webhooks.Dispatcher
+	admin      *webhooks.Admin
+	client     *egress.Client
+	done       chan struct{}
+	stop       context.CancelFunc
+}
+
+// newWebhooks makes the webhooks of store, or nil when the store keeps no outbox.
+func (w *webhookFlags) newWebhooks(store hubbub.Store, node, filesURL string, log *slog.Logger) *webhookService {
+	ob, ok := store.(hubbub.OutboxStore)
+	if !ok {
+		log.Warn("webhooks: the store keeps no outbox; webhooks are off")
+		return nil
+	}
+	cfg := w.cfg
+	cfg.Node, cfg.FilesURL, cfg.Logger = node, filesURL, log
+	client := egress.New(egress.Config{AllowPrivate: w.allowPrivate, Timeout: cfg.Timeout, MaxIdlePerHost: max(cfg.Concurrency, egress.DefaultMaxIdlePerHost), UserAgent: "hubbub-webhooks/" + hubbub.Version})
+	d := webhooks.New(cfg, ob, client)
+	return &webhookService{dispatcher: d, admin: webhooks.NewAdmin(ob, client, d.HooksChanged), client: client}
+}
+
+// start runs the dispatcher until stop; it dispatches only while this node holds the lease.
+func (s *webhookService) start() {
+	ctx, cancel := context.WithCancel(context.Background())
+	s.stop, s.done = cancel, make(chan struct{})
+	go func() {
+		defer close(s.done)
+		s.dispatcher.Run(ctx)
+	}()
+}
+
+// close stops the dispatcher (giving its lease up) and waits for it.
+func (s *webhookService) close() {
+	if s.stop != nil {
+		s.stop()
+		<-s.done
+	}
+	s.client.Close()
+}

@@ -1,0 +1,274 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"hubbub"
+	"hubbub/internal/egress"
+	"hubbub/internal/webhooks"
+)
+
+func init() { subcommands["webhook"] = runWebhook }
+
+const webhookUsage = `usage:
+  hubbub webhook create URL --rooms ROOMS --events EVENTS [--paused] [--webhook-allow-private]
+  hubbub webhook list
+  hubbub webhook pause ID
+  hubbub webhook resume ID
+  hubbub webhook delete ID
+  hubbub webhook rotate ID
+  hubbub webhook dead ID [--after EVENT_ID] [--limit N]
+  hubbub webhook replay ID [EVENT_ID …]
+ROOMS: room names, prefixes ending in * (team-*), or * for every room but DMs, comma-separated.
+EVENTS: message, edit, delete, reaction, member, topic, notification, comma-separated.
+Each opens the store as hubbub serve does (--data, --postgres, or HUBBUB_DATA, HUBBUB_POSTGRES);
+a running server picks the change up within its --webhook-poll. create and rotate print the
+secret, which is never shown again. hubbub webhook ACTION -h lists the flags.`
+
+// webhookCmd holds one `hubbub webhook` action's settings; the rules are webhooks.Admin's,
+// shared with the REST API.
+type webhookCmd struct {
+	io            stdio
+	store         *serveFlags
+	rooms, events listFlag
+	paused        bool
+	allowPrivate  bool
+	after         string
+	limit         int
+}
+
+// runWebhook manages the server's outgoing webhooks (docs/integrations.md).
+func runWebhook(ctx context.Context, args []string, io stdio) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprintln(io.err, webhookUsage)
+		if len(args) == 0 {
+			return usageError("webhook: which action? create, list, pause, resume, delete, rotate, dead or replay")
+		}
+		return flag.ErrHelp
+	}
+	action, args := args[0], args[1:]
+	c := &webhookCmd{io: io}
+	fs := flag.NewFlagSet("hubbub webhook "+action, flag.ContinueOnError)
+	fs.SetOutput(io.err)
+	c.bindStore(fs)
+	var run func(ctx context.Context, a *webhooks.Admin, args []string) error
+	nargs, varargs := 1, false
+	switch action {
+	case "create":
+		fs.Var(&c.rooms, "rooms", "rooms followed, comma-separated: names, prefixes ending in *, or * (every room but DMs)")
+		fs.Var(&c.events, "events", "events followed, comma-separated: "+strings.Join(hookEventNames(), ", "))
+		fs.BoolVar(&c.paused, "paused", false, "create it paused: deliveries wait until it is resumed")
+		fs.BoolVar(&c.allowPrivate, "webhook-allow-private", false, "accept a URL on a loopback or private address (the server must run with --webhook-allow-private too)")
+		run = c.create
+	case "list":
+		nargs, run = 0, c.list
+	case "pause":
+		run = c.pause(true)
+	case "resume":
+		run = c.pause(false)
+	case "delete":
+		run = c.delete
+	case "rotate":
+		run = c.rotate
+	case "dead":
+		fs.StringVar(&c.after, "after", "", "list the dead deliveries after this event id (the next page)")
+		fs.IntVar(&c.limit, "limit", webhooks.DefaultDeliveriesPage, fmt.Sprintf("most deliveries listed (at most %d)", webhooks.MaxDeliveriesPage))
+		run = c.dead
+	case "replay":
+		varargs, run = true, c.replay
+	default:
+		return usageError(fmt.Sprintf("webhook: unknown action %q\n%s", action, webhookUsage))
+	}
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != nargs && !(varargs && len(pos) >= nargs) {
+		return usageError(fmt.Sprintf("webhook %s: want %d argument(s), got %d %q\n%s", action, nargs, len(pos), pos, webhookUsage))
+	}
+	src, err := applyEnv(fs)
+	if err != nil {
+		return err
+	}
+	if err := refuseNegative(fs, src); err != nil {
+		return err
+	}
+	store, err := c.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	ob, ok := store.(hubbub.OutboxStore)
+	if !ok {
+		return errors.New("webhook: this store keeps no webhooks")
+	}
+	client := egress.New(egress.Config{AllowPrivate: c.allowPrivate})
+	defer client.Close()
+	if err := run(ctx, webhooks.NewAdmin(ob, client, nil), pos); err != nil {
+		return webhookError(action, err)
+	}
+	return nil
+}
+
+func hookEventNames() []string {
+	s := make([]string, len(hubbub.HookEvents))
+	for i, e := range hubbub.HookEvents {
+		s[i] = string(e)
+	}
+	return s
+}
+
+// bindStore binds the flags that choose the store, defaulting as hubbub serve does.
+func (c *webhookCmd) bindStore(fs *flag.FlagSet) {
+	c.store = newServeFlags(flag.NewFlagSet("defaults", flag.ContinueOnError))
+	fs.StringVar(&c.store.data, "data", c.store.data, "SQLite file that keeps the webhooks (hubbub serve's --data)")
+	fs.StringVar(&c.store.postgres, "postgres", "", "PostgreSQL URL (hubbub serve's --postgres; replaces --data)")
+	fs.DurationVar(&c.store.sqliteBusyTimeout, "sqlite-busy-timeout", c.store.sqliteBusyTimeout, "how long a write waits for a lock the running server holds on --data")
+}
+
+// open opens the store without the integrity check, as hubbub user does.
+func (c *webhookCmd) open(ctx context.Context) (hubbub.Store, error) {
+	c.store.sqliteSkipCheck = true
+	log, err := newLogger("text", "warn", c.io.err, 0, 0)
+	if err != nil {
+		return nil, err
+	}
+	return openStore(ctx, c.store, log)
+}
+
+func (c *webhookCmd) create(ctx context.Context, a *webhooks.Admin, args []string) error {
+	events := make([]hubbub.HookEvent, len(c.events))
+	for i, e := range c.events {
+		events[i] = hubbub.HookEvent(e)
+	}
+	w, err := a.Create(ctx, webhooks.Spec{URL: args[0], Rooms: c.rooms, Events: events, Paused: c.paused}, "")
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.io.out, "created %s\nsecret %s\n(the secret signs every request; it is not shown again: hubbub webhook rotate %s makes a new one)\n", w.ID, w.Secret, w.ID)
+	return nil
+}
+
+func (c *webhookCmd) list(ctx context.Context, a *webhooks.Admin, _ []string) error {
+	list, err := a.List(ctx)
+	if err != nil {
+		return err
+	}
+	w := tabwriter.NewWriter(c.io.out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "ID\tURL\tROOMS\tEVENTS\tSTATUS\tPENDING\tDEAD\tCREATED")
+	for _, h := range list {
+		status := "active"
+		if h.Paused {
+			status = "paused"
+		}
+		pending, err := a.Deliveries(ctx, h.ID, hubbub.DeliveryPending, "", webhooks.MaxDeliveriesPage)
+		if err != nil {
+			return err
+		}
+		dead, err := a.Deliveries(ctx, h.ID, hubbub.DeliveryDead, "", webhooks.MaxDeliveriesPage)
+		if err != nil {
+			return err
+		}
+		ev := make([]string, len(h.Events))
+		for i, e := range h.Events {
+			ev[i] = string(e)
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", h.ID, h.URL, orDash(strings.Join(h.Rooms, ",")), strings.Join(ev, ","),
+			status, count(len(pending)), count(len(dead)), h.Created.UTC().Format(time.DateTime))
+	}
+	return w.Flush()
+}
+
+// count shows a number of deliveries read up to a page: "500+" when there may be more.
+func count(n int) string {
+	if n >= webhooks.MaxDeliveriesPage {
+		return fmt.Sprintf("%d+", n)
+	}
+	return fmt.Sprint(n)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func (c *webhookCmd) pause(paused bool) func(ctx context.Context, a *webhooks.Admin, args []string) error {
+	return func(ctx context.Context, a *webhooks.Admin, args []string) error {
+		w, err := a.Update(ctx, args[0], webhooks.Change{Paused: &paused})
+		if err != nil {
+			return err
+		}
+		if paused {
+			fmt.Fprintf(c.io.out, "paused %s: its deliveries wait until it is resumed\n", w.ID)
+		} else {
+			fmt.Fprintf(c.io.out, "resumed %s\n", w.ID)
+		}
+		return nil
+	}
+}
+
+func (c *webhookCmd) delete(ctx context.Context, a *webhooks.Admin, args []string) error {
+	if err := a.Delete(ctx, args[0]); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.io.out, "deleted %s and its deliveries\n", args[0])
+	return nil
+}
+
+func (c *webhookCmd) rotate(ctx context.Context, a *webhooks.Admin, args []string) error {
+	w, err := a.Rotate(ctx, args[0])
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.io.out, "rotated %s\nsecret %s\n(requests are signed with it from now on; the old secret no longer verifies)\n", w.ID, w.Secret)
+	return nil
+}
+
+func (c *webhookCmd) dead(ctx context.Context, a *webhooks.Admin, args []string) error {
+	list, err := a.Deliveries(ctx, args[0], hubbub.DeliveryDead, c.after, c.limit)
+	if err != nil {
+		return err
+	}
+	w := tabwriter.NewWriter(c.io.out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "EVENT\tKIND\tROOM\tSEQ\tATTEMPTS\tCREATED\tLAST ERROR")
+	for _, d := range list {
+		fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%d\t%s\t%s\n", d.Event.ID, d.Event.Kind, orDash(d.Event.Room), d.Event.Seq, d.Attempts,
+			d.Created.UTC().Format(time.DateTime), d.LastError)
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	if len(list) == c.limit {
+		fmt.Fprintf(c.io.out, "(more: hubbub webhook dead %s --after %s)\n", args[0], list[len(list)-1].Event.ID)
+	}
+	return nil
+}
+
+func (c *webhookCmd) replay(ctx context.Context, a *webhooks.Admin, args []string) error {
+	n, err := a.Replay(ctx, args[0], args[1:])
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.io.out, "replayed %d dead deliveries of %s\n", n, args[0])
+	return nil
+}
+
+// webhookError turns an action's error into one line, a usage error for the admin's mistakes.
+func webhookError(action string, err error) error {
+	var he *hubbub.Error
+	if errors.As(err, &he) {
+		switch he.Code {
+		case hubbub.ECodeBadField, hubbub.ECodeBadRoom, hubbub.ECodeMissing, hubbub.ECodeNotFound, hubbub.ECodeLimit:
+			return usageError(fmt.Sprintf("webhook %s: %s", action, he.Message))
+		}
+	}
+	return fmt.Errorf("webhook %s: %w", action, err)
+}

@@ -1,0 +1,369 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"hubbub/internal/natstest"
+	"hubbub/internal/pgtest"
+	"hubbub/internal/signing"
+	"hubbub/internal/testwait"
+	"hubbub/internal/webhooks"
+)
+
+func webhookCmdRun(args ...string) (string, error) {
+	var out, errOut bytes.Buffer
+	err := run(context.Background(), append([]string{"webhook"}, args...), stdio{in: strings.NewReader(""), out: &out, err: &errOut})
+	return out.String(), err
+}
+
+// The receiver's modes.
+const (
+	hookOK   int32 = iota // take the event, answer 200
+	hookFail              // answer 503
+	hookLost              // take the event and never answer (the server times out)
+)
+
+// hookReceiver is a webhook receiver in the test process: it verifies each signature,
+// deduplicates by event id, and records each room's events in the order they first arrived.
+type hookReceiver struct {
+	t        *testing.T
+	srv      *httptest.Server
+	mode     atomic.Int32
+	requests atomic.Int32
+	mu       sync.Mutex
+	secret   string
+	seen     map[string]bool
+	order    map[string][]string // room → texts, in order of first arrival
+	badSig   int
+}
+
+func newHookReceiver(t *testing.T) *hookReceiver {
+	r := &hookReceiver{t: t, seen: map[string]bool{}, order: map[string][]string{}}
+	release := make(chan struct{})
+	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		r.requests.Add(1)
+		body, _ := io.ReadAll(req.Body)
+		mode := r.mode.Load()
+		if mode == hookFail {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		r.mu.Lock()
+		if signing.Verify(req.Header, r.secret, body, time.Now(), 0) != nil {
+			r.badSig++
+			r.mu.Unlock()
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		var b struct {
+			webhooks.Body
+			Data struct {
+				Text string `json:"text"`
+			} `json:"data"`
+		}
+		if err := json.Unmarshal(body, &b); err != nil {
+			r.mu.Unlock()
+			t.Errorf("body %q: %v", body, err)
+			return
+		}
+		if !r.seen[b.ID] {
+			r.seen[b.ID] = true
+			r.order[b.Room] = append(r.order[b.Room], b.Data.Text)
+		}
+		r.mu.Unlock()
+		if mode == hookLost {
+			select {
+			case <-req.Context().Done():
+			case <-release:
+			}
+			return
+		}
+	}))
+	t.Cleanup(func() { close(release); r.srv.Close() })
+	return r
+}
+
+func (r *hookReceiver) count() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.seen)
+}
+
+// check fails t unless each room received exactly texts (in this order), signed right.
+func (r *hookReceiver) check(want map[string][]string) {
+	r.t.Helper()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for room, texts := range want {
+		if strings.Join(r.order[room], "|") != strings.Join(texts, "|") {
+			r.t.Errorf("room %s received\n  %q\nwant\n  %q", room, r.order[room], texts)
+		}
+	}
+	if r.badSig != 0 {
+		r.t.Errorf("%d requests with a bad signature", r.badSig)
+	}
+}
+
+// child is a hubbub serve in a child process (the test binary, HUBBUB_TEST_SERVE=1), which a
+// test may kill with SIGKILL.
+type child struct {
+	cmd  *exec.Cmd
+	addr string
+	mu   sync.Mutex
+	log  []string
+}
+
+func (c *child) logged(s string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, l := range c.log {
+		if strings.Contains(l, s) {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *child) kill(t *testing.T) {
+	if err := c.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.cmd.Wait()
+}
+
+var hookChildFlags = []string{"--host", "127.0.0.1", "--port", "0", "--api-key", "test-key", "--webhook-allow-private",
+	"--webhook-poll", "50ms", "--webhook-backoff-min", "10ms", "--webhook-backoff-max", "100ms", "--webhook-timeout", "500ms", "--webhook-lease-ttl", "1500ms"}
+
+func startHookChild(t *testing.T, args ...string) *child {
+	t.Helper()
+	c := &child{}
+	c.cmd = exec.Command(os.Args[0], append(append([]string{"serve"}, hookChildFlags...), args...)...)
+	c.cmd.Env = append(os.Environ(), "HUBBUB_TEST_SERVE=1")
+	stderr, err := c.cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.cmd.Process.Kill(); _ = c.cmd.Wait() })
+	addr := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			c.mu.Lock()
+			c.log = append(c.log, sc.Text())
+			c.mu.Unlock()
+			if m := listenLine.FindStringSubmatch(sc.Text()); m != nil {
+				addr <- m[1]
+			}
+		}
+	}()
+	select {
+	case c.addr = <-addr:
+	case <-time.After(30 * time.Second):
+		t.Fatal("child server did not start")
+	}
+	return c
+}
+
+// api calls the child's REST API and decodes the answer into out (if not nil).
+func (c *child) api(t *testing.T, method, path string, body any, out any) int {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, "http://"+c.addr+path, rd)
+	req.Header.Set("Authorization", "Bearer test-key")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if out != nil {
+		_ = json.NewDecoder(resp.Body).Decode(out)
+	}
+	return resp.StatusCode
+}
+
+// post publishes a message through the API.
+func (c *child) post(t *testing.T, room, text string) {
+	t.Helper()
+	if st := c.api(t, "POST", "/api/rooms/"+room+"/messages", map[string]string{"from": "ci", "text": text}, nil); st != http.StatusCreated {
+		t.Fatalf("publish %q to %s: %d", text, room, st)
+	}
+}
+
+// TestWebhookSurvivesKill: a receiver that fails, then times out, then recovers gets every
+// event exactly once after deduplication by id, in room order, though the server was killed
+// (SIGKILL) with deliveries pending and events were posted before and after.
+func TestWebhookSurvivesKill(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "h.db")
+	r := newHookReceiver(t)
+	r.mode.Store(hookFail)
+	out, err := webhookCmdRun("create", r.srv.URL+"/hook", "--rooms", "a,b", "--events", "message", "--data", data, "--webhook-allow-private")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^secret (\S+)$`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("create printed no secret: %q", out)
+	}
+	r.secret = m[1]
+
+	want := map[string][]string{}
+	say := func(c *child, i int) {
+		for _, room := range []string{"a", "b"} {
+			text := fmt.Sprintf("%s-%d", room, i)
+			c.post(t, room, text)
+			want[room] = append(want[room], text)
+		}
+	}
+	c := startHookChild(t, "--data", data)
+	for i := range 10 {
+		say(c, i)
+	}
+	testwait.Until(t, "failed attempts", func() bool { return r.requests.Load() >= 4 })
+	c.kill(t)
+
+	r.mode.Store(hookLost) // the restarted server's first requests are taken but never answered
+	c = startHookChild(t, "--data", data)
+	for i := 10; i < 20; i++ {
+		say(c, i)
+	}
+	testwait.Until(t, "requests that time out", func() bool { return r.count() >= 2 })
+	r.mode.Store(hookOK)
+	testwait.Until(t, "every event", func() bool { return r.count() == 40 })
+	var page struct {
+		Deliveries []json.RawMessage `json:"deliveries"`
+	}
+	var list struct {
+		Webhooks []struct{ ID string } `json:"webhooks"`
+	}
+	if st := c.api(t, "GET", "/api/webhooks", nil, &list); st != http.StatusOK || len(list.Webhooks) != 1 {
+		t.Fatalf("GET /api/webhooks: %d %+v", st, list)
+	}
+	testwait.Until(t, "no delivery left pending", func() bool {
+		c.api(t, "GET", "/api/webhooks/"+list.Webhooks[0].ID+"/deliveries?state=pending", nil, &page)
+		return len(page.Deliveries) == 0
+	})
+	r.check(want)
+}
+
+// TestWebhookNodeKill: two nodes on PostgreSQL and NATS; the node dispatching is killed with
+// deliveries in flight; the other takes the lease and delivers every event, exactly once after
+// deduplication, in room order.
+func TestWebhookNodeKill(t *testing.T) {
+	pg := pgtest.FreshSchema(t)
+	ns := natstest.Start(t)
+	r := newHookReceiver(t)
+	common := []string{"--postgres", pg, "--nats", ns.ClientURL()}
+	first := startHookChild(t, append(common, "--node", "first")...)
+	testwait.Until(t, "the first node to dispatch", func() bool { return first.logged("webhooks: dispatching") })
+	second := startHookChild(t, append(common, "--node", "second")...)
+
+	var created struct {
+		Webhook struct{ ID, Secret string } `json:"webhook"`
+	}
+	if st := second.api(t, "POST", "/api/webhooks", map[string]any{"url": r.srv.URL + "/hook", "rooms": []string{"r*"}, "events": []string{"message"}}, &created); st != http.StatusCreated || created.Webhook.Secret == "" {
+		t.Fatalf("create through the second node: %d %+v", st, created)
+	}
+	r.mu.Lock()
+	r.secret = created.Webhook.Secret
+	r.mu.Unlock()
+
+	want := map[string][]string{}
+	say := func(c *child, from, to int) {
+		for i := from; i < to; i++ {
+			for _, room := range []string{"r1", "r2"} {
+				text := fmt.Sprintf("%s-%d", room, i)
+				c.post(t, room, text)
+				want[room] = append(want[room], text)
+			}
+		}
+	}
+	say(first, 0, 5)
+	testwait.Until(t, "some events delivered", func() bool { return r.count() >= 4 })
+	r.mode.Store(hookLost) // the requests in flight when the node dies are never answered
+	before := r.count()
+	say(second, 5, 10)
+	testwait.Until(t, "requests in flight", func() bool { return r.count() > before })
+	first.kill(t)
+	r.mode.Store(hookOK)
+	say(second, 10, 15)
+	testwait.Until(t, "the second node to take the lease", func() bool { return second.logged("webhooks: dispatching") })
+	testwait.Until(t, "every event", func() bool { return r.count() == 30 })
+	r.check(want)
+}
+
+// TestWebhookCommand runs each `hubbub webhook` action on a SQLite file and checks what they
+// refuse.
+func TestWebhookCommand(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "h.db")
+	ok := func(args ...string) string {
+		t.Helper()
+		out, err := webhookCmdRun(append(args, "--data", data)...)
+		if err != nil {
+			t.Fatalf("hubbub webhook %q: %v", args, err)
+		}
+		return out
+	}
+	refused := func(want string, args ...string) {
+		t.Helper()
+		_, err := webhookCmdRun(append(args, "--data", data)...)
+		if err == nil || exitCode(err) != 2 || !strings.Contains(err.Error(), want) {
+			t.Errorf("hubbub webhook %q: err = %v, want a usage error with %q", args, err, want)
+		}
+	}
+	refused("--webhook-allow-private", "create", "http://127.0.0.1:9/hook", "--rooms", "a", "--events", "message")
+	refused("needs rooms", "create", "https://example.com/hook", "--events", "message")
+	refused("unknown event", "create", "https://example.com/hook", "--rooms", "a", "--events", "typing")
+	refused("want 1 argument", "create", "--rooms", "a", "--events", "message")
+	refused("unknown action", "frobnicate")
+	out := ok("create", "https://example.com/hook", "--rooms", "a,team-*", "--events", "message,edit")
+	m := regexp.MustCompile(`(?m)^created (wh_\S+)\nsecret (whsec_\S+)$`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("create printed %q", out)
+	}
+	id := m[1]
+	if !regexp.MustCompile(`(?m)^` + id + ` +https://example.com/hook +a,team-\* +message,edit +active +0 +0 `).MatchString(ok("list")) {
+		t.Errorf("list: %q", ok("list"))
+	}
+	ok("pause", id)
+	if !strings.Contains(ok("list"), " paused ") {
+		t.Error("list does not show it paused")
+	}
+	ok("resume", id)
+	if out := ok("rotate", id); !strings.Contains(out, "secret whsec_") || strings.Contains(out, m[2]) {
+		t.Errorf("rotate printed %q", out)
+	}
+	if out := ok("dead", id); !strings.HasPrefix(out, "EVENT") {
+		t.Errorf("dead printed %q", out)
+	}
+	if out := ok("replay", id); !strings.Contains(out, "replayed 0") {
+		t.Errorf("replay printed %q", out)
+	}
+	ok("delete", id)
+	refused("no webhook", "pause", id)
+	if strings.Contains(ok("list"), id) {
+		t.Error("the deleted webhook is listed")
+	}
+}

@@ -1,0 +1,217 @@
+package api
+
+import (
+	"net/http"
+	"strconv"
+
+	"hubbub"
+	"hubbub/internal/webhooks"
+)
+
+// The webhook endpoints (issue 18): an admin's outgoing webhooks, their dead letters and
+// replays. The rules are webhooks.Admin's, shared with `hubbub webhook`.
+
+// webhookReply is a webhook as the API shows it; the secret only when it was just made.
+type webhookReply struct {
+	Webhook hubbub.Webhook `json:"webhook"`
+}
+
+// deliveriesReply is a page of a webhook's deliveries; Next, when not empty, is the after of
+// the next page.
+type deliveriesReply struct {
+	Webhook    string            `json:"webhook"`
+	State      string            `json:"state"`
+	Deliveries []hubbub.Delivery `json:"deliveries"`
+	Next       string            `json:"next,omitempty"`
+}
+
+// replayRequest is the body of POST /api/webhooks/{id}/replay: the event ids of the dead
+// deliveries to replay, none for all of them.
+type replayRequest struct {
+	IDs []string `json:"ids,omitempty"`
+}
+
+func (s *API) mountWebhooks(m *http.ServeMux) {
+	m.HandleFunc("POST /api/webhooks", s.apiCreateWebhook)
+	m.HandleFunc("GET /api/webhooks", s.apiWebhooks)
+	m.HandleFunc("GET /api/webhooks/{id}", s.apiWebhook)
+	m.HandleFunc("PATCH /api/webhooks/{id}", s.apiUpdateWebhook)
+	m.HandleFunc("DELETE /api/webhooks/{id}", s.apiDeleteWebhook)
+	m.HandleFunc("POST /api/webhooks/{id}/rotate", s.apiRotateWebhook)
+	m.HandleFunc("GET /api/webhooks/{id}/deliveries", s.apiDeliveries)
+	m.HandleFunc("POST /api/webhooks/{id}/replay", s.apiReplay)
+}
+
+// webhooksOff answers when the server has no webhooks (a store without an outbox).
+func (s *API) webhooksOff(w http.ResponseWriter) bool {
+	if s.cfg.Webhooks == nil {
+		writeAPIError(w, apiErrorf(http.StatusNotFound, hubbub.ECodeNotFound, "this server has no webhooks"))
+		return true
+	}
+	return false
+}
+
+// apiCreateWebhook: POST /api/webhooks {url, rooms, events, paused?} → 201 with the secret.
+func (s *API) apiCreateWebhook(w http.ResponseWriter, r *http.Request) {
+	if s.webhooksOff(w) {
+		return
+	}
+	var spec webhooks.Spec
+	if err := readBody(w, r, &spec); err != nil {
+		writeAPIError(w, err)
+		return
+	}
+	ctx, cancel := apiContext(r)
+	defer cancel()
+	hook, err := s.cfg.Webhooks.Create(ctx, spec, "")
+	if err != nil {
+		writeAPIError(w, err)
+		return
+	}
+	s.cfg.Logger.Info("api: webhook created", "webhook", hook.ID, "rooms", hook.Rooms, "events", hook.Events)
+	writeJSON(w, http.StatusCreated, webhookReply{Webhook: hook})
+}
+
+// apiWebhooks: GET /api/webhooks — every webhook, without secrets.
+func (s *API) apiWebhooks(w http.ResponseWriter, r *http.Request) {
+	if s.webhooksOff(w) {
+		return
+	}
+	ctx, cancel := apiContext(r)
+	defer cancel()
+	list, err := s.cfg.Webhooks.List(ctx)
+	if err != nil {
+		writeAPIError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"webhooks": list})
+}
+
+// apiWebhook: GET /api/webhooks/{id}.
+func (s *API) apiWebhook(w http.ResponseWriter, r *http.Request) {
+	if s.webhooksOff(w) {
+		return
+	}
+	ctx, cancel := apiContext(r)
+	defer cancel()
+	hook, err := s.cfg.Webhooks.Get(ctx, r.PathValue("id"))
+	if err != nil {
+		writeAPIError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, webhookReply{Webhook: hook})
+}
+
+// apiUpdateWebhook: PATCH /api/webhooks/{id} {url?, rooms?, events?, paused?}.
+func (s *API) apiUpdateWebhook(w http.ResponseWriter, r *http.Request) {
+	if s.webhooksOff(w) {
+		return
+	}
+	var c webhooks.Change
+	if err := readBody(w, r, &c); err != nil {
+		writeAPIError(w, err)
+		return
+	}
+	ctx, cancel := apiContext(r)
+	defer cancel()
+	hook, err := s.cfg.Webhooks.Update(ctx, r.PathValue("id"), c)
+	if err != nil {
+		writeAPIError(w, err)
+		return
+	}
+	s.cfg.Logger.Info("api: webhook changed", "webhook", hook.ID, "paused", hook.Paused)
+	writeJSON(w, http.StatusOK, webhookReply{Webhook: hook})
+}
+
+// apiDeleteWebhook: DELETE /api/webhooks/{id} — the webhook and its deliveries.
+func (s *API) apiDeleteWebhook(w http.ResponseWriter, r *http.Request) {
+	if s.webhooksOff(w) {
+		return
+	}
+	ctx, cancel := apiContext(r)
+	defer cancel()
+	id := r.PathValue("id")
+	if err := s.cfg.Webhooks.Delete(ctx, id); err != nil {
+		writeAPIError(w, err)
+		return
+	}
+	s.cfg.Logger.Info("api: webhook deleted", "webhook", id)
+	writeJSON(w, http.StatusOK, map[string]any{"deleted": id})
+}
+
+// apiRotateWebhook: POST /api/webhooks/{id}/rotate — a fresh secret, shown once.
+func (s *API) apiRotateWebhook(w http.ResponseWriter, r *http.Request) {
+	if s.webhooksOff(w) {
+		return
+	}
+	ctx, cancel := apiContext(r)
+	defer cancel()
+	hook, err := s.cfg.Webhooks.Rotate(ctx, r.PathValue("id"))
+	if err != nil {
+		writeAPIError(w, err)
+		return
+	}
+	s.cfg.Logger.Info("api: webhook secret rotated", "webhook", hook.ID)
+	writeJSON(w, http.StatusOK, webhookReply{Webhook: hook})
+}
+
+// apiDeliveries: GET /api/webhooks/{id}/deliveries?state=dead|pending&after=&limit=.
+func (s *API) apiDeliveries(w http.ResponseWriter, r *http.Request) {
+	if s.webhooksOff(w) {
+		return
+	}
+	q := r.URL.Query()
+	limit := 0
+	if v := q.Get("limit"); v != "" {
+		var err error
+		if limit, err = strconv.Atoi(v); err != nil || limit <= 0 {
+			writeAPIError(w, apiErrorf(http.StatusBadRequest, hubbub.ECodeBadField, "limit must be a positive integer"))
+			return
+		}
+	}
+	state := hubbub.DeliveryState(q.Get("state"))
+	if state == "" {
+		state = hubbub.DeliveryDead
+	}
+	ctx, cancel := apiContext(r)
+	defer cancel()
+	id := r.PathValue("id")
+	list, err := s.cfg.Webhooks.Deliveries(ctx, id, state, q.Get("after"), limit)
+	if err != nil {
+		writeAPIError(w, err)
+		return
+	}
+	reply := deliveriesReply{Webhook: id, State: string(state), Deliveries: list}
+	page := limit
+	if page == 0 {
+		page = webhooks.DefaultDeliveriesPage
+	}
+	if len(list) == page {
+		reply.Next = list[len(list)-1].Event.ID
+	}
+	writeJSON(w, http.StatusOK, reply)
+}
+
+// apiReplay: POST /api/webhooks/{id}/replay {ids?} — dead deliveries pending again.
+func (s *API) apiReplay(w http.ResponseWriter, r *http.Request) {
+	if s.webhooksOff(w) {
+		return
+	}
+	var req replayRequest
+	if r.ContentLength != 0 {
+		if err := readBody(w, r, &req); err != nil {
+			writeAPIError(w, err)
+			return
+		}
+	}
+	ctx, cancel := apiContext(r)
+	defer cancel()
+	id := r.PathValue("id")
+	n, err := s.cfg.Webhooks.Replay(ctx, id, req.IDs)
+	if err != nil {
+		writeAPIError(w, err)
+		return
+	}
+	s.cfg.Logger.Info("api: webhook deliveries replayed", "webhook", id, "replayed", n)
+	writeJSON(w, http.StatusOK, map[string]any{"webhook": id, "replayed": n})
+}
