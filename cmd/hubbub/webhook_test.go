@@ -367,3 +367,102 @@ func TestWebhookCommand(t *testing.T) {
 		t.Error("the deleted webhook is listed")
 	}
 }
+
+// TestWebhookAPI drives /api/webhooks on a running server: create (the secret once), get and
+// list (never the secret), PATCH pause and resume, rotate, deliveries with their last error,
+// replay, delete, and the refusals.
+func TestWebhookAPI(t *testing.T) {
+	r := newHookReceiver(t)
+	r.mode.Store(hookFail)
+	c := startHookChild(t, "--data", filepath.Join(t.TempDir(), "h.db"), "--webhook-dead-after", "1ns")
+	type hook struct {
+		ID     string   `json:"id"`
+		Secret string   `json:"secret"`
+		Paused bool     `json:"paused"`
+		Rooms  []string `json:"rooms"`
+	}
+	var created struct{ Webhook hook }
+	if st := c.api(t, "POST", "/api/webhooks", map[string]any{"url": r.srv.URL, "rooms": []string{"a"}, "events": []string{"message"}}, &created); st != http.StatusCreated || created.Webhook.Secret == "" {
+		t.Fatalf("create: %d %+v", st, created)
+	}
+	id := created.Webhook.ID
+	r.mu.Lock()
+	r.secret = created.Webhook.Secret
+	r.mu.Unlock()
+	var got struct{ Webhook hook }
+	if st := c.api(t, "GET", "/api/webhooks/"+id, nil, &got); st != http.StatusOK || got.Webhook.ID != id || got.Webhook.Secret != "" {
+		t.Errorf("get: %d %+v", st, got)
+	}
+	var errBody struct{ Code, Message string }
+	for _, bad := range []struct {
+		method, path string
+		body         any
+		status       int
+		code         string
+	}{
+		{"POST", "/api/webhooks", map[string]any{"url": "ftp://example.com/", "rooms": []string{"a"}, "events": []string{"message"}}, 400, "bad_field"},
+		{"POST", "/api/webhooks", map[string]any{"url": "https://example.com/", "rooms": []string{"a b"}, "events": []string{"message"}}, 400, "bad_room"},
+		{"POST", "/api/webhooks", map[string]any{"url": "https://example.com/", "rooms": []string{"a"}, "events": []string{"typing"}}, 400, "bad_field"},
+		{"POST", "/api/webhooks", map[string]any{"url": "https://example.com/", "rooms": []string{"a"}, "events": []string{"message"}, "colour": 1}, 400, "bad_json"},
+		{"GET", "/api/webhooks/wh_none", nil, 404, "not_found"},
+		{"PATCH", "/api/webhooks/wh_none", map[string]any{"paused": true}, 404, "not_found"},
+		{"GET", "/api/webhooks/" + id + "/deliveries?state=gone", nil, 400, "bad_field"},
+		{"GET", "/api/webhooks/" + id + "/deliveries?limit=x", nil, 400, "bad_field"},
+	} {
+		if st := c.api(t, bad.method, bad.path, bad.body, &errBody); st != bad.status || errBody.Code != bad.code {
+			t.Errorf("%s %s: %d %+v, want %d %s", bad.method, bad.path, st, errBody, bad.status, bad.code)
+		}
+	}
+
+	c.post(t, "a", "one")
+	c.post(t, "a", "two")
+	var page struct {
+		Deliveries []struct {
+			Attempts  int    `json:"attempts"`
+			LastError string `json:"last_error"`
+			State     string `json:"state"`
+		} `json:"deliveries"`
+	}
+	testwait.Until(t, "both deliveries dead (the receiver fails, dead after 1ns)", func() bool {
+		c.api(t, "GET", "/api/webhooks/"+id+"/deliveries?state=dead", nil, &page)
+		return len(page.Deliveries) == 2
+	})
+	if d := page.Deliveries[0]; d.Attempts != 1 || d.LastError != "HTTP 503" || d.State != "dead" {
+		t.Errorf("dead delivery %+v", d)
+	}
+
+	var patched struct{ Webhook hook }
+	if st := c.api(t, "PATCH", "/api/webhooks/"+id, map[string]any{"paused": true}, &patched); st != http.StatusOK || !patched.Webhook.Paused {
+		t.Fatalf("pause: %d %+v", st, patched)
+	}
+	var rotated struct{ Webhook hook }
+	if st := c.api(t, "POST", "/api/webhooks/"+id+"/rotate", nil, &rotated); st != http.StatusOK || rotated.Webhook.Secret == "" || rotated.Webhook.Secret == created.Webhook.Secret {
+		t.Fatalf("rotate: %d %+v", st, rotated)
+	}
+	r.mu.Lock()
+	r.secret = rotated.Webhook.Secret
+	r.mu.Unlock()
+	r.mode.Store(hookOK)
+	var replayed struct{ Replayed int }
+	if st := c.api(t, "POST", "/api/webhooks/"+id+"/replay", map[string]any{}, &replayed); st != http.StatusOK || replayed.Replayed != 2 {
+		t.Fatalf("replay: %d %+v", st, replayed)
+	}
+	c.api(t, "GET", "/api/webhooks/"+id+"/deliveries?state=pending", nil, &page)
+	if len(page.Deliveries) != 2 {
+		t.Errorf("a paused webhook's replayed deliveries: %d pending, want 2", len(page.Deliveries))
+	}
+	var resumed struct{ Webhook hook }
+	if st := c.api(t, "PATCH", "/api/webhooks/"+id, map[string]any{"paused": false}, &resumed); st != http.StatusOK || resumed.Webhook.Paused || resumed.Webhook.ID != id {
+		t.Fatalf("resume: %d %+v", st, resumed)
+	}
+	testwait.Until(t, "the replayed events, signed with the new secret", func() bool { return r.count() == 2 })
+	r.check(map[string][]string{"a": {"one", "two"}})
+
+	var list struct{ Webhooks []hook }
+	if st := c.api(t, "DELETE", "/api/webhooks/"+id, nil, nil); st != http.StatusOK {
+		t.Errorf("delete: %d", st)
+	}
+	if st := c.api(t, "GET", "/api/webhooks", nil, &list); st != http.StatusOK || len(list.Webhooks) != 0 {
+		t.Errorf("list after delete: %d %+v", st, list)
+	}
+}
