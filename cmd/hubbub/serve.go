@@ -262,10 +262,8 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 	}
 
 	hooks := f.webhooks.newWebhooks(store, f.node, f.srv.FilesURL, log)
-	if hooks != nil {
-		f.hub.Appended = hooks.dispatcher.Nudge
-		f.srv.Webhooks = hooks.admin
-	}
+	f.hub.Appended = hooks.dispatcher.Nudge
+	f.srv.Webhooks = hooks.admin
 	h := hub.New(f.hub, store, broker)
 	defer h.Close()
 	resync.Store(h)
@@ -304,10 +302,8 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 		onListen(ln.Addr())
 	}
 
-	if hooks != nil {
-		hooks.start()
-		defer hooks.close() // before the store closes
-	}
+	hooks.start()
+	defer hooks.close() // before the store closes
 
 	pruneDone := make(chan struct{})
 	pruneCtx, stopPrune := context.WithCancel(context.Background())

@@ -39,18 +39,13 @@ type webhookService struct {
 	stop       context.CancelFunc
 }
 
-// newWebhooks makes the webhooks of store, or nil when the store keeps no outbox.
+// newWebhooks makes the dispatcher and the admin of store's webhooks.
 func (w *webhookFlags) newWebhooks(store hubbub.Store, node, filesURL string, log *slog.Logger) *webhookService {
-	ob, ok := store.(hubbub.OutboxStore)
-	if !ok {
-		log.Warn("webhooks: the store keeps no outbox; webhooks are off")
-		return nil
-	}
 	cfg := w.cfg
 	cfg.Node, cfg.FilesURL, cfg.Logger = node, filesURL, log
 	client := egress.New(egress.Config{AllowPrivate: w.allowPrivate, Timeout: cfg.Timeout, MaxIdlePerHost: max(cfg.Concurrency, egress.DefaultMaxIdlePerHost), UserAgent: "hubbub-webhooks/" + hubbub.Version})
-	d := webhooks.New(cfg, ob, client)
-	return &webhookService{dispatcher: d, admin: webhooks.NewAdmin(ob, client, d.HooksChanged), client: client}
+	d := webhooks.New(cfg, store, client)
+	return &webhookService{dispatcher: d, admin: webhooks.NewAdmin(store, client, d.HooksChanged), client: client}
 }
 
 // start runs the dispatcher until stop; it dispatches only while this node holds the lease.

@@ -104,13 +104,9 @@ func runWebhook(ctx context.Context, args []string, io stdio) error {
 		return err
 	}
 	defer store.Close()
-	ob, ok := store.(hubbub.OutboxStore)
-	if !ok {
-		return errors.New("webhook: this store keeps no webhooks")
-	}
 	client := egress.New(egress.Config{AllowPrivate: c.allowPrivate})
 	defer client.Close()
-	if err := run(ctx, webhooks.NewAdmin(ob, client, nil), pos); err != nil {
+	if err := run(ctx, webhooks.NewAdmin(store, client, nil), pos); err != nil {
 		return webhookError(action, err)
 	}
 	return nil
