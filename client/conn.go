@@ -547,6 +547,8 @@ func (c *Conn) answer(f wire.Frame) {
 		key = reqKey(wire.TypeSearch, f.Room, f.ID)
 	case *wire.Pong:
 		key = reqKey(wire.TypePing, "", f.ID)
+	case *wire.Notify:
+		key = reqKey(wire.TypeNotify, f.Room, "")
 	case *wire.Error:
 		if f.Request == "" {
 			return

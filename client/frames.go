@@ -64,6 +64,8 @@ type (
 	Unknown = wire.Unknown
 	// SearchResults answers a search: a page of hits.
 	SearchResults = wire.SearchResults
+	// Notify is the user's notification level for a room (NotifyLevel).
+	Notify = wire.Notify
 )
 
 // Parts of frames.
@@ -155,4 +157,6 @@ type (
 	ReadRequest = wire.ReadRequest
 	// SearchRequest is the search request.
 	SearchRequest = wire.SearchRequest
+	// NotifyRequest is the notify request.
+	NotifyRequest = wire.NotifyRequest
 )

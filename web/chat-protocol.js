@@ -72,6 +72,8 @@ const HUBBUB_FRAMES = {
     read: ["room", "seq"],
     // Search.
     search: ["q", "room", "from", "since", "until", "order", "cursor", "limit", "id"],
+    // Notifications for people who are away.
+    notify: ["room", "level", "id"],
   },
   // Server → client.
   receive: {
@@ -101,6 +103,8 @@ const HUBBUB_FRAMES = {
     member_changed: ["room", "log_seq", "from", "user", "subject", "subject_name", "action", "role", "time"],
     // Search.
     search_results: ["id", "q", "room", "hits", "next", "partial"],
+    // Notifications for people who are away.
+    notify: ["room", "level", "id"],
   },
   // welcome's limits.
   limits: ["max_text", "max_rooms", "history_max", "history_page_max", "send_rate", "send_burst", "max_attachments"],
@@ -341,6 +345,9 @@ function applyReaction(m, ch, me) {
  *   revisions {room, seq, revisions}  the texts a message has had, oldest first
  *   search-results {id, frame?, error?}  the answer to search(): {q, room, hits: [{message,
  *                                  snippet: [{text, hit}]}], next, partial}, or the error frame
+ *   notify-level {room, level, id} or {room, id, error}  the answer to notifyLevel(): my
+ *                                  notification level of the room now ("all", "mention" or
+ *                                  "nothing"), or the error frame that refused it
  *   pending  {room}               sends or changes waiting for their ack changed
  *   members  {room}
  *   typing   {room}
@@ -637,6 +644,19 @@ class ChatClient extends EventTarget {
     const id = "q" + this.searchSeq;
     const f = Object.assign({ type: "search", id }, params);
     for (const k of Object.keys(f)) if (f[k] === "" || f[k] === undefined) delete f[k];
+    return this.frame(f) ? id : "";
+  }
+
+  /**
+   * Sets my notification level of room ("all", "mention" or "nothing": what notifies me of it
+   * while I am away, docs/protocol.md, Notifications), or asks it when level is empty. Returns
+   * the id the notify-level event carries back; "" when not connected.
+   */
+  notifyLevel(room, level) {
+    this.notifySeq = (this.notifySeq || 0) + 1;
+    const id = "n" + this.notifySeq;
+    const f = { type: "notify", room, id };
+    if (level) f.level = level;
     return this.frame(f) ? id : "";
   }
 
@@ -991,6 +1011,11 @@ class ChatClient extends EventTarget {
       case "search_results":
         this.onSearchResults(f);
         break;
+      case "notify":
+        if (typeof f.room === "string" && typeof f.level === "string") {
+          this.emit("notify-level", { room: f.room, level: f.level, id: typeof f.id === "string" ? f.id : "" });
+        }
+        break;
       default:
         // pong: nothing to do beyond heard(); the people frames are rooms-protocol.js's.
         this.receivePeople(f, r);
@@ -1275,6 +1300,11 @@ class ChatClient extends EventTarget {
     if (f.request === "search") {
       // A refused search is the searcher's to show (search-results), not a problem of the room.
       this.emit("search-results", { id: typeof f.id === "string" ? f.id : "", error: f });
+      return;
+    }
+    if (f.request === "notify") {
+      // The room menu that asked shows it, as search shows its own.
+      this.emit("notify-level", { room: typeof f.room === "string" ? f.room : "", id: typeof f.id === "string" ? f.id : "", error: f });
       return;
     }
     const r = typeof f.room === "string" ? this.rooms.get(f.room) : undefined;

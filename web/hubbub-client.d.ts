@@ -125,6 +125,9 @@ export interface Message {
   version: number;
 }
 
+/** What notifies me of a room while I am away: every message, mentions (and a DM's messages), or nothing. */
+export type NotifyLevel = "all" | "mention" | "nothing";
+
 /** A page of a search's hits (the search-results event's frame). */
 export interface SearchPage {
   q: string;
@@ -214,6 +217,8 @@ export interface ChatClientEvents {
   revisions: { room: string; seq: number; revisions: unknown[] };
   /** The answer to search(id): a page of hits, or the error frame that refused it. */
   "search-results": { id: string; frame?: SearchPage; error?: { code: string; message: string } };
+  /** The answer to notifyLevel(id): my notification level of the room now, or the error frame that refused it. */
+  "notify-level": { room: string; id: string; level?: NotifyLevel; error?: { code: string; message: string } };
   /** Sends or changes waiting for their ack changed (room.pending, room.changes). */
   pending: { room: string };
   members: { room: string };
@@ -321,6 +326,8 @@ export class ChatClient extends EventTarget {
   revisions(room: string, seq: number): boolean;
   /** Searches (docs/protocol.md, Search); returns the id the search-results event carries, "" when not connected. */
   search(params: { q: string; room?: string; from?: string; since?: string; until?: string; order?: "newest" | "relevance"; cursor?: string; limit?: number }): string;
+  /** Sets my notification level of a room, or asks it without a level (docs/protocol.md, Notifications); returns the id the notify-level event carries, "" when not connected. */
+  notifyLevel(room: string, level?: NotifyLevel): string;
   /** Tells the room I am typing (rate-limited here). */
   typing(room: string): void;
   /** Who is typing in the room now (not me). */

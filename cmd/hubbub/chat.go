@@ -41,6 +41,7 @@ commands work too (start a message with "//" to send a line that begins with "/"
 ` + chatPeopleHelp + `
 ` + chatSearchHelp + `
 ` + chatFilesHelp + `
+` + chatNotifyHelp + `
   /quit            stop (like end of input)
 
 With several URLs it connects to the first that answers and moves to the next one when a
@@ -298,6 +299,9 @@ func (c *chat) command(ctx context.Context, line string) (quit bool) {
 	if !handled {
 		handled, err = c.filesCommand(ctx, words[0], line)
 	}
+	if !handled {
+		handled, err = c.notifyCommand(ctx, words[0], line)
+	}
 	if handled {
 		if err != nil && ctx.Err() == nil {
 			fmt.Fprintf(c.io.err, "* %s: %v\n", words[0], err)
@@ -337,7 +341,7 @@ func (c *chat) command(ctx context.Context, line string) (quit bool) {
 		}
 		_, err = c.ses.Who(ctx, arg) // the members frame is printed with the other events
 	case "/help":
-		fmt.Fprintln(c.io.err, "commands: /join ROOM, /leave [ROOM], /who [ROOM], /reply SEQ TEXT, /edit SEQ TEXT, /delete SEQ, /react SEQ EMOJI, /rooms, /dm NAME..., /create ROOM [--private] [--topic TEXT], /invite NAME, /remove NAME, /topic TEXT, /part [ROOM], /directory [TEXT], /search [#ROOM] TEXT, /search --more, /upload PATH [TEXT], /quit; //text sends /text")
+		fmt.Fprintln(c.io.err, "commands: /join ROOM, /leave [ROOM], /who [ROOM], /reply SEQ TEXT, /edit SEQ TEXT, /delete SEQ, /react SEQ EMOJI, /rooms, /dm NAME..., /create ROOM [--private] [--topic TEXT], /invite NAME, /remove NAME, /topic TEXT, /part [ROOM], /directory [TEXT], /search [#ROOM] TEXT, /search --more, /upload PATH [TEXT], /notify [all|mention|nothing], /quit; //text sends /text")
 	default:
 		err = fmt.Errorf("unknown command %s (try /help)", words[0])
 	}

@@ -137,6 +137,8 @@ func New(cfg Config, h *hub.Hub, sessions *session.Service) *API {
 	m.HandleFunc("GET /api/rooms/{room}", s.apiRoom)
 	m.HandleFunc("POST /api/rooms/{room}/invite", s.apiInvite)
 	m.HandleFunc("PUT /api/rooms/{room}/read", s.apiRead)
+	m.HandleFunc("GET /api/rooms/{room}/notify", s.apiNotify)
+	m.HandleFunc("PUT /api/rooms/{room}/notify", s.apiNotify)
 	m.HandleFunc("POST /api/dms", s.apiDM)
 	m.HandleFunc("GET /api/directory", s.apiDirectory)
 	m.HandleFunc("GET /api/search", s.apiSearch)

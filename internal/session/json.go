@@ -95,6 +95,8 @@ func (j *jsonSession) Handle(data []byte) {
 		j.revisions(ctx, &f)
 	case wire.TypeSearch:
 		j.search(ctx, &f)
+	case wire.TypeNotify:
+		j.notifyLevel(ctx, &f)
 	case wire.TypeTyping:
 		if j.typing.allow(f.Room, time.Now()) {
 			_ = j.svc.hub.Typing(ctx, f.Room, j.member.Name)
@@ -231,9 +233,10 @@ func (j *jsonSession) mayActOutside(typ string) bool {
 	if typ == wire.TypeDelete {
 		return hubbub.CanModerate(j.svc.roleOf(j.member))
 	}
-	// A search of one room is refused only as its history would be (MayRead), as the REST
-	// API's is: a connection need not follow a room to search it.
-	return isModeration(typ) || isConversation(typ) || typ == wire.TypeSearch
+	// A search of one room, and a notification level, are refused only as its history would
+	// be (MayRead), as the REST API's are: a connection need not follow a room to search it
+	// or to choose what notifies it (the page's room menu sets it for any room of the list).
+	return isModeration(typ) || isConversation(typ) || typ == wire.TypeSearch || typ == wire.TypeNotify
 }
 
 // allowWrite applies the send rate limit to a frame that writes to a room's log (send, edit,

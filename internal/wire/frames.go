@@ -44,6 +44,8 @@ const (
 	TypeRead      = "read"
 	// Search (search.go).
 	TypeSearch = "search"
+	// Notifications for people who are away (notify.go), in both directions.
+	TypeNotify = "notify"
 
 	// Server → client (and history, typing).
 	TypeWelcome   = "welcome"
@@ -357,6 +359,8 @@ type ClientFrame struct {
 	Names   []string `json:"names,omitempty"`
 	Role    string   `json:"role,omitempty"`
 	Query   string   `json:"query,omitempty"`
+	// Level is read by notify.
+	Level string `json:"level,omitempty"`
 	// Q, From, Until, Order and Cursor are read by search (Since too, as a time).
 	Q      string `json:"q,omitempty"`
 	From   string `json:"from,omitempty"`
@@ -437,6 +441,7 @@ var clientFrames = map[string]clientFrame{
 	TypeMembers:   {MembersRequest{}, []string{"room"}},
 	TypeRead:      {ReadRequest{}, []string{"room", "seq"}},
 	TypeSearch:    {SearchRequest{}, nil},
+	TypeNotify:    {NotifyRequest{}, []string{"room"}},
 }
 
 // Server → client frames. The server builds and encodes them (New…, Encode); clients decode
@@ -445,7 +450,7 @@ var clientFrames = map[string]clientFrame{
 // Frame is a frame received from the server: *Welcome, *Joined, *Left, *Message, *Ack,
 // *History, *Presence, *Typing, *Members, *Pong, *Deleted, *Moderated, *Edited, *Reacted,
 // *Revisions, *Room, *Unroom, *Rooms, *Directory, *Read, *TopicChanged, *MemberChanged,
-// *SearchResults, *Error or *Unknown.
+// *SearchResults, *Notify, *Error or *Unknown.
 // (the client package's Session also delivers its own connection events as Frames.)
 type Frame interface {
 	// FrameType returns the frame's wire type, such as "message".
@@ -933,6 +938,7 @@ var serverFrames = map[string]func() Frame{
 	TypeTopicChanged:  func() Frame { return new(TopicChanged) },
 	TypeMemberChanged: func() Frame { return new(MemberChanged) },
 	TypeSearchResults: func() Frame { return new(SearchResults) },
+	TypeNotify:        func() Frame { return new(Notify) },
 }
 
 // FrameType implements Frame.

@@ -239,3 +239,17 @@ test("a message carries a file uploaded with POST /upload", async () => {
   assert.equal(got.status, 200);
   assert.equal(await got.text(), "the notes");
 });
+
+test("notifyLevel sets and asks my notification level of a room", async () => {
+  const jo = connect("jo");
+  await join(jo, "js-notify");
+  const answer = (id) => waitFor(jo, "notify-level", (d) => d.id === id, `the answer to notify ${id}`);
+  const asked = jo.notifyLevel("js-notify");
+  assert.ok(asked, "the question goes out");
+  assert.equal((await answer(asked)).level, "mention");
+  const set = await answer(jo.notifyLevel("js-notify", "all"));
+  assert.equal(set.room, "js-notify");
+  assert.equal(set.level, "all");
+  assert.equal((await answer(jo.notifyLevel("js-notify"))).level, "all");
+  assert.equal((await answer(jo.notifyLevel("js-notify", "loud"))).error.code, "bad_field");
+});

@@ -1,0 +1,53 @@
+package main
+
+import (
+	"context"
+	"io"
+	"path/filepath"
+	"testing"
+
+	"hubbub"
+	"hubbub/internal/servertest"
+)
+
+// ann's `hubbub chat` shows and sets her notification level of the current room with /notify,
+// which the store then holds, and is told when a level is not one.
+func TestChatNotify(t *testing.T) {
+	chatLeakCheck(t)
+	s := servertest.Start(t, servertest.Options{DataPath: filepath.Join(t.TempDir(), "hubbub.db")})
+	ann := chatUser(t, "ann")
+	pr, pw := io.Pipe()
+	t.Cleanup(func() { pw.Close() })
+	run := startChat(t, pr, chatArgs(ann, []string{"--room", "ops", s.WS})...)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("stdout:\n%s\nstderr:\n%s", run.out.String(), run.err.String())
+		}
+	})
+	run.waitOutput(t, "* you joined ops")
+	say := func(line string) {
+		t.Helper()
+		if _, err := io.WriteString(pw, line+"\n"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	say("/notify")
+	run.waitErr(t, "* notifications of ops while you are away: mentions and DMs (mention)\n")
+	say("/notify all")
+	run.waitErr(t, "* notifications of ops while you are away: every message (all)\n")
+	say("/notify loud")
+	run.waitErr(t, `* /notify: "loud" is not a level: all, mention or nothing`)
+	say("/notify all now")
+	run.waitErr(t, "* /notify: usage: /notify [all|mention|nothing]")
+	say("/notify nothing")
+	run.waitErr(t, "* notifications of ops while you are away: none (nothing)\n")
+
+	u, found, err := s.Store.UserByName(context.Background(), "ann")
+	if err != nil || !found {
+		t.Fatalf("ann is not stored: %v", err)
+	}
+	level, err := s.Store.NotifyLevel(context.Background(), u.ID, "ops")
+	if err != nil || level != hubbub.NotifyNothing {
+		t.Fatalf("the store holds %q (%v), want nothing", level, err)
+	}
+}

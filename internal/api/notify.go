@@ -1,0 +1,61 @@
+package api
+
+import (
+	"net/http"
+
+	"hubbub"
+)
+
+// notifyRequest is the body of PUT /api/rooms/{room}/notify.
+type notifyRequest struct {
+	// User is the name of the user whose level changes; Level the level.
+	User  string `json:"user"`
+	Level string `json:"level"`
+}
+
+// notifyAnswer is a user's notification level for a room.
+type notifyAnswer struct {
+	Room  string `json:"room"`
+	User  string `json:"user"`
+	Name  string `json:"name"`
+	Level string `json:"level"`
+}
+
+// apiNotify: GET /api/rooms/{room}/notify?user=NAME reads a user's notification level for the
+// room, PUT with {user, level} sets it (docs/protocol.md, Notifications), under the user's
+// read rights, as their notify frame does (session.Service.NotifyLevel).
+func (s *API) apiNotify(w http.ResponseWriter, r *http.Request) {
+	room, err := pathRoom(r)
+	if err != nil {
+		writeAPIError(w, err)
+		return
+	}
+	req := notifyRequest{User: r.URL.Query().Get("user")}
+	if r.Method == http.MethodPut {
+		if err := readBody(w, r, &req); err != nil {
+			writeAPIError(w, err)
+			return
+		}
+		if req.Level == "" {
+			writeAPIError(w, hubbub.Errorf(hubbub.ECodeMissing, "notify needs a \"level\": %q, %q or %q", hubbub.NotifyAll, hubbub.NotifyMention, hubbub.NotifyNothing))
+			return
+		}
+	}
+	if req.User == "" {
+		writeAPIError(w, hubbub.Errorf(hubbub.ECodeMissing, "notify needs a \"user\" (a name)"))
+		return
+	}
+	ctx, cancel := apiContext(r)
+	defer cancel()
+	u, err := s.userNamed(ctx, s.hub.Store(), req.User)
+	if err != nil {
+		writeAPIError(w, err)
+		return
+	}
+	level, err := s.sessions.NotifyLevel(ctx, u.ID, room, req.Level, nil)
+	if err != nil {
+		writeAPIError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, notifyAnswer{Room: room, User: u.ID, Name: u.Name, Level: level})
+}
