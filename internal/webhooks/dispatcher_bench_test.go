@@ -11,24 +11,43 @@ import (
 
 	"hubbub"
 	"hubbub/internal/egress"
+	"hubbub/internal/pgtest"
+	"hubbub/internal/postgres"
 )
 
 // BenchmarkDispatch measures the dispatcher's throughput to a local receiver that answers
-// 200 at once, on SQLite: b.N message events, appended before the timer starts, spread over
+// 200 at once, on SQLite and (with HUBBUB_TEST_POSTGRES) PostgreSQL: b.N message events, appended before the timer starts, spread over
 // rooms, delivered with Concurrency requests per webhook. One room is the sequential case
 // (each event waits for the one before); several rooms go in parallel. Reported: events/s.
 //
 //	go test ./internal/webhooks -run XXX -bench Dispatch -benchtime 2000x
 func BenchmarkDispatch(b *testing.B) {
-	for _, bc := range []struct{ rooms, concurrency int }{{1, 4}, {16, 1}, {16, 4}, {16, 16}} {
-		b.Run(fmt.Sprintf("rooms=%d/concurrency=%d", bc.rooms, bc.concurrency), func(b *testing.B) {
-			benchDispatch(b, bc.rooms, bc.concurrency)
-		})
+	stores := []string{"sqlite"}
+	if pgtest.Wanted() {
+		stores = append(stores, "postgres")
+	}
+	for _, store := range stores {
+		for _, bc := range []struct{ rooms, concurrency int }{{1, 4}, {16, 1}, {16, 4}, {16, 16}} {
+			b.Run(fmt.Sprintf("store=%s/rooms=%d/concurrency=%d", store, bc.rooms, bc.concurrency), func(b *testing.B) {
+				benchDispatch(b, store, bc.rooms, bc.concurrency)
+			})
+		}
 	}
 }
 
-func benchDispatch(b *testing.B, rooms, concurrency int) {
-	s, ob := openStore(b)
+func benchDispatch(b *testing.B, store string, rooms, concurrency int) {
+	var s hubbub.Store
+	if store == "postgres" {
+		pg, err := postgres.Open(context.Background(), pgtest.FreshSchema(b), postgres.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer pg.Close()
+		s = pg
+	} else {
+		s, _ = openStore(b)
+	}
+	ob := s
 	var got atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		got.Add(1)
