@@ -31,12 +31,21 @@ const (
 	deliveryCols  = `webhook, body, dead, attempts, next_attempt, created, last_error`
 	selectWebhook = `SELECT ` + webhookCols + ` FROM webhooks WHERE id = $1`
 	// dueDeliveries is DueDeliveries: the head of each queue (webhook, room) of a webhook not
-	// paused, if it is due. A dead delivery is in no queue.
-	dueDeliveries = `SELECT ` + deliveryCols + ` FROM deliveries d
-		WHERE NOT d.dead AND d.next_attempt <= $1
-		AND d.webhook IN (SELECT id FROM webhooks WHERE NOT paused)
-		AND NOT EXISTS (SELECT 1 FROM deliveries e
-			WHERE e.webhook = d.webhook AND e.room = d.room AND NOT e.dead AND (e.seq, e.pos) < (d.seq, d.pos))
+	// paused, if it is due. A dead delivery is in no queue. The rooms of each webhook are found
+	// by a skip scan of deliveries_queue (q: one index probe per queue) and each head by one
+	// more, so the cost grows with the number of queues, not with the deliveries waiting
+	// behind their heads (millions, after a receiver was down for a day).
+	dueDeliveries = `WITH RECURSIVE q(webhook, room) AS (
+			SELECT w.id, (SELECT room FROM deliveries WHERE webhook = w.id AND NOT dead ORDER BY room LIMIT 1)
+				FROM webhooks w WHERE NOT w.paused
+			UNION ALL
+			SELECT q.webhook, (SELECT room FROM deliveries WHERE webhook = q.webhook AND NOT dead AND room > q.room
+					ORDER BY room LIMIT 1)
+				FROM q WHERE q.room IS NOT NULL)
+		SELECT d.webhook, d.body, d.dead, d.attempts, d.next_attempt, d.created, d.last_error
+		FROM q CROSS JOIN LATERAL (SELECT * FROM deliveries
+			WHERE webhook = q.webhook AND room = q.room AND NOT dead ORDER BY seq, pos LIMIT 1) d
+		WHERE q.room IS NOT NULL AND d.next_attempt <= $1
 		ORDER BY d.next_attempt, d.pos LIMIT $2`
 )
 
@@ -282,6 +291,7 @@ func (s *Store) FanOut(ctx context.Context, limit int) (int, error) {
 	if limit <= 0 {
 		return 0, s.guard.Begin(ctx, sqlstore.OpFanOut)
 	}
+	limit = sqlstore.OutboxPage(limit)
 	taken := 0
 	err := s.inTx(ctx, sqlstore.OpFanOut, func(tx pgx.Tx, now time.Time) error {
 		taken = 0
@@ -393,6 +403,7 @@ func (s *Store) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]
 	if limit <= 0 {
 		return nil, nil
 	}
+	limit = sqlstore.OutboxPage(limit)
 	out, err := readDeliveries(s.pool.Query(ctx, dueDeliveries, now, limit))
 	return out, s.guard.Wrap(sqlstore.OpDueDeliveries, err)
 }
@@ -453,6 +464,7 @@ func (s *Store) deliveries(ctx context.Context, webhook string, state hubbub.Del
 	if limit <= 0 {
 		return nil, nil
 	}
+	limit = sqlstore.OutboxPage(limit)
 	var from int64
 	if after != "" {
 		if !textFits(after) {
@@ -573,6 +585,7 @@ func (s *Store) TakeNotifyCandidates(ctx context.Context, before time.Time, limi
 	if limit <= 0 {
 		return nil, s.guard.Begin(ctx, sqlstore.OpTakeNotifyCandidates)
 	}
+	limit = sqlstore.OutboxPage(limit)
 	var out []hubbub.NotifyCandidate
 	err := s.inTx(ctx, sqlstore.OpTakeNotifyCandidates, func(tx pgx.Tx, _ time.Time) error {
 		out = out[:0]

@@ -22,15 +22,25 @@ var _ hubbub.OutboxStore = (*Store)(nil)
 const webhookColumns = `id, url, rooms, events, secret, paused, created_by, created_ms`
 
 // deliveryColumns are what every read of a delivery selects, in the order scanDelivery reads them.
-const deliveryColumns = `webhook, body, dead, attempts, next_ms, created_ms, last_error`
+const deliveryColumns = `d.webhook, d.body, d.dead, d.attempts, d.next_ms, d.created_ms, d.last_error`
 
 // dueSQL is DueDeliveries: the head of each queue (webhook, room) of a webhook not paused,
-// if it is due. A dead delivery is in no queue.
-const dueSQL = `SELECT ` + deliveryColumns + ` FROM deliveries d
-	WHERE d.dead = 0 AND d.next_ms <= ?
-	AND d.webhook IN (SELECT id FROM webhooks WHERE paused = 0)
-	AND NOT EXISTS (SELECT 1 FROM deliveries e INDEXED BY deliveries_queue
-		WHERE e.webhook = d.webhook AND e.room = d.room AND e.dead = 0 AND (e.seq, e.pos) < (d.seq, d.pos))
+// if it is due. A dead delivery is in no queue. The rooms of each webhook are found by a skip
+// scan of deliveries_queue (q: one index seek per queue) and each head by one more, so the
+// cost grows with the number of queues, not with the deliveries waiting behind their heads —
+// a receiver down for a day leaves millions of those, which a scan of every pending row (the
+// first form of this query) read at each poll.
+const dueSQL = `WITH RECURSIVE q(webhook, room) AS (
+		SELECT id, (SELECT room FROM deliveries INDEXED BY deliveries_queue
+				WHERE webhook = w.id AND dead = 0 ORDER BY room LIMIT 1)
+			FROM webhooks w WHERE paused = 0
+		UNION ALL
+		SELECT webhook, (SELECT room FROM deliveries INDEXED BY deliveries_queue
+				WHERE webhook = q.webhook AND dead = 0 AND room > q.room ORDER BY room LIMIT 1)
+			FROM q WHERE q.room IS NOT NULL)
+	SELECT ` + deliveryColumns + ` FROM q JOIN deliveries d ON d.rowid = (SELECT rowid FROM deliveries INDEXED BY deliveries_queue
+			WHERE webhook = q.webhook AND room = q.room AND dead = 0 ORDER BY seq, pos LIMIT 1)
+	WHERE q.room IS NOT NULL AND d.next_ms <= ?
 	ORDER BY d.next_ms, d.pos LIMIT ?`
 
 func scanWebhook(row scanner) (hubbub.Webhook, error) {
@@ -210,6 +220,7 @@ func (s *Store) FanOut(ctx context.Context, limit int) (int, error) {
 	if limit <= 0 {
 		return 0, s.guard.Begin(ctx, sqlstore.OpFanOut)
 	}
+	limit = sqlstore.OutboxPage(limit)
 	taken := 0
 	err := s.write(ctx, sqlstore.OpFanOut, func(ctx context.Context, tx *writeTx) error {
 		taken = 0
@@ -323,6 +334,7 @@ func (s *Store) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]
 	if limit <= 0 {
 		return nil, nil
 	}
+	limit = sqlstore.OutboxPage(limit)
 	out, err := deliveries(s.rdb.QueryContext(ctx, dueSQL, now.UnixMilli(), limit))
 	return out, s.guard.Wrap(sqlstore.OpDueDeliveries, err)
 }
@@ -373,6 +385,7 @@ func (s *Store) Deliveries(ctx context.Context, webhook string, state hubbub.Del
 	if limit <= 0 {
 		return nil, nil
 	}
+	limit = sqlstore.OutboxPage(limit)
 	var found bool
 	if err := s.rdb.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM webhooks WHERE id = ?)`, webhook).Scan(&found); err != nil || !found {
 		if err == nil {
@@ -390,7 +403,7 @@ func (s *Store) Deliveries(ctx context.Context, webhook string, state hubbub.Del
 			return nil, s.guard.Wrap(sqlstore.OpDeliveries, err)
 		}
 	}
-	out, err := deliveries(s.rdb.QueryContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries
+	out, err := deliveries(s.rdb.QueryContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries d
 		WHERE webhook = ? AND dead = ? AND pos > ? ORDER BY pos LIMIT ?`, webhook, state == hubbub.DeliveryDead, from, limit))
 	return out, s.guard.Wrap(sqlstore.OpDeliveries, err)
 }
@@ -499,6 +512,7 @@ func (s *Store) TakeNotifyCandidates(ctx context.Context, before time.Time, limi
 	if limit <= 0 {
 		return nil, s.guard.Begin(ctx, sqlstore.OpTakeNotifyCandidates)
 	}
+	limit = sqlstore.OutboxPage(limit)
 	var out []hubbub.NotifyCandidate
 	err := s.write(ctx, sqlstore.OpTakeNotifyCandidates, func(ctx context.Context, tx *writeTx) error {
 		out = out[:0]

@@ -378,3 +378,11 @@ func SortCandidates(cs []hubbub.NotifyCandidate) {
 		return cmp.Compare(a.Seq, b.Seq)
 	})
 }
+
+// MaxOutboxPage bounds what one FanOut, DueDeliveries, Deliveries or TakeNotifyCandidates
+// takes or returns, whatever limit the caller asks: each is one transaction or one read, which
+// must stay short.
+const MaxOutboxPage = 1000
+
+// OutboxPage is limit bounded by MaxOutboxPage.
+func OutboxPage(limit int) int { return min(limit, MaxOutboxPage) }
