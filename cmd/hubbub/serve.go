@@ -261,7 +261,7 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 		}
 	}
 
-	hooks := f.webhooks.newWebhooks(store, f.node, f.srv.FilesURL, log)
+	hooks := f.webhooks.newWebhooks(store, f.node, f.srv.FilesURL, log, f.hub.Metrics)
 	f.hub.Appended = hooks.dispatcher.Nudge
 	f.srv.Webhooks = hooks.admin
 	h := hub.New(f.hub, store, broker)

@@ -8,6 +8,7 @@ import (
 	"hubbub"
 	"hubbub/internal/egress"
 	"hubbub/internal/lease"
+	"hubbub/internal/metrics"
 	"hubbub/internal/webhooks"
 )
 
@@ -40,9 +41,11 @@ type webhookService struct {
 }
 
 // newWebhooks makes the dispatcher and the admin of store's webhooks.
-func (w *webhookFlags) newWebhooks(store hubbub.Store, node, filesURL string, log *slog.Logger) *webhookService {
+func (w *webhookFlags) newWebhooks(store hubbub.Store, node, filesURL string, log *slog.Logger, m *metrics.Metrics) *webhookService {
 	cfg := w.cfg
 	cfg.Node, cfg.FilesURL, cfg.Logger = node, filesURL, log
+	cfg.Delivered = func(_ string, _ *hubbub.OutboxEvent, err error, dead bool) { m.WebhookAttempt(err, dead) }
+	cfg.LeaseChanged = m.Dispatching
 	client := egress.New(egress.Config{AllowPrivate: w.allowPrivate, Timeout: cfg.Timeout, MaxIdlePerHost: max(cfg.Concurrency, egress.DefaultMaxIdlePerHost), UserAgent: "hubbub-webhooks/" + hubbub.Version})
 	d := webhooks.New(cfg, store, client)
 	return &webhookService{dispatcher: d, admin: webhooks.NewAdmin(store, client, d.HooksChanged), client: client}

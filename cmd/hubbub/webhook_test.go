@@ -266,6 +266,17 @@ func TestWebhookSurvivesKill(t *testing.T) {
 		return len(page.Deliveries) == 0
 	})
 	r.check(want)
+	resp, err := http.Get("http://" + c.addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	metricsText, _ := io.ReadAll(resp.Body)
+	for _, re := range []string{`(?m)^hubbub_webhook_attempts_total\{result="ok"\} [1-9]`, `(?m)^hubbub_webhook_dispatching 1$`} {
+		if !regexp.MustCompile(re).Match(metricsText) {
+			t.Errorf("/metrics has no line matching %s", re)
+		}
+	}
 }
 
 // TestWebhookNodeKill: two nodes on PostgreSQL and NATS; the node dispatching is killed with

@@ -95,6 +95,9 @@ type Metrics struct {
 
 	jwksFetches [2]prometheus.Counter // ok, error
 	jwksKeys    prometheus.Gauge
+	// webhookAttempts counts webhook requests by outcome: ok, failed (retried), dead.
+	webhookAttempts [3]prometheus.Counter
+	dispatchLease   prometheus.Gauge
 
 	uploads        prometheus.Counter
 	uploadBytes    prometheus.Counter
@@ -164,6 +167,13 @@ func New() *Metrics {
 	m.jwksKeys = prometheus.NewGauge(prometheus.GaugeOpts{Name: "hubbub_jwks_keys",
 		Help: "Token keys from --jwks-url in use now (0: JWKS tokens cannot be verified)."})
 	f(jwksFetches)
+	attempts := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hubbub_webhook_attempts_total",
+		Help: "Webhook requests made by this node, by result: ok (a 2xx), failed (to be retried), dead (failed past --webhook-dead-after)."}, []string{"result"})
+	m.webhookAttempts = [3]prometheus.Counter{attempts.WithLabelValues("ok"), attempts.WithLabelValues("failed"), attempts.WithLabelValues("dead")}
+	m.dispatchLease = prometheus.NewGauge(prometheus.GaugeOpts{Name: "hubbub_webhook_dispatching",
+		Help: "1 while this node holds the dispatch lease and posts webhooks' events, else 0 (one node of a cluster)."})
+	f(attempts)
+	f(m.dispatchLease)
 	m.uploads = prometheus.NewCounter(prometheus.CounterOpts{Name: "hubbub_uploads_total",
 		Help: "Files stored by POST /upload."})
 	m.uploadBytes = prometheus.NewCounter(prometheus.CounterOpts{Name: "hubbub_upload_bytes_total",
@@ -318,6 +328,34 @@ func (m *Metrics) JWKSFetched(err error, keys int) {
 		m.jwksFetches[0].Inc()
 	}
 	m.jwksKeys.Set(float64(keys))
+}
+
+// WebhookAttempt counts a webhook request: ok when err is nil, else failed, or dead when the
+// delivery was given up.
+func (m *Metrics) WebhookAttempt(err error, dead bool) {
+	if m == nil {
+		return
+	}
+	switch {
+	case err == nil:
+		m.webhookAttempts[0].Inc()
+	case dead:
+		m.webhookAttempts[2].Inc()
+	default:
+		m.webhookAttempts[1].Inc()
+	}
+}
+
+// Dispatching records whether this node holds the webhooks' dispatch lease.
+func (m *Metrics) Dispatching(held bool) {
+	if m == nil {
+		return
+	}
+	v := 0.0
+	if held {
+		v = 1
+	}
+	m.dispatchLease.Set(v)
 }
 
 // Uploaded counts a stored upload of n bytes (the file and its thumbnail).

@@ -76,6 +76,9 @@ type Config struct {
 	// Delivered, if not nil, is called after each attempt with its webhook, event and
 	// outcome (nil: delivered; dead: the delivery was given up): metrics.
 	Delivered func(webhook string, ev *hubbub.OutboxEvent, err error, dead bool)
+	// LeaseChanged, if not nil, is called with true when this node starts dispatching (it
+	// took the lease) and false when it stops: metrics.
+	LeaseChanged func(held bool)
 }
 
 func (c Config) withDefaults() Config {
@@ -160,7 +163,8 @@ func (d *Dispatcher) HooksChanged() {
 // Run dispatches while this node holds the lease, until ctx ends; then it gives the lease up
 // and returns once its requests have ended.
 func (d *Dispatcher) Run(ctx context.Context) {
-	lease.Hold(ctx, d.store, lease.Config{Name: LeaseName, Holder: d.holder, TTL: d.cfg.LeaseTTL, Logger: d.log}, d.loop)
+	lease.Hold(ctx, d.store, lease.Config{Name: LeaseName, Holder: d.holder, TTL: d.cfg.LeaseTTL, Logger: d.log,
+		Changed: d.cfg.LeaseChanged}, d.loop)
 }
 
 // queue names a webhook's queue of one room ("" for its notifications).
