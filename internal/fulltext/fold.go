@@ -17,7 +17,6 @@
 package fulltext
 
 import (
-	"strings"
 	"unicode"
 	"unicode/utf8"
 
@@ -163,74 +162,4 @@ func Tokens(text string) []string {
 	var out []string
 	scan(text, func(t token) { out = append(out, t.text) })
 	return out
-}
-
-// TSVector returns the tokens of text as a PostgreSQL tsvector literal, each lexeme with its
-// positions (1, 2, …), for `$1::tsvector`: the positions make "<->" match adjacent tokens, and
-// no PostgreSQL parser or dictionary sees the text. Extra lexemes (the room's, see RoomToken)
-// are added at the last position, where they stand next to no token of the text.
-func TSVector(text string, extra ...string) string {
-	pos := map[string][]int{}
-	var order []string
-	n := 0
-	scan(text, func(t token) {
-		n++
-		if pos[t.text] == nil {
-			order = append(order, t.text)
-		}
-		pos[t.text] = append(pos[t.text], n)
-	})
-	var b strings.Builder
-	for _, w := range order {
-		if b.Len() > 0 {
-			b.WriteByte(' ')
-		}
-		writeTSLexeme(&b, w)
-		ps := pos[w]
-		if len(ps) > 256 { // PostgreSQL keeps at most 256 positions of a lexeme
-			ps = ps[:256]
-		}
-		b.WriteByte(':')
-		for i, p := range ps {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			b.WriteString(itoa(p))
-		}
-	}
-	for _, x := range extra {
-		if b.Len() > 0 {
-			b.WriteByte(' ')
-		}
-		writeTSLexeme(&b, x)
-		b.WriteString(":16383")
-	}
-	return b.String()
-}
-
-// writeTSLexeme writes w quoted for a tsvector or tsquery literal: inside single quotes, a
-// quote and a backslash are escaped by a backslash.
-func writeTSLexeme(b *strings.Builder, w string) {
-	b.WriteByte('\'')
-	for _, r := range w {
-		if r == '\'' || r == '\\' {
-			b.WriteByte('\\')
-		}
-		b.WriteRune(r)
-	}
-	b.WriteByte('\'')
-}
-
-func itoa(n int) string {
-	var a [20]byte
-	i := len(a)
-	for {
-		i--
-		a[i] = byte('0' + n%10)
-		n /= 10
-		if n == 0 {
-			break
-		}
-	}
-	return string(a[i:])
 }

@@ -234,14 +234,14 @@ func FuzzQuery(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in string) {
 		q, err := Parse(in)
 		_ = Snippet(in, q)
-		_ = TSVector(in, RoomLexeme("r"))
+		_ = TSVectorIn(RoomKey("r"), in)
 		if err != nil {
 			if c := hubbub.ErrorCode(err); c != hubbub.ECodeEmpty && c != hubbub.ECodeLimit {
 				t.Fatalf("Parse(%q): %v", in, err)
 			}
 			return
 		}
-		_ = q.TSQuery(RoomLexeme("r"))
+		_ = q.TSQueryIn(RoomKey("r"))
 		var want []int
 		for i, c := range corpus {
 			if ok, _, _ := q.Match(c); ok {

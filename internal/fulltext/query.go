@@ -1,7 +1,6 @@
 package fulltext
 
 import (
-	"hash/fnv"
 	"strconv"
 	"strings"
 
@@ -98,56 +97,6 @@ func writeFTSString(b *strings.Builder, s string) {
 	b.WriteString(strings.ReplaceAll(s, `"`, `""`))
 	b.WriteByte('"')
 }
-
-// TSQuery renders q as a PostgreSQL tsquery literal, for `$1::tsquery` against the vectors
-// TSVector makes: a word is 'word':*, a run or phrase 'a' <-> 'b', all joined by &. Each
-// lexeme is quoted, so no character of the user's text is tsquery syntax. With rooms, the
-// query also requires one of those lexemes (RoomLexeme), which lets the GIN index narrow the
-// search to the rooms.
-func (q Query) TSQuery(rooms ...string) string {
-	var b strings.Builder
-	for i, t := range q.Terms {
-		if i > 0 {
-			b.WriteString(" & ")
-		}
-		b.WriteByte('(')
-		for j, w := range t.Tokens {
-			if j > 0 {
-				b.WriteString(" <-> ")
-			}
-			writeTSLexeme(&b, w)
-			if t.Prefix {
-				b.WriteString(":*")
-			}
-		}
-		b.WriteByte(')')
-	}
-	if len(rooms) > 0 {
-		b.WriteString(" & (")
-		for i, r := range rooms {
-			if i > 0 {
-				b.WriteString(" | ")
-			}
-			writeTSLexeme(&b, r)
-		}
-		b.WriteByte(')')
-	}
-	return b.String()
-}
-
-// RoomToken returns a token that stands for room: "r" and 16 hex digits of a hash of its
-// name. Two rooms may share one (a hash); it only narrows a search, which then checks the room
-// itself.
-func RoomToken(room string) string {
-	h := fnv.New64a()
-	h.Write([]byte(room))
-	s := strconv.FormatUint(h.Sum64(), 16)
-	return "r" + strings.Repeat("0", 16-len(s)) + s
-}
-
-// RoomLexeme returns the lexeme that stands for room in a PostgreSQL tsvector: RoomToken with
-// a '#' before it, which no token of a text holds, so that it never matches a word.
-func RoomLexeme(room string) string { return "#" + RoomToken(room) }
 
 // Match reports whether text matches q (every term), and how many of its tokens the terms
 // matched and how many tokens it has: the in-memory store's rank.

@@ -16,9 +16,10 @@ import (
 	"hubbub/internal/sqlstore"
 )
 
-// The search index (migration 0006): message_search holds each message's tokens as
-// fulltext.TSVector makes them. The append batch keeps it in step (queueSearch), prune deletes
-// it with the messages, and Search reads it through its GIN index.
+// The search index (migrations 0006 and 0010): message_search holds each message's tokens as
+// fulltext.TSVectorIn makes them, every lexeme led by its room's key (fulltext.RoomKey). The
+// append batch keeps it in step (queueSearch), prune deletes it with the messages, and Search
+// reads it in time order (message_search_time) or through its GIN index.
 const (
 	upsertSearch = `INSERT INTO message_search (room, seq, created_at, user_id, doc)
 		SELECT room, seq, created_at, user_id, doc::tsvector
@@ -32,14 +33,9 @@ const (
 // batch, for comparing the cost of an append without it.
 var searchIndexOff atomic.Bool
 
-// scopeRooms is how many rooms a search names in its tsquery: up to it, the GIN index
-// intersects the words' rows with the rooms' lexemes; beyond it, the rooms' rows would cost
-// more than the words', and the filter on the room alone keeps the hits in them.
-const scopeRooms = 64
-
 // searchDoc returns the tsvector literal of message text in room.
 func searchDoc(room, text string) string {
-	return fulltext.TSVector(text, fulltext.RoomLexeme(room))
+	return fulltext.TSVectorIn(fulltext.RoomKey(room), text)
 }
 
 // queueSearch writes the index rows of what the batch did: a new message's, an edited one's
@@ -84,9 +80,10 @@ func (p *plan) queueSearch(b *pgx.Batch) {
 	}
 }
 
-// backfillSearch indexes the messages stored before migration 0006, a thousand per
-// statement, once: a message appended meanwhile is indexed by its batch already (ON CONFLICT
-// keeps that row), and one deleted or pruned meanwhile is never a hit (Search joins messages).
+// backfillSearch indexes the messages stored before migration 0006 (or 0010, which empties
+// the index of lexemes without their room's key), a thousand per statement, once: a message
+// appended meanwhile is indexed by its batch already (ON CONFLICT keeps that row), and one
+// deleted or pruned meanwhile is never a hit (Search joins messages).
 func backfillSearch(ctx context.Context, pool *pgxpool.Pool) error {
 	var done bool
 	if err := pool.QueryRow(ctx, `SELECT done FROM search_backfill`).Scan(&done); err != nil || done {
@@ -123,11 +120,13 @@ func backfillSearch(ctx context.Context, pool *pgxpool.Pool) error {
 	return err
 }
 
-// Search returns one page of the messages of q.Rooms that match q.Text (hubbub.Searcher): the
-// GIN index finds the matching rows (of the rooms, when they are few), each joined to its
-// message by its primary key for the filters and the current state; the page is the first
-// Limit after the cursor's key in the order, ranked by ts_rank (normalized by the log of the
-// message's length) when q asks for relevance.
+// Search returns one page of the messages of q.Rooms that match q.Text (hubbub.Searcher).
+// Each room is searched with its own tsquery (its key before every word, see searchDoc), for
+// its first Limit+1 hits in the order; the page is the first Limit of all rooms' hits, each
+// read from messages in its current state. Newest first, a room's newest rows are read in
+// time order while they are dense in hits (searchNewest); by relevance, and newest first for
+// a word too rare for that, the room's hits come from the GIN index, which reads only that
+// room's entries of the words (a prefix expands into that room's words alone).
 func (s *Store) Search(ctx context.Context, q hubbub.SearchQuery) (hubbub.SearchPage, error) {
 	if err := s.guard.Begin(ctx, sqlstore.OpSearch); err != nil {
 		return hubbub.SearchPage{}, err
@@ -145,154 +144,25 @@ func (s *Store) Search(ctx context.Context, q hubbub.SearchQuery) (hubbub.Search
 			return hubbub.SearchPage{}, nil
 		}
 	}
-	var args []any
-	arg := func(v any) string {
-		args = append(args, v)
-		return "$" + strconv.Itoa(len(args))
+	sq := &roomSearch{p: p, rooms: rooms}
+	for _, r := range rooms {
+		sq.queries = append(sq.queries, p.TSQueryIn(fulltext.RoomKey(r)))
 	}
-	// By relevance, every match of the rooms is ranked: the rooms' lexemes let the GIN index
-	// intersect them with the words'. Newest first, each room's rows are read by time and the
-	// room is no question for the index (a room lexeme there would only make the planner
-	// think a common word rare).
-	var lexemes []string
-	if p.Relevance && len(rooms) <= scopeRooms {
-		for _, r := range rooms {
-			lexemes = append(lexemes, fulltext.RoomLexeme(r))
-		}
-	}
-	match := arg(p.TSQuery(lexemes...))
-	filter := ""
-	if q.User != "" {
-		filter += ` AND s.user_id = ` + arg(q.User)
-	}
-	if !q.Since.IsZero() {
-		filter += ` AND s.created_at >= ` + arg(time.UnixMilli(p.SinceMS)) + `::timestamptz`
-	}
-	if !q.Until.IsZero() {
-		filter += ` AND s.created_at < ` + arg(time.UnixMilli(p.UntilMS)) + `::timestamptz`
-	}
-	rank := "0::float8"
+	sq.where(q)
+	var keys []fulltext.Key
 	if p.Relevance {
-		rank = `-ts_rank(s.doc, ` + arg(p.TSQuery()) + `::tsquery, 1)::float8`
+		keys, err = s.searchIndex(ctx, sq, allRooms(len(rooms)))
+	} else {
+		keys, err = s.searchNewest(ctx, sq)
 	}
-	after := ""
-	if k := p.After; k != nil {
-		t, r := arg(time.UnixMilli(k.TimeMS)), arg(k.Room)
-		after = `(s.created_at < ` + t + `::timestamptz OR s.created_at = ` + t + `::timestamptz AND (s.room COLLATE "C" > ` + r +
-			` OR s.room = ` + r + ` AND s.seq < ` + arg(int64(k.Seq)) + `))`
-		if p.Relevance {
-			k := arg(k.Rank)
-			after = `(` + rank + ` > ` + k + `::float8 OR ` + rank + ` = ` + k + `::float8 AND ` + after + `)`
-		}
-		after = ` AND ` + after
-	}
-	if !p.Relevance {
-		page, err := s.searchNewest(ctx, q, p, rooms, args, match, filter+after)
-		if err != nil {
-			return hubbub.SearchPage{}, s.guard.Wrap(sqlstore.OpSearch, err)
-		}
-		return page, nil
-	}
-	limit := arg(p.Limit + 1)
-	// By relevance, every match is ranked.
-	hits := `SELECT s.room AS hroom, s.seq AS hseq, ` + rank + ` AS hrank FROM message_search s
-		WHERE s.doc @@ ` + match + `::tsquery AND s.room = ANY(` + arg(rooms) + `::text[])` + filter + after
-	query := `SELECT hroom, hrank, ` + messageRow + ` FROM (` + hits + `) AS hits
-		JOIN messages m ON m.room = hroom AND m.seq = hseq
-	WHERE NOT m.deleted
-	ORDER BY hrank, m.created_at DESC, hroom COLLATE "C", m.seq DESC LIMIT ` + limit
-	page, err := s.search(ctx, query, args, q, p)
 	if err != nil {
 		return hubbub.SearchPage{}, s.guard.Wrap(sqlstore.OpSearch, err)
 	}
-	return page, nil
-}
-
-// searchScanRows is how many of a room's newest rows (after the filters) a search newest
-// first reads in time order before it asks the GIN index instead: a word in one message of
-// searchScanRows / Limit or more fills a page from them, a rarer one in a larger room is
-// found through the index.
-var searchScanRows = 1000 // a variable for tests only
-
-// searchNewest is Search newest first. Each room's rows are read newest first, the match
-// tested on each (not through the GIN index), up to a page of hits or searchScanRows rows: a
-// common word fills the page at once. A room that has more rows than that and not a page of
-// hits among them is then searched through the GIN index, all those rooms in one query, their
-// matches sorted. The page is the first Limit of all rooms' hits; args already holds $1…
-// (match, the filters and the cursor's bounds), which filter uses.
-func (s *Store) searchNewest(ctx context.Context, q hubbub.SearchQuery, p fulltext.Plan, rooms []string, base []any, match, filter string) (hubbub.SearchPage, error) {
-	// Each statement takes base ($1 the match, then the filters' and the cursor's values) and
-	// its own after them.
-	var args []any
-	arg := func(v any) string {
-		args = append(args, v)
-		return "$" + strconv.Itoa(len(args))
-	}
-	var keys []fulltext.Key
-	perRoom := map[string]int{}
-	collect := func(query string) error {
-		rows, _ := s.pool.Query(ctx, query, append([]any{pgx.QueryExecModeExec}, args...)...)
-		var room string
-		var seq int64
-		var at time.Time
-		_, err := pgx.ForEachRow(rows, []any{&room, &seq, &at}, func() error {
-			keys = append(keys, fulltext.Key{TimeMS: at.UnixMilli(), Room: room, Seq: uint64(seq)})
-			perRoom[room]++
-			return nil
-		})
-		return err
-	}
-	// The subquery's LIMIT keeps the match test out of it, so the room's index is read in
-	// time order and stops as soon as the page is full.
-	args = slices.Clone(base)
-	limit, scanRows := arg(p.Limit+1), arg(searchScanRows)
-	if err := collect(`SELECT x.hroom, x.hseq, x.hat FROM unnest(` + arg(rooms) + `::text[]) AS r(room) CROSS JOIN LATERAL (
-		SELECT c.room AS hroom, c.seq AS hseq, c.created_at AS hat FROM (
-			SELECT s.room, s.seq, s.created_at, s.doc FROM message_search s WHERE s.room = r.room` + filter + `
-			ORDER BY s.created_at DESC, s.seq DESC LIMIT ` + scanRows + `) AS c
-		WHERE c.doc @@ ` + match + `::tsquery ORDER BY c.created_at DESC, c.seq DESC LIMIT ` + limit + `) AS x`); err != nil {
-		return hubbub.SearchPage{}, err
-	}
-	var short []string
-	for _, r := range rooms {
-		if perRoom[r] <= p.Limit {
-			short = append(short, r)
-		}
-	}
-	if len(short) > 0 {
-		// Which of the rooms short of a page have more rows than were read (index only).
-		args = slices.Clone(base)
-		scanRows := arg(searchScanRows)
-		rows, _ := s.pool.Query(ctx, `SELECT r.room FROM unnest(`+arg(short)+`::text[]) AS r(room)
-			WHERE `+match+`::tsquery IS NOT NULL AND (SELECT count(*) FROM (SELECT 1 FROM message_search s WHERE s.room = r.room`+filter+`
-				LIMIT `+scanRows+` + 1) AS z) > `+scanRows, append([]any{pgx.QueryExecModeExec}, args...)...)
-		big, err := pgx.CollectRows(rows, pgx.RowTo[string])
-		if err != nil {
-			return hubbub.SearchPage{}, err
-		}
-		if len(big) > 0 {
-			// Drop what the scan found in them: the index finds all of it.
-			keys = slices.DeleteFunc(keys, func(k fulltext.Key) bool { return slices.Contains(big, k.Room) })
-			var lexemes []string
-			if len(big) <= scopeRooms {
-				for _, r := range big {
-					lexemes = append(lexemes, fulltext.RoomLexeme(r))
-				}
-			}
-			args = slices.Clone(base)
-			if err := collect(`SELECT s.room, s.seq, s.created_at FROM message_search s
-				WHERE s.doc @@ ` + match + `::tsquery AND s.doc @@ ` + arg(p.TSQuery(lexemes...)) + `::tsquery
-					AND s.room = ANY(` + arg(big) + `::text[])` + filter + `
-				ORDER BY s.created_at DESC, s.room COLLATE "C", s.seq DESC LIMIT ` + arg(p.Limit+1)); err != nil {
-				return hubbub.SearchPage{}, err
-			}
-		}
-	}
 	slices.SortFunc(keys, func(a, b fulltext.Key) int {
 		switch {
-		case a.Before(b, false):
+		case a.Before(b, p.Relevance):
 			return -1
-		case b.Before(a, false):
+		case b.Before(a, p.Relevance):
 			return 1
 		}
 		return 0
@@ -300,20 +170,223 @@ func (s *Store) searchNewest(ctx context.Context, q hubbub.SearchQuery, p fullte
 	if len(keys) > p.Limit+1 {
 		keys = keys[:p.Limit+1]
 	}
-	// The messages of the page, in their current state, in the page's order.
-	krooms, kseqs := make([]string, len(keys)), make([]int64, len(keys))
-	for i, k := range keys {
-		krooms[i], kseqs[i] = k.Room, int64(k.Seq)
+	page, err := s.searchPage(ctx, q, p, keys)
+	if err != nil {
+		return hubbub.SearchPage{}, s.guard.Wrap(sqlstore.OpSearch, err)
 	}
-	query := `SELECT k.kroom, 0::float8, ` + messageRow + ` FROM unnest($1::text[], $2::bigint[]) WITH ORDINALITY AS k(kroom, kseq, i)
-		JOIN messages m ON m.room = k.kroom AND m.seq = k.kseq WHERE NOT m.deleted ORDER BY k.i`
-	return s.search(ctx, query, []any{krooms, kseqs}, q, p)
+	return page, nil
 }
 
-func (s *Store) search(ctx context.Context, query string, args []any, q hubbub.SearchQuery, p fulltext.Plan) (hubbub.SearchPage, error) {
-	// Planned for its own arguments every time (not a cached generic plan): whether a word is in
-	// most messages or few decides between reading each room by time and the GIN index.
-	rows, _ := s.pool.Query(ctx, query, append([]any{pgx.QueryExecModeExec}, args...)...) // the error comes with rows.Err
+// roomSearch is a search being run: its plan, its rooms (sorted) with the tsquery of each,
+// and its filters as SQL over message_search s with their arguments ($1…).
+type roomSearch struct {
+	p       fulltext.Plan
+	rooms   []string
+	queries []string
+	// filter is the conditions on s of the user, the time range and, newest first, the
+	// cursor; after is the cursor's condition on z (a row with its rank) by relevance.
+	filter, after string
+	args          []any
+}
+
+// where builds sq's filters from q.
+func (sq *roomSearch) where(q hubbub.SearchQuery) {
+	p := &sq.p
+	if q.User != "" {
+		sq.filter += ` AND s.user_id = ` + sq.arg(q.User)
+	}
+	if !q.Since.IsZero() {
+		sq.filter += ` AND s.created_at >= ` + sq.arg(time.UnixMilli(p.SinceMS)) + `::timestamptz`
+	}
+	if !q.Until.IsZero() {
+		sq.filter += ` AND s.created_at < ` + sq.arg(time.UnixMilli(p.UntilMS)) + `::timestamptz`
+	}
+	k := p.After
+	if k == nil {
+		return
+	}
+	after := func(a string) string {
+		t, r := sq.arg(time.UnixMilli(k.TimeMS)), sq.arg(k.Room)
+		return `(` + a + `.created_at < ` + t + `::timestamptz OR ` + a + `.created_at = ` + t + `::timestamptz AND (` +
+			a + `.room COLLATE "C" > ` + r + ` OR ` + a + `.room = ` + r + ` AND ` + a + `.seq < ` + sq.arg(int64(k.Seq)) + `))`
+	}
+	if !p.Relevance {
+		sq.filter += ` AND ` + after("s")
+		return
+	}
+	rank := sq.arg(k.Rank)
+	sq.after = ` AND (z.rank > ` + rank + `::float8 OR z.rank = ` + rank + `::float8 AND ` + after("z") + `)`
+}
+
+// arg adds v to sq's arguments and returns its placeholder.
+func (sq *roomSearch) arg(v any) string {
+	sq.args = append(sq.args, v)
+	return "$" + strconv.Itoa(len(sq.args))
+}
+
+// statement returns sq's arguments followed by more, and a function adding one of them.
+func (sq *roomSearch) statement() (args *[]any, arg func(v any) string) {
+	a := append([]any{pgx.QueryExecModeExec}, sq.args...)
+	return &a, func(v any) string {
+		a = append(a, v)
+		return "$" + strconv.Itoa(len(a)-1)
+	}
+}
+
+// allRooms returns the indexes 0…n-1.
+func allRooms(n int) []int {
+	ix := make([]int, n)
+	for i := range ix {
+		ix[i] = i
+	}
+	return ix
+}
+
+// The newest-first search reads each room's newest rows in time order, searchProbeRows per
+// hit of a page, and stops at a page of hits: a common word fills it at once. A room that
+// has more rows and fewer hits among them goes on in time order when its hits are dense
+// enough (at least one in searchDenseRows rows), for as many rows as they promise a page in
+// (with some to spare, up to searchScanRows), and is searched through the GIN index
+// otherwise, or when that did not fill its page either.
+var (
+	searchProbeRows = 2    // a variable for tests only
+	searchDenseRows = 8    // rows per hit, at most, to go on reading in time order
+	searchScanRows  = 2000 // rows of a room read in time order, at most
+)
+
+// searchNewest returns up to Limit+1 keys of the newest hits of each room of sq.
+func (s *Store) searchNewest(ctx context.Context, sq *roomSearch) ([]fulltext.Key, error) {
+	want := sq.p.Limit + 1
+	probe := min(want*searchProbeRows, searchScanRows)
+	caps := make([]int, len(sq.rooms))
+	for i := range caps {
+		caps[i] = probe
+	}
+	keys, hits, more, err := s.searchInOrder(ctx, sq, allRooms(len(sq.rooms)), caps)
+	if err != nil {
+		return nil, err
+	}
+	var again, index []int
+	caps = caps[:0]
+	for i := range sq.rooms {
+		switch h := hits[i]; {
+		case h >= want || !more[i]: // a page, or every row of the room
+		case h*searchDenseRows >= probe && probe < searchScanRows:
+			again = append(again, i)
+			caps = append(caps, min(searchScanRows, probe*want*3/(2*h)))
+		default:
+			index = append(index, i)
+		}
+	}
+	if len(again) > 0 {
+		keys = slices.DeleteFunc(keys, func(k fulltext.Key) bool { return inRooms(sq, again, k.Room) }) // read again
+		found, hits, more, err := s.searchInOrder(ctx, sq, again, caps)
+		if err != nil {
+			return nil, err
+		}
+		keys = append(keys, found...)
+		for j, i := range again {
+			if hits[j] < want && more[j] {
+				index = append(index, i)
+			}
+		}
+	}
+	if len(index) == 0 {
+		return keys, nil
+	}
+	// Drop what the reads in time order found in those rooms: the index finds all of it.
+	keys = slices.DeleteFunc(keys, func(k fulltext.Key) bool { return inRooms(sq, index, k.Room) })
+	found, err := s.searchIndex(ctx, sq, index)
+	return append(keys, found...), err
+}
+
+// inRooms reports whether room is one of the rooms of sq numbered in.
+func inRooms(sq *roomSearch, in []int, room string) bool {
+	return slices.ContainsFunc(in, func(i int) bool { return sq.rooms[i] == room })
+}
+
+// searchInOrder reads the newest rows of the rooms of sq numbered in, caps[j] rows of room
+// in[j] at most, and returns the keys of their first Limit+1 hits, the number of hits of each
+// room (in in's order), and whether each room that has fewer hits than that has more rows than
+// were read.
+func (s *Store) searchInOrder(ctx context.Context, sq *roomSearch, in []int, caps []int) ([]fulltext.Key, []int, []bool, error) {
+	rooms, queries := make([]string, len(in)), make([]string, len(in))
+	for j, i := range in {
+		rooms[j], queries[j] = sq.rooms[i], sq.queries[i]
+	}
+	args, arg := sq.statement()
+	want := arg(sq.p.Limit + 1)
+	// The subquery's LIMIT keeps the match test out of it, so the room's rows are read in time
+	// order and the read stops at a page of hits; only a room short of one counts its rows.
+	query := `SELECT r.i, coalesce(x.seqs, '{}'), coalesce(x.ats, '{}'),
+			CASE WHEN coalesce(cardinality(x.seqs), 0) < ` + want + ` THEN (SELECT count(*) FROM (
+				SELECT 1 FROM message_search s WHERE s.room = r.room` + sq.filter + ` LIMIT r.cap + 1) AS z) > r.cap ELSE false END
+		FROM unnest(` + arg(rooms) + `::text[], ` + arg(queries) + `::tsquery[], ` + arg(caps) + `::int[]) WITH ORDINALITY AS r(room, q, cap, i)
+		CROSS JOIN LATERAL (SELECT array_agg(h.seq) AS seqs, array_agg(h.created_at) AS ats FROM (
+			SELECT c.seq, c.created_at FROM (
+				SELECT s.seq, s.created_at, s.doc FROM message_search s WHERE s.room = r.room` + sq.filter + `
+				ORDER BY s.created_at DESC, s.seq DESC LIMIT r.cap) AS c
+			WHERE c.doc @@ r.q ORDER BY c.created_at DESC, c.seq DESC LIMIT ` + want + `) AS h) AS x`
+	rows, _ := s.pool.Query(ctx, query, *args...)
+	var keys []fulltext.Key
+	hits, more := make([]int, len(in)), make([]bool, len(in))
+	var i int64
+	var seqs []int64
+	var ats []time.Time
+	var m bool
+	_, err := pgx.ForEachRow(rows, []any{&i, &seqs, &ats, &m}, func() error {
+		j := int(i) - 1
+		for n, seq := range seqs {
+			keys = append(keys, fulltext.Key{TimeMS: ats[n].UnixMilli(), Room: rooms[j], Seq: uint64(seq)})
+		}
+		hits[j], more[j] = len(seqs), m
+		return nil
+	})
+	return keys, hits, more, err
+}
+
+// searchIndex returns the keys of the first Limit+1 hits in the order of each room of sq
+// numbered in, found through the GIN index (each room's own entries of its tsquery; OFFSET 0
+// keeps the room's time-ordered index out of the plan) and, by relevance, ranked by ts_rank
+// normalized by the log of the message's length.
+func (s *Store) searchIndex(ctx context.Context, sq *roomSearch, in []int) ([]fulltext.Key, error) {
+	rooms, queries := make([]string, len(in)), make([]string, len(in))
+	for j, i := range in {
+		rooms[j], queries[j] = sq.rooms[i], sq.queries[i]
+	}
+	args, arg := sq.statement()
+	rank, order := "0::float8", ""
+	if sq.p.Relevance {
+		rank, order = "-ts_rank(s.doc, r.q, 1)::float8", "z.rank, "
+	}
+	query := `SELECT r.room, x.seq, x.created_at, x.rank
+		FROM unnest(` + arg(rooms) + `::text[], ` + arg(queries) + `::tsquery[]) AS r(room, q)
+		CROSS JOIN LATERAL (SELECT z.seq, z.created_at, z.rank FROM (
+			SELECT s.room, s.seq, s.created_at, ` + rank + ` AS rank FROM message_search s WHERE s.doc @@ r.q` + sq.filter + ` OFFSET 0) AS z
+			WHERE z.room = r.room` + sq.after + `
+			ORDER BY ` + order + `z.created_at DESC, z.seq DESC LIMIT ` + arg(sq.p.Limit+1) + `) AS x`
+	rows, _ := s.pool.Query(ctx, query, *args...)
+	var keys []fulltext.Key
+	var k fulltext.Key
+	var seq int64
+	var at time.Time
+	_, err := pgx.ForEachRow(rows, []any{&k.Room, &seq, &at, &k.Rank}, func() error {
+		k.Seq, k.TimeMS = uint64(seq), at.UnixMilli()
+		keys = append(keys, k)
+		return nil
+	})
+	return keys, err
+}
+
+// searchPage reads the messages of keys, in their order and current state, into a page.
+func (s *Store) searchPage(ctx context.Context, q hubbub.SearchQuery, p fulltext.Plan, keys []fulltext.Key) (hubbub.SearchPage, error) {
+	krooms, kseqs, kranks := make([]string, len(keys)), make([]int64, len(keys)), make([]float64, len(keys))
+	for i, k := range keys {
+		krooms[i], kseqs[i], kranks[i] = k.Room, int64(k.Seq), k.Rank
+	}
+	rows, _ := s.pool.Query(ctx, `SELECT k.kroom, k.krank, `+messageRow+`
+		FROM unnest($1::text[], $2::bigint[], $3::float8[]) WITH ORDINALITY AS k(kroom, kseq, krank, i)
+		JOIN messages m ON m.room = k.kroom AND m.seq = k.kseq WHERE NOT m.deleted ORDER BY k.i`, krooms, kseqs, kranks)
 	defer rows.Close()
 	var page hubbub.SearchPage
 	var last fulltext.Key

@@ -10,12 +10,14 @@ import (
 // searchBenchRooms and searchBenchMessages size the search benchmark's data.
 const searchBenchRooms, searchBenchMessages = 1000, 1_000_000
 
-// searchBenchSchema is the schema that keeps the search benchmark's data between runs.
-const searchBenchSchema = "hubbub_search_bench"
+// searchBenchSchema is the schema that keeps the search benchmark's data between runs, named
+// after the index's format (lexemes led by their room's key; the schema hubbub_search_bench
+// of the format before may be dropped).
+const searchBenchSchema = "hubbub_search_bench_keyed"
 
 // searchBenchURL returns the URL of a schema holding searchBenchMessages messages from
 // storetest.SearchCorpus in searchBenchRooms rooms, indexed as the append batch indexes them,
-// building it on first use (minutes; DROP SCHEMA hubbub_search_bench CASCADE to build again).
+// building it on first use (minutes; DROP SCHEMA hubbub_search_bench_keyed CASCADE to build again).
 func searchBenchURL(b *testing.B) string {
 	base := serverURL(b)
 	u := withParam(base, "search_path", searchBenchSchema)

@@ -84,6 +84,44 @@ func TestMigrateToSearch(t *testing.T) {
 	}
 }
 
+// TestMigrateToRoomKeys: a database whose index holds lexemes without their room's key
+// (schema 9) has it emptied by migration 0010 and rebuilt by the first Open after it: an old
+// message is found by its words, not by the old lexemes.
+func TestMigrateToRoomKeys(t *testing.T) {
+	u := freshSchema(t)
+	ms, err := loadMigrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ms[9].Name != "0010_search_rooms.sql" {
+		t.Fatalf("migration 10 is %q", ms[9].Name)
+	}
+	adminExec(t, u, `CREATE TABLE schema_migrations (version integer NOT NULL PRIMARY KEY, name text NOT NULL,
+		applied_at timestamptz NOT NULL DEFAULT now())`)
+	for _, m := range ms[:9] {
+		adminExec(t, u, m.SQL)
+		adminExec(t, u, `INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`, m.Version, m.Name)
+	}
+	adminExec(t, u, `INSERT INTO rooms (name, last_seq, last_message_no) VALUES ('old', 1, 1)`)
+	adminExec(t, u, `INSERT INTO messages (room, seq, id, sender, user_id, text, created_at, deleted, message_no)
+		VALUES ('old', 1, 'a', 'ann', 'ann', 'Café au lait', '2026-01-02T00:00:01Z', false, 1)`)
+	adminExec(t, u, `INSERT INTO message_search (room, seq, created_at, user_id, doc)
+		VALUES ('old', 1, '2026-01-02T00:00:01Z', 'ann', '''cafe'':1 ''au'':2 ''lait'':3 ''#r0123456789abcdef'':16383')`)
+	adminExec(t, u, `UPDATE search_backfill SET done = true`)
+
+	s := openAt(t, u, Options{})
+	for _, order := range []hubbub.SearchOrder{hubbub.SearchNewest, hubbub.SearchRelevance} {
+		p, err := s.Search(t.Context(), hubbub.SearchQuery{Rooms: []string{"old"}, Text: "caf lait", Order: order})
+		if err != nil || len(p.Hits) != 1 || p.Hits[0].Message.ID != "a" {
+			t.Errorf("%s: an old message after the migration: %+v, %v", order, p, err)
+		}
+	}
+	var old int
+	if err := s.pool.QueryRow(t.Context(), `SELECT count(*) FROM message_search WHERE doc @@ '''cafe'''::tsquery`).Scan(&old); err != nil || old != 0 {
+		t.Errorf("rows of the old format left: %d, %v", old, err)
+	}
+}
+
 // TestSearchQueriesAccepted: whatever the user types, the tsquery made of it is one
 // PostgreSQL accepts (fulltext quotes every lexeme), and the search finds what it should.
 func TestSearchQueriesAccepted(t *testing.T) {
@@ -113,12 +151,13 @@ func TestSearchQueriesAccepted(t *testing.T) {
 	}
 }
 
-// TestSearchNewestThroughIndex: a room with more rows than a search reads in time order, and
-// fewer hits among them than a page, is searched through the GIN index: every hit is found,
-// newest first, each once across pages, with the rooms whose hits the time-ordered read found.
-func TestSearchNewestThroughIndex(t *testing.T) {
-	defer func(n int) { searchScanRows = n }(searchScanRows)
-	searchScanRows = 3
+// TestSearchNewestRoutes: newest first, a room's hits are found whichever way its rows are
+// read — in time order at once (a room full of hits, a small room), in time order again for
+// more rows (hits dense enough), or through the GIN index (a larger room with few hits
+// among its newest rows) —, newest first, each once across pages, with the other rooms'
+// hits, whatever the page size and the thresholds between the ways.
+func TestSearchNewestRoutes(t *testing.T) {
+	defer func(p, d, n int) { searchProbeRows, searchDenseRows, searchScanRows = p, d, n }(searchProbeRows, searchDenseRows, searchScanRows)
 	s, _ := openTest(t, Options{})
 	ctx := t.Context()
 	var want []string
@@ -138,28 +177,38 @@ func TestSearchNewestThroughIndex(t *testing.T) {
 	for i := range 6 {
 		add("big", fmt.Sprint("hay ", i))
 	}
+	for i := range 12 { // a hit in every third row
+		if i%3 == 0 {
+			add("sparse", fmt.Sprint("needle sparse ", i))
+		} else {
+			add("sparse", fmt.Sprint("hay sparse ", i))
+		}
+	}
 	add("full", "needle a")
 	add("full", "needle b")
 	add("full", "needle c")
 	slices.Reverse(want) // newest first
-	for _, limit := range []int{1, 2, 10} {
-		var got []string
-		q := hubbub.SearchQuery{Rooms: []string{"big", "small", "full"}, Text: "needle", Limit: limit}
-		for range 20 {
-			p, err := s.Search(ctx, q)
-			if err != nil {
-				t.Fatal(err)
+	for _, c := range []struct{ probe, dense, scan int }{{2, 8, 2000}, {1, 8, 2000}, {1, 3, 4}, {1, 1, 3}, {2, 8, 3}, {1, 100, 5}} {
+		searchProbeRows, searchDenseRows, searchScanRows = c.probe, c.dense, c.scan
+		for _, limit := range []int{1, 2, 3, 10} {
+			var got []string
+			q := hubbub.SearchQuery{Rooms: []string{"big", "small", "sparse", "full"}, Text: "needle", Limit: limit}
+			for range 30 {
+				p, err := s.Search(ctx, q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, h := range p.Hits {
+					got = append(got, h.Message.ID)
+				}
+				if p.Next == "" {
+					break
+				}
+				q.Cursor = p.Next
 			}
-			for _, h := range p.Hits {
-				got = append(got, h.Message.ID)
+			if !slices.Equal(got, want) {
+				t.Errorf("%+v, limit %d: hits %v, want %v", c, limit, got, want)
 			}
-			if p.Next == "" {
-				break
-			}
-			q.Cursor = p.Next
-		}
-		if !slices.Equal(got, want) {
-			t.Errorf("limit %d: hits %v, want %v", limit, got, want)
 		}
 	}
 }
