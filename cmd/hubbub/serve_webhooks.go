@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"flag"
+	"fmt"
 	"log/slog"
+	"time"
 
 	"hubbub"
 	"hubbub/internal/egress"
@@ -29,6 +31,33 @@ func (w *webhookFlags) bind(fs *flag.FlagSet) {
 	fs.DurationVar(&c.Poll, "webhook-poll", webhooks.DefaultPoll, "longest the dispatcher waits between two looks at the outbox (events appended on this node wake it at once)")
 	fs.DurationVar(&c.LeaseTTL, "webhook-lease-ttl", lease.DefaultTTL, "how long the dispatch lease lasts without renewal: in a cluster, the dispatcher moves to another node within it when its node dies")
 	fs.IntVar(&c.Batch, "webhook-batch", webhooks.DefaultBatch, "outbox events fanned out, and due deliveries read, per look")
+}
+
+// Bounds of the webhook settings: past them a value is a mistake (a lease renewed every few
+// milliseconds, thousands of requests at once to one receiver), refused at start.
+const (
+	maxWebhookConcurrency = 256
+	maxWebhookBatch       = 10000
+	minWebhookLeaseTTL    = time.Second
+	minWebhookPoll        = 10 * time.Millisecond
+)
+
+// check refuses settings outside their bounds (zero means the default).
+func (w *webhookFlags) check(src settingSources) error {
+	c := w.cfg
+	switch {
+	case c.Concurrency > maxWebhookConcurrency:
+		return usageError(fmt.Sprintf("--webhook-concurrency %d: at most %d%s", c.Concurrency, maxWebhookConcurrency, src.from("webhook-concurrency")))
+	case c.Batch > maxWebhookBatch:
+		return usageError(fmt.Sprintf("--webhook-batch %d: at most %d%s", c.Batch, maxWebhookBatch, src.from("webhook-batch")))
+	case c.LeaseTTL != 0 && c.LeaseTTL < minWebhookLeaseTTL:
+		return usageError(fmt.Sprintf("--webhook-lease-ttl %v: at least %v%s", c.LeaseTTL, minWebhookLeaseTTL, src.from("webhook-lease-ttl")))
+	case c.Poll != 0 && c.Poll < minWebhookPoll:
+		return usageError(fmt.Sprintf("--webhook-poll %v: at least %v%s", c.Poll, minWebhookPoll, src.from("webhook-poll")))
+	case c.BackoffMax != 0 && c.BackoffMin > c.BackoffMax:
+		return usageError(fmt.Sprintf("--webhook-backoff-min %v is above --webhook-backoff-max %v", c.BackoffMin, c.BackoffMax))
+	}
+	return nil
 }
 
 // webhookService is the dispatcher and the admin of a server's webhooks.

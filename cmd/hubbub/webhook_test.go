@@ -477,3 +477,31 @@ func TestWebhookAPI(t *testing.T) {
 		t.Errorf("list after delete: %d %+v", st, list)
 	}
 }
+
+// TestServeRefusesWebhookSettings: webhook settings out of their bounds stop the server at
+// start with a usage error naming the flag (and the variable it came from).
+func TestServeRefusesWebhookSettings(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		env  string
+		want string
+	}{
+		{[]string{"--webhook-concurrency", "1000"}, "", "--webhook-concurrency 1000: at most 256"},
+		{[]string{"--webhook-batch", "100000"}, "", "--webhook-batch"},
+		{[]string{"--webhook-lease-ttl", "10ms"}, "", "--webhook-lease-ttl 10ms: at least 1s"},
+		{nil, "1ms", "--webhook-poll 1ms: at least 10ms (from env HUBBUB_WEBHOOK_POLL)"},
+		{[]string{"--webhook-backoff-min", "1m", "--webhook-backoff-max", "1s"}, "", "above --webhook-backoff-max"},
+		{[]string{"--webhook-timeout", "-1s"}, "", "webhook-timeout"},
+	} {
+		if c.env != "" {
+			t.Setenv("HUBBUB_WEBHOOK_POLL", c.env)
+		} else {
+			os.Unsetenv("HUBBUB_WEBHOOK_POLL")
+		}
+		args := append([]string{"serve", "--print-config", "--data", filepath.Join(t.TempDir(), "x.db")}, c.args...)
+		err := run(context.Background(), args, stdio{out: io.Discard, err: io.Discard})
+		if err == nil || exitCode(err) != 2 || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q (env %q): %v, want a usage error with %q", c.args, c.env, err, c.want)
+		}
+	}
+}
