@@ -54,10 +54,11 @@ type serveFlags struct {
 	retention                             hubbub.Retention
 	origins, subprotocols                 listFlag
 	srv                                   server.Config
-	ops                                   opsFlags   // serve_ops.go
-	files                                 filesFlags // serve_files.go
-	s3                                    s3Flags    // serve_s3.go
-	configPath                            string     // config.go
+	ops                                   opsFlags    // serve_ops.go
+	files                                 filesFlags  // serve_files.go
+	s3                                    s3Flags     // serve_s3.go
+	notify                                notifyFlags // serve_notify.go
+	configPath                            string      // config.go
 	printConfig                           bool
 	hub                                   hub.Config
 	hash                                  hashFlags    // user.go
@@ -149,6 +150,7 @@ func newServeFlags(fs *flag.FlagSet) *serveFlags {
 	f.files.bind(fs, s)
 	f.s3.bind(fs)
 	f.webhooks.bind(fs)
+	f.notify.bind(fs)
 	fs.StringVar(&f.configPath, configFlag, "", "file of key = value lines setting any of these flags (flags and HUBBUB_* win over it)")
 	fs.BoolVar(&f.printConfig, "print-config", false, "print the effective configuration (each setting, its value and source; secrets masked) and exit")
 	return f
@@ -315,6 +317,11 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 		prune(pruneCtx, store, f.retention, f.pruneEvery, log)
 	}()
 	defer func() { stopPrune(); <-pruneDone }()
+	stopNotifier, err := f.notify.startNotifier(store, broker, f.node, log, hooks.dispatcher.Nudge)
+	if err != nil {
+		return err
+	}
+	defer stopNotifier()
 
 	select {
 	case <-ctx.Done():

@@ -226,8 +226,9 @@ func TestReadinessFollowsFailingWritesAndTheLogStaysShort(t *testing.T) {
 		t.Fatalf("/readyz at start: %d", code)
 	}
 
-	// Take the write lock from another connection.
-	db, err := sql.Open("sqlite", "file:"+path)
+	// Take the write lock from another connection, waiting for the server's own writes of
+	// the moment (the leases of the webhooks dispatcher and the notifier are taken at start).
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
 	if err != nil {
 		t.Fatal(err)
 	}
