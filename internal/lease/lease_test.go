@@ -59,7 +59,7 @@ func startNode(t *testing.T, store Taker, holder string, running *atomic.Int32) 
 	n.cancel = cancel
 	go func() {
 		defer close(n.done)
-		Hold(ctx, store, Config{Name: "dispatch", Holder: holder, TTL: 90 * time.Millisecond,
+		Hold(ctx, store, Config{Name: "dispatch", Holder: holder, TTL: 600 * time.Millisecond, // long enough that a busy machine's late renewal is not a loss
 			Changed: func(h bool) { n.held.Store(h) }}, func(ctx context.Context) {
 			n.running.Add(1)
 			if running.Add(1) > 1 {
@@ -87,7 +87,7 @@ func TestOneHolderAndHandOver(t *testing.T) {
 	a := startNode(t, store, Holder("a"), &running)
 	testwait.Until(t, "a to hold the lease", func() bool { return a.running.Load() == 1 })
 	b := startNode(t, store, Holder("b"), &running)
-	time.Sleep(200 * time.Millisecond) // several renewals: b must not take it meanwhile
+	time.Sleep(time.Second) // several renewals: b must not take it meanwhile
 	if b.held.Load() || b.running.Load() != 0 {
 		t.Fatal("b took a lease a renews")
 	}

@@ -3,6 +3,7 @@ package webhooks
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
@@ -38,7 +39,7 @@ func BenchmarkDispatch(b *testing.B) {
 func benchDispatch(b *testing.B, store string, rooms, concurrency int) {
 	var s hubbub.Store
 	if store == "postgres" {
-		pg, err := postgres.Open(context.Background(), pgtest.FreshSchema(b), postgres.Options{})
+		pg, err := postgres.Open(context.Background(), pgtest.FreshSchema(b), postgres.Options{Logger: testLogger(b)})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -64,7 +65,7 @@ func benchDispatch(b *testing.B, store string, rooms, concurrency int) {
 			b.Fatal(err)
 		}
 	}
-	d := New(Config{Node: "bench", Concurrency: concurrency, Poll: 10 * time.Millisecond, Batch: 500}, ob, client)
+	d := New(Config{Node: "bench", Logger: slog.New(slog.DiscardHandler), Concurrency: concurrency, Poll: 10 * time.Millisecond, Batch: 500}, ob, client)
 	b.ResetTimer()
 	start := time.Now()
 	rctx, cancel := context.WithCancel(ctx)

@@ -95,7 +95,7 @@ func TestRestartedDispatcher(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	firstClient := egress.New(egress.Config{AllowPrivate: true})
 	defer firstClient.Close()
-	first := New(Config{Node: "first", Poll: 20 * time.Millisecond, BackoffMin: 5 * time.Millisecond, BackoffMax: 20 * time.Millisecond}, ob, firstClient)
+	first := New(Config{Node: "first", Logger: testLogger(t), Poll: 20 * time.Millisecond, BackoffMin: 5 * time.Millisecond, BackoffMax: 20 * time.Millisecond}, ob, firstClient)
 	done := make(chan struct{})
 	go func() { defer close(done); first.Run(ctx) }()
 	testwait.Until(t, "the first dispatcher to fail some attempts", func() bool {

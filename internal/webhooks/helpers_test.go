@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -20,12 +22,29 @@ import (
 // openStore opens a fresh SQLite store: the dispatcher is tested on a real outbox.
 func openStore(t testing.TB) (hubbub.Store, hubbub.OutboxStore) {
 	t.Helper()
-	s, err := sqlite.Open(filepath.Join(t.TempDir(), "hubbub.db"), sqlite.Options{})
+	s, err := sqlite.Open(filepath.Join(t.TempDir(), "hubbub.db"), sqlite.Options{Logger: testLogger(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
 	return s, s
+}
+
+// testLogger sends logs to t.Log, shown with -v or when the test fails; a benchmark's are
+// discarded.
+func testLogger(t testing.TB) *slog.Logger {
+	if _, bench := t.(*testing.B); bench {
+		return slog.New(slog.DiscardHandler)
+	}
+	return slog.New(slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+type tWriter struct{ t testing.TB }
+
+func (w tWriter) Write(p []byte) (int, error) {
+	w.t.Helper()
+	w.t.Log(strings.TrimSuffix(string(p), "\n"))
+	return len(p), nil
 }
 
 // action is what the receiver does with one request.
@@ -157,6 +176,9 @@ func runDispatcher(t testing.TB, cfg Config, store hubbub.OutboxStore, allowPriv
 		cfg.Timeout = 2 * time.Second
 	}
 	cfg.Node = "test"
+	if cfg.Logger == nil {
+		cfg.Logger = testLogger(t)
+	}
 	client := egress.New(egress.Config{AllowPrivate: allowPrivate, Timeout: cfg.Timeout})
 	d := New(cfg, store, client)
 	ctx, cancel := context.WithCancel(context.Background())
