@@ -38,6 +38,10 @@ type Entry struct {
 	// (who may edit and delete), reactions and mentions are keyed by it, never by From. Entries
 	// stored before users existed carry their From here.
 	User string `json:"user,omitempty"`
+	// Bot marks a message posted by a bot (a user of kind UserBot, an incoming webhook, a slash
+	// command's answer), stamped by the server from the actor's kind and stored with the
+	// message, so that every client can show it as a bot's.
+	Bot bool `json:"bot,omitempty"`
 	// Kind is what the entry does; the zero value is a message.
 	Kind EntryKind `json:"kind,omitempty"`
 	// Text is a message's cleaned text, or an edit's new text.

@@ -11,8 +11,9 @@ import (
 // hold on every node (bans, mutes), and the people: users with their sessions and invites
 // (UserStore), rooms' metadata, members and read positions (RoomStore), and the metadata of
 // uploaded files that messages carry (FileStore), the registered slash commands
-// (CommandStore), and the webhooks, outbox and deliveries of the integrations (OutboxStore).
-// Every store does all of it: the hub calls these methods directly and no method is optional.
+// (CommandStore), the webhooks, outbox and deliveries of the integrations (OutboxStore), and
+// bots and incoming webhooks (BotStore). Every store does all of it: the hub calls these
+// methods directly and no method is optional.
 //
 // A room's history is one log of entries (Entry): messages, and the edits, deletes and
 // reactions that change them, numbered together. The log is what Since replays, so a client that
@@ -41,8 +42,9 @@ import (
 //     ECodeForbidden, ECodeLimit below; ECodeBadField for a Kind it does not know); a refused
 //     entry stores nothing and takes no seq. The checks of a kind come in the order listed.
 //   - A message (KindMessage) with ReplyTo > 0 needs ReplyTo to be a message of the room (a
-//     tombstone will do), else ECodeNotFound; it adds one to the parent's ReplyCount. Mentions
-//     and MentionRoom are stored as given.
+//     tombstone will do), else ECodeNotFound; it adds one to the parent's ReplyCount. Mentions,
+//     MentionRoom and Bot are stored as given, and Bot is read back with the message by Since,
+//     Before and Replies (other kinds do not keep it).
 //   - An edit (KindEdit) needs Target to be a message of the room that is not deleted
 //     (ECodeNotFound) and was sent by e.User (ECodeForbidden): the same user, whatever name
 //     either carries; another user who took the sender's old name may not. It replaces the message's Text,
@@ -97,6 +99,7 @@ type Store interface {
 	FileStore
 	CommandStore
 	OutboxStore
+	BotStore
 
 	// Append stores e (Room, From, Kind and the fields of its kind, and optionally ClientID,
 	// are read) and returns the stored entry with Seq, ID and Time filled in, and for a

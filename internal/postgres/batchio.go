@@ -225,7 +225,7 @@ func (p *plan) queueNewMessages(b *pgx.Batch) {
 		room, id, clientID, from, user, text, mentions, reactions, attachments []string
 		seq, no, replyTo                                                       []int64
 		replyCount                                                             []int32
-		deleted, mentionRoom, edited                                           []bool
+		deleted, mentionRoom, edited, bot                                      []bool
 	}
 	c.room, c.id, c.clientID, c.from, c.user, c.text = make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n)
 	c.seq, c.no = make([]int64, 0, n), make([]int64, 0, n)
@@ -235,7 +235,7 @@ func (p *plan) queueNewMessages(b *pgx.Batch) {
 		c.room, c.seq, c.id, c.clientID = append(c.room, m.Room), append(c.seq, int64(m.Seq)), append(c.id, m.ID), append(c.clientID, m.ClientID)
 		c.from, c.user, c.text, c.no = append(c.from, m.From), append(c.user, m.User), append(c.text, m.Text), append(c.no, st.no)
 		plain = plain && !m.Deleted && m.ReplyTo == 0 && m.ReplyCount == 0 && len(m.Mentions) == 0 &&
-			!m.MentionRoom && !st.edited && len(m.Reactions) == 0 && len(m.Attachments) == 0
+			!m.MentionRoom && !st.edited && len(m.Reactions) == 0 && len(m.Attachments) == 0 && !m.Bot
 	}
 	if !plain {
 		for _, st := range p.newMsgs {
@@ -243,7 +243,7 @@ func (p *plan) queueNewMessages(b *pgx.Batch) {
 			c.deleted, c.replyTo, c.replyCount = append(c.deleted, m.Deleted), append(c.replyTo, int64(m.ReplyTo)), append(c.replyCount, int32(m.ReplyCount))
 			c.mentions, c.mentionRoom = append(c.mentions, mentionsArg(m.Mentions)), append(c.mentionRoom, m.MentionRoom)
 			c.edited, c.reactions = append(c.edited, st.edited), append(c.reactions, reactionsArg(m.Reactions))
-			c.attachments = append(c.attachments, attachmentsArg(m.Attachments))
+			c.attachments, c.bot = append(c.attachments, attachmentsArg(m.Attachments)), append(c.bot, m.Bot)
 		}
 	}
 	if plain {
@@ -251,7 +251,7 @@ func (p *plan) queueNewMessages(b *pgx.Batch) {
 		return
 	}
 	b.Queue(insertMessages, c.room, c.seq, c.id, c.clientID, c.from, c.user, c.text, c.no,
-		c.deleted, c.replyTo, c.replyCount, c.mentions, c.mentionRoom, c.edited, c.reactions, c.attachments, p.now)
+		c.deleted, c.replyTo, c.replyCount, c.mentions, c.mentionRoom, c.edited, c.reactions, c.attachments, p.now, c.bot)
 }
 
 func (p *plan) queueChangedMessages(b *pgx.Batch) {

@@ -84,14 +84,14 @@ const (
 	// insertMessages stores new messages in their state at the end of the batch. JSON
 	// arguments are text, "" for NULL.
 	insertMessages = `INSERT INTO messages (room, seq, id, client_id, sender, user_id, text, created_at, message_no,
-			deleted, reply_to, reply_count, mentions, mention_room, edited_at, reactions, attachments)
+			deleted, reply_to, reply_count, mentions, mention_room, edited_at, reactions, attachments, bot)
 		SELECT room, seq, id, client_id, sender, user_id, text, $17::timestamptz, message_no,
 			deleted, reply_to, reply_count, nullif(mentions, '')::jsonb, mention_room,
-			CASE WHEN edited THEN $17::timestamptz END, nullif(reactions, '')::jsonb, nullif(attachments, '')::jsonb
+			CASE WHEN edited THEN $17::timestamptz END, nullif(reactions, '')::jsonb, nullif(attachments, '')::jsonb, bot
 		FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[],
-			$9::bool[], $10::bigint[], $11::int[], $12::text[], $13::bool[], $14::bool[], $15::text[], $16::text[])
+			$9::bool[], $10::bigint[], $11::int[], $12::text[], $13::bool[], $14::bool[], $15::text[], $16::text[], $18::bool[])
 			AS u(room, seq, id, client_id, sender, user_id, text, message_no,
-				deleted, reply_to, reply_count, mentions, mention_room, edited, reactions, attachments)`
+				deleted, reply_to, reply_count, mentions, mention_room, edited, reactions, attachments, bot)`
 	// updateMessages writes back the state of the messages the batch changed.
 	updateMessages = `UPDATE messages m SET text = u.text, deleted = u.deleted, reply_count = u.reply_count,
 			mentions = nullif(u.mentions, '')::jsonb, mention_room = u.mention_room, reactions = nullif(u.reactions, '')::jsonb,

@@ -23,7 +23,7 @@ func (w *writer) appendMessage(ctx context.Context, m hubbub.Entry) result {
 	m.Seq = uint64(seq)
 	var res sql.Result
 	var err error
-	if m.ClientID == "" && m.ReplyTo == 0 && m.Mentions == nil && !m.MentionRoom {
+	if m.ClientID == "" && m.ReplyTo == 0 && m.Mentions == nil && !m.MentionRoom && !m.Bot {
 		// The hot path of a message without an idempotency key costs what it did before the
 		// room log: no key to check, no state columns to bind.
 		res, err = w.stmts.plainMessage.ExecContext(ctx, m.Room, seq, m.ID, m.From, m.Text, m.Time.UnixMilli(), m.User, ord)
@@ -33,7 +33,7 @@ func (w *writer) appendMessage(ctx context.Context, m hubbub.Entry) result {
 			return result{err: merr}
 		}
 		res, err = w.stmts.message.ExecContext(ctx, m.Room, seq, m.ID, m.ClientID, m.From, m.Text,
-			m.Time.UnixMilli(), replyArg(m.ReplyTo), mentions, m.MentionRoom, m.User, ord)
+			m.Time.UnixMilli(), replyArg(m.ReplyTo), mentions, m.MentionRoom, m.User, ord, m.Bot)
 	}
 	if err != nil {
 		if m.ClientID != "" && isClientIDConflict(err) {

@@ -27,7 +27,7 @@ func TestQueryPlans(t *testing.T) {
 			"SEARCH entries USING INDEX entries_target (room=? AND target=?)"}},
 		{"reacted by", reactedBySQL, []any{"r", "u", 1, 10}, []string{
 			"SEARCH reactions USING COVERING INDEX reactions_user (room=? AND user_id=? AND seq>? AND seq<?)"}},
-		{"insert message", insertMessageSQL, []any{"r", 1, "id", "c", "u", "x", 0, 0, "", 0, "u_1", 1}, []string{
+		{"insert message", insertMessageSQL, []any{"r", 1, "id", "c", "u", "x", 0, 0, "", 0, "u_1", 1, 0}, []string{
 			"SEARCH entries USING COVERING INDEX entries_client_id (room=? AND user_id=? AND client_id=?)"}},
 		{"empty edits", emptyEditsSQL, []any{"r", 1}, []string{"SEARCH entries USING INDEX entries_target (room=? AND target=?)"}},
 		{"deleted by", deletedBySQL, []any{"r", 1}, []string{"SEARCH entries USING INDEX entries_target (room=? AND target=?)"}},

@@ -54,9 +54,9 @@ type writeStmts struct {
 const (
 	messageColumns = `seq, id, client_id, sender, user_id, '' AS kind, text, created_ms, mentions, mention_room,
 		reply_to, deleted, edited_ms, reply_count, reactions, 0 AS target, '' AS emoji, 0 AS added, 0 AS count, 0 AS moderator,
-		'' AS subject, '' AS subject_name, '' AS action, '' AS role, attachments`
+		'' AS subject, '' AS subject_name, '' AS action, '' AS role, attachments, bot`
 	entryColumns = `seq, id, client_id, sender, user_id, kind, text, created_ms, mentions, mention_room,
-		0, 0, 0, 0, '', target, emoji, added, count, moderator, subject, subject_name, action, role, ''`
+		0, 0, 0, 0, '', target, emoji, added, count, moderator, subject, subject_name, action, role, '', 0`
 )
 
 // The writes of the room log whose plans matter (TestQueryPlans).
@@ -64,8 +64,8 @@ const (
 	// One client id names one entry of any kind: messages_client_id refuses a message that
 	// resends a message, and the NOT EXISTS one that resends a change (a probe of
 	// entries_client_id, skipped for a message without an id).
-	insertMessageSQL = `INSERT INTO messages (room, seq, id, client_id, sender, text, created_ms, reply_to, mentions, mention_room, user_id, ord)
-		SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12
+	insertMessageSQL = `INSERT INTO messages (room, seq, id, client_id, sender, text, created_ms, reply_to, mentions, mention_room, user_id, ord, bot)
+		SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13
 		WHERE ?4 = '' OR NOT EXISTS (SELECT 1 FROM entries WHERE room = ?1 AND user_id = ?11 AND client_id = ?4 AND client_id <> '')`
 	// INDEXED BY: see repliesSQL.
 	emptyEditsSQL = `UPDATE entries INDEXED BY entries_target SET text = '', mentions = '', mention_room = 0

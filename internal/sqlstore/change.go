@@ -19,7 +19,7 @@ func Stored(e hubbub.Entry) hubbub.Entry {
 	out := hubbub.Entry{Room: e.Room, ClientID: e.ClientID, From: e.From, User: e.User, Kind: e.Kind}
 	switch e.Kind {
 	case hubbub.KindMessage:
-		out.Text, out.ReplyTo, out.MentionRoom = e.Text, e.ReplyTo, e.MentionRoom
+		out.Text, out.ReplyTo, out.MentionRoom, out.Bot = e.Text, e.ReplyTo, e.MentionRoom, e.Bot
 		out.Mentions = nonEmpty(e.Mentions)
 		out.Attachments = AttachmentIDs(e.Attachments)
 	case hubbub.KindEdit:

@@ -43,8 +43,10 @@ type memData struct {
 
 	files map[string]*memFile // by id (memstore_files_test.go)
 
-	commands memCommands // slash commands (memstore_commands_test.go)
-	out      *memOutbox  // webhooks, outbox, deliveries (memstore_outbox_test.go)
+	commands memCommands                     // slash commands (memstore_commands_test.go)
+	out      *memOutbox                      // webhooks, outbox, deliveries (memstore_outbox_test.go)
+	bots     map[string]*memBot              // by user id (memstore_bots_test.go)
+	hooks    map[string]*hubbub.IncomingHook // by id
 }
 
 // sanctionKey is what SetSanction replaces on: one sanction per room, user and kind.
@@ -98,6 +100,7 @@ func newMemStore(ret hubbub.Retention, bug string) *memStore {
 		users: map[string]*memUser{}, sessions: map[string]hubbub.LoginSession{}, invites: map[string]*memInvite{},
 		metas: map[string]*hubbub.RoomMeta{}, members: map[string]map[string]*hubbub.Membership{}, reads: map[[2]string]uint64{},
 		files: map[string]*memFile{}, out: newMemOutbox(),
+		bots: map[string]*memBot{}, hooks: map[string]*hubbub.IncomingHook{},
 	}}
 }
 
@@ -111,6 +114,7 @@ func (s *memStore) again() *memStore {
 			users: data.users, sessions: data.sessions, invites: data.invites,
 			metas: data.metas, members: data.members, reads: map[[2]string]uint64{}, files: data.files,
 			commands: data.commands, out: data.out,
+			bots: data.bots, hooks: data.hooks,
 		}
 	}
 	return &memStore{bug: s.bug, ret: s.ret, now: s.now, memData: data}
@@ -166,6 +170,9 @@ func (s *memStore) read(r *memRoom, e hubbub.Entry) hubbub.Entry {
 	e.Attachments = slices.Clone(e.Attachments)
 	if s.bug == "noattachread" {
 		e.Attachments = nil
+	}
+	if s.bug == "nobotread" {
+		e.Bot = false
 	}
 	if !e.IsMessage() {
 		return e
@@ -261,6 +268,7 @@ func (s *memStore) Append(ctx context.Context, in hubbub.Entry) (hubbub.Entry, b
 	switch in.Kind {
 	case hubbub.KindMessage:
 		m.Text, m.ReplyTo, m.Mentions, m.MentionRoom = in.Text, in.ReplyTo, slices.Clone(in.Mentions), in.MentionRoom
+		m.Bot = in.Bot
 		if s.bug == "forgestate" {
 			m.Deleted, m.EditedAt = in.Deleted, in.EditedAt
 		}

@@ -119,6 +119,8 @@ func RunStoreTests(t *testing.T, open func(t *testing.T, ret hubbub.Retention) h
 	tests = append(tests, commandCases...)
 	// The integrations of issue 18: webhooks, the outbox, deliveries, notify candidates.
 	tests = append(tests, outboxCases...)
+	// The bots of issue 18.
+	tests = append(tests, botCases...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.run(t, open) })
 	}

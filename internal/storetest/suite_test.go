@@ -215,6 +215,11 @@ func TestSuiteCatchesBugs(t *testing.T) {
 		{"commandtwice", "Shared/CommandsTwoNodes"},
 		{"responseagain", "Shared/CommandsTwoNodes"},
 
+		// The bots of issue 18.
+		{"nobotread", "BotFlag"},
+		{"botkeeptoken", "Bots"},
+		{"botdisabled", "Bots"},
+
 		// RunSharedStoreTests.
 		{"namerace", "Shared/NamesTwoNodes"},
 		{"inviterace", "Shared/InvitesTwoNodes"},
