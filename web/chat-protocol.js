@@ -80,7 +80,7 @@ const HUBBUB_FRAMES = {
     welcome: ["name", "server", "version", "role", "limits", "user"],
     joined: ["room", "members", "member_count", "last_seq", "replay", "truncated"],
     left: ["room"],
-    message: ["room", "seq", "id", "from", "text", "time", "client_id", "deleted", "reply_to", "mentions", "mention_room", "edited_at", "reactions", "reply_count", "attachments"],
+    message: ["room", "seq", "id", "from", "text", "time", "bot", "client_id", "deleted", "reply_to", "mentions", "mention_room", "edited_at", "reactions", "reply_count", "attachments"],
     ack: ["room", "id", "seq", "msg_id", "time", "duplicate", "target"],
     history: ["room", "messages", "more", "thread"],
     presence: ["room", "name", "event", "state"],

@@ -107,6 +107,8 @@ export interface Message {
   text: string;
   /** RFC 3339, UTC, with milliseconds. */
   time: string;
+  /** True if a bot posted it (a bot user, an incoming webhook, a slash command's answer). */
+  bot?: boolean;
   /** The sender's idempotency key, if it sent one. */
   client_id?: string;
   deleted?: boolean;

@@ -197,7 +197,7 @@ function reactionWho(x, me) {
 }
 
 /**
- * Builds one message row. `item` is {from, time, seq?}; `mine` says whether I sent it. The header (avatar, name,
+ * Builds one message row. `item` is {from, time, seq?, bot?}; `mine` says whether I sent it. The header (avatar, name,
  * time) is always in the DOM so screen readers hear who spoke; in a group it is only hidden from
  * sight by CSS. What a message's state changes (text, quote, reactions, replies, "(edited)") is
  * drawn by paintMessage.
@@ -225,7 +225,18 @@ function messageElement(item, mine) {
   time.dateTime = when.toISOString();
   time.title = fullFormat.format(when);
   time.textContent = timeFormat.format(when);
-  meta.append(from, " ", time);
+  meta.append(from, " ");
+  if (item.bot) {
+    // A bot's message (a bot user, an incoming webhook, a slash command's answer) says so, to
+    // the eye and to screen readers, so that no one takes it for a person's.
+    li.classList.add("bot");
+    const badge = document.createElement("span");
+    badge.className = "bot-badge";
+    badge.textContent = "BOT";
+    badge.title = item.from + " is a bot";
+    meta.append(badge, " ");
+  }
+  meta.append(time);
   const text = document.createElement("div");
   text.className = "text"; // paintMessage fills it
   const reactions = document.createElement("div");

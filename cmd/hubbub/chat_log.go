@@ -23,13 +23,17 @@ const chatLogHelp = `  /reply SEQ TEXT  send TEXT as a reply to message SEQ (the
   /delete SEQ      delete message SEQ (yours; anyone's for a moderator)
   /react SEQ EMOJI toggle your reaction EMOJI (an emoji or a :short_name:) on message SEQ`
 
-// messageLine formats a message: "[room] #seq from: text", with "↪ #parent" for a reply,
+// messageLine formats a message: "[room] #seq from: text", with "(bot)" after a bot's name
+// (as the text protocol shows it), "↪ #parent" for a reply,
 // "(edited)" after an edited text, its replies counted when it has some (a replayed or paged
 // message: live replies show as lines of their own) and the reactions in brackets; a deleted
 // message shows "(message deleted)" instead of its text.
 func messageLine(m *wire.Message) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "[%s] #%d %s", m.Room, m.Seq, hubbub.CleanText(m.From))
+	if m.Bot {
+		b.WriteString(" (bot)")
+	}
 	if m.ReplyTo > 0 {
 		fmt.Fprintf(&b, " ↪ #%d", m.ReplyTo)
 	}

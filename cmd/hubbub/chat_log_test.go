@@ -103,6 +103,8 @@ func TestChatLogLines(t *testing.T) {
 		{wire.Message{Room: "r", Seq: 9, From: "ann", Text: "q", ReplyCount: 1, Reactions: []wire.Reaction{{Emoji: "👍", Count: 1}}},
 			"[r] #9 ann: q (1 reply) [👍 1]"},
 		{wire.Message{Room: "r", Seq: 10, From: "ann", Text: "q", ReplyCount: 3}, "[r] #10 ann: q (3 replies)"},
+		// A bot's message says so.
+		{wire.Message{Room: "r", Seq: 11, From: "ci", Text: "green", Bot: true, ReplyTo: 10}, "[r] #11 ci (bot) ↪ #10: green"},
 		// Control characters never reach the terminal.
 		{wire.Message{Room: "r", Seq: 8, From: "a\x1b[31m", Text: "t\x1b[2J\nu"}, "[r] #8 a [31m: t [2J u"},
 	} {

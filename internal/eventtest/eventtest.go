@@ -34,7 +34,7 @@ func Every(room, node string) []hubbub.Event {
 	}
 	reply := &hubbub.Entry{
 		Room: room, Seq: 1<<53 + 8, ID: "01JABCDEF-reply", ClientID: "client-key-2", From: "bob",
-		User: "u_b0b",
+		User: "u_b0b", Bot: true,
 		Text: "@Zoë 😀 and @room: \"yes\"\n漢字", Time: at.Add(time.Second),
 		ReplyTo:     1<<53 + 7,
 		Mentions:    []hubbub.Mention{{User: "Zoë 😀", Name: "Zoë 😀"}},

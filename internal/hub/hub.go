@@ -207,6 +207,8 @@ type Member struct {
 	// Role is "admin", "moderator" or "member" (empty means member): the user's server-wide
 	// role, or a token's.
 	Role string
+	// Bot is true for a bot user (hubbub.UserBot): the messages it sends carry Entry.Bot.
+	Bot bool
 	// MessagesOnly members receive messages and edits but no deletes, reactions, presence or
 	// typing events: the text protocol shows only messages (and edits as new lines), so
 	// queueing the rest would only fill its outbox.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"hubbub"
@@ -20,7 +21,9 @@ import (
 //  1. a session cookie (SessionCookie) on the upgrade request, from the sign-in page;
 //  2. a token signed by the host application: hello's token, or the upgrade's ?token= parameter
 //     or hubbub_token cookie (hello's wins); its name, role and room grants come from the
-//     token, and the connection is closed with 1008 when it expires;
+//     token, and the connection is closed with 1008 when it expires; or, in the same places, a
+//     bot's API token (hubbub.BotTokenPrefix), whatever --auth says: the bot may enter only
+//     the rooms its patterns cover (bots.go);
 //  3. a guest: hello's name and key; the name is then that key's, server-wide;
 //  4. keyless (the text protocol, old hubbub.v1 clients): an anonymous user, allowed only in
 //     guest mode and only under a name no stored user holds.
@@ -94,6 +97,20 @@ type identity struct {
 	user hubbub.User
 	// claims is the verified token, when the user came from one.
 	claims *auth.Claims
+	// bot is the bot the user is, when a bot's token signed it in.
+	bot *hubbub.Bot
+}
+
+// mayJoin reports whether the identity's token allows room: a token's room grants, a bot's
+// room patterns; any room without either.
+func (id *identity) mayJoin(room string) bool {
+	switch {
+	case id.claims != nil:
+		return id.claims.CanJoin(room)
+	case id.bot != nil:
+		return id.bot.MayUse(room)
+	}
+	return true
 }
 
 // helloName is what a hello says about who it is: the name and key it gives, its token, and
@@ -127,6 +144,9 @@ func (s *Service) identify(ctx context.Context, h helloName, creds Credentials) 
 	raw := h.token
 	if raw == "" {
 		raw = creds.Token
+	}
+	if strings.HasPrefix(raw, hubbub.BotTokenPrefix) {
+		return s.botIdentity(ctx, raw)
 	}
 	if s.tokensOn() && (raw != "" || s.cfg.Auth == AuthToken) {
 		c, err := s.authenticate(raw)
@@ -237,7 +257,7 @@ func (s *Service) member(id *identity, out *hub.Outbox) *hub.Member {
 	if role == "" {
 		role = hubbub.RoleMember
 	}
-	return &hub.Member{Name: u.Name, Key: "user:" + u.ID, UserID: u.ID, Role: role, Out: out}
+	return &hub.Member{Name: u.Name, Key: "user:" + u.ID, UserID: u.ID, Role: role, Out: out, Bot: u.Kind == hubbub.UserBot}
 }
 
 // userInfo is what welcome tells a connection about its user.

@@ -24,6 +24,7 @@ type jsonSession struct {
 	typing   typingGate
 	creds    Credentials  // what the upgrade request carried: a token used if hello has none, a session cookie
 	claims   *auth.Claims // the verified token, when the user came with one
+	id       identity     // who the connection acts for, from hello
 	expiry   expiry
 	online   *hub.Online // this connection's part in its user's presence, from hello
 }
@@ -148,7 +149,7 @@ func (j *jsonSession) hello(ctx context.Context, f *wire.ClientFrame, nameErr er
 		j.goOffline()
 		j.online = j.svc.hub.Connect(m.UserID)
 	}
-	j.member, j.claims = m, id.claims
+	j.member, j.claims, j.id = m, id.claims, id
 	j.expiry.stop()
 	if id.claims != nil {
 		j.expiry.arm(j.p, id.claims.ExpiresAt)
@@ -179,7 +180,7 @@ func (j *jsonSession) join(ctx context.Context, f *wire.ClientFrame) {
 		j.fail(err, f)
 		return
 	}
-	if j.claims != nil && !j.claims.CanJoin(f.Room) {
+	if !j.id.mayJoin(f.Room) {
 		j.fail(forbidden(f.Room), f)
 		return
 	}
@@ -269,7 +270,7 @@ func (j *jsonSession) send(ctx context.Context, f *wire.ClientFrame) {
 		return
 	}
 	e := hubbub.Entry{Room: f.Room, From: j.member.Name, User: j.member.UserID, ClientID: f.ID, Text: text, ReplyTo: f.ReplyTo,
-		Attachments: files}
+		Attachments: files, Bot: j.member.Bot}
 	e.Mentions, e.MentionRoom = j.mentions(ctx, f.Room, text)
 	j.append(ctx, f, e)
 }

@@ -265,8 +265,8 @@ func (j *jsonSession) search(ctx context.Context, f *wire.ClientFrame) {
 	if !storedUser(j.member) {
 		req.Joined = j.rooms.list()
 	}
-	if claims := j.claims; claims != nil {
-		req.Allowed = claims.CanJoin
+	if j.claims != nil || j.id.bot != nil {
+		req.Allowed = j.id.mayJoin
 	}
 	res, err := j.svc.Search(ctx, req)
 	if err != nil {

@@ -71,7 +71,7 @@ func (t *textSession) Handle(data []byte) {
 		t.say(fmt.Sprintf("error: message longer than %d bytes", t.svc.cfg.MaxText))
 		return
 	}
-	msg := hubbub.Entry{Room: hubbub.DefaultRoom, From: t.member.Name, User: t.member.UserID, Text: text}
+	msg := hubbub.Entry{Room: hubbub.DefaultRoom, From: t.member.Name, User: t.member.UserID, Text: text, Bot: t.member.Bot}
 	if _, _, err := t.svc.hub.Send(context.Background(), msg); err != nil {
 		t.say("error: " + hubbub.ErrorMessage(err))
 	}
@@ -87,7 +87,7 @@ func (t *textSession) setName(name string) {
 		t.refuse(hubbub.ErrorMessage(err), closePolicyViolation)
 		return
 	}
-	if id.claims != nil && !id.claims.CanJoin(hubbub.DefaultRoom) {
+	if !id.mayJoin(hubbub.DefaultRoom) {
 		t.refuse(hubbub.ErrorMessage(forbidden(hubbub.DefaultRoom)), closePolicyViolation)
 		return
 	}

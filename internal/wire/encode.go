@@ -30,7 +30,7 @@ func (t Time) MarshalJSON() ([]byte, error) {
 // must link where its files are served.
 func NewMessageAt(m *hubbub.Entry, filesURL string) Message {
 	msg := Message{Type: TypeMessage, Room: m.Room, Seq: m.Seq, ID: m.ID, From: m.From,
-		Text: m.Text, Time: Time{Time: m.Time}, ClientID: m.ClientID, Deleted: m.Deleted,
+		Text: m.Text, Time: Time{Time: m.Time}, Bot: m.Bot, ClientID: m.ClientID, Deleted: m.Deleted,
 		ReplyTo: m.ReplyTo, Mentions: m.Mentions, MentionRoom: m.MentionRoom,
 		EditedAt: Time{Time: m.EditedAt}, ReplyCount: m.ReplyCount}
 	if len(m.Reactions) > 0 {

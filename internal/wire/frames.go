@@ -543,6 +543,9 @@ type Message struct {
 	From string `json:"from"`
 	Text string `json:"text"`
 	Time Time   `json:"time"`
+	// Bot is true for a message a bot posted (a bot user, an incoming webhook, a slash
+	// command's answer); clients mark it as a bot's.
+	Bot bool `json:"bot,omitempty"`
 	// ClientID is the sender's idempotency key, if it sent one.
 	ClientID string `json:"client_id,omitempty"`
 	// Deleted marks a deleted message; its Text is then empty.

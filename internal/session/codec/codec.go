@@ -123,7 +123,8 @@ type textFrames struct{ files string }
 
 var _ hubbub.EventVisitor[[]byte] = textFrames{}
 
-// EntryAppended shows a message as "name: text" and an edit as "name (edit): text": a text
+// EntryAppended shows a message as "name: text" (a bot's as "name (bot): text") and an edit
+// as "name (edit): text": a text
 // client cannot go back to change a line, so it reads the new text as a line of its own. A
 // topic change is a notice in the style of IRC's, "* name set the topic: text" or "* name
 // cleared the topic". Deletes, reactions and membership changes (which happen in private rooms,
@@ -134,6 +135,9 @@ func (t textFrames) EntryAppended(_ hubbub.Event, b hubbub.EntryAppended) []byte
 	switch m.Kind {
 	case hubbub.KindMessage:
 		tag = ": "
+		if m.Bot {
+			tag = " (bot): "
+		}
 	case hubbub.KindEdit:
 		tag = " (edit): "
 	case hubbub.KindTopic:
