@@ -2,6 +2,8 @@ package hubbub
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"time"
 )
 
@@ -17,6 +19,20 @@ import (
 // BotTokenPrefix starts every bot token, so that the server tells a bot's token from a host
 // application's signed token without trying to verify it, and a leaked token is recognisable.
 const BotTokenPrefix = "hbt_"
+
+// NewBotToken returns a fresh bot API token: BotTokenPrefix and 32 random bytes in hex.
+func NewBotToken() string { return BotTokenPrefix + randomHex(32) }
+
+// NewHookSecret returns a fresh incoming webhook secret: 32 random bytes in hex, so that it
+// is safe in a URL's path as it is.
+func NewHookSecret() string { return randomHex(32) }
+
+// randomHex is n random bytes in hex.
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails (Go 1.24+)
+	return hex.EncodeToString(b)
+}
 
 // Limits of bots and incoming webhooks.
 const (

@@ -119,6 +119,9 @@ func newServeFlags(fs *flag.FlagSet) *serveFlags {
 	fs.IntVar(&s.RoomsPageMax, "rooms-page-max", api.DefaultRoomsPageMax, fmt.Sprintf("largest page of rooms GET /api/rooms lists (limit); a page holds %d unless asked otherwise", api.DefaultRoomsPage))
 	fs.DurationVar(&s.AddIdleTimeout, "add-idle-timeout", 30*time.Second, "add service: close a connection idle this long")
 	fs.StringVar(&s.APIKey, "api-key", "", "turn on the server API under /api/ (docs/api.md), for requests bearing this key (default: API off)")
+	fs.Int64Var(&s.Hooks.MaxBody, "hook-max-body", api.DefaultHookMaxBody, "largest body a post to an incoming webhook (/hooks/…) may have, bytes (past it: 413)")
+	fs.Float64Var(&s.Hooks.Rate, "hook-rate", api.DefaultHookRate, "posts per second each incoming webhook may make (token bucket rate; past it: 429)")
+	fs.IntVar(&s.Hooks.Burst, "hook-burst", api.DefaultHookBurst, "posts each incoming webhook may make in a burst (token bucket size)")
 	a := &s.Accounts
 	fs.DurationVar(&a.SessionTTL, "session-ttl", accounts.DefaultSessionTTL, "how long a sign-in (the hubbub_session cookie) lasts")
 	fs.Float64Var(&a.LoginRate, "login-rate", accounts.DefaultLoginRate, "sign-in attempts per second per account and per client address, after --login-burst (token bucket rate; past it: 429)")

@@ -23,7 +23,8 @@ import (
 
 // Config configures the API.
 type Config struct {
-	// Key is the bearer key every request must carry; "" turns the API off (404).
+	// Key is the bearer key every request must carry; "" turns the API off (404), but for
+	// the bots' own calls (bots.go).
 	Key string
 	// Node names this server in GET /api/rooms.
 	Node string
@@ -91,8 +92,8 @@ func toAPIError(err error) *apiError {
 		status = http.StatusBadRequest
 	case hubbub.ECodeLimit:
 		status = http.StatusConflict // the message's state refuses it (too many kinds of reaction)
-	case hubbub.ECodeExists:
-		status = http.StatusConflict // the room (or the member) is there already
+	case hubbub.ECodeExists, hubbub.ECodeNameTaken:
+		status = http.StatusConflict // the room (or the member, or a user with the name) is there already
 	case hubbub.ECodeForbidden, hubbub.ECodeBanned, hubbub.ECodeMuted:
 		status = http.StatusForbidden
 	case hubbub.ECodeNotFound:
@@ -125,12 +126,6 @@ func New(cfg Config, h *hub.Hub, sessions *session.Service) *API {
 		cfg.HistoryPageMax = defaultHistoryPageMax
 	}
 	s := &API{cfg: cfg, hub: h, sessions: sessions}
-	if cfg.Key == "" {
-		s.handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			writeAPIError(w, apiErrorf(http.StatusNotFound, hubbub.ECodeNotFound, "the server API is off (start the server with --api-key)"))
-		})
-		return s
-	}
 	m := http.NewServeMux()
 	m.HandleFunc("GET /api/rooms", s.apiRooms)
 	m.HandleFunc("POST /api/rooms", s.apiCreateRoom)
@@ -162,6 +157,15 @@ func New(cfg Config, h *hub.Hub, sessions *session.Service) *API {
 	m.HandleFunc("DELETE /api/rooms/{room}/mutes/{name}", s.apiLift(wire.TypeUnmute))
 	m.HandleFunc("GET /api/rooms/{room}/sanctions", s.apiSanctions)
 	s.mountWebhooks(m)
+	m.HandleFunc("POST /api/bots", s.apiCreateBot)
+	m.HandleFunc("GET /api/bots", s.apiBots)
+	m.HandleFunc("GET /api/bots/{bot}", s.apiBot)
+	m.HandleFunc("PATCH /api/bots/{bot}", s.apiUpdateBot)
+	m.HandleFunc("POST /api/bots/{bot}/token", s.apiRotateBot)
+	m.HandleFunc("DELETE /api/bots/{bot}", s.apiDeleteBot)
+	m.HandleFunc("POST /api/hooks", s.apiCreateHook)
+	m.HandleFunc("GET /api/hooks", s.apiHooks)
+	m.HandleFunc("DELETE /api/hooks/{id}", s.apiDeleteHook)
 	key := sha256.Sum256([]byte(cfg.Key))
 	s.handler = s.apiAuth(key, m)
 	return s
@@ -171,10 +175,19 @@ func New(cfg Config, h *hub.Hub, sessions *session.Service) *API {
 func (s *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
 // apiAuth checks the bearer key in constant time (comparing SHA-256 digests, so not even the
-// key's length leaks), then routes; the mux's own 404 and 405 answers become JSON errors.
+// key's length leaks), then routes; the mux's own 404 and 405 answers become JSON errors. A
+// bot's token (hubbub.BotTokenPrefix) goes to botAuth instead, also when the API key is off.
 func (s *API) apiAuth(key [32]byte, m *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		given, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if ok && strings.HasPrefix(given, hubbub.BotTokenPrefix) {
+			s.botAuth(w, r, m, given)
+			return
+		}
+		if s.cfg.Key == "" {
+			writeAPIError(w, apiErrorf(http.StatusNotFound, hubbub.ECodeNotFound, "the server API is off (start the server with --api-key)"))
+			return
+		}
 		sum := sha256.Sum256([]byte(given))
 		if subtle.ConstantTimeCompare(sum[:], key[:]) != 1 || !ok {
 			s.cfg.Logger.Info("api: unauthorized", "remote", r.RemoteAddr, "method", r.Method, "path", r.URL.Path, "key_given", ok)
@@ -311,12 +324,22 @@ type apiMessageReply struct {
 	Duplicate bool         `json:"duplicate"`
 }
 
-// apiPublish: POST /api/rooms/{room}/messages {from, text, id?, reply_to?, attachments?}.
+// apiPublish: POST /api/rooms/{room}/messages {from, text, id?, reply_to?, attachments?}. With
+// a bot's token, from is the bot's own name (it may be left out). A message from a bot user
+// is marked as a bot's.
 func (s *API) apiPublish(w http.ResponseWriter, r *http.Request) {
 	var p publishRequest
 	if err := readBody(w, r, &p); err != nil {
 		writeAPIError(w, err)
 		return
+	}
+	if b := requestBot(r); b != nil {
+		if p.From == "" {
+			p.From = b.User.Name
+		} else if k1, k2 := nameKey(p.From), nameKey(b.User.Name); k1 != k2 {
+			writeAPIError(w, apiErrorf(http.StatusForbidden, hubbub.ECodeForbidden, "a bot posts as itself (%q), not as %q", b.User.Name, p.From))
+			return
+		}
 	}
 	m, err := p.message(r.PathValue("room"), s.sessions)
 	if err != nil {
@@ -325,10 +348,12 @@ func (s *API) apiPublish(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := apiContext(r)
 	defer cancel()
-	if m.User, m.From, err = s.actor(ctx, m.From); err != nil {
+	u, err := s.actorUser(ctx, m.From)
+	if err != nil {
 		writeAPIError(w, err)
 		return
 	}
+	m.User, m.From, m.Bot = u.ID, u.Name, u.Kind == hubbub.UserBot
 	m.Mentions, m.MentionRoom = s.mentions(m.Room, m.Text)
 	stored, dup, err := s.appendEntry(ctx, m)
 	if err != nil {
@@ -341,6 +366,12 @@ func (s *API) apiPublish(w http.ResponseWriter, r *http.Request) {
 		status = http.StatusOK
 	}
 	writeJSON(w, status, apiMessageReply{Message: wire.NewMessageAt(&stored, s.sessions.FilesURL()), Duplicate: dup})
+}
+
+// nameKey is hubbub.NameKey of name, "" for a name that has none.
+func nameKey(name string) string {
+	k, _ := hubbub.NameKey(name)
+	return k
 }
 
 // apiMembers: GET /api/rooms/{room}/members — the names in the room, on every node; with

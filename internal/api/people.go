@@ -81,24 +81,31 @@ func (s *API) userNamed(ctx context.Context, us hubbub.UserStore, name string) (
 // key would be under that name — so that a bot that never connected keeps posting as before,
 // and a stored user's name is theirs alone. A disabled user may not act (403).
 func (s *API) actor(ctx context.Context, name string) (id, shown string, err error) {
+	u, err := s.actorUser(ctx, name)
+	return u.ID, u.Name, err
+}
+
+// actorUser is actor's user: the stored one (its Kind says whether it is a bot), or an
+// anonymous one (ID and Name only).
+func (s *API) actorUser(ctx context.Context, name string) (hubbub.User, error) {
 	if err := hubbub.ValidateName(name); err != nil {
-		return "", "", err
+		return hubbub.User{}, err
 	}
 	u, found, err := s.hub.Store().UserByName(ctx, name)
 	if err != nil {
-		return "", "", s.storeFailed("finding "+name, err)
+		return hubbub.User{}, s.storeFailed("finding "+name, err)
 	}
 	if found {
 		if u.Disabled {
-			return "", "", hubbub.Errorf(hubbub.ECodeForbidden, "user %q is disabled", u.Name)
+			return hubbub.User{}, hubbub.Errorf(hubbub.ECodeForbidden, "user %q is disabled", u.Name)
 		}
-		return u.ID, u.Name, nil
+		return u, nil
 	}
 	key, err := hubbub.NameKey(name)
 	if err != nil {
-		return "", "", err
+		return hubbub.User{}, err
 	}
-	return hubbub.AnonymousUserID(key), name, nil
+	return hubbub.User{ID: hubbub.AnonymousUserID(key), Name: name}, nil
 }
 
 // pageQuery reads a page's limit (1 to max; default min(defaultPeoplePage, max)).

@@ -160,6 +160,11 @@ type Config struct {
 	// Webhooks, when set, manages the server's webhooks under /api/webhooks (with APIKey).
 	// Default nil: those endpoints answer 404.
 	Webhooks *webhooks.Admin
+	// Hooks configures the incoming webhooks at /hooks/ (docs/integrations.md): each request's
+	// body limit and each hook's rate (defaults api.DefaultHookMaxBody, DefaultHookRate,
+	// DefaultHookBurst). They are on whether or not the API is: an admin makes them with
+	// hubbub hook create, or POST /api/hooks.
+	Hooks api.HooksConfig
 	// RoleFor, when set, gives a user who did not come with a token a role ("admin",
 	// "moderator" or "member") from their name and user id instead of their stored one, when
 	// it returns one; tests use it to make moderators. Token users' roles come from the tokens

@@ -115,6 +115,9 @@ func New(cfg Config, h *hub.Hub, store hubbub.Store, broker hubbub.Broker) (*Ser
 	}
 	s.mux.Handle("/api/", api.New(api.Config{Key: cfg.APIKey, Node: cfg.Node, MaxText: cfg.MaxText,
 		RoomsPageMax: cfg.RoomsPageMax, HistoryPageMax: cfg.HistoryPageMax, MaxDMMembers: cfg.MaxDMMembers, Webhooks: cfg.Webhooks, Logger: s.log}, h, s.sessions))
+	hooks := cfg.Hooks
+	hooks.Logger = s.log
+	s.mux.Handle("/hooks/", api.NewHooks(hooks, h, s.sessions))
 	acfg := cfg.Accounts
 	acfg.Users, acfg.Logger = store, s.log
 	acfg.ClientAddr = func(r *http.Request) string { return clientIP(r, s.cfg.TrustProxy) }

@@ -1,0 +1,251 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+
+	"hubbub"
+	"hubbub/internal/bots"
+)
+
+func init() {
+	subcommands["bot"] = runBot
+	subcommands["hook"] = runHook
+}
+
+const botUsage = `usage:
+  hubbub bot create NAME --rooms ROOM,PATTERN*,…   (prints the bot's API token, once)
+  hubbub bot list
+  hubbub bot rooms NAME ROOM,PATTERN*,…            (replaces its rooms)
+  hubbub bot rotate NAME                            (a new token; the old one stops working)
+  hubbub bot delete NAME                            (its token and hooks go; its user is disabled)
+Each opens the store as hubbub serve does (--data, --postgres, or HUBBUB_DATA, HUBBUB_POSTGRES).
+A bot signs in with its token (hello's token, /ws?token=, Authorization: Bearer) in the rooms its
+patterns cover ("deploy-*" covers every room starting "deploy-"; "*" every room but DMs).`
+
+const hookUsage = `usage:
+  hubbub hook create --room ROOM [--bot NAME] [--url https://chat.example.com]
+                                (prints the hook's URL with its secret, once)
+  hubbub hook list
+  hubbub hook delete ID
+POST {"text": "…", "id": "…"?, "name": "…"?} to the URL posts a message into ROOM as the bot NAME
+(made if no user holds the name; default hook-ROOM).`
+
+// botCmd holds one `hubbub bot` or `hubbub hook` action's settings: the store's flags and
+// the hook's.
+type botCmd struct {
+	user  userCmd // the store's flags and opening, as hubbub user's
+	rooms string
+	room  string
+	bot   string
+	url   string
+}
+
+// runBotLike parses args for an action of cmd ("bot" or "hook") and runs it on the store.
+func runBotLike(ctx context.Context, cmd, usage string, args []string, io stdio,
+	bind func(c *botCmd, action string, fs *flag.FlagSet) (nargs int, run func(*botCmd, context.Context, hubbub.Store, []string) error)) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprintln(io.err, usage)
+		if len(args) == 0 {
+			return usageError(cmd + ": which action?")
+		}
+		return flag.ErrHelp
+	}
+	action, args := args[0], args[1:]
+	c := &botCmd{user: userCmd{io: io, action: action}}
+	fs := flag.NewFlagSet("hubbub "+cmd+" "+action, flag.ContinueOnError)
+	fs.SetOutput(io.err)
+	c.user.bindStore(fs)
+	nargs, run := bind(c, action, fs)
+	if run == nil {
+		return usageError(fmt.Sprintf("%s: unknown action %q\n%s", cmd, action, usage))
+	}
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != nargs {
+		return usageError(fmt.Sprintf("%s %s: want %d argument(s), got %d %q\n%s", cmd, action, nargs, len(pos), pos, usage))
+	}
+	if _, err := applyEnv(fs); err != nil {
+		return err
+	}
+	store, err := c.user.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	if err := run(c, ctx, store, pos); err != nil {
+		return botError(cmd+" "+action, err)
+	}
+	return nil
+}
+
+func runBot(ctx context.Context, args []string, io stdio) error {
+	return runBotLike(ctx, "bot", botUsage, args, io, func(c *botCmd, action string, fs *flag.FlagSet) (int, func(*botCmd, context.Context, hubbub.Store, []string) error) {
+		switch action {
+		case "create":
+			fs.StringVar(&c.rooms, "rooms", "", "the rooms the bot may enter, comma-separated: names, prefixes ending in *, or * for every room but DMs")
+			return 1, (*botCmd).create
+		case "list":
+			return 0, (*botCmd).list
+		case "rooms":
+			return 2, (*botCmd).setRooms
+		case "rotate":
+			return 1, (*botCmd).rotate
+		case "delete":
+			return 1, (*botCmd).delete
+		}
+		return 0, nil
+	})
+}
+
+// splitRooms reads a comma-separated list of room patterns.
+func splitRooms(s string) []string {
+	var out []string
+	for p := range strings.SplitSeq(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func (c *botCmd) create(ctx context.Context, s hubbub.Store, args []string) error {
+	b, token, err := bots.Create(ctx, s, args[0], splitRooms(c.rooms))
+	if err != nil {
+		return err
+	}
+	out := c.user.io.out
+	fmt.Fprintf(out, "created bot %s (%s), rooms %s\n", b.User.Name, b.User.ID, strings.Join(b.Rooms, ","))
+	fmt.Fprintf(out, "token (shown once; the server keeps only its hash): %s\n", token)
+	return nil
+}
+
+func (c *botCmd) list(ctx context.Context, s hubbub.Store, _ []string) error {
+	list, err := s.Bots(ctx)
+	if err != nil {
+		return err
+	}
+	w := tabwriter.NewWriter(c.user.io.out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "NAME\tID\tTOKEN\tSTATUS\tROOMS\tCREATED")
+	for _, b := range list {
+		token, status := "no", "active"
+		if b.Token {
+			token = "yes"
+		}
+		if b.User.Disabled {
+			status = "disabled"
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", hubbub.CleanText(b.User.Name), b.User.ID, token, status,
+			strings.Join(b.Rooms, ","), b.User.Created.Format("2006-01-02 15:04"))
+	}
+	return w.Flush()
+}
+
+func (c *botCmd) setRooms(ctx context.Context, s hubbub.Store, args []string) error {
+	b, err := bots.Find(ctx, s, args[0])
+	if err != nil {
+		return err
+	}
+	rooms := splitRooms(args[1])
+	if b, err = s.UpdateBot(ctx, b.User.ID, hubbub.BotChange{Rooms: &rooms}); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.user.io.out, "bot %s may now enter %s\n", b.User.Name, strings.Join(b.Rooms, ","))
+	return nil
+}
+
+func (c *botCmd) rotate(ctx context.Context, s hubbub.Store, args []string) error {
+	b, err := bots.Find(ctx, s, args[0])
+	if err != nil {
+		return err
+	}
+	b, token, err := bots.Rotate(ctx, s, b.User.ID)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.user.io.out, "new token for %s (shown once; the old one no longer works): %s\n", b.User.Name, token)
+	return nil
+}
+
+func (c *botCmd) delete(ctx context.Context, s hubbub.Store, args []string) error {
+	b, err := bots.Find(ctx, s, args[0])
+	if err != nil {
+		return err
+	}
+	if err := s.DeleteBot(ctx, b.User.ID); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.user.io.out, "deleted bot %s (%s): its token and hooks no longer work\n", b.User.Name, b.User.ID)
+	return nil
+}
+
+func runHook(ctx context.Context, args []string, io stdio) error {
+	return runBotLike(ctx, "hook", hookUsage, args, io, func(c *botCmd, action string, fs *flag.FlagSet) (int, func(*botCmd, context.Context, hubbub.Store, []string) error) {
+		switch action {
+		case "create":
+			fs.StringVar(&c.room, "room", "", "the room the hook posts into (required)")
+			fs.StringVar(&c.bot, "bot", "", "the bot the hook posts as: an existing bot, or a new one of this name (default hook-ROOM)")
+			fs.StringVar(&c.url, "url", "http://localhost:3434", "the server's address as the sending tool reaches it, for the printed URL")
+			return 0, (*botCmd).createHook
+		case "list":
+			return 0, (*botCmd).listHooks
+		case "delete":
+			return 1, (*botCmd).deleteHook
+		}
+		return 0, nil
+	})
+}
+
+func (c *botCmd) createHook(ctx context.Context, s hubbub.Store, _ []string) error {
+	if c.room == "" {
+		return hubbub.Errorf(hubbub.ECodeMissing, "--room is required")
+	}
+	h, secret, err := bots.CreateHook(ctx, s, c.room, c.bot)
+	if err != nil {
+		return err
+	}
+	out := c.user.io.out
+	fmt.Fprintf(out, "created incoming webhook %s into %s, posting as %s\n", h.ID, h.Room, h.BotName)
+	fmt.Fprintf(out, "URL (shown once; the server keeps only its secret's hash): %s%s\n", strings.TrimSuffix(c.url, "/"), bots.HookPath(h.ID, secret))
+	return nil
+}
+
+func (c *botCmd) listHooks(ctx context.Context, s hubbub.Store, _ []string) error {
+	list, err := s.IncomingHooks(ctx)
+	if err != nil {
+		return err
+	}
+	w := tabwriter.NewWriter(c.user.io.out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "ID\tROOM\tBOT\tCREATED")
+	for _, h := range list {
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", h.ID, h.Room, hubbub.CleanText(h.BotName), h.Created.Format("2006-01-02 15:04"))
+	}
+	return w.Flush()
+}
+
+func (c *botCmd) deleteHook(ctx context.Context, s hubbub.Store, args []string) error {
+	if err := s.DeleteIncomingHook(ctx, args[0]); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.user.io.out, "deleted incoming webhook %s\n", args[0])
+	return nil
+}
+
+// botError is userError for bot and hook actions: the person's mistakes exit with status 2.
+func botError(action string, err error) error {
+	var he *hubbub.Error
+	if errors.As(err, &he) {
+		switch he.Code {
+		case hubbub.ECodeBadField, hubbub.ECodeBadName, hubbub.ECodeBadRoom, hubbub.ECodeMissing, hubbub.ECodeNotFound,
+			hubbub.ECodeNameTaken, hubbub.ECodeLimit, hubbub.ECodeExists:
+			return usageError(fmt.Sprintf("%s: %s", action, he.Message))
+		}
+	}
+	return fmt.Errorf("%s: %w", action, err)
+}

@@ -1,0 +1,108 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"hubbub/internal/servertest"
+)
+
+// botCmdRun runs `hubbub CMD args...` in-process and returns what it printed.
+func botCmdRun(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	err := run(context.Background(), args, stdio{in: strings.NewReader(""), out: &out, err: &errOut})
+	return out.String(), err
+}
+
+// TestBotAndHookCommands runs `hubbub bot` and `hubbub hook` against the SQLite file a running
+// server holds open, then uses what they printed on that server: the token signs the bot in,
+// the URL posts a message.
+func TestBotAndHookCommands(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "hubbub.db")
+	s := servertest.Start(t, servertest.Options{DataPath: data})
+	ok := func(args ...string) string {
+		t.Helper()
+		out, err := botCmdRun(t, append(args, "--data", data)...)
+		if err != nil {
+			t.Fatalf("hubbub %q: %v", args, err)
+		}
+		return out
+	}
+	out := ok("bot", "create", "ci", "--rooms", "builds,deploy-*")
+	m := regexp.MustCompile(`(?m)^token \(shown once; the server keeps only its hash\): (hbt_[0-9a-f]{64})$`).FindStringSubmatch(out)
+	if m == nil || !strings.Contains(out, "created bot ci (u_") {
+		t.Fatalf("bot create:\n%s", out)
+	}
+	token := m[1]
+	if out := ok("bot", "list"); !regexp.MustCompile(`(?m)^ci +u_[0-9a-f]+ +yes +active +builds,deploy-\* `).MatchString(out) {
+		t.Errorf("bot list:\n%s", out)
+	}
+	bot := servertest.DialJSON(t, s, "")
+	bot.Send(servertest.Frame{"type": "hello", "token": token})
+	if w := bot.Await("welcome"); w.Str("name") != "ci" {
+		t.Fatalf("the printed token's hello: %v", w)
+	}
+	if j := bot.Join("deploy-prod", nil); j.Type() != "joined" {
+		t.Errorf("join deploy-prod: %v", j)
+	}
+	if out := ok("bot", "rooms", "ci", "builds"); !strings.Contains(out, "may now enter builds") {
+		t.Errorf("bot rooms: %q", out)
+	}
+	rot := ok("bot", "rotate", "ci")
+	if !strings.Contains(rot, "hbt_") || strings.Contains(rot, token) {
+		t.Errorf("bot rotate: %q", rot)
+	}
+
+	// Mistakes exit as usage errors with a clear message.
+	for _, args := range [][]string{
+		{"bot", "create", "ci"},                       // taken
+		{"bot", "create", "x", "--rooms", "bad room"}, // bad pattern
+		{"bot", "delete", "nobody"},                   // unknown
+		{"hook", "create"},                            // no room
+		{"bot", "frobnicate"},                         // no such action
+	} {
+		if _, err := botCmdRun(t, append(args, "--data", data)...); err == nil || exitCode(err) != 2 {
+			t.Errorf("hubbub %q: %v (exit %d), want a usage error", args, err, exitCode(err))
+		}
+	}
+
+	out = ok("hook", "create", "--room", "alerts", "--url", s.URL)
+	url := regexp.MustCompile(`(?m)^URL \(shown once; the server keeps only its secret's hash\): (\S+)$`).FindStringSubmatch(out)
+	if url == nil || !strings.Contains(out, "posting as hook-alerts") {
+		t.Fatalf("hook create:\n%s", out)
+	}
+	resp, err := http.Post(url[1], "application/json", strings.NewReader(`{"text":"from the CLI's hook","id":"h-1"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reply struct {
+		Message struct {
+			From string `json:"from"`
+			Bot  bool   `json:"bot"`
+		} `json:"message"`
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&reply)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated || reply.Message.From != "hook-alerts" || !reply.Message.Bot {
+		t.Errorf("post to the printed URL: %d %+v", resp.StatusCode, reply)
+	}
+	list := ok("hook", "list")
+	id := regexp.MustCompile(`(?m)^(ih_[0-9a-f]{32}) +alerts +hook-alerts `).FindStringSubmatch(list)
+	if id == nil {
+		t.Fatalf("hook list:\n%s", list)
+	}
+	ok("hook", "delete", id[1])
+	if out := ok("bot", "delete", "ci"); !strings.Contains(out, "deleted bot ci") {
+		t.Errorf("bot delete: %q", out)
+	}
+	if out := ok("bot", "list"); strings.Contains(out, "\nci ") {
+		t.Errorf("a deleted bot is still listed:\n%s", out)
+	}
+}

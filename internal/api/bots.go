@@ -1,0 +1,253 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"strings"
+
+	"hubbub"
+	"hubbub/internal/bots"
+)
+
+// Bots and incoming webhooks (docs/api.md, Bots): the admin's endpoints, behind the API key,
+// and what a bot's own token may do (botAuth): post and read the messages of the rooms its
+// patterns cover.
+
+// botRoutes are the endpoints a bot's token may call, each under /api/rooms/{room}/.
+var botRoutes = map[string]bool{
+	"POST /api/rooms/{room}/messages":      true,
+	"GET /api/rooms/{room}/messages":       true,
+	"GET /api/rooms/{room}/messages/{seq}": true,
+}
+
+// botKey is the context key of the bot a request's token signed in.
+type botKey struct{}
+
+// requestBot returns the bot r acts for, nil for a request with the API key.
+func requestBot(r *http.Request) *hubbub.Bot {
+	b, _ := r.Context().Value(botKey{}).(*hubbub.Bot)
+	return b
+}
+
+// botAuth serves a request whose bearer is a bot's token: the live bot holding it may call
+// botRoutes in rooms its patterns cover and may read (MayRead: a private room's members only).
+func (s *API) botAuth(w http.ResponseWriter, r *http.Request, m *http.ServeMux, token string) {
+	ctx, cancel := apiContext(r)
+	defer cancel()
+	b, found, err := s.sessions.Bot(ctx, token)
+	switch {
+	case err != nil:
+		writeAPIError(w, err)
+		return
+	case !found:
+		s.cfg.Logger.Info("api: unknown bot token", "remote", r.RemoteAddr, "path", r.URL.Path)
+		w.Header().Set("WWW-Authenticate", `Bearer realm="hubbub"`)
+		writeAPIError(w, apiErrorf(http.StatusUnauthorized, "unauthorized", "unknown bot token (deleted, rotated, or its bot disabled)"))
+		return
+	}
+	_, pattern := m.Handler(r)
+	if !botRoutes[pattern] {
+		writeAPIError(w, apiErrorf(http.StatusForbidden, hubbub.ECodeForbidden,
+			"a bot's token may only post and read the messages of its rooms (POST and GET /api/rooms/{room}/messages)"))
+		return
+	}
+	room, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/api/rooms/"), "/")
+	if err := hubbub.ValidateRoom(room); err != nil {
+		writeAPIError(w, err)
+		return
+	}
+	if !b.MayUse(room) {
+		writeAPIError(w, apiErrorf(http.StatusForbidden, hubbub.ECodeForbidden, "bot %q may not use room %q", b.User.Name, room))
+		return
+	}
+	if err := s.sessions.MayRead(ctx, room, b.User.ID); err != nil {
+		writeAPIError(w, err)
+		return
+	}
+	m.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), botKey{}, &b)))
+}
+
+// botReply answers the creation or rotation of a bot: the token is shown this once.
+type botReply struct {
+	Bot   hubbub.Bot `json:"bot"`
+	Token string     `json:"token,omitempty"`
+}
+
+// botRequest is the body of POST /api/bots and PATCH /api/bots/{id}.
+type botRequest struct {
+	Name  string    `json:"name"`
+	Rooms *[]string `json:"rooms"`
+}
+
+// apiCreateBot: POST /api/bots {name, rooms} — a bot and its token.
+func (s *API) apiCreateBot(w http.ResponseWriter, r *http.Request) {
+	var req botRequest
+	if err := readBody(w, r, &req); err != nil {
+		writeAPIError(w, err)
+		return
+	}
+	var rooms []string
+	if req.Rooms != nil {
+		rooms = *req.Rooms
+	}
+	ctx, cancel := apiContext(r)
+	defer cancel()
+	b, token, err := bots.Create(ctx, s.hub.Store(), req.Name, rooms)
+	if err != nil {
+		writeAPIError(w, s.storeFailed("creating the bot", err))
+		return
+	}
+	s.cfg.Logger.Info("api: bot created", "bot", b.User.ID, "name", b.User.Name, "rooms", b.Rooms)
+	writeJSON(w, http.StatusCreated, botReply{Bot: b, Token: token})
+}
+
+// apiBots: GET /api/bots — every live bot.
+func (s *API) apiBots(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := apiContext(r)
+	defer cancel()
+	list, err := s.hub.Store().Bots(ctx)
+	if err != nil {
+		writeAPIError(w, s.storeFailed("listing bots", err))
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"bots": list})
+}
+
+// pathBot returns the live bot the {bot} of the path names (a user id or a name).
+func (s *API) pathBot(ctx context.Context, r *http.Request) (hubbub.Bot, error) {
+	b, err := bots.Find(ctx, s.hub.Store(), r.PathValue("bot"))
+	if err != nil {
+		return hubbub.Bot{}, s.storeFailed("finding the bot", err)
+	}
+	return b, nil
+}
+
+// apiBot: GET /api/bots/{bot}.
+func (s *API) apiBot(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := apiContext(r)
+	defer cancel()
+	b, err := s.pathBot(ctx, r)
+	if err != nil {
+		writeAPIError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, botReply{Bot: b})
+}
+
+// apiUpdateBot: PATCH /api/bots/{bot} {rooms} — replaces its room patterns.
+func (s *API) apiUpdateBot(w http.ResponseWriter, r *http.Request) {
+	var req botRequest
+	if err := readBody(w, r, &req); err != nil {
+		writeAPIError(w, err)
+		return
+	}
+	if req.Name != "" || req.Rooms == nil {
+		writeAPIError(w, apiErrorf(http.StatusBadRequest, hubbub.ECodeBadField, "PATCH takes {\"rooms\": [...]} only"))
+		return
+	}
+	ctx, cancel := apiContext(r)
+	defer cancel()
+	b, err := s.pathBot(ctx, r)
+	if err != nil {
+		writeAPIError(w, err)
+		return
+	}
+	if b, err = s.hub.Store().UpdateBot(ctx, b.User.ID, hubbub.BotChange{Rooms: req.Rooms}); err != nil {
+		writeAPIError(w, s.storeFailed("changing the bot", err))
+		return
+	}
+	s.cfg.Logger.Info("api: bot rooms changed", "bot", b.User.ID, "rooms", b.Rooms)
+	writeJSON(w, http.StatusOK, botReply{Bot: b})
+}
+
+// apiRotateBot: POST /api/bots/{bot}/token — a fresh token; the old one stops working.
+func (s *API) apiRotateBot(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := apiContext(r)
+	defer cancel()
+	b, err := s.pathBot(ctx, r)
+	if err != nil {
+		writeAPIError(w, err)
+		return
+	}
+	b, token, err := bots.Rotate(ctx, s.hub.Store(), b.User.ID)
+	if err != nil {
+		writeAPIError(w, s.storeFailed("rotating the token", err))
+		return
+	}
+	s.cfg.Logger.Info("api: bot token rotated", "bot", b.User.ID)
+	writeJSON(w, http.StatusOK, botReply{Bot: b, Token: token})
+}
+
+// apiDeleteBot: DELETE /api/bots/{bot} — its token and hooks go, its user is disabled.
+func (s *API) apiDeleteBot(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := apiContext(r)
+	defer cancel()
+	b, err := s.pathBot(ctx, r)
+	if err != nil {
+		writeAPIError(w, err)
+		return
+	}
+	if err := s.hub.Store().DeleteBot(ctx, b.User.ID); err != nil {
+		writeAPIError(w, s.storeFailed("deleting the bot", err))
+		return
+	}
+	s.cfg.Logger.Info("api: bot deleted", "bot", b.User.ID, "name", b.User.Name)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// hookRequest is the body of POST /api/hooks.
+type hookRequest struct {
+	Room string `json:"room"`
+	// Bot names the bot the hook posts as (a name or user id); a name no user holds makes a
+	// new bot; "" is "hook-" and the room.
+	Bot string `json:"bot,omitempty"`
+}
+
+// hookReply answers the creation of a hook: its path with the secret, shown this once.
+type hookReply struct {
+	Hook   hubbub.IncomingHook `json:"hook"`
+	Secret string              `json:"secret"`
+	Path   string              `json:"path"`
+}
+
+// apiCreateHook: POST /api/hooks {room, bot?}.
+func (s *API) apiCreateHook(w http.ResponseWriter, r *http.Request) {
+	var req hookRequest
+	if err := readBody(w, r, &req); err != nil {
+		writeAPIError(w, err)
+		return
+	}
+	ctx, cancel := apiContext(r)
+	defer cancel()
+	h, secret, err := bots.CreateHook(ctx, s.hub.Store(), req.Room, req.Bot)
+	if err != nil {
+		writeAPIError(w, s.storeFailed("creating the hook", err))
+		return
+	}
+	s.cfg.Logger.Info("api: incoming hook created", "hook", h.ID, "room", h.Room, "bot", h.BotName)
+	writeJSON(w, http.StatusCreated, hookReply{Hook: h, Secret: secret, Path: bots.HookPath(h.ID, secret)})
+}
+
+// apiHooks: GET /api/hooks — every incoming hook (without secrets).
+func (s *API) apiHooks(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := apiContext(r)
+	defer cancel()
+	list, err := s.hub.Store().IncomingHooks(ctx)
+	if err != nil {
+		writeAPIError(w, s.storeFailed("listing hooks", err))
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"hooks": list})
+}
+
+// apiDeleteHook: DELETE /api/hooks/{id}.
+func (s *API) apiDeleteHook(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := apiContext(r)
+	defer cancel()
+	if err := s.hub.Store().DeleteIncomingHook(ctx, r.PathValue("id")); err != nil {
+		writeAPIError(w, s.storeFailed("deleting the hook", err))
+		return
+	}
+	s.cfg.Logger.Info("api: incoming hook deleted", "hook", r.PathValue("id"))
+	w.WriteHeader(http.StatusNoContent)
+}

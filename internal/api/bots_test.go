@@ -1,0 +1,202 @@
+package api_test
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"hubbub"
+	"hubbub/internal/server"
+	"hubbub/internal/servertest"
+)
+
+// TestBotsAdmin: an admin creates a bot (its token shown once), lists, renames its rooms,
+// rotates and deletes it; a bad request gets a clear error.
+func TestBotsAdmin(t *testing.T) {
+	s := startAPI(t)
+	status, body := s.API("POST", "/api/bots", apiKey, map[string]any{"name": "ci", "rooms": []string{"builds", "deploy-*"}})
+	bot, _ := body["bot"].(map[string]any)
+	user, _ := bot["user"].(map[string]any)
+	token := body.Str("token")
+	if status != http.StatusCreated || !strings.HasPrefix(token, hubbub.BotTokenPrefix) || user["kind"] != "bot" || user["name"] != "ci" {
+		t.Fatalf("create: %d %v", status, body)
+	}
+	id, _ := user["id"].(string)
+	if status, body := s.API("GET", "/api/bots", apiKey, nil); status != http.StatusOK || !strings.Contains(fmt.Sprint(body["bots"]), id) ||
+		strings.Contains(fmt.Sprint(body), token) {
+		t.Errorf("list: %d %v (must hold the bot and never its token)", status, body)
+	}
+	if status, body := s.API("POST", "/api/bots", apiKey, map[string]any{"name": "ci"}); status != http.StatusConflict || body.Str("code") != hubbub.ECodeNameTaken {
+		t.Errorf("a second bot named ci: %d %v", status, body)
+	}
+	if status, body := s.API("POST", "/api/bots", apiKey, map[string]any{"name": "x", "rooms": []string{"bad room"}}); status != http.StatusBadRequest || body.Str("code") != hubbub.ECodeBadRoom {
+		t.Errorf("a bad room pattern: %d %v", status, body)
+	}
+	if status, body := s.API("PATCH", "/api/bots/ci", apiKey, map[string]any{"rooms": []string{"*"}}); status != http.StatusOK ||
+		fmt.Sprint(body["bot"].(map[string]any)["rooms"]) != "[*]" {
+		t.Errorf("patch rooms: %d %v", status, body)
+	}
+	status, body = s.API("POST", "/api/bots/"+id+"/token", apiKey, nil)
+	rotated := body.Str("token")
+	if status != http.StatusOK || rotated == "" || rotated == token {
+		t.Fatalf("rotate: %d %v", status, body)
+	}
+	if status, _ := s.API("GET", "/api/rooms/builds/messages", token, nil); status != http.StatusUnauthorized {
+		t.Errorf("the rotated-out token: %d, want 401", status)
+	}
+	if status, _ := s.API("GET", "/api/rooms/builds/messages", rotated, nil); status != http.StatusOK {
+		t.Errorf("the new token: %d, want 200", status)
+	}
+	if status, _ := s.API("DELETE", "/api/bots/ci", apiKey, nil); status != http.StatusNoContent {
+		t.Errorf("delete: %d", status)
+	}
+	if status, body := s.API("DELETE", "/api/bots/ci", apiKey, nil); status != http.StatusNotFound {
+		t.Errorf("delete twice: %d %v", status, body)
+	}
+	if status, _ := s.API("GET", "/api/rooms/builds/messages", rotated, nil); status != http.StatusUnauthorized {
+		t.Errorf("a deleted bot's token: %d, want 401", status)
+	}
+	// A bot's token is no admin key.
+	if status, _ := s.API("POST", "/api/bots", rotated, map[string]any{"name": "evil"}); status != http.StatusUnauthorized {
+		t.Errorf("bot creation with a (dead) bot token: %d", status)
+	}
+}
+
+// TestBotTokenREST: a bot's token posts and reads messages of its rooms only, as itself, its
+// messages marked; any other endpoint or room is forbidden; it works with the API key off.
+func TestBotTokenREST(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{}) // no --api-key
+	token := hubbub.NewBotToken()
+	if _, err := s.Store.CreateBot(t.Context(), "ci", []string{"builds"}, hubbub.SecretHash(token)); err != nil {
+		t.Fatal(err)
+	}
+	alice := servertest.DialJSON(t, s, "alice")
+	alice.Join("builds", nil)
+
+	status, body := s.API("POST", "/api/rooms/builds/messages", token, map[string]any{"text": "build 9 passed", "id": "b-9"})
+	msg, _ := body["message"].(map[string]any)
+	if status != http.StatusCreated || msg["from"] != "ci" || msg["bot"] != true {
+		t.Fatalf("a bot's publish: %d %v", status, body)
+	}
+	if f := alice.Messages("builds", 1)[0]; f["bot"] != true || f.Str("from") != "ci" {
+		t.Errorf("alice receives %v, want the bot's message marked", f)
+	}
+	if status, body := s.API("POST", "/api/rooms/builds/messages", token, map[string]any{"text": "again", "id": "b-9"}); status != http.StatusOK || body["duplicate"] != true {
+		t.Errorf("the same id again: %d %v, want the first message as a duplicate", status, body)
+	}
+	if status, body := s.API("GET", "/api/rooms/builds/messages", token, nil); status != http.StatusOK || !strings.Contains(fmt.Sprint(body), "build 9 passed") {
+		t.Errorf("a bot's history read: %d %v", status, body)
+	}
+	for _, c := range []struct {
+		method, path string
+		body         any
+	}{
+		{"POST", "/api/rooms/general/messages", map[string]any{"text": "hi"}}, // not its room
+		{"GET", "/api/rooms/general/messages", nil},
+		{"POST", "/api/rooms/builds/messages", map[string]any{"text": "hi", "from": "alice"}}, // not as itself
+		{"GET", "/api/rooms", nil},                              // not a bot's endpoint
+		{"POST", "/api/bots", map[string]any{"name": "child"}}, // nor an admin's
+		{"DELETE", "/api/rooms/builds/messages/1", nil},
+	} {
+		if status, body := s.API(c.method, c.path, token, c.body); status != http.StatusForbidden || body.Str("code") != hubbub.ECodeForbidden {
+			t.Errorf("%s %s with a bot's token: %d %v, want 403 forbidden", c.method, c.path, status, body)
+		}
+	}
+	if status, _ := s.API("POST", "/api/rooms/builds/messages", hubbub.BotTokenPrefix+"nope", map[string]any{"text": "x"}); status != http.StatusUnauthorized {
+		t.Errorf("an unknown bot token: %d, want 401", status)
+	}
+	// Without the key, everything else is still off.
+	if status, _ := s.API("GET", "/api/rooms", "", nil); status != http.StatusNotFound {
+		t.Errorf("the API without a key on a server without --api-key: %d, want 404", status)
+	}
+}
+
+// postHook posts body (a string, as sent) to path and returns the status and answer.
+func postHook(t *testing.T, s *servertest.Server, path, body string) (int, servertest.Frame) {
+	t.Helper()
+	return s.API("POST", path, "", body)
+}
+
+// TestIncomingHook: a hook posts into its room as its bot, once per id; a wrong secret is 401,
+// an unknown hook 404, a body too large 413, a bad one 400, too many posts 429; a deleted hook
+// is gone.
+func TestIncomingHook(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{Server: server.Config{APIKey: apiKey, MaxText: 100}})
+	status, body := s.API("POST", "/api/hooks", apiKey, map[string]any{"room": "alerts"})
+	hook, _ := body["hook"].(map[string]any)
+	path := body.Str("path")
+	if status != http.StatusCreated || hook["room"] != "alerts" || hook["bot_name"] != "hook-alerts" || !strings.HasPrefix(path, "/hooks/ih_") {
+		t.Fatalf("create: %d %v", status, body)
+	}
+	id, _ := hook["id"].(string)
+	alice := servertest.DialJSON(t, s, "alice")
+	alice.Join("alerts", nil)
+
+	status, body = postHook(t, s, path, `{"text":"disk 91% on db-1","id":"alert-1"}`)
+	msg, _ := body["message"].(map[string]any)
+	if status != http.StatusCreated || msg["from"] != "hook-alerts" || msg["bot"] != true || body["duplicate"] != false {
+		t.Fatalf("post: %d %v", status, body)
+	}
+	if status, body := postHook(t, s, path, `{"text":"disk 91% on db-1","id":"alert-1"}`); status != http.StatusOK || body["duplicate"] != true {
+		t.Errorf("the same id again: %d %v", status, body)
+	}
+	if status, body := postHook(t, s, path, `{"text":"from grafana","name":"Grafana","extra":"ignored"}`); status != http.StatusCreated ||
+		body["message"].(map[string]any)["from"] != "Grafana" {
+		t.Errorf("a post with a name: %d %v", status, body)
+	}
+	got := alice.Messages("alerts", 2)
+	if got[0].Str("text") != "disk 91% on db-1" || got[0]["bot"] != true || got[1].Str("from") != "Grafana" || got[1]["bot"] != true {
+		t.Errorf("alice received %v, want each post once, marked as a bot's", got)
+	}
+	since := uint64(0)
+	if j := servertest.DialJSON(t, s, "carol").Join("alerts", &since); j.Num("last_seq") != 2 {
+		t.Errorf("the room holds %d entries, want 2 (the resend stored nothing)", j.Num("last_seq"))
+	}
+
+	wrong := strings.TrimSuffix(path, path[len(path)-4:]) + "0000"
+	for _, c := range []struct {
+		path, body string
+		status     int
+		code       string
+	}{
+		{wrong, `{"text":"x"}`, http.StatusUnauthorized, "unauthorized"},
+		{"/hooks/ih_nope/secret", `{"text":"x"}`, http.StatusNotFound, hubbub.ECodeNotFound},
+		{path, `{"text":"` + strings.Repeat("a", 17<<10) + `"}`, http.StatusRequestEntityTooLarge, "too_large"},
+		{path, `{"text":`, http.StatusBadRequest, hubbub.ECodeBadJSON},
+		{path, `{"text":""}`, http.StatusBadRequest, hubbub.ECodeEmpty},
+		{path, `{"text":"` + strings.Repeat("a", 101) + `"}`, http.StatusBadRequest, hubbub.ECodeTooLong},
+		{path, `{"text":"x","name":"alice"}`, http.StatusConflict, hubbub.ECodeNameTaken},
+	} {
+		if status, body := postHook(t, s, c.path, c.body); status != c.status || body.Str("code") != c.code {
+			t.Errorf("post %.40s to %s: %d %v, want %d %s", c.body, c.path, status, body, c.status, c.code)
+		}
+	}
+	if status, _ := s.API("GET", path, "", nil); status != http.StatusMethodNotAllowed {
+		t.Errorf("GET of a hook: %d, want 405", status)
+	}
+
+	// The bucket (burst 10 by default) runs out; the answer says when to retry.
+	limited := false
+	for i := range 30 {
+		status, body := postHook(t, s, path, fmt.Sprintf(`{"text":"flood %d"}`, i))
+		if status == http.StatusTooManyRequests {
+			limited = body.Str("code") == hubbub.ECodeRateLimited
+			break
+		}
+	}
+	if !limited {
+		t.Errorf("30 posts at once were never refused with 429 rate_limited")
+	}
+
+	if status, body := s.API("GET", "/api/hooks", apiKey, nil); status != http.StatusOK || !strings.Contains(fmt.Sprint(body), id) ||
+		strings.Contains(fmt.Sprint(body), path) {
+		t.Errorf("list: %d %v (must hold the hook and never its secret)", status, body)
+	}
+	if status, _ := s.API("DELETE", "/api/hooks/"+id, apiKey, nil); status != http.StatusNoContent {
+		t.Errorf("delete: %d", status)
+	}
+	if status, _ := postHook(t, s, path, `{"text":"x"}`); status != http.StatusNotFound {
+		t.Errorf("a deleted hook: %d, want 404", status)
+	}
+}

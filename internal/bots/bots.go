@@ -1,0 +1,93 @@
+// Package bots is what an admin does with bots and incoming webhooks (issue 18), shared by
+// the REST API (/api/bots, /api/hooks) and the CLI (hubbub bot, hubbub hook): making a bot
+// with a fresh token, rotating it, making a hook with a fresh secret and the bot it posts as.
+// The rules of what may be stored are the Store's (hubbub.BotStore); this package only
+// generates the secrets, which it returns once and never stores.
+package bots
+
+import (
+	"context"
+	"strings"
+
+	"hubbub"
+)
+
+// Create makes a bot named name that may enter rooms (patterns), with a fresh API token,
+// returned once.
+func Create(ctx context.Context, s hubbub.BotStore, name string, rooms []string) (hubbub.Bot, string, error) {
+	token := hubbub.NewBotToken()
+	b, err := s.CreateBot(ctx, name, rooms, hubbub.SecretHash(token))
+	if err != nil {
+		return hubbub.Bot{}, "", err
+	}
+	return b, token, nil
+}
+
+// Rotate gives bot id a fresh token, returned once; the old one stops working at once.
+func Rotate(ctx context.Context, s hubbub.BotStore, id string) (hubbub.Bot, string, error) {
+	token := hubbub.NewBotToken()
+	hash := hubbub.SecretHash(token)
+	b, err := s.UpdateBot(ctx, id, hubbub.BotChange{TokenHash: &hash})
+	if err != nil {
+		return hubbub.Bot{}, "", err
+	}
+	return b, token, nil
+}
+
+// Find returns the live bot named name (compared as names are, by hubbub.NameKey) or with
+// user id name; ECodeNotFound if there is none.
+func Find(ctx context.Context, s hubbub.Store, name string) (hubbub.Bot, error) {
+	if strings.HasPrefix(name, "u_") {
+		if b, found, err := s.Bot(ctx, name); err != nil || found {
+			return b, err
+		}
+	}
+	u, found, err := s.UserByName(ctx, name)
+	if err != nil {
+		return hubbub.Bot{}, err
+	}
+	if found {
+		if b, found, err := s.Bot(ctx, u.ID); err != nil || found {
+			return b, err
+		}
+	}
+	return hubbub.Bot{}, hubbub.Errorf(hubbub.ECodeNotFound, "no bot %q", name)
+}
+
+// DefaultHookBot is the name of the bot a hook into room posts as when none is named:
+// "hook-" and the room, cut to hubbub.MaxNameLen.
+func DefaultHookBot(room string) string {
+	name := "hook-" + room
+	if len(name) > hubbub.MaxNameLen {
+		name = name[:hubbub.MaxNameLen]
+	}
+	return name
+}
+
+// CreateHook makes an incoming webhook into room with a fresh secret, returned once. It posts
+// as the bot named botName: an existing bot, or a new one (room as its only room, no token)
+// if no user holds the name; "" means DefaultHookBot(room).
+func CreateHook(ctx context.Context, s hubbub.Store, room, botName string) (hubbub.IncomingHook, string, error) {
+	if err := hubbub.ValidateRoom(room); err != nil {
+		return hubbub.IncomingHook{}, "", err
+	}
+	if botName == "" {
+		botName = DefaultHookBot(room)
+	}
+	b, err := Find(ctx, s, botName)
+	if hubbub.ErrorCode(err) == hubbub.ECodeNotFound {
+		b, err = s.CreateBot(ctx, botName, []string{room}, "")
+	}
+	if err != nil {
+		return hubbub.IncomingHook{}, "", err
+	}
+	secret := hubbub.NewHookSecret()
+	h, err := s.CreateIncomingHook(ctx, hubbub.IncomingHook{Room: room, Bot: b.User.ID, SecretHash: hubbub.SecretHash(secret)})
+	if err != nil {
+		return hubbub.IncomingHook{}, "", err
+	}
+	return h, secret, nil
+}
+
+// HookPath is the path of hook id's URL with secret: /hooks/{id}/{secret}.
+func HookPath(id, secret string) string { return "/hooks/" + id + "/" + secret }
