@@ -95,8 +95,8 @@ func TestBotTokenREST(t *testing.T) {
 		{"POST", "/api/rooms/general/messages", map[string]any{"text": "hi"}}, // not its room
 		{"GET", "/api/rooms/general/messages", nil},
 		{"POST", "/api/rooms/builds/messages", map[string]any{"text": "hi", "from": "alice"}}, // not as itself
-		{"GET", "/api/rooms", nil},                              // not a bot's endpoint
-		{"POST", "/api/bots", map[string]any{"name": "child"}}, // nor an admin's
+		{"GET", "/api/rooms", nil},                                                            // not a bot's endpoint
+		{"POST", "/api/bots", map[string]any{"name": "child"}},                                // nor an admin's
 		{"DELETE", "/api/rooms/builds/messages/1", nil},
 	} {
 		if status, body := s.API(c.method, c.path, token, c.body); status != http.StatusForbidden || body.Str("code") != hubbub.ECodeForbidden {
