@@ -190,3 +190,42 @@ func TestSignInAndConnectWithSessionCookie(t *testing.T) {
 		t.Error("SignIn with a cancelled context succeeded")
 	}
 }
+
+// A bot user (hubbub bot create) connects with its API token as Token, and every client reads
+// its messages with Message.Bot set; a person's are not.
+func TestBotTokenSessionMarksMessages(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{})
+	ctx := testContext(t)
+	token := hubbub.NewBotToken()
+	if _, err := s.Store.CreateBot(ctx, "ci", []string{"builds"}, hubbub.SecretHash(token)); err != nil {
+		t.Fatal(err)
+	}
+	bot, err := client.Connect(ctx, client.SessionOptions{URLs: []string{s.URL}, Token: token, SkipHistory: true, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { bot.Close() })
+	if bot.Name() != "ci" {
+		t.Errorf("Name() = %q, want the bot's name", bot.Name())
+	}
+	if _, err := bot.Join(ctx, "elsewhere"); hubbub.ErrorCode(err) != hubbub.ECodeForbidden {
+		t.Errorf("join outside the bot's rooms: %v, want forbidden", err)
+	}
+	if _, err := bot.Join(ctx, "builds"); err != nil {
+		t.Fatal(err)
+	}
+	bob, brec := dialConn(t, ctx, s.WS, "bob")
+	if _, err := bob.Join(ctx, "builds", nil, 0); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := bot.Send(ctx, "builds", "build 3 passed"); err != nil {
+		t.Fatal(err)
+	} else if _, err := r.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	sayAll(t, bob, brec, "builds", "bob-", "thanks")
+	testwait.Until(t, "both messages at bob", func() bool { return len(brec.messages("builds")) == 2 })
+	if ms := brec.messages("builds"); !ms[0].Bot || ms[0].From != "ci" || ms[1].Bot {
+		t.Errorf("bob read %+v and %+v, want only the bot's marked", ms[0], ms[1])
+	}
+}

@@ -38,7 +38,8 @@
 //   - a signed-in account: SessionCookie, the cookie SignIn gets for the account's name and
 //     password (accounts are made with `hubbub user add`);
 //   - a token signed by the host application: Token (servers started with --token-secret or
-//     --jwks-url); the name comes from the token;
+//     --jwks-url); the name comes from the token; or a bot's API token (hubbub bot create),
+//     on any server, for a bot whose messages carry Message.Bot;
 //   - a guest: Name and Key. The first key to claim a name owns it, server-wide, so a bot
 //     that keeps its key keeps its name and user id across reconnects and restarts;
 //   - anonymous: Name without Key, on servers in guest mode, under a name no user holds.
