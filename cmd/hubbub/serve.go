@@ -218,6 +218,9 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 	if err := f.webhooks.check(sources); err != nil {
 		return err
 	}
+	if err := f.notify.check(sources); err != nil {
+		return err
+	}
 	if err := f.s3.check(f.files.dir, sources); err != nil {
 		return err
 	}

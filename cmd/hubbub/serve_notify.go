@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"hubbub"
 	"hubbub/internal/lease"
@@ -24,6 +25,40 @@ func (o *notifyFlags) bind(fs *flag.FlagSet) {
 	fs.IntVar(&c.MaxUsers, "notify-max-users", notify.DefaultMaxUsers, "users one round of the notifier takes at most (a full round starts another at once)")
 	fs.IntVar(&c.TextMax, "notify-text-max", notify.DefaultTextMax, "characters of a message's text a notification carries at most (longer texts are cut, ending with …)")
 	fs.DurationVar(&c.LeaseTTL, "notify-lease-ttl", lease.DefaultTTL, "how long the notifier's lease lasts unless renewed: the longest the cluster goes without notifications after the node making them dies")
+}
+
+// Bounds of the notifier's settings (zero means the default).
+const (
+	minNotifyBatch    = time.Second
+	maxNotifyMaxUsers = 100000
+	maxNotifyTextMax  = 10000
+	minNotifyLeaseTTL = time.Second
+)
+
+// check refuses settings outside their bounds: a wait for the nodes' answers as long as the
+// batch period would make rounds overlap the next.
+func (o *notifyFlags) check(src settingSources) error {
+	c := o.cfg
+	batch, wait := c.Batch, c.OnlineWait
+	if batch == 0 {
+		batch = notify.DefaultBatch
+	}
+	if wait == 0 {
+		wait = notify.DefaultOnlineWait
+	}
+	switch {
+	case c.Batch != 0 && c.Batch < minNotifyBatch:
+		return usageError(fmt.Sprintf("--notify-batch %v: at least %v%s", c.Batch, minNotifyBatch, src.from("notify-batch")))
+	case c.MaxUsers > maxNotifyMaxUsers:
+		return usageError(fmt.Sprintf("--notify-max-users %d: at most %d%s", c.MaxUsers, maxNotifyMaxUsers, src.from("notify-max-users")))
+	case c.TextMax > maxNotifyTextMax:
+		return usageError(fmt.Sprintf("--notify-text-max %d: at most %d%s", c.TextMax, maxNotifyTextMax, src.from("notify-text-max")))
+	case c.LeaseTTL != 0 && c.LeaseTTL < minNotifyLeaseTTL:
+		return usageError(fmt.Sprintf("--notify-lease-ttl %v: at least %v%s", c.LeaseTTL, minNotifyLeaseTTL, src.from("notify-lease-ttl")))
+	case wait >= batch:
+		return usageError(fmt.Sprintf("--notify-online-wait %v must be shorter than --notify-batch %v", wait, batch))
+	}
+	return nil
 }
 
 // startNotifier runs the notifier of people who are away until the returned stop is called

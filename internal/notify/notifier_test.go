@@ -12,6 +12,7 @@ import (
 	"hubbub"
 	"hubbub/internal/natstest"
 	"hubbub/internal/notify"
+	"hubbub/internal/pgtest"
 	"hubbub/internal/server"
 	"hubbub/internal/servertest"
 	"hubbub/internal/testwait"
@@ -121,7 +122,12 @@ func items(n *hubbub.Notification) []string {
 // saw it), and the one away gets one notification listing both messages that mention them,
 // oldest first, once the batch period has passed — not before, and not again.
 func TestOnlyUsersWhoAreAwayAreNotifiedOnceABatch(t *testing.T) {
-	s := servertest.Start(t, servertest.Options{})
+	t.Run("sqlite", func(t *testing.T) { testOnlyUsersWhoAreAway(t, servertest.Options{}) })
+	t.Run("postgres", func(t *testing.T) { testOnlyUsersWhoAreAway(t, servertest.Options{Postgres: pgtest.FreshSchema(t)}) })
+}
+
+func testOnlyUsersWhoAreAway(t *testing.T, opts servertest.Options) {
+	s := servertest.Start(t, opts)
 	ob := outbox(t, s)
 	hook := notifyHook(t, ob)
 	ann, bob, cy := dial(t, s, "ann"), dial(t, s, "bob"), dial(t, s, "cy")
