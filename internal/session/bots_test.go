@@ -39,6 +39,20 @@ func TestBotTokenLimitsRooms(t *testing.T) {
 	for _, room := range []string{"general", "deploy", "dm.0123"} {
 		expectError(t, bot.Join(room, nil), hubbub.ECodeForbidden, room)
 	}
+	// Nor may it make or change a room outside them, or start a DM.
+	for _, f := range []servertest.Frame{
+		{"type": "create", "room": "elsewhere", "id": "cr-1"},
+		{"type": "topic", "room": "general", "topic": "hijacked", "id": "tp-1"},
+		{"type": "dm", "names": []string{"alice"}, "id": "dm-1"},
+	} {
+		bot.Send(f)
+		got := bot.AwaitFunc("the answer to "+f.Str("type"), func(g servertest.Frame) bool {
+			return g.Str("id") == f.Str("id") || g.Type() == "error"
+		})
+		if got.Type() != "error" || got.Str("code") != hubbub.ECodeForbidden {
+			t.Errorf("a bot's %s outside its rooms: %v, want forbidden", f.Str("type"), got)
+		}
+	}
 	// A message to a room it did not join is refused as for anyone.
 	if f := bot.Say("general", "c-0", "sneaky"); f.Type() != "error" {
 		t.Fatalf("a bot's send to a room outside its patterns: %v", f)

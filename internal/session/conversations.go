@@ -51,6 +51,18 @@ func (j *jsonSession) converse(ctx context.Context, f *wire.ClientFrame) {
 			err = hubbub.Errorf(hubbub.ECodeForbidden, "%s needs a user the server keeps: sign in, or say hello with a key", f.Type)
 			break
 		}
+		if j.id.bot != nil {
+			// A bot changes only the rooms its patterns cover; a DM's room is named by its
+			// people, so only a "dm.*" pattern lets it start or change one.
+			room := f.Room
+			if f.Type == wire.TypeDM {
+				room = "dm."
+			}
+			if room != "" && !j.id.bot.MayUse(room) {
+				err = hubbub.Errorf(hubbub.ECodeForbidden, "bot %q may not use room %q", j.member.Name, f.Room)
+				break
+			}
+		}
 		switch f.Type {
 		case wire.TypeCreate:
 			err = j.create(ctx, f)
