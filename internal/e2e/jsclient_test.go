@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"hubbub"
 	"hubbub/internal/servertest"
 )
 
@@ -60,11 +61,17 @@ func nodeMajor(path string) (int, error) {
 
 // The JavaScript client package (web/package.json: the page's own chat-protocol.js as an ES
 // module) passes its tests — connect, join, send and ack, receive, reconnect with catch-up, a
-// resend stored once, search, a message with an uploaded file — run by Node's test runner
+// resend stored once, search, a message with an uploaded file, a bot's token and its messages'
+// bot flag — run by Node's test runner
 // against a real server.
 func TestJSClientPackage(t *testing.T) {
 	node := nodePath(t)
 	srv := servertest.Start(t, servertest.Options{})
+	// A bot for the package's bot test: its token signs it in, in the room js-bots.
+	botToken := hubbub.NewBotToken()
+	if _, err := srv.Store.CreateBot(t.Context(), "js-bot", []string{"js-bots"}, hubbub.SecretHash(botToken)); err != nil {
+		t.Fatal(err)
+	}
 	web, err := filepath.Abs(filepath.Join("..", "..", "web"))
 	if err != nil {
 		t.Fatal(err)
@@ -79,7 +86,7 @@ func TestJSClientPackage(t *testing.T) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, node, args...)
 	cmd.Dir = web
-	cmd.Env = append(os.Environ(), "HUBBUB_URL="+srv.WS, "NO_COLOR=1")
+	cmd.Env = append(os.Environ(), "HUBBUB_URL="+srv.WS, "HUBBUB_BOT_TOKEN="+botToken, "NO_COLOR=1")
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("%s %s (in web/) failed: %v\n%s", node, strings.Join(args, " "), err, out)

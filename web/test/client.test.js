@@ -253,3 +253,23 @@ test("notifyLevel sets and asks my notification level of a room", async () => {
   assert.equal((await answer(jo.notifyLevel("js-notify"))).level, "all");
   assert.equal((await answer(jo.notifyLevel("js-notify", "loud"))).error.code, "bad_field");
 });
+
+test("a bot signs in with its token and its messages carry bot: true", async (t) => {
+  const token = process.env.HUBBUB_BOT_TOKEN;
+  if (!token) return t.skip("set HUBBUB_BOT_TOKEN to a bot's token allowed in js-bots");
+  const bot = new ChatClient({ url: serverURL, key: "", token });
+  clients.push(bot);
+  bot.start("");
+  const welcome = await waitFor(bot, "welcome");
+  assert.equal(welcome.user.kind, "bot");
+  const ann = connect("ann-bots");
+  await join(ann, "js-bots");
+  await join(bot, "js-bots");
+  await delivered(bot, bot.send("js-bots", "beep from a bot"));
+  await delivered(ann, ann.send("js-bots", "hello bot"));
+  await until(ann, () => texts(ann, "js-bots").length === 2, "both messages at ann");
+  const [fromBot, fromAnn] = ann.rooms.get("js-bots").sorted();
+  assert.equal(fromBot.from, welcome.name);
+  assert.equal(fromBot.bot, true);
+  assert.equal(fromAnn.bot, undefined);
+});
