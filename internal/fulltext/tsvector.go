@@ -29,69 +29,105 @@ const roomSep = '.'
 // TSVectorIn returns the tokens of text as a PostgreSQL tsvector literal, for `$1::tsvector`,
 // each lexeme the room's key (RoomKey), roomSep and the token, with the token's positions (1,
 // 2, …): the positions make "<->" match adjacent tokens, and no PostgreSQL parser or
-// dictionary sees the text.
+// dictionary sees the text. It runs on every append, so it allocates a few buffers per text,
+// not one per token.
 func TSVectorIn(key, text string) string {
-	// The tokens in order of first appearance, each with its positions; a message has few, so
-	// a linear search finds a repeat faster than a map would.
-	type lexeme struct {
-		start, end int // in words
-		pos        []int
+	n := len(text)/4 + 1 // tokens, about, for a text of words
+	v := tsBuilder{words: make([]byte, 0, len(text)), ends: make([]int32, 0, n), toks: make([]int32, 0, n)}
+	scanBytes(text, v.add)
+	return v.literal(key)
+}
+
+// tsBuilder gathers a text's tokens for TSVectorIn: each distinct token once (in order of
+// first appearance), and which of them each token is.
+type tsBuilder struct {
+	words []byte           // the distinct tokens, one after another
+	ends  []int32          // where each distinct token ends in words
+	toks  []int32          // the distinct token of each token, in order
+	index map[string]int32 // once a text has many distinct tokens
+}
+
+// tsLinear is how many distinct tokens a linear search looks through before a map does.
+const tsLinear = 64
+
+// add records the next token of the text.
+func (v *tsBuilder) add(tok []byte, _, _ int, _ bool) {
+	id := int32(-1)
+	if v.index != nil {
+		if j, ok := v.index[string(tok)]; ok {
+			id = j
+		}
+	} else {
+		start := int32(0)
+		for j, end := range v.ends {
+			if string(v.words[start:end]) == string(tok) {
+				id = int32(j)
+				break
+			}
+			start = end
+		}
 	}
-	var (
-		words []byte
-		lexs  []lexeme
-		index map[string]int // once a text has many tokens
-		n     int
-	)
-	scanBytes(text, func(tok []byte, _, _ int, _ bool) {
-		n++
-		i := -1
-		if index != nil {
-			if j, ok := index[string(tok)]; ok {
-				i = j
-			}
-		} else {
-			for j := range lexs {
-				if string(words[lexs[j].start:lexs[j].end]) == string(tok) {
-					i = j
-					break
-				}
+	if id < 0 {
+		id = int32(len(v.ends))
+		v.words = append(v.words, tok...)
+		v.ends = append(v.ends, int32(len(v.words)))
+		switch {
+		case v.index != nil:
+			v.index[string(tok)] = id
+		case len(v.ends) == tsLinear:
+			v.index = make(map[string]int32, 4*tsLinear)
+			start := int32(0)
+			for j, end := range v.ends {
+				v.index[string(v.words[start:end])] = int32(j)
+				start = end
 			}
 		}
-		if i < 0 {
-			i = len(lexs)
-			start := len(words)
-			words = append(words, tok...)
-			lexs = append(lexs, lexeme{start: start, end: len(words)})
-			if index != nil {
-				index[string(tok)] = i
-			} else if len(lexs) == 64 {
-				index = make(map[string]int, 128)
-				for j, l := range lexs {
-					index[string(words[l.start:l.end])] = j
-				}
-			}
-		}
-		if len(lexs[i].pos) < 256 { // PostgreSQL keeps at most 256 positions of a lexeme
-			lexs[i].pos = append(lexs[i].pos, n)
-		}
-	})
-	b := make([]byte, 0, len(words)+len(lexs)*(len(key)+8)+n*3)
-	for i, l := range lexs {
-		if i > 0 {
+	}
+	v.toks = append(v.toks, id)
+}
+
+// literal writes the tsvector literal: each distinct token with its positions, at most 256
+// (PostgreSQL keeps no more), grouped by a counting sort of the tokens.
+func (v *tsBuilder) literal(key string) string {
+	n := len(v.ends)
+	if n == 0 {
+		return ""
+	}
+	first := make([]int32, n+1) // first[l]: where lexeme l's positions begin in pos
+	for _, id := range v.toks {
+		first[id+1]++
+	}
+	for l := range n {
+		first[l+1] += first[l]
+	}
+	pos, next := make([]int32, len(v.toks)), make([]int32, n)
+	copy(next, first[:n])
+	for i, id := range v.toks {
+		pos[next[id]] = int32(i + 1)
+		next[id]++
+	}
+	b := make([]byte, 0, len(v.words)+n*(len(key)+5)+len(v.toks)*4)
+	start := int32(0)
+	for l, end := range v.ends {
+		if l > 0 {
 			b = append(b, ' ')
 		}
 		b = append(b, '\'')
 		b = append(b, key...)
 		b = append(b, roomSep)
-		b = appendTSLexemeBody(b, words[l.start:l.end])
+		b = appendTSLexemeBody(b, v.words[start:end])
 		b = append(b, '\'', ':')
-		for j, p := range l.pos {
+		ps := pos[first[l]:first[l+1]]
+		if len(ps) > 256 {
+			ps = ps[:256]
+		}
+		for j, p := range ps {
 			if j > 0 {
 				b = append(b, ',')
 			}
 			b = strconv.AppendInt(b, int64(p), 10)
 		}
+		start = end
 	}
 	return string(b)
 }

@@ -61,3 +61,12 @@ func TestTSQueryIn(t *testing.T) {
 		t.Errorf("TSQueryIn = %s, want %s", got, want)
 	}
 }
+
+// BenchmarkTSVectorIn measures the vector of a typical chat line, which every append on
+// PostgreSQL makes.
+func BenchmarkTSVectorIn(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = TSVectorIn("abcdefg", "hello, this is a typical chat message about the deploy review t3000x café, the deploy")
+	}
+}
