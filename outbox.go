@@ -243,7 +243,9 @@ type Delivery struct {
 //     hold back the ones after it.
 //   - CompleteDelivery removes the delivery; RetryDelivery records a failed attempt (Attempts one
 //     more, LastError, NextAttempt = next) and, with dead, makes it DeliveryDead. Either on a
-//     delivery that is not there (its webhook deleted) is not an error.
+//     delivery that is not there (its webhook deleted) is not an error. A crash may lose the
+//     last outcomes recorded (a store may record them without waiting for the disk): the
+//     delivery is then made again, and receivers deduplicate by event id.
 //   - Deliveries lists a webhook's deliveries in a state, oldest first, paged by the event id
 //     after (""). ReplayDeliveries makes the named dead deliveries of a webhook (all of them
 //     when ids is empty) pending with NextAttempt = now, Attempts 0, and says how many.

@@ -356,22 +356,32 @@ func deliveries(rows *sql.Rows, err error) ([]hubbub.Delivery, error) {
 	return out, rows.Err()
 }
 
-// CompleteDelivery removes a delivery that succeeded.
+// CompleteDelivery removes a delivery that succeeded. It joins the next group commit, as
+// RetryDelivery does: a dispatcher records an outcome per request, and one fsync each would
+// bound it to the disk's commit rate.
 func (s *Store) CompleteDelivery(ctx context.Context, webhook, eventID string) error {
-	return s.write(ctx, sqlstore.OpCompleteDelivery, func(ctx context.Context, tx *writeTx) error {
-		_, err := tx.conn.ExecContext(ctx, `DELETE FROM deliveries WHERE webhook = ? AND event_id = ?`, webhook, eventID)
+	if err := s.guard.Begin(ctx, sqlstore.OpCompleteDelivery); err != nil {
 		return err
+	}
+	_, err := s.batch(ctx, func(ctx context.Context, w *writer) (int64, error) {
+		_, err := w.conn.ExecContext(ctx, `DELETE FROM deliveries WHERE webhook = ? AND event_id = ?`, webhook, eventID)
+		return 0, err
 	})
+	return s.guard.Wrap(sqlstore.OpCompleteDelivery, err)
 }
 
 // RetryDelivery records a failed attempt; with dead the delivery leaves its queue.
 func (s *Store) RetryDelivery(ctx context.Context, webhook, eventID string, next time.Time, lastError string, dead bool) error {
-	return s.write(ctx, sqlstore.OpRetryDelivery, func(ctx context.Context, tx *writeTx) error {
-		_, err := tx.conn.ExecContext(ctx, `UPDATE deliveries SET attempts = attempts + 1, last_error = ?, next_ms = ?,
+	if err := s.guard.Begin(ctx, sqlstore.OpRetryDelivery); err != nil {
+		return err
+	}
+	_, err := s.batch(ctx, func(ctx context.Context, w *writer) (int64, error) {
+		_, err := w.conn.ExecContext(ctx, `UPDATE deliveries SET attempts = attempts + 1, last_error = ?, next_ms = ?,
 			dead = max(dead, ?) WHERE webhook = ? AND event_id = ?`,
 			sqlstore.CutError(lastError), next.UnixMilli(), dead, webhook, eventID)
-		return err
+		return 0, err
 	})
+	return s.guard.Wrap(sqlstore.OpRetryDelivery, err)
 }
 
 // Deliveries lists webhook's deliveries in state, oldest first, after the one of event after.
