@@ -41,7 +41,8 @@ func (w *writer) process(batch []*request) {
 
 // commitAppends stores the entries of reqs in one transaction and leaves each outcome in
 // its request. Each append runs inside its own savepoint, so one that fails or is refused is
-// rolled back alone (its seq is not consumed) and the others still commit.
+// rolled back alone (its seq is not consumed) and the others still commit. The messages
+// stored are indexed for search after the last savepoint (searchindex.go).
 func (w *writer) commitAppends(reqs []*request) {
 	ctx := context.Background() // the batch outlives any one caller's context
 	now := sqlstore.MsTime(w.now().UnixMilli())
@@ -71,6 +72,15 @@ func (w *writer) commitAppends(reqs []*request) {
 		var refused *hubbub.Error
 		if r.res.err != nil && !errors.As(r.res.err, &refused) {
 			failed++
+		}
+	}
+	if rooms := appendedRooms(reqs); len(rooms) > 0 && !w.searchOff.Load() {
+		if err := w.stmts.search.indexRooms(ctx, rooms); err != nil {
+			_, _ = w.stmts.rollback.ExecContext(ctx)
+			w.log.Error("sqlite: group commit failed", "appends", len(reqs), "err", err)
+			w.failed.Store(&err)
+			setErr(reqs, err)
+			return
 		}
 	}
 	if _, err := w.stmts.commit.ExecContext(ctx); err != nil {

@@ -18,10 +18,10 @@ import (
 	"modernc.org/sqlite"
 )
 
-// The SQL function of the search index's triggers (migration 0007): the folded text of a
-// message, computed by internal/fulltext so that SQLite indexes what
-// every store indexes. Registered on the driver, so every connection this process opens has
-// it, the migration's included.
+// The SQL function of the search index's writes (the writer's, searchindex.go, and the
+// triggers of migrations 0007 and 0013): the folded text of a message, computed by
+// internal/fulltext so that SQLite indexes what every store indexes. Registered on the
+// driver, so every connection this process opens has it, the migrations' included.
 func init() {
 	sqlite.MustRegisterDeterministicScalarFunction("hubbub_search_text", 1, func(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
 		return fulltext.Fold(textArg(args[0])), nil

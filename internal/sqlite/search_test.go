@@ -10,6 +10,7 @@ import (
 
 	"hubbub"
 	"hubbub/internal/fulltext"
+	"hubbub/internal/testwait"
 )
 
 // searchWords is the vocabulary of the generated messages: a few common words, many rarer
@@ -184,5 +185,133 @@ func TestUpgradeToSearch(t *testing.T) {
 	}
 	if got := find("聊天"); len(got) != 0 {
 		t.Errorf("an old message deleted: %v", got)
+	}
+}
+
+// searchSeqs returns the room/seq of each hit of text in rooms, newest first, failing on a
+// hit that comes twice.
+func searchSeqs(t *testing.T, s *Store, rooms []string, text string) []string {
+	t.Helper()
+	p, err := s.Search(t.Context(), hubbub.SearchQuery{Rooms: rooms, Text: text})
+	if err != nil {
+		t.Fatalf("search %q: %v", text, err)
+	}
+	var got []string
+	for _, h := range p.Hits {
+		k := fmt.Sprintf("%s/%d", h.Message.Room, h.Message.Seq)
+		if slices.Contains(got, k) {
+			t.Errorf("search %q: %s twice", text, k)
+		}
+		got = append(got, k)
+	}
+	return got
+}
+
+// TestSearchIndexSharesABatch: the messages of a batch are indexed when its appends are done
+// (searchindex.go), so a message edited or deleted in the batch that appended it is found by
+// its last text only, or not at all, once; an edit of a message indexed by an earlier batch
+// changes the index at once; a refused edit changes nothing.
+func TestSearchIndexSharesABatch(t *testing.T) {
+	s, path := openTest(t, Options{})
+	release, first := blockWriter(t, s, path, "r") // r/1 "first", in a batch of its own
+	queue := []hubbub.Entry{
+		text("r", "alice", "apple pie"),            // r/2
+		edit("r", "alice", 2, "banana split"),      // r/3 edits r/2 in its own batch
+		text("r", "alice", "cherry tart"),          // r/4
+		del("r", "alice", 4, false),                // r/5 deletes r/4 in its own batch
+		text("r2", "bob", "apple crumble"),         // r2/1, a room new to the index
+		edit("r", "first", 1, "durian"),            // r/6 edits r/1, indexed by the first batch
+		edit("r", "bob", 2, "not bob's to edit"),   // refused
+		text("r", "carol", "elderberry and apple"), // r/7
+	}
+	var results []<-chan result
+	for i, e := range queue {
+		results = append(results, appendAsync(t.Context(), s, e))
+		testwait.Until(t, "the append queues", func() bool { return s.w.q.Len() == i+1 })
+	}
+	release()
+	if res := <-first; res.err != nil {
+		t.Fatal(res.err)
+	}
+	for i, ch := range results {
+		if res := <-ch; (res.err != nil) != (i == 6) {
+			t.Fatalf("%+v: %v", queue[i], res.err)
+		}
+	}
+	if b := s.w.batches.Load(); b != 2 {
+		t.Fatalf("%d commits, want 2 (the first alone, then the queue together)", b)
+	}
+	rooms := []string{"r", "r2"}
+	for text, want := range map[string][]string{
+		"apple":  {"r/7", "r2/1"},
+		"banana": {"r/2"},
+		"pie":    nil,
+		"cherry": nil,
+		"first":  nil,
+		"durian": {"r/1"},
+		"bob":    nil,
+	} {
+		got := searchSeqs(t, s, rooms, text)
+		slices.Sort(got)
+		if !slices.Equal(got, want) {
+			t.Errorf("search %q: %v, want %v", text, got, want)
+		}
+	}
+	checkSearchIndex(t, s)
+	for _, w := range []string{"banana", "split", "durian"} { // each indexed once, in one message
+		var docs, n int
+		if err := s.w.conn.QueryRowContext(t.Context(), `SELECT doc, cnt FROM search_vocab WHERE term = ?`, w).Scan(&docs, &n); err != nil || docs != 1 || n != 1 {
+			t.Errorf("the index holds %q in %d rows, %d times (%v), want once", w, docs, n, err)
+		}
+	}
+	// Later batches edit and delete what this one indexed.
+	add(t, s, edit("r", "alice", 2, "fig roll"))
+	add(t, s, del("r", "carol", 7, false))
+	for text, want := range map[string][]string{"banana": nil, "fig": {"r/2"}, "apple": {"r2/1"}, "elderberry": nil} {
+		if got := searchSeqs(t, s, rooms, text); !slices.Equal(got, want) {
+			t.Errorf("after the edit and delete, search %q: %v, want %v", text, got, want)
+		}
+	}
+}
+
+// TestSearchCatchesUpAtOpen: messages that something other than the store inserted into the
+// file (a tool, an import) are indexed when the store next opens it, in a room the index
+// knew and in a new one, and the store's own appends after them are found too.
+func TestSearchCatchesUpAtOpen(t *testing.T) {
+	s, path := openTest(t, Options{})
+	add(t, s, text("r", "alice", "apple one"))
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db := rawDB(t, path)
+	for _, q := range []string{
+		`UPDATE rooms SET last_seq = 2, msgs = 2 WHERE name = 'r'`,
+		`INSERT INTO rooms (name, last_seq, msgs) VALUES ('new', 1, 1)`,
+		`INSERT INTO messages (room, seq, id, sender, user_id, text, created_ms, ord) VALUES
+			('r', 2, 'id2', 'bob', 'bob', 'apple two', 1700000000002, 2),
+			('new', 1, 'id3', 'bob', 'bob', 'apple three', 1700000000003, 1)`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = openAt(t, path, Options{})
+	add(t, s, text("new", "carol", "apple four"))
+	got := searchSeqs(t, s, []string{"r", "new"}, "apple")
+	slices.Sort(got)
+	if want := []string{"new/1", "new/2", "r/1", "r/2"}; !slices.Equal(got, want) {
+		t.Errorf("search: %v, want %v", got, want)
+	}
+}
+
+// checkSearchIndex runs FTS5's integrity check of the search index, which finds a row
+// indexed twice among others.
+func checkSearchIndex(t *testing.T, s *Store) {
+	t.Helper()
+	if _, err := s.w.conn.ExecContext(t.Context(), `INSERT INTO search_fts (search_fts, rank) VALUES ('integrity-check', 0)`); err != nil {
+		t.Errorf("the search index: %v", err)
 	}
 }

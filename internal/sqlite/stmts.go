@@ -45,6 +45,9 @@ type writeStmts struct {
 	seenAt, insertSession, deleteSession, deleteSessions            *sql.Stmt
 	insertInvite, useInvite                                         *sql.Stmt
 
+	// The search index (searchindex.go).
+	search searchIndexStmts
+
 	all []*sql.Stmt // for close
 }
 
@@ -96,6 +99,8 @@ func prepareWrites(ctx context.Context, conn *sql.Conn) (writeStmts, error) {
 	w.savepoint = prep(`SAVEPOINT one`)
 	w.release = prep(`RELEASE one`)
 	w.undo = prep(`ROLLBACK TO one`)
+
+	w.search = searchIndexStmts{newRooms: prep(searchNewRoomsSQL), index: prep(searchIndexSQL), indexed: prep(searchIndexedSQL)}
 
 	w.messageSeq = prep(`INSERT INTO rooms (name, last_seq, msgs) VALUES (?, 1, 1)
 		ON CONFLICT (name) DO UPDATE SET last_seq = last_seq + 1, msgs = msgs + 1 RETURNING last_seq, msgs`)

@@ -112,6 +112,10 @@ func open(path string, o Options) (_ *Store, err error) {
 		_ = conn.Close()
 		return nil, describe(err)
 	}
+	if err := catchUpSearch(ctx, conn); err != nil {
+		_ = conn.Close()
+		return nil, err
+	}
 	w, err := newWriter(ctx, conn, o)
 	if err != nil {
 		_ = conn.Close()

@@ -44,7 +44,8 @@ type writer struct {
 	now func() time.Time
 	log *slog.Logger
 
-	hooks bool // a webhook existed when the current batch began: its entries go to the outbox
+	hooks     bool        // a webhook existed when the current batch began: its entries go to the outbox
+	searchOff atomic.Bool // leaves the search index out of the batches: BenchmarkAppendSearchIndex's "noindex"
 
 	batches atomic.Int64          // transactions run for batches of appends, for tests and benchmarks
 	failed  atomic.Pointer[error] // why the last batch of appends failed to commit; nil after a success (health.go)
