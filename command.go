@@ -28,7 +28,7 @@ const (
 // `hubbub chat`): a registered command of one of these names could never be typed, so none
 // may be registered.
 var ReservedCommandNames = []string{
-	"create", "delete", "directory", "dm", "edit", "exit", "help", "invite", "join", "leave",
+	"commands", "create", "delete", "directory", "dm", "edit", "exit", "help", "invite", "join", "leave",
 	"me", "notify", "part", "quit", "react", "remove", "reply", "rooms", "search", "topic",
 	"upload", "who",
 }
@@ -143,4 +143,30 @@ func (c Command) Apply(change CommandChange) (Command, error) {
 		c.Secret = *change.Secret
 	}
 	return c, c.Check()
+}
+
+// The kinds of CommandNotice.
+const (
+	// NoticeAnswer is a command's answer for the caller's eyes only (it said "ephemeral").
+	NoticeAnswer = "answer"
+	// NoticeWorking says the command has not answered in time; its answer may come later.
+	NoticeWorking = "working"
+	// NoticeFailed says the command could not be used or gave no usable answer (Text says why).
+	NoticeFailed = "failed"
+)
+
+// CommandNotice is what a slash command shows the user who used it, and nobody else: an
+// ephemeral answer, "working…", or why it failed. It is not stored. A late one (an answer
+// through the response URL) reaches the user's connections on every node through their user
+// channel (UserNotified.Notice).
+type CommandNotice struct {
+	// Room is where the command was used; Command its name; ID the id of the command frame.
+	Room    string `json:"room"`
+	Command string `json:"command"`
+	ID      string `json:"id,omitempty"`
+	// Kind is NoticeAnswer, NoticeWorking or NoticeFailed.
+	Kind string `json:"kind"`
+	// Text is the answer or the explanation; From the name of the command's bot user.
+	Text string `json:"text"`
+	From string `json:"from,omitempty"`
 }

@@ -91,7 +91,7 @@ type SanctionChanged struct {
 // UserNotified tells every connection of one user, on every node, of a change to that user's
 // own state rather than to a room: Event.Room is the user's channel, UserChannel(User), which a
 // node subscribes to while it holds a connection of the user. Room is the room the notice is
-// about, and what changed is the field set: Read, Listed or Unlisted (one of them).
+// about, and what changed is the field set: Read, Listed, Unlisted or Notice (one of them).
 type UserNotified struct {
 	// User is the user's id.
 	User string
@@ -108,6 +108,9 @@ type UserNotified struct {
 	// Skip names the connection that caused the notice, which is not told again ("" tells
 	// every connection); only the hub that made the name reads it.
 	Skip string
+	// Notice, when set, is a slash command's late answer for the user alone (Room is the
+	// room it was used in).
+	Notice *CommandNotice
 }
 
 // UserChannelPrefix starts the name of every user's channel. ValidateRoom refuses it ('~'), so

@@ -330,6 +330,25 @@ func (c *Conn) Typing(ctx context.Context, room string) error {
 	return nil
 }
 
+// Command uses slash command name (without its slash) with args in room, a room the
+// connection has joined; id, when not empty, comes back in the notices about this use. It
+// waits for nothing: the answer arrives as a Message of the command's bot user or a *Notice,
+// a refusal as an *Error naming the id.
+func (c *Conn) Command(ctx context.Context, room, name, args, id string) error {
+	if err := c.WriteFrame(ctx, wire.CommandRequest{Type: wire.TypeCommand, Room: room, Name: name, Args: args, ID: id}); err != nil {
+		return fmt.Errorf("client: /%s in %s: %w", name, room, err)
+	}
+	return nil
+}
+
+// Commands asks for the registered slash commands; the answer arrives as a *Commands frame.
+func (c *Conn) Commands(ctx context.Context) error {
+	if err := c.WriteFrame(ctx, wire.CommandsRequest{Type: wire.TypeCommands}); err != nil {
+		return fmt.Errorf("client: commands: %w", err)
+	}
+	return nil
+}
+
 // Who returns the members of room, sorted.
 func (c *Conn) Who(ctx context.Context, room string) ([]string, error) {
 	f, err := c.request(ctx, reqKey(wire.TypeWho, room, ""), wire.WhoRequest{Type: wire.TypeWho, Room: room})

@@ -66,6 +66,12 @@ type (
 	SearchResults = wire.SearchResults
 	// Notify is the user's notification level for a room (NotifyLevel).
 	Notify = wire.Notify
+	// Commands lists the registered slash commands (Session.Commands; the welcome lists them
+	// too).
+	Commands = wire.Commands
+	// Notice is what a slash command shows the caller alone: an ephemeral answer,
+	// "working…", or why it failed.
+	Notice = wire.Notice
 )
 
 // Parts of frames.
@@ -94,6 +100,8 @@ type (
 	RoomMember = wire.RoomMember
 	// SearchHit is one message a search found, with its snippet.
 	SearchHit = wire.SearchHit
+	// CommandInfo is one slash command as clients see it: its name and description.
+	CommandInfo = wire.CommandInfo
 )
 
 // Client → server frames, for Conn.WriteFrame (the methods of Conn and Session fill them
@@ -159,4 +167,8 @@ type (
 	SearchRequest = wire.SearchRequest
 	// NotifyRequest is the notify request.
 	NotifyRequest = wire.NotifyRequest
+	// CommandRequest is the command request (a slash command's use).
+	CommandRequest = wire.CommandRequest
+	// CommandsRequest is the commands request.
+	CommandsRequest = wire.CommandsRequest
 )

@@ -394,6 +394,26 @@ func (s *Session) Typing(ctx context.Context, room string) error {
 	return c.Typing(ctx, room)
 }
 
+// Command uses slash command name with args in room (Conn.Command), on the current
+// connection: a use is not resent after a reconnect (it is not idempotent: the command's
+// server acts on it).
+func (s *Session) Command(ctx context.Context, room, name, args, id string) error {
+	c, err := s.ready()
+	if err != nil {
+		return fmt.Errorf("client: /%s: %w", name, err)
+	}
+	return c.Command(ctx, room, name, args, id)
+}
+
+// Commands asks the current connection for the registered slash commands (Conn.Commands).
+func (s *Session) Commands(ctx context.Context) error {
+	c, err := s.ready()
+	if err != nil {
+		return fmt.Errorf("client: commands: %w", err)
+	}
+	return c.Commands(ctx)
+}
+
 func (s *Session) ready() (*Conn, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -74,10 +74,13 @@ const HUBBUB_FRAMES = {
     search: ["q", "room", "from", "since", "until", "order", "cursor", "limit", "id"],
     // Notifications for people who are away.
     notify: ["room", "level", "id"],
+    // Slash commands.
+    command: ["room", "name", "args", "id"],
+    commands: [],
   },
   // Server → client.
   receive: {
-    welcome: ["name", "server", "version", "role", "limits", "user"],
+    welcome: ["name", "server", "version", "role", "limits", "user", "commands"],
     joined: ["room", "members", "member_count", "last_seq", "replay", "truncated"],
     left: ["room"],
     message: ["room", "seq", "id", "from", "text", "time", "bot", "client_id", "deleted", "reply_to", "mentions", "mention_room", "edited_at", "reactions", "reply_count", "attachments"],
@@ -105,6 +108,9 @@ const HUBBUB_FRAMES = {
     search_results: ["id", "q", "room", "hits", "next", "partial"],
     // Notifications for people who are away.
     notify: ["room", "level", "id"],
+    // Slash commands.
+    commands: ["commands"],
+    notice: ["room", "command", "id", "kind", "text", "from"],
   },
   // welcome's limits.
   limits: ["max_text", "max_rooms", "history_max", "history_page_max", "send_rate", "send_burst", "max_attachments"],

@@ -42,6 +42,7 @@ commands work too (start a message with "//" to send a line that begins with "/"
 ` + chatSearchHelp + `
 ` + chatFilesHelp + `
 ` + chatNotifyHelp + `
+` + chatCommandsHelp + `
   /quit            stop (like end of input)
 
 With several URLs it connects to the first that answers and moves to the next one when a
@@ -190,6 +191,8 @@ type chat struct {
 	roomsAsked atomic.Int32
 	// search is the last search, for /search --more (chat_search.go).
 	search chatSearch
+	// slash is the server's slash commands (chat_commands.go).
+	slash chatSlash
 
 	rooms    []string          // joined rooms, in order; the last one is the current room
 	sent     []*client.Receipt // sends whose outcome is not counted yet
@@ -302,6 +305,9 @@ func (c *chat) command(ctx context.Context, line string) (quit bool) {
 	if !handled {
 		handled, err = c.notifyCommand(ctx, words[0], line)
 	}
+	if !handled {
+		handled, err = c.slashCommand(ctx, words[0], line)
+	}
 	if handled {
 		if err != nil && ctx.Err() == nil {
 			fmt.Fprintf(c.io.err, "* %s: %v\n", words[0], err)
@@ -341,7 +347,7 @@ func (c *chat) command(ctx context.Context, line string) (quit bool) {
 		}
 		_, err = c.ses.Who(ctx, arg) // the members frame is printed with the other events
 	case "/help":
-		fmt.Fprintln(c.io.err, "commands: /join ROOM, /leave [ROOM], /who [ROOM], /reply SEQ TEXT, /edit SEQ TEXT, /delete SEQ, /react SEQ EMOJI, /rooms, /dm NAME..., /create ROOM [--private] [--topic TEXT], /invite NAME, /remove NAME, /topic TEXT, /part [ROOM], /directory [TEXT], /search [#ROOM] TEXT, /search --more, /upload PATH [TEXT], /notify [all|mention|nothing], /quit; //text sends /text")
+		fmt.Fprintln(c.io.err, "commands: /join ROOM, /leave [ROOM], /who [ROOM], /reply SEQ TEXT, /edit SEQ TEXT, /delete SEQ, /react SEQ EMOJI, /rooms, /dm NAME..., /create ROOM [--private] [--topic TEXT], /invite NAME, /remove NAME, /topic TEXT, /part [ROOM], /directory [TEXT], /search [#ROOM] TEXT, /search --more, /upload PATH [TEXT], /notify [all|mention|nothing], /commands, /NAME ARGS (the server's commands), /quit; //text sends /text")
 	default:
 		err = fmt.Errorf("unknown command %s (try /help)", words[0])
 	}
@@ -417,7 +423,7 @@ func (c *chat) print() {
 	titles := roomTitles{} // direct messages by their people's names
 	server := ""           // the server connected to, which a file's URL is relative to
 	for f := range c.ses.Events() {
-		if c.printPeople(out, f, titles) {
+		if c.printPeople(out, f, titles) || c.printCommandFrame(out, errw, f) {
 			continue
 		}
 		switch f := f.(type) {
@@ -475,6 +481,7 @@ func (c *chat) print() {
 			fmt.Fprintf(errw, "* connected to %s as %s%s\n", f.URL, f.Welcome.Name, as)
 			server = f.URL
 			c.name = f.Welcome.Name // with a token the server chose it
+			c.slash.set(f.Welcome.Commands)
 		case *client.Disconnected:
 			fmt.Fprintf(errw, "* connection to %s lost (%v); reconnecting\n", f.URL, f.Err)
 		}

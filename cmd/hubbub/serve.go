@@ -63,6 +63,7 @@ type serveFlags struct {
 	hub                                   hub.Config
 	hash                                  hashFlags    // user.go
 	webhooks                              webhookFlags // serve_webhooks.go
+	commands                              commandFlags // serve_commands.go
 }
 
 func newServeFlags(fs *flag.FlagSet) *serveFlags {
@@ -154,6 +155,7 @@ func newServeFlags(fs *flag.FlagSet) *serveFlags {
 	f.s3.bind(fs)
 	f.webhooks.bind(fs)
 	f.notify.bind(fs)
+	f.commands.bind(fs)
 	fs.StringVar(&f.configPath, configFlag, "", "file of key = value lines setting any of these flags (flags and HUBBUB_* win over it)")
 	fs.BoolVar(&f.printConfig, "print-config", false, "print the effective configuration (each setting, its value and source; secrets masked) and exit")
 	return f
@@ -284,14 +286,23 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 	}
 	defer closeBlobs(f.srv.Files.Blobs)
 	f.srv.Node, f.srv.Logger, f.srv.Pages = f.node, log, web.FS()
-	srv, err := server.New(f.srv, h, store, broker)
-	if err != nil {
-		return usageError(err.Error())
-	}
-
+	// The listener comes before the server: slash commands' response URLs name its port.
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
+	}
+	scheme := "http"
+	if tlsCfg != nil {
+		scheme = "https"
+	}
+	if err := f.commands.apply(&f.srv, scheme, ln.Addr()); err != nil {
+		ln.Close()
+		return err
+	}
+	srv, err := server.New(f.srv, h, store, broker)
+	if err != nil {
+		ln.Close()
+		return usageError(err.Error())
 	}
 	httpSrv := &http.Server{
 		Handler:           srv,
@@ -301,9 +312,8 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelInfo), // TLS handshake errors and the like
 	}
 	served := make(chan error, 1)
-	scheme := "http"
 	if tlsCfg != nil {
-		scheme, httpSrv.TLSConfig = "https", tlsCfg
+		httpSrv.TLSConfig = tlsCfg
 		go func() { served <- httpSrv.ServeTLS(ln, "", "") }()
 	} else {
 		go func() { served <- httpSrv.Serve(ln) }()

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"hubbub"
+	"hubbub/internal/commands"
 	"hubbub/internal/hub"
 	"hubbub/internal/session"
 	"hubbub/internal/webhooks"
@@ -43,6 +44,9 @@ type Config struct {
 	Webhooks *webhooks.Admin
 	// Logger receives the API's logs.
 	Logger *slog.Logger
+	// Commands runs the server's slash commands; the admin routes of commands (/api/commands)
+	// check a new command's URL with it. nil: adding a command answers 404.
+	Commands *commands.Runner
 }
 
 // API serves /api/. Create it with New; it is an http.Handler.
@@ -93,7 +97,7 @@ func toAPIError(err error) *apiError {
 	case hubbub.ECodeLimit:
 		status = http.StatusConflict // the message's state refuses it (too many kinds of reaction)
 	case hubbub.ECodeExists, hubbub.ECodeNameTaken:
-		status = http.StatusConflict // the room (or the member, or a user with the name) is there already
+		status = http.StatusConflict // the room (or the member, the command, a user with the name) is there already
 	case hubbub.ECodeForbidden, hubbub.ECodeBanned, hubbub.ECodeMuted:
 		status = http.StatusForbidden
 	case hubbub.ECodeNotFound:
@@ -166,6 +170,7 @@ func New(cfg Config, h *hub.Hub, sessions *session.Service) *API {
 	m.HandleFunc("POST /api/hooks", s.apiCreateHook)
 	m.HandleFunc("GET /api/hooks", s.apiHooks)
 	m.HandleFunc("DELETE /api/hooks/{id}", s.apiDeleteHook)
+	s.commandsRoutes(m)
 	key := sha256.Sum256([]byte(cfg.Key))
 	s.handler = s.apiAuth(key, m)
 	return s

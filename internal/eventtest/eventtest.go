@@ -89,12 +89,14 @@ func Every(room, node string) []hubbub.Event {
 		hubbub.MemberKicked{Name: "eve", Reason: "spam \"quoted\""},
 		hubbub.SanctionChanged{Sanction: hubbub.Sanction{Room: room, User: "u_e5e", Name: "eve", Kind: hubbub.SanctionBan,
 			Until: time.Date(2026, 2, 3, 5, 0, 0, 123000000, time.UTC), By: "mod", Reason: "spam"}},
-		// A notice sets one of Read, Listed and Unlisted; the sample sets them all, so that
+		// A notice sets one of Read, Listed, Unlisted and Notice; the sample sets them all, so that
 		// every field is seen to travel.
 		hubbub.UserNotified{User: "u_e5e", Room: "dm.0123abcd", Read: 1<<53 + 9, Skip: "n/7", Unlisted: true,
 			Listed: &hubbub.MyRoom{RoomMeta: hubbub.RoomMeta{Name: "dm.0123abcd", Topic: "\"Q3\" 漢字", Private: true, DM: true,
 				CreatedBy: "u_m0d", Created: at, Members: 2, LastSeq: 1<<53 + 13, LastActivity: at.Add(7 * time.Second)},
-				Role: hubbub.RoomOwner, Invited: true, ReadSeq: 1<<53 + 9, Unread: 4, Mentions: 1, People: []string{"Zoë 😀"}}},
+				Role: hubbub.RoomOwner, Invited: true, ReadSeq: 1<<53 + 9, Unread: 4, Mentions: 1, People: []string{"Zoë 😀"}},
+			Notice: &hubbub.CommandNotice{Room: "dm.0123abcd", Command: "deploy", ID: "c-1", Kind: hubbub.NoticeAnswer,
+				Text: "done \"ok\" 漢字", From: "deploybot"}},
 	}
 	evs := make([]hubbub.Event, len(bodies))
 	for i, b := range bodies {

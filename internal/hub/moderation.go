@@ -91,6 +91,10 @@ func mutedError(room string, sn hubbub.Sanction) error {
 	return hubbub.Errorf(hubbub.ECodeMuted, "you are muted in room %q until %s", room, sn.Until.UTC().Format(time.RFC3339))
 }
 
+// MayPost reports why user (named name) may not post to room now (banned or muted), or nil,
+// as Send would: a slash command's use is refused as a message would be.
+func (h *Hub) MayPost(roomName, user, name string) error { return h.mayPost(roomName, user, name) }
+
 // mayPost reports why user (named name) may not append to room now (banned or muted), or
 // nil: a sanctioned user may neither send nor edit, delete or react. Only rooms this node
 // holds are checked: a member's own node always holds the rooms it is in.

@@ -36,6 +36,9 @@ type wireNotice struct {
 	Listed   *hubbub.MyRoom `json:"listed,omitempty"`
 	Unlisted bool           `json:"unlisted,omitempty"`
 	Skip     string         `json:"skip,omitempty"`
+	// Notice is a slash command's late answer (nodes before it drop the field, and so the
+	// notice, which is not stored anyway).
+	Notice *hubbub.CommandNotice `json:"notice,omitempty"`
 }
 
 // wireKind tags an event's kind between nodes. A tag is never reused: a node that reads a tag
@@ -132,7 +135,7 @@ func (wireEncoder) SanctionChanged(_ hubbub.Event, b hubbub.SanctionChanged) wir
 
 func (wireEncoder) UserNotified(_ hubbub.Event, b hubbub.UserNotified) wireEvent {
 	return wireEvent{Kind: tagUserNotified, Notice: &wireNotice{User: b.User, Room: b.Room, Read: b.Read, Listed: b.Listed,
-		Unlisted: b.Unlisted, Skip: b.Skip}}
+		Unlisted: b.Unlisted, Skip: b.Skip, Notice: b.Notice}}
 }
 
 // errUnknownKind is decodeEvent's answer to a tag this node does not know.
@@ -183,7 +186,8 @@ func decodeEvent(data []byte) (hubbub.Event, error) {
 			return hubbub.Event{}, fmt.Errorf("kind %d without a notice", w.Kind)
 		}
 		n := w.Notice
-		ev.Body = hubbub.UserNotified{User: n.User, Room: n.Room, Read: n.Read, Listed: n.Listed, Unlisted: n.Unlisted, Skip: n.Skip}
+		ev.Body = hubbub.UserNotified{User: n.User, Room: n.Room, Read: n.Read, Listed: n.Listed, Unlisted: n.Unlisted, Skip: n.Skip,
+			Notice: n.Notice}
 	default:
 		return hubbub.Event{}, errUnknownKind(w.Kind)
 	}

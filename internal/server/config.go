@@ -11,6 +11,7 @@ import (
 	"hubbub/internal/accounts"
 	"hubbub/internal/api"
 	"hubbub/internal/auth"
+	"hubbub/internal/commands"
 	"hubbub/internal/files"
 	"hubbub/internal/hub"
 	"hubbub/internal/metrics"
@@ -183,6 +184,13 @@ type Config struct {
 	// BaseURL (FilesURL), Secure, Metrics and Logger are the server's own; the other fields' zero values are the defaults their
 	// comments give. Default: no Blobs, and /upload and /files/ answer 404.
 	Files files.Config
+
+	// Commands tunes slash commands (internal/commands). Logger and MaxText are the server's
+	// own; a nil Client is egress's default (private addresses refused); PublicURL, this
+	// server's base URL as commands' servers reach it, is what their response URLs begin with
+	// (hubbub serve fills it from --public-url, else from its address). The other fields'
+	// zero values are the defaults their comments give.
+	Commands commands.Config
 
 	// Pages holds the browser pages (default: none; / then answers 404).
 	Pages fs.FS

@@ -25,6 +25,8 @@ import (
 	"hubbub/internal/accounts"
 	"hubbub/internal/addservice"
 	"hubbub/internal/api"
+	"hubbub/internal/commands"
+	"hubbub/internal/egress"
 	"hubbub/internal/files"
 	"hubbub/internal/hub"
 	"hubbub/internal/session"
@@ -50,6 +52,8 @@ type Server struct {
 	files      *files.Service // nil without blobs
 	// stopCollector ends the files collector and waits for it (a no-op without files).
 	stopCollector func()
+	// commands runs slash commands; Shutdown and Abort stop its uses in flight.
+	commands *commands.Runner
 
 	draining atomic.Bool
 	nextID   atomic.Uint64
@@ -94,12 +98,18 @@ func New(cfg Config, h *hub.Hub, store hubbub.Store, broker hubbub.Broker) (*Ser
 		s.log.Warn("every origin may open WebSockets (--allowed-origins=*): any web page can act for your users")
 	}
 	s.sockets = transport.New(s.transportConfig())
+	ccfg := cfg.Commands
+	ccfg.Logger, ccfg.MaxText = s.log, cfg.MaxText
+	if ccfg.Client == nil {
+		ccfg.Client = egress.New(egress.Config{})
+	}
+	s.commands = commands.New(ccfg, h)
 	s.sessions = session.New(session.Config{Node: cfg.Node, MaxText: cfg.MaxText, SendRate: cfg.SendRate,
 		SendBurst: cfg.SendBurst, AbuseLimit: cfg.AbuseLimit, TypingInterval: cfg.TypingInterval,
 		MaxRoomsPerConn: cfg.MaxRoomsPerConn, HistoryPageMax: cfg.HistoryPageMax, MaxDMMembers: cfg.MaxDMMembers, Auth: cfg.Auth, Users: store,
 		MaxAttachments: cfg.MaxAttachments, FilesURL: cfg.FilesURL,
 		Tokens: cfg.Tokens, RoleFor: cfg.RoleFor, Metrics: cfg.Metrics,
-		SearchTimeout: cfg.SearchTimeout, SearchRate: cfg.SearchRate, SearchBurst: cfg.SearchBurst}, h)
+		SearchTimeout: cfg.SearchTimeout, SearchRate: cfg.SearchRate, SearchBurst: cfg.SearchBurst, Commands: s.commands}, h)
 	s.adder = addservice.Config{IdleTimeout: cfg.AddIdleTimeout, ReadLimit: cfg.AddReadLimit,
 		WriteWait: cfg.WriteWait, Metrics: cfg.Metrics, Logger: s.log}
 	s.mux = http.NewServeMux()
@@ -114,7 +124,9 @@ func New(cfg Config, h *hub.Hub, store hubbub.Store, broker hubbub.Broker) (*Ser
 		s.mux.Handle("/debug/pprof/", loopbackOnly(pprofHandler()))
 	}
 	s.mux.Handle("/api/", api.New(api.Config{Key: cfg.APIKey, Node: cfg.Node, MaxText: cfg.MaxText,
-		RoomsPageMax: cfg.RoomsPageMax, HistoryPageMax: cfg.HistoryPageMax, MaxDMMembers: cfg.MaxDMMembers, Webhooks: cfg.Webhooks, Logger: s.log}, h, s.sessions))
+		RoomsPageMax: cfg.RoomsPageMax, HistoryPageMax: cfg.HistoryPageMax, MaxDMMembers: cfg.MaxDMMembers, Webhooks: cfg.Webhooks, Logger: s.log,
+		Commands: s.commands}, h, s.sessions))
+	s.mux.Handle(commands.RespondPath+"{token}", s.commands.RespondHandler())
 	hooks := cfg.Hooks
 	hooks.Logger = s.log
 	s.mux.Handle("/hooks/", api.NewHooks(hooks, h, s.sessions))
@@ -185,6 +197,7 @@ func (s *Server) untrack(c closer) {
 // connection's writer flushes what is queued before it.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.stopCollector()
+	s.commands.Close()
 	s.mu.Lock()
 	s.draining.Store(true)
 	conns := make([]closer, 0, len(s.conns))
@@ -224,6 +237,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // upgrades are refused. Tests use it to kill a node; an operator's second Ctrl-C may too.
 func (s *Server) Abort() {
 	s.stopCollector()
+	s.commands.Close()
 	s.mu.Lock()
 	s.draining.Store(true)
 	for c := range s.conns {

@@ -145,11 +145,10 @@ func Start(tb testing.TB, opts Options) *Server {
 		// (CI does, for internal/server); the default is the server's own.
 		scfg.Transport = os.Getenv("HUBBUB_TEST_TRANSPORT")
 	}
-	srv, err := server.New(scfg, h, store, broker)
-	if err != nil {
-		tb.Fatalf("servertest: new server: %v", err)
-	}
+	// The listener comes first: the server's own URL is what slash commands' response URLs
+	// begin with.
 	var ln net.Listener
+	var err error
 	for i := 0; ; i++ { // a restarted server may find its old port in TIME_WAIT for a moment
 		ln, err = net.Listen("tcp", opts.Addr)
 		if err == nil || i == 50 {
@@ -159,6 +158,14 @@ func Start(tb testing.TB, opts Options) *Server {
 	}
 	if err != nil {
 		tb.Fatalf("servertest: listen on %s: %v", opts.Addr, err)
+	}
+	if scfg.Commands.PublicURL == "" {
+		scfg.Commands.PublicURL = "http://" + ln.Addr().String()
+	}
+	srv, err := server.New(scfg, h, store, broker)
+	if err != nil {
+		ln.Close()
+		tb.Fatalf("servertest: new server: %v", err)
 	}
 	hs := httptest.NewUnstartedServer(srv)
 	hs.Listener = ln

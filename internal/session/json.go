@@ -98,6 +98,12 @@ func (j *jsonSession) Handle(data []byte) {
 		j.search(ctx, &f)
 	case wire.TypeNotify:
 		j.notifyLevel(ctx, &f)
+	case wire.TypeCommand:
+		j.command(ctx, &f)
+	case wire.TypeCommands:
+		if err := j.sendCommands(ctx); err != nil {
+			j.fail(err, &f)
+		}
 	case wire.TypeTyping:
 		if j.typing.allow(f.Room, time.Now()) {
 			_ = j.svc.hub.Typing(ctx, f.Room, j.member.Name)
@@ -162,7 +168,8 @@ func (j *jsonSession) hello(ctx context.Context, f *wire.ClientFrame, nameErr er
 	j.reply(wire.Welcome{Type: wire.TypeWelcome, Name: m.Name, Server: cfg.Node, Version: hubbub.Version, Role: m.Role,
 		User: userInfo(&id, m),
 		Limits: wire.Limits{MaxText: cfg.MaxText, MaxRooms: cfg.MaxRoomsPerConn, HistoryMax: hc.History, HistoryPageMax: cfg.HistoryPageMax,
-			SendRate: cfg.SendRate, SendBurst: cfg.SendBurst, MaxAttachments: j.svc.maxAttachments()}})
+			SendRate: cfg.SendRate, SendBurst: cfg.SendBurst, MaxAttachments: j.svc.maxAttachments()},
+		Commands: j.welcomeCommands(ctx)})
 	j.welcomeRooms(context.Background())
 }
 

@@ -1,6 +1,7 @@
 package session
 
 import (
+	"context"
 	"time"
 
 	"hubbub"
@@ -58,6 +59,8 @@ type Config struct {
 	SearchBurst   int
 	// Metrics counts rate-limit drops; nil counts nothing.
 	Metrics *metrics.Metrics
+	// Commands runs slash commands; nil: the server has none (a command frame is not_found).
+	Commands CommandRunner
 }
 
 // closePolicyViolation is the close code (RFC 6455 §7.4.1) a session closes with when a client
@@ -115,4 +118,24 @@ func Label(subprotocol string) (string, metrics.Protocol) {
 		return hubbub.ProtocolJSON, metrics.ProtoJSON
 	}
 	return "text", metrics.ProtoText
+}
+
+// CommandCall is one use of a slash command by a connection's user.
+type CommandCall struct {
+	// Name is the command's name; Args what followed it.
+	Name, Args string
+	// Room is where it was used; ID the id of the client's command frame.
+	Room, ID string
+	// User is the caller's user id; UserName their name.
+	User, UserName string
+}
+
+// CommandRunner runs slash commands (internal/commands): the sessions hand it each use.
+type CommandRunner interface {
+	// Commands lists the registered commands.
+	Commands(ctx context.Context) ([]hubbub.Command, error)
+	// Start begins a use: it returns an error for a use refused at once (an unknown command),
+	// and otherwise runs it in the background, calling tell with what the caller alone must
+	// see (an ephemeral answer, "working…", a failure).
+	Start(ctx context.Context, call CommandCall, tell func(hubbub.CommandNotice)) error
 }

@@ -46,6 +46,9 @@ const (
 	TypeSearch = "search"
 	// Notifications for people who are away (notify.go), in both directions.
 	TypeNotify = "notify"
+	// Slash commands (and commands, in both directions).
+	TypeCommand  = "command"
+	TypeCommands = "commands"
 
 	// Server → client (and history, typing).
 	TypeWelcome   = "welcome"
@@ -68,6 +71,8 @@ const (
 	TypeMemberChanged = "member_changed"
 	// Search (search.go).
 	TypeSearchResults = "search_results"
+	// Slash commands.
+	TypeNotice = "notice"
 )
 
 // Client → server frames, one struct per type. Clients send these (the client package's methods
@@ -324,6 +329,25 @@ type ReadRequest struct {
 	Seq  uint64 `json:"seq"`
 }
 
+// CommandRequest uses slash command /Name with Args in Room (a room the connection has
+// joined): the server posts it to the command's URL, and the answer comes as a message of the
+// command's bot user, or as a notice to this connection alone. Nothing of it is stored.
+type CommandRequest struct {
+	Type string `json:"type"`
+	Room string `json:"room"`
+	// Name is the command's name, without its slash.
+	Name string `json:"name"`
+	// Args is what follows the name (at most 2,000 bytes; may be empty).
+	Args string `json:"args,omitempty"`
+	// ID is the client's id of this use: notices about it carry it back.
+	ID string `json:"id,omitempty"`
+}
+
+// CommandsRequest asks for the registered slash commands (answered with commands).
+type CommandsRequest struct {
+	Type string `json:"type"`
+}
+
 // ClientFrame is any client frame as the server reads it (Decode): the union of the request
 // structs' fields, each type reading only its own. A field added to a request must be added
 // here too, or the server never sees it (TestClientFrameReadsEveryRequestField).
@@ -367,6 +391,8 @@ type ClientFrame struct {
 	Until  string `json:"until,omitempty"`
 	Order  string `json:"order,omitempty"`
 	Cursor string `json:"cursor,omitempty"`
+	// Args is read by command (its Name is the command's).
+	Args string `json:"args,omitempty"`
 }
 
 // Cursor is a request's paging position, its "after" field: a seq (a JSON number) for a
@@ -442,6 +468,8 @@ var clientFrames = map[string]clientFrame{
 	TypeRead:      {ReadRequest{}, []string{"room", "seq"}},
 	TypeSearch:    {SearchRequest{}, nil},
 	TypeNotify:    {NotifyRequest{}, []string{"room"}},
+	TypeCommand:   {CommandRequest{}, []string{"room", "name"}},
+	TypeCommands:  {CommandsRequest{}, nil},
 }
 
 // Server → client frames. The server builds and encodes them (New…, Encode); clients decode
@@ -450,7 +478,7 @@ var clientFrames = map[string]clientFrame{
 // Frame is a frame received from the server: *Welcome, *Joined, *Left, *Message, *Ack,
 // *History, *Presence, *Typing, *Members, *Pong, *Deleted, *Moderated, *Edited, *Reacted,
 // *Revisions, *Room, *Unroom, *Rooms, *Directory, *Read, *TopicChanged, *MemberChanged,
-// *SearchResults, *Notify, *Error or *Unknown.
+// *SearchResults, *Notify, *Commands, *Notice, *Error or *Unknown.
 // (the client package's Session also delivers its own connection events as Frames.)
 type Frame interface {
 	// FrameType returns the frame's wire type, such as "message".
@@ -486,6 +514,9 @@ type Welcome struct {
 	// User is the user the connection acts for (nil from servers older than users): every
 	// connection of one user, on any device, gets the same id.
 	User *UserInfo `json:"user,omitempty"`
+	// Commands are the registered slash commands, by name (absent when there are none, and
+	// from servers older than commands); a commands request asks for them again.
+	Commands []CommandInfo `json:"commands,omitempty"`
 }
 
 // UserInfo is a user as a client sees it.
@@ -905,6 +936,53 @@ type Error struct {
 	ID      string `json:"id,omitempty"`
 }
 
+// Commands lists the registered slash commands, by name: the answer to commands (welcome
+// lists them too). A client sends a line "/name args" as a command frame when name is
+// listed here, and as a message otherwise.
+type Commands struct {
+	Type     string        `json:"type"`
+	Commands []CommandInfo `json:"commands"`
+}
+
+// CommandInfo is one slash command as clients see it.
+type CommandInfo struct {
+	// Name is what follows the slash.
+	Name string `json:"name"`
+	// Description says what it does ("" if the admin gave none).
+	Description string `json:"description,omitempty"`
+}
+
+// NewCommands lists cmds for clients (no URL, bot or secret).
+func NewCommands(cmds []hubbub.Command) Commands {
+	out := Commands{Type: TypeCommands, Commands: make([]CommandInfo, len(cmds))}
+	for i, c := range cmds {
+		out.Commands[i] = CommandInfo{Name: c.Name, Description: c.Description}
+	}
+	return out
+}
+
+// Notice is what a slash command shows only to the user who used it, not stored: its answer
+// when it said "ephemeral" (kind "answer"), that it has not answered yet ("working"; the
+// answer may come later), or why it failed ("failed").
+type Notice struct {
+	Type string `json:"type"`
+	// Room is where the command was used; Command its name; ID the id of the command frame.
+	Room    string `json:"room"`
+	Command string `json:"command"`
+	ID      string `json:"id,omitempty"`
+	// Kind is "answer", "working" or "failed".
+	Kind string `json:"kind"`
+	// Text is the answer, or what the client shows for the other kinds.
+	Text string `json:"text"`
+	// From is the name of the command's bot user.
+	From string `json:"from,omitempty"`
+}
+
+// NewNotice is the notice frame of n.
+func NewNotice(n *hubbub.CommandNotice) Notice {
+	return Notice{Type: TypeNotice, Room: n.Room, Command: n.Command, ID: n.ID, Kind: n.Kind, Text: n.Text, From: n.From}
+}
+
 // Unknown is a server frame whose type this package does not know; protocol.md allows new
 // ones.
 type Unknown struct {
@@ -942,6 +1020,8 @@ var serverFrames = map[string]func() Frame{
 	TypeMemberChanged: func() Frame { return new(MemberChanged) },
 	TypeSearchResults: func() Frame { return new(SearchResults) },
 	TypeNotify:        func() Frame { return new(Notify) },
+	TypeCommands:      func() Frame { return new(Commands) },
+	TypeNotice:        func() Frame { return new(Notice) },
 }
 
 // FrameType implements Frame.
@@ -1015,3 +1095,9 @@ func (*TopicChanged) FrameType() string { return TypeTopicChanged }
 
 // FrameType implements Frame.
 func (*MemberChanged) FrameType() string { return TypeMemberChanged }
+
+// FrameType implements Frame.
+func (*Commands) FrameType() string { return TypeCommands }
+
+// FrameType implements Frame.
+func (*Notice) FrameType() string { return TypeNotice }

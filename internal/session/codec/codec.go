@@ -82,6 +82,8 @@ func (jsonFrames) UserNotified(_ hubbub.Event, b hubbub.UserNotified) []byte {
 		return wire.Encode(wire.Unroom{Type: wire.TypeUnroom, Room: b.Room})
 	case b.Read > 0:
 		return wire.Encode(wire.Read{Type: wire.TypeRead, Room: b.Room, Seq: b.Read})
+	case b.Notice != nil:
+		return wire.Encode(wire.NewNotice(b.Notice))
 	}
 	return nil
 }

@@ -1,0 +1,116 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"text/tabwriter"
+	"time"
+
+	"hubbub"
+	"hubbub/internal/commands"
+	"hubbub/internal/egress"
+)
+
+func init() { subcommands["command"] = runCommand }
+
+const commandUsage = `usage:
+  hubbub command add NAME URL [--description TEXT] [--bot NAME]
+  hubbub command list
+  hubbub command delete NAME
+  hubbub command rotate NAME
+Slash commands: a user's "/NAME args" is posted to URL, signed with the command's secret
+(printed by add and rotate, once), and the answer is posted as the command's bot user
+(docs/integrations.md). Each opens the store as hubbub serve does (--data, --postgres, or
+HUBBUB_DATA, HUBBUB_POSTGRES); a running server sees the change at once.`
+
+// runCommand manages the server's slash commands: the logic is internal/commands', this file
+// reads the command line and prints the outcome.
+func runCommand(ctx context.Context, args []string, io stdio) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprintln(io.err, commandUsage)
+		if len(args) == 0 {
+			return usageError("command: which action? add, list, delete or rotate")
+		}
+		return flag.ErrHelp
+	}
+	action, args := args[0], args[1:]
+	c := &userCmd{io: io, action: action} // its store flags and opening
+	fs := flag.NewFlagSet("hubbub command "+action, flag.ContinueOnError)
+	fs.SetOutput(io.err)
+	c.bindStore(fs)
+	var description, bot string
+	var run func(ctx context.Context, store hubbub.Store, args []string) error
+	nargs := 1
+	switch action {
+	case "add":
+		fs.StringVar(&description, "description", "", "what the command does, for the clients' list")
+		fs.StringVar(&bot, "bot", "", "the name of the bot user its answers are posted as (default: the command's name; commands may share a bot)")
+		nargs = 2
+		run = func(ctx context.Context, store hubbub.Store, args []string) error {
+			// The syntax of the URL only: the server's dial checks the address it resolves to
+			// (--command-allow-private).
+			check := egress.New(egress.Config{AllowPrivate: true})
+			defer check.Close()
+			reg, err := commands.Add(ctx, store, func(raw string) error { _, err := check.CheckURL(raw); return err },
+				commands.AddRequest{Name: args[0], URL: args[1], Description: description, Bot: bot})
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(io.out, "added /%s → %s, answering as %s (%s)\nsecret: %s\n", reg.Name, reg.URL, reg.BotName, reg.Bot, reg.Secret)
+			return nil
+		}
+	case "list":
+		nargs = 0
+		run = func(ctx context.Context, store hubbub.Store, _ []string) error {
+			list, err := commands.List(ctx, store)
+			if err != nil {
+				return err
+			}
+			w := tabwriter.NewWriter(io.out, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(w, "NAME\tURL\tBOT\tCREATED\tDESCRIPTION")
+			for _, c := range list {
+				fmt.Fprintf(w, "/%s\t%s\t%s\t%s\t%s\n", c.Name, c.URL, c.BotName, c.Created.UTC().Format(time.DateTime), c.Description)
+			}
+			return w.Flush()
+		}
+	case "delete":
+		run = func(ctx context.Context, store hubbub.Store, args []string) error {
+			if err := store.DeleteCommand(ctx, args[0]); err != nil {
+				return err
+			}
+			fmt.Fprintf(io.out, "deleted /%s (its bot user stays)\n", args[0])
+			return nil
+		}
+	case "rotate":
+		run = func(ctx context.Context, store hubbub.Store, args []string) error {
+			reg, err := commands.Rotate(ctx, store, args[0])
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(io.out, "rotated the secret of /%s\nsecret: %s\n", reg.Name, reg.Secret)
+			return nil
+		}
+	default:
+		return usageError(fmt.Sprintf("command: unknown action %q\n%s", action, commandUsage))
+	}
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != nargs {
+		return usageError(fmt.Sprintf("command %s: want %d argument(s), got %d %q\n%s", action, nargs, len(pos), pos, commandUsage))
+	}
+	if _, err := applyEnv(fs); err != nil {
+		return err
+	}
+	store, err := c.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	if err := run(ctx, store, pos); err != nil {
+		return fmt.Errorf("command %s: %s", action, hubbub.ErrorMessage(err))
+	}
+	return nil
+}

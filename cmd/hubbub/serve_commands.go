@@ -1,0 +1,59 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+	"time"
+
+	"hubbub/internal/commands"
+	"hubbub/internal/egress"
+	"hubbub/internal/server"
+)
+
+// commandFlags are the settings of slash commands (internal/commands).
+type commandFlags struct {
+	publicURL    string
+	allowPrivate bool
+	timeout      time.Duration
+	responseTTL  time.Duration
+	concurrency  int
+}
+
+func (c *commandFlags) bind(fs *flag.FlagSet) {
+	fs.StringVar(&c.publicURL, "public-url", "", "this server's address as other machines reach it (https://chat.example.com), which slash commands' response URLs begin with (default: http://HOST:PORT of --host and --port, loopback for every interface)")
+	fs.BoolVar(&c.allowPrivate, "command-allow-private", false, "let slash commands' URLs be loopback, private, link-local or CGNAT addresses (commands served beside hubbub); refused by default (server-side request forgery)")
+	fs.DurationVar(&c.timeout, "command-timeout", commands.DefaultTimeout, "how long a slash command's URL has to answer before the user is told it is working (it may answer later through its response URL)")
+	fs.DurationVar(&c.responseTTL, "command-response-ttl", commands.DefaultResponseTTL, "how long a slash command's response URL works")
+	fs.IntVar(&c.concurrency, "command-concurrency", commands.DefaultMaxRunning, "slash commands' requests one node makes at once (past it: rate_limited)")
+}
+
+// apply sets the server's commands from the flags, the server listening at addr over scheme.
+func (c *commandFlags) apply(srv *server.Config, scheme string, addr net.Addr) error {
+	public := c.publicURL
+	if public == "" {
+		host, port, err := net.SplitHostPort(addr.String())
+		if err != nil {
+			return err
+		}
+		if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+			host = defaultHost
+		}
+		public = scheme + "://" + net.JoinHostPort(host, port)
+	} else if u, err := url.Parse(public); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return usageError(fmt.Sprintf("invalid --public-url %q: want http(s)://host[:port]", public))
+	}
+	if c.concurrency < 1 {
+		return usageError("invalid --command-concurrency " + strconv.Itoa(c.concurrency) + ": want 1 or more")
+	}
+	srv.Commands = commands.Config{
+		Client:      egress.New(egress.Config{AllowPrivate: c.allowPrivate, Timeout: c.timeout + time.Second}),
+		Timeout:     c.timeout,
+		ResponseTTL: c.responseTTL,
+		PublicURL:   public,
+		MaxRunning:  c.concurrency,
+	}
+	return nil
+}

@@ -1,0 +1,100 @@
+package api
+
+import (
+	"net/http"
+
+	"hubbub"
+	"hubbub/internal/commands"
+)
+
+// The admin API of slash commands (docs/api.md, "Slash commands"): register, list, delete and
+// rotate the secret. A command's secret is shown when it is created or rotated, never again.
+
+// commandsRoutes adds the routes of slash commands to m.
+func (s *API) commandsRoutes(m *http.ServeMux) {
+	m.HandleFunc("GET /api/commands", s.apiCommands)
+	m.HandleFunc("POST /api/commands", s.apiAddCommand)
+	m.HandleFunc("GET /api/commands/{name}", s.apiCommand)
+	m.HandleFunc("DELETE /api/commands/{name}", s.apiDeleteCommand)
+	m.HandleFunc("POST /api/commands/{name}/rotate", s.apiRotateCommand)
+}
+
+// commandsOff answers when the server runs no commands (an API made without a runner).
+func (s *API) commandsOff() error {
+	return apiErrorf(http.StatusNotFound, hubbub.ECodeNotFound, "this server runs no slash commands")
+}
+
+func (s *API) apiCommands(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := apiContext(r)
+	defer cancel()
+	list, err := commands.List(ctx, s.hub.Store())
+	if err != nil {
+		writeAPIError(w, s.storeFailed("list commands", err))
+		return
+	}
+	if list == nil {
+		list = []commands.Registered{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"commands": list})
+}
+
+func (s *API) apiCommand(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := apiContext(r)
+	defer cancel()
+	list, err := commands.List(ctx, s.hub.Store())
+	if err != nil {
+		writeAPIError(w, s.storeFailed("read a command", err))
+		return
+	}
+	for _, c := range list {
+		if c.Name == r.PathValue("name") {
+			writeJSON(w, http.StatusOK, c)
+			return
+		}
+	}
+	writeAPIError(w, hubbub.Errorf(hubbub.ECodeNotFound, "there is no command /%s", r.PathValue("name")))
+}
+
+func (s *API) apiAddCommand(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Commands == nil {
+		writeAPIError(w, s.commandsOff())
+		return
+	}
+	var req commands.AddRequest
+	if err := readBody(w, r, &req); err != nil {
+		writeAPIError(w, err)
+		return
+	}
+	ctx, cancel := apiContext(r)
+	defer cancel()
+	c, err := commands.Add(ctx, s.hub.Store(), s.cfg.Commands.CheckURL, req)
+	if err != nil {
+		writeAPIError(w, s.storeFailed("add a command", err))
+		return
+	}
+	s.cfg.Logger.Info("api: command added", "command", c.Name, "bot", c.BotName)
+	writeJSON(w, http.StatusCreated, c)
+}
+
+func (s *API) apiDeleteCommand(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := apiContext(r)
+	defer cancel()
+	if err := s.hub.Store().DeleteCommand(ctx, r.PathValue("name")); err != nil {
+		writeAPIError(w, s.storeFailed("delete a command", err))
+		return
+	}
+	s.cfg.Logger.Info("api: command deleted", "command", r.PathValue("name"))
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *API) apiRotateCommand(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := apiContext(r)
+	defer cancel()
+	c, err := commands.Rotate(ctx, s.hub.Store(), r.PathValue("name"))
+	if err != nil {
+		writeAPIError(w, s.storeFailed("rotate a command's secret", err))
+		return
+	}
+	s.cfg.Logger.Info("api: command secret rotated", "command", c.Name)
+	writeJSON(w, http.StatusOK, c)
+}
