@@ -248,7 +248,10 @@ type Delivery struct {
 //     delivery is then made again, and receivers deduplicate by event id.
 //   - Deliveries lists a webhook's deliveries in a state, oldest first, paged by the event id
 //     after (""). ReplayDeliveries makes the named dead deliveries of a webhook (all of them
-//     when ids is empty) pending with NextAttempt = now, Attempts 0, and says how many.
+//     when ids is empty) pending with NextAttempt = now, Attempts 0 and Created = now (the
+//     failure window starts again), and says how many. Calls about a webhook that does not
+//     exist (UpdateWebhook, DeleteWebhook, Deliveries, ReplayDeliveries) fail with
+//     ECodeNotFound, as does Deliveries after an event id that is not one of its deliveries.
 //   - DeleteWebhook removes the webhook and its deliveries.
 //   - TakeLease gives the named lease to holder until now + ttl if no other holder has it
 //     unexpired (renewing when holder has it), and says whether holder has it now: one
