@@ -389,6 +389,11 @@ function renderMessages(opts = {}) {
     }
     items.sort((a, b) => a.m.seq - b.m.seq);
   }
+  if (r.commandNotices.length) {
+    // What commands showed me alone goes after the entry it came after.
+    for (const n of r.commandNotices) items.push({ key: "c" + n.key, m: { seq: n.seq, time: n.time }, p: null, command: n });
+    items.sort((a, b) => a.m.seq - b.m.seq);
+  }
   const divider = ui.divider && ui.divider.room === r.name ? ui.divider.seq : null;
   let dividerPlaced = false;
   for (const p of r.pending.values()) {
@@ -408,8 +413,8 @@ function renderMessages(opts = {}) {
       prevDay = dk;
       prev = null;
     }
-    if (it.notice) {
-      if (!view.has(it.key)) view.set(it.key, noticeElement(it.notice));
+    if (it.notice || it.command) {
+      if (!view.has(it.key)) view.set(it.key, it.notice ? noticeElement(it.notice) : commandNoticeElement(it.command));
       want.push(view.get(it.key));
       keys.add(it.key);
       prev = null;
@@ -816,6 +821,35 @@ const CHANGE_FAILED = {
   revisions: "The earlier versions cannot be shown",
 };
 
+client.addEventListener("command-notice", (ev) => {
+  const { room, notice } = ev.detail;
+  if (room === ui.active) renderMessages({ appended: true });
+  else showNotice("#" + room + ": " + notice.text);
+});
+
+/** A row of what a slash command showed me alone: its answer, "working…", or why it failed. */
+function commandNoticeElement(n) {
+  const li = document.createElement("li");
+  li.className = "room-notice command-notice";
+  li.dataset.kind = n.kind;
+  const text = document.createElement("span");
+  text.className = "room-notice-text";
+  if (n.kind === "answer") {
+    const who = document.createElement("strong");
+    who.textContent = n.from || "/" + n.command;
+    text.append(who, " (only you can see this): " + n.text);
+  } else {
+    text.textContent = n.text;
+  }
+  const when = parseTime(n.time);
+  const time = document.createElement("time");
+  time.dateTime = when.toISOString();
+  time.title = fullFormat.format(when);
+  time.textContent = timeFormat.format(when);
+  li.append(text, " ", time);
+  return li;
+}
+
 client.addEventListener("problem", (ev) => {
   const { code, message, request } = ev.detail;
   // Typing notices are best effort: being told to slow them down is not worth a banner.
@@ -1082,6 +1116,18 @@ $("composer").addEventListener("submit", (ev) => {
     if (files.failed) showNotice("The file was not uploaded: retry it or remove it.");
     return;
   }
+  // "/name args" with a name of the server's commands is a command, not a message.
+  const slash = /^\/([a-z][a-z0-9_-]*)(?:\s+([\s\S]*))?$/.exec(text);
+  if (slash && !files.ready.length && client.hasCommand(slash[1])) {
+    if (!client.command(ui.active, slash[1], (slash[2] || "").trim())) {
+      showNotice("Not connected: /" + slash[1] + " was not sent.");
+      return;
+    }
+    input.value = "";
+    autoGrow(input);
+    scrollToBottom();
+    return;
+  }
   const max = client.limits && client.limits.max_text;
   if (max && new TextEncoder().encode(text).length > max) {
     showNotice("That message is too long: " + max + " bytes at most.");
@@ -1111,6 +1157,8 @@ $("composer-input").addEventListener("keydown", (ev) => {
 
 $("composer-input").addEventListener("input", (ev) => {
   autoGrow(ev.target);
+  // Commands may be added while we are connected: a "/" asks for the list again, now and then.
+  if (ev.target.value === "/" && Date.now() - client.commandsAsked > 30000) client.askCommands();
   if (ev.target.value.trim()) client.typing(ui.active);
 });
 

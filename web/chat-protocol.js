@@ -134,6 +134,9 @@ function encodeFrame(obj) {
   return JSON.stringify(wireFields(obj, fields));
 }
 
+/** How many of a room's command notices a page keeps (they are not stored anywhere). */
+const COMMAND_NOTICES_KEPT = 20;
+
 /** Room names the server accepts (protocol.md, bad_room). Checked here to give a quick answer. */
 const ROOM_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
@@ -210,6 +213,12 @@ class RoomState {
      * @type {Map<number, object>}
      */
     this.notices = new Map();
+    /**
+     * What slash commands showed me alone in this room (notice frames: an ephemeral answer,
+     * "working…", a failure), never stored: {key, seq (placed after the entry it came after),
+     * time, kind, text, from, command}. At most COMMAND_NOTICES_KEPT, the oldest dropped.
+     */
+    this.commandNotices = [];
     this.lastTypingSent = 0;
     this.lastKeystroke = 0;
     this.typingTimer = 0;
@@ -351,6 +360,9 @@ function applyReaction(m, ch, me) {
  *   revisions {room, seq, revisions}  the texts a message has had, oldest first
  *   search-results {id, frame?, error?}  the answer to search(): {q, room, hits: [{message,
  *                                  snippet: [{text, hit}]}], next, partial}, or the error frame
+ *   commands {commands}           the server's slash commands, from welcome or commands
+ *   command-notice {room, notice} what a slash command showed me alone: notice {kind
+ *                                  ("answer", "working", "failed"), text, from, command, id}
  *   notify-level {room, level, id} or {room, id, error}  the answer to notifyLevel(): my
  *                                  notification level of the room now ("all", "mention" or
  *                                  "nothing"), or the error frame that refused it
@@ -375,6 +387,9 @@ class ChatClient extends EventTarget {
     this.token = opts.token || "";
     this.name = "";
     this.me = ""; // the name the server confirmed in welcome
+    /** @type {{name: string, description?: string}[]} the server's slash commands */
+    this.commands = [];
+    this.commandsAsked = 0; // when the list was last asked for (Date.now())
     this.role = ""; // "admin", "moderator" or "member", from welcome
     /** @type {{id: string, name: string, kind: string, role: string}|null} welcome's user */
     this.user = null;
@@ -645,6 +660,49 @@ class ChatClient extends EventTarget {
    * Sends a search (q, and optionally room, from, since, until, order, cursor, limit) and
    * returns its id, which the search-results event carries back; "" when not connected.
    */
+  /** Whether name is one of the server's slash commands (welcome's and commands' list). */
+  hasCommand(name) {
+    return this.commands.some((c) => c.name === name);
+  }
+
+  /**
+   * Uses slash command name with args in room (docs/protocol.md, Slash commands): nothing is
+   * stored; the answer comes as a message of the command's bot, or a command-notice event.
+   * Returns the id the notices carry back; "" when not connected.
+   */
+  command(room, name, args) {
+    this.commandSeq = (this.commandSeq || 0) + 1;
+    const id = "c" + this.commandSeq;
+    return this.frame({ type: "command", room, name, args, id }) ? id : "";
+  }
+
+  /** Asks the server for its slash commands again (they may change while connected). */
+  askCommands() {
+    this.commandsAsked = Date.now();
+    this.frame({ type: "commands" });
+  }
+
+  /** Keeps a commands list (welcome's or a commands frame's), its entries checked. */
+  setCommands(list) {
+    this.commands = (Array.isArray(list) ? list : [])
+      .map((c) => wireFields(c, ["name", "description"]))
+      .filter((c) => c && typeof c.name === "string");
+    this.emit("commands", { commands: this.commands });
+  }
+
+  /** A notice frame: kept in its room's view, and told. */
+  onNotice(f, r) {
+    if (typeof f.text !== "string" || typeof f.kind !== "string") return;
+    const n = { key: (this.noticeSeq = (this.noticeSeq || 0) + 1), seq: 0, time: new Date().toISOString(),
+      kind: f.kind, text: f.text, from: typeof f.from === "string" ? f.from : "", command: String(f.command || ""), id: String(f.id || "") };
+    if (r) {
+      n.seq = r.since + 0.5; // after what the room held when it came
+      r.commandNotices.push(n);
+      if (r.commandNotices.length > COMMAND_NOTICES_KEPT) r.commandNotices.shift();
+    }
+    this.emit("command-notice", { room: String(f.room || ""), notice: n });
+  }
+
   search(params) {
     this.searchSeq = (this.searchSeq || 0) + 1;
     const id = "q" + this.searchSeq;
@@ -957,6 +1015,8 @@ class ChatClient extends EventTarget {
         this.role = f.role || "member";
         this.user = f.user && typeof f.user.id === "string" ? f.user : null;
         this.limits = wireFields(f.limits, HUBBUB_FRAMES.limits);
+        this.setCommands(f.commands);
+        this.commandsAsked = Date.now();
         this.liveSince = Date.now();
         this.everLive = true;
         this.setState("live");
@@ -1016,6 +1076,12 @@ class ChatClient extends EventTarget {
         break;
       case "search_results":
         this.onSearchResults(f);
+        break;
+      case "commands":
+        this.setCommands(f.commands);
+        break;
+      case "notice":
+        this.onNotice(f, r);
         break;
       case "notify":
         if (typeof f.room === "string" && typeof f.level === "string") {

@@ -197,6 +197,24 @@ export class RoomState {
   hasOlder(): boolean;
 }
 
+/** A slash command as the server lists it. */
+export interface CommandInfo {
+  name: string;
+  description?: string;
+}
+
+/** What a slash command showed me alone (never stored). */
+export interface CommandNotice {
+  kind: "answer" | "working" | "failed";
+  text: string;
+  /** The command's bot user's name. */
+  from: string;
+  command: string;
+  /** The id command() returned. */
+  id: string;
+  time: string;
+}
+
 /** What each event of a ChatClient carries in its detail. */
 export interface ChatClientEvents {
   status: { state: "idle" | "connecting" | "live" | "reconnecting"; retryAt: number; attempt: number };
@@ -219,6 +237,10 @@ export interface ChatClientEvents {
   revisions: { room: string; seq: number; revisions: unknown[] };
   /** The answer to search(id): a page of hits, or the error frame that refused it. */
   "search-results": { id: string; frame?: SearchPage; error?: { code: string; message: string } };
+  /** The server's slash commands changed (welcome's list, or the answer to askCommands). */
+  commands: { commands: CommandInfo[] };
+  /** What a slash command showed me alone: its answer ("answer"), "working", or why it "failed". */
+  "command-notice": { room: string; notice: CommandNotice };
   /** The answer to notifyLevel(id): my notification level of the room now, or the error frame that refused it. */
   "notify-level": { room: string; id: string; level?: NotifyLevel; error?: { code: string; message: string } };
   /** Sends or changes waiting for their ack changed (room.pending, room.changes). */
@@ -330,6 +352,14 @@ export class ChatClient extends EventTarget {
   search(params: { q: string; room?: string; from?: string; since?: string; until?: string; order?: "newest" | "relevance"; cursor?: string; limit?: number }): string;
   /** Sets my notification level of a room, or asks it without a level (docs/protocol.md, Notifications); returns the id the notify-level event carries, "" when not connected. */
   notifyLevel(room: string, level?: NotifyLevel): string;
+  /** The server's slash commands (docs/protocol.md, Slash commands). */
+  commands: CommandInfo[];
+  /** Whether name (without its slash) is one of the server's commands. */
+  hasCommand(name: string): boolean;
+  /** Uses a slash command in a room; returns the id its notices carry back, "" when not connected. */
+  command(room: string, name: string, args: string): string;
+  /** Asks the server for its commands again (a commands event answers). */
+  askCommands(): void;
   /** Tells the room I am typing (rate-limited here). */
   typing(room: string): void;
   /** Who is typing in the room now (not me). */
