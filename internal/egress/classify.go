@@ -32,6 +32,7 @@ var refusedRanges = func() []refusedRange {
 		{"::1/128", "loopback"},
 		{"fe80::/10", "link-local"},
 		{"fc00::/7", "private"},
+		{"64:ff9b:1::/48", "private"}, // local-use NAT64 (RFC 8215): a site's own translator, to its own network
 		{"ff00::/8", "multicast"},
 	}
 	out := make([]refusedRange, len(rs))
@@ -43,10 +44,11 @@ var refusedRanges = func() []refusedRange {
 
 // IPv6 prefixes that carry an IPv4 address, which is checked in their place: a request to
 // 64:ff9b::7f00:1 reaches 127.0.0.1 through a NAT64 gateway, one to 2002:7f00:1:: through
-// 6to4.
+// 6to4; one to ::7f00:1 (the deprecated IPv4-compatible form) through a kernel's sit tunnel.
 var (
-	nat64  = netip.MustParsePrefix("64:ff9b::/96")
-	sixTo4 = netip.MustParsePrefix("2002::/16")
+	nat64      = netip.MustParsePrefix("64:ff9b::/96")
+	sixTo4     = netip.MustParsePrefix("2002::/16")
+	ipv4Compat = netip.MustParsePrefix("::/96")
 )
 
 // alwaysRefused reports whether a kind of address is refused even with AllowPrivate.
@@ -77,6 +79,8 @@ func classify(a netip.Addr) string {
 			return classify(netip.AddrFrom4([4]byte{b[12], b[13], b[14], b[15]}))
 		case sixTo4.Contains(a):
 			return classify(netip.AddrFrom4([4]byte{b[2], b[3], b[4], b[5]}))
+		case ipv4Compat.Contains(a) && a != netip.IPv6Unspecified() && a != netip.IPv6Loopback():
+			return classify(netip.AddrFrom4([4]byte{b[12], b[13], b[14], b[15]}))
 		}
 	}
 	for _, r := range refusedRanges {

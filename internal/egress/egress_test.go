@@ -24,6 +24,9 @@ func TestClassify(t *testing.T) {
 		{"::ffff:127.0.0.1", "loopback"},
 		{"64:ff9b::7f00:1", "loopback"},
 		{"2002:7f00:1::", "loopback"},
+		{"::7f00:1", "loopback"},        // IPv4-compatible (deprecated, still routed by some kernels' sit tunnels)
+		{"::a9fe:a9fe", "link-local"},   // IPv4-compatible form of the metadata service
+		{"64:ff9b:1::a00:1", "private"}, // local-use NAT64 prefix (RFC 8215): a site's own translator
 		{"10.1.2.3", "private"},
 		{"172.16.0.1", "private"},
 		{"172.31.255.255", "private"},
