@@ -39,7 +39,7 @@ func genText(r *rand.Rand) string {
 }
 
 // TestSearchManyMessages searches a real file of 100,000 messages in 100 rooms, indexed by
-// the schema's triggers as appends index them (inserted in one transaction, as
+// the statements that index a batch of appends (inserted in one transaction, as
 // fillSearchFile does: 100,000 appends take minutes under the race detector), and checks each
 // query's hits against fulltext's own matching of every message: the same messages, each
 // once, newest first. The store's own append path is what the contract cases check.
