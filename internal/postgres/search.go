@@ -21,6 +21,13 @@ import (
 // append batch keeps it in step (queueSearch), prune deletes it with the messages, and Search
 // reads it in time order (message_search_time) or through its GIN index.
 const (
+	// insertSearch indexes new messages: a plain INSERT, no upsert's speculative insertion (no
+	// row of theirs can exist: the backfill reads only committed messages).
+	insertSearch = `INSERT INTO message_search (room, seq, created_at, user_id, doc)
+		SELECT room, seq, created_at, user_id, doc::tsvector
+		FROM unnest($1::text[], $2::bigint[], $3::timestamptz[], $4::text[], $5::text[]) AS u(room, seq, created_at, user_id, doc)`
+	// upsertSearch indexes edited messages again: an upsert, since the backfill may not have
+	// reached an old one yet.
 	upsertSearch = `INSERT INTO message_search (room, seq, created_at, user_id, doc)
 		SELECT room, seq, created_at, user_id, doc::tsvector
 		FROM unnest($1::text[], $2::bigint[], $3::timestamptz[], $4::text[], $5::text[]) AS u(room, seq, created_at, user_id, doc)
@@ -41,26 +48,14 @@ func searchDoc(room, text string) string {
 // queueSearch writes the index rows of what the batch did: a new message's, an edited one's
 // (replaced), and none for a deleted one.
 func (p *plan) queueSearch(b *pgx.Batch) {
-	var up struct {
-		room, user, doc []string
-		seq             []int64
-		at              []time.Time
-	}
+	var added, edited searchRows
 	var gone struct {
 		room []string
 		seq  []int64
 	}
-	add := func(room string, e *hubbub.Entry, at time.Time) {
-		user := e.User
-		if user == "" {
-			user = e.From
-		}
-		up.room, up.seq, up.at = append(up.room, room), append(up.seq, int64(e.Seq)), append(up.at, at)
-		up.user, up.doc = append(up.user, user), append(up.doc, searchDoc(room, e.Text))
-	}
 	for _, st := range p.newMsgs {
 		if !st.e.Deleted {
-			add(st.e.Room, &st.e, p.now)
+			added.add(st.e.Room, &st.e, p.now)
 		}
 	}
 	for mk, st := range p.msgs {
@@ -69,15 +64,35 @@ func (p *plan) queueSearch(b *pgx.Batch) {
 		case st.deletedNow:
 			gone.room, gone.seq = append(gone.room, mk.room), append(gone.seq, mk.seq)
 		case st.edited && !st.e.Deleted:
-			add(mk.room, &st.e, st.e.Time) // an upsert of the doc only: the row has the time
+			edited.add(mk.room, &st.e, st.e.Time) // an upsert of the doc only: the row has the time
 		}
 	}
 	if len(gone.room) > 0 {
 		b.Queue(deleteSearch, gone.room, gone.seq)
 	}
-	if len(up.room) > 0 {
-		b.Queue(upsertSearch, up.room, up.seq, up.at, up.user, up.doc)
+	if len(added.room) > 0 {
+		b.Queue(insertSearch, added.room, added.seq, added.at, added.user, added.doc)
 	}
+	if len(edited.room) > 0 {
+		b.Queue(upsertSearch, edited.room, edited.seq, edited.at, edited.user, edited.doc)
+	}
+}
+
+// searchRows are index rows for insertSearch or upsertSearch, one array per column.
+type searchRows struct {
+	room, user, doc []string
+	seq             []int64
+	at              []time.Time
+}
+
+// add adds the row of message e of room, at time at.
+func (r *searchRows) add(room string, e *hubbub.Entry, at time.Time) {
+	user := e.User
+	if user == "" {
+		user = e.From
+	}
+	r.room, r.seq, r.at = append(r.room, room), append(r.seq, int64(e.Seq)), append(r.at, at)
+	r.user, r.doc = append(r.user, user), append(r.doc, searchDoc(room, e.Text))
 }
 
 // backfillSearch indexes the messages stored before migration 0006 (or 0010, which empties
