@@ -176,6 +176,22 @@ func TestIncomingHook(t *testing.T) {
 		t.Errorf("GET of a hook: %d, want 405", status)
 	}
 
+	// A disabled bot posts nothing through its hooks.
+	u, _, err := s.Store.UserByName(t.Context(), "hook-alerts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	off, on := true, false
+	if _, err := s.Store.UpdateUser(t.Context(), u.ID, hubbub.UserChange{Disabled: &off}); err != nil {
+		t.Fatal(err)
+	}
+	if status, body := postHook(t, s, path, `{"text":"while disabled"}`); status != http.StatusForbidden {
+		t.Errorf("a post as a disabled bot: %d %v, want 403", status, body)
+	}
+	if _, err := s.Store.UpdateUser(t.Context(), u.ID, hubbub.UserChange{Disabled: &on}); err != nil {
+		t.Fatal(err)
+	}
+
 	// The bucket (burst 10 by default) runs out; the answer says when to retry.
 	limited := false
 	for i := range 30 {

@@ -204,6 +204,13 @@ func (k *Hooks) message(ctx context.Context, h hubbub.IncomingHook, p hookPost) 
 	if err := hubbub.ValidateClientID(p.ID); err != nil {
 		return hubbub.Entry{}, err
 	}
+	// A disabled bot (hubbub user disable) posts nothing, through its hooks either.
+	if u, found, err := k.hub.Store().UserByID(ctx, h.Bot); err != nil {
+		k.cfg.Logger.Error("hooks: store failed", "hook", h.ID, "err", err)
+		return hubbub.Entry{}, apiErrorf(http.StatusServiceUnavailable, hubbub.ECodeUnavailable, "the server cannot read the hook's bot right now; try again")
+	} else if !found || u.Disabled {
+		return hubbub.Entry{}, apiErrorf(http.StatusForbidden, hubbub.ECodeForbidden, "the bot %q of incoming webhook %q is disabled", h.BotName, h.ID)
+	}
 	from := h.BotName
 	if p.Name != "" {
 		if err := hubbub.ValidateName(p.Name); err != nil {
