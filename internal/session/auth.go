@@ -97,8 +97,10 @@ type identity struct {
 	user hubbub.User
 	// claims is the verified token, when the user came from one.
 	claims *auth.Claims
-	// bot is the bot the user is, when a bot's token signed it in.
-	bot *hubbub.Bot
+	// bot is the bot the user is, when a bot's token signed it in, and botHash that token's
+	// SecretHash (botStill reads the bot again by it).
+	bot     *hubbub.Bot
+	botHash string
 }
 
 // mayJoin reports whether the identity's token allows room: a token's room grants, a bot's

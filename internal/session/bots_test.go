@@ -138,3 +138,37 @@ func TestBotOnTextProtocol(t *testing.T) {
 		t.Errorf("a bot outside lobby on the text protocol: %v, want a close naming lobby", ce)
 	}
 }
+
+// TestBotRevokedWhileConnected: a bot's connection that is already in its rooms is stopped at
+// its next write when an admin narrows its rooms (forbidden), then rotates its token or
+// deletes it (unauthorized, and the connection closes).
+func TestBotRevokedWhileConnected(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{})
+	const token = hubbub.BotTokenPrefix + "live"
+	b := newBot(t, s, "ci", token, "builds", "deploy")
+	bot := servertest.DialJSON(t, s, "")
+	if w := hello(bot, "", token); w.Type() != "welcome" {
+		t.Fatalf("hello: %v", w)
+	}
+	bot.Join("builds", nil)
+	bot.Join("deploy", nil)
+	if f := bot.Say("deploy", "d-1", "deploying"); f.Type() != "ack" {
+		t.Fatalf("send: %v", f)
+	}
+	rooms := []string{"builds"}
+	if _, err := s.Store.UpdateBot(t.Context(), b.User.ID, hubbub.BotChange{Rooms: &rooms}); err != nil {
+		t.Fatal(err)
+	}
+	expectError(t, bot.Say("deploy", "d-2", "still deploying"), hubbub.ECodeForbidden, "deploy")
+	if f := bot.Say("builds", "b-1", "build ok"); f.Type() != "ack" {
+		t.Fatalf("a send to a room still covered: %v", f)
+	}
+	rotated := hubbub.SecretHash(hubbub.BotTokenPrefix + "next")
+	if _, err := s.Store.UpdateBot(t.Context(), b.User.ID, hubbub.BotChange{TokenHash: &rotated}); err != nil {
+		t.Fatal(err)
+	}
+	expectError(t, bot.Say("builds", "b-2", "after rotation"), hubbub.ECodeUnauthorized, "no longer works")
+	if ce := bot.Closed(); ce == nil || ce.Code != 1008 {
+		t.Errorf("the connection of a rotated-out token: %v, want closed with 1008", ce)
+	}
+}

@@ -248,8 +248,12 @@ func (j *jsonSession) mayActOutside(typ string) bool {
 }
 
 // allowWrite applies the send rate limit to a frame that writes to a room's log (send, edit,
-// react, delete): false, with the client told why, if the frame must be dropped.
+// react, delete), and a bot's current token and rooms (botStill): false, with the client told
+// why, if the frame must be dropped.
 func (j *jsonSession) allowWrite(f *wire.ClientFrame) bool {
+	if j.id.bot != nil && !j.botStill(f) {
+		return false
+	}
 	ok, abusive := j.limiter.allow()
 	if abusive {
 		j.fail(hubbub.Errorf(hubbub.ECodeRateLimited, "sending too fast; closing"), f)
