@@ -74,7 +74,8 @@ func TestSearchManyMessages(t *testing.T) {
 		rooms []string
 	}{
 		{"word123", all},           // rare, every room (more than scopeRooms: no room tokens)
-		{"word12", all[:20]},       // a prefix, 20 rooms
+		{"word12", all[:20]},       // a prefix, 20 rooms: searched as its 11 words
+		{"word1", all[30:32]},      // a prefix of 111 words (over maxPrefixWords): searched as a prefix
 		{"聊天", all[:1]},            // CJK inside a word, one room
 		{"cafe deploy", all[5:10]}, // diacritics, two words
 		{`"deploy the"`, all[:64]}, // a phrase
