@@ -114,8 +114,12 @@ func (w *Webhook) Follows(room string, ev HookEvent) bool {
 
 // RoomPatternMatches reports whether a webhook's room pattern (see Webhook.Rooms) covers room.
 func RoomPatternMatches(pattern, room string) bool {
+	if IsDMRoom(room) && !IsDMRoom(pattern) {
+		// "*", and a prefix such as "d*" meant for dev and design, never cover a DM.
+		return false
+	}
 	if pattern == "*" {
-		return !IsDMRoom(room)
+		return true
 	}
 	if prefix, ok := strings.CutSuffix(pattern, "*"); ok {
 		return strings.HasPrefix(room, prefix)
