@@ -399,6 +399,8 @@ func openStore(ctx context.Context, f *serveFlags, log *slog.Logger) (hubbub.Sto
 // 973 fsyncs in 4 s, 962 of them keeping the only P, which was held idle half of the time;
 // messages arrived 0.5-3 s late. A second P runs everything else while the writer waits for
 // the disk, and the two share the CPU the rest of the time (docs/benchmarks.md, "One CPU").
+// Since the writer syncs the log itself without holding its P (internal/diskflush), one P
+// measures the same; the second stays for the blocking calls left, the checkpoint's fsyncs.
 func spareProcessor(procs int, env string) int {
 	if procs == 1 && env == "" {
 		return 2

@@ -26,7 +26,8 @@ func (s *Store) batch(ctx context.Context, fn batchFunc) (int64, error) {
 }
 
 // exec runs fn on the writer, after the batch in progress, in autocommit mode: each
-// statement is durable (synchronous=FULL) when it returns. The caller has passed the guard.
+// statement commits when it returns, and exec returns once the writer has synced them. The
+// caller has passed the guard.
 func (s *Store) exec(ctx context.Context, fn execFunc) (int64, error) {
 	res := s.w.do(ctx, &request{exec: fn, ctx: ctx})
 	return res.removed, res.err

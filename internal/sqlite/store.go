@@ -1,8 +1,9 @@
 // Package sqlite is hubbub's default Store: one SQLite file, written through
 // modernc.org/sqlite (pure Go, no cgo).
 //
-// Durability: the file is in WAL mode with synchronous=FULL, so a commit is on disk before
-// Append returns. To make that affordable, appends go through a single writer goroutine that
+// Durability: the file is in WAL mode and a commit is on disk before Append returns: the
+// writer syncs the log after each commit (walsync.go, so that the fsync does not hold the Go
+// processor; SQLite's own synchronous=FULL where the log cannot be opened). To make that affordable, appends go through a single writer goroutine that
 // commits many of them in one transaction (group commit) and so pays one fsync per batch
 // rather than one per message. Reads use a separate pool of read-only connections and never
 // wait behind a commit.
@@ -87,7 +88,8 @@ func open(path string, o Options) (_ *Store, err error) {
 	busy := strconv.FormatInt(o.BusyTimeout.Milliseconds(), 10)
 
 	// The writer: WAL so that readers and the writer never block each other,
-	// synchronous=FULL so that a commit is on disk (WAL fsynced) before Append returns, and a
+	// synchronous=FULL so that a commit is on disk (WAL fsynced) before Append returns (until
+	// openWALSync hands the syncing to the writer, after the migrations), and a
 	// log long enough that a page appends keep touching is copied out once for many commits.
 	walPages := strconv.Itoa(o.WALPages)
 	s.wdb, err = sql.Open("sqlite", dsn(abs, url.Values{
@@ -116,9 +118,13 @@ func open(path string, o Options) (_ *Store, err error) {
 		_ = conn.Close()
 		return nil, err
 	}
-	w, err := newWriter(ctx, conn, o)
+	wal := openWALSync(ctx, conn, abs, o.Logger)
+	w, err := newWriter(ctx, conn, wal, o)
 	if err != nil {
 		_ = conn.Close()
+		if wal != nil {
+			wal.close()
+		}
 		return nil, err
 	}
 

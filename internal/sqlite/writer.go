@@ -39,6 +39,7 @@ type writer struct {
 	conn  *sql.Conn
 	stmts writeStmts
 	q     *groupcommit.Queue[*request]
+	wal   *walSync // syncs the log after each commit; nil: SQLite does (synchronous=FULL)
 
 	ret hubbub.Retention
 	now func() time.Time
@@ -51,7 +52,7 @@ type writer struct {
 	failed  atomic.Pointer[error] // why the last batch of appends failed to commit; nil after a success (health.go)
 }
 
-func newWriter(ctx context.Context, conn *sql.Conn, o Options) (*writer, error) {
+func newWriter(ctx context.Context, conn *sql.Conn, wal *walSync, o Options) (*writer, error) {
 	st, err := prepareWrites(ctx, conn)
 	if err != nil {
 		return nil, err
@@ -59,6 +60,7 @@ func newWriter(ctx context.Context, conn *sql.Conn, o Options) (*writer, error) 
 	w := &writer{
 		conn:  conn,
 		stmts: st,
+		wal:   wal,
 		ret:   o.Retention,
 		now:   o.Now,
 		log:   o.Logger,
@@ -86,4 +88,28 @@ func (w *writer) stop() {
 	w.q.Stop()
 	_ = w.stmts.close()
 	_ = w.conn.Close()
+	if w.wal != nil {
+		w.wal.close()
+	}
+}
+
+// durable makes the commits so far durable, when the writer syncs the log itself (walSync),
+// before the requests of reqs are answered. If that fails, each of them that had succeeded
+// fails with the error: what it wrote is committed but not known to be on disk, like a
+// commit whose answer was lost (a resend with the same client id finds the entry).
+func (w *writer) durable(reqs []*request) {
+	if w.wal == nil {
+		return
+	}
+	err := w.wal.sync()
+	if err == nil {
+		return
+	}
+	w.log.Error("sqlite: the write-ahead log could not be synced", "requests", len(reqs), "err", err)
+	w.failed.Store(&err)
+	for _, r := range reqs {
+		if r.res.err == nil {
+			r.res = result{err: err}
+		}
+	}
 }
