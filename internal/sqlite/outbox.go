@@ -221,6 +221,19 @@ func (s *Store) FanOut(ctx context.Context, limit int) (int, error) {
 		return 0, s.guard.Begin(ctx, sqlstore.OpFanOut)
 	}
 	limit = sqlstore.OutboxPage(limit)
+	// The dispatcher asks every poll (a second): an empty outbox is answered from the read
+	// pool, so an idle server makes no write transaction, and no sync of the log, for it. An
+	// event committed after this look is taken at the next one.
+	if err := s.guard.Begin(ctx, sqlstore.OpFanOut); err != nil {
+		return 0, err
+	}
+	var waiting bool
+	if err := s.rdb.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM outbox)`).Scan(&waiting); err != nil {
+		return 0, s.guard.Wrap(sqlstore.OpFanOut, err)
+	}
+	if !waiting {
+		return 0, nil
+	}
 	taken := 0
 	err := s.write(ctx, sqlstore.OpFanOut, func(ctx context.Context, tx *writeTx) error {
 		taken = 0
