@@ -216,3 +216,35 @@ func TestIncomingHook(t *testing.T) {
 		t.Errorf("a deleted hook: %d, want 404", status)
 	}
 }
+
+// TestIncomingHooksSharingABot: two hooks that post as one bot into one room each keep their
+// own ids — both tools sending "id":"1" get both posts stored, and each one's resend is still
+// found.
+func TestIncomingHooksSharingABot(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{Server: server.Config{APIKey: apiKey}})
+	var paths []string
+	for range 2 {
+		status, body := s.API("POST", "/api/hooks", apiKey, map[string]any{"room": "alerts", "bot": "ci"})
+		if status != http.StatusCreated {
+			t.Fatalf("create: %d %v", status, body)
+		}
+		paths = append(paths, body.Str("path"))
+	}
+	for i, path := range paths {
+		status, body := postHook(t, s, path, fmt.Sprintf(`{"text":"from tool %d","id":"1"}`, i))
+		if status != http.StatusCreated || body["duplicate"] != false {
+			t.Fatalf("tool %d's first post: %d %v, want 201 and stored", i, status, body)
+		}
+	}
+	for i, path := range paths {
+		status, body := postHook(t, s, path, fmt.Sprintf(`{"text":"from tool %d","id":"1"}`, i))
+		msg, _ := body["message"].(map[string]any)
+		if status != http.StatusOK || body["duplicate"] != true || msg["text"] != fmt.Sprintf("from tool %d", i) {
+			t.Errorf("tool %d's resend: %d %v, want 200 with its own first post", i, status, body)
+		}
+	}
+	since := uint64(0)
+	if j := servertest.DialJSON(t, s, "carol").Join("alerts", &since); j.Num("last_seq") != 2 {
+		t.Errorf("the room holds %d entries, want 2 (one per tool)", j.Num("last_seq"))
+	}
+}

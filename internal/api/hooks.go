@@ -2,7 +2,9 @@ package api
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -24,8 +26,8 @@ import (
 // Incoming webhooks (docs/integrations.md, Incoming webhooks): POST /hooks/{id}/{secret} with
 // {"text", "id"?, "name"?} posts a message into the hook's room as its bot, for tools that can
 // only POST JSON. The secret in the path is the credential (compared by its SHA-256 in
-// constant time); id makes a retry idempotent (it is the message's ClientID, scoped to the
-// hook's bot and room); each hook has its own token bucket.
+// constant time); id makes a retry idempotent (the message's ClientID is made from it and
+// the hook's id, hookClientID, so hooks sharing a bot never take each other's posts); each hook has its own token bucket.
 
 // Defaults of HooksConfig.
 const (
@@ -195,6 +197,19 @@ func (k *Hooks) readPost(w http.ResponseWriter, r *http.Request, p *hookPost) er
 	return apiErrorf(http.StatusBadRequest, hubbub.ECodeBadJSON, "invalid JSON: %v", err)
 }
 
+// hookClientID is the ClientID of a post with id through hook: the store finds a resend by
+// (room, user, ClientID), and several hooks may post as one bot into one room, so the id is
+// scoped to the hook — else two tools that both send "id":"1" would lose the second's post to
+// the first's — and kept apart from the ids the bot itself sends over the WebSocket. A digest
+// keeps it within MaxClientIDLen whatever the id's length.
+func hookClientID(hook, id string) string {
+	if id == "" {
+		return ""
+	}
+	sum := sha256.Sum256([]byte(hook + "\x00" + id))
+	return "ih:" + hex.EncodeToString(sum[:20])
+}
+
 // message is the entry p posts through hook h: by h's bot, marked as a bot's.
 func (k *Hooks) message(ctx context.Context, h hubbub.IncomingHook, p hookPost) (hubbub.Entry, error) {
 	text, _, err := k.sessions.MessageContent(p.Text, nil)
@@ -226,7 +241,7 @@ func (k *Hooks) message(ctx context.Context, h hubbub.IncomingHook, p hookPost) 
 		}
 		from = p.Name
 	}
-	e := hubbub.Entry{Room: h.Room, From: from, User: h.Bot, Text: text, ClientID: p.ID, Bot: true}
+	e := hubbub.Entry{Room: h.Room, From: from, User: h.Bot, Text: text, ClientID: hookClientID(h.ID, p.ID), Bot: true}
 	if strings.Contains(text, "@") {
 		e.Mentions, e.MentionRoom = k.sessions.ResolveMentions(ctx, h.Room, text)
 	}
