@@ -243,8 +243,9 @@ type Delivery struct {
 //   - DueDeliveries returns, for each webhook not paused, the pending delivery with the
 //     lowest seq of each room (notifications, with no room, one queue of their own, oldest
 //     first) if its NextAttempt ≤ now: at most one per webhook and room, so a room's events
-//     go in order; at most limit in all, oldest NextAttempt first. A dead delivery does not
-//     hold back the ones after it.
+//     go in order; at most limit in all, taking the webhooks in turn (each one's oldest
+//     NextAttempt first, then each one's next oldest, …) so that one webhook's backlog never
+//     holds back another's. A dead delivery does not hold back the ones after it.
 //   - CompleteDelivery removes the delivery; RetryDelivery records a failed attempt (Attempts one
 //     more, LastError, NextAttempt = next) and, with dead, makes it DeliveryDead. Either on a
 //     delivery that is not there (its webhook deleted) is not an error. A crash may lose the

@@ -37,6 +37,8 @@ const (
 	// behind their heads (millions, after a receiver was down for a day). It runs with JIT
 	// off (dueDeliveriesTx): the planner's estimate of a recursive query is high enough to pass
 	// jit_above_cost, and compiling took 50–700 ms of each poll that runs in milliseconds.
+	// The heads are handed out taking the webhooks in turn (each one's oldest, then each one's
+	// next oldest, …), so one webhook's backlog over many rooms never holds back the others.
 	dueDeliveries = `WITH RECURSIVE q(webhook, room) AS (
 			SELECT w.id, (SELECT room FROM deliveries WHERE webhook = w.id AND NOT dead ORDER BY room LIMIT 1)
 				FROM webhooks w WHERE NOT w.paused
@@ -44,11 +46,13 @@ const (
 			SELECT q.webhook, (SELECT room FROM deliveries WHERE webhook = q.webhook AND NOT dead AND room > q.room
 					ORDER BY room LIMIT 1)
 				FROM q WHERE q.room IS NOT NULL)
-		SELECT d.webhook, d.body, d.dead, d.attempts, d.next_attempt, d.created, d.last_error
-		FROM q CROSS JOIN LATERAL (SELECT * FROM deliveries
-			WHERE webhook = q.webhook AND room = q.room AND NOT dead ORDER BY seq, pos LIMIT 1) d
-		WHERE q.room IS NOT NULL AND d.next_attempt <= $1
-		ORDER BY d.next_attempt, d.pos LIMIT $2`
+		SELECT webhook, body, dead, attempts, next_attempt, created, last_error FROM (
+			SELECT d.webhook, d.body, d.dead, d.attempts, d.next_attempt, d.created, d.last_error, d.pos,
+				row_number() OVER (PARTITION BY d.webhook ORDER BY d.next_attempt, d.pos) AS turn
+			FROM q CROSS JOIN LATERAL (SELECT * FROM deliveries
+				WHERE webhook = q.webhook AND room = q.room AND NOT dead ORDER BY seq, pos LIMIT 1) d
+			WHERE q.room IS NOT NULL AND d.next_attempt <= $1) heads
+		ORDER BY turn, next_attempt, pos LIMIT $2`
 )
 
 func scanWebhook(row pgx.Row) (hubbub.Webhook, error) {

@@ -29,7 +29,9 @@ const deliveryColumns = `d.webhook, d.body, d.dead, d.attempts, d.next_ms, d.cre
 // scan of deliveries_queue (q: one index seek per queue) and each head by one more, so the
 // cost grows with the number of queues, not with the deliveries waiting behind their heads —
 // a receiver down for a day leaves millions of those, which a scan of every pending row (the
-// first form of this query) read at each poll.
+// first form of this query) read at each poll. The heads are handed out taking the webhooks in
+// turn (turn: each webhook's oldest head, then each one's next oldest, …), so one webhook's
+// backlog over many rooms never fills the page and holds back the others.
 const dueSQL = `WITH RECURSIVE q(webhook, room) AS (
 		SELECT id, (SELECT room FROM deliveries INDEXED BY deliveries_queue
 				WHERE webhook = w.id AND dead = 0 ORDER BY room LIMIT 1)
@@ -38,10 +40,13 @@ const dueSQL = `WITH RECURSIVE q(webhook, room) AS (
 		SELECT webhook, (SELECT room FROM deliveries INDEXED BY deliveries_queue
 				WHERE webhook = q.webhook AND dead = 0 AND room > q.room ORDER BY room LIMIT 1)
 			FROM q WHERE q.room IS NOT NULL)
-	SELECT ` + deliveryColumns + ` FROM q JOIN deliveries d ON d.rowid = (SELECT rowid FROM deliveries INDEXED BY deliveries_queue
+	SELECT webhook, body, dead, attempts, next_ms, created_ms, last_error FROM (
+		SELECT ` + deliveryColumns + `, d.pos AS pos,
+			ROW_NUMBER() OVER (PARTITION BY d.webhook ORDER BY d.next_ms, d.pos) AS turn
+		FROM q JOIN deliveries d ON d.rowid = (SELECT rowid FROM deliveries INDEXED BY deliveries_queue
 			WHERE webhook = q.webhook AND room = q.room AND dead = 0 ORDER BY seq, pos LIMIT 1)
-	WHERE q.room IS NOT NULL AND d.next_ms <= ?
-	ORDER BY d.next_ms, d.pos LIMIT ?`
+		WHERE q.room IS NOT NULL AND d.next_ms <= ?)
+	ORDER BY turn, next_ms, pos LIMIT ?`
 
 func scanWebhook(row scanner) (hubbub.Webhook, error) {
 	var w hubbub.Webhook

@@ -342,12 +342,23 @@ func (s *memStore) DueDeliveries(ctx context.Context, now time.Time, limit int) 
 			}
 		}
 	}
-	slices.SortFunc(out, func(a, b *memDelivery) int {
+	oldest := func(a, b *memDelivery) int {
 		if c := a.d.NextAttempt.Compare(b.d.NextAttempt); c != 0 {
 			return c
 		}
 		return cmp.Compare(a.pos, b.pos)
-	})
+	}
+	slices.SortFunc(out, oldest)
+	if s.bug != "duefifo" {
+		// The webhooks in turn: each one's oldest head, then each one's next oldest, …
+		turn := map[*memDelivery]int{}
+		seen := map[string]int{}
+		for _, d := range out {
+			seen[d.d.Webhook]++
+			turn[d] = seen[d.d.Webhook]
+		}
+		slices.SortStableFunc(out, func(a, b *memDelivery) int { return cmp.Compare(turn[a], turn[b]) })
+	}
 	var res []hubbub.Delivery
 	for _, d := range out[:min(max(limit, 0), len(out))] {
 		res = append(res, copyDelivery(d))

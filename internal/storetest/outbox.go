@@ -23,6 +23,7 @@ var outboxCases = []struct {
 	{"FanOutPatterns", testFanOutPatterns},
 	{"NotifyCandidates", testNotifyCandidates},
 	{"DueOnePerQueue", testDueOnePerQueue},
+	{"DueFairAcrossWebhooks", testDueFairAcrossWebhooks},
 	{"DeadAndReplay", testDeadAndReplay},
 	{"Lease", testLease},
 	{"DeleteWebhookCascades", testDeleteWebhookCascades},
@@ -529,6 +530,35 @@ func testDueOnePerQueue(t *testing.T, open opener) {
 	}
 	if ds, _ := s.DueDeliveries(ctx, time.Now().Add(-time.Hour), 10); len(ds) != 0 {
 		t.Errorf("due an hour ago: %+v", ds)
+	}
+}
+
+// testDueFairAcrossWebhooks: a webhook whose receiver is slow has many rooms backed up, all
+// older than another webhook's one delivery; a page smaller than the backlog still carries the
+// other webhook's, because the heads are handed out taking the webhooks in turn.
+func testDueFairAcrossWebhooks(t *testing.T, open opener) {
+	s := open(t, hubbub.Retention{})
+	slow := hook(t, s, []string{"s*"}, hubbub.HookMessage)
+	for i := range 5 {
+		appendN(t, s, fmt.Sprintf("s%d", i), 2)
+	}
+	fast := hook(t, s, []string{"f"}, hubbub.HookMessage)
+	appendN(t, s, "f", 1)
+	fanOutAll(t, s)
+	ds := due(t, s, 3)
+	var got []string
+	for _, d := range ds {
+		who := "slow"
+		if d.Webhook == fast.ID {
+			who = "fast"
+		}
+		got = append(got, who+" "+d.Event.Room)
+	}
+	if len(ds) != 3 || ds[0].Webhook != slow.ID || ds[1].Webhook != fast.ID || ds[2].Webhook != slow.ID {
+		t.Errorf("due(3) = %v; want the slow webhook's oldest head, the fast one's, then the slow one's next", got)
+	}
+	if len(due(t, s, 10)) != 6 {
+		t.Errorf("due(10) has %d heads, want 6 (five rooms of one webhook, one of the other)", len(due(t, s, 10)))
 	}
 }
 

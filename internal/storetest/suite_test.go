@@ -129,6 +129,7 @@ func TestSuiteCatchesBugs(t *testing.T) {
 		{"fanoutnewest", "OutboxOrder"},
 		{"deadblocks", "DeadAndReplay"},
 		{"dueall", "DueOnePerQueue"},
+		{"duefifo", "DueFairAcrossWebhooks"},
 		{"dueall", "OutboxOrder"},
 		{"leaseanyone", "Lease"},
 		{"notifysender", "NotifyCandidates"},
