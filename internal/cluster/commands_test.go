@@ -51,7 +51,10 @@ func TestLateCommandAnswerThroughAnotherNode(t *testing.T) {
 	ann.Join("ops", nil)
 	bob := dialUser(t, nodes[1], "bob")
 	bob.Join("ops", nil)
-	servertest.WaitMembers(t, nodes[0], "ops", 1)
+	// Presence is cluster-wide: each node lists both once the other's join has crossed NATS.
+	for _, n := range nodes {
+		servertest.WaitMembers(t, n, "ops", 2)
+	}
 
 	// onNode2 is a response URL as node 2 serves it.
 	onNode2 := func(u string) string { return strings.Replace(u, nodes[0].URL, nodes[1].URL, 1) }
