@@ -19,6 +19,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"hubbub"
@@ -122,6 +123,11 @@ type Dispatcher struct {
 	holder  string
 	wake    chan struct{} // Nudge; buffered 1
 	changed chan struct{} // HooksChanged; buffered 1
+	// idle is set while the dispatching loop knows no webhook that is not paused: a nudge
+	// then has nothing to post and is dropped where it is made, so a server with no webhook
+	// spends no wake-up and no outbox query per appended entry (on one CPU, 18 % of the CPU
+	// of 1,000 busy rooms went there). The loop still looks at each poll.
+	idle atomic.Bool
 }
 
 // New returns a dispatcher of store's outbox that posts through client.
@@ -144,6 +150,9 @@ func (d *Dispatcher) Holder() string { return d.holder }
 // Nudge wakes the dispatcher (if this node holds the lease) to look at the outbox now: an
 // entry was appended, or a notification enqueued. It never blocks.
 func (d *Dispatcher) Nudge() {
+	if d.idle.Load() {
+		return
+	}
 	select {
 	case d.wake <- struct{}{}:
 	default:
@@ -153,6 +162,7 @@ func (d *Dispatcher) Nudge() {
 // HooksChanged tells the dispatcher a webhook was created, changed or deleted on this node, so
 // it reads them again now rather than at its next poll. It never blocks.
 func (d *Dispatcher) HooksChanged() {
+	d.idle.Store(false)
 	select {
 	case d.changed <- struct{}{}:
 	default:
@@ -186,6 +196,7 @@ func (d *Dispatcher) loop(ctx context.Context) {
 		// holder makes them again (at least once).
 		cancelRequests()
 		wg.Wait()
+		d.idle.Store(false)
 	}()
 	poll := time.NewTimer(0)
 	defer poll.Stop()
@@ -232,7 +243,7 @@ func (d *Dispatcher) loop(ctx context.Context) {
 			d.log.Warn("webhooks: fan-out failed", "err", err)
 			continue
 		}
-		if hooks == nil || time.Since(hooksAt) >= d.cfg.Poll {
+		if hooks == nil || time.Since(hooksAt) >= d.cfg.Poll || d.idle.Load() {
 			fresh, err := d.loadHooks(ctx)
 			if err != nil {
 				if ctx.Err() != nil {
@@ -242,6 +253,7 @@ func (d *Dispatcher) loop(ctx context.Context) {
 				continue
 			}
 			hooks, hooksAt = fresh, time.Now()
+			d.idle.Store(!anyActive(hooks))
 		}
 		due, err := d.store.DueDeliveries(ctx, time.Now(), d.cfg.Batch+len(inFlight))
 		if err != nil {
@@ -290,6 +302,16 @@ func (d *Dispatcher) fanOutIf(ctx context.Context, fan bool) error {
 		}
 	}
 	return nil
+}
+
+// anyActive reports whether hooks holds a webhook that is not paused.
+func anyActive(hooks map[string]hubbub.Webhook) bool {
+	for _, h := range hooks {
+		if !h.Paused {
+			return true
+		}
+	}
+	return false
 }
 
 func (d *Dispatcher) loadHooks(ctx context.Context) (map[string]hubbub.Webhook, error) {

@@ -248,3 +248,27 @@ func TestBackoff(t *testing.T) {
 		}
 	}
 }
+
+// TestIdleDispatcherFindsNewWebhook: a dispatcher that knows no webhook drops the nudges of
+// appends where they are made, and still finds a webhook created elsewhere (another node's
+// admin, which cannot tell it) at its next poll, and posts every event of it.
+func TestIdleDispatcherFindsNewWebhook(t *testing.T) {
+	s, ob := openStore(t)
+	d := runDispatcher(t, Config{}, ob, true)
+	testwait.Until(t, "the dispatcher to know it has no webhook", d.idle.Load)
+	d.Nudge()
+	if len(d.wake) != 0 {
+		t.Fatal("a nudge of a dispatcher with no webhook was queued")
+	}
+	r := newReceiver(t, func(int) action { return answerOK })
+	hook := createHook(t, ob, r, Spec{Rooms: []string{"*"}, Events: []hubbub.HookEvent{hubbub.HookMessage}})
+	entries := appendMessages(t, s, []string{"a", "b"}, 3)
+	d.Nudge()
+	testwait.Until(t, "every event to arrive", func() bool {
+		return r.count() == len(entries) && len(deliveries(t, ob, hook.ID, hubbub.DeliveryPending)) == 0
+	})
+	checkDelivered(t, r, entries)
+	if d.idle.Load() {
+		t.Error("the dispatcher still counts itself idle with a webhook to post to")
+	}
+}
