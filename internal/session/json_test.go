@@ -296,3 +296,43 @@ func TestTypingReachesOthersAndIsThinned(t *testing.T) {
 		t.Fatalf("bob saw %d typing notices, want 1 (thinned to one per interval)", typing)
 	}
 }
+
+// A client need not wait for welcome before it joins (docs/protocol.md): frames are handled in
+// the order sent, so hello, join and send written back to back, unread, get welcome, joined and
+// the ack in that order. A refused hello leaves the join that follows it without a user:
+// no_hello, and the connection stays open for another try.
+func TestHelloAndJoinPipelined(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{})
+	ann := servertest.DialJSON(t, s, "")
+	ann.Send(servertest.Frame{"type": "hello", "name": "ann"})
+	ann.Send(servertest.Frame{"type": "join", "room": "general"})
+	ann.Send(servertest.Frame{"type": "send", "room": "general", "id": "c1", "text": "first"})
+	var order []string
+	for len(order) < 3 {
+		switch f := ann.Next(); f.Type() {
+		case "welcome", "joined", "ack":
+			order = append(order, f.Type())
+		case "error":
+			t.Fatalf("pipelined hello, join, send: %v", f)
+		}
+	}
+	if got := strings.Join(order, " "); got != "welcome joined ack" {
+		t.Fatalf("answers in the order %q, want welcome joined ack", got)
+	}
+
+	bob := servertest.DialJSON(t, s, "")
+	bob.Send(servertest.Frame{"type": "hello", "name": "bad\u0007name"})
+	bob.Send(servertest.Frame{"type": "join", "room": "general"})
+	if e := bob.Await("error"); e.Str("code") != "bad_name" {
+		t.Fatalf("hello with a control character: %v, want bad_name", e)
+	}
+	if e := bob.Await("error"); e.Str("code") != "no_hello" {
+		t.Fatalf("join after a refused hello: %v, want no_hello", e)
+	}
+	bob.Send(servertest.Frame{"type": "hello", "name": "bob"})
+	bob.Send(servertest.Frame{"type": "join", "room": "general"})
+	bob.Await("welcome")
+	if j := bob.Await("joined"); j.Num("last_seq") != 1 {
+		t.Fatalf("joined after a second hello = %v, want last_seq 1", j)
+	}
+}
