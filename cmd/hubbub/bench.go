@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"runtime/pprof"
-	"strconv"
 	"time"
 
 	"hubbub/internal/bench"
@@ -21,7 +20,7 @@ func init() { subcommands["bench"] = runBench }
 const benchUsage = `usage: hubbub bench [flags]
 
 Load generator for hubbub, the original chat room and Centrifugo, on loopback only.
-Scenarios: idle, fanout, rooms, churn, ingress, storm. Targets: hubbub (hubbub.v1), text (original protocol),
+Scenarios: idle, fanout, rooms, churn, ingress, storm, rolling. Targets: hubbub (hubbub.v1), text (original protocol),
 centrifugo (Centrifugo v6 JSON). Examples:
 
   hubbub bench --scenario fanout --target hubbub --pid auto --sources 4
@@ -31,6 +30,10 @@ centrifugo (Centrifugo v6 JSON). Examples:
   hubbub bench --scenario ingress --rooms 1000 --senders 10 --duration 10s --pid auto
   hubbub bench --scenario storm --rooms 100 --members 100 --rate 200 --duration 15s \
       --storm-after 3s --storm-restart 'kill -TERM "$(cat srv.pid)"; ./start-server.sh'
+  hubbub bench --scenario rooms --url ws://127.0.0.1:3441/ws,ws://127.0.0.1:3442/ws,ws://127.0.0.1:3443/ws \
+      --pid "$P1,$P2,$P3,$NATS_PID"
+  hubbub bench --scenario rolling --url ws://127.0.0.1:3441/ws,ws://127.0.0.1:3442/ws --rooms 100 \
+      --members 10 --rate 200 --duration 15s --storm-after 3s --storm-restart './restart-node1.sh'
 
 Flags:`
 
@@ -42,20 +45,20 @@ func runBench(ctx context.Context, args []string, io stdio) error {
 	var c bench.Config
 	var asJSON, quiet bool
 	var cfConfig, cpuProfile string
-	fs.StringVar(&c.Scenario, "scenario", bench.ScenarioFanout, "idle, fanout, rooms, churn, ingress or storm")
+	fs.StringVar(&c.Scenario, "scenario", bench.ScenarioFanout, "idle, fanout, rooms, churn, ingress, storm or rolling")
 	fs.StringVar(&c.Target, "target", bench.TargetHubbub, "hubbub (hubbub.v1), text (the original protocol) or centrifugo")
-	fs.StringVar(&c.URL, "url", "", "WebSocket URL, loopback only (default ws://127.0.0.1:3434/ws; centrifugo ws://127.0.0.1:3602/connection/websocket)")
+	fs.StringVar(&c.URL, "url", "", "WebSocket URL, loopback only (default ws://127.0.0.1:3434/ws; centrifugo ws://127.0.0.1:3602/connection/websocket); several, comma-separated, are a cluster's nodes: clients are spread over them, and each step reports cross-node latency")
 	fs.IntVar(&c.Sources, "sources", 0, "spread client sockets over source addresses 127.0.0.2 … 127.0.0.(1+N) (0 = the kernel's choice)")
-	pid := fs.String("pid", "", `server process id, whose CPU and memory are read from /proc; "auto" finds the process listening on the URL's port (default: not measured)`)
+	pid := fs.String("pid", "", `server process id, whose CPU and memory are read from /proc, or a comma-separated list whose figures are summed (a cluster's nodes, then its broker); "auto" finds the process listening on each URL's port (default: not measured)`)
 
 	fs.IntVar(&c.Conns, "conns", 1000, "idle: connections to open")
 	fs.IntVar(&c.Listeners, "listeners", 1000, "fanout, churn: members that only listen")
 	fs.IntVar(&c.Senders, "senders", 10, "fanout, churn: members that send (and listen); ingress: senders per room")
-	fs.IntVar(&c.Rooms, "rooms", 100, "rooms, ingress, storm: number of rooms")
-	fs.IntVar(&c.Members, "members", 10, "rooms, storm: members per room, every one sending")
+	fs.IntVar(&c.Rooms, "rooms", 100, "rooms, ingress, storm, rolling: number of rooms")
+	fs.IntVar(&c.Members, "members", 10, "rooms, storm, rolling: members per room, every one sending")
 	fs.StringVar(&c.Room, "room", "bench", "room name (rooms: name-1, name-2, …; centrifugo: channel chat:<room>)")
 
-	fs.Float64Var(&c.Rate, "rate", 0, "messages per second in total: fanout's first step (default 100), churn's chat (default 20), storm's chat")
+	fs.Float64Var(&c.Rate, "rate", 0, "messages per second in total: fanout's first step (default 100), churn's chat (default 20), storm's and rolling's chat")
 	fs.Float64Var(&c.StepFactor, "step-factor", 1.5, "fanout: rate multiplier from one step to the next")
 	fs.Float64Var(&c.MaxRate, "max-rate", 1_000_000, "fanout: stop before the rate passes this many msgs/s")
 	fs.IntVar(&c.Steps, "steps", 12, fmt.Sprintf("fanout: most steps (at most %d)", bench.MaxSteps))
@@ -68,8 +71,8 @@ func runBench(ctx context.Context, args []string, io stdio) error {
 	fs.Float64Var(&c.ChurnRate, "churn-rate", 20, "churn: connections opened (and later closed) per second")
 	fs.DurationVar(&c.ChurnHold, "churn-hold", time.Second, "churn: how long each churning connection stays")
 	fs.DurationVar(&c.Duration, "duration", 10*time.Second, "idle: hold time; rooms, churn, ingress, storm: sending time")
-	fs.DurationVar(&c.StormAfter, "storm-after", 3*time.Second, "storm: sending time before the restart")
-	stormRestart := fs.String("storm-restart", "", `storm: shell command (sh -c) that stops the server with SIGTERM and starts it again on the same data, returning once it is started (it may return before the new process listens); bounded by --storm-restart-timeout`)
+	fs.DurationVar(&c.StormAfter, "storm-after", 3*time.Second, "storm, rolling: sending time before the restart")
+	stormRestart := fs.String("storm-restart", "", `storm: shell command (sh -c) that stops the server with SIGTERM and starts it again on the same data, returning once it is started (it may return before the new process listens); rolling: one that stops the first URL's node with SIGTERM (and may start it again); bounded by --storm-restart-timeout`)
 	stormRestartTimeout := fs.Duration("storm-restart-timeout", time.Minute, "storm: longest the --storm-restart command may run")
 	fs.DurationVar(&c.Settle, "settle", 2*time.Second, "idle: time after connecting before memory counts as settled")
 	fs.DurationVar(&c.Deadline, "deadline", 10*time.Minute, "hard limit on the whole run")
@@ -144,8 +147,9 @@ func runBench(ctx context.Context, args []string, io stdio) error {
 	return nil
 }
 
-// resolvePID sets c.PID from the --pid flag: empty (not measured), a process id, or "auto" for
-// the process listening on the target URL's port.
+// resolvePID sets c.PID (and c.ExtraPIDs) from the --pid flag: empty (not measured), a process
+// id or a comma-separated list of them (summed: a cluster's nodes, its broker), or "auto" for
+// the process listening on each target URL's port.
 func resolvePID(v string, c *bench.Config) error {
 	switch v {
 	case "":
@@ -154,11 +158,11 @@ func resolvePID(v string, c *bench.Config) error {
 		c.PIDAuto = true // bench.Run finds it once the URL is checked
 		return nil
 	}
-	pid, err := strconv.Atoi(v)
-	if err != nil || pid <= 0 {
-		return usageError(fmt.Sprintf("invalid --pid %q: a process id or auto", v))
+	pid, extra, err := bench.ParsePIDs(v)
+	if err != nil {
+		return usageError(fmt.Sprintf("invalid --pid %q: a process id, a comma-separated list of them, or auto (%v)", v, err))
 	}
-	c.PID = pid
+	c.PID, c.ExtraPIDs = pid, extra
 	return nil
 }
 

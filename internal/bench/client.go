@@ -48,6 +48,9 @@ type client struct {
 
 	acks chan ackResult // the ingress scenario's answers to this sender's sends (nil: not wanted)
 
+	node  atomic.Int32 // the index of the URL (node) it dials: nodeFor its idx, then the next one after each failed reconnect
+	peers []*client    // its room's members, senders first (sender index = position); nil if unknown
+
 	storm *stormClient // the storm scenario's state of this client (nil in other scenarios)
 	since uint64       // the room seq the next join asks to be replayed after (0: none)
 
@@ -97,12 +100,13 @@ func (r *runner) dial(ctx context.Context, c *client) error {
 	ctx, cancel := context.WithTimeout(ctx, r.cfg.HandshakeTimeout)
 	defer cancel()
 	d := r.dialers[c.idx%len(r.dialers)]
-	ws, resp, err := d.DialContext(ctx, r.url, http.Header{})
+	target := r.urls[int(c.node.Load())%len(r.urls)]
+	ws, resp, err := d.DialContext(ctx, target, http.Header{})
 	if err != nil {
 		if resp != nil {
-			return fmt.Errorf("dial %s: %s: %w", r.url, resp.Status, err)
+			return fmt.Errorf("dial %s: %s: %w", target, resp.Status, err)
 		}
-		return fmt.Errorf("dial %s: %w", r.url, err)
+		return fmt.Errorf("dial %s: %w", target, err)
 	}
 	ws.SetReadLimit(readLimit)
 	c.ws = ws
@@ -226,7 +230,11 @@ func (c *client) deliver(p payload, now time.Time) {
 	}
 	s.recv[p.step].Add(1)
 	s.totalRecv.Add(1)
-	s.record(c.idx, p.step, now.Sub(time.Unix(0, p.ts)))
+	lat := now.Sub(time.Unix(0, p.ts))
+	s.record(c.idx, p.step, lat)
+	if c.r.nodeLat != nil && int(s.cur.Load()) == p.step {
+		c.recordNode(p.sender, lat)
+	}
 }
 
 // send writes one message of step from c; it reports false if c can no longer send.

@@ -35,6 +35,11 @@ const (
 	// server after StormAfter (Restart), and times every client back and caught up
 	// (hubbub.v1 only).
 	ScenarioStorm = "storm"
+	// ScenarioRolling is the storm of a rolling restart: Rooms × Members clients spread over
+	// the URLs (two nodes or more of one cluster) chat at Rate; after StormAfter, Restart stops
+	// the first URL's node (and may start it again), and its clients reconnect to the next URL
+	// and catch up with since (hubbub.v1 only).
+	ScenarioRolling = "rolling"
 )
 
 // Target names accepted in Config.Target.
@@ -61,22 +66,29 @@ const (
 
 // Config is one run of the load generator. Zero fields take the defaults listed with them.
 type Config struct {
-	// Scenario is idle, fanout (default), rooms, churn or ingress.
+	// Scenario is idle, fanout (default), rooms, churn, ingress, storm or rolling.
 	Scenario string
 	// Target is hubbub (default), text or centrifugo.
 	Target string
-	// URL is the WebSocket endpoint (default DefaultURL(Target)). Only loopback hosts are
-	// accepted.
+	// URL is the WebSocket endpoint (default DefaultURL(Target)); several, comma-separated (at
+	// most MaxURLs), are the nodes of one cluster: client i dials the (i mod n)-th, so that the
+	// members of a room sit on different nodes. Only loopback hosts are accepted.
 	URL string
 	// Sources spreads client sockets over the source addresses 127.0.0.2 … 127.0.0.(1+Sources);
 	// 0 lets the kernel choose (127.0.0.1 for a 127.x target).
 	Sources int
 	// PID is the server process whose CPU and memory are read from /proc (0 = not measured).
 	PID int
-	// PIDAuto finds PID: the process that holds the listening socket of URL's port.
+	// ExtraPIDs are more server processes whose CPU and memory are added to PID's: the other
+	// nodes of a cluster (in the order of the URLs) and then, if wanted, its broker. Each step
+	// also reports every process's own CPU.
+	ExtraPIDs []int
+	// PIDAuto finds PID (and ExtraPIDs, with several URLs): the process that holds the listening
+	// socket of each URL's port.
 	PIDAuto bool
 
-	target *url.URL // URL, parsed and checked by validate
+	target  *url.URL   // the first URL, parsed and checked by validate
+	targets []*url.URL // every URL, parsed and checked by validate
 
 	// Conns is the idle scenario's connection count (default 1000).
 	Conns int
@@ -246,30 +258,32 @@ func (c Config) withDefaults() Config {
 // validate checks a config that has its defaults.
 func (c *Config) validate() error {
 	switch c.Scenario {
-	case ScenarioIdle, ScenarioFanout, ScenarioRooms, ScenarioChurn, ScenarioIngress, ScenarioStorm:
+	case ScenarioIdle, ScenarioFanout, ScenarioRooms, ScenarioChurn, ScenarioIngress, ScenarioStorm, ScenarioRolling:
 	default:
-		return fmt.Errorf("unknown scenario %q (idle, fanout, rooms, churn, ingress or storm)", c.Scenario)
+		return fmt.Errorf("unknown scenario %q (idle, fanout, rooms, churn, ingress, storm or rolling)", c.Scenario)
 	}
 	switch c.Target {
 	case TargetHubbub, TargetText, TargetCentrifugo:
 	default:
 		return fmt.Errorf("unknown target %q (hubbub, text or centrifugo)", c.Target)
 	}
-	u, err := CheckLoopbackURL(c.URL, c.Target)
+	us, err := ParseURLs(c.URL, c.Target)
 	if err != nil {
 		return err
 	}
-	c.URL, c.target = u.String(), u // what is dialled: the report shows it
+	c.URL, c.target, c.targets = joinURLs(us), us[0], us // what is dialled: the report shows it
 	if c.Sources < 0 || c.Sources > 250 {
 		return fmt.Errorf("sources %d: want 0 to 250 (127.0.0.2 … 127.0.0.251)", c.Sources)
 	}
 	if c.Sources > 0 {
-		if ip := net.ParseIP(u.Hostname()); ip != nil && ip.To4() == nil {
-			return fmt.Errorf("sources spread over 127.0.0.x and cannot reach the IPv6 target %s; use 127.0.0.1", u.Host)
+		for _, u := range us {
+			if ip := net.ParseIP(u.Hostname()); ip != nil && ip.To4() == nil {
+				return fmt.Errorf("sources spread over 127.0.0.x and cannot reach the IPv6 target %s; use 127.0.0.1", u.Host)
+			}
 		}
 	}
-	if c.PID < 0 {
-		return fmt.Errorf("pid %d is not a process id", c.PID)
+	if err := checkPIDs(c.PID, c.ExtraPIDs); err != nil {
+		return err
 	}
 	positive := []struct {
 		name string
@@ -344,16 +358,19 @@ func (c *Config) validate() error {
 	if c.Scenario == ScenarioIngress && (c.Rooms < 1 || c.Senders < 1) {
 		return errors.New("ingress needs at least one room of one sender")
 	}
-	if c.Scenario == ScenarioStorm {
+	if c.Scenario == ScenarioStorm || c.Scenario == ScenarioRolling {
+		name := c.Scenario
 		switch {
 		case c.Target != TargetHubbub:
-			return errors.New("storm rejoins with since and counts acks, which only hubbub.v1 has; use --target hubbub")
+			return fmt.Errorf("%s rejoins with since and counts acks, which only hubbub.v1 has; use --target hubbub", name)
 		case c.Restart == nil:
-			return errors.New("storm needs a way to restart the server (--storm-restart CMD)")
+			return fmt.Errorf("%s needs a way to restart the server (--storm-restart CMD)", name)
 		case c.Rooms < 1 || c.Members < 1:
-			return errors.New("storm needs at least one room of one member")
+			return fmt.Errorf("%s needs at least one room of one member", name)
 		case c.StormAfter >= c.Duration:
-			return fmt.Errorf("storm: the restart (--storm-after %v) must come before the sending ends (--duration %v)", c.StormAfter, c.Duration)
+			return fmt.Errorf("%s: the restart (--storm-after %v) must come before the sending ends (--duration %v)", name, c.StormAfter, c.Duration)
+		case c.Scenario == ScenarioRolling && len(c.targets) < 2:
+			return errors.New("rolling restarts one node of several: give every node's URL (--url A,B)")
 		}
 	}
 	if c.Scenario == ScenarioIdle && c.Conns < 1 {
@@ -367,7 +384,7 @@ func (c *Config) connCount() int {
 	switch c.Scenario {
 	case ScenarioIdle:
 		return c.Conns
-	case ScenarioRooms, ScenarioStorm:
+	case ScenarioRooms, ScenarioStorm, ScenarioRolling:
 		return c.Rooms * c.Members
 	case ScenarioIngress:
 		return c.Rooms * c.Senders

@@ -80,6 +80,10 @@ type Params struct {
 	Size         int     `json:"size"`
 	Sources      int     `json:"sources"`
 	PID          int     `json:"pid,omitempty"`
+	// PIDs are every server process read (PID first), when there are several.
+	PIDs []int `json:"pids,omitempty"`
+	// Nodes is how many URLs the clients were spread over.
+	Nodes int `json:"nodes"`
 }
 
 // Machine describes where the generator ran.
@@ -155,6 +159,14 @@ type Step struct {
 	ServerCPU     *float64 `json:"server_cpu_s,omitempty"`
 	ServerCPUPerM *float64 `json:"server_cpu_s_per_m,omitempty"`
 	ServerRSSKiB  int64    `json:"server_rss_kib,omitempty"`
+	// ServerCPUEach is each server process's CPU seconds during the step, in the order of
+	// PID and ExtraPIDs, when there are several (ServerCPU is their sum).
+	ServerCPUEach []float64 `json:"server_cpu_s_each,omitempty"`
+	// SameNode and CrossNode split Latency by whether the sender and the receiver were on one
+	// node or on two of the URLs (the delivery crossed the cluster's broker); absent with one
+	// URL.
+	SameNode  *Latency `json:"same_node_latency,omitempty"`
+	CrossNode *Latency `json:"cross_node_latency,omitempty"`
 	// ServerWriteCallsPerDelivery is the server's write-like system calls during the step per
 	// delivery (/proc/PID/io syscw; a store's file writes count too): about 1 or more when each
 	// delivery is written on its own, far below 1 when the server coalesces messages into
@@ -218,7 +230,11 @@ func (r *runner) newReport() *Report {
 	rep := &Report{
 		Scenario: c.Scenario, Target: c.Target, URL: r.url, Run: r.codec.run, Started: r.start,
 		Machine: Machine{CPUs: runtime.NumCPU(), GoVersion: runtime.Version(), OS: runtime.GOOS + "/" + runtime.GOARCH},
-		Params:  Params{Room: c.Room, Size: c.Size, Sources: c.Sources, PID: c.PID, StepMessages: c.StepMessages},
+		Params:  Params{Room: c.Room, Size: c.Size, Sources: c.Sources, PID: c.PID, StepMessages: c.StepMessages, Nodes: len(r.urls)},
+	}
+	rep.URL = c.URL // every node's
+	if len(c.ExtraPIDs) > 0 {
+		rep.Params.PIDs = c.serverPIDs()
 	}
 	p := &rep.Params
 	switch c.Scenario {
@@ -235,7 +251,7 @@ func (r *runner) newReport() *Report {
 		p.ChurnHold, p.Duration, p.Drain = c.ChurnHold.String(), c.Duration.String(), c.Drain.String()
 	case ScenarioIngress:
 		p.Rooms, p.Senders, p.Duration, p.Drain = c.Rooms, c.Senders, c.Duration.String(), c.Drain.String()
-	case ScenarioStorm:
+	case ScenarioStorm, ScenarioRolling:
 		p.Rooms, p.Members, p.Rate, p.Duration, p.Drain = c.Rooms, c.Members, c.Rate, c.Duration.String(), c.Drain.String()
 		p.StormAfter = c.StormAfter.String()
 	}
@@ -303,6 +319,9 @@ func (rep *Report) WriteTable(w io.Writer) error {
 	if rep.Scenario == ScenarioStorm {
 		fmt.Fprintf(&b, "load: %d rooms × %d members chatting at %.0f msgs/s for %s, the server restarted after %s", p.Rooms, p.Members, p.Rate, p.Duration, p.StormAfter)
 	}
+	if rep.Scenario == ScenarioRolling {
+		fmt.Fprintf(&b, "load: %d rooms × %d members over %d nodes chatting at %.0f msgs/s for %s, the first node restarted after %s", p.Rooms, p.Members, p.Nodes, p.Rate, p.Duration, p.StormAfter)
+	}
 	if rep.Scenario == ScenarioIngress {
 		fmt.Fprintf(&b, "load: %d rooms × %d senders, each sending as soon as its last message is acked, for %s, %d-byte messages", p.Rooms, p.Senders, p.Duration, p.Size)
 	}
@@ -335,6 +354,15 @@ func (rep *Report) WriteTable(w io.Writer) error {
 			return fmt.Errorf("table: %w", err)
 		}
 		b.WriteString("\n")
+		for _, st := range rep.Steps {
+			if st.CrossNode != nil && st.SameNode != nil {
+				fmt.Fprintf(&b, "step %d over %d nodes: cross-node %d deliveries, p50 %.2f ms, p99 %.2f ms; same-node %d, p50 %.2f ms, p99 %.2f ms\n",
+					st.N, p.Nodes, st.CrossNode.Count, st.CrossNode.P50, st.CrossNode.P99, st.SameNode.Count, st.SameNode.P50, st.SameNode.P99)
+			}
+			if len(st.ServerCPUEach) > 0 {
+				fmt.Fprintf(&b, "step %d: server CPU s per process %v: %.2f\n", st.N, p.PIDs, st.ServerCPUEach)
+			}
+		}
 	}
 	if bst := rep.Best; bst != nil {
 		fmt.Fprintf(&b, "max sustained: %s deliveries/s (step %d, %.0f msgs/s × %d members): p50 %.1f ms, p99 %.1f ms, max %.1f ms; server CPU %s s, generator CPU %s s per million deliveries\n",
@@ -357,8 +385,13 @@ func (rep *Report) WriteTable(w io.Writer) error {
 			in.Acked, in.Seconds, human(in.AckedPerSec), in.Sent, in.Refused, in.TimedOut, in.AckDuplicates, in.Ack.P50, in.Ack.P99, in.Lost, in.Duplicated)
 	}
 	if s := rep.Storm; s != nil {
-		fmt.Fprintf(&b, "storm: restart to listening %.2f s; from listening: all back %s s, all caught up %s s; %d dropped, %d back, %d caught up\n",
-			s.RestartSeconds, optF(s.BackSeconds), optF(s.CaughtUpSeconds), s.Dropped, s.Back, s.CaughtUp)
+		if s.Rolling {
+			fmt.Fprintf(&b, "rolling restart: the restart command took %.2f s; from the signal: all back %s s, all caught up %s s; %d dropped, %d moved to another node, %d back, %d caught up\n",
+				s.RestartSeconds, optF(s.BackSeconds), optF(s.CaughtUpSeconds), s.Dropped, s.Moved, s.Back, s.CaughtUp)
+		} else {
+			fmt.Fprintf(&b, "storm: restart to listening %.2f s; from listening: all back %s s, all caught up %s s; %d dropped, %d back, %d caught up\n",
+				s.RestartSeconds, optF(s.BackSeconds), optF(s.CaughtUpSeconds), s.Dropped, s.Back, s.CaughtUp)
+		}
 		fmt.Fprintf(&b, "storm: %d reconnect attempts, %d refused as retryable, %d failed; messages %d sent, %d acked, %d unsent while down; lost %d, duplicated %d, delivered unacked %d\n",
 			s.Attempts, s.Retryable, s.Failed, s.Sent, s.Acked, s.Unsent, s.Lost, s.Duplicated, s.UnackedDelivered)
 		fmt.Fprintf(&b, "storm: joins per 100 ms from listening: %v\n", s.JoinsPer100ms)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"net/url"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -21,7 +22,9 @@ var ErrConfig = errors.New("invalid bench configuration")
 // runner is one run's shared state.
 type runner struct {
 	cfg     Config
-	url     string
+	url     string       // the first URL
+	urls    []string     // every URL: the nodes the clients are spread over
+	nodeLat *nodeLatency // same-node and cross-node latencies (nil with one URL)
 	drv     driver
 	codec   payloadCodec
 	stats   *stats
@@ -53,15 +56,22 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	u := cfg.target
 	if cfg.PIDAuto {
-		pid, err := FindListener(targetPort(u))
-		if err != nil {
-			return nil, fmt.Errorf("find the server (--pid auto): %w", err)
+		cfg.PID, cfg.ExtraPIDs = 0, nil
+		for _, t := range cfg.targets {
+			pid, err := FindListener(targetPort(t))
+			if err != nil {
+				return nil, fmt.Errorf("find the server (--pid auto): %w", err)
+			}
+			if cfg.PID == 0 {
+				cfg.PID = pid
+			} else if !slices.Contains(cfg.serverPIDs(), pid) { // nodes in one process count once
+				cfg.ExtraPIDs = append(cfg.ExtraPIDs, pid)
+			}
 		}
-		cfg.PID = pid
 	}
-	if cfg.PID != 0 {
-		if _, err := ReadProc(cfg.PID); err != nil {
-			return nil, fmt.Errorf("server process %d: %w", cfg.PID, err)
+	for _, pid := range cfg.serverPIDs() {
+		if _, err := ReadProc(pid); err != nil {
+			return nil, fmt.Errorf("server process %d: %w", pid, err)
 		}
 	}
 	drv := newDriver(&cfg)
@@ -70,13 +80,19 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		dialers: newDialers(&cfg, drv.subprotocols()), overall: newHist(), start: time.Now(),
 		live: make(map[*client]struct{}),
 	}
+	for _, t := range cfg.targets {
+		r.urls = append(r.urls, t.String())
+	}
+	if len(r.urls) > 1 {
+		r.nodeLat = newNodeLatency()
+	}
 	ctx, cancel := context.WithTimeout(ctx, cfg.Deadline)
 	defer cancel()
 
 	stopProgress := r.startProgress()
 	rep := r.newReport()
 	if cfg.PID != 0 && !cfg.PIDAuto { // a process found by its port serves it
-		r.checkPID(u, rep)
+		r.checkPIDs(rep)
 	}
 	var err error
 	switch cfg.Scenario {
@@ -90,7 +106,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		err = r.churn(ctx, rep)
 	case ScenarioIngress:
 		err = r.ingress(ctx, rep)
-	case ScenarioStorm:
+	case ScenarioStorm, ScenarioRolling:
 		err = r.storm(ctx, rep)
 	}
 	stopProgress()
@@ -105,16 +121,26 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	return rep, err
 }
 
+// checkPIDs checks the i-th server process against the i-th URL (checkPID); the processes
+// past the URLs (a cluster's broker) are not checked.
+func (r *runner) checkPIDs(rep *Report) {
+	for i, pid := range r.cfg.serverPIDs() {
+		if i < len(r.cfg.targets) {
+			r.checkPID(pid, r.cfg.targets[i], rep)
+		}
+	}
+}
+
 // checkPID adds a warning to rep if the server process does not hold the target's listening
 // socket: its CPU and memory would then be some other process's.
-func (r *runner) checkPID(u *url.URL, rep *Report) {
+func (r *runner) checkPID(pid int, u *url.URL, rep *Report) {
 	port := targetPort(u)
-	ok, err := ListensOn(r.cfg.PID, port)
+	ok, err := ListensOn(pid, port)
 	switch {
 	case err != nil:
-		rep.note(fmt.Sprintf("could not check that process %d serves port %d: %v", r.cfg.PID, port, err))
+		rep.note(fmt.Sprintf("could not check that process %d serves port %d: %v", pid, port, err))
 	case !ok:
-		rep.note(fmt.Sprintf("WARNING: process %d does not listen on port %d: the server figures are not the target's", r.cfg.PID, port))
+		rep.note(fmt.Sprintf("WARNING: process %d does not listen on port %d: the server figures are not the target's", pid, port))
 		if r.cfg.Progress != nil {
 			fmt.Fprintln(r.cfg.Progress, "bench: "+rep.Notes[len(rep.Notes)-1])
 		}
@@ -152,6 +178,7 @@ func checkFDs(cfg *Config) error {
 func (r *runner) newClient(idx int, room string, sidx, senders int, counted bool) *client {
 	c := &client{r: r, idx: idx, room: room, sidx: sidx, counted: counted}
 	c.name = "b" + r.codec.run[:6] + "-" + strconv.Itoa(idx)
+	c.node.Store(int32(nodeFor(idx, len(r.urls))))
 	if counted && senders > 0 {
 		c.last = make([]uint64, senders)
 	}
@@ -479,6 +506,10 @@ func sendFrom(senders []*client, i, step int) bool {
 func (r *runner) step(ctx context.Context, n int, senders []*client, receivers int, rate float64, dur time.Duration, afterSend func()) Step {
 	s := r.stats
 	s.beginStep(n)
+	if r.nodeLat != nil {
+		r.nodeLat.collect() // forget what came before the step
+	}
+	_, each0 := r.readServers()
 	srv0, gen0 := r.sample()
 	r.setPhase("step %d: %.0f msgs/s", n, rate)
 	window := r.pace(ctx, n, senders, rate, dur, int64(r.cfg.StepMessages))
@@ -490,6 +521,7 @@ func (r *runner) step(ctx context.Context, n int, senders []*client, receivers i
 	r.setPhase("step %d: draining", n)
 	r.drain(ctx, n, expected)
 	srv1, gen1 := r.sample()
+	_, each1 := r.readServers()
 	h := s.collect()
 	r.overall.Merge(h)
 	delivered := s.recv[n].Load()
@@ -509,9 +541,14 @@ func (r *runner) step(ctx context.Context, n int, senders []*client, receivers i
 	}
 	st.GeneratorCPU = (gen1.CPU - gen0.CPU).Seconds()
 	st.GeneratorCPUPerM = perMillion(st.GeneratorCPU, delivered)
+	if r.nodeLat != nil {
+		same, cross := r.nodeLat.collect()
+		st.SameNode, st.CrossNode = &same, &cross
+	}
 	if r.cfg.PID != 0 {
 		cpu := (srv1.CPU - srv0.CPU).Seconds()
 		st.ServerCPU = &cpu
+		st.ServerCPUEach = cpuEach(each0, each1)
 		st.ServerCPUPerM = perMillion(cpu, delivered)
 		st.ServerRSSKiB = srv1.RSS >> 10
 		if srv0.WriteCalls >= 0 && srv1.WriteCalls >= 0 {
@@ -554,10 +591,7 @@ func (r *runner) sample() (srv, gen ProcSample) {
 	}
 	srv.WriteCalls = -1 // unknown unless read
 	if r.cfg.PID != 0 {
-		if srv, err = ReadProc(r.cfg.PID); err != nil {
-			r.stats.sample("server /proc: %v", err)
-			srv.WriteCalls = -1
-		}
+		srv, _ = r.readServers()
 	}
 	return srv, gen
 }

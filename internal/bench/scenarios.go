@@ -18,6 +18,9 @@ func (r *runner) roomMembers(base int, room string, senders, listeners int) []*c
 	for i := range listeners {
 		out = append(out, r.newClient(base+senders+i, room, -1, senders, true))
 	}
+	for _, c := range out { // a receiver tells a cross-node delivery by its sender's node
+		c.peers = out
+	}
 	return out
 }
 

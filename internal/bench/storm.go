@@ -37,8 +37,15 @@ type Storm struct {
 	Clients int     `json:"clients"`
 	Rooms   int     `json:"rooms"`
 	Rate    float64 `json:"rate"`
-	// RestartSeconds is from the restart's start (the signal) to the port listening again.
+	// RestartSeconds is from the restart's start (the signal) to the port listening again; in
+	// a rolling restart, how long the restart command took.
 	RestartSeconds float64 `json:"restart_s"`
+	// Rolling is set for a rolling restart (ScenarioRolling): one node of several was
+	// restarted, and BackSeconds and CaughtUpSeconds are from the signal, the other nodes
+	// listening all along. Moved counts the clients that ended on another node than the one
+	// they began on.
+	Rolling bool `json:"rolling,omitempty"`
+	Moved   int  `json:"moved,omitempty"`
 	// BackSeconds and CaughtUpSeconds are from the port listening again to the last client
 	// joined again, and to the last client holding every message acked before the signal;
 	// absent if some client never was.
@@ -171,20 +178,29 @@ func (r *runner) storm(ctx context.Context, rep *Report) error {
 	st.target = append([]uint64(nil), st.roomTop...)
 	st.mu.Unlock()
 	st.signalled.Store(true)
+	rolling := cfg.Scenario == ScenarioRolling
+	if rolling {
+		st.heldThrough(all, t0)
+	}
 	r.setPhase("storm: restarting the server")
 	restartErr := cfg.Restart(ctx)
 	if restartErr != nil {
 		rep.note(fmt.Sprintf("the restart reported: %v", restartErr))
 	}
-	listenAt, err := awaitListen(ctx, net.JoinHostPort(cfg.target.Hostname(), strconv.Itoa(targetPort(cfg.target))), cfg.ReadyTimeout)
-	if err != nil {
-		stopReconnects()
-		<-sendDone
-		return fmt.Errorf("after the restart: %w", err)
+	restarted := time.Now()
+	listenAt := t0 // rolling: the other nodes listen all along
+	if !rolling {
+		var err error
+		listenAt, err = awaitListen(ctx, net.JoinHostPort(cfg.target.Hostname(), strconv.Itoa(targetPort(cfg.target))), cfg.ReadyTimeout)
+		if err != nil {
+			stopReconnects()
+			<-sendDone
+			return fmt.Errorf("after the restart: %w", err)
+		}
 	}
 	st.listenAt.Store(listenAt.UnixNano())
 	for i, c := range all { // a client whose connection the restart did not end is back already
-		if c.storm.up.Load() && st.backAt[i].IsZero() {
+		if !rolling && c.storm.up.Load() && st.backAt[i].IsZero() {
 			st.rejoined(c, listenAt)
 		}
 	}
@@ -212,6 +228,9 @@ func (r *runner) storm(ctx context.Context, rep *Report) error {
 		}
 	}
 	rep.Storm = st.report(n, cfg, t0, listenAt, sent.Load(), unsent.Load())
+	if rolling {
+		rep.Storm.rollingResult(all, restarted.Sub(t0), len(r.urls))
+	}
 	h := r.stats.collect()
 	r.overall.Merge(h)
 	return nil
@@ -322,6 +341,9 @@ func (st *stormState) reconnect(c *client) {
 			return
 		}
 		st.attempts.Add(1)
+		if len(r.urls) > 1 { // a client that knows several nodes tries the next one
+			c.node.Store((c.node.Load() + 1) % int32(len(r.urls)))
+		}
 		c.since = c.storm.roomSeq.Load()
 		c.dead.Store(false)
 		err := r.dial(st.ctx, c)
