@@ -20,8 +20,11 @@
 #   --centrifugo B  use this Centrifugo v6 binary instead of installing one; "none" leaves
 #                   Centrifugo out (its columns then show –)
 #   --only LIST     comma-separated scenarios to run (idle,fanout100,fanoutmax,rooms02,
-#                   rooms05,storm,ingress,floor; default all)
-# Environment: HUBBUB_POSTGRES, a PostgreSQL URL: ingress is also run on PostgreSQL.
+#                   rooms05,storm,ingress,cluster,rolling,floor; default all)
+# Environment: HUBBUB_POSTGRES, a PostgreSQL URL: ingress is also run on PostgreSQL. The
+# cluster and rolling runs need PostgreSQL: HUBBUB_POSTGRES, else the one .ci/postgres.sh
+# prepares; each run gets a fresh schema of its own (dropped after it), NATS is a nats-server
+# built from the module in go.mod (no download beyond the module proxy).
 #
 # Everything is on loopback, every wait is bounded, every run has a --deadline.
 set -euo pipefail
@@ -36,7 +39,7 @@ IDLE_CONNS=19000
 BASELINE="$ROOT/../shared/baseline"
 CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/hubbub-compare"
 CF_BIN=""
-ONLY="idle,fanout100,fanoutmax,rooms02,rooms05,storm,ingress,floor"
+ONLY="idle,fanout100,fanoutmax,rooms02,rooms05,storm,ingress,cluster,rolling,floor"
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--quick) QUICK=1 ;;
@@ -46,7 +49,7 @@ while [ $# -gt 0 ]; do
 	--cache) CACHE=${2:?--cache needs a directory}; shift ;;
 	--centrifugo) CF_BIN=${2:?--centrifugo needs a binary}; shift ;;
 	--only) ONLY=${2:?--only needs a list}; shift ;;
-	-h | --help) sed -n '2,28p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,32p' "$0"; exit 0 ;;
 	*) die "unknown argument $1 (see --help)" ;;
 	esac
 	shift
@@ -86,6 +89,22 @@ elif [ -z "$CF_BIN" ]; then
 fi
 [ "$CF_BIN" = none ] || [ -x "$CF_BIN" ] || die "no Centrifugo binary at $CF_BIN"
 CF_SECRET=$(jq -r .client.token.hmac_secret_key "$BASELINE/centrifugo-config.json")
+# The cluster runs: a nats-server from the module go.mod names, and a PostgreSQL.
+NATS_BIN="" PG=""
+if want cluster || want rolling; then
+	NATS_VERSION=$(cd "$ROOT" && go list -m -f '{{.Version}}' github.com/nats-io/nats-server/v2)
+	NATS_BIN="$CACHE/bin/nats-server-$NATS_VERSION"
+	if [ ! -x "$NATS_BIN" ]; then
+		say "building nats-server $NATS_VERSION into $CACHE/bin"
+		(cd "$ROOT" && go build -o "$NATS_BIN" github.com/nats-io/nats-server/v2)
+	fi
+	PG=${HUBBUB_POSTGRES:-}
+	if [ -z "$PG" ] && [ -x "$ROOT/.ci/postgres.sh" ]; then
+		PG=$(eval "$("$ROOT/.ci/postgres.sh" 2>/dev/null)" && echo "${HUBBUB_TEST_POSTGRES:-}") || PG=""
+	fi
+	command -v psql >/dev/null || PG=""
+	[ -n "$PG" ] || say "cluster and rolling: no PostgreSQL (set HUBBUB_POSTGRES, or have psql and .ci/postgres.sh): skipped"
+fi
 # Centrifugo with history and recovery on (for a storm measured the same way as hubbub's).
 jq '.channel.namespaces[0] += {"history_size": 1000, "history_ttl": "300s", "force_recovery": true}' \
 	"$BASELINE/centrifugo-config.json" >"$OUT/run/centrifugo-history.json"
@@ -160,7 +179,124 @@ stop_server() {
 	rm -f "$PIDFILE"
 	sleep 0.5 # let the port go
 }
-trap stop_server EXIT
+
+# --- clusters: N hubbub nodes on one nats-server and one PostgreSQL schema ------------------
+NATS_PORT=4299
+NODE_PORT0=3440 # node i listens on 3440+i
+CLUSTER_PIDS=() CLUSTER_URLS="" SCHEMA=""
+
+# pg_schema: a fresh schema for one run; sets SCHEMA and PG_RUN, the URL that uses it.
+pg_schema() {
+	SCHEMA="hubbub_compare_$(date +%s)_$RANDOM"
+	psql "$PG" -v ON_ERROR_STOP=1 -qc "CREATE SCHEMA $SCHEMA" >/dev/null || return 1
+	case "$PG" in *\?*) PG_RUN="$PG&search_path=$SCHEMA" ;; *) PG_RUN="$PG?search_path=$SCHEMA" ;; esac
+}
+
+# start_node I URL NATS: node I (from 1) on the PostgreSQL URL, with NATS unless NATS is "",
+# pinned to CPU 0; its start script is run/start-node-I.sh (a rolling restart runs it again),
+# its pid is in run/node-I.pid.
+start_node() {
+	local i=$1 db=$2 nats=$3 dir="$OUT/run/node$1-$RANDOM"
+	mkdir -p "$dir"
+	local broker=""
+	[ -n "$nats" ] && broker="--nats $nats"
+	cat >"$OUT/run/start-node-$i.sh" <<END_OF_SCRIPT
+#!/bin/sh
+cd "$dir" || exit 1
+taskset -c 0 "$HUBBUB" serve --host 127.0.0.1 --port $((NODE_PORT0 + i)) --postgres '$db' $broker --node node$i --log-level warn $HUBBUB_LIMITS >>"$dir/server.log" 2>&1 &
+echo \$! >"$OUT/run/node-$i.pid"
+END_OF_SCRIPT
+	chmod +x "$OUT/run/start-node-$i.sh"
+	"$OUT/run/start-node-$i.sh"
+	wait_port $((NODE_PORT0 + i)) || { tail -5 "$dir/server.log" >&2; return 1; }
+}
+
+# start_cluster N: nats-server and N nodes on a fresh schema (N = 1: one node, no NATS); sets
+# CLUSTER_URLS and CLUSTER_PIDS (the nodes', then nats-server's).
+start_cluster() {
+	local n=$1 nats=""
+	pg_schema || { say "could not create a schema on PostgreSQL"; return 1; }
+	CLUSTER_PIDS=()
+	if [ "$n" -gt 1 ]; then
+		(exec taskset -c 0 "$NATS_BIN" -a 127.0.0.1 -p $NATS_PORT >"$OUT/run/nats-$RANDOM.log" 2>&1) &
+		echo $! >"$OUT/run/nats.pid"
+		wait_port $NATS_PORT || { say "nats-server did not listen on $NATS_PORT"; return 1; }
+		nats=nats://127.0.0.1:$NATS_PORT
+	fi
+	CLUSTER_URLS=""
+	for i in $(seq "$n"); do
+		start_node "$i" "$PG_RUN" "$nats" || { say "node $i did not listen"; return 1; }
+		CLUSTER_PIDS+=("$(cat "$OUT/run/node-$i.pid")")
+		CLUSTER_URLS="$CLUSTER_URLS${CLUSTER_URLS:+,}ws://127.0.0.1:$((NODE_PORT0 + i))/ws"
+	done
+	if [ "$n" -gt 1 ]; then CLUSTER_PIDS+=("$(cat "$OUT/run/nats.pid")"); fi
+}
+
+# stop_pidfile FILE: SIGTERM the process in FILE, up to 15 s, then SIGKILL.
+stop_pidfile() {
+	local pid
+	pid=$(cat "$1" 2>/dev/null || true)
+	[ -n "$pid" ] || return 0
+	kill -TERM "$pid" 2>/dev/null || true
+	for _ in $(seq 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+	kill -KILL "$pid" 2>/dev/null || true
+	rm -f "$1"
+}
+
+# stop_cluster: every node, then nats-server, then the run's schema.
+stop_cluster() {
+	local f
+	for f in "$OUT"/run/node-*.pid; do if [ -e "$f" ]; then stop_pidfile "$f"; fi; done
+	stop_pidfile "$OUT/run/nats.pid"
+	if [ -n "$SCHEMA" ] && [ -n "$PG" ]; then
+		psql "$PG" -qc "DROP SCHEMA $SCHEMA CASCADE" >/dev/null 2>&1 || say "could not drop schema $SCHEMA"
+		SCHEMA=""
+	fi
+	sleep 0.5 # let the ports go
+}
+trap 'stop_server; stop_cluster' EXIT
+
+# cluster_bench N ID FLAGS...: one run against a fresh cluster of N nodes (1: the anchor, one
+# node on the same PostgreSQL and no NATS), raw JSON to raw/ID.json; --pid sums the nodes and
+# nats-server, and each step also reports each one's CPU.
+cluster_bench() {
+	local n=$1 id=$2
+	shift 2
+	if ! start_cluster "$n"; then
+		say "$id: the cluster did not start"
+		stop_cluster
+		return 0
+	fi
+	local pids
+	pids=$(IFS=,; echo "${CLUSTER_PIDS[*]}")
+	say "$id ($n node(s) and nats-server pinned to CPU 0): hubbub bench --url $CLUSTER_URLS $*"
+	taskset -c 1 "$HUBBUB" bench --target hubbub --url "$CLUSTER_URLS" --json --quiet --deadline "$DEADLINE" \
+		"$@" --pid "$pids" >"$OUT/raw/$id.json" 2>"$OUT/raw/$id.err" ||
+		say "$id failed: $(tail -1 "$OUT/raw/$id.err")"
+	stop_cluster
+}
+
+# rolling_bench FLAGS...: two nodes under load; node 1 gets SIGTERM and starts again, and its
+# clients move to node 2.
+rolling_bench() {
+	if ! start_cluster 2; then
+		say "rolling: the cluster did not start"
+		stop_cluster
+		return 0
+	fi
+	cat >"$OUT/run/stop-node-1.sh" <<END_OF_SCRIPT
+#!/bin/sh
+p=\$(cat '$OUT/run/node-1.pid'); kill -TERM \$p; i=0
+while kill -0 \$p 2>/dev/null && [ \$i -lt 300 ]; do sleep 0.05; i=\$((i+1)); done
+END_OF_SCRIPT
+	chmod +x "$OUT/run/stop-node-1.sh"
+	local restart="'$OUT/run/stop-node-1.sh'; '$OUT/run/start-node-1.sh'"
+	say "rolling (2 nodes and nats-server pinned to CPU 0; node 1 restarted): hubbub bench --scenario rolling --url $CLUSTER_URLS $*"
+	taskset -c 1 "$HUBBUB" bench --target hubbub --scenario rolling --url "$CLUSTER_URLS" --json --quiet \
+		--deadline "$DEADLINE" --storm-restart "$restart" "$@" >"$OUT/raw/rolling.json" 2>"$OUT/raw/rolling.err" ||
+		say "rolling failed: $(tail -1 "$OUT/raw/rolling.err")"
+	stop_cluster
+}
 
 # bench NAME SCENARIO-ID PIN FLAGS...: one run against a fresh NAME, raw JSON to raw/.
 bench() {
@@ -191,6 +327,8 @@ if [ "$QUICK" = 1 ]; then
 	ROOMS="--scenario rooms --rooms 10 --members 3 --duration 2s --drain 2s"
 	STORM="--scenario storm --rooms 3 --members 5 --rate 20 --duration 3s --storm-after 1s --drain 3s"
 	INGRESS="--scenario ingress --rooms 5 --senders 2 --duration 2s --drain 2s"
+	CLUSTER="--scenario rooms --rooms 10 --members 3 --duration 2s --drain 2s --member-rate 0.5"
+	ROLLING="--rooms 5 --members 4 --rate 20 --duration 4s --storm-after 1s --drain 3s"
 	FLOOR_TIME=2000x
 else
 	DEADLINE=10m
@@ -200,6 +338,8 @@ else
 	ROOMS="--scenario rooms --rooms 1000 --members 10 --duration 10s --drain 3s --sources 4"
 	STORM="--scenario storm --rooms 100 --members 100 --rate 200 --duration 15s --storm-after 3s --drain 5s --sources 4 --ready-timeout 60s"
 	INGRESS="--scenario ingress --rooms 1000 --senders 10 --duration 10s --drain 5s --sources 4"
+	CLUSTER="--scenario rooms --rooms 1000 --members 10 --duration 10s --drain 5s --sources 4 --member-rate 0.2"
+	ROLLING="--rooms 1000 --members 10 --rate 2000 --duration 15s --storm-after 5s --drain 5s --sources 4 --ready-timeout 60s"
 	FLOOR_TIME=200000x
 fi
 RESTART="p=\$(cat '$PIDFILE'); kill -TERM \$p; i=0; while kill -0 \$p 2>/dev/null && [ \$i -lt 300 ]; do sleep 0.05; i=\$((i+1)); done; '$OUT/run/start-hubbub.sh'"
@@ -219,6 +359,11 @@ RESTART="p=\$(cat '$PIDFILE'); kill -TERM \$p; i=0; while kill -0 \$p 2>/dev/nul
 		bench hubbub ingress 1 $INGRESS
 		if [ -n "${HUBBUB_POSTGRES:-}" ]; then bench hubbub-pg ingress 1 $INGRESS; else say "ingress on PostgreSQL: skipped (set HUBBUB_POSTGRES)"; fi
 	fi
+	if want cluster && [ -n "$PG" ]; then
+		cluster_bench 1 cluster-1node $CLUSTER
+		cluster_bench 3 cluster-3nodes $CLUSTER
+	fi
+	if want rolling && [ -n "$PG" ]; then rolling_bench $ROLLING; fi
 }
 if want floor; then
 	say "write floor: go test -run XXX -bench LoopbackWrite -benchtime $FLOOR_TIME ./internal/server/ (pinned to CPU 0)"
@@ -275,6 +420,29 @@ FLOOR_NS=$(awk '/BenchmarkLoopbackWrite/ { for (i = 1; i <= NF; i++) if ($(i+1) 
 	fi
 	echo
 	echo "A missing figure (–) is a run that failed (see \`raw/*.err\`) or a server the scenario cannot drive."
+	if want cluster || want rolling; then
+		# The nodes' CPU: the first three processes of the 3-node run (the fourth is nats-server).
+		one=$(get cluster-1node '.steps[0].server_cpu_s_per_m')
+		three=$(get cluster-3nodes '(.steps[0].server_cpu_s_each[0:3] | add) * 1e6 / .steps[0].delivered')
+		all=$(get cluster-3nodes '.steps[0].server_cpu_s_per_m')
+		p99_3=$(get cluster-3nodes '.steps[0].latency.p99_ms') p99_1=$(get cluster-1node '.steps[0].latency.p99_ms')
+		echo
+		echo "## Cluster and rolling restart (hubbub on PostgreSQL, the nodes on NATS)"
+		echo
+		echo "Every node and nats-server pinned to CPU 0 (one CPU for the whole cluster), the generator on CPU 1;"
+		echo "PostgreSQL unpinned, a fresh schema for each run; its CPU is not counted."
+		echo
+		echo "| measure | 3 nodes on NATS | 1 node | 3 nodes / 1 node |"
+		echo "|---|---:|---:|---:|"
+		echo "| rooms $(get cluster-3nodes '.params.rooms') × $(get cluster-3nodes '.params.members') at $(get cluster-3nodes '.params.member_rate') msg/s each: server CPU s per M deliveries, the nodes | $(fmt "$three") | $(fmt "$one") | $(ratio "$three" "$one") |"
+		echo "| the same with nats-server's CPU | $(fmt "$all") | $(fmt "$one") | $(ratio "$all" "$one") |"
+		echo "| delivered ratio | $(fmt "$(get cluster-3nodes '.steps[0].delivery_ratio')") | $(fmt "$(get cluster-1node '.steps[0].delivery_ratio')") | – |"
+		echo "| p99 ms, every delivery | $(fmt "$p99_3") | $(fmt "$p99_1") | $(ratio "$p99_3" "$p99_1") |"
+		echo "| p99 ms, cross-node deliveries (same-node: $(fmt "$(get cluster-3nodes '.steps[0].same_node_latency.p99_ms')")) | $(fmt "$(get cluster-3nodes '.steps[0].cross_node_latency.p99_ms')") | – | – |"
+		echo "| rolling restart of node 1 of 2: clients moved / dropped / all | $(get rolling '.storm.moved')/$(get rolling '.storm.dropped')/$(get rolling '.storm.clients') | – | – |"
+		echo "| the same: all caught up, s from the signal | $(fmt "$(get rolling '.storm.caught_up_s')") | – | – |"
+		echo "| the same: lost, duplicated | $(get rolling '.storm.lost'), $(get rolling '.storm.duplicated') | – | – |"
+	fi
 } >"$OUT/table.md"
 say "table: $OUT/table.md"
 cat "$OUT/table.md"
