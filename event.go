@@ -113,6 +113,20 @@ type UserNotified struct {
 	Notice *CommandNotice
 }
 
+// BotChanged says an admin changed the bot whose user id is Bot: deleted it, rotated its
+// token or replaced its rooms. It travels on BotsChannel, to which every node that has a bot's
+// connection or a cached bot token listens: each node drops what it cached of bots and re-reads
+// the bot for its live connections, which lose at once what they may no longer read (a token
+// that no longer works closes them; a room no longer covered is left). An empty Bot means
+// every bot (a node that lost its broker for a while may have missed changes).
+type BotChanged struct {
+	Bot string
+}
+
+// BotsChannel is the broker room that carries BotChanged to every node. ValidateRoom refuses
+// its '~', so no room can be named like it.
+const BotsChannel = "~bots"
+
 // UserChannelPrefix starts the name of every user's channel. ValidateRoom refuses it ('~'), so
 // no room can be named like a channel.
 const UserChannelPrefix = "~u."
@@ -122,6 +136,7 @@ func UserChannel(user string) string { return UserChannelPrefix + user }
 
 func (EntryAppended) isEventBody()     {}
 func (UserNotified) isEventBody()      {}
+func (BotChanged) isEventBody()        {}
 func (MemberJoined) isEventBody()      {}
 func (MemberLeft) isEventBody()        {}
 func (MemberTyping) isEventBody()      {}
@@ -144,6 +159,7 @@ type EventVisitor[R any] interface {
 	MemberKicked(Event, MemberKicked) R
 	SanctionChanged(Event, SanctionChanged) R
 	UserNotified(Event, UserNotified) R
+	BotChanged(Event, BotChanged) R
 }
 
 // Visit calls v's method for ev's kind with ev and its body, and returns what it returns.
@@ -170,6 +186,8 @@ func Visit[R any](ev Event, v EventVisitor[R]) R {
 		return v.SanctionChanged(ev, b)
 	case UserNotified:
 		return v.UserNotified(ev, b)
+	case BotChanged:
+		return v.BotChanged(ev, b)
 	}
 	panic(fmt.Sprintf("hubbub: event for room %q has body %T, which Visit does not know", ev.Room, ev.Body))
 }

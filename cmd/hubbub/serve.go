@@ -123,6 +123,8 @@ func newServeFlags(fs *flag.FlagSet) *serveFlags {
 	fs.Int64Var(&s.Hooks.MaxBody, "hook-max-body", api.DefaultHookMaxBody, "largest body a post to an incoming webhook (/hooks/…) may have, bytes (past it: 413)")
 	fs.Float64Var(&s.Hooks.Rate, "hook-rate", api.DefaultHookRate, "posts per second each incoming webhook may make (token bucket rate; past it: 429)")
 	fs.IntVar(&s.Hooks.Burst, "hook-burst", api.DefaultHookBurst, "posts each incoming webhook may make in a burst (token bucket size)")
+	fs.IntVar(&s.BotCacheSize, "bot-cache-size", session.DefaultBotCacheSize, "bots' API tokens each node caches (a bot's writes and REST requests check its token there)")
+	fs.DurationVar(&s.BotCacheAge, "bot-cache-age", session.DefaultBotCacheAge, "longest a node believes a cached bot: how late a change made with hubbub bot (not the API, which tells every node at once) takes effect")
 	a := &s.Accounts
 	fs.DurationVar(&a.SessionTTL, "session-ttl", accounts.DefaultSessionTTL, "how long a sign-in (the hubbub_session cookie) lasts")
 	fs.Float64Var(&a.LoginRate, "login-rate", accounts.DefaultLoginRate, "sign-in attempts per second per account and per client address, after --login-burst (token bucket rate; past it: 429)")

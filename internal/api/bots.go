@@ -157,6 +157,7 @@ func (s *API) apiUpdateBot(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.cfg.Logger.Info("api: bot rooms changed", "bot", b.User.ID, "rooms", b.Rooms)
+	s.botChanged(ctx, b.User.ID)
 	writeJSON(w, http.StatusOK, botReply{Bot: b})
 }
 
@@ -175,6 +176,7 @@ func (s *API) apiRotateBot(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.cfg.Logger.Info("api: bot token rotated", "bot", b.User.ID)
+	s.botChanged(ctx, b.User.ID)
 	writeJSON(w, http.StatusOK, botReply{Bot: b, Token: token})
 }
 
@@ -192,7 +194,18 @@ func (s *API) apiDeleteBot(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.cfg.Logger.Info("api: bot deleted", "bot", b.User.ID, "name", b.User.Name)
+	s.botChanged(ctx, b.User.ID)
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// botChanged tells every node of a change the store took (Service.BotChanged): the bot's live
+// connections lose at once what it may no longer read. A broker that cannot carry it does not
+// undo the change: it is logged, and the other nodes learn of it at the bot's next write once
+// their cache forgets it (--bot-cache-age).
+func (s *API) botChanged(ctx context.Context, id string) {
+	if err := s.sessions.BotChanged(ctx, id); err != nil {
+		s.cfg.Logger.Warn("api: the other nodes could not be told of a bot's change", "bot", id, "err", err)
+	}
 }
 
 // hookRequest is the body of POST /api/hooks.

@@ -97,6 +97,7 @@ func Every(room, node string) []hubbub.Event {
 				Role: hubbub.RoomOwner, Invited: true, ReadSeq: 1<<53 + 9, Unread: 4, Mentions: 1, People: []string{"Zoë 😀"}},
 			Notice: &hubbub.CommandNotice{Room: "dm.0123abcd", Command: "deploy", ID: "c-1", Kind: hubbub.NoticeAnswer,
 				Text: "done \"ok\" 漢字", From: "deploybot"}},
+		hubbub.BotChanged{Bot: "u_b0t 漢字"},
 	}
 	evs := make([]hubbub.Event, len(bodies))
 	for i, b := range bodies {
@@ -152,6 +153,7 @@ func (kindNamer) SanctionChanged(hubbub.Event, hubbub.SanctionChanged) string {
 	return "SanctionChanged"
 }
 func (kindNamer) UserNotified(hubbub.Event, hubbub.UserNotified) string { return "UserNotified" }
+func (kindNamer) BotChanged(hubbub.Event, hubbub.BotChanged) string     { return "BotChanged" }
 
 // CheckEvery fails t unless evs hold one event of each kind (Kinds), each with every field of
 // its body set, including the fields of the structs it holds; EntryAppended once for each kind

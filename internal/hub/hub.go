@@ -149,6 +149,9 @@ type Hub struct {
 	// users are the user channels of the users connected here (users.go).
 	users users
 
+	// bots is the subscription to the bots' channel and its watchers (bots.go).
+	bots botWatch
+
 	// replayBudget bounds the replayed entries read from the Store and not yet taken to be
 	// written, over every join (Config.ReplayBudget).
 	replayBudget *semaphore.Weighted
@@ -509,6 +512,7 @@ func (h *Hub) Resync() {
 	}
 	h.bg.Add(1)
 	h.mu.Unlock()
+	h.botsChanged("") // a bot's change published meanwhile never reached this node
 	go func() {
 		defer h.bg.Done()
 		h.log.Info("resyncing rooms after a broker outage", "rooms", len(rooms))
@@ -536,6 +540,7 @@ func (h *Hub) Close() {
 	for _, r := range rooms {
 		r.close()
 	}
+	h.closeBots()
 	<-h.loopDone
 	h.bg.Wait()
 	h.flushSeen()

@@ -76,6 +76,10 @@ const (
 	// tagUserNotified is a notice on a user's channel (UserNotified): a read position, a room
 	// added to or taken out of the user's list.
 	tagUserNotified wireKind = 12
+	// tagBotChanged is an admin's change to a bot (BotChanged) on hubbub.BotsChannel; the
+	// bot's user id travels in Name. A node of the version before drops it and learns of the
+	// change at the bot's next write, as it did.
+	tagBotChanged wireKind = 13
 )
 
 // roomChange reports whether an entry of kind k changes the room rather than a message.
@@ -138,6 +142,10 @@ func (wireEncoder) UserNotified(_ hubbub.Event, b hubbub.UserNotified) wireEvent
 		Unlisted: b.Unlisted, Skip: b.Skip, Notice: b.Notice}}
 }
 
+func (wireEncoder) BotChanged(_ hubbub.Event, b hubbub.BotChanged) wireEvent {
+	return wireEvent{Kind: tagBotChanged, Name: b.Bot}
+}
+
 // errUnknownKind is decodeEvent's answer to a tag this node does not know.
 type errUnknownKind wireKind
 
@@ -188,6 +196,8 @@ func decodeEvent(data []byte) (hubbub.Event, error) {
 		n := w.Notice
 		ev.Body = hubbub.UserNotified{User: n.User, Room: n.Room, Read: n.Read, Listed: n.Listed, Unlisted: n.Unlisted, Skip: n.Skip,
 			Notice: n.Notice}
+	case tagBotChanged:
+		ev.Body = hubbub.BotChanged{Bot: w.Name}
 	default:
 		return hubbub.Event{}, errUnknownKind(w.Kind)
 	}

@@ -166,6 +166,12 @@ type Config struct {
 	// DefaultHookBurst). They are on whether or not the API is: an admin makes them with
 	// hubbub hook create, or POST /api/hooks.
 	Hooks api.HooksConfig
+	// BotCacheSize is how many bots' tokens a node caches, and BotCacheAge how long it believes
+	// one: the bound on how late a change made without the API (hubbub bot on the store) takes
+	// effect on this node (defaults session.DefaultBotCacheSize, DefaultBotCacheAge). A change
+	// through the API empties every node's cache at once.
+	BotCacheSize int
+	BotCacheAge  time.Duration
 	// RoleFor, when set, gives a user who did not come with a token a role ("admin",
 	// "moderator" or "member") from their name and user id instead of their stored one, when
 	// it returns one; tests use it to make moderators. Token users' roles come from the tokens

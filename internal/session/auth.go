@@ -97,10 +97,9 @@ type identity struct {
 	user hubbub.User
 	// claims is the verified token, when the user came from one.
 	claims *auth.Claims
-	// bot is the bot the user is, when a bot's token signed it in, and botHash that token's
-	// SecretHash (botStill reads the bot again by it).
-	bot     *hubbub.Bot
-	botHash string
+	// bot is the bot the user is, when a bot's token signed it in: its token's hash and the
+	// bot as last read (an admin's change replaces it; botcache.go).
+	bot *liveBot
 }
 
 // mayJoin reports whether the identity's token allows room: a token's room grants, a bot's

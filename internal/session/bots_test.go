@@ -1,10 +1,14 @@
 package session_test
 
 import (
+	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"hubbub"
+	"hubbub/internal/auth"
+	"hubbub/internal/server"
 	"hubbub/internal/servertest"
 )
 
@@ -82,9 +86,13 @@ func TestBotTokenLimitsRooms(t *testing.T) {
 }
 
 // TestBotTokenRefused: a token no live bot holds is refused — unknown, rotated out, or its
-// bot deleted — and a signed-token server takes bot tokens too.
+// bot deleted (by an admin through the API) — and a signed-token server takes bot tokens too.
 func TestBotTokenRefused(t *testing.T) {
-	s := tokenServer(t)
+	v, err := auth.NewHMAC(tokenSecret, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := servertest.Start(t, servertest.Options{Server: server.Config{Tokens: v, APIKey: botAdminKey}})
 	const token = hubbub.BotTokenPrefix + "first"
 	b := newBot(t, s, "deployer", token, "*")
 	if w := hello(servertest.DialJSON(t, s, ""), "", token); w.Type() != "welcome" {
@@ -92,18 +100,28 @@ func TestBotTokenRefused(t *testing.T) {
 	}
 	expectError(t, hello(servertest.DialJSON(t, s, ""), "", hubbub.BotTokenPrefix+"unknown"), hubbub.ECodeUnauthorized, "bot token")
 
-	rotated := hubbub.SecretHash(hubbub.BotTokenPrefix + "second")
-	if _, err := s.Store.UpdateBot(t.Context(), b.User.ID, hubbub.BotChange{TokenHash: &rotated}); err != nil {
-		t.Fatal(err)
-	}
+	second := rotateBot(t, s, b.User.ID)
 	expectError(t, hello(servertest.DialJSON(t, s, ""), "", token), hubbub.ECodeUnauthorized, "bot token")
-	if w := hello(servertest.DialJSON(t, s, ""), "", hubbub.BotTokenPrefix+"second"); w.Type() != "welcome" {
+	if w := hello(servertest.DialJSON(t, s, ""), "", second); w.Type() != "welcome" {
 		t.Fatalf("the rotated token: %v", w)
 	}
-	if err := s.Store.DeleteBot(t.Context(), b.User.ID); err != nil {
-		t.Fatal(err)
+	if status, body := s.API("DELETE", "/api/bots/"+b.User.ID, botAdminKey, nil); status != http.StatusNoContent {
+		t.Fatalf("delete: %d %v", status, body)
 	}
-	expectError(t, hello(servertest.DialJSON(t, s, ""), "", hubbub.BotTokenPrefix+"second"), hubbub.ECodeUnauthorized, "bot token")
+	expectError(t, hello(servertest.DialJSON(t, s, ""), "", second), hubbub.ECodeUnauthorized, "bot token")
+}
+
+// botAdminKey is the API key of the servers whose bots an admin changes in these tests.
+const botAdminKey = "bots-admin-key"
+
+// rotateBot rotates the bot id's token through the API and returns the new one.
+func rotateBot(t *testing.T, s *servertest.Server, id string) string {
+	t.Helper()
+	status, body := s.API("POST", "/api/bots/"+id+"/token", botAdminKey, nil)
+	if status != http.StatusOK || body.Str("token") == "" {
+		t.Fatalf("rotate: %d %v", status, body)
+	}
+	return body.Str("token")
 }
 
 // TestBotOnTextProtocol: text clients see a bot's message as "name (bot): text", and a bot may
@@ -139,11 +157,11 @@ func TestBotOnTextProtocol(t *testing.T) {
 	}
 }
 
-// TestBotRevokedWhileConnected: a bot's connection that is already in its rooms is stopped at
-// its next write when an admin narrows its rooms (forbidden), then rotates its token or
-// deletes it (unauthorized, and the connection closes).
+// TestBotRevokedWhileConnected: when an admin narrows a bot's rooms, its connection leaves the
+// rooms no longer covered at once, without writing, and gets no further message of them; when
+// the admin rotates its token, the connection is told and closed with 1008 at once.
 func TestBotRevokedWhileConnected(t *testing.T) {
-	s := servertest.Start(t, servertest.Options{})
+	s := servertest.Start(t, servertest.Options{Server: server.Config{APIKey: botAdminKey}})
 	const token = hubbub.BotTokenPrefix + "live"
 	b := newBot(t, s, "ci", token, "builds", "deploy")
 	bot := servertest.DialJSON(t, s, "")
@@ -155,6 +173,91 @@ func TestBotRevokedWhileConnected(t *testing.T) {
 	if f := bot.Say("deploy", "d-1", "deploying"); f.Type() != "ack" {
 		t.Fatalf("send: %v", f)
 	}
+	alice := servertest.DialJSON(t, s, "alice")
+	alice.Join("deploy", nil)
+
+	if status, body := s.API("PATCH", "/api/bots/ci", botAdminKey, map[string]any{"rooms": []string{"builds"}}); status != http.StatusOK {
+		t.Fatalf("narrow: %d %v", status, body)
+	}
+	if f := bot.Await("left"); f.Str("room") != "deploy" {
+		t.Fatalf("the bot's connection after its rooms were narrowed: %v, want left deploy", f)
+	}
+	servertest.WaitMembers(t, s, "deploy", 1)
+	expectNoMessageOf(t, bot, "deploy", func() {
+		if f := alice.Say("deploy", "a-1", "secret plans"); f.Type() != "ack" {
+			t.Fatalf("alice's send: %v", f)
+		}
+	})
+	expectError(t, bot.Join("deploy", nil), hubbub.ECodeForbidden, "deploy")
+	if f := bot.Say("builds", "b-1", "build ok"); f.Type() != "ack" {
+		t.Fatalf("a send to a room still covered: %v", f)
+	}
+
+	rotateBot(t, s, b.User.ID)
+	expectError(t, bot.Await("error"), hubbub.ECodeUnauthorized, "no longer works")
+	if ce := bot.Closed(); ce == nil || ce.Code != 1008 {
+		t.Errorf("the connection of a rotated-out token: %v, want closed with 1008", ce)
+	}
+}
+
+// expectNoMessageOf runs say, which sends a message to room through a member on the same node
+// as c, and then checks that c, no longer in room, got no message of it (but its own, from
+// before): c's ping is answered after anything the room queued for it.
+func expectNoMessageOf(t *testing.T, c *servertest.JSONClient, room string, say func()) {
+	t.Helper()
+	say()
+	c.Send(servertest.Frame{"type": "ping", "id": "after-" + room})
+	c.AwaitFunc("pong", func(f servertest.Frame) bool {
+		if f.Type() == "message" && f.Str("room") == room && f.Str("from") != "ci" {
+			t.Errorf("got %v from room %s after leaving it", f, room)
+		}
+		return f.Type() == "pong"
+	})
+}
+
+// TestBotDeletedWhileConnected: deleting a bot closes its connections at once, on both
+// protocols, with 1008, before they write anything.
+func TestBotDeletedWhileConnected(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{Server: server.Config{APIKey: botAdminKey}})
+	const token = hubbub.BotTokenPrefix + "doomed"
+	newBot(t, s, "doomed", token, hubbub.DefaultRoom)
+	bot := servertest.DialJSON(t, s, "")
+	if w := hello(bot, "", token); w.Type() != "welcome" {
+		t.Fatalf("hello: %v", w)
+	}
+	bot.Join(hubbub.DefaultRoom, nil)
+	text := servertest.NewTextClient(t, servertest.Dial(t, s.WS+"?token="+token, "", nil))
+	text.Say("ignored")
+	text.Say("ready") // its first message: named and followed once the JSON connection sees it
+	if m := bot.Messages(hubbub.DefaultRoom, 1)[0]; m.Str("text") != "ready" {
+		t.Fatalf("the JSON connection got %v, want the text connection's message", m)
+	}
+
+	if status, body := s.API("DELETE", "/api/bots/doomed", botAdminKey, nil); status != http.StatusNoContent {
+		t.Fatalf("delete: %d %v", status, body)
+	}
+	expectError(t, bot.Await("error"), hubbub.ECodeUnauthorized, "no longer works")
+	if ce := bot.Closed(); ce == nil || ce.Code != 1008 {
+		t.Errorf("the JSON connection of a deleted bot: %v, want closed with 1008", ce)
+	}
+	if ce := text.Closed(); ce == nil || ce.Code != 1008 || !strings.Contains(ce.Text, "no longer works") {
+		t.Errorf("the text connection of a deleted bot: %v, want closed with 1008", ce)
+	}
+}
+
+// TestBotChangedInTheStore: a change made on the store directly (hubbub bot, without the API)
+// tells no node; it takes effect at the bot's next write once the node's cache forgets the bot
+// (--bot-cache-age, here at once).
+func TestBotChangedInTheStore(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{Server: server.Config{BotCacheAge: time.Nanosecond}})
+	const token = hubbub.BotTokenPrefix + "cli"
+	b := newBot(t, s, "ci", token, "builds", "deploy")
+	bot := servertest.DialJSON(t, s, "")
+	if w := hello(bot, "", token); w.Type() != "welcome" {
+		t.Fatalf("hello: %v", w)
+	}
+	bot.Join("builds", nil)
+	bot.Join("deploy", nil)
 	rooms := []string{"builds"}
 	if _, err := s.Store.UpdateBot(t.Context(), b.User.ID, hubbub.BotChange{Rooms: &rooms}); err != nil {
 		t.Fatal(err)

@@ -27,6 +27,8 @@ type jsonSession struct {
 	id       identity     // who the connection acts for, from hello
 	expiry   expiry
 	online   *hub.Online // this connection's part in its user's presence, from hello
+	// unfollowBot ends following a bot's changes (bots.go), for a bot's connection.
+	unfollowBot func()
 }
 
 // newJSONSession starts a session; creds are what the upgrade request carried.
@@ -156,6 +158,7 @@ func (j *jsonSession) hello(ctx context.Context, f *wire.ClientFrame, nameErr er
 		j.online = j.svc.hub.Connect(m.UserID)
 	}
 	j.member, j.claims, j.id = m, id.claims, id
+	j.followBot()
 	j.expiry.stop()
 	if id.claims != nil {
 		j.expiry.arm(j.p, id.claims.ExpiresAt)
@@ -217,6 +220,10 @@ func (j *jsonSession) join(ctx context.Context, f *wire.ClientFrame) {
 	if _, err := j.svc.hub.Join(ctx, req); err != nil {
 		j.rooms.remove(f.Room)
 		j.fail(err, f)
+		return
+	}
+	if j.botLostRoom(f.Room) {
+		j.fail(forbidden(f.Room), f)
 		return
 	}
 	if member {
@@ -413,6 +420,9 @@ func page(room string, msgs []hubbub.Entry, more bool, filesURL string) wire.His
 // End implements Session.
 func (j *jsonSession) End() {
 	j.expiry.stop()
+	if j.unfollowBot != nil {
+		j.unfollowBot()
+	}
 	if j.member != nil {
 		j.svc.hub.Detach(j.member)
 	}

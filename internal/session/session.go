@@ -61,6 +61,11 @@ type Config struct {
 	Metrics *metrics.Metrics
 	// Commands runs slash commands; nil: the server has none (a command frame is not_found).
 	Commands CommandRunner
+	// BotCacheSize is how many bot tokens the node caches (0: DefaultBotCacheSize), and
+	// BotCacheAge how long a cached bot is believed (0: DefaultBotCacheAge): the bound on how
+	// late a change the broker did not carry takes effect (botcache.go).
+	BotCacheSize int
+	BotCacheAge  time.Duration
 }
 
 // closePolicyViolation is the close code (RFC 6455 §7.4.1) a session closes with when a client
@@ -97,6 +102,8 @@ type Session interface {
 type Service struct {
 	cfg Config
 	hub *hub.Hub
+	// bots caches bots' tokens and follows the bots' live connections (botcache.go).
+	bots bots
 }
 
 // New returns a service whose sessions act on h.

@@ -22,6 +22,10 @@ type textSession struct {
 	claims  *auth.Claims // the verified token, when the user came with one
 	expiry  expiry
 	online  *hub.Online // this connection's part in its user's presence, once named
+	// bot is the bot the connection signed in as, if any, and unfollowBot ends following
+	// its changes (bots.go).
+	bot         *liveBot
+	unfollowBot func()
 }
 
 // newTextSession starts a session; creds are what the upgrade request carried. When the server
@@ -57,6 +61,9 @@ func (t *textSession) Handle(data []byte) {
 	text := hubbub.CleanText(string(data))
 	if text == "" {
 		return // the original dropped nothing, but broadcast "name: "; an empty line says nothing
+	}
+	if t.bot != nil && !t.botStill() {
+		return
 	}
 	ok, abusive := t.limiter.allow()
 	if abusive {
@@ -99,6 +106,9 @@ func (t *textSession) setName(name string) {
 		return
 	}
 	t.member, t.claims = m, id.claims
+	if id.bot != nil {
+		t.followBot(id.bot)
+	}
 	t.online = t.svc.hub.Connect(m.UserID)
 	if id.claims != nil {
 		t.expiry.arm(t.p, id.claims.ExpiresAt)
@@ -118,6 +128,9 @@ func (t *textSession) refuse(reason string, code int) {
 // End implements Session.
 func (t *textSession) End() {
 	t.expiry.stop()
+	if t.unfollowBot != nil {
+		t.unfollowBot()
+	}
 	if t.member != nil {
 		t.svc.hub.Leave(hubbub.DefaultRoom, t.member)
 		t.online.End()

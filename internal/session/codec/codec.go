@@ -72,6 +72,9 @@ func (jsonFrames) MemberKicked(ev hubbub.Event, b hubbub.MemberKicked) []byte {
 // its next send.
 func (jsonFrames) SanctionChanged(hubbub.Event, hubbub.SanctionChanged) []byte { return nil }
 
+// BotChanged is no client's: the sessions act on it (it never reaches a connection's queue).
+func (jsonFrames) BotChanged(hubbub.Event, hubbub.BotChanged) []byte { return nil }
+
 // UserNotified is the frame of a user's notice: room (a room added to or changed in their
 // list), unroom (taken out) or read (a read position moved).
 func (jsonFrames) UserNotified(_ hubbub.Event, b hubbub.UserNotified) []byte {
@@ -188,3 +191,4 @@ func (textFrames) PresenceReported(hubbub.Event, hubbub.PresenceReported) []byte
 func (textFrames) PresenceRequested(hubbub.Event, hubbub.PresenceRequested) []byte { return nil }
 func (textFrames) SanctionChanged(hubbub.Event, hubbub.SanctionChanged) []byte     { return nil }
 func (textFrames) UserNotified(hubbub.Event, hubbub.UserNotified) []byte           { return nil }
+func (textFrames) BotChanged(hubbub.Event, hubbub.BotChanged) []byte               { return nil }
