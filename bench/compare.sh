@@ -21,6 +21,8 @@
 #                   Centrifugo out (its columns then show –)
 #   --only LIST     comma-separated scenarios to run (idle,fanout100,fanoutmax,rooms02,
 #                   rooms05,storm,ingress,cluster,rolling,floor; default all)
+#   --cluster-rooms N  rooms of 10 members in the cluster and rolling runs (default 1000, at
+#                   0.2 msg/s per member; not with --quick; a busy machine may need fewer)
 # Environment: HUBBUB_POSTGRES, a PostgreSQL URL: ingress is also run on PostgreSQL. The
 # cluster and rolling runs need PostgreSQL: HUBBUB_POSTGRES, else the one .ci/postgres.sh
 # prepares; each run gets a fresh schema of its own (dropped after it), NATS is a nats-server
@@ -40,6 +42,7 @@ BASELINE="$ROOT/../shared/baseline"
 CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/hubbub-compare"
 CF_BIN=""
 ONLY="idle,fanout100,fanoutmax,rooms02,rooms05,storm,ingress,cluster,rolling,floor"
+CLUSTER_ROOMS=1000
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--quick) QUICK=1 ;;
@@ -49,12 +52,14 @@ while [ $# -gt 0 ]; do
 	--cache) CACHE=${2:?--cache needs a directory}; shift ;;
 	--centrifugo) CF_BIN=${2:?--centrifugo needs a binary}; shift ;;
 	--only) ONLY=${2:?--only needs a list}; shift ;;
-	-h | --help) sed -n '2,32p' "$0"; exit 0 ;;
+	--cluster-rooms) CLUSTER_ROOMS=${2:?--cluster-rooms needs a number}; shift ;;
+	-h | --help) sed -n '2,31p' "$0"; exit 0 ;;
 	*) die "unknown argument $1 (see --help)" ;;
 	esac
 	shift
 done
 case "$IDLE_CONNS" in '' | *[!0-9]*) die "--idle-conns wants a number, got $IDLE_CONNS" ;; esac
+case "$CLUSTER_ROOMS" in '' | *[!0-9]* | 0) die "--cluster-rooms wants a positive number, got $CLUSTER_ROOMS" ;; esac
 [ -d "$BASELINE/seedchat" ] || die "no $BASELINE/seedchat: pass --baseline DIR"
 [ -f "$BASELINE/centrifugo-config.json" ] || die "no $BASELINE/centrifugo-config.json: pass --baseline DIR"
 command -v taskset >/dev/null || die "taskset is needed (util-linux)"
@@ -338,8 +343,8 @@ else
 	ROOMS="--scenario rooms --rooms 1000 --members 10 --duration 10s --drain 3s --sources 4"
 	STORM="--scenario storm --rooms 100 --members 100 --rate 200 --duration 15s --storm-after 3s --drain 5s --sources 4 --ready-timeout 60s"
 	INGRESS="--scenario ingress --rooms 1000 --senders 10 --duration 10s --drain 5s --sources 4"
-	CLUSTER="--scenario rooms --rooms 1000 --members 10 --duration 10s --drain 5s --sources 4 --member-rate 0.2"
-	ROLLING="--rooms 1000 --members 10 --rate 2000 --duration 15s --storm-after 5s --drain 5s --sources 4 --ready-timeout 60s"
+	CLUSTER="--scenario rooms --rooms $CLUSTER_ROOMS --members 10 --duration 10s --drain 5s --sources 4 --member-rate 0.2"
+	ROLLING="--rooms $CLUSTER_ROOMS --members 10 --rate $((CLUSTER_ROOMS * 2)) --duration 15s --storm-after 5s --drain 5s --sources 4 --ready-timeout 60s"
 	FLOOR_TIME=200000x
 fi
 RESTART="p=\$(cat '$PIDFILE'); kill -TERM \$p; i=0; while kill -0 \$p 2>/dev/null && [ \$i -lt 300 ]; do sleep 0.05; i=\$((i+1)); done; '$OUT/run/start-hubbub.sh'"
