@@ -293,6 +293,7 @@ rolling_bench() {
 #!/bin/sh
 p=\$(cat '$OUT/run/node-1.pid'); kill -TERM \$p; i=0
 while kill -0 \$p 2>/dev/null && [ \$i -lt 300 ]; do sleep 0.05; i=\$((i+1)); done
+kill -KILL \$p 2>/dev/null || true # past 15 s: its port must be free for the new process
 END_OF_SCRIPT
 	chmod +x "$OUT/run/stop-node-1.sh"
 	local restart="'$OUT/run/stop-node-1.sh'; '$OUT/run/start-node-1.sh'"
