@@ -26,11 +26,51 @@ func RoomKey(room string) string {
 // so 'key.word' never reads as another room's word.
 const roomSep = '.'
 
+// classSep ends a room's key in the lexeme of a message's length class (ClassLexeme): no
+// token holds it either, and it sorts apart from roomSep, so no word's prefix reaches it.
+const classSep = '#'
+
+// MaxLengthClass is the highest length class (LengthClass).
+const MaxLengthClass = 23
+
+// LengthClass returns the length class of a message of n tokens (n > 0), 1…MaxLengthClass:
+// n itself up to 16 tokens, then wider bands (17–20, 21–24, 25–32, 33–48, 49–64, 65–128,
+// longer). Relevance on PostgreSQL ranks the shorter class first, then by ts_rank within a
+// class, so that a search reads the matches of the best classes only, not every match
+// (internal/postgres searchRelevance); the bands keep the classes few for a long message,
+// which a chat rarely has.
+func LengthClass(n int) int {
+	switch {
+	case n <= 16:
+		return max(n, 1)
+	case n <= 24:
+		return 17 + (n-17)/4
+	case n <= 32:
+		return 19
+	case n <= 48:
+		return 20
+	case n <= 64:
+		return 21
+	case n <= 128:
+		return 22
+	}
+	return MaxLengthClass
+}
+
+// ClassLexeme returns the tsquery literal of the lexeme that TSVectorIn adds to every vector
+// of the room of key whose text is of length class c: 'key#c', c in two digits.
+func ClassLexeme(key string, c int) string {
+	b := append([]byte{'\''}, appendTSLexemeBody(nil, []byte(key))...)
+	b = append(b, classSep, byte('0'+c/10%10), byte('0'+c%10), '\'')
+	return string(b)
+}
+
 // TSVectorIn returns the tokens of text as a PostgreSQL tsvector literal, for `$1::tsvector`,
 // each lexeme the room's key (RoomKey), roomSep and the token, with the token's positions (1,
 // 2, …): the positions make "<->" match adjacent tokens, and no PostgreSQL parser or
-// dictionary sees the text. It runs on every append, so it allocates a few buffers per text,
-// not one per token.
+// dictionary sees the text. A text with tokens also gets the lexeme of its length class
+// (ClassLexeme, without a position: no phrase can reach it; ts_rank counts it as one more
+// token). It runs on every append, so it allocates a few buffers per text, not one per token.
 func TSVectorIn(key, text string) string {
 	n := len(text)/4 + 1 // tokens, about, for a text of words
 	v := tsBuilder{words: make([]byte, 0, len(text)), ends: make([]int32, 0, n), toks: make([]int32, 0, n)}
@@ -106,7 +146,11 @@ func (v *tsBuilder) literal(key string) string {
 		pos[next[id]] = int32(i + 1)
 		next[id]++
 	}
-	b := make([]byte, 0, len(v.words)+n*(len(key)+5)+len(v.toks)*4)
+	b := make([]byte, 0, len(v.words)+(n+1)*(len(key)+5)+len(v.toks)*4)
+	c := LengthClass(len(v.toks))
+	b = append(b, '\'')
+	b = append(b, key...)
+	b = append(b, classSep, byte('0'+c/10%10), byte('0'+c%10), '\'', ' ')
 	start := int32(0)
 	for l, end := range v.ends {
 		if l > 0 {

@@ -7,8 +7,8 @@ import (
 )
 
 // TestTSVectorIn: each distinct token once, led by the room's key, with its positions in
-// order (at most 256, as PostgreSQL keeps); a text of many distinct tokens (past the linear
-// search) gives what Tokens says.
+// order (at most 256, as PostgreSQL keeps), after the lexeme of the text's length class; a
+// text of many distinct tokens (past the linear search) gives what Tokens says.
 func TestTSVectorIn(t *testing.T) {
 	k := RoomKey("general")
 	if len(k) != 7 || strings.Trim(k, "0123456789abcdefghijklmnopqrstuv") != "" {
@@ -18,8 +18,8 @@ func TestTSVectorIn(t *testing.T) {
 		t.Errorf("RoomKey not a function of the name: %q, %q", RoomKey("general"), RoomKey("random"))
 	}
 	for _, c := range []struct{ text, want string }{
-		{"Café café au LAIT", "'K.cafe':1,2 'K.au':3 'K.lait':4"},
-		{"我们聊天", "'K.我':1 'K.们':2 'K.聊':3 'K.天':4"},
+		{"Café café au LAIT", "'K#04' 'K.cafe':1,2 'K.au':3 'K.lait':4"},
+		{"我们聊天", "'K#04' 'K.我':1 'K.们':2 'K.聊':3 'K.天':4"},
 		{"", ""},
 		{"!!", ""},
 	} {
@@ -36,7 +36,7 @@ func TestTSVectorIn(t *testing.T) {
 		words = append(words, fmt.Sprint("w", i%150))
 	}
 	text := strings.Join(words, " ")
-	var want []string
+	want := []string{"'K#23'"}
 	for i := range 150 {
 		pos := fmt.Sprint(i + 1)
 		if i < 50 {
@@ -46,6 +46,25 @@ func TestTSVectorIn(t *testing.T) {
 	}
 	if got := TSVectorIn("K", text); got != strings.Join(want, " ") {
 		t.Errorf("150 distinct tokens:\n got %s\nwant %s", got, strings.Join(want, " "))
+	}
+}
+
+// TestLengthClass: every length has a class, 1…MaxLengthClass, never lower for a longer
+// text, the length itself up to 16; ClassLexeme names it as TSVectorIn writes it.
+func TestLengthClass(t *testing.T) {
+	prev := 0
+	for n := 1; n <= MaxTokens+1; n++ {
+		c := LengthClass(n)
+		if c < prev || c < 1 || c > MaxLengthClass || n <= 16 && c != n {
+			t.Fatalf("LengthClass(%d) = %d after %d", n, c, prev)
+		}
+		prev = c
+	}
+	if prev != MaxLengthClass {
+		t.Errorf("the longest text's class %d, want %d", prev, MaxLengthClass)
+	}
+	if got := ClassLexeme("K", 7); got != "'K#07'" || !strings.HasPrefix(TSVectorIn("K", "a b c d e f g"), got+" ") {
+		t.Errorf("ClassLexeme(K, 7) = %s; vector %s", got, TSVectorIn("K", "a b c d e f g"))
 	}
 }
 

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"sync/atomic"
@@ -136,12 +137,14 @@ func backfillSearch(ctx context.Context, pool *pgxpool.Pool) error {
 }
 
 // Search returns one page of the messages of q.Rooms that match q.Text (hubbub.Searcher).
-// Each room is searched with its own tsquery (its key before every word, see searchDoc), for
-// its first Limit+1 hits in the order; the page is the first Limit of all rooms' hits, each
-// read from messages in its current state. Newest first, a room's newest rows are read in
-// time order while they are dense in hits (searchNewest); by relevance, and newest first for
-// a word too rare for that, the room's hits come from the GIN index, which reads only that
-// room's entries of the words (a prefix expands into that room's words alone).
+// Each room is searched with its own tsquery (its key before every word, see searchDoc); the
+// page is the first Limit of the rooms' hits, each read from messages in its current state.
+// Newest first, each room's first Limit+1 hits are found: its newest rows are read in time
+// order while they are dense in hits, and for a word too rare for that the room's hits come
+// from the GIN index, which reads only that room's entries of the words (a prefix expands
+// into that room's words alone) (searchNewest). By relevance, the rooms' hits are read one
+// length class at a time through the GIN index, shortest first, until a page is found
+// (searchRelevance).
 func (s *Store) Search(ctx context.Context, q hubbub.SearchQuery) (hubbub.SearchPage, error) {
 	if err := s.guard.Begin(ctx, sqlstore.OpSearch); err != nil {
 		return hubbub.SearchPage{}, err
@@ -166,7 +169,7 @@ func (s *Store) Search(ctx context.Context, q hubbub.SearchQuery) (hubbub.Search
 	sq.where(q)
 	var keys []fulltext.Key
 	if p.Relevance {
-		keys, err = s.searchIndex(ctx, sq, allRooms(len(rooms)))
+		keys, err = s.searchRelevance(ctx, sq)
 	} else {
 		keys, err = s.searchNewest(ctx, sq)
 	}
@@ -360,37 +363,78 @@ func (s *Store) searchInOrder(ctx context.Context, sq *roomSearch, in []int, cap
 	return keys, hits, more, err
 }
 
-// searchIndex returns the keys of the first Limit+1 hits in the order of each room of sq
+// searchIndex returns the keys of the first Limit+1 hits newest first of each room of sq
 // numbered in, found through the GIN index (each room's own entries of its tsquery; OFFSET 0
-// keeps the room's time-ordered index out of the plan) and, by relevance, ranked by ts_rank
-// normalized by the log of the message's length.
+// keeps the room's time-ordered index out of the plan).
 func (s *Store) searchIndex(ctx context.Context, sq *roomSearch, in []int) ([]fulltext.Key, error) {
 	rooms, queries := make([]string, len(in)), make([]string, len(in))
 	for j, i := range in {
 		rooms[j], queries[j] = sq.rooms[i], sq.queries[i]
 	}
 	args, arg := sq.statement()
-	rank, order := "0::float8", ""
-	if sq.p.Relevance {
-		rank, order = "-ts_rank(s.doc, r.q, 1)::float8", "z.rank, "
-	}
-	query := `SELECT r.room, x.seq, x.created_at, x.rank
+	query := `SELECT r.room, x.seq, x.created_at
 		FROM unnest(` + arg(rooms) + `::text[], ` + arg(queries) + `::tsquery[]) AS r(room, q)
-		CROSS JOIN LATERAL (SELECT z.seq, z.created_at, z.rank FROM (
-			SELECT s.room, s.seq, s.created_at, ` + rank + ` AS rank FROM message_search s WHERE s.doc @@ r.q` + sq.filter + ` OFFSET 0) AS z
-			WHERE z.room = r.room` + sq.after + `
-			ORDER BY ` + order + `z.created_at DESC, z.seq DESC LIMIT ` + arg(sq.p.Limit+1) + `) AS x`
-	rows, _ := s.pool.Query(ctx, query, *args...)
+		CROSS JOIN LATERAL (SELECT z.seq, z.created_at FROM (
+			SELECT s.room, s.seq, s.created_at FROM message_search s WHERE s.doc @@ r.q` + sq.filter + ` OFFSET 0) AS z
+			WHERE z.room = r.room
+			ORDER BY z.created_at DESC, z.seq DESC LIMIT ` + arg(sq.p.Limit+1) + `) AS x`
+	return s.searchKeys(ctx, query, *args, false)
+}
+
+// searchKeys runs query, whose rows are a hit's room, seq and time, and with rank also its
+// rank, and returns their keys.
+func (s *Store) searchKeys(ctx context.Context, query string, args []any, rank bool) ([]fulltext.Key, error) {
+	rows, _ := s.pool.Query(ctx, query, args...)
 	var keys []fulltext.Key
 	var k fulltext.Key
 	var seq int64
 	var at time.Time
-	_, err := pgx.ForEachRow(rows, []any{&k.Room, &seq, &at, &k.Rank}, func() error {
+	dest := []any{&k.Room, &seq, &at, &k.Rank}
+	if !rank {
+		dest = dest[:3]
+	}
+	_, err := pgx.ForEachRow(rows, dest, func() error {
 		k.Seq, k.TimeMS = uint64(seq), at.UnixMilli()
 		keys = append(keys, k)
 		return nil
 	})
 	return keys, err
+}
+
+// searchRelevance returns the keys of the first Limit+1 hits by relevance of all the rooms
+// of sq. A hit's rank is its message's length class (fulltext.LengthClass: the shorter
+// first) less its ts_rank normalized by the log of its length and scaled into [0, 1) (flags
+// 1|32): the class first, then ts_rank, which for a word found once in each message mostly
+// says the same. Ranking every match would read the heap row of each (a common word: tens
+// of rows in every room, each on a page of its own, since a room's rows are spread over the
+// table in time order); here the classes are read one at a time, shortest first, each
+// room's hits of class c found through the GIN index by the room's tsquery and its class
+// lexeme (fulltext.ClassLexeme), and the statement stops once a page of hits is found: the
+// classes come in order (the ordered generate_series), so the sort of the hits is an
+// Incremental Sort on the class, whose LIMIT ends the loop over the classes. A cursor's rank
+// says the class to start from.
+func (s *Store) searchRelevance(ctx context.Context, sq *roomSearch) ([]fulltext.Key, error) {
+	classes := make([]string, len(sq.rooms))
+	for i, r := range sq.rooms {
+		cl := fulltext.ClassLexeme(fulltext.RoomKey(r), 0)
+		classes[i] = cl[:len(cl)-3] // 'key# — each class adds its two digits and the quote
+	}
+	first := 1
+	if k := sq.p.After; k != nil {
+		first = min(max(int(math.Ceil(k.Rank)), 1), fulltext.MaxLengthClass)
+	}
+	args, arg := sq.statement()
+	query := `SELECT z.room, z.seq, z.created_at, z.rank
+		FROM (SELECT c FROM generate_series(` + arg(first) + `::int, ` + arg(fulltext.MaxLengthClass) + `::int) AS c ORDER BY c) AS cc
+		CROSS JOIN LATERAL (SELECT y.room, y.seq, y.created_at, cc.c - y.t AS rank
+			FROM unnest(` + arg(sq.rooms) + `::text[], ` + arg(sq.queries) + `::tsquery[], ` + arg(classes) + `::text[]) AS r(room, q, k)
+			CROSS JOIN LATERAL (
+				SELECT s.room, s.seq, s.created_at, ts_rank(s.doc, r.q, 33)::float8 AS t FROM message_search s
+				WHERE s.doc @@ (r.q && (r.k || lpad(cc.c::text, 2, '0') || '''')::tsquery)` + sq.filter + ` OFFSET 0) AS y
+			WHERE y.room = r.room) AS z
+		WHERE true` + sq.after + `
+		ORDER BY cc.c, z.rank, z.created_at DESC, z.room COLLATE "C", z.seq DESC LIMIT ` + arg(sq.p.Limit+1)
+	return s.searchKeys(ctx, query, *args, true)
 }
 
 // searchPage reads the messages of keys, in their order and current state, into a page.

@@ -11,13 +11,14 @@ import (
 const searchBenchRooms, searchBenchMessages = 1000, 1_000_000
 
 // searchBenchSchema is the schema that keeps the search benchmark's data between runs, named
-// after the index's format (lexemes led by their room's key; the schema hubbub_search_bench
-// of the format before may be dropped).
-const searchBenchSchema = "hubbub_search_bench_keyed"
+// after the index's format (lexemes led by their room's key, and a length class: migration
+// 0012; the schemas hubbub_search_bench and hubbub_search_bench_keyed of the formats before
+// may be dropped).
+const searchBenchSchema = "hubbub_search_bench_classed"
 
 // searchBenchURL returns the URL of a schema holding searchBenchMessages messages from
 // storetest.SearchCorpus in searchBenchRooms rooms, indexed as the append batch indexes them,
-// building it on first use (minutes; DROP SCHEMA hubbub_search_bench_keyed CASCADE to build again).
+// building it on first use (minutes; DROP SCHEMA hubbub_search_bench_classed CASCADE to build again).
 func searchBenchURL(b *testing.B) string {
 	base := serverURL(b)
 	u := withParam(base, "search_path", searchBenchSchema)

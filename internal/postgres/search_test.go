@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"hubbub"
+	"hubbub/internal/fulltext"
 )
 
 // TestMigrateToSearch: a database of schema 5 (before the search index) has its messages
@@ -210,5 +211,116 @@ func TestSearchNewestRoutes(t *testing.T) {
 				t.Errorf("%+v, limit %d: hits %v, want %v", c, limit, got, want)
 			}
 		}
+	}
+}
+
+// TestSearchRelevanceClasses: by relevance the hits come by length class, shortest first
+// (one class per length up to 16 tokens, then bands, the longest past 128 tokens), within a
+// class the word twice before once, each hit once across pages whatever the page size, with
+// and without a filter, across rooms.
+func TestSearchRelevanceClasses(t *testing.T) {
+	s, _ := openTest(t, Options{})
+	ctx := t.Context()
+	type hit struct{ id, from string }
+	var all []hit
+	add := func(room, from string, tokens int, twice bool) {
+		t.Helper()
+		words := []string{"needle"}
+		if twice {
+			words = append(words, "needle")
+		}
+		for len(words) < tokens {
+			words = append(words, fmt.Sprint("hay", len(words)))
+		}
+		e, _, err := s.Append(ctx, hubbub.Entry{Room: room, From: from, Text: strings.Join(words, " ")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, hit{e.ID, from})
+		if _, _, err := s.Append(ctx, hubbub.Entry{Room: room, From: from, Text: "hay only"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, n := range []int{40, 3, 200, 17, 5, 3, 1, 70, 16, 20, 2, 130, 9} {
+		add([]string{"a", "b", "c"}[n%3], []string{"ann", "bob"}[n%2], n, false)
+	}
+	add("a", "ann", 3, true) // the word twice in 3 tokens: first of its class
+	class := func(text string) int { return fulltext.LengthClass(len(fulltext.Tokens(text))) }
+	for _, limit := range []int{1, 2, 5, 50} {
+		for _, user := range []string{"", "ann"} {
+			q := hubbub.SearchQuery{Rooms: []string{"a", "b", "c"}, Text: "needle", Order: hubbub.SearchRelevance, Limit: limit, User: user}
+			var got []hubbub.SearchHit
+			for range 40 {
+				p, err := s.Search(ctx, q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, p.Hits...)
+				if p.Next == "" {
+					break
+				}
+				q.Cursor = p.Next
+			}
+			want := map[string]bool{}
+			for _, h := range all {
+				if user == "" || h.from == user {
+					want[h.id] = true
+				}
+			}
+			seen := map[string]bool{}
+			for i, h := range got {
+				if seen[h.Message.ID] || !want[h.Message.ID] {
+					t.Errorf("limit %d, user %q: hit %q twice or not a match", limit, user, h.Message.Text)
+				}
+				seen[h.Message.ID] = true
+				if i == 0 {
+					continue
+				}
+				a, b := got[i-1].Message.Text, h.Message.Text
+				if ca, cb := class(a), class(b); ca > cb || ca == cb && strings.Count(b, "needle") > strings.Count(a, "needle") {
+					t.Errorf("limit %d, user %q: %q (class %d) before %q (class %d)", limit, user, a, ca, b, cb)
+				}
+			}
+			if len(seen) != len(want) {
+				t.Errorf("limit %d, user %q: %d hits, want %d", limit, user, len(seen), len(want))
+			}
+		}
+	}
+}
+
+// TestMigrateToLengthClass: a database whose vectors lack the length class's lexeme (schema
+// 11) has its index emptied by migration 0012 and rebuilt by the first Open after it: an old
+// message is found by relevance, and its vector holds its class.
+func TestMigrateToLengthClass(t *testing.T) {
+	u := freshSchema(t)
+	ms, err := loadMigrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ms[11].Name != "0012_search_length_class.sql" {
+		t.Fatalf("migration 12 is %q", ms[11].Name)
+	}
+	adminExec(t, u, `CREATE TABLE schema_migrations (version integer NOT NULL PRIMARY KEY, name text NOT NULL,
+		applied_at timestamptz NOT NULL DEFAULT now())`)
+	for _, m := range ms[:11] {
+		adminExec(t, u, m.SQL)
+		adminExec(t, u, `INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`, m.Version, m.Name)
+	}
+	key := fulltext.RoomKey("old")
+	adminExec(t, u, `INSERT INTO rooms (name, last_seq, last_message_no) VALUES ('old', 1, 1)`)
+	adminExec(t, u, `INSERT INTO messages (room, seq, id, sender, user_id, text, created_at, deleted, message_no)
+		VALUES ('old', 1, 'a', 'ann', 'ann', 'Café au lait', '2026-01-02T00:00:01Z', false, 1)`)
+	adminExec(t, u, `INSERT INTO message_search (room, seq, created_at, user_id, doc)
+		VALUES ('old', 1, '2026-01-02T00:00:01Z', 'ann', $1::tsvector)`, "'"+key+".cafe':1 '"+key+".au':2 '"+key+".lait':3")
+	adminExec(t, u, `UPDATE search_backfill SET done = true`)
+
+	s := openAt(t, u, Options{})
+	p, err := s.Search(t.Context(), hubbub.SearchQuery{Rooms: []string{"old"}, Text: "caf lait", Order: hubbub.SearchRelevance})
+	if err != nil || len(p.Hits) != 1 || p.Hits[0].Message.ID != "a" {
+		t.Errorf("an old message by relevance after the migration: %+v, %v", p, err)
+	}
+	var classed bool
+	if err := s.pool.QueryRow(t.Context(), `SELECT doc @@ $1::tsquery FROM message_search`, fulltext.ClassLexeme(key, 3)).Scan(&classed); err != nil || !classed {
+		t.Errorf("the rebuilt vector holds its class: %v, %v", classed, err)
 	}
 }
