@@ -51,6 +51,8 @@ type serveFlags struct {
 	logRepeatWindow, sqliteBusyTimeout    time.Duration
 	shutdownTimeout, pruneEvery           time.Duration
 	sqliteCheckTimeout                    time.Duration
+	sqliteSearchLag                       int
+	sqliteSearchDelay                     time.Duration
 	retention                             hubbub.Retention
 	origins, subprotocols                 listFlag
 	srv                                   server.Config
@@ -76,6 +78,8 @@ func newServeFlags(fs *flag.FlagSet) *serveFlags {
 	fs.DurationVar(&f.sqliteBusyTimeout, "sqlite-busy-timeout", sqlite.DefaultBusyTimeout, "how long a write to --data waits for a lock another process holds on the file before it fails")
 	fs.BoolVar(&f.sqliteSkipCheck, "sqlite-skip-check", false, "open --data without the integrity check (PRAGMA quick_check) that refuses a damaged file at start")
 	fs.DurationVar(&f.sqliteCheckTimeout, "sqlite-check-timeout", sqlite.DefaultCheckTimeout, "longest the integrity check of --data may take at start; a file not checked by then is used unchecked, with a warning")
+	fs.IntVar(&f.sqliteSearchLag, "sqlite-search-lag", sqlite.DefaultSearchLag, fmt.Sprintf("messages the search index of --data may lag behind the appends before they are indexed together (0 = in each append's transaction; at most %d); a search never misses them", sqlite.MaxSearchLag))
+	fs.DurationVar(&f.sqliteSearchDelay, "sqlite-search-delay", sqlite.DefaultSearchDelay, "longest a message waits to be indexed for search when fewer than --sqlite-search-lag wait (0 = until then, or until a search)")
 	fs.StringVar(&f.postgres, "postgres", "", "PostgreSQL URL for history shared by several nodes, e.g. postgres://user:pass@host/db (replaces --data)")
 	f.nats.bind(fs)
 	fs.IntVar(&h.PresenceLimit, "presence-limit", 500, "rooms with more connections on this node stop announcing joins and leaves, and joined lists this many names")
@@ -192,6 +196,9 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 	}
 	if f.sqliteWALPages < 1 || f.sqliteWALPages > sqlite.MaxWALPages {
 		return usageError(fmt.Sprintf("invalid --sqlite-wal-pages %d: want 1 to %d%s", f.sqliteWALPages, sqlite.MaxWALPages, sources.from("sqlite-wal-pages")))
+	}
+	if f.sqliteSearchLag > sqlite.MaxSearchLag {
+		return usageError(fmt.Sprintf("invalid --sqlite-search-lag %d: want 0 to %d%s", f.sqliteSearchLag, sqlite.MaxSearchLag, sources.from("sqlite-search-lag")))
 	}
 	var hmac *auth.HMAC
 	if f.tokenSecret != "" {
@@ -374,7 +381,8 @@ func openStore(ctx context.Context, f *serveFlags, log *slog.Logger) (hubbub.Sto
 		return s, nil
 	}
 	s, err := sqlite.Open(f.data, sqlite.Options{Retention: f.retention, Logger: log, WALPages: f.sqliteWALPages,
-		SkipCheck: f.sqliteSkipCheck, CheckTimeout: f.sqliteCheckTimeout, BusyTimeout: f.sqliteBusyTimeout})
+		SkipCheck: f.sqliteSkipCheck, CheckTimeout: f.sqliteCheckTimeout, BusyTimeout: f.sqliteBusyTimeout,
+		SearchLag: orNone(f.sqliteSearchLag), SearchDelay: orNone(f.sqliteSearchDelay)})
 	if errors.Is(err, sqlite.ErrDamaged) {
 		return nil, fmt.Errorf("open store: %w; or start on the damaged file with --sqlite-skip-check (reads of its damaged part will fail)", err)
 	}
@@ -415,4 +423,13 @@ func storeName(f *serveFlags) string {
 		return "postgres"
 	}
 	return "sqlite:" + f.data
+}
+
+// orNone maps a flag's 0 ("none") to the -1 that says so to an Options field whose 0 is
+// its default.
+func orNone[T int | time.Duration](v T) T {
+	if v == 0 {
+		return -1
+	}
+	return v
 }

@@ -118,6 +118,8 @@ func TestServeFlagsFromEnvironmentAndErrors(t *testing.T) {
 		{[]string{"serve", "--send-rate", "NaN"}, "--send-rate NaN must be a finite number"},
 		{[]string{"serve", "--print-config", "--ping-period", "2m"}, "must be longer than the ping period"},
 		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
+		{[]string{"serve", "--sqlite-search-lag", "65537"}, "invalid --sqlite-search-lag 65537: want 0 to 65536"},
+		{[]string{"serve", "--sqlite-search-delay", "-1s"}, "sqlite-search-delay"},
 	} {
 		err := run(context.Background(), append(c.args, "--port", "0", "--data", filepath.Join(t.TempDir(), "x.db")),
 			stdio{out: io.Discard, err: io.Discard})

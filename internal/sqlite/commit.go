@@ -32,6 +32,12 @@ func (w *writer) process(batch []*request) {
 		for _, r := range appends {
 			r.Finish()
 		}
+		if w.indexAfter { // once the appends are answered: they do not wait for the index
+			w.indexAfter = false
+			if err := w.indexLagging(context.Background(), nil); err != nil {
+				w.log.Error("sqlite: the search index could not catch up", "err", err)
+			}
+		}
 	}
 	for i, r := range execs {
 		n, err := r.exec(r.ctx, w.conn)
@@ -76,7 +82,7 @@ func (w *writer) commitAppends(reqs []*request) {
 			failed++
 		}
 	}
-	if rooms := appendedRooms(reqs); len(rooms) > 0 && !w.searchOff.Load() {
+	if rooms := appendedRooms(reqs); len(rooms) > 0 && w.lag.max == 0 && !w.searchOff.Load() {
 		if err := w.stmts.search.indexRooms(ctx, rooms); err != nil {
 			_, _ = w.stmts.rollback.ExecContext(ctx)
 			w.log.Error("sqlite: group commit failed", "appends", len(reqs), "err", err)
@@ -96,6 +102,9 @@ func (w *writer) commitAppends(reqs []*request) {
 		return
 	}
 	w.failed.Store(nil)
+	if w.lag.max > 0 && !w.searchOff.Load() && w.noteAppended(reqs) {
+		w.indexAfter = true
+	}
 	if failed > 0 {
 		w.log.Warn("sqlite: appends failed inside a batch", "failed", failed, "batch", len(reqs))
 	}

@@ -72,6 +72,16 @@ type Options struct {
 	// with a warning in the log. Default DefaultCheckTimeout (30s).
 	CheckTimeout time.Duration
 
+	// SearchLag is how many appended messages the search index may lag behind before the
+	// writer indexes them, in a transaction of their own after a batch; a search never misses
+	// them (it has the writer index the rooms it reads first). Default DefaultSearchLag;
+	// at most MaxSearchLag; negative: each batch indexes its messages in its transaction.
+	SearchLag int
+
+	// SearchDelay is the longest a message waits to be indexed when fewer than SearchLag
+	// wait. Default DefaultSearchDelay; negative: until SearchLag wait or a search.
+	SearchDelay time.Duration
+
 	// Now is the clock that stamps messages and ages them for retention. Tests replace it to
 	// check MaxAge without sleeping. Default time.Now.
 	Now func() time.Time
@@ -100,6 +110,16 @@ func (o Options) withDefaults() Options {
 	}
 	if o.CheckTimeout <= 0 {
 		o.CheckTimeout = DefaultCheckTimeout
+	}
+	switch {
+	case o.SearchLag == 0:
+		o.SearchLag = DefaultSearchLag
+	case o.SearchLag < 0:
+		o.SearchLag = 0 // no lag: in each batch's transaction
+	}
+	o.SearchLag = min(o.SearchLag, MaxSearchLag)
+	if o.SearchDelay == 0 {
+		o.SearchDelay = DefaultSearchDelay
 	}
 	if o.Now == nil {
 		o.Now = time.Now

@@ -116,6 +116,15 @@ type searchRoom struct {
 }
 
 func (s *Store) search(ctx context.Context, q hubbub.SearchQuery, p fulltext.Plan, rooms []string) (hubbub.SearchPage, error) {
+	// Every message appended before the search began is found: the writer first indexes
+	// the rooms' messages that the index does not hold yet (at most Options.SearchLag).
+	if lagging := s.w.lag.lagging(rooms); len(lagging) > 0 {
+		if _, err := s.exec(ctx, func(ctx context.Context, _ *sql.Conn) (int64, error) {
+			return 0, s.w.indexLagging(ctx, lagging)
+		}); err != nil {
+			return hubbub.SearchPage{}, err
+		}
+	}
 	conn, err := s.rdb.Conn(ctx)
 	if err != nil {
 		return hubbub.SearchPage{}, err

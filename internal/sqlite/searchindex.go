@@ -5,15 +5,27 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
+	"sync"
+	"time"
 
 	"hubbub"
 )
 
-// The search index's writes (migration 0013): after a batch's appends, in its transaction,
-// the writer gives each room appended to a number, indexes the room's messages after its
-// search_rooms.indexed, all in one statement sorted by rowid (FTS5 then keeps them in memory
-// and writes one segment at the commit), and moves indexed on. ?1 is a JSON array of rooms.
+// The search index's writes (migration 0013): the writer gives each room appended to a
+// number, indexes the room's messages after its search_rooms.indexed, all in one statement
+// sorted by rowid (FTS5 then keeps them in memory and writes one segment at the commit), and
+// moves indexed on. ?1 is a JSON array of rooms.
+//
+// The writer does so behind the appends, not in each batch's transaction (searchLag): FTS5's
+// cost per message is mostly per segment written (its pages, the merges of segments, the
+// log), so indexing hundreds of messages at once costs an append a fraction of what one
+// batch's few dozen did. What has not been indexed yet is never missed: a search first has
+// the writer index the rooms it reads (searchLag.lagging), an edit or a delete of a message
+// not yet indexed leaves the index alone (the triggers of 0013 act up to indexed) and the
+// message is indexed as it is then, and after a crash Open indexes what the file holds
+// beyond the watermarks (catchUpSearch).
 const (
 	searchNewRoomsSQL = `INSERT INTO search_rooms (room, num, indexed)
 		SELECT value, coalesce((SELECT max(num) FROM search_rooms), 0) + row_number() OVER (ORDER BY value), 0
@@ -59,7 +71,7 @@ func (st searchIndexStmts) indexRooms(ctx context.Context, rooms []string) error
 func appendedRooms(reqs []*request) []string {
 	var rooms []string
 	for _, r := range reqs {
-		if r.batch == nil && r.res.err == nil && !r.res.dup && r.res.msg.Kind == hubbub.KindMessage {
+		if stored(r) {
 			rooms = append(rooms, r.res.msg.Room)
 		}
 	}
@@ -109,4 +121,152 @@ func catchUpSearch(ctx context.Context, conn *sql.Conn) (err error) {
 	}
 	_, err = conn.ExecContext(ctx, "COMMIT")
 	return err
+}
+
+// Defaults for Options.SearchLag and Options.SearchDelay.
+const (
+	// DefaultSearchLag is how many appended messages the writer lets the search index lag
+	// behind before it indexes them, in a transaction of their own: a few hundred messages
+	// a segment, where a batch of a few dozen made the index cost an append 1.5× (see
+	// docs/benchmarks.md).
+	DefaultSearchLag = 1024
+	// MaxSearchLag bounds SearchLag: what a search may have to index before it reads.
+	MaxSearchLag = 1 << 16
+	// DefaultSearchDelay is the longest a message waits to be indexed when fewer than
+	// SearchLag are waiting.
+	DefaultSearchDelay = 500 * time.Millisecond
+)
+
+// searchLag is what the search index does not hold yet: the messages appended to each room
+// since the writer last indexed it, and the timer that indexes them after a while. The
+// writer's goroutine changes it (after a batch's commit, before its appends are answered,
+// and after it indexed); a search reads it.
+type searchLag struct {
+	max   int           // index once this many messages wait (Options.SearchLag); 0: in each batch's transaction
+	delay time.Duration // or once the first of them has waited this long
+
+	mu     sync.Mutex
+	rooms  map[string]int // room → messages appended and not indexed
+	total  int            // their sum
+	timer  *time.Timer    // armed while messages wait and no index is queued by it
+	armed  bool
+	closed bool
+	timers sync.WaitGroup // the timer's callback, running or due
+}
+
+// lagging returns those of rooms (sorted, each once) that have messages the index does
+// not hold yet.
+func (l *searchLag) lagging(rooms []string) []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []string
+	for _, r := range rooms {
+		if l.rooms[r] > 0 {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// noteAppended records the messages that reqs stored and the index does not hold, and
+// whether as many wait as the writer lets wait. It arms the timer that indexes them late.
+func (w *writer) noteAppended(reqs []*request) (full bool) {
+	l := &w.lag
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, r := range reqs {
+		if stored(r) {
+			if l.rooms == nil {
+				l.rooms = map[string]int{}
+			}
+			l.rooms[r.res.msg.Room]++
+			l.total++
+		}
+	}
+	if l.total > 0 && !l.armed && !l.closed && l.delay > 0 {
+		l.armed = true
+		l.timers.Add(1)
+		l.timer = time.AfterFunc(l.delay, w.indexLate)
+	}
+	return l.total >= l.max
+}
+
+// indexLate runs when messages have waited Options.SearchDelay: it has the writer index
+// them between two batches.
+func (w *writer) indexLate() {
+	defer w.lag.timers.Done()
+	w.lag.mu.Lock()
+	w.lag.armed = false // the batches from now on arm the next
+	w.lag.mu.Unlock()
+	ctx := context.Background()
+	r := &request{ctx: ctx, exec: func(ctx context.Context, _ *sql.Conn) (int64, error) {
+		return 0, w.indexLagging(ctx, nil)
+	}}
+	if err := w.q.Do(ctx, r); err == nil && r.res.err != nil {
+		w.log.Error("sqlite: the search index could not catch up", "err", r.res.err)
+	}
+}
+
+// indexLagging indexes, in a transaction of its own on the writer's connection, the
+// messages not indexed yet of rooms (of every room if rooms is nil). It runs on the
+// writer's goroutine, between two batches, or after the writer stopped.
+func (w *writer) indexLagging(ctx context.Context, rooms []string) (err error) {
+	l := &w.lag
+	l.mu.Lock()
+	if rooms == nil {
+		rooms = slices.Sorted(maps.Keys(l.rooms))
+	}
+	l.mu.Unlock()
+	if len(rooms) == 0 {
+		return nil
+	}
+	if _, err := w.stmts.begin.ExecContext(ctx); err != nil {
+		return fmt.Errorf("search index: begin: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			_, _ = w.stmts.rollback.ExecContext(context.Background())
+		}
+	}()
+	if err := w.stmts.search.indexRooms(ctx, rooms); err != nil {
+		return err
+	}
+	if _, err := w.stmts.commit.ExecContext(ctx); err != nil {
+		return fmt.Errorf("search index: commit: %w", err)
+	}
+	// Only this goroutine adds to the lag: none of rooms gained a message meanwhile.
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, r := range rooms {
+		l.total -= l.rooms[r]
+		delete(l.rooms, r)
+	}
+	if l.total == 0 && l.armed && l.timer.Stop() {
+		l.armed = false
+		l.timers.Done()
+	}
+	return nil
+}
+
+// stopLag stops the timer of the lag, once the writer's queue no longer takes requests
+// waits for its callback, and indexes what is left (best effort: Open indexes what a
+// store closed without).
+func (w *writer) stopLag() {
+	l := &w.lag
+	l.mu.Lock()
+	l.closed = true
+	if l.armed && l.timer.Stop() {
+		l.armed = false
+		l.timers.Done()
+	}
+	l.mu.Unlock()
+	l.timers.Wait()
+	if err := w.indexLagging(context.Background(), nil); err != nil {
+		w.log.Warn("sqlite: the search index lags; the next Open catches it up", "err", err)
+	}
+}
+
+// stored reports whether the request appended a message that the search index holds.
+func stored(r *request) bool {
+	return r.batch == nil && r.exec == nil && r.res.err == nil && !r.res.dup && r.res.msg.Kind == hubbub.KindMessage
 }

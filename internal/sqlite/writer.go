@@ -48,6 +48,9 @@ type writer struct {
 	hooks     bool        // a webhook existed when the current batch began: its entries go to the outbox
 	searchOff atomic.Bool // leaves the search index out of the batches: BenchmarkAppendSearchIndex's "noindex"
 
+	lag        searchLag // what the search index does not hold yet (searchindex.go)
+	indexAfter bool      // the lag is full: index once the batch's appends are answered
+
 	batches atomic.Int64          // transactions run for batches of appends, for tests and benchmarks
 	failed  atomic.Pointer[error] // why the last batch of appends failed to commit; nil after a success (health.go)
 }
@@ -64,6 +67,7 @@ func newWriter(ctx context.Context, conn *sql.Conn, wal *walSync, o Options) (*w
 		ret:   o.Retention,
 		now:   o.Now,
 		log:   o.Logger,
+		lag:   searchLag{max: o.SearchLag, delay: o.SearchDelay},
 	}
 	w.q = groupcommit.New(groupcommit.Config{
 		Window:    o.BatchWindow,
@@ -86,6 +90,7 @@ func (w *writer) do(ctx context.Context, r *request) result {
 // queued fail with ErrClosed.
 func (w *writer) stop() {
 	w.q.Stop()
+	w.stopLag()
 	_ = w.stmts.close()
 	_ = w.conn.Close()
 	if w.wal != nil {

@@ -1,0 +1,126 @@
+package sqlite
+
+import (
+	"database/sql"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"hubbub/internal/testwait"
+)
+
+// indexedSeq returns how far the search index holds room (search_rooms.indexed, 0 for a
+// room it does not know), read through a connection of its own.
+func indexedSeq(t *testing.T, db *sql.DB, room string) int {
+	t.Helper()
+	var n int
+	err := db.QueryRow(`SELECT indexed FROM search_rooms WHERE room = ?`, room).Scan(&n)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// TestSearchLagNeverMissed: messages the index does not hold yet (Options.SearchLag, no
+// timer) are found by a search that begins after their appends returned, an edit of one is
+// found by its new text only and a deleted one not at all, and a room new to the index is
+// searched too; the search leaves the rooms it read indexed.
+func TestSearchLagNeverMissed(t *testing.T) {
+	s, path := openTest(t, Options{SearchLag: 1000, SearchDelay: -1})
+	db := rawDB(t, path)
+	add(t, s, text("r", "alice", "apple one"))   // r/1
+	add(t, s, text("r", "alice", "banana two"))  // r/2
+	add(t, s, edit("r", "alice", 1, "cherry"))   // r/3
+	add(t, s, del("r", "alice", 2, false))       // r/4
+	add(t, s, text("r", "bob", "apple five"))    // r/5
+	add(t, s, text("other", "bob", "apple six")) // other/1: not searched below
+	if n := indexedSeq(t, db, "r"); n != 0 {
+		t.Fatalf("the index holds r up to %d before any search, want 0 (lagging)", n)
+	}
+	for q, want := range map[string][]string{"apple": {"r/5"}, "cherry": {"r/1"}, "banana": nil, "one": nil} {
+		if got := searchSeqs(t, s, []string{"r"}, q); !slices.Equal(got, want) {
+			t.Errorf("search %q: %v, want %v", q, got, want)
+		}
+	}
+	if n := indexedSeq(t, db, "r"); n != 5 {
+		t.Errorf("after a search of r, the index holds it up to %d, want 5", n)
+	}
+	if n := indexedSeq(t, db, "other"); n != 0 {
+		t.Errorf("a search of r indexed the room other up to %d, want 0: it searched no more than its rooms", n)
+	}
+	// Once indexed, the triggers keep the index in step with an edit and a delete.
+	add(t, s, edit("r", "bob", 5, "durian"))
+	if got := searchSeqs(t, s, []string{"r", "other"}, "apple"); !slices.Equal(got, []string{"other/1"}) {
+		t.Errorf("search apple after the edit: %v, want [other/1]", got)
+	}
+	checkSearchIndex(t, s)
+}
+
+// TestSearchLagBounds: the writer indexes on its own once SearchLag messages wait, or once
+// the first has waited SearchDelay, or when the store closes.
+func TestSearchLagBounds(t *testing.T) {
+	t.Run("count", func(t *testing.T) {
+		s, path := openTest(t, Options{SearchLag: 3, SearchDelay: -1})
+		db := rawDB(t, path)
+		add(t, s, text("r", "alice", "one"))
+		add(t, s, text("r", "alice", "two"))
+		if n := indexedSeq(t, db, "r"); n != 0 {
+			t.Fatalf("2 messages of 3 indexed up to %d, want 0", n)
+		}
+		add(t, s, text("r", "alice", "three"))
+		testwait.Until(t, "the third message indexed", func() bool { return indexedSeq(t, db, "r") == 3 })
+	})
+	t.Run("delay", func(t *testing.T) {
+		s, path := openTest(t, Options{SearchLag: 1000, SearchDelay: 1})
+		db := rawDB(t, path)
+		add(t, s, text("r", "alice", "one"))
+		testwait.Until(t, "the message indexed after the delay", func() bool { return indexedSeq(t, db, "r") == 1 })
+		add(t, s, text("r", "alice", "two")) // the timer arms again
+		testwait.Until(t, "the next message indexed after the delay", func() bool { return indexedSeq(t, db, "r") == 2 })
+	})
+	t.Run("close", func(t *testing.T) {
+		s, path := openTest(t, Options{SearchLag: 1000, SearchDelay: -1})
+		add(t, s, text("r", "alice", "one"))
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if n := indexedSeq(t, rawDB(t, path), "r"); n != 1 {
+			t.Errorf("after Close the index holds r up to %d, want 1", n)
+		}
+	})
+}
+
+// TestSearchLagCrash: a store that stops between an append and its indexing (the file as it
+// is on disk while the store runs, copied) leaves the message unindexed, and the next Open
+// indexes it (catchUpSearch).
+func TestSearchLagCrash(t *testing.T) {
+	s, path := openTest(t, Options{SearchLag: 1000, SearchDelay: -1})
+	add(t, s, text("r", "alice", "apple one"))
+	if got := searchSeqs(t, s, []string{"r"}, "apple"); len(got) != 1 { // indexes r/1
+		t.Fatalf("search: %v", got)
+	}
+	add(t, s, text("r", "alice", "apple two")) // r/2: acknowledged, not indexed
+	crashed := filepath.Join(t.TempDir(), "crashed.db")
+	for _, suffix := range []string{"", "-wal"} {
+		b, err := os.ReadFile(path + suffix)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(crashed+suffix, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := indexedSeq(t, rawDB(t, crashed), "r"); n != 1 {
+		t.Fatalf("the crashed file's index holds r up to %d, want 1", n)
+	}
+	s2 := openAt(t, crashed, Options{SearchLag: 1000, SearchDelay: -1})
+	if n := indexedSeq(t, rawDB(t, crashed), "r"); n != 2 {
+		t.Errorf("after Open the index holds r up to %d, want 2", n)
+	}
+	if got := searchSeqs(t, s2, []string{"r"}, "apple"); !slices.Equal(got, []string{"r/2", "r/1"}) {
+		t.Errorf("search after the crash: %v, want [r/2 r/1]", got)
+	}
+	checkSearchIndex(t, s2)
+}
