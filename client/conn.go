@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -110,6 +111,39 @@ type Conn struct {
 	pingDone chan struct{} // closed when the pinger has returned
 }
 
+// DialError is an upgrade the server refused with an HTTP status: 503 with a RetryAfter when
+// the server is setting up too many connections at once (a reconnect storm) or is full, 429
+// when this address connects too often, 403 for a foreign origin. A Session waits at least
+// RetryAfter, plus a jitter of its own, before it tries again.
+type DialError struct {
+	// URL is the WebSocket URL dialled; Status the HTTP status of the answer.
+	URL    string
+	Status int
+	// RetryAfter is the answer's Retry-After (whole seconds; 0 when it had none).
+	RetryAfter time.Duration
+	err        error
+}
+
+// Error implements error.
+func (e *DialError) Error() string { return e.err.Error() }
+
+// Unwrap returns websocket.ErrBadHandshake, gorilla's error for a refused upgrade.
+func (e *DialError) Unwrap() error { return errors.Unwrap(e.err) }
+
+// maxRetryAfter caps the Retry-After a client honours: a server asking for longer is waited
+// for this long.
+const maxRetryAfter = 5 * time.Minute
+
+// retryAfter reads a Retry-After header given in seconds (the form hubbub sends); an HTTP date
+// or a malformed value is 0.
+func retryAfter(h http.Header) time.Duration {
+	secs, err := strconv.Atoi(strings.TrimSpace(h.Get("Retry-After")))
+	if err != nil || secs <= 0 {
+		return 0
+	}
+	return min(time.Duration(secs)*time.Second, maxRetryAfter)
+}
+
 // Dial opens a hubbub.v1 connection to rawURL: a ws:// or wss:// URL, or an http:// or
 // https:// one, which is dialled as ws:// or wss://. A URL without a path gets "/ws". The
 // next step is Hello.
@@ -141,7 +175,8 @@ func Dial(ctx context.Context, rawURL string, opts Options) (*Conn, error) {
 			if reason != "" {
 				reason = ": " + reason
 			}
-			return nil, fmt.Errorf("client: dial %s: server answered %s%s: %w", u, resp.Status, reason, err)
+			return nil, &DialError{URL: u, Status: resp.StatusCode, RetryAfter: retryAfter(resp.Header),
+				err: fmt.Errorf("client: dial %s: server answered %s%s: %w", u, resp.Status, reason, err)}
 		}
 		return nil, fmt.Errorf("client: dial %s: %w", u, err)
 	}

@@ -62,7 +62,9 @@
 // # Reconnecting and catching up
 //
 // When the connection fails the session emits *Disconnected, dials again with exponential
-// backoff and jitter (BackoffBase up to BackoffMax; the next URL after a failure), says hello
+// backoff and jitter (BackoffBase up to BackoffMax; the next URL after a failure; a server
+// that sheds the upgrade with 503 and Retry-After, see DialError, is given at least the time it
+// asks plus up to a second of jitter), says hello
 // with the same credentials, emits *Connected and rejoins every room with since = the last
 // entry it delivered, so that what was said meanwhile arrives, once, before anything new.
 // When more was missed than the server replays (its --max-replay), the session pages the

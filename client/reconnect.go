@@ -64,12 +64,14 @@ func (s *Session) reconnect() (*Conn, error) {
 	urls := s.opts.URLs
 	attempts := 0
 	var last error
+	var asked time.Duration // the longest Retry-After a server answered in the last round
 	for round := 0; ; round++ {
 		if round > 0 {
-			if err := sleep(s.ctx, s.backoff(round-1)); err != nil {
+			if err := sleep(s.ctx, s.pause(round-1, asked)); err != nil {
 				return nil, ErrClosed
 			}
 		}
+		asked = 0
 		for i := range urls {
 			if s.opts.MaxAttempts > 0 && attempts >= s.opts.MaxAttempts {
 				return nil, fmt.Errorf("client: giving up after %d attempts to reconnect: %w", attempts, last)
@@ -89,6 +91,10 @@ func (s *Session) reconnect() (*Conn, error) {
 			}
 			s.log.Info("reconnect failed", "url", urls[idx], "attempt", attempts, "err", err)
 			last = err
+			var refused *DialError
+			if errors.As(err, &refused) {
+				asked = max(asked, refused.RetryAfter)
+			}
 		}
 	}
 }
@@ -102,6 +108,20 @@ func (s *Session) backoff(n int) time.Duration {
 	}
 	half := d / 2
 	return half + mrand.N(half+1)
+}
+
+// retryJitter is the most a session adds to a server's Retry-After, which has whole seconds
+// only: sessions refused in the same instant come back spread over this much.
+const retryJitter = time.Second
+
+// pause is the wait before reconnect round n+1: the backoff, or, when a server answered with
+// a Retry-After (asked), at least that plus a random part of retryJitter.
+func (s *Session) pause(n int, asked time.Duration) time.Duration {
+	d := s.backoff(n)
+	if asked > 0 {
+		d = max(d, asked+mrand.N(retryJitter))
+	}
+	return d
 }
 
 func sleep(ctx context.Context, d time.Duration) error {

@@ -117,6 +117,7 @@ func newServeFlags(fs *flag.FlagSet) *serveFlags {
 	fs.IntVar(&s.MaxDMMembers, "max-dm-members", hubbub.MaxDMMembers, "most people in a direct message, its starter included")
 	fs.IntVar(&s.MaxAttachments, "max-attachments", hubbub.MaxAttachments, fmt.Sprintf("most files one message may carry (at most %d)", hubbub.MaxAttachments))
 	fs.IntVar(&s.MaxConns, "max-conns", 20000, "WebSocket connections the server holds (past it: 503)")
+	fs.IntVar(&s.MaxConnecting, "max-connecting", server.DefaultMaxConnecting, "WebSocket connections being set up at once (upgraded, hello and first join not yet handled); past it upgrades get 503 with Retry-After, which clients honour as backoff")
 	fs.IntVar(&s.HistoryPageMax, "history-page-max", 200, "largest history page a client may ask for")
 	fs.DurationVar(&s.SearchTimeout, "search-timeout", session.DefaultSearchTimeout, "longest one search may take (WebSocket or GET /api/search); past it the search is answered unavailable")
 	fs.Float64Var(&s.SearchRate, "search-rate", session.DefaultSearchRate, "searches per second a connection may make (token bucket rate)")

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -95,6 +96,22 @@ func loopbackOnly(network, address string, _ syscall.RawConn) error {
 	return nil
 }
 
+// maxRetryAfter caps the Retry-After, in seconds, the generator honours: a server asking for
+// longer is waited for this long.
+const maxRetryAfter = 30
+
+// refusedError is an upgrade the server answered with an HTTP status instead of 101; with a
+// Retry-After (seconds) when the answer carried one.
+type refusedError struct {
+	err           error
+	status        int
+	retryAfter    time.Duration
+	hasRetryAfter bool
+}
+
+func (e *refusedError) Error() string { return e.err.Error() }
+func (e *refusedError) Unwrap() error { return e.err }
+
 // dial opens c's connection, logs in with the target's handshake and starts its reader.
 func (r *runner) dial(ctx context.Context, c *client) error {
 	ctx, cancel := context.WithTimeout(ctx, r.cfg.HandshakeTimeout)
@@ -104,7 +121,12 @@ func (r *runner) dial(ctx context.Context, c *client) error {
 	ws, resp, err := d.DialContext(ctx, target, http.Header{})
 	if err != nil {
 		if resp != nil {
-			return fmt.Errorf("dial %s: %s: %w", target, resp.Status, err)
+			e := &refusedError{err: fmt.Errorf("dial %s: %s: %w", target, resp.Status, err), status: resp.StatusCode}
+			if secs, perr := strconv.Atoi(resp.Header.Get("Retry-After")); perr == nil && secs >= 0 {
+				e.retryAfter = time.Duration(min(secs, maxRetryAfter)) * time.Second
+				e.hasRetryAfter = true
+			}
+			return e
 		}
 		return fmt.Errorf("dial %s: %w", target, err)
 	}

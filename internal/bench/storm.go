@@ -3,6 +3,7 @@ package bench
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -25,6 +26,9 @@ const (
 	// stormBucket is the width of one count of Storm.JoinsPer100ms; stormBuckets the most kept.
 	stormBucket  = 100 * time.Millisecond
 	stormBuckets = 1200
+	// stormShedJitter is the most a shed client adds to the server's Retry-After, which has
+	// whole seconds only: clients shed in the same instant spread over this much.
+	stormShedJitter = time.Second
 	// listenPoll is how often the storm dials the target's port while waiting for it to listen.
 	listenPoll = 10 * time.Millisecond
 )
@@ -62,8 +66,11 @@ type Storm struct {
 	// Attempts counts reconnect attempts; Retryable those the server refused with a status or
 	// close code that means "try again" (503, 429, 1013), honoured as backoff; Failed the others
 	// (a refused or reset connection while the server is down, a handshake error).
+	// Shed counts the retryable refusals that carried a Retry-After (the server's admission
+	// control, --max-connecting): the client waited that long plus up to stormShedJitter.
 	Attempts  int64 `json:"attempts"`
 	Retryable int64 `json:"retryable_refusals"`
+	Shed      int64 `json:"shed"`
 	Failed    int64 `json:"failed_attempts"`
 	// Sent, Acked and Unsent count messages: written, acknowledged, and not sent because the
 	// client picked was reconnecting.
@@ -95,6 +102,7 @@ type stormState struct {
 	listenAt  atomic.Int64 // unix nanoseconds the port listened again; 0 before
 	attempts  atomic.Int64
 	retryable atomic.Int64
+	shed      atomic.Int64
 	failed    atomic.Int64
 	drops     atomic.Int64
 
@@ -356,6 +364,15 @@ func (st *stormState) reconnect(c *client) {
 			st.rejoined(c, time.Now())
 			return
 		}
+		var refused *refusedError
+		if errors.As(err, &refused) && refused.hasRetryAfter && retryable(err) {
+			// The server said when: wait that long, spread by a jitter of our own, and keep
+			// the backoff where it was (the server is up, just busy).
+			st.retryable.Add(1)
+			st.shed.Add(1)
+			wait = refused.retryAfter + time.Duration(rand.Int64N(int64(stormShedJitter)))
+			continue
+		}
 		if retryable(err) {
 			st.retryable.Add(1)
 		} else {
@@ -484,7 +501,7 @@ func (st *stormState) report(n int, cfg *Config, signal, listen time.Time, sent,
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	s := &Storm{Clients: n, Rooms: cfg.Rooms, Rate: cfg.Rate, RestartSeconds: listen.Sub(signal).Seconds(),
-		Dropped: int(st.drops.Load()), Attempts: st.attempts.Load(), Retryable: st.retryable.Load(), Failed: st.failed.Load(),
+		Dropped: int(st.drops.Load()), Attempts: st.attempts.Load(), Retryable: st.retryable.Load(), Shed: st.shed.Load(), Failed: st.failed.Load(),
 		Sent: sent, Acked: int64(len(st.acked)), Unsent: unsent, Duplicated: st.dups}
 	var lastBack, lastCaught time.Time
 	for i := range n {

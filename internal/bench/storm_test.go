@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"hubbub/internal/metrics"
 	"hubbub/internal/servertest"
 )
 
@@ -84,6 +85,44 @@ func TestStormHonoursRetryableRefusals(t *testing.T) {
 		t.Errorf("back %d, retryable refusals %d, failed %d, back_s %v: want 2 back and the others refused as retryable; errors %v",
 			st.Back, st.Retryable, st.Failed, st.BackSeconds, rep.Errors)
 	}
+}
+
+// TestStormHonoursShedding restarts the server into one that sets up one connection at a
+// time (--max-connecting 1): the clients it sheds with 503 and Retry-After wait and come back,
+// each shed counted as shed (as the server's metric counts it), not as a failure, and every
+// client is back and caught up with nothing lost.
+func TestStormHonoursShedding(t *testing.T) {
+	s := startServer(t)
+	const rooms, members = 2, 4
+	cfg := testConfig(ScenarioStorm, TargetHubbub, s.WS)
+	cfg.PID = 0
+	cfg.Rooms, cfg.Members, cfg.Rate = rooms, members, 20
+	cfg.Duration, cfg.StormAfter, cfg.Drain, cfg.ReadyTimeout = 3*time.Second, time.Second, 30*time.Second, 30*time.Second
+	var restarted *servertest.Server
+	cfg.Restart = func(context.Context) error {
+		opts := s.Opts
+		s.Stop()
+		opts.Server.MaxConnecting = 1
+		opts.Server.Metrics = metrics.New()
+		s = servertest.Start(t, opts)
+		restarted = s
+		return nil
+	}
+	rep := run(t, cfg)
+	st := rep.Storm
+	if st == nil {
+		t.Fatalf("no storm result: %+v", rep)
+	}
+	n := rooms * members
+	if st.Back != n || st.CaughtUp != n || st.Lost != 0 || st.Duplicated != 0 {
+		t.Errorf("back %d caught up %d lost %d duplicated %d, want all %d back and caught up; errors %v",
+			st.Back, st.CaughtUp, st.Lost, st.Duplicated, n, rep.Errors)
+	}
+	shedByServer := servertest.Scrape(t, restarted)[`hubbub_connections_refused_total{reason="connecting"}`]
+	if float64(st.Shed) != shedByServer || st.Retryable < st.Shed {
+		t.Errorf("generator counted %d shed (%d retryable), the server shed %v", st.Shed, st.Retryable, shedByServer)
+	}
+	t.Logf("%d clients through --max-connecting 1: %d shed, %d failed attempts (server down)", n, st.Shed, st.Failed)
 }
 
 func TestStormNeedsARestart(t *testing.T) {

@@ -59,14 +59,15 @@ type RefuseReason int
 
 // The reasons counted by hubbub_connections_refused_total.
 const (
-	RefuseMaxConns RefuseReason = iota // the server holds --max-conns connections (503)
-	RefusePerIP                        // the client's address holds --max-conns-per-ip (429)
-	RefuseRate                         // the client's address connects faster than --connect-rate (429)
-	RefuseDraining                     // the server is shutting down (503)
+	RefuseMaxConns   RefuseReason = iota // the server holds --max-conns connections (503)
+	RefusePerIP                          // the client's address holds --max-conns-per-ip (429)
+	RefuseRate                           // the client's address connects faster than --connect-rate (429)
+	RefuseDraining                       // the server is shutting down (503)
+	RefuseConnecting                     // --max-connecting connections are being set up (503, shed)
 	numRefuseReasons
 )
 
-var refuseNames = [numRefuseReasons]string{"max_conns", "per_ip", "connect_rate", "draining"}
+var refuseNames = [numRefuseReasons]string{"max_conns", "per_ip", "connect_rate", "draining", "connecting"}
 
 // String returns the reason's label value.
 func (r RefuseReason) String() string { return refuseNames[r] }

@@ -93,6 +93,13 @@ type Config struct {
 	// MaxConns caps the WebSocket connections the server holds; past it upgrades get 503
 	// (default 20000).
 	MaxConns int
+	// MaxConnecting caps the WebSocket connections being set up at once: upgraded, not yet
+	// settled (hubbub.v1: hello and the frame after it, normally the first join, handled; text:
+	// the name line). Past it upgrades get 503 with Retry-After (1 or 2 seconds), so that after
+	// a restart the server completes a few hundred clients at a time instead of making every
+	// one of them wait for all the others (default DefaultMaxConnecting). A connection stops
+	// counting when it settles, ends, or HandshakeTimeout after its upgrade.
+	MaxConnecting int
 	// HistoryPageMax is the largest history page a client may ask for (default 200), and the
 	// largest page of the directory and of a room's members.
 	HistoryPageMax int
@@ -209,6 +216,12 @@ type Config struct {
 // arithmetic overflow.
 const MaxReadLimit = 16 << 20
 
+// DefaultMaxConnecting is Config.MaxConnecting's default: enough that a burst of ordinary
+// arrivals is never shed, few enough that after a restart the first clients are joined within
+// the first 100 ms instead of after every upgrade (docs/benchmarks.md, "Admission control and
+// shutdown").
+const DefaultMaxConnecting = 256
+
 // DefaultFlushers is Config.Flushers' default: half the CPUs Go may use, at least one.
 func DefaultFlushers() int { return max(1, runtime.GOMAXPROCS(0)/2) }
 
@@ -302,6 +315,7 @@ func (c Config) withDefaults() Config {
 	dur(&c.TypingInterval, time.Second)
 	num(&c.MaxRoomsPerConn, 32)
 	num(&c.MaxConns, 20000)
+	num(&c.MaxConnecting, DefaultMaxConnecting)
 	num(&c.HistoryPageMax, 200)
 	num(&c.MaxDMMembers, hubbub.MaxDMMembers)
 	num(&c.MaxAttachments, hubbub.MaxAttachments)

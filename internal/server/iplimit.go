@@ -131,10 +131,13 @@ func clientIP(r *http.Request, trustProxy bool) string {
 }
 
 // admit decides, before any upgrade, whether a WebSocket may be opened: not while draining
-// (503), not past MaxConns (503), not past the client address's limits (429). It answers the
-// refused request itself, with a status and a one-line body; an admitted request's caller
-// must call release when the connection ends.
-func (s *Server) admit(w http.ResponseWriter, r *http.Request) (release func(), ok bool) {
+// (503), not past MaxConns (503), not while MaxConnecting connections are being set up (503
+// with Retry-After; only when settle is given: the /ws endpoint), not past the client
+// address's limits (429). It answers the refused request itself, with a status and a one-line
+// body; an admitted request's caller must call release when the connection ends. The
+// admission slot, when taken, is *settle, which the caller releases once the connection has
+// settled (admission.go) or when it ends.
+func (s *Server) admit(w http.ResponseWriter, r *http.Request, settle **slot) (release func(), ok bool) {
 	refuse := func(why metrics.RefuseReason, status int, msg string, retry time.Duration, attrs ...any) {
 		s.cfg.Metrics.Refused(why)
 		s.log.Log(r.Context(), levelFor(why), "connection refused", append([]any{"remote", r.RemoteAddr,
@@ -152,9 +155,21 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request) (release func(), 
 		refuse(metrics.RefuseMaxConns, http.StatusServiceUnavailable, errServerFull.Error(), 0, "max", s.cfg.MaxConns)
 		return nil, false
 	}
+	if settle != nil {
+		// Before the address's limits, so that a shed upgrade costs the address no token.
+		if !s.admission.acquire() {
+			refuse(metrics.RefuseConnecting, http.StatusServiceUnavailable, errServerBusy.Error(),
+				time.Duration(retryAfter())*time.Second, "connecting", s.cfg.MaxConnecting)
+			return nil, false
+		}
+		*settle = s.admission.newSlot()
+	}
 	ip := clientIP(r, s.cfg.TrustProxy)
 	ok, why, retry := s.ipLimits.admit(ip, time.Now())
 	if !ok {
+		if settle != nil {
+			(*settle).release()
+		}
 		msg := fmt.Sprintf("too many connections from %s (at most %d); try again later", ip, s.cfg.MaxConnsPerIP)
 		if why == metrics.RefuseRate {
 			msg = fmt.Sprintf("%s is connecting too fast; try again later", ip)
@@ -165,10 +180,16 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request) (release func(), 
 	return func() { s.ipLimits.release(ip) }, true
 }
 
-// levelFor logs refusals for capacity as warnings and those of one client as info.
+// levelFor logs refusals for capacity as warnings, those of one client as info, and shed
+// upgrades as debug.
 func levelFor(why metrics.RefuseReason) slog.Level {
 	if why == metrics.RefuseMaxConns {
 		return slog.LevelWarn
+	}
+	if why == metrics.RefuseConnecting {
+		// Shedding during a reconnect storm is the bound doing its job, thousands of times a
+		// second: the metric counts it, a log line each would only add to the load.
+		return slog.LevelDebug
 	}
 	return slog.LevelInfo
 }

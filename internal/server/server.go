@@ -45,11 +45,13 @@ type Server struct {
 	// pagePolicy is the pages' Content-Security-Policy (pages.go).
 	pagePolicy string
 	ipLimits   *ipLimiter
-	sockets    *transport.Transport
-	sessions   *session.Service
-	adder      addservice.Config
-	accounts   *accounts.Service
-	files      *files.Service // nil without blobs
+	// admission bounds the connections being set up (admission.go).
+	admission *admission
+	sockets   *transport.Transport
+	sessions  *session.Service
+	adder     addservice.Config
+	accounts  *accounts.Service
+	files     *files.Service // nil without blobs
 	// stopCollector ends the files collector and waits for it (a no-op without files).
 	stopCollector func()
 	// commands runs slash commands; Shutdown and Abort stop its uses in flight.
@@ -90,6 +92,7 @@ func New(cfg Config, h *hub.Hub, store hubbub.Store, broker hubbub.Broker) (*Ser
 	}
 	s.pagePolicy = pagePolicy(originOf(cfg.FilesURL))
 	s.ipLimits = newIPLimiter(&s.cfg)
+	s.admission = &admission{max: int64(cfg.MaxConnecting), timeout: cfg.HandshakeTimeout}
 	var err error
 	if s.origins, err = newOriginPolicy(cfg.AllowedOrigins); err != nil {
 		return nil, err
@@ -291,3 +294,6 @@ func (s *Server) serveReady(w http.ResponseWriter, r *http.Request) {
 
 // errServerFull is what a client past MaxConns is told.
 var errServerFull = errors.New("server is at its connection limit; try again later")
+
+// errServerBusy is what a client shed by MaxConnecting is told (with Retry-After).
+var errServerBusy = errors.New("server is busy setting up other connections; try again after Retry-After seconds")

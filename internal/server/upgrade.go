@@ -93,24 +93,28 @@ func (p originPolicy) allows(r *http.Request) bool {
 // serveWS upgrades /ws and hands the socket to its transport and the session for the
 // negotiated protocol, which serve it until it ends.
 func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
-	release, ok := s.admit(w, r)
+	var settle *slot
+	release, ok := s.admit(w, r, &settle)
 	if !ok {
 		return // admit has answered and logged
 	}
 	c, err := s.sockets.Upgrade(w, r, s.nextID.Add(1))
 	if err != nil {
+		settle.release()
 		release()
 		return // the transport's Refused function has answered and logged
 	}
 	sess := s.sessions.Open(c, c.Subprotocol(), session.UpgradeCredentials(r))
 	// The session is attached before the connection is tracked, so that shutdown never sees
-	// it half built.
-	c.Attach(sess, func() {
+	// it half built. Until it settles it holds an admission slot (admission.go).
+	c.Attach(&settling{Session: sess, slot: settle, left: framesToSettle(c.Subprotocol())}, func() {
 		s.untrack(c)
+		settle.release()
 		release() // the client's per-address slot, held until the socket ends
 	})
 	if !s.track(c) {
 		sess.End()
+		settle.release()
 		release()
 		c.Refuse(websocket.CloseGoingAway, "server is shutting down")
 		return
@@ -122,7 +126,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 
 // serveAdd upgrades /add and serves the add service on it until the client leaves.
 func (s *Server) serveAdd(w http.ResponseWriter, r *http.Request) {
-	release, ok := s.admit(w, r)
+	release, ok := s.admit(w, r, nil)
 	if !ok {
 		return // admit has answered and logged
 	}
