@@ -50,7 +50,8 @@ func (w *writer) process(batch []*request) {
 // commitAppends stores the entries of reqs in one transaction and leaves each outcome in
 // its request. Each append runs inside its own savepoint, so one that fails or is refused is
 // rolled back alone (its seq is not consumed) and the others still commit. The messages
-// stored are indexed for search after the last savepoint (searchindex.go).
+// stored are indexed for search later, in a transaction of their own (searchindex.go), or
+// after the last savepoint when Options.SearchLag says no lag.
 func (w *writer) commitAppends(reqs []*request) {
 	ctx := context.Background() // the batch outlives any one caller's context
 	now := sqlstore.MsTime(w.now().UnixMilli())
