@@ -12,6 +12,10 @@
 // batch is as large as its previous one, capped at Config.MaxBatch. That estimate of the
 // number of concurrent callers lets a lone caller go at once and lets N callers in a loop
 // share a batch without waiting the whole window for an N+1st that is not coming.
+//
+// Pipelining: process may Hold a request of its batch and Finish it later, from another
+// goroutine, so that a worker can start on the next batch while the last one waits for the
+// disk (one batch's transaction overlapping the previous one's fsync).
 package groupcommit
 
 import (
@@ -49,9 +53,15 @@ type Config struct {
 // whose pointer is a Queue's request type; its zero value is ready for one Do. A request
 // must not be submitted again once Do has returned.
 type Request struct {
-	state atomic.Int32  // pending, taken or abandoned, then finished
+	state atomic.Int32  // pending, taken (or held) or abandoned, then finished
 	done  chan struct{} // closed by finish
 	err   error         // what Do returns; written before done is closed
+	queue *queueState   // the Queue r was submitted to, for Hold
+}
+
+// queueState is what a Request needs of its Queue, whatever the Queue's type.
+type queueState struct {
+	held sync.WaitGroup // requests held and not yet finished
 }
 
 // Request states. The caller may abandon only a pending request; a worker takes only a
@@ -61,6 +71,7 @@ const (
 	taken
 	abandoned
 	finished
+	held // taken, and process has promised to Finish it itself
 )
 
 // Item is the constraint on a Queue's request type: it is satisfied by a pointer to a
@@ -75,17 +86,35 @@ func (r *Request) groupRequest() *Request { return r }
 // on Do no longer gives up when its context ends but waits for r's outcome.
 func (r *Request) Taken() bool {
 	s := r.state.Load()
-	return s == taken || s == finished
+	return s == taken || s == held || s == finished
 }
 
 // Finish releases the caller waiting in Do for r: Do returns nil. process may call it for a
 // request of its batch as soon as it has left that request's outcome in it, so that the
 // caller need not wait for the rest of the batch; the Queue finishes, after process
-// returns, every request of the batch that process did not. Only process may call Finish,
-// and only on requests of its batch; calls after the first do nothing.
+// returns, every request of the batch that process did not finish or hold. Only process may
+// call Finish, and only on requests of its batch, or whoever it handed a held request to;
+// calls after the first do nothing.
 func (r *Request) Finish() {
 	if r.state.CompareAndSwap(taken, finished) {
 		close(r.done)
+		return
+	}
+	if r.state.CompareAndSwap(held, finished) {
+		close(r.done)
+		r.queue.held.Done()
+	}
+}
+
+// Hold keeps r from being finished when process returns: process (or a goroutine it hands r
+// to) must call Finish on it later, however the Queue fares. The Queue's Stop waits for
+// every held request to be finished, so a caller never hears Config.ErrClosed for a request
+// that was processed. Only process may call Hold, on a request of its batch it has not
+// finished.
+func (r *Request) Hold() {
+	r.queue.held.Add(1)
+	if !r.state.CompareAndSwap(taken, held) {
+		r.queue.held.Done() // finished already, or held twice
 	}
 }
 
@@ -106,6 +135,7 @@ type Queue[R Item] struct {
 	exited  chan struct{} // closed when the last worker has returned
 	running atomic.Int32  // workers that have not returned
 	stop    sync.Once
+	state   queueState
 
 	process   func(batch []R)
 	window    time.Duration
@@ -150,6 +180,7 @@ func New[R Item](cfg Config, process func(batch []R)) *Queue[R] {
 func (q *Queue[R]) Do(ctx context.Context, r R) error {
 	req := r.groupRequest()
 	req.done = make(chan struct{})
+	req.queue = &q.state
 	select {
 	case q.reqs <- r:
 	case <-q.quit:
@@ -183,7 +214,7 @@ func (q *Queue[R]) Len() int { return len(q.reqs) }
 
 // Stop ends the workers, each after the batch it is processing, and fails the requests
 // still queued: their Do returns Config.ErrClosed. It returns once every worker has
-// returned; from then on Do returns Config.ErrClosed at once. Calling Stop again waits
+// returned and every held request has been finished; from then on Do returns Config.ErrClosed at once. Calling Stop again waits
 // likewise and does nothing more.
 func (q *Queue[R]) Stop() {
 	q.stop.Do(func() { close(q.quit) })
@@ -194,6 +225,7 @@ func (q *Queue[R]) Stop() {
 func (q *Queue[R]) run() {
 	defer func() {
 		if q.running.Add(-1) == 0 {
+			q.state.held.Wait() // a held request's caller must hear its outcome, not errClosed
 			close(q.exited)
 		}
 	}()
@@ -278,6 +310,9 @@ func (q *Queue[R]) processBatch(batch []R) {
 	}
 	q.process(reqs)
 	for _, r := range reqs {
-		r.groupRequest().Finish()
+		req := r.groupRequest()
+		if req.state.CompareAndSwap(taken, finished) { // not finished nor held by process
+			close(req.done)
+		}
 	}
 }

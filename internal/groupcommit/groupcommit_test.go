@@ -462,3 +462,67 @@ func TestConcurrentCallers(t *testing.T) {
 	}
 	t.Logf("%d processed, %d gave up, %d failed by Stop", ok.Load(), gaveUp.Load(), closed.Load())
 }
+
+// TestHold: a request process holds is not answered when process returns — the worker goes
+// on to the next batch meanwhile — but when it is finished later, from another goroutine;
+// its caller waits for it even after giving up, and Stop waits for it too, so the caller
+// hears its outcome rather than Config.ErrClosed.
+func TestHold(t *testing.T) {
+	held := make(chan *req, 4)
+	var processed []int
+	var mu sync.Mutex
+	q := New(Config{MaxBatch: 1}, func(batch []*req) {
+		for _, r := range batch {
+			r.out = r.n * 10
+			mu.Lock()
+			processed = append(processed, r.n)
+			mu.Unlock()
+			r.Hold()
+			r.Hold() // a second Hold does nothing
+			held <- r
+		}
+	})
+	stopped := false
+	t.Cleanup(func() {
+		if !stopped {
+			q.Stop()
+		}
+	})
+	ctx, cancel := context.WithCancel(t.Context())
+	first := doAsync(ctx, q, &req{n: 1})
+	r1 := <-held
+	second := doAsync(t.Context(), q, &req{n: 2})
+	r2 := <-held // processed while the first is still held
+	cancel()     // too late: the first was taken
+	select {
+	case err := <-first:
+		t.Fatalf("Do returned %v before its held request was finished", err)
+	case <-time.After(20 * time.Millisecond):
+	}
+	r1.Finish()
+	if err := <-first; err != nil || r1.out != 10 {
+		t.Errorf("first Do = %v with outcome %d, want nil and 10", err, r1.out)
+	}
+	stopDone := make(chan struct{})
+	go func() {
+		q.Stop()
+		close(stopDone)
+	}()
+	select {
+	case <-stopDone:
+		t.Fatal("Stop returned while a request was held")
+	case <-time.After(20 * time.Millisecond):
+	}
+	r2.Finish()
+	r2.Finish() // again: nothing
+	<-stopDone
+	stopped = true
+	if err := <-second; err != nil || r2.out != 20 {
+		t.Errorf("second Do = %v with outcome %d, want nil and 20", err, r2.out)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !slices.Equal(processed, []int{1, 2}) {
+		t.Errorf("processed %v, want [1 2]", processed)
+	}
+}

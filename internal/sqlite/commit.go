@@ -13,8 +13,9 @@ import (
 
 // process answers every request of batch: the appends, and the small writes that share
 // their transaction (batchFunc), after one shared commit, then each exec (a prune, a
-// moderation write, a user's or room's write) after its own; each once it is durable. The
-// queue has left out the requests their callers abandoned.
+// moderation write, a user's or room's write) after its own; each once it is durable, which
+// may be after process has returned (answerDurable). The queue has left out the requests
+// their callers abandoned.
 func (w *writer) process(batch []*request) {
 	appends := batch[:0:0]
 	var execs []*request
@@ -27,11 +28,8 @@ func (w *writer) process(batch []*request) {
 	}
 	if len(appends) > 0 {
 		w.commitAppends(appends)
-		w.durable(appends)
 		w.batches.Add(1)
-		for _, r := range appends {
-			r.Finish()
-		}
+		w.answerDurable(appends)
 		if w.indexAfter { // once the appends are answered: they do not wait for the index
 			w.indexAfter = false
 			if err := w.indexLagging(context.Background(), nil); err != nil {
@@ -42,8 +40,7 @@ func (w *writer) process(batch []*request) {
 	for i, r := range execs {
 		n, err := r.exec(r.ctx, w.conn)
 		r.res = result{removed: n, err: err}
-		w.durable(execs[i : i+1])
-		r.Finish()
+		w.answerDurable(execs[i : i+1])
 	}
 }
 
