@@ -24,6 +24,9 @@ const webhookColumns = `id, url, rooms, events, secret, paused, created_by, crea
 // deliveryColumns are what every read of a delivery selects, in the order scanDelivery reads them.
 const deliveryColumns = `d.webhook, d.body, d.dead, d.attempts, d.next_ms, d.created_ms, d.last_error`
 
+// anyDueSQL asks whether any delivery is due: one probe of deliveries_due.
+const anyDueSQL = `SELECT EXISTS (SELECT 1 FROM deliveries WHERE dead = 0 AND next_ms <= ?)`
+
 // dueSQL is DueDeliveries: the head of each queue (webhook, room) of a webhook not paused,
 // if it is due. A dead delivery is in no queue. The rooms of each webhook are found by a skip
 // scan of deliveries_queue (q: one index seek per queue) and each head by one more, so the
@@ -353,6 +356,14 @@ func (s *Store) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]
 		return nil, nil
 	}
 	limit = sqlstore.OutboxPage(limit)
+	// The dispatcher asks after each append that nudged it: with nothing due (no webhook,
+	// or every delivery waiting for its retry) one probe of deliveries_due answers, where
+	// building the skip scan's plan cost 8 % of the server's CPU under issue 19's ingress
+	// load with no webhook at all. dueSQL returns only deliveries this probe finds.
+	var due bool
+	if err := s.rdb.QueryRowContext(ctx, anyDueSQL, now.UnixMilli()).Scan(&due); err != nil || !due {
+		return nil, s.guard.Wrap(sqlstore.OpDueDeliveries, err)
+	}
 	out, err := deliveries(s.rdb.QueryContext(ctx, dueSQL, now.UnixMilli(), limit))
 	return out, s.guard.Wrap(sqlstore.OpDueDeliveries, err)
 }

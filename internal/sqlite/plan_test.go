@@ -63,6 +63,7 @@ func TestQueryPlans(t *testing.T) {
 			"SEARCH own USING COVERING INDEX messages_user (room=? AND user_id=? AND seq>?)",
 			"SEARCH mn USING PRIMARY KEY (room=? AND user_id=? AND seq>?)",
 			"SEARCH o USING PRIMARY KEY (room=?)"}},
+		{"any due", anyDueSQL, []any{0}, []string{"SEARCH deliveries USING COVERING INDEX deliveries_due (next_ms<?)"}},
 		{"due deliveries", dueSQL, []any{0, 10}, []string{
 			"SEARCH deliveries USING COVERING INDEX deliveries_queue (webhook=?)",
 			"SEARCH deliveries USING COVERING INDEX deliveries_queue (webhook=? AND room>?)",
