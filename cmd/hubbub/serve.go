@@ -47,6 +47,7 @@ type serveFlags struct {
 	jwks                                  auth.JWKSConfig // --jwks-*, --token-issuer, --token-audience
 	nats                                  natsFlags
 	port, sqliteWALPages, logRepeatBurst  int
+	sqliteMaxBatch                        int
 	sqliteSkipCheck                       bool
 	logRepeatWindow, sqliteBusyTimeout    time.Duration
 	shutdownTimeout, pruneEvery           time.Duration
@@ -74,6 +75,7 @@ func newServeFlags(fs *flag.FlagSet) *serveFlags {
 	fs.StringVar(&f.host, "host", defaultHost, "address to listen on: the loopback interface by default; 0.0.0.0 (IPv4) or \"\" (every interface, IPv4 and IPv6) to serve other machines")
 	fs.IntVar(&f.port, "port", 3434, "TCP port to listen on")
 	fs.StringVar(&f.data, "data", "hubbub.db", "SQLite file that keeps the history (one node)")
+	fs.IntVar(&f.sqliteMaxBatch, "sqlite-max-batch", sqlite.DefaultMaxBatch, fmt.Sprintf("most appends committed to --data in one transaction, and the capacity of its writer's queue (1 to %d)", sqlite.MaxMaxBatch))
 	fs.IntVar(&f.sqliteWALPages, "sqlite-wal-pages", sqlite.DefaultWALPages, fmt.Sprintf("pages (4 KiB) the SQLite write-ahead log holds before they are copied into --data (1 to %d)", sqlite.MaxWALPages))
 	fs.DurationVar(&f.sqliteBusyTimeout, "sqlite-busy-timeout", sqlite.DefaultBusyTimeout, "how long a write to --data waits for a lock another process holds on the file before it fails")
 	fs.BoolVar(&f.sqliteSkipCheck, "sqlite-skip-check", false, "open --data without the integrity check (PRAGMA quick_check) that refuses a damaged file at start")
@@ -197,6 +199,9 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 	}
 	if f.sqliteWALPages < 1 || f.sqliteWALPages > sqlite.MaxWALPages {
 		return usageError(fmt.Sprintf("invalid --sqlite-wal-pages %d: want 1 to %d%s", f.sqliteWALPages, sqlite.MaxWALPages, sources.from("sqlite-wal-pages")))
+	}
+	if f.sqliteMaxBatch < 1 || f.sqliteMaxBatch > sqlite.MaxMaxBatch {
+		return usageError(fmt.Sprintf("invalid --sqlite-max-batch %d: want 1 to %d%s", f.sqliteMaxBatch, sqlite.MaxMaxBatch, sources.from("sqlite-max-batch")))
 	}
 	if f.sqliteSearchLag > sqlite.MaxSearchLag {
 		return usageError(fmt.Sprintf("invalid --sqlite-search-lag %d: want 0 to %d%s", f.sqliteSearchLag, sqlite.MaxSearchLag, sources.from("sqlite-search-lag")))
@@ -382,7 +387,7 @@ func openStore(ctx context.Context, f *serveFlags, log *slog.Logger) (hubbub.Sto
 		return s, nil
 	}
 	s, err := sqlite.Open(f.data, sqlite.Options{Retention: f.retention, Logger: log, WALPages: f.sqliteWALPages,
-		SkipCheck: f.sqliteSkipCheck, CheckTimeout: f.sqliteCheckTimeout, BusyTimeout: f.sqliteBusyTimeout,
+		MaxBatch: f.sqliteMaxBatch, SkipCheck: f.sqliteSkipCheck, CheckTimeout: f.sqliteCheckTimeout, BusyTimeout: f.sqliteBusyTimeout,
 		SearchLag: orNone(f.sqliteSearchLag), SearchDelay: orNone(f.sqliteSearchDelay)})
 	if errors.Is(err, sqlite.ErrDamaged) {
 		return nil, fmt.Errorf("open store: %w; or start on the damaged file with --sqlite-skip-check (reads of its damaged part will fail)", err)

@@ -145,6 +145,13 @@ func TestServeFlagsFromEnvironmentAndErrors(t *testing.T) {
 		}
 	}
 	os.Unsetenv("HUBBUB_SQLITE_WAL_PAGES")
+	for _, n := range []string{"0", "65537"} {
+		err := run(context.Background(), []string{"serve", "--port", "0", "--data", filepath.Join(t.TempDir(), "x.db"), "--sqlite-max-batch", n},
+			stdio{out: io.Discard, err: io.Discard})
+		if want := "invalid --sqlite-max-batch " + n; err == nil || exitCode(err) != 2 || !strings.Contains(err.Error(), want) {
+			t.Errorf("--sqlite-max-batch %s: %v, want a usage error containing %q", n, err, want)
+		}
+	}
 	// A flag given on the command line wins over the environment.
 	t.Setenv("HUBBUB_LOG_FORMAT", "xml")
 	addr, stop := startServe(t, "--log-format", "json", "--data", filepath.Join(t.TempDir(), "h.db"))
