@@ -356,10 +356,11 @@ func (s *Store) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]
 		return nil, nil
 	}
 	limit = sqlstore.OutboxPage(limit)
-	// The dispatcher asks after each append that nudged it: with nothing due (no webhook,
-	// or every delivery waiting for its retry) one probe of deliveries_due answers, where
-	// building the skip scan's plan cost 8 % of the server's CPU under issue 19's ingress
-	// load with no webhook at all. dueSQL returns only deliveries this probe finds.
+	// The dispatcher asks after each append that nudges it (while a webhook exists): with
+	// nothing due (every queue delivered, or waiting for its retry) one probe of
+	// deliveries_due answers, where building the skip scan's plan cost 8 % of the server's
+	// CPU under issue 19's ingress load when every append still nudged it. dueSQL returns
+	// only deliveries this probe finds.
 	var due bool
 	if err := s.rdb.QueryRowContext(ctx, anyDueSQL, now.UnixMilli()).Scan(&due); err != nil || !due {
 		return nil, s.guard.Wrap(sqlstore.OpDueDeliveries, err)
