@@ -134,3 +134,17 @@ func (o Options) withDefaults() Options {
 	}
 	return o
 }
+
+// writerCachePages is the size of the writer connection's page cache, in pages of 4 KiB:
+// 8 for each append of a batch of maxBatch (about 4 per message are dirtied when appends
+// spread over many rooms: a leaf of the messages table, of two of its indexes, and of the
+// rooms table), at least SQLite's default of about 500. With the default cache (2 MB) a
+// batch of 1,024 appends over 1,000 rooms overflowed it, and SQLite spilled dirty pages into
+// the log before the commit (pagerStress), writing some of them twice. At the default
+// MaxBatch that is 32 MiB, and only the pages the writer touches are held. The statement
+// journals of the appends' savepoints go to memory (temp_store=MEMORY) for the same load:
+// in a temporary file they cost a pwrite per page an append first changed, 13 % of the CPU
+// of a server pinned to one CPU (docs/benchmarks.md, "Durable ingress").
+func writerCachePages(maxBatch int) int {
+	return max(500, 8*maxBatch)
+}

@@ -91,9 +91,14 @@ func open(path string, o Options) (_ *Store, err error) {
 	// synchronous=FULL so that a commit is on disk (WAL fsynced) before Append returns (until
 	// openWALSync hands the syncing to the writer, after the migrations), and a
 	// log long enough that a page appends keep touching is copied out once for many commits.
+	// The writer's page cache holds what a whole batch dirties (writerCachePages), and its
+	// statement journals (the savepoint of each append) stay in memory (temp_store): see
+	// writerCachePages.
 	walPages := strconv.Itoa(o.WALPages)
+	cacheKiB := strconv.Itoa(writerCachePages(o.MaxBatch) * 4)
 	s.wdb, err = sql.Open("sqlite", dsn(abs, url.Values{
-		"_pragma": {"busy_timeout(" + busy + ")", "journal_mode(WAL)", "synchronous(FULL)", "wal_autocheckpoint(" + walPages + ")"},
+		"_pragma": {"busy_timeout(" + busy + ")", "journal_mode(WAL)", "synchronous(FULL)", "wal_autocheckpoint(" + walPages + ")",
+			"cache_size(-" + cacheKiB + ")", "temp_store(MEMORY)"},
 	}))
 	if err != nil {
 		return nil, err
