@@ -51,6 +51,7 @@ type serveFlags struct {
 	sqliteSkipCheck                       bool
 	logRepeatWindow, sqliteBusyTimeout    time.Duration
 	shutdownTimeout, pruneEvery           time.Duration
+	tcpKeepAlive                          time.Duration
 	sqliteCheckTimeout                    time.Duration
 	sqliteSearchLag                       int
 	sqliteSearchDelay                     time.Duration
@@ -97,6 +98,7 @@ func newServeFlags(fs *flag.FlagSet) *serveFlags {
 	fs.DurationVar(&f.pruneEvery, "prune-every", time.Minute, "how often retention is applied")
 
 	fs.DurationVar(&s.HandshakeTimeout, "handshake-timeout", 5*time.Second, "time allowed for the HTTP request and WebSocket upgrade")
+	fs.DurationVar(&f.tcpKeepAlive, "tcp-keepalive", 0, "TCP keep-alive probes on accepted connections every this long (0 = off: WebSocket pings and the HTTP idle timeout find dead peers, and each accept saves four setsockopt calls)")
 	fs.StringVar(&s.Transport, "transport", "poll", "how sockets are served: poll (no goroutine per idle connection; Linux, plain TCP) or goroutine (one per connection, as gorilla/websocket's examples)")
 	fs.IntVar(&s.Flushers, "flushers", server.DefaultFlushers(), "goroutines that write polled connections' queues, at most (half the CPUs, at least 1)")
 	fs.IntVar(&s.ReadBufferSize, "read-buffer", 1024, "per-connection read buffer of the goroutine transport, bytes")
@@ -302,7 +304,7 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 	defer closeBlobs(f.srv.Files.Blobs)
 	f.srv.Node, f.srv.Logger, f.srv.Pages = f.node, log, web.FS()
 	// The listener comes before the server: slash commands' response URLs name its port.
-	ln, err := net.Listen("tcp", addr)
+	ln, err := listen(ctx, addr, f.tcpKeepAlive)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
@@ -438,4 +440,17 @@ func orNone[T int | time.Duration](v T) T {
 		return -1
 	}
 	return v
+}
+
+// listen listens on addr. Accepted connections get TCP keep-alive probes every keepAlive, none
+// when it is 0: Go's default (probes every 15 s) costs four setsockopt calls per accept — a
+// few per cent of a reconnect storm's CPU (docs/benchmarks.md, "Less work per reconnect") —
+// for what WebSocket pings (--ping-period, --pong-wait) and the HTTP server's idle timeout
+// already do.
+func listen(ctx context.Context, addr string, keepAlive time.Duration) (net.Listener, error) {
+	lc := net.ListenConfig{KeepAlive: keepAlive}
+	if keepAlive <= 0 {
+		lc.KeepAlive = -1
+	}
+	return lc.Listen(ctx, "tcp", addr)
 }
