@@ -36,12 +36,25 @@ type memInvite struct {
 func ms(t time.Time) time.Time { return t.UTC().Truncate(time.Millisecond) }
 
 // pause lets another goroutine in between a check and the act it allows, as a store without
-// a unique index or a transaction would: the bugs that race use it.
+// a unique index or a transaction would: the bugs that race use it. It waits until a second
+// caller has passed the same check (up to pauseFor), not a fixed time: on a loaded machine
+// the other racers may not run within any short sleep, and the planted bug would go unseen.
 func (s *memStore) pause() {
+	s.pausers++
 	s.mu.Unlock()
-	time.Sleep(20 * time.Millisecond)
-	s.mu.Lock()
+	deadline := time.Now().Add(pauseFor)
+	for {
+		time.Sleep(time.Millisecond)
+		s.mu.Lock()
+		if s.pausers >= 2 || time.Now().After(deadline) {
+			return
+		}
+		s.mu.Unlock()
+	}
 }
+
+// pauseFor bounds pause's wait for a second racer.
+const pauseFor = 300 * time.Millisecond
 
 // holder returns the user holding a name with key, or nil. Bug "namecase": compares names
 // byte for byte instead of by key.

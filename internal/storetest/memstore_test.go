@@ -32,6 +32,7 @@ type memData struct {
 	rooms     map[string]*memRoom
 	sanctions map[sanctionKey]hubbub.Sanction
 	ids       int
+	pausers   int // the racing bugs' callers that have reached pause (memstore_people_test.go)
 
 	// The people of the store (memstore_people_test.go).
 	users    map[string]*memUser // by id
