@@ -357,3 +357,29 @@ func postgresURL(t *testing.T) string {
 	}
 	return pgtest.FreshSchema(t)
 }
+
+// A node shutting down (SIGTERM: a graceful Stop) tells the other nodes that its members
+// left, at once: the presence expiry is an hour here, so only the leaves can say it.
+func TestShutdownNodeMembersLeaveElsewhere(t *testing.T) {
+	c := startClusterWith(t, 2, hub.Config{PresenceInterval: time.Hour})
+	a := servertest.DialJSON(t, c.nodes[0], "ann")
+	a.Join("room", nil)
+	for _, name := range []string{"bob", "bea"} {
+		servertest.DialJSON(t, c.nodes[1], name).Join("room", nil)
+	}
+	testwait.Until(t, "bob and bea visible on node 1", func() bool {
+		return fmt.Sprint(c.nodes[0].Hub.Members("room")) == "[ann bea bob]"
+	})
+	c.nodes[1].Stop()
+	left := map[string]bool{}
+	for len(left) < 2 {
+		f := a.AwaitFunc("a leave", func(f servertest.Frame) bool { return f.Type() == "presence" && f.Str("event") == "leave" })
+		left[f.Str("name")] = true
+	}
+	if !left["bob"] || !left["bea"] {
+		t.Fatalf("ann was told of %v leaving, want bob and bea", left)
+	}
+	if m := fmt.Sprint(c.nodes[0].Hub.Members("room")); m != "[ann]" {
+		t.Fatalf("members %s", m)
+	}
+}

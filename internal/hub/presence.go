@@ -117,6 +117,9 @@ func (re *roomEvents) MemberJoined(ev hubbub.Event, b hubbub.MemberJoined) struc
 // the room (on any node).
 func (re *roomEvents) MemberLeft(ev hubbub.Event, b hubbub.MemberLeft) struct{} {
 	r := (*room)(re)
+	if ev.Node == r.hub.cfg.Node && r.hub.draining.Load() {
+		return struct{}{} // the members here are leaving too (Drain)
+	}
 	if ev.Node != r.hub.cfg.Node {
 		if n := r.remote[ev.Node]; n != nil {
 			delete(n.names, b.Name)

@@ -136,3 +136,44 @@ func TestCrowdedRoomStopsAnnouncingPresence(t *testing.T) {
 		t.Fatalf("first member saw %s", got)
 	}
 }
+
+// A draining node (its server shutting down) still tells the other nodes that its members
+// left, but not its own members, who are leaving too.
+func TestDrainPublishesLeavesButAnnouncesNoneHere(t *testing.T) {
+	a, b := twoNodes(t, hub.Config{PresenceInterval: time.Hour})
+	ctx := context.Background()
+	ann := &hub.Member{Name: "ann", Out: hub.NewOutbox(1000, nil)}
+	amy := &hub.Member{Name: "amy", Out: hub.NewOutbox(1000, nil)}
+	bob := &hub.Member{Name: "bob", Out: hub.NewOutbox(1000, nil)}
+	for _, j := range []struct {
+		h *hub.Hub
+		m *hub.Member
+	}{{a, ann}, {a, amy}, {b, bob}} {
+		if _, err := j.h.Join(ctx, hub.JoinRequest{Room: "r", Member: j.m}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	testwait.Until(t, "both nodes to see everyone", func() bool {
+		return fmt.Sprint(a.Members("r")) == "[amy ann bob]" && fmt.Sprint(b.Members("r")) == "[amy ann bob]"
+	})
+	presence(amy.Out)
+	presence(bob.Out)
+
+	a.Drain()
+	a.Leave("r", ann)
+	var bobSaw []string
+	testwait.Until(t, "bob to be told ann left", func() bool {
+		bobSaw = append(bobSaw, presence(bob.Out)...)
+		return fmt.Sprint(bobSaw) == "[leave ann]"
+	})
+	// Bob leaves next; once amy hears of it, she would have heard of ann before.
+	b.Leave("r", bob)
+	var amySaw []string
+	testwait.Until(t, "amy to be told bob left", func() bool {
+		amySaw = append(amySaw, presence(amy.Out)...)
+		return len(amySaw) > 0 && amySaw[len(amySaw)-1] == "leave bob"
+	})
+	if fmt.Sprint(amySaw) != "[leave bob]" {
+		t.Errorf("amy, on the draining node, was told %v; want only bob's leave", amySaw)
+	}
+}

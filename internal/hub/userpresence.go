@@ -181,24 +181,62 @@ func (h *Hub) flushSeen() {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), h.cfg.StoreTimeout)
 	defer cancel()
-	for id, t := range pending {
-		if err := rec.SeenAt(ctx, id, t); err != nil {
+	// The writes go out seenWriters at a time: each is a durable write, and one after the other
+	// they paid a commit (an fsync) each — 10,000 users leaving at a shutdown kept the process
+	// waiting about 2 s (docs/benchmarks.md, "Admission control and shutdown"). Side by side,
+	// the store's group commit takes them in batches.
+	var (
+		wg        sync.WaitGroup
+		mu        sync.Mutex
+		unwritten = make(map[string]time.Time)
+		failed    bool
+		slots     = make(chan struct{}, seenWriters)
+	)
+	keep := func(id string, t time.Time, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if err != nil && !failed {
+			failed = true
 			h.log.Warn("store seen at failed", "user", id, "err", err)
-			// Keep the unwritten ones for UserState and the next flush.
-			us.mu.Lock()
-			if us.seen == nil {
-				us.seen = make(map[string]time.Time)
+		}
+		unwritten[id] = t
+	}
+	for id, t := range pending {
+		slots <- struct{}{}
+		mu.Lock()
+		stop := failed
+		mu.Unlock()
+		if stop { // the store is failing: keep the rest for the next flush
+			<-slots
+			keep(id, t, nil)
+			continue
+		}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			if err := rec.SeenAt(ctx, id, t); err != nil {
+				keep(id, t, err)
 			}
-			for id, t := range pending {
-				if _, newer := us.seen[id]; !newer && len(us.seen) < maxPendingSeen {
-					us.seen[id] = t
-				}
-			}
-			us.mu.Unlock()
-			return
+		})
+	}
+	wg.Wait()
+	if len(unwritten) == 0 {
+		return
+	}
+	// Keep the unwritten ones for UserState and the next flush.
+	us.mu.Lock()
+	if us.seen == nil {
+		us.seen = make(map[string]time.Time)
+	}
+	for id, t := range unwritten {
+		if _, newer := us.seen[id]; !newer && len(us.seen) < maxPendingSeen {
+			us.seen[id] = t
 		}
 	}
+	us.mu.Unlock()
 }
+
+// seenWriters is how many last-seen writes flushSeen has in flight at once.
+const seenWriters = 32
 
 // announceAway tells the rooms of this node's users whose presence changed since the last call
 // (gone idle past AwayAfter, or active again) of their new state, as a MemberJoined with State

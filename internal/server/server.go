@@ -210,6 +210,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	s.mu.Unlock()
 	s.log.Info("shutting down", "connections", len(conns))
+	s.hub.Drain() // every connection leaves its rooms now: no presence for the members here
 	for _, c := range conns {
 		c.GoingAway()
 	}
