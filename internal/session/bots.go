@@ -103,12 +103,18 @@ func (j *jsonSession) leaveForbidden(member *hub.Member, room string) {
 
 // botLostRoom undoes a join that raced a change of the bot's rooms: the join passed the check
 // with the patterns before, and the change's sweep (followBot) may have run before the room
-// was entered. It reports whether the room was left.
+// was entered. It reports whether the room was left. The hub is left, and the client told
+// "left" after its "joined", whether or not the session still records the room: a sweep that
+// ran while the join read its replay found the room recorded but the member not yet in it, so
+// it forgot the room and left nothing.
 func (j *jsonSession) botLostRoom(room string) bool {
 	if j.id.bot == nil || j.id.bot.MayUse(room) {
 		return false
 	}
-	j.leaveForbidden(j.member, room)
+	j.svc.hub.Leave(room, j.member)
+	j.rooms.remove(room)
+	j.p.Outbox().Push(hub.NewRaw(wire.Encode(wire.NewLeft(room))))
+	j.p.Info("bot left a room it may no longer use", "room", room)
 	return true
 }
 

@@ -1,0 +1,80 @@
+package session_test
+
+import (
+	"context"
+	"net/http"
+	"sync/atomic"
+	"testing"
+
+	"hubbub"
+	"hubbub/internal/server"
+	"hubbub/internal/servertest"
+)
+
+// pausingStore holds the next read of a room's latest messages (a join's replay, read before
+// the hub counts the joining connection as the room's member) until the test lets it go.
+type pausingStore struct {
+	hubbub.Store
+	room    atomic.Pointer[string]
+	reading chan struct{} // closed when the held read has begun
+	resume  chan struct{} // closed by the test to let it end
+}
+
+func (s *pausingStore) Before(ctx context.Context, room string, before uint64, n int) ([]hubbub.Entry, error) {
+	if r := s.room.Load(); r != nil && *r == room && s.room.CompareAndSwap(r, nil) {
+		close(s.reading)
+		<-s.resume
+	}
+	return s.Store.Before(ctx, room, before, n)
+}
+
+// TestBotNarrowedDuringJoin: a bot's rooms narrowed while its join of one of them is reading
+// the replay (the sweep of its rooms runs before the hub counts it as a member) do not leave
+// it in the room: the join's joined is followed by left and forbidden, and the bot gets no
+// further message of the room.
+func TestBotNarrowedDuringJoin(t *testing.T) {
+	ps := &pausingStore{reading: make(chan struct{}), resume: make(chan struct{})}
+	s := servertest.Start(t, servertest.Options{Server: server.Config{APIKey: botAdminKey},
+		WrapStore: func(st hubbub.Store) hubbub.Store { ps.Store = st; return ps }})
+	const token = hubbub.BotTokenPrefix + "racer"
+	newBot(t, s, "ci", token, "builds", "deploy")
+	alice := servertest.DialJSON(t, s, "alice")
+	alice.Join("deploy", nil)
+	if f := alice.Say("deploy", "a-0", "before"); f.Type() != "ack" {
+		t.Fatalf("alice's first send: %v", f)
+	}
+	bot := servertest.DialJSON(t, s, "")
+	if w := hello(bot, "", token); w.Type() != "welcome" {
+		t.Fatalf("hello: %v", w)
+	}
+
+	room := "deploy"
+	ps.room.Store(&room)
+	bot.Send(servertest.Frame{"type": "join", "room": "deploy"})
+	<-ps.reading
+	if status, body := s.API("PATCH", "/api/bots/ci", botAdminKey, map[string]any{"rooms": []string{"builds"}}); status != http.StatusOK {
+		close(ps.resume)
+		t.Fatalf("narrow: %d %v", status, body)
+	}
+	bot.AwaitFunc("left deploy", func(f servertest.Frame) bool { return f.Type() == "left" && f.Str("room") == "deploy" })
+	close(ps.resume)
+	bot.Await("joined")
+	bot.AwaitFunc("left deploy after joined", func(f servertest.Frame) bool { return f.Type() == "left" && f.Str("room") == "deploy" })
+	expectError(t, bot.AwaitFunc("the join's error", func(f servertest.Frame) bool {
+		return f.Type() == "error" && f.Str("request") == "join"
+	}), hubbub.ECodeForbidden, "deploy")
+	if m := s.Hub.Members("deploy"); len(m) != 1 {
+		t.Errorf("deploy's members after the bot's refused join: %v, want alice alone", m)
+	}
+	// The replay read for the join may still arrive; nothing sent after it may.
+	if f := alice.Say("deploy", "a-1", "secret plans"); f.Type() != "ack" {
+		t.Fatalf("alice's send: %v", f)
+	}
+	bot.Send(servertest.Frame{"type": "ping", "id": "after"})
+	bot.AwaitFunc("pong", func(f servertest.Frame) bool {
+		if f.Type() == "message" && f.Str("client_id") == "a-1" {
+			t.Errorf("the bot got %v after its join was refused", f)
+		}
+		return f.Type() == "pong"
+	})
+}
