@@ -8,9 +8,9 @@ import (
 
 // Integrations (issue 18): hubbub tells other programs what happens in its rooms. An admin
 // configures webhooks (Webhook): a URL, the rooms it follows and the kinds of event it wants.
-// Every entry appended to a room while at least one webhook exists is also written, in the
-// append's own transaction, to the store's outbox (OutboxEvent), so an event is never lost
-// between the room log and the outbox. One node at a time (the holder of the "dispatch" lease)
+// Every entry appended to a room that a webhook follows, or that may notify someone, is also
+// written, in the append's own transaction, to the store's outbox (OutboxEvent), so an event
+// is never lost between the room log and the outbox. One node at a time (the holder of the "dispatch" lease)
 // runs the dispatcher: it fans each outbox event out into one Delivery per webhook that follows
 // it (FanOut), posts the deliveries of each webhook and room in room order, and records each
 // outcome (CompleteDelivery, RetryDelivery). Notifications for people who are away are
@@ -228,8 +228,13 @@ type Delivery struct {
 //
 // Contract, which internal/storetest checks on every implementation:
 //   - Append (Store) writes one OutboxEvent for the entry it stores, in the same transaction,
-//     when at least one webhook (paused or not) exists at that moment; a duplicate or refused
-//     append writes none. EnqueueEvent writes a notification the same way.
+//     when something will read it, as the webhooks (paused or not: a paused one queues) are
+//     at that moment: a webhook that Follows the entry's room and kind, or, for a message that
+//     mentions someone, is in a DM room or in a room where someone's level is NotifyAll, a
+//     webhook that follows HookNotification (the levels at fan-out still decide the
+//     candidates). A duplicate or refused append writes none. A webhook created (or changed)
+//     on any node gets the events of every append that begins after its creation returned.
+//     EnqueueEvent writes a notification when a webhook follows HookNotification.
 //   - FanOut takes up to limit outbox events not fanned out yet, oldest first, and in one
 //     transaction creates a pending Delivery (NextAttempt = now) for each webhook that Follows
 //     it, records the NotifyCandidates of each message event, and marks the events fanned

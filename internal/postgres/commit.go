@@ -242,10 +242,10 @@ func (w *writer) attempt(ctx context.Context, reqs []*request, attempt int) (out
 	} else {
 		now = w.now()
 	}
-	// Whether the batch's entries go to the outbox too: asked in the transaction, after the
-	// locks, as every node may create a webhook.
-	var hooks bool
-	b.Queue(hooksExist).QueryRow(func(row pgx.Row) error { return row.Scan(&hooks) })
+	// Which of the batch's entries go to the outbox too: the webhooks are read in the
+	// transaction, after the locks, as every node may create a webhook; so are the rooms of
+	// the batch where someone's level is "all" (a message there may notify).
+	hooks := w.queueHooks(b, rooms)
 	p := newPlan(time.Time{}, last, lastNo)
 	queueReads(b, reqs, p)
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
@@ -264,8 +264,10 @@ func (w *writer) attempt(ctx context.Context, reqs []*request, attempt int) (out
 
 	// Round trip 2: write what changed and raise the rooms' last seqs, and the outbox.
 	b = p.writes(rooms)
-	if hooks {
-		if err := queueOutbox(b, out); err != nil {
+	if filter, err := hooks.filter(&w.hookCache); err != nil {
+		return nil, false, fmt.Errorf("webhooks: %w", err)
+	} else if filter.Any() {
+		if err := queueOutbox(b, out, filter, hooks.allRooms); err != nil {
 			return nil, false, err
 		}
 	}

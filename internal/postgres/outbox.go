@@ -25,7 +25,8 @@ const outboxLock = 0x6875626275624f42
 
 // The statements of the outbox.
 const (
-	hooksExist    = `SELECT EXISTS (SELECT 1 FROM webhooks)`
+	hookRows      = `SELECT rooms, events FROM webhooks ORDER BY id`
+	allLevelRooms = `SELECT DISTINCT room FROM notify_levels WHERE room = ANY($1) AND level = 'all'`
 	insertOutbox  = `INSERT INTO outbox (body) SELECT b FROM unnest($1::text[]) WITH ORDINALITY AS u(b, i) ORDER BY i`
 	webhookCols   = `id, url, rooms, events, secret, paused, created_by, created`
 	deliveryCols  = `webhook, body, dead, attempts, next_attempt, created, last_error`
@@ -100,11 +101,53 @@ func readDeliveries(rows pgx.Rows, err error) ([]hubbub.Delivery, error) {
 	return out, rows.Err()
 }
 
-// queueOutbox queues, in the append batch's writes, the events of the entries it stored.
-func queueOutbox(b *pgx.Batch, out []result) error {
+// batchHooks is what an append batch reads to decide which entries go to the outbox.
+type batchHooks struct {
+	rows     []sqlstore.WebhookRow
+	allRooms map[string]bool // rooms of the batch where someone's level is "all"
+}
+
+// queueHooks queues, in the batch's first round trip, the reads of batchHooks.
+func (w *writer) queueHooks(b *pgx.Batch, rooms []string) *batchHooks {
+	h := &batchHooks{allRooms: map[string]bool{}}
+	b.Queue(hookRows).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			var r sqlstore.WebhookRow
+			if err := rows.Scan(&r.Rooms, &r.Events); err != nil {
+				return err
+			}
+			h.rows = append(h.rows, r)
+		}
+		return rows.Err()
+	})
+	b.Queue(allLevelRooms, rooms).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			var room string
+			if err := rows.Scan(&room); err != nil {
+				return err
+			}
+			h.allRooms[room] = true
+		}
+		return rows.Err()
+	})
+	return h
+}
+
+// filter returns the batch's OutboxFilter, through the writer's cache.
+func (h *batchHooks) filter(c *sqlstore.FilterCache) (sqlstore.OutboxFilter, error) {
+	return c.Filter(h.rows)
+}
+
+// queueOutbox queues, in the append batch's writes, the events of the entries it stored that
+// filter wants (allRooms: the batch's rooms where someone's level is "all").
+func queueOutbox(b *pgx.Batch, out []result, filter sqlstore.OutboxFilter, allRooms map[string]bool) error {
 	var bodies []string
+	allLevel := func(room string) (bool, error) { return allRooms[room], nil }
 	for _, r := range out {
 		if r.err != nil || r.dup {
+			continue
+		}
+		if want, _ := filter.Wants(&r.msg, allLevel); !want {
 			continue
 		}
 		body, err := sqlstore.EncodeEvent(sqlstore.EntryEvent(r.msg))
@@ -272,7 +315,7 @@ func (s *Store) DeleteWebhook(ctx context.Context, id string) error {
 	})
 }
 
-// EnqueueEvent writes ev (a notification) to the outbox if a webhook exists.
+// EnqueueEvent writes ev (a notification) to the outbox if a webhook follows notifications.
 func (s *Store) EnqueueEvent(ctx context.Context, ev hubbub.OutboxEvent) error {
 	return s.inTx(ctx, sqlstore.OpEnqueueEvent, func(tx pgx.Tx, now time.Time) error {
 		ev, err := sqlstore.CheckEvent(ev, now)
@@ -286,7 +329,8 @@ func (s *Store) EnqueueEvent(ctx context.Context, ev hubbub.OutboxEvent) error {
 		if err := checkText("event", body); err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, `INSERT INTO outbox (body) SELECT $1 WHERE EXISTS (SELECT 1 FROM webhooks)`, body)
+		_, err = tx.Exec(ctx, `INSERT INTO outbox (body) SELECT $1
+			WHERE EXISTS (SELECT 1 FROM webhooks WHERE events LIKE '%"notification"%')`, body)
 		return err
 	})
 }

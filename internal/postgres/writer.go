@@ -10,6 +10,7 @@ import (
 
 	"hubbub"
 	"hubbub/internal/groupcommit"
+	"hubbub/internal/sqlstore"
 )
 
 // request is one Append waiting for a writer. The caller may give up while it is queued;
@@ -47,6 +48,8 @@ type writer struct {
 	// afterLookup, if set, runs in each attempt between the client-id lookup and the insert.
 	// Tests use it to provoke the race the unique index and the retry exist for.
 	afterLookup func(attempt int)
+
+	hookCache sqlstore.FilterCache // the webhooks the last batch read, decoded (one batch at a time)
 }
 
 func newWriter(pool *pgxpool.Pool, o Options) *writer {

@@ -58,10 +58,10 @@ func (w *writer) commitAppends(reqs []*request) {
 		setErr(reqs, err)
 		return
 	}
-	// Whether the batch's entries go to the outbox too: asked once per batch, inside its
-	// transaction, so a webhook created by another process (which takes the same write lock)
-	// is seen by the first batch after it.
-	if err := w.stmts.hooksExist.QueryRowContext(ctx).Scan(&w.hooks); err != nil {
+	// Which of the batch's entries go to the outbox too: the webhooks are read once per
+	// batch, inside its transaction, so a webhook created by another process (which takes the
+	// same write lock) is seen by the first batch after it.
+	if err := w.readHooks(ctx); err != nil {
 		_, _ = w.stmts.rollback.ExecContext(ctx)
 		err = fmt.Errorf("webhooks: %w", err)
 		w.failed.Store(&err)
@@ -126,8 +126,8 @@ func (w *writer) appendOne(ctx context.Context, e hubbub.Entry, now time.Time) r
 	default:
 		res = w.appendChange(ctx, stored)
 	}
-	if res.err == nil && !res.dup && w.hooks {
-		res.err = w.enqueue(ctx, sqlstore.EntryEvent(res.msg))
+	if res.err == nil && !res.dup {
+		res.err = w.enqueueEntry(ctx, res.msg)
 	}
 	if res.err != nil || res.dup {
 		_, _ = w.stmts.undo.ExecContext(ctx) // the seq bump goes too: no gap

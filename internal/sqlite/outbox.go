@@ -12,7 +12,8 @@ import (
 )
 
 // The outbox (migrations/0010_outbox.sql; the rules in sqlstore/outbox.go). Append writes an
-// entry's event in the entry's savepoint when the batch found a webhook (commit.go); every
+// entry's event in the entry's savepoint when a webhook the batch found wants it
+// (sqlstore.OutboxFilter; commit.go); every
 // other write runs on the writer between two batches, in one IMMEDIATE transaction (write),
 // and the reads go to the read-only pool.
 
@@ -90,6 +91,45 @@ func (w *writer) enqueue(ctx context.Context, ev hubbub.OutboxEvent) error {
 		return fmt.Errorf("outbox: %w", err)
 	}
 	return nil
+}
+
+// readHooks reads the webhooks' rooms and events inside the open transaction into w.hooks:
+// which entries the appends that follow write to the outbox (sqlstore.OutboxFilter).
+func (w *writer) readHooks(ctx context.Context) error {
+	rows, err := w.stmts.hookRows.QueryContext(ctx)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var list []sqlstore.WebhookRow
+	for rows.Next() {
+		var r sqlstore.WebhookRow
+		if err := rows.Scan(&r.Rooms, &r.Events); err != nil {
+			return err
+		}
+		list = append(list, r)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	w.hooks, err = w.hookCache.Filter(list)
+	return err
+}
+
+// enqueueEntry writes the event of entry e, as stored, to the outbox if w.hooks wants it.
+func (w *writer) enqueueEntry(ctx context.Context, e hubbub.Entry) error {
+	if !w.hooks.Any() {
+		return nil
+	}
+	want, err := w.hooks.Wants(&e, func(room string) (bool, error) {
+		var all bool
+		err := w.stmts.allLevel.QueryRowContext(ctx, room).Scan(&all)
+		return all, err
+	})
+	if err != nil || !want {
+		return err
+	}
+	return w.enqueue(ctx, sqlstore.EntryEvent(e))
 }
 
 // CreateWebhook stores a new webhook; see hubbub.OutboxStore.
@@ -207,15 +247,14 @@ func (s *Store) DeleteWebhook(ctx context.Context, id string) error {
 	})
 }
 
-// EnqueueEvent writes ev (a notification) to the outbox if a webhook exists.
+// EnqueueEvent writes ev (a notification) to the outbox if a webhook follows notifications.
 func (s *Store) EnqueueEvent(ctx context.Context, ev hubbub.OutboxEvent) error {
 	return s.write(ctx, sqlstore.OpEnqueueEvent, func(ctx context.Context, tx *writeTx) error {
 		ev, err := sqlstore.CheckEvent(ev, tx.now)
 		if err != nil {
 			return err
 		}
-		var hooks bool
-		if err := tx.stmts.hooksExist.QueryRowContext(ctx).Scan(&hooks); err != nil || !hooks {
+		if err := tx.readHooks(ctx); err != nil || !tx.hooks.Notify() {
 			return err
 		}
 		return tx.enqueue(ctx, ev)

@@ -235,15 +235,12 @@ func (s *Store) CreateRoom(ctx context.Context, meta hubbub.RoomMeta, members []
 			entries = append(entries, res.msg)
 		}
 		// The joins are entries of the log like any other: they go to the outbox too.
-		var hooks bool
-		if err := tx.stmts.hooksExist.QueryRowContext(ctx).Scan(&hooks); err != nil {
+		if err := tx.readHooks(ctx); err != nil {
 			return err
 		}
 		for _, e := range entries {
-			if hooks {
-				if err := tx.enqueue(ctx, sqlstore.EntryEvent(e)); err != nil {
-					return err
-				}
+			if err := tx.enqueueEntry(ctx, e); err != nil {
+				return err
 			}
 		}
 		out = hubbub.RoomMeta{Name: meta.Name, Topic: meta.Topic, Private: meta.Private, DM: meta.DM,

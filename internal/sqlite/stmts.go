@@ -30,8 +30,9 @@ type writeStmts struct {
 	// Files (files.go): attach one to a message, store a message's attachments, mark a
 	// deleted message's files gone; a user's usage and a new file.
 	attachFile, setAttachments, dropFiles, fileUsage, insertFile *sql.Stmt
-	// The outbox (outbox.go): whether a webhook exists (once per batch), an event to post.
-	hooksExist, insertOutbox *sql.Stmt
+	// The outbox (outbox.go): the webhooks' rooms and events (once per batch), whether
+	// someone's level for a room is "all" (for a message no webhook follows), an event to post.
+	hookRows, allLevel, insertOutbox *sql.Stmt
 
 	// Rooms (room.go): a room's change of topic, a subject's membership and its change, the
 	// member count (which gives a room without metadata its row), a room's existence.
@@ -135,7 +136,8 @@ func prepareWrites(ctx context.Context, conn *sql.Conn) (writeStmts, error) {
 	w.attachFile = prep(attachFileSQL)
 	w.setAttachments = prep(`UPDATE messages SET attachments = ? WHERE room = ? AND seq = ?`)
 	w.dropFiles = prep(dropFilesSQL)
-	w.hooksExist = prep(`SELECT EXISTS (SELECT 1 FROM webhooks)`)
+	w.hookRows = prep(`SELECT rooms, events FROM webhooks ORDER BY id`)
+	w.allLevel = prep(`SELECT EXISTS (SELECT 1 FROM notify_levels WHERE room = ? AND level = 'all')`)
 	w.insertOutbox = prep(`INSERT INTO outbox (body) VALUES (?)`)
 	w.fileUsage = prep(fileUsageSQL)
 	w.insertFile = prep(`INSERT INTO files (id, user_id, name, type, size, width, height, thumb, bytes, created_ms)

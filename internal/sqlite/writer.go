@@ -9,6 +9,7 @@ import (
 
 	"hubbub"
 	"hubbub/internal/groupcommit"
+	"hubbub/internal/sqlstore"
 )
 
 // request is one Append, Prune or moderation write waiting for the writer. The caller may
@@ -52,8 +53,9 @@ type writer struct {
 	now func() time.Time
 	log *slog.Logger
 
-	hooks     bool        // a webhook existed when the current batch began: its entries go to the outbox
-	searchOff atomic.Bool // leaves the search index out of the batches: BenchmarkAppendSearchIndex's "noindex"
+	hooks     sqlstore.OutboxFilter // the webhooks when the current batch began: which entries go to the outbox
+	hookCache sqlstore.FilterCache  // the last webhooks read, decoded
+	searchOff atomic.Bool           // leaves the search index out of the batches: BenchmarkAppendSearchIndex's "noindex"
 
 	lag        searchLag // what the search index does not hold yet (searchindex.go)
 	indexAfter bool      // the lag is full: index once the batch's appends are answered

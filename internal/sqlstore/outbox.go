@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -386,3 +387,100 @@ const MaxOutboxPage = 1000
 
 // OutboxPage is limit bounded by MaxOutboxPage.
 func OutboxPage(limit int) int { return min(limit, MaxOutboxPage) }
+
+// OutboxFilter decides, inside an append's transaction, whether an entry is written to the
+// outbox: only when something will read its event. That is a webhook (paused or not: a paused
+// one queues) that follows the entry's room and kind (Webhook.Follows: a DM only by a "dm."
+// pattern), or, for a message, a webhook that follows notifications when the message may make
+// a notify candidate at fan-out — it mentions someone, it is in a DM, or someone's level for
+// its room is NotifyAll (the only facts NotifyCandidates adds a candidate on). The levels at
+// fan-out still decide who is a candidate; a level set to "all" between an append and its
+// fan-out does not bring back an event that was not written.
+type OutboxFilter struct {
+	hooks  []hubbub.Webhook // Rooms and Events are what counts
+	notify bool             // some webhook follows HookNotification
+}
+
+// NewOutboxFilter returns the filter of the webhooks that exist now.
+func NewOutboxFilter(hooks []hubbub.Webhook) OutboxFilter {
+	f := OutboxFilter{hooks: hooks}
+	for i := range hooks {
+		if slices.Contains(hooks[i].Events, hubbub.HookNotification) {
+			f.notify = true
+		}
+	}
+	return f
+}
+
+// Any reports whether some webhook exists (else nothing is written, and nothing asked).
+func (f OutboxFilter) Any() bool { return len(f.hooks) > 0 }
+
+// Notify reports whether some webhook follows notifications: only then may a message that
+// no webhook follows need its event for its notify candidates.
+func (f OutboxFilter) Notify() bool { return f.notify }
+
+// Followed reports whether some webhook follows entry e's room and kind.
+func (f OutboxFilter) Followed(e *hubbub.Entry) bool {
+	ev := hubbub.HookEventOf(e.Kind)
+	if ev == "" {
+		return false
+	}
+	for i := range f.hooks {
+		if f.hooks[i].Follows(e.Room, ev) {
+			return true
+		}
+	}
+	return false
+}
+
+// Wants reports whether entry e (as stored) is written to the outbox. allLevel says whether
+// someone's level for a room is NotifyAll; it is asked only when that decides.
+func (f OutboxFilter) Wants(e *hubbub.Entry, allLevel func(room string) (bool, error)) (bool, error) {
+	if f.Followed(e) {
+		return true, nil
+	}
+	if !f.notify || e.Kind != hubbub.KindMessage {
+		return false, nil
+	}
+	if len(e.Mentions) > 0 || hubbub.IsDMRoom(e.Room) {
+		return true, nil
+	}
+	return allLevel(e.Room)
+}
+
+// WebhookRow is what an append reads of each webhook to build its OutboxFilter: its rooms
+// and events as EncodeList stored them.
+type WebhookRow struct{ Rooms, Events string }
+
+// FilterCache keeps the OutboxFilter of the last webhook rows read, so a batch that finds
+// the same rows as the last one decodes nothing. Safe for concurrent use (PostgreSQL's
+// writers run batches side by side).
+type FilterCache struct {
+	mu     sync.Mutex
+	rows   []WebhookRow
+	filter OutboxFilter
+}
+
+// Filter returns the filter of rows, decoding them only when they changed.
+func (c *FilterCache) Filter(rows []WebhookRow) (OutboxFilter, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.rows != nil && slices.Equal(c.rows, rows) {
+		return c.filter, nil
+	}
+	hooks := make([]hubbub.Webhook, len(rows))
+	for i, r := range rows {
+		var err error
+		if hooks[i].Rooms, err = DecodeList[string](r.Rooms); err != nil {
+			return OutboxFilter{}, err
+		}
+		if hooks[i].Events, err = DecodeList[hubbub.HookEvent](r.Events); err != nil {
+			return OutboxFilter{}, err
+		}
+	}
+	c.rows, c.filter = slices.Clone(rows), NewOutboxFilter(hooks)
+	if c.rows == nil {
+		c.rows = []WebhookRow{}
+	}
+	return c.filter, nil
+}

@@ -15,16 +15,20 @@ import (
 
 // The memStore's outbox (hubbub.OutboxStore), for checking the suite's outbox cases. Its
 // bugs: "outboxalways" writes events with no webhook, "fanoutnewest" fans out newest first,
-// "deadblocks" keeps a dead delivery at the head of its queue, "dueall" gives every pending
+// "outboxunfollowed" writes every entry's event while any webhook exists, "outboxnomention"
+// leaves out a mention no webhook follows, "outboxfirsthooks" decides by the webhooks of the
+// first append, "deadblocks" keeps a dead delivery at the head of its queue, "dueall" gives every pending
 // delivery at once, "leaseanyone" gives a held lease away, "notifysender" notifies a
 // message's sender.
 
 // memOutbox is the outbox part of memData.
 type memOutbox struct {
 	hooks      []*hubbub.Webhook // oldest first
-	pos        int64             // the last event's position
-	events     []memEvent        // not fanned out yet, oldest first
-	deliveries []*memDelivery    // in pos order
+	firstHooks []*hubbub.Webhook // the bug "outboxfirsthooks"'s
+	firstSet   bool
+	pos        int64          // the last event's position
+	events     []memEvent     // not fanned out yet, oldest first
+	deliveries []*memDelivery // in pos order
 	candidates []hubbub.NotifyCandidate
 	levels     map[[2]string]string // by room and user
 	leases     map[string]memLease
@@ -72,8 +76,35 @@ func (s *memStore) enqueue(ev hubbub.OutboxEvent) {
 	s.out.events = append(s.out.events, memEvent{pos: s.out.pos, ev: cloneEvent(ev)})
 }
 
-// enqueueEntry writes the event of stored entry e (mu held).
+// enqueueEntry writes the event of stored entry e if something will read it (mu held): a
+// webhook that follows its room and kind, or, for a message that mentions someone, is in a
+// DM or in a room where someone's level is all, a webhook that follows notifications.
 func (s *memStore) enqueueEntry(e hubbub.Entry) {
+	hooks := s.out.hooks
+	if s.bug == "outboxfirsthooks" { // the webhooks of the first append, never read again
+		if !s.out.firstSet {
+			s.out.firstHooks, s.out.firstSet = slices.Clone(hooks), true
+		}
+		hooks = s.out.firstHooks
+	}
+	if len(hooks) == 0 && s.bug != "outboxalways" {
+		return
+	}
+	want := s.bug == "outboxunfollowed" || s.bug == "outboxalways"
+	notify := false
+	for _, w := range hooks {
+		want = want || w.Follows(e.Room, hubbub.HookEventOf(e.Kind))
+		notify = notify || slices.Contains(w.Events, hubbub.HookNotification)
+	}
+	if !want && notify && e.Kind == hubbub.KindMessage {
+		want = (len(e.Mentions) > 0 && s.bug != "outboxnomention") || hubbub.IsDMRoom(e.Room)
+		for k, level := range s.out.levels {
+			want = want || k[0] == e.Room && level == hubbub.NotifyAll
+		}
+	}
+	if !want {
+		return
+	}
 	s.enqueue(hubbub.OutboxEvent{ID: e.ID, Kind: hubbub.HookEventOf(e.Kind), Room: e.Room, Seq: e.Seq, Time: e.Time, Entry: &e})
 }
 
@@ -238,7 +269,12 @@ func (s *memStore) EnqueueEvent(ctx context.Context, ev hubbub.OutboxEvent) erro
 		ev.Time = s.now()
 	}
 	ev.Time = ev.Time.UTC().Truncate(time.Millisecond)
-	s.enqueue(ev)
+	for _, w := range s.out.hooks {
+		if slices.Contains(w.Events, hubbub.HookNotification) || s.bug == "outboxalways" {
+			s.enqueue(ev)
+			return nil
+		}
+	}
 	return nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,6 +21,7 @@ var outboxCases = []struct {
 	{"Webhooks", testWebhooks},
 	{"OutboxOrder", testOutboxOrder},
 	{"OutboxOnlyWithWebhooks", testOutboxOnlyWithWebhooks},
+	{"OutboxOnlyFollowed", testOutboxOnlyFollowed},
 	{"FanOutPatterns", testFanOutPatterns},
 	{"NotifyCandidates", testNotifyCandidates},
 	{"DueOnePerQueue", testDueOnePerQueue},
@@ -279,7 +281,7 @@ func testOutboxOnlyWithWebhooks(t *testing.T, open opener) {
 	if n := fanOutAll(t, s); n != 0 {
 		t.Errorf("FanOut with no webhook ever took %d events", n)
 	}
-	w := hook(t, s, []string{"*"}, allEvents...)
+	w := hook(t, s, []string{"*"}, append(slices.Clone(allEvents), hubbub.HookNotification)...)
 	paused := true
 	if _, err := s.UpdateWebhook(ctx, w.ID, hubbub.WebhookChange{Paused: &paused}); err != nil {
 		t.Fatal(err)
@@ -303,8 +305,8 @@ func testOutboxOnlyWithWebhooks(t *testing.T, open opener) {
 		t.Errorf("FanOut took %d events, want the message, CreateRoom's join and the notification", n)
 	}
 	ds := listDeliveries(t, s, w.ID, hubbub.DeliveryPending)
-	if !slices.Equal(eventIDs(ds), []string{m.ID, joins[0].ID}) {
-		t.Errorf("paused webhook's deliveries %v, want %s and the join %s (it follows no notification)", eventIDs(ds), m.ID, joins[0].ID)
+	if !slices.Equal(eventIDs(ds), []string{m.ID, joins[0].ID, notify.ID}) {
+		t.Errorf("paused webhook's deliveries %v, want %s, the join %s and %s: they accrue while it is paused", eventIDs(ds), m.ID, joins[0].ID, notify.ID)
 	}
 	if len(due(t, s, 10)) != 0 {
 		t.Error("a paused webhook's delivery is due")
@@ -318,6 +320,79 @@ func testOutboxOnlyWithWebhooks(t *testing.T, open opener) {
 	mustAppend(t, s, msg("a", "alice", "after the last webhook went"))
 	if n := fanOutAll(t, s); n != 0 {
 		t.Errorf("FanOut after every webhook went took %d events", n)
+	}
+}
+
+// testOutboxOnlyFollowed: Append writes an entry's event only when something will read it — a
+// webhook (paused or not) that follows its room and kind, or, for a message that mentions
+// someone, is in a DM or in a room where someone's level is all, a webhook that follows
+// notifications; EnqueueEvent writes a notification only when a webhook follows them. A
+// webhook created later gets every event appended after it.
+func testOutboxOnlyFollowed(t *testing.T, open opener) {
+	s := open(t, hubbub.Retention{})
+	ctx := t.Context()
+	alice, bob := newUser(t, s, "alice"), newUser(t, s, "bob")
+	createRoom(t, s, hubbub.RoomMeta{Name: "c", CreatedBy: alice.ID}, member(alice, hubbub.RoomOwner), member(bob, hubbub.RoomMember))
+	onlyA := hook(t, s, []string{"a"}, hubbub.HookMessage)
+	a1 := mustAppend(t, s, msg("a", "alice", "followed"))
+	mustAppend(t, s, msg("b", "alice", "no webhook follows b"))
+	mustAppend(t, s, hubbub.Entry{Room: "a", From: "alice", Kind: hubbub.KindEdit, Target: a1.Seq, Text: "no webhook follows edits"})
+	mustAppend(t, s, hubbub.Entry{Room: "b", From: "bob", Text: "hi @alice", Mentions: []hubbub.Mention{{User: alice.ID, Name: "alice"}}})
+	if err := s.EnqueueEvent(ctx, hubbub.OutboxEvent{ID: "nt_0", Kind: hubbub.HookNotification, Notification: &hubbub.Notification{User: alice.ID}}); err != nil {
+		t.Fatal(err)
+	}
+	if n := fanOutAll(t, s); n != 1 {
+		t.Errorf("a webhook following room a's messages: FanOut took %d events, want a's message only", n)
+	}
+
+	notes := hook(t, s, nil, hubbub.HookNotification)
+	paused := true
+	if _, err := s.UpdateWebhook(ctx, notes.ID, hubbub.WebhookChange{Paused: &paused}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetNotifyLevel(ctx, bob.ID, "c", hubbub.NotifyAll); err != nil {
+		t.Fatal(err)
+	}
+	dm := hubbub.DMRoomName([]string{alice.ID, bob.ID})
+	mention := mustAppend(t, s, hubbub.Entry{Room: "b", From: "bob", User: bob.ID, Text: "hi @alice", Mentions: []hubbub.Mention{{User: alice.ID, Name: "alice"}}})
+	mustAppend(t, s, hubbub.Entry{Room: "b", From: "bob", User: bob.ID, Text: "nobody to notify"})
+	mustAppend(t, s, hubbub.Entry{Room: "b", From: "alice", Kind: hubbub.KindReaction, Target: mention.Seq, Emoji: "👍"})
+	mustAppend(t, s, hubbub.Entry{Room: dm, From: "bob", User: bob.ID, Text: "psst"})
+	loud := mustAppend(t, s, hubbub.Entry{Room: "c", From: "alice", User: alice.ID, Text: "bob hears all of c"})
+	if err := s.EnqueueEvent(ctx, hubbub.OutboxEvent{ID: "nt_1", Kind: hubbub.HookNotification, Notification: &hubbub.Notification{User: alice.ID}}); err != nil {
+		t.Fatal(err)
+	}
+	if n := fanOutAll(t, s); n != 4 {
+		t.Errorf("with a (paused) webhook following notifications, FanOut took %d events; want the mention, the DM, the message of c (bob's level is all) and the notification", n)
+	}
+	cs, err := s.TakeNotifyCandidates(ctx, later(), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seqs []string
+	for _, c := range cs {
+		seqs = append(seqs, fmt.Sprintf("%s %s %d", c.User, c.Room, c.Seq))
+	}
+	// The DM's other member is no member here (no CreateRoom): its event is written, and
+	// makes no candidate.
+	want := []string{fmt.Sprintf("%s b %d", alice.ID, mention.Seq), fmt.Sprintf("%s c %d", bob.ID, loud.Seq)}
+	slices.Sort(seqs)
+	slices.Sort(want)
+	if !slices.Equal(seqs, want) {
+		t.Errorf("candidates %v, want %v", seqs, want)
+	}
+
+	later := hook(t, s, []string{"b"}, hubbub.HookMessage, hubbub.HookReaction)
+	b := mustAppend(t, s, msg("b", "alice", "now b is followed"))
+	r := mustAppend(t, s, hubbub.Entry{Room: "b", From: "bob", Kind: hubbub.KindReaction, Target: b.Seq, Emoji: "👍"})
+	if n := fanOutAll(t, s); n != 2 {
+		t.Errorf("after a webhook following b was created, FanOut took %d events, want 2", n)
+	}
+	if got := eventIDs(listDeliveries(t, s, later.ID, hubbub.DeliveryPending)); !slices.Equal(got, []string{b.ID, r.ID}) {
+		t.Errorf("the later webhook's deliveries %v, want %v", got, []string{b.ID, r.ID})
+	}
+	if got := eventIDs(listDeliveries(t, s, onlyA.ID, hubbub.DeliveryPending)); !slices.Equal(got, []string{a1.ID}) {
+		t.Errorf("room a's webhook's deliveries %v, want %v", got, []string{a1.ID})
 	}
 }
 
@@ -342,8 +417,8 @@ func testFanOutPatterns(t *testing.T, open opener) {
 		Notification: &hubbub.Notification{User: "u_b", Name: "bob", Items: []hubbub.NotificationItem{{Room: "general", Seq: 1, Reason: hubbub.NotifyMention, From: "alice", Text: "hi"}}}}); err != nil {
 		t.Fatal(err)
 	}
-	if n := fanOutAll(t, s); n != 6 {
-		t.Fatalf("FanOut took %d, want 6", n)
+	if n := fanOutAll(t, s); n != 5 {
+		t.Fatalf("FanOut took %d, want 5 (the topic, which no webhook follows, is not written)", n)
 	}
 	for _, c := range []struct {
 		w    hubbub.Webhook
@@ -840,7 +915,7 @@ func testOutboxDoneContext(t *testing.T, open opener) {
 func testOutboxTwoNodes(t *testing.T, open SharedOpener) {
 	nodes := twoNodes(t, open)
 	ctx := t.Context()
-	w := hook(t, nodes[0], []string{"*"}, hubbub.HookMessage)
+	w := hook(t, nodes[0], []string{"*"}, hubbub.HookMessage, hubbub.HookNotification)
 	mustAppend(t, nodes[1], msg("a", "alice", "first"))
 	if err := nodes[1].EnqueueEvent(ctx, hubbub.OutboxEvent{ID: "nt_1", Kind: hubbub.HookNotification,
 		Notification: &hubbub.Notification{User: "u_b"}}); err != nil {
@@ -907,6 +982,7 @@ func testOutboxTwoNodes(t *testing.T, open SharedOpener) {
 		}
 	}
 
+	got = drain(t, nodes[0]) // the notification nt_1
 	if ok, err := nodes[0].TakeLease(ctx, "dispatch", "node0", time.Hour); err != nil || !ok {
 		t.Fatalf("TakeLease on node 0 = %v, %v", ok, err)
 	}
@@ -919,6 +995,66 @@ func testOutboxTwoNodes(t *testing.T, open SharedOpener) {
 	mustAppend(t, nodes[0], msg("a", "alice", "after the delete"))
 	if n := fanOutAll(t, nodes[0]); n != 0 {
 		t.Errorf("node 0 wrote %d events after node 1 deleted the last webhook", n)
+	}
+}
+
+// testOutboxFollowTwoNodes: a webhook created on one node gets every event the other node
+// appends after the creation returned, while that node appends all along (each batch looks
+// at the webhooks again, inside its transaction).
+func testOutboxFollowTwoNodes(t *testing.T, open SharedOpener) {
+	nodes := twoNodes(t, open)
+	ctx := t.Context()
+	hook(t, nodes[0], []string{"a"}, hubbub.HookMessage)
+	mustAppend(t, nodes[0], msg("b", "alice", "no webhook follows b yet"))
+	if n := fanOutAll(t, nodes[1]); n != 0 {
+		t.Fatalf("FanOut took %d events of room b, which no webhook follows", n)
+	}
+	var created atomic.Bool
+	var mu sync.Mutex
+	var after []string // ids of the appends that began after CreateWebhook returned
+	done, going := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 100000 {
+			if i == 10 {
+				close(going)
+			}
+			began := created.Load()
+			e, _, err := nodes[0].Append(ctx, msg("b", "alice", fmt.Sprint(i)))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if began {
+				mu.Lock()
+				after = append(after, e.ID)
+				n := len(after)
+				mu.Unlock()
+				if n >= 20 {
+					return
+				}
+			}
+		}
+	}()
+	select { // some appends go before the webhook exists
+	case <-going:
+	case <-done:
+	}
+	w := hook(t, nodes[1], []string{"b"}, hubbub.HookMessage)
+	created.Store(true)
+	<-done
+	fanOutAll(t, nodes[1])
+	got := eventIDs(listDeliveries(t, nodes[1], w.ID, hubbub.DeliveryPending))
+	mu.Lock()
+	defer mu.Unlock()
+	if len(after) == 0 {
+		t.Fatal("no append began after the webhook was created")
+	}
+	for _, id := range after {
+		if !slices.Contains(got, id) {
+			t.Errorf("event %s, appended on node 0 after node 1 created the webhook, was not delivered (%d of %d delivered)", id, len(got), len(after))
+			break
+		}
 	}
 }
 

@@ -30,6 +30,7 @@ func RunSharedStoreTests(t *testing.T, open SharedOpener) {
 		{"FilesAfterReopen", testFilesAfterReopen},
 		{"CommandsTwoNodes", testCommandsTwoNodes},
 		{"OutboxTwoNodes", testOutboxTwoNodes},
+		{"OutboxFollowTwoNodes", testOutboxFollowTwoNodes},
 		{"OutboxAfterReopen", testOutboxAfterReopen},
 	}
 	for _, tt := range tests {
