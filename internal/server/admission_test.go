@@ -117,8 +117,10 @@ func TestAdmissionSlotsAreHeldUntilSettled(t *testing.T) {
 // A client that never says hello holds its slot only for HandshakeTimeout: it keeps its
 // socket, and the next client gets in.
 func TestAdmissionSlotOfSilentClientExpires(t *testing.T) {
+	// HandshakeTimeout also bounds each upgrade and the reading of its headers: 2 s, not less,
+	// so that the dials themselves do not time out on a busy machine under -race.
 	s := servertest.Start(t, servertest.Options{Server: server.Config{MaxConnecting: 1,
-		HandshakeTimeout: 200 * time.Millisecond}})
+		HandshakeTimeout: 2 * time.Second}})
 	silent := servertest.NewJSONClient(t, dialAdmitted(t, s, hubbub.ProtocolJSON))
 	deadline := time.Now().Add(servertest.Wait)
 	for {
