@@ -108,6 +108,10 @@ type MyRoom struct {
 // MaxUnreadCount caps MyRoom.Unread and MyRoom.Mentions.
 const MaxUnreadCount = 999
 
+// MaxMembersNamed is how many names one MembersNamed looks up (a message's mentions ask for
+// at most 16).
+const MaxMembersNamed = 100
+
 // RoomStore keeps room metadata, memberships and read positions. Every Store is one.
 //
 // Contract, which internal/storetest checks on every implementation:
@@ -145,6 +149,10 @@ const MaxUnreadCount = 999
 //   - Membership returns a user's membership or invitation in a room; Members pages a room's
 //     members and invitees in ascending user id order (after a user id, at most limit, none
 //     for limit ≤ 0), with current names (the stored user's, else the name given).
+//   - MembersNamed returns, in one read, the memberships and invitations in room of the stored
+//     users whose name's key (NameKey) is that of one of names, each once, with current names,
+//     in no particular order: names that are no valid name, or no stored user's, or a user's
+//     who is not in the room, give nothing. More than MaxMembersNamed names is ECodeLimit.
 //   - SetRead stores max(stored, seq) for (user, room) and returns the stored position; a seq
 //     above the room's LastSeq is clamped to it (0 in a room with no entries). It does not
 //     need a membership.
@@ -177,6 +185,8 @@ type RoomStore interface {
 	Membership(ctx context.Context, room, user string) (m Membership, found bool, err error)
 	// Members pages room's members and invitees in ascending user id order.
 	Members(ctx context.Context, room, after string, limit int) ([]Membership, error)
+	// MembersNamed returns the memberships in room of the users named names, in one read.
+	MembersNamed(ctx context.Context, room string, names []string) ([]Membership, error)
 	// SetRead moves user's read position in room forward to seq and returns it.
 	SetRead(ctx context.Context, user, room string, seq uint64) (uint64, error)
 	// MyRooms returns the user's room list with counts, in one read.

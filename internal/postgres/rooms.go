@@ -64,6 +64,11 @@ const (
 	selectMembership  = `SELECT ` + membershipColumns + ` FROM memberships m
 		LEFT JOIN LATERAL (SELECT name FROM users WHERE id = m.user_id LIMIT 1) AS u ON true
 		WHERE m.room = $1 AND m.user_id = $2`
+	// The memberships of the users holding some name keys: each key's user by the name index,
+	// then its membership by the primary key.
+	selectMembersNamed = `SELECT ` + membershipColumns + ` FROM unnest($2::text[]) AS k(key)
+		CROSS JOIN LATERAL (SELECT id, name FROM users WHERE name_key = k.key LIMIT 1) AS u
+		JOIN memberships m ON m.room = $1 AND m.user_id = u.id`
 	selectMembers = `SELECT ` + membershipColumns + ` FROM memberships m
 		LEFT JOIN LATERAL (SELECT name FROM users WHERE id = m.user_id LIMIT 1) AS u ON true
 		WHERE m.room = $1 AND m.user_id > $2 ORDER BY m.user_id LIMIT $3`
@@ -393,6 +398,28 @@ func (s *Store) Members(ctx context.Context, room, after string, limit int) ([]h
 	})
 	if err != nil {
 		return nil, s.guard.Wrap(sqlstore.OpMembers, err)
+	}
+	return out, nil
+}
+
+// MembersNamed returns the memberships in room of the users whose names' keys are those of
+// names, in one query. See hubbub.RoomStore.
+func (s *Store) MembersNamed(ctx context.Context, room string, names []string) ([]hubbub.Membership, error) {
+	if err := s.guard.Begin(ctx, sqlstore.OpMembersNamed); err != nil {
+		return nil, err
+	}
+	keys, err := sqlstore.MemberNameKeys(names)
+	if err != nil || len(keys) == 0 || !textFits(room) {
+		return nil, err
+	}
+	rows, _ := s.pool.Query(ctx, selectMembersNamed, room, keys)
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (hubbub.Membership, error) {
+		var m hubbub.Membership
+		err := scanMembership(row, &m)
+		return m, err
+	})
+	if err != nil {
+		return nil, s.guard.Wrap(sqlstore.OpMembersNamed, err)
 	}
 	return out, nil
 }

@@ -13,33 +13,47 @@ import (
 // and the users they are: hubbub.ResolveMentions over only the members whose name follows an
 // '@' (mentionable), so that a hostile text costs a send little whatever the room's size, with
 // each Mention's User set to the member's user id. The members are those in the room now and
-// the stored members named after an '@' who are not (awayMentionable): a member who is away is
-// mentioned too, and told by the notifier of people who are away (internal/notify). The REST
-// API resolves its messages and edits with it too; whether @room counts is the caller's
-// decision.
+// the stored members named after an '@' who are not: a member who is away is mentioned too,
+// and told by the notifier of people who are away (internal/notify). The stored members are
+// read in one query (storedMentionable), which also gives the user ids of the members present
+// on other nodes. The REST API resolves its messages and edits with it too; whether @room
+// counts is the caller's decision.
 func (s *Service) ResolveMentions(ctx context.Context, room, text string) ([]hubbub.Mention, bool) {
-	members := mentionable(text, s.hub.Members(room))
-	members = append(members, s.awayMentionable(ctx, room, text, members)...)
+	present := mentionable(text, s.hub.Members(room))
+	local := s.hub.MemberUsers(room, present)
+	stored := s.storedMentionable(ctx, room, text, local)
+	members := present
+	for name := range stored {
+		if !containsName(present, name) {
+			members = append(members, name) // away: a stored member no node holds now
+		}
+	}
 	mentions, all := hubbub.ResolveMentions(text, members)
-	if len(mentions) == 0 {
-		return mentions, all
-	}
-	names := make([]string, len(mentions))
-	for i, m := range mentions {
-		names[i] = m.Name
-	}
-	local := s.hub.MemberUsers(room, names)
 	for i := range mentions {
-		mentions[i].User = s.userOfName(ctx, mentions[i].Name, local)
+		mentions[i].User = s.userOfName(ctx, mentions[i].Name, local, stored)
 	}
 	return mentions, all
 }
 
+// containsName reports whether names holds name.
+func containsName(names []string, name string) bool {
+	for _, n := range names {
+		if n == name {
+			return true
+		}
+	}
+	return false
+}
+
 // userOfName is the user id of the user named name: a member of the room on this node (local,
-// by name), else the stored user of that name, else the anonymous user of that name (a keyless
-// connection's, or a member of another node when the store cannot be read).
-func (s *Service) userOfName(ctx context.Context, name string, local map[string]string) string {
+// by name), else a stored member of the room (stored, by the name as written), else the
+// stored user of that name (a present non-member, rare), else the anonymous user of that name
+// (a keyless connection's, or a member of another node when the store cannot be read).
+func (s *Service) userOfName(ctx context.Context, name string, local, stored map[string]string) string {
 	if id, ok := local[name]; ok {
+		return id
+	}
+	if id, ok := stored[name]; ok {
 		return id
 	}
 	if s.cfg.Users != nil {
@@ -53,41 +67,31 @@ func (s *Service) userOfName(ctx context.Context, name string, local map[string]
 	return anonymous(name).user.ID
 }
 
-// maxAwayLookups bounds the names a message's '@'s make ResolveMentions look up in the store:
-// a text full of '@' costs a send at most this many reads of a user and a membership.
-const maxAwayLookups = 16
+// maxMentionNames bounds the names a message's '@'s make ResolveMentions look up in the store
+// (in one query): a text full of '@' asks for at most this many.
+const maxMentionNames = 16
 
-// awayMentionable returns the names following an '@' of text (each ending at a word boundary)
-// that are not among present and belong to a stored member of room: the members who are away,
-// whom a mention must reach all the same.
-func (s *Service) awayMentionable(ctx context.Context, room, text string, present []string) []string {
+// storedMentionable returns, by the name as text writes it, the user ids of the stored members
+// (not invitees) of room named after an '@' of text (each name ending at a word boundary) that
+// are not local members of this node: those away, and those present on other nodes. One read
+// of the store (hubbub.RoomStore.MembersNamed) for up to maxMentionNames names; a store that
+// cannot be read mentions only those present (their ids then found one by one).
+func (s *Service) storedMentionable(ctx context.Context, room, text string, local map[string]string) map[string]string {
 	if s.cfg.Users == nil || strings.IndexByte(text, '@') < 0 {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, userLookupTimeout)
-	defer cancel()
-	var out []string
-	looked := 0
+	var names []string
 	seen := make(map[string]bool)
-	for _, name := range present {
-		seen[name] = true
-	}
-	for i := strings.IndexByte(text, '@'); i >= 0 && looked < maxAwayLookups; {
+	for i := strings.IndexByte(text, '@'); i >= 0 && len(names) < maxMentionNames; {
 		rest := text[i+1:]
-		for n := 1; n <= min(len(rest), hubbub.MaxNameLen) && looked < maxAwayLookups; n++ {
+		for n := 1; n <= min(len(rest), hubbub.MaxNameLen) && len(names) < maxMentionNames; n++ {
 			name := rest[:n]
 			if seen[name] || !endsWord(rest[n:]) || hubbub.ValidateName(name) != nil {
 				continue
 			}
 			seen[name] = true
-			looked++
-			u, found, err := s.cfg.Users.UserByName(ctx, name)
-			if err != nil || !found {
-				continue
-			}
-			m, found, err := s.hub.Store().Membership(ctx, room, u.ID)
-			if err == nil && found && !m.Invited {
-				out = append(out, name)
+			if _, here := local[name]; !here {
+				names = append(names, name)
 			}
 		}
 		next := strings.IndexByte(rest, '@')
@@ -95,6 +99,34 @@ func (s *Service) awayMentionable(ctx context.Context, room, text string, presen
 			break
 		}
 		i += 1 + next
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, userLookupTimeout)
+	defer cancel()
+	ms, err := s.hub.Store().MembersNamed(ctx, room, names)
+	if err != nil || len(ms) == 0 {
+		return nil
+	}
+	// The store matched by name keys (case and confusables folded, as UserByName): each name as
+	// written takes the user whose key is its own.
+	byKey := make(map[string]string, len(ms))
+	for _, m := range ms {
+		if m.Invited {
+			continue
+		}
+		if k, err := hubbub.NameKey(m.Name); err == nil {
+			byKey[k] = m.User
+		}
+	}
+	out := make(map[string]string)
+	for _, name := range names {
+		if k, err := hubbub.NameKey(name); err == nil {
+			if id, ok := byKey[k]; ok {
+				out[name] = id
+			}
+		}
 	}
 	return out
 }

@@ -19,7 +19,7 @@ type readStmts struct {
 	// Users (user.go).
 	userByID, userByKey, userByGuest, userByExternal, usersByID, users, passwordHash, session *sql.Stmt
 	// Rooms (room.go).
-	roomMeta, membership, members, directory, myRooms *sql.Stmt
+	roomMeta, membership, members, membersNamed, directory, myRooms *sql.Stmt
 
 	all []*sql.Stmt // for close
 }
@@ -96,6 +96,7 @@ func prepareReads(ctx context.Context, db *sql.DB) (readStmts, error) {
 	r.roomMeta = prep(roomMetaSQL)
 	r.membership = prep(membershipSQL)
 	r.members = prep(membersSQL)
+	r.membersNamed = prep(membersNamedSQL)
 	r.directory = prep(directorySQL)
 	r.myRooms = prep(myRoomsSQL)
 	if err != nil {

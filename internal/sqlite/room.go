@@ -42,6 +42,12 @@ const (
 	roomMetaSQL   = `SELECT ` + roomMetaColumns + ` FROM rooms r ` + roomMetaJoins + ` WHERE r.name = ?`
 	membershipSQL = `SELECT ms.user_id, coalesce(u.name, nullif(ms.name, ''), ms.user_id), ms.role, ms.invited, ms.since_ms
 		FROM memberships ms LEFT JOIN users u ON u.id = ms.user_id WHERE ms.room = ? AND ms.user_id = ?`
+	// The memberships of the users holding some name keys (a JSON array): each key's user by
+	// the users' name index, then its membership by the primary key (CROSS JOIN keeps that
+	// order; left to itself the planner scanned the room's memberships).
+	membersNamedSQL = `SELECT ms.user_id, coalesce(u.name, nullif(ms.name, ''), ms.user_id), ms.role, ms.invited, ms.since_ms
+		FROM json_each(?2) CROSS JOIN users u ON u.name_key = json_each.value
+		CROSS JOIN memberships ms ON ms.room = ?1 AND ms.user_id = u.id`
 	membersSQL = `SELECT ms.user_id, coalesce(u.name, nullif(ms.name, ''), ms.user_id), ms.role, ms.invited, ms.since_ms
 		FROM memberships ms LEFT JOIN users u ON u.id = ms.user_id
 		WHERE ms.room = ? AND ms.user_id > ? ORDER BY ms.user_id LIMIT ?`
@@ -355,6 +361,36 @@ func (s *Store) Membership(ctx context.Context, room, user string) (hubbub.Membe
 		return hubbub.Membership{}, false, s.guard.Wrap(sqlstore.OpMembership, unreadable(err))
 	}
 	return m, true, nil
+}
+
+// MembersNamed returns the memberships in room of the users whose names' keys are those of
+// names, in one read. See hubbub.RoomStore.
+func (s *Store) MembersNamed(ctx context.Context, room string, names []string) ([]hubbub.Membership, error) {
+	if err := s.guard.Begin(ctx, sqlstore.OpMembersNamed); err != nil {
+		return nil, err
+	}
+	keys, err := sqlstore.MemberNameKeys(names)
+	if err != nil || len(keys) == 0 {
+		return nil, err
+	}
+	arg, err := json.Marshal(keys)
+	if err != nil {
+		return nil, s.guard.Wrap(sqlstore.OpMembersNamed, err)
+	}
+	rows, err := s.reads.membersNamed.QueryContext(ctx, room, string(arg))
+	if err != nil {
+		return nil, s.guard.Wrap(sqlstore.OpMembersNamed, err)
+	}
+	defer rows.Close()
+	var out []hubbub.Membership
+	for rows.Next() {
+		m, err := scanMembership(rows, room)
+		if err != nil {
+			return nil, s.guard.Wrap(sqlstore.OpMembersNamed, unreadable(err))
+		}
+		out = append(out, m)
+	}
+	return out, s.guard.Wrap(sqlstore.OpMembersNamed, rows.Err())
 }
 
 // Members pages room's members and invitees in ascending user id order, after a user id,

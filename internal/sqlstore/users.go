@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"slices"
 	"time"
 
 	"hubbub"
@@ -38,9 +39,11 @@ const (
 	OpLeaveRoom  Op = "leave room"
 	OpMembership Op = "membership"
 	OpMembers    Op = "members"
-	OpSetRead    Op = "set read"
-	OpMyRooms    Op = "my rooms"
-	OpDirectory  Op = "directory"
+	// OpMembersNamed is MembersNamed's.
+	OpMembersNamed Op = "members named"
+	OpSetRead      Op = "set read"
+	OpMyRooms      Op = "my rooms"
+	OpDirectory    Op = "directory"
 )
 
 // MaxUsersByID bounds the ids one UsersByID looks up, so that a query's parameters stay
@@ -100,3 +103,20 @@ func UsersPage(limit int) (int, bool) { return limit, limit > 0 }
 
 // Now returns t as the stores keep times: UTC, millisecond precision.
 func Now(t time.Time) time.Time { return MsTime(t.UnixMilli()) }
+
+// MemberNameKeys are the distinct name keys (hubbub.NameKey) of names that MembersNamed looks
+// up, sorted: a name that is no valid name has none (no user can hold it). More than
+// hubbub.MaxMembersNamed names is ECodeLimit.
+func MemberNameKeys(names []string) ([]string, error) {
+	if len(names) > hubbub.MaxMembersNamed {
+		return nil, hubbub.Errorf(hubbub.ECodeLimit, "at most %d names at once, not %d", hubbub.MaxMembersNamed, len(names))
+	}
+	keys := make([]string, 0, len(names))
+	for _, n := range names {
+		if k, err := hubbub.NameKey(n); err == nil {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	return slices.Compact(keys), nil
+}

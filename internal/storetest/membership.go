@@ -1,8 +1,10 @@
 package storetest
 
 import (
+	"fmt"
 	"slices"
 	"testing"
+	"time"
 
 	"hubbub"
 )
@@ -178,5 +180,60 @@ func testMembersPaging(t *testing.T, open opener) {
 	}
 	if page, err := s.Members(t.Context(), "nowhere", "", 10); err != nil || len(page) != 0 {
 		t.Errorf("Members of an unknown room = %+v, %v", page, err)
+	}
+}
+
+// testMembersNamed: MembersNamed finds, in one read, the members and invitees of a room among
+// the users named, by their names' keys (case and confusables folded, as UserByName), with their
+// current names; other rooms' members, users who are not in the room, unknown names and names
+// that are none give nothing; too many names are refused.
+func testMembersNamed(t *testing.T, open opener) {
+	s := open(t, hubbub.Retention{})
+	owner := newUser(t, s, "owner")
+	_, _ = createRoom(t, s, hubbub.RoomMeta{Name: "r", Private: true, CreatedBy: owner.ID}, member(owner, hubbub.RoomOwner))
+	ann, bob, carol, dave := newUser(t, s, "ann"), newUser(t, s, "Bob"), newUser(t, s, "carol"), newUser(t, s, "dave")
+	mustAppend(t, s, memberEntry("r", owner, ann, hubbub.MemberJoin, ""))
+	mustAppend(t, s, memberEntry("r", owner, bob, hubbub.MemberJoin, ""))
+	mustAppend(t, s, memberEntry("r", owner, carol, hubbub.MemberInvite, ""))
+	_, _ = createRoom(t, s, hubbub.RoomMeta{Name: "elsewhere", Private: true, CreatedBy: owner.ID}, member(owner, hubbub.RoomOwner), member(dave, hubbub.RoomMember))
+	rename(t, s, ann.ID, "annie")
+
+	got, err := s.MembersNamed(t.Context(), "r", []string{"ANNIE", "bob", "carol", "dave", "ann", "nobody", "not a name!", "annie", ""})
+	if err != nil {
+		t.Fatalf("MembersNamed: %v", err)
+	}
+	slices.SortFunc(got, func(a, b hubbub.Membership) int { return compareStrings(a.Name, b.Name) })
+	want := []hubbub.Membership{
+		{Room: "r", User: bob.ID, Name: "Bob", Role: hubbub.RoomMember},
+		{Room: "r", User: ann.ID, Name: "annie", Role: hubbub.RoomMember},
+		{Room: "r", User: carol.ID, Name: "carol", Role: hubbub.RoomMember, Invited: true},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("MembersNamed = %+v, want %+v", got, want)
+	}
+	for i := range got {
+		g := got[i]
+		if g.Since.IsZero() {
+			t.Errorf("MembersNamed: %s has no Since", g.Name)
+		}
+		g.Since = time.Time{}
+		if g != want[i] {
+			t.Errorf("MembersNamed[%d] = %+v, want %+v", i, got[i], want[i])
+		}
+	}
+	for _, names := range [][]string{nil, {"nobody"}, {"dave"}} {
+		if got, err := s.MembersNamed(t.Context(), "r", names); err != nil || len(got) != 0 {
+			t.Errorf("MembersNamed(r, %q) = %+v, %v; want none", names, got, err)
+		}
+	}
+	if got, err := s.MembersNamed(t.Context(), "nowhere", []string{"bob"}); err != nil || len(got) != 0 {
+		t.Errorf("MembersNamed of an unknown room = %+v, %v; want none", got, err)
+	}
+	many := make([]string, hubbub.MaxMembersNamed+1)
+	for i := range many {
+		many[i] = fmt.Sprintf("user%d", i)
+	}
+	if _, err := s.MembersNamed(t.Context(), "r", many); hubbub.ErrorCode(err) != hubbub.ECodeLimit {
+		t.Errorf("MembersNamed of %d names: %v, want %s", len(many), err, hubbub.ECodeLimit)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"hubbub"
+	"hubbub/internal/sqlstore"
 )
 
 // The people of memStore: users, sessions, invites, room metadata, memberships and read
@@ -661,6 +662,29 @@ func (s *memStore) Members(ctx context.Context, room, after string, limit int) (
 	for _, id := range slices.Sorted(maps.Keys(s.members[room])) {
 		if (id > after || s.bug == "membersafter" && id == after) && len(out) < limit {
 			out = append(out, s.membership(s.members[room][id]))
+		}
+	}
+	return out, nil
+}
+
+func (s *memStore) MembersNamed(ctx context.Context, room string, names []string) ([]hubbub.Membership, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.check(ctx); err != nil {
+		return nil, err
+	}
+	keys, err := sqlstore.MemberNameKeys(names)
+	if err != nil {
+		return nil, err
+	}
+	var out []hubbub.Membership
+	for _, u := range s.users {
+		named := slices.Contains(keys, u.nameKey)
+		if s.bug == "namedexact" {
+			named = slices.Contains(names, u.Name)
+		}
+		if m := s.members[room][u.ID]; m != nil && named {
+			out = append(out, s.membership(m))
 		}
 	}
 	return out, nil

@@ -94,6 +94,7 @@ func RunStoreTests(t *testing.T, open func(t *testing.T, ret hubbub.Retention) h
 		{"JoinRoom", testJoinRoom},
 		{"MemberChanges", testMemberChanges},
 		{"MembersPaging", testMembersPaging},
+		{"MembersNamed", testMembersNamed},
 		{"Directory", testDirectory},
 		{"SetRead", testSetRead},
 		{"MyRooms", testMyRooms},

@@ -171,6 +171,7 @@ func TestSuiteCatchesBugs(t *testing.T) {
 		{"leavemissing", "MemberChanges"},
 		{"membername", "MembersPaging"},
 		{"membersafter", "MembersPaging"},
+		{"namedexact", "MembersNamed"},
 		{"dircase", "Directory"},
 		{"dirprivate", "Directory"},
 		{"dirlike", "Directory"},
