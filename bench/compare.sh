@@ -23,7 +23,9 @@
 #                   rooms05,storm,ingress,cluster,rolling,floor; default all)
 #   --cluster-rooms N  rooms of 10 members in the cluster and rolling runs (default 1000, at
 #                   0.2 msg/s per member; not with --quick; a busy machine may need fewer)
-# Environment: HUBBUB_POSTGRES, a PostgreSQL URL: ingress is also run on PostgreSQL. The
+# Environment: HUBBUB_EXTRA_FLAGS, more flags for every hubbub serve (e.g. "--max-connecting
+# 20000" measures the storm without admission control). HUBBUB_POSTGRES, a PostgreSQL URL:
+# ingress is also run on PostgreSQL. The
 # cluster and rolling runs need PostgreSQL: HUBBUB_POSTGRES, else the one .ci/postgres.sh
 # prepares; each run gets a fresh schema of its own (dropped after it), NATS is a nats-server
 # built from the module in go.mod (no download beyond the module proxy).
@@ -120,7 +122,7 @@ if [ "$FDS" != unlimited ] && [ $((IDLE_CONNS + 500)) -gt "$FDS" ]; then
 	IDLE_CONNS=$((FDS - 500))
 	say "the file-descriptor limit is $FDS: idle and connect+join use $IDLE_CONNS connections"
 fi
-HUBBUB_LIMITS="--max-conns $((IDLE_CONNS + 1000)) --max-conns-per-ip $((IDLE_CONNS + 1000)) --connect-rate 100000 --connect-burst 100000 --send-rate 1000000 --send-burst 1000000 --max-members $((IDLE_CONNS + 1000))"
+HUBBUB_LIMITS="--max-conns $((IDLE_CONNS + 1000)) --max-conns-per-ip $((IDLE_CONNS + 1000)) --connect-rate 100000 --connect-burst 100000 --send-rate 1000000 --send-burst 1000000 --max-members $((IDLE_CONNS + 1000))${HUBBUB_EXTRA_FLAGS:+ $HUBBUB_EXTRA_FLAGS}"
 say "PINNING: each server runs under taskset -c 0 (one CPU: Go's GOMAXPROCS is then 1) and the generator under taskset -c 1, except the fan-out maximum, which runs unpinned as before"
 say "LIMITS RAISED for these runs: hubbub serve $HUBBUB_LIMITS (its per-address and per-connection limits would refuse one generator's thousands of sockets); the original has none; Centrifugo runs with the baseline config"
 
