@@ -526,6 +526,24 @@ func (h *Hub) Resync() {
 	}()
 }
 
+// Go runs fn in the background as the hub's own work: Close waits for it. It reports false,
+// and does not run fn, once the hub is closed — so work started by a broker's handler (a bot's
+// change, say) never outlives the hub and its store.
+func (h *Hub) Go(fn func()) bool {
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		return false
+	}
+	h.bg.Add(1)
+	h.mu.Unlock()
+	go func() {
+		defer h.bg.Done()
+		fn()
+	}()
+	return true
+}
+
 // Drain tells the hub that the node is going away (its server is shutting down): every member
 // here is about to leave. Their leaves are still published, so that the members on other
 // nodes see them go, but no longer announced to the members here, who are leaving too: at a

@@ -78,3 +78,46 @@ func TestBotNarrowedDuringJoin(t *testing.T) {
 		return f.Type() == "pong"
 	})
 }
+
+// helloPausingStore holds the next read of a bot by its token after the read (so the hello gets
+// the bot as it was) until the test lets it go.
+type helloPausingStore struct {
+	hubbub.Store
+	armed   atomic.Bool
+	reading chan struct{} // closed when the held read has its answer
+	resume  chan struct{} // closed by the test to let it return
+}
+
+func (s *helloPausingStore) BotByToken(ctx context.Context, hash string) (hubbub.Bot, bool, error) {
+	b, found, err := s.Store.BotByToken(ctx, hash)
+	if s.armed.CompareAndSwap(true, false) {
+		close(s.reading)
+		<-s.resume
+	}
+	return b, found, err
+}
+
+// TestBotDeletedDuringHello: a bot deleted while its hello is between reading the bot and
+// following its changes (the change's event finds no connection to tell) is still closed with
+// 1008: following it reads the bot again when a change came meanwhile.
+func TestBotDeletedDuringHello(t *testing.T) {
+	ps := &helloPausingStore{reading: make(chan struct{}), resume: make(chan struct{})}
+	s := servertest.Start(t, servertest.Options{Server: server.Config{APIKey: botAdminKey},
+		WrapStore: func(st hubbub.Store) hubbub.Store { ps.Store = st; return ps }})
+	const token = hubbub.BotTokenPrefix + "late"
+	newBot(t, s, "doomed", token, hubbub.DefaultRoom)
+	bot := servertest.DialJSON(t, s, "")
+	ps.armed.Store(true)
+	bot.Send(servertest.Frame{"type": "hello", "token": token})
+	<-ps.reading
+	if status, body := s.API("DELETE", "/api/bots/doomed", botAdminKey, nil); status != http.StatusNoContent {
+		close(ps.resume)
+		t.Fatalf("delete: %d %v", status, body)
+	}
+	close(ps.resume)
+	bot.Await("welcome") // read before the deletion: let in, then told
+	expectError(t, bot.Await("error"), hubbub.ECodeUnauthorized, "no longer works")
+	if ce := bot.Closed(); ce == nil || ce.Code != 1008 {
+		t.Errorf("the connection of a bot deleted during its hello: %v, want closed with 1008", ce)
+	}
+}

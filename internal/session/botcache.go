@@ -34,12 +34,14 @@ const (
 // other goroutines read it.
 type liveBot struct {
 	hash string
+	gen  uint64 // the cache's count of changes before the bot was read (bots.gen)
 	cur  atomic.Pointer[hubbub.Bot]
 }
 
-// newLiveBot returns the live bot of token hash hash, read as b.
-func newLiveBot(hash string, b hubbub.Bot) *liveBot {
-	lb := &liveBot{hash: hash}
+// newLiveBot returns the live bot of token hash hash, read as b after the cache had counted
+// gen changes.
+func newLiveBot(hash string, gen uint64, b hubbub.Bot) *liveBot {
+	lb := &liveBot{hash: hash, gen: gen}
 	lb.cur.Store(&b)
 	return lb
 }
@@ -106,6 +108,14 @@ func (s *Service) botCacheAge() time.Duration {
 	return DefaultBotCacheAge
 }
 
+// botGen is how many changes the cache has counted: a bot read after it is at least as new
+// as the last of them.
+func (s *Service) botGen() uint64 {
+	s.bots.mu.Lock()
+	defer s.bots.mu.Unlock()
+	return s.bots.gen
+}
+
 // botByHash returns the live bot holding the token whose hash is hash: from the cache if it
 // holds it, younger than the cache's age, else from the store (and then cached). Only a found
 // bot is cached: an unknown token is read each time, as before (it signs nothing in).
@@ -157,7 +167,13 @@ func (s *Service) followBot(lb *liveBot, changed func(b *hubbub.Bot)) (stop func
 		c.conns[id] = make(map[*botConn]struct{})
 	}
 	c.conns[id][bc] = struct{}{}
+	// A change that came between the hello's read of the bot and now found no connection to
+	// tell: read the bot again, as that change would have.
+	missed := c.gen != lb.gen
 	c.mu.Unlock()
+	if missed {
+		s.hub.Go(func() { s.recheckBot(bc) })
+	}
 	return func() {
 		c.mu.Lock()
 		delete(c.conns[id], bc)
@@ -188,11 +204,11 @@ func (s *Service) botChanged(bot string) {
 	if len(conns) == 0 {
 		return
 	}
-	go func() {
+	s.hub.Go(func() { // a closed hub's connections are ending anyway
 		for _, bc := range conns {
 			s.recheckBot(bc)
 		}
-	}()
+	})
 }
 
 // recheckBot reads a connection's bot again and tells the connection. A store that cannot be

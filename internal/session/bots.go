@@ -22,6 +22,7 @@ import (
 // botIdentity is the identity of a bot's token raw: the live bot holding it, or unauthorized.
 func (s *Service) botIdentity(ctx context.Context, raw string) (identity, error) {
 	hash := hubbub.SecretHash(raw)
+	gen := s.botGen() // before the read: a change after it makes followBot read again
 	b, found, err := s.botByHash(ctx, hash)
 	switch {
 	case err != nil:
@@ -30,7 +31,7 @@ func (s *Service) botIdentity(ctx context.Context, raw string) (identity, error)
 		return identity{}, hubbub.Errorf(hubbub.ECodeUnauthorized, "unknown bot token (deleted, rotated, or its bot disabled)")
 	}
 	b.User.Role = hubbub.RoleMember
-	return identity{user: b.User, bot: newLiveBot(hash, b)}, nil
+	return identity{user: b.User, bot: newLiveBot(hash, gen, b)}, nil
 }
 
 // errBotRevoked is what a bot's connection is told when its token stops working.
