@@ -262,6 +262,11 @@ type JoinRequest struct {
 	// Greet builds the member's first frame in the room (its "joined" reply). It runs under the
 	// room's lock so that the frame is queued before the replay and every live message.
 	Greet func(JoinInfo) *Envelope
+	// Allowed, if set, is asked under the room's lock just before the member is added: false
+	// refuses the join (forbidden) with nothing queued, neither greeting nor replay. It is for
+	// a permission that may be taken away while the join reads its replay (a bot's rooms
+	// narrowed meanwhile), and must be cheap: the room waits for it.
+	Allowed func() bool
 }
 
 // Join adds a member to a room, creating the room on first join, and queues, in this order,

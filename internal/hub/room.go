@@ -229,6 +229,10 @@ func (r *room) join(ctx context.Context, req JoinRequest) (JoinInfo, error) {
 			replay = append(fetched, replayOf(held)...)
 			info.Truncated = info.Truncated || unreadable
 		}
+		if req.Allowed != nil && !req.Allowed() {
+			r.mu.Unlock()
+			return JoinInfo{}, hubbub.Errorf(hubbub.ECodeForbidden, "you may not join %s", r.name)
+		}
 		info.Replay = len(replay)
 
 		// The reactions held for the next burst are at or below last: the member has them

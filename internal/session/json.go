@@ -214,6 +214,11 @@ func (j *jsonSession) join(ctx context.Context, f *wire.ClientFrame) {
 			return hub.NewRaw(wire.Encode(wire.Joined{Type: wire.TypeJoined, Room: info.Room, Members: info.Members, MemberCount: info.MemberCount,
 				LastSeq: info.LastSeq, Replay: info.Replay, Truncated: info.Truncated}))
 		}}
+	if lb := j.id.bot; lb != nil {
+		// A bot's rooms narrowed while the join read its replay: refused before anything of
+		// the room is queued (botLostRoom below handles a change after this point).
+		req.Allowed = func() bool { return lb.MayUse(f.Room) }
+	}
 	// Recorded before the join, so that a moderator's removal arriving while the join is
 	// still returning (watchRemovals) is not undone by recording it after.
 	j.rooms.add(f.Room)
