@@ -518,17 +518,15 @@ func (h *Hub) Resync() {
 	for _, r := range h.rooms {
 		rooms = append(rooms, r)
 	}
-	h.bg.Add(1)
 	h.mu.Unlock()
 	h.botsChanged("") // a bot's change published meanwhile never reached this node
-	go func() {
-		defer h.bg.Done()
+	h.Go(func() {
 		h.log.Info("resyncing rooms after a broker outage", "rooms", len(rooms))
 		for _, r := range rooms {
 			r.catchUp()
 			h.publishQuiet(hubbub.Event{Room: r.name, Node: h.cfg.Node, Body: hubbub.PresenceRequested{}}, "presence query")
 		}
-	}()
+	})
 }
 
 // Go runs fn in the background as the hub's own work: Close waits for it. It reports false,

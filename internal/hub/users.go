@@ -156,18 +156,13 @@ func (h *Hub) answerConnected(uc *userChannel, channel string) {
 	uc.mu.Lock()
 	here := len(uc.conns) > 0
 	uc.mu.Unlock()
-	h.mu.Lock()
-	if !here || h.closed {
-		h.mu.Unlock()
+	if !here {
 		return
 	}
-	h.bg.Add(1)
-	h.mu.Unlock()
 	user := strings.TrimPrefix(channel, hubbub.UserChannelPrefix)
-	go func() {
-		defer h.bg.Done()
+	h.Go(func() {
 		h.publishQuiet(hubbub.Event{Room: channel, Node: h.cfg.Node, Body: hubbub.PresenceReported{Names: []string{user}}}, "connected answer")
-	}()
+	})
 }
 
 // dropMember takes m out of a room on this node, if it is in it, as a kick does but without a
