@@ -249,6 +249,17 @@ func (c Config) Validate() error {
 	if c.Transport != TransportPoll && c.Transport != TransportGoroutine {
 		return fmt.Errorf("server: unknown transport %q (poll or goroutine)", c.Transport)
 	}
+	// Zero means the default for these; a negative value is a mistake worth saying, and a
+	// bot cache past what the server may hold (hubbub.MaxBots, each with one token) holds nothing more.
+	if c.MaxConnecting < 0 {
+		return fmt.Errorf("server: --max-connecting %d: want 0 (the default, %d) or more", c.MaxConnecting, DefaultMaxConnecting)
+	}
+	if c.BotCacheSize < 0 || c.BotCacheSize > 100*hubbub.MaxBots {
+		return fmt.Errorf("server: --bot-cache-size %d: want 0 (the default) to %d", c.BotCacheSize, 100*hubbub.MaxBots)
+	}
+	if c.BotCacheAge < 0 {
+		return fmt.Errorf("server: --bot-cache-age %v: want 0 (the default) or more", c.BotCacheAge)
+	}
 	if c.MaxAttachments > hubbub.MaxAttachments {
 		return fmt.Errorf("server: --max-attachments %d is over the maximum %d", c.MaxAttachments, hubbub.MaxAttachments)
 	}
