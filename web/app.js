@@ -842,11 +842,7 @@ function commandNoticeElement(n) {
     text.textContent = n.text;
   }
   const when = parseTime(n.time);
-  const time = document.createElement("time");
-  time.dateTime = when.toISOString();
-  time.title = fullFormat.format(when);
-  time.textContent = timeFormat.format(when);
-  li.append(text, " ", time);
+  li.append(text, " ", timeElement(when));
   return li;
 }
 

@@ -804,10 +804,6 @@ function noticeElement(f) {
   text.className = "room-notice-text";
   text.textContent = noticeText(f);
   const when = parseTime(f.time);
-  const time = document.createElement("time");
-  time.dateTime = when.toISOString();
-  time.title = fullFormat.format(when);
-  time.textContent = timeFormat.format(when);
-  li.append(text, " ", time);
+  li.append(text, " ", timeElement(when));
   return li;
 }

@@ -221,10 +221,7 @@ function messageElement(item, mine) {
   const from = document.createElement("span");
   from.className = "from";
   from.textContent = item.from;
-  const time = document.createElement("time");
-  time.dateTime = when.toISOString();
-  time.title = fullFormat.format(when);
-  time.textContent = timeFormat.format(when);
+  const time = timeElement(when);
   meta.append(from, " ");
   if (item.bot) {
     // A bot's message (a bot user, an incoming webhook, a slash command's answer) says so, to
@@ -436,11 +433,17 @@ function confirmElement(li, m) {
   const status = li.querySelector(".status");
   if (status) status.remove();
   const when = parseTime(m.time);
-  const time = li.querySelector(".meta time");
+  li.querySelector(".meta time").replaceWith(timeElement(when));
+  li.querySelector(".gutter-time").textContent = timeFormat.format(when);
+}
+
+/** A <time> element showing when (a Date): the time of day, the full date and time on hover. */
+function timeElement(when) {
+  const time = document.createElement("time");
   time.dateTime = when.toISOString();
   time.title = fullFormat.format(when);
   time.textContent = timeFormat.format(when);
-  li.querySelector(".gutter-time").textContent = timeFormat.format(when);
+  return time;
 }
 
 /** Whether b continues a's group: same sender, same day, close in time, neither failed. */
