@@ -85,9 +85,6 @@ func (j *jsonSession) revisions(ctx context.Context, f *wire.ClientFrame) {
 // users, as the server does for every send and edit; @room counts only from moderators and
 // admins, so a member cannot page a whole room.
 func (j *jsonSession) mentions(ctx context.Context, room, text string) ([]hubbub.Mention, bool) {
-	if !strings.Contains(text, "@") {
-		return nil, false // most messages mention no one: skip listing the members
-	}
 	mentions, all := j.svc.ResolveMentions(ctx, room, text)
 	return mentions, all && hubbub.CanModerate(j.svc.roleOf(j.member))
 }

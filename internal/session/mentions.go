@@ -19,6 +19,9 @@ import (
 // on other nodes. The REST API resolves its messages and edits with it too; whether @room
 // counts is the caller's decision.
 func (s *Service) ResolveMentions(ctx context.Context, room, text string) ([]hubbub.Mention, bool) {
+	if strings.IndexByte(text, '@') < 0 {
+		return nil, false // most messages mention no one: skip listing the members
+	}
 	present := mentionable(text, s.hub.Members(room))
 	local := s.hub.MemberUsers(room, present)
 	stored := s.storedMentionable(ctx, room, text, local)
