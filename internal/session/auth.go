@@ -88,10 +88,6 @@ func UpgradeCredentials(r *http.Request) Credentials {
 	return c
 }
 
-// UpgradeToken returns the token an upgrade request carries, "" if none: the query parameter,
-// else the cookie.
-func UpgradeToken(r *http.Request) string { return UpgradeCredentials(r).Token }
-
 // identity is who a connection acts for.
 type identity struct {
 	user hubbub.User

@@ -144,9 +144,6 @@ func New(cfg Config, store hubbub.OutboxStore, client *egress.Client) *Dispatche
 	}
 }
 
-// Holder is the name this dispatcher holds its lease under.
-func (d *Dispatcher) Holder() string { return d.holder }
-
 // Nudge wakes the dispatcher (if this node holds the lease) to look at the outbox now: an
 // entry was appended, or a notification enqueued. It never blocks.
 func (d *Dispatcher) Nudge() {
