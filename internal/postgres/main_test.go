@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"log/slog"
+	"sync"
 	"testing"
 
 	"go.uber.org/goleak"
@@ -48,4 +49,44 @@ func openTest(t testing.TB, o Options) (*Store, string) {
 	t.Helper()
 	u := freshSchema(t)
 	return openAt(t, u, o), u
+}
+
+// schemaAt returns the URL of a fresh schema at version n, as a store of that version left
+// it: the first n migrations applied and recorded in schema_migrations, for a test of the
+// migrations after n. next, if not empty, is the name migration n+1 must have, so a test of
+// that migration fails plainly when the migrations are renumbered.
+func schemaAt(t testing.TB, n int, next string) string {
+	t.Helper()
+	u := freshSchema(t)
+	ms, err := loadMigrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if next != "" && (len(ms) <= n || ms[n].Name != next) {
+		t.Fatalf("migration %d is not %q", n+1, next)
+	}
+	adminExec(t, u, `CREATE TABLE schema_migrations (version integer NOT NULL PRIMARY KEY, name text NOT NULL,
+		applied_at timestamptz NOT NULL DEFAULT now())`)
+	for _, m := range ms[:n] {
+		adminExec(t, u, m.SQL)
+		adminExec(t, u, `INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`, m.Version, m.Name)
+	}
+	return u
+}
+
+// untilStopped runs step(0), step(1), … in a goroutine of wg until stop is closed or step
+// returns false: the load a test keeps on a store while it does something else to it.
+func untilStopped(wg *sync.WaitGroup, stop <-chan struct{}, step func(i int) bool) {
+	wg.Go(func() {
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if !step(i) {
+				return
+			}
+		}
+	})
 }

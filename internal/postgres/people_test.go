@@ -16,17 +16,7 @@ import (
 // is its name, so resends, edits, reactions and sanctions of the old rows still work under the
 // name, a user with an id is a stranger to them, and MyRooms counts the old mentions.
 func TestMigrateToUsers(t *testing.T) {
-	u := freshSchema(t)
-	ms, err := loadMigrations()
-	if err != nil {
-		t.Fatal(err)
-	}
-	adminExec(t, u, `CREATE TABLE schema_migrations (version integer NOT NULL PRIMARY KEY, name text NOT NULL,
-		applied_at timestamptz NOT NULL DEFAULT now())`)
-	for _, m := range ms[:4] {
-		adminExec(t, u, m.SQL)
-		adminExec(t, u, `INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`, m.Version, m.Name)
-	}
+	u := schemaAt(t, 4, "")
 	// As the 0004 store wrote them: ann's message mentioning bob (1), bob's reaction (2),
 	// ann's edit of 1 (3), bob's message with @room (4); bob muted by name.
 	adminExec(t, u, `INSERT INTO rooms (name, last_seq, last_message_no) VALUES ('old', 4, 2)`)

@@ -393,22 +393,16 @@ func TestConnectionsKilled(t *testing.T) {
 		failed int
 	)
 	for w := range 4 {
-		wg.Go(func() {
-			for i := 0; ; i++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				m, _, err := s.Append(ctx, hubbub.Entry{Room: "r", From: fmt.Sprint("w", w), Text: fmt.Sprint(i)})
-				mu.Lock()
-				if err != nil {
-					failed++
-				} else {
-					acked = append(acked, m)
-				}
-				mu.Unlock()
+		untilStopped(&wg, stop, func(i int) bool {
+			m, _, err := s.Append(ctx, hubbub.Entry{Room: "r", From: fmt.Sprint("w", w), Text: fmt.Sprint(i)})
+			mu.Lock()
+			if err != nil {
+				failed++
+			} else {
+				acked = append(acked, m)
 			}
+			mu.Unlock()
+			return true
 		})
 	}
 	for range 5 {

@@ -384,17 +384,7 @@ func TestRetentionOfTheLog(t *testing.T) {
 // messages read back unchanged, new entries number on from its last seq, its messages can be
 // edited, reacted to and replied to, and MaxPerRoom counts the old messages with the new.
 func TestMigrateFromMessagesOnly(t *testing.T) {
-	u := freshSchema(t)
-	ms, err := loadMigrations()
-	if err != nil {
-		t.Fatal(err)
-	}
-	adminExec(t, u, `CREATE TABLE schema_migrations (version integer NOT NULL PRIMARY KEY, name text NOT NULL,
-		applied_at timestamptz NOT NULL DEFAULT now())`)
-	for _, m := range ms[:3] {
-		adminExec(t, u, m.SQL)
-		adminExec(t, u, `INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`, m.Version, m.Name)
-	}
+	u := schemaAt(t, 3, "")
 	// As the 0003 store wrote them: seqs 1-2 pruned, 3-6 kept, 5 deleted.
 	adminExec(t, u, `INSERT INTO rooms (name, last_seq) VALUES ('old', 6)`)
 	adminExec(t, u, `INSERT INTO messages (room, seq, id, client_id, sender, text, created_at, deleted) VALUES
@@ -511,26 +501,20 @@ func TestPruneWhileChanging(t *testing.T) {
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	for w := range 3 {
-		wg.Go(func() {
-			for i := 0; ; i++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				target := uint64(1 + (i*7+w)%40)
-				for _, e := range []hubbub.Entry{
-					react("r", fmt.Sprint("u", w), target, "👍"),
-					{Room: "r", From: "alice", Kind: hubbub.KindEdit, Target: target, Text: fmt.Sprint("e", i)},
-				} {
-					_, _, err := s.Append(ctx, e)
-					var he *hubbub.Error
-					if err != nil && !(errors.As(err, &he) && he.Code == hubbub.ECodeNotFound) {
-						t.Errorf("Append(%+v): %v", e, err)
-						return
-					}
+		untilStopped(&wg, stop, func(i int) bool {
+			target := uint64(1 + (i*7+w)%40)
+			for _, e := range []hubbub.Entry{
+				react("r", fmt.Sprint("u", w), target, "👍"),
+				{Room: "r", From: "alice", Kind: hubbub.KindEdit, Target: target, Text: fmt.Sprint("e", i)},
+			} {
+				_, _, err := s.Append(ctx, e)
+				var he *hubbub.Error
+				if err != nil && !(errors.As(err, &he) && he.Code == hubbub.ECodeNotFound) {
+					t.Errorf("Append(%+v): %v", e, err)
+					return false
 				}
 			}
+			return true
 		})
 	}
 	for range 8 {

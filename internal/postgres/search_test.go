@@ -14,17 +14,7 @@ import (
 // indexed by the first Open after migration 0006, more than one backfill statement's worth of
 // them, a tombstone not; an edit and a delete of an old message change the index.
 func TestMigrateToSearch(t *testing.T) {
-	u := freshSchema(t)
-	ms, err := loadMigrations()
-	if err != nil {
-		t.Fatal(err)
-	}
-	adminExec(t, u, `CREATE TABLE schema_migrations (version integer NOT NULL PRIMARY KEY, name text NOT NULL,
-		applied_at timestamptz NOT NULL DEFAULT now())`)
-	for _, m := range ms[:5] {
-		adminExec(t, u, m.SQL)
-		adminExec(t, u, `INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`, m.Version, m.Name)
-	}
+	u := schemaAt(t, 5, "")
 	adminExec(t, u, `INSERT INTO rooms (name, last_seq, last_message_no) VALUES ('old', 2503, 2503)`)
 	adminExec(t, u, `INSERT INTO messages (room, seq, id, sender, user_id, text, created_at, deleted, message_no)
 		SELECT 'old', n, 'id' || n, 'ann', 'ann', 'filler number ' || n, '2026-01-01T00:00:00Z'::timestamptz + n * interval '1 ms', false, n
@@ -89,20 +79,7 @@ func TestMigrateToSearch(t *testing.T) {
 // (schema 9) has it emptied by migration 0010 and rebuilt by the first Open after it: an old
 // message is found by its words, not by the old lexemes.
 func TestMigrateToRoomKeys(t *testing.T) {
-	u := freshSchema(t)
-	ms, err := loadMigrations()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ms[9].Name != "0010_search_rooms.sql" {
-		t.Fatalf("migration 10 is %q", ms[9].Name)
-	}
-	adminExec(t, u, `CREATE TABLE schema_migrations (version integer NOT NULL PRIMARY KEY, name text NOT NULL,
-		applied_at timestamptz NOT NULL DEFAULT now())`)
-	for _, m := range ms[:9] {
-		adminExec(t, u, m.SQL)
-		adminExec(t, u, `INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`, m.Version, m.Name)
-	}
+	u := schemaAt(t, 9, "0010_search_rooms.sql")
 	adminExec(t, u, `INSERT INTO rooms (name, last_seq, last_message_no) VALUES ('old', 1, 1)`)
 	adminExec(t, u, `INSERT INTO messages (room, seq, id, sender, user_id, text, created_at, deleted, message_no)
 		VALUES ('old', 1, 'a', 'ann', 'ann', 'Café au lait', '2026-01-02T00:00:01Z', false, 1)`)
@@ -292,20 +269,7 @@ func TestSearchRelevanceClasses(t *testing.T) {
 // 11) has its index emptied by migration 0012 and rebuilt by the first Open after it: an old
 // message is found by relevance, and its vector holds its class.
 func TestMigrateToLengthClass(t *testing.T) {
-	u := freshSchema(t)
-	ms, err := loadMigrations()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ms[11].Name != "0012_search_length_class.sql" {
-		t.Fatalf("migration 12 is %q", ms[11].Name)
-	}
-	adminExec(t, u, `CREATE TABLE schema_migrations (version integer NOT NULL PRIMARY KEY, name text NOT NULL,
-		applied_at timestamptz NOT NULL DEFAULT now())`)
-	for _, m := range ms[:11] {
-		adminExec(t, u, m.SQL)
-		adminExec(t, u, `INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`, m.Version, m.Name)
-	}
+	u := schemaAt(t, 11, "0012_search_length_class.sql")
 	key := fulltext.RoomKey("old")
 	adminExec(t, u, `INSERT INTO rooms (name, last_seq, last_message_no) VALUES ('old', 1, 1)`)
 	adminExec(t, u, `INSERT INTO messages (room, seq, id, sender, user_id, text, created_at, deleted, message_no)
