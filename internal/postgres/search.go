@@ -272,7 +272,9 @@ var (
 	searchScanRows  = 2000 // rows of a room read in time order, at most
 )
 
-// searchNewest returns up to Limit+1 keys of the newest hits of each room of sq.
+// searchNewest returns up to Limit+1 keys of the newest hits of each room of sq, or of as
+// many rooms as can still reach the page: a room short of a page whose unread rows all come
+// after Limit+1 hits found already (newest first) is left as it is (beyondPage).
 func (s *Store) searchNewest(ctx context.Context, sq *roomSearch) ([]fulltext.Key, error) {
 	want := sq.p.Limit + 1
 	probe := min(want*searchProbeRows, searchScanRows)
@@ -280,7 +282,7 @@ func (s *Store) searchNewest(ctx context.Context, sq *roomSearch) ([]fulltext.Ke
 	for i := range caps {
 		caps[i] = probe
 	}
-	keys, hits, more, err := s.searchInOrder(ctx, sq, allRooms(len(sq.rooms)), caps)
+	keys, hits, last, err := s.searchInOrder(ctx, sq, allRooms(len(sq.rooms)), caps)
 	if err != nil {
 		return nil, err
 	}
@@ -288,7 +290,8 @@ func (s *Store) searchNewest(ctx context.Context, sq *roomSearch) ([]fulltext.Ke
 	caps = caps[:0]
 	for i := range sq.rooms {
 		switch h := hits[i]; {
-		case h >= want || !more[i]: // a page, or every row of the room
+		case h >= want || last[i] == nil: // a page, or every row of the room
+		case beyondPage(keys, *last[i], want):
 		case h*searchDenseRows >= probe && probe < searchScanRows:
 			again = append(again, i)
 			caps = append(caps, min(searchScanRows, probe*want*3/(2*h)))
@@ -298,16 +301,21 @@ func (s *Store) searchNewest(ctx context.Context, sq *roomSearch) ([]fulltext.Ke
 	}
 	if len(again) > 0 {
 		keys = slices.DeleteFunc(keys, func(k fulltext.Key) bool { return inRooms(sq, again, k.Room) }) // read again
-		found, hits, more, err := s.searchInOrder(ctx, sq, again, caps)
+		found, hits, last, err := s.searchInOrder(ctx, sq, again, caps)
 		if err != nil {
 			return nil, err
 		}
 		keys = append(keys, found...)
 		for j, i := range again {
-			if hits[j] < want && more[j] {
+			if hits[j] < want && last[j] != nil {
 				index = append(index, i)
 			}
 		}
+		// The rows read again may have found enough hits to leave out a room that goes to the index.
+		index = slices.DeleteFunc(index, func(i int) bool {
+			j := slices.Index(again, i)
+			return j >= 0 && beyondPage(keys, *last[j], want)
+		})
 	}
 	if len(index) == 0 {
 		return keys, nil
@@ -318,6 +326,23 @@ func (s *Store) searchNewest(ctx context.Context, sq *roomSearch) ([]fulltext.Ke
 	return append(keys, found...), err
 }
 
+// beyondPage reports whether want of keys come before edge, the key of the oldest row a room's
+// read in time order reached: every row of that room not read comes after edge, so none of
+// them can be in the first want hits, which keys already fill. This spares reading such rooms
+// further (through the GIN index, each hit a heap row of its own: a prefix over 20 rooms read
+// about a thousand pages, tens of ms, for hits that a busier room's newer ones put off the page).
+func beyondPage(keys []fulltext.Key, edge fulltext.Key, want int) bool {
+	n := 0
+	for _, k := range keys {
+		if k.Before(edge, false) {
+			if n++; n >= want {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // inRooms reports whether room is one of the rooms of sq numbered in.
 func inRooms(sq *roomSearch, in []int, room string) bool {
 	return slices.ContainsFunc(in, func(i int) bool { return sq.rooms[i] == room })
@@ -325,9 +350,9 @@ func inRooms(sq *roomSearch, in []int, room string) bool {
 
 // searchInOrder reads the newest rows of the rooms of sq numbered in, caps[j] rows of room
 // in[j] at most, and returns the keys of their first Limit+1 hits, the number of hits of each
-// room (in in's order), and whether each room that has fewer hits than that has more rows than
-// were read.
-func (s *Store) searchInOrder(ctx context.Context, sq *roomSearch, in []int, caps []int) ([]fulltext.Key, []int, []bool, error) {
+// room (in in's order), and for each room that has fewer hits than that and more rows than
+// were read, the key of the last row read (nil for the others).
+func (s *Store) searchInOrder(ctx context.Context, sq *roomSearch, in []int, caps []int) ([]fulltext.Key, []int, []*fulltext.Key, error) {
 	rooms, queries := make([]string, len(in)), make([]string, len(in))
 	for j, i := range in {
 		rooms[j], queries[j] = sq.rooms[i], sq.queries[i]
@@ -335,32 +360,37 @@ func (s *Store) searchInOrder(ctx context.Context, sq *roomSearch, in []int, cap
 	args, arg := sq.statement()
 	want := arg(sq.p.Limit + 1)
 	// The subquery's LIMIT keeps the match test out of it, so the room's rows are read in time
-	// order and the read stops at a page of hits; only a room short of one counts its rows.
-	query := `SELECT r.i, coalesce(x.seqs, '{}'), coalesce(x.ats, '{}'),
-			CASE WHEN coalesce(cardinality(x.seqs), 0) < ` + want + ` THEN (SELECT count(*) FROM (
-				SELECT 1 FROM message_search s WHERE s.room = r.room` + sq.filter + ` LIMIT r.cap + 1) AS z) > r.cap ELSE false END
+	// order and the read stops at a page of hits; only a room short of one reads the last row
+	// read and the one after it (e: two rows if it has more), from the time-ordered index.
+	query := `SELECT r.i, coalesce(x.seqs, '{}'), coalesce(x.ats, '{}'), coalesce(e.seqs, '{}'), coalesce(e.ats, '{}')
 		FROM unnest(` + arg(rooms) + `::text[], ` + arg(queries) + `::tsquery[], ` + arg(caps) + `::int[]) WITH ORDINALITY AS r(room, q, cap, i)
 		CROSS JOIN LATERAL (SELECT array_agg(h.seq) AS seqs, array_agg(h.created_at) AS ats FROM (
 			SELECT c.seq, c.created_at FROM (
 				SELECT s.seq, s.created_at, s.doc FROM message_search s WHERE s.room = r.room` + sq.filter + `
 				ORDER BY s.created_at DESC, s.seq DESC LIMIT r.cap) AS c
-			WHERE c.doc @@ r.q ORDER BY c.created_at DESC, c.seq DESC LIMIT ` + want + `) AS h) AS x`
+			WHERE c.doc @@ r.q ORDER BY c.created_at DESC, c.seq DESC LIMIT ` + want + `) AS h) AS x
+		CROSS JOIN LATERAL (SELECT array_agg(z.seq) AS seqs, array_agg(z.created_at) AS ats FROM (
+			SELECT s.seq, s.created_at FROM message_search s
+			WHERE s.room = r.room` + sq.filter + ` AND coalesce(cardinality(x.seqs), 0) < ` + want + `
+			ORDER BY s.created_at DESC, s.seq DESC OFFSET r.cap - 1 LIMIT 2) AS z) AS e`
 	rows, _ := s.pool.Query(ctx, query, *args...)
 	var keys []fulltext.Key
-	hits, more := make([]int, len(in)), make([]bool, len(in))
+	hits, last := make([]int, len(in)), make([]*fulltext.Key, len(in))
 	var i int64
-	var seqs []int64
-	var ats []time.Time
-	var m bool
-	_, err := pgx.ForEachRow(rows, []any{&i, &seqs, &ats, &m}, func() error {
+	var seqs, edge []int64
+	var ats, edgeAts []time.Time
+	_, err := pgx.ForEachRow(rows, []any{&i, &seqs, &ats, &edge, &edgeAts}, func() error {
 		j := int(i) - 1
 		for n, seq := range seqs {
 			keys = append(keys, fulltext.Key{TimeMS: ats[n].UnixMilli(), Room: rooms[j], Seq: uint64(seq)})
 		}
-		hits[j], more[j] = len(seqs), m
+		hits[j] = len(seqs)
+		if len(edge) == 2 {
+			last[j] = &fulltext.Key{TimeMS: edgeAts[0].UnixMilli(), Room: rooms[j], Seq: uint64(edge[0])}
+		}
 		return nil
 	})
-	return keys, hits, more, err
+	return keys, hits, last, err
 }
 
 // searchIndex returns the keys of the first Limit+1 hits newest first of each room of sq

@@ -191,6 +191,51 @@ func TestSearchNewestRoutes(t *testing.T) {
 	}
 }
 
+// TestSearchNewestBeyondPage: newest first, a room whose newest rows hold no hit is left
+// unread only when the hits found already fill the page and the one after it: a room with
+// one newer hit leaves the older room's hit for the next page, found there.
+func TestSearchNewestBeyondPage(t *testing.T) {
+	s, _ := openTest(t, Options{})
+	ctx := t.Context()
+	var want []string
+	add := func(room, text string) {
+		t.Helper()
+		e, _, err := s.Append(ctx, hubbub.Entry{Room: room, From: "ann", Text: text})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(text, "needle") {
+			want = append(want, e.ID)
+		}
+	}
+	add("quiet", "needle old")
+	for i := range 10 {
+		add("quiet", fmt.Sprint("hay ", i))
+	}
+	add("busy", "needle new")
+	slices.Reverse(want)
+	for _, limit := range []int{1, 2} {
+		var got []string
+		q := hubbub.SearchQuery{Rooms: []string{"quiet", "busy"}, Text: "needle", Limit: limit}
+		for range 5 {
+			p, err := s.Search(ctx, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, h := range p.Hits {
+				got = append(got, h.Message.ID)
+			}
+			if p.Next == "" {
+				break
+			}
+			q.Cursor = p.Next
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("limit %d: hits %v, want %v", limit, got, want)
+		}
+	}
+}
+
 // TestSearchRelevanceClasses: by relevance the hits come by length class, shortest first
 // (one class per length up to 16 tokens, then bands, the longest past 128 tokens), within a
 // class the word twice before once, each hit once across pages whatever the page size, with
