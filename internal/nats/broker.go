@@ -27,6 +27,19 @@
 // an event is either confirmed or reported as failed, never silently queued and lost. Events
 // that other nodes publish while this node is disconnected are not delivered to it; its
 // subscriptions resume when the connection is back (nats.go re-subscribes automatically).
+//
+// Publishes that wait at the same time share one round trip (confirm.go): a node that
+// appends a batch of messages in one store transaction publishes them together, and one PING
+// after the last of them confirms them all, instead of one PING and PONG each.
+//
+// # Dispatch
+//
+// A node subscribes once per room it serves, so a node holds thousands of subscriptions.
+// They do not each get a goroutine (nats.go's asynchronous subscription does): every
+// subscription feeds one of a few queues, one per processor, chosen by the room's name, and
+// one goroutine per queue calls the handlers (dispatch.go). The events of one read from the
+// server are then handled in one wake-up, not one goroutine switch each, and a room's events
+// stay in order, on one goroutine.
 package nats
 
 import (
@@ -65,11 +78,11 @@ const (
 	// the nats.go default of 2 × 2 min.
 	pingInterval = 10 * time.Second
 	maxPingsOut  = 3
-	// pendingMsgs and pendingBytes bound the events one subscription may hold that its handler
-	// has not taken yet. Handlers must not block, so reaching this means a stuck handler; the
-	// excess is dropped and reported as a slow consumer in the log.
-	pendingMsgs  = 1 << 20
-	pendingBytes = 256 << 20
+	// dispatchQueue bounds the events one dispatch queue (dispatch.go) holds that its handlers
+	// have not taken yet: 65,536 events, over half a minute of 2,000 messages a second.
+	// Handlers must not block, so reaching it means stuck handlers; the excess is dropped and
+	// reported as a slow consumer in the log (a room fills a dropped entry from the store).
+	dispatchQueue = 1 << 16
 	// drainTimeout bounds how long Close waits for the connection to drain.
 	drainTimeout = 10 * time.Second
 )
@@ -149,6 +162,9 @@ type Broker struct {
 	closing   atomic.Bool   // set by Close: no handler call starts after it
 	connDone  chan struct{} // closed when the connection reaches CLOSED
 	closeOnce sync.Once
+
+	confirms confirmer  // shared round trips (confirm.go)
+	dispatch dispatcher // the handlers' goroutines (dispatch.go)
 }
 
 // Connect connects to the NATS server(s) at url (comma-separated for several, e.g.
@@ -188,6 +204,8 @@ func Connect(url string, opts Options) (*Broker, error) {
 		return nil, fmt.Errorf("nats broker: connect to %s: %w", redact(url), err)
 	}
 	b.nc = nc
+	b.confirms.start(b)
+	b.dispatch.start(b)
 	log.Info("nats connected", "url", nc.ConnectedUrlRedacted(), "server", nc.ConnectedServerName())
 	return b, nil
 }
@@ -293,10 +311,10 @@ func (b *Broker) Publish(ctx context.Context, ev hubbub.Event) error {
 // registered the subscription (with a single server; in a NATS cluster, interest reaches the
 // other servers a moment later). It fails with ErrNotConnected while the connection is down.
 //
-// The handler runs on a goroutine of this subscription, one call at a time, in the order the
-// server delivered the events; it must not block. Events that arrive while it is busy wait in
-// the subscription's buffer; if that overflows, events are dropped and a slow-consumer error
-// is logged. cancel may be called more than once and from the handler; no event published after
+// The handler runs on a goroutine the subscription shares with other rooms' (see Dispatch in
+// the package doc), one call at a time, in the order the server delivered the events; it must
+// not block. Events that arrive while it is busy wait in that goroutine's queue; if that
+// overflows, events are dropped and a slow-consumer error is logged. cancel may be called more than once and from the handler; no event published after
 // cancel returns reaches the handler (a call already under way finishes).
 func (b *Broker) Subscribe(room string, handler func(hubbub.Event)) (func(), error) {
 	if b.closing.Load() {
@@ -310,28 +328,24 @@ func (b *Broker) Subscribe(room string, handler func(hubbub.Event)) (func(), err
 		return nil, fmt.Errorf("nats broker: subscribe to room %q: %w", room, err)
 	}
 	s := &subscription{broker: b, room: room, handler: handler}
-	sub, err := b.nc.Subscribe(subject, s.onMsg)
+	sub, err := b.dispatch.subscribe(subject, s)
 	if err != nil {
 		return nil, fmt.Errorf("nats broker: subscribe to room %q: %w", room, b.connErr(err))
 	}
-	if err := sub.SetPendingLimits(pendingMsgs, pendingBytes); err != nil {
-		_ = sub.Unsubscribe()
-		return nil, fmt.Errorf("nats broker: subscribe to room %q: %w", room, err)
+	unsubscribe := func() {
+		s.cancelled.Store(true)
+		err := sub.Unsubscribe()
+		if err != nil && !errors.Is(err, natsgo.ErrConnectionClosed) && !errors.Is(err, natsgo.ErrBadSubscription) {
+			b.log.Warn("nats unsubscribe failed", "room", room, "err", err)
+		}
+		b.dispatch.forget(sub)
 	}
 	if err := b.confirm(context.Background()); err != nil {
-		_ = sub.Unsubscribe()
+		unsubscribe()
 		return nil, fmt.Errorf("nats broker: subscribe to room %q: not confirmed by the server: %w", room, err)
 	}
 	var once sync.Once
-	return func() {
-		once.Do(func() {
-			s.cancelled.Store(true)
-			err := sub.Unsubscribe()
-			if err != nil && !errors.Is(err, natsgo.ErrConnectionClosed) && !errors.Is(err, natsgo.ErrBadSubscription) {
-				b.log.Warn("nats unsubscribe failed", "room", room, "err", err)
-			}
-		})
-	}, nil
+	return func() { once.Do(unsubscribe) }, nil
 }
 
 // Check reports whether the broker can carry events now: nil when the connection is up and
@@ -367,18 +381,9 @@ func (b *Broker) Close() error {
 			b.nc.Close()
 		}
 		<-b.connDone
+		b.confirms.stop()
+		b.dispatch.stop()
 	})
-	return nil
-}
-
-// confirm waits for the server to answer a round trip, which proves that everything sent
-// before it reached the server.
-func (b *Broker) confirm(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, b.timeout)
-	defer cancel()
-	if err := b.nc.FlushWithContext(ctx); err != nil {
-		return b.connErr(err)
-	}
 	return nil
 }
 
@@ -473,7 +478,7 @@ type subscription struct {
 	cancelled atomic.Bool
 }
 
-// onMsg runs on the nats.go goroutine of this subscription, one message at a time.
+// onMsg runs on the dispatch goroutine of this subscription's room, one message at a time.
 func (s *subscription) onMsg(m *natsgo.Msg) {
 	if s.cancelled.Load() || s.broker.closing.Load() {
 		return
