@@ -120,6 +120,18 @@ func writeAPIError(w http.ResponseWriter, err error) {
 	writeJSON(w, ae.Status, ae)
 }
 
+// apiHandler is an endpoint that returns its refusal instead of writing it: ServeHTTP writes
+// the error it returns as the API's (writeAPIError), so each refusal in a handler is one
+// return. A handler returns nil once it has written its answer, and an error only before.
+type apiHandler func(w http.ResponseWriter, r *http.Request) error
+
+// ServeHTTP runs h and writes the error it returns, if any.
+func (h apiHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if err := h(w, r); err != nil {
+		writeAPIError(w, err)
+	}
+}
+
 // New returns the handler of /api/: the API's routes behind the key check, or, without a key,
 // a 404 that says the API is off. Requests act through h, as WebSocket clients do.
 func New(cfg Config, h *hub.Hub, sessions *session.Service) *API {
@@ -131,45 +143,45 @@ func New(cfg Config, h *hub.Hub, sessions *session.Service) *API {
 	}
 	s := &API{cfg: cfg, hub: h, sessions: sessions}
 	m := http.NewServeMux()
-	m.HandleFunc("GET /api/rooms", s.apiRooms)
-	m.HandleFunc("POST /api/rooms", s.apiCreateRoom)
-	m.HandleFunc("GET /api/rooms/{room}", s.apiRoom)
-	m.HandleFunc("POST /api/rooms/{room}/invite", s.apiInvite)
-	m.HandleFunc("PUT /api/rooms/{room}/read", s.apiRead)
-	m.HandleFunc("GET /api/rooms/{room}/notify", s.apiNotify)
-	m.HandleFunc("PUT /api/rooms/{room}/notify", s.apiNotify)
-	m.HandleFunc("POST /api/dms", s.apiDM)
-	m.HandleFunc("GET /api/directory", s.apiDirectory)
+	m.Handle("GET /api/rooms", apiHandler(s.apiRooms))
+	m.Handle("POST /api/rooms", apiHandler(s.apiCreateRoom))
+	m.Handle("GET /api/rooms/{room}", apiHandler(s.apiRoom))
+	m.Handle("POST /api/rooms/{room}/invite", apiHandler(s.apiInvite))
+	m.Handle("PUT /api/rooms/{room}/read", apiHandler(s.apiRead))
+	m.Handle("GET /api/rooms/{room}/notify", apiHandler(s.apiNotify))
+	m.Handle("PUT /api/rooms/{room}/notify", apiHandler(s.apiNotify))
+	m.Handle("POST /api/dms", apiHandler(s.apiDM))
+	m.Handle("GET /api/directory", apiHandler(s.apiDirectory))
 	m.HandleFunc("GET /api/search", s.apiSearch)
-	m.HandleFunc("GET /api/users", s.apiUsers)
-	m.HandleFunc("GET /api/users/{name}", s.apiUser)
-	m.HandleFunc("GET /api/users/{name}/rooms", s.apiUserRooms)
-	m.HandleFunc("GET /api/rooms/{room}/members", s.apiMembers)
-	m.HandleFunc("GET /api/rooms/{room}/messages", s.apiHistory)
-	m.HandleFunc("POST /api/rooms/{room}/messages", s.apiPublish)
-	m.HandleFunc("GET /api/rooms/{room}/messages/{seq}", s.apiMessage)
-	m.HandleFunc("PATCH /api/rooms/{room}/messages/{seq}", s.apiEdit)
-	m.HandleFunc("DELETE /api/rooms/{room}/messages/{seq}", s.apiDelete)
-	m.HandleFunc("GET /api/rooms/{room}/messages/{seq}/replies", s.apiReplies)
-	m.HandleFunc("GET /api/rooms/{room}/messages/{seq}/revisions", s.apiRevisions)
-	m.HandleFunc("POST /api/rooms/{room}/messages/{seq}/reactions/{emoji}", s.apiReaction(true))
-	m.HandleFunc("DELETE /api/rooms/{room}/messages/{seq}/reactions/{emoji}", s.apiReaction(false))
-	m.HandleFunc("POST /api/rooms/{room}/kick", s.apiKick)
-	m.HandleFunc("POST /api/rooms/{room}/ban", s.apiSanction(wire.TypeBan))
-	m.HandleFunc("DELETE /api/rooms/{room}/bans/{name}", s.apiLift(wire.TypeUnban))
-	m.HandleFunc("POST /api/rooms/{room}/mute", s.apiSanction(wire.TypeMute))
-	m.HandleFunc("DELETE /api/rooms/{room}/mutes/{name}", s.apiLift(wire.TypeUnmute))
-	m.HandleFunc("GET /api/rooms/{room}/sanctions", s.apiSanctions)
+	m.Handle("GET /api/users", apiHandler(s.apiUsers))
+	m.Handle("GET /api/users/{name}", apiHandler(s.apiUser))
+	m.Handle("GET /api/users/{name}/rooms", apiHandler(s.apiUserRooms))
+	m.Handle("GET /api/rooms/{room}/members", apiHandler(s.apiMembers))
+	m.Handle("GET /api/rooms/{room}/messages", apiHandler(s.apiHistory))
+	m.Handle("POST /api/rooms/{room}/messages", apiHandler(s.apiPublish))
+	m.Handle("GET /api/rooms/{room}/messages/{seq}", apiHandler(s.apiMessage))
+	m.Handle("PATCH /api/rooms/{room}/messages/{seq}", apiHandler(s.apiEdit))
+	m.Handle("DELETE /api/rooms/{room}/messages/{seq}", apiHandler(s.apiDelete))
+	m.Handle("GET /api/rooms/{room}/messages/{seq}/replies", apiHandler(s.apiReplies))
+	m.Handle("GET /api/rooms/{room}/messages/{seq}/revisions", apiHandler(s.apiRevisions))
+	m.Handle("POST /api/rooms/{room}/messages/{seq}/reactions/{emoji}", s.apiReaction(true))
+	m.Handle("DELETE /api/rooms/{room}/messages/{seq}/reactions/{emoji}", s.apiReaction(false))
+	m.Handle("POST /api/rooms/{room}/kick", apiHandler(s.apiKick))
+	m.Handle("POST /api/rooms/{room}/ban", s.apiSanction(wire.TypeBan))
+	m.Handle("DELETE /api/rooms/{room}/bans/{name}", s.apiLift(wire.TypeUnban))
+	m.Handle("POST /api/rooms/{room}/mute", s.apiSanction(wire.TypeMute))
+	m.Handle("DELETE /api/rooms/{room}/mutes/{name}", s.apiLift(wire.TypeUnmute))
+	m.Handle("GET /api/rooms/{room}/sanctions", apiHandler(s.apiSanctions))
 	s.mountWebhooks(m)
-	m.HandleFunc("POST /api/bots", s.apiCreateBot)
-	m.HandleFunc("GET /api/bots", s.apiBots)
-	m.HandleFunc("GET /api/bots/{bot}", s.apiBot)
-	m.HandleFunc("PATCH /api/bots/{bot}", s.apiUpdateBot)
-	m.HandleFunc("POST /api/bots/{bot}/token", s.apiRotateBot)
-	m.HandleFunc("DELETE /api/bots/{bot}", s.apiDeleteBot)
-	m.HandleFunc("POST /api/hooks", s.apiCreateHook)
-	m.HandleFunc("GET /api/hooks", s.apiHooks)
-	m.HandleFunc("DELETE /api/hooks/{id}", s.apiDeleteHook)
+	m.Handle("POST /api/bots", apiHandler(s.apiCreateBot))
+	m.Handle("GET /api/bots", apiHandler(s.apiBots))
+	m.Handle("GET /api/bots/{bot}", apiHandler(s.apiBot))
+	m.Handle("PATCH /api/bots/{bot}", apiHandler(s.apiUpdateBot))
+	m.Handle("POST /api/bots/{bot}/token", apiHandler(s.apiRotateBot))
+	m.Handle("DELETE /api/bots/{bot}", apiHandler(s.apiDeleteBot))
+	m.Handle("POST /api/hooks", apiHandler(s.apiCreateHook))
+	m.Handle("GET /api/hooks", apiHandler(s.apiHooks))
+	m.Handle("DELETE /api/hooks/{id}", apiHandler(s.apiDeleteHook))
 	s.commandsRoutes(m)
 	key := sha256.Sum256([]byte(cfg.Key))
 	s.handler = s.apiAuth(key, m)
@@ -186,7 +198,9 @@ func (s *API) apiAuth(key [32]byte, m *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		given, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if ok && strings.HasPrefix(given, hubbub.BotTokenPrefix) {
-			s.botAuth(w, r, m, given)
+			if err := s.botAuth(w, r, m, given); err != nil {
+				writeAPIError(w, err)
+			}
 			return
 		}
 		if s.cfg.Key == "" {
@@ -332,38 +346,33 @@ type apiMessageReply struct {
 // apiPublish: POST /api/rooms/{room}/messages {from, text, id?, reply_to?, attachments?}. With
 // a bot's token, from is the bot's own name (it may be left out). A message from a bot user
 // is marked as a bot's.
-func (s *API) apiPublish(w http.ResponseWriter, r *http.Request) {
+func (s *API) apiPublish(w http.ResponseWriter, r *http.Request) error {
 	var p publishRequest
 	if err := readBody(w, r, &p); err != nil {
-		writeAPIError(w, err)
-		return
+		return err
 	}
 	if b := requestBot(r); b != nil {
 		if p.From == "" {
 			p.From = b.User.Name
 		} else if k1, k2 := nameKey(p.From), nameKey(b.User.Name); k1 != k2 {
-			writeAPIError(w, apiErrorf(http.StatusForbidden, hubbub.ECodeForbidden, "a bot posts as itself (%q), not as %q", b.User.Name, p.From))
-			return
+			return apiErrorf(http.StatusForbidden, hubbub.ECodeForbidden, "a bot posts as itself (%q), not as %q", b.User.Name, p.From)
 		}
 	}
 	m, err := p.message(r.PathValue("room"), s.sessions)
 	if err != nil {
-		writeAPIError(w, err)
-		return
+		return err
 	}
 	ctx, cancel := apiContext(r)
 	defer cancel()
 	u, err := s.actorUser(ctx, m.From)
 	if err != nil {
-		writeAPIError(w, err)
-		return
+		return err
 	}
 	m.User, m.From, m.Bot = u.ID, u.Name, u.Kind == hubbub.UserBot
 	m.Mentions, m.MentionRoom = s.mentions(m.Room, m.Text)
 	stored, dup, err := s.appendEntry(ctx, m)
 	if err != nil {
-		writeAPIError(w, err)
-		return
+		return err
 	}
 	s.cfg.Logger.Info("api: published", "room", stored.Room, "from", stored.From, "seq", stored.Seq, "duplicate", dup)
 	status := http.StatusCreated
@@ -371,6 +380,7 @@ func (s *API) apiPublish(w http.ResponseWriter, r *http.Request) {
 		status = http.StatusOK
 	}
 	writeJSON(w, status, apiMessageReply{Message: wire.NewMessageAt(&stored, s.sessions.FilesURL()), Duplicate: dup})
+	return nil
 }
 
 // nameKey is hubbub.NameKey of name, "" for a name that has none.
@@ -381,128 +391,115 @@ func nameKey(name string) string {
 
 // apiMembers: GET /api/rooms/{room}/members — the names in the room, on every node; with
 // stored=1, the room's stored members and invitees (apiStoredMembers).
-func (s *API) apiMembers(w http.ResponseWriter, r *http.Request) {
+func (s *API) apiMembers(w http.ResponseWriter, r *http.Request) error {
 	room, err := pathRoom(r)
 	if err != nil {
-		writeAPIError(w, err)
-		return
+		return err
 	}
 	switch r.URL.Query().Get("stored") {
 	case "", "0", "false":
 	case "1", "true":
-		s.apiStoredMembers(w, r, room)
-		return
+		return s.apiStoredMembers(w, r, room)
 	default:
-		writeAPIError(w, apiErrorf(http.StatusBadRequest, "bad_request", "stored must be 1 or 0"))
-		return
+		return apiErrorf(http.StatusBadRequest, "bad_request", "stored must be 1 or 0")
 	}
 	members := s.hub.Members(room)
 	if members == nil {
 		members = []string{}
 	}
 	writeJSON(w, http.StatusOK, wire.NewWho(room, members))
+	return nil
 }
 
 // apiHistory: GET /api/rooms/{room}/messages?before=&limit= — a page of history.
-func (s *API) apiHistory(w http.ResponseWriter, r *http.Request) {
+func (s *API) apiHistory(w http.ResponseWriter, r *http.Request) error {
 	room, err := pathRoom(r)
 	if err != nil {
-		writeAPIError(w, err)
-		return
+		return err
 	}
 	q := r.URL.Query()
 	var before uint64
 	if v := q.Get("before"); v != "" {
 		if before, err = strconv.ParseUint(v, 10, 64); err != nil {
-			writeAPIError(w, apiErrorf(http.StatusBadRequest, "bad_request", "before must be a seq (a non-negative integer)"))
-			return
+			return apiErrorf(http.StatusBadRequest, "bad_request", "before must be a seq (a non-negative integer)")
 		}
 	}
 	limit := 0 // HistoryPage's default
 	if v := q.Get("limit"); v != "" {
 		if limit, err = strconv.Atoi(v); err != nil || limit <= 0 {
-			writeAPIError(w, apiErrorf(http.StatusBadRequest, "bad_request", "limit must be a positive integer"))
-			return
+			return apiErrorf(http.StatusBadRequest, "bad_request", "limit must be a positive integer")
 		}
 	}
 	ctx, cancel := apiContext(r)
 	defer cancel()
 	page, err := s.sessions.HistoryPage(ctx, room, before, limit, "")
 	if err != nil {
-		writeAPIError(w, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, page)
+	return nil
 }
 
 // apiModerate runs a moderation request from the API and answers it.
-func (s *API) apiModerate(w http.ResponseWriter, r *http.Request, m session.Moderation) {
+func (s *API) apiModerate(w http.ResponseWriter, r *http.Request, m session.Moderation) error {
 	ctx, cancel := apiContext(r)
 	defer cancel()
 	done, err := s.sessions.Moderate(ctx, apiActor, m)
 	if err != nil {
-		writeAPIError(w, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, done)
+	return nil
 }
 
 // apiKick: POST /api/rooms/{room}/kick {name, reason?}.
-func (s *API) apiKick(w http.ResponseWriter, r *http.Request) {
-	s.apiBodyModeration(w, r, wire.TypeKick)
+func (s *API) apiKick(w http.ResponseWriter, r *http.Request) error {
+	return s.apiBodyModeration(w, r, wire.TypeKick)
 }
 
 // apiSanction returns the handler of POST /api/rooms/{room}/ban and …/mute {name, duration, reason?}.
-func (s *API) apiSanction(action string) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) { s.apiBodyModeration(w, r, action) }
+func (s *API) apiSanction(action string) apiHandler {
+	return func(w http.ResponseWriter, r *http.Request) error { return s.apiBodyModeration(w, r, action) }
 }
 
-func (s *API) apiBodyModeration(w http.ResponseWriter, r *http.Request, action string) {
-	room, err := pathRoom(r)
-	if err != nil {
-		writeAPIError(w, err)
-		return
-	}
+func (s *API) apiBodyModeration(w http.ResponseWriter, r *http.Request, action string) error {
 	var req moderationRequest
-	if err := readBody(w, r, &req); err != nil {
-		writeAPIError(w, err)
-		return
+	room, err := roomBody(w, r, &req)
+	if err != nil {
+		return err
 	}
 	if err := req.check(action); err != nil {
-		writeAPIError(w, err)
-		return
+		return err
 	}
-	s.apiModerate(w, r, session.Moderation{Action: action, Room: room, Name: req.Name, Reason: req.Reason, Duration: req.Duration})
+	return s.apiModerate(w, r, session.Moderation{Action: action, Room: room, Name: req.Name, Reason: req.Reason, Duration: req.Duration})
 }
 
 // apiLift returns the handler of DELETE /api/rooms/{room}/bans/{name} and …/mutes/{name}.
-func (s *API) apiLift(action string) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+func (s *API) apiLift(action string) apiHandler {
+	return func(w http.ResponseWriter, r *http.Request) error {
 		room, err := pathRoom(r)
 		if err != nil {
-			writeAPIError(w, err)
-			return
+			return err
 		}
-		s.apiModerate(w, r, session.Moderation{Action: action, Room: room, Name: r.PathValue("name")})
+		return s.apiModerate(w, r, session.Moderation{Action: action, Room: room, Name: r.PathValue("name")})
 	}
 }
 
 // apiSanctions: GET /api/rooms/{room}/sanctions — the bans and mutes in force.
-func (s *API) apiSanctions(w http.ResponseWriter, r *http.Request) {
+func (s *API) apiSanctions(w http.ResponseWriter, r *http.Request) error {
 	room, err := pathRoom(r)
 	if err != nil {
-		writeAPIError(w, err)
-		return
+		return err
 	}
 	ctx, cancel := apiContext(r)
 	defer cancel()
 	list, err := s.hub.Sanctions(ctx, room)
 	if err != nil {
-		writeAPIError(w, err)
-		return
+		return err
 	}
 	if list == nil {
 		list = []hubbub.Sanction{}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"room": room, "sanctions": list})
+	return nil
 }

@@ -31,40 +31,35 @@ func requestBot(r *http.Request) *hubbub.Bot {
 
 // botAuth serves a request whose bearer is a bot's token: the live bot holding it may call
 // botRoutes in rooms its patterns cover and may read (MayRead: a private room's members only).
-func (s *API) botAuth(w http.ResponseWriter, r *http.Request, m *http.ServeMux, token string) {
+func (s *API) botAuth(w http.ResponseWriter, r *http.Request, m *http.ServeMux, token string) error {
 	ctx, cancel := apiContext(r)
 	defer cancel()
 	b, found, err := s.sessions.Bot(ctx, token)
 	switch {
 	case err != nil:
-		writeAPIError(w, err)
-		return
+		return err
 	case !found:
 		s.cfg.Logger.Info("api: unknown bot token", "remote", r.RemoteAddr, "path", r.URL.Path)
 		w.Header().Set("WWW-Authenticate", `Bearer realm="hubbub"`)
-		writeAPIError(w, apiErrorf(http.StatusUnauthorized, "unauthorized", "unknown bot token (deleted, rotated, or its bot disabled)"))
-		return
+		return apiErrorf(http.StatusUnauthorized, "unauthorized", "unknown bot token (deleted, rotated, or its bot disabled)")
 	}
 	_, pattern := m.Handler(r)
 	if !botRoutes[pattern] {
-		writeAPIError(w, apiErrorf(http.StatusForbidden, hubbub.ECodeForbidden,
-			"a bot's token may only post and read the messages of its rooms (POST and GET /api/rooms/{room}/messages)"))
-		return
+		return apiErrorf(http.StatusForbidden, hubbub.ECodeForbidden,
+			"a bot's token may only post and read the messages of its rooms (POST and GET /api/rooms/{room}/messages)")
 	}
 	room, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/api/rooms/"), "/")
 	if err := hubbub.ValidateRoom(room); err != nil {
-		writeAPIError(w, err)
-		return
+		return err
 	}
 	if !b.MayUse(room) {
-		writeAPIError(w, apiErrorf(http.StatusForbidden, hubbub.ECodeForbidden, "bot %q may not use room %q", b.User.Name, room))
-		return
+		return apiErrorf(http.StatusForbidden, hubbub.ECodeForbidden, "bot %q may not use room %q", b.User.Name, room)
 	}
 	if err := s.sessions.MayRead(ctx, room, b.User.ID); err != nil {
-		writeAPIError(w, err)
-		return
+		return err
 	}
 	m.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), botKey{}, &b)))
+	return nil
 }
 
 // botReply answers the creation or rotation of a bot: the token is shown this once.
@@ -80,11 +75,10 @@ type botRequest struct {
 }
 
 // apiCreateBot: POST /api/bots {name, rooms} — a bot and its token.
-func (s *API) apiCreateBot(w http.ResponseWriter, r *http.Request) {
+func (s *API) apiCreateBot(w http.ResponseWriter, r *http.Request) error {
 	var req botRequest
 	if err := readBody(w, r, &req); err != nil {
-		writeAPIError(w, err)
-		return
+		return err
 	}
 	var rooms []string
 	if req.Rooms != nil {
@@ -94,23 +88,23 @@ func (s *API) apiCreateBot(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	b, token, err := bots.Create(ctx, s.hub.Store(), req.Name, rooms)
 	if err != nil {
-		writeAPIError(w, s.storeFailed("creating the bot", err))
-		return
+		return s.storeFailed("creating the bot", err)
 	}
 	s.cfg.Logger.Info("api: bot created", "bot", b.User.ID, "name", b.User.Name, "rooms", b.Rooms)
 	writeJSON(w, http.StatusCreated, botReply{Bot: b, Token: token})
+	return nil
 }
 
 // apiBots: GET /api/bots — every live bot.
-func (s *API) apiBots(w http.ResponseWriter, r *http.Request) {
+func (s *API) apiBots(w http.ResponseWriter, r *http.Request) error {
 	ctx, cancel := apiContext(r)
 	defer cancel()
 	list, err := s.hub.Store().Bots(ctx)
 	if err != nil {
-		writeAPIError(w, s.storeFailed("listing bots", err))
-		return
+		return s.storeFailed("listing bots", err)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"bots": list})
+	return nil
 }
 
 // pathBot returns the live bot the {bot} of the path names (a user id or a name).
@@ -123,79 +117,74 @@ func (s *API) pathBot(ctx context.Context, r *http.Request) (hubbub.Bot, error) 
 }
 
 // apiBot: GET /api/bots/{bot}.
-func (s *API) apiBot(w http.ResponseWriter, r *http.Request) {
+func (s *API) apiBot(w http.ResponseWriter, r *http.Request) error {
 	ctx, cancel := apiContext(r)
 	defer cancel()
 	b, err := s.pathBot(ctx, r)
 	if err != nil {
-		writeAPIError(w, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, botReply{Bot: b})
+	return nil
 }
 
 // apiUpdateBot: PATCH /api/bots/{bot} {rooms} — replaces its room patterns.
-func (s *API) apiUpdateBot(w http.ResponseWriter, r *http.Request) {
+func (s *API) apiUpdateBot(w http.ResponseWriter, r *http.Request) error {
 	var req botRequest
 	if err := readBody(w, r, &req); err != nil {
-		writeAPIError(w, err)
-		return
+		return err
 	}
 	if req.Name != "" || req.Rooms == nil {
-		writeAPIError(w, apiErrorf(http.StatusBadRequest, hubbub.ECodeBadField, "PATCH takes {\"rooms\": [...]} only"))
-		return
+		return apiErrorf(http.StatusBadRequest, hubbub.ECodeBadField, "PATCH takes {\"rooms\": [...]} only")
 	}
 	ctx, cancel := apiContext(r)
 	defer cancel()
 	b, err := s.pathBot(ctx, r)
 	if err != nil {
-		writeAPIError(w, err)
-		return
+		return err
 	}
 	if b, err = s.hub.Store().UpdateBot(ctx, b.User.ID, hubbub.BotChange{Rooms: req.Rooms}); err != nil {
-		writeAPIError(w, s.storeFailed("changing the bot", err))
-		return
+		return s.storeFailed("changing the bot", err)
 	}
 	s.cfg.Logger.Info("api: bot rooms changed", "bot", b.User.ID, "rooms", b.Rooms)
 	s.botChanged(ctx, b.User.ID)
 	writeJSON(w, http.StatusOK, botReply{Bot: b})
+	return nil
 }
 
 // apiRotateBot: POST /api/bots/{bot}/token — a fresh token; the old one stops working.
-func (s *API) apiRotateBot(w http.ResponseWriter, r *http.Request) {
+func (s *API) apiRotateBot(w http.ResponseWriter, r *http.Request) error {
 	ctx, cancel := apiContext(r)
 	defer cancel()
 	b, err := s.pathBot(ctx, r)
 	if err != nil {
-		writeAPIError(w, err)
-		return
+		return err
 	}
 	b, token, err := bots.Rotate(ctx, s.hub.Store(), b.User.ID)
 	if err != nil {
-		writeAPIError(w, s.storeFailed("rotating the token", err))
-		return
+		return s.storeFailed("rotating the token", err)
 	}
 	s.cfg.Logger.Info("api: bot token rotated", "bot", b.User.ID)
 	s.botChanged(ctx, b.User.ID)
 	writeJSON(w, http.StatusOK, botReply{Bot: b, Token: token})
+	return nil
 }
 
 // apiDeleteBot: DELETE /api/bots/{bot} — its token and hooks go, its user is disabled.
-func (s *API) apiDeleteBot(w http.ResponseWriter, r *http.Request) {
+func (s *API) apiDeleteBot(w http.ResponseWriter, r *http.Request) error {
 	ctx, cancel := apiContext(r)
 	defer cancel()
 	b, err := s.pathBot(ctx, r)
 	if err != nil {
-		writeAPIError(w, err)
-		return
+		return err
 	}
 	if err := s.hub.Store().DeleteBot(ctx, b.User.ID); err != nil {
-		writeAPIError(w, s.storeFailed("deleting the bot", err))
-		return
+		return s.storeFailed("deleting the bot", err)
 	}
 	s.cfg.Logger.Info("api: bot deleted", "bot", b.User.ID, "name", b.User.Name)
 	s.botChanged(ctx, b.User.ID)
 	w.WriteHeader(http.StatusNoContent)
+	return nil
 }
 
 // botChanged tells every node of a change the store took (Service.BotChanged): the bot's live
@@ -224,43 +213,42 @@ type hookReply struct {
 }
 
 // apiCreateHook: POST /api/hooks {room, bot?}.
-func (s *API) apiCreateHook(w http.ResponseWriter, r *http.Request) {
+func (s *API) apiCreateHook(w http.ResponseWriter, r *http.Request) error {
 	var req hookRequest
 	if err := readBody(w, r, &req); err != nil {
-		writeAPIError(w, err)
-		return
+		return err
 	}
 	ctx, cancel := apiContext(r)
 	defer cancel()
 	h, secret, err := bots.CreateHook(ctx, s.hub.Store(), req.Room, req.Bot)
 	if err != nil {
-		writeAPIError(w, s.storeFailed("creating the hook", err))
-		return
+		return s.storeFailed("creating the hook", err)
 	}
 	s.cfg.Logger.Info("api: incoming hook created", "hook", h.ID, "room", h.Room, "bot", h.BotName)
 	writeJSON(w, http.StatusCreated, hookReply{Hook: h, Secret: secret, Path: bots.HookPath(h.ID, secret)})
+	return nil
 }
 
 // apiHooks: GET /api/hooks — every incoming hook (without secrets).
-func (s *API) apiHooks(w http.ResponseWriter, r *http.Request) {
+func (s *API) apiHooks(w http.ResponseWriter, r *http.Request) error {
 	ctx, cancel := apiContext(r)
 	defer cancel()
 	list, err := s.hub.Store().IncomingHooks(ctx)
 	if err != nil {
-		writeAPIError(w, s.storeFailed("listing hooks", err))
-		return
+		return s.storeFailed("listing hooks", err)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"hooks": list})
+	return nil
 }
 
 // apiDeleteHook: DELETE /api/hooks/{id}.
-func (s *API) apiDeleteHook(w http.ResponseWriter, r *http.Request) {
+func (s *API) apiDeleteHook(w http.ResponseWriter, r *http.Request) error {
 	ctx, cancel := apiContext(r)
 	defer cancel()
 	if err := s.hub.Store().DeleteIncomingHook(ctx, r.PathValue("id")); err != nil {
-		writeAPIError(w, s.storeFailed("deleting the hook", err))
-		return
+		return s.storeFailed("deleting the hook", err)
 	}
 	s.cfg.Logger.Info("api: incoming hook deleted", "hook", r.PathValue("id"))
 	w.WriteHeader(http.StatusNoContent)
+	return nil
 }

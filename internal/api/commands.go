@@ -12,11 +12,11 @@ import (
 
 // commandsRoutes adds the routes of slash commands to m.
 func (s *API) commandsRoutes(m *http.ServeMux) {
-	m.HandleFunc("GET /api/commands", s.apiCommands)
-	m.HandleFunc("POST /api/commands", s.apiAddCommand)
-	m.HandleFunc("GET /api/commands/{name}", s.apiCommand)
-	m.HandleFunc("DELETE /api/commands/{name}", s.apiDeleteCommand)
-	m.HandleFunc("POST /api/commands/{name}/rotate", s.apiRotateCommand)
+	m.Handle("GET /api/commands", apiHandler(s.apiCommands))
+	m.Handle("POST /api/commands", apiHandler(s.apiAddCommand))
+	m.Handle("GET /api/commands/{name}", apiHandler(s.apiCommand))
+	m.Handle("DELETE /api/commands/{name}", apiHandler(s.apiDeleteCommand))
+	m.Handle("POST /api/commands/{name}/rotate", apiHandler(s.apiRotateCommand))
 }
 
 // commandsOff answers when the server runs no commands (an API made without a runner).
@@ -24,77 +24,74 @@ func (s *API) commandsOff() error {
 	return apiErrorf(http.StatusNotFound, hubbub.ECodeNotFound, "this server runs no slash commands")
 }
 
-func (s *API) apiCommands(w http.ResponseWriter, r *http.Request) {
+func (s *API) apiCommands(w http.ResponseWriter, r *http.Request) error {
 	ctx, cancel := apiContext(r)
 	defer cancel()
 	list, err := commands.List(ctx, s.hub.Store())
 	if err != nil {
-		writeAPIError(w, s.storeFailed("list commands", err))
-		return
+		return s.storeFailed("list commands", err)
 	}
 	if list == nil {
 		list = []commands.Registered{}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"commands": list})
+	return nil
 }
 
-func (s *API) apiCommand(w http.ResponseWriter, r *http.Request) {
+func (s *API) apiCommand(w http.ResponseWriter, r *http.Request) error {
 	ctx, cancel := apiContext(r)
 	defer cancel()
 	list, err := commands.List(ctx, s.hub.Store())
 	if err != nil {
-		writeAPIError(w, s.storeFailed("read a command", err))
-		return
+		return s.storeFailed("read a command", err)
 	}
 	for _, c := range list {
 		if c.Name == r.PathValue("name") {
 			writeJSON(w, http.StatusOK, c)
-			return
+			return nil
 		}
 	}
-	writeAPIError(w, hubbub.Errorf(hubbub.ECodeNotFound, "there is no command /%s", r.PathValue("name")))
+	return hubbub.Errorf(hubbub.ECodeNotFound, "there is no command /%s", r.PathValue("name"))
 }
 
-func (s *API) apiAddCommand(w http.ResponseWriter, r *http.Request) {
+func (s *API) apiAddCommand(w http.ResponseWriter, r *http.Request) error {
 	if s.cfg.Commands == nil {
-		writeAPIError(w, s.commandsOff())
-		return
+		return s.commandsOff()
 	}
 	var req commands.AddRequest
 	if err := readBody(w, r, &req); err != nil {
-		writeAPIError(w, err)
-		return
+		return err
 	}
 	ctx, cancel := apiContext(r)
 	defer cancel()
 	c, err := commands.Add(ctx, s.hub.Store(), s.cfg.Commands.CheckURL, req)
 	if err != nil {
-		writeAPIError(w, s.storeFailed("add a command", err))
-		return
+		return s.storeFailed("add a command", err)
 	}
 	s.cfg.Logger.Info("api: command added", "command", c.Name, "bot", c.BotName)
 	writeJSON(w, http.StatusCreated, c)
+	return nil
 }
 
-func (s *API) apiDeleteCommand(w http.ResponseWriter, r *http.Request) {
+func (s *API) apiDeleteCommand(w http.ResponseWriter, r *http.Request) error {
 	ctx, cancel := apiContext(r)
 	defer cancel()
 	if err := s.hub.Store().DeleteCommand(ctx, r.PathValue("name")); err != nil {
-		writeAPIError(w, s.storeFailed("delete a command", err))
-		return
+		return s.storeFailed("delete a command", err)
 	}
 	s.cfg.Logger.Info("api: command deleted", "command", r.PathValue("name"))
 	w.WriteHeader(http.StatusNoContent)
+	return nil
 }
 
-func (s *API) apiRotateCommand(w http.ResponseWriter, r *http.Request) {
+func (s *API) apiRotateCommand(w http.ResponseWriter, r *http.Request) error {
 	ctx, cancel := apiContext(r)
 	defer cancel()
 	c, err := commands.Rotate(ctx, s.hub.Store(), r.PathValue("name"))
 	if err != nil {
-		writeAPIError(w, s.storeFailed("rotate a command's secret", err))
-		return
+		return s.storeFailed("rotate a command's secret", err)
 	}
 	s.cfg.Logger.Info("api: command secret rotated", "command", c.Name)
 	writeJSON(w, http.StatusOK, c)
+	return nil
 }

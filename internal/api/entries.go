@@ -143,55 +143,48 @@ func (s *API) appendEntry(ctx context.Context, e hubbub.Entry) (hubbub.Entry, bo
 }
 
 // apiEdit: PATCH /api/rooms/{room}/messages/{seq} {from, text, id?} — from must be the sender.
-func (s *API) apiEdit(w http.ResponseWriter, r *http.Request) {
+func (s *API) apiEdit(w http.ResponseWriter, r *http.Request) error {
 	room, seq, err := pathMessage(r)
 	if err != nil {
-		writeAPIError(w, err)
-		return
+		return err
 	}
 	var req editRequest
 	if err := readBody(w, r, &req); err != nil {
-		writeAPIError(w, err)
-		return
+		return err
 	}
 	e, err := req.entry(room, seq, s.cfg.MaxText)
 	if err != nil {
-		writeAPIError(w, err)
-		return
+		return err
 	}
 	ctx, cancel := apiContext(r)
 	defer cancel()
 	if e.User, e.From, err = s.actor(ctx, e.From); err != nil {
-		writeAPIError(w, err)
-		return
+		return err
 	}
 	e.Mentions, e.MentionRoom = s.mentions(room, e.Text)
 	stored, dup, err := s.appendEntry(ctx, e)
 	if err != nil {
-		writeAPIError(w, err)
-		return
+		return err
 	}
 	s.cfg.Logger.Info("api: edited", "room", room, "seq", seq, "from", e.From, "log_seq", stored.Seq, "duplicate", dup)
 	edited := wire.NewEdited(&stored)
 	writeJSON(w, http.StatusOK, entryReply{Edited: &edited, Duplicate: dup})
+	return nil
 }
 
 // apiDelete: DELETE /api/rooms/{room}/messages/{seq} with an optional body {from?, id?}:
 // without from, a moderator's delete (actor "api"); with it, the sender's own.
-func (s *API) apiDelete(w http.ResponseWriter, r *http.Request) {
+func (s *API) apiDelete(w http.ResponseWriter, r *http.Request) error {
 	room, seq, err := pathMessage(r)
 	if err != nil {
-		writeAPIError(w, err)
-		return
+		return err
 	}
 	var req actorRequest
 	if err := readOptionalBody(w, r, &req); err != nil {
-		writeAPIError(w, err)
-		return
+		return err
 	}
 	if err := req.check(); err != nil {
-		writeAPIError(w, err)
-		return
+		return err
 	}
 	e := hubbub.Entry{Kind: hubbub.KindDelete, Room: room, From: req.From, Target: seq, ClientID: req.ID}
 	ctx, cancel := apiContext(r)
@@ -199,49 +192,43 @@ func (s *API) apiDelete(w http.ResponseWriter, r *http.Request) {
 	if e.From == "" {
 		e.From, e.Moderator = apiActor, true
 	} else if e.User, e.From, err = s.actor(ctx, e.From); err != nil {
-		writeAPIError(w, err)
-		return
+		return err
 	}
 	stored, dup, err := s.appendEntry(ctx, e)
 	if err != nil {
-		writeAPIError(w, err)
-		return
+		return err
 	}
 	s.cfg.Logger.Info("api: deleted", "room", room, "seq", seq, "from", e.From, "moderator", e.Moderator, "log_seq", stored.Seq, "duplicate", dup)
 	writeJSON(w, http.StatusOK, wire.Moderated{Type: wire.TypeModerated, Action: wire.TypeDelete, Room: room, Seq: seq})
+	return nil
 }
 
 // apiReaction returns the handler of POST (add) and DELETE (remove) on
 // /api/rooms/{room}/messages/{seq}/reactions/{emoji} {from}. The log's reaction entry
 // toggles, so the handler reads whether from holds the reaction first and appends only to
 // change it: a repeated call finds it as asked and stores nothing.
-func (s *API) apiReaction(add bool) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+func (s *API) apiReaction(add bool) apiHandler {
+	return func(w http.ResponseWriter, r *http.Request) error {
 		room, seq, err := pathMessage(r)
 		if err != nil {
-			writeAPIError(w, err)
-			return
+			return err
 		}
 		emoji := r.PathValue("emoji")
 		if err := hubbub.ValidateEmoji(emoji); err != nil {
-			writeAPIError(w, err)
-			return
+			return err
 		}
 		var req reactionRequest
 		if err := readBody(w, r, &req); err != nil {
-			writeAPIError(w, err)
-			return
+			return err
 		}
 		if err := hubbub.ValidateName(req.From); err != nil {
-			writeAPIError(w, err)
-			return
+			return err
 		}
 		ctx, cancel := apiContext(r)
 		defer cancel()
 		user, from, err := s.actor(ctx, req.From)
 		if err != nil {
-			writeAPIError(w, err)
-			return
+			return err
 		}
 		reply := reactionReply{Room: room, Seq: seq, Emoji: emoji, From: from, Reacted: add}
 		// Two rounds at most: a concurrent toggle by the same user between the read and the
@@ -249,8 +236,7 @@ func (s *API) apiReaction(add bool) http.HandlerFunc {
 		for range 2 {
 			held, count, err := s.reaction(ctx, room, seq, emoji, user)
 			if err != nil {
-				writeAPIError(w, err)
-				return
+				return err
 			}
 			if held == add {
 				reply.Count = count
@@ -259,8 +245,7 @@ func (s *API) apiReaction(add bool) http.HandlerFunc {
 			e := hubbub.Entry{Kind: hubbub.KindReaction, Room: room, From: from, User: user, Target: seq, Emoji: emoji}
 			stored, _, err := s.hub.Send(ctx, e)
 			if err != nil {
-				writeAPIError(w, err)
-				return
+				return err
 			}
 			reply.Count, reply.LogSeq, reply.Changed = stored.Count, stored.Seq, true
 			if stored.Added == add {
@@ -273,6 +258,7 @@ func (s *API) apiReaction(add bool) http.HandlerFunc {
 			status = http.StatusCreated
 		}
 		writeJSON(w, status, reply)
+		return nil
 	}
 }
 
@@ -295,20 +281,19 @@ func (s *API) reaction(ctx context.Context, room string, seq uint64, emoji, user
 }
 
 // apiMessage: GET /api/rooms/{room}/messages/{seq} — one message in its current state.
-func (s *API) apiMessage(w http.ResponseWriter, r *http.Request) {
+func (s *API) apiMessage(w http.ResponseWriter, r *http.Request) error {
 	room, seq, err := pathMessage(r)
 	if err != nil {
-		writeAPIError(w, err)
-		return
+		return err
 	}
 	ctx, cancel := apiContext(r)
 	defer cancel()
 	m, err := s.message(ctx, room, seq, "")
 	if err != nil {
-		writeAPIError(w, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, wire.NewMessageAt(&m, s.sessions.FilesURL()))
+	return nil
 }
 
 // message reads message seq of room in its current state, with viewer's reactions marked
@@ -326,66 +311,60 @@ func (s *API) message(ctx context.Context, room string, seq uint64, viewer strin
 
 // apiReplies: GET /api/rooms/{room}/messages/{seq}/replies?after=&limit= — a page of the
 // thread under message seq, oldest first.
-func (s *API) apiReplies(w http.ResponseWriter, r *http.Request) {
+func (s *API) apiReplies(w http.ResponseWriter, r *http.Request) error {
 	room, seq, err := pathMessage(r)
 	if err != nil {
-		writeAPIError(w, err)
-		return
+		return err
 	}
 	q := r.URL.Query()
 	var after uint64
 	if v := q.Get("after"); v != "" {
 		if after, err = strconv.ParseUint(v, 10, 64); err != nil {
-			writeAPIError(w, apiErrorf(http.StatusBadRequest, "bad_request", "after must be a seq (a non-negative integer)"))
-			return
+			return apiErrorf(http.StatusBadRequest, "bad_request", "after must be a seq (a non-negative integer)")
 		}
 	}
 	limit, err := queryLimit(q.Get("limit"))
 	if err != nil {
-		writeAPIError(w, err)
-		return
+		return err
 	}
 	ctx, cancel := apiContext(r)
 	defer cancel()
 	if _, err := s.message(ctx, room, seq, ""); err != nil {
-		writeAPIError(w, err)
-		return
+		return err
 	}
 	if limit == 0 {
 		limit = DefaultThreadPage
 	}
 	msgs, more, err := s.hub.Thread(ctx, room, seq, after, min(limit, s.cfg.HistoryPageMax), "")
 	if err != nil {
-		writeAPIError(w, err)
-		return
+		return err
 	}
 	page := wire.History{Type: wire.TypeHistory, Room: room, Messages: make([]wire.Message, len(msgs)), More: more, Thread: seq}
 	for i := range msgs {
 		page.Messages[i] = wire.NewMessageAt(&msgs[i], s.sessions.FilesURL())
 	}
 	writeJSON(w, http.StatusOK, page)
+	return nil
 }
 
 // apiRevisions: GET /api/rooms/{room}/messages/{seq}/revisions — the texts the message has
 // had, oldest first, the current one last (the API may read them, as a moderator may).
-func (s *API) apiRevisions(w http.ResponseWriter, r *http.Request) {
+func (s *API) apiRevisions(w http.ResponseWriter, r *http.Request) error {
 	room, seq, err := pathMessage(r)
 	if err != nil {
-		writeAPIError(w, err)
-		return
+		return err
 	}
 	ctx, cancel := apiContext(r)
 	defer cancel()
 	revs, found, err := s.hub.Revisions(ctx, room, seq)
 	if err != nil {
-		writeAPIError(w, err)
-		return
+		return err
 	}
 	if !found {
-		writeAPIError(w, hubbub.Errorf(hubbub.ECodeNotFound, "room %q has no message %d", room, seq))
-		return
+		return hubbub.Errorf(hubbub.ECodeNotFound, "room %q has no message %d", room, seq)
 	}
 	writeJSON(w, http.StatusOK, wire.NewRevisions(room, seq, revs))
+	return nil
 }
 
 // DefaultThreadPage is how many replies a thread page holds when the request gives no limit

@@ -24,38 +24,33 @@ type notifyAnswer struct {
 // apiNotify: GET /api/rooms/{room}/notify?user=NAME reads a user's notification level for the
 // room, PUT with {user, level} sets it (docs/protocol.md, Notifications), under the user's
 // read rights, as their notify frame does (session.Service.NotifyLevel).
-func (s *API) apiNotify(w http.ResponseWriter, r *http.Request) {
+func (s *API) apiNotify(w http.ResponseWriter, r *http.Request) error {
 	room, err := pathRoom(r)
 	if err != nil {
-		writeAPIError(w, err)
-		return
+		return err
 	}
 	req := notifyRequest{User: r.URL.Query().Get("user")}
 	if r.Method == http.MethodPut {
 		if err := readBody(w, r, &req); err != nil {
-			writeAPIError(w, err)
-			return
+			return err
 		}
 		if req.Level == "" {
-			writeAPIError(w, hubbub.Errorf(hubbub.ECodeMissing, "notify needs a \"level\": %q, %q or %q", hubbub.NotifyAll, hubbub.NotifyMention, hubbub.NotifyNothing))
-			return
+			return hubbub.Errorf(hubbub.ECodeMissing, "notify needs a \"level\": %q, %q or %q", hubbub.NotifyAll, hubbub.NotifyMention, hubbub.NotifyNothing)
 		}
 	}
 	if req.User == "" {
-		writeAPIError(w, hubbub.Errorf(hubbub.ECodeMissing, "notify needs a \"user\" (a name)"))
-		return
+		return hubbub.Errorf(hubbub.ECodeMissing, "notify needs a \"user\" (a name)")
 	}
 	ctx, cancel := apiContext(r)
 	defer cancel()
 	u, err := s.userNamed(ctx, s.hub.Store(), req.User)
 	if err != nil {
-		writeAPIError(w, err)
-		return
+		return err
 	}
 	level, err := s.sessions.NotifyLevel(ctx, u.ID, room, req.Level, nil)
 	if err != nil {
-		writeAPIError(w, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, notifyAnswer{Room: room, User: u.ID, Name: u.Name, Level: level})
+	return nil
 }

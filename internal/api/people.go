@@ -20,15 +20,9 @@ import (
 // members see it live and in order. Reading for a user (their read position) follows the
 // same private-room rule as their join (session.Service.MayRead).
 
-// Pages of the people endpoints.
-const (
-	// defaultPeoplePage is how many users, rooms or members a page holds when the request
-	// names no limit.
-	defaultPeoplePage = 100
-	// maxUserIDLen bounds a user id given as a page's after: ids are "u_" and 32 hex digits,
-	// an anonymous user's "anon:" and a name's key.
-	maxUserIDLen = 256
-)
+// maxUserIDLen bounds a user id given as a page's after: ids are "u_" and 32 hex digits, an
+// anonymous user's "anon:" and a name's key.
+const maxUserIDLen = 256
 
 // apiUser is a user as the API shows it.
 type apiUser struct {
@@ -108,9 +102,10 @@ func (s *API) actorUser(ctx context.Context, name string) (hubbub.User, error) {
 	return hubbub.User{ID: hubbub.AnonymousUserID(key), Name: name}, nil
 }
 
-// pageQuery reads a page's limit (1 to max; default min(defaultPeoplePage, max)).
+// pageLimit reads a page's limit (1 to most; default min(DefaultRoomsPage, most)): every
+// page of the API — rooms, users, members, the directory — holds as many unless asked.
 func pageLimit(r *http.Request, most int) (int, error) {
-	limit := min(defaultPeoplePage, most)
+	limit := min(DefaultRoomsPage, most)
 	if v := r.URL.Query().Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n <= 0 || n > most {
@@ -121,72 +116,111 @@ func pageLimit(r *http.Request, most int) (int, error) {
 	return limit, nil
 }
 
-// apiUsers: GET /api/users?after=&limit= — a page of users in ascending id order.
-func (s *API) apiUsers(w http.ResponseWriter, r *http.Request) {
-	st := s.hub.Store()
-	limit, err := pageLimit(r, s.cfg.RoomsPageMax)
-	if err != nil {
-		writeAPIError(w, err)
-		return
+// userPage reads the limit and after of a page in user id order (users, a room's stored
+// members): after is the last id of the page before, so it is at most maxUserIDLen bytes.
+func (s *API) userPage(r *http.Request) (limit int, after string, err error) {
+	if limit, err = pageLimit(r, s.cfg.RoomsPageMax); err != nil {
+		return 0, "", err
 	}
-	after := r.URL.Query().Get("after")
+	after = r.URL.Query().Get("after")
 	if len(after) > maxUserIDLen {
-		writeAPIError(w, apiErrorf(http.StatusBadRequest, "bad_request", "after must be a user id (the next of the page before)"))
-		return
+		return 0, "", apiErrorf(http.StatusBadRequest, "bad_request", "after must be a user id (the next of the page before)")
+	}
+	return limit, after, nil
+}
+
+// pageOf returns the page a store's list holds, read with limit+1 to learn whether another
+// page follows: its first limit items and, if there are more, next, the key of the last one
+// (the after of the next page).
+func pageOf[T any](list []T, limit int, key func(*T) string) (page []T, next string) {
+	if len(list) > limit {
+		return list[:limit], key(&list[limit-1])
+	}
+	return list, ""
+}
+
+// roomAfter reads the after of a page in room name order (rooms, the directory): the last
+// name of the page before, so a room name or none.
+func roomAfter(r *http.Request) (string, error) {
+	after := r.URL.Query().Get("after")
+	if after != "" {
+		if err := hubbub.ValidateRoom(after); err != nil {
+			return "", apiErrorf(http.StatusBadRequest, "bad_request", "after must be a room name (the next of the page before): %s", hubbub.ErrorMessage(err))
+		}
+	}
+	return after, nil
+}
+
+// roomBody returns the {room} of the request's path, validated, and decodes the request's
+// body into v.
+func roomBody(w http.ResponseWriter, r *http.Request, v any) (string, error) {
+	room, err := pathRoom(r)
+	if err != nil {
+		return "", err
+	}
+	return room, readBody(w, r, v)
+}
+
+// pathUser returns the stored user the {name} of the request's path names, or 404.
+func (s *API) pathUser(ctx context.Context, r *http.Request) (hubbub.User, error) {
+	return s.userNamed(ctx, s.hub.Store(), r.PathValue("name"))
+}
+
+// apiUsers: GET /api/users?after=&limit= — a page of users in ascending id order.
+func (s *API) apiUsers(w http.ResponseWriter, r *http.Request) error {
+	limit, after, err := s.userPage(r)
+	if err != nil {
+		return err
 	}
 	ctx, cancel := apiContext(r)
 	defer cancel()
-	list, err := st.Users(ctx, after, limit+1)
+	list, err := s.hub.Store().Users(ctx, after, limit+1)
 	if err != nil {
-		writeAPIError(w, s.storeFailed("listing users", err))
-		return
+		return s.storeFailed("listing users", err)
 	}
-	page := struct {
+	var page struct {
 		Users []apiUser `json:"users"`
 		Next  string    `json:"next,omitempty"`
-	}{Users: make([]apiUser, 0, min(len(list), limit))}
-	for i := range list[:min(len(list), limit)] {
+	}
+	list, page.Next = pageOf(list, limit, func(u *hubbub.User) string { return u.ID })
+	page.Users = make([]apiUser, 0, len(list))
+	for i := range list {
 		page.Users = append(page.Users, newAPIUser(&list[i]))
 	}
-	if len(list) > limit {
-		page.Next = list[limit-1].ID
-	}
 	writeJSON(w, http.StatusOK, page)
+	return nil
 }
 
 // apiUser: GET /api/users/{name} — the user who holds name.
-func (s *API) apiUser(w http.ResponseWriter, r *http.Request) {
-	st := s.hub.Store()
+func (s *API) apiUser(w http.ResponseWriter, r *http.Request) error {
 	ctx, cancel := apiContext(r)
 	defer cancel()
-	u, err := s.userNamed(ctx, st, r.PathValue("name"))
+	u, err := s.pathUser(ctx, r)
 	if err != nil {
-		writeAPIError(w, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, newAPIUser(&u))
+	return nil
 }
 
 // apiUserRooms: GET /api/users/{name}/rooms — the user's list of rooms (joined rooms, DMs,
 // invitations) with read positions and unread and mention counts, as the rooms frame has it.
-func (s *API) apiUserRooms(w http.ResponseWriter, r *http.Request) {
-	st := s.hub.Store()
+func (s *API) apiUserRooms(w http.ResponseWriter, r *http.Request) error {
 	ctx, cancel := apiContext(r)
 	defer cancel()
-	u, err := s.userNamed(ctx, st, r.PathValue("name"))
+	u, err := s.pathUser(ctx, r)
 	if err != nil {
-		writeAPIError(w, err)
-		return
+		return err
 	}
-	list, err := st.MyRooms(ctx, u.ID)
+	list, err := s.hub.Store().MyRooms(ctx, u.ID)
 	if err != nil {
-		writeAPIError(w, s.storeFailed("reading the user's rooms", err))
-		return
+		return s.storeFailed("reading the user's rooms", err)
 	}
 	writeJSON(w, http.StatusOK, struct {
 		User  apiUser       `json:"user"`
 		Rooms []wire.MyRoom `json:"rooms"`
 	}{newAPIUser(&u), wire.NewRooms(list).Rooms})
+	return nil
 }
 
 // createRoomRequest is the body of POST /api/rooms.
@@ -209,29 +243,24 @@ func cleanTopic(raw string) (string, error) {
 
 // apiCreateRoom: POST /api/rooms {room, topic?, private?, owner?} — a room with metadata; 409
 // exists if the room has metadata or any entry already.
-func (s *API) apiCreateRoom(w http.ResponseWriter, r *http.Request) {
+func (s *API) apiCreateRoom(w http.ResponseWriter, r *http.Request) error {
 	st := s.hub.Store()
 	var req createRoomRequest
 	if err := readBody(w, r, &req); err != nil {
-		writeAPIError(w, err)
-		return
+		return err
 	}
 	if err := hubbub.ValidateRoom(req.Room); err != nil {
-		writeAPIError(w, err)
-		return
+		return err
 	}
 	switch {
 	case hubbub.IsDMRoom(req.Room):
-		writeAPIError(w, hubbub.Errorf(hubbub.ECodeBadRoom, "room names starting with \"dm.\" are direct messages': POST /api/dms"))
-		return
+		return hubbub.Errorf(hubbub.ECodeBadRoom, "room names starting with \"dm.\" are direct messages': POST /api/dms")
 	case req.Private && req.Room == hubbub.DefaultRoom:
-		writeAPIError(w, hubbub.Errorf(hubbub.ECodeBadRoom, "room %q is the text protocol's and stays public", hubbub.DefaultRoom))
-		return
+		return hubbub.Errorf(hubbub.ECodeBadRoom, "room %q is the text protocol's and stays public", hubbub.DefaultRoom)
 	}
 	topic, err := cleanTopic(req.Topic)
 	if err != nil {
-		writeAPIError(w, err)
-		return
+		return err
 	}
 	ctx, cancel := apiContext(r)
 	defer cancel()
@@ -240,89 +269,77 @@ func (s *API) apiCreateRoom(w http.ResponseWriter, r *http.Request) {
 	var owner hubbub.User
 	if req.Owner != "" {
 		if owner, err = s.userNamed(ctx, st, req.Owner); err != nil {
-			writeAPIError(w, err)
-			return
+			return err
 		}
 		meta.CreatedBy = owner.ID
 		members = []hubbub.Membership{{Room: req.Room, User: owner.ID, Name: owner.Name, Role: hubbub.RoomOwner}}
 	}
 	stored, entries, err := st.CreateRoom(ctx, meta, members)
 	if err != nil {
-		writeAPIError(w, s.storeFailed("creating the room", err))
-		return
+		return s.storeFailed("creating the room", err)
 	}
 	if err := s.hub.Announce(ctx, entries); err != nil {
-		writeAPIError(w, err)
-		return
+		return err
 	}
 	if owner.ID != "" {
 		s.notify(ctx, hubbub.UserNotified{User: owner.ID, Room: req.Room, Listed: &hubbub.MyRoom{RoomMeta: stored, Role: hubbub.RoomOwner}})
 	}
 	s.cfg.Logger.Info("api: room created", "room", req.Room, "private", req.Private, "owner", owner.ID)
 	writeJSON(w, http.StatusCreated, wire.NewRoomMeta(&stored))
+	return nil
 }
 
 // apiRoom: GET /api/rooms/{room} — a room's metadata and counts; 404 for a room with neither
 // metadata nor entries.
-func (s *API) apiRoom(w http.ResponseWriter, r *http.Request) {
+func (s *API) apiRoom(w http.ResponseWriter, r *http.Request) error {
 	room, err := pathRoom(r)
 	if err != nil {
-		writeAPIError(w, err)
-		return
+		return err
 	}
 	st := s.hub.Store()
 	ctx, cancel := apiContext(r)
 	defer cancel()
 	meta, found, err := st.RoomMeta(ctx, room)
 	if err != nil {
-		writeAPIError(w, s.storeFailed("reading the room", err))
-		return
+		return s.storeFailed("reading the room", err)
 	}
 	if !found {
-		writeAPIError(w, hubbub.Errorf(hubbub.ECodeNotFound, "no room %q", room))
-		return
+		return hubbub.Errorf(hubbub.ECodeNotFound, "no room %q", room)
 	}
 	writeJSON(w, http.StatusOK, wire.NewRoomMeta(&meta))
+	return nil
 }
 
 // apiStoredMembers: GET /api/rooms/{room}/members?stored=1&after=&limit= — a page of the
 // room's stored members and invitees (user, name, room role, invited, online or offline here),
 // in ascending user id order.
-func (s *API) apiStoredMembers(w http.ResponseWriter, r *http.Request, room string) {
-	st := s.hub.Store()
-	limit, err := pageLimit(r, s.cfg.RoomsPageMax)
+func (s *API) apiStoredMembers(w http.ResponseWriter, r *http.Request, room string) error {
+	limit, after, err := s.userPage(r)
 	if err != nil {
-		writeAPIError(w, err)
-		return
-	}
-	after := r.URL.Query().Get("after")
-	if len(after) > maxUserIDLen {
-		writeAPIError(w, apiErrorf(http.StatusBadRequest, "bad_request", "after must be a user id (the next of the page before)"))
-		return
+		return err
 	}
 	ctx, cancel := apiContext(r)
 	defer cancel()
-	list, err := st.Members(ctx, room, after, limit+1)
+	list, err := s.hub.Store().Members(ctx, room, after, limit+1)
 	if err != nil {
-		writeAPIError(w, s.storeFailed("reading the members", err))
-		return
+		return s.storeFailed("reading the members", err)
 	}
 	online := map[string]bool{}
 	for _, name := range s.hub.Members(room) {
 		online[name] = true
 	}
-	page := wire.Members{Type: wire.TypeMembers, Room: room, Members: make([]wire.RoomMember, 0, min(len(list), limit))}
-	for _, m := range list[:min(len(list), limit)] {
+	page := wire.Members{Type: wire.TypeMembers, Room: room}
+	list, page.Next = pageOf(list, limit, func(m *hubbub.Membership) string { return m.User })
+	page.Members = make([]wire.RoomMember, 0, len(list))
+	for _, m := range list {
 		state := "offline"
 		if online[m.Name] && !m.Invited {
 			state = "online"
 		}
 		page.Members = append(page.Members, wire.RoomMember{User: m.User, Name: m.Name, Role: string(m.Role), Invited: m.Invited, State: state})
 	}
-	if len(list) > limit {
-		page.Next = list[limit-1].User
-	}
 	writeJSON(w, http.StatusOK, page)
+	return nil
 }
 
 // inviteRequest is the body of POST /api/rooms/{room}/invite.
@@ -340,54 +357,41 @@ type memberReply struct {
 
 // apiInvite: POST /api/rooms/{room}/invite {name, id?} — invites the user to a private room,
 // as its moderator would (actor "api"); the invitee's connections get the room at once.
-func (s *API) apiInvite(w http.ResponseWriter, r *http.Request) {
-	room, err := pathRoom(r)
+func (s *API) apiInvite(w http.ResponseWriter, r *http.Request) error {
+	var req inviteRequest
+	room, err := roomBody(w, r, &req)
 	if err != nil {
-		writeAPIError(w, err)
-		return
+		return err
 	}
 	st := s.hub.Store()
-	var req inviteRequest
-	if err := readBody(w, r, &req); err != nil {
-		writeAPIError(w, err)
-		return
-	}
 	if err := hubbub.ValidateClientID(req.ID); err != nil {
-		writeAPIError(w, err)
-		return
+		return err
 	}
 	ctx, cancel := apiContext(r)
 	defer cancel()
 	target, err := s.userNamed(ctx, st, req.Name)
 	if err != nil {
-		writeAPIError(w, err)
-		return
+		return err
 	}
 	meta, found, err := st.RoomMeta(ctx, room)
 	switch {
 	case err != nil:
-		writeAPIError(w, s.storeFailed("reading the room", err))
-		return
+		return s.storeFailed("reading the room", err)
 	case !found:
-		writeAPIError(w, hubbub.Errorf(hubbub.ECodeNotFound, "no room %q", room))
-		return
+		return hubbub.Errorf(hubbub.ECodeNotFound, "no room %q", room)
 	case meta.DM:
-		writeAPIError(w, hubbub.Errorf(hubbub.ECodeBadField, "a direct message keeps the people it was started with"))
-		return
+		return hubbub.Errorf(hubbub.ECodeBadField, "a direct message keeps the people it was started with")
 	case !meta.Private:
-		writeAPIError(w, hubbub.Errorf(hubbub.ECodeBadField, "room %q is public: anyone may join it, no invitation needed", room))
-		return
+		return hubbub.Errorf(hubbub.ECodeBadField, "room %q is public: anyone may join it, no invitation needed", room)
 	}
 	e := hubbub.Entry{Room: room, Kind: hubbub.KindMember, From: apiActor, ClientID: req.ID,
 		Subject: target.ID, SubjectName: target.Name, Action: hubbub.MemberInvite, Role: hubbub.RoomMember}
 	stored, dup, err := s.hub.Send(ctx, e)
 	if err != nil {
-		writeAPIError(w, err)
-		return
+		return err
 	}
 	if dup && (stored.Kind != e.Kind || stored.Subject != e.Subject || stored.Action != e.Action) {
-		writeAPIError(w, apiErrorf(http.StatusConflict, "conflict", "the id %q was used before for another request (seq %d); use a new id", req.ID, stored.Seq))
-		return
+		return apiErrorf(http.StatusConflict, "conflict", "the id %q was used before for another request (seq %d); use a new id", req.ID, stored.Seq)
 	}
 	if !dup {
 		listed := &hubbub.MyRoom{RoomMeta: meta, Role: hubbub.RoomMember, Invited: true}
@@ -400,6 +404,7 @@ func (s *API) apiInvite(w http.ResponseWriter, r *http.Request) {
 		status = http.StatusOK
 	}
 	writeJSON(w, status, memberReply{MemberChanged: wire.NewMemberChanged(&stored), Duplicate: dup})
+	return nil
 }
 
 // dmRequest is the body of POST /api/dms.
@@ -417,20 +422,18 @@ type dmReply struct {
 // apiDM: POST /api/dms {names} — the direct message between exactly these users (two or more,
 // at most MaxDMMembers), created on first use and found again after (200); every member's
 // connections get the room when it is created (201).
-func (s *API) apiDM(w http.ResponseWriter, r *http.Request) {
+func (s *API) apiDM(w http.ResponseWriter, r *http.Request) error {
 	st := s.hub.Store()
 	var req dmRequest
 	if err := readBody(w, r, &req); err != nil {
-		writeAPIError(w, err)
-		return
+		return err
 	}
 	most := s.cfg.MaxDMMembers
 	if most <= 0 {
 		most = hubbub.MaxDMMembers
 	}
 	if len(req.Names) > 4*most { // before any lookup: a long list costs a read per name
-		writeAPIError(w, hubbub.Errorf(hubbub.ECodeLimit, "a direct message has at most %d people", most))
-		return
+		return hubbub.Errorf(hubbub.ECodeLimit, "a direct message has at most %d people", most)
 	}
 	ctx, cancel := apiContext(r)
 	defer cancel()
@@ -438,22 +441,18 @@ func (s *API) apiDM(w http.ResponseWriter, r *http.Request) {
 	for _, name := range req.Names {
 		u, err := s.userNamed(ctx, st, name)
 		if err != nil {
-			writeAPIError(w, err)
-			return
+			return err
 		}
 		if u.Disabled {
-			writeAPIError(w, hubbub.Errorf(hubbub.ECodeNotFound, "no user is named %q", name))
-			return
+			return hubbub.Errorf(hubbub.ECodeNotFound, "no user is named %q", name)
 		}
 		people[u.ID] = u
 	}
 	switch {
 	case len(people) < 2:
-		writeAPIError(w, hubbub.Errorf(hubbub.ECodeBadField, "names must name two users or more"))
-		return
+		return hubbub.Errorf(hubbub.ECodeBadField, "names must name two users or more")
 	case len(people) > most:
-		writeAPIError(w, hubbub.Errorf(hubbub.ECodeLimit, "a direct message has at most %d people", most))
-		return
+		return hubbub.Errorf(hubbub.ECodeLimit, "a direct message has at most %d people", most)
 	}
 	ids := make([]string, 0, len(people))
 	names := make([]string, 0, len(people))
@@ -476,19 +475,16 @@ func (s *API) apiDM(w http.ResponseWriter, r *http.Request) {
 			err = hubbub.Errorf(hubbub.ECodeUnavailable, "direct message %q was not found after it existed; try again", room)
 		}
 		if err != nil {
-			writeAPIError(w, s.storeFailed("reading the direct message", err))
-			return
+			return s.storeFailed("reading the direct message", err)
 		}
 		writeJSON(w, http.StatusOK, dmReply{Room: wire.NewRoomMeta(&meta), People: names})
-		return
+		return nil
 	}
 	if err != nil {
-		writeAPIError(w, s.storeFailed("creating the direct message", err))
-		return
+		return s.storeFailed("creating the direct message", err)
 	}
 	if err := s.hub.Announce(ctx, entries); err != nil {
-		writeAPIError(w, err)
-		return
+		return err
 	}
 	for _, id := range ids {
 		others := slices.DeleteFunc(slices.Clone(names), func(n string) bool { return n == people[id].Name })
@@ -496,45 +492,40 @@ func (s *API) apiDM(w http.ResponseWriter, r *http.Request) {
 	}
 	s.cfg.Logger.Info("api: direct message created", "room", room, "people", len(ids))
 	writeJSON(w, http.StatusCreated, dmReply{Room: wire.NewRoomMeta(&meta), People: names, Created: true})
+	return nil
 }
 
 // apiDirectory: GET /api/directory?q=&after=&limit= — a page of the public rooms whose name or
 // topic contains q, in name order, as the directory frame has it.
-func (s *API) apiDirectory(w http.ResponseWriter, r *http.Request) {
+func (s *API) apiDirectory(w http.ResponseWriter, r *http.Request) error {
 	st := s.hub.Store()
 	limit, err := pageLimit(r, s.cfg.RoomsPageMax)
 	if err != nil {
-		writeAPIError(w, err)
-		return
+		return err
 	}
 	q := r.URL.Query()
 	query := strings.TrimSpace(q.Get("q"))
 	if len(query) > hubbub.MaxRoomLen+hubbub.MaxTopicLen {
-		writeAPIError(w, apiErrorf(http.StatusBadRequest, "bad_request", "q is longer than %d bytes", hubbub.MaxRoomLen+hubbub.MaxTopicLen))
-		return
+		return apiErrorf(http.StatusBadRequest, "bad_request", "q is longer than %d bytes", hubbub.MaxRoomLen+hubbub.MaxTopicLen)
 	}
-	after := q.Get("after")
-	if after != "" {
-		if err := hubbub.ValidateRoom(after); err != nil {
-			writeAPIError(w, apiErrorf(http.StatusBadRequest, "bad_request", "after must be a room name (the next of the page before): %s", hubbub.ErrorMessage(err)))
-			return
-		}
+	after, err := roomAfter(r)
+	if err != nil {
+		return err
 	}
 	ctx, cancel := apiContext(r)
 	defer cancel()
 	list, err := st.Directory(ctx, query, after, limit+1)
 	if err != nil {
-		writeAPIError(w, s.storeFailed("reading the directory", err))
-		return
+		return s.storeFailed("reading the directory", err)
 	}
-	page := wire.Directory{Type: wire.TypeDirectory, Rooms: make([]wire.RoomMeta, 0, min(len(list), limit))}
-	for i := range list[:min(len(list), limit)] {
+	page := wire.Directory{Type: wire.TypeDirectory}
+	list, page.Next = pageOf(list, limit, func(m *hubbub.RoomMeta) string { return m.Name })
+	page.Rooms = make([]wire.RoomMeta, 0, len(list))
+	for i := range list {
 		page.Rooms = append(page.Rooms, wire.NewRoomMeta(&list[i]))
 	}
-	if len(list) > limit {
-		page.Next = list[limit-1].Name
-	}
 	writeJSON(w, http.StatusOK, page)
+	return nil
 }
 
 // readRequest is the body of PUT /api/rooms/{room}/read.
@@ -547,37 +538,28 @@ type readRequest struct {
 // apiRead: PUT /api/rooms/{room}/read {user, seq} — moves the user's read position forward
 // (a backend that showed the user the room), as their read frame would: stored monotonic, and
 // sent to each of their connections. A private room's position is its members' only (403).
-func (s *API) apiRead(w http.ResponseWriter, r *http.Request) {
-	room, err := pathRoom(r)
+func (s *API) apiRead(w http.ResponseWriter, r *http.Request) error {
+	var req readRequest
+	room, err := roomBody(w, r, &req)
 	if err != nil {
-		writeAPIError(w, err)
-		return
+		return err
 	}
 	st := s.hub.Store()
-	var req readRequest
-	if err := readBody(w, r, &req); err != nil {
-		writeAPIError(w, err)
-		return
-	}
 	if req.User == "" {
-		writeAPIError(w, hubbub.Errorf(hubbub.ECodeMissing, "read needs a \"user\" (a name)"))
-		return
+		return hubbub.Errorf(hubbub.ECodeMissing, "read needs a \"user\" (a name)")
 	}
 	ctx, cancel := apiContext(r)
 	defer cancel()
 	u, err := s.userNamed(ctx, st, req.User)
 	if err != nil {
-		writeAPIError(w, err)
-		return
+		return err
 	}
 	if err := s.sessions.MayRead(ctx, room, u.ID); err != nil {
-		writeAPIError(w, err)
-		return
+		return err
 	}
 	seq, err := st.SetRead(ctx, u.ID, room, req.Seq)
 	if err != nil {
-		writeAPIError(w, s.storeFailed("storing the read position", err))
-		return
+		return s.storeFailed("storing the read position", err)
 	}
 	if seq > 0 {
 		s.notify(ctx, hubbub.UserNotified{User: u.ID, Room: room, Read: seq})
@@ -588,6 +570,7 @@ func (s *API) apiRead(w http.ResponseWriter, r *http.Request) {
 		Name string `json:"name"`
 		Seq  uint64 `json:"seq"`
 	}{room, u.ID, u.Name, seq})
+	return nil
 }
 
 // notify publishes a notice on a user's channel. The change it reports is stored already, so

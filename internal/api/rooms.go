@@ -2,7 +2,6 @@ package api
 
 import (
 	"net/http"
-	"strconv"
 
 	"hubbub"
 	"hubbub/internal/wire"
@@ -44,23 +43,14 @@ type roomsPage struct {
 
 // apiRooms: GET /api/rooms?limit=&after= — a page of rooms in byte order of names: every room
 // of the store (so every node's), and the rooms open here that nobody has written in yet.
-func (s *API) apiRooms(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	limit := min(DefaultRoomsPage, s.cfg.RoomsPageMax)
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n <= 0 || n > s.cfg.RoomsPageMax {
-			writeAPIError(w, apiErrorf(http.StatusBadRequest, "bad_request", "limit must be an integer from 1 to %d", s.cfg.RoomsPageMax))
-			return
-		}
-		limit = n
+func (s *API) apiRooms(w http.ResponseWriter, r *http.Request) error {
+	limit, err := pageLimit(r, s.cfg.RoomsPageMax)
+	if err != nil {
+		return err
 	}
-	after := q.Get("after")
-	if after != "" {
-		if err := hubbub.ValidateRoom(after); err != nil {
-			writeAPIError(w, apiErrorf(http.StatusBadRequest, "bad_request", "after must be a room name (the next of the page before): %s", hubbub.ErrorMessage(err)))
-			return
-		}
+	after, err := roomAfter(r)
+	if err != nil {
+		return err
 	}
 	ctx, cancel := apiContext(r)
 	defer cancel()
@@ -68,8 +58,7 @@ func (s *API) apiRooms(w http.ResponseWriter, r *http.Request) {
 	// limit+1 names of their union are among these.
 	stored, err := s.hub.StoredRooms(ctx, after, limit+1)
 	if err != nil {
-		writeAPIError(w, err)
-		return
+		return err
 	}
 	open := s.hub.OpenRooms(after, limit+1)
 	page := roomsPage{Node: s.cfg.Node, Rooms: make([]roomEntry, 0, min(limit, len(stored)+len(open)))}
@@ -96,6 +85,7 @@ func (s *API) apiRooms(w http.ResponseWriter, r *http.Request) {
 		page.Rooms = append(page.Rooms, e)
 	}
 	writeJSON(w, http.StatusOK, page)
+	return nil
 }
 
 func storedEntry(ri hubbub.RoomInfo) roomEntry {

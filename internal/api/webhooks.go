@@ -32,141 +32,119 @@ type replayRequest struct {
 }
 
 func (s *API) mountWebhooks(m *http.ServeMux) {
-	m.HandleFunc("POST /api/webhooks", s.apiCreateWebhook)
-	m.HandleFunc("GET /api/webhooks", s.apiWebhooks)
-	m.HandleFunc("GET /api/webhooks/{id}", s.apiWebhook)
-	m.HandleFunc("PATCH /api/webhooks/{id}", s.apiUpdateWebhook)
-	m.HandleFunc("DELETE /api/webhooks/{id}", s.apiDeleteWebhook)
-	m.HandleFunc("POST /api/webhooks/{id}/rotate", s.apiRotateWebhook)
-	m.HandleFunc("GET /api/webhooks/{id}/deliveries", s.apiDeliveries)
-	m.HandleFunc("POST /api/webhooks/{id}/replay", s.apiReplay)
+	m.Handle("POST /api/webhooks", s.withWebhooks(s.apiCreateWebhook))
+	m.Handle("GET /api/webhooks", s.withWebhooks(s.apiWebhooks))
+	m.Handle("GET /api/webhooks/{id}", s.withWebhooks(s.apiWebhook))
+	m.Handle("PATCH /api/webhooks/{id}", s.withWebhooks(s.apiUpdateWebhook))
+	m.Handle("DELETE /api/webhooks/{id}", s.withWebhooks(s.apiDeleteWebhook))
+	m.Handle("POST /api/webhooks/{id}/rotate", s.withWebhooks(s.apiRotateWebhook))
+	m.Handle("GET /api/webhooks/{id}/deliveries", s.withWebhooks(s.apiDeliveries))
+	m.Handle("POST /api/webhooks/{id}/replay", s.withWebhooks(s.apiReplay))
 }
 
-// webhooksOff answers when the server has no webhooks (a store without an outbox).
-func (s *API) webhooksOff(w http.ResponseWriter) bool {
-	if s.cfg.Webhooks == nil {
-		writeAPIError(w, apiErrorf(http.StatusNotFound, hubbub.ECodeNotFound, "this server has no webhooks"))
-		return true
+// withWebhooks returns h, answered 404 instead when the server has no webhooks (a store
+// without an outbox).
+func (s *API) withWebhooks(h apiHandler) apiHandler {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		if s.cfg.Webhooks == nil {
+			return apiErrorf(http.StatusNotFound, hubbub.ECodeNotFound, "this server has no webhooks")
+		}
+		return h(w, r)
 	}
-	return false
 }
 
 // apiCreateWebhook: POST /api/webhooks {url, rooms, events, paused?} → 201 with the secret.
-func (s *API) apiCreateWebhook(w http.ResponseWriter, r *http.Request) {
-	if s.webhooksOff(w) {
-		return
-	}
+func (s *API) apiCreateWebhook(w http.ResponseWriter, r *http.Request) error {
 	var spec webhooks.Spec
 	if err := readBody(w, r, &spec); err != nil {
-		writeAPIError(w, err)
-		return
+		return err
 	}
 	ctx, cancel := apiContext(r)
 	defer cancel()
 	hook, err := s.cfg.Webhooks.Create(ctx, spec, "")
 	if err != nil {
-		writeAPIError(w, err)
-		return
+		return err
 	}
 	s.cfg.Logger.Info("api: webhook created", "webhook", hook.ID, "rooms", hook.Rooms, "events", hook.Events)
 	writeJSON(w, http.StatusCreated, webhookReply{Webhook: hook})
+	return nil
 }
 
 // apiWebhooks: GET /api/webhooks — every webhook, without secrets.
-func (s *API) apiWebhooks(w http.ResponseWriter, r *http.Request) {
-	if s.webhooksOff(w) {
-		return
-	}
+func (s *API) apiWebhooks(w http.ResponseWriter, r *http.Request) error {
 	ctx, cancel := apiContext(r)
 	defer cancel()
 	list, err := s.cfg.Webhooks.List(ctx)
 	if err != nil {
-		writeAPIError(w, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"webhooks": list})
+	return nil
 }
 
 // apiWebhook: GET /api/webhooks/{id}.
-func (s *API) apiWebhook(w http.ResponseWriter, r *http.Request) {
-	if s.webhooksOff(w) {
-		return
-	}
+func (s *API) apiWebhook(w http.ResponseWriter, r *http.Request) error {
 	ctx, cancel := apiContext(r)
 	defer cancel()
 	hook, err := s.cfg.Webhooks.Get(ctx, r.PathValue("id"))
 	if err != nil {
-		writeAPIError(w, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, webhookReply{Webhook: hook})
+	return nil
 }
 
 // apiUpdateWebhook: PATCH /api/webhooks/{id} {url?, rooms?, events?, paused?}.
-func (s *API) apiUpdateWebhook(w http.ResponseWriter, r *http.Request) {
-	if s.webhooksOff(w) {
-		return
-	}
+func (s *API) apiUpdateWebhook(w http.ResponseWriter, r *http.Request) error {
 	var c webhooks.Change
 	if err := readBody(w, r, &c); err != nil {
-		writeAPIError(w, err)
-		return
+		return err
 	}
 	ctx, cancel := apiContext(r)
 	defer cancel()
 	hook, err := s.cfg.Webhooks.Update(ctx, r.PathValue("id"), c)
 	if err != nil {
-		writeAPIError(w, err)
-		return
+		return err
 	}
 	s.cfg.Logger.Info("api: webhook changed", "webhook", hook.ID, "paused", hook.Paused)
 	writeJSON(w, http.StatusOK, webhookReply{Webhook: hook})
+	return nil
 }
 
 // apiDeleteWebhook: DELETE /api/webhooks/{id} — the webhook and its deliveries.
-func (s *API) apiDeleteWebhook(w http.ResponseWriter, r *http.Request) {
-	if s.webhooksOff(w) {
-		return
-	}
+func (s *API) apiDeleteWebhook(w http.ResponseWriter, r *http.Request) error {
 	ctx, cancel := apiContext(r)
 	defer cancel()
 	id := r.PathValue("id")
 	if err := s.cfg.Webhooks.Delete(ctx, id); err != nil {
-		writeAPIError(w, err)
-		return
+		return err
 	}
 	s.cfg.Logger.Info("api: webhook deleted", "webhook", id)
 	writeJSON(w, http.StatusOK, map[string]any{"deleted": id})
+	return nil
 }
 
 // apiRotateWebhook: POST /api/webhooks/{id}/rotate — a fresh secret, shown once.
-func (s *API) apiRotateWebhook(w http.ResponseWriter, r *http.Request) {
-	if s.webhooksOff(w) {
-		return
-	}
+func (s *API) apiRotateWebhook(w http.ResponseWriter, r *http.Request) error {
 	ctx, cancel := apiContext(r)
 	defer cancel()
 	hook, err := s.cfg.Webhooks.Rotate(ctx, r.PathValue("id"))
 	if err != nil {
-		writeAPIError(w, err)
-		return
+		return err
 	}
 	s.cfg.Logger.Info("api: webhook secret rotated", "webhook", hook.ID)
 	writeJSON(w, http.StatusOK, webhookReply{Webhook: hook})
+	return nil
 }
 
 // apiDeliveries: GET /api/webhooks/{id}/deliveries?state=dead|pending&after=&limit=.
-func (s *API) apiDeliveries(w http.ResponseWriter, r *http.Request) {
-	if s.webhooksOff(w) {
-		return
-	}
+func (s *API) apiDeliveries(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	limit := 0
 	if v := q.Get("limit"); v != "" {
 		var err error
 		if limit, err = strconv.Atoi(v); err != nil || limit <= 0 {
-			writeAPIError(w, apiErrorf(http.StatusBadRequest, hubbub.ECodeBadField, "limit must be a positive integer"))
-			return
+			return apiErrorf(http.StatusBadRequest, hubbub.ECodeBadField, "limit must be a positive integer")
 		}
 	}
 	state := hubbub.DeliveryState(q.Get("state"))
@@ -178,8 +156,7 @@ func (s *API) apiDeliveries(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	list, err := s.cfg.Webhooks.Deliveries(ctx, id, state, q.Get("after"), limit)
 	if err != nil {
-		writeAPIError(w, err)
-		return
+		return err
 	}
 	reply := deliveriesReply{Webhook: id, State: string(state), Deliveries: list}
 	page := limit
@@ -190,18 +167,15 @@ func (s *API) apiDeliveries(w http.ResponseWriter, r *http.Request) {
 		reply.Next = list[len(list)-1].Event.ID
 	}
 	writeJSON(w, http.StatusOK, reply)
+	return nil
 }
 
 // apiReplay: POST /api/webhooks/{id}/replay {ids?} — dead deliveries pending again.
-func (s *API) apiReplay(w http.ResponseWriter, r *http.Request) {
-	if s.webhooksOff(w) {
-		return
-	}
+func (s *API) apiReplay(w http.ResponseWriter, r *http.Request) error {
 	var req replayRequest
 	if r.ContentLength != 0 {
 		if err := readBody(w, r, &req); err != nil {
-			writeAPIError(w, err)
-			return
+			return err
 		}
 	}
 	ctx, cancel := apiContext(r)
@@ -209,9 +183,9 @@ func (s *API) apiReplay(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	n, err := s.cfg.Webhooks.Replay(ctx, id, req.IDs)
 	if err != nil {
-		writeAPIError(w, err)
-		return
+		return err
 	}
 	s.cfg.Logger.Info("api: webhook deliveries replayed", "webhook", id, "replayed", n)
 	writeJSON(w, http.StatusOK, map[string]any{"webhook": id, "replayed": n})
+	return nil
 }
