@@ -30,6 +30,7 @@ centrifugo (Centrifugo v6 JSON). Examples:
   hubbub bench --scenario ingress --rooms 1000 --senders 10 --duration 10s --pid auto
   hubbub bench --scenario storm --rooms 100 --members 100 --rate 200 --duration 15s \
       --storm-after 3s --storm-restart 'kill -TERM "$(cat srv.pid)"; ./start-server.sh'
+  (--target centrifugo: the namespace needs history and force_recovery; clients resubscribe with recovery)
   hubbub bench --scenario rooms --url ws://127.0.0.1:3441/ws,ws://127.0.0.1:3442/ws,ws://127.0.0.1:3443/ws \
       --pid "$P1,$P2,$P3,$NATS_PID"
   hubbub bench --scenario rolling --url ws://127.0.0.1:3441/ws,ws://127.0.0.1:3442/ws --rooms 100 \

@@ -33,7 +33,8 @@ const (
 	ScenarioIngress = "ingress"
 	// ScenarioStorm puts Rooms × Members clients in rooms chatting at Rate, restarts the
 	// server after StormAfter (Restart), and times every client back and caught up
-	// (hubbub.v1 only).
+	// (hubbub.v1, rejoining with since; or Centrifugo, resubscribing with recovery from its
+	// offset and epoch, which needs history and recovery on in the channel's namespace).
 	ScenarioStorm = "storm"
 	// ScenarioRolling is the storm of a rolling restart: Rooms × Members clients spread over
 	// the URLs (two nodes or more of one cluster) chat at Rate; after StormAfter, Restart stops
@@ -361,8 +362,10 @@ func (c *Config) validate() error {
 	if c.Scenario == ScenarioStorm || c.Scenario == ScenarioRolling {
 		name := c.Scenario
 		switch {
-		case c.Target != TargetHubbub:
-			return fmt.Errorf("%s rejoins with since and counts acks, which only hubbub.v1 has; use --target hubbub", name)
+		case c.Target == TargetText:
+			return fmt.Errorf("%s rejoins with since (hubbub.v1) or recovers from history (Centrifugo) and counts acks, which the text protocol has not; use --target hubbub or centrifugo", name)
+		case c.Scenario == ScenarioRolling && c.Target != TargetHubbub:
+			return errors.New("rolling restarts one node of a hubbub cluster; use --target hubbub")
 		case c.Restart == nil:
 			return fmt.Errorf("%s needs a way to restart the server (--storm-restart CMD)", name)
 		case c.Rooms < 1 || c.Members < 1:

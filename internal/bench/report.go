@@ -394,6 +394,9 @@ func (rep *Report) WriteTable(w io.Writer) error {
 		}
 		fmt.Fprintf(&b, "storm: %d reconnect attempts, %d refused as retryable (%d shed with Retry-After), %d failed; messages %d sent, %d acked, %d unsent while down; lost %d, duplicated %d, delivered unacked %d\n",
 			s.Attempts, s.Retryable, s.Shed, s.Failed, s.Sent, s.Acked, s.Unsent, s.Lost, s.Duplicated, s.UnackedDelivered)
+		if s.Recovered+s.NotRecovered > 0 {
+			fmt.Fprintf(&b, "storm: resubscribes with recovery: %d recovered, %d not recovered (what those missed is counted lost)\n", s.Recovered, s.NotRecovered)
+		}
 		fmt.Fprintf(&b, "storm: joins per 100 ms from listening: %v\n", s.JoinsPer100ms)
 	}
 	if s := rep.Server; s != nil {

@@ -83,6 +83,14 @@ type Storm struct {
 	Lost             int64 `json:"lost"`
 	Duplicated       int64 `json:"duplicated"`
 	UnackedDelivered int64 `json:"unacked_delivered"`
+	// Recovered and NotRecovered are Centrifugo's: the resubscribes that asked to recover from
+	// the client's stream position (offset and epoch) and were answered recovered true, or
+	// false (the epoch changed — the memory engine's history dies with the process — or the
+	// history no longer reaches back). A client with no stream position (history off in the
+	// namespace) asks for nothing and counts in neither. What a client not recovered missed is
+	// counted lost, and it is not waited for to catch up.
+	Recovered    int64 `json:"recovered,omitempty"`
+	NotRecovered int64 `json:"not_recovered,omitempty"`
 }
 
 // msgKey names one message of a storm run: its room, its sender's index in the room and the
@@ -97,6 +105,10 @@ type stormState struct {
 	r       *runner
 	members int
 	ctx     context.Context // ends the reconnect loops
+	// byKeys: a client is caught up when it has every message acked before the signal (its
+	// room's signalKeys), not when it has seen the room's seq at the signal; Centrifugo's
+	// publish reply carries no offset to compare.
+	byKeys bool
 
 	signalled atomic.Bool
 	listenAt  atomic.Int64 // unix nanoseconds the port listened again; 0 before
@@ -105,13 +117,17 @@ type stormState struct {
 	shed      atomic.Int64
 	failed    atomic.Int64
 	drops     atomic.Int64
+	recovered atomic.Int64
+	unrecov   atomic.Int64
 
 	mu         sync.Mutex
 	acked      map[msgKey]struct{}
 	deliveries map[msgKey]int32
 	dups       int64
-	roomTop    []uint64 // per room: highest seq acked
-	target     []uint64 // per room: roomTop at the signal
+	roomTop    []uint64   // per room: highest seq acked
+	target     []uint64   // per room: roomTop at the signal
+	signalKeys [][]msgKey // per room, byKeys: the messages acked before the signal
+	gaveUp     []bool     // per client: its last resubscribe was not recovered (Centrifugo)
 	joins      []time.Time
 	backAt     []time.Time // per client: when it joined again
 	caughtAt   []time.Time // per client: when it was caught up again
@@ -126,6 +142,14 @@ type stormClient struct {
 	firstSeq atomic.Uint64 // the seq of its first measured send: earlier ones were probes
 	seen     map[msgKey]struct{}
 	handedTo bool // the reader handed the client to a reconnect loop
+
+	// epoch is the Centrifugo stream epoch its last subscribe was answered with (the
+	// connecting goroutine sets it and reads it at the next subscribe; "" with history off).
+	epoch string
+	// pending maps the id of each Centrifugo publish command in flight to the send's seq, so
+	// that its reply counts as the ack; nil for hubbub, whose ack names the send's id.
+	pmu     sync.Mutex
+	pending map[uint32]uint64
 }
 
 // storm connects Rooms × Members clients, has them send Rate messages a second in all, and
@@ -135,7 +159,8 @@ func (r *runner) storm(ctx context.Context, rep *Report) error {
 	cfg := &r.cfg
 	n := cfg.Rooms * cfg.Members
 	st := &stormState{r: r, members: cfg.Members, acked: map[msgKey]struct{}{}, deliveries: map[msgKey]int32{},
-		roomTop: make([]uint64, cfg.Rooms), backAt: make([]time.Time, n), caughtAt: make([]time.Time, n)}
+		roomTop: make([]uint64, cfg.Rooms), backAt: make([]time.Time, n), caughtAt: make([]time.Time, n),
+		gaveUp: make([]bool, n), byKeys: cfg.Target == TargetCentrifugo}
 	sctx, stopReconnects := context.WithCancel(ctx)
 	defer stopReconnects()
 	st.ctx = sctx
@@ -145,6 +170,9 @@ func (r *runner) storm(ctx context.Context, rep *Report) error {
 		ms := r.roomMembers(i*cfg.Members, room, cfg.Members, 0)
 		for _, c := range ms {
 			c.storm = &stormClient{roomIdx: i, seen: map[msgKey]struct{}{}}
+			if st.byKeys {
+				c.storm.pending = map[uint32]uint64{}
+			}
 			c.storm.firstSeq.Store(math.MaxUint64) // no ack counts until the measured sends
 		}
 		probers = append(probers, ms[0])
@@ -184,6 +212,12 @@ func (r *runner) storm(ctx context.Context, rep *Report) error {
 	t0 := time.Now()
 	st.mu.Lock()
 	st.target = append([]uint64(nil), st.roomTop...)
+	if st.byKeys {
+		st.signalKeys = make([][]msgKey, cfg.Rooms)
+		for k := range st.acked {
+			st.signalKeys[k.room] = append(st.signalKeys[k.room], k)
+		}
+	}
 	st.mu.Unlock()
 	st.signalled.Store(true)
 	rolling := cfg.Scenario == ScenarioRolling
@@ -207,9 +241,9 @@ func (r *runner) storm(ctx context.Context, rep *Report) error {
 		}
 	}
 	st.listenAt.Store(listenAt.UnixNano())
-	for i, c := range all { // a client whose connection the restart did not end is back already
-		if !rolling && c.storm.up.Load() && st.backAt[i].IsZero() {
-			st.rejoined(c, listenAt)
+	for _, c := range all { // a client whose connection the restart did not end is back already
+		if !rolling && c.storm.up.Load() {
+			st.rejoinedIfNotYet(c, listenAt)
 		}
 	}
 
@@ -219,7 +253,7 @@ func (r *runner) storm(ctx context.Context, rep *Report) error {
 	deadline := time.Now().Add(cfg.ReadyTimeout)
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
-	for ctx.Err() == nil && time.Now().Before(deadline) && st.caughtUpCount() < n {
+	for ctx.Err() == nil && time.Now().Before(deadline) && st.settledCount() < n {
 		select {
 		case <-ctx.Done():
 		case <-tick.C:
@@ -288,6 +322,11 @@ func (c *client) stormSend(step int) bool {
 	c.seq++
 	c.pl = r.codec.appendPayload(c.pl[:0], payload{step: step, sender: c.sidx, seq: c.seq, ts: time.Now().UnixNano()}, r.cfg.Size)
 	c.out = r.drv.appendSend(c.out[:0], c, c.pl)
+	if c.storm.pending != nil {
+		c.storm.pmu.Lock()
+		c.storm.pending[c.cmdID] = c.seq
+		c.storm.pmu.Unlock()
+	}
 	if err := c.writeLocked(c.out); err != nil {
 		c.storm.up.Store(false) // the reader sees the connection end and reconnects
 		return false
@@ -325,6 +364,11 @@ func (st *stormState) dropped(c *client) {
 	c.storm.up.Store(false)
 	c.wmu.Unlock()
 	c.storm.waiting.Store(false)
+	if c.storm.pending != nil { // the old connection's replies will never come: unanswered
+		c.storm.pmu.Lock()
+		clear(c.storm.pending)
+		c.storm.pmu.Unlock()
+	}
 	st.drops.Add(1)
 	st.r.wg.Add(1)
 	go func() {
@@ -398,6 +442,10 @@ func retryable(err error) bool {
 func (st *stormState) rejoined(c *client, t time.Time) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
+	st.rejoinedLocked(c, t)
+}
+
+func (st *stormState) rejoinedLocked(c *client, t time.Time) {
 	if !st.signalled.Load() {
 		return
 	}
@@ -407,24 +455,59 @@ func (st *stormState) rejoined(c *client, t time.Time) {
 	st.checkCaughtLocked(c, t)
 }
 
-// checkCaughtLocked records c caught up at t once it has seen its room's seq at the signal.
-func (st *stormState) checkCaughtLocked(c *client, t time.Time) {
-	if c.storm.waiting.Load() && c.storm.roomSeq.Load() >= st.target[c.storm.roomIdx] {
-		c.storm.waiting.Store(false)
-		st.caughtAt[c.idx] = t
+// rejoinedIfNotYet records c joined again at t unless its reconnect loop already did (the
+// loops run while the storm waits for the port).
+func (st *stormState) rejoinedIfNotYet(c *client, t time.Time) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.backAt[c.idx].IsZero() {
+		st.rejoinedLocked(c, t)
 	}
 }
 
-func (st *stormState) caughtUpCount() int {
+// checkCaughtLocked records c caught up at t once it has seen its room's seq at the signal
+// (byKeys: every message of its room acked before the signal).
+func (st *stormState) checkCaughtLocked(c *client, t time.Time) {
+	if !c.storm.waiting.Load() {
+		return
+	}
+	if st.byKeys {
+		for _, k := range st.signalKeys[c.storm.roomIdx] {
+			if _, ok := c.storm.seen[k]; !ok {
+				return
+			}
+		}
+	} else if c.storm.roomSeq.Load() < st.target[c.storm.roomIdx] {
+		return
+	}
+	c.storm.waiting.Store(false)
+	st.caughtAt[c.idx] = t
+}
+
+// settledCount is how many clients are caught up, or back but not recovered (Centrifugo): the
+// run waits for no more than these.
+func (st *stormState) settledCount() int {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	n := 0
-	for _, t := range st.caughtAt {
-		if !t.IsZero() {
+	for i, t := range st.caughtAt {
+		if !t.IsZero() || (st.gaveUp[i] && !st.backAt[i].IsZero()) {
 			n++
 		}
 	}
 	return n
+}
+
+// resubscribed records a Centrifugo resubscribe that asked to recover, and its answer.
+func (st *stormState) resubscribed(c *client, recovered bool) {
+	if recovered {
+		st.recovered.Add(1)
+	} else {
+		st.unrecov.Add(1)
+	}
+	st.mu.Lock()
+	st.gaveUp[c.idx] = !recovered
+	st.mu.Unlock()
 }
 
 // lostNow is how many deliveries of acked messages have not arrived yet.
@@ -476,6 +559,9 @@ func (st *stormState) deliver(c *client, p payload) {
 	}
 	c.storm.seen[k] = struct{}{}
 	st.deliveries[k]++
+	if st.byKeys && st.signalKeys != nil {
+		st.checkCaughtLocked(c, time.Now())
+	}
 }
 
 // messageType marks a hubbub.v1 message frame.
@@ -502,7 +588,8 @@ func (st *stormState) report(n int, cfg *Config, signal, listen time.Time, sent,
 	defer st.mu.Unlock()
 	s := &Storm{Clients: n, Rooms: cfg.Rooms, Rate: cfg.Rate, RestartSeconds: listen.Sub(signal).Seconds(),
 		Dropped: int(st.drops.Load()), Attempts: st.attempts.Load(), Retryable: st.retryable.Load(), Shed: st.shed.Load(), Failed: st.failed.Load(),
-		Sent: sent, Acked: int64(len(st.acked)), Unsent: unsent, Duplicated: st.dups}
+		Sent: sent, Acked: int64(len(st.acked)), Unsent: unsent, Duplicated: st.dups,
+		Recovered: st.recovered.Load(), NotRecovered: st.unrecov.Load()}
 	var lastBack, lastCaught time.Time
 	for i := range n {
 		if b := st.backAt[i]; !b.IsZero() {

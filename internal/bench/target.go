@@ -174,6 +174,19 @@ type cfReply struct {
 		Ping   int    `json:"ping"`
 		Pong   bool   `json:"pong"`
 	} `json:"connect"`
+	Subscribe *cfSubscribed `json:"subscribe"`
+}
+
+// cfSubscribed is the part of Centrifugo's subscribe result a storm reads: the stream position
+// (with history on), whether a recovery asked for succeeded, and the publications it recovered
+// (in the reply itself, before any live one).
+type cfSubscribed struct {
+	Epoch        string `json:"epoch"`
+	Offset       uint64 `json:"offset"`
+	Recovered    bool   `json:"recovered"`
+	Publications []struct {
+		Offset uint64 `json:"offset"`
+	} `json:"publications"`
 }
 
 func (d *centrifugoDriver) handshake(c *client, deadline time.Time) error {
@@ -193,11 +206,38 @@ func (d *centrifugoDriver) handshake(c *client, deadline time.Time) error {
 		c.pong = reply.Connect.Pong
 	}
 	sub := `{"id":2,"subscribe":{"channel":"chat:` + c.room + `"}}`
+	recovering := c.storm != nil && c.storm.epoch != ""
+	if recovering { // a storm's client resubscribing: recover what it missed from its position
+		b, _ := json.Marshal(map[string]any{"id": 2, "subscribe": map[string]any{"channel": "chat:" + c.room,
+			"recover": true, "offset": c.since, "epoch": c.storm.epoch}})
+		sub = string(b)
+	}
 	if err := c.write([]byte(sub)); err != nil {
 		return err
 	}
 	c.cmdID = 2
-	return c.awaitFrame(deadline, "subscribe reply", cfAwait(2, &reply))
+	reply = cfReply{}
+	var frame []byte
+	err = c.awaitFrame(deadline, "subscribe reply", func(f []byte) (bool, error) {
+		ok, err := cfAwait(2, &reply)(f)
+		if ok {
+			frame = f
+		}
+		return ok, err
+	})
+	if err != nil || c.storm == nil || reply.Subscribe == nil {
+		return err
+	}
+	// The stream position to recover from next time: the reply's offset already counts the
+	// publications it recovered, and a new epoch (a restarted memory engine) starts its
+	// offsets again, so it replaces the old position rather than raising it.
+	c.storm.epoch = reply.Subscribe.Epoch
+	c.storm.roomSeq.Store(reply.Subscribe.Offset)
+	c.onFrame(frame) // recovered publications, and any push batched after the reply, count
+	if st := c.r.stormRun.Load(); st != nil && recovering {
+		st.resubscribed(c, reply.Subscribe.Recovered)
+	}
+	return nil
 }
 
 // cfAwait matches the reply with id in a frame of newline-separated replies, failing on an
@@ -237,6 +277,11 @@ func (*centrifugoDriver) appendSend(dst []byte, c *client, text []byte) []byte {
 }
 
 func (*centrifugoDriver) control(c *client, frame []byte, found int) {
+	if c.storm != nil {
+		if st := c.r.stormRun.Load(); st != nil {
+			st.onCentrifugoFrame(c, frame)
+		}
+	}
 	if found > 0 && bytes.IndexByte(frame, '\n') < 0 {
 		return // one publication, nothing else
 	}
