@@ -47,7 +47,8 @@ type client struct {
 	pl    []byte // payload scratch
 	out   []byte // frame scratch
 
-	acks chan ackResult // the ingress scenario's answers to this sender's sends (nil: not wanted)
+	acks  chan ackResult // the ingress scenario's answers to this sender's sends (nil: not wanted)
+	tally *ingressTally  // the ingress scenario's account of this sender's messages (nil elsewhere)
 
 	node  atomic.Int32 // the index of the URL (node) it dials: nodeFor its idx, then the next one after each failed reconnect
 	peers []*client    // its room's members, senders first (sender index = position); nil if unknown
@@ -234,6 +235,11 @@ func (c *client) deliver(p payload, now time.Time) {
 			s.reordered.Add(1)
 		} else {
 			c.last[p.sender] = p.seq
+		}
+	}
+	if p.step == 1 && p.sender >= 0 && p.sender < len(c.peers) {
+		if t := c.peers[p.sender].tally; t != nil {
+			t.delivered(p.seq)
 		}
 	}
 	if p.step == 1 && c.storm != nil {

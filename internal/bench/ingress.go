@@ -38,11 +38,66 @@ type Ingress struct {
 	AckedPerSec float64 `json:"acked_per_s"`
 	// Ack is the time from writing a send to reading its ack.
 	Ack Latency `json:"ack_latency"`
-	// Lost and Duplicated compare the deliveries the room members (the senders themselves)
-	// received with acked × senders per room: an acked message every member did not get, or
-	// got twice.
-	Lost       int64 `json:"lost"`
-	Duplicated int64 `json:"duplicated"`
+	// Lost and Duplicated count, per acked message, the members of its room (the senders
+	// themselves) that did not get it, and the deliveries past one per member.
+	// UnackedDelivered counts the deliveries of sends never answered (past the ack timeout, or
+	// the run's deadline): stored after all, so neither lost nor duplicated, and not expected.
+	Lost             int64 `json:"lost"`
+	Duplicated       int64 `json:"duplicated"`
+	UnackedDelivered int64 `json:"unacked_delivered"`
+}
+
+// ingressTally is one ingress sender's account of its messages: how many deliveries of each
+// (from every member of its room, itself included) and which were acked. The members' readers
+// and the sender write it, so it has its own lock.
+type ingressTally struct {
+	mu    sync.Mutex
+	got   map[uint64]int32 // the sender's seq → deliveries
+	acked map[uint64]struct{}
+}
+
+func newIngressTally() *ingressTally {
+	return &ingressTally{got: map[uint64]int32{}, acked: map[uint64]struct{}{}}
+}
+
+func (t *ingressTally) delivered(seq uint64) {
+	t.mu.Lock()
+	t.got[seq]++
+	t.mu.Unlock()
+}
+
+func (t *ingressTally) ack(seq uint64) {
+	t.mu.Lock()
+	t.acked[seq] = struct{}{}
+	t.mu.Unlock()
+}
+
+// count compares the deliveries with members per acked message: the deliveries missing, the
+// ones past one per member, and the deliveries of messages never acked.
+func (t *ingressTally) count(members int) (lost, dup, unacked int64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	m := int32(members)
+	for seq := range t.acked {
+		n := t.got[seq]
+		lost += int64(max(m-n, 0))
+		dup += int64(max(n-m, 0))
+	}
+	for seq, n := range t.got {
+		if _, ok := t.acked[seq]; !ok {
+			unacked += int64(n)
+		}
+	}
+	return lost, dup, unacked
+}
+
+// tallyIngress sums every sender's count.
+func tallyIngress(all []*client, members int) (lost, dup, unacked int64) {
+	for _, c := range all {
+		l, d, u := c.tally.count(members)
+		lost, dup, unacked = lost+l, dup+d, unacked+u
+	}
+	return lost, dup, unacked
 }
 
 // ackTimeout bounds the wait for one ack in the ingress scenario.
@@ -60,6 +115,7 @@ func (r *runner) ingress(ctx context.Context, rep *Report) error {
 		ms := r.roomMembers(i*cfg.Senders, room, cfg.Senders, 0)
 		for _, c := range ms {
 			c.acks = make(chan ackResult, 4)
+			c.tally = newIngressTally()
 		}
 		probers = append(probers, ms[0])
 		all = append(all, ms...)
@@ -124,6 +180,7 @@ func (r *runner) ingress(ctx context.Context, rep *Report) error {
 						continue
 					}
 					acked.Add(1)
+					c.tally.ack(seq)
 					if a.duplicate {
 						dups.Add(1)
 					}
@@ -145,7 +202,7 @@ func (r *runner) ingress(ctx context.Context, rep *Report) error {
 	window := time.Since(start)
 	expected := acked.Load() * int64(cfg.Senders)
 	r.setPhase("ingress: draining")
-	r.drain(ctx, step, expected)
+	drainUntil(ctx, cfg.Drain, func() bool { l, _, _ := tallyIngress(all, cfg.Senders); return l == 0 })
 	srv1, gen1 := r.sample()
 	h := s.collect()
 	r.overall.Merge(h)
@@ -157,8 +214,10 @@ func (r *runner) ingress(ctx context.Context, rep *Report) error {
 		in.AckedPerSec = float64(in.Acked) / window.Seconds()
 	}
 	in.Ack = latencyOf(ackHist)
-	in.Lost = max(expected-delivered, 0)
-	in.Duplicated = max(delivered-expected, 0)
+	// Counted per message, not as delivered − acked × senders: a send never answered is
+	// delivered all the same, and those deliveries are neither duplicates nor make up for a
+	// lost one.
+	in.Lost, in.Duplicated, in.UnackedDelivered = tallyIngress(all, cfg.Senders)
 	rep.Ingress = in
 
 	st := Step{N: step, Seconds: window.Seconds(), Sent: in.Acked, Receivers: cfg.Senders, Expected: expected,
@@ -168,7 +227,7 @@ func (r *runner) ingress(ctx context.Context, rep *Report) error {
 		st.DeliveriesPerSec = float64(delivered) / window.Seconds()
 	}
 	if expected > 0 {
-		st.DeliveryRatio = float64(delivered) / float64(expected)
+		st.DeliveryRatio = float64(expected-in.Lost) / float64(expected) // of the acked messages
 	}
 	st.GeneratorCPU = (gen1.CPU - gen0.CPU).Seconds()
 	st.GeneratorCPUPerM = perMillion(st.GeneratorCPU, delivered)
@@ -190,6 +249,20 @@ func (r *runner) ingress(ctx context.Context, rep *Report) error {
 	}
 	rep.Steps = append(rep.Steps, st)
 	return nil
+}
+
+// drainUntil waits up to limit (or ctx's end) for done to report true.
+func drainUntil(ctx context.Context, limit time.Duration, done func() bool) {
+	deadline := time.Now().Add(limit)
+	t := time.NewTicker(20 * time.Millisecond)
+	defer t.Stop()
+	for !done() && time.Now().Before(deadline) {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // ackType marks a hubbub.v1 ack frame.

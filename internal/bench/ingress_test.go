@@ -74,3 +74,39 @@ func runAllowingErrors(t *testing.T, cfg Config) (*Report, error) {
 	}
 	return rep, err
 }
+
+// TestIngressTallyKeepsUnansweredApart delivers, through the members' own delivery path, the
+// messages of a sender of a room of three: one acked and delivered to all, one acked and
+// missed by one member, one acked and delivered twice to one member, and one never answered
+// (its ack timed out) but delivered to all. The unanswered one's deliveries are neither
+// duplicates nor make up for the missed one (the count as delivered − acked × members said
+// 0 lost, 3 duplicated).
+func TestIngressTallyKeepsUnansweredApart(t *testing.T) {
+	r := &runner{cfg: Config{Scenario: ScenarioIngress}, stats: newStats(), codec: newPayloadCodec(), urls: []string{"ws://127.0.0.1:1/ws"}}
+	members := r.roomMembers(0, "r", 3, 0)
+	for _, m := range members {
+		m.tally = newIngressTally() // as ingress gives every member, each a sender
+	}
+	sender := members[0]
+	at := time.Now()
+	deliver := func(m *client, seq uint64) {
+		m.deliver(payload{step: 1, sender: sender.sidx, seq: seq, ts: at.UnixNano()}, at)
+	}
+	for _, m := range members {
+		deliver(m, 1) // acked, everyone
+		deliver(m, 4) // never answered, everyone
+	}
+	deliver(members[0], 2) // acked, one member misses it
+	deliver(members[1], 2)
+	for _, m := range members {
+		deliver(m, 3) // acked, one member twice
+	}
+	deliver(members[2], 3)
+	for _, seq := range []uint64{1, 2, 3} {
+		sender.tally.ack(seq)
+	}
+	lost, dup, unacked := tallyIngress(members, len(members))
+	if lost != 1 || dup != 1 || unacked != 3 {
+		t.Errorf("lost %d duplicated %d unanswered delivered %d, want 1, 1, 3", lost, dup, unacked)
+	}
+}

@@ -381,8 +381,8 @@ func (rep *Report) WriteTable(w io.Writer) error {
 			ch.Attempted, ch.Connected, ch.Failed, ch.Skipped, ch.DroppedEarly, ch.Connect.P50, ch.Connect.P99, ch.Deliveries)
 	}
 	if in := rep.Ingress; in != nil {
-		fmt.Fprintf(&b, "ingress: %d acked in %.1f s (%s acked msgs/s), %d sent, %d refused, %d unanswered, %d acks of duplicates; ack p50 %.2f ms, p99 %.2f ms; deliveries lost %d, duplicated %d\n",
-			in.Acked, in.Seconds, human(in.AckedPerSec), in.Sent, in.Refused, in.TimedOut, in.AckDuplicates, in.Ack.P50, in.Ack.P99, in.Lost, in.Duplicated)
+		fmt.Fprintf(&b, "ingress: %d acked in %.1f s (%s acked msgs/s), %d sent, %d refused, %d unanswered, %d acks of duplicates; ack p50 %.2f ms, p99 %.2f ms; deliveries lost %d, duplicated %d, of unanswered sends %d\n",
+			in.Acked, in.Seconds, human(in.AckedPerSec), in.Sent, in.Refused, in.TimedOut, in.AckDuplicates, in.Ack.P50, in.Ack.P99, in.Lost, in.Duplicated, in.UnackedDelivered)
 	}
 	if s := rep.Storm; s != nil {
 		if s.Rolling {
