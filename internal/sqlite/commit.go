@@ -38,6 +38,9 @@ func (w *writer) process(batch []*request) {
 		}
 	}
 	for i, r := range execs {
+		if !r.keepSeqs { // it may have written rooms, or rolled back what did
+			w.seqs.reset()
+		}
 		n, err := r.exec(r.ctx, w.conn)
 		r.res = result{removed: n, err: err}
 		w.answerDurable(execs[i : i+1])
@@ -55,18 +58,25 @@ func (w *writer) commitAppends(reqs []*request) {
 	if _, err := w.stmts.begin.ExecContext(ctx); err != nil {
 		err = fmt.Errorf("begin: %w", err)
 		w.failed.Store(&err)
+		w.seqs.reset()
 		setErr(reqs, err)
 		return
 	}
-	// Which of the batch's entries go to the outbox too: the webhooks are read once per
-	// batch, inside its transaction, so a webhook created by another process (which takes the
-	// same write lock) is seen by the first batch after it.
-	if err := w.readHooks(ctx); err != nil {
-		_, _ = w.stmts.rollback.ExecContext(ctx)
-		err = fmt.Errorf("webhooks: %w", err)
-		w.failed.Store(&err)
-		setErr(reqs, err)
+	kept, err := w.checkRoomSeqs(ctx)
+	if err != nil {
+		w.rollbackBatch(ctx, reqs, err)
 		return
+	}
+	// Which of the batch's entries go to the outbox too: the webhooks are read inside the
+	// batch's transaction, so a webhook created by another process (which takes the same
+	// write lock) is seen by the first batch after it; they are read again only when
+	// something other than the batches of appends wrote the file since the last batch (an
+	// exec, such as CreateWebhook, or another connection).
+	if !kept {
+		if err := w.readHooks(ctx); err != nil {
+			w.rollbackBatch(ctx, reqs, fmt.Errorf("webhooks: %w", err))
+			return
+		}
 	}
 	failed := 0
 	for _, r := range reqs {
@@ -75,6 +85,13 @@ func (w *writer) commitAppends(reqs []*request) {
 		} else {
 			r.res = w.appendOne(ctx, r.msg, now)
 		}
+		if w.broken != nil {
+			err := w.broken
+			w.broken = nil
+			w.log.Error("sqlite: group commit failed", "appends", len(reqs), "err", err)
+			w.rollbackBatch(ctx, reqs, err)
+			return
+		}
 		var refused *hubbub.Error
 		if r.res.err != nil && !errors.As(r.res.err, &refused) {
 			failed++
@@ -82,21 +99,16 @@ func (w *writer) commitAppends(reqs []*request) {
 	}
 	if rooms := appendedRooms(reqs); len(rooms) > 0 && w.lag.max == 0 && !w.searchOff.Load() {
 		if err := w.stmts.search.indexRooms(ctx, rooms); err != nil {
-			_, _ = w.stmts.rollback.ExecContext(ctx)
 			w.log.Error("sqlite: group commit failed", "appends", len(reqs), "err", err)
-			w.failed.Store(&err)
-			setErr(reqs, err)
+			w.rollbackBatch(ctx, reqs, err)
 			return
 		}
 	}
 	if _, err := w.stmts.commit.ExecContext(ctx); err != nil {
 		// The commit may have failed because SQLite already rolled back (disk full, I/O
 		// error); the explicit ROLLBACK is for the other cases and fails harmlessly here.
-		_, _ = w.stmts.rollback.ExecContext(ctx)
 		w.log.Error("sqlite: group commit failed", "appends", len(reqs), "err", err)
-		err = fmt.Errorf("commit: %w", err)
-		w.failed.Store(&err)
-		setErr(reqs, err)
+		w.rollbackBatch(ctx, reqs, fmt.Errorf("commit: %w", err))
 		return
 	}
 	w.failed.Store(nil)
@@ -111,12 +123,18 @@ func (w *writer) commitAppends(reqs []*request) {
 // appendOne stores e as part of the open transaction, or finds the entry it duplicates, or
 // refuses it. Everything it wrote is undone unless it stored e.
 func (w *writer) appendOne(ctx context.Context, e hubbub.Entry, now time.Time) result {
-	if _, err := w.stmts.savepoint.ExecContext(ctx); err != nil {
-		return result{err: fmt.Errorf("savepoint: %w", err)}
-	}
 	stored := sqlstore.Stored(e)
 	stored.User = sqlstore.Actor(stored)
 	stored.ID, stored.Time = hubbub.NewMessageID(now), now
+	if w.isPlain(stored) {
+		return w.appendPlain(ctx, stored)
+	}
+	// Anything else numbers the room with its own statements, and the savepoint may undo
+	// them: the room's numbering is read again next time.
+	defer w.seqs.forget(stored.Room)
+	if _, err := w.stmts.savepoint.ExecContext(ctx); err != nil {
+		return result{err: fmt.Errorf("savepoint: %w", err)}
+	}
 	var res result
 	switch stored.Kind {
 	case hubbub.KindMessage:
@@ -167,6 +185,16 @@ func isClientIDConflict(err error) bool {
 
 // sqliteConstraintUnique is SQLite's extended result code SQLITE_CONSTRAINT_UNIQUE.
 const sqliteConstraintUnique = 2067
+
+// rollbackBatch rolls back the open transaction of a batch of appends and fails every one of
+// reqs with err. The rollback may fail harmlessly: SQLite may have rolled back already (disk
+// full, I/O error).
+func (w *writer) rollbackBatch(ctx context.Context, reqs []*request, err error) {
+	_, _ = w.stmts.rollback.ExecContext(ctx)
+	w.seqs.reset()
+	w.failed.Store(&err)
+	setErr(reqs, err)
+}
 
 func setErr(reqs []*request, err error) {
 	for _, r := range reqs {

@@ -21,32 +21,11 @@ func (w *writer) appendMessage(ctx context.Context, m hubbub.Entry) result {
 		return result{err: fmt.Errorf("next seq: %w", err)}
 	}
 	m.Seq = uint64(seq)
-	var res sql.Result
+	res, inserted := w.insertMessage(ctx, m, seq, ord)
+	if !inserted {
+		return res
+	}
 	var err error
-	if m.ClientID == "" && m.ReplyTo == 0 && m.Mentions == nil && !m.MentionRoom && !m.Bot {
-		// The hot path of a message without an idempotency key costs what it did before the
-		// room log: no key to check, no state columns to bind.
-		res, err = w.stmts.plainMessage.ExecContext(ctx, m.Room, seq, m.ID, m.From, m.Text, m.Time.UnixMilli(), m.User, ord)
-	} else {
-		mentions, merr := sqlstore.EncodeMentions(m.Mentions)
-		if merr != nil {
-			return result{err: merr}
-		}
-		res, err = w.stmts.message.ExecContext(ctx, m.Room, seq, m.ID, m.ClientID, m.From, m.Text,
-			m.Time.UnixMilli(), replyArg(m.ReplyTo), mentions, m.MentionRoom, m.User, ord, m.Bot)
-	}
-	if err != nil {
-		if m.ClientID != "" && isClientIDConflict(err) {
-			return w.findResend(ctx, m)
-		}
-		return result{err: fmt.Errorf("insert: %w", err)}
-	}
-	if n, err := res.RowsAffected(); err != nil || n == 0 { // a change holds the client id
-		if err != nil {
-			return result{err: fmt.Errorf("insert: %w", err)}
-		}
-		return w.findResend(ctx, m)
-	}
 	if m.ReplyTo > 0 {
 		if err := w.countReply(ctx, m); err != nil {
 			return result{err: err}

@@ -199,7 +199,7 @@ func (w *writer) indexLate() {
 	w.lag.armed = false // the batches from now on arm the next
 	w.lag.mu.Unlock()
 	ctx := context.Background()
-	r := &request{ctx: ctx, exec: func(ctx context.Context, _ *sql.Conn) (int64, error) {
+	r := &request{ctx: ctx, keepSeqs: true, exec: func(ctx context.Context, _ *sql.Conn) (int64, error) {
 		return 0, w.indexLagging(ctx, nil)
 	}}
 	if err := w.q.Do(ctx, r); err == nil && r.res.err != nil {

@@ -14,6 +14,9 @@ type writeStmts struct {
 	// Numbering: a message also counts itself in rooms.msgs (its ord, for unread counts), a
 	// change in rooms.other_seqs (for retention).
 	messageSeq, entrySeq *sql.Stmt
+	// A plain message's numbering (roomseqs.go): the room's row read once, then bumped
+	// without reading it back; and whether another connection committed since.
+	roomSeq, bumpSeq, dataVersion *sql.Stmt
 	// Inserting: a plain message (no client id, reply or mentions: the statement of the
 	// store before the room log), any message (refused if a change holds its client id), a
 	// change.
@@ -105,6 +108,10 @@ func prepareWrites(ctx context.Context, conn *sql.Conn) (writeStmts, error) {
 
 	w.messageSeq = prep(`INSERT INTO rooms (name, last_seq, msgs) VALUES (?, 1, 1)
 		ON CONFLICT (name) DO UPDATE SET last_seq = last_seq + 1, msgs = msgs + 1 RETURNING last_seq, msgs`)
+	w.roomSeq = prep(`SELECT last_seq, msgs FROM rooms WHERE name = ?`)
+	w.bumpSeq = prep(`INSERT INTO rooms (name, last_seq, msgs) VALUES (?, 1, 1)
+		ON CONFLICT (name) DO UPDATE SET last_seq = last_seq + 1, msgs = msgs + 1`)
+	w.dataVersion = prep(`PRAGMA data_version`)
 	w.entrySeq = prep(`INSERT INTO rooms (name, last_seq, other_seqs) VALUES (?, 1, 1)
 		ON CONFLICT (name) DO UPDATE SET last_seq = last_seq + 1, other_seqs = other_seqs + 1 RETURNING last_seq`)
 	w.plainMessage = prep(`INSERT INTO messages (room, seq, id, sender, text, created_ms, user_id, ord) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)

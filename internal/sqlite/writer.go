@@ -22,6 +22,9 @@ type request struct {
 	exec  execFunc        // run this on the writer's connection instead (moderation)
 	batch batchFunc       // or this, inside the next batch's transaction (SetRead, SeenAt)
 	ctx   context.Context // the caller's context, for exec only: a batch ignores its members'
+	// keepSeqs: exec writes nothing of rooms (the search index's catching up), so the
+	// writer's roomSeqs stay true after it
+	keepSeqs bool
 
 	res result // the outcome, left by the writer before it finishes the request
 }
@@ -53,6 +56,9 @@ type writer struct {
 	now func() time.Time
 	log *slog.Logger
 
+	seqs   roomSeqs // the numbering of the rooms appended to (roomseqs.go)
+	broken error    // set by appendPlain when the batch must roll back as a whole
+
 	hooks     sqlstore.OutboxFilter // the webhooks when the current batch began: which entries go to the outbox
 	hookCache sqlstore.FilterCache  // the last webhooks read, decoded
 	searchOff atomic.Bool           // leaves the search index out of the batches: BenchmarkAppendSearchIndex's "noindex"
@@ -77,6 +83,7 @@ func newWriter(ctx context.Context, conn *sql.Conn, wal *walSync, o Options) (*w
 		now:   o.Now,
 		log:   o.Logger,
 		lag:   searchLag{max: o.SearchLag, delay: o.SearchDelay},
+		seqs:  roomSeqs{max: maxRoomSeqs(o.MaxBatch)},
 	}
 	if wal != nil {
 		w.toSync = make(chan []*request) // unbuffered: the double buffer is the syncer's own batch
