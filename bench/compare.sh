@@ -128,6 +128,15 @@ say "LIMITS RAISED for these runs: hubbub serve $HUBBUB_LIMITS (its per-address 
 
 # --- servers -------------------------------------------------------------------------------
 SRV_PID=""
+
+# running PID: the process has not exited. kill -0 is not enough: it succeeds on a zombie,
+# and a server started in the background by a script that has ended is an orphan, which the
+# machine's PID 1 reaps when it gets to it (0.5-2.5 s on the sandboxes of this project, measured
+# 2026-12-03): the "~2 s sleep after stopped" of the first storm runs was that wait, counted
+# into SIGTERM → exit and into the storm's signal → listening. RUNNING is the same test for the
+# generated sh scripts (one line, for sh -c).
+running() { local s; s=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null) || return 1; [ -n "$s" ] && [ "${s%% *}" != Z ]; }
+RUNNING='{ s=$(sed "s/.*) //" /proc/$p/stat 2>/dev/null) && [ "${s%% *}" != Z ]; }'
 PIDFILE="$OUT/run/server.pid"
 
 # wait_port PORT: up to 30 s for something to listen on 127.0.0.1:PORT.
@@ -188,7 +197,7 @@ stop_server() {
 	pid=$(cat "$PIDFILE" 2>/dev/null || true)
 	[ -n "$pid" ] || return 0
 	kill -TERM "$pid" 2>/dev/null || true
-	for _ in $(seq 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+	for _ in $(seq 150); do running "$pid" || break; sleep 0.1; done
 	kill -KILL "$pid" 2>/dev/null || true
 	rm -f "$PIDFILE"
 	sleep 0.5 # let the port go
@@ -252,7 +261,7 @@ stop_pidfile() {
 	pid=$(cat "$1" 2>/dev/null || true)
 	[ -n "$pid" ] || return 0
 	kill -TERM "$pid" 2>/dev/null || true
-	for _ in $(seq 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+	for _ in $(seq 150); do running "$pid" || break; sleep 0.1; done
 	kill -KILL "$pid" 2>/dev/null || true
 	rm -f "$1"
 }
@@ -301,7 +310,7 @@ rolling_bench() {
 	cat >"$OUT/run/stop-node-1.sh" <<END_OF_SCRIPT
 #!/bin/sh
 p=\$(cat '$OUT/run/node-1.pid'); kill -TERM \$p; i=0
-while kill -0 \$p 2>/dev/null && [ \$i -lt 300 ]; do sleep 0.05; i=\$((i+1)); done
+while $RUNNING && [ \$i -lt 300 ]; do sleep 0.05; i=\$((i+1)); done
 kill -KILL \$p 2>/dev/null || true # past 15 s: its port must be free for the new process
 END_OF_SCRIPT
 	chmod +x "$OUT/run/stop-node-1.sh"
@@ -360,7 +369,7 @@ fi
 # restart_cmd NAME: the storm's restart of NAME (hubbub or centrifugo): SIGTERM, up to 15 s
 # for the process to end, then its start script again.
 restart_cmd() {
-	echo "p=\$(cat '$PIDFILE'); kill -TERM \$p; i=0; while kill -0 \$p 2>/dev/null && [ \$i -lt 300 ]; do sleep 0.05; i=\$((i+1)); done; '$OUT/run/start-$1.sh'"
+	echo "p=\$(cat '$PIDFILE'); kill -TERM \$p; i=0; while $RUNNING && [ \$i -lt 300 ]; do sleep 0.05; i=\$((i+1)); done; '$OUT/run/start-$1.sh'"
 }
 
 # shellcheck disable=SC2086
