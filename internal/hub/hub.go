@@ -71,8 +71,10 @@ type Config struct {
 	// PresenceInterval is how often the node restates its members of each room to the other
 	// nodes (default 5s).
 	PresenceInterval time.Duration
-	// PresenceExpiry is how long another node's members are kept without a restatement: a
-	// node that dies has its members removed within this time (default 3 × PresenceInterval).
+	// PresenceExpiry is how long another node's members are kept without a restatement or
+	// any other event of theirs: a node that dies has its members removed within this time
+	// (default 3 × PresenceInterval). Keep it above 2 × PresenceInterval: a node restates a
+	// busy room only every other interval (presence.go).
 	PresenceExpiry time.Duration
 	// AwayAfter is how long a connected user may send no frame from any of their connections
 	// on this node before they show as away (default 5m).

@@ -14,6 +14,14 @@ import (
 // that dies without saying goodbye has its members expire after PresenceExpiry. A member is
 // announced (presence join/leave to local clients) only when the name becomes visible or
 // invisible across all nodes, so a user connected to two nodes appears once.
+//
+// Any event a node publishes in a room shows the others that it is alive (heard), so a node
+// skips the restatement of a room where its members did not change and it published something
+// since the last tick — but never twice in a row, so that nodes of the version before, which
+// count only restatements, joins and leaves as signs of life, still hear from it at least
+// every 2 × PresenceInterval, within their expiry of 3 ×. In a busy room that halves the
+// restatements, which were a quarter of a cluster's events (docs/benchmarks.md, "Cluster and
+// rolling restart").
 
 // nodeMembers is what one other node last said about a room's members.
 type nodeMembers struct {
@@ -168,10 +176,39 @@ func (re *roomEvents) PresenceRequested(ev hubbub.Event, _ hubbub.PresenceReques
 		r.hub.bg.Add(1)
 		go func() {
 			defer r.hub.bg.Done()
-			r.hub.publishPresence(r)
+			r.hub.publishPresence(r, false)
 		}()
 	}
 	return struct{}{}
+}
+
+// restating is what a room remembers between two ticks of presenceLoop to decide whether this
+// node restates its members of the room. Guarded by the room's mu.
+type restating struct {
+	changed bool // a name joined or left here since the last tick
+	spoke   bool // an event this node published in the room came back since the last tick
+	skipped bool // the last tick did not restate
+}
+
+// due reports whether the tick restates the room, and starts the next interval. Called with mu
+// held.
+func (s *restating) due() bool {
+	restate := s.changed || !s.spoke || s.skipped
+	*s = restating{skipped: !restate}
+	return restate
+}
+
+// heard notes an event in the room: from this node, one that came back through the broker, so
+// the others heard it too (a restatement does not count: it is what a tick would skip); from
+// another node, a sign that it is alive. Called with mu held.
+func (r *room) heard(ev hubbub.Event) {
+	if ev.Node != r.hub.cfg.Node {
+		if n := r.remote[ev.Node]; n != nil {
+			n.seen = time.Now()
+		}
+	} else if _, restated := ev.Body.(hubbub.PresenceReported); !restated {
+		r.restating.spoke = true
+	}
 }
 
 // remoteNode returns (creating) the record of another node's members, marking it seen now.
@@ -205,10 +242,11 @@ func (r *room) expire(cutoff time.Time) {
 	}
 }
 
-// publishPresence states this node's members of r to the other nodes.
-func (h *Hub) publishPresence(r *room) {
+// publishPresence states this node's members of r to the other nodes. With tick, only if the
+// room is due a restatement (restating.due).
+func (h *Hub) publishPresence(r *room, tick bool) {
 	r.mu.Lock()
-	if r.closed || len(r.names) == 0 {
+	if r.closed || len(r.names) == 0 || tick && !r.restating.due() {
 		r.mu.Unlock()
 		return
 	}
@@ -229,19 +267,25 @@ func (h *Hub) presenceLoop() {
 			return
 		case <-t.C:
 		}
-		h.mu.Lock()
-		rooms := slices.Collect(maps.Values(h.rooms))
-		h.mu.Unlock()
-		cutoff := time.Now().Add(-h.cfg.PresenceExpiry)
-		for _, r := range rooms {
-			r.mu.Lock()
-			if !r.closed {
-				r.expire(cutoff)
-			}
-			r.mu.Unlock()
-			h.publishPresence(r)
-		}
+		h.presenceTick(time.Now())
 		h.announceAway()
 		h.flushSeen()
+	}
+}
+
+// presenceTick expires the other nodes silent since before now - PresenceExpiry and restates
+// this node's members of each room that is due.
+func (h *Hub) presenceTick(now time.Time) {
+	h.mu.Lock()
+	rooms := slices.Collect(maps.Values(h.rooms))
+	h.mu.Unlock()
+	cutoff := now.Add(-h.cfg.PresenceExpiry)
+	for _, r := range rooms {
+		r.mu.Lock()
+		if !r.closed {
+			r.expire(cutoff)
+		}
+		r.mu.Unlock()
+		h.publishPresence(r, true)
 	}
 }

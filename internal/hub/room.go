@@ -31,8 +31,10 @@ type room struct {
 	// burst holds the reaction entries delivered and not yet sent to the members (reactions.go).
 	burst  reactionBurst
 	remote map[string]*nodeMembers // other nodes' members, by node (presence.go)
-	closed bool
-	unsub  func()
+	// restating is what decides whether this node restates its members next time (presence.go).
+	restating restating
+	closed    bool
+	unsub     func()
 
 	// sanctions are the room's bans and mutes, by user id and kind (moderation.go).
 	sanctions map[sanctionKey]hubbub.Sanction
@@ -247,6 +249,7 @@ func (r *room) join(ctx context.Context, req JoinRequest) (JoinInfo, error) {
 			r.names[m.Name] = claim
 		}
 		claim.conns++
+		r.restating.changed = r.restating.changed || newName
 		info.Members, info.MemberCount = r.memberSummary(r.hub.cfg.PresenceLimit)
 		if req.Greet != nil {
 			m.Out.Push(req.Greet(info))
@@ -400,6 +403,7 @@ func (r *room) remove(m *Member) (in, gone bool) {
 		if c.conns <= 0 {
 			delete(r.names, m.Name)
 			gone = true
+			r.restating.changed = true
 		}
 	}
 	return true, gone
@@ -457,6 +461,7 @@ func (r *room) onEvent(ev hubbub.Event) {
 	if r.closed {
 		return
 	}
+	r.heard(ev)
 	hubbub.Visit(ev, (*roomEvents)(r))
 }
 

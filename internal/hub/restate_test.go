@@ -1,0 +1,109 @@
+package hub
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"hubbub"
+	"hubbub/internal/inmem"
+	"hubbub/internal/sqlite"
+	"hubbub/internal/testwait"
+)
+
+// TestBusyRoomRestatedEveryOtherTick drives two nodes' presence ticks by hand: a node restates
+// a room after a change, and after a tick in which it published nothing there; it skips a tick
+// in which it published and nothing changed, but never two in a row (nodes of the version
+// before count only restatements as signs of life). The other node keeps the members of a node
+// it heard from since the cutoff, by any event, and expires them once it has heard nothing.
+func TestBusyRoomRestatedEveryOtherTick(t *testing.T) {
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	store, err := sqlite.Open(filepath.Join(t.TempDir(), "h.db"), sqlite.Options{Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	broker := inmem.NewBroker()
+	cfg := Config{Logger: quiet, PresenceInterval: time.Hour} // no tick but the test's
+	cfg.Node = "a"
+	a := New(cfg, store, broker)
+	cfg.Node = "b"
+	b := New(cfg, store, broker)
+	t.Cleanup(func() { a.Close(); b.Close(); broker.Close(); store.Close() })
+
+	var mu sync.Mutex
+	restated := 0
+	stop, err := broker.Subscribe("r", func(ev hubbub.Event) {
+		if _, ok := ev.Body.(hubbub.PresenceReported); ok && ev.Node == "a" {
+			mu.Lock()
+			restated++
+			mu.Unlock()
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	count := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return restated
+	}
+
+	ctx := context.Background()
+	for _, j := range []struct {
+		h    *Hub
+		name string
+	}{{a, "ann"}, {b, "bob"}} {
+		m := &Member{Name: j.name, Key: "user:" + j.name, UserID: j.name, Out: NewOutbox(1000, nil)}
+		if _, err := j.h.Join(ctx, JoinRequest{Room: "r", Member: m, NoReplay: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	testwait.Until(t, "b to see ann", func() bool { return fmt.Sprint(b.Members("r")) == "[ann bob]" })
+	a.bg.Wait() // a's answer to b's question, a restatement outside the ticks
+	send := func() {
+		t.Helper()
+		if _, _, err := a.Send(ctx, hubbub.Entry{Room: "r", From: "ann", User: "ann", Text: "hi"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	for i, step := range []struct {
+		send    bool
+		restate bool
+	}{
+		{false, true}, // ann joined since the last tick
+		{true, false}, // a spoke, nothing changed
+		{true, true},  // the same, but the last tick skipped
+		{false, true}, // a said nothing
+		{true, false},
+	} {
+		if step.send {
+			send()
+		}
+		before := count()
+		a.presenceTick(time.Now())
+		if got := count() - before; got != map[bool]int{false: 0, true: 1}[step.restate] {
+			t.Fatalf("tick %d (sent: %v): %d restatements, want restate = %v", i+1, step.send, got, step.restate)
+		}
+	}
+
+	// b last heard a's restatement before mid, and a message after it: a's members stay.
+	mid := time.Now()
+	for !time.Now().After(mid) {
+	}
+	send()
+	b.presenceTick(mid.Add(cfg.withDefaults().PresenceExpiry))
+	if got := fmt.Sprint(b.Members("r")); got != "[ann bob]" {
+		t.Fatalf("b expired a's members it heard from since the cutoff: members %s", got)
+	}
+	b.presenceTick(time.Now().Add(cfg.withDefaults().PresenceExpiry + time.Second))
+	if got := fmt.Sprint(b.Members("r")); got != "[bob]" {
+		t.Fatalf("b kept a's members past the expiry: members %s", got)
+	}
+}
