@@ -55,6 +55,8 @@ type serveFlags struct {
 	sqliteCheckTimeout                    time.Duration
 	sqliteSearchLag                       int
 	sqliteSearchDelay                     time.Duration
+	postgresSearchLag                     int
+	postgresSearchDelay                   time.Duration
 	retention                             hubbub.Retention
 	origins, subprotocols                 listFlag
 	srv                                   server.Config
@@ -84,6 +86,8 @@ func newServeFlags(fs *flag.FlagSet) *serveFlags {
 	fs.IntVar(&f.sqliteSearchLag, "sqlite-search-lag", sqlite.DefaultSearchLag, fmt.Sprintf("messages the search index of --data may lag behind the appends before they are indexed together (0 = in each append's transaction; at most %d); a search never misses them", sqlite.MaxSearchLag))
 	fs.DurationVar(&f.sqliteSearchDelay, "sqlite-search-delay", sqlite.DefaultSearchDelay, "longest a message waits to be indexed for search when fewer than --sqlite-search-lag wait (0 = until then, or until a search)")
 	fs.StringVar(&f.postgres, "postgres", "", "PostgreSQL URL for history shared by several nodes, e.g. postgres://user:pass@host/db (replaces --data)")
+	fs.IntVar(&f.postgresSearchLag, "postgres-search-lag", postgres.DefaultSearchLag, fmt.Sprintf("entries this node lets the search index of --postgres lag behind its appends before it indexes them together (1 to %d); a search never misses them", postgres.MaxSearchLag))
+	fs.DurationVar(&f.postgresSearchDelay, "postgres-search-delay", postgres.DefaultSearchDelay, "longest an entry waits to be indexed for search when fewer than --postgres-search-lag wait (0 = until then, or until a search)")
 	f.nats.bind(fs)
 	fs.IntVar(&h.PresenceLimit, "presence-limit", 500, "rooms with more connections on this node stop announcing joins and leaves, and joined lists this many names")
 	fs.DurationVar(&h.PresenceInterval, "presence-interval", 5*time.Second, "how often a node restates its members to the others (members of a dead node vanish after 3×)")
@@ -204,6 +208,9 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 	}
 	if f.sqliteMaxBatch < 1 || f.sqliteMaxBatch > sqlite.MaxMaxBatch {
 		return usageError(fmt.Sprintf("invalid --sqlite-max-batch %d: want 1 to %d%s", f.sqliteMaxBatch, sqlite.MaxMaxBatch, sources.from("sqlite-max-batch")))
+	}
+	if f.postgresSearchLag < 1 || f.postgresSearchLag > postgres.MaxSearchLag {
+		return usageError(fmt.Sprintf("invalid --postgres-search-lag %d: want 1 to %d%s", f.postgresSearchLag, postgres.MaxSearchLag, sources.from("postgres-search-lag")))
 	}
 	if f.sqliteSearchLag > sqlite.MaxSearchLag {
 		return usageError(fmt.Sprintf("invalid --sqlite-search-lag %d: want 0 to %d%s", f.sqliteSearchLag, sqlite.MaxSearchLag, sources.from("sqlite-search-lag")))
@@ -382,7 +389,8 @@ func openStore(ctx context.Context, f *serveFlags, log *slog.Logger) (hubbub.Sto
 	if f.postgres != "" {
 		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		defer cancel()
-		s, err := postgres.Open(ctx, f.postgres, postgres.Options{Retention: f.retention, Logger: log})
+		s, err := postgres.Open(ctx, f.postgres, postgres.Options{Retention: f.retention, Logger: log,
+			SearchLag: f.postgresSearchLag, SearchDelay: orNone(f.postgresSearchDelay)})
 		if err != nil {
 			return nil, fmt.Errorf("open PostgreSQL store: %w", err)
 		}

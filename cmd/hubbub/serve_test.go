@@ -120,6 +120,8 @@ func TestServeFlagsFromEnvironmentAndErrors(t *testing.T) {
 		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
 		{[]string{"serve", "--sqlite-search-lag", "65537"}, "invalid --sqlite-search-lag 65537: want 0 to 65536"},
 		{[]string{"serve", "--sqlite-search-delay", "-1s"}, "sqlite-search-delay"},
+		{[]string{"serve", "--postgres-search-lag", "0"}, "invalid --postgres-search-lag 0: want 1 to 65536"},
+		{[]string{"serve", "--postgres-search-delay", "-1s"}, "postgres-search-delay"},
 	} {
 		err := run(context.Background(), append(c.args, "--port", "0", "--data", filepath.Join(t.TempDir(), "x.db")),
 			stdio{out: io.Discard, err: io.Discard})

@@ -189,7 +189,7 @@ func (p *plan) writes(rooms []string) *pgx.Batch {
 	p.queueNewMessages(b)
 	p.queueChangedMessages(b)
 	if !searchIndexOff.Load() {
-		p.queueSearch(b)
+		p.queueSearch(b, rooms)
 	}
 	p.queueEntries(b)
 	p.queueRevisions(b)

@@ -174,6 +174,7 @@ func (w *writer) commitAppends(reqs []*request) {
 		out, committing, err := w.attempt(ctx, reqs, attempt)
 		if err == nil {
 			w.batches.Add(1)
+			w.noteAppended(out)
 			for i, r := range reqs {
 				r.res = out[i]
 			}

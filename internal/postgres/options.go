@@ -60,6 +60,17 @@ type Options struct {
 	// mid-transaction. Default DefaultTxTimeout (10s).
 	TxTimeout time.Duration
 
+	// SearchLag is how many appended entries the search index may lag behind before the
+	// Store's indexer indexes them, in a transaction of their own, behind the appends; a
+	// search never misses them (it indexes the rooms it reads first). Default
+	// DefaultSearchLag (1,024); at most MaxSearchLag.
+	SearchLag int
+
+	// SearchDelay is the longest an appended entry waits to be indexed when fewer than
+	// SearchLag wait. Default DefaultSearchDelay (500ms); negative: until SearchLag wait, a
+	// search of its room or Close.
+	SearchDelay time.Duration
+
 	// Now, if set, is the clock that stamps messages and ages them for retention; tests set
 	// it to check MaxAge without sleeping. Default: the database server's clock, so that
 	// every node stamps with the same clock and times never go back within a room.
@@ -83,6 +94,13 @@ func (o Options) withDefaults() Options {
 	}
 	if o.TxTimeout <= 0 {
 		o.TxTimeout = DefaultTxTimeout
+	}
+	if o.SearchLag <= 0 {
+		o.SearchLag = DefaultSearchLag
+	}
+	o.SearchLag = min(o.SearchLag, MaxSearchLag)
+	if o.SearchDelay == 0 {
+		o.SearchDelay = DefaultSearchDelay
 	}
 	return o
 }

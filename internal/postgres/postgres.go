@@ -62,6 +62,7 @@ var ErrClosed = sqlstore.ErrClosed
 // the SQL and the writers.
 type Store struct {
 	pool  *pgxpool.Pool
+	idx   *indexer
 	w     *writer
 	ret   hubbub.Retention
 	now   func() time.Time // nil: the server's clock
@@ -138,9 +139,15 @@ func open(ctx context.Context, url string, o Options) (*Store, error) {
 		pool.Close()
 		return nil, err
 	}
+	if err := catchUp(ctx, pool, nil); err != nil { // what a node left waiting when it stopped
+		pool.Close()
+		return nil, err
+	}
+	idx := newIndexer(pool, o)
 	return &Store{
 		pool:  pool,
-		w:     newWriter(pool, o),
+		idx:   idx,
+		w:     newWriter(pool, idx, o),
 		ret:   o.Retention,
 		now:   o.Now,
 		log:   o.Logger,
@@ -355,6 +362,7 @@ func (s *Store) Close() error {
 		return err
 	}
 	s.w.stop()
+	s.idx.stop(s.w.txTimeout)
 	s.pool.Close() // waits for reads in flight to release their connections
 	return nil
 }

@@ -127,6 +127,9 @@ func (s *Store) pruneRoom(ctx context.Context, room string, cut int64) (removed 
 	}()
 	b := &pgx.Batch{}
 	b.Queue(lockRoomRow, room)
+	// The watermark too (searchindex.go): an indexer reads the messages before or after.
+	b.Queue(ensureSearchRooms, []string{room})
+	b.Queue(shareSearchRooms, []string{room})
 	b.Queue(pruneMessages, room, cut).Exec(func(tag pgconn.CommandTag) error {
 		removed = tag.RowsAffected()
 		return nil

@@ -17,18 +17,15 @@ import (
 	"hubbub/internal/sqlstore"
 )
 
-// The search index (migrations 0006 and 0010): message_search holds each message's tokens as
-// fulltext.TSVectorIn makes them, every lexeme led by its room's key (fulltext.RoomKey). The
-// append batch keeps it in step (queueSearch), prune deletes it with the messages, and Search
-// reads it in time order (message_search_time) or through its GIN index.
+// The search index (migrations 0006, 0010 and 0013): message_search holds each message's
+// tokens as fulltext.TSVectorIn makes them, every lexeme led by its room's key
+// (fulltext.RoomKey). The indexer writes a new message's row behind the appends
+// (searchindex.go); the append batch keeps an indexed message's row in step when it edits or
+// deletes it (queueSearch), prune deletes the rows with the messages, and Search reads them
+// in time order (message_search_time) or through the GIN index.
 const (
-	// insertSearch indexes new messages: a plain INSERT, no upsert's speculative insertion (no
-	// row of theirs can exist: the backfill reads only committed messages).
-	insertSearch = `INSERT INTO message_search (room, seq, created_at, user_id, doc)
-		SELECT room, seq, created_at, user_id, doc::tsvector
-		FROM unnest($1::text[], $2::bigint[], $3::timestamptz[], $4::text[], $5::text[]) AS u(room, seq, created_at, user_id, doc)`
-	// upsertSearch indexes edited messages again: an upsert, since the backfill may not have
-	// reached an old one yet.
+	// upsertSearch indexes edited messages again: an upsert, since the indexer (or the
+	// backfill) may not have reached an old one yet, and then writes the row it finds.
 	upsertSearch = `INSERT INTO message_search (room, seq, created_at, user_id, doc)
 		SELECT room, seq, created_at, user_id, doc::tsvector
 		FROM unnest($1::text[], $2::bigint[], $3::timestamptz[], $4::text[], $5::text[]) AS u(room, seq, created_at, user_id, doc)
@@ -37,8 +34,9 @@ const (
 	pruneSearch  = `DELETE FROM message_search WHERE room = $1 AND seq < $2`
 )
 
-// searchIndexOff, set only by BenchmarkAppendSearchIndex, leaves the index out of every
-// batch, for comparing the cost of an append without it.
+// searchIndexOff, set only by BenchmarkAppendSearchIndex, leaves the index out: no batch
+// keeps it in step and no indexer is told of the appends, for comparing the cost of an
+// append without it.
 var searchIndexOff atomic.Bool
 
 // searchDoc returns the tsvector literal of message text in room.
@@ -46,18 +44,14 @@ func searchDoc(room, text string) string {
 	return fulltext.TSVectorIn(fulltext.RoomKey(room), text)
 }
 
-// queueSearch writes the index rows of what the batch did: a new message's, an edited one's
-// (replaced), and none for a deleted one.
-func (p *plan) queueSearch(b *pgx.Batch) {
-	var added, edited searchRows
+// queueSearch keeps the index rows of the messages the batch edited (replaced) or deleted
+// in step, holding their rooms' watermarks FOR SHARE (searchindex.go); a new message's row
+// is the indexer's.
+func (p *plan) queueSearch(b *pgx.Batch, rooms []string) {
+	var edited searchRows
 	var gone struct {
 		room []string
 		seq  []int64
-	}
-	for _, st := range p.newMsgs {
-		if !st.e.Deleted {
-			added.add(st.e.Room, &st.e, p.now)
-		}
 	}
 	for mk, st := range p.msgs {
 		switch {
@@ -68,11 +62,13 @@ func (p *plan) queueSearch(b *pgx.Batch) {
 			edited.add(mk.room, &st.e, st.e.Time) // an upsert of the doc only: the row has the time
 		}
 	}
+	if len(gone.room) == 0 && len(edited.room) == 0 {
+		return
+	}
+	b.Queue(ensureSearchRooms, rooms)
+	b.Queue(shareSearchRooms, rooms)
 	if len(gone.room) > 0 {
 		b.Queue(deleteSearch, gone.room, gone.seq)
-	}
-	if len(added.room) > 0 {
-		b.Queue(insertSearch, added.room, added.seq, added.at, added.user, added.doc)
 	}
 	if len(edited.room) > 0 {
 		b.Queue(upsertSearch, edited.room, edited.seq, edited.at, edited.user, edited.doc)
@@ -161,6 +157,9 @@ func (s *Store) Search(ctx context.Context, q hubbub.SearchQuery) (hubbub.Search
 		if !textFits(r) { // no stored room or user is named by what text cannot hold
 			return hubbub.SearchPage{}, nil
 		}
+	}
+	if err := catchUp(ctx, s.pool, rooms); err != nil { // read your writes, whichever node took them
+		return hubbub.SearchPage{}, s.guard.Wrap(sqlstore.OpSearch, err)
 	}
 	sq := &roomSearch{p: p, rooms: rooms}
 	for _, r := range rooms {

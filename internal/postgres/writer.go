@@ -50,11 +50,14 @@ type writer struct {
 	afterLookup func(attempt int)
 
 	hookCache sqlstore.FilterCache // the webhooks the last batch read, decoded (one batch at a time)
+
+	idx *indexer // writes the search index behind the appends
 }
 
-func newWriter(pool *pgxpool.Pool, o Options) *writer {
+func newWriter(pool *pgxpool.Pool, idx *indexer, o Options) *writer {
 	w := &writer{
 		pool:      pool,
+		idx:       idx,
 		txTimeout: o.TxTimeout,
 		now:       o.Now,
 		log:       o.Logger,
@@ -66,6 +69,17 @@ func newWriter(pool *pgxpool.Pool, o Options) *writer {
 		ErrClosed: ErrClosed,
 	}, w.commitAppends)
 	return w
+}
+
+// noteAppended tells the indexer the rooms of the entries a batch stored.
+func (w *writer) noteAppended(out []result) {
+	counts := map[string]int{}
+	for _, r := range out {
+		if r.err == nil && !r.dup {
+			counts[r.msg.Room]++
+		}
+	}
+	w.idx.noteAppended(counts)
 }
 
 // do queues r and waits for its result, honouring ctx while r is still pending.

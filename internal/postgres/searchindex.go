@@ -1,0 +1,313 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"maps"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// The search index is written behind the appends (migration 0013): the append batch stores a
+// message and leaves its row of message_search to an indexer, which reads the messages past
+// each room's watermark (search_rooms.indexed) and writes their rows a batch of rooms at a
+// time. In the append's transaction the rows cost an append 1.4× (the GIN entries, a second
+// heap row and its two B-trees, the text folded: docs/benchmarks.md); written a thousand at
+// a time, behind the appends, they cost less and no append waits for them.
+//
+// What the search contract needs holds:
+//   - a search indexes the waiting messages of the rooms it reads before it reads them
+//     (catchUp: the rooms whose last seq is past their watermark, read from the database, so
+//     that an append acknowledged by any node is found);
+//   - an edit or a delete keeps an indexed message's row in step in its batch, and a prune
+//     deletes the rows with the messages, each holding the room's watermark FOR SHARE, which
+//     an indexer holds FOR UPDATE: one of them reads what the other committed, never its
+//     half (a message edited or deleted before it is indexed is indexed as it then is, or
+//     not at all);
+//   - two indexers (two nodes, or a node's background indexing and a search) of one room
+//     take its watermark in turn, and the second finds nothing left to do; a row written
+//     twice would conflict and is left as it is (ON CONFLICT DO NOTHING);
+//   - Close indexes what its node left waiting, and Open what any node left (a crash).
+const (
+	// DefaultSearchLag is how many appended entries a Store lets wait before its indexer
+	// indexes them.
+	DefaultSearchLag = 1024
+	// MaxSearchLag bounds Options.SearchLag.
+	MaxSearchLag = 1 << 16
+	// DefaultSearchDelay is the longest an appended entry waits to be indexed when fewer
+	// than Options.SearchLag wait.
+	DefaultSearchDelay = 500 * time.Millisecond
+
+	// searchIndexRooms is the most rooms one indexing transaction takes, and
+	// searchIndexRows the most messages it reads of each: a room far behind (a crash, a
+	// node that indexed nothing for long) is indexed in several transactions.
+	searchIndexRooms = 64
+	searchIndexRows  = 4096
+)
+
+const (
+	// ensureSearchRooms gives the rooms ($1, sorted) a watermark row if they have none: a
+	// new room starts at 0. A transaction that does not create it finds the row locked by
+	// the one that did, until that one commits.
+	ensureSearchRooms = `INSERT INTO search_rooms (room, indexed) SELECT unnest($1::text[]), 0 ON CONFLICT (room) DO NOTHING`
+	// lockSearchRooms takes the watermarks of the rooms $1 for an indexer, in order.
+	lockSearchRooms = `SELECT room FROM search_rooms WHERE room = ANY($1::text[]) ORDER BY room FOR UPDATE`
+	// shareSearchRooms holds the watermarks of the rooms $1 while an edit, a delete or a
+	// prune changes their messages' rows, in order (see above).
+	shareSearchRooms = `SELECT room FROM search_rooms WHERE room = ANY($1::text[]) ORDER BY room FOR SHARE`
+	// readWaiting reads, in one snapshot, each room's last seq and the texts of its messages
+	// past its watermark (at most $2 of each), the rooms in order and each room's messages in
+	// seq order; a room with nothing new of its own (reactions, joins) comes with a NULL seq.
+	readWaiting = `SELECT w.room, w.last_seq, m.seq, m.text
+		FROM (SELECT s.room, s.indexed, r.last_seq FROM search_rooms s JOIN rooms r ON r.name = s.room
+			WHERE s.room = ANY($1::text[]) AND r.last_seq > s.indexed) AS w
+		LEFT JOIN LATERAL (SELECT m.seq, m.text FROM messages m
+			WHERE m.room = w.room AND m.seq > w.indexed AND m.seq <= w.last_seq AND NOT m.deleted
+			ORDER BY m.seq LIMIT $2) AS m ON true
+		ORDER BY w.room, m.seq`
+	// indexWaiting writes the rows of readWaiting's messages, their time and user read again
+	// here rather than sent back; a row there already (an edit's, or a node of the code
+	// before 0013) is its message's current state.
+	indexWaiting = `INSERT INTO message_search (room, seq, created_at, user_id, doc)
+		SELECT m.room, m.seq, m.created_at, m.user_id, u.doc::tsvector
+		FROM unnest($1::text[], $2::bigint[], $3::text[]) AS u(room, seq, doc) JOIN messages m ON m.room = u.room AND m.seq = u.seq
+		ON CONFLICT (room, seq) DO NOTHING`
+	// raiseWatermarks sets the rooms' watermarks to how far they were read.
+	raiseWatermarks = `UPDATE search_rooms SET indexed = u.indexed FROM unnest($1::text[], $2::bigint[]) AS u(room, indexed)
+		WHERE search_rooms.room = u.room AND search_rooms.indexed < u.indexed`
+	// behindRooms names those of the rooms $1 whose last seq is past their watermark.
+	behindRooms = `SELECT r.name FROM rooms r LEFT JOIN search_rooms s ON s.room = r.name
+		WHERE r.name = ANY($1::text[]) AND r.last_seq > coalesce(s.indexed, 0) ORDER BY r.name`
+	// allBehindRooms names every room whose last seq is past its watermark.
+	allBehindRooms = `SELECT r.name FROM rooms r LEFT JOIN search_rooms s ON s.room = r.name
+		WHERE r.last_seq > coalesce(s.indexed, 0) ORDER BY r.name`
+)
+
+// indexer writes a Store's search index behind its appends: the writers note each batch's
+// rooms (noteAppended) and the indexer's goroutine indexes them once lag entries wait or the
+// first has waited delay.
+type indexer struct {
+	pool  *pgxpool.Pool
+	lag   int
+	delay time.Duration // 0: until lag entries wait, or a search or Close
+	log   *slog.Logger
+
+	mu    sync.Mutex
+	rooms map[string]int // room → entries appended by this node since it was last indexed
+	total int            // their sum
+	first time.Time      // when the first of them was appended
+
+	kick chan struct{} // wakes the goroutine: lag reached, or the first entry waits
+	quit chan struct{}
+	done chan struct{}
+}
+
+// newIndexer starts the indexer of pool.
+func newIndexer(pool *pgxpool.Pool, o Options) *indexer {
+	x := &indexer{
+		pool: pool, lag: o.SearchLag, delay: max(o.SearchDelay, 0), log: o.Logger,
+		rooms: map[string]int{},
+		kick:  make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{}),
+	}
+	go x.run()
+	return x
+}
+
+// noteAppended records n entries appended to each room of counts, committed.
+func (x *indexer) noteAppended(counts map[string]int) {
+	if searchIndexOff.Load() || len(counts) == 0 {
+		return
+	}
+	x.mu.Lock()
+	was := x.total
+	if was == 0 {
+		x.first = time.Now()
+	}
+	for r, n := range counts {
+		x.rooms[r] += n
+		x.total += n
+	}
+	wake := was == 0 || was < x.lag && x.total >= x.lag
+	x.mu.Unlock()
+	if wake {
+		select {
+		case x.kick <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// run indexes the noted rooms when lag entries wait or the first has waited delay, until
+// stop.
+func (x *indexer) run() {
+	defer close(x.done)
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	for {
+		x.mu.Lock()
+		total, waited := x.total, time.Since(x.first)
+		x.mu.Unlock()
+		var late <-chan time.Time
+		switch {
+		case total > 0 && (total >= x.lag || x.delay > 0 && waited >= x.delay):
+			if err := x.indexNoted(context.Background()); err != nil {
+				x.log.Error("postgres: the search index could not catch up; a search indexes its rooms first", "err", err)
+				late = time.After(max(x.delay, time.Second)) // not at once again
+				break
+			}
+			continue
+		case total > 0 && x.delay > 0:
+			timer.Reset(x.delay - waited)
+			late = timer.C
+		}
+		select {
+		case <-x.kick:
+		case <-late:
+		case <-x.quit:
+			timer.Stop()
+			return
+		}
+		timer.Stop()
+	}
+}
+
+// stop ends the goroutine, then indexes what this node left waiting (best effort, for at
+// most timeout: Open indexes what is left).
+func (x *indexer) stop(timeout time.Duration) {
+	close(x.quit)
+	<-x.done
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	if err := x.indexNoted(ctx); err != nil {
+		x.log.Warn("postgres: the search index did not catch up before close; the next Open does", "err", err)
+	}
+}
+
+// indexNoted indexes the rooms noted so far. They are taken off the notes first: an entry
+// noted meanwhile waits for the next round, even if this one indexed it already.
+func (x *indexer) indexNoted(ctx context.Context) error {
+	x.mu.Lock()
+	taken := x.rooms
+	x.rooms, x.total = map[string]int{}, 0
+	x.mu.Unlock()
+	if len(taken) == 0 {
+		return nil
+	}
+	err := indexRooms(ctx, x.pool, slices.Sorted(maps.Keys(taken)))
+	if err != nil { // note them again, for the next round
+		x.mu.Lock()
+		if x.total == 0 {
+			x.first = time.Now()
+		}
+		for r, n := range taken {
+			x.rooms[r] += n
+			x.total += n
+		}
+		x.mu.Unlock()
+	}
+	return err
+}
+
+// catchUp indexes the waiting messages of those of rooms (sorted) whose last seq is past
+// their watermark, whichever node appended them.
+func catchUp(ctx context.Context, pool *pgxpool.Pool, rooms []string) error {
+	q, args := behindRooms, []any{rooms}
+	if rooms == nil {
+		q, args = allBehindRooms, nil
+	}
+	rows, _ := pool.Query(ctx, q, args...)
+	behind, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return fmt.Errorf("search index: %w", err)
+	}
+	return indexRooms(ctx, pool, behind)
+}
+
+// indexRooms indexes the messages of rooms (sorted) past their watermarks, up to their last
+// seqs, searchIndexRooms rooms a transaction.
+func indexRooms(ctx context.Context, pool *pgxpool.Pool, rooms []string) error {
+	for len(rooms) > 0 {
+		n := min(len(rooms), searchIndexRooms)
+		for {
+			more, err := indexSome(ctx, pool, rooms[:n])
+			if err != nil {
+				return fmt.Errorf("search index: %w", err)
+			}
+			if !more {
+				break
+			}
+		}
+		rooms = rooms[n:]
+	}
+	return nil
+}
+
+// indexSome indexes, in one transaction holding their watermarks, the messages of rooms
+// (sorted) past them, up to searchIndexRows of each, and reports whether a room has more.
+func indexSome(ctx context.Context, pool *pgxpool.Pool, rooms []string) (more bool, err error) {
+	tx, err := pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
+	if err != nil {
+		return false, err
+	}
+	defer func() {
+		if err != nil {
+			rollback(tx)
+		}
+	}()
+	b := &pgx.Batch{}
+	b.Queue(ensureSearchRooms, rooms)
+	b.Queue(lockSearchRooms, rooms)
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return false, err
+	}
+	// A statement after the locks: its snapshot holds what the edits, deletes and prunes
+	// that held them before committed.
+	rows, _ := tx.Query(ctx, readWaiting, rooms, searchIndexRows)
+	var add struct {
+		room, doc []string
+		seq       []int64
+	}
+	var marks struct {
+		room []string
+		seq  []int64
+	}
+	var room string
+	var last int64
+	var seq *int64
+	var text *string
+	count := 0
+	_, err = pgx.ForEachRow(rows, []any{&room, &last, &seq, &text}, func() error {
+		if len(marks.room) == 0 || marks.room[len(marks.room)-1] != room {
+			marks.room, marks.seq = append(marks.room, room), append(marks.seq, last)
+			count = 0
+		}
+		if seq == nil {
+			return nil
+		}
+		add.room, add.seq, add.doc = append(add.room, room), append(add.seq, *seq), append(add.doc, searchDoc(room, *text))
+		if count++; count == searchIndexRows && *seq < last { // the room has more: read on from here
+			marks.seq[len(marks.seq)-1], more = *seq, true
+		}
+		return nil
+	})
+	if err != nil {
+		return false, err
+	}
+	if len(marks.room) == 0 {
+		return false, tx.Commit(ctx)
+	}
+	b = &pgx.Batch{}
+	if len(add.room) > 0 {
+		b.Queue(indexWaiting, add.room, add.seq, add.doc)
+	}
+	b.Queue(raiseWatermarks, marks.room, marks.seq)
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return false, err
+	}
+	return more, tx.Commit(ctx)
+}

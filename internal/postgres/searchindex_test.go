@@ -1,0 +1,270 @@
+package postgres
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"hubbub"
+)
+
+// behind is the Options of a store whose indexer indexes nothing on its own: only a search,
+// Close or the next Open does.
+var behind = Options{SearchLag: MaxSearchLag, SearchDelay: -1}
+
+// indexRows returns how many rows message_search holds for room.
+func indexRows(t *testing.T, s *Store, room string) int {
+	t.Helper()
+	var n int
+	if err := s.pool.QueryRow(t.Context(), `SELECT count(*) FROM message_search WHERE room = $1`, room).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// searchIDs returns the ids of every hit of text in rooms, newest first.
+func searchIDs(t *testing.T, s *Store, text string, rooms ...string) []string {
+	t.Helper()
+	p, err := s.Search(t.Context(), hubbub.SearchQuery{Rooms: rooms, Text: text, Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, h := range p.Hits {
+		ids = append(ids, h.Message.ID)
+	}
+	return ids
+}
+
+// TestSearchBehindAppends: the index is written behind the appends, and a search right after
+// an append finds it (it indexes its rooms first), of this node or of another on the same
+// database; an edit and a delete before the message is indexed leave it indexed as it then
+// is (the new text only) or not at all.
+func TestSearchBehindAppends(t *testing.T) {
+	a, u := openTest(t, behind)
+	b := openAt(t, u, behind)
+	ctx := t.Context()
+	m, _, err := a.Append(ctx, hubbub.Entry{Room: "r", From: "ann", Text: "needle one"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := indexRows(t, a, "r"); n != 0 {
+		t.Fatalf("%d index rows right after the append: the index is not behind", n)
+	}
+	if ids := searchIDs(t, b, "needle", "r"); len(ids) != 1 || ids[0] != m.ID {
+		t.Errorf("another store's search right after the append: %v, want [%s]", ids, m.ID)
+	}
+
+	edit, _, err := a.Append(ctx, hubbub.Entry{Room: "r", From: "ann", Text: "needle old"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gone, _, err := a.Append(ctx, hubbub.Entry{Room: "r", From: "ann", Text: "needle gone"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := b.Append(ctx, hubbub.Entry{Room: "r", From: "ann", Kind: hubbub.KindEdit, Target: edit.Seq, Text: "haystack new"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := b.Append(ctx, hubbub.Entry{Room: "r", From: "ann", Kind: hubbub.KindDelete, Target: gone.Seq}); err != nil {
+		t.Fatal(err)
+	}
+	if n := indexRows(t, a, "r"); n != 2 { // "needle one", and the edit's row
+		t.Errorf("%d index rows before the search, want 2", n)
+	}
+	if ids := searchIDs(t, a, "needle", "r"); len(ids) != 1 || ids[0] != m.ID {
+		t.Errorf("needle after an edit and a delete before indexing: %v, want [%s]", ids, m.ID)
+	}
+	if ids := searchIDs(t, a, "haystack", "r"); len(ids) != 1 || ids[0] != edit.ID {
+		t.Errorf("the edited text: %v, want [%s]", ids, edit.ID)
+	}
+	if n := indexRows(t, a, "r"); n != 2 {
+		t.Errorf("%d index rows after the search, want 2 (the deleted message has none)", n)
+	}
+}
+
+// TestSearchIndexCloseOpen: Close indexes what its store left waiting, and Open what a store
+// that stopped without it (a crash) left.
+func TestSearchIndexCloseOpen(t *testing.T) {
+	a, u := openTest(t, behind)
+	ctx := t.Context()
+	for i := range 3 {
+		if _, _, err := a.Append(ctx, hubbub.Entry{Room: "r", From: "ann", Text: fmt.Sprint("needle ", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b := openAt(t, u, behind)
+	if n := indexRows(t, b, "r"); n != 3 {
+		t.Errorf("%d index rows after Close, want 3", n)
+	}
+	// What a crash leaves: the messages stored, their rows not written, the watermark behind.
+	adminExec(t, u, `DELETE FROM message_search`)
+	adminExec(t, u, `UPDATE search_rooms SET indexed = 0`)
+	c := openAt(t, u, behind)
+	if n := indexRows(t, c, "r"); n != 3 {
+		t.Errorf("%d index rows after Open, want 3", n)
+	}
+}
+
+// TestSearchIndexLagDelay: the indexer indexes on its own once Options.SearchLag entries
+// wait, or once the first has waited Options.SearchDelay.
+func TestSearchIndexLagDelay(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		o    Options
+		n    int
+	}{
+		{"lag", Options{SearchLag: 3, SearchDelay: -1}, 3},
+		{"delay", Options{SearchLag: MaxSearchLag, SearchDelay: 10 * time.Millisecond}, 1},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s, _ := openTest(t, c.o)
+			for i := range c.n {
+				if _, _, err := s.Append(t.Context(), hubbub.Entry{Room: "r", From: "ann", Text: fmt.Sprint("needle ", i)}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for deadline := time.Now().Add(20 * time.Second); indexRows(t, s, "r") != c.n; time.Sleep(5 * time.Millisecond) {
+				if time.Now().After(deadline) {
+					t.Fatalf("%d of %d messages indexed after 20s", indexRows(t, s, "r"), c.n)
+				}
+			}
+		})
+	}
+}
+
+// TestSearchIndexTwoStores: two stores on one database append to, edit, delete in and
+// search the same rooms at once, each indexing behind its appends and before its searches:
+// in the end every message is indexed once, in its final state (its row's vector is that of
+// its current text), every deleted one not at all, and each room's watermark is its last seq.
+func TestSearchIndexTwoStores(t *testing.T) {
+	a, u := openTest(t, Options{SearchLag: 5, SearchDelay: time.Millisecond})
+	b := openAt(t, u, Options{SearchLag: 7, SearchDelay: time.Millisecond})
+	ctx := t.Context()
+	rooms := []string{"x", "y", "z"}
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	for w, s := range []*Store{a, b, a, b} {
+		untilStopped(&wg, stop, func(i int) bool {
+			room := rooms[(w+i)%len(rooms)]
+			m, _, err := s.Append(ctx, hubbub.Entry{Room: room, From: "ann", Text: fmt.Sprintf("needle %d %d", w, i)})
+			if err != nil {
+				t.Error(err)
+				return false
+			}
+			var e hubbub.Entry
+			switch i % 4 {
+			case 1:
+				e = hubbub.Entry{Room: room, From: "ann", Kind: hubbub.KindEdit, Target: m.Seq, Text: fmt.Sprintf("edited %d %d", w, i)}
+			case 2:
+				e = hubbub.Entry{Room: room, From: "ann", Kind: hubbub.KindDelete, Target: m.Seq}
+			default:
+				return true
+			}
+			if _, _, err := s.Append(ctx, e); err != nil {
+				t.Error(err)
+				return false
+			}
+			return true
+		})
+	}
+	for _, s := range []*Store{a, b} {
+		untilStopped(&wg, stop, func(i int) bool {
+			if _, err := s.Search(ctx, hubbub.SearchQuery{Rooms: rooms[i%2 : i%2+2], Text: "needle"}); err != nil {
+				t.Error(err)
+				return false
+			}
+			return true
+		})
+	}
+	time.Sleep(2 * time.Second)
+	close(stop)
+	wg.Wait()
+	if t.Failed() {
+		return
+	}
+	if _, err := a.Search(ctx, hubbub.SearchQuery{Rooms: rooms, Text: "needle"}); err != nil { // the last appends, indexed
+		t.Fatal(err)
+	}
+	var messages, stale, missing, extra, marks int
+	if err := a.pool.QueryRow(ctx, `SELECT count(*) FROM messages WHERE NOT deleted`).Scan(&messages); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := a.pool.Query(ctx, `SELECT m.room, m.text, s.doc::text, s.room IS NULL FROM messages m
+		LEFT JOIN message_search s ON s.room = m.room AND s.seq = m.seq WHERE NOT m.deleted`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var docs []struct{ room, text, doc string }
+	for rows.Next() {
+		var room, text string
+		var doc *string
+		var none bool
+		if err := rows.Scan(&room, &text, &doc, &none); err != nil {
+			t.Fatal(err)
+		}
+		if none {
+			missing++
+			continue
+		}
+		docs = append(docs, struct{ room, text, doc string }{room, text, *doc})
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range docs {
+		var same bool
+		if err := a.pool.QueryRow(ctx, `SELECT $1::tsvector = $2::tsvector`, d.doc, searchDoc(d.room, d.text)).Scan(&same); err != nil {
+			t.Fatal(err)
+		}
+		if !same {
+			stale++
+		}
+	}
+	if err := a.pool.QueryRow(ctx, `SELECT count(*) FROM message_search s LEFT JOIN messages m ON m.room = s.room AND m.seq = s.seq
+		WHERE m.seq IS NULL OR m.deleted`).Scan(&extra); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.pool.QueryRow(ctx, `SELECT count(*) FROM rooms r JOIN search_rooms s ON s.room = r.name AND s.indexed = r.last_seq`).Scan(&marks); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d messages", messages)
+	if messages < 10 || missing != 0 || stale != 0 || extra != 0 || marks != len(rooms) {
+		t.Errorf("%d messages: %d not indexed, %d indexed in an old state, %d rows of deleted messages; %d of %d watermarks at the last seq",
+			messages, missing, stale, extra, marks, len(rooms))
+	}
+}
+
+// TestMigrateToSearchBehind: a database of schema 12, whose messages the batches indexed,
+// starts each room's watermark at its last seq (migration 0013), so that nothing is
+// indexed again, and a message appended after is found.
+func TestMigrateToSearchBehind(t *testing.T) {
+	u := schemaAt(t, 12, "0013_search_behind.sql")
+	adminExec(t, u, `INSERT INTO rooms (name, last_seq, last_message_no) VALUES ('old', 1, 1)`)
+	adminExec(t, u, `INSERT INTO messages (room, seq, id, sender, user_id, text, created_at, deleted, message_no)
+		VALUES ('old', 1, 'a', 'ann', 'ann', 'needle', '2026-01-02T00:00:01Z', false, 1)`)
+	adminExec(t, u, `INSERT INTO message_search (room, seq, created_at, user_id, doc)
+		VALUES ('old', 1, '2026-01-02T00:00:01Z', 'ann', $1::tsvector)`, searchDoc("old", "needle"))
+	adminExec(t, u, `UPDATE search_backfill SET done = true`)
+	adminExec(t, u, `DELETE FROM message_search`) // were it indexed again, Open would bring it back
+
+	s := openAt(t, u, behind)
+	var indexed int64
+	if err := s.pool.QueryRow(t.Context(), `SELECT indexed FROM search_rooms WHERE room = 'old'`).Scan(&indexed); err != nil || indexed != 1 {
+		t.Errorf("the old room's watermark: %d, %v; want 1", indexed, err)
+	}
+	if n := indexRows(t, s, "old"); n != 0 {
+		t.Errorf("%d rows indexed again", n)
+	}
+	m, _, err := s.Append(t.Context(), hubbub.Entry{Room: "old", From: "ann", Text: "needle new"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ids := searchIDs(t, s, "needle", "old"); len(ids) != 1 || ids[0] != m.ID {
+		t.Errorf("after the migration: %v, want [%s] (the old row was deleted by the test)", ids, m.ID)
+	}
+}
