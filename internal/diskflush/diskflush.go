@@ -11,10 +11,23 @@
 // the runtime's poller, like a socket read: the goroutine parks and the P runs others.
 // Where that is not available (another system, or a kernel or sandbox refusing io_setup) it
 // falls back to a plain fsync, with the same guarantee.
+//
+// Only on one CPU (one P, or a process pinned to one CPU): with more, a plain fsync is the
+// faster wait. The thread that blocks in it leaves the other Ps running everything else, and
+// it sees the end of the fsync at once; the asynchronous path hears of it only once the kernel
+// worker that runs the fsync has been scheduled and a P has polled the eventfd, which the
+// runtime does only when a P runs out of work or its monitor looks (every 10 ms at most).
+// Under a saturating load on two CPUs, as at issue 19's fan-out maximum, that added 10-20 ms
+// to every append of the SQLite writer, whose syncer syncs one commit after another, so that
+// ten senders could not send fast enough to keep the fan-out busy (docs/benchmarks.md,
+// "Fan-out"). On one CPU there is nothing to run the blocked thread's P elsewhere, and the
+// handing over of the P costs more than the asynchronous wait (about 5 % more CPU per
+// delivery at 100 msgs/s × 1,010 members, pinned).
 package diskflush
 
 import (
 	"os"
+	"runtime"
 	"sync"
 )
 
@@ -33,11 +46,20 @@ func New() *Flusher {
 }
 
 // Async reports whether flushes wait without holding a processor (asynchronous I/O is in
-// use) rather than in a blocking system call.
+// use, and the process runs on one CPU: see the package's comment) rather than in a
+// blocking system call.
 func (f *Flusher) Async() bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.async.ok()
+	return f.useAsync()
+}
+
+// useAsync reports whether the next flush goes through asynchronous I/O: only when it is
+// available and the process runs on one CPU — one P (runtime.GOMAXPROCS, read at each
+// flush, since a program may change it) or one CPU to run on (runtime.NumCPU, which counts
+// the CPUs of the process's affinity mask at its start: taskset -c 0). The caller holds f.mu.
+func (f *Flusher) useAsync() bool {
+	return f.async.ok() && (runtime.GOMAXPROCS(0) == 1 || runtime.NumCPU() == 1)
 }
 
 // Sync makes what was written to file durable, as file.Sync does (fsync), and returns its
@@ -45,7 +67,7 @@ func (f *Flusher) Async() bool {
 func (f *Flusher) Sync(file *os.File) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.async.ok() {
+	if f.useAsync() {
 		if done, err := f.async.sync(file); done {
 			return err
 		}

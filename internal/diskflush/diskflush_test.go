@@ -51,10 +51,10 @@ func TestSyncLeavesTheProcessorToOthers(t *testing.T) {
 	}
 	f := New()
 	defer f.Close()
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 	if !f.Async() {
 		t.Fatal("no asynchronous I/O on this Linux kernel: fsync would hold the processor")
 	}
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 	file, err := os.Create(filepath.Join(t.TempDir(), "file"))
 	if err != nil {
 		t.Fatal(err)
@@ -92,6 +92,43 @@ func TestSyncLeavesTheProcessorToOthers(t *testing.T) {
 		}
 	}
 	t.Fatal("in 20 fsyncs of 4 MiB, the syncing goroutine was never seen parked while the disk worked")
+}
+
+// With more than one P on more than one CPU a flush is a plain fsync (the thread blocks, the
+// other Ps run on, and it sees the fsync end at once), and with one P it is asynchronous
+// again: the choice follows GOMAXPROCS at each flush, and both keep what was written. A test
+// pinned to one CPU (taskset -c 0) flushes asynchronously throughout.
+func TestSyncIsAsynchronousOnlyOnOneCPU(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("asynchronous fsync is Linux's")
+	}
+	f := New()
+	defer f.Close()
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	file, err := os.Create(filepath.Join(t.TempDir(), "file"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer file.Close()
+	for _, procs := range []int{2, 1, 4, 1} {
+		runtime.GOMAXPROCS(procs)
+		if got, want := f.Async(), procs == 1 || runtime.NumCPU() == 1; got != want {
+			t.Fatalf("GOMAXPROCS %d: Async() = %v, want %v", procs, got, want)
+		}
+		if _, err := file.WriteString("durable\n"); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.Sync(file); err != nil {
+			t.Fatalf("GOMAXPROCS %d: Sync: %v", procs, err)
+		}
+	}
+	got, err := os.ReadFile(file.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := strings.Repeat("durable\n", 4); string(got) != want {
+		t.Fatalf("read back %q, want %q", got, want)
+	}
 }
 
 // A descriptor without an asynchronous fsync (a pipe) falls back to the plain call, which

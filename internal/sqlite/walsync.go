@@ -21,11 +21,12 @@ import (
 // the log without syncing it (it still syncs the log before a checkpoint copies it into the
 // database, the database after, and the log's header when the log is restarted), and the
 // writer syncs the log itself after each commit and before it answers anyone: a commit is on
-// disk when Append returns, as with FULL. One difference remains: SQLite makes a commit
-// visible to the readers' connections before the writer's sync, so a read in that window (a
-// fraction of a millisecond) can return an entry that a power loss — not a crash of the
-// process, whose writes the kernel keeps — would then take away. No live delivery and no ack
-// is sent before the sync.
+// disk when Append returns, as with FULL. On more than one CPU the sync is a plain fsync in
+// the syncer's thread (diskflush's choice: it hears the end sooner under load). One
+// difference remains: SQLite makes a commit visible to the readers' connections before the
+// writer's sync, so a read in that window (a fraction of a millisecond) can return an entry
+// that a power loss — not a crash of the process, whose writes the kernel keeps — would then
+// take away. No live delivery and no ack is sent before the sync.
 //
 // The log file (path-wal) is the same file for as long as the writer's connection is open:
 // SQLite deletes or replaces it only when the last connection to the database closes, and
