@@ -20,9 +20,9 @@
 // Under a saturating load on two CPUs, as at issue 19's fan-out maximum, that added 10-20 ms
 // to every append of the SQLite writer, whose syncer syncs one commit after another, so that
 // ten senders could not send fast enough to keep the fan-out busy (docs/benchmarks.md,
-// "Fan-out"). On one CPU there is nothing to run the blocked thread's P elsewhere, and the
-// handing over of the P costs more than the asynchronous wait (about 5 % more CPU per
-// delivery at 100 msgs/s × 1,010 members, pinned).
+// "Fan-out"). On one CPU there is no other CPU for the P the blocked thread leaves: it is
+// handed over and back at every sync, which cost 1.22× the CPU per delivery at 100 msgs/s ×
+// 1,010 members, pinned.
 package diskflush
 
 import (
