@@ -38,6 +38,10 @@ type batchDone struct {
 	fn   func()
 }
 
+// keptOutboxCap is the capacity a drained outbox keeps for the next envelopes; past it the
+// queue is released once the writer has taken everything.
+const keptOutboxCap = 64
+
 // DefaultOutboxLimit is the queue NewOutbox makes for a limit of 0, and the server's default
 // --send-queue: the queue holds pointers to messages every member shares, so depth is cheap.
 const DefaultOutboxLimit = 4096
@@ -198,9 +202,13 @@ func (o *Outbox) TakeUpTo(buf []*Envelope, most int) (_ []*Envelope, depth int, 
 		clear(o.items[left:])
 		o.items = o.items[:left]
 		o.batched = max(0, o.batched-n)
-	case cap(o.items) > 4*o.limit || depth == 0 && cap(o.items) > 64:
+	case cap(o.items) > keptOutboxCap:
+		// Everything is taken: release a burst's memory now, not at a next take that an
+		// idle connection may never have (a join's notices grow early members' queues, and
+		// idle connections are most of a big server's; docs/benchmarks.md, "Idle memory per
+		// connection"). A steady flow keeps fewer than keptOutboxCap queued and reuses it.
 		clear(o.items)
-		o.items = nil // release a burst's memory once it has drained
+		o.items = nil
 		o.batched = 0
 	default:
 		clear(o.items)

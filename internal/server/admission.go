@@ -55,12 +55,15 @@ func (a *admission) newSlot() *slot {
 }
 
 // release gives the slot back; later calls do nothing. Its callers run after newSlot has
-// returned, so timer is set.
+// returned, so timer is set. The stopped timer is dropped: the slot lives as long as its
+// connection (the settling wrapper and the end function hold it), and a timer kept there
+// would cost every idle connection some 100 bytes.
 func (s *slot) release() {
 	if s.done.Swap(true) {
 		return
 	}
 	s.timer.Stop()
+	s.timer = nil
 	s.a.n.Add(-1)
 }
 

@@ -1,36 +1,50 @@
 package session
 
-import "sync"
+import (
+	"slices"
+	"sync"
+)
 
 // joinedRooms is a hubbub.v1 session's record of the rooms it is in. The session changes it
 // as it joins and leaves; the hub removes a room from it directly when a moderator removes
 // the member (Member.Removed, called from the room, with the room's lock held, on a broker's
-// goroutine). The lock guards the map alone and is never held while calling the hub, so a
+// goroutine). The lock guards the slice alone and is never held while calling the hub, so a
 // room calling in cannot deadlock with a session calling out.
+//
+// The rooms are a sorted slice, not a map: most connections are in one room or a few, where
+// a map costs some 250 bytes per connection and a slice 16 per room (docs/benchmarks.md,
+// "Idle memory per connection"); the count is bounded by MaxRoomsPerConn and a lookup is a
+// binary search.
 type joinedRooms struct {
 	mu    sync.Mutex
-	rooms map[string]bool
+	rooms []string
 }
 
 func (r *joinedRooms) has(room string) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.rooms[room]
+	_, found := slices.BinarySearch(r.rooms, room)
+	return found
 }
 
 func (r *joinedRooms) add(room string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.rooms == nil {
-		r.rooms = make(map[string]bool)
+	i, found := slices.BinarySearch(r.rooms, room)
+	if !found {
+		r.rooms = slices.Insert(r.rooms, i, room)
 	}
-	r.rooms[room] = true
 }
 
 func (r *joinedRooms) remove(room string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	delete(r.rooms, room)
+	if i, found := slices.BinarySearch(r.rooms, room); found {
+		r.rooms = slices.Delete(r.rooms, i, i+1)
+		if len(r.rooms) == 0 {
+			r.rooms = nil
+		}
+	}
 }
 
 func (r *joinedRooms) count() int {
@@ -43,9 +57,5 @@ func (r *joinedRooms) count() int {
 func (r *joinedRooms) list() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	out := make([]string, 0, len(r.rooms))
-	for room := range r.rooms {
-		out = append(out, room)
-	}
-	return out
+	return slices.Clone(r.rooms)
 }

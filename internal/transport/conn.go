@@ -41,11 +41,50 @@ type base struct {
 	// GoingAway blocking. See beginHandle.
 	handling   sync.Mutex
 	goingAway  atomic.Bool
-	writerDone chan struct{}
-	writerOnce sync.Once
+	writerDone doneSignal // fired once the writer has ended: nothing more is written
 
 	codec    hub.Codec // the session's (or its framed form), for the writer
 	coalesce bool      // join queued frames into one (text protocol)
+}
+
+// doneSignal is a one-time signal whose channel is made only when someone waits for it: every
+// connection's writer fires one at its end, but only the end of a connection waits, and a
+// channel made up front would cost every idle connection about 100 bytes (docs/benchmarks.md,
+// "Idle memory per connection").
+type doneSignal struct {
+	mu sync.Mutex
+	ch chan struct{} // nil until wait or fire; closedChan once fired
+}
+
+// closedChan is the channel of every fired doneSignal that nobody waited for before.
+var closedChan = func() chan struct{} {
+	ch := make(chan struct{})
+	close(ch)
+	return ch
+}()
+
+// wait returns a channel closed once fire has been called.
+func (d *doneSignal) wait() <-chan struct{} {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.ch == nil {
+		d.ch = make(chan struct{})
+	}
+	return d.ch
+}
+
+// fire releases every wait, past and future; it reports whether this call was the first.
+func (d *doneSignal) fire() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.ch == closedChan {
+		return false
+	}
+	if d.ch != nil {
+		close(d.ch)
+	}
+	d.ch = closedChan
+	return true
 }
 
 // writeCutter is the one thing closeWith needs from a transport: cut a write blocked on a
@@ -55,7 +94,7 @@ type writeCutter interface {
 }
 
 func (t *Transport) newBase(id uint64, remote, subprotocol string) *base {
-	c := &base{cfg: &t.cfg, id: id, remote: remote, sub: subprotocol, writerDone: make(chan struct{})}
+	c := &base{cfg: &t.cfg, id: id, remote: remote, sub: subprotocol}
 	c.protoName, c.proto = t.cfg.Label(subprotocol)
 	c.out = hub.NewOutbox(t.cfg.SendQueue, func() {
 		t.cfg.Metrics.Drop(metrics.DropSlowConsumer)

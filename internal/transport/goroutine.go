@@ -84,7 +84,7 @@ func (c *goroutineConn) serve(sess Session) {
 	reason := c.readLoop(sess)
 	sess.End()
 	c.closeWith(0, "", false) // stop the write pump if nothing else has
-	<-c.writerDone
+	<-c.writerDone.wait()
 	c.out.Discard() // anything left is never written (a failed write); give back what it holds
 	c.ws.Close()
 	c.Info("disconnected", "reason", reason)
@@ -264,10 +264,8 @@ func (c *goroutineConn) sendPing() {
 
 // writerEnded reports that no more frames will be written; serve waits for it.
 func (c *goroutineConn) writerEnded() {
-	c.writerOnce.Do(func() {
-		c.ping.Stop()
-		close(c.writerDone)
-	})
+	c.ping.Stop() // before the signal, as waiters expect; stopping twice does nothing
+	c.writerDone.fire()
 }
 
 // writeBatch writes one frame per envelope, or, when coalescing, all of them as one frame

@@ -253,7 +253,7 @@ func (c *polledConn) finishWith(reason string, abort bool) {
 		_ = c.nc.SetWriteDeadline(time.Now().Add(closeGrace))
 	}
 	if started {
-		<-c.writerDone
+		<-c.writerDone.wait()
 	}
 	c.out.Discard() // anything left is never written (a failed write); give back what it holds
 	c.nc.Close()

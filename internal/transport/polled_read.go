@@ -196,7 +196,7 @@ func (c *polledConn) handleFrame(f wsframe.Frame) bool {
 			echo = wsframe.CloseNoStatus
 		}
 		c.closeWith(echo, "", false)
-		<-c.writerDone
+		<-c.writerDone.wait()
 		c.finish(fmt.Sprintf("close %d %s", code, text))
 		return false
 	}
@@ -243,6 +243,6 @@ func (c *polledConn) protocolFailure(err error) {
 		c.cfg.Metrics.Drop(metrics.DropReadLimit) // closeWith counts protocol errors itself
 	}
 	c.closeWith(code, reason, false)
-	<-c.writerDone
+	<-c.writerDone.wait()
 	c.finish(reason)
 }

@@ -119,7 +119,7 @@ func (c *polledConn) writerFinished() {
 		}
 		p.heartbeatMu.Unlock()
 	}
-	c.writerOnce.Do(func() { close(c.writerDone) })
+	c.writerDone.fire()
 }
 
 // writerFailed ends writing after a failed write; the reader or finish tears the rest down.
@@ -127,7 +127,7 @@ func (c *polledConn) writerFailed(err error) {
 	c.Debug("write failed", "err", err)
 	c.closing.Store(true)
 	c.polled.writerGone.Store(true)
-	c.writerOnce.Do(func() { close(c.writerDone) })
+	c.writerDone.fire()
 	go c.finish("write failed: " + err.Error())
 }
 
