@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"hubbub"
-	"hubbub/internal/auth"
 	"hubbub/internal/hub"
 	"hubbub/internal/session/codec"
 	"hubbub/internal/wire"
@@ -18,13 +17,12 @@ type jsonSession struct {
 	p       Peer
 	member  *hub.Member // nil until hello
 	rooms   joinedRooms
-	limiter *sendLimiter
+	limiter sendLimiter
 	// searches limits this connection's searches (search.go).
 	searches searchLimiter
-	typing   typingGate
-	creds    Credentials  // what the upgrade request carried: a token used if hello has none, a session cookie
-	claims   *auth.Claims // the verified token, when the user came with one
-	id       identity     // who the connection acts for, from hello
+	typing   *typingGate // made at the first typing notice: most connections never send one
+	creds    Credentials // what the upgrade request carried: a token used if hello has none, a session cookie
+	id       identity    // who the connection acts for, from hello (its claims: the verified token, if any)
 	expiry   expiry
 	online   *hub.Online // this connection's part in its user's presence, from hello
 	// unfollowBot ends following a bot's changes (bots.go), for a bot's connection.
@@ -33,8 +31,7 @@ type jsonSession struct {
 
 // newJSONSession starts a session; creds are what the upgrade request carried.
 func newJSONSession(s *Service, p Peer, creds Credentials) *jsonSession {
-	return &jsonSession{svc: s, p: p, limiter: newSendLimiter(&s.cfg), searches: searchLimiter{cfg: &s.cfg},
-		typing: typingGate{interval: s.cfg.TypingInterval, maxRooms: s.cfg.MaxRoomsPerConn}, creds: creds}
+	return &jsonSession{svc: s, p: p, creds: creds}
 }
 
 // Codec implements Session: hubbub.v1's JSON frames.
@@ -107,6 +104,9 @@ func (j *jsonSession) Handle(data []byte) {
 			j.fail(err, &f)
 		}
 	case wire.TypeTyping:
+		if j.typing == nil {
+			j.typing = &typingGate{interval: j.svc.cfg.TypingInterval, maxRooms: j.svc.cfg.MaxRoomsPerConn}
+		}
 		if j.typing.allow(f.Room, time.Now()) {
 			_ = j.svc.hub.Typing(ctx, f.Room, j.member.Name)
 		}
@@ -157,7 +157,7 @@ func (j *jsonSession) hello(ctx context.Context, f *wire.ClientFrame, nameErr er
 		j.goOffline()
 		j.online = j.svc.hub.Connect(m.UserID)
 	}
-	j.member, j.claims, j.id = m, id.claims, id
+	j.member, j.id = m, id
 	j.followBot()
 	j.expiry.stop()
 	if id.claims != nil {
@@ -266,7 +266,7 @@ func (j *jsonSession) allowWrite(f *wire.ClientFrame) bool {
 	if j.id.bot != nil && !j.botStill(f) {
 		return false
 	}
-	ok, abusive := j.limiter.allow()
+	ok, abusive := j.limiter.allow(&j.svc.cfg)
 	if abusive {
 		j.fail(hubbub.Errorf(hubbub.ECodeRateLimited, "sending too fast; closing"), f)
 		j.p.Close(closePolicyViolation, "sustained rate-limit abuse")

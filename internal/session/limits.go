@@ -9,32 +9,32 @@ import (
 )
 
 // sendLimiter is a connection's token bucket for sends, with a count of refusals in a row so
-// that sustained abuse closes the connection while a burst only earns error frames.
+// that sustained abuse closes the connection while a burst only earns error frames. It is a
+// field of its session, not a pointer, and takes the session's Config at each call: an idle
+// connection pays for neither another allocation nor a copy of the pointer
+// (docs/benchmarks.md, "Idle memory per connection").
 type sendLimiter struct {
-	cfg     *Config       // rate, burst, abuse limit and metrics, read where they live
 	bucket  *rate.Limiter // nil until the first send
 	strikes int
 }
 
-func newSendLimiter(cfg *Config) *sendLimiter { return &sendLimiter{cfg: cfg} }
-
 // allow reports whether a send may go ahead, and abusive when the client has kept on sending
-// past the limit for AbuseLimit frames in a row.
-func (l *sendLimiter) allow() (ok, abusive bool) {
+// past the limit for cfg.AbuseLimit frames in a row.
+func (l *sendLimiter) allow(cfg *Config) (ok, abusive bool) {
 	if l.bucket == nil {
 		// Made on the first send: most connections of a big room only listen.
-		l.bucket = rate.NewLimiter(rate.Limit(l.cfg.SendRate), l.cfg.SendBurst)
+		l.bucket = rate.NewLimiter(rate.Limit(cfg.SendRate), cfg.SendBurst)
 	}
 	if l.bucket.Allow() {
 		l.strikes = 0
 		return true, false
 	}
 	l.strikes++
-	if l.strikes >= l.cfg.AbuseLimit {
-		l.cfg.Metrics.Drop(metrics.DropAbuse)
+	if l.strikes >= cfg.AbuseLimit {
+		cfg.Metrics.Drop(metrics.DropAbuse)
 		return false, true
 	}
-	l.cfg.Metrics.Drop(metrics.DropRateLimit)
+	cfg.Metrics.Drop(metrics.DropRateLimit)
 	return false, false
 }
 
@@ -67,5 +67,10 @@ func (g *typingGate) allow(room string, now time.Time) bool {
 	return true
 }
 
-// forget drops what the gate remembers of room (the connection left it).
-func (g *typingGate) forget(room string) { delete(g.last, room) }
+// forget drops what the gate remembers of room (the connection left it). A session makes its
+// gate at the first typing notice, so g may be nil: there is nothing to forget.
+func (g *typingGate) forget(room string) {
+	if g != nil {
+		delete(g.last, room)
+	}
+}

@@ -55,8 +55,8 @@ func (j *jsonSession) notifyLevel(ctx context.Context, f *wire.ClientFrame) {
 		return
 	}
 	var allowed func(string) bool
-	if j.claims != nil {
-		allowed = j.claims.CanJoin
+	if j.id.claims != nil {
+		allowed = j.id.claims.CanJoin
 	}
 	level, err := j.svc.NotifyLevel(ctx, j.member.UserID, f.Room, f.Level, allowed)
 	if err != nil {

@@ -234,26 +234,26 @@ func (s *Service) senderID(ctx context.Context, name string) (string, error) {
 
 // searchLimiter is a connection's token bucket for searches: a search reads the index of up
 // to hubbub.MaxSearchRooms rooms, far more than a send writes, so it has its own rate.
+// Like sendLimiter, it takes the session's Config at each call rather than keeping it.
 type searchLimiter struct {
-	cfg    *Config
 	bucket *rate.Limiter // nil until the first search
 }
 
 // allow reports whether a search may go ahead now.
-func (l *searchLimiter) allow() bool {
+func (l *searchLimiter) allow(cfg *Config) bool {
 	if l.bucket == nil {
-		l.bucket = rate.NewLimiter(rate.Limit(l.cfg.SearchRate), l.cfg.SearchBurst)
+		l.bucket = rate.NewLimiter(rate.Limit(cfg.SearchRate), cfg.SearchBurst)
 	}
 	if l.bucket.Allow() {
 		return true
 	}
-	l.cfg.Metrics.Drop(metrics.DropRateLimit)
+	cfg.Metrics.Drop(metrics.DropRateLimit)
 	return false
 }
 
 // search answers a search frame with search_results, or an error frame naming it.
 func (j *jsonSession) search(ctx context.Context, f *wire.ClientFrame) {
-	if !j.searches.allow() {
+	if !j.searches.allow(&j.svc.cfg) {
 		j.fail(hubbub.Errorf(hubbub.ECodeRateLimited, "searching too fast; slow down"), f)
 		return
 	}
@@ -265,7 +265,7 @@ func (j *jsonSession) search(ctx context.Context, f *wire.ClientFrame) {
 	if !storedUser(j.member) {
 		req.Joined = j.rooms.list()
 	}
-	if j.claims != nil || j.id.bot != nil {
+	if j.id.claims != nil || j.id.bot != nil {
 		req.Allowed = j.id.mayJoin
 	}
 	res, err := j.svc.Search(ctx, req)

@@ -17,7 +17,7 @@ type textSession struct {
 	svc     *Service
 	p       Peer
 	member  *hub.Member // set once the member has joined lobby
-	limiter *sendLimiter
+	limiter sendLimiter
 	creds   Credentials  // what the upgrade request carried
 	claims  *auth.Claims // the verified token, when the user came with one
 	expiry  expiry
@@ -32,7 +32,7 @@ type textSession struct {
 // requires tokens and the upgrade's is missing or invalid, the client is told why and the
 // connection closes with 1008.
 func newTextSession(s *Service, p Peer, creds Credentials) *textSession {
-	t := &textSession{svc: s, p: p, limiter: newSendLimiter(&s.cfg), creds: creds}
+	t := &textSession{svc: s, p: p, creds: creds}
 	if s.tokensOn() && (creds.Token != "" || s.cfg.Auth == AuthToken) {
 		// Checked at once, as before users: a text client learns of a bad token before it
 		// sends a name.
@@ -65,7 +65,7 @@ func (t *textSession) Handle(data []byte) {
 	if t.bot != nil && !t.botStill() {
 		return
 	}
-	ok, abusive := t.limiter.allow()
+	ok, abusive := t.limiter.allow(&t.svc.cfg)
 	if abusive {
 		t.refuse("sending too fast", closePolicyViolation)
 		return
