@@ -21,6 +21,7 @@ import (
 	"hubbub/internal/auth"
 	"hubbub/internal/hub"
 	"hubbub/internal/lograte"
+	"hubbub/internal/nats"
 	"hubbub/internal/postgres"
 	"hubbub/internal/server"
 	"hubbub/internal/session"
@@ -211,6 +212,9 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 	}
 	if f.postgresSearchLag < 1 || f.postgresSearchLag > postgres.MaxSearchLag {
 		return usageError(fmt.Sprintf("invalid --postgres-search-lag %d: want 1 to %d%s", f.postgresSearchLag, postgres.MaxSearchLag, sources.from("postgres-search-lag")))
+	}
+	if f.nats.dispatchQueue < 1 || f.nats.dispatchQueue > nats.MaxDispatchQueue {
+		return usageError(fmt.Sprintf("invalid --nats-dispatch-queue %d: want 1 to %d%s", f.nats.dispatchQueue, nats.MaxDispatchQueue, sources.from("nats-dispatch-queue")))
 	}
 	if f.sqliteSearchLag > sqlite.MaxSearchLag {
 		return usageError(fmt.Sprintf("invalid --sqlite-search-lag %d: want 0 to %d%s", f.sqliteSearchLag, sqlite.MaxSearchLag, sources.from("sqlite-search-lag")))

@@ -14,6 +14,7 @@ import (
 type natsFlags struct {
 	url, creds, nkey, user, password, token string
 	ca, cert, key, prefix                   string
+	dispatchQueue                           int
 }
 
 func (n *natsFlags) bind(fs *flag.FlagSet) {
@@ -27,6 +28,7 @@ func (n *natsFlags) bind(fs *flag.FlagSet) {
 	fs.StringVar(&n.cert, "nats-cert", "", "client certificate file for NATS TLS")
 	fs.StringVar(&n.key, "nats-key", "", "client key file for NATS TLS")
 	fs.StringVar(&n.prefix, "nats-prefix", nats.DefaultSubjectPrefix, "NATS subject prefix, so several hubbub clusters can share one NATS")
+	fs.IntVar(&n.dispatchQueue, "nats-dispatch-queue", nats.DefaultDispatchQueue, "events from NATS each of the node's dispatch queues (one per CPU) may hold before it drops them as a slow consumer (1 to 16777216)")
 }
 
 func (n *natsFlags) name() string {
@@ -44,7 +46,7 @@ func (n *natsFlags) open(node string, log *slog.Logger, onReconnect func()) (hub
 	b, err := nats.Connect(n.url, nats.Options{
 		Node: node, CredentialsFile: n.creds, NKeySeedFile: n.nkey, User: n.user, Password: n.password,
 		Token: n.token, CAFile: n.ca, CertFile: n.cert, KeyFile: n.key, SubjectPrefix: n.prefix,
-		Logger: log, OnReconnect: onReconnect,
+		DispatchQueue: n.dispatchQueue, Logger: log, OnReconnect: onReconnect,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("connect to NATS: %w", err)

@@ -78,11 +78,11 @@ const (
 	// the nats.go default of 2 × 2 min.
 	pingInterval = 10 * time.Second
 	maxPingsOut  = 3
-	// dispatchQueue bounds the events one dispatch queue (dispatch.go) holds that its handlers
-	// have not taken yet: 65,536 events, over half a minute of 2,000 messages a second.
-	// Handlers must not block, so reaching it means stuck handlers; the excess is dropped and
-	// reported as a slow consumer in the log (a room fills a dropped entry from the store).
-	dispatchQueue = 1 << 16
+	// DefaultDispatchQueue is Options.DispatchQueue's default: 65,536 events, over half a
+	// minute of 2,000 messages a second.
+	DefaultDispatchQueue = 1 << 16
+	// MaxDispatchQueue bounds Options.DispatchQueue: each queue's buffer is allocated whole.
+	MaxDispatchQueue = 1 << 24
 	// drainTimeout bounds how long Close waits for the connection to drain.
 	drainTimeout = 10 * time.Second
 )
@@ -143,6 +143,11 @@ type Options struct {
 	// how long Subscribe and Check wait for the server (default DefaultPublishTimeout). A
 	// context deadline that comes sooner wins.
 	PublishTimeout time.Duration
+	// DispatchQueue bounds the events one dispatch queue (dispatch.go; one per processor) holds
+	// that its handlers have not taken yet (default DefaultDispatchQueue, at most 16,777,216).
+	// Handlers must not block, so reaching it means stuck handlers; the excess is dropped and
+	// reported as a slow consumer in the log (a room fills a dropped entry from the store).
+	DispatchQueue int
 	// OnReconnect, if set, is called (in its own goroutine) each time the connection comes
 	// back after a loss, once the subscriptions are live again. Events published while the
 	// node was cut off never reach it, so the hub uses this to catch up from the store.
@@ -178,6 +183,13 @@ func Connect(url string, opts Options) (*Broker, error) {
 	if err := validatePrefix(prefix); err != nil {
 		return nil, err
 	}
+	queue := opts.DispatchQueue
+	switch {
+	case queue == 0:
+		queue = DefaultDispatchQueue
+	case queue < 0 || queue > MaxDispatchQueue:
+		return nil, fmt.Errorf("nats broker: dispatch queue %d: must be 1 to %d", queue, MaxDispatchQueue)
+	}
 	log := opts.Logger
 	if log == nil {
 		log = slog.Default()
@@ -205,7 +217,7 @@ func Connect(url string, opts Options) (*Broker, error) {
 	}
 	b.nc = nc
 	b.confirms.start(b)
-	b.dispatch.start(b)
+	b.dispatch.start(b, queue)
 	log.Info("nats connected", "url", nc.ConnectedUrlRedacted(), "server", nc.ConnectedServerName())
 	return b, nil
 }

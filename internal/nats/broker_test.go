@@ -10,6 +10,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"math/big"
@@ -553,5 +554,69 @@ func TestUnknownKindDropped(t *testing.T) {
 	}
 	if !logs.logged("dropping an event of a kind this node does not know") {
 		t.Errorf("no log of the dropped event; logged %q", logs.msgs)
+	}
+}
+
+// TestDispatchQueueBound: Options.DispatchQueue bounds what a stuck handler leaves queued —
+// past it events are dropped (a slow consumer), not held without limit — and the queue
+// works again once the handler returns. A size out of range is refused at Connect.
+func TestDispatchQueueBound(t *testing.T) {
+	s := natstest.Start(t)
+	for _, n := range []int{-1, nats.MaxDispatchQueue + 1} {
+		opts := testOptions("a")
+		opts.DispatchQueue = n
+		if b, err := nats.Connect(s.ClientURL(), opts); err == nil {
+			_ = b.Close()
+			t.Errorf("Connect with DispatchQueue %d: no error", n)
+		}
+	}
+	opts := testOptions("a")
+	opts.DispatchQueue = 1
+	b := connect(t, s.ClientURL(), opts)
+	got := make(chan string, 100)
+	release := make(chan struct{})
+	unsub, err := b.Subscribe("r", func(ev hubbub.Event) {
+		name := ev.Body.(hubbub.MemberTyping).Name
+		got <- name
+		if name == "first" {
+			<-release
+		}
+	})
+	if err != nil {
+		t.Fatalf("Subscribe: %v", err)
+	}
+	defer unsub()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := b.Publish(ctx, typing("r", "first")); err != nil {
+		t.Fatalf("Publish: %v", err)
+	}
+	if name := <-got; name != "first" {
+		t.Fatalf("first event %q", name)
+	}
+	// The handler is stuck on "first": one more fits the queue, the rest are dropped.
+	for i := range 20 {
+		if err := b.Publish(ctx, typing("r", fmt.Sprint("stuck", i))); err != nil {
+			t.Fatalf("Publish: %v", err)
+		}
+	}
+	// A round trip: every event above has been read from the server (queued or dropped).
+	if err := b.Check(ctx); err != nil {
+		t.Fatalf("Check: %v", err)
+	}
+	close(release)
+	if name := <-got; name != "stuck0" {
+		t.Fatalf("after release: %q, want stuck0 (the one queued)", name)
+	}
+	if err := b.Publish(ctx, typing("r", "last")); err != nil {
+		t.Fatalf("Publish: %v", err)
+	}
+	select {
+	case name := <-got:
+		if name != "last" {
+			t.Fatalf("after the drop: %q, want last (stuck1 and later should have been dropped)", name)
+		}
+	case <-ctx.Done():
+		t.Fatal("the queue did not work again after the handler returned")
 	}
 }

@@ -24,14 +24,15 @@ type dispatcher struct {
 	subs map[*natsgo.Subscription]*subscription
 }
 
-// start makes one queue per processor (GOMAXPROCS) and its goroutine, until stop.
-func (d *dispatcher) start(b *Broker) {
+// start makes one queue of size events per processor (GOMAXPROCS) and its goroutine, until
+// stop.
+func (d *dispatcher) start(b *Broker, size int) {
 	d.b = b
 	d.quit = make(chan struct{})
 	d.subs = make(map[*natsgo.Subscription]*subscription)
 	d.queues = make([]chan *natsgo.Msg, max(1, runtime.GOMAXPROCS(0)))
 	for i := range d.queues {
-		d.queues[i] = make(chan *natsgo.Msg, dispatchQueue)
+		d.queues[i] = make(chan *natsgo.Msg, size)
 		d.wg.Add(1)
 		go d.run(d.queues[i])
 	}
