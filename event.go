@@ -123,6 +123,18 @@ type BotChanged struct {
 	Bot string
 }
 
+// StoreChanged says a node changed what nodes cache of the shared store — users, slash
+// commands, rooms' access (Store.Generations counts those changes) — and the store has taken
+// the change. It travels on StoreChannel: every node re-reads the store's generations at once
+// and drops the caches whose generation moved, instead of waiting for its next periodic read
+// (internal/storecache). A node that misses it (a broker outage) still learns of the change at
+// that read, so it carries nothing the store does not hold.
+type StoreChanged struct{}
+
+// StoreChannel is the broker room that carries StoreChanged to every node. ValidateRoom
+// refuses its '~', so no room can be named like it.
+const StoreChannel = "~store"
+
 // BotsChannel is the broker room that carries BotChanged to every node. ValidateRoom refuses
 // its '~', so no room can be named like it.
 const BotsChannel = "~bots"
@@ -137,6 +149,7 @@ func UserChannel(user string) string { return UserChannelPrefix + user }
 func (EntryAppended) isEventBody()     {}
 func (UserNotified) isEventBody()      {}
 func (BotChanged) isEventBody()        {}
+func (StoreChanged) isEventBody()      {}
 func (MemberJoined) isEventBody()      {}
 func (MemberLeft) isEventBody()        {}
 func (MemberTyping) isEventBody()      {}
@@ -160,6 +173,7 @@ type EventVisitor[R any] interface {
 	SanctionChanged(Event, SanctionChanged) R
 	UserNotified(Event, UserNotified) R
 	BotChanged(Event, BotChanged) R
+	StoreChanged(Event, StoreChanged) R
 }
 
 // Visit calls v's method for ev's kind with ev and its body, and returns what it returns.
@@ -188,6 +202,8 @@ func Visit[R any](ev Event, v EventVisitor[R]) R {
 		return v.UserNotified(ev, b)
 	case BotChanged:
 		return v.BotChanged(ev, b)
+	case StoreChanged:
+		return v.StoreChanged(ev, b)
 	}
 	panic(fmt.Sprintf("hubbub: event for room %q has body %T, which Visit does not know", ev.Room, ev.Body))
 }

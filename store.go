@@ -137,11 +137,36 @@ type Store interface {
 	// node sharing the store. It reads an index, never the entries of every room.
 	Rooms(ctx context.Context, after string, limit int) ([]RoomInfo, error)
 
+	// Generations returns the store's counts of the changes that nodes cache (Generations).
+	// It reads one small row set, so a node can ask it several times a second.
+	Generations(ctx context.Context) (Generations, error)
+
 	// Check reports whether the store can serve requests right now (for /readyz): nil, or
 	// why not. A Store is therefore always a HealthChecker.
 	Check(ctx context.Context) error
 	// Close releases the store's resources. Calls after Close fail.
 	Close() error
+}
+
+// Generations counts the changes to what a node caches of the store, one count per kind. The
+// store moves a count in the same transaction as the change (SQLite and PostgreSQL by
+// triggers on their tables), so every writer moves it — this server, another node, or
+// `hubbub user add` writing the file directly — and a node that reads a count unchanged knows
+// that nothing of that kind changed since it last read it (internal/storecache). Counts only
+// grow; they start at 0.
+//
+// Contract, which internal/storetest checks on every store:
+//   - Users grows when a user is created (CreateUser, ClaimGuest or ExternalUser creating one,
+//     RedeemInvite, CreateBot) or a user's name, kind, role or disabled flag changes; not for
+//     a password, a session or SeenAt.
+//   - Commands grows when a slash command is created, changed or deleted.
+//   - Rooms grows when a room's metadata is created (CreateRoom, a first KindTopic or
+//     KindMember entry, JoinRoom of a room without it) or its private or DM flag changes; not
+//     for a topic, a member count or an entry.
+type Generations struct {
+	Users    uint64
+	Commands uint64
+	Rooms    uint64
 }
 
 // RoomInfo is a room as the Store knows it.

@@ -98,6 +98,7 @@ func Every(room, node string) []hubbub.Event {
 			Notice: &hubbub.CommandNotice{Room: "dm.0123abcd", Command: "deploy", ID: "c-1", Kind: hubbub.NoticeAnswer,
 				Text: "done \"ok\" 漢字", From: "deploybot"}},
 		hubbub.BotChanged{Bot: "u_b0t 漢字"},
+		hubbub.StoreChanged{},
 	}
 	evs := make([]hubbub.Event, len(bodies))
 	for i, b := range bodies {
@@ -154,6 +155,7 @@ func (kindNamer) SanctionChanged(hubbub.Event, hubbub.SanctionChanged) string {
 }
 func (kindNamer) UserNotified(hubbub.Event, hubbub.UserNotified) string { return "UserNotified" }
 func (kindNamer) BotChanged(hubbub.Event, hubbub.BotChanged) string     { return "BotChanged" }
+func (kindNamer) StoreChanged(hubbub.Event, hubbub.StoreChanged) string { return "StoreChanged" }
 
 // CheckEvery fails t unless evs hold one event of each kind (Kinds), each with every field of
 // its body set, including the fields of the structs it holds; EntryAppended once for each kind

@@ -102,3 +102,7 @@ func (h *Hub) closeBots() {
 
 // BotChanged never reaches a room: it travels on the bots' channel (onBotEvent).
 func (re *roomEvents) BotChanged(hubbub.Event, hubbub.BotChanged) struct{} { return struct{}{} }
+
+// StoreChanged never reaches a room: it travels on the store's channel, which
+// internal/storecache follows.
+func (re *roomEvents) StoreChanged(hubbub.Event, hubbub.StoreChanged) struct{} { return struct{}{} }

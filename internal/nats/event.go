@@ -80,6 +80,9 @@ const (
 	// bot's user id travels in Name. A node of the version before drops it and learns of the
 	// change at the bot's next write, as it did.
 	tagBotChanged wireKind = 13
+	// tagStoreChanged is a change to the users, commands or rooms' access in the shared store
+	// (StoreChanged) on hubbub.StoreChannel; it carries nothing.
+	tagStoreChanged wireKind = 14
 )
 
 // roomChange reports whether an entry of kind k changes the room rather than a message.
@@ -146,6 +149,10 @@ func (wireEncoder) BotChanged(_ hubbub.Event, b hubbub.BotChanged) wireEvent {
 	return wireEvent{Kind: tagBotChanged, Name: b.Bot}
 }
 
+func (wireEncoder) StoreChanged(hubbub.Event, hubbub.StoreChanged) wireEvent {
+	return wireEvent{Kind: tagStoreChanged}
+}
+
 // errUnknownKind is decodeEvent's answer to a tag this node does not know.
 type errUnknownKind wireKind
 
@@ -198,6 +205,8 @@ func decodeEvent(data []byte) (hubbub.Event, error) {
 			Notice: n.Notice}
 	case tagBotChanged:
 		ev.Body = hubbub.BotChanged{Bot: w.Name}
+	case tagStoreChanged:
+		ev.Body = hubbub.StoreChanged{}
 	default:
 		return hubbub.Event{}, errUnknownKind(w.Kind)
 	}

@@ -20,6 +20,8 @@ type readStmts struct {
 	userByID, userByKey, userByGuest, userByExternal, usersByID, users, passwordHash, session *sql.Stmt
 	// Rooms (room.go).
 	roomMeta, membership, members, membersNamed, directory, myRooms *sql.Stmt
+	// The generations (generations.go).
+	generations *sql.Stmt
 
 	all []*sql.Stmt // for close
 }
@@ -99,6 +101,7 @@ func prepareReads(ctx context.Context, db *sql.DB) (readStmts, error) {
 	r.membersNamed = prep(membersNamedSQL)
 	r.directory = prep(directorySQL)
 	r.myRooms = prep(myRoomsSQL)
+	r.generations = prep(sqlstore.GenerationsSQL)
 	if err != nil {
 		_ = r.close()
 		return readStmts{}, err

@@ -135,6 +135,9 @@ func (s *memStore) DeleteBot(ctx context.Context, id string) error {
 	if s.bug != "botdisabled" {
 		delete(s.bots, id)
 	}
+	if !s.users[id].Disabled {
+		s.usersChanged()
+	}
 	s.users[id].Disabled = true
 	for hid, h := range s.hooks {
 		if h.Bot == id {

@@ -39,6 +39,9 @@ func (s *memStore) CreateCommand(ctx context.Context, c hubbub.Command) (hubbub.
 	}
 	c.Created = ms(s.now())
 	s.commands.byName[c.Name] = c
+	if s.bug != "gencommands" {
+		s.gens.Commands++
+	}
 	return c, nil
 }
 
@@ -83,6 +86,7 @@ func (s *memStore) UpdateCommand(ctx context.Context, name string, change hubbub
 		return hubbub.Command{}, err
 	}
 	s.commands.byName[name] = next
+	s.gens.Commands++
 	return next, nil
 }
 
@@ -96,6 +100,7 @@ func (s *memStore) DeleteCommand(ctx context.Context, name string) error {
 		return hubbub.Errorf(hubbub.ECodeNotFound, "no command /%s", name)
 	}
 	delete(s.commands.byName, name)
+	s.gens.Commands++
 	return nil
 }
 

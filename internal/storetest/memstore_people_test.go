@@ -81,6 +81,7 @@ func (s *memStore) newUser(u hubbub.User, nameKey string) *memUser {
 	u.Disabled, u.LastSeen = false, time.Time{}
 	mu := &memUser{User: u, nameKey: nameKey}
 	s.users[u.ID] = mu
+	s.usersChanged()
 	return mu
 }
 
@@ -150,6 +151,9 @@ func (s *memStore) ClaimGuest(ctx context.Context, name, keyHash string) (hubbub
 		guest = s.newUser(hubbub.User{Name: name, Kind: hubbub.UserGuest}, key)
 		guest.keyHash = keyHash
 	}
+	if guest.Name != name {
+		s.usersChanged()
+	}
 	guest.Name, guest.nameKey = name, key
 	return guest.User, nil
 }
@@ -189,9 +193,13 @@ func (s *memStore) ExternalUser(ctx context.Context, issuer, subject, name, role
 		switch {
 		case err == nil:
 			app.Name, app.nameKey = name, key
+			s.usersChanged()
 		case s.bug == "externalrename" || hubbub.ErrorCode(err) != hubbub.ECodeNameTaken:
 			return hubbub.User{}, err
 		}
+	}
+	if app.Role != role {
+		s.usersChanged()
 	}
 	app.Role = role
 	return app.User, nil
@@ -273,6 +281,12 @@ func (s *memStore) UpdateUser(ctx context.Context, id string, c hubbub.UserChang
 			u.Role = *c.Role
 		}
 	}
+	before := u.User
+	defer func() {
+		if u.Name != before.Name || u.Kind != before.Kind || u.Role != before.Role || u.Disabled != before.Disabled {
+			s.usersChanged()
+		}
+	}()
 	key := u.nameKey
 	if c.Name != nil {
 		var err error
@@ -572,6 +586,9 @@ func (s *memStore) CreateRoom(ctx context.Context, meta hubbub.RoomMeta, members
 	s.metas[meta.Name] = &hubbub.RoomMeta{
 		Name: meta.Name, Topic: meta.Topic, Private: meta.Private, DM: meta.DM,
 		CreatedBy: meta.CreatedBy, Created: ms(s.now()),
+	}
+	if (meta.Private || meta.DM) && s.bug != "genrooms" {
+		s.gens.Rooms++
 	}
 	from := s.nameOf(meta.CreatedBy, meta.CreatedBy)
 	var entries []hubbub.Entry

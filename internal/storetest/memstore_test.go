@@ -47,6 +47,7 @@ type memData struct {
 	commands memCommands                     // slash commands (memstore_commands_test.go)
 	out      *memOutbox                      // webhooks, outbox, deliveries (memstore_outbox_test.go)
 	bots     map[string]*memBot              // by user id (memstore_bots_test.go)
+	gens     hubbub.Generations              // memstore_generations_test.go
 	hooks    map[string]*hubbub.IncomingHook // by id
 }
 

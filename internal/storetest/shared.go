@@ -32,6 +32,7 @@ func RunSharedStoreTests(t *testing.T, open SharedOpener) {
 		{"OutboxTwoNodes", testOutboxTwoNodes},
 		{"OutboxFollowTwoNodes", testOutboxFollowTwoNodes},
 		{"OutboxAfterReopen", testOutboxAfterReopen},
+		{"GenerationsTwoNodes", testGenerationsTwoNodes},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.run(t, open) })

@@ -122,6 +122,8 @@ func RunStoreTests(t *testing.T, open func(t *testing.T, ret hubbub.Retention) h
 	tests = append(tests, outboxCases...)
 	// The bots of issue 18.
 	tests = append(tests, botCases...)
+	// The generations of issue 19's caches.
+	tests = append(tests, generationCases...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.run(t, open) })
 	}

@@ -141,6 +141,11 @@ func TestSuiteCatchesBugs(t *testing.T) {
 		{"count", "RetentionEntries"},
 
 		{"namecase", "Users"},
+		{"genusers", "Generations"},
+		{"genusers", "GenerationsTwoNodes"},
+		{"gencommands", "Generations"},
+		{"genrooms", "Generations"},
+		{"genrooms", "GenerationsTwoNodes"},
 		{"namerace", "UserNamesConcurrent"},
 		{"usersafter", "UsersPaging"},
 		{"updatepartial", "UpdateUser"},

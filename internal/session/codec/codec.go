@@ -75,6 +75,9 @@ func (jsonFrames) SanctionChanged(hubbub.Event, hubbub.SanctionChanged) []byte {
 // BotChanged is no client's: the sessions act on it (it never reaches a connection's queue).
 func (jsonFrames) BotChanged(hubbub.Event, hubbub.BotChanged) []byte { return nil }
 
+// StoreChanged is no client's: internal/storecache acts on it.
+func (jsonFrames) StoreChanged(hubbub.Event, hubbub.StoreChanged) []byte { return nil }
+
 // UserNotified is the frame of a user's notice: room (a room added to or changed in their
 // list), unroom (taken out) or read (a read position moved).
 func (jsonFrames) UserNotified(_ hubbub.Event, b hubbub.UserNotified) []byte {
@@ -192,3 +195,4 @@ func (textFrames) PresenceRequested(hubbub.Event, hubbub.PresenceRequested) []by
 func (textFrames) SanctionChanged(hubbub.Event, hubbub.SanctionChanged) []byte     { return nil }
 func (textFrames) UserNotified(hubbub.Event, hubbub.UserNotified) []byte           { return nil }
 func (textFrames) BotChanged(hubbub.Event, hubbub.BotChanged) []byte               { return nil }
+func (textFrames) StoreChanged(hubbub.Event, hubbub.StoreChanged) []byte           { return nil }

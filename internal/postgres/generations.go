@@ -1,0 +1,41 @@
+package postgres
+
+import (
+	"context"
+
+	"hubbub"
+	"hubbub/internal/sqlstore"
+)
+
+// Generations reads the counts the triggers of migrations/0013_generations.sql move. See
+// hubbub.Generations.
+func (s *Store) Generations(ctx context.Context) (hubbub.Generations, error) {
+	if err := s.guard.Begin(ctx, sqlstore.OpGenerations); err != nil {
+		return hubbub.Generations{}, err
+	}
+	g, err := s.generations(ctx)
+	if err != nil {
+		return hubbub.Generations{}, s.guard.Wrap(sqlstore.OpGenerations, err)
+	}
+	return g, nil
+}
+
+func (s *Store) generations(ctx context.Context) (hubbub.Generations, error) {
+	var g hubbub.Generations
+	rows, err := s.pool.Query(ctx, sqlstore.GenerationsSQL)
+	if err != nil {
+		return g, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var kind string
+		var gen int64
+		if err := rows.Scan(&kind, &gen); err != nil {
+			return g, err
+		}
+		if err := sqlstore.SetGeneration(&g, kind, gen); err != nil {
+			return g, err
+		}
+	}
+	return g, rows.Err()
+}
