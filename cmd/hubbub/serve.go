@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"hubbub/internal/storecache"
 	"log/slog"
 	"net"
 	"net/http"
@@ -71,6 +72,7 @@ type serveFlags struct {
 	hash                                  hashFlags    // user.go
 	webhooks                              webhookFlags // serve_webhooks.go
 	commands                              commandFlags // serve_commands.go
+	storeCache                            storecache.Config
 }
 
 func newServeFlags(fs *flag.FlagSet) *serveFlags {
@@ -139,6 +141,10 @@ func newServeFlags(fs *flag.FlagSet) *serveFlags {
 	fs.IntVar(&s.Hooks.Burst, "hook-burst", api.DefaultHookBurst, "posts each incoming webhook may make in a burst (token bucket size)")
 	fs.IntVar(&s.BotCacheSize, "bot-cache-size", session.DefaultBotCacheSize, "bots' API tokens each node caches (a bot's writes and REST requests check its token there)")
 	fs.DurationVar(&s.BotCacheAge, "bot-cache-age", session.DefaultBotCacheAge, "longest a node believes a cached bot: how late a change made with hubbub bot (not the API, which tells every node at once) takes effect")
+	sc := &f.storeCache
+	fs.DurationVar(&sc.Poll, "store-cache-poll", storecache.DefaultPoll, "how often a node re-reads the store's generations, which say whether its cache of users' names, slash commands and public rooms still holds: a change made elsewhere (hubbub user add, another node) reaches every node's cache within twice this (at most 1m)")
+	fs.IntVar(&sc.MaxEntries, "store-cache-size", storecache.DefaultMaxEntries, "names, and rooms, each node's store cache keeps at most")
+	fs.DurationVar(&sc.MaxAge, "store-cache-age", storecache.DefaultMaxAge, "longest a node keeps one answer of its store cache, however still its generation")
 	a := &s.Accounts
 	fs.DurationVar(&a.SessionTTL, "session-ttl", accounts.DefaultSessionTTL, "how long a sign-in (the hubbub_session cookie) lasts")
 	fs.Float64Var(&a.LoginRate, "login-rate", accounts.DefaultLoginRate, "sign-in attempts per second per account and per client address, after --login-burst (token bucket rate; past it: 429)")
@@ -215,6 +221,9 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 	}
 	if f.nats.dispatchQueue < 1 || f.nats.dispatchQueue > nats.MaxDispatchQueue {
 		return usageError(fmt.Sprintf("invalid --nats-dispatch-queue %d: want 1 to %d%s", f.nats.dispatchQueue, nats.MaxDispatchQueue, sources.from("nats-dispatch-queue")))
+	}
+	if err := f.storeCache.Check(); err != nil {
+		return usageError(fmt.Sprintf("--store-cache-*: %v%s", err, sources.outsideCommandLine(fs)))
 	}
 	if f.sqliteSearchLag > sqlite.MaxSearchLag {
 		return usageError(fmt.Sprintf("invalid --sqlite-search-lag %d: want 0 to %d%s", f.sqliteSearchLag, sqlite.MaxSearchLag, sources.from("sqlite-search-lag")))
@@ -301,6 +310,14 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 			f.srv.Tokens = auth.Either{HMAC: hmac, JWKS: jwks}
 		}
 	}
+
+	// Every part of the node writes through the cache's store, so that a change made here
+	// reaches this node's cache at once and the other nodes' through the broker.
+	f.storeCache.Node, f.storeCache.Logger = f.node, log
+	cache := storecache.New(store, broker, f.storeCache)
+	defer cache.Close()
+	store = cache.Store()
+	f.srv.StoreCache = cache
 
 	hooks := f.webhooks.newWebhooks(store, f.node, f.srv.FilesURL, log, f.hub.Metrics)
 	f.hub.Appended = hooks.dispatcher.Nudge

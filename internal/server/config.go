@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"hubbub/internal/storecache"
 	"io/fs"
 	"log/slog"
 	"runtime"
@@ -179,6 +180,10 @@ type Config struct {
 	// through the API empties every node's cache at once.
 	BotCacheSize int
 	BotCacheAge  time.Duration
+	// StoreCache, when set, is the node's cache of users' names, slash commands and public
+	// rooms (internal/storecache), which the sessions read at hello, welcome and join; its
+	// Store must be the store the server is given.
+	StoreCache *storecache.Cache
 	// RoleFor, when set, gives a user who did not come with a token a role ("admin",
 	// "moderator" or "member") from their name and user id instead of their stored one, when
 	// it returns one; tests use it to make moderators. Token users' roles come from the tokens

@@ -113,7 +113,7 @@ func New(cfg Config, h *hub.Hub, store hubbub.Store, broker hubbub.Broker) (*Ser
 		MaxAttachments: cfg.MaxAttachments, FilesURL: cfg.FilesURL,
 		Tokens: cfg.Tokens, RoleFor: cfg.RoleFor, Metrics: cfg.Metrics,
 		SearchTimeout: cfg.SearchTimeout, SearchRate: cfg.SearchRate, SearchBurst: cfg.SearchBurst, Commands: s.commands,
-		BotCacheSize: cfg.BotCacheSize, BotCacheAge: cfg.BotCacheAge}, h)
+		BotCacheSize: cfg.BotCacheSize, BotCacheAge: cfg.BotCacheAge, Cache: cfg.StoreCache}, h)
 	s.adder = addservice.Config{IdleTimeout: cfg.AddIdleTimeout, ReadLimit: cfg.AddReadLimit,
 		WriteWait: cfg.WriteWait, Metrics: cfg.Metrics, Logger: s.log}
 	s.mux = http.NewServeMux()

@@ -5,6 +5,7 @@ package servertest
 
 import (
 	"context"
+	"hubbub/internal/storecache"
 	"io"
 	"log/slog"
 	"net"
@@ -57,6 +58,9 @@ type Options struct {
 	// WrapStore, when set, is given the store the node opened and returns the one it uses (a
 	// benchmark counts the store's calls with it); closing the one it returns must close the store.
 	WrapStore func(hubbub.Store) hubbub.Store
+	// StoreCache tunes the node's store cache (internal/storecache), which every test server
+	// has, as hubbub serve does; Server.Store writes through it.
+	StoreCache storecache.Config
 }
 
 // Server is a running test server.
@@ -72,7 +76,8 @@ type Server struct {
 
 	Srv    *server.Server
 	Hub    *hub.Hub
-	Store  hubbub.Store
+	Store  hubbub.Store // the store the node writes through: its writes reach Cache at once
+	Cache  *storecache.Cache
 	broker hubbub.Broker
 	http   *httptest.Server
 	tb     testing.TB
@@ -111,6 +116,10 @@ func Start(tb testing.TB, opts Options) *Server {
 		}
 		broker = nb
 	}
+	ccfg := opts.StoreCache
+	ccfg.Node, ccfg.Logger = opts.Node, log
+	cache := storecache.New(store, broker, ccfg)
+	store = cache.Store()
 	hcfg := opts.Hub
 	hcfg.Logger, hcfg.Node = log, opts.Node
 	if hcfg.Metrics == nil {
@@ -119,7 +128,7 @@ func Start(tb testing.TB, opts Options) *Server {
 	h := hub.New(hcfg, store, broker)
 	resync.Store(h)
 	scfg := opts.Server
-	scfg.Logger, scfg.Node = log, opts.Node
+	scfg.Logger, scfg.Node, scfg.StoreCache = log, opts.Node, cache
 	// Every test client comes from 127.0.0.1: the per-address limits are as good as off unless
 	// a test sets them.
 	if scfg.MaxConnsPerIP == 0 {
@@ -132,6 +141,7 @@ func Start(tb testing.TB, opts Options) *Server {
 		// The files of a test server are a folder beside its SQLite file, as hubbub serve's.
 		blobs, err := files.OpenLocalBlobs(files.DefaultDir(opts.DataPath))
 		if err != nil {
+			cache.Close()
 			store.Close()
 			tb.Fatalf("servertest: open the files folder: %v", err)
 		}
@@ -157,6 +167,7 @@ func Start(tb testing.TB, opts Options) *Server {
 		time.Sleep(100 * time.Millisecond)
 	}
 	if err != nil {
+		cache.Close()
 		tb.Fatalf("servertest: listen on %s: %v", opts.Addr, err)
 	}
 	if scfg.Commands.PublicURL == "" {
@@ -165,6 +176,7 @@ func Start(tb testing.TB, opts Options) *Server {
 	srv, err := server.New(scfg, h, store, broker)
 	if err != nil {
 		ln.Close()
+		cache.Close()
 		tb.Fatalf("servertest: new server: %v", err)
 	}
 	hs := httptest.NewUnstartedServer(srv)
@@ -177,7 +189,7 @@ func Start(tb testing.TB, opts Options) *Server {
 	opts.Addr = ln.Addr().String()
 	s := &Server{
 		URL: hs.URL, WS: "ws" + strings.TrimPrefix(hs.URL, "http") + "/ws", Addr: opts.Addr, Opts: opts,
-		Srv: srv, Hub: h, Store: store, broker: broker, http: hs, tb: tb,
+		Srv: srv, Hub: h, Store: store, Cache: cache, broker: broker, http: hs, tb: tb,
 	}
 	tb.Cleanup(s.Stop)
 	return s
@@ -197,6 +209,7 @@ func (s *Server) Stop() {
 	}
 	s.http.Close()
 	s.Hub.Close()
+	s.Cache.Close()
 	s.broker.Close()
 	if err := s.Store.Close(); err != nil {
 		s.tb.Errorf("servertest: close store: %v", err)
@@ -215,6 +228,7 @@ func (s *Server) Kill() {
 	s.Srv.Abort()
 	s.http.Close()
 	s.Hub.Close()
+	s.Cache.Close()
 	s.Store.Close()
 }
 

@@ -44,8 +44,6 @@ func privateError(room string) error {
 
 // entry is what may enter a room, as mayEnter found it.
 type entry struct {
-	meta    hubbub.RoomMeta // found is false for a room with neither metadata nor entries
-	found   bool
 	member  hubbub.Membership // the user's membership, if any
 	isIn    bool              // a member or an invitee
 	invited bool              // an invitee, who accepts by joining
@@ -67,11 +65,24 @@ func (s *Service) mayEnter(ctx context.Context, room, user string) (entry, error
 		}
 		in.member, in.isIn, in.invited = m, found, found
 	}
+	if c := s.cfg.Cache; c != nil && !hubbub.IsDMRoom(room) {
+		// A public room's answer is the node's memory while the rooms' generation holds (it
+		// moves when any room becomes private); a private one is read below each time.
+		public, err := c.RoomPublic(ctx, room, func(ctx context.Context) (bool, error) {
+			meta, _, err := rs.RoomMeta(ctx, room)
+			return !meta.Private && !meta.DM, err
+		})
+		if err != nil {
+			return entry{}, s.storeRefused("reading the room", err)
+		}
+		if public {
+			return in, nil
+		}
+	}
 	meta, found, err := rs.RoomMeta(ctx, room)
 	if err != nil {
 		return entry{}, s.storeRefused("reading the room", err)
 	}
-	in.meta, in.found = meta, found
 	switch {
 	case !found && hubbub.IsDMRoom(room):
 		return entry{}, hubbub.Errorf(hubbub.ECodeNotFound, "no direct message %q: start one with dm", room)

@@ -192,12 +192,25 @@ func (s *Service) identify(ctx context.Context, h helloName, creds Credentials) 
 			return identity{}, s.storeFailed("claim guest", err)
 		}
 	}
-	if _, held, err := s.cfg.Users.UserByName(ctx, h.name); err != nil {
+	if held, err := s.nameHeld(ctx, h.name); err != nil {
 		return identity{}, s.storeFailed("user by name", err)
 	} else if held {
 		return identity{}, nameTaken(h.name)
 	}
 	return anonymous(h.name), nil
+}
+
+// nameHeld reports whether a stored user holds name, which a keyless connection may then not
+// take: from the node's cache when there is one (a fifth of a reconnect's CPU was this read).
+func (s *Service) nameHeld(ctx context.Context, name string) (bool, error) {
+	load := func(ctx context.Context) (bool, error) {
+		_, held, err := s.cfg.Users.UserByName(ctx, name)
+		return held, err
+	}
+	if s.cfg.Cache == nil {
+		return load(ctx)
+	}
+	return s.cfg.Cache.NameHeld(ctx, name, load)
 }
 
 // anonymous is the identity of a keyless connection named name (ValidateName passed).

@@ -48,7 +48,11 @@ func (j *jsonSession) welcomeCommands(ctx context.Context) []wire.CommandInfo {
 	if runner == nil {
 		return nil
 	}
-	cmds, err := runner.Commands(ctx)
+	load := runner.Commands
+	if c := j.svc.cfg.Cache; c != nil {
+		load = func(ctx context.Context) ([]hubbub.Command, error) { return c.Commands(ctx, runner.Commands) }
+	}
+	cmds, err := load(ctx)
 	if err != nil {
 		return nil
 	}

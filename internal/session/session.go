@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"hubbub/internal/storecache"
 	"time"
 
 	"hubbub"
@@ -45,6 +46,11 @@ type Config struct {
 	// Users finds and creates the users connections act for; nil (a store without users)
 	// makes every connection an anonymous user whose name nobody owns.
 	Users hubbub.UserStore
+	// Cache, when set, answers the reads every reconnect makes — whether a stored user holds a
+	// keyless hello's name, the welcome's command list, whether a room is public — from the
+	// node's memory while the store's generations say they hold (internal/storecache); nil
+	// reads the store each time.
+	Cache *storecache.Cache
 	// Tokens, when set, verifies the tokens of host applications' users (required with
 	// AuthToken).
 	Tokens auth.Verifier

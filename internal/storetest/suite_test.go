@@ -142,10 +142,10 @@ func TestSuiteCatchesBugs(t *testing.T) {
 
 		{"namecase", "Users"},
 		{"genusers", "Generations"},
-		{"genusers", "GenerationsTwoNodes"},
+		{"genusers", "Shared/GenerationsTwoNodes"},
 		{"gencommands", "Generations"},
 		{"genrooms", "Generations"},
-		{"genrooms", "GenerationsTwoNodes"},
+		{"genrooms", "Shared/GenerationsTwoNodes"},
 		{"namerace", "UserNamesConcurrent"},
 		{"usersafter", "UsersPaging"},
 		{"updatepartial", "UpdateUser"},

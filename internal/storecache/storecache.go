@@ -1,0 +1,371 @@
+// Package storecache keeps, per node, the answers of the store reads that every reconnect
+// makes — whether a stored user holds a keyless hello's name, the slash-command list of the
+// welcome, whether a room is public — valid for the store's generations (hubbub.Generations).
+//
+// The store moves a generation in the transaction of every change of its kind, whoever writes
+// (this node, another node, `hubbub user add` on the same file), so the cache never needs the
+// writer's help to be correct, only to be quick:
+//
+//   - every Poll the node re-reads the generations and drops the caches whose count moved;
+//   - the cache answers only while the last read that confirmed it began less than 2×Poll
+//     ago (a store that stops answering turns the cache off, and every lookup reads the
+//     store again); so an answer is never older than 2×Poll after the change that
+//     invalidated it committed — the staleness bound, docs/operations.md;
+//   - a change made through this node (the Store that Store returns) drops what it touched at
+//     once, and the node then tells the others (hubbub.StoreChanged on hubbub.StoreChannel),
+//     which re-read their generations at once instead of at their next poll.
+//
+// A lookup that read the store while a change was being made must not put the answer it read
+// into the cache after the change dropped it: every drop moves the kind's epoch, and an
+// answer is kept only if the epoch it began under is still current.
+package storecache
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"hubbub"
+)
+
+// Defaults of Config.
+const (
+	// DefaultPoll re-reads the generations four times a second: a change from elsewhere
+	// (the CLI, a node whose event was lost) is seen within 2×250 ms.
+	DefaultPoll = 250 * time.Millisecond
+	// DefaultMaxEntries bounds the names and the rooms kept, each.
+	DefaultMaxEntries = 100_000
+	// DefaultMaxAge is how long an answer is kept even while its generation does not move.
+	DefaultMaxAge = 5 * time.Minute
+	// MaxPoll is the longest Poll allowed: beyond it the staleness bound means little.
+	MaxPoll = time.Minute
+)
+
+// Config tunes a Cache. Zero values take the defaults.
+type Config struct {
+	// Poll is how often the node re-reads the store's generations (--store-cache-poll).
+	Poll time.Duration
+	// MaxEntries bounds the names and the rooms the cache keeps, each
+	// (--store-cache-size); past it an arbitrary one makes room for each new one.
+	MaxEntries int
+	// MaxAge is how long one answer is kept at most (--store-cache-age).
+	MaxAge time.Duration
+	// Node names this node in the events it publishes.
+	Node string
+	// Logger receives the cache's warnings (default slog.Default()).
+	Logger *slog.Logger
+}
+
+// Check reports a negative or out-of-range setting, for the flags to refuse.
+func (c Config) Check() error {
+	switch {
+	case c.Poll < 0 || c.Poll > MaxPoll:
+		return errors.New("the store cache's poll interval must be between 0 (the default) and 1m")
+	case c.MaxEntries < 0:
+		return errors.New("the store cache's size must not be negative")
+	case c.MaxAge < 0:
+		return errors.New("the store cache's age must not be negative")
+	}
+	return nil
+}
+
+func (c Config) withDefaults() Config {
+	if c.Poll <= 0 {
+		c.Poll = DefaultPoll
+	}
+	if c.MaxEntries <= 0 {
+		c.MaxEntries = DefaultMaxEntries
+	}
+	if c.MaxAge <= 0 {
+		c.MaxAge = DefaultMaxAge
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c
+}
+
+// kind is one of the generations.
+type kind int
+
+const (
+	kindUsers kind = iota
+	kindCommands
+	kindRooms
+	kinds
+)
+
+// readTimeout bounds one read of the generations.
+const readTimeout = 5 * time.Second
+
+// Cache is one node's cache of users' names, the command list and public rooms. Its methods
+// are safe for concurrent use.
+type Cache struct {
+	cfg    Config
+	store  hubbub.Store
+	broker hubbub.Broker
+
+	refreshMu sync.Mutex // one read of the generations at a time, applied in order
+
+	mu        sync.Mutex
+	gens      hubbub.Generations
+	known     bool      // gens was read at least once
+	confirmed time.Time // when the last read that matched (or set) gens began
+	epoch     [kinds]uint64
+	names     bounded[bool] // name key → a stored user holds it
+	rooms     bounded[bool] // room → public (only public rooms are kept)
+	commands  []hubbub.Command
+	cmdsAt    time.Time // zero: no list kept
+	local     bool      // a change was made through this node since the last read
+	failing   bool      // the last read failed (logged once per outage)
+
+	poke   chan struct{}
+	stop   chan struct{}
+	done   chan struct{}
+	unsub  func()
+	closed sync.Once
+}
+
+// New starts a cache of store's reads, following broker's hubbub.StoreChannel. Close stops
+// it. broker may be nil (no other node to tell).
+func New(store hubbub.Store, broker hubbub.Broker, cfg Config) *Cache {
+	cfg = cfg.withDefaults()
+	c := &Cache{cfg: cfg, store: store, broker: broker,
+		names: newBounded[bool](cfg.MaxEntries), rooms: newBounded[bool](cfg.MaxEntries),
+		poke: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+	if broker != nil {
+		unsub, err := broker.Subscribe(hubbub.StoreChannel, c.onEvent)
+		if err != nil {
+			// The poll still bounds how stale an answer gets; only the quick path is lost.
+			cfg.Logger.Warn("store cache: subscribe to the store's channel failed; other nodes' changes are seen at the next poll", "err", err)
+		} else {
+			c.unsub = unsub
+		}
+	}
+	c.refresh()
+	go c.run()
+	return c
+}
+
+// Close stops the poll and the subscription. The cache answers no more from memory after it.
+func (c *Cache) Close() {
+	c.closed.Do(func() {
+		if c.unsub != nil {
+			c.unsub()
+		}
+		close(c.stop)
+		<-c.done
+		c.mu.Lock()
+		c.known = false
+		c.mu.Unlock()
+	})
+}
+
+// Poll is the interval the cache re-reads the generations at; 2×Poll is its staleness bound.
+func (c *Cache) Poll() time.Duration { return c.cfg.Poll }
+
+// run re-reads the generations every Poll, and at once when poked.
+func (c *Cache) run() {
+	defer close(c.done)
+	t := time.NewTicker(c.cfg.Poll)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.stop:
+			return
+		case <-t.C:
+		case <-c.poke:
+		}
+		c.refresh()
+	}
+}
+
+// onEvent is the broker's handler: another node changed something; read the generations now.
+func (c *Cache) onEvent(ev hubbub.Event) {
+	if _, ok := ev.Body.(hubbub.StoreChanged); ok && ev.Node != c.cfg.Node {
+		c.pokeRefresh()
+	}
+}
+
+// pokeRefresh asks the poll loop for a read now; pokes made while one is pending merge.
+func (c *Cache) pokeRefresh() {
+	select {
+	case c.poke <- struct{}{}:
+	default:
+	}
+}
+
+// refresh reads the generations and applies them; after a local change that moved them it
+// tells the other nodes.
+func (c *Cache) refresh() {
+	c.refreshMu.Lock()
+	defer c.refreshMu.Unlock()
+	c.mu.Lock()
+	local := c.local // a change made before this read: the read sees it
+	c.local = false
+	c.mu.Unlock()
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), readTimeout)
+	g, err := c.store.Generations(ctx)
+	cancel()
+	c.mu.Lock()
+	if err != nil {
+		if !c.failing {
+			c.cfg.Logger.Warn("store cache: reading the generations failed; every lookup reads the store until it answers again", "err", err)
+		}
+		c.failing = true
+		c.local = c.local || local
+		c.mu.Unlock()
+		return
+	}
+	c.failing = false
+	moved := c.apply(g)
+	c.confirmed = start
+	// A change made during the read may or may not be in it: tell the others now, and leave
+	// c.local set so the next read tells them again if it sees more.
+	publish := moved && (local || c.local)
+	c.mu.Unlock()
+	if publish && c.broker != nil {
+		ev := hubbub.Event{Room: hubbub.StoreChannel, Node: c.cfg.Node, Body: hubbub.StoreChanged{}}
+		ctx, cancel := context.WithTimeout(context.Background(), readTimeout)
+		if err := c.broker.Publish(ctx, ev); err != nil {
+			c.cfg.Logger.Warn("store cache: telling the other nodes of a change failed; they see it at their next poll", "err", err)
+		}
+		cancel()
+	}
+}
+
+// apply takes g as the store's generations, dropping the caches whose count moved, and
+// reports whether any did. c.mu is held.
+func (c *Cache) apply(g hubbub.Generations) bool {
+	if !c.known {
+		c.gens, c.known = g, true
+		return false
+	}
+	moved := false
+	if g.Users != c.gens.Users {
+		c.dropLocked(kindUsers)
+		moved = true
+	}
+	if g.Commands != c.gens.Commands {
+		c.dropLocked(kindCommands)
+		moved = true
+	}
+	if g.Rooms != c.gens.Rooms {
+		c.dropLocked(kindRooms)
+		moved = true
+	}
+	c.gens = g
+	return moved
+}
+
+// dropLocked forgets every answer of kind k and moves its epoch. c.mu is held.
+func (c *Cache) dropLocked(k kind) {
+	c.epoch[k]++
+	switch k {
+	case kindUsers:
+		c.names.clear()
+	case kindCommands:
+		c.commands, c.cmdsAt = nil, time.Time{}
+	case kindRooms:
+		c.rooms.clear()
+	}
+}
+
+// changed is a change of kind k made through this node: forget k's answers now, and read
+// the generations soon to tell the other nodes.
+func (c *Cache) changed(k kind) {
+	c.mu.Lock()
+	c.dropLocked(k)
+	c.local = true
+	c.mu.Unlock()
+	c.pokeRefresh()
+}
+
+// nameChanged is a change through this node that may make name held (a guest claimed, a
+// token's user created or renamed): only that name's answer goes.
+func (c *Cache) nameChanged(name string) {
+	key, err := hubbub.NameKey(name)
+	c.mu.Lock()
+	c.epoch[kindUsers]++ // a lookup of the name under way must not keep what it read
+	if err == nil {
+		c.names.remove(key)
+	}
+	c.local = true
+	c.mu.Unlock()
+	c.pokeRefresh()
+}
+
+// fresh reports whether the cache may answer now. c.mu is held.
+func (c *Cache) fresh(now time.Time) bool {
+	return c.known && now.Sub(c.confirmed) < 2*c.cfg.Poll
+}
+
+// NameHeld reports whether a stored user holds name (by its key: case and look-alikes
+// folded), as store.UserByName would: from memory while the users' generation holds, else
+// from load (the store read), whose answer it keeps.
+func (c *Cache) NameHeld(ctx context.Context, name string, load func(context.Context) (bool, error)) (bool, error) {
+	key, err := hubbub.NameKey(name)
+	if err != nil {
+		return load(ctx)
+	}
+	return lookup(c, kindUsers, &c.names, key, ctx, load)
+}
+
+// RoomPublic reports whether room is public (anyone may enter), as load (the store read of
+// its metadata) says: from memory while the rooms' generation holds. Only public answers are
+// kept: a private room or DM is always read again.
+func (c *Cache) RoomPublic(ctx context.Context, room string, load func(context.Context) (bool, error)) (bool, error) {
+	return lookup(c, kindRooms, &c.rooms, room, ctx, load)
+}
+
+// lookup answers key from m while the cache is fresh, else calls load and keeps a true
+// answer of rooms, or any answer of names, if k's epoch did not move meanwhile.
+func lookup(c *Cache, k kind, m *bounded[bool], key string, ctx context.Context, load func(context.Context) (bool, error)) (bool, error) {
+	now := time.Now()
+	c.mu.Lock()
+	if c.fresh(now) {
+		if v, ok := m.get(key, now, c.cfg.MaxAge); ok {
+			c.mu.Unlock()
+			return v, nil
+		}
+	}
+	epoch, known := c.epoch[k], c.known
+	c.mu.Unlock()
+	v, err := load(ctx)
+	if err != nil || !known || k == kindRooms && !v {
+		return v, err
+	}
+	c.mu.Lock()
+	if c.epoch[k] == epoch && c.known {
+		m.put(key, v, now)
+	}
+	c.mu.Unlock()
+	return v, nil
+}
+
+// Commands returns the registered slash commands as load (the store read) does, from memory
+// while the commands' generation holds. The caller must not change the slice.
+func (c *Cache) Commands(ctx context.Context, load func(context.Context) ([]hubbub.Command, error)) ([]hubbub.Command, error) {
+	now := time.Now()
+	c.mu.Lock()
+	if c.fresh(now) && !c.cmdsAt.IsZero() && now.Sub(c.cmdsAt) < c.cfg.MaxAge {
+		cmds := c.commands
+		c.mu.Unlock()
+		return cmds, nil
+	}
+	epoch, known := c.epoch[kindCommands], c.known
+	c.mu.Unlock()
+	cmds, err := load(ctx)
+	if err != nil || !known {
+		return cmds, err
+	}
+	c.mu.Lock()
+	if c.epoch[kindCommands] == epoch && c.known {
+		c.commands, c.cmdsAt = cmds, now
+	}
+	c.mu.Unlock()
+	return cmds, nil
+}

@@ -1,0 +1,176 @@
+package storecache_test
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"hubbub"
+	"hubbub/internal/servertest"
+	"hubbub/internal/sqlite"
+	"hubbub/internal/storecache"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// counted counts the store reads the cache is there to save.
+type counted struct {
+	hubbub.Store
+	userByName, commands, roomMeta atomic.Int64
+}
+
+func (c *counted) UserByName(ctx context.Context, name string) (hubbub.User, bool, error) {
+	c.userByName.Add(1)
+	return c.Store.UserByName(ctx, name)
+}
+
+func (c *counted) Commands(ctx context.Context) ([]hubbub.Command, error) {
+	c.commands.Add(1)
+	return c.Store.Commands(ctx)
+}
+
+func (c *counted) RoomMeta(ctx context.Context, room string) (hubbub.RoomMeta, bool, error) {
+	c.roomMeta.Add(1)
+	return c.Store.RoomMeta(ctx, room)
+}
+
+// start is a test server whose store reads are counted, with the cache's poll at poll.
+func start(t *testing.T, poll time.Duration) (*servertest.Server, *counted) {
+	t.Helper()
+	var reads *counted
+	srv := servertest.Start(t, servertest.Options{
+		StoreCache: storecache.Config{Poll: poll},
+		WrapStore:  func(s hubbub.Store) hubbub.Store { reads = &counted{Store: s}; return reads },
+	})
+	return srv, reads
+}
+
+// hello connects a hubbub.v1 client that says hello as name with no key, and returns it with
+// the answer: the welcome or the error frame.
+func hello(t *testing.T, srv *servertest.Server, name string) (*servertest.JSONClient, servertest.Frame) {
+	t.Helper()
+	c := servertest.DialJSON(t, srv, "")
+	t.Cleanup(func() { c.Conn.Close() })
+	c.Send(servertest.Frame{"type": "hello", "name": name})
+	return c, c.AwaitFunc("welcome or error", func(f servertest.Frame) bool { return f.Type() == "welcome" || f.Type() == "error" })
+}
+
+// otherProcess opens the server's SQLite file a second time, as `hubbub user add` does beside
+// a running server: its writes reach the server through the file alone.
+func otherProcess(t *testing.T, srv *servertest.Server) *sqlite.Store {
+	t.Helper()
+	s, err := sqlite.Open(srv.Opts.DataPath, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// Reconnects read the store once: the keyless name, the welcome's commands and a public room's
+// metadata are answered from the cache after the first client.
+func TestReconnectsReadTheStoreOnce(t *testing.T) {
+	srv, reads := start(t, storecache.MaxPoll)
+	for i := range 3 {
+		c, w := hello(t, srv, "Walker")
+		if w.Type() != "welcome" {
+			t.Fatalf("hello %d: %v", i, w)
+		}
+		if f := c.Join("lobby", nil); f.Type() != "joined" {
+			t.Fatalf("join %d: %v", i, f)
+		}
+	}
+	if n, c, r := reads.userByName.Load(), reads.commands.Load(), reads.roomMeta.Load(); n != 1 || c != 1 || r != 1 {
+		t.Errorf("three reconnects read UserByName %d, Commands %d, RoomMeta %d times; want once each", n, c, r)
+	}
+}
+
+// A user that `hubbub user add` stores (another handle on the file, which tells no node)
+// holds the name against keyless guests once the staleness bound, 2×poll, has passed — though
+// the server's cache had answered that nobody held it.
+func TestUserAddedBesideTheServerWithinTheBound(t *testing.T) {
+	const poll = 20 * time.Millisecond
+	srv, _ := start(t, poll)
+	if _, w := hello(t, srv, "Carol"); w.Type() != "welcome" {
+		t.Fatalf("a keyless Carol before the user exists: %v", w)
+	}
+	if _, err := otherProcess(t, srv).CreateUser(t.Context(), hubbub.User{Name: "carol", Kind: hubbub.UserAccount}, ""); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2 * poll) // the bound docs/operations.md states
+	if _, f := hello(t, srv, "Carol"); f.Str("code") != hubbub.ECodeNameTaken {
+		t.Fatalf("a keyless Carol %v after the user was added beside the server: %v, want name_taken", 2*poll, f)
+	}
+}
+
+// A slash command registered beside the server is in the welcome once the bound has passed.
+func TestCommandAddedBesideTheServerWithinTheBound(t *testing.T) {
+	const poll = 20 * time.Millisecond
+	srv, _ := start(t, poll)
+	if _, w := hello(t, srv, "dora"); w.Type() != "welcome" || w["commands"] != nil {
+		t.Fatalf("the welcome before any command: %v", w)
+	}
+	cmd := hubbub.Command{Name: "deploy", URL: "https://bots.example/deploy", Bot: "u_bot", Secret: "s3cret"}
+	if _, err := otherProcess(t, srv).CreateCommand(t.Context(), cmd); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2 * poll)
+	if _, w := hello(t, srv, "dora"); w["commands"] == nil {
+		t.Fatalf("the welcome %v after /deploy was registered beside the server: no commands", 2*poll)
+	}
+}
+
+// A room made private through the server is closed to guests at once, though the cache had
+// just let one in as public: the change went through the node's store (its cache's Store),
+// and the poll (a minute here) had no part in it.
+func TestRoomMadePrivateHereClosedAtOnce(t *testing.T) {
+	srv, _ := start(t, storecache.MaxPoll)
+	c, _ := hello(t, srv, "eve")
+	if f := c.Join("hideout", nil); f.Type() != "joined" {
+		t.Fatalf("eve's join of the public hideout: %v", f)
+	}
+	if _, _, err := srv.Store.CreateRoom(t.Context(), hubbub.RoomMeta{Name: "hideout", Private: true}, nil); err != nil {
+		t.Fatal(err)
+	}
+	c2, _ := hello(t, srv, "fay")
+	if f := c2.Join("hideout", nil); f.Str("code") != hubbub.ECodeForbidden {
+		t.Fatalf("fay's join of the private hideout: %v, want forbidden", f)
+	}
+}
+
+// A store that cannot tell its generations turns the cache off: every lookup reads the store.
+func TestNoGenerationsNoCache(t *testing.T) {
+	var reads *counted
+	srv := servertest.Start(t, servertest.Options{
+		StoreCache: storecache.Config{Poll: storecache.MaxPoll},
+		WrapStore:  func(s hubbub.Store) hubbub.Store { reads = &counted{Store: failingGenerations{s}}; return reads },
+	})
+	for range 2 {
+		if _, w := hello(t, srv, "gus"); w.Type() != "welcome" {
+			t.Fatalf("hello: %v", w)
+		}
+	}
+	if n := reads.userByName.Load(); n != 2 {
+		t.Errorf("two hellos read UserByName %d times with no generations; want 2", n)
+	}
+}
+
+type failingGenerations struct{ hubbub.Store }
+
+func (failingGenerations) Generations(context.Context) (hubbub.Generations, error) {
+	return hubbub.Generations{}, hubbub.Errorf(hubbub.ECodeUnavailable, "no generations here")
+}
+
+func TestConfigCheck(t *testing.T) {
+	for _, c := range []storecache.Config{{Poll: -1}, {Poll: 2 * storecache.MaxPoll}, {MaxEntries: -1}, {MaxAge: -time.Second}} {
+		if c.Check() == nil {
+			t.Errorf("Check(%+v) = nil, want an error", c)
+		}
+	}
+	if err := (storecache.Config{}).Check(); err != nil {
+		t.Errorf("the zero Config: %v", err)
+	}
+}
