@@ -24,6 +24,7 @@ var codecFrames = map[string]struct{ json, text string }{
 	"MemberKicked":      {`{"type":"error","code":"kicked","message":"you were removed from room \"r\" by a moderator: spam \"quoted\"","room":"r"}`, "error: you were removed from room \"r\" by a moderator: spam \"quoted\""},
 	"SanctionChanged":   {"", ""},
 	"BotChanged":        {"", ""},
+	"StoreChanged":      {"", ""},
 	"UserNotified":      {`{"type":"room","room":"dm.0123abcd","topic":"\"Q3\" 漢字","private":true,"dm":true,"created_by":"u_m0d","created":"2026-02-03T04:05:06.123Z","members":2,"last_seq":9007199254741005,"last_activity":"2026-02-03T04:05:13.123Z","role":"owner","invited":true,"read_seq":9007199254741001,"unread":4,"mentions":1,"people":["Zoë 😀"]}`, ""},
 
 	// new in the room log
