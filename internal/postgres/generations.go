@@ -7,7 +7,7 @@ import (
 	"hubbub/internal/sqlstore"
 )
 
-// Generations reads the counts the triggers of migrations/0013_generations.sql move. See
+// Generations reads the counts the triggers of migrations/0014_generations.sql move. See
 // hubbub.Generations.
 func (s *Store) Generations(ctx context.Context) (hubbub.Generations, error) {
 	if err := s.guard.Begin(ctx, sqlstore.OpGenerations); err != nil {

@@ -1,4 +1,4 @@
--- 0013_generations: a count per kind of what nodes cache of the store (hubbub.Generations),
+-- 0014_generations: a count per kind of what nodes cache of the store (hubbub.Generations),
 -- moved by triggers in the transaction of every change, so that every writer moves it: every
 -- node and `hubbub user add`. A node re-reads the three counts every --store-cache-poll and
 -- drops a cache whose count moved (internal/storecache).
