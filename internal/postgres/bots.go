@@ -38,19 +38,16 @@ func queryBotsLocked(ctx context.Context, q querier, where, lock string, args ..
 		return nil, err
 	}
 	defer rows.Close()
-	bots := []hubbub.Bot{}
-	for rows.Next() {
+	return sqlstore.Listed(sqlstore.ReadRows(rows, func(rows pgx.Rows) (hubbub.Bot, error) {
 		var b hubbub.Bot
 		var rooms string
 		if err := scanUser(rows, &b.User, &b.Token, &rooms); err != nil {
-			return nil, err
+			return b, err
 		}
-		if b.Rooms, err = sqlstore.DecodeRooms(rooms); err != nil {
-			return nil, err
-		}
-		bots = append(bots, b)
-	}
-	return bots, rows.Err()
+		var err error
+		b.Rooms, err = sqlstore.DecodeRooms(rooms)
+		return b, err
+	}))
 }
 
 // oneBot is queryBotsLocked of at most one bot.
@@ -126,35 +123,29 @@ func (s *Store) CreateBot(ctx context.Context, name string, rooms []string, toke
 
 // BotByToken returns the live bot holding tokenHash; see hubbub.BotStore.
 func (s *Store) BotByToken(ctx context.Context, tokenHash string) (hubbub.Bot, bool, error) {
-	if err := s.guard.Begin(ctx, sqlstore.OpBotByToken); err != nil {
-		return hubbub.Bot{}, false, err
-	}
-	if tokenHash == "" || !textFits(tokenHash) {
-		return hubbub.Bot{}, false, nil
-	}
-	b, found, err := oneBot(ctx, s.pool, `b.token_hash = $1 AND NOT u.disabled`, "", tokenHash)
-	return b, found, s.guard.Wrap(sqlstore.OpBotByToken, err)
+	return sqlstore.Find(ctx, &s.guard, sqlstore.OpBotByToken, func() (hubbub.Bot, bool, error) {
+		if tokenHash == "" || !textFits(tokenHash) {
+			return hubbub.Bot{}, false, nil
+		}
+		return oneBot(ctx, s.pool, `b.token_hash = $1 AND NOT u.disabled`, "", tokenHash)
+	})
 }
 
 // Bot returns the live bot with user id id.
 func (s *Store) Bot(ctx context.Context, id string) (hubbub.Bot, bool, error) {
-	if err := s.guard.Begin(ctx, sqlstore.OpBot); err != nil {
-		return hubbub.Bot{}, false, err
-	}
-	if !textFits(id) {
-		return hubbub.Bot{}, false, nil
-	}
-	b, found, err := oneBot(ctx, s.pool, `b.user_id = $1`, "", id)
-	return b, found, s.guard.Wrap(sqlstore.OpBot, err)
+	return sqlstore.Find(ctx, &s.guard, sqlstore.OpBot, func() (hubbub.Bot, bool, error) {
+		if !textFits(id) {
+			return hubbub.Bot{}, false, nil
+		}
+		return oneBot(ctx, s.pool, `b.user_id = $1`, "", id)
+	})
 }
 
 // Bots returns every live bot, in ascending user id order.
 func (s *Store) Bots(ctx context.Context) ([]hubbub.Bot, error) {
-	if err := s.guard.Begin(ctx, sqlstore.OpBots); err != nil {
-		return nil, err
-	}
-	bots, err := queryBots(ctx, s.pool, `true`)
-	return bots, s.guard.Wrap(sqlstore.OpBots, err)
+	return sqlstore.Read(ctx, &s.guard, sqlstore.OpBots, func() ([]hubbub.Bot, error) {
+		return queryBots(ctx, s.pool, `true`)
+	})
 }
 
 // UpdateBot changes a bot's rooms or token, atomically.
@@ -285,45 +276,32 @@ func (s *Store) CreateIncomingHook(ctx context.Context, h hubbub.IncomingHook) (
 
 // IncomingHook returns the hook with id.
 func (s *Store) IncomingHook(ctx context.Context, id string) (hubbub.IncomingHook, bool, error) {
-	if err := s.guard.Begin(ctx, sqlstore.OpIncomingHook); err != nil {
-		return hubbub.IncomingHook{}, false, err
-	}
-	if !textFits(id) {
-		return hubbub.IncomingHook{}, false, nil
-	}
-	var h hubbub.IncomingHook
-	err := scanHook(s.pool.QueryRow(ctx, hookSelect+` WHERE h.id = $1`, id), &h)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return hubbub.IncomingHook{}, false, nil
-	}
-	if err != nil {
-		return hubbub.IncomingHook{}, false, s.guard.Wrap(sqlstore.OpIncomingHook, err)
-	}
-	return h, true, nil
+	return sqlstore.Find(ctx, &s.guard, sqlstore.OpIncomingHook, func() (hubbub.IncomingHook, bool, error) {
+		if !textFits(id) {
+			return hubbub.IncomingHook{}, false, nil
+		}
+		var h hubbub.IncomingHook
+		err := scanHook(s.pool.QueryRow(ctx, hookSelect+` WHERE h.id = $1`, id), &h)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return hubbub.IncomingHook{}, false, nil
+		}
+		return h, err == nil, err
+	})
 }
 
 // IncomingHooks returns every hook, in ascending id order.
 func (s *Store) IncomingHooks(ctx context.Context) ([]hubbub.IncomingHook, error) {
-	if err := s.guard.Begin(ctx, sqlstore.OpIncomingHooks); err != nil {
-		return nil, err
-	}
-	hooks, err := func() ([]hubbub.IncomingHook, error) {
+	return sqlstore.Read(ctx, &s.guard, sqlstore.OpIncomingHooks, func() ([]hubbub.IncomingHook, error) {
 		rows, err := s.pool.Query(ctx, hookSelect+` ORDER BY h.id LIMIT `+strconv.Itoa(hubbub.MaxIncomingHooks))
 		if err != nil {
 			return nil, err
 		}
 		defer rows.Close()
-		hooks := []hubbub.IncomingHook{}
-		for rows.Next() {
+		return sqlstore.Listed(sqlstore.ReadRows(rows, func(rows pgx.Rows) (hubbub.IncomingHook, error) {
 			var h hubbub.IncomingHook
-			if err := scanHook(rows, &h); err != nil {
-				return nil, err
-			}
-			hooks = append(hooks, h)
-		}
-		return hooks, rows.Err()
-	}()
-	return hooks, s.guard.Wrap(sqlstore.OpIncomingHooks, err)
+			return h, scanHook(rows, &h)
+		}))
+	})
 }
 
 // DeleteIncomingHook deletes a hook.

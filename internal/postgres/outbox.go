@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -56,17 +57,19 @@ const (
 		ORDER BY turn, next_attempt, pos LIMIT $2`
 )
 
+// outboxSQL are the outbox's statements that both schemas share (sqlstore/query.go).
+var outboxSQL = sqlstore.NewOutboxSQL(placeholder)
+
+// placeholder is PostgreSQL's numbered placeholder: $1, $2, ….
+func placeholder(n int) string { return "$" + strconv.Itoa(n) }
+
 func scanWebhook(row pgx.Row) (hubbub.Webhook, error) {
 	var w hubbub.Webhook
 	var rooms, events string
 	if err := row.Scan(&w.ID, &w.URL, &rooms, &events, &w.Secret, &w.Paused, &w.CreatedBy, &w.Created); err != nil {
 		return w, err
 	}
-	var err error
-	if w.Rooms, err = sqlstore.DecodeList[string](rooms); err != nil {
-		return w, err
-	}
-	if w.Events, err = sqlstore.DecodeList[hubbub.HookEvent](events); err != nil {
+	if err := sqlstore.DecodeWebhook(&w, rooms, events); err != nil {
 		return w, err
 	}
 	w.Created = w.Created.UTC()
@@ -90,15 +93,7 @@ func readDeliveries(rows pgx.Rows, err error) ([]hubbub.Delivery, error) {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []hubbub.Delivery
-	for rows.Next() {
-		d, err := scanDelivery(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, d)
-	}
-	return out, rows.Err()
+	return sqlstore.ReadRows(rows, func(rows pgx.Rows) (hubbub.Delivery, error) { return scanDelivery(rows) })
 }
 
 // batchHooks is what an append batch reads to decide which entries go to the outbox.
@@ -212,42 +207,40 @@ func (s *Store) CreateWebhook(ctx context.Context, in hubbub.Webhook) (hubbub.We
 			w.ID, w.URL, sqlstore.EncodeList(w.Rooms), sqlstore.EncodeList(w.Events), w.Secret, w.Paused, w.CreatedBy, w.Created)
 		return err
 	})
-	if err != nil {
-		return hubbub.Webhook{}, err
-	}
-	return w, nil
+	return sqlstore.Result(w, err)
 }
 
 // Webhook returns webhook id.
 func (s *Store) Webhook(ctx context.Context, id string) (hubbub.Webhook, bool, error) {
-	if err := s.guard.Begin(ctx, sqlstore.OpWebhook); err != nil {
-		return hubbub.Webhook{}, false, err
-	}
-	if !textFits(id) {
-		return hubbub.Webhook{}, false, nil
-	}
-	w, err := scanWebhook(s.pool.QueryRow(ctx, selectWebhook, id))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return hubbub.Webhook{}, false, nil
-	}
-	if err != nil {
-		return hubbub.Webhook{}, false, s.guard.Wrap(sqlstore.OpWebhook, err)
-	}
-	return w, true, nil
+	return sqlstore.Find(ctx, &s.guard, sqlstore.OpWebhook, func() (hubbub.Webhook, bool, error) {
+		return findWebhook(ctx, s.pool, id, "")
+	})
 }
 
 // Webhooks lists every webhook, oldest first.
 func (s *Store) Webhooks(ctx context.Context) ([]hubbub.Webhook, error) {
-	if err := s.guard.Begin(ctx, sqlstore.OpWebhooks); err != nil {
-		return nil, err
-	}
-	out, err := webhooks(ctx, s.pool)
-	return out, s.guard.Wrap(sqlstore.OpWebhooks, err)
+	return sqlstore.Read(ctx, &s.guard, sqlstore.OpWebhooks, func() ([]hubbub.Webhook, error) {
+		return webhooks(ctx, s.pool)
+	})
 }
 
-// querier is what webhooks reads through: the pool or a transaction.
+// querier is what the webhooks are read through: the pool or a transaction.
 type querier interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// findWebhook reads webhook id, locked as lock says ("" or "FOR UPDATE"); found is false if
+// there is none.
+func findWebhook(ctx context.Context, q querier, id, lock string) (hubbub.Webhook, bool, error) {
+	if !textFits(id) { // no stored id holds what text cannot
+		return hubbub.Webhook{}, false, nil
+	}
+	w, err := scanWebhook(q.QueryRow(ctx, selectWebhook+` `+lock, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return hubbub.Webhook{}, false, nil
+	}
+	return w, err == nil, err
 }
 
 func webhooks(ctx context.Context, q querier) ([]hubbub.Webhook, error) {
@@ -256,30 +249,19 @@ func webhooks(ctx context.Context, q querier) ([]hubbub.Webhook, error) {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []hubbub.Webhook
-	for rows.Next() {
-		w, err := scanWebhook(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, w)
-	}
-	return out, rows.Err()
+	return sqlstore.ReadRows(rows, func(rows pgx.Rows) (hubbub.Webhook, error) { return scanWebhook(rows) })
 }
 
 // UpdateWebhook applies c to webhook id and returns it as it is now.
 func (s *Store) UpdateWebhook(ctx context.Context, id string, c hubbub.WebhookChange) (hubbub.Webhook, error) {
 	var out hubbub.Webhook
 	err := s.inTx(ctx, sqlstore.OpUpdateWebhook, func(tx pgx.Tx, _ time.Time) error {
-		if !textFits(id) {
-			return sqlstore.NoWebhook(id)
-		}
-		w, err := scanWebhook(tx.QueryRow(ctx, selectWebhook+` FOR UPDATE`, id))
-		if errors.Is(err, pgx.ErrNoRows) {
-			return sqlstore.NoWebhook(id)
-		}
+		w, found, err := findWebhook(ctx, tx, id, `FOR UPDATE`)
 		if err != nil {
 			return err
+		}
+		if !found {
+			return sqlstore.NoWebhook(id)
 		}
 		if out, err = sqlstore.ChangeWebhook(w, c); err != nil {
 			return err
@@ -287,14 +269,10 @@ func (s *Store) UpdateWebhook(ctx context.Context, id string, c hubbub.WebhookCh
 		if err := checkText("url", out.URL, "secret", out.Secret, "rooms", sqlstore.EncodeList(out.Rooms)); err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, `UPDATE webhooks SET url = $1, rooms = $2, events = $3, secret = $4, paused = $5 WHERE id = $6`,
-			out.URL, sqlstore.EncodeList(out.Rooms), sqlstore.EncodeList(out.Events), out.Secret, out.Paused, id)
+		_, err = tx.Exec(ctx, outboxSQL.UpdateWebhook, sqlstore.UpdateWebhookArgs(out, id)...)
 		return err
 	})
-	if err != nil {
-		return hubbub.Webhook{}, err
-	}
-	return out, nil
+	return sqlstore.Result(out, err)
 }
 
 // DeleteWebhook removes webhook id and its deliveries.
@@ -303,14 +281,14 @@ func (s *Store) DeleteWebhook(ctx context.Context, id string) error {
 		if !textFits(id) {
 			return sqlstore.NoWebhook(id)
 		}
-		tag, err := tx.Exec(ctx, `DELETE FROM webhooks WHERE id = $1`, id)
+		tag, err := tx.Exec(ctx, outboxSQL.DeleteWebhook, id)
 		if err != nil {
 			return err
 		}
 		if tag.RowsAffected() == 0 {
 			return sqlstore.NoWebhook(id)
 		}
-		_, err = tx.Exec(ctx, `DELETE FROM deliveries WHERE webhook = $1`, id)
+		_, err = tx.Exec(ctx, outboxSQL.DeleteDeliveries, id)
 		return err
 	})
 }
@@ -417,10 +395,7 @@ func (s *Store) FanOut(ctx context.Context, limit int) (int, error) {
 		taken = len(evs)
 		return nil
 	})
-	if err != nil {
-		return 0, err
-	}
-	return taken, nil
+	return sqlstore.Result(taken, err)
 }
 
 // candidates returns the notify candidates of event ev, reading the levels and members of its
@@ -466,15 +441,12 @@ func (s *Store) outcome(ctx context.Context, sql string, args ...any) error {
 
 // DueDeliveries returns the deliveries that may be attempted at now; see hubbub.OutboxStore.
 func (s *Store) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]hubbub.Delivery, error) {
-	if err := s.guard.Begin(ctx, sqlstore.OpDueDeliveries); err != nil {
-		return nil, err
-	}
-	if limit <= 0 {
-		return nil, nil
-	}
-	limit = sqlstore.OutboxPage(limit)
-	out, err := s.dueDeliveriesTx(ctx, now, limit)
-	return out, s.guard.Wrap(sqlstore.OpDueDeliveries, err)
+	return sqlstore.Read(ctx, &s.guard, sqlstore.OpDueDeliveries, func() ([]hubbub.Delivery, error) {
+		if limit <= 0 {
+			return nil, nil
+		}
+		return s.dueDeliveriesTx(ctx, now, sqlstore.OutboxPage(limit))
+	})
 }
 
 // dueDeliveriesTx runs dueDeliveries in a read-only transaction with JIT off.
@@ -492,43 +464,39 @@ func (s *Store) dueDeliveriesTx(ctx context.Context, now time.Time, limit int) (
 
 // CompleteDelivery removes a delivery that succeeded.
 func (s *Store) CompleteDelivery(ctx context.Context, webhook, eventID string) error {
-	if err := s.guard.Begin(ctx, sqlstore.OpCompleteDelivery); err != nil {
-		return err
-	}
-	if !textFits(webhook) || !textFits(eventID) {
-		return nil
-	}
-	err := s.outcome(ctx, `DELETE FROM deliveries WHERE webhook = $1 AND event_id = $2`, webhook, eventID)
-	return s.guard.Wrap(sqlstore.OpCompleteDelivery, err)
+	return s.guard.Do(ctx, sqlstore.OpCompleteDelivery, func() error {
+		if !textFits(webhook) || !textFits(eventID) {
+			return nil
+		}
+		return s.outcome(ctx, outboxSQL.DeleteDelivery, webhook, eventID)
+	})
 }
 
 // RetryDelivery records a failed attempt; with dead the delivery leaves its queue.
 func (s *Store) RetryDelivery(ctx context.Context, webhook, eventID string, next time.Time, lastError string, dead bool) error {
-	if err := s.guard.Begin(ctx, sqlstore.OpRetryDelivery); err != nil {
-		return err
-	}
-	if !textFits(webhook) || !textFits(eventID) {
-		return nil
-	}
-	lastError = sqlstore.CutError(lastError)
-	if !textFits(lastError) {
-		lastError = "(an error that is not valid UTF-8)"
-	}
-	err := s.outcome(ctx, `UPDATE deliveries SET attempts = attempts + 1, last_error = $1, next_attempt = $2,
-		dead = dead OR $3 WHERE webhook = $4 AND event_id = $5`,
-		lastError, sqlstore.MsTime(next.UnixMilli()), dead, webhook, eventID)
-	return s.guard.Wrap(sqlstore.OpRetryDelivery, err)
+	return s.guard.Do(ctx, sqlstore.OpRetryDelivery, func() error {
+		if !textFits(webhook) || !textFits(eventID) {
+			return nil
+		}
+		lastError = sqlstore.CutError(lastError)
+		if !textFits(lastError) {
+			lastError = "(an error that is not valid UTF-8)"
+		}
+		return s.outcome(ctx, `UPDATE deliveries SET attempts = attempts + 1, last_error = $1, next_attempt = $2,
+			dead = dead OR $3 WHERE webhook = $4 AND event_id = $5`,
+			lastError, sqlstore.MsTime(next.UnixMilli()), dead, webhook, eventID)
+	})
 }
 
 // Deliveries lists webhook's deliveries in state, oldest first, after the one of event after.
 func (s *Store) Deliveries(ctx context.Context, webhook string, state hubbub.DeliveryState, after string, limit int) ([]hubbub.Delivery, error) {
-	if err := s.guard.Begin(ctx, sqlstore.OpDeliveries); err != nil {
-		return nil, err
-	}
-	out, err := s.deliveries(ctx, webhook, state, after, limit)
-	return out, s.guard.Wrap(sqlstore.OpDeliveries, err)
+	return sqlstore.Read(ctx, &s.guard, sqlstore.OpDeliveries, func() ([]hubbub.Delivery, error) {
+		return s.deliveries(ctx, webhook, state, after, limit)
+	})
 }
 
+// deliveries is Deliveries' read. Unlike SQLite's, it answers a missing webhook before a
+// limit that asks for nothing.
 func (s *Store) deliveries(ctx context.Context, webhook string, state hubbub.DeliveryState, after string, limit int) ([]hubbub.Delivery, error) {
 	if err := sqlstore.CheckState(state); err != nil {
 		return nil, err
@@ -537,7 +505,7 @@ func (s *Store) deliveries(ctx context.Context, webhook string, state hubbub.Del
 		return nil, sqlstore.NoWebhook(webhook)
 	}
 	var found bool
-	if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM webhooks WHERE id = $1)`, webhook).Scan(&found); err != nil {
+	if err := s.pool.QueryRow(ctx, outboxSQL.WebhookExists, webhook).Scan(&found); err != nil {
 		return nil, err
 	}
 	if !found {
@@ -552,7 +520,7 @@ func (s *Store) deliveries(ctx context.Context, webhook string, state hubbub.Del
 		if !textFits(after) {
 			return nil, sqlstore.NoCursor(after)
 		}
-		err := s.pool.QueryRow(ctx, `SELECT pos FROM deliveries WHERE webhook = $1 AND event_id = $2`, webhook, after).Scan(&from)
+		err := s.pool.QueryRow(ctx, outboxSQL.DeliveryPos, webhook, after).Scan(&from)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return nil, sqlstore.NoCursor(after)
 		}
@@ -574,7 +542,7 @@ func (s *Store) ReplayDeliveries(ctx context.Context, webhook string, ids []stri
 		n = 0
 		var found bool
 		if textFits(webhook) {
-			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM webhooks WHERE id = $1)`, webhook).Scan(&found); err != nil {
+			if err := tx.QueryRow(ctx, outboxSQL.WebhookExists, webhook).Scan(&found); err != nil {
 				return err
 			}
 		}
@@ -595,10 +563,7 @@ func (s *Store) ReplayDeliveries(ctx context.Context, webhook string, ids []stri
 		n = int(tag.RowsAffected())
 		return err
 	})
-	if err != nil {
-		return 0, err
-	}
-	return n, nil
+	return sqlstore.Result(n, err)
 }
 
 // TakeLease gives lease name to holder for ttl unless another holds it unexpired.
@@ -632,33 +597,25 @@ func (s *Store) SetNotifyLevel(ctx context.Context, user, room, level string) er
 		return s.guard.Wrap(sqlstore.OpSetNotifyLevel, err)
 	}
 	return s.inTx(ctx, sqlstore.OpSetNotifyLevel, func(tx pgx.Tx, _ time.Time) error {
-		if level == hubbub.NotifyMention { // the default: no row
-			_, err := tx.Exec(ctx, `DELETE FROM notify_levels WHERE room = $1 AND user_id = $2`, room, user)
-			return err
-		}
-		_, err := tx.Exec(ctx, `INSERT INTO notify_levels (room, user_id, level) VALUES ($1, $2, $3)
-			ON CONFLICT (room, user_id) DO UPDATE SET level = $3`, room, user, level)
+		q, args := sqlstore.SetNotifyLevel(user, room, level)
+		_, err := tx.Exec(ctx, q.In(placeholder), args...)
 		return err
 	})
 }
 
 // NotifyLevel reads user's notification level for room (NotifyMention if never set).
 func (s *Store) NotifyLevel(ctx context.Context, user, room string) (string, error) {
-	if err := s.guard.Begin(ctx, sqlstore.OpNotifyLevel); err != nil {
-		return "", err
-	}
-	if !textFits(user) || !textFits(room) {
-		return hubbub.NotifyMention, nil
-	}
-	var level string
-	err := s.pool.QueryRow(ctx, `SELECT level FROM notify_levels WHERE room = $1 AND user_id = $2`, room, user).Scan(&level)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return hubbub.NotifyMention, nil
-	}
-	if err != nil {
-		return "", s.guard.Wrap(sqlstore.OpNotifyLevel, err)
-	}
-	return level, nil
+	return sqlstore.Read(ctx, &s.guard, sqlstore.OpNotifyLevel, func() (string, error) {
+		if !textFits(user) || !textFits(room) {
+			return hubbub.NotifyMention, nil
+		}
+		var level string
+		err := s.pool.QueryRow(ctx, outboxSQL.NotifyLevel, room, user).Scan(&level)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return hubbub.NotifyMention, nil
+		}
+		return level, err
+	})
 }
 
 // TakeNotifyCandidates returns and removes the candidates of up to limit users whose oldest
@@ -702,8 +659,5 @@ func (s *Store) TakeNotifyCandidates(ctx context.Context, before time.Time, limi
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
+	return sqlstore.Result(out, err)
 }

@@ -47,15 +47,11 @@ func queryBots(ctx context.Context, q interface {
 		return nil, err
 	}
 	defer rows.Close()
-	bots := []hubbub.Bot{}
-	for rows.Next() {
+	bots, err := sqlstore.Listed(sqlstore.ReadRows(rows, func(rows *sql.Rows) (hubbub.Bot, error) {
 		var b hubbub.Bot
-		if err := scanBot(rows, &b); err != nil {
-			return nil, unreadable(err)
-		}
-		bots = append(bots, b)
-	}
-	if err := rows.Err(); err != nil {
+		return b, unreadable(scanBot(rows, &b))
+	}))
+	if err != nil {
 		return nil, err
 	}
 	return bots, rows.Close()
@@ -115,32 +111,26 @@ func (s *Store) CreateBot(ctx context.Context, name string, rooms []string, toke
 
 // BotByToken returns the live bot holding tokenHash; see hubbub.BotStore.
 func (s *Store) BotByToken(ctx context.Context, tokenHash string) (hubbub.Bot, bool, error) {
-	if err := s.guard.Begin(ctx, sqlstore.OpBotByToken); err != nil {
-		return hubbub.Bot{}, false, err
-	}
-	if tokenHash == "" {
-		return hubbub.Bot{}, false, nil
-	}
-	b, found, err := oneBot(ctx, s.rdb, `b.token_hash = ? AND u.disabled = 0`, tokenHash)
-	return b, found, s.guard.Wrap(sqlstore.OpBotByToken, err)
+	return sqlstore.Find(ctx, &s.guard, sqlstore.OpBotByToken, func() (hubbub.Bot, bool, error) {
+		if tokenHash == "" {
+			return hubbub.Bot{}, false, nil
+		}
+		return oneBot(ctx, s.rdb, `b.token_hash = ? AND u.disabled = 0`, tokenHash)
+	})
 }
 
 // Bot returns the live bot with user id id.
 func (s *Store) Bot(ctx context.Context, id string) (hubbub.Bot, bool, error) {
-	if err := s.guard.Begin(ctx, sqlstore.OpBot); err != nil {
-		return hubbub.Bot{}, false, err
-	}
-	b, found, err := oneBot(ctx, s.rdb, `b.user_id = ?`, id)
-	return b, found, s.guard.Wrap(sqlstore.OpBot, err)
+	return sqlstore.Find(ctx, &s.guard, sqlstore.OpBot, func() (hubbub.Bot, bool, error) {
+		return oneBot(ctx, s.rdb, `b.user_id = ?`, id)
+	})
 }
 
 // Bots returns every live bot, in ascending user id order.
 func (s *Store) Bots(ctx context.Context) ([]hubbub.Bot, error) {
-	if err := s.guard.Begin(ctx, sqlstore.OpBots); err != nil {
-		return nil, err
-	}
-	bots, err := queryBots(ctx, s.rdb, `1`)
-	return bots, s.guard.Wrap(sqlstore.OpBots, err)
+	return sqlstore.Read(ctx, &s.guard, sqlstore.OpBots, func() ([]hubbub.Bot, error) {
+		return queryBots(ctx, s.rdb, `1`)
+	})
 }
 
 // UpdateBot changes a bot's rooms or token, atomically.
@@ -244,45 +234,33 @@ func (s *Store) CreateIncomingHook(ctx context.Context, h hubbub.IncomingHook) (
 
 // IncomingHook returns the hook with id.
 func (s *Store) IncomingHook(ctx context.Context, id string) (hubbub.IncomingHook, bool, error) {
-	if err := s.guard.Begin(ctx, sqlstore.OpIncomingHook); err != nil {
-		return hubbub.IncomingHook{}, false, err
-	}
-	var h hubbub.IncomingHook
-	err := scanHook(s.rdb.QueryRowContext(ctx, `SELECT `+hookColumns+` WHERE h.id = ?`, id), &h)
-	if errors.Is(err, sql.ErrNoRows) {
-		return hubbub.IncomingHook{}, false, nil
-	}
-	if err != nil {
-		return hubbub.IncomingHook{}, false, s.guard.Wrap(sqlstore.OpIncomingHook, unreadable(err))
-	}
-	return h, true, nil
+	return sqlstore.Find(ctx, &s.guard, sqlstore.OpIncomingHook, func() (hubbub.IncomingHook, bool, error) {
+		var h hubbub.IncomingHook
+		err := scanHook(s.rdb.QueryRowContext(ctx, `SELECT `+hookColumns+` WHERE h.id = ?`, id), &h)
+		if errors.Is(err, sql.ErrNoRows) {
+			return hubbub.IncomingHook{}, false, nil
+		}
+		return h, err == nil, unreadable(err)
+	})
 }
 
 // IncomingHooks returns every hook, in ascending id order.
 func (s *Store) IncomingHooks(ctx context.Context) ([]hubbub.IncomingHook, error) {
-	if err := s.guard.Begin(ctx, sqlstore.OpIncomingHooks); err != nil {
-		return nil, err
-	}
-	hooks, err := func() ([]hubbub.IncomingHook, error) {
+	return sqlstore.Read(ctx, &s.guard, sqlstore.OpIncomingHooks, func() ([]hubbub.IncomingHook, error) {
 		rows, err := s.rdb.QueryContext(ctx, `SELECT `+hookColumns+` ORDER BY h.id LIMIT ?`, hubbub.MaxIncomingHooks)
 		if err != nil {
 			return nil, err
 		}
 		defer rows.Close()
-		hooks := []hubbub.IncomingHook{}
-		for rows.Next() {
+		hooks, err := sqlstore.Listed(sqlstore.ReadRows(rows, func(rows *sql.Rows) (hubbub.IncomingHook, error) {
 			var h hubbub.IncomingHook
-			if err := scanHook(rows, &h); err != nil {
-				return nil, unreadable(err)
-			}
-			hooks = append(hooks, h)
-		}
-		if err := rows.Err(); err != nil {
+			return h, unreadable(scanHook(rows, &h))
+		}))
+		if err != nil {
 			return nil, err
 		}
 		return hooks, rows.Close()
-	}()
-	return hooks, s.guard.Wrap(sqlstore.OpIncomingHooks, err)
+	})
 }
 
 // DeleteIncomingHook deletes a hook.

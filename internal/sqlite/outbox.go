@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"hubbub"
@@ -52,6 +53,12 @@ const dueSQL = `WITH RECURSIVE q(webhook, room) AS (
 		WHERE q.room IS NOT NULL AND d.next_ms <= ?)
 	ORDER BY turn, next_ms, pos LIMIT ?`
 
+// outboxSQL are the outbox's statements that both schemas share (sqlstore/query.go).
+var outboxSQL = sqlstore.NewOutboxSQL(placeholder)
+
+// placeholder is SQLite's numbered placeholder: ?1, ?2, ….
+func placeholder(n int) string { return "?" + strconv.Itoa(n) }
+
 func scanWebhook(row scanner) (hubbub.Webhook, error) {
 	var w hubbub.Webhook
 	var rooms, events string
@@ -59,11 +66,7 @@ func scanWebhook(row scanner) (hubbub.Webhook, error) {
 	if err := row.Scan(&w.ID, &w.URL, &rooms, &events, &w.Secret, &w.Paused, &w.CreatedBy, &created); err != nil {
 		return w, err
 	}
-	var err error
-	if w.Rooms, err = sqlstore.DecodeList[string](rooms); err != nil {
-		return w, err
-	}
-	if w.Events, err = sqlstore.DecodeList[hubbub.HookEvent](events); err != nil {
+	if err := sqlstore.DecodeWebhook(&w, rooms, events); err != nil {
 		return w, err
 	}
 	w.Created = sqlstore.MsTime(created)
@@ -152,39 +155,36 @@ func (s *Store) CreateWebhook(ctx context.Context, in hubbub.Webhook) (hubbub.We
 			w.Created.UnixMilli())
 		return err
 	})
-	if err != nil {
-		return hubbub.Webhook{}, err
-	}
-	return w, nil
+	return sqlstore.Result(w, err)
 }
 
 // Webhook returns webhook id.
 func (s *Store) Webhook(ctx context.Context, id string) (hubbub.Webhook, bool, error) {
-	if err := s.guard.Begin(ctx, sqlstore.OpWebhook); err != nil {
-		return hubbub.Webhook{}, false, err
-	}
-	w, err := scanWebhook(s.rdb.QueryRowContext(ctx, `SELECT `+webhookColumns+` FROM webhooks WHERE id = ?`, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return hubbub.Webhook{}, false, nil
-	}
-	if err != nil {
-		return hubbub.Webhook{}, false, s.guard.Wrap(sqlstore.OpWebhook, unreadable(err))
-	}
-	return w, true, nil
+	return sqlstore.Find(ctx, &s.guard, sqlstore.OpWebhook, func() (hubbub.Webhook, bool, error) {
+		return findWebhook(ctx, s.rdb, id)
+	})
 }
 
 // Webhooks lists every webhook, oldest first.
 func (s *Store) Webhooks(ctx context.Context) ([]hubbub.Webhook, error) {
-	if err := s.guard.Begin(ctx, sqlstore.OpWebhooks); err != nil {
-		return nil, err
-	}
-	out, err := webhooks(ctx, s.rdb)
-	return out, s.guard.Wrap(sqlstore.OpWebhooks, err)
+	return sqlstore.Read(ctx, &s.guard, sqlstore.OpWebhooks, func() ([]hubbub.Webhook, error) {
+		return webhooks(ctx, s.rdb)
+	})
 }
 
-// querier is what webhooks reads through: the read pool or the writer's connection.
+// querier is what the webhooks are read through: the read pool or the writer's connection.
 type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// findWebhook reads webhook id; found is false if there is none.
+func findWebhook(ctx context.Context, q querier, id string) (hubbub.Webhook, bool, error) {
+	w, err := scanWebhook(q.QueryRowContext(ctx, `SELECT `+webhookColumns+` FROM webhooks WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return hubbub.Webhook{}, false, nil
+	}
+	return w, err == nil, unreadable(err)
 }
 
 // webhooks reads every webhook, oldest first.
@@ -194,45 +194,36 @@ func webhooks(ctx context.Context, q querier) ([]hubbub.Webhook, error) {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []hubbub.Webhook
-	for rows.Next() {
+	return sqlstore.ReadRows(rows, func(rows *sql.Rows) (hubbub.Webhook, error) {
 		w, err := scanWebhook(rows)
-		if err != nil {
-			return nil, unreadable(err)
-		}
-		out = append(out, w)
-	}
-	return out, rows.Err()
+		return w, unreadable(err)
+	})
 }
 
 // UpdateWebhook applies c to webhook id and returns it as it is now.
 func (s *Store) UpdateWebhook(ctx context.Context, id string, c hubbub.WebhookChange) (hubbub.Webhook, error) {
 	var out hubbub.Webhook
 	err := s.write(ctx, sqlstore.OpUpdateWebhook, func(ctx context.Context, tx *writeTx) error {
-		w, err := scanWebhook(tx.conn.QueryRowContext(ctx, `SELECT `+webhookColumns+` FROM webhooks WHERE id = ?`, id))
-		if errors.Is(err, sql.ErrNoRows) {
-			return sqlstore.NoWebhook(id)
-		}
+		w, found, err := findWebhook(ctx, tx.conn, id)
 		if err != nil {
-			return unreadable(err)
+			return err
+		}
+		if !found {
+			return sqlstore.NoWebhook(id)
 		}
 		if out, err = sqlstore.ChangeWebhook(w, c); err != nil {
 			return err
 		}
-		_, err = tx.conn.ExecContext(ctx, `UPDATE webhooks SET url = ?, rooms = ?, events = ?, secret = ?, paused = ? WHERE id = ?`,
-			out.URL, sqlstore.EncodeList(out.Rooms), sqlstore.EncodeList(out.Events), out.Secret, out.Paused, id)
+		_, err = tx.conn.ExecContext(ctx, outboxSQL.UpdateWebhook, sqlstore.UpdateWebhookArgs(out, id)...)
 		return err
 	})
-	if err != nil {
-		return hubbub.Webhook{}, err
-	}
-	return out, nil
+	return sqlstore.Result(out, err)
 }
 
 // DeleteWebhook removes webhook id and its deliveries.
 func (s *Store) DeleteWebhook(ctx context.Context, id string) error {
 	return s.write(ctx, sqlstore.OpDeleteWebhook, func(ctx context.Context, tx *writeTx) error {
-		res, err := tx.conn.ExecContext(ctx, `DELETE FROM webhooks WHERE id = ?`, id)
+		res, err := tx.conn.ExecContext(ctx, outboxSQL.DeleteWebhook, id)
 		if err != nil {
 			return err
 		}
@@ -242,7 +233,7 @@ func (s *Store) DeleteWebhook(ctx context.Context, id string) error {
 			}
 			return sqlstore.NoWebhook(id)
 		}
-		_, err = tx.conn.ExecContext(ctx, `DELETE FROM deliveries WHERE webhook = ?`, id)
+		_, err = tx.conn.ExecContext(ctx, outboxSQL.DeleteDeliveries, id)
 		return err
 	})
 }
@@ -336,10 +327,7 @@ func (s *Store) FanOut(ctx context.Context, limit int) (int, error) {
 		taken = len(evs)
 		return nil
 	})
-	if err != nil {
-		return 0, err
-	}
-	return taken, nil
+	return sqlstore.Result(taken, err)
 }
 
 // addCandidates stores the notify candidates of event ev.
@@ -388,24 +376,21 @@ func scanPairs(rows *sql.Rows, err error) func(fn func(a, b string)) error {
 
 // DueDeliveries returns the deliveries that may be attempted at now; see hubbub.OutboxStore.
 func (s *Store) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]hubbub.Delivery, error) {
-	if err := s.guard.Begin(ctx, sqlstore.OpDueDeliveries); err != nil {
-		return nil, err
-	}
-	if limit <= 0 {
-		return nil, nil
-	}
-	limit = sqlstore.OutboxPage(limit)
-	// The dispatcher asks after each append that nudges it (while a webhook exists): with
-	// nothing due (every queue delivered, or waiting for its retry) one probe of
-	// deliveries_due answers, where building the skip scan's plan cost 8 % of the server's
-	// CPU under issue 19's ingress load when every append still nudged it. dueSQL returns
-	// only deliveries this probe finds.
-	var due bool
-	if err := s.rdb.QueryRowContext(ctx, anyDueSQL, now.UnixMilli()).Scan(&due); err != nil || !due {
-		return nil, s.guard.Wrap(sqlstore.OpDueDeliveries, err)
-	}
-	out, err := deliveries(s.rdb.QueryContext(ctx, dueSQL, now.UnixMilli(), limit))
-	return out, s.guard.Wrap(sqlstore.OpDueDeliveries, err)
+	return sqlstore.Read(ctx, &s.guard, sqlstore.OpDueDeliveries, func() ([]hubbub.Delivery, error) {
+		if limit <= 0 {
+			return nil, nil
+		}
+		// The dispatcher asks after each append that nudges it (while a webhook exists): with
+		// nothing due (every queue delivered, or waiting for its retry) one probe of
+		// deliveries_due answers, where building the skip scan's plan cost 8 % of the server's
+		// CPU under issue 19's ingress load when every append still nudged it. dueSQL returns
+		// only deliveries this probe finds.
+		var due bool
+		if err := s.rdb.QueryRowContext(ctx, anyDueSQL, now.UnixMilli()).Scan(&due); err != nil || !due {
+			return nil, err
+		}
+		return deliveries(s.rdb.QueryContext(ctx, dueSQL, now.UnixMilli(), sqlstore.OutboxPage(limit)))
+	})
 }
 
 // deliveries reads rows of deliveryColumns.
@@ -414,77 +399,66 @@ func deliveries(rows *sql.Rows, err error) ([]hubbub.Delivery, error) {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []hubbub.Delivery
-	for rows.Next() {
+	return sqlstore.ReadRows(rows, func(rows *sql.Rows) (hubbub.Delivery, error) {
 		d, err := scanDelivery(rows)
-		if err != nil {
-			return nil, unreadable(err)
-		}
-		out = append(out, d)
-	}
-	return out, rows.Err()
+		return d, unreadable(err)
+	})
 }
 
 // CompleteDelivery removes a delivery that succeeded. It joins the next group commit, as
 // RetryDelivery does: a dispatcher records an outcome per request, and one fsync each would
 // bound it to the disk's commit rate.
 func (s *Store) CompleteDelivery(ctx context.Context, webhook, eventID string) error {
-	if err := s.guard.Begin(ctx, sqlstore.OpCompleteDelivery); err != nil {
-		return err
-	}
-	_, err := s.batch(ctx, func(ctx context.Context, w *writer) (int64, error) {
-		_, err := w.conn.ExecContext(ctx, `DELETE FROM deliveries WHERE webhook = ? AND event_id = ?`, webhook, eventID)
-		return 0, err
+	return s.guard.Do(ctx, sqlstore.OpCompleteDelivery, func() error {
+		return s.batchExec(ctx, outboxSQL.DeleteDelivery, webhook, eventID)
 	})
-	return s.guard.Wrap(sqlstore.OpCompleteDelivery, err)
 }
 
 // RetryDelivery records a failed attempt; with dead the delivery leaves its queue.
 func (s *Store) RetryDelivery(ctx context.Context, webhook, eventID string, next time.Time, lastError string, dead bool) error {
-	if err := s.guard.Begin(ctx, sqlstore.OpRetryDelivery); err != nil {
-		return err
-	}
-	_, err := s.batch(ctx, func(ctx context.Context, w *writer) (int64, error) {
-		_, err := w.conn.ExecContext(ctx, `UPDATE deliveries SET attempts = attempts + 1, last_error = ?, next_ms = ?,
+	return s.guard.Do(ctx, sqlstore.OpRetryDelivery, func() error {
+		return s.batchExec(ctx, `UPDATE deliveries SET attempts = attempts + 1, last_error = ?, next_ms = ?,
 			dead = max(dead, ?) WHERE webhook = ? AND event_id = ?`,
 			sqlstore.CutError(lastError), next.UnixMilli(), dead, webhook, eventID)
+	})
+}
+
+// batchExec runs one statement in the next group commit.
+func (s *Store) batchExec(ctx context.Context, query string, args ...any) error {
+	_, err := s.batch(ctx, func(ctx context.Context, w *writer) (int64, error) {
+		_, err := w.conn.ExecContext(ctx, query, args...)
 		return 0, err
 	})
-	return s.guard.Wrap(sqlstore.OpRetryDelivery, err)
+	return err
 }
 
 // Deliveries lists webhook's deliveries in state, oldest first, after the one of event after.
 func (s *Store) Deliveries(ctx context.Context, webhook string, state hubbub.DeliveryState, after string, limit int) ([]hubbub.Delivery, error) {
-	if err := s.guard.Begin(ctx, sqlstore.OpDeliveries); err != nil {
-		return nil, err
-	}
-	if err := sqlstore.CheckState(state); err != nil {
-		return nil, s.guard.Wrap(sqlstore.OpDeliveries, err)
-	}
-	if limit <= 0 {
-		return nil, nil
-	}
-	limit = sqlstore.OutboxPage(limit)
-	var found bool
-	if err := s.rdb.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM webhooks WHERE id = ?)`, webhook).Scan(&found); err != nil || !found {
-		if err == nil {
-			err = sqlstore.NoWebhook(webhook)
+	return sqlstore.Read(ctx, &s.guard, sqlstore.OpDeliveries, func() ([]hubbub.Delivery, error) {
+		if err := sqlstore.CheckState(state); err != nil || limit <= 0 {
+			return nil, err
 		}
-		return nil, s.guard.Wrap(sqlstore.OpDeliveries, err)
-	}
-	var from int64
-	if after != "" {
-		err := s.rdb.QueryRowContext(ctx, `SELECT pos FROM deliveries WHERE webhook = ? AND event_id = ?`, webhook, after).Scan(&from)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil, s.guard.Wrap(sqlstore.OpDeliveries, sqlstore.NoCursor(after))
+		var found bool
+		if err := s.rdb.QueryRowContext(ctx, outboxSQL.WebhookExists, webhook).Scan(&found); err != nil {
+			return nil, err
 		}
-		if err != nil {
-			return nil, s.guard.Wrap(sqlstore.OpDeliveries, err)
+		if !found {
+			return nil, sqlstore.NoWebhook(webhook)
 		}
-	}
-	out, err := deliveries(s.rdb.QueryContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries d
-		WHERE webhook = ? AND dead = ? AND pos > ? ORDER BY pos LIMIT ?`, webhook, state == hubbub.DeliveryDead, from, limit))
-	return out, s.guard.Wrap(sqlstore.OpDeliveries, err)
+		var from int64
+		if after != "" {
+			err := s.rdb.QueryRowContext(ctx, outboxSQL.DeliveryPos, webhook, after).Scan(&from)
+			if errors.Is(err, sql.ErrNoRows) {
+				return nil, sqlstore.NoCursor(after)
+			}
+			if err != nil {
+				return nil, err
+			}
+		}
+		return deliveries(s.rdb.QueryContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries d
+			WHERE webhook = ? AND dead = ? AND pos > ? ORDER BY pos LIMIT ?`,
+			webhook, state == hubbub.DeliveryDead, from, sqlstore.OutboxPage(limit)))
+	})
 }
 
 // ReplayDeliveries makes dead deliveries of webhook pending again; see hubbub.OutboxStore.
@@ -496,7 +470,7 @@ func (s *Store) ReplayDeliveries(ctx context.Context, webhook string, ids []stri
 	err := s.write(ctx, sqlstore.OpReplayDeliveries, func(ctx context.Context, tx *writeTx) error {
 		n = 0
 		var found bool
-		if err := tx.conn.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM webhooks WHERE id = ?)`, webhook).Scan(&found); err != nil {
+		if err := tx.conn.QueryRowContext(ctx, outboxSQL.WebhookExists, webhook).Scan(&found); err != nil {
 			return err
 		}
 		if !found {
@@ -525,10 +499,7 @@ func (s *Store) ReplayDeliveries(ctx context.Context, webhook string, ids []stri
 		}
 		return nil
 	})
-	if err != nil {
-		return 0, err
-	}
-	return n, nil
+	return sqlstore.Result(n, err)
 }
 
 // TakeLease gives lease name to holder for ttl unless another holds it unexpired.
@@ -559,30 +530,22 @@ func (s *Store) SetNotifyLevel(ctx context.Context, user, room, level string) er
 		return s.guard.Wrap(sqlstore.OpSetNotifyLevel, err)
 	}
 	return s.write(ctx, sqlstore.OpSetNotifyLevel, func(ctx context.Context, tx *writeTx) error {
-		if level == hubbub.NotifyMention { // the default: no row
-			_, err := tx.conn.ExecContext(ctx, `DELETE FROM notify_levels WHERE room = ? AND user_id = ?`, room, user)
-			return err
-		}
-		_, err := tx.conn.ExecContext(ctx, `INSERT INTO notify_levels (room, user_id, level) VALUES (?1, ?2, ?3)
-			ON CONFLICT (room, user_id) DO UPDATE SET level = ?3`, room, user, level)
+		q, args := sqlstore.SetNotifyLevel(user, room, level)
+		_, err := tx.conn.ExecContext(ctx, q.In(placeholder), args...)
 		return err
 	})
 }
 
 // NotifyLevel reads user's notification level for room (NotifyMention if never set).
 func (s *Store) NotifyLevel(ctx context.Context, user, room string) (string, error) {
-	if err := s.guard.Begin(ctx, sqlstore.OpNotifyLevel); err != nil {
-		return "", err
-	}
-	var level string
-	err := s.rdb.QueryRowContext(ctx, `SELECT level FROM notify_levels WHERE room = ? AND user_id = ?`, room, user).Scan(&level)
-	if errors.Is(err, sql.ErrNoRows) {
-		return hubbub.NotifyMention, nil
-	}
-	if err != nil {
-		return "", s.guard.Wrap(sqlstore.OpNotifyLevel, err)
-	}
-	return level, nil
+	return sqlstore.Read(ctx, &s.guard, sqlstore.OpNotifyLevel, func() (string, error) {
+		var level string
+		err := s.rdb.QueryRowContext(ctx, outboxSQL.NotifyLevel, room, user).Scan(&level)
+		if errors.Is(err, sql.ErrNoRows) {
+			return hubbub.NotifyMention, nil
+		}
+		return level, err
+	})
 }
 
 // TakeNotifyCandidates returns and removes the candidates of up to limit users whose oldest
@@ -627,8 +590,5 @@ func (s *Store) TakeNotifyCandidates(ctx context.Context, before time.Time, limi
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
+	return sqlstore.Result(out, err)
 }

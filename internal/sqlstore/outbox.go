@@ -186,6 +186,16 @@ func EncodeList[T ~string](list []T) string {
 	return string(b)
 }
 
+// DecodeWebhook sets w's rooms and events from their stored lists (EncodeList).
+func DecodeWebhook(w *hubbub.Webhook, rooms, events string) error {
+	var err error
+	if w.Rooms, err = DecodeList[string](rooms); err != nil {
+		return err
+	}
+	w.Events, err = DecodeList[hubbub.HookEvent](events)
+	return err
+}
+
 // DecodeList reads what EncodeList stored.
 func DecodeList[T ~string](s string) ([]T, error) {
 	var out []T

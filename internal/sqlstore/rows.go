@@ -55,3 +55,31 @@ func ReadSanctions[R Rows](rows R, room string, scan func(R, *hubbub.Sanction) e
 
 // MsTime turns Unix milliseconds into the UTC time the contract promises.
 func MsTime(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
+
+// ReadRows returns what scan makes of each of rows, in order. The caller closes rows.
+func ReadRows[R Rows, T any](rows R, scan func(R) (T, error)) ([]T, error) {
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Listed returns list as a list the API shows, empty rather than nil (JSON's [], not null),
+// unless err.
+func Listed[T any](list []T, err error) ([]T, error) {
+	if err != nil {
+		return nil, err
+	}
+	if list == nil {
+		list = []T{}
+	}
+	return list, nil
+}

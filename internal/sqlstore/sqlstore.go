@@ -103,3 +103,48 @@ func (g *Guard) Close() error {
 	}
 	return nil
 }
+
+// Read is the frame of a store method that reads: it fails as Begin does, runs read, and
+// wraps read's error for op. On an error it returns the zero T, never a part of a result.
+func Read[T any](ctx context.Context, g *Guard, op Op, read func() (T, error)) (T, error) {
+	var zero T
+	if err := g.Begin(ctx, op); err != nil {
+		return zero, err
+	}
+	out, err := read()
+	if err != nil {
+		return zero, g.Wrap(op, err)
+	}
+	return out, nil
+}
+
+// Find is Read for a method that looks one thing up and reports whether it found it.
+func Find[T any](ctx context.Context, g *Guard, op Op, find func() (T, bool, error)) (T, bool, error) {
+	var zero T
+	if err := g.Begin(ctx, op); err != nil {
+		return zero, false, err
+	}
+	out, found, err := find()
+	if err != nil {
+		return zero, false, g.Wrap(op, err)
+	}
+	return out, found, nil
+}
+
+// Do is Read for a method that returns only an error.
+func (g *Guard) Do(ctx context.Context, op Op, do func() error) error {
+	if err := g.Begin(ctx, op); err != nil {
+		return err
+	}
+	return g.Wrap(op, do())
+}
+
+// Result returns out and err, or the zero T with err: what a method returns after its write,
+// whose closure may have filled out before it failed.
+func Result[T any](out T, err error) (T, error) {
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return out, nil
+}
