@@ -90,33 +90,27 @@ func (s *Store) createCommand(ctx context.Context, c hubbub.Command) (hubbub.Com
 
 // Command finds a command by name; see hubbub.CommandStore.
 func (s *Store) Command(ctx context.Context, name string) (hubbub.Command, bool, error) {
-	if err := s.guard.Begin(ctx, sqlstore.OpCommand); err != nil {
-		return hubbub.Command{}, false, err
-	}
-	if !textFits(name) {
-		return hubbub.Command{}, false, nil
-	}
-	c, err := scanCommand(s.pool.QueryRow(ctx, selectCommand, name))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return hubbub.Command{}, false, nil
-	}
-	if err != nil {
-		return hubbub.Command{}, false, s.guard.Wrap(sqlstore.OpCommand, err)
-	}
-	return c, true, nil
+	return sqlstore.Find(ctx, &s.guard, sqlstore.OpCommand, func() (hubbub.Command, bool, error) {
+		if !textFits(name) {
+			return hubbub.Command{}, false, nil
+		}
+		c, err := scanCommand(s.pool.QueryRow(ctx, selectCommand, name))
+		if errors.Is(err, pgx.ErrNoRows) {
+			return hubbub.Command{}, false, nil
+		}
+		return c, err == nil, err
+	})
 }
 
 // Commands lists every command by name; see hubbub.CommandStore.
 func (s *Store) Commands(ctx context.Context) ([]hubbub.Command, error) {
-	if err := s.guard.Begin(ctx, sqlstore.OpCommands); err != nil {
-		return nil, err
-	}
-	rows, err := s.pool.Query(ctx, selectCommands, hubbub.MaxCommands)
-	if err != nil {
-		return nil, s.guard.Wrap(sqlstore.OpCommands, err)
-	}
-	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (hubbub.Command, error) { return scanCommand(row) })
-	return out, s.guard.Wrap(sqlstore.OpCommands, err)
+	return sqlstore.Read(ctx, &s.guard, sqlstore.OpCommands, func() ([]hubbub.Command, error) {
+		rows, err := s.pool.Query(ctx, selectCommands, hubbub.MaxCommands)
+		if err != nil {
+			return nil, err
+		}
+		return pgx.CollectRows(rows, func(row pgx.CollectableRow) (hubbub.Command, error) { return scanCommand(row) })
+	})
 }
 
 // UpdateCommand changes a command; see hubbub.CommandStore.

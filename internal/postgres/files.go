@@ -115,39 +115,34 @@ func (s *Store) File(ctx context.Context, id string) (hubbub.File, bool, error) 
 
 // FileUsage returns how many bytes user's files count against the quota.
 func (s *Store) FileUsage(ctx context.Context, user string) (int64, error) {
-	if err := s.guard.Begin(ctx, sqlstore.OpFileUsage); err != nil {
-		return 0, err
-	}
-	if !textFits(user) {
-		return 0, nil
-	}
-	var n int64
-	if err := s.pool.QueryRow(ctx, selectUsage, user).Scan(&n); err != nil {
-		return 0, s.guard.Wrap(sqlstore.OpFileUsage, err)
-	}
-	return n, nil
+	return sqlstore.Read(ctx, &s.guard, sqlstore.OpFileUsage, func() (int64, error) {
+		if !textFits(user) {
+			return 0, nil
+		}
+		var n int64
+		err := s.pool.QueryRow(ctx, selectUsage, user).Scan(&n)
+		return n, err
+	})
 }
 
 // Collectable lists up to limit files whose bytes may go, oldest first; see
 // hubbub.FileStore.
 func (s *Store) Collectable(ctx context.Context, unattachedBefore time.Time, limit int) ([]hubbub.File, error) {
-	if err := s.guard.Begin(ctx, sqlstore.OpCollectable); err != nil {
-		return nil, err
-	}
-	if limit <= 0 {
-		return nil, nil
-	}
-	rows, _ := s.pool.Query(ctx, selectCollectable, unattachedBefore, limit)
-	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (hubbub.File, error) {
-		var f hubbub.File
-		err := scanFile(row, &f)
-		return f, err
+	return sqlstore.Read(ctx, &s.guard, sqlstore.OpCollectable, func() ([]hubbub.File, error) {
+		if limit <= 0 {
+			return nil, nil
+		}
+		rows, _ := s.pool.Query(ctx, selectCollectable, unattachedBefore, limit)
+		out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (hubbub.File, error) {
+			var f hubbub.File
+			err := scanFile(row, &f)
+			return f, err
+		})
+		if err != nil {
+			return nil, err
+		}
+		return s.claimUnattached(ctx, out)
 	})
-	if err != nil {
-		return nil, s.guard.Wrap(sqlstore.OpCollectable, err)
-	}
-	out, err = s.claimUnattached(ctx, out)
-	return out, s.guard.Wrap(sqlstore.OpCollectable, err)
 }
 
 // claimUnattached marks gone, in one statement, the never-attached files of found (as the

@@ -31,32 +31,25 @@ const (
 // Replies returns up to limit messages of room replying to message parent with Seq > after,
 // oldest first, in their current state. See hubbub.Store.
 func (s *Store) Replies(ctx context.Context, room string, parent, after uint64, limit int) ([]hubbub.Entry, error) {
-	if err := s.guard.Begin(ctx, sqlstore.OpReplies); err != nil {
-		return nil, err
-	}
-	p, a, ok := sqlstore.RepliesArgs(parent, after, limit)
-	if !ok {
-		return nil, nil
-	}
-	msgs, err := s.readLog(ctx, selectReplies, room, a, limit, false, p)
-	if err != nil {
-		return nil, s.guard.Wrap(sqlstore.OpReplies, err)
-	}
-	return msgs, nil
+	return sqlstore.Read(ctx, &s.guard, sqlstore.OpReplies, func() ([]hubbub.Entry, error) {
+		p, a, ok := sqlstore.RepliesArgs(parent, after, limit)
+		if !ok {
+			return nil, nil
+		}
+		return s.readLog(ctx, selectReplies, room, a, limit, false, p)
+	})
 }
 
 // Revisions returns the texts message seq of room has had, oldest first, its current text
 // last. See hubbub.Store.
-func (s *Store) Revisions(ctx context.Context, room string, seq uint64) (revs []hubbub.Revision, found bool, err error) {
-	if err := s.guard.Begin(ctx, sqlstore.OpRevisions); err != nil {
-		return nil, false, err
-	}
-	at, ok := sqlstore.SeqArg(seq)
-	if !ok {
-		return nil, false, nil
-	}
-	revs, found, err = s.revisions(ctx, room, at)
-	return revs, found, s.guard.Wrap(sqlstore.OpRevisions, err)
+func (s *Store) Revisions(ctx context.Context, room string, seq uint64) ([]hubbub.Revision, bool, error) {
+	return sqlstore.Find(ctx, &s.guard, sqlstore.OpRevisions, func() ([]hubbub.Revision, bool, error) {
+		at, ok := sqlstore.SeqArg(seq)
+		if !ok {
+			return nil, false, nil
+		}
+		return s.revisions(ctx, room, at)
+	})
 }
 
 func (s *Store) revisions(ctx context.Context, room string, seq int64) (revs []hubbub.Revision, found bool, err error) {
@@ -87,23 +80,18 @@ func (s *Store) revisions(ctx context.Context, room string, seq int64) (revs []h
 // name) holds on the messages of room with from ≤ Seq ≤ to, by seq and then in the order they
 // were added. See hubbub.Store.
 func (s *Store) ReactedBy(ctx context.Context, room, user string, from, to uint64) ([]hubbub.ReactionKey, error) {
-	if err := s.guard.Begin(ctx, sqlstore.OpReactedBy); err != nil {
-		return nil, err
-	}
-	lo, hi, ok := sqlstore.RangeArgs(from, to)
-	if !ok || !textFits(user) {
-		return nil, nil
-	}
-	rows, _ := s.pool.Query(ctx, selectReactedBy, room, user, lo, hi)
-	keys, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (hubbub.ReactionKey, error) {
-		var k hubbub.ReactionKey
-		var seq int64
-		err := row.Scan(&seq, &k.Emoji)
-		k.Seq = uint64(seq)
-		return k, err
+	return sqlstore.Read(ctx, &s.guard, sqlstore.OpReactedBy, func() ([]hubbub.ReactionKey, error) {
+		lo, hi, ok := sqlstore.RangeArgs(from, to)
+		if !ok || !textFits(user) {
+			return nil, nil
+		}
+		rows, _ := s.pool.Query(ctx, selectReactedBy, room, user, lo, hi)
+		return pgx.CollectRows(rows, func(row pgx.CollectableRow) (hubbub.ReactionKey, error) {
+			var k hubbub.ReactionKey
+			var seq int64
+			err := row.Scan(&seq, &k.Emoji)
+			k.Seq = uint64(seq)
+			return k, err
+		})
 	})
-	if err != nil {
-		return nil, s.guard.Wrap(sqlstore.OpReactedBy, err)
-	}
-	return keys, nil
 }

@@ -254,70 +254,52 @@ const selectRooms = `SELECT r.name, r.last_seq, coalesce(m.created_at, e.created
 
 // Rooms returns up to limit rooms named after after, in byte order. See hubbub.Store.
 func (s *Store) Rooms(ctx context.Context, after string, limit int) ([]hubbub.RoomInfo, error) {
-	if err := s.guard.Begin(ctx, sqlstore.OpRooms); err != nil {
-		return nil, err
-	}
-	limit, ok := sqlstore.RoomsLimit(limit)
-	if !ok {
-		return nil, nil
-	}
-	if !textFits(after) { // no stored name holds what text cannot
-		return nil, s.guard.Wrap(sqlstore.OpRooms, fmt.Errorf("after %q is not valid text", after))
-	}
-	rows, _ := s.pool.Query(ctx, selectRooms, after, limit) // the error comes with rows.Err
-	defer rows.Close()
-	var out []hubbub.RoomInfo
-	for rows.Next() {
-		var ri hubbub.RoomInfo
-		var seq int64
-		var at *time.Time // nil once retention removed the last entry
-		if err := rows.Scan(&ri.Name, &seq, &at); err != nil {
-			return nil, s.guard.Wrap(sqlstore.OpRooms, err)
+	return sqlstore.Read(ctx, &s.guard, sqlstore.OpRooms, func() ([]hubbub.RoomInfo, error) {
+		limit, ok := sqlstore.RoomsLimit(limit)
+		if !ok {
+			return nil, nil
 		}
-		ri.LastSeq = uint64(seq)
-		if at != nil {
-			ri.LastActivity = at.UTC()
+		if !textFits(after) { // no stored name holds what text cannot
+			return nil, fmt.Errorf("after %q is not valid text", after)
 		}
-		out = append(out, ri)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, s.guard.Wrap(sqlstore.OpRooms, err)
-	}
-	return out, nil
+		rows, _ := s.pool.Query(ctx, selectRooms, after, limit) // the error comes with rows.Err
+		defer rows.Close()
+		return sqlstore.ReadRows(rows, func(rows pgx.Rows) (hubbub.RoomInfo, error) {
+			var ri hubbub.RoomInfo
+			var seq int64
+			var at *time.Time // nil once retention removed the last entry
+			err := rows.Scan(&ri.Name, &seq, &at)
+			ri.LastSeq = uint64(seq)
+			if at != nil {
+				ri.LastActivity = at.UTC()
+			}
+			return ri, err
+		})
+	})
 }
 
 // Since returns up to limit entries of room with Seq > after, oldest first, messages in
 // their current state. See hubbub.Store.
 func (s *Store) Since(ctx context.Context, room string, after uint64, limit int) ([]hubbub.Entry, error) {
-	if err := s.guard.Begin(ctx, sqlstore.OpSince); err != nil {
-		return nil, err
-	}
-	from, ok := sqlstore.SinceArgs(after, limit)
-	if !ok {
-		return nil, nil
-	}
-	msgs, err := s.readLog(ctx, selectSince, room, from, limit, false)
-	if err != nil {
-		return nil, s.guard.Wrap(sqlstore.OpSince, err)
-	}
-	return msgs, nil
+	return sqlstore.Read(ctx, &s.guard, sqlstore.OpSince, func() ([]hubbub.Entry, error) {
+		from, ok := sqlstore.SinceArgs(after, limit)
+		if !ok {
+			return nil, nil
+		}
+		return s.readLog(ctx, selectSince, room, from, limit, false)
+	})
 }
 
 // Before returns the up to limit newest messages of room with Seq < before (any Seq if
 // before is 0), oldest first, in their current state.
 func (s *Store) Before(ctx context.Context, room string, before uint64, limit int) ([]hubbub.Entry, error) {
-	if err := s.guard.Begin(ctx, sqlstore.OpBefore); err != nil {
-		return nil, err
-	}
-	below, ok := sqlstore.BeforeArgs(before, limit)
-	if !ok {
-		return nil, nil
-	}
-	msgs, err := s.readLog(ctx, selectBefore, room, below, limit, true)
-	if err != nil {
-		return nil, s.guard.Wrap(sqlstore.OpBefore, err)
-	}
-	return msgs, nil
+	return sqlstore.Read(ctx, &s.guard, sqlstore.OpBefore, func() ([]hubbub.Entry, error) {
+		below, ok := sqlstore.BeforeArgs(before, limit)
+		if !ok {
+			return nil, nil
+		}
+		return s.readLog(ctx, selectBefore, room, below, limit, true)
+	})
 }
 
 // readLog runs query, a range scan of room's log rows (logrows.go) from seq, and returns
@@ -331,18 +313,17 @@ func (s *Store) readLog(ctx context.Context, query, room string, seq int64, limi
 // LastSeq returns the highest Seq ever assigned in room, or 0 if the room has none. It reads
 // rooms.last_seq, which retention never lowers.
 func (s *Store) LastSeq(ctx context.Context, room string) (uint64, error) {
-	if err := s.guard.Begin(ctx, sqlstore.OpLastSeq); err != nil {
-		return 0, err
-	}
-	var seq int64
-	err := s.pool.QueryRow(ctx, selectLastSeq, room).Scan(&seq)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, s.guard.Wrap(sqlstore.OpLastSeq, err)
-	}
-	return uint64(seq), nil
+	return sqlstore.Read(ctx, &s.guard, sqlstore.OpLastSeq, func() (uint64, error) {
+		var seq int64
+		err := s.pool.QueryRow(ctx, selectLastSeq, room).Scan(&seq)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return 0, nil
+		}
+		if err != nil {
+			return 0, err
+		}
+		return uint64(seq), nil
+	})
 }
 
 // Check reports whether the store can reach its database, for a readiness probe: nil if a

@@ -60,38 +60,33 @@ func (s *Store) CreateCommand(ctx context.Context, c hubbub.Command) (hubbub.Com
 
 // Command finds a command by name; see hubbub.CommandStore.
 func (s *Store) Command(ctx context.Context, name string) (hubbub.Command, bool, error) {
-	if err := s.guard.Begin(ctx, sqlstore.OpCommand); err != nil {
-		return hubbub.Command{}, false, err
-	}
-	c, err := scanCommand(s.rdb.QueryRowContext(ctx, `SELECT `+commandColumns+` FROM commands WHERE name = ?`, name))
-	if errors.Is(err, sql.ErrNoRows) {
-		return hubbub.Command{}, false, nil
-	}
-	if err != nil {
-		return hubbub.Command{}, false, s.guard.Wrap(sqlstore.OpCommand, err)
-	}
-	return c, true, nil
+	return sqlstore.Find(ctx, &s.guard, sqlstore.OpCommand, func() (hubbub.Command, bool, error) {
+		c, err := scanCommand(s.rdb.QueryRowContext(ctx, `SELECT `+commandColumns+` FROM commands WHERE name = ?`, name))
+		if errors.Is(err, sql.ErrNoRows) {
+			return hubbub.Command{}, false, nil
+		}
+		return c, err == nil, err
+	})
 }
 
 // Commands lists every command by name; see hubbub.CommandStore.
 func (s *Store) Commands(ctx context.Context) ([]hubbub.Command, error) {
-	if err := s.guard.Begin(ctx, sqlstore.OpCommands); err != nil {
-		return nil, err
-	}
-	rows, err := s.rdb.QueryContext(ctx, `SELECT `+commandColumns+` FROM commands ORDER BY name LIMIT ?`, hubbub.MaxCommands)
-	if err != nil {
-		return nil, s.guard.Wrap(sqlstore.OpCommands, err)
-	}
-	defer rows.Close()
-	var out []hubbub.Command
-	for rows.Next() {
-		c, err := scanCommand(rows)
+	return sqlstore.Read(ctx, &s.guard, sqlstore.OpCommands, func() ([]hubbub.Command, error) {
+		rows, err := s.rdb.QueryContext(ctx, `SELECT `+commandColumns+` FROM commands ORDER BY name LIMIT ?`, hubbub.MaxCommands)
 		if err != nil {
-			return nil, s.guard.Wrap(sqlstore.OpCommands, err)
+			return nil, err
 		}
-		out = append(out, c)
-	}
-	return out, s.guard.Wrap(sqlstore.OpCommands, rows.Err())
+		defer rows.Close()
+		var out []hubbub.Command
+		for rows.Next() {
+			c, err := scanCommand(rows)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, c)
+		}
+		return out, rows.Err()
+	})
 }
 
 // UpdateCommand changes a command; see hubbub.CommandStore.

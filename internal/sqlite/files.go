@@ -119,14 +119,11 @@ func (s *Store) File(ctx context.Context, id string) (hubbub.File, bool, error) 
 
 // FileUsage returns how many bytes user's files count against the quota.
 func (s *Store) FileUsage(ctx context.Context, user string) (int64, error) {
-	if err := s.guard.Begin(ctx, sqlstore.OpFileUsage); err != nil {
-		return 0, err
-	}
-	var n int64
-	if err := s.reads.fileUsage.QueryRowContext(ctx, user).Scan(&n); err != nil {
-		return 0, s.guard.Wrap(sqlstore.OpFileUsage, err)
-	}
-	return n, nil
+	return sqlstore.Read(ctx, &s.guard, sqlstore.OpFileUsage, func() (int64, error) {
+		var n int64
+		err := s.reads.fileUsage.QueryRowContext(ctx, user).Scan(&n)
+		return n, err
+	})
 }
 
 // Collectable lists up to limit files whose bytes may go, oldest first; see

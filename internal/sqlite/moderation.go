@@ -68,20 +68,15 @@ func (s *Store) SetSanction(ctx context.Context, sn hubbub.Sanction) error {
 
 // Sanctions returns room's sanctions still in force. See hubbub.Store.
 func (s *Store) Sanctions(ctx context.Context, room string) ([]hubbub.Sanction, error) {
-	if err := s.guard.Begin(ctx, sqlstore.OpSanctions); err != nil {
-		return nil, err
-	}
-	rows, err := s.rdb.QueryContext(ctx, `SELECT user_id, name, kind, until_ms, by_name, reason FROM sanctions
-		WHERE room = ? AND until_ms > ? ORDER BY user_id, kind`, room, time.Now().UnixMilli())
-	if err != nil {
-		return nil, s.guard.Wrap(sqlstore.OpSanctions, err)
-	}
-	defer rows.Close()
-	out, err := sqlstore.ReadSanctions(rows, room, scanSanction)
-	if err != nil {
-		return nil, s.guard.Wrap(sqlstore.OpSanctions, err)
-	}
-	return out, nil
+	return sqlstore.Read(ctx, &s.guard, sqlstore.OpSanctions, func() ([]hubbub.Sanction, error) {
+		rows, err := s.rdb.QueryContext(ctx, `SELECT user_id, name, kind, until_ms, by_name, reason FROM sanctions
+			WHERE room = ? AND until_ms > ? ORDER BY user_id, kind`, room, time.Now().UnixMilli())
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		return sqlstore.ReadSanctions(rows, room, scanSanction)
+	})
 }
 
 // scanSanction reads a row of the sanctions table (but its room) into sn. Times are stored

@@ -180,69 +180,53 @@ func scanEntryAnd(rows *sql.Rows, e *hubbub.Entry, extra ...any) error {
 // Since returns up to limit entries of room, of every kind, with Seq > after, oldest first;
 // messages in their current state.
 func (s *Store) Since(ctx context.Context, room string, after uint64, limit int) ([]hubbub.Entry, error) {
-	if err := s.guard.Begin(ctx, sqlstore.OpSince); err != nil {
-		return nil, err
-	}
-	from, ok := sqlstore.SinceArgs(after, limit)
-	if !ok {
-		return nil, nil
-	}
-	out, err := readEntries(ctx, s.reads.since, room, limit, false, room, from, limit)
-	if err != nil {
-		return nil, s.guard.Wrap(sqlstore.OpSince, unreadable(err))
-	}
-	return out, nil
+	return sqlstore.Read(ctx, &s.guard, sqlstore.OpSince, func() ([]hubbub.Entry, error) {
+		from, ok := sqlstore.SinceArgs(after, limit)
+		if !ok {
+			return nil, nil
+		}
+		out, err := readEntries(ctx, s.reads.since, room, limit, false, room, from, limit)
+		return out, unreadable(err)
+	})
 }
 
 // Before returns the up to limit newest messages of room with Seq < before (any Seq if
 // before is 0), oldest first, in their current state.
 func (s *Store) Before(ctx context.Context, room string, before uint64, limit int) ([]hubbub.Entry, error) {
-	if err := s.guard.Begin(ctx, sqlstore.OpBefore); err != nil {
-		return nil, err
-	}
-	below, ok := sqlstore.BeforeArgs(before, limit)
-	if !ok {
-		return nil, nil
-	}
-	out, err := readEntries(ctx, s.reads.before, room, limit, true, room, below, limit)
-	if err != nil {
-		return nil, s.guard.Wrap(sqlstore.OpBefore, unreadable(err))
-	}
-	return out, nil
+	return sqlstore.Read(ctx, &s.guard, sqlstore.OpBefore, func() ([]hubbub.Entry, error) {
+		below, ok := sqlstore.BeforeArgs(before, limit)
+		if !ok {
+			return nil, nil
+		}
+		out, err := readEntries(ctx, s.reads.before, room, limit, true, room, below, limit)
+		return out, unreadable(err)
+	})
 }
 
 // Replies returns up to limit replies to message parent of room with Seq > after, oldest
 // first, in their current state.
 func (s *Store) Replies(ctx context.Context, room string, parent, after uint64, limit int) ([]hubbub.Entry, error) {
-	if err := s.guard.Begin(ctx, sqlstore.OpReplies); err != nil {
-		return nil, err
-	}
-	p, from, ok := sqlstore.RepliesArgs(parent, after, limit)
-	if !ok {
-		return nil, nil
-	}
-	out, err := readEntries(ctx, s.reads.replies, room, limit, false, room, p, from, limit)
-	if err != nil {
-		return nil, s.guard.Wrap(sqlstore.OpReplies, unreadable(err))
-	}
-	return out, nil
+	return sqlstore.Read(ctx, &s.guard, sqlstore.OpReplies, func() ([]hubbub.Entry, error) {
+		p, from, ok := sqlstore.RepliesArgs(parent, after, limit)
+		if !ok {
+			return nil, nil
+		}
+		out, err := readEntries(ctx, s.reads.replies, room, limit, false, room, p, from, limit)
+		return out, unreadable(err)
+	})
 }
 
 // Revisions returns the texts message seq of room has had, oldest first; found is false if
 // room has no message seq. A deleted message has none.
 func (s *Store) Revisions(ctx context.Context, room string, seq uint64) ([]hubbub.Revision, bool, error) {
-	if err := s.guard.Begin(ctx, sqlstore.OpRevisions); err != nil {
-		return nil, false, err
-	}
-	at, ok := sqlstore.SeqArg(seq)
-	if !ok {
-		return nil, false, nil
-	}
-	revs, found, err := s.revisions(ctx, room, at)
-	if err != nil {
-		return nil, false, s.guard.Wrap(sqlstore.OpRevisions, unreadable(err))
-	}
-	return revs, found, nil
+	return sqlstore.Find(ctx, &s.guard, sqlstore.OpRevisions, func() ([]hubbub.Revision, bool, error) {
+		at, ok := sqlstore.SeqArg(seq)
+		if !ok {
+			return nil, false, nil
+		}
+		revs, found, err := s.revisions(ctx, room, at)
+		return revs, found, unreadable(err)
+	})
 }
 
 func (s *Store) revisions(ctx context.Context, room string, seq int64) (revs []hubbub.Revision, found bool, err error) {
@@ -274,64 +258,49 @@ func (s *Store) revisions(ctx context.Context, room string, seq int64) (revs []h
 // ReactedBy returns the reactions user (a user id) holds on the messages of room with
 // from ≤ Seq ≤ to, by seq and emoji.
 func (s *Store) ReactedBy(ctx context.Context, room, user string, from, to uint64) ([]hubbub.ReactionKey, error) {
-	if err := s.guard.Begin(ctx, sqlstore.OpReactedBy); err != nil {
-		return nil, err
-	}
-	lo, hi, ok := sqlstore.RangeArgs(from, to)
-	if !ok {
-		return nil, nil
-	}
-	rows, err := s.reads.reactedBy.QueryContext(ctx, room, user, lo, hi)
-	if err != nil {
-		return nil, s.guard.Wrap(sqlstore.OpReactedBy, err)
-	}
-	defer rows.Close()
-	var out []hubbub.ReactionKey
-	for rows.Next() {
-		var k hubbub.ReactionKey
-		var seq int64
-		if err := rows.Scan(&seq, &k.Emoji); err != nil {
-			return nil, s.guard.Wrap(sqlstore.OpReactedBy, unreadable(err))
+	return sqlstore.Read(ctx, &s.guard, sqlstore.OpReactedBy, func() ([]hubbub.ReactionKey, error) {
+		lo, hi, ok := sqlstore.RangeArgs(from, to)
+		if !ok {
+			return nil, nil
 		}
-		k.Seq = uint64(seq)
-		out = append(out, k)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, s.guard.Wrap(sqlstore.OpReactedBy, unreadable(err))
-	}
-	return out, nil
+		rows, err := s.reads.reactedBy.QueryContext(ctx, room, user, lo, hi)
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		out, err := sqlstore.ReadRows(rows, func(rows *sql.Rows) (hubbub.ReactionKey, error) {
+			var k hubbub.ReactionKey
+			var seq int64
+			err := rows.Scan(&seq, &k.Emoji)
+			k.Seq = uint64(seq)
+			return k, err
+		})
+		return out, unreadable(err)
+	})
 }
 
 // Rooms returns up to limit rooms named after after, in byte order. See hubbub.Store.
 func (s *Store) Rooms(ctx context.Context, after string, limit int) ([]hubbub.RoomInfo, error) {
-	if err := s.guard.Begin(ctx, sqlstore.OpRooms); err != nil {
-		return nil, err
-	}
-	limit, ok := sqlstore.RoomsLimit(limit)
-	if !ok {
-		return nil, nil
-	}
-	rows, err := s.reads.rooms.QueryContext(ctx, after, limit)
-	if err != nil {
-		return nil, s.guard.Wrap(sqlstore.OpRooms, err)
-	}
-	defer rows.Close()
-	var out []hubbub.RoomInfo
-	for rows.Next() {
-		var ri hubbub.RoomInfo
-		var seq int64
-		var ms sql.NullInt64 // NULL once retention removed the last entry
-		if err := rows.Scan(&ri.Name, &seq, &ms); err != nil {
-			return nil, s.guard.Wrap(sqlstore.OpRooms, err)
+	return sqlstore.Read(ctx, &s.guard, sqlstore.OpRooms, func() ([]hubbub.RoomInfo, error) {
+		limit, ok := sqlstore.RoomsLimit(limit)
+		if !ok {
+			return nil, nil
 		}
-		ri.LastSeq = uint64(seq)
-		if ms.Valid {
-			ri.LastActivity = sqlstore.MsTime(ms.Int64)
+		rows, err := s.reads.rooms.QueryContext(ctx, after, limit)
+		if err != nil {
+			return nil, err
 		}
-		out = append(out, ri)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, s.guard.Wrap(sqlstore.OpRooms, err)
-	}
-	return out, nil
+		defer rows.Close()
+		return sqlstore.ReadRows(rows, func(rows *sql.Rows) (hubbub.RoomInfo, error) {
+			var ri hubbub.RoomInfo
+			var seq int64
+			var ms sql.NullInt64 // NULL once retention removed the last entry
+			err := rows.Scan(&ri.Name, &seq, &ms)
+			ri.LastSeq = uint64(seq)
+			if ms.Valid {
+				ri.LastActivity = sqlstore.MsTime(ms.Int64)
+			}
+			return ri, err
+		})
+	})
 }
