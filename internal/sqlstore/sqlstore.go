@@ -4,7 +4,8 @@
 //
 // Shared here:
 //   - the lifecycle: a Guard fails every call on a closed store or with a done context, and
-//     names the store and the operation in every error ("sqlite: since: …");
+//     names the store and the operation in every error ("sqlite: since: …"); Read, Find and
+//     Guard.Do are that frame around a method's work, so a store writes only its SQL inside;
 //   - the checks of arguments: an entry needs a room and a known kind, a change a target;
 //     seqs beyond the databases' signed 64-bit columns, and limits below one, match nothing
 //     (CheckAppend, SinceArgs, BeforeArgs, SeqArg, RepliesArgs, RangeArgs);
@@ -13,7 +14,9 @@
 //     message's reactions summary (AddReaction, RemoveReaction), and how mentions and
 //     summaries are stored (EncodeMentions, EncodeReactions and their decoders);
 //   - the mapping of rows to hubbub values, oldest first (ReadMessages, ReadSanctions,
-//     MsTime);
+//     ReadRows, Listed, MsTime);
+//   - the statements that read the same in both schemas, written once with PostgreSQL's $n
+//     placeholders and turned into SQLite's ?n by Query.In (query.go: OutboxSQL);
 //   - the retention rule (KeepsAll, Excess, LogCut; Cut for a log of messages only).
 //   - the rules of files (files.go): what CreateFile stores (CheckNewFile, CutName), the
 //     quota (OverQuotaAfter), which attachments a message may carry (CheckAttachments,
