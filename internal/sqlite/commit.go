@@ -48,8 +48,10 @@ func (w *writer) process(batch []*request) {
 }
 
 // commitAppends stores the entries of reqs in one transaction and leaves each outcome in
-// its request. Each append runs inside its own savepoint, so one that fails or is refused is
-// rolled back alone (its seq is not consumed) and the others still commit. The messages
+// its request. A plain message is one insert and its room's numbering (appendPlain); every
+// other append runs inside its own savepoint; either way one that fails or is refused is
+// rolled back alone (its seq is not consumed) and the others still commit, unless the
+// failure cost the transaction itself (w.broken): then the whole batch rolls back. The messages
 // stored are indexed for search later, in a transaction of their own (searchindex.go), or
 // after the last savepoint when Options.SearchLag says no lag.
 func (w *writer) commitAppends(reqs []*request) {
@@ -133,7 +135,7 @@ func (w *writer) appendOne(ctx context.Context, e hubbub.Entry, now time.Time) r
 	// them: the room's numbering is read again next time.
 	defer w.seqs.forget(stored.Room)
 	if _, err := w.stmts.savepoint.ExecContext(ctx); err != nil {
-		return result{err: fmt.Errorf("savepoint: %w", err)}
+		return result{err: w.txLost("savepoint", err)}
 	}
 	var res result
 	switch stored.Kind {
@@ -148,26 +150,44 @@ func (w *writer) appendOne(ctx context.Context, e hubbub.Entry, now time.Time) r
 		res.err = w.enqueueEntry(ctx, res.msg)
 	}
 	if res.err != nil || res.dup {
-		_, _ = w.stmts.undo.ExecContext(ctx) // the seq bump goes too: no gap
+		if _, err := w.stmts.undo.ExecContext(ctx); err != nil { // the seq bump goes too: no gap
+			return result{err: w.txLost("rollback to savepoint", err)}
+		}
 	}
-	if _, err := w.stmts.release.ExecContext(ctx); err != nil && res.err == nil {
-		return result{err: fmt.Errorf("release: %w", err)}
+	if _, err := w.stmts.release.ExecContext(ctx); err != nil {
+		return result{err: w.txLost("release", err)}
 	}
 	return res
+}
+
+// txLost sets w.broken when a statement on the batch's savepoint failed: the savepoint is
+// gone, so SQLite has rolled the whole transaction back (it may, after a failed statement, on
+// a full disk or an I/O error). The batch must then roll back as a whole: the appends after
+// it would run outside any transaction, each committed at once, while the batch reports them
+// failed (a resend stored twice), and a plain message's room numbering (roomseqs.go) would
+// follow what was rolled back. It returns the error for the request.
+func (w *writer) txLost(stmt string, err error) error {
+	err = fmt.Errorf("%s: %w", stmt, err)
+	if w.broken == nil {
+		w.broken = err
+	}
+	return err
 }
 
 // batchOne runs fn as part of the open transaction, in its own savepoint: what it wrote is
 // undone if it fails, and the batch's other requests still commit.
 func (w *writer) batchOne(ctx context.Context, fn batchFunc) result {
 	if _, err := w.stmts.savepoint.ExecContext(ctx); err != nil {
-		return result{err: fmt.Errorf("savepoint: %w", err)}
+		return result{err: w.txLost("savepoint", err)}
 	}
 	n, err := fn(ctx, w)
 	if err != nil {
-		_, _ = w.stmts.undo.ExecContext(ctx)
+		if _, uerr := w.stmts.undo.ExecContext(ctx); uerr != nil {
+			return result{err: w.txLost("rollback to savepoint", uerr)}
+		}
 	}
-	if _, rerr := w.stmts.release.ExecContext(ctx); rerr != nil && err == nil {
-		return result{err: fmt.Errorf("release: %w", rerr)}
+	if _, rerr := w.stmts.release.ExecContext(ctx); rerr != nil {
+		return result{err: w.txLost("release", rerr)}
 	}
 	return result{removed: n, err: err}
 }

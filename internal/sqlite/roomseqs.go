@@ -98,16 +98,19 @@ var errBatchBroken = errors.New("the room's numbering could not be written after
 // with two statements and no savepoint: the insert first, which is refused as a whole or
 // done as a whole (a statement's own atomicity), then, only once the row is in, the room's
 // numbering. A resend (its client id taken) writes nothing and takes no seq. If the
-// numbering fails after the row went in, or the insert fails for anything but a constraint,
-// appendPlain sets w.broken: the row must not commit without its numbering, and SQLite may
-// have rolled the transaction back already, so the batch rolls back as a whole (an I/O
-// error or a full disk, which would fail the commit anyway).
+// numbering fails after the row went in, or the room's row cannot be read, or the insert
+// fails for anything but a constraint, appendPlain sets w.broken: the row must not commit
+// without its numbering, and SQLite may have rolled the transaction back already, so the
+// batch rolls back as a whole (an I/O error or a full disk, which would fail the commit
+// anyway).
 func (w *writer) appendPlain(ctx context.Context, m hubbub.Entry) result {
 	cur, ok := w.seqs.get(m.Room)
 	if !ok {
 		err := w.stmts.roomSeq.QueryRowContext(ctx, m.Room).Scan(&cur.last, &cur.msgs)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return result{err: fmt.Errorf("next seq: %w", err)}
+			// As a failed insert: SQLite may have rolled the transaction back.
+			w.broken = fmt.Errorf("next seq: %w", err)
+			return result{err: w.broken}
 		}
 		w.seqs.put(m.Room, cur)
 	}

@@ -1,11 +1,14 @@
 package sqlite
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"testing"
 
 	"hubbub"
+	"hubbub/internal/testwait"
 )
 
 // TestRoomSeqsTwoStores: two stores on one file append to the same room in turn. Each
@@ -83,5 +86,59 @@ func TestRoomSeqsAfterOtherWrites(t *testing.T) {
 	}
 	if fmt.Sprint(ords) != "[2 3 4]" { // the prune after c kept b and c
 		t.Errorf("ords of the messages kept = %v, want [2 3 4]", ords)
+	}
+}
+
+// TestBatchRolledBackMidway: when a statement of a batch fails and SQLite rolls the whole
+// transaction back (as it may on a full disk or an I/O error; a batchFunc rolls back here to
+// stand for it), the appends after it in the batch must not run outside a transaction: an
+// append reported failed must not be stored, and the room must take its next message.
+func TestBatchRolledBackMidway(t *testing.T) {
+	ctx := t.Context()
+	s, path := openTest(t, Options{})
+	release, first := blockWriter(t, s, path, "other")
+	a := appendAsync(ctx, s, hubbub.Entry{Room: "r", From: "alice", Text: "a"})
+	testwait.Until(t, "a queues", func() bool { return s.w.q.Len() == 1 })
+	broken := make(chan error, 1)
+	go func() {
+		_, err := s.batch(ctx, func(ctx context.Context, w *writer) (int64, error) {
+			_, _ = w.conn.ExecContext(ctx, "ROLLBACK")
+			return 0, errors.New("disk I/O error (SQLite rolled the transaction back)")
+		})
+		broken <- err
+	}()
+	testwait.Until(t, "the failing write queues", func() bool { return s.w.q.Len() == 2 })
+	c := appendAsync(ctx, s, hubbub.Entry{Room: "r", From: "alice", Text: "c"})
+	testwait.Until(t, "c queues", func() bool { return s.w.q.Len() == 3 })
+	release()
+	if res := <-first; res.err != nil {
+		t.Fatal(res.err)
+	}
+	if err := <-broken; err == nil {
+		t.Error("the write that failed was reported done")
+	}
+	reported := map[string]error{"a": (<-a).err, "c": (<-c).err}
+	d, _, err := s.Append(ctx, hubbub.Entry{Room: "r", From: "alice", Text: "d"})
+	if err != nil {
+		t.Fatalf("the next message of the room failed: %v", err)
+	}
+	got, err := s.Since(ctx, "r", 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored := map[string]bool{}
+	for i, e := range got {
+		stored[e.Text] = true
+		if e.Seq != uint64(i+1) {
+			t.Errorf("message %q has seq %d, want %d", e.Text, e.Seq, i+1)
+		}
+	}
+	for text, err := range reported {
+		if (err == nil) != stored[text] {
+			t.Errorf("message %s: reported %v, stored %v", text, err, stored[text])
+		}
+	}
+	if !stored["d"] || d.Seq != uint64(len(got)) {
+		t.Errorf("d: seq %d, stored %v; %d messages in the room", d.Seq, stored["d"], len(got))
 	}
 }

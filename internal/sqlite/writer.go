@@ -57,7 +57,7 @@ type writer struct {
 	log *slog.Logger
 
 	seqs   roomSeqs // the numbering of the rooms appended to (roomseqs.go)
-	broken error    // set by appendPlain when the batch must roll back as a whole
+	broken error    // set when the batch must roll back as a whole (appendPlain, txLost)
 
 	hooks     sqlstore.OutboxFilter // the webhooks when the current batch began: which entries go to the outbox
 	hookCache sqlstore.FilterCache  // the last webhooks read, decoded
