@@ -18,7 +18,10 @@ import (
 // each room's watermark (search_rooms.indexed) and writes their rows a batch of rooms at a
 // time. In the append's transaction the rows cost an append 1.4× (the GIN entries, a second
 // heap row and its two B-trees, the text folded: docs/benchmarks.md); written a thousand at
-// a time, behind the appends, they cost less and no append waits for them.
+// a time, behind the appends, they cost less. An append of a new message never waits for
+// them; an edit, a delete or a prune in the same batch does wait for an indexer holding its
+// room's watermark (at most searchIndexRooms rooms × searchIndexRows messages a
+// transaction), and so do the batch's other appends.
 //
 // What the search contract needs holds:
 //   - a search indexes the waiting messages of the rooms it reads before it reads them
@@ -51,15 +54,18 @@ const (
 )
 
 const (
-	// ensureSearchRooms gives the rooms ($1, sorted) a watermark row if they have none: a
-	// new room starts at 0. A transaction that does not create it finds the row locked by
-	// the one that did, until that one commits.
-	ensureSearchRooms = `INSERT INTO search_rooms (room, indexed) SELECT unnest($1::text[]), 0 ON CONFLICT (room) DO NOTHING`
+	// ensureSearchRooms gives the rooms ($1) a watermark row if they have none: a new room
+	// starts at 0. A transaction that does not create it finds the row locked by the one
+	// that did, until that one commits. Every statement here takes its rows in byte order
+	// (COLLATE "C", the order of Go's sort), whatever the database's collation: indexers,
+	// searches and writers lock the same rows in the same order, or two of them could each
+	// hold a row the other waits for.
+	ensureSearchRooms = `INSERT INTO search_rooms (room, indexed) SELECT r, 0 FROM unnest($1::text[]) AS r ORDER BY r COLLATE "C" ON CONFLICT (room) DO NOTHING`
 	// lockSearchRooms takes the watermarks of the rooms $1 for an indexer, in order.
-	lockSearchRooms = `SELECT room FROM search_rooms WHERE room = ANY($1::text[]) ORDER BY room FOR UPDATE`
+	lockSearchRooms = `SELECT room FROM search_rooms WHERE room = ANY($1::text[]) ORDER BY room COLLATE "C" FOR UPDATE`
 	// shareSearchRooms holds the watermarks of the rooms $1 while an edit, a delete or a
 	// prune changes their messages' rows, in order (see above).
-	shareSearchRooms = `SELECT room FROM search_rooms WHERE room = ANY($1::text[]) ORDER BY room FOR SHARE`
+	shareSearchRooms = `SELECT room FROM search_rooms WHERE room = ANY($1::text[]) ORDER BY room COLLATE "C" FOR SHARE`
 	// readWaiting reads, in one snapshot, each room's last seq and the texts of its messages
 	// past its watermark (at most $2 of each), the rooms in order and each room's messages in
 	// seq order; a room with nothing new of its own (reactions, joins) comes with a NULL seq.
@@ -82,10 +88,10 @@ const (
 		WHERE search_rooms.room = u.room AND search_rooms.indexed < u.indexed`
 	// behindRooms names those of the rooms $1 whose last seq is past their watermark.
 	behindRooms = `SELECT r.name FROM rooms r LEFT JOIN search_rooms s ON s.room = r.name
-		WHERE r.name = ANY($1::text[]) AND r.last_seq > coalesce(s.indexed, 0) ORDER BY r.name`
+		WHERE r.name = ANY($1::text[]) AND r.last_seq > coalesce(s.indexed, 0) ORDER BY r.name COLLATE "C"`
 	// allBehindRooms names every room whose last seq is past its watermark.
 	allBehindRooms = `SELECT r.name FROM rooms r LEFT JOIN search_rooms s ON s.room = r.name
-		WHERE r.last_seq > coalesce(s.indexed, 0) ORDER BY r.name`
+		WHERE r.last_seq > coalesce(s.indexed, 0) ORDER BY r.name COLLATE "C"`
 )
 
 // indexer writes a Store's search index behind its appends: the writers note each batch's
