@@ -21,21 +21,10 @@ func (s *Store) Generations(ctx context.Context) (hubbub.Generations, error) {
 }
 
 func (s *Store) generations(ctx context.Context) (hubbub.Generations, error) {
-	var g hubbub.Generations
 	rows, err := s.reads.generations.QueryContext(ctx)
 	if err != nil {
-		return g, err
+		return hubbub.Generations{}, err
 	}
 	defer rows.Close()
-	for rows.Next() {
-		var kind string
-		var gen int64
-		if err := rows.Scan(&kind, &gen); err != nil {
-			return g, err
-		}
-		if err := sqlstore.SetGeneration(&g, kind, gen); err != nil {
-			return g, err
-		}
-	}
-	return g, rows.Err()
+	return sqlstore.ReadGenerations(rows)
 }

@@ -14,9 +14,25 @@ const OpGenerations Op = "generations"
 // (hubbub.Generations says which changes).
 const GenerationsSQL = `SELECT kind, gen FROM generations`
 
-// SetGeneration puts the count of one row of GenerationsSQL into g; a kind this build does not
+// ReadGenerations reads the rows of GenerationsSQL into the counts. The caller closes rows.
+func ReadGenerations[R Rows](rows R) (hubbub.Generations, error) {
+	var g hubbub.Generations
+	for rows.Next() {
+		var kind string
+		var gen int64
+		if err := rows.Scan(&kind, &gen); err != nil {
+			return g, err
+		}
+		if err := setGeneration(&g, kind, gen); err != nil {
+			return g, err
+		}
+	}
+	return g, rows.Err()
+}
+
+// setGeneration puts the count of one row of GenerationsSQL into g; a kind this build does not
 // know is an error, as a table a newer build changed would be.
-func SetGeneration(g *hubbub.Generations, kind string, gen int64) error {
+func setGeneration(g *hubbub.Generations, kind string, gen int64) error {
 	if gen < 0 {
 		return fmt.Errorf("generation %q is negative (%d)", kind, gen)
 	}
