@@ -42,5 +42,3 @@ func (b *bounded[V]) put(key string, v V, at time.Time) {
 func (b *bounded[V]) remove(key string) { delete(b.m, key) }
 
 func (b *bounded[V]) clear() { clear(b.m) }
-
-func (b *bounded[V]) len() int { return len(b.m) }
