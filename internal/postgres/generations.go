@@ -10,21 +10,12 @@ import (
 // Generations reads the counts the triggers of migrations/0014_generations.sql move. See
 // hubbub.Generations.
 func (s *Store) Generations(ctx context.Context) (hubbub.Generations, error) {
-	if err := s.guard.Begin(ctx, sqlstore.OpGenerations); err != nil {
-		return hubbub.Generations{}, err
-	}
-	g, err := s.generations(ctx)
-	if err != nil {
-		return hubbub.Generations{}, s.guard.Wrap(sqlstore.OpGenerations, err)
-	}
-	return g, nil
-}
-
-func (s *Store) generations(ctx context.Context) (hubbub.Generations, error) {
-	rows, err := s.pool.Query(ctx, sqlstore.GenerationsSQL)
-	if err != nil {
-		return hubbub.Generations{}, err
-	}
-	defer rows.Close()
-	return sqlstore.ReadGenerations(rows)
+	return sqlstore.Read(ctx, &s.guard, sqlstore.OpGenerations, func() (hubbub.Generations, error) {
+		rows, err := s.pool.Query(ctx, sqlstore.GenerationsSQL)
+		if err != nil {
+			return hubbub.Generations{}, err
+		}
+		defer rows.Close()
+		return sqlstore.ReadGenerations(rows)
+	})
 }

@@ -129,6 +129,21 @@ func TestSearchQueriesAccepted(t *testing.T) {
 	}
 }
 
+// needleAdder returns a function that appends a message of ann's to a room and, if its text
+// holds "needle", adds its id to want (oldest first).
+func needleAdder(t *testing.T, s *Store, want *[]string) func(room, text string) {
+	return func(room, text string) {
+		t.Helper()
+		e, _, err := s.Append(t.Context(), hubbub.Entry{Room: room, From: "ann", Text: text})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(text, "needle") {
+			*want = append(*want, e.ID)
+		}
+	}
+}
+
 // TestSearchNewestRoutes: newest first, a room's hits are found whichever way its rows are
 // read — in time order at once (a room full of hits, a small room), in time order again for
 // more rows (hits dense enough), or through the GIN index (a larger room with few hits
@@ -139,16 +154,7 @@ func TestSearchNewestRoutes(t *testing.T) {
 	s, _ := openTest(t, Options{})
 	ctx := t.Context()
 	var want []string
-	add := func(room, text string) {
-		t.Helper()
-		e, _, err := s.Append(ctx, hubbub.Entry{Room: room, From: "ann", Text: text})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if strings.Contains(text, "needle") {
-			want = append(want, e.ID)
-		}
-	}
+	add := needleAdder(t, s, &want)
 	add("big", "needle one")
 	add("small", "needle small")
 	add("big", "needle two")
@@ -198,16 +204,7 @@ func TestSearchNewestBeyondPage(t *testing.T) {
 	s, _ := openTest(t, Options{})
 	ctx := t.Context()
 	var want []string
-	add := func(room, text string) {
-		t.Helper()
-		e, _, err := s.Append(ctx, hubbub.Entry{Room: room, From: "ann", Text: text})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if strings.Contains(text, "needle") {
-			want = append(want, e.ID)
-		}
-	}
+	add := needleAdder(t, s, &want)
 	add("quiet", "needle old")
 	for i := range 10 {
 		add("quiet", fmt.Sprint("hay ", i))
