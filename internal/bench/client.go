@@ -239,7 +239,7 @@ func (c *client) deliver(p payload, now time.Time) {
 	}
 	if p.step == 1 && p.sender >= 0 && p.sender < len(c.peers) {
 		if t := c.peers[p.sender].tally; t != nil {
-			t.delivered(p.seq)
+			t.delivered(p.seq, c.sidx)
 		}
 	}
 	if p.step == 1 && c.storm != nil {

@@ -38,8 +38,8 @@ type Ingress struct {
 	AckedPerSec float64 `json:"acked_per_s"`
 	// Ack is the time from writing a send to reading its ack.
 	Ack Latency `json:"ack_latency"`
-	// Lost and Duplicated count, per acked message, the members of its room (the senders
-	// themselves) that did not get it, and the deliveries past one per member.
+	// Lost and Duplicated count, per acked message and member of its room (the senders
+	// themselves), the members that did not get it and the deliveries past one.
 	// UnackedDelivered counts the deliveries of sends never answered (past the ack timeout, or
 	// the run's deadline): stored after all, so neither lost nor duplicated, and not expected.
 	Lost             int64 `json:"lost"`
@@ -47,23 +47,36 @@ type Ingress struct {
 	UnackedDelivered int64 `json:"unacked_delivered"`
 }
 
-// ingressTally is one ingress sender's account of its messages: how many deliveries of each
-// (from every member of its room, itself included) and which were acked. The members' readers
-// and the sender write it, so it has its own lock.
+// ingressTally is one ingress sender's account of its messages: how many times each member
+// of its room (itself included) got each of them, and which were acked. Counted per member and
+// message, so that one member's duplicate cannot hide another's loss. The members' readers and
+// the sender write it, so it has its own lock.
 type ingressTally struct {
-	mu    sync.Mutex
-	got   map[uint64]int32 // the sender's seq → deliveries
-	acked map[uint64]struct{}
+	mu      sync.Mutex
+	members int                // the room's members, each with its index among them
+	got     map[uint64][]int32 // the sender's seq → deliveries to each member
+	strays  map[uint64]int32   // the sender's seq → deliveries to no known member (a bug)
+	acked   map[uint64]struct{}
 }
 
-func newIngressTally() *ingressTally {
-	return &ingressTally{got: map[uint64]int32{}, acked: map[uint64]struct{}{}}
+func newIngressTally(members int) *ingressTally {
+	return &ingressTally{members: members, got: map[uint64][]int32{}, strays: map[uint64]int32{}, acked: map[uint64]struct{}{}}
 }
 
-func (t *ingressTally) delivered(seq uint64) {
+// delivered counts one delivery of the sender's message seq to the member of index member.
+func (t *ingressTally) delivered(seq uint64, member int) {
 	t.mu.Lock()
-	t.got[seq]++
-	t.mu.Unlock()
+	defer t.mu.Unlock()
+	if member < 0 || member >= t.members {
+		t.strays[seq]++
+		return
+	}
+	n := t.got[seq]
+	if n == nil {
+		n = make([]int32, t.members)
+		t.got[seq] = n
+	}
+	n[member]++
 }
 
 func (t *ingressTally) ack(seq uint64) {
@@ -72,29 +85,45 @@ func (t *ingressTally) ack(seq uint64) {
 	t.mu.Unlock()
 }
 
-// count compares the deliveries with members per acked message: the deliveries missing, the
-// ones past one per member, and the deliveries of messages never acked.
-func (t *ingressTally) count(members int) (lost, dup, unacked int64) {
+// count compares, for each acked message, each member's deliveries with one: the members that
+// missed it, and the deliveries past one per member (a delivery to no known member is past
+// one too); and it counts the deliveries of messages never acked.
+func (t *ingressTally) count() (lost, dup, unacked int64) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	m := int32(members)
 	for seq := range t.acked {
 		n := t.got[seq]
-		lost += int64(max(m-n, 0))
-		dup += int64(max(n-m, 0))
+		for m := range t.members {
+			var k int32
+			if n != nil {
+				k = n[m]
+			}
+			if k == 0 {
+				lost++
+			}
+			dup += int64(max(k-1, 0))
+		}
+		dup += int64(t.strays[seq])
 	}
 	for seq, n := range t.got {
 		if _, ok := t.acked[seq]; !ok {
-			unacked += int64(n)
+			for _, k := range n {
+				unacked += int64(k)
+			}
+		}
+	}
+	for seq, k := range t.strays {
+		if _, ok := t.acked[seq]; !ok {
+			unacked += int64(k)
 		}
 	}
 	return lost, dup, unacked
 }
 
 // tallyIngress sums every sender's count.
-func tallyIngress(all []*client, members int) (lost, dup, unacked int64) {
+func tallyIngress(all []*client) (lost, dup, unacked int64) {
 	for _, c := range all {
-		l, d, u := c.tally.count(members)
+		l, d, u := c.tally.count()
 		lost, dup, unacked = lost+l, dup+d, unacked+u
 	}
 	return lost, dup, unacked
@@ -115,7 +144,7 @@ func (r *runner) ingress(ctx context.Context, rep *Report) error {
 		ms := r.roomMembers(i*cfg.Senders, room, cfg.Senders, 0)
 		for _, c := range ms {
 			c.acks = make(chan ackResult, 4)
-			c.tally = newIngressTally()
+			c.tally = newIngressTally(len(ms))
 		}
 		probers = append(probers, ms[0])
 		all = append(all, ms...)
@@ -202,7 +231,7 @@ func (r *runner) ingress(ctx context.Context, rep *Report) error {
 	window := time.Since(start)
 	expected := acked.Load() * int64(cfg.Senders)
 	r.setPhase("ingress: draining")
-	drainUntil(ctx, cfg.Drain, func() bool { l, _, _ := tallyIngress(all, cfg.Senders); return l == 0 })
+	drainUntil(ctx, cfg.Drain, func() bool { l, _, _ := tallyIngress(all); return l == 0 })
 	srv1, gen1 := r.sample()
 	h := s.collect()
 	r.overall.Merge(h)
@@ -214,10 +243,10 @@ func (r *runner) ingress(ctx context.Context, rep *Report) error {
 		in.AckedPerSec = float64(in.Acked) / window.Seconds()
 	}
 	in.Ack = latencyOf(ackHist)
-	// Counted per message, not as delivered − acked × senders: a send never answered is
-	// delivered all the same, and those deliveries are neither duplicates nor make up for a
-	// lost one.
-	in.Lost, in.Duplicated, in.UnackedDelivered = tallyIngress(all, cfg.Senders)
+	// Counted per message and member, not as delivered − acked × senders: a send never
+	// answered is delivered all the same, and those deliveries are neither duplicates nor make
+	// up for a lost one; nor does one member's second copy make up for another's missing one.
+	in.Lost, in.Duplicated, in.UnackedDelivered = tallyIngress(all)
 	rep.Ingress = in
 
 	st := Step{N: step, Seconds: window.Seconds(), Sent: in.Acked, Receivers: cfg.Senders, Expected: expected,

@@ -77,15 +77,17 @@ func runAllowingErrors(t *testing.T, cfg Config) (*Report, error) {
 
 // TestIngressTallyKeepsUnansweredApart delivers, through the members' own delivery path, the
 // messages of a sender of a room of three: one acked and delivered to all, one acked and
-// missed by one member, one acked and delivered twice to one member, and one never answered
-// (its ack timed out) but delivered to all. The unanswered one's deliveries are neither
-// duplicates nor make up for the missed one (the count as delivered − acked × members said
-// 0 lost, 3 duplicated).
+// missed by one member, one acked and delivered twice to one member, one acked and delivered
+// twice to one member and not at all to another, and one never answered (its ack timed out)
+// but delivered to all. The unanswered one's deliveries are neither duplicates nor make up for
+// the missed one (the count as delivered − acked × members said 1 lost, 4 duplicated), and one
+// member's second copy does not make up for another's missing one (a count of deliveries per
+// message said 3 of 3 for it: nothing lost, nothing duplicated).
 func TestIngressTallyKeepsUnansweredApart(t *testing.T) {
 	r := &runner{cfg: Config{Scenario: ScenarioIngress}, stats: newStats(), codec: newPayloadCodec(), urls: []string{"ws://127.0.0.1:1/ws"}}
 	members := r.roomMembers(0, "r", 3, 0)
 	for _, m := range members {
-		m.tally = newIngressTally() // as ingress gives every member, each a sender
+		m.tally = newIngressTally(len(members)) // as ingress gives every member, each a sender
 	}
 	sender := members[0]
 	at := time.Now()
@@ -102,11 +104,14 @@ func TestIngressTallyKeepsUnansweredApart(t *testing.T) {
 		deliver(m, 3) // acked, one member twice
 	}
 	deliver(members[2], 3)
-	for _, seq := range []uint64{1, 2, 3} {
+	deliver(members[0], 5) // acked: member 1 twice, member 2 never
+	deliver(members[1], 5)
+	deliver(members[1], 5)
+	for _, seq := range []uint64{1, 2, 3, 5} {
 		sender.tally.ack(seq)
 	}
-	lost, dup, unacked := tallyIngress(members, len(members))
-	if lost != 1 || dup != 1 || unacked != 3 {
-		t.Errorf("lost %d duplicated %d unanswered delivered %d, want 1, 1, 3", lost, dup, unacked)
+	lost, dup, unacked := tallyIngress(members)
+	if lost != 2 || dup != 2 || unacked != 3 {
+		t.Errorf("lost %d duplicated %d unanswered delivered %d, want 2, 2, 3", lost, dup, unacked)
 	}
 }
