@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -135,6 +136,59 @@ func TestCrowdedRoomStopsAnnouncingPresence(t *testing.T) {
 	if got := fmt.Sprint(presence(first)); got != "[join a join b]" {
 		t.Fatalf("first member saw %s", got)
 	}
+}
+
+// A crowded room gives each join the same few names (it keeps the list rather than picking
+// and sorting anew for every join), but never a name that has left: here, or on another node.
+func TestCrowdedRoomListsOnlyPresentNames(t *testing.T) {
+	a, b := twoNodes(t, hub.Config{PresenceLimit: 2, PresenceInterval: time.Hour})
+	ctx := context.Background()
+	members := map[string]*hub.Member{}
+	join := func(h *hub.Hub, name string) hub.JoinInfo {
+		t.Helper()
+		m := &hub.Member{Name: name, Key: "key-" + name, Out: hub.NewOutbox(100, nil)}
+		info, err := h.Join(ctx, hub.JoinRequest{Room: "r", Member: m})
+		if err != nil {
+			t.Fatal(err)
+		}
+		members[name] = m
+		return info
+	}
+	for _, name := range []string{"n1", "n2", "n3", "n4"} {
+		join(a, name)
+	}
+	first := join(a, "n5").Members
+	if again := join(a, "n6").Members; fmt.Sprint(again) != fmt.Sprint(first) || len(first) != 2 {
+		t.Fatalf("two joins in a crowded room were given %v and %v, want the same two names", first, again)
+	}
+	left := first[0]
+	a.Leave("r", members[left])
+	info := join(a, "n7")
+	if len(info.Members) != 2 || !slices.IsSorted(info.Members) || slices.Contains(info.Members, left) {
+		t.Fatalf("after %s left, a join was given %v (count %d): want two sorted names, %s not among them",
+			left, info.Members, info.MemberCount, left)
+	}
+
+	// Node b learns a's names once it opens the room; one of them leaving on a drops it from
+	// b's list. m1 joins b's room on three connections: one name here, so the list's other
+	// name is one of a's.
+	join(b, "m1")
+	testwait.Until(t, "node b to see node a's members", func() bool { return len(b.Members("r")) == 7 })
+	onB := join(b, "m1").Members
+	if len(onB) != 2 {
+		t.Fatalf("node b gave %v, want two names", onB)
+	}
+	for _, name := range onB {
+		if m := members[name]; m != nil && name[0] == 'n' {
+			a.Leave("r", m)
+			testwait.Until(t, "node b to hear that "+name+" left", func() bool { return !slices.Contains(b.Members("r"), name) })
+			if got := join(b, "m1").Members; slices.Contains(got, name) || len(got) != 2 {
+				t.Fatalf("after %s left on node a, node b gave %v", name, got)
+			}
+			return
+		}
+	}
+	t.Fatalf("node b's list %v holds none of node a's names", onB)
 }
 
 // A draining node (its server shutting down) still tells the other nodes that its members

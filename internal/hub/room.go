@@ -31,6 +31,9 @@ type room struct {
 	// burst holds the reaction entries delivered and not yet sent to the members (reactions.go).
 	burst  reactionBurst
 	remote map[string]*nodeMembers // other nodes' members, by node (presence.go)
+	// crowd is the sorted list of names a join past PresenceLimit is given, kept until a name
+	// leaves the room (memberSummary, presence.go).
+	crowd []string
 	// restating is what decides whether this node restates its members next time (presence.go).
 	restating restating
 	closed    bool
@@ -402,6 +405,7 @@ func (r *room) remove(m *Member) (in, gone bool) {
 		c.conns--
 		if c.conns <= 0 {
 			delete(r.names, m.Name)
+			r.crowd = nil
 			gone = true
 			r.restating.changed = true
 		}

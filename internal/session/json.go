@@ -211,7 +211,7 @@ func (j *jsonSession) join(ctx context.Context, f *wire.ClientFrame) {
 	}
 	req := hub.JoinRequest{Room: f.Room, Member: j.member, Since: f.Since.SeqPtr(), History: f.History,
 		Greet: func(info hub.JoinInfo) *hub.Envelope {
-			return hub.NewRaw(wire.Encode(wire.Joined{Type: wire.TypeJoined, Room: info.Room, Members: info.Members, MemberCount: info.MemberCount,
+			return hub.NewRaw(wire.EncodeJoined(&wire.Joined{Type: wire.TypeJoined, Room: info.Room, Members: info.Members, MemberCount: info.MemberCount,
 				LastSeq: info.LastSeq, Replay: info.Replay, Truncated: info.Truncated}))
 		}}
 	if lb := j.id.bot; lb != nil {

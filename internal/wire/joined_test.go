@@ -1,0 +1,55 @@
+package wire_test
+
+import (
+	"bytes"
+	"testing"
+
+	"hubbub/internal/wire"
+)
+
+// EncodeJoined writes the bytes Encode does, for names that need escaping too.
+func TestEncodeJoinedIsEncode(t *testing.T) {
+	cases := []wire.Joined{
+		{Type: wire.TypeJoined, Room: "general", Members: []string{"ann", "bob"}, MemberCount: 2, LastSeq: 42, Replay: 1},
+		{Type: wire.TypeJoined, Room: "r", MemberCount: 0, Truncated: true},
+		{Type: wire.TypeJoined, Room: "r", Members: []string{}, MemberCount: 19000, LastSeq: 1 << 62, Replay: 50, Truncated: true},
+		{Type: wire.TypeJoined, Room: "café", Members: []string{"zoë", `a"b\c`, "<b>&", "tab\there", "\u2028", "bad\xffutf8", "日本語", ""}, MemberCount: 8},
+	}
+	for _, j := range cases {
+		want := wire.Encode(j)
+		if got := wire.EncodeJoined(&j); !bytes.Equal(got, want) {
+			t.Errorf("EncodeJoined(%+v)\n = %s\nwant %s", j, got, want)
+		}
+	}
+}
+
+// FuzzEncodeJoined holds EncodeJoined to Encode for any room and name.
+func FuzzEncodeJoined(f *testing.F) {
+	f.Add("general", "ann", 3)
+	f.Add("r", "\x00<\u2029>", -1)
+	f.Fuzz(func(t *testing.T, room, name string, n int) {
+		j := wire.Joined{Type: wire.TypeJoined, Room: room, Members: []string{name, name + "x"}, MemberCount: n, LastSeq: uint64(n), Replay: n}
+		if got, want := wire.EncodeJoined(&j), wire.Encode(j); !bytes.Equal(got, want) {
+			t.Fatalf("EncodeJoined = %s, Encode = %s", got, want)
+		}
+	})
+}
+
+// BenchmarkEncodeJoined is a joined frame of a crowded room: 500 names, as --presence-limit
+// lists by default.
+func BenchmarkEncodeJoined(b *testing.B) {
+	j := wire.Joined{Type: wire.TypeJoined, Room: "bench", MemberCount: 19000, LastSeq: 7}
+	for i := range 500 {
+		j.Members = append(j.Members, "bench-user-"+string(rune('a'+i%26))+string(rune('a'+i/26)))
+	}
+	b.Run("hand", func(b *testing.B) {
+		for b.Loop() {
+			wire.EncodeJoined(&j)
+		}
+	})
+	b.Run("marshal", func(b *testing.B) {
+		for b.Loop() {
+			wire.Encode(j)
+		}
+	})
+}
