@@ -22,6 +22,7 @@ import (
 	"hubbub/internal/auth"
 	"hubbub/internal/hub"
 	"hubbub/internal/lograte"
+	"hubbub/internal/memrelease"
 	"hubbub/internal/nats"
 	"hubbub/internal/postgres"
 	"hubbub/internal/server"
@@ -378,6 +379,13 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 		prune(pruneCtx, store, f.retention, f.pruneEvery, log)
 	}()
 	defer func() { stopPrune(); <-pruneDone }()
+	releaseDone := make(chan struct{})
+	releaseCtx, stopRelease := context.WithCancel(context.Background())
+	go func() {
+		defer close(releaseDone)
+		memrelease.Run(releaseCtx, f.ops.memoryRelease, log)
+	}()
+	defer func() { stopRelease(); <-releaseDone }()
 	stopNotifier, err := f.notify.startNotifier(store, broker, f.node, log, hooks.dispatcher.Nudge)
 	if err != nil {
 		return err

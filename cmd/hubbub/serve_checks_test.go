@@ -275,3 +275,21 @@ func TestReadinessFollowsFailingWritesAndTheLogStaysShort(t *testing.T) {
 	}
 	testwait.Until(t, "/readyz to answer 200 once writes work", func() bool { return ready() == http.StatusOK })
 }
+
+// --memory-release is 0 (never) or within memrelease's bounds: an interval of a millisecond
+// would collect on every pause of a burst.
+func TestServeMemoryReleaseBounds(t *testing.T) {
+	for _, v := range []string{"1ms", "-1s", "11m"} {
+		err := run(context.Background(), []string{"serve", "--print-config", "--memory-release", v, "--data", filepath.Join(t.TempDir(), "x.db")},
+			stdio{out: io.Discard, err: io.Discard})
+		if err == nil || exitCode(err) != 2 || !strings.Contains(err.Error(), "--memory-release") {
+			t.Errorf("--memory-release %s: %v (exit %d), want a usage error naming the flag", v, err, exitCode(err))
+		}
+	}
+	for _, v := range []string{"0", "1s", "10m"} {
+		if err := run(context.Background(), []string{"serve", "--print-config", "--memory-release", v, "--data", filepath.Join(t.TempDir(), "x.db")},
+			stdio{out: io.Discard, err: io.Discard}); err != nil {
+			t.Errorf("--memory-release %s: %v", v, err)
+		}
+	}
+}

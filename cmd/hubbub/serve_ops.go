@@ -4,16 +4,19 @@ import (
 	"crypto/tls"
 	"flag"
 	"fmt"
+	"time"
 
+	"hubbub/internal/memrelease"
 	"hubbub/internal/metrics"
 	"hubbub/internal/server"
 )
 
 // opsFlags are the production settings of hubbub serve: TLS, metrics, profiling and the
-// per-address limits (docs/operations.md).
+// per-address limits, the return of idle memory (docs/operations.md).
 type opsFlags struct {
 	tlsCert, tlsKey string
 	metrics, pprof  bool
+	memoryRelease   time.Duration // how often memrelease looks; 0 = never
 }
 
 func (o *opsFlags) bind(fs *flag.FlagSet, s *server.Config) {
@@ -21,6 +24,7 @@ func (o *opsFlags) bind(fs *flag.FlagSet, s *server.Config) {
 	fs.StringVar(&o.tlsKey, "tls-key", "", "TLS private key file (PEM) for --tls-cert")
 	fs.BoolVar(&o.metrics, "metrics", true, "serve Prometheus metrics at /metrics")
 	fs.BoolVar(&o.pprof, "pprof", false, "serve net/http/pprof under /debug/pprof/ to loopback clients only")
+	fs.DurationVar(&o.memoryRelease, "memory-release", memrelease.DefaultInterval, fmt.Sprintf("how often the server checks whether it has gone quiet; once it has, it collects and returns the heap's free memory to the OS, at most once per collection of its own (0 = never: an idle server keeps up to twice its live heap; else %v to %v)", memrelease.MinInterval, memrelease.MaxInterval))
 	fs.IntVar(&s.MaxConnsPerIP, "max-conns-per-ip", 100, "WebSocket connections one client address may hold (past it: 429)")
 	fs.Float64Var(&s.ConnectRate, "connect-rate", 5, "WebSocket connections per second one client address may open (token bucket rate; past it: 429)")
 	fs.IntVar(&s.ConnectBurst, "connect-burst", 20, "WebSocket connections one client address may open in a burst (token bucket size)")
@@ -42,6 +46,9 @@ func (o *opsFlags) apply(s *server.Config) *metrics.Metrics {
 func (o *opsFlags) check() error {
 	if (o.tlsCert == "") != (o.tlsKey == "") {
 		return usageError("--tls-cert and --tls-key go together: give both or neither")
+	}
+	if r := o.memoryRelease; r != 0 && (r < memrelease.MinInterval || r > memrelease.MaxInterval) {
+		return usageError(fmt.Sprintf("--memory-release must be 0 (never) or %v to %v, got %v", memrelease.MinInterval, memrelease.MaxInterval, r))
 	}
 	return nil
 }
