@@ -11,8 +11,8 @@ import (
 )
 
 // BenchmarkAppend measures one appender waiting for each durable append: the latency of a
-// batch transaction (three round trips and a WAL flush). Group commit cannot help a lone
-// appender.
+// batch transaction (two round trips, BEGIN with the reads and the writes with COMMIT, and a
+// WAL flush). Group commit cannot help a lone appender.
 func BenchmarkAppend(b *testing.B) {
 	s, _ := openTest(b, Options{})
 	storetest.BenchmarkAppend(b, s, s.w.batches.Load)
