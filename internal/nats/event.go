@@ -165,7 +165,7 @@ func (e errUnknownKind) Error() string { return fmt.Sprintf("unknown kind %d", u
 // internal/brokertest sends every kind through it and fails for a kind it misses.
 func decodeEvent(data []byte) (hubbub.Event, error) {
 	var w wireEvent
-	if err := json.Unmarshal(data, &w); err != nil {
+	if err := decodeWire(data, &w); err != nil {
 		return hubbub.Event{}, err
 	}
 	ev := hubbub.Event{Room: w.Room, Node: w.Node}
