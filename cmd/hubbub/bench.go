@@ -83,6 +83,7 @@ func runBench(ctx context.Context, args []string, io stdio) error {
 	fs.DurationVar(&c.HandshakeTimeout, "handshake-timeout", 10*time.Second, "time allowed for one connect and login")
 	fs.DurationVar(&c.ReadyTimeout, "ready-timeout", time.Minute, "time allowed for every member to receive a probe before measuring")
 	fs.DurationVar(&c.WriteTimeout, "write-timeout", 5*time.Second, "time allowed for one write")
+	fs.IntVar(&c.ReadBufferSize, "read-buffer", 0, "each client's socket read buffer in bytes (0: idle 1024, fanout 32768, others 4096)")
 	fs.StringVar(&c.TokenSecret, "token-secret", "", "centrifugo: client HMAC secret for connection JWTs")
 	fs.StringVar(&cfConfig, "centrifugo-config", "", "centrifugo: read the HMAC secret (client.token.hmac_secret_key) from this config file")
 	fs.DurationVar(&c.ProgressEvery, "progress", time.Second, "interval of the progress line on stderr")

@@ -215,9 +215,27 @@ func TestConfigRefusals(t *testing.T) {
 		"room":           {Room: "no spaces"},
 		"sources ipv6":   {URL: "ws://[::1]:3434/ws", Sources: 2},
 		"too many conns": {Scenario: ScenarioIdle, Conns: MaxConns + 1},
+		"read buffer":    {ReadBufferSize: maxReadBuffer + 1},
 	} {
 		if _, err := Run(context.Background(), cfg); !errors.Is(err, ErrConfig) {
 			t.Errorf("%s: Run = %v, want ErrConfig", name, err)
+		}
+	}
+}
+
+// TestReadBufferDefaults: idle clients stay small, fan-out clients read a batched write whole,
+// and a size given is kept.
+func TestReadBufferDefaults(t *testing.T) {
+	for _, tc := range []struct {
+		scenario string
+		given    int
+		want     int
+	}{
+		{ScenarioIdle, 0, 1024}, {ScenarioFanout, 0, fanoutReadBuffer}, {ScenarioRooms, 0, 4096},
+		{ScenarioFanout, 4096, 4096},
+	} {
+		if got := (Config{Scenario: tc.scenario, ReadBufferSize: tc.given}).withDefaults().ReadBufferSize; got != tc.want {
+			t.Errorf("%s with %d: read buffer %d, want %d", tc.scenario, tc.given, got, tc.want)
 		}
 	}
 }
