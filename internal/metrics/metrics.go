@@ -88,6 +88,9 @@ type Metrics struct {
 	messagesOut prometheus.Counter
 	deliveries  prometheus.Counter
 
+	// admissionWaiting counts the upgrades waiting for an admission slot (--max-connecting).
+	admissionWaiting prometheus.Gauge
+
 	queueDepth      prometheus.Histogram
 	storeAppend     prometheus.Histogram
 	storeRead       prometheus.Histogram
@@ -175,6 +178,9 @@ func New() *Metrics {
 		Help: "1 while this node holds the dispatch lease and posts webhooks' events, else 0 (one node of a cluster)."})
 	f(attempts)
 	f(m.dispatchLease)
+	m.admissionWaiting = prometheus.NewGauge(prometheus.GaugeOpts{Name: "hubbub_connections_waiting_admission",
+		Help: "WebSocket upgrades waiting for one of the --max-connecting slots (at most --connecting-queue, each at most --connecting-wait)."})
+	f(m.admissionWaiting)
 	m.uploads = prometheus.NewCounter(prometheus.CounterOpts{Name: "hubbub_uploads_total",
 		Help: "Files stored by POST /upload."})
 	m.uploadBytes = prometheus.NewCounter(prometheus.CounterOpts{Name: "hubbub_upload_bytes_total",
@@ -345,6 +351,14 @@ func (m *Metrics) WebhookAttempt(err error, dead bool) {
 	default:
 		m.webhookAttempts[1].Inc()
 	}
+}
+
+// AdmissionWaiting moves the count of upgrades waiting for an admission slot by delta.
+func (m *Metrics) AdmissionWaiting(delta int) {
+	if m == nil {
+		return
+	}
+	m.admissionWaiting.Add(float64(delta))
 }
 
 // Dispatching records whether this node holds the webhooks' dispatch lease.

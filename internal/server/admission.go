@@ -1,11 +1,15 @@
 package server
 
 import (
+	"container/list"
+	"context"
 	"math/rand/v2"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"hubbub"
+	"hubbub/internal/metrics"
 	"hubbub/internal/transport"
 )
 
@@ -14,25 +18,95 @@ import (
 // the text protocol, the name line handled). After a restart every client comes back at once;
 // without a bound each stage of each of them (the upgrades, then the hellos, then the joins)
 // waits behind the same stage of all the others, and no join completes until nearly every
-// upgrade is done. With it, the server finishes a few hundred clients at a time and answers
-// the rest 503 with Retry-After, which the clients honour as backoff (docs/operations.md §5).
+// upgrade is done. With it, the server finishes a few hundred clients at a time.
+//
+// An upgrade that finds every slot taken waits for one, in arrival order, for at most wait
+// and only while fewer than queue others wait; past either it is answered 503 with
+// Retry-After, which the clients honour as backoff (docs/operations.md §5). Waiting costs the
+// server nothing more than the request it has read already, where a 503 costs the client a
+// whole new connection, request and answer after a backoff of seconds: in a storm most of the
+// server's CPU went to the 503s (docs/benchmarks.md, "A wait queue for admission").
 //
 // A slot is given back when the connection settles, when it ends, or HandshakeTimeout after
 // the upgrade (a client that never says hello keeps its socket but stops holding a slot), so
-// the bound never keeps a client out for long and never loses one.
+// the bound never keeps a client out for long and never loses one. A slot given back while
+// upgrades wait goes to the first of them.
 type admission struct {
 	max     int64
 	timeout time.Duration
-	n       atomic.Int64
+	wait    time.Duration // the longest an upgrade waits for a slot; 0: none waits
+	queue   int           // the most upgrades waiting at once
+	metrics *metrics.Metrics
+
+	mu      sync.Mutex
+	n       int64     // slots held
+	waiters list.List // of chan bool, first come first; true: a slot was handed over
+	closed  bool      // draining: nobody waits, nobody more gets in
 }
 
-// acquire takes a slot; it reports false when max connections are being set up already.
-func (a *admission) acquire() bool {
-	if a.n.Add(1) > a.max {
-		a.n.Add(-1)
+// acquire takes a slot, waiting for one as long as the admission's wait allows, until ctx is
+// done or the server starts draining; it reports false when it got none.
+func (a *admission) acquire(ctx context.Context) bool {
+	a.mu.Lock()
+	if a.closed {
+		a.mu.Unlock()
 		return false
 	}
-	return true
+	if a.n < a.max && a.waiters.Len() == 0 {
+		a.n++
+		a.mu.Unlock()
+		return true
+	}
+	if a.wait <= 0 || a.waiters.Len() >= a.queue {
+		a.mu.Unlock()
+		return false
+	}
+	ch := make(chan bool, 1)
+	e := a.waiters.PushBack(ch)
+	a.mu.Unlock()
+	a.metrics.AdmissionWaiting(1)
+	defer a.metrics.AdmissionWaiting(-1)
+
+	t := time.NewTimer(a.wait)
+	defer t.Stop()
+	select {
+	case ok := <-ch:
+		return ok
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	select {
+	case ok := <-ch: // handed a slot (or refused) just as the wait ended: the answer stands
+		return ok
+	default:
+	}
+	a.waiters.Remove(e)
+	return false
+}
+
+// put gives one slot back: to the first waiting upgrade if there is one, else to the pool.
+func (a *admission) put() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if e := a.waiters.Front(); e != nil && !a.closed {
+		a.waiters.Remove(e)
+		e.Value.(chan bool) <- true // buffered: never blocks
+		return
+	}
+	a.n--
+}
+
+// close refuses every waiting upgrade and every later one: the server is draining.
+func (a *admission) close() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.closed = true
+	for e := a.waiters.Front(); e != nil; e = a.waiters.Front() {
+		a.waiters.Remove(e)
+		e.Value.(chan bool) <- false
+	}
 }
 
 // retryAfter is the Retry-After, in seconds, a shed upgrade is told: 1 or 2 at random, so that
@@ -64,13 +138,13 @@ func (s *slot) release() {
 	}
 	s.timer.Stop()
 	s.timer = nil
-	s.a.n.Add(-1)
+	s.a.put()
 }
 
 // expire is release from the timer, which may fire before newSlot has stored it.
 func (s *slot) expire() {
 	if !s.done.Swap(true) {
-		s.a.n.Add(-1)
+		s.a.put()
 	}
 }
 

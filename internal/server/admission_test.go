@@ -16,6 +16,7 @@ import (
 	"hubbub/internal/metrics"
 	"hubbub/internal/server"
 	"hubbub/internal/servertest"
+	"hubbub/internal/testwait"
 )
 
 // dialJSONRaw tries a hubbub.v1 upgrade: the connection, or the refusal's status and headers.
@@ -73,7 +74,7 @@ func dialAdmitted(t *testing.T, s *servertest.Server, subprotocol string) *webso
 func TestAdmissionSlotsAreHeldUntilSettled(t *testing.T) {
 	m := metrics.New()
 	s := servertest.Start(t, servertest.Options{Server: server.Config{MaxConnecting: 2, Metrics: m,
-		HandshakeTimeout: time.Hour}})
+		HandshakeTimeout: time.Hour, ConnectingWait: -1}})
 	a := servertest.NewJSONClient(t, dialAdmitted(t, s, hubbub.ProtocolJSON))
 	b := dialAdmitted(t, s, "") // a text client that has not sent its name
 	assertShed(t, s)
@@ -120,7 +121,7 @@ func TestAdmissionSlotOfSilentClientExpires(t *testing.T) {
 	// HandshakeTimeout also bounds each upgrade and the reading of its headers: 2 s, not less,
 	// so that the dials themselves do not time out on a busy machine under -race.
 	s := servertest.Start(t, servertest.Options{Server: server.Config{MaxConnecting: 1,
-		HandshakeTimeout: 2 * time.Second}})
+		HandshakeTimeout: 2 * time.Second, ConnectingWait: -1}})
 	silent := servertest.NewJSONClient(t, dialAdmitted(t, s, hubbub.ProtocolJSON))
 	deadline := time.Now().Add(servertest.Wait)
 	for {
@@ -217,11 +218,25 @@ func stormClient(url, name, room string, want uint64, ready *sync.WaitGroup, she
 	}
 }
 
-// Many clients dialling at once past a low MaxConnecting: the excess get 503 with Retry-After,
-// retry, and every one of them ends up joined, caught up on the room's log and live.
+// Many clients dialling at once past a low MaxConnecting: every one of them ends up joined,
+// caught up on the room's log and live, whether the excess wait for a slot or, with no wait
+// or a queue of one, get 503 with Retry-After and retry.
 func TestAdmissionUnderDialStormLosesNobody(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		wait  time.Duration
+		queue int
+	}{{"wait", 0, 0}, {"no wait", -1, 0}, {"queue of one", 0, 1}} {
+		t.Run(tc.name, func(t *testing.T) {
+			dialStorm(t, server.Config{MaxConnecting: 2, ConnectingWait: tc.wait, ConnectingQueue: tc.queue})
+		})
+	}
+}
+
+func dialStorm(t *testing.T, cfg server.Config) {
 	m := metrics.New()
-	s := servertest.Start(t, servertest.Options{Server: server.Config{MaxConnecting: 2, Metrics: m}})
+	cfg.Metrics = m
+	s := servertest.Start(t, servertest.Options{Server: cfg})
 	const room, before, clients = "storm", 20, 16
 	sender := servertest.DialJSON(t, s, "sender")
 	sender.Join(room, nil)
@@ -258,4 +273,51 @@ func TestAdmissionUnderDialStormLosesNobody(t *testing.T) {
 		t.Errorf("refused connecting = %v, clients met %d", counted, total)
 	}
 	t.Logf("%d clients, --max-connecting 2: %d upgrades shed", clients, total)
+	if cfg.ConnectingWait < 0 && total == 0 {
+		t.Error("with no wait, not one upgrade of 16 clients past a bound of 2 was shed")
+	}
+}
+
+// An upgrade past MaxConnecting waits for a slot instead of being shed: it completes, with
+// no 503, as soon as the connection ahead of it settles.
+func TestAdmissionUpgradeWaitsForASlot(t *testing.T) {
+	m := metrics.New()
+	s := servertest.Start(t, servertest.Options{Server: server.Config{MaxConnecting: 1, Metrics: m,
+		HandshakeTimeout: time.Hour, ConnectingWait: time.Hour}})
+	a := servertest.NewJSONClient(t, dialAdmitted(t, s, hubbub.ProtocolJSON))
+	type dialed struct {
+		c      *websocket.Conn
+		status int
+		err    error
+	}
+	second := make(chan dialed, 1)
+	go func() {
+		c, status, _, err := dialJSONRaw(s.WS)
+		second <- dialed{c, status, err}
+	}()
+	testwait.Until(t, "the second upgrade waits", func() bool {
+		return servertest.Scrape(t, s)["hubbub_connections_waiting_admission"] == 1
+	})
+	select {
+	case d := <-second:
+		t.Fatalf("the second upgrade ended while the first holds the only slot: %d %v", d.status, d.err)
+	default:
+	}
+	a.Send(servertest.Frame{"type": "hello", "name": "alice", "key": "key-alice"})
+	a.Await("welcome")
+	a.Join("lobby", nil) // settles alice: her slot goes to the waiting upgrade
+	d := <-second
+	if d.c == nil {
+		t.Fatalf("the waiting upgrade: %d %v", d.status, d.err)
+	}
+	b := servertest.NewJSONClient(t, d.c)
+	t.Cleanup(func() { d.c.Close() })
+	b.Send(servertest.Frame{"type": "hello", "name": "bob", "key": "key-bob"})
+	b.Await("welcome")
+	if f := b.Join("lobby", nil); f.Type() != "joined" {
+		t.Fatalf("join: %v", f)
+	}
+	if got := servertest.Scrape(t, s)[`hubbub_connections_refused_total{reason="connecting"}`]; got != 0 {
+		t.Fatalf("refused connecting = %v, want 0", got)
+	}
 }

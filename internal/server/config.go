@@ -101,6 +101,15 @@ type Config struct {
 	// one of them wait for all the others (default DefaultMaxConnecting). A connection stops
 	// counting when it settles, ends, or HandshakeTimeout after its upgrade.
 	MaxConnecting int
+	// ConnectingWait is how long an upgrade past MaxConnecting waits for a slot, in arrival
+	// order, before it is answered 503 with Retry-After: a waiting upgrade costs the server the
+	// request it has read already, a 503 costs the client a new connection after seconds of
+	// backoff (default DefaultConnectingWait; negative: no wait, 503 at once).
+	ConnectingWait time.Duration
+	// ConnectingQueue is the most upgrades waiting for a slot at once; past it they are
+	// answered 503 at once (default DefaultConnectingQueue). Each waiting upgrade holds its
+	// socket, its handler goroutine and its read request, some 10 KiB.
+	ConnectingQueue int
 	// HistoryPageMax is the largest history page a client may ask for (default 200), and the
 	// largest page of the directory and of a room's members.
 	HistoryPageMax int
@@ -227,6 +236,20 @@ const MaxReadLimit = 16 << 20
 // shutdown").
 const DefaultMaxConnecting = 256
 
+// maxConnectingQueue bounds Config.ConnectingQueue: more waiting upgrades than one process
+// can hold sockets (notes: 20,000 descriptors) would never be reached.
+const maxConnectingQueue = 1 << 16
+
+// DefaultConnectingWait and DefaultConnectingQueue are Config.ConnectingWait's and
+// Config.ConnectingQueue's defaults: after a restart of a server holding 10,000 clients, most
+// of those that come back while the first few hundred are set up wait instead of coming back
+// seconds later (docs/benchmarks.md, "A wait queue for admission"). The wait stays below the
+// default HandshakeTimeout, which bounds the client's whole upgrade in most clients.
+const (
+	DefaultConnectingWait  = 3 * time.Second
+	DefaultConnectingQueue = 8192
+)
+
 // DefaultFlushers is Config.Flushers' default: half the CPUs Go may use, at least one.
 func DefaultFlushers() int { return max(1, runtime.GOMAXPROCS(0)/2) }
 
@@ -258,6 +281,9 @@ func (c Config) Validate() error {
 	// bot cache past what the server may hold (hubbub.MaxBots, each with one token) holds nothing more.
 	if c.MaxConnecting < 0 {
 		return fmt.Errorf("server: --max-connecting %d: want 0 (the default, %d) or more", c.MaxConnecting, DefaultMaxConnecting)
+	}
+	if c.ConnectingQueue < 0 || c.ConnectingQueue > maxConnectingQueue {
+		return fmt.Errorf("server: --connecting-queue %d: want 0 (the default, %d) to %d", c.ConnectingQueue, DefaultConnectingQueue, maxConnectingQueue)
 	}
 	if c.BotCacheSize < 0 || c.BotCacheSize > 100*hubbub.MaxBots {
 		return fmt.Errorf("server: --bot-cache-size %d: want 0 (the default) to %d", c.BotCacheSize, 100*hubbub.MaxBots)
@@ -332,6 +358,10 @@ func (c Config) withDefaults() Config {
 	num(&c.MaxRoomsPerConn, 32)
 	num(&c.MaxConns, 20000)
 	num(&c.MaxConnecting, DefaultMaxConnecting)
+	if c.ConnectingWait == 0 {
+		c.ConnectingWait = DefaultConnectingWait
+	}
+	num(&c.ConnectingQueue, DefaultConnectingQueue)
 	num(&c.HistoryPageMax, 200)
 	num(&c.MaxDMMembers, hubbub.MaxDMMembers)
 	num(&c.MaxAttachments, hubbub.MaxAttachments)

@@ -131,9 +131,9 @@ func clientIP(r *http.Request, trustProxy bool) string {
 }
 
 // admit decides, before any upgrade, whether a WebSocket may be opened: not while draining
-// (503), not past MaxConns (503), not while MaxConnecting connections are being set up (503
-// with Retry-After; only when settle is given: the /ws endpoint), not past the client
-// address's limits (429). It answers the refused request itself, with a status and a one-line
+// (503), not past MaxConns (503), not while MaxConnecting connections are being set up and
+// ConnectingWait has passed or ConnectingQueue others wait already (503 with Retry-After;
+// only when settle is given: the /ws endpoint), not past the client address's limits (429). It answers the refused request itself, with a status and a one-line
 // body; an admitted request's caller must call release when the connection ends. The
 // admission slot, when taken, is *settle, which the caller releases once the connection has
 // settled (admission.go) or when it ends.
@@ -157,7 +157,7 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request, settle **slot) (r
 	}
 	if settle != nil {
 		// Before the address's limits, so that a shed upgrade costs the address no token.
-		if !s.admission.acquire() {
+		if !s.admission.acquire(r.Context()) {
 			refuse(metrics.RefuseConnecting, http.StatusServiceUnavailable, errServerBusy.Error(),
 				time.Duration(retryAfter())*time.Second, "connecting", s.cfg.MaxConnecting)
 			return nil, false

@@ -92,7 +92,8 @@ func New(cfg Config, h *hub.Hub, store hubbub.Store, broker hubbub.Broker) (*Ser
 	}
 	s.pagePolicy = pagePolicy(originOf(cfg.FilesURL))
 	s.ipLimits = newIPLimiter(&s.cfg)
-	s.admission = &admission{max: int64(cfg.MaxConnecting), timeout: cfg.HandshakeTimeout}
+	s.admission = &admission{max: int64(cfg.MaxConnecting), timeout: cfg.HandshakeTimeout,
+		wait: max(cfg.ConnectingWait, 0), queue: cfg.ConnectingQueue, metrics: cfg.Metrics}
 	var err error
 	if s.origins, err = newOriginPolicy(cfg.AllowedOrigins); err != nil {
 		return nil, err
@@ -204,6 +205,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.commands.Close()
 	s.mu.Lock()
 	s.draining.Store(true)
+	s.admission.close() // the upgrades waiting for a slot are answered 503 now
 	conns := make([]closer, 0, len(s.conns))
 	for c := range s.conns {
 		conns = append(conns, c)
@@ -245,6 +247,7 @@ func (s *Server) Abort() {
 	s.commands.Close()
 	s.mu.Lock()
 	s.draining.Store(true)
+	s.admission.close()
 	for c := range s.conns {
 		c.Abort()
 	}
