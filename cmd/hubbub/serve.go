@@ -364,6 +364,9 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 		MaxHeaderBytes:    16 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelInfo), // TLS handshake errors and the like
 	}
+	// http.Server.Shutdown waits for every handler, those of upgrades waiting for an
+	// admission slot among them: they are answered 503 as it begins.
+	httpSrv.RegisterOnShutdown(srv.StopAdmitting)
 	served := make(chan error, 1)
 	if tlsCfg != nil {
 		httpSrv.TLSConfig = tlsCfg

@@ -321,3 +321,26 @@ func TestAdmissionUpgradeWaitsForASlot(t *testing.T) {
 		t.Fatalf("refused connecting = %v, want 0", got)
 	}
 }
+
+// An upgrade waiting for a slot when shutdown begins is answered 503 at once, not held for
+// its wait (http.Server.Shutdown waits for its handler).
+func TestAdmissionWaitEndsAtShutdown(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{Server: server.Config{MaxConnecting: 1, Metrics: metrics.New(),
+		HandshakeTimeout: time.Hour, ConnectingWait: time.Hour}})
+	servertest.NewJSONClient(t, dialAdmitted(t, s, hubbub.ProtocolJSON)) // holds the only slot
+	status := make(chan int, 1)
+	go func() {
+		c, st, _, _ := dialJSONRaw(s.WS)
+		if c != nil {
+			c.Close()
+		}
+		status <- st
+	}()
+	testwait.Until(t, "the second upgrade waits", func() bool {
+		return servertest.Scrape(t, s)["hubbub_connections_waiting_admission"] == 1
+	})
+	s.Srv.StopAdmitting()
+	if st := <-status; st != http.StatusServiceUnavailable {
+		t.Fatalf("the waiting upgrade at shutdown: status %d, want 503", st)
+	}
+}

@@ -240,6 +240,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	return fmt.Errorf("server: shutdown: %w", ctx.Err())
 }
 
+// StopAdmitting answers 503 to the upgrades waiting for an admission slot, and to every later
+// one of /ws, at once. Shutdown does it too; an http.Server's Shutdown, which waits for the
+// handlers of those upgrades, should call it first (http.Server.RegisterOnShutdown).
+func (s *Server) StopAdmitting() { s.admission.close() }
+
 // Abort cuts every WebSocket connection at once, without close frames, as a crash would. New
 // upgrades are refused. Tests use it to kill a node; an operator's second Ctrl-C may too.
 func (s *Server) Abort() {
