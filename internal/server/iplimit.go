@@ -163,6 +163,13 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request, settle **slot) (r
 			return nil, false
 		}
 		*settle = s.admission.newSlot()
+		// Again: an upgrade that waited for its slot passed the check above when it came,
+		// with fewer connections open than now, and a storm's queue holds thousands.
+		if s.Conns() >= s.cfg.MaxConns {
+			(*settle).release()
+			refuse(metrics.RefuseMaxConns, http.StatusServiceUnavailable, errServerFull.Error(), 0, "max", s.cfg.MaxConns)
+			return nil, false
+		}
 	}
 	ip := clientIP(r, s.cfg.TrustProxy)
 	ok, why, retry := s.ipLimits.admit(ip, time.Now())

@@ -1,0 +1,62 @@
+package server_test
+
+import (
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"hubbub"
+	"hubbub/internal/metrics"
+	"hubbub/internal/server"
+	"hubbub/internal/servertest"
+	"hubbub/internal/testwait"
+)
+
+// Upgrades that waited for an admission slot are held to MaxConns when they get it: each
+// passed the MaxConns check when it arrived, with fewer connections open than when its turn
+// came, so without a second check a storm's queue would open up to --connecting-queue
+// connections past --max-conns.
+func TestAdmissionWaitersAreHeldToMaxConns(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{Server: server.Config{MaxConns: 2, MaxConnecting: 1,
+		Metrics: metrics.New(), HandshakeTimeout: time.Hour, ConnectingWait: time.Hour}})
+	a := servertest.NewJSONClient(t, dialAdmitted(t, s, hubbub.ProtocolJSON)) // holds the only slot
+	type dialed struct {
+		c      *websocket.Conn
+		status int
+	}
+	waiting := func(n float64) {
+		testwait.Until(t, "the upgrades wait", func() bool {
+			return servertest.Scrape(t, s)["hubbub_connections_waiting_admission"] == n
+		})
+	}
+	b, c := make(chan dialed, 1), make(chan dialed, 1)
+	for i, ch := range []chan dialed{b, c} {
+		go func() {
+			conn, status, _, _ := dialJSONRaw(s.WS)
+			ch <- dialed{conn, status}
+		}()
+		waiting(float64(i + 1)) // in this order: b first
+	}
+	settle := func(cl *servertest.JSONClient, name string) {
+		cl.Send(servertest.Frame{"type": "hello", "name": name, "key": "key-" + name})
+		cl.Await("welcome")
+		cl.Join("lobby", nil)
+	}
+	settle(a, "alice") // her slot goes to b: two connections, MaxConns
+	db := <-b
+	if db.c == nil {
+		t.Fatalf("the first waiting upgrade: status %d, want 101", db.status)
+	}
+	t.Cleanup(func() { db.c.Close() })
+	settle(servertest.NewJSONClient(t, db.c), "bob") // his slot goes to c, past MaxConns
+	dc := <-c
+	if dc.c != nil {
+		dc.c.Close()
+		t.Fatalf("an upgrade that waited was let in past --max-conns 2 (%d connections)", s.Srv.Conns())
+	}
+	if dc.status != http.StatusServiceUnavailable {
+		t.Fatalf("the second waiting upgrade: status %d, want 503", dc.status)
+	}
+}
