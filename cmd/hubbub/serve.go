@@ -131,7 +131,7 @@ func newServeFlags(fs *flag.FlagSet) *serveFlags {
 	fs.IntVar(&s.MaxAttachments, "max-attachments", hubbub.MaxAttachments, fmt.Sprintf("most files one message may carry (at most %d)", hubbub.MaxAttachments))
 	fs.IntVar(&s.MaxConns, "max-conns", 20000, "WebSocket connections the server holds (past it: 503)")
 	fs.IntVar(&s.MaxConnecting, "max-connecting", server.DefaultMaxConnecting, "WebSocket connections being set up at once (upgraded, hello and first join not yet handled); past it upgrades get 503 with Retry-After, which clients honour as backoff")
-	fs.DurationVar(&f.connectingWait, "connecting-wait", server.DefaultConnectingWait, "how long an upgrade past --max-connecting waits for a slot, in arrival order, before it gets 503 with Retry-After (0 = 503 at once)")
+	fs.DurationVar(&f.connectingWait, "connecting-wait", server.DefaultConnectingWait, "how long an upgrade past --max-connecting waits for a slot, in arrival order, before it gets 503 with Retry-After (0 = 503 at once; at most 1m)")
 	fs.IntVar(&s.ConnectingQueue, "connecting-queue", server.DefaultConnectingQueue, "upgrades waiting for a --max-connecting slot at once, at most; past it they get 503 with Retry-After at once")
 	fs.IntVar(&s.HistoryPageMax, "history-page-max", 200, "largest history page a client may ask for")
 	fs.DurationVar(&s.SearchTimeout, "search-timeout", session.DefaultSearchTimeout, "longest one search may take (WebSocket or GET /api/search); past it the search is answered unavailable")

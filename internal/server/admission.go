@@ -98,6 +98,13 @@ func (a *admission) put() {
 	a.n--
 }
 
+// stopped reports whether close was called: the server is draining.
+func (a *admission) stopped() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.closed
+}
+
 // close refuses every waiting upgrade and every later one: the server is draining.
 func (a *admission) close() {
 	a.mu.Lock()

@@ -20,7 +20,7 @@ import (
 // connections past --max-conns.
 func TestAdmissionWaitersAreHeldToMaxConns(t *testing.T) {
 	s := servertest.Start(t, servertest.Options{Server: server.Config{MaxConns: 2, MaxConnecting: 1,
-		Metrics: metrics.New(), HandshakeTimeout: time.Hour, ConnectingWait: time.Hour}})
+		Metrics: metrics.New(), HandshakeTimeout: time.Hour, ConnectingWait: time.Minute}})
 	a := servertest.NewJSONClient(t, dialAdmitted(t, s, hubbub.ProtocolJSON)) // holds the only slot
 	type dialed struct {
 		c      *websocket.Conn
@@ -58,5 +58,37 @@ func TestAdmissionWaitersAreHeldToMaxConns(t *testing.T) {
 	}
 	if dc.status != http.StatusServiceUnavailable {
 		t.Fatalf("the second waiting upgrade: status %d, want 503", dc.status)
+	}
+}
+
+// An upgrade waiting for a slot when the server stops admitting is refused as the server
+// shutting down: counted as draining, with no Retry-After that invites it back at once, not as
+// shed by --max-connecting.
+func TestAdmissionWaitEndsAsDraining(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{Server: server.Config{MaxConnecting: 1, Metrics: metrics.New(),
+		HandshakeTimeout: time.Hour, ConnectingWait: time.Minute}})
+	servertest.NewJSONClient(t, dialAdmitted(t, s, hubbub.ProtocolJSON)) // holds the only slot
+	type refused struct {
+		status int
+		retry  string
+	}
+	got := make(chan refused, 1)
+	go func() {
+		c, st, h, _ := dialJSONRaw(s.WS)
+		if c != nil {
+			c.Close()
+		}
+		got <- refused{st, h.Get("Retry-After")}
+	}()
+	testwait.Until(t, "the second upgrade waits", func() bool {
+		return servertest.Scrape(t, s)["hubbub_connections_waiting_admission"] == 1
+	})
+	s.Srv.StopAdmitting()
+	if r := <-got; r.status != http.StatusServiceUnavailable || r.retry != "" {
+		t.Fatalf("the waiting upgrade at shutdown: status %d, Retry-After %q; want 503 and none", r.status, r.retry)
+	}
+	m := servertest.Scrape(t, s)
+	if d, c := m[`hubbub_connections_refused_total{reason="draining"}`], m[`hubbub_connections_refused_total{reason="connecting"}`]; d != 1 || c != 0 {
+		t.Fatalf("refused draining %v, connecting %v; want 1, 0", d, c)
 	}
 }

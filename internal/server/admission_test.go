@@ -283,7 +283,7 @@ func dialStorm(t *testing.T, cfg server.Config) {
 func TestAdmissionUpgradeWaitsForASlot(t *testing.T) {
 	m := metrics.New()
 	s := servertest.Start(t, servertest.Options{Server: server.Config{MaxConnecting: 1, Metrics: m,
-		HandshakeTimeout: time.Hour, ConnectingWait: time.Hour}})
+		HandshakeTimeout: time.Hour, ConnectingWait: time.Minute}})
 	a := servertest.NewJSONClient(t, dialAdmitted(t, s, hubbub.ProtocolJSON))
 	type dialed struct {
 		c      *websocket.Conn
@@ -326,7 +326,7 @@ func TestAdmissionUpgradeWaitsForASlot(t *testing.T) {
 // its wait (http.Server.Shutdown waits for its handler).
 func TestAdmissionWaitEndsAtShutdown(t *testing.T) {
 	s := servertest.Start(t, servertest.Options{Server: server.Config{MaxConnecting: 1, Metrics: metrics.New(),
-		HandshakeTimeout: time.Hour, ConnectingWait: time.Hour}})
+		HandshakeTimeout: time.Hour, ConnectingWait: time.Minute}})
 	servertest.NewJSONClient(t, dialAdmitted(t, s, hubbub.ProtocolJSON)) // holds the only slot
 	status := make(chan int, 1)
 	go func() {

@@ -240,6 +240,10 @@ const DefaultMaxConnecting = 256
 // can hold sockets (notes: 20,000 descriptors) would never be reached.
 const maxConnectingQueue = 1 << 16
 
+// maxConnectingWait bounds Config.ConnectingWait: a waiting upgrade holds a socket and a
+// goroutine, and a client whose upgrade waits a minute has long given up on it.
+const maxConnectingWait = time.Minute
+
 // DefaultConnectingWait and DefaultConnectingQueue are Config.ConnectingWait's and
 // Config.ConnectingQueue's defaults: after a restart of a server holding 10,000 clients, most
 // of those that come back while the first few hundred are set up wait instead of coming back
@@ -284,6 +288,9 @@ func (c Config) Validate() error {
 	}
 	if c.ConnectingQueue < 0 || c.ConnectingQueue > maxConnectingQueue {
 		return fmt.Errorf("server: --connecting-queue %d: want 0 (the default, %d) to %d", c.ConnectingQueue, DefaultConnectingQueue, maxConnectingQueue)
+	}
+	if c.ConnectingWait > maxConnectingWait {
+		return fmt.Errorf("server: --connecting-wait %v: want at most %v", c.ConnectingWait, maxConnectingWait)
 	}
 	if c.BotCacheSize < 0 || c.BotCacheSize > 100*hubbub.MaxBots {
 		return fmt.Errorf("server: --bot-cache-size %d: want 0 (the default) to %d", c.BotCacheSize, 100*hubbub.MaxBots)

@@ -158,6 +158,10 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request, settle **slot) (r
 	if settle != nil {
 		// Before the address's limits, so that a shed upgrade costs the address no token.
 		if !s.admission.acquire(r.Context()) {
+			if s.admission.stopped() { // shutdown began while it waited: not a shed, no retry soon
+				refuse(metrics.RefuseDraining, http.StatusServiceUnavailable, "server is shutting down", 0)
+				return nil, false
+			}
 			refuse(metrics.RefuseConnecting, http.StatusServiceUnavailable, errServerBusy.Error(),
 				time.Duration(retryAfter())*time.Second, "connecting", s.cfg.MaxConnecting)
 			return nil, false

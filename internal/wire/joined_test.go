@@ -2,6 +2,7 @@ package wire_test
 
 import (
 	"bytes"
+	"reflect"
 	"testing"
 
 	"hubbub/internal/wire"
@@ -20,6 +21,37 @@ func TestEncodeJoinedIsEncode(t *testing.T) {
 		if got := wire.EncodeJoined(&j); !bytes.Equal(got, want) {
 			t.Errorf("EncodeJoined(%+v)\n = %s\nwant %s", j, got, want)
 		}
+	}
+}
+
+// Every field of Joined, set by reflection to a value that is not its zero, is written by
+// EncodeJoined as Encode writes it: a field added to Joined later and forgotten in the hand
+// written encoder fails here instead of silently missing from every joined frame.
+func TestEncodeJoinedWritesEveryField(t *testing.T) {
+	var j wire.Joined
+	v := reflect.ValueOf(&j).Elem()
+	for i := range v.NumField() {
+		f := v.Field(i)
+		switch f.Kind() {
+		case reflect.String:
+			f.SetString("v" + v.Type().Field(i).Name)
+		case reflect.Int, reflect.Int64, reflect.Int32:
+			f.SetInt(int64(i + 1))
+		case reflect.Uint64, reflect.Uint, reflect.Uint32:
+			f.SetUint(uint64(i + 1))
+		case reflect.Bool:
+			f.SetBool(true)
+		case reflect.Slice:
+			if f.Type().Elem().Kind() != reflect.String {
+				t.Fatalf("field %s: a slice of %v; teach this test to fill it", v.Type().Field(i).Name, f.Type().Elem())
+			}
+			f.Set(reflect.ValueOf([]string{"ann", "bob"}))
+		default:
+			t.Fatalf("field %s of kind %v; teach this test to fill it", v.Type().Field(i).Name, f.Kind())
+		}
+	}
+	if got, want := wire.EncodeJoined(&j), wire.Encode(j); !bytes.Equal(got, want) {
+		t.Fatalf("EncodeJoined = %s\nEncode       = %s", got, want)
 	}
 }
 
