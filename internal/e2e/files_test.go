@@ -83,11 +83,23 @@ func dropFiles(files ...string) chromedp.Action[chromedp.Void] {
 	})()`)
 }
 
+// emulateNetworkConditionsByRuleParams are Network.emulateNetworkConditionsByRule's parameters
+// as both protocol revisions take them: Chromium 148 (Debian's today) still requires the
+// top-level "offline" that later revisions, and so cdproto's own params, moved into each rule —
+// without it the browser answers "Invalid parameters" and no upload can be slowed down.
+type emulateNetworkConditionsByRuleParams struct {
+	Offline                  bool                  `json:"offline"`
+	MatchedNetworkConditions []*network.Conditions `json:"matchedNetworkConditions"`
+}
+
+// emulateNetworkConditionsByRule is the command with the parameters above.
+var emulateNetworkConditionsByRule = cdp.Command[emulateNetworkConditionsByRuleParams, network.EmulateNetworkConditionsByRuleResult]{Method: network.CommandEmulateNetworkConditionsByRule}
+
 // throttleUploads slows the page's uploads to base's POST /upload down to bytesPerSecond, as a
 // slow network would, so that an upload is seen under way.
 func throttleUploads(base string, bytesPerSecond float64) chromedp.Action[chromedp.Void] {
 	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
-		_, err := cdp.Call(ctx, t, network.EmulateNetworkConditionsByRule, network.EmulateNetworkConditionsByRuleParams{
+		_, err := cdp.Call(ctx, t, emulateNetworkConditionsByRule, emulateNetworkConditionsByRuleParams{
 			MatchedNetworkConditions: []*network.Conditions{{URLPattern: base + "/upload*", DownloadThroughput: -1, UploadThroughput: bytesPerSecond}},
 		})
 		return chromedp.Void{}, err
