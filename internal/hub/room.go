@@ -34,6 +34,9 @@ type room struct {
 	// crowd is the sorted list of names a join past PresenceLimit is given, kept until a name
 	// leaves the room (memberSummary, presence.go).
 	crowd []string
+	// crowdMemo is what joins' greetings made of crowd (JoinInfo.Memo); it names the list it
+	// was made of, so a new crowd needs no reset here.
+	crowdMemo Memo
 	// restating is what decides whether this node restates its members next time (presence.go).
 	restating restating
 	closed    bool
@@ -254,6 +257,9 @@ func (r *room) join(ctx context.Context, req JoinRequest) (JoinInfo, error) {
 		claim.conns++
 		r.restating.changed = r.restating.changed || newName
 		info.Members, info.MemberCount = r.memberSummary(r.hub.cfg.PresenceLimit)
+		if r.crowd != nil { // Members is the kept list
+			info.Memo = &r.crowdMemo
+		}
 		if req.Greet != nil {
 			m.Out.Push(req.Greet(info))
 		}

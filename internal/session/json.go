@@ -211,8 +211,19 @@ func (j *jsonSession) join(ctx context.Context, f *wire.ClientFrame) {
 	}
 	req := hub.JoinRequest{Room: f.Room, Member: j.member, Since: f.Since.SeqPtr(), History: f.History,
 		Greet: func(info hub.JoinInfo) *hub.Envelope {
-			return hub.NewRaw(wire.EncodeJoined(&wire.Joined{Type: wire.TypeJoined, Room: info.Room, Members: info.Members, MemberCount: info.MemberCount,
-				LastSeq: info.LastSeq, Replay: info.Replay, Truncated: info.Truncated}))
+			joined := &wire.Joined{Type: wire.TypeJoined, Room: info.Room, Members: info.Members, MemberCount: info.MemberCount,
+				LastSeq: info.LastSeq, Replay: info.Replay, Truncated: info.Truncated}
+			if info.Memo == nil {
+				return hub.NewRaw(wire.EncodeJoined(joined))
+			}
+			// A crowded room's list: its JSON made once for every join given it.
+			kept, _ := info.Memo.Get(info.Members)
+			members, ok := kept.([]byte)
+			if !ok {
+				members = wire.AppendMembers(nil, info.Members)
+				info.Memo.Put(info.Members, members)
+			}
+			return hub.NewRaw(wire.EncodeJoinedMembers(joined, members))
 		}}
 	if lb := j.id.bot; lb != nil {
 		// A bot's rooms narrowed while the join read its replay: refused before anything of

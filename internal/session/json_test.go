@@ -2,12 +2,14 @@ package session_test
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
 
+	"hubbub/internal/hub"
 	"hubbub/internal/server"
 	"hubbub/internal/servertest"
 )
@@ -334,5 +336,43 @@ func TestHelloAndJoinPipelined(t *testing.T) {
 	bob.Await("welcome")
 	if j := bob.Await("joined"); j.Num("last_seq") != 1 {
 		t.Fatalf("joined after a second hello = %v, want last_seq 1", j)
+	}
+}
+
+// A crowded room's joined frames list the names the room keeps (their JSON made once for all
+// the joins given the same list), but never a name that has left since: a client that joins
+// after one of the listed names left is given a list without it, sorted, of the limit's size.
+func TestCrowdedJoinedListsOnlyPresentNames(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{Hub: hub.Config{PresenceLimit: 2}})
+	clients := map[string]*servertest.JSONClient{}
+	join := func(name string) []string {
+		t.Helper()
+		c := servertest.DialJSON(t, s, name)
+		clients[name] = c
+		j := c.Join("crowd", nil)
+		if j.Type() != "joined" {
+			t.Fatalf("%s: join answered %v", name, j)
+		}
+		var names []string
+		list, _ := j["members"].([]any)
+		for _, n := range list {
+			names = append(names, n.(string))
+		}
+		return names
+	}
+	for _, name := range []string{"n1", "n2", "n3", "n4"} {
+		join(name)
+	}
+	first, again := join("n5"), join("n6")
+	if len(first) != 2 || !slices.IsSorted(first) || !slices.Equal(first, again) {
+		t.Fatalf("two joins in a crowded room listed %v and %v, want the same two sorted names", first, again)
+	}
+	gone := first[0]
+	clients[gone].Send(servertest.Frame{"type": "leave", "room": "crowd"})
+	clients[gone].Await("left")
+	for _, name := range []string{"n7", "n8"} {
+		if got := join(name); len(got) != 2 || !slices.IsSorted(got) || slices.Contains(got, gone) {
+			t.Fatalf("%s joined after %s left and was given %v: want two sorted names without %s", name, gone, got, gone)
+		}
 	}
 }

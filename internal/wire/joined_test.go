@@ -21,6 +21,9 @@ func TestEncodeJoinedIsEncode(t *testing.T) {
 		if got := wire.EncodeJoined(&j); !bytes.Equal(got, want) {
 			t.Errorf("EncodeJoined(%+v)\n = %s\nwant %s", j, got, want)
 		}
+		if got := wire.EncodeJoinedMembers(&j, wire.AppendMembers(nil, j.Members)); !bytes.Equal(got, want) {
+			t.Errorf("EncodeJoinedMembers(%+v)\n = %s\nwant %s", j, got, want)
+		}
 	}
 }
 
@@ -64,6 +67,9 @@ func FuzzEncodeJoined(f *testing.F) {
 		if got, want := wire.EncodeJoined(&j), wire.Encode(j); !bytes.Equal(got, want) {
 			t.Fatalf("EncodeJoined = %s, Encode = %s", got, want)
 		}
+		if got, want := wire.EncodeJoinedMembers(&j, wire.AppendMembers(nil, j.Members)), wire.Encode(j); !bytes.Equal(got, want) {
+			t.Fatalf("EncodeJoinedMembers = %s, Encode = %s", got, want)
+		}
 	})
 }
 
@@ -77,6 +83,12 @@ func BenchmarkEncodeJoined(b *testing.B) {
 	b.Run("hand", func(b *testing.B) {
 		for b.Loop() {
 			wire.EncodeJoined(&j)
+		}
+	})
+	b.Run("kept", func(b *testing.B) { // the list encoded once, as a crowded room keeps it
+		members := wire.AppendMembers(nil, j.Members)
+		for b.Loop() {
+			wire.EncodeJoinedMembers(&j, members)
 		}
 	})
 	b.Run("marshal", func(b *testing.B) {
