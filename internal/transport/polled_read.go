@@ -38,6 +38,7 @@ func (c *polledConn) handleReadable() {
 		if len(p.in) == cap(p.in) {
 			p.grow()
 		}
+		room := cap(p.in) - len(p.in)
 		n, err := p.readSome(p.in[len(p.in):cap(p.in)])
 		if errors.Is(err, syscall.EAGAIN) {
 			break
@@ -53,6 +54,13 @@ func (c *polledConn) handleReadable() {
 		p.in = p.in[:len(p.in)+n]
 		if !c.handleFrames() {
 			return
+		}
+		if n < room {
+			// The socket had less than asked for: it is drained, so the read that would
+			// only say EAGAIN is left out (one system call of the three a connect + join
+			// made). Bytes arriving from now on are not missed: the rearm below is
+			// level-triggered and reports a socket that is readable already at once.
+			break
 		}
 	}
 	p.parkBuffer()
