@@ -4,16 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
-	"net/http"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
-
-	"github.com/gorilla/websocket"
 )
 
 // Frame size limits of the generator's clients.
@@ -35,9 +31,8 @@ type client struct {
 	room    string // the room's name at the target (the text target ignores it)
 	sidx    int    // index among the senders of its room, -1 if it never sends
 	counted bool   // its deliveries count toward a step's expectation
-	ws      *websocket.Conn
+	ws      *wsConn
 
-	buf  []byte   // the reader's frame buffer
 	last []uint64 // highest seq seen per sender of the room (nil: not checked)
 
 	wmu   sync.Mutex
@@ -63,23 +58,15 @@ type client struct {
 
 // newDialers returns one WebSocket dialer per source address (one with no source address if
 // sources is 0). Every dial checks that the resolved remote address is loopback.
-func newDialers(cfg *Config, subprotocols []string) []*websocket.Dialer {
+func newDialers(cfg *Config, subprotocols []string) []*wsDialer {
 	n := max(cfg.Sources, 1)
-	pool := &sync.Pool{}
-	out := make([]*websocket.Dialer, n)
+	out := make([]*wsDialer, n)
 	for i := range out {
 		nd := &net.Dialer{Timeout: cfg.HandshakeTimeout, Control: loopbackOnly}
 		if cfg.Sources > 0 {
 			nd.LocalAddr = &net.TCPAddr{IP: net.IPv4(127, 0, 0, byte(2+i))}
 		}
-		out[i] = &websocket.Dialer{
-			NetDialContext:   nd.DialContext,
-			HandshakeTimeout: cfg.HandshakeTimeout,
-			ReadBufferSize:   cfg.ReadBufferSize,
-			WriteBufferSize:  512,
-			WriteBufferPool:  pool,
-			Subprotocols:     subprotocols,
-		}
+		out[i] = &wsDialer{nd: nd, readBuf: cfg.ReadBufferSize, subprotocols: subprotocols}
 	}
 	return out
 }
@@ -118,8 +105,9 @@ func (r *runner) dial(ctx context.Context, c *client) error {
 	ctx, cancel := context.WithTimeout(ctx, r.cfg.HandshakeTimeout)
 	defer cancel()
 	d := r.dialers[c.idx%len(r.dialers)]
-	target := r.urls[int(c.node.Load())%len(r.urls)]
-	ws, resp, err := d.DialContext(ctx, target, http.Header{})
+	node := int(c.node.Load()) % len(r.urls)
+	target := r.urls[node]
+	ws, resp, err := d.dial(ctx, r.cfg.targets[node])
 	if err != nil {
 		if resp != nil {
 			e := &refusedError{err: fmt.Errorf("dial %s: %s: %w", target, resp.Status, err), status: resp.StatusCode}
@@ -145,28 +133,10 @@ func (r *runner) dial(ctx context.Context, c *client) error {
 	return nil
 }
 
-// readFrame reads one whole frame into c.buf (the reader goroutine, or the handshake before it
-// starts).
+// readFrame reads one whole message (the reader goroutine, or the handshake before it
+// starts); it is valid until the next call.
 func (c *client) readFrame() ([]byte, error) {
-	_, rd, err := c.ws.NextReader()
-	if err != nil {
-		return nil, err
-	}
-	b := c.buf[:0]
-	for {
-		if len(b) == cap(b) {
-			b = append(b, 0)[:len(b)]
-		}
-		n, err := rd.Read(b[len(b):cap(b)])
-		b = b[:len(b)+n]
-		if err == io.EOF {
-			c.buf = b
-			return b, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-	}
+	return c.ws.ReadMessage()
 }
 
 // readLoop is the connection's only goroutine: it reads frames until the connection ends.
@@ -197,25 +167,24 @@ func (c *client) readLoop() {
 			return
 		}
 		c.onFrame(frame)
-		if cap(c.buf) > keepBuf {
-			c.buf = nil
-		}
 	}
 }
 
 // closeReason describes why a read failed.
 func closeReason(err error) string {
-	var ce *websocket.CloseError
+	var ce *wsCloseError
 	if errors.As(err, &ce) {
 		return fmt.Sprintf("close %d %s", ce.Code, ce.Text)
 	}
 	return err.Error()
 }
 
-// onFrame counts the payloads in one frame and lets the target handle the rest.
+// onFrame counts the payloads in one frame and lets the target handle the rest. A delivery's
+// time is when the read that brought its frame returned: one clock reading per read, however
+// many frames it held.
 func (c *client) onFrame(frame []byte) {
 	r := c.r
-	now := time.Now()
+	now := c.ws.ReadAt()
 	found, foreign := r.codec.scan(frame, func(p payload) { c.deliver(p, now) })
 	if foreign > 0 {
 		r.stats.foreign.Add(int64(foreign))
@@ -298,8 +267,7 @@ func (c *client) write(frame []byte) error {
 }
 
 func (c *client) writeLocked(frame []byte) error {
-	_ = c.ws.SetWriteDeadline(time.Now().Add(c.r.cfg.WriteTimeout))
-	if err := c.ws.WriteMessage(websocket.TextMessage, frame); err != nil {
+	if err := c.ws.WriteMessage(frame, time.Now().Add(c.r.cfg.WriteTimeout)); err != nil {
 		return fmt.Errorf("write: %w", err)
 	}
 	return nil
@@ -310,8 +278,7 @@ func (c *client) close() {
 	if c.closing.Swap(true) {
 		return
 	}
-	msg := websocket.FormatCloseMessage(websocket.CloseNormalClosure, "")
-	_ = c.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(100*time.Millisecond))
+	_ = c.ws.WriteClose(closeNormal, time.Now().Add(100*time.Millisecond))
 	c.ws.Close()
 }
 

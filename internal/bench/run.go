@@ -13,7 +13,6 @@ import (
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
-	"github.com/gorilla/websocket"
 )
 
 // ErrConfig is returned (wrapped) by Run for a configuration it refuses before dialling.
@@ -28,7 +27,7 @@ type runner struct {
 	drv     driver
 	codec   payloadCodec
 	stats   *stats
-	dialers []*websocket.Dialer
+	dialers []*wsDialer
 	overall *hdrhistogram.Histogram // every measured step's latencies
 	start   time.Time
 
