@@ -23,3 +23,20 @@ func Until(t testing.TB, what string, cond func() bool) {
 		time.Sleep(2 * time.Millisecond)
 	}
 }
+
+// UntilCount polls count until it reaches want, and fails t (saying what it waited for and
+// how far it got) if count stays the same for Timeout. Use it where a slow machine does many
+// steps slowly: each step must come within Timeout, not all of them together, so the wait
+// stays bounded (want steps) without a deadline a starved CPU overruns.
+func UntilCount(t testing.TB, what string, count func() int, want int) {
+	t.Helper()
+	last, since := count(), time.Now()
+	for last < want {
+		time.Sleep(2 * time.Millisecond)
+		if n := count(); n != last {
+			last, since = n, time.Now()
+		} else if time.Since(since) > Timeout {
+			t.Fatalf("timed out waiting for %s: %d of %d, none more for %v", what, last, want, Timeout)
+		}
+	}
+}
