@@ -75,6 +75,7 @@ type serveFlags struct {
 	webhooks                              webhookFlags // serve_webhooks.go
 	commands                              commandFlags // serve_commands.go
 	storeCache                            storecache.Config
+	storePreload                          int // --store-cache-preload; 0 = none (storeCache.Preload < 0)
 }
 
 func newServeFlags(fs *flag.FlagSet) *serveFlags {
@@ -149,6 +150,7 @@ func newServeFlags(fs *flag.FlagSet) *serveFlags {
 	fs.DurationVar(&sc.Poll, "store-cache-poll", storecache.DefaultPoll, "how often a node re-reads the store's generations, which say whether its cache of users' names, slash commands and public rooms still holds: a change made elsewhere (hubbub user add, another node) reaches every node's cache within twice this (at most 1m)")
 	fs.IntVar(&sc.MaxEntries, "store-cache-size", storecache.DefaultMaxEntries, "names, and rooms, each node's store cache keeps at most")
 	fs.DurationVar(&sc.MaxAge, "store-cache-age", storecache.DefaultMaxAge, "longest a node keeps one answer of its store cache, however still its generation")
+	fs.IntVar(&f.storePreload, "store-cache-preload", storecache.DefaultPreload, fmt.Sprintf("at start each node reads every stored user's name if there are at most this many users, so that keyless hellos (a restart's reconnecting guests) are answered from memory with no store read; 0 = none (at most %d)", storecache.MaxPreload))
 	a := &s.Accounts
 	fs.DurationVar(&a.SessionTTL, "session-ttl", accounts.DefaultSessionTTL, "how long a sign-in (the hubbub_session cookie) lasts")
 	fs.Float64Var(&a.LoginRate, "login-rate", accounts.DefaultLoginRate, "sign-in attempts per second per account and per client address, after --login-burst (token bucket rate; past it: 429)")
@@ -225,6 +227,10 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 	}
 	if f.nats.dispatchQueue < 1 || f.nats.dispatchQueue > nats.MaxDispatchQueue {
 		return usageError(fmt.Sprintf("invalid --nats-dispatch-queue %d: want 1 to %d%s", f.nats.dispatchQueue, nats.MaxDispatchQueue, sources.from("nats-dispatch-queue")))
+	}
+	f.storeCache.Preload = f.storePreload
+	if f.storePreload == 0 {
+		f.storeCache.Preload = -1 // the flag's 0 is none; the Config's zero is the default
 	}
 	if err := f.storeCache.Check(); err != nil {
 		return usageError(fmt.Sprintf("--store-cache-*: %v%s", err, sources.outsideCommandLine(fs)))

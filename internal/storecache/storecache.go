@@ -23,6 +23,7 @@ package storecache
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -41,6 +42,11 @@ const (
 	DefaultMaxAge = 5 * time.Minute
 	// MaxPoll is the longest Poll allowed: beyond it the staleness bound means little.
 	MaxPoll = time.Minute
+	// DefaultPreload is how many stored users a node reads the names of at start, at most.
+	// 10,000 users' keys are a few hundred KiB and one read of a few milliseconds.
+	DefaultPreload = 10_000
+	// preloadPage is how many users one read of the preload takes.
+	preloadPage = 1000
 )
 
 // Config tunes a Cache. Zero values take the defaults.
@@ -52,6 +58,13 @@ type Config struct {
 	MaxEntries int
 	// MaxAge is how long one answer is kept at most (--store-cache-age).
 	MaxAge time.Duration
+	// Preload is how many stored users, at most, New reads every name of
+	// (--store-cache-preload): while the store holds no more, the cache knows every held
+	// name, so a keyless hello is answered with no store read — the first hellos after a
+	// restart included, which are a storm's 10,000 different names. With more users than
+	// this, nothing is preloaded and each name is read once. Zero takes DefaultPreload; a
+	// negative value preloads nothing.
+	Preload int
 	// Node names this node in the events it publishes.
 	Node string
 	// Logger receives the cache's warnings (default slog.Default()).
@@ -67,6 +80,8 @@ func (c Config) Check() error {
 		return errors.New("the store cache's size must not be negative")
 	case c.MaxAge < 0:
 		return errors.New("the store cache's age must not be negative")
+	case c.Preload > MaxPreload:
+		return fmt.Errorf("the store cache's preload must be at most %d users", MaxPreload)
 	}
 	return nil
 }
@@ -80,6 +95,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxAge <= 0 {
 		c.MaxAge = DefaultMaxAge
+	}
+	if c.Preload == 0 {
+		c.Preload = DefaultPreload
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
@@ -120,6 +138,10 @@ type Cache struct {
 	cmdsAt    time.Time // zero: no list kept
 	local     bool      // a change was made through this node since the last read
 	failing   bool      // the last read failed (logged once per outage)
+	// held is every stored user's name key, read at start (preload), while the users'
+	// generation is heldGen; nil when not known (never loaded, or dropped by a change).
+	held    map[string]struct{}
+	heldGen uint64
 
 	poke   chan struct{}
 	stop   chan struct{}
@@ -145,8 +167,67 @@ func New(store hubbub.Store, broker hubbub.Broker, cfg Config) *Cache {
 		}
 	}
 	c.refresh()
+	if cfg.Preload > 0 {
+		c.preload()
+	}
 	go c.run()
 	return c
+}
+
+// MaxPreload bounds Config.Preload: a node's memory of every name stays a few tens of MiB.
+const MaxPreload = 1_000_000
+
+// preload reads every stored user's name key, if there are at most cfg.Preload users, and
+// keeps the set for the users' generation it was read under. The pages are separate reads,
+// so the set is kept only if the generation read before the first page is the one read
+// after the last (no user was created, renamed or disabled meanwhile, by anyone) and no
+// change went through this node meanwhile (the users' epoch); a change after that moves the
+// generation and drops the set, as it drops every answer about names.
+func (c *Cache) preload() {
+	c.mu.Lock()
+	epoch, known := c.epoch[kindUsers], c.known
+	c.mu.Unlock()
+	if !known {
+		return // no generations: the cache answers nothing
+	}
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), readTimeout)
+	defer cancel()
+	before, err := c.store.Generations(ctx)
+	if err != nil {
+		return
+	}
+	held := make(map[string]struct{})
+	for after, users := "", 0; ; {
+		page, err := c.store.Users(ctx, after, preloadPage)
+		if err != nil {
+			c.cfg.Logger.Warn("store cache: reading the users' names at start failed; each name is read once", "err", err)
+			return
+		}
+		if users += len(page); users > c.cfg.Preload {
+			c.cfg.Logger.Info("store cache: more stored users than --store-cache-preload; each name is read once", "preload", c.cfg.Preload)
+			return
+		}
+		for _, u := range page {
+			if key, err := hubbub.NameKey(u.Name); err == nil {
+				held[key] = struct{}{}
+			}
+		}
+		if len(page) < preloadPage {
+			break
+		}
+		after = page[len(page)-1].ID
+	}
+	now, err := c.store.Generations(ctx)
+	if err != nil || now.Users != before.Users {
+		return // a user changed meanwhile: each name is read once, as without the preload
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.epoch[kindUsers] == epoch && c.known && c.gens.Users == before.Users {
+		c.held, c.heldGen = held, before.Users
+		c.cfg.Logger.Debug("store cache: every stored user's name read", "users", len(held), "took", time.Since(start))
+	}
 }
 
 // Close stops the poll and the subscription. The cache answers no more from memory after it.
@@ -267,6 +348,7 @@ func (c *Cache) dropLocked(k kind) {
 	switch k {
 	case kindUsers:
 		c.names.clear()
+		c.held = nil
 	case kindCommands:
 		c.commands, c.cmdsAt = nil, time.Time{}
 	case kindRooms:
@@ -293,6 +375,7 @@ func (c *Cache) nameChanged(name string) {
 	if err == nil {
 		c.names.remove(key)
 	}
+	c.held = nil // the name may be held now; the preloaded set no longer knows every name
 	c.local = true
 	c.mu.Unlock()
 	c.pokeRefresh()
@@ -311,6 +394,13 @@ func (c *Cache) NameHeld(ctx context.Context, name string, load func(context.Con
 	if err != nil {
 		return load(ctx)
 	}
+	c.mu.Lock()
+	if c.held != nil && c.heldGen == c.gens.Users && c.fresh(time.Now()) {
+		_, held := c.held[key]
+		c.mu.Unlock()
+		return held, nil
+	}
+	c.mu.Unlock()
 	return lookup(c, kindUsers, &c.names, key, ctx, load)
 }
 

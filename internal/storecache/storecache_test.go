@@ -2,6 +2,7 @@ package storecache_test
 
 import (
 	"context"
+	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -70,8 +71,9 @@ func otherProcess(t *testing.T, srv *servertest.Server) *sqlite.Store {
 	return s
 }
 
-// Reconnects read the store once: the keyless name, the welcome's commands and a public room's
-// metadata are answered from the cache after the first client.
+// Reconnects read the store once: the welcome's commands and a public room's metadata are
+// answered from the cache after the first client, and the keyless name from the names read
+// at start.
 func TestReconnectsReadTheStoreOnce(t *testing.T) {
 	srv, reads := start(t, storecache.MaxPoll)
 	for i := range 3 {
@@ -83,8 +85,9 @@ func TestReconnectsReadTheStoreOnce(t *testing.T) {
 			t.Fatalf("join %d: %v", i, f)
 		}
 	}
-	if n, c, r := reads.userByName.Load(), reads.commands.Load(), reads.roomMeta.Load(); n != 1 || c != 1 || r != 1 {
-		t.Errorf("three reconnects read UserByName %d, Commands %d, RoomMeta %d times; want once each", n, c, r)
+	// The store holds no user, which the preload read at start: no name needs a read.
+	if n, c, r := reads.userByName.Load(), reads.commands.Load(), reads.roomMeta.Load(); n != 0 || c != 1 || r != 1 {
+		t.Errorf("three reconnects read UserByName %d, Commands %d, RoomMeta %d times; want 0, 1, 1", n, c, r)
 	}
 }
 
@@ -165,12 +168,86 @@ func (failingGenerations) Generations(context.Context) (hubbub.Generations, erro
 }
 
 func TestConfigCheck(t *testing.T) {
-	for _, c := range []storecache.Config{{Poll: -1}, {Poll: 2 * storecache.MaxPoll}, {MaxEntries: -1}, {MaxAge: -time.Second}} {
+	for _, c := range []storecache.Config{{Poll: -1}, {Poll: 2 * storecache.MaxPoll}, {MaxEntries: -1}, {MaxAge: -time.Second}, {Preload: storecache.MaxPreload + 1}} {
 		if c.Check() == nil {
 			t.Errorf("Check(%+v) = nil, want an error", c)
 		}
 	}
 	if err := (storecache.Config{}).Check(); err != nil {
 		t.Errorf("the zero Config: %v", err)
+	}
+}
+
+// restarted starts a server on a data file that already holds users named names (a restart on
+// the same data), its store reads counted, with cfg for its cache.
+func restarted(t *testing.T, cfg storecache.Config, names ...string) (*servertest.Server, *counted) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "hubbub.db")
+	s, err := sqlite.Open(path, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range names {
+		if _, err := s.CreateUser(t.Context(), hubbub.User{Name: n, Kind: hubbub.UserAccount}, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var reads *counted
+	srv := servertest.Start(t, servertest.Options{
+		DataPath:   path,
+		StoreCache: cfg,
+		WrapStore:  func(s hubbub.Store) hubbub.Store { reads = &counted{Store: s}; return reads },
+	})
+	return srv, reads
+}
+
+// After a restart, keyless hellos are answered from the names read at start — a free name
+// welcomed, a stored user's name (in any case) refused — with no read of the store; a user
+// created through the node then holds its name at once.
+func TestRestartAnswersKeylessHellosFromThePreload(t *testing.T) {
+	srv, reads := restarted(t, storecache.Config{Poll: storecache.MaxPoll}, "alice", "Bob")
+	if _, w := hello(t, srv, "walker"); w.Type() != "welcome" {
+		t.Fatalf("a keyless walker: %v, want welcome", w)
+	}
+	for _, name := range []string{"Alice", "bob"} {
+		if _, f := hello(t, srv, name); f.Str("code") != hubbub.ECodeNameTaken {
+			t.Fatalf("a keyless %s where a stored user holds the name: %v, want name_taken", name, f)
+		}
+	}
+	if n := reads.userByName.Load(); n != 0 {
+		t.Errorf("three hellos after the restart read UserByName %d times, want 0", n)
+	}
+	if _, err := srv.Store.CreateUser(t.Context(), hubbub.User{Name: "walker", Kind: hubbub.UserAccount}, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, f := hello(t, srv, "Walker"); f.Str("code") != hubbub.ECodeNameTaken {
+		t.Fatalf("a keyless Walker after the user walker was created through the node: %v, want name_taken", f)
+	}
+}
+
+// With more stored users than the preload's bound, nothing is preloaded: each name is read
+// once, as before; the same with the preload off.
+func TestPreloadBounded(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		preload int
+	}{{"more users than the bound", 2}, {"off", -1}} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv, reads := restarted(t, storecache.Config{Poll: storecache.MaxPoll, Preload: tc.preload}, "alice", "bob", "carol")
+			for range 2 {
+				if _, w := hello(t, srv, "walker"); w.Type() != "welcome" {
+					t.Fatalf("a keyless walker: %v, want welcome", w)
+				}
+			}
+			if _, f := hello(t, srv, "Carol"); f.Str("code") != hubbub.ECodeNameTaken {
+				t.Fatalf("a keyless Carol: %v, want name_taken", f)
+			}
+			if n := reads.userByName.Load(); n != 2 {
+				t.Errorf("hellos as walker, walker and Carol read UserByName %d times, want 2 (once per name)", n)
+			}
+		})
 	}
 }
