@@ -57,8 +57,9 @@ type client struct {
 }
 
 // newDialers returns one WebSocket dialer per source address (one with no source address if
-// sources is 0). Every dial checks that the resolved remote address is loopback.
-func newDialers(cfg *Config, subprotocols []string) []*wsDialer {
+// sources is 0). Every dial checks that the resolved remote address is loopback, and calls
+// connected once its TCP connection is established.
+func newDialers(cfg *Config, subprotocols []string, connected func()) []*wsDialer {
 	n := max(cfg.Sources, 1)
 	out := make([]*wsDialer, n)
 	for i := range out {
@@ -66,7 +67,7 @@ func newDialers(cfg *Config, subprotocols []string) []*wsDialer {
 		if cfg.Sources > 0 {
 			nd.LocalAddr = &net.TCPAddr{IP: net.IPv4(127, 0, 0, byte(2+i))}
 		}
-		out[i] = &wsDialer{nd: nd, readBuf: cfg.ReadBufferSize, subprotocols: subprotocols}
+		out[i] = &wsDialer{nd: nd, readBuf: cfg.ReadBufferSize, subprotocols: subprotocols, connected: connected}
 	}
 	return out
 }

@@ -76,9 +76,14 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	drv := newDriver(&cfg)
 	r := &runner{
 		cfg: cfg, url: u.String(), drv: drv, codec: newPayloadCodec(), stats: newStats(),
-		dialers: newDialers(&cfg, drv.subprotocols()), overall: newHist(), start: time.Now(),
+		overall: newHist(), start: time.Now(),
 		live: make(map[*client]struct{}),
 	}
+	r.dialers = newDialers(&cfg, drv.subprotocols(), func() {
+		if st := r.stormRun.Load(); st != nil {
+			st.connected(time.Now())
+		}
+	})
 	for _, t := range cfg.targets {
 		r.urls = append(r.urls, t.String())
 	}

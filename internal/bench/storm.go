@@ -41,8 +41,11 @@ type Storm struct {
 	Clients int     `json:"clients"`
 	Rooms   int     `json:"rooms"`
 	Rate    float64 `json:"rate"`
-	// RestartSeconds is from the restart's start (the signal) to the port listening again; in
-	// a rolling restart, how long the restart command took.
+	// RestartSeconds is from the restart's start (the signal) to the port listening again:
+	// the first TCP connection the server accepted after the restart command returned, the
+	// storm's probe's or a reconnecting client's, whichever came first (a probe alone can be
+	// seconds late: its SYN is dropped like everyone's while the accept queue is full). In a
+	// rolling restart, how long the restart command took.
 	RestartSeconds float64 `json:"restart_s"`
 	// Rolling is set for a rolling restart (ScenarioRolling): one node of several was
 	// restarted, and BackSeconds and CaughtUpSeconds are from the signal, the other nodes
@@ -119,6 +122,10 @@ type stormState struct {
 	drops     atomic.Int64
 	recovered atomic.Int64
 	unrecov   atomic.Int64
+
+	// armed is when the restart command returned (unix nanoseconds; 0 before): a connection
+	// made after it is to the new process. firstConn is the first such connection's time.
+	armed, firstConn atomic.Int64
 
 	mu         sync.Mutex
 	acked      map[msgKey]struct{}
@@ -230,6 +237,7 @@ func (r *runner) storm(ctx context.Context, rep *Report) error {
 		rep.note(fmt.Sprintf("the restart reported: %v", restartErr))
 	}
 	restarted := time.Now()
+	st.armed.Store(restarted.UnixNano())
 	listenAt := t0 // rolling: the other nodes listen all along
 	if !rolling {
 		var err error
@@ -238,6 +246,9 @@ func (r *runner) storm(ctx context.Context, rep *Report) error {
 			stopReconnects()
 			<-sendDone
 			return fmt.Errorf("after the restart: %w", err)
+		}
+		if first := st.firstConn.Load(); first != 0 && first < listenAt.UnixNano() {
+			listenAt = time.Unix(0, first) // a client got in before the probe did
 		}
 	}
 	st.listenAt.Store(listenAt.UnixNano())
@@ -353,6 +364,22 @@ func awaitListen(ctx context.Context, hostport string, limit time.Duration) (tim
 		case <-ctx.Done():
 			return time.Time{}, ctx.Err()
 		case <-time.After(listenPoll):
+		}
+	}
+}
+
+// connected records that a client's TCP connection was accepted at t: after the restart
+// command returned, the earliest such time is when the new process was listening at the
+// latest.
+func (st *stormState) connected(t time.Time) {
+	armed := st.armed.Load()
+	if armed == 0 || t.UnixNano() < armed {
+		return
+	}
+	for {
+		first := st.firstConn.Load()
+		if first != 0 && first <= t.UnixNano() || st.firstConn.CompareAndSwap(first, t.UnixNano()) {
+			return
 		}
 	}
 }

@@ -149,3 +149,23 @@ func TestRetryable(t *testing.T) {
 		}
 	}
 }
+
+// The storm takes the new process as listening from the first connection made after the
+// restart command returned, its probe's or a client's: connections before the command
+// returned may be to the old process, and are not counted.
+func TestStormListeningFromTheFirstConnection(t *testing.T) {
+	var st stormState
+	at := func(ms int64) time.Time { return time.UnixMilli(ms) }
+	st.connected(at(50)) // before the restart: ignored
+	if got := st.firstConn.Load(); got != 0 {
+		t.Fatalf("a connection before the restart was counted: %d", got)
+	}
+	st.armed.Store(at(100).UnixNano())
+	st.connected(at(90)) // made while the restart command ran
+	for _, ms := range []int64{300, 150, 200} {
+		st.connected(at(ms))
+	}
+	if got := time.Unix(0, st.firstConn.Load()); !got.Equal(at(150)) {
+		t.Errorf("first connection after the restart = %v, want %v", got, at(150))
+	}
+}

@@ -74,6 +74,7 @@ type wsDialer struct {
 	nd           *net.Dialer
 	readBuf      int      // the read buffer's size in bytes (grown for a larger frame, then given back)
 	subprotocols []string // offered in Sec-WebSocket-Protocol
+	connected    func()   // called once a TCP connection is established (nil: nothing)
 }
 
 // wsConn is one client connection. One goroutine reads; writes may come from any goroutine
@@ -109,6 +110,9 @@ func (d *wsDialer) dial(ctx context.Context, u *url.URL) (*wsConn, *http.Respons
 	nc, err := d.nd.DialContext(ctx, "tcp", host)
 	if err != nil {
 		return nil, nil, err
+	}
+	if d.connected != nil {
+		d.connected()
 	}
 	// Abandon the exchange when ctx ends: every read and write below then fails at once.
 	stop := context.AfterFunc(ctx, func() { _ = nc.SetDeadline(time.Unix(1, 0)) })
