@@ -142,6 +142,9 @@ type Cache struct {
 	// generation is heldGen; nil when not known (never loaded, or dropped by a change).
 	held    map[string]struct{}
 	heldGen uint64
+	// refreshed is closed when the read of the generations under way (or the next) ends,
+	// and replaced: lookups that found the cache stale wait on it (awaitFresh).
+	refreshed chan struct{}
 
 	poke   chan struct{}
 	stop   chan struct{}
@@ -156,7 +159,8 @@ func New(store hubbub.Store, broker hubbub.Broker, cfg Config) *Cache {
 	cfg = cfg.withDefaults()
 	c := &Cache{cfg: cfg, store: store, broker: broker,
 		names: newBounded[bool](cfg.MaxEntries), rooms: newBounded[bool](cfg.MaxEntries),
-		poke: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+		refreshed: make(chan struct{}),
+		poke:      make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 	if broker != nil {
 		unsub, err := broker.Subscribe(hubbub.StoreChannel, c.onEvent)
 		if err != nil {
@@ -292,6 +296,8 @@ func (c *Cache) refresh() {
 	g, err := c.store.Generations(ctx)
 	cancel()
 	c.mu.Lock()
+	close(c.refreshed) // whatever the outcome: the lookups waiting on it look again
+	c.refreshed = make(chan struct{})
 	if err != nil {
 		if !c.failing {
 			c.cfg.Logger.Warn("store cache: reading the generations failed; every lookup reads the store until it answers again", "err", err)
@@ -381,6 +387,44 @@ func (c *Cache) nameChanged(name string) {
 	c.pokeRefresh()
 }
 
+// awaitFresh waits, when the cache has gone stale, for a read of the generations that makes
+// it fresh again (asked for now), at most 2×Poll in all: a stale cache answers nothing, so
+// without the wait every lookup reads the store — in a reconnect storm thousands at once,
+// which queue for the store's few read connections ahead of the very read of the generations
+// that would make the cache fresh again, until they time out. It returns at once when the
+// cache is fresh, never was (no generations yet), or its store is failing (then every lookup
+// reads it, as before); after the wait the caller looks again, and reads the store if the
+// cache is still stale.
+func (c *Cache) awaitFresh(ctx context.Context) {
+	var budget <-chan time.Time
+	for {
+		c.mu.Lock()
+		if c.fresh(time.Now()) || !c.known || c.failing {
+			c.mu.Unlock()
+			return
+		}
+		ch := c.refreshed
+		c.mu.Unlock()
+		if budget == nil {
+			t := time.NewTimer(2 * c.cfg.Poll)
+			defer t.Stop()
+			budget = t.C
+		}
+		// A read that began before the cache went stale may end and leave it stale: the
+		// poke has the next one begin at once, and the loop waits for that one too.
+		c.pokeRefresh()
+		select {
+		case <-ch:
+		case <-budget:
+			return
+		case <-ctx.Done():
+			return
+		case <-c.stop:
+			return
+		}
+	}
+}
+
 // fresh reports whether the cache may answer now. c.mu is held.
 func (c *Cache) fresh(now time.Time) bool {
 	return c.known && now.Sub(c.confirmed) < 2*c.cfg.Poll
@@ -394,6 +438,7 @@ func (c *Cache) NameHeld(ctx context.Context, name string, load func(context.Con
 	if err != nil {
 		return load(ctx)
 	}
+	c.awaitFresh(ctx)
 	c.mu.Lock()
 	if c.held != nil && c.heldGen == c.gens.Users && c.fresh(time.Now()) {
 		_, held := c.held[key]
@@ -414,6 +459,7 @@ func (c *Cache) RoomPublic(ctx context.Context, room string, load func(context.C
 // lookup answers key from m while the cache is fresh, else calls load and keeps a true
 // answer of rooms, or any answer of names, if k's epoch did not move meanwhile.
 func lookup(c *Cache, k kind, m *bounded[bool], key string, ctx context.Context, load func(context.Context) (bool, error)) (bool, error) {
+	c.awaitFresh(ctx)
 	now := time.Now()
 	c.mu.Lock()
 	if c.fresh(now) {
@@ -439,6 +485,7 @@ func lookup(c *Cache, k kind, m *bounded[bool], key string, ctx context.Context,
 // Commands returns the registered slash commands as load (the store read) does, from memory
 // while the commands' generation holds. The caller must not change the slice.
 func (c *Cache) Commands(ctx context.Context, load func(context.Context) ([]hubbub.Command, error)) ([]hubbub.Command, error) {
+	c.awaitFresh(ctx)
 	now := time.Now()
 	c.mu.Lock()
 	if c.fresh(now) && !c.cmdsAt.IsZero() && now.Sub(c.cmdsAt) < c.cfg.MaxAge {

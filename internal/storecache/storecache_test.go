@@ -3,6 +3,8 @@ package storecache_test
 import (
 	"context"
 	"path/filepath"
+	"slices"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -250,4 +252,95 @@ func TestPreloadBounded(t *testing.T) {
 			}
 		})
 	}
+}
+
+// gated is a store whose read of the generations waits while its gate is shut: a poll that
+// comes late, as on a CPU shared with a reconnect storm.
+type gated struct {
+	hubbub.Store
+	mu   sync.Mutex
+	open chan struct{} // closed: reads pass
+}
+
+func (g *gated) Generations(ctx context.Context) (hubbub.Generations, error) {
+	g.mu.Lock()
+	open := g.open
+	g.mu.Unlock()
+	select {
+	case <-open:
+	case <-ctx.Done():
+		return hubbub.Generations{}, ctx.Err()
+	}
+	return g.Store.Generations(ctx)
+}
+
+func (g *gated) set(open bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if open {
+		close(g.open)
+	} else {
+		g.open = make(chan struct{})
+	}
+}
+
+// Lookups that find the cache stale — its poll held up past 2×Poll — wait for the read of the
+// generations that makes it fresh again instead of each reading the store; if none comes
+// within 2×Poll, they read the store and answer as it does.
+func TestStaleCacheWaitsForItsPoll(t *testing.T) {
+	const poll = 500 * time.Millisecond
+	s, err := sqlite.Open(filepath.Join(t.TempDir(), "hubbub.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.CreateUser(t.Context(), hubbub.User{Name: "alice", Kind: hubbub.UserAccount}, ""); err != nil {
+		t.Fatal(err)
+	}
+	g := &gated{Store: s, open: make(chan struct{})}
+	g.set(true)
+	c := storecache.New(g, nil, storecache.Config{Poll: poll})
+	defer c.Close()
+	var loads atomic.Int64
+	heldAll := func(names ...string) []bool {
+		out := make([]bool, len(names))
+		var wg sync.WaitGroup
+		for i, name := range names {
+			wg.Go(func() {
+				held, err := c.NameHeld(t.Context(), name, func(ctx context.Context) (bool, error) {
+					loads.Add(1)
+					_, held, err := s.UserByName(ctx, name)
+					return held, err
+				})
+				if err != nil {
+					t.Errorf("NameHeld(%s): %v", name, err)
+				}
+				out[i] = held
+			})
+		}
+		wg.Wait()
+		return out
+	}
+	names := []string{"alice", "bob", "carol", "dave"}
+	want := []bool{true, false, false, false}
+
+	g.set(false)
+	time.Sleep(2*poll + poll/2) // stale: no read of the generations has ended for 2×poll
+	time.AfterFunc(poll/10, func() { g.set(true) })
+	if got := heldAll(names...); !slices.Equal(got, want) {
+		t.Errorf("held while the poll was late = %v, want %v", got, want)
+	}
+	if n := loads.Load(); n != 0 {
+		t.Errorf("%d lookups read the store while the cache waited for its poll, want 0", n)
+	}
+
+	g.set(false) // held up for good: the lookups wait 2×poll, then read the store
+	time.Sleep(2*poll + poll/2)
+	if got := heldAll(names...); !slices.Equal(got, want) {
+		t.Errorf("held with the poll stuck = %v, want %v", got, want)
+	}
+	if n := loads.Load(); n != int64(len(names)) {
+		t.Errorf("%d lookups read the store with the poll stuck, want %d", n, len(names))
+	}
+	g.set(true)
 }
