@@ -33,7 +33,8 @@ func TestSlotExpiresOnce(t *testing.T) {
 		t.Fatal("the first acquire was refused")
 	}
 	s := a.newSlot()
-	testwait.Until(t, "the slot expires", func() bool { return s.done.Load() })
+	// expire marks the slot done before it puts the slot back: wait for both.
+	testwait.Until(t, "the slot expires", func() bool { return s.done.Load() && a.held() == 0 })
 	s.release()
 	if n := a.held(); n != 0 {
 		t.Fatalf("after the timeout and a release %d slots are held, want 0", n)
