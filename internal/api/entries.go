@@ -131,7 +131,7 @@ func (s *API) mentions(room, text string) ([]hubbub.Mention, bool) {
 // appendEntry appends e through the hub. A duplicate id that names another request (another
 // kind, or another message or emoji) is a conflict: the id was spent on that one.
 func (s *API) appendEntry(ctx context.Context, e hubbub.Entry) (hubbub.Entry, bool, error) {
-	stored, dup, err := s.hub.Send(ctx, e)
+	stored, dup, err := s.hub.Send(ctx, &e)
 	if err != nil {
 		return hubbub.Entry{}, false, err
 	}
@@ -139,7 +139,7 @@ func (s *API) appendEntry(ctx context.Context, e hubbub.Entry) (hubbub.Entry, bo
 		return hubbub.Entry{}, false, apiErrorf(http.StatusConflict, "conflict",
 			"the id %q was used before by %s for another request (seq %d); use a new id", e.ClientID, e.From, stored.Seq)
 	}
-	return stored, dup, nil
+	return *stored, dup, nil
 }
 
 // apiEdit: PATCH /api/rooms/{room}/messages/{seq} {from, text, id?} — from must be the sender.
@@ -243,7 +243,7 @@ func (s *API) apiReaction(add bool) apiHandler {
 				break
 			}
 			e := hubbub.Entry{Kind: hubbub.KindReaction, Room: room, From: from, User: user, Target: seq, Emoji: emoji}
-			stored, _, err := s.hub.Send(ctx, e)
+			stored, _, err := s.hub.Send(ctx, &e)
 			if err != nil {
 				return err
 			}

@@ -140,7 +140,7 @@ func (k *Hooks) post(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, err)
 		return
 	}
-	stored, dup, err := k.hub.Send(ctx, e)
+	stored, dup, err := k.hub.Send(ctx, &e)
 	if err != nil {
 		writeAPIError(w, err)
 		return
@@ -150,7 +150,7 @@ func (k *Hooks) post(w http.ResponseWriter, r *http.Request) {
 	if dup {
 		status = http.StatusOK
 	}
-	writeJSON(w, status, apiMessageReply{Message: wire.NewMessageAt(&stored, k.sessions.FilesURL()), Duplicate: dup})
+	writeJSON(w, status, apiMessageReply{Message: wire.NewMessageAt(stored, k.sessions.FilesURL()), Duplicate: dup})
 }
 
 // reserve takes a token of hook id's bucket: 0 if one was there, else how many seconds until

@@ -386,7 +386,7 @@ func (s *API) apiInvite(w http.ResponseWriter, r *http.Request) error {
 	}
 	e := hubbub.Entry{Room: room, Kind: hubbub.KindMember, From: apiActor, ClientID: req.ID,
 		Subject: target.ID, SubjectName: target.Name, Action: hubbub.MemberInvite, Role: hubbub.RoomMember}
-	stored, dup, err := s.hub.Send(ctx, e)
+	stored, dup, err := s.hub.Send(ctx, &e)
 	if err != nil {
 		return err
 	}
@@ -403,7 +403,7 @@ func (s *API) apiInvite(w http.ResponseWriter, r *http.Request) error {
 	if dup {
 		status = http.StatusOK
 	}
-	writeJSON(w, status, memberReply{MemberChanged: wire.NewMemberChanged(&stored), Duplicate: dup})
+	writeJSON(w, status, memberReply{MemberChanged: wire.NewMemberChanged(stored), Duplicate: dup})
 	return nil
 }
 

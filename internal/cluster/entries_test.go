@@ -26,11 +26,11 @@ func TestEntriesReachAnotherNodeInOrder(t *testing.T) {
 	send := func(e hubbub.Entry) hubbub.Entry {
 		t.Helper()
 		e.Room = "log"
-		stored, _, err := a.Send(ctx, e)
+		stored, _, err := a.Send(ctx, &e)
 		if err != nil {
 			t.Fatalf("send %+v on node 1: %v", e, err)
 		}
-		return stored
+		return *stored
 	}
 	m1 := send(hubbub.Entry{From: "ann", Text: "helo"})
 	send(hubbub.Entry{From: "ann", Kind: hubbub.KindEdit, Target: m1.Seq, Text: "hello"})

@@ -37,7 +37,7 @@ func TestRoomLoadUnderRemoteAppendsDeliversEachSeqOnce(t *testing.T) {
 			for k := 0; ctx.Err() == nil; k++ {
 				// Errors only come from the end of the test (ctx cancelled); a round that
 				// needed this message would time out waiting for it and say so.
-				_, _, _ = appender.Hub.Send(ctx, hubbub.Entry{Room: room, From: fmt.Sprint("sender", s), Text: fmt.Sprint(k)})
+				_, _, _ = appender.Hub.Send(ctx, &hubbub.Entry{Room: room, From: fmt.Sprint("sender", s), Text: fmt.Sprint(k)})
 			}
 		}()
 	}

@@ -261,7 +261,7 @@ func (r *Runner) deliver(ctx context.Context, cmd hubbub.Command, ans *answer, c
 	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	_, dup, err := r.hub.Send(ctx, hubbub.Entry{Room: notice.Room, From: bot.Name, User: bot.ID, Text: ans.Text, ClientID: clientID, Bot: true})
+	_, dup, err := r.hub.Send(ctx, &hubbub.Entry{Room: notice.Room, From: bot.Name, User: bot.ID, Text: ans.Text, ClientID: clientID, Bot: true})
 	return dup, err
 }
 

@@ -42,30 +42,30 @@ func TestDeleteAnnouncedOnceAndOnRetry(t *testing.T) {
 	ctx := context.Background()
 	out := join(t, h, "r", "ann", nil)
 	say := func(text string) hubbub.Entry {
-		m, _, err := h.Send(ctx, hubbub.Entry{Room: "r", From: "bob", Text: text})
+		m, _, err := h.Send(ctx, &hubbub.Entry{Room: "r", From: "bob", Text: text})
 		if err != nil {
 			t.Fatal(err)
 		}
-		return m
+		return *m
 	}
 	m := say("regrettable")
 	delivered(t, out, 1)
 
 	del := hubbub.Entry{Room: "r", From: "mod", Kind: hubbub.KindDelete, Target: m.Seq, Moderator: true, ClientID: "d-1"}
 	broker.fail.Store(true)
-	if _, _, err := h.Send(ctx, del); hubbub.ErrorCode(err) != hubbub.ECodeUnavailable {
+	if _, _, err := h.Send(ctx, &del); hubbub.ErrorCode(err) != hubbub.ECodeUnavailable {
 		t.Fatalf("delete with the broker cut off: %v, want unavailable", err)
 	}
 	broker.fail.Store(false)
 	var first hubbub.Entry
 	for i, clientID := range []string{"d-1", "d-2"} { // the retry, then a repeat by another request
 		del.ClientID = clientID
-		got, dup, err := h.Send(ctx, del)
+		got, dup, err := h.Send(ctx, &del)
 		if err != nil || !dup {
 			t.Fatalf("delete #%d after the broker came back: %+v, duplicate %v, %v; want the first delete, duplicate", i+2, got, dup, err)
 		}
 		if i == 0 {
-			first = got
+			first = *got
 		} else if got.Seq != first.Seq {
 			t.Errorf("the repeated delete answers entry %d, the retry %d: want the delete that made the tombstone", got.Seq, first.Seq)
 		}

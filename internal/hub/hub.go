@@ -340,23 +340,29 @@ func (h *Hub) Leave(roomName string, m *Member) {
 // client is told instead of its entry silently missing from other nodes; when it retries with
 // the same ClientID the store answers with the original entry and Send publishes it again
 // (rooms drop seqs they have delivered, so a second publish is harmless).
-func (h *Hub) Send(ctx context.Context, e hubbub.Entry) (hubbub.Entry, bool, error) {
-	if e.User == "" {
-		e.User = e.From
+//
+// Send does not change *e; the entry it returns is shared with the room's members (it is
+// published as it is), so the caller must not change it. Both are pointers so that a send's
+// path (session, hub, store) stays within a new goroutine's first stack: an Entry is ~400
+// bytes, and copied by value at each step it cost every message a stack growth.
+func (h *Hub) Send(ctx context.Context, e *hubbub.Entry) (*hubbub.Entry, bool, error) {
+	user := e.User
+	if user == "" {
+		user = e.From // the store keys such an entry by its name too (hubbub.Store)
 	}
-	if err := h.mayPost(e.Room, e.User, e.From); err != nil {
-		return hubbub.Entry{}, false, err
+	if err := h.mayPost(e.Room, user, e.From); err != nil {
+		return nil, false, err
 	}
 	start := h.cfg.Metrics.Now()
 	stored, dup, err := h.store.Append(ctx, e)
 	h.cfg.Metrics.StoreAppend(start)
 	var refused *hubbub.Error
 	if errors.As(err, &refused) {
-		return hubbub.Entry{}, false, err
+		return nil, false, err
 	}
 	if err != nil {
 		h.log.Error("store append failed", "room", e.Room, "kind", e.Kind, "err", err)
-		return hubbub.Entry{}, false, hubbub.Errorf(hubbub.ECodeUnavailable, "%s not stored; try again", kindNoun(e.Kind))
+		return nil, false, hubbub.Errorf(hubbub.ECodeUnavailable, "%s not stored; try again", kindNoun(e.Kind))
 	}
 	if stored.IsMessage() {
 		h.cfg.Metrics.MessageIn()
@@ -364,13 +370,13 @@ func (h *Hub) Send(ctx context.Context, e hubbub.Entry) (hubbub.Entry, bool, err
 	if !dup && h.cfg.Appended != nil {
 		h.cfg.Appended()
 	}
-	ev := hubbub.Event{Room: stored.Room, Node: h.cfg.Node, Body: hubbub.EntryAppended{Entry: &stored}}
+	ev := hubbub.Event{Room: stored.Room, Node: h.cfg.Node, Body: hubbub.EntryAppended{Entry: stored}}
 	start = h.cfg.Metrics.Now()
 	err = h.broker.Publish(ctx, ev)
 	h.cfg.Metrics.BrokerPublish(start)
 	if err != nil {
 		h.log.Warn("broker publish failed", "room", e.Room, "seq", stored.Seq, "err", err)
-		return hubbub.Entry{}, false, hubbub.Errorf(hubbub.ECodeUnavailable,
+		return nil, false, hubbub.Errorf(hubbub.ECodeUnavailable,
 			"%s stored as seq %d but not delivered to every node; resend it with the same id", kindNoun(e.Kind), stored.Seq)
 	}
 	if stored.Kind == hubbub.KindDelete && stored.Moderator && !dup {

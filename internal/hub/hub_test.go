@@ -93,11 +93,11 @@ func TestRoomReordersBySeq(t *testing.T) {
 	ctx := context.Background()
 	var msgs []hubbub.Entry
 	for i := 0; i < 5; i++ {
-		m, _, err := store.Append(ctx, hubbub.Entry{Room: "r", From: "x", Text: fmt.Sprint(i)})
+		m, _, err := store.Append(ctx, &hubbub.Entry{Room: "r", From: "x", Text: fmt.Sprint(i)})
 		if err != nil {
 			t.Fatal(err)
 		}
-		msgs = append(msgs, m)
+		msgs = append(msgs, *m)
 	}
 	for _, i := range []int{2, 4, 0, 3, 1, 1} { // with a duplicate
 		if err := broker.Publish(ctx, hubbub.Event{Room: "r", Body: hubbub.EntryAppended{Entry: &msgs[i]}}); err != nil {
@@ -115,10 +115,10 @@ func TestRoomFillsGapsFromStore(t *testing.T) {
 	h, store, broker := newHub(t, hub.Config{GapWait: 20 * time.Millisecond})
 	out := join(t, h, "r", "ann", nil)
 	ctx := context.Background()
-	m1, _, _ := store.Append(ctx, hubbub.Entry{Room: "r", From: "x", Text: "lost in transit"})
-	m2, _, _ := store.Append(ctx, hubbub.Entry{Room: "r", From: "x", Text: "arrives"})
+	m1, _, _ := store.Append(ctx, &hubbub.Entry{Room: "r", From: "x", Text: "lost in transit"})
+	m2, _, _ := store.Append(ctx, &hubbub.Entry{Room: "r", From: "x", Text: "arrives"})
 	_ = m1
-	if err := broker.Publish(ctx, hubbub.Event{Room: "r", Body: hubbub.EntryAppended{Entry: &m2}}); err != nil {
+	if err := broker.Publish(ctx, hubbub.Event{Room: "r", Body: hubbub.EntryAppended{Entry: m2}}); err != nil {
 		t.Fatal(err)
 	}
 	if got := fmt.Sprint(seqs(t, out, 2)); got != "[1 2]" {
@@ -133,7 +133,7 @@ func TestJoinSinceReplaysFromMemoryAndStore(t *testing.T) {
 	ctx := context.Background()
 	keep := join(t, h, "r", "keeper", nil) // keeps the room loaded
 	for i := 0; i < 30; i++ {
-		if _, _, err := h.Send(ctx, hubbub.Entry{Room: "r", From: "keeper", Text: fmt.Sprint(i)}); err != nil {
+		if _, _, err := h.Send(ctx, &hubbub.Entry{Room: "r", From: "keeper", Text: fmt.Sprint(i)}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -164,7 +164,7 @@ func TestEmptyRoomIsForgottenAndReloaded(t *testing.T) {
 	if _, err := h.Join(ctx, hub.JoinRequest{Room: "r", Member: m}); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := h.Send(ctx, hubbub.Entry{Room: "r", From: "ann", Text: "x"}); err != nil {
+	if _, _, err := h.Send(ctx, &hubbub.Entry{Room: "r", From: "ann", Text: "x"}); err != nil {
 		t.Fatal(err)
 	}
 	h.Leave("r", m)
@@ -198,7 +198,7 @@ func TestReplayBudgetBoundsReplaysHeldAtOnce(t *testing.T) {
 	h, _, _ := newHub(t, hub.Config{RoomBuffer: 2, MaxReplay: 10, ReplayBudget: 10, StoreTimeout: 100 * time.Millisecond})
 	ctx := context.Background()
 	for i := 0; i < 10; i++ {
-		if _, _, err := h.Send(ctx, hubbub.Entry{Room: "r", From: "ann", Text: fmt.Sprint(i)}); err != nil {
+		if _, _, err := h.Send(ctx, &hubbub.Entry{Room: "r", From: "ann", Text: fmt.Sprint(i)}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -112,11 +112,11 @@ func TestSinceRejoinShowsWhatAFreshJoinShows(t *testing.T) {
 			send := func(e hubbub.Entry) hubbub.Entry {
 				t.Helper()
 				e.Room = "r"
-				stored, _, err := h.Send(ctx, e)
+				stored, _, err := h.Send(ctx, &e)
 				if err != nil {
 					t.Fatalf("send %+v: %v", e, err)
 				}
-				return stored
+				return *stored
 			}
 			var msgs []hubbub.Entry
 			for i := range 4 {
@@ -169,11 +169,11 @@ func TestEntriesOfEveryKindReachMembersInSeqOrder(t *testing.T) {
 	var entries []hubbub.Entry
 	appendEntry := func(e hubbub.Entry) {
 		e.Room = "r"
-		stored, _, err := store.Append(ctx, e)
+		stored, _, err := store.Append(ctx, &e)
 		if err != nil {
 			t.Fatalf("append %+v: %v", e, err)
 		}
-		entries = append(entries, stored)
+		entries = append(entries, *stored)
 	}
 	appendEntry(hubbub.Entry{From: "bob", Text: "first"})
 	appendEntry(hubbub.Entry{From: "bob", Kind: hubbub.KindEdit, Target: 1, Text: "first, edited"})
@@ -207,7 +207,7 @@ func TestMessagesOnlyMembersGetMessagesAndEdits(t *testing.T) {
 	if _, err := h.Join(ctx, hub.JoinRequest{Room: "r", Member: &hub.Member{Name: "texter", Out: out, MessagesOnly: true}, NoReplay: true}); err != nil {
 		t.Fatal(err)
 	}
-	m, _, err := h.Send(ctx, hubbub.Entry{Room: "r", From: "ann", Text: "hi"})
+	m, _, err := h.Send(ctx, &hubbub.Entry{Room: "r", From: "ann", Text: "hi"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,7 +221,7 @@ func TestMessagesOnlyMembersGetMessagesAndEdits(t *testing.T) {
 		if e.Kind == hubbub.KindMessage {
 			e.Target = 0
 		}
-		if _, _, err := h.Send(ctx, e); err != nil {
+		if _, _, err := h.Send(ctx, &e); err != nil {
 			t.Fatalf("send %+v: %v", e, err)
 		}
 	}
@@ -243,14 +243,14 @@ func TestSendRefusals(t *testing.T) {
 	// The node checks the sanctions of the rooms it holds: keeper keeps the room open when
 	// the ban kicks ann out.
 	join(t, h, "r", "keeper", nil)
-	m, _, err := h.Send(ctx, hubbub.Entry{Room: "r", From: "ann", Text: "hi"})
+	m, _, err := h.Send(ctx, &hubbub.Entry{Room: "r", From: "ann", Text: "hi"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := h.Send(ctx, hubbub.Entry{Room: "r", From: "bob", Kind: hubbub.KindEdit, Target: m.Seq, Text: "mine now"}); hubbub.ErrorCode(err) != hubbub.ECodeForbidden {
+	if _, _, err := h.Send(ctx, &hubbub.Entry{Room: "r", From: "bob", Kind: hubbub.KindEdit, Target: m.Seq, Text: "mine now"}); hubbub.ErrorCode(err) != hubbub.ECodeForbidden {
 		t.Errorf("bob edits ann's message: %v, want forbidden", err)
 	}
-	if _, _, err := h.Send(ctx, hubbub.Entry{Room: "r", From: "bob", Kind: hubbub.KindReaction, Target: 99, Emoji: "👍"}); hubbub.ErrorCode(err) != hubbub.ECodeNotFound {
+	if _, _, err := h.Send(ctx, &hubbub.Entry{Room: "r", From: "bob", Kind: hubbub.KindReaction, Target: 99, Emoji: "👍"}); hubbub.ErrorCode(err) != hubbub.ECodeNotFound {
 		t.Errorf("a reaction to no message: %v, want not_found", err)
 	}
 	for _, kind := range []hubbub.SanctionKind{hubbub.SanctionMute, hubbub.SanctionBan} {
@@ -264,7 +264,7 @@ func TestSendRefusals(t *testing.T) {
 			{Kind: hubbub.KindDelete, Target: m.Seq},
 		} {
 			e.Room, e.From = "r", "ann"
-			if _, _, err := h.Send(ctx, e); err == nil || hubbub.ErrorCode(err) != hubbub.ECodeMuted && hubbub.ErrorCode(err) != hubbub.ECodeBanned {
+			if _, _, err := h.Send(ctx, &e); err == nil || hubbub.ErrorCode(err) != hubbub.ECodeMuted && hubbub.ErrorCode(err) != hubbub.ECodeBanned {
 				t.Errorf("%s ann sends a %q entry: %v, want refused", kind, e.Kind, err)
 			}
 		}
@@ -281,11 +281,11 @@ func TestHistoryAndThreadMarkTheViewersReactions(t *testing.T) {
 	send := func(e hubbub.Entry) hubbub.Entry {
 		t.Helper()
 		e.Room = "r"
-		stored, _, err := h.Send(ctx, e)
+		stored, _, err := h.Send(ctx, &e)
 		if err != nil {
 			t.Fatalf("send %+v: %v", e, err)
 		}
-		return stored
+		return *stored
 	}
 	parent := send(hubbub.Entry{From: "ann", Text: "a question"})
 	reply := send(hubbub.Entry{From: "bob", Text: "an answer", ReplyTo: parent.Seq})

@@ -65,7 +65,7 @@ func TestPresenceSpansNodesAndExpiresDeadNodes(t *testing.T) {
 	_ = info
 
 	// A message sent on one node reaches members on the other.
-	if _, _, err := a.Send(ctx, hubbub.Entry{Room: "r", From: "ann", Text: "hi bob"}); err != nil {
+	if _, _, err := a.Send(ctx, &hubbub.Entry{Room: "r", From: "ann", Text: "hi bob"}); err != nil {
 		t.Fatal(err)
 	}
 	testwait.Until(t, "bob to get ann's message", func() bool {

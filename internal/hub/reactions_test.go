@@ -16,7 +16,7 @@ func react(t *testing.T, h *hub.Hub, target uint64, n int) {
 	t.Helper()
 	for i := range n {
 		e := hubbub.Entry{Room: "r", From: fmt.Sprint("fan", i), Kind: hubbub.KindReaction, Target: target, Emoji: "👍"}
-		if _, _, err := h.Send(context.Background(), e); err != nil {
+		if _, _, err := h.Send(context.Background(), &e); err != nil {
 			t.Fatalf("reaction %d: %v", i, err)
 		}
 	}
@@ -55,12 +55,12 @@ func TestReactionBurstReachesMembersAsFewEnvelopes(t *testing.T) {
 	h, _, _ := newHub(t, hub.Config{ReactionWindow: time.Hour, ReactionBatch: 16})
 	out := join(t, h, "r", "ann", nil)
 	ctx := context.Background()
-	m1, _, err := h.Send(ctx, hubbub.Entry{Room: "r", From: "ann", Text: "vote"})
+	m1, _, err := h.Send(ctx, &hubbub.Entry{Room: "r", From: "ann", Text: "vote"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	react(t, h, m1.Seq, 40)
-	m2, _, err := h.Send(ctx, hubbub.Entry{Room: "r", From: "ann", Text: "closed"})
+	m2, _, err := h.Send(ctx, &hubbub.Entry{Room: "r", From: "ann", Text: "closed"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +96,7 @@ func TestReactionBurstReachesMembersAsFewEnvelopes(t *testing.T) {
 func TestReactionWindowEndSendsTheBurst(t *testing.T) {
 	h, _, _ := newHub(t, hub.Config{ReactionWindow: 5 * time.Millisecond})
 	out := join(t, h, "r", "ann", nil)
-	m, _, err := h.Send(context.Background(), hubbub.Entry{Room: "r", From: "ann", Text: "vote"})
+	m, _, err := h.Send(context.Background(), &hubbub.Entry{Room: "r", From: "ann", Text: "vote"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,7 +113,7 @@ func TestJoinSendsTheHeldBurstFirst(t *testing.T) {
 	h, _, _ := newHub(t, hub.Config{ReactionWindow: time.Hour})
 	ctx := context.Background()
 	ann := join(t, h, "r", "ann", nil)
-	m, _, err := h.Send(ctx, hubbub.Entry{Room: "r", From: "ann", Text: "vote"})
+	m, _, err := h.Send(ctx, &hubbub.Entry{Room: "r", From: "ann", Text: "vote"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +122,7 @@ func TestJoinSendsTheHeldBurstFirst(t *testing.T) {
 	if envs := envelopesUntil(t, ann, 4); len(envs) != 2 || len(envs[1].Reactions) != 3 {
 		t.Errorf("ann got %d envelopes for a message and 3 held reactions, want the message and one burst", len(envs))
 	}
-	end, _, err := h.Send(ctx, hubbub.Entry{Room: "r", From: "ann", Text: "closed"})
+	end, _, err := h.Send(ctx, &hubbub.Entry{Room: "r", From: "ann", Text: "closed"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +142,7 @@ func TestRoomCloseStopsTheReactionWindow(t *testing.T) {
 	if _, err := h.Join(ctx, hub.JoinRequest{Room: "r", Member: m}); err != nil {
 		t.Fatal(err)
 	}
-	msg, _, err := h.Send(ctx, hubbub.Entry{Room: "r", From: "ann", Text: "vote"})
+	msg, _, err := h.Send(ctx, &hubbub.Entry{Room: "r", From: "ann", Text: "vote"})
 	if err != nil {
 		t.Fatal(err)
 	}

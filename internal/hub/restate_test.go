@@ -68,7 +68,7 @@ func TestBusyRoomRestatedEveryOtherTick(t *testing.T) {
 	a.bg.Wait() // a's answer to b's question, a restatement outside the ticks
 	send := func() {
 		t.Helper()
-		if _, _, err := a.Send(ctx, hubbub.Entry{Room: "r", From: "ann", User: "ann", Text: "hi"}); err != nil {
+		if _, _, err := a.Send(ctx, &hubbub.Entry{Room: "r", From: "ann", User: "ann", Text: "hi"}); err != nil {
 			t.Fatal(err)
 		}
 	}

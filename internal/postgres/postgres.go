@@ -195,17 +195,17 @@ func ensureDurableCommit(ctx context.Context, conn *pgx.Conn) (raised bool, err 
 // Strings PostgreSQL text cannot hold (invalid UTF-8, NUL bytes) are refused before they
 // reach a batch. A change the contract refuses (no such message, not the sender's, too many
 // reactions) returns its *hubbub.Error and takes no seq.
-func (s *Store) Append(ctx context.Context, e hubbub.Entry) (hubbub.Entry, bool, error) {
+func (s *Store) Append(ctx context.Context, in *hubbub.Entry) (*hubbub.Entry, bool, error) {
 	if err := s.guard.Begin(ctx, sqlstore.OpAppend); err != nil {
-		return hubbub.Entry{}, false, err
+		return nil, false, err
 	}
-	if err := sqlstore.CheckAppend(e); err != nil {
-		return hubbub.Entry{}, false, s.guard.Wrap(sqlstore.OpAppend, err)
+	if err := sqlstore.CheckAppend(in); err != nil {
+		return nil, false, s.guard.Wrap(sqlstore.OpAppend, err)
 	}
+	e := sqlstore.Stored(in)
 	if e.User == "" { // an actor without a user id is keyed by name, as entries before users were
 		e.User = e.From
 	}
-	e = sqlstore.Stored(e)
 	fields := []struct{ name, value string }{
 		{"room", e.Room}, {"sender", e.From}, {"user", e.User}, {"client id", e.ClientID}, {"text", e.Text}, {"emoji", e.Emoji},
 		{"subject", e.Subject}, {"subject name", e.SubjectName}, {"action", e.Action}, {"role", string(e.Role)},
@@ -218,14 +218,14 @@ func (s *Store) Append(ctx context.Context, e hubbub.Entry) (hubbub.Entry, bool,
 	}
 	for _, f := range fields {
 		if !textFits(f.value) {
-			return hubbub.Entry{}, false, s.guard.Wrap(sqlstore.OpAppend, fmt.Errorf("the %s is not valid UTF-8 without NUL bytes", f.name))
+			return nil, false, s.guard.Wrap(sqlstore.OpAppend, fmt.Errorf("the %s is not valid UTF-8 without NUL bytes", f.name))
 		}
 	}
 	res := s.w.do(ctx, &request{msg: e})
 	if res.err != nil {
-		return hubbub.Entry{}, false, s.guard.Wrap(sqlstore.OpAppend, res.err)
+		return nil, false, s.guard.Wrap(sqlstore.OpAppend, res.err)
 	}
-	return res.msg, res.dup, nil
+	return &res.msg, res.dup, nil
 }
 
 // textFits reports whether PostgreSQL's text can hold v: valid UTF-8 (the database's

@@ -149,7 +149,7 @@ func TestDeliveryLatencyLeavesOutJoinReplay(t *testing.T) {
 	ctx := context.Background()
 	const stored = 5
 	for i := range stored { // history nobody was there to receive
-		if _, _, err := s.Hub.Send(ctx, hubbub.Entry{Room: "past", From: "ann", Text: fmt.Sprint("old ", i)}); err != nil {
+		if _, _, err := s.Hub.Send(ctx, &hubbub.Entry{Room: "past", From: "ann", Text: fmt.Sprint("old ", i)}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -160,7 +160,7 @@ func TestDeliveryLatencyLeavesOutJoinReplay(t *testing.T) {
 	}
 	bob.Messages("past", stored)
 	// One live message after the replay was read, so it is written in a write of its own.
-	if _, _, err := s.Hub.Send(ctx, hubbub.Entry{Room: "past", From: "ann", Text: "live"}); err != nil {
+	if _, _, err := s.Hub.Send(ctx, &hubbub.Entry{Room: "past", From: "ann", Text: "live"}); err != nil {
 		t.Fatal(err)
 	}
 	if live := bob.Messages("past", 1)[0]; live.Num("seq") != stored+1 {

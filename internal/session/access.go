@@ -145,7 +145,7 @@ func (j *jsonSession) record(ctx context.Context, room string, in entry) error {
 		if role == "" {
 			role = hubbub.RoomMember
 		}
-		_, _, err := j.svc.hub.Send(ctx, hubbub.Entry{Room: room, Kind: hubbub.KindMember, From: j.member.Name, User: j.member.UserID,
+		_, _, err := j.svc.hub.Send(ctx, &hubbub.Entry{Room: room, Kind: hubbub.KindMember, From: j.member.Name, User: j.member.UserID,
 			Subject: j.member.UserID, SubjectName: j.member.Name, Action: hubbub.MemberJoin, Role: role})
 		return err
 	case !in.isIn:

@@ -343,7 +343,7 @@ func (j *jsonSession) changeMember(ctx context.Context, f *wire.ClientFrame) err
 		}
 		e.Action, e.Role = hubbub.MemberRole, role
 	}
-	stored, ok := j.append(ctx, f, e)
+	stored, ok := j.append(ctx, f, &e)
 	if !ok {
 		return nil
 	}
@@ -375,7 +375,7 @@ func (j *jsonSession) part(ctx context.Context, f *wire.ClientFrame) error {
 		}
 		e := hubbub.Entry{Room: f.Room, Kind: hubbub.KindMember, From: me.Name, User: me.UserID, ClientID: f.ID,
 			Subject: me.UserID, SubjectName: me.Name, Action: hubbub.MemberLeave}
-		if _, ok := j.append(ctx, f, e); !ok {
+		if _, ok := j.append(ctx, f, &e); !ok {
 			return nil
 		}
 	} else if err := rs.LeaveRoom(ctx, f.Room, me.UserID); err != nil {
@@ -415,7 +415,7 @@ func (j *jsonSession) topic(ctx context.Context, f *wire.ClientFrame) error {
 	case !meta.Private && !meta.DM && !moderator && !j.rooms.has(f.Room):
 		return hubbub.Errorf(hubbub.ECodeNotJoined, "join room %q to set its topic", f.Room)
 	}
-	j.append(ctx, f, hubbub.Entry{Room: f.Room, Kind: hubbub.KindTopic, From: j.member.Name, User: j.member.UserID,
+	j.append(ctx, f, &hubbub.Entry{Room: f.Room, Kind: hubbub.KindTopic, From: j.member.Name, User: j.member.UserID,
 		ClientID: f.ID, Text: text})
 	return nil
 }

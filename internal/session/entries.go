@@ -25,7 +25,7 @@ func (j *jsonSession) edit(ctx context.Context, f *wire.ClientFrame) {
 	}
 	e := hubbub.Entry{Kind: hubbub.KindEdit, Room: f.Room, From: j.member.Name, User: j.member.UserID, Target: f.Seq, Text: text, ClientID: f.ID}
 	e.Mentions, e.MentionRoom = j.mentions(ctx, f.Room, text)
-	j.append(ctx, f, e)
+	j.append(ctx, f, &e)
 }
 
 func (j *jsonSession) react(ctx context.Context, f *wire.ClientFrame) {
@@ -36,7 +36,7 @@ func (j *jsonSession) react(ctx context.Context, f *wire.ClientFrame) {
 		j.fail(err, f)
 		return
 	}
-	j.append(ctx, f, hubbub.Entry{Kind: hubbub.KindReaction, Room: f.Room, From: j.member.Name, User: j.member.UserID, Target: f.Seq,
+	j.append(ctx, f, &hubbub.Entry{Kind: hubbub.KindReaction, Room: f.Room, From: j.member.Name, User: j.member.UserID, Target: f.Seq,
 		Emoji: f.Emoji, ClientID: f.ID})
 }
 
@@ -49,7 +49,7 @@ func (j *jsonSession) delete(ctx context.Context, f *wire.ClientFrame) {
 	moderator := j.mayModerate(ctx, f.Room)
 	e := hubbub.Entry{Kind: hubbub.KindDelete, Room: f.Room, From: j.member.Name, User: j.member.UserID, Target: f.Seq, ClientID: f.ID,
 		Moderator: moderator}
-	if _, ok := j.append(ctx, f, e); !ok {
+	if _, ok := j.append(ctx, f, &e); !ok {
 		return
 	}
 	j.reply(wire.Moderated{Type: wire.TypeModerated, Action: wire.TypeDelete, Room: f.Room, Seq: f.Seq})

@@ -303,20 +303,21 @@ func (j *jsonSession) send(ctx context.Context, f *wire.ClientFrame) {
 		j.fail(err, f)
 		return
 	}
-	e := hubbub.Entry{Room: f.Room, From: j.member.Name, User: j.member.UserID, ClientID: f.ID, Text: text, ReplyTo: f.ReplyTo,
+	e := &hubbub.Entry{Room: f.Room, From: j.member.Name, User: j.member.UserID, ClientID: f.ID, Text: text, ReplyTo: f.ReplyTo,
 		Attachments: files, Bot: j.member.Bot}
 	e.Mentions, e.MentionRoom = j.mentions(ctx, f.Room, text)
 	j.append(ctx, f, e)
 }
 
-// append stores e through the hub and answers f with its ack, or the error naming f.
-func (j *jsonSession) append(ctx context.Context, f *wire.ClientFrame, e hubbub.Entry) (hubbub.Entry, bool) {
+// append stores e through the hub and answers f with its ack, or the error naming f. The
+// stored entry it returns is the room members' too (hub.Send): read it, do not change it.
+func (j *jsonSession) append(ctx context.Context, f *wire.ClientFrame, e *hubbub.Entry) (*hubbub.Entry, bool) {
 	stored, dup, err := j.svc.hub.Send(ctx, e)
 	if err != nil {
 		j.fail(err, f)
-		return hubbub.Entry{}, false
+		return nil, false
 	}
-	ack := wire.NewAck(&stored, dup)
+	ack := wire.NewAck(stored, dup)
 	// The ack names the request it answers: a second delete of a message answers with the
 	// entry of the first, whose id may be another's.
 	ack.ID = f.ID

@@ -105,7 +105,7 @@ func (s *Service) Moderate(ctx context.Context, actor string, m Moderation) (wir
 		err = s.hub.Sanction(ctx, actor, hubbub.Sanction{Room: m.Room, User: user, Name: m.Name, Kind: sanctionKind(m.Action)})
 	case wire.TypeDelete:
 		done.Name, done.Seq = "", m.Seq
-		_, _, err = s.hub.Send(ctx, hubbub.Entry{Room: m.Room, From: m.From, User: m.User, Kind: hubbub.KindDelete, Target: m.Seq,
+		_, _, err = s.hub.Send(ctx, &hubbub.Entry{Room: m.Room, From: m.From, User: m.User, Kind: hubbub.KindDelete, Target: m.Seq,
 			ClientID: m.ClientID, Moderator: m.Moderator})
 	default:
 		err = hubbub.Errorf(hubbub.ECodeUnknownType, "unknown moderation %q", m.Action)

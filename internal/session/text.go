@@ -79,7 +79,7 @@ func (t *textSession) Handle(data []byte) {
 		return
 	}
 	msg := hubbub.Entry{Room: hubbub.DefaultRoom, From: t.member.Name, User: t.member.UserID, Text: text, Bot: t.member.Bot}
-	if _, _, err := t.svc.hub.Send(context.Background(), msg); err != nil {
+	if _, _, err := t.svc.hub.Send(context.Background(), &msg); err != nil {
 		t.say("error: " + hubbub.ErrorMessage(err))
 	}
 }

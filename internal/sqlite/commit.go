@@ -124,7 +124,7 @@ func (w *writer) commitAppends(reqs []*request) {
 
 // appendOne stores e as part of the open transaction, or finds the entry it duplicates, or
 // refuses it. Everything it wrote is undone unless it stored e.
-func (w *writer) appendOne(ctx context.Context, e hubbub.Entry, now time.Time) result {
+func (w *writer) appendOne(ctx context.Context, e *hubbub.Entry, now time.Time) result {
 	stored := sqlstore.Stored(e)
 	stored.User = sqlstore.Actor(stored)
 	stored.ID, stored.Time = hubbub.NewMessageID(now), now

@@ -18,11 +18,11 @@ import (
 // add appends e and fails t unless it was stored as a new entry.
 func add(t *testing.T, s *Store, e hubbub.Entry) hubbub.Entry {
 	t.Helper()
-	got, dup, err := s.Append(t.Context(), e)
+	got, dup, err := s.Append(t.Context(), &e)
 	if err != nil || dup {
 		t.Fatalf("Append(%+v) = %+v, dup %v, %v; want a new entry", e, got, dup, err)
 	}
-	return got
+	return *got
 }
 
 // refused appends e and fails t unless it is refused with code, taking no seq.
@@ -32,7 +32,7 @@ func refused(t *testing.T, s *Store, e hubbub.Entry, code string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, dup, err := s.Append(t.Context(), e)
+	got, dup, err := s.Append(t.Context(), &e)
 	if hubbub.ErrorCode(err) != code {
 		t.Fatalf("Append(%+v) = %+v, dup %v, %v; want a %s error", e, got, dup, err, code)
 	}
@@ -152,8 +152,8 @@ func TestDeleteEmptiesEveryText(t *testing.T) {
 	assertNoText(t, path, "secret")
 	s = openAt(t, path, Options{})
 
-	again, dup, err := s.Append(ctx, del("r", "alice", m.Seq, false))
-	if err != nil || !dup || !reflect.DeepEqual(again, d) {
+	again, dup, err := s.Append(ctx, new(del("r", "alice", m.Seq, false)))
+	if err != nil || !dup || !reflect.DeepEqual(*again, d) {
 		t.Errorf("second delete = %+v, dup %v, %v; want the first %+v", again, dup, err, d)
 	}
 	refused(t, s, edit("r", "alice", m.Seq, "back"), hubbub.ECodeNotFound)
@@ -310,8 +310,8 @@ func TestResendEveryKind(t *testing.T) {
 		{withID(text("r", "bob", "a message"), "x1"), re},                                   // another kind
 		{withID(react("r", "alice", reply.Seq, "🎉"), "m1"), message(t, s, "r", p.Seq)},      // a message, as it is now
 	} {
-		got, dup, err := s.Append(ctx, c.send)
-		if err != nil || !dup || !reflect.DeepEqual(got, c.want) {
+		got, dup, err := s.Append(ctx, &c.send)
+		if err != nil || !dup || !reflect.DeepEqual(*got, c.want) {
 			t.Errorf("resend %+v = %+v, dup %v, %v; want %+v", c.send, got, dup, err, c.want)
 		}
 	}
@@ -343,7 +343,7 @@ func TestConcurrentChanges(t *testing.T) {
 				case 2:
 					e = react("r", fmt.Sprint("u", u), m.Seq, "🎉")
 				}
-				if _, _, err := s.Append(ctx, e); err != nil {
+				if _, _, err := s.Append(ctx, &e); err != nil {
 					errs <- err
 					return
 				}

@@ -169,18 +169,24 @@ func describe(err error) error {
 // (milliseconds) and reports its outcome, so that an error never hides a stored entry. A
 // change the contract refuses (no such message, not the sender's, too many reactions) fails
 // with a *hubbub.Error and takes no seq.
-func (s *Store) Append(ctx context.Context, m hubbub.Entry) (hubbub.Entry, bool, error) {
+func (s *Store) Append(ctx context.Context, m *hubbub.Entry) (*hubbub.Entry, bool, error) {
 	if err := s.guard.Begin(ctx, sqlstore.OpAppend); err != nil {
-		return hubbub.Entry{}, false, err
+		return nil, false, err
 	}
 	if err := sqlstore.CheckAppend(m); err != nil {
-		return hubbub.Entry{}, false, s.guard.Wrap(sqlstore.OpAppend, err)
+		return nil, false, s.guard.Wrap(sqlstore.OpAppend, err)
 	}
-	res := s.w.do(ctx, &request{msg: m})
-	if res.err != nil {
-		return hubbub.Entry{}, false, s.guard.Wrap(sqlstore.OpAppend, res.err)
+	// The request is the one allocation of an append: the stored entry returned is its
+	// result's, which the writer no longer touches once it has answered.
+	r := &request{msg: m}
+	err := s.w.q.Do(ctx, r)
+	if err == nil {
+		err = r.res.err
 	}
-	return res.msg, res.dup, nil
+	if err != nil {
+		return nil, false, s.guard.Wrap(sqlstore.OpAppend, err)
+	}
+	return &r.res.msg, r.res.dup, nil
 }
 
 // Prune deletes what Options.Retention no longer keeps and returns how many messages went.

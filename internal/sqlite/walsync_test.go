@@ -16,7 +16,7 @@ func TestAppendWaitsForTheLogSync(t *testing.T) {
 	if s.w.wal == nil {
 		t.Fatal("the writer leaves the log's fsync to SQLite")
 	}
-	if _, _, err := s.Append(t.Context(), hubbub.Entry{Room: "r", From: "u", Text: "one"}); err != nil {
+	if _, _, err := s.Append(t.Context(), &hubbub.Entry{Room: "r", From: "u", Text: "one"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Check(t.Context()); err != nil {
@@ -24,7 +24,7 @@ func TestAppendWaitsForTheLogSync(t *testing.T) {
 	}
 
 	s.w.wal.file.Close() // every sync from now on fails
-	_, _, err := s.Append(t.Context(), hubbub.Entry{Room: "r", From: "u", Text: "two"})
+	_, _, err := s.Append(t.Context(), &hubbub.Entry{Room: "r", From: "u", Text: "two"})
 	if err == nil || !strings.Contains(err.Error(), "fsync") {
 		t.Fatalf("Append whose log sync failed: %v, want an fsync error", err)
 	}

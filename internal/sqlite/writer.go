@@ -18,7 +18,7 @@ import (
 type request struct {
 	groupcommit.Request
 
-	msg   hubbub.Entry    // the message to append, unless exec or batch
+	msg   *hubbub.Entry   // the entry to append (the caller's, read only), unless exec or batch
 	exec  execFunc        // run this on the writer's connection instead (moderation)
 	batch batchFunc       // or this, inside the next batch's transaction (SetRead, SeenAt)
 	ctx   context.Context // the caller's context, for exec only: a batch ignores its members'

@@ -13,7 +13,7 @@ var ErrNoRoom = errors.New("entry has no room")
 // CheckAppend returns why e cannot be appended in any store, or nil. A store may refuse more
 // (PostgreSQL's text holds no NUL byte). A change of message 0, or of a seq beyond the
 // databases' columns, names no message: ECodeNotFound, before any query.
-func CheckAppend(e hubbub.Entry) error {
+func CheckAppend(e *hubbub.Entry) error {
 	if e.Room == "" {
 		return ErrNoRoom
 	}

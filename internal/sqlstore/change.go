@@ -15,7 +15,7 @@ import (
 // Stored returns e as a store keeps it: the fields every entry has (Room, ClientID, From,
 // User, Kind) and those of its kind, the others zeroed, and no Seq, ID or Time yet. Append returns
 // it with those filled in, as Since would read it back.
-func Stored(e hubbub.Entry) hubbub.Entry {
+func Stored(e *hubbub.Entry) hubbub.Entry {
 	out := hubbub.Entry{Room: e.Room, ClientID: e.ClientID, From: e.From, User: e.User, Kind: e.Kind}
 	switch e.Kind {
 	case hubbub.KindMessage:

@@ -57,7 +57,7 @@ func CutName(name string) string {
 
 // CheckAttachments returns why the attachments of message e cannot be appended in any store,
 // or nil: at most hubbub.MaxAttachments, each an id of a sane length, none twice.
-func CheckAttachments(e hubbub.Entry) error {
+func CheckAttachments(e *hubbub.Entry) error {
 	if len(e.Attachments) > hubbub.MaxAttachments {
 		return hubbub.Errorf(hubbub.ECodeLimit, "a message carries at most %d files", hubbub.MaxAttachments)
 	}

@@ -49,7 +49,7 @@ func TestCheckAttachments(t *testing.T) {
 		{ids(""), hubbub.ECodeBadField},
 		{ids(strings.Repeat("f", hubbub.MaxFileIDLen+1)), hubbub.ECodeBadField},
 	} {
-		err := CheckAppend(tc.e)
+		err := CheckAppend(&tc.e)
 		if tc.code == "" && err != nil || tc.code != "" && hubbub.ErrorCode(err) != tc.code {
 			t.Errorf("CheckAppend(%d attachments %v): %v, want code %q", len(tc.e.Attachments), tc.e.Attachments, err, tc.code)
 		}

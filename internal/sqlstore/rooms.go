@@ -28,7 +28,7 @@ func CheckRoomRole(r hubbub.RoomRole, empty bool) error {
 }
 
 // checkRoomChange returns why KindTopic or KindMember entry e cannot be appended in any store.
-func checkRoomChange(e hubbub.Entry) error {
+func checkRoomChange(e *hubbub.Entry) error {
 	if e.Kind == hubbub.KindTopic {
 		if len(e.Text) > hubbub.MaxTopicLen {
 			return hubbub.Errorf(hubbub.ECodeTooLong, "a topic is at most %d bytes", hubbub.MaxTopicLen)

@@ -66,10 +66,10 @@ func TestArgs(t *testing.T) {
 			t.Errorf("%s = %+v, want %+v", c.name, c.have, c.want)
 		}
 	}
-	if err := CheckAppend(hubbub.Entry{From: "a", Text: "x"}); !errors.Is(err, ErrNoRoom) {
+	if err := CheckAppend(&hubbub.Entry{From: "a", Text: "x"}); !errors.Is(err, ErrNoRoom) {
 		t.Errorf("CheckAppend without a room = %v", err)
 	}
-	if err := CheckAppend(hubbub.Entry{Room: "r"}); err != nil {
+	if err := CheckAppend(&hubbub.Entry{Room: "r"}); err != nil {
 		t.Errorf("CheckAppend = %v", err)
 	}
 }
@@ -164,7 +164,7 @@ func TestCheckChange(t *testing.T) {
 		{Room: "r", Kind: hubbub.KindMember, Subject: "u_b", Action: hubbub.MemberRole},
 		{Room: "r", Kind: hubbub.KindMember, Subject: "u_b", Action: hubbub.MemberJoin, Role: "king"},
 	} {
-		if err := CheckAppend(e); err == nil {
+		if err := CheckAppend(&e); err == nil {
 			t.Errorf("CheckAppend(%+v) = nil", e)
 		}
 	}
@@ -175,7 +175,7 @@ func TestCheckChange(t *testing.T) {
 		{Room: "r", Kind: hubbub.KindMember, Subject: "u_b", Action: hubbub.MemberJoin},
 		{Room: "r", Kind: hubbub.KindMember, Subject: "u_b", Action: hubbub.MemberRole, Role: hubbub.RoomOwner},
 	} {
-		if err := CheckAppend(e); err != nil {
+		if err := CheckAppend(&e); err != nil {
 			t.Errorf("CheckAppend(%+v) = %v", e, err)
 		}
 	}
@@ -185,23 +185,23 @@ func TestCheckChange(t *testing.T) {
 func TestStored(t *testing.T) {
 	e := hubbub.Entry{Room: "r", From: "a", ClientID: "k", Text: "t", ReplyTo: 2, Target: 3, Emoji: "x",
 		Moderator: true, Added: true, Count: 4, Seq: 9, Mentions: []hubbub.Mention{}}
-	if got := Stored(e); got.Target != 0 || got.Emoji != "" || got.Moderator || got.Seq != 0 || got.ReplyTo != 2 || got.Mentions != nil {
+	if got := Stored(&e); got.Target != 0 || got.Emoji != "" || got.Moderator || got.Seq != 0 || got.ReplyTo != 2 || got.Mentions != nil {
 		t.Errorf("Stored message = %+v", got)
 	}
 	e.Kind = hubbub.KindReaction
-	if got := Stored(e); got.Text != "" || got.ReplyTo != 0 || got.Target != 3 || got.Emoji != "x" || got.Added || got.Count != 0 {
+	if got := Stored(&e); got.Text != "" || got.ReplyTo != 0 || got.Target != 3 || got.Emoji != "x" || got.Added || got.Count != 0 {
 		t.Errorf("Stored reaction = %+v", got)
 	}
 	e.Kind = hubbub.KindDelete
-	if got := Stored(e); got.Text != "" || !got.Moderator || got.Target != 3 || Actor(got) != "a" {
+	if got := Stored(&e); got.Text != "" || !got.Moderator || got.Target != 3 || Actor(got) != "a" {
 		t.Errorf("Stored delete = %+v, acting for %q (a user of before users is its name)", got, Actor(got))
 	}
 	e.Kind, e.User, e.Subject, e.Action, e.Role = hubbub.KindMember, "u_a", "u_b", hubbub.MemberRole, hubbub.RoomOwner
-	if got := Stored(e); got.Text != "" || got.Target != 0 || got.User != "u_a" || got.Subject != "u_b" || got.Role != hubbub.RoomOwner {
+	if got := Stored(&e); got.Text != "" || got.Target != 0 || got.User != "u_a" || got.Subject != "u_b" || got.Role != hubbub.RoomOwner {
 		t.Errorf("Stored member change = %+v", got)
 	}
 	e.Kind = hubbub.KindTopic
-	if got := Stored(e); got.Text != "t" || got.Subject != "" || got.Role != "" {
+	if got := Stored(&e); got.Text != "t" || got.Subject != "" || got.Role != "" {
 		t.Errorf("Stored topic = %+v", got)
 	}
 }

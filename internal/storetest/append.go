@@ -71,7 +71,7 @@ func AppendConcurrently(t *testing.T, s hubbub.Store, from string, workers, perW
 	for w := range workers {
 		wg.Go(func() {
 			for i := range perWorker {
-				m, dup, err := s.Append(t.Context(), msg(roomOf(w, i), fmt.Sprint(from, "user", w), fmt.Sprint(w, "/", i)))
+				m, dup, err := appendValue(t.Context(), s, msg(roomOf(w, i), fmt.Sprint(from, "user", w), fmt.Sprint(w, "/", i)))
 				if err != nil || dup {
 					t.Errorf("%sworker %d append %d: dup=%v err=%v", from, w, i, dup, err)
 					return

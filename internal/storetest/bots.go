@@ -71,7 +71,7 @@ func testBotFlag(t *testing.T, open opener) {
 	if rs := replies(t, s, "r", keyedStored.Seq, 0, 10); len(rs) != 1 || !rs[0].Bot {
 		t.Errorf("Replies: %+v, want the bot's answer with Bot", rs)
 	}
-	again, dup, err := s.Append(t.Context(), keyed)
+	again, dup, err := appendValue(t.Context(), s, keyed)
 	if err != nil || !dup || !again.Bot {
 		t.Errorf("resend of a bot's message: %+v dup %v err %v, want the stored one with Bot", again, dup, err)
 	}

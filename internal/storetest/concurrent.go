@@ -26,7 +26,7 @@ func race(t *testing.T, s hubbub.Store, ins []hubbub.Entry) []outcome {
 	for i, in := range ins {
 		wg.Go(func() {
 			<-start
-			got, dup, err := s.Append(t.Context(), in)
+			got, dup, err := appendValue(t.Context(), s, in)
 			out[i] = outcome{in, got, dup, err}
 		})
 	}

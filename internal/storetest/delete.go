@@ -126,7 +126,7 @@ func testDeleteConcurrent(t *testing.T, open opener) {
 				if i%2 == 1 {
 					e = del("r", "mod", m.Seq, true)
 				}
-				got, dup, err := s.Append(t.Context(), e)
+				got, dup, err := appendValue(t.Context(), s, e)
 				if err != nil {
 					t.Errorf("delete %d of seq %d: %v", i, m.Seq, err)
 				}

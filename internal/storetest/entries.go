@@ -51,7 +51,7 @@ func mentioning(e hubbub.Entry, names ...string) hubbub.Entry {
 func refused(t testing.TB, s hubbub.Store, e hubbub.Entry, code string) {
 	t.Helper()
 	lastBefore := lastSeq(t, s, e.Room)
-	got, dup, err := s.Append(t.Context(), e)
+	got, dup, err := appendValue(t.Context(), s, e)
 	var herr *hubbub.Error
 	switch {
 	case err == nil:
@@ -71,7 +71,7 @@ func refused(t testing.TB, s hubbub.Store, e hubbub.Entry, code string) {
 func duplicate(t testing.TB, s hubbub.Store, e hubbub.Entry, want hubbub.Entry) {
 	t.Helper()
 	lastBefore := lastSeq(t, s, e.Room)
-	got, dup, err := s.Append(t.Context(), e)
+	got, dup, err := appendValue(t.Context(), s, e)
 	if err != nil {
 		t.Errorf("Append(%+v): %v, want a duplicate of seq %d", e, err, want.Seq)
 		return

@@ -307,7 +307,7 @@ func testAttachRefused(t *testing.T, open opener) {
 
 	refuse := func(what string, m hubbub.Entry, code string) {
 		t.Helper()
-		got, _, err := s.Append(ctx, m)
+		got, _, err := appendValue(ctx, s, m)
 		if !hasCode(err, code) {
 			t.Errorf("%s: Append = %+v, %v; want %s", what, got, err, code)
 		}
@@ -351,7 +351,7 @@ func attachConcurrently(t *testing.T, stores []hubbub.Store) {
 	errs := make([]error, n)
 	for i := range n {
 		wg.Go(func() {
-			_, _, errs[i] = stores[i%len(stores)].Append(t.Context(), withFiles(fmt.Sprintf("r%d", i%3), "u_ann", "mine", "f_one"))
+			_, _, errs[i] = appendValue(t.Context(), stores[i%len(stores)], withFiles(fmt.Sprintf("r%d", i%3), "u_ann", "mine", "f_one"))
 		})
 	}
 	wg.Wait()
@@ -380,7 +380,7 @@ func testAttachResend(t *testing.T, open opener) {
 	checkAttachments(t, "first", first, attachment(a))
 	for _, resend := range []hubbub.Entry{in, withFiles("r", "u_ann", "once", "f_b")} {
 		resend.ClientID = "c-1"
-		got, dup, err := s.Append(ctx, resend)
+		got, dup, err := appendValue(ctx, s, resend)
 		if err != nil || !dup {
 			t.Fatalf("resend of c-1 with %v: dup %v, err %v; want the first outcome", resend.Attachments, dup, err)
 		}
@@ -394,7 +394,7 @@ func testAttachResend(t *testing.T, open opener) {
 	// The first message was deleted: a resend still returns the first outcome, the delete
 	// answers the same again.
 	mustAppend(t, s, hubbub.Entry{Room: "r", From: "u_ann", User: "u_ann", Kind: hubbub.KindDelete, Target: first.Seq})
-	got, dup, err := s.Append(ctx, in)
+	got, dup, err := appendValue(ctx, s, in)
 	if err != nil || !dup || got.Seq != first.Seq {
 		t.Errorf("resend after a delete: %+v, dup %v, err %v; want seq %d again", got, dup, err, first.Seq)
 	}
@@ -503,7 +503,7 @@ func testFilesCollectedNotAttached(t *testing.T, open opener) {
 	if ids := collectable(t, s, cutoff, 1); !slices.Equal(ids, []string{"f_late"}) {
 		t.Fatalf("Collectable(limit 1) = %v, want [f_late]", ids)
 	}
-	_, _, err := s.Append(t.Context(), withFiles("r", "u_ann", "too late", "f_late"))
+	_, _, err := appendValue(t.Context(), s, withFiles("r", "u_ann", "too late", "f_late"))
 	if !hasCode(err, hubbub.ECodeNotFound) {
 		t.Errorf("a message attaching a file Collectable returned: err %v, want %s", err, hubbub.ECodeNotFound)
 	}

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"fmt"
 	"reflect"
 	"slices"
@@ -25,7 +26,7 @@ func withID(room, from, clientID, text string) hubbub.Entry {
 // mustAppend appends m and fails t unless it was stored as a new message.
 func mustAppend(t testing.TB, s hubbub.Store, m hubbub.Entry) hubbub.Entry {
 	t.Helper()
-	got, dup, err := s.Append(t.Context(), m)
+	got, dup, err := appendValue(t.Context(), s, m)
 	if err != nil {
 		t.Fatalf("Append(%+v): %v", m, err)
 	}
@@ -159,4 +160,14 @@ func checkStored(t testing.TB, what string, read, want []hubbub.Entry) {
 			t.Errorf("%s: message %d: %s", what, i, d)
 		}
 	}
+}
+
+// appendValue appends e to s and returns the stored entry as a value, as the suite's
+// comparisons take it (Store.Append takes and returns pointers, for the server's send path).
+func appendValue(ctx context.Context, s hubbub.Store, e hubbub.Entry) (hubbub.Entry, bool, error) {
+	got, dup, err := s.Append(ctx, &e)
+	if err != nil {
+		return hubbub.Entry{}, false, err
+	}
+	return *got, dup, nil
 }

@@ -14,7 +14,7 @@ func testClientIDDuplicate(t *testing.T, open opener) {
 	first := mustAppend(t, s, withID("r", "alice", "k1", "hello"))
 	mustAppend(t, s, msg("r", "bob", "in between"))
 	for _, text := range []string{"hello", "a different text"} {
-		got, dup, err := s.Append(t.Context(), withID("r", "alice", "k1", text))
+		got, dup, err := appendValue(t.Context(), s, withID("r", "alice", "k1", text))
 		if err != nil {
 			t.Fatalf("second Append with client id k1: %v", err)
 		}
@@ -71,7 +71,7 @@ func testClientIDConcurrent(t *testing.T, open opener) {
 	for i := range racers {
 		wg.Go(func() {
 			<-start
-			m, dup, err := s.Append(t.Context(), withID("r", "alice", "retry-1", "once"))
+			m, dup, err := appendValue(t.Context(), s, withID("r", "alice", "retry-1", "once"))
 			if err != nil {
 				t.Errorf("racer %d: %v", i, err)
 			}
@@ -168,7 +168,7 @@ func testClientIDConcurrentKinds(t *testing.T, open opener) {
 		for i := range racers {
 			wg.Go(func() {
 				<-start
-				got, dup, err := s.Append(t.Context(), e)
+				got, dup, err := appendValue(t.Context(), s, e)
 				if err != nil {
 					t.Errorf("racer %d: %v", i, err)
 				}

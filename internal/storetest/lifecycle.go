@@ -29,7 +29,7 @@ func testCancelledContext(t *testing.T, open opener) {
 				t.Errorf("%s with a done context: error %v, want one wrapping %v", op, err, c.want)
 			}
 		}
-		_, _, err := s.Append(c.ctx, msg("r", "alice", "too late"))
+		_, _, err := appendValue(c.ctx, s, msg("r", "alice", "too late"))
 		check("Append", err)
 		_, err = s.Since(c.ctx, "r", 0, 10)
 		check("Since", err)
@@ -48,7 +48,7 @@ func testCancelledContext(t *testing.T, open opener) {
 		for _, e := range []hubbub.Entry{
 			edit("r", "alice", 2, "too late"), react("r", "alice", 2, "👍"), del("r", "alice", 2, false),
 		} {
-			_, _, err = s.Append(c.ctx, e)
+			_, _, err = appendValue(c.ctx, s, e)
 			check("Append("+string(e.Kind)+")", err)
 		}
 	}
@@ -69,7 +69,7 @@ func testClose(t *testing.T, open opener) {
 		t.Fatalf("Close: %v", err)
 	}
 	ctx := t.Context()
-	if _, _, err := s.Append(ctx, msg("r", "alice", "after close")); err == nil {
+	if _, _, err := appendValue(ctx, s, msg("r", "alice", "after close")); err == nil {
 		t.Error("Append after Close succeeded")
 	}
 	if _, err := s.Since(ctx, "r", 0, 10); err == nil {
@@ -93,7 +93,7 @@ func testClose(t *testing.T, open opener) {
 	if _, err := s.ReactedBy(ctx, "r", "alice", 0, 10); err == nil {
 		t.Error("ReactedBy after Close succeeded")
 	}
-	if _, _, err := s.Append(ctx, react("r", "bob", 1, "👍")); err == nil {
+	if _, _, err := appendValue(ctx, s, react("r", "bob", 1, "👍")); err == nil {
 		t.Error("Append(reaction) after Close succeeded")
 	}
 }

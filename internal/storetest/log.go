@@ -159,7 +159,7 @@ func testConcurrentKinds(t *testing.T, open opener) {
 				default:
 					e = react("r", user, target.Seq, []string{"👍", "🎉"}[i%2])
 				}
-				got, dup, err := s.Append(t.Context(), e)
+				got, dup, err := appendValue(t.Context(), s, e)
 				if err != nil || dup {
 					t.Errorf("worker %d append %d (%+v): dup=%v err=%v", w, i, e, dup, err)
 					return

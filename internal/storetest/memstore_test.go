@@ -220,7 +220,16 @@ func (s *memStore) refuse(r *memRoom, err *hubbub.Error) (hubbub.Entry, bool, er
 	return hubbub.Entry{}, false, err
 }
 
-func (s *memStore) Append(ctx context.Context, in hubbub.Entry) (hubbub.Entry, bool, error) {
+func (s *memStore) Append(ctx context.Context, in *hubbub.Entry) (*hubbub.Entry, bool, error) {
+	got, dup, err := s.appendEntry(ctx, *in)
+	if err != nil {
+		return nil, false, err
+	}
+	return &got, dup, nil
+}
+
+// appendEntry is Append on a copy of the caller's entry, which it may change.
+func (s *memStore) appendEntry(ctx context.Context, in hubbub.Entry) (hubbub.Entry, bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.check(ctx); err != nil {

@@ -187,7 +187,7 @@ func testUnreadCap(t *testing.T, open opener) {
 			for i := w; i < total; i += workers {
 				e := as(msg("busy", "bob", fmt.Sprint("@room ", i)), bob.ID)
 				e.MentionRoom = true
-				if _, _, err := s.Append(t.Context(), e); err != nil {
+				if _, _, err := appendValue(t.Context(), s, e); err != nil {
 					t.Errorf("append %d: %v", i, err)
 					return
 				}

@@ -286,10 +286,10 @@ func testOutboxOnlyWithWebhooks(t *testing.T, open opener) {
 	if _, err := s.UpdateWebhook(ctx, w.ID, hubbub.WebhookChange{Paused: &paused}); err != nil {
 		t.Fatal(err)
 	}
-	if _, dup, err := s.Append(ctx, withID("a", "alice", "c-1", "again")); err != nil || !dup {
+	if _, dup, err := appendValue(ctx, s, withID("a", "alice", "c-1", "again")); err != nil || !dup {
 		t.Fatalf("resend: dup %v, %v", dup, err)
 	}
-	if _, _, err := s.Append(ctx, hubbub.Entry{Room: "a", From: "alice", Kind: hubbub.KindEdit, Target: 99, Text: "x"}); hubbub.ErrorCode(err) != hubbub.ECodeNotFound {
+	if _, _, err := appendValue(ctx, s, hubbub.Entry{Room: "a", From: "alice", Kind: hubbub.KindEdit, Target: 99, Text: "x"}); hubbub.ErrorCode(err) != hubbub.ECodeNotFound {
 		t.Fatalf("edit of nothing: %v", err)
 	}
 	if n := fanOutAll(t, s); n != 0 {
@@ -835,7 +835,7 @@ func testOutboxConcurrent(t *testing.T, open opener) {
 		wg.Go(func() {
 			for i := range each {
 				room := rooms[(g+i)%len(rooms)]
-				if _, _, err := s.Append(ctx, msg(room, fmt.Sprint("u", g), fmt.Sprint(i))); err != nil {
+				if _, _, err := appendValue(ctx, s, msg(room, fmt.Sprint("u", g), fmt.Sprint(i))); err != nil {
 					t.Error(err)
 					return
 				}
@@ -956,7 +956,7 @@ func testOutboxTwoNodes(t *testing.T, open SharedOpener) {
 	for i, s := range nodes {
 		wg.Go(func() {
 			for j := range each {
-				if _, _, err := s.Append(ctx, msg([]string{"a", "b"}[j%2], fmt.Sprint("n", i), fmt.Sprint(j))); err != nil {
+				if _, _, err := appendValue(ctx, s, msg([]string{"a", "b"}[j%2], fmt.Sprint("n", i), fmt.Sprint(j))); err != nil {
 					t.Error(err)
 					return
 				}
@@ -1020,7 +1020,7 @@ func testOutboxFollowTwoNodes(t *testing.T, open SharedOpener) {
 				close(going)
 			}
 			began := created.Load()
-			e, _, err := nodes[0].Append(ctx, msg("b", "alice", fmt.Sprint(i)))
+			e, _, err := appendValue(ctx, nodes[0], msg("b", "alice", fmt.Sprint(i)))
 			if err != nil {
 				t.Error(err)
 				return

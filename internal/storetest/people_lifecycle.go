@@ -38,7 +38,7 @@ func peopleCalls(s hubbub.Store, ctx context.Context, user string) map[string]er
 	_, errs["SetRead"] = s.SetRead(ctx, user, "r", 2)
 	_, errs["MyRooms"] = s.MyRooms(ctx, user)
 	_, errs["Directory"] = s.Directory(ctx, "", "", 10)
-	_, _, errs["Append(topic)"] = s.Append(ctx, hubbub.Entry{Room: "r", From: "ann", User: user, Kind: hubbub.KindTopic, Text: "late"})
+	_, _, errs["Append(topic)"] = appendValue(ctx, s, hubbub.Entry{Room: "r", From: "ann", User: user, Kind: hubbub.KindTopic, Text: "late"})
 	return errs
 }
 

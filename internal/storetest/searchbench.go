@@ -132,7 +132,7 @@ func BenchmarkAppendCostSettled(b *testing.B, s hubbub.Store, commits func() int
 		m := hubbub.Entry{Room: SearchBenchRoom(g % 8), From: fmt.Sprint("user", g)}
 		for i := 0; pb.Next(); i++ {
 			m.Text, m.ClientID = texts[(g*131+i)%len(texts)], fmt.Sprint(i)
-			if _, _, err := s.Append(b.Context(), m); err != nil {
+			if _, _, err := appendValue(b.Context(), s, m); err != nil {
 				b.Error(err)
 				return
 			}

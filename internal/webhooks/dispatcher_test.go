@@ -108,11 +108,11 @@ func TestRestartedDispatcher(t *testing.T) {
 	})
 	cancel()
 	<-done
-	edit, _, err := s.Append(context.Background(), hubbub.Entry{Room: "a", From: "ann", Kind: hubbub.KindEdit, Target: entries[0].Seq, Text: "edited"})
+	edit, _, err := s.Append(context.Background(), &hubbub.Entry{Room: "a", From: "ann", Kind: hubbub.KindEdit, Target: entries[0].Seq, Text: "edited"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	entries = append(entries, edit)
+	entries = append(entries, *edit)
 	close(healthy)
 	runDispatcher(t, Config{}, ob, true)
 	testwait.Until(t, "every event to arrive", func() bool {

@@ -211,11 +211,11 @@ func appendMessages(t testing.TB, s hubbub.Store, rooms []string, n int) []hubbu
 	var out []hubbub.Entry
 	for i := range n {
 		for _, room := range rooms {
-			m, _, err := s.Append(context.Background(), hubbub.Entry{Room: room, From: "ann", Text: "message " + string(rune('a'+i%26))})
+			m, _, err := s.Append(context.Background(), &hubbub.Entry{Room: room, From: "ann", Text: "message " + string(rune('a'+i%26))})
 			if err != nil {
 				t.Fatal(err)
 			}
-			out = append(out, m)
+			out = append(out, *m)
 		}
 	}
 	return out
