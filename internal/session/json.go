@@ -47,7 +47,8 @@ func (j *jsonSession) fail(err error, f *wire.ClientFrame) { j.reply(wire.NewErr
 
 // Handle implements Session.
 func (j *jsonSession) Handle(data []byte) {
-	f, err := wire.Decode(data)
+	var f wire.ClientFrame
+	err := wire.DecodeInto(data, &f)
 	var nameErr error
 	if err != nil && f.Type == wire.TypeHello && f.Name == "" &&
 		(hubbub.ErrorCode(err) == hubbub.ECodeMissing || hubbub.ErrorCode(err) == hubbub.ECodeBadName) {

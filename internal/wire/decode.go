@@ -17,43 +17,51 @@ import (
 // returned even on error when it could be read, so the reply can name the request.
 func Decode(b []byte) (ClientFrame, error) {
 	var f ClientFrame
+	err := DecodeInto(b, &f)
+	return f, err
+}
+
+// DecodeInto is Decode into *f, which must be zero: the server decodes each frame into the
+// one frame it handles, rather than allocating a second (a ClientFrame is ~450 bytes, and
+// json.Unmarshal makes whatever it fills escape).
+func DecodeInto(b []byte, f *ClientFrame) error {
 	b = bytes.TrimSpace(b)
 	if len(b) == 0 || b[0] != '{' {
-		return f, hubbub.Errorf(hubbub.ECodeBadJSON, "a frame must be one JSON object")
+		return hubbub.Errorf(hubbub.ECodeBadJSON, "a frame must be one JSON object")
 	}
-	if err := json.Unmarshal(b, &f); err != nil {
+	if err := json.Unmarshal(b, f); err != nil {
 		var typeErr *json.UnmarshalTypeError
 		if errors.As(err, &typeErr) && typeErr.Field != "" {
 			// The JSON is fine but a field holds the wrong kind of value: say which field,
 			// so that the client's author need not guess.
-			return f, badField(typeErr)
+			return badField(typeErr)
 		}
-		return f, hubbub.Errorf(hubbub.ECodeBadJSON, "invalid JSON: %v", err)
+		return hubbub.Errorf(hubbub.ECodeBadJSON, "invalid JSON: %v", err)
 	}
 	known, ok := clientFrames[f.Type]
 	if !ok {
 		if f.Type == "" {
-			return f, hubbub.Errorf(hubbub.ECodeUnknownType, "the frame has no type")
+			return hubbub.Errorf(hubbub.ECodeUnknownType, "the frame has no type")
 		}
-		return f, hubbub.Errorf(hubbub.ECodeUnknownType, "unknown frame type %q", truncate(f.Type, 32))
+		return hubbub.Errorf(hubbub.ECodeUnknownType, "unknown frame type %q", truncate(f.Type, 32))
 	}
 	// A negative count is refused rather than read as the default: the client meant something
 	// the server cannot give.
 	switch {
 	case f.Type == TypeJoin && f.History < 0:
-		return f, hubbub.Errorf(hubbub.ECodeBadField, "field %q must be a whole number ≥ 0 (0 = the server's default), not %d", "history", f.History)
+		return hubbub.Errorf(hubbub.ECodeBadField, "field %q must be a whole number ≥ 0 (0 = the server's default), not %d", "history", f.History)
 	case (f.Type == TypeHistory || f.Type == TypeDirectory) && f.Limit < 0:
-		return f, hubbub.Errorf(hubbub.ECodeBadField, "field %q must be a whole number ≥ 0 (0 = the server's default), not %d", "limit", f.Limit)
+		return hubbub.Errorf(hubbub.ECodeBadField, "field %q must be a whole number ≥ 0 (0 = the server's default), not %d", "limit", f.Limit)
 	case f.Type == TypeHistory && f.After.IsKey:
-		return f, hubbub.Errorf(hubbub.ECodeBadField, "field %q of history must be a whole number ≥ 0 (a seq), not a string", "after")
+		return hubbub.Errorf(hubbub.ECodeBadField, "field %q of history must be a whole number ≥ 0 (a seq), not a string", "after")
 	case (f.Type == TypeDirectory || f.Type == TypeMembers) && f.After != (Cursor{}) && !f.After.IsKey:
-		return f, hubbub.Errorf(hubbub.ECodeBadField, "field %q of %s must be a string (the next of the page before), not a number", "after", f.Type)
+		return hubbub.Errorf(hubbub.ECodeBadField, "field %q of %s must be a string (the next of the page before), not a number", "after", f.Type)
 	case f.Type == TypeJoin && f.Since != nil && f.Since.IsTime:
-		return f, hubbub.Errorf(hubbub.ECodeBadField, "field %q of join must be a whole number ≥ 0 (a seq), not a string", "since")
+		return hubbub.Errorf(hubbub.ECodeBadField, "field %q of join must be a whole number ≥ 0 (a seq), not a string", "since")
 	case f.Type == TypeSearch && f.Since != nil && !f.Since.IsTime:
-		return f, hubbub.Errorf(hubbub.ECodeBadField, "field %q of search must be a time (RFC 3339, such as 2026-12-03T09:00:00Z), not a number", "since")
+		return hubbub.Errorf(hubbub.ECodeBadField, "field %q of search must be a time (RFC 3339, such as 2026-12-03T09:00:00Z), not a number", "since")
 	case f.Type == TypeSearch && f.Limit < 0:
-		return f, hubbub.Errorf(hubbub.ECodeBadField, "field %q must be a whole number ≥ 0 (0 = the server's default), not %d", "limit", f.Limit)
+		return hubbub.Errorf(hubbub.ECodeBadField, "field %q must be a whole number ≥ 0 (0 = the server's default), not %d", "limit", f.Limit)
 	}
 	for _, field := range known.required {
 		missing := false
@@ -80,19 +88,19 @@ func Decode(b []byte) (ClientFrame, error) {
 			continue
 		}
 		if err := emptyField(b, field); err != nil {
-			return f, err
+			return err
 		}
-		return f, hubbub.Errorf(hubbub.ECodeMissing, "%s needs a %q field", f.Type, field)
+		return hubbub.Errorf(hubbub.ECodeMissing, "%s needs a %q field", f.Type, field)
 	}
 	if err := hubbub.ValidateClientID(f.ID); err != nil {
-		return f, err
+		return err
 	}
 	for i, id := range f.Attachments {
 		if id == "" || len(id) > hubbub.MaxFileIDLen {
-			return f, hubbub.Errorf(hubbub.ECodeBadField, "attachment %d must be a file id of 1 to %d bytes", i+1, hubbub.MaxFileIDLen)
+			return hubbub.Errorf(hubbub.ECodeBadField, "attachment %d must be a file id of 1 to %d bytes", i+1, hubbub.MaxFileIDLen)
 		}
 	}
-	return f, nil
+	return nil
 }
 
 // badField describes a field of the wrong type: what the field must hold and what it held.
