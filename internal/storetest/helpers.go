@@ -164,10 +164,20 @@ func checkStored(t testing.TB, what string, read, want []hubbub.Entry) {
 
 // appendValue appends e to s and returns the stored entry as a value, as the suite's
 // comparisons take it (Store.Append takes and returns pointers, for the server's send path).
+// It holds every append of the suite to the contract's "Append does not change *e": a change
+// is an error of its own, which no test expects.
 func appendValue(ctx context.Context, s hubbub.Store, e hubbub.Entry) (hubbub.Entry, bool, error) {
+	in := e
+	in.Mentions, in.Attachments, in.Reactions = slices.Clone(e.Mentions), slices.Clone(e.Attachments), slices.Clone(e.Reactions)
 	got, dup, err := s.Append(ctx, &e)
+	if !reflect.DeepEqual(e, in) {
+		return hubbub.Entry{}, false, fmt.Errorf("storetest: Append changed the caller's entry %+v into %+v", in, e)
+	}
 	if err != nil {
 		return hubbub.Entry{}, false, err
+	}
+	if got == &e {
+		return hubbub.Entry{}, false, fmt.Errorf("storetest: Append returned the caller's entry as the stored one")
 	}
 	return *got, dup, nil
 }
