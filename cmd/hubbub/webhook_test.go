@@ -387,7 +387,10 @@ func TestWebhookCommand(t *testing.T) {
 func TestWebhookAPI(t *testing.T) {
 	r := newHookReceiver(t)
 	r.mode.Store(hookFail)
-	c := startHookChild(t, "--data", filepath.Join(t.TempDir(), "h.db"), "--webhook-dead-after", "1ns")
+	// --webhook-dead-after 1ns makes one failure final, so the request timeout is raised: under
+	// -race on a starved machine (CI, 2026-12-04) a replayed delivery overran the shared 500ms,
+	// died, and the test waited for it in vain. The receiver's failures are immediate 503s.
+	c := startHookChild(t, "--data", filepath.Join(t.TempDir(), "h.db"), "--webhook-dead-after", "1ns", "--webhook-timeout", "5s")
 	type hook struct {
 		ID     string   `json:"id"`
 		Secret string   `json:"secret"`
