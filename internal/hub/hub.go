@@ -248,30 +248,29 @@ type JoinInfo struct {
 	// without Since, more than History; with Since, more than MaxReplay, or unreadable ones.
 	Truncated bool
 	// Memo is set when Members is the list a crowded room keeps and gives every join until a
-	// name leaves (past PresenceLimit): a Greet may keep there what it makes of the list (its
-	// encoding), for the joins after. It is nil otherwise, and valid only inside Greet.
+	// name leaves (past PresenceLimit): a Greet encodes the list through it (Memo.Encoded), once
+	// for all the joins given that list. It is nil otherwise, and valid only inside Greet.
 	Memo *Memo
 }
 
-// Memo keeps what a join's greeting made of a crowded room's member list, for the next joins
-// given the same list: 19,000 joins into one room each encoded the same 500 names
-// (docs/benchmarks/reconnect-storm.md, "Connect + join"). Its methods are called only from
-// Greet, under the room's lock.
+// Memo keeps a greeting's encoding of a crowded room's member list for the next joins given
+// the same list: 19,000 joins into one room each encoded the same 500 names
+// (docs/benchmarks/reconnect-storm.md, "Connect + join"). It is used only from Greet, under
+// the room's lock.
 type Memo struct {
-	names []string // the list v was made of; held, so its memory cannot be another list's
-	v     any
+	names []string // the list enc was made of; held, so its memory cannot be another list's
+	enc   []byte
 }
 
-// Get returns what Put kept for names, if it was kept for this very list.
-func (m *Memo) Get(names []string) (any, bool) {
+// Encoded returns encode(names), made once while names is the very list m last encoded (the
+// room's kept list; a new one is a new slice). The result is shared by every join given the
+// list: read it, do not change it.
+func (m *Memo) Encoded(names []string, encode func([]string) []byte) []byte {
 	if len(names) == 0 || len(m.names) != len(names) || &m.names[0] != &names[0] {
-		return nil, false
+		m.names, m.enc = names, encode(names)
 	}
-	return m.v, true
+	return m.enc
 }
-
-// Put keeps v, made of names, in place of what was kept before.
-func (m *Memo) Put(names []string, v any) { m.names, m.v = names, v }
 
 // JoinRequest asks to add a member to a room.
 type JoinRequest struct {

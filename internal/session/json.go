@@ -215,16 +215,10 @@ func (j *jsonSession) join(ctx context.Context, f *wire.ClientFrame) {
 			joined := &wire.Joined{Type: wire.TypeJoined, Room: info.Room, Members: info.Members, MemberCount: info.MemberCount,
 				LastSeq: info.LastSeq, Replay: info.Replay, Truncated: info.Truncated}
 			if info.Memo == nil {
-				return hub.NewRaw(wire.EncodeJoined(joined))
+				return hub.NewRaw(wire.EncodeJoined(joined)) // one buffer, the list written into it
 			}
-			// A crowded room's list: its JSON made once for every join given it.
-			kept, _ := info.Memo.Get(info.Members)
-			members, ok := kept.([]byte)
-			if !ok {
-				members = wire.AppendMembers(nil, info.Members)
-				info.Memo.Put(info.Members, members)
-			}
-			return hub.NewRaw(wire.EncodeJoinedMembers(joined, members))
+			// A crowded room's list is encoded once for every join given it (hub.Memo).
+			return hub.NewRaw(wire.EncodeJoinedMembers(joined, info.Memo.Encoded(info.Members, wire.EncodeMembers)))
 		}}
 	if lb := j.id.bot; lb != nil {
 		// A bot's rooms narrowed while the join read its replay: refused before anything of

@@ -18,7 +18,7 @@ func EncodeJoined(j *Joined) []byte {
 }
 
 // EncodeJoinedMembers is EncodeJoined with j.Members already encoded: members is what
-// AppendMembers made of them. A crowded room gives every join the same list of names, so its
+// EncodeMembers (AppendMembers) made of them. A crowded room gives every join the same list of names, so its
 // JSON is made once for all of them (hub.JoinInfo.Memo) instead of once per join, which was
 // the twentieth of a connect + join's CPU left after the hand-written encoding
 // (docs/benchmarks/reconnect-storm.md, "Connect + join").
@@ -50,6 +50,9 @@ func encodeJoined(j *Joined, members []byte, size int) []byte {
 	b = strconv.AppendBool(b, j.Truncated)
 	return append(b, '}')
 }
+
+// EncodeMembers is AppendMembers to a new buffer: what EncodeJoinedMembers takes.
+func EncodeMembers(names []string) []byte { return AppendMembers(nil, names) }
 
 // AppendMembers appends a joined frame's list of names as Encode writes it: a JSON array of
 // strings, or null for a nil list.
