@@ -138,10 +138,10 @@ type Cache struct {
 	cmdsAt    time.Time // zero: no list kept
 	local     bool      // a change was made through this node since the last read
 	failing   bool      // the last read failed (logged once per outage)
-	// held is every stored user's name key, read at start (preload), while the users'
-	// generation is heldGen; nil when not known (never loaded, or dropped by a change).
-	held    map[string]struct{}
-	heldGen uint64
+	// held is every stored user's name key, read at start (preload) under the users'
+	// generation the cache still has: any move of it drops the set (dropLocked), so held is
+	// nil when not known (never loaded, or dropped by a change).
+	held map[string]struct{}
 	// refreshed is closed when the read of the generations under way (or the next) ends,
 	// and replaced: lookups that found the cache stale wait on it (awaitFresh).
 	refreshed chan struct{}
@@ -229,7 +229,7 @@ func (c *Cache) preload() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.epoch[kindUsers] == epoch && c.known && c.gens.Users == before.Users {
-		c.held, c.heldGen = held, before.Users
+		c.held = held
 		c.cfg.Logger.Debug("store cache: every stored user's name read", "users", len(held), "took", time.Since(start))
 	}
 }
@@ -440,26 +440,27 @@ func (c *Cache) NameHeld(ctx context.Context, name string, load func(context.Con
 	}
 	c.awaitFresh(ctx)
 	c.mu.Lock()
-	if c.held != nil && c.heldGen == c.gens.Users && c.fresh(time.Now()) {
+	if c.held != nil && c.fresh(time.Now()) {
 		_, held := c.held[key]
 		c.mu.Unlock()
 		return held, nil
 	}
 	c.mu.Unlock()
-	return lookup(c, kindUsers, &c.names, key, ctx, load)
+	return lookupFresh(c, kindUsers, &c.names, key, ctx, load)
 }
 
 // RoomPublic reports whether room is public (anyone may enter), as load (the store read of
 // its metadata) says: from memory while the rooms' generation holds. Only public answers are
 // kept: a private room or DM is always read again.
 func (c *Cache) RoomPublic(ctx context.Context, room string, load func(context.Context) (bool, error)) (bool, error) {
-	return lookup(c, kindRooms, &c.rooms, room, ctx, load)
+	c.awaitFresh(ctx)
+	return lookupFresh(c, kindRooms, &c.rooms, room, ctx, load)
 }
 
-// lookup answers key from m while the cache is fresh, else calls load and keeps a true
-// answer of rooms, or any answer of names, if k's epoch did not move meanwhile.
-func lookup(c *Cache, k kind, m *bounded[bool], key string, ctx context.Context, load func(context.Context) (bool, error)) (bool, error) {
-	c.awaitFresh(ctx)
+// lookupFresh answers key from m while the cache is fresh, else calls load and keeps a true
+// answer of rooms, or any answer of names, if k's epoch did not move meanwhile. The caller
+// has waited for a stale cache (awaitFresh) already.
+func lookupFresh(c *Cache, k kind, m *bounded[bool], key string, ctx context.Context, load func(context.Context) (bool, error)) (bool, error) {
 	now := time.Now()
 	c.mu.Lock()
 	if c.fresh(now) {
