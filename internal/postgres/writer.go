@@ -83,11 +83,11 @@ func (w *writer) noteAppended(out []result) {
 }
 
 // do queues r and waits for its result, honouring ctx while r is still pending.
-func (w *writer) do(ctx context.Context, r *request) result {
+func (w *writer) do(ctx context.Context, r *request) *result {
 	if err := w.q.Do(ctx, r); err != nil {
-		return result{err: err}
+		return &result{err: err}
 	}
-	return r.res
+	return &r.res // the writer no longer touches r once it has answered
 }
 
 // stop ends every writer goroutine after its current batch. Requests still queued fail

@@ -177,16 +177,12 @@ func (s *Store) Append(ctx context.Context, m *hubbub.Entry) (*hubbub.Entry, boo
 		return nil, false, s.guard.Wrap(sqlstore.OpAppend, err)
 	}
 	// The request is the one allocation of an append: the stored entry returned is its
-	// result's, which the writer no longer touches once it has answered.
-	r := &request{msg: m}
-	err := s.w.q.Do(ctx, r)
-	if err == nil {
-		err = r.res.err
+	// result's (writer.do).
+	res := s.w.do(ctx, &request{msg: m})
+	if res.err != nil {
+		return nil, false, s.guard.Wrap(sqlstore.OpAppend, res.err)
 	}
-	if err != nil {
-		return nil, false, s.guard.Wrap(sqlstore.OpAppend, err)
-	}
-	return &r.res.msg, r.res.dup, nil
+	return &res.msg, res.dup, nil
 }
 
 // Prune deletes what Options.Retention no longer keeps and returns how many messages went.

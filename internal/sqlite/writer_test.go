@@ -50,7 +50,7 @@ func blockWriter(t *testing.T, s *Store, path, room string) (release func(), fir
 	release = stall(t, path)
 	r := &request{msg: &hubbub.Entry{Room: room, From: "first", Text: "first"}}
 	ch := make(chan result, 1)
-	go func() { ch <- s.w.do(context.Background(), r) }()
+	go func() { ch <- *s.w.do(context.Background(), r) }()
 	testwait.Until(t, "the writer takes the first request", r.Taken)
 	return release, ch
 }
@@ -272,7 +272,7 @@ func TestPruneCancelledOnWriter(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	r := &request{exec: func(ctx context.Context, _ *sql.Conn) (int64, error) { return s.w.prune(ctx) }, ctx: ctx} // as Store.Prune queues it
 	ch := make(chan result, 1)
-	go func() { ch <- s.w.do(ctx, r) }()
+	go func() { ch <- *s.w.do(ctx, r) }()
 	testwait.Until(t, "the writer takes the prune", r.Taken)
 	cancel()
 	select {
