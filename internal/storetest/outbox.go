@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"hubbub"
+	"hubbub/internal/testwait"
 )
 
 // outboxCases are the OutboxStore cases (issue 18), which RunStoreTests runs with the others.
@@ -158,6 +159,10 @@ func testWebhooks(t *testing.T, open opener) {
 		a.Created.Before(start) || a.Created.Location() != time.UTC || !a.Created.Equal(a.Created.Truncate(time.Millisecond)) {
 		t.Errorf("created %+v: want a fresh wh_ id, the secret and creator given, the store's time in UTC ms", a)
 	}
+	// The list is in order of creation, kept to the millisecond (two made in one are listed by
+	// id): b is made in a later one, as two webhooks an admin creates are, or the order below
+	// is a coin toss on a fast machine.
+	testwait.Until(t, "a millisecond after a's creation", func() bool { return time.Now().Truncate(time.Millisecond).After(a.Created) })
 	b := hook(t, s, nil, hubbub.HookNotification)
 	if b.Secret == "" || b.ID == a.ID || len(b.Rooms) != 0 {
 		t.Errorf("created %+v: want a generated secret, an id of its own, no rooms", b)
