@@ -19,6 +19,8 @@ import (
 	"time"
 
 	randv2 "math/rand/v2"
+
+	"hubbub/internal/wsframe"
 )
 
 // The generator's own WebSocket client (RFC 6455, no extensions): a fan-out's receivers spend
@@ -27,21 +29,9 @@ import (
 // reader, the clock read once per frame. This one parses every frame a read brought in place,
 // stamps them all with that read's time and allocates nothing on the way.
 
-// WebSocket opcodes.
-const (
-	opCont   = 0x0
-	opText   = 0x1
-	opBinary = 0x2
-	opClose  = 0x8
-	opPing   = 0x9
-	opPong   = 0xa
-)
-
-// Close codes the generator sends or names.
-const (
-	closeNormal   = 1000
-	closeNoStatus = 1005
-)
+// closeNormal is the close code the generator ends a connection with (RFC 6455 section 7.4.1);
+// the opcodes and the other codes are wsframe's, the server's own.
+const closeNormal = 1000
 
 // errBadHandshake is an upgrade the server did not accept; the dial error wraps it with the
 // HTTP status (the storm's retryable test reads "503 " and "429 " in that text).
@@ -192,14 +182,14 @@ func (c *wsConn) Close() error { return c.nc.Close() }
 
 // WriteMessage writes one text message, within deadline.
 func (c *wsConn) WriteMessage(payload []byte, deadline time.Time) error {
-	return c.writeFrame(opText, payload, deadline)
+	return c.writeFrame(wsframe.OpText, payload, deadline)
 }
 
 // WriteClose sends a close frame with code (and nothing more after it).
 func (c *wsConn) WriteClose(code int, deadline time.Time) error {
 	var b [2]byte
 	binary.BigEndian.PutUint16(b[:], uint16(code))
-	return c.writeFrame(opClose, b[:], deadline)
+	return c.writeFrame(wsframe.OpClose, b[:], deadline)
 }
 
 // writeFrame writes one masked frame as a single write.
@@ -230,7 +220,7 @@ func (c *wsConn) writeFrame(op byte, payload []byte, deadline time.Time) error {
 	for i := range b[start:] {
 		b[start+i] ^= mask[i&3]
 	}
-	if op == opClose {
+	if op == wsframe.OpClose {
 		c.closeSent = true
 	}
 	_ = c.nc.SetWriteDeadline(deadline)
@@ -251,7 +241,7 @@ func (c *wsConn) ReadMessage() ([]byte, error) {
 			return nil, err
 		}
 		switch op {
-		case opText, opBinary:
+		case wsframe.OpText, wsframe.OpBinary:
 			if c.inMsg {
 				return nil, wsProtocolError("a new message inside a fragmented one")
 			}
@@ -260,7 +250,7 @@ func (c *wsConn) ReadMessage() ([]byte, error) {
 			}
 			c.inMsg = true
 			c.msg = append(c.msg[:0], payload...)
-		case opCont:
+		case wsframe.OpContinuation:
 			if !c.inMsg {
 				return nil, wsProtocolError("a continuation with no message")
 			}
@@ -276,18 +266,18 @@ func (c *wsConn) ReadMessage() ([]byte, error) {
 				}
 				return m, nil
 			}
-		case opPing:
-			if err := c.writeFrame(opPong, payload, time.Now().Add(time.Second)); err != nil {
+		case wsframe.OpPing:
+			if err := c.writeFrame(wsframe.OpPong, payload, time.Now().Add(time.Second)); err != nil {
 				return nil, fmt.Errorf("pong: %w", err)
 			}
-		case opPong:
-		case opClose:
-			ce := &wsCloseError{Code: closeNoStatus}
+		case wsframe.OpPong:
+		case wsframe.OpClose:
+			ce := &wsCloseError{Code: wsframe.CloseNoStatus}
 			if len(payload) >= 2 {
 				ce.Code = int(binary.BigEndian.Uint16(payload))
 				ce.Text = string(payload[2:])
 			}
-			if ce.Code != closeNoStatus {
+			if ce.Code != wsframe.CloseNoStatus {
 				_ = c.WriteClose(ce.Code, time.Now().Add(100*time.Millisecond))
 			}
 			return nil, ce
@@ -327,7 +317,7 @@ func (c *wsConn) nextFrame() (fin bool, op byte, payload []byte, err error) {
 				case 10:
 					n = binary.BigEndian.Uint64(b[2:])
 				}
-				if op >= opClose && (n > 125 || !fin) {
+				if wsframe.IsControl(op) && (n > 125 || !fin) {
 					return false, 0, nil, wsProtocolError("a control frame fragmented or over 125 bytes")
 				}
 				if n > uint64(c.limit) {
