@@ -40,6 +40,10 @@ type uploadReply struct {
 // metadata stripped and its thumbnail made, the bytes stored in Blobs and the file in the
 // Store (where the quota is checked), unattached until a message carries it.
 func (s *Service) serveUpload(w http.ResponseWriter, r *http.Request) {
+	// Until the body is read, any answer is a refusal that closes the connection: without
+	// it the server drains up to 256 KiB of a body nobody reads before answering, so an
+	// uploader whose body comes slowly (or stalls) would wait for a 429 it never gets.
+	w.Header().Set("Connection", "close")
 	if !s.allowOrigin(w, r) {
 		return
 	}
@@ -67,6 +71,7 @@ func (s *Service) serveUpload(w http.ResponseWriter, r *http.Request) {
 	if r.ContentLength > 0 && !s.underQuota(r.Context(), w, u, r.ContentLength) {
 		return
 	}
+	w.Header().Del("Connection") // the body is read from here on: the connection may be kept
 	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(s.cfg.UploadTimeout))
 	body := http.MaxBytesReader(w, r.Body, s.cfg.UploadMax+multipartSlack)
 	src, name, err := uploadSource(r, body)
