@@ -39,6 +39,8 @@ type Envelope struct {
 	// live, when set, is the room's envelope a replay copies: the copy uses its frames, so a
 	// message members got live is not encoded again to be replayed.
 	live *Envelope
+	// more, when set, is what follows Raw in the frame (NewRawParts).
+	more *rawMore
 
 	frames [MaxCodecs]struct {
 		once sync.Once
@@ -49,9 +51,51 @@ type Envelope struct {
 // NewRaw returns an envelope that carries a frame already encoded for one connection.
 func NewRaw(frame []byte) *Envelope { return &Envelope{Raw: frame} }
 
-// Frame returns e's payload for codec c, encoding it on first use.
+// rawMore is the rest of a frame in parts: shared, then tail, after the envelope's Raw.
+type rawMore struct {
+	shared, tail []byte
+	once         sync.Once
+	whole        []byte // the frame in one piece, made by Frame for writers that want one
+}
+
+// NewRawParts returns an envelope that carries, for one connection, the frame head + shared +
+// tail. shared is bytes other envelopes hold too and nobody changes (a crowded room's member
+// list, 6 KB that every join into the room repeats): a writer that appends the frame to its
+// own buffer (AppendRaw) copies it from there, so a join does not first copy it into a frame
+// of its own (docs/benchmarks/reconnect-storm.md, "Connect + join: the joined frame in
+// parts"). Raw is head; RawLen and AppendRaw give the whole frame, and so does Frame.
+func NewRawParts(head, shared, tail []byte) *Envelope {
+	if head == nil {
+		head = []byte{} // Raw set: the envelope is a raw one whatever its parts
+	}
+	return &Envelope{Raw: head, more: &rawMore{shared: shared, tail: tail}}
+}
+
+// RawLen is the length of a raw envelope's frame, all its parts.
+func (e *Envelope) RawLen() int {
+	if e.more == nil {
+		return len(e.Raw)
+	}
+	return len(e.Raw) + len(e.more.shared) + len(e.more.tail)
+}
+
+// AppendRaw appends a raw envelope's frame, all its parts, to b.
+func (e *Envelope) AppendRaw(b []byte) []byte {
+	b = append(b, e.Raw...)
+	if e.more != nil {
+		b = append(append(b, e.more.shared...), e.more.tail...)
+	}
+	return b
+}
+
+// Frame returns e's payload for codec c, encoding it on first use. A raw envelope in parts is
+// joined into one piece on first use.
 func (e *Envelope) Frame(c Codec) []byte {
 	if e.Raw != nil {
+		if m := e.more; m != nil {
+			m.once.Do(func() { m.whole = e.AppendRaw(make([]byte, 0, e.RawLen())) })
+			return m.whole
+		}
 		return e.Raw
 	}
 	if e.live != nil {

@@ -217,8 +217,10 @@ func (j *jsonSession) join(ctx context.Context, f *wire.ClientFrame) {
 			if info.Memo == nil {
 				return hub.NewRaw(wire.EncodeJoined(joined)) // one buffer, the list written into it
 			}
-			// A crowded room's list is encoded once for every join given it (hub.Memo).
-			return hub.NewRaw(wire.EncodeJoinedMembers(joined, info.Memo.Encoded(info.Members, wire.EncodeMembers)))
+			// A crowded room's list is encoded once for every join given it (hub.Memo), and
+			// the frame is sent in parts around it, so that it is copied only to the socket.
+			head, tail := wire.EncodeJoinedParts(joined)
+			return hub.NewRawParts(head, info.Memo.Encoded(info.Members, wire.EncodeMembers), tail)
 		}}
 	if lb := j.id.bot; lb != nil {
 		// A bot's rooms narrowed while the join read its replay: refused before anything of

@@ -193,7 +193,8 @@ func appendFrames(buf []byte, batch []*hub.Envelope, codec hub.Codec, coalesce b
 	if !coalesce {
 		for _, e := range batch {
 			if e.Raw != nil {
-				buf = wsframe.AppendFrame(buf, wsframe.OpText, e.Raw)
+				// in parts, if it is (a crowded room's joined frame): copied once, here
+				buf = e.AppendRaw(wsframe.AppendHeader(buf, wsframe.OpText, e.RawLen()))
 			} else {
 				buf = append(buf, e.Frame(codec)...)
 			}

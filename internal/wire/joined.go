@@ -26,20 +26,29 @@ func EncodeJoinedMembers(j *Joined, members []byte) []byte {
 	return encodeJoined(j, members, len(members))
 }
 
-// encodeJoined writes j, with members as the list's JSON if it is not nil (else j.Members
-// encoded here), in a buffer sized for a list of about size bytes.
-func encodeJoined(j *Joined, members []byte, size int) []byte {
-	b := make([]byte, 0, 128+len(j.Room)+size)
+// EncodeJoinedParts is EncodeJoinedMembers without the members: head + members + tail is
+// EncodeJoinedMembers(j, members), head and tail in one small allocation. A crowded room's
+// joined frame is sent in these parts (hub.NewRawParts), so that its 6 KB list is not copied
+// into a frame of its own for every join, only into the socket's write buffer.
+func EncodeJoinedParts(j *Joined) (head, tail []byte) {
+	b := make([]byte, 0, 160+len(j.Room)+len(j.Type))
+	b = appendJoinedHead(b, j)
+	head = b[:len(b):len(b)] // capped: the tail is appended after it, in the same array
+	tail = appendJoinedTail(b[len(b):], j)
+	return head, tail
+}
+
+// appendJoinedHead appends j's frame up to its list of members.
+func appendJoinedHead(b []byte, j *Joined) []byte {
 	b = append(b, `{"type":`...)
 	b = appendString(b, j.Type)
 	b = append(b, `,"room":`...)
 	b = appendString(b, j.Room)
-	b = append(b, `,"members":`...)
-	if members != nil {
-		b = append(b, members...)
-	} else {
-		b = AppendMembers(b, j.Members)
-	}
+	return append(b, `,"members":`...)
+}
+
+// appendJoinedTail appends j's frame after its list of members.
+func appendJoinedTail(b []byte, j *Joined) []byte {
 	b = append(b, `,"member_count":`...)
 	b = strconv.AppendInt(b, int64(j.MemberCount), 10)
 	b = append(b, `,"last_seq":`...)
@@ -49,6 +58,19 @@ func encodeJoined(j *Joined, members []byte, size int) []byte {
 	b = append(b, `,"truncated":`...)
 	b = strconv.AppendBool(b, j.Truncated)
 	return append(b, '}')
+}
+
+// encodeJoined writes j, with members as the list's JSON if it is not nil (else j.Members
+// encoded here), in a buffer sized for a list of about size bytes.
+func encodeJoined(j *Joined, members []byte, size int) []byte {
+	b := make([]byte, 0, 128+len(j.Room)+size)
+	b = appendJoinedHead(b, j)
+	if members != nil {
+		b = append(b, members...)
+	} else {
+		b = AppendMembers(b, j.Members)
+	}
+	return appendJoinedTail(b, j)
 }
 
 // EncodeMembers is AppendMembers to a new buffer: what EncodeJoinedMembers takes.

@@ -24,7 +24,24 @@ func TestEncodeJoinedIsEncode(t *testing.T) {
 		if got := wire.EncodeJoinedMembers(&j, wire.AppendMembers(nil, j.Members)); !bytes.Equal(got, want) {
 			t.Errorf("EncodeJoinedMembers(%+v)\n = %s\nwant %s", j, got, want)
 		}
+		if got := joinedInParts(&j); !bytes.Equal(got, want) {
+			t.Errorf("EncodeJoinedParts(%+v) around the list\n = %s\nwant %s", j, got, want)
+		}
 	}
+}
+
+// joinedInParts is the frame EncodeJoinedParts gives j, joined around j's list as a writer
+// joins them; the head is appended to first, which must not write into the tail (they share
+// an array).
+func joinedInParts(j *wire.Joined) []byte {
+	head, tail := wire.EncodeJoinedParts(j)
+	tailBefore := string(tail)
+	out := append(head, wire.AppendMembers(nil, j.Members)...)
+	out = append(out, tail...)
+	if string(tail) != tailBefore {
+		return []byte("the tail changed under an append to the head")
+	}
+	return out
 }
 
 // Every field of Joined, set by reflection to a value that is not its zero, is written by
@@ -56,6 +73,9 @@ func TestEncodeJoinedWritesEveryField(t *testing.T) {
 	if got, want := wire.EncodeJoined(&j), wire.Encode(j); !bytes.Equal(got, want) {
 		t.Fatalf("EncodeJoined = %s\nEncode       = %s", got, want)
 	}
+	if got, want := joinedInParts(&j), wire.Encode(j); !bytes.Equal(got, want) {
+		t.Fatalf("EncodeJoinedParts = %s\nEncode            = %s", got, want)
+	}
 }
 
 // FuzzEncodeJoined holds EncodeJoined to Encode for any room and name.
@@ -69,6 +89,9 @@ func FuzzEncodeJoined(f *testing.F) {
 		}
 		if got, want := wire.EncodeJoinedMembers(&j, wire.AppendMembers(nil, j.Members)), wire.Encode(j); !bytes.Equal(got, want) {
 			t.Fatalf("EncodeJoinedMembers = %s, Encode = %s", got, want)
+		}
+		if got, want := joinedInParts(&j), wire.Encode(j); !bytes.Equal(got, want) {
+			t.Fatalf("EncodeJoinedParts = %s, Encode = %s", got, want)
 		}
 	})
 }
