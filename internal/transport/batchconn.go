@@ -85,15 +85,22 @@ func (c *batchConn) flushLocked() error {
 // the raw connection, and keeps the raw one for the polled transport.
 type batchHijacker struct {
 	http.ResponseWriter
-	raw   net.Conn
-	codes *closeCodeReader
-	conn  *batchConn
+	// hijacked and rw, when set, are the connection upgradePolled hijacked already: Hijack
+	// hands them on instead of asking net/http again.
+	hijacked net.Conn
+	rw       *bufio.ReadWriter
+	raw      net.Conn
+	codes    *closeCodeReader
+	conn     *batchConn
 }
 
 func (h *batchHijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	nc, rw, err := h.ResponseWriter.(http.Hijacker).Hijack()
-	if err != nil {
-		return nil, nil, err
+	nc, rw := h.hijacked, h.rw
+	if nc == nil {
+		var err error
+		if nc, rw, err = h.ResponseWriter.(http.Hijacker).Hijack(); err != nil {
+			return nil, nil, err
+		}
 	}
 	h.raw = nc
 	h.codes = &closeCodeReader{Conn: nc}

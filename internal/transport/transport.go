@@ -171,7 +171,20 @@ func (t *Transport) pollable(r *http.Request) bool {
 // transport is chosen here, so the connection is whole before anyone else sees it. On
 // failure Upgrade has answered w.
 func (t *Transport) Upgrade(w http.ResponseWriter, r *http.Request, id uint64) (Conn, error) {
-	bh := &batchHijacker{ResponseWriter: w}
+	if t.pollable(r) {
+		if key, sub, ok := t.plainHandshake(r); ok {
+			return t.upgradePolled(w, r, id, key, sub) // without gorilla's Conn (handshake.go)
+		}
+	}
+	return t.upgradeGorilla(w, r, id)
+}
+
+// upgradeGorilla is Upgrade through gorilla's Upgrader, which answers every refusal.
+func (t *Transport) upgradeGorilla(w http.ResponseWriter, r *http.Request, id uint64) (Conn, error) {
+	bh, ok := w.(*batchHijacker)
+	if !ok {
+		bh = &batchHijacker{ResponseWriter: w}
+	}
 	ws, err := t.upgrader.Upgrade(bh, r, nil)
 	if err != nil {
 		return nil, err // the upgrader's Error function has answered
