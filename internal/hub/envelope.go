@@ -62,8 +62,8 @@ type rawMore struct {
 // tail. shared is bytes other envelopes hold too and nobody changes (a crowded room's member
 // list, 6 KB that every join into the room repeats): a writer that appends the frame to its
 // own buffer (AppendRaw) copies it from there, so a join does not first copy it into a frame
-// of its own (docs/benchmarks/reconnect-storm.md, "Connect + join: the joined frame in
-// parts"). Raw is head; RawLen and AppendRaw give the whole frame, and so does Frame.
+// of its own (docs/benchmarks/reconnect-storm.md, "Connect + join: less garbage per
+// client"). Raw is head; RawLen and AppendRaw give the whole frame, and so does Frame.
 func NewRawParts(head, shared, tail []byte) *Envelope {
 	if head == nil {
 		head = []byte{} // Raw set: the envelope is a raw one whatever its parts

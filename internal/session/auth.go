@@ -122,10 +122,15 @@ type helloName struct {
 
 // identify resolves the user a connection acts for (see Identity above); its errors are
 // *hubbub.Error values fit for the client.
+//
+// Every store read has userLookupTimeout, set where the read is made: a keyless hello that
+// the store cache answers reads nothing, and a deadline made for it anyway was a timer
+// started and stopped, and two allocations, per connect (docs/benchmarks/reconnect-storm.md,
+// "Connect + join: less garbage per client").
 func (s *Service) identify(ctx context.Context, h helloName, creds Credentials) (identity, error) {
-	ctx, cancel := context.WithTimeout(ctx, userLookupTimeout)
-	defer cancel()
 	if creds.Session != "" && s.cfg.Users != nil {
+		ctx, cancel := context.WithTimeout(ctx, userLookupTimeout)
+		defer cancel()
 		// The sign-in pages' own reading of their cookie (a malformed one, an expired or
 		// signed-out session, a disabled user: none), on the cookie the upgrade carried.
 		r := &http.Request{Header: http.Header{"Cookie": {(&http.Cookie{Name: SessionCookie, Value: creds.Session}).String()}}}
@@ -143,6 +148,8 @@ func (s *Service) identify(ctx context.Context, h helloName, creds Credentials) 
 		raw = creds.Token
 	}
 	if strings.HasPrefix(raw, hubbub.BotTokenPrefix) {
+		ctx, cancel := context.WithTimeout(ctx, userLookupTimeout)
+		defer cancel()
 		return s.botIdentity(ctx, raw)
 	}
 	if s.tokensOn() && (raw != "" || s.cfg.Auth == AuthToken) {
@@ -150,6 +157,8 @@ func (s *Service) identify(ctx context.Context, h helloName, creds Credentials) 
 		if err != nil {
 			return identity{}, err
 		}
+		ctx, cancel := context.WithTimeout(ctx, userLookupTimeout)
+		defer cancel()
 		u, err := s.tokenUser(ctx, &c)
 		if err != nil {
 			return identity{}, err
@@ -175,9 +184,13 @@ func (s *Service) identify(ctx context.Context, h helloName, creds Credentials) 
 		return anonymous(h.name), nil // a store without users: names are not owned
 	}
 	if h.stored {
+		ctx, cancel := context.WithTimeout(ctx, userLookupTimeout)
+		defer cancel()
 		return s.storedGuest(ctx, h)
 	}
 	if h.key != "" {
+		ctx, cancel := context.WithTimeout(ctx, userLookupTimeout)
+		defer cancel()
 		u, err := s.cfg.Users.ClaimGuest(ctx, h.name, hubbub.SecretHash(h.key))
 		switch code := hubbub.ErrorCode(err); {
 		case err == nil:
@@ -204,6 +217,8 @@ func (s *Service) identify(ctx context.Context, h helloName, creds Credentials) 
 // take: from the node's cache when there is one (a fifth of a reconnect's CPU was this read).
 func (s *Service) nameHeld(ctx context.Context, name string) (bool, error) {
 	load := func(ctx context.Context) (bool, error) {
+		ctx, cancel := context.WithTimeout(ctx, userLookupTimeout) // only when it reads (identify)
+		defer cancel()
 		_, held, err := s.cfg.Users.UserByName(ctx, name)
 		return held, err
 	}

@@ -15,8 +15,8 @@ import (
 // websocket.Conn (a read buffer, a struct, its state) for every upgrade, which the polled
 // transport throws away at once: it reads and frames the raw socket itself. For a request
 // that gorilla would plainly accept, upgradePolled checks what gorilla checks, hijacks, and
-// writes the same 101 itself (docs/benchmarks/reconnect-storm.md, "Connect + join: the
-// polled upgrade without gorilla's Conn"). Anything else (a refusal, a doubtful header, a
+// writes the same 101 itself (docs/benchmarks/reconnect-storm.md, "Connect + join: less
+// garbage per client"). Anything else (a refusal, a doubtful header, a
 // compression offer the server would take) goes through gorilla's Upgrader as before, so
 // every refusal is still answered by it and the transport's Refused function.
 
