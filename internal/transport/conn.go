@@ -235,7 +235,9 @@ func (c *base) closeWith(code int, reason string, discard bool) {
 func observeWritten(m *metrics.Metrics, batch []*hub.Envelope, codec hub.Codec, coalesce bool) {
 	frames, timed := 0, false
 	for _, e := range batch {
-		if e.Frame(codec) == nil { // cached: no second encoding
+		// cached: no second encoding; a raw envelope always has a frame, and one in parts
+		// would be joined into a copy only to be counted (hub.NewRawParts)
+		if e.Raw == nil && e.Frame(codec) == nil {
 			continue
 		}
 		if !timed && e.Raw == nil && !e.Replay {
