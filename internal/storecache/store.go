@@ -23,11 +23,15 @@ func (s *store) CreateUser(ctx context.Context, u hubbub.User, passwordHash stri
 	return s.Store.CreateUser(ctx, u, passwordHash)
 }
 
-// ClaimGuest runs at every hello with a guest key: only the claimed name's answer goes.
+// ClaimGuest runs at every hello with a guest key: only the claimed name's answer goes. A
+// claim the store refuses because another user holds the name goes to nameRefused.
 func (s *store) ClaimGuest(ctx context.Context, name, keyHash string) (hubbub.User, error) {
 	u, err := s.Store.ClaimGuest(ctx, name, keyHash)
-	if err == nil {
+	switch {
+	case err == nil:
 		s.c.nameChanged(name)
+	case hubbub.ErrorCode(err) == hubbub.ECodeNameTaken:
+		s.c.nameRefused(name)
 	}
 	return u, err
 }
@@ -35,8 +39,11 @@ func (s *store) ClaimGuest(ctx context.Context, name, keyHash string) (hubbub.Us
 // ExternalUser runs at every hello with a token: only the token's name's answer goes.
 func (s *store) ExternalUser(ctx context.Context, issuer, subject, name, role string) (hubbub.User, error) {
 	u, err := s.Store.ExternalUser(ctx, issuer, subject, name, role)
-	if err == nil {
+	switch {
+	case err == nil:
 		s.c.nameChanged(name)
+	case hubbub.ErrorCode(err) == hubbub.ECodeNameTaken:
+		s.c.nameRefused(name)
 	}
 	return u, err
 }

@@ -387,6 +387,25 @@ func (c *Cache) nameChanged(name string) {
 	c.pokeRefresh()
 }
 
+// nameRefused is a write through this node that the store refused because another user
+// holds name (a guest's key or a token's user for a name that is someone else's): the store
+// is ahead of this cache — the user was created on another node whose event has not come yet,
+// or beside the servers — so the name's answer and the preloaded set go (the next keyless
+// hello of the name reads the store, and is refused like this one), and the generations are
+// read now, which drops whatever else moved. Without it a node refused "ann" with a key and
+// then welcomed a keyless "ann" from its preloaded set, one hello after the other.
+func (c *Cache) nameRefused(name string) {
+	key, err := hubbub.NameKey(name)
+	c.mu.Lock()
+	c.epoch[kindUsers]++ // a lookup of the name under way read it before the store's answer
+	if err == nil {
+		c.names.remove(key)
+	}
+	c.held = nil
+	c.mu.Unlock()
+	c.pokeRefresh()
+}
+
 // awaitFresh waits, when the cache has gone stale, for a read of the generations that makes
 // it fresh again (asked for now), at most 2×Poll in all: a stale cache answers nothing, so
 // without the wait every lookup reads the store — in a reconnect storm thousands at once,
