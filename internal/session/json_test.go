@@ -272,6 +272,33 @@ func TestNameTakenUnlessSameKey(t *testing.T) {
 	}
 }
 
+// Case never matters for a name, also where a capital's look-alike differs from its small
+// letter's (ALICE's I looks like l, alice's i does not: before, they were two users): a guest
+// "alice" holds every case of it, and keyless connections are refused it too.
+func TestNameTakenInAnyCase(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{})
+	alice := servertest.DialJSON(t, s, "alice") // key "key-alice"
+	alice.Join("r", nil)
+	for _, name := range []string{"ALICE", "Alice", "ALlCE", "aLiCe"} {
+		impostor := servertest.DialJSON(t, s, "")
+		impostor.Send(servertest.Frame{"type": "hello", "name": name, "key": "key-" + name})
+		if f := impostor.Await("error"); f.Str("code") != "name_taken" {
+			t.Fatalf("guest %q while alice is connected: %v, want name_taken", name, f)
+		}
+		keyless := servertest.DialJSON(t, s, "")
+		keyless.Send(servertest.Frame{"type": "hello", "name": name})
+		if f := keyless.Await("error"); f.Str("code") != "name_taken" {
+			t.Fatalf("keyless %q: %v, want name_taken", name, f)
+		}
+	}
+	ian := servertest.DialJSON(t, s, "Ian")
+	other := servertest.DialJSON(t, s, "")
+	other.Send(servertest.Frame{"type": "hello", "name": "ian", "key": "key-ian"})
+	if f := other.Await("error"); f.Str("code") != "name_taken" {
+		t.Fatalf("guest ian while Ian (%s) is connected: %v, want name_taken", ian.User, f)
+	}
+}
+
 func TestTypingReachesOthersAndIsThinned(t *testing.T) {
 	s := servertest.Start(t, servertest.Options{Server: server.Config{TypingInterval: time.Hour}})
 	ann, bob := servertest.DialJSON(t, s, "ann"), servertest.DialJSON(t, s, "bob")

@@ -75,6 +75,7 @@ func RunStoreTests(t *testing.T, open func(t *testing.T, ret hubbub.Retention) h
 
 		// The people of issue 16: users, and what is keyed by them.
 		{"Users", testUsers},
+		{"NamesIgnoreCase", testNamesIgnoreCase},
 		{"UserNamesConcurrent", testUserNamesConcurrent},
 		{"UsersPaging", testUsersPaging},
 		{"UpdateUser", testUpdateUser},
