@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"hubbub/internal/migrations"
+	"hubbub/internal/sqlstore"
 )
 
 // migrationFS holds the schema, one file per version: NNNN_name.sql, applied in order.
@@ -66,6 +68,14 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) (err err
 		if _, err := tx.Exec(ctx, m.SQL); err != nil { // no arguments: simple protocol, many statements
 			return fmt.Errorf("migration %s: %w", m.Name, err)
 		}
+		if m.Version == sqlstore.NameKeysVersion {
+			if err := rekeyNames(ctx, tx, log); err != nil {
+				return fmt.Errorf("migration %s: %w", m.Name, err)
+			}
+			if err := rekeyAnonSanctions(ctx, tx, log); err != nil {
+				return fmt.Errorf("migration %s: %w", m.Name, err)
+			}
+		}
 		if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`, m.Version, m.Name); err != nil {
 			return fmt.Errorf("record migration %s: %w", m.Name, err)
 		}
@@ -75,6 +85,72 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) (err err
 	}
 	for _, m := range pending {
 		log.Info("postgres: applied migration", "migration", m.Name)
+	}
+	return nil
+}
+
+// rekeyNames recomputes every users.name_key with today's hubbub.NameKey (see
+// sqlstore.RekeyNames), inside migrate's transaction tx. Changing rows first move to a key of
+// their own, since one user's new key may be another's old one and the UNIQUE index is
+// checked row by row.
+func rekeyNames(ctx context.Context, tx pgx.Tx, log *slog.Logger) error {
+	rows, err := tx.Query(ctx, `SELECT id, name, name_key FROM users ORDER BY created, id`)
+	if err != nil {
+		return fmt.Errorf("read names: %w", err)
+	}
+	users, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (sqlstore.StoredName, error) {
+		var u sqlstore.StoredName
+		err := r.Scan(&u.ID, &u.Name, &u.Key)
+		return u, err
+	})
+	if err != nil {
+		return fmt.Errorf("read names: %w", err)
+	}
+	changed := sqlstore.RekeyNames(users, log)
+	for _, u := range changed {
+		if _, err := tx.Exec(ctx, `UPDATE users SET name_key = $2 WHERE id = $1`, u.ID, sqlstore.UnclaimedKey(u.ID)); err != nil {
+			return fmt.Errorf("rekey %s: %w", u.ID, err)
+		}
+	}
+	for _, u := range changed {
+		if _, err := tx.Exec(ctx, `UPDATE users SET name_key = $2 WHERE id = $1`, u.ID, u.Key); err != nil {
+			return fmt.Errorf("rekey %s: %w", u.ID, err)
+		}
+	}
+	log.Info("postgres: name keys recomputed", "users", len(users), "changed", len(changed))
+	return nil
+}
+
+// rekeyAnonSanctions moves the bans and mutes of anonymous users to their ids of today (see
+// sqlstore.RekeyAnonSanctions), inside migrate's transaction tx.
+func rekeyAnonSanctions(ctx context.Context, tx pgx.Tx, log *slog.Logger) error {
+	rows, err := tx.Query(ctx, `SELECT room, user_id, kind, name, until_at, by_name, reason
+		FROM sanctions WHERE user_id LIKE 'anon:%'`)
+	if err != nil {
+		return fmt.Errorf("read sanctions: %w", err)
+	}
+	all, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (sqlstore.AnonSanction, error) {
+		var s sqlstore.AnonSanction
+		err := r.Scan(&s.Room, &s.User, &s.Kind, &s.Name, &s.Until, &s.By, &s.Reason)
+		return s, err
+	})
+	if err != nil {
+		return fmt.Errorf("read sanctions: %w", err)
+	}
+	remove, add := sqlstore.RekeyAnonSanctions(all)
+	for _, s := range remove {
+		if _, err := tx.Exec(ctx, `DELETE FROM sanctions WHERE room = $1 AND user_id = $2 AND kind = $3`, s.Room, s.User, s.Kind); err != nil {
+			return fmt.Errorf("move sanction: %w", err)
+		}
+	}
+	for _, s := range add {
+		if _, err := tx.Exec(ctx, `INSERT INTO sanctions (room, user_id, kind, name, until_at, by_name, reason)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)`, s.Room, s.User, s.Kind, s.Name, s.Until, s.By, s.Reason); err != nil {
+			return fmt.Errorf("move sanction: %w", err)
+		}
+	}
+	if len(remove) > 0 {
+		log.Info("postgres: anonymous users' sanctions moved to their new ids", "rows", len(remove), "now", len(add))
 	}
 	return nil
 }

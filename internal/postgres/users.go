@@ -273,7 +273,8 @@ func (s *Store) UserByID(ctx context.Context, id string) (hubbub.User, bool, err
 	return u, found, s.guard.Wrap(sqlstore.OpUserByID, err)
 }
 
-// UserByName returns the user whose name has name's key. See hubbub.UserStore.
+// UserByName returns the user whose name has name's key. See hubbub.UserStore. A user who
+// kept a held key when the keys were recomputed (sqlstore.HeldKey) is found by its exact name.
 func (s *Store) UserByName(ctx context.Context, name string) (hubbub.User, bool, error) {
 	if err := s.guard.Begin(ctx, sqlstore.OpUserByName); err != nil {
 		return hubbub.User{}, false, err
@@ -283,6 +284,13 @@ func (s *Store) UserByName(ctx context.Context, name string) (hubbub.User, bool,
 		return hubbub.User{}, false, nil
 	}
 	u, found, err := s.oneUser(ctx, selectUserByKey, key)
+	if err == nil && (!found || u.Name != name) {
+		if held, ok, herr := s.oneUser(ctx, selectUserByKey, sqlstore.HeldKey(key, name)); herr != nil {
+			err = herr
+		} else if ok {
+			u, found = held, true
+		}
+	}
 	return u, found, s.guard.Wrap(sqlstore.OpUserByName, err)
 }
 

@@ -311,7 +311,8 @@ func (s *Store) UserByID(ctx context.Context, id string) (hubbub.User, bool, err
 }
 
 // UserByName returns the user whose name has name's key: a look-alike finds the holder. A
-// name no user could hold (ValidateName refuses it) finds nobody.
+// name no user could hold (ValidateName refuses it) finds nobody. A user who kept a held key
+// when the keys were recomputed (sqlstore.HeldKey) is found by its exact name.
 func (s *Store) UserByName(ctx context.Context, name string) (hubbub.User, bool, error) {
 	if err := s.guard.Begin(ctx, sqlstore.OpUserByName); err != nil {
 		return hubbub.User{}, false, err
@@ -321,6 +322,13 @@ func (s *Store) UserByName(ctx context.Context, name string) (hubbub.User, bool,
 		return hubbub.User{}, false, nil
 	}
 	u, found, err := oneUser(ctx, s.reads.userByKey, key)
+	if err == nil && (!found || u.Name != name) {
+		if held, ok, herr := oneUser(ctx, s.reads.userByKey, sqlstore.HeldKey(key, name)); herr != nil {
+			err = herr
+		} else if ok {
+			u, found = held, true
+		}
+	}
 	return u, found, s.guard.Wrap(sqlstore.OpUserByName, err)
 }
 
