@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"database/sql"
 	"io"
 	"log/slog"
 	"path/filepath"
@@ -8,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"hubbub"
 	"hubbub/internal/sqlstore"
 	"hubbub/internal/storetest"
 )
@@ -17,23 +19,7 @@ import (
 // alices still sign in by their exact names, no new look-alike can be made, and the operator
 // is warned; a second open changes nothing.
 func TestUpgradeRekeysNames(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "v14.db")
-	ms, err := loadMigrations()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ms[sqlstore.NameKeysVersion-1].Name != "0015_name_keys.sql" {
-		t.Fatalf("migration %d is %s", sqlstore.NameKeysVersion, ms[sqlstore.NameKeysVersion-1].Name)
-	}
-	db := rawDB(t, path)
-	for _, m := range ms[:sqlstore.NameKeysVersion-1] {
-		if _, err := db.Exec(m.SQL); err != nil {
-			t.Fatalf("%s: %v", m.Name, err)
-		}
-	}
-	if _, err := db.Exec(`PRAGMA user_version = 14`); err != nil {
-		t.Fatal(err)
-	}
+	path, db := fileBeforeNameKeys(t)
 	var ids []string
 	for i, name := range storetest.OldUsers {
 		id := sqlstore.NewUserID()
@@ -65,5 +51,57 @@ func TestUpgradeRekeysNames(t *testing.T) {
 	}
 	if l := again.String(); l != "" && (strings.Contains(l, "WARN") || strings.Contains(l, "recomputed")) {
 		t.Errorf("the second open recomputed the keys again:\n%s", l)
+	}
+}
+
+// fileBeforeNameKeys returns the path of a new file at schema step 14, as a store before
+// NameKey's change left it, and a connection to it.
+func fileBeforeNameKeys(t *testing.T) (string, *sql.DB) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "v14.db")
+	ms, err := loadMigrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ms[sqlstore.NameKeysVersion-1].Name != "0015_name_keys.sql" {
+		t.Fatalf("migration %d is %s", sqlstore.NameKeysVersion, ms[sqlstore.NameKeysVersion-1].Name)
+	}
+	db := rawDB(t, path)
+	for _, m := range ms[:sqlstore.NameKeysVersion-1] {
+		if _, err := db.Exec(m.SQL); err != nil {
+			t.Fatalf("%s: %v", m.Name, err)
+		}
+	}
+	if _, err := db.Exec(`PRAGMA user_version = 14`); err != nil {
+		t.Fatal(err)
+	}
+	return path, db
+}
+
+// TestUpgradeKeepsAnInvalidNamesKey: a stored name that is no valid name today keeps its old
+// key, and that key may be the new key of an older user's name ("alice" is "allce" now): the
+// older user then gets a held key, instead of the step failing on the UNIQUE index at every
+// start. alice still signs in by her name, and no new look-alike of it can be made.
+func TestUpgradeKeepsAnInvalidNamesKey(t *testing.T) {
+	path, db := fileBeforeNameKeys(t)
+	for i, u := range []struct{ id, name, key string }{
+		{"u-alice", "alice", storetest.OldNameKey("alice")},
+		{"u-odd", "allce\u200b", "allce"}, // a zero-width space: refused by ValidateName today
+	} {
+		if _, err := db.Exec(`INSERT INTO users (id, name, name_key, kind, role, password_hash, created_ms)
+			VALUES (?, ?, ?, 'account', '', '', ?)`, u.id, u.name, u.key, 1700000000000+i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+
+	s := openAt(t, path, Options{})
+	ctx := t.Context()
+	if got, found, err := s.UserByName(ctx, "alice"); err != nil || !found || got.ID != "u-alice" {
+		t.Errorf("UserByName(alice) = %+v, %v, %v; want u-alice", got, found, err)
+	}
+	_, err := s.CreateUser(ctx, hubbub.User{Name: "ALICE"}, "")
+	if hubbub.ErrorCode(err) != hubbub.ECodeNameTaken {
+		t.Errorf("CreateUser(ALICE) after the upgrade: %v, want name_taken", err)
 	}
 }

@@ -40,16 +40,27 @@ type StoredName struct {
 // took that NameKey. Nobody loses an account: the later of two users whose names now collide
 // keeps signing in under its exact name (UserByName finds it by HeldKey), and log is told, at
 // WARN, both users' ids and names, so that the operator renames one. A stored name that is no
-// valid name any more keeps its key.
+// valid name any more keeps its key, and no other user is given it.
 func RekeyNames(users []StoredName, log *slog.Logger) []StoredName {
 	holder := make(map[string]StoredName, len(users))
-	var changed []StoredName
-	for _, u := range users {
+	keys, kept := make([]string, len(users)), make([]bool, len(users))
+	// A kept key stays in the UNIQUE index whoever is older: a valid name whose new key it is
+	// must not be given it too (the step would fail, and the server with it, at every start).
+	for i, u := range users {
 		key, err := hubbub.NameKey(u.Name)
 		if err != nil {
 			log.Warn("name keys: a stored name is not a valid name; its key is kept", "user", u.ID, "name", u.Name, "err", err)
+			holder[u.Key], kept[i] = u, true
 			continue
 		}
+		keys[i] = key
+	}
+	var changed []StoredName
+	for i, u := range users {
+		if kept[i] {
+			continue
+		}
+		key := keys[i]
 		if first, taken := holder[key]; taken {
 			log.Warn("name keys: two users' names are now one name (case and look-alikes); the older keeps it, the newer still signs in by its exact name — rename one",
 				"user", first.ID, "name", first.Name, "other_user", u.ID, "other_name", u.Name)
