@@ -12,6 +12,7 @@ import (
 	"image/png"
 	"io"
 	"net/http"
+	"net/url"
 	"runtime"
 	"strconv"
 	"strings"
@@ -448,33 +449,11 @@ func TestUploadsAtOnce(t *testing.T) {
 	s := servertest.Start(t, servertest.Options{Server: server.Config{Files: files.Config{UploadsPerUser: 2}}})
 	servertest.DialJSON(t, s, "ann")
 	servertest.DialJSON(t, s, "bob")
-	type slow struct {
-		w    *io.PipeWriter
-		done chan int
-	}
 	// startSlow starts an upload of ann whose body stays open until the test closes it.
-	startSlow := func(i int) slow {
-		pr, pw := io.Pipe()
-		r, _ := http.NewRequest("POST", s.URL+"/upload?name=slow.bin", pr)
-		r.ContentLength = -1
-		guest("ann").apply(r)
-		done := make(chan int, 1)
-		go func() {
-			resp, err := http.DefaultClient.Do(r)
-			if err != nil {
-				done <- 0
-				return
-			}
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			done <- resp.StatusCode
-		}()
-		// A refused upload closes the pipe's reading end, so this write may fail: done says why.
-		_, _ = pw.Write([]byte("slow upload " + strconv.Itoa(i)))
-		t.Cleanup(func() { pw.CloseWithError(io.ErrUnexpectedEOF) }) // a failed test does not hang
-		return slow{pw, done}
+	startSlow := func(i int) streamingUpload {
+		return startStreamingUpload(t, s, guest("ann"), "slow.bin", []byte("slow upload "+strconv.Itoa(i)))
 	}
-	slows := []slow{startSlow(0), startSlow(1)}
+	slows := []streamingUpload{startSlow(0), startSlow(1)}
 	testwait.Until(t, "a third upload of ann refused while two stream", func() bool {
 		for i := range slows {
 			select {
@@ -509,11 +488,34 @@ func TestUploadsAtOnce(t *testing.T) {
 // file (or one that stalls) hears the 401 at once instead of after the server drained its body.
 func TestRefusedUploadAnsweredBeforeItsBody(t *testing.T) {
 	s := servertest.Start(t, servertest.Options{})
+	// A name without a key is refused; the body is less than the server would drain, and then
+	// nothing more comes.
+	up := startStreamingUpload(t, s, who{name: "zed"}, "big.bin", make([]byte, 64<<10))
+	select {
+	case status := <-up.done:
+		if status != http.StatusUnauthorized {
+			t.Fatalf("an upload without a key: %d, want 401", status)
+		}
+	case <-time.After(testwait.Timeout):
+		t.Fatalf("no answer in %v to a refused upload whose body has not ended", testwait.Timeout)
+	}
+}
+
+// streamingUpload is an upload whose body stays open: w sends more of it (Close ends it), and
+// done gets the answer's status (0 if the request failed).
+type streamingUpload struct {
+	w    *io.PipeWriter
+	done chan int
+}
+
+// startStreamingUpload posts name as w with a chunked body that starts with first and stays
+// open until the test closes it (or ends: a failed test does not hang).
+func startStreamingUpload(t *testing.T, s *servertest.Server, w who, name string, first []byte) streamingUpload {
+	t.Helper()
 	pr, pw := io.Pipe()
-	defer pw.CloseWithError(io.ErrUnexpectedEOF)
-	r, _ := http.NewRequest("POST", s.URL+"/upload?name=big.bin", pr)
+	r, _ := http.NewRequest("POST", s.URL+"/upload?name="+url.QueryEscape(name), pr)
 	r.ContentLength = -1
-	who{name: "zed"}.apply(r) // a name without a key is refused
+	w.apply(r)
 	done := make(chan int, 1)
 	go func() {
 		resp, err := http.DefaultClient.Do(r)
@@ -521,16 +523,12 @@ func TestRefusedUploadAnsweredBeforeItsBody(t *testing.T) {
 			done <- 0
 			return
 		}
+		io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
 		done <- resp.StatusCode
 	}()
-	_, _ = pw.Write(make([]byte, 64<<10)) // less than the server would drain, and then nothing
-	select {
-	case status := <-done:
-		if status != http.StatusUnauthorized {
-			t.Fatalf("an upload without a key: %d, want 401", status)
-		}
-	case <-time.After(testwait.Timeout):
-		t.Fatalf("no answer in %v to a refused upload whose body has not ended", testwait.Timeout)
-	}
+	// A refused upload closes the pipe's reading end, so this write may fail: done says why.
+	_, _ = pw.Write(first)
+	t.Cleanup(func() { pw.CloseWithError(io.ErrUnexpectedEOF) })
+	return streamingUpload{pw, done}
 }

@@ -49,9 +49,9 @@ func migrate(ctx context.Context, conn *sql.Conn, log *slog.Logger) (err error) 
 		return err
 	}
 	for _, m := range pending {
-		if _, err := conn.ExecContext(ctx, m.SQL); err != nil {
-			return fmt.Errorf("migration %s: %w", m.Name, err)
-		}
+		// As on PostgreSQL, the keys are recomputed before the step's SQL creates its
+		// trigger, which would otherwise fire twice for every rekeyed row to look for held
+		// keys that no row has yet.
 		if m.Version == sqlstore.NameKeysVersion {
 			if err := rekeyNames(ctx, conn, log); err != nil {
 				return fmt.Errorf("migration %s: %w", m.Name, err)
@@ -59,6 +59,9 @@ func migrate(ctx context.Context, conn *sql.Conn, log *slog.Logger) (err error) 
 			if err := rekeyAnonSanctions(ctx, conn, log); err != nil {
 				return fmt.Errorf("migration %s: %w", m.Name, err)
 			}
+		}
+		if _, err := conn.ExecContext(ctx, m.SQL); err != nil {
+			return fmt.Errorf("migration %s: %w", m.Name, err)
 		}
 		log.Info("sqlite: applied migration", "migration", m.Name)
 	}
