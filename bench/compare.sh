@@ -445,6 +445,7 @@ FLOOR_NS=$(awk '/BenchmarkLoopbackWrite/ { for (i = 1; i <= NF; i++) if ($(i+1) 
 	}
 	storm_row "storm (Centrifugo: history and recovery on, memory engine): signal → listening again, s" '.storm.restart_s'
 	storm_row "storm: all back, s from listening again" '.storm.back_s'
+	storm_row "storm: the clients' backoff floor, s from listening again (the last client's first try at the listening port)" '.storm.backoff_floor_s'
 	storm_row "storm: all caught up, s from listening again (Centrifugo: clients not recovered not waited for)" '.storm.caught_up_s'
 	storm_row "storm: lost" '.storm.lost'
 	storm_row "storm: duplicated" '.storm.duplicated'

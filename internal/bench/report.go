@@ -389,8 +389,8 @@ func (rep *Report) WriteTable(w io.Writer) error {
 			fmt.Fprintf(&b, "rolling restart: the restart command took %.2f s; from the signal: all back %s s, all caught up %s s; %d dropped, %d moved to another node, %d back, %d caught up\n",
 				s.RestartSeconds, optF(s.BackSeconds), optF(s.CaughtUpSeconds), s.Dropped, s.Moved, s.Back, s.CaughtUp)
 		} else {
-			fmt.Fprintf(&b, "storm: restart to listening %.2f s; from listening: all back %s s, all caught up %s s; %d dropped, %d back, %d caught up\n",
-				s.RestartSeconds, optF(s.BackSeconds), optF(s.CaughtUpSeconds), s.Dropped, s.Back, s.CaughtUp)
+			fmt.Fprintf(&b, "storm: restart to listening %.2f s; from listening: all back %s s (the clients' backoff alone %s s), all caught up %s s; %d dropped, %d back, %d caught up\n",
+				s.RestartSeconds, optF(s.BackSeconds), optF(s.BackoffFloorSeconds), optF(s.CaughtUpSeconds), s.Dropped, s.Back, s.CaughtUp)
 		}
 		fmt.Fprintf(&b, "storm: %d reconnect attempts, %d refused as retryable (%d shed with Retry-After), %d failed; messages %d sent, %d acked, %d unsent while down; lost %d, duplicated %d, delivered unacked %d\n",
 			s.Attempts, s.Retryable, s.Shed, s.Failed, s.Sent, s.Acked, s.Unsent, s.Lost, s.Duplicated, s.UnackedDelivered)

@@ -58,6 +58,13 @@ type Storm struct {
 	// absent if some client never was.
 	BackSeconds     *float64 `json:"back_s,omitempty"`
 	CaughtUpSeconds *float64 `json:"caught_up_s,omitempty"`
+	// BackoffFloorSeconds is the clients' own share of BackSeconds: from the port listening
+	// again to the last client's first attempt at it (a client whose attempt was under way
+	// when the port listened tried at once). A client backing off tries again only when its
+	// wait, chosen before the server was back, ends — up to stormBackoffMax — so no server
+	// could have every client back sooner; BackSeconds minus this is what the server's pace
+	// cost. Absent in a rolling restart and when no client reconnected.
+	BackoffFloorSeconds *float64 `json:"backoff_floor_s,omitempty"`
 	// Back and CaughtUp count the clients that were; Dropped the clients whose connection
 	// ended at the restart.
 	Dropped  int `json:"dropped"`
@@ -140,6 +147,9 @@ type stormState struct {
 	caughtAt   []time.Time // per client: when it was caught up again
 }
 
+// attemptSpan is one reconnect attempt: from its dial's start to its end, unix nanoseconds.
+type attemptSpan struct{ start, end int64 }
+
 // stormClient is the per-client state of a storm run.
 type stormClient struct {
 	roomIdx  int
@@ -149,6 +159,9 @@ type stormClient struct {
 	firstSeq atomic.Uint64 // the seq of its first measured send: earlier ones were probes
 	seen     map[msgKey]struct{}
 	handedTo bool // the reader handed the client to a reconnect loop
+	// tries are its reconnect attempts since the signal, each from its dial's start to its
+	// end (stormState.mu): the backoff floor is read from them.
+	tries []attemptSpan
 
 	// epoch is the Centrifugo stream epoch its last subscribe was answered with (the
 	// connecting goroutine sets it and reads it at the next subscribe; "" with history off).
@@ -283,6 +296,8 @@ func (r *runner) storm(ctx context.Context, rep *Report) error {
 	rep.Storm = st.report(n, cfg, t0, listenAt, sent.Load(), unsent.Load())
 	if rolling {
 		rep.Storm.rollingResult(all, restarted.Sub(t0), len(r.urls))
+	} else {
+		rep.Storm.BackoffFloorSeconds = st.floorOf(all, listenAt)
 	}
 	h := r.stats.collect()
 	r.overall.Merge(h)
@@ -425,7 +440,9 @@ func (st *stormState) reconnect(c *client) {
 		}
 		c.since = c.storm.roomSeq.Load()
 		c.dead.Store(false)
+		began := time.Now()
 		err := r.dial(st.ctx, c)
+		st.tried(c, began, time.Now())
 		if err == nil {
 			if r.stopping.Load() { // closeAll may have missed it
 				c.close()
@@ -455,6 +472,55 @@ func (st *stormState) reconnect(c *client) {
 		wait = backoff/2 + time.Duration(rand.Int64N(int64(backoff/2)+1))
 		backoff = min(2*backoff, stormBackoffMax)
 	}
+}
+
+// tried records one reconnect attempt of c, from its dial's start to its end.
+func (st *stormState) tried(c *client, began, ended time.Time) {
+	st.mu.Lock()
+	c.storm.tries = append(c.storm.tries, attemptSpan{began.UnixNano(), ended.UnixNano()})
+	st.mu.Unlock()
+}
+
+// floorOf is Storm.BackoffFloorSeconds of clients, nil if none reconnected after listen.
+func (st *stormState) floorOf(clients []*client, listen time.Time) *float64 {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	states := make([]*stormClient, len(clients))
+	for i, c := range clients {
+		states[i] = c.storm
+	}
+	floor, ok := backoffFloor(states, listen)
+	if !ok {
+		return nil
+	}
+	v := floor.Seconds()
+	return &v
+}
+
+// backoffFloor is how long after listen the last of clients that reconnected first tried the
+// listening port: at listen itself for one whose attempt was under way then, else its first
+// attempt begun after it. ok is false if no client made an attempt at or after listen.
+func backoffFloor(clients []*stormClient, listen time.Time) (floor time.Duration, ok bool) {
+	at := listen.UnixNano()
+	for _, c := range clients {
+		first := int64(-1)
+		for _, a := range c.tries {
+			if a.start < at && a.end >= at {
+				first = at // trying when the port listened: no wait of its own
+				break
+			}
+			if a.start >= at {
+				first = a.start
+				break
+			}
+		}
+		if first < 0 {
+			continue
+		}
+		ok = true
+		floor = max(floor, time.Duration(first-at))
+	}
+	return floor, ok
 }
 
 // retryable reports whether a failed connect was the server asking to be tried later: an

@@ -44,6 +44,9 @@ func TestStormEveryClientComesBackAndCatchesUp(t *testing.T) {
 		t.Errorf("dropped %d back %d caught up %d (back %v, caught up %v), want all %d; errors %v",
 			st.Dropped, st.Back, st.CaughtUp, st.BackSeconds, st.CaughtUpSeconds, n, rep.Errors)
 	}
+	if st.BackoffFloorSeconds == nil || st.BackSeconds != nil && *st.BackoffFloorSeconds > *st.BackSeconds {
+		t.Errorf("backoff floor %v, want one no later than the last client back (%v)", st.BackoffFloorSeconds, st.BackSeconds)
+	}
 	joins := 0
 	for _, j := range st.JoinsPer100ms {
 		joins += j
@@ -167,5 +170,37 @@ func TestStormListeningFromTheFirstConnection(t *testing.T) {
 	}
 	if got := time.Unix(0, st.firstConn.Load()); !got.Equal(at(150)) {
 		t.Errorf("first connection after the restart = %v, want %v", got, at(150))
+	}
+}
+
+// The backoff floor is the last client's first try at the listening port: a client trying
+// when the port listened counts as trying at once, one whose try ended before waits for its
+// next, and one that never tried after the signal is not counted.
+func TestStormBackoffFloor(t *testing.T) {
+	listen := time.UnixMilli(1000)
+	span := func(from, to int64) attemptSpan {
+		return attemptSpan{time.UnixMilli(from).UnixNano(), time.UnixMilli(to).UnixNano()}
+	}
+	cases := []struct {
+		name    string
+		clients [][]attemptSpan
+		want    time.Duration
+		ok      bool
+	}{
+		{"none tried", [][]attemptSpan{nil, nil}, 0, false},
+		{"refused before, tried again after", [][]attemptSpan{{span(100, 101), span(300, 301), span(1700, 1710)}}, 700 * time.Millisecond, true},
+		{"under way when the port listened", [][]attemptSpan{{span(100, 101), span(990, 1200)}}, 0, true},
+		{"the latest of several", [][]attemptSpan{{span(1050, 1060)}, {span(500, 501), span(2900, 2950)}, nil}, 1900 * time.Millisecond, true},
+		{"only tries before listening", [][]attemptSpan{{span(100, 101)}}, 0, false},
+	}
+	for _, tc := range cases {
+		var clients []*stormClient
+		for _, tries := range tc.clients {
+			clients = append(clients, &stormClient{tries: tries})
+		}
+		got, ok := backoffFloor(clients, listen)
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("%s: floor %v, %v; want %v, %v", tc.name, got, ok, tc.want, tc.ok)
+		}
 	}
 }
