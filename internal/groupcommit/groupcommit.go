@@ -229,8 +229,6 @@ func (q *Queue[R]) run() {
 			close(q.exited)
 		}
 	}()
-	timer := time.NewTimer(time.Hour)
-	timer.Stop()
 	batch := make([]R, 0, q.maxBatch)
 	prev := 0 // size of this worker's previous batch: how many callers to wait for
 	for {
@@ -242,7 +240,7 @@ func (q *Queue[R]) run() {
 		}
 		select {
 		case r := <-q.reqs:
-			batch = q.collect(append(batch[:0], r), timer, prev)
+			batch = q.collect(append(batch[:0], r), prev)
 			prev = len(batch)
 			q.processBatch(batch)
 			clear(batch) // drop the references until the slots are reused
@@ -268,7 +266,7 @@ func (q *Queue[R]) failQueued() {
 
 // collect grows batch with what is already queued, then waits up to the window for as many
 // requests as the previous batch held.
-func (q *Queue[R]) collect(batch []R, timer *time.Timer, prev int) []R {
+func (q *Queue[R]) collect(batch []R, prev int) []R {
 	for len(batch) < q.maxBatch {
 		select {
 		case r := <-q.reqs:
@@ -279,7 +277,12 @@ func (q *Queue[R]) collect(batch []R, timer *time.Timer, prev int) []R {
 		break
 	}
 	if want := min(prev, q.maxBatch); q.window > 0 && len(batch) < want {
-		timer.Reset(q.window)
+		// A new timer for each wait, not one timer Reset again: a stopped timer stays in the
+		// runtime's timer heap until the scheduler cleans it out, and a Reset of it there marks
+		// it modified, which has the scheduler look through every timer in the heap (each
+		// connection's heartbeat: 10,000 of them for 10,000 clients) when the window ends —
+		// 3 % of one CPU with a batch every few milliseconds. A new timer is simply added.
+		timer := time.NewTimer(q.window)
 	wait:
 		for len(batch) < want {
 			select {

@@ -163,7 +163,7 @@ func (p *Poller) Close() error {
 // wait takes ready descriptors from the epoll set and calls their handlers, until nothing is
 // registered or the poller is closed. It does not block a thread in epoll_wait: it asks with
 // a zero timeout and, when nothing is ready, parks in the runtime's poller until the set is
-// readable or a deadline (waitMillis, refreshed as it goes) says to look whether it should
+// readable or a deadline (waitMillis, set again each time it passes) says to look whether it should
 // end. Should the runtime's poller refuse the set, it falls back to a blocking epoll_wait.
 // The deadline also bounds what a lost wake-up of the nested epoll set (older kernels had such
 // bugs) could cost: a delay of waitMillis, never a socket left unread.
@@ -176,15 +176,19 @@ func (p *Poller) wait() {
 		n, errno = int(r), e
 		return e != 0 || n > 0 // false: nothing is ready, so park until the set is readable
 	}
-	var refresh time.Time
+	// The deadline is set anew only once it has passed, not pushed later as the loop goes: a
+	// deadline is a timer in the runtime's heap, and moving one that is waiting there marks it
+	// modified, which has the scheduler look through every timer in the heap (each
+	// connection's heartbeat) when it comes due. One that has fired has left the heap.
+	var deadline time.Time
 	for {
-		if now := time.Now(); now.After(refresh) {
+		if now := time.Now(); !now.Before(deadline) {
+			deadline = now.Add(waitMillis * time.Millisecond)
 			p.mu.Lock()
 			if !p.closed { // else Close's deadline in the past must stand
-				_ = p.file.SetReadDeadline(now.Add(waitMillis * time.Millisecond))
+				_ = p.file.SetReadDeadline(deadline)
 			}
 			p.mu.Unlock()
-			refresh = now.Add(waitMillis * time.Millisecond / 2)
 		}
 		n, errno = 0, 0
 		if err := p.raw.Read(poll); err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
