@@ -152,7 +152,9 @@ const MaxMembersNamed = 100
 //   - MembersNamed returns, in one read, the memberships and invitations in room of the stored
 //     users whose name's key (NameKey) is that of one of names, each once, with current names,
 //     in no particular order: names that are no valid name, or no stored user's, or a user's
-//     who is not in the room, give nothing. More than MaxMembersNamed names is ECodeLimit.
+//     who is not in the room, give nothing. A user whose name an older user's took when the
+//     keys were recomputed (UserByName finds it by its exact name only) is returned for its
+//     exact name, besides the older user. More than MaxMembersNamed names is ECodeLimit.
 //   - SetRead stores max(stored, seq) for (user, room) and returns the stored position; a seq
 //     above the room's LastSeq is clamped to it (0 in a room with no entries). It does not
 //     need a membership.

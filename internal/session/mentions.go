@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -113,21 +114,34 @@ func (s *Service) storedMentionable(ctx context.Context, room, text string, loca
 		return nil
 	}
 	// The store matched by name keys (case and confusables folded, as UserByName): each name as
-	// written takes the user whose key is its own.
-	byKey := make(map[string]string, len(ms))
+	// written takes the user whose key is its own. Two members share a key only after the keys
+	// were recomputed (migration 0015) left one of them on a held key, found by its exact name:
+	// a name as written is then the member of that exact name, and any other spelling the
+	// user UserByName finds (the older one, which holds the key).
+	byKey := make(map[string][]hubbub.Membership, len(ms))
 	for _, m := range ms {
 		if m.Invited {
 			continue
 		}
 		if k, err := hubbub.NameKey(m.Name); err == nil {
-			byKey[k] = m.User
+			byKey[k] = append(byKey[k], m)
 		}
 	}
 	out := make(map[string]string)
 	for _, name := range names {
-		if k, err := hubbub.NameKey(name); err == nil {
-			if id, ok := byKey[k]; ok {
-				out[name] = id
+		k, err := hubbub.NameKey(name)
+		if err != nil {
+			continue
+		}
+		switch same := byKey[k]; {
+		case len(same) == 1:
+			out[name] = same[0].User
+		case len(same) > 1:
+			if i := slices.IndexFunc(same, func(m hubbub.Membership) bool { return m.Name == name }); i >= 0 {
+				out[name] = same[i].User
+			} else if u, found, err := s.cfg.Users.UserByName(ctx, name); err == nil && found &&
+				slices.ContainsFunc(same, func(m hubbub.Membership) bool { return m.User == u.ID }) {
+				out[name] = u.ID
 			}
 		}
 	}

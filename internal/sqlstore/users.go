@@ -105,16 +105,18 @@ func UsersPage(limit int) (int, bool) { return limit, limit > 0 }
 func Now(t time.Time) time.Time { return MsTime(t.UnixMilli()) }
 
 // MemberNameKeys are the distinct name keys (hubbub.NameKey) of names that MembersNamed looks
-// up, sorted: a name that is no valid name has none (no user can hold it). More than
-// hubbub.MaxMembersNamed names is ECodeLimit.
+// up, sorted: a name that is no valid name has none (no user can hold it). Each name also
+// looks up its HeldKey, as UserByName does, so that a user who kept a held key when the keys
+// were recomputed is found by its exact name (mentioned while away) until an operator renames
+// one of the two. More than hubbub.MaxMembersNamed names is ECodeLimit.
 func MemberNameKeys(names []string) ([]string, error) {
 	if len(names) > hubbub.MaxMembersNamed {
 		return nil, hubbub.Errorf(hubbub.ECodeLimit, "at most %d names at once, not %d", hubbub.MaxMembersNamed, len(names))
 	}
-	keys := make([]string, 0, len(names))
+	keys := make([]string, 0, 2*len(names))
 	for _, n := range names {
 		if k, err := hubbub.NameKey(n); err == nil {
-			keys = append(keys, k)
+			keys = append(keys, k, HeldKey(k, n))
 		}
 	}
 	slices.Sort(keys)

@@ -91,6 +91,25 @@ func CheckUpgradedNames(t *testing.T, us hubbub.Store, ids []string, log string)
 	}
 	_, err := us.CreateUser(ctx, hubbub.User{Name: "IAN", Kind: hubbub.UserAccount}, "")
 	wantCode(t, "CreateUser(IAN) after the upgrade", err, hubbub.ECodeNameTaken)
+	// A mention or a DM looks a room's members up by name: ALICE, kept apart, is found by her
+	// exact name as UserByName finds her, and every other spelling finds alice.
+	for _, id := range ids[:2] {
+		if err := us.JoinRoom(ctx, "held", id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for names, want := range map[string]string{"ALICE": ids[1], "alice": ids[0], "Alice": ids[0], "aLiCe": ids[0]} {
+		got, err := us.MembersNamed(ctx, "held", []string{names})
+		if err != nil {
+			t.Fatalf("MembersNamed(held, %s): %v", names, err)
+		}
+		if !slices.ContainsFunc(got, func(m hubbub.Membership) bool { return m.User == want }) {
+			t.Errorf("MembersNamed(held, %s) = %+v; want %s among them", names, got, want)
+		}
+	}
+	if got, err := us.MembersNamed(ctx, "held", []string{"Alice"}); err != nil || len(got) != 1 {
+		t.Errorf("MembersNamed(held, Alice) = %+v, %v; want alice alone (ALICE only by her exact name)", got, err)
+	}
 	// Renamed, alice frees her name: ALICE, who was kept apart, takes it, so that no new user
 	// can take a look-alike of ALICE's name.
 	rename(t, us, ids[0], "alice2")
