@@ -115,8 +115,9 @@ func SecretHash(secret string) string {
 //     Kind is empty; a Role other than "", RoleAdmin, RoleModerator, RoleMember is
 //     ECodeBadField wherever a role is given.
 //   - ClaimGuest(name, keyHash): if a guest holds keyHash, that user is returned, renamed to name
-//     first if name differs (same key, same user: its id, sanctions and history follow it), or
-//     ECodeNameTaken if name's key is another user's. If no user holds keyHash, a new guest is
+//     first if name is another name (same key, same user: its id, sanctions and history follow
+//     it), or ECodeNameTaken if name's key is another user's; a look-alike of its stored name
+//     (another case) returns it under the stored spelling, unchanged (sqlstore.SameGuestName). If no user holds keyHash, a new guest is
 //     created with it, or ECodeNameTaken if the name is held. A disabled user gets
 //     ECodeForbidden. Only guests are found by key: an account's old key no longer signs it in.
 //     An empty keyHash is ECodeMissing.

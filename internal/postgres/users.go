@@ -124,7 +124,8 @@ func (s *Store) CreateUser(ctx context.Context, u hubbub.User, passwordHash stri
 	return out, s.guard.Wrap(sqlstore.OpCreateUser, err)
 }
 
-// ClaimGuest returns the guest holding keyHash, renamed to name if it differs, or a new guest.
+// ClaimGuest returns the guest holding keyHash, renamed to name if it is another name (not a
+// look-alike of its own), or a new guest.
 // See hubbub.UserStore.
 func (s *Store) ClaimGuest(ctx context.Context, name, keyHash string) (hubbub.User, error) {
 	if err := s.guard.Begin(ctx, sqlstore.OpClaimGuest); err != nil {
@@ -155,7 +156,7 @@ func (s *Store) claimGuest(ctx context.Context, name, keyHash string) (hubbub.Us
 			if u.Disabled {
 				return hubbub.User{}, sqlstore.Disabled(u.Name)
 			}
-			if u.Name == name {
+			if sqlstore.SameGuestName(u.Name, name, key) {
 				return u, nil
 			}
 			_, err := s.pool.Exec(ctx, renameUser, u.ID, name, key)

@@ -3,6 +3,7 @@ package session_test
 import (
 	"context"
 	"encoding/base64"
+	"fmt"
 	"net/http"
 	"testing"
 	"time"
@@ -256,5 +257,42 @@ func TestPresencePerUser(t *testing.T) {
 	}
 	if m := memberState(); m["state"] != "offline" || m["last_seen"] == nil {
 		t.Fatalf("ann in members once gone: %v, want offline with a last seen", m)
+	}
+}
+
+// One guest on two devices that spell the name two ways ("ALICE" typed on one, "alice" on a
+// phone that lowers it) is one user under one name: the second hello keeps the stored
+// spelling (its welcome says so), and the room lists her once, as bob and both her
+// connections see it. Before, the second hello renamed the user and the room listed
+// "ALICE, alice", the first connection still sending as ALICE.
+func TestOneGuestTwoSpellingsIsOneName(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{})
+	bob := servertest.DialJSON(t, s, "bob")
+	bob.Join("r", nil)
+	first := servertest.DialJSON(t, s, "")
+	firstUser := welcomeUser(t, hello(first, "ALICE", ""))
+	if firstUser["name"] != "ALICE" {
+		t.Fatalf("first welcome %v", firstUser)
+	}
+	first.Join("r", nil)
+	second := servertest.DialJSON(t, s, "")
+	second.Send(servertest.Frame{"type": "hello", "name": "alice", "key": "client-key-ALICE"})
+	w := second.Await("welcome")
+	if u := welcomeUser(t, w); u["id"] != firstUser["id"] || w.Str("name") != "ALICE" || u["name"] != "ALICE" {
+		t.Fatalf("the second device's welcome %v, want ALICE's user under her stored spelling", w)
+	}
+	if j := second.Join("r", nil); fmt.Sprint(j["members"]) != "[ALICE bob]" {
+		t.Errorf("the second device joins r with members %v, want [ALICE bob]", j["members"])
+	}
+	if got := s.Hub.Members("r"); fmt.Sprint(got) != "[ALICE bob]" {
+		t.Errorf("r's members %v, want [ALICE bob]", got)
+	}
+	second.Send(servertest.Frame{"type": "send", "room": "r", "id": "m-1", "text": "hi"})
+	m := bob.AwaitFunc("the second device's message", func(f servertest.Frame) bool { return f.Type() == "message" && f.Str("text") == "hi" })
+	if m.Str("from") != "ALICE" {
+		t.Errorf("the second device's message is from %q, want ALICE", m.Str("from"))
+	}
+	if u, _, err := users(t, s).UserByName(context.Background(), "alice"); err != nil || u.Name != "ALICE" {
+		t.Errorf("stored user %+v, %v; want ALICE as she was", u, err)
 	}
 }

@@ -169,8 +169,8 @@ func (s *Store) CreateUser(ctx context.Context, u hubbub.User, passwordHash stri
 	return out, err
 }
 
-// ClaimGuest returns the guest holding keyHash under name, creating or renaming it; see
-// hubbub.UserStore. A returning guest under the same name costs one read.
+// ClaimGuest returns the guest holding keyHash under name (or its stored spelling of name),
+// creating or renaming it; see hubbub.UserStore. A returning guest under the same name costs one read.
 func (s *Store) ClaimGuest(ctx context.Context, name, keyHash string) (hubbub.User, error) {
 	if err := s.guard.Begin(ctx, sqlstore.OpClaimGuest); err != nil {
 		return hubbub.User{}, err
@@ -186,7 +186,7 @@ func (s *Store) ClaimGuest(ctx context.Context, name, keyHash string) (hubbub.Us
 	if err != nil {
 		return hubbub.User{}, s.guard.Wrap(sqlstore.OpClaimGuest, err)
 	}
-	if found && u.Kind == hubbub.UserGuest && u.Name == name {
+	if found && u.Kind == hubbub.UserGuest && sqlstore.SameGuestName(u.Name, name, key) {
 		if u.Disabled {
 			return hubbub.User{}, s.guard.Wrap(sqlstore.OpClaimGuest, sqlstore.Disabled(u.Name))
 		}
@@ -217,7 +217,7 @@ func (s *Store) ClaimGuest(ctx context.Context, name, keyHash string) (hubbub.Us
 		if u.Disabled {
 			return sqlstore.Disabled(u.Name)
 		}
-		if u.Name != name {
+		if !sqlstore.SameGuestName(u.Name, name, key) {
 			return tx.rename(ctx, &u, name, key)
 		}
 		return nil

@@ -68,6 +68,19 @@ func NoUser(id string) *hubbub.Error {
 	return hubbub.Errorf(hubbub.ECodeNotFound, "no user %q", id)
 }
 
+// SameGuestName reports whether a guest stored as stored, claiming its key under name (whose
+// NameKey is key), keeps its stored name: name is that name, or a look-alike of it (another
+// case, another width). A second device that spells the name otherwise — a phone keyboard's
+// capital, say — would rename the user under its other connections, whose member lists would
+// then show the one user under two spellings; ClaimGuest renames only for another name.
+func SameGuestName(stored, name, key string) bool {
+	if stored == name {
+		return true
+	}
+	k, err := hubbub.NameKey(stored)
+	return err == nil && k == key
+}
+
 // Disabled is ClaimGuest's refusal of a disabled user.
 func Disabled(name string) *hubbub.Error {
 	return hubbub.Errorf(hubbub.ECodeForbidden, "the user %q is disabled", name)

@@ -153,6 +153,7 @@ func TestSuiteCatchesBugs(t *testing.T) {
 		{"seenback", "UpdateUser"},
 		{"guestnew", "ClaimGuest"},
 		{"guestdisabled", "ClaimGuest"},
+		{"guestrespell", "ClaimGuest"},
 		{"externalrename", "ExternalUser"},
 		{"externaldisabled", "ExternalUser"},
 		{"sessionexpired", "Sessions"},

@@ -366,6 +366,17 @@ func testClaimGuest(t *testing.T, open opener) {
 		_, err := us.ClaimGuest(ctx, name, otherKey)
 		wantCode(t, "ClaimGuest("+name+") with another key", err, hubbub.ECodeNameTaken)
 	}
+	// Another spelling of the name (a second device's keyboard) is the same user under the
+	// stored spelling: renaming it would leave the user's other connections on the old one.
+	for _, name := range []string{"ANN", "Ann"} {
+		same, err := us.ClaimGuest(ctx, name, key)
+		if err != nil || sameUser(same, ann) != "" {
+			t.Errorf("ClaimGuest(%s) with ann's key = %+v, %v; want ann as she is", name, same, err)
+		}
+	}
+	if got, _ := userByID(t, us, ann.ID); got.Name != "ann" {
+		t.Errorf("a look-alike of ann's name renamed her: %+v", got)
+	}
 	renamed, err := us.ClaimGuest(ctx, "annie", key)
 	if err != nil || renamed.ID != ann.ID || renamed.Name != "annie" {
 		t.Errorf("ClaimGuest(annie) with ann's key = %+v, %v; want ann's id renamed", renamed, err)
