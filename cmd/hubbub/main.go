@@ -7,6 +7,9 @@
 //	hubbub token [flags]     mint a signed token for a user
 //	hubbub user ACTION …     manage accounts: add, list, passwd, disable, role, invite
 //	hubbub webhook ACTION …  manage outgoing webhooks: create, list, pause, resume, delete, rotate, dead, replay
+//	hubbub bot ACTION …      manage bots: create, list, rooms, rotate, …
+//	hubbub hook ACTION …     manage incoming webhooks: create, list, delete
+//	hubbub command ACTION …  manage slash commands: add, list, delete, rotate
 //	hubbub version           print the version (or hubbub --version)
 //
 // Each subcommand lives in its own file (serve.go, chat.go, add.go, bench.go) as a function
@@ -84,6 +87,9 @@ const usage = `usage:
   hubbub token [flags]       mint a signed token, e.g. hubbub token --user 42 --name ann --ttl 1h
   hubbub user ACTION …       manage accounts, e.g. hubbub user add admin --role admin (hubbub user -h)
   hubbub webhook ACTION …    manage outgoing webhooks, e.g. hubbub webhook create https://ci.example.com/hook --rooms '*' --events message (hubbub webhook -h)
+  hubbub bot ACTION …        manage bots, e.g. hubbub bot create ci --rooms 'builds,deploy-*' (hubbub bot -h)
+  hubbub hook ACTION …       manage incoming webhooks, e.g. hubbub hook create --room alerts (hubbub hook -h)
+  hubbub command ACTION …    manage slash commands, e.g. hubbub command add deploy https://ops.example.com/deploy (hubbub command -h)
   hubbub version             print the version (also hubbub --version)
   hubbub help                this list`
 
