@@ -679,6 +679,13 @@ client.addEventListener("welcome", () => {
     ui.name = client.me;
     paintAvatar($("me-avatar"), client.me);
     $("me-name").textContent = client.me;
+  } else if (client.me && client.me !== ui.name) {
+    // A guest's other spelling of its stored name ("alice" for ALICE) signs in under the
+    // stored one: show and keep that, as the room's member list and messages do.
+    ui.name = client.me;
+    saved.set("name", client.me);
+    paintAvatar($("me-avatar"), client.me);
+    $("me-name").textContent = client.me;
   }
   const input = $("composer-input");
   if (client.limits && client.limits.max_text) input.maxLength = client.limits.max_text;

@@ -223,3 +223,33 @@ func TestSignInThroughThePage(t *testing.T) {
 	ann.doWithin(3*waitTimeout, "open the chat again", chromedp.Navigate(srv.URL+"/#lobby"))
 	ann.waitFor("a name asked again, Sign in offered", `document.getElementById("name-dialog").open && !document.getElementById("name-signin").hidden`)
 }
+
+// One guest on two devices, the second typing the name in another case ("alice" for ALICE, as
+// a phone keyboard may): the second page signs in under the stored spelling and shows it as
+// its own name, both pages list her once in the room's members, and each sees the other's
+// messages as hers. Before, the second hello renamed the user and the member list read
+// "ALICE, alice".
+func TestSecondDeviceWithAnotherSpellingIsOneName(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{})
+	first := b.newUser("ALICE")
+	first.open(srv.URL + "/#lobby")
+	second := b.newUser("alice")
+	second.sameUser(first, srv.URL+"/#lobby")
+	second.do("type the name in lower case", chromedp.Click(chromedp.CSS("#rename")))
+	second.waitFor("the name dialog", `document.getElementById("name-dialog").open`)
+	second.do("say alice",
+		chromeEval(`document.getElementById("name-input").value = ""`),
+		typeInto("#name-input", "alice"),
+		pressEnter(chromedp.CSS("#name-input")))
+	second.waitFor("a live connection under the stored spelling", exprLive+` && document.getElementById("me-name").textContent === "ALICE"`)
+	second.room("lobby")
+	for _, u := range []*user{first, second} {
+		u.waitFor("ALICE listed once", exprMembers+`.join() === "ALICE"`)
+	}
+	second.say("from the phone")
+	first.see("ALICE", "from the phone")
+	if got := eval[string](second, `localStorage.getItem("hubbub.name")`); got != "ALICE" {
+		t.Errorf("the second device keeps the name %q, want ALICE", got)
+	}
+}
