@@ -26,6 +26,7 @@ const userUsage = `usage:
   hubbub user passwd NAME [--password-stdin]
   hubbub user disable NAME [--enable]
   hubbub user role NAME ROLE
+  hubbub user rename NAME NEWNAME
   hubbub user invite [--role R] [--expires 72h] [--url https://chat.example.com] [--by NAME]
 Each opens the store as hubbub serve does (--data, --postgres, or HUBBUB_DATA, HUBBUB_POSTGRES);
 a running server may hold the SQLite file meanwhile. hubbub user ACTION -h lists the flags.`
@@ -36,7 +37,7 @@ func runUser(ctx context.Context, args []string, io stdio) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		fmt.Fprintln(io.err, userUsage)
 		if len(args) == 0 {
-			return usageError("user: which action? add, list, passwd, disable, role or invite")
+			return usageError("user: which action? add, list, passwd, disable, role, rename or invite")
 		}
 		return flag.ErrHelp
 	}
@@ -62,6 +63,8 @@ func runUser(ctx context.Context, args []string, io stdio) error {
 		run = c.disable
 	case "role":
 		nargs, run = 2, c.setRole
+	case "rename":
+		nargs, run = 2, c.rename
 	case "invite":
 		fs.StringVar(&c.role, "role", hubbub.RoleMember, "the role of the account the link creates: admin, moderator or member")
 		fs.DurationVar(&c.expires, "expires", accounts.DefaultInviteTTL, fmt.Sprintf("how long the link works (at most %v); it also stops once used", accounts.MaxInviteTTL))
@@ -218,6 +221,19 @@ func (c *userCmd) setRole(ctx context.Context, users hubbub.UserStore, args []st
 		return err
 	}
 	fmt.Fprintf(c.io.out, "%s is now %s\n", u.Name, u.Role)
+	return nil
+}
+
+func (c *userCmd) rename(ctx context.Context, users hubbub.UserStore, args []string) error {
+	old, err := accounts.FindUser(ctx, users, args[0])
+	if err != nil {
+		return err
+	}
+	u, err := accounts.Rename(ctx, users, old.Name, args[1])
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.io.out, "%s (%s) is now %s; connections open under the old name keep it until they reconnect\n", old.Name, u.ID, u.Name)
 	return nil
 }
 

@@ -81,6 +81,17 @@ func TestUserCommands(t *testing.T) {
 	if st := newTestBrowser(t, s).signIn("ann", "new password"); st != http.StatusSeeOther {
 		t.Fatalf("enabled ann: %d", st)
 	}
+	// The operator's rename (docs/operations.md, after two names became one): the account
+	// signs in under its new name with its password, and no longer under the old one.
+	if out := ok("", "rename", "ANN", "anna"); !regexp.MustCompile(`^ann \(u_[0-9a-f]{32}\) is now anna; `).MatchString(out) {
+		t.Fatalf("rename: %q", out)
+	}
+	if st := newTestBrowser(t, s).signIn("anna", "new password"); st != http.StatusSeeOther {
+		t.Fatalf("renamed anna: %d", st)
+	}
+	if st := newTestBrowser(t, s).signIn("ann", "new password"); st != http.StatusUnauthorized {
+		t.Fatalf("ann's old name after the rename: %d", st)
+	}
 
 	// An invite link from the command line works once on the running server.
 	link := strings.TrimSpace(ok("", "invite", "--role", "moderator", "--expires", "1h", "--url", s.URL, "--by", "admin"))
@@ -150,6 +161,9 @@ func TestUserCommandErrors(t *testing.T) {
 		{"", []string{"list", "extra"}, "want 0 argument"},
 		{"", []string{"role", "ann"}, "want 2 argument"},
 		{"", []string{"role", "ann", "king"}, "unknown role"},
+		{"", []string{"rename", "ann"}, "want 2 argument"},
+		{"", []string{"rename", "nobody", "bob"}, `no user is named "nobody"`},
+		{"", []string{"rename", "ann", " bad name"}, "name"},
 		{"", []string{"disable", "nobody"}, `no user is named "nobody"`},
 		{"long enough\n", []string{"passwd", "nobody", "--password-stdin"}, "no user is named"},
 		{"", []string{"invite", "--expires", "0s"}, "expire"},

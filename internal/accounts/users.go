@@ -114,6 +114,22 @@ func SetRole(ctx context.Context, users hubbub.UserStore, name, role string) (hu
 	return users.UpdateUser(ctx, u.ID, hubbub.UserChange{Role: &role})
 }
 
+// Rename gives the user holding name (or, for a user kept apart on a held key, that exact
+// name) the name newName: refused with ECodeNameTaken when another user holds newName's key,
+// and free to take another spelling of its own. Their id, history, roles and sanctions stay;
+// their messages keep the name they were sent under. Connections open under the old name
+// keep it until they reconnect.
+func Rename(ctx context.Context, users hubbub.UserStore, name, newName string) (hubbub.User, error) {
+	if err := hubbub.ValidateName(newName); err != nil {
+		return hubbub.User{}, err
+	}
+	u, err := FindUser(ctx, users, name)
+	if err != nil {
+		return hubbub.User{}, err
+	}
+	return users.UpdateUser(ctx, u.ID, hubbub.UserChange{Name: &newName})
+}
+
 // DefaultInviteTTL is how long an invite link works unless told otherwise.
 const DefaultInviteTTL = 72 * time.Hour
 
