@@ -452,22 +452,22 @@ func (c *chat) print() {
 			if f.Event == "leave" {
 				verb = "left"
 			}
-			fmt.Fprintf(out, "* %s %s %s\n", clean(f.Name), verb, f.Room)
+			fmt.Fprintf(out, "* %s %s %s\n", clean(f.Name), verb, titles.label(f.Room))
 		case *wire.Joined:
 			more := ""
 			if n := f.MemberCount - len(f.Members); n > 0 {
 				more = fmt.Sprintf(" and %d more", n) // a crowded room lists only some
 			}
-			fmt.Fprintf(out, "* you joined %s; members: %s%s\n", f.Room, clean(strings.Join(f.Members, ", ")), more)
+			fmt.Fprintf(out, "* you joined %s; members: %s%s\n", titles.label(f.Room), clean(strings.Join(f.Members, ", ")), more)
 			if f.Truncated && rejoins[f.Room] {
 				fmt.Fprintf(out, "* %s: older messages were missed; fetching them\n", f.Room)
 			}
 			rejoins[f.Room] = true
 		case *wire.Left:
 			delete(rejoins, f.Room)
-			fmt.Fprintf(out, "* you left %s\n", f.Room)
+			fmt.Fprintf(out, "* you left %s\n", titles.label(f.Room))
 		case *wire.Members:
-			fmt.Fprintf(out, "* members of %s: %s\n", f.Room, clean(strings.Join(f.Names(), ", ")))
+			fmt.Fprintf(out, "* members of %s: %s\n", titles.label(f.Room), clean(strings.Join(f.Names(), ", ")))
 		case *wire.Error:
 			// Errors answering a command are reported by the command; the rest are shown here.
 			if f.Request == "" || isLogRequest(f.Request) || f.Request == wire.TypeTyping {

@@ -70,8 +70,11 @@ func TestChatPeople(t *testing.T) {
 	say("/dm bob")
 	run.waitOutput(t, "* direct message @bob is in your rooms (dm.")
 	run.waitErr(t, "* lines you type go to @bob now\n")
+	// The DM is called by its people in every line, never by its room's hash.
+	run.waitOutput(t, "* you joined @bob; members: ann\n")
 	dm := bob.AwaitFunc("bob's DM", func(f servertest.Frame) bool { return f.Type() == "room" && f["dm"] == true })
 	bob.Join(dm.Str("room"), nil)
+	run.waitOutput(t, "* bob joined @bob\n")
 	say("hello bob")
 	bob.AwaitFunc("ann's message", func(f servertest.Frame) bool { return f.Type() == "message" && f.Str("text") == "hello bob" })
 	run.waitOutput(t, " ann: hello bob\n", "[@bob] #")
