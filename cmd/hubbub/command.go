@@ -110,7 +110,9 @@ func runCommand(ctx context.Context, args []string, io stdio) error {
 	}
 	defer store.Close()
 	if err := run(ctx, store, pos); err != nil {
-		return fmt.Errorf("command %s: %s", action, hubbub.ErrorMessage(err))
+		// A mistake on the command line (a bad name or URL, a command that exists or does
+		// not) exits 2 with one line, as hubbub user, bot and hook do; the rest exits 1.
+		return botError("command "+action, err)
 	}
 	return nil
 }

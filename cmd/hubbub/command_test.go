@@ -71,8 +71,8 @@ func TestCommandCLIAndChat(t *testing.T) {
 	for _, bad := range [][]string{
 		{"add", "echo", rc.URL}, {"add", "join", rc.URL}, {"add", "x", "ftp://h/"}, {"add", "x"}, {"delete", "nothing"}, {"frobnicate"},
 	} {
-		if out, err := commandCmdRun(t, append(bad, "--data", data)...); err == nil {
-			t.Errorf("command %q succeeded: %s", bad, out)
+		if out, err := commandCmdRun(t, append(bad, "--data", data)...); err == nil || exitCode(err) != 2 {
+			t.Errorf("command %q: %v (exit %d), want a usage error (exit 2): %s", bad, err, exitCode(err), out)
 		}
 	}
 
