@@ -687,8 +687,9 @@ client.addEventListener("welcome", () => {
     paintAvatar($("me-avatar"), client.me);
     $("me-name").textContent = client.me;
   }
-  const input = $("composer-input");
-  if (client.limits && client.limits.max_text) input.maxLength = client.limits.max_text;
+  // No maxLength on the composer: it counts UTF-16 units, not the bytes the server limits, and
+  // cut a longer paste off silently — the part past it was sent as if it were the message.
+  // Sending checks the bytes and says so, keeping the text to shorten.
   startFileSession(); // files.js: the cookie that lets images load
   renderMembers();
   renderMessages();

@@ -368,7 +368,7 @@ function startEdit(room, seq, row, returnFocus) {
   input.rows = 1;
   const pending = client.pendingEdit(room, seq);
   input.value = pending !== null ? pending : m.text;
-  if (client.limits && client.limits.max_text) input.maxLength = client.limits.max_text;
+  // No maxLength (see the composer's, app.js): saving checks the bytes and says so.
   const actions = document.createElement("div");
   actions.className = "edit-actions";
   const hint = document.createElement("span");

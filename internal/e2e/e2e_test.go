@@ -434,3 +434,25 @@ func TestPhoneLayoutAndKeyboard(t *testing.T) {
 		t.Errorf("the page overflows the phone's width by %d px", w)
 	}
 }
+
+// A message longer than the server's --max-text, pasted whole, is refused on the page with a
+// notice and kept in the composer to shorten; nothing is sent. The composer's maxLength cut a
+// paste of 5,000 characters to its first 4,096 without a word, and sent that part.
+func TestTooLongMessageIsKeptAndRefused(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{})
+	ann := b.newUser("ann")
+	ann.open(srv.URL + "/#long")
+	ann.waitFor("the limits", `document.getElementById("composer-input").placeholder === "Message #long"`)
+	ann.say(strings.Repeat("x", 5000))
+	ann.waitFor("the notice", `document.getElementById("notice-text").textContent === "That message is too long: 4096 bytes at most."`)
+	if n := eval[int](ann, `document.getElementById("composer-input").value.length`); n != 5000 {
+		t.Errorf("the composer holds %d characters after the refusal, want the 5000 pasted", n)
+	}
+	ann.do("shorten it", chromeEval(`document.getElementById("composer-input").value = ""`))
+	ann.say("short")
+	ann.see("ann", "short")
+	if got := eval[[]string](ann, exprConfirmedText); len(got) != 1 {
+		t.Errorf("messages sent %q, want only the short one", got)
+	}
+}
