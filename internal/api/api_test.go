@@ -7,6 +7,7 @@ import (
 
 	"hubbub/internal/server"
 	"hubbub/internal/servertest"
+	"hubbub/internal/testwait"
 )
 
 const apiKey = "test-api-key-0123456789"
@@ -241,5 +242,53 @@ func TestAPIModeration(t *testing.T) {
 		if status != c.status || body.Str("code") != c.code {
 			t.Errorf("%s %s %v: %d %v, want %d %s", c.method, c.path, c.body, status, body, c.status, c.code)
 		}
+	}
+}
+
+// A banned or muted user may not post through the API while nobody is in the room on the
+// node (the room is not open there, so its sanctions are not in memory): publish, edit and
+// react answer 403 banned or muted, whatever the spelling of the name, and store nothing.
+// Before, the check looked only at rooms the node held, and the API's message went in.
+func TestAPISanctionsHoldInARoomNobodyIsIn(t *testing.T) {
+	s := startAPI(t)
+	for _, name := range []string{"dave", "erin"} {
+		c := servertest.DialJSON(t, s, name)
+		c.Join("quiet", nil)
+		c.Say("quiet", name+"-1", "before, from "+name)
+		c.Conn.Close()
+	}
+	testwait.Until(t, "quiet closed on the node", func() bool { return len(s.Hub.Members("quiet")) == 0 })
+	for path, body := range map[string]map[string]any{
+		"/api/rooms/quiet/ban":  {"name": "dave", "duration": "1h"},
+		"/api/rooms/quiet/mute": {"name": "erin", "duration": "1h"},
+	} {
+		if status, got := s.API("POST", path, apiKey, body); status != http.StatusOK {
+			t.Fatalf("POST %s: %d %v", path, status, got)
+		}
+	}
+	for _, tc := range []struct{ method, path, from, code string }{
+		{"POST", "/api/rooms/quiet/messages", "dave", "banned"},
+		{"POST", "/api/rooms/quiet/messages", "DAVE", "banned"},
+		{"PATCH", "/api/rooms/quiet/messages/1", "dave", "banned"},
+		{"POST", "/api/rooms/quiet/messages/1/reactions/%F0%9F%91%8D", "dave", "banned"},
+		{"POST", "/api/rooms/quiet/messages", "erin", "muted"},
+		{"PATCH", "/api/rooms/quiet/messages/2", "erin", "muted"},
+	} {
+		body := map[string]any{"from": tc.from, "text": "while sanctioned"}
+		if strings.Contains(tc.path, "/reactions/") {
+			delete(body, "text")
+		}
+		status, got := s.API(tc.method, tc.path, apiKey, body)
+		if status != http.StatusForbidden || got.Str("code") != tc.code {
+			t.Errorf("%s %s from %s: %d %v, want 403 %s", tc.method, tc.path, tc.from, status, got, tc.code)
+		}
+	}
+	status, got := s.API("GET", "/api/rooms/quiet/messages", apiKey, nil)
+	if msgs, _ := got["messages"].([]any); status != http.StatusOK || len(msgs) != 2 {
+		t.Errorf("quiet holds %d %v, want the two messages from before", status, got)
+	}
+	// Someone else still posts.
+	if status, got := s.API("POST", "/api/rooms/quiet/messages", apiKey, map[string]any{"from": "ops", "text": "hello"}); status != http.StatusCreated {
+		t.Errorf("ops posts: %d %v", status, got)
 	}
 }

@@ -349,7 +349,7 @@ func (h *Hub) Send(ctx context.Context, e *hubbub.Entry) (*hubbub.Entry, bool, e
 	if user == "" {
 		user = e.From // the store keys such an entry by its name too (hubbub.Store)
 	}
-	if err := h.mayPost(e.Room, user, e.From); err != nil {
+	if err := h.mayPost(ctx, e.Room, user, e.From); err != nil {
 		return nil, false, err
 	}
 	start := h.cfg.Metrics.Now()

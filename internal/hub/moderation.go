@@ -93,15 +93,30 @@ func mutedError(room string, sn hubbub.Sanction) error {
 
 // MayPost reports why user (named name) may not post to room now (banned or muted), or nil,
 // as Send would: a slash command's use is refused as a message would be.
-func (h *Hub) MayPost(roomName, user, name string) error { return h.mayPost(roomName, user, name) }
+func (h *Hub) MayPost(ctx context.Context, roomName, user, name string) error {
+	return h.mayPost(ctx, roomName, user, name)
+}
 
 // mayPost reports why user (named name) may not append to room now (banned or muted), or
-// nil: a sanctioned user may neither send nor edit, delete or react. Only rooms this node
-// holds are checked: a member's own node always holds the rooms it is in.
-func (h *Hub) mayPost(roomName, user, name string) error {
+// nil: a sanctioned user may neither send nor edit, delete or react. A room this node holds
+// has its sanctions in memory (a member's own node always holds the rooms it is in); for one
+// it does not — an append through the server API, a bot's REST call or an incoming webhook,
+// whose sender is in no room here — they are read from the Store, which is what kept a
+// banned or muted user from posting through the API while nobody was in the room here.
+func (h *Hub) mayPost(ctx context.Context, roomName, user, name string) error {
 	r := h.lookup(roomName)
 	if r == nil {
-		return nil
+		list, err := h.store.Sanctions(ctx, roomName)
+		if err != nil {
+			return h.unavailable("sanctions", roomName, err)
+		}
+		if len(list) == 0 {
+			return nil
+		}
+		r = &room{name: roomName}
+		for _, sn := range list {
+			r.setSanction(sn)
+		}
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()

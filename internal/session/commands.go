@@ -28,7 +28,7 @@ func (j *jsonSession) command(ctx context.Context, f *wire.ClientFrame) {
 		j.fail(hubbub.Errorf(hubbub.ECodeTooLong, "a command's arguments are at most %d bytes", hubbub.MaxCommandArgsLen), f)
 		return
 	}
-	if err := j.svc.hub.MayPost(f.Room, j.member.UserID, j.member.Name); err != nil {
+	if err := j.svc.hub.MayPost(ctx, f.Room, j.member.UserID, j.member.Name); err != nil {
 		j.fail(err, f)
 		return
 	}
