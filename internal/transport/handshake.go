@@ -4,6 +4,8 @@ import (
 	"crypto/sha1"
 	"encoding/base64"
 	"errors"
+	"fmt"
+	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -124,6 +126,54 @@ func (t *Transport) upgradePolled(w http.ResponseWriter, r *http.Request, id uin
 	if _, err := nc.Write(append101(brw.Writer.AvailableBuffer(), key, subprotocol)); err != nil {
 		_ = nc.Close()
 		return nil, err
+	}
+	if t.cfg.HandshakeTimeout > 0 {
+		_ = nc.SetWriteDeadline(time.Time{})
+	}
+	return c, nil
+}
+
+// Handshake is a plain WebSocket handshake (see PlainHandshake) that UpgradeConn answers.
+type Handshake struct {
+	key, subprotocol string
+}
+
+// PlainHandshake reports whether r, read by the caller from a raw socket, is a handshake the
+// polled transport answers itself (one gorilla would accept as configured here, on a socket
+// the poller can watch). A request it turns down is not refused: the caller hands it to the
+// HTTP server, whose route answers it as before.
+func (t *Transport) PlainHandshake(r *http.Request) (Handshake, bool) {
+	if !t.pollable(r) {
+		return Handshake{}, false
+	}
+	key, sub, ok := t.plainHandshake(r)
+	return Handshake{key: key, subprotocol: sub}, ok
+}
+
+// ErrNotPollable is UpgradeConn's answer for a socket the poller cannot watch; nothing has
+// been written to it.
+var ErrNotPollable = errors.New("transport: the socket cannot be polled")
+
+// UpgradeConn answers hs, read by the caller from the raw socket nc as r, with the 101 and
+// returns the connection on the polled transport, not yet started. early holds the bytes the
+// client sent after its request (its first frames, sent without waiting for the 101); they
+// are handled when the connection starts, as if read then. It returns ErrNotPollable, having
+// written nothing, for a socket the poller cannot watch; on any other failure it has closed nc.
+func (t *Transport) UpgradeConn(nc net.Conn, r *http.Request, hs Handshake, early []byte, id uint64) (Conn, error) {
+	c, ok := t.newPolled(t.newBase(id, r.RemoteAddr, hs.subprotocol), nc)
+	if !ok {
+		return nil, ErrNotPollable
+	}
+	if len(early) > 0 {
+		takeEarly(c, early)
+	}
+	if t.cfg.HandshakeTimeout > 0 {
+		_ = nc.SetWriteDeadline(time.Now().Add(t.cfg.HandshakeTimeout))
+	}
+	var buf [256]byte
+	if _, err := nc.Write(append101(buf[:0], hs.key, hs.subprotocol)); err != nil {
+		_ = nc.Close()
+		return nil, fmt.Errorf("transport: writing the 101: %w", err)
 	}
 	if t.cfg.HandshakeTimeout > 0 {
 		_ = nc.SetWriteDeadline(time.Time{})

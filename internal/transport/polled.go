@@ -45,8 +45,9 @@ type polled struct {
 	reg    *netpoll.Registration // set by Start under lifeMu
 	sess   Session
 
-	reading atomic.Bool // a goroutine is reading (handleReadable); guards in and asm
+	reading atomic.Bool // a goroutine is reading (handleReadable); guards in, early and asm
 	in      []byte      // bytes read but not yet handled: part of a frame, nil when none
+	early   bool        // in holds frames the client sent with its request, not yet handled
 	need    int         // the size of the frame begun in in, once its header is complete
 	asm     wsframe.Assembler
 
@@ -108,6 +109,14 @@ func (t *Transport) newPolled(b *base, nc net.Conn) (Conn, bool) {
 	return c, true
 }
 
+// takeEarly gives the polled connection c, not yet started, the frames its client sent with
+// its request: Start handles them (a copy; early is the caller's).
+func takeEarly(c Conn, early []byte) {
+	p := c.(*polledConn).polled
+	p.in = append(make([]byte, 0, len(early)), early...)
+	p.early = true
+}
+
 // Attach implements Conn.
 func (c *polledConn) Attach(sess Session, onEnd func()) {
 	c.polled.sess, c.polled.onEnd = sess, onEnd
@@ -161,6 +170,11 @@ func (c *polledConn) Start() {
 		return
 	}
 	c.wakeWriter() // anything queued before the wake function was set
+	if p.early {
+		// The client's first frames came with its request: the socket may never be readable
+		// again until they are answered, so they are handled now, on the starter's goroutine.
+		c.handleReadable()
+	}
 }
 
 // queueControl queues a control frame ahead of data frames and wakes the writer. Pongs are

@@ -14,3 +14,6 @@ type polledConn struct{}
 func (t *Transport) newPolled(b *base, nc net.Conn) (Conn, bool) { return nil, false }
 
 func (c *polledConn) writePending(w *flushWorker) {}
+
+// takeEarly is never called: newPolled fails.
+func takeEarly(c Conn, early []byte) {}

@@ -34,6 +34,12 @@ func (c *polledConn) handleReadable() {
 	if !p.reading.CompareAndSwap(false, true) {
 		return // a stale report; the reader running now rearms when it is done
 	}
+	if p.early {
+		p.early = false
+		if !c.handleFrames() {
+			return
+		}
+	}
 	for !p.finished.Load() {
 		if p.in == nil {
 			p.in = readBuffers.Get().(*[readChunk]byte)[:0]
