@@ -378,7 +378,9 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 		httpSrv.TLSConfig = tlsCfg
 		go func() { served <- httpSrv.ServeTLS(ln, "", "") }()
 	} else {
-		go func() { served <- httpSrv.Serve(ln) }()
+		// The polled transport's WebSocket upgrades are read off the listener before
+		// net/http sees them (internal/server/wsaccept.go); TLS connections are net/http's.
+		go func() { served <- httpSrv.Serve(srv.Listener(ln)) }()
 	}
 	log.Info("hubbub serving", "addr", ln.Addr().String(), "scheme", scheme, "store", storeName(f), "broker", f.nats.name(), "node", f.node, "version", hubbub.Version)
 	if onListen != nil {

@@ -58,6 +58,10 @@ type Options struct {
 	// WrapStore, when set, is given the store the node opened and returns the one it uses (a
 	// benchmark counts the store's calls with it); closing the one it returns must close the store.
 	WrapStore func(hubbub.Store) hubbub.Store
+	// NetHTTPOnly, when true, serves every request through net/http, WebSocket upgrades too,
+	// without the server's own listener for them (server.Listener), which hubbub serve and
+	// every other test server use.
+	NetHTTPOnly bool
 	// StoreCache tunes the node's store cache (internal/storecache), which every test server
 	// has, as hubbub serve does; Server.Store writes through it.
 	StoreCache storecache.Config
@@ -181,7 +185,11 @@ func Start(tb testing.TB, opts Options) *Server {
 	}
 	hs := httptest.NewUnstartedServer(srv)
 	hs.Listener = ln
+	if !opts.NetHTTPOnly {
+		hs.Listener = srv.Listener(ln) // as hubbub serve listens
+	}
 	hs.Config.ReadHeaderTimeout = 5 * time.Second
+	hs.Config.MaxHeaderBytes = 16 << 10 // as hubbub serve sets it
 	if opts.Server.HandshakeTimeout > 0 {
 		hs.Config.ReadHeaderTimeout = opts.Server.HandshakeTimeout // as hubbub serve sets it
 	}

@@ -125,9 +125,12 @@ func TestHandshakeAnswers(t *testing.T) {
 	}
 }
 
-// A client that sends frames before it has the 101 is cut off without one, as gorilla does.
+// A client that sends frames before it has the 101 is cut off without one, as gorilla does,
+// when net/http read its request. (The server's own WebSocket listener takes such frames: a
+// client may send its hello with its request; internal/server's
+// TestWSListenerTakesFramesSentWithTheRequest.)
 func TestHandshakeRefusesEarlyFrames(t *testing.T) {
-	s := servertest.Start(t, servertest.Options{})
+	s := servertest.Start(t, servertest.Options{NetHTTPOnly: true})
 	lines := "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: hubbub.v1\r\n"
 	early := rawFrame{op: 1, payload: []byte(`{"type":"hello","name":"ann"}`)}
 	rc, resp := handshake(t, s, "GET", lines, string(early.bytes()))

@@ -1,0 +1,295 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"sync"
+	"syscall"
+	"time"
+
+	"hubbub/internal/transport"
+)
+
+// The WebSocket listener: the polled transport's `GET /ws` upgrades taken from the raw
+// listener, before net/http sees them. net/http's path for each connection — its conn
+// goroutine (whose stack grows at its first call), its request reader, the bufio reader and
+// writer Hijack hands over, the response writer — was a third of the CPU of a connect + join
+// and 8 of the 17.5 KB it allocated (docs/benchmarks/reconnect-storm.md, "Connect + join: less
+// garbage per client"). Here a connection costs a short goroutine, a pooled buffer and the
+// request's strings: it reads the request head with the handshake's deadline, and a plain
+// upgrade (wsrequest.go; the transport's PlainHandshake) goes to admission and the
+// transport's own 101 as serveWS would. Everything else — other paths, a request the reader
+// is unsure of, one too long for its buffer, a handshake the transport leaves to gorilla —
+// is handed to net/http with the bytes already read replayed, and answered there as before;
+// so is the rest of a connection whose upgrade admission refused (its refusal written here,
+// as net/http writes it). TLS is not taken: hubbub serve wraps only a plain listener.
+
+// handshakeBuffer bounds the request head the listener reads itself: a browser's handshake
+// with its cookies is well under it; a longer one goes to net/http, whose own limit on
+// headers (hubbub serve's MaxHeaderBytes) answers it.
+const handshakeBuffer = 4 << 10
+
+var handshakeBuffers = sync.Pool{New: func() any { return new([handshakeBuffer]byte) }}
+
+// Listener returns ln wrapped so that the polled transport's WebSocket upgrades are read
+// and answered without net/http; serve net/http on what it returns. With the goroutine
+// transport it returns ln. Wrap only a listener of plain TCP connections (not TLS): the
+// listener reads their first bytes as a request.
+func (s *Server) Listener(ln net.Listener) net.Listener {
+	if s.cfg.Transport != TransportPoll {
+		return ln
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	l := &wsListener{Listener: ln, s: s, ctx: ctx, cancel: cancel,
+		http: make(chan net.Conn), done: make(chan struct{}), sniffing: make(map[net.Conn]struct{})}
+	l.wg.Add(1)
+	go l.acceptLoop()
+	return l
+}
+
+// wsListener is the WebSocket listener. Its accept loop starts a goroutine per connection
+// (sniff); Accept returns the connections handed to net/http.
+type wsListener struct {
+	net.Listener
+	s      *Server
+	ctx    context.Context // the requests' context; cancelled by Close
+	cancel context.CancelFunc
+	http   chan net.Conn // connections for net/http
+	done   chan struct{} // closed by Close
+	once   sync.Once
+
+	mu       sync.Mutex
+	err      error                 // the accept loop's last error, once it ended
+	sniffing map[net.Conn]struct{} // connections being read, cut by Close
+	wg       sync.WaitGroup        // the accept loop and the sniffs
+}
+
+// Accept returns the next connection for net/http, or the error that ended the listener.
+func (l *wsListener) Accept() (net.Conn, error) {
+	select {
+	case c := <-l.http:
+		return c, nil
+	case <-l.done:
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		if l.err != nil {
+			return nil, l.err
+		}
+		return nil, net.ErrClosed
+	}
+}
+
+// Close closes the listener, cuts the requests being read and waits for its goroutines. An
+// upgrade already past its request finishes (the server refuses it if it is shutting down).
+func (l *wsListener) Close() error {
+	err := l.Listener.Close()
+	l.stop(nil)
+	l.cancel()
+	l.mu.Lock()
+	for c := range l.sniffing {
+		_ = c.SetReadDeadline(time.Now())
+	}
+	l.mu.Unlock()
+	l.wg.Wait()
+	return err
+}
+
+func (l *wsListener) stop(err error) {
+	l.once.Do(func() {
+		l.mu.Lock()
+		l.err = err
+		l.mu.Unlock()
+		close(l.done)
+	})
+}
+
+// acceptLoop accepts connections until the listener fails or is closed, backing off on
+// temporary errors (too many open files) as net/http does.
+func (l *wsListener) acceptLoop() {
+	defer l.wg.Done()
+	var delay time.Duration
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Temporary() { //nolint:staticcheck // net/http's test, for EMFILE
+				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+				l.s.log.Warn("accept failed; retrying", "err", err, "delay", delay)
+				select {
+				case <-time.After(delay):
+					continue
+				case <-l.done:
+					return
+				}
+			}
+			l.stop(err)
+			return
+		}
+		delay = 0
+		l.mu.Lock()
+		select {
+		case <-l.done:
+			l.mu.Unlock()
+			_ = c.Close()
+			return
+		default:
+		}
+		l.sniffing[c] = struct{}{}
+		l.wg.Add(1)
+		l.mu.Unlock()
+		go l.sniff(c)
+	}
+}
+
+// sniff reads the first request of c and serves it as a WebSocket, or hands c to net/http.
+func (l *wsListener) sniff(c net.Conn) {
+	defer l.wg.Done()
+	buf := handshakeBuffers.Get().(*[handshakeBuffer]byte)
+	defer handshakeBuffers.Put(buf)
+	deadline := time.Now().Add(l.s.cfg.HandshakeTimeout)
+	_ = c.SetReadDeadline(deadline)
+	n := 0
+	for {
+		m, err := c.Read(buf[n:])
+		n += m
+		if err != nil {
+			l.doneSniffing(c)
+			if n == 0 {
+				_ = c.Close() // net/http says nothing to a connection closed or timed out before a byte
+				return
+			}
+			l.handOff(c, buf[:n], deadline) // net/http answers what it makes of the bytes and the error
+			return
+		}
+		r, head, res := sniffRequest(l.ctx, buf[:n])
+		switch {
+		case res == sniffMore && n < len(buf):
+			continue
+		case res == sniffOurs:
+			l.doneSniffing(c)
+			_ = c.SetReadDeadline(time.Time{})
+			l.serveWS(c, r, buf[:n], head, deadline)
+			return
+		default: // another request, or a head too long for the buffer
+			l.doneSniffing(c)
+			l.handOff(c, buf[:n], deadline)
+			return
+		}
+	}
+}
+
+func (l *wsListener) doneSniffing(c net.Conn) {
+	l.mu.Lock()
+	delete(l.sniffing, c)
+	l.mu.Unlock()
+}
+
+// serveWS is the server's serveWS for a request read here: b holds the request's head
+// (head bytes) and the client's first frames after it.
+func (l *wsListener) serveWS(c net.Conn, r *http.Request, b []byte, head int, deadline time.Time) {
+	s := l.s
+	r.RemoteAddr = c.RemoteAddr().String()
+	hs, ok := s.sockets.PlainHandshake(r)
+	if !ok {
+		l.handOff(c, b, deadline) // gorilla's to answer, through the mux
+		return
+	}
+	var settle *slot
+	w := &refusal{}
+	release, ok := s.admit(w, r, &settle)
+	if !ok {
+		// As net/http after the handler: the answer, then the connection stays open for the
+		// client's next request.
+		_ = c.SetWriteDeadline(time.Now().Add(s.cfg.HandshakeTimeout))
+		if _, err := c.Write(w.bytes(time.Now())); err != nil {
+			_ = c.Close()
+			return
+		}
+		_ = c.SetWriteDeadline(time.Time{})
+		l.handOff(c, b[head:], time.Time{})
+		return
+	}
+	ws, err := s.sockets.UpgradeConn(c, r, hs, b[head:], s.nextID.Add(1))
+	if err != nil {
+		settle.release()
+		release()
+		if errors.Is(err, transport.ErrNotPollable) {
+			l.handOff(c, b, deadline)
+		}
+		return
+	}
+	s.openWS(ws, r, settle, release)
+}
+
+// handOff gives c to net/http, which reads prefix first. Until its first read deadline
+// (the request head's), a connection handed over mid-request keeps the deadline it had here,
+// so a slow request head gets HandshakeTimeout in all, not twice.
+func (l *wsListener) handOff(c net.Conn, prefix []byte, deadline time.Time) {
+	rc := &replayConn{Conn: c, deadline: deadline, clamp: !deadline.IsZero()}
+	if len(prefix) > 0 {
+		rc.prefix = append([]byte(nil), prefix...)
+	}
+	select {
+	case l.http <- rc:
+	case <-l.done:
+		_ = c.Close()
+	}
+}
+
+// replayConn is a connection handed to net/http: its reads return the bytes the listener
+// read first, then the socket's.
+type replayConn struct {
+	net.Conn
+	prefix   []byte
+	deadline time.Time // the head's deadline while clamp
+	clamp    bool
+}
+
+func (c *replayConn) Read(b []byte) (int, error) {
+	if len(c.prefix) > 0 {
+		n := copy(b, c.prefix)
+		c.prefix = c.prefix[n:]
+		return n, nil
+	}
+	return c.Conn.Read(b)
+}
+
+// SetReadDeadline keeps the head's deadline for net/http's first one.
+func (c *replayConn) SetReadDeadline(t time.Time) error {
+	if c.clamp {
+		c.clamp = false
+		if t.IsZero() || t.After(c.deadline) {
+			t = c.deadline
+		}
+	}
+	return c.Conn.SetReadDeadline(t)
+}
+
+func (c *replayConn) SetDeadline(t time.Time) error {
+	if err := c.SetReadDeadline(t); err != nil {
+		return err
+	}
+	return c.Conn.SetWriteDeadline(t)
+}
+
+// CloseWrite lets net/http half-close the socket after an error answer, as it does a TCP
+// connection's.
+func (c *replayConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return c.Conn.Close()
+}
+
+// SyscallConn gives the socket to the polled transport once the replayed bytes are read (a
+// WebSocket upgraded through net/http on a connection handed over); before, the poller would
+// miss them.
+func (c *replayConn) SyscallConn() (syscall.RawConn, error) {
+	sc, ok := c.Conn.(syscall.Conn)
+	if !ok || len(c.prefix) > 0 {
+		return nil, errors.New("server: the connection cannot be polled")
+	}
+	return sc.SyscallConn()
+}
