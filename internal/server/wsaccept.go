@@ -81,11 +81,14 @@ func (l *wsListener) Accept() (net.Conn, error) {
 	}
 }
 
-// Close closes the listener, cuts the requests being read and waits for its goroutines. An
-// upgrade already past its request finishes (the server refuses it if it is shutting down).
+// Close closes the listener, cuts the requests being read and waits for its goroutines. It
+// stops admitting upgrades (StopAdmitting), as a server whose listener closes is shutting
+// down: those waiting for a slot are answered 503 now, not when their wait ends. An upgrade
+// already admitted finishes (the server refuses it if it is shutting down).
 func (l *wsListener) Close() error {
 	err := l.Listener.Close()
 	l.stop(nil)
+	l.s.StopAdmitting()
 	l.cancel()
 	l.mu.Lock()
 	for c := range l.sniffing {
