@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"errors"
 	"net"
 	"net/http"
@@ -41,8 +40,7 @@ func (s *Server) Listener(ln net.Listener) net.Listener {
 	if s.cfg.Transport != TransportPoll {
 		return ln
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	l := &wsListener{Listener: ln, s: s, ctx: ctx, cancel: cancel,
+	l := &wsListener{Listener: ln, s: s,
 		http: make(chan net.Conn), done: make(chan struct{}), sniffing: make(map[net.Conn]struct{})}
 	l.wg.Add(1)
 	go l.acceptLoop()
@@ -53,12 +51,10 @@ func (s *Server) Listener(ln net.Listener) net.Listener {
 // (sniff); Accept returns the connections handed to net/http.
 type wsListener struct {
 	net.Listener
-	s      *Server
-	ctx    context.Context // the requests' context; cancelled by Close
-	cancel context.CancelFunc
-	http   chan net.Conn // connections for net/http
-	done   chan struct{} // closed by Close
-	once   sync.Once
+	s    *Server
+	http chan net.Conn // connections for net/http
+	done chan struct{} // closed by Close
+	once sync.Once
 
 	mu       sync.Mutex
 	err      error                 // the accept loop's last error, once it ended
@@ -89,7 +85,6 @@ func (l *wsListener) Close() error {
 	err := l.Listener.Close()
 	l.stop(nil)
 	l.s.StopAdmitting()
-	l.cancel()
 	l.mu.Lock()
 	for c := range l.sniffing {
 		_ = c.SetReadDeadline(time.Now())
@@ -166,7 +161,7 @@ func (l *wsListener) sniff(c net.Conn) {
 			l.handOff(c, buf[:n], deadline) // net/http answers what it makes of the bytes and the error
 			return
 		}
-		r, head, res := sniffRequest(l.ctx, buf[:n])
+		r, head, res := sniffRequest(buf[:n])
 		switch {
 		case res == sniffMore && n < len(buf):
 			continue

@@ -2,7 +2,6 @@ package server
 
 import (
 	"bytes"
-	"context"
 	"net/http"
 	"net/textproto"
 	"net/url"
@@ -35,7 +34,7 @@ const (
 // sniffRequest reports what b, the first bytes read from a connection, are. For sniffOurs it
 // returns the request (its strings copied out of b) and the length of its head; what follows
 // in b is the client's first frames, sent without waiting for the 101.
-func sniffRequest(ctx context.Context, b []byte) (r *http.Request, head int, res sniffResult) {
+func sniffRequest(b []byte) (r *http.Request, head int, res sniffResult) {
 	if n := min(len(b), len(wsRequestPrefix)); string(b[:n]) != wsRequestPrefix[:n] {
 		return nil, 0, sniffOthers
 	}
@@ -47,7 +46,7 @@ func sniffRequest(ctx context.Context, b []byte) (r *http.Request, head int, res
 		return nil, 0, sniffMore
 	}
 	head = end + 4
-	r = parseRequest(ctx, string(b[:end])) // one copy of the head; every field is a part of it
+	r = parseRequest(string(b[:end])) // one copy of the head; every field is a part of it
 	if r == nil {
 		return nil, 0, sniffOthers
 	}
@@ -57,7 +56,7 @@ func sniffRequest(ctx context.Context, b []byte) (r *http.Request, head int, res
 // parseRequest parses the head of a request (without its final blank line) for /ws, or
 // returns nil if it is anything but a plain GET for /ws over HTTP/1.1 with valid headers, one
 // Host and no body.
-func parseRequest(ctx context.Context, head string) *http.Request {
+func parseRequest(head string) *http.Request {
 	line, rest, _ := strings.Cut(head, "\r\n")
 	target, ok := strings.CutPrefix(line, "GET ")
 	if !ok {
@@ -66,6 +65,9 @@ func parseRequest(ctx context.Context, head string) *http.Request {
 	if target, ok = strings.CutSuffix(target, " HTTP/1.1"); !ok {
 		return nil
 	}
+	if strings.ContainsFunc(target, func(c rune) bool { return c <= ' ' || c == 0x7f }) {
+		return nil // net/http's to judge: a space splits its request line
+	}
 	if target != "/ws" && !strings.HasPrefix(target, "/ws?") {
 		return nil // other paths, /ws/…, "//ws": the mux's to route or redirect
 	}
@@ -73,7 +75,11 @@ func parseRequest(ctx context.Context, head string) *http.Request {
 	if err != nil || u.Path != "/ws" {
 		return nil
 	}
-	h := make(http.Header, 12)
+	n := strings.Count(rest, "\r\n") + 1
+	h := make(http.Header, n)
+	// One array for every value: a header's value is a slice of it (most headers come once),
+	// not a slice allocated for each.
+	values := make([]string, 0, n)
 	for rest != "" {
 		var l string
 		l, rest, _ = strings.Cut(rest, "\r\n")
@@ -86,7 +92,12 @@ func parseRequest(ctx context.Context, head string) *http.Request {
 			return nil
 		}
 		key := textproto.CanonicalMIMEHeaderKey(name)
-		h[key] = append(h[key], value)
+		if vs, ok := h[key]; ok {
+			h[key] = append(vs[:len(vs):len(vs)], value) // a repeated header: its own slice
+			continue
+		}
+		values = append(values, value)
+		h[key] = values[len(values)-1 : len(values) : len(values)]
 	}
 	hosts := h["Host"]
 	if len(hosts) != 1 || !httpguts.ValidHostHeader(hosts[0]) {
@@ -103,11 +114,12 @@ func parseRequest(ctx context.Context, head string) *http.Request {
 		}
 	}
 	delete(h, "Host") // as net/http does: it is r.Host
-	r := &http.Request{
+	// No context of its own: the request's context is Background (admission's wait ends with
+	// StopAdmitting when the listener closes, not with the context).
+	return &http.Request{
 		Method: http.MethodGet, URL: u, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
 		Header: h, Body: http.NoBody, Host: hosts[0], RequestURI: target,
 	}
-	return r.WithContext(ctx)
 }
 
 // refusal is the http.ResponseWriter admission answers a refused upgrade on: it keeps the
