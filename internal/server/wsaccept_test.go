@@ -318,3 +318,39 @@ func TestWSListenerRefusesOversizedHeads(t *testing.T) {
 		t.Errorf("net/http %q\nlistener %q", got[0], got[1])
 	}
 }
+
+// BenchmarkUpgrade opens and closes a hubbub.v1 WebSocket per op with a raw client (the
+// request, the 101, a close), through the server's own listener and through net/http, for
+// their cost per upgrade (client included, the same in both). Run, interleaved:
+//
+//	go test -run XXX -bench Upgrade -benchtime 2000x -count 6 ./internal/server/
+func BenchmarkUpgrade(b *testing.B) {
+	for _, bc := range []struct {
+		name        string
+		netHTTPOnly bool
+	}{{"net/http", true}, {"listener", false}} {
+		b.Run(bc.name, func(b *testing.B) {
+			s := servertest.Start(b, servertest.Options{NetHTTPOnly: bc.netHTTPOnly})
+			req := []byte(upgradeRequest("Sec-WebSocket-Protocol: " + hubbub.ProtocolJSON))
+			buf := make([]byte, 512)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				c, err := net.Dial("tcp", s.Addr)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := c.Write(req); err != nil {
+					b.Fatal(err)
+				}
+				n, err := c.Read(buf)
+				if err != nil || !bytes.HasPrefix(buf[:n], []byte("HTTP/1.1 101 ")) {
+					b.Fatalf("answer %q, %v", buf[:n], err)
+				}
+				c.Close()
+			}
+			b.StopTimer()
+			servertest.WaitConns(b, s, 0)
+		})
+	}
+}
