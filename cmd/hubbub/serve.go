@@ -55,7 +55,7 @@ type serveFlags struct {
 	logRepeatWindow, sqliteBusyTimeout    time.Duration
 	shutdownTimeout, pruneEvery           time.Duration
 	tcpKeepAlive                          time.Duration
-	connectingWait                        time.Duration
+	connectingWait, acceptPause           time.Duration
 	sqliteCheckTimeout                    time.Duration
 	sqliteSearchLag                       int
 	sqliteSearchDelay                     time.Duration
@@ -133,6 +133,7 @@ func newServeFlags(fs *flag.FlagSet) *serveFlags {
 	fs.IntVar(&s.MaxConns, "max-conns", 20000, "WebSocket connections the server holds (past it: 503)")
 	fs.IntVar(&s.MaxConnecting, "max-connecting", server.DefaultMaxConnecting, "WebSocket connections being set up at once (upgraded, hello and first join not yet handled); past it upgrades get 503 with Retry-After, which clients honour as backoff")
 	fs.DurationVar(&f.connectingWait, "connecting-wait", server.DefaultConnectingWait, "how long an upgrade past --max-connecting waits for a slot, in arrival order, before it gets 503 with Retry-After (0 = 503 at once; at most 1m)")
+	fs.DurationVar(&f.acceptPause, "accept-pause", server.DefaultAcceptPause, "while the connections being set up fill --max-connecting, how long the listener may leave the next one in the kernel's queue before accepting it anyway (0 = never wait; at most 5s): after a restart the admitted clients' hellos and joins go first")
 	fs.IntVar(&s.ConnectingQueue, "connecting-queue", server.DefaultConnectingQueue, "upgrades waiting for a --max-connecting slot at once, at most; past it they get 503 with Retry-After at once")
 	fs.IntVar(&s.HistoryPageMax, "history-page-max", 200, "largest history page a client may ask for")
 	fs.DurationVar(&s.SearchTimeout, "search-timeout", session.DefaultSearchTimeout, "longest one search may take (WebSocket or GET /api/search); past it the search is answered unavailable")
@@ -257,6 +258,10 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 	f.srv.ConnectingWait = f.connectingWait
 	if f.connectingWait <= 0 {
 		f.srv.ConnectingWait = -1 // the flag's 0 is "no wait", the Config's is "the default"
+	}
+	f.srv.AcceptPause = f.acceptPause
+	if f.acceptPause <= 0 {
+		f.srv.AcceptPause = -1 // as --connecting-wait: 0 is "never wait"
 	}
 	if f.srv.Accounts.Hash, err = f.hash.params(); err != nil {
 		return usageError(err.Error() + sources.outsideCommandLine(fs))

@@ -38,6 +38,10 @@ type admission struct {
 	queue   int           // the most upgrades waiting at once
 	metrics *metrics.Metrics
 
+	// freed is signalled (without blocking) whenever a slot is given back or a waiter gives
+	// up: the WebSocket listener's paced accept (acceptpace.go) waits on it.
+	freed chan struct{}
+
 	mu      sync.Mutex
 	n       int64     // slots held
 	waiters list.List // of chan bool, first come first; true: a slot was handed over
@@ -83,13 +87,32 @@ func (a *admission) acquire(ctx context.Context) bool {
 	default:
 	}
 	a.waiters.Remove(e)
+	a.signal()
 	return false
+}
+
+// signal tells a paced accept that the connections being set up may have fallen below the
+// bound.
+func (a *admission) signal() {
+	select {
+	case a.freed <- struct{}{}:
+	default:
+	}
+}
+
+// full reports whether the slots held, the upgrades waiting and extra more connections being
+// set up reach the bound; never once the server is draining.
+func (a *admission) full(extra int) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return !a.closed && a.n+int64(a.waiters.Len())+int64(extra) >= a.max
 }
 
 // put gives one slot back: to the first waiting upgrade if there is one, else to the pool.
 func (a *admission) put() {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	defer a.signal()
 	if e := a.waiters.Front(); e != nil && !a.closed {
 		a.waiters.Remove(e)
 		e.Value.(chan bool) <- true // buffered: never blocks

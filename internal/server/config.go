@@ -110,6 +110,15 @@ type Config struct {
 	// answered 503 at once (default DefaultConnectingQueue). Each waiting upgrade holds its
 	// socket, its handler goroutine and its read request, some 10 KiB.
 	ConnectingQueue int
+	// AcceptPause is the longest the WebSocket listener (Listener, polled transport) holds
+	// off its next accept while the connections being set up — requests being read, upgrades
+	// waiting for or holding an admission slot — already fill MaxConnecting: a connection
+	// left in the kernel's queue costs the server nothing, where accepting it takes the CPU
+	// the admitted clients' hellos and joins need (after a restart, the accepts of thousands
+	// came first and no join completed for a second). A pause that runs out is followed by
+	// as long without one, so connections that never send a request slow accepting by half
+	// at most (default DefaultAcceptPause; negative: never hold off).
+	AcceptPause time.Duration
 	// HistoryPageMax is the largest history page a client may ask for (default 200), and the
 	// largest page of the directory and of a room's members.
 	HistoryPageMax int
@@ -254,6 +263,14 @@ const (
 	DefaultConnectingQueue = 8192
 )
 
+// DefaultAcceptPause is Config.AcceptPause's default, and maxAcceptPause its bound: longer
+// than an admitted client takes to settle on a busy server, short enough that a health check
+// arriving while setups fill the bound is answered within it.
+const (
+	DefaultAcceptPause = 100 * time.Millisecond
+	maxAcceptPause     = 5 * time.Second
+)
+
 // DefaultFlushers is Config.Flushers' default: half the CPUs Go may use, at least one.
 func DefaultFlushers() int { return max(1, runtime.GOMAXPROCS(0)/2) }
 
@@ -288,6 +305,9 @@ func (c Config) Validate() error {
 	}
 	if c.ConnectingQueue < 0 || c.ConnectingQueue > maxConnectingQueue {
 		return fmt.Errorf("server: --connecting-queue %d: want 0 (the default, %d) to %d", c.ConnectingQueue, DefaultConnectingQueue, maxConnectingQueue)
+	}
+	if c.AcceptPause > maxAcceptPause {
+		return fmt.Errorf("server: --accept-pause %v: want at most %v", c.AcceptPause, maxAcceptPause)
 	}
 	if c.ConnectingWait > maxConnectingWait {
 		return fmt.Errorf("server: --connecting-wait %v: want at most %v", c.ConnectingWait, maxConnectingWait)
@@ -367,6 +387,9 @@ func (c Config) withDefaults() Config {
 	num(&c.MaxConnecting, DefaultMaxConnecting)
 	if c.ConnectingWait == 0 {
 		c.ConnectingWait = DefaultConnectingWait
+	}
+	if c.AcceptPause == 0 {
+		c.AcceptPause = DefaultAcceptPause
 	}
 	num(&c.ConnectingQueue, DefaultConnectingQueue)
 	num(&c.HistoryPageMax, 200)

@@ -93,7 +93,8 @@ func New(cfg Config, h *hub.Hub, store hubbub.Store, broker hubbub.Broker) (*Ser
 	s.pagePolicy = pagePolicy(originOf(cfg.FilesURL))
 	s.ipLimits = newIPLimiter(&s.cfg)
 	s.admission = &admission{max: int64(cfg.MaxConnecting), timeout: cfg.HandshakeTimeout,
-		wait: max(cfg.ConnectingWait, 0), queue: cfg.ConnectingQueue, metrics: cfg.Metrics}
+		wait: max(cfg.ConnectingWait, 0), queue: cfg.ConnectingQueue, metrics: cfg.Metrics,
+		freed: make(chan struct{}, 1)}
 	var err error
 	if s.origins, err = newOriginPolicy(cfg.AllowedOrigins); err != nil {
 		return nil, err

@@ -41,7 +41,7 @@ func (s *Server) Listener(ln net.Listener) net.Listener {
 		return ln
 	}
 	l := &wsListener{Listener: ln, s: s,
-		http: make(chan net.Conn), done: make(chan struct{}), sniffing: make(map[net.Conn]struct{})}
+		http: make(chan net.Conn), done: make(chan struct{}), sniffing: make(map[net.Conn]bool)}
 	l.wg.Add(1)
 	go l.acceptLoop()
 	return l
@@ -57,9 +57,16 @@ type wsListener struct {
 	once sync.Once
 
 	mu       sync.Mutex
-	err      error                 // the accept loop's last error, once it ended
-	sniffing map[net.Conn]struct{} // connections being read, cut by Close
-	wg       sync.WaitGroup        // the accept loop and the sniffs
+	err      error             // the accept loop's last error, once it ended
+	sniffing map[net.Conn]bool // connections being read, cut by Close; true while young (acceptpace.go)
+	wg       sync.WaitGroup    // the accept loop and the sniffs
+
+	// young counts the connections being read that were accepted less than AcceptPause ago,
+	// and fresh holds them in the order accepted (acceptpace.go); both under mu. freeUntil
+	// is the accept loop's own: no pause before it.
+	young     int
+	fresh     []freshConn
+	freeUntil time.Time
 }
 
 // Accept returns the next connection for net/http, or the error that ended the listener.
@@ -109,6 +116,7 @@ func (l *wsListener) acceptLoop() {
 	defer l.wg.Done()
 	var delay time.Duration
 	for {
+		l.pace()
 		c, err := l.Listener.Accept()
 		if err != nil {
 			var ne net.Error
@@ -134,7 +142,8 @@ func (l *wsListener) acceptLoop() {
 			return
 		default:
 		}
-		l.sniffing[c] = struct{}{}
+		l.sniffing[c] = true
+		l.accepted(c)
 		l.wg.Add(1)
 		l.mu.Unlock()
 		go l.sniff(c)
@@ -180,8 +189,12 @@ func (l *wsListener) sniff(c net.Conn) {
 
 func (l *wsListener) doneSniffing(c net.Conn) {
 	l.mu.Lock()
+	if l.sniffing[c] {
+		l.young--
+	}
 	delete(l.sniffing, c)
 	l.mu.Unlock()
+	l.s.admission.signal() // a paced accept may go on
 }
 
 // serveWS is the server's serveWS for a request read here: b holds the request's head
