@@ -120,6 +120,7 @@ func TestServeFlagsFromEnvironmentAndErrors(t *testing.T) {
 		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
 		{[]string{"serve", "--sqlite-search-lag", "65537"}, "invalid --sqlite-search-lag 65537: want 0 to 65536"},
 		{[]string{"serve", "--sqlite-search-delay", "-1s"}, "sqlite-search-delay"},
+		{[]string{"serve", "--sqlite-search-slice", "0"}, "invalid --sqlite-search-slice 0: want 1 to 65536"},
 		{[]string{"serve", "--postgres-search-lag", "0"}, "invalid --postgres-search-lag 0: want 1 to 65536"},
 		{[]string{"serve", "--postgres-search-delay", "-1s"}, "postgres-search-delay"},
 	} {

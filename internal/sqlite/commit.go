@@ -30,12 +30,6 @@ func (w *writer) process(batch []*request) {
 		w.commitAppends(appends)
 		w.batches.Add(1)
 		w.answerDurable(appends)
-		if w.indexAfter { // once the appends are answered: they do not wait for the index
-			w.indexAfter = false
-			if err := w.indexLagging(context.Background(), nil); err != nil {
-				w.log.Error("sqlite: the search index could not catch up", "err", err)
-			}
-		}
 	}
 	for i, r := range execs {
 		if !r.keepSeqs { // it may have written rooms, or rolled back what did
@@ -44,6 +38,9 @@ func (w *writer) process(batch []*request) {
 		n, err := r.exec(r.ctx, w.conn)
 		r.res = result{removed: n, err: err}
 		w.answerDurable(execs[i : i+1])
+	}
+	if w.catchingUp { // once the batch is answered: it does not wait for the index
+		w.catchUp()
 	}
 }
 
@@ -115,7 +112,7 @@ func (w *writer) commitAppends(reqs []*request) {
 	}
 	w.failed.Store(nil)
 	if w.lag.max > 0 && !w.searchOff.Load() && w.noteAppended(reqs) {
-		w.indexAfter = true
+		w.catchingUp = true
 	}
 	if failed > 0 {
 		w.log.Warn("sqlite: appends failed inside a batch", "failed", failed, "batch", len(reqs))

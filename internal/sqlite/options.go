@@ -89,6 +89,12 @@ type Options struct {
 	// wait. Default DefaultSearchDelay; negative: until SearchLag wait or a search.
 	SearchDelay time.Duration
 
+	// SearchSlice is about how many messages the writer indexes in one transaction when it
+	// catches the search index up (the rooms whole: a room with more waiting is a slice of
+	// its own), before it lets the appends queued meanwhile commit. Default
+	// DefaultSearchSlice; at most MaxSearchSlice.
+	SearchSlice int
+
 	// Now is the clock that stamps messages and ages them for retention. Tests replace it to
 	// check MaxAge without sleeping. Default time.Now.
 	Now func() time.Time
@@ -129,6 +135,10 @@ func (o Options) withDefaults() Options {
 	if o.SearchDelay == 0 {
 		o.SearchDelay = DefaultSearchDelay
 	}
+	if o.SearchSlice <= 0 {
+		o.SearchSlice = DefaultSearchSlice
+	}
+	o.SearchSlice = min(o.SearchSlice, MaxSearchSlice)
 	if o.Now == nil {
 		o.Now = time.Now
 	}

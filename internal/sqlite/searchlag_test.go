@@ -1,11 +1,15 @@
 package sqlite
 
 import (
+	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
+	"sync"
 	"testing"
 
 	"hubbub/internal/testwait"
@@ -123,4 +127,77 @@ func TestSearchLagCrash(t *testing.T) {
 		t.Errorf("search after the crash: %v, want [r/2 r/1]", got)
 	}
 	checkSearchIndex(t, s2)
+}
+
+// TestSearchCatchUpSlices: a catch-up of the search index (SearchLag messages waiting)
+// indexes them a slice of about SearchSlice at a time, and an append queued during the
+// catch-up commits between two slices instead of after the whole catch-up; every message
+// is indexed once the catch-up ends, the late one too, and the watermarks say so.
+func TestSearchCatchUpSlices(t *testing.T) {
+	const lag, slice = 200, 10
+	s, path := openTest(t, Options{SearchLag: lag, SearchSlice: slice, SearchDelay: -1})
+	db := rawDB(t, path)
+	for i := range lag - 1 { // one message a room, so that a slice is exactly SearchSlice messages
+		add(t, s, text(fmt.Sprintf("r%03d", i), "alice", fmt.Sprintf("apple %d", i)))
+	}
+	if s.w.slices.Load() != 0 {
+		t.Fatalf("%d slices indexed before the lag filled up", s.w.slices.Load())
+	}
+
+	// After the first slice, an append queues (its caller waits); the hook returns once it
+	// is queued, so the writer sees it waiting. The batches counted at each slice show
+	// whether it committed before the catch-up ended.
+	var (
+		mu      sync.Mutex
+		batches []int64 // s.w.batches at the end of each slice
+	)
+	lateDone := make(chan error, 1)
+	s.w.afterSlice = func() { // the writer's goroutine
+		mu.Lock()
+		batches = append(batches, s.w.batches.Load())
+		first := len(batches) == 1
+		mu.Unlock()
+		if !first {
+			return
+		}
+		go func() {
+			e := text("late", "bob", "apple late")
+			_, _, err := s.Append(context.Background(), &e)
+			lateDone <- err
+		}()
+		for s.w.q.Len() == 0 && len(lateDone) == 0 {
+			runtime.Gosched()
+		}
+	}
+	add(t, s, text(fmt.Sprintf("r%03d", lag-1), "alice", "apple last")) // fills the lag: the catch-up begins
+	if err := <-lateDone; err != nil {
+		t.Fatalf("the append queued during the catch-up: %v", err)
+	}
+	var indexed int
+	testwait.Until(t, "every room of the catch-up indexed", func() bool {
+		if err := db.QueryRow(`SELECT count(*) FROM search_rooms WHERE indexed = 1 AND room LIKE 'r%'`).Scan(&indexed); err != nil {
+			t.Fatal(err)
+		}
+		return indexed == lag
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	if n := len(batches); n < lag/slice {
+		t.Fatalf("the catch-up of %d messages took %d slices, want at least %d of %d", lag+1, n, lag/slice, slice)
+	}
+	if first, last := batches[0], batches[len(batches)-1]; last <= first {
+		t.Errorf("batches of appends committed during the catch-up: %d (at the first slice %d, the last %d); want the late append's between two slices", last-first, first, last)
+	}
+	for room, want := range map[string][]string{"late": {"late/1"}, "r000": {"r000/1"}, "r199": {"r199/1"}} {
+		if got := searchSeqs(t, s, []string{room}, "apple"); !slices.Equal(got, want) {
+			t.Errorf("search apple in %s: %v, want %v", room, got, want)
+		}
+	}
+	if err := db.QueryRow(`SELECT count(*) FROM search_rooms WHERE indexed = 1`).Scan(&indexed); err != nil {
+		t.Fatal(err)
+	}
+	if indexed != lag+1 {
+		t.Errorf("%d rooms indexed, want %d", indexed, lag+1)
+	}
+	checkSearchIndex(t, s)
 }

@@ -64,9 +64,11 @@ type writer struct {
 	searchOff atomic.Bool           // leaves the search index out of the batches: BenchmarkAppendSearchIndex's "noindex"
 
 	lag        searchLag // what the search index does not hold yet (searchindex.go)
-	indexAfter bool      // the lag is full: index once the batch's appends are answered
+	catchingUp bool      // the lag filled up, or waited long enough: index it, a slice after each batch (catchUp)
+	afterSlice func()    // tests: called on the writer's goroutine after each slice of a catch-up
 
 	batches atomic.Int64          // transactions run for batches of appends, for tests and benchmarks
+	slices  atomic.Int64          // transactions run for slices of the search index's catch-ups, likewise
 	failed  atomic.Pointer[error] // why the last batch of appends failed to commit; nil after a success (health.go)
 }
 
@@ -82,7 +84,7 @@ func newWriter(ctx context.Context, conn *sql.Conn, wal *walSync, o Options) (*w
 		ret:   o.Retention,
 		now:   o.Now,
 		log:   o.Logger,
-		lag:   searchLag{max: o.SearchLag, delay: o.SearchDelay},
+		lag:   searchLag{max: o.SearchLag, delay: o.SearchDelay, slice: o.SearchSlice},
 		seqs:  roomSeqs{max: maxRoomSeqs(o.MaxBatch)},
 	}
 	if wal != nil {
