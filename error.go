@@ -34,6 +34,7 @@ const (
 	ECodeBadDuration  = "bad_duration"   // a ban or mute duration is missing, invalid or too long
 	ECodeLimit        = "limit"          // a bound on the target was reached (reactions on one message)
 	ECodeExists       = "exists"         // the room (or other thing to create) exists already
+	ECodeDisabled     = "disabled"       // the server's operator turned that feature off (search without its index)
 )
 
 // Error is an error with a code a client can act on and a message a person can read.

@@ -45,6 +45,14 @@ const (
 	MaxSnippetRunes = 160
 )
 
+// SearchOffError is the refusal of every search on a server run without the search index
+// (its --search-index=false; the stores' NoSearchIndex option): a store that keeps no index
+// and the session layer in front of it both answer with it. Each call makes a new *Error,
+// which a caller may keep or change.
+func SearchOffError() *Error {
+	return Errorf(ECodeDisabled, "search is disabled on this server: its operator runs it without the search index (--search-index=false)")
+}
+
 // SearchQuery is one page of a search.
 type SearchQuery struct {
 	// Rooms are the rooms to search (1 to MaxSearchRooms): the caller has checked that the

@@ -62,6 +62,7 @@ type serveFlags struct {
 	sqliteSearchSlice                     int
 	postgresSearchLag                     int
 	postgresSearchDelay                   time.Duration
+	searchIndex                           bool
 	retention                             hubbub.Retention
 	origins, subprotocols                 listFlag
 	srv                                   server.Config
@@ -138,6 +139,7 @@ func newServeFlags(fs *flag.FlagSet) *serveFlags {
 	fs.DurationVar(&f.acceptPause, "accept-pause", server.DefaultAcceptPause, "while the connections being set up fill --max-connecting, how long the listener may leave the next one in the kernel's queue before accepting it anyway (0 = never wait; at most 5s): after a restart the admitted clients' hellos and joins go first")
 	fs.IntVar(&s.ConnectingQueue, "connecting-queue", server.DefaultConnectingQueue, "upgrades waiting for a --max-connecting slot at once, at most; past it they get 503 with Retry-After at once")
 	fs.IntVar(&s.HistoryPageMax, "history-page-max", 200, "largest history page a client may ask for")
+	fs.BoolVar(&f.searchIndex, "search-index", true, "keep the search index of the history (--data or --postgres); false: nothing is indexed, appends cost less, and every search is answered disabled; turned on again, the first start indexes what was appended meanwhile before it serves")
 	fs.DurationVar(&s.SearchTimeout, "search-timeout", session.DefaultSearchTimeout, "longest one search may take (WebSocket or GET /api/search); past it the search is answered unavailable")
 	fs.Float64Var(&s.SearchRate, "search-rate", session.DefaultSearchRate, "searches per second a connection may make (token bucket rate)")
 	fs.IntVar(&s.SearchBurst, "search-burst", session.DefaultSearchBurst, "searches a connection may make in a burst (token bucket size)")
@@ -261,6 +263,7 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 	}
 	f.srv.AllowedOrigins, f.srv.Subprotocols = f.origins, f.subprotocols
 	f.srv.ConnectingWait = f.connectingWait
+	f.srv.SearchOff = !f.searchIndex
 	if f.connectingWait <= 0 {
 		f.srv.ConnectingWait = -1 // the flag's 0 is "no wait", the Config's is "the default"
 	}
@@ -447,7 +450,7 @@ func openStore(ctx context.Context, f *serveFlags, log *slog.Logger) (hubbub.Sto
 		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		defer cancel()
 		s, err := postgres.Open(ctx, f.postgres, postgres.Options{Retention: f.retention, Logger: log,
-			SearchLag: f.postgresSearchLag, SearchDelay: orNone(f.postgresSearchDelay)})
+			SearchLag: f.postgresSearchLag, SearchDelay: orNone(f.postgresSearchDelay), NoSearchIndex: !f.searchIndex})
 		if err != nil {
 			return nil, fmt.Errorf("open PostgreSQL store: %w", err)
 		}
@@ -456,7 +459,7 @@ func openStore(ctx context.Context, f *serveFlags, log *slog.Logger) (hubbub.Sto
 	s, err := sqlite.Open(f.data, sqlite.Options{Retention: f.retention, Logger: log, WALPages: f.sqliteWALPages,
 		MaxBatch: f.sqliteMaxBatch, SkipCheck: f.sqliteSkipCheck, CheckTimeout: f.sqliteCheckTimeout, BusyTimeout: f.sqliteBusyTimeout,
 		SearchLag: orNone(f.sqliteSearchLag), SearchDelay: orNone(f.sqliteSearchDelay),
-		SearchSlice: f.sqliteSearchSlice})
+		SearchSlice: f.sqliteSearchSlice, NoSearchIndex: !f.searchIndex})
 	if errors.Is(err, sqlite.ErrDamaged) {
 		return nil, fmt.Errorf("open store: %w; or start on the damaged file with --sqlite-skip-check (reads of its damaged part will fail)", err)
 	}

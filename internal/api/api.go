@@ -104,6 +104,8 @@ func toAPIError(err error) *apiError {
 		status = http.StatusNotFound
 	case hubbub.ECodeUnavailable, hubbub.ECodeRoomFull:
 		status = http.StatusServiceUnavailable
+	case hubbub.ECodeDisabled:
+		status = http.StatusNotImplemented // not a failure to retry: this server does not offer it
 	}
 	return &apiError{Status: status, Code: code, Message: hubbub.ErrorMessage(err)}
 }

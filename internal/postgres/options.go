@@ -71,6 +71,15 @@ type Options struct {
 	// search of its room or Close.
 	SearchDelay time.Duration
 
+	// NoSearchIndex runs the store without the search index, for an operator who wants the
+	// append's whole speed and no search: this node's indexer indexes nothing and Search
+	// fails with hubbub.ECodeDisabled. An edit, a delete or a prune still keeps the rows of
+	// messages indexed before in step, and the rooms' watermarks stay where they were, so the
+	// first Open without this option indexes every message appended meanwhile, by any node,
+	// before it returns. Give every node the same setting: a node with the index indexes the
+	// rooms it searches, whichever node appended to them. Default false: the index is kept.
+	NoSearchIndex bool
+
 	// Now, if set, is the clock that stamps messages and ages them for retention; tests set
 	// it to check MaxAge without sleeping. Default: the database server's clock, so that
 	// every node stamps with the same clock and times never go back within a room.

@@ -68,6 +68,8 @@ type Store struct {
 	now   func() time.Time // nil: the server's clock
 	log   *slog.Logger
 	guard sqlstore.Guard
+	// noIndex is Options.NoSearchIndex: the indexer indexes nothing and Search refuses.
+	noIndex bool
 }
 
 var (
@@ -135,13 +137,17 @@ func open(ctx context.Context, url string, o Options) (*Store, error) {
 		pool.Close()
 		return nil, err
 	}
-	if err := backfillSearch(ctx, pool); err != nil {
-		pool.Close()
-		return nil, err
-	}
-	if err := catchUp(ctx, pool, nil); err != nil { // what a node left waiting when it stopped
-		pool.Close()
-		return nil, err
+	// Without the index nothing is indexed, not even what an earlier run left: the first
+	// Open with it again indexes everything appended meanwhile (search_rooms.indexed).
+	if !o.NoSearchIndex {
+		if err := backfillSearch(ctx, pool); err != nil {
+			pool.Close()
+			return nil, err
+		}
+		if err := catchUp(ctx, pool, nil); err != nil { // what a node left waiting when it stopped
+			pool.Close()
+			return nil, err
+		}
 	}
 	idx := newIndexer(pool, o)
 	return &Store{
@@ -152,6 +158,8 @@ func open(ctx context.Context, url string, o Options) (*Store, error) {
 		now:   o.Now,
 		log:   o.Logger,
 		guard: sqlstore.Guard{Name: "postgres"},
+
+		noIndex: o.NoSearchIndex,
 	}, nil
 }
 

@@ -145,6 +145,9 @@ func (s *Store) Search(ctx context.Context, q hubbub.SearchQuery) (hubbub.Search
 	if err := s.guard.Begin(ctx, sqlstore.OpSearch); err != nil {
 		return hubbub.SearchPage{}, err
 	}
+	if s.noIndex {
+		return hubbub.SearchPage{}, s.guard.Wrap(sqlstore.OpSearch, hubbub.SearchOffError())
+	}
 	p, err := fulltext.Prepare(q)
 	if err != nil {
 		return hubbub.SearchPage{}, s.guard.Wrap(sqlstore.OpSearch, err)

@@ -101,6 +101,7 @@ type indexer struct {
 	pool  *pgxpool.Pool
 	lag   int
 	delay time.Duration // 0: until lag entries wait, or a search or Close
+	off   bool          // Options.NoSearchIndex: nothing is noted, so nothing indexed
 	log   *slog.Logger
 
 	mu    sync.Mutex
@@ -116,7 +117,7 @@ type indexer struct {
 // newIndexer starts the indexer of pool.
 func newIndexer(pool *pgxpool.Pool, o Options) *indexer {
 	x := &indexer{
-		pool: pool, lag: o.SearchLag, delay: max(o.SearchDelay, 0), log: o.Logger,
+		pool: pool, lag: o.SearchLag, delay: max(o.SearchDelay, 0), off: o.NoSearchIndex, log: o.Logger,
 		rooms: map[string]int{},
 		kick:  make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{}),
 	}
@@ -126,7 +127,7 @@ func newIndexer(pool *pgxpool.Pool, o Options) *indexer {
 
 // noteAppended records n entries appended to each room of counts, committed.
 func (x *indexer) noteAppended(counts map[string]int) {
-	if searchIndexOff.Load() || len(counts) == 0 {
+	if x.off || searchIndexOff.Load() || len(counts) == 0 {
 		return
 	}
 	x.mu.Lock()

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"hubbub"
+	"hubbub/internal/storetest"
 )
 
 // behind is the Options of a store whose indexer indexes nothing on its own: only a search,
@@ -267,4 +268,13 @@ func TestMigrateToSearchBehind(t *testing.T) {
 	if ids := searchIDs(t, s, "needle", "old"); len(ids) != 1 || ids[0] != m.ID {
 		t.Errorf("after the migration: %v, want [%s] (the old row was deleted by the test)", ids, m.ID)
 	}
+}
+
+// TestSearchIndexOff: a store opened with NoSearchIndex indexes nothing and refuses every
+// search; the next Open with the index indexes what was appended meanwhile (storetest).
+func TestSearchIndexOff(t *testing.T) {
+	u := freshSchema(t)
+	storetest.RunSearchIndexOff(t, func(t *testing.T, index bool) hubbub.Store {
+		return openAt(t, u, Options{SearchDelay: -1, NoSearchIndex: !index})
+	})
 }

@@ -128,6 +128,10 @@ type Config struct {
 	// SearchTimeout bounds the time of one search, over WebSocket or the REST API (default
 	// session.DefaultSearchTimeout, 2s): past it the search is answered unavailable.
 	SearchTimeout time.Duration
+	// SearchOff refuses every search (WebSocket and REST) with hubbub.ECodeDisabled: the
+	// store was opened without its search index (the --search-index=false of hubbub serve).
+	// Default false.
+	SearchOff bool
 	// SearchRate and SearchBurst limit each connection's searches: a token bucket refilled at
 	// SearchRate per second holding SearchBurst (defaults session.DefaultSearchRate and
 	// DefaultSearchBurst, 2 and 10).

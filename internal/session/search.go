@@ -60,6 +60,9 @@ type SearchRequest struct {
 // of hits as a search_results frame (its ID left for the caller). The search is bounded by the
 // Service's SearchTimeout on top of ctx.
 func (s *Service) Search(ctx context.Context, req SearchRequest) (wire.SearchResults, error) {
+	if s.cfg.SearchOff {
+		return wire.SearchResults{}, hubbub.SearchOffError()
+	}
 	q, err := searchQuery(&req)
 	if err != nil {
 		return wire.SearchResults{}, err

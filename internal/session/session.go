@@ -63,6 +63,9 @@ type Config struct {
 	SearchTimeout time.Duration
 	SearchRate    float64
 	SearchBurst   int
+	// SearchOff refuses every search with ECodeDisabled: the store keeps no search index
+	// (the server's --search-index=false).
+	SearchOff bool
 	// Metrics counts rate-limit drops; nil counts nothing.
 	Metrics *metrics.Metrics
 	// Commands runs slash commands; nil: the server has none (a command frame is not_found).

@@ -95,6 +95,14 @@ type Options struct {
 	// DefaultSearchSlice; at most MaxSearchSlice.
 	SearchSlice int
 
+	// NoSearchIndex runs the store without the search index, for an operator who wants the
+	// append's whole speed and no search: nothing is indexed and Search fails with
+	// hubbub.ECodeDisabled. The index's watermarks stay where they were (an edit or a delete
+	// of a message indexed before still updates it), so the first Open without this option
+	// indexes every message appended meanwhile, before it returns. Default false: the index
+	// is kept.
+	NoSearchIndex bool
+
 	// Now is the clock that stamps messages and ages them for retention. Tests replace it to
 	// check MaxAge without sleeping. Default time.Now.
 	Now func() time.Time

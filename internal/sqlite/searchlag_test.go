@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 
+	"hubbub"
+	"hubbub/internal/storetest"
 	"hubbub/internal/testwait"
 )
 
@@ -200,4 +202,18 @@ func TestSearchCatchUpSlices(t *testing.T) {
 		t.Errorf("%d rooms indexed, want %d", indexed, lag+1)
 	}
 	checkSearchIndex(t, s)
+}
+
+// TestSearchIndexOff: a store opened with NoSearchIndex indexes nothing and refuses every
+// search; the next Open with the index indexes what was appended meanwhile (storetest), both
+// when the index lags behind the appends and when each batch indexes its own.
+func TestSearchIndexOff(t *testing.T) {
+	for _, lag := range []int{0, -1} {
+		t.Run(fmt.Sprint("lag", lag), func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "hubbub.db")
+			storetest.RunSearchIndexOff(t, func(t *testing.T, index bool) hubbub.Store {
+				return openAt(t, path, Options{SearchLag: lag, NoSearchIndex: !index})
+			})
+		})
+	}
 }

@@ -55,6 +55,8 @@ type Store struct {
 	reads readStmts
 	w     *writer
 	guard sqlstore.Guard
+	// noIndex is Options.NoSearchIndex: the writer indexes nothing and Search refuses.
+	noIndex bool
 }
 
 var _ hubbub.Store = (*Store)(nil)
@@ -119,9 +121,13 @@ func open(path string, o Options) (_ *Store, err error) {
 		_ = conn.Close()
 		return nil, describe(err)
 	}
-	if err := catchUpSearch(ctx, conn); err != nil {
-		_ = conn.Close()
-		return nil, err
+	// Without the index nothing is indexed, not even what an earlier run left: the first
+	// Open with it again indexes everything appended meanwhile here (search_rooms.indexed).
+	if !o.NoSearchIndex {
+		if err := catchUpSearch(ctx, conn); err != nil {
+			_ = conn.Close()
+			return nil, err
+		}
 	}
 	wal := openWALSync(ctx, conn, abs, o.Logger)
 	w, err := newWriter(ctx, conn, wal, o)
@@ -145,7 +151,7 @@ func open(path string, o Options) (_ *Store, err error) {
 		w.stop()
 		return nil, err
 	}
-	s.w = w
+	s.w, s.noIndex = w, o.NoSearchIndex
 	return s, nil
 }
 

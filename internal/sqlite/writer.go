@@ -61,7 +61,7 @@ type writer struct {
 
 	hooks     sqlstore.OutboxFilter // the webhooks when the current batch began: which entries go to the outbox
 	hookCache sqlstore.FilterCache  // the last webhooks read, decoded
-	searchOff atomic.Bool           // leaves the search index out of the batches: BenchmarkAppendSearchIndex's "noindex"
+	searchOff atomic.Bool           // leaves the search index out of the batches: Options.NoSearchIndex, BenchmarkAppendSearchIndex's "noindex"
 
 	lag        searchLag // what the search index does not hold yet (searchindex.go)
 	catchingUp bool      // the lag filled up, or waited long enough: index it, a slice after each batch (catchUp)
@@ -87,6 +87,7 @@ func newWriter(ctx context.Context, conn *sql.Conn, wal *walSync, o Options) (*w
 		lag:   searchLag{max: o.SearchLag, delay: o.SearchDelay, slice: o.SearchSlice},
 		seqs:  roomSeqs{max: maxRoomSeqs(o.MaxBatch)},
 	}
+	w.searchOff.Store(o.NoSearchIndex)
 	if wal != nil {
 		w.toSync = make(chan []*request) // unbuffered: the double buffer is the syncer's own batch
 		w.syncDone = make(chan struct{})

@@ -358,3 +358,51 @@ func testSearchContext(t *testing.T, open opener) {
 		t.Errorf("Search with a cancelled context: %v, want context.Canceled", err)
 	}
 }
+
+// RunSearchIndexOff checks a store run for a while without its search index (the server's
+// --search-index=false) and then with it again. open opens the same data each time, with
+// the index or without; the test closes what it opens. Without the index a search fails with
+// ECodeDisabled; with it again, every message appended meanwhile is found by its current
+// text, a message indexed before and edited meanwhile by its new text only, and a message
+// deleted meanwhile not at all, whether it had been indexed or not.
+func RunSearchIndexOff(t *testing.T, open func(t *testing.T, index bool) hubbub.Store) {
+	a := open(t, true)
+	one := mustAppend(t, a, msg("r", "alice", "needle one"))
+	two := mustAppend(t, a, msg("r", "alice", "needle two"))
+	checkFinds(t, a, []string{"r"}, "needle", one.Text, two.Text)
+	mustClose(t, a)
+
+	b := open(t, false)
+	for _, q := range []hubbub.SearchQuery{
+		{Rooms: []string{"r"}, Text: "needle"},
+		{Rooms: []string{"r", "q"}, Text: "needle", Order: hubbub.SearchRelevance},
+	} {
+		searchCode(t, b, q, hubbub.ECodeDisabled)
+	}
+	three := mustAppend(t, b, msg("r", "bob", "needle three"))
+	mustAppend(t, b, msg("q", "bob", "needle four in a new room"))
+	five := mustAppend(t, b, msg("r", "bob", "needle five"))
+	mustAppend(t, b, edit("r", "alice", one.Seq, "haystack one")) // indexed before
+	mustAppend(t, b, edit("r", "bob", three.Seq, "needle three, edited"))
+	mustAppend(t, b, del("r", "alice", two.Seq, false)) // indexed before
+	mustAppend(t, b, del("r", "bob", five.Seq, false))
+	mustClose(t, b)
+
+	c := open(t, true)
+	checkFinds(t, c, []string{"r", "q"}, "needle", "needle three, edited", "needle four in a new room")
+	checkFinds(t, c, []string{"r"}, "haystack", "haystack one")
+	checkFinds(t, c, []string{"r", "q"}, "one", "haystack one")
+	checkFinds(t, c, []string{"r", "q"}, "five")
+	checkFinds(t, c, []string{"r", "q"}, "two")
+	// What the index holds now keeps up with the appends as before.
+	mustAppend(t, c, msg("q", "alice", "needle six"))
+	checkFinds(t, c, []string{"q"}, "needle", "needle four in a new room", "needle six")
+}
+
+// mustClose closes s and fails t on error.
+func mustClose(t testing.TB, s hubbub.Store) {
+	t.Helper()
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+}
