@@ -96,7 +96,8 @@ func BenchmarkSearch(b *testing.B) {
 // backends per append (srv-cpu-µs/append) as well as appends/s. With the index, what the
 // indexer left waiting at the end is indexed, and the GIN index's pending list merged into
 // the index, before the clock stops, so that the whole cost of the index is counted,
-// whenever it would be paid.
+// whenever it would be paid. HUBBUB_BENCH_GIN_OPTIONS, if set, are storage parameters of the
+// GIN index for the run (ALTER INDEX message_search_doc SET (…)).
 func BenchmarkAppendSearchIndex(b *testing.B) {
 	for i, index := range []bool{true, false, true, false, true, false} { // alternated: a busy machine drifts
 		name := "index"
@@ -108,6 +109,11 @@ func BenchmarkAppendSearchIndex(b *testing.B) {
 			defer searchIndexOff.Store(false)
 			app := fmt.Sprintf("hubbub_bench_%d_%d", os.Getpid(), i)
 			s := openAt(b, withParam(freshSchema(b), "application_name", app), Options{})
+			if gin := os.Getenv("HUBBUB_BENCH_GIN_OPTIONS"); gin != "" { // e.g. gin_pending_list_limit=65536, or fastupdate=off
+				if _, err := s.pool.Exec(b.Context(), `ALTER INDEX message_search_doc SET (`+gin+`)`); err != nil {
+					b.Fatal(err)
+				}
+			}
 			srv := backendCPU(b, s, app)
 			storetest.BenchmarkAppendCostSettled(b, s, s.w.batches.Load, func() {
 				if err := s.idx.indexNoted(b.Context()); err != nil {
