@@ -145,6 +145,8 @@ func newServeFlags(fs *flag.FlagSet) *serveFlags {
 	fs.IntVar(&s.SearchBurst, "search-burst", session.DefaultSearchBurst, "searches a connection may make in a burst (token bucket size)")
 	fs.IntVar(&s.RoomsPageMax, "rooms-page-max", api.DefaultRoomsPageMax, fmt.Sprintf("largest page of rooms GET /api/rooms lists (limit); a page holds %d unless asked otherwise", api.DefaultRoomsPage))
 	fs.DurationVar(&s.AddIdleTimeout, "add-idle-timeout", 30*time.Second, "add service: close a connection idle this long")
+	fs.Float64Var(&s.AddRate, "add-rate", server.DefaultAddRate, "add service: requests a second one connection is answered, after --add-burst (1 to 1000000); faster ones are answered later")
+	fs.IntVar(&s.AddBurst, "add-burst", server.DefaultAddBurst, "add service: requests one connection is answered at once before --add-rate applies")
 	fs.StringVar(&s.APIKey, "api-key", "", "turn on the server API under /api/ (docs/api.md), for requests bearing this key (default: API off)")
 	fs.Int64Var(&s.Hooks.MaxBody, "hook-max-body", api.DefaultHookMaxBody, "largest body a post to an incoming webhook (/hooks/…) may have, bytes (past it: 413)")
 	fs.Float64Var(&s.Hooks.Rate, "hook-rate", api.DefaultHookRate, "posts per second each incoming webhook may make (token bucket rate; past it: 429)")

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"golang.org/x/time/rate"
 
 	"hubbub/internal/metrics"
 	"hubbub/internal/transport"
@@ -77,6 +78,13 @@ type Config struct {
 	ReadLimit int64
 	// WriteWait bounds each write.
 	WriteWait time.Duration
+	// Rate and Burst bound the requests one connection is answered: Rate a second after a
+	// first Burst. A client that asks faster is answered later — the next request is read
+	// only when its turn comes — rather than refused: an add client that waits for each
+	// answer, as the original does, never sees an error, and a flood costs the server no
+	// more than Rate answers a second.
+	Rate  float64
+	Burst int
 	// Metrics counts connections; nil counts nothing.
 	Metrics *metrics.Metrics
 	// Logger receives the service's logs.
@@ -119,8 +127,14 @@ func (a *Conn) Serve(id uint64, remote string, headers int) {
 	cfg.Metrics.Connected(metrics.ProtoAdd)
 	defer cfg.Metrics.Disconnected(metrics.ProtoAdd)
 	ws.SetReadLimit(cfg.ReadLimit)
+	limit := rate.NewLimiter(rate.Limit(cfg.Rate), cfg.Burst)
 	answered := 0
 	for {
+		// The turn is waited for before the read, so a flood waits in the socket's buffers
+		// and then the client's, not in memory here. Reserve never fails with Burst ≥ 1.
+		if d := limit.Reserve().Delay(); d > 0 {
+			time.Sleep(d)
+		}
 		_ = ws.SetReadDeadline(time.Now().Add(cfg.IdleTimeout))
 		_, data, err := ws.ReadMessage()
 		if err != nil {

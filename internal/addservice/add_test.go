@@ -61,3 +61,34 @@ func TestAddServiceClosesIdleConnections(t *testing.T) {
 		t.Fatal("an idle add connection stayed open")
 	}
 }
+
+// A client that asks faster than --add-rate is answered later, not refused: every answer is
+// the right sum, and the answers past the burst come no faster than the rate. (A lower
+// bound on the time only: a busy machine can make it longer, never shorter.)
+func TestAddServiceAnswersAFloodAtItsRate(t *testing.T) {
+	const rate, burst, asked = 5, 2, 6
+	s := servertest.Start(t, servertest.Options{Server: server.Config{AddRate: rate, AddBurst: burst}})
+	c := servertest.Dial(t, strings.Replace(s.WS, "/ws", "/add", 1), "", nil)
+	start := time.Now()
+	for i := range asked {
+		if err := c.WriteJSON(map[string]int{"A": i, "B": 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_ = c.SetReadDeadline(time.Now().Add(servertest.Wait))
+	for i := range asked {
+		var resp struct {
+			Sum   *int64
+			Error string `json:"error"`
+		}
+		if err := c.ReadJSON(&resp); err != nil {
+			t.Fatalf("answer %d: %v", i, err)
+		}
+		if resp.Error != "" || resp.Sum == nil || *resp.Sum != int64(i+1) {
+			t.Fatalf("answer %d = %+v, want the sum %d", i, resp, i+1)
+		}
+	}
+	if took, least := time.Since(start), time.Duration(asked-burst)*time.Second/rate; took < least*9/10 {
+		t.Errorf("%d answers at --add-rate %d after a burst of %d took %v, want at least %v", asked, rate, burst, took, least)
+	}
+}

@@ -152,6 +152,11 @@ type Config struct {
 	AddIdleTimeout time.Duration
 	// AddReadLimit is the largest add request, in bytes (default 1024).
 	AddReadLimit int64
+	// AddRate and AddBurst bound the add requests one connection is answered: AddRate a
+	// second (1 to 1,000,000; default DefaultAddRate) after a first AddBurst (default
+	// DefaultAddBurst). Faster requests are answered later, not refused.
+	AddRate  float64
+	AddBurst int
 
 	// MaxConnsPerIP caps the WebSocket connections one client address holds; past it upgrades
 	// get 429 (default 100).
@@ -267,6 +272,16 @@ const (
 	DefaultConnectingQueue = 8192
 )
 
+// DefaultAddRate and DefaultAddBurst are Config.AddRate's and Config.AddBurst's defaults:
+// the original's client asks once a second; a hundred a second is far beyond any use and
+// bounds what one connection costs. maxAddRate bounds both; a rate under 1 would hold a
+// connection's goroutine past shutdown's grace, waiting for its turn.
+const (
+	DefaultAddRate  = 100
+	DefaultAddBurst = 100
+	maxAddRate      = 1_000_000
+)
+
 // DefaultAcceptPause is Config.AcceptPause's default, and maxAcceptPause its bound: longer
 // than an admitted client takes to settle on a busy server, short enough that a health check
 // arriving while setups fill the bound is answered within it.
@@ -312,6 +327,12 @@ func (c Config) Validate() error {
 	}
 	if c.AcceptPause > maxAcceptPause {
 		return fmt.Errorf("server: --accept-pause %v: want at most %v", c.AcceptPause, maxAcceptPause)
+	}
+	if c.AddRate != 0 && (c.AddRate < 1 || c.AddRate > maxAddRate) {
+		return fmt.Errorf("server: --add-rate %v: want 1 to %v requests a second", c.AddRate, maxAddRate)
+	}
+	if c.AddBurst < 0 || c.AddBurst > maxAddRate {
+		return fmt.Errorf("server: --add-burst %d: want 0 (the default, %d) to %d", c.AddBurst, DefaultAddBurst, maxAddRate)
 	}
 	if c.ConnectingWait > maxConnectingWait {
 		return fmt.Errorf("server: --connecting-wait %v: want at most %v", c.ConnectingWait, maxConnectingWait)
@@ -415,6 +436,10 @@ func (c Config) withDefaults() Config {
 	if c.AddReadLimit <= 0 {
 		c.AddReadLimit = 1024
 	}
+	if c.AddRate == 0 {
+		c.AddRate = DefaultAddRate
+	}
+	num(&c.AddBurst, DefaultAddBurst)
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}

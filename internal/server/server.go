@@ -116,7 +116,7 @@ func New(cfg Config, h *hub.Hub, store hubbub.Store, broker hubbub.Broker) (*Ser
 		Tokens: cfg.Tokens, RoleFor: cfg.RoleFor, Metrics: cfg.Metrics,
 		SearchTimeout: cfg.SearchTimeout, SearchRate: cfg.SearchRate, SearchBurst: cfg.SearchBurst, SearchOff: cfg.SearchOff, Commands: s.commands,
 		BotCacheSize: cfg.BotCacheSize, BotCacheAge: cfg.BotCacheAge, Cache: cfg.StoreCache}, h)
-	s.adder = addservice.Config{IdleTimeout: cfg.AddIdleTimeout, ReadLimit: cfg.AddReadLimit,
+	s.adder = addservice.Config{IdleTimeout: cfg.AddIdleTimeout, ReadLimit: cfg.AddReadLimit, Rate: cfg.AddRate, Burst: cfg.AddBurst,
 		WriteWait: cfg.WriteWait, Metrics: cfg.Metrics, Logger: s.log}
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc("/ws", s.serveWS)
