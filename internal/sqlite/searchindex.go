@@ -136,11 +136,14 @@ const (
 	// SearchLag are waiting.
 	DefaultSearchDelay = 500 * time.Millisecond
 	// DefaultSearchSlice is about how many messages the writer indexes in one transaction
-	// of a catch-up before it lets the appends that queued meanwhile commit: a catch-up of
-	// 1,024 messages took 20–40 ms on one busy CPU, and the appends queued behind it were
-	// issue 19's p99; a slice of 128 takes an eighth of that. Smaller slices write more
-	// FTS5 segments, which is what the lag saves.
-	DefaultSearchSlice = 128
+	// of a catch-up before it lets the appends that queued meanwhile commit. It is the lag:
+	// a catch-up is one slice, as before slices existed. A catch-up of 1,024 messages took
+	// 20–40 ms on one busy CPU and the appends queued behind it looked like issue 19's p99,
+	// but slices of 128 measured no better p99 (0.90× on a busy machine, 1.06× on a quieter
+	// one) for 1.04× the CPU per delivery (docs/benchmarks/one-cpu.md, "The search index's
+	// catch-up in slices"): smaller slices write more FTS5 segments, which the lag saves.
+	// Left to operators to try until a quiet machine says otherwise.
+	DefaultSearchSlice = DefaultSearchLag
 	// MaxSearchSlice bounds SearchSlice.
 	MaxSearchSlice = MaxSearchLag
 )
