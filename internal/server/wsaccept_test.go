@@ -123,6 +123,12 @@ func TestWSListenerAnswersAsNetHTTP(t *testing.T) {
 		{name: "HTTP/1.0", reqs: []string{strings.Replace(upgradeRequest(), "HTTP/1.1", "HTTP/1.0", 1)}, status: "101"},
 		{name: "no Host", reqs: []string{strings.Replace(upgradeRequest(), "Host: 127.0.0.1\r\n", "", 1)}, status: "400"},
 		{name: "two Hosts", reqs: []string{upgradeRequest("Host: example.com")}, status: "400"},
+		// net/http ends a line at a bare LF too: a head whose blank line is "\n" is complete,
+		// and answered at once, not after the handshake timeout (an hour here).
+		{name: "bare LF ends the head", cfg: server.Config{HandshakeTimeout: time.Hour},
+			reqs: []string{strings.TrimSuffix(upgradeRequest(), "\r\n") + "\n"}, status: "101"},
+		{name: "LF-only head", cfg: server.Config{HandshakeTimeout: time.Hour},
+			reqs: []string{strings.ReplaceAll(upgradeRequest(), "\r\n", "\n")}, status: "101"},
 		{name: "folded header", reqs: []string{upgradeRequest("X-A: a", " b")}, status: "101"},
 		{name: "space before colon", reqs: []string{upgradeRequest("X-A : a")}, status: "400"},
 		{name: "control byte in a value", reqs: []string{upgradeRequest("X-A: a\x01b")}, status: "400"},

@@ -40,8 +40,11 @@ func sniffRequest(b []byte) (r *http.Request, head int, res sniffResult) {
 	}
 	end := bytes.Index(b, []byte("\r\n\r\n"))
 	if end < 0 {
-		if bytes.IndexByte(b, '\n') >= 0 && bytes.Index(b, []byte("\r\n")) < 0 {
-			return nil, 0, sniffOthers // bare LF line ends: net/http's to judge
+		// A bare LF ends a line for net/http too, so a head may end ("\r\n\n") without the
+		// CRLF CRLF looked for here: waiting for more would hold a request net/http answers
+		// until the handshake timeout. Any bare LF is net/http's to judge.
+		if bytes.Count(b, []byte("\n")) != bytes.Count(b, []byte("\r\n")) {
+			return nil, 0, sniffOthers
 		}
 		return nil, 0, sniffMore
 	}
