@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net"
@@ -138,6 +139,13 @@ func clientIP(r *http.Request, trustProxy bool) string {
 // admission slot, when taken, is *settle, which the caller releases once the connection has
 // settled (admission.go) or when it ends.
 func (s *Server) admit(w http.ResponseWriter, r *http.Request, settle **slot) (release func(), ok bool) {
+	return s.admitWhile(r.Context(), w, r, settle)
+}
+
+// admitWhile is admit with the wait for an admission slot ended by ctx: the client gone, so
+// that it keeps no place in the queue (r's context under net/http, which ends it when the
+// client closes its connection; the WebSocket listener's peerWatch).
+func (s *Server) admitWhile(ctx context.Context, w http.ResponseWriter, r *http.Request, settle **slot) (release func(), ok bool) {
 	refuse := func(why metrics.RefuseReason, status int, msg string, retry time.Duration, attrs ...any) {
 		s.cfg.Metrics.Refused(why)
 		s.log.Log(r.Context(), levelFor(why), "connection refused", append([]any{"remote", r.RemoteAddr,
@@ -157,7 +165,7 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request, settle **slot) (r
 	}
 	if settle != nil {
 		// Before the address's limits, so that a shed upgrade costs the address no token.
-		if !s.admission.acquire(r.Context()) {
+		if !s.admission.acquire(ctx) {
 			if s.admission.stopped() { // shutdown began while it waited: not a shed, no retry soon
 				refuse(metrics.RefuseDraining, http.StatusServiceUnavailable, "server is shutting down", 0)
 				return nil, false

@@ -1,10 +1,12 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -209,7 +211,9 @@ func (l *wsListener) serveWS(c net.Conn, r *http.Request, b []byte, head int, de
 	}
 	var settle *slot
 	w := &refusal{}
-	release, ok := s.admit(w, r, &settle)
+	watch := &peerWatch{c: c}
+	release, ok := s.admitWhile(watch, w, r, &settle)
+	early := watch.stop(b[head:]) // what the client sent after its request
 	if !ok {
 		// As net/http after the handler: the answer, then the connection stays open for the
 		// client's next request.
@@ -219,19 +223,78 @@ func (l *wsListener) serveWS(c net.Conn, r *http.Request, b []byte, head int, de
 			return
 		}
 		_ = c.SetWriteDeadline(time.Time{})
-		l.handOff(c, b[head:], time.Time{})
+		l.handOff(c, early, time.Time{})
 		return
 	}
-	ws, err := s.sockets.UpgradeConn(c, r, hs, b[head:], s.nextID.Add(1))
+	ws, err := s.sockets.UpgradeConn(c, r, hs, early, s.nextID.Add(1))
 	if err != nil {
 		settle.release()
 		release()
 		if errors.Is(err, transport.ErrNotPollable) {
-			l.handOff(c, b, deadline)
+			l.handOff(c, append(b[:head:head], early...), deadline)
 		}
 		return
 	}
 	s.openWS(ws, r, settle, release)
+}
+
+// peerWatch is the context an upgrade read here waits for its admission slot under: done
+// once the client closes its connection, as net/http ends a request's context (its
+// background read), so that a client that gave up keeps no place in admission's queue and is
+// not upgraded when its turn comes. Its read starts only when the upgrade waits (the first
+// call of Done: acquire's select); stop ends it. Done, Err and stop are called by the sniff's
+// goroutine only.
+type peerWatch struct {
+	c       net.Conn
+	once    sync.Once
+	done    chan struct{} // closed when the client has gone
+	ended   chan struct{} // closed when the watch's read has returned
+	stopped atomic.Bool   // stop cut the read: not the client's doing
+	b       [1]byte       // what the read took: the first byte of a frame sent meanwhile
+	n       int
+}
+
+func (w *peerWatch) Deadline() (time.Time, bool) { return time.Time{}, false }
+func (w *peerWatch) Value(any) any               { return nil }
+
+func (w *peerWatch) Done() <-chan struct{} {
+	w.once.Do(func() {
+		w.done, w.ended = make(chan struct{}), make(chan struct{})
+		go w.watch()
+	})
+	return w.done
+}
+
+func (w *peerWatch) Err() error {
+	select {
+	case <-w.done: // nil, never ready, when no watch started
+		return context.Canceled
+	default:
+		return nil
+	}
+}
+
+func (w *peerWatch) watch() {
+	defer close(w.ended)
+	n, err := w.c.Read(w.b[:])
+	w.n = n
+	if n == 0 && err != nil && !w.stopped.Load() {
+		close(w.done) // EOF or a reset: the client has gone
+	}
+}
+
+// stop ends the watch, if one started, and returns rest (the bytes the client sent after
+// its request) with the byte the watch read, if any, after them.
+func (w *peerWatch) stop(rest []byte) []byte {
+	w.once.Do(func() {}) // no watch from now on
+	if w.ended == nil {
+		return rest
+	}
+	w.stopped.Store(true)
+	_ = w.c.SetReadDeadline(time.Unix(1, 0)) // in the past: the read returns now
+	<-w.ended
+	_ = w.c.SetReadDeadline(time.Time{})
+	return append(rest, w.b[:w.n]...)
 }
 
 // handOff gives c to net/http, which reads prefix first. Until its first read deadline

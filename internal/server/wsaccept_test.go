@@ -16,8 +16,10 @@ import (
 	"github.com/gorilla/websocket"
 
 	"hubbub"
+	"hubbub/internal/metrics"
 	"hubbub/internal/server"
 	"hubbub/internal/servertest"
+	"hubbub/internal/testwait"
 	"hubbub/internal/wsframe"
 )
 
@@ -360,5 +362,72 @@ func BenchmarkUpgrade(b *testing.B) {
 			b.StopTimer()
 			servertest.WaitConns(b, s, 0)
 		})
+	}
+}
+
+// An upgrade waiting for an admission slot whose client gives up and closes leaves the queue
+// at once, as through net/http (which ends the request's context when the client closes):
+// it keeps no place in the queue for the whole wait, and is not upgraded when its turn comes.
+func TestWSListenerForgetsAWaiterThatLeft(t *testing.T) {
+	for _, netHTTPOnly := range []bool{true, false} {
+		t.Run(map[bool]string{true: "net-http", false: "listener"}[netHTTPOnly], func(t *testing.T) {
+			s := servertest.Start(t, servertest.Options{NetHTTPOnly: netHTTPOnly, Server: server.Config{
+				MaxConnecting: 1, ConnectingWait: time.Minute, HandshakeTimeout: time.Hour,
+				AcceptPause: -1, Metrics: metrics.New()}})
+			servertest.NewJSONClient(t, dialAdmitted(t, s, hubbub.ProtocolJSON)) // holds the only slot
+			c, err := net.Dial("tcp", s.Addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := io.WriteString(c, upgradeRequest()); err != nil {
+				t.Fatal(err)
+			}
+			waiting := func() float64 { return servertest.Scrape(t, s)["hubbub_connections_waiting_admission"] }
+			testwait.Until(t, "the upgrade waits for the slot", func() bool { return waiting() == 1 })
+			c.Close()
+			testwait.Until(t, "the upgrade whose client left stops waiting", func() bool { return waiting() == 0 })
+		})
+	}
+}
+
+// A frame the client sends while its upgrade waits for a slot is handled once it is
+// upgraded, though the listener watched the socket for the client leaving meanwhile.
+func TestWSListenerKeepsFramesSentWhileWaiting(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{Server: server.Config{Transport: server.TransportPoll,
+		MaxConnecting: 1, ConnectingWait: time.Minute, HandshakeTimeout: time.Hour,
+		AcceptPause: -1, Metrics: metrics.New()}})
+	first := servertest.NewJSONClient(t, dialAdmitted(t, s, hubbub.ProtocolJSON)) // holds the only slot
+	c, err := net.Dial("tcp", s.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(servertest.Wait))
+	if _, err := io.WriteString(c, upgradeRequest()); err != nil {
+		t.Fatal(err)
+	}
+	testwait.Until(t, "the upgrade waits for the slot", func() bool {
+		return servertest.Scrape(t, s)["hubbub_connections_waiting_admission"] == 1
+	})
+	if _, err := c.Write(maskedFrame(wsframe.OpPing, []byte("early"))); err != nil {
+		t.Fatal(err)
+	}
+	first.Send(servertest.Frame{"type": "hello", "name": "ann", "key": "key-ann"})
+	first.Await("welcome")
+	first.Join("lobby", nil) // settles ann: her slot goes to the waiting upgrade
+	br := bufio.NewReader(c)
+	if got := readResponse(t, br); !strings.HasPrefix(got, "HTTP/1.1 101 ") {
+		t.Fatalf("answer %q, want 101", got)
+	}
+	var hdr [2]byte
+	if _, err := io.ReadFull(br, hdr[:]); err != nil {
+		t.Fatalf("reading the pong: %v", err)
+	}
+	payload := make([]byte, hdr[1]&0x7f)
+	if _, err := io.ReadFull(br, payload); err != nil {
+		t.Fatal(err)
+	}
+	if op := hdr[0] & 0x0f; op != wsframe.OpPong || string(payload) != "early" {
+		t.Errorf("got opcode %d payload %q, want a pong of %q", op, payload, "early")
 	}
 }
