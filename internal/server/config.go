@@ -283,8 +283,10 @@ const (
 )
 
 // DefaultAcceptPause is Config.AcceptPause's default, and maxAcceptPause its bound: longer
-// than an admitted client takes to settle on a busy server, short enough that a health check
-// arriving while setups fill the bound is answered within it.
+// than an admitted client takes to settle on a busy server, short enough that silent
+// sockets (whose requests stop counting after it) hold accepting off only briefly. A health
+// check that arrives during a storm waits its turn in the kernel's accept queue with the
+// clients ahead of it, paced or not: probe with a timeout of seconds, not milliseconds.
 const (
 	DefaultAcceptPause = 100 * time.Millisecond
 	maxAcceptPause     = 5 * time.Second

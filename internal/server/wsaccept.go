@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"sync"
@@ -347,6 +348,18 @@ func (c *replayConn) SetDeadline(t time.Time) error {
 	}
 	return c.Conn.SetWriteDeadline(t)
 }
+
+// ReadFrom lets net/http send a file with sendfile(2), as on a TCP connection it was not
+// handed: net/http looks for io.ReaderFrom on the connection.
+func (c *replayConn) ReadFrom(r io.Reader) (int64, error) {
+	if rf, ok := c.Conn.(io.ReaderFrom); ok {
+		return rf.ReadFrom(r)
+	}
+	return io.Copy(writerOnly{c.Conn}, r)
+}
+
+// writerOnly hides a writer's ReadFrom from io.Copy.
+type writerOnly struct{ io.Writer }
 
 // CloseWrite lets net/http half-close the socket after an error answer, as it does a TCP
 // connection's.
