@@ -26,14 +26,15 @@ type freshConn struct {
 	at time.Time
 }
 
-// accepted counts c, just accepted, as young; under mu.
-func (l *wsListener) accepted(c net.Conn) {
+// accepted counts c, just accepted, as young unless accepts are not paced, and reports
+// whether it did (the value of c in sniffing); under mu.
+func (l *wsListener) accepted(c net.Conn) bool {
 	if l.s.cfg.AcceptPause <= 0 {
-		l.sniffing[c] = false
-		return
+		return false
 	}
 	l.young++
 	l.fresh = append(l.fresh, freshConn{c, time.Now()})
+	return true
 }
 
 // age stops counting the requests read for AcceptPause already; under mu.

@@ -145,8 +145,7 @@ func (l *wsListener) acceptLoop() {
 			return
 		default:
 		}
-		l.sniffing[c] = true
-		l.accepted(c)
+		l.sniffing[c] = l.accepted(c)
 		l.wg.Add(1)
 		l.mu.Unlock()
 		go l.sniff(c)

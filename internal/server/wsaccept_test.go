@@ -257,6 +257,13 @@ func TestWSListenerTakesFramesSentWithTheRequest(t *testing.T) {
 	if _, err := io.WriteString(c, upgradeRequest()+string(ping)); err != nil {
 		t.Fatal(err)
 	}
+	expectUpgradedThenPong(t, c, "early")
+}
+
+// expectUpgradedThenPong reads, on c, a 101 and then a pong of payload: the answer to a
+// ping the client sent before the 101 came.
+func expectUpgradedThenPong(t *testing.T, c net.Conn, want string) {
+	t.Helper()
 	br := bufio.NewReader(c)
 	if got := readResponse(t, br); !strings.HasPrefix(got, "HTTP/1.1 101 ") {
 		t.Fatalf("answer %q, want 101", got)
@@ -269,8 +276,8 @@ func TestWSListenerTakesFramesSentWithTheRequest(t *testing.T) {
 	if _, err := io.ReadFull(br, payload); err != nil {
 		t.Fatal(err)
 	}
-	if op := hdr[0] & 0x0f; op != wsframe.OpPong || string(payload) != "early" {
-		t.Errorf("got opcode %d payload %q, want a pong of %q", op, payload, "early")
+	if op := hdr[0] & 0x0f; op != wsframe.OpPong || string(payload) != want {
+		t.Errorf("got opcode %d payload %q, want a pong of %q", op, payload, want)
 	}
 }
 
@@ -415,19 +422,5 @@ func TestWSListenerKeepsFramesSentWhileWaiting(t *testing.T) {
 	first.Send(servertest.Frame{"type": "hello", "name": "ann", "key": "key-ann"})
 	first.Await("welcome")
 	first.Join("lobby", nil) // settles ann: her slot goes to the waiting upgrade
-	br := bufio.NewReader(c)
-	if got := readResponse(t, br); !strings.HasPrefix(got, "HTTP/1.1 101 ") {
-		t.Fatalf("answer %q, want 101", got)
-	}
-	var hdr [2]byte
-	if _, err := io.ReadFull(br, hdr[:]); err != nil {
-		t.Fatalf("reading the pong: %v", err)
-	}
-	payload := make([]byte, hdr[1]&0x7f)
-	if _, err := io.ReadFull(br, payload); err != nil {
-		t.Fatal(err)
-	}
-	if op := hdr[0] & 0x0f; op != wsframe.OpPong || string(payload) != "early" {
-		t.Errorf("got opcode %d payload %q, want a pong of %q", op, payload, "early")
-	}
+	expectUpgradedThenPong(t, c, "early")
 }
