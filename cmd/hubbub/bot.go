@@ -116,7 +116,14 @@ func splitRooms(s string) []string {
 }
 
 func (c *botCmd) create(ctx context.Context, s hubbub.Store, args []string) error {
-	b, token, err := bots.Create(ctx, s, args[0], splitRooms(c.rooms))
+	rooms := splitRooms(c.rooms)
+	if len(rooms) == 0 {
+		// A bot with no patterns may join and post nowhere, and its token is shown only now:
+		// an admin who forgot --rooms would find out from the bot's first forbidden join.
+		return usageError("bot create: --rooms is required: a bot may enter only the rooms its patterns cover " +
+			"(--rooms ROOM,PATTERN*,… or '*' for every room but DMs)")
+	}
+	b, token, err := bots.Create(ctx, s, args[0], rooms)
 	if err != nil {
 		return err
 	}
@@ -155,6 +162,10 @@ func (c *botCmd) setRooms(ctx context.Context, s hubbub.Store, args []string) er
 	rooms := splitRooms(args[1])
 	if b, err = s.UpdateBot(ctx, b.User.ID, hubbub.BotChange{Rooms: &rooms}); err != nil {
 		return err
+	}
+	if len(b.Rooms) == 0 {
+		fmt.Fprintf(c.user.io.out, "bot %s may now enter no room (its joins and posts are forbidden until given some)\n", b.User.Name)
+		return nil
 	}
 	fmt.Fprintf(c.user.io.out, "bot %s may now enter %s\n", b.User.Name, strings.Join(b.Rooms, ","))
 	return nil

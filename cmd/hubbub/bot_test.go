@@ -62,7 +62,9 @@ func TestBotAndHookCommands(t *testing.T) {
 
 	// Mistakes exit as usage errors with a clear message.
 	for _, args := range [][]string{
-		{"bot", "create", "ci"},                       // taken
+		{"bot", "create", "ci", "--rooms", "builds"},  // taken
+		{"bot", "create", "nowhere"},                  // no rooms: it could post nowhere
+		{"bot", "create", "nowhere", "--rooms", ","},  // no rooms either
 		{"bot", "create", "x", "--rooms", "bad room"}, // bad pattern
 		{"bot", "delete", "nobody"},                   // unknown
 		{"hook", "create"},                            // no room
@@ -71,6 +73,14 @@ func TestBotAndHookCommands(t *testing.T) {
 		if _, err := botCmdRun(t, append(args, "--data", data)...); err == nil || exitCode(err) != 2 {
 			t.Errorf("hubbub %q: %v (exit %d), want a usage error", args, err, exitCode(err))
 		}
+	}
+	// A bot with no rooms is refused, not made: its token would be shown once for a bot that
+	// may post nowhere.
+	if _, err := botCmdRun(t, "bot", "create", "nowhere", "--data", data); err == nil || !strings.Contains(err.Error(), "--rooms is required") {
+		t.Errorf("bot create without --rooms: %v", err)
+	}
+	if out := ok("bot", "list"); strings.Contains(out, "nowhere") {
+		t.Errorf("a bot created without rooms:\n%s", out)
 	}
 
 	out = ok("hook", "create", "--room", "alerts", "--url", s.URL)
