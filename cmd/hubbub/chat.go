@@ -65,6 +65,8 @@ func runChat(ctx context.Context, args []string, io stdio) error {
 	token := fset.String("token", os.Getenv("HUBBUB_TOKEN"), "a signed token for servers that require one ($HUBBUB_TOKEN; see hubbub token); the server takes your name from it")
 	keyFile := fset.String("key-file", "", "the file that keeps your key (default <user config dir>/hubbub/key)")
 	ackTimeout := fset.Duration("ack-timeout", 10*time.Second, "at the end of input, give up waiting for acks after this long without one")
+	signin := fset.Bool("signin", false, "sign in to the account --name (asks for its password on the terminal; see --password-file), for servers with accounts")
+	passwordFile := fset.String("password-file", "", "with --signin: read the password from the first line of this file instead of asking")
 	caFile := fset.String("ca-file", "", "PEM file of certificates to trust for wss:// besides the system's, e.g. a self-signed server certificate")
 	fset.Usage = func() {
 		fmt.Fprintln(io.err, chatUsage)
@@ -91,6 +93,10 @@ func runChat(ctx context.Context, args []string, io stdio) error {
 		return usageError("chat: no name: pass --name or set $USER")
 	case *ackTimeout <= 0:
 		return usageError("chat: --ack-timeout must be positive")
+	case *passwordFile != "" && !*signin:
+		return usageError("chat: --password-file is for --signin")
+	case *signin && *token != "":
+		return usageError("chat: --signin or --token, not both")
 	}
 	for _, u := range urls {
 		if _, err := client.WebSocketURL(u); err != nil {
@@ -113,21 +119,39 @@ func runChat(ctx context.Context, args []string, io stdio) error {
 	if err != nil {
 		return fmt.Errorf("chat: %w", err)
 	}
+	var cookie string
+	if *signin {
+		if cookie, err = chatSignIn(ctx, urls, *name, *passwordFile, tlsCfg, io); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			var u usageError
+			switch {
+			case errors.As(err, &u):
+				return err
+			case answered(err):
+				return usageError("chat: " + err.Error())
+			}
+			return fmt.Errorf("chat: %w", err)
+		}
+		*name = "" // the server takes the account from the session
+	}
 
 	ses, err := client.Connect(ctx, client.SessionOptions{
-		URLs:    urls,
-		Name:    *name,
-		Key:     key,
-		Token:   *token,
-		History: *history,
-		Dial:    client.Options{TLSConfig: tlsCfg},
-		Logger:  slog.New(slog.NewTextHandler(io.err, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		URLs:          urls,
+		Name:          *name,
+		Key:           key,
+		Token:         *token,
+		SessionCookie: cookie,
+		History:       *history,
+		Dial:          client.Options{TLSConfig: tlsCfg},
+		Logger:        slog.New(slog.NewTextHandler(io.err, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil // interrupted while connecting
 		}
-		return fmt.Errorf("chat: %w%s", err, untrustedHint(err))
+		return fmt.Errorf("chat: %w%s%s", err, untrustedHint(err), signInHint(err, cookie != ""))
 	}
 	c := &chat{ses: ses, io: io, name: *name, printed: make(chan struct{})}
 	go c.print()

@@ -19,6 +19,8 @@ import (
 	"github.com/gorilla/websocket"
 	"go.uber.org/goleak"
 
+	"hubbub"
+	"hubbub/internal/accounts"
 	"hubbub/internal/hub"
 	"hubbub/internal/server"
 	"hubbub/internal/servertest"
@@ -453,5 +455,57 @@ func TestChatSaysHowManyMembersAreNotListed(t *testing.T) {
 	}
 	if !strings.Contains(out, " and 2 more\n") { // 4 members, 2 listed
 		t.Errorf("chat printed %q, want the join line to end with \" and 2 more\"", out)
+	}
+}
+
+// An account holder chats from the terminal client on a server that admits accounts only:
+// --signin with the password (here from --password-file) signs in as the sign-in page does,
+// and the messages go out under the account's name. Without it the refusal says what to pass.
+func TestChatSignsInToAnAccount(t *testing.T) {
+	chatLeakCheck(t)
+	s := servertest.Start(t, servertest.Options{Server: server.Config{Auth: "accounts",
+		Accounts: accounts.Config{Hash: accounts.TestHashParams}}})
+	h, err := accounts.NewHasher(accounts.TestHashParams, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := accounts.AddUser(context.Background(), s.Store, h, "ann", hubbub.RoleMember, "correct horse battery"); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	pwFile, wrongFile := filepath.Join(dir, "pw"), filepath.Join(dir, "wrong")
+	if err := os.WriteFile(pwFile, []byte("correct horse battery\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(wrongFile, []byte("not the password\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	_, _, err = chatToEnd(t, "hi\n", chatArgs(chatUser(t, "ann"), []string{s.WS})...)
+	if err == nil || !strings.Contains(err.Error(), "unauthorized") || !strings.Contains(err.Error(), "--signin") {
+		t.Errorf("a guest on an accounts-only server: %v, want unauthorized and a hint to --signin", err)
+	}
+	_, _, err = chatToEnd(t, "hi\n", chatArgs(chatUser(t, "ann"), []string{"--signin", "--password-file", wrongFile, s.WS})...)
+	if err == nil || !strings.Contains(err.Error(), "wrong name or password") || exitCode(err) != 2 {
+		t.Errorf("a wrong password: %v (exit %d), want 'wrong name or password', exit 2", err, exitCode(err))
+	}
+
+	_, stderr, err := chatToEnd(t, "signed in and chatting\n",
+		chatArgs(chatUser(t, "ann"), []string{"--signin", "--password-file", pwFile, "--room", "general", s.WS})...)
+	if err != nil {
+		t.Fatalf("hubbub chat --signin: %v\nstderr:\n%s", err, stderr)
+	}
+	entries, err := s.Store.Since(context.Background(), "general", 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sent []string
+	for _, e := range entries {
+		if e.Kind == hubbub.KindMessage {
+			sent = append(sent, e.From+": "+e.Text)
+		}
+	}
+	if len(sent) != 1 || sent[0] != "ann: signed in and chatting" {
+		t.Errorf("the room's messages: %q, want ann's one", sent)
 	}
 }

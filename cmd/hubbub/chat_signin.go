@@ -1,0 +1,98 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+
+	"golang.org/x/term"
+
+	"hubbub"
+	"hubbub/client"
+	"hubbub/internal/accounts"
+)
+
+// chatSignIn signs in to the account name at the first of urls whose server answers, as the
+// sign-in page does, and returns the session cookie that the session sends with every
+// handshake (its reconnects too, for the server's --session-ttl). The password is the first
+// line of passwordFile, or else asked on the terminal without echo: standard input carries the
+// messages, so it is never read for the password.
+func chatSignIn(ctx context.Context, urls []string, name, passwordFile string, tlsCfg *tls.Config, io stdio) (string, error) {
+	pw, err := chatPassword(name, passwordFile, io)
+	if err != nil {
+		return "", err
+	}
+	hc := &http.Client{}
+	if tlsCfg != nil {
+		hc.Transport = &http.Transport{TLSClientConfig: tlsCfg, Proxy: http.ProxyFromEnvironment}
+	}
+	for i, u := range urls {
+		cookie, err := client.SignIn(ctx, u, name, pw, hc)
+		// A server that answered decided (a wrong password is wrong on every node of one
+		// store); one that could not be reached leaves the next URL to try.
+		if err == nil || answered(err) || i == len(urls)-1 {
+			return cookie, err
+		}
+	}
+	return "", errors.New("no server URL") // not reached: urls is not empty
+}
+
+// chatPassword reads name's password from the first line of file, or from the terminal.
+func chatPassword(name, file string, io stdio) (string, error) {
+	if file != "" {
+		f, err := os.Open(file)
+		if err != nil {
+			return "", fmt.Errorf("--password-file: %w", err)
+		}
+		defer f.Close()
+		line, err := bufio.NewReaderSize(f, accounts.MaxPasswordLen+2).ReadString('\n')
+		if line = strings.TrimRight(line, "\r\n"); line == "" {
+			return "", usageError(fmt.Sprintf("chat: --password-file %s: no password on its first line (%v)", file, err))
+		}
+		return line, nil
+	}
+	// Piped messages leave the terminal free to ask on, if there is one.
+	tty, ok := io.in.(*os.File)
+	if !ok || !term.IsTerminal(int(tty.Fd())) {
+		var err error
+		if tty, err = os.Open("/dev/tty"); err != nil {
+			return "", usageError("chat: --signin asks for the password on a terminal and there is none: pass --password-file FILE")
+		}
+		defer tty.Close()
+	}
+	fmt.Fprintf(io.err, "Password for %s: ", name)
+	b, err := term.ReadPassword(int(tty.Fd()))
+	fmt.Fprintln(io.err)
+	if err != nil {
+		return "", fmt.Errorf("read the password: %w", err)
+	}
+	return string(b), nil
+}
+
+// signInHint is what to add to a refused hello that an account's sign-in would have passed: a
+// server that admits accounts only, or a name that belongs to a user (perhaps the caller's own
+// account).
+func signInHint(err error, signedIn bool) string {
+	if signedIn {
+		return ""
+	}
+	switch hubbub.ErrorCode(err) {
+	case hubbub.ECodeUnauthorized:
+		return " (with an account, pass --signin to sign in as --name; with a token, --token)"
+	case hubbub.ECodeNameTaken:
+		return " (if it is your account's name, pass --signin)"
+	}
+	return ""
+}
+
+// answered reports whether err is a server's answer (a *hubbub.Error: a wrong password, too
+// many attempts) rather than a failure to reach it.
+func answered(err error) bool {
+	var he *hubbub.Error
+	return errors.As(err, &he)
+}
