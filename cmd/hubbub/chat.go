@@ -48,7 +48,8 @@ commands work too (start a message with "//" to send a line that begins with "/"
 With several URLs it connects to the first that answers and moves to the next one when a
 connection fails. It reconnects on its own and prints every missed message once.
 
-When standard input is not a terminal, each line is sent as a message; at the end of input it
+When standard input is not a terminal, each line is sent as a message, and a command runs once
+the messages of the lines before it are acknowledged (so /search finds them); at the end of input it
 waits for every message to be acknowledged (exiting 1 if one is not), then, with --wait, keeps
 printing for that long.
 
@@ -153,7 +154,7 @@ func runChat(ctx context.Context, args []string, io stdio) error {
 		}
 		return fmt.Errorf("chat: %w%s%s", err, untrustedHint(err), signInHint(err, cookie != ""))
 	}
-	c := &chat{ses: ses, io: io, name: *name, printed: make(chan struct{})}
+	c := &chat{ses: ses, io: io, name: *name, printed: make(chan struct{}), piped: !isTerminal(io.in), ackTimeout: *ackTimeout}
 	go c.print()
 	defer c.close()
 
@@ -218,6 +219,11 @@ type chat struct {
 	// slash is the server's slash commands (chat_commands.go).
 	slash chatSlash
 
+	// piped is set when standard input is not a terminal: its lines are a script, and a
+	// command waits for the messages of the lines before it (settle).
+	piped      bool
+	ackTimeout time.Duration // --ack-timeout: how long settle and waitAcks wait without an ack
+
 	rooms    []string          // joined rooms, in order; the last one is the current room
 	sent     []*client.Receipt // sends whose outcome is not counted yet
 	total    int               // messages sent
@@ -258,6 +264,9 @@ func (c *chat) input(ctx context.Context, line string) (quit bool) {
 		return false
 	}
 	if strings.HasPrefix(line, "/") && !strings.HasPrefix(line, "//") {
+		if c.piped {
+			c.settle(ctx)
+		}
 		return c.command(ctx, line)
 	}
 	line = strings.TrimPrefix(line, "/")
@@ -392,6 +401,26 @@ func (c *chat) forget(room string) {
 	for i, r := range c.rooms {
 		if r == room {
 			c.rooms = append(c.rooms[:i], c.rooms[i+1:]...)
+			return
+		}
+	}
+}
+
+// settle waits until every message sent so far is acknowledged or refused, giving up when no
+// ack arrived for --ack-timeout. A piped command runs after it, so that it acts on the lines
+// before it as a script's reader expects: "/search deploy" after the lines that said deploy
+// finds them all, where it used to overtake the sends still on their way and page with
+// "/search --more" through a partial result.
+func (c *chat) settle(ctx context.Context) {
+	t := time.NewTimer(c.ackTimeout)
+	defer t.Stop()
+	for _, r := range c.sent {
+		select {
+		case <-r.Done():
+			t.Reset(c.ackTimeout)
+		case <-t.C:
+			return // waitAcks, at the end of input, says which were not acknowledged
+		case <-ctx.Done():
 			return
 		}
 	}

@@ -38,8 +38,11 @@ func (c *chat) searchCommand(ctx context.Context, cmd, line string) (handled boo
 		c.search.mu.Lock()
 		req = c.search.last
 		c.search.mu.Unlock()
-		if req.Cursor == "" {
+		switch {
+		case req.Q == "":
 			return true, errors.New("no more results: search for something first")
+		case req.Cursor == "":
+			return true, fmt.Errorf("no more results for %q", hubbub.CleanText(req.Q))
 		}
 	default:
 		if room, rest, ok := strings.Cut(args, " "); ok && strings.HasPrefix(room, "#") && strings.TrimSpace(rest) != "" {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -67,7 +68,7 @@ func TestChatSearch(t *testing.T) {
 	say("/search nothing-like-it")
 	run.waitOutput(t, "* no message matches \"nothing-like-it\" in your rooms\n")
 	say("/search --more")
-	run.waitErr(t, "* /search: no more results: search for something first")
+	run.waitErr(t, "* /search: no more results for \"nothing-like-it\"")
 	say("/search")
 	run.waitErr(t, "* /search: usage: /search [#ROOM] TEXT, or /search --more")
 	say("/search #secret deploy")
@@ -160,5 +161,41 @@ func TestServeSearchIndexOff(t *testing.T) {
 	hits, _ := out["hits"].([]any)
 	if status != http.StatusOK || len(hits) != 1 || !strings.Contains(fmt.Sprint(hits[0]), "the needle is found") {
 		t.Errorf("GET /api/search with the index again: %d %v, want the message sent without it", status, out)
+	}
+}
+
+// A script pipes lines and then searches them: the search waits for the lines before it to be
+// stored, so it finds every one, and /search --more pages through the rest; a --more before
+// any search or past the last page says so.
+func TestChatPipedSearchFindsTheLinesBeforeIt(t *testing.T) {
+	chatLeakCheck(t)
+	s := servertest.Start(t, servertest.Options{DataPath: filepath.Join(t.TempDir(), "hubbub.db"),
+		Server: server.Config{SearchRate: 1e6, SearchBurst: 1e6, SendRate: 1e6, SendBurst: 1e6}})
+	var in strings.Builder
+	in.WriteString("/search --more\n")
+	for i := 1; i <= 25; i++ {
+		fmt.Fprintf(&in, "zebra number %d\n", i)
+	}
+	in.WriteString("/search zebra\n/search --more\n/search --more\n")
+	out, stderr, err := chatToEnd(t, in.String(), chatArgs(chatUser(t, "carl"), []string{"--room", "zoo", s.WS})...)
+	if err != nil {
+		t.Fatalf("hubbub chat: %v\nstderr:\n%s", err, stderr)
+	}
+	var hits []string
+	for _, l := range chatLines(out, "[zoo] #") {
+		if strings.Contains(l, "*zebra*") {
+			hits = append(hits, strings.Fields(l)[1])
+		}
+	}
+	want := make([]string, 25)
+	for i := range want {
+		want[i] = fmt.Sprintf("#%d", 25-i)
+	}
+	if !reflect.DeepEqual(hits, want) {
+		t.Errorf("the hits of /search and /search --more: %q, want #25 down to #1\nstdout:\n%s", hits, out)
+	}
+	if !strings.Contains(stderr, `* /search: no more results for "zebra"`) ||
+		!strings.Contains(stderr, "* /search: no more results: search for something first") {
+		t.Errorf("a --more before any search and past the last page; stderr:\n%s", stderr)
 	}
 }
