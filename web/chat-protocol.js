@@ -80,7 +80,7 @@ const HUBBUB_FRAMES = {
   },
   // Server → client.
   receive: {
-    welcome: ["name", "server", "version", "role", "limits", "user", "commands"],
+    welcome: ["name", "server", "version", "role", "limits", "user", "commands", "search_off"],
     joined: ["room", "members", "member_count", "last_seq", "replay", "truncated"],
     left: ["room"],
     message: ["room", "seq", "id", "from", "text", "time", "bot", "client_id", "deleted", "reply_to", "mentions", "mention_room", "edited_at", "reactions", "reply_count", "attachments"],
@@ -345,7 +345,7 @@ function applyReaction(m, ch, me) {
  *
  * Events (CustomEvent, details in `detail`):
  *   status   {state: "idle"|"connecting"|"live"|"reconnecting", retryAt, attempt}
- *   welcome  {name, limits}
+ *   welcome  {name, limits, user, searchOff}  searchOff: every search is refused ("disabled")
  *   joined   {room, frame} or {room, error}   a join succeeded or failed
  *   left     {room}
  *   removed  {room, message}       a moderator removed us from the room (kick or ban)
@@ -391,6 +391,7 @@ class ChatClient extends EventTarget {
     this.commands = [];
     this.commandsAsked = 0; // when the list was last asked for (Date.now())
     this.role = ""; // "admin", "moderator" or "member", from welcome
+    this.searchOff = false; // welcome's search_off: the server runs without its search index
     /** @type {{id: string, name: string, kind: string, role: string}|null} welcome's user */
     this.user = null;
     /**
@@ -1020,7 +1021,8 @@ class ChatClient extends EventTarget {
         this.liveSince = Date.now();
         this.everLive = true;
         this.setState("live");
-        this.emit("welcome", { name: this.me, limits: this.limits, user: this.user });
+        this.searchOff = f.search_off === true;
+        this.emit("welcome", { name: this.me, limits: this.limits, user: this.user, searchOff: this.searchOff });
         for (const room of this.rooms.values()) if (!room.removed) this.sendJoin(room);
         break;
       case "joined":

@@ -25,7 +25,19 @@ const finder = {
   opener: null, // what had the focus before the panel opened
   found: null, // {room, seq} of the hit last opened, marked in its room
   retry: false, // a search could not go out (no connection): it goes at the next welcome
+  off: false, // the server runs without search (welcome's search_off, or a "disabled" answer)
 };
+
+/**
+ * Turns the search off (the server said so) or on again (a later welcome without search_off):
+ * off, the button is hidden, an open panel closes and Ctrl/Cmd+F is the browser's find again,
+ * since a box that can only fail is worse than none.
+ */
+function setSearchOff(off) {
+  finder.off = off;
+  $("search-open").hidden = off;
+  if (off) closeSearch(true);
+}
 
 /** Whether the chat has the focus: Ctrl/Cmd+F is ours there, the browser's elsewhere. */
 function chatHasFocus() {
@@ -124,6 +136,12 @@ function showResults(d) {
   $("search-more").disabled = false;
   if (d.error) {
     $("search-status").textContent = searchProblem(d.error);
+    // A server older than welcome's search_off says so only now: the panel says it, and the
+    // button goes, so that Ctrl/Cmd+F is the browser's find from here on.
+    if (d.error.code === "disabled") {
+      finder.off = true;
+      $("search-open").hidden = true;
+    }
     return;
   }
   const f = d.frame;
@@ -151,6 +169,8 @@ function searchProblem(e) {
       return "Searching too fast: wait a moment.";
     case "unavailable":
       return e.message || "Search is unavailable; try again.";
+    case "disabled":
+      return "Search is off on this server.";
     default:
       return e.message || "The search failed (" + e.code + ").";
   }
@@ -226,7 +246,8 @@ function markFound() {
 function wireSearch() {
   client.addEventListener("search-results", (ev) => showResults(ev.detail));
   // A search that could not go out, or whose answer the lost connection took, goes again.
-  client.addEventListener("welcome", () => {
+  client.addEventListener("welcome", (ev) => {
+    setSearchOff(!!ev.detail.searchOff);
     if ($("search").hidden || !(finder.retry || finder.id)) return;
     if (finder.paging && finder.next) runSearch(true);
     else runSearch(false);
@@ -264,7 +285,7 @@ function wireSearch() {
       // A second Ctrl/Cmd+F in the panel gives the browser's own find, as one expects.
       return;
     }
-    if (!chatHasFocus()) return;
+    if (!chatHasFocus() || finder.off) return;
     ev.preventDefault();
     openSearch("");
   });

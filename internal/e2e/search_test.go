@@ -122,3 +122,26 @@ func TestSearchFindsChineseText(t *testing.T) {
 		t.Errorf("the snippet reads %q", got)
 	}
 }
+
+// On a server run without its search index (--search-index=false) the page offers no search:
+// no search button, and Ctrl+F is the browser's own find. A server that refuses a search only
+// when asked (older than welcome's search_off) gets "Search is off on this server." in the
+// panel, not an error, and the button goes.
+func TestSearchOffHidesTheSearchBox(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{Server: server.Config{SearchOff: true}})
+	ann := b.newUser("ann")
+	ann.open(srv.URL + "/#general")
+	ann.waitFor("the search button hidden", `document.getElementById("search-open").hidden && document.getElementById("search-open").getClientRects().length === 0`)
+	ann.do("focus the composer", chromedp.Focus(chromedp.CSS("#composer-input")))
+	ann.do("press Ctrl+F", pressCtrl("f", 70))
+	if eval[bool](ann, `!document.getElementById("search").hidden`) {
+		t.Errorf("Ctrl+F opened the search panel of a server without search")
+	}
+
+	// As on an older server: the page does not know until it asks.
+	ann.do("forget search_off", chromeEval(`finder.off = false; document.getElementById("search-open").hidden = false`))
+	ann.searchFor("room", "anything")
+	ann.waitFor("the panel saying search is off", `document.getElementById("search-status").textContent === "Search is off on this server."`)
+	ann.waitFor("the search button hidden again", `document.getElementById("search-open").hidden`)
+}

@@ -173,7 +173,7 @@ func (j *jsonSession) hello(ctx context.Context, f *wire.ClientFrame, nameErr er
 		User: userInfo(&id, m),
 		Limits: wire.Limits{MaxText: cfg.MaxText, MaxRooms: cfg.MaxRoomsPerConn, HistoryMax: hc.History, HistoryPageMax: cfg.HistoryPageMax,
 			SendRate: cfg.SendRate, SendBurst: cfg.SendBurst, MaxAttachments: j.svc.maxAttachments()},
-		Commands: j.welcomeCommands(ctx)})
+		Commands: j.welcomeCommands(ctx), SearchOff: cfg.SearchOff})
 	j.welcomeRooms(context.Background())
 }
 

@@ -517,6 +517,11 @@ type Welcome struct {
 	// Commands are the registered slash commands, by name (absent when there are none, and
 	// from servers older than commands); a commands request asks for them again.
 	Commands []CommandInfo `json:"commands,omitempty"`
+	// SearchOff says every search is refused with "disabled" (the server runs without its
+	// search index, --search-index=false), so that a client hides its search box instead of
+	// offering one that only fails. Absent (false) from servers that search, and from servers
+	// older than the field, which answer a search they cannot run with that error too.
+	SearchOff bool `json:"search_off,omitempty"`
 }
 
 // UserInfo is a user as a client sees it.
