@@ -576,26 +576,29 @@ async function loadAccount() {
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), ACCOUNT_TIMEOUT_MS);
   try {
-    res = await fetch("/api/me", { credentials: "same-origin", headers: { Accept: "application/json" }, signal: abort.signal });
+    // optional=1: a guest is answered 200 {"user": null}, not 401, which the browser would log
+    // as an error on every guest's load.
+    res = await fetch("/api/me?optional=1", { credentials: "same-origin", headers: { Accept: "application/json" }, signal: abort.signal });
   } catch (e) {
     return null;
   } finally {
     clearTimeout(timer);
   }
-  if (res.status === 401) {
+  let body = null;
+  if (res.ok) {
+    try {
+      body = await res.json();
+    } catch (e) {
+      return null;
+    }
+  }
+  if (res.status === 401 || (body && body.user === null)) {
     // This server has accounts: sign in, or keep this guest name with a password.
     // Every server that keeps users has the sign-in page; a page a host app signs in with a
     // token has no use for it.
     $("signin-link").hidden = tokenMode;
     $("account-link").hidden = tokenMode;
     $("name-signin").hidden = tokenMode;
-    return null;
-  }
-  if (!res.ok) return null;
-  let body;
-  try {
-    body = await res.json();
-  } catch (e) {
     return null;
   }
   const me = body && body.user;

@@ -40,6 +40,7 @@ const maxFormBytes = 16 << 10
 //	                          password, confirm (the guest becomes an account)
 //	POST /account/invite      an admin: role, expires → the page shows a new invite link
 //	GET  /api/me              the signed-in user as JSON, and the CSRF token; 401 if none
+//	                          (200 {"user":null} with ?optional=1, as the page asks)
 func (s *Service) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("GET /signin", s.getSignIn)
 	mux.HandleFunc("POST /signin", s.postSignIn)
@@ -426,6 +427,14 @@ func (s *Service) getMe(w http.ResponseWriter, r *http.Request) {
 		s.log.Error("api/me: user lookup failed", "err", err)
 		w.WriteHeader(http.StatusServiceUnavailable)
 		json.NewEncoder(w).Encode(map[string]string{"code": hubbub.ECodeUnavailable, "message": "the server could not look you up; try again"})
+		return
+	}
+	if !found && r.URL.Query().Get("optional") == "1" {
+		// The page asks on every load, and most of its visitors are guests: a 401 there is
+		// no error, but the browser logs every 4xx as one in the console.
+		json.NewEncoder(w).Encode(struct {
+			User *MeUser `json:"user"`
+		}{})
 		return
 	}
 	if !found {

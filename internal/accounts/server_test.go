@@ -179,6 +179,10 @@ func testSignInAndOut(t *testing.T, start starter) {
 	if st, _ := b.me(); st != http.StatusUnauthorized {
 		t.Fatalf("/api/me before signing in: %d", st)
 	}
+	// The page asks with optional=1: a guest is no error there.
+	if r := b.do("GET", "/api/me?optional=1", nil); r.status != http.StatusOK || strings.TrimSpace(r.body) != `{"user":null}` {
+		t.Fatalf("/api/me?optional=1 before signing in: %d %q, want 200 {\"user\":null}", r.status, r.body)
+	}
 	r := b.signIn("ann", "correct horse")
 	if r.status != http.StatusSeeOther || r.header.Get("Location") != "/" {
 		t.Fatalf("sign in: %d %q %q", r.status, r.header.Get("Location"), r.body)

@@ -101,6 +101,7 @@ type user struct {
 
 	mu         sync.Mutex
 	console    []string // everything the page logged, for failure messages
+	errors     []string // what of it was logged as an error (the browser's "Failed to load resource" too)
 	exceptions []string // uncaught exceptions, which fail the test
 }
 
@@ -119,6 +120,9 @@ func (b *browser) newUser(name string) *user {
 			}
 			u.mu.Lock()
 			u.console = append(u.console, m.String())
+			if m.Type == chromedp.ConsoleError {
+				u.errors = append(u.errors, m.String())
+			}
 			if m.IsException() {
 				u.exceptions = append(u.exceptions, m.String())
 			}
@@ -143,6 +147,13 @@ func (b *browser) newUser(name string) *user {
 		b.t.Fatalf("%s: open a window: %v", name, err)
 	}
 	return u
+}
+
+// consoleErrors returns what the page logged as errors so far.
+func (u *user) consoleErrors() []string {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return append([]string(nil), u.errors...)
 }
 
 // do runs actions on the user's page, failing the test on error.

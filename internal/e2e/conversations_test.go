@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -184,7 +185,8 @@ func TestUnreadDividerAndBadgesOnASecondDevice(t *testing.T) {
 
 // On a server with accounts, a visitor signs in from the page: the welcome dialog links to the
 // sign-in page, which brings them back to the chat under their account's name with no name
-// asked, Sign out in the sidebar; after signing out the page asks a name again.
+// asked, Sign out in the sidebar; after signing out the page asks a name again. A guest's page
+// logs no error on the way (it asked GET /api/me, which answered 401 to every guest's load).
 func TestSignInThroughThePage(t *testing.T) {
 	b := startBrowser(t)
 	srv := servertest.Start(t, servertest.Options{Server: server.Config{Accounts: accounts.Config{Hash: accounts.TestHashParams}}})
@@ -203,6 +205,9 @@ func TestSignInThroughThePage(t *testing.T) {
 	ann := b.newUser("ann")
 	ann.doWithin(3*waitTimeout, "open", chromedp.Navigate(srv.URL+"/#lobby"))
 	ann.waitFor("the welcome dialog with a sign-in link", `document.getElementById("name-dialog").open && !document.getElementById("name-signin").hidden`)
+	if errs := ann.consoleErrors(); len(errs) > 0 {
+		t.Errorf("a guest's page logged errors:\n  %s", strings.Join(errs, "\n  "))
+	}
 	// Each step that loads a page waits for an element of the next one (a poll across a
 	// navigation loses its context).
 	ann.do("follow it", chromedp.Click(chromedp.CSS("#name-signin-link")), chromedp.WaitVisible(chromedp.CSS("#password")))
