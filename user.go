@@ -116,7 +116,9 @@ func SecretHash(secret string) string {
 //     ECodeBadField wherever a role is given.
 //   - ClaimGuest(name, keyHash): if a guest holds keyHash, that user is returned, renamed to name
 //     first if name is another name (same key, same user: its id, sanctions and history follow
-//     it), or ECodeNameTaken if name's key is another user's; a look-alike of its stored name
+//     it), or ECodeNameTaken if name's key is another user's — returned with that guest as
+//     stored, unchanged, so that the caller may let its owner in under the stored name (an
+//     operator renamed it, and its old name is someone else's now); a look-alike of its stored name
 //     (another case) returns it under the stored spelling, unchanged (sqlstore.SameGuestName). If no user holds keyHash, a new guest is
 //     created with it, or ECodeNameTaken if the name is held. A disabled user gets
 //     ECodeForbidden. Only guests are found by key: an account's old key no longer signs it in.

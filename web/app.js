@@ -681,7 +681,13 @@ client.addEventListener("welcome", () => {
     $("me-name").textContent = client.me;
   } else if (client.me && client.me !== ui.name) {
     // A guest's other spelling of its stored name ("alice" for ALICE) signs in under the
-    // stored one: show and keep that, as the room's member list and messages do.
+    // stored one: show and keep that, as the room's member list and messages do. So does a
+    // guest whose name was changed by an operator, or who asked for someone else's name: this
+    // device's key is theirs, and the server kept the stored name — say so, since it is not
+    // the one they typed.
+    if (client.me.toLowerCase() !== ui.name.toLowerCase()) {
+      showNotice("The server knows you as " + client.me + ", not “" + ui.name + "”.", { kind: "info" });
+    }
     ui.name = client.me;
     saved.set("name", client.me);
     paintAvatar($("me-avatar"), client.me);

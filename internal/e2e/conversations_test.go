@@ -258,3 +258,34 @@ func TestSecondDeviceWithAnotherSpellingIsOneName(t *testing.T) {
 		t.Errorf("the second device keeps the name %q, want ALICE", got)
 	}
 }
+
+// An operator renames a guest whose page is open (hubbub user rename ann ann2) and another
+// person takes the old name: the page, loaded again, still holds "ann" and the key. It comes
+// back as ann2, shows that name as its own and keeps it, and says why the name is not the
+// one it had. Before, the server refused the old name and the page asked for a new one.
+func TestGuestRenamedByAnOperatorKeepsComingIn(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{})
+	ann := b.newUser("ann")
+	ann.open(srv.URL + "/#lobby")
+	u, found, err := srv.Store.UserByName(context.Background(), "ann")
+	if err != nil || !found {
+		t.Fatalf("ann's user: %v %v", found, err)
+	}
+	if _, err := srv.Store.UpdateUser(context.Background(), u.ID, hubbub.UserChange{Name: new("ann2")}); err != nil {
+		t.Fatal(err)
+	}
+	dialUser(t, srv, "Ann", "lobby")
+
+	ann.doWithin(3*waitTimeout, "load the page again", chromedp.Reload())
+	ann.waitFor("a live connection as ann2", exprLive+` && document.getElementById("me-name").textContent === "ann2"`)
+	ann.waitFor("a notice naming both", `!document.getElementById("notice").hidden && document.getElementById("notice-text").textContent.includes("ann2") && document.getElementById("notice-text").textContent.includes("ann")`)
+	if got := eval[string](ann, `localStorage.getItem("hubbub.name")`); got != "ann2" {
+		t.Errorf("the page keeps the name %q, want ann2", got)
+	}
+	if eval[bool](ann, `document.getElementById("name-dialog").open`) {
+		t.Error("the page asks for a name")
+	}
+	ann.say("still here")
+	ann.see("ann2", "still here")
+}

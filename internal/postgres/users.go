@@ -161,7 +161,7 @@ func (s *Store) claimGuest(ctx context.Context, name, keyHash string) (hubbub.Us
 			}
 			_, err := s.pool.Exec(ctx, renameUser, u.ID, name, key)
 			if uniqueViolation(err, "users_name_key") {
-				return hubbub.User{}, sqlstore.NameTaken(name)
+				return u, sqlstore.NameTaken(name) // the key's guest as stored (hubbub.UserStore)
 			}
 			if err != nil {
 				return hubbub.User{}, err

@@ -296,3 +296,44 @@ func TestOneGuestTwoSpellingsIsOneName(t *testing.T) {
 		t.Errorf("stored user %+v, %v; want ALICE as she was", u, err)
 	}
 }
+
+// An operator renames a guest (hubbub user rename ALICE alice2, as docs/operations.md advises
+// when two users' names became one) and another user takes the old name; the guest's device
+// still says hello with the old name and its key. It comes in as the guest under the name the
+// operator gave, which welcome says, and its messages carry that name. Before, every hello was
+// refused name_taken, and the guest was locked out until it guessed its new name.
+func TestGuestRenamedByAnOperatorComesBackUnderItsNewName(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{})
+	ctx := context.Background()
+	first := servertest.DialJSON(t, s, "")
+	ann := welcomeUser(t, hello(first, "ann", "")) // key "client-key-ann"
+	if _, err := users(t, s).UpdateUser(ctx, ann["id"].(string), hubbub.UserChange{Name: new("ann2")}); err != nil {
+		t.Fatal(err)
+	}
+	other := servertest.DialJSON(t, s, "")
+	if w := hello(other, "Ann", ""); w.Type() != "welcome" {
+		t.Fatalf("another guest takes Ann: %v", w)
+	}
+	other.Join("r", nil)
+
+	back := servertest.DialJSON(t, s, "")
+	w := hello(back, "ann", "")
+	if w.Type() != "welcome" {
+		t.Fatalf("the renamed guest's hello with its old name: %v, want welcome", w)
+	}
+	if u := welcomeUser(t, w); u["id"] != ann["id"] || w.Str("name") != "ann2" {
+		t.Fatalf("the renamed guest's welcome %v, want %s as ann2", w, ann["id"])
+	}
+	back.Join("r", nil)
+	back.Send(servertest.Frame{"type": "send", "room": "r", "id": "m-1", "text": "still me"})
+	m := other.AwaitFunc("the renamed guest's message", func(f servertest.Frame) bool { return f.Type() == "message" && f.Str("text") == "still me" })
+	if m.Str("from") != "ann2" {
+		t.Errorf("the renamed guest's message is from %q, want ann2", m.Str("from"))
+	}
+	// A device without the key is still refused the name, as ever.
+	impostor := servertest.DialJSON(t, s, "")
+	impostor.Send(servertest.Frame{"type": "hello", "name": "ann2", "key": "not ann's key"})
+	if f := impostor.Await("error"); f.Str("code") != "name_taken" {
+		t.Errorf("another key's hello as ann2: %v, want name_taken", f)
+	}
+}

@@ -223,6 +223,9 @@ func (s *Store) ClaimGuest(ctx context.Context, name, keyHash string) (hubbub.Us
 		return nil
 	})
 	if err != nil {
+		if hubbub.ErrorCode(err) == hubbub.ECodeNameTaken && u.ID != "" && u.Kind == hubbub.UserGuest {
+			return u, err // the key's guest as stored, for the caller to let in (hubbub.UserStore)
+		}
 		return hubbub.User{}, err
 	}
 	return u, nil

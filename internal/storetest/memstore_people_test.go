@@ -145,6 +145,9 @@ func (s *memStore) ClaimGuest(ctx context.Context, name, keyHash string) (hubbub
 	}
 	key, err := s.claim(name, guest)
 	if err != nil {
+		if guest != nil && hubbub.ErrorCode(err) == hubbub.ECodeNameTaken {
+			return guest.User, err
+		}
 		return hubbub.User{}, err
 	}
 	if guest != nil && sqlstore.SameGuestName(guest.Name, name, key) && s.bug != "guestrespell" {

@@ -389,9 +389,13 @@ func testClaimGuest(t *testing.T, open opener) {
 	if err != nil || other.ID == ann.ID {
 		t.Errorf("ClaimGuest(Ann) with another key after the rename = %+v, %v", other, err)
 	}
-	// The key cannot take a name another user holds, and stays with its name.
-	_, err = us.ClaimGuest(ctx, "ann", key)
+	// The key cannot take a name another user holds, and stays with its name; the refusal
+	// comes with the key's guest as stored, whom the session lets in under that name.
+	kept, err := us.ClaimGuest(ctx, "ann", key)
 	wantCode(t, "ClaimGuest(ann) with annie's key while another holds ann", err, hubbub.ECodeNameTaken)
+	if kept.ID != ann.ID || kept.Name != "annie" || kept.Kind != hubbub.UserGuest {
+		t.Errorf("ClaimGuest(ann) with annie's key while another holds ann returned %+v, want annie as stored", kept)
+	}
 	if got, _ := userByID(t, us, ann.ID); got.Name != "annie" {
 		t.Errorf("a refused rename changed the guest to %+v", got)
 	}
