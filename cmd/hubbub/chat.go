@@ -17,6 +17,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/term"
+
 	"hubbub"
 	"hubbub/client"
 	"hubbub/internal/wire"
@@ -587,13 +589,10 @@ func chatKey(path string) (string, error) {
 	return "", fmt.Errorf("key file %s appeared and vanished", path)
 }
 
-// isTerminal reports whether r is a terminal (a character device), as opposed to a pipe or a
-// file.
+// isTerminal reports whether r is a terminal, as opposed to a pipe, a file or /dev/null —
+// which is a character device too, so the device bit alone took `hubbub chat < /dev/null`
+// (a service's or cron's input) for a person typing.
 func isTerminal(r io.Reader) bool {
 	f, ok := r.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+	return ok && term.IsTerminal(int(f.Fd()))
 }

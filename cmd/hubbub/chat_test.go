@@ -401,7 +401,12 @@ func TestIsTerminal(t *testing.T) {
 	}
 	defer r.Close()
 	defer w.Close()
-	for _, in := range []io.Reader{r, strings.NewReader("x"), &bytes.Buffer{}} {
+	null, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer null.Close()
+	for _, in := range []io.Reader{r, strings.NewReader("x"), &bytes.Buffer{}, null} {
 		if isTerminal(in) {
 			t.Errorf("isTerminal(%T) = true", in)
 		}
