@@ -263,7 +263,12 @@ func webhookError(action string, err error) error {
 	if errors.As(err, &he) {
 		switch he.Code {
 		case hubbub.ECodeBadField, hubbub.ECodeBadRoom, hubbub.ECodeMissing, hubbub.ECodeNotFound, hubbub.ECodeLimit:
-			return usageError(fmt.Sprintf("webhook %s: %s", action, he.Message))
+			// The admin's refusal of a private URL names the server's flag; this command
+			// checks the URL itself, so it takes the flag too, and saying only the server's
+			// sent an operator whose server had it to look there.
+			msg := strings.Replace(he.Message, "the server allows them with --webhook-allow-private",
+				"pass --webhook-allow-private, and run the server with it too", 1)
+			return usageError(fmt.Sprintf("webhook %s: %s", action, msg))
 		}
 	}
 	return fmt.Errorf("webhook %s: %w", action, err)

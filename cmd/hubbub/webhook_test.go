@@ -346,7 +346,7 @@ func TestWebhookCommand(t *testing.T) {
 			t.Errorf("hubbub webhook %q: err = %v, want a usage error with %q", args, err, want)
 		}
 	}
-	refused("--webhook-allow-private", "create", "http://127.0.0.1:9/hook", "--rooms", "a", "--events", "message")
+	refused("pass --webhook-allow-private, and run the server with it too", "create", "http://127.0.0.1:9/hook", "--rooms", "a", "--events", "message")
 	refused("needs rooms", "create", "https://example.com/hook", "--events", "message")
 	refused("unknown event", "create", "https://example.com/hook", "--rooms", "a", "--events", "typing")
 	refused("want 1 argument", "create", "--rooms", "a", "--events", "message")
