@@ -524,8 +524,11 @@ func (c *chat) print() {
 		case *wire.Members:
 			fmt.Fprintf(out, "* members of %s: %s\n", titles.label(f.Room), clean(strings.Join(f.Names(), ", ")))
 		case *wire.Error:
-			// Errors answering a command are reported by the command; the rest are shown here.
-			if f.Request == "" || isLogRequest(f.Request) || f.Request == wire.TypeTyping {
+			// Errors answering a command are reported by the command; the rest are shown here,
+			// but for a write the session sends again after a pause (too fast, or the server
+			// briefly unable): nothing failed, and a refusal that sticks is counted at the end.
+			retried := f.ID != "" && isLogRequest(f.Request) && (f.Code == hubbub.ECodeRateLimited || f.Code == hubbub.ECodeUnavailable)
+			if !retried && (f.Request == "" || isLogRequest(f.Request) || f.Request == wire.TypeTyping) {
 				fmt.Fprintf(errw, "* server error: %s (%s)\n", clean(f.Message), f.Code)
 			}
 		case *client.Connected:

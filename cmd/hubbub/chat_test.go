@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -512,5 +513,37 @@ func TestChatSignsInToAnAccount(t *testing.T) {
 	}
 	if len(sent) != 1 || sent[0] != "ann: signed in and chatting" {
 		t.Errorf("the room's messages: %q, want ann's one", sent)
+	}
+}
+
+// Sixty lines piped faster than the server's send rate all arrive: the session waits and sends
+// again when told it is too fast, and the chat does not call that a server error (it printed
+// "* server error: sending too fast; slow down" though nothing was lost).
+func TestChatPipedFasterThanTheRateLimitLosesNothingAndSaysNoError(t *testing.T) {
+	chatLeakCheck(t)
+	s := servertest.Start(t, servertest.Options{Server: server.Config{SendRate: 20, SendBurst: 5}})
+	var in strings.Builder
+	for i := 1; i <= 60; i++ {
+		fmt.Fprintf(&in, "line %d\n", i)
+	}
+	_, stderr, err := chatToEnd(t, in.String(), chatArgs(chatUser(t, "pat"), []string{"--room", "fast", s.WS})...)
+	if err != nil {
+		t.Fatalf("hubbub chat: %v\nstderr:\n%s", err, stderr)
+	}
+	if strings.Contains(stderr, "server error") {
+		t.Errorf("stderr reports a server error for sends that were sent again:\n%s", stderr)
+	}
+	entries, err := s.Store.Since(context.Background(), "fast", 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, e := range entries {
+		if e.Kind == hubbub.KindMessage {
+			n++
+		}
+	}
+	if n != 60 {
+		t.Errorf("%d messages stored, want 60", n)
 	}
 }
