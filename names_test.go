@@ -132,3 +132,93 @@ func TestNameKeyEveryCharacter(t *testing.T) {
 		t.Errorf("%d case misses, %d non-ASCII look-alike misses: more than the key had", caseMiss, exoticLook)
 	}
 }
+
+// TestASCIINameKeyIsNameKeys holds NameKey's plain-ASCII path to the full one: every name of
+// one and two printable ASCII characters, every three-character name over the characters the
+// table treats apart (look-alikes, case, space, quotes), and names a client would send.
+func TestASCIINameKeyIsNameKeys(t *testing.T) {
+	var printable []byte
+	for c := byte(' '); c <= '~'; c++ {
+		printable = append(printable, c)
+	}
+	names := []string{
+		"bench-client-0042", "Alice", "ALICE", "allce", "b0b", "rn", "m", "Ian lee",
+		"ann   lee", `say "hi"`, "`tick`", "x|y", "100%", "ann%", "John_Doe.99",
+		strings.Repeat("M", MaxNameLen), strings.Repeat("m", MaxNameLen), strings.Repeat("\"", MaxNameLen),
+	}
+	for _, a := range printable {
+		names = append(names, string(a))
+		for _, b := range printable {
+			names = append(names, string([]byte{a, b}))
+		}
+	}
+	special := []byte(" \"%'`01IiLlMmOo|Aa~")
+	for _, a := range special {
+		for _, b := range special {
+			for _, c := range special {
+				names = append(names, string([]byte{a, b, c}))
+			}
+		}
+	}
+	checked := 0
+	for _, name := range names {
+		if ValidateName(name) != nil {
+			continue
+		}
+		fast, ok := asciiNameKey(name)
+		if !ok {
+			if !strings.Contains(name, "%") {
+				t.Errorf("asciiNameKey(%q) declined a plain-ASCII name", name)
+			}
+			continue
+		}
+		if slow := slowNameKey(name); fast != slow {
+			t.Errorf("asciiNameKey(%q) = %q, the full path %q", name, fast, slow)
+		}
+		checked++
+	}
+	if checked < 9000 {
+		t.Fatalf("only %d names checked", checked)
+	}
+}
+
+// FuzzASCIINameKey holds NameKey's plain-ASCII path to the full one for any valid name it
+// takes, and checks it takes every printable ASCII name without '%'.
+func FuzzASCIINameKey(f *testing.F) {
+	for _, s := range []string{"ann", "Ann  Lee", "b0b|1", `"m"`, "`%`", "ＡＮＮ", "аnn", "~!@#$^&*()_+{}"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, name string) {
+		if ValidateName(name) != nil {
+			return
+		}
+		fast, ok := asciiNameKey(name)
+		if !ok {
+			if isASCII(name) && !strings.Contains(name, "%") {
+				t.Fatalf("asciiNameKey(%q) declined a plain-ASCII name", name)
+			}
+			return
+		}
+		if slow := slowNameKey(name); fast != slow {
+			t.Fatalf("asciiNameKey(%q) = %q, the full path %q", name, fast, slow)
+		}
+	})
+}
+
+// BenchmarkNameKeyASCII is a guest's name, the storm's and the bench's kind.
+func BenchmarkNameKeyASCII(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := NameKey("bench-Client-0042"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkNameKeySlow is the same name through the full x/text path.
+func BenchmarkNameKeySlow(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		slowNameKey("bench-Client-0042")
+	}
+}
