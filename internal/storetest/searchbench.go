@@ -3,7 +3,9 @@ package storetest
 import (
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -111,7 +113,13 @@ func BenchmarkAppendCost(b *testing.B, s hubbub.Store, commits func() int64) {
 // append's work later (a search index written behind the appends): settle, if not nil, runs
 // after the last append and before the clock and the CPU time stop, and finishes that work,
 // so that its cost is counted.
+//
+// The appends go to 8 rooms, each appender to one; HUBBUB_BENCH_APPEND_ROOMS=n spreads each
+// appender's appends over n rooms in turn instead, as a server's ingress over many rooms
+// does (the bench's ingress scenario: 1,000), where what a store pays per room and batch
+// (a search index's watermarks) is paid per message.
 func BenchmarkAppendCostSettled(b *testing.B, s hubbub.Store, commits func() int64, settle func()) {
+	spread, _ := strconv.Atoi(os.Getenv("HUBBUB_BENCH_APPEND_ROOMS"))
 	texts := make([]string, 4096)
 	gen := SearchCorpus(1)
 	for i := range texts {
@@ -132,6 +140,9 @@ func BenchmarkAppendCostSettled(b *testing.B, s hubbub.Store, commits func() int
 		m := hubbub.Entry{Room: SearchBenchRoom(g % 8), From: fmt.Sprint("user", g)}
 		for i := 0; pb.Next(); i++ {
 			m.Text, m.ClientID = texts[(g*131+i)%len(texts)], fmt.Sprint(i)
+			if spread > 0 {
+				m.Room = SearchBenchRoom((g*131 + i) % spread)
+			}
 			if _, _, err := appendValue(b.Context(), s, m); err != nil {
 				b.Error(err)
 				return
