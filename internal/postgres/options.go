@@ -60,15 +60,16 @@ type Options struct {
 	// mid-transaction. Default DefaultTxTimeout (10s).
 	TxTimeout time.Duration
 
-	// SearchLag is how many appended entries the search index may lag behind before the
-	// Store's indexer indexes them, in a transaction of their own, behind the appends; a
-	// search never misses them (it indexes the rooms it reads first). Default
-	// DefaultSearchLag (1,024); at most MaxSearchLag.
+	// SearchLag is how many appended entries of one room the search index may lag behind
+	// before the Store's indexer indexes that room, in a transaction of its own, behind the
+	// appends; a search never misses them (it indexes the rooms it reads first). Default
+	// DefaultSearchLag (1,024); at most MaxSearchLag, which is also how many entries of all
+	// rooms may wait before every room is indexed.
 	SearchLag int
 
 	// SearchDelay is the longest an appended entry waits to be indexed when fewer than
-	// SearchLag wait. Default DefaultSearchDelay (500ms); negative: until SearchLag wait, a
-	// search of its room or Close.
+	// SearchLag of its room wait. Default DefaultSearchDelay (2s); negative: until SearchLag
+	// of its room wait, a search of its room or Close.
 	SearchDelay time.Duration
 
 	// NoSearchIndex runs the store without the search index, for an operator who wants the

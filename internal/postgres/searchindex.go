@@ -36,21 +36,33 @@ import (
 //     take its watermark in turn, and the second finds nothing left to do; a row written
 //     twice would conflict and is left as it is (ON CONFLICT DO NOTHING);
 //   - Close indexes what its node left waiting, and Open what any node left (a crash).
+//
+// What the indexer pays for a room, whatever the number of its messages (its watermark made
+// sure of, locked, read with the room's last seq, and raised: ≈ 12 µs of PostgreSQL's CPU,
+// busy machine, docs/benchmarks/search.md), is paid per message when each room has one
+// message waiting, as on a node taking messages in a thousand rooms, and it was a third of
+// what the index cost such an append beyond its GIN entries. So a room is indexed once its
+// own entries reach the lag, and the others once the first of them has waited the delay:
+// a node appending to many rooms indexes several messages of each at a time.
 const (
-	// DefaultSearchLag is how many appended entries a Store lets wait before its indexer
-	// indexes them.
+	// DefaultSearchLag is how many appended entries of one room a Store lets wait before its
+	// indexer indexes that room.
 	DefaultSearchLag = 1024
-	// MaxSearchLag bounds Options.SearchLag.
+	// MaxSearchLag bounds Options.SearchLag, and is how many entries of all rooms may wait
+	// before every room is indexed, whatever the delay.
 	MaxSearchLag = 1 << 16
 	// DefaultSearchDelay is the longest an appended entry waits to be indexed when fewer
-	// than Options.SearchLag wait.
-	DefaultSearchDelay = 500 * time.Millisecond
+	// than Options.SearchLag of its room wait. Two seconds: at 3,000 messages a second over
+	// 1,000 rooms a room has about six to index at once (half a second gave it one or two).
+	DefaultSearchDelay = 2 * time.Second
 
 	// searchIndexRooms is the most rooms one indexing transaction takes, and
-	// searchIndexRows the most messages it reads of each: a room far behind (a crash, a
-	// node that indexed nothing for long) is indexed in several transactions.
-	searchIndexRooms = 64
-	searchIndexRows  = 4096
+	// searchIndexRows the most messages it reads of each (at most ~256k messages a
+	// transaction, which an edit of one of its rooms may wait for): a room far behind (a
+	// crash, a node that indexed nothing for long) is indexed in several transactions.
+	// Rooms with a message or two each share a transaction, and its commit, by hundreds.
+	searchIndexRooms = 256
+	searchIndexRows  = 1024
 )
 
 const (
@@ -66,22 +78,24 @@ const (
 	// shareSearchRooms holds the watermarks of the rooms $1 while an edit, a delete or a
 	// prune changes their messages' rows, in order (see above).
 	shareSearchRooms = `SELECT room FROM search_rooms WHERE room = ANY($1::text[]) ORDER BY room COLLATE "C" FOR SHARE`
-	// readWaiting reads, in one snapshot, each room's last seq and the texts of its messages
-	// past its watermark (at most $2 of each), the rooms in order and each room's messages in
-	// seq order; a room with nothing new of its own (reactions, joins) comes with a NULL seq.
-	readWaiting = `SELECT w.room, w.last_seq, m.seq, m.text
+	// readWaiting reads, in one snapshot, each room's last seq and the texts (with time and
+	// user) of its messages past its watermark (at most $2 of each), the rooms in order and
+	// each room's messages in seq order; a room with nothing new of its own (reactions,
+	// joins) comes with a NULL seq.
+	readWaiting = `SELECT w.room, w.last_seq, m.seq, m.text, m.created_at, m.user_id
 		FROM (SELECT s.room, s.indexed, r.last_seq FROM search_rooms s JOIN rooms r ON r.name = s.room
 			WHERE s.room = ANY($1::text[]) AND r.last_seq > s.indexed) AS w
-		LEFT JOIN LATERAL (SELECT m.seq, m.text FROM messages m
+		LEFT JOIN LATERAL (SELECT m.seq, m.text, m.created_at, m.user_id FROM messages m
 			WHERE m.room = w.room AND m.seq > w.indexed AND m.seq <= w.last_seq AND NOT m.deleted
 			ORDER BY m.seq LIMIT $2) AS m ON true
 		ORDER BY w.room, m.seq`
-	// indexWaiting writes the rows of readWaiting's messages, their time and user read again
-	// here rather than sent back; a row there already (an edit's, or a node of the code
-	// before 0013) is its message's current state.
+	// indexWaiting writes the rows of readWaiting's messages, their time and user sent back
+	// as read rather than looked up in messages again (a second probe of its primary key for
+	// each message); a row there already (an edit's, or a node of the code before 0013) is
+	// its message's current state.
 	indexWaiting = `INSERT INTO message_search (room, seq, created_at, user_id, doc)
-		SELECT m.room, m.seq, m.created_at, m.user_id, u.doc::tsvector
-		FROM unnest($1::text[], $2::bigint[], $3::text[]) AS u(room, seq, doc) JOIN messages m ON m.room = u.room AND m.seq = u.seq
+		SELECT room, seq, created_at, user_id, doc::tsvector
+		FROM unnest($1::text[], $2::bigint[], $3::timestamptz[], $4::text[], $5::text[]) AS u(room, seq, created_at, user_id, doc)
 		ON CONFLICT (room, seq) DO NOTHING`
 	// raiseWatermarks sets the rooms' watermarks to how far they were read.
 	raiseWatermarks = `UPDATE search_rooms SET indexed = u.indexed FROM unnest($1::text[], $2::bigint[]) AS u(room, indexed)
@@ -95,18 +109,19 @@ const (
 )
 
 // indexer writes a Store's search index behind its appends: the writers note each batch's
-// rooms (noteAppended) and the indexer's goroutine indexes them once lag entries wait or the
-// first has waited delay.
+// rooms (noteAppended) and the indexer's goroutine indexes a room once lag of its entries
+// wait, and every room noted once the first entry has waited delay or MaxSearchLag wait.
 type indexer struct {
 	pool  *pgxpool.Pool
 	lag   int
-	delay time.Duration // 0: until lag entries wait, or a search or Close
+	delay time.Duration // 0: until lag entries of a room wait, or a search or Close
 	off   bool          // Options.NoSearchIndex: nothing is noted, so nothing indexed
 	log   *slog.Logger
 
 	mu    sync.Mutex
 	rooms map[string]int // room → entries appended by this node since it was last indexed
 	total int            // their sum
+	full  int            // how many rooms have lag entries or more
 	first time.Time      // when the first of them was appended
 
 	kick chan struct{} // wakes the goroutine: lag reached, or the first entry waits
@@ -131,15 +146,19 @@ func (x *indexer) noteAppended(counts map[string]int) {
 		return
 	}
 	x.mu.Lock()
-	was := x.total
+	was, full := x.total, x.full
 	if was == 0 {
 		x.first = time.Now()
 	}
 	for r, n := range counts {
-		x.rooms[r] += n
+		before := x.rooms[r]
+		x.rooms[r] = before + n
 		x.total += n
+		if before < x.lag && before+n >= x.lag {
+			x.full++
+		}
 	}
-	wake := was == 0 || was < x.lag && x.total >= x.lag
+	wake := was == 0 || full == 0 && x.full > 0 || was < MaxSearchLag && x.total >= MaxSearchLag
 	x.mu.Unlock()
 	if wake {
 		select {
@@ -149,20 +168,21 @@ func (x *indexer) noteAppended(counts map[string]int) {
 	}
 }
 
-// run indexes the noted rooms when lag entries wait or the first has waited delay, until
-// stop.
+// run indexes the rooms with lag entries waiting, and every noted room when the first has
+// waited delay or MaxSearchLag wait, until stop.
 func (x *indexer) run() {
 	defer close(x.done)
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	for {
 		x.mu.Lock()
-		total, waited := x.total, time.Since(x.first)
+		total, full, waited := x.total, x.full, time.Since(x.first)
 		x.mu.Unlock()
 		var late <-chan time.Time
 		switch {
-		case total > 0 && (total >= x.lag || x.delay > 0 && waited >= x.delay):
-			if err := x.indexNoted(context.Background()); err != nil {
+		case total > 0 && (full > 0 || total >= MaxSearchLag || x.delay > 0 && waited >= x.delay):
+			all := total >= MaxSearchLag || x.delay > 0 && waited >= x.delay
+			if err := x.index(context.Background(), all); err != nil {
 				x.log.Error("postgres: the search index could not catch up; a search indexes its rooms first", "err", err)
 				late = time.After(max(x.delay, time.Second)) // not at once again
 				break
@@ -195,12 +215,30 @@ func (x *indexer) stop(timeout time.Duration) {
 	}
 }
 
-// indexNoted indexes the rooms noted so far. They are taken off the notes first: an entry
-// noted meanwhile waits for the next round, even if this one indexed it already.
-func (x *indexer) indexNoted(ctx context.Context) error {
+// indexNoted indexes every room noted so far.
+func (x *indexer) indexNoted(ctx context.Context) error { return x.index(ctx, true) }
+
+// index indexes the rooms noted so far, all of them or only those with lag entries or more
+// waiting. They are taken off the notes first: an entry noted meanwhile waits for the next
+// round, even if this one indexed it already. The rooms left keep the time of the first
+// entry noted, which may be earlier than theirs: they are indexed no later than delay after
+// their own first.
+func (x *indexer) index(ctx context.Context, all bool) error {
 	x.mu.Lock()
 	taken := x.rooms
-	x.rooms, x.total = map[string]int{}, 0
+	if all {
+		x.rooms, x.total, x.full = map[string]int{}, 0, 0
+	} else {
+		taken = map[string]int{}
+		for r, n := range x.rooms {
+			if n >= x.lag {
+				taken[r] = n
+				delete(x.rooms, r)
+				x.total -= n
+			}
+		}
+		x.full = 0
+	}
 	x.mu.Unlock()
 	if len(taken) == 0 {
 		return nil
@@ -212,8 +250,12 @@ func (x *indexer) indexNoted(ctx context.Context) error {
 			x.first = time.Now()
 		}
 		for r, n := range taken {
-			x.rooms[r] += n
+			before := x.rooms[r]
+			x.rooms[r] = before + n
 			x.total += n
+			if before < x.lag && before+n >= x.lag {
+				x.full++
+			}
 		}
 		x.mu.Unlock()
 	}
@@ -275,10 +317,7 @@ func indexSome(ctx context.Context, pool *pgxpool.Pool, rooms []string) (more bo
 	// A statement after the locks: its snapshot holds what the edits, deletes and prunes
 	// that held them before committed.
 	rows, _ := tx.Query(ctx, readWaiting, rooms, searchIndexRows)
-	var add struct {
-		room, doc []string
-		seq       []int64
-	}
+	var add searchRows
 	var marks struct {
 		room []string
 		seq  []int64
@@ -286,9 +325,10 @@ func indexSome(ctx context.Context, pool *pgxpool.Pool, rooms []string) (more bo
 	var room string
 	var last int64
 	var seq *int64
-	var text *string
+	var text, user *string
+	var at *time.Time
 	count := 0
-	_, err = pgx.ForEachRow(rows, []any{&room, &last, &seq, &text}, func() error {
+	_, err = pgx.ForEachRow(rows, []any{&room, &last, &seq, &text, &at, &user}, func() error {
 		if len(marks.room) == 0 || marks.room[len(marks.room)-1] != room {
 			marks.room, marks.seq = append(marks.room, room), append(marks.seq, last)
 			count = 0
@@ -296,7 +336,8 @@ func indexSome(ctx context.Context, pool *pgxpool.Pool, rooms []string) (more bo
 		if seq == nil {
 			return nil
 		}
-		add.room, add.seq, add.doc = append(add.room, room), append(add.seq, *seq), append(add.doc, searchDoc(room, *text))
+		add.room, add.seq, add.at = append(add.room, room), append(add.seq, *seq), append(add.at, *at)
+		add.user, add.doc = append(add.user, *user), append(add.doc, searchDoc(room, *text))
 		if count++; count == searchIndexRows && *seq < last { // the room has more: read on from here
 			marks.seq[len(marks.seq)-1], more = *seq, true
 		}
@@ -310,7 +351,7 @@ func indexSome(ctx context.Context, pool *pgxpool.Pool, rooms []string) (more bo
 	}
 	b = &pgx.Batch{}
 	if len(add.room) > 0 {
-		b.Queue(indexWaiting, add.room, add.seq, add.doc)
+		b.Queue(indexWaiting, add.room, add.seq, add.at, add.user, add.doc)
 	}
 	b.Queue(raiseWatermarks, marks.room, marks.seq)
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {

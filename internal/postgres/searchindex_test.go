@@ -112,7 +112,7 @@ func TestSearchIndexCloseOpen(t *testing.T) {
 }
 
 // TestSearchIndexLagDelay: the indexer indexes on its own once Options.SearchLag entries
-// wait, or once the first has waited Options.SearchDelay.
+// of a room wait, or once the first has waited Options.SearchDelay.
 func TestSearchIndexLagDelay(t *testing.T) {
 	for _, c := range []struct {
 		name string
@@ -135,6 +135,30 @@ func TestSearchIndexLagDelay(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestSearchIndexLagPerRoom: the lag counts each room's entries: a room whose entries reach
+// it is indexed, while the rooms with fewer wait for the delay (here none), a search of
+// them, or Close — a node appending to many rooms indexes several messages of each at once.
+func TestSearchIndexLagPerRoom(t *testing.T) {
+	s, _ := openTest(t, Options{SearchLag: 3, SearchDelay: -1})
+	ctx := t.Context()
+	for i, room := range []string{"quiet", "busy", "quiet", "busy", "busy"} {
+		if _, _, err := s.Append(ctx, &hubbub.Entry{Room: room, From: "ann", Text: fmt.Sprint("needle ", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for deadline := time.Now().Add(20 * time.Second); indexRows(t, s, "busy") != 3; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of the busy room's 3 messages indexed after 20s", indexRows(t, s, "busy"))
+		}
+	}
+	if n := indexRows(t, s, "quiet"); n != 0 {
+		t.Errorf("the quiet room, 2 entries of a lag of 3, has %d rows; want 0 until its lag or a search", n)
+	}
+	if p, err := s.Search(ctx, hubbub.SearchQuery{Rooms: []string{"quiet"}, Text: "needle"}); err != nil || len(p.Hits) != 2 {
+		t.Fatalf("search of the quiet room: %d hits, %v; want 2", len(p.Hits), err)
 	}
 }
 
