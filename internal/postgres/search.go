@@ -17,20 +17,22 @@ import (
 	"hubbub/internal/sqlstore"
 )
 
-// The search index (migrations 0006, 0010 and 0013): message_search holds each message's
+// The search index (migrations 0006, 0010, 0013 and 0016): message_search holds each message's
 // tokens as fulltext.TSVectorIn makes them, every lexeme led by its room's key
 // (fulltext.RoomKey). The indexer writes a new message's row behind the appends
 // (searchindex.go); the append batch keeps an indexed message's row in step when it edits or
 // deletes it (queueSearch), prune deletes the rows with the messages, and Search reads them
-// in time order (message_search_time) or through the GIN index.
+// in time order (its primary key, room, created_at, seq) or through the GIN index. A row is
+// named by its room, time and seq (the key), never by room and seq alone: the time is the
+// message's, which never changes.
 const (
 	// upsertSearch indexes edited messages again: an upsert, since the indexer (or the
 	// backfill) may not have reached an old one yet, and then writes the row it finds.
 	upsertSearch = `INSERT INTO message_search (room, seq, created_at, user_id, doc)
 		SELECT room, seq, created_at, user_id, doc::tsvector
 		FROM unnest($1::text[], $2::bigint[], $3::timestamptz[], $4::text[], $5::text[]) AS u(room, seq, created_at, user_id, doc)
-		ON CONFLICT (room, seq) DO UPDATE SET doc = excluded.doc`
-	deleteSearch = `DELETE FROM message_search WHERE (room, seq) IN (SELECT * FROM unnest($1::text[], $2::bigint[]))`
+		ON CONFLICT (room, created_at, seq) DO UPDATE SET doc = excluded.doc`
+	deleteSearch = `DELETE FROM message_search WHERE (room, created_at, seq) IN (SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::bigint[]))`
 	pruneSearch  = `DELETE FROM message_search WHERE room = $1 AND seq < $2`
 )
 
@@ -51,13 +53,14 @@ func (p *plan) queueSearch(b *pgx.Batch, rooms []string) {
 	var edited searchRows
 	var gone struct {
 		room []string
+		at   []time.Time
 		seq  []int64
 	}
 	for mk, st := range p.msgs {
 		switch {
 		case !st.dirty:
 		case st.deletedNow:
-			gone.room, gone.seq = append(gone.room, mk.room), append(gone.seq, mk.seq)
+			gone.room, gone.at, gone.seq = append(gone.room, mk.room), append(gone.at, st.e.Time), append(gone.seq, mk.seq)
 		case st.edited && !st.e.Deleted:
 			edited.add(mk.room, &st.e, st.e.Time) // an upsert of the doc only: the row has the time
 		}
@@ -68,7 +71,7 @@ func (p *plan) queueSearch(b *pgx.Batch, rooms []string) {
 	b.Queue(ensureSearchRooms, rooms)
 	b.Queue(shareSearchRooms, rooms)
 	if len(gone.room) > 0 {
-		b.Queue(deleteSearch, gone.room, gone.seq)
+		b.Queue(deleteSearch, gone.room, gone.at, gone.seq)
 	}
 	if len(edited.room) > 0 {
 		b.Queue(upsertSearch, edited.room, edited.seq, edited.at, edited.user, edited.doc)
@@ -124,7 +127,7 @@ func backfillSearch(ctx context.Context, pool *pgxpool.Pool) error {
 		if _, err := pool.Exec(ctx, `INSERT INTO message_search (room, seq, created_at, user_id, doc)
 			SELECT room, seq, created_at, user_id, doc::tsvector
 			FROM unnest($1::text[], $2::bigint[], $3::timestamptz[], $4::text[], $5::text[]) AS u(room, seq, created_at, user_id, doc)
-			ON CONFLICT (room, seq) DO NOTHING`, rs, seqs, ats, users, docs); err != nil {
+			ON CONFLICT (room, created_at, seq) DO NOTHING`, rs, seqs, ats, users, docs); err != nil {
 			return fmt.Errorf("search backfill: %w", err)
 		}
 	}

@@ -2,9 +2,12 @@ package postgres
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"hubbub"
 	"hubbub/internal/storetest"
@@ -301,4 +304,67 @@ func TestSearchIndexOff(t *testing.T) {
 	storetest.RunSearchIndexOff(t, func(t *testing.T, index bool) hubbub.Store {
 		return openAt(t, u, Options{SearchDelay: -1, NoSearchIndex: !index})
 	})
+}
+
+// TestMigrateToOneSearchKey: a database of schema 15, with messages indexed under the two
+// B-trees of message_search, keeps them (migration 0016 leaves one, the primary key on room,
+// time and seq): they are found, an edit is found by its new text only, a deleted message
+// not at all, and a message appended after is found.
+func TestMigrateToOneSearchKey(t *testing.T) {
+	u := schemaAt(t, 15, "0016_search_one_btree.sql")
+	adminExec(t, u, `INSERT INTO rooms (name, last_seq, last_message_no) VALUES ('old', 3, 3)`)
+	for seq, text := range []string{"", "needle one", "needle two", "needle three"} {
+		if seq == 0 {
+			continue
+		}
+		at := fmt.Sprintf("2026-01-02T00:00:0%dZ", seq)
+		adminExec(t, u, `INSERT INTO messages (room, seq, id, sender, user_id, text, created_at, deleted, message_no)
+			VALUES ('old', $1, $2, 'ann', 'ann', $3, $4, false, $1)`, seq, fmt.Sprint("m", seq), text, at)
+		adminExec(t, u, `INSERT INTO message_search (room, seq, created_at, user_id, doc)
+			VALUES ('old', $1, $2, 'ann', $3::tsvector)`, seq, at, searchDoc("old", text))
+	}
+	adminExec(t, u, `UPDATE search_backfill SET done = true`)
+	adminExec(t, u, `INSERT INTO search_rooms (room, indexed) VALUES ('old', 3)`)
+
+	s := openAt(t, u, behind)
+	ctx := t.Context()
+	rows, _ := s.pool.Query(ctx, `SELECT indexname FROM pg_indexes WHERE tablename = 'message_search' AND indexdef NOT LIKE '%USING gin%'
+		AND schemaname = current_schema() ORDER BY 1`)
+	btrees, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil || !slices.Equal(btrees, []string{"message_search_pkey"}) {
+		t.Errorf("message_search's B-trees: %q, %v; want the primary key alone", btrees, err)
+	}
+	texts := func(q string) []string {
+		t.Helper()
+		p, err := s.Search(ctx, hubbub.SearchQuery{Rooms: []string{"old"}, Text: q})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, h := range p.Hits {
+			got = append(got, h.Message.Text)
+		}
+		return got
+	}
+	if got := texts("needle"); !slices.Equal(got, []string{"needle three", "needle two", "needle one"}) {
+		t.Fatalf("after the migration, needle finds %q; want the three, newest first", got)
+	}
+	for _, e := range []hubbub.Entry{
+		{Room: "old", From: "ann", Kind: hubbub.KindEdit, Target: 1, Text: "haystack one"},
+		{Room: "old", From: "ann", Kind: hubbub.KindDelete, Target: 2},
+		{Room: "old", From: "ann", Text: "needle four"},
+	} {
+		if _, _, err := s.Append(ctx, &e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := texts("needle"); !slices.Equal(got, []string{"needle four", "needle three"}) {
+		t.Errorf("after an edit, a delete and an append, needle finds %q; want four and three", got)
+	}
+	if got := texts("haystack"); !slices.Equal(got, []string{"haystack one"}) {
+		t.Errorf("the edited message: haystack finds %q", got)
+	}
+	if n := indexRows(t, s, "old"); n != 3 {
+		t.Errorf("%d index rows, want 3 (one each of the edited, the untouched and the new message)", n)
+	}
 }
