@@ -68,7 +68,7 @@ type Options struct {
 	SearchLag int
 
 	// SearchDelay is the longest an appended entry waits to be indexed when fewer than
-	// SearchLag of its room wait. Default DefaultSearchDelay (2s); negative: until SearchLag
+	// SearchLag of its room wait. Default DefaultSearchDelay (500ms); negative: until SearchLag
 	// of its room wait, a search of its room or Close.
 	SearchDelay time.Duration
 

@@ -43,7 +43,8 @@ import (
 // message waiting, as on a node taking messages in a thousand rooms, and it was a third of
 // what the index cost such an append beyond its GIN entries. So a room is indexed once its
 // own entries reach the lag, and the others once the first of them has waited the delay:
-// a node appending to many rooms indexes several messages of each at a time.
+// a node appending to many rooms indexes all it appended in the delay at a time, rather
+// than every 1,024 entries.
 const (
 	// DefaultSearchLag is how many appended entries of one room a Store lets wait before its
 	// indexer indexes that room.
@@ -52,9 +53,11 @@ const (
 	// before every room is indexed, whatever the delay.
 	MaxSearchLag = 1 << 16
 	// DefaultSearchDelay is the longest an appended entry waits to be indexed when fewer
-	// than Options.SearchLag of its room wait. Two seconds: at 3,000 messages a second over
-	// 1,000 rooms a room has about six to index at once (half a second gave it one or two).
-	DefaultSearchDelay = 2 * time.Second
+	// than Options.SearchLag of its room wait. Two seconds (six messages a room at 3,000 a
+	// second over 1,000 rooms) measured worse end to end than half a second on a busy
+	// machine (CPU per ack 1.1x, two rounds; docs/benchmarks/search.md), for reasons not
+	// found: half a second it stays.
+	DefaultSearchDelay = 500 * time.Millisecond
 
 	// searchIndexRooms is the most rooms one indexing transaction takes, and
 	// searchIndexRows the most messages it reads of each (at most ~256k messages a
