@@ -29,7 +29,11 @@ func DecodeInto(b []byte, f *ClientFrame) error {
 	if len(b) == 0 || b[0] != '{' {
 		return hubbub.Errorf(hubbub.ECodeBadJSON, "a frame must be one JSON object")
 	}
-	if err := json.Unmarshal(b, f); err != nil {
+	var err error
+	if !decodeFlat(b, f) { // a flat object of plain strings, such as every send, needs no reflection
+		err = json.Unmarshal(b, f)
+	}
+	if err != nil {
 		var typeErr *json.UnmarshalTypeError
 		if errors.As(err, &typeErr) && typeErr.Field != "" {
 			// The JSON is fine but a field holds the wrong kind of value: say which field,
