@@ -180,6 +180,13 @@ func (l *searchLag) lagging(rooms []string) []string {
 	return out
 }
 
+// full reports whether as many messages lag as the writer lets lag (Options.SearchLag).
+func (l *searchLag) full() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.total >= l.max
+}
+
 // noteAppended records the messages that reqs stored and the index does not hold, and
 // whether as many wait as the writer lets wait. It arms the timer that indexes them late.
 func (w *writer) noteAppended(reqs []*request) (full bool) {
@@ -228,9 +235,12 @@ const catchUpPause = 50 * time.Microsecond
 // is a slice of its own): one slice, then more as long as no request waits. When requests
 // queued during a slice, it returns and the writer's next batch commits them before the next
 // slice, so that an append waits behind one slice at most, not the whole catch-up (issue
-// 19's p99 on one CPU). The catch-up goes on after each batch until nothing lags: under
-// load each batch adds a few messages and a slice takes many. It runs on the writer's
-// goroutine, between batches.
+// 19's p99 on one CPU) — unless as many messages still lag as Options.SearchLag allows:
+// then it goes on, so that a batch larger than a slice (a full one is --sqlite-max-batch,
+// 4,096) is indexed before the next batch and the index keeps pace with the appends, rather
+// than falling a batch less a slice further behind at each batch under sustained load. The
+// catch-up goes on after each batch until nothing lags. It runs on the writer's goroutine,
+// between batches.
 func (w *writer) catchUp() {
 	ctx := context.Background()
 	for {
@@ -249,7 +259,7 @@ func (w *writer) catchUp() {
 		// nothing is runnable (or every 10 ms), never while this goroutine loops: parked for a
 		// moment, it lets the scheduler poll and the readers queue their appends.
 		time.Sleep(catchUpPause)
-		if w.q.Len() > 0 {
+		if w.q.Len() > 0 && !w.lag.full() {
 			return
 		}
 	}

@@ -204,6 +204,81 @@ func TestSearchCatchUpSlices(t *testing.T) {
 	checkSearchIndex(t, s)
 }
 
+// TestSearchCatchUpKeepsPace: a batch larger than a slice is indexed before the next batch,
+// even though appends queue meanwhile, down to less than SearchLag: under sustained load,
+// with full batches larger than a slice, the index would otherwise fall a batch less a slice
+// further behind at each batch (a search then indexes its rooms' lag first).
+func TestSearchCatchUpKeepsPace(t *testing.T) {
+	const lag, slice, batch = 20, 10, 60
+	s, path := openTest(t, Options{SearchLag: lag, SearchSlice: slice, SearchDelay: -1})
+	release, first := blockWriter(t, s, path, "first") // a batch of its own
+	var results []<-chan result
+	for i := range batch { // one message a room, so that a slice is exactly SearchSlice messages
+		results = append(results, appendAsync(t.Context(), s, text(fmt.Sprintf("b%02d", i), "alice", fmt.Sprintf("apple %d", i))))
+	}
+	testwait.Until(t, "the batch queues", func() bool { return s.w.q.Len() == batch })
+
+	// From the first slice on, an append waits in the queue; record the lag after each slice
+	// and how many batches had committed by then.
+	type sliceEnd struct{ batches, lagging int64 }
+	var (
+		mu   sync.Mutex
+		ends []sliceEnd
+	)
+	lateDone := make(chan error, 1)
+	s.w.afterSlice = func() { // the writer's goroutine
+		s.w.lag.mu.Lock()
+		end := sliceEnd{s.w.batches.Load(), int64(s.w.lag.total)}
+		s.w.lag.mu.Unlock()
+		mu.Lock()
+		ends = append(ends, end)
+		firstSlice := len(ends) == 1
+		mu.Unlock()
+		if !firstSlice {
+			return
+		}
+		go func() {
+			_, _, err := s.Append(context.Background(), new(text("late", "bob", "apple late")))
+			lateDone <- err
+		}()
+		for s.w.q.Len() == 0 && len(lateDone) == 0 {
+			runtime.Gosched()
+		}
+	}
+	release()
+	if r := <-first; r.err != nil {
+		t.Fatal(r.err)
+	}
+	for _, ch := range results {
+		if r := <-ch; r.err != nil {
+			t.Fatal(r.err)
+		}
+	}
+	if err := <-lateDone; err != nil {
+		t.Fatalf("the append queued during the catch-up: %v", err)
+	}
+	// Batch 1 is "first", batch 2 the 60, batch 3 the late append: every slice between 2 and
+	// 3 has ended. (The searches below may run slices too: mu is not held then.)
+	mu.Lock()
+	ends23 := slices.Clone(ends)
+	mu.Unlock()
+	last := sliceEnd{lagging: -1}
+	for _, e := range ends23 {
+		if e.batches == 2 {
+			last = e
+		}
+	}
+	if last.lagging < 0 || last.lagging >= lag {
+		t.Errorf("slices before the late append's batch: %+v; want the last of them to leave fewer than %d lagging", ends23, lag)
+	}
+	for room, want := range map[string][]string{"late": {"late/1"}, "b00": {"b00/1"}, "b59": {"b59/1"}} {
+		if got := searchSeqs(t, s, []string{room}, "apple"); !slices.Equal(got, want) {
+			t.Errorf("search apple in %s: %v, want %v", room, got, want)
+		}
+	}
+	checkSearchIndex(t, s)
+}
+
 // TestSearchIndexOff: a store opened with NoSearchIndex indexes nothing and refuses every
 // search; the next Open with the index indexes what was appended meanwhile (storetest), both
 // when the index lags behind the appends and when each batch indexes its own.
