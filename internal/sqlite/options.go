@@ -14,9 +14,13 @@ const (
 	// DefaultMaxBatch is the most appends committed in one transaction. With many rooms a
 	// commit logs about one page of each table and index per room it touches, so larger
 	// batches share pages: under issue 19's ingress load (1,000 rooms × 10 senders) 1,024
-	// acknowledged 1.1× the messages per second of 256 at 0.92× the CPU per message
-	// (docs/benchmarks.md, "Durable ingress").
-	DefaultMaxBatch = 1024
+	// acknowledged 1.1× the messages per second of 256 at 0.92× the CPU per message, and
+	// 4,096 1.08× those of 1,024 at 0.93× the CPU, the search index kept at pace (a room's
+	// messages share its pages, its delivery writes and its acks' reads; 8,192 and 16,384
+	// measured no better, since that load has 10,000 messages in flight)
+	// (docs/benchmarks/ingress.md). A batch is only ever what queued meanwhile, so a light
+	// load's batches are as small as before.
+	DefaultMaxBatch = 4096
 	// MaxMaxBatch bounds MaxBatch.
 	MaxMaxBatch = 65536
 	// DefaultReadConns is the size of the read-only connection pool.
@@ -54,7 +58,7 @@ type Options struct {
 
 	// MaxBatch is the most appends committed in one transaction; it bounds the latency one
 	// commit adds to its last caller, and it is the capacity of the writer's queue. Default
-	// DefaultMaxBatch (1,024); at most MaxMaxBatch.
+	// DefaultMaxBatch (4,096); at most MaxMaxBatch.
 	MaxBatch int
 
 	// ReadConns is the number of read-only connections serving Since, Before and LastSeq.
@@ -159,7 +163,8 @@ func (o Options) withDefaults() Options {
 // rooms table), at least SQLite's default of about 500. With the default cache (2 MB) a
 // batch of 1,024 appends over 1,000 rooms overflowed it, and SQLite spilled dirty pages into
 // the log before the commit (pagerStress), writing some of them twice. At the default
-// MaxBatch that is 32 MiB, and only the pages the writer touches are held. The statement
+// MaxBatch that is at most 128 MiB, and only the pages the writer touches are held (a batch
+// of 4,096 over 1,000 rooms touches far fewer than 8 a message). The statement
 // journals of the appends' savepoints go to memory (temp_store=MEMORY) for the same load:
 // in a temporary file they cost a pwrite per page an append first changed, 13 % of the CPU
 // of a server pinned to one CPU (docs/benchmarks.md, "Durable ingress").

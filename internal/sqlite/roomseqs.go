@@ -35,7 +35,7 @@ type roomSeqs struct {
 type roomNumbering struct{ last, msgs int64 }
 
 // maxRoomSeqs is how many rooms' numbering the writer holds: 16 per append of a batch
-// (16,384 at the default --sqlite-max-batch), at least 4,096; about 50 bytes each.
+// (65,536 at the default --sqlite-max-batch), at least 4,096; about 50 bytes each.
 func maxRoomSeqs(maxBatch int) int { return max(4096, 16*maxBatch) }
 
 func (c *roomSeqs) get(room string) (roomNumbering, bool) {
