@@ -6,6 +6,9 @@ import (
 	"testing"
 )
 
+// allFlatKeys has every key decodeFlat takes, so that a tag renamed in ClientFrame shows.
+const allFlatKeys = `{"type":"x","room":"r","id":"i","text":"t","name":"n","key":"k","token":"o","reason":"e","emoji":"m","role":"l","query":"y","level":"v","q":"q","args":"a"}`
+
 // flatSeeds are frames on both sides of decodeFlat's line: what clients send, and what only
 // json.Unmarshal may read (escapes, other spellings of a key, repeated keys, other kinds of
 // value, invalid UTF-8, trailing data).
@@ -21,6 +24,7 @@ var flatSeeds = []string{
 	`{"type":"send","room":"r"} x`, `{"type":"send","room":"r"}}`, `{"type":"send",}`, `{"type":"send"`,
 	`{"type":"send" "room":"r"}`, `{"type":"send","room":"r","reply_to":4}`, `{"type":"dm","names":["a"]}`,
 	`{"type":"send","room":"r","text":"x","attachments":["f1"]}`, `{"type":"join","room":"r","since":null}`,
+	allFlatKeys,
 	`{"type":"notify","room":"r","level":"all"}`, `{"type":"search","q":"x"}`, `{"type":"command","name":"me","args":"waves"}`,
 }
 
@@ -34,6 +38,9 @@ func TestDecodeFlatIsJSON(t *testing.T) {
 	var f ClientFrame
 	if !decodeFlat([]byte(flatSeeds[0]), &f) || f.Type != TypeSend || f.Room != "general" || f.ID != "c-1" || f.Text == nil || *f.Text != "yes!" {
 		t.Errorf("a plain send was not decoded by decodeFlat: %+v", f)
+	}
+	if !decodeFlat([]byte(allFlatKeys), new(ClientFrame)) {
+		t.Errorf("decodeFlat refused %s", allFlatKeys)
 	}
 }
 
