@@ -254,7 +254,7 @@ func decodeJSON(r io.Reader, v any) error {
 		if errors.Is(err, io.EOF) {
 			return apiErrorf(http.StatusBadRequest, hubbub.ECodeBadJSON, "the body must be a JSON object")
 		}
-		return apiErrorf(http.StatusBadRequest, hubbub.ECodeBadJSON, "invalid JSON: %v", err)
+		return badJSON(err)
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		var tooBig *http.MaxBytesError
@@ -264,6 +264,26 @@ func decodeJSON(r io.Reader, v any) error {
 		return apiErrorf(http.StatusBadRequest, hubbub.ECodeBadJSON, "the body must hold one JSON object and nothing after it")
 	}
 	return nil
+}
+
+// badJSON is the answer to a body encoding/json refused, in JSON's words: a field of the
+// wrong kind named with what it must hold, an unknown field named, and no Go type names
+// (encoding/json says "Go struct field editRequest.text of type string").
+func badJSON(err error) error {
+	var typeErr *json.UnmarshalTypeError
+	if errors.As(err, &typeErr) && typeErr.Field != "" {
+		return apiErrorf(http.StatusBadRequest, hubbub.ECodeBadJSON, "%s", wire.TypeProblem(typeErr))
+	}
+	return apiErrorf(http.StatusBadRequest, hubbub.ECodeBadJSON, "invalid JSON: %s", strings.TrimPrefix(err.Error(), "json: "))
+}
+
+// validFrom checks a body's "from", the name of the user the call acts for: required, and a
+// valid name.
+func validFrom(from string) error {
+	if from == "" {
+		return hubbub.Errorf(hubbub.ECodeBadName, `"from" is required: the name of the user the call acts for`)
+	}
+	return hubbub.ValidateName(from)
 }
 
 // readBody decodes r's body, bounded by apiBodyLimit, into v.
@@ -288,7 +308,7 @@ func (p *publishRequest) message(room string, svc *session.Service) (hubbub.Entr
 	if err := hubbub.ValidateRoom(room); err != nil {
 		return hubbub.Entry{}, err
 	}
-	if err := hubbub.ValidateName(p.From); err != nil {
+	if err := validFrom(p.From); err != nil {
 		return hubbub.Entry{}, err
 	}
 	text, files, err := svc.MessageContent(p.Text, p.Attachments)

@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -117,6 +118,41 @@ func TestAPIPublish(t *testing.T) {
 	}
 	if status, body := s.API("POST", "/api/rooms/-x/messages", apiKey, map[string]any{"from": "sys", "text": "x"}); status != 400 || body.Str("code") != "bad_room" {
 		t.Errorf("publish to a bad room: %d %v", status, body)
+	}
+}
+
+// TestAPIErrorsSpeakJSON: a refused body is explained in the words of the JSON the caller
+// sent — which field, what it must hold, what is missing — never with the server's Go type
+// names, which encoding/json's own messages carry ("Go struct field editRequest.text of type
+// string").
+func TestAPIErrorsSpeakJSON(t *testing.T) {
+	s := startAPI(t)
+	ann := servertest.DialJSON(t, s, "ann")
+	ann.Join("general", nil)
+	ann.Say("general", "hello", "m1")
+	for _, c := range []struct {
+		method, path string
+		body         any
+		code, says   string
+	}{
+		{"POST", "/api/rooms/general/messages", map[string]any{"from": "sys", "text": 5}, "bad_json", `field "text" must be a string, not a number`},
+		{"POST", "/api/rooms/general/messages", map[string]any{"from": "sys", "text": "x", "reply_to": "one"}, "bad_json", `field "reply_to" must be a whole number ≥ 0, not a string`},
+		{"POST", "/api/rooms/general/messages", map[string]any{"from": "sys", "text": "x", "attachments": "f1"}, "bad_json", `field "attachments" must be a list, not a string`},
+		{"POST", "/api/rooms/general/messages", map[string]any{"from": "sys", "text": "x", "extra": 1}, "bad_json", `invalid JSON: unknown field "extra"`},
+		{"POST", "/api/rooms/general/messages", map[string]any{"text": "x"}, "bad_name", `"from" is required`},
+		{"PATCH", "/api/rooms/general/messages/1", map[string]any{"from": "ann", "text": true}, "bad_json", `field "text" must be a string, not a bool`},
+		{"PATCH", "/api/rooms/general/messages/1", map[string]any{"text": "edited"}, "bad_name", `"from" is required`},
+		{"POST", "/api/rooms/general/messages/1/reactions/👍", map[string]any{}, "bad_name", `"from" is required`},
+	} {
+		status, body := s.API(c.method, c.path, apiKey, c.body)
+		if status != 400 || body.Str("code") != c.code || !strings.Contains(fmt.Sprint(body), c.says) {
+			t.Errorf("%s %s %v: %d %v, want 400 %s saying %q", c.method, c.path, c.body, status, body, c.code, c.says)
+		}
+		for _, goWords := range []string{"Go ", "struct", "Request", "json:"} {
+			if strings.Contains(fmt.Sprint(body), goWords) {
+				t.Errorf("%s %s %v: the answer %v speaks of the server's Go types (%q)", c.method, c.path, c.body, body, goWords)
+			}
+		}
 	}
 }
 

@@ -67,7 +67,7 @@ type actorRequest struct {
 
 // entry validates r as an edit of message seq of room.
 func (r *editRequest) entry(room string, seq uint64, maxText int) (hubbub.Entry, error) {
-	if err := hubbub.ValidateName(r.From); err != nil {
+	if err := validFrom(r.From); err != nil {
 		return hubbub.Entry{}, err
 	}
 	text, err := session.MessageText(r.Text, maxText)
@@ -221,7 +221,7 @@ func (s *API) apiReaction(add bool) apiHandler {
 		if err := readBody(w, r, &req); err != nil {
 			return err
 		}
-		if err := hubbub.ValidateName(req.From); err != nil {
+		if err := validFrom(req.From); err != nil {
 			return err
 		}
 		ctx, cancel := apiContext(r)

@@ -194,7 +194,7 @@ func (k *Hooks) readPost(w http.ResponseWriter, r *http.Request, p *hookPost) er
 	case errors.Is(err, io.EOF):
 		return apiErrorf(http.StatusBadRequest, hubbub.ECodeBadJSON, "the body must be a JSON object {\"text\": …}")
 	}
-	return apiErrorf(http.StatusBadRequest, hubbub.ECodeBadJSON, "invalid JSON: %v", err)
+	return badJSON(err)
 }
 
 // hookClientID is the ClientID of a post with id through hook: the store finds a resend by

@@ -109,6 +109,13 @@ func DecodeInto(b []byte, f *ClientFrame) error {
 
 // badField describes a field of the wrong type: what the field must hold and what it held.
 func badField(e *json.UnmarshalTypeError) error {
+	return hubbub.Errorf(hubbub.ECodeBadField, "%s", TypeProblem(e))
+}
+
+// TypeProblem says which field of a JSON object held the wrong kind of value and what it
+// must hold, in the words of JSON ("field "text" must be a string, not a number"), never Go's
+// type names, which encoding/json's own message gives and mean nothing to a client's author.
+func TypeProblem(e *json.UnmarshalTypeError) string {
 	// A field inside a field's own type (a Cursor's) is named as the client wrote it.
 	field, _, _ := strings.Cut(e.Field, ".")
 	want := "a string"
@@ -132,7 +139,7 @@ func badField(e *json.UnmarshalTypeError) error {
 			got = "an " + e.Value // an array, an object
 		}
 	}
-	return hubbub.Errorf(hubbub.ECodeBadField, "field %q must be %s, not %s", truncate(field, 32), want, got)
+	return fmt.Sprintf("field %q must be %s, not %s", truncate(field, 32), want, got)
 }
 
 // emptyField returns the error for a required field that is present but empty (an empty name
