@@ -130,11 +130,13 @@ func (s *Store) pruneRoom(ctx context.Context, room string, cut int64) (removed 
 	// The watermark too (searchindex.go): an indexer reads the messages before or after.
 	b.Queue(ensureSearchRooms, []string{room})
 	b.Queue(shareSearchRooms, []string{room})
+	// The search rows before their messages: it finds them by the messages' times.
+	b.Queue(pruneSearch, room, cut)
 	b.Queue(pruneMessages, room, cut).Exec(func(tag pgconn.CommandTag) error {
 		removed = tag.RowsAffected()
 		return nil
 	})
-	for _, q := range []string{pruneEntries, pruneReactions, pruneRevisions, pruneMentioned, pruneSearch, pruneFiles} {
+	for _, q := range []string{pruneEntries, pruneReactions, pruneRevisions, pruneMentioned, pruneFiles} {
 		b.Queue(q, room, cut)
 	}
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {

@@ -33,7 +33,13 @@ const (
 		FROM unnest($1::text[], $2::bigint[], $3::timestamptz[], $4::text[], $5::text[]) AS u(room, seq, created_at, user_id, doc)
 		ON CONFLICT (room, created_at, seq) DO UPDATE SET doc = excluded.doc`
 	deleteSearch = `DELETE FROM message_search WHERE (room, created_at, seq) IN (SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::bigint[]))`
-	pruneSearch  = `DELETE FROM message_search WHERE room = $1 AND seq < $2`
+	// pruneSearch deletes the rows of the messages a prune deletes (seq below $2), before
+	// they go: "seq below the cut" alone is no range of the key (room, created_at, seq), and
+	// read every row the room kept (a prune a minute per room under retention). Each row has
+	// its message's time, so none is later than the latest of those messages: the key's
+	// range up to that time holds them all, and little else.
+	pruneSearch = `DELETE FROM message_search WHERE room = $1 AND seq < $2
+		AND created_at <= (SELECT max(created_at) FROM messages WHERE room = $1 AND seq < $2)`
 )
 
 // searchIndexOff, set only by BenchmarkAppendSearchIndex, leaves the index out: no batch

@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"sync"
@@ -366,5 +367,53 @@ func TestMigrateToOneSearchKey(t *testing.T) {
 	}
 	if n := indexRows(t, s, "old"); n != 3 {
 		t.Errorf("%d index rows, want 3 (one each of the edited, the untouched and the new message)", n)
+	}
+}
+
+// TestPruneSearchReadsWhatItDeletes: a prune of a room's oldest messages deletes their rows
+// of message_search, and only those, reading about as many of its pages as it deletes rows —
+// not the whole room's range of the key (room, created_at, seq), through which "seq below the
+// cut" alone would have read every row the room kept, at every prune (one a minute under
+// retention).
+func TestPruneSearchReadsWhatItDeletes(t *testing.T) {
+	s, u := openTest(t, behind)
+	ctx := t.Context()
+	const n, cut = 50000, 11
+	adminExec(t, u, `INSERT INTO rooms (name, last_seq, last_message_no) VALUES ('big', $1, $1)`, n)
+	adminExec(t, u, `INSERT INTO messages (room, seq, id, sender, user_id, text, created_at, deleted, message_no)
+		SELECT 'big', g, 'm' || g, 'ann', 'ann', 'hay', timestamptz '2026-01-01T00:00:00Z' + g * interval '1 second', false, g
+		FROM generate_series(1, $1::bigint) AS g`, n)
+	adminExec(t, u, `INSERT INTO message_search (room, seq, created_at, user_id, doc)
+		SELECT room, seq, created_at, user_id, 'hay'::tsvector FROM messages WHERE room = 'big'`)
+	adminExec(t, u, `INSERT INTO search_rooms (room, indexed) VALUES ('big', $1)`, n)
+	adminExec(t, u, `ANALYZE messages`)
+	adminExec(t, u, `ANALYZE message_search`)
+
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	var out string
+	if err := tx.QueryRow(ctx, `EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) `+pruneSearch, "big", cut).Scan(&out); err != nil {
+		t.Fatal(err)
+	}
+	var plan []struct {
+		Plan map[string]any `json:"Plan"` // a node's blocks count its children's
+	}
+	if err := json.Unmarshal([]byte(out), &plan); err != nil || len(plan) != 1 {
+		t.Fatalf("EXPLAIN gave %s: %v", out, err)
+	}
+	hit, _ := plan[0].Plan["Shared Hit Blocks"].(float64)
+	read, _ := plan[0].Plan["Shared Read Blocks"].(float64)
+	if blocks := hit + read; blocks > 100 {
+		t.Errorf("pruneSearch read %v pages to delete %d of %d rows; want a few dozen:\n%s", blocks, cut-1, n, out)
+	}
+	var below, left int
+	if err := tx.QueryRow(ctx, `SELECT count(*) FILTER (WHERE seq < $1), count(*) FROM message_search WHERE room = 'big'`, cut).Scan(&below, &left); err != nil {
+		t.Fatal(err)
+	}
+	if below != 0 || left != n-(cut-1) {
+		t.Errorf("after pruneSearch below seq %d: %d rows below it, %d in all; want 0 and %d", cut, below, left, n-(cut-1))
 	}
 }
