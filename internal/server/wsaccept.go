@@ -176,8 +176,7 @@ func (l *wsListener) sniff(c net.Conn) {
 		switch {
 		case res == sniffMore && n < len(buf):
 			continue
-		case res == sniffOurs:
-			l.doneSniffing(c)
+		case res == sniffOurs: // counted as being set up until admission counts it (serveWS)
 			_ = c.SetReadDeadline(time.Time{})
 			l.serveWS(c, r, buf[:n], head, deadline)
 			return
@@ -189,6 +188,8 @@ func (l *wsListener) sniff(c net.Conn) {
 	}
 }
 
+// doneSniffing stops counting c as a request being read here; a second call does nothing
+// but wake a paced accept.
 func (l *wsListener) doneSniffing(c net.Conn) {
 	l.mu.Lock()
 	if l.sniffing[c] {
@@ -206,13 +207,18 @@ func (l *wsListener) serveWS(c net.Conn, r *http.Request, b []byte, head int, de
 	r.RemoteAddr = c.RemoteAddr().String()
 	hs, ok := s.sockets.PlainHandshake(r)
 	if !ok {
+		l.doneSniffing(c)
 		l.handOff(c, b, deadline) // gorilla's to answer, through the mux
 		return
 	}
 	var settle *slot
 	w := &refusal{}
-	watch := &peerWatch{c: c}
+	// The request stops counting as young only once admission counts it — as a waiter (the
+	// watch starts when it waits) or a slot — or refused it: in between, a paced accept would
+	// see one setup fewer than there are and accept a connection admission then sheds.
+	watch := &peerWatch{c: c, waiting: func() { l.doneSniffing(c) }}
 	release, ok := s.admitWhile(watch, w, r, &settle)
+	l.doneSniffing(c)
 	early := watch.stop(b[head:]) // what the client sent after its request
 	if !ok {
 		// As net/http after the handler: the answer, then the connection stays open for the
@@ -246,6 +252,7 @@ func (l *wsListener) serveWS(c net.Conn, r *http.Request, b []byte, head int, de
 // goroutine only.
 type peerWatch struct {
 	c       net.Conn
+	waiting func() // called when the upgrade starts to wait, before the watch's read
 	once    sync.Once
 	done    chan struct{} // closed when the client has gone
 	ended   chan struct{} // closed when the watch's read has returned
@@ -259,6 +266,9 @@ func (w *peerWatch) Value(any) any               { return nil }
 
 func (w *peerWatch) Done() <-chan struct{} {
 	w.once.Do(func() {
+		if w.waiting != nil {
+			w.waiting()
+		}
 		w.done, w.ended = make(chan struct{}), make(chan struct{})
 		go w.watch()
 	})
