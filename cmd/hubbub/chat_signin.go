@@ -1,20 +1,17 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
 	"net/http"
 	"os"
-	"strings"
 
 	"golang.org/x/term"
 
 	"hubbub"
 	"hubbub/client"
-	"hubbub/internal/accounts"
 )
 
 // chatSignIn signs in to the account name at the first of urls whose server answers, as the
@@ -50,8 +47,8 @@ func chatPassword(name, file string, io stdio) (string, error) {
 			return "", fmt.Errorf("--password-file: %w", err)
 		}
 		defer f.Close()
-		line, err := bufio.NewReaderSize(f, accounts.MaxPasswordLen+2).ReadString('\n')
-		if line = strings.TrimRight(line, "\r\n"); line == "" {
+		line, err := firstLine(f)
+		if line == "" {
 			return "", usageError(fmt.Sprintf("chat: --password-file %s: no password on its first line (%v)", file, err))
 		}
 		return line, nil
@@ -65,13 +62,11 @@ func chatPassword(name, file string, io stdio) (string, error) {
 		}
 		defer tty.Close()
 	}
-	fmt.Fprintf(io.err, "Password for %s: ", name)
-	b, err := term.ReadPassword(int(tty.Fd()))
-	fmt.Fprintln(io.err)
+	pw, err := askPassword(tty, io.err, "Password for "+name+": ")
 	if err != nil {
 		return "", fmt.Errorf("read the password: %w", err)
 	}
-	return string(b), nil
+	return pw, nil
 }
 
 // signInHint is what to add to a refused hello that an account's sign-in would have passed: a

@@ -1,12 +1,10 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -265,11 +263,11 @@ func (c *userCmd) password(name string) (string, error) {
 	var pw string
 	switch {
 	case c.passwordStdin:
-		line, err := bufio.NewReaderSize(c.io.in, accounts.MaxPasswordLen+2).ReadString('\n')
-		if err != nil && !(errors.Is(err, io.EOF) && line != "") {
+		line, err := firstLine(c.io.in)
+		if err != nil {
 			return "", hubbub.Errorf(hubbub.ECodeMissing, "no password on standard input")
 		}
-		pw = strings.TrimRight(line, "\r\n")
+		pw = line
 	case c.passwordPrompt != nil:
 		var err error
 		if pw, err = c.passwordPrompt(); err != nil {
@@ -280,12 +278,7 @@ func (c *userCmd) password(name string) (string, error) {
 		if !ok || !term.IsTerminal(int(f.Fd())) {
 			return "", hubbub.Errorf(hubbub.ECodeMissing, "no password: run in a terminal, or pass --password-stdin and the password on standard input")
 		}
-		read := func(prompt string) (string, error) {
-			fmt.Fprint(c.io.err, prompt)
-			b, err := term.ReadPassword(int(f.Fd()))
-			fmt.Fprintln(c.io.err)
-			return string(b), err
-		}
+		read := func(prompt string) (string, error) { return askPassword(f, c.io.err, prompt) }
 		first, err := read("Password for " + name + ": ")
 		if err != nil {
 			return "", err
