@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"hubbub/internal/server"
 	"hubbub/internal/servertest"
@@ -36,6 +37,11 @@ func TestChatSearch(t *testing.T) {
 		if f := bob.Say(m.room, fmt.Sprintf("b-%d", i), m.text); f.Type() != "ack" {
 			t.Fatalf("bob's message: %v", f)
 		}
+		// Newest first across rooms orders by the time in milliseconds, then by room: two
+		// messages acked within one millisecond would tie, and general sorts before ops.
+		// The next message is sent in a later millisecond, so the order asserted below is
+		// the order they were sent in.
+		time.Sleep(2 * time.Millisecond)
 	}
 	ann := chatUser(t, "ann")
 	pr, pw := io.Pipe()
