@@ -77,20 +77,47 @@ func (w *writer) commitAppends(reqs []*request) {
 			return
 		}
 	}
-	failed := 0
+	// Plain messages wait in plain until something else comes or the batch ends, and are
+	// then inserted together (appendPlains): whatever else an append does may read or
+	// number their rooms, so it runs after them, in the batch's order.
+	var plain []*request
 	for _, r := range reqs {
+		var m hubbub.Entry
+		if r.batch == nil {
+			m = toStore(r.msg, now)
+			if w.isPlain(m) {
+				r.res = result{msg: m}
+				plain = append(plain, r)
+				continue
+			}
+		}
+		if len(plain) > 0 {
+			w.appendPlains(ctx, plain)
+			plain = plain[:0]
+			if w.broken != nil {
+				w.failBatch(ctx, reqs)
+				return
+			}
+		}
 		if r.batch != nil {
 			r.res = w.batchOne(ctx, r.batch)
 		} else {
-			r.res = w.appendOne(ctx, r.msg, now)
+			r.res = w.appendOne(ctx, m)
 		}
 		if w.broken != nil {
-			err := w.broken
-			w.broken = nil
-			w.log.Error("sqlite: group commit failed", "appends", len(reqs), "err", err)
-			w.rollbackBatch(ctx, reqs, err)
+			w.failBatch(ctx, reqs)
 			return
 		}
+	}
+	if len(plain) > 0 {
+		w.appendPlains(ctx, plain)
+		if w.broken != nil {
+			w.failBatch(ctx, reqs)
+			return
+		}
+	}
+	failed := 0
+	for _, r := range reqs {
 		var refused *hubbub.Error
 		if r.res.err != nil && !errors.As(r.res.err, &refused) {
 			failed++
@@ -119,15 +146,27 @@ func (w *writer) commitAppends(reqs []*request) {
 	}
 }
 
-// appendOne stores e as part of the open transaction, or finds the entry it duplicates, or
-// refuses it. Everything it wrote is undone unless it stored e.
-func (w *writer) appendOne(ctx context.Context, e *hubbub.Entry, now time.Time) result {
+// failBatch rolls the batch back as a whole after w.broken was set, and fails each of reqs
+// with it.
+func (w *writer) failBatch(ctx context.Context, reqs []*request) {
+	err := w.broken
+	w.broken = nil
+	w.log.Error("sqlite: group commit failed", "appends", len(reqs), "err", err)
+	w.rollbackBatch(ctx, reqs, err)
+}
+
+// toStore returns e as it is to be stored: its user, a new id and the batch's time.
+func toStore(e *hubbub.Entry, now time.Time) hubbub.Entry {
 	stored := sqlstore.Stored(e)
 	stored.User = sqlstore.Actor(stored)
 	stored.ID, stored.Time = hubbub.NewMessageID(now), now
-	if w.isPlain(stored) {
-		return w.appendPlain(ctx, stored)
-	}
+	return stored
+}
+
+// appendOne stores entry stored (toStore), which is not a plain message, as part of the open
+// transaction, or finds the entry it duplicates, or refuses it. Everything it wrote is
+// undone unless it stored it.
+func (w *writer) appendOne(ctx context.Context, stored hubbub.Entry) result {
 	// Anything else numbers the room with its own statements, and the savepoint may undo
 	// them: the room's numbering is read again next time.
 	defer w.seqs.forget(stored.Room)

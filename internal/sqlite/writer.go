@@ -42,6 +42,7 @@ type result struct {
 type writer struct {
 	conn  *sql.Conn
 	stmts writeStmts
+	plain plainStmts // the multi-row statements of a batch's plain messages (plainbatch.go)
 	q     *groupcommit.Queue[*request]
 	wal   *walSync // syncs the log after each commit; nil: SQLite does (synchronous=FULL)
 
