@@ -90,6 +90,9 @@ func testSearchFindsOnlyWhatTheUserMayRead(t *testing.T, opts servertest.Options
 	ann.Join("plans", nil)
 	ann.Join("town", nil)
 	wantAck(t, "ann in plans", ann.Say("plans", "a-1", "the launch codes are secret"), 2, 0)
+	// Newest first across rooms orders by the time in milliseconds, then by room: sent in the
+	// same millisecond, plans would sort before town whatever the order they were sent in.
+	time.Sleep(2 * time.Millisecond)
 	if f := ann.Say("town", "a-2", "the launch is tomorrow"); f.Type() != "ack" {
 		t.Fatalf("ann in town: %v", f)
 	}
