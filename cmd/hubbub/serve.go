@@ -99,6 +99,8 @@ func newServeFlags(fs *flag.FlagSet) *serveFlags {
 	fs.DurationVar(&f.postgresSearchDelay, "postgres-search-delay", postgres.DefaultSearchDelay, "longest an entry waits to be indexed for search when fewer than --postgres-search-lag of its room wait (0 = until then, or until a search)")
 	f.nats.bind(fs)
 	fs.IntVar(&h.PresenceLimit, "presence-limit", 500, "rooms with more connections on this node stop announcing joins and leaves, and joined lists this many names")
+	fs.DurationVar(&h.PresenceWindow, "presence-window", 100*time.Millisecond, "how long a room holds the presence notices (joins, leaves, away) it announces, to queue them to each member together and have them written at once (0 = each at once)")
+	fs.IntVar(&h.PresenceBatch, "presence-batch", 256, "most presence notices a room holds for --presence-window; reaching it sends them at once")
 	fs.DurationVar(&h.PresenceInterval, "presence-interval", 5*time.Second, "how often a node restates its members to the others (members of a dead node vanish after 3×)")
 	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")

@@ -68,6 +68,14 @@ type Config struct {
 	// to be announced to its members, and the most names a joined reply lists (default 500).
 	// Announcing every arrival to everyone costs n² frames as a room fills.
 	PresenceLimit int
+	// PresenceWindow is how long a room holds the presence notices (joins, leaves, away and
+	// back) it announces to its members so as to queue them to each member together, to be
+	// written at once (default 0: each at once; the server's --presence-window is 100ms).
+	// Anything else the room sends sends them first (presencewindow.go).
+	PresenceWindow time.Duration
+	// PresenceBatch is the most presence notices a room holds; reaching it sends them at once
+	// (default 256).
+	PresenceBatch int
 	// PresenceInterval is how often the node restates its members of each room to the other
 	// nodes (default 5s).
 	PresenceInterval time.Duration
@@ -117,6 +125,8 @@ func (c Config) withDefaults() Config {
 		c.GapWait = 200 * time.Millisecond
 	}
 	def(&c.PresenceLimit, 500)
+	c.PresenceWindow = max(c.PresenceWindow, 0)
+	def(&c.PresenceBatch, 256)
 	if c.PresenceInterval <= 0 {
 		c.PresenceInterval = 5 * time.Second
 	}
@@ -583,7 +593,23 @@ func (h *Hub) Go(fn func()) bool {
 // nodes see them go, but no longer announced to the members here, who are leaving too: at a
 // shutdown with 10,000 connections in rooms of 100 those announcements were most of the work
 // (docs/benchmarks.md, "Admission control and shutdown").
-func (h *Hub) Drain() { h.draining.Store(true) }
+//
+// The presence notices rooms hold (Config.PresenceWindow) are dropped, and their timers stopped,
+// for the same reason: at a shutdown they would be written to connections being closed.
+func (h *Hub) Drain() {
+	h.draining.Store(true)
+	h.mu.Lock()
+	rooms := make([]*room, 0, len(h.rooms))
+	for _, r := range h.rooms {
+		rooms = append(rooms, r)
+	}
+	h.mu.Unlock()
+	for _, r := range rooms {
+		r.mu.Lock()
+		r.dropPresence()
+		r.mu.Unlock()
+	}
+}
 
 // Close drops every room and waits for background work; later joins fail with ErrClosed.
 func (h *Hub) Close() {

@@ -77,6 +77,34 @@ func (o *Outbox) Push(e *Envelope) bool {
 	return true
 }
 
+// PushMany queues es in order, as Push would one by one, but under one lock and with one
+// wake of the writer: a room's held presence notices reach each member so. Like Push it counts
+// against the limit: if es do not all fit, the outbox is full, nothing is queued, and it
+// returns false.
+func (o *Outbox) PushMany(es []*Envelope) bool {
+	if len(es) == 0 {
+		return true
+	}
+	o.mu.Lock()
+	if o.closed || o.full {
+		o.mu.Unlock()
+		return false
+	}
+	if len(o.items)-o.batched+len(es) > o.limit {
+		o.full = true
+		o.mu.Unlock()
+		if o.overflow != nil {
+			o.overflow()
+		}
+		return false
+	}
+	o.items = append(o.items, es...)
+	o.pushed += uint64(len(es))
+	o.mu.Unlock()
+	o.signal()
+	return true
+}
+
 // PushBatch queues es in order as one unit that may exceed the limit: it is how a join's replay,
 // bounded by the hub's MaxReplay, reaches a member ahead of every live message.
 func (o *Outbox) PushBatch(es []*Envelope) bool { return o.PushBatchThen(es, nil) }

@@ -101,3 +101,24 @@ func TestOutboxBatchDoneRunsOnceTakenOrDiscarded(t *testing.T) {
 		t.Fatalf("a done ran twice: %v", done)
 	}
 }
+
+// PushMany queues in order, counts against the limit, and refuses (overflowing once) what
+// does not all fit.
+func TestOutboxPushMany(t *testing.T) {
+	overflows := 0
+	out := hub.NewOutbox(4, func() { overflows++ })
+	es := envelopes(6)
+	if !out.PushMany(es[:3]) {
+		t.Fatal("3 of 4 refused")
+	}
+	if out.PushMany(es[3:5]) {
+		t.Fatal("5 of 4 queued")
+	}
+	if overflows != 1 || out.PushMany(es[5:]) || overflows != 1 {
+		t.Fatalf("overflows %d, want one, and a full outbox refusing", overflows)
+	}
+	batch, _, _ := out.TakeUpTo(nil, 0)
+	if len(batch) != 3 || batch[0] != es[0] || batch[2] != es[2] {
+		t.Fatalf("took %d envelopes, want the first 3 in order", len(batch))
+	}
+}

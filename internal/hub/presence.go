@@ -29,15 +29,16 @@ type nodeMembers struct {
 	seen  time.Time
 }
 
-// announce tells the local members that a name joined or left — unless the room holds more
-// than PresenceLimit connections here. Every join in a room of n members reaches all n, so a
-// room that fills up costs n² frames; past the limit members learn the count from joined and
-// the names from `who` instead. Called with mu held.
+// announce tells the local members that a name joined or left, with the other notices of the
+// room's presence window (presencewindow.go) — unless the room holds more than PresenceLimit
+// connections here. Every join in a room of n members reaches all n, so a room that fills up
+// costs n² frames; past the limit members learn the count from joined and the names from
+// `who` instead. Called with mu held.
 func (r *room) announce(ev hubbub.Event) {
 	if len(r.members) > r.hub.cfg.PresenceLimit {
 		return
 	}
-	r.fanoutNotice(&Envelope{Event: ev})
+	r.holdPresence(&Envelope{Event: ev})
 }
 
 // memberSummary returns the room's member names, sorted, and how many members it has on every

@@ -231,3 +231,54 @@ func TestDrainPublishesLeavesButAnnouncesNoneHere(t *testing.T) {
 		t.Errorf("amy, on the draining node, was told %v; want only bob's leave", amySaw)
 	}
 }
+
+// A draining hub drops the presence notices its rooms hold, and holds no more: its members are
+// leaving, and a window ending later would write to connections being closed. Close then stops
+// the windows at once, whatever their length, leaving no timer behind (goleak).
+func TestDrainDropsHeldPresence(t *testing.T) {
+	h, _, _ := newHub(t, hub.Config{PresenceWindow: time.Hour})
+	ctx := context.Background()
+	watch := hub.NewOutbox(1000, nil)
+	if _, err := h.Join(ctx, hub.JoinRequest{Room: "r", Member: &hub.Member{Name: "watcher", Out: watch}}); err != nil {
+		t.Fatal(err)
+	}
+	ann := &hub.Member{Name: "ann", Out: hub.NewOutbox(1000, nil)}
+	if _, err := h.Join(ctx, hub.JoinRequest{Room: "r", Member: ann}); err != nil {
+		t.Fatal(err)
+	}
+	if got := presence(watch); len(got) != 0 {
+		t.Fatalf("watcher got %v within an hour's window", got)
+	}
+	h.Drain()
+	if err := h.Typing(ctx, "r", "ann"); err != nil { // would send held notices first
+		t.Fatal(err)
+	}
+	h.Leave("r", ann)
+	if got := presence(watch); len(got) != 0 {
+		t.Fatalf("watcher got %v after the hub drained", got)
+	}
+	closed := make(chan struct{})
+	go func() { h.Close(); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close waits for a presence window")
+	}
+}
+
+// Without Drain, Close too stops a room's window at once.
+func TestCloseStopsPresenceWindow(t *testing.T) {
+	h, _, _ := newHub(t, hub.Config{PresenceWindow: time.Hour})
+	for _, name := range []string{"ann", "bob"} {
+		if _, err := h.Join(context.Background(), hub.JoinRequest{Room: "r", Member: &hub.Member{Name: name, Out: hub.NewOutbox(1000, nil)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	closed := make(chan struct{})
+	go func() { h.Close(); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close waits for a presence window")
+	}
+}

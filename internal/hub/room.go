@@ -39,8 +39,10 @@ type room struct {
 	crowdMemo Memo
 	// restating is what decides whether this node restates its members next time (presence.go).
 	restating restating
-	closed    bool
-	unsub     func()
+	// presence holds the presence notices announced and not yet queued (presencewindow.go).
+	presence presenceHold
+	closed   bool
+	unsub    func()
 
 	// sanctions are the room's bans and mutes, by user id and kind (moderation.go).
 	sanctions map[sanctionKey]hubbub.Sanction
@@ -246,6 +248,7 @@ func (r *room) join(ctx context.Context, req JoinRequest) (JoinInfo, error) {
 		// The reactions held for the next burst are at or below last: the member has them
 		// (in its replay, or in the state it read), so they go out before it is a member.
 		r.flushReactions()
+		r.presenceJoined(m)
 		r.index[m] = len(r.members)
 		r.members = append(r.members, m)
 		claim := r.names[m.Name]
@@ -395,12 +398,14 @@ func (r *room) leave(m *Member) {
 }
 
 // remove drops m from the room's members, if it is one, and reports whether it was and whether
-// its name thereby left the room. Called with mu held.
+// its name thereby left the room. m is first given the presence notices held while it was in
+// the room, so that they precede whatever its leaving brings. Called with mu held.
 func (r *room) remove(m *Member) (in, gone bool) {
 	i, in := r.index[m]
 	if !in {
 		return false, false
 	}
+	r.presenceLeft(m)
 	last := len(r.members) - 1
 	r.members[i] = r.members[last]
 	r.index[r.members[i]] = i
@@ -452,6 +457,7 @@ func (r *room) close() {
 	r.gap = nil
 	r.stopReactionWindow()
 	r.burst.entries = nil
+	r.dropPresence()
 	unsub := r.unsub
 	r.mu.Unlock()
 	if unsub != nil {
@@ -492,8 +498,10 @@ func (re *roomEvents) EntryAppended(_ hubbub.Event, b hubbub.EntryAppended) stru
 
 // MemberTyping shows the notice to everyone but the typist (on any of their connections).
 func (re *roomEvents) MemberTyping(ev hubbub.Event, b hubbub.MemberTyping) struct{} {
+	r := (*room)(re)
+	r.flushPresence()
 	e := &Envelope{Event: ev}
-	for _, m := range re.members {
+	for _, m := range r.members {
 		if m.Name != b.Name && !m.MessagesOnly {
 			m.Out.Push(e)
 		}
@@ -548,8 +556,10 @@ func (r *room) accept(e *Envelope) {
 	}
 }
 
-// fanoutEntry queues an entry of kind for every member that shows that kind.
+// fanoutEntry queues an entry of kind for every member that shows that kind, after the
+// presence notices held before it.
 func (r *room) fanoutEntry(e *Envelope, kind hubbub.EntryKind) {
+	r.flushPresence()
 	textual := kind == hubbub.KindMessage || kind == hubbub.KindEdit || kind == hubbub.KindTopic
 	for _, m := range r.members {
 		if textual || !m.MessagesOnly {
@@ -559,8 +569,8 @@ func (r *room) fanoutEntry(e *Envelope, kind hubbub.EntryKind) {
 	r.hub.cfg.Metrics.Delivered(len(r.members))
 }
 
-// fanoutNotice queues a notice other than an entry (presence) for the members that take more
-// than messages.
+// fanoutNotice queues a notice other than an entry (presence, when the room's presence window
+// is off) for the members that take more than messages.
 func (r *room) fanoutNotice(e *Envelope) {
 	for _, m := range r.members {
 		if !m.MessagesOnly {
