@@ -75,19 +75,26 @@ const (
 	// (COLLATE "C", the order of Go's sort), whatever the database's collation: indexers,
 	// searches and writers lock the same rows in the same order, or two of them could each
 	// hold a row the other waits for.
+	//
+	// The rooms are a parameter array joined as a set (IN (SELECT unnest($1))), never
+	// "room = ANY($1)": after five executions PostgreSQL plans a prepared statement once for
+	// any array, and that generic plan read the whole small table (a thousand rooms) testing
+	// each row against the array one element at a time — 5–7 ms of its CPU for 256 rooms
+	// against 0.5 as a join (docs/benchmarks/search.md), ≈ 20 µs a message when the indexer
+	// takes a room or two's messages each (TestIndexerPlansJoinTheRooms).
 	ensureSearchRooms = `INSERT INTO search_rooms (room, indexed) SELECT r, 0 FROM unnest($1::text[]) AS r ORDER BY r COLLATE "C" ON CONFLICT (room) DO NOTHING`
 	// lockSearchRooms takes the watermarks of the rooms $1 for an indexer, in order.
-	lockSearchRooms = `SELECT room FROM search_rooms WHERE room = ANY($1::text[]) ORDER BY room COLLATE "C" FOR UPDATE`
+	lockSearchRooms = `SELECT room FROM search_rooms WHERE room IN (SELECT unnest($1::text[])) ORDER BY room COLLATE "C" FOR UPDATE OF search_rooms`
 	// shareSearchRooms holds the watermarks of the rooms $1 while an edit, a delete or a
 	// prune changes their messages' rows, in order (see above).
-	shareSearchRooms = `SELECT room FROM search_rooms WHERE room = ANY($1::text[]) ORDER BY room COLLATE "C" FOR SHARE`
+	shareSearchRooms = `SELECT room FROM search_rooms WHERE room IN (SELECT unnest($1::text[])) ORDER BY room COLLATE "C" FOR SHARE OF search_rooms`
 	// readWaiting reads, in one snapshot, each room's last seq and the texts (with time and
 	// user) of its messages past its watermark (at most $2 of each), the rooms in order and
 	// each room's messages in seq order; a room with nothing new of its own (reactions,
 	// joins) comes with a NULL seq.
 	readWaiting = `SELECT w.room, w.last_seq, m.seq, m.text, m.created_at, m.user_id
 		FROM (SELECT s.room, s.indexed, r.last_seq FROM search_rooms s JOIN rooms r ON r.name = s.room
-			WHERE s.room = ANY($1::text[]) AND r.last_seq > s.indexed) AS w
+			WHERE s.room IN (SELECT unnest($1::text[])) AND r.last_seq > s.indexed) AS w
 		LEFT JOIN LATERAL (SELECT m.seq, m.text, m.created_at, m.user_id FROM messages m
 			WHERE m.room = w.room AND m.seq > w.indexed AND m.seq <= w.last_seq AND NOT m.deleted
 			ORDER BY m.seq LIMIT $2) AS m ON true
@@ -105,7 +112,7 @@ const (
 		WHERE search_rooms.room = u.room AND search_rooms.indexed < u.indexed`
 	// behindRooms names those of the rooms $1 whose last seq is past their watermark.
 	behindRooms = `SELECT r.name FROM rooms r LEFT JOIN search_rooms s ON s.room = r.name
-		WHERE r.name = ANY($1::text[]) AND r.last_seq > coalesce(s.indexed, 0) ORDER BY r.name COLLATE "C"`
+		WHERE r.name IN (SELECT unnest($1::text[])) AND r.last_seq > coalesce(s.indexed, 0) ORDER BY r.name COLLATE "C"`
 	// allBehindRooms names every room whose last seq is past its watermark.
 	allBehindRooms = `SELECT r.name FROM rooms r LEFT JOIN search_rooms s ON s.room = r.name
 		WHERE r.last_seq > coalesce(s.indexed, 0) ORDER BY r.name COLLATE "C"`
