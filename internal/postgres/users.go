@@ -211,6 +211,16 @@ func (s *Store) externalUser(ctx context.Context, issuer, subject, name, role st
 			return hubbub.User{}, err
 		}
 		u, created, err := s.createExternal(ctx, issuer, subject, name, role)
+		if hubbub.ErrorCode(err) == hubbub.ECodeNameTaken {
+			// Two sign-ins of one new subject at once (two tabs, two nodes) both insert its
+			// user under the token's name: the second waits on the name's unique key and is
+			// refused the name its own subject now holds. Its subject's user is then the
+			// answer; a name taken by anyone else stays refused.
+			if e := s.pool.QueryRow(ctx, selectExternal, issuer, subject).Scan(&id); e == nil {
+				return s.refreshExternal(ctx, id, name, key, role)
+			}
+			return u, err
+		}
 		if err != nil || created {
 			return u, err
 		}
