@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"runtime"
 	"sync"
 
 	"hubbub/internal/hub"
@@ -70,6 +71,14 @@ func (w *flushWorker) keep(buf []byte) {
 }
 
 func (f *flusher) work(w *flushWorker) {
+	// A worker started here was put first in line by the runtime (a new goroutine takes
+	// its P's next slot), so it ran as soon as the goroutine that scheduled it (a send's
+	// ack and fan-out) parked, and wrote the one frame queued so far to each connection:
+	// under issue 19's durable ingress, where thousands of acks and fan-outs become
+	// runnable at each fsync, 6–8 write calls a message and half of the server's CPU. It
+	// first lets the goroutines already runnable go, so that what they queue joins its
+	// writes; with nothing else runnable (at rest) it goes on at once.
+	runtime.Gosched()
 	for {
 		f.mu.Lock()
 		if f.head == len(f.queue) {
