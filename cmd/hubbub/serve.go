@@ -185,7 +185,7 @@ func newServeFlags(fs *flag.FlagSet) *serveFlags {
 	fs.IntVar(&h.ReplayBudget, "replay-budget", 50000, "replayed messages read from the store that all joins together may hold until written (at least --max-replay); a join past it waits, then gets unavailable")
 	fs.IntVar(&h.MaxRooms, "max-rooms", 10000, "rooms the server holds at once")
 	fs.IntVar(&h.MaxMembers, "max-members", 10000, "members one room may have")
-	fs.DurationVar(&h.ReactionWindow, "reaction-window", 100*time.Millisecond, "how long a room holds live reactions to send a burst of them as one frame (negative: each at once)")
+	fs.DurationVar(&h.ReactionWindow, "reaction-window", 100*time.Millisecond, "how long a room holds live reactions to send a burst of them as one frame (0 = each at once)")
 	fs.IntVar(&h.ReactionBatch, "reaction-batch", 256, "most reactions one such frame carries")
 	f.ops.bind(fs, s)
 	f.files.bind(fs, s)
@@ -353,6 +353,11 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 	hooks := f.webhooks.newWebhooks(store, f.node, f.srv.FilesURL, log, f.hub.Metrics)
 	f.hub.Appended = hooks.dispatcher.Nudge
 	f.srv.Webhooks = hooks.admin
+	if f.hub.ReactionWindow == 0 {
+		// --reaction-window 0 sends each reaction at once, as --presence-window 0 does; in
+		// hub.Config zero means the default and a negative window means each at once.
+		f.hub.ReactionWindow = -1
+	}
 	h := hub.New(f.hub, store, broker)
 	defer h.Close()
 	resync.Store(h)
