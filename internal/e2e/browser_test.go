@@ -321,6 +321,27 @@ func pressKey(sel chromedp.CSS, key string) chromedp.Action[chromedp.Void] {
 	}
 }
 
+// waitVisibleAfterNavigation waits for sel on the page that the step's last action (a link
+// followed, a form submitted) loads. chromedp's WaitVisible finds the selector's nodes and then
+// reads their boxes; when the old document goes between the two, Chromium answers "Could not
+// find node with given id" and the wait failed (CI, TestSignInThroughThePage). The wait then
+// starts again, on whichever document is there now; any other error ends it.
+func waitVisibleAfterNavigation(sel chromedp.CSS) chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		for {
+			_, err := chromedp.WaitVisible(sel)(ctx, t)
+			if err == nil || !strings.Contains(err.Error(), "Could not find node with given id") {
+				return chromedp.Void{}, err
+			}
+			select {
+			case <-ctx.Done():
+				return chromedp.Void{}, err
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	}
+}
+
 // screenshot captures the user's viewport as PNG.
 func (u *user) screenshot() ([]byte, error) {
 	ctx, cancel := context.WithTimeout(u.ctx, 10*time.Second)

@@ -210,12 +210,12 @@ func TestSignInThroughThePage(t *testing.T) {
 	}
 	// Each step that loads a page waits for an element of the next one (a poll across a
 	// navigation loses its context).
-	ann.do("follow it", chromedp.Click(chromedp.CSS("#name-signin-link")), chromedp.WaitVisible(chromedp.CSS("#password")))
+	ann.do("follow it", chromedp.Click(chromedp.CSS("#name-signin-link")), waitVisibleAfterNavigation(chromedp.CSS("#password")))
 	ann.do("sign in",
 		typeInto("#name", "ann"),
 		typeInto("#password", "correct horse battery"),
 		pressEnter(chromedp.CSS("#password")),
-		chromedp.WaitVisible(chromedp.CSS("#composer-input")))
+		waitVisibleAfterNavigation(chromedp.CSS("#composer-input")))
 	ann.waitFor("back in the chat, live, under the account's name", `location.pathname === "/" && !!document.getElementById("conn-status") && `+exprLive+` && `+
 		`document.getElementById("me-name").textContent === "ann" && !document.getElementById("signout-form").hidden`)
 	if eval[bool](ann, `document.getElementById("name-dialog").open`) {
