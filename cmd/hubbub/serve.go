@@ -100,7 +100,7 @@ func newServeFlags(fs *flag.FlagSet) *serveFlags {
 	f.nats.bind(fs)
 	fs.IntVar(&h.PresenceLimit, "presence-limit", 500, "rooms with more connections on this node stop announcing joins and leaves, and joined lists this many names")
 	fs.DurationVar(&h.PresenceWindow, "presence-window", 100*time.Millisecond, "how long a room holds the presence notices (joins, leaves, away) it announces, to queue them to each member together and have them written at once (0 = each at once)")
-	fs.IntVar(&h.PresenceBatch, "presence-batch", 256, "most presence notices a room holds for --presence-window; reaching it sends them at once")
+	fs.IntVar(&h.PresenceBatch, "presence-batch", 256, "most presence notices a room holds for --presence-window; reaching it sends them at once (0 = 256; at most half of --send-queue)")
 	fs.DurationVar(&h.PresenceInterval, "presence-interval", 5*time.Second, "how often a node restates its members to the others (members of a dead node vanish after 3×)")
 	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
@@ -353,6 +353,16 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 	hooks := f.webhooks.newWebhooks(store, f.node, f.srv.FilesURL, log, f.hub.Metrics)
 	f.hub.Appended = hooks.dispatcher.Nudge
 	f.srv.Webhooks = hooks.admin
+	// A member gets a room's held presence notices in one push, which must fit its send queue
+	// with room to spare, or a member that reads at once would be dropped as too slow.
+	queue, batch := f.srv.SendQueue, f.hub.PresenceBatch
+	if queue <= 0 {
+		queue = hub.DefaultOutboxLimit
+	}
+	if batch <= 0 {
+		batch = 256
+	}
+	f.hub.PresenceBatch = max(min(batch, queue/2), 1)
 	if f.hub.ReactionWindow == 0 {
 		// --reaction-window 0 sends each reaction at once, as --presence-window 0 does; in
 		// hub.Config zero means the default and a negative window means each at once.

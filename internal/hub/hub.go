@@ -497,7 +497,9 @@ func (h *Hub) markMine(ctx context.Context, roomName, viewer string, msgs []hubb
 	return nil
 }
 
-// Members returns the sorted names in a room on this node.
+// Members returns the sorted names in a room on this node. The presence notices the room holds
+// are queued first: a `who` answered with this list must not reach a member ahead of the joins
+// and leaves it already reflects.
 func (h *Hub) Members(roomName string) []string {
 	r := h.lookup(roomName)
 	if r == nil {
@@ -505,6 +507,7 @@ func (h *Hub) Members(roomName string) []string {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.flushPresence()
 	return r.memberNames()
 }
 

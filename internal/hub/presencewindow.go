@@ -5,7 +5,7 @@ import "time"
 // Presence notices go out together. Each join in a room of n members is announced to all n, and
 // members arrive in bursts (a reconnect storm brings a room's hundred members back within a
 // second): announced one by one, each notice cost each member a push, a wake of its writer and,
-// mostly, a socket write of its own — 13.4 writes per connect + join, half a million notices in
+// mostly, a socket write of its own — 21.4 writes per connect + join, half a million notices in
 // a storm of 10,000 clients in rooms of 100 (docs/benchmarks/reconnect-storm.md, "Connect + join
 // and the storm on one core"). So a room holds the notices it announces for up to
 // Config.PresenceWindow, at most Config.PresenceBatch of them, and then queues them to each

@@ -216,8 +216,11 @@ func (s *Store) externalUser(ctx context.Context, issuer, subject, name, role st
 			// user under the token's name: the second waits on the name's unique key and is
 			// refused the name its own subject now holds. Its subject's user is then the
 			// answer; a name taken by anyone else stays refused.
-			if e := s.pool.QueryRow(ctx, selectExternal, issuer, subject).Scan(&id); e == nil {
+			switch e := s.pool.QueryRow(ctx, selectExternal, issuer, subject).Scan(&id); {
+			case e == nil:
 				return s.refreshExternal(ctx, id, name, key, role)
+			case !errors.Is(e, pgx.ErrNoRows):
+				return hubbub.User{}, e // not a name held by someone else: say what failed
 			}
 			return u, err
 		}

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"hubbub/internal/servertest"
@@ -61,5 +62,43 @@ func TestServeReactionWindowFlag(t *testing.T) {
 				t.Errorf("after the reactions bob got %v, want ann's second message", m)
 			}
 		})
+	}
+}
+
+// An operator who lowers --send-queue below the presence batch keeps the members of a busy
+// room: ten joins held for an hour-long window reach ann, who reads at once, in pushes that
+// fit her queue of 8 (the batch is at most half of it), not in one push of ten that her queue
+// cannot take and that dropped her as too slow.
+func TestServePresenceBatchFitsTheSendQueue(t *testing.T) {
+	chatLeakCheck(t)
+	addr, stop := startServe(t, "--data", filepath.Join(t.TempDir(), "h.db"),
+		"--send-queue", "8", "--presence-window", "1h")
+	defer func() {
+		if err := stop(); err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	}()
+	s := &servertest.Server{WS: "ws://" + addr + "/ws"}
+	ann := servertest.DialJSON(t, s, "ann")
+	ann.Join("r", nil)
+	for i := range 10 {
+		c := servertest.DialJSON(t, s, fmt.Sprint("guest", i))
+		c.Join("r", nil)
+	}
+	if f := ann.Say("r", "m1", "welcome, everyone"); f.Type() != "ack" {
+		t.Fatalf("ann's message: %v", f)
+	}
+	joins := 0
+	for {
+		f := ann.Next()
+		if f.Type() == "presence" && f.Str("event") == "join" && strings.HasPrefix(f.Str("name"), "guest") {
+			joins++
+		}
+		if f.Type() == "message" && f.Str("text") == "welcome, everyone" {
+			break
+		}
+	}
+	if joins != 10 {
+		t.Errorf("ann saw %d joins before her message, want 10", joins)
 	}
 }
