@@ -18,6 +18,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"maps"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -497,6 +498,12 @@ func (h *Hub) markMine(ctx context.Context, roomName, viewer string, msgs []hubb
 	return nil
 }
 
+// roomsLocked returns the node's open rooms, to visit each after h.mu is released (a room's
+// own lock is never taken under h.mu's). Called with h.mu held.
+func (h *Hub) roomsLocked() []*room {
+	return slices.Collect(maps.Values(h.rooms))
+}
+
 // Members returns the sorted names in a room on this node. The presence notices the room holds
 // are queued first: a `who` answered with this list must not reach a member ahead of the joins
 // and leaves it already reflects.
@@ -558,10 +565,7 @@ func (h *Hub) Resync() {
 		h.mu.Unlock()
 		return
 	}
-	rooms := make([]*room, 0, len(h.rooms))
-	for _, r := range h.rooms {
-		rooms = append(rooms, r)
-	}
+	rooms := h.roomsLocked()
 	h.mu.Unlock()
 	h.botsChanged("") // a bot's change published meanwhile never reached this node
 	h.Go(func() {
@@ -602,10 +606,7 @@ func (h *Hub) Go(fn func()) bool {
 func (h *Hub) Drain() {
 	h.draining.Store(true)
 	h.mu.Lock()
-	rooms := make([]*room, 0, len(h.rooms))
-	for _, r := range h.rooms {
-		rooms = append(rooms, r)
-	}
+	rooms := h.roomsLocked()
 	h.mu.Unlock()
 	for _, r := range rooms {
 		r.mu.Lock()
@@ -623,10 +624,7 @@ func (h *Hub) Close() {
 	}
 	h.closed = true
 	close(h.stop)
-	rooms := make([]*room, 0, len(h.rooms))
-	for _, r := range h.rooms {
-		rooms = append(rooms, r)
-	}
+	rooms := h.roomsLocked()
 	h.mu.Unlock()
 	for _, r := range rooms {
 		r.close()

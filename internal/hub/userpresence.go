@@ -270,10 +270,7 @@ func (h *Hub) announceAway() {
 		return
 	}
 	h.mu.Lock()
-	rooms := make([]*room, 0, len(h.rooms))
-	for _, r := range h.rooms {
-		rooms = append(rooms, r)
-	}
+	rooms := h.roomsLocked()
 	h.mu.Unlock()
 	for _, r := range rooms {
 		var events []hubbub.Event
