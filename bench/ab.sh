@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# bench/ab.sh: an interleaved A/B of hubbub binaries on one of compare.sh's pinned scenarios.
+# Each round starts every binary in turn FRESH (a new data file in a temporary directory) on
+# CPU 0 (taskset -c 0: GOMAXPROCS 1) with compare.sh's raised limits, drives it with the first
+# binary's `hubbub bench` on CPU 1, prints one line, and stops it. Interleaving A B A B … is
+# what lets a shared or drifting machine compare two builds: report every round, not a mean.
+#
+# Usage: bench/ab.sh SCENARIO ROUNDS PORT BIN_A BIN_B [BIN…]
+#   SCENARIO  rooms02 | rooms05  1,000 rooms × 10 at 0.2 / 0.5 msg/s each
+#             fan100             one room of 1,010 at 100 msgs/s
+#             ingress            1,000 rooms × 10 senders, as fast as acks allow (SQLite)
+#   ROUNDS    1–20; PORT a free port on 127.0.0.1
+# A line: round, binary, load average, then [delivered ratio, p50 ms, p99 ms, server CPU s per
+# M deliveries, server write calls per delivery] or, for ingress, [acked/s, ack p99 ms, lost,
+# duplicated, server CPU µs per ack], then the run's directory (server log, the JSON report).
+set -u
+usage() { echo "usage: bench/ab.sh rooms02|rooms05|fan100|ingress ROUNDS PORT BIN_A BIN_B [BIN…]" >&2; exit 2; }
+[ $# -ge 5 ] || usage
+sc=$1 rounds=$2 port=$3
+shift 3
+case $rounds in '' | *[!0-9]*) usage ;; esac
+[ "$rounds" -ge 1 ] && [ "$rounds" -le 20 ] || usage
+for b in "$@"; do [ -x "$b" ] || { echo "bench/ab.sh: $b is not an executable" >&2; exit 2; }; done
+command -v jq >/dev/null || { echo "bench/ab.sh: needs jq" >&2; exit 2; }
+gen=$1
+LIMITS="--max-conns 20000 --max-conns-per-ip 20000 --connect-rate 100000 --connect-burst 100000 --send-rate 1000000 --send-burst 1000000 --max-members 20000"
+step='[.steps[0].delivery_ratio, .steps[0].latency.p50_ms, .steps[0].latency.p99_ms, .steps[0].server_cpu_s_per_m, .steps[0].server_write_calls_per_delivery]'
+case $sc in
+rooms02) ARGS="--scenario rooms --rooms 1000 --members 10 --duration 10s --drain 3s --sources 4 --member-rate 0.2" Q=$step ;;
+rooms05) ARGS="--scenario rooms --rooms 1000 --members 10 --duration 10s --drain 3s --sources 4 --member-rate 0.5" Q=$step ;;
+fan100) ARGS="--scenario fanout --listeners 1000 --senders 10 --rate 100 --steps 1 --step-duration 10s --sources 4" Q=$step ;;
+ingress)
+	ARGS="--scenario ingress --rooms 1000 --senders 10 --duration 10s --drain 5s --sources 4"
+	Q='[.ingress.acked_per_s, .ingress.ack_latency.p99_ms, .ingress.lost, .ingress.duplicated, (.steps[0].server_cpu_s / .ingress.acked * 1e6 | floor)]' ;;
+*) usage ;;
+esac
+pid=""
+trap '[ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null' EXIT
+for r in $(seq "$rounds"); do
+	for b in "$@"; do
+		d=$(mktemp -d /tmp/hubbub-ab.XXXX)
+		# shellcheck disable=SC2086
+		taskset -c 0 "$b" serve --host 127.0.0.1 --port "$port" --data "$d/h.db" --log-level warn $LIMITS >"$d/server.log" 2>&1 &
+		pid=$!
+		for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
+		# shellcheck disable=SC2086
+		taskset -c 1 "$gen" bench --target hubbub --url "ws://127.0.0.1:$port/ws" --json --quiet --deadline 3m \
+			--pid "$pid" $ARGS >"$d/report.json" 2>"$d/bench.err"
+		echo "r$r $(basename "$b") load=$(cut -d' ' -f1 /proc/loadavg) $(jq -c "$Q" "$d/report.json" 2>/dev/null || echo failed) $d"
+		kill -TERM "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+		pid=""
+		sleep 0.5
+	done
+done
