@@ -1,7 +1,5 @@
 package hub
 
-import "time"
-
 // Presence notices go out together. Each join in a room of n members is announced to all n, and
 // members arrive in bursts (a reconnect storm brings a room's hundred members back within a
 // second): announced one by one, each notice cost each member a push, a wake of its writer and,
@@ -28,11 +26,8 @@ type presenceHold struct {
 	notices []*Envelope // announced in this order, not yet queued to the members
 	// from is, for each member that joined while notices were held, how many of them were
 	// held before it joined: it gets notices[from:]. Members not in it get them all.
-	from  map[*Member]int
-	timer *time.Timer // ends the window, if armed
-	// window counts the windows armed, so that a timer that fired for notices sent meanwhile
-	// leaves the next ones alone.
-	window uint64
+	from   map[*Member]int
+	window roomWindow // ends the hold
 }
 
 // holdPresence adds a presence notice to the room's held ones, or queues it at once if the
@@ -49,12 +44,7 @@ func (r *room) holdPresence(e *Envelope) {
 		r.flushPresence()
 		return
 	}
-	if p.timer == nil {
-		p.window++
-		window := p.window
-		r.hub.bg.Add(1)
-		p.timer = time.AfterFunc(cfg.PresenceWindow, func() { r.presenceWindowEnded(window) })
-	}
+	p.window.arm(r, cfg.PresenceWindow, r.flushPresence)
 }
 
 // flushPresence queues the held notices to the members, each its share in one push. Called
@@ -64,7 +54,7 @@ func (r *room) flushPresence() {
 	if len(p.notices) == 0 {
 		return
 	}
-	r.stopPresenceWindow()
+	r.presence.window.stop(r)
 	notices, from := p.notices, p.from
 	p.notices, p.from = nil, nil
 	for _, m := range r.members {
@@ -109,27 +99,7 @@ func (r *room) presenceLeft(m *Member) {
 // dropPresence forgets the held notices and disarms the window: the room is closing, or the
 // node is draining and its members are all leaving. Called with mu held.
 func (r *room) dropPresence() {
-	r.stopPresenceWindow()
+	r.presence.window.stop(r)
 	clear(r.presence.notices)
 	r.presence.notices, r.presence.from = nil, nil
-}
-
-// stopPresenceWindow disarms the window's timer. Called with mu held.
-func (r *room) stopPresenceWindow() {
-	if t := r.presence.timer; t != nil && t.Stop() {
-		r.hub.bg.Done()
-	}
-	r.presence.timer = nil
-}
-
-// presenceWindowEnded queues the notices whose window ended, unless they were queued already.
-func (r *room) presenceWindowEnded(window uint64) {
-	defer r.hub.bg.Done()
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.closed || window != r.presence.window {
-		return
-	}
-	r.presence.timer = nil
-	r.flushPresence()
 }

@@ -1,10 +1,6 @@
 package hub
 
-import (
-	"time"
-
-	"hubbub"
-)
+import "hubbub"
 
 // Live reactions go out in bursts. A popular message in a large room draws many reactions in a
 // few seconds, and a frame per reaction per member would cost members × reactions frames (a
@@ -18,10 +14,7 @@ import (
 // reactionBurst is a room's held reactions. Guarded by the room's mu.
 type reactionBurst struct {
 	entries []*hubbub.Entry // delivered in seq order, not yet sent to the members
-	timer   *time.Timer     // ends the window, if armed
-	// window counts the windows armed, so that a timer that fired for a burst sent meanwhile
-	// leaves the next burst alone.
-	window uint64
+	window  roomWindow      // ends the burst
 }
 
 // holdReaction adds a delivered reaction entry to the room's burst, and reports false (holding
@@ -36,12 +29,7 @@ func (r *room) holdReaction(e *hubbub.Entry) bool {
 		r.flushReactions()
 		return true
 	}
-	if r.burst.timer == nil {
-		r.burst.window++
-		window := r.burst.window
-		r.hub.bg.Add(1)
-		r.burst.timer = time.AfterFunc(cfg.ReactionWindow, func() { r.reactionWindowEnded(window) })
-	}
+	r.burst.window.arm(r, cfg.ReactionWindow, r.flushReactions)
 	return true
 }
 
@@ -51,30 +39,10 @@ func (r *room) flushReactions() {
 	if len(r.burst.entries) == 0 {
 		return
 	}
-	r.stopReactionWindow()
+	r.burst.window.stop(r)
 	burst := r.burst.entries
 	r.burst.entries = nil // the envelope keeps this slice
 	last := burst[len(burst)-1]
 	e := &Envelope{Event: hubbub.Event{Room: r.name, Body: hubbub.EntryAppended{Entry: last}}, Reactions: burst}
 	r.fanoutEntry(e, hubbub.KindReaction)
-}
-
-// stopReactionWindow disarms the burst's timer. Called with mu held.
-func (r *room) stopReactionWindow() {
-	if r.burst.timer != nil && r.burst.timer.Stop() {
-		r.hub.bg.Done()
-	}
-	r.burst.timer = nil
-}
-
-// reactionWindowEnded sends the burst whose window ended, unless it was sent already.
-func (r *room) reactionWindowEnded(window uint64) {
-	defer r.hub.bg.Done()
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.closed || window != r.burst.window {
-		return
-	}
-	r.burst.timer = nil
-	r.flushReactions()
 }

@@ -455,7 +455,7 @@ func (r *room) close() {
 		r.hub.bg.Done()
 	}
 	r.gap = nil
-	r.stopReactionWindow()
+	r.burst.window.stop(r)
 	r.burst.entries = nil
 	r.dropPresence()
 	unsub := r.unsub
