@@ -504,17 +504,26 @@ func (h *Hub) roomsLocked() []*room {
 	return slices.Collect(maps.Values(h.rooms))
 }
 
-// Members returns the sorted names in a room on this node. The presence notices the room holds
-// are queued first: a `who` answered with this list must not reach a member ahead of the joins
-// and leaves it already reflects.
-func (h *Hub) Members(roomName string) []string {
+// Members returns the sorted names in a room on this node.
+func (h *Hub) Members(roomName string) []string { return h.names(roomName, false) }
+
+// Who is Members for a reply that lists them to a member: the presence notices the room holds
+// are queued first, so that the reply never reaches a member ahead of the joins and leaves it
+// already reflects. Other readers (mentions, the API) take Members and leave the hold alone.
+func (h *Hub) Who(roomName string) []string { return h.names(roomName, true) }
+
+// names returns a room's sorted member names, after queueing its held presence notices if
+// sendHeld.
+func (h *Hub) names(roomName string, sendHeld bool) []string {
 	r := h.lookup(roomName)
 	if r == nil {
 		return nil
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.flushPresence()
+	if sendHeld {
+		r.flushPresence()
+	}
 	return r.memberNames()
 }
 

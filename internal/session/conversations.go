@@ -515,7 +515,7 @@ func (j *jsonSession) presence(ctx context.Context, members []wire.RoomMember, r
 	}
 	states := j.svc.hub.UserStates(ids)
 	inRoom := map[string]bool{}
-	for _, name := range j.svc.hub.Members(room) {
+	for _, name := range j.svc.hub.Who(room) {
 		inRoom[name] = true
 	}
 	var unseen []string

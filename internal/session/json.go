@@ -112,7 +112,7 @@ func (j *jsonSession) Handle(data []byte) {
 			_ = j.svc.hub.Typing(ctx, f.Room, j.member.Name)
 		}
 	case wire.TypeWho:
-		j.reply(wire.NewWho(f.Room, j.svc.hub.Members(f.Room)))
+		j.reply(wire.NewWho(f.Room, j.svc.hub.Who(f.Room)))
 	case wire.TypePing:
 		j.reply(wire.NewPong(f.ID))
 	default:
