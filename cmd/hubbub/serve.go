@@ -99,8 +99,8 @@ func newServeFlags(fs *flag.FlagSet) *serveFlags {
 	fs.DurationVar(&f.postgresSearchDelay, "postgres-search-delay", postgres.DefaultSearchDelay, "longest an entry waits to be indexed for search when fewer than --postgres-search-lag of its room wait (0 = until then, or until a search)")
 	f.nats.bind(fs)
 	fs.IntVar(&h.PresenceLimit, "presence-limit", 500, "rooms with more connections on this node stop announcing joins and leaves, and joined lists this many names")
-	fs.DurationVar(&h.PresenceWindow, "presence-window", 100*time.Millisecond, "how long a room holds the presence notices (joins, leaves, away) it announces, to queue them to each member together and have them written at once (0 = each at once)")
-	fs.IntVar(&h.PresenceBatch, "presence-batch", 256, "most presence notices a room holds for --presence-window; reaching it sends them at once (0 = 256; at most half of --send-queue)")
+	fs.DurationVar(&h.PresenceWindow, "presence-window", hub.DefaultPresenceWindow, "how long a room holds the presence notices (joins, leaves, away) it announces, to queue them to each member together and have them written at once (0 = each at once)")
+	fs.IntVar(&h.PresenceBatch, "presence-batch", hub.DefaultWindowBatch, fmt.Sprintf("most presence notices a room holds for --presence-window; reaching it sends them at once (0 = %d; at most half of --send-queue)", hub.DefaultWindowBatch))
 	fs.DurationVar(&h.PresenceInterval, "presence-interval", 5*time.Second, "how often a node restates its members to the others (members of a dead node vanish after 3×)")
 	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
@@ -185,8 +185,8 @@ func newServeFlags(fs *flag.FlagSet) *serveFlags {
 	fs.IntVar(&h.ReplayBudget, "replay-budget", 50000, "replayed messages read from the store that all joins together may hold until written (at least --max-replay); a join past it waits, then gets unavailable")
 	fs.IntVar(&h.MaxRooms, "max-rooms", 10000, "rooms the server holds at once")
 	fs.IntVar(&h.MaxMembers, "max-members", 10000, "members one room may have")
-	fs.DurationVar(&h.ReactionWindow, "reaction-window", 100*time.Millisecond, "how long a room holds live reactions to send a burst of them as one frame (0 = each at once)")
-	fs.IntVar(&h.ReactionBatch, "reaction-batch", 256, "most reactions one such frame carries")
+	fs.DurationVar(&h.ReactionWindow, "reaction-window", hub.DefaultReactionWindow, "how long a room holds live reactions to send a burst of them as one frame (0 = each at once)")
+	fs.IntVar(&h.ReactionBatch, "reaction-batch", hub.DefaultWindowBatch, "most reactions one such frame carries")
 	f.ops.bind(fs, s)
 	f.files.bind(fs, s)
 	f.s3.bind(fs)
@@ -360,14 +360,9 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 		queue = hub.DefaultOutboxLimit
 	}
 	if batch <= 0 {
-		batch = 256
+		batch = hub.DefaultWindowBatch
 	}
 	f.hub.PresenceBatch = max(min(batch, queue/2), 1)
-	if f.hub.ReactionWindow == 0 {
-		// --reaction-window 0 sends each reaction at once, as --presence-window 0 does; in
-		// hub.Config zero means the default and a negative window means each at once.
-		f.hub.ReactionWindow = -1
-	}
 	h := hub.New(f.hub, store, broker)
 	defer h.Close()
 	resync.Store(h)

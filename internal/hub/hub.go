@@ -52,11 +52,12 @@ type Config struct {
 	// room's entries.
 	ReplayBudget int
 	// ReactionWindow is how long a room holds the live reactions it delivers so as to send a
-	// burst of them to each member as one frame (default 100ms; negative: no batching, each
-	// reaction goes out at once on its own). Any other entry, and any join, sends them sooner.
+	// burst of them to each member as one frame (default 0: each reaction at once, on its own,
+	// as PresenceWindow; the server's --reaction-window is DefaultReactionWindow). Any other
+	// entry, and any join, sends them sooner.
 	ReactionWindow time.Duration
 	// ReactionBatch is the most reactions one burst holds; a burst that reaches it goes out at
-	// once (default 256).
+	// once (default DefaultWindowBatch).
 	ReactionBatch int
 	// MaxRooms is how many rooms the node holds at once (default 10000).
 	MaxRooms int
@@ -71,11 +72,12 @@ type Config struct {
 	PresenceLimit int
 	// PresenceWindow is how long a room holds the presence notices (joins, leaves, away and
 	// back) it announces to its members so as to queue them to each member together, to be
-	// written at once (default 0: each at once; the server's --presence-window is 100ms).
+	// written at once (default 0: each at once; the server's --presence-window is
+	// DefaultPresenceWindow).
 	// Anything else the room sends sends them first (presencewindow.go).
 	PresenceWindow time.Duration
 	// PresenceBatch is the most presence notices a room holds; reaching it sends them at once
-	// (default 256).
+	// (default DefaultWindowBatch).
 	PresenceBatch int
 	// PresenceInterval is how often the node restates its members of each room to the other
 	// nodes (default 5s).
@@ -101,6 +103,16 @@ type Config struct {
 	Appended func()
 }
 
+// The windows a server holds reactions and presence notices for, and the most one holds, unless
+// its operator says otherwise (cmd/hubbub's --reaction-window, --presence-window and the two
+// batch flags). A Config left zero sends each at once: a window is a server's choice, which
+// tests of the frames' order and embedders without one should not inherit.
+const (
+	DefaultReactionWindow = 100 * time.Millisecond
+	DefaultPresenceWindow = 100 * time.Millisecond
+	DefaultWindowBatch    = 256
+)
+
 func (c Config) withDefaults() Config {
 	def := func(v *int, d int) {
 		if *v <= 0 {
@@ -116,10 +128,8 @@ func (c Config) withDefaults() Config {
 	c.History = min(c.History, c.MaxReplay)
 	def(&c.ReplayBudget, 50000)
 	c.ReplayBudget = max(c.ReplayBudget, c.MaxReplay)
-	if c.ReactionWindow == 0 {
-		c.ReactionWindow = 100 * time.Millisecond
-	}
-	def(&c.ReactionBatch, 256)
+	c.ReactionWindow = max(c.ReactionWindow, 0)
+	def(&c.ReactionBatch, DefaultWindowBatch)
 	def(&c.MaxRooms, 10000)
 	def(&c.MaxMembers, 10000)
 	if c.GapWait <= 0 {
@@ -127,7 +137,7 @@ func (c Config) withDefaults() Config {
 	}
 	def(&c.PresenceLimit, 500)
 	c.PresenceWindow = max(c.PresenceWindow, 0)
-	def(&c.PresenceBatch, 256)
+	def(&c.PresenceBatch, DefaultWindowBatch)
 	if c.PresenceInterval <= 0 {
 		c.PresenceInterval = 5 * time.Second
 	}

@@ -21,7 +21,7 @@ type reactionBurst struct {
 // nothing) if batching is off. Called with mu held.
 func (r *room) holdReaction(e *hubbub.Entry) bool {
 	cfg := r.hub.cfg
-	if cfg.ReactionWindow < 0 {
+	if cfg.ReactionWindow <= 0 {
 		return false
 	}
 	r.burst.entries = append(r.burst.entries, e)
