@@ -204,3 +204,22 @@ func DMRoomName(users []string) string {
 // IsDMRoom reports whether room is named like a direct message's room; only DMRoomName makes
 // such names, and a join may not create one.
 func IsDMRoom(room string) bool { return strings.HasPrefix(room, "dm.") }
+
+// CheckDMStarted returns a not_found error when room is named like a DM's but no dm started it
+// (it has no DM metadata), and nil for any other room. Whatever writes to a room without a
+// member's join — the server API's publish, an incoming hook — asks it first: an entry in
+// such a room would make a room that lists as public in the directory and that nobody can
+// join, since a join of a "dm." room without a DM's metadata is refused.
+func CheckDMStarted(ctx context.Context, rs RoomStore, room string) error {
+	if !IsDMRoom(room) {
+		return nil
+	}
+	meta, found, err := rs.RoomMeta(ctx, room)
+	if err != nil {
+		return err
+	}
+	if !found || !meta.DM {
+		return Errorf(ECodeNotFound, "no direct message %q: start one with its people (POST /api/dms; dm in hubbub.v1)", room)
+	}
+	return nil
+}

@@ -386,6 +386,9 @@ func (s *API) apiPublish(w http.ResponseWriter, r *http.Request) error {
 	}
 	ctx, cancel := apiContext(r)
 	defer cancel()
+	if err := hubbub.CheckDMStarted(ctx, s.hub.Store(), m.Room); err != nil {
+		return s.storeFailed("reading the room", err)
+	}
 	u, err := s.actorUser(ctx, m.From)
 	if err != nil {
 		return err

@@ -357,3 +357,31 @@ func names2(v any) []string {
 	}
 	return out
 }
+
+// TestAPIRefusesAStrayDMRoom: a publish to, or an incoming hook for, a room named like a DM's
+// that no one started is 404, as a member's join of it is; before, the publish made a room the
+// directory listed as public and nobody could join. A DM that exists takes the API's posts.
+func TestAPIRefusesAStrayDMRoom(t *testing.T) {
+	s := startAPI(t)
+	servertest.DialJSON(t, s, "ann")
+	servertest.DialJSON(t, s, "bob")
+	stray := "dm.0123456789abcdef01234567"
+	if status, body := s.API("POST", "/api/rooms/"+stray+"/messages", apiKey, map[string]any{"from": "ann", "text": "hi"}); status != http.StatusNotFound || body.Str("code") != "not_found" {
+		t.Errorf("publish to a DM no one started: %d %v, want 404 not_found", status, body)
+	}
+	if status, body := s.API("POST", "/api/hooks", apiKey, map[string]any{"room": stray}); status != http.StatusNotFound || body.Str("code") != "not_found" {
+		t.Errorf("a hook for a DM no one started: %d %v, want 404 not_found", status, body)
+	}
+	if status, body := s.API("GET", "/api/directory", apiKey, nil); status != http.StatusOK || slices.Contains(names(body["rooms"], "room"), stray) {
+		t.Errorf("the directory lists the stray DM room: %d %v", status, body)
+	}
+	status, body := s.API("POST", "/api/dms", apiKey, map[string]any{"names": []string{"ann", "bob"}})
+	room, _ := body["room"].(map[string]any)
+	dm, _ := room["room"].(string)
+	if status != http.StatusCreated {
+		t.Fatalf("create a DM: %d %v", status, body)
+	}
+	if status, body := s.API("POST", "/api/rooms/"+dm+"/messages", apiKey, map[string]any{"from": "ann", "text": "hi bob"}); status != http.StatusCreated {
+		t.Errorf("publish to a DM that exists: %d %v", status, body)
+	}
+}

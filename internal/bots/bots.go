@@ -66,9 +66,13 @@ func DefaultHookBot(room string) string {
 
 // CreateHook makes an incoming webhook into room with a fresh secret, returned once. It posts
 // as the bot named botName: an existing bot, or a new one (room as its only room, no token)
-// if no user holds the name; "" means DefaultHookBot(room).
+// if no user holds the name; "" means DefaultHookBot(room). A room named like a DM's must be
+// a DM someone started (hubbub.CheckDMStarted).
 func CreateHook(ctx context.Context, s hubbub.Store, room, botName string) (hubbub.IncomingHook, string, error) {
 	if err := hubbub.ValidateRoom(room); err != nil {
+		return hubbub.IncomingHook{}, "", err
+	}
+	if err := hubbub.CheckDMStarted(ctx, s, room); err != nil {
 		return hubbub.IncomingHook{}, "", err
 	}
 	if botName == "" {
