@@ -291,6 +291,9 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 	if err := f.notify.check(sources); err != nil {
 		return err
 	}
+	if err := f.commands.check(); err != nil {
+		return err
+	}
 	if err := f.s3.check(f.files.dir, sources); err != nil {
 		return err
 	}

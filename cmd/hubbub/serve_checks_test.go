@@ -293,3 +293,31 @@ func TestServeMemoryReleaseBounds(t *testing.T) {
 		}
 	}
 }
+
+// --print-config promises that what it prints is a configuration serve accepts, but it
+// accepted a --public-url or --command-concurrency that serve then refused once it had opened
+// the store; and --max-dm-members 1 started a server on which every DM was refused (limit).
+func TestPrintConfigRefusesWhatServeRefuses(t *testing.T) {
+	for _, c := range []struct{ flag, value string }{
+		{"--public-url", "notaurl"},
+		{"--public-url", "ftp://chat.example.com"},
+		{"--command-concurrency", "0"},
+		{"--max-dm-members", "1"},
+	} {
+		err := run(context.Background(), []string{"serve", "--print-config", c.flag, c.value, "--data", filepath.Join(t.TempDir(), "x.db")},
+			stdio{out: io.Discard, err: io.Discard})
+		if err == nil || exitCode(err) != 2 || !strings.Contains(err.Error(), c.flag) {
+			t.Errorf("%s %s: %v (exit %d), want a usage error naming the flag", c.flag, c.value, err, exitCode(err))
+		}
+	}
+	for _, c := range []struct{ flag, value string }{
+		{"--public-url", "https://chat.example.com"},
+		{"--max-dm-members", "2"},
+		{"--max-dm-members", "0"},
+	} {
+		if err := run(context.Background(), []string{"serve", "--print-config", c.flag, c.value, "--data", filepath.Join(t.TempDir(), "x.db")},
+			stdio{out: io.Discard, err: io.Discard}); err != nil {
+			t.Errorf("%s %s: %v", c.flag, c.value, err)
+		}
+	}
+}

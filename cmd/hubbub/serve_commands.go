@@ -30,8 +30,26 @@ func (c *commandFlags) bind(fs *flag.FlagSet) {
 	fs.IntVar(&c.concurrency, "command-concurrency", commands.DefaultMaxRunning, "slash commands' requests one node makes at once (past it: rate_limited)")
 }
 
-// apply sets the server's commands from the flags, the server listening at addr over scheme.
+// check refuses settings apply would refuse, before the store is opened and before
+// --print-config prints them as a configuration serve accepts.
+func (c *commandFlags) check() error {
+	if c.publicURL != "" {
+		if u, err := url.Parse(c.publicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return usageError(fmt.Sprintf("invalid --public-url %q: want http(s)://host[:port]", c.publicURL))
+		}
+	}
+	if c.concurrency < 1 {
+		return usageError("invalid --command-concurrency " + strconv.Itoa(c.concurrency) + ": want 1 or more")
+	}
+	return nil
+}
+
+// apply sets the server's commands from the flags (which check accepted), the server
+// listening at addr over scheme.
 func (c *commandFlags) apply(srv *server.Config, scheme string, addr net.Addr) error {
+	if err := c.check(); err != nil {
+		return err
+	}
 	public := c.publicURL
 	if public == "" {
 		host, port, err := net.SplitHostPort(addr.String())
@@ -42,11 +60,6 @@ func (c *commandFlags) apply(srv *server.Config, scheme string, addr net.Addr) e
 			host = defaultHost
 		}
 		public = scheme + "://" + net.JoinHostPort(host, port)
-	} else if u, err := url.Parse(public); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return usageError(fmt.Sprintf("invalid --public-url %q: want http(s)://host[:port]", public))
-	}
-	if c.concurrency < 1 {
-		return usageError("invalid --command-concurrency " + strconv.Itoa(c.concurrency) + ": want 1 or more")
 	}
 	srv.Commands = commands.Config{
 		Client:      egress.New(egress.Config{AllowPrivate: c.allowPrivate, Timeout: c.timeout + time.Second}),

@@ -345,6 +345,10 @@ func (c Config) Validate() error {
 	if c.BotCacheAge < 0 {
 		return fmt.Errorf("server: --bot-cache-age %v: want 0 (the default) or more", c.BotCacheAge)
 	}
+	if c.MaxDMMembers == 1 {
+		// A DM has two people at least, its starter included: 1 would refuse every DM.
+		return fmt.Errorf("server: --max-dm-members 1: want 0 (the default, %d) or 2 or more", hubbub.MaxDMMembers)
+	}
 	if c.MaxAttachments > hubbub.MaxAttachments {
 		return fmt.Errorf("server: --max-attachments %d is over the maximum %d", c.MaxAttachments, hubbub.MaxAttachments)
 	}
