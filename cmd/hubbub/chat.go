@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -227,11 +228,38 @@ type chat struct {
 	ackTimeout time.Duration // --ack-timeout: how long settle and waitAcks wait without an ack
 
 	rooms    []string          // joined rooms, in order; the last one is the current room
+	in       roomsIn           // the rooms the connection is in, as the server said
 	sent     []*client.Receipt // sends whose outcome is not counted yet
 	total    int               // messages sent
 	failed   int               // messages the server refused
 	firstErr error             // why the first refused message was refused
 	maxSent  int               // compaction threshold for sent
+}
+
+// roomsIn is the set of rooms the connection is in: the event loop adds a room at its joined
+// and takes it out at its left, and commands read it.
+type roomsIn struct {
+	mu sync.Mutex
+	in map[string]bool
+}
+
+func (r *roomsIn) set(room string, in bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.in == nil {
+		r.in = make(map[string]bool)
+	}
+	if in {
+		r.in[room] = true
+	} else {
+		delete(r.in, room)
+	}
+}
+
+func (r *roomsIn) has(room string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.in[room]
 }
 
 // close ends the session and waits until everything it delivered has been printed.
@@ -360,9 +388,21 @@ func (c *chat) command(ctx context.Context, line string) (quit bool) {
 		if err = hubbub.ValidateRoom(arg); err != nil {
 			break
 		}
+		if c.in.has(arg) {
+			// A join of a room the connection is in leaves and joins it again, which the
+			// other members see as a leave and a join: /join of such a room only makes it
+			// the current one.
+			c.forget(arg)
+			c.rooms = append(c.rooms, arg)
+			fmt.Fprintf(c.io.err, "* lines you type go to %s now\n", arg)
+			break
+		}
 		if _, err = c.ses.Join(ctx, arg); err == nil || errors.Is(err, client.ErrNotConnected) {
 			c.forget(arg)
 			c.rooms = append(c.rooms, arg)
+		}
+		if err == nil {
+			c.in.set(arg, true) // the event loop may not have printed its joined yet
 		}
 	case "/leave":
 		if arg == "" {
@@ -509,6 +549,7 @@ func (c *chat) print() {
 			}
 			fmt.Fprintf(out, "* %s %s %s\n", clean(f.Name), verb, titles.label(f.Room))
 		case *wire.Joined:
+			c.in.set(f.Room, true)
 			more := ""
 			if n := f.MemberCount - len(f.Members); n > 0 {
 				more = fmt.Sprintf(" and %d more", n) // a crowded room lists only some
@@ -519,6 +560,7 @@ func (c *chat) print() {
 			}
 			rejoins[f.Room] = true
 		case *wire.Left:
+			c.in.set(f.Room, false) // left, kicked or removed: a /join must join again
 			delete(rejoins, f.Room)
 			fmt.Fprintf(out, "* you left %s\n", titles.label(f.Room))
 		case *wire.Members:

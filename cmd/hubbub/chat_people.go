@@ -155,8 +155,14 @@ func (c *chat) peopleCommand(ctx context.Context, cmd, line string) (handled boo
 
 // enter joins room and makes it the current room, saying so under title.
 func (c *chat) enter(ctx context.Context, room, title string) error {
-	if _, err := c.ses.Join(ctx, room); err != nil && !errors.Is(err, client.ErrNotConnected) {
-		return err
+	if !c.in.has(room) { // joining again would show the others a leave and a join (see /join)
+		_, err := c.ses.Join(ctx, room)
+		if err != nil && !errors.Is(err, client.ErrNotConnected) {
+			return err
+		}
+		if err == nil {
+			c.in.set(room, true)
+		}
 	}
 	c.forget(room)
 	c.rooms = append(c.rooms, room)
@@ -284,6 +290,7 @@ func (c *chat) printPeople(out io.Writer, f wire.Frame, titles roomTitles) bool 
 			fmt.Fprintf(out, "* %s is in your rooms%s\n", f.Room, roomDetails(&f.MyRoom))
 		}
 	case *wire.Unroom:
+		c.in.set(f.Room, false)
 		fmt.Fprintf(out, "* %s left your rooms\n", titles.label(f.Room))
 	case *wire.TopicChanged:
 		if f.Topic == "" {

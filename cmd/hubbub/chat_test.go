@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -545,5 +546,34 @@ func TestChatPipedFasterThanTheRateLimitLosesNothingAndSaysNoError(t *testing.T)
 	}
 	if n != 60 {
 		t.Errorf("%d messages stored, want 60", n)
+	}
+}
+
+// /join of a room the chat is in already makes it the current room and no more: it sent a
+// join, which the server answers by leaving and joining the room again, so every other member
+// saw "alice left" and "alice joined" each time alice switched rooms. The same for /dm of a
+// DM she is in.
+func TestChatJoinOfAJoinedRoomOnlySwitches(t *testing.T) {
+	chatLeakCheck(t)
+	s := servertest.Start(t, servertest.Options{})
+	bob := servertest.DialJSON(t, s, "bob")
+	bob.Join("general", nil)
+	in := strings.Join([]string{"/join random", "/join general", "to general", "/join random", "/join general", "again"}, "\n")
+	_, stderr, err := chatToEnd(t, in, chatArgs(chatUser(t, "alice"), []string{s.WS})...)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	if n := strings.Count(stderr, "* lines you type go to general now\n"); n != 2 {
+		t.Errorf("%d times \"lines you type go to general now\", want 2:\n%s", n, stderr)
+	}
+	var seen []string
+	bob.AwaitFunc("alice's second message", func(f servertest.Frame) bool {
+		if f.Type() == "presence" && f.Str("room") == "general" && f.Str("name") == "alice" {
+			seen = append(seen, f.Str("name")+" "+f.Str("event"))
+		}
+		return f.Type() == "message" && f.Str("text") == "again"
+	})
+	if want := []string{"alice join"}; !slices.Equal(seen, want) {
+		t.Errorf("bob saw %q in general before alice's messages, want %q", seen, want)
 	}
 }
