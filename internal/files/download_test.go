@@ -1,6 +1,7 @@
 package files_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -304,5 +305,22 @@ func TestReadinessFollowsTheFilesFolder(t *testing.T) {
 	}
 	if status, _ := s.Get("/readyz"); status != http.StatusOK {
 		t.Errorf("readyz with the folder back: %d", status)
+	}
+}
+
+// A /files/ path that names no file the way /files/{id}/{name} does is a JSON 404, as every
+// other refusal of the files endpoints is (docs/api.md, Files): it was the mux's plain-text
+// "404 page not found".
+func TestFilesPathWithoutAFileIsJSON404(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{})
+	ann := guest("ann")
+	servertest.DialJSON(t, s, "ann")
+	for _, path := range []string{"/files/", "/files/f_x", "/files/f_x/a/b"} {
+		resp, body := get(t, s, ann, path, nil)
+		var r reply
+		_ = json.Unmarshal(body, &r)
+		if resp.StatusCode != http.StatusNotFound || r.str("code") != "not_found" || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+			t.Errorf("GET %s: %d %s %q, want a JSON 404 not_found", path, resp.StatusCode, resp.Header.Get("Content-Type"), body)
+		}
 	}
 }

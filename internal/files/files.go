@@ -199,4 +199,11 @@ func (s *Service) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("/files/session", s.serveSession)
 	mux.HandleFunc("/files/{id}/thumb", s.serveThumb)
 	mux.HandleFunc("/files/{id}/{name}", s.serveFile)
+	mux.HandleFunc("/files/", serveNoFile)
+}
+
+// serveNoFile answers a /files/ path of another shape than /files/{id}/{name}: JSON, as
+// every other refusal here, where the mux would answer a plain-text 404.
+func serveNoFile(w http.ResponseWriter, r *http.Request) {
+	writeError(w, http.StatusNotFound, hubbub.Errorf(hubbub.ECodeNotFound, "no such file: a file's URL is /files/{id}/{name}"))
 }
