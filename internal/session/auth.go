@@ -174,6 +174,11 @@ func (s *Service) identify(ctx context.Context, h helloName, creds Credentials) 
 	if h.stored && h.name == "" {
 		return identity{}, noCredentials()
 	}
+	if h.name == "" && h.token != "" {
+		// The token is ignored here (a guest server), so the name it was to give is missing:
+		// "name is empty" would not say why.
+		return identity{}, hubbub.Errorf(hubbub.ECodeBadName, "this server takes no tokens (it runs without --token-secret or --jwks-url): say hello with a name")
+	}
 	if h.nameErr != nil {
 		return identity{}, h.nameErr
 	}

@@ -269,6 +269,14 @@ func TestTokensOffAnonymousWorks(t *testing.T) {
 	}
 }
 
+// A hello with a token and no name, on a server that takes no tokens, is told so: it was
+// told "name is empty", which puzzled whoever ran hubbub chat --token against a guest server.
+func TestTokensOffTokenWithoutNameSaysSo(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{})
+	c := servertest.DialJSON(t, s, "")
+	expectError(t, hello(c, "", "eyJhbGciOi.a.token"), "bad_name", "takes no tokens")
+}
+
 // With tokens on, welcome's role is the token's role claim (member when absent).
 func TestWelcomeRoleComesFromToken(t *testing.T) {
 	s := tokenServer(t)
