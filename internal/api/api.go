@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -245,8 +246,11 @@ func (h *headerRecorder) WriteHeader(status int)      { h.status = status }
 // decodeJSON reads exactly one JSON object into v, refusing unknown fields and trailing data.
 func decodeJSON(r io.Reader, v any) error {
 	dec := json.NewDecoder(r)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	// The body is read whole first (at most apiBodyLimit) so that one that is JSON but no
+	// object is refused as such: decoded into v, null would leave v empty ("from" is
+	// required) and an array would be refused in encoding/json's words, Go type included.
+	var raw json.RawMessage
+	if err := dec.Decode(&raw); err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
 			return apiErrorf(http.StatusRequestEntityTooLarge, "too_large", "the body is larger than %d bytes", tooBig.Limit)
@@ -263,7 +267,30 @@ func decodeJSON(r io.Reader, v any) error {
 		}
 		return apiErrorf(http.StatusBadRequest, hubbub.ECodeBadJSON, "the body must hold one JSON object and nothing after it")
 	}
+	if raw[0] != '{' { // json.RawMessage holds the value without the spaces around it
+		return apiErrorf(http.StatusBadRequest, hubbub.ECodeBadJSON, "the body must be a JSON object, not %s", jsonKind(raw[0]))
+	}
+	obj := json.NewDecoder(bytes.NewReader(raw))
+	obj.DisallowUnknownFields()
+	if err := obj.Decode(v); err != nil {
+		return badJSON(err)
+	}
 	return nil
+}
+
+// jsonKind names the kind of JSON value that starts with c.
+func jsonKind(c byte) string {
+	switch c {
+	case '[':
+		return "an array"
+	case '"':
+		return "a string"
+	case 'n':
+		return "null"
+	case 't', 'f':
+		return "true or false"
+	}
+	return "a number"
 }
 
 // badJSON is the answer to a body encoding/json refused, in JSON's words: a field of the

@@ -328,3 +328,23 @@ func TestAPISanctionsHoldInARoomNobodyIsIn(t *testing.T) {
 		t.Errorf("ops posts: %d %v", status, got)
 	}
 }
+
+// A body that is JSON but no object — an array, null, a number, a string — is 400 bad_json
+// saying that it must be an object: an array was answered in encoding/json's words with the
+// Go type's name ("cannot unmarshal array into Go value of type api.publishRequest"), and null
+// as if the object had come without its fields ("from" is required).
+func TestAPIBodyThatIsNoObject(t *testing.T) {
+	s := startAPI(t)
+	for _, body := range []string{"[]", "null", " 5", `"text"`, "[{\"from\":\"ann\"}]"} {
+		for _, path := range []string{"/api/rooms/general/messages", "/api/rooms"} {
+			status, f := s.API("POST", path, apiKey, body)
+			if status != http.StatusBadRequest || f.Str("code") != "bad_json" || !strings.Contains(f.Str("message"), "must be a JSON object") ||
+				strings.Contains(f.Str("message"), "Go ") {
+				t.Errorf("POST %s %s: %d %v, want 400 bad_json: must be a JSON object", path, body, status, f)
+			}
+		}
+	}
+	if status, f := s.API("POST", "/api/rooms/general/messages", apiKey, ` {"from":"ann","text":"hi"} `); status != http.StatusCreated {
+		t.Errorf("an object with spaces around it: %d %v", status, f)
+	}
+}
