@@ -120,7 +120,7 @@ func (c *botCmd) create(ctx context.Context, s hubbub.Store, args []string) erro
 	if len(rooms) == 0 {
 		// A bot with no patterns may join and post nowhere, and its token is shown only now:
 		// an admin who forgot --rooms would find out from the bot's first forbidden join.
-		return usageError("bot create: --rooms is required: a bot may enter only the rooms its patterns cover " +
+		return usageError("--rooms is required: a bot may enter only the rooms its patterns cover " +
 			"(--rooms ROOM,PATTERN*,… or '*' for every room but DMs)")
 	}
 	b, token, err := bots.Create(ctx, s, args[0], rooms)

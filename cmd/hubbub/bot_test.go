@@ -62,13 +62,14 @@ func TestBotAndHookCommands(t *testing.T) {
 
 	// Mistakes exit as usage errors with a clear message.
 	for _, args := range [][]string{
-		{"bot", "create", "ci", "--rooms", "builds"},  // taken
-		{"bot", "create", "nowhere"},                  // no rooms: it could post nowhere
-		{"bot", "create", "nowhere", "--rooms", ","},  // no rooms either
-		{"bot", "create", "x", "--rooms", "bad room"}, // bad pattern
-		{"bot", "delete", "nobody"},                   // unknown
-		{"hook", "create"},                            // no room
-		{"bot", "frobnicate"},                         // no such action
+		{"bot", "create", "ci", "--rooms", "builds"},                // taken
+		{"bot", "create", "nowhere"},                                // no rooms: it could post nowhere
+		{"bot", "create", "nowhere", "--rooms", ","},                // no rooms either
+		{"bot", "create", "x", "--rooms", "bad room"},               // bad pattern
+		{"bot", "delete", "nobody"},                                 // unknown
+		{"hook", "create"},                                          // no room
+		{"bot", "frobnicate"},                                       // no such action
+		{"hook", "create", "--room", "dm.0123456789abcdef01234567"}, // a DM no one started
 	} {
 		if _, err := botCmdRun(t, append(args, "--data", data)...); err == nil || exitCode(err) != 2 {
 			t.Errorf("hubbub %q: %v (exit %d), want a usage error", args, err, exitCode(err))
@@ -76,7 +77,8 @@ func TestBotAndHookCommands(t *testing.T) {
 	}
 	// A bot with no rooms is refused, not made: its token would be shown once for a bot that
 	// may post nowhere.
-	if _, err := botCmdRun(t, "bot", "create", "nowhere", "--data", data); err == nil || !strings.Contains(err.Error(), "--rooms is required") {
+	if _, err := botCmdRun(t, "bot", "create", "nowhere", "--data", data); err == nil || !strings.Contains(err.Error(), "--rooms is required") ||
+		strings.Contains(err.Error(), "bot create: bot create") {
 		t.Errorf("bot create without --rooms: %v", err)
 	}
 	if out := ok("bot", "list"); strings.Contains(out, "nowhere") {
