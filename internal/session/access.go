@@ -84,7 +84,9 @@ func (s *Service) mayEnter(ctx context.Context, room, user string) (entry, error
 		return entry{}, s.storeRefused("reading the room", err)
 	}
 	switch {
-	case !found && hubbub.IsDMRoom(room):
+	case hubbub.IsDMRoom(room) && (!found || !meta.DM):
+		// A "dm." room with entries but no DM's metadata (the server API's publish wrote
+		// such rooms before it refused them) is no one's conversation, not a public room.
 		return entry{}, hubbub.Errorf(hubbub.ECodeNotFound, "no direct message %q: start one with dm", room)
 	case (meta.Private || meta.DM) && !in.invited:
 		return entry{}, privateError(room)

@@ -1,10 +1,13 @@
 package session_test
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"testing"
+	"time"
 
+	"hubbub"
 	"hubbub/internal/servertest"
 )
 
@@ -284,4 +287,22 @@ func TestUnreadAndMentionsAfterRestart(t *testing.T) {
 	if r := roomsOf(t, ask(third, servertest.Frame{"type": "rooms"}, "rooms"))["eng"]; num(r, "read_seq") != 4 || num(r, "unread") != 0 {
 		t.Fatalf("after reading to the end: %v", r)
 	}
+}
+
+// A "dm." room that holds entries but no DM's metadata — what the server API's publish made
+// before it refused such rooms, and what a data file written then still holds — is no one's
+// conversation: a join of it is not_found, as one of a DM never started is. It was taken for a
+// public room, and anyone who opened /#dm.… read and wrote it.
+func TestStrayDMRoomIsNotJoinable(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{})
+	stray := "dm.0123456789abcdef01234567"
+	if _, _, err := s.Store.Append(context.Background(), &hubbub.Entry{Room: stray, From: "a", Text: "x", Time: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	ann, _ := dial(t, s, "ann")
+	wantError(t, "ann's join of a stray dm. room", ann.Join(stray, nil), "not_found")
+	anon := servertest.DialJSON(t, s, "")
+	anon.Send(servertest.Frame{"type": "hello", "name": "zed"})
+	anon.Await("welcome")
+	wantError(t, "a keyless join of a stray dm. room", anon.Join(stray, nil), "not_found")
 }
