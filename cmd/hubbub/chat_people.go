@@ -170,6 +170,19 @@ func (c *chat) enter(ctx context.Context, room, title string) error {
 	return nil
 }
 
+// joinDM joins the DM room that someone else started, for at most dmJoinTimeout; a failure is
+// said, and the user can still open it with /dm.
+func (c *chat) joinDM(room string) {
+	ctx, cancel := context.WithTimeout(context.Background(), dmJoinTimeout)
+	defer cancel()
+	if _, err := c.ses.Join(ctx, room); err != nil && !errors.Is(err, client.ErrNotConnected) && !errors.Is(err, client.ErrClosed) {
+		fmt.Fprintf(c.io.err, "* joining the direct message %s: %v\n", room, err)
+	}
+}
+
+// dmJoinTimeout bounds joinDM's wait for the server; the session's own end ends it sooner.
+const dmJoinTimeout = 30 * time.Second
+
 // sayCurrent tells the user where the next line goes, after the current room went away.
 func (c *chat) sayCurrent() {
 	if next := c.current(); next != "" {
@@ -286,6 +299,12 @@ func (c *chat) printPeople(out io.Writer, f wire.Frame, titles roomTitles) bool 
 			fmt.Fprintf(out, "* you are invited to %s: /join %s to accept\n", f.Room, f.Room)
 		case f.DM:
 			fmt.Fprintf(out, "* direct message %s is in your rooms (%s)\n", titles.label(f.Room), f.Room)
+			if u := c.ses.User(); u != nil && f.CreatedBy != "" && f.CreatedBy != u.ID && !c.in.has(f.Room) {
+				// Someone else started it: join it, so that what they write prints, as the
+				// page shows it; it does not become the current room (/dm makes it so).
+				// Join waits for the replay, which this loop prints: it cannot wait here.
+				go c.joinDM(f.Room)
+			}
 		default:
 			fmt.Fprintf(out, "* %s is in your rooms%s\n", f.Room, roomDetails(&f.MyRoom))
 		}

@@ -577,3 +577,32 @@ func TestChatJoinOfAJoinedRoomOnlySwitches(t *testing.T) {
 		t.Errorf("bob saw %q in general before alice's messages, want %q", seen, want)
 	}
 }
+
+// A DM someone else starts while hubbub chat runs is joined at once, without becoming the
+// current room, so that what they write there prints: the chat said only "direct message
+// @erin is in your rooms" and printed none of its messages until the user typed /dm erin.
+func TestChatShowsADMSomeoneElseStarts(t *testing.T) {
+	chatLeakCheck(t)
+	s := servertest.Start(t, servertest.Options{})
+	in, typed := io.Pipe()
+	defer typed.Close()
+	r := startChat(t, in, chatArgs(chatUser(t, "frank"), []string{s.WS})...)
+	r.waitOutput(t, "* you joined general")
+	erin := servertest.DialJSON(t, s, "erin")
+	erin.Send(servertest.Frame{"type": "dm", "names": []string{"frank"}})
+	room := erin.AwaitFunc("the DM", func(f servertest.Frame) bool { return f.Type() == "room" || f.Type() == "error" }).Str("room")
+	if j := erin.Join(room, nil); j.Type() != "joined" {
+		t.Fatalf("erin's join of the DM: %v", j)
+	}
+	if a := erin.Say(room, "e-1", "hey frank"); a.Type() != "ack" {
+		t.Fatalf("erin's message: %v", a)
+	}
+	r.waitOutput(t, "[@erin] #", "erin: hey frank")
+	if _, err := io.WriteString(typed, "still in general\n"); err != nil {
+		t.Fatal(err)
+	}
+	r.waitOutput(t, "frank: still in general")
+	if out := r.out.String(); !strings.Contains(out, "[general] #") || strings.Contains(out, "[@erin] #2 frank") {
+		t.Errorf("frank's line went elsewhere than general:\n%s", out)
+	}
+}
