@@ -106,6 +106,12 @@ func (s *Session) Upload(ctx context.Context, name string, r io.Reader, size int
 		req.Header[k] = v
 	}
 	req.Header.Set("Content-Type", "application/octet-stream") // the server finds the type itself
+	if size > 0 {
+		// The server refuses a file over its limit (413) from its size, without reading it:
+		// the body waits for the go-ahead, or it would stream into a connection the server
+		// has answered and closed, and the upload would fail as "broken pipe" instead.
+		req.Header.Set("Expect", "100-continue")
+	}
 	s.credentials(req)
 
 	resp, err := s.http.Do(req)
@@ -154,17 +160,15 @@ func (s *Session) credentials(req *http.Request) {
 	}
 }
 
-// uploadError reads the server's error body, {"error": {"code", "message"}}.
+// uploadError reads the server's error body, {"code": …, "message": …} (docs/api.md, Files).
 func uploadError(status int, body []byte) error {
 	var reply struct {
-		Error struct {
-			Code    string `json:"code"`
-			Message string `json:"message"`
-		} `json:"error"`
+		Code    string `json:"code"`
+		Message string `json:"message"`
 	}
 	e := &UploadError{Status: status}
 	if json.Unmarshal(body, &reply) == nil {
-		e.Code, e.Message = reply.Error.Code, hubbub.CleanText(reply.Error.Message)
+		e.Code, e.Message = hubbub.CleanText(reply.Code), hubbub.CleanText(reply.Message)
 	}
 	if e.Message == "" {
 		e.Message = strings.TrimSpace(hubbub.CleanText(string(body[:min(len(body), 200)])))

@@ -14,6 +14,8 @@ import (
 
 	"hubbub"
 	"hubbub/client"
+	"hubbub/internal/files"
+	"hubbub/internal/server"
 	"hubbub/internal/servertest"
 	"hubbub/internal/testwait"
 	"hubbub/internal/wire"
@@ -164,7 +166,7 @@ func TestSessionUploadAndPostFiles(t *testing.T) {
 	// A picture claiming more pixels than the server decodes is refused before any is.
 	_, err = ann.Upload(ctx, "bomb.png", bytes.NewReader(bombPNG(t)), -1)
 	var ue *client.UploadError
-	if !errors.As(err, &ue) || ue.Status/100 != 4 || ue.Message == "" {
+	if !errors.As(err, &ue) || ue.Status/100 != 4 || ue.Code != "too_large" || ue.Message == "" || strings.Contains(ue.Message, `"code"`) {
 		t.Errorf("the bomb: %v (%#v), want an UploadError with a 4xx status and a message", err, ue)
 	}
 }
@@ -182,4 +184,21 @@ func bombPNG(t *testing.T) []byte {
 	binary.BigEndian.PutUint32(p[20:24], 100_000)
 	binary.BigEndian.PutUint32(p[29:33], crc32.ChecksumIEEE(p[12:29]))
 	return p
+}
+
+// A file of known size over the server's --upload-max is refused with the server's 413
+// before it is sent: the session said "broken pipe" (or "connection reset"), having streamed
+// the body into a connection the server had answered and closed. (UploadError's Code was
+// always empty, and its Message the raw JSON: it read {"error": {…}}, which the server never
+// sends.)
+func TestSessionUploadTooLargeIsTheServersRefusal(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{Server: server.Config{Files: files.Config{UploadMax: 1 << 20}}})
+	ctx := testContext(t)
+	ann, _ := joinSession(t, ctx, "ann", s.WS)
+	big := bytes.Repeat([]byte("x"), 32<<20)
+	_, err := ann.Upload(ctx, "big.bin", bytes.NewReader(big), int64(len(big)))
+	var ue *client.UploadError
+	if !errors.As(err, &ue) || ue.Status != http.StatusRequestEntityTooLarge || ue.Code != "too_large" {
+		t.Errorf("a 32 MiB upload to a server taking 1 MiB: %v, want the server's 413 too_large", err)
+	}
 }
