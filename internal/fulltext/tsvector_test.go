@@ -89,3 +89,33 @@ func BenchmarkTSVectorIn(b *testing.B) {
 		_ = TSVectorIn("abcdefg", "hello, this is a typical chat message about the deploy review t3000x café, the deploy")
 	}
 }
+
+// TestTSVectorBinary: the binary form holds TSVectorIn's lexemes in PostgreSQL's order (bytes
+// compared; the length class's first), so that the database need not sort them, each with its
+// positions; an empty text is an empty vector.
+func TestTSVectorBinary(t *testing.T) {
+	lex := func(s string, pos ...uint16) []byte {
+		b := append([]byte(s), 0, 0, byte(len(pos)))
+		for _, p := range pos {
+			b = append(b, byte(p>>8), byte(p))
+		}
+		return b
+	}
+	want := []byte{0, 0, 0, 4}
+	for _, l := range [][]byte{lex("K#04"), lex("K.au", 3), lex("K.cafe", 1, 2), lex("K.lait", 4)} {
+		want = append(want, l...)
+	}
+	if got := TSVectorBinary("K", "Café café au LAIT"); string(got) != string(want) {
+		t.Errorf("TSVectorBinary = %v, want %v", got, want)
+	}
+	want = []byte{0, 0, 0, 4}
+	for _, l := range [][]byte{lex("K#03"), lex("K.ab", 2), lex("K.abc", 3), lex("K.b", 1)} {
+		want = append(want, l...)
+	}
+	if got := TSVectorBinary("K", "b ab abc"); string(got) != string(want) {
+		t.Errorf("TSVectorBinary = %v, want %v", got, want)
+	}
+	if got := TSVectorBinary("K", "!!"); string(got) != "\x00\x00\x00\x00" {
+		t.Errorf("TSVectorBinary of no token = %v, want an empty vector", got)
+	}
+}

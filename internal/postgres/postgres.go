@@ -116,6 +116,7 @@ func open(ctx context.Context, url string, o Options) (*Store, error) {
 	}
 	var warnOnce sync.Once
 	cfg.AfterConnect = func(ctx context.Context, conn *pgx.Conn) error {
+		registerTSVector(conn)
 		raised, err := ensureDurableCommit(ctx, conn)
 		if raised {
 			warnOnce.Do(func() {

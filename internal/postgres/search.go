@@ -29,8 +29,8 @@ const (
 	// upsertSearch indexes edited messages again: an upsert, since the indexer (or the
 	// backfill) may not have reached an old one yet, and then writes the row it finds.
 	upsertSearch = `INSERT INTO message_search (room, seq, created_at, user_id, doc)
-		SELECT room, seq, created_at, user_id, doc::tsvector
-		FROM unnest($1::text[], $2::bigint[], $3::timestamptz[], $4::text[], $5::text[]) AS u(room, seq, created_at, user_id, doc)
+		SELECT room, seq, created_at, user_id, doc
+		FROM unnest($1::text[], $2::bigint[], $3::timestamptz[], $4::text[], $5::tsvector[]) AS u(room, seq, created_at, user_id, doc)
 		ON CONFLICT (room, created_at, seq) DO UPDATE SET doc = excluded.doc`
 	deleteSearch = `DELETE FROM message_search WHERE (room, created_at, seq) IN (SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::bigint[]))`
 	// pruneSearch deletes the rows of the messages a prune deletes (seq below $2), before
@@ -47,9 +47,9 @@ const (
 // append without it.
 var searchIndexOff atomic.Bool
 
-// searchDoc returns the tsvector literal of message text in room.
-func searchDoc(room, text string) string {
-	return fulltext.TSVectorIn(fulltext.RoomKey(room), text)
+// searchDoc returns the tsvector of message text in room, in binary (tsvectorBinary).
+func searchDoc(room, text string) tsvectorBinary {
+	return fulltext.TSVectorBinary(fulltext.RoomKey(room), text)
 }
 
 // queueSearch keeps the index rows of the messages the batch edited (replaced) or deleted
@@ -86,9 +86,10 @@ func (p *plan) queueSearch(b *pgx.Batch, rooms []string) {
 
 // searchRows are index rows for insertSearch or upsertSearch, one array per column.
 type searchRows struct {
-	room, user, doc []string
-	seq             []int64
-	at              []time.Time
+	room, user []string
+	doc        []tsvectorBinary
+	seq        []int64
+	at         []time.Time
 }
 
 // add adds the row of message e of room, at time at.
@@ -114,7 +115,8 @@ func backfillSearch(ctx context.Context, pool *pgxpool.Pool) error {
 	for {
 		rows, _ := pool.Query(ctx, `SELECT room, seq, created_at, user_id, text FROM messages WHERE NOT deleted AND (room, seq) > ($1, $2)
 			ORDER BY room, seq LIMIT 1000`, room, seq)
-		var rs, users, docs []string
+		var rs, users []string
+		var docs []tsvectorBinary
 		var seqs []int64
 		var ats []time.Time
 		var text, user string
@@ -131,8 +133,8 @@ func backfillSearch(ctx context.Context, pool *pgxpool.Pool) error {
 			break
 		}
 		if _, err := pool.Exec(ctx, `INSERT INTO message_search (room, seq, created_at, user_id, doc)
-			SELECT room, seq, created_at, user_id, doc::tsvector
-			FROM unnest($1::text[], $2::bigint[], $3::timestamptz[], $4::text[], $5::text[]) AS u(room, seq, created_at, user_id, doc)
+			SELECT room, seq, created_at, user_id, doc
+			FROM unnest($1::text[], $2::bigint[], $3::timestamptz[], $4::text[], $5::tsvector[]) AS u(room, seq, created_at, user_id, doc)
 			ON CONFLICT (room, created_at, seq) DO NOTHING`, rs, seqs, ats, users, docs); err != nil {
 			return fmt.Errorf("search backfill: %w", err)
 		}

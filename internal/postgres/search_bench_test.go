@@ -12,6 +12,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"hubbub/internal/fulltext"
 	"hubbub/internal/storetest"
 )
 
@@ -53,7 +54,7 @@ func searchBenchURL(b *testing.B) string {
 		var seqs, times []int64
 		for i := start; i < start+chunk; i++ {
 			room, text := storetest.SearchBenchRoom(i%searchBenchRooms), gen()
-			rooms, ids, texts, docs = append(rooms, room), append(ids, fmt.Sprint("id", i)), append(texts, text), append(docs, searchDoc(room, text))
+			rooms, ids, texts, docs = append(rooms, room), append(ids, fmt.Sprint("id", i)), append(texts, text), append(docs, fulltext.TSVectorIn(fulltext.RoomKey(room), text))
 			seqs, times = append(seqs, int64(i/searchBenchRooms+1)), append(times, 1700000000000+int64(i))
 		}
 		if _, err := s.pool.Exec(ctx, `INSERT INTO messages (room, seq, id, sender, user_id, text, created_at, message_no)

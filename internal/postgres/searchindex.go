@@ -104,8 +104,8 @@ const (
 	// each message); a row there already (an edit's, or a node of the code before 0013) is
 	// its message's current state.
 	indexWaiting = `INSERT INTO message_search (room, seq, created_at, user_id, doc)
-		SELECT room, seq, created_at, user_id, doc::tsvector
-		FROM unnest($1::text[], $2::bigint[], $3::timestamptz[], $4::text[], $5::text[]) AS u(room, seq, created_at, user_id, doc)
+		SELECT room, seq, created_at, user_id, doc
+		FROM unnest($1::text[], $2::bigint[], $3::timestamptz[], $4::text[], $5::tsvector[]) AS u(room, seq, created_at, user_id, doc)
 		ON CONFLICT (room, created_at, seq) DO NOTHING`
 	// raiseWatermarks sets the rooms' watermarks to how far they were read.
 	raiseWatermarks = `UPDATE search_rooms SET indexed = u.indexed FROM unnest($1::text[], $2::bigint[]) AS u(room, indexed)

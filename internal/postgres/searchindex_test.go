@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"hubbub"
+	"hubbub/internal/fulltext"
 	"hubbub/internal/storetest"
 )
 
@@ -279,7 +280,7 @@ func TestMigrateToSearchBehind(t *testing.T) {
 	adminExec(t, u, `INSERT INTO messages (room, seq, id, sender, user_id, text, created_at, deleted, message_no)
 		VALUES ('old', 1, 'a', 'ann', 'ann', 'needle', '2026-01-02T00:00:01Z', false, 1)`)
 	adminExec(t, u, `INSERT INTO message_search (room, seq, created_at, user_id, doc)
-		VALUES ('old', 1, '2026-01-02T00:00:01Z', 'ann', $1::tsvector)`, searchDoc("old", "needle"))
+		VALUES ('old', 1, '2026-01-02T00:00:01Z', 'ann', $1::tsvector)`, fulltext.TSVectorIn(fulltext.RoomKey("old"), "needle"))
 	adminExec(t, u, `UPDATE search_backfill SET done = true`)
 	adminExec(t, u, `DELETE FROM message_search`) // were it indexed again, Open would bring it back
 
@@ -324,7 +325,7 @@ func TestMigrateToOneSearchKey(t *testing.T) {
 		adminExec(t, u, `INSERT INTO messages (room, seq, id, sender, user_id, text, created_at, deleted, message_no)
 			VALUES ('old', $1, $2, 'ann', 'ann', $3, $4, false, $1)`, seq, fmt.Sprint("m", seq), text, at)
 		adminExec(t, u, `INSERT INTO message_search (room, seq, created_at, user_id, doc)
-			VALUES ('old', $1, $2, 'ann', $3::tsvector)`, seq, at, searchDoc("old", text))
+			VALUES ('old', $1, $2, 'ann', $3::tsvector)`, seq, at, fulltext.TSVectorIn(fulltext.RoomKey("old"), text))
 	}
 	adminExec(t, u, `UPDATE search_backfill SET done = true`)
 	adminExec(t, u, `INSERT INTO search_rooms (room, indexed) VALUES ('old', 3)`)
@@ -475,6 +476,52 @@ func TestIndexerPlansJoinTheRooms(t *testing.T) {
 				t.Errorf("%s's generic plan tests every row against the array:\n%s", c.name, strings.Join(plan, "\n"))
 				break
 			}
+		}
+	}
+}
+
+// TestTSVectorBinaryIsTheLiteral: the vector the index's rows are sent as (searchDoc, in
+// binary) is the one its literal (fulltext.TSVectorIn) parses to, lexemes and positions, for
+// a corpus of chat and the odd texts: none, quotes and backslashes, CJK, a token repeated past
+// the 256 positions kept, many distinct tokens, the most tokens indexed. Sent over the simple
+// protocol (as text), it is the same vector too.
+func TestTSVectorBinaryIsTheLiteral(t *testing.T) {
+	s, _ := openTest(t, behind)
+	ctx := t.Context()
+	texts := []string{"", "!!", "it's a 'quoted' \\back\\slash", "Café café au LAIT", "我们聊天 ok",
+		strings.Repeat("x ", 300), strings.Repeat("ab abc a ", 5000), strings.Repeat("long", 100)}
+	var many []string
+	for i := range 400 {
+		many = append(many, fmt.Sprint("w", i%150, " z", i))
+	}
+	texts = append(texts, strings.Join(many, " "))
+	gen := storetest.SearchCorpus(3)
+	for range 2000 {
+		texts = append(texts, gen())
+	}
+	var rooms []string
+	var docs []tsvectorBinary
+	var literals []string
+	for i, text := range texts {
+		room := fmt.Sprint("room", i%37)
+		rooms, docs = append(rooms, room), append(docs, searchDoc(room, text))
+		literals = append(literals, fulltext.TSVectorIn(fulltext.RoomKey(room), text))
+	}
+	const differ = `SELECT u.i, u.b::text, u.l FROM unnest($1::tsvector[], $2::text[]) WITH ORDINALITY AS u(b, l, i)
+		WHERE u.b IS DISTINCT FROM u.l::tsvector OR u.b::text IS DISTINCT FROM u.l::tsvector::text LIMIT 3`
+	for _, mode := range []pgx.QueryExecMode{pgx.QueryExecModeCacheStatement, pgx.QueryExecModeSimpleProtocol} {
+		rows, _ := s.pool.Query(ctx, differ, mode, docs, literals)
+		var i int
+		var got, want string
+		n, err := pgx.ForEachRow(rows, []any{&i, &got, &want}, func() error {
+			t.Errorf("%v: text %q: sent as\n%s\nwant\n%s", mode, texts[i-1], got, want)
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("%v: %v", mode, err)
+		}
+		if n.RowsAffected() != 0 {
+			t.Errorf("%v: %d vectors differ (at most 3 shown)", mode, n.RowsAffected())
 		}
 	}
 }
