@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -99,13 +101,20 @@ const (
 			WHERE m.room = w.room AND m.seq > w.indexed AND m.seq <= w.last_seq AND NOT m.deleted
 			ORDER BY m.seq LIMIT $2) AS m ON true
 		ORDER BY w.room, m.seq`
-	// indexWaiting writes the rows of readWaiting's messages, their time and user sent back
+	// insertWaiting writes the rows of readWaiting's messages, their time and user sent back
 	// as read rather than looked up in messages again (a second probe of its primary key for
-	// each message); a row there already (an edit's, or a node of the code before 0013) is
-	// its message's current state.
-	indexWaiting = `INSERT INTO message_search (room, seq, created_at, user_id, doc)
+	// each message). It is a plain insert: ON CONFLICT makes each row a speculative insertion
+	// (a probe of the key first, a second WAL record after), ≈ 2.7 µs of PostgreSQL's CPU a
+	// message of the ≈ 27 the rows cost (docs/benchmarks/search.md), and a row is rarely
+	// there already. When one is (an edit of a message not yet indexed writes its row, as may
+	// a node of the code before 0013 or the backfill), the insert fails and indexSome does the
+	// transaction again with indexWaiting.
+	insertWaiting = `INSERT INTO message_search (room, seq, created_at, user_id, doc)
 		SELECT room, seq, created_at, user_id, doc
-		FROM unnest($1::text[], $2::bigint[], $3::timestamptz[], $4::text[], $5::tsvector[]) AS u(room, seq, created_at, user_id, doc)
+		FROM unnest($1::text[], $2::bigint[], $3::timestamptz[], $4::text[], $5::tsvector[]) AS u(room, seq, created_at, user_id, doc)`
+	// indexWaiting is insertWaiting keeping a row there already: it is its message's current
+	// state.
+	indexWaiting = insertWaiting + `
 		ON CONFLICT (room, created_at, seq) DO NOTHING`
 	// raiseWatermarks sets the rooms' watermarks to how far they were read.
 	raiseWatermarks = `UPDATE search_rooms SET indexed = u.indexed FROM unnest($1::text[], $2::bigint[]) AS u(room, indexed)
@@ -293,7 +302,10 @@ func indexRooms(ctx context.Context, pool *pgxpool.Pool, rooms []string) error {
 	for len(rooms) > 0 {
 		n := min(len(rooms), searchIndexRooms)
 		for {
-			more, err := indexSome(ctx, pool, rooms[:n])
+			more, err := indexSome(ctx, pool, rooms[:n], insertWaiting)
+			if pe := (*pgconn.PgError)(nil); errors.As(err, &pe) && pe.Code == "23505" && pe.TableName == "message_search" {
+				more, err = indexSome(ctx, pool, rooms[:n], indexWaiting) // a row was there (insertWaiting)
+			}
 			if err != nil {
 				return fmt.Errorf("search index: %w", err)
 			}
@@ -307,8 +319,9 @@ func indexRooms(ctx context.Context, pool *pgxpool.Pool, rooms []string) error {
 }
 
 // indexSome indexes, in one transaction holding their watermarks, the messages of rooms
-// (sorted) past them, up to searchIndexRows of each, and reports whether a room has more.
-func indexSome(ctx context.Context, pool *pgxpool.Pool, rooms []string) (more bool, err error) {
+// (sorted) past them, up to searchIndexRows of each, writing their rows with insert
+// (insertWaiting or indexWaiting), and reports whether a room has more.
+func indexSome(ctx context.Context, pool *pgxpool.Pool, rooms []string, insert string) (more bool, err error) {
 	tx, err := pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
 	if err != nil {
 		return false, err
@@ -361,7 +374,7 @@ func indexSome(ctx context.Context, pool *pgxpool.Pool, rooms []string) (more bo
 	}
 	b = &pgx.Batch{}
 	if len(add.room) > 0 {
-		b.Queue(indexWaiting, add.room, add.seq, add.at, add.user, add.doc)
+		b.Queue(insert, add.room, add.seq, add.at, add.user, add.doc)
 	}
 	b.Queue(raiseWatermarks, marks.room, marks.seq)
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
