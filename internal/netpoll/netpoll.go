@@ -1,6 +1,7 @@
 // Package netpoll tells when sockets have bytes to read, without a goroutine parked on each:
-// one goroutine waits on an epoll set for all of them and calls a socket's handler, in a new
-// goroutine, when it becomes readable. Registrations are one-shot: after the handler has read
+// one goroutine waits on an epoll set for all of them and calls a socket's handler, in a
+// goroutine of its own (a new one, or one that ran an earlier handler and waits for the next),
+// when it becomes readable. Registrations are one-shot: after the handler has read
 // what it wants it calls Rearm, so a socket is never handled by two goroutines at once.
 //
 // The waiting goroutine parks in the Go runtime's own poller (the epoll set is itself a

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"sync"
 	"syscall"
 	"time"
@@ -27,6 +28,17 @@ type Poller struct {
 	running  bool // the wait loop is running; it stops when nothing is registered
 	closed   bool
 	stopped  *sync.Cond // signalled when the wait loop ends
+
+	// The reader goroutines that finished a handler and wait for the next one (reader):
+	// handing a handler to one of them, rather than starting a goroutine, keeps the
+	// stack it grew. idle carries the handlers (nil: end), idleN counts the goroutines
+	// waiting on it (never more than maxIdle, its capacity, so a send never blocks), and
+	// idleLow is the fewest that waited since the wait loop last trimmed them: that many
+	// were not needed.
+	idle    chan func()
+	idleN   int
+	idleLow int
+	maxIdle int
 }
 
 // registered is one registration of a descriptor. Its generation travels in the epoll event,
@@ -69,15 +81,50 @@ func New() (*Poller, error) {
 		file.Close()
 		return nil, fmt.Errorf("netpoll: %w", err)
 	}
-	p := &Poller{epfd: fd, file: file, raw: raw, handlers: make(map[int32]registered)}
+	maxIdle, err := idleReaders()
+	if err != nil {
+		file.Close()
+		return nil, err
+	}
+	p := &Poller{epfd: fd, file: file, raw: raw, handlers: make(map[int32]registered),
+		maxIdle: maxIdle, idle: make(chan func(), maxIdle)}
 	p.stopped = sync.NewCond(&p.mu)
 	return p, nil
 }
 
+// DefaultIdleReaders is how many reader goroutines, at most, wait for the next readable
+// socket once their handler has returned (HUBBUB_POLL_IDLE_READERS sets another number, 0 for
+// a new goroutine every time). A goroutine starts with the stack the runtime finds average
+// and a handler that stores and fans out a message (issue 19's durable ingress) outgrows it:
+// the runtime then copies the stack to one twice as large (5-7 % of the CPU profile of a
+// server acknowledging messages on one core), paid again by every new goroutine. A reader
+// kept waiting keeps its grown stack. After one fsync thousands of handlers return together,
+// and as many sockets become readable again soon after, so the bound is of that order; the
+// wait loop lets go of those it did not need in the last idleTrim, so an idle server keeps
+// none after a second or two (each is a goroutine and its stack, 8 KiB or so).
+const DefaultIdleReaders = 4096
+
+// maxIdleReaders bounds HUBBUB_POLL_IDLE_READERS.
+const maxIdleReaders = 1 << 16
+
+// idleReaders returns the bound on waiting reader goroutines: HUBBUB_POLL_IDLE_READERS, or
+// DefaultIdleReaders when it is not set.
+func idleReaders() (int, error) {
+	v, ok := os.LookupEnv("HUBBUB_POLL_IDLE_READERS")
+	if !ok || v == "" {
+		return DefaultIdleReaders, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 || n > maxIdleReaders {
+		return 0, fmt.Errorf("netpoll: HUBBUB_POLL_IDLE_READERS=%q: want a number of goroutines from 0 to %d", v, maxIdleReaders)
+	}
+	return n, nil
+}
+
 const interest = syscall.EPOLLIN | syscall.EPOLLRDHUP | syscall.EPOLLONESHOT
 
-// Add registers fd; onReadable is called in a new goroutine the next time fd is readable (or
-// closed by the peer). After that, nothing more is reported for fd until Rearm.
+// Add registers fd; onReadable is called in a goroutine of its own the next time fd is
+// readable (or closed by the peer). After that, nothing more is reported for fd until Rearm.
 func (p *Poller) Add(fd int, onReadable func()) (*Registration, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -180,13 +227,17 @@ func (p *Poller) wait() {
 	// deadline is a timer in the runtime's heap, and moving one that is waiting there marks it
 	// modified, which has the scheduler look through every timer in the heap (each
 	// connection's heartbeat) when it comes due. One that has fired has left the heap.
-	var deadline time.Time
+	var deadline, trimmed time.Time
 	for {
 		if now := time.Now(); !now.Before(deadline) {
 			deadline = now.Add(waitMillis * time.Millisecond)
 			p.mu.Lock()
 			if !p.closed { // else Close's deadline in the past must stand
 				_ = p.file.SetReadDeadline(deadline)
+			}
+			if !now.Before(trimmed.Add(idleTrim)) {
+				trimmed = now
+				p.trimIdle()
 			}
 			p.mu.Unlock()
 		}
@@ -199,6 +250,7 @@ func (p *Poller) wait() {
 		p.mu.Lock()
 		if p.closed || len(p.handlers) == 0 {
 			p.running = false
+			p.endIdle()
 			p.stopped.Broadcast()
 			p.mu.Unlock()
 			return
@@ -208,9 +260,65 @@ func (p *Poller) wait() {
 		}
 		for i := range n {
 			if h, ok := p.handlers[evs[i].Fd]; ok && h.gen == evs[i].Pad {
-				go h.handler()
+				p.dispatch(h.handler)
 			}
 		}
 		p.mu.Unlock()
 	}
+}
+
+// dispatch runs handler in a reader goroutine waiting for one, or in a new one. Called by the
+// wait loop with mu held.
+func (p *Poller) dispatch(handler func()) {
+	if p.idleN > 0 {
+		p.idleN--
+		p.idleLow = min(p.idleLow, p.idleN)
+		p.idle <- handler // buffered for every waiting reader: never blocks
+		return
+	}
+	p.idleLow = 0
+	go p.reader(handler)
+}
+
+// reader runs handler, then, while the wait loop runs and fewer than maxIdle readers wait,
+// waits for the next handler the loop dispatches, until it is handed nil.
+func (p *Poller) reader(handler func()) {
+	for handler != nil {
+		handler()
+		p.mu.Lock()
+		if !p.running || p.idleN >= p.maxIdle {
+			p.mu.Unlock()
+			return
+		}
+		p.idleN++
+		p.mu.Unlock()
+		handler = <-p.idle
+	}
+}
+
+// idleTrim is how often the wait loop ends the waiting readers it did not need. Longer than
+// the time between two bursts of readers (one fsync of the log to the next: a few hundred ms
+// under issue 19's load), or the readers a burst returns are gone before the next needs them
+// (with 100 ms, more were ended than handed a handler).
+const idleTrim = time.Second
+
+// trimIdle ends as many waiting readers as never had to be handed a handler since the last
+// trim (about idleTrim ago), so that a server whose load has stopped keeps none, and one
+// whose readers come back in bursts (after each fsync) keeps what a burst needs. Called by
+// the wait loop with mu held.
+func (p *Poller) trimIdle() {
+	for extra := min(p.idleN, p.idleLow); extra > 0; extra-- {
+		p.idleN--
+		p.idle <- nil
+	}
+	p.idleLow = p.idleN
+}
+
+// endIdle ends every waiting reader: the wait loop is ending, and a reader whose handler
+// returns from now on ends too (running is false). Called with mu held.
+func (p *Poller) endIdle() {
+	for ; p.idleN > 0; p.idleN-- {
+		p.idle <- nil
+	}
+	p.idleLow = 0
 }

@@ -4,6 +4,9 @@ package netpoll
 
 import (
 	"net"
+	"runtime"
+	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -148,4 +151,118 @@ func TestReusedDescriptorIsNotConfused(t *testing.T) {
 	}
 	waitCall(t, calls)
 	cur.Remove()
+}
+
+// Handlers run in reader goroutines that wait for the next readable socket once they return:
+// a handler that blocks never holds up another socket's, whether its reader is new or one
+// that waited, every report is handled once per rearm, and the readers left waiting when the
+// sockets go quiet end (within idleTrim and a pass of the wait loop) though the sockets stay
+// registered.
+func TestReadersWaitForMoreAndEnd(t *testing.T) {
+	p, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	before := runtime.NumGoroutine()
+	const sockets = 20
+	type sock struct {
+		client net.Conn
+		fd     int
+		reg    *Registration
+	}
+	socks := make([]*sock, sockets)
+	calls := make(chan int, sockets)
+	release := make(chan struct{})
+	var block atomic.Int32 // the socket whose handler blocks until release (-1: none)
+	block.Store(-1)
+	for i := range socks {
+		client, _, fd := tcpPair(t)
+		s := &sock{client: client, fd: fd}
+		socks[i] = s
+		s.reg, err = p.Add(fd, func() {
+			var b [16]byte
+			_, _ = syscall.Read(s.fd, b[:])
+			if block.Load() == int32(i) {
+				<-release
+			}
+			calls <- i
+			if err := s.reg.Rearm(); err != nil {
+				t.Error(err)
+			}
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for round := range 4 {
+		block.Store(int32(round))
+		for _, s := range socks {
+			if _, err := s.client.Write([]byte("x")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		seen := map[int]bool{}
+		for range sockets - 1 { // all but the blocked one, while it blocks
+			select {
+			case i := <-calls:
+				if seen[i] || i == round {
+					t.Fatalf("round %d: socket %d handled again or while blocked", round, i)
+				}
+				seen[i] = true
+			case <-time.After(5 * time.Second):
+				t.Fatalf("round %d: %d of %d sockets handled while one handler blocks", round, len(seen), sockets-1)
+			}
+		}
+		release <- struct{}{}
+		if i := <-calls; i != round {
+			t.Fatalf("round %d: socket %d handled after the release, want %d", round, i, round)
+		}
+	}
+	// Quiet: the waiting readers end, the sockets still registered.
+	deadline := time.Now().Add(idleTrim + 5*time.Second)
+	for runtime.NumGoroutine() > before+1 { // + the wait loop
+		if time.Now().After(deadline) {
+			t.Fatalf("%d goroutines %v after the sockets went quiet, %d before", runtime.NumGoroutine(), idleTrim+5*time.Second, before)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if p.Len() != sockets {
+		t.Fatalf("%d registered, want %d", p.Len(), sockets)
+	}
+	for _, s := range socks {
+		s.reg.Remove()
+	}
+}
+
+func TestIdleReadersFromTheEnvironment(t *testing.T) {
+	t.Setenv("HUBBUB_POLL_IDLE_READERS", "lots")
+	if _, err := New(); err == nil || !strings.Contains(err.Error(), "HUBBUB_POLL_IDLE_READERS") {
+		t.Fatalf("New with a bad HUBBUB_POLL_IDLE_READERS: %v, want an error naming it", err)
+	}
+	t.Setenv("HUBBUB_POLL_IDLE_READERS", "0") // a new goroutine for every handler, as before
+	p, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	client, _, fd := tcpPair(t)
+	calls := make(chan struct{}, 10)
+	var reg *Registration
+	reg, err = p.Add(fd, func() {
+		var b [16]byte
+		_, _ = syscall.Read(fd, b[:])
+		calls <- struct{}{}
+		_ = reg.Rearm()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if _, err := client.Write([]byte("x")); err != nil {
+			t.Fatal(err)
+		}
+		waitCall(t, calls)
+	}
+	reg.Remove()
 }
