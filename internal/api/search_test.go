@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"slices"
 	"testing"
+	"time"
 
 	"hubbub/internal/servertest"
 )
@@ -36,6 +37,10 @@ func TestAPISearch(t *testing.T) {
 		if f := ann.Say(m[0], m[0], m[1]); f.Type() != "ack" {
 			t.Fatalf("say %v: %v", m, f)
 		}
+		// Newest first across rooms orders by the time in milliseconds, then by room: sent in
+		// the same millisecond, plans would sort before town whatever the order they were sent
+		// in (as in internal/session's TestSearchFindsOnlyWhatTheUserMayRead).
+		time.Sleep(2 * time.Millisecond)
 	}
 	bob := servertest.DialJSON(t, s, "bob")
 	bob.Join("agora", nil)
