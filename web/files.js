@@ -260,6 +260,21 @@ function startFileSession() {
     }
   }
   fileSession(location.href);
+  retryBrokenPictures();
+}
+
+/**
+ * Loads again the pictures that failed to load, on a welcome: one that came into view while
+ * the connection was down (the server restarting, the network gone) failed, and so did its one
+ * retry, and nothing else would ask for it again.
+ */
+function retryBrokenPictures() {
+  for (const img of document.querySelectorAll(".attachment-image.broken img")) {
+    const want = img.dataset.want;
+    if (!want) continue;
+    img.removeAttribute("src");
+    loadWhenAllowed(img, want);
+  }
 }
 
 /** The files cookie of the origin of url: asked for once per welcome, a promise that settles. */

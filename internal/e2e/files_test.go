@@ -395,3 +395,33 @@ func TestFilesWithTokens(t *testing.T) {
 		t.Errorf("ann's download of bob's notes: %d, %q", got.Status, body)
 	}
 }
+
+// A picture that failed to load while the server was down (its room was opened during a
+// restart) loads once the page is connected again: its one retry came during the outage too,
+// and the page asked nothing more, so it stayed a broken frame for good.
+func TestPictureBrokenDuringARestartLoadsAfter(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{DataPath: filepath.Join(t.TempDir(), "hubbub.db")})
+	ann := b.newUser("ann")
+	bob := b.newUser("bob")
+	ann.open(srv.URL + "/#share")
+	bob.open(srv.URL + "/#share")
+	bob.room("other") // bob is in share, looking at another room: share's pictures are not loaded
+	ann.waitFor("the attach button", `!document.getElementById("attach").hidden`)
+	ann.do("paste a picture", pasteFiles(jsFile("", "image/png", testPNG(t, 800, 600))))
+	ann.waitFor("the upload to finish", exprDraftStates+` === "done"`)
+	ann.say("the picture")
+	ann.see("ann", "the picture")
+	bob.waitFor("the unread picture", `document.querySelector('#room-list [data-room="share"] .unread').dataset.count === "1"`)
+
+	srv.Stop()
+	bob.waitFor("the reconnecting state", exprState+` === "reconnecting"`)
+	bob.do("open share", chromedp.Click(chromedp.CSS(`#room-list [data-room="share"] a`)))
+	img := `document.querySelector('#message-list .msg[data-from="ann"] .attachment-image img')`
+	bob.waitFor("the picture broken", img+` && `+img+`.closest(".attachment-image").classList.contains("broken")`)
+
+	srv = servertest.Start(t, srv.Opts) // same address, same file
+	bob.do("click Retry now", chromeEval(`(() => { const b = document.getElementById("reconnect-now"); if (!b.hidden) b.click(); })()`))
+	bob.waitFor("a live connection after the restart", exprLive)
+	bob.waitFor("the picture loaded", img+`.complete && `+img+`.naturalWidth > 0 && !`+img+`.closest(".attachment-image").classList.contains("broken")`)
+}
