@@ -89,3 +89,48 @@ func (l *wsListener) setupsFull() bool {
 	l.mu.Unlock()
 	return l.s.admission.full(n)
 }
+
+// awaitQueueRoom holds a connection just accepted, before its request is read, while the
+// connections being set up fill admission's slots and its queue of waiting upgrades —
+// counting the requests being read here, which become waiters in a moment: read then, an
+// upgrade is answered 503 at once and its client comes back only after the Retry-After of a
+// second or two, where while it is held here the next connections stay in the kernel's accept
+// queue and each is taken as soon as there is room. It holds the connection in hand because an
+// accept cannot be held off until a connection arrives: a check before Accept blocks is stale
+// by the time one does, and the accept loop takes hundreds of connections before the first of
+// them is read (counting only the young ones let hundreds through on a loaded machine, whose
+// requests took longer than AcceptPause to be read). A hold ends after ConnectingWait at most
+// (a slot and a waiter each leave within HandshakeTimeout or ConnectingWait, but sockets that
+// send no request count too), and one that ran out is followed by as long without one, so
+// that silent sockets cannot hold accepting off for more than half the time — as the pause's
+// freeUntil. Not when accepts are not paced (AcceptPause 0). In a storm of 10,000 clients
+// the pause ran out during the new process's first busy moments, the free accepts filled the
+// 8,192 places, and the ~1,500 after them were shed: they were the last 1.5 s of "all back"
+// (docs/benchmarks/reconnect-storm.md, "No 503 while the kernel can hold the rest").
+func (l *wsListener) awaitQueueRoom() {
+	a := l.s.admission
+	if l.s.cfg.AcceptPause <= 0 || time.Now().Before(l.queueFreeUntil) || !l.queueFull() {
+		return
+	}
+	limit := time.NewTimer(a.wait)
+	defer limit.Stop()
+	for l.queueFull() {
+		select {
+		case <-a.freed:
+		case <-limit.C:
+			l.queueFreeUntil = time.Now().Add(a.wait)
+			return
+		case <-l.done:
+			return
+		}
+	}
+}
+
+// queueFull reports whether the requests being read here, admission's slots and its waiters
+// reach MaxConnecting and the queue together: one more upgrade would be refused.
+func (l *wsListener) queueFull() bool {
+	l.mu.Lock()
+	n := len(l.sniffing)
+	l.mu.Unlock()
+	return l.s.admission.queueFull(n)
+}

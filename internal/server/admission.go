@@ -108,6 +108,15 @@ func (a *admission) full(extra int) bool {
 	return !a.closed && a.n+int64(a.waiters.Len())+int64(extra) >= a.max
 }
 
+// queueFull reports whether the slots held, the upgrades waiting and extra more connections
+// being set up reach the slots and the queue together: the next upgrade would be refused at
+// once. Never once the server is draining, nor without a queue (no wait).
+func (a *admission) queueFull(extra int) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return !a.closed && a.wait > 0 && a.n+int64(a.waiters.Len())+int64(extra) >= a.max+int64(a.queue)
+}
+
 // put gives one slot back: to the first waiting upgrade if there is one, else to the pool.
 func (a *admission) put() {
 	a.mu.Lock()

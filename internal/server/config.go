@@ -107,8 +107,10 @@ type Config struct {
 	// backoff (default DefaultConnectingWait; negative: no wait, 503 at once).
 	ConnectingWait time.Duration
 	// ConnectingQueue is the most upgrades waiting for a slot at once; past it they are
-	// answered 503 at once (default DefaultConnectingQueue). Each waiting upgrade holds its
-	// socket, its handler goroutine and its read request, some 10 KiB.
+	// answered 503 at once (default DefaultConnectingQueue). While it is full, the WebSocket
+	// listener (paced accepts, AcceptPause) leaves the next connections in the kernel's accept
+	// queue, up to ConnectingWait, instead of reading their upgrades only to refuse them. Each
+	// waiting upgrade holds its socket, its handler goroutine and its read request, some 10 KiB.
 	ConnectingQueue int
 	// AcceptPause is the longest the WebSocket listener (Listener, polled transport) holds
 	// off its next accept while the connections being set up — requests being read, upgrades

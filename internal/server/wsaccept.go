@@ -70,6 +70,9 @@ type wsListener struct {
 	young     int
 	fresh     []freshConn
 	freeUntil time.Time
+	// queueFreeUntil is the accept loop's own: no hold for room in admission's queue before
+	// it (acceptpace.go's awaitQueueRoom).
+	queueFreeUntil time.Time
 }
 
 // Accept returns the next connection for net/http, or the error that ended the listener.
@@ -137,6 +140,7 @@ func (l *wsListener) acceptLoop() {
 			return
 		}
 		delay = 0
+		l.awaitQueueRoom()
 		l.mu.Lock()
 		select {
 		case <-l.done:
