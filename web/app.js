@@ -1302,6 +1302,9 @@ setInterval(() => {
       paintAvatar($("me-avatar"), account.name);
       $("me-name").textContent = account.name;
       client.start("");
+    } else if (signInRequired) {
+      // The server takes no guests: a name asked now would only be refused ("sign in at /signin").
+      openSignInDialog({ code: "unauthorized", message: "sign in at /signin" });
     } else if (ui.name) {
       setName(ui.name);
     } else {

@@ -569,6 +569,9 @@ function chooseSwitcher(i) {
  * name and Sign out; a server with accounts and no session offers Sign in; a server without
  * accounts (404) shows neither. Returns the user, or null.
  */
+/** Set by loadAccount when the server takes no guests (--auth accounts): visitors sign in. */
+let signInRequired = false;
+
 async function loadAccount() {
   let res;
   // The page waits for this answer before asking a name; a server slow to give it is taken
@@ -599,6 +602,7 @@ async function loadAccount() {
     $("signin-link").hidden = tokenMode;
     $("account-link").hidden = tokenMode;
     $("name-signin").hidden = tokenMode;
+    signInRequired = !!(body && body.signin === true);
     return null;
   }
   const me = body && body.user;

@@ -45,6 +45,10 @@ type Config struct {
 	// sent back only over TLS (default: the request came over TLS). The server passes its
 	// own, which with TrustProxy also believes a proxy's X-Forwarded-Proto: https.
 	Secure func(*http.Request) bool
+	// SignInOnly says that the server lets only signed-in users in (--auth accounts): GET
+	// /api/me?optional=1 then tells a visitor who is not signed in to sign in, so that the page
+	// sends them to /signin instead of asking a guest's name the server would refuse.
+	SignInOnly bool
 	// OtherUser, when set, finds the user of a request that has no session cookie, for
 	// /api/me: the session layer's tokens (default nil: only session cookies).
 	OtherUser func(ctx context.Context, r *http.Request) (hubbub.User, bool, error)

@@ -40,7 +40,8 @@ const maxFormBytes = 16 << 10
 //	                          password, confirm (the guest becomes an account)
 //	POST /account/invite      an admin: role, expires → the page shows a new invite link
 //	GET  /api/me              the signed-in user as JSON, and the CSRF token; 401 if none
-//	                          (200 {"user":null} with ?optional=1, as the page asks)
+//	                          (200 {"user":null} with ?optional=1, as the page asks;
+//	                          "signin": true too when the server takes no guests)
 func (s *Service) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("GET /signin", s.getSignIn)
 	mux.HandleFunc("POST /signin", s.postSignIn)
@@ -434,7 +435,9 @@ func (s *Service) getMe(w http.ResponseWriter, r *http.Request) {
 		// no error, but the browser logs every 4xx as one in the console.
 		json.NewEncoder(w).Encode(struct {
 			User *MeUser `json:"user"`
-		}{})
+			// SignIn: the server takes no guests, so the visitor must sign in.
+			SignIn bool `json:"signin,omitempty"`
+		}{SignIn: s.cfg.SignInOnly})
 		return
 	}
 	if !found {

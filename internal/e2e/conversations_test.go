@@ -229,6 +229,24 @@ func TestSignInThroughThePage(t *testing.T) {
 	ann.waitFor("a name asked again, Sign in offered", `document.getElementById("name-dialog").open && !document.getElementById("name-signin").hidden`)
 }
 
+// On a server that lets only people with an account in (--auth accounts), a visitor who is
+// not signed in is sent to sign in at once, as docs/operations.md says: the page asked a name
+// first ("Pick the name others will see", "Start chatting"), and only once one was typed said
+// that the chat was for people with an account.
+func TestAccountsOnlyServerAsksToSignInFirst(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{Server: server.Config{Auth: "accounts", Accounts: accounts.Config{Hash: accounts.TestHashParams}}})
+	visitor := b.newUser("visitor")
+	visitor.doWithin(3*waitTimeout, "open", chromedp.Navigate(srv.URL+"/#lobby"))
+	visitor.waitFor("the sign-in dialog", `document.getElementById("signin-dialog").open && !document.getElementById("signin-go").hidden`)
+	if eval[bool](visitor, `document.getElementById("name-dialog").open`) {
+		t.Error("the page asks a name of a visitor to a server that takes accounts only")
+	}
+	if errs := visitor.consoleErrors(); len(errs) > 0 {
+		t.Errorf("the visitor's page logged errors:\n  %s", strings.Join(errs, "\n  "))
+	}
+}
+
 // One guest on two devices, the second typing the name in another case ("alice" for ALICE, as
 // a phone keyboard may): the second page signs in under the stored spelling and shows it as
 // its own name, both pages list her once in the room's members, and each sees the other's

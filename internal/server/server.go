@@ -140,6 +140,7 @@ func New(cfg Config, h *hub.Hub, store hubbub.Store, broker hubbub.Broker) (*Ser
 	acfg.Users, acfg.Logger = store, s.log
 	acfg.ClientAddr = func(r *http.Request) string { return clientIP(r, s.cfg.TrustProxy) }
 	acfg.Secure = s.secure
+	acfg.SignInOnly = cfg.Auth == session.AuthAccounts
 	if s.accounts, err = accounts.New(acfg); err != nil {
 		return nil, err
 	}
