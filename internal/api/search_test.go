@@ -37,9 +37,10 @@ func TestAPISearch(t *testing.T) {
 		if f := ann.Say(m[0], m[0], m[1]); f.Type() != "ack" {
 			t.Fatalf("say %v: %v", m, f)
 		}
-		// Newest first across rooms orders by the time in milliseconds, then by room: sent in
-		// the same millisecond, plans would sort before town whatever the order they were sent
-		// in (as in internal/session's TestSearchFindsOnlyWhatTheUserMayRead).
+		// Newest first across rooms orders by the time in milliseconds, then by room: two
+		// messages of one millisecond come by room name whatever the order they were sent in
+		// (as in internal/session's TestSearchFindsOnlyWhatTheUserMayRead), so they are sent
+		// apart as well as in rooms whose names agree with the order.
 		time.Sleep(2 * time.Millisecond)
 	}
 	bob := servertest.DialJSON(t, s, "bob")
