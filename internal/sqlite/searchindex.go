@@ -136,14 +136,17 @@ const (
 	// SearchLag are waiting.
 	DefaultSearchDelay = 500 * time.Millisecond
 	// DefaultSearchSlice is about how many messages the writer indexes in one transaction
-	// of a catch-up before it lets the appends that queued meanwhile commit. It is the lag:
-	// a catch-up is one slice, as before slices existed. A catch-up of 1,024 messages took
-	// 20–40 ms on one busy CPU and the appends queued behind it looked like issue 19's p99,
-	// but slices of 128 measured no better p99 (0.90× on a busy machine, 1.06× on a quieter
-	// one) for 1.04× the CPU per delivery (docs/benchmarks/one-cpu.md, "The search index's
-	// catch-up in slices"): smaller slices write more FTS5 segments, which the lag saves.
-	// Left to operators to try until a quiet machine says otherwise.
-	DefaultSearchSlice = DefaultSearchLag
+	// of a catch-up before it lets the appends queued meanwhile commit. A catch-up of the
+	// whole lag (1,024) held every append behind it for 12–13 ms of the writer's CPU (p50;
+	// up to 27 ms), about 33 times in a 10-second run of issue 19's rooms load: the longest
+	// thing an append waits for on one CPU, and so its p99. In slices of 256 an append waits
+	// behind 3.4–3.6 ms (p50), and the catch-ups took the same CPU in all (343–373 ms a run
+	// against 339–348 ms), measured on the writer's own thread (docs/benchmarks/one-cpu.md,
+	// "What the slowest appends wait for"). Slices of 128 had looked dearer (1.04× the CPU
+	// per delivery end to end), a cost that the writer's own CPU does not show at 256. On a
+	// quiet machine (bench/ab.sh rooms02, 4 pairs) slices of 256 had the lower p99 in every
+	// pair (medians 18.4 → 15.4 ms) at 0.97× the CPU per delivery.
+	DefaultSearchSlice = 256
 	// MaxSearchSlice bounds SearchSlice.
 	MaxSearchSlice = MaxSearchLag
 )
