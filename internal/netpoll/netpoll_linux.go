@@ -98,7 +98,8 @@ func New() (*Poller, error) {
 // and a handler that stores and fans out a message (issue 19's durable ingress) outgrows it:
 // the runtime then copies the stack to one twice as large (5-7 % of the CPU profile of a
 // server acknowledging messages on one core), paid again by every new goroutine. A reader
-// kept waiting keeps its grown stack. After one fsync thousands of handlers return together,
+// kept waiting keeps its grown stack, until a collection finds it using under a quarter and
+// halves it (so copies fall, not vanish: 0.97 → 0.25 a message measured). After one fsync thousands of handlers return together,
 // and as many sockets become readable again soon after, so the bound is of that order; the
 // wait loop lets go of those it did not need in the last idleTrim, so an idle server keeps
 // none after a second or two (each is a goroutine and its stack, 8 KiB or so).
@@ -273,7 +274,7 @@ func (p *Poller) dispatch(handler func()) {
 	if p.idleN > 0 {
 		p.idleN--
 		p.idleLow = min(p.idleLow, p.idleN)
-		p.idle <- handler // buffered for every waiting reader: never blocks
+		p.idle <- handler // room for every waiting reader (reader's bound): never blocks
 		return
 	}
 	p.idleLow = 0
@@ -281,12 +282,15 @@ func (p *Poller) dispatch(handler func()) {
 }
 
 // reader runs handler, then, while the wait loop runs and fewer than maxIdle readers wait,
-// waits for the next handler the loop dispatches, until it is handed nil.
+// waits for the next handler the loop dispatches, until it is handed nil. The readers waiting
+// are idleN plus the handlers sent to idle but not yet taken (dispatch counts a reader out
+// when it sends, not when the reader receives): counting idleN alone let more than maxIdle
+// wait, and dispatch then block on a full channel with mu held.
 func (p *Poller) reader(handler func()) {
 	for handler != nil {
 		handler()
 		p.mu.Lock()
-		if !p.running || p.idleN >= p.maxIdle {
+		if !p.running || p.idleN+len(p.idle) >= p.maxIdle {
 			p.mu.Unlock()
 			return
 		}

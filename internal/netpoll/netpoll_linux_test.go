@@ -3,9 +3,12 @@
 package netpoll
 
 import (
+	"bytes"
 	"net"
 	"runtime"
+	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -114,6 +117,32 @@ func TestWaitLoopEndsWhenIdle(t *testing.T) {
 	}
 }
 
+// goroutineID returns the calling goroutine's id, read from its stack's header: how a test
+// tells a reader that was kept from a new one.
+func goroutineID() uint64 {
+	var b [64]byte
+	f := bytes.Fields(b[:runtime.Stack(b[:], false)]) // "goroutine 123 [running]:"
+	id, _ := strconv.ParseUint(string(f[1]), 10, 64)
+	return id
+}
+
+// waitingReaders reports how many reader goroutines wait for a handler.
+func waitingReaders(p *Poller) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.idleN + len(p.idle)
+}
+
+// awaitWaitingReaders waits up to d for some reader to wait, and reports whether one did.
+func awaitWaitingReaders(p *Poller, d time.Duration) bool {
+	for deadline := time.Now().Add(d); waitingReaders(p) == 0; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			return false
+		}
+	}
+	return true
+}
+
 func waitCall(t *testing.T, calls <-chan struct{}) {
 	t.Helper()
 	select {
@@ -155,7 +184,8 @@ func TestReusedDescriptorIsNotConfused(t *testing.T) {
 
 // Handlers run in reader goroutines that wait for the next readable socket once they return:
 // a handler that blocks never holds up another socket's, whether its reader is new or one
-// that waited, every report is handled once per rearm, and the readers left waiting when the
+// that waited, every report is handled once per rearm, later reports are handed to readers
+// kept waiting (fewer goroutines than calls), and the readers left waiting when the
 // sockets go quiet end (within idleTrim and a pass of the wait loop) though the sockets stay
 // registered.
 func TestReadersWaitForMoreAndEnd(t *testing.T) {
@@ -173,6 +203,7 @@ func TestReadersWaitForMoreAndEnd(t *testing.T) {
 	}
 	socks := make([]*sock, sockets)
 	calls := make(chan int, sockets)
+	var ran sync.Map // the ids of the goroutines that ran a handler
 	release := make(chan struct{})
 	var block atomic.Int32 // the socket whose handler blocks until release (-1: none)
 	block.Store(-1)
@@ -186,6 +217,7 @@ func TestReadersWaitForMoreAndEnd(t *testing.T) {
 			if block.Load() == int32(i) {
 				<-release
 			}
+			ran.Store(goroutineID(), true)
 			calls <- i
 			if err := s.reg.Rearm(); err != nil {
 				t.Error(err)
@@ -195,8 +227,11 @@ func TestReadersWaitForMoreAndEnd(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for round := range 4 {
-		block.Store(int32(round))
+	for r := range 4 {
+		if r > 0 && !awaitWaitingReaders(p, 5*time.Second) {
+			t.Fatalf("round %d: no reader of round %d waits for more", r, r-1)
+		}
+		block.Store(int32(r))
 		for _, s := range socks {
 			if _, err := s.client.Write([]byte("x")); err != nil {
 				t.Fatal(err)
@@ -206,18 +241,25 @@ func TestReadersWaitForMoreAndEnd(t *testing.T) {
 		for range sockets - 1 { // all but the blocked one, while it blocks
 			select {
 			case i := <-calls:
-				if seen[i] || i == round {
-					t.Fatalf("round %d: socket %d handled again or while blocked", round, i)
+				if seen[i] || i == r {
+					t.Fatalf("round %d: socket %d handled again or while blocked", r, i)
 				}
 				seen[i] = true
 			case <-time.After(5 * time.Second):
-				t.Fatalf("round %d: %d of %d sockets handled while one handler blocks", round, len(seen), sockets-1)
+				t.Fatalf("round %d: %d of %d sockets handled while one handler blocks", r, len(seen), sockets-1)
 			}
 		}
 		release <- struct{}{}
-		if i := <-calls; i != round {
-			t.Fatalf("round %d: socket %d handled after the release, want %d", round, i, round)
+		if i := <-calls; i != r {
+			t.Fatalf("round %d: socket %d handled after the release, want %d", r, i, r)
 		}
+	}
+	// Rounds after the first found readers waiting, so some of their handlers ran on goroutines
+	// that had run one before (goroutine ids are not reused): fewer goroutines than calls.
+	goroutines := 0
+	ran.Range(func(_, _ any) bool { goroutines++; return true })
+	if goroutines >= 4*sockets {
+		t.Errorf("%d handler calls ran on %d goroutines: no reader was kept for the next", 4*sockets, goroutines)
 	}
 	// Quiet: the waiting readers end, the sockets still registered.
 	deadline := time.Now().Add(idleTrim + 5*time.Second)
@@ -263,6 +305,9 @@ func TestIdleReadersFromTheEnvironment(t *testing.T) {
 			t.Fatal(err)
 		}
 		waitCall(t, calls)
+		if awaitWaitingReaders(p, 100*time.Millisecond) {
+			t.Fatal("a reader waits for more with HUBBUB_POLL_IDLE_READERS=0")
+		}
 	}
 	reg.Remove()
 }
