@@ -557,6 +557,13 @@ func (s *API) apiRead(w http.ResponseWriter, r *http.Request) error {
 	if err := s.sessions.MayRead(ctx, room, u.ID); err != nil {
 		return err
 	}
+	// A public room no one joined or wrote to would take the position as 0 and answer 200: a
+	// backend with a misspelt room name should hear that the room is not there.
+	if _, found, err := st.RoomMeta(ctx, room); err != nil {
+		return s.storeFailed("reading the room", err)
+	} else if !found {
+		return hubbub.Errorf(hubbub.ECodeNotFound, "no room %q", room)
+	}
 	seq, err := st.SetRead(ctx, u.ID, room, req.Seq)
 	if err != nil {
 		return s.storeFailed("storing the read position", err)

@@ -281,6 +281,8 @@ func TestAPIRoomsAndInvites(t *testing.T) {
 		{"/api/rooms/plans/read", map[string]any{"user": "ghost", "seq": 1}, 404, "not_found"},
 		{"/api/rooms/plans/read", map[string]any{"seq": 1}, 400, "missing_field"},
 		{"/api/rooms/plans/read", map[string]any{"user": "bob", "seq": -1}, 400, "bad_json"},
+		// a room no one joined or wrote to: a typo, not a read position of 0
+		{"/api/rooms/nosuchroom/read", map[string]any{"user": "bob", "seq": 1}, 404, "not_found"},
 	} {
 		if status, body := s.API("PUT", c.path, apiKey, c.body); status != c.status || body.Str("code") != c.code {
 			t.Errorf("PUT %s %v: %d %v, want %d %s", c.path, c.body, status, body, c.status, c.code)
