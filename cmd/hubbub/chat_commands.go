@@ -62,7 +62,11 @@ func (c *chat) slashCommand(ctx context.Context, word, line string) (handled boo
 			fmt.Fprintln(c.io.err, "* the server has no commands")
 		}
 		for _, cmd := range list {
-			fmt.Fprintf(c.io.err, "* /%s %s\n", cmd.Name, hubbub.CleanText(cmd.Description))
+			if d := hubbub.CleanText(cmd.Description); d != "" {
+				fmt.Fprintf(c.io.err, "* /%s %s\n", cmd.Name, d)
+			} else {
+				fmt.Fprintf(c.io.err, "* /%s\n", cmd.Name)
+			}
 		}
 		return true, c.ses.Commands(ctx) // and ask again, for the next time
 	}

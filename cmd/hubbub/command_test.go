@@ -68,6 +68,10 @@ func TestCommandCLIAndChat(t *testing.T) {
 	if out, err := commandCmdRun(t, "list", "--data", data); err != nil || !regexp.MustCompile(`(?m)^/echo +`+regexp.QuoteMeta(rc.URL)+` +echo +.* says it back$`).MatchString(out) || strings.Contains(out, "whsec_") {
 		t.Errorf("command list: %v\n%s", err, out)
 	}
+	// a command without a description is listed by name alone, with nothing after it
+	if out, err := commandCmdRun(t, "add", "hush", rc.URL, "--data", data); err != nil {
+		t.Fatalf("command add hush: %v\n%s", err, out)
+	}
 	for _, bad := range [][]string{
 		{"add", "echo", rc.URL}, {"add", "join", rc.URL}, {"add", "x", "ftp://h/"}, {"add", "x"}, {"delete", "nothing"}, {"frobnicate"},
 	} {
@@ -106,6 +110,7 @@ func TestCommandCLIAndChat(t *testing.T) {
 	chat.waitOutput(t, "[general] echo (/echo, to you only): echo: quietly now\n")
 	say("/commands")
 	chat.waitErr(t, "* /echo says it back\n")
+	chat.waitErr(t, "* /hush\n")
 
 	if out, err := commandCmdRun(t, "rotate", "echo", "--data", data); err != nil || !strings.Contains(out, "secret: whsec_") {
 		t.Errorf("command rotate: %v\n%s", err, out)
