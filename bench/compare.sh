@@ -63,6 +63,9 @@ done
 case "$IDLE_CONNS" in '' | *[!0-9]*) die "--idle-conns wants a number, got $IDLE_CONNS" ;; esac
 case "$CLUSTER_ROOMS" in '' | *[!0-9]* | 0) die "--cluster-rooms wants a positive number, got $CLUSTER_ROOMS" ;; esac
 [ -d "$BASELINE/seedchat" ] || die "no $BASELINE/seedchat: pass --baseline DIR"
+# Absolute, because each server starts in its own run directory: Centrifugo given a relative
+# -c that no longer resolves starts on its defaults (port 8000) instead of failing.
+BASELINE=$(cd "$BASELINE" && pwd)
 [ -f "$BASELINE/centrifugo-config.json" ] || die "no $BASELINE/centrifugo-config.json: pass --baseline DIR"
 command -v taskset >/dev/null || die "taskset is needed (util-linux)"
 command -v jq >/dev/null || die "jq is needed to write the table"
