@@ -152,6 +152,14 @@ func (v *tsBuilder) positions() (first, pos []int32) {
 // maxPositions is how many positions of a lexeme PostgreSQL keeps.
 const maxPositions = 256
 
+// maxPosition is the largest position PostgreSQL stores (its LIMITPOS): the text form clamps a
+// larger one, but in the binary form (TSVectorBinary) it would set the weight bits above it
+// and PostgreSQL would refuse the whole batch of rows. MaxTokens keeps positions below it;
+// the constant below stops compiling if MaxTokens is ever raised past it.
+const maxPosition = 16383
+
+const _ = uint(maxPosition - MaxTokens) // MaxTokens must not exceed maxPosition
+
 // literal writes the tsvector literal: each distinct token with its positions, at most
 // maxPositions.
 func (v *tsBuilder) literal(key string) string {
