@@ -564,14 +564,14 @@ function chooseSwitcher(i) {
 
 // --- the account ---------------------------------------------------------------------------------
 
+/** Set by loadAccount when the server takes no guests (--auth accounts): visitors sign in. */
+let signInRequired = false;
+
 /**
  * Asks the server who the session cookie signs in (GET /api/me): a signed-in user sees their
  * name and Sign out; a server with accounts and no session offers Sign in; a server without
  * accounts (404) shows neither. Returns the user, or null.
  */
-/** Set by loadAccount when the server takes no guests (--auth accounts): visitors sign in. */
-let signInRequired = false;
-
 async function loadAccount() {
   let res;
   // The page waits for this answer before asking a name; a server slow to give it is taken
