@@ -237,10 +237,13 @@ type chat struct {
 }
 
 // roomsIn is the set of rooms the connection is in: the event loop adds a room at its joined
-// and takes it out at its left, and commands read it.
+// and takes it out at its left, and commands read it. A room whose join is on its way counts
+// as in (claim): a second join sent before the first's joined arrived would leave and join the
+// room again, which the other members see.
 type roomsIn struct {
-	mu sync.Mutex
-	in map[string]bool
+	mu      sync.Mutex
+	in      map[string]bool
+	joining map[string]bool
 }
 
 func (r *roomsIn) set(room string, in bool) {
@@ -249,6 +252,7 @@ func (r *roomsIn) set(room string, in bool) {
 	if r.in == nil {
 		r.in = make(map[string]bool)
 	}
+	delete(r.joining, room)
 	if in {
 		r.in[room] = true
 	} else {
@@ -259,7 +263,29 @@ func (r *roomsIn) set(room string, in bool) {
 func (r *roomsIn) has(room string) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.in[room]
+	return r.in[room] || r.joining[room]
+}
+
+// claim reports whether room is neither in the set nor being joined, and if so marks it as
+// being joined: the caller sends the join, then set(room, true) or release(room).
+func (r *roomsIn) claim(room string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.in[room] || r.joining[room] {
+		return false
+	}
+	if r.joining == nil {
+		r.joining = make(map[string]bool)
+	}
+	r.joining[room] = true
+	return true
+}
+
+// release ends claim's mark of a join that was not sent or failed.
+func (r *roomsIn) release(room string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.joining, room)
 }
 
 // close ends the session and waits until everything it delivered has been printed.
@@ -388,10 +414,10 @@ func (c *chat) command(ctx context.Context, line string) (quit bool) {
 		if err = hubbub.ValidateRoom(arg); err != nil {
 			break
 		}
-		if c.in.has(arg) {
-			// A join of a room the connection is in leaves and joins it again, which the
-			// other members see as a leave and a join: /join of such a room only makes it
-			// the current one.
+		if !c.in.claim(arg) {
+			// A join of a room the connection is in (or is joining) leaves and joins it
+			// again, which the other members see as a leave and a join: /join of such a room
+			// only makes it the current one.
 			c.forget(arg)
 			c.rooms = append(c.rooms, arg)
 			fmt.Fprintf(c.io.err, "* lines you type go to %s now\n", arg)
@@ -403,6 +429,8 @@ func (c *chat) command(ctx context.Context, line string) (quit bool) {
 		}
 		if err == nil {
 			c.in.set(arg, true) // the event loop may not have printed its joined yet
+		} else {
+			c.in.release(arg)
 		}
 	case "/leave":
 		if arg == "" {

@@ -155,12 +155,14 @@ func (c *chat) peopleCommand(ctx context.Context, cmd, line string) (handled boo
 
 // enter joins room and makes it the current room, saying so under title.
 func (c *chat) enter(ctx context.Context, room, title string) error {
-	if !c.in.has(room) { // joining again would show the others a leave and a join (see /join)
+	if c.in.claim(room) { // joining again would show the others a leave and a join (see /join)
 		_, err := c.ses.Join(ctx, room)
-		if err != nil && !errors.Is(err, client.ErrNotConnected) {
-			return err
-		}
-		if err == nil {
+		if err != nil {
+			c.in.release(room)
+			if !errors.Is(err, client.ErrNotConnected) {
+				return err
+			}
+		} else {
 			c.in.set(room, true)
 		}
 	}
@@ -170,12 +172,18 @@ func (c *chat) enter(ctx context.Context, room, title string) error {
 	return nil
 }
 
-// joinDM joins the DM room that someone else started, for at most dmJoinTimeout; a failure is
-// said, and the user can still open it with /dm.
+// joinDM joins the DM room that someone else started (claimed in c.in by the caller), for at
+// most dmJoinTimeout; a failure is said, and the user can still open it with /dm.
 func (c *chat) joinDM(room string) {
 	ctx, cancel := context.WithTimeout(context.Background(), dmJoinTimeout)
 	defer cancel()
-	if _, err := c.ses.Join(ctx, room); err != nil && !errors.Is(err, client.ErrNotConnected) && !errors.Is(err, client.ErrClosed) {
+	_, err := c.ses.Join(ctx, room)
+	if err == nil {
+		c.in.set(room, true)
+		return
+	}
+	c.in.release(room)
+	if !errors.Is(err, client.ErrNotConnected) && !errors.Is(err, client.ErrClosed) {
 		fmt.Fprintf(c.io.err, "* joining the direct message %s: %v\n", room, err)
 	}
 }
@@ -299,7 +307,7 @@ func (c *chat) printPeople(out io.Writer, f wire.Frame, titles roomTitles) bool 
 			fmt.Fprintf(out, "* you are invited to %s: /join %s to accept\n", f.Room, f.Room)
 		case f.DM:
 			fmt.Fprintf(out, "* direct message %s is in your rooms (%s)\n", titles.label(f.Room), f.Room)
-			if u := c.ses.User(); u != nil && f.CreatedBy != "" && f.CreatedBy != u.ID && !c.in.has(f.Room) {
+			if u := c.ses.User(); u != nil && f.CreatedBy != "" && f.CreatedBy != u.ID && c.in.claim(f.Room) {
 				// Someone else started it: join it, so that what they write prints, as the
 				// page shows it; it does not become the current room (/dm makes it so).
 				// Join waits for the replay, which this loop prints: it cannot wait here.

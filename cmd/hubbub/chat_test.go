@@ -606,3 +606,35 @@ func TestChatShowsADMSomeoneElseStarts(t *testing.T) {
 		t.Errorf("frank's line went elsewhere than general:\n%s", out)
 	}
 }
+
+// A /dm typed while the chat is still joining a DM someone else started does not join it a
+// second time: that join, sent before the first's joined arrived, made the server leave and
+// join the room again, and the other person saw "frank left" and "frank joined".
+func TestChatDMWhileJoiningItSendsOneJoin(t *testing.T) {
+	chatLeakCheck(t)
+	s := servertest.Start(t, servertest.Options{})
+	in, typed := io.Pipe()
+	defer typed.Close()
+	r := startChat(t, in, chatArgs(chatUser(t, "frank"), []string{s.WS})...)
+	r.waitOutput(t, "* you joined general")
+	erin := servertest.DialJSON(t, s, "erin")
+	erin.Send(servertest.Frame{"type": "dm", "names": []string{"frank"}})
+	room := erin.AwaitFunc("the DM", func(f servertest.Frame) bool { return f.Type() == "room" || f.Type() == "error" }).Str("room")
+	if j := erin.Join(room, nil); j.Type() != "joined" {
+		t.Fatalf("erin's join of the DM: %v", j)
+	}
+	r.waitOutput(t, "direct message @erin is in your rooms")
+	if _, err := io.WriteString(typed, "/dm erin\nhello erin\n"); err != nil {
+		t.Fatal(err)
+	}
+	var seen []string
+	erin.AwaitFunc("frank's message", func(f servertest.Frame) bool {
+		if f.Type() == "presence" && f.Str("room") == room && f.Str("name") == "frank" {
+			seen = append(seen, f.Str("event"))
+		}
+		return f.Type() == "message" && f.Str("text") == "hello erin"
+	})
+	if slices.Contains(seen, "leave") {
+		t.Errorf("erin saw frank %q in the DM, want no leave", seen)
+	}
+}
