@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"hubbub"
 	"hubbub/internal/wire"
@@ -176,6 +177,10 @@ func uploadError(status int, body []byte) error {
 	return e
 }
 
+// uploadContinueTimeout is how long an upload waits for the server's 100 Continue (or its
+// refusal) before it sends the body anyway.
+const uploadContinueTimeout = 5 * time.Second
+
 // newHTTPClient is the client of a session's HTTP requests (uploads): the proxy and TLS
 // configuration of its WebSockets, no redirects (a redirected POST would lose its body, and
 // its credentials must not follow to another host), and no idle connections kept (uploads
@@ -184,6 +189,12 @@ func newHTTPClient(opts Options) *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.Proxy = http.ProxyFromEnvironment
 	t.DisableKeepAlives = true
+	// An upload asks Expect: 100-continue so that a refusal (413 past --upload-max, 401, a
+	// quota) comes before the body is sent. hubbub answers at once, but a server busy with a
+	// reconnect storm, or a test under -race on a loaded machine, may take more than the
+	// transport's 1 s, after which the body goes anyway and the refusal is lost in a broken
+	// pipe; a proxy that does not pass the expectation on costs an upload this long once.
+	t.ExpectContinueTimeout = uploadContinueTimeout
 	if opts.TLSConfig != nil {
 		t.TLSClientConfig = opts.TLSConfig.Clone()
 	}
