@@ -132,10 +132,9 @@ func backfillSearch(ctx context.Context, pool *pgxpool.Pool) error {
 		if len(rs) == 0 {
 			break
 		}
-		if _, err := pool.Exec(ctx, `INSERT INTO message_search (room, seq, created_at, user_id, doc)
-			SELECT room, seq, created_at, user_id, doc
-			FROM unnest($1::text[], $2::bigint[], $3::timestamptz[], $4::text[], $5::tsvector[]) AS u(room, seq, created_at, user_id, doc)
-			ON CONFLICT (room, created_at, seq) DO NOTHING`, rs, seqs, ats, users, docs); err != nil {
+		// indexWaiting: a row there already (the indexer's, or an edit's) is its message's
+		// current state.
+		if _, err := pool.Exec(ctx, indexWaiting, rs, seqs, ats, users, docs); err != nil {
 			return fmt.Errorf("search backfill: %w", err)
 		}
 	}
