@@ -81,7 +81,8 @@ const (
 	// selectDirectory walks rooms_name_bytes from the cursor and stops at limit matches.
 	// strpos, not LIKE, so that a query's '%' and '_' are only themselves.
 	selectDirectory = `SELECT ` + roomColumns + ` FROM rooms r ` + lastActivity + `
-		WHERE r.name COLLATE "C" > $1 AND NOT r.private AND NOT r.dm AND (r.created IS NOT NULL OR r.last_seq > 0)
+		WHERE r.name COLLATE "C" > $1 AND NOT r.private AND NOT r.dm AND NOT starts_with(r.name, 'dm.')
+			AND (r.created IS NOT NULL OR r.last_seq > 0)
 			AND ($2 = '' OR strpos(lower(r.name), lower($2)) > 0 OR strpos(lower(r.topic), lower($2)) > 0)
 		ORDER BY r.name COLLATE "C" LIMIT $3`
 )

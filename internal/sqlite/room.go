@@ -52,9 +52,12 @@ const (
 		FROM memberships ms LEFT JOIN users u ON u.id = ms.user_id
 		WHERE ms.room = ? AND ms.user_id > ? ORDER BY ms.user_id LIMIT ?`
 	// The public rooms in name order; the query's text is matched in Go (Unicode case
-	// folding), which stops reading once it has a page.
+	// folding), which stops reading once it has a page. A room named like a DM's is not
+	// listed even without a DM's metadata: the server API could write one before it was
+	// refused (hubbub.CheckDMStarted), and a join of it is refused.
 	directorySQL = `SELECT ` + roomMetaColumns + ` FROM rooms r ` + roomMetaJoins + `
 		WHERE r.name > ? AND coalesce(m.private, 0) = 0 AND coalesce(m.dm, 0) = 0
+		AND substr(r.name, 1, 3) <> 'dm.'
 		AND (r.last_seq > 0 OR m.name IS NOT NULL) ORDER BY r.name`
 	// One statement, one snapshot. Unread is counted without reading the messages (migration
 	// 0006): the messages after the read position (rooms.msgs less the ord of the last

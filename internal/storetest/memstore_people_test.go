@@ -802,7 +802,7 @@ func (s *memStore) Directory(ctx context.Context, query, after string, limit int
 	var out []hubbub.RoomMeta
 	for _, name := range slices.Sorted(maps.Keys(names)) {
 		meta, _ := s.metaOf(name)
-		if name <= after || (meta.Private || meta.DM) && s.bug != "dirprivate" || len(out) >= limit {
+		if name <= after || (meta.Private || meta.DM || hubbub.IsDMRoom(name)) && s.bug != "dirprivate" || len(out) >= limit {
 			continue
 		}
 		if match(meta.Name) || match(meta.Topic) {
