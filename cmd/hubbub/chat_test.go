@@ -583,17 +583,7 @@ func TestChatJoinOfAJoinedRoomOnlySwitches(t *testing.T) {
 // @erin is in your rooms" and printed none of its messages until the user typed /dm erin.
 func TestChatShowsADMSomeoneElseStarts(t *testing.T) {
 	chatLeakCheck(t)
-	s := servertest.Start(t, servertest.Options{})
-	in, typed := io.Pipe()
-	defer typed.Close()
-	r := startChat(t, in, chatArgs(chatUser(t, "frank"), []string{s.WS})...)
-	r.waitOutput(t, "* you joined general")
-	erin := servertest.DialJSON(t, s, "erin")
-	erin.Send(servertest.Frame{"type": "dm", "names": []string{"frank"}})
-	room := erin.AwaitFunc("the DM", func(f servertest.Frame) bool { return f.Type() == "room" || f.Type() == "error" }).Str("room")
-	if j := erin.Join(room, nil); j.Type() != "joined" {
-		t.Fatalf("erin's join of the DM: %v", j)
-	}
+	r, typed, erin, room := erinStartsADMWithFrank(t)
 	if a := erin.Say(room, "e-1", "hey frank"); a.Type() != "ack" {
 		t.Fatalf("erin's message: %v", a)
 	}
@@ -612,17 +602,7 @@ func TestChatShowsADMSomeoneElseStarts(t *testing.T) {
 // join the room again, and the other person saw "frank left" and "frank joined".
 func TestChatDMWhileJoiningItSendsOneJoin(t *testing.T) {
 	chatLeakCheck(t)
-	s := servertest.Start(t, servertest.Options{})
-	in, typed := io.Pipe()
-	defer typed.Close()
-	r := startChat(t, in, chatArgs(chatUser(t, "frank"), []string{s.WS})...)
-	r.waitOutput(t, "* you joined general")
-	erin := servertest.DialJSON(t, s, "erin")
-	erin.Send(servertest.Frame{"type": "dm", "names": []string{"frank"}})
-	room := erin.AwaitFunc("the DM", func(f servertest.Frame) bool { return f.Type() == "room" || f.Type() == "error" }).Str("room")
-	if j := erin.Join(room, nil); j.Type() != "joined" {
-		t.Fatalf("erin's join of the DM: %v", j)
-	}
+	r, typed, erin, room := erinStartsADMWithFrank(t)
 	r.waitOutput(t, "direct message @erin is in your rooms")
 	if _, err := io.WriteString(typed, "/dm erin\nhello erin\n"); err != nil {
 		t.Fatal(err)
@@ -637,4 +617,23 @@ func TestChatDMWhileJoiningItSendsOneJoin(t *testing.T) {
 	if slices.Contains(seen, "leave") {
 		t.Errorf("erin saw frank %q in the DM, want no leave", seen)
 	}
+}
+
+// erinStartsADMWithFrank starts a server, frank's hubbub chat (in general, reading what the
+// returned writer types) and erin, who starts a DM with frank and joins it; it returns the
+// chat, its input, erin and the DM's room.
+func erinStartsADMWithFrank(t *testing.T) (*chatRun, *io.PipeWriter, *servertest.JSONClient, string) {
+	t.Helper()
+	s := servertest.Start(t, servertest.Options{})
+	in, typed := io.Pipe()
+	t.Cleanup(func() { typed.Close() })
+	r := startChat(t, in, chatArgs(chatUser(t, "frank"), []string{s.WS})...)
+	r.waitOutput(t, "* you joined general")
+	erin := servertest.DialJSON(t, s, "erin")
+	erin.Send(servertest.Frame{"type": "dm", "names": []string{"frank"}})
+	room := erin.AwaitFunc("the DM", func(f servertest.Frame) bool { return f.Type() == "room" || f.Type() == "error" }).Str("room")
+	if j := erin.Join(room, nil); j.Type() != "joined" {
+		t.Fatalf("erin's join of the DM: %v", j)
+	}
+	return r, typed, erin, room
 }
