@@ -44,12 +44,19 @@ func tcpPair(t *testing.T) (client, server net.Conn, fd int) {
 	return client, server, fd
 }
 
-func TestReadableOncePerRearm(t *testing.T) {
+// newPoller returns a new Poller, closed when the test ends.
+func newPoller(t *testing.T) *Poller {
+	t.Helper()
 	p, err := New()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer p.Close()
+	t.Cleanup(func() { p.Close() })
+	return p
+}
+
+func TestReadableOncePerRearm(t *testing.T) {
+	p := newPoller(t)
 	client, _, fd := tcpPair(t)
 	calls := make(chan struct{}, 10)
 	reg, err := p.Add(fd, func() { calls <- struct{}{} })
@@ -155,11 +162,7 @@ func waitCall(t *testing.T, calls <-chan struct{}) {
 // A descriptor number reused by a new socket: the old registration can neither rearm nor
 // remove the new one, and the new handler is the one called.
 func TestReusedDescriptorIsNotConfused(t *testing.T) {
-	p, err := New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
+	p := newPoller(t)
 	client, _, fd := tcpPair(t)
 	old, err := p.Add(fd, func() { t.Error("the old handler was called") })
 	if err != nil {
@@ -189,11 +192,7 @@ func TestReusedDescriptorIsNotConfused(t *testing.T) {
 // sockets go quiet end (within idleTrim and a pass of the wait loop) though the sockets stay
 // registered.
 func TestReadersWaitForMoreAndEnd(t *testing.T) {
-	p, err := New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
+	p := newPoller(t)
 	before := runtime.NumGoroutine()
 	const sockets = 20
 	type sock struct {
@@ -211,6 +210,7 @@ func TestReadersWaitForMoreAndEnd(t *testing.T) {
 		client, _, fd := tcpPair(t)
 		s := &sock{client: client, fd: fd}
 		socks[i] = s
+		var err error
 		s.reg, err = p.Add(fd, func() {
 			var b [16]byte
 			_, _ = syscall.Read(s.fd, b[:])
@@ -283,14 +283,11 @@ func TestIdleReadersFromTheEnvironment(t *testing.T) {
 		t.Fatalf("New with a bad HUBBUB_POLL_IDLE_READERS: %v, want an error naming it", err)
 	}
 	t.Setenv("HUBBUB_POLL_IDLE_READERS", "0") // a new goroutine for every handler, as before
-	p, err := New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
+	p := newPoller(t)
 	client, _, fd := tcpPair(t)
 	calls := make(chan struct{}, 10)
 	var reg *Registration
+	var err error
 	reg, err = p.Add(fd, func() {
 		var b [16]byte
 		_, _ = syscall.Read(fd, b[:])
