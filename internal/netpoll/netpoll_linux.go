@@ -31,10 +31,11 @@ type Poller struct {
 
 	// The reader goroutines that finished a handler and wait for the next one (reader):
 	// handing a handler to one of them, rather than starting a goroutine, keeps the
-	// stack it grew. idle carries the handlers (nil: end), idleN counts the goroutines
-	// waiting on it (never more than maxIdle, its capacity, so a send never blocks), and
-	// idleLow is the fewest that waited since the wait loop last trimmed them: that many
-	// were not needed.
+	// stack it grew. idle carries the handlers (nil: end); idleN counts the goroutines
+	// waiting on it that no send has yet been meant for, so idleN+len(idle) is every reader
+	// committed to a receive: reader keeps that at most maxIdle, idle's capacity, and a send
+	// (only while idleN > 0) never blocks. idleLow is the fewest idleN since the wait loop
+	// last trimmed them: that many were not needed.
 	idle    chan func()
 	idleN   int
 	idleLow int
@@ -99,7 +100,7 @@ func New() (*Poller, error) {
 // the runtime then copies the stack to one twice as large (5-7 % of the CPU profile of a
 // server acknowledging messages on one core), paid again by every new goroutine. A reader
 // kept waiting keeps its grown stack, until a collection finds it using under a quarter and
-// halves it (so copies fall, not vanish: 0.97 → 0.25 a message measured). After one fsync thousands of handlers return together,
+// halves it (so copies fall, not vanish: 0.97 → 0.25 stack copies a message measured). After one fsync thousands of handlers return together,
 // and as many sockets become readable again soon after, so the bound is of that order; the
 // wait loop lets go of those it did not need in the last idleTrim, so an idle server keeps
 // none after a second or two (each is a goroutine and its stack, 8 KiB or so).

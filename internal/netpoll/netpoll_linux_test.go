@@ -308,3 +308,42 @@ func TestIdleReadersFromTheEnvironment(t *testing.T) {
 	}
 	reg.Remove()
 }
+
+// A reader that finishes while a handler sent to the idle readers is not yet taken counts
+// that send: with one idle place and that place taken, it ends rather than waits. Counting
+// idleN alone (which dispatch lowers when it sends) let it wait too, and the next dispatch
+// then blocked on the full channel with the wait loop's lock held.
+func TestReaderCountsTheHandlersNotYetTaken(t *testing.T) {
+	t.Setenv("HUBBUB_POLL_IDLE_READERS", "1")
+	p := newPoller(t)
+	t.Cleanup(func() { // before Close, which would wait for a wait loop that never ran
+		p.mu.Lock()
+		p.running = false
+		p.mu.Unlock()
+	})
+	sent := make(chan struct{})
+	p.mu.Lock()
+	p.running = true // as while sockets are registered
+	p.idleN = 1      // one reader about to receive
+	p.dispatch(func() { close(sent) })
+	p.mu.Unlock()
+	done := make(chan struct{})
+	go func() { p.reader(func() {}); close(done) }()
+	select {
+	case <-done:
+	case <-sent:
+		t.Fatal("a second reader took the handler sent to the first: it waited past maxIdle")
+	case <-time.After(5 * time.Second):
+		t.Fatal("the reader still waits with maxIdle readers committed")
+	}
+	p.mu.Lock()
+	n := p.idleN + len(p.idle)
+	p.running = false
+	p.mu.Unlock()
+	if n != 1 {
+		t.Fatalf("%d readers committed, want the 1 place", n)
+	}
+	// the handler goes to the reader it was meant for, which then ends (running is false)
+	go p.reader(<-p.idle)
+	<-sent
+}
