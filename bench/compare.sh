@@ -65,7 +65,11 @@ case "$CLUSTER_ROOMS" in '' | *[!0-9]* | 0) die "--cluster-rooms wants a positiv
 [ -d "$BASELINE/seedchat" ] || die "no $BASELINE/seedchat: pass --baseline DIR"
 # Absolute, because each server starts in its own run directory: Centrifugo given a relative
 # -c that no longer resolves starts on its defaults (port 8000) instead of failing.
-BASELINE=$(cd "$BASELINE" && pwd)
+BASELINE=$(CDPATH='' cd -- "$BASELINE" >/dev/null && pwd)
+# The same for the cache (go install wants an absolute GOBIN; the start scripts run elsewhere)
+# and a Centrifugo binary given as a relative path.
+mkdir -p "$CACHE" && CACHE=$(CDPATH='' cd -- "$CACHE" >/dev/null && pwd)
+case "$CF_BIN" in '' | none | /*) ;; *) CF_BIN="$(pwd)/$CF_BIN" ;; esac
 [ -f "$BASELINE/centrifugo-config.json" ] || die "no $BASELINE/centrifugo-config.json: pass --baseline DIR"
 command -v taskset >/dev/null || die "taskset is needed (util-linux)"
 command -v jq >/dev/null || die "jq is needed to write the table"

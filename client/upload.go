@@ -193,7 +193,8 @@ func newHTTPClient(opts Options) *http.Client {
 	// quota) comes before the body is sent. hubbub answers at once, but a server busy with a
 	// reconnect storm, or a test under -race on a loaded machine, may take more than the
 	// transport's 1 s, after which the body goes anyway and the refusal is lost in a broken
-	// pipe; a proxy that does not pass the expectation on costs an upload this long once.
+	// pipe; behind a proxy that does not pass the expectation on, every upload (keep-alives
+	// are off) waits this long first.
 	t.ExpectContinueTimeout = uploadContinueTimeout
 	if opts.TLSConfig != nil {
 		t.TLSClientConfig = opts.TLSConfig.Clone()

@@ -260,12 +260,6 @@ func (r *roomsIn) set(room string, in bool) {
 	}
 }
 
-func (r *roomsIn) has(room string) bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.in[room] || r.joining[room]
-}
-
 // claim reports whether room is neither in the set nor being joined, and if so marks it as
 // being joined: the caller sends the join, then set(room, true) or release(room).
 func (r *roomsIn) claim(room string) bool {
@@ -439,7 +433,9 @@ func (c *chat) command(ctx context.Context, line string) (quit bool) {
 		}
 		wasCurrent := arg == c.current()
 		c.forget(arg)
-		err = c.ses.Leave(ctx, arg)
+		if err = c.ses.Leave(ctx, arg); err == nil {
+			c.in.set(arg, false) // a /join before the event loop reads the left must join again
+		}
 		if wasCurrent { // say so: the next line typed goes elsewhere
 			c.sayCurrent()
 		}

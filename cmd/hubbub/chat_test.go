@@ -597,25 +597,30 @@ func TestChatShowsADMSomeoneElseStarts(t *testing.T) {
 	}
 }
 
-// A /dm typed while the chat is still joining a DM someone else started does not join it a
-// second time: that join, sent before the first's joined arrived, made the server leave and
-// join the room again, and the other person saw "frank left" and "frank joined".
-func TestChatDMWhileJoiningItSendsOneJoin(t *testing.T) {
-	chatLeakCheck(t)
-	r, typed, erin, room := erinStartsADMWithFrank(t)
-	r.waitOutput(t, "direct message @erin is in your rooms")
-	if _, err := io.WriteString(typed, "/dm erin\nhello erin\n"); err != nil {
-		t.Fatal(err)
+// roomsIn counts a room whose join is on its way as joined, so a /dm or /join typed then (or a
+// second room frame of a DM someone else started) sends no second join — which the server
+// answers by leaving and joining again, shown to the others — and forgets it when the join
+// fails or the room is left, so the next /join joins. (An end-to-end test did not hit the
+// window: the joined comes back within a millisecond.)
+func TestRoomsInClaimsAJoinOnItsWay(t *testing.T) {
+	var r roomsIn
+	if !r.claim("plans") {
+		t.Fatal("a first claim of a room not joined was refused")
 	}
-	var seen []string
-	erin.AwaitFunc("frank's message", func(f servertest.Frame) bool {
-		if f.Type() == "presence" && f.Str("room") == room && f.Str("name") == "frank" {
-			seen = append(seen, f.Str("event"))
-		}
-		return f.Type() == "message" && f.Str("text") == "hello erin"
-	})
-	if slices.Contains(seen, "leave") {
-		t.Errorf("erin saw frank %q in the DM, want no leave", seen)
+	if r.claim("plans") {
+		t.Error("a second claim while the join is on its way was granted")
+	}
+	r.release("plans") // the join failed
+	if !r.claim("plans") {
+		t.Error("a claim after a failed join was refused")
+	}
+	r.set("plans", true) // joined
+	if r.claim("plans") {
+		t.Error("a claim of a joined room was granted")
+	}
+	r.set("plans", false) // left
+	if !r.claim("plans") {
+		t.Error("a claim of a room left was refused")
 	}
 }
 
