@@ -57,22 +57,23 @@ func (l *wsListener) age(now time.Time) {
 
 // pace waits, before an accept, while the connections being set up fill the bound: until
 // one moves on, the listener closes, or AcceptPause passes.
-func (l *wsListener) pace() {
-	pause := l.s.cfg.AcceptPause
-	if pause <= 0 || !l.setupsFull() {
+func (l *wsListener) pace() { l.holdWhile(l.setupsFull, l.s.cfg.AcceptPause, &l.freeUntil) }
+
+// holdWhile keeps the accept loop waiting while full reports true, woken by each slot
+// admission frees, for at most limit; a hold that ran out is followed by as long without one
+// (*freeUntil), so that what fills admission without ever leaving it cannot hold accepting
+// off for more than half the time. A limit of 0 never holds.
+func (l *wsListener) holdWhile(full func() bool, limit time.Duration, freeUntil *time.Time) {
+	if limit <= 0 || !full() || time.Now().Before(*freeUntil) {
 		return
 	}
-	now := time.Now()
-	if now.Before(l.freeUntil) {
-		return
-	}
-	t := time.NewTimer(pause)
+	t := time.NewTimer(limit)
 	defer t.Stop()
-	for l.setupsFull() {
+	for full() {
 		select {
 		case <-l.s.admission.freed:
 		case <-t.C:
-			l.freeUntil = time.Now().Add(pause)
+			*freeUntil = time.Now().Add(limit)
 			return
 		case <-l.done:
 			return
@@ -108,21 +109,8 @@ func (l *wsListener) setupsFull() bool {
 // 8,192 places, and the ~1,500 after them were shed: they were the last 1.5 s of "all back"
 // (docs/benchmarks/reconnect-storm.md, "No 503 while the kernel can hold the rest").
 func (l *wsListener) awaitQueueRoom() {
-	a := l.s.admission
-	if l.s.cfg.AcceptPause <= 0 || time.Now().Before(l.queueFreeUntil) || !l.queueFull() {
-		return
-	}
-	limit := time.NewTimer(a.wait)
-	defer limit.Stop()
-	for l.queueFull() {
-		select {
-		case <-a.freed:
-		case <-limit.C:
-			l.queueFreeUntil = time.Now().Add(a.wait)
-			return
-		case <-l.done:
-			return
-		}
+	if l.s.cfg.AcceptPause > 0 {
+		l.holdWhile(l.queueFull, l.s.admission.wait, &l.queueFreeUntil)
 	}
 }
 
