@@ -100,10 +100,11 @@ func New() (*Poller, error) {
 // the runtime then copies the stack to one twice as large (5-7 % of the CPU profile of a
 // server acknowledging messages on one core), paid again by every new goroutine. A reader
 // kept waiting keeps its grown stack, until a collection finds it using under a quarter and
-// halves it (so copies fall, not vanish: 0.97 → 0.25 stack copies a message measured). After one fsync thousands of handlers return together,
-// and as many sockets become readable again soon after, so the bound is of that order; the
-// wait loop lets go of those it did not need in the last idleTrim, so an idle server keeps
-// none after a second or two (each is a goroutine and its stack, 8 KiB or so).
+// halves it (so copies fall, not vanish: 0.97 → 0.25 stack copies a message measured). After
+// one fsync thousands of handlers return together, and as many sockets become readable again
+// soon after, so the bound is of that order; the wait loop lets go of those it did not need
+// in the last idleTrim, so an idle server keeps none after a second or two (each is a
+// goroutine and its stack, 8 KiB or so).
 const DefaultIdleReaders = 4096
 
 // maxIdleReaders bounds HUBBUB_POLL_IDLE_READERS.
