@@ -218,7 +218,13 @@ func CheckDMStarted(ctx context.Context, rs RoomStore, room string) error {
 	if err != nil {
 		return err
 	}
-	if !found || !meta.DM {
+	return DMNotStarted(room, meta, found)
+}
+
+// DMNotStarted is CheckDMStarted for a room whose metadata the caller has read already (found
+// reports whether there was any): not_found for a "dm." room no dm started, nil otherwise.
+func DMNotStarted(room string, meta RoomMeta, found bool) error {
+	if IsDMRoom(room) && (!found || !meta.DM) {
 		return Errorf(ECodeNotFound, "no direct message %q: start one with its people (POST /api/dms; dm in hubbub.v1)", room)
 	}
 	return nil

@@ -83,12 +83,12 @@ func (s *Service) mayEnter(ctx context.Context, room, user string) (entry, error
 	if err != nil {
 		return entry{}, s.storeRefused("reading the room", err)
 	}
-	switch {
-	case hubbub.IsDMRoom(room) && (!found || !meta.DM):
-		// A "dm." room with entries but no DM's metadata (the server API's publish wrote
-		// such rooms before it refused them) is no one's conversation, not a public room.
-		return entry{}, hubbub.Errorf(hubbub.ECodeNotFound, "no direct message %q: start one with dm", room)
-	case (meta.Private || meta.DM) && !in.invited:
+	// A "dm." room with entries but no DM's metadata (the server API's publish wrote such
+	// rooms before it refused them) is no one's conversation, not a public room.
+	if err := hubbub.DMNotStarted(room, meta, found); err != nil {
+		return entry{}, err
+	}
+	if (meta.Private || meta.DM) && !in.invited {
 		return entry{}, privateError(room)
 	}
 	return in, nil
