@@ -241,23 +241,26 @@ type chat struct {
 // as in (claim): a second join sent before the first's joined arrived would leave and join the
 // room again, which the other members see.
 type roomsIn struct {
-	mu      sync.Mutex
-	in      map[string]bool
-	joining map[string]bool
+	mu sync.Mutex
+	in map[string]bool // room → joined (true) or its join on its way (false)
 }
 
 func (r *roomsIn) set(room string, in bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.in == nil {
-		r.in = make(map[string]bool)
-	}
-	delete(r.joining, room)
 	if in {
-		r.in[room] = true
+		r.mark(room, true)
 	} else {
 		delete(r.in, room)
 	}
+}
+
+// mark records room as joined or being joined. Called with mu held.
+func (r *roomsIn) mark(room string, joined bool) {
+	if r.in == nil {
+		r.in = make(map[string]bool)
+	}
+	r.in[room] = joined
 }
 
 // claim reports whether room is neither in the set nor being joined, and if so marks it as
@@ -265,21 +268,21 @@ func (r *roomsIn) set(room string, in bool) {
 func (r *roomsIn) claim(room string) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.in[room] || r.joining[room] {
+	if _, known := r.in[room]; known {
 		return false
 	}
-	if r.joining == nil {
-		r.joining = make(map[string]bool)
-	}
-	r.joining[room] = true
+	r.mark(room, false)
 	return true
 }
 
-// release ends claim's mark of a join that was not sent or failed.
+// release ends claim's mark of a join that was not sent or failed (a joined that came
+// meanwhile stays).
 func (r *roomsIn) release(room string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	delete(r.joining, room)
+	if joined, known := r.in[room]; known && !joined {
+		delete(r.in, room)
+	}
 }
 
 // close ends the session and waits until everything it delivered has been printed.
