@@ -270,12 +270,68 @@ func decodeJSON(r io.Reader, v any) error {
 	if raw[0] != '{' { // json.RawMessage holds the value without the spaces around it
 		return apiErrorf(http.StatusBadRequest, hubbub.ECodeBadJSON, "the body must be a JSON object, not %s", jsonKind(raw[0]))
 	}
+	if err := duplicateKey(raw); err != nil {
+		return err
+	}
 	obj := json.NewDecoder(bytes.NewReader(raw))
 	obj.DisallowUnknownFields()
 	if err := obj.Decode(v); err != nil {
 		return badJSON(err)
 	}
 	return nil
+}
+
+// duplicateKey refuses a JSON object (raw, already known to be valid JSON) that names one key
+// twice in an object, at any depth. encoding/json keeps the last, so a backend that sent
+// "text" twice by mistake would publish the text it did not mean, and no one would know; and
+// since encoding/json matches a key to a field whatever its case, "text" and "Text" are one
+// field too. No API body has a map whose keys differ only by case, so the case-blind rule
+// refuses nothing legitimate.
+func duplicateKey(raw []byte) error {
+	type level struct {
+		object  bool
+		wantKey bool     // in an object, the next token is a key
+		keys    []string // the object's keys so far: bodies are small, a scan is enough
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	var stack []level
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil // io.EOF; the caller's full decode reports anything else
+		}
+		top := len(stack) - 1
+		if d, ok := tok.(json.Delim); ok {
+			switch d {
+			case '{', '[':
+				stack = append(stack, level{object: d == '{', wantKey: d == '{'})
+			default:
+				stack = stack[:top]
+				if top > 0 && stack[top-1].object {
+					stack[top-1].wantKey = true
+				}
+			}
+			continue
+		}
+		if top < 0 || !stack[top].object {
+			continue
+		}
+		if !stack[top].wantKey {
+			stack[top].wantKey = true // a scalar value: a key comes next
+			continue
+		}
+		key, _ := tok.(string)
+		for _, k := range stack[top].keys {
+			if k == key {
+				return apiErrorf(http.StatusBadRequest, hubbub.ECodeBadJSON, "the key %q appears twice in one object", key)
+			}
+			if strings.EqualFold(k, key) {
+				return apiErrorf(http.StatusBadRequest, hubbub.ECodeBadJSON, "the keys %q and %q name one field (keys match fields whatever their case)", k, key)
+			}
+		}
+		stack[top].keys = append(stack[top].keys, key)
+		stack[top].wantKey = false
+	}
 }
 
 // jsonKind names the kind of JSON value that starts with c.

@@ -348,3 +348,35 @@ func TestAPIBodyThatIsNoObject(t *testing.T) {
 		t.Errorf("an object with spaces around it: %d %v", status, f)
 	}
 }
+
+// TestAPIDuplicateKeyIsRefused: a body that names a field twice is refused with the key named,
+// instead of the last one silently winning — a backend that builds its JSON by hand and sends
+// "text" twice learns of it, rather than publishing the text it did not mean.
+func TestAPIDuplicateKeyIsRefused(t *testing.T) {
+	s := startAPI(t)
+	ann := servertest.DialJSON(t, s, "ann")
+	ann.Join("general", nil)
+	for _, c := range []struct{ body, key string }{
+		{`{"from":"sys","text":"first","text":"second"}`, `"text"`},
+		// encoding/json matches a key to its field whatever the case, so these name one field too.
+		{`{"from":"sys","text":"first","Text":"second"}`, `"Text"`},
+		{`{"from":"sys","from":"sys","text":"x"}`, `"from"`},
+	} {
+		status, body := s.API("POST", "/api/rooms/general/messages", apiKey, c.body)
+		if status != http.StatusBadRequest || body.Str("code") != "bad_json" || !strings.Contains(body.Str("message"), c.key) {
+			t.Errorf("publish %s: %d %v, want 400 bad_json naming %s", c.body, status, body, c.key)
+		}
+	}
+	// Every body is checked, not only a message's.
+	status, body := s.API("POST", "/api/rooms", apiKey, `{"room":"a-room","topic":"t","topic":"u"}`)
+	if status != http.StatusBadRequest || !strings.Contains(body.Str("message"), `"topic"`) {
+		t.Errorf("create a room with topic twice: %d %v", status, body)
+	}
+	// Nothing was published: the member's next message is the one sent after.
+	if status, body := s.API("POST", "/api/rooms/general/messages", apiKey, `{"from":"sys","text":"only"}`); status != http.StatusCreated {
+		t.Fatalf("publish: %d %v", status, body)
+	}
+	if m := ann.Messages("general", 1)[0]; m.Str("text") != "only" || m.Num("seq") != 1 {
+		t.Errorf("member received %v, want only the valid message as seq 1", m)
+	}
+}
