@@ -335,8 +335,58 @@ func ValidateEmoji(s string) error {
 			return Errorf(ECodeBadField, "emoji may not hold letters, digits, spaces, punctuation or control characters")
 		}
 	}
+	if !oneEmoji(rs) {
+		return Errorf(ECodeBadField, "a reaction is one emoji (or one :short_name:), not several")
+	}
 	return nil
 }
+
+// oneEmoji reports whether rs, which holds only emoji characters (ValidateEmoji's loop), is
+// one emoji as a reader sees it: one grapheme cluster (Unicode UAX #29) of the kinds emoji
+// take (UTS #51) — a base with its variation selector, skin tone, keycap or tag characters, a
+// flag's pair of regional indicators, and such elements joined by zero-width joiners (👩🏽‍🚀,
+// 🏳️‍🌈). "👍👍" is two: as one reaction it would show as one chip counting one, which no one
+// who reacts 👍 adds to.
+func oneEmoji(rs []rune) bool {
+	i := 0
+	for {
+		// An element starts with its base; a lone skin tone is a base (it shows as a swatch).
+		if i == len(rs) || rs[i] == zwj || emojiExtender(rs[i]) && !skinTone(rs[i]) {
+			return false // nothing, or a joiner or extender with nothing before it to extend
+		}
+		if regionalIndicator(rs[i]) && i+1 < len(rs) && regionalIndicator(rs[i+1]) {
+			i += 2 // a flag
+		} else {
+			i++
+		}
+		for i < len(rs) && emojiExtender(rs[i]) {
+			i++
+		}
+		if i == len(rs) {
+			return true
+		}
+		if rs[i] != zwj {
+			return false // a second emoji beside the first
+		}
+		i++
+	}
+}
+
+// zwj is the zero-width joiner, which joins emoji into one (👨‍👩‍👧).
+const zwj = 0x200D
+
+// emojiExtender reports whether r extends the emoji before it instead of starting one: the
+// variation selectors, skin tones, the keycap, tag characters and other combining marks.
+func emojiExtender(r rune) bool {
+	return r == 0xFE0E || r == 0xFE0F || r == 0x20E3 || skinTone(r) || r >= 0xE0020 && r <= 0xE007F ||
+		unicode.In(r, unicode.Mn, unicode.Me)
+}
+
+// skinTone reports whether r is one of the five emoji modifiers (Fitzpatrick skin tones).
+func skinTone(r rune) bool { return r >= 0x1F3FB && r <= 0x1F3FF }
+
+// regionalIndicator reports whether r is a regional indicator letter; two make a flag.
+func regionalIndicator(r rune) bool { return r >= 0x1F1E6 && r <= 0x1F1FF }
 
 // keycap reports whether rest starts a keycap sequence (an optional U+FE0F, then U+20E3).
 func keycap(rest []rune) bool {

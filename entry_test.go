@@ -104,13 +104,13 @@ func TestValidateClientID(t *testing.T) {
 }
 
 func TestValidateEmoji(t *testing.T) {
-	for _, ok := range []string{"👍", "❤️", ":thumbs_up:", ":+1:", "👩‍💻", "1️⃣", "🇫🇷", "🏴󠁧󠁢󠁳󠁣󠁴󠁿", strings.Repeat("😀", 8)} {
+	for _, ok := range []string{"👍", "❤️", ":thumbs_up:", ":+1:", "👩‍💻", "1️⃣", "🇫🇷", "🏴󠁧󠁢󠁳󠁣󠁴󠁿", "👨‍👩‍👧‍👦", "👍🏽"} {
 		if err := ValidateEmoji(ok); err != nil {
 			t.Errorf("ValidateEmoji(%q) = %v, want nil", ok, err)
 		}
 	}
 	for _, bad := range []string{"", "a", "hi", "1", "👍 👍", ":Thumbs:", ":a b:", "::x", "\u202e👍", "👍\n",
-		"<b>", strings.Repeat("😀", 9), "\xff", "#"} {
+		"<b>", strings.Repeat("😀", 9), "\xff", "#", "👍👍", strings.Repeat("😀", 8), "🇫🇷🇫"} {
 		err := ValidateEmoji(bad)
 		if ErrorCode(err) != ECodeBadField {
 			t.Errorf("ValidateEmoji(%q) = %v, want a bad_field error", bad, err)

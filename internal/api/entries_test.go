@@ -209,3 +209,17 @@ func TestAPIReactionLimit(t *testing.T) {
 		}
 	}
 }
+
+// TestAPIReactionIsOneEmoji: the API takes one emoji per reaction, as the protocol does.
+func TestAPIReactionIsOneEmoji(t *testing.T) {
+	s := startAPI(t)
+	if status, _ := s.API("POST", "/api/rooms/general/messages", apiKey, map[string]any{"from": "Bot", "text": "react"}); status != 201 {
+		t.Fatal(status)
+	}
+	if status, body := s.API("POST", reactionPath("1", "👍👍"), apiKey, map[string]any{"from": "Bot"}); status != http.StatusBadRequest || body.Str("code") != "bad_field" {
+		t.Errorf("two emoji as one reaction: %d %v, want 400 bad_field", status, body)
+	}
+	if status, body := s.API("POST", reactionPath("1", "👩🏽‍🚀"), apiKey, map[string]any{"from": "Bot"}); status != http.StatusCreated {
+		t.Errorf("one ZWJ emoji with a skin tone: %d %v, want 201", status, body)
+	}
+}

@@ -345,3 +345,25 @@ func TestChangesAreRateLimitedLikeSends(t *testing.T) {
 	wantError(t, "react past the burst", react(ann, "r", 1, "x", "👍"), "rate_limited")
 	wantError(t, "delete past the burst", del(ann, "r", 1, "d"), "rate_limited")
 }
+
+// TestReactionIsOneEmoji: a reaction is one emoji as a reader sees it — one grapheme cluster,
+// so a ZWJ family, a skin tone, a flag and a keycap are each one — or a :short_name:; two emoji
+// side by side are two reactions, and the chip "👍👍" with count 1 is not one anyone can take.
+func TestReactionIsOneEmoji(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{Server: server.Config{SendRate: 1e6, SendBurst: 1e6}})
+	ann := servertest.DialJSON(t, s, "ann")
+	ann.Join("r", nil)
+	ann.Say("r", "m1", "react to me")
+	ok := []string{"👍", "👍🏽", "🏳️‍🌈", "👨‍👩‍👧", "🧑🏿‍💻", "🇫🇷", "1️⃣", "#⃣", "🏴󠁧󠁢󠁳󠁣󠁴󠁿", "❤️", "☺", ":thumbs_up:"}
+	for i, e := range ok {
+		if f := react(ann, "r", 1, fmt.Sprintf("ok%d", i), e); f.Type() != "ack" {
+			t.Errorf("react %q (%U): %v, want an ack", e, []rune(e), f)
+		}
+	}
+	for i, e := range []string{"👍👍", "🇫🇷🇩🇪", "1️⃣2️⃣", "‍👍", "👍‍", "👍‍‍👍", "🏽👍"} {
+		f := react(ann, "r", 1, fmt.Sprintf("bad%d", i), e)
+		if f.Type() != "error" || f.Str("code") != "bad_field" || !strings.Contains(f.Str("message"), "one emoji") {
+			t.Errorf("react %q (%U): %v, want bad_field saying one emoji", e, []rune(e), f)
+		}
+	}
+}
