@@ -66,6 +66,27 @@ func (b *Bot) MayUse(room string) bool {
 	return false
 }
 
+// CheckDMBots returns a forbidden error naming the first bot among people whose room patterns
+// do not cover room, the DM they are to share, and nil if there is none. A DM with such a bot
+// would hold a member that can never join it (its join is refused as any room's outside its
+// patterns), so whoever started it would wait for an answer that cannot come; a bot an admin
+// lets use DMs (a pattern covering "dm.", such as "dm.*") is DMed as anyone is.
+func CheckDMBots(ctx context.Context, bs BotStore, room string, people []User) error {
+	for _, u := range people {
+		if u.Kind != UserBot {
+			continue
+		}
+		b, found, err := bs.Bot(ctx, u.ID)
+		if err != nil {
+			return err
+		}
+		if !found || !b.MayUse(room) {
+			return Errorf(ECodeForbidden, "bot %q does not take direct messages (its rooms do not cover \"dm.\"; an admin may add \"dm.*\")", u.Name)
+		}
+	}
+	return nil
+}
+
 // ValidateRoomPatterns reports why rooms cannot be a bot's room patterns, or nil: at most
 // max of them (0: MaxBotRooms), each "*" or a valid room name, optionally ending in "*".
 func ValidateRoomPatterns(rooms []string, max int) error {

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -463,6 +464,9 @@ func (s *API) apiDM(w http.ResponseWriter, r *http.Request) error {
 	slices.Sort(ids)
 	slices.Sort(names)
 	room := hubbub.DMRoomName(ids)
+	if err := hubbub.CheckDMBots(ctx, st, room, slices.Collect(maps.Values(people))); err != nil {
+		return s.storeFailed("reading the bots", err)
+	}
 	members := make([]hubbub.Membership, len(ids))
 	for i, id := range ids {
 		members[i] = hubbub.Membership{Room: room, User: id, Name: people[id].Name, Role: hubbub.RoomMember}

@@ -387,3 +387,23 @@ func TestAPIRefusesAStrayDMRoom(t *testing.T) {
 		t.Errorf("publish to a DM that exists: %d %v", status, body)
 	}
 }
+
+// TestAPIDMWithABot: POST /api/dms refuses a bot whose room patterns do not cover DMs (it could
+// never join the DM) with 403 naming it, and makes the DM with a bot whose patterns do.
+func TestAPIDMWithABot(t *testing.T) {
+	s := startAPI(t)
+	servertest.DialJSON(t, s, "ann")
+	if status, body := s.API("POST", "/api/bots", apiKey, map[string]any{"name": "ci", "rooms": []string{"*"}}); status != http.StatusCreated {
+		t.Fatalf("create bot ci: %d %v", status, body)
+	}
+	if status, body := s.API("POST", "/api/bots", apiKey, map[string]any{"name": "helper", "rooms": []string{"dm.*"}}); status != http.StatusCreated {
+		t.Fatalf("create bot helper: %d %v", status, body)
+	}
+	status, body := s.API("POST", "/api/dms", apiKey, map[string]any{"names": []string{"ann", "ci"}})
+	if status != http.StatusForbidden || body.Str("code") != "forbidden" || !strings.Contains(body.Str("message"), `"ci"`) {
+		t.Errorf("a DM with a bot that may not use DMs: %d %v, want 403 naming it", status, body)
+	}
+	if status, body := s.API("POST", "/api/dms", apiKey, map[string]any{"names": []string{"ann", "helper"}}); status != http.StatusCreated {
+		t.Errorf("a DM with a bot that may: %d %v, want 201", status, body)
+	}
+}

@@ -275,3 +275,40 @@ func TestBotChangedInTheStore(t *testing.T) {
 		t.Errorf("the connection of a rotated-out token: %v, want closed with 1008", ce)
 	}
 }
+
+// TestDMWithABotFollowsItsPatterns: a person may start a DM with a bot only if the bot may use
+// it (a pattern covers "dm.", as for a DM the bot starts); otherwise the DM would hold a member
+// that can never join it, and the person would wait for an answer that cannot come. A bot whose
+// patterns cover DMs gets the DM and answers in it.
+func TestDMWithABotFollowsItsPatterns(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{})
+	newBot(t, s, "ci", hubbub.BotTokenPrefix+"ci", "builds", "*")
+	const helperToken = hubbub.BotTokenPrefix + "helper"
+	newBot(t, s, "helper", helperToken, "dm.*")
+	ann := servertest.DialJSON(t, s, "ann")
+
+	expectError(t, ask(ann, servertest.Frame{"type": "dm", "names": []string{"ci"}}, "room"), hubbub.ECodeForbidden, `"ci"`)
+
+	bot := servertest.DialJSON(t, s, "")
+	if w := hello(bot, "", helperToken); w.Type() != "welcome" {
+		t.Fatalf("the helper bot's hello: %v", w)
+	}
+	f := ask(ann, servertest.Frame{"type": "dm", "names": []string{"helper"}}, "room")
+	room := f.Str("room")
+	if !hubbub.IsDMRoom(room) {
+		t.Fatalf("a DM with a bot that may use DMs: %v", f)
+	}
+	listed := bot.AwaitFunc("the DM listed", func(f servertest.Frame) bool { return f.Type() == "room" && f.Str("room") == room })
+	if j := bot.Join(listed.Str("room"), nil); j.Type() != "joined" {
+		t.Fatalf("the bot joins the DM: %v", j)
+	}
+	ann.Join(room, nil)
+	ann.Say(room, "q-1", "help?")
+	if m := bot.Messages(room, 1)[0]; m.Str("text") != "help?" || m.Str("from") != "ann" {
+		t.Errorf("the bot got %v", m)
+	}
+	bot.Say(room, "a-1", "here")
+	if m := ann.AwaitFunc("the bot's answer", func(f servertest.Frame) bool { return f.Type() == "message" && f.Str("from") == "helper" }); m.Str("text") != "here" {
+		t.Errorf("ann got %v", m)
+	}
+}

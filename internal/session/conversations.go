@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -205,6 +206,9 @@ func (j *jsonSession) dm(ctx context.Context, f *wire.ClientFrame) error {
 		}
 	})
 	room := hubbub.DMRoomName(ids)
+	if err := hubbub.CheckDMBots(ctx, us, room, slices.Collect(maps.Values(people))); err != nil {
+		return j.svc.storeRefused("reading the bots", err)
+	}
 	members := make([]hubbub.Membership, len(ids))
 	for i, id := range ids {
 		members[i] = hubbub.Membership{Room: room, User: id, Name: people[id].Name, Role: hubbub.RoomMember}
