@@ -32,7 +32,8 @@ type Config struct {
 	Node string
 	// MaxText is the longest message text a publish may carry, in bytes after cleaning.
 	MaxText int
-	// RoomsPageMax is the largest limit GET /api/rooms accepts (default DefaultRoomsPageMax).
+	// RoomsPageMax is the largest page GET /api/rooms (and users, members, the directory)
+	// answers; a larger limit gets this many (default DefaultRoomsPageMax).
 	RoomsPageMax int
 	// HistoryPageMax is the most replies a thread page holds, as for history pages (default
 	// 200, the server's --history-page-max).

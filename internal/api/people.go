@@ -103,16 +103,19 @@ func (s *API) actorUser(ctx context.Context, name string) (hubbub.User, error) {
 	return hubbub.User{ID: hubbub.AnonymousUserID(key), Name: name}, nil
 }
 
-// pageLimit reads a page's limit (1 to most; default min(DefaultRoomsPage, most)): every
-// page of the API — rooms, users, members, the directory — holds as many unless asked.
+// pageLimit reads a page's limit (a positive integer; default min(DefaultRoomsPage, most)):
+// every page of the API — rooms, users, members, the directory — holds as many unless asked.
+// A limit past most is answered with most, the rule of every page of the API and of hubbub.v1
+// (history caps, and the Go client's recovery asks for a whole gap relying on it): the page's
+// next says more remain, so asking for too many costs a client nothing but the page size.
 func pageLimit(r *http.Request, most int) (int, error) {
 	limit := min(DefaultRoomsPage, most)
 	if v := r.URL.Query().Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
-		if err != nil || n <= 0 || n > most {
-			return 0, apiErrorf(http.StatusBadRequest, "bad_request", "limit must be an integer from 1 to %d", most)
+		if err != nil || n <= 0 {
+			return 0, apiErrorf(http.StatusBadRequest, "bad_request", "limit must be a positive integer (at most %d is answered)", most)
 		}
-		limit = n
+		limit = min(n, most)
 	}
 	return limit, nil
 }

@@ -93,7 +93,12 @@ func TestAPIRoomsListsStoredRooms(t *testing.T) {
 		t.Errorf("after a name no room has: %q, want [quiet]", names)
 	}
 
-	for _, q := range []string{"?limit=0", "?limit=-1", "?limit=x", "?limit=4", "?after=bad%20room", "?after=-x"} {
+	// A limit past the maximum is answered with the maximum, as every page of the API and of
+	// hubbub.v1 is: next says more remain.
+	if _, names, next := listRooms(t, s, "?limit=4"); !slices.Equal(names, []string{"B-side", "general", "lobby"}) || next != "lobby" {
+		t.Errorf("limit=4, one past the maximum: %q next %q, want the first 3 and next \"lobby\"", names, next)
+	}
+	for _, q := range []string{"?limit=0", "?limit=-1", "?limit=x", "?after=bad%20room", "?after=-x"} {
 		status, body := s.API("GET", "/api/rooms"+q, apiKey, nil)
 		if status != http.StatusBadRequest || body.Str("code") != "bad_request" || body.Str("message") == "" {
 			t.Errorf("GET /api/rooms%s: %d %v, want 400 bad_request", q, status, body)
