@@ -53,8 +53,9 @@ connection fails. It reconnects on its own and prints every missed message once.
 
 When standard input is not a terminal, each line is sent as a message, and a command runs once
 the messages of the lines before it are acknowledged (so /search finds them); at the end of input it
-waits for every message to be acknowledged (exiting 1 if one is not), then, with --wait, keeps
-printing for that long.
+waits for every message to be acknowledged (exiting 1 if one is not) and for what it sent to be
+printed back (a reaction comes up to the server's --reaction-window after its ack), then, with
+--wait, keeps printing for that long.
 
 flags:`
 
@@ -197,6 +198,7 @@ func runChat(ctx context.Context, args []string, io stdio) error {
 	if err := c.waitAcks(ctx, *ackTimeout); err != nil || ctx.Err() != nil {
 		return err
 	}
+	c.echoes.await(ctx, c.in.joined, *ackTimeout)
 	if *wait > 0 {
 		t := time.NewTimer(*wait)
 		defer t.Stop()
@@ -229,6 +231,7 @@ type chat struct {
 
 	rooms    []string          // joined rooms, in order; the last one is the current room
 	in       roomsIn           // the rooms the connection is in, as the server said
+	echoes   echoes            // what was printed of each room's log, and what of it was sent
 	sent     []*client.Receipt // sends whose outcome is not counted yet
 	total    int               // messages sent
 	failed   int               // messages the server refused
@@ -282,6 +285,85 @@ func (r *roomsIn) release(room string) {
 	defer r.mu.Unlock()
 	if joined, known := r.in[room]; known && !joined {
 		delete(r.in, room)
+	}
+}
+
+// joined reports whether the connection is in room (its joined came, no left since).
+func (r *roomsIn) joined(room string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.in[room]
+}
+
+// echoes is what the printer has printed of each room's log (the highest log seq of a
+// message, edit, delete or reaction printed) and what the chat's own acknowledged writes need
+// printed (the highest acked seq). At the end of input the chat waits for the second to be
+// within the first: the ack of a write comes before the write's own frame, and a server
+// holds live reactions for --reaction-window (100 ms by default) to send a burst as one frame,
+// so a piped chat that exited at the last ack printed only part of what it did.
+type echoes struct {
+	mu      sync.Mutex
+	printed map[string]uint64
+	sent    map[string]uint64
+	changed chan struct{} // closed at the next print, for await; nil while no one waits
+}
+
+// saw records that the printer printed room's log up to seq (0: nothing new, but the room
+// changed — it was left — and await should look again).
+func (e *echoes) saw(room string, seq uint64) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.printed == nil {
+		e.printed = make(map[string]uint64)
+	}
+	e.printed[room] = max(e.printed[room], seq)
+	if e.changed != nil {
+		close(e.changed)
+		e.changed = nil
+	}
+}
+
+// expect records that the chat's write to room was stored at seq.
+func (e *echoes) expect(room string, seq uint64) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.sent == nil {
+		e.sent = make(map[string]uint64)
+	}
+	e.sent[room] = max(e.sent[room], seq)
+}
+
+// await waits until every write expected in a room the connection is still in (in) has been
+// printed, giving up after timeout (--ack-timeout) without a print, or when ctx ends.
+func (e *echoes) await(ctx context.Context, in func(room string) bool, timeout time.Duration) {
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	for {
+		e.mu.Lock()
+		pending := false
+		for room, seq := range e.sent {
+			if e.printed[room] < seq && in(room) {
+				pending = true
+				break
+			}
+		}
+		if !pending {
+			e.mu.Unlock()
+			return
+		}
+		if e.changed == nil {
+			e.changed = make(chan struct{})
+		}
+		changed := e.changed
+		e.mu.Unlock()
+		select {
+		case <-changed:
+			t.Reset(timeout)
+		case <-t.C:
+			return
+		case <-ctx.Done():
+			return
+		}
 	}
 }
 
@@ -362,12 +444,15 @@ func (c *chat) compact() {
 }
 
 func (c *chat) count(r *client.Receipt) {
-	if _, err := r.Result(); err != nil {
+	ack, err := r.Result()
+	if err != nil {
 		c.failed++
 		if c.firstErr == nil {
 			c.firstErr = err
 		}
+		return
 	}
+	c.echoes.expect(r.Room, ack.Seq)
 }
 
 // command runs a /command line; it returns true for /quit.
@@ -558,14 +643,18 @@ func (c *chat) print() {
 			}
 			fmt.Fprintln(out, messageLine(m)+filesText(m, server))
 			c.printedMessage(f.Room, f.Seq)
+			c.echoes.saw(f.Room, f.Seq)
 		case *wire.Edited:
 			fmt.Fprintln(out, editedLine(f))
+			c.echoes.saw(f.Room, f.LogSeq)
 		case *wire.Deleted:
 			fmt.Fprintln(out, deletedLine(f))
+			c.echoes.saw(f.Room, f.LogSeq)
 		case *wire.Reacted:
 			for _, l := range reactedLines(f) {
 				fmt.Fprintln(out, l)
 			}
+			c.echoes.saw(f.Room, f.LogSeq)
 		case *wire.Presence:
 			if f.Name == c.name {
 				continue // "you joined" says it already
@@ -588,6 +677,7 @@ func (c *chat) print() {
 			rejoins[f.Room] = true
 		case *wire.Left:
 			c.in.set(f.Room, false) // left, kicked or removed: a /join must join again
+			c.echoes.saw(f.Room, 0) // what was sent there will not come back
 			delete(rejoins, f.Room)
 			fmt.Fprintf(out, "* you left %s\n", titles.label(f.Room))
 		case *wire.Members:

@@ -77,7 +77,8 @@ func deletedLine(d *wire.Deleted) string {
 }
 
 // reactedLines formats each reaction toggled as a notice with the emoji's count after it:
-// "* ann reacted 👍 to #12 in general [👍 2]".
+// "* ann reacted 👍 to #12 in general [👍 2]"; a reaction taken back by its last holder has no
+// count: "* ann took back 👍 on #12 in general".
 func reactedLines(r *wire.Reacted) []string {
 	lines := make([]string, 0, len(r.Changes))
 	for _, c := range r.Changes {
@@ -86,8 +87,11 @@ func reactedLines(r *wire.Reacted) []string {
 		if !c.Added {
 			verb, prep = "took back", "on"
 		}
-		lines = append(lines, fmt.Sprintf("* %s %s %s %s #%d in %s [%s %d]",
-			hubbub.CleanText(c.From), verb, emoji, prep, c.Seq, r.Room, emoji, c.Count))
+		line := fmt.Sprintf("* %s %s %s %s #%d in %s", hubbub.CleanText(c.From), verb, emoji, prep, c.Seq, r.Room)
+		if c.Count > 0 { // a reaction no one holds any more has no chip to count
+			line += fmt.Sprintf(" [%s %d]", emoji, c.Count)
+		}
+		lines = append(lines, line)
 	}
 	return lines
 }
