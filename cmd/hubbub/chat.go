@@ -49,7 +49,8 @@ commands work too (start a message with "//" to send a line that begins with "/"
   /quit            stop (like end of input)
 
 With several URLs it connects to the first that answers and moves to the next one when a
-connection fails. It reconnects on its own and prints every missed message once.
+connection fails. It reconnects on its own and prints every missed message once; a room the
+server refuses to let it join again says why, and /join of it joins again.
 
 When standard input is not a terminal, each line is sent as a message, and a command runs once
 the messages of the lines before it are acknowledged (so /search finds them); at the end of input it
@@ -242,28 +243,39 @@ type chat struct {
 // roomsIn is the set of rooms the connection is in: the event loop adds a room at its joined
 // and takes it out at its left, and commands read it. A room whose join is on its way counts
 // as in (claim): a second join sent before the first's joined arrived would leave and join the
-// room again, which the other members see.
+// room again, which the other members see. After a disconnect every joined room is being
+// rejoined by the session, which counts as in too until its joined — or its refusal, which
+// takes it out, so that a /join of it joins instead of only making it current.
 type roomsIn struct {
 	mu sync.Mutex
-	in map[string]bool // room → joined (true) or its join on its way (false)
+	in map[string]roomIn
 }
+
+// roomIn is where the connection stands with one room.
+type roomIn uint8
+
+const (
+	roomJoining   roomIn = iota // a join is on its way (claim)
+	roomJoined                  // its joined came
+	roomRejoining               // joined before a disconnect; the session rejoins it
+)
 
 func (r *roomsIn) set(room string, in bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if in {
-		r.mark(room, true)
+		r.mark(room, roomJoined)
 	} else {
 		delete(r.in, room)
 	}
 }
 
-// mark records room as joined or being joined. Called with mu held.
-func (r *roomsIn) mark(room string, joined bool) {
+// mark records where the connection stands with room. Called with mu held.
+func (r *roomsIn) mark(room string, st roomIn) {
 	if r.in == nil {
-		r.in = make(map[string]bool)
+		r.in = make(map[string]roomIn)
 	}
-	r.in[room] = joined
+	r.in[room] = st
 }
 
 // claim reports whether room is neither in the set nor being joined, and if so marks it as
@@ -274,7 +286,7 @@ func (r *roomsIn) claim(room string) bool {
 	if _, known := r.in[room]; known {
 		return false
 	}
-	r.mark(room, false)
+	r.mark(room, roomJoining)
 	return true
 }
 
@@ -283,16 +295,42 @@ func (r *roomsIn) claim(room string) bool {
 func (r *roomsIn) release(room string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if joined, known := r.in[room]; known && !joined {
+	if st, known := r.in[room]; known && st == roomJoining {
 		delete(r.in, room)
 	}
 }
 
-// joined reports whether the connection is in room (its joined came, no left since).
+// disconnected marks every joined room as being rejoined: the connection that was in them is
+// gone, and the session joins them again on the next one.
+func (r *roomsIn) disconnected() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for room, st := range r.in {
+		if st == roomJoined {
+			r.in[room] = roomRejoining
+		}
+	}
+}
+
+// rejoinRefused takes room out if it was being rejoined, and reports whether it was: the
+// server refused the session's rejoin, and the session forgot the room.
+func (r *roomsIn) rejoinRefused(room string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if st, known := r.in[room]; known && st == roomRejoining {
+		delete(r.in, room)
+		return true
+	}
+	return false
+}
+
+// joined reports whether the connection is in room (its joined came, no left since), or is
+// being rejoined to it after a disconnect.
 func (r *roomsIn) joined(room string) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.in[room]
+	st, known := r.in[room]
+	return known && st != roomJoining
 }
 
 // echoes is what the printer has printed of each room's log (the highest log seq of a
@@ -683,6 +721,12 @@ func (c *chat) print() {
 		case *wire.Members:
 			fmt.Fprintf(out, "* members of %s: %s\n", titles.label(f.Room), clean(strings.Join(f.Names(), ", ")))
 		case *wire.Error:
+			if f.Request == wire.TypeJoin && c.in.rejoinRefused(f.Room) {
+				// No command waits for a rejoin after a reconnect: say why the room is lost.
+				fmt.Fprintf(errw, "* could not join %s again after the reconnect: %s (%s); /join %s to try again\n",
+					titles.label(f.Room), clean(f.Message), f.Code, f.Room)
+				continue
+			}
 			// Errors answering a command are reported by the command; the rest are shown here,
 			// but for a write the session sends again after a pause (too fast, or the server
 			// briefly unable): nothing failed, and a refusal that sticks is counted at the end.
@@ -700,6 +744,7 @@ func (c *chat) print() {
 			c.name = f.Welcome.Name // with a token the server chose it
 			c.slash.set(f.Welcome.Commands)
 		case *client.Disconnected:
+			c.in.disconnected()
 			fmt.Fprintf(errw, "* connection to %s lost (%v); reconnecting\n", f.URL, f.Err)
 		}
 	}

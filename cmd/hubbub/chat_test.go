@@ -642,3 +642,43 @@ func erinStartsADMWithFrank(t *testing.T) (*chatRun, *io.PipeWriter, *servertest
 	}
 	return r, typed, erin, room
 }
+
+// TestChatJoinsARoomItsRejoinLost: a room whose rejoin after a reconnect is refused is no
+// longer one the chat is in, so /join of it joins — the chat kept it as joined and /join only
+// made it the current room, whose lines the server then refused as not joined.
+func TestChatJoinsARoomItsRejoinLost(t *testing.T) {
+	chatLeakCheck(t)
+	s := servertest.Start(t, servertest.Options{DataPath: filepath.Join(t.TempDir(), "hubbub.db")})
+	pr, pw := io.Pipe()
+	t.Cleanup(func() { pw.Close() })
+	ann := startChat(t, pr, chatArgs(chatUser(t, "ann"), []string{"--room", "a", s.WS})...)
+	ann.waitOutput(t, "* you joined a")
+	typeLine := func(line string) {
+		t.Helper()
+		if _, err := fmt.Fprintln(pw, line); err != nil {
+			t.Fatal(err)
+		}
+	}
+	typeLine("/join b")
+	ann.waitOutput(t, "* you joined b")
+
+	// The server comes back allowing one room a connection: the rejoin of b is refused.
+	s.Opts.Server.MaxRoomsPerConn = 1
+	s = s.Restart()
+	waitStderr(t, ann, "* connected to "+s.WS) // the first connection's line is the same: wait for two
+	for deadline := time.Now().Add(servertest.Wait); strings.Count(ann.err.String(), "* connected to") < 2; {
+		if time.Now().After(deadline) {
+			t.Fatalf("no reconnect:\n%s", ann.err.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	waitStderr(t, ann, "* could not join b again after the reconnect: ")
+	typeLine("/leave a")
+	ann.waitOutput(t, "* you left a")
+	typeLine("/join b")
+	typeLine("in b")
+	ann.waitOutput(t, "[b] #1 ann: in b\n")
+	if n := strings.Count(ann.out.String(), "* you joined b"); n != 2 {
+		t.Errorf("%d joins of b printed, want 2 (the first, and the one after the lost rejoin):\n%s\n%s", n, ann.out.String(), ann.err.String())
+	}
+}
