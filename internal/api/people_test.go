@@ -407,3 +407,35 @@ func TestAPIDMWithABot(t *testing.T) {
 		t.Errorf("a DM with a bot that may: %d %v, want 201", status, body)
 	}
 }
+
+// TestAPIRefusesBidiControlsInNames: a name may not hold a bidirectional override or isolate
+// (U+202A–U+202E, U+2066–U+2069), which would make "ann\u202Egnp.exe" show as "annexe.png" and
+// reorder whatever a terminal or the page prints after it. Names hold printable characters
+// only, and these are format characters, not printable (docs/protocol.md, Identity). Message
+// text keeps them: right-to-left writing needs them there.
+func TestAPIRefusesBidiControlsInNames(t *testing.T) {
+	s := startAPI(t)
+	servertest.DialJSON(t, s, "ann")
+	for _, r := range []rune{0x202A, 0x202B, 0x202C, 0x202D, 0x202E, 0x2066, 0x2067, 0x2068, 0x2069} {
+		name := "ann" + string(r) + "gnp.exe"
+		if status, body := s.API("POST", "/api/bots", apiKey, map[string]any{"name": name, "rooms": []string{"*"}}); status != http.StatusBadRequest || body.Str("code") != "bad_name" {
+			t.Errorf("a bot named with %U: %d %v, want 400 bad_name", r, status, body)
+		}
+		if status, body := s.API("POST", "/api/rooms/general/messages", apiKey, map[string]any{"from": name, "text": "x"}); status != http.StatusBadRequest || body.Str("code") != "bad_name" {
+			t.Errorf("a publish from a name with %U: %d %v, want 400 bad_name", r, status, body)
+		}
+		if status, body := s.API("POST", "/api/rooms", apiKey, map[string]any{"room": "r" + string(r)}); status != http.StatusBadRequest || body.Str("code") != "bad_room" {
+			t.Errorf("a room named with %U: %d %v, want 400 bad_room", r, status, body)
+		}
+		c := servertest.DialJSON(t, s, "")
+		c.Send(servertest.Frame{"type": "hello", "name": name, "key": "k"})
+		if f := c.AwaitFunc("welcome or error", func(f servertest.Frame) bool { return f.Type() == "welcome" || f.Type() == "error" }); f.Str("code") != "bad_name" {
+			t.Errorf("a hello named with %U: %v, want bad_name", r, f)
+		}
+	}
+	// In message text they stay, as typed.
+	rtl := "שלום \u2067ann\u2069 !"
+	if status, body := s.API("POST", "/api/rooms/general/messages", apiKey, map[string]any{"from": "ann", "text": rtl}); status != http.StatusCreated || body["message"].(map[string]any)["text"] != rtl {
+		t.Errorf("a message with isolates: %d %v, want it stored as typed", status, body)
+	}
+}
