@@ -429,11 +429,23 @@ function paintPresence(li, name) {
   }
 }
 
-/** The stored members not connected now (and the invited), under "Offline", with last seen. */
+/**
+ * How the offline list orders names: alphabetically as a reader looks for someone, whatever
+ * the case or accents ("amy, Bea, Émile"), numbers by value ("user2" before "user10").
+ */
+const memberNameOrder = new Intl.Collator(undefined, { sensitivity: "base", numeric: true });
+
+/**
+ * The stored members not connected now (and the invited), under "Offline", with last seen,
+ * sorted by name (ties by user id, so that the order is the same at every redraw). The server
+ * pages them in user id order, which looks random; sorting what is shown keeps the list in
+ * order as more pages load (a name from a later page goes into its place).
+ */
 function renderOffline(online) {
   const list = $("member-offline-list");
   list.textContent = "";
   const rows = ui.roster.room === ui.active ? ui.roster.members.filter((m) => !online.includes(m.name)) : [];
+  rows.sort((a, b) => memberNameOrder.compare(a.name, b.name) || (a.user < b.user ? -1 : a.user > b.user ? 1 : 0));
   $("offline-heading").hidden = rows.length === 0;
   for (const m of rows) {
     const li = document.createElement("li");

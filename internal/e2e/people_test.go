@@ -88,3 +88,23 @@ func TestCtrlKSwitchesRooms(t *testing.T) {
 	ann.do("press Escape", pressKey(chromedp.CSS("#switcher-input"), "Escape"))
 	ann.waitFor("closed, the focus back in the composer", `!document.getElementById("switcher-dialog").open && document.activeElement.id === "composer-input"`)
 }
+
+// The member panel lists a room's offline members alphabetically by name, whatever their case
+// or accents, as a reader looks for someone — it listed them in user id order, which looks
+// random. (The stored members arrive by pages in id order; what is shown is sorted.)
+func TestOfflineMembersAreListedByName(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{})
+	names := []string{"zed", "Bea", "amy", "Émile", "carl", "Dave"}
+	for _, n := range names {
+		g := dialUser(t, srv, n, "general")
+		_ = g.conn.Close()
+	}
+	ann := b.newUser("ann")
+	ann.open(srv.URL + "/#general")
+	offline := `Array.from(document.querySelectorAll("#member-offline-list .offline-name"), e => e.textContent).join()`
+	ann.waitFor("the six offline members", offline+`.split(",").length === 6`)
+	if got, want := eval[string](ann, offline), "amy,Bea,carl,Dave,Émile,zed"; got != want {
+		t.Errorf("offline members listed as %q, want %q", got, want)
+	}
+}
