@@ -277,11 +277,9 @@ func ValidateRoom(room string) error {
 	for i := 0; i < len(room); i++ {
 		c := room[i]
 		alnum := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
-		if i == 0 && !alnum {
-			return Errorf(ECodeBadRoom, "room name must start with a letter or digit")
-		}
-		if !alnum && c != '-' && c != '_' && c != '.' {
-			return Errorf(ECodeBadRoom, "room name may hold only letters, digits, '-', '_' and '.'")
+		// The messages say ASCII: "Été" starts with a letter, and was told it did not.
+		if !alnum && (i == 0 || c != '-' && c != '_' && c != '.') {
+			return Errorf(ECodeBadRoom, "room names hold only ASCII letters and digits, '-', '_' and '.', starting with a letter or digit")
 		}
 	}
 	return nil

@@ -367,3 +367,17 @@ func TestReactionIsOneEmoji(t *testing.T) {
 		}
 	}
 }
+
+// TestRoomNameErrorSaysASCII: a room name with an accented letter is refused with a reason
+// that says rooms are ASCII — "Été" was told it must start with a letter or digit, which it
+// does.
+func TestRoomNameErrorSaysASCII(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{})
+	ann := servertest.DialJSON(t, s, "ann")
+	for _, room := range []string{"Été", "café", "-x"} {
+		f := ann.Join(room, nil)
+		if f.Type() != "error" || f.Str("code") != "bad_room" || !strings.Contains(f.Str("message"), "ASCII letters") {
+			t.Errorf("join %q: %v, want bad_room saying rooms are ASCII", room, f)
+		}
+	}
+}
