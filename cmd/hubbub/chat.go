@@ -53,7 +53,8 @@ connection fails. It reconnects on its own and prints every missed message once;
 server refuses to let it join again says why, and /join of it joins again.
 
 When standard input is not a terminal, each line is sent as a message, and a command runs once
-the messages of the lines before it are acknowledged (so /search finds them); at the end of input it
+the messages of the lines before it are acknowledged and printed (so /search finds them, and the
+output reads in the script's order); at the end of input it
 waits for every message to be acknowledged (exiting 1 if one is not) and for what it sent to be
 printed back (a reaction comes up to the server's --reaction-window after its ack), then, with
 --wait, keeps printing for that long.
@@ -598,8 +599,8 @@ func (c *chat) forget(room string) {
 	}
 }
 
-// settle waits until every message sent so far is acknowledged or refused, giving up when no
-// ack arrived for --ack-timeout. A piped command runs after it, so that it acts on the lines
+// settle waits until every message sent so far is acknowledged or refused and printed back,
+// giving up when no ack (or print) arrived for --ack-timeout. A piped command runs after it, so that it acts on the lines
 // before it as a script's reader expects: "/search deploy" after the lines that said deploy
 // finds them all, where it used to overtake the sends still on their way and page with
 // "/search --more" through a partial result.
@@ -610,12 +611,18 @@ func (c *chat) settle(ctx context.Context) {
 		select {
 		case <-r.Done():
 			t.Reset(c.ackTimeout)
+			if ack, err := r.Result(); err == nil {
+				c.echoes.expect(r.Room, ack.Seq)
+			}
 		case <-t.C:
 			return // waitAcks, at the end of input, says which were not acknowledged
 		case <-ctx.Done():
 			return
 		}
 	}
+	// And for them to print, so that a script's output reads in its order: a reaction prints
+	// up to the server's --reaction-window after its ack, after the command's output otherwise.
+	c.echoes.await(ctx, c.in.joined, c.ackTimeout)
 }
 
 // waitAcks waits until every message sent is acknowledged or refused, giving up when no ack
