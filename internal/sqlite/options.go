@@ -99,6 +99,12 @@ type Options struct {
 	// DefaultSearchSlice; at most MaxSearchSlice.
 	SearchSlice int
 
+	// SyncAhead is how many committed batches of appends may wait for the write-ahead log's
+	// fsync in progress while the writer commits the next ones; the next fsync covers them
+	// all, and their appends are answered after it. Default DefaultSyncAhead; at most
+	// MaxSyncAhead.
+	SyncAhead int
+
 	// NoSearchIndex runs the store without the search index, for an operator who wants the
 	// append's whole speed and no search: nothing is indexed and Search fails with
 	// hubbub.ECodeDisabled. The index's watermarks stay where they were (an edit or a delete
@@ -151,6 +157,10 @@ func (o Options) withDefaults() Options {
 		o.SearchSlice = DefaultSearchSlice
 	}
 	o.SearchSlice = min(o.SearchSlice, MaxSearchSlice)
+	if o.SyncAhead <= 0 {
+		o.SyncAhead = DefaultSyncAhead
+	}
+	o.SyncAhead = min(o.SyncAhead, MaxSyncAhead)
 	if o.Now == nil {
 		o.Now = time.Now
 	}

@@ -34,6 +34,8 @@ import (
 type walSync struct {
 	file  *os.File
 	flush *diskflush.Flusher
+
+	beforeSync func() // tests: called on the syncer's goroutine before each fsync
 }
 
 // openWALSync opens the log of the database at path and switches conn to
@@ -54,6 +56,9 @@ func openWALSync(ctx context.Context, conn *sql.Conn, path string, log *slog.Log
 
 // sync makes every commit so far durable.
 func (s *walSync) sync() error {
+	if s.beforeSync != nil {
+		s.beforeSync()
+	}
 	if err := s.flush.Sync(s.file); err != nil {
 		return fmt.Errorf("fsync of the write-ahead log: %w", err)
 	}

@@ -1,11 +1,15 @@
 package sqlite
 
 import (
+	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"hubbub"
+	"hubbub/internal/testwait"
 )
 
 // The writer syncs the log itself (so the fsync does not hold the Go processor), and an
@@ -34,5 +38,41 @@ func TestAppendWaitsForTheLogSync(t *testing.T) {
 	err = s.SetSanction(t.Context(), hubbub.Sanction{Room: "r", User: "u", Kind: hubbub.SanctionMute, Until: time.Now().Add(time.Hour)})
 	if err == nil {
 		t.Fatal("a write on the writer between batches succeeded though its sync failed")
+	}
+}
+
+// While the log's fsync is slow, the writer goes on committing the batches that queue, and
+// the next fsync covers all of them: an append committed meanwhile waits for the slow sync
+// and one more, not for one sync per batch before it (syncAhead).
+func TestBatchesCommittedDuringASlowSyncShareTheNextSync(t *testing.T) {
+	s, _ := openTest(t, Options{})
+	if s.w.wal == nil {
+		t.Fatal("the writer leaves the log's fsync to SQLite")
+	}
+	slow := make(chan struct{})
+	var once sync.Once
+	release := func() { once.Do(func() { close(slow) }) }
+	t.Cleanup(release) // before the store's close, which waits for the syncer
+	var syncs atomic.Int64
+	s.w.wal.beforeSync = func() {
+		if syncs.Add(1) == 1 {
+			<-slow
+		}
+	}
+	first := appendAsync(t.Context(), s, hubbub.Entry{Room: "r", From: "u", Text: "first"})
+	testwait.Until(t, "the first batch's sync starts", func() bool { return syncs.Load() == 1 })
+	var later []<-chan result
+	for i := range 3 {
+		later = append(later, appendAsync(t.Context(), s, hubbub.Entry{Room: "r", From: "u", Text: fmt.Sprint("later ", i)}))
+		testwait.Until(t, "the writer commits a batch while the sync is slow", func() bool { return s.w.batches.Load() == int64(2+i) })
+	}
+	release()
+	for _, ch := range append(later, first) {
+		if res := <-ch; res.err != nil {
+			t.Fatal(res.err)
+		}
+	}
+	if n := syncs.Load(); n != 2 {
+		t.Errorf("%d fsyncs for a slow one and three batches committed during it, want 2", n)
 	}
 }

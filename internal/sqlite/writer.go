@@ -47,9 +47,10 @@ type writer struct {
 	wal   *walSync // syncs the log after each commit; nil: SQLite does (synchronous=FULL)
 
 	// The syncer goroutine (when wal is set) syncs the log after a batch's commit and only
-	// then answers its requests, while the writer already runs the next batch: handing over
-	// waits until the syncer has finished the previous one, so at most one batch waits for
-	// the disk while the next one is being written.
+	// then answers its requests, while the writer already runs the next batches: up to
+	// Options.SyncAhead committed batches wait for the sync in progress, and the next sync covers
+	// them all (syncer), so that a slow fsync holds an append for one more sync, not for one
+	// per batch queued behind it.
 	toSync   chan []*request
 	syncDone chan struct{} // closed when the syncer has returned
 
@@ -90,7 +91,7 @@ func newWriter(ctx context.Context, conn *sql.Conn, wal *walSync, o Options) (*w
 	}
 	w.searchOff.Store(o.NoSearchIndex)
 	if wal != nil {
-		w.toSync = make(chan []*request) // unbuffered: the double buffer is the syncer's own batch
+		w.toSync = make(chan []*request, o.SyncAhead)
 		w.syncDone = make(chan struct{})
 		go w.syncer()
 	}
@@ -146,14 +147,28 @@ func (w *writer) answerDurable(reqs []*request) {
 	w.toSync <- append([]*request(nil), reqs...)
 }
 
-// syncer makes each group of requests handed to it durable and answers it, until toSync is
-// closed. A group's commit ended before it was handed over, so the fsync that starts after
-// covers it. If the fsync fails, each of its requests that had succeeded fails with the
-// error: what it wrote is committed but not known to be on disk, like a commit whose answer
-// was lost (a resend with the same client id finds the entry).
+const (
+	// DefaultSyncAhead is how many committed batches may wait for the sync in progress before
+	// the writer waits too (Options.SyncAhead). When the hand-over waited for the syncer, a
+	// batch committed during a slow fsync (up to 54 ms on this machine's shared disk,
+	// docs/benchmarks/one-cpu.md) waited for it to end before it was handed over, and the
+	// appends that queued meanwhile waited for the sync after that too: two syncs behind the
+	// slow one, not one.
+	DefaultSyncAhead = 8
+	// MaxSyncAhead bounds Options.SyncAhead: each waiting batch holds up to MaxBatch
+	// requests.
+	MaxSyncAhead = 64
+)
+
+// syncer makes the groups of requests handed to it durable and answers them, until toSync is
+// closed: each fsync covers every group handed over before it starts, whose commits ended
+// before they were handed over. If the fsync fails, each of its requests that had succeeded
+// fails with the error: what it wrote is committed but not known to be on disk, like a
+// commit whose answer was lost (a resend with the same client id finds the entry).
 func (w *writer) syncer() {
 	defer close(w.syncDone)
 	for reqs := range w.toSync {
+		reqs = w.takeHandedOver(reqs)
 		if err := w.wal.sync(); err != nil {
 			w.log.Error("sqlite: the write-ahead log could not be synced", "requests", len(reqs), "err", err)
 			w.failed.Store(&err)
@@ -165,6 +180,22 @@ func (w *writer) syncer() {
 		}
 		for _, r := range reqs {
 			r.Finish()
+		}
+	}
+}
+
+// takeHandedOver appends to reqs the groups already waiting in toSync, without waiting for
+// more.
+func (w *writer) takeHandedOver(reqs []*request) []*request {
+	for {
+		select {
+		case more, ok := <-w.toSync:
+			if !ok {
+				return reqs
+			}
+			reqs = append(reqs, more...)
+		default:
+			return reqs
 		}
 	}
 }
