@@ -24,6 +24,7 @@ import (
 	"hubbub/internal/lograte"
 	"hubbub/internal/memrelease"
 	"hubbub/internal/nats"
+	"hubbub/internal/netpoll"
 	"hubbub/internal/postgres"
 	"hubbub/internal/server"
 	"hubbub/internal/session"
@@ -58,6 +59,7 @@ type serveFlags struct {
 	connectingWait, acceptPause           time.Duration
 	sqliteCheckTimeout                    time.Duration
 	sqliteSearchLag                       int
+	pollIdleReaders                       int
 	sqliteSearchDelay                     time.Duration
 	sqliteSearchSlice                     int
 	sqliteSyncAhead                       int
@@ -117,6 +119,7 @@ func newServeFlags(fs *flag.FlagSet) *serveFlags {
 	fs.DurationVar(&s.HandshakeTimeout, "handshake-timeout", 5*time.Second, "time allowed for the HTTP request and WebSocket upgrade")
 	fs.DurationVar(&f.tcpKeepAlive, "tcp-keepalive", 0, "TCP keep-alive probes on accepted connections every this long (0 = off: WebSocket pings and the HTTP idle timeout find dead peers, and each accept saves four setsockopt calls)")
 	fs.StringVar(&s.Transport, "transport", "poll", "how sockets are served: poll (no goroutine per idle connection; Linux, plain TCP) or goroutine (one per connection, as gorilla/websocket's examples)")
+	fs.IntVar(&f.pollIdleReaders, "poll-idle-readers", netpoll.DefaultIdleReaders, fmt.Sprintf("with --transport poll, reader goroutines that wait for the next readable socket instead of ending, at most; those not needed for a second end (0 = a new goroutine every time; at most %d)", netpoll.MaxIdleReaders))
 	fs.IntVar(&s.Flushers, "flushers", server.DefaultFlushers(), "goroutines that write polled connections' queues, at most (half the CPUs, at least 1)")
 	fs.IntVar(&s.ReadBufferSize, "read-buffer", 1024, "per-connection read buffer of the goroutine transport, bytes")
 	fs.IntVar(&s.WriteBufferSize, "write-buffer", 1024, "per-connection write buffer of the goroutine transport, bytes")
@@ -252,6 +255,9 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 	if f.sqliteSearchSlice < 1 || f.sqliteSearchSlice > sqlite.MaxSearchSlice {
 		return usageError(fmt.Sprintf("invalid --sqlite-search-slice %d: want 1 to %d%s", f.sqliteSearchSlice, sqlite.MaxSearchSlice, sources.from("sqlite-search-slice")))
 	}
+	if f.pollIdleReaders < 0 || f.pollIdleReaders > netpoll.MaxIdleReaders {
+		return usageError(fmt.Sprintf("invalid --poll-idle-readers %d: want 0 to %d%s", f.pollIdleReaders, netpoll.MaxIdleReaders, sources.from("poll-idle-readers")))
+	}
 	if f.sqliteSyncAhead < 1 || f.sqliteSyncAhead > sqlite.MaxSyncAhead {
 		return usageError(fmt.Sprintf("invalid --sqlite-sync-ahead %d: want 1 to %d%s", f.sqliteSyncAhead, sqlite.MaxSyncAhead, sources.from("sqlite-sync-ahead")))
 	}
@@ -277,6 +283,7 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 		f.srv.ConnectingWait = -1 // the flag's 0 is "no wait", the Config's is "the default"
 	}
 	f.srv.AcceptPause = f.acceptPause
+	f.srv.PollIdleReaders = orNone(f.pollIdleReaders) // the flag's 0 is "none", the Config's the default
 	if f.acceptPause <= 0 {
 		f.srv.AcceptPause = -1 // as --connecting-wait: 0 is "never wait"
 	}

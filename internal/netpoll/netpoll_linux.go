@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strconv"
 	"sync"
 	"syscall"
 	"time"
@@ -65,7 +64,10 @@ const waitMillis = 100
 const events = 256
 
 // New returns a poller. Its wait goroutine runs only while some descriptor is registered.
-func New() (*Poller, error) {
+func New(idleReaders int) (*Poller, error) {
+	if idleReaders < 0 || idleReaders > MaxIdleReaders {
+		return nil, fmt.Errorf("netpoll: %d idle readers: want 0 to %d", idleReaders, MaxIdleReaders)
+	}
 	fd, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
 	if err != nil {
 		return nil, fmt.Errorf("netpoll: epoll_create1: %w", err)
@@ -82,46 +84,10 @@ func New() (*Poller, error) {
 		file.Close()
 		return nil, fmt.Errorf("netpoll: %w", err)
 	}
-	maxIdle, err := idleReaders()
-	if err != nil {
-		file.Close()
-		return nil, err
-	}
 	p := &Poller{epfd: fd, file: file, raw: raw, handlers: make(map[int32]registered),
-		maxIdle: maxIdle, idle: make(chan func(), maxIdle)}
+		maxIdle: idleReaders, idle: make(chan func(), idleReaders)}
 	p.stopped = sync.NewCond(&p.mu)
 	return p, nil
-}
-
-// DefaultIdleReaders is how many reader goroutines, at most, wait for the next readable
-// socket once their handler has returned (HUBBUB_POLL_IDLE_READERS sets another number, 0 for
-// a new goroutine every time). A goroutine starts with the stack the runtime finds average
-// and a handler that stores and fans out a message (issue 19's durable ingress) outgrows it:
-// the runtime then copies the stack to one twice as large (5-7 % of the CPU profile of a
-// server acknowledging messages on one core), paid again by every new goroutine. A reader
-// kept waiting keeps its grown stack, until a collection finds it using under a quarter and
-// halves it (so copies fall, not vanish: 0.97 → 0.25 stack copies a message measured). After
-// one fsync thousands of handlers return together, and as many sockets become readable again
-// soon after, so the bound is of that order; the wait loop lets go of those it did not need
-// in the last idleTrim, so an idle server keeps none after a second or two (each is a
-// goroutine and its stack, 8 KiB or so).
-const DefaultIdleReaders = 4096
-
-// maxIdleReaders bounds HUBBUB_POLL_IDLE_READERS.
-const maxIdleReaders = 1 << 16
-
-// idleReaders returns the bound on waiting reader goroutines: HUBBUB_POLL_IDLE_READERS, or
-// DefaultIdleReaders when it is not set.
-func idleReaders() (int, error) {
-	v, ok := os.LookupEnv("HUBBUB_POLL_IDLE_READERS")
-	if !ok || v == "" {
-		return DefaultIdleReaders, nil
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 0 || n > maxIdleReaders {
-		return 0, fmt.Errorf("netpoll: HUBBUB_POLL_IDLE_READERS=%q: want a number of goroutines from 0 to %d", v, maxIdleReaders)
-	}
-	return n, nil
 }
 
 const interest = syscall.EPOLLIN | syscall.EPOLLRDHUP | syscall.EPOLLONESHOT

@@ -47,7 +47,13 @@ func tcpPair(t *testing.T) (client, server net.Conn, fd int) {
 // newPoller returns a new Poller, closed when the test ends.
 func newPoller(t *testing.T) *Poller {
 	t.Helper()
-	p, err := New()
+	return newPollerKeeping(t, DefaultIdleReaders)
+}
+
+// newPollerKeeping returns a poller keeping at most idle readers waiting, closed when t ends.
+func newPollerKeeping(t *testing.T, idle int) *Poller {
+	t.Helper()
+	p, err := New(idle)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +107,7 @@ func TestReadableOncePerRearm(t *testing.T) {
 }
 
 func TestWaitLoopEndsWhenIdle(t *testing.T) {
-	p, err := New()
+	p, err := New(DefaultIdleReaders)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -277,13 +283,13 @@ func TestReadersWaitForMoreAndEnd(t *testing.T) {
 	}
 }
 
-func TestIdleReadersFromTheEnvironment(t *testing.T) {
-	t.Setenv("HUBBUB_POLL_IDLE_READERS", "lots")
-	if _, err := New(); err == nil || !strings.Contains(err.Error(), "HUBBUB_POLL_IDLE_READERS") {
-		t.Fatalf("New with a bad HUBBUB_POLL_IDLE_READERS: %v, want an error naming it", err)
+func TestNoIdleReaders(t *testing.T) {
+	for _, bad := range []int{-1, MaxIdleReaders + 1} {
+		if _, err := New(bad); err == nil || !strings.Contains(err.Error(), "idle readers") {
+			t.Fatalf("New(%d): %v, want an error naming idle readers", bad, err)
+		}
 	}
-	t.Setenv("HUBBUB_POLL_IDLE_READERS", "0") // a new goroutine for every handler, as before
-	p := newPoller(t)
+	p := newPollerKeeping(t, 0) // a new goroutine for every handler
 	client, _, fd := tcpPair(t)
 	calls := make(chan struct{}, 10)
 	var reg *Registration
@@ -303,7 +309,7 @@ func TestIdleReadersFromTheEnvironment(t *testing.T) {
 		}
 		waitCall(t, calls)
 		if awaitWaitingReaders(p, 100*time.Millisecond) {
-			t.Fatal("a reader waits for more with HUBBUB_POLL_IDLE_READERS=0")
+			t.Fatal("a reader waits for more with 0 idle readers")
 		}
 	}
 	reg.Remove()
@@ -314,8 +320,7 @@ func TestIdleReadersFromTheEnvironment(t *testing.T) {
 // idleN alone (which dispatch lowers when it sends) let it wait too, and the next dispatch
 // then blocked on the full channel with the wait loop's lock held.
 func TestReaderCountsTheHandlersNotYetTaken(t *testing.T) {
-	t.Setenv("HUBBUB_POLL_IDLE_READERS", "1")
-	p := newPoller(t)
+	p := newPollerKeeping(t, 1)
 	t.Cleanup(func() { // before Close, which would wait for a wait loop that never ran
 		p.mu.Lock()
 		p.running = false

@@ -6,7 +6,7 @@ package netpoll
 type Poller struct{}
 
 // New returns ErrUnsupported.
-func New() (*Poller, error) { return nil, ErrUnsupported }
+func New(idleReaders int) (*Poller, error) { return nil, ErrUnsupported }
 
 // Registration is one registered descriptor; there are none on this platform.
 type Registration struct{}

@@ -16,6 +16,7 @@ import (
 	"hubbub/internal/files"
 	"hubbub/internal/hub"
 	"hubbub/internal/metrics"
+	"hubbub/internal/netpoll"
 	"hubbub/internal/session"
 	"hubbub/internal/webhooks"
 )
@@ -58,6 +59,12 @@ type Config struct {
 	// sustained 2.5 M deliveries/s at p99 88 ms where two reached p99 960 ms
 	// (docs/benchmarks.md).
 	Flushers int
+	// PollIdleReaders is how many reader goroutines of the polled transport, at most, wait
+	// for the next readable socket once they have read one, instead of ending (a new
+	// goroutine grows its stack again: netpoll.DefaultIdleReaders). Default (0)
+	// netpoll.DefaultIdleReaders; negative: none, a new goroutine every time; at most
+	// netpoll.MaxIdleReaders.
+	PollIdleReaders int
 
 	// PingPeriod is how often the server pings each connection (default 54s).
 	PingPeriod time.Duration
@@ -326,6 +333,9 @@ func (c Config) Validate() error {
 	if c.MaxConnecting < 0 {
 		return fmt.Errorf("server: --max-connecting %d: want 0 (the default, %d) or more", c.MaxConnecting, DefaultMaxConnecting)
 	}
+	if c.PollIdleReaders > netpoll.MaxIdleReaders {
+		return fmt.Errorf("server: --poll-idle-readers %d: want 0 to %d", c.PollIdleReaders, netpoll.MaxIdleReaders)
+	}
 	if c.ConnectingQueue < 0 || c.ConnectingQueue > maxConnectingQueue {
 		return fmt.Errorf("server: --connecting-queue %d: want 0 (the default, %d) to %d", c.ConnectingQueue, DefaultConnectingQueue, maxConnectingQueue)
 	}
@@ -396,6 +406,9 @@ func (c Config) withDefaults() Config {
 		c.Transport = TransportPoll
 	}
 	num(&c.Flushers, DefaultFlushers())
+	if c.PollIdleReaders == 0 {
+		c.PollIdleReaders = netpoll.DefaultIdleReaders
+	}
 	num(&c.ReadBufferSize, 1024)
 	num(&c.WriteBufferSize, 1024)
 	if c.Subprotocols == nil {

@@ -31,16 +31,17 @@ func (s *Server) transportConfig() transport.Config {
 			w.Header().Set("Sec-Websocket-Version", "13")
 			http.Error(w, reason.Error(), status)
 		},
-		Poll:       cfg.Transport == TransportPoll,
-		Flushers:   cfg.Flushers,
-		PingPeriod: cfg.PingPeriod,
-		PongWait:   cfg.PongWait,
-		WriteWait:  cfg.WriteWait,
-		ReadLimit:  cfg.ReadLimit,
-		SendQueue:  cfg.SendQueue,
-		Label:      session.Label,
-		Metrics:    cfg.Metrics,
-		Logger:     s.log,
+		Poll:            cfg.Transport == TransportPoll,
+		Flushers:        cfg.Flushers,
+		PollIdleReaders: cfg.PollIdleReaders,
+		PingPeriod:      cfg.PingPeriod,
+		PongWait:        cfg.PongWait,
+		WriteWait:       cfg.WriteWait,
+		ReadLimit:       cfg.ReadLimit,
+		SendQueue:       cfg.SendQueue,
+		Label:           session.Label,
+		Metrics:         cfg.Metrics,
+		Logger:          s.log,
 	}
 }
 

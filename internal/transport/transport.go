@@ -35,6 +35,9 @@ type Config struct {
 	Poll bool
 	// Flushers is how many goroutines at most write polled connections' queues.
 	Flushers int
+	// PollIdleReaders is how many of the poller's reader goroutines may wait for the next
+	// readable socket (netpoll.New); negative: none.
+	PollIdleReaders int
 	// PingPeriod is how often a connection is pinged.
 	PingPeriod time.Duration
 	// PongWait is how long a connection may stay silent before it is closed.
@@ -114,7 +117,7 @@ func New(cfg Config) *Transport {
 	t.upgrader = t.newUpgrader()
 	if cfg.Poll {
 		var err error
-		if t.poller, err = netpoll.New(); err != nil {
+		if t.poller, err = netpoll.New(max(cfg.PollIdleReaders, 0)); err != nil {
 			cfg.Logger.Warn("polled transport unavailable; every socket gets a goroutine", "err", err)
 		}
 		t.flusher = newFlusher(cfg.Flushers)
