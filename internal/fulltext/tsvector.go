@@ -3,6 +3,7 @@ package fulltext
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"hash/fnv"
 	"slices"
 	"strconv"
@@ -251,6 +252,50 @@ func (v *tsBuilder) binary(key string) []byte {
 		}
 	}
 	return b
+}
+
+// ErrTSVectorBinary says a binary tsvector is cut short or has bytes past its end.
+var ErrTSVectorBinary = errors.New("fulltext: a malformed binary tsvector")
+
+// AppendTSVectorLiteral appends the literal of bin, a tsvector in TSVectorBinary's form, as
+// the text protocol takes it ('lexeme':1,2 …, a lexeme without positions bare): for a
+// connection that sends parameters as text.
+func AppendTSVectorLiteral(buf, bin []byte) ([]byte, error) {
+	if len(bin) < 4 {
+		return nil, ErrTSVectorBinary
+	}
+	n := binary.BigEndian.Uint32(bin)
+	bin = bin[4:]
+	for i := range n {
+		end := bytes.IndexByte(bin, 0)
+		if end < 0 || len(bin) < end+3 {
+			return nil, ErrTSVectorBinary
+		}
+		if i > 0 {
+			buf = append(buf, ' ')
+		}
+		buf = append(buf, '\'')
+		buf = appendTSLexemeBody(buf, bin[:end])
+		buf = append(buf, '\'')
+		npos := int(binary.BigEndian.Uint16(bin[end+1:]))
+		bin = bin[end+3:]
+		if len(bin) < 2*npos {
+			return nil, ErrTSVectorBinary
+		}
+		for j := range npos { // the position's low 14 bits; its weight is D, written as none
+			if j == 0 {
+				buf = append(buf, ':')
+			} else {
+				buf = append(buf, ',')
+			}
+			buf = strconv.AppendUint(buf, uint64(binary.BigEndian.Uint16(bin[2*j:])&0x3fff), 10)
+		}
+		bin = bin[2*npos:]
+	}
+	if len(bin) != 0 {
+		return nil, ErrTSVectorBinary
+	}
+	return buf, nil
 }
 
 // appendTSLexemeBody appends w as the inside of a quoted tsvector or tsquery lexeme: a quote

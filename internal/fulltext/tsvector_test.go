@@ -1,7 +1,9 @@
 package fulltext
 
 import (
+	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -117,5 +119,27 @@ func TestTSVectorBinary(t *testing.T) {
 	}
 	if got := TSVectorBinary("K", "!!"); string(got) != "\x00\x00\x00\x00" {
 		t.Errorf("TSVectorBinary of no token = %v, want an empty vector", got)
+	}
+}
+
+// TestTSVectorLiteralOfBinary: the literal of a binary vector holds the lexemes and
+// positions TSVectorIn writes for the same text (in the binary's order); a vector cut short
+// or with bytes past its end is an error, never a literal of part of it.
+func TestTSVectorLiteralOfBinary(t *testing.T) {
+	for _, text := range []string{"Café café au LAIT", "b ab abc", "!!", "数据库 search 数据", "a a a a b"} {
+		got, err := AppendTSVectorLiteral(nil, TSVectorBinary("K", text))
+		if err != nil {
+			t.Fatalf("%q: %v", text, err)
+		}
+		lexemes := func(lit string) []string { l := strings.Fields(lit); slices.Sort(l); return l }
+		if want := TSVectorIn("K", text); !slices.Equal(lexemes(string(got)), lexemes(want)) {
+			t.Errorf("%q: literal of the binary %s, want the lexemes of %s", text, got, want)
+		}
+	}
+	bin := TSVectorBinary("K", "Café au lait")
+	for _, bad := range [][]byte{bin[:3], bin[:len(bin)-1], append(bin[:len(bin):len(bin)], 0)} {
+		if _, err := AppendTSVectorLiteral(nil, bad); !errors.Is(err, ErrTSVectorBinary) {
+			t.Errorf("literal of %v: %v, want ErrTSVectorBinary", bad, err)
+		}
 	}
 }

@@ -1,13 +1,10 @@
 package postgres
 
 import (
-	"bytes"
-	"encoding/binary"
-	"errors"
-	"strconv"
-
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
+
+	"hubbub/internal/fulltext"
 )
 
 // tsvectorBinary is a tsvector in PostgreSQL's binary form (fulltext.TSVectorBinary), sent
@@ -50,50 +47,7 @@ func (encodeTSVectorBinary) Encode(value any, buf []byte) ([]byte, error) {
 
 type encodeTSVectorText struct{}
 
-var errTSVectorBinary = errors.New("postgres: a malformed binary tsvector")
-
-// Encode implements pgtype.EncodePlan: the literal of the binary form ('lexeme':1,2 …; a
-// quote or a backslash of a lexeme escaped).
+// Encode implements pgtype.EncodePlan: the literal the binary form stands for.
 func (encodeTSVectorText) Encode(value any, buf []byte) ([]byte, error) {
-	b := []byte(value.(tsvectorBinary))
-	if len(b) < 4 {
-		return nil, errTSVectorBinary
-	}
-	n := binary.BigEndian.Uint32(b)
-	b = b[4:]
-	for i := range n {
-		end := bytes.IndexByte(b, 0)
-		if end < 0 || len(b) < end+3 {
-			return nil, errTSVectorBinary
-		}
-		if i > 0 {
-			buf = append(buf, ' ')
-		}
-		buf = append(buf, '\'')
-		for _, c := range b[:end] {
-			if c == '\'' || c == '\\' {
-				buf = append(buf, '\\')
-			}
-			buf = append(buf, c)
-		}
-		buf = append(buf, '\'')
-		npos := int(binary.BigEndian.Uint16(b[end+1:]))
-		b = b[end+3:]
-		if len(b) < 2*npos {
-			return nil, errTSVectorBinary
-		}
-		for j := range npos { // the position's low 14 bits; its weight is D, written as none
-			if j == 0 {
-				buf = append(buf, ':')
-			} else {
-				buf = append(buf, ',')
-			}
-			buf = strconv.AppendUint(buf, uint64(binary.BigEndian.Uint16(b[2*j:])&0x3fff), 10)
-		}
-		b = b[2*npos:]
-	}
-	if len(b) != 0 {
-		return nil, errTSVectorBinary
-	}
-	return buf, nil
+	return fulltext.AppendTSVectorLiteral(buf, value.(tsvectorBinary))
 }
