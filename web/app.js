@@ -126,10 +126,16 @@ function followHash() {
   return true;
 }
 
+/** Why name is not a room name (ROOM_NAME refused it). */
+function roomNameProblem(name) {
+  // Say which letters: "Été" starts with a letter, and was told to.
+  return "“" + name + "” is not a room name: use up to 64 letters a–z or A–Z (no accents), digits, - _ or ., starting with a letter or digit.";
+}
+
 /** Brings a room into view, joining it first if needed. Returns false for an invalid name. */
 function selectRoom(name) {
   if (!ROOM_NAME.test(name)) {
-    showNotice("“" + name + "” is not a room name: use up to 64 letters, digits, - _ or ., starting with a letter or digit.");
+    showNotice(roomNameProblem(name));
     return false;
   }
   client.addRoom(name);
@@ -1178,13 +1184,22 @@ function autoGrow(el) {
   el.style.height = el.scrollHeight + "px";
 }
 
+$("join-input").addEventListener("input", () => {
+  $("join-error").hidden = true;
+  $("join-input").removeAttribute("aria-invalid");
+});
+
 $("join-form").addEventListener("submit", (ev) => {
   ev.preventDefault();
   const input = $("join-input");
   const name = input.value.trim().replace(/^#/, "");
   if (!name) return;
   if (!ROOM_NAME.test(name)) {
-    selectRoom(name); // shows why
+    // Said beside the form: on a phone the sidebar drawer it sits in covers the page's notice.
+    const why = $("join-error");
+    why.textContent = roomNameProblem(name);
+    why.hidden = false;
+    input.setAttribute("aria-invalid", "true");
     return;
   }
   input.value = "";

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -54,4 +55,43 @@ func TestLeavingARoomCanBeUndone(t *testing.T) {
 	gopher.say("beta", "after the undo")
 	ann.see("gopher", "after the undo")
 	ann.seeOnce("before leaving", "while ann was away", "after the undo")
+}
+
+// A room name the page refuses says rooms are ASCII: "Été" was told to use letters and start
+// with one, which it does (found being a new user).
+func TestRoomNameRefusedSaysASCII(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{})
+	ann := b.newUser("ann")
+	ann.open(srv.URL + "/#general")
+	ann.do("join Été", typeInto("#join-input", "Été"), pressEnter(chromedp.CSS("#join-input")))
+	ann.waitFor("the reason", `!document.getElementById("join-error").hidden`)
+	if got := eval[string](ann, `document.getElementById("join-error").textContent`); !strings.Contains(got, "a–z") {
+		t.Errorf("the reason says %q, want it to say which letters (a–z)", got)
+	}
+	// A link to a room by a name that is none says so too, in the notice.
+	ann.do("follow a link to #Été", chromedp.Navigate(srv.URL+"/#%C3%89t%C3%A9"))
+	ann.waitFor("the notice", `!document.getElementById("notice").hidden && document.getElementById("notice-text").textContent.includes("a–z")`)
+	if got := eval[string](ann, `document.getElementById("join-help").textContent`); !strings.Contains(got, "a–z") {
+		t.Errorf("the join form's help says %q, want it to say which letters (a–z)", got)
+	}
+}
+
+// On a phone the join form is in the sidebar drawer, which covers the page's notice: a room
+// name refused there says why beside the form, where the person is looking, and the note
+// goes once they type again.
+func TestRoomNameRefusedOnAPhoneSaysWhyBesideTheForm(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{})
+	ann := b.newUser("ann")
+	ann.do("a phone's screen", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile, chromedp.EmulateTouch))
+	ann.open(srv.URL + "/#general")
+	ann.do("open the sidebar", chromedp.Click(chromedp.CSS("#rooms-toggle")))
+	ann.do("join Été", typeInto("#join-input", "Été"), pressEnter(chromedp.CSS("#join-input")))
+	// What is on top at the middle of the reason is the reason itself: it is seen.
+	seen := `(() => { const e = document.getElementById("join-error"); if (!e || e.hidden) return ""; const r = e.getBoundingClientRect();
+		const top = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2); return top && e.contains(top) ? e.textContent : ""; })()`
+	ann.waitFor("the reason beside the join form, in view", seen+`.includes("a–z")`)
+	ann.do("type again", typeInto("#join-input", "x"))
+	ann.waitFor("the reason gone", `document.getElementById("join-error").hidden`)
 }
