@@ -533,11 +533,9 @@ func (s *API) apiHistory(w http.ResponseWriter, r *http.Request) error {
 			return apiErrorf(http.StatusBadRequest, "bad_request", "before must be a seq (a non-negative integer)")
 		}
 	}
-	limit := 0 // HistoryPage's default
-	if v := q.Get("limit"); v != "" {
-		if limit, err = strconv.Atoi(v); err != nil || limit <= 0 {
-			return apiErrorf(http.StatusBadRequest, "bad_request", "limit must be a positive integer")
-		}
+	limit, err := queryLimit(q.Get("limit")) // 0: HistoryPage's default
+	if err != nil {
+		return err
 	}
 	ctx, cancel := apiContext(r)
 	defer cancel()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -371,12 +372,16 @@ func (s *API) apiRevisions(w http.ResponseWriter, r *http.Request) error {
 // (or Config.HistoryPageMax, if that is smaller), as a history page.
 const DefaultThreadPage = 50
 
-// queryLimit reads a page's limit= ("" = the default, 0).
+// queryLimit reads a page's limit= ("" = the default, 0). Every page answers a limit past its
+// maximum with its largest page, so one past what an int holds is read as the largest int.
 func queryLimit(v string) (int, error) {
 	if v == "" {
 		return 0, nil
 	}
 	limit, err := strconv.Atoi(v)
+	if errors.Is(err, strconv.ErrRange) && !strings.HasPrefix(v, "-") {
+		return math.MaxInt, nil
+	}
 	if err != nil || limit <= 0 {
 		return 0, apiErrorf(http.StatusBadRequest, "bad_request", "limit must be a positive integer")
 	}

@@ -5,7 +5,6 @@ import (
 	"maps"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 
 	"hubbub"
@@ -109,15 +108,14 @@ func (s *API) actorUser(ctx context.Context, name string) (hubbub.User, error) {
 // (history caps, and the Go client's recovery asks for a whole gap relying on it): the page's
 // next says more remain, so asking for too many costs a client nothing but the page size.
 func pageLimit(r *http.Request, most int) (int, error) {
-	limit := min(DefaultRoomsPage, most)
-	if v := r.URL.Query().Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n <= 0 {
-			return 0, apiErrorf(http.StatusBadRequest, "bad_request", "limit must be a positive integer (at most %d is answered)", most)
-		}
-		limit = min(n, most)
+	n, err := queryLimit(r.URL.Query().Get("limit"))
+	switch {
+	case err != nil:
+		return 0, err
+	case n == 0:
+		return min(DefaultRoomsPage, most), nil
 	}
-	return limit, nil
+	return min(n, most), nil
 }
 
 // userPage reads the limit and after of a page in user id order (users, a room's stored
