@@ -215,8 +215,11 @@ func (s *API) apiReaction(add bool) apiHandler {
 			return err
 		}
 		emoji := r.PathValue("emoji")
-		if err := hubbub.ValidateEmoji(emoji); err != nil {
-			return err
+		// A reaction stored before reactions had to be one emoji ("👍👍") may be removed by its
+		// holder, though no longer added: invalid is checked against what from holds, below.
+		invalid := hubbub.ValidateEmoji(emoji)
+		if invalid != nil && (add || len(emoji) > hubbub.MaxEmojiLen) {
+			return invalid
 		}
 		var req reactionRequest
 		if err := readBody(w, r, &req); err != nil {
@@ -238,6 +241,9 @@ func (s *API) apiReaction(add bool) apiHandler {
 			held, count, err := s.reaction(ctx, room, seq, emoji, user)
 			if err != nil {
 				return err
+			}
+			if invalid != nil && !held {
+				return invalid
 			}
 			if held == add {
 				reply.Count = count

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"hubbub"
 	"hubbub/internal/servertest"
 )
 
@@ -221,5 +222,26 @@ func TestAPIReactionIsOneEmoji(t *testing.T) {
 	}
 	if status, body := s.API("POST", reactionPath("1", "👩🏽‍🚀"), apiKey, map[string]any{"from": "Bot"}); status != http.StatusCreated {
 		t.Errorf("one ZWJ emoji with a skin tone: %d %v, want 201", status, body)
+	}
+}
+
+// TestAPIReactionFromBeforeTheOneEmojiRuleCanBeRemoved: DELETE removes a reaction stored
+// before reactions had to be one emoji; adding it, or removing one not held, is 400.
+func TestAPIReactionFromBeforeTheOneEmojiRuleCanBeRemoved(t *testing.T) {
+	s := startAPI(t)
+	ann := servertest.DialJSON(t, s, "ann")
+	ann.Join("general", nil)
+	ann.Say("general", "m1", "react to me")
+	old := &hubbub.Entry{Kind: hubbub.KindReaction, Room: "general", From: "ann", User: ann.User, Target: 1, Emoji: "👍👍"}
+	if _, _, err := s.Store.Append(t.Context(), old); err != nil {
+		t.Fatal(err)
+	}
+	if status, body := s.API("DELETE", reactionPath("1", "👍👍"), apiKey, map[string]any{"from": "ann"}); status != http.StatusOK || body["changed"] != true {
+		t.Errorf("removing the old reaction: %d %v, want 200 changed", status, body)
+	}
+	for _, method := range []string{"DELETE", "POST"} {
+		if status, body := s.API(method, reactionPath("1", "👍👍"), apiKey, map[string]any{"from": "ann"}); status != http.StatusBadRequest || body.Str("code") != "bad_field" {
+			t.Errorf("%s of two emoji no one holds: %d %v, want 400 bad_field", method, status, body)
+		}
 	}
 }

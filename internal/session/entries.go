@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	"hubbub"
@@ -32,12 +33,23 @@ func (j *jsonSession) react(ctx context.Context, f *wire.ClientFrame) {
 	if !j.allowWrite(f) {
 		return
 	}
-	if err := hubbub.ValidateEmoji(f.Emoji); err != nil {
+	if err := hubbub.ValidateEmoji(f.Emoji); err != nil && !j.holdsReaction(ctx, f) {
 		j.fail(err, f)
 		return
 	}
 	j.append(ctx, f, &hubbub.Entry{Kind: hubbub.KindReaction, Room: f.Room, From: j.member.Name, User: j.member.UserID, Target: f.Seq,
 		Emoji: f.Emoji, ClientID: f.ID})
+}
+
+// holdsReaction reports whether the sender holds the reaction f asks to toggle, which
+// ValidateEmoji refused: one stored before reactions had to be one emoji ("👍👍") may be taken
+// back by its holder — else its chip would stay for ever — though no longer added.
+func (j *jsonSession) holdsReaction(ctx context.Context, f *wire.ClientFrame) bool {
+	if len(f.Emoji) > hubbub.MaxEmojiLen || f.Seq == 0 {
+		return false // never stored: no read for it
+	}
+	held, err := j.svc.hub.Store().ReactedBy(ctx, f.Room, j.member.UserID, f.Seq, f.Seq)
+	return err == nil && slices.Contains(held, hubbub.ReactionKey{Seq: f.Seq, Emoji: f.Emoji})
 }
 
 // delete deletes a message: the sender's own, or any for a moderator (who may do it in a room

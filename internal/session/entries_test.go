@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"hubbub"
 	"hubbub/internal/server"
 	"hubbub/internal/servertest"
 )
@@ -380,4 +381,20 @@ func TestRoomNameErrorSaysASCII(t *testing.T) {
 			t.Errorf("join %q: %v, want bad_room saying rooms are ASCII", room, f)
 		}
 	}
+}
+
+// TestReactionFromBeforeTheOneEmojiRuleCanBeTakenBack: a reaction stored before reactions had
+// to be one emoji ("👍👍") can still be taken back by whoever holds it — else its chip would
+// stay for ever — but not added again.
+func TestReactionFromBeforeTheOneEmojiRuleCanBeTakenBack(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{})
+	ann := servertest.DialJSON(t, s, "ann")
+	ann.Join("r", nil)
+	ann.Say("r", "m1", "react to me")
+	old := &hubbub.Entry{Kind: hubbub.KindReaction, Room: "r", From: "ann", User: ann.User, Target: 1, Emoji: "👍👍"}
+	if _, _, err := s.Store.Append(t.Context(), old); err != nil {
+		t.Fatal(err)
+	}
+	wantAck(t, "taking back the old reaction", react(ann, "r", 1, "x1", "👍👍"), 3, 1)
+	wantError(t, "adding it again", react(ann, "r", 1, "x2", "👍👍"), "bad_field")
 }
