@@ -318,7 +318,7 @@ func (j *jsonSession) append(ctx context.Context, f *wire.ClientFrame, e *hubbub
 	// The ack names the request it answers: a second delete of a message answers with the
 	// entry of the first, whose id may be another's.
 	ack.ID = f.ID
-	j.reply(ack)
+	j.p.Outbox().Push(hub.NewRaw(wire.EncodeAck(&ack))) // reply's bytes, without json.Marshal
 	return stored, true
 }
 
