@@ -147,6 +147,60 @@ func scanBytes(text string, fn func(tok []byte, start, end int, cjk bool)) {
 // Fold returns text folded as the index sees it: its tokens, joined by single spaces. It is
 // what the SQLite store indexes.
 func Fold(text string) string {
+	if s, ok := foldASCII(text); ok {
+		return s
+	}
+	return foldRunes(text)
+}
+
+// foldASCII is Fold of a text of ASCII only, a byte at a time, and reports false as soon as
+// it meets any other byte. Every append's search index folds its text (SQLite's writer, the
+// hubbub_search_text function), and most chat text, the load generator's all of it, is
+// ASCII: decoding and folding each rune as foldRunes does was most of the index's own Go
+// work (issue 19's durable ingress, docs/benchmarks/ingress.md). The tokens are foldRunes':
+// A–Z lower-cased, a run of a–z and 0–9 a token cut to MaxTokenBytes, anything else a
+// separator, at most MaxTokens tokens (FuzzFoldASCII holds the two together).
+func foldASCII(text string) (string, bool) {
+	b := make([]byte, 0, len(text))
+	n, run := 0, 0 // tokens begun, bytes of the current token's run (cut ones too)
+	for i := 0; i < len(text); i++ {
+		c := text[i]
+		if c >= utf8.RuneSelf {
+			return "", false
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9') {
+			run = 0
+			continue
+		}
+		if run == 0 {
+			if n == MaxTokens {
+				// foldRunes stops here too, but only a non-ASCII byte later sends the text
+				// there: scan on for one, so that both paths see the same text.
+				for ; i < len(text); i++ {
+					if text[i] >= utf8.RuneSelf {
+						return "", false
+					}
+				}
+				break
+			}
+			if n > 0 {
+				b = append(b, ' ')
+			}
+			n++
+		}
+		if run < MaxTokenBytes {
+			b = append(b, c)
+		}
+		run++
+	}
+	return string(b), true
+}
+
+// foldRunes is Fold of any text: each rune decoded and folded (foldRune).
+func foldRunes(text string) string {
 	b := make([]byte, 0, len(text))
 	scanBytes(text, func(tok []byte, _, _ int, _ bool) {
 		if len(b) > 0 {

@@ -253,3 +253,38 @@ func FuzzQuery(f *testing.F) {
 		}
 	})
 }
+
+// FuzzFoldASCII holds Fold's path for ASCII text to the rune-by-rune one: the same tokens,
+// and any text with a byte beyond ASCII left to foldRunes.
+func FuzzFoldASCII(f *testing.F) {
+	for _, s := range []string{"", "Hello, World!", "#hb1a2b3c4d.0.12.345.1733370000000000000.xxxx", "we'll deploy-it T3000X",
+		"\x00\x1f\x7f", "Café", "a\xffb", strings.Repeat("x", 250) + " y", strings.Repeat("ab ", 20)} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, ok := foldASCII(s)
+		ascii := true
+		for i := range len(s) {
+			ascii = ascii && s[i] < 0x80
+		}
+		if ok != ascii {
+			t.Fatalf("foldASCII(%q) ok = %v, want %v", s, ok, ascii)
+		}
+		if want := foldRunes(s); ok && got != want {
+			t.Fatalf("foldASCII(%q) = %q, foldRunes = %q", s, got, want)
+		}
+	})
+}
+
+// Fold of an ASCII text of more than MaxTokens tokens keeps the first MaxTokens, as the
+// rune-by-rune path does, and a longer word is cut to MaxTokenBytes.
+func TestFoldASCIILimits(t *testing.T) {
+	long := strings.Repeat("w ", MaxTokens+5) + strings.Repeat("z", MaxTokenBytes+9)
+	if got, want := Fold(long), foldRunes(long); got != want || len(strings.Fields(got)) != MaxTokens {
+		t.Errorf("Fold of %d tokens: %d tokens, rune-by-rune %d", MaxTokens+6, len(strings.Fields(got)), len(strings.Fields(want)))
+	}
+	word := strings.Repeat("Z", MaxTokenBytes+9) + " end"
+	if got := Fold(word); got != strings.Repeat("z", MaxTokenBytes)+" end" {
+		t.Errorf("Fold(%d Zs and end) = %q", MaxTokenBytes+9, got)
+	}
+}
