@@ -318,6 +318,7 @@ func (c *chat) printPeople(out io.Writer, f wire.Frame, titles roomTitles) bool 
 		}
 	case *wire.Unroom:
 		c.in.set(f.Room, false)
+		c.echoes.saw(f.Room, 0) // what was sent there will not come back: await looks again
 		fmt.Fprintf(out, "* %s left your rooms\n", titles.label(f.Room))
 	case *wire.TopicChanged:
 		if f.Topic == "" {
