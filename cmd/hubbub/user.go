@@ -19,9 +19,9 @@ import (
 func init() { subcommands["user"] = runUser }
 
 const userUsage = `usage:
-  hubbub user add NAME [--role admin|moderator|member] [--password-stdin]
+  hubbub user add NAME [--role admin|moderator|member] [--password-stdin | --password-file F]
   hubbub user list
-  hubbub user passwd NAME [--password-stdin]
+  hubbub user passwd NAME [--password-stdin | --password-file F]
   hubbub user disable NAME [--enable]
   hubbub user role NAME ROLE
   hubbub user rename NAME NEWNAME
@@ -108,6 +108,7 @@ type userCmd struct {
 	hasher         *accounts.Hasher
 	role, url, by  string
 	passwordStdin  bool
+	passwordFile   string
 	enable         bool
 	expires        time.Duration
 	passwordPrompt func() (string, error) // tests replace the terminal
@@ -124,6 +125,8 @@ func (c *userCmd) bindStore(fs *flag.FlagSet) {
 
 func (c *userCmd) bindPassword(fs *flag.FlagSet) {
 	fs.BoolVar(&c.passwordStdin, "password-stdin", false, "read the password from the first line of standard input (default: ask, without echo, on a terminal)")
+	// The flag hubbub chat --signin takes, so that one file serves both.
+	fs.StringVar(&c.passwordFile, "password-file", "", "read the password from the first line of this file (as hubbub chat --signin --password-file)")
 }
 
 // open opens the store without the integrity check, which the server makes at its start: a
@@ -257,11 +260,22 @@ func (c *userCmd) invite(ctx context.Context, users hubbub.UserStore, _ []string
 	return nil
 }
 
-// password reads the new password for name: the first line of standard input with
-// --password-stdin, else twice from the terminal without echo.
+// password reads the new password for name: the first line of --password-file, or of
+// standard input with --password-stdin, else twice from the terminal without echo.
 func (c *userCmd) password(name string) (string, error) {
 	var pw string
 	switch {
+	case c.passwordFile != "" && c.passwordStdin:
+		return "", usageError("user: give the password by --password-file or --password-stdin, not both")
+	case c.passwordFile != "":
+		f, err := os.Open(c.passwordFile)
+		if err != nil {
+			return "", fmt.Errorf("--password-file: %w", err)
+		}
+		defer f.Close()
+		if pw, err = firstLine(f); pw == "" {
+			return "", hubbub.Errorf(hubbub.ECodeMissing, "--password-file %s: no password on its first line (%v)", c.passwordFile, err)
+		}
 	case c.passwordStdin:
 		line, err := firstLine(c.io.in)
 		if err != nil {

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -228,4 +229,32 @@ func (b *testBrowser) post(path string, form url.Values) int {
 func (b *testBrowser) signIn(name, pw string) int {
 	b.t.Helper()
 	return b.post("/signin", url.Values{"name": {name}, "password": {pw}})
+}
+
+// TestUserAddTakesAPasswordFile: hubbub user add and passwd read the password from a file as
+// hubbub chat --signin does (--password-file), so one file serves both: a new user who made
+// an account with the flag chat takes was told "flag provided but not defined".
+func TestUserAddTakesAPasswordFile(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "hubbub.db")
+	s := servertest.Start(t, servertest.Options{DataPath: data,
+		Server: server.Config{Accounts: accounts.Config{Hash: accounts.TestHashParams}}})
+	pw := filepath.Join(t.TempDir(), "pw")
+	if err := os.WriteFile(pw, []byte("correct horse\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := userCmdRun(t, "", append([]string{"add", "erin", "--password-file", pw, "--data", data}, cheap...)...); err != nil {
+		t.Fatalf("user add --password-file: %v", err)
+	}
+	if _, stderr, err := chatToEnd(t, "hi as erin\n", "--name", "erin", "--signin", "--password-file", pw, s.WS); err != nil {
+		t.Fatalf("chat --signin with the same file: %v\n%s", err, stderr)
+	}
+	// Both ways at once, or an empty file, are refused with a reason.
+	if _, err := userCmdRun(t, "x\n", append([]string{"passwd", "erin", "--password-file", pw, "--password-stdin", "--data", data}, cheap...)...); err == nil || !strings.Contains(err.Error(), "password-stdin") {
+		t.Errorf("--password-file with --password-stdin: %v, want an error naming both", err)
+	}
+	empty := filepath.Join(t.TempDir(), "empty")
+	_ = os.WriteFile(empty, nil, 0o600)
+	if _, err := userCmdRun(t, "", append([]string{"passwd", "erin", "--password-file", empty, "--data", data}, cheap...)...); err == nil || !strings.Contains(err.Error(), empty) {
+		t.Errorf("an empty --password-file: %v, want an error naming the file", err)
+	}
 }
