@@ -15,7 +15,8 @@ import (
 // database header's user version with its current value, one page committed and synced like
 // an append — and fails unless that write succeeds. So readiness turns 503 with the first
 // failed commit, and back to 200 once a commit or a test write succeeds again, even when no
-// client sends anything meanwhile.
+// client sends anything meanwhile — except after a failed fsync of the log, which no later
+// write undoes (walSync.failed): then until the store is opened again.
 func (s *Store) Check(ctx context.Context) error {
 	if err := s.guard.Begin(ctx, sqlstore.OpCheck); err != nil {
 		return err

@@ -36,6 +36,12 @@ type walSync struct {
 	flush *diskflush.Flusher
 
 	beforeSync func() // tests: called on the syncer's goroutine before each fsync
+
+	// failed is the first fsync's error, returned by every sync after it: Linux may drop the
+	// dirty pages of a failed fsync and clear the error, so a later fsync that succeeds says
+	// nothing of the commits before it, nor of those that built on them (the same log). No
+	// append is answered as durable again until the store is opened anew.
+	failed error
 }
 
 // openWALSync opens the log of the database at path and switches conn to
@@ -59,8 +65,12 @@ func (s *walSync) sync() error {
 	if s.beforeSync != nil {
 		s.beforeSync()
 	}
+	if s.failed != nil {
+		return s.failed
+	}
 	if err := s.flush.Sync(s.file); err != nil {
-		return fmt.Errorf("fsync of the write-ahead log: %w", err)
+		s.failed = fmt.Errorf("fsync of the write-ahead log: %w (nothing is durable until the store is opened again)", err)
+		return s.failed
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -14,9 +15,10 @@ import (
 
 // The writer syncs the log itself (so the fsync does not hold the Go processor), and an
 // Append is answered only after that sync: when it fails, the Append fails, and the store
-// reports itself unready until a write succeeds again.
+// reports itself unready; after a failed fsync no append is answered as durable until the
+// store is opened again.
 func TestAppendWaitsForTheLogSync(t *testing.T) {
-	s, _ := openTest(t, Options{})
+	s, path := openTest(t, Options{})
 	if s.w.wal == nil {
 		t.Fatal("the writer leaves the log's fsync to SQLite")
 	}
@@ -38,6 +40,18 @@ func TestAppendWaitsForTheLogSync(t *testing.T) {
 	err = s.SetSanction(t.Context(), hubbub.Sanction{Room: "r", User: "u", Kind: hubbub.SanctionMute, Until: time.Now().Add(time.Hour)})
 	if err == nil {
 		t.Fatal("a write on the writer between batches succeeded though its sync failed")
+	}
+
+	// The log's file works again, but what the failed fsync held may be gone: no later
+	// append is answered as durable until the store is opened again.
+	f, err := os.OpenFile(path+"-wal", os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.w.wal.file = f
+	_, _, err = s.Append(t.Context(), &hubbub.Entry{Room: "r", From: "u", Text: "three"})
+	if err == nil || !strings.Contains(err.Error(), "opened again") {
+		t.Fatalf("Append after a failed fsync, the file usable again: %v, want the first failure", err)
 	}
 }
 
@@ -64,7 +78,15 @@ func TestBatchesCommittedDuringASlowSyncShareTheNextSync(t *testing.T) {
 	var later []<-chan result
 	for i := range 3 {
 		later = append(later, appendAsync(t.Context(), s, hubbub.Entry{Room: "r", From: "u", Text: fmt.Sprint("later ", i)}))
-		testwait.Until(t, "the writer commits a batch while the sync is slow", func() bool { return s.w.batches.Load() == int64(2+i) })
+		// Handed over, not only committed: the count of batches rises before the hand-over.
+		testwait.Until(t, "the writer commits a batch and hands it over while the sync is slow", func() bool { return len(s.w.toSync) == i+1 })
+	}
+	for _, ch := range append(later, first) {
+		select {
+		case res := <-ch:
+			t.Fatalf("an append was answered (%+v) before the fsync that makes it durable ended", res)
+		default:
+		}
 	}
 	release()
 	for _, ch := range append(later, first) {
