@@ -170,7 +170,12 @@ func runChat(ctx context.Context, args []string, io stdio) error {
 		}
 		var se *wire.Error
 		if errors.As(err, &se) {
-			return fmt.Errorf("chat: %w", err)
+			hint := ""
+			if se.Code == hubbub.ECodeForbidden {
+				// A bot's token, a private room: the room is the flag's default more often than not.
+				hint = " (pass --room with a room you may join)"
+			}
+			return fmt.Errorf("chat: %w%s", err, hint)
 		}
 		fmt.Fprintf(io.err, "* %v\n", err)
 	}

@@ -682,3 +682,23 @@ func TestChatJoinsARoomItsRejoinLost(t *testing.T) {
 		t.Errorf("%d joins of b printed, want 2 (the first, and the one after the lost rejoin):\n%s\n%s", n, ann.out.String(), ann.err.String())
 	}
 }
+
+// TestChatWithABotTokenSaysToPickARoom: a bot's token signs hubbub chat in as the bot, whose
+// rooms may not include the default --room general: the refusal says to pass --room, where it
+// only said the token does not allow the room.
+func TestChatWithABotTokenSaysToPickARoom(t *testing.T) {
+	chatLeakCheck(t)
+	s := servertest.Start(t, servertest.Options{})
+	token := hubbub.NewBotToken()
+	if _, err := s.Store.CreateBot(t.Context(), "ci", []string{"builds"}, hubbub.SecretHash(token)); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, err := chatToEnd(t, "", "--token", token, s.WS)
+	if err == nil || !strings.Contains(err.Error(), "--room") {
+		t.Errorf("a bot in general: %v, want an error that says to pass --room\n%s", err, stderr)
+	}
+	out, stderr, err := chatToEnd(t, "green\n", "--token", token, "--room", "builds", s.WS)
+	if err != nil || !strings.Contains(out, "[builds] #1 ci (bot): green") {
+		t.Errorf("the bot in builds: %v\n%s\n%s", err, out, stderr)
+	}
+}
