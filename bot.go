@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -66,13 +68,14 @@ func (b *Bot) MayUse(room string) bool {
 	return false
 }
 
-// CheckDMBots returns a forbidden error naming the first bot among people whose room patterns
+// CheckDMBots returns a forbidden error naming the first bot by name among people (in any
+// order: callers gather them from a map, and the answer must not vary) whose room patterns
 // do not cover room, the DM they are to share, and nil if there is none. A DM with such a bot
 // would hold a member that can never join it (its join is refused as any room's outside its
 // patterns), so whoever started it would wait for an answer that cannot come; a bot an admin
 // lets use DMs (a pattern covering "dm.", such as "dm.*") is DMed as anyone is.
 func CheckDMBots(ctx context.Context, bs BotStore, room string, people []User) error {
-	for _, u := range people {
+	for _, u := range slices.SortedFunc(slices.Values(people), func(a, b User) int { return strings.Compare(a.Name, b.Name) }) {
 		if u.Kind != UserBot {
 			continue
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"net/http"
+	"strings"
 	"testing"
 
 	"hubbub"
@@ -102,5 +103,19 @@ func TestAPIErrorStatuses(t *testing.T) {
 	}
 	if got := toAPIError(errors.New("boom")); got.Status != http.StatusInternalServerError || got.Message != "internal error" {
 		t.Errorf("plain error → %+v", got)
+	}
+}
+
+// TestFoldKeyMatchesEqualFold: two keys fold to one exactly when strings.EqualFold matches
+// them, so the map of folded keys refuses what the comparison of every pair refused, and
+// nothing more: ASCII case, the Kelvin sign and the long s, Greek sigma's three forms.
+func TestFoldKeyMatchesEqualFold(t *testing.T) {
+	keys := []string{"text", "Text", "TEXT", "k", "K", "\u212a", "s", "S", "\u017f", "σ", "Σ", "ς", "from", "fröm", "FRÖM", "room_id", "roomid", ""}
+	for _, a := range keys {
+		for _, b := range keys {
+			if got, want := foldKey(a) == foldKey(b), strings.EqualFold(a, b); got != want {
+				t.Errorf("foldKey(%q) == foldKey(%q) is %v, strings.EqualFold %v", a, b, got, want)
+			}
+		}
 	}
 }
