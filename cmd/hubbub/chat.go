@@ -378,7 +378,9 @@ func (e *echoes) expect(room string, seq uint64) {
 }
 
 // await waits until every write expected in a room the connection is still in (in) has been
-// printed, giving up after timeout (--ack-timeout) without a print, or when ctx ends.
+// printed, giving up after timeout (--ack-timeout) in all, or when ctx ends. In all, not since
+// the last print: in a busy room prints never stop, and an echo that cannot come (a
+// --reaction-window longer than the timeout) would hold a piped chat for ever.
 func (e *echoes) await(ctx context.Context, in func(room string) bool, timeout time.Duration) {
 	t := time.NewTimer(timeout)
 	defer t.Stop()
@@ -402,7 +404,6 @@ func (e *echoes) await(ctx context.Context, in func(room string) bool, timeout t
 		e.mu.Unlock()
 		select {
 		case <-changed:
-			t.Reset(timeout)
 		case <-t.C:
 			return
 		case <-ctx.Done():
