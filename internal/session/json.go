@@ -169,11 +169,13 @@ func (j *jsonSession) hello(ctx context.Context, f *wire.ClientFrame, nameErr er
 	}
 	cfg := &j.svc.cfg
 	hc := j.svc.hub.Config()
-	j.reply(wire.Welcome{Type: wire.TypeWelcome, Name: m.Name, Server: cfg.Node, Version: hubbub.Version, Role: m.Role,
-		User: userInfo(&id, m),
+	// Spelled by hand (wire.EncodeWelcome), not through Encode's reflection: every
+	// connection gets one.
+	j.p.Outbox().Push(hub.NewRaw(wire.EncodeWelcome(&wire.Welcome{Type: wire.TypeWelcome, Name: m.Name, Server: cfg.Node,
+		Version: hubbub.Version, Role: m.Role, User: userInfo(&id, m),
 		Limits: wire.Limits{MaxText: cfg.MaxText, MaxRooms: cfg.MaxRoomsPerConn, HistoryMax: hc.History, HistoryPageMax: cfg.HistoryPageMax,
 			SendRate: cfg.SendRate, SendBurst: cfg.SendBurst, MaxAttachments: j.svc.maxAttachments()},
-		Commands: j.welcomeCommands(ctx), SearchOff: cfg.SearchOff})
+		Commands: j.welcomeCommands(ctx), SearchOff: cfg.SearchOff})))
 	j.welcomeRooms(context.Background())
 }
 
