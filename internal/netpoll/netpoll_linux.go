@@ -236,8 +236,19 @@ func (p *Poller) wait() {
 	}
 }
 
+// Go runs f in a reader goroutine waiting for a handler, or in a new one that waits for the
+// next handler once f returns, as a handler's goroutine does. The server's WebSocket
+// listener reads each request head this way: a new goroutine per connection grew its stack
+// through the request's parse every time (2.5 % of a connect + join's CPU in copystack,
+// docs/benchmarks/connect.md), where a reader keeps the stack it grew. f may block.
+func (p *Poller) Go(f func()) {
+	p.mu.Lock()
+	p.dispatch(f)
+	p.mu.Unlock()
+}
+
 // dispatch runs handler in a reader goroutine waiting for one, or in a new one. Called by the
-// wait loop with mu held.
+// wait loop (and Go) with mu held.
 func (p *Poller) dispatch(handler func()) {
 	if p.idleN > 0 {
 		p.idleN--

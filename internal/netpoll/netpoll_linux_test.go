@@ -352,3 +352,45 @@ func TestReaderCountsTheHandlersNotYetTaken(t *testing.T) {
 	go p.reader(<-p.idle)
 	<-sent
 }
+
+// Go's function runs beside the handlers — one that blocks holds up no readable socket — and
+// on a reader that then waits for the next handler or function, keeping its stack.
+func TestGoRunsBesideHandlersOnAReader(t *testing.T) {
+	p := newPoller(t)
+	client, _, fd := tcpPair(t)
+	calls := make(chan struct{}, 1)
+	var handlerID atomic.Uint64
+	reg, err := p.Add(fd, func() { // registered: the wait loop runs, and readers wait for more
+		var b [16]byte
+		_, _ = syscall.Read(fd, b[:])
+		handlerID.Store(goroutineID())
+		calls <- struct{}{}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reg.Remove()
+	release, ran := make(chan struct{}), make(chan uint64, 1)
+	p.Go(func() {
+		<-release
+		ran <- goroutineID()
+	})
+	if _, err := client.Write([]byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	waitCall(t, calls) // while Go's function blocks
+	close(release)
+	first := <-ran
+	if !awaitWaitingReaders(p, 5*time.Second) {
+		t.Fatal("no reader waits for more after Go's function returned")
+	}
+	p.Go(func() { ran <- goroutineID() })
+	select {
+	case id := <-ran: // the reader that ran the first function or the handler, not a new one
+		if h := handlerID.Load(); id != first && id != h {
+			t.Errorf("Go ran on goroutine %d, not on a reader that waits (%d ran Go's first function, %d the handler)", id, first, h)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Go's second function did not run")
+	}
+}

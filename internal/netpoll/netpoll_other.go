@@ -20,6 +20,9 @@ func (r *Registration) Rearm() error { return ErrUnsupported }
 // Remove is never called: New fails.
 func (r *Registration) Remove() {}
 
+// Go runs f in a new goroutine.
+func (p *Poller) Go(f func()) { go f() }
+
 // Len is always 0.
 func (p *Poller) Len() int { return 0 }
 

@@ -19,8 +19,8 @@ import (
 // goroutine (whose stack grows at its first call), its request reader, the bufio reader and
 // writer Hijack hands over, the response writer — was a third of the CPU of a connect + join
 // and 8 of the 17.5 KB it allocated (docs/benchmarks/reconnect-storm.md, "Connect + join: less
-// garbage per client"). Here a connection costs a short goroutine, a pooled buffer and the
-// request's strings: it reads the request head with the handshake's deadline, and a plain
+// garbage per client"). Here a connection costs a turn of one of the poller's reader
+// goroutines (already grown), a pooled buffer and the request's strings: it reads the request head with the handshake's deadline, and a plain
 // upgrade (wsrequest.go; the transport's PlainHandshake) goes to admission and the
 // transport's own 101 as serveWS would. Everything else — other paths, a request the reader
 // is unsure of, one too long for its buffer, a handshake the transport leaves to gorilla —
@@ -50,8 +50,9 @@ func (s *Server) Listener(ln net.Listener) net.Listener {
 	return l
 }
 
-// wsListener is the WebSocket listener. Its accept loop starts a goroutine per connection
-// (sniff); Accept returns the connections handed to net/http.
+// wsListener is the WebSocket listener. Its accept loop reads each connection's request
+// (sniff) in a goroutine of the poller's readers; Accept returns the connections handed to
+// net/http.
 type wsListener struct {
 	net.Listener
 	s    *Server
@@ -152,7 +153,7 @@ func (l *wsListener) acceptLoop() {
 		l.sniffing[c] = l.accepted(c)
 		l.wg.Add(1)
 		l.mu.Unlock()
-		go l.sniff(c)
+		l.s.sockets.Go(func() { l.sniff(c) }) // a reader of the poller's, whose stack has grown
 	}
 }
 

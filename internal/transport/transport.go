@@ -132,6 +132,17 @@ func (t *Transport) Close() {
 	}
 }
 
+// Go runs f in one of the poller's reader goroutines, one that waits for work and whose
+// stack has grown already, or in a new one that joins them when f returns (netpoll's
+// Poller.Go); f may block. Without a poller it starts a goroutine.
+func (t *Transport) Go(f func()) {
+	if t.poller == nil {
+		go f()
+		return
+	}
+	t.poller.Go(f)
+}
+
 // newUpgrader builds the WebSocket upgrader from the configuration: every option of
 // gorilla's Upgrader is a setting, and a refused upgrade answers with a real status and body.
 func (t *Transport) newUpgrader() websocket.Upgrader {
