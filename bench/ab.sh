@@ -9,12 +9,15 @@
 #   SCENARIO  rooms02 | rooms05  1,000 rooms × 10 at 0.2 / 0.5 msg/s each
 #             fan100             one room of 1,010 at 100 msgs/s
 #             ingress            1,000 rooms × 10 senders, as fast as acks allow (SQLite)
+#             idle               compare.sh's connect + join: 19,000 hubbub.v1 clients into one
+#                                room (a 2 s hold, not compare.sh's 20 s: the connects are measured)
 #   ROUNDS    1–20; PORT a free port on 127.0.0.1
 # A line: round, binary, load average, then [delivered ratio, p50 ms, p99 ms, server CPU s per
 # M deliveries, server write calls per delivery] or, for ingress, [acked/s, ack p99 ms, lost,
-# duplicated, server CPU µs per ack], then the run's directory (server log, the JSON report).
+# duplicated, server CPU µs per ack] or, for idle, [connects/s, server CPU µs per connection
+# (connect, join and the hold)], then the run's directory (server log, the JSON report).
 set -u
-usage() { echo "usage: bench/ab.sh rooms02|rooms05|fan100|ingress ROUNDS PORT BIN_A BIN_B [BIN…]" >&2; exit 2; }
+usage() { echo "usage: bench/ab.sh rooms02|rooms05|fan100|ingress|idle ROUNDS PORT BIN_A BIN_B [BIN…]" >&2; exit 2; }
 [ $# -ge 5 ] || usage
 sc=$1 rounds=$2 port=$3
 shift 3
@@ -32,6 +35,9 @@ fan100) ARGS="--scenario fanout --listeners 1000 --senders 10 --rate 100 --steps
 ingress)
 	ARGS="--scenario ingress --rooms 1000 --senders 10 --duration 10s --drain 5s --sources 4"
 	Q='[.ingress.acked_per_s, .ingress.ack_latency.p99_ms, .ingress.lost, .ingress.duplicated, (.steps[0].server_cpu_s / .ingress.acked * 1e6 | floor)]' ;;
+idle)
+	ARGS="--scenario idle --conns 19000 --duration 2s --settle 1s --sources 4"
+	Q='[(.connect.per_sec | floor), (.idle.server_cpu_s / .connect.ok * 1e6 | floor)]' ;;
 *) usage ;;
 esac
 pid=""
