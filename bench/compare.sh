@@ -88,6 +88,9 @@ say "output in $OUT (commit $COMMIT${DIRTY:+, with uncommitted changes})"
 HUBBUB="$OUT/bin/hubbub"
 say "building hubbub from $ROOT"
 (cd "$ROOT" && go build -o "$HUBBUB" ./cmd/hubbub)
+# the machine's speed on each CPU before each run (bench/calib): a slow run or a slow machine
+CALIB="$OUT/bin/calib"
+(cd "$ROOT" && go build -o "$CALIB" ./bench/calib)
 SEED="$OUT/bin/seedchat-src"
 say "building the original from a copy of $BASELINE/seedchat"
 rm -rf "$SEED" && cp -r "$BASELINE/seedchat" "$SEED" && chmod -R u+w "$SEED"
@@ -336,6 +339,7 @@ bench() {
 	case "$name" in centrifugo*) [ "$CF_BIN" = none ] && return 0 ;; esac
 	local ts=""
 	[ "$pin" = 1 ] && ts="taskset -c 1"
+	echo "cpu0: $(taskset -c 0 "$CALIB") cpu1: $(taskset -c 1 "$CALIB")" >"$OUT/raw/$id-$name.calib" 2>&1
 	start_server "$name" "$pin"
 	local extra=(--pid "$SRV_PID")
 	case "$id" in storm*) extra=() ;; esac # the restart gives the server a new pid
@@ -422,6 +426,14 @@ row() {
 	h=$(get "$2-hubbub" "$3") o=$(get "$2-original" "$3") c=$(get "$2-centrifugo" "$3")
 	echo "| $1 | $(fmt "$h") | $(fmt "$o") | $(fmt "$c") | $(ratio "$h" "$o") | $(ratio "$h" "$c") |"
 }
+# calib_row LABEL ID: the CPUs' speed before each server's run of ID, and the ratio of CPU 0's.
+calib_row() {
+	local h o c
+	h=$(calib_of "$2-hubbub") o=$(calib_of "$2-original") c=$(calib_of "$2-centrifugo")
+	echo "| $1 | ${h:-–} | ${o:-–} | ${c:-–} | $(ratio "${h%% *}" "${o%% *}") | $(ratio "${h%% *}" "${c%% *}") |"
+}
+# calib_of RUN: "CPU0 / CPU1" sha256 figures from raw/RUN.calib, or empty.
+calib_of() { sed -n 's#^cpu0: sha256 \([0-9.]*\) .*cpu1: sha256 \([0-9.]*\) .*#\1 / \2#p' "$OUT/raw/$1.calib" 2>/dev/null || true; }
 FLOOR_NS=$(awk '/BenchmarkLoopbackWrite/ { for (i = 1; i <= NF; i++) if ($(i+1) == "ns/op") { print $i; exit } }' "$OUT/raw/floor.txt" 2>/dev/null || true)
 {
 	echo "# hubbub compared, $(date -u '+%Y-%m-%d %H:%M UTC'), commit $COMMIT${DIRTY:+ (uncommitted changes)}"
@@ -435,6 +447,7 @@ FLOOR_NS=$(awk '/BenchmarkLoopbackWrite/ { for (i = 1; i <= NF; i++) if ($(i+1) 
 	echo "|---|---:|---:|---:|---:|---:|"
 	row "idle: server RSS per connection (KiB)" idle '.idle.server_rss_per_conn_kib'
 	row "connect + join: connections/s (the idle run)" idle '.connect.per_sec'
+	calib_row "the same: CPU 0 (server) / CPU 1 (generator) just before, sha256 µs per 16 KiB (bench/calib; lower is faster)" idle
 	row "fan-out 1 room × $(get fanout100-hubbub '.params.listeners + .params.senders') at $(get fanout100-hubbub '.params.rate') msgs/s, pinned: server CPU s per M deliveries" fanout100 '.steps[0].server_cpu_s_per_m'
 	row "the same: p99 ms" fanout100 '.steps[0].latency.p99_ms'
 	row "fan-out maximum, unpinned: deliveries/s (best step)" fanoutmax '.best.deliveries_per_s'
