@@ -2,8 +2,9 @@
 # bench/compare.sh: the instrument of issue 19. It builds hubbub (this checkout), the original
 # chat room (a copy of ../shared/baseline/seedchat built outside the tree) and Centrifugo v6
 # (go install into a cache outside the tree), then for every scenario and every server starts
-# the server FRESH pinned to CPU 0 (taskset -c 0: one CPU, so Go's GOMAXPROCS is 1) while the
-# load generator, `hubbub bench`, runs pinned to CPU 1 with identical flags for each server;
+# the server FRESH pinned to CPU 0 (taskset -c 0: one CPU, so Go's GOMAXPROCS is 1; hubbub
+# serve on SQLite adds a second P for its blocking calls) while the load generator, `hubbub
+# bench`, runs pinned to CPU 1 with identical flags for each server;
 # it stops the server after each run and writes the raw JSON of every run plus ONE Markdown
 # table of ratios (hubbub / original, hubbub / Centrifugo) to the output directory.
 #
@@ -133,7 +134,7 @@ if [ "$FDS" != unlimited ] && [ $((IDLE_CONNS + 500)) -gt "$FDS" ]; then
 	say "the file-descriptor limit is $FDS: idle and connect+join use $IDLE_CONNS connections"
 fi
 HUBBUB_LIMITS="--max-conns $((IDLE_CONNS + 1000)) --max-conns-per-ip $((IDLE_CONNS + 1000)) --connect-rate 100000 --connect-burst 100000 --send-rate 1000000 --send-burst 1000000 --max-members $((IDLE_CONNS + 1000))${HUBBUB_EXTRA_FLAGS:+ $HUBBUB_EXTRA_FLAGS}"
-say "PINNING: each server runs under taskset -c 0 (one CPU: Go's GOMAXPROCS is then 1) and the generator under taskset -c 1, except the fan-out maximum, which runs unpinned as before"
+say "PINNING: each server runs under taskset -c 0 (one CPU: Go's GOMAXPROCS is then 1, and hubbub serve on SQLite runs a second P for the blocking calls left — spareProcessor) and the generator under taskset -c 1, except the fan-out maximum, which runs unpinned as before"
 say "LIMITS RAISED for these runs: hubbub serve $HUBBUB_LIMITS (its per-address and per-connection limits would refuse one generator's thousands of sockets); the original has none; Centrifugo runs with the baseline config"
 
 # --- servers -------------------------------------------------------------------------------
@@ -439,7 +440,7 @@ FLOOR_NS=$(awk '/BenchmarkLoopbackWrite/ { for (i = 1; i <= NF; i++) if ($(i+1) 
 	echo "# hubbub compared, $(date -u '+%Y-%m-%d %H:%M UTC'), commit $COMMIT${DIRTY:+ (uncommitted changes)}"
 	echo
 	[ "$QUICK" = 1 ] && echo "**--quick run: tiny sizes that test the script; these figures mean nothing.**" && echo
-	echo "Servers pinned with \`taskset -c 0\` (one CPU, GOMAXPROCS 1), generator \`taskset -c 1\`, except the"
+	echo "Servers pinned with \`taskset -c 0\` (one CPU: GOMAXPROCS 1, hubbub on SQLite 2 — its spare P for blocking calls), generator \`taskset -c 1\`, except the"
 	echo "fan-out maximum (unpinned). Each server started fresh for each run. hubbub's limits raised:"
 	echo "\`$HUBBUB_LIMITS\`. Raw reports: \`raw/\`. Machine: $(nproc --all) CPUs, $(uname -sr)."
 	echo

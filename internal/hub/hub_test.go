@@ -195,7 +195,10 @@ func TestLimits(t *testing.T) {
 // takes them: a join that would go past it waits, then fails with unavailable, and succeeds
 // once the replays before it were taken (or their connection ended).
 func TestReplayBudgetBoundsReplaysHeldAtOnce(t *testing.T) {
-	h, _, _ := newHub(t, hub.Config{RoomBuffer: 2, MaxReplay: 10, ReplayBudget: 10, StoreTimeout: 100 * time.Millisecond})
+	// A join past the budget waits StoreTimeout for it before it fails; so does every store
+	// read a join makes, and 100 ms failed the first join's on a busy machine ("room r is
+	// unavailable"): a second bounds the waits the test means and outlasts a slow read.
+	h, _, _ := newHub(t, hub.Config{RoomBuffer: 2, MaxReplay: 10, ReplayBudget: 10, StoreTimeout: time.Second})
 	ctx := context.Background()
 	for i := 0; i < 10; i++ {
 		if _, _, err := h.Send(ctx, &hubbub.Entry{Room: "r", From: "ann", Text: fmt.Sprint(i)}); err != nil {
