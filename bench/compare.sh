@@ -61,6 +61,12 @@ while [ $# -gt 0 ]; do
 	esac
 	shift
 done
+# Every HUBBUB_* variable of the environment sets a flag of `hubbub serve` (each flag's
+# variable), so a server would run with more than the flags written here: with HUBBUB_POSTGRES,
+# this script's own input, exported, every hubbub row of a run ran on PostgreSQL instead of a
+# fresh SQLite file (the sixth to ninth full runs; docs/benchmarks.md, "The tenth full run").
+# The script keeps them as its own variables and exports none to the processes it starts.
+for v in $(compgen -e); do case $v in HUBBUB_*) export -n "$v" ;; esac; done
 case "$IDLE_CONNS" in '' | *[!0-9]*) die "--idle-conns wants a number, got $IDLE_CONNS" ;; esac
 case "$CLUSTER_ROOMS" in '' | *[!0-9]* | 0) die "--cluster-rooms wants a positive number, got $CLUSTER_ROOMS" ;; esac
 [ -d "$BASELINE/seedchat" ] || die "no $BASELINE/seedchat: pass --baseline DIR"
@@ -441,7 +447,7 @@ FLOOR_NS=$(awk '/BenchmarkLoopbackWrite/ { for (i = 1; i <= NF; i++) if ($(i+1) 
 	echo
 	[ "$QUICK" = 1 ] && echo "**--quick run: tiny sizes that test the script; these figures mean nothing.**" && echo
 	echo "Servers pinned with \`taskset -c 0\` (one CPU: GOMAXPROCS 1, hubbub on SQLite 2 — its spare P for blocking calls), generator \`taskset -c 1\`, except the"
-	echo "fan-out maximum (unpinned). Each server started fresh for each run. hubbub's limits raised:"
+	echo "fan-out maximum (unpinned). Each server started fresh for each run, hubbub on a new SQLite file (PostgreSQL only where a row says so). hubbub's limits raised:"
 	echo "\`$HUBBUB_LIMITS\`. Raw reports: \`raw/\`. Machine: $(nproc --all) CPUs, $(uname -sr)."
 	echo
 	echo "| measure | hubbub | original | Centrifugo | hubbub / original | hubbub / Centrifugo |"
