@@ -15,7 +15,8 @@
 # A line: round, binary, load average, then [delivered ratio, p50 ms, p99 ms, server CPU s per
 # M deliveries, server write calls per delivery] or, for ingress, [acked/s, ack p99 ms, lost,
 # duplicated, server CPU µs per ack] or, for idle, [connects/s, server CPU µs per connection
-# (connect, join and the hold)], then the run's directory (server log, the JSON report).
+# (connect, join, the settle and the hold), connects failed], then the run's directory (server
+# log, the JSON report).
 set -u
 usage() { echo "usage: bench/ab.sh rooms02|rooms05|fan100|ingress|idle ROUNDS PORT BIN_A BIN_B [BIN…]" >&2; exit 2; }
 [ $# -ge 5 ] || usage
@@ -25,6 +26,10 @@ case $rounds in '' | *[!0-9]*) usage ;; esac
 [ "$rounds" -ge 1 ] && [ "$rounds" -le 20 ] || usage
 for b in "$@"; do [ -x "$b" ] || { echo "bench/ab.sh: $b is not an executable" >&2; exit 2; }; done
 command -v jq >/dev/null || { echo "bench/ab.sh: needs jq" >&2; exit 2; }
+if [ "$sc" = idle ] && [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt 19500 ]; then
+	echo "bench/ab.sh: idle needs 19,500 descriptors; ulimit -n is $(ulimit -n)" >&2
+	exit 2
+fi
 gen=$1
 # HUBBUB_* variables set serve's flags: the servers run with the flags written here only
 # (compare.sh says why).
@@ -40,7 +45,7 @@ ingress)
 	Q='[.ingress.acked_per_s, .ingress.ack_latency.p99_ms, .ingress.lost, .ingress.duplicated, (.steps[0].server_cpu_s / .ingress.acked * 1e6 | floor)]' ;;
 idle)
 	ARGS="--scenario idle --conns 19000 --duration 2s --settle 1s --sources 4"
-	Q='[(.connect.per_sec | floor), (.idle.server_cpu_s / .connect.ok * 1e6 | floor)]' ;;
+	Q='[(.connect.per_sec | floor), (.idle.server_cpu_s / .connect.ok * 1e6 | floor), .connect.failed]' ;;
 *) usage ;;
 esac
 pid=""

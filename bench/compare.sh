@@ -346,7 +346,7 @@ bench() {
 	case "$name" in centrifugo*) [ "$CF_BIN" = none ] && return 0 ;; esac
 	local ts=""
 	[ "$pin" = 1 ] && ts="taskset -c 1"
-	echo "cpu0: $(taskset -c 0 "$CALIB") cpu1: $(taskset -c 1 "$CALIB")" >"$OUT/raw/$id-$name.calib" 2>&1
+	echo "cpu0: $(taskset -c 0 "$CALIB" 2>&1) cpu1: $(taskset -c 1 "$CALIB" 2>&1)" >"$OUT/raw/$id-$name.calib"
 	start_server "$name" "$pin"
 	local extra=(--pid "$SRV_PID")
 	case "$id" in storm*) extra=() ;; esac # the restart gives the server a new pid

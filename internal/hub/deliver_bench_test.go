@@ -61,8 +61,9 @@ func BenchmarkDeliver(b *testing.B) {
 }
 
 // BenchmarkRejoin measures a resume's share of the hub in a room of 100, as a reconnect storm
-// brings each member back: the 100th member joins with since (its greeting lists the other 99
-// names) and leaves again. No store read: the room's ring holds what it missed.
+// brings each member back: the 100th member joins with since (its greeting lists the 100
+// names, its own among them) and leaves again. No store read: the room's ring holds what it
+// missed.
 func BenchmarkRejoin(b *testing.B) {
 	store, err := sqlite.Open(filepath.Join(b.TempDir(), "h.db"), sqlite.Options{Logger: quiet})
 	if err != nil {

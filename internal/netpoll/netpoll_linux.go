@@ -39,6 +39,7 @@ type Poller struct {
 	idleN   int
 	idleLow int
 	maxIdle int
+	goHeld  int // readers running a function of Go's: at most half of maxIdle (Go)
 }
 
 // registered is one registration of a descriptor. Its generation travels in the epoll event,
@@ -240,11 +241,26 @@ func (p *Poller) wait() {
 // next handler once f returns, as a handler's goroutine does. The server's WebSocket
 // listener reads each request head this way: a new goroutine per connection grew its stack
 // through the request's parse every time (2.5 % of a connect + join's CPU in copystack,
-// docs/benchmarks/connect.md), where a reader keeps the stack it grew. f may block.
+// docs/benchmarks/connect.md), where a reader keeps the stack it grew. f may block: a
+// request head sent a byte at a time holds its reader up to the handshake timeout, so at most
+// half of the readers kept may run Go's functions at once, and the others stay for the
+// readable sockets; past that f gets a goroutine of its own, as before Go.
 func (p *Poller) Go(f func()) {
 	p.mu.Lock()
-	p.dispatch(f)
-	p.mu.Unlock()
+	defer p.mu.Unlock()
+	if p.goHeld >= p.maxIdle/2 {
+		go f()
+		return
+	}
+	p.goHeld++
+	p.dispatch(func() {
+		defer func() {
+			p.mu.Lock()
+			p.goHeld--
+			p.mu.Unlock()
+		}()
+		f()
+	})
 }
 
 // dispatch runs handler in a reader goroutine waiting for one, or in a new one. Called by the

@@ -394,3 +394,42 @@ func TestGoRunsBesideHandlersOnAReader(t *testing.T) {
 		t.Fatal("Go's second function did not run")
 	}
 }
+
+// A request head sent a byte at a time holds the reader that runs it: Go runs at most half of
+// the readers kept on its functions at once and gives the rest goroutines of their own, so
+// that slow heads cannot take every reader the readable sockets need.
+func TestGoHoldsAtMostHalfTheReaders(t *testing.T) {
+	p := newPollerKeeping(t, 4)
+	release := make(chan struct{})
+	var started sync.WaitGroup
+	var ended sync.WaitGroup
+	for range 3 {
+		started.Add(1)
+		ended.Add(1)
+		p.Go(func() {
+			defer ended.Done()
+			started.Done()
+			<-release
+		})
+	}
+	started.Wait()
+	p.mu.Lock()
+	held := p.goHeld
+	p.mu.Unlock()
+	if held != 2 {
+		t.Errorf("%d of Go's functions run on readers with 4 kept, want 2 (the third on a goroutine of its own)", held)
+	}
+	close(release)
+	ended.Wait()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+		p.mu.Lock()
+		held = p.goHeld
+		p.mu.Unlock()
+		if held == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d readers still counted as running Go's functions after they returned", held)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package wire_test
 import (
 	"bytes"
 	"math"
+	"reflect"
 	"testing"
 
 	"hubbub/internal/wire"
@@ -79,4 +80,49 @@ func BenchmarkEncodeWelcome(b *testing.B) {
 			wire.Encode(w)
 		}
 	})
+}
+
+// TestEncodeWelcomeWritesEveryField sets every field of a welcome, its limits, its user and a
+// command (by reflection, so a field added later is set too) and holds EncodeWelcome to
+// Encode: a field EncodeWelcome does not know would vanish from every welcome.
+func TestEncodeWelcomeWritesEveryField(t *testing.T) {
+	var w wire.Welcome
+	fillEveryField(t, reflect.ValueOf(&w).Elem(), "Welcome")
+	if w.User == nil || len(w.Commands) == 0 {
+		t.Fatal("the filler left the user or the commands empty")
+	}
+	if got, want := wire.EncodeWelcome(&w), wire.Encode(w); !bytes.Equal(got, want) {
+		t.Errorf("EncodeWelcome(%+v)\n = %s\nwant %s", w, got, want)
+	}
+}
+
+// fillEveryField gives every field of v (a struct) a value that is not its zero: strings
+// their path, numbers their index, pointers and slices one filled element.
+func fillEveryField(t *testing.T, v reflect.Value, path string) {
+	t.Helper()
+	for i := range v.NumField() {
+		f, name := v.Field(i), path+"."+v.Type().Field(i).Name
+		switch f.Kind() {
+		case reflect.String:
+			f.SetString("v" + name)
+		case reflect.Int, reflect.Int64:
+			f.SetInt(int64(i + 1))
+		case reflect.Uint64:
+			f.SetUint(uint64(i + 1))
+		case reflect.Float64:
+			f.SetFloat(float64(i) + 0.5)
+		case reflect.Bool:
+			f.SetBool(true)
+		case reflect.Struct:
+			fillEveryField(t, f, name)
+		case reflect.Pointer:
+			f.Set(reflect.New(f.Type().Elem()))
+			fillEveryField(t, f.Elem(), name)
+		case reflect.Slice:
+			f.Set(reflect.MakeSlice(f.Type(), 1, 1))
+			fillEveryField(t, f.Index(0), name+"[0]")
+		default:
+			t.Fatalf("%s is a %s, which the filler does not set", name, f.Kind())
+		}
+	}
 }
