@@ -19,13 +19,7 @@ import (
 func BenchmarkDeliver(b *testing.B) {
 	for _, members := range []int{10, 100} {
 		b.Run(fmt.Sprintf("members=%d", members), func(b *testing.B) {
-			store, err := sqlite.Open(filepath.Join(b.TempDir(), "h.db"), sqlite.Options{Logger: quiet})
-			if err != nil {
-				b.Fatal(err)
-			}
-			broker := inmem.NewBroker()
-			h := hub.New(hub.Config{Logger: quiet}, store, broker)
-			defer func() { h.Close(); broker.Close(); store.Close() }()
+			h, broker := benchHub(b)
 			ctx := context.Background()
 			outs := make([]*hub.Outbox, members)
 			for i := range outs {
@@ -65,13 +59,7 @@ func BenchmarkDeliver(b *testing.B) {
 // names, its own among them) and leaves again. No store read: the room's ring holds what it
 // missed.
 func BenchmarkRejoin(b *testing.B) {
-	store, err := sqlite.Open(filepath.Join(b.TempDir(), "h.db"), sqlite.Options{Logger: quiet})
-	if err != nil {
-		b.Fatal(err)
-	}
-	broker := inmem.NewBroker()
-	h := hub.New(hub.Config{Logger: quiet}, store, broker)
-	defer func() { h.Close(); broker.Close(); store.Close() }()
+	h, _ := benchHub(b)
 	ctx := context.Background()
 	for i := range 99 {
 		m := &hub.Member{Name: fmt.Sprint("m", i), Out: hub.NewOutbox(1<<20, func() {})}
@@ -92,4 +80,17 @@ func BenchmarkRejoin(b *testing.B) {
 		h.Leave("r", m)
 		batch, _, _ = out.TakeUpTo(batch[:0], 0)
 	}
+}
+
+// benchHub returns a hub on a fresh SQLite file and its in-process broker, closed when b ends.
+func benchHub(b *testing.B) (*hub.Hub, *inmem.Broker) {
+	b.Helper()
+	store, err := sqlite.Open(filepath.Join(b.TempDir(), "h.db"), sqlite.Options{Logger: quiet})
+	if err != nil {
+		b.Fatal(err)
+	}
+	broker := inmem.NewBroker()
+	h := hub.New(hub.Config{Logger: quiet}, store, broker)
+	b.Cleanup(func() { h.Close(); broker.Close(); store.Close() })
+	return h, broker
 }
