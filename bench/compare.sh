@@ -95,7 +95,7 @@ say "output in $OUT (commit $COMMIT${DIRTY:+, with uncommitted changes})"
 HUBBUB="$OUT/bin/hubbub"
 say "building hubbub from $ROOT"
 (cd "$ROOT" && go build -o "$HUBBUB" ./cmd/hubbub)
-# the machine's speed on each CPU before each run (bench/calib): a slow run or a slow machine
+# the machine's speed on each CPU before each idle run (bench/calib): a slow run or a slow machine
 CALIB="$OUT/bin/calib"
 (cd "$ROOT" && go build -o "$CALIB" ./bench/calib)
 SEED="$OUT/bin/seedchat-src"
@@ -346,7 +346,10 @@ bench() {
 	case "$name" in centrifugo*) [ "$CF_BIN" = none ] && return 0 ;; esac
 	local ts=""
 	[ "$pin" = 1 ] && ts="taskset -c 1"
-	echo "cpu0: $(taskset -c 0 "$CALIB" 2>&1) cpu1: $(taskset -c 1 "$CALIB" 2>&1)" >"$OUT/raw/$id-$name.calib"
+	# the CPUs' speed just before the run, for the rows that print it (calib_row: idle only)
+	if [ "$id" = idle ]; then
+		echo "cpu0: $(taskset -c 0 "$CALIB" 2>&1) cpu1: $(taskset -c 1 "$CALIB" 2>&1)" >"$OUT/raw/$id-$name.calib"
+	fi
 	start_server "$name" "$pin"
 	local extra=(--pid "$SRV_PID")
 	case "$id" in storm*) extra=() ;; esac # the restart gives the server a new pid

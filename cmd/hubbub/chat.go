@@ -367,14 +367,19 @@ func (e *echoes) saw(room string, seq uint64) {
 	}
 }
 
-// expect records that the chat's write to room was stored at seq.
-func (e *echoes) expect(room string, seq uint64) {
+// expect records, if the write r stands for was stored, that its room's log holds it at its
+// seq: its echo is to be printed.
+func (e *echoes) expect(r *client.Receipt) {
+	ack, err := r.Result()
+	if err != nil {
+		return
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.sent == nil {
 		e.sent = make(map[string]uint64)
 	}
-	e.sent[room] = max(e.sent[room], seq)
+	e.sent[r.Room] = max(e.sent[r.Room], ack.Seq)
 }
 
 // await waits until every write expected in a room the connection is still in (in) has been
@@ -489,15 +494,13 @@ func (c *chat) compact() {
 }
 
 func (c *chat) count(r *client.Receipt) {
-	ack, err := r.Result()
-	if err != nil {
+	c.echoes.expect(r)
+	if _, err := r.Result(); err != nil {
 		c.failed++
 		if c.firstErr == nil {
 			c.firstErr = err
 		}
-		return
 	}
-	c.echoes.expect(r.Room, ack.Seq)
 }
 
 // command runs a /command line; it returns true for /quit.
@@ -605,9 +608,10 @@ func (c *chat) forget(room string) {
 	}
 }
 
-// settle waits until every message sent so far is acknowledged or refused and printed back,
-// giving up when no ack (or print) arrived for --ack-timeout. A piped command runs after it, so that it acts on the lines
-// before it as a script's reader expects: "/search deploy" after the lines that said deploy
+// settle waits until every message sent so far is acknowledged or refused, giving up when no
+// ack arrived for --ack-timeout, then (for --ack-timeout at most) until what was stored is
+// printed back. A piped command runs after it, so that it acts on the lines before it as a
+// script's reader expects: "/search deploy" after the lines that said deploy
 // finds them all, where it used to overtake the sends still on their way and page with
 // "/search --more" through a partial result.
 func (c *chat) settle(ctx context.Context) {
@@ -617,9 +621,7 @@ func (c *chat) settle(ctx context.Context) {
 		select {
 		case <-r.Done():
 			t.Reset(c.ackTimeout)
-			if ack, err := r.Result(); err == nil {
-				c.echoes.expect(r.Room, ack.Seq)
-			}
+			c.echoes.expect(r)
 		case <-t.C:
 			return // waitAcks, at the end of input, says which were not acknowledged
 		case <-ctx.Done():

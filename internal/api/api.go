@@ -245,6 +245,16 @@ func (h *headerRecorder) Header() http.Header         { return h.header }
 func (h *headerRecorder) Write(b []byte) (int, error) { return len(b), nil }
 func (h *headerRecorder) WriteHeader(status int)      { h.status = status }
 
+// tooLarge is the 413 of a body that err says ran past its limit (http.MaxBytesReader), or
+// nil.
+func tooLarge(err error) error {
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return apiErrorf(http.StatusRequestEntityTooLarge, "too_large", "the body is larger than %d bytes", tooBig.Limit)
+	}
+	return nil
+}
+
 // decodeJSON reads exactly one JSON object into v, refusing unknown fields and trailing data.
 func decodeJSON(r io.Reader, v any) error {
 	dec := json.NewDecoder(r)
@@ -253,9 +263,8 @@ func decodeJSON(r io.Reader, v any) error {
 	// required) and an array would be refused in encoding/json's words, Go type included.
 	var raw json.RawMessage
 	if err := dec.Decode(&raw); err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return apiErrorf(http.StatusRequestEntityTooLarge, "too_large", "the body is larger than %d bytes", tooBig.Limit)
+		if big := tooLarge(err); big != nil {
+			return big
 		}
 		if errors.Is(err, io.EOF) {
 			return apiErrorf(http.StatusBadRequest, hubbub.ECodeBadJSON, "the body must be a JSON object")
@@ -263,9 +272,8 @@ func decodeJSON(r io.Reader, v any) error {
 		return badJSON(err)
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return apiErrorf(http.StatusRequestEntityTooLarge, "too_large", "the body is larger than %d bytes", tooBig.Limit)
+		if big := tooLarge(err); big != nil {
+			return big
 		}
 		return apiErrorf(http.StatusBadRequest, hubbub.ECodeBadJSON, "the body must hold one JSON object and nothing after it")
 	}

@@ -3,7 +3,6 @@ package hub
 import (
 	"context"
 	"errors"
-	"maps"
 	"slices"
 	"time"
 
@@ -687,35 +686,22 @@ func (r *room) catchUp() {
 // Every join into a room under PresenceLimit is given this list, so a reconnect storm's
 // 10,000 joins into rooms of 100 each made it: building a set of the names first was 6 % of
 // the new process's CPU (docs/benchmarks/reconnect-storm.md, "The first half second after
-// listening"). The names here are distinct keys already; a set is needed only to merge other
-// nodes' names, which may repeat them.
+// listening"). This node's names are distinct keys; another node's may repeat them, which
+// the sort brings together for Compact.
 func (r *room) memberNames() []string {
-	if !r.namedRemotely() {
-		names := make([]string, 0, len(r.names))
-		for n := range r.names {
-			names = append(names, n)
-		}
-		slices.Sort(names)
-		return names
+	n := len(r.names)
+	for _, node := range r.remote {
+		n += len(node.names)
 	}
-	set := make(map[string]bool, len(r.names))
-	for n := range r.names {
-		set[n] = true
+	names := make([]string, 0, n)
+	for name := range r.names {
+		names = append(names, name)
 	}
 	for _, node := range r.remote {
-		for n := range node.names {
-			set[n] = true
+		for name := range node.names {
+			names = append(names, name)
 		}
 	}
-	return slices.Sorted(maps.Keys(set))
-}
-
-// namedRemotely reports whether another node has a member in the room. Called with mu held.
-func (r *room) namedRemotely() bool {
-	for _, node := range r.remote {
-		if len(node.names) > 0 {
-			return true
-		}
-	}
-	return false
+	slices.Sort(names)
+	return slices.Compact(names)
 }

@@ -20,9 +20,9 @@ import (
 // writer Hijack hands over, the response writer — was a third of the CPU of a connect + join
 // and 8 of the 17.5 KB it allocated (docs/benchmarks/reconnect-storm.md, "Connect + join: less
 // garbage per client"). Here a connection costs a turn of one of the poller's reader
-// goroutines (already grown), a pooled buffer and the request's strings: it reads the request head with the handshake's deadline, and a plain
-// upgrade (wsrequest.go; the transport's PlainHandshake) goes to admission and the
-// transport's own 101 as serveWS would. Everything else — other paths, a request the reader
+// goroutines (already grown), a pooled buffer and the request's strings: it reads the request
+// head with the handshake's deadline, and a plain upgrade (wsrequest.go; the transport's
+// PlainHandshake) goes to admission and the transport's own 101 as serveWS would. Everything else — other paths, a request the reader
 // is unsure of, one too long for its buffer, a handshake the transport leaves to gorilla —
 // is handed to net/http with the bytes already read replayed, and answered there as before;
 // so is the rest of a connection whose upgrade admission refused (its refusal written here,
