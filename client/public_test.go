@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"hubbub/client"
 )
 
 // TestEveryWireTypeIsNamed fails when internal/wire gains an exported type that the client
@@ -97,6 +99,20 @@ func TestImportsNoServerPackage(t *testing.T) {
 			if dep == f || strings.HasPrefix(dep, f+"/") || (strings.HasSuffix(f, "/") && strings.HasPrefix(dep, f)) {
 				t.Errorf("package client depends on %s", dep)
 			}
+		}
+	}
+}
+
+// TestSeveralEmoji: several valid reactions side by side are told apart from one emoji (a
+// flag, a ZWJ sequence, a skin tone) and from text, which no reaction ever was.
+func TestSeveralEmoji(t *testing.T) {
+	for emoji, want := range map[string]bool{
+		"👍👍": true, "🇫🇷🇩🇪": true, "1️⃣2️⃣": true, "👍🎉": true,
+		"👍": false, "🇫🇷": false, "👩🏽‍🚀": false, ":tada:": false, "👍a": false, "a": false, "": false,
+		"👍 👍": false, strings.Repeat("😀", 9): false, "\xff👍": false,
+	} {
+		if got := client.SeveralEmoji(emoji); got != want {
+			t.Errorf("SeveralEmoji(%q) = %v, want %v", emoji, got, want)
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"time"
+	"unicode/utf8"
 
 	"hubbub"
 	"hubbub/internal/wire"
@@ -137,17 +138,43 @@ func (s *Session) Edit(ctx context.Context, room string, seq uint64, text string
 
 // React toggles my reaction emoji (an emoji or a :short_name:, hubbub.ValidateEmoji) on
 // message seq of room, like Send. The ack's Target is the message; the reacted frame that
-// follows on Events says whether it was added or removed and the count after it.
+// follows on Events says whether it was added or removed and the count after it. Several
+// emoji side by side (SeveralEmoji) are sent too, for the server to decide: it takes such a
+// reaction back from whoever holds it, stored before reactions had to be one emoji, and
+// refuses it (bad_field) as a new one.
 func (s *Session) React(ctx context.Context, room string, seq uint64, emoji string) (*Receipt, error) {
 	if seq == 0 {
 		return nil, fmt.Errorf("client: react in %s: %w", room, hubbub.Errorf(hubbub.ECodeBadField, "seq must be a message's seq (1 or more)"))
 	}
-	if err := hubbub.ValidateEmoji(emoji); err != nil {
+	if err := hubbub.ValidateEmoji(emoji); err != nil && !SeveralEmoji(emoji) {
 		return nil, fmt.Errorf("client: react in %s: %w", room, err)
 	}
 	return s.queue(ctx, room, wire.TypeReact, func(id string) any {
 		return wire.ReactRequest{Type: wire.TypeReact, Room: room, Seq: seq, Emoji: emoji, ID: id}
 	})
+}
+
+// SeveralEmoji reports whether emoji is several reactions side by side, each valid alone
+// ("👍👍"), and no longer than a reaction: what hubbub.ValidateEmoji refuses since reactions
+// are one emoji, but a reaction stored before that may be, and its holder can still take it
+// back. Only the server knows whether I hold it, so the refusal of a new one is its to make.
+func SeveralEmoji(emoji string) bool {
+	if emoji == "" || len(emoji) > hubbub.MaxEmojiLen || !utf8.ValidString(emoji) {
+		return false
+	}
+	// Whether emoji[i:] splits into valid reactions, for each rune boundary i, found from the
+	// end: at most MaxEmojiLen boundaries, each trying the ones after it.
+	var splits [hubbub.MaxEmojiLen + 1]bool
+	splits[len(emoji)] = true
+	for i := len(emoji) - 1; i >= 0; i-- {
+		if !utf8.RuneStart(emoji[i]) {
+			continue
+		}
+		for j := i + 1; j <= len(emoji) && !splits[i]; j++ {
+			splits[i] = splits[j] && (j == len(emoji) || utf8.RuneStart(emoji[j])) && hubbub.ValidateEmoji(emoji[i:j]) == nil
+		}
+	}
+	return splits[0] && hubbub.ValidateEmoji(emoji) != nil
 }
 
 // Delete turns message seq of room into a tombstone, like Send: its sender may delete it,

@@ -149,7 +149,9 @@ func (c *chat) logCommand(ctx context.Context, cmd, line string) (handled bool, 
 		case more != "":
 			return true, fmt.Errorf("usage: %s (one emoji, without spaces)", usage)
 		}
-		if err := hubbub.ValidateEmoji(emoji); err != nil {
+		// Several emoji ("👍👍") go to the server, which takes back such a reaction stored
+		// before reactions were one emoji from whoever holds it and refuses it otherwise.
+		if err := hubbub.ValidateEmoji(emoji); err != nil && !client.SeveralEmoji(emoji) {
 			return true, fmt.Errorf("%q is not a reaction: %s", emoji, hubbub.ErrorMessage(err))
 		}
 		r, err = c.ses.React(ctx, room, seq, emoji)

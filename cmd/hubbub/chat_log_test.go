@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"hubbub"
 	"hubbub/internal/hub"
 	"hubbub/internal/servertest"
 	"hubbub/internal/wire"
@@ -161,4 +162,47 @@ func TestChatPipedWaitsForItsOwnReactions(t *testing.T) {
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("ann printed %q, want %q\nall output:\n%s", got, want, out)
 	}
+}
+
+// TestChatTakesBackAReactionFromBeforeTheOneEmojiRule: a reaction stored before reactions had
+// to be one emoji ("👍👍") is taken back from the terminal as from the page — the chat used to
+// refuse it before sending — while adding such a reaction is still refused, by the server, and
+// the refusal says why.
+func TestChatTakesBackAReactionFromBeforeTheOneEmojiRule(t *testing.T) {
+	chatLeakCheck(t)
+	s := servertest.Start(t, servertest.Options{})
+	bob := servertest.DialJSON(t, s, "bob")
+	bob.Join("general", nil)
+	bob.Say("general", "b1", "hello") // #1
+
+	pr, pw := io.Pipe()
+	t.Cleanup(func() { pw.Close() })
+	ann := startChat(t, pr, chatArgs(chatUser(t, "ann"), []string{s.WS})...)
+	ann.waitOutput(t, "[general] #1 bob: hello\n")
+	if _, err := fmt.Fprintln(pw, "hi"); err != nil {
+		t.Fatal(err)
+	}
+	ann.waitOutput(t, "ann: hi\n")
+	log, err := s.Store.Since(t.Context(), "general", 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	user := log[len(log)-1].User // ann's, from her message
+	old := &hubbub.Entry{Kind: hubbub.KindReaction, Room: "general", From: "ann", User: user, Target: 1, Emoji: "👍👍"}
+	if _, _, err := s.Store.Append(t.Context(), old); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fmt.Fprintln(pw, "/react 1 👍👍"); err != nil {
+		t.Fatal(err)
+	}
+	ann.waitOutput(t, "* ann took back 👍👍 on #1 in general\n")
+	if _, err := fmt.Fprintln(pw, "/react 1 👍👍"); err != nil {
+		t.Fatal(err)
+	}
+	waitStderr(t, ann, "not several")
+	waitStderr(t, ann, "(bad_field)\n")
+	if _, err := fmt.Fprintln(pw, "/react 1 👍a"); err != nil {
+		t.Fatal(err)
+	}
+	waitStderr(t, ann, `* /react: "👍a" is not a reaction`)
 }
