@@ -277,3 +277,49 @@ func TestTextBinaryFrameWithInvalidUTF8IsCleaned(t *testing.T) {
 		t.Fatalf("got %q, want the bad byte as U+FFFD", l)
 	}
 }
+
+// A count too large for an int is answered as any count past its maximum — the largest page,
+// as the API caps it — not bad_field: history's, directory's and search's limit and join's
+// history alike. A fraction or a negative one is still refused, however large.
+func TestCountTooLargeForAnIntIsTheLargestPage(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{Server: server.Config{SendRate: 1e6, SendBurst: 1e6}, Hub: hub.Config{History: 5}})
+	ann := servertest.DialJSON(t, s, "ann")
+	ann.Join("r", nil)
+	fill(t, ann, "r", 8)
+	huge := "99999999999999999999999"
+
+	bob := servertest.DialJSON(t, s, "bob")
+	send := func(data string) {
+		t.Helper()
+		if err := bob.Conn.WriteMessage(websocket.TextMessage, []byte(data)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	send(`{"type":"join","room":"r","history":` + huge + `}`)
+	if j := bob.Await("joined"); j.Num("replay") != 5 || j["truncated"] != true {
+		t.Errorf("join with history %s = %v, want the most, 5, replayed", huge, j)
+	}
+	bob.Messages("r", 5)
+	send(`{"type":"history","room":"r","limit":` + huge + `}`)
+	if h := bob.Await("history"); len(h["messages"].([]any)) != 8 {
+		t.Errorf("history with limit %s = %v, want all 8", huge, h)
+	}
+	send(`{"type":"history","room":"r","thread":1,"limit":` + huge + `}`)
+	bob.Await("history")
+	send(`{"type":"directory","limit":` + huge + `}`)
+	bob.Await("directory")
+	send(`{"type":"search","q":"message","id":"s1","limit":` + huge + `}`)
+	if r := bob.AwaitFunc("search results", func(f servertest.Frame) bool { return f.Type() == "search_results" || f.Type() == "error" }); r.Type() != "search_results" {
+		t.Errorf("search with limit %s = %v, want its results", huge, r)
+	}
+	for _, frame := range []string{
+		`{"type":"history","room":"r","limit":-` + huge + `}`,
+		`{"type":"history","room":"r","limit":` + huge + `.5}`,
+		`{"type":"join","room":"r","history":-` + huge + `}`,
+		`{"type":"search","q":"message","limit":-` + huge + `}`,
+	} {
+		if f := rawError(t, bob, frame); f.Str("code") != "bad_field" {
+			t.Errorf("%s: got %v, want bad_field", frame, f)
+		}
+	}
+}

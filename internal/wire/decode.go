@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"reflect"
 	"strings"
 
@@ -33,8 +34,11 @@ func DecodeInto(b []byte, f *ClientFrame) error {
 	if !decodeFlat(b, f) { // a flat object of plain strings, such as every send, needs no reflection
 		err = json.Unmarshal(b, f)
 	}
+	var typeErr *json.UnmarshalTypeError
+	if errors.As(err, &typeErr) && (typeErr.Field == "limit" || typeErr.Field == "history") && hugeCount(typeErr.Value) {
+		err = decodeHugeCounts(b, f)
+	}
 	if err != nil {
-		var typeErr *json.UnmarshalTypeError
 		if errors.As(err, &typeErr) && typeErr.Field != "" {
 			// The JSON is fine but a field holds the wrong kind of value: say which field,
 			// so that the client's author need not guess.
@@ -102,6 +106,52 @@ func DecodeInto(b []byte, f *ClientFrame) error {
 	for i, id := range f.Attachments {
 		if id == "" || len(id) > hubbub.MaxFileIDLen {
 			return hubbub.Errorf(hubbub.ECodeBadField, "attachment %d must be a file id of 1 to %d bytes", i+1, hubbub.MaxFileIDLen)
+		}
+	}
+	return nil
+}
+
+// hugeCount reports whether an UnmarshalTypeError's value is a whole number ≥ 0, which an
+// int field refused only for its size.
+func hugeCount(value string) bool {
+	digits, ok := strings.CutPrefix(value, "number ")
+	return ok && digits != "" && strings.Trim(digits, "0123456789") == ""
+}
+
+// decodeHugeCounts decodes b into *f again, reading a limit or history too large for an int
+// as the largest int: every count past its maximum gets the most the server gives (the
+// largest page, the whole --history), as the API's limit= does, and a client that asks for
+// "everything" with a big number should not get bad_field for the number's size alone. Only
+// frames with such a number pay for the second decoding.
+func decodeHugeCounts(b []byte, f *ClientFrame) error {
+	*f = ClientFrame{}
+	// The outer fields hide the frame's own limit and history from encoding/json, which fills
+	// every other field of f.
+	counts := struct {
+		*ClientFrame
+		Limit   json.RawMessage `json:"limit"`
+		History json.RawMessage `json:"history"`
+	}{ClientFrame: f}
+	if err := json.Unmarshal(b, &counts); err != nil {
+		return err
+	}
+	for _, c := range []struct {
+		name string
+		raw  json.RawMessage
+		to   *int
+	}{{"limit", counts.Limit, &f.Limit}, {"history", counts.History, &f.History}} {
+		if len(c.raw) == 0 || string(c.raw) == "null" {
+			continue
+		}
+		var typeErr *json.UnmarshalTypeError
+		switch err := json.Unmarshal(c.raw, c.to); {
+		case errors.As(err, &typeErr) && hugeCount(typeErr.Value):
+			*c.to = math.MaxInt
+		case errors.As(err, &typeErr):
+			typeErr.Field = c.name
+			return typeErr
+		case err != nil:
+			return err
 		}
 	}
 	return nil
