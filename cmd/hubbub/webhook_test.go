@@ -430,6 +430,14 @@ func TestWebhookAPI(t *testing.T) {
 		}
 	}
 
+	// A limit past the largest page, past what an int holds too, is the largest page, as on
+	// every other endpoint.
+	for _, limit := range []string{"1000000", "99999999999999999999"} {
+		if st := c.api(t, "GET", "/api/webhooks/"+id+"/deliveries?limit="+limit, nil, nil); st != http.StatusOK {
+			t.Errorf("deliveries with limit=%s: %d, want 200 with the largest page", limit, st)
+		}
+	}
+
 	c.post(t, "a", "one")
 	c.post(t, "a", "two")
 	var page struct {

@@ -2,7 +2,6 @@ package api
 
 import (
 	"net/http"
-	"strconv"
 
 	"hubbub"
 	"hubbub/internal/webhooks"
@@ -140,13 +139,12 @@ func (s *API) apiRotateWebhook(w http.ResponseWriter, r *http.Request) error {
 // apiDeliveries: GET /api/webhooks/{id}/deliveries?state=dead|pending&after=&limit=.
 func (s *API) apiDeliveries(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	limit := 0
-	if v := q.Get("limit"); v != "" {
-		var err error
-		if limit, err = strconv.Atoi(v); err != nil || limit <= 0 {
-			return apiErrorf(http.StatusBadRequest, hubbub.ECodeBadField, "limit must be a positive integer")
-		}
+	limit, err := queryLimit(q.Get("limit"))
+	if err != nil {
+		return apiErrorf(http.StatusBadRequest, hubbub.ECodeBadField, "limit must be a positive integer")
 	}
+	// Past the largest page is the largest page, as on every endpoint with a limit.
+	limit = min(limit, webhooks.MaxDeliveriesPage)
 	state := hubbub.DeliveryState(q.Get("state"))
 	if state == "" {
 		state = hubbub.DeliveryDead
