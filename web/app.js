@@ -597,11 +597,13 @@ function renderMembers() {
     list.appendChild(li);
   }
   // A crowded room lists only some names (and announces no arrivals); its size comes from
-  // the server's count, kept up to date only while the room is small enough to list.
+  // the server's count, kept up to date only while the room is small enough to list. It
+  // counts who is online, where the room browser counts the stored members: each says which.
   const count = String(Math.max(members.length, (r && r.memberCount) || 0));
   renderOffline(members);
-  $("member-count").textContent = count;
+  $("member-count").textContent = count + " online";
   $("members-toggle-count").textContent = count;
+  $("members-toggle").title = count + " online";
 }
 
 /** Shows who is typing; names stay for CHAT_TIMING.typingShown after their last notice. */

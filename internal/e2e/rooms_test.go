@@ -95,3 +95,20 @@ func TestRoomNameRefusedOnAPhoneSaysWhyBesideTheForm(t *testing.T) {
 	ann.do("type again", typeInto("#join-input", "x"))
 	ann.waitFor("the reason gone", `document.getElementById("join-error").hidden`)
 }
+
+// The room browser counts a room's members, stored, and the room's header those online: each
+// says which it counts, so that "3" in one and "2" in the other do not read as a mistake.
+func TestRoomBrowserAndHeaderSayWhatTheyCount(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{})
+	gone := dialUser(t, srv, "gone", "lobby")
+	_ = gone.conn.Close() // a member, not online
+	dialUser(t, srv, "bob", "lobby")
+	ann := b.newUser("ann")
+	ann.open(srv.URL + "/#lobby")
+	ann.waitFor("ann and bob online", exprMembers+`.join() === "ann,bob"`)
+	ann.waitFor("the header says online", `document.getElementById("member-count").textContent === "2 online" && `+
+		`document.getElementById("members-toggle").title === "2 online"`)
+	ann.do("open the room browser", chromedp.Click(chromedp.CSS("#browse-rooms")))
+	ann.waitFor("lobby's members, stored", `((document.querySelector('#directory-list [data-room="lobby"] .directory-meta') || {}).textContent || "").startsWith("3 members")`)
+}
