@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -111,4 +113,64 @@ func TestRoomBrowserAndHeaderSayWhatTheyCount(t *testing.T) {
 		`document.getElementById("members-toggle").title === "2 online"`)
 	ann.do("open the room browser", chromedp.Click(chromedp.CSS("#browse-rooms")))
 	ann.waitFor("lobby's members, stored", `((document.querySelector('#directory-list [data-room="lobby"] .directory-meta') || {}).textContent || "").startsWith("3 members")`)
+}
+
+// placeholderCut is a script giving the placeholders of the page's visible inputs that do not
+// fit their box, as "id: text (N px over)": a placeholder is drawn clipped, without an ellipsis,
+// so a cut one reads as a different hint.
+const placeholderCut = `(() => {
+  const ctx = document.createElement("canvas").getContext("2d");
+  const cut = [];
+  for (const el of document.querySelectorAll("input[placeholder], textarea[placeholder]")) {
+    if (el.getClientRects().length === 0 || getComputedStyle(el).visibility !== "visible") continue;
+    const cs = getComputedStyle(el);
+    ctx.font = cs.font;
+    const room = el.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight) -
+      (el.type === "search" ? 20 : 0); // a search box keeps room for its clear button
+    const over = Math.ceil(ctx.measureText(el.placeholder).width - room);
+    if (over > 0) cut.push(el.id + ": " + el.placeholder + " (" + over + " px over)");
+  }
+  return cut.join("; ");
+})()`
+
+// On a phone (375 px wide) every placeholder of the search panel and the room browser is
+// whole: the room browser's was cut to "Search public rooms by name o".
+func TestSearchPlaceholdersFitAPhone(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{})
+	ann := b.newUser("ann")
+	ann.do("phone viewport", chromedp.EmulateViewport(375, 740, chromedp.EmulateMobile))
+	ann.open(srv.URL + "/#lobby")
+	ann.do("open the search", chromedp.Click(chromedp.CSS("#search-open")))
+	ann.waitFor("the search panel", `!document.getElementById("search").hidden`)
+	if cut := eval[string](ann, placeholderCut); cut != "" {
+		t.Errorf("in the search panel at 375 px: %s", cut)
+	}
+	saveShot(t, ann, "search-375.png")
+	ann.do("close it", chromedp.Click(chromedp.CSS("#search-close")))
+	ann.do("open the rooms drawer", chromedp.Click(chromedp.CSS("#rooms-toggle")))
+	ann.waitFor("the drawer open, still", `getComputedStyle(document.getElementById("sidebar")).visibility === "visible" && `+
+		`document.getElementById("sidebar").getBoundingClientRect().left === 0`)
+	ann.do("open the room browser", chromedp.Click(chromedp.CSS("#browse-rooms")))
+	ann.waitFor("the room browser", `document.getElementById("browse-dialog").open`)
+	if cut := eval[string](ann, placeholderCut); cut != "" {
+		t.Errorf("in the room browser at 375 px: %s", cut)
+	}
+	saveShot(t, ann, "rooms-375.png")
+}
+
+// saveShot writes a screenshot of u's page as name under $HUBBUB_E2E_SHOTS, when set, for a
+// person to look at.
+func saveShot(t *testing.T, u *user, name string) {
+	dir := os.Getenv("HUBBUB_E2E_SHOTS")
+	if dir == "" {
+		return
+	}
+	png, err := u.screenshot()
+	if err == nil {
+		err = os.WriteFile(filepath.Join(dir, name), png, 0o644)
+	}
+	if err != nil {
+		t.Logf("screenshot %s: %v", name, err)
+	}
 }
