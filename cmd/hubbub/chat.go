@@ -541,26 +541,8 @@ func (c *chat) command(ctx context.Context, line string) (quit bool) {
 			err = errors.New("usage: /join ROOM")
 			break
 		}
-		if err = hubbub.ValidateRoom(arg); err != nil {
-			break
-		}
-		if !c.in.claim(arg) {
-			// A join of a room the connection is in (or is joining) leaves and joins it
-			// again, which the other members see as a leave and a join: /join of such a room
-			// only makes it the current one.
-			c.forget(arg)
-			c.rooms = append(c.rooms, arg)
-			fmt.Fprintf(c.io.err, "* lines you type go to %s now\n", arg)
-			break
-		}
-		if _, err = c.ses.Join(ctx, arg); err == nil || errors.Is(err, client.ErrNotConnected) {
-			c.forget(arg)
-			c.rooms = append(c.rooms, arg)
-		}
-		if err == nil {
-			c.in.set(arg, true) // the event loop may not have printed its joined yet
-		} else {
-			c.in.release(arg)
+		if err = hubbub.ValidateRoom(arg); err == nil {
+			err = c.enter(ctx, arg, arg)
 		}
 	case "/leave":
 		if arg == "" {

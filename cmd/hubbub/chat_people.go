@@ -153,23 +153,27 @@ func (c *chat) peopleCommand(ctx context.Context, cmd, line string) (handled boo
 	return true, err
 }
 
-// enter joins room and makes it the current room, saying so under title.
+// enter makes room the current room, saying so under title (a DM's people), and joins it
+// unless the connection is in it or joining it already: a join again would show the other
+// members a leave and a join. /join, /dm and /create all come here. While the session
+// reconnects the room is made current all the same, and joined once connected: the error,
+// ErrNotConnected's, says so.
 func (c *chat) enter(ctx context.Context, room, title string) error {
-	if c.in.claim(room) { // joining again would show the others a leave and a join (see /join)
-		_, err := c.ses.Join(ctx, room)
-		if err != nil {
+	var err error
+	if c.in.claim(room) {
+		if _, err = c.ses.Join(ctx, room); err == nil {
+			c.in.set(room, true) // the event loop may not have printed its joined yet
+		} else {
 			c.in.release(room)
 			if !errors.Is(err, client.ErrNotConnected) {
 				return err
 			}
-		} else {
-			c.in.set(room, true)
 		}
 	}
 	c.forget(room)
 	c.rooms = append(c.rooms, room)
 	fmt.Fprintf(c.io.err, "* lines you type go to %s now\n", title)
-	return nil
+	return err
 }
 
 // joinDM joins the DM room that someone else started (claimed in c.in by the caller), for at

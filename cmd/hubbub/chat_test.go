@@ -220,6 +220,10 @@ func TestChatCommands(t *testing.T) {
 	if !strings.Contains(stderr, "unknown command /frobnicate") {
 		t.Errorf("stderr does not report the unknown command:\n%s", stderr)
 	}
+	// /join says where lines go, as /dm and /create do: the three take one path.
+	if !strings.Contains(stderr, "* lines you type go to random now\n") {
+		t.Errorf("stderr does not say that lines go to random after /join random:\n%s", stderr)
+	}
 	stored := func(room string) []string {
 		msgs, err := s.Store.Before(context.Background(), room, 0, 10)
 		if err != nil {
