@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"hubbub/internal/servertest"
 )
@@ -100,5 +101,60 @@ func TestServePresenceBatchFitsTheSendQueue(t *testing.T) {
 	}
 	if joins != 10 {
 		t.Errorf("ann saw %d joins before her message, want 10", joins)
+	}
+}
+
+// An operator's --presence-window-max is how late a busy room's presence may come: after four
+// guests join at once (a full --presence-batch, so a busy window), a fifth guest's join is held
+// for the hour-long window, not the 100 ms one — ann's ping is answered before it — and
+// comes, first, with ann's next message.
+func TestServePresenceWindowMaxFlag(t *testing.T) {
+	chatLeakCheck(t)
+	addr, stop := startServe(t, "--data", filepath.Join(t.TempDir(), "h.db"),
+		"--presence-window", "100ms", "--presence-window-max", "1h", "--presence-batch", "4")
+	defer func() {
+		if err := stop(); err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	}()
+	s := &servertest.Server{WS: "ws://" + addr + "/ws"}
+	ann := servertest.DialJSON(t, s, "ann")
+	ann.Join("r", nil)
+	ann.AwaitFunc("ann's own join", func(f servertest.Frame) bool { return f.Type() == "presence" && f.Str("name") == "ann" })
+	var guests []*servertest.JSONClient
+	for i := range 4 {
+		guests = append(guests, servertest.DialJSON(t, s, fmt.Sprint("guest", i)))
+	}
+	for _, g := range guests { // at once: the four joins fill the batch
+		g.Send(servertest.Frame{"type": "join", "room": "r"})
+	}
+	for _, g := range guests {
+		g.Await("joined")
+	}
+	for i := range 4 {
+		if f := ann.Await("presence"); f.Str("event") != "join" || !strings.HasPrefix(f.Str("name"), "guest") {
+			t.Fatalf("presence %d: %v", i, f)
+		}
+	}
+	late := servertest.DialJSON(t, s, "late")
+	late.Join("r", nil)
+	time.Sleep(time.Second) // ten short windows
+	lateJoinOr := func(typ string) func(servertest.Frame) bool {
+		return func(f servertest.Frame) bool {
+			return f.Type() == typ || f.Type() == "presence" && f.Str("name") == "late"
+		}
+	}
+	ann.Send(servertest.Frame{"type": "ping"})
+	if f := ann.AwaitFunc("pong or late's join", lateJoinOr("pong")); f.Type() != "pong" {
+		t.Fatalf("a second after late's join ann got %v before the pong: want it held for the busy room's window", f)
+	}
+	if f := ann.Say("r", "m1", "welcome"); f.Type() != "ack" {
+		t.Fatalf("ann's message: %v", f)
+	}
+	if f := ann.AwaitFunc("message or late's join", lateJoinOr("message")); f.Type() != "presence" {
+		t.Errorf("ann got %v before late's join, want the join first", f)
+	}
+	if f := ann.Await("message"); f.Str("text") != "welcome" {
+		t.Errorf("after late's join ann got %v, want her message", f)
 	}
 }

@@ -76,6 +76,12 @@ type Config struct {
 	// DefaultPresenceWindow).
 	// Anything else the room sends sends them first (presencewindow.go).
 	PresenceWindow time.Duration
+	// PresenceWindowMax is how long a room busy with joins holds them: a window that ended
+	// holding several notices makes the room's next one this long, and a quiet one brings
+	// it back to PresenceWindow (presencewindow.go). Default (or below PresenceWindow):
+	// PresenceWindow, never longer; the server's --presence-window-max is
+	// DefaultPresenceWindowMax.
+	PresenceWindowMax time.Duration
 	// PresenceBatch is the most presence notices a room holds; reaching it sends them at once
 	// (default DefaultWindowBatch).
 	PresenceBatch int
@@ -110,7 +116,10 @@ type Config struct {
 const (
 	DefaultReactionWindow = 100 * time.Millisecond
 	DefaultPresenceWindow = 100 * time.Millisecond
-	DefaultWindowBatch    = 256
+	// DefaultPresenceWindowMax is a busy room's window: a storm's presence up to half a
+	// second late, for a fifth of the writes of the short window.
+	DefaultPresenceWindowMax = 500 * time.Millisecond
+	DefaultWindowBatch       = 256
 )
 
 func (c Config) withDefaults() Config {
@@ -137,6 +146,7 @@ func (c Config) withDefaults() Config {
 	}
 	def(&c.PresenceLimit, 500)
 	c.PresenceWindow = max(c.PresenceWindow, 0)
+	c.PresenceWindowMax = max(c.PresenceWindowMax, c.PresenceWindow)
 	def(&c.PresenceBatch, DefaultWindowBatch)
 	if c.PresenceInterval <= 0 {
 		c.PresenceInterval = 5 * time.Second

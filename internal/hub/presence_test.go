@@ -283,3 +283,52 @@ func closesWithoutWaiting(t *testing.T, h *hub.Hub) {
 		t.Fatal("Close waits for a presence window")
 	}
 }
+
+// A room busy with joins holds its presence notices for the long window, and a quiet one is
+// back to the short window at once: after a burst of joins (a full batch here), the next join
+// waits for the hour-long window or anything else the room sends, and once a window has held
+// a single notice the next join is announced within the short window again.
+func TestBusyRoomHoldsPresenceLonger(t *testing.T) {
+	h, _, _ := newHub(t, hub.Config{PresenceWindow: 10 * time.Millisecond, PresenceWindowMax: time.Hour, PresenceBatch: 4})
+	ctx := context.Background()
+	watch := hub.NewOutbox(1000, nil)
+	join := func(name string) {
+		t.Helper()
+		if _, err := h.Join(ctx, hub.JoinRequest{Room: "r", Member: &hub.Member{Name: name, Out: watchless()}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := h.Join(ctx, hub.JoinRequest{Room: "r", Member: &hub.Member{Name: "watcher", Out: watch}}); err != nil {
+		t.Fatal(err)
+	}
+	var saw []string
+	awaitSaw := func(want string) {
+		t.Helper()
+		testwait.Until(t, want, func() bool {
+			saw = append(saw, presence(watch)...)
+			return fmt.Sprint(saw) == want
+		})
+		saw = nil
+	}
+	for i := range 3 {
+		join(fmt.Sprint("guest", i))
+	}
+	// The watcher is told of its own join too: four notices, a full batch.
+	awaitSaw("[join watcher join guest0 join guest1 join guest2]")
+
+	join("late")
+	time.Sleep(200 * time.Millisecond) // twenty short windows
+	if got := presence(watch); len(got) != 0 {
+		t.Fatalf("after a burst of joins the watcher got %v within the long window", got)
+	}
+	if err := h.Typing(ctx, "r", "guest0"); err != nil { // sends the held notice first
+		t.Fatal(err)
+	}
+	awaitSaw("[join late]")
+
+	join("quiet") // the last window held one notice: the short window again
+	awaitSaw("[join quiet]")
+}
+
+// watchless is the outbox of a member whose frames the test does not read.
+func watchless() *hub.Outbox { return hub.NewOutbox(1000, nil) }

@@ -1,5 +1,7 @@
 package hub
 
+import "time"
+
 // Presence notices go out together. Each join in a room of n members is announced to all n, and
 // members arrive in bursts (a reconnect storm brings a room's hundred members back within a
 // second): announced one by one, each notice cost each member a push, a wake of its writer and,
@@ -16,10 +18,24 @@ package hub
 // member that joins while notices are held gets none from before its join, as it would not
 // have without the window (its joined reply lists who is there).
 //
+// A room busy with joins holds them longer. In a reconnect storm a room's hundred members come
+// back within a second or so, and each window's end is a write to every member already back:
+// ten a second a member at 100 ms, five times a busy room's chat, most of the new process's
+// writes while it takes the storm (docs/benchmarks/reconnect-storm.md, "A longer window while
+// a room is busy with joins"). So a window that ended holding presenceBusy notices or more
+// (or a full batch) makes the room's next window Config.PresenceWindowMax; one that held fewer,
+// or a room that held none for longer than that, is back to Config.PresenceWindow. Quiet rooms
+// announce within the short window; a storm's notices are up to the long one late.
+//
 // Nothing of it outlives the room or the node's shutdown: the window is a timer armed only
 // while notices are held (no goroutine per room), stopped when the room closes; a draining hub
 // (Drain) drops what is held, since its members are all leaving, and holds nothing more: what
 // it still announces (another node's members leaving) goes out at once, as without a window.
+
+// presenceBusy is how many notices a window must hold for the room's next window to be the
+// long one (Config.PresenceWindowMax): four joins, leaves or changes of state within 100 ms
+// are a burst (a storm's rooms of 100 see 40–160 a second), a quiet room's are one or two.
+const presenceBusy = 4
 
 // presenceHold is a room's held presence notices. Guarded by the room's mu.
 type presenceHold struct {
@@ -28,6 +44,10 @@ type presenceHold struct {
 	// held before it joined: it gets notices[from:]. Members not in it get them all.
 	from   map[*Member]int
 	window roomWindow // ends the hold
+	// long says the last window held presenceBusy notices or more, and ended is when it
+	// ended: the next window is Config.PresenceWindowMax if it starts within that much of it.
+	long  bool
+	ended time.Time
 }
 
 // holdPresence adds a presence notice to the room's held ones, or queues it at once if the
@@ -44,7 +64,18 @@ func (r *room) holdPresence(e *Envelope) {
 		r.flushPresence()
 		return
 	}
-	p.window.arm(r, cfg.PresenceWindow, r.flushPresence)
+	if p.window.timer == nil {
+		p.window.arm(r, p.length(cfg), r.flushPresence)
+	}
+}
+
+// length is how long the window about to start holds: the long one after a busy window that
+// ended within the long one's length, the short one otherwise. Called with mu held.
+func (p *presenceHold) length(cfg Config) time.Duration {
+	if p.long && time.Since(p.ended) < cfg.PresenceWindowMax {
+		return cfg.PresenceWindowMax
+	}
+	return cfg.PresenceWindow
 }
 
 // flushPresence queues the held notices to the members, each its share in one push. Called
@@ -57,6 +88,12 @@ func (r *room) flushPresence() {
 	r.presence.window.stop(r)
 	notices, from := p.notices, p.from
 	p.notices, p.from = nil, nil
+	if cfg := r.hub.cfg; cfg.PresenceWindowMax > cfg.PresenceWindow {
+		p.long = len(notices) >= min(presenceBusy, cfg.PresenceBatch)
+		if p.long {
+			p.ended = time.Now()
+		}
+	}
 	for _, m := range r.members {
 		if m.MessagesOnly {
 			continue
@@ -102,4 +139,5 @@ func (r *room) dropPresence() {
 	r.presence.window.stop(r)
 	clear(r.presence.notices)
 	r.presence.notices, r.presence.from = nil, nil
+	r.presence.long = false
 }
