@@ -9,6 +9,7 @@ import (
 
 	"hubbub"
 	"hubbub/internal/hub"
+	"hubbub/internal/server"
 	"hubbub/internal/servertest"
 	"hubbub/internal/wire"
 )
@@ -205,4 +206,54 @@ func TestChatTakesBackAReactionFromBeforeTheOneEmojiRule(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitStderr(t, ann, `* /react: "👍a" is not a reaction`)
+}
+
+// TestChatPipedEchoWaitEndsWhileOthersTalk: at the end of input a piped chat waits for its own
+// writes to print for --ack-timeout in all, not since the last print. Here the echo never
+// comes — a reaction held by a --reaction-window of an hour, in a quiet room — while bob keeps
+// talking in another room the chat is in, so it prints all the time: the chat must end while
+// he still talks (it used to wait as long as anyone talked).
+func TestChatPipedEchoWaitEndsWhileOthersTalk(t *testing.T) {
+	chatLeakCheck(t)
+	s := servertest.Start(t, servertest.Options{
+		Server: server.Config{SendRate: 1e6, SendBurst: 1e6},
+		Hub:    hub.Config{ReactionWindow: time.Hour},
+	})
+	bob := servertest.DialJSON(t, s, "bob")
+	bob.Join("quiet", nil)
+	bob.Say("quiet", "q1", "react to me") // #1
+	bob.Join("busy", nil)
+
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	var out, errOut chatBuffer
+	go func() {
+		done <- runChat(t.Context(), chatArgs(chatUser(t, "ann"), []string{"--room", "busy", "--ack-timeout", "1s", s.WS}),
+			stdio{in: pr, out: &out, err: &errOut})
+	}()
+	if _, err := io.WriteString(pw, "/join quiet\n/react 1 👍\n"); err != nil {
+		t.Fatal(err)
+	}
+	pw.Close() // the end of input: the chat waits for its reaction's echo
+
+	// bob talks in busy until the chat ends, for at most a minute.
+	stop := time.Now().Add(time.Minute)
+	for i := 0; ; i++ {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("chat: %v\n%s", err, errOut.String())
+			}
+			if strings.Contains(out.String(), "reacted") {
+				t.Errorf("the reaction printed, held for an hour:\n%s", out.String())
+			}
+			return
+		default:
+		}
+		if time.Now().After(stop) {
+			t.Fatalf("the piped chat was still waiting for its echo after bob talked for a minute:\n%s", errOut.String())
+		}
+		bob.Say("busy", fmt.Sprint("b", i), fmt.Sprint("busy ", i))
+		time.Sleep(10 * time.Millisecond)
+	}
 }
