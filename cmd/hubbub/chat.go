@@ -175,7 +175,7 @@ func runChat(ctx context.Context, args []string, io stdio) error {
 				// A bot's token, a private room: the room is the flag's default more often than not.
 				hint = " (pass --room with a room you may join)"
 			}
-			return fmt.Errorf("chat: %w%s", err, hint)
+			return fmt.Errorf("chat: joining %s: %s%s", *room, refusal(err), hint)
 		}
 		fmt.Fprintf(io.err, "* %v\n", err)
 	}
@@ -529,7 +529,7 @@ func (c *chat) command(ctx context.Context, line string) (quit bool) {
 	}
 	if handled {
 		if err != nil && ctx.Err() == nil {
-			fmt.Fprintf(c.io.err, "* %s: %v\n", words[0], err)
+			fmt.Fprintf(c.io.err, "* %s: %s\n", words[0], refusal(err))
 		}
 		return false
 	}
@@ -569,9 +569,20 @@ func (c *chat) command(ctx context.Context, line string) (quit bool) {
 		err = fmt.Errorf("unknown command %s (try /help)", words[0])
 	}
 	if err != nil && ctx.Err() == nil {
-		fmt.Fprintf(c.io.err, "* %s: %v\n", words[0], err)
+		fmt.Fprintf(c.io.err, "* %s: %s\n", words[0], refusal(err))
 	}
 	return false
+}
+
+// refusal is err as the chat prints it: a server's refusal as "reason (code)", as its error
+// frames print, without the client's wrappings ("client: dm [bob]: server: not_found: …"),
+// which tell the person typing nothing more and bury the reason.
+func refusal(err error) string {
+	var se *wire.Error
+	if errors.As(err, &se) {
+		return fmt.Sprintf("%s (%s)", hubbub.CleanText(se.Message), se.Code)
+	}
+	return err.Error()
 }
 
 func (c *chat) current() string {
@@ -647,7 +658,7 @@ func (c *chat) waitAcks(ctx context.Context, timeout time.Duration) error {
 	case unacked > 0:
 		return fmt.Errorf("chat: %d of %d messages were not acknowledged (no ack for %v)", unacked, c.total, timeout)
 	case c.failed > 0:
-		return fmt.Errorf("chat: %d of %d messages were refused: %w", c.failed, c.total, c.firstErr)
+		return fmt.Errorf("chat: %d of %d messages were refused: %s", c.failed, c.total, refusal(c.firstErr))
 	}
 	return nil
 }

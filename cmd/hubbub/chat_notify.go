@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"hubbub"
-	"hubbub/client"
 )
 
 // chatNotifyHelp lists the notification command for /help and the usage text.
@@ -39,11 +38,7 @@ func (c *chat) notifyCommand(ctx context.Context, cmd, line string) (handled boo
 	ctx, cancel := context.WithTimeout(ctx, chatCommandTimeout)
 	defer cancel()
 	got, err := c.ses.NotifyLevel(ctx, room, level)
-	var refused *client.Error
-	if errors.As(err, &refused) {
-		return true, fmt.Errorf("%s (%s)", hubbub.CleanText(refused.Message), refused.Code)
-	}
-	if err != nil {
+	if err != nil { // a refusal prints as "reason (code)"
 		return true, err
 	}
 	fmt.Fprintf(c.io.err, "* notifications of %s while you are away: %s\n", room, levelSays(got))

@@ -216,11 +216,7 @@ func (c *chat) roomChange(ctx context.Context, did string, queue func(room strin
 		return err
 	}
 	if _, err := r.Wait(ctx); err != nil {
-		var se *wire.Error
-		if errors.As(err, &se) {
-			return fmt.Errorf("%s (%s)", hubbub.CleanText(se.Message), se.Code)
-		}
-		return err
+		return err // printed as a refusal
 	}
 	fmt.Fprintf(c.io.err, "* you %s %s\n", did, room)
 	return nil

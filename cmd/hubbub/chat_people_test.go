@@ -132,3 +132,29 @@ func TestChatPeople(t *testing.T) {
 		t.Errorf("the rooms after /part:\n%s", out)
 	}
 }
+
+// A command the server refuses says why in the words /invite uses, "reason (code)": /dm and
+// /join printed the client's chain of wrappings, "client: dm [nobody]: server: not_found: …",
+// and a piped chat's exit named a request id (found being a new user).
+func TestChatSaysServerRefusalsPlainly(t *testing.T) {
+	chatLeakCheck(t)
+	s := servertest.Start(t, servertest.Options{})
+	owner := servertest.DialJSON(t, s, "owner")
+	owner.Send(servertest.Frame{"type": "create", "room": "secret", "private": true, "id": "c1"})
+	owner.AwaitFunc("created", func(f servertest.Frame) bool { return f.Type() == "room" || f.Type() == "ack" })
+	_, stderr, err := chatToEnd(t, "/dm nobody\n/join secret\n/react 99 👍\n", chatArgs(chatUser(t, "ann"), []string{s.WS})...)
+	for _, want := range []string{
+		"* /dm: no user is named \"nobody\" (not_found)\n",
+		"(forbidden)\n",
+	} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("no %q in stderr:\n%s", want, stderr)
+		}
+	}
+	if strings.Contains(stderr, "client:") || strings.Contains(stderr, "server: ") {
+		t.Errorf("stderr shows the client's wrappings:\n%s", stderr)
+	}
+	if err == nil || err.Error() != "chat: 1 of 1 messages were refused: the room has no message 99 (not_found)" {
+		t.Errorf("the chat ended with %v", err)
+	}
+}

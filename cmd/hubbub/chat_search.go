@@ -56,11 +56,7 @@ func (c *chat) searchCommand(ctx context.Context, cmd, line string) (handled boo
 	ctx, cancel := context.WithTimeout(ctx, chatCommandTimeout)
 	defer cancel()
 	res, err := c.ses.Search(ctx, req)
-	var refused *client.Error
-	if errors.As(err, &refused) {
-		return true, fmt.Errorf("%s (%s)", hubbub.CleanText(refused.Message), refused.Code)
-	}
-	if err != nil {
+	if err != nil { // a refusal prints as "reason (code)"
 		return true, err
 	}
 	c.search.mu.Lock()
