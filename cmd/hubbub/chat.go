@@ -11,11 +11,13 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"golang.org/x/term"
@@ -158,7 +160,7 @@ func runChat(ctx context.Context, args []string, io stdio) error {
 		if ctx.Err() != nil {
 			return nil // interrupted while connecting
 		}
-		return fmt.Errorf("chat: %w%s%s", err, untrustedHint(err), signInHint(err, cookie != ""))
+		return fmt.Errorf("chat: %w%s%s%s", err, untrustedHint(err), signInHint(err, cookie != ""), refusedHint(err))
 	}
 	c := &chat{ses: ses, io: io, name: *name, printed: make(chan struct{}), piped: !isTerminal(io.in), ackTimeout: *ackTimeout}
 	go c.print()
@@ -572,6 +574,17 @@ func (c *chat) command(ctx context.Context, line string) (quit bool) {
 		fmt.Fprintf(c.io.err, "* %s: %s\n", words[0], refusal(err))
 	}
 	return false
+}
+
+// refusedHint says what to check when nothing listens at the server's address: most often a
+// server started on another --port or --host than the URL names, or not started at all, which
+// the dialer's "connection refused" leaves a new user to guess.
+func refusedHint(err error) string {
+	var op *net.OpError
+	if errors.Is(err, syscall.ECONNREFUSED) && errors.As(err, &op) && op.Addr != nil {
+		return fmt.Sprintf(" (is hubbub serving on %s? the URL's host and port must be the server's --host and --port)", op.Addr)
+	}
+	return ""
 }
 
 // refusal is err as the chat prints it: a server's refusal as "reason (code)", as its error

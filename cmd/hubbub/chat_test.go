@@ -706,3 +706,20 @@ func TestChatWithABotTokenSaysToPickARoom(t *testing.T) {
 		t.Errorf("the bot in builds: %v\n%s\n%s", err, out, stderr)
 	}
 }
+
+// A chat pointed at an address where no server listens says what to check, not only the
+// dialer's "connection refused" (found being a new user, with the server started on another
+// --port than the chat's URL).
+func TestChatWithNoServerSaysWhatToCheck(t *testing.T) {
+	chatLeakCheck(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now
+	_, _, err = chatToEnd(t, "", chatArgs(chatUser(t, "ann"), []string{"ws://" + addr + "/ws"})...)
+	if err == nil || !strings.Contains(err.Error(), "connection refused") || !strings.Contains(err.Error(), "is hubbub serving on "+addr+"?") {
+		t.Errorf("chat with no server: %v, want the refusal and what to check", err)
+	}
+}
