@@ -61,6 +61,7 @@ type serveFlags struct {
 	sqliteSearchLag                       int
 	pollIdleReaders                       int
 	sqliteSearchDelay                     time.Duration
+	sqliteBatchWindow                     time.Duration
 	sqliteSearchSlice                     int
 	sqliteSyncAhead                       int
 	postgresSearchLag                     int
@@ -97,6 +98,7 @@ func newServeFlags(fs *flag.FlagSet) *serveFlags {
 	fs.IntVar(&f.sqliteSearchLag, "sqlite-search-lag", sqlite.DefaultSearchLag, fmt.Sprintf("messages the search index of --data may lag behind the appends before they are indexed together (0 = in each append's transaction; at most %d); a search never misses them", sqlite.MaxSearchLag))
 	fs.DurationVar(&f.sqliteSearchDelay, "sqlite-search-delay", sqlite.DefaultSearchDelay, "longest a message waits to be indexed for search when fewer than --sqlite-search-lag wait (0 = until then, or until a search)")
 	fs.IntVar(&f.sqliteSyncAhead, "sqlite-sync-ahead", sqlite.DefaultSyncAhead, fmt.Sprintf("how many committed batches of --data may wait for the write-ahead log's fsync in progress while the next ones commit; one fsync then covers them all (1 to %d)", sqlite.MaxSyncAhead))
+	fs.DurationVar(&f.sqliteBatchWindow, "sqlite-batch-window", sqlite.DefaultBatchWindow, fmt.Sprintf("longest the writer of --data waits for more appends to share a commit, while it expects them (0 = never wait; at most %v)", sqlite.MaxBatchWindow))
 	fs.IntVar(&f.sqliteSearchSlice, "sqlite-search-slice", sqlite.DefaultSearchSlice, fmt.Sprintf("about how many messages the search index of --data indexes in one transaction when it catches up, before the appends queued meanwhile commit (1 to %d)", sqlite.MaxSearchSlice))
 	fs.StringVar(&f.postgres, "postgres", "", "PostgreSQL URL for history shared by several nodes, e.g. postgres://user:pass@host/db (replaces --data)")
 	fs.IntVar(&f.postgresSearchLag, "postgres-search-lag", postgres.DefaultSearchLag, fmt.Sprintf("entries of one room this node lets the search index of --postgres lag behind its appends before it indexes them together (1 to %d); a search never misses them", postgres.MaxSearchLag))
@@ -258,6 +260,9 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 	}
 	if f.pollIdleReaders < 0 || f.pollIdleReaders > netpoll.MaxIdleReaders {
 		return usageError(fmt.Sprintf("invalid --poll-idle-readers %d: want 0 to %d%s", f.pollIdleReaders, netpoll.MaxIdleReaders, sources.from("poll-idle-readers")))
+	}
+	if f.sqliteBatchWindow < 0 || f.sqliteBatchWindow > sqlite.MaxBatchWindow {
+		return usageError(fmt.Sprintf("invalid --sqlite-batch-window %v: want 0 to %v%s", f.sqliteBatchWindow, sqlite.MaxBatchWindow, sources.from("sqlite-batch-window")))
 	}
 	if f.sqliteSyncAhead < 1 || f.sqliteSyncAhead > sqlite.MaxSyncAhead {
 		return usageError(fmt.Sprintf("invalid --sqlite-sync-ahead %d: want 1 to %d%s", f.sqliteSyncAhead, sqlite.MaxSyncAhead, sources.from("sqlite-sync-ahead")))
@@ -489,7 +494,8 @@ func openStore(ctx context.Context, f *serveFlags, log *slog.Logger) (hubbub.Sto
 	s, err := sqlite.Open(f.data, sqlite.Options{Retention: f.retention, Logger: log, WALPages: f.sqliteWALPages,
 		MaxBatch: f.sqliteMaxBatch, SkipCheck: f.sqliteSkipCheck, CheckTimeout: f.sqliteCheckTimeout, BusyTimeout: f.sqliteBusyTimeout,
 		SearchLag: orNone(f.sqliteSearchLag), SearchDelay: orNone(f.sqliteSearchDelay),
-		SearchSlice: f.sqliteSearchSlice, SyncAhead: f.sqliteSyncAhead, NoSearchIndex: !f.searchIndex})
+		SearchSlice: f.sqliteSearchSlice, SyncAhead: f.sqliteSyncAhead, BatchWindow: orNone(f.sqliteBatchWindow),
+		NoSearchIndex: !f.searchIndex})
 	if errors.Is(err, sqlite.ErrDamaged) {
 		return nil, fmt.Errorf("open store: %w; or start on the damaged file with --sqlite-skip-check (reads of its damaged part will fail)", err)
 	}

@@ -11,6 +11,8 @@ import (
 const (
 	// DefaultBatchWindow is how long the writer waits for more appends before committing.
 	DefaultBatchWindow = 2 * time.Millisecond
+	// MaxBatchWindow bounds BatchWindow: every append may wait this long for company.
+	MaxBatchWindow = 100 * time.Millisecond
 	// DefaultMaxBatch is the most appends committed in one transaction. With many rooms a
 	// commit logs about one page of each table and index per room it touches, so larger
 	// batches share pages: under issue 19's ingress load (1,000 rooms × 10 senders) 1,024
@@ -53,7 +55,7 @@ type Options struct {
 	// batch (group commit: one fsync for many appends). It waits only while it expects more
 	// company, that is until the batch is as large as the previous one, so a lone appender
 	// never waits and concurrent appenders share a commit. Default DefaultBatchWindow (2ms);
-	// a negative value never waits and commits whatever is queued.
+	// at most MaxBatchWindow; a negative value never waits and commits whatever is queued.
 	BatchWindow time.Duration
 
 	// MaxBatch is the most appends committed in one transaction; it bounds the latency one
@@ -126,6 +128,7 @@ func (o Options) withDefaults() Options {
 	if o.BatchWindow == 0 {
 		o.BatchWindow = DefaultBatchWindow
 	}
+	o.BatchWindow = min(o.BatchWindow, MaxBatchWindow)
 	if o.MaxBatch <= 0 {
 		o.MaxBatch = DefaultMaxBatch
 	}
