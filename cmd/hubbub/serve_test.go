@@ -123,7 +123,7 @@ func TestServeFlagsFromEnvironmentAndErrors(t *testing.T) {
 		{[]string{"serve", "--sqlite-search-slice", "0"}, "invalid --sqlite-search-slice 0: want 1 to 65536"},
 		{[]string{"serve", "--sqlite-sync-ahead", "65"}, "invalid --sqlite-sync-ahead 65: want 1 to 64"},
 		{[]string{"serve", "--sqlite-batch-window", "101ms"}, "invalid --sqlite-batch-window 101ms: want 0 to 100ms"},
-		{[]string{"serve", "--sqlite-batch-window", "-1ms"}, "invalid --sqlite-batch-window -1ms: want 0 to 100ms"},
+		{[]string{"serve", "--sqlite-batch-window", "-1ms"}, "--sqlite-batch-window -1ms must not be negative"},
 		{[]string{"serve", "--poll-idle-readers", "65537"}, "invalid --poll-idle-readers 65537: want 0 to 65536"},
 		{[]string{"serve", "--postgres-search-lag", "0"}, "invalid --postgres-search-lag 0: want 1 to 65536"},
 		{[]string{"serve", "--postgres-search-delay", "-1s"}, "postgres-search-delay"},
