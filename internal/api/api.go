@@ -201,7 +201,7 @@ func (s *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.Serv
 // bot's token (hubbub.BotTokenPrefix) goes to botAuth instead, also when the API key is off.
 func (s *API) apiAuth(key [32]byte, m *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		given, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		given, ok := session.BearerToken(r)
 		if ok && strings.HasPrefix(given, hubbub.BotTokenPrefix) {
 			if err := s.botAuth(w, r, m, given); err != nil {
 				writeAPIError(w, err)

@@ -408,3 +408,21 @@ func TestAPIOversizedLimitIsOneRule(t *testing.T) {
 		}
 	}
 }
+
+// TestAPIBearerSchemeAnyCase: HTTP's authentication schemes are case-insensitive (RFC 9110,
+// 11.1), so "bearer KEY" — as some HTTP libraries and people write it — is the key; it was 401.
+func TestAPIBearerSchemeAnyCase(t *testing.T) {
+	s := startAPI(t)
+	for _, scheme := range []string{"Bearer", "bearer", "BEARER"} {
+		req, _ := http.NewRequest("GET", s.URL+"/api/rooms", nil)
+		req.Header.Set("Authorization", scheme+" "+apiKey)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("Authorization: %s <key>: %d, want 200", scheme, resp.StatusCode)
+		}
+	}
+}

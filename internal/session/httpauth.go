@@ -37,10 +37,22 @@ type RequestUser struct {
 // "Authorization: Bearer" wins over the ?token= parameter and the hubbub_token cookie.
 func RequestCredentials(r *http.Request) Credentials {
 	c := UpgradeCredentials(r)
-	if h := r.Header.Get("Authorization"); len(h) > len("Bearer ") && strings.EqualFold(h[:len("Bearer ")], "Bearer ") {
-		c.Token = strings.TrimSpace(h[len("Bearer "):])
+	if token, ok := BearerToken(r); ok {
+		c.Token = token
 	}
 	return c
+}
+
+// BearerToken returns what follows "Bearer " in r's Authorization header, trimmed; ok is false
+// without one. The scheme matches in any case ("bearer", "BEARER"), as HTTP's authentication
+// schemes do (RFC 9110, 11.1): HTTP libraries and people spell it either way.
+func BearerToken(r *http.Request) (token string, ok bool) {
+	const scheme = "Bearer "
+	h := r.Header.Get("Authorization")
+	if len(h) <= len(scheme) || !strings.EqualFold(h[:len(scheme)], scheme) {
+		return "", false
+	}
+	return strings.TrimSpace(h[len(scheme):]), true
 }
 
 // RequestGuest returns the guest's name (decoded) and key r's headers carry, "" if none.
