@@ -56,7 +56,7 @@ func runBotLike(ctx context.Context, cmd, usage string, args []string, io stdio,
 		return flag.ErrHelp
 	}
 	action, args := args[0], args[1:]
-	c := &botCmd{user: userCmd{io: io, action: action}}
+	c := &botCmd{user: userCmd{io: io, cmd: cmd, action: action}}
 	fs := flag.NewFlagSet("hubbub "+cmd+" "+action, flag.ContinueOnError)
 	fs.SetOutput(io.err)
 	c.user.bindStore(fs)

@@ -35,7 +35,7 @@ func runCommand(ctx context.Context, args []string, io stdio) error {
 		return flag.ErrHelp
 	}
 	action, args := args[0], args[1:]
-	c := &userCmd{io: io, action: action} // its store flags and opening
+	c := &userCmd{io: io, cmd: "command", action: action} // its store flags and opening
 	fs := flag.NewFlagSet("hubbub command "+action, flag.ContinueOnError)
 	fs.SetOutput(io.err)
 	c.bindStore(fs)

@@ -40,7 +40,7 @@ func runUser(ctx context.Context, args []string, io stdio) error {
 		return flag.ErrHelp
 	}
 	action, args := args[0], args[1:]
-	c := &userCmd{io: io, action: action}
+	c := &userCmd{io: io, cmd: "user", action: action}
 	fs := flag.NewFlagSet("hubbub user "+action, flag.ContinueOnError)
 	fs.SetOutput(io.err)
 	c.bindStore(fs)
@@ -102,7 +102,7 @@ func runUser(ctx context.Context, args []string, io stdio) error {
 // userCmd holds one `hubbub user` action's settings.
 type userCmd struct {
 	io             stdio
-	action         string
+	cmd, action    string      // "user" and "add", "bot" and "list", …
 	store          *serveFlags // the store's flags, with serve's defaults
 	hash           hashFlags
 	hasher         *accounts.Hasher
@@ -129,9 +129,31 @@ func (c *userCmd) bindPassword(fs *flag.FlagSet) {
 	fs.StringVar(&c.passwordFile, "password-file", "", "read the password from the first line of this file (as hubbub chat --signin --password-file)")
 }
 
+// needData refuses a --data file that does not exist to every action of cmd but those that
+// make something (add, create, invite): opening it would create an empty database, so an
+// operator who forgot the server's --data was shown an empty list, or told there is no such
+// user, and left a stray hubbub.db in the current folder. The making actions still create it,
+// so that the first admin can be added before the server first runs.
+func needData(f *serveFlags, cmd, action string) error {
+	switch action {
+	case "add", "create", "invite":
+		return nil
+	}
+	if f.postgres != "" {
+		return nil
+	}
+	if _, err := os.Stat(f.data); errors.Is(err, os.ErrNotExist) {
+		return usageError(fmt.Sprintf("%s %s: no database at %s: pass the file hubbub serve keeps (its --data) as --data PATH, or set HUBBUB_DATA", cmd, action, f.data))
+	}
+	return nil
+}
+
 // open opens the store without the integrity check, which the server makes at its start: a
 // user command should not wait minutes on a large file.
 func (c *userCmd) open(ctx context.Context) (hubbub.Store, error) {
+	if err := needData(c.store, c.cmd, c.action); err != nil {
+		return nil, err
+	}
 	c.store.sqliteSkipCheck = true
 	log, err := newLogger("text", "warn", c.io.err, 0, 0)
 	if err != nil {

@@ -99,7 +99,7 @@ func runWebhook(ctx context.Context, args []string, io stdio) error {
 	if err := refuseNegative(fs, src); err != nil {
 		return err
 	}
-	store, err := c.open(ctx)
+	store, err := c.open(ctx, action)
 	if err != nil {
 		return err
 	}
@@ -129,7 +129,10 @@ func (c *webhookCmd) bindStore(fs *flag.FlagSet) {
 }
 
 // open opens the store without the integrity check, as hubbub user does.
-func (c *webhookCmd) open(ctx context.Context) (hubbub.Store, error) {
+func (c *webhookCmd) open(ctx context.Context, action string) (hubbub.Store, error) {
+	if err := needData(c.store, "webhook", action); err != nil {
+		return nil, err
+	}
 	c.store.sqliteSkipCheck = true
 	log, err := newLogger("text", "warn", c.io.err, 0, 0)
 	if err != nil {

@@ -1,0 +1,49 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestAdminCommandsNeedTheDatabase: an operator who ran `hubbub serve --data /srv/chat.db` and
+// then `hubbub user list` without --data was shown an empty table, and a new, empty hubbub.db
+// was left in the current folder. An action that only reads or changes what exists now says
+// where it looked and how to point it at the server's file, and creates nothing; the actions
+// that make something (the first admin before the first serve) still create the file.
+func TestAdminCommandsNeedTheDatabase(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "nothere.db")
+	for _, args := range [][]string{
+		{"user", "list"},
+		{"user", "disable", "ann"},
+		{"user", "role", "ann", "admin"},
+		{"webhook", "list"},
+		{"webhook", "dead", "wh_1"},
+		{"bot", "list"},
+		{"hook", "list"},
+		{"command", "list"},
+	} {
+		var out, errOut bytes.Buffer
+		err := run(context.Background(), append(args, "--data", data), stdio{in: strings.NewReader(""), out: &out, err: &errOut})
+		if err == nil || exitCode(err) != 2 || !strings.Contains(err.Error(), "no database at "+data) || !strings.Contains(err.Error(), "--data") {
+			t.Errorf("hubbub %s on a missing file: %v (exit %d), want a usage error naming the file and --data", strings.Join(args, " "), err, exitCode(err))
+		}
+		if _, err := os.Stat(data); err == nil {
+			t.Fatalf("hubbub %s created %s", strings.Join(args, " "), data)
+		}
+	}
+	// The first admin may be made before the server ever ran.
+	var out, errOut bytes.Buffer
+	args := append([]string{"user", "add", "admin", "--role", "admin", "--password-stdin", "--data", data}, cheap...)
+	if err := run(context.Background(), args, stdio{in: strings.NewReader("correct horse\n"), out: &out, err: &errOut}); err != nil {
+		t.Fatalf("user add on a new file: %v (%s)", err, errOut.String())
+	}
+	out.Reset()
+	if err := run(context.Background(), []string{"user", "list", "--data", data}, stdio{in: strings.NewReader(""), out: &out, err: &errOut}); err != nil || !strings.Contains(out.String(), "admin") {
+		t.Errorf("user list after add: %v %q", err, out.String())
+	}
+}
