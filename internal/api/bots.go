@@ -84,6 +84,12 @@ func (s *API) apiCreateBot(w http.ResponseWriter, r *http.Request) error {
 	if req.Rooms != nil {
 		rooms = *req.Rooms
 	}
+	if len(rooms) == 0 {
+		// A bot with no patterns may join and post nowhere, and its token is shown only now,
+		// as hubbub bot create without --rooms says.
+		return apiErrorf(http.StatusBadRequest, hubbub.ECodeMissing,
+			`a bot needs "rooms": the rooms it may enter, as names, prefixes ending in *, or * for every room but DMs`)
+	}
 	ctx, cancel := apiContext(r)
 	defer cancel()
 	b, token, err := bots.Create(ctx, s.hub.Store(), req.Name, rooms)

@@ -27,7 +27,7 @@ func TestBotsAdmin(t *testing.T) {
 		strings.Contains(fmt.Sprint(body), token) {
 		t.Errorf("list: %d %v (must hold the bot and never its token)", status, body)
 	}
-	if status, body := s.API("POST", "/api/bots", apiKey, map[string]any{"name": "ci"}); status != http.StatusConflict || body.Str("code") != hubbub.ECodeNameTaken {
+	if status, body := s.API("POST", "/api/bots", apiKey, map[string]any{"name": "ci", "rooms": []string{"x"}}); status != http.StatusConflict || body.Str("code") != hubbub.ECodeNameTaken {
 		t.Errorf("a second bot named ci: %d %v", status, body)
 	}
 	if status, body := s.API("POST", "/api/bots", apiKey, map[string]any{"name": "x", "rooms": []string{"bad room"}}); status != http.StatusBadRequest || body.Str("code") != hubbub.ECodeBadRoom {
@@ -246,5 +246,25 @@ func TestIncomingHooksSharingABot(t *testing.T) {
 	since := uint64(0)
 	if j := servertest.DialJSON(t, s, "carol").Join("alerts", &since); j.Num("last_seq") != 2 {
 		t.Errorf("the room holds %d entries, want 2 (one per tool)", j.Num("last_seq"))
+	}
+}
+
+// TestBotCreateNeedsRooms: POST /api/bots without rooms (or with none) made a bot that may join
+// and post nowhere, with a 201 and its token shown that once — the backend found out from the
+// bot's first forbidden join. It is 400 missing_field now, as hubbub bot create without --rooms
+// is a usage error, and no bot is made.
+func TestBotCreateNeedsRooms(t *testing.T) {
+	s := startAPI(t)
+	for _, req := range []map[string]any{{"name": "ci"}, {"name": "ci", "rooms": []string{}}, {"name": "ci", "rooms": nil}} {
+		status, body := s.API("POST", "/api/bots", apiKey, req)
+		if status != http.StatusBadRequest || body.Str("code") != hubbub.ECodeMissing || !strings.Contains(body.Str("message"), "rooms") {
+			t.Errorf("create %v: %d %v, want 400 missing_field about rooms", req, status, body)
+		}
+	}
+	if status, body := s.API("GET", "/api/bots", apiKey, nil); status != http.StatusOK || strings.Contains(fmt.Sprint(body), `ci`) {
+		t.Errorf("a refused bot was made: %d %v", status, body)
+	}
+	if status, body := s.API("POST", "/api/bots", apiKey, map[string]any{"name": "ci", "rooms": []string{"builds"}}); status != http.StatusCreated {
+		t.Errorf("create with rooms: %d %v", status, body)
 	}
 }

@@ -47,7 +47,7 @@ func TestStoreCacheUserCreatedOnOneNodeSeenOnBoth(t *testing.T) {
 			t.Fatalf("a keyless Deploy on node %d before the bot exists: %s", i+1, got)
 		}
 	}
-	if status, body := nodes[0].API("POST", "/api/bots", apiKey, map[string]any{"name": "deploy"}); status != http.StatusCreated {
+	if status, body := nodes[0].API("POST", "/api/bots", apiKey, map[string]any{"name": "deploy", "rooms": []string{"deploy"}}); status != http.StatusCreated {
 		t.Fatalf("create the bot deploy on node 1: %d %v", status, body)
 	}
 	if got := keylessHello(t, nodes[0], "Deploy"); got != "name_taken" {
