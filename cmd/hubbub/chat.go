@@ -160,7 +160,7 @@ func runChat(ctx context.Context, args []string, io stdio) error {
 		if ctx.Err() != nil {
 			return nil // interrupted while connecting
 		}
-		return fmt.Errorf("chat: %w%s%s%s", err, untrustedHint(err), signInHint(err, cookie != ""), refusedHint(err))
+		return connectError(err, untrustedHint(err)+signInHint(err, cookie != "" || *token != "")+refusedHint(err))
 	}
 	c := &chat{ses: ses, io: io, name: *name, printed: make(chan struct{}), piped: !isTerminal(io.in), ackTimeout: *ackTimeout}
 	go c.print()
@@ -586,6 +586,27 @@ func refusedHint(err error) string {
 	}
 	return ""
 }
+
+// connectError is a failed connection as the chat prints it, hint appended: a hello the server
+// refused as the reason and code it gave (the only refusal a connection ends on: a refused
+// join leaves the room out), without the client's wrappings ("client: ws://…/ws: client:
+// hello: server: unauthorized: …"); a failure to reach the server as it is.
+func connectError(err error, hint string) error {
+	var se *wire.Error
+	if errors.As(err, &se) {
+		return &printedError{msg: "chat: the server refused hello: " + refusal(err) + hint, err: err}
+	}
+	return fmt.Errorf("chat: %w%s", err, hint)
+}
+
+// printedError is err with the message the chat prints instead of err's own.
+type printedError struct {
+	msg string
+	err error
+}
+
+func (e *printedError) Error() string { return e.msg }
+func (e *printedError) Unwrap() error { return e.err }
 
 // refusal is err as the chat prints it: a server's refusal as "reason (code)", as its error
 // frames print, without the client's wrappings ("client: dm [bob]: server: not_found: …"),

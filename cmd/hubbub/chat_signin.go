@@ -71,9 +71,10 @@ func chatPassword(name, file string, io stdio) (string, error) {
 
 // signInHint is what to add to a refused hello that an account's sign-in would have passed: a
 // server that admits accounts only, or a name that belongs to a user (perhaps the caller's own
-// account).
-func signInHint(err error, signedIn bool) string {
-	if signedIn {
+// account). A hello that carried credentials (signed in, or --token) gets none: the server's
+// reason is about them, and the advice would be to pass what was passed.
+func signInHint(err error, credentials bool) string {
+	if credentials {
 		return ""
 	}
 	switch hubbub.ErrorCode(err) {

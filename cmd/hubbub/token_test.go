@@ -116,3 +116,30 @@ func TestServeAndChatWithToken(t *testing.T) {
 		t.Fatalf("chat without a token: %v", err)
 	}
 }
+
+// TestChatWithABadTokenSaysWhy: `hubbub chat --token` with a token the server will not take
+// printed "chat: client: ws://…/ws: client: hello: server: unauthorized: invalid token: … (with
+// an account, pass --signin to sign in as --name; with a token, --token)": the client's
+// wrappings, and advice to pass the --token just passed. It says the server's reason and code,
+// as the chat's other refusals print, and no advice about flags already given.
+func TestChatWithABadTokenSaysWhy(t *testing.T) {
+	t.Setenv(tokenSecretEnv, testTokenSecret)
+	addr, stop := startServe(t, "--data", filepath.Join(t.TempDir(), "h.db"))
+	defer func() {
+		if err := stop(); err != nil {
+			t.Error(err)
+		}
+	}()
+	ws := "ws://" + addr + "/ws"
+	_, _, err := chatToEnd(t, "hello\n", "--token", "not.a.token", "--key-file", filepath.Join(t.TempDir(), "key"), ws)
+	want := "chat: the server refused hello: invalid token: the token is malformed (unauthorized)"
+	if err == nil || err.Error() != want {
+		t.Errorf("chat with a malformed token: %v\nwant %s", err, want)
+	}
+	// Without a token the advice stays: the server wants one, or an account.
+	_, _, err = chatToEnd(t, "hello\n", chatArgs(chatUser(t, "mallory"), []string{ws})...)
+	if err == nil || !strings.HasPrefix(err.Error(), "chat: the server refused hello: this server requires a token") ||
+		!strings.Contains(err.Error(), "(unauthorized) (with an account, pass --signin") || strings.Contains(err.Error(), "client:") {
+		t.Errorf("chat without a token: %v", err)
+	}
+}
