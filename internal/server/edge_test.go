@@ -52,10 +52,21 @@ func TestOriginPolicy(t *testing.T) {
 	}
 }
 
+// TestPlainHTTPToWebSocketEndpointIsRefused: a person who opens /ws (or /add) in a browser or
+// with curl was told gorilla's "websocket: the client is not using the websocket protocol:
+// 'upgrade' token not found in 'Connection' header"; the answer now says what the path is and
+// what to open or run instead.
 func TestPlainHTTPToWebSocketEndpointIsRefused(t *testing.T) {
 	s := servertest.Start(t, servertest.Options{})
-	if code, body := s.Get("/ws"); code != http.StatusBadRequest || body == "" {
-		t.Fatalf("GET /ws without upgrade: %d %q, want 400 with a reason", code, body)
+	for path, want := range map[string]string{
+		"/ws":  "hubbub chat ws://" + s.Addr + "/ws",
+		"/add": "hubbub add ws://" + s.Addr + "/add",
+	} {
+		code, body := s.Get(path)
+		if code != http.StatusBadRequest || !strings.Contains(body, "WebSocket endpoint") || !strings.Contains(body, want) ||
+			!strings.Contains(body, "http://"+s.Addr+"/") {
+			t.Errorf("GET %s without upgrade: %d %q, want 400 saying it is a WebSocket endpoint, %q and the page", path, code, body, want)
+		}
 	}
 }
 

@@ -29,7 +29,7 @@ func (s *Server) transportConfig() transport.Config {
 			s.log.Info("upgrade refused", "remote", r.RemoteAddr, "path", r.URL.Path,
 				"origin", r.Header.Get("Origin"), "status", status, "reason", reason)
 			w.Header().Set("Sec-Websocket-Version", "13")
-			http.Error(w, reason.Error(), status)
+			http.Error(w, refusedText(r, reason), status)
 		},
 		Poll:            cfg.Transport == TransportPoll,
 		Flushers:        cfg.Flushers,
@@ -43,6 +43,29 @@ func (s *Server) transportConfig() transport.Config {
 		Metrics:         cfg.Metrics,
 		Logger:          s.log,
 	}
+}
+
+// refusedText is the body of a refused upgrade of r: the reason, or for a request that is no
+// WebSocket handshake at all — /ws or /add opened in a browser or with curl — what the path is
+// and what to use instead, where gorilla's reason ("'upgrade' token not found in 'Connection'
+// header") told a person nothing.
+func refusedText(r *http.Request, reason error) string {
+	if websocket.IsWebSocketUpgrade(r) {
+		return reason.Error()
+	}
+	ws, page := "ws://", "http://"
+	if r.TLS != nil {
+		ws, page = "wss://", "https://"
+	}
+	example := ""
+	switch r.URL.Path {
+	case "/ws":
+		example = ", e.g. hubbub chat " + ws + r.Host + "/ws"
+	case "/add":
+		example = ", e.g. hubbub add " + ws + r.Host + "/add"
+	}
+	return fmt.Sprintf("%s is a WebSocket endpoint: connect to it with a WebSocket client%s; the chat page is %s%s/",
+		r.URL.Path, example, page, r.Host)
 }
 
 // originPolicy decides which browser pages may open WebSockets. Same-origin is always allowed;
