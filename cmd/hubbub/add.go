@@ -85,9 +85,9 @@ func runAdd(ctx context.Context, args []string, io stdio) error {
 	conn, resp, err := dialer.DialContext(dialCtx, target.String(), http.Header(headers))
 	if err != nil {
 		if resp != nil {
-			return fmt.Errorf("connect to %s: %s", target, resp.Status)
+			return fmt.Errorf("add: connect to %s: %s", target, resp.Status)
 		}
-		return fmt.Errorf("connect to %s: %w%s", target, err, untrustedHint(err))
+		return fmt.Errorf("add: connect to %s: %w%s%s", target, err, untrustedHint(err), refusedHint(err))
 	}
 	defer conn.Close()
 	names := make([]string, 0, len(resp.Header))

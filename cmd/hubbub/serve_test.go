@@ -203,7 +203,10 @@ func TestAddClientErrors(t *testing.T) {
 	addr := ln.Addr().String()
 	ln.Close()
 	err = runAdd(context.Background(), []string{"--timeout", "2s", fmt.Sprintf("ws://%s/add", addr)}, stdio{out: io.Discard, err: io.Discard})
-	if err == nil || !strings.Contains(err.Error(), "connect") {
-		t.Errorf("unreachable server: %v", err)
+	// As hubbub chat's: which command failed, and what to check (found being a new user: it
+	// said only "hubbub: connect to ws://…/add: dial tcp …: connection refused").
+	if err == nil || !strings.HasPrefix(err.Error(), "add: connect to ws://"+addr+"/add") ||
+		!strings.Contains(err.Error(), "is hubbub serving on "+addr+"?") {
+		t.Errorf("unreachable server: %v, want the command, the refusal and what to check", err)
 	}
 }
