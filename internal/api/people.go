@@ -553,6 +553,11 @@ func (s *API) apiRead(w http.ResponseWriter, r *http.Request) error {
 	if req.User == "" {
 		return hubbub.Errorf(hubbub.ECodeMissing, "read needs a \"user\" (a name)")
 	}
+	if req.Seq == 0 {
+		// Seqs start at 1: without one the call would move nothing and answer 200, as if it
+		// had said where the user read to (the read frame requires it too).
+		return hubbub.Errorf(hubbub.ECodeMissing, "read needs a \"seq\": the last message the user has seen, 1 or more")
+	}
 	ctx, cancel := apiContext(r)
 	defer cancel()
 	u, err := s.userNamed(ctx, st, req.User)

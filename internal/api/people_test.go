@@ -280,6 +280,9 @@ func TestAPIRoomsAndInvites(t *testing.T) {
 		{"/api/rooms/plans/read", map[string]any{"user": "eve", "seq": 1}, 403, "forbidden"}, // not a member
 		{"/api/rooms/plans/read", map[string]any{"user": "ghost", "seq": 1}, 404, "not_found"},
 		{"/api/rooms/plans/read", map[string]any{"seq": 1}, 400, "missing_field"},
+		// no seq moved nothing and answered 200, as if the backend had said where bob read to
+		{"/api/rooms/plans/read", map[string]any{"user": "bob"}, 400, "missing_field"},
+		{"/api/rooms/plans/read", map[string]any{"user": "bob", "seq": 0}, 400, "missing_field"},
 		{"/api/rooms/plans/read", map[string]any{"user": "bob", "seq": -1}, 400, "bad_json"},
 		// a room no one joined or wrote to: a typo, not a read position of 0
 		{"/api/rooms/nosuchroom/read", map[string]any{"user": "bob", "seq": 1}, 404, "not_found"},
