@@ -1,6 +1,7 @@
 package client
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"encoding/json"
@@ -401,11 +402,25 @@ func (c *Conn) Ping(ctx context.Context, id string) error {
 	return nil
 }
 
+// encodeFrame marshals v as the browser's JSON.stringify does: "<", ">" and "&" as themselves,
+// where encoding/json writes each as six bytes (\u003c) for HTML pages a frame never enters, so
+// that a message of markup within --max-text would exceed the server's --read-limit (and, its
+// connection closed with 1009, be resent on every reconnect).
+func encodeFrame(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
+}
+
 // WriteFrame writes v, marshalled as JSON, as one text frame. The methods above use it; it is
 // exported for callers (tests) that build their own frames. A failed write
 // ends the connection.
 func (c *Conn) WriteFrame(ctx context.Context, v any) error {
-	b, err := json.Marshal(v)
+	b, err := encodeFrame(v)
 	if err != nil {
 		return fmt.Errorf("client: encode frame: %w", err)
 	}

@@ -314,3 +314,27 @@ func TestTypingIsNotEchoedToTheTypist(t *testing.T) {
 		t.Errorf("bob got %d typing notices of his own", n)
 	}
 }
+
+// TestSendOfMarkupFitsTheReadLimit: a message of 1,500 "<" — well within the default
+// --max-text, 4,096 bytes — closed the connection with 1009 (message over the read limit)
+// and, resent on each reconnect, looped: encoding/json wrote each "<" as the six bytes
+// \u003c, 9,000 bytes in all against the server's 8,192. The client writes frames as the
+// browser's JSON.stringify does, so markup (HTML, XML, generics) costs a byte a character.
+func TestSendOfMarkupFitsTheReadLimit(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{})
+	ctx := testContext(t)
+	alice, arec := dialConn(t, ctx, s.WS, "alice")
+	if _, err := alice.Join(ctx, "general", nil, 0); err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Repeat("<&>", 1000)
+	if err := alice.Send(ctx, "general", "m1", text); err != nil {
+		t.Fatal(err)
+	}
+	testwait.Until(t, "the ack of 3,000 bytes of markup", func() bool {
+		return arec.count(func(f wire.Frame) bool { a, ok := f.(*wire.Ack); return ok && a.ID == "m1" }) == 1
+	})
+	if m := arec.messages("general"); len(m) != 1 || m[0].Text != text {
+		t.Errorf("messages = %+v", m)
+	}
+}
