@@ -233,6 +233,13 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 	if f.port > 65535 {
 		return usageError(fmt.Sprintf("invalid --port %d%s", f.port, sources.from("port")))
 	}
+	// A longest message must fit in a frame the server reads: past --read-limit its sender's
+	// connection is closed (1009) rather than told too_long, and a client resends what was not
+	// acknowledged on each reconnect. The frame holds the text and the send's other fields.
+	if need := int64(f.srv.MaxText) + sendFrameFields; f.srv.ReadLimit > 0 && f.srv.ReadLimit < need {
+		return usageError(fmt.Sprintf("--max-text %d needs --read-limit %d or more: a send frame carries the text and up to %d bytes of other fields; --read-limit is %d%s",
+			f.srv.MaxText, need, sendFrameFields, f.srv.ReadLimit, sources.outsideCommandLine(fs)))
+	}
 	if f.sqliteWALPages < 1 || f.sqliteWALPages > sqlite.MaxWALPages {
 		return usageError(fmt.Sprintf("invalid --sqlite-wal-pages %d: want 1 to %d%s", f.sqliteWALPages, sqlite.MaxWALPages, sources.from("sqlite-wal-pages")))
 	}
@@ -478,6 +485,10 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 	log.Info("stopped")
 	return nil
 }
+
+// sendFrameFields is room for a send frame's fields besides its text: the type, a room (64
+// bytes), an id (64), a reply_to and ten attachment ids come to about 600 bytes.
+const sendFrameFields = 1024
 
 // openStore opens PostgreSQL when --postgres is set, else the SQLite file.
 func openStore(ctx context.Context, f *serveFlags, log *slog.Logger) (hubbub.Store, error) {

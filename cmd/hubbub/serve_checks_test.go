@@ -321,3 +321,23 @@ func TestPrintConfigRefusesWhatServeRefuses(t *testing.T) {
 		}
 	}
 }
+
+// TestServeRefusesAMaxTextPastTheReadLimit: --max-text 10000 with the default --read-limit
+// (8,192) started, and every message over about 8 KB then closed its connection with 1009
+// instead of getting too_long — and a client that resends what was not acknowledged sent it
+// again on every reconnect. A --max-text that no send frame within --read-limit can carry is
+// refused at start, saying the --read-limit it needs.
+func TestServeRefusesAMaxTextPastTheReadLimit(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "x.db")
+	err := run(context.Background(), []string{"serve", "--print-config", "--max-text", "10000", "--data", data},
+		stdio{out: io.Discard, err: io.Discard})
+	if err == nil || exitCode(err) != 2 || !strings.Contains(err.Error(), "--max-text 10000 needs --read-limit 11024 or more") {
+		t.Errorf("--max-text 10000: %v (exit %d), want a usage error saying the --read-limit it needs", err, exitCode(err))
+	}
+	for _, ok := range [][]string{{"--max-text", "10000", "--read-limit", "11024"}, {"--max-text", "7168"}} {
+		if err := run(context.Background(), append([]string{"serve", "--print-config", "--data", data}, ok...),
+			stdio{out: io.Discard, err: io.Discard}); err != nil {
+			t.Errorf("%q: %v", ok, err)
+		}
+	}
+}
