@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"hubbub"
@@ -49,6 +51,19 @@ func (c *chat) filesCommand(ctx context.Context, cmd, line string) (handled bool
 		return true, fmt.Errorf("%s is not a file", path)
 	}
 	att, err := c.ses.Upload(ctx, filepath.Base(path), f, fi.Size())
+	var refused *client.UploadError
+	if errors.As(err, &refused) {
+		// Said as the chat's other refusals are, "reason (code)", without the client's
+		// wrappings ("client: upload x: upload refused (422, too_large): …").
+		msg, code := refused.Message, refused.Code
+		if msg == "" {
+			msg = http.StatusText(refused.Status)
+		}
+		if code == "" {
+			code = strconv.Itoa(refused.Status)
+		}
+		return true, fmt.Errorf("%s: %s (%s)", filepath.Base(path), hubbub.CleanText(msg), code)
+	}
 	if err != nil {
 		return true, err
 	}

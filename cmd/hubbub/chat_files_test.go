@@ -1,6 +1,8 @@
 package main
 
 import (
+	"encoding/binary"
+	"hash/crc32"
 	"io"
 	"os"
 	"path/filepath"
@@ -23,6 +25,17 @@ func TestChatUpload(t *testing.T) {
 	if err := os.WriteFile(notes, []byte("the notes, in full\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// A PNG whose header declares 20000×20000 pixels: refused (422 too_large) before decoding.
+	var ihdr [13]byte
+	binary.BigEndian.PutUint32(ihdr[0:], 20000)
+	binary.BigEndian.PutUint32(ihdr[4:], 20000)
+	ihdr[8], ihdr[9] = 8, 6
+	png := append([]byte("\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR"), ihdr[:]...)
+	png = binary.BigEndian.AppendUint32(png, crc32.ChecksumIEEE(append([]byte("IHDR"), ihdr[:]...)))
+	huge := filepath.Join(dir, "huge.png")
+	if err := os.WriteFile(huge, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
 
 	pr, pw := io.Pipe()
 	t.Cleanup(func() { pw.Close() })
@@ -35,6 +48,7 @@ func TestChatUpload(t *testing.T) {
 		"/upload " + filepath.Join(dir, "missing.txt"),
 		"/upload " + dir,
 		`/upload "` + notes,
+		"/upload " + huge,
 	}, "\n") + "\n"
 	_, stderr, err := chatToEnd(t, in, chatArgs(chatUser(t, "alice"), []string{s.WS})...)
 	if err != nil {
@@ -46,6 +60,10 @@ func TestChatUpload(t *testing.T) {
 		"* /upload: open " + filepath.Join(dir, "missing.txt") + ": no such file or directory\n",
 		"* /upload: " + dir + " is not a file\n",
 		"* /upload: usage: /upload PATH [TEXT] (the closing \" is missing)\n",
+		// The server's refusal as the chat's others print, "reason (code)", with the file's
+		// name: it was "client: upload huge.png: upload refused (422, too_large): …".
+		"* /upload: huge.png: too many pixels: the image is 20000×20000 pixels",
+		"more than the limit of 40000000 (too_large)\n",
 	} {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("alice's stderr has no %q:\n%s", want, stderr)
