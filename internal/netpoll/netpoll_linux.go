@@ -140,6 +140,22 @@ func (r *Registration) Rearm() error {
 	return nil
 }
 
+// Rebind makes onReadable the registration's handler from now on and asks for the next
+// readability, as Rearm: a socket registered while its owner waited for its first bytes (the
+// server's listener, for a request head) is handed on to its connection without leaving the
+// epoll set and joining it again. After Remove it does nothing and returns ErrClosed.
+func (r *Registration) Rebind(onReadable func()) error {
+	p := r.p
+	p.mu.Lock()
+	if !r.current() {
+		p.mu.Unlock()
+		return ErrClosed
+	}
+	p.handlers[int32(r.fd)] = registered{gen: r.gen, handler: onReadable}
+	p.mu.Unlock()
+	return r.Rearm()
+}
+
 // Remove stops watching the descriptor. Call it before closing the descriptor.
 func (r *Registration) Remove() {
 	p := r.p

@@ -433,3 +433,36 @@ func TestGoHoldsAtMostHalfTheReaders(t *testing.T) {
 		}
 	}
 }
+
+// Rebind hands a registration to a new handler: the next readability is reported to it, not
+// to the first, without the descriptor leaving the set; a removed registration is not rebound.
+func TestRebindHandsTheRegistrationOver(t *testing.T) {
+	p := newPoller(t)
+	client, _, fd := tcpPair(t)
+	first := make(chan struct{}, 10)
+	reg, err := p.Add(fd, func() { first <- struct{}{} })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.Write([]byte("a")); err != nil {
+		t.Fatal(err)
+	}
+	waitCall(t, first) // the first owner's report disarms the registration
+	second := make(chan struct{}, 10)
+	if err := reg.Rebind(func() { second <- struct{}{} }); err != nil {
+		t.Fatal(err)
+	}
+	waitCall(t, second) // the unread byte, reported at once as after a Rearm
+	if p.Len() != 1 {
+		t.Fatalf("%d registered after Rebind, want 1", p.Len())
+	}
+	select {
+	case <-first:
+		t.Fatal("the first handler was called after Rebind")
+	default:
+	}
+	reg.Remove()
+	if err := reg.Rebind(func() {}); err != ErrClosed {
+		t.Fatalf("Rebind after Remove: %v, want ErrClosed", err)
+	}
+}

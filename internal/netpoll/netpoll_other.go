@@ -17,6 +17,9 @@ func (p *Poller) Add(fd int, onReadable func()) (*Registration, error) { return 
 // Rearm is never called: New fails.
 func (r *Registration) Rearm() error { return ErrUnsupported }
 
+// Rebind is never called: New fails.
+func (r *Registration) Rebind(onReadable func()) error { return ErrUnsupported }
+
 // Remove is never called: New fails.
 func (r *Registration) Remove() {}
 

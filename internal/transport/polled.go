@@ -161,7 +161,16 @@ func (c *polledConn) Start() {
 	p.nextPing = time.Now().Add(c.cfg.PingPeriod)
 	p.heartbeat = time.AfterFunc(c.cfg.PingPeriod, c.onHeartbeat)
 	c.out.SetWake(c.wakeWriter)
-	reg, err := p.poller.Add(p.fd, c.handleReadable)
+	var reg *netpoll.Registration
+	var err error
+	if pr, ok := c.nc.(PollRegistered); ok {
+		reg = pr.TakeRegistration() // the socket's from now on: finish removes it
+	}
+	if reg != nil {
+		err = reg.Rebind(c.handleReadable)
+	} else {
+		reg, err = p.poller.Add(p.fd, c.handleReadable)
+	}
 	p.reg, p.started = reg, true
 	p.lifeMu.Unlock()
 	if err != nil {

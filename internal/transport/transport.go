@@ -143,6 +143,19 @@ func (t *Transport) Go(f func()) {
 	t.poller.Go(f)
 }
 
+// PollRegistered is a socket that may be registered with the transport's poller already (the
+// server's listener registers a socket while it waits for its request head). The polled
+// transport takes the registration over (TakeRegistration: nil when there is none, and the
+// socket forgets it) rather than adding the socket again; it removes it when the connection
+// ends, before closing the socket.
+type PollRegistered interface {
+	TakeRegistration() *netpoll.Registration
+}
+
+// Poller returns the polled transport's poller, nil when every socket gets a goroutine: the
+// server's listener waits there for the request heads of the sockets it accepts itself.
+func (t *Transport) Poller() *netpoll.Poller { return t.poller }
+
 // newUpgrader builds the WebSocket upgrader from the configuration: every option of
 // gorilla's Upgrader is a setting, and a refused upgrade answers with a real status and body.
 func (t *Transport) newUpgrader() websocket.Upgrader {
