@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"hubbub"
@@ -563,10 +564,16 @@ func orNone[T int | time.Duration](v T) T {
 // few per cent of a reconnect storm's CPU (docs/benchmarks.md, "Less work per reconnect") —
 // for what WebSocket pings (--ping-period, --pong-wait) and the HTTP server's idle timeout
 // already do.
+//
+// The probes are also set on the listening socket (keepAliveListener), where the system copies
+// them to each socket it accepts: the server's WebSocket listener accepts with accept4 itself
+// on Linux (internal/server, rawsock_linux.go), without net's Accept that sets them.
 func listen(ctx context.Context, addr string, keepAlive time.Duration) (net.Listener, error) {
 	lc := net.ListenConfig{KeepAlive: keepAlive}
 	if keepAlive <= 0 {
 		lc.KeepAlive = -1
+	} else {
+		lc.Control = func(_, _ string, c syscall.RawConn) error { return keepAliveListener(c, keepAlive) }
 	}
 	return lc.Listen(ctx, "tcp", addr)
 }

@@ -1,0 +1,30 @@
+package main
+
+import (
+	"syscall"
+	"time"
+)
+
+// keepAliveListener sets TCP keep-alive probes every keepAlive on the listening socket c, as
+// net's Accept sets them on each accepted socket (idle keepAlive, then net's defaults: a probe
+// every 15 s, 9 of them): Linux copies them to every socket accepted from it.
+func keepAliveListener(c syscall.RawConn, keepAlive time.Duration) error {
+	secs := max(int((keepAlive+time.Second-1)/time.Second), 1)
+	var serr error
+	err := c.Control(func(fd uintptr) {
+		for _, o := range [][3]int{
+			{syscall.SOL_SOCKET, syscall.SO_KEEPALIVE, 1},
+			{syscall.IPPROTO_TCP, syscall.TCP_KEEPIDLE, secs},
+			{syscall.IPPROTO_TCP, syscall.TCP_KEEPINTVL, 15},
+			{syscall.IPPROTO_TCP, syscall.TCP_KEEPCNT, 9},
+		} {
+			if serr = syscall.SetsockoptInt(int(fd), o[0], o[1], o[2]); serr != nil {
+				return
+			}
+		}
+	})
+	if err != nil {
+		return err
+	}
+	return serr
+}
