@@ -6,11 +6,13 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
 
+	"hubbub/internal/netpoll"
 	"hubbub/internal/transport"
 )
 
@@ -45,6 +47,7 @@ func (s *Server) Listener(ln net.Listener) net.Listener {
 	}
 	l := &wsListener{Listener: ln, s: s,
 		http: make(chan net.Conn), done: make(chan struct{}), sniffing: make(map[net.Conn]bool)}
+	l.rawFile, l.raw = rawListener(ln)
 	l.wg.Add(1)
 	go l.acceptLoop()
 	return l
@@ -55,10 +58,14 @@ func (s *Server) Listener(ln net.Listener) net.Listener {
 // net/http.
 type wsListener struct {
 	net.Listener
-	s    *Server
-	http chan net.Conn // connections for net/http
-	done chan struct{} // closed by Close
-	once sync.Once
+	s *Server
+	// raw is the listening socket accepted from with accept4 (rawsock_linux.go), a duplicate
+	// of ln's descriptor in rawFile; nil: ln.Accept.
+	raw     syscall.RawConn
+	rawFile *os.File
+	http    chan net.Conn // connections for net/http
+	done    chan struct{} // closed by Close
+	once    sync.Once
 
 	mu       sync.Mutex
 	err      error             // the accept loop's last error, once it ended
@@ -97,6 +104,9 @@ func (l *wsListener) Accept() (net.Conn, error) {
 // already admitted finishes (the server refuses it if it is shutting down).
 func (l *wsListener) Close() error {
 	err := l.Listener.Close()
+	if l.rawFile != nil {
+		_ = l.rawFile.Close() // the socket closes with its last descriptor; a raw accept returns
+	}
 	l.stop(nil)
 	l.s.StopAdmitting()
 	l.mu.Lock()
@@ -124,7 +134,7 @@ func (l *wsListener) acceptLoop() {
 	var delay time.Duration
 	for {
 		l.pace()
-		c, err := l.Listener.Accept()
+		c, err := l.accept()
 		if err != nil {
 			var ne net.Error
 			if errors.As(err, &ne) && ne.Temporary() { //nolint:staticcheck // net/http's test, for EMFILE
@@ -155,6 +165,15 @@ func (l *wsListener) acceptLoop() {
 		l.mu.Unlock()
 		l.s.sockets.Go(func() { l.sniff(c) }) // a reader of the poller's, whose stack has grown
 	}
+}
+
+// accept takes the next connection: a rawSocket from the listening socket itself
+// (rawsock_linux.go) where it can, else one of net's.
+func (l *wsListener) accept() (net.Conn, error) {
+	if l.raw != nil {
+		return rawAccept(l.raw, l.Listener.Addr(), l.s.sockets.Poller())
+	}
+	return l.Listener.Accept()
 }
 
 // sniff reads the first request of c and serves it as a WebSocket, or hands c to net/http.
@@ -382,6 +401,15 @@ func (c *replayConn) CloseWrite() error {
 		return cw.CloseWrite()
 	}
 	return c.Conn.Close()
+}
+
+// TakeRegistration hands the socket's registration with the poller, if it has one, to the
+// polled transport (transport.PollRegistered).
+func (c *replayConn) TakeRegistration() *netpoll.Registration {
+	if pr, ok := c.Conn.(transport.PollRegistered); ok {
+		return pr.TakeRegistration()
+	}
+	return nil
 }
 
 // SyscallConn gives the socket to the polled transport once the replayed bytes are read (a

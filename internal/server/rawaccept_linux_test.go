@@ -1,0 +1,165 @@
+//go:build linux
+
+package server_test
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"hubbub/internal/server"
+	"hubbub/internal/servertest"
+)
+
+// The polled transport's listener accepts with accept4 itself on Linux (rawsock_linux.go);
+// these tests drive such sockets end to end. (Every other test server listens the same way.)
+
+// A connection accepted raw whose request is not an upgrade is net/http's, kept alive, even
+// when its heads come in pieces (reads that wait in the poller) and after it was idle.
+func TestRawAcceptServesHTTPInPieces(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{Server: server.Config{Transport: server.TransportPoll}})
+	c, err := net.Dial("tcp", s.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(servertest.Wait))
+	br := bufio.NewReader(c)
+	for i := range 3 {
+		half := len(healthz) / 2
+		for _, piece := range []string{healthz[:half], healthz[half:]} {
+			if _, err := io.WriteString(c, piece); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(20 * time.Millisecond) // the server reads the first piece alone, most often
+		}
+		if got := readResponse(t, br); !strings.HasPrefix(got, "HTTP/1.1 200 ") {
+			t.Fatalf("request %d: answer %q, want 200", i+1, got)
+		}
+	}
+}
+
+// chatOnce has every client of conns say its name and the first one a line, and waits until
+// every client read that line.
+func chatOnce(t *testing.T, conns ...*websocket.Conn) {
+	t.Helper()
+	for i, c := range conns {
+		_ = c.SetWriteDeadline(time.Now().Add(servertest.Wait))
+		if err := c.WriteMessage(websocket.TextMessage, []byte("user"+string(rune('a'+i)))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := conns[0].WriteMessage(websocket.TextMessage, []byte("hello all")); err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range conns {
+		deadline := time.Now().Add(servertest.Wait)
+		for heard := false; !heard; {
+			_ = c.SetReadDeadline(deadline)
+			_, data, err := c.ReadMessage()
+			if err != nil {
+				t.Fatalf("client %d: waiting for the line: %v", i, err)
+			}
+			for l := range strings.SplitSeq(string(data), "\n") {
+				heard = heard || l == "usera: hello all"
+			}
+		}
+	}
+}
+
+// WebSockets accepted raw are served by either transport: a plain one by the polled
+// transport (the socket's registration handed over), a compressed one by the goroutine
+// transport, reading and writing through the socket's own Read and Write.
+func TestRawAcceptWebSocketBothTransports(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{Server: server.Config{Transport: server.TransportPoll, Compression: true}})
+	polled := servertest.Dial(t, s.WS, "", nil)
+	d := websocket.Dialer{HandshakeTimeout: servertest.Wait, EnableCompression: true}
+	compressed, resp, err := d.Dial(s.WS, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer compressed.Close()
+	if ext := resp.Header.Get("Sec-Websocket-Extensions"); !strings.Contains(ext, "permessage-deflate") {
+		t.Fatalf("extensions %q: the server did not compress, so this is not the goroutine transport", ext)
+	}
+	chatOnce(t, polled, compressed)
+	for _, c := range []*websocket.Conn{polled, compressed} {
+		_ = c.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(servertest.Wait))
+		_ = c.SetReadDeadline(time.Now().Add(servertest.Wait))
+		for {
+			if _, _, err := c.ReadMessage(); err != nil {
+				var ce *websocket.CloseError
+				if !errors.As(err, &ce) {
+					t.Errorf("closing: %v, want the server's close frame", err)
+				}
+				break
+			}
+		}
+	}
+}
+
+// Connections accepted raw outlive their listener: once it closes, new connections are
+// refused, and those upgraded before go on and close cleanly.
+func TestRawAcceptSurvivesTheListenerClosing(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{Server: server.Config{Transport: server.TransportPoll, Compression: true}})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wl := s.Srv.Listener(ln)
+	hs := &http.Server{Handler: s.Srv, ReadHeaderTimeout: servertest.Wait}
+	served := make(chan error, 1)
+	go func() { served <- hs.Serve(wl) }()
+	url := "ws://" + ln.Addr().String() + "/ws"
+	polled := servertest.Dial(t, url, "", nil)
+	d := websocket.Dialer{HandshakeTimeout: servertest.Wait, EnableCompression: true}
+	compressed, _, err := d.Dial(url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer compressed.Close()
+	chatOnce(t, polled, compressed)
+
+	if err := wl.Close(); err != nil {
+		t.Fatalf("closing the listener: %v", err)
+	}
+	if err := <-served; err == nil || errors.Is(err, http.ErrServerClosed) {
+		t.Errorf("Serve returned %v, want the closed listener's error", err)
+	}
+	if c, err := net.DialTimeout("tcp", ln.Addr().String(), servertest.Wait); err == nil {
+		c.Close()
+		t.Error("a connection to the closed listener was accepted")
+	}
+	for _, c := range []*websocket.Conn{polled, compressed} {
+		_ = c.SetWriteDeadline(time.Now().Add(servertest.Wait))
+		if err := c.WriteMessage(websocket.TextMessage, []byte("still here")); err != nil {
+			t.Fatalf("writing after the listener closed: %v", err)
+		}
+	}
+	for i, c := range []*websocket.Conn{polled, compressed} {
+		deadline := time.Now().Add(servertest.Wait)
+		for heard := 0; heard < 2; {
+			_ = c.SetReadDeadline(deadline)
+			_, data, err := c.ReadMessage()
+			if err != nil {
+				t.Fatalf("client %d after the listener closed: %v", i, err)
+			}
+			for l := range strings.SplitSeq(string(data), "\n") {
+				if strings.HasSuffix(l, ": still here") {
+					heard++
+				}
+			}
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), servertest.Wait)
+	defer cancel()
+	_ = hs.Shutdown(ctx)
+}

@@ -1,0 +1,254 @@
+//go:build linux
+
+package server
+
+import (
+	"errors"
+	"io"
+	"net"
+	"os"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"hubbub/internal/netpoll"
+	"hubbub/internal/testwait"
+)
+
+// rawPair is a socket the listener's own accept took (rawAccept) and its client's end.
+type rawPair struct {
+	s      *rawSocket
+	client net.Conn
+	poller *netpoll.Poller
+}
+
+func newRawPair(t *testing.T) rawPair {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, rc := rawListener(ln)
+	if rc == nil {
+		t.Fatal("rawListener: no raw listener for a TCP listener")
+	}
+	t.Cleanup(func() { ln.Close(); f.Close() })
+	p, err := netpoll.New(4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	client, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { client.Close() })
+	c, err := rawAccept(rc, ln.Addr(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := c.(*rawSocket)
+	t.Cleanup(func() { s.Close() })
+	return rawPair{s: s, client: client, poller: p}
+}
+
+// isWaiting reports whether a read waits in the poller.
+func (s *rawSocket) isWaiting() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.waiting
+}
+
+func sockopt(t *testing.T, c net.Conn, level, opt int) int {
+	t.Helper()
+	rc, err := c.(syscall.Conn).SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, serr := -1, error(nil)
+	if err := rc.Control(func(fd uintptr) { v, serr = syscall.GetsockoptInt(int(fd), level, opt) }); err != nil {
+		t.Fatal(err)
+	}
+	if serr != nil {
+		t.Fatal(serr)
+	}
+	return v
+}
+
+// A socket accepted raw has what net's Accept gives: its addresses, TCP_NODELAY (set on the
+// listening socket, copied to each accepted one), and no keep-alive unless the listener has it.
+func TestRawAcceptedSocket(t *testing.T) {
+	rp := newRawPair(t)
+	if got, want := rp.s.RemoteAddr().String(), rp.client.LocalAddr().String(); got != want {
+		t.Errorf("RemoteAddr %s, want %s", got, want)
+	}
+	if got, want := rp.s.LocalAddr().String(), rp.client.RemoteAddr().String(); got != want {
+		t.Errorf("LocalAddr %s, want %s", got, want)
+	}
+	if v := sockopt(t, rp.s, syscall.IPPROTO_TCP, syscall.TCP_NODELAY); v != 1 {
+		t.Errorf("TCP_NODELAY = %d, want 1", v)
+	}
+	if v := sockopt(t, rp.s, syscall.SOL_SOCKET, syscall.SO_KEEPALIVE); v != 0 {
+		t.Errorf("SO_KEEPALIVE = %d, want 0", v)
+	}
+}
+
+// A read with nothing to read waits in the poller for the bytes, its deadline (also one set
+// while it waits) or the socket's close; a socket that waited leaves the poller when closed.
+func TestRawSocketReadWaits(t *testing.T) {
+	rp := newRawPair(t)
+	got := make(chan string, 1)
+	go func() {
+		b := make([]byte, 16)
+		n, err := rp.s.Read(b)
+		if err != nil {
+			got <- err.Error()
+			return
+		}
+		got <- string(b[:n])
+	}()
+	testwait.Until(t, "the read to wait in the poller", rp.s.isWaiting)
+	if n := rp.poller.Len(); n != 1 {
+		t.Errorf("%d sockets in the poller while the read waits, want 1", n)
+	}
+	if _, err := io.WriteString(rp.client, "late"); err != nil {
+		t.Fatal(err)
+	}
+	if s := <-got; s != "late" {
+		t.Fatalf("read %q, want %q", s, "late")
+	}
+
+	// A deadline set while the read waits ends it.
+	errc := make(chan error, 1)
+	go func() { _, err := rp.s.Read(make([]byte, 16)); errc <- err }()
+	testwait.Until(t, "the read to wait again", rp.s.isWaiting)
+	_ = rp.s.SetReadDeadline(time.Now())
+	if err := <-errc; !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("read after its deadline: %v, want os.ErrDeadlineExceeded", err)
+	}
+
+	// Close ends a waiting read, and the socket leaves the poller.
+	_ = rp.s.SetReadDeadline(time.Time{})
+	go func() { _, err := rp.s.Read(make([]byte, 16)); errc <- err }()
+	testwait.Until(t, "the read to wait a third time", rp.s.isWaiting)
+	if err := rp.s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-errc; !errors.Is(err, net.ErrClosed) {
+		t.Fatalf("read of a socket closed while it waited: %v, want net.ErrClosed", err)
+	}
+	if n := rp.poller.Len(); n != 0 {
+		t.Errorf("%d sockets in the poller after the close, want 0", n)
+	}
+	if _, err := rp.client.Read(make([]byte, 1)); err != io.EOF {
+		t.Errorf("the client reads %v, want EOF: the socket is closed", err)
+	}
+}
+
+// The registration a waiting read made is handed over (TakeRegistration, Rebind) rather than
+// made again, and goes when it is removed.
+func TestRawSocketHandsItsRegistrationOver(t *testing.T) {
+	rp := newRawPair(t)
+	go func() { _, _ = io.WriteString(rp.client, "GET") }()
+	b := make([]byte, 16)
+	n, err := rp.s.Read(b) // may or may not wait, then the same again
+	for err == nil && n < 3 {
+		var m int
+		m, err = rp.s.Read(b[n:])
+		n += m
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Make sure one read waited: nothing more is coming until the client writes.
+	done := make(chan struct{})
+	go func() { defer close(done); _, _ = rp.s.Read(b) }()
+	testwait.Until(t, "the read to wait in the poller", rp.s.isWaiting)
+	if _, err := io.WriteString(rp.client, "x"); err != nil {
+		t.Fatal(err)
+	}
+	<-done
+	reg := rp.s.TakeRegistration()
+	if reg == nil {
+		t.Fatal("no registration after a read that waited")
+	}
+	if again := rp.s.TakeRegistration(); again != nil {
+		t.Error("a second TakeRegistration returned the registration again")
+	}
+	readable := make(chan struct{}, 1)
+	if err := reg.Rebind(func() { readable <- struct{}{} }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.WriteString(rp.client, "more"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-readable:
+	case <-time.After(testwait.Timeout):
+		t.Fatal("the new handler was not called when the socket became readable")
+	}
+	if n := rp.poller.Len(); n != 1 {
+		t.Errorf("%d sockets in the poller, want 1 (the same registration)", n)
+	}
+	reg.Remove()
+	if n := rp.poller.Len(); n != 0 {
+		t.Errorf("%d sockets in the poller after Remove, want 0", n)
+	}
+}
+
+// A write the socket cannot take at once waits as net's connection does, within its deadline;
+// the socket keeps the listener's keep-alive setting (off) through the change.
+func TestRawSocketSlowWrite(t *testing.T) {
+	rp := newRawPair(t)
+	_ = rp.s.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
+	big := []byte(strings.Repeat("x", 64<<20)) // more than both sockets' buffers hold
+	n, err := rp.s.Write(big)
+	if !errors.Is(err, os.ErrDeadlineExceeded) || n >= len(big) {
+		t.Fatalf("write to a client that does not read: %d bytes, %v; want fewer and os.ErrDeadlineExceeded", n, err)
+	}
+	if rp.s.converted() == nil {
+		t.Fatal("the socket waited for its write without becoming net's connection")
+	}
+	if v := sockopt(t, rp.s, syscall.SOL_SOCKET, syscall.SO_KEEPALIVE); v != 0 {
+		t.Errorf("SO_KEEPALIVE = %d after the change to net's connection, want 0 (the listener's)", v)
+	}
+	// What was written arrives, then the socket's close.
+	_ = rp.s.SetWriteDeadline(time.Time{})
+	if err := rp.s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_ = rp.client.SetReadDeadline(time.Now().Add(testwait.Timeout))
+	got, err := io.Copy(io.Discard, rp.client)
+	if err != nil || got != int64(n) {
+		t.Errorf("the client read %d bytes (%v), want %d and EOF", got, err, n)
+	}
+}
+
+// rawAccept waiting for a connection ends, with net.ErrClosed, when the listener closes.
+func TestRawAcceptEndsWithTheListener(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, rc := rawListener(ln)
+	errc := make(chan error, 1)
+	go func() {
+		c, err := rawAccept(rc, ln.Addr(), nil)
+		if c != nil {
+			c.Close()
+		}
+		errc <- err
+	}()
+	time.Sleep(20 * time.Millisecond) // most often in the wait; either way it must end
+	ln.Close()
+	f.Close()
+	select {
+	case err := <-errc:
+		if !errors.Is(err, net.ErrClosed) {
+			t.Errorf("accept on a closed listener: %v, want net.ErrClosed", err)
+		}
+	case <-time.After(testwait.Timeout):
+		t.Fatal("accept did not end when the listener closed")
+	}
+}

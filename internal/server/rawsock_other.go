@@ -1,0 +1,20 @@
+//go:build !linux
+
+package server
+
+import (
+	"net"
+	"os"
+	"syscall"
+
+	"hubbub/internal/netpoll"
+)
+
+// rawListener is Linux's only (rawsock_linux.go): elsewhere the listener accepts with net's
+// Accept.
+func rawListener(net.Listener) (*os.File, syscall.RawConn) { return nil, nil }
+
+// rawAccept is never called where rawListener returns nil.
+func rawAccept(syscall.RawConn, net.Addr, *netpoll.Poller) (net.Conn, error) {
+	return nil, net.ErrClosed
+}
