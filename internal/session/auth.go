@@ -337,10 +337,13 @@ type expiry struct {
 	t *time.Timer
 }
 
-// arm (re)starts the timer for a token expiring at at.
+// arm (re)starts the timer for a token expiring at at. It fires auth.Leeway after at: hello
+// takes a token that late (clocks disagree), and a connection welcomed must not be closed in
+// the same instant — a client that reconnects with its token would be welcomed and closed
+// again and again until the leeway ran out.
 func (e *expiry) arm(p Peer, at time.Time) {
 	e.stop()
-	e.t = time.AfterFunc(time.Until(at), func() {
+	e.t = time.AfterFunc(time.Until(at.Add(auth.Leeway)), func() {
 		p.Close(closePolicyViolation, closeTokenExpired)
 	})
 }

@@ -162,7 +162,7 @@ func TestTokenExpiryClosesConnection(t *testing.T) {
 			t.Fatalf("close = %d %q", ce.Code, ce.Text)
 		}
 	}
-	if d := time.Since(start); d > 5*time.Second {
+	if d := time.Since(start); d > 2*time.Second+auth.Leeway+3*time.Second {
 		t.Fatalf("closed after %v", d)
 	}
 	// A renewed token keeps the connection alive past the first one's expiry.
@@ -292,5 +292,30 @@ func TestWelcomeRoleComesFromToken(t *testing.T) {
 		if w := hello(servertest.DialJSON(t, s, ""), "", tok); w.Str("role") != want {
 			t.Errorf("token role %q: welcome %v, want role %q", role, w, want)
 		}
+	}
+}
+
+// TestTokenInTheLeewayIsNotClosedAtOnce: hello takes a token up to auth.Leeway (5 s) past its
+// exp, for clocks that disagree, and the connection was then closed at once (1008, token
+// expired) since its timer was armed for exp itself: a welcome and a close, and a client that
+// reconnects with its token did so again and again for the leeway. The timer now allows what
+// hello allowed; the connection closes at exp plus the leeway.
+func TestTokenInTheLeewayIsNotClosedAtOnce(t *testing.T) {
+	s := tokenServer(t)
+	late, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"sub": "u-1", "name": "ann",
+		"exp": time.Now().Add(-time.Second).Unix()}).SignedString(tokenSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := servertest.DialJSON(t, s, "")
+	if w := hello(c, "", late); w.Type() != "welcome" {
+		t.Fatalf("a token a second past exp, within the leeway: %v, want welcome", w)
+	}
+	c.Join("general", nil)
+	if ack := c.Say("general", "still here", "m1"); ack.Type() != "ack" {
+		t.Fatalf("send after the welcome: %v", ack)
+	}
+	if ce := c.Closed(); ce.Code != websocket.ClosePolicyViolation || ce.Text != "token expired" {
+		t.Fatalf("close = %d %q, want 1008 token expired at exp plus the leeway", ce.Code, ce.Text)
 	}
 }
