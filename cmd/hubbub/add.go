@@ -85,7 +85,7 @@ func runAdd(ctx context.Context, args []string, io stdio) error {
 	conn, resp, err := dialer.DialContext(dialCtx, target.String(), http.Header(headers))
 	if err != nil {
 		if resp != nil {
-			return fmt.Errorf("add: connect to %s: %s", target, resp.Status)
+			return fmt.Errorf("add: connect to %s: %s%s", target, resp.Status, plainToTLSHint(errors.New(refusalBody(resp))))
 		}
 		return fmt.Errorf("add: connect to %s: %w%s%s", target, err, untrustedHint(err), refusedHint(err))
 	}

@@ -160,7 +160,7 @@ func runChat(ctx context.Context, args []string, io stdio) error {
 		if ctx.Err() != nil {
 			return nil // interrupted while connecting
 		}
-		return connectError(err, untrustedHint(err)+signInHint(err, cookie != "" || *token != "")+refusedHint(err))
+		return connectError(err, untrustedHint(err)+plainToTLSHint(err)+signInHint(err, cookie != "" || *token != "")+refusedHint(err))
 	}
 	c := &chat{ses: ses, io: io, name: *name, printed: make(chan struct{}), piped: !isTerminal(io.in), ackTimeout: *ackTimeout}
 	go c.print()

@@ -723,3 +723,22 @@ func TestChatWithNoServerSaysWhatToCheck(t *testing.T) {
 		t.Errorf("chat with no server: %v, want the refusal and what to check", err)
 	}
 }
+
+// TestPlainURLToATLSServerSaysUseWSS: hubbub chat and hubbub add given ws:// for a server
+// started with --tls-cert were told "server answered 400 Bad Request: Client sent an HTTP
+// request to an HTTPS server.: websocket: bad handshake" (chat) or only "400 Bad Request" (add),
+// which reads as the server's fault; both now say to use the TLS scheme.
+func TestPlainURLToATLSServerSaysUseWSS(t *testing.T) {
+	chatLeakCheck(t)
+	tlsServer := httptest.NewTLSServer(http.NotFoundHandler())
+	defer tlsServer.Close()
+	addr := tlsServer.Listener.Addr().String()
+	_, _, err := chatToEnd(t, "", chatArgs(chatUser(t, "ann"), []string{"ws://" + addr + "/ws"})...)
+	if err == nil || !strings.Contains(err.Error(), "(the server speaks TLS: use wss:// or https://)") {
+		t.Errorf("chat with ws:// to a TLS server: %v, want a hint to use wss://", err)
+	}
+	err = runAdd(context.Background(), []string{"--count", "1", "ws://" + addr + "/add"}, stdio{out: io.Discard, err: io.Discard})
+	if err == nil || !strings.Contains(err.Error(), "400 Bad Request (the server speaks TLS: use wss:// or https://)") {
+		t.Errorf("add with ws:// to a TLS server: %v, want a hint to use wss://", err)
+	}
+}

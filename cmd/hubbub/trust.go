@@ -5,7 +5,10 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
+	"strings"
 )
 
 // trustFile returns the TLS settings of a client that trusts the certificates in the PEM file
@@ -38,4 +41,24 @@ func untrustedHint(err error) string {
 		return " (to trust a self-signed or private certificate, pass --ca-file with it in PEM)"
 	}
 	return ""
+}
+
+// plainToTLS is the start of the answer Go's HTTP server (and hubbub's, started with
+// --tls-cert) gives a plain HTTP request on its TLS port.
+const plainToTLS = "Client sent an HTTP request to an HTTPS server"
+
+// plainToTLSHint is what to add to a dial error that a ws:// (or http://) URL got from a server
+// that speaks TLS: use the TLS scheme. The 400 alone ("bad handshake") read as a server fault.
+func plainToTLSHint(err error) string {
+	if err != nil && strings.Contains(err.Error(), plainToTLS) {
+		return " (the server speaks TLS: use wss:// or https://)"
+	}
+	return ""
+}
+
+// refusalBody returns the start of a refused handshake's body, the server's reason (gorilla
+// keeps its first KiB).
+func refusalBody(resp *http.Response) string {
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
+	return strings.TrimSpace(string(b))
 }
