@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bench/ab.sh: an interleaved A/B of hubbub binaries on one of compare.sh's pinned scenarios.
 # Each round starts every binary in turn FRESH (a new data file in a temporary directory) on
-# CPU 0 (taskset -c 0: GOMAXPROCS 1) with compare.sh's raised limits, drives it with the first
+# CPU 0 (taskset -c 0: one CPU; hubbub serve on SQLite runs two Go processors there, its spare P
+# for blocking calls, as compare.sh says) with compare.sh's raised limits, drives it with the first
 # binary's `hubbub bench` on CPU 1, prints one line, and stops it. Interleaving A B A B … is
 # what lets a shared or drifting machine compare two builds: report every round, not a mean.
 #
