@@ -403,6 +403,9 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 	f.srv.Node, f.srv.Logger, f.srv.Pages = f.node, log, web.FS()
 	// The listener comes before the server: slash commands' response URLs name its port.
 	ln, err := listen(ctx, addr, f.tcpKeepAlive)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return fmt.Errorf("listen: %w (another program, perhaps another hubbub, listens on %s: stop it, or pass another --port)", err, addr)
+	}
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}

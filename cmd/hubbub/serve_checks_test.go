@@ -341,3 +341,21 @@ func TestServeRefusesAMaxTextPastTheReadLimit(t *testing.T) {
 		}
 	}
 }
+
+// TestServeOnATakenPortSaysWhatToDo: a second `go run ./cmd/hubbub` (or any program on 3434)
+// ended with "hubbub: listen: listen tcp 127.0.0.1:3434: bind: address already in use"; it
+// now says what to do about it, as the README's quick start expects a free port.
+func TestServeOnATakenPortSaysWhatToDo(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	port := fmt.Sprint(ln.Addr().(*net.TCPAddr).Port)
+	err = run(context.Background(), []string{"serve", "--host", "127.0.0.1", "--port", port, "--data", filepath.Join(t.TempDir(), "h.db")},
+		stdio{in: strings.NewReader(""), out: io.Discard, err: io.Discard})
+	if err == nil || !strings.Contains(err.Error(), "address already in use") ||
+		!strings.Contains(err.Error(), "(another program, perhaps another hubbub, listens on 127.0.0.1:"+port+": stop it, or pass another --port)") {
+		t.Errorf("serve on a taken port: %v, want the refusal and what to do", err)
+	}
+}
