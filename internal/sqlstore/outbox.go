@@ -200,7 +200,7 @@ func DecodeWebhook(w *hubbub.Webhook, rooms, events string) error {
 func DecodeList[T ~string](s string) ([]T, error) {
 	var out []T
 	if err := json.Unmarshal([]byte(s), &out); err != nil {
-		return nil, fmt.Errorf("%w: a webhook list: %v", hubbub.ErrUnreadable, err)
+		return nil, fmt.Errorf("%w: a webhook list: %w", hubbub.ErrUnreadable, err)
 	}
 	if out == nil {
 		out = []T{}
@@ -249,7 +249,7 @@ func EncodeEvent(ev hubbub.OutboxEvent) (string, error) {
 func DecodeEvent(s string) (hubbub.OutboxEvent, error) {
 	var ev hubbub.OutboxEvent
 	if err := json.Unmarshal([]byte(s), &ev); err != nil {
-		return ev, fmt.Errorf("%w: an outbox event: %v", hubbub.ErrUnreadable, err)
+		return ev, fmt.Errorf("%w: an outbox event: %w", hubbub.ErrUnreadable, err)
 	}
 	return ev, nil
 }

@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
@@ -97,5 +98,19 @@ func TestEncoding(t *testing.T) {
 	}
 	if _, err := DecodeReactions("[{"); !errors.Is(err, hubbub.ErrUnreadable) {
 		t.Errorf("DecodeReactions of damage = %v, want ErrUnreadable", err)
+	}
+}
+
+// Damage read back is ErrUnreadable with the decoder's error still in the chain, for every
+// kind of stored JSON: the outbox's lists and events kept only its text.
+func TestDecodeDamageKeepsTheCause(t *testing.T) {
+	_, reactions := DecodeReactions("[{")
+	_, list := DecodeList[string]("[{")
+	_, event := DecodeEvent("{")
+	for what, err := range map[string]error{"reactions": reactions, "a webhook list": list, "an outbox event": event} {
+		var syntax *json.SyntaxError
+		if !errors.Is(err, hubbub.ErrUnreadable) || !errors.As(err, &syntax) {
+			t.Errorf("%s: %v, want ErrUnreadable wrapping the *json.SyntaxError", what, err)
+		}
 	}
 }
