@@ -57,13 +57,8 @@ func TestServeWithJWKS(t *testing.T) {
 
 	t.Setenv("HUBBUB_JWKS_URL", idp.URL+"/keys")
 	t.Setenv("HUBBUB_TOKEN_SECRET", "")
-	addr, stop := startServe(t, "--data", filepath.Join(t.TempDir(), "h.db"),
+	addr := serveForTest(t, "--data", filepath.Join(t.TempDir(), "h.db"),
 		"--token-issuer", "https://idp.example", "--token-audience", "chat")
-	defer func() {
-		if err := stop(); err != nil {
-			t.Error(err)
-		}
-	}()
 
 	sign := func(method jwt.SigningMethod, key any, kid string, mod func(jwt.MapClaims)) string {
 		c := jwt.MapClaims{"iss": "https://idp.example", "aud": "chat", "sub": "idp|42", "name": "Ann",
@@ -150,8 +145,7 @@ func TestServeWithJWKSDown(t *testing.T) {
 		http.Error(w, "down", http.StatusServiceUnavailable)
 	}))
 	defer idp.Close()
-	addr, stop := startServe(t, "--data", filepath.Join(t.TempDir(), "h.db"), "--jwks-url", idp.URL, "--jwks-timeout", "2s")
-	defer stop()
+	addr := serveForTest(t, "--data", filepath.Join(t.TempDir(), "h.db"), "--jwks-url", idp.URL, "--jwks-timeout", "2s")
 	d := websocket.Dialer{Subprotocols: []string{hubbub.ProtocolJSON}}
 	ws, _, err := d.Dial("ws://"+addr+"/ws", nil)
 	if err != nil {

@@ -47,12 +47,7 @@ log-format = json
 		t.Fatalf("--print-config:\n%s", p)
 	}
 
-	addr, stop := startServe(t, "--config", conf)
-	defer func() {
-		if err := stop(); err != nil {
-			t.Error(err)
-		}
-	}()
+	addr := serveForTest(t, "--config", conf)
 
 	var tok bytes.Buffer
 	if err := run(context.Background(), []string{"token", "--secret", secret, "--user", "42", "--name", "Ann", "--ttl", "1h"},

@@ -95,12 +95,7 @@ func TestVersionFlag(t *testing.T) {
 // `hubbub add` with operands whose sum overflows gets an error from the server; it printed
 // the error and exited 0 (issue 14, item 15).
 func TestAddFailsWhenTheServerRefusesTheSum(t *testing.T) {
-	addr, stop := startServe(t, "--data", filepath.Join(t.TempDir(), "h.db"))
-	defer func() {
-		if err := stop(); err != nil {
-			t.Error(err)
-		}
-	}()
+	addr := serveForTest(t, "--data", filepath.Join(t.TempDir(), "h.db"))
 	var out bytes.Buffer
 	err := runAdd(context.Background(), []string{"--count", "3", "--every", "1ms", "--a", "9223372036854775807", "--b", "1", "ws://" + addr + "/add"},
 		stdio{out: &out, err: io.Discard})
@@ -131,12 +126,7 @@ func TestChatSaysWhereLinesGoAfterLeave(t *testing.T) {
 func TestChatAndAddTrustACAFile(t *testing.T) {
 	dir := t.TempDir()
 	certFile, keyFile, _ := selfSigned(t, dir)
-	addr, stop := startServe(t, "--data", filepath.Join(dir, "h.db"), "--tls-cert", certFile, "--tls-key", keyFile)
-	defer func() {
-		if err := stop(); err != nil {
-			t.Error(err)
-		}
-	}()
+	addr := serveForTest(t, "--data", filepath.Join(dir, "h.db"), "--tls-cert", certFile, "--tls-key", keyFile)
 	var out bytes.Buffer
 	err := runAdd(context.Background(), []string{"--count", "1", "--ca-file", certFile, "wss://" + addr + "/add"}, stdio{out: &out, err: io.Discard})
 	if err != nil || !strings.Contains(out.String(), "response sum=12") {

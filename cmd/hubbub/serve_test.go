@@ -41,6 +41,19 @@ func startServe(t *testing.T, args ...string) (string, func() error) {
 	return "", nil
 }
 
+// serveForTest starts serve with args (startServe) for the rest of the test: it is stopped
+// when the test ends, and an error serve returns then fails the test.
+func serveForTest(t *testing.T, args ...string) string {
+	t.Helper()
+	addr, stop := startServe(t, args...)
+	t.Cleanup(func() {
+		if err := stop(); err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	})
+	return addr
+}
+
 // The README's quick start: the server serves the page, health, the socket and the add
 // service, and a cancelled context (SIGINT/SIGTERM) ends it cleanly with 1001 to clients.
 func TestServeStartsAndShutsDownCleanly(t *testing.T) {

@@ -24,12 +24,7 @@ func TestServeReactionWindowFlag(t *testing.T) {
 	} {
 		t.Run(tc.window, func(t *testing.T) {
 			chatLeakCheck(t)
-			addr, stop := startServe(t, "--data", filepath.Join(t.TempDir(), "h.db"), "--reaction-window", tc.window)
-			defer func() {
-				if err := stop(); err != nil {
-					t.Errorf("serve: %v", err)
-				}
-			}()
+			addr := serveForTest(t, "--data", filepath.Join(t.TempDir(), "h.db"), "--reaction-window", tc.window)
 			s := &servertest.Server{WS: "ws://" + addr + "/ws"}
 			ann, bob := servertest.DialJSON(t, s, "ann"), servertest.DialJSON(t, s, "bob")
 			ann.Join("r", nil)
@@ -72,13 +67,8 @@ func TestServeReactionWindowFlag(t *testing.T) {
 // cannot take and that dropped her as too slow.
 func TestServePresenceBatchFitsTheSendQueue(t *testing.T) {
 	chatLeakCheck(t)
-	addr, stop := startServe(t, "--data", filepath.Join(t.TempDir(), "h.db"),
+	addr := serveForTest(t, "--data", filepath.Join(t.TempDir(), "h.db"),
 		"--send-queue", "8", "--presence-window", "1h")
-	defer func() {
-		if err := stop(); err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	}()
 	s := &servertest.Server{WS: "ws://" + addr + "/ws"}
 	ann := servertest.DialJSON(t, s, "ann")
 	ann.Join("r", nil)
@@ -110,13 +100,8 @@ func TestServePresenceBatchFitsTheSendQueue(t *testing.T) {
 // comes, first, with ann's next message.
 func TestServePresenceWindowMaxFlag(t *testing.T) {
 	chatLeakCheck(t)
-	addr, stop := startServe(t, "--data", filepath.Join(t.TempDir(), "h.db"),
+	addr := serveForTest(t, "--data", filepath.Join(t.TempDir(), "h.db"),
 		"--presence-window", "100ms", "--presence-window-max", "1h", "--presence-batch", "4")
-	defer func() {
-		if err := stop(); err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	}()
 	s := &servertest.Server{WS: "ws://" + addr + "/ws"}
 	ann := servertest.DialJSON(t, s, "ann")
 	ann.Join("r", nil)

@@ -93,12 +93,7 @@ func TestServeAndChatWithToken(t *testing.T) {
 	}
 
 	t.Setenv(tokenSecretEnv, testTokenSecret)
-	addr, stop := startServe(t, "--data", filepath.Join(t.TempDir(), "h.db"))
-	defer func() {
-		if err := stop(); err != nil {
-			t.Error(err)
-		}
-	}()
+	addr := serveForTest(t, "--data", filepath.Join(t.TempDir(), "h.db"))
 	ws := "ws://" + addr + "/ws"
 	tok, err := mintCmd(t, "--user", "42", "--name", "Ann")
 	if err != nil {
