@@ -177,7 +177,7 @@ func runChat(ctx context.Context, args []string, io stdio) error {
 				// A bot's token, a private room: the room is the flag's default more often than not.
 				hint = " (pass --room with a room you may join)"
 			}
-			return fmt.Errorf("chat: joining %s: %s%s", *room, refusal(err), hint)
+			return &printedError{msg: fmt.Sprintf("chat: joining %s: %s%s", *room, refusal(err), hint), err: err}
 		}
 		fmt.Fprintf(io.err, "* %v\n", err)
 	}
@@ -692,7 +692,8 @@ func (c *chat) waitAcks(ctx context.Context, timeout time.Duration) error {
 	case unacked > 0:
 		return fmt.Errorf("chat: %d of %d messages were not acknowledged (no ack for %v)", unacked, c.total, timeout)
 	case c.failed > 0:
-		return fmt.Errorf("chat: %d of %d messages were refused: %s", c.failed, c.total, refusal(c.firstErr))
+		return &printedError{msg: fmt.Sprintf("chat: %d of %d messages were refused: %s", c.failed, c.total, refusal(c.firstErr)),
+			err: c.firstErr}
 	}
 	return nil
 }

@@ -1,14 +1,17 @@
 package main
 
 import (
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"hubbub"
 	"hubbub/internal/servertest"
 	"hubbub/internal/testwait"
+	"hubbub/internal/wire"
 )
 
 // waitErr polls the run's standard error until it contains want.
@@ -156,5 +159,8 @@ func TestChatSaysServerRefusalsPlainly(t *testing.T) {
 	}
 	if err == nil || err.Error() != "chat: 1 of 1 messages were refused: the room has no message 99 (not_found)" {
 		t.Errorf("the chat ended with %v", err)
+	}
+	if se := (*wire.Error)(nil); !errors.As(err, &se) || se.Code != hubbub.ECodeNotFound {
+		t.Errorf("the chat's end, %v, does not wrap the server's not_found", err)
 	}
 }

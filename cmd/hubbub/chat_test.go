@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -26,6 +27,7 @@ import (
 	"hubbub/internal/hub"
 	"hubbub/internal/server"
 	"hubbub/internal/servertest"
+	"hubbub/internal/wire"
 )
 
 // chatLeakCheck fails the test if a goroutine started during it outlives it. The check is
@@ -700,6 +702,10 @@ func TestChatWithABotTokenSaysToPickARoom(t *testing.T) {
 	_, stderr, err := chatToEnd(t, "", "--token", token, s.WS)
 	if err == nil || !strings.Contains(err.Error(), "--room") {
 		t.Errorf("a bot in general: %v, want an error that says to pass --room\n%s", err, stderr)
+	}
+	// Printed plainly, the refusal is still in the error's chain for a caller to test.
+	if se := (*wire.Error)(nil); !errors.As(err, &se) || se.Code != hubbub.ECodeForbidden {
+		t.Errorf("a bot in general: %v does not wrap the server's forbidden", err)
 	}
 	out, stderr, err := chatToEnd(t, "green\n", "--token", token, "--room", "builds", s.WS)
 	if err != nil || !strings.Contains(out, "[builds] #1 ci (bot): green") {
