@@ -14,26 +14,33 @@ import (
 	"hubbub/internal/wire"
 )
 
-// A user replies, edits, reacts and deletes from the terminal; the other member's changes
-// show up too, and a later client prints the room's state: the edited text, the reactions
-// and the tombstone.
-func TestChatRoomLogCommands(t *testing.T) {
-	chatLeakCheck(t)
-	s := servertest.Start(t, servertest.Options{})
-	bob := servertest.DialJSON(t, s, "bob")
+// afterBobsHello starts a server where bob has said "hello" (#1) in general, and ann's chat,
+// which has printed it; typeLine types a line into her chat.
+func afterBobsHello(t *testing.T) (s *servertest.Server, bob *servertest.JSONClient, ann *chatRun, typeLine func(string)) {
+	t.Helper()
+	s = servertest.Start(t, servertest.Options{})
+	bob = servertest.DialJSON(t, s, "bob")
 	bob.Join("general", nil)
 	bob.Say("general", "b1", "hello") // #1
 
 	pr, pw := io.Pipe()
 	t.Cleanup(func() { pw.Close() })
-	ann := startChat(t, pr, chatArgs(chatUser(t, "ann"), []string{s.WS})...)
+	ann = startChat(t, pr, chatArgs(chatUser(t, "ann"), []string{s.WS})...)
 	ann.waitOutput(t, "[general] #1 bob: hello\n")
-	typeLine := func(line string) {
+	return s, bob, ann, func(line string) {
 		t.Helper()
 		if _, err := fmt.Fprintln(pw, line); err != nil {
 			t.Fatal(err)
 		}
 	}
+}
+
+// A user replies, edits, reacts and deletes from the terminal; the other member's changes
+// show up too, and a later client prints the room's state: the edited text, the reactions
+// and the tombstone.
+func TestChatRoomLogCommands(t *testing.T) {
+	chatLeakCheck(t)
+	s, bob, ann, typeLine := afterBobsHello(t)
 
 	typeLine("/reply 1 hi bob") // #2
 	ann.waitOutput(t, "[general] #2 ann ↪ #1: hi bob\n")
@@ -171,18 +178,8 @@ func TestChatPipedWaitsForItsOwnReactions(t *testing.T) {
 // the refusal says why.
 func TestChatTakesBackAReactionFromBeforeTheOneEmojiRule(t *testing.T) {
 	chatLeakCheck(t)
-	s := servertest.Start(t, servertest.Options{})
-	bob := servertest.DialJSON(t, s, "bob")
-	bob.Join("general", nil)
-	bob.Say("general", "b1", "hello") // #1
-
-	pr, pw := io.Pipe()
-	t.Cleanup(func() { pw.Close() })
-	ann := startChat(t, pr, chatArgs(chatUser(t, "ann"), []string{s.WS})...)
-	ann.waitOutput(t, "[general] #1 bob: hello\n")
-	if _, err := fmt.Fprintln(pw, "hi"); err != nil {
-		t.Fatal(err)
-	}
+	s, _, ann, typeLine := afterBobsHello(t)
+	typeLine("hi")
 	ann.waitOutput(t, "ann: hi\n")
 	log, err := s.Store.Since(t.Context(), "general", 0, 10)
 	if err != nil {
@@ -193,18 +190,12 @@ func TestChatTakesBackAReactionFromBeforeTheOneEmojiRule(t *testing.T) {
 	if _, _, err := s.Store.Append(t.Context(), old); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := fmt.Fprintln(pw, "/react 1 👍👍"); err != nil {
-		t.Fatal(err)
-	}
+	typeLine("/react 1 👍👍")
 	ann.waitOutput(t, "* ann took back 👍👍 on #1 in general\n")
-	if _, err := fmt.Fprintln(pw, "/react 1 👍👍"); err != nil {
-		t.Fatal(err)
-	}
+	typeLine("/react 1 👍👍")
 	waitStderr(t, ann, "not several")
 	waitStderr(t, ann, "(bad_field)\n")
-	if _, err := fmt.Fprintln(pw, "/react 1 👍a"); err != nil {
-		t.Fatal(err)
-	}
+	typeLine("/react 1 👍a")
 	waitStderr(t, ann, `* /react: "👍a" is not a reaction`)
 }
 
