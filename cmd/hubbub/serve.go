@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"hubbub/internal/storecache"
 	"log/slog"
 	"net"
 	"net/http"
@@ -30,6 +29,7 @@ import (
 	"hubbub/internal/server"
 	"hubbub/internal/session"
 	"hubbub/internal/sqlite"
+	"hubbub/internal/storecache"
 	"hubbub/web"
 )
 

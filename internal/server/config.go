@@ -2,7 +2,6 @@ package server
 
 import (
 	"fmt"
-	"hubbub/internal/storecache"
 	"io/fs"
 	"log/slog"
 	"runtime"
@@ -18,6 +17,7 @@ import (
 	"hubbub/internal/metrics"
 	"hubbub/internal/netpoll"
 	"hubbub/internal/session"
+	"hubbub/internal/storecache"
 	"hubbub/internal/webhooks"
 )
 

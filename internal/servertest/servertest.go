@@ -5,7 +5,6 @@ package servertest
 
 import (
 	"context"
-	"hubbub/internal/storecache"
 	"io"
 	"log/slog"
 	"net"
@@ -26,6 +25,7 @@ import (
 	"hubbub/internal/postgres"
 	"hubbub/internal/server"
 	"hubbub/internal/sqlite"
+	"hubbub/internal/storecache"
 	"hubbub/web"
 )
 

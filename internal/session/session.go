@@ -2,13 +2,13 @@ package session
 
 import (
 	"context"
-	"hubbub/internal/storecache"
 	"time"
 
 	"hubbub"
 	"hubbub/internal/auth"
 	"hubbub/internal/hub"
 	"hubbub/internal/metrics"
+	"hubbub/internal/storecache"
 )
 
 // Config tunes the sessions. Every field must be set (internal/server fills it from its own
