@@ -448,6 +448,9 @@ func (m *moderationRequest) check(action string) error {
 		return err
 	}
 	if action == wire.TypeBan || action == wire.TypeMute {
+		if m.Duration == "" { // as hubbub.v1's ban and mute without one
+			return hubbub.Errorf(hubbub.ECodeMissing, "%s needs a \"duration\" (a Go duration such as \"10m\" or \"24h\")", action)
+		}
 		if _, err := session.ParseDuration(m.Duration); err != nil {
 			return err
 		}

@@ -37,7 +37,7 @@ func ParseDuration(s string) (time.Duration, error) {
 		return 0, hubbub.Errorf(hubbub.ECodeBadDuration, "duration must be a positive Go duration such as \"10m\" or \"24h\"")
 	}
 	if d > MaxSanction {
-		return 0, hubbub.Errorf(hubbub.ECodeBadDuration, "duration may be at most %v", MaxSanction)
+		return 0, hubbub.Errorf(hubbub.ECodeBadDuration, "duration may be at most %d days (\"%dh\")", MaxSanction/(24*time.Hour), MaxSanction/time.Hour)
 	}
 	return d, nil
 }

@@ -54,6 +54,10 @@ func TestModerationForbiddenToMembers(t *testing.T) {
 			t.Errorf("mute for %q: %v, want bad_duration", d, got)
 		}
 	}
+	// The limit in the words of the docs, where it said "at most 8784h0m0s".
+	if got := moderate(mod, servertest.Frame{"type": "mute", "room": "general", "name": "eve", "duration": "9000h"}); got.Str("message") != `duration may be at most 366 days ("8784h")` {
+		t.Errorf("mute for 9000h: %v", got)
+	}
 }
 
 func TestKickJSONAndTextClients(t *testing.T) {
