@@ -9,8 +9,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/gorilla/websocket"
 	"golang.org/x/time/rate"
 
+	"hubbub"
 	"hubbub/internal/wire"
 )
 
@@ -30,6 +32,7 @@ func (s *Session) run(c *Conn) {
 		}
 		s.mu.Lock()
 		s.conn, s.limiter = nil, nil
+		s.refuseOversized(c.Err())
 		s.mu.Unlock()
 		s.log.Info("connection lost", "url", c.URL(), "err", c.Err())
 		s.emitMu.Lock()
@@ -209,4 +212,35 @@ func newLimiter(l wire.Limits) *rate.Limiter {
 		return rate.NewLimiter(rate.Inf, 1)
 	}
 	return rate.NewLimiter(rate.Limit(l.SendRate), max(l.SendBurst, 1))
+}
+
+// refuseOversized settles as refused (too_long) a request whose frame the server will not read:
+// one over its --read-limit, which it answers by closing the connection with 1009 rather than
+// with an error frame. Resent on every reconnect, such a request closed every connection, for
+// good. The server reads a connection's frames in order, so the request it closed over is the
+// oldest one written and not acknowledged; but the acks of the requests before it may have
+// been lost with the connection, so a request is refused only when two connections in a row
+// closed with 1009 while it was the oldest unacknowledged (after the first, the requests
+// before it are resent and acknowledged as duplicates). err is why the connection ended.
+// Called with mu held.
+func (s *Session) refuseOversized(err error) {
+	var ce *websocket.CloseError
+	var oldest *Receipt
+	for _, r := range s.pending {
+		if r.sent {
+			oldest = r
+			break
+		}
+	}
+	if !errors.As(err, &ce) || ce.Code != websocket.CloseMessageTooBig || oldest == nil {
+		s.tooBig = nil
+		return
+	}
+	if oldest != s.tooBig {
+		s.tooBig = oldest
+		return
+	}
+	s.tooBig = nil
+	s.settle(oldest, nil, &wire.Error{Type: wire.TypeError, Code: hubbub.ECodeTooLong, Request: oldest.Request, Room: oldest.Room, ID: oldest.ID,
+		Message: "the request is larger than the server reads (its --read-limit): it closed the connection over it twice"})
 }

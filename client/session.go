@@ -171,6 +171,7 @@ type Session struct {
 	order      []string // rooms in the order they were joined
 	pending    []*Receipt
 	byID       map[string]*Receipt
+	tooBig     *Receipt // the oldest request unacknowledged when the server last closed with 1009
 	nextID     uint64
 	pauseUntil time.Time
 	user       *wire.UserInfo    // the user the last welcome named

@@ -13,6 +13,7 @@ import (
 	"hubbub"
 	"hubbub/client"
 	"hubbub/internal/hub"
+	"hubbub/internal/server"
 	"hubbub/internal/servertest"
 	"hubbub/internal/testwait"
 	"hubbub/internal/wire"
@@ -405,5 +406,34 @@ func TestConnectErrors(t *testing.T) {
 	ses.Close()
 	if !errors.Is(ses.Err(), client.ErrClosed) {
 		t.Errorf("Err() after Close = %v", ses.Err())
+	}
+}
+
+// TestSessionRefusesAFrameTheServerWillNotRead: a message whose frame is over the server's
+// --read-limit (here 2,048 bytes, for a 3,000-byte text within --max-text) gets the connection
+// closed with 1009; the session resent it on every reconnect, so it was closed again and
+// again — hubbub chat reconnected 55 times in 8 s until its --ack-timeout. A request the server
+// closes two connections in a row over, the oldest unacknowledged on both, is refused with
+// too_long; what was queued behind it goes on.
+func TestSessionRefusesAFrameTheServerWillNotRead(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{Server: server.Config{ReadLimit: 2048}})
+	ses, _ := startSession(t, "ann", s.WS)
+	ctx := testContext(t)
+	if _, err := ses.Join(ctx, "general"); err != nil {
+		t.Fatal(err)
+	}
+	big, err := ses.Send(ctx, "general", strings.Repeat("x", 3000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	small, err := ses.Send(ctx, "general", "after it")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := big.Wait(ctx); code(err) != hubbub.ECodeTooLong {
+		t.Fatalf("the oversized message: %v, want a too_long refusal", err)
+	}
+	if ack, err := small.Wait(ctx); err != nil || ack.Seq != 1 {
+		t.Fatalf("the message after it: %+v %v, want seq 1", ack, err)
 	}
 }
