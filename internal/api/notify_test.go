@@ -41,6 +41,10 @@ func TestAPINotifyLevel(t *testing.T) {
 		{"PUT", "/api/rooms/plans/notify", map[string]any{"user": "ghost", "level": "all"}, 404, "not_found"},
 		{"PUT", "/api/rooms/plans/notify", "{", 400, "bad_json"},
 		{"GET", "/api/rooms/plans/notify", nil, 400, "missing_field"},
+		// A misspelt room was answered 200, and a PUT stored a level for a room that is not
+		// there, as a read position's PUT did before it said 404.
+		{"PUT", "/api/rooms/plasn/notify", map[string]any{"user": "bob", "level": "all"}, 404, "not_found"},
+		{"GET", "/api/rooms/plasn/notify?user=bob", nil, 404, "not_found"},
 	} {
 		if status, body := s.API(c.method, c.path, apiKey, c.body); status != c.status || body.Str("code") != c.code {
 			t.Errorf("%s %s %v: %d %v, want %d %s", c.method, c.path, c.body, status, body, c.status, c.code)
