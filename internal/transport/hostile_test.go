@@ -298,7 +298,7 @@ func TestHostileClients(t *testing.T) {
 	say("after the cross-origin upgrade")
 
 	t.Run("not an upgrade", func(t *testing.T) {
-		if status, body := s.Get("/ws"); status != http.StatusBadRequest || !strings.Contains(body, "upgrade") {
+		if status, body := s.Get("/ws"); status != http.StatusBadRequest || !strings.Contains(body, "is a WebSocket endpoint") {
 			t.Errorf("plain GET /ws: %d %q", status, body)
 		}
 	})
