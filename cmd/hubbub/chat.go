@@ -12,6 +12,8 @@ import (
 	"io/fs"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -160,7 +162,7 @@ func runChat(ctx context.Context, args []string, io stdio) error {
 		if ctx.Err() != nil {
 			return nil // interrupted while connecting
 		}
-		return connectError(err, untrustedHint(err)+plainToTLSHint(err)+signInHint(err, cookie != "" || *token != "")+refusedHint(err))
+		return connectError(err, untrustedHint(err)+plainToTLSHint(err)+notFoundHint(err)+signInHint(err, cookie != "" || *token != "")+refusedHint(err))
 	}
 	c := &chat{ses: ses, io: io, name: *name, printed: make(chan struct{}), piped: !isTerminal(io.in), ackTimeout: *ackTimeout}
 	go c.print()
@@ -583,6 +585,18 @@ func refusedHint(err error) string {
 	var op *net.OpError
 	if errors.Is(err, syscall.ECONNREFUSED) && errors.As(err, &op) && op.Addr != nil {
 		return fmt.Sprintf(" (is hubbub serving on %s? the URL's host and port must be the server's --host and --port)", op.Addr)
+	}
+	return ""
+}
+
+// notFoundHint is what to add to a dial that the server answered 404: the URL's path is not
+// the WebSocket endpoint (ws://HOST/chat, or the page's path), which is /ws.
+func notFoundHint(err error) string {
+	var de *client.DialError
+	if errors.As(err, &de) && de.Status == http.StatusNotFound {
+		if u, perr := url.Parse(de.URL); perr == nil && u.Host != "" {
+			return fmt.Sprintf(" (hubbub's WebSocket endpoint is /ws: %s://%s/ws)", u.Scheme, u.Host)
+		}
 	}
 	return ""
 }

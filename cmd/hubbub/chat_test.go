@@ -748,3 +748,15 @@ func TestPlainURLToATLSServerSaysUseWSS(t *testing.T) {
 		t.Errorf("add with ws:// to a TLS server: %v, want a hint to use wss://", err)
 	}
 }
+
+// TestChatToAnotherPathSaysTheEndpoint: a URL with another path than /ws (ws://HOST/chat, or
+// the page's own) was answered "server answered 404 Not Found: 404 page not found: websocket:
+// bad handshake"; the chat now names the endpoint.
+func TestChatToAnotherPathSaysTheEndpoint(t *testing.T) {
+	chatLeakCheck(t)
+	s := servertest.Start(t, servertest.Options{})
+	_, _, err := chatToEnd(t, "", chatArgs(chatUser(t, "ann"), []string{"ws://" + s.Addr + "/chat"})...)
+	if err == nil || !strings.Contains(err.Error(), "404") || !strings.Contains(err.Error(), "(hubbub's WebSocket endpoint is /ws: ws://"+s.Addr+"/ws)") {
+		t.Errorf("chat to /chat: %v, want the 404 and the endpoint", err)
+	}
+}
