@@ -134,7 +134,7 @@ func newServeFlags(fs *flag.FlagSet) *serveFlags {
 	fs.DurationVar(&s.PingPeriod, "ping-period", 54*time.Second, "how often the server pings each client")
 	fs.DurationVar(&s.PongWait, "pong-wait", 60*time.Second, "how long a silent client is kept (must exceed --ping-period)")
 	fs.DurationVar(&s.WriteWait, "write-wait", 10*time.Second, "time allowed for each write to a client")
-	fs.Int64Var(&s.ReadLimit, "read-limit", 8192, fmt.Sprintf("largest frame a client may send, bytes (larger closes with 1009; at most %d)", server.MaxReadLimit))
+	fs.Int64Var(&s.ReadLimit, "read-limit", server.DefaultReadLimit, fmt.Sprintf("largest frame a client may send, bytes (larger closes with 1009; at most %d; at least twice --max-text + 1024)", server.MaxReadLimit))
 	fs.IntVar(&s.SendQueue, "send-queue", hub.DefaultOutboxLimit, "frames queued for a client before it is dropped as too slow")
 	fs.IntVar(&s.MaxText, "max-text", 4096, "longest message text, bytes")
 	fs.Float64Var(&s.SendRate, "send-rate", 10, "messages per second a connection may send (token bucket rate)")
@@ -236,10 +236,11 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 	}
 	// A longest message must fit in a frame the server reads: past --read-limit its sender's
 	// connection is closed (1009) rather than told too_long, and a client resends what was not
-	// acknowledged on each reconnect. The frame holds the text and the send's other fields.
-	if need := int64(f.srv.MaxText) + sendFrameFields; f.srv.ReadLimit > 0 && f.srv.ReadLimit < need {
-		return usageError(fmt.Sprintf("--max-text %d needs --read-limit %d or more: a send frame carries the text and up to %d bytes of other fields; --read-limit is %d%s",
-			f.srv.MaxText, need, sendFrameFields, f.srv.ReadLimit, sources.outsideCommandLine(fs)))
+	// acknowledged on each reconnect. The frame holds the text, escaped, and the send's other
+	// fields (server.SendFrameLimit).
+	if need := server.SendFrameLimit(f.srv.MaxText); f.srv.ReadLimit > 0 && f.srv.ReadLimit < need {
+		return usageError(fmt.Sprintf("--max-text %d needs --read-limit %d or more: a send frame carries the text, which JSON writes at up to twice its length (quotes, backslashes, line breaks), and up to 1024 bytes of other fields; --read-limit is %d%s",
+			f.srv.MaxText, need, f.srv.ReadLimit, sources.outsideCommandLine(fs)))
 	}
 	if f.sqliteWALPages < 1 || f.sqliteWALPages > sqlite.MaxWALPages {
 		return usageError(fmt.Sprintf("invalid --sqlite-wal-pages %d: want 1 to %d%s", f.sqliteWALPages, sqlite.MaxWALPages, sources.from("sqlite-wal-pages")))
@@ -489,10 +490,6 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 	log.Info("stopped")
 	return nil
 }
-
-// sendFrameFields is room for a send frame's fields besides its text: the type, a room (64
-// bytes), an id (64), a reply_to and ten attachment ids come to about 600 bytes.
-const sendFrameFields = 1024
 
 // openStore opens PostgreSQL when --postgres is set, else the SQLite file.
 func openStore(ctx context.Context, f *serveFlags, log *slog.Logger) (hubbub.Store, error) {

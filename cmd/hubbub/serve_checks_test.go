@@ -321,10 +321,10 @@ func TestServeRefusesAMaxTextPastTheReadLimit(t *testing.T) {
 	data := filepath.Join(t.TempDir(), "x.db")
 	err := run(context.Background(), []string{"serve", "--print-config", "--max-text", "10000", "--data", data},
 		stdio{out: io.Discard, err: io.Discard})
-	if err == nil || exitCode(err) != 2 || !strings.Contains(err.Error(), "--max-text 10000 needs --read-limit 11024 or more") {
+	if err == nil || exitCode(err) != 2 || !strings.Contains(err.Error(), "--max-text 10000 needs --read-limit 21024 or more") {
 		t.Errorf("--max-text 10000: %v (exit %d), want a usage error saying the --read-limit it needs", err, exitCode(err))
 	}
-	for _, ok := range [][]string{{"--max-text", "10000", "--read-limit", "11024"}, {"--max-text", "7168"}} {
+	for _, ok := range [][]string{{"--max-text", "10000", "--read-limit", "21024"}, {"--max-text", "4096"}} {
 		if err := run(context.Background(), append([]string{"serve", "--print-config", "--data", data}, ok...),
 			stdio{out: io.Discard, err: io.Discard}); err != nil {
 			t.Errorf("%q: %v", ok, err)

@@ -74,7 +74,9 @@ type Config struct {
 	// WriteWait bounds each write to a connection (default 10s).
 	WriteWait time.Duration
 	// ReadLimit is the largest frame a client may send, in bytes; a larger one closes the
-	// connection with 1009 (default 8192, at most MaxReadLimit).
+	// connection with 1009 (default DefaultReadLimit, at most MaxReadLimit). Keep it at
+	// SendFrameLimit(MaxText) or more, or the longest messages close their senders'
+	// connections instead of being sent.
 	ReadLimit int64
 	// SendQueue is how many frames may wait for a slow connection before it is dropped with
 	// 1008 (default hub.DefaultOutboxLimit, 4096). The queue holds pointers to messages shared
@@ -252,6 +254,17 @@ type Config struct {
 	Logger *slog.Logger
 }
 
+// DefaultReadLimit is Config.ReadLimit's default: the send frame of a text of the default
+// MaxText (4096 bytes), SendFrameLimit(4096).
+const DefaultReadLimit = 9216
+
+// SendFrameLimit is the largest send frame a text of maxText bytes makes. JSON writes a
+// quote, a backslash or a line break of the text as two bytes (JSON.stringify and
+// encoding/json alike; encoding/json U+2028 and U+2029 too, three bytes as six), so the text
+// may take twice its length; the frame's other fields (its type, a room, an id, a reply_to,
+// ten attachment ids: about 600 bytes) take up to 1024 more.
+func SendFrameLimit(maxText int) int64 { return 2*int64(maxText) + 1024 }
+
 // MaxReadLimit bounds Config.ReadLimit (16 MiB): a chat frame is a few KiB, a reader sizes
 // its buffer by the length a frame declares, and a limit near MaxInt64 made the frame length
 // arithmetic overflow.
@@ -418,7 +431,7 @@ func (c Config) withDefaults() Config {
 	dur(&c.PongWait, 60*time.Second)
 	dur(&c.WriteWait, 10*time.Second)
 	if c.ReadLimit <= 0 {
-		c.ReadLimit = 8192
+		c.ReadLimit = DefaultReadLimit
 	}
 	num(&c.SendQueue, hub.DefaultOutboxLimit)
 	num(&c.MaxText, 4096)

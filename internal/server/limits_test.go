@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -163,4 +164,28 @@ func TestSlowHandshakeIsCut(t *testing.T) {
 		t.Fatalf("stalled handshake cut after %v, want about 500ms", d)
 	}
 	assertStillServing(t, s, a, b, "unbothered")
+}
+
+// The longest message fits the default --read-limit however JSON escapes it: a text of
+// --max-text bytes of quotes (each written \"), of line breaks (\n) or of U+2028 (three bytes,
+// which encoding/json writes as the six \u2028) is acknowledged. With a read limit of
+// --max-text + 1024 (8,192 by default) the quotes' frame, 8,239 bytes, closed its sender's
+// connection with 1009 instead, and a client resends an unacknowledged message on every
+// reconnect.
+func TestLongestMessageFitsTheDefaultReadLimit(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{})
+	ann := servertest.DialJSON(t, s, "ann")
+	ann.Join("r", nil)
+	const max = 4096 // --max-text's default
+	for i, text := range []string{
+		strings.Repeat(`"`, max),
+		strings.Repeat(`\`, max),
+		"a" + strings.Repeat("\n", max-2) + "a",
+		"a" + strings.Repeat("\u2028", (max-2)/3) + "a",
+	} {
+		id := fmt.Sprint("m", i)
+		if f := ann.Say("r", id, text); f.Type() != "ack" {
+			t.Errorf("text %d (%d bytes): %v, want its ack", i, len(text), f)
+		}
+	}
 }
