@@ -113,7 +113,7 @@ const HUBBUB_FRAMES = {
     notice: ["room", "command", "id", "kind", "text", "from"],
   },
   // welcome's limits.
-  limits: ["max_text", "max_rooms", "history_max", "history_page_max", "send_rate", "send_burst", "max_attachments"],
+  limits: ["max_text", "max_rooms", "history_max", "history_page_max", "send_rate", "send_burst", "max_attachments", "frame"],
 };
 
 /**

@@ -64,6 +64,8 @@ export interface Limits {
   send_burst: number;
   /** The most files one message may carry. */
   max_attachments?: number;
+  /** The largest frame the server reads, in bytes (its --read-limit); absent from older servers. */
+  frame?: number;
 }
 
 /** A file a message carries, as POST /upload answers and message frames carry it. */

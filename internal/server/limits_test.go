@@ -11,6 +11,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"hubbub"
 	"hubbub/internal/metrics"
 	"hubbub/internal/server"
 	"hubbub/internal/servertest"
@@ -186,6 +187,50 @@ func TestLongestMessageFitsTheDefaultReadLimit(t *testing.T) {
 		id := fmt.Sprint("m", i)
 		if f := ann.Say("r", id, text); f.Type() != "ack" {
 			t.Errorf("text %d (%d bytes): %v, want its ack", i, len(text), f)
+		}
+	}
+}
+
+// The welcome tells a client the largest frame the server reads (limits.frame, --read-limit),
+// and it is that exact bound: a frame of that many bytes is answered, one byte more closes
+// the connection with 1009 and no error frame. Without it a client could not know that a
+// request past it would close every connection it was resent on.
+func TestWelcomeTellsTheFrameLimit(t *testing.T) {
+	for _, limit := range []int64{0, 12000} {
+		s := servertest.Start(t, servertest.Options{Server: server.Config{ReadLimit: limit}})
+		want := limit
+		if want == 0 {
+			want = server.DefaultReadLimit
+		}
+		hello := func() *servertest.JSONClient {
+			c := servertest.NewJSONClient(t, servertest.Dial(t, s.WS, hubbub.ProtocolJSON, nil))
+			c.Send(servertest.Frame{"type": "hello", "name": "ann", "key": "key-ann"})
+			w := c.Await("welcome")
+			limits, _ := w["limits"].(map[string]any)
+			if got, _ := limits["frame"].(float64); int64(got) != want {
+				t.Fatalf("--read-limit %d: welcome's limits %v, want frame %d", limit, limits, want)
+			}
+			c.Join("r", nil)
+			return c
+		}
+		// A send whose text is past --max-text: a frame the server reads gets too_long.
+		frame := func(n int) []byte {
+			head, tail := `{"type":"send","room":"r","id":"m1","text":"`, `"}`
+			return []byte(head + strings.Repeat("a", n-len(head)-len(tail)) + tail)
+		}
+		c := hello()
+		if err := c.Conn.WriteMessage(websocket.TextMessage, frame(int(want))); err != nil {
+			t.Fatal(err)
+		}
+		if f := c.Await("error"); f.Str("code") != "too_long" {
+			t.Errorf("--read-limit %d: a %d-byte frame got %v, want a too_long error", limit, want, f)
+		}
+		c = hello()
+		if err := c.Conn.WriteMessage(websocket.TextMessage, frame(int(want)+1)); err != nil {
+			t.Fatal(err)
+		}
+		if ce := c.Closed(); ce == nil || ce.Code != websocket.CloseMessageTooBig {
+			t.Errorf("--read-limit %d: a %d-byte frame closed the connection with %v, want 1009", limit, want+1, ce)
 		}
 	}
 }

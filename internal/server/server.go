@@ -112,7 +112,7 @@ func New(cfg Config, h *hub.Hub, store hubbub.Store, broker hubbub.Broker) (*Ser
 	s.sessions = session.New(session.Config{Node: cfg.Node, MaxText: cfg.MaxText, SendRate: cfg.SendRate,
 		SendBurst: cfg.SendBurst, AbuseLimit: cfg.AbuseLimit, TypingInterval: cfg.TypingInterval,
 		MaxRoomsPerConn: cfg.MaxRoomsPerConn, HistoryPageMax: cfg.HistoryPageMax, MaxDMMembers: cfg.MaxDMMembers, Auth: cfg.Auth, Users: store,
-		MaxAttachments: cfg.MaxAttachments, FilesURL: cfg.FilesURL,
+		MaxAttachments: cfg.MaxAttachments, FilesURL: cfg.FilesURL, ReadLimit: cfg.ReadLimit,
 		Tokens: cfg.Tokens, RoleFor: cfg.RoleFor, Metrics: cfg.Metrics,
 		SearchTimeout: cfg.SearchTimeout, SearchRate: cfg.SearchRate, SearchBurst: cfg.SearchBurst, SearchOff: cfg.SearchOff, Commands: s.commands,
 		BotCacheSize: cfg.BotCacheSize, BotCacheAge: cfg.BotCacheAge, Cache: cfg.StoreCache}, h)

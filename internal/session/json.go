@@ -174,7 +174,8 @@ func (j *jsonSession) hello(ctx context.Context, f *wire.ClientFrame, nameErr er
 	j.p.Outbox().Push(hub.NewRaw(wire.EncodeWelcome(&wire.Welcome{Type: wire.TypeWelcome, Name: m.Name, Server: cfg.Node,
 		Version: hubbub.Version, Role: m.Role, User: userInfo(&id, m),
 		Limits: wire.Limits{MaxText: cfg.MaxText, MaxRooms: cfg.MaxRoomsPerConn, HistoryMax: hc.History, HistoryPageMax: cfg.HistoryPageMax,
-			SendRate: cfg.SendRate, SendBurst: cfg.SendBurst, MaxAttachments: j.svc.maxAttachments()},
+			SendRate: cfg.SendRate, SendBurst: cfg.SendBurst, MaxAttachments: j.svc.maxAttachments(),
+			Frame: int(cfg.ReadLimit)},
 		Commands: j.welcomeCommands(ctx), SearchOff: cfg.SearchOff})))
 	j.welcomeRooms(context.Background())
 }

@@ -36,6 +36,10 @@ type Config struct {
 	// MaxAttachments is the most files one message may carry (0: hubbub.MaxAttachments; never
 	// more than it).
 	MaxAttachments int
+	// ReadLimit is the largest frame a client may send (the transport's read limit), which
+	// the welcome tells clients (limits.frame) so that they refuse a larger request rather
+	// than send it and be closed with 1009; 0 leaves it out of the welcome.
+	ReadLimit int64
 	// FilesURL is the base of the URLs messages give their attachments
 	// (<FilesURL>/files/<id>/<name>): "" for this server's own origin, or the origin the
 	// server's --files-url names. Every node of a cluster must use the same, since a message's

@@ -498,6 +498,11 @@ type Limits struct {
 	SendBurst      int     `json:"send_burst"`
 	// MaxAttachments is the most files one send may carry (--max-attachments).
 	MaxAttachments int `json:"max_attachments,omitempty"`
+	// Frame is the largest frame the server reads, in bytes (--read-limit): it closes the
+	// connection of a client that sends a larger one with 1009, with no error frame, so a
+	// client that resends it on reconnect is closed again. A client refuses such a request
+	// itself instead of sending it. 0 from servers older than the field.
+	Frame int `json:"frame,omitempty"`
 }
 
 // Welcome answers hello.

@@ -48,6 +48,10 @@ func EncodeWelcome(w *Welcome) []byte {
 		b = append(b, `,"max_attachments":`...)
 		b = strconv.AppendInt(b, int64(l.MaxAttachments), 10)
 	}
+	if l.Frame != 0 {
+		b = append(b, `,"frame":`...)
+		b = strconv.AppendInt(b, int64(l.Frame), 10)
+	}
 	b = append(b, '}')
 	if u := w.User; u != nil {
 		b = append(b, `,"user":{"id":`...)

@@ -48,7 +48,7 @@ func FuzzEncodeWelcome(f *testing.F) {
 			return
 		}
 		w := wire.Welcome{Type: wire.TypeWelcome, Name: name, Server: server, Version: cmd, Role: desc,
-			Limits: wire.Limits{MaxText: n, MaxRooms: -n, HistoryMax: n, HistoryPageMax: n, SendRate: rate, SendBurst: n, MaxAttachments: n}}
+			Limits: wire.Limits{MaxText: n, MaxRooms: -n, HistoryMax: n, HistoryPageMax: n, SendRate: rate, SendBurst: n, MaxAttachments: n, Frame: -n}}
 		if user {
 			w.User = &wire.UserInfo{ID: id, Name: name, Kind: server, Role: desc}
 			w.SearchOff = true
