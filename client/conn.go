@@ -416,13 +416,46 @@ func encodeFrame(v any) ([]byte, error) {
 	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
+// frameTooLarge refuses a request whose frame is larger than the server reads (the welcome's
+// Limits.Frame, its --read-limit): the server would close the connection over it with 1009
+// and no error frame. It unwraps to a too_long *hubbub.Error.
+type frameTooLarge struct{ err *hubbub.Error }
+
+func (e frameTooLarge) Error() string { return e.err.Error() }
+func (e frameTooLarge) Unwrap() error { return e.err }
+
+// checkFrame refuses the frame of what, n bytes, when it is larger than limit (0: the server
+// did not say, as servers older than limits.frame do not).
+func checkFrame(what string, n, limit int) error {
+	if limit <= 0 || n <= limit {
+		return nil
+	}
+	return frameTooLarge{hubbub.Errorf(hubbub.ECodeTooLong,
+		"the %s is a %d-byte frame, larger than the %d bytes the server reads (its --read-limit): not sent", what, n, limit)}
+}
+
+// frameLimit is the largest frame the server said it reads, 0 before its welcome or if it
+// did not say.
+func (c *Conn) frameLimit() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.welcome == nil {
+		return 0
+	}
+	return c.welcome.Limits.Frame
+}
+
 // WriteFrame writes v, marshalled as JSON, as one text frame. The methods above use it; it is
 // exported for callers (tests) that build their own frames. A failed write
-// ends the connection.
+// ends the connection; a frame larger than the server's welcome says it reads
+// (Limits.Frame) is not written and returns a too_long *hubbub.Error, the connection open.
 func (c *Conn) WriteFrame(ctx context.Context, v any) error {
 	b, err := encodeFrame(v)
 	if err != nil {
 		return fmt.Errorf("client: encode frame: %w", err)
+	}
+	if err := checkFrame("request", len(b), c.frameLimit()); err != nil {
+		return fmt.Errorf("client: %w", err)
 	}
 	if err := ctx.Err(); err != nil {
 		return err

@@ -13,6 +13,7 @@ import (
 
 	"hubbub"
 	"hubbub/client"
+	"hubbub/internal/server"
 	"hubbub/internal/servertest"
 	"hubbub/internal/testwait"
 	"hubbub/internal/wire"
@@ -336,5 +337,24 @@ func TestSendOfMarkupFitsTheReadLimit(t *testing.T) {
 	})
 	if m := arec.messages("general"); len(m) != 1 || m[0].Text != text {
 		t.Errorf("messages = %+v", m)
+	}
+}
+
+// A Conn does not write a frame larger than the welcome says the server reads (limits.frame):
+// Send returns a too_long error and the connection stays open for the next one.
+func TestConnRefusesAFrameLargerThanTheServerReads(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{Server: server.Config{ReadLimit: 2048}})
+	ctx := testContext(t)
+	c, rec := dialConn(t, ctx, s.WS, "ann")
+	if _, err := c.Join(ctx, "general", nil, 0); err != nil {
+		t.Fatal(err)
+	}
+	err := c.Send(ctx, "general", "big", strings.Repeat("x", 3000))
+	if hubbub.ErrorCode(err) != hubbub.ECodeTooLong {
+		t.Fatalf("Send of a 3,000-byte text past a 2,048-byte frame limit = %v, want too_long", err)
+	}
+	sayAll(t, c, rec, "general", "small-", "after it")
+	if err := c.Err(); err != nil {
+		t.Fatalf("the connection ended: %v", err)
 	}
 }

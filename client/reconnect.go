@@ -184,7 +184,7 @@ func (s *Session) connect(url string) (*Conn, error) {
 			}
 		}
 		if len(todo) == 0 {
-			s.conn, s.limiter = c, newLimiter(w.Limits)
+			s.conn, s.limiter, s.limits = c, newLimiter(w.Limits), w.Limits
 			for _, r := range s.pending {
 				r.sent = false
 			}

@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 	"unicode/utf8"
@@ -99,7 +100,9 @@ type Outgoing struct {
 
 // Post queues m like Send: written in order, resent with the same id after a reconnect
 // until acknowledged. It refuses a message with neither text nor files, a malformed ID and
-// malformed file ids at once.
+// malformed file ids at once, and with too_long a text longer than the welcome's
+// Limits.MaxText or a frame larger than its Limits.Frame (the server's --read-limit, which it
+// would close the connection over).
 func (s *Session) Post(ctx context.Context, m Outgoing) (*Receipt, error) {
 	if hubbub.CleanText(m.Text) == "" && len(m.Attachments) == 0 {
 		return nil, fmt.Errorf("client: send to %s: %w", m.Room, hubbub.Errorf(hubbub.ECodeEmpty, "nothing to send"))
@@ -114,6 +117,9 @@ func (s *Session) Post(ctx context.Context, m Outgoing) (*Receipt, error) {
 		if id == "" || len(id) > hubbub.MaxFileIDLen {
 			return nil, fmt.Errorf("client: send to %s: %w", m.Room, hubbub.Errorf(hubbub.ECodeBadField, "%q is not a file id", id))
 		}
+	}
+	if err := s.checkText(m.Text); err != nil {
+		return nil, fmt.Errorf("client: send to %s: %w", m.Room, err)
 	}
 	files := append([]string(nil), m.Attachments...) // the caller may reuse its slice
 	return s.queueID(ctx, m.Room, wire.TypeSend, m.ID, func(id string) any {
@@ -130,6 +136,9 @@ func (s *Session) Edit(ctx context.Context, room string, seq uint64, text string
 	}
 	if hubbub.CleanText(text) == "" {
 		return nil, fmt.Errorf("client: edit in %s: %w", room, hubbub.Errorf(hubbub.ECodeEmpty, "the new text is empty"))
+	}
+	if err := s.checkText(text); err != nil {
+		return nil, fmt.Errorf("client: edit in %s: %w", room, err)
 	}
 	return s.queue(ctx, room, wire.TypeEdit, func(id string) any {
 		return wire.EditRequest{Type: wire.TypeEdit, Room: room, Seq: seq, Text: text, ID: id}
@@ -225,11 +234,41 @@ func (s *Session) queueID(ctx context.Context, room, request, id string, frame f
 		frame:   frame(id),
 		done:    make(chan struct{}),
 	}
+	// A frame past the server's --read-limit would close every connection it is written on.
+	b, err := encodeFrame(r.frame)
+	if err == nil {
+		what := request + " request"
+		if request == wire.TypeSend {
+			what = "message"
+		}
+		err = checkFrame(what, len(b), s.limits.Frame)
+	}
+	if err != nil {
+		s.mu.Unlock()
+		<-s.slots
+		return nil, fmt.Errorf("client: %s in %s: %w", request, room, err)
+	}
 	s.pending = append(s.pending, r)
 	s.byID[r.ID] = r
 	s.mu.Unlock()
 	s.poke()
 	return r, nil
+}
+
+// checkText refuses a message text longer than the server's welcome said it takes
+// (Limits.MaxText, counted after the cleaning the server applies), which the server would
+// refuse with too_long — or, past its --read-limit, close the connection over.
+func (s *Session) checkText(text string) error {
+	s.mu.Lock()
+	most := s.limits.MaxText
+	s.mu.Unlock()
+	if most <= 0 || len(text) <= most {
+		return nil
+	}
+	if n := len(hubbub.CleanMultiline(text)); n > most {
+		return hubbub.Errorf(hubbub.ECodeTooLong, "the message is %d bytes, longer than the %d the server takes (its --max-text): not sent", n, most)
+	}
+	return nil
 }
 
 // Pending returns how many sends await their ack.
@@ -304,6 +343,17 @@ func (s *Session) sendLoop() {
 				return
 			}
 			if err := c.WriteFrame(s.ctx, r.frame); err != nil {
+				var tl frameTooLarge
+				if errors.As(err, &tl) {
+					// Queued for a server that reads larger frames than this one (another
+					// node, reconnected to): refused, as the server would close over it.
+					s.mu.Lock()
+					if s.byID[r.ID] == r {
+						s.settle(r, nil, tl.err)
+					}
+					s.mu.Unlock()
+					continue
+				}
 				// The connection has failed; the next one rewrites every unacknowledged send.
 				break
 			}

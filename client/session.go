@@ -166,6 +166,7 @@ type Session struct {
 	mu         sync.Mutex
 	conn       *Conn // the ready connection; nil while (re)connecting
 	limiter    *rate.Limiter
+	limits     wire.Limits // the last welcome's
 	urlIdx     int
 	rooms      map[string]*roomState
 	order      []string // rooms in the order they were joined

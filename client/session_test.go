@@ -414,10 +414,12 @@ func TestConnectErrors(t *testing.T) {
 // closed with 1009; the session resent it on every reconnect, so it was closed again and
 // again — hubbub chat reconnected 55 times in 8 s until its --ack-timeout. A request the server
 // closes two connections in a row over, the oldest unacknowledged on both, is refused with
-// too_long; what was queued behind it goes on.
+// too_long; what was queued behind it goes on. The server here is one older than
+// welcome.limits.frame (its welcome stripped of it), which a session cannot refuse a frame
+// for before sending it.
 func TestSessionRefusesAFrameTheServerWillNotRead(t *testing.T) {
 	s := servertest.Start(t, servertest.Options{Server: server.Config{ReadLimit: 2048}})
-	ses, _ := startSession(t, "ann", s.WS)
+	ses, _ := startSession(t, "ann", withoutFrameLimit(t, s.WS))
 	ctx := testContext(t)
 	if _, err := ses.Join(ctx, "general"); err != nil {
 		t.Fatal(err)
@@ -435,5 +437,61 @@ func TestSessionRefusesAFrameTheServerWillNotRead(t *testing.T) {
 	}
 	if ack, err := small.Wait(ctx); err != nil || ack.Seq != 1 {
 		t.Fatalf("the message after it: %+v %v, want seq 1", ack, err)
+	}
+}
+
+// TestSessionRefusesALargeFrameBeforeSending: the welcome says the server reads frames of
+// 2,048 bytes at most (limits.frame), so a message whose frame is larger is refused with
+// too_long by Send itself and never written — written, the server would close the connection
+// with 1009. The connection stays up and the next message is stored.
+func TestSessionRefusesALargeFrameBeforeSending(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{Server: server.Config{ReadLimit: 2048}})
+	ses, rec := startSession(t, "ann", s.WS)
+	ctx := testContext(t)
+	if _, err := ses.Join(ctx, "general"); err != nil {
+		t.Fatal(err)
+	}
+	r, err := ses.Send(ctx, "general", strings.Repeat(`"`, 1500)) // 3,000 bytes as JSON
+	if hubbub.ErrorCode(err) != hubbub.ECodeTooLong || r != nil || !strings.Contains(err.Error(), "--read-limit") {
+		t.Fatalf("Send of a frame past the server's 2048 bytes = %v, %v; want a too_long refusal naming --read-limit", r, err)
+	}
+	if n := ses.Pending(); n != 0 {
+		t.Errorf("%d requests pending after the refusal, want none", n)
+	}
+	small, err := ses.Send(ctx, "general", "after it")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ack, err := small.Wait(ctx); err != nil || ack.Seq != 1 {
+		t.Fatalf("the message after it: %+v %v, want seq 1", ack, err)
+	}
+	if d := events[*client.Disconnected](rec); len(d) > 0 {
+		t.Errorf("the connection closed: %+v", d[0])
+	}
+}
+
+// TestSessionRefusesATextLongerThanMaxText: a text longer than the welcome's max_text after
+// the server's cleaning is refused by Send with too_long, not written; one that is longer only
+// by the spaces the server trims is sent.
+func TestSessionRefusesATextLongerThanMaxText(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{Server: server.Config{MaxText: 100}})
+	ses, _ := startSession(t, "ann", s.WS)
+	ctx := testContext(t)
+	if _, err := ses.Join(ctx, "general"); err != nil {
+		t.Fatal(err)
+	}
+	r, err := ses.Send(ctx, "general", strings.Repeat("x", 101))
+	if hubbub.ErrorCode(err) != hubbub.ECodeTooLong || r != nil || !strings.Contains(err.Error(), "--max-text") {
+		t.Fatalf("Send of 101 bytes past --max-text 100 = %v, %v; want a too_long refusal naming --max-text", r, err)
+	}
+	if _, err := ses.Edit(ctx, "general", 1, strings.Repeat("x", 101)); hubbub.ErrorCode(err) != hubbub.ECodeTooLong {
+		t.Fatalf("Edit to 101 bytes = %v, want a too_long refusal", err)
+	}
+	padded, err := ses.Send(ctx, "general", strings.Repeat("x", 100)+strings.Repeat(" ", 50))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ack, err := padded.Wait(ctx); err != nil || ack.Seq != 1 {
+		t.Fatalf("100 bytes and 50 trailing spaces: %+v %v, want stored as seq 1", ack, err)
 	}
 }

@@ -469,6 +469,15 @@ func (c *chat) input(ctx context.Context, line string) (quit bool) {
 		if ctx.Err() == nil {
 			fmt.Fprintf(c.io.err, "* %v\n", err)
 		}
+		if hubbub.ErrorCode(err) == hubbub.ECodeTooLong {
+			// Refused before sending, longer than the server takes: counted as the server's
+			// refusal would have been, so that a piped run still fails over it.
+			c.total++
+			c.failed++
+			if c.firstErr == nil {
+				c.firstErr = err
+			}
+		}
 		return false
 	}
 	c.total++
@@ -629,6 +638,10 @@ func refusal(err error) string {
 	var se *wire.Error
 	if errors.As(err, &se) {
 		return fmt.Sprintf("%s (%s)", hubbub.CleanText(se.Message), se.Code)
+	}
+	var he *hubbub.Error // refused by the client before sending
+	if errors.As(err, &he) {
+		return fmt.Sprintf("%s (%s)", he.Message, he.Code)
 	}
 	return err.Error()
 }

@@ -327,6 +327,27 @@ func TestChatErrors(t *testing.T) {
 	}
 }
 
+// A line whose send frame is larger than the server reads (its welcome's limits.frame) is
+// refused by chat before sending, and the run fails over it; the connection stays up, and the
+// next line is sent. Sent, the server closed the connection over it with 1009, and chat
+// reconnected and resent it until its --ack-timeout.
+func TestChatRefusesAMessageLargerThanTheServerReads(t *testing.T) {
+	chatLeakCheck(t)
+	s := servertest.Start(t, servertest.Options{Server: server.Config{ReadLimit: 2048}})
+	in := strings.Repeat(`"`, 1500) + "\nafter it\n" // 1,500 quotes are 3,000 bytes as JSON
+	_, stderr, err := chatToEnd(t, in, chatArgs(chatUser(t, "ann"), []string{s.WS})...)
+	if err == nil || !strings.Contains(err.Error(), "1 of 2 messages were refused") || !strings.Contains(err.Error(), "--read-limit") {
+		t.Fatalf("error %v, want one message of two refused over --read-limit\nstderr:\n%s", err, stderr)
+	}
+	if !strings.Contains(stderr, "not sent") || strings.Contains(stderr, "lost") {
+		t.Errorf("stderr does not say the message was not sent, or the connection was lost:\n%s", stderr)
+	}
+	c := servertest.DialJSON(t, s, "bob")
+	if got := c.Join("general", nil); got.Num("last_seq") != 1 {
+		t.Errorf("general after the run: %v, want the line after it stored alone", got)
+	}
+}
+
 // A server that never acknowledges: the chat gives up after --ack-timeout and fails.
 func TestChatFailsWhenMessagesAreNotAcknowledged(t *testing.T) {
 	chatLeakCheck(t)
