@@ -1146,13 +1146,16 @@ $("composer").addEventListener("submit", (ev) => {
     scrollToBottom();
     return;
   }
-  const max = client.limits && client.limits.max_text;
-  if (max && new TextEncoder().encode(text).length > max) {
-    showNotice("That message is too long: " + max + " bytes at most.");
+  // Longer than the server takes, or a frame larger than it reads (which it would close the
+  // connection over): refused here, the text left in the composer.
+  const opts = { replyTo: replyingTo(), attachments: files.ready };
+  const refused = client.sendRefusal(ui.active, text, opts);
+  if (refused) {
+    showNotice(refused);
     return;
   }
   askForNotificationsOnce();
-  client.send(ui.active, text, { replyTo: replyingTo(), attachments: files.ready });
+  client.send(ui.active, text, opts);
   clearSentDrafts(ui.active);
   cancelReply(false);
   input.value = "";

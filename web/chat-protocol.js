@@ -134,6 +134,14 @@ function encodeFrame(obj) {
   return JSON.stringify(wireFields(obj, fields));
 }
 
+/**
+ * The size of a client frame as the server reads it, in UTF-8 bytes: what its welcome's
+ * limits.frame (--read-limit) bounds. A larger frame closes the connection with 1009.
+ */
+function frameBytes(obj) {
+  return new TextEncoder().encode(encodeFrame(obj)).length;
+}
+
 /** How many of a room's command notices a page keeps (they are not stored anywhere). */
 const COMMAND_NOTICES_KEPT = 20;
 
@@ -520,6 +528,31 @@ class ChatClient extends EventTarget {
   }
 
   /**
+   * Why the server would not take a message of text to room with opts (as send takes them),
+   * or "" if it would: a text longer than its max_text, or a frame larger than it reads
+   * (limits.frame, its --read-limit), which it would close the connection over instead of
+   * answering. The page asks before it clears the composer, so that nothing typed is lost.
+   */
+  sendRefusal(room, text, opts = {}) {
+    const l = this.limits || {};
+    if (l.max_text && new TextEncoder().encode(text).length > l.max_text) {
+      return "That message is too long: " + l.max_text + " bytes at most.";
+    }
+    const id = this.idPrefix + "-" + Date.now().toString(36) + "-" + (this.idCounter + 1); // as nextId's
+    const size = this.oversized(this.sendFrame({ room, id, text, replyTo: opts.replyTo > 0 ? opts.replyTo : 0, attachments: heldAttachments(opts.attachments) }));
+    if (!size) return "";
+    return "That message is too large to send: " + size + " bytes as the server reads it, which takes " + l.frame + " at most (quotes, backslashes and line breaks count twice).";
+  }
+
+  /** The size of frame f if it is larger than the server reads (limits.frame), else 0. */
+  oversized(f) {
+    const most = this.limits && this.limits.frame;
+    if (!most) return 0;
+    const size = frameBytes(f);
+    return size > most ? size : 0;
+  }
+
+  /**
    * Queues a message and sends it when it can; it is pending until its ack. opts.replyTo is the
    * seq of the message it answers; opts.attachments the files it carries, as POST /upload
    * described them (only their ids are sent; the rest shows the pending message). Returns the
@@ -800,7 +833,7 @@ class ChatClient extends EventTarget {
       ws.send(encodeFrame(hello));
     };
     ws.onmessage = (ev) => this.receive(ev.data);
-    ws.onclose = () => this.lost(ws);
+    ws.onclose = (ev) => this.lost(ws, ev && ev.code);
     // Browsers follow an error with a close event, which then finds nothing left to do; some
     // other WebSockets (Node 20's) may not, and a connection that never opened can end silently
     // there, which the connect timeout covers.
@@ -824,11 +857,46 @@ class ChatClient extends EventTarget {
   }
 
   /** The socket closed or stopped answering: forget its rooms and try again after a while. */
-  lost(ws) {
+  lost(ws, code) {
     if (ws !== this.ws) return;
+    if (code === 1009) this.failOversized();
     this.drop();
     if (this.state === "idle") return;
     this.scheduleReconnect();
+  }
+
+  /**
+   * The server closed the connection with 1009: a frame was larger than it reads, and it says
+   * no more. Every frame larger than that one is too, so the largest send or change on its way
+   * is one it will not read: it fails (a send stays shown, with its text, for the person to
+   * shorten and retry) instead of going again after the reconnect, to be closed over again
+   * for ever.
+   */
+  failOversized() {
+    let worst = null;
+    let room = null;
+    let size = 0;
+    for (const r of this.rooms.values()) {
+      for (const p of r.pending.values()) {
+        const n = p.state === "sending" ? frameBytes(this.sendFrame(p)) : 0;
+        if (n > size) [worst, room, size] = [p, r, n];
+      }
+      for (const c of r.changes.values()) {
+        const n = c.state === "sending" ? frameBytes(this.changeFrame(r, c)) : 0;
+        if (n > size) [worst, room, size] = [c, r, n];
+      }
+    }
+    if (!worst) return;
+    const message = "too large for the server (" + size + " bytes): it closed the connection over it";
+    if (room.changes.get(worst.id) === worst) {
+      this.dropChange(room, worst, { code: "too_long", message });
+      return;
+    }
+    clearTimeout(worst.timer);
+    worst.timer = 0;
+    worst.state = "failed";
+    worst.error = message;
+    this.emit("pending", { room: room.name });
   }
 
   scheduleReconnect() {
@@ -947,9 +1015,12 @@ class ChatClient extends EventTarget {
   transmitChange(r, c) {
     clearTimeout(c.timer);
     c.timer = 0;
-    const f = { type: c.kind, room: r.name, seq: c.seq, id: c.id };
-    if (c.kind === "edit") f.text = c.text;
-    if (c.kind === "react") f.emoji = c.emoji;
+    const f = this.changeFrame(r, c);
+    const size = r.joined && this.state === "live" ? this.oversized(f) : 0;
+    if (size) {
+      this.dropChange(r, c, { code: "too_long", message: "too large for the server: " + size + " bytes, and it reads " + this.limits.frame + " at most" });
+      return;
+    }
     if (!r.joined || this.state !== "live" || !this.frame(f)) {
       c.state = "queued";
       return;
@@ -958,6 +1029,14 @@ class ChatClient extends EventTarget {
     c.timer = setTimeout(() => {
       if (c.state === "sending") this.dropChange(r, c, { code: "timeout", message: "no answer from the server" });
     }, CHAT_TIMING.ackTimeout);
+  }
+
+  /** The frame of change c to a message of room r. */
+  changeFrame(r, c) {
+    const f = { type: c.kind, room: r.name, seq: c.seq, id: c.id };
+    if (c.kind === "edit") f.text = c.text;
+    if (c.kind === "react") f.emoji = c.emoji;
+    return f;
   }
 
   /** Gives up a change the server refused or did not answer, and says so. */
@@ -977,9 +1056,15 @@ class ChatClient extends EventTarget {
   transmit(r, p) {
     clearTimeout(p.timer);
     p.timer = 0;
-    const f = { type: "send", room: p.room, id: p.id, text: p.text };
-    if (p.replyTo) f.reply_to = p.replyTo;
-    if (p.attachments.length) f.attachments = p.attachments.map((a) => a.id);
+    const f = this.sendFrame(p);
+    // Queued before the welcome said what the server reads, or sent by code that did not ask
+    // sendRefusal: written, it would close the connection, and go again after each reconnect.
+    const size = r.joined && this.state === "live" ? this.oversized(f) : 0;
+    if (size) {
+      p.state = "failed";
+      p.error = "too large for the server: " + size + " bytes, and it reads " + this.limits.frame + " at most";
+      return;
+    }
     if (!r.joined || this.state !== "live" || !this.frame(f)) {
       p.state = "queued";
       return;
@@ -991,6 +1076,14 @@ class ChatClient extends EventTarget {
       p.error = "no answer from the server";
       this.emit("pending", { room: p.room });
     }, CHAT_TIMING.ackTimeout);
+  }
+
+  /** The send frame of pending message p. */
+  sendFrame(p) {
+    const f = { type: "send", room: p.room, id: p.id, text: p.text };
+    if (p.replyTo) f.reply_to = p.replyTo;
+    if (p.attachments.length) f.attachments = p.attachments.map((a) => a.id);
+    return f;
   }
 
   // --- incoming frames ----------------------------------------------------------------------

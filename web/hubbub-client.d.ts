@@ -335,9 +335,16 @@ export class ChatClient extends EventTarget {
   /**
    * Queues a message (joining the room if needed); it is pending until its ack (delivered waits
    * for it). options.attachments are files uploaded with POST /upload, as its answers describe
-   * them (only their ids are sent; one without an id and url is dropped).
+   * them (only their ids are sent; one without an id and url is dropped). A message whose frame
+   * is larger than the server reads (limits.frame) fails at once instead of being sent, and one
+   * the server closes the connection over (1009) fails instead of being sent again.
    */
   send(room: string, text: string, options?: { replyTo?: number; attachments?: Attachment[] }): PendingSend;
+  /**
+   * Why the server would not take this message (its text past limits.max_text, or its frame
+   * past limits.frame), or "" if it would: ask before send to keep the text when it would not.
+   */
+  sendRefusal(room: string, text: string, options?: { replyTo?: number; attachments?: Attachment[] }): string;
   /** Sends a failed message again with the same id. */
   retry(room: string, id: string): void;
   /** Drops a failed message. */

@@ -658,9 +658,9 @@ $("thread-composer").addEventListener("submit", (ev) => {
   const input = $("thread-input");
   const text = input.value.trim();
   if (!th || !text) return;
-  const max = client.limits && client.limits.max_text;
-  if (max && new TextEncoder().encode(text).length > max) {
-    showNotice("That message is too long: " + max + " bytes at most.");
+  const refused = client.sendRefusal(th.room, text, { replyTo: th.parent });
+  if (refused) {
+    showNotice(refused);
     return;
   }
   askForNotificationsOnce();

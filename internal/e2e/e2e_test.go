@@ -435,6 +435,42 @@ func TestPhoneLayoutAndKeyboard(t *testing.T) {
 	}
 }
 
+// A message whose frame is larger than the server reads (welcome's limits.frame, here a
+// --read-limit of 2,048 bytes, under what 1,500 quotes escape to) is refused on the page with a
+// notice and kept in the composer; the connection stays up. From a server that does not say
+// (limits.frame removed, as from one older than it), the page sends it, the server closes the
+// connection with 1009, and the message fails, shown with why, instead of going again after
+// every reconnect — it did, and the page reconnected for ever.
+func TestTooLargeFrameIsKeptAndRefused(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{Server: server.Config{ReadLimit: 2048}})
+	ann := b.newUser("ann")
+	ann.open(srv.URL + "/#big")
+	ann.waitFor("the limits", `document.getElementById("composer-input").placeholder === "Message #big"`)
+	quotes := strings.Repeat(`"`, 1500)
+	ann.say(quotes)
+	ann.waitFor("the notice", `document.getElementById("notice-text").textContent.startsWith("That message is too large to send")`)
+	if got := eval[string](ann, `document.getElementById("composer-input").value`); got != quotes {
+		t.Errorf("the composer holds %d characters after the refusal, want the 1500 pasted", len(got))
+	}
+	if n := eval[int](ann, exprPendingCount); n != 0 {
+		t.Errorf("%d messages pending after the refusal, want none", n)
+	}
+
+	ann.do("forget the limit, as from an older server", chromeEval(`delete client.limits.frame; document.getElementById("composer-input").value = ""`))
+	ann.say(quotes)
+	ann.waitFor("the message failed", `(document.querySelector("#message-list .msg.failed .status") || {}).textContent?.includes("closed the connection")`)
+	ann.waitFor("a live connection again", exprLive)
+	ann.say("short")
+	ann.see("ann", "short")
+	if got := eval[[]string](ann, exprConfirmedText); len(got) != 1 {
+		t.Errorf("messages stored %q, want only the short one", got)
+	}
+	if n := eval[int](ann, `document.querySelectorAll("#message-list .msg.failed").length`); n != 1 {
+		t.Errorf("%d failed messages shown, want the large one", n)
+	}
+}
+
 // A message longer than the server's --max-text, pasted whole, is refused on the page with a
 // notice and kept in the composer to shorten; nothing is sent. The composer's maxLength cut a
 // paste of 5,000 characters to its first 4,096 without a word, and sent that part.

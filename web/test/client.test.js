@@ -273,3 +273,33 @@ test("a bot signs in with its token and its messages carry bot: true", async (t)
   assert.equal(fromBot.bot, true);
   assert.equal(fromAnn.bot, undefined);
 });
+
+test("a message whose frame is larger than the server reads fails at once and is never sent", async () => {
+  const hana = connect("hana");
+  await join(hana, "js-big");
+  const most = hana.limits.frame;
+  assert.ok(most > 0, "the welcome says how large a frame the server reads");
+  assert.match(hana.sendRefusal("js-big", "x".repeat(most)), /too long/);
+  // The longest text the server takes fits in a frame it reads, however it is escaped.
+  assert.equal(hana.sendRefusal("js-big", '"'.repeat(hana.limits.max_text)), "");
+  const states = [];
+  hana.addEventListener("status", (ev) => states.push(ev.detail.state));
+  const big = hana.send("js-big", "x".repeat(most)); // send itself does not check max_text
+  assert.equal(big.state, "failed");
+  assert.match(big.error, /too large/);
+  await delivered(hana, hana.send("js-big", "after it"));
+  assert.deepEqual(states, [], "the connection stayed up");
+  assert.deepEqual(texts(hana, "js-big"), ["after it"]);
+});
+
+test("a message the server closes the connection over (1009) fails instead of going again", async () => {
+  const ivan = connect("ivan");
+  await join(ivan, "js-1009");
+  delete ivan.limits.frame; // as from a server older than limits.frame: the client cannot tell
+  const big = ivan.send("js-1009", "x".repeat(20000));
+  await until(ivan, () => big.state === "failed", "the oversized message failed");
+  assert.match(big.error, /closed the connection/);
+  await delivered(ivan, ivan.send("js-1009", "after it")); // on the next connection
+  assert.equal(big.state, "failed", "not sent again after the reconnect");
+  assert.deepEqual(texts(ivan, "js-1009"), ["after it"]);
+});
