@@ -115,6 +115,16 @@ type Options struct {
 	// is kept.
 	NoSearchIndex bool
 
+	// Lock makes the Store the file's one server: Open takes an exclusive advisory lock
+	// (flock) on a sibling file, path + ".lock", and holds it until Close, and fails with an
+	// *InUseError while another Store opened with Lock, in this process or another, holds it.
+	// Two servers on one file keep its data consistent but each delivers only its own
+	// clients' messages live, a split nobody notices. Opens without Lock (the tools that add
+	// a user to the running server's file) neither take nor check it. The kernel drops the
+	// lock when the process ends in any way, SIGKILL included, so a restart takes it at once.
+	// Outside Unix Lock does nothing. Default false.
+	Lock bool
+
 	// Now is the clock that stamps messages and ages them for retention. Tests replace it to
 	// check MaxAge without sleeping. Default time.Now.
 	Now func() time.Time

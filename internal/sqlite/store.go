@@ -32,6 +32,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -57,6 +58,8 @@ type Store struct {
 	guard sqlstore.Guard
 	// noIndex is Options.NoSearchIndex: the writer indexes nothing and Search refuses.
 	noIndex bool
+	// lock holds the file's lock (Options.Lock) until Close; nil without it.
+	lock *os.File
 }
 
 var _ hubbub.Store = (*Store)(nil)
@@ -83,9 +86,15 @@ func open(path string, o Options) (_ *Store, err error) {
 	s := &Store{guard: sqlstore.Guard{Name: "sqlite"}}
 	defer func() {
 		if err != nil {
-			_ = s.closeDBs()
+			_ = errors.Join(s.closeDBs(), unlock(s.lock))
 		}
 	}()
+	// The lock first: a second server does not check, migrate or index the file in use.
+	if o.Lock {
+		if s.lock, err = lockFile(path, abs); err != nil {
+			return nil, err
+		}
+	}
 	ctx := context.Background()
 	busy := strconv.FormatInt(o.BusyTimeout.Milliseconds(), 10)
 
@@ -234,7 +243,8 @@ func (s *Store) Close() error {
 		return err
 	}
 	s.w.stop()
-	return s.guard.Wrap(sqlstore.OpClose, s.closeDBs())
+	// The lock last, once nothing of this Store writes to the file any more.
+	return s.guard.Wrap(sqlstore.OpClose, errors.Join(s.closeDBs(), unlock(s.lock)))
 }
 
 func (s *Store) closeDBs() error {
