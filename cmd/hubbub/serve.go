@@ -83,6 +83,11 @@ type serveFlags struct {
 	commands                              commandFlags // serve_commands.go
 	storeCache                            storecache.Config
 	storePreload                          int // --store-cache-preload; 0 = none (storeCache.Preload < 0)
+
+	// serving is set by serve alone: its store takes --data's lock (sqlite.Options.Lock), so
+	// that a second serve on the file is refused while user, bot and webhook commands, which
+	// open the same file to change the running server's data, are not.
+	serving bool
 }
 
 func newServeFlags(fs *flag.FlagSet) *serveFlags {
@@ -338,6 +343,7 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 		f.node = addr
 	}
 
+	f.serving = true
 	store, err := openStore(ctx, f, log)
 	if err != nil {
 		return err
@@ -507,7 +513,12 @@ func openStore(ctx context.Context, f *serveFlags, log *slog.Logger) (hubbub.Sto
 		MaxBatch: f.sqliteMaxBatch, SkipCheck: f.sqliteSkipCheck, CheckTimeout: f.sqliteCheckTimeout, BusyTimeout: f.sqliteBusyTimeout,
 		SearchLag: orNone(f.sqliteSearchLag), SearchDelay: orNone(f.sqliteSearchDelay),
 		SearchSlice: f.sqliteSearchSlice, SyncAhead: f.sqliteSyncAhead, BatchWindow: orNone(f.sqliteBatchWindow),
-		NoSearchIndex: !f.searchIndex})
+		NoSearchIndex: !f.searchIndex, Lock: f.serving})
+	var inUse *sqlite.InUseError
+	if errors.As(err, &inUse) {
+		// Both would serve, each delivering live only to its own clients: refused.
+		return nil, fmt.Errorf("--data %s is in use by another hubbub serve (%s): stop it, or pass another --data", f.data, inUse.Holder())
+	}
 	if errors.Is(err, sqlite.ErrDamaged) {
 		return nil, fmt.Errorf("open store: %w; or start on the damaged file with --sqlite-skip-check (reads of its damaged part will fail)", err)
 	}
