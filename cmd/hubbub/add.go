@@ -87,7 +87,7 @@ func runAdd(ctx context.Context, args []string, io stdio) error {
 		if resp != nil {
 			return fmt.Errorf("add: connect to %s: %s%s", target, resp.Status, plainToTLSHint(errors.New(refusalBody(resp))))
 		}
-		return fmt.Errorf("add: connect to %s: %w%s%s", target, err, untrustedHint(err), refusedHint(err))
+		return fmt.Errorf("add: connect to %s: %w%s", target, err, dialHints(err))
 	}
 	defer conn.Close()
 	names := make([]string, 0, len(resp.Header))

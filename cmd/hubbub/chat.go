@@ -162,7 +162,7 @@ func runChat(ctx context.Context, args []string, io stdio) error {
 		if ctx.Err() != nil {
 			return nil // interrupted while connecting
 		}
-		return connectError(err, untrustedHint(err)+plainToTLSHint(err)+notFoundHint(err)+signInHint(err, cookie != "" || *token != "")+refusedHint(err))
+		return connectError(err, dialHints(err)+notFoundHint(err)+signInHint(err, cookie != "" || *token != ""))
 	}
 	c := &chat{ses: ses, io: io, name: *name, printed: make(chan struct{}), piped: !isTerminal(io.in), ackTimeout: *ackTimeout}
 	go c.print()

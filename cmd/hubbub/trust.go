@@ -43,6 +43,12 @@ func untrustedHint(err error) string {
 	return ""
 }
 
+// dialHints is what to add to any command's failed dial: a certificate to trust, the TLS scheme
+// a ws:// URL missed, or nothing listening at the URL's address — chat and add say the same.
+func dialHints(err error) string {
+	return untrustedHint(err) + plainToTLSHint(err) + refusedHint(err)
+}
+
 // plainToTLS is the start of the answer Go's HTTP server (and hubbub's, started with
 // --tls-cert) gives a plain HTTP request on its TLS port.
 const plainToTLS = "Client sent an HTTP request to an HTTPS server"
