@@ -26,7 +26,8 @@ type Poller struct {
 	nextGen  int32
 	running  bool // the wait loop is running; it stops when nothing is registered
 	closed   bool
-	stopped  *sync.Cond // signalled when the wait loop ends
+	done     chan struct{} // closed by Close (Done)
+	stopped  *sync.Cond    // signalled when the wait loop ends
 
 	// The reader goroutines that finished a handler and wait for the next one (reader):
 	// handing a handler to one of them, rather than starting a goroutine, keeps the
@@ -86,7 +87,7 @@ func New(idleReaders int) (*Poller, error) {
 		return nil, fmt.Errorf("netpoll: %w", err)
 	}
 	p := &Poller{epfd: fd, file: file, raw: raw, handlers: make(map[int32]registered),
-		maxIdle: idleReaders, idle: make(chan func(), idleReaders)}
+		maxIdle: idleReaders, idle: make(chan func(), idleReaders), done: make(chan struct{})}
 	p.stopped = sync.NewCond(&p.mu)
 	return p, nil
 }
@@ -176,7 +177,7 @@ func (p *Poller) Len() int {
 }
 
 // Close stops the poller once its wait loop has ended. Registered descriptors are forgotten,
-// not closed.
+// not closed, and their handlers are not called again: Done tells whoever waits for one.
 func (p *Poller) Close() error {
 	p.mu.Lock()
 	if p.closed {
@@ -184,6 +185,7 @@ func (p *Poller) Close() error {
 		return nil
 	}
 	p.closed = true
+	close(p.done)
 	_ = p.file.SetReadDeadline(time.Unix(1, 0)) // wake a parked wait loop now, not within waitMillis
 	for p.running {
 		p.stopped.Wait()
@@ -192,6 +194,11 @@ func (p *Poller) Close() error {
 	p.mu.Unlock()
 	return p.file.Close()
 }
+
+// Done is closed when Close is called: from then on no handler is called, so a goroutine
+// waiting for one (a read of a socket the poller watched) must stop waiting and read the
+// socket some other way.
+func (p *Poller) Done() <-chan struct{} { return p.done }
 
 // wait takes ready descriptors from the epoll set and calls their handlers, until nothing is
 // registered or the poller is closed. It does not block a thread in epoll_wait: it asks with

@@ -466,3 +466,32 @@ func TestRebindHandsTheRegistrationOver(t *testing.T) {
 		t.Fatalf("Rebind after Remove: %v, want ErrClosed", err)
 	}
 }
+
+// Done is closed by Close, and only by it: a read waiting for a handler learns there that
+// none will come.
+func TestDoneClosedByClose(t *testing.T) {
+	p, err := New(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, fd := tcpPair(t)
+	if _, err := p.Add(fd, func() {}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-p.Done():
+		t.Fatal("Done closed before Close")
+	default:
+	}
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-p.Done():
+	default:
+		t.Fatal("Done still open after Close")
+	}
+	if err := p.Close(); err != nil {
+		t.Fatalf("a second Close: %v", err)
+	}
+}

@@ -29,5 +29,8 @@ func (p *Poller) Go(f func()) { go f() }
 // Len is always 0.
 func (p *Poller) Len() int { return 0 }
 
+// Done is never closed: New fails.
+func (p *Poller) Done() <-chan struct{} { return nil }
+
 // Close does nothing.
 func (p *Poller) Close() error { return nil }

@@ -163,3 +163,92 @@ func TestRawAcceptSurvivesTheListenerClosing(t *testing.T) {
 	defer cancel()
 	_ = hs.Shutdown(ctx)
 }
+
+// A request whose body is still coming when the server shuts its poller down (Shutdown once
+// the WebSockets are gone, while net/http still serves an upload) goes on being read: its
+// next bytes, and its client's close, reach the handler. A read left waiting in the closed
+// poller heard neither, so the handler and the server's close waited for the read deadline.
+func TestRawAcceptReadOutlivesThePoller(t *testing.T) {
+	for _, clientCloses := range []bool{false, true} {
+		got := readAcrossPollerClose(t, clientCloses)
+		want := "hello world"
+		if clientCloses {
+			want = "hello, then unexpected EOF"
+		}
+		if got != want {
+			t.Errorf("client closes %v: the handler read %q, want %q", clientCloses, got, want)
+		}
+	}
+}
+
+// readAcrossPollerClose sends a chunked request's first chunk to a server accepting raw,
+// shuts the server's poller down while the handler waits for the next, then sends the rest
+// (or closes the connection) and returns what the handler read.
+func readAcrossPollerClose(t *testing.T, clientCloses bool) string {
+	s := servertest.Start(t, servertest.Options{Server: server.Config{Transport: server.TransportPoll}})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	started := make(chan struct{})
+	body := make(chan string, 1)
+	hs := &http.Server{ReadHeaderTimeout: servertest.Wait, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		first := make([]byte, 5)
+		if _, err := io.ReadFull(r.Body, first); err != nil {
+			body <- "first chunk: " + err.Error()
+			return
+		}
+		close(started)
+		rest, err := io.ReadAll(r.Body)
+		if err != nil {
+			body <- string(first) + string(rest) + ", then " + err.Error()
+			return
+		}
+		body <- string(first) + string(rest)
+	})}
+	served := make(chan error, 1)
+	go func() { served <- hs.Serve(s.Srv.Listener(ln)) }()
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), servertest.Wait)
+		defer cancel()
+		_ = hs.Shutdown(ctx)
+		<-served
+	}()
+
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(servertest.Wait))
+	if _, err := io.WriteString(c, "POST /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-started:
+	case got := <-body:
+		t.Fatalf("the handler ended early: %s", got)
+	case <-time.After(servertest.Wait):
+		t.Fatal("the handler never read the first chunk")
+	}
+	// The handler's next read waits in the poller when the server shuts down (most often;
+	// either way, the body must go on being read).
+	time.Sleep(20 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), servertest.Wait)
+	defer cancel()
+	if err := s.Srv.Shutdown(ctx); err != nil {
+		t.Fatalf("shutdown: %v", err)
+	}
+	if clientCloses {
+		c.Close()
+	} else if _, err := io.WriteString(c, "6\r\n world\r\n0\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case got := <-body:
+		return got
+	case <-time.After(servertest.Wait):
+		t.Fatalf("the handler's read still waits %v after the poller closed", servertest.Wait)
+		return ""
+	}
+}

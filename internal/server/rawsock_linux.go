@@ -3,6 +3,7 @@
 package server
 
 import (
+	"errors"
 	"io"
 	"net"
 	"os"
@@ -276,15 +277,29 @@ func (s *rawSocket) Read(b []byte) (int, error) {
 			}
 			return c.Read(b)
 		}
-		if err := s.waitReadable(); err != nil {
+		switch err := s.waitReadable(); {
+		case errors.Is(err, errPollerClosed):
+			// The server shut its poller down while this socket still has a reader (an
+			// upload whose client is slow): net's connection reads it from here on, so that
+			// the client's bytes, or its close, still reach the reader.
+			c, err := s.conn()
+			if err != nil {
+				return 0, err
+			}
+			return c.Read(b)
+		case err != nil:
 			return 0, err
 		}
 	}
 }
 
+// errPollerClosed is waitReadable's answer once the poller is closed: it will call no
+// handler again, so nothing would end the wait but the deadline.
+var errPollerClosed = errors.New("the poller is closed")
+
 // waitReadable waits until the socket is readable (or closed by its client), the read
 // deadline passes, the deadline is set anew, or the socket is closed; the caller reads again
-// and finds which. The socket joins the poller's set at its first wait and stays there,
+// and finds which. Once the poller is closed it says so (errPollerClosed). The socket joins the poller's set at its first wait and stays there,
 // disarmed, for the polled transport to take over (TakeRegistration) once it is upgraded: a
 // second wait rearms it. The wait holds a reference to the descriptor, so that a close
 // meanwhile leaves it open until the registration is removed (its number may then be another
@@ -313,6 +328,9 @@ func (s *rawSocket) waitReadable() error {
 	}
 	s.waiting = err == nil
 	s.mu.Unlock()
+	if errors.Is(err, netpoll.ErrClosed) {
+		return errPollerClosed
+	}
 	if err != nil {
 		return s.opError("read", err)
 	}
@@ -322,9 +340,12 @@ func (s *rawSocket) waitReadable() error {
 		defer t.Stop()
 		expired = t.C
 	}
+	var pollerClosed bool
 	select {
 	case <-wake:
 	case <-expired:
+	case <-s.poller.Done():
+		pollerClosed = true
 	}
 	s.mu.Lock()
 	s.waiting = false
@@ -333,6 +354,9 @@ func (s *rawSocket) waitReadable() error {
 		s.reg = nil
 	}
 	s.mu.Unlock()
+	if pollerClosed {
+		return errPollerClosed
+	}
 	return nil
 }
 
