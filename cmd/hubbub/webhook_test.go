@@ -423,7 +423,7 @@ func TestWebhookAPI(t *testing.T) {
 		{"GET", "/api/webhooks/wh_none", nil, 404, "not_found"},
 		{"PATCH", "/api/webhooks/wh_none", map[string]any{"paused": true}, 404, "not_found"},
 		{"GET", "/api/webhooks/" + id + "/deliveries?state=gone", nil, 400, "bad_field"},
-		{"GET", "/api/webhooks/" + id + "/deliveries?limit=x", nil, 400, "bad_field"},
+		{"GET", "/api/webhooks/" + id + "/deliveries?limit=x", nil, 400, "bad_request"},
 	} {
 		if st := c.api(t, bad.method, bad.path, bad.body, &errBody); st != bad.status || errBody.Code != bad.code {
 			t.Errorf("%s %s: %d %+v, want %d %s", bad.method, bad.path, st, errBody, bad.status, bad.code)

@@ -47,13 +47,6 @@ func (s *API) apiNotify(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	// As PUT /api/rooms/{room}/read: a backend with a misspelt room name should hear that the
-	// room is not there, not read the default level or store one for it.
-	if _, found, err := s.hub.Store().RoomMeta(ctx, room); err != nil {
-		return s.storeFailed("reading the room", err)
-	} else if !found {
-		return hubbub.Errorf(hubbub.ECodeNotFound, "no room %q", room)
-	}
 	level, err := s.sessions.NotifyLevel(ctx, u.ID, room, req.Level, nil)
 	if err != nil {
 		return err

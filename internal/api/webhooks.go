@@ -141,7 +141,7 @@ func (s *API) apiDeliveries(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	limit, err := queryLimit(q.Get("limit"))
 	if err != nil {
-		return apiErrorf(http.StatusBadRequest, hubbub.ECodeBadField, "limit must be a positive integer")
+		return err // 400 bad_request, as on every endpoint with a limit
 	}
 	// Past the largest page is the largest page, as on every endpoint with a limit.
 	limit = min(limit, webhooks.MaxDeliveriesPage)

@@ -14,8 +14,8 @@ import (
 
 // NotifyLevel sets user's notification level for room to level, or, with level "", reads it,
 // and returns the level now. The user must be one the server keeps and may set it only for a
-// room whose history they may read (MayRead); allowed, when set, is asked about the room too
-// (a token that names its rooms).
+// room whose history they may read (MayRead) and that exists (not_found); allowed, when set,
+// is asked about the room too (a token that names its rooms).
 func (s *Service) NotifyLevel(ctx context.Context, user, room, level string, allowed func(string) bool) (string, error) {
 	if err := hubbub.ValidateRoom(room); err != nil {
 		return "", err
@@ -35,6 +35,13 @@ func (s *Service) NotifyLevel(ctx context.Context, user, room, level string, all
 		return "", err
 	}
 	levels := s.hub.Store()
+	// A misspelt room should be heard as one that is not there, not read as the default
+	// level or given a level nobody will ever use.
+	if _, found, err := levels.RoomMeta(ctx, room); err != nil {
+		return "", s.storeRefused("reading the room", err)
+	} else if !found {
+		return "", hubbub.Errorf(hubbub.ECodeNotFound, "no room %q", room)
+	}
 	if level != "" {
 		if err := levels.SetNotifyLevel(ctx, user, room, level); err != nil {
 			return "", s.storeRefused("storing your notification level", err)

@@ -28,8 +28,8 @@ func wantLevel(t *testing.T, what string, f servertest.Frame, room, level string
 
 // A user's notification level of a room is mention until they choose, what they chose after
 // (on every connection of theirs, the room joined or not), and their own: another user's stays
-// mention. Levels other than the three, anonymous users and rooms the user may not read are
-// refused with the error protocol.md names.
+// mention. Levels other than the three, anonymous users, rooms the user may not read and
+// rooms that are not there are refused with the error protocol.md names.
 func TestNotifyLevels(t *testing.T) {
 	onEveryStore(t, testNotifyLevels)
 }
@@ -37,6 +37,7 @@ func TestNotifyLevels(t *testing.T) {
 func testNotifyLevels(t *testing.T, opts servertest.Options) {
 	s := servertest.Start(t, opts)
 	ann, _ := dial(t, s, "ann")
+	ann.Join("town", nil)
 	wantLevel(t, "never set", notifyLevel(ann, "town", "", "n-1"), "town", "mention")
 	wantLevel(t, "set all", notifyLevel(ann, "town", "all", "n-2"), "town", "all")
 	wantLevel(t, "asked after all", notifyLevel(ann, "town", "", "n-3"), "town", "all")
@@ -60,4 +61,6 @@ func testNotifyLevels(t *testing.T, opts servertest.Options) {
 	tom.Send(servertest.Frame{"type": "hello", "name": "tom"}) // no key: anonymous
 	tom.Await("welcome")
 	wantError(t, "an anonymous user", notifyLevel(tom, "town", "all", "n-12"), "forbidden")
+	wantError(t, "a room that is not there, set", notifyLevel(ann, "twon", "all", "n-13"), "not_found")
+	wantError(t, "a room that is not there, asked", notifyLevel(ann, "twon", "", "n-14"), "not_found")
 }
