@@ -429,3 +429,24 @@ func TestAPIBearerSchemeAnyCase(t *testing.T) {
 		}
 	}
 }
+
+// TestAPIPublishIntoAPrivateRoomAsAnyone: the API key speaks for the server (api.md, "The
+// room log"), so a backend posts into a private room as a `from` who is no member of it, and
+// the members get the message; an outsider connected meanwhile does not.
+func TestAPIPublishIntoAPrivateRoomAsAnyone(t *testing.T) {
+	s := startAPI(t)
+	ann := servertest.DialJSON(t, s, "ann")
+	ann.Send(servertest.Frame{"type": "create", "room": "ops", "private": true})
+	ann.Await("room")
+	ann.Join("ops", nil)
+	eve := servertest.DialJSON(t, s, "eve")
+	status, body := s.API("POST", "/api/rooms/ops/messages", apiKey, map[string]any{"from": "Deploy Bot", "text": "v2.3 is live"})
+	if status != http.StatusCreated {
+		t.Fatalf("publish into ops as a non-member: %d %v", status, body)
+	}
+	if m := ann.Messages("ops", 1)[0]; m.Str("from") != "Deploy Bot" || m.Str("text") != "v2.3 is live" {
+		t.Errorf("the owner received %v", m)
+	}
+	eve.Send(servertest.Frame{"type": "join", "room": "ops"})
+	awaitError(eve, "forbidden")
+}
