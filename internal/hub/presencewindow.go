@@ -22,7 +22,7 @@ import "time"
 // back within a second or so, and each window's end is a write to every member already back:
 // ten a second a member at 100 ms, five times a busy room's chat, most of the new process's
 // writes while it takes the storm (docs/benchmarks/reconnect-storm.md, "A longer window while
-// a room is busy with joins"). So a window that ended holding presenceBusy notices or more
+// a room is busy with joins"). So a window that ended holding PresenceBusy notices or more
 // (or a full batch) makes the room's next window Config.PresenceWindowMax; one that held fewer,
 // or a room that held none for longer than that, is back to Config.PresenceWindow. Quiet rooms
 // announce within the short window; a storm's notices are up to the long one late.
@@ -32,10 +32,11 @@ import "time"
 // (Drain) drops what is held, since its members are all leaving, and holds nothing more: what
 // it still announces (another node's members leaving) goes out at once, as without a window.
 
-// presenceBusy is how many notices a window must hold for the room's next window to be the
+// PresenceBusy is how many notices a window must hold for the room's next window to be the
 // long one (Config.PresenceWindowMax): four joins, leaves or changes of state within 100 ms
 // are a burst (a storm's rooms of 100 see 40–160 a second), a quiet room's are one or two.
-const presenceBusy = 4
+// Exported for the flag's help text.
+const PresenceBusy = 4
 
 // presenceHold is a room's held presence notices. Guarded by the room's mu.
 type presenceHold struct {
@@ -44,7 +45,7 @@ type presenceHold struct {
 	// held before it joined: it gets notices[from:]. Members not in it get them all.
 	from   map[*Member]int
 	window roomWindow // ends the hold
-	// long says the last window held presenceBusy notices or more, and ended is when it
+	// long says the last window held PresenceBusy notices or more, and ended is when it
 	// ended: the next window is Config.PresenceWindowMax if it starts within that much of it.
 	long  bool
 	ended time.Time
@@ -89,7 +90,7 @@ func (r *room) flushPresence() {
 	notices, from := p.notices, p.from
 	p.notices, p.from = nil, nil
 	if cfg := r.hub.cfg; cfg.PresenceWindowMax > cfg.PresenceWindow {
-		p.long = len(notices) >= min(presenceBusy, cfg.PresenceBatch)
+		p.long = len(notices) >= min(PresenceBusy, cfg.PresenceBatch)
 		if p.long {
 			p.ended = time.Now()
 		}
