@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command calib measures how fast the CPU it runs on is right now: the CPU time (not the
 // wall time) of two fixed workloads, hashing (sha256 of 16 KiB, compute-bound) and a chase
 // of dependent loads through 32 MiB (memory-bound). bench/compare.sh runs it on CPU 0 and
@@ -7,7 +9,8 @@
 // (docs/benchmarks/connect.md), and a ratio of two runs taken a minute apart cannot say
 // whether the CPUs were as fast for both.
 //
-// Usage: taskset -c N calib — prints one line, "sha256 µs/16KiB chase ns/load".
+// Usage: taskset -c N calib — prints one line, "sha256 µs/16KiB chase ns/load". Linux only, as
+// compare.sh and taskset are.
 package main
 
 import (

@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -125,13 +124,8 @@ func BenchmarkAppendCostSettled(b *testing.B, s hubbub.Store, commits func() int
 	for i := range texts {
 		texts[i] = gen()
 	}
-	cpu := func() time.Duration {
-		var ru syscall.Rusage
-		_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-		return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-	}
 	var next atomic.Int64
-	start := cpu()
+	start := processCPU()
 	b.ReportAllocs()
 	b.SetParallelism(16)
 	b.ResetTimer()
@@ -153,6 +147,6 @@ func BenchmarkAppendCostSettled(b *testing.B, s hubbub.Store, commits func() int
 		settle()
 	}
 	b.StopTimer()
-	b.ReportMetric(float64((cpu()-start).Microseconds())/float64(b.N), "cpu-µs/append")
+	b.ReportMetric(float64((processCPU()-start).Microseconds())/float64(b.N), "cpu-µs/append")
 	reportAppends(b, commits)
 }
