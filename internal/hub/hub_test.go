@@ -126,6 +126,24 @@ func TestRoomFillsGapsFromStore(t *testing.T) {
 	}
 }
 
+// Seqs the store does not have either (its retention removed them, or their appends failed
+// after taking a seq) are skipped once GapWait says so — every such range, not only the
+// first: the entries after a second missing range were held until another message came.
+func TestRoomSkipsEveryRangeMissingFromTheStore(t *testing.T) {
+	h, _, broker := newHub(t, hub.Config{GapWait: 20 * time.Millisecond})
+	out := join(t, h, "r", "ann", nil)
+	ctx := context.Background()
+	for _, seq := range []uint64{3, 6} { // 1, 2, 4 and 5 are nowhere
+		e := &hubbub.Entry{Room: "r", Seq: seq, From: "x", Text: fmt.Sprint("message ", seq), Time: time.Now()}
+		if err := broker.Publish(ctx, hubbub.Event{Room: "r", Body: hubbub.EntryAppended{Entry: e}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := fmt.Sprint(seqs(t, out, 2)); got != "[3 6]" {
+		t.Fatalf("delivered %s", got)
+	}
+}
+
 // Joining with since, whether the missed messages are in the room's memory or only in the
 // store, replays exactly the missed ones, then live ones.
 func TestJoinSinceReplaysFromMemoryAndStore(t *testing.T) {

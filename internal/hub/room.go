@@ -3,6 +3,7 @@ package hub
 import (
 	"context"
 	"errors"
+	"math"
 	"slices"
 	"time"
 
@@ -633,18 +634,26 @@ func (r *room) fillGap() {
 	for _, e := range fetched {
 		r.deliver(e)
 	}
-	if len(r.pending) > 0 && r.pending[r.next] == nil {
-		// The Store has no entry with seq next (retention removed it): skip to what we have.
-		lowest := highest
+	// What is still missing up to highest, the Store did not have when read (retention
+	// removed it, or an append took a seq and failed): skip each such range to the entry
+	// after it, not only the first, or the entries past a second one would wait for the next
+	// message to arm another fill.
+	for len(r.pending) > 0 && r.pending[r.next] == nil {
+		lowest := uint64(math.MaxUint64)
 		for s := range r.pending {
 			lowest = min(lowest, s)
 		}
-		if lowest > r.next {
-			r.hub.log.Warn("skipping seqs missing from the store", "room", r.name, "from", r.next, "to", lowest-1)
-			r.next = lowest
-			r.deliver(r.pending[lowest])
-			delete(r.pending, lowest)
+		if lowest > highest {
+			break // arrived after the read: the Store may have what comes before it
 		}
+		r.hub.log.Warn("skipping seqs missing from the store", "room", r.name, "from", r.next, "to", lowest-1)
+		r.next = lowest
+		e := r.pending[lowest]
+		delete(r.pending, lowest)
+		r.deliver(e)
+	}
+	if len(r.pending) > 0 {
+		r.armGapFill()
 	}
 }
 
