@@ -5,9 +5,8 @@ import (
 	"errors"
 	"math"
 	"slices"
-	"time"
-
 	"sync"
+	"time"
 
 	"hubbub"
 )
