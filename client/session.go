@@ -335,13 +335,27 @@ func (s *Session) Leave(ctx context.Context, room string) error {
 		}
 	}
 	s.mu.Lock()
+	var joinedOn *Conn
+	if r := s.rooms[room]; r != nil {
+		joinedOn = r.conn
+	}
 	s.forget(room)
 	c := s.conn
 	s.mu.Unlock()
+	if c == nil && joinedOn != nil && joinedOn.Err() == nil {
+		// A reconnect rejoined the room on a connection it has not yet made the ready one
+		// (other rooms are still rejoining): the server has that connection in the room, so
+		// the leave goes there.
+		c = joinedOn
+	}
 	if c == nil {
 		return nil // not joined on any connection, and no longer rejoined
 	}
-	return c.Leave(ctx, room)
+	err := c.Leave(ctx, room)
+	if err != nil && c == joinedOn && c.Err() != nil {
+		return nil // the connection ended meanwhile, and took the room with it
+	}
+	return err
 }
 
 // History returns a page of room's messages older than before (0 = the newest). Neither the
