@@ -23,6 +23,9 @@ type roomState struct {
 	joined    bool    // joined at least once: later joins send since = seen
 	conn      *Conn   // the connection the room is joined on
 	sentSince *uint64 // since of the join in flight
+	// leftOn is the connection Leave sent its leave on (nil: none), set as it forgets the
+	// room: a join in flight on another connection then leaves there too.
+	leftOn *Conn
 	// replayLeft counts the replayed entries of the join in flight still to arrive;
 	// replayed is closed when they all have.
 	replayLeft int
@@ -221,17 +224,25 @@ func (s *Session) joinOn(ctx context.Context, c *Conn, room string) (*wire.Joine
 		return nil, err
 	}
 	s.mu.Lock()
+	if s.rooms[room] != st {
+		// Left while this join was in flight. Its leave went to another connection or to
+		// none (a reconnect still rejoining): the server has c in the room, so leave it here.
+		leftOn := st.leftOn
+		s.mu.Unlock()
+		if leftOn != c {
+			_ = c.Leave(ctx, room)
+		}
+		return nil, fmt.Errorf("client: join %s: %w", room, errLeft)
+	}
 	var from, to uint64
 	var ok bool
-	if s.rooms[room] == st {
-		st.conn = c
-		if st.holding {
-			first := uint64(0)
-			if len(st.held) > 0 {
-				first = firstLogSeq(st.held[0])
-			}
-			from, to, ok = gap(since, j, first)
+	st.conn = c
+	if st.holding {
+		first := uint64(0)
+		if len(st.held) > 0 {
+			first = firstLogSeq(st.held[0])
 		}
+		from, to, ok = gap(since, j, first)
 	}
 	s.mu.Unlock()
 	if err := s.fill(ctx, c, room, from, to, ok); err != nil {

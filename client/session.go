@@ -335,27 +335,36 @@ func (s *Session) Leave(ctx context.Context, room string) error {
 		}
 	}
 	s.mu.Lock()
-	var joinedOn *Conn
-	if r := s.rooms[room]; r != nil {
-		joinedOn = r.conn
-	}
-	s.forget(room)
+	st := s.rooms[room]
 	c := s.conn
-	s.mu.Unlock()
-	if c == nil && joinedOn != nil && joinedOn.Err() == nil {
+	if c == nil && st != nil && st.conn != nil && open(st.conn) {
 		// A reconnect rejoined the room on a connection it has not yet made the ready one
 		// (other rooms are still rejoining): the server has that connection in the room, so
 		// the leave goes there.
-		c = joinedOn
+		c = st.conn
 	}
+	if st != nil {
+		st.leftOn = c // a join of the room in flight on another connection leaves there (joinOn)
+	}
+	s.forget(room)
+	s.mu.Unlock()
 	if c == nil {
 		return nil // not joined on any connection, and no longer rejoined
 	}
-	err := c.Leave(ctx, room)
-	if err != nil && c == joinedOn && c.Err() != nil {
-		return nil // the connection ended meanwhile, and took the room with it
+	if err := c.Leave(ctx, room); err != nil && open(c) {
+		return err
 	}
-	return err
+	return nil // left, or the connection ended meanwhile and took the room with it
+}
+
+// open reports whether c has not ended.
+func open(c *Conn) bool {
+	select {
+	case <-c.Done():
+		return false
+	default:
+		return true
+	}
 }
 
 // History returns a page of room's messages older than before (0 = the newest). Neither the
@@ -444,9 +453,11 @@ func (s *Session) ready() (*Conn, error) {
 
 // forget drops room from the rooms the session rejoins. Called with mu held.
 func (s *Session) forget(room string) {
-	if s.rooms[room] == nil {
+	st := s.rooms[room]
+	if st == nil {
 		return
 	}
+	st.replayDone() // a join of the room waiting for its replay returns (joinOn)
 	delete(s.rooms, room)
 	for i, r := range s.order {
 		if r == room {

@@ -177,7 +177,7 @@ func (p *Poller) Len() int {
 }
 
 // Close stops the poller once its wait loop has ended. Registered descriptors are forgotten,
-// not closed, and their handlers are not called again: Done tells whoever waits for one.
+// not closed, and no handler is dispatched after Close: Done tells whoever waits for one.
 func (p *Poller) Close() error {
 	p.mu.Lock()
 	if p.closed {

@@ -299,9 +299,9 @@ var errPollerClosed = errors.New("the poller is closed")
 
 // waitReadable waits until the socket is readable (or closed by its client), the read
 // deadline passes, the deadline is set anew, or the socket is closed; the caller reads again
-// and finds which. Once the poller is closed it says so (errPollerClosed). The socket joins the poller's set at its first wait and stays there,
-// disarmed, for the polled transport to take over (TakeRegistration) once it is upgraded: a
-// second wait rearms it. The wait holds a reference to the descriptor, so that a close
+// and finds which. Once the poller is closed it says so (errPollerClosed). The socket joins
+// the poller's set at its first wait and stays there, disarmed, for the polled transport to
+// take over (TakeRegistration) once it is upgraded: a second wait rearms it. The wait holds a reference to the descriptor, so that a close
 // meanwhile leaves it open until the registration is removed (its number may then be another
 // socket's, registered there too).
 func (s *rawSocket) waitReadable() error {
