@@ -15,6 +15,7 @@ import (
 	"hubbub/internal/hub"
 	"hubbub/internal/inmem"
 	"hubbub/internal/sqlite"
+	"hubbub/internal/sqlitetest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -23,7 +24,9 @@ var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 func newHub(t *testing.T, cfg hub.Config) (*hub.Hub, *sqlite.Store, *inmem.Broker) {
 	t.Helper()
-	store, err := sqlite.Open(filepath.Join(t.TempDir(), "h.db"), sqlite.Options{Logger: quiet})
+	path := filepath.Join(t.TempDir(), "h.db")
+	sqlitetest.Fresh(t, path)
+	store, err := sqlite.Open(path, sqlite.Options{Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,6 +25,7 @@ import (
 	"hubbub/internal/postgres"
 	"hubbub/internal/server"
 	"hubbub/internal/sqlite"
+	"hubbub/internal/sqlitetest"
 	"hubbub/internal/storecache"
 	"hubbub/web"
 )
@@ -271,6 +272,7 @@ func openStore(tb testing.TB, opts Options, log *slog.Logger) hubbub.Store {
 		}
 		return store
 	}
+	sqlitetest.Fresh(tb, opts.DataPath) // a new file is a copy of one migrated once
 	store, err := sqlite.Open(opts.DataPath, sqlite.Options{Retention: opts.Retention, Logger: log})
 	if err != nil {
 		tb.Fatalf("servertest: open store: %v", err)

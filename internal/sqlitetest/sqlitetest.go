@@ -1,17 +1,39 @@
-// Package sqlitetest makes SQLite files for tests of what hubbub does with them: a damaged
-// database, as a disk or a careless copy leaves one.
+// Package sqlitetest makes SQLite files for tests of what hubbub does with them: an empty
+// store (Fresh), and a damaged one, as a disk or a careless copy leaves one.
 package sqlitetest
 
 import (
 	"context"
 	"database/sql"
 	"fmt"
+	"io"
+	"log/slog"
 	"os"
 	"testing"
 
 	"hubbub"
 	"hubbub/internal/sqlite"
+	"hubbub/internal/templatefile"
 )
+
+// emptyStore is a store with every migration applied and nothing in it, made once per test
+// binary.
+var emptyStore = templatefile.New(func(path string) error {
+	s, err := sqlite.Open(path, sqlite.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		return err
+	}
+	return s.Close()
+})
+
+// Fresh makes path an empty store with every migration applied, as sqlite.Open makes a new
+// file, unless a file is there already: a copy of one migrated once per test binary, since
+// migrating takes about a second under the race detector and hundreds of tests start a
+// server on a new file. Tests of migrations themselves open new files without it.
+func Fresh(tb testing.TB, path string) {
+	tb.Helper()
+	emptyStore.CopyTo(tb, path)
+}
 
 // Damaged writes n messages to room in a new SQLite store at path, closes it, and overwrites
 // with garbage the pages of the messages table that hold the middle third of the history (as

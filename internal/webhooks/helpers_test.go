@@ -17,12 +17,15 @@ import (
 	"hubbub/internal/egress"
 	"hubbub/internal/signing"
 	"hubbub/internal/sqlite"
+	"hubbub/internal/sqlitetest"
 )
 
 // openStore opens a fresh SQLite store: the dispatcher is tested on a real outbox.
 func openStore(t testing.TB) (hubbub.Store, hubbub.OutboxStore) {
 	t.Helper()
-	s, err := sqlite.Open(filepath.Join(t.TempDir(), "hubbub.db"), sqlite.Options{Logger: testLogger(t)})
+	path := filepath.Join(t.TempDir(), "hubbub.db")
+	sqlitetest.Fresh(t, path)
+	s, err := sqlite.Open(path, sqlite.Options{Logger: testLogger(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
