@@ -38,6 +38,9 @@ func TestSessionLeavesARoomWhileRejoining(t *testing.T) {
 				}
 			}
 			r.cutFirst()
+			// The rejoin of b is sent (and held) once the rejoin of a has returned, so a is
+			// rejoined on the second connection and b's rejoin is in flight there.
+			testwait.Until(t, "the rejoin of b held", r.holdingNow)
 			testwait.Until(t, "a rejoined", func() bool { return joinsOf(rec, "a") == 2 })
 			left := make(chan error, 1)
 			go func() { left <- ses.Leave(ctx, leave) }()
@@ -175,6 +178,13 @@ func (r *rejoinRelay) hold(b []byte) bool {
 		r.releaseLocked()
 	}
 	return true
+}
+
+// holdingNow reports whether the second connection holds frames back.
+func (r *rejoinRelay) holdingNow() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.holding
 }
 
 // release sends what the second connection held, in order.
