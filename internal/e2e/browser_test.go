@@ -43,19 +43,63 @@ func chromiumPath(t *testing.T) string {
 	return ""
 }
 
-// browser is one headless Chromium process with a fresh profile, stopped when the test ends.
+// browser is the test's handle on the package's one headless Chromium process (shared).
 type browser struct {
 	t   *testing.T
 	ctx context.Context // the browser's first tab; users get their own contexts
 }
 
-// startBrowser starts Chromium for the test. Tests call it first, so that without a browser they
-// skip before starting anything else.
+// shared is the Chromium process every test of the package drives: starting one per test
+// (51 of them) cost a few seconds each on two busy cores. Users never share state through
+// it: each gets a browser context of its own (newUser), with its own cookies and storage, as
+// a separate profile would have, closed when its test ends. TestMain stops it.
+var shared struct {
+	mu   sync.Mutex
+	ctx  context.Context
+	stop func()
+}
+
+// startBrowser returns the shared Chromium, starting it on the first call (or again, should it
+// have died). Tests call it first, so that without a browser they skip before starting
+// anything else.
 func startBrowser(t *testing.T) *browser {
 	t.Helper()
+	path := chromiumPath(t)
+	shared.mu.Lock()
+	defer shared.mu.Unlock()
+	if shared.ctx == nil || shared.ctx.Err() != nil {
+		if shared.stop != nil {
+			shared.stop()
+		}
+		ctx, stop, err := launchBrowser(path)
+		if err != nil {
+			t.Fatalf("start chromium: %v", err)
+		}
+		shared.ctx, shared.stop = ctx, stop
+	}
+	return &browser{t: t, ctx: shared.ctx}
+}
+
+// stopBrowser stops the shared Chromium, if it was started.
+func stopBrowser() {
+	shared.mu.Lock()
+	defer shared.mu.Unlock()
+	if shared.stop != nil {
+		shared.stop()
+		shared.ctx, shared.stop = nil, nil
+	}
+}
+
+// launchBrowser starts Chromium at path with a fresh profile, and returns its first tab and
+// what stops it (gracefully, then for sure) and removes the profile.
+func launchBrowser(path string) (context.Context, func(), error) {
+	profile, err := os.MkdirTemp("", "hubbub-e2e-chromium-")
+	if err != nil {
+		return nil, nil, err
+	}
 	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromiumPath(t)),
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.ExecPath(path),
+		chromedp.UserDataDir(profile),
 		chromedp.Headless,
 		chromedp.NoSandbox, // the tests run as root in CI containers
 		chromedp.NoFirstRun,
@@ -78,18 +122,19 @@ func startBrowser(t *testing.T) *browser {
 	}
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(actx)
-	t.Cleanup(func() {
-		// Close the browser gracefully, then make sure the process is gone.
+	stop := func() {
 		cctx, ccancel := context.WithTimeout(ctx, 10*time.Second)
 		defer ccancel()
 		_ = chromedp.Cancel(cctx)
 		cancel()
 		cancelAlloc()
-	})
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start chromium: %v", err)
+		_ = os.RemoveAll(profile)
 	}
-	return &browser{t: t, ctx: ctx}
+	if err := chromedp.Do(ctx); err != nil {
+		stop()
+		return nil, nil, err
+	}
+	return ctx, stop, nil
 }
 
 // user is one person in their own browser context: separate cookies and localStorage, as a
