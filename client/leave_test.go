@@ -2,15 +2,11 @@ package client_test
 
 import (
 	"encoding/json"
-	"net/http"
-	"net/http/httptest"
-	"strings"
 	"sync"
 	"testing"
 
 	"github.com/gorilla/websocket"
 
-	"hubbub"
 	"hubbub/internal/servertest"
 	"hubbub/internal/testwait"
 	"hubbub/internal/wire"
@@ -105,22 +101,9 @@ type rejoinRelay struct {
 func startRejoinRelay(t *testing.T, wsURL, holdRoom, releaseOn string) *rejoinRelay {
 	t.Helper()
 	r := &rejoinRelay{holdRoom: holdRoom, releaseOn: releaseOn}
-	up := websocket.Upgrader{Subprotocols: []string{hubbub.ProtocolJSON}}
-	var wg sync.WaitGroup
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		server, _, err := websocket.DefaultDialer.Dial(wsURL, http.Header{"Sec-WebSocket-Protocol": {hubbub.ProtocolJSON}})
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadGateway)
-			return
-		}
-		client, err := up.Upgrade(w, req, nil)
-		if err != nil {
-			server.Close()
-			return
-		}
+	r.url = relay(t, wsURL, func(n int, server, client *websocket.Conn, wg *sync.WaitGroup) {
 		r.mu.Lock()
-		r.n++
-		n := r.n
+		r.n = n
 		switch n {
 		case 1:
 			r.first = client
@@ -129,7 +112,7 @@ func startRejoinRelay(t *testing.T, wsURL, holdRoom, releaseOn string) *rejoinRe
 		}
 		r.mu.Unlock()
 		wg.Add(2)
-		go pump(&wg, server, client, func(b []byte) []byte { return b })
+		go pump(wg, server, client, func(b []byte) []byte { return b })
 		go func() {
 			defer wg.Done()
 			defer server.Close()
@@ -150,13 +133,7 @@ func startRejoinRelay(t *testing.T, wsURL, holdRoom, releaseOn string) *rejoinRe
 				}
 			}
 		}()
-	}))
-	t.Cleanup(func() {
-		srv.CloseClientConnections()
-		srv.Close()
-		wg.Wait()
 	})
-	r.url = "ws" + strings.TrimPrefix(srv.URL, "http") + "/ws"
 	return r
 }
 

@@ -21,9 +21,29 @@ var frameLimitField = regexp.MustCompile(`,"frame":[0-9]+`)
 // pass through both ways. It returns the relay's WebSocket URL.
 func withoutFrameLimit(t *testing.T, wsURL string) string {
 	t.Helper()
+	return relay(t, wsURL, func(_ int, server, client *websocket.Conn, wg *sync.WaitGroup) {
+		wg.Add(2)
+		go pump(wg, server, client, func(b []byte) []byte {
+			if strings.HasPrefix(string(b), `{"type":"welcome"`) {
+				return frameLimitField.ReplaceAll(b, nil)
+			}
+			return b
+		})
+		go pump(wg, client, server, func(b []byte) []byte { return b })
+	})
+}
+
+// relay serves WebSocket connections, each relayed to a hubbub.v1 connection of its own to
+// the server at wsURL: pipe gets the connection's number (from 1), the server's side and the
+// client's, and starts the goroutines that copy between them, counted in wg, which the
+// relay waits for when the test ends. It returns the relay's WebSocket URL.
+func relay(t *testing.T, wsURL string, pipe func(n int, server, client *websocket.Conn, wg *sync.WaitGroup)) string {
+	t.Helper()
 	up := websocket.Upgrader{Subprotocols: []string{hubbub.ProtocolJSON}}
 	var wg sync.WaitGroup
-	relay := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	var mu sync.Mutex
+	n := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		server, _, err := websocket.DefaultDialer.Dial(wsURL, http.Header{"Sec-WebSocket-Protocol": {hubbub.ProtocolJSON}})
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadGateway)
@@ -34,21 +54,18 @@ func withoutFrameLimit(t *testing.T, wsURL string) string {
 			server.Close()
 			return
 		}
-		wg.Add(2)
-		go pump(&wg, server, client, func(b []byte) []byte {
-			if strings.HasPrefix(string(b), `{"type":"welcome"`) {
-				return frameLimitField.ReplaceAll(b, nil)
-			}
-			return b
-		})
-		go pump(&wg, client, server, func(b []byte) []byte { return b })
+		mu.Lock()
+		n++
+		i := n
+		mu.Unlock()
+		pipe(i, server, client, &wg)
 	}))
 	t.Cleanup(func() {
-		relay.CloseClientConnections()
-		relay.Close()
+		srv.CloseClientConnections()
+		srv.Close()
 		wg.Wait()
 	})
-	return "ws" + strings.TrimPrefix(relay.URL, "http") + "/ws"
+	return "ws" + strings.TrimPrefix(srv.URL, "http") + "/ws"
 }
 
 // pump copies messages from src to dst, edited, until src fails; then it closes dst with the
