@@ -454,6 +454,12 @@ func (c *Conn) WriteFrame(ctx context.Context, v any) error {
 	if err != nil {
 		return fmt.Errorf("client: encode frame: %w", err)
 	}
+	return c.writeEncoded(ctx, b)
+}
+
+// writeEncoded is WriteFrame for a frame encoded already (a Session's queued request, encoded
+// once when queued and written again on each connection until acknowledged).
+func (c *Conn) writeEncoded(ctx context.Context, b []byte) error {
 	if err := checkFrame("request", len(b), c.frameLimit()); err != nil {
 		return fmt.Errorf("client: %w", err)
 	}

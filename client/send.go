@@ -21,8 +21,8 @@ type Receipt struct {
 	// Request is the request's frame type: send, edit, react or delete.
 	Request string
 
-	frame any  // the request as written, ID included
-	sent  bool // written on the current connection; guarded by Session.mu
+	frame []byte // the request as written, ID included: encoded once, written on each connection
+	sent  bool   // written on the current connection; guarded by Session.mu
 
 	done chan struct{}
 	ack  *wire.Ack
@@ -227,15 +227,8 @@ func (s *Session) queueID(ctx context.Context, room, request, id string, frame f
 		return nil, fmt.Errorf("client: %s in %s: %w", request, room,
 			hubbub.Errorf(hubbub.ECodeBadID, "the id %q is already awaiting its ack", id))
 	}
-	r := &Receipt{
-		ID:      id,
-		Room:    room,
-		Request: request,
-		frame:   frame(id),
-		done:    make(chan struct{}),
-	}
 	// A frame past the server's --read-limit would close every connection it is written on.
-	b, err := encodeFrame(r.frame)
+	b, err := encodeFrame(frame(id))
 	if err == nil {
 		what := request + " request"
 		if request == wire.TypeSend {
@@ -248,6 +241,7 @@ func (s *Session) queueID(ctx context.Context, room, request, id string, frame f
 		<-s.slots
 		return nil, fmt.Errorf("client: %s in %s: %w", request, room, err)
 	}
+	r := &Receipt{ID: id, Room: room, Request: request, frame: b, done: make(chan struct{})}
 	s.pending = append(s.pending, r)
 	s.byID[r.ID] = r
 	s.mu.Unlock()
@@ -342,7 +336,7 @@ func (s *Session) sendLoop() {
 			if err := lim.Wait(s.ctx); err != nil {
 				return
 			}
-			if err := c.WriteFrame(s.ctx, r.frame); err != nil {
+			if err := c.writeEncoded(s.ctx, r.frame); err != nil {
 				var tl frameTooLarge
 				if errors.As(err, &tl) {
 					// Queued for a server that reads larger frames than this one (another
