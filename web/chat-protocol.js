@@ -524,7 +524,12 @@ class ChatClient extends EventTarget {
   /** A new client id: unique to this page, so the server can tell a resend from a new request. */
   nextId() {
     this.idCounter++;
-    return this.idPrefix + "-" + Date.now().toString(36) + "-" + this.idCounter;
+    return this.idAt(this.idCounter);
+  }
+
+  /** The id numbered n: the prefix, the time and n (nextId's, or the next one's unused). */
+  idAt(n) {
+    return this.idPrefix + "-" + Date.now().toString(36) + "-" + n;
   }
 
   /**
@@ -538,7 +543,7 @@ class ChatClient extends EventTarget {
     if (l.max_text && new TextEncoder().encode(text).length > l.max_text) {
       return "That message is too long: " + l.max_text + " bytes at most.";
     }
-    const id = this.idPrefix + "-" + Date.now().toString(36) + "-" + (this.idCounter + 1); // as nextId's
+    const id = this.idAt(this.idCounter + 1); // the size the next send's id will have
     const size = this.oversized(this.sendFrame({ room, id, text, replyTo: opts.replyTo > 0 ? opts.replyTo : 0, attachments: heldAttachments(opts.attachments) }));
     if (!size) return "";
     return "That message is too large to send: " + size + " bytes as the server reads it, which takes " + l.frame + " at most (quotes, backslashes and line breaks count twice).";
