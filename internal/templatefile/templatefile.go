@@ -13,18 +13,18 @@ import (
 	"testing"
 )
 
-// Template is a file made once, by make, on first use.
+// Template is a file made once, by create, on first use.
 type Template struct {
-	make func(path string) error
+	create func(path string) error
 
 	once sync.Once
 	data []byte
 	err  error
 }
 
-// New returns a template that make writes at the path it is given (in a temporary folder of
-// its own, removed once the file is read).
-func New(make func(path string) error) *Template { return &Template{make: make} }
+// New returns a template that create writes at the path it is given (in a temporary folder
+// of its own, removed once the file is read).
+func New(create func(path string) error) *Template { return &Template{create: create} }
 
 // CopyTo writes the template at path, unless a file is there already (a test that reopens
 // its own file keeps it). It fails tb if the template cannot be made or written.
@@ -49,10 +49,10 @@ func (t *Template) build() ([]byte, error) {
 	}
 	defer os.RemoveAll(dir)
 	path := filepath.Join(dir, "template")
-	if err := t.make(path); err != nil {
+	if err := t.create(path); err != nil {
 		return nil, fmt.Errorf("making the template: %w", err)
 	}
-	// Only the file itself is copied: whatever make left beside it (a SQLite log) would be lost.
+	// Only the file itself is copied: whatever create left beside it (a SQLite log) would be lost.
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, err
