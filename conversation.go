@@ -172,6 +172,10 @@ const MaxMembersNamed = 100
 //   - RoomMeta returns a room's metadata; found is false for a room with neither metadata nor
 //     entries. Members counts members, not invitees; LastSeq and LastActivity are those of
 //     Rooms.
+//   - CountRooms returns how many rooms the store holds (those RoomMeta finds: with metadata
+//     or an entry, DMs included), counting at most limit (none for limit ≤ 0): a reading that
+//     costs at most limit rows, so a caller comparing it with a cap pays for the cap, not for
+//     the rooms beyond it.
 //   - A second store opened on the same data (another node, or after a restart) sees all of
 //     it: storetest.RunSharedStoreTests.
 type RoomStore interface {
@@ -195,4 +199,6 @@ type RoomStore interface {
 	MyRooms(ctx context.Context, user string) ([]MyRoom, error)
 	// Directory lists public rooms matching query, paged by name.
 	Directory(ctx context.Context, query, after string, limit int) ([]RoomMeta, error)
+	// CountRooms counts the rooms the store holds, up to limit.
+	CountRooms(ctx context.Context, limit int) (int, error)
 }

@@ -265,3 +265,20 @@ func TestRoomChangeRefusals(t *testing.T) {
 		t.Errorf("RoomMeta = %+v, want 1 member and metadata from the first change", meta)
 	}
 }
+
+// Leaving a room that does not exist stores nothing: the leave used to take the room's lock by
+// inserting its row, so a client leaving made-up names grew the rooms table without bound
+// (rows RoomMeta never finds, and no cap counts).
+func TestLeaveOfNoRoomStoresNoRow(t *testing.T) {
+	s, _ := openTest(t, Options{})
+	ctx := t.Context()
+	for i := range 5 {
+		if err := s.LeaveRoom(ctx, fmt.Sprint("made-up-", i), "u_someone"); err != nil {
+			t.Fatalf("LeaveRoom of a room that does not exist: %v", err)
+		}
+	}
+	var rows int
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM rooms`).Scan(&rows); err != nil || rows != 0 {
+		t.Fatalf("rooms holds %d rows after leaving five made-up rooms (err %v), want 0", rows, err)
+	}
+}

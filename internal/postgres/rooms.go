@@ -39,6 +39,9 @@ const (
 	lockRoomMeta = `INSERT INTO rooms (name, last_seq) VALUES ($1, 0)
 		ON CONFLICT (name) DO UPDATE SET last_seq = rooms.last_seq
 		RETURNING last_seq, created IS NOT NULL, private OR dm`
+	// lockRoomIfAny is lockRoomMeta for a leave: it locks the room's row only if there is
+	// one, so that leaving a room that does not exist stores nothing.
+	lockRoomIfAny  = `SELECT last_seq, created IS NOT NULL, private OR dm FROM rooms WHERE name = $1 FOR UPDATE`
 	createRoomMeta = `UPDATE rooms SET topic = $2, private = $3, dm = $4, created_by = $5, created = $6,
 		members = $7, last_seq = $8, last_message_no = last_message_no WHERE name = $1`
 	insertMemberships = `INSERT INTO memberships (room, user_id, name, role, invited, since)
@@ -49,6 +52,9 @@ const (
 		FROM unnest($5::bigint[], $6::text[], $7::text[], $8::text[], $9::text[]) AS u(seq, id, subject, subject_name, role)`
 	selectNames = `SELECT u.id, u.name FROM unnest($1::text[]) AS k(k_id)
 		CROSS JOIN LATERAL (SELECT id, name FROM users WHERE id = k_id LIMIT 1) AS u`
+	// countRooms counts the rooms selectRoomMeta finds, at most $1 of them (lockRoom's rows
+	// for a room with no entry yet are not rooms).
+	countRooms     = `SELECT count(*) FROM (SELECT 1 FROM rooms WHERE created IS NOT NULL OR last_seq > 0 LIMIT $1) AS r`
 	selectRoomMeta = `SELECT ` + roomColumns + ` FROM rooms r ` + lastActivity + `
 		WHERE r.name = $1 AND (r.created IS NOT NULL OR r.last_seq > 0)`
 	joinPublic = `WITH joined AS (
@@ -328,10 +334,17 @@ func (s *Store) publicMembership(ctx context.Context, room, user string, join bo
 	defer rollback(tx) // after Commit, a no-op
 	var last int64
 	var exists, private bool
-	if err := tx.QueryRow(ctx, lockRoomMeta, room).Scan(&last, &exists, &private); err != nil {
-		return err
+	lock := lockRoomMeta
+	if !join {
+		lock = lockRoomIfAny
 	}
-	if private {
+	err = tx.QueryRow(ctx, lock, room).Scan(&last, &exists, &private)
+	switch {
+	case !join && errors.Is(err, pgx.ErrNoRows):
+		return nil // no room, so no membership of it
+	case err != nil:
+		return err
+	case private:
 		return sqlstore.RoomPrivate(room)
 	}
 	if join {
@@ -501,4 +514,19 @@ func (s *Store) Directory(ctx context.Context, query, after string, limit int) (
 		return nil, s.guard.Wrap(sqlstore.OpDirectory, err)
 	}
 	return out, nil
+}
+
+// CountRooms counts the rooms the store holds, up to limit. See hubbub.RoomStore.
+func (s *Store) CountRooms(ctx context.Context, limit int) (int, error) {
+	if err := s.guard.Begin(ctx, sqlstore.OpCountRooms); err != nil {
+		return 0, err
+	}
+	if limit <= 0 {
+		return 0, nil
+	}
+	var n int
+	if err := s.pool.QueryRow(ctx, countRooms, limit).Scan(&n); err != nil {
+		return 0, s.guard.Wrap(sqlstore.OpCountRooms, err)
+	}
+	return n, nil
 }

@@ -113,3 +113,35 @@ func BenchmarkAppendPaced(b *testing.B) {
 		b.ReportMetric(float64(lat[int(q.at*float64(len(lat)-1))])/1e6, q.name)
 	}
 }
+
+// BenchmarkCountRooms measures what the hub's room cap (--max-stored-rooms, hub.roomCap)
+// costs a room that does not exist yet, in a store at the default cap: 100,000 rooms, half
+// with messages and half with metadata only (joined, nothing said), counted up to the cap.
+func BenchmarkCountRooms(b *testing.B) {
+	const rooms = 100_000
+	path := b.TempDir() + "/rooms.db"
+	s := openAt(b, path, Options{})
+	if err := s.Close(); err != nil {
+		b.Fatal(err)
+	}
+	db := rawDB(b, path)
+	for _, q := range []string{
+		`WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ?1 - 1)
+			INSERT INTO rooms (name, last_seq, msgs) SELECT printf('room%06d', i), i % 2, i % 2 FROM n`,
+		`INSERT INTO room_meta (name) SELECT name FROM rooms WHERE last_seq = 0`,
+	} {
+		if _, err := db.Exec(q, rooms); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := db.Close(); err != nil {
+		b.Fatal(err)
+	}
+	s = openAt(b, path, Options{})
+	for b.Loop() {
+		n, err := s.CountRooms(b.Context(), rooms)
+		if err != nil || n != rooms {
+			b.Fatalf("CountRooms = %d, %v; want %d", n, err, rooms)
+		}
+	}
+}

@@ -19,7 +19,7 @@ type readStmts struct {
 	// Users (user.go).
 	userByID, userByKey, userByGuest, userByExternal, usersByID, users, passwordHash, session *sql.Stmt
 	// Rooms (room.go).
-	roomMeta, membership, members, membersNamed, directory, myRooms *sql.Stmt
+	roomMeta, membership, members, membersNamed, directory, myRooms, countRooms *sql.Stmt
 	// The generations (generations.go).
 	generations *sql.Stmt
 
@@ -101,6 +101,7 @@ func prepareReads(ctx context.Context, db *sql.DB) (readStmts, error) {
 	r.membersNamed = prep(membersNamedSQL)
 	r.directory = prep(directorySQL)
 	r.myRooms = prep(myRoomsSQL)
+	r.countRooms = prep(countRoomsSQL)
 	r.generations = prep(sqlstore.GenerationsSQL)
 	if err != nil {
 		_ = r.close()

@@ -59,6 +59,10 @@ const (
 		WHERE r.name > ? AND coalesce(m.private, 0) = 0 AND coalesce(m.dm, 0) = 0
 		AND substr(r.name, 1, 3) <> 'dm.'
 		AND (r.last_seq > 0 OR m.name IS NOT NULL) ORDER BY r.name`
+	// The rooms RoomMeta finds, at most ?1 of them: a row with an entry or metadata (JoinRoom
+	// and CreateRoom give theirs metadata in the transaction that adds the row).
+	countRoomsSQL = `SELECT count(*) FROM (SELECT 1 FROM rooms r
+		WHERE r.last_seq > 0 OR EXISTS (SELECT 1 FROM room_meta m WHERE m.name = r.name) LIMIT ?1)`
 	// One statement, one snapshot. Unread is counted without reading the messages (migration
 	// 0006): the messages after the read position (rooms.msgs less the ord of the last
 	// message at or before it, or, if retention removed that, less the ords removed), less
@@ -512,4 +516,19 @@ func (s *Store) Directory(ctx context.Context, query, after string, limit int) (
 		return nil, s.guard.Wrap(sqlstore.OpDirectory, unreadable(err))
 	}
 	return out, nil
+}
+
+// CountRooms counts the rooms the store holds, up to limit. See hubbub.RoomStore.
+func (s *Store) CountRooms(ctx context.Context, limit int) (int, error) {
+	if err := s.guard.Begin(ctx, sqlstore.OpCountRooms); err != nil {
+		return 0, err
+	}
+	if limit <= 0 {
+		return 0, nil
+	}
+	var n int
+	if err := s.reads.countRooms.QueryRowContext(ctx, limit).Scan(&n); err != nil {
+		return 0, s.guard.Wrap(sqlstore.OpCountRooms, unreadable(err))
+	}
+	return n, nil
 }

@@ -44,6 +44,7 @@ const (
 	OpSetRead      Op = "set read"
 	OpMyRooms      Op = "my rooms"
 	OpDirectory    Op = "directory"
+	OpCountRooms   Op = "count rooms"
 )
 
 // MaxUsersByID bounds the ids one UsersByID looks up, so that a query's parameters stay

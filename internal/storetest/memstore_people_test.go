@@ -774,6 +774,27 @@ func (s *memStore) MyRooms(ctx context.Context, user string) ([]hubbub.MyRoom, e
 	return out, nil
 }
 
+func (s *memStore) CountRooms(ctx context.Context, limit int) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.check(ctx); err != nil {
+		return 0, err
+	}
+	names := map[string]bool{}
+	for name := range s.metas {
+		names[name] = true
+	}
+	for name, r := range s.rooms {
+		if r.last > 0 {
+			names[name] = true
+		}
+	}
+	if s.bug == "countpast" {
+		return len(names), nil
+	}
+	return min(len(names), max(limit, 0)), nil
+}
+
 func (s *memStore) Directory(ctx context.Context, query, after string, limit int) ([]hubbub.RoomMeta, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -310,6 +310,59 @@ func testJoinRoom(t *testing.T, open opener) {
 	}
 }
 
+// testCountRooms: every room RoomMeta finds counts once — created, joined, appended to,
+// private and DMs alike — up to the limit asked; a leave or a refused join of a room that does
+// not exist adds none.
+func testCountRooms(t *testing.T, open opener) {
+	s := open(t, hubbub.Retention{})
+	ctx := t.Context()
+	count := func(limit int) int {
+		t.Helper()
+		n, err := s.CountRooms(ctx, limit)
+		if err != nil {
+			t.Fatalf("CountRooms(%d): %v", limit, err)
+		}
+		return n
+	}
+	if got := count(10); got != 0 {
+		t.Fatalf("CountRooms of an empty store = %d", got)
+	}
+	ann, bob := newUser(t, s, "ann"), newUser(t, s, "bob")
+	createRoom(t, s, hubbub.RoomMeta{Name: "made", CreatedBy: ann.ID}, member(ann, hubbub.RoomOwner))
+	createRoom(t, s, hubbub.RoomMeta{Name: "bare", CreatedBy: ann.ID}) // metadata, no entry
+	createRoom(t, s, hubbub.RoomMeta{Name: "hidden", Private: true, CreatedBy: ann.ID}, member(ann, hubbub.RoomOwner))
+	createRoom(t, s, hubbub.RoomMeta{Name: hubbub.DMRoomName([]string{ann.ID, bob.ID}), Private: true, DM: true, CreatedBy: ann.ID},
+		member(ann, ""), member(bob, ""))
+	if err := s.JoinRoom(ctx, "joined", bob.ID); err != nil {
+		t.Fatal(err)
+	}
+	mustAppend(t, s, msg("posted", "zed", "a room made by its first message"))
+	mustAppend(t, s, msg("posted", "zed", "and its second"))
+	if err := s.JoinRoom(ctx, "posted", ann.ID); err != nil { // a room counts once, however reached
+		t.Fatal(err)
+	}
+	if err := s.LeaveRoom(ctx, "nowhere", ann.ID); err != nil {
+		t.Fatalf("LeaveRoom of a room that does not exist: %v", err)
+	}
+	wantCode(t, "JoinRoom of a private room", s.JoinRoom(ctx, "hidden", bob.ID), hubbub.ECodeForbidden)
+	if got := count(100); got != 6 {
+		t.Errorf("CountRooms(100) = %d, want 6 (made, bare, hidden, the DM, joined, posted)", got)
+	}
+	if _, found := roomMeta(t, s, "nowhere"); found {
+		t.Error("LeaveRoom of a room that does not exist made it")
+	}
+	for _, limit := range []int{6, 4, 1} {
+		if got := count(limit); got != limit {
+			t.Errorf("CountRooms(%d) = %d, want the limit", limit, got)
+		}
+	}
+	for _, limit := range []int{0, -1} {
+		if got := count(limit); got != 0 {
+			t.Errorf("CountRooms(%d) = %d, want 0", limit, got)
+		}
+	}
+}
+
 // testDirectory: public rooms (not private, not DMs nor named like one) whose name or topic
 // contains the query, case-insensitively and literally (no wildcards), in byte order of names,
 // paged.

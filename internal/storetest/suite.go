@@ -97,6 +97,7 @@ func RunStoreTests(t *testing.T, open func(t *testing.T, ret hubbub.Retention) h
 		{"MembersPaging", testMembersPaging},
 		{"MembersNamed", testMembersNamed},
 		{"Directory", testDirectory},
+		{"CountRooms", testCountRooms},
 		{"SetRead", testSetRead},
 		{"MyRooms", testMyRooms},
 		{"UnreadCap", testUnreadCap},

@@ -179,6 +179,7 @@ func TestSuiteCatchesBugs(t *testing.T) {
 		{"membersafter", "MembersPaging"},
 		{"namedexact", "MembersNamed"},
 		{"dircase", "Directory"},
+		{"countpast", "CountRooms"},
 		{"dirprivate", "Directory"},
 		{"dirlike", "Directory"},
 		{"readback", "SetRead"},
