@@ -198,6 +198,7 @@ func newServeFlags(fs *flag.FlagSet) *serveFlags {
 	fs.IntVar(&h.MaxReplay, "max-replay", 10000, "most entries replayed to a reconnecting client")
 	fs.IntVar(&h.ReplayBudget, "replay-budget", 50000, "replayed messages read from the store that all joins together may hold until written (at least --max-replay); a join past it waits, then gets unavailable")
 	fs.IntVar(&h.MaxRooms, "max-rooms", 10000, "rooms the server holds at once")
+	fs.IntVar(&h.MaxStoredRooms, "max-stored-rooms", hub.DefaultMaxStoredRooms, "rooms the store keeps, DMs included; past it a room that does not exist yet is refused (limit), and rooms are never deleted")
 	fs.IntVar(&h.MaxMembers, "max-members", 10000, "members one room may have")
 	fs.DurationVar(&h.ReactionWindow, "reaction-window", hub.DefaultReactionWindow, "how long a room holds live reactions to send a burst of them as one frame (0 = each at once)")
 	fs.IntVar(&h.ReactionBatch, "reaction-batch", hub.DefaultWindowBatch, "most reactions one such frame carries")

@@ -61,6 +61,10 @@ type Config struct {
 	ReactionBatch int
 	// MaxRooms is how many rooms the node holds at once (default 10000).
 	MaxRooms int
+	// MaxStoredRooms is how many rooms the Store may hold, DMs included (default
+	// DefaultMaxStoredRooms): past it, a room that does not exist yet is refused with
+	// ECodeLimit, however it would be made (a join, a creation, a first message). See roomCap.
+	MaxStoredRooms int
 	// MaxMembers is how many connections one room holds (default 10000).
 	MaxMembers int
 	// GapWait is how long a room waits for a missing seq before reading it from the Store
@@ -140,6 +144,7 @@ func (c Config) withDefaults() Config {
 	c.ReactionWindow = max(c.ReactionWindow, 0)
 	def(&c.ReactionBatch, DefaultWindowBatch)
 	def(&c.MaxRooms, 10000)
+	def(&c.MaxStoredRooms, DefaultMaxStoredRooms)
 	def(&c.MaxMembers, 10000)
 	if c.GapWait <= 0 {
 		c.GapWait = 200 * time.Millisecond
@@ -168,8 +173,10 @@ func (c Config) withDefaults() Config {
 
 // Hub holds the rooms this node serves.
 type Hub struct {
-	cfg    Config
-	store  hubbub.Store
+	cfg   Config
+	store hubbub.Store
+	// capped is store with Config.MaxStoredRooms applied: what Store hands out.
+	capped roomCap
 	broker hubbub.Broker
 	log    *slog.Logger
 
@@ -207,6 +214,7 @@ func New(cfg Config, store hubbub.Store, broker hubbub.Broker) *Hub {
 	h := &Hub{
 		cfg:      cfg,
 		store:    store,
+		capped:   newRoomCap(store, cfg.MaxStoredRooms),
 		broker:   broker,
 		log:      cfg.Logger.With("component", "hub"),
 		rooms:    make(map[string]*room),
@@ -222,8 +230,9 @@ func New(cfg Config, store hubbub.Store, broker hubbub.Broker) *Hub {
 func (h *Hub) Config() Config { return h.cfg }
 
 // Store returns the Store the hub keeps history in, for the sessions' reads of what is not a
-// room's log (users, rooms' metadata, read positions).
-func (h *Hub) Store() hubbub.Store { return h.store }
+// room's log (users, rooms' metadata, read positions), with Config.MaxStoredRooms applied to
+// the rooms they create or join.
+func (h *Hub) Store() hubbub.Store { return h.capped }
 
 // Logger returns the hub's logger.
 func (h *Hub) Logger() *slog.Logger { return h.log }

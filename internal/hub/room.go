@@ -85,6 +85,15 @@ func (r *room) load(ctx context.Context) error {
 	if err != nil {
 		return r.hub.unavailable("last seq", r.name, err)
 	}
+	if last == 0 {
+		// A room with no entries may not exist yet: its first message would make it.
+		if err := r.hub.capped.checkNew(sctx, r.name); err != nil {
+			if hubbub.ErrorCode(err) == hubbub.ECodeLimit {
+				return err
+			}
+			return r.hub.unavailable("room count", r.name, err)
+		}
+	}
 	var entries []hubbub.Entry
 	if last > 0 {
 		size := r.hub.cfg.RoomBuffer

@@ -1,0 +1,77 @@
+package session_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"hubbub/internal/hub"
+	"hubbub/internal/server"
+	"hubbub/internal/servertest"
+)
+
+// A server keeps at most --max-stored-rooms rooms: once the store holds them, a room that does
+// not exist yet is refused with limit however it would be made — a guest's join of a new name,
+// a creation, a DM, an anonymous sender's join (its first message would store the room), the
+// API's creation — and nothing past the cap is stored. Rooms that exist stay open to everyone.
+func TestStoredRoomsAreCapped(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{Server: server.Config{APIKey: botAdminKey},
+		Hub: hub.Config{MaxStoredRooms: 3}})
+	ann := servertest.DialJSON(t, s, "ann")
+	ann.Await("rooms")
+	servertest.DialJSON(t, s, "bob")
+	anon := servertest.DialJSON(t, s, "")
+	anon.Send(servertest.Frame{"type": "hello", "name": "zed"})
+	anon.Await("welcome")
+
+	// Three rooms, made three ways.
+	if f := ann.Join("r1", nil); f.Type() != "joined" {
+		t.Fatalf("join r1 below the cap: %v", f)
+	}
+	if f := answer(ann, servertest.Frame{"type": "create", "room": "r2"}, "room"); f.Type() != "room" {
+		t.Fatalf("create r2 below the cap: %v", f)
+	}
+	if f := anon.Join("r3", nil); f.Type() != "joined" {
+		t.Fatalf("an anonymous join of r3 below the cap: %v", f)
+	}
+	if f := anon.Say("r3", "c1", "the first message stores r3"); f.Type() != "ack" {
+		t.Fatalf("the first message of r3: %v", f)
+	}
+
+	limit := func(what string, f servertest.Frame) {
+		t.Helper()
+		wantError(t, what, f, "limit")
+		if !strings.Contains(f.Str("message"), "3 rooms") {
+			t.Errorf("%s: the message does not say the cap: %q", what, f.Str("message"))
+		}
+	}
+	limit("a join of a new room at the cap", ann.Join("r4", nil))
+	limit("a creation at the cap", answer(ann, servertest.Frame{"type": "create", "room": "r5"}, "room"))
+	limit("a new DM at the cap", answer(ann, servertest.Frame{"type": "dm", "names": []string{"bob"}}, "room"))
+	limit("an anonymous join of a new room at the cap", anon.Join("r6", nil))
+	status, body := s.API("POST", "/api/rooms", botAdminKey, map[string]any{"room": "r7"})
+	if status != http.StatusConflict || body.Str("code") != "limit" {
+		t.Errorf("POST /api/rooms at the cap: %d %v, want 409 limit", status, body)
+	}
+
+	// The rooms that exist stay open: a stored user's first join, an anonymous sender's.
+	bob := servertest.DialJSON(t, s, "bob")
+	if f := bob.Join("r1", nil); f.Type() != "joined" {
+		t.Fatalf("bob's join of r1 at the cap: %v", f)
+	}
+	if f := anon.Join("r2", nil); f.Type() != "joined" {
+		t.Fatalf("an anonymous join of r2 at the cap: %v", f)
+	}
+	if f := anon.Say("r2", "c2", "still talking"); f.Type() != "ack" {
+		t.Fatalf("a message to r2 at the cap: %v", f)
+	}
+	n, err := s.Store.CountRooms(t.Context(), 100)
+	if err != nil || n != 3 {
+		t.Fatalf("the store holds %d rooms (err %v), want the 3 below the cap", n, err)
+	}
+	for _, room := range []string{"r4", "r5", "r6", "r7"} {
+		if _, found, err := s.Store.RoomMeta(t.Context(), room); err != nil || found {
+			t.Errorf("room %s refused at the cap is stored (err %v)", room, err)
+		}
+	}
+}
