@@ -87,11 +87,8 @@ func (r *room) load(ctx context.Context) error {
 	}
 	if last == 0 {
 		// A room with no entries may not exist yet: its first message would make it.
-		if err := r.hub.capped.checkNew(sctx, r.name); err != nil {
-			if hubbub.ErrorCode(err) == hubbub.ECodeLimit {
-				return err
-			}
-			return r.hub.unavailable("room count", r.name, err)
+		if err := r.hub.checkNewRoom(sctx, r.name); err != nil {
+			return err
 		}
 	}
 	var entries []hubbub.Entry

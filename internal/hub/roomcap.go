@@ -22,8 +22,9 @@ const recountAfter = time.Second
 // roomCap is the Store the hub hands out (Hub.Store): the hub's store, except that CreateRoom
 // and JoinRoom refuse a room that does not exist yet once the store holds
 // Config.MaxStoredRooms rooms. A room also comes into being by its first entry (an anonymous
-// sender's message, the API's publish); the hub asks checkNew when it opens a room with no
-// entries (room.load), so every way in meets the same cap.
+// sender's message, the API's publish, an incoming webhook's post); the hub asks checkNew when
+// it opens a room with no entries (room.load) and when an entry is sent to a room not open on
+// this node (Hub.Send), so every way in meets the same cap.
 //
 // The check is not atomic with the creation after it, and a node learns of the rooms other
 // nodes made when it counts again (recountAfter): creations running at once, or on other nodes
@@ -130,4 +131,15 @@ func (s roomCap) checkNew(ctx context.Context, room string) error {
 	}
 	c.added++
 	return nil
+}
+
+// checkNewRoom is roomCap.checkNew for the hub's own ways a room comes into being — opening a
+// room with no entries, an entry sent to a room not open here — with a store failure
+// answered as the room being unavailable.
+func (h *Hub) checkNewRoom(ctx context.Context, room string) error {
+	err := h.capped.checkNew(ctx, room)
+	if err != nil && hubbub.ErrorCode(err) != hubbub.ECodeLimit {
+		return h.unavailable("room count", room, err)
+	}
+	return err
 }

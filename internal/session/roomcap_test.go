@@ -13,7 +13,8 @@ import (
 // A server keeps at most --max-stored-rooms rooms: once the store holds them, a room that does
 // not exist yet is refused with limit however it would be made — a guest's join of a new name,
 // a creation, a DM, an anonymous sender's join (its first message would store the room), the
-// API's creation — and nothing past the cap is stored. Rooms that exist stay open to everyone.
+// API's creation and its publish to a new name — and nothing past the cap is stored. Rooms
+// that exist stay open to everyone.
 func TestStoredRoomsAreCapped(t *testing.T) {
 	s := servertest.Start(t, servertest.Options{Server: server.Config{APIKey: botAdminKey},
 		Hub: hub.Config{MaxStoredRooms: 3}})
@@ -53,6 +54,10 @@ func TestStoredRoomsAreCapped(t *testing.T) {
 	if status != http.StatusConflict || body.Str("code") != "limit" {
 		t.Errorf("POST /api/rooms at the cap: %d %v, want 409 limit", status, body)
 	}
+	status, body = s.API("POST", "/api/rooms/r8/messages", botAdminKey, map[string]any{"from": "System", "text": "a first message"})
+	if status != http.StatusConflict || body.Str("code") != "limit" {
+		t.Errorf("POST /api/rooms/r8/messages, a new room, at the cap: %d %v, want 409 limit", status, body)
+	}
 
 	// The rooms that exist stay open: a stored user's first join, an anonymous sender's.
 	bob := servertest.DialJSON(t, s, "bob")
@@ -65,11 +70,19 @@ func TestStoredRoomsAreCapped(t *testing.T) {
 	if f := anon.Say("r2", "c2", "still talking"); f.Type() != "ack" {
 		t.Fatalf("a message to r2 at the cap: %v", f)
 	}
+	ann.Send(servertest.Frame{"type": "leave", "room": "r1"})
+	ann.Await("left")
+	bob.Send(servertest.Frame{"type": "leave", "room": "r1"})
+	bob.Await("left")
+	// r1 is open on no connection now: the API's publish reaches it through the store.
+	if status, body := s.API("POST", "/api/rooms/r1/messages", botAdminKey, map[string]any{"from": "System", "text": "still here"}); status != http.StatusCreated {
+		t.Errorf("POST /api/rooms/r1/messages, a room that exists, at the cap: %d %v", status, body)
+	}
 	n, err := s.Store.CountRooms(t.Context(), 100)
 	if err != nil || n != 3 {
 		t.Fatalf("the store holds %d rooms (err %v), want the 3 below the cap", n, err)
 	}
-	for _, room := range []string{"r4", "r5", "r6", "r7"} {
+	for _, room := range []string{"r4", "r5", "r6", "r7", "r8"} {
 		if _, found, err := s.Store.RoomMeta(t.Context(), room); err != nil || found {
 			t.Errorf("room %s refused at the cap is stored (err %v)", room, err)
 		}
