@@ -173,9 +173,9 @@ const MaxMembersNamed = 100
 //     entries. Members counts members, not invitees; LastSeq and LastActivity are those of
 //     Rooms.
 //   - CountRooms returns how many rooms the store holds (those RoomMeta finds: with metadata
-//     or an entry, DMs included), counting at most limit (none for limit ≤ 0): a reading that
-//     costs at most limit rows, so a caller comparing it with a cap pays for the cap, not for
-//     the rooms beyond it.
+//     or an entry, DMs included), counting at most limit (none for limit ≤ 0): it stops once
+//     it has counted limit, so a caller comparing it with a cap pays for the cap, not for the
+//     rooms beyond it.
 //   - A second store opened on the same data (another node, or after a restart) sees all of
 //     it: storetest.RunSharedStoreTests.
 type RoomStore interface {

@@ -176,7 +176,7 @@ type Hub struct {
 	cfg   Config
 	store hubbub.Store
 	// capped is store with Config.MaxStoredRooms applied: what Store hands out.
-	capped roomCap
+	capped *roomCap
 	broker hubbub.Broker
 	log    *slog.Logger
 
@@ -214,13 +214,13 @@ func New(cfg Config, store hubbub.Store, broker hubbub.Broker) *Hub {
 	h := &Hub{
 		cfg:      cfg,
 		store:    store,
-		capped:   newRoomCap(store, cfg.MaxStoredRooms),
 		broker:   broker,
 		log:      cfg.Logger.With("component", "hub"),
 		rooms:    make(map[string]*room),
 		stop:     make(chan struct{}),
 		loopDone: make(chan struct{}),
 	}
+	h.capped = newRoomCap(store, cfg.MaxStoredRooms, h.log)
 	h.replayBudget = semaphore.NewWeighted(int64(cfg.ReplayBudget))
 	go h.presenceLoop()
 	return h
@@ -395,7 +395,7 @@ func (h *Hub) Send(ctx context.Context, e *hubbub.Entry) (*hubbub.Entry, bool, e
 	if h.lookup(e.Room) == nil {
 		// Not open here (the API's publish, a hook's post): the room may not exist yet, and
 		// this entry would make it. An open room was checked when it opened.
-		if err := h.checkNewRoom(ctx, e.Room); err != nil {
+		if _, err := h.checkNewRoom(ctx, e.Room); err != nil {
 			return nil, false, err
 		}
 	}
@@ -412,6 +412,11 @@ func (h *Hub) Send(ctx context.Context, e *hubbub.Entry) (*hubbub.Entry, bool, e
 	}
 	if stored.IsMessage() {
 		h.cfg.Metrics.MessageIn()
+	}
+	if stored.Seq == 1 && !dup {
+		// The room's first entry: the room may have come into being just now (a public
+		// room a join made is counted twice, which only makes the next count come sooner).
+		h.capped.stored(stored.Room, true)
 	}
 	if !dup && h.cfg.Appended != nil {
 		h.cfg.Appended()

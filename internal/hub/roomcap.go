@@ -2,22 +2,33 @@ package hub
 
 import (
 	"context"
+	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"hubbub"
 )
 
 // DefaultMaxStoredRooms is Config.MaxStoredRooms' default: far above what a team's server
-// holds (DMs included), low enough that a script joining made-up names fills no disk.
+// holds (DMs included), low enough that a script joining made-up names stops at a size any
+// disk holds.
 const DefaultMaxStoredRooms = 100_000
 
 // recountAfter is how long roomCap trusts its last count of the stored rooms, plus the rooms
-// this node let through since, before it counts again: about how late it learns of the rooms
-// other nodes made. A count reads up to the cap's rows (BenchmarkCountRooms: ~25 ms at
-// 100,000 on this project's machine), so a flood of joins of made-up names costs at most one
-// count a second, not one each.
+// this node made since, before it counts again: about how late it learns of the rooms other
+// nodes made. A count reads up to the cap's rows (BenchmarkCountRooms: ~25 ms at 100,000 on
+// this project's machine), so a flood of made-up names costs one count a second, not one each.
 const recountAfter = time.Second
+
+// recountNear is the least time between two counts while this node's own new rooms reach the
+// cap by its last count: rooms other nodes made are then learnt of sooner than recountAfter,
+// at ten counts a second at most.
+const recountNear = 100 * time.Millisecond
+
+// maxKnownRooms bounds roomCap's set of rooms known to be stored; past it one is forgotten
+// for each one learnt (a forgotten room costs one read of its metadata when next checked).
+const maxKnownRooms = 10_000
 
 // roomCap is the Store the hub hands out (Hub.Store): the hub's store, except that CreateRoom
 // and JoinRoom refuse a room that does not exist yet once the store holds
@@ -27,119 +38,138 @@ const recountAfter = time.Second
 // this node (Hub.Send), so every way in meets the same cap.
 //
 // The check is not atomic with the creation after it, and a node learns of the rooms other
-// nodes made when it counts again (recountAfter): creations running at once, or on other nodes
-// within that second, may all pass just below the cap, so the store can end some rooms over
-// it. The cap bounds how far rooms grow, not an exact count. Rooms are never deleted, so a
-// count is a lower bound for good, and once the cap is reached it stays reached until the
-// operator raises it.
+// nodes made when it counts again (recountAfter, recountNear): creations running at once, or
+// on other nodes within that time, may all pass just below the cap, so the store can end some
+// rooms over it. The cap bounds how far rooms grow, not an exact count. Rooms are never
+// deleted, so a count is a lower bound for good, and once the cap is reached it stays reached
+// until the operator raises it.
 type roomCap struct {
 	hubbub.Store
 	max int
-	*roomCount
-}
-
-// maxKnownRooms bounds roomCount.known; past it the set starts again empty.
-const maxKnownRooms = 10_000
-
-// roomCount is what roomCap knows of the stored rooms.
-type roomCount struct {
+	log *slog.Logger
 	now func() time.Time
 
-	mu      sync.Mutex // held while counting: one count at a time
+	// known are rooms found stored (for good: rooms are never deleted), so that a busy
+	// room's thousands of first joins (every new guest's) cost a lookup each and no read.
+	known     sync.Map // room name → struct{}
+	knownSize atomic.Int64
+
+	mu      sync.Mutex // held while counting, so one count runs at a time
 	counted int        // rooms at the last count
 	at      time.Time  // when
-	added   int        // rooms this node let through since (some may not have been made)
-	// known are rooms found stored (rooms are never deleted, so for good): a join of one
-	// needs no read of its metadata. A busy room's thousands of first joins (every new
-	// guest's) then cost the cap a map lookup each.
-	known map[string]struct{}
-}
-
-// isKnown reports whether room was found stored.
-func (c *roomCount) isKnown(room string) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	_, ok := c.known[room]
-	return ok
-}
-
-// remember records that room is stored.
-func (c *roomCount) remember(room string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if len(c.known) >= maxKnownRooms {
-		clear(c.known)
-	}
-	c.known[room] = struct{}{}
+	made    int        // rooms this node made since
+	full    bool       // the cap was reached (logged once)
 }
 
 // newRoomCap returns store with a cap of max rooms.
-func newRoomCap(store hubbub.Store, max int) roomCap {
-	return roomCap{Store: store, max: max, roomCount: &roomCount{now: time.Now, known: make(map[string]struct{})}}
+func newRoomCap(store hubbub.Store, max int, log *slog.Logger) *roomCap {
+	return &roomCap{Store: store, max: max, log: log, now: time.Now}
 }
 
 // CreateRoom creates the room unless it would be a room past the cap (ECodeLimit). A room
 // that exists goes to the store, which answers ECodeExists.
-func (s roomCap) CreateRoom(ctx context.Context, meta hubbub.RoomMeta, members []hubbub.Membership) (hubbub.RoomMeta, []hubbub.Entry, error) {
-	if err := s.checkNew(ctx, meta.Name); err != nil {
+func (s *roomCap) CreateRoom(ctx context.Context, meta hubbub.RoomMeta, members []hubbub.Membership) (hubbub.RoomMeta, []hubbub.Entry, error) {
+	isNew, err := s.checkNew(ctx, meta.Name)
+	if err != nil {
 		return hubbub.RoomMeta{}, nil, err
 	}
 	out, entries, err := s.Store.CreateRoom(ctx, meta, members)
 	if err == nil {
-		s.remember(meta.Name)
+		s.stored(meta.Name, isNew)
 	}
 	return out, entries, err
 }
 
 // JoinRoom joins the room unless it would be a room past the cap (ECodeLimit).
-func (s roomCap) JoinRoom(ctx context.Context, room, user string) error {
-	if err := s.checkNew(ctx, room); err != nil {
+func (s *roomCap) JoinRoom(ctx context.Context, room, user string) error {
+	isNew, err := s.checkNew(ctx, room)
+	if err != nil {
 		return err
 	}
-	err := s.Store.JoinRoom(ctx, room, user)
+	err = s.Store.JoinRoom(ctx, room, user)
 	if err == nil {
-		s.remember(room)
+		s.stored(room, isNew)
 	}
 	return err
 }
 
-// checkNew returns nil if room exists or the store has room for one more, and ECodeLimit if
-// room would be one past the cap. It counts again only when its last count is older than
-// recountAfter or, with the rooms let through since, reaches the cap.
-func (s roomCap) checkNew(ctx context.Context, room string) error {
+// isKnown reports whether room was found stored.
+func (s *roomCap) isKnown(room string) bool {
+	_, ok := s.known.Load(room)
+	return ok
+}
+
+// remember records that room is stored.
+func (s *roomCap) remember(room string) {
+	if _, had := s.known.LoadOrStore(room, struct{}{}); had {
+		return
+	}
+	if s.knownSize.Add(1) <= maxKnownRooms {
+		return
+	}
+	s.known.Range(func(k, _ any) bool { // any one: forget it to stay within the bound
+		if k != room {
+			s.known.Delete(k)
+			s.knownSize.Add(-1)
+			return false
+		}
+		return true
+	})
+}
+
+// stored records that room is stored after a write that succeeded, and counts it as one this
+// node made if checkNew found it new.
+func (s *roomCap) stored(room string, isNew bool) {
+	s.remember(room)
+	if isNew {
+		s.mu.Lock()
+		s.made++
+		s.mu.Unlock()
+	}
+}
+
+// checkNew returns isNew false if room is stored, true if it is not and the store has room
+// for one more, and ECodeLimit if room would be one past the cap. It counts again when its
+// last count is older than recountAfter, or when the rooms this node made since reach the cap
+// and the count is older than recountNear.
+func (s *roomCap) checkNew(ctx context.Context, room string) (isNew bool, err error) {
 	if s.isKnown(room) {
-		return nil
+		return false, nil
 	}
 	if _, found, err := s.Store.RoomMeta(ctx, room); err != nil || found {
 		if found {
 			s.remember(room)
 		}
-		return err
+		return false, err
 	}
-	c := s.roomCount
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.counted < s.max && (c.counted+c.added >= s.max || c.now().Sub(c.at) >= recountAfter) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	age := s.now().Sub(s.at)
+	if s.counted < s.max && (age >= recountAfter || s.counted+s.made >= s.max && age >= recountNear) {
 		n, err := s.Store.CountRooms(ctx, s.max)
 		if err != nil {
-			return err
+			return false, err
 		}
-		c.counted, c.at, c.added = n, c.now(), 0
+		s.counted, s.at, s.made = n, s.now(), 0
 	}
-	if c.counted+c.added >= s.max {
-		return hubbub.Errorf(hubbub.ECodeLimit, "the server keeps at most %d rooms and has them all: %q would be a new one", s.max, room)
+	if s.counted+s.made >= s.max {
+		if !s.full && s.counted >= s.max {
+			s.full = true
+			s.log.Warn("the store holds the most rooms allowed: new rooms are refused (raise --max-stored-rooms)",
+				"rooms", s.counted, "max", s.max)
+		}
+		return false, hubbub.Errorf(hubbub.ECodeLimit, "the server keeps at most %d rooms and has them all: %q would be a new one", s.max, room)
 	}
-	c.added++
-	return nil
+	return true, nil
 }
 
 // checkNewRoom is roomCap.checkNew for the hub's own ways a room comes into being — opening a
 // room with no entries, an entry sent to a room not open here — with a store failure
 // answered as the room being unavailable.
-func (h *Hub) checkNewRoom(ctx context.Context, room string) error {
-	err := h.capped.checkNew(ctx, room)
+func (h *Hub) checkNewRoom(ctx context.Context, room string) (isNew bool, err error) {
+	isNew, err = h.capped.checkNew(ctx, room)
 	if err != nil && hubbub.ErrorCode(err) != hubbub.ECodeLimit {
-		return h.unavailable("room count", room, err)
+		return false, h.unavailable("room count", room, err)
 	}
-	return err
+	return isNew, err
 }

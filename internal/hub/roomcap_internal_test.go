@@ -1,11 +1,13 @@
 package hub
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -49,17 +51,26 @@ func TestRoomCapAcrossNodes(t *testing.T) {
 	counting := &countingStore{Store: store}
 	now := time.Unix(1_800_000_000, 0)
 	clock := func() time.Time { return now }
-	a, b := newRoomCap(counting, 3), newRoomCap(counting, 3)
+	var logged bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logged, nil))
+	a, b := newRoomCap(counting, 3, log), newRoomCap(counting, 3, log)
 	a.now, b.now = clock, clock
 	ann, err := store.ClaimGuest(ctx, "ann", "key-ann")
 	if err != nil {
 		t.Fatal(err)
 	}
-	join := func(node roomCap, room string) error { return node.JoinRoom(ctx, room, ann.ID) }
+	join := func(node *roomCap, room string) error { return node.JoinRoom(ctx, room, ann.ID) }
 
 	for _, room := range []string{"r1", "r2"} {
 		if err := join(a, room); err != nil {
 			t.Fatalf("node a joins %s below the cap: %v", room, err)
+		}
+	}
+	// Checks that store nothing (an anonymous member opening a new name, room.load) do not
+	// count as rooms made: one below the cap, they cost no count each.
+	for i := range 20 {
+		if _, err := a.checkNew(ctx, fmt.Sprint("opened-", i)); err != nil {
+			t.Fatalf("opening a new name one room below the cap: %v", err)
 		}
 	}
 	if err := join(b, "r3"); err != nil {
@@ -87,6 +98,9 @@ func TestRoomCapAcrossNodes(t *testing.T) {
 	}
 	if got := counting.counts.Load(); got != counted {
 		t.Errorf("200 refusals at the cap counted the rooms %d times, want none", got-counted)
+	}
+	if got := strings.Count(logged.String(), "the store holds the most rooms allowed"); got != 2 {
+		t.Errorf("the cap reached was logged %d times by two nodes, want once each:\n%s", got, logged.String())
 	}
 	bob, err := store.ClaimGuest(ctx, "bob", "key-bob")
 	if err != nil {
