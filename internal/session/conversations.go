@@ -432,6 +432,13 @@ func (j *jsonSession) read(ctx context.Context, f *wire.ClientFrame) error {
 		if err := j.svc.MayRead(ctx, f.Room, me.UserID); err != nil {
 			return err
 		}
+		// A read position of a room that does not exist would be a row for every made-up
+		// name a client sends, which no room cap counts.
+		if _, found, err := rs.RoomMeta(ctx, f.Room); err != nil {
+			return j.svc.storeRefused("reading the room", err)
+		} else if !found {
+			return hubbub.Errorf(hubbub.ECodeNotFound, "no room %q", f.Room)
+		}
 	}
 	seq, err := rs.SetRead(ctx, me.UserID, f.Room, f.Seq)
 	if err != nil {

@@ -88,3 +88,24 @@ func TestStoredRoomsAreCapped(t *testing.T) {
 		}
 	}
 }
+
+// A read position is stored only for a room that exists: one for a made-up name (a client
+// marking read rooms it never joined) is not_found, as a notify level's is, so neither grows
+// the store past what the room cap bounds. A room that exists may be marked read without a
+// join on this connection (the user's other device joined it).
+func TestReadOfNoRoomIsNotFound(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{})
+	ann := servertest.DialJSON(t, s, "ann")
+	if f := ann.Join("eng", nil); f.Type() != "joined" {
+		t.Fatal(f)
+	}
+	if f := ann.Say("eng", "m1", "hello"); f.Type() != "ack" {
+		t.Fatal(f)
+	}
+	other := servertest.DialJSON(t, s, "ann") // her other device, in no room
+	wantError(t, "a read of a made-up room", answer(other, servertest.Frame{"type": "read", "room": "made-up", "seq": 1}, "read"), "not_found")
+	other.Send(servertest.Frame{"type": "read", "room": "eng", "seq": 1})
+	if f := awaitRoom(ann, "read", "eng"); f.Num("seq") != 1 {
+		t.Fatalf("a read of eng on her other device, heard where she joined it: %v", f)
+	}
+}
