@@ -395,7 +395,7 @@ func (h *Hub) Send(ctx context.Context, e *hubbub.Entry) (*hubbub.Entry, bool, e
 	if h.lookup(e.Room) == nil {
 		// Not open here (the API's publish, a hook's post): the room may not exist yet, and
 		// this entry would make it. An open room was checked when it opened.
-		if _, err := h.checkNewRoom(ctx, e.Room); err != nil {
+		if err := h.checkNewRoom(ctx, e.Room, false); err != nil {
 			return nil, false, err
 		}
 	}

@@ -87,7 +87,7 @@ func (r *room) load(ctx context.Context) error {
 	}
 	if last == 0 {
 		// A room with no entries may not exist yet: its first message would make it.
-		if _, err := r.hub.checkNewRoom(sctx, r.name); err != nil {
+		if err := r.hub.checkNewRoom(sctx, r.name, true); err != nil {
 			return err
 		}
 	}

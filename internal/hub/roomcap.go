@@ -144,13 +144,8 @@ func (s *roomCap) checkNew(ctx context.Context, room string) (isNew bool, err er
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	age := s.now().Sub(s.at)
-	if s.counted < s.max && (age >= recountAfter || s.counted+s.made >= s.max && age >= recountNear) {
-		n, err := s.Store.CountRooms(ctx, s.max)
-		if err != nil {
-			return false, err
-		}
-		s.counted, s.at, s.made = n, s.now(), 0
+	if err := s.recountLocked(ctx, true); err != nil {
+		return false, err
 	}
 	if s.counted+s.made >= s.max {
 		if !s.full && s.counted >= s.max {
@@ -158,18 +153,57 @@ func (s *roomCap) checkNew(ctx context.Context, room string) (isNew bool, err er
 			s.log.Warn("the store holds the most rooms allowed: new rooms are refused (raise --max-stored-rooms)",
 				"rooms", s.counted, "max", s.max)
 		}
-		return false, hubbub.Errorf(hubbub.ECodeLimit, "the server keeps at most %d rooms and has them all: %q would be a new one", s.max, room)
+		return false, hubbub.Errorf(hubbub.ECodeLimit, "the server keeps at most %d rooms: %q would be a new one", s.max, room)
 	}
 	return true, nil
 }
 
-// checkNewRoom is roomCap.checkNew for the hub's own ways a room comes into being — opening a
-// room with no entries, an entry sent to a room not open here — with a store failure
-// answered as the room being unavailable.
-func (h *Hub) checkNewRoom(ctx context.Context, room string) (isNew bool, err error) {
-	isNew, err = h.capped.checkNew(ctx, room)
-	if err != nil && hubbub.ErrorCode(err) != hubbub.ECodeLimit {
-		return false, h.unavailable("room count", room, err)
+// mayOpen is checkNew for opening a room with no entries, which stores nothing: while the
+// count leaves space, it needs no read of the room's metadata (a keyless guest's every
+// reconnect opens again a room nobody has written in).
+func (s *roomCap) mayOpen(ctx context.Context, room string) error {
+	if s.isKnown(room) {
+		return nil
 	}
-	return isNew, err
+	s.mu.Lock()
+	err := s.recountLocked(ctx, false)
+	space := s.counted+s.made < s.max
+	s.mu.Unlock()
+	if err != nil || space {
+		return err
+	}
+	_, err = s.checkNew(ctx, room)
+	return err
+}
+
+// recountLocked counts the stored rooms again if the last count is older than recountAfter
+// or, near (the rooms this node made reach the cap by it), than recountNear. Called with mu
+// held.
+func (s *roomCap) recountLocked(ctx context.Context, near bool) error {
+	age := s.now().Sub(s.at)
+	if s.counted >= s.max || age < recountAfter && !(near && s.counted+s.made >= s.max && age >= recountNear) {
+		return nil
+	}
+	n, err := s.Store.CountRooms(ctx, s.max)
+	if err != nil {
+		return err
+	}
+	s.counted, s.at, s.made = n, s.now(), 0
+	return nil
+}
+
+// checkNewRoom is the cap for the hub's own ways a room comes into being — opening a room with
+// no entries (open: it stores nothing yet), an entry sent to a room not open here — with a
+// store failure answered as the room being unavailable.
+func (h *Hub) checkNewRoom(ctx context.Context, room string, open bool) error {
+	var err error
+	if open {
+		err = h.capped.mayOpen(ctx, room)
+	} else {
+		_, err = h.capped.checkNew(ctx, room)
+	}
+	if err != nil && hubbub.ErrorCode(err) != hubbub.ECodeLimit {
+		return h.unavailable("room count", room, err)
+	}
+	return err
 }

@@ -66,12 +66,16 @@ func TestRoomCapAcrossNodes(t *testing.T) {
 			t.Fatalf("node a joins %s below the cap: %v", room, err)
 		}
 	}
-	// Checks that store nothing (an anonymous member opening a new name, room.load) do not
-	// count as rooms made: one below the cap, they cost no count each.
+	// Opening a room with no entries (an anonymous member's join, room.load) stores nothing
+	// and is not a room made: one below the cap, twenty cost no count and no read.
+	metasBefore := counting.metas.Load()
 	for i := range 20 {
-		if _, err := a.checkNew(ctx, fmt.Sprint("opened-", i)); err != nil {
+		if err := a.mayOpen(ctx, fmt.Sprint("opened-", i)); err != nil {
 			t.Fatalf("opening a new name one room below the cap: %v", err)
 		}
+	}
+	if got := counting.metas.Load() - metasBefore; got != 0 {
+		t.Errorf("20 opened names read their metadata %d times, want none", got)
 	}
 	if err := join(b, "r3"); err != nil {
 		t.Fatalf("node b joins r3 below the cap: %v", err)
