@@ -54,7 +54,9 @@ commands work too (start a message with "//" to send a line that begins with "/"
 
 With several URLs it connects to the first that answers and moves to the next one when a
 connection fails. It reconnects on its own and prints every missed message once; a room the
-server refuses to let it join again says why, and /join of it joins again.
+server refuses to let it join again says why, and /join of it joins again. Kicked or removed
+from the current room, the next line you type is not sent: it says so, and the room joined
+before becomes current.
 
 When standard input is not a terminal, each line is sent as a message, and a command runs once
 the messages of the lines before it are acknowledged and printed (so /search finds them, and the
@@ -268,6 +270,7 @@ const (
 	roomJoining   roomIn = iota // a join is on its way (claim)
 	roomJoined                  // its joined came
 	roomRejoining               // joined before a disconnect; the session rejoins it
+	roomLeft                    // the server took the connection out (left, kicked, removed)
 )
 
 func (r *roomsIn) set(room string, in bool) {
@@ -293,11 +296,40 @@ func (r *roomsIn) mark(room string, st roomIn) {
 func (r *roomsIn) claim(room string) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if _, known := r.in[room]; known {
+	if st, known := r.in[room]; known && st != roomLeft {
 		return false
 	}
 	r.mark(room, roomJoining)
 	return true
+}
+
+// left records that the server took the connection out of room, for takeLeft.
+func (r *roomsIn) left(room string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.mark(room, roomLeft)
+}
+
+// unroom takes room out as set(room, false) does, keeping a left's mark for takeLeft (a
+// removal from a private room sends left, then the room's leaving the list).
+func (r *roomsIn) unroom(room string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if st, known := r.in[room]; known && st != roomLeft {
+		delete(r.in, room)
+	}
+}
+
+// takeLeft reports whether the server took the connection out of room since it last joined
+// it, and forgets that it did.
+func (r *roomsIn) takeLeft(room string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if st, known := r.in[room]; known && st == roomLeft {
+		delete(r.in, room)
+		return true
+	}
+	return false
 }
 
 // release ends claim's mark of a join that was not sent or failed (a joined that came
@@ -340,7 +372,7 @@ func (r *roomsIn) joined(room string) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	st, known := r.in[room]
-	return known && st != roomJoining
+	return known && st != roomJoining && st != roomLeft
 }
 
 // echoes is what the printer has printed of each room's log (the highest log seq of a
@@ -462,6 +494,14 @@ func (c *chat) input(ctx context.Context, line string) (quit bool) {
 	room := c.current()
 	if room == "" {
 		fmt.Fprintln(c.io.err, "* you are in no room; /join one first")
+		return false
+	}
+	if c.in.takeLeft(room) {
+		// Kicked or removed (a /leave forgets the room itself): every line would be refused
+		// as not joined. Say so once, and move to the room joined before it.
+		c.forget(room)
+		fmt.Fprintf(c.io.err, "* you are no longer in %s: that line was not sent\n", room)
+		c.sayCurrent()
 		return false
 	}
 	r, err := c.ses.Send(ctx, room, line)
@@ -784,7 +824,7 @@ func (c *chat) print() {
 			}
 			rejoins[f.Room] = true
 		case *wire.Left:
-			c.in.set(f.Room, false) // left, kicked or removed: a /join must join again
+			c.in.left(f.Room)       // left, kicked or removed: a /join must join again
 			c.echoes.saw(f.Room, 0) // what was sent there will not come back
 			delete(rejoins, f.Room)
 			fmt.Fprintf(out, "* you left %s\n", titles.label(f.Room))

@@ -317,7 +317,7 @@ func (c *chat) printPeople(out io.Writer, f wire.Frame, titles roomTitles) bool 
 			fmt.Fprintf(out, "* %s is in your rooms%s\n", f.Room, roomDetails(&f.MyRoom))
 		}
 	case *wire.Unroom:
-		c.in.set(f.Room, false)
+		c.in.unroom(f.Room)
 		c.echoes.saw(f.Room, 0) // what was sent there will not come back: await looks again
 		fmt.Fprintf(out, "* %s left your rooms\n", titles.label(f.Room))
 	case *wire.TopicChanged:

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -162,5 +163,49 @@ func TestChatSaysServerRefusalsPlainly(t *testing.T) {
 	}
 	if se := (*wire.Error)(nil); !errors.As(err, &se) || se.Code != hubbub.ECodeNotFound {
 		t.Errorf("the chat's end, %v, does not wrap the server's not_found", err)
+	}
+}
+
+// TestChatRemovedFromTheCurrentRoom: removed from the private room lines were going to, the
+// chat says so at the next line and moves to the room joined before it; each line typed after
+// the removal was refused as not joined, with nothing saying where to type instead.
+func TestChatRemovedFromTheCurrentRoom(t *testing.T) {
+	chatLeakCheck(t)
+	s := servertest.Start(t, servertest.Options{})
+	pr, pw := io.Pipe()
+	t.Cleanup(func() { pw.Close() })
+	bob := startChat(t, pr, chatArgs(chatUser(t, "bob"), []string{s.WS})...)
+	bob.waitOutput(t, "* you joined general")
+	typeLine := func(line string) {
+		t.Helper()
+		if _, err := fmt.Fprintln(pw, line); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ann := servertest.DialJSON(t, s, "ann")
+	ann.Join("general", nil)
+	for _, f := range []servertest.Frame{
+		{"type": "create", "room": "plans", "private": true},
+		{"type": "invite", "room": "plans", "name": "bob", "id": "i-1"},
+	} {
+		ann.Send(f)
+		ann.AwaitFunc(fmt.Sprint(f["type"]), func(g servertest.Frame) bool {
+			return g.Type() == "room" || g.Type() == "ack" || g.Type() == "error"
+		})
+	}
+	bob.waitOutput(t, "* you are invited to plans")
+	typeLine("/join plans")
+	bob.waitOutput(t, "* you joined plans")
+	typeLine("in plans")
+	bob.waitOutput(t, "[plans] #4 bob: in plans\n")
+
+	ann.Send(servertest.Frame{"type": "remove", "room": "plans", "name": "bob", "id": "r-1"})
+	bob.waitOutput(t, "* you left plans\n", "* plans left your rooms\n")
+	typeLine("meant for plans")
+	waitStderr(t, bob, "* you are no longer in plans: that line was not sent\n* lines you type go to general now\n")
+	typeLine("now in general")
+	bob.waitOutput(t, "[general] #1 bob: now in general\n")
+	if strings.Contains(bob.err.String(), "not_joined") {
+		t.Errorf("a line was sent to plans after the removal:\n%s", bob.err.String())
 	}
 }
