@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -65,9 +66,10 @@ func readConfig(fs *flag.FlagSet, r io.Reader, path string, src settingSources) 
 		if !ok {
 			return usageError(fmt.Sprintf("config %s: %q is not key = value", where, line))
 		}
-		key, value = strings.TrimSpace(key), strings.TrimSpace(value)
-		if len(value) >= 2 && value[0] == '"' && value[len(value)-1] == '"' {
-			value = value[1 : len(value)-1]
+		key = strings.TrimSpace(key)
+		value, err := configValue(value)
+		if err != nil {
+			return usageError(fmt.Sprintf("config %s: %s: %v", where, key, err))
 		}
 		f := fs.Lookup(key)
 		switch {
@@ -77,6 +79,10 @@ func readConfig(fs *flag.FlagSet, r io.Reader, path string, src settingSources) 
 			return usageError(fmt.Sprintf("config %s: %q set again (first at line %d)", where, key, seen[key]))
 		}
 		seen[key] = n
+		if value == mask || strings.Contains(value, ":"+mask+"@") {
+			// --print-config's output fed back: the mask would become the secret.
+			return usageError(fmt.Sprintf("config %s: %s holds %s, the mask --print-config prints in place of a secret: write the secret itself, or leave the line out", where, key, mask))
+		}
 		if src[key] != "default" {
 			continue // the command line or the environment wins
 		}
@@ -90,6 +96,34 @@ func readConfig(fs *flag.FlagSet, r io.Reader, path string, src settingSources) 
 	}
 	return nil
 }
+
+// configValue is the value of a config line from the text after its "=": a value in double
+// quotes is what they hold (a comment may follow them); an unquoted value ends before a "#"
+// inside it that follows a space or a tab (a comment, as --print-config writes the sources),
+// and its surrounding spaces are dropped. A "#" first is the value's own (a secret may start
+// with one): an empty value with a comment is written "".
+func configValue(text string) (string, error) {
+	text = strings.TrimSpace(text)
+	if strings.HasPrefix(text, `"`) {
+		end := strings.IndexByte(text[1:], '"')
+		if end < 0 {
+			return "", errors.New("a value opened with \" has no closing \"")
+		}
+		if rest := strings.TrimSpace(text[end+2:]); rest != "" && rest[0] != '#' {
+			return "", fmt.Errorf("%q follows the closing quote", rest)
+		}
+		return text[1 : end+1], nil
+	}
+	for i := 1; i < len(text); i++ {
+		if text[i] == '#' && (text[i-1] == ' ' || text[i-1] == '\t') {
+			return strings.TrimSpace(text[:i]), nil
+		}
+	}
+	return text, nil
+}
+
+// mask is what --print-config prints in place of a secret.
+const mask = "****"
 
 // isSecret reports whether a flag holds a secret whose value must never be printed: a name
 // containing "secret", "password" or "token", or ending in "api-key". Flags that name files
@@ -110,7 +144,7 @@ func maskValue(name, value string) string {
 		return ""
 	}
 	if isSecret(name) {
-		return "****"
+		return mask
 	}
 	if !strings.Contains(value, "://") {
 		return value
@@ -130,11 +164,17 @@ func maskValue(name, value string) string {
 }
 
 // printConfig writes the effective configuration, one `key = value` line per flag in name
-// order with its source, secrets masked. Apart from the masks and the source comments, its
-// lines are a valid config file.
+// order with its source as a comment, secrets masked: a valid config file but for the masks,
+// which readConfig refuses (the secrets are to be written in by hand). A value a config line
+// would not read back as it is (empty, a " #" in it, spaces around it, a quote first) is
+// quoted.
 func printConfig(w io.Writer, fs *flag.FlagSet, src settingSources) {
 	fs.VisitAll(func(f *flag.Flag) {
-		line := fmt.Sprintf("%s = %s", f.Name, maskValue(f.Name, f.Value.String()))
+		v := maskValue(f.Name, f.Value.String())
+		if back, err := configValue(v); v == "" || err != nil || back != v {
+			v = `"` + v + `"`
+		}
+		line := fmt.Sprintf("%s = %s", f.Name, v)
 		fmt.Fprintf(w, "%-48s # %s\n", line, src[f.Name])
 	})
 }

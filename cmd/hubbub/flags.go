@@ -131,6 +131,21 @@ func (l *listFlag) Set(v string) error {
 	return nil
 }
 
+// defaultList is a listFlag with a default that the first Set replaces rather than adds to
+// (later Sets add, as listFlag's do): --subprotocols x accepts x alone, and the value
+// --print-config prints reads back as itself.
+type defaultList struct {
+	listFlag
+	set bool
+}
+
+func (d *defaultList) Set(v string) error {
+	if !d.set {
+		d.listFlag, d.set = nil, true
+	}
+	return d.listFlag.Set(v)
+}
+
 // newLogger builds the process logger: text (default) or JSON lines on w, at level. Of the
 // warnings and errors with the same message, at most repeatBurst pass per repeatWindow
 // (lograte; repeatBurst 0 passes all), so a failing disk or database cannot flood the log.

@@ -69,7 +69,8 @@ type serveFlags struct {
 	postgresSearchDelay                   time.Duration
 	searchIndex                           bool
 	retention                             hubbub.Retention
-	origins, subprotocols                 listFlag
+	origins                               listFlag
+	subprotocols                          defaultList
 	srv                                   server.Config
 	ops                                   opsFlags    // serve_ops.go
 	files                                 filesFlags  // serve_files.go
@@ -91,7 +92,7 @@ type serveFlags struct {
 }
 
 func newServeFlags(fs *flag.FlagSet) *serveFlags {
-	f := &serveFlags{subprotocols: listFlag{hubbub.ProtocolJSON}}
+	f := &serveFlags{subprotocols: defaultList{listFlag: listFlag{hubbub.ProtocolJSON}}}
 	s, h := &f.srv, &f.hub
 	fs.StringVar(&f.host, "host", defaultHost, "address to listen on: the loopback interface by default; 0.0.0.0 (IPv4) or \"\" (every interface, IPv4 and IPv6) to serve other machines")
 	fs.IntVar(&f.port, "port", 3434, "TCP port to listen on")
@@ -297,7 +298,7 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 	} else if (f.jwks.Issuer != "" || f.jwks.Audience != "") && hmac == nil {
 		return usageError("--token-issuer and --token-audience need tokens: set --token-secret or --jwks-url")
 	}
-	f.srv.AllowedOrigins, f.srv.Subprotocols = f.origins, f.subprotocols
+	f.srv.AllowedOrigins, f.srv.Subprotocols = f.origins, f.subprotocols.listFlag
 	f.srv.ConnectingWait = f.connectingWait
 	f.srv.SearchOff = !f.searchIndex
 	if f.connectingWait <= 0 {

@@ -257,6 +257,10 @@ func TestInvalidConfigFailsWithOneLine(t *testing.T) {
 		{[]string{"--write-wait", "-1s"}, "serve: --write-wait -1s must not be negative"},
 		{[]string{"--config", write("negative.conf", "send-queue = -1\n")}, "--send-queue -1 must not be negative (from file " + dir},
 		{[]string{"--config", write("pong.conf", "pong-wait = 1s\n")}, "; set outside the command line: pong-wait=1s (from file " + dir},
+		{[]string{"--config", write("masked.conf", "api-key = ****               # file x:3\n")}, "masked.conf:1: api-key holds ****, the mask --print-config prints"},
+		{[]string{"--config", write("masked-url.conf", "postgres = postgres://hub:****@db/hub\n")}, "postgres holds ****"},
+		{[]string{"--config", write("quote.conf", "allowed-origins = \"https://a.example\n")}, `has no closing "`},
+		{[]string{"--config", write("after.conf", "allowed-origins = \"https://a.example\" https://b.example\n")}, `"https://b.example" follows the closing quote`},
 	} {
 		var errOut bytes.Buffer
 		err := run(context.Background(), append([]string{"serve", "--data", filepath.Join(dir, "h.db")}, c.args...),
@@ -282,5 +286,57 @@ func TestInvalidConfigFailsWithOneLine(t *testing.T) {
 	err = run(context.Background(), []string{"serve"}, stdio{in: strings.NewReader(""), out: io.Discard, err: io.Discard})
 	if err == nil || !strings.Contains(err.Error(), `invalid HUBBUB_SEND_QUEUE="many"`) || exitCode(err) != 2 {
 		t.Errorf("bad environment value: %v", err)
+	}
+}
+
+// --print-config's output is a config file: fed back with --config (its secrets written in by
+// hand, as the masks are refused), it gives the same settings, each now from the file. It
+// failed at the first line: the source comment was read as part of the value.
+func TestPrintConfigReadsBack(t *testing.T) {
+	dir := t.TempDir()
+	first := filepath.Join(dir, "first.conf")
+	conf := "send-queue = 7\nallowed-origins = https://a.example   # the page's origin\n" +
+		"log-format = \"json\"  # quoted, then a comment\nmax-stored-rooms = 500\napi-key = \"k3y #1\"\n"
+	if err := os.WriteFile(first, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var printed, errOut bytes.Buffer
+	if err := run(context.Background(), []string{"serve", "--config", first, "--print-config", "--read-limit", "10000"},
+		stdio{in: strings.NewReader(""), out: &printed, err: &errOut}); err != nil {
+		t.Fatalf("--print-config: %v\n%s", err, errOut.String())
+	}
+	var again []string
+	for _, l := range strings.Split(printed.String(), "\n") {
+		switch k, _, _ := strings.Cut(l, " = "); k {
+		case "config", "print-config":
+			continue // the file itself, and the flag that prints it
+		case "api-key":
+			l = `api-key = "k3y #1"` // the secret, written in by hand
+		}
+		again = append(again, l)
+	}
+	second := filepath.Join(dir, "second.conf")
+	if err := os.WriteFile(second, []byte(strings.Join(again, "\n")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	before := printConfigOf(t, "--config", first, "--read-limit", "10000")
+	after := printConfigOf(t, "--config", second)
+	for k, line := range before {
+		if k == "config" || k == "" {
+			continue
+		}
+		value, _, _ := strings.Cut(line, " # ")
+		got, _, _ := strings.Cut(after[k], " # ")
+		if got != value {
+			t.Errorf("%s read back as %q, was %q", k, got, value)
+		}
+	}
+	for _, k := range []string{"send-queue", "allowed-origins", "log-format", "read-limit", "api-key"} {
+		if !strings.Contains(after[k], "# file "+second) {
+			t.Errorf("%s does not come from the file read back: %q", k, after[k])
+		}
+	}
+	if !strings.HasPrefix(before["allowed-origins"], "allowed-origins = https://a.example #") {
+		t.Errorf("the comment after an unquoted value was read into it: %q", before["allowed-origins"])
 	}
 }
