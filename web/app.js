@@ -552,6 +552,8 @@ function renderRoomOut(r) {
   const nameTaken = !!(r.error && r.error.code === "name_taken");
   $("fix-name").hidden = tokenMode || !nameTaken;
   $("rejoin").textContent = r.removed ? "Join #" + r.name + " again" : "Try again";
+  // The server keeps its most rooms: trying again cannot help until its operator raises the cap.
+  $("rejoin").hidden = !!(r.error && r.error.code === "limit");
 }
 
 /** Asks for the page before the oldest message shown, unless one is on its way or there is none. */

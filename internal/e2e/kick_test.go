@@ -8,6 +8,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"hubbub/internal/hub"
 	"hubbub/internal/server"
 	"hubbub/internal/servertest"
 )
@@ -78,4 +79,26 @@ func TestKickedUserSeesWhyAndCanJoinAgain(t *testing.T) {
 	if n := eval[int](ann, exprPendingCount); n != 0 {
 		t.Errorf("%d messages still pending\n%s", n, ann.describe())
 	}
+}
+
+// A room the server cannot store (it keeps --max-stored-rooms already) is refused with the
+// server's words and no "Try again", which could not help until the operator raises the cap;
+// the rooms that exist stay usable.
+func TestNewRoomPastTheCapSaysWhy(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{Hub: hub.Config{MaxStoredRooms: 1}})
+	gopher := dialUser(t, srv, "gopher", "general") // general is the one room the server keeps
+	ann := b.newUser("ann")
+	ann.open(srv.URL + "/#general")
+	ann.waitFor("gopher among the members", exprMembers+`.join() === "ann,gopher"`)
+	ann.room("brand-new")
+	ann.waitFor("the refusal shown", exprRoomOutShown+` && `+exprRoomOutText+`.includes("Could not join #brand-new") && `+
+		exprRoomOutText+`.includes("at most 1 rooms")`)
+	if eval[bool](ann, `document.getElementById("rejoin").getClientRects().length > 0`) {
+		t.Error(`the page offers "Try again" for a room the server cannot store`)
+	}
+	ann.room("general")
+	ann.waitFor("general usable", `!(`+exprRoomOutShown+`) && `+exprComposerShown)
+	gopher.say("general", "still here")
+	ann.see("gopher", "still here")
 }
