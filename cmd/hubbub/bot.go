@@ -223,6 +223,11 @@ func (c *botCmd) createHook(ctx context.Context, s hubbub.Store, _ []string) err
 	}
 	out := c.user.io.out
 	fmt.Fprintf(out, "created incoming webhook %s into %s, posting as %s\n", h.ID, h.Room, h.BotName)
+	if _, found, err := s.RoomMeta(ctx, h.Room); err == nil && !found {
+		// Not refused: a hook may be made before its room. But a misspelt name would quietly
+		// post into a new room nobody is in.
+		fmt.Fprintf(c.user.io.err, "note: room %s does not exist yet; the hook's first post will create it (check the name)\n", h.Room)
+	}
 	fmt.Fprintf(out, "URL (shown once; the server keeps only its secret's hash): %s%s\n", strings.TrimSuffix(c.url, "/"), bots.HookPath(h.ID, secret))
 	return nil
 }

@@ -16,9 +16,16 @@ import (
 // botCmdRun runs `hubbub CMD args...` in-process and returns what it printed.
 func botCmdRun(t *testing.T, args ...string) (string, error) {
 	t.Helper()
+	out, _, err := botCmdRunBoth(t, args...)
+	return out, err
+}
+
+// botCmdRunBoth is botCmdRun with what it printed to standard error too.
+func botCmdRunBoth(t *testing.T, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
 	var out, errOut bytes.Buffer
-	err := run(context.Background(), args, stdio{in: strings.NewReader(""), out: &out, err: &errOut})
-	return out.String(), err
+	err = run(context.Background(), args, stdio{in: strings.NewReader(""), out: &out, err: &errOut})
+	return out.String(), errOut.String(), err
 }
 
 // TestBotAndHookCommands runs `hubbub bot` and `hubbub hook` against the SQLite file a running
@@ -85,7 +92,15 @@ func TestBotAndHookCommands(t *testing.T) {
 		t.Errorf("a bot created without rooms:\n%s", out)
 	}
 
-	out = ok("hook", "create", "--room", "alerts", "--url", s.URL)
+	// A hook into a room that does not exist yet is made, with a note: a misspelt name would
+	// quietly post into a new room nobody is in. One into a room that exists gets none.
+	out, stderr, err := botCmdRunBoth(t, "hook", "create", "--room", "alerts", "--url", s.URL, "--data", data)
+	if err != nil || !strings.Contains(stderr, "note: room alerts does not exist yet; the hook's first post will create it") {
+		t.Fatalf("hook create into a new room: %v, stderr %q", err, stderr)
+	}
+	if _, stderr, err := botCmdRunBoth(t, "hook", "create", "--room", "deploy-prod", "--data", data); err != nil || stderr != "" {
+		t.Errorf("hook create into a room that exists: %v, stderr %q", err, stderr)
+	}
 	url := regexp.MustCompile(`(?m)^URL \(shown once; the server keeps only its secret's hash\): (\S+)$`).FindStringSubmatch(out)
 	if url == nil || !strings.Contains(out, "posting as hook-alerts") {
 		t.Fatalf("hook create:\n%s", out)
