@@ -774,12 +774,8 @@ func (s *memStore) MyRooms(ctx context.Context, user string) ([]hubbub.MyRoom, e
 	return out, nil
 }
 
-func (s *memStore) CountRooms(ctx context.Context, limit int) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if err := s.check(ctx); err != nil {
-		return 0, err
-	}
+// roomNames is the set of rooms RoomMeta finds: with metadata or an entry. Called with mu held.
+func (s *memStore) roomNames() map[string]bool {
 	names := map[string]bool{}
 	for name := range s.metas {
 		names[name] = true
@@ -789,6 +785,16 @@ func (s *memStore) CountRooms(ctx context.Context, limit int) (int, error) {
 			names[name] = true
 		}
 	}
+	return names
+}
+
+func (s *memStore) CountRooms(ctx context.Context, limit int) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.check(ctx); err != nil {
+		return 0, err
+	}
+	names := s.roomNames()
 	if s.bug == "countpast" {
 		return len(names), nil
 	}
@@ -801,15 +807,7 @@ func (s *memStore) Directory(ctx context.Context, query, after string, limit int
 	if err := s.check(ctx); err != nil {
 		return nil, err
 	}
-	names := map[string]bool{}
-	for name := range s.metas {
-		names[name] = true
-	}
-	for name, r := range s.rooms {
-		if r.last > 0 {
-			names[name] = true
-		}
-	}
+	names := s.roomNames()
 	match := func(text string) bool {
 		switch s.bug {
 		case "dircase":
