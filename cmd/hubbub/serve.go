@@ -249,6 +249,10 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 		return usageError(fmt.Sprintf("--max-text %d needs --read-limit %d or more: a send frame carries the text, which JSON writes at up to twice its length (quotes, backslashes, line breaks), and up to 1024 bytes of other fields; --read-limit is %d%s",
 			f.srv.MaxText, need, f.srv.ReadLimit, sources.outsideCommandLine(fs)))
 	}
+	if f.hub.MaxStoredRooms < 1 {
+		return usageError(fmt.Sprintf("invalid --max-stored-rooms %d: want 1 or more (rooms are never deleted: size it for every room and DM to come)%s",
+			f.hub.MaxStoredRooms, sources.from("max-stored-rooms")))
+	}
 	if f.sqliteWALPages < 1 || f.sqliteWALPages > sqlite.MaxWALPages {
 		return usageError(fmt.Sprintf("invalid --sqlite-wal-pages %d: want 1 to %d%s", f.sqliteWALPages, sqlite.MaxWALPages, sources.from("sqlite-wal-pages")))
 	}
