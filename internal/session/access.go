@@ -151,6 +151,20 @@ func (j *jsonSession) record(ctx context.Context, room string, in entry) error {
 			Subject: j.member.UserID, SubjectName: j.member.Name, Action: hubbub.MemberJoin, Role: role})
 		return err
 	case !in.isIn:
+		// A first join is a write (the membership; for a new name, the room), so it is rate
+		// limited: without it one connection joining and leaving made-up names stored rooms
+		// as fast as the store could write them. Its bucket is the send rate's with a burst
+		// of a connection's rooms at least, so that a client joining all its rooms at once
+		// (a bot's at its first connect) is not refused.
+		cfg := &j.svc.cfg
+		ok, abusive := j.joins.allowAt(cfg, cfg.SendRate, max(cfg.SendBurst, cfg.MaxRoomsPerConn))
+		if abusive {
+			j.p.Close(closePolicyViolation, "sustained rate-limit abuse")
+			return hubbub.Errorf(hubbub.ECodeRateLimited, "joining new rooms too fast; closing")
+		}
+		if !ok {
+			return hubbub.Errorf(hubbub.ECodeRateLimited, "joining new rooms too fast; slow down")
+		}
 		if err := j.svc.hub.Store().JoinRoom(ctx, room, j.member.UserID); err != nil {
 			return j.svc.storeRefused("adding the room to your list", err)
 		}

@@ -75,3 +75,38 @@ func TestGuestCannotCreateTheDefaultRoom(t *testing.T) {
 		wantError(t, "the guest kicks ann from lobby", c.Await("error"), "forbidden")
 	}
 }
+
+// A stored user's first join of a public room writes their membership (and, for a new name,
+// the room): it is rate limited (the send rate, with a burst of a connection's rooms), so one
+// connection joining and leaving made-up names cannot store rooms as fast as the store writes.
+// Joining again a room already in the user's list writes nothing and is not limited, and the
+// sends have a bucket of their own.
+func TestFirstJoinsAreRateLimited(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{Server: server.Config{SendRate: 0.001, SendBurst: 1, MaxRoomsPerConn: 3, AbuseLimit: 100}})
+	ann := servertest.DialJSON(t, s, "ann")
+	ann.Await("rooms")
+	leave := func(room string) {
+		t.Helper()
+		ann.Send(servertest.Frame{"type": "leave", "room": room})
+		ann.Await("left")
+	}
+	for _, room := range []string{"r1", "r2", "r3"} {
+		if f := ann.Join(room, nil); f.Type() != "joined" {
+			t.Fatalf("join of %s within the burst: %v", room, f)
+		}
+	}
+	if f := ann.Say("r1", "m1", "sends are limited apart"); f.Type() != "ack" {
+		t.Fatalf("a send after three joins: %v", f)
+	}
+	leave("r3")
+	wantError(t, "a first join past the burst", ann.Join("r4", nil), "rate_limited")
+	if _, found, err := s.Store.RoomMeta(context.Background(), "r4"); err != nil || found {
+		t.Fatalf("the refused join stored r4 (err %v)", err)
+	}
+	leave("r1")
+	for _, room := range []string{"r1", "r3"} {
+		if f := ann.Join(room, nil); f.Type() != "joined" {
+			t.Fatalf("a join again of %s, in ann's rooms, past the burst: %v", room, f)
+		}
+	}
+}

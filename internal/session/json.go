@@ -18,6 +18,8 @@ type jsonSession struct {
 	member  *hub.Member // nil until hello
 	rooms   joinedRooms
 	limiter sendLimiter
+	// joins limits the first joins of rooms not in the user's list, each a write (record).
+	joins sendLimiter
 	// searches limits this connection's searches (search.go).
 	searches searchLimiter
 	typing   *typingGate // made at the first typing notice: most connections never send one

@@ -21,9 +21,14 @@ type sendLimiter struct {
 // allow reports whether a send may go ahead, and abusive when the client has kept on sending
 // past the limit for cfg.AbuseLimit frames in a row.
 func (l *sendLimiter) allow(cfg *Config) (ok, abusive bool) {
+	return l.allowAt(cfg, cfg.SendRate, cfg.SendBurst)
+}
+
+// allowAt is allow for a bucket of perSecond and burst (made with them at its first use).
+func (l *sendLimiter) allowAt(cfg *Config, perSecond float64, burst int) (ok, abusive bool) {
 	if l.bucket == nil {
 		// Made on the first send: most connections of a big room only listen.
-		l.bucket = rate.NewLimiter(rate.Limit(cfg.SendRate), cfg.SendBurst)
+		l.bucket = rate.NewLimiter(rate.Limit(perSecond), burst)
 	}
 	if l.bucket.Allow() {
 		l.strikes = 0
