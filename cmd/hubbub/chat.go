@@ -166,7 +166,7 @@ func runChat(ctx context.Context, args []string, io stdio) error {
 		}
 		return connectError(err, dialHints(err)+notFoundHint(err)+signInHint(err, cookie != "" || *token != ""))
 	}
-	c := &chat{ses: ses, io: io, name: *name, printed: make(chan struct{}), piped: !isTerminal(io.in), ackTimeout: *ackTimeout}
+	c := &chat{ses: ses, io: io, name: *name, printed: make(chan struct{}), piped: !io.tty && !isTerminal(io.in), ackTimeout: *ackTimeout}
 	go c.print()
 	defer c.close()
 
@@ -303,11 +303,16 @@ func (r *roomsIn) claim(room string) bool {
 	return true
 }
 
-// left records that the server took the connection out of room, for takeLeft.
+// left records that the server took the connection out of room, for takeLeft: a room joined
+// (or being rejoined) only. A room absent was left by a command (/leave, /part, which forget
+// it themselves), and one being joined was joined again after it: the left answers the old
+// membership, and takeLeft must not drop a line the new one takes.
 func (r *roomsIn) left(room string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.mark(room, roomLeft)
+	if st, known := r.in[room]; known && (st == roomJoined || st == roomRejoining) {
+		r.mark(room, roomLeft)
+	}
 }
 
 // unroom takes room out as set(room, false) does, keeping a left's mark for takeLeft (a
@@ -496,9 +501,10 @@ func (c *chat) input(ctx context.Context, line string) (quit bool) {
 		fmt.Fprintln(c.io.err, "* you are in no room; /join one first")
 		return false
 	}
-	if c.in.takeLeft(room) {
+	if !c.piped && c.in.takeLeft(room) {
 		// Kicked or removed (a /leave forgets the room itself): every line would be refused
-		// as not joined. Say so once, and move to the room joined before it.
+		// as not joined. Say so once, and move to the room joined before it. A script's lines
+		// are not moved: each goes to the room it was written for, and is counted refused.
 		c.forget(room)
 		fmt.Fprintf(c.io.err, "* you are no longer in %s: that line was not sent\n", room)
 		c.sayCurrent()

@@ -167,14 +167,15 @@ func TestChatSaysServerRefusalsPlainly(t *testing.T) {
 }
 
 // TestChatRemovedFromTheCurrentRoom: removed from the private room lines were going to, the
-// chat says so at the next line and moves to the room joined before it; each line typed after
-// the removal was refused as not joined, with nothing saying where to type instead.
+// chat in a terminal says so at the next line and moves to the room joined before it; each
+// line typed after the removal was refused as not joined, with nothing saying where to type
+// instead. (A script's lines are not moved: each is refused and counted, as before.)
 func TestChatRemovedFromTheCurrentRoom(t *testing.T) {
 	chatLeakCheck(t)
 	s := servertest.Start(t, servertest.Options{})
 	pr, pw := io.Pipe()
 	t.Cleanup(func() { pw.Close() })
-	bob := startChat(t, pr, chatArgs(chatUser(t, "bob"), []string{s.WS})...)
+	bob := startChatOn(t, stdio{in: pr, tty: true}, chatArgs(chatUser(t, "bob"), []string{s.WS})...)
 	bob.waitOutput(t, "* you joined general")
 	typeLine := func(line string) {
 		t.Helper()

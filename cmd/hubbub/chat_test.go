@@ -65,9 +65,16 @@ type chatRun struct {
 // startChat runs `hubbub chat args...` reading in; the test ends it with stop (Ctrl-C).
 func startChat(t *testing.T, in io.Reader, args ...string) *chatRun {
 	t.Helper()
+	return startChatOn(t, stdio{in: in}, args...)
+}
+
+// startChatOn is startChat with in (and tty) taken from io.
+func startChatOn(t *testing.T, io stdio, args ...string) *chatRun {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &chatRun{cancel: cancel, done: make(chan error, 1)}
-	go func() { r.done <- runChat(ctx, args, stdio{in: in, out: &r.out, err: &r.err}) }()
+	io.out, io.err = &r.out, &r.err
+	go func() { r.done <- runChat(ctx, args, io) }()
 	t.Cleanup(func() { r.stop(t) })
 	return r
 }

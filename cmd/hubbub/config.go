@@ -67,7 +67,7 @@ func readConfig(fs *flag.FlagSet, r io.Reader, path string, src settingSources) 
 			return usageError(fmt.Sprintf("config %s: %q is not key = value", where, line))
 		}
 		key = strings.TrimSpace(key)
-		value, err := configValue(value)
+		value, cut, err := configValue(value)
 		if err != nil {
 			return usageError(fmt.Sprintf("config %s: %s: %v", where, key, err))
 		}
@@ -79,12 +79,17 @@ func readConfig(fs *flag.FlagSet, r io.Reader, path string, src settingSources) 
 			return usageError(fmt.Sprintf("config %s: %q set again (first at line %d)", where, key, seen[key]))
 		}
 		seen[key] = n
+		if src[key] != "default" {
+			continue // the command line or the environment wins
+		}
 		if value == mask || strings.Contains(value, ":"+mask+"@") {
 			// --print-config's output fed back: the mask would become the secret.
 			return usageError(fmt.Sprintf("config %s: %s holds %s, the mask --print-config prints in place of a secret: write the secret itself, or leave the line out", where, key, mask))
 		}
-		if src[key] != "default" {
-			continue // the command line or the environment wins
+		if cut && isSecret(key) {
+			// Before comments after values, the whole text was the secret: cutting it
+			// short silently would start the server with another secret.
+			return usageError(fmt.Sprintf("config %s: %s is not quoted and holds \" #\", which starts a comment: quote the secret (%s = \"…\")", where, key, key))
 		}
 		if err := fs.Set(key, value); err != nil {
 			return usageError(fmt.Sprintf("config %s: invalid %s %q: %v", where, key, maskValue(key, value), err))
@@ -97,29 +102,31 @@ func readConfig(fs *flag.FlagSet, r io.Reader, path string, src settingSources) 
 	return nil
 }
 
-// configValue is the value of a config line from the text after its "=": a value in double
-// quotes is what they hold (a comment may follow them); an unquoted value ends before a "#"
-// inside it that follows a space or a tab (a comment, as --print-config writes the sources),
-// and its surrounding spaces are dropped. A "#" first is the value's own (a secret may start
-// with one): an empty value with a comment is written "".
-func configValue(text string) (string, error) {
+// configValue is the value of a config line from the text after its "=". A value in double
+// quotes is what they hold: its closing quote is the first after which only spaces or a
+// comment follow, so a quote inside needs no escape. An unquoted value ends before a "#" inside
+// it that follows a space or a tab (a comment, as --print-config writes the sources; cut
+// reports one was cut off), and its surrounding spaces are dropped. A "#" first is the value's
+// own (a secret may start with one): an empty value with a comment is written "".
+func configValue(text string) (value string, cut bool, err error) {
 	text = strings.TrimSpace(text)
 	if strings.HasPrefix(text, `"`) {
-		end := strings.IndexByte(text[1:], '"')
-		if end < 0 {
-			return "", errors.New("a value opened with \" has no closing \"")
+		for end := 1; end < len(text); end++ {
+			if text[end] != '"' {
+				continue
+			}
+			if rest := strings.TrimSpace(text[end+1:]); rest == "" || rest[0] == '#' {
+				return text[1:end], false, nil
+			}
 		}
-		if rest := strings.TrimSpace(text[end+2:]); rest != "" && rest[0] != '#' {
-			return "", fmt.Errorf("%q follows the closing quote", rest)
-		}
-		return text[1 : end+1], nil
+		return "", false, errors.New(`a value opened with " has no closing " followed only by spaces or a comment`)
 	}
 	for i := 1; i < len(text); i++ {
 		if text[i] == '#' && (text[i-1] == ' ' || text[i-1] == '\t') {
-			return strings.TrimSpace(text[:i]), nil
+			return strings.TrimSpace(text[:i]), true, nil
 		}
 	}
-	return text, nil
+	return text, false, nil
 }
 
 // mask is what --print-config prints in place of a secret.
@@ -165,16 +172,20 @@ func maskValue(name, value string) string {
 
 // printConfig writes the effective configuration, one `key = value` line per flag in name
 // order with its source as a comment, secrets masked: a valid config file but for the masks,
-// which readConfig refuses (the secrets are to be written in by hand). A value a config line
+// which readConfig refuses (the secrets are to be written in by hand); --config and
+// --print-config themselves are commented out. A value a config line
 // would not read back as it is (empty, a " #" in it, spaces around it, a quote first) is
 // quoted.
 func printConfig(w io.Writer, fs *flag.FlagSet, src settingSources) {
 	fs.VisitAll(func(f *flag.Flag) {
 		v := maskValue(f.Name, f.Value.String())
-		if back, err := configValue(v); v == "" || err != nil || back != v {
+		if back, _, err := configValue(v); v == "" || err != nil || back != v {
 			v = `"` + v + `"`
 		}
 		line := fmt.Sprintf("%s = %s", f.Name, v)
+		if f.Name == configFlag || f.Name == "print-config" {
+			line = "# " + line // not keys of a config file: shown, commented out
+		}
 		fmt.Fprintf(w, "%-48s # %s\n", line, src[f.Name])
 	})
 }

@@ -35,6 +35,9 @@ import (
 type stdio struct {
 	in       io.Reader
 	out, err io.Writer
+	// tty says in is a person's terminal whatever it is (tests type into a pipe as a person
+	// would); otherwise in is one if it is a terminal device.
+	tty bool
 }
 
 // subcommand runs one of hubbub's tools until ctx is cancelled or its work is done.

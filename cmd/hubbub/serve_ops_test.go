@@ -200,7 +200,7 @@ tls-cert = /etc/hubbub/cert.pem
 		"postgres":        "postgres = postgres://hub:****@db.example/hub # file " + file + ":7",
 		"tls-key":         "tls-key = /etc/hubbub/key.pem # file " + file + ":8",
 		"allowed-origins": "allowed-origins = https://a.example # file " + file + ":10",
-		"config":          "config = " + file + " # flag",
+		"# config":        "# config = " + file + " # flag",
 		"api-key":         "api-key = **** # file " + file + ":11",
 		"nats-token":      "nats-token = **** # file " + file + ":12",
 	} {
@@ -261,7 +261,8 @@ func TestInvalidConfigFailsWithOneLine(t *testing.T) {
 		{[]string{"--config", write("masked.conf", "api-key = ****               # file x:3\n")}, "masked.conf:1: api-key holds ****, the mask --print-config prints"},
 		{[]string{"--config", write("masked-url.conf", "postgres = postgres://hub:****@db/hub\n")}, "postgres holds ****"},
 		{[]string{"--config", write("quote.conf", "allowed-origins = \"https://a.example\n")}, `has no closing "`},
-		{[]string{"--config", write("after.conf", "allowed-origins = \"https://a.example\" https://b.example\n")}, `"https://b.example" follows the closing quote`},
+		{[]string{"--config", write("after.conf", "allowed-origins = \"https://a.example\" https://b.example\n")}, `has no closing " followed only by spaces or a comment`},
+		{[]string{"--config", write("cut.conf", "token-secret = 0123456789abcdef0123456789abcdef #tail\n")}, `token-secret is not quoted and holds " #"`},
 	} {
 		var errOut bytes.Buffer
 		err := run(context.Background(), append([]string{"serve", "--data", filepath.Join(dir, "h.db")}, c.args...),
@@ -297,7 +298,8 @@ func TestPrintConfigReadsBack(t *testing.T) {
 	dir := t.TempDir()
 	first := filepath.Join(dir, "first.conf")
 	conf := "send-queue = 7\nallowed-origins = https://a.example   # the page's origin\n" +
-		"log-format = \"json\"  # quoted, then a comment\nmax-stored-rooms = 500\napi-key = \"k3y #1\"\n"
+		"log-format = \"json\"  # quoted, then a comment\nmax-stored-rooms = 500\napi-key = \"k3y #1\"\n" +
+		"node = \"a\"b #\"c\"  # quotes inside a quoted value\n"
 	if err := os.WriteFile(first, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -308,10 +310,7 @@ func TestPrintConfigReadsBack(t *testing.T) {
 	}
 	var again []string
 	for _, l := range strings.Split(printed.String(), "\n") {
-		switch k, _, _ := strings.Cut(l, " = "); k {
-		case "config", "print-config":
-			continue // the file itself, and the flag that prints it
-		case "api-key":
+		if k, _, _ := strings.Cut(l, " = "); k == "api-key" {
 			l = `api-key = "k3y #1"` // the secret, written in by hand
 		}
 		again = append(again, l)
@@ -323,7 +322,7 @@ func TestPrintConfigReadsBack(t *testing.T) {
 	before := printConfigOf(t, "--config", first, "--read-limit", "10000")
 	after := printConfigOf(t, "--config", second)
 	for k, line := range before {
-		if k == "config" || k == "" {
+		if k == "# config" || k == "" {
 			continue
 		}
 		value, _, _ := strings.Cut(line, " # ")
@@ -332,7 +331,20 @@ func TestPrintConfigReadsBack(t *testing.T) {
 			t.Errorf("%s read back as %q, was %q", k, got, value)
 		}
 	}
-	for _, k := range []string{"send-queue", "allowed-origins", "log-format", "read-limit", "api-key"} {
+	if !strings.HasPrefix(before["node"], `node = "a"b #"c" #`) {
+		t.Errorf("a quoted value with quotes inside: %q", before["node"])
+	}
+	// A masked secret in the file is no error when the environment sets the secret: the
+	// file's value is not used.
+	t.Setenv("HUBBUB_API_KEY", "from-the-environment")
+	masked := strings.ReplaceAll(strings.Join(again, "\n"), `api-key = "k3y #1"`, "api-key = ****")
+	if err := os.WriteFile(second, []byte(masked), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if got := printConfigOf(t, "--config", second); got["api-key"] != "api-key = **** # env HUBBUB_API_KEY" {
+		t.Errorf("api-key masked in the file, set in the environment: %q", got["api-key"])
+	}
+	for _, k := range []string{"send-queue", "allowed-origins", "log-format", "read-limit", "api-key", "node"} {
 		if !strings.Contains(after[k], "# file "+second) {
 			t.Errorf("%s does not come from the file read back: %q", k, after[k])
 		}
