@@ -349,6 +349,18 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 		f.node = addr
 	}
 
+	if f.port != 0 {
+		// A taken port is found before the store is opened: a second server given another
+		// --data would otherwise create and migrate a file it then never serves. (The port is
+		// bound again, for good, once the node is built; a program taking it in between still
+		// gets the error below.)
+		probe, err := listen(ctx, addr, f.tcpKeepAlive)
+		if err != nil {
+			return listenError(err, addr)
+		}
+		probe.Close()
+	}
+
 	f.serving = true
 	store, err := openStore(ctx, f, log)
 	if err != nil {
@@ -416,11 +428,8 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 	f.srv.Node, f.srv.Logger, f.srv.Pages = f.node, log, web.FS()
 	// The listener comes before the server: slash commands' response URLs name its port.
 	ln, err := listen(ctx, addr, f.tcpKeepAlive)
-	if errors.Is(err, syscall.EADDRINUSE) {
-		return fmt.Errorf("listen: %w (another program, perhaps another hubbub, listens on %s: stop it, or pass another --port)", err, addr)
-	}
 	if err != nil {
-		return fmt.Errorf("listen: %w", err)
+		return listenError(err, addr)
 	}
 	scheme := "http"
 	if tlsCfg != nil {
@@ -585,6 +594,14 @@ func orNone[T int | time.Duration](v T) T {
 // The probes are also set on the listening socket (keepAliveListener), where the system copies
 // them to each socket it accepts: the server's WebSocket listener accepts with accept4 itself
 // on Linux (internal/server, rawsock_linux.go), without net's Accept that sets them.
+// listenError says why the server could not listen on addr, and what to do about a taken port.
+func listenError(err error, addr string) error {
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return fmt.Errorf("listen: %w (another program, perhaps another hubbub, listens on %s: stop it, or pass another --port)", err, addr)
+	}
+	return fmt.Errorf("listen: %w", err)
+}
+
 func listen(ctx context.Context, addr string, keepAlive time.Duration) (net.Listener, error) {
 	lc := net.ListenConfig{KeepAlive: keepAlive}
 	if keepAlive <= 0 {

@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -342,10 +345,16 @@ func TestServeOnATakenPortSaysWhatToDo(t *testing.T) {
 	}
 	defer ln.Close()
 	port := fmt.Sprint(ln.Addr().(*net.TCPAddr).Port)
-	err = run(context.Background(), []string{"serve", "--host", "127.0.0.1", "--port", port, "--data", filepath.Join(t.TempDir(), "h.db")},
+	data := filepath.Join(t.TempDir(), "h.db")
+	err = run(context.Background(), []string{"serve", "--host", "127.0.0.1", "--port", port, "--data", data},
 		stdio{in: strings.NewReader(""), out: io.Discard, err: io.Discard})
 	if err == nil || !strings.Contains(err.Error(), "address already in use") ||
 		!strings.Contains(err.Error(), "(another program, perhaps another hubbub, listens on 127.0.0.1:"+port+": stop it, or pass another --port)") {
 		t.Errorf("serve on a taken port: %v, want the refusal and what to do", err)
+	}
+	// The port is found taken before the store is opened: no file is made and migrated for a
+	// server that never serves it.
+	if _, err := os.Stat(data); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("serve on a taken port made %s (stat: %v)", data, err)
 	}
 }
