@@ -2,6 +2,7 @@ package hub
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -153,7 +154,11 @@ func (s *roomCap) checkNew(ctx context.Context, room string) (isNew bool, err er
 			s.log.Warn("the store holds the most rooms allowed: new rooms are refused (raise --max-stored-rooms)",
 				"rooms", s.counted, "max", s.max)
 		}
-		return false, hubbub.Errorf(hubbub.ECodeLimit, "the server keeps at most %d rooms: %q would be a new one", s.max, room)
+		what := fmt.Sprintf("%q would be a new one", room)
+		if hubbub.IsDMRoom(room) {
+			what = "a new direct message would be one more" // its name is a hash nobody typed
+		}
+		return false, hubbub.Errorf(hubbub.ECodeLimit, "the server keeps at most %d rooms: %s", s.max, what)
 	}
 	return true, nil
 }

@@ -414,7 +414,9 @@ func (j *jsonSession) topic(ctx context.Context, f *wire.ClientFrame) error {
 		return err
 	}
 	switch {
-	case (meta.Private || meta.DM) && !moderator:
+	case meta.DM && !moderator:
+		return hubbub.Errorf(hubbub.ECodeForbidden, "a direct message has no topic") // nor an owner to set one
+	case meta.Private && !moderator:
 		return hubbub.Errorf(hubbub.ECodeForbidden, "only the owner and moderators of room %q may set its topic", f.Room)
 	case !meta.Private && !meta.DM && !moderator && !j.rooms.has(f.Room):
 		return hubbub.Errorf(hubbub.ECodeNotJoined, "join room %q to set its topic", f.Room)

@@ -48,7 +48,11 @@ func TestStoredRoomsAreCapped(t *testing.T) {
 	}
 	limit("a join of a new room at the cap", ann.Join("r4", nil))
 	limit("a creation at the cap", answer(ann, servertest.Frame{"type": "create", "room": "r5"}, "room"))
-	limit("a new DM at the cap", answer(ann, servertest.Frame{"type": "dm", "names": []string{"bob"}}, "room"))
+	dm := answer(ann, servertest.Frame{"type": "dm", "names": []string{"bob"}}, "room")
+	limit("a new DM at the cap", dm)
+	if msg := dm.Str("message"); strings.Contains(msg, "dm.") || !strings.Contains(msg, "direct message") {
+		t.Errorf("the DM's refusal names its hash, not a direct message: %q", msg)
+	}
 	limit("an anonymous join of a new room at the cap", anon.Join("r6", nil))
 	status, body := s.API("POST", "/api/rooms", botAdminKey, map[string]any{"room": "r7"})
 	if status != http.StatusConflict || body.Str("code") != "limit" {
@@ -107,5 +111,28 @@ func TestReadOfNoRoomIsNotFound(t *testing.T) {
 	other.Send(servertest.Frame{"type": "read", "room": "eng", "seq": 1})
 	if f := awaitRoom(ann, "read", "eng"); f.Num("seq") != 1 {
 		t.Fatalf("a read of eng on her other device, heard where she joined it: %v", f)
+	}
+}
+
+// A direct message has no topic: a member's topic there was refused with "only the owner and
+// moderators of room "dm.4f…" may set its topic" — a hash nobody typed, and an owner a DM
+// does not have.
+func TestDMHasNoTopic(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{})
+	servertest.DialJSON(t, s, "bob")
+	ann := servertest.DialJSON(t, s, "ann")
+	ann.Await("rooms")
+	dm := answer(ann, servertest.Frame{"type": "dm", "names": []string{"bob"}}, "room")
+	if dm.Type() != "room" {
+		t.Fatal(dm)
+	}
+	room := dm.Str("room")
+	if f := ann.Join(room, nil); f.Type() != "joined" {
+		t.Fatal(f)
+	}
+	f := answer(ann, servertest.Frame{"type": "topic", "room": room, "topic": "plans", "id": "t1"}, "ack")
+	wantError(t, "a topic in a DM", f, "forbidden")
+	if msg := f.Str("message"); msg != "a direct message has no topic" {
+		t.Errorf("the refusal: %q", msg)
 	}
 }
