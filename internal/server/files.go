@@ -16,7 +16,7 @@ func (s *Server) mountFiles(store hubbub.Store) error {
 		return nil
 	}
 	fcfg := s.cfg.Files
-	fcfg.Store, fcfg.Users, fcfg.Sessions, fcfg.Logger, fcfg.Metrics = store, store, s.sessions, s.log, s.cfg.Metrics
+	fcfg.Store, fcfg.Users, fcfg.Sessions, fcfg.Logger, fcfg.Metrics = store, store, s.sessions, s.cfg.Logger, s.cfg.Metrics
 	fcfg.CheckOrigin, fcfg.BaseURL = s.origins.allows, s.cfg.FilesURL
 	fcfg.Secure = s.secure
 	var err error

@@ -104,7 +104,9 @@ func New(cfg Config, h *hub.Hub, store hubbub.Store, broker hubbub.Broker) (*Ser
 	}
 	s.sockets = transport.New(s.transportConfig())
 	ccfg := cfg.Commands
-	ccfg.Logger, ccfg.MaxText = s.log, cfg.MaxText
+	// The parts with a component of their own get the server's logger without its "server":
+	// a second component key in one JSON line is refused by strict log stores.
+	ccfg.Logger, ccfg.MaxText = cfg.Logger, cfg.MaxText
 	if ccfg.Client == nil {
 		ccfg.Client = egress.New(egress.Config{})
 	}
@@ -137,7 +139,7 @@ func New(cfg Config, h *hub.Hub, store hubbub.Store, broker hubbub.Broker) (*Ser
 	hooks.Logger = s.log
 	s.mux.Handle("/hooks/", api.NewHooks(hooks, h, s.sessions))
 	acfg := cfg.Accounts
-	acfg.Users, acfg.Logger = store, s.log
+	acfg.Users, acfg.Logger = store, cfg.Logger
 	acfg.ClientAddr = func(r *http.Request) string { return clientIP(r, s.cfg.TrustProxy) }
 	acfg.Secure = s.secure
 	acfg.SignInOnly = cfg.Auth == session.AuthAccounts

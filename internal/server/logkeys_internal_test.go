@@ -1,0 +1,93 @@
+package server
+
+import (
+	"bufio"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"hubbub"
+	"hubbub/internal/accounts"
+	"hubbub/internal/hub"
+	"hubbub/internal/inmem"
+	"hubbub/internal/sqlite"
+)
+
+// A JSON log line names its component once: the accounts (and files, commands) logged with the
+// server's logger and added their own, so a sign-in wrote "component":"server" and
+// "component":"accounts" in one object, which log stores with strict parsing drop.
+func TestLogLinesNameOneComponent(t *testing.T) {
+	var logs lockedBuffer
+	log := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	store, err := sqlite.Open(filepath.Join(t.TempDir(), "h.db"), sqlite.Options{Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	broker := inmem.NewBroker()
+	defer broker.Close()
+	h := hub.New(hub.Config{Logger: log}, store, broker)
+	defer h.Close()
+	cheap := accounts.HashParams{Memory: 64, Time: 1, Threads: 1}
+	s, err := New(Config{Logger: log, Accounts: accounts.Config{Hash: cheap}}, h, store, broker)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(s)
+	defer hs.Close()
+
+	hasher, err := accounts.NewHasher(cheap, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hash, err := hasher.Hash(t.Context(), "correct horse battery")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.CreateUser(t.Context(), hubbub.User{Name: "ann", Kind: hubbub.UserAccount}, hash); err != nil {
+		t.Fatal(err)
+	}
+	jar, _ := cookiejar.New(nil)
+	client := &http.Client{Jar: jar, Timeout: 10 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Get(hs.URL + "/signin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	base, _ := url.Parse(hs.URL)
+	token := ""
+	for _, c := range jar.Cookies(base) {
+		if c.Name == accounts.CSRFCookie {
+			token = c.Value
+		}
+	}
+	resp, err = client.PostForm(hs.URL+"/signin", url.Values{"name": {"ann"}, "password": {"correct horse battery"}, accounts.CSRFField: {token}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther && resp.StatusCode != http.StatusFound && resp.StatusCode != http.StatusOK {
+		t.Fatalf("sign-in: status %d", resp.StatusCode)
+	}
+	signedIn := false
+	sc := bufio.NewScanner(strings.NewReader(logs.String()))
+	for sc.Scan() {
+		line := sc.Text()
+		if n := strings.Count(line, `"component":`); n > 1 {
+			t.Errorf("a log line names %d components: %s", n, line)
+		}
+		if strings.Contains(line, `"msg":"signed in"`) {
+			signedIn = strings.Contains(line, `"component":"accounts"`)
+		}
+	}
+	if !signedIn {
+		t.Errorf("no sign-in line from the accounts component:\n%s", logs.String())
+	}
+}
