@@ -158,6 +158,7 @@ func (s *Service) postSignIn(w http.ResponseWriter, r *http.Request) {
 	d.Name = name
 	u, err := s.SignIn(r.Context(), name, r.PostFormValue("password"), s.cfg.ClientAddr(r))
 	if err != nil {
+		s.logRefusedSignIn(name, s.cfg.ClientAddr(r), err)
 		s.fail(w, r, d, err)
 		return
 	}
@@ -167,6 +168,29 @@ func (s *Service) postSignIn(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log.Info("signed in", "user", u.ID, "remote", s.cfg.ClientAddr(r))
 	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+// logRefusedSignIn logs a sign-in refused for its credentials, a disabled account or the
+// login limit, as a warning an operator watching for password guessing can find (the log's
+// repeat limit, --log-repeat-burst, bounds a flood of them). Failures of the store are logged
+// by fail.
+func (s *Service) logRefusedSignIn(name, remote string, err error) {
+	var limited *RateLimitedError
+	why := ""
+	switch {
+	case errors.As(err, &limited):
+		why = "too many attempts"
+	case errors.Is(err, ErrBadCredentials):
+		why = "wrong name or password"
+	case errors.Is(err, ErrDisabled):
+		why = "account disabled"
+	default:
+		return
+	}
+	if len(name) > hubbub.MaxNameLen {
+		name = name[:hubbub.MaxNameLen] + "…"
+	}
+	s.log.Warn("sign-in refused", "name", name, "remote", remote, "why", why)
 }
 
 // fail answers a refused or failed form post with the page d, its error and the status the

@@ -21,7 +21,8 @@ import (
 
 // A JSON log line names its component once: the accounts (and files, commands) logged with the
 // server's logger and added their own, so a sign-in wrote "component":"server" and
-// "component":"accounts" in one object, which log stores with strict parsing drop.
+// "component":"accounts" in one object, which log stores with strict parsing drop. A refused
+// sign-in is logged too (it was not at all).
 func TestLogLinesNameOneComponent(t *testing.T) {
 	var logs lockedBuffer
 	log := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -68,6 +69,14 @@ func TestLogLinesNameOneComponent(t *testing.T) {
 			token = c.Value
 		}
 	}
+	resp, err = client.PostForm(hs.URL+"/signin", url.Values{"name": {"ann"}, "password": {"wrong guess"}, accounts.CSRFField: {token}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("a wrong password: status %d", resp.StatusCode)
+	}
 	resp, err = client.PostForm(hs.URL+"/signin", url.Values{"name": {"ann"}, "password": {"correct horse battery"}, accounts.CSRFField: {token}})
 	if err != nil {
 		t.Fatal(err)
@@ -76,7 +85,7 @@ func TestLogLinesNameOneComponent(t *testing.T) {
 	if resp.StatusCode != http.StatusSeeOther && resp.StatusCode != http.StatusFound && resp.StatusCode != http.StatusOK {
 		t.Fatalf("sign-in: status %d", resp.StatusCode)
 	}
-	signedIn := false
+	signedIn, refused := false, false
 	sc := bufio.NewScanner(strings.NewReader(logs.String()))
 	for sc.Scan() {
 		line := sc.Text()
@@ -86,6 +95,14 @@ func TestLogLinesNameOneComponent(t *testing.T) {
 		if strings.Contains(line, `"msg":"signed in"`) {
 			signedIn = strings.Contains(line, `"component":"accounts"`)
 		}
+		// A refused sign-in is a warning an operator watching for password guessing finds.
+		if strings.Contains(line, `"msg":"sign-in refused"`) {
+			refused = strings.Contains(line, `"level":"WARN"`) && strings.Contains(line, `"name":"ann"`) &&
+				strings.Contains(line, `"remote":"127.0.0.1"`) && strings.Contains(line, `"why":"wrong name or password"`)
+		}
+	}
+	if !refused {
+		t.Errorf("no warning of the refused sign-in:\n%s", logs.String())
 	}
 	if !signedIn {
 		t.Errorf("no sign-in line from the accounts component:\n%s", logs.String())
