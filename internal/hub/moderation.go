@@ -255,11 +255,11 @@ func (h *Hub) Sanction(ctx context.Context, actor string, sn hubbub.Sanction) er
 		h.log.Warn("broker publish sanction failed", "room", sn.Room, "err", err)
 		return hubbub.Errorf(hubbub.ECodeUnavailable, "the %s is stored but did not reach every node; try again", sn.Kind)
 	}
-	action := string(sn.Kind)
-	if sn.Until.IsZero() {
-		action = "un" + action
+	if sn.Until.IsZero() { // a lift: no end, and no reason
+		h.audit("un"+string(sn.Kind), actor, sn.Room, sn.Name, "user", sn.User)
+	} else {
+		h.audit(string(sn.Kind), actor, sn.Room, sn.Name, "user", sn.User, "until", sn.Until, "reason", sn.Reason)
 	}
-	h.audit(action, actor, sn.Room, sn.Name, "user", sn.User, "until", sn.Until, "reason", sn.Reason)
 	return nil
 }
 

@@ -56,6 +56,10 @@ func TestBotTokenLimitsRooms(t *testing.T) {
 		if got.Type() != "error" || got.Str("code") != hubbub.ECodeForbidden {
 			t.Errorf("a bot's %s outside its rooms: %v, want forbidden", f.Str("type"), got)
 		}
+		// A DM's refusal says what the bot lacks: it named room "" (a DM has no name yet).
+		if f.Str("type") == "dm" && !strings.Contains(got.Str("message"), "dm.*") {
+			t.Errorf("a bot's DM refused with %q, want the pattern it needs", got.Str("message"))
+		}
 	}
 	// A message to a room it did not join is refused as for anyone.
 	if f := bot.Say("general", "c-0", "sneaky"); f.Type() != "error" {

@@ -61,6 +61,9 @@ func (j *jsonSession) converse(ctx context.Context, f *wire.ClientFrame) {
 			}
 			if room != "" && !j.id.bot.MayUse(room) {
 				err = hubbub.Errorf(hubbub.ECodeForbidden, "bot %q may not use room %q", j.member.Name, f.Room)
+				if f.Type == wire.TypeDM {
+					err = hubbub.Errorf(hubbub.ECodeForbidden, "bot %q may not start direct messages: its rooms need the pattern dm.*", j.member.Name)
+				}
 				break
 			}
 		}
