@@ -233,7 +233,7 @@ func (c *userCmd) disable(ctx context.Context, users hubbub.UserStore, args []st
 	if c.enable {
 		fmt.Fprintf(c.io.out, "%s is enabled\n", u.Name)
 	} else {
-		fmt.Fprintf(c.io.out, "%s is disabled and signed out everywhere; connections open now stay until they end\n", u.Name)
+		fmt.Fprintf(c.io.out, "%s is disabled and signed out everywhere; a running server closes their open connections within seconds\n", u.Name)
 	}
 	return nil
 }
@@ -243,7 +243,7 @@ func (c *userCmd) setRole(ctx context.Context, users hubbub.UserStore, args []st
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(c.io.out, "%s is now %s; connections open now keep the old role until they reconnect\n", u.Name, u.Role)
+	fmt.Fprintf(c.io.out, "%s is now %s; a running server closes their open connections within seconds, and they reconnect with it\n", u.Name, u.Role)
 	return nil
 }
 

@@ -69,7 +69,7 @@ func TestUserCommands(t *testing.T) {
 	if st := newTestBrowser(t, s).signIn("ann", "new password"); st != http.StatusSeeOther {
 		t.Fatalf("ann's new password: %d", st)
 	}
-	if out := ok("", "disable", "ann"); out != "ann is disabled and signed out everywhere; connections open now stay until they end\n" {
+	if out := ok("", "disable", "ann"); out != "ann is disabled and signed out everywhere; a running server closes their open connections within seconds\n" {
 		t.Fatalf("disable: %q", out)
 	}
 	if !regexp.MustCompile(`(?m)^ann +u_[0-9a-f]+ +account +moderator +disabled `).MatchString(ok("", "list")) {

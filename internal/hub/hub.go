@@ -269,6 +269,10 @@ type Member struct {
 	// ConnID names the connection among every node's, for a user's channel (Attach sets it):
 	// a notice the connection caused skips it.
 	ConnID string
+	// AccountChanged, if set, is given the user's stored record after the store's users
+	// changed (Hub.UserConnections): the session ends the connection if what it was opened
+	// with no longer holds (the account disabled, another role). It must not block.
+	AccountChanged func(u hubbub.User)
 }
 
 // JoinInfo describes a room as the joining member first sees it.

@@ -2,6 +2,7 @@ package hub
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -193,3 +194,27 @@ func (r *room) applyMembership(e *hubbub.Entry) {
 
 // UserNotified never reaches a room: notices go to user channels (onUserEvent).
 func (re *roomEvents) UserNotified(hubbub.Event, hubbub.UserNotified) struct{} { return struct{}{} }
+
+// ConnectedUsers returns the ids of the users with connections attached on this node.
+func (h *Hub) ConnectedUsers() []string {
+	h.users.usersMu.Lock()
+	defer h.users.usersMu.Unlock()
+	ids := make([]string, 0, len(h.users.byID))
+	for id := range h.users.byID {
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+// UserConnections returns the connections of user attached on this node.
+func (h *Hub) UserConnections(user string) []*Member {
+	h.users.usersMu.Lock()
+	uc := h.users.byID[user]
+	h.users.usersMu.Unlock()
+	if uc == nil {
+		return nil
+	}
+	uc.mu.Lock()
+	defer uc.mu.Unlock()
+	return slices.Clone(uc.conns)
+}

@@ -56,6 +56,8 @@ type Server struct {
 	stopCollector func()
 	// commands runs slash commands; Shutdown and Abort stop its uses in flight.
 	commands *commands.Runner
+	// recheck ends the connections of users whose account changed (accountchange.go).
+	recheck accountRecheck
 
 	draining atomic.Bool
 	nextID   atomic.Uint64
@@ -118,6 +120,9 @@ func New(cfg Config, h *hub.Hub, store hubbub.Store, broker hubbub.Broker) (*Ser
 		Tokens: cfg.Tokens, RoleFor: cfg.RoleFor, Metrics: cfg.Metrics,
 		SearchTimeout: cfg.SearchTimeout, SearchRate: cfg.SearchRate, SearchBurst: cfg.SearchBurst, SearchOff: cfg.SearchOff, Commands: s.commands,
 		BotCacheSize: cfg.BotCacheSize, BotCacheAge: cfg.BotCacheAge, Cache: cfg.StoreCache}, h)
+	if cfg.StoreCache != nil {
+		cfg.StoreCache.OnUsersChanged(s.usersChanged)
+	}
 	s.adder = addservice.Config{IdleTimeout: cfg.AddIdleTimeout, ReadLimit: cfg.AddReadLimit, Rate: cfg.AddRate, Burst: cfg.AddBurst,
 		WriteWait: cfg.WriteWait, Metrics: cfg.Metrics, Logger: s.log}
 	s.mux = http.NewServeMux()
@@ -205,6 +210,7 @@ func (s *Server) untrack(c closer) {
 // handling is finished first: a send being stored is acked before the close frame, and the
 // connection's writer flushes what is queued before it.
 func (s *Server) Shutdown(ctx context.Context) error {
+	s.stopRecheck()
 	s.stopCollector()
 	s.commands.Close()
 	s.mu.Lock()
@@ -252,6 +258,7 @@ func (s *Server) StopAdmitting() { s.admission.close() }
 // Abort cuts every WebSocket connection at once, without close frames, as a crash would. New
 // upgrades are refused. Tests use it to kill a node; an operator's second Ctrl-C may too.
 func (s *Server) Abort() {
+	s.stopRecheck()
 	s.stopCollector()
 	s.commands.Close()
 	s.mu.Lock()

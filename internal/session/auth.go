@@ -285,13 +285,10 @@ func (s *Service) storeFailed(op string, err error) error {
 // member is the hub member of a connection acting for id.
 func (s *Service) member(id *identity, out *hub.Outbox) *hub.Member {
 	u := &id.user
-	role := u.Role
-	if id.claims == nil && s.cfg.RoleFor != nil {
-		if r := s.cfg.RoleFor(u.Name, u.ID); r != "" {
-			role = r
-		}
-	}
-	if role == "" {
+	role := u.Role // a token's
+	if id.claims == nil {
+		role = s.storedRole(u)
+	} else if role == "" {
 		role = hubbub.RoleMember
 	}
 	return &hub.Member{Name: u.Name, Key: "user:" + u.ID, UserID: u.ID, Role: role, Out: out, Bot: u.Kind == hubbub.UserBot}

@@ -146,6 +146,7 @@ func (j *jsonSession) hello(ctx context.Context, f *wire.ClientFrame, nameErr er
 		return
 	}
 	m := j.svc.member(&id, j.p.Outbox())
+	m.AccountChanged = j.svc.accountChanged(&id, m, j.p)
 	if inRooms {
 		if m.Name != j.member.Name || m.UserID != j.member.UserID {
 			j.fail(hubbub.Errorf(hubbub.ECodeBadName, "leave every room before changing your name"), f)

@@ -99,6 +99,7 @@ func (t *textSession) setName(name string) {
 		return
 	}
 	m := t.svc.member(&id, t.p.Outbox())
+	m.AccountChanged = t.svc.accountChanged(&id, m, t.p)
 	m.MessagesOnly = true
 	m.Removed = textRemoved(t.p)
 	if _, err := t.svc.hub.Join(context.Background(), hub.JoinRequest{Room: hubbub.DefaultRoom, Member: m, NoReplay: true}); err != nil {

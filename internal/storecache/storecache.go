@@ -26,6 +26,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"hubbub"
@@ -146,12 +147,22 @@ type Cache struct {
 	// and replaced: lookups that found the cache stale wait on it (awaitFresh).
 	refreshed chan struct{}
 
+	// usersChanged is called after a read of the generations found the users' count moved
+	// (OnUsersChanged); nil for none.
+	usersChanged atomic.Pointer[func()]
+
 	poke   chan struct{}
 	stop   chan struct{}
 	done   chan struct{}
 	unsub  func()
 	closed sync.Once
 }
+
+// OnUsersChanged has fn called, from the cache's own goroutine, each time a read of the
+// generations finds that a user was created or changed (name, kind, role, disabled) since the
+// last read — by this node, another, or a command beside the server — so that the server can
+// check the connections of users whose account changed. fn must not block.
+func (c *Cache) OnUsersChanged(fn func()) { c.usersChanged.Store(&fn) }
 
 // New starts a cache of store's reads, following broker's hubbub.StoreChannel. Close stops
 // it. broker may be nil (no other node to tell).
@@ -308,12 +319,17 @@ func (c *Cache) refresh() {
 		return
 	}
 	c.failing = false
+	usersBefore, wasKnown := c.gens.Users, c.known
 	moved := c.apply(g)
+	usersMoved := wasKnown && g.Users != usersBefore
 	c.confirmed = start
 	// A change made during the read may or may not be in it: tell the others now, and leave
 	// c.local set so the next read tells them again if it sees more.
 	publish := moved && (local || c.local)
 	c.mu.Unlock()
+	if fn := c.usersChanged.Load(); usersMoved && fn != nil {
+		(*fn)()
+	}
 	if publish && c.broker != nil {
 		ev := hubbub.Event{Room: hubbub.StoreChannel, Node: c.cfg.Node, Body: hubbub.StoreChanged{}}
 		ctx, cancel := context.WithTimeout(context.Background(), readTimeout)

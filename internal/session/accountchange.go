@@ -1,0 +1,92 @@
+package session
+
+import (
+	"context"
+
+	"hubbub"
+	"hubbub/internal/hub"
+	"hubbub/internal/sqlstore"
+)
+
+// A connection is opened for a user as the store knew them then: their role decides what it may
+// do (moderation), and a disabled account may not connect at all. When the store's users change
+// — `hubbub user role` or `disable` beside the server, on another node, or here — the server
+// reads the users connected to this node again (RecheckUsers) and ends the connections whose
+// account no longer matches: a demoted moderator could otherwise go on moderating, and a
+// disabled user go on talking, until they chose to reconnect. The client reconnects as usual
+// and gets the account as it is now (a role's welcome, or a disabled account's refusal).
+
+// closeAccountChanged is the close code for a connection whose account changed: policy
+// violation (1008), which every client answers by reconnecting after its backoff.
+const closeAccountChanged = closePolicyViolation
+
+// accountChanged returns the Member.AccountChanged of m, a connection of p acting for id: it
+// ends the connection when the stored user is disabled now, or (for a user whose role is the
+// store's, not a token's) when the role the connection would get now is not the one it has.
+func (s *Service) accountChanged(id *identity, m *hub.Member, p Peer) func(hubbub.User) {
+	if !storedUserID(id.user.ID) || id.user.Kind == hubbub.UserBot {
+		// An anonymous user: nothing stored changes. A bot: its token's checks end its
+		// connections when it is deleted or its rooms change (bots.go).
+		return nil
+	}
+	fromToken := id.claims != nil
+	return func(u hubbub.User) {
+		reason := ""
+		switch {
+		case u.Disabled:
+			reason = "your account was disabled"
+		case !fromToken && s.storedRole(&u) != m.Role:
+			reason = "your role changed to " + s.storedRole(&u) + "; connecting again gives it"
+		default:
+			return
+		}
+		p.Info("account changed: closing", "user", u.ID, "reason", reason)
+		p.Close(closeAccountChanged, reason)
+	}
+}
+
+// storedRole is the role a connection of stored user u gets without a token: the stored role,
+// or Config.RoleFor's.
+func (s *Service) storedRole(u *hubbub.User) string {
+	role := u.Role
+	if s.cfg.RoleFor != nil {
+		if r := s.cfg.RoleFor(u.Name, u.ID); r != "" {
+			role = r
+		}
+	}
+	if role == "" {
+		role = hubbub.RoleMember
+	}
+	return role
+}
+
+// RecheckUsers reads again the stored users with connections on this node and hands each
+// connection its user (Member.AccountChanged), which ends those whose account changed. The
+// server calls it when the store's users changed (storecache.Cache.OnUsersChanged).
+func (s *Service) RecheckUsers(ctx context.Context) error {
+	if s.cfg.Users == nil {
+		return nil
+	}
+	var ids []string
+	for _, id := range s.hub.ConnectedUsers() {
+		if storedUserID(id) {
+			ids = append(ids, id)
+		}
+	}
+	for len(ids) > 0 {
+		page := ids[:min(len(ids), sqlstore.MaxUsersByID)]
+		ids = ids[len(page):]
+		users, err := s.cfg.Users.UsersByID(ctx, page)
+		if err != nil {
+			return err
+		}
+		for _, u := range users {
+			for _, m := range s.hub.UserConnections(u.ID) {
+				if m.AccountChanged != nil {
+					m.AccountChanged(u)
+				}
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,62 @@
+package session_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/gorilla/websocket"
+
+	"hubbub"
+	"hubbub/internal/servertest"
+)
+
+// A user's account changed beside the server (`hubbub user role`, `hubbub user disable`: the
+// store written directly, as a second process does) ends that user's open connections once the
+// node sees the change: a demoted moderator went on moderating, and a disabled user went on
+// talking, until they chose to reconnect. Connecting again gives the account as it is now.
+// A user whose account did not change stays connected.
+func TestAccountChangesEndOpenConnections(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{})
+	ctx := t.Context()
+	ann := servertest.DialJSON(t, s, "ann")
+	bob := servertest.DialJSON(t, s, "bob")
+	carol := servertest.DialJSON(t, s, "carol")
+	for _, c := range []*servertest.JSONClient{ann, bob, carol} {
+		if f := c.Join("general", nil); f.Type() != "joined" {
+			t.Fatal(f)
+		}
+	}
+
+	moderator := hubbub.RoleModerator
+	if _, err := s.Store.UpdateUser(ctx, ann.User, hubbub.UserChange{Role: &moderator}); err != nil {
+		t.Fatal(err)
+	}
+	closedFor := func(c *servertest.JSONClient, who, want string) {
+		t.Helper()
+		ce := c.Closed()
+		if ce == nil || ce.Code != websocket.ClosePolicyViolation || !strings.Contains(ce.Text, want) {
+			t.Fatalf("%s's connection after the change: %v, want a close 1008 saying %q", who, ce, want)
+		}
+	}
+	closedFor(ann, "ann", "your role changed to moderator")
+	again := servertest.DialJSON(t, s, "")
+	again.Send(servertest.Frame{"type": "hello", "name": "ann", "key": "key-ann"})
+	if w := again.Await("welcome"); w.Str("role") != "moderator" {
+		t.Fatalf("ann's welcome on connecting again: %v, want role moderator", w)
+	}
+
+	disabled := true
+	if _, err := s.Store.UpdateUser(ctx, bob.User, hubbub.UserChange{Disabled: &disabled}); err != nil {
+		t.Fatal(err)
+	}
+	closedFor(bob, "bob", "your account was disabled")
+	refused := servertest.DialJSON(t, s, "")
+	refused.Send(servertest.Frame{"type": "hello", "name": "bob", "key": "key-bob"})
+	if f := refused.AwaitFunc("bob's hello", func(f servertest.Frame) bool { return f.Type() == "welcome" || f.Type() == "error" }); f.Type() != "error" {
+		t.Fatalf("a disabled user's hello: %v", f)
+	}
+
+	if f := carol.Say("general", "c1", "still here"); f.Type() != "ack" {
+		t.Fatalf("carol, whose account did not change: %v", f)
+	}
+}
