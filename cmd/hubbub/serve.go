@@ -585,6 +585,14 @@ func orNone[T int | time.Duration](v T) T {
 	return v
 }
 
+// listenError says why the server could not listen on addr, and what to do about a taken port.
+func listenError(err error, addr string) error {
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return fmt.Errorf("listen: %w (another program, perhaps another hubbub, listens on %s: stop it, or pass another --port)", err, addr)
+	}
+	return fmt.Errorf("listen: %w", err)
+}
+
 // listen listens on addr. Accepted connections get TCP keep-alive probes every keepAlive, none
 // when it is 0: Go's default (probes every 15 s) costs four setsockopt calls per accept — a
 // few per cent of a reconnect storm's CPU (docs/benchmarks.md, "Less work per reconnect") —
@@ -594,14 +602,6 @@ func orNone[T int | time.Duration](v T) T {
 // The probes are also set on the listening socket (keepAliveListener), where the system copies
 // them to each socket it accepts: the server's WebSocket listener accepts with accept4 itself
 // on Linux (internal/server, rawsock_linux.go), without net's Accept that sets them.
-// listenError says why the server could not listen on addr, and what to do about a taken port.
-func listenError(err error, addr string) error {
-	if errors.Is(err, syscall.EADDRINUSE) {
-		return fmt.Errorf("listen: %w (another program, perhaps another hubbub, listens on %s: stop it, or pass another --port)", err, addr)
-	}
-	return fmt.Errorf("listen: %w", err)
-}
-
 func listen(ctx context.Context, addr string, keepAlive time.Duration) (net.Listener, error) {
 	lc := net.ListenConfig{KeepAlive: keepAlive}
 	if keepAlive <= 0 {

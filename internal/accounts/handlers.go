@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"hubbub"
@@ -188,7 +189,7 @@ func (s *Service) logRefusedSignIn(name, remote string, err error) {
 		return
 	}
 	if len(name) > hubbub.MaxNameLen {
-		name = name[:hubbub.MaxNameLen] + "…"
+		name = strings.ToValidUTF8(name[:hubbub.MaxNameLen], "") + "…" // a cut rune dropped
 	}
 	s.log.Warn("sign-in refused", "name", name, "remote", remote, "why", why)
 }

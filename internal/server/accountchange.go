@@ -51,10 +51,11 @@ func (s *Server) recheckAccounts(stop <-chan struct{}) {
 	defer r.passes.Done()
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), s.hub.Config().StoreTimeout)
-		if err := s.sessions.RecheckUsers(ctx); err != nil {
-			s.log.Warn("checking the accounts of the users connected here failed; the next change checks them again", "err", err)
-		}
+		err := s.sessions.RecheckUsers(ctx)
 		cancel()
+		if err != nil {
+			s.log.Warn("checking the accounts of the users connected here failed; trying again in a second", "err", err)
+		}
 		gap := time.NewTimer(recheckGap)
 		select {
 		case <-gap.C:
@@ -62,6 +63,7 @@ func (s *Server) recheckAccounts(stop <-chan struct{}) {
 			gap.Stop()
 		}
 		r.mu.Lock()
+		r.again = r.again || err != nil // a failed pass is run again, a gap later
 		if !r.again || r.closed {
 			r.running = false
 			r.mu.Unlock()

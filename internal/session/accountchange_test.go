@@ -1,8 +1,11 @@
 package session_test
 
 import (
+	"encoding/base64"
+	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gorilla/websocket"
 
@@ -58,5 +61,39 @@ func TestAccountChangesEndOpenConnections(t *testing.T) {
 
 	if f := carol.Say("general", "c1", "still here"); f.Type() != "ack" {
 		t.Fatalf("carol, whose account did not change: %v", f)
+	}
+}
+
+// A signed-in text-protocol connection (the classic page, a netcat-style client with a session
+// cookie) is closed too when its account is disabled: it was on no user's channel, so no
+// change reached it.
+func TestDisabledAccountEndsItsTextConnection(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{})
+	ctx := t.Context()
+	us := users(t, s)
+	dave, err := us.CreateUser(ctx, hubbub.User{Name: "dave", Kind: hubbub.UserAccount}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cookie := base64.RawURLEncoding.EncodeToString([]byte("thirty-two bytes, like /signin.."))
+	if err := us.CreateSession(ctx, hubbub.LoginSession{ID: hubbub.SecretHash(cookie), User: dave.ID,
+		Created: time.Now(), Expires: time.Now().Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	text := servertest.NewTextClient(t, servertest.Dial(t, s.WS, "", http.Header{"Cookie": {"hubbub_session=" + cookie}}))
+	text.Say("dave")
+	text.Say("hello from a terminal")
+	watcher := servertest.DialJSON(t, s, "watcher")
+	watcher.Join(hubbub.DefaultRoom, nil)
+	watcher.AwaitFunc("dave's line", func(f servertest.Frame) bool {
+		return f.Type() == "message" && f.Str("text") == "hello from a terminal"
+	})
+
+	disabled := true
+	if _, err := s.Store.UpdateUser(ctx, dave.ID, hubbub.UserChange{Disabled: &disabled}); err != nil {
+		t.Fatal(err)
+	}
+	if ce := text.Closed(); ce == nil || ce.Code != websocket.ClosePolicyViolation || !strings.Contains(ce.Text, "your account was disabled") {
+		t.Fatalf("dave's text connection after his account was disabled: %v", ce)
 	}
 }

@@ -107,6 +107,13 @@ func (t *textSession) setName(name string) {
 		return
 	}
 	t.member, t.claims = m, id.claims
+	if storedUserID(m.UserID) && id.bot == nil {
+		// On its user's channel, so that a change of the account reaches it (accountchange.go);
+		// as MessagesOnly it is given none of the channel's notices.
+		if err := t.svc.hub.Attach(m); err != nil {
+			t.p.Info("a signed-in text connection not on its user's channel: an account change will not close it", "err", err)
+		}
+	}
 	if id.bot != nil {
 		t.followBot(id.bot)
 	}
@@ -133,6 +140,7 @@ func (t *textSession) End() {
 		t.unfollowBot()
 	}
 	if t.member != nil {
+		t.svc.hub.Detach(t.member) // does nothing if it was not attached
 		t.svc.hub.Leave(hubbub.DefaultRoom, t.member)
 		t.online.End()
 	}
