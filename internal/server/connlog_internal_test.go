@@ -14,6 +14,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"hubbub"
 	"hubbub/internal/hub"
 	"hubbub/internal/inmem"
 	"hubbub/internal/sqlite"
@@ -37,27 +38,36 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
-// Every log line about a connection — from connect to disconnect, closing codes included —
-// carries its id (conn=), so one grep finds a client's whole story.
-func TestEveryConnectionLogLineCarriesItsID(t *testing.T) {
-	var logs lockedBuffer
-	log := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+// startLogged starts a server of cfg on a fresh SQLite file whose every part logs JSON to the
+// returned buffer, and returns the buffer, the store and the server's URL; cleanup ends them.
+func startLogged(t *testing.T, cfg Config) (*lockedBuffer, hubbub.Store, string) {
+	t.Helper()
+	logs := &lockedBuffer{}
+	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	store, err := sqlite.Open(filepath.Join(t.TempDir(), "h.db"), sqlite.Options{Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer store.Close()
+	t.Cleanup(func() { store.Close() })
 	broker := inmem.NewBroker()
-	defer broker.Close()
+	t.Cleanup(func() { broker.Close() })
 	h := hub.New(hub.Config{Logger: log}, store, broker)
-	defer h.Close()
-	s, err := New(Config{Logger: log, MaxText: 10}, h, store, broker)
+	t.Cleanup(h.Close)
+	cfg.Logger = log
+	s, err := New(cfg, h, store, broker)
 	if err != nil {
 		t.Fatal(err)
 	}
 	hs := httptest.NewServer(s)
-	defer hs.Close()
-	url := "ws" + strings.TrimPrefix(hs.URL, "http")
+	t.Cleanup(hs.Close)
+	return logs, store, hs.URL
+}
+
+// Every log line about a connection — from connect to disconnect, closing codes included —
+// carries its id (conn=), so one grep finds a client's whole story.
+func TestEveryConnectionLogLineCarriesItsID(t *testing.T) {
+	logs, _, base := startLogged(t, Config{MaxText: 10})
+	url := "ws" + strings.TrimPrefix(base, "http")
 	ws, _, err := websocket.DefaultDialer.Dial(url+"/ws", nil)
 	if err != nil {
 		t.Fatal(err)

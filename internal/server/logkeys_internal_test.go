@@ -2,21 +2,15 @@ package server
 
 import (
 	"bufio"
-	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
-	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"hubbub"
 	"hubbub/internal/accounts"
-	"hubbub/internal/hub"
-	"hubbub/internal/inmem"
-	"hubbub/internal/sqlite"
 )
 
 // A JSON log line names its component once: the accounts (and files, commands) logged with the
@@ -24,24 +18,8 @@ import (
 // "component":"accounts" in one object, which log stores with strict parsing drop. A refused
 // sign-in is logged too (it was not at all).
 func TestLogLinesNameOneComponent(t *testing.T) {
-	var logs lockedBuffer
-	log := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	store, err := sqlite.Open(filepath.Join(t.TempDir(), "h.db"), sqlite.Options{Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
-	broker := inmem.NewBroker()
-	defer broker.Close()
-	h := hub.New(hub.Config{Logger: log}, store, broker)
-	defer h.Close()
 	cheap := accounts.HashParams{Memory: 64, Time: 1, Threads: 1}
-	s, err := New(Config{Logger: log, Accounts: accounts.Config{Hash: cheap}}, h, store, broker)
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(s)
-	defer hs.Close()
+	logs, store, serverURL := startLogged(t, Config{Accounts: accounts.Config{Hash: cheap}})
 
 	hasher, err := accounts.NewHasher(cheap, 1)
 	if err != nil {
@@ -57,19 +35,19 @@ func TestLogLinesNameOneComponent(t *testing.T) {
 	jar, _ := cookiejar.New(nil)
 	client := &http.Client{Jar: jar, Timeout: 10 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := client.Get(hs.URL + "/signin")
+	resp, err := client.Get(serverURL + "/signin")
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	base, _ := url.Parse(hs.URL)
+	base, _ := url.Parse(serverURL)
 	token := ""
 	for _, c := range jar.Cookies(base) {
 		if c.Name == accounts.CSRFCookie {
 			token = c.Value
 		}
 	}
-	resp, err = client.PostForm(hs.URL+"/signin", url.Values{"name": {"ann"}, "password": {"wrong guess"}, accounts.CSRFField: {token}})
+	resp, err = client.PostForm(serverURL+"/signin", url.Values{"name": {"ann"}, "password": {"wrong guess"}, accounts.CSRFField: {token}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +55,7 @@ func TestLogLinesNameOneComponent(t *testing.T) {
 	if resp.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("a wrong password: status %d", resp.StatusCode)
 	}
-	resp, err = client.PostForm(hs.URL+"/signin", url.Values{"name": {"ann"}, "password": {"correct horse battery"}, accounts.CSRFField: {token}})
+	resp, err = client.PostForm(serverURL+"/signin", url.Values{"name": {"ann"}, "password": {"correct horse battery"}, accounts.CSRFField: {token}})
 	if err != nil {
 		t.Fatal(err)
 	}
