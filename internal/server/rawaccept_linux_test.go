@@ -15,6 +15,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"hubbub"
 	"hubbub/internal/server"
 	"hubbub/internal/servertest"
 )
@@ -47,9 +48,11 @@ func TestRawAcceptServesHTTPInPieces(t *testing.T) {
 	}
 }
 
-// chatOnce has every client of conns say its name and the first one a line, and waits until
-// every client read that line.
-func chatOnce(t *testing.T, conns ...*websocket.Conn) {
+// chatOnce has every client of conns (text protocol, on s) say its name and, once all are in
+// the room, the first one a line, and waits until every client read that line. (The text
+// protocol replays nothing: a client whose name line was handled after the line was sent
+// never heard it — a failure of CI once, on a busy machine.)
+func chatOnce(t *testing.T, s *servertest.Server, conns ...*websocket.Conn) {
 	t.Helper()
 	for i, c := range conns {
 		_ = c.SetWriteDeadline(time.Now().Add(servertest.Wait))
@@ -57,6 +60,7 @@ func chatOnce(t *testing.T, conns ...*websocket.Conn) {
 			t.Fatal(err)
 		}
 	}
+	servertest.WaitMembers(t, s, hubbub.DefaultRoom, len(conns))
 	if err := conns[0].WriteMessage(websocket.TextMessage, []byte("hello all")); err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +94,7 @@ func TestRawAcceptWebSocketBothTransports(t *testing.T) {
 	if ext := resp.Header.Get("Sec-Websocket-Extensions"); !strings.Contains(ext, "permessage-deflate") {
 		t.Fatalf("extensions %q: the server did not compress, so this is not the goroutine transport", ext)
 	}
-	chatOnce(t, polled, compressed)
+	chatOnce(t, s, polled, compressed)
 	for _, c := range []*websocket.Conn{polled, compressed} {
 		_ = c.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(servertest.Wait))
 		_ = c.SetReadDeadline(time.Now().Add(servertest.Wait))
@@ -126,7 +130,7 @@ func TestRawAcceptSurvivesTheListenerClosing(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer compressed.Close()
-	chatOnce(t, polled, compressed)
+	chatOnce(t, s, polled, compressed)
 
 	if err := wl.Close(); err != nil {
 		t.Fatalf("closing the listener: %v", err)

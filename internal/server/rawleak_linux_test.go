@@ -126,7 +126,7 @@ func TestRawAcceptLeavesNoSocketOpen(t *testing.T) {
 		dialAfter(t, s.Addr, s.WS, false, "GET /app.css HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"),
 		servertest.Dial(t, s.WS, "", nil),
 	}
-	chatOnce(t, wss...)
+	chatOnce(t, s, wss...)
 	for _, w := range wss {
 		w.Close()
 	}
