@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -309,8 +310,11 @@ func (s *Service) underQuota(ctx context.Context, w http.ResponseWriter, u sessi
 
 func (s *Service) overQuota(w http.ResponseWriter) {
 	s.cfg.Metrics.UploadRefused("quota")
+	// Uploads no message carries count too, until the collector takes them (UploadGrace):
+	// someone who removed a picked file from the composer has no message to delete.
 	writeError(w, http.StatusRequestEntityTooLarge, hubbub.Errorf(hubbub.ECodeLimit,
-		"your files would take more than your quota of %s: delete messages with files to make room", bytesText(s.cfg.UploadQuota)))
+		"your files would take more than your quota of %s: delete messages with files to make room (files uploaded but not sent count for %s after their upload)",
+		bytesText(s.cfg.UploadQuota), graceText(s.cfg.UploadGrace)))
 }
 
 func (s *Service) tooLarge(w http.ResponseWriter) {
@@ -387,4 +391,22 @@ func cutUTF8(s string, n int) string {
 		n--
 	}
 	return s[:n]
+}
+
+// graceText writes d for a person: "24 hours", "90 minutes", "45 seconds".
+func graceText(d time.Duration) string {
+	switch {
+	case d >= time.Hour && d%time.Hour == 0:
+		return plural(int(d/time.Hour), "hour")
+	case d >= time.Minute && d%time.Minute == 0:
+		return plural(int(d/time.Minute), "minute")
+	}
+	return d.Round(time.Second).String()
+}
+
+func plural(n int, unit string) string {
+	if n == 1 {
+		return "1 " + unit
+	}
+	return strconv.Itoa(n) + " " + unit + "s"
 }

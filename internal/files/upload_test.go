@@ -173,6 +173,11 @@ func TestUploadQuota(t *testing.T) {
 	if status != http.StatusRequestEntityTooLarge || rep.str("code") != "limit" || !strings.Contains(rep.str("message"), "quota") {
 		t.Errorf("an upload over the quota: %d %v", status, rep)
 	}
+	// ann's only file is in no message: the refusal says why it counts (it said only "delete
+	// messages with files", and she had none).
+	if msg := rep.str("message"); !strings.Contains(msg, "files uploaded but not sent count for 24 hours after their upload") {
+		t.Errorf("the quota's refusal does not say that unsent uploads count: %q", msg)
+	}
 	mustUpload(t, s, guest("ann"), "3.bin", make([]byte, 2000))
 	mustUpload(t, s, guest("bob"), "b.bin", make([]byte, 3000))
 }
