@@ -396,13 +396,6 @@ func (h *Hub) Send(ctx context.Context, e *hubbub.Entry) (*hubbub.Entry, bool, e
 	if err := h.mayPost(ctx, e.Room, user, e.From); err != nil {
 		return nil, false, err
 	}
-	if h.lookup(e.Room) == nil {
-		// Not open here (the API's publish, a hook's post): the room may not exist yet, and
-		// this entry would make it. An open room was checked when it opened.
-		if err := h.checkNewRoom(ctx, e.Room, false); err != nil {
-			return nil, false, err
-		}
-	}
 	start := h.cfg.Metrics.Now()
 	stored, dup, err := h.store.Append(ctx, e)
 	h.cfg.Metrics.StoreAppend(start)

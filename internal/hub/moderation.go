@@ -102,10 +102,15 @@ func (h *Hub) MayPost(ctx context.Context, roomName, user, name string) error {
 // has its sanctions in memory (a member's own node always holds the rooms it is in); for one
 // it does not — an append through the server API, a bot's REST call or an incoming webhook,
 // whose sender is in no room here — they are read from the Store, which is what kept a
-// banned or muted user from posting through the API while nobody was in the room here.
+// banned or muted user from posting through the API while nobody was in the room here. Such a
+// room may not exist yet, and the append would make it: the room cap is asked too (an open
+// room was asked when it opened).
 func (h *Hub) mayPost(ctx context.Context, roomName, user, name string) error {
 	r := h.lookup(roomName)
 	if r == nil {
+		if err := h.checkNewRoom(ctx, roomName, false); err != nil {
+			return err
+		}
 		list, err := h.store.Sanctions(ctx, roomName)
 		if err != nil {
 			return h.unavailable("sanctions", roomName, err)

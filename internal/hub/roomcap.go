@@ -36,7 +36,7 @@ const maxKnownRooms = 10_000
 // Config.MaxStoredRooms rooms. A room also comes into being by its first entry (an anonymous
 // sender's message, the API's publish, an incoming webhook's post); the hub asks checkNew when
 // it opens a room with no entries (room.load) and when an entry is sent to a room not open on
-// this node (Hub.Send), so every way in meets the same cap.
+// this node (Hub.mayPost, on Send's way), so every way in meets the same cap.
 //
 // The check is not atomic with the creation after it, and a node learns of the rooms other
 // nodes made when it counts again (recountAfter, recountNear): creations running at once, or
@@ -109,12 +109,13 @@ func (s *roomCap) remember(room string) {
 		return
 	}
 	s.known.Range(func(k, _ any) bool { // any one: forget it to stay within the bound
-		if k != room {
-			s.known.Delete(k)
-			s.knownSize.Add(-1)
-			return false
+		if k == room {
+			return true
 		}
-		return true
+		if _, gone := s.known.LoadAndDelete(k); gone { // not counted twice by two at once
+			s.knownSize.Add(-1)
+		}
+		return false
 	})
 }
 
