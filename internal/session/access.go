@@ -157,13 +157,8 @@ func (j *jsonSession) record(ctx context.Context, room string, in entry) error {
 		// of a connection's rooms at least, so that a client joining all its rooms at once
 		// (a bot's at its first connect) is not refused.
 		cfg := &j.svc.cfg
-		ok, abusive := j.joins.allowAt(cfg, cfg.SendRate, max(cfg.SendBurst, cfg.MaxRoomsPerConn))
-		if abusive {
-			j.p.Close(closePolicyViolation, "sustained rate-limit abuse")
-			return hubbub.Errorf(hubbub.ECodeRateLimited, "joining new rooms too fast; closing")
-		}
-		if !ok {
-			return hubbub.Errorf(hubbub.ECodeRateLimited, "joining new rooms too fast; slow down")
+		if err := j.spend(&j.joins, cfg.SendRate, max(cfg.SendBurst, cfg.MaxRoomsPerConn), "joining new rooms"); err != nil {
+			return err
 		}
 		if err := j.svc.hub.Store().JoinRoom(ctx, room, j.member.UserID); err != nil {
 			return j.svc.storeRefused("adding the room to your list", err)

@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"time"
 
@@ -45,7 +46,20 @@ func (j *jsonSession) Coalesce() bool { return false }
 // reply queues a frame for this client only.
 func (j *jsonSession) reply(v any) { j.p.Outbox().Push(hub.NewRaw(wire.Encode(v))) }
 
-func (j *jsonSession) fail(err error, f *wire.ClientFrame) { j.reply(wire.NewError(err, f)) }
+func (j *jsonSession) fail(err error, f *wire.ClientFrame) {
+	j.reply(wire.NewError(err, f))
+	var abuse abuseError
+	if errors.As(err, &abuse) {
+		j.p.Close(closePolicyViolation, "sustained rate-limit abuse") // after the error, which says so
+	}
+}
+
+// abuseError is a rate_limited refusal after which the connection closes (spend): fail sends
+// it, then closes.
+type abuseError struct{ err *hubbub.Error }
+
+func (e abuseError) Error() string { return e.err.Error() }
+func (e abuseError) Unwrap() error { return e.err }
 
 // Handle implements Session.
 func (j *jsonSession) Handle(data []byte) {
@@ -280,17 +294,27 @@ func (j *jsonSession) allowWrite(f *wire.ClientFrame) bool {
 	if j.id.bot != nil && !j.botStill(f) {
 		return false
 	}
-	ok, abusive := j.limiter.allow(&j.svc.cfg)
-	if abusive {
-		j.fail(hubbub.Errorf(hubbub.ECodeRateLimited, "sending too fast; closing"), f)
-		j.p.Close(closePolicyViolation, "sustained rate-limit abuse")
-		return false
-	}
-	if !ok {
-		j.fail(hubbub.Errorf(hubbub.ECodeRateLimited, "sending too fast; slow down"), f)
+	cfg := &j.svc.cfg
+	if err := j.spend(&j.limiter, cfg.SendRate, cfg.SendBurst, "sending"); err != nil {
+		j.fail(err, f)
 		return false
 	}
 	return true
+}
+
+// spend takes a token of l (a bucket of perSecond and burst) for what the client is doing
+// ("sending"): nil if there was one, else the rate_limited refusal — an abuseError, which
+// closes the connection once sent, when the client kept on past the limit for --abuse-limit
+// frames in a row.
+func (j *jsonSession) spend(l *sendLimiter, perSecond float64, burst int, doing string) error {
+	ok, abusive := l.allowAt(&j.svc.cfg, perSecond, burst)
+	switch {
+	case abusive:
+		return abuseError{err: hubbub.Errorf(hubbub.ECodeRateLimited, "%s too fast; closing", doing)}
+	case !ok:
+		return hubbub.Errorf(hubbub.ECodeRateLimited, "%s too fast; slow down", doing)
+	}
+	return nil
 }
 
 func (j *jsonSession) send(ctx context.Context, f *wire.ClientFrame) {

@@ -1,6 +1,7 @@
 package session_test
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -236,8 +237,24 @@ func TestRateLimitErrorsThenCloses(t *testing.T) {
 	for i := 0; i < 10; i++ {
 		c.Send(servertest.Frame{"type": "send", "room": "r", "id": fmt.Sprint("flood", i), "text": "flood"})
 	}
-	if ce := c.Closed(); ce.Code != websocket.ClosePolicyViolation {
-		t.Fatalf("close %d, want 1008", ce.Code)
+	told := false // the error saying why comes before the close
+	for {
+		_ = c.Conn.SetReadDeadline(time.Now().Add(servertest.Wait))
+		_, data, err := c.Conn.ReadMessage()
+		var ce *websocket.CloseError
+		if errors.As(err, &ce) {
+			if ce.Code != websocket.ClosePolicyViolation {
+				t.Fatalf("close %d, want 1008", ce.Code)
+			}
+			break
+		}
+		if err != nil {
+			t.Fatalf("want a close frame: %v", err)
+		}
+		told = told || strings.Contains(string(data), "sending too fast; closing")
+	}
+	if !told {
+		t.Error(`no error "sending too fast; closing" before the close`)
 	}
 }
 
