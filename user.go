@@ -123,6 +123,10 @@ func SecretHash(secret string) string {
 //     created with it, or ECodeNameTaken if the name is held. A disabled user gets
 //     ECodeForbidden. Only guests are found by key: an account's old key no longer signs it in.
 //     An empty keyHash is ECodeMissing.
+//   - GuestByKey(keyHash) is ClaimGuest's lookup alone, a read: the guest holding keyHash as
+//     stored (a disabled one with Disabled set), found false for an unknown or empty key and
+//     for an account's old key. A plain HTTP request checks a guest's key with it: claiming
+//     would rename the guest back if an operator renamed it between two reads.
 //   - ExternalUser(issuer, subject, name, role): the user of that issuer and subject, created
 //     (Kind UserApp) on first sight (ECodeNameTaken then if name is held: a new user needs a
 //     name of its own); renamed to name when it differs and the name is free (if it is held by
@@ -153,6 +157,8 @@ type UserStore interface {
 	CreateUser(ctx context.Context, u User, passwordHash string) (User, error)
 	// ClaimGuest returns the guest user holding keyHash under name, creating it if needed.
 	ClaimGuest(ctx context.Context, name, keyHash string) (User, error)
+	// GuestByKey returns the guest holding keyHash, as stored, without changing it.
+	GuestByKey(ctx context.Context, keyHash string) (u User, found bool, err error)
 	// ExternalUser returns the user a host application's token names, creating it if needed.
 	ExternalUser(ctx context.Context, issuer, subject, name, role string) (User, error)
 	// UserByID returns the user with id.

@@ -180,6 +180,21 @@ func (s *Store) claimGuest(ctx context.Context, name, keyHash string) (hubbub.Us
 	return hubbub.User{}, fmt.Errorf("the key was claimed and released at once; try again")
 }
 
+// GuestByKey returns the guest holding keyHash, as stored. See hubbub.UserStore.
+func (s *Store) GuestByKey(ctx context.Context, keyHash string) (hubbub.User, bool, error) {
+	if err := s.guard.Begin(ctx, sqlstore.OpGuestByKey); err != nil {
+		return hubbub.User{}, false, err
+	}
+	if keyHash == "" {
+		return hubbub.User{}, false, nil
+	}
+	u, found, err := s.oneUser(ctx, selectGuestByKey, keyHash)
+	if err != nil || !found || u.Kind != hubbub.UserGuest { // an account's old key finds nobody
+		return hubbub.User{}, false, s.guard.Wrap(sqlstore.OpGuestByKey, err)
+	}
+	return u, true, nil
+}
+
 // ExternalUser returns the user of a host application's issuer and subject, creating it on
 // first sight, with its name (when free) and role brought up to date. See hubbub.UserStore.
 func (s *Store) ExternalUser(ctx context.Context, issuer, subject, name, role string) (hubbub.User, error) {

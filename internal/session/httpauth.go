@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"hubbub"
+	"hubbub/internal/sqlstore"
 	"hubbub/internal/wire"
 )
 
@@ -98,31 +99,31 @@ func noCredentials() error {
 }
 
 // storedGuest is identify's guest for a plain HTTP request: the stored guest named h.name,
-// if h.key is its key.
+// if h.key is its key. It only reads: claiming the key (as a hello does) would rename the
+// guest to h.name, and a request that read the name just before an operator renamed the
+// guest would then undo the rename.
 func (s *Service) storedGuest(ctx context.Context, h helloName) (identity, error) {
 	if h.key == "" {
 		return identity{}, hubbub.Errorf(hubbub.ECodeUnauthorized, "a guest must send its key (%s) with its name", KeyHeader)
 	}
-	u, found, err := s.cfg.Users.UserByName(ctx, h.name)
+	u, found, err := s.cfg.Users.GuestByKey(ctx, hubbub.SecretHash(h.key))
 	switch {
 	case err != nil:
-		return identity{}, s.storeFailed("user by name", err)
-	case !found || u.Kind != hubbub.UserGuest:
-		return identity{}, hubbub.Errorf(hubbub.ECodeUnauthorized, "no guest is named %q: say hello over the WebSocket first", h.name)
-	}
-	// The name's holder is a guest: claiming it with the same name renames nothing, and
-	// creates nothing since the name is held; another key is refused (name taken).
-	got, err := s.cfg.Users.ClaimGuest(ctx, u.Name, hubbub.SecretHash(h.key))
-	switch code := hubbub.ErrorCode(err); {
-	case err == nil && got.ID == u.ID:
-		return identity{user: got}, nil
-	case err == nil, code == hubbub.ECodeNameTaken:
+		return identity{}, s.storeFailed("guest by key", err)
+	case !found:
+		return identity{}, hubbub.Errorf(hubbub.ECodeUnauthorized, "no guest has this key: say hello over the WebSocket first")
+	case !sameName(u.Name, h.name):
 		return identity{}, hubbub.Errorf(hubbub.ECodeUnauthorized, "the key is not the key of the guest %q", h.name)
-	case code == hubbub.ECodeForbidden:
-		return identity{}, hubbub.Errorf(hubbub.ECodeForbidden, "the user %q is disabled", h.name)
-	default:
-		return identity{}, s.storeFailed("claim guest", err)
+	case u.Disabled:
+		return identity{}, hubbub.Errorf(hubbub.ECodeForbidden, "the user %q is disabled", u.Name)
 	}
+	return identity{user: u}, nil
+}
+
+// sameName reports whether name is stored, or a look-alike of it (one NameKey).
+func sameName(stored, name string) bool {
+	key, err := hubbub.NameKey(name)
+	return err == nil && sqlstore.SameGuestName(stored, name, key)
 }
 
 // storedUserID reports whether id is a user the Store keeps, not an anonymous one.

@@ -231,6 +231,21 @@ func (s *Store) ClaimGuest(ctx context.Context, name, keyHash string) (hubbub.Us
 	return u, nil
 }
 
+// GuestByKey returns the guest holding keyHash, as stored. See hubbub.UserStore.
+func (s *Store) GuestByKey(ctx context.Context, keyHash string) (hubbub.User, bool, error) {
+	if err := s.guard.Begin(ctx, sqlstore.OpGuestByKey); err != nil {
+		return hubbub.User{}, false, err
+	}
+	if keyHash == "" {
+		return hubbub.User{}, false, nil
+	}
+	u, found, err := oneUser(ctx, s.reads.userByGuest, keyHash)
+	if err != nil || !found || u.Kind != hubbub.UserGuest { // an account's old key finds nobody
+		return hubbub.User{}, false, s.guard.Wrap(sqlstore.OpGuestByKey, err)
+	}
+	return u, true, nil
+}
+
 // ExternalUser returns the user of a token's issuer and subject, creating it on first sight;
 // see hubbub.UserStore. A known user whose token says nothing new costs one read.
 func (s *Store) ExternalUser(ctx context.Context, issuer, subject, name, role string) (hubbub.User, error) {

@@ -18,6 +18,7 @@ import (
 const (
 	OpCreateUser     Op = "create user"
 	OpClaimGuest     Op = "claim guest"
+	OpGuestByKey     Op = "guest by key"
 	OpExternalUser   Op = "external user"
 	OpUserByID       Op = "user by id"
 	OpUserByName     Op = "user by name"

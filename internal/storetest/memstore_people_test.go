@@ -164,6 +164,20 @@ func (s *memStore) ClaimGuest(ctx context.Context, name, keyHash string) (hubbub
 	return guest.User, nil
 }
 
+func (s *memStore) GuestByKey(ctx context.Context, keyHash string) (hubbub.User, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.check(ctx); err != nil {
+		return hubbub.User{}, false, err
+	}
+	for _, u := range s.users {
+		if u.keyHash == keyHash && keyHash != "" && (u.Kind == hubbub.UserGuest || s.bug == "guestbykeyaccount") {
+			return u.User, true, nil
+		}
+	}
+	return hubbub.User{}, false, nil
+}
+
 func (s *memStore) ExternalUser(ctx context.Context, issuer, subject, name, role string) (hubbub.User, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

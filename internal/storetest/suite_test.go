@@ -154,6 +154,7 @@ func TestSuiteCatchesBugs(t *testing.T) {
 		{"guestnew", "ClaimGuest"},
 		{"guestdisabled", "ClaimGuest"},
 		{"guestrespell", "ClaimGuest"},
+		{"guestbykeyaccount", "ClaimGuest"},
 		{"externalrename", "ExternalUser"},
 		{"externaldisabled", "ExternalUser"},
 		{"sessionexpired", "Sessions"},

@@ -347,6 +347,7 @@ func testUpdateUser(t *testing.T, open opener) {
 
 // testClaimGuest: a key is one guest: the same key under another name renames it (same id,
 // so what is keyed by the id follows); another key cannot take a held name or a look-alike.
+// GuestByKey finds the key's guest as stored and changes nothing.
 func testClaimGuest(t *testing.T, open opener) {
 	us := open(t, hubbub.Retention{})
 	ctx := t.Context()
@@ -389,6 +390,15 @@ func testClaimGuest(t *testing.T, open opener) {
 	if err != nil || other.ID == ann.ID {
 		t.Errorf("ClaimGuest(Ann) with another key after the rename = %+v, %v", other, err)
 	}
+	// GuestByKey finds the key's guest as it is now, and renames nothing.
+	if got, found, err := us.GuestByKey(ctx, key); err != nil || !found || sameUser(got, renamed) != "" {
+		t.Errorf("GuestByKey(annie's key) = %+v, %v, %v; want annie", got, found, err)
+	}
+	for _, k := range []string{hubbub.SecretHash("nobody's key"), ""} {
+		if got, found, err := us.GuestByKey(ctx, k); err != nil || found {
+			t.Errorf("GuestByKey(%q) = %+v, %v, %v; want not found", k, got, found, err)
+		}
+	}
 	// The key cannot take a name another user holds, and stays with its name; the refusal
 	// comes with the key's guest as stored, whom the session lets in under that name.
 	kept, err := us.ClaimGuest(ctx, "ann", key)
@@ -411,6 +421,9 @@ func testClaimGuest(t *testing.T, open opener) {
 	}
 	_, err = us.ClaimGuest(ctx, "annie", key)
 	wantCode(t, "ClaimGuest of a disabled guest", err, hubbub.ECodeForbidden)
+	if got, found, err := us.GuestByKey(ctx, key); err != nil || !found || !got.Disabled || got.ID != ann.ID {
+		t.Errorf("GuestByKey of a disabled guest = %+v, %v, %v; want annie, disabled", got, found, err)
+	}
 
 	// An account's name is not a guest's, and a guest turned account is no longer found by key.
 	acct := newUser(t, us, "carol")
@@ -426,6 +439,9 @@ func testClaimGuest(t *testing.T, open opener) {
 	}
 	_, err = us.ClaimGuest(ctx, "dave", hubbub.SecretHash("dave's key"))
 	wantCode(t, "ClaimGuest with the key of a guest who became an account", err, hubbub.ECodeNameTaken)
+	if got, found, err := us.GuestByKey(ctx, hubbub.SecretHash("dave's key")); err != nil || found {
+		t.Errorf("GuestByKey with the key of a guest who became an account = %+v, %v, %v; want not found", got, found, err)
+	}
 	_ = acct
 }
 
