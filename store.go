@@ -161,7 +161,8 @@ type Store interface {
 // Contract, which internal/storetest checks on every store:
 //   - Users grows when a user is created (CreateUser, ClaimGuest or ExternalUser creating one,
 //     RedeemInvite, CreateBot) or a user's name, kind, role or disabled flag changes; not for
-//     a password, a session or SeenAt.
+//     a password, a new session or SeenAt. A sign-out moves it (DeleteSession of a session
+//     that exists, DeleteSessions: the user's SignOuts).
 //   - Commands grows when a slash command is created, changed or deleted.
 //   - Rooms grows when a room's metadata is created (CreateRoom, a first KindTopic or
 //     KindMember entry, JoinRoom of a room without it) or its private or DM flag changes; not

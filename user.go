@@ -56,6 +56,10 @@ type User struct {
 	Created time.Time `json:"created"`
 	// LastSeen is when the user last had a connection (zero: never recorded), for presence.
 	LastSeen time.Time `json:"last_seen,omitzero"`
+	// SignOuts counts the times one of the user's sessions was signed out (DeleteSession,
+	// DeleteSessions). Nodes compare it with what a connection saw at hello: when it moved,
+	// they check that the connection's session still exists (internal/session).
+	SignOuts uint64 `json:"-"`
 }
 
 // UserChange is a partial update of a user: nil fields stay as they are.
@@ -147,7 +151,8 @@ func SecretHash(secret string) string {
 //   - CreateSession for an unknown user is ECodeNotFound. Session returns a session that
 //     exists and has not expired, with its user, found false otherwise (also when the user is
 //     disabled). DeleteSessions deletes every session of a user (sign out everywhere) and
-//     returns how many (expired ones may be counted).
+//     returns how many (expired ones may be counted). Both DeleteSession (of a session that
+//     exists) and DeleteSessions add one to the user's SignOuts in the same transaction.
 //   - RedeemInvite uses an unexpired, unused invite once (a second use is ECodeNotFound, also
 //     when two redeem at once) and creates the account in the same transaction: a refused
 //     name leaves the invite unused. An unknown or expired invite is ECodeNotFound.

@@ -92,7 +92,7 @@ func setPassword(ctx context.Context, users hubbub.UserStore, h *Hasher, id, pas
 
 // SetDisabled disables (or enables again) the user holding name. Disabling ends their
 // sessions (the store does), so they are signed out everywhere; connections already open
-// end when the session layer next checks (see docs/operations.md).
+// end when their node sees the change (internal/session, accountchange.go).
 func SetDisabled(ctx context.Context, users hubbub.UserStore, name string, disabled bool) (hubbub.User, error) {
 	u, err := FindUser(ctx, users, name)
 	if err != nil {

@@ -20,7 +20,7 @@ var _ hubbub.BotStore = (*Store)(nil)
 
 // The statements of bots and hooks.
 const (
-	botColumns = `b.token_hash IS NOT NULL, b.rooms::text, u.id, u.name, u.kind, u.role, u.disabled, u.created, u.last_seen`
+	botColumns = `b.token_hash IS NOT NULL, b.rooms::text, u.id, u.name, u.kind, u.role, u.disabled, u.created, u.last_seen, u.sign_outs`
 	botFrom    = ` FROM bots b JOIN users u ON u.id = b.user_id`
 	hookSelect = `SELECT h.id, h.room, h.bot_id, u.name, h.secret_hash, h.created
 		FROM incoming_hooks h JOIN users u ON u.id = h.bot_id`

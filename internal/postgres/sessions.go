@@ -24,6 +24,7 @@ const (
 		FROM login_sessions s JOIN users u ON u.id = s.user_id
 		WHERE s.id = $1 AND s.expires > $2 AND NOT u.disabled`
 	deleteSession = `DELETE FROM login_sessions WHERE id = $1`
+	signOutSession = `UPDATE users SET sign_outs = sign_outs + 1 WHERE id = (SELECT user_id FROM login_sessions WHERE id = $1)`
 	insertInvite  = `INSERT INTO invites (id, by_user, role, expires, created) VALUES ($1, $2, $3, $4, $5)`
 	// useInvite marks the invite used if it is still usable: of two redeems at once, the
 	// second waits for the first's row lock and then finds used set (or the first rolled
@@ -33,7 +34,7 @@ const (
 )
 
 // userColumnsOf is userColumns of the users table aliased u.
-const userColumnsOf = `u.id, u.name, u.kind, u.role, u.disabled, u.created, u.last_seen`
+const userColumnsOf = `u.id, u.name, u.kind, u.role, u.disabled, u.created, u.last_seen, u.sign_outs`
 
 // CreateSession stores a signed-in session, and drops the user's expired ones. See
 // hubbub.UserStore.
@@ -94,7 +95,10 @@ func (s *Store) DeleteSession(ctx context.Context, id string) error {
 	if !textFits(id) {
 		return nil
 	}
-	_, err := s.pool.Exec(ctx, deleteSession, id)
+	b := &pgx.Batch{}
+	b.Queue(signOutSession, id)
+	b.Queue(deleteSession, id)
+	err := s.pool.SendBatch(ctx, b).Close() // one implicit transaction
 	return s.guard.Wrap(sqlstore.OpDeleteSession, err)
 }
 
@@ -107,11 +111,15 @@ func (s *Store) DeleteSessions(ctx context.Context, user string) (int, error) {
 	if !textFits(user) {
 		return 0, nil
 	}
-	tag, err := s.pool.Exec(ctx, deleteUserSession, user)
-	if err != nil {
+	b := &pgx.Batch{}
+	b.Queue(signOutUser, user)
+	deleted := b.Queue(deleteUserSession, user)
+	n := 0
+	deleted.Exec(func(tag pgconn.CommandTag) error { n = int(tag.RowsAffected()); return nil })
+	if err := s.pool.SendBatch(ctx, b).Close(); err != nil { // one implicit transaction
 		return 0, s.guard.Wrap(sqlstore.OpDeleteSessions, err)
 	}
-	return int(tag.RowsAffected()), nil
+	return n, nil
 }
 
 // CreateInvite stores an invite link's hash. See hubbub.UserStore.

@@ -20,15 +20,17 @@ import (
 // statement or a short transaction of its own, not through the append writers.
 
 // userColumns are the columns scanUser reads, in its order.
-const userColumns = `id, name, kind, role, disabled, created, last_seen`
+const userColumns = `id, name, kind, role, disabled, created, last_seen, sign_outs`
 
 // scanUser reads a row of userColumns (after the extra destinations first) into u.
 func scanUser(row pgx.Row, u *hubbub.User, first ...any) error {
 	var kind string
 	var lastSeen *time.Time
-	if err := row.Scan(append(first, &u.ID, &u.Name, &kind, &u.Role, &u.Disabled, &u.Created, &lastSeen)...); err != nil {
+	var signOuts int64
+	if err := row.Scan(append(first, &u.ID, &u.Name, &kind, &u.Role, &u.Disabled, &u.Created, &lastSeen, &signOuts)...); err != nil {
 		return err
 	}
+	u.SignOuts = uint64(signOuts)
 	u.Kind, u.Created = hubbub.UserKind(kind), u.Created.UTC()
 	u.LastSeen = time.Time{}
 	if lastSeen != nil {
@@ -87,6 +89,8 @@ const (
 	updateUserRow    = `UPDATE users SET name = $2, name_key = $3, role = $4, disabled = $5, password_hash = $6,
 		kind = $7, guest_key = $8 WHERE id = $1`
 	deleteUserSession = `DELETE FROM login_sessions WHERE user_id = $1`
+	// A sign-out counts on the user (hubbub.User.SignOuts): nodes end the connections it opened.
+	signOutUser = `UPDATE users SET sign_outs = sign_outs + 1 WHERE id = $1`
 )
 
 // insertNewUser stores u (Name, Kind, Role) as a new user with a fresh id, through q (the pool

@@ -2,6 +2,8 @@ package session
 
 import (
 	"context"
+	"log/slog"
+	"sync/atomic"
 
 	"hubbub"
 	"hubbub/internal/hub"
@@ -15,6 +17,9 @@ import (
 // account no longer matches: a demoted moderator could otherwise go on moderating, and a
 // disabled user go on talking, until they chose to reconnect. The client reconnects as usual
 // and gets the account as it is now (a role's welcome, or a disabled account's refusal).
+// Likewise a connection a session cookie opened ends when that session is signed out (on
+// this device, everywhere, or by `hubbub user passwd`): the user's SignOuts moved, and the
+// session is read again to learn whether it was this one.
 
 // closeAccountChanged is the close code for a connection whose account changed: policy
 // violation (1008), which every client answers by reconnecting after its backoff.
@@ -30,6 +35,8 @@ func (s *Service) accountChanged(id *identity, m *hub.Member, p Peer) func(hubbu
 		return nil
 	}
 	fromToken := id.claims != nil
+	var signOuts atomic.Uint64 // the user's SignOuts when the session was last found live
+	signOuts.Store(id.user.SignOuts)
 	return func(u hubbub.User) {
 		reason := ""
 		switch {
@@ -37,12 +44,32 @@ func (s *Service) accountChanged(id *identity, m *hub.Member, p Peer) func(hubbu
 			reason = "your account was disabled"
 		case !fromToken && s.storedRole(&u) != m.Role:
 			reason = "your role changed to " + s.storedRole(&u) + "; connecting again gives it"
+		case id.session != "" && u.SignOuts != signOuts.Load():
+			live, err := s.sessionLive(id.session)
+			if err != nil {
+				slog.Warn("account changed: the session could not be read; the next change reads it again", "user", u.ID, "err", err)
+				return
+			}
+			if live {
+				signOuts.Store(u.SignOuts) // another session of the user was signed out
+				return
+			}
+			reason = "you were signed out"
 		default:
 			return
 		}
 		p.Info("account changed: closing", "user", u.ID, "reason", reason)
 		p.Close(closeAccountChanged, reason)
 	}
+}
+
+// sessionLive reports whether the login session with hash id still exists (not signed out,
+// not expired).
+func (s *Service) sessionLive(id string) (bool, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), userLookupTimeout)
+	defer cancel()
+	_, _, found, err := s.cfg.Users.Session(ctx, id)
+	return found, err
 }
 
 // storedRole is the role a connection of stored user u gets without a token: the stored role,

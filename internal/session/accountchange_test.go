@@ -10,6 +10,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"hubbub"
+	"hubbub/internal/server"
 	"hubbub/internal/servertest"
 )
 
@@ -96,4 +97,73 @@ func TestDisabledAccountEndsItsTextConnection(t *testing.T) {
 	if ce := text.Closed(); ce == nil || ce.Code != websocket.ClosePolicyViolation || !strings.Contains(ce.Text, "your account was disabled") {
 		t.Fatalf("dave's text connection after his account was disabled: %v", ce)
 	}
+}
+
+// Signing out ends the connections the signed-out session opened, on every node: signing out
+// on one device (the page's sign-out) ends that session's connections and not the user's
+// others; signing out everywhere (or `hubbub user passwd`, which does it) ends them all.
+// Before, a stolen session's open connection went on after its owner signed out everywhere.
+func TestSignOutEndsItsSessionsConnections(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{Server: server.Config{Auth: "accounts"}})
+	ctx := t.Context()
+	us := users(t, s)
+	dave, err := us.CreateUser(ctx, hubbub.User{Name: "dave", Kind: hubbub.UserAccount}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	eve, err := us.CreateUser(ctx, hubbub.User{Name: "eve", Kind: hubbub.UserAccount}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	signIn := func(u hubbub.User, device string) (*servertest.JSONClient, string) {
+		t.Helper()
+		cookie := base64.RawURLEncoding.EncodeToString([]byte(strings.Repeat(device, 32)[:32]))
+		if err := us.CreateSession(ctx, hubbub.LoginSession{ID: hubbub.SecretHash(cookie), User: u.ID,
+			Created: time.Now(), Expires: time.Now().Add(time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+		c := dialJSONWith(t, s, "", http.Header{"Cookie": {"hubbub_session=" + cookie}})
+		c.Send(servertest.Frame{"type": "hello"})
+		c.Await("welcome")
+		if f := c.Join("general", nil); f.Type() != "joined" {
+			t.Fatalf("%s's %s: %v", u.Name, device, f)
+		}
+		return c, cookie
+	}
+	laptop, laptopCookie := signIn(dave, "laptop")
+	phone, phoneCookie := signIn(dave, "phone")
+	tablet, _ := signIn(dave, "tablet")
+	eves, _ := signIn(eve, "eve's")
+	closedFor := func(c *servertest.JSONClient, what string) {
+		t.Helper()
+		if ce := c.Closed(); ce == nil || ce.Code != websocket.ClosePolicyViolation || !strings.Contains(ce.Text, "you were signed out") {
+			t.Fatalf("%s: %v, want a close 1008 saying you were signed out", what, ce)
+		}
+	}
+
+	if err := us.DeleteSession(ctx, hubbub.SecretHash(phoneCookie)); err != nil {
+		t.Fatal(err)
+	}
+	closedFor(phone, "dave's phone after its sign-out")
+	// The server checks once per change, one pass at a time: when eve's disabling has closed
+	// her connection, the pass that saw the phone's sign-out has also checked the laptop.
+	disabled := true
+	if _, err := us.UpdateUser(ctx, eve.ID, hubbub.UserChange{Disabled: &disabled}); err != nil {
+		t.Fatal(err)
+	}
+	if ce := eves.Closed(); ce == nil || !strings.Contains(ce.Text, "disabled") {
+		t.Fatalf("eve's connection after her account was disabled: %v", ce)
+	}
+	if f := laptop.Say("general", "l-1", "the laptop is still here"); f.Type() != "ack" {
+		t.Fatalf("dave's laptop after his phone's sign-out: %v", f)
+	}
+
+	if _, err := us.DeleteSessions(ctx, dave.ID); err != nil {
+		t.Fatal(err)
+	}
+	closedFor(laptop, "dave's laptop after signing out everywhere")
+	closedFor(tablet, "dave's tablet after signing out everywhere")
+	again := dialJSONWith(t, s, "", http.Header{"Cookie": {"hubbub_session=" + laptopCookie}})
+	again.Send(servertest.Frame{"type": "hello"})
+	expectError(t, again.Await("error"), hubbub.ECodeUnauthorized, "sign in")
 }

@@ -96,6 +96,9 @@ type identity struct {
 	// bot is the bot the user is, when a bot's token signed it in: its token's hash and the
 	// bot as last read (an admin's change replaces it; botcache.go).
 	bot *liveBot
+	// session is the SecretHash of the session cookie that signed the user in, if one did:
+	// a sign-out of it ends the connection (accountchange.go).
+	session string
 }
 
 // mayJoin reports whether the identity's token allows room: a token's room grants, a bot's
@@ -139,7 +142,7 @@ func (s *Service) identify(ctx context.Context, h helloName, creds Credentials) 
 			return identity{}, s.storeFailed("session", err)
 		}
 		if found {
-			return identity{user: u}, nil
+			return identity{user: u, session: hubbub.SecretHash(creds.Session)}, nil
 		}
 		// No session: the connection may still come in another way.
 	}

@@ -47,6 +47,7 @@ type writeStmts struct {
 	insertUser, renameUser, setUserRole, setDisabled, setPassword   *sql.Stmt
 	insertGuestKey, deleteGuestKey, deleteGuestKeys, insertExternal *sql.Stmt
 	seenAt, insertSession, deleteSession, deleteSessions            *sql.Stmt
+	signOutSession, signOutUser                                     *sql.Stmt
 	insertInvite, useInvite                                         *sql.Stmt
 
 	// The search index (searchindex.go).
@@ -184,6 +185,9 @@ func prepareWrites(ctx context.Context, conn *sql.Conn) (writeStmts, error) {
 	w.seenAt = prep(`UPDATE users SET last_seen_ms = ?1 WHERE id = ?2 AND last_seen_ms < ?1`)
 	w.insertSession = prep(`INSERT INTO login_sessions (id, user_id, created_ms, expires_ms) VALUES (?, ?, ?, ?)`)
 	w.deleteSession = prep(`DELETE FROM login_sessions WHERE id = ?`)
+	// A sign-out counts on the user (hubbub.User.SignOuts): nodes end the connections it opened.
+	w.signOutSession = prep(`UPDATE users SET sign_outs = sign_outs + 1 WHERE id = (SELECT user_id FROM login_sessions WHERE id = ?)`)
+	w.signOutUser = prep(`UPDATE users SET sign_outs = sign_outs + 1 WHERE id = ?`)
 	w.deleteSessions = prep(`DELETE FROM login_sessions WHERE user_id = ? RETURNING expires_ms`)
 	w.insertInvite = prep(`INSERT INTO invites (id, by_user, role, expires_ms) VALUES (?, ?, ?, ?)`)
 	w.useInvite = prep(`DELETE FROM invites WHERE id = ? AND expires_ms > ? RETURNING role`)

@@ -24,7 +24,7 @@ import (
 var _ hubbub.UserStore = (*Store)(nil)
 
 // userColumns are what every read of a user selects, in the order scanUser reads them.
-const userColumns = `u.id, u.name, u.kind, u.role, u.disabled, u.created_ms, u.last_seen_ms`
+const userColumns = `u.id, u.name, u.kind, u.role, u.disabled, u.created_ms, u.last_seen_ms, u.sign_outs`
 
 // The reads of users whose plans matter (TestQueryPlans).
 const (
@@ -47,7 +47,7 @@ type scanner interface{ Scan(dest ...any) error }
 func scanUser(row scanner, u *hubbub.User, pre ...any) error {
 	var kind string
 	var created, seen int64
-	if err := row.Scan(append(pre, &u.ID, &u.Name, &kind, &u.Role, &u.Disabled, &created, &seen)...); err != nil {
+	if err := row.Scan(append(pre, &u.ID, &u.Name, &kind, &u.Role, &u.Disabled, &created, &seen, &u.SignOuts)...); err != nil {
 		return err
 	}
 	u.Kind, u.Created = hubbub.UserKind(kind), sqlstore.MsTime(created)
@@ -543,6 +543,9 @@ func (s *Store) Session(ctx context.Context, id string) (hubbub.LoginSession, hu
 // DeleteSession signs one session out.
 func (s *Store) DeleteSession(ctx context.Context, id string) error {
 	return s.write(ctx, sqlstore.OpDeleteSession, func(ctx context.Context, tx *writeTx) error {
+		if _, err := tx.stmts.signOutSession.ExecContext(ctx, id); err != nil {
+			return err
+		}
 		_, err := tx.stmts.deleteSession.ExecContext(ctx, id)
 		return err
 	})
@@ -553,6 +556,9 @@ func (s *Store) DeleteSession(ctx context.Context, id string) error {
 func (s *Store) DeleteSessions(ctx context.Context, user string) (int, error) {
 	n := 0
 	err := s.write(ctx, sqlstore.OpDeleteSessions, func(ctx context.Context, tx *writeTx) error {
+		if _, err := tx.stmts.signOutUser.ExecContext(ctx, user); err != nil {
+			return err
+		}
 		rows, err := tx.stmts.deleteSessions.QueryContext(ctx, user)
 		if err != nil {
 			return err

@@ -87,6 +87,15 @@ func testGenerations(t *testing.T, open opener) {
 			_, err := s.UpdateUser(ctx, ann.ID, hubbub.UserChange{Role: &role})
 			must(err)
 		}},
+		{what: "a session", do: func(t *testing.T) {
+			must(s.CreateSession(ctx, hubbub.LoginSession{ID: hubbub.SecretHash("gen-1"), User: ann.ID, Expires: time.Now().Add(time.Hour)}))
+			must(s.CreateSession(ctx, hubbub.LoginSession{ID: hubbub.SecretHash("gen-2"), User: ann.ID, Expires: time.Now().Add(time.Hour)}))
+		}},
+		{what: "a sign-out (DeleteSession)", users: true, do: func(t *testing.T) { must(s.DeleteSession(ctx, hubbub.SecretHash("gen-1"))) }},
+		{what: "a sign-out everywhere (DeleteSessions)", users: true, do: func(t *testing.T) {
+			_, err := s.DeleteSessions(ctx, ann.ID)
+			must(err)
+		}},
 		{what: "disabling", users: true, do: func(t *testing.T) {
 			_, err := s.UpdateUser(ctx, ann.ID, hubbub.UserChange{Disabled: &disabled})
 			must(err)

@@ -400,6 +400,9 @@ func (s *memStore) DeleteSession(ctx context.Context, id string) error {
 	if err := s.check(ctx); err != nil {
 		return err
 	}
+	if ls, ok := s.sessions[id]; ok {
+		s.signedOut(ls.User)
+	}
 	delete(s.sessions, id)
 	return nil
 }
@@ -410,7 +413,17 @@ func (s *memStore) DeleteSessions(ctx context.Context, user string) (int, error)
 	if err := s.check(ctx); err != nil {
 		return 0, err
 	}
+	s.signedOut(user)
 	return s.deleteSessions(user), nil
+}
+
+// signedOut counts a sign-out on user (hubbub.User.SignOuts), which moves the users'
+// generation. Bug "signoutsilent": a sign-out counts nothing.
+func (s *memStore) signedOut(user string) {
+	if u := s.users[user]; u != nil && s.bug != "signoutsilent" {
+		u.SignOuts++
+		s.usersChanged()
+	}
 }
 
 func (s *memStore) deleteSessions(user string) int {

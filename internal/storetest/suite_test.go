@@ -155,6 +155,8 @@ func TestSuiteCatchesBugs(t *testing.T) {
 		{"guestdisabled", "ClaimGuest"},
 		{"guestrespell", "ClaimGuest"},
 		{"guestbykeyaccount", "ClaimGuest"},
+		{"signoutsilent", "Sessions"},
+		{"signoutsilent", "Generations"},
 		{"externalrename", "ExternalUser"},
 		{"externaldisabled", "ExternalUser"},
 		{"sessionexpired", "Sessions"},

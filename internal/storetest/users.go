@@ -543,11 +543,27 @@ func testSessions(t *testing.T, open opener) {
 		t.Errorf("CreateSession for an unknown user: %v, want %s", err, hubbub.ECodeNotFound)
 	}
 
+	// Each sign-out counts on its user (SignOuts), where nodes look for it.
+	signOuts := func(want uint64, after string) {
+		t.Helper()
+		if u, _ := userByID(t, us, ann.ID); u.SignOuts != want {
+			t.Errorf("ann's SignOuts after %s = %d, want %d", after, u.SignOuts, want)
+		}
+		if _, u, found, _ := us.Session(ctx, laptop.ID); found && u.SignOuts != want {
+			t.Errorf("ann's SignOuts as her laptop's session reads it after %s = %d, want %d", after, u.SignOuts, want)
+		}
+	}
+	signOuts(0, "no sign-out")
 	if err := us.DeleteSession(ctx, phone.ID); err != nil {
 		t.Fatal(err)
 	}
+	signOuts(1, "a sign-out")
 	if err := us.DeleteSession(ctx, phone.ID); err != nil {
 		t.Errorf("deleting a deleted session: %v", err)
+	}
+	signOuts(1, "deleting a deleted session")
+	if u, _ := userByID(t, us, bob.ID); u.SignOuts != 0 {
+		t.Errorf("ann's sign-out counted on bob: %d", u.SignOuts)
 	}
 	if find(phone) || !find(laptop) {
 		t.Error("DeleteSession ended the wrong session")
@@ -557,6 +573,7 @@ func testSessions(t *testing.T, open opener) {
 	if n, err := us.DeleteSessions(ctx, ann.ID); err != nil || n < 2 || n > 3 {
 		t.Errorf("DeleteSessions(ann) = %d, %v; want 2 (or 3 with the expired one)", n, err)
 	}
+	signOuts(2, "signing out everywhere")
 	if find(laptop) || !find(bobs) {
 		t.Error("DeleteSessions(ann) left ann's laptop or ended bob's session")
 	}
