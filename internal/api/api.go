@@ -581,6 +581,7 @@ func (s *API) apiHistory(w http.ResponseWriter, r *http.Request) error {
 func (s *API) apiModerate(w http.ResponseWriter, r *http.Request, m session.Moderation) error {
 	ctx, cancel := apiContext(r)
 	defer cancel()
+	m.ActorRole = hubbub.RoleAdmin // the operator's token
 	done, err := s.sessions.Moderate(ctx, apiActor, m)
 	if err != nil {
 		return err

@@ -72,6 +72,9 @@ type Moderation struct {
 	User      string
 	ClientID  string
 	Moderator bool
+	// ActorRole is the actor's server-wide role (RoleAdmin for the operator's API): only an
+	// admin may kick, ban, mute, unban or unmute a moderator or an admin (mayTarget).
+	ActorRole string
 }
 
 // Moderate carries out m for actor and returns the confirmation; the caller checked the role.
@@ -83,6 +86,15 @@ func (s *Service) Moderate(ctx context.Context, actor string, m Moderation) (wir
 	}
 	switch m.Action {
 	case wire.TypeKick:
+		if s.cfg.Users != nil && hubbub.ValidateName(m.Name) == nil {
+			var target storedTarget
+			if target, err = s.storedTarget(ctx, m.Name); err != nil {
+				return done, err
+			}
+			if err = mayTarget(m.ActorRole, target, &m); err != nil {
+				return done, err
+			}
+		}
 		err = s.hub.Kick(ctx, actor, m.Room, m.Name, reason)
 	case wire.TypeBan, wire.TypeMute:
 		var d time.Duration
@@ -90,7 +102,7 @@ func (s *Service) Moderate(ctx context.Context, actor string, m Moderation) (wir
 			return done, err
 		}
 		var user string
-		if user, err = s.target(ctx, m.Room, m.Name); err != nil {
+		if user, err = s.target(ctx, m.Room, m.Name, &m); err != nil {
 			return done, err
 		}
 		until := time.Now().Add(d).UTC().Truncate(time.Millisecond)
@@ -99,7 +111,7 @@ func (s *Service) Moderate(ctx context.Context, actor string, m Moderation) (wir
 			Kind: sanctionKind(m.Action), Until: until, Reason: reason})
 	case wire.TypeUnban, wire.TypeUnmute:
 		var user string
-		if user, err = s.target(ctx, m.Room, m.Name); err != nil {
+		if user, err = s.target(ctx, m.Room, m.Name, &m); err != nil {
 			return done, err
 		}
 		err = s.hub.Sanction(ctx, actor, hubbub.Sanction{Room: m.Room, User: user, Name: m.Name, Kind: sanctionKind(m.Action)})
@@ -113,20 +125,53 @@ func (s *Service) Moderate(ctx context.Context, actor string, m Moderation) (wir
 	return done, err
 }
 
+// storedTarget is the stored user holding a name a moderator names, if one does.
+type storedTarget struct {
+	id, role string // role as a connection of theirs gets it (storedRole)
+	found    bool
+}
+
+// storedTarget finds the stored user holding name (look-alikes included).
+func (s *Service) storedTarget(ctx context.Context, name string) (storedTarget, error) {
+	ctx, cancel := context.WithTimeout(ctx, userLookupTimeout)
+	defer cancel()
+	u, found, err := s.cfg.Users.UserByName(ctx, name)
+	if err != nil {
+		return storedTarget{}, s.storeFailed("user by name", err)
+	}
+	if !found {
+		return storedTarget{}, nil
+	}
+	return storedTarget{id: u.ID, role: s.storedRole(&u), found: true}, nil
+}
+
+// mayTarget refuses a kick, ban or mute of a moderator or an admin, or the lifting of one, by
+// anyone but an admin: a moderator (or a room's owner) could otherwise silence the people who
+// moderate them, or undo an admin's sanction of a fellow moderator. A token's user is judged
+// by its stored role, the one its last token gave.
+func mayTarget(actorRole string, t storedTarget, m *Moderation) error {
+	if !t.found || !hubbub.CanModerate(t.role) || actorRole == hubbub.RoleAdmin {
+		return nil
+	}
+	return hubbub.Errorf(hubbub.ECodeForbidden, "%s is a server %s: only an admin may %s them", m.Name, t.role, m.Action)
+}
+
 // sanctionedUser is the user a ban or mute of name in room applies to: the stored user who
 // holds the name (look-alikes included), else the member of the room on this node who shows
 // it, else the anonymous user of that name. So the sanction follows the user across a change
-// of name, and a keyless name is sanctioned as itself.
-func (s *Service) sanctionedUser(ctx context.Context, room, name string) (string, error) {
+// of name, and a keyless name is sanctioned as itself. A sanction of a moderator or an admin,
+// or its lifting, is refused unless m's actor is an admin (mayTarget).
+func (s *Service) sanctionedUser(ctx context.Context, room, name string, m *Moderation) (string, error) {
 	if s.cfg.Users != nil {
-		ctx, cancel := context.WithTimeout(ctx, userLookupTimeout)
-		u, found, err := s.cfg.Users.UserByName(ctx, name)
-		cancel()
+		t, err := s.storedTarget(ctx, name)
 		if err != nil {
-			return "", s.storeFailed("user by name", err)
+			return "", err
 		}
-		if found {
-			return u.ID, nil
+		if err := mayTarget(m.ActorRole, t, m); err != nil {
+			return "", err
+		}
+		if t.found {
+			return t.id, nil
 		}
 	}
 	if id := s.hub.MemberUsers(room, []string{name})[name]; id != "" {
@@ -135,15 +180,16 @@ func (s *Service) sanctionedUser(ctx context.Context, room, name string) (string
 	return anonymous(name).user.ID, nil
 }
 
-// target checks the room and name a sanction names and finds the user it applies to.
-func (s *Service) target(ctx context.Context, room, name string) (string, error) {
+// target checks the room and name a sanction names and finds the user it applies to (m: as
+// sanctionedUser).
+func (s *Service) target(ctx context.Context, room, name string, m *Moderation) (string, error) {
 	if err := hubbub.ValidateRoom(room); err != nil {
 		return "", err
 	}
 	if err := hubbub.ValidateName(name); err != nil {
 		return "", err
 	}
-	return s.sanctionedUser(ctx, room, name)
+	return s.sanctionedUser(ctx, room, name, m)
 }
 
 func sanctionKind(action string) hubbub.SanctionKind {
@@ -177,7 +223,8 @@ func (j *jsonSession) moderate(ctx context.Context, f *wire.ClientFrame) {
 	}
 	done, err := j.svc.Moderate(ctx, actor, Moderation{Action: f.Type, Room: f.Room, Name: f.Name,
 		Reason: f.Reason, Duration: f.Duration, Seq: f.Seq,
-		From: j.member.Name, User: j.member.UserID, ClientID: f.ID, Moderator: moderator})
+		From: j.member.Name, User: j.member.UserID, ClientID: f.ID, Moderator: moderator,
+		ActorRole: j.svc.roleOf(j.member)})
 	if err != nil {
 		j.fail(err, f)
 		return

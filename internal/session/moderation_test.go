@@ -311,3 +311,57 @@ func TestWelcomeSaysTheRole(t *testing.T) {
 		}
 	}
 }
+
+// Only an admin moderates the moderators: a moderator may not kick, ban or mute an admin or
+// another moderator, nor lift an admin's sanction of one; an admin (and the operator's API)
+// may. Before, a moderator could mute the admin, and the muted admin could not talk.
+func TestModeratorsCannotSanctionTheirPeers(t *testing.T) {
+	const apiKey = "test-api-key-0123456789"
+	s := servertest.Start(t, servertest.Options{Server: server.Config{RoleFor: servertest.Roles("mod", "mod2", "admin"), APIKey: apiKey}})
+	mod := servertest.DialJSON(t, s, "mod")
+	mod2 := servertest.DialJSON(t, s, "mod2")
+	admin := servertest.DialJSON(t, s, "admin")
+	eve := servertest.DialJSON(t, s, "eve")
+	for _, c := range []*servertest.JSONClient{mod, mod2, admin, eve} {
+		c.Join("general", nil)
+	}
+	for _, f := range []servertest.Frame{
+		{"type": "mute", "room": "general", "name": "admin", "duration": "1h"},
+		{"type": "ban", "room": "general", "name": "admin", "duration": "1h"},
+		{"type": "kick", "room": "general", "name": "admin"},
+		{"type": "mute", "room": "general", "name": "mod2", "duration": "1h"},
+		{"type": "kick", "room": "general", "name": "MOD2"}, // a look-alike is the same user
+	} {
+		got := moderate(mod, f)
+		if got.Str("code") != "forbidden" || !strings.Contains(got.Str("message"), "only an admin may") {
+			t.Errorf("%v by a moderator: %v, want forbidden", f, got)
+		}
+	}
+	if f := admin.Say("general", "a1", "still talking"); f.Type() != "ack" {
+		t.Fatalf("the admin after a moderator's refused mute: %v", f)
+	}
+	if f := mod2.Say("general", "m1", "still here"); f.Type() != "ack" {
+		t.Fatalf("mod2 after a moderator's refused kick: %v", f)
+	}
+
+	// An admin mutes a moderator; another moderator may not lift it.
+	if got := moderate(admin, servertest.Frame{"type": "mute", "room": "general", "name": "mod2", "duration": "1h"}); got.Type() != "moderated" {
+		t.Fatalf("the admin's mute of mod2: %v", got)
+	}
+	if got := moderate(mod, servertest.Frame{"type": "unmute", "room": "general", "name": "mod2"}); got.Str("code") != "forbidden" {
+		t.Errorf("a moderator's unmute of the admin's mute of mod2: %v, want forbidden", got)
+	}
+	if f := mod2.Say("general", "m2", "muted?"); f.Str("code") != "muted" {
+		t.Fatalf("mod2's send under the admin's mute: %v", f)
+	}
+	// Members stay the moderators' to moderate, and the operator's API is an admin's.
+	if got := moderate(mod, servertest.Frame{"type": "mute", "room": "general", "name": "eve", "duration": "1h"}); got.Type() != "moderated" {
+		t.Errorf("a moderator's mute of a member: %v", got)
+	}
+	if status, body := s.API("DELETE", "/api/rooms/general/mutes/mod2", apiKey, nil); status != 200 {
+		t.Errorf("the API's unmute of mod2: %d %v", status, body)
+	}
+	if f := mod2.Say("general", "m3", "free"); f.Type() != "ack" {
+		t.Fatalf("mod2 after the API's unmute: %v", f)
+	}
+}
