@@ -23,9 +23,9 @@ const (
 	selectSession = `SELECT s.id, s.user_id, s.created, s.expires, ` + userColumnsOf + `
 		FROM login_sessions s JOIN users u ON u.id = s.user_id
 		WHERE s.id = $1 AND s.expires > $2 AND NOT u.disabled`
-	deleteSession = `DELETE FROM login_sessions WHERE id = $1`
+	deleteSession  = `DELETE FROM login_sessions WHERE id = $1`
 	signOutSession = `UPDATE users SET sign_outs = sign_outs + 1 WHERE id = (SELECT user_id FROM login_sessions WHERE id = $1)`
-	insertInvite  = `INSERT INTO invites (id, by_user, role, expires, created) VALUES ($1, $2, $3, $4, $5)`
+	insertInvite   = `INSERT INTO invites (id, by_user, role, expires, created) VALUES ($1, $2, $3, $4, $5)`
 	// useInvite marks the invite used if it is still usable: of two redeems at once, the
 	// second waits for the first's row lock and then finds used set (or the first rolled
 	// back, and it wins).
