@@ -87,6 +87,13 @@ type File struct {
 //     ECodeNotFound, and File no longer finds it.
 //   - DeleteFile removes the file's row (its uploader's quota frees up); deleting a file that
 //     is not there is not an error.
+//   - WithdrawFile(id, user) marks gone, as Collectable does, a file user uploaded that no
+//     message carries, and returns it: File no longer finds it, an Append carrying it fails
+//     with ECodeNotFound, and Collectable returns it at once (should the caller not delete it).
+//     A file that is not there, is gone or is another user's is ECodeNotFound; one a message
+//     carries is ECodeForbidden (deleting the message is the way). The check and the mark are
+//     one statement or transaction, so a message attaching the file at once either wins (and
+//     the withdrawal is refused) or fails.
 type FileStore interface {
 	// CreateFile records an upload whose bytes are stored already.
 	CreateFile(ctx context.Context, f File, quota int64) (File, error)
@@ -98,6 +105,9 @@ type FileStore interface {
 	Collectable(ctx context.Context, unattachedBefore time.Time, limit int) ([]File, error)
 	// DeleteFile forgets file id once its bytes are gone.
 	DeleteFile(ctx context.Context, id string) error
+	// WithdrawFile marks gone user's upload id that no message carries, for its bytes and row
+	// to be deleted now (its uploader took it back before sending it).
+	WithdrawFile(ctx context.Context, id, user string) (File, error)
 }
 
 // Blobs keeps the bytes of files under keys: a folder by default (internal/files), an

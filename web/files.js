@@ -523,13 +523,24 @@ function uploadError(status, body) {
   return msg || "the server answered " + status;
 }
 
-/** Takes draft d out of its composer, cancelling its upload if it is under way. */
+/**
+ * Takes draft d out of its composer, cancelling its upload if it is under way, or deleting it
+ * from the server if it was uploaded: an upload no message carries would otherwise count
+ * against the quota for a day. A failed delete is left to the server's collector.
+ */
 function removeDraft(d) {
   const list = draftsOf(d.room);
   const i = list.indexOf(d);
   if (i >= 0) list.splice(i, 1);
   if (d.xhr) d.xhr.abort();
   d.xhr = null;
+  if (d.state === "done" && d.att) {
+    fetch("/files/" + encodeURIComponent(d.att.id) + "/" + encodeURIComponent(d.att.name), {
+      method: "DELETE",
+      credentials: "same-origin",
+      headers: fileAuthHeaders(),
+    }).catch(() => {});
+  }
   renderDrafts();
 }
 

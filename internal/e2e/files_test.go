@@ -21,6 +21,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"hubbub/internal/servertest"
+	"hubbub/internal/testwait"
 )
 
 // testPNG encodes a w×h picture (a gradient, so a thumbnail of it is not blank) as PNG. Go's
@@ -260,6 +261,35 @@ func TestUploadProgressCancelAndRefusal(t *testing.T) {
 	ann.waitFor("a notice that nothing can go", `document.getElementById("notice-text").textContent.startsWith("The file was not uploaded")`)
 	ann.do("remove it", chromedp.Click(chromedp.CSS("#drafts .draft-remove")))
 	ann.waitFor("the composer empty", `document.getElementById("drafts").hidden`)
+}
+
+// A file uploaded and then removed from the composer (its ✕) is deleted on the server at
+// once: it no longer counts against the quota, where it counted for a day before.
+func TestRemovedUploadFreesTheQuota(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{})
+	ann := b.newUser("ann")
+	ann.open(srv.URL + "/#drafts")
+	ann.waitFor("the attach button", `!document.getElementById("attach").hidden`)
+	ann.do("drop a file", dropFiles(`new File([new Uint8Array(4096)], "second-thoughts.bin", { type: "application/octet-stream" })`))
+	ann.waitFor("the upload done", exprDraftStates+` === "done"`)
+	u, found, err := srv.Store.UserByName(context.Background(), "ann")
+	if err != nil || !found {
+		t.Fatalf("ann's user: %v %v", found, err)
+	}
+	usage := func() int {
+		n, err := srv.Store.FileUsage(context.Background(), u.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return int(n)
+	}
+	if n := usage(); n < 4096 {
+		t.Fatalf("ann's usage after the upload: %d bytes, want at least 4096", n)
+	}
+	ann.do("remove it", chromedp.Click(chromedp.CSS("#drafts .draft-remove")))
+	ann.waitFor("the composer empty", `document.getElementById("drafts").hidden`)
+	testwait.Until(t, "ann's usage to be 0 after she removed her upload", func() bool { return usage() == 0 })
 }
 
 // Ten files dropped at once do not all upload at once — the server refuses a user's uploads past

@@ -55,13 +55,7 @@ func (s *Service) CollectOnce(ctx context.Context, now time.Time) (int, error) {
 	}
 	done := 0
 	for _, f := range files {
-		if err := s.cfg.Blobs.Delete(ctx, f.ID); err != nil {
-			return done, err
-		}
-		if err := s.cfg.Blobs.Delete(ctx, ThumbKey(f.ID)); err != nil {
-			return done, err
-		}
-		if err := s.cfg.Store.DeleteFile(ctx, f.ID); err != nil {
+		if err := s.deleteBytes(ctx, f); err != nil {
 			return done, err
 		}
 		done++

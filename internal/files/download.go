@@ -26,7 +26,12 @@ import (
 const downloadCSP = "sandbox; default-src 'none'"
 
 // serveFile answers GET /files/{id}/{name}: the file (the name is only for the browser).
+// DELETE on it takes back an upload no message carries (withdraw.go).
 func (s *Service) serveFile(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodDelete {
+		s.serveWithdraw(w, r)
+		return
+	}
 	s.serve(w, r, false)
 }
 
@@ -37,7 +42,11 @@ func (s *Service) serveThumb(w http.ResponseWriter, r *http.Request) {
 
 func (s *Service) serve(w http.ResponseWriter, r *http.Request, thumb bool) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		methodNotAllowed(w, "GET, HEAD", "files are read with GET")
+		allow := "GET, HEAD, DELETE"
+		if thumb {
+			allow = "GET, HEAD"
+		}
+		methodNotAllowed(w, allow, "files are read with GET (and an upload not sent yet deleted with DELETE)")
 		return
 	}
 	id := r.PathValue("id")

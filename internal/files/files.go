@@ -192,8 +192,8 @@ func New(cfg Config) (*Service, error) {
 		uploading: map[string]int{}}, nil
 }
 
-// Mount registers POST /upload, GET /files/{id}/{name}, GET /files/{id}/thumb and
-// POST /files/session on mux.
+// Mount registers POST /upload, GET and DELETE /files/{id}/{name}, GET /files/{id}/thumb
+// and POST /files/session on mux.
 func (s *Service) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("/upload", s.serveUpload)
 	mux.HandleFunc("/files/session", s.serveSession)

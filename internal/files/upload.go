@@ -310,10 +310,10 @@ func (s *Service) underQuota(ctx context.Context, w http.ResponseWriter, u sessi
 
 func (s *Service) overQuota(w http.ResponseWriter) {
 	s.cfg.Metrics.UploadRefused("quota")
-	// Uploads no message carries count too, until the collector takes them (UploadGrace):
-	// someone who removed a picked file from the composer has no message to delete.
+	// Uploads no message carries count too, until the collector takes them (UploadGrace) or
+	// their uploader deletes them (the composer's ✕ does: withdraw.go).
 	writeError(w, http.StatusRequestEntityTooLarge, hubbub.Errorf(hubbub.ECodeLimit,
-		"your files would take more than your quota of %s: delete messages with files to make room (files uploaded but not sent count for %s after their upload)",
+		"your files would take more than your quota of %s: delete messages with files to make room (files uploaded but not sent count for %s after their upload, unless you remove them from the message you are writing)",
 		bytesText(s.cfg.UploadQuota), graceText(s.cfg.UploadGrace)))
 }
 

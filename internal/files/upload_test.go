@@ -13,6 +13,8 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -536,4 +538,53 @@ func startStreamingUpload(t *testing.T, s *servertest.Server, w who, name string
 	_, _ = pw.Write(first)
 	t.Cleanup(func() { pw.CloseWithError(io.ErrUnexpectedEOF) })
 	return streamingUpload{pw, done}
+}
+
+// TestWithdrawUpload: an uploader deletes an upload no message carries (DELETE on its URL, the
+// composer's ✕): its bytes go at once and the quota frees up, where it counted for a day.
+// Nobody else may delete it, and a file a message carries is deleted with its message only.
+func TestWithdrawUpload(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{Server: server.Config{Files: files.Config{UploadQuota: 5000}}})
+	ann := servertest.DialJSON(t, s, "ann")
+	ann.Join("general", nil)
+	servertest.DialJSON(t, s, "bob")
+	unsent := mustUpload(t, s, guest("ann"), "unsent.bin", make([]byte, 3000))
+	sent := mustUpload(t, s, guest("ann"), "sent.bin", make([]byte, 1000))
+	attach(t, ann, "general", "m-1", sent.str("id"))
+	del := func(w who, path string) (int, reply) {
+		t.Helper()
+		r, _ := http.NewRequest("DELETE", s.URL+path, nil)
+		w.apply(r)
+		resp, _, rep := do(t, r)
+		return resp.StatusCode, rep
+	}
+	if status, _ := upload(t, s, guest("ann"), "more.bin", make([]byte, 2000)); status != http.StatusRequestEntityTooLarge {
+		t.Fatalf("an upload past the quota before the withdrawal: %d", status)
+	}
+	if status, rep := del(guest("bob"), unsent.str("url")); status != http.StatusNotFound || rep.str("code") != "not_found" {
+		t.Errorf("bob's DELETE of ann's upload: %d %v, want 404", status, rep)
+	}
+	if status, rep := del(who{}, unsent.str("url")); status != http.StatusUnauthorized {
+		t.Errorf("a DELETE without credentials: %d %v, want 401", status, rep)
+	}
+	if status, rep := del(guest("ann"), sent.str("url")); status != http.StatusForbidden || !strings.Contains(rep.str("message"), "delete the message") {
+		t.Errorf("ann's DELETE of a file her message carries: %d %v, want 403 saying to delete the message", status, rep)
+	}
+	if status, rep := del(guest("ann"), unsent.str("url")); status != http.StatusNoContent {
+		t.Fatalf("ann's DELETE of her unsent upload: %d %v, want 204", status, rep)
+	}
+	wantStatus(t, s, guest("ann"), unsent.str("url"), http.StatusNotFound, "the withdrawn upload")
+	wantStatus(t, s, guest("ann"), sent.str("url"), http.StatusOK, "the sent file, after the withdrawal")
+	if _, err := os.Stat(filepath.Join(files.DefaultDir(s.Opts.DataPath), unsent.str("id"))); !os.IsNotExist(err) {
+		t.Errorf("the withdrawn upload's bytes are still on disk: %v", err)
+	}
+	if status, rep := del(guest("ann"), unsent.str("url")); status != http.StatusNotFound {
+		t.Errorf("a second DELETE: %d %v, want 404", status, rep)
+	}
+	mustUpload(t, s, guest("ann"), "more.bin", make([]byte, 2000)) // the quota freed up at once
+	// A message may not carry what was withdrawn.
+	ann.Send(servertest.Frame{"type": "send", "room": "general", "id": "m-2", "text": "late", "attachments": []string{unsent.str("id")}})
+	if f := ann.AwaitFunc("m-2's answer", func(f servertest.Frame) bool { return f.Str("id") == "m-2" }); f.Str("code") != "not_found" {
+		t.Errorf("a message carrying the withdrawn upload: %v, want not_found", f)
+	}
 }

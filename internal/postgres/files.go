@@ -32,6 +32,9 @@ const (
 	selectCollectable = `SELECT ` + fileColumns + ` FROM files
 		WHERE (gone OR seq = 0) AND (gone OR created_at < $1) ORDER BY created_at, id LIMIT $2`
 	deleteFile = `DELETE FROM files WHERE id = $1`
+	// withdrawFile marks gone the file $1 of user $2 if no message carries it.
+	withdrawFile = `UPDATE files SET gone = true WHERE id = $1 AND user_id = $2 AND seq = 0 AND NOT gone
+		RETURNING ` + fileColumns
 	// claimUnattached marks gone the files of $1 that no message has attached yet.
 	claimUnattached = `UPDATE files SET gone = true WHERE id = ANY($1) AND seq = 0 RETURNING id`
 )
@@ -184,4 +187,31 @@ func (s *Store) DeleteFile(ctx context.Context, id string) error {
 	}
 	_, err := s.pool.Exec(ctx, deleteFile, id)
 	return s.guard.Wrap(sqlstore.OpDeleteFile, err)
+}
+
+// WithdrawFile marks gone user's upload id that no message carries, in one statement (an
+// append batch attaching it holds the row's lock: the update waits and then finds it
+// attached); see hubbub.FileStore.
+func (s *Store) WithdrawFile(ctx context.Context, id, user string) (hubbub.File, error) {
+	if err := s.guard.Begin(ctx, sqlstore.OpWithdrawFile); err != nil {
+		return hubbub.File{}, err
+	}
+	if !textFits(id) || !textFits(user) {
+		return hubbub.File{}, sqlstore.WithdrawRefused(id, user, hubbub.File{}, false)
+	}
+	var f hubbub.File
+	err := scanFile(s.pool.QueryRow(ctx, withdrawFile, id, user), &f)
+	if errors.Is(err, pgx.ErrNoRows) {
+		found := true
+		if err = scanFile(s.pool.QueryRow(ctx, selectFile, id), &f); errors.Is(err, pgx.ErrNoRows) {
+			found, err = false, nil
+		}
+		if err == nil {
+			err = sqlstore.WithdrawRefused(id, user, f, found)
+		}
+	}
+	if err != nil {
+		return hubbub.File{}, s.guard.Wrap(sqlstore.OpWithdrawFile, err)
+	}
+	return f, nil
 }

@@ -192,3 +192,33 @@ func (s *Store) DeleteFile(ctx context.Context, id string) error {
 		return err
 	})
 }
+
+// WithdrawFile marks gone user's upload id that no message carries, in one write transaction
+// (a message attaching it is in another, before or after); see hubbub.FileStore. A read
+// refuses first what the write would, so that requests for files that are not the caller's
+// to take back cost the writer nothing.
+func (s *Store) WithdrawFile(ctx context.Context, id, user string) (hubbub.File, error) {
+	f, found, err := s.File(ctx, id)
+	if err != nil {
+		return hubbub.File{}, s.guard.Wrap(sqlstore.OpWithdrawFile, err)
+	}
+	if !found || f.User != user || f.Seq != 0 {
+		return hubbub.File{}, s.guard.Wrap(sqlstore.OpWithdrawFile, sqlstore.WithdrawRefused(id, user, f, found))
+	}
+	err = s.write(ctx, sqlstore.OpWithdrawFile, func(ctx context.Context, tx *writeTx) error {
+		err := scanFile(tx.conn.QueryRowContext(ctx, fileSQL, id), &f)
+		found := err == nil
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		if !found || f.User != user || f.Seq != 0 {
+			return sqlstore.WithdrawRefused(id, user, f, found)
+		}
+		_, err = tx.conn.ExecContext(ctx, `UPDATE files SET gone = 1 WHERE id = ? AND seq = 0`, id)
+		return err
+	})
+	if err != nil {
+		return hubbub.File{}, err
+	}
+	return f, nil
+}

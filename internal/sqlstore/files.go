@@ -16,11 +16,12 @@ import (
 
 // The FileStore operations, as errors name them.
 const (
-	OpCreateFile  Op = "create file"
-	OpFile        Op = "file"
-	OpFileUsage   Op = "file usage"
-	OpCollectable Op = "collectable"
-	OpDeleteFile  Op = "delete file"
+	OpCreateFile   Op = "create file"
+	OpFile         Op = "file"
+	OpFileUsage    Op = "file usage"
+	OpCollectable  Op = "collectable"
+	OpDeleteFile   Op = "delete file"
+	OpWithdrawFile Op = "withdraw file"
 )
 
 // CheckNewFile returns f as CreateFile stores it (the fields it reads, the name cut to
@@ -114,4 +115,13 @@ func EncodeAttachments(as []hubbub.Attachment) (string, error) {
 // DecodeAttachments reads what EncodeAttachments stored; "" is nil.
 func DecodeAttachments(s string) ([]hubbub.Attachment, error) {
 	return decodeList[hubbub.Attachment](s, "attachments")
+}
+
+// WithdrawRefused is WithdrawFile's refusal of file id, which user may not take back: f is
+// the file as stored (found false for none, or a gone one).
+func WithdrawRefused(id, user string, f hubbub.File, found bool) *hubbub.Error {
+	if !found || f.User != user {
+		return hubbub.Errorf(hubbub.ECodeNotFound, "no file %s of yours that no message carries", id)
+	}
+	return hubbub.Errorf(hubbub.ECodeForbidden, "the file %s is in message %d of room %q: delete the message to delete it", id, f.Seq, f.Room)
 }

@@ -30,6 +30,7 @@ var fileCases = []struct {
 	{"FilesAfterDelete", testFilesAfterDelete},
 	{"FilesAfterPrune", testFilesAfterPrune},
 	{"FilesUnattachedGrace", testFilesUnattachedGrace},
+	{"WithdrawFile", testWithdrawFile},
 	{"FilesCollectedNotAttached", testFilesCollectedNotAttached},
 	{"FilesDoneContext", testFilesDoneContext},
 }
@@ -512,6 +513,51 @@ func testFilesCollectedNotAttached(t *testing.T, open opener) {
 	mustAppend(t, s, withFiles("r", "u_ann", "in time", "f_fresh"))
 	if _, found := getFile(t, s, "f_used"); !found {
 		t.Error("Collectable took an attached file")
+	}
+}
+
+// testWithdrawFile: an uploader takes back an upload no message carries, and nobody else's;
+// what it took back is gone at once and the collector's, and a message may not carry it.
+func testWithdrawFile(t *testing.T, open opener) {
+	s := open(t, hubbub.Retention{})
+	ctx := t.Context()
+	loose := mustCreate(t, s, upload("f_loose", "u_ann", 10))
+	mustCreate(t, s, upload("f_sent", "u_ann", 20))
+	sent := mustAppend(t, s, withFiles("r", "u_ann", "sent", "f_sent"))
+
+	_, err := s.WithdrawFile(ctx, "f_loose", "u_bob")
+	wantCode(t, "WithdrawFile of another user's upload", err, hubbub.ECodeNotFound)
+	_, err = s.WithdrawFile(ctx, "f_sent", "u_ann")
+	wantCode(t, "WithdrawFile of an upload a message carries", err, hubbub.ECodeForbidden)
+	if _, found := getFile(t, s, "f_sent"); !found {
+		t.Error("a refused WithdrawFile took the sent file")
+	}
+	_, err = s.WithdrawFile(ctx, "f_nothing", "u_ann")
+	wantCode(t, "WithdrawFile of no file", err, hubbub.ECodeNotFound)
+
+	got, err := s.WithdrawFile(ctx, "f_loose", "u_ann")
+	if err != nil || got.ID != loose.ID || got.User != "u_ann" || got.Bytes != loose.Bytes || got.Seq != 0 {
+		t.Fatalf("WithdrawFile(f_loose) = %+v, %v; want the upload", got, err)
+	}
+	checkFileGone(t, s, "f_loose", "after WithdrawFile")
+	_, _, err = appendValue(ctx, s, withFiles("r", "u_ann", "too late", "f_loose"))
+	if !hasCode(err, hubbub.ECodeNotFound) {
+		t.Errorf("a message attaching a withdrawn file: err %v, want %s", err, hubbub.ECodeNotFound)
+	}
+	// In its grace still, it is the collector's at once (should its bytes not go now).
+	if ids := collectable(t, s, loose.Created.Add(-time.Hour), 10); !slices.Equal(ids, []string{"f_loose"}) {
+		t.Errorf("Collectable before any grace ended = %v, want the withdrawn [f_loose]", ids)
+	}
+	_, err = s.WithdrawFile(ctx, "f_loose", "u_ann")
+	wantCode(t, "WithdrawFile again", err, hubbub.ECodeNotFound)
+	if err := s.DeleteFile(ctx, "f_loose"); err != nil {
+		t.Fatal(err)
+	}
+	if got := usage(t, s, "u_ann"); got != 20 {
+		t.Errorf("ann's usage after her upload was withdrawn and deleted = %d, want 20 (the sent file)", got)
+	}
+	if _, found := getFile(t, s, "f_sent"); !found || sent.Seq == 0 {
+		t.Error("the sent file went with the withdrawn one")
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"hubbub"
+	"hubbub/internal/sqlstore"
 )
 
 // The files of memStore (hubbub.FileStore): uploads' metadata, attached to messages by
@@ -112,6 +113,27 @@ func (s *memStore) DeleteFile(ctx context.Context, id string) error {
 	}
 	delete(s.files, id)
 	return nil
+}
+
+// WithdrawFile: bug "withdrawany" takes back another user's file, "withdrawattached" one a
+// message carries.
+func (s *memStore) WithdrawFile(ctx context.Context, id, user string) (hubbub.File, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.check(ctx); err != nil {
+		return hubbub.File{}, err
+	}
+	f := s.files[id]
+	found := f != nil && !f.gone
+	if !found || f.User != user && s.bug != "withdrawany" || f.Seq != 0 && s.bug != "withdrawattached" {
+		var stored hubbub.File
+		if f != nil {
+			stored = f.File
+		}
+		return hubbub.File{}, sqlstore.WithdrawRefused(id, user, stored, found)
+	}
+	f.gone = true
+	return f.File, nil
 }
 
 // checkAttachments returns why message m of user m.User may not carry its attachments, or

@@ -156,6 +156,8 @@ func TestSuiteCatchesBugs(t *testing.T) {
 		{"guestrespell", "ClaimGuest"},
 		{"guestbykeyaccount", "ClaimGuest"},
 		{"signoutsilent", "Sessions"},
+		{"withdrawany", "WithdrawFile"},
+		{"withdrawattached", "WithdrawFile"},
 		{"signoutsilent", "Generations"},
 		{"externalrename", "ExternalUser"},
 		{"externaldisabled", "ExternalUser"},
