@@ -657,6 +657,11 @@ func (c *Conn) answer(f wire.Frame) {
 		key = reqKey(wire.TypePing, "", f.ID)
 	case *wire.Notify:
 		key = reqKey(wire.TypeNotify, f.Room, "")
+	case *wire.Moderated:
+		if f.Action == wire.TypeDelete {
+			return // a delete is queued and answered by its ack; this goes to the Handler only
+		}
+		key = reqKey(f.Action, f.Room, "")
 	case *wire.Error:
 		if f.Request == "" {
 			return

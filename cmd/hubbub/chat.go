@@ -46,6 +46,7 @@ commands work too (start a message with "//" to send a line that begins with "/"
   /who [ROOM]      list the members of ROOM (default: the current room)
 ` + chatLogHelp + `
 ` + chatPeopleHelp + `
+` + chatModerationHelp + `
 ` + chatSearchHelp + `
 ` + chatFilesHelp + `
 ` + chatNotifyHelp + `
@@ -575,6 +576,9 @@ func (c *chat) command(ctx context.Context, line string) (quit bool) {
 		handled, err = c.peopleCommand(ctx, words[0], line)
 	}
 	if !handled {
+		handled, err = c.moderationCommand(ctx, words[0], line)
+	}
+	if !handled {
 		handled, err = c.searchCommand(ctx, words[0], line)
 	}
 	if !handled {
@@ -623,7 +627,7 @@ func (c *chat) command(ctx context.Context, line string) (quit bool) {
 		}
 		_, err = c.ses.Who(ctx, arg) // the members frame is printed with the other events
 	case "/help":
-		fmt.Fprintln(c.io.err, "commands: /join ROOM, /leave [ROOM], /who [ROOM], /reply SEQ TEXT, /edit SEQ TEXT, /delete SEQ, /react SEQ EMOJI, /rooms, /dm NAME..., /create ROOM [--private] [--topic TEXT], /invite NAME, /remove NAME, /topic TEXT, /part [ROOM], /directory [TEXT], /search [#ROOM] TEXT, /search --more, /upload PATH [TEXT], /notify [all|mention|nothing], /commands, /NAME ARGS (the server's commands), /quit; //text sends /text")
+		fmt.Fprintln(c.io.err, "commands: /join ROOM, /leave [ROOM], /who [ROOM], /reply SEQ TEXT, /edit SEQ TEXT, /delete SEQ, /react SEQ EMOJI, /rooms, /dm NAME..., /create ROOM [--private] [--topic TEXT], /invite NAME, /remove NAME, /topic TEXT, /part [ROOM], /directory [TEXT], /kick NAME [REASON], /ban NAME FOR [REASON], /mute NAME FOR [REASON], /unban NAME, /unmute NAME, /search [#ROOM] TEXT, /search --more, /upload PATH [TEXT], /notify [all|mention|nothing], /commands, /NAME ARGS (the server's commands), /quit; //text sends /text")
 	default:
 		err = fmt.Errorf("unknown command %s (try /help)", words[0])
 	}

@@ -1,0 +1,128 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"hubbub"
+	"hubbub/client"
+	"hubbub/internal/wire"
+)
+
+// Moderation in `hubbub chat`: a server moderator or admin (or a room's owner or moderators)
+// kicks, bans and mutes people in the current room, and lifts bans and mutes, as the page's
+// member menu does. The server decides who may; its refusal is printed as any command's.
+
+// chatModerationHelp lists the moderation commands for /help and the usage text.
+const chatModerationHelp = `  /kick NAME [REASON]  take NAME out of the current room (they may join again)
+  /ban NAME FOR [REASON]
+                   keep NAME out of the current room for FOR (30m, 12h, 7d: at most 366d)
+  /mute NAME FOR [REASON]
+                   let NAME read the current room but not write there, for FOR
+  /unban NAME, /unmute NAME
+                   lift NAME's ban or mute in the current room
+                   (moderators and admins, and a room's owner and moderators there)`
+
+// moderationCommand runs a moderation command and reports whether line was one.
+func (c *chat) moderationCommand(ctx context.Context, cmd, line string) (handled bool, err error) {
+	switch cmd {
+	case "/kick", "/ban", "/mute", "/unban", "/unmute":
+	default:
+		return false, nil
+	}
+	args := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), cmd))
+	name, rest := cutWord(args)
+	timed := cmd == "/ban" || cmd == "/mute"
+	var d time.Duration
+	var reason string
+	switch {
+	case cmd == "/kick" && name != "":
+		reason = rest
+	case timed && name != "" && rest != "":
+		var period string
+		period, reason = cutWord(rest)
+		if d, err = parseSanctionDuration(period); err != nil {
+			return true, err
+		}
+	case (cmd == "/unban" || cmd == "/unmute") && name != "" && rest == "":
+	default:
+		return true, errors.New(moderationUsage(cmd))
+	}
+	if err := hubbub.ValidateName(name); err != nil {
+		return true, fmt.Errorf("%q is not a name: %s", name, hubbub.ErrorMessage(err))
+	}
+	room := c.current()
+	if room == "" {
+		return true, errors.New("you are in no room; /join one first")
+	}
+	ctx, cancel := context.WithTimeout(ctx, chatCommandTimeout)
+	defer cancel()
+	var done *client.Moderated
+	switch cmd {
+	case "/kick":
+		done, err = c.ses.Kick(ctx, room, name, reason)
+	case "/ban":
+		done, err = c.ses.Ban(ctx, room, name, d, reason)
+	case "/mute":
+		done, err = c.ses.Mute(ctx, room, name, d, reason)
+	case "/unban":
+		done, err = c.ses.Unban(ctx, room, name)
+	case "/unmute":
+		done, err = c.ses.Unmute(ctx, room, name)
+	}
+	if err != nil {
+		return true, err
+	}
+	fmt.Fprintf(c.io.err, "* you %s %s in %s%s\n", moderatedVerb(cmd), name, room, untilText(done.Until))
+	return true, nil
+}
+
+// moderationUsage is the usage line of a moderation command.
+func moderationUsage(cmd string) string {
+	switch cmd {
+	case "/kick":
+		return "usage: /kick NAME [REASON]"
+	case "/ban", "/mute":
+		return "usage: " + cmd + " NAME FOR [REASON] (FOR such as 30m, 12h or 7d)"
+	}
+	return "usage: " + cmd + " NAME"
+}
+
+// moderatedVerb is what the chat says a command did.
+func moderatedVerb(cmd string) string {
+	return map[string]string{"/kick": "kicked", "/ban": "banned", "/mute": "muted", "/unban": "unbanned", "/unmute": "unmuted"}[cmd]
+}
+
+// untilText says when a ban or mute ends, in local time ("" for none).
+func untilText(until string) string {
+	t, err := time.Parse(wire.TimeFormat, until)
+	if until == "" || err != nil {
+		return ""
+	}
+	return " until " + t.Local().Format("Mon 2 Jan 15:04")
+}
+
+// parseSanctionDuration reads a ban's or mute's length: a Go duration (30m, 12h, 1h30m) or a
+// number of days (7d), positive and at most hubbub's limit (366 days).
+func parseSanctionDuration(s string) (time.Duration, error) {
+	const limit = 366 * 24 * time.Hour
+	bad := fmt.Errorf("%q is not a length of time: say 30m, 12h or 7d (at most 366d)", s)
+	var d time.Duration
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil || n <= 0 || n > 366 {
+			return 0, bad
+		}
+		d = time.Duration(n) * 24 * time.Hour
+	} else {
+		var err error
+		if d, err = time.ParseDuration(s); err != nil || d <= 0 || d > limit {
+			return 0, bad
+		}
+	}
+	return d, nil
+}

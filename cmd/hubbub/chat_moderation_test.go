@@ -1,0 +1,92 @@
+package main
+
+import (
+	"io"
+	"testing"
+	"time"
+
+	"hubbub/internal/server"
+	"hubbub/internal/servertest"
+)
+
+// A moderator moderates from the terminal: /mute, /unmute, /kick and /ban in the current room
+// reach the server and say what they did; a bad length or a missing name gets the usage, and a
+// member's /kick the server's refusal. Before, `hubbub chat` had no moderation at all.
+func TestChatModeration(t *testing.T) {
+	chatLeakCheck(t)
+	s := servertest.Start(t, servertest.Options{Server: server.Config{RoleFor: servertest.Roles("mod")}})
+	eve := servertest.DialJSON(t, s, "eve")
+	if f := eve.Join("general", nil); f.Type() != "joined" {
+		t.Fatal(f)
+	}
+	pr, pw := io.Pipe()
+	t.Cleanup(func() { pw.Close() })
+	run := startChat(t, pr, chatArgs(chatUser(t, "mod"), []string{s.WS})...)
+	run.waitOutput(t, "* you joined general")
+	say := func(line string) {
+		t.Helper()
+		if _, err := io.WriteString(pw, line+"\n"); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	say("/mute eve 10m flooding")
+	run.waitErr(t, "* you muted eve in general until ")
+	if f := eve.Say("general", "e-1", "let me"); f.Str("code") != "muted" {
+		t.Fatalf("eve's send after /mute: %v", f)
+	}
+	say("/unmute eve")
+	run.waitErr(t, "* you unmuted eve in general\n")
+	if f := eve.Say("general", "e-2", "thanks"); f.Type() != "ack" {
+		t.Fatalf("eve's send after /unmute: %v", f)
+	}
+	say("/kick eve cool off")
+	run.waitErr(t, "* you kicked eve in general\n")
+	if f := eve.AwaitFunc("eve's kick", func(f servertest.Frame) bool { return f.Type() == "error" && f.Str("code") == "kicked" }); f.Str("message") == "" {
+		t.Errorf("eve's kick says nothing: %v", f)
+	}
+	say("/ban eve 2d")
+	run.waitErr(t, "* you banned eve in general until ")
+	if f := eve.Join("general", nil); f.Str("code") != "banned" {
+		t.Fatalf("eve's join after /ban: %v", f)
+	}
+	say("/ban eve soon")
+	run.waitErr(t, `* /ban: "soon" is not a length of time: say 30m, 12h or 7d (at most 366d)`)
+	say("/ban eve")
+	run.waitErr(t, "* /ban: usage: /ban NAME FOR [REASON] (FOR such as 30m, 12h or 7d)")
+	say("/unban")
+	run.waitErr(t, "* /unban: usage: /unban NAME")
+	say("/unban eve")
+	run.waitErr(t, "* you unbanned eve in general\n")
+	if f := eve.Join("general", nil); f.Type() != "joined" {
+		t.Fatalf("eve's join after /unban: %v", f)
+	}
+
+	// A member's /kick is refused by the server, and says so.
+	pr2, pw2 := io.Pipe()
+	t.Cleanup(func() { pw2.Close() })
+	member := startChat(t, pr2, chatArgs(chatUser(t, "ann"), []string{s.WS})...)
+	member.waitOutput(t, "* you joined general")
+	if _, err := io.WriteString(pw2, "/kick eve\n"); err != nil {
+		t.Fatal(err)
+	}
+	member.waitErr(t, "* /kick: only moderators and admins may kick (forbidden)")
+	if f := eve.Say("general", "e-3", "still here"); f.Type() != "ack" {
+		t.Fatalf("eve after a member's /kick: %v", f)
+	}
+}
+
+// parseSanctionDuration takes Go durations and days, and refuses the rest with one message.
+func TestParseSanctionDuration(t *testing.T) {
+	for in, want := range map[string]time.Duration{"30m": 30 * time.Minute, "12h": 12 * time.Hour, "7d": 7 * 24 * time.Hour,
+		"1h30m": 90 * time.Minute, "366d": 366 * 24 * time.Hour} {
+		if got, err := parseSanctionDuration(in); err != nil || got != want {
+			t.Errorf("parseSanctionDuration(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "0", "-1h", "0d", "367d", "9000h", "d", "1.5d", "soon"} {
+		if d, err := parseSanctionDuration(in); err == nil {
+			t.Errorf("parseSanctionDuration(%q) = %v, want an error", in, d)
+		}
+	}
+}
