@@ -152,7 +152,8 @@ func SecretHash(secret string) string {
 //     exists and has not expired, with its user, found false otherwise (also when the user is
 //     disabled). DeleteSessions deletes every session of a user (sign out everywhere) and
 //     returns how many (expired ones may be counted). Both DeleteSession (of a session that
-//     exists) and DeleteSessions add one to the user's SignOuts in the same transaction.
+//     exists) and DeleteSessions add one to the user's SignOuts in the same transaction, as
+//     does UpdateUser disabling a user (which deletes their sessions).
 //   - RedeemInvite uses an unexpired, unused invite once (a second use is ECodeNotFound, also
 //     when two redeem at once) and creates the account in the same transaction: a refused
 //     name leaves the invite unused. An unknown or expired invite is ECodeNotFound.

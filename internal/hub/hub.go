@@ -271,8 +271,10 @@ type Member struct {
 	ConnID string
 	// AccountChanged, if set, is given the user's stored record after the store's users
 	// changed (Hub.UserConnections): the session ends the connection if what it was opened
-	// with no longer holds (the account disabled, another role). It must not block.
-	AccountChanged func(u hubbub.User)
+	// with no longer holds (the account disabled, another role, its session signed out). It
+	// may read the store (a session), within ctx; an error means it could not tell, and the
+	// check is to be made again.
+	AccountChanged func(ctx context.Context, u hubbub.User) error
 }
 
 // JoinInfo describes a room as the joining member first sees it.

@@ -466,6 +466,14 @@ func (s *Store) updateUser(ctx context.Context, id string, c hubbub.UserChange) 
 			return hubbub.User{}, err
 		}
 	}
+	if c.Disabled != nil && *c.Disabled {
+		// Its sessions end: a sign-out, so that a node that sees the account enabled again
+		// (disable, then enable, between two of its reads) still ends their connections.
+		if _, err := tx.Exec(ctx, signOutUser, id); err != nil {
+			return hubbub.User{}, err
+		}
+		u.SignOuts++
+	}
 	return u, tx.Commit(ctx)
 }
 

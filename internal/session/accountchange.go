@@ -2,7 +2,7 @@ package session
 
 import (
 	"context"
-	"log/slog"
+	"fmt"
 	"sync/atomic"
 
 	"hubbub"
@@ -27,8 +27,9 @@ const closeAccountChanged = closePolicyViolation
 
 // accountChanged returns the Member.AccountChanged of m, a connection of p acting for id: it
 // ends the connection when the stored user is disabled now, or (for a user whose role is the
-// store's, not a token's) when the role the connection would get now is not the one it has.
-func (s *Service) accountChanged(id *identity, m *hub.Member, p Peer) func(hubbub.User) {
+// store's, not a token's) when the role the connection would get now is not the one it has,
+// or when the session cookie that opened it was signed out.
+func (s *Service) accountChanged(id *identity, m *hub.Member, p Peer) func(context.Context, hubbub.User) error {
 	if !storedUserID(id.user.ID) || id.user.Kind == hubbub.UserBot {
 		// An anonymous user: nothing stored changes. A bot: its token's checks end its
 		// connections when it is deleted or its rooms change (bots.go).
@@ -37,7 +38,7 @@ func (s *Service) accountChanged(id *identity, m *hub.Member, p Peer) func(hubbu
 	fromToken := id.claims != nil
 	var signOuts atomic.Uint64 // the user's SignOuts when the session was last found live
 	signOuts.Store(id.user.SignOuts)
-	return func(u hubbub.User) {
+	return func(ctx context.Context, u hubbub.User) error {
 		reason := ""
 		switch {
 		case u.Disabled:
@@ -45,28 +46,88 @@ func (s *Service) accountChanged(id *identity, m *hub.Member, p Peer) func(hubbu
 		case !fromToken && s.storedRole(&u) != m.Role:
 			reason = "your role changed to " + s.storedRole(&u) + "; connecting again gives it"
 		case id.session != "" && u.SignOuts != signOuts.Load():
-			live, err := s.sessionLive(id.session)
+			live, err := s.sessionLive(ctx, id.session)
 			if err != nil {
-				slog.Warn("account changed: the session could not be read; the next change reads it again", "user", u.ID, "err", err)
-				return
+				return err // signOuts unchanged: the pass run again checks again
 			}
 			if live {
 				signOuts.Store(u.SignOuts) // another session of the user was signed out
-				return
+				return nil
 			}
 			reason = "you were signed out"
 		default:
-			return
+			return nil
 		}
 		p.Info("account changed: closing", "user", u.ID, "reason", reason)
 		p.Close(closeAccountChanged, reason)
+		return nil
+	}
+}
+
+// RecheckUsers reads the stored users connected to this node again and gives each of their
+// connections its user (Member.AccountChanged), which ends those whose account changed. The
+// server calls it when the store's users changed (storecache.Cache.OnUsersChanged). An error
+// (a read that failed, here or in a connection's check) asks for another pass.
+func (s *Service) RecheckUsers(ctx context.Context) error {
+	s.rechecks.Add(1)
+	if s.cfg.Users == nil {
+		return nil
+	}
+	var ids []string
+	for _, id := range s.hub.ConnectedUsers() {
+		if storedUserID(id) {
+			ids = append(ids, id)
+		}
+	}
+	var failed error
+	for len(ids) > 0 {
+		page := ids[:min(len(ids), sqlstore.MaxUsersByID)]
+		ids = ids[len(page):]
+		users, err := s.cfg.Users.UsersByID(ctx, page)
+		if err != nil {
+			return err
+		}
+		for _, u := range users {
+			for _, m := range s.hub.UserConnections(u.ID) {
+				if m.AccountChanged == nil {
+					continue
+				}
+				if err := m.AccountChanged(ctx, u); err != nil && failed == nil {
+					failed = fmt.Errorf("checking the session of a connection of %s: %w", u.ID, err)
+				}
+			}
+		}
+	}
+	return failed
+}
+
+// recheckMark is what recheckMissed compares with: the passes begun so far. A session notes
+// it before it reads its user at hello.
+func (s *Service) recheckMark() uint64 { return s.rechecks.Load() }
+
+// recheckMissed checks connection m's account once more if a pass began since mark (before
+// its hello read the account) and before m joined its user's channel (Attach), where passes
+// find connections: that pass did not see m, and a sign-out it was made for would otherwise
+// leave m open until the next change.
+func (s *Service) recheckMissed(ctx context.Context, mark uint64, m *hub.Member, p Peer) {
+	if m.AccountChanged == nil || s.cfg.Users == nil || s.rechecks.Load() == mark {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, userLookupTimeout)
+	defer cancel()
+	u, found, err := s.cfg.Users.UserByID(ctx, m.UserID)
+	if err == nil && found {
+		err = m.AccountChanged(ctx, u)
+	}
+	if err != nil {
+		p.Info("account check after hello failed; the next change checks again", "err", err)
 	}
 }
 
 // sessionLive reports whether the login session with hash id still exists (not signed out,
 // not expired).
-func (s *Service) sessionLive(id string) (bool, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), userLookupTimeout)
+func (s *Service) sessionLive(ctx context.Context, id string) (bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, userLookupTimeout)
 	defer cancel()
 	_, _, found, err := s.cfg.Users.Session(ctx, id)
 	return found, err
@@ -85,35 +146,4 @@ func (s *Service) storedRole(u *hubbub.User) string {
 		role = hubbub.RoleMember
 	}
 	return role
-}
-
-// RecheckUsers reads again the stored users with connections on this node and hands each
-// connection its user (Member.AccountChanged), which ends those whose account changed. The
-// server calls it when the store's users changed (storecache.Cache.OnUsersChanged).
-func (s *Service) RecheckUsers(ctx context.Context) error {
-	if s.cfg.Users == nil {
-		return nil
-	}
-	var ids []string
-	for _, id := range s.hub.ConnectedUsers() {
-		if storedUserID(id) {
-			ids = append(ids, id)
-		}
-	}
-	for len(ids) > 0 {
-		page := ids[:min(len(ids), sqlstore.MaxUsersByID)]
-		ids = ids[len(page):]
-		users, err := s.cfg.Users.UsersByID(ctx, page)
-		if err != nil {
-			return err
-		}
-		for _, u := range users {
-			for _, m := range s.hub.UserConnections(u.ID) {
-				if m.AccountChanged != nil {
-					m.AccountChanged(u)
-				}
-			}
-		}
-	}
-	return nil
 }

@@ -1,9 +1,13 @@
 package session_test
 
 import (
+	"context"
 	"encoding/base64"
+	"errors"
 	"net/http"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -12,6 +16,7 @@ import (
 	"hubbub"
 	"hubbub/internal/server"
 	"hubbub/internal/servertest"
+	"hubbub/internal/testwait"
 )
 
 // A user's account changed beside the server (`hubbub user role`, `hubbub user disable`: the
@@ -99,8 +104,7 @@ func TestDisabledAccountEndsItsTextConnection(t *testing.T) {
 	}
 }
 
-// Signing out ends the connections the signed-out session opened, on every node: signing out
-// on one device (the page's sign-out) ends that session's connections and not the user's
+// Signing out ends the connections the signed-out session opened: signing out on one device (the page's sign-out) ends that session's connections and not the user's
 // others; signing out everywhere (or `hubbub user passwd`, which does it) ends them all.
 // Before, a stolen session's open connection went on after its owner signed out everywhere.
 func TestSignOutEndsItsSessionsConnections(t *testing.T) {
@@ -166,4 +170,132 @@ func TestSignOutEndsItsSessionsConnections(t *testing.T) {
 	again := dialJSONWith(t, s, "", http.Header{"Cookie": {"hubbub_session=" + laptopCookie}})
 	again.Send(servertest.Frame{"type": "hello"})
 	expectError(t, again.Await("error"), hubbub.ECodeUnauthorized, "sign in")
+}
+
+// signOutDuringHello signs its user out everywhere right after a hello read the session
+// (once armed), and lets the hello go on only once the account check that sign-out starts is
+// under way: that check runs before the connection is on its user's channel, where checks
+// find connections.
+type signOutDuringHello struct {
+	hubbub.Store
+	armed   atomic.Pointer[string] // the user to sign out
+	checked chan struct{}          // closed at the first UsersByID after the sign-out
+	once    sync.Once
+	signed  atomic.Bool
+}
+
+func (s *signOutDuringHello) Session(ctx context.Context, id string) (hubbub.LoginSession, hubbub.User, bool, error) {
+	ls, u, found, err := s.Store.Session(ctx, id)
+	if user := s.armed.Swap(nil); user != nil {
+		if _, err := s.Store.DeleteSessions(ctx, *user); err != nil {
+			panic("the planted sign-out failed: " + err.Error())
+		}
+		s.signed.Store(true)
+		select {
+		case <-s.checked:
+		case <-time.After(testwait.Timeout):
+			panic("no account check began after the planted sign-out")
+		}
+	}
+	return ls, u, found, err
+}
+
+func (s *signOutDuringHello) UsersByID(ctx context.Context, ids []string) ([]hubbub.User, error) {
+	if s.signed.Load() {
+		s.once.Do(func() { close(s.checked) })
+	}
+	return s.Store.UsersByID(ctx, ids)
+}
+
+// A sign-out made while a connection says hello — after its session was read, before the
+// connection is among its user's — ends it too: the check that the sign-out starts cannot see
+// it, so the connection checks its account once more when it joins its user's channel.
+func TestSignOutDuringHelloEndsTheConnection(t *testing.T) {
+	var st *signOutDuringHello
+	s := servertest.Start(t, servertest.Options{Server: server.Config{Auth: "accounts"},
+		WrapStore: func(inner hubbub.Store) hubbub.Store {
+			st = &signOutDuringHello{Store: inner, checked: make(chan struct{})}
+			return st
+		}})
+	ctx := t.Context()
+	us := users(t, s)
+	session := func(u hubbub.User, device string) string {
+		t.Helper()
+		cookie := base64.RawURLEncoding.EncodeToString([]byte(strings.Repeat(device, 32)[:32]))
+		if err := us.CreateSession(ctx, hubbub.LoginSession{ID: hubbub.SecretHash(cookie), User: u.ID,
+			Created: time.Now(), Expires: time.Now().Add(time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+		return cookie
+	}
+	eve, err := us.CreateUser(ctx, hubbub.User{Name: "eve", Kind: hubbub.UserAccount}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dave, err := us.CreateUser(ctx, hubbub.User{Name: "dave", Kind: hubbub.UserAccount}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// eve is connected, so the check has a user to read.
+	eves := dialJSONWith(t, s, "", http.Header{"Cookie": {"hubbub_session=" + session(eve, "eve")}})
+	eves.Send(servertest.Frame{"type": "hello"})
+	eves.Await("welcome")
+
+	daveCookie := session(dave, "dave")
+	st.armed.Store(&dave.ID)
+	c := dialJSONWith(t, s, "", http.Header{"Cookie": {"hubbub_session=" + daveCookie}})
+	c.Send(servertest.Frame{"type": "hello"})
+	if ce := c.Closed(); ce == nil || ce.Code != websocket.ClosePolicyViolation || !strings.Contains(ce.Text, "you were signed out") {
+		t.Fatalf("dave's connection, signed out during its hello: %v, want a close 1008 saying you were signed out", ce)
+	}
+	if f := eves.Join("general", nil); f.Type() != "joined" {
+		t.Fatalf("eve, whose account did not change: %v", f)
+	}
+}
+
+// failingSessions fails the next read of a session, once armed, as a store briefly down would.
+type failingSessions struct {
+	hubbub.Store
+	armed atomic.Bool
+}
+
+func (s *failingSessions) Session(ctx context.Context, id string) (hubbub.LoginSession, hubbub.User, bool, error) {
+	if s.armed.CompareAndSwap(true, false) {
+		return hubbub.LoginSession{}, hubbub.User{}, false, errors.New("the planted store failure")
+	}
+	return s.Store.Session(ctx, id)
+}
+
+// A sign-out whose check could not read the session (the store failed a moment) is checked
+// again a second later, and the connection ends then: it is not left open until some other
+// account changes.
+func TestSignOutCheckedAgainAfterAFailedRead(t *testing.T) {
+	var st *failingSessions
+	s := servertest.Start(t, servertest.Options{Server: server.Config{Auth: "accounts"},
+		WrapStore: func(inner hubbub.Store) hubbub.Store { st = &failingSessions{Store: inner}; return st }})
+	ctx := t.Context()
+	us := users(t, s)
+	dave, err := us.CreateUser(ctx, hubbub.User{Name: "dave", Kind: hubbub.UserAccount}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cookie := base64.RawURLEncoding.EncodeToString([]byte("thirty-two bytes, like /signin.."))
+	if err := us.CreateSession(ctx, hubbub.LoginSession{ID: hubbub.SecretHash(cookie), User: dave.ID,
+		Created: time.Now(), Expires: time.Now().Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	c := dialJSONWith(t, s, "", http.Header{"Cookie": {"hubbub_session=" + cookie}})
+	c.Send(servertest.Frame{"type": "hello"})
+	c.Await("welcome")
+
+	st.armed.Store(true)
+	if err := us.DeleteSession(ctx, hubbub.SecretHash(cookie)); err != nil {
+		t.Fatal(err)
+	}
+	if ce := c.Closed(); ce == nil || ce.Code != websocket.ClosePolicyViolation || !strings.Contains(ce.Text, "you were signed out") {
+		t.Fatalf("dave's connection after a sign-out whose first check failed: %v", ce)
+	}
+	if st.armed.Load() {
+		t.Error("no check read the session (the planted failure was not met)")
+	}
 }

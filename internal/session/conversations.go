@@ -88,14 +88,16 @@ func (j *jsonSession) converse(ctx context.Context, f *wire.ClientFrame) {
 }
 
 // welcomeRooms runs after welcome: a stored user's connection joins its user's channel and is
-// sent the user's rooms, unasked (one read of the Store).
-func (j *jsonSession) welcomeRooms(ctx context.Context) {
+// sent the user's rooms, unasked (one read of the Store). mark is recheckMark's before hello
+// read the account: an account check that began since did not see the connection.
+func (j *jsonSession) welcomeRooms(ctx context.Context, mark uint64) {
 	if !storedUser(j.member) {
 		return
 	}
 	if err := j.svc.hub.Attach(j.member); err != nil {
 		j.fail(err, nil)
 	}
+	j.svc.recheckMissed(ctx, mark, j.member, j.p)
 	if err := j.sendRooms(ctx); err != nil {
 		j.fail(err, &wire.ClientFrame{Type: wire.TypeRooms})
 	}

@@ -153,6 +153,7 @@ func (j *jsonSession) hello(ctx context.Context, f *wire.ClientFrame, nameErr er
 		j.fail(hubbub.Errorf(hubbub.ECodeBadName, "leave every room before changing your name"), f)
 		return
 	}
+	mark := j.svc.recheckMark() // an account check that begins from here on may miss this connection
 	id, err := j.svc.identify(ctx, helloName{name: f.Name, key: f.Key, token: f.Token, nameErr: nameErr}, j.creds)
 	if err != nil {
 		j.p.Info("hello refused", "err", err)
@@ -194,7 +195,7 @@ func (j *jsonSession) hello(ctx context.Context, f *wire.ClientFrame, nameErr er
 			SendRate: cfg.SendRate, SendBurst: cfg.SendBurst, MaxAttachments: j.svc.maxAttachments(),
 			Frame: int(cfg.ReadLimit)},
 		Commands: j.welcomeCommands(ctx), SearchOff: cfg.SearchOff})))
-	j.welcomeRooms(context.Background())
+	j.welcomeRooms(context.Background(), mark)
 }
 
 // goOffline ends this connection's part in its user's presence, if it has one; the user's

@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"sync/atomic"
 	"time"
 
 	"hubbub"
@@ -117,6 +118,8 @@ type Service struct {
 	hub *hub.Hub
 	// bots caches bots' tokens and follows the bots' live connections (botcache.go).
 	bots bots
+	// rechecks counts the RecheckUsers passes begun (accountchange.go).
+	rechecks atomic.Uint64
 }
 
 // New returns a service whose sessions act on h.

@@ -89,6 +89,7 @@ func (t *textSession) Handle(data []byte) {
 // holds. With a session cookie or a token the line is still read, for compatibility, but the
 // user's name is used.
 func (t *textSession) setName(name string) {
+	mark := t.svc.recheckMark() // an account check that begins from here on may miss this connection
 	id, err := t.svc.identify(context.Background(), helloName{name: name}, t.creds)
 	if err != nil {
 		t.refuse(hubbub.ErrorMessage(err), closePolicyViolation)
@@ -113,6 +114,7 @@ func (t *textSession) setName(name string) {
 		if err := t.svc.hub.Attach(m); err != nil {
 			t.p.Info("a signed-in text connection not on its user's channel: an account change will not close it", "err", err)
 		}
+		t.svc.recheckMissed(context.Background(), mark, m, t.p)
 	}
 	if id.bot != nil {
 		t.followBot(id.bot)

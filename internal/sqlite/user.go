@@ -445,6 +445,13 @@ func (s *Store) UpdateUser(ctx context.Context, id string, c hubbub.UserChange) 
 				if _, err := tx.stmts.deleteSessions.ExecContext(ctx, id); err != nil {
 					return err
 				}
+				// Its sessions end: a sign-out, so that a node that sees the account enabled
+				// again (disable, then enable, between two of its reads) still ends their
+				// connections.
+				if _, err := tx.stmts.signOutUser.ExecContext(ctx, id); err != nil {
+					return err
+				}
+				u.SignOuts++
 			}
 		}
 		if c.PasswordHash != nil {

@@ -53,6 +53,19 @@ func (s *store) UpdateUser(ctx context.Context, id string, ch hubbub.UserChange)
 	return s.Store.UpdateUser(ctx, id, ch)
 }
 
+// DeleteSession and DeleteSessions are sign-outs, which move the users' count (User.SignOuts):
+// the other nodes are told at once, as for an account change, so that they end the signed-out
+// sessions' connections without waiting for their poll. No name's answer changes.
+func (s *store) DeleteSession(ctx context.Context, id string) error {
+	defer s.c.signedOut()
+	return s.Store.DeleteSession(ctx, id)
+}
+
+func (s *store) DeleteSessions(ctx context.Context, user string) (int, error) {
+	defer s.c.signedOut()
+	return s.Store.DeleteSessions(ctx, user)
+}
+
 func (s *store) RedeemInvite(ctx context.Context, id string, u hubbub.User, passwordHash string) (hubbub.User, error) {
 	defer s.c.changed(kindUsers)
 	return s.Store.RedeemInvite(ctx, id, u, passwordHash)

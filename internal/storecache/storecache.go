@@ -388,6 +388,16 @@ func (c *Cache) changed(k kind) {
 	c.pokeRefresh()
 }
 
+// signedOut is a sign-out through this node: nothing cached changes, but the users' count
+// moved, which this node's next read notices and reports (OnUsersChanged), and the other
+// nodes are told now.
+func (c *Cache) signedOut() {
+	c.mu.Lock()
+	c.local = true
+	c.mu.Unlock()
+	c.pokeRefresh()
+}
+
 // nameChanged is a change through this node that may make name held (a guest claimed, a
 // token's user created or renamed): only that name's answer goes.
 func (c *Cache) nameChanged(name string) {

@@ -327,6 +327,7 @@ func (s *memStore) UpdateUser(ctx context.Context, id string, c hubbub.UserChang
 		u.Disabled = *c.Disabled
 		if u.Disabled && s.bug != "disablesessions" {
 			s.deleteSessions(id)
+			s.signedOut(id)
 		}
 	}
 	if c.PasswordHash != nil {

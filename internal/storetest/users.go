@@ -581,10 +581,16 @@ func testSessions(t *testing.T, open opener) {
 		t.Errorf("DeleteSessions(ann) again = %d, %v; want 0", n, err)
 	}
 
-	// Disabling bob hides his session and ends it: enabling him again does not bring it back.
+	// Disabling bob hides his session and ends it (a sign-out): enabling him again does not
+	// bring it back.
 	yes, no := true, false
-	if _, err := us.UpdateUser(ctx, bob.ID, hubbub.UserChange{Disabled: &yes}); err != nil {
+	if got, err := us.UpdateUser(ctx, bob.ID, hubbub.UserChange{Disabled: &yes}); err != nil {
 		t.Fatal(err)
+	} else if got.SignOuts != 1 {
+		t.Errorf("bob's SignOuts after he was disabled = %d, want 1", got.SignOuts)
+	}
+	if u, _ := userByID(t, us, bob.ID); u.SignOuts != 1 {
+		t.Errorf("bob's stored SignOuts after he was disabled = %d, want 1", u.SignOuts)
 	}
 	if find(bobs) {
 		t.Error("a disabled user's session is found")
