@@ -86,9 +86,10 @@ func (s *Service) Moderate(ctx context.Context, actor string, m Moderation) (wir
 	}
 	switch m.Action {
 	case wire.TypeKick:
-		if s.cfg.Users != nil && hubbub.ValidateName(m.Name) == nil {
+		if s.cfg.Users != nil && m.ActorRole != hubbub.RoleAdmin && hubbub.ValidateName(m.Name) == nil &&
+			hubbub.ValidateRoom(m.Room) == nil {
 			var target storedTarget
-			if target, err = s.storedTarget(ctx, m.Name); err != nil {
+			if target, err = s.storedTarget(ctx, m.Room, m.Name); err != nil {
 				return done, err
 			}
 			if err = mayTarget(m.ActorRole, target, &m); err != nil {
@@ -131,8 +132,10 @@ type storedTarget struct {
 	found    bool
 }
 
-// storedTarget finds the stored user holding name (look-alikes included).
-func (s *Service) storedTarget(ctx context.Context, name string) (storedTarget, error) {
+// storedTarget finds the stored user holding name (look-alikes included), else the stored
+// user a member of room on this node shows it for: an operator renamed them, and their open
+// connections keep the old name until they reconnect.
+func (s *Service) storedTarget(ctx context.Context, room, name string) (storedTarget, error) {
 	ctx, cancel := context.WithTimeout(ctx, userLookupTimeout)
 	defer cancel()
 	u, found, err := s.cfg.Users.UserByName(ctx, name)
@@ -140,7 +143,16 @@ func (s *Service) storedTarget(ctx context.Context, name string) (storedTarget, 
 		return storedTarget{}, s.storeFailed("user by name", err)
 	}
 	if !found {
-		return storedTarget{}, nil
+		id := s.hub.MemberUsers(room, []string{name})[name]
+		if !storedUserID(id) {
+			return storedTarget{}, nil
+		}
+		if u, found, err = s.cfg.Users.UserByID(ctx, id); err != nil {
+			return storedTarget{}, s.storeFailed("user by id", err)
+		}
+		if !found {
+			return storedTarget{}, nil
+		}
 	}
 	return storedTarget{id: u.ID, role: s.storedRole(&u), found: true}, nil
 }
@@ -163,7 +175,7 @@ func mayTarget(actorRole string, t storedTarget, m *Moderation) error {
 // or its lifting, is refused unless m's actor is an admin (mayTarget).
 func (s *Service) sanctionedUser(ctx context.Context, room, name string, m *Moderation) (string, error) {
 	if s.cfg.Users != nil {
-		t, err := s.storedTarget(ctx, name)
+		t, err := s.storedTarget(ctx, room, name)
 		if err != nil {
 			return "", err
 		}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"hubbub"
 	"hubbub/internal/server"
 	"hubbub/internal/servertest"
 )
@@ -363,5 +364,33 @@ func TestModeratorsCannotSanctionTheirPeers(t *testing.T) {
 	}
 	if f := mod2.Say("general", "m3", "free"); f.Type() != "ack" {
 		t.Fatalf("mod2 after the API's unmute: %v", f)
+	}
+
+	// An admin an operator renamed keeps the old name on their open connection: a moderator
+	// naming it finds the user behind it, and is refused.
+	chief := servertest.DialJSON(t, s, "chief")
+	admin2 := hubbub.RoleAdmin
+	if _, err := s.Store.UpdateUser(t.Context(), chief.User, hubbub.UserChange{Role: &admin2}); err != nil {
+		t.Fatal(err)
+	}
+	chief.Closed() // the role changed: the connection ends, and the next one is an admin's
+	chief = servertest.DialJSON(t, s, "chief")
+	if f := chief.Join("general", nil); f.Type() != "joined" {
+		t.Fatal(f)
+	}
+	renamed := "chief2"
+	if _, err := s.Store.UpdateUser(t.Context(), chief.User, hubbub.UserChange{Name: &renamed}); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []servertest.Frame{
+		{"type": "mute", "room": "general", "name": "chief", "duration": "1h"},
+		{"type": "kick", "room": "general", "name": "chief"},
+	} {
+		if got := moderate(mod, f); got.Str("code") != "forbidden" {
+			t.Errorf("%v by a moderator, of an admin renamed while connected: %v, want forbidden", f, got)
+		}
+	}
+	if f := chief.Say("general", "c1", "still the admin"); f.Type() != "ack" {
+		t.Fatalf("the renamed admin after the refusals: %v", f)
 	}
 }
