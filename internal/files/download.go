@@ -27,9 +27,17 @@ const downloadCSP = "sandbox; default-src 'none'"
 
 // serveFile answers GET /files/{id}/{name}: the file (the name is only for the browser).
 // DELETE on it takes back an upload no message carries (withdraw.go).
+// A page of another allowed origin asks first (a CORS preflight, OPTIONS).
 func (s *Service) serveFile(w http.ResponseWriter, r *http.Request) {
-	if r.Method == http.MethodDelete {
+	switch r.Method {
+	case http.MethodDelete:
 		s.serveWithdraw(w, r)
+		return
+	case http.MethodOptions:
+		if s.allowOrigin(w, r) { // not a preflight: answers it and returns false otherwise
+			w.Header().Set("Allow", "GET, HEAD, DELETE, OPTIONS")
+			w.WriteHeader(http.StatusNoContent)
+		}
 		return
 	}
 	s.serve(w, r, false)

@@ -285,6 +285,31 @@ func TestFilesURL(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || resp.Header.Get("Access-Control-Allow-Origin") != "https://chat.example.com" {
 		t.Errorf("POST /files/session from the chat's origin: %d %v %s", resp.StatusCode, resp.Header, body)
 	}
+	// The chat page takes back an upload it did not send, on the files origin: the preflight
+	// of the DELETE is answered, then the DELETE.
+	unsent := mustUpload(t, s, guest("ann"), "b.txt", []byte("second thoughts"))
+	path := "/files/" + unsent.str("id") + "/b.txt"
+	r, _ = http.NewRequest("OPTIONS", s.URL+path, nil)
+	r.Header.Set("Origin", "https://chat.example.com")
+	r.Header.Set("Access-Control-Request-Method", "DELETE")
+	resp, _, _ = do(t, r)
+	if resp.StatusCode != http.StatusNoContent || resp.Header.Get("Access-Control-Allow-Origin") != "https://chat.example.com" ||
+		!strings.Contains(resp.Header.Get("Access-Control-Allow-Methods"), "DELETE") {
+		t.Errorf("the DELETE's preflight: %d %v", resp.StatusCode, resp.Header)
+	}
+	r, _ = http.NewRequest("DELETE", s.URL+path, nil)
+	r.Header.Set("Origin", "https://chat.example.com")
+	guest("ann").apply(r)
+	if resp, body, _ := do(t, r); resp.StatusCode != http.StatusNoContent || resp.Header.Get("Access-Control-Allow-Origin") != "https://chat.example.com" {
+		t.Errorf("DELETE from the chat's origin: %d %v %s", resp.StatusCode, resp.Header, body)
+	}
+	// Another origin may not.
+	r, _ = http.NewRequest("DELETE", s.URL+path, nil)
+	r.Header.Set("Origin", "https://evil.example")
+	guest("ann").apply(r)
+	if resp, _, _ := do(t, r); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("DELETE from another origin: %d, want 403", resp.StatusCode)
+	}
 }
 
 // TestReadinessFollowsTheFilesFolder: /readyz fails while the files folder is gone.

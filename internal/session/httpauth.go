@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"hubbub"
-	"hubbub/internal/sqlstore"
 	"hubbub/internal/wire"
 )
 
@@ -98,10 +97,12 @@ func noCredentials() error {
 		"who are you? sign in, send a token (Authorization: Bearer), or a guest's %s and %s", NameHeader, KeyHeader)
 }
 
-// storedGuest is identify's guest for a plain HTTP request: the stored guest named h.name,
-// if h.key is its key. It only reads: claiming the key (as a hello does) would rename the
-// guest to h.name, and a request that read the name just before an operator renamed the
-// guest would then undo the rename.
+// storedGuest is identify's guest for a plain HTTP request: the stored guest whose key h.key
+// is. The key decides, as a hello's does when the name is someone else's: a page that still
+// says the name an operator renamed the guest from acts as the guest under its stored name.
+// It only reads: claiming the key (as a hello does) would rename the guest to h.name, and a
+// request that read the name just before an operator renamed the guest would then undo the
+// rename.
 func (s *Service) storedGuest(ctx context.Context, h helloName) (identity, error) {
 	if h.key == "" {
 		return identity{}, hubbub.Errorf(hubbub.ECodeUnauthorized, "a guest must send its key (%s) with its name", KeyHeader)
@@ -112,18 +113,10 @@ func (s *Service) storedGuest(ctx context.Context, h helloName) (identity, error
 		return identity{}, s.storeFailed("guest by key", err)
 	case !found:
 		return identity{}, hubbub.Errorf(hubbub.ECodeUnauthorized, "no guest has this key: say hello over the WebSocket first")
-	case !sameName(u.Name, h.name):
-		return identity{}, hubbub.Errorf(hubbub.ECodeUnauthorized, "the key is not the key of the guest %q", h.name)
 	case u.Disabled:
 		return identity{}, hubbub.Errorf(hubbub.ECodeForbidden, "the user %q is disabled", u.Name)
 	}
 	return identity{user: u}, nil
-}
-
-// sameName reports whether name is stored, or a look-alike of it (one NameKey).
-func sameName(stored, name string) bool {
-	key, err := hubbub.NameKey(name)
-	return err == nil && sqlstore.SameGuestName(stored, name, key)
 }
 
 // storedUserID reports whether id is a user the Store keeps, not an anonymous one.

@@ -200,7 +200,7 @@ func (s *Store) DeleteFile(ctx context.Context, id string) error {
 func (s *Store) WithdrawFile(ctx context.Context, id, user string) (hubbub.File, error) {
 	f, found, err := s.File(ctx, id)
 	if err != nil {
-		return hubbub.File{}, s.guard.Wrap(sqlstore.OpWithdrawFile, err)
+		return hubbub.File{}, err // File's error names its read
 	}
 	if !found || f.User != user || f.Seq != 0 {
 		return hubbub.File{}, s.guard.Wrap(sqlstore.OpWithdrawFile, sqlstore.WithdrawRefused(id, user, f, found))

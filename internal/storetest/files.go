@@ -31,6 +31,7 @@ var fileCases = []struct {
 	{"FilesAfterPrune", testFilesAfterPrune},
 	{"FilesUnattachedGrace", testFilesUnattachedGrace},
 	{"WithdrawFile", testWithdrawFile},
+	{"WithdrawFileConcurrent", testWithdrawFileConcurrent},
 	{"FilesCollectedNotAttached", testFilesCollectedNotAttached},
 	{"FilesDoneContext", testFilesDoneContext},
 }
@@ -523,7 +524,7 @@ func testWithdrawFile(t *testing.T, open opener) {
 	ctx := t.Context()
 	loose := mustCreate(t, s, upload("f_loose", "u_ann", 10))
 	mustCreate(t, s, upload("f_sent", "u_ann", 20))
-	sent := mustAppend(t, s, withFiles("r", "u_ann", "sent", "f_sent"))
+	mustAppend(t, s, withFiles("r", "u_ann", "sent", "f_sent"))
 
 	_, err := s.WithdrawFile(ctx, "f_loose", "u_bob")
 	wantCode(t, "WithdrawFile of another user's upload", err, hubbub.ECodeNotFound)
@@ -556,8 +557,36 @@ func testWithdrawFile(t *testing.T, open opener) {
 	if got := usage(t, s, "u_ann"); got != 20 {
 		t.Errorf("ann's usage after her upload was withdrawn and deleted = %d, want 20 (the sent file)", got)
 	}
-	if _, found := getFile(t, s, "f_sent"); !found || sent.Seq == 0 {
-		t.Error("the sent file went with the withdrawn one")
+	if f, found := getFile(t, s, "f_sent"); !found || f.Seq == 0 {
+		t.Errorf("the sent file after the withdrawal: %+v, %v; want it attached", f, found)
+	}
+}
+
+// testWithdrawFileConcurrent: an uploader's message carrying a file and the same uploader
+// taking the file back, at once: exactly one of them happens, and a message never carries a
+// file that is gone.
+func testWithdrawFileConcurrent(t *testing.T, open opener) {
+	s := open(t, hubbub.Retention{})
+	ctx := t.Context()
+	const n = 6
+	for i := range n {
+		id := fmt.Sprintf("f_race_%d", i)
+		mustCreate(t, s, upload(id, "u_ann", 10))
+		var sent, taken error
+		var wg sync.WaitGroup
+		wg.Go(func() { _, _, sent = appendValue(ctx, s, withFiles("r", "u_ann", "now", id)) })
+		wg.Go(func() { _, taken = s.WithdrawFile(ctx, id, "u_ann") })
+		wg.Wait()
+		switch {
+		case sent == nil && taken == nil:
+			t.Errorf("%s: both the message and the withdrawal went through: the message carries a file that is gone", id)
+		case sent != nil && taken != nil:
+			t.Errorf("%s: neither went through: message %v, withdrawal %v", id, sent, taken)
+		case sent != nil && !hasCode(sent, hubbub.ECodeNotFound):
+			t.Errorf("%s: the message refused with %v, want %s", id, sent, hubbub.ECodeNotFound)
+		case taken != nil && !hasCode(taken, hubbub.ECodeForbidden):
+			t.Errorf("%s: the withdrawal refused with %v, want %s", id, taken, hubbub.ECodeForbidden)
+		}
 	}
 }
 

@@ -116,7 +116,7 @@ func (s *memStore) DeleteFile(ctx context.Context, id string) error {
 }
 
 // WithdrawFile: bug "withdrawany" takes back another user's file, "withdrawattached" one a
-// message carries.
+// message carries, "withdrawrace" checks and marks without holding the lock between.
 func (s *memStore) WithdrawFile(ctx context.Context, id, user string) (hubbub.File, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -131,6 +131,9 @@ func (s *memStore) WithdrawFile(ctx context.Context, id, user string) (hubbub.Fi
 			stored = f.File
 		}
 		return hubbub.File{}, sqlstore.WithdrawRefused(id, user, stored, found)
+	}
+	if s.bug == "withdrawrace" {
+		s.pause()
 	}
 	f.gone = true
 	return f.File, nil

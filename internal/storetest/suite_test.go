@@ -158,6 +158,7 @@ func TestSuiteCatchesBugs(t *testing.T) {
 		{"signoutsilent", "Sessions"},
 		{"withdrawany", "WithdrawFile"},
 		{"withdrawattached", "WithdrawFile"},
+		{"withdrawrace", "WithdrawFileConcurrent"},
 		{"signoutsilent", "Generations"},
 		{"externalrename", "ExternalUser"},
 		{"externaldisabled", "ExternalUser"},
