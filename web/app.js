@@ -910,6 +910,12 @@ function openSignInDialog(problem) {
       "Go back to the site that sent you here and open the chat from there again; it will sign you in anew.";
     $("signin-detail").textContent = "The server said: " + (problem.message || problem.code) + ".";
     $("signin-detail").hidden = false;
+  } else if (/session has ended/.test(String(problem.message || ""))) {
+    // A signed-in page whose session was signed out (here, on another device, everywhere).
+    $("signin-title").textContent = "You were signed out";
+    $("signin-text").textContent = "Your session on this chat has ended. Sign in again to go on chatting.";
+    $("signin-detail").hidden = true;
+    $("signin-go").hidden = false;
   } else if (/\/signin\b/.test(String(problem.message || ""))) {
     // This server takes accounts only ("sign in at /signin"): its sign-in page is the way in.
     $("signin-title").textContent = "Please sign in first";

@@ -229,6 +229,41 @@ func TestSignInThroughThePage(t *testing.T) {
 	ann.waitFor("a name asked again, Sign in offered", `document.getElementById("name-dialog").open && !document.getElementById("name-signin").hidden`)
 }
 
+// A signed-in page whose session is signed out elsewhere (sign out everywhere on another
+// device, or `hubbub user passwd`) is closed, and says so: "You were signed out", with the way
+// to sign in again. Before, its connection went on; then, once it reconnected, a guest server's
+// page told the user to go back to the website that sent them.
+func TestSignedOutElsewhereSaysSo(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{Server: server.Config{Accounts: accounts.Config{Hash: accounts.TestHashParams}}})
+	users, ok := srv.Store.(hubbub.UserStore)
+	if !ok {
+		t.Fatal("the test server's store keeps no users")
+	}
+	h, err := accounts.NewHasher(accounts.TestHashParams, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := accounts.AddUser(context.Background(), users, h, "ann", hubbub.RoleMember, "correct horse battery")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ann := b.newUser("ann")
+	ann.doWithin(3*waitTimeout, "open the sign-in page", chromedp.Navigate(srv.URL+"/signin"), waitVisibleAfterNavigation(chromedp.CSS("#password")))
+	ann.do("sign in",
+		typeInto("#name", "ann"),
+		typeInto("#password", "correct horse battery"),
+		pressEnter(chromedp.CSS("#password")),
+		waitVisibleAfterNavigation(chromedp.CSS("#composer-input")))
+	ann.waitFor("live under the account's name", exprLive+` && document.getElementById("me-name").textContent === "ann"`)
+
+	if _, err := users.DeleteSessions(context.Background(), u.ID); err != nil { // signed out everywhere
+		t.Fatal(err)
+	}
+	ann.waitFor("the dialog saying so, with Sign in", `document.getElementById("signin-dialog").open && `+
+		`document.getElementById("signin-title").textContent === "You were signed out" && !document.getElementById("signin-go").hidden`)
+}
+
 // On a server that lets only people with an account in (--auth accounts), a visitor who is
 // not signed in is sent to sign in at once, as docs/operations.md says: the page asked a name
 // first ("Pick the name others will see", "Start chatting"), and only once one was typed said

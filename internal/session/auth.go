@@ -150,6 +150,12 @@ func (s *Service) identify(ctx context.Context, h helloName, creds Credentials) 
 	if raw == "" {
 		raw = creds.Token
 	}
+	if creds.Session != "" && s.cfg.Users != nil && raw == "" && h.name == "" {
+		// A signed-in page or client whose session ended (signed out, on this device or
+		// everywhere, or expired) reconnects with the cookie alone: say so, rather than
+		// "name is empty" or a guest server's want of a name.
+		return identity{}, hubbub.Errorf(hubbub.ECodeUnauthorized, "your session has ended (you were signed out, or it expired): sign in again at /signin")
+	}
 	if strings.HasPrefix(raw, hubbub.BotTokenPrefix) {
 		ctx, cancel := context.WithTimeout(ctx, userLookupTimeout)
 		defer cancel()
