@@ -221,7 +221,12 @@ func (c *userCmd) passwd(ctx context.Context, users hubbub.UserStore, args []str
 	if _, err := accounts.SetPassword(ctx, users, c.hasher, u.Name, pw); err != nil {
 		return err
 	}
-	fmt.Fprintf(c.io.out, "password of %s set; their sessions are signed out\n", u.Name)
+	if u.Kind == hubbub.UserGuest {
+		// The guest's key no longer signs them in: say so, since their device will be refused.
+		fmt.Fprintf(c.io.out, "password of %s set: %s was a guest and is now an account (same id, name and history); the guest key no longer signs them in and their open connections end: they sign in with the password\n", u.Name, u.Name)
+		return nil
+	}
+	fmt.Fprintf(c.io.out, "password of %s set; their sessions are signed out and their open connections end\n", u.Name)
 	return nil
 }
 

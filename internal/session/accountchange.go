@@ -45,6 +45,10 @@ func (s *Service) accountChanged(id *identity, m *hub.Member, p Peer) func(conte
 			reason = "your account was disabled"
 		case !fromToken && s.storedRole(&u) != m.Role:
 			reason = "your role changed to " + s.storedRole(&u) + "; connecting again gives it"
+		case id.user.Kind == hubbub.UserGuest && u.Kind != hubbub.UserGuest && id.session == "" && !fromToken:
+			// The guest's name got a password (`hubbub user passwd`, or /account from
+			// another browser): its key, which opened this connection, signs nobody in now.
+			reason = "your name now has a password: sign in at /signin to go on"
 		case id.session != "" && u.SignOuts != signOuts.Load():
 			live, err := s.sessionLive(ctx, id.session)
 			if err != nil {

@@ -299,3 +299,22 @@ func TestSignOutCheckedAgainAfterAFailedRead(t *testing.T) {
 		t.Error("no check read the session (the planted failure was not met)")
 	}
 }
+
+// A guest given a password (`hubbub user passwd gina` beside the server) is an account now,
+// which its key no longer signs in: its open connection, opened with the key, ends and says
+// how to go on. Before, it went on while every new connection of the device was refused.
+func TestGuestGivenAPasswordEndsItsKeyConnection(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{})
+	gina := servertest.DialJSON(t, s, "gina")
+	other := servertest.DialJSON(t, s, "other")
+	hash := "$argon2id$planted"
+	if _, err := s.Store.UpdateUser(t.Context(), gina.User, hubbub.UserChange{PasswordHash: &hash}); err != nil {
+		t.Fatal(err)
+	}
+	if ce := gina.Closed(); ce == nil || ce.Code != websocket.ClosePolicyViolation || !strings.Contains(ce.Text, "your name now has a password") {
+		t.Fatalf("gina's key connection after she was given a password: %v", ce)
+	}
+	if f := other.Join("general", nil); f.Type() != "joined" {
+		t.Fatalf("another guest after gina's change: %v", f)
+	}
+}
