@@ -51,6 +51,7 @@ commands work too (start a message with "//" to send a line that begins with "/"
 ` + chatFilesHelp + `
 ` + chatNotifyHelp + `
 ` + chatCommandsHelp + `
+  /help            list these commands, in short
   /quit            stop (like end of input)
 
 With several URLs it connects to the first that answers and moves to the next one when a
@@ -851,7 +852,12 @@ func (c *chat) print() {
 			// but for a write the session sends again after a pause (too fast, or the server
 			// briefly unable): nothing failed, and a refusal that sticks is counted at the end.
 			retried := f.ID != "" && isLogRequest(f.Request) && (f.Code == hubbub.ECodeRateLimited || f.Code == hubbub.ECodeUnavailable)
-			if !retried && (f.Request == "" || isLogRequest(f.Request) || f.Request == wire.TypeTyping) {
+			switch {
+			case retried || !(f.Request == "" || isLogRequest(f.Request) || f.Request == wire.TypeTyping):
+			case f.Code == hubbub.ECodeKicked || f.Code == hubbub.ECodeBanned || f.Code == hubbub.ECodeMuted:
+				// A moderator's decision, not a failure of the server.
+				fmt.Fprintf(errw, "* %s (%s)\n", clean(f.Message), f.Code)
+			default:
 				fmt.Fprintf(errw, "* server error: %s (%s)\n", clean(f.Message), f.Code)
 			}
 		case *client.Connected:

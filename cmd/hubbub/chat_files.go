@@ -82,19 +82,30 @@ func (c *chat) filesCommand(ctx context.Context, cmd, line string) (handled bool
 // string) and the text after it.
 func cutPath(args string) (path, rest string, err error) {
 	const usage = "usage: /upload PATH [TEXT]"
-	if strings.HasPrefix(args, `"`) {
-		end := strings.Index(args[1:], `"`)
-		if end < 0 {
-			return "", "", errors.New(usage + ` (the closing " is missing)`)
-		}
-		path, rest = args[1:1+end], strings.TrimSpace(args[2+end:])
-	} else {
-		path, rest = cutWord(args)
+	path, rest, ok := cutQuotedWord(args)
+	if !ok {
+		return "", "", errors.New(usage + ` (the closing " is missing)`)
 	}
 	if path == "" {
 		return "", "", errors.New(usage)
 	}
 	return path, rest, nil
+}
+
+// cutQuotedWord splits s into its first word, or a double-quoted string (which may hold
+// spaces: a path, a name such as "Ann Lee"), and the rest; ok is false when the closing quote
+// is missing.
+func cutQuotedWord(s string) (word, rest string, ok bool) {
+	s = strings.TrimSpace(s)
+	if !strings.HasPrefix(s, `"`) {
+		word, rest = cutWord(s)
+		return word, rest, true
+	}
+	end := strings.Index(s[1:], `"`)
+	if end < 0 {
+		return "", "", false
+	}
+	return s[1 : 1+end], strings.TrimSpace(s[2+end:]), true
 }
 
 // filesText is what a message's files add to its line: " [file: NAME (SIZE) URL]" for each,

@@ -18,14 +18,15 @@ import (
 // member menu does. The server decides who may; its refusal is printed as any command's.
 
 // chatModerationHelp lists the moderation commands for /help and the usage text.
-const chatModerationHelp = `  /kick NAME [REASON]  take NAME out of the current room (they may join again)
+const chatModerationHelp = `  moderators and admins, and a room's owner and moderators there (a NAME with a space in
+  quotes: "Ann Lee"):
+  /kick NAME [REASON]  take NAME out of the current room (they may join again)
   /ban NAME FOR [REASON]
                    keep NAME out of the current room for FOR (30m, 12h, 7d: at most 366d)
   /mute NAME FOR [REASON]
                    let NAME read the current room but not write there, for FOR
   /unban NAME, /unmute NAME
-                   lift NAME's ban or mute in the current room
-                   (moderators and admins, and a room's owner and moderators there)`
+                   lift NAME's ban or mute in the current room`
 
 // moderationCommand runs a moderation command and reports whether line was one.
 func (c *chat) moderationCommand(ctx context.Context, cmd, line string) (handled bool, err error) {
@@ -35,7 +36,10 @@ func (c *chat) moderationCommand(ctx context.Context, cmd, line string) (handled
 		return false, nil
 	}
 	args := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), cmd))
-	name, rest := cutWord(args)
+	name, rest, ok := cutQuotedWord(args) // "Ann Lee": a name with a space is quoted
+	if !ok {
+		return true, errors.New(moderationUsage(cmd) + ` (the closing " is missing)`)
+	}
 	timed := cmd == "/ban" || cmd == "/mute"
 	var d time.Duration
 	var reason string
@@ -110,19 +114,24 @@ func untilText(until string) string {
 // number of days (7d), positive and at most hubbub's limit (366 days).
 func parseSanctionDuration(s string) (time.Duration, error) {
 	const limit = 366 * 24 * time.Hour
-	bad := fmt.Errorf("%q is not a length of time: say 30m, 12h or 7d (at most 366d)", s)
 	var d time.Duration
 	if days, ok := strings.CutSuffix(s, "d"); ok {
 		n, err := strconv.Atoi(days)
-		if err != nil || n <= 0 || n > 366 {
-			return 0, bad
+		if err != nil {
+			return 0, fmt.Errorf("%q is not a length of time: say 30m, 12h or 7d", s)
 		}
-		d = time.Duration(n) * 24 * time.Hour
+		d = time.Duration(min(max(n, -367), 367)) * 24 * time.Hour
 	} else {
 		var err error
-		if d, err = time.ParseDuration(s); err != nil || d <= 0 || d > limit {
-			return 0, bad
+		if d, err = time.ParseDuration(s); err != nil {
+			return 0, fmt.Errorf("%q is not a length of time: say 30m, 12h or 7d", s)
 		}
+	}
+	switch {
+	case d <= 0:
+		return 0, fmt.Errorf("%q is no time at all: say how long, such as 30m, 12h or 7d", s)
+	case d > limit:
+		return 0, fmt.Errorf("%q is too long: at most 366d", s)
 	}
 	return d, nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"io"
+	"strings"
 	"testing"
 	"time"
 
@@ -51,11 +52,27 @@ func TestChatModeration(t *testing.T) {
 		t.Fatalf("eve's join after /ban: %v", f)
 	}
 	say("/ban eve soon")
-	run.waitErr(t, `* /ban: "soon" is not a length of time: say 30m, 12h or 7d (at most 366d)`)
+	run.waitErr(t, `* /ban: "soon" is not a length of time: say 30m, 12h or 7d`)
 	say("/ban eve")
 	run.waitErr(t, "* /ban: usage: /ban NAME FOR [REASON] (FOR such as 30m, 12h or 7d)")
 	say("/unban")
 	run.waitErr(t, "* /unban: usage: /unban NAME")
+	say("/mute eve 400d")
+	run.waitErr(t, `* /mute: "400d" is too long: at most 366d`)
+	say("/mute eve 0m")
+	run.waitErr(t, `* /mute: "0m" is no time at all`)
+	// A name with a space is quoted.
+	annLee := servertest.DialJSON(t, s, "Ann Lee")
+	if f := annLee.Join("general", nil); f.Type() != "joined" {
+		t.Fatal(f)
+	}
+	say(`/mute "Ann Lee" 10m too loud`)
+	run.waitErr(t, "* you muted Ann Lee in general until ")
+	if f := annLee.Say("general", "a-1", "hm"); f.Str("code") != "muted" {
+		t.Fatalf("Ann Lee's send after /mute \"Ann Lee\": %v", f)
+	}
+	say(`/kick "Ann Lee`)
+	run.waitErr(t, `* /kick: usage: /kick NAME [REASON] (the closing " is missing)`)
 	say("/unban eve")
 	run.waitErr(t, "* you unbanned eve in general\n")
 	if f := eve.Join("general", nil); f.Type() != "joined" {
@@ -88,5 +105,21 @@ func TestParseSanctionDuration(t *testing.T) {
 		if d, err := parseSanctionDuration(in); err == nil {
 			t.Errorf("parseSanctionDuration(%q) = %v, want an error", in, d)
 		}
+	}
+}
+
+// A kick is printed as what it is, a moderator's decision, not as "server error".
+func TestChatPrintsAKickAsANotice(t *testing.T) {
+	chatLeakCheck(t)
+	s := servertest.Start(t, servertest.Options{Server: server.Config{RoleFor: servertest.Roles("mod")}})
+	mod := servertest.DialJSON(t, s, "mod")
+	pr, pw := io.Pipe()
+	t.Cleanup(func() { pw.Close() })
+	run := startChat(t, pr, chatArgs(chatUser(t, "eve"), []string{"--room", "lab", s.WS})...)
+	run.waitOutput(t, "* you joined lab")
+	mod.Send(servertest.Frame{"type": "kick", "room": "lab", "name": "eve", "reason": "cool off"})
+	run.waitErr(t, "(kicked)\n")
+	if got := run.err.String(); strings.Contains(got, "server error") {
+		t.Errorf("the kick was printed as a server error:\n%s", got)
 	}
 }

@@ -50,11 +50,11 @@ func (s *Service) serveThumb(w http.ResponseWriter, r *http.Request) {
 
 func (s *Service) serve(w http.ResponseWriter, r *http.Request, thumb bool) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		allow := "GET, HEAD, DELETE"
 		if thumb {
-			allow = "GET, HEAD"
+			methodNotAllowed(w, "GET, HEAD", "a thumbnail is read with GET; to take back an upload, DELETE the file's own URL")
+		} else {
+			methodNotAllowed(w, "GET, HEAD, DELETE", "files are read with GET (and an upload not sent yet deleted with DELETE)")
 		}
-		methodNotAllowed(w, allow, "files are read with GET (and an upload not sent yet deleted with DELETE)")
 		return
 	}
 	id := r.PathValue("id")

@@ -322,8 +322,15 @@ func (s *Service) tooLarge(w http.ResponseWriter) {
 	writeError(w, http.StatusRequestEntityTooLarge, hubbub.Errorf(codeTooLarge, "the file is larger than the server's limit of %s", bytesText(s.cfg.UploadMax)))
 }
 
-// failed logs err and answers 503: the disk, the bucket or the store failed.
+// failed logs err and answers 503: the disk, the bucket or the store failed. A request the
+// client gave up (the page's ✕ while the server finishes an image) failed nothing of the
+// server's: it is logged as that, not as an error an operator must look at.
 func (s *Service) failed(w http.ResponseWriter, op string, err error) {
+	if errors.Is(err, context.Canceled) {
+		s.log.Info("upload: the client went away", "during", op)
+		writeError(w, http.StatusServiceUnavailable, hubbub.Errorf(hubbub.ECodeUnavailable, "the upload was cancelled"))
+		return
+	}
 	s.log.Error("upload: "+op+" failed", "err", err)
 	s.cfg.Metrics.UploadRefused("failed")
 	writeError(w, http.StatusServiceUnavailable, hubbub.Errorf(hubbub.ECodeUnavailable, "the file cannot be stored right now; try again"))
