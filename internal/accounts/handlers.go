@@ -34,6 +34,7 @@ const maxFormBytes = 16 << 10
 //	GET  /signin              the sign-in page
 //	POST /signin              name, password → session cookie, redirect to /
 //	POST /signout             ends this session (?everywhere=1: every session of the user)
+//	GET  /signout             a link typed or followed: to /signin, whose buttons sign out
 //	GET  /invite              the invite page (the code comes in the link's fragment)
 //	POST /invite              code, name, password, confirm → a new account, signed in
 //	GET  /account             set or change a password
@@ -47,6 +48,11 @@ func (s *Service) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("GET /signin", s.getSignIn)
 	mux.HandleFunc("POST /signin", s.postSignIn)
 	mux.HandleFunc("POST /signout", s.postSignOut)
+	mux.HandleFunc("GET /signout", func(w http.ResponseWriter, r *http.Request) {
+		// Signing out changes state, so it is a POST (with the CSRF token); a GET shows the
+		// page that has the buttons rather than a bare 404.
+		http.Redirect(w, r, "/signin", http.StatusSeeOther)
+	})
 	mux.HandleFunc("GET /invite", s.getInvite)
 	mux.HandleFunc("POST /invite", s.postRedeem)
 	mux.HandleFunc("GET /account", s.getAccount)

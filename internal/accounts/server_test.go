@@ -214,6 +214,13 @@ func testSignInAndOut(t *testing.T, start starter) {
 		t.Errorf("the sign-in page of a signed-in browser does not name ann: %q", r.body)
 	}
 
+	// A GET of /signout (a link typed) signs nobody out: it goes to the page with the buttons.
+	if r := b.do("GET", "/signout", nil); r.status != http.StatusSeeOther || r.header.Get("Location") != "/signin" {
+		t.Errorf("GET /signout: %d %q, want 303 to /signin", r.status, r.header.Get("Location"))
+	}
+	if st, _ := b.me(); st != http.StatusOK {
+		t.Errorf("/api/me after GET /signout: %d, want still signed in", st)
+	}
 	r = b.post("/signout", url.Values{})
 	if r.status != http.StatusOK || !strings.Contains(r.body, "You are signed out.") {
 		t.Fatalf("sign out: %d %q", r.status, r.body)

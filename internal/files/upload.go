@@ -121,7 +121,7 @@ func (s *Service) serveUpload(w http.ResponseWriter, r *http.Request) {
 	stored, err := s.store(r.Context(), u, f)
 	if err != nil {
 		if hubbub.ErrorCode(err) == hubbub.ECodeLimit {
-			s.overQuota(w)
+			s.overQuota(w, f.att.Size+int64(len(f.thumb)))
 			return
 		}
 		s.failed(w, "store an upload", err)
@@ -302,14 +302,22 @@ func (s *Service) underQuota(ctx context.Context, w http.ResponseWriter, u sessi
 		return false
 	}
 	if used+n > s.cfg.UploadQuota {
-		s.overQuota(w)
+		s.overQuota(w, n)
 		return false
 	}
 	return true
 }
 
-func (s *Service) overQuota(w http.ResponseWriter) {
+// overQuota answers 413 for an upload of n bytes (the file and its thumbnail) that its
+// uploader's quota cannot take.
+func (s *Service) overQuota(w http.ResponseWriter, n int64) {
 	s.cfg.Metrics.UploadRefused("quota")
+	if n > s.cfg.UploadQuota {
+		// Deleting files would not make room: say so, rather than send them looking.
+		writeError(w, http.StatusRequestEntityTooLarge, hubbub.Errorf(hubbub.ECodeLimit,
+			"the file (%s as stored) is larger than your whole quota of %s", bytesText(n), bytesText(s.cfg.UploadQuota)))
+		return
+	}
 	// Uploads no message carries count too, until the collector takes them (UploadGrace) or
 	// their uploader deletes them (the composer's ✕ does: withdraw.go).
 	writeError(w, http.StatusRequestEntityTooLarge, hubbub.Errorf(hubbub.ECodeLimit,

@@ -182,6 +182,11 @@ func TestUploadQuota(t *testing.T) {
 	}
 	mustUpload(t, s, guest("ann"), "3.bin", make([]byte, 2000))
 	mustUpload(t, s, guest("bob"), "b.bin", make([]byte, 3000))
+	// A file larger than the whole quota says so: deleting files would not make room.
+	status, rep = upload(t, s, guest("bob"), "huge.bin", make([]byte, 6000))
+	if msg := rep.str("message"); status != http.StatusRequestEntityTooLarge || !strings.Contains(msg, "larger than your whole quota") || strings.Contains(msg, "delete messages") {
+		t.Errorf("a file larger than the quota: %d %q", status, msg)
+	}
 }
 
 // TestTypeFromContent: the type is sniffed from the bytes, never the client's Content-Type
