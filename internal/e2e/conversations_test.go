@@ -183,6 +183,21 @@ func TestUnreadDividerAndBadgesOnASecondDevice(t *testing.T) {
 	}
 }
 
+// addAccount stores an account as `hubbub user add` does, on a server started with
+// accounts.TestHashParams.
+func addAccount(t *testing.T, srv *servertest.Server, name, password string) hubbub.User {
+	t.Helper()
+	h, err := accounts.NewHasher(accounts.TestHashParams, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := accounts.AddUser(context.Background(), srv.Store, h, name, hubbub.RoleMember, password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
 // On a server with accounts, a visitor signs in from the page: the welcome dialog links to the
 // sign-in page, which brings them back to the chat under their account's name with no name
 // asked, Sign out in the sidebar; after signing out the page asks a name again. A guest's page
@@ -190,17 +205,7 @@ func TestUnreadDividerAndBadgesOnASecondDevice(t *testing.T) {
 func TestSignInThroughThePage(t *testing.T) {
 	b := startBrowser(t)
 	srv := servertest.Start(t, servertest.Options{Server: server.Config{Accounts: accounts.Config{Hash: accounts.TestHashParams}}})
-	users, ok := srv.Store.(hubbub.UserStore)
-	if !ok {
-		t.Fatal("the test server's store keeps no users")
-	}
-	h, err := accounts.NewHasher(accounts.TestHashParams, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := accounts.AddUser(context.Background(), users, h, "ann", hubbub.RoleMember, "correct horse battery"); err != nil {
-		t.Fatal(err)
-	}
+	addAccount(t, srv, "ann", "correct horse battery")
 
 	ann := b.newUser("ann")
 	ann.doWithin(3*waitTimeout, "open", chromedp.Navigate(srv.URL+"/#lobby"))
@@ -236,18 +241,7 @@ func TestSignInThroughThePage(t *testing.T) {
 func TestSignedOutElsewhereSaysSo(t *testing.T) {
 	b := startBrowser(t)
 	srv := servertest.Start(t, servertest.Options{Server: server.Config{Accounts: accounts.Config{Hash: accounts.TestHashParams}}})
-	users, ok := srv.Store.(hubbub.UserStore)
-	if !ok {
-		t.Fatal("the test server's store keeps no users")
-	}
-	h, err := accounts.NewHasher(accounts.TestHashParams, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u, err := accounts.AddUser(context.Background(), users, h, "ann", hubbub.RoleMember, "correct horse battery")
-	if err != nil {
-		t.Fatal(err)
-	}
+	u := addAccount(t, srv, "ann", "correct horse battery")
 	ann := b.newUser("ann")
 	ann.doWithin(3*waitTimeout, "open the sign-in page", chromedp.Navigate(srv.URL+"/signin"), waitVisibleAfterNavigation(chromedp.CSS("#password")))
 	ann.do("sign in",
@@ -257,7 +251,7 @@ func TestSignedOutElsewhereSaysSo(t *testing.T) {
 		waitVisibleAfterNavigation(chromedp.CSS("#composer-input")))
 	ann.waitFor("live under the account's name", exprLive+` && document.getElementById("me-name").textContent === "ann"`)
 
-	if _, err := users.DeleteSessions(context.Background(), u.ID); err != nil { // signed out everywhere
+	if _, err := srv.Store.DeleteSessions(context.Background(), u.ID); err != nil { // signed out everywhere
 		t.Fatal(err)
 	}
 	ann.waitFor("the dialog saying so, with Sign in", `document.getElementById("signin-dialog").open && `+

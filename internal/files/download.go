@@ -57,14 +57,8 @@ func (s *Service) serve(w http.ResponseWriter, r *http.Request, thumb bool) {
 		}
 		return
 	}
-	id := r.PathValue("id")
-	if id == "" || len(id) > hubbub.MaxFileIDLen || validKey(id) != nil {
-		writeError(w, http.StatusNotFound, hubbub.Errorf(hubbub.ECodeNotFound, "no such file"))
-		return
-	}
-	u, err := s.user(r)
-	if err != nil {
-		writeError(w, errorStatus(err), err)
+	id, u, ok := s.fileRequest(w, r)
+	if !ok {
 		return
 	}
 	f, err := s.readable(r.Context(), id, u)
@@ -111,6 +105,22 @@ func (s *Service) serve(w http.ResponseWriter, r *http.Request, thumb bool) {
 	h.Set("Cache-Control", "private, no-cache")
 	h.Set("ETag", `"`+key+`"`) // a file's bytes never change under its id
 	http.ServeContent(w, r, "", f.Created, blob)
+}
+
+// fileRequest reads the file id of a request on a file's URL and who asks; it answers the
+// request itself (404 for an id no file can have, 401 for no user) and returns false then.
+func (s *Service) fileRequest(w http.ResponseWriter, r *http.Request) (string, session.RequestUser, bool) {
+	id := r.PathValue("id")
+	if id == "" || len(id) > hubbub.MaxFileIDLen || validKey(id) != nil {
+		writeError(w, http.StatusNotFound, hubbub.Errorf(hubbub.ECodeNotFound, "no such file"))
+		return "", session.RequestUser{}, false
+	}
+	u, err := s.user(r)
+	if err != nil {
+		writeError(w, errorStatus(err), err)
+		return "", session.RequestUser{}, false
+	}
+	return id, u, true
 }
 
 // readable returns file id if u may read it now: ECodeNotFound if it is gone (or is another's

@@ -21,14 +21,8 @@ func (s *Service) serveWithdraw(w http.ResponseWriter, r *http.Request) {
 	if !s.allowOrigin(w, r) {
 		return
 	}
-	id := r.PathValue("id")
-	if id == "" || len(id) > hubbub.MaxFileIDLen || validKey(id) != nil {
-		writeError(w, http.StatusNotFound, hubbub.Errorf(hubbub.ECodeNotFound, "no such file"))
-		return
-	}
-	u, err := s.user(r)
-	if err != nil {
-		writeError(w, errorStatus(err), err)
+	id, u, ok := s.fileRequest(w, r)
+	if !ok {
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), collectTimeout)

@@ -76,16 +76,7 @@ func TestAccountChangesEndOpenConnections(t *testing.T) {
 func TestDisabledAccountEndsItsTextConnection(t *testing.T) {
 	s := servertest.Start(t, servertest.Options{})
 	ctx := t.Context()
-	us := users(t, s)
-	dave, err := us.CreateUser(ctx, hubbub.User{Name: "dave", Kind: hubbub.UserAccount}, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cookie := base64.RawURLEncoding.EncodeToString([]byte("thirty-two bytes, like /signin.."))
-	if err := us.CreateSession(ctx, hubbub.LoginSession{ID: hubbub.SecretHash(cookie), User: dave.ID,
-		Created: time.Now(), Expires: time.Now().Add(time.Hour)}); err != nil {
-		t.Fatal(err)
-	}
+	dave, cookie := accountWithSession(t, s, "dave", "terminal")
 	text := servertest.NewTextClient(t, servertest.Dial(t, s.WS, "", http.Header{"Cookie": {"hubbub_session=" + cookie}}))
 	text.Say("dave")
 	text.Say("hello from a terminal")
@@ -96,7 +87,7 @@ func TestDisabledAccountEndsItsTextConnection(t *testing.T) {
 	})
 
 	disabled := true
-	if _, err := s.Store.UpdateUser(ctx, dave.ID, hubbub.UserChange{Disabled: &disabled}); err != nil {
+	if _, err := users(t, s).UpdateUser(ctx, dave.ID, hubbub.UserChange{Disabled: &disabled}); err != nil {
 		t.Fatal(err)
 	}
 	if ce := text.Closed(); ce == nil || ce.Code != websocket.ClosePolicyViolation || !strings.Contains(ce.Text, "your account was disabled") {
@@ -111,21 +102,9 @@ func TestSignOutEndsItsSessionsConnections(t *testing.T) {
 	s := servertest.Start(t, servertest.Options{Server: server.Config{Auth: "accounts"}})
 	ctx := t.Context()
 	us := users(t, s)
-	dave, err := us.CreateUser(ctx, hubbub.User{Name: "dave", Kind: hubbub.UserAccount}, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	eve, err := us.CreateUser(ctx, hubbub.User{Name: "eve", Kind: hubbub.UserAccount}, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	signIn := func(u hubbub.User, device string) (*servertest.JSONClient, string) {
+	signIn := func(name, device string) (*servertest.JSONClient, string) {
 		t.Helper()
-		cookie := base64.RawURLEncoding.EncodeToString([]byte(strings.Repeat(device, 32)[:32]))
-		if err := us.CreateSession(ctx, hubbub.LoginSession{ID: hubbub.SecretHash(cookie), User: u.ID,
-			Created: time.Now(), Expires: time.Now().Add(time.Hour)}); err != nil {
-			t.Fatal(err)
-		}
+		u, cookie := accountWithSession(t, s, name, device)
 		c := dialJSONWith(t, s, "", http.Header{"Cookie": {"hubbub_session=" + cookie}})
 		c.Send(servertest.Frame{"type": "hello"})
 		c.Await("welcome")
@@ -134,10 +113,12 @@ func TestSignOutEndsItsSessionsConnections(t *testing.T) {
 		}
 		return c, cookie
 	}
-	laptop, laptopCookie := signIn(dave, "laptop")
-	phone, phoneCookie := signIn(dave, "phone")
-	tablet, _ := signIn(dave, "tablet")
-	eves, _ := signIn(eve, "eve's")
+	laptop, laptopCookie := signIn("dave", "laptop")
+	phone, phoneCookie := signIn("dave", "phone")
+	tablet, _ := signIn("dave", "tablet")
+	eves, _ := signIn("eve", "phone")
+	dave, _, _ := us.UserByName(ctx, "dave")
+	eve, _, _ := us.UserByName(ctx, "eve")
 	closedFor := func(c *servertest.JSONClient, what string) {
 		t.Helper()
 		if ce := c.Closed(); ce == nil || ce.Code != websocket.ClosePolicyViolation || !strings.Contains(ce.Text, "you were signed out") {
@@ -217,31 +198,13 @@ func TestSignOutDuringHelloEndsTheConnection(t *testing.T) {
 			st = &signOutDuringHello{Store: inner, checked: make(chan struct{})}
 			return st
 		}})
-	ctx := t.Context()
-	us := users(t, s)
-	session := func(u hubbub.User, device string) string {
-		t.Helper()
-		cookie := base64.RawURLEncoding.EncodeToString([]byte(strings.Repeat(device, 32)[:32]))
-		if err := us.CreateSession(ctx, hubbub.LoginSession{ID: hubbub.SecretHash(cookie), User: u.ID,
-			Created: time.Now(), Expires: time.Now().Add(time.Hour)}); err != nil {
-			t.Fatal(err)
-		}
-		return cookie
-	}
-	eve, err := us.CreateUser(ctx, hubbub.User{Name: "eve", Kind: hubbub.UserAccount}, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dave, err := us.CreateUser(ctx, hubbub.User{Name: "dave", Kind: hubbub.UserAccount}, "")
-	if err != nil {
-		t.Fatal(err)
-	}
 	// eve is connected, so the check has a user to read.
-	eves := dialJSONWith(t, s, "", http.Header{"Cookie": {"hubbub_session=" + session(eve, "eve")}})
+	_, eveCookie := accountWithSession(t, s, "eve", "laptop")
+	eves := dialJSONWith(t, s, "", http.Header{"Cookie": {"hubbub_session=" + eveCookie}})
 	eves.Send(servertest.Frame{"type": "hello"})
 	eves.Await("welcome")
 
-	daveCookie := session(dave, "dave")
+	dave, daveCookie := accountWithSession(t, s, "dave", "laptop")
 	st.armed.Store(&dave.ID)
 	c := dialJSONWith(t, s, "", http.Header{"Cookie": {"hubbub_session=" + daveCookie}})
 	c.Send(servertest.Frame{"type": "hello"})
@@ -275,15 +238,7 @@ func TestSignOutCheckedAgainAfterAFailedRead(t *testing.T) {
 		WrapStore: func(inner hubbub.Store) hubbub.Store { st = &failingSessions{Store: inner}; return st }})
 	ctx := t.Context()
 	us := users(t, s)
-	dave, err := us.CreateUser(ctx, hubbub.User{Name: "dave", Kind: hubbub.UserAccount}, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cookie := base64.RawURLEncoding.EncodeToString([]byte("thirty-two bytes, like /signin.."))
-	if err := us.CreateSession(ctx, hubbub.LoginSession{ID: hubbub.SecretHash(cookie), User: dave.ID,
-		Created: time.Now(), Expires: time.Now().Add(time.Hour)}); err != nil {
-		t.Fatal(err)
-	}
+	_, cookie := accountWithSession(t, s, "dave", "laptop")
 	c := dialJSONWith(t, s, "", http.Header{"Cookie": {"hubbub_session=" + cookie}})
 	c.Send(servertest.Frame{"type": "hello"})
 	c.Await("welcome")
@@ -317,4 +272,26 @@ func TestGuestGivenAPasswordEndsItsKeyConnection(t *testing.T) {
 	if f := other.Join("general", nil); f.Type() != "joined" {
 		t.Fatalf("another guest after gina's change: %v", f)
 	}
+}
+
+// accountWithSession stores an account named name and a live session of it for device, as
+// /signin would, and returns the account and the session's cookie value.
+func accountWithSession(t *testing.T, s *servertest.Server, name, device string) (hubbub.User, string) {
+	t.Helper()
+	us := users(t, s)
+	u, found, err := us.UserByName(t.Context(), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !found {
+		if u, err = us.CreateUser(t.Context(), hubbub.User{Name: name, Kind: hubbub.UserAccount}, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cookie := base64.RawURLEncoding.EncodeToString([]byte(strings.Repeat(name+"'s "+device+" ", 32)[:32])) // the form of a real one
+	if err := us.CreateSession(t.Context(), hubbub.LoginSession{ID: hubbub.SecretHash(cookie), User: u.ID,
+		Created: time.Now(), Expires: time.Now().Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	return u, cookie
 }
