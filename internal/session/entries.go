@@ -59,6 +59,12 @@ func (j *jsonSession) delete(ctx context.Context, f *wire.ClientFrame) {
 		return
 	}
 	moderator := j.mayModerate(ctx, f.Room)
+	if moderator && j.svc.roleOf(j.member) != hubbub.RoleAdmin {
+		if err := j.svc.mayDeleteAsModerator(ctx, f.Room, f.Seq, j.member.UserID); err != nil {
+			j.fail(err, f)
+			return
+		}
+	}
 	e := hubbub.Entry{Kind: hubbub.KindDelete, Room: f.Room, From: j.member.Name, User: j.member.UserID, Target: f.Seq, ClientID: f.ID,
 		Moderator: moderator}
 	if _, ok := j.append(ctx, f, &e); !ok {

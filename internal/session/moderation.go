@@ -168,6 +168,30 @@ func mayTarget(actorRole string, t storedTarget, m *Moderation) error {
 	return hubbub.Errorf(hubbub.ECodeForbidden, "%s is a server %s: only an admin may %s them", m.Name, t.role, m.Action)
 }
 
+// mayDeleteAsModerator refuses a moderator's (or a room owner's) delete of a message whose
+// sender is a server moderator or admin, as mayTarget refuses their sanctions: only an admin
+// moderates the moderators. The actor's own messages, and a message not found (the delete
+// then says so), pass. It reads the message and its sender: moderators' deletes only.
+func (s *Service) mayDeleteAsModerator(ctx context.Context, room string, seq uint64, actor string) error {
+	if s.cfg.Users == nil || hubbub.ValidateRoom(room) != nil || seq == 0 {
+		return nil
+	}
+	m, found, err := s.hub.Message(ctx, room, seq)
+	if err != nil || !found || m.User == actor || !storedUserID(m.User) {
+		return nil // the delete's own checks answer these
+	}
+	ctx, cancel := context.WithTimeout(ctx, userLookupTimeout)
+	defer cancel()
+	u, found, err := s.cfg.Users.UserByID(ctx, m.User)
+	if err != nil {
+		return s.storeFailed("user by id", err)
+	}
+	if found && hubbub.CanModerate(s.storedRole(&u)) {
+		return hubbub.Errorf(hubbub.ECodeForbidden, "%s is a server %s: only an admin may delete their messages", u.Name, s.storedRole(&u))
+	}
+	return nil
+}
+
 // sanctionedUser is the user a ban or mute of name in room applies to: the stored user who
 // holds the name (look-alikes included), else the member of the room on this node who shows
 // it, else the anonymous user of that name. So the sanction follows the user across a change

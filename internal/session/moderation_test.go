@@ -393,4 +393,33 @@ func TestModeratorsCannotSanctionTheirPeers(t *testing.T) {
 	if f := chief.Say("general", "c1", "still the admin"); f.Type() != "ack" {
 		t.Fatalf("the renamed admin after the refusals: %v", f)
 	}
+
+	// A moderator may not delete an admin's or another moderator's message either; an admin
+	// may, and a moderator still deletes a member's and their own.
+	deleteAs := func(c *servertest.JSONClient, seq uint64, id string) servertest.Frame {
+		c.Send(servertest.Frame{"type": "delete", "room": "general", "seq": seq, "id": id})
+		return c.AwaitFunc("delete "+id+" answered", func(f servertest.Frame) bool {
+			return (f.Type() == "ack" || f.Type() == "error") && f.Str("id") == id
+		})
+	}
+	adminSeq := admin.Say("general", "a2", "from the admin").Num("seq")
+	mod2Seq := mod2.Say("general", "m4", "from mod2").Num("seq")
+	if f := moderate(mod, servertest.Frame{"type": "unmute", "room": "general", "name": "eve"}); f.Type() != "moderated" {
+		t.Fatalf("mod's unmute of eve: %v", f)
+	}
+	eveSeq := eve.Say("general", "e1", "from eve").Num("seq")
+	modSeq := mod.Say("general", "d0", "from mod").Num("seq")
+	for what, seq := range map[string]uint64{"the admin's": adminSeq, "mod2's": mod2Seq} {
+		if f := deleteAs(mod, seq, "del-"+what); f.Str("code") != "forbidden" || !strings.Contains(f.Str("message"), "only an admin may delete their messages") {
+			t.Errorf("a moderator's delete of %s message: %v, want forbidden", what, f)
+		}
+	}
+	for what, seq := range map[string]uint64{"eve's": eveSeq, "its own": modSeq} {
+		if f := deleteAs(mod, seq, "del-ok-"+what); f.Type() != "ack" {
+			t.Errorf("a moderator's delete of %s message: %v, want ack", what, f)
+		}
+	}
+	if f := deleteAs(admin, mod2Seq, "admin-del"); f.Type() != "ack" {
+		t.Errorf("the admin's delete of mod2's message: %v, want ack", f)
+	}
 }
