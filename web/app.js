@@ -822,7 +822,9 @@ client.addEventListener("moderated", (ev) => {
     unmute: f.name + "’s mute in #" + f.room + " is lifted.",
     delete: "Message deleted in #" + f.room + ".",
   }[f.action];
-  showNotice(done || "Done: " + f.action + ".", { kind: "info" });
+  // A note says what the moderator may not expect (a ban of a name nobody holds).
+  const note = typeof f.note === "string" && f.note ? " But " + f.note + "." : "";
+  showNotice((done || "Done: " + f.action + ".") + note, { kind: note ? "problem" : "info" });
 });
 
 /** What a refused people request did not do, by its request (when its dialog is closed). */

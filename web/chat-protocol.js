@@ -94,7 +94,7 @@ const HUBBUB_FRAMES = {
     edited: ["room", "seq", "log_seq", "from", "text", "time", "mentions", "mention_room", "client_id"],
     reacted: ["room", "log_seq", "changes"],
     revisions: ["room", "seq", "revisions"],
-    moderated: ["action", "room", "name", "seq", "until"],
+    moderated: ["action", "room", "name", "seq", "until", "note"],
     error: ["code", "message", "request", "room", "id"],
     // Conversations.
     room: ["room", "topic", "private", "dm", "created_by", "created", "members", "last_seq", "last_activity", "role", "invited", "read_seq", "unread", "mentions", "people"],

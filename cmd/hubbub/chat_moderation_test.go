@@ -57,6 +57,12 @@ func TestChatModeration(t *testing.T) {
 	run.waitErr(t, "* /ban: usage: /ban NAME FOR [REASON] (FOR such as 30m, 12h or 7d)")
 	say("/unban")
 	run.waitErr(t, "* /unban: usage: /unban NAME")
+	// A name nobody holds: done, but the chat says it keeps out only a keyless client.
+	say("/ban ghsot 1h")
+	run.waitErr(t, "* you banned ghsot in general until ")
+	run.waitErr(t, `*   but no user holds the name "ghsot"`)
+	say("/unban ghsot")
+	run.waitErr(t, "* you unbanned ghsot in general\n")
 	say("/mute eve 400d")
 	run.waitErr(t, `* /mute: "400d" is too long: at most 366d`)
 	say("/mute eve 0m")

@@ -2,6 +2,8 @@ package session
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"time"
 
 	"hubbub"
@@ -108,6 +110,9 @@ func (s *Service) Moderate(ctx context.Context, actor string, m Moderation) (wir
 		}
 		until := time.Now().Add(d).UTC().Truncate(time.Millisecond)
 		done.Until = wire.FormatTime(until)
+		if strings.HasPrefix(user, hubbub.AnonymousPrefix) && s.cfg.Users != nil {
+			done.Note = fmt.Sprintf("no user holds the name %q: this applies only to a client without a key (text protocol) that calls itself so; check the spelling", m.Name)
+		}
 		err = s.hub.Sanction(ctx, actor, hubbub.Sanction{Room: m.Room, User: user, Name: m.Name,
 			Kind: sanctionKind(m.Action), Until: until, Reason: reason})
 	case wire.TypeUnban, wire.TypeUnmute:

@@ -455,6 +455,9 @@ type Moderated struct {
 	Seq    uint64 `json:"seq,omitempty"`
 	// Until is when a ban or mute ends, in TimeFormat.
 	Until string `json:"until,omitempty"`
+	// Note says what the moderator may not expect: a ban or mute of a name no user holds
+	// applies to a keyless client of that name only (a typo's ban keeps nobody out).
+	Note string `json:"note,omitempty"`
 }
 
 // Error is an error frame: a failed request or a problem with the connection. To a client it
