@@ -688,7 +688,7 @@ func (e *printedError) Unwrap() error { return e.err }
 func refusal(err error) string {
 	var se *wire.Error
 	if errors.As(err, &se) {
-		return fmt.Sprintf("%s (%s)", hubbub.CleanText(se.Message), se.Code)
+		return fmt.Sprintf("%s (%s)", localTimes(hubbub.CleanText(se.Message)), se.Code)
 	}
 	var he *hubbub.Error // refused by the client before sending
 	if errors.As(err, &he) {
@@ -860,7 +860,7 @@ func (c *chat) print() {
 			case retried || !(f.Request == "" || isLogRequest(f.Request) || f.Request == wire.TypeTyping):
 			case f.Code == hubbub.ECodeKicked || f.Code == hubbub.ECodeBanned || f.Code == hubbub.ECodeMuted:
 				// A moderator's decision, not a failure of the server.
-				fmt.Fprintf(errw, "* %s (%s)\n", clean(f.Message), f.Code)
+				fmt.Fprintf(errw, "* %s (%s)\n", localTimes(clean(f.Message)), f.Code)
 			default:
 				fmt.Fprintf(errw, "* server error: %s (%s)\n", clean(f.Message), f.Code)
 			}

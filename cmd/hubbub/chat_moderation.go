@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -111,6 +112,22 @@ func untilText(until string) string {
 		return ""
 	}
 	return " until " + t.Local().Format("Mon 2 Jan 15:04")
+}
+
+// serverTime matches the UTC times the server writes in its messages ("muted … until
+// 2026-12-05T15:49:00Z").
+var serverTime = regexp.MustCompile(`\b\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z\b`)
+
+// localTimes writes the server's UTC times in text as local ones, as the chat shows the end
+// of a ban it made ("Mon 2 Jan 15:04"), so that both ends of a sanction read the same.
+func localTimes(text string) string {
+	return serverTime.ReplaceAllStringFunc(text, func(s string) string {
+		t, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			return s
+		}
+		return t.Local().Format("Mon 2 Jan 15:04")
+	})
 }
 
 // parseSanctionDuration reads a ban's or mute's length: a Go duration (30m, 12h, 1h30m) or a

@@ -129,3 +129,18 @@ func TestChatPrintsAKickAsANotice(t *testing.T) {
 		t.Errorf("the kick was printed as a server error:\n%s", got)
 	}
 }
+
+// The server's UTC times read as local ones, as the moderator's own confirmation shows them.
+func TestLocalTimes(t *testing.T) {
+	at := time.Date(2026, 12, 5, 15, 49, 0, 0, time.UTC)
+	want := `you are muted in room "general" until ` + at.Local().Format("Mon 2 Jan 15:04")
+	for _, in := range []string{`you are muted in room "general" until 2026-12-05T15:49:00Z`,
+		`you are muted in room "general" until 2026-12-05T15:49:00.000Z`} {
+		if got := localTimes(in); got != want {
+			t.Errorf("localTimes(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if got := localTimes("nothing 2026-12-05 here"); got != "nothing 2026-12-05 here" {
+		t.Errorf("a text without a time changed: %q", got)
+	}
+}
