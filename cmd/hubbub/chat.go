@@ -772,9 +772,8 @@ func (c *chat) waitAcks(ctx context.Context, timeout time.Duration) error {
 	case c.failed == 1:
 		return &printedError{msg: fmt.Sprintf("chat: 1 of %d messages were refused: %s", c.total, refusal(c.firstErr)), err: c.firstErr}
 	case c.failed > 0:
-		// The refusals may differ (muted, then not in the room): name the first as the first,
-		// each was printed as it came.
-		return &printedError{msg: fmt.Sprintf("chat: %d of %d messages were refused (each said why above); the first: %s", c.failed, c.total, refusal(c.firstErr)),
+		// The refusals may differ (muted, then not in the room): name the first as the first.
+		return &printedError{msg: fmt.Sprintf("chat: %d of %d messages were refused; the first: %s", c.failed, c.total, refusal(c.firstErr)),
 			err: c.firstErr}
 	}
 	return nil

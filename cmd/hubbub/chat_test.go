@@ -319,7 +319,7 @@ func TestChatErrors(t *testing.T) {
 		{"message refused", strings.Repeat("x", 5000) + "\n", chatArgs(chatUser(t, "a"), []string{s.WS}), "1 of 1 messages were refused", 1},
 		// Several refusals may differ: the summary names the first as the first.
 		{"messages refused", strings.Repeat("x", 5000) + "\n/reply 99 nothing there\n", chatArgs(chatUser(t, "b"), []string{s.WS}),
-			"2 of 2 messages were refused (each said why above); the first: ", 1},
+			"2 of 2 messages were refused; the first: ", 1},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

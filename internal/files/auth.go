@@ -30,7 +30,7 @@ func (s *Service) user(r *http.Request) (session.RequestUser, error) {
 	creds := session.RequestCredentials(r)
 	if creds.Session == "" {
 		if c, err := r.Cookie(FilesCookie); err == nil {
-			creds.Session = c.Value
+			creds.Session, creds.FilesCookie = c.Value, true
 		}
 	}
 	name, key, err := session.RequestGuest(r)

@@ -315,7 +315,7 @@ func (s *Service) overQuota(w http.ResponseWriter, n int64) {
 	if n > s.cfg.UploadQuota {
 		// Deleting files would not make room: say so, rather than send them looking.
 		writeError(w, http.StatusRequestEntityTooLarge, hubbub.Errorf(hubbub.ECodeLimit,
-			"the file (%s as stored) is larger than your whole quota of %s", bytesText(n), bytesText(s.cfg.UploadQuota)))
+			"the upload (%s) is larger than your whole quota of %s", bytesText(n), bytesText(s.cfg.UploadQuota)))
 		return
 	}
 	// Uploads no message carries count too, until the collector takes them (UploadGrace) or

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -294,4 +295,46 @@ func accountWithSession(t *testing.T, s *servertest.Server, name, device string)
 		t.Fatal(err)
 	}
 	return u, cookie
+}
+
+// A client whose session was signed out and that comes back with the dead cookie is told its
+// session ended: a page with no name, and a text client whose first line is the account's own
+// name (it was "the name belongs to another user"). A guest's files cookie that ended is no
+// sign-out: a request with it alone is asked for credentials, not told to sign in again.
+func TestDeadSessionIsToldItEnded(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{})
+	us := users(t, s)
+	dave, cookie := accountWithSession(t, s, "dave", "laptop")
+	if _, err := us.DeleteSessions(t.Context(), dave.ID); err != nil {
+		t.Fatal(err)
+	}
+	h := http.Header{"Cookie": {"hubbub_session=" + cookie}}
+	page := dialJSONWith(t, s, "", h)
+	page.Send(servertest.Frame{"type": "hello"})
+	expectError(t, page.Await("error"), hubbub.ECodeUnauthorized, "your session has ended")
+	named := dialJSONWith(t, s, "", h)
+	named.Send(servertest.Frame{"type": "hello", "name": "dave"})
+	expectError(t, named.Await("error"), hubbub.ECodeUnauthorized, "your session has ended")
+	text := servertest.NewTextClient(t, servertest.Dial(t, s.WS, "", h))
+	text.Say("dave")
+	if l := text.Lines(1); !strings.Contains(l[0], "your session has ended") {
+		t.Errorf("a text client with a dead cookie, named as its account: %q", l[0])
+	}
+	// A guest that comes with its key is let in whatever dead cookie it carries.
+	guest := dialJSONWith(t, s, "", h)
+	guest.Send(servertest.Frame{"type": "hello", "name": "gus", "key": "key-gus"})
+	guest.Await("welcome")
+
+	// A guest's files cookie, ended, is not a sign-in's.
+	r, _ := http.NewRequest("GET", s.URL+"/files/f_none/x.txt", nil)
+	r.AddCookie(&http.Cookie{Name: "hubbub_files", Value: cookie})
+	resp, err := http.DefaultClient.Do(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized || strings.Contains(string(body), "session has ended") {
+		t.Errorf("a download with a dead files cookie: %d %s, want 401 asking who it is", resp.StatusCode, body)
+	}
 }

@@ -72,6 +72,9 @@ type Credentials struct {
 	Token string
 	// Session is the hubbub_session cookie ("" if none).
 	Session string
+	// FilesCookie says that Session is the files cookie (hubbub_files), which a guest has too,
+	// not a sign-in's: its end is no sign-out to tell anyone of.
+	FilesCookie bool
 }
 
 // UpgradeCredentials returns the credentials an upgrade request carries.
@@ -131,6 +134,28 @@ type helloName struct {
 // started and stopped, and two allocations, per connect (docs/benchmarks/reconnect-storm.md,
 // "Connect + join: less garbage per client").
 func (s *Service) identify(ctx context.Context, h helloName, creds Credentials) (identity, error) {
+	id, err := s.identifyBy(ctx, h, creds)
+	if err != nil && creds.Session != "" && !creds.FilesCookie && s.cfg.Users != nil && h.token == "" && creds.Token == "" {
+		// A signed-in page or client whose session ended (signed out, on this device or
+		// everywhere, or expired) comes back with the dead cookie, and with no name or the
+		// account's own (a text client's first line): say so, rather than "name is empty",
+		// a name taken by "another user" (itself), or a guest server's want of a name.
+		switch code := hubbub.ErrorCode(err); {
+		case h.name == "", code == hubbub.ECodeNameTaken, code == hubbub.ECodeUnauthorized:
+			return identity{}, sessionEnded()
+		}
+	}
+	return id, err
+}
+
+// sessionEnded is the refusal of a connection or request whose session cookie signs nobody in
+// any more, and which came in no other way.
+func sessionEnded() error {
+	return hubbub.Errorf(hubbub.ECodeUnauthorized, "your session has ended (you were signed out, or it expired): sign in again (at /signin, or hubbub chat --signin)")
+}
+
+// identifyBy is identify without its reading of a dead session's refusal.
+func (s *Service) identifyBy(ctx context.Context, h helloName, creds Credentials) (identity, error) {
 	if creds.Session != "" && s.cfg.Users != nil {
 		ctx, cancel := context.WithTimeout(ctx, userLookupTimeout)
 		defer cancel()
@@ -149,12 +174,6 @@ func (s *Service) identify(ctx context.Context, h helloName, creds Credentials) 
 	raw := h.token
 	if raw == "" {
 		raw = creds.Token
-	}
-	if creds.Session != "" && s.cfg.Users != nil && raw == "" && h.name == "" {
-		// A signed-in page or client whose session ended (signed out, on this device or
-		// everywhere, or expired) reconnects with the cookie alone: say so, rather than
-		// "name is empty" or a guest server's want of a name.
-		return identity{}, hubbub.Errorf(hubbub.ECodeUnauthorized, "your session has ended (you were signed out, or it expired): sign in again at /signin")
 	}
 	if strings.HasPrefix(raw, hubbub.BotTokenPrefix) {
 		ctx, cancel := context.WithTimeout(ctx, userLookupTimeout)

@@ -110,9 +110,7 @@ func (s *Service) Moderate(ctx context.Context, actor string, m Moderation) (wir
 		}
 		until := time.Now().Add(d).UTC().Truncate(time.Millisecond)
 		done.Until = wire.FormatTime(until)
-		if strings.HasPrefix(user, hubbub.AnonymousPrefix) && s.cfg.Users != nil {
-			done.Note = fmt.Sprintf("no user holds the name %q: this applies only to a client without a key (text protocol) that calls itself so; check the spelling", m.Name)
-		}
+		done.Note = s.anonymousTargetNote(m.Room, m.Name, user)
 		err = s.hub.Sanction(ctx, actor, hubbub.Sanction{Room: m.Room, User: user, Name: m.Name,
 			Kind: sanctionKind(m.Action), Until: until, Reason: reason})
 	case wire.TypeUnban, wire.TypeUnmute:
@@ -173,6 +171,20 @@ func mayTarget(actorRole string, t storedTarget, m *Moderation) error {
 	return hubbub.Errorf(hubbub.ECodeForbidden, "%s is a server %s: only an admin may %s them", m.Name, t.role, m.Action)
 }
 
+// anonymousTargetNote is a ban's or mute's note when it resolved to the anonymous user of
+// name (no stored user holds it): "" when a keyless client of that name is in the room here;
+// else that it applies to such a client only — or, on a server that lets no keyless client
+// in, to nobody. A typo's ban otherwise read as done.
+func (s *Service) anonymousTargetNote(room, name, user string) string {
+	if s.cfg.Users == nil || !strings.HasPrefix(user, hubbub.AnonymousPrefix) || s.hub.MemberUsers(room, []string{name})[name] != "" {
+		return ""
+	}
+	if s.cfg.Auth != "" && s.cfg.Auth != AuthGuest {
+		return fmt.Sprintf("no user holds the name %q, and this server lets no client in without an account or a token: this keeps nobody out; check the spelling", name)
+	}
+	return fmt.Sprintf("no user holds the name %q: this applies only to a client without a key (text protocol) that calls itself so; check the spelling", name)
+}
+
 // mayDeleteAsModerator refuses a moderator's (or a room owner's) delete of a message whose
 // sender is a server moderator or admin, as mayTarget refuses their sanctions: only an admin
 // moderates the moderators. The actor's own messages, and a message not found (the delete
@@ -182,7 +194,10 @@ func (s *Service) mayDeleteAsModerator(ctx context.Context, room string, seq uin
 		return nil
 	}
 	m, found, err := s.hub.Message(ctx, room, seq)
-	if err != nil || !found || m.User == actor || !storedUserID(m.User) {
+	if err != nil {
+		return s.storeFailed("message", err) // not let through unread: it may be an admin's
+	}
+	if !found || m.User == actor || !storedUserID(m.User) {
 		return nil // the delete's own checks answer these
 	}
 	ctx, cancel := context.WithTimeout(ctx, userLookupTimeout)

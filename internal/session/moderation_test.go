@@ -423,3 +423,18 @@ func TestModeratorsCannotSanctionTheirPeers(t *testing.T) {
 		t.Errorf("the admin's delete of mod2's message: %v, want ack", f)
 	}
 }
+
+// A ban or mute of a name no user holds says so in its note, unless a keyless client of that
+// name is in the room (then it is what the moderator meant).
+func TestSanctionOfANameNobodyHoldsHasANote(t *testing.T) {
+	s := startModerated(t)
+	mod := servertest.DialJSON(t, s, "mod")
+	servertest.DialText(t, s, "tom")
+	servertest.WaitMembers(t, s, "lobby", 1)
+	if f := moderate(mod, servertest.Frame{"type": "mute", "room": "lobby", "name": "tom", "duration": "1h"}); f.Type() != "moderated" || f.Str("note") != "" {
+		t.Errorf("a mute of the keyless client tom, in the room: %v, want moderated without a note", f)
+	}
+	if f := moderate(mod, servertest.Frame{"type": "ban", "room": "lobby", "name": "ghsot", "duration": "1h"}); f.Type() != "moderated" || !strings.Contains(f.Str("note"), `no user holds the name "ghsot"`) {
+		t.Errorf("a ban of a name nobody holds: %v, want moderated with a note", f)
+	}
+}
