@@ -20,16 +20,8 @@ func TestChatModeration(t *testing.T) {
 	if f := eve.Join("general", nil); f.Type() != "joined" {
 		t.Fatal(f)
 	}
-	pr, pw := io.Pipe()
-	t.Cleanup(func() { pw.Close() })
-	run := startChat(t, pr, chatArgs(chatUser(t, "mod"), []string{s.WS})...)
+	run, say := startTypedChat(t, chatArgs(chatUser(t, "mod"), []string{s.WS})...)
 	run.waitOutput(t, "* you joined general")
-	say := func(line string) {
-		t.Helper()
-		if _, err := io.WriteString(pw, line+"\n"); err != nil {
-			t.Fatal(err)
-		}
-	}
 
 	say("/mute eve 10m flooding")
 	run.waitErr(t, "* you muted eve in general until ")
@@ -86,13 +78,9 @@ func TestChatModeration(t *testing.T) {
 	}
 
 	// A member's /kick is refused by the server, and says so.
-	pr2, pw2 := io.Pipe()
-	t.Cleanup(func() { pw2.Close() })
-	member := startChat(t, pr2, chatArgs(chatUser(t, "ann"), []string{s.WS})...)
+	member, memberSays := startTypedChat(t, chatArgs(chatUser(t, "ann"), []string{s.WS})...)
 	member.waitOutput(t, "* you joined general")
-	if _, err := io.WriteString(pw2, "/kick eve\n"); err != nil {
-		t.Fatal(err)
-	}
+	memberSays("/kick eve")
 	member.waitErr(t, "* /kick: only moderators and admins may kick (forbidden)")
 	if f := eve.Say("general", "e-3", "still here"); f.Type() != "ack" {
 		t.Fatalf("eve after a member's /kick: %v", f)
@@ -119,9 +107,7 @@ func TestChatPrintsAKickAsANotice(t *testing.T) {
 	chatLeakCheck(t)
 	s := servertest.Start(t, servertest.Options{Server: server.Config{RoleFor: servertest.Roles("mod")}})
 	mod := servertest.DialJSON(t, s, "mod")
-	pr, pw := io.Pipe()
-	t.Cleanup(func() { pw.Close() })
-	run := startChat(t, pr, chatArgs(chatUser(t, "eve"), []string{"--room", "lab", s.WS})...)
+	run, _ := startTypedChat(t, chatArgs(chatUser(t, "eve"), []string{"--room", "lab", s.WS})...)
 	run.waitOutput(t, "* you joined lab")
 	mod.Send(servertest.Frame{"type": "kick", "room": "lab", "name": "eve", "reason": "cool off"})
 	run.waitErr(t, "(kicked)\n")
@@ -142,5 +128,20 @@ func TestLocalTimes(t *testing.T) {
 	}
 	if got := localTimes("nothing 2026-12-05 here"); got != "nothing 2026-12-05 here" {
 		t.Errorf("a text without a time changed: %q", got)
+	}
+}
+
+// startTypedChat starts `hubbub chat` with args reading the lines say writes, one at a time,
+// as a person types them.
+func startTypedChat(t *testing.T, args ...string) (run *chatRun, say func(line string)) {
+	t.Helper()
+	pr, pw := io.Pipe()
+	t.Cleanup(func() { pw.Close() })
+	run = startChat(t, pr, args...)
+	return run, func(line string) {
+		t.Helper()
+		if _, err := io.WriteString(pw, line+"\n"); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
