@@ -457,8 +457,22 @@ func chromeSendKeys(sel, text string) chromedp.Action[chromedp.Void] { return ty
 func typeInto(sel, text string) chromedp.Action[chromedp.Void] {
 	focus := chromedp.Focus(chromedp.CSS(sel))
 	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
-		if _, err := focus(ctx, t); err != nil {
-			return chromedp.Void{}, err
+		// Right after a navigation the node found may belong to the document being replaced
+		// ("Could not find node with given id", seen in CI on the sign-in page): focus again,
+		// which types nothing, until the new document's node answers or ctx ends.
+		for {
+			_, err := focus(ctx, t)
+			if err == nil {
+				break
+			}
+			if !strings.Contains(err.Error(), "Could not find node with given id") {
+				return chromedp.Void{}, err
+			}
+			select {
+			case <-ctx.Done():
+				return chromedp.Void{}, err
+			case <-time.After(50 * time.Millisecond):
+			}
 		}
 		_, err := cdp.Call(ctx, t, input.InsertText, input.InsertTextParams{Text: text})
 		return chromedp.Void{}, err
