@@ -469,7 +469,10 @@ function renderOffline(online) {
     seen.textContent = m.invited ? "invited" : lastSeenText(m);
     text.append(label, seen);
     li.append(av, dot, text);
-    if (canInvite(ui.active)) li.appendChild(modButton((m.invited ? "Invitation of " : "Moderate ") + m.name));
+    // A moderator bans someone away (or lifts their mute) as well as someone here.
+    if (canInvite(ui.active) || (!m.invited && client.canModerate())) {
+      li.appendChild(modButton((m.invited ? "Invitation of " : "Moderate ") + m.name));
+    }
     list.appendChild(li);
   }
   $("roster-more").hidden = !(ui.roster.room === ui.active && ui.roster.next);

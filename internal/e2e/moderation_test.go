@@ -119,3 +119,34 @@ func TestModerationControlsForModeratorsOnly(t *testing.T) {
 		t.Errorf("gopher's join after the ban: %v, want banned", err)
 	}
 }
+
+// A moderator moderates a member who is away too: the offline list's entries have the menu,
+// and a ban from it keeps them out when they come back. Before, only the people online had it,
+// so a troll who left could not be banned from the page.
+func TestModeratorBansAnOfflineMember(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{Server: server.Config{RoleFor: servertest.Roles("mod")}})
+	troll := dialUser(t, srv, "troll", "general")
+	troll.say("general", "buy cheap watches")
+	if err := troll.conn.Close(); err != nil {
+		t.Fatal(err)
+	}
+	mod := b.newUser("mod")
+	mod.open(srv.URL + "/#general")
+	entry := `#member-offline-list [data-name="troll"]`
+	mod.waitFor("troll among the offline members", `!!document.querySelector(`+js(entry)+`)`)
+	mod.do("open troll's menu", chromedp.Click(chromedp.CSS(entry+" .mod-button")))
+	mod.waitFor("the menu", `!document.getElementById("mod-menu").hidden`)
+	mod.do("choose ban", chromedp.Click(chromedp.CSS(`#mod-menu [data-action="ban"]`)))
+	mod.waitFor("the ban dialog", `document.getElementById("mod-dialog").open`)
+	mod.do("choose a day", chromedp.SetValue(chromedp.CSS("#mod-duration"), "24h"))
+	mod.do("confirm", chromedp.Click(chromedp.CSS("#mod-confirm")))
+	mod.waitFor("the confirmation", `document.getElementById("notice-text").textContent.includes("troll is banned from #general until")`)
+
+	back := dialUser(t, srv, "troll")
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	if _, err := back.conn.Join(ctx, "general", nil, 0); err == nil || !strings.Contains(err.Error(), "banned") {
+		t.Errorf("troll's join after the ban from the offline list: %v, want banned", err)
+	}
+}
