@@ -59,8 +59,8 @@ func (j *jsonSession) delete(ctx context.Context, f *wire.ClientFrame) {
 		return
 	}
 	moderator := j.mayModerate(ctx, f.Room)
-	if moderator && j.svc.roleOf(j.member) != hubbub.RoleAdmin {
-		if err := j.svc.mayDeleteAsModerator(ctx, f.Room, f.Seq, j.member.UserID); err != nil {
+	if role := j.svc.roleOf(j.member); moderator && role != hubbub.RoleAdmin {
+		if err := j.svc.mayDeleteAsModerator(ctx, f.Room, f.Seq, j.member.UserID, role); err != nil {
 			j.fail(err, f)
 			return
 		}

@@ -3,7 +3,6 @@ package session
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"hubbub"
@@ -75,7 +74,7 @@ type Moderation struct {
 	ClientID  string
 	Moderator bool
 	// ActorRole is the actor's server-wide role (RoleAdmin for the operator's API): only an
-	// admin may kick, ban, mute, unban or unmute a moderator or an admin (mayTarget).
+	// admin may kick, ban, mute, unban or unmute a moderator or an admin (outranks).
 	ActorRole string
 }
 
@@ -88,13 +87,8 @@ func (s *Service) Moderate(ctx context.Context, actor string, m Moderation) (wir
 	}
 	switch m.Action {
 	case wire.TypeKick:
-		if s.cfg.Users != nil && m.ActorRole != hubbub.RoleAdmin && hubbub.ValidateName(m.Name) == nil &&
-			hubbub.ValidateRoom(m.Room) == nil {
-			var target storedTarget
-			if target, err = s.storedTarget(ctx, m.Room, m.Name); err != nil {
-				return done, err
-			}
-			if err = mayTarget(m.ActorRole, target, &m); err != nil {
+		if m.ActorRole != hubbub.RoleAdmin { // the rank rule: an admin's kick reads nothing
+			if _, err = s.target(ctx, m.Room, m.Name, &m); err != nil {
 				return done, err
 			}
 		}
@@ -104,21 +98,21 @@ func (s *Service) Moderate(ctx context.Context, actor string, m Moderation) (wir
 		if d, err = ParseDuration(m.Duration); err != nil {
 			return done, err
 		}
-		var user string
-		if user, err = s.target(ctx, m.Room, m.Name, &m); err != nil {
+		var t target
+		if t, err = s.target(ctx, m.Room, m.Name, &m); err != nil {
 			return done, err
 		}
 		until := time.Now().Add(d).UTC().Truncate(time.Millisecond)
 		done.Until = wire.FormatTime(until)
-		done.Note = s.anonymousTargetNote(m.Room, m.Name, user)
-		err = s.hub.Sanction(ctx, actor, hubbub.Sanction{Room: m.Room, User: user, Name: m.Name,
+		done.Note = s.anonymousTargetNote(t, m.Name)
+		err = s.hub.Sanction(ctx, actor, hubbub.Sanction{Room: m.Room, User: t.id, Name: m.Name,
 			Kind: sanctionKind(m.Action), Until: until, Reason: reason})
 	case wire.TypeUnban, wire.TypeUnmute:
-		var user string
-		if user, err = s.target(ctx, m.Room, m.Name, &m); err != nil {
+		var t target
+		if t, err = s.target(ctx, m.Room, m.Name, &m); err != nil {
 			return done, err
 		}
-		err = s.hub.Sanction(ctx, actor, hubbub.Sanction{Room: m.Room, User: user, Name: m.Name, Kind: sanctionKind(m.Action)})
+		err = s.hub.Sanction(ctx, actor, hubbub.Sanction{Room: m.Room, User: t.id, Name: m.Name, Kind: sanctionKind(m.Action)})
 	case wire.TypeDelete:
 		done.Name, done.Seq = "", m.Seq
 		_, _, err = s.hub.Send(ctx, &hubbub.Entry{Room: m.Room, From: m.From, User: m.User, Kind: hubbub.KindDelete, Target: m.Seq,
@@ -129,54 +123,90 @@ func (s *Service) Moderate(ctx context.Context, actor string, m Moderation) (wir
 	return done, err
 }
 
-// storedTarget is the stored user holding a name a moderator names, if one does.
-type storedTarget struct {
-	id, role string // role as a connection of theirs gets it (storedRole)
-	found    bool
+// target is the user a moderator names in a room: id is whom a ban or mute applies to.
+type target struct {
+	id      string
+	role    string // a stored user's role, as a connection of theirs gets it (storedRole)
+	stored  bool   // id is a stored user's
+	present bool   // a member of the room on this node shows the name
 }
 
-// storedTarget finds the stored user holding name (look-alikes included), else the stored
-// user a member of room on this node shows it for: an operator renamed them, and their open
-// connections keep the old name until they reconnect.
-func (s *Service) storedTarget(ctx context.Context, room, name string) (storedTarget, error) {
-	ctx, cancel := context.WithTimeout(ctx, userLookupTimeout)
-	defer cancel()
-	u, found, err := s.cfg.Users.UserByName(ctx, name)
+// target checks the room and name a moderation names and finds the user it applies to: the
+// stored user who holds the name (look-alikes included), else the member of the room on this
+// node who shows it (an operator may have renamed a stored user, whose open connections keep
+// the old name until they reconnect), else the anonymous user of that name. So a sanction
+// follows the user across a change of name, and a keyless name is sanctioned as itself. A
+// moderation of a moderator or an admin is refused unless m's actor is an admin (outranks).
+func (s *Service) target(ctx context.Context, room, name string, m *Moderation) (target, error) {
+	if err := hubbub.ValidateRoom(room); err != nil {
+		return target{}, err
+	}
+	if err := hubbub.ValidateName(name); err != nil {
+		return target{}, err
+	}
+	t, err := s.findTarget(ctx, room, name)
 	if err != nil {
-		return storedTarget{}, s.storeFailed("user by name", err)
+		return target{}, err
 	}
-	if !found {
-		id := s.hub.MemberUsers(room, []string{name})[name]
-		if !storedUserID(id) {
-			return storedTarget{}, nil
-		}
-		if u, found, err = s.cfg.Users.UserByID(ctx, id); err != nil {
-			return storedTarget{}, s.storeFailed("user by id", err)
-		}
-		if !found {
-			return storedTarget{}, nil
-		}
+	if t.stored && !outranks(m.ActorRole, t.role) {
+		return target{}, rankRefusal(name, t.role, m.Action+" them")
 	}
-	return storedTarget{id: u.ID, role: s.storedRole(&u), found: true}, nil
+	return t, nil
 }
 
-// mayTarget refuses a kick, ban or mute of a moderator or an admin, or the lifting of one, by
-// anyone but an admin: a moderator (or a room's owner) could otherwise silence the people who
-// moderate them, or undo an admin's sanction of a fellow moderator. A token's user is judged
-// by its stored role, the one its last token gave.
-func mayTarget(actorRole string, t storedTarget, m *Moderation) error {
-	if !t.found || !hubbub.CanModerate(t.role) || actorRole == hubbub.RoleAdmin {
-		return nil
+// findTarget is target's lookup: at most a read by name and one by id.
+func (s *Service) findTarget(ctx context.Context, room, name string) (target, error) {
+	var t target
+	if s.cfg.Users != nil {
+		ctx, cancel := context.WithTimeout(ctx, userLookupTimeout)
+		defer cancel()
+		u, found, err := s.cfg.Users.UserByName(ctx, name)
+		if err != nil {
+			return target{}, s.storeFailed("user by name", err)
+		}
+		if found {
+			return target{id: u.ID, role: s.storedRole(&u), stored: true}, nil
+		}
+		t.id = s.hub.MemberUsers(room, []string{name})[name]
+		t.present = t.id != ""
+		if storedUserID(t.id) {
+			if u, found, err = s.cfg.Users.UserByID(ctx, t.id); err != nil {
+				return target{}, s.storeFailed("user by id", err)
+			}
+			if found {
+				return target{id: u.ID, role: s.storedRole(&u), stored: true, present: true}, nil
+			}
+		}
+	} else {
+		t.id = s.hub.MemberUsers(room, []string{name})[name]
+		t.present = t.id != ""
 	}
-	return hubbub.Errorf(hubbub.ECodeForbidden, "%s is a server %s: only an admin may %s them", m.Name, t.role, m.Action)
+	if t.id == "" {
+		t.id = anonymous(name).user.ID
+	}
+	return t, nil
 }
 
-// anonymousTargetNote is a ban's or mute's note when it resolved to the anonymous user of
-// name (no stored user holds it): "" when a keyless client of that name is in the room here;
-// else that it applies to such a client only — or, on a server that lets no keyless client
-// in, to nobody. A typo's ban otherwise read as done.
-func (s *Service) anonymousTargetNote(room, name, user string) string {
-	if s.cfg.Users == nil || !strings.HasPrefix(user, hubbub.AnonymousPrefix) || s.hub.MemberUsers(room, []string{name})[name] != "" {
+// outranks reports whether an actor of role actorRole may moderate a user of role target:
+// only an admin moderates the moderators (and the admins) — a moderator (or a room's owner)
+// could otherwise silence the people who moderate them, or undo an admin's sanction of a
+// fellow moderator. A token's user is judged by its stored role, the one its last token gave.
+func outranks(actorRole, target string) bool {
+	return actorRole == hubbub.RoleAdmin || !hubbub.CanModerate(target)
+}
+
+// rankRefusal is the refusal of a moderation outranks refuses: "ann is a server admin: only an
+// admin may kick them".
+func rankRefusal(name, role, what string) error {
+	return hubbub.Errorf(hubbub.ECodeForbidden, "%s is a server %s: only an admin may %s", name, role, what)
+}
+
+// anonymousTargetNote is a ban's or mute's note when it resolved to the anonymous user of a
+// name no stored user holds: "" when a keyless client of that name is in the room here; else
+// that it applies to such a client only — or, on a server that lets no keyless client in, to
+// nobody. A typo's ban otherwise read as done.
+func (s *Service) anonymousTargetNote(t target, name string) string {
+	if s.cfg.Users == nil || t.stored || t.present {
 		return ""
 	}
 	if s.cfg.Auth != "" && s.cfg.Auth != AuthGuest {
@@ -186,10 +216,10 @@ func (s *Service) anonymousTargetNote(room, name, user string) string {
 }
 
 // mayDeleteAsModerator refuses a moderator's (or a room owner's) delete of a message whose
-// sender is a server moderator or admin, as mayTarget refuses their sanctions: only an admin
-// moderates the moderators. The actor's own messages, and a message not found (the delete
-// then says so), pass. It reads the message and its sender: moderators' deletes only.
-func (s *Service) mayDeleteAsModerator(ctx context.Context, room string, seq uint64, actor string) error {
+// sender is a server moderator or admin (outranks). The actor's own messages, and a message
+// not found (the delete then says so), pass. It reads the message and its sender:
+// moderators' deletes only.
+func (s *Service) mayDeleteAsModerator(ctx context.Context, room string, seq uint64, actor, actorRole string) error {
 	if s.cfg.Users == nil || hubbub.ValidateRoom(room) != nil || seq == 0 {
 		return nil
 	}
@@ -206,46 +236,10 @@ func (s *Service) mayDeleteAsModerator(ctx context.Context, room string, seq uin
 	if err != nil {
 		return s.storeFailed("user by id", err)
 	}
-	if found && hubbub.CanModerate(s.storedRole(&u)) {
-		return hubbub.Errorf(hubbub.ECodeForbidden, "%s is a server %s: only an admin may delete their messages", u.Name, s.storedRole(&u))
+	if role := s.storedRole(&u); found && !outranks(actorRole, role) {
+		return rankRefusal(u.Name, role, "delete their messages")
 	}
 	return nil
-}
-
-// sanctionedUser is the user a ban or mute of name in room applies to: the stored user who
-// holds the name (look-alikes included), else the member of the room on this node who shows
-// it, else the anonymous user of that name. So the sanction follows the user across a change
-// of name, and a keyless name is sanctioned as itself. A sanction of a moderator or an admin,
-// or its lifting, is refused unless m's actor is an admin (mayTarget).
-func (s *Service) sanctionedUser(ctx context.Context, room, name string, m *Moderation) (string, error) {
-	if s.cfg.Users != nil {
-		t, err := s.storedTarget(ctx, room, name)
-		if err != nil {
-			return "", err
-		}
-		if err := mayTarget(m.ActorRole, t, m); err != nil {
-			return "", err
-		}
-		if t.found {
-			return t.id, nil
-		}
-	}
-	if id := s.hub.MemberUsers(room, []string{name})[name]; id != "" {
-		return id, nil
-	}
-	return anonymous(name).user.ID, nil
-}
-
-// target checks the room and name a sanction names and finds the user it applies to (m: as
-// sanctionedUser).
-func (s *Service) target(ctx context.Context, room, name string, m *Moderation) (string, error) {
-	if err := hubbub.ValidateRoom(room); err != nil {
-		return "", err
-	}
-	if err := hubbub.ValidateName(name); err != nil {
-		return "", err
-	}
-	return s.sanctionedUser(ctx, room, name, m)
 }
 
 func sanctionKind(action string) hubbub.SanctionKind {
