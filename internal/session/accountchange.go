@@ -105,27 +105,29 @@ func (s *Service) RecheckUsers(ctx context.Context) error {
 	return failed
 }
 
-// recheckMark is what recheckMissed compares with: the passes begun so far. A session notes
+// recheckMark is what attachUser compares with: the passes begun so far. A session notes
 // it before it reads its user at hello.
 func (s *Service) recheckMark() uint64 { return s.rechecks.Load() }
 
-// recheckMissed checks connection m's account once more if a pass began since mark (before
-// its hello read the account) and before m joined its user's channel (Attach), where passes
-// find connections: that pass did not see m, and a sign-out it was made for would otherwise
-// leave m open until the next change.
-func (s *Service) recheckMissed(ctx context.Context, mark uint64, m *hub.Member, p Peer) {
+// attachUser puts connection m of p on its user's channel (Hub.Attach), where account checks
+// find connections, and checks m's account once more if a pass began since mark (before its
+// hello read the account): that pass did not see m, and a sign-out it was made for would
+// otherwise leave m open until the next change. Every stored user's connection comes here.
+func (s *Service) attachUser(ctx context.Context, mark uint64, m *hub.Member, p Peer) error {
+	err := s.hub.Attach(m)
 	if m.AccountChanged == nil || s.cfg.Users == nil || s.rechecks.Load() == mark {
-		return
+		return err
 	}
 	ctx, cancel := context.WithTimeout(ctx, userLookupTimeout)
 	defer cancel()
-	u, found, err := s.cfg.Users.UserByID(ctx, m.UserID)
-	if err == nil && found {
-		err = m.AccountChanged(ctx, u)
+	u, found, rerr := s.cfg.Users.UserByID(ctx, m.UserID)
+	if rerr == nil && found {
+		rerr = m.AccountChanged(ctx, u)
 	}
-	if err != nil {
-		p.Info("account check after hello failed; the next change checks again", "err", err)
+	if rerr != nil {
+		p.Info("account check after hello failed; the next change checks again", "err", rerr)
 	}
+	return err
 }
 
 // sessionLive reports whether the login session with hash id still exists (not signed out,

@@ -310,6 +310,14 @@ func (s *Service) storeFailed(op string, err error) error {
 	return hubbub.Errorf(hubbub.ECodeUnavailable, "the server cannot check who you are right now; try again")
 }
 
+// connMember is the hub member of connection p acting for id, with its account check
+// (accountChanged): what both protocols' sessions put in the hub.
+func (s *Service) connMember(id *identity, p Peer) *hub.Member {
+	m := s.member(id, p.Outbox())
+	m.AccountChanged = s.accountChanged(id, m, p)
+	return m
+}
+
 // member is the hub member of a connection acting for id.
 func (s *Service) member(id *identity, out *hub.Outbox) *hub.Member {
 	u := &id.user

@@ -94,10 +94,9 @@ func (j *jsonSession) welcomeRooms(ctx context.Context, mark uint64) {
 	if !storedUser(j.member) {
 		return
 	}
-	if err := j.svc.hub.Attach(j.member); err != nil {
+	if err := j.svc.attachUser(ctx, mark, j.member, j.p); err != nil {
 		j.fail(err, nil)
 	}
-	j.svc.recheckMissed(ctx, mark, j.member, j.p)
 	if err := j.sendRooms(ctx); err != nil {
 		j.fail(err, &wire.ClientFrame{Type: wire.TypeRooms})
 	}

@@ -160,8 +160,7 @@ func (j *jsonSession) hello(ctx context.Context, f *wire.ClientFrame, nameErr er
 		j.fail(err, f)
 		return
 	}
-	m := j.svc.member(&id, j.p.Outbox())
-	m.AccountChanged = j.svc.accountChanged(&id, m, j.p)
+	m := j.svc.connMember(&id, j.p)
 	if inRooms {
 		if m.Name != j.member.Name || m.UserID != j.member.UserID {
 			j.fail(hubbub.Errorf(hubbub.ECodeBadName, "leave every room before changing your name"), f)

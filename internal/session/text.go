@@ -99,8 +99,7 @@ func (t *textSession) setName(name string) {
 		t.refuse(hubbub.ErrorMessage(forbidden(hubbub.DefaultRoom)), closePolicyViolation)
 		return
 	}
-	m := t.svc.member(&id, t.p.Outbox())
-	m.AccountChanged = t.svc.accountChanged(&id, m, t.p)
+	m := t.svc.connMember(&id, t.p)
 	m.MessagesOnly = true
 	m.Removed = textRemoved(t.p)
 	if _, err := t.svc.hub.Join(context.Background(), hub.JoinRequest{Room: hubbub.DefaultRoom, Member: m, NoReplay: true}); err != nil {
@@ -111,10 +110,9 @@ func (t *textSession) setName(name string) {
 	if storedUserID(m.UserID) && id.bot == nil {
 		// On its user's channel, so that a change of the account reaches it (accountchange.go);
 		// as MessagesOnly it is given none of the channel's notices.
-		if err := t.svc.hub.Attach(m); err != nil {
+		if err := t.svc.attachUser(context.Background(), mark, m, t.p); err != nil {
 			t.p.Info("a signed-in text connection not on its user's channel: an account change will not close it", "err", err)
 		}
-		t.svc.recheckMissed(context.Background(), mark, m, t.p)
 	}
 	if id.bot != nil {
 		t.followBot(id.bot)

@@ -159,8 +159,8 @@ type Cache struct {
 }
 
 // OnUsersChanged has fn called, from the cache's own goroutine, each time a read of the
-// generations finds that a user was created or changed (name, kind, role, disabled) since the
-// last read — by this node, another, or a command beside the server — so that the server can
+// generations finds that a user was created or changed (name, kind, role, disabled) or signed
+// out (User.SignOuts) since the last read — by this node, another, or a command beside the server — so that the server can
 // check the connections of users whose account changed. fn must not block.
 func (c *Cache) OnUsersChanged(fn func()) { c.usersChanged.Store(&fn) }
 
