@@ -54,45 +54,35 @@ func (c *Conn) moderate(ctx context.Context, req any, action, room, name string)
 
 // Kick removes the user name from room (see Conn.Kick).
 func (s *Session) Kick(ctx context.Context, room, name, reason string) (*Moderated, error) {
-	c, err := s.ready()
-	if err != nil {
-		return nil, fmt.Errorf("client: kick %s in %s: %w", name, room, err)
-	}
-	return c.Kick(ctx, room, name, reason)
+	return s.moderate(wire.TypeKick, room, name, func(c *Conn) (*Moderated, error) { return c.Kick(ctx, room, name, reason) })
 }
 
 // Ban bans the user name from room for d (see Conn.Ban).
 func (s *Session) Ban(ctx context.Context, room, name string, d time.Duration, reason string) (*Moderated, error) {
-	c, err := s.ready()
-	if err != nil {
-		return nil, fmt.Errorf("client: ban %s in %s: %w", name, room, err)
-	}
-	return c.Ban(ctx, room, name, d, reason)
+	return s.moderate(wire.TypeBan, room, name, func(c *Conn) (*Moderated, error) { return c.Ban(ctx, room, name, d, reason) })
 }
 
 // Unban lifts the ban of the user name in room (see Conn.Unban).
 func (s *Session) Unban(ctx context.Context, room, name string) (*Moderated, error) {
-	c, err := s.ready()
-	if err != nil {
-		return nil, fmt.Errorf("client: unban %s in %s: %w", name, room, err)
-	}
-	return c.Unban(ctx, room, name)
+	return s.moderate(wire.TypeUnban, room, name, func(c *Conn) (*Moderated, error) { return c.Unban(ctx, room, name) })
 }
 
 // Mute mutes the user name in room for d (see Conn.Mute).
 func (s *Session) Mute(ctx context.Context, room, name string, d time.Duration, reason string) (*Moderated, error) {
-	c, err := s.ready()
-	if err != nil {
-		return nil, fmt.Errorf("client: mute %s in %s: %w", name, room, err)
-	}
-	return c.Mute(ctx, room, name, d, reason)
+	return s.moderate(wire.TypeMute, room, name, func(c *Conn) (*Moderated, error) { return c.Mute(ctx, room, name, d, reason) })
 }
 
 // Unmute lifts the mute of the user name in room (see Conn.Unmute).
 func (s *Session) Unmute(ctx context.Context, room, name string) (*Moderated, error) {
+	return s.moderate(wire.TypeUnmute, room, name, func(c *Conn) (*Moderated, error) { return c.Unmute(ctx, room, name) })
+}
+
+// moderate runs a moderation request of action on the connection, if there is one now
+// (moderation is not queued across reconnects).
+func (s *Session) moderate(action, room, name string, on func(*Conn) (*Moderated, error)) (*Moderated, error) {
 	c, err := s.ready()
 	if err != nil {
-		return nil, fmt.Errorf("client: unmute %s in %s: %w", name, room, err)
+		return nil, fmt.Errorf("client: %s %s in %s: %w", action, name, room, err)
 	}
-	return c.Unmute(ctx, room, name)
+	return on(c)
 }
