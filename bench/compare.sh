@@ -165,6 +165,14 @@ wait_port() {
 	return 1
 }
 
+# need_free_port PORT: stops the run if another program listens on PORT already: the server
+# started next would fail to bind while the generator measured that other program.
+need_free_port() {
+	if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then
+		die "port $1 is taken by another program (ss -ltnp 'sport = :$1' names it): stop it first"
+	fi
+}
+
 # start_server NAME PIN [DB]: starts NAME (hubbub, hubbub-pg, original, centrifugo,
 # centrifugo-history) fresh, pinned to CPU 0 if PIN is 1; sets SRV_PID, SRV_URL, SRV_TARGET.
 start_server() {
@@ -172,6 +180,11 @@ start_server() {
 	[ "$pin" = 1 ] && ts="taskset -c 0"
 	local dir="$OUT/run/$name-$RANDOM"
 	mkdir -p "$dir"
+	case "$name" in
+	hubbub | hubbub-pg) need_free_port 3434 ;;
+	original) need_free_port 3601 ;;
+	centrifugo | centrifugo-history) need_free_port 3602 ;;
+	esac
 	case "$name" in
 	hubbub | hubbub-pg)
 		local store="--data $dir/hubbub.db"
@@ -237,6 +250,7 @@ pg_schema() {
 # its pid is in run/node-I.pid.
 start_node() {
 	local i=$1 db=$2 nats=$3 dir="$OUT/run/node$1-$RANDOM"
+	need_free_port $((NODE_PORT0 + i))
 	mkdir -p "$dir"
 	local broker=""
 	[ -n "$nats" ] && broker="--nats $nats"
@@ -258,6 +272,7 @@ start_cluster() {
 	pg_schema || { say "could not create a schema on PostgreSQL"; return 1; }
 	CLUSTER_PIDS=()
 	if [ "$n" -gt 1 ]; then
+		need_free_port $NATS_PORT
 		(exec taskset -c 0 "$NATS_BIN" -a 127.0.0.1 -p $NATS_PORT >"$OUT/run/nats-$RANDOM.log" 2>&1) &
 		echo $! >"$OUT/run/nats.pid"
 		wait_port $NATS_PORT || { say "nats-server did not listen on $NATS_PORT"; return 1; }
