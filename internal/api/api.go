@@ -544,6 +544,11 @@ func (s *API) apiMembers(w http.ResponseWriter, r *http.Request) error {
 	}
 	members := s.hub.Members(room)
 	if members == nil {
+		ctx, cancel := apiContext(r)
+		defer cancel()
+		if err := s.storedRoom(ctx, room); err != nil {
+			return err
+		}
 		members = []string{}
 	}
 	writeJSON(w, http.StatusOK, wire.NewWho(room, members))
@@ -573,6 +578,11 @@ func (s *API) apiHistory(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if len(page.Messages) == 0 {
+		if err := s.roomInUse(ctx, room); err != nil {
+			return err
+		}
+	}
 	writeJSON(w, http.StatusOK, page)
 	return nil
 }
@@ -581,6 +591,9 @@ func (s *API) apiHistory(w http.ResponseWriter, r *http.Request) error {
 func (s *API) apiModerate(w http.ResponseWriter, r *http.Request, m session.Moderation) error {
 	ctx, cancel := apiContext(r)
 	defer cancel()
+	if err := s.roomInUse(ctx, m.Room); err != nil {
+		return err // a misspelt room's sanction would be stored, and keep nobody out
+	}
 	m.ActorRole = hubbub.RoleAdmin // the operator's token
 	done, err := s.sessions.Moderate(ctx, apiActor, m)
 	if err != nil {
@@ -636,6 +649,9 @@ func (s *API) apiSanctions(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if list == nil {
+		if err := s.roomInUse(ctx, room); err != nil {
+			return err
+		}
 		list = []hubbub.Sanction{}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"room": room, "sanctions": list})

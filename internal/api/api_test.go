@@ -179,9 +179,12 @@ func TestAPIRoomsMembersHistory(t *testing.T) {
 	if status != 200 || len(body["members"].([]any)) != 2 {
 		t.Errorf("members: %d %v", status, body)
 	}
-	status, body = s.API("GET", "/api/rooms/empty/members", apiKey, nil)
+	bob.Send(servertest.Frame{"type": "leave", "room": "random"})
+	bob.Await("left")
+	testwait.Until(t, "random empty", func() bool { return len(s.Hub.Members("random")) == 0 })
+	status, body = s.API("GET", "/api/rooms/random/members", apiKey, nil)
 	if status != 200 || body["members"] == nil || len(body["members"].([]any)) != 0 {
-		t.Errorf("members of an empty room: %d %v", status, body)
+		t.Errorf("members of a room nobody is in: %d %v", status, body)
 	}
 	status, body = s.API("GET", "/api/rooms/general/messages?before=5&limit=2", apiKey, nil)
 	msgs, _ := body["messages"].([]any)
@@ -449,4 +452,45 @@ func TestAPIPublishIntoAPrivateRoomAsAnyone(t *testing.T) {
 	}
 	eve.Send(servertest.Frame{"type": "join", "room": "ops"})
 	awaitError(eve, "forbidden")
+}
+
+// A room nobody ever joined or wrote to (a backend's misspelt name) is 404 not_found on the
+// room's endpoints, where its list of messages, members or sanctions read as an empty room's
+// (200) and a kick, ban or mute of it was stored and kept nobody out. A room only keyless
+// clients have opened (stored nowhere) is a room.
+func TestAPIUnknownRoomIs404(t *testing.T) {
+	s := startAPI(t)
+	ann := servertest.DialJSON(t, s, "ann")
+	ann.Join("general", nil)
+	servertest.DialText(t, s, "tom")
+	servertest.WaitMembers(t, s, "lobby", 1)
+	for _, c := range []struct {
+		method, path string
+		body         any
+	}{
+		{"GET", "/api/rooms/genral/messages", nil},
+		{"GET", "/api/rooms/genral/members", nil},
+		{"GET", "/api/rooms/genral/members?stored=1", nil},
+		{"GET", "/api/rooms/genral/sanctions", nil},
+		{"POST", "/api/rooms/genral/kick", map[string]any{"name": "ann"}},
+		{"POST", "/api/rooms/genral/ban", map[string]any{"name": "ann", "duration": "1h"}},
+		{"POST", "/api/rooms/genral/mute", map[string]any{"name": "ann", "duration": "1h"}},
+		{"DELETE", "/api/rooms/genral/bans/ann", nil},
+	} {
+		status, body := s.API(c.method, c.path, apiKey, c.body)
+		if status != http.StatusNotFound || body.Str("code") != "not_found" || !strings.Contains(body.Str("message"), `no room "genral"`) {
+			t.Errorf("%s %s: %d %v, want 404 not_found naming the room", c.method, c.path, status, body)
+		}
+	}
+	if status, body := s.API("GET", "/api/rooms/genral/sanctions", apiKey, nil); status == http.StatusOK {
+		t.Errorf("the refused ban was stored after all: %v", body)
+	}
+	for _, path := range []string{"/api/rooms/general/messages", "/api/rooms/general/sanctions", "/api/rooms/lobby/messages", "/api/rooms/lobby/members"} {
+		if status, body := s.API("GET", path, apiKey, nil); status != http.StatusOK {
+			t.Errorf("GET %s: %d %v, want 200", path, status, body)
+		}
+	}
+	if status, body := s.API("POST", "/api/rooms/lobby/mute", apiKey, map[string]any{"name": "tom", "duration": "1h"}); status != http.StatusOK {
+		t.Errorf("mute of tom in the room only keyless clients opened: %d %v", status, body)
+	}
 }

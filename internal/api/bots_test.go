@@ -37,6 +37,9 @@ func TestBotsAdmin(t *testing.T) {
 		fmt.Sprint(body["bot"].(map[string]any)["rooms"]) != "[*]" {
 		t.Errorf("patch rooms: %d %v", status, body)
 	}
+	if status, body := s.API("POST", "/api/rooms/builds/messages", apiKey, map[string]any{"from": "ops", "text": "build 1 passed"}); status != http.StatusCreated {
+		t.Fatalf("a message into builds: %d %v", status, body)
+	}
 	status, body = s.API("POST", "/api/bots/"+id+"/token", apiKey, nil)
 	rotated := body.Str("token")
 	if status != http.StatusOK || rotated == "" || rotated == token {

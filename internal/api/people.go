@@ -312,6 +312,28 @@ func (s *API) apiRoom(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// storedRoom answers not_found for a room with neither metadata nor entries: a backend with
+// a misspelt room name should hear that the room is not there, not read an empty one.
+func (s *API) storedRoom(ctx context.Context, room string) error {
+	_, found, err := s.hub.Store().RoomMeta(ctx, room)
+	if err != nil {
+		return s.storeFailed("reading the room", err)
+	}
+	if !found {
+		return hubbub.Errorf(hubbub.ECodeNotFound, "no room %q", room)
+	}
+	return nil
+}
+
+// roomInUse is storedRoom that also takes a room with a member on some node (keyless clients
+// open a room without storing it): the rooms a moderation or a list of members may name.
+func (s *API) roomInUse(ctx context.Context, room string) error {
+	if len(s.hub.Members(room)) > 0 {
+		return nil
+	}
+	return s.storedRoom(ctx, room)
+}
+
 // apiStoredMembers: GET /api/rooms/{room}/members?stored=1&after=&limit= — a page of the
 // room's stored members and invitees (user, name, room role, invited, online or offline here),
 // in ascending user id order.
@@ -325,6 +347,11 @@ func (s *API) apiStoredMembers(w http.ResponseWriter, r *http.Request, room stri
 	list, err := s.hub.Store().Members(ctx, room, after, limit+1)
 	if err != nil {
 		return s.storeFailed("reading the members", err)
+	}
+	if len(list) == 0 && after == "" {
+		if err := s.storedRoom(ctx, room); err != nil {
+			return err
+		}
 	}
 	online := map[string]bool{}
 	for _, name := range s.hub.Members(room) {
@@ -567,12 +594,9 @@ func (s *API) apiRead(w http.ResponseWriter, r *http.Request) error {
 	if err := s.sessions.MayRead(ctx, room, u.ID); err != nil {
 		return err
 	}
-	// A public room no one joined or wrote to would take the position as 0 and answer 200: a
-	// backend with a misspelt room name should hear that the room is not there.
-	if _, found, err := st.RoomMeta(ctx, room); err != nil {
-		return s.storeFailed("reading the room", err)
-	} else if !found {
-		return hubbub.Errorf(hubbub.ECodeNotFound, "no room %q", room)
+	// A public room no one joined or wrote to would take the position as 0 and answer 200.
+	if err := s.storedRoom(ctx, room); err != nil {
+		return err
 	}
 	seq, err := st.SetRead(ctx, u.ID, room, req.Seq)
 	if err != nil {
