@@ -822,8 +822,14 @@ client.addEventListener("moderated", (ev) => {
     unmute: f.name + "’s mute in #" + f.room + " is lifted.",
     delete: "Message deleted in #" + f.room + ".",
   }[f.action];
-  // A note says what the moderator may not expect (a ban of a name nobody holds).
-  const note = typeof f.note === "string" && f.note ? " But " + f.note + "." : "";
+  // A note says what the moderator may not expect (a ban of a name nobody holds, a kick of
+  // a name nobody in the room shows).
+  const hasNote = typeof f.note === "string" && f.note !== "";
+  if (hasNote && f.action === "kick") {
+    showNotice("Nobody was removed from #" + f.room + ": " + f.note + ".", { kind: "problem" });
+    return;
+  }
+  const note = hasNote ? " But " + f.note + "." : "";
   showNotice((done || "Done: " + f.action + ".") + note, { kind: note ? "problem" : "info" });
 });
 

@@ -92,6 +92,12 @@ func (s *Service) Moderate(ctx context.Context, actor string, m Moderation) (wir
 				return done, err
 			}
 		}
+		switch shown, listed := s.memberShowing(m.Room, m.Name); {
+		case shown != "":
+			m.Name, done.Name = shown, shown // "ann" kicks the Ann in the room, as "ann" bans her
+		case listed:
+			done.Note = fmt.Sprintf("nobody called %q is in the room: this kicks nobody; check the spelling", m.Name)
+		}
 		err = s.hub.Kick(ctx, actor, m.Room, m.Name, reason)
 	case wire.TypeBan, wire.TypeMute:
 		var d time.Duration
@@ -185,6 +191,25 @@ func (s *Service) findTarget(ctx context.Context, room, name string) (target, er
 		t.id = anonymous(name).user.ID
 	}
 	return t, nil
+}
+
+// memberShowing returns the name shown in room that is name or its look-alike (the same
+// hubbub.NameKey), "" if none, and whether this node lists the room's members (it does, on
+// every node, while one of its own connections is in the room): a kick goes by the name
+// members show, which a moderator may type in another case. A target that has just joined on
+// another node may not be listed yet, so its absence is a note, not a refusal.
+func (s *Service) memberShowing(room, name string) (shown string, listed bool) {
+	names := s.hub.Members(room)
+	key, err := hubbub.NameKey(name)
+	for _, n := range names {
+		if n == name {
+			return n, true
+		}
+		if k, kerr := hubbub.NameKey(n); err == nil && kerr == nil && k == key {
+			shown = n
+		}
+	}
+	return shown, len(names) > 0
 }
 
 // outranks reports whether an actor of role actorRole may moderate a user of role target:

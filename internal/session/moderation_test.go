@@ -438,3 +438,28 @@ func TestSanctionOfANameNobodyHoldsHasANote(t *testing.T) {
 		t.Errorf("a ban of a name nobody holds: %v, want moderated with a note", f)
 	}
 }
+
+// TestKickGoesByTheNameMembersShow: a kick typed in another case kicks the member who shows
+// the name (a ban of "ann" bans Ann: names are one user's whatever their case), and a kick of
+// a name nobody in the room shows says so instead of reading as done.
+func TestKickGoesByTheNameMembersShow(t *testing.T) {
+	s := startModerated(t)
+	mod := servertest.DialJSON(t, s, "mod")
+	ann := servertest.DialJSON(t, s, "Ann")
+	ann.Join("general", nil)
+
+	got := moderate(mod, servertest.Frame{"type": "kick", "room": "general", "name": "ann"})
+	if got.Type() != "moderated" || got.Str("name") != "Ann" || got.Str("note") != "" {
+		t.Fatalf("kick of ann, with Ann in the room: %v, want moderated naming Ann, without a note", got)
+	}
+	awaitError(ann, "kicked")
+
+	ann.Join("general", nil)
+	got = moderate(mod, servertest.Frame{"type": "kick", "room": "general", "name": "anne"})
+	if got.Type() != "moderated" || !strings.Contains(got.Str("note"), `nobody called "anne" is in the room`) {
+		t.Errorf("kick of a name nobody in the room shows: %v, want moderated with a note", got)
+	}
+	if f := ann.Say("general", "a1", "still here"); f.Type() != "ack" {
+		t.Errorf("Ann after a kick of anne: %v, want her send acked", f)
+	}
+}
