@@ -991,8 +991,17 @@ function openModMenu(button) {
     if (action === "delete" || action === "kick" || action === "ban") item.classList.add("danger");
     menu.appendChild(item);
   };
-  if (target.seq) add("delete", "Delete message");
-  if (target.name !== me()) {
+  const mine = target.name === me();
+  const outranked = !mine && outranksMe(target.name);
+  if (target.seq && !outranked) add("delete", "Delete message");
+  if (outranked) {
+    // The server would refuse each of these (the rank rule): say why instead of offering them.
+    const note = document.createElement("div");
+    note.className = "menu-title";
+    note.textContent = target.name + " is a server " + outranksMe(target.name) + ": only an admin may moderate them";
+    menu.appendChild(note);
+    if (!target.seq && canInvite(target.room)) add("remove-member", "Take " + target.name + " out of the members of #" + target.room);
+  } else if (!mine) {
     if (target.seq) {
       const sep = document.createElement("div");
       sep.className = "menu-separator";
@@ -1018,7 +1027,24 @@ function openModMenu(button) {
   const top = at.bottom + 4 + h > innerHeight - 8 ? Math.max(8, at.top - 4 - h) : at.bottom + 4;
   menu.style.left = left + "px";
   menu.style.top = top + "px";
-  menu.querySelector("[role=menuitem]").focus();
+  const first = menu.querySelector("[role=menuitem]");
+  if (first) first.focus();
+  else {
+    menu.tabIndex = -1; // nothing to choose: the menu itself holds the focus, so Escape closes it
+    menu.focus();
+  }
+}
+
+/**
+ * The server role ("admin" or "moderator") of a member whom my moderation would be refused
+ * (only an admin moderates the server's admins and moderators), or "": known from the roster
+ * of the room in view; a name it does not list is offered as before, and the server's refusal
+ * says why.
+ */
+function outranksMe(name) {
+  if (client.role === "admin") return "";
+  const m = ui.roster.room === ui.active ? ui.roster.byName.get(name) : undefined;
+  return m && (m.server_role === "admin" || m.server_role === "moderator") ? m.server_role : "";
 }
 
 /** Closes the menu; the focus goes back to its button unless it is moving elsewhere. */

@@ -398,7 +398,7 @@ function lastSeenText(m) {
 
 /**
  * Paints a member row of the online list with what the roster knows of them: away or online,
- * their room role.
+ * their room role, or their server role where it lets them moderate.
  */
 function paintPresence(li, name) {
   const m = ui.roster.room === ui.active ? ui.roster.byName.get(name) : undefined;
@@ -417,7 +417,11 @@ function paintPresence(li, name) {
   dot.setAttribute("aria-label", dot.title);
   dot.setAttribute("role", "img");
   let role = li.querySelector(".member-role");
-  const roleText = m && (m.role === "owner" || m.role === "moderator") ? m.role : "";
+  // The server's admins first, then the room's owner or moderators, then the server's moderators.
+  let roleText = "";
+  if (m && m.server_role === "admin") roleText = "admin";
+  else if (m && (m.role === "owner" || m.role === "moderator")) roleText = m.role;
+  else if (m && m.server_role === "moderator") roleText = "moderator";
   if (roleText && !role) {
     role = document.createElement("span");
     role.className = "member-role";

@@ -269,6 +269,8 @@ Object.assign(globalThis.HubbubProtocol.ChatClient.prototype, {
         user: typeof x.user === "string" ? x.user : "",
         name: x.name,
         role: typeof x.role === "string" ? x.role : "member",
+        // The server role of one who moderates the server; "" for a member (or an older server).
+        server_role: x.server_role === "admin" || x.server_role === "moderator" ? x.server_role : "",
         invited: x.invited === true,
         state: x.state === "online" || x.state === "away" ? x.state : "offline",
         last_seen: typeof x.last_seen === "string" ? x.last_seen : "",

@@ -150,3 +150,38 @@ func TestModeratorBansAnOfflineMember(t *testing.T) {
 		t.Errorf("troll's join after the ban from the offline list: %v, want banned", err)
 	}
 }
+
+// Only an admin moderates the server's admins and moderators (the rank rule): a moderator's
+// menu on an admin says so instead of offering a mute, kick or ban the server would refuse,
+// and the members list shows who the admin is. The admin is offered all of it.
+func TestModeratorIsNotOfferedToModerateAnAdmin(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{Server: server.Config{RoleFor: servertest.Roles("mod", "admin")}})
+	admin := b.newUser("admin")
+	admin.open(srv.URL + "/#general")
+	admin.say("welcome, everyone")
+	mod := b.newUser("mod")
+	mod.open(srv.URL + "/#general")
+	mod.see("admin", "welcome, everyone")
+	mod.waitFor("the admin's badge", `(document.querySelector('#member-list [data-name="admin"] .member-role') || {}).textContent === "admin"`)
+
+	mod.do("open the admin's menu", chromedp.Click(chromedp.CSS(`#member-list [data-name="admin"] .mod-button`)))
+	mod.waitFor("the menu", `!document.getElementById("mod-menu").hidden`)
+	if text := eval[string](mod, `document.getElementById("mod-menu").textContent`); !strings.Contains(text, "admin is a server admin: only an admin may moderate them") {
+		t.Errorf("the moderator's menu on the admin reads %q, want why there is nothing to do", text)
+	}
+	if n := eval[int](mod, `document.querySelectorAll("#mod-menu [data-action]").length`); n != 0 {
+		t.Errorf("the moderator is offered %d actions on the admin", n)
+	}
+	mod.do("close the menu", chromedp.KeyEvent("\x1b"))
+	mod.waitFor("the menu closed", `document.getElementById("mod-menu").hidden`)
+	mod.do("open the admin's message's menu", chromedp.Click(chromedp.CSS(`#message-list li[data-seq="1"] .mod-button`)))
+	mod.waitFor("the menu", `!document.getElementById("mod-menu").hidden`)
+	if n := eval[int](mod, `document.querySelectorAll('#mod-menu [data-action="delete"]').length`); n != 0 {
+		t.Error("the moderator is offered to delete the admin's message")
+	}
+
+	admin.waitFor("the moderator's badge", `(document.querySelector('#member-list [data-name="mod"] .member-role') || {}).textContent === "moderator"`)
+	admin.do("open the moderator's menu", chromedp.Click(chromedp.CSS(`#member-list [data-name="mod"] .mod-button`)))
+	admin.waitFor("mute offered to the admin", `!!document.querySelector('#mod-menu [data-action="mute"]')`)
+}

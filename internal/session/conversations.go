@@ -5,7 +5,6 @@ import (
 	"maps"
 	"slices"
 	"strings"
-	"time"
 
 	"hubbub"
 	"hubbub/internal/hub"
@@ -524,7 +523,8 @@ func (j *jsonSession) members(ctx context.Context, f *wire.ClientFrame) error {
 
 // presence fills each member's state: online or away as this node knows the user (their
 // connections here), online if they are in the room on another node, else offline with when
-// they were last seen (this node's record, or the store's).
+// they were last seen (this node's record, or the store's); and their server role if it lets
+// them moderate.
 func (j *jsonSession) presence(ctx context.Context, members []wire.RoomMember, room string) {
 	ids := make([]string, len(members))
 	for i, m := range members {
@@ -535,7 +535,6 @@ func (j *jsonSession) presence(ctx context.Context, members []wire.RoomMember, r
 	for _, name := range j.svc.hub.Who(room) {
 		inRoom[name] = true
 	}
-	var unseen []string
 	for i := range members {
 		m := &members[i]
 		st := states[m.User]
@@ -543,25 +542,29 @@ func (j *jsonSession) presence(ctx context.Context, members []wire.RoomMember, r
 		if st.State == hub.StateOffline && inRoom[m.Name] {
 			m.State, m.LastSeen = hub.StateOnline, wire.Time{}
 		}
-		if m.State == hub.StateOffline && st.LastSeen.IsZero() {
-			unseen = append(unseen, m.User)
-		}
 	}
-	if len(unseen) == 0 {
-		return
-	}
-	users, err := j.svc.hub.Store().UsersByID(ctx, unseen)
+	// One read of the page's users gives their server roles and, for those offline whom this
+	// node has not seen, when the store last saw them.
+	users, err := j.svc.hub.Store().UsersByID(ctx, ids)
 	if err != nil {
-		j.p.Info("last seen unknown: the store failed", "room", room, "err", err)
+		j.p.Info("server roles and last seen unknown: the store failed", "room", room, "err", err)
 		return
 	}
-	seen := make(map[string]time.Time, len(users))
-	for _, u := range users {
-		seen[u.ID] = u.LastSeen
+	byID := make(map[string]*hubbub.User, len(users))
+	for i := range users {
+		byID[users[i].ID] = &users[i]
 	}
 	for i := range members {
-		if m := &members[i]; m.State == hub.StateOffline && m.LastSeen.IsZero() {
-			m.LastSeen = wire.Time{Time: seen[m.User]}
+		m := &members[i]
+		u := byID[m.User]
+		if u == nil {
+			continue
+		}
+		if role := j.svc.storedRole(u); hubbub.CanModerate(role) {
+			m.ServerRole = role
+		}
+		if m.State == hub.StateOffline && m.LastSeen.IsZero() {
+			m.LastSeen = wire.Time{Time: u.LastSeen}
 		}
 	}
 }

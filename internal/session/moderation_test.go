@@ -463,3 +463,29 @@ func TestKickGoesByTheNameMembersShow(t *testing.T) {
 		t.Errorf("Ann after a kick of anne: %v, want her send acked", f)
 	}
 }
+
+// The members answer names the server role of each member who moderates the server (admin or
+// moderator), so that a client offers to moderate them only to an admin; a member has none.
+func TestMembersSayWhoModeratesTheServer(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{Server: server.Config{RoleFor: servertest.Roles("mod", "admin")}})
+	roles := map[string]string{"mod": "moderator", "admin": "admin", "eve": ""}
+	var eve *servertest.JSONClient
+	for _, name := range []string{"mod", "admin", "eve"} {
+		c := servertest.DialJSON(t, s, name)
+		c.Join("general", nil)
+		eve = c
+	}
+	eve.Send(servertest.Frame{"type": "members", "room": "general"})
+	f := eve.Await("members")
+	list, _ := f["members"].([]any)
+	if len(list) != len(roles) {
+		t.Fatalf("members: %v, want %d", f, len(roles))
+	}
+	for _, m := range list {
+		m := m.(map[string]any)
+		got, _ := m["server_role"].(string)
+		if want := roles[m["name"].(string)]; got != want {
+			t.Errorf("%s's server_role %q, want %q", m["name"], got, want)
+		}
+	}
+}

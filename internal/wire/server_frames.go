@@ -303,6 +303,9 @@ type RoomMember struct {
 	Role string `json:"role,omitempty"`
 	// Invited is true for an invitee who has not joined yet.
 	Invited bool `json:"invited,omitempty"`
+	// ServerRole is their server-wide role when it lets them moderate (admin or moderator),
+	// absent for a member: a client offers to moderate them only to an admin (the rank rule).
+	ServerRole string `json:"server_role,omitempty"`
 	// State is online, away or offline; LastSeen, for offline users, when they were last
 	// connected (absent if unknown).
 	State    string `json:"state,omitempty"`
