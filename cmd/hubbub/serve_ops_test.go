@@ -258,6 +258,8 @@ func TestInvalidConfigFailsWithOneLine(t *testing.T) {
 		{[]string{"--config", write("negative.conf", "send-queue = -1\n")}, "--send-queue -1 must not be negative (from file " + dir},
 		{[]string{"--config", write("pong.conf", "pong-wait = 1s\n")}, "; set outside the command line: pong-wait=1s (from file " + dir},
 		{[]string{"--max-stored-rooms", "0"}, "invalid --max-stored-rooms 0: want 1 or more"},
+		{[]string{"--write-interval", "2s"}, "invalid --write-interval 2s: want 0 (off) to 1s"},
+		{[]string{"--write-interval", "-1ms"}, "invalid --write-interval -1ms"},
 		{[]string{"--config", write("masked.conf", "api-key = ****               # file x:3\n")}, "masked.conf:1: api-key holds ****, the mask --print-config prints"},
 		{[]string{"--config", write("masked-url.conf", "postgres = postgres://hub:****@db/hub\n")}, "postgres holds ****"},
 		{[]string{"--config", write("quote.conf", "allowed-origins = \"https://a.example\n")}, `has no closing "`},

@@ -33,6 +33,7 @@ func (s *Server) transportConfig() transport.Config {
 		},
 		Poll:            cfg.Transport == TransportPoll,
 		Flushers:        cfg.Flushers,
+		WriteInterval:   cfg.WriteInterval,
 		PollIdleReaders: cfg.PollIdleReaders,
 		PingPeriod:      cfg.PingPeriod,
 		PongWait:        cfg.PongWait,

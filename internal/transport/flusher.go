@@ -3,6 +3,7 @@ package transport
 import (
 	"runtime"
 	"sync"
+	"time"
 
 	"hubbub/internal/hub"
 )
@@ -25,9 +26,94 @@ type flusher struct {
 	// write, and a new one growing its buffer again was 14 % of the bytes the server
 	// allocated while 8,000 clients connected (docs/benchmarks/reconnect-storm.md).
 	spare []*flushWorker
+
+	// pace is the least time between two writes to one connection (Config.WriteInterval; 0:
+	// none). A connection written to less than pace ago waits in later until pace has passed,
+	// and what it is sent meanwhile goes with it in that write: a member of a room busier than
+	// one message per pace gets a write per pace, not one per message.
+	pace  time.Duration
+	later []pacedConn // waiting for their time, in about the order of it (see pacedConn)
+	timer *time.Timer // fires when the first of later is due; nil until first needed
+	armed bool        // timer is set to fire
 }
 
-func newFlusher(workers int) *flusher { return &flusher{max: max(1, workers)} }
+// pacedConn is a connection waiting until due (unix nanos) for its next write. Connections
+// join later as the flushers go through them, each one pace after its last write, so later
+// is in order of due to within one pass of the flushers; the timer takes every one that is
+// due, and the next one's due rearms it.
+type pacedConn struct {
+	c   *polledConn
+	due int64
+}
+
+func newFlusher(workers int, pace time.Duration) *flusher {
+	return &flusher{max: max(1, workers), pace: max(pace, 0)}
+}
+
+// waitForPace lists c, whose writer the caller owns (scheduled stays set, so pushes meanwhile
+// only queue), to be scheduled again at due.
+func (f *flusher) waitForPace(c *polledConn, due int64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.later = append(f.later, pacedConn{c, due})
+	if !f.armed {
+		f.armLocked(due)
+	}
+}
+
+// stop stops the pace's timer; no connection is left to write.
+func (f *flusher) stop() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.timer != nil {
+		f.timer.Stop()
+	}
+	f.armed = false
+}
+
+// armLocked sets the timer to fire at due; f.mu is held.
+func (f *flusher) armLocked(due int64) {
+	d := time.Duration(due - time.Now().UnixNano())
+	if f.timer == nil {
+		f.timer = time.AfterFunc(d, f.paceDue)
+	} else {
+		f.timer.Reset(d)
+	}
+	f.armed = true
+}
+
+// paceSlack is how early a paced connection may be written: the timer takes every connection
+// due within it, so that one firing serves a room's members written in one pass, not one
+// firing per member.
+const paceSlack = time.Millisecond
+
+// paceDue schedules the connections whose time has come and rearms the timer for the rest.
+func (f *flusher) paceDue() {
+	f.mu.Lock()
+	f.armed = false
+	limit := time.Now().Add(paceSlack).UnixNano()
+	n := 0
+	for n < len(f.later) && f.later[n].due <= limit {
+		n++
+	}
+	due := make([]*polledConn, n)
+	for i := range due {
+		due[i] = f.later[i].c
+	}
+	rest := copy(f.later, f.later[n:])
+	clear(f.later[rest:])
+	f.later = f.later[:rest]
+	if cap(f.later) > 1<<16 && rest == 0 {
+		f.later = nil
+	}
+	if len(f.later) > 0 {
+		f.armLocked(f.later[0].due)
+	}
+	f.mu.Unlock()
+	for _, c := range due {
+		f.schedule(c)
+	}
+}
 
 // schedule lists c for writing; the caller owns c's scheduled flag, so c is listed once.
 func (f *flusher) schedule(c *polledConn) {

@@ -61,6 +61,10 @@ type polled struct {
 	controlMu sync.Mutex
 	control   []byte // control frames (pongs, pings) waiting for the writer, written first
 
+	// lastWrite is when a flusher last wrote (unix nanos), for the flusher's pace; only the
+	// writer that scheduled hands on touches it.
+	lastWrite int64
+
 	scheduled  atomic.Bool // a flusher or slowWrite owns writing; cleared when idle
 	slow       atomic.Bool // slowWrite is running (blocking writes with a deadline)
 	writerGone atomic.Bool // the close frame (or the last frame) is written: nothing more

@@ -31,9 +31,18 @@ func (c *polledConn) wakeWriter() {
 // take it all, to slowWrite).
 func (c *polledConn) writePending(w *flushWorker) {
 	p := c.polled
+	var now int64
+	if pace := c.flusher.pace; pace > 0 {
+		now = time.Now().UnixNano()
+		if due := p.lastWrite + int64(pace); now < due && !p.finished.Load() {
+			c.flusher.waitForPace(c, due)
+			return
+		}
+	}
 	buf, last := c.appendPending(w.buf[:0], &w.batch)
 	w.keep(buf)
 	if len(buf) > 0 {
+		p.lastWrite = now
 		n, err := p.writeSome(buf)
 		if err != nil && !errors.Is(err, syscall.EAGAIN) {
 			c.writerFailed(err)

@@ -35,6 +35,9 @@ type Config struct {
 	Poll bool
 	// Flushers is how many goroutines at most write polled connections' queues.
 	Flushers int
+	// WriteInterval is the least time between two writes to one polled connection: what it
+	// is sent meanwhile waits and goes in one write (0: every release is written at once).
+	WriteInterval time.Duration
 	// PollIdleReaders is how many of the poller's reader goroutines may wait for the next
 	// readable socket (netpoll.New); negative: none.
 	PollIdleReaders int
@@ -120,7 +123,7 @@ func New(cfg Config) *Transport {
 		if t.poller, err = netpoll.New(max(cfg.PollIdleReaders, 0)); err != nil {
 			cfg.Logger.Warn("polled transport unavailable; every socket gets a goroutine", "err", err)
 		}
-		t.flusher = newFlusher(cfg.Flushers)
+		t.flusher = newFlusher(cfg.Flushers, cfg.WriteInterval)
 	}
 	return t
 }
@@ -129,6 +132,9 @@ func New(cfg Config) *Transport {
 func (t *Transport) Close() {
 	if t.poller != nil {
 		_ = t.poller.Close()
+	}
+	if t.flusher != nil {
+		t.flusher.stop()
 	}
 }
 
