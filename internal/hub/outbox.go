@@ -25,6 +25,7 @@ type Outbox struct {
 	full     bool
 	ready    atomic.Pointer[chan struct{}] // one token: "items is not empty or the outbox closed"; made by Ready
 	wake     atomic.Pointer[func()]
+	direct   atomic.Bool // an envelope for this connection alone (Raw: a reply) is queued, or the outbox closed
 	overflow func()
 	// pushed and taken count the envelopes ever queued and taken; a batch's done (see
 	// PushBatchThen) runs once taken reaches the count after it.
@@ -72,10 +73,19 @@ func (o *Outbox) Push(e *Envelope) bool {
 	}
 	o.items = append(o.items, e)
 	o.pushed++
+	if e.Raw != nil {
+		o.direct.Store(true)
+	}
 	o.mu.Unlock()
 	o.signal()
 	return true
 }
+
+// Direct reports whether something queued is for this connection alone (an envelope made
+// with NewRaw: a reply to a request, a notice) or the outbox closed: a writer that paces its
+// writes (the server's --write-interval) writes at once then, so a request's answer never
+// waits for a busy room's pace.
+func (o *Outbox) Direct() bool { return o.direct.Load() }
 
 // PushMany queues es in order, as Push would one by one, but under one lock and with one
 // wake of the writer: a room's held presence notices reach each member so. Like Push it counts
@@ -244,6 +254,9 @@ func (o *Outbox) TakeUpTo(buf []*Envelope, most int) (_ []*Envelope, depth int, 
 		o.batched = 0
 	}
 	closed = o.closed && len(o.items) == 0
+	if n == depth && !o.closed {
+		o.direct.Store(false)
+	}
 	o.taken += uint64(n)
 	var done []batchDone
 	if len(o.dones) > 0 {
@@ -260,6 +273,7 @@ func (o *Outbox) TakeUpTo(buf []*Envelope, most int) (_ []*Envelope, depth int, 
 func (o *Outbox) Close() {
 	o.mu.Lock()
 	o.closed = true
+	o.direct.Store(true) // the close frame goes without waiting for a pace
 	o.mu.Unlock()
 	o.signal()
 }

@@ -51,7 +51,8 @@ func newFlusher(workers int, pace time.Duration) *flusher {
 }
 
 // waitForPace lists c, whose writer the caller owns (scheduled stays set, so pushes meanwhile
-// only queue), to be scheduled again at due.
+// only queue) and whose pacing flag it set, to be scheduled again at due, unless a reply ends
+// the wait first (endPaceIfDirect: whoever clears pacing schedules).
 func (f *flusher) waitForPace(c *polledConn, due int64) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -96,9 +97,12 @@ func (f *flusher) paceDue() {
 	for n < len(f.later) && f.later[n].due <= limit {
 		n++
 	}
-	due := make([]*polledConn, n)
-	for i := range due {
-		due[i] = f.later[i].c
+	due := make([]*polledConn, 0, n)
+	for _, w := range f.later[:n] {
+		// A reply may have ended the wait already (endPaceIfDirect) and scheduled it.
+		if w.c.polled.pacing.CompareAndSwap(true, false) {
+			due = append(due, w.c)
+		}
 	}
 	rest := copy(f.later, f.later[n:])
 	clear(f.later[rest:])

@@ -59,3 +59,57 @@ func TestWriteIntervalJoinsWhatComesWithinIt(t *testing.T) {
 		t.Errorf("tom's last line %q, want the kick's reason", line)
 	}
 }
+
+// A request's answer never waits for the write interval: with an interval far longer than
+// the test, a member who has just been written to and is sent a room message asks for a pong
+// and gets it, after that message (one write carries what was queued, in order).
+func TestWriteIntervalLetsRepliesThrough(t *testing.T) {
+	if runtime.GOOS != "linux" || os.Getenv("HUBBUB_TEST_TRANSPORT") == server.TransportGoroutine {
+		t.Skip("the write interval paces the polled transport, which runs on Linux only")
+	}
+	s := servertest.Start(t, servertest.Options{Server: server.Config{WriteInterval: time.Hour}})
+	tom := servertest.DialJSON(t, s, "tom")
+	tom.Join("general", nil)
+	ann := servertest.DialJSON(t, s, "ann")
+	ann.Join("general", nil)
+	ann.Say("general", "a-1", "one") // written to tom at once, or with the answer below
+	ann.Say("general", "a-2", "two") // waits for tom's interval
+	tom.Send(servertest.Frame{"type": "ping", "id": "p-1"})
+	var texts []string
+	tom.AwaitFunc("the pong", func(f servertest.Frame) bool {
+		if f.Type() == "message" {
+			texts = append(texts, f.Str("text"))
+		}
+		return f.Type() == "pong"
+	})
+	if strings.Join(texts, ",") != "one,two" {
+		t.Errorf("tom read %q before his pong, want one,two", texts)
+	}
+	// A WebSocket ping's pong (a control frame) does not wait either, whether or not a room
+	// message waits with it.
+	ann.Say("general", "a-3", "three")
+	pong := make(chan string, 1)
+	tom.Conn.SetPongHandler(func(data string) error { pong <- data; return nil })
+	if err := tom.Conn.WriteControl(websocket.PingMessage, []byte("are you there"), time.Now().Add(servertest.Wait)); err != nil {
+		t.Fatal(err)
+	}
+	read := make(chan struct{})
+	go func() { // reads until the connection closes below, handling the pong
+		defer close(read)
+		for {
+			if _, _, err := tom.Conn.ReadMessage(); err != nil {
+				return
+			}
+		}
+	}()
+	select {
+	case data := <-pong:
+		if data != "are you there" {
+			t.Errorf("pong %q", data)
+		}
+	case <-time.After(servertest.Wait):
+		t.Error("no pong while tom's next write waits for its interval")
+	}
+	_ = tom.Conn.Close()
+	<-read
+}

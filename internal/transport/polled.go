@@ -66,6 +66,7 @@ type polled struct {
 	lastWrite int64
 
 	scheduled  atomic.Bool // a flusher or slowWrite owns writing; cleared when idle
+	pacing     atomic.Bool // writing waits in the flusher's pace list; whoever clears it schedules
 	slow       atomic.Bool // slowWrite is running (blocking writes with a deadline)
 	writerGone atomic.Bool // the close frame (or the last frame) is written: nothing more
 

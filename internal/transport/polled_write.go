@@ -23,6 +23,17 @@ func (c *polledConn) wakeWriter() {
 	}
 	if p.scheduled.CompareAndSwap(false, true) {
 		c.flusher.schedule(c)
+		return
+	}
+	c.endPaceIfDirect()
+}
+
+// endPaceIfDirect schedules a connection that waits for its write interval at once if what
+// is queued is for it alone (a reply: hub.Outbox.Direct; a control frame) or it is closing.
+func (c *polledConn) endPaceIfDirect() {
+	p := c.polled
+	if p.pacing.Load() && c.direct() && p.pacing.CompareAndSwap(true, false) {
+		c.flusher.schedule(c)
 	}
 }
 
@@ -34,8 +45,10 @@ func (c *polledConn) writePending(w *flushWorker) {
 	var now int64
 	if pace := c.flusher.pace; pace > 0 {
 		now = time.Now().UnixNano()
-		if due := p.lastWrite + int64(pace); now < due && !p.finished.Load() {
+		if due := p.lastWrite + int64(pace); now < due && !p.finished.Load() && !c.direct() {
+			p.pacing.Store(true)
 			c.flusher.waitForPace(c, due)
+			c.endPaceIfDirect() // a reply queued since the look above found pacing unset
 			return
 		}
 	}
@@ -107,6 +120,10 @@ func (c *polledConn) writeDone(last bool) {
 		c.wakeWriter()
 	}
 }
+
+// direct reports whether what waits to be written must not wait for the write interval: a
+// reply or notice for this connection alone, the close, or a control frame (a pong).
+func (c *polledConn) direct() bool { return c.out.Direct() || c.hasControl() }
 
 func (c *polledConn) hasControl() bool {
 	p := c.polled
