@@ -72,11 +72,12 @@ type serveFlags struct {
 	origins                               listFlag
 	subprotocols                          defaultList
 	srv                                   server.Config
-	ops                                   opsFlags    // serve_ops.go
-	files                                 filesFlags  // serve_files.go
-	s3                                    s3Flags     // serve_s3.go
-	notify                                notifyFlags // serve_notify.go
-	configPath                            string      // config.go
+	writeInterval                         time.Duration // --write-interval: 0 is off, where srv's 0 is the default
+	ops                                   opsFlags      // serve_ops.go
+	files                                 filesFlags    // serve_files.go
+	s3                                    s3Flags       // serve_s3.go
+	notify                                notifyFlags   // serve_notify.go
+	configPath                            string        // config.go
 	printConfig                           bool
 	hub                                   hub.Config
 	hash                                  hashFlags    // user.go
@@ -131,7 +132,7 @@ func newServeFlags(fs *flag.FlagSet) *serveFlags {
 	fs.StringVar(&s.Transport, "transport", "poll", "how sockets are served: poll (no goroutine per idle connection; Linux, plain TCP) or goroutine (one per connection, as gorilla/websocket's examples)")
 	fs.IntVar(&f.pollIdleReaders, "poll-idle-readers", netpoll.DefaultIdleReaders, fmt.Sprintf("with --transport poll, reader goroutines that wait for the next readable socket instead of ending, at most; those not needed for a second end (0 = a new goroutine every time; at most %d)", netpoll.MaxIdleReaders))
 	fs.IntVar(&s.Flushers, "flushers", server.DefaultFlushers(), "goroutines that write polled connections' queues, at most (half the CPUs, at least 1)")
-	fs.DurationVar(&s.WriteInterval, "write-interval", 0, "with --transport poll, the least time between two writes to one connection: a busy room's messages within it go in one write (0 = every message at once)")
+	fs.DurationVar(&f.writeInterval, "write-interval", server.DefaultWriteInterval, "with --transport poll, the least time between two writes to one connection: a busy room's messages within it go in one write, replies never wait (0 = every message at once; at most 1s)")
 	fs.IntVar(&s.ReadBufferSize, "read-buffer", 1024, "per-connection read buffer of the goroutine transport, bytes")
 	fs.IntVar(&s.WriteBufferSize, "write-buffer", 1024, "per-connection write buffer of the goroutine transport, bytes")
 	fs.BoolVar(&s.NoWriteBufferPool, "no-write-buffer-pool", false, "give each connection its own write buffer instead of a shared pool")
@@ -250,9 +251,13 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 		return usageError(fmt.Sprintf("--max-text %d needs --read-limit %d or more: a send frame carries the text, which JSON writes at up to twice its length (quotes, backslashes, line breaks), and up to 1024 bytes of other fields; --read-limit is %d%s",
 			f.srv.MaxText, need, f.srv.ReadLimit, sources.outsideCommandLine(fs)))
 	}
-	if iv := f.srv.WriteInterval; iv < 0 || iv > server.MaxWriteInterval {
+	if iv := f.writeInterval; iv < 0 || iv > server.MaxWriteInterval {
 		return usageError(fmt.Sprintf("invalid --write-interval %s: want 0 (off) to %s: a client waits up to this for what it is sent, pings included%s",
 			iv, server.MaxWriteInterval, sources.from("write-interval")))
+	}
+	f.srv.WriteInterval = f.writeInterval
+	if f.writeInterval == 0 {
+		f.srv.WriteInterval = -1 // off: the server's 0 is its default
 	}
 	if f.hub.MaxStoredRooms < 1 {
 		return usageError(fmt.Sprintf("invalid --max-stored-rooms %d: want 1 or more (rooms are never deleted: size it for every room and DM to come)%s",

@@ -259,7 +259,7 @@ func TestInvalidConfigFailsWithOneLine(t *testing.T) {
 		{[]string{"--config", write("pong.conf", "pong-wait = 1s\n")}, "; set outside the command line: pong-wait=1s (from file " + dir},
 		{[]string{"--max-stored-rooms", "0"}, "invalid --max-stored-rooms 0: want 1 or more"},
 		{[]string{"--write-interval", "2s"}, "invalid --write-interval 2s: want 0 (off) to 1s"},
-		{[]string{"--write-interval", "-1ms"}, "invalid --write-interval -1ms"},
+		{[]string{"--write-interval", "-1ms"}, "--write-interval -1ms must not be negative"},
 		{[]string{"--config", write("masked.conf", "api-key = ****               # file x:3\n")}, "masked.conf:1: api-key holds ****, the mask --print-config prints"},
 		{[]string{"--config", write("masked-url.conf", "postgres = postgres://hub:****@db/hub\n")}, "postgres holds ****"},
 		{[]string{"--config", write("quote.conf", "allowed-origins = \"https://a.example\n")}, `has no closing "`},

@@ -12,7 +12,9 @@ import (
 // them, instead of a write pump per connection. A room's fan-out queues a message for each
 // member and hands every member with nothing in flight to the flusher; while the flushers work
 // through the list, later messages pile up behind it, so under load each write carries several
-// messages and at rest each message leaves at once. Workers start when there is work, at most
+// messages and at rest each message leaves at once; with a pace (Config.WriteInterval) a
+// connection written to less than the pace ago waits for it, so that a member of a busy room
+// gets one write per pace however many messages it carries. Workers start when there is work, at most
 // Config.Flushers of them (by default half the CPUs Go may use, at least one: see
 // DefaultFlushers), and end when the list is empty.
 type flusher struct {
