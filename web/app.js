@@ -826,7 +826,7 @@ client.addEventListener("moderated", (ev) => {
   // a name nobody in the room shows).
   const hasNote = typeof f.note === "string" && f.note !== "";
   if (hasNote && f.action === "kick") {
-    showNotice("Nobody was removed from #" + f.room + ": " + f.note + ".", { kind: "problem" });
+    showNotice("Kick of " + f.name + " in #" + f.room + ": " + f.note + ".", { kind: "problem" });
     return;
   }
   const note = hasNote ? " But " + f.note + "." : "";

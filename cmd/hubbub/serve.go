@@ -251,8 +251,8 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 		return usageError(fmt.Sprintf("--max-text %d needs --read-limit %d or more: a send frame carries the text, which JSON writes at up to twice its length (quotes, backslashes, line breaks), and up to 1024 bytes of other fields; --read-limit is %d%s",
 			f.srv.MaxText, need, f.srv.ReadLimit, sources.outsideCommandLine(fs)))
 	}
-	if iv := f.writeInterval; iv < 0 || iv > server.MaxWriteInterval {
-		return usageError(fmt.Sprintf("invalid --write-interval %s: want 0 (off) to %s: a client waits up to this for what it is sent, pings included%s",
+	if iv := f.writeInterval; iv > server.MaxWriteInterval { // a negative one is refused with the other durations
+		return usageError(fmt.Sprintf("invalid --write-interval %s: want 0 (off) to %s: a member of a busy room waits up to this for each message%s",
 			iv, server.MaxWriteInterval, sources.from("write-interval")))
 	}
 	f.srv.WriteInterval = f.writeInterval

@@ -591,8 +591,13 @@ func (s *API) apiHistory(w http.ResponseWriter, r *http.Request) error {
 func (s *API) apiModerate(w http.ResponseWriter, r *http.Request, m session.Moderation) error {
 	ctx, cancel := apiContext(r)
 	defer cancel()
-	if err := s.roomInUse(ctx, m.Room); err != nil {
-		return err // a misspelt room's sanction would be stored, and keep nobody out
+	if m.Action == wire.TypeBan || m.Action == wire.TypeMute {
+		// A misspelt room's sanction would be stored and keep nobody out. A kick stores
+		// nothing (and may reach a room open on another node only), and a lift must reach a
+		// sanction stored in any room.
+		if err := s.roomInUse(ctx, m.Room); err != nil {
+			return err
+		}
 	}
 	m.ActorRole = hubbub.RoleAdmin // the operator's token
 	done, err := s.sessions.Moderate(ctx, apiActor, m)

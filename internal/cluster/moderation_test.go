@@ -117,3 +117,18 @@ func TestAPIAcrossTwoNodes(t *testing.T) {
 		return len(m) == 0
 	})
 }
+
+// A kick typed in another case reaches the member on another node, where the moderator's
+// node does not hold the room: every node matches the name's look-alikes itself.
+func TestKickInAnotherCaseReachesAnotherNode(t *testing.T) {
+	c := startCluster(t, 2)
+	n1, n2 := c.nodes[0], c.nodes[1]
+	mod := servertest.DialJSON(t, n1, "mod") // moderates without joining: node 1 lists nobody in the room
+	eve := servertest.DialJSON(t, n2, "Eve")
+	eve.Join("room", nil)
+	if got := moderate(mod, servertest.Frame{"type": "kick", "room": "room", "name": "eve"}); got.Type() != "moderated" {
+		t.Fatalf("kick: %v", got)
+	}
+	awaitCode(eve, "kicked")
+	eve.Await("left")
+}

@@ -134,10 +134,19 @@ func (h *Hub) mayPost(ctx context.Context, roomName, user, name string) error {
 	return nil
 }
 
-// MemberKicked removes the name's local connections (a name is one user's, server-wide).
+// MemberKicked removes the local connections that show the name or a look-alike of it (the
+// same hubbub.NameKey): a name is one user's server-wide, whatever its case, so a kick of
+// "ann" reaches the Ann on a node where the moderator's node could not see her.
 func (re *roomEvents) MemberKicked(_ hubbub.Event, b hubbub.MemberKicked) struct{} {
 	r := (*room)(re)
-	r.kick(b.Name, b.Reason, func(m *Member) bool { return m.Name == b.Name })
+	key, keyErr := hubbub.NameKey(b.Name)
+	r.kick(b.Name, b.Reason, func(m *Member) bool {
+		if m.Name == b.Name {
+			return true
+		}
+		k, err := hubbub.NameKey(m.Name)
+		return keyErr == nil && err == nil && k == key
+	})
 	return struct{}{}
 }
 

@@ -25,7 +25,7 @@ type Outbox struct {
 	full     bool
 	ready    atomic.Pointer[chan struct{}] // one token: "items is not empty or the outbox closed"; made by Ready
 	wake     atomic.Pointer[func()]
-	direct   atomic.Bool // an envelope for this connection alone (Raw: a reply) is queued, or the outbox closed
+	direct   atomic.Bool // an envelope for this connection alone (Raw: a reply; a replay) is queued, or the outbox closed
 	overflow func()
 	// pushed and taken count the envelopes ever queued and taken; a batch's done (see
 	// PushBatchThen) runs once taken reaches the count after it.
@@ -82,7 +82,8 @@ func (o *Outbox) Push(e *Envelope) bool {
 }
 
 // Direct reports whether something queued is for this connection alone (an envelope made
-// with NewRaw: a reply to a request, a notice) or the outbox closed: a writer that paces its
+// with NewRaw: a reply to a request, a notice; a join's replay, PushBatch) or the outbox
+// closed: a writer that paces its
 // writes (the server's --write-interval) writes at once then, so a request's answer never
 // waits for a busy room's pace.
 func (o *Outbox) Direct() bool { return o.direct.Load() }
@@ -141,6 +142,7 @@ func (o *Outbox) PushBatchThen(es []*Envelope, done func()) bool {
 	o.items = append(o.items, es...)
 	o.batched += len(es)
 	o.pushed += uint64(len(es))
+	o.direct.Store(true) // a join's replay: this connection's alone, the answer to its join
 	if done != nil {
 		o.dones = append(o.dones, batchDone{upTo: o.pushed, fn: done})
 	}

@@ -327,8 +327,8 @@ const (
 // room quieter than a message per 15 ms for each member is not slowed at all.
 const DefaultWriteInterval = 15 * time.Millisecond
 
-// MaxWriteInterval is the longest WriteInterval the server's flag takes: a client waits up
-// to this for each frame, the server's pings included, so it stays far below any pong wait.
+// MaxWriteInterval is the longest WriteInterval the server's flag takes: a member of a busy
+// room may wait up to this for each message, so it stays a latency no reader notices.
 const MaxWriteInterval = time.Second
 
 // DefaultFlushers is Config.Flushers' default: half the CPUs Go may use, at least one.

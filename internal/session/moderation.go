@@ -87,16 +87,18 @@ func (s *Service) Moderate(ctx context.Context, actor string, m Moderation) (wir
 	}
 	switch m.Action {
 	case wire.TypeKick:
+		// The name the room shows first: "ann" kicks the Ann in the room (as "ann" bans her),
+		// and the rank rule judges whom the kick reaches, not what was typed.
+		switch shown, listed := s.memberShowing(m.Room, m.Name); {
+		case shown != "":
+			m.Name, done.Name = shown, shown
+		case listed:
+			done.Note = fmt.Sprintf("nobody called %q is in the room: this kicks nobody; check the spelling", m.Name)
+		}
 		if m.ActorRole != hubbub.RoleAdmin { // the rank rule: an admin's kick reads nothing
 			if _, err = s.target(ctx, m.Room, m.Name, &m); err != nil {
 				return done, err
 			}
-		}
-		switch shown, listed := s.memberShowing(m.Room, m.Name); {
-		case shown != "":
-			m.Name, done.Name = shown, shown // "ann" kicks the Ann in the room, as "ann" bans her
-		case listed:
-			done.Note = fmt.Sprintf("nobody called %q is in the room: this kicks nobody; check the spelling", m.Name)
 		}
 		err = s.hub.Kick(ctx, actor, m.Room, m.Name, reason)
 	case wire.TypeBan, wire.TypeMute:
@@ -195,9 +197,10 @@ func (s *Service) findTarget(ctx context.Context, room, name string) (target, er
 
 // memberShowing returns the name shown in room that is name or its look-alike (the same
 // hubbub.NameKey), "" if none, and whether this node lists the room's members (it does, on
-// every node, while one of its own connections is in the room): a kick goes by the name
-// members show, which a moderator may type in another case. A target that has just joined on
-// another node may not be listed yet, so its absence is a note, not a refusal.
+// every node, while one of its own connections is in the room): the note of a kick of a name
+// nobody shows, and the name the rank rule judges. A target that has just joined on another
+// node may not be listed yet, so its absence is a note, not a refusal; every node's kick
+// matches look-alikes itself (hub.Hub.Kick).
 func (s *Service) memberShowing(room, name string) (shown string, listed bool) {
 	names := s.hub.Members(room)
 	key, err := hubbub.NameKey(name)

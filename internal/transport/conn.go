@@ -45,6 +45,10 @@ type base struct {
 
 	codec    hub.Codec // the session's (or its framed form), for the writer
 	coalesce bool      // join queued frames into one (text protocol)
+	// leftOver is set by takeBatch when the queue held more than one round: the rest is
+	// written at once, not after the write interval (a deep queue would drain at a round
+	// per interval). Only the connection's one writer touches it.
+	leftOver bool
 }
 
 // doneSignal is a one-time signal whose channel is made only when someone waits for it: every
@@ -191,6 +195,7 @@ func (c *base) takeBatch(batch []*hub.Envelope) (_ []*hub.Envelope, write, close
 	if len(batch) > 0 {
 		c.cfg.Metrics.QueueDepth(depth)
 	}
+	c.leftOver = depth > len(batch)
 	return batch, len(batch) > 0 && !discarding, closed
 }
 

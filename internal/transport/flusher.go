@@ -30,101 +30,28 @@ type flusher struct {
 	spare []*flushWorker
 
 	// pace is the least time between two writes to one connection (Config.WriteInterval; 0:
-	// none). A connection written to less than pace ago waits in later until pace has passed,
-	// and what it is sent meanwhile goes with it in that write: a member of a room busier than
-	// one message per pace gets a write per pace, not one per message.
-	pace  time.Duration
-	later []pacedConn // waiting for their time, in about the order of it (see pacedConn)
-	timer *time.Timer // fires when the first of later is due; nil until first needed
-	armed bool        // timer is set to fire
-}
-
-// pacedConn is a connection waiting until due (unix nanos) for its next write. Connections
-// join later as the flushers go through them, each one pace after its last write, so later
-// is in order of due to within one pass of the flushers; the timer takes every one that is
-// due, and the next one's due rearms it.
-type pacedConn struct {
-	c   *polledConn
-	due int64
+	// none): see pace.go.
+	pace     time.Duration
+	later    paceHeap    // connections waiting for their time, soonest first
+	timer    *time.Timer // fires when the first of later is due; nil until first needed
+	armed    bool        // timer is set to fire, at armedFor
+	armedFor int64
 }
 
 func newFlusher(workers int, pace time.Duration) *flusher {
 	return &flusher{max: max(1, workers), pace: max(pace, 0)}
 }
 
-// waitForPace lists c, whose writer the caller owns (scheduled stays set, so pushes meanwhile
-// only queue) and whose pacing flag it set, to be scheduled again at due, unless a reply ends
-// the wait first (endPaceIfDirect: whoever clears pacing schedules).
-func (f *flusher) waitForPace(c *polledConn, due int64) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.later = append(f.later, pacedConn{c, due})
-	if !f.armed {
-		f.armLocked(due)
-	}
-}
-
-// stop stops the pace's timer; no connection is left to write.
-func (f *flusher) stop() {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.timer != nil {
-		f.timer.Stop()
-	}
-	f.armed = false
-}
-
-// armLocked sets the timer to fire at due; f.mu is held.
-func (f *flusher) armLocked(due int64) {
-	d := time.Duration(due - time.Now().UnixNano())
-	if f.timer == nil {
-		f.timer = time.AfterFunc(d, f.paceDue)
-	} else {
-		f.timer.Reset(d)
-	}
-	f.armed = true
-}
-
-// paceSlack is how early a paced connection may be written: the timer takes every connection
-// due within it, so that one firing serves a room's members written in one pass, not one
-// firing per member.
-const paceSlack = time.Millisecond
-
-// paceDue schedules the connections whose time has come and rearms the timer for the rest.
-func (f *flusher) paceDue() {
-	f.mu.Lock()
-	f.armed = false
-	limit := time.Now().Add(paceSlack).UnixNano()
-	n := 0
-	for n < len(f.later) && f.later[n].due <= limit {
-		n++
-	}
-	due := make([]*polledConn, 0, n)
-	for _, w := range f.later[:n] {
-		// A reply may have ended the wait already (endPaceIfDirect) and scheduled it.
-		if w.c.polled.pacing.CompareAndSwap(true, false) {
-			due = append(due, w.c)
-		}
-	}
-	rest := copy(f.later, f.later[n:])
-	clear(f.later[rest:])
-	f.later = f.later[:rest]
-	if cap(f.later) > 1<<16 && rest == 0 {
-		f.later = nil
-	}
-	if len(f.later) > 0 {
-		f.armLocked(f.later[0].due)
-	}
-	f.mu.Unlock()
-	for _, c := range due {
-		f.schedule(c)
-	}
-}
-
 // schedule lists c for writing; the caller owns c's scheduled flag, so c is listed once.
 func (f *flusher) schedule(c *polledConn) {
 	f.mu.Lock()
 	f.queue = append(f.queue, c)
+	f.startLocked()
+}
+
+// startLocked starts a worker if the list holds more connections than workers run and fewer
+// than max run, and unlocks f.mu.
+func (f *flusher) startLocked() {
 	start := f.running < f.max && len(f.queue)-f.head > f.running
 	var w *flushWorker
 	if start {

@@ -61,8 +61,8 @@ type polled struct {
 	controlMu sync.Mutex
 	control   []byte // control frames (pongs, pings) waiting for the writer, written first
 
-	// lastWrite is when a flusher last wrote (unix nanos), for the flusher's pace; only the
-	// writer that scheduled hands on touches it.
+	// lastWrite is when a flusher last wrote (paceNow), for the write interval. Only the
+	// connection's one writer at a time (whoever holds scheduled) touches it.
 	lastWrite int64
 
 	scheduled  atomic.Bool // a flusher or slowWrite owns writing; cleared when idle

@@ -15,5 +15,7 @@ func (t *Transport) newPolled(b *base, nc net.Conn) (Conn, bool) { return nil, f
 
 func (c *polledConn) writePending(w *flushWorker) {}
 
+func (c *polledConn) endWait() bool { return false }
+
 // takeEarly is never called: newPolled fails.
 func takeEarly(c Conn, early []byte) {}

@@ -28,11 +28,15 @@ func (c *polledConn) wakeWriter() {
 	c.endPaceIfDirect()
 }
 
+// endWait ends a wait for the write interval, reporting whether this call ended it (and so
+// must schedule the connection): of a reply's endPaceIfDirect and the timer, one wins.
+func (c *polledConn) endWait() bool { return c.polled.pacing.CompareAndSwap(true, false) }
+
 // endPaceIfDirect schedules a connection that waits for its write interval at once if what
 // is queued is for it alone (a reply: hub.Outbox.Direct; a control frame) or it is closing.
 func (c *polledConn) endPaceIfDirect() {
 	p := c.polled
-	if p.pacing.Load() && c.direct() && p.pacing.CompareAndSwap(true, false) {
+	if p.pacing.Load() && c.direct() && c.endWait() {
 		c.flusher.schedule(c)
 	}
 }
@@ -44,8 +48,8 @@ func (c *polledConn) writePending(w *flushWorker) {
 	p := c.polled
 	var now int64
 	if pace := c.flusher.pace; pace > 0 {
-		now = time.Now().UnixNano()
-		if due := p.lastWrite + int64(pace); now < due && !p.finished.Load() && !c.direct() {
+		now = paceNow()
+		if due := p.lastWrite + int64(pace); now+paceSlack < due && !c.leftOver && !p.finished.Load() && !c.direct() {
 			p.pacing.Store(true)
 			c.flusher.waitForPace(c, due)
 			c.endPaceIfDirect() // a reply queued since the look above found pacing unset
