@@ -321,11 +321,11 @@ const (
 )
 
 // DefaultWriteInterval is Config.WriteInterval's default. One room of 1,010 members at 100
-// messages a second (a message every 10 ms) on one CPU: 15 ms halves the writes and takes
-// 0.53–0.57× the original chat's server CPU per delivery, at a p99 0.93–0.96× the original's
-// (0.84–0.96× and below its p99 without it: docs/benchmarks.md, "The twelfth full run"). A
-// room quieter than a message per 15 ms for each member is not slowed at all.
-const DefaultWriteInterval = 15 * time.Millisecond
+// messages a second (a message every 10 ms) on one CPU: 20 ms halves the writes and takes
+// 0.48–0.57× the original chat's server CPU per delivery, with hubbub's p99 about what it is
+// without the interval (docs/benchmarks.md, "The write interval, measured again"). A member
+// sent less than a message per 20 ms is not slowed at all.
+const DefaultWriteInterval = 20 * time.Millisecond
 
 // MaxWriteInterval is the longest WriteInterval the server's flag takes: a member of a busy
 // room may wait up to this for each message, so it stays a latency no reader notices.
