@@ -2,7 +2,6 @@ package transport_test
 
 import (
 	"fmt"
-	"os"
 	"runtime"
 	"slices"
 	"strings"
@@ -104,9 +103,7 @@ func TestHeartbeatKeepsLiveClientsAndClosesSilentOnes(t *testing.T) {
 // On the polled transport an idle connection parks no goroutine: a hundred silent members cost
 // the server no more goroutines than none, and each of them still receives what is said.
 func TestIdleConnectionsParkNoGoroutine(t *testing.T) {
-	if runtime.GOOS != "linux" || os.Getenv("HUBBUB_TEST_TRANSPORT") == server.TransportGoroutine {
-		t.Skip("the polled transport runs on Linux only, and this run asked for the goroutine transport")
-	}
+	skipUnlessPolled(t)
 	s := servertest.Start(t, servertest.Options{})
 	speaker := servertest.DialText(t, s, "speaker")
 	servertest.WaitMembers(t, s, "lobby", 1)

@@ -18,9 +18,7 @@ import (
 // and goes in one write: a text client (whose frames join the lines one write carries) reads
 // two messages said 50 ms apart as one frame, in order, none lost.
 func TestWriteIntervalJoinsWhatComesWithinIt(t *testing.T) {
-	if runtime.GOOS != "linux" || os.Getenv("HUBBUB_TEST_TRANSPORT") == server.TransportGoroutine {
-		t.Skip("the write interval paces the polled transport, which runs on Linux only")
-	}
+	skipUnlessPolled(t)
 	s := servertest.Start(t, servertest.Options{Server: server.Config{
 		WriteInterval: 2 * time.Second,
 	}})
@@ -53,9 +51,7 @@ func TestWriteIntervalJoinsWhatComesWithinIt(t *testing.T) {
 // the test, a member who has just been written to and is sent a room message asks for a pong
 // and gets it, after that message (one write carries what was queued, in order).
 func TestWriteIntervalLetsRepliesThrough(t *testing.T) {
-	if runtime.GOOS != "linux" || os.Getenv("HUBBUB_TEST_TRANSPORT") == server.TransportGoroutine {
-		t.Skip("the write interval paces the polled transport, which runs on Linux only")
-	}
+	skipUnlessPolled(t)
 	s := servertest.Start(t, servertest.Options{Server: server.Config{WriteInterval: time.Hour}})
 	tom := servertest.DialJSON(t, s, "tom")
 	tom.Join("general", nil)
@@ -108,9 +104,7 @@ func TestWriteIntervalLetsRepliesThrough(t *testing.T) {
 // its pong (a write takes 256 of a queue; the rest, the pong at its end, follows at once), and
 // a text client kicked while waiting reads why and is closed.
 func TestWriteIntervalHoldsNoKickAndNoDeepQueue(t *testing.T) {
-	if runtime.GOOS != "linux" || os.Getenv("HUBBUB_TEST_TRANSPORT") == server.TransportGoroutine {
-		t.Skip("the write interval paces the polled transport, which runs on Linux only")
-	}
+	skipUnlessPolled(t)
 	s := servertest.Start(t, servertest.Options{Server: server.Config{
 		WriteInterval: time.Hour, SendRate: 10000, SendBurst: 10000, RoleFor: servertest.Roles("mod"),
 	}})
@@ -138,5 +132,14 @@ func TestWriteIntervalHoldsNoKickAndNoDeepQueue(t *testing.T) {
 	ce := text.Closed()
 	if ce.Code != websocket.ClosePolicyViolation || !strings.Contains(ce.Text, "kicked") {
 		t.Errorf("tim's close: %v, want 1008 kicked", ce)
+	}
+}
+
+// skipUnlessPolled skips a test of the polled transport where it does not run: off Linux, or
+// in a run that asked for the goroutine transport (HUBBUB_TEST_TRANSPORT).
+func skipUnlessPolled(t *testing.T) {
+	t.Helper()
+	if runtime.GOOS != "linux" || os.Getenv("HUBBUB_TEST_TRANSPORT") == server.TransportGoroutine {
+		t.Skip("the polled transport runs on Linux only, and this run asked for the goroutine transport")
 	}
 }
