@@ -53,6 +53,20 @@ func NameKey(name string) (string, error) {
 	return slowNameKey(name), nil
 }
 
+// SameName reports whether a and b are one name: equal, or both valid with the same NameKey
+// ("Ann", "ann" and "Αnn" with a Greek Α are one name, which one user holds server-wide).
+func SameName(a, b string) bool {
+	if a == b {
+		return true
+	}
+	ka, err := NameKey(a)
+	if err != nil {
+		return false
+	}
+	kb, err := NameKey(b)
+	return err == nil && ka == kb
+}
+
 // slowNameKey is NameKey's full path for a valid name: x/text's PRECIS, case and
 // normalisation transforms and the skeletons, as the comment on NameKey describes.
 func slowNameKey(name string) string {

@@ -222,3 +222,23 @@ func BenchmarkNameKeySlow(b *testing.B) {
 		slowNameKey("bench-Client-0042")
 	}
 }
+
+// SameName is NameKey's equality, with a name equal to itself even where it is no valid name.
+func TestSameName(t *testing.T) {
+	for _, c := range []struct {
+		a, b string
+		want bool
+	}{
+		{"Ann", "ann", true},
+		{"Ann", "\u0391nn", true}, // a Greek capital alpha
+		{"ann", "anne", false},
+		{"", "", true},
+		{"", "ann", false},
+		{"bad\x00name", "bad\x00name", true},
+		{"bad\x00name", "BAD\x00NAME", false},
+	} {
+		if got := SameName(c.a, c.b); got != c.want {
+			t.Errorf("SameName(%q, %q) = %v, want %v", c.a, c.b, got, c.want)
+		}
+	}
+}

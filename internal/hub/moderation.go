@@ -139,14 +139,7 @@ func (h *Hub) mayPost(ctx context.Context, roomName, user, name string) error {
 // "ann" reaches the Ann on a node where the moderator's node could not see her.
 func (re *roomEvents) MemberKicked(_ hubbub.Event, b hubbub.MemberKicked) struct{} {
 	r := (*room)(re)
-	key, keyErr := hubbub.NameKey(b.Name)
-	r.kick(b.Name, b.Reason, func(m *Member) bool {
-		if m.Name == b.Name {
-			return true
-		}
-		k, err := hubbub.NameKey(m.Name)
-		return keyErr == nil && err == nil && k == key
-	})
+	r.kick(b.Name, b.Reason, func(m *Member) bool { return hubbub.SameName(m.Name, b.Name) })
 	return struct{}{}
 }
 

@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"hubbub"
@@ -203,16 +204,13 @@ func (s *Service) findTarget(ctx context.Context, room, name string) (target, er
 // matches look-alikes itself (hub.Hub.Kick).
 func (s *Service) memberShowing(room, name string) (shown string, listed bool) {
 	names := s.hub.Members(room)
-	key, err := hubbub.NameKey(name)
-	for _, n := range names {
-		if n == name {
-			return n, true
-		}
-		if k, kerr := hubbub.NameKey(n); err == nil && kerr == nil && k == key {
-			shown = n
-		}
+	if slices.Contains(names, name) {
+		return name, true
 	}
-	return shown, len(names) > 0
+	if i := slices.IndexFunc(names, func(n string) bool { return hubbub.SameName(n, name) }); i >= 0 {
+		return names[i], true
+	}
+	return "", len(names) > 0
 }
 
 // outranks reports whether an actor of role actorRole may moderate a user of role target:
