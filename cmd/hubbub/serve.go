@@ -255,10 +255,6 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 		return usageError(fmt.Sprintf("invalid --write-interval %s: want 0 (off) to %s: a member of a busy room waits up to this for each message%s",
 			iv, server.MaxWriteInterval, sources.from("write-interval")))
 	}
-	f.srv.WriteInterval = f.writeInterval
-	if f.writeInterval == 0 {
-		f.srv.WriteInterval = -1 // off: the server's 0 is its default
-	}
 	if f.hub.MaxStoredRooms < 1 {
 		return usageError(fmt.Sprintf("invalid --max-stored-rooms %d: want 1 or more (rooms are never deleted: size it for every room and DM to come)%s",
 			f.hub.MaxStoredRooms, sources.from("max-stored-rooms")))
@@ -320,6 +316,7 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 	}
 	f.srv.AcceptPause = f.acceptPause
 	f.srv.PollIdleReaders = orNone(f.pollIdleReaders) // the flag's 0 is "none", the Config's the default
+	f.srv.WriteInterval = orNone(f.writeInterval)     // the flag's 0 is "off", the Config's the default
 	if f.acceptPause <= 0 {
 		f.srv.AcceptPause = -1 // as --connecting-wait: 0 is "never wait"
 	}
