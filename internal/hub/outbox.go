@@ -83,9 +83,8 @@ func (o *Outbox) Push(e *Envelope) bool {
 
 // Direct reports whether something queued is for this connection alone (an envelope made
 // with NewRaw: a reply to a request, a notice; a join's replay, PushBatch) or the outbox
-// closed: a writer that paces its
-// writes (the server's --write-interval) writes at once then, so a request's answer never
-// waits for a busy room's pace.
+// closed: a writer that paces its writes (the server's --write-interval) writes at once then,
+// so a request's answer never waits for a busy room's pace.
 func (o *Outbox) Direct() bool { return o.direct.Load() }
 
 // PushMany queues es in order, as Push would one by one, but under one lock and with one

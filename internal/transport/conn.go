@@ -45,10 +45,6 @@ type base struct {
 
 	codec    hub.Codec // the session's (or its framed form), for the writer
 	coalesce bool      // join queued frames into one (text protocol)
-	// leftOver is set by takeBatch when the queue held more than one round: the rest is
-	// written at once, not after the write interval (a deep queue would drain at a round
-	// per interval). Only the connection's one writer touches it.
-	leftOver bool
 }
 
 // doneSignal is a one-time signal whose channel is made only when someone waits for it: every
@@ -183,9 +179,9 @@ const maxTakeRound = 256
 
 // takeBatch moves c's next round of queued envelopes into batch (cleared first) and says
 // whether to write them: not while a slow consumer's queue is being discarded, which takes
-// everything at once. closed reports that the outbox has closed and nothing is left. The
-// caller clears batch once done with it.
-func (c *base) takeBatch(batch []*hub.Envelope) (_ []*hub.Envelope, write, closed bool) {
+// everything at once. more reports that the queue held more than one round; closed that the
+// outbox has closed and nothing is left. The caller clears batch once done with it.
+func (c *base) takeBatch(batch []*hub.Envelope) (_ []*hub.Envelope, write, more, closed bool) {
 	discarding := c.discarding.Load() // set before the outbox closes, and never unset
 	round := maxTakeRound
 	if discarding {
@@ -195,8 +191,7 @@ func (c *base) takeBatch(batch []*hub.Envelope) (_ []*hub.Envelope, write, close
 	if len(batch) > 0 {
 		c.cfg.Metrics.QueueDepth(depth)
 	}
-	c.leftOver = depth > len(batch)
-	return batch, len(batch) > 0 && !discarding, closed
+	return batch, len(batch) > 0 && !discarding, depth > len(batch), closed
 }
 
 // closeWith starts closing the connection: the writer flushes what is queued (unless

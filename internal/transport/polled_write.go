@@ -49,7 +49,7 @@ func (c *polledConn) writePending(w *flushWorker) {
 	var now int64
 	if pace := c.flusher.pace; pace > 0 {
 		now = paceNow()
-		if due := p.lastWrite + int64(pace); now+paceSlack < due && !c.leftOver && !p.finished.Load() && !c.direct() {
+		if due := p.lastWrite + int64(pace); now+paceSlack < due && !p.leftOver && !p.finished.Load() && !c.direct() {
 			p.pacing.Store(true)
 			c.flusher.waitForPace(c, due)
 			c.endPaceIfDirect() // a reply queued since the look above found pacing unset
@@ -197,7 +197,7 @@ func (c *polledConn) appendPending(buf []byte, batch *[]*hub.Envelope) (_ []byte
 	p.controlMu.Unlock()
 
 	var write, closed bool
-	*batch, write, closed = c.takeBatch(*batch)
+	*batch, write, p.leftOver, closed = c.takeBatch(*batch)
 	if write {
 		buf = appendFrames(buf, *batch, c.codec, c.coalesce)
 		if m := c.cfg.Metrics; m != nil {
