@@ -992,13 +992,13 @@ function openModMenu(button) {
     menu.appendChild(item);
   };
   const mine = target.name === me();
-  const outranked = !mine && outranksMe(target.name);
+  const outranked = mine ? "" : outranksMe(target.name); // their server role, if it outranks mine
   if (target.seq && !outranked) add("delete", "Delete message");
   if (outranked) {
     // The server would refuse each of these (the rank rule): say why instead of offering them.
     const note = document.createElement("div");
     note.className = "menu-title";
-    note.textContent = target.name + " is a server " + outranksMe(target.name) + ": only an admin may moderate them";
+    note.textContent = target.name + " is a server " + outranked + ": only an admin may moderate them";
     menu.appendChild(note);
     if (!target.seq && canInvite(target.room)) add("remove-member", "Take " + target.name + " out of the members of #" + target.room);
   } else if (!mine) {
@@ -1043,7 +1043,7 @@ function openModMenu(button) {
  */
 function outranksMe(name) {
   if (client.role === "admin") return "";
-  const m = ui.roster.room === ui.active ? ui.roster.byName.get(name) : undefined;
+  const m = rosterMember(name);
   return m && (m.server_role === "admin" || m.server_role === "moderator") ? m.server_role : "";
 }
 

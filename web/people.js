@@ -396,12 +396,17 @@ function lastSeenText(m) {
   return m.last_seen ? "last seen " + relativeTime(parseTime(m.last_seen)) : "offline";
 }
 
+/** What the roster of the room in view knows of name (a stored member), or undefined. */
+function rosterMember(name) {
+  return ui.roster.room === ui.active ? ui.roster.byName.get(name) : undefined;
+}
+
 /**
  * Paints a member row of the online list with what the roster knows of them: away or online,
  * their room role, or their server role where it lets them moderate.
  */
 function paintPresence(li, name) {
-  const m = ui.roster.room === ui.active ? ui.roster.byName.get(name) : undefined;
+  const m = rosterMember(name);
   const r = client.rooms.get(ui.active);
   // Listed by presence, so connected: away when the presence frames or the roster say so.
   let state = m && m.state === "away" ? "away" : "online";
