@@ -49,22 +49,32 @@ func (f *flusher) schedule(c *polledConn) {
 	f.startLocked()
 }
 
-// startLocked starts a worker if the list holds more connections than workers run and fewer
-// than max run, and unlocks f.mu.
+// startLocked starts workers while the list holds more connections than workers run and
+// fewer than max run (schedule adds one connection, so it starts one at most; the pace's timer
+// lists many at once), and unlocks f.mu.
 func (f *flusher) startLocked() {
-	start := f.running < f.max && len(f.queue)-f.head > f.running
-	var w *flushWorker
-	if start {
+	var first *flushWorker
+	var more []*flushWorker // beyond the first: only a timer's many connections on several CPUs
+	for f.running < f.max && len(f.queue)-f.head > f.running {
 		f.running++
+		var w *flushWorker
 		if n := len(f.spare); n > 0 {
 			w, f.spare[n-1] = f.spare[n-1], nil
 			f.spare = f.spare[:n-1]
 		} else {
 			w = new(flushWorker)
 		}
+		if first == nil {
+			first = w
+		} else {
+			more = append(more, w)
+		}
 	}
 	f.mu.Unlock()
-	if start {
+	if first != nil {
+		go f.work(first)
+	}
+	for _, w := range more {
 		go f.work(w)
 	}
 }
