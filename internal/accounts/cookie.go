@@ -46,17 +46,29 @@ func wellFormedSecret(s string) bool {
 // WebSocket upgrade, the page's /api/me on each request.
 func UserFromRequest(ctx context.Context, users hubbub.UserStore, r *http.Request) (u hubbub.User, found bool, err error) {
 	c, err := r.Cookie(SessionCookie)
-	if err != nil || !wellFormedSecret(c.Value) {
+	if err != nil {
 		return hubbub.User{}, false, nil
 	}
-	_, u, found, err = users.Session(ctx, hubbub.SecretHash(c.Value))
+	_, u, found, err = SessionUser(ctx, users, c.Value)
+	return u, found, err
+}
+
+// SessionUser returns the live session whose cookie value is secret, and its user. found is
+// false, with a nil error, when the secret is malformed or its session unknown, expired or a
+// disabled user's; err is set only when the store fails. The session layer keeps the
+// session's Expires: a connection it opened ends then.
+func SessionUser(ctx context.Context, users hubbub.UserStore, secret string) (ls hubbub.LoginSession, u hubbub.User, found bool, err error) {
+	if !wellFormedSecret(secret) {
+		return hubbub.LoginSession{}, hubbub.User{}, false, nil
+	}
+	ls, u, found, err = users.Session(ctx, hubbub.SecretHash(secret))
 	if err != nil {
-		return hubbub.User{}, false, fmt.Errorf("accounts: session lookup: %w", err)
+		return hubbub.LoginSession{}, hubbub.User{}, false, fmt.Errorf("accounts: session lookup: %w", err)
 	}
 	if !found || u.Disabled {
-		return hubbub.User{}, false, nil
+		return hubbub.LoginSession{}, hubbub.User{}, false, nil
 	}
-	return u, true, nil
+	return ls, u, true, nil
 }
 
 // startSession stores a new session for user, lasting ttl, and sets its cookie on w. The

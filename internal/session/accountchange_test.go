@@ -154,6 +154,45 @@ func TestSignOutEndsItsSessionsConnections(t *testing.T) {
 	expectError(t, again.Await("error"), hubbub.ECodeUnauthorized, "sign in")
 }
 
+// A connection a sign-in session opened ends when the session expires, as a token's does:
+// before, the page and the terminal client of a session 30 days old went on chatting until
+// they chose to reconnect. Coming back with the expired cookie is told the session ended. A
+// connection of a session still live stays.
+func TestSessionExpiryEndsItsConnections(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{Server: server.Config{Auth: "accounts"}})
+	_, shortCookie := accountWithSessionUntil(t, s, "dave", "laptop", time.Now().Add(time.Second))
+	_, longCookie := accountWithSession(t, s, "dave", "phone")
+	open := func(cookie string) *servertest.JSONClient {
+		t.Helper()
+		c := dialJSONWith(t, s, "", http.Header{"Cookie": {"hubbub_session=" + cookie}})
+		c.Send(servertest.Frame{"type": "hello"})
+		c.Await("welcome")
+		if f := c.Join(hubbub.DefaultRoom, nil); f.Type() != "joined" {
+			t.Fatal(f)
+		}
+		return c
+	}
+	laptop, phone := open(shortCookie), open(longCookie)
+	text := servertest.NewTextClient(t, servertest.Dial(t, s.WS, "", http.Header{"Cookie": {"hubbub_session=" + shortCookie}}))
+	text.Say("dave")
+	text.Say("from the terminal")
+	phone.AwaitFunc("the terminal's line", func(f servertest.Frame) bool {
+		return f.Type() == "message" && f.Str("text") == "from the terminal"
+	})
+
+	for what, ce := range map[string]*websocket.CloseError{"the laptop": laptop.Closed(), "the terminal": text.Closed()} {
+		if ce == nil || ce.Code != websocket.ClosePolicyViolation || !strings.Contains(ce.Text, "session expired") {
+			t.Fatalf("%s's connection once its session expired: %v, want a close 1008 saying the session expired", what, ce)
+		}
+	}
+	if f := phone.Say(hubbub.DefaultRoom, "p-1", "the phone's session is live"); f.Type() != "ack" {
+		t.Fatalf("the phone, whose session had not expired: %v", f)
+	}
+	again := dialJSONWith(t, s, "", http.Header{"Cookie": {"hubbub_session=" + shortCookie}})
+	again.Send(servertest.Frame{"type": "hello"})
+	expectError(t, again.Await("error"), hubbub.ECodeUnauthorized, "session has ended")
+}
+
 // signOutDuringHello signs its user out everywhere right after a hello read the session
 // (once armed), and lets the hello go on only once the account check that sign-out starts is
 // under way: that check runs before the connection is on its user's channel, where checks
@@ -279,6 +318,12 @@ func TestGuestGivenAPasswordEndsItsKeyConnection(t *testing.T) {
 // /signin would, and returns the account and the session's cookie value.
 func accountWithSession(t *testing.T, s *servertest.Server, name, device string) (hubbub.User, string) {
 	t.Helper()
+	return accountWithSessionUntil(t, s, name, device, time.Now().Add(time.Hour))
+}
+
+// accountWithSessionUntil is accountWithSession with a session that expires at expires.
+func accountWithSessionUntil(t *testing.T, s *servertest.Server, name, device string, expires time.Time) (hubbub.User, string) {
+	t.Helper()
 	us := users(t, s)
 	u, found, err := us.UserByName(t.Context(), name)
 	if err != nil {
@@ -291,7 +336,7 @@ func accountWithSession(t *testing.T, s *servertest.Server, name, device string)
 	}
 	cookie := base64.RawURLEncoding.EncodeToString([]byte(strings.Repeat(name+"'s "+device+" ", 32)[:32])) // the form of a real one
 	if err := us.CreateSession(t.Context(), hubbub.LoginSession{ID: hubbub.SecretHash(cookie), User: u.ID,
-		Created: time.Now(), Expires: time.Now().Add(time.Hour)}); err != nil {
+		Created: time.Now(), Expires: expires}); err != nil {
 		t.Fatal(err)
 	}
 	return u, cookie

@@ -66,6 +66,10 @@ const TokenParam = "token"
 // closeTokenExpired is the close reason sent when a connection's token expires.
 const closeTokenExpired = "token expired"
 
+// closeSessionExpired is the close reason sent when the sign-in session that opened a
+// connection expires: the client's reconnect is then told its session has ended.
+const closeSessionExpired = "your session expired: sign in again"
+
 // Credentials is what an upgrade request carries to identify its connection.
 type Credentials struct {
 	// Token is the ?token= parameter, else the hubbub_token cookie ("" if neither).
@@ -102,6 +106,21 @@ type identity struct {
 	// session is the SecretHash of the session cookie that signed the user in, if one did:
 	// a sign-out of it ends the connection (accountchange.go).
 	session string
+	// sessionExpires is when that session ends: the connection ends then too.
+	sessionExpires time.Time
+}
+
+// ends returns when the credential that signed the user in stops signing anyone in — a
+// token's expiry, a session's end — and the close reason for a connection still open then;
+// zero for a guest's key, a keyless name or a bot's token (which has no expiry).
+func (id *identity) ends() (time.Time, string) {
+	switch {
+	case id.claims != nil:
+		return id.claims.ExpiresAt, closeTokenExpired
+	case id.session != "":
+		return id.sessionExpires, closeSessionExpired
+	}
+	return time.Time{}, ""
 }
 
 // mayJoin reports whether the identity's token allows room: a token's room grants, a bot's
@@ -161,13 +180,12 @@ func (s *Service) identifyBy(ctx context.Context, h helloName, creds Credentials
 		defer cancel()
 		// The sign-in pages' own reading of their cookie (a malformed one, an expired or
 		// signed-out session, a disabled user: none), on the cookie the upgrade carried.
-		r := &http.Request{Header: http.Header{"Cookie": {(&http.Cookie{Name: SessionCookie, Value: creds.Session}).String()}}}
-		u, found, err := accounts.UserFromRequest(ctx, s.cfg.Users, r)
+		ls, u, found, err := accounts.SessionUser(ctx, s.cfg.Users, creds.Session)
 		if err != nil {
 			return identity{}, s.storeFailed("session", err)
 		}
 		if found {
-			return identity{user: u, session: hubbub.SecretHash(creds.Session)}, nil
+			return identity{user: u, session: ls.ID, sessionExpires: ls.Expires}, nil
 		}
 		// No session: the connection may still come in another way.
 	}
@@ -363,21 +381,26 @@ func forbidden(room string) error {
 	return hubbub.Errorf(hubbub.ECodeForbidden, "your token does not allow you to join room %q", room)
 }
 
-// expiry closes a connection with 1008 "token expired" when its token expires. The session
-// that owns it arms it from the read loop and stops it in end(), so no timer outlives its
-// connection.
+// expiry closes a connection with 1008 when the token or session that signed it in expires.
+// The session that owns it arms it from the read loop and stops it in end(), so no timer
+// outlives its connection.
 type expiry struct {
 	t *time.Timer
 }
 
-// arm (re)starts the timer for a token expiring at at. It fires auth.Leeway after at: hello
-// takes a token that late (clocks disagree), and a connection welcomed must not be closed in
-// the same instant — a client that reconnects with its token would be welcomed and closed
-// again and again until the leeway ran out.
-func (e *expiry) arm(p Peer, at time.Time) {
+// arm (re)starts the timer for id's credential (identity.ends), if it expires. It fires
+// auth.Leeway after the expiry: hello takes a token that late (clocks disagree), a store on
+// another machine judges a session by its own clock, and a connection welcomed must not be
+// closed in the same instant — a client that reconnects with its credential would be welcomed
+// and closed again and again until the leeway ran out.
+func (e *expiry) arm(p Peer, id *identity) {
 	e.stop()
+	at, reason := id.ends()
+	if at.IsZero() {
+		return
+	}
 	e.t = time.AfterFunc(time.Until(at.Add(auth.Leeway)), func() {
-		p.Close(closePolicyViolation, closeTokenExpired)
+		p.Close(closePolicyViolation, reason)
 	})
 }
 

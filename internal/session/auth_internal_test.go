@@ -36,7 +36,11 @@ func TestMemberCarriesIdentity(t *testing.T) {
 func TestExpiryStop(t *testing.T) {
 	var e expiry
 	e.stop()
-	e.arm(nil, time.Now().Add(time.Hour)) // never fires: stopped below, and conn is not touched until then
+	c := auth.Claims{ExpiresAt: time.Now().Add(time.Hour)}
+	e.arm(nil, &identity{claims: &c}) // never fires: stopped below, and conn is not touched until then
+	if e.t == nil {
+		t.Fatal("a token's expiry armed no timer")
+	}
 	e.stop()
 	e.stop()
 	if e.t != nil {

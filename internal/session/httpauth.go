@@ -29,7 +29,8 @@ const (
 // RequestUser is who an HTTP request acts for.
 type RequestUser struct {
 	hubbub.User
-	// Expires is when the request's token expires (zero when it came without one).
+	// Expires is when the request's token or sign-in session expires (zero when it came with
+	// neither).
 	Expires time.Time
 }
 
@@ -85,9 +86,7 @@ func (s *Service) UserOfRequest(ctx context.Context, creds Credentials, name, ke
 		return RequestUser{}, hubbub.Errorf(hubbub.ECodeUnauthorized, "only a signed-in user, a token's user or a guest with its key may do that")
 	}
 	u := RequestUser{User: id.user}
-	if id.claims != nil {
-		u.Expires = id.claims.ExpiresAt
-	}
+	u.Expires, _ = id.ends()
 	return u, nil
 }
 

@@ -177,9 +177,8 @@ func (j *jsonSession) hello(ctx context.Context, f *wire.ClientFrame, nameErr er
 	}
 	j.member, j.id = m, id
 	j.followBot()
-	j.expiry.stop()
+	j.expiry.arm(j.p, &id)
 	if id.claims != nil {
-		j.expiry.arm(j.p, id.claims.ExpiresAt)
 		j.p.Info("hello", "name", m.Name, "user", m.UserID, "role", m.Role, "expires", id.claims.ExpiresAt)
 	} else {
 		j.p.Info("hello", "name", m.Name, "user", m.UserID, "kind", id.user.Kind)

@@ -118,9 +118,7 @@ func (t *textSession) setName(name string) {
 		t.followBot(id.bot)
 	}
 	t.online = t.svc.hub.Connect(m.UserID)
-	if id.claims != nil {
-		t.expiry.arm(t.p, id.claims.ExpiresAt)
-	}
+	t.expiry.arm(t.p, &id)
 	t.p.Info("named", "name", m.Name, "user", m.UserID, "room", hubbub.DefaultRoom)
 }
 
