@@ -4,6 +4,7 @@ import (
 	"context"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -189,6 +190,92 @@ func TestSignInAndConnectWithSessionCookie(t *testing.T) {
 	if _, err := client.SignIn(cctx, s.URL, "ann", "correct horse battery", nil); err == nil {
 		t.Error("SignIn with a cancelled context succeeded")
 	}
+}
+
+// A session whose sign-in ended (signed out everywhere here; an expiry the same) signs in
+// again with SignInAgain and goes on: what it sends after is acknowledged, once one sign-in
+// has been made. When signing in again fails (the password changed), the session ends with
+// both reasons; without SignInAgain it ends with the server's refusal.
+func TestSessionSignsInAgainWhenItsSessionEnds(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{Server: server.Config{Auth: "accounts"}})
+	ctx := testContext(t)
+	h, err := accounts.NewHasher(accounts.HashParams{Memory: 8 << 10, Time: 1, Threads: 1}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ann, err := accounts.AddUser(ctx, s.Store, h, "ann", hubbub.RoleMember, "correct horse battery")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var password atomic.Pointer[string]
+	password.Store(new("correct horse battery"))
+	var signIns atomic.Int32
+	connect := func(again bool) *client.Session {
+		t.Helper()
+		cookie, err := client.SignIn(ctx, s.URL, "ann", *password.Load(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		opts := client.SessionOptions{URLs: []string{s.URL}, SessionCookie: cookie, Logger: quiet, BackoffBase: 10 * time.Millisecond}
+		if again {
+			opts.SignInAgain = func(ctx context.Context) (string, error) {
+				signIns.Add(1)
+				return client.SignIn(ctx, s.URL, "ann", *password.Load(), nil)
+			}
+		}
+		ses, err := client.Connect(ctx, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { ses.Close() })
+		drain(ses)
+		if _, err := ses.Join(ctx, "lobby"); err != nil {
+			t.Fatal(err)
+		}
+		return ses
+	}
+	signOut := func() {
+		t.Helper()
+		if _, err := s.Store.DeleteSessions(ctx, ann.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ended := func(ses *client.Session, what string, want ...string) {
+		t.Helper()
+		select {
+		case <-ses.Done():
+		case <-time.After(testwait.Timeout):
+			t.Fatalf("%s: the session did not end", what)
+		}
+		for _, w := range want {
+			if err := ses.Err(); err == nil || !strings.Contains(err.Error(), w) {
+				t.Fatalf("%s: the session ended with %v, want it to say %q", what, err, w)
+			}
+		}
+	}
+
+	ses := connect(true)
+	signOut()
+	testwait.Until(t, "the session signing in again", func() bool { return signIns.Load() > 0 })
+	r, err := ses.Post(ctx, client.Outgoing{Room: "lobby", Text: "after the sign-out"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Wait(ctx); err != nil {
+		t.Fatalf("a message sent after the session was signed out: %v, want an ack once signed in again", err)
+	}
+	if n := signIns.Load(); n != 1 {
+		t.Fatalf("%d sign-ins again, want 1", n)
+	}
+
+	password.Store(new("a password someone else set"))
+	signOut()
+	ended(ses, "signed out with a changed password", "session has ended", "signing in again", "unauthorized")
+
+	password.Store(new("correct horse battery"))
+	plain := connect(false)
+	signOut()
+	ended(plain, "signed out without SignInAgain", "session has ended")
 }
 
 // A bot user (hubbub bot create) connects with its API token as Token, and every client reads

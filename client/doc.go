@@ -36,7 +36,8 @@
 // the server's order:
 //
 //   - a signed-in account: SessionCookie, the cookie SignIn gets for the account's name and
-//     password (accounts are made with `hubbub user add`);
+//     password (accounts are made with `hubbub user add`); the server ends the session's
+//     connections when it expires or is signed out, and SignInAgain, if set, gets a new one;
 //   - a token signed by the host application: Token (servers started with --token-secret or
 //     --jwks-url); the name comes from the token; or a bot's API token (hubbub bot create),
 //     on any server, for a bot whose messages carry Message.Bot;

@@ -68,6 +68,7 @@ func (s *Session) reconnect() (*Conn, error) {
 	attempts := 0
 	var last error
 	var asked time.Duration // the longest Retry-After a server answered in the last round
+	signedIn := false       // SignInAgain was called in this outage: once is enough
 	for round := 0; ; round++ {
 		if round > 0 {
 			if err := sleep(s.ctx, s.pause(round-1, asked)); err != nil {
@@ -88,6 +89,22 @@ func (s *Session) reconnect() (*Conn, error) {
 			}
 			if s.ctx.Err() != nil {
 				return nil, ErrClosed
+			}
+			if s.sessionEnded(err) && !signedIn {
+				signedIn = true
+				if serr := s.signInAgain(); serr != nil {
+					if s.ctx.Err() != nil {
+						return nil, ErrClosed
+					}
+					return nil, fmt.Errorf("%w; signing in again: %w", err, serr)
+				}
+				if c, err = s.connect(urls[idx]); err == nil {
+					s.urlIdx = idx
+					return c, nil
+				}
+				if s.ctx.Err() != nil {
+					return nil, ErrClosed
+				}
 			}
 			if fatal(err) {
 				return nil, err
@@ -144,12 +161,12 @@ func (s *Session) connect(url string) (*Conn, error) {
 	var cur atomic.Pointer[Conn]
 	opts := s.opts.Dial
 	opts.Handler = func(f wire.Frame) { s.handle(cur.Load(), f) }
-	if s.opts.SessionCookie != "" {
+	if cookie := s.sessionCookie(); cookie != "" {
 		opts.Header = opts.Header.Clone()
 		if opts.Header == nil {
 			opts.Header = http.Header{}
 		}
-		opts.Header.Add("Cookie", (&http.Cookie{Name: SessionCookieName, Value: s.opts.SessionCookie}).String())
+		opts.Header.Add("Cookie", (&http.Cookie{Name: SessionCookieName, Value: cookie}).String())
 	}
 	ctx, cancel := context.WithTimeout(s.ctx, s.opts.RequestTimeout)
 	c, err := Dial(ctx, url, opts)

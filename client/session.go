@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -58,6 +59,13 @@ type SessionOptions struct {
 	// returns it), sent with every handshake; while it names a live session the server takes
 	// the user from it and ignores Name, Key and Token (default none).
 	SessionCookie string
+	// SignInAgain, with a SessionCookie, is called when a reconnect's hello is refused because
+	// that session has ended (signed out everywhere, or expired: the server closes a session's
+	// connections then): it returns the cookie of a new session (SignIn again, with a stored
+	// password) and the session reconnects with it at once. An error from it ends the session
+	// with that error, and so does a second refusal with the new cookie. Nil: the refusal ends
+	// the session.
+	SignInAgain func(ctx context.Context) (cookie string, err error)
 	// Dial configures each connection; its Handler is ignored.
 	Dial Options
 	// History is how many recent messages the first join of a room replays (0 = the server's
@@ -156,8 +164,11 @@ type Session struct {
 	slots    chan struct{} // one per unacknowledged send; capacity MaxPending
 	idPrefix string
 	http     *http.Client // for uploads
-	done     chan struct{}
-	wg       sync.WaitGroup
+	// cookie is the session cookie sent with every handshake and request: SessionCookie, or
+	// SignInAgain's since. The reconnecting goroutine writes it, uploads read it.
+	cookie atomic.Pointer[string]
+	done   chan struct{}
+	wg     sync.WaitGroup
 
 	// emitMu is held while deciding on and delivering an event, so that events leave in the
 	// order their state changes were made. Lock order: emitMu, then mu.
@@ -210,6 +221,7 @@ func Connect(ctx context.Context, opts SessionOptions) (*Session, error) {
 		rooms:    make(map[string]*roomState),
 		byID:     make(map[string]*Receipt),
 	}
+	s.cookie.Store(&opts.SessionCookie)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	stop := context.AfterFunc(ctx, s.cancel) // a cancelled ctx abandons the first connection
 	var errs multiError
@@ -261,6 +273,38 @@ func (m multiError) Unwrap() []error { return m }
 func fatal(err error) bool {
 	var se *wire.Error
 	return errors.As(err, &se) && se.Request == wire.TypeHello
+}
+
+// sessionEnded reports whether err is a hello's refusal of the session cookie sent with it:
+// with a cookie, the server answers unauthorized only when that session has ended.
+func (s *Session) sessionEnded(err error) bool {
+	var se *wire.Error
+	return s.sessionCookie() != "" && errors.As(err, &se) && se.Request == wire.TypeHello && se.Code == hubbub.ECodeUnauthorized
+}
+
+// sessionCookie is the session cookie to send: SessionCookie, or SignInAgain's since.
+func (s *Session) sessionCookie() string {
+	if c := s.cookie.Load(); c != nil {
+		return *c
+	}
+	return ""
+}
+
+// signInAgain replaces the ended session's cookie with SignInAgain's, when there is one.
+func (s *Session) signInAgain() error {
+	if s.opts.SignInAgain == nil {
+		return errors.New("no way to sign in again")
+	}
+	cookie, err := s.opts.SignInAgain(s.ctx)
+	if err != nil {
+		return err
+	}
+	if cookie == "" {
+		return errors.New("signing in again gave no session cookie")
+	}
+	s.cookie.Store(&cookie)
+	s.log.Info("signed in again: the session had ended")
+	return nil
 }
 
 // Events delivers the server frames of every connection, with each entry of a room's log

@@ -143,8 +143,8 @@ func (s *Session) credentials(req *http.Request) {
 		h.Set("Authorization", "Bearer "+s.opts.Token)
 		return
 	}
-	if s.opts.SessionCookie != "" {
-		req.AddCookie(&http.Cookie{Name: SessionCookieName, Value: s.opts.SessionCookie})
+	if cookie := s.sessionCookie(); cookie != "" {
+		req.AddCookie(&http.Cookie{Name: SessionCookieName, Value: cookie})
 		return
 	}
 	name := s.opts.Name

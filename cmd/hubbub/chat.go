@@ -81,7 +81,7 @@ func runChat(ctx context.Context, args []string, io stdio) error {
 	keyFile := fset.String("key-file", "", "the file that keeps your key (default <user config dir>/hubbub/key)")
 	ackTimeout := fset.Duration("ack-timeout", 10*time.Second, "at the end of input, give up waiting for acks after this long without one")
 	signin := fset.Bool("signin", false, "sign in to the account --name (asks for its password on the terminal; see --password-file), for servers with accounts")
-	passwordFile := fset.String("password-file", "", "with --signin: read the password from the first line of this file instead of asking")
+	passwordFile := fset.String("password-file", "", "with --signin: read the password from the first line of this file instead of asking (read again to sign in again when the session ends)")
 	caFile := fset.String("ca-file", "", "PEM file of certificates to trust for wss:// besides the system's, e.g. a self-signed server certificate")
 	fset.Usage = func() {
 		fmt.Fprintln(io.err, chatUsage)
@@ -135,6 +135,7 @@ func runChat(ctx context.Context, args []string, io stdio) error {
 		return fmt.Errorf("chat: %w", err)
 	}
 	var cookie string
+	var signInAgain func(context.Context) (string, error)
 	if *signin {
 		if cookie, err = chatSignIn(ctx, urls, *name, *passwordFile, tlsCfg, io); err != nil {
 			if ctx.Err() != nil {
@@ -149,6 +150,7 @@ func runChat(ctx context.Context, args []string, io stdio) error {
 			}
 			return fmt.Errorf("chat: %w", err)
 		}
+		signInAgain = chatSignInAgain(urls, *name, *passwordFile, tlsCfg, io)
 		*name = "" // the server takes the account from the session
 	}
 
@@ -158,6 +160,7 @@ func runChat(ctx context.Context, args []string, io stdio) error {
 		Key:           key,
 		Token:         *token,
 		SessionCookie: cookie,
+		SignInAgain:   signInAgain,
 		History:       *history,
 		Dial:          client.Options{TLSConfig: tlsCfg},
 		Logger:        slog.New(slog.NewTextHandler(io.err, &slog.HandlerOptions{Level: slog.LevelWarn})),

@@ -39,6 +39,21 @@ func chatSignIn(ctx context.Context, urls []string, name, passwordFile string, t
 	return "", errors.New("no server URL") // not reached: urls is not empty
 }
 
+// chatSignInAgain is the session's SignInAgain for --signin: when the session ends (signed
+// out everywhere, or expired), it signs in again with the password in passwordFile, read
+// again then, so that a client left running survives --session-ttl and takes a new password
+// written to the file. Without a file it is nil and the chat ends: the terminal is reading
+// the messages, and asking for the password on it would take a line meant for the room.
+func chatSignInAgain(urls []string, name, passwordFile string, tlsCfg *tls.Config, io stdio) func(context.Context) (string, error) {
+	if passwordFile == "" {
+		return nil
+	}
+	return func(ctx context.Context) (string, error) {
+		fmt.Fprintf(io.err, "* your session has ended; signing in again as %s with --password-file\n", name)
+		return chatSignIn(ctx, urls, name, passwordFile, tlsCfg, io)
+	}
+}
+
 // chatPassword reads name's password from the first line of file, or from the terminal.
 func chatPassword(name, file string, io stdio) (string, error) {
 	if file != "" {

@@ -27,6 +27,7 @@ import (
 	"hubbub/internal/hub"
 	"hubbub/internal/server"
 	"hubbub/internal/servertest"
+	"hubbub/internal/testwait"
 	"hubbub/internal/wire"
 )
 
@@ -552,6 +553,41 @@ func TestChatSignsInToAnAccount(t *testing.T) {
 	if len(sent) != 1 || sent[0] != "ann: signed in and chatting" {
 		t.Errorf("the room's messages: %q, want ann's one", sent)
 	}
+}
+
+// A `hubbub chat --signin --password-file` left running signs in again when its session ends
+// (signed out everywhere here; the server ends it likewise when it expires) and goes on
+// chatting.
+func TestChatSignsInAgainWhenItsSessionEnds(t *testing.T) {
+	chatLeakCheck(t)
+	s := servertest.Start(t, servertest.Options{Server: server.Config{Auth: "accounts",
+		Accounts: accounts.Config{Hash: accounts.TestHashParams}}})
+	h, err := accounts.NewHasher(accounts.TestHashParams, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ann, err := accounts.AddUser(context.Background(), s.Store, h, "ann", hubbub.RoleMember, "correct horse battery")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pwFile := filepath.Join(t.TempDir(), "pw")
+	if err := os.WriteFile(pwFile, []byte("correct horse battery\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	pr, pw := io.Pipe()
+	t.Cleanup(func() { pw.Close() })
+	run := startChat(t, pr, chatArgs(chatUser(t, "ann"), []string{"--signin", "--password-file", pwFile, s.WS})...)
+	run.waitOutput(t, "* you joined general")
+	if _, err := s.Store.DeleteSessions(context.Background(), ann.ID); err != nil {
+		t.Fatal(err)
+	}
+	testwait.Until(t, "the chat signing in again", func() bool {
+		return strings.Contains(run.err.String(), "signing in again as ann") && strings.Count(run.err.String(), "* connected to") == 2
+	})
+	if _, err := io.WriteString(pw, "after the sign-out\n"); err != nil {
+		t.Fatal(err)
+	}
+	run.waitOutput(t, "[general] #1 ann: after the sign-out\n")
 }
 
 // Sixty lines piped faster than the server's send rate all arrive: the session waits and sends
