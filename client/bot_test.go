@@ -276,6 +276,9 @@ func TestSessionSignsInAgainWhenItsSessionEnds(t *testing.T) {
 	plain := connect(false)
 	signOut()
 	ended(plain, "signed out without SignInAgain", "session has ended")
+	if strings.Contains(plain.Err().Error(), "signing in again") {
+		t.Errorf("a session without SignInAgain ended with %v: it tried no sign-in", plain.Err())
+	}
 }
 
 // A bot user (hubbub bot create) connects with its API token as Token, and every client reads

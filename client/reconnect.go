@@ -90,7 +90,7 @@ func (s *Session) reconnect() (*Conn, error) {
 			if s.ctx.Err() != nil {
 				return nil, ErrClosed
 			}
-			if s.sessionEnded(err) && !signedIn {
+			if s.opts.SignInAgain != nil && !signedIn && s.sessionEnded(err) {
 				signedIn = true
 				if serr := s.signInAgain(); serr != nil {
 					if s.ctx.Err() != nil {

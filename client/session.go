@@ -290,11 +290,8 @@ func (s *Session) sessionCookie() string {
 	return ""
 }
 
-// signInAgain replaces the ended session's cookie with SignInAgain's, when there is one.
+// signInAgain replaces the ended session's cookie with SignInAgain's.
 func (s *Session) signInAgain() error {
-	if s.opts.SignInAgain == nil {
-		return errors.New("no way to sign in again")
-	}
 	cookie, err := s.opts.SignInAgain(s.ctx)
 	if err != nil {
 		return err
