@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"hubbub"
+	"hubbub/internal/pairrate"
 )
 
 // Config tunes a Service. The zero value of each field means the default in its comment.
@@ -61,7 +62,7 @@ type Service struct {
 	cfg     Config
 	users   hubbub.UserStore
 	hasher  *Hasher
-	limiter *LoginLimiter
+	limiter *pairrate.Limiter // sign-in attempts, per account name and per address
 	log     *slog.Logger
 }
 
@@ -87,8 +88,35 @@ func New(cfg Config) (*Service, error) {
 		return nil, err
 	}
 	return &Service{cfg: cfg, users: cfg.Users, hasher: h,
-		limiter: NewLoginLimiter(cfg.LoginRate, cfg.LoginBurst, cfg.LoginTracked),
+		limiter: newLoginLimiter(cfg.LoginRate, cfg.LoginBurst, cfg.LoginTracked),
 		log:     cfg.Logger.With("component", "accounts")}, nil
+}
+
+// The defaults of the login rate limit: ten attempts at once, then one every ten seconds, per
+// account and per client address. A person who mistypes a few times never notices; a guesser
+// gets 8,640 tries a day per account however many addresses they use, and per address however
+// many accounts they try.
+const (
+	DefaultLoginRate  = 0.1
+	DefaultLoginBurst = 10
+	// DefaultLoginTracked is how many accounts, and how many addresses, the limiter remembers.
+	DefaultLoginTracked = 100000
+)
+
+// newLoginLimiter returns the sign-in limiter: burst attempts at once and r per second after,
+// per account name and per address, remembering at most maxTracked of each (the defaults for
+// zeros).
+func newLoginLimiter(r float64, burst, maxTracked int) *pairrate.Limiter {
+	if r <= 0 {
+		r = DefaultLoginRate
+	}
+	if burst <= 0 {
+		burst = DefaultLoginBurst
+	}
+	if maxTracked <= 0 {
+		maxTracked = DefaultLoginTracked
+	}
+	return pairrate.New(r, burst, maxTracked)
 }
 
 // Hasher returns the service's password hasher.

@@ -1,4 +1,7 @@
-package accounts
+// Package pairrate limits an action per user and per client address at once, each key with a
+// token bucket, in bounded memory: the sign-in attempts of accounts, the new rooms of the
+// session layer.
+package pairrate
 
 import (
 	"container/list"
@@ -9,49 +12,31 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// The defaults of the login rate limit: ten attempts at once, then one every ten seconds, per
-// account and per client address. A person who mistypes a few times never notices; a guesser
-// gets 8,640 tries a day per account however many addresses they use, and per address however
-// many accounts they try.
-const (
-	DefaultLoginRate  = 0.1
-	DefaultLoginBurst = 10
-	// DefaultLoginTracked is how many accounts, and how many addresses, the limiter remembers.
-	DefaultLoginTracked = 100000
-)
-
-// LoginLimiter limits sign-in attempts per account and per client address, each with a token
-// bucket. Its memory is bounded: each of its two maps holds at most max keys, the least
+// Limiter limits an action per user (or account name) and per client address, each with a
+// token bucket: an address cannot spread its attempts over many users, nor a user over many
+// addresses. Its memory is bounded: each of its two maps holds at most max keys, the least
 // recently used going first (a forgotten key starts again with a full bucket, which is what an
 // idle key has anyway).
-type LoginLimiter struct {
+type Limiter struct {
 	mu        sync.Mutex
-	accounts  *lruBuckets
+	users     *lruBuckets
 	addresses *lruBuckets
 }
 
-// NewLoginLimiter returns a limiter allowing burst attempts at once and r per second after,
-// per account and per address, remembering at most maxTracked of each (defaults for zeros).
-func NewLoginLimiter(r float64, burst, maxTracked int) *LoginLimiter {
-	if r <= 0 {
-		r = DefaultLoginRate
-	}
-	if burst <= 0 {
-		burst = DefaultLoginBurst
-	}
-	if maxTracked <= 0 {
-		maxTracked = DefaultLoginTracked
-	}
-	return &LoginLimiter{
-		accounts:  newLRUBuckets(rate.Limit(r), burst, maxTracked),
+// New returns a limiter allowing burst actions at once and r per second after, per user and
+// per address, remembering at most maxTracked of each. r, burst and maxTracked must be
+// positive.
+func New(r float64, burst, maxTracked int) *Limiter {
+	return &Limiter{
+		users:     newLRUBuckets(rate.Limit(r), burst, maxTracked),
 		addresses: newLRUBuckets(rate.Limit(r), burst, maxTracked),
 	}
 }
 
-// Allow takes one attempt from account's bucket and from address's; an empty key is not
-// limited. If either bucket is empty it takes nothing and returns how long to wait until
-// both have an attempt again.
-func (l *LoginLimiter) Allow(account, address string, now time.Time) (wait time.Duration) {
+// Allow takes one action from user's bucket and from address's; an empty key is not limited.
+// If either bucket is empty it takes nothing and returns how long to wait until both have an
+// action again.
+func (l *Limiter) Allow(user, address string, now time.Time) (wait time.Duration) {
 	address = addressKey(address)
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -59,7 +44,7 @@ func (l *LoginLimiter) Allow(account, address string, now time.Time) (wait time.
 	for _, b := range []struct {
 		m   *lruBuckets
 		key string
-	}{{l.accounts, account}, {l.addresses, address}} {
+	}{{l.users, user}, {l.addresses, address}} {
 		if b.key == "" {
 			continue
 		}
@@ -86,11 +71,11 @@ func addressKey(address string) string {
 	return netip.PrefixFrom(ip.WithZone(""), 64).Masked().String()
 }
 
-// sizes reports how many accounts and addresses are remembered (tests).
-func (l *LoginLimiter) sizes() (accounts, addresses int) {
+// sizes reports how many users and addresses are remembered (tests).
+func (l *Limiter) sizes() (users, addresses int) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.accounts.order.Len(), l.addresses.order.Len()
+	return l.users.order.Len(), l.addresses.order.Len()
 }
 
 // lruBuckets is a map of token buckets bounded to max keys, least recently used out first.

@@ -1,4 +1,4 @@
-package accounts
+package pairrate
 
 import (
 	"fmt"
@@ -6,9 +6,9 @@ import (
 	"time"
 )
 
-func TestLoginLimiterPerAccountAndPerAddress(t *testing.T) {
+func TestLimiterPerAccountAndPerAddress(t *testing.T) {
 	now := time.Unix(1_000_000, 0)
-	l := NewLoginLimiter(0.5, 3, 100) // 3 at once, then one every 2 s
+	l := New(0.5, 3, 100) // 3 at once, then one every 2 s
 	for i := range 3 {
 		if w := l.Allow("ann", fmt.Sprintf("10.0.0.%d", i), now); w != 0 {
 			t.Fatalf("attempt %d on ann waits %v", i+1, w)
@@ -48,9 +48,9 @@ func TestLoginLimiterPerAccountAndPerAddress(t *testing.T) {
 	}
 }
 
-func TestLoginLimiterIsBounded(t *testing.T) {
+func TestLimiterIsBounded(t *testing.T) {
 	now := time.Unix(1_000_000, 0)
-	l := NewLoginLimiter(0.1, 1, 10)
+	l := New(0.1, 1, 10)
 	for i := range 1000 {
 		l.Allow(fmt.Sprintf("user%d", i), fmt.Sprintf("10.0.%d.%d", i/256, i%256), now)
 	}
@@ -69,9 +69,9 @@ func TestLoginLimiterIsBounded(t *testing.T) {
 // An IPv6 client usually holds a whole /64: its addresses share one bucket, or a guesser
 // would have 2^64 fresh buckets (and would push the accounts' buckets out of the bounded map
 // by trying other names from new addresses).
-func TestLoginLimiterGroupsAnIPv6Network(t *testing.T) {
+func TestLimiterGroupsAnIPv6Network(t *testing.T) {
 	now := time.Unix(1_000_000, 0)
-	l := NewLoginLimiter(0.5, 3, 100)
+	l := New(0.5, 3, 100)
 	for i := range 3 {
 		if w := l.Allow(fmt.Sprint("user", i), fmt.Sprintf("2001:db8:1:2::%x", i+1), now); w != 0 {
 			t.Fatalf("attempt %d from the /64 waits %v", i+1, w)
