@@ -122,3 +122,33 @@ func TestOutboxPushMany(t *testing.T) {
 		t.Fatalf("took %d envelopes, want the first 3 in order", len(batch))
 	}
 }
+
+// A paced writer (--write-interval) writes at once when the outbox says Direct: a room's
+// messages do not, a reply does, and so does a queue half full — else a small --send-queue
+// filled while its writer waited out the interval, and dropped a client that read at once.
+func TestOutboxIsDirectForRepliesAndWhenHalfFull(t *testing.T) {
+	out := hub.NewOutbox(8, func() { t.Error("overflow") })
+	es := envelopes(4)
+	for _, e := range es[:3] {
+		out.Push(e)
+	}
+	if out.Direct() {
+		t.Fatal("three room messages in a queue of 8: Direct, want them paced")
+	}
+	out.Push(es[3])
+	if !out.Direct() {
+		t.Fatal("four messages in a queue of 8: not Direct, want them written at once")
+	}
+	out.TakeUpTo(nil, 100)
+	if out.Direct() {
+		t.Fatal("Direct after everything was taken")
+	}
+	if !out.PushMany(envelopes(4)) || !out.Direct() {
+		t.Fatal("four messages pushed at once in a queue of 8: not Direct")
+	}
+	out.TakeUpTo(nil, 100)
+	out.Push(hub.NewRaw([]byte(`{"type":"pong"}`)))
+	if !out.Direct() {
+		t.Fatal("a reply queued: not Direct")
+	}
+}
