@@ -89,6 +89,9 @@ func TestChatSearch(t *testing.T) {
 			t.Fatalf("bob's message: %v", f)
 		}
 	}
+	// ann's chat prints bob's messages as they come, from another goroutine than a search's
+	// answer: once they are all printed, they cannot come between the pages below.
+	run.waitOutput(t, "[general] #22 bob: deploy again 19\n")
 	say("/search deploy")
 	run.waitOutputMatch(t, regexp.MustCompile(`\[general\] #22 bob `+when+`: \*deploy\* again 19\n(.*\n){19}\* more: /search --more\n`))
 	say("/search --more")
