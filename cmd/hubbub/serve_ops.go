@@ -9,6 +9,7 @@ import (
 	"hubbub/internal/memrelease"
 	"hubbub/internal/metrics"
 	"hubbub/internal/server"
+	"hubbub/internal/session"
 )
 
 // opsFlags are the production settings of hubbub serve: TLS, metrics, profiling and the
@@ -28,6 +29,8 @@ func (o *opsFlags) bind(fs *flag.FlagSet, s *server.Config) {
 	fs.IntVar(&s.MaxConnsPerIP, "max-conns-per-ip", 100, "WebSocket connections one client address may hold (past it: 429)")
 	fs.Float64Var(&s.ConnectRate, "connect-rate", 5, "WebSocket connections per second one client address may open (token bucket rate; past it: 429)")
 	fs.IntVar(&s.ConnectBurst, "connect-burst", 20, "WebSocket connections one client address may open in a burst (token bucket size)")
+	fs.Float64Var(&s.NewRoomRate, "new-room-rate", session.DefaultNewRoomRate, "rooms per second one user, and one client address, may bring into being (a join of a new name, a creation, a new DM; token bucket rate; past it: rate_limited; moderators, admins, bots and the API are not limited)")
+	fs.IntVar(&s.NewRoomBurst, "new-room-burst", session.DefaultNewRoomBurst, "new rooms one user, and one client address, may make in a burst (token bucket size)")
 	fs.BoolVar(&s.TrustProxy, "trust-proxy", false, "take the client address from the last X-Forwarded-For entry (only behind a proxy that sets it)")
 }
 

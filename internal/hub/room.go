@@ -429,6 +429,13 @@ func (r *room) remove(m *Member) (in, gone bool) {
 	return true, gone
 }
 
+// empty reports whether the room has delivered no entry: it may not be stored yet.
+func (r *room) empty() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.next <= 1
+}
+
 // closeIfEmpty removes the room from the hub once nobody is in it, so an idle node holds no
 // memory for rooms nobody uses. The next join loads it again from the Store.
 func (r *room) closeIfEmpty() {

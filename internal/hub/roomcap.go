@@ -2,6 +2,7 @@ package hub
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -161,7 +162,31 @@ func (s *roomCap) checkNew(ctx context.Context, room string) (isNew bool, err er
 		}
 		return false, hubbub.Errorf(hubbub.ECodeLimit, "the server keeps at most %d rooms: %s", s.max, what)
 	}
+	if err := chargeNewRoom(ctx); err != nil {
+		return false, err
+	}
 	return true, nil
+}
+
+// newRoomChargeKey is the context key of WithNewRoomCharge's function.
+type newRoomChargeKey struct{}
+
+// WithNewRoomCharge returns ctx carrying charge, which the hub calls when a write made within
+// ctx is about to bring a room into being — a join that stores the room in the user's list,
+// its creation, a new direct message, the first message of a room nobody wrote in — after the
+// room cap let it; charge's error (a *hubbub.Error) refuses the write. The session layer
+// charges its limit on new rooms per user and per client address so: the cap alone let one
+// script fill the store's rooms, for good, in minutes.
+func WithNewRoomCharge(ctx context.Context, charge func() error) context.Context {
+	return context.WithValue(ctx, newRoomChargeKey{}, charge)
+}
+
+// chargeNewRoom calls ctx's charge (WithNewRoomCharge), if it carries one.
+func chargeNewRoom(ctx context.Context) error {
+	if charge, ok := ctx.Value(newRoomChargeKey{}).(func() error); ok {
+		return charge()
+	}
+	return nil
 }
 
 // mayOpen is checkNew for opening a room with no entries, which stores nothing: while the
@@ -199,8 +224,9 @@ func (s *roomCap) recountLocked(ctx context.Context, near bool) error {
 }
 
 // checkNewRoom is the cap for the hub's own ways a room comes into being — opening a room with
-// no entries (open: it stores nothing yet), an entry sent to a room not open here — with a
-// store failure answered as the room being unavailable.
+// no entries (open: it stores nothing yet), an entry sent to a room not stored yet — with a
+// store failure answered as the room being unavailable (a refusal, the cap's or a new room's
+// charge, comes back as it is).
 func (h *Hub) checkNewRoom(ctx context.Context, room string, open bool) error {
 	var err error
 	if open {
@@ -208,7 +234,8 @@ func (h *Hub) checkNewRoom(ctx context.Context, room string, open bool) error {
 	} else {
 		_, err = h.capped.checkNew(ctx, room)
 	}
-	if err != nil && hubbub.ErrorCode(err) != hubbub.ECodeLimit {
+	var refused *hubbub.Error
+	if err != nil && !errors.As(err, &refused) {
 		return h.unavailable("room count", room, err)
 	}
 	return err

@@ -185,6 +185,13 @@ type Config struct {
 	ConnectRate    float64
 	ConnectBurst   int
 	MaxRateBuckets int
+	// NewRoomRate and NewRoomBurst limit the rooms one user, and one client address, may
+	// bring into being — a join of a name nobody used, a creation, a new direct message, a
+	// room's first message — a token bucket each (defaults session.DefaultNewRoomRate and
+	// DefaultNewRoomBurst; MaxRateBuckets users and addresses remembered). Past it the write
+	// gets rate_limited. Server moderators and admins, bots and the API are not limited.
+	NewRoomRate  float64
+	NewRoomBurst int
 	// TrustProxy takes the client address from the last X-Forwarded-For entry (the one the
 	// proxy in front of the server added) instead of the socket's peer, and believes the
 	// proxy's X-Forwarded-Proto: https when it marks the accounts' cookies Secure. Set it only
@@ -486,6 +493,10 @@ func (c Config) withDefaults() Config {
 	}
 	num(&c.ConnectBurst, 20)
 	num(&c.MaxRateBuckets, 100000)
+	if c.NewRoomRate <= 0 {
+		c.NewRoomRate = session.DefaultNewRoomRate
+	}
+	num(&c.NewRoomBurst, session.DefaultNewRoomBurst)
 	dur(&c.AddIdleTimeout, 30*time.Second)
 	if c.AddReadLimit <= 0 {
 		c.AddReadLimit = 1024

@@ -135,7 +135,9 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 // openWS opens the session of c, upgraded from r with its admission slot settle and its
 // address's release, and starts serving it (from serveWS and the WebSocket listener).
 func (s *Server) openWS(c transport.Conn, r *http.Request, settle *slot, release func()) {
-	sess := s.sessions.Open(c, c.Subprotocol(), session.UpgradeCredentials(r))
+	creds := session.UpgradeCredentials(r)
+	creds.Addr = clientIP(r, s.cfg.TrustProxy)
+	sess := s.sessions.Open(c, c.Subprotocol(), creds)
 	// The session is attached before the connection is tracked, so that shutdown never sees
 	// it half built. Until it settles it holds an admission slot (admission.go).
 	c.Attach(&settling{Session: sess, slot: settle, left: framesToSettle(c.Subprotocol())}, func() {

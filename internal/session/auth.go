@@ -79,6 +79,9 @@ type Credentials struct {
 	// FilesCookie says that Session is the files cookie (hubbub_files), which a guest has too,
 	// not a sign-in's: its end is no sign-out to tell anyone of.
 	FilesCookie bool
+	// Addr is the client's address (the server's per-address limits' key): the limit on new
+	// rooms is per address too. "" counts against no address.
+	Addr string
 }
 
 // UpgradeCredentials returns the credentials an upgrade request carries.

@@ -30,6 +30,9 @@ type jsonSession struct {
 	online   *hub.Online // this connection's part in its user's presence, from hello
 	// unfollowBot ends following a bot's changes (bots.go), for a bot's connection.
 	unfollowBot func()
+	// newRoomCtx is the context of the frames after hello when the rooms they make are
+	// charged to the user and address (newrooms.go); nil: none are.
+	newRoomCtx context.Context
 }
 
 // newJSONSession starts a session; creds are what the upgrade request carried.
@@ -87,7 +90,7 @@ func (j *jsonSession) Handle(data []byte) {
 	if j.online != nil {
 		j.online.Active()
 	}
-	ctx := context.Background()
+	ctx := j.writeContext()
 	switch f.Type {
 	case wire.TypeHello:
 		j.hello(ctx, &f, nameErr)
@@ -176,6 +179,7 @@ func (j *jsonSession) hello(ctx context.Context, f *wire.ClientFrame, nameErr er
 		j.online = j.svc.hub.Connect(m.UserID)
 	}
 	j.member, j.id = m, id
+	j.chargeNewRooms(m)
 	j.followBot()
 	j.expiry.arm(j.p, &id)
 	if id.claims != nil {

@@ -9,6 +9,7 @@ import (
 	"hubbub/internal/auth"
 	"hubbub/internal/hub"
 	"hubbub/internal/metrics"
+	"hubbub/internal/pairrate"
 	"hubbub/internal/storecache"
 )
 
@@ -75,6 +76,12 @@ type Config struct {
 	Metrics *metrics.Metrics
 	// Commands runs slash commands; nil: the server has none (a command frame is not_found).
 	Commands CommandRunner
+	// NewRoomRate and NewRoomBurst limit the rooms a user, and a client address, may bring
+	// into being (a token bucket each, NewRoomTracked users and addresses remembered at
+	// most; newrooms.go); a zero rate limits nothing.
+	NewRoomRate    float64
+	NewRoomBurst   int
+	NewRoomTracked int
 	// BotCacheSize is how many bot tokens the node caches (0: DefaultBotCacheSize), and
 	// BotCacheAge how long a cached bot is believed (0: DefaultBotCacheAge): the bound on how
 	// late a change the broker did not carry takes effect (botcache.go).
@@ -120,10 +127,18 @@ type Service struct {
 	bots bots
 	// rechecks counts the RecheckUsers passes begun (accountchange.go).
 	rechecks atomic.Uint64
+	// newRooms limits new rooms per user and per client address (newrooms.go); nil: no limit.
+	newRooms *pairrate.Limiter
 }
 
 // New returns a service whose sessions act on h.
-func New(cfg Config, h *hub.Hub) *Service { return &Service{cfg: cfg, hub: h} }
+func New(cfg Config, h *hub.Hub) *Service {
+	s := &Service{cfg: cfg, hub: h}
+	if cfg.NewRoomRate > 0 {
+		s.newRooms = pairrate.New(cfg.NewRoomRate, max(cfg.NewRoomBurst, 1), max(cfg.NewRoomTracked, 1))
+	}
+	return s
+}
 
 // Open starts the session for a connection that negotiated subprotocol (hubbub.v1, or ""
 // for the text protocol); creds are what its upgrade request carried (UpgradeCredentials). A

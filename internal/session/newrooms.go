@@ -1,0 +1,67 @@
+package session
+
+import (
+	"context"
+	"time"
+
+	"hubbub"
+	"hubbub/internal/hub"
+	"hubbub/internal/metrics"
+)
+
+// A room comes into being when someone joins a name nobody used, creates a room, starts a
+// direct message or writes the first message of a room; rooms are never deleted, and the
+// store keeps at most --max-stored-rooms. Each connection's joins and sends are rate limited,
+// but a script with a hundred connections (and as many guest names) filled the store's rooms
+// in minutes, after which nobody could make a room or start a DM until the operator raised
+// the cap. So new rooms are limited per user and per client address as well
+// (--new-room-rate, --new-room-burst): the hub charges each room it is about to store to the
+// connection whose write makes it (hub.WithNewRoomCharge). Server moderators and admins, and
+// bots (made by an admin), are not limited; neither is the server API, whose callers hold the
+// server's secret.
+
+// The defaults of the limit on new rooms: sixty at once (a team setting up its rooms, a
+// class starting its DMs), then one every five seconds, per user and per client address. The
+// store's 100,000 rooms then take one address five and a half days to fill, not minutes.
+const (
+	DefaultNewRoomRate  = 0.2
+	DefaultNewRoomBurst = 60
+)
+
+// writeContext is the context of the frames j's connection sends: after hello, one that
+// charges the rooms they bring into being to j's user and address, unless those are exempt.
+func (j *jsonSession) writeContext() context.Context {
+	if j.newRoomCtx != nil {
+		return j.newRoomCtx
+	}
+	return context.Background()
+}
+
+// chargeNewRooms sets the context writeContext returns, for the member hello made.
+func (j *jsonSession) chargeNewRooms(m *hub.Member) {
+	j.newRoomCtx = nil
+	if j.svc.newRooms == nil || m.Bot || hubbub.CanModerate(j.svc.roleOf(m)) {
+		return
+	}
+	user, addr := m.UserID, j.creds.Addr
+	j.newRoomCtx = hub.WithNewRoomCharge(context.Background(), func() error {
+		return j.svc.chargeNewRoom(user, addr, time.Now())
+	})
+}
+
+// chargeNewRoom takes one new room from user's bucket and addr's, or says how long to wait.
+func (s *Service) chargeNewRoom(user, addr string, now time.Time) error {
+	wait := s.newRooms.Allow(user, addr, now)
+	if wait <= 0 {
+		return nil
+	}
+	s.cfg.Metrics.Drop(metrics.DropRateLimit)
+	return hubbub.Errorf(hubbub.ECodeRateLimited,
+		"you are making new rooms too fast (at most %d at once, then one every %s, from one person or address): try again in %s, or use a room that exists",
+		s.cfg.NewRoomBurst, every(s.cfg.NewRoomRate), wait.Round(time.Second).String())
+}
+
+// every is the time between two events at perSecond, for people: "5s", "1m0s".
+func every(perSecond float64) time.Duration {
+	return time.Duration(float64(time.Second) / perSecond).Round(time.Second)
+}

@@ -1,0 +1,74 @@
+package session_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"hubbub"
+	"hubbub/internal/server"
+	"hubbub/internal/servertest"
+)
+
+// New rooms are limited per user and per client address: a script with many connections and
+// guest names filled the store's rooms (which are never deleted) in minutes, after which nobody
+// could make a room. Here three at once, then none for an hour. A room that exists is joined
+// freely, a server moderator is not limited, and a keyless guest, whose join stores nothing,
+// is charged by a room's first message.
+func TestNewRoomsAreLimitedPerUserAndAddress(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{Server: server.Config{TrustProxy: true,
+		NewRoomRate: 1.0 / 3600, NewRoomBurst: 3, RoleFor: servertest.Roles("mod")}})
+	from := func(addr, name, key string) *servertest.JSONClient {
+		t.Helper()
+		c := dialJSONWith(t, s, "", http.Header{"X-Forwarded-For": {addr}})
+		hello := servertest.Frame{"type": "hello", "name": name}
+		if key != "" {
+			hello["key"] = key
+		}
+		c.Send(hello)
+		c.Await("welcome")
+		return c
+	}
+	joins := func(c *servertest.JSONClient, who string, rooms ...string) {
+		t.Helper()
+		for _, room := range rooms {
+			if f := c.Join(room, nil); f.Type() != "joined" {
+				t.Fatalf("%s joining %s: %v", who, room, f)
+			}
+		}
+	}
+	tooFast := func(f servertest.Frame, what string) {
+		t.Helper()
+		if f.Type() != "error" || f.Str("code") != hubbub.ECodeRateLimited || !strings.Contains(f.Str("message"), "new rooms too fast") {
+			t.Fatalf("%s: %v, want rate_limited saying new rooms come too fast", what, f)
+		}
+	}
+
+	ann := from("10.0.0.1", "ann", "key-ann")
+	joins(ann, "ann", "a1", "a2", "a3")
+	tooFast(ann.Join("a4", nil), "ann's fourth new room")
+	ann.Send(servertest.Frame{"type": "create", "room": "a5", "id": "c1"})
+	tooFast(ann.Await("error"), "ann's creation of a room")
+	carol := from("10.0.0.1", "carol", "key-carol")
+	tooFast(carol.Join("c1", nil), "another guest from ann's address")
+	annElsewhere := from("10.0.0.2", "ann", "key-ann")
+	tooFast(annElsewhere.Join("b1", nil), "ann from another address")
+
+	erin := from("10.0.0.2", "erin", "key-erin")
+	joins(erin, "erin", "e1")
+	joins(ann, "ann (a room that exists)", "e1")
+	mod := from("10.0.0.1", "mod", "key-mod")
+	joins(mod, "the server's moderator", "m1", "m2", "m3", "m4")
+
+	dan := from("10.0.0.3", "dan", "") // keyless: his joins store nothing
+	joins(dan, "dan", "d1", "d2", "d3", "d4")
+	for i, room := range []string{"d1", "d2", "d3"} {
+		if f := dan.Say(room, "d"+string(rune('1'+i)), "first"); f.Type() != "ack" {
+			t.Fatalf("dan's first message in %s: %v", room, f)
+		}
+	}
+	tooFast(dan.Say("d4", "d4", "first"), "dan's fourth room's first message")
+	if f := dan.Say("d1", "d5", "second"); f.Type() != "ack" {
+		t.Fatalf("dan's second message in a room he made: %v", f)
+	}
+}
