@@ -375,6 +375,15 @@ func TestUploadWithSessionCookie(t *testing.T) {
 	signedIn := who{cookies: []*http.Cookie{{Name: "hubbub_session", Value: secret}}}
 	rep := mustUpload(t, s, signedIn, "a.txt", []byte("signed in"))
 	wantStatus(t, s, signedIn, rep.str("url"), http.StatusOK, "a signed-in download")
+	// The files cookie made from the session ends with it (an hour here), not a day later:
+	// a signed-out or expired user's <img> requests would otherwise still be let in.
+	r, _ := http.NewRequest("POST", s.URL+"/files/session", nil)
+	signedIn.apply(r)
+	if resp, body, rep := do(t, r); resp.StatusCode != http.StatusOK {
+		t.Fatalf("POST /files/session with a session cookie: %d %s", resp.StatusCode, body)
+	} else if exp, err := time.Parse(time.RFC3339Nano, rep.str("expires")); err != nil || exp.After(time.Now().Add(time.Hour)) {
+		t.Errorf("the files cookie of a session ending within the hour expires %q (%v)", rep.str("expires"), err)
+	}
 
 	servertest.DialJSON(t, s, "gus")
 	gus := mustUser(t, s, "gus")
