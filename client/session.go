@@ -63,8 +63,8 @@ type SessionOptions struct {
 	// that session has ended (signed out everywhere, or expired: the server closes a session's
 	// connections then): it returns the cookie of a new session (SignIn again, with a stored
 	// password) and the session reconnects with it at once. An error from it ends the session
-	// with that error, and so does a second refusal with the new cookie. Nil: the refusal ends
-	// the session.
+	// with that error, and so does a second refusal with the new cookie. It must return when
+	// ctx ends (RequestTimeout, or Close). Nil: the refusal ends the session.
 	SignInAgain func(ctx context.Context) (cookie string, err error)
 	// Dial configures each connection; its Handler is ignored.
 	Dial Options
@@ -290,9 +290,12 @@ func (s *Session) sessionCookie() string {
 	return ""
 }
 
-// signInAgain replaces the ended session's cookie with SignInAgain's.
+// signInAgain replaces the ended session's cookie with SignInAgain's, within RequestTimeout
+// (Close ends it sooner).
 func (s *Session) signInAgain() error {
-	cookie, err := s.opts.SignInAgain(s.ctx)
+	ctx, cancel := context.WithTimeout(s.ctx, s.opts.RequestTimeout)
+	defer cancel()
+	cookie, err := s.opts.SignInAgain(ctx)
 	if err != nil {
 		return err
 	}

@@ -93,7 +93,7 @@ func (s *Service) serveSession(w http.ResponseWriter, r *http.Request) {
 	now := time.Now().UTC()
 	expires := now.Add(s.cfg.SessionTTL)
 	if !u.Expires.IsZero() && u.Expires.Before(expires) {
-		expires = u.Expires // no longer than the token it came from
+		expires = u.Expires // no longer than the token or sign-in session it came from
 	}
 	b := make([]byte, 32)
 	rand.Read(b)

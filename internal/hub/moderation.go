@@ -103,16 +103,10 @@ func (h *Hub) MayPost(ctx context.Context, roomName, user, name string) error {
 // it does not — an append through the server API, a bot's REST call or an incoming webhook,
 // whose sender is in no room here — they are read from the Store, which is what kept a
 // banned or muted user from posting through the API while nobody was in the room here. Such a
-// room may not exist yet, and the append would make it: the room cap is asked too. An open
-// room was asked when it opened, which stored nothing; its first entry is asked again, to
-// charge the new room to its maker (WithNewRoomCharge).
+// room may not exist yet, and the append would make it: the room cap is asked too (an open
+// room was asked when it opened).
 func (h *Hub) mayPost(ctx context.Context, roomName, user, name string) error {
 	r := h.lookup(roomName)
-	if r != nil && r.empty() {
-		if err := h.checkNewRoom(ctx, roomName, false); err != nil {
-			return err
-		}
-	}
 	if r == nil {
 		if err := h.checkNewRoom(ctx, roomName, false); err != nil {
 			return err

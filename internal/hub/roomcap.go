@@ -71,7 +71,7 @@ func newRoomCap(store hubbub.Store, max int, log *slog.Logger) *roomCap {
 // CreateRoom creates the room unless it would be a room past the cap (ECodeLimit). A room
 // that exists goes to the store, which answers ECodeExists.
 func (s *roomCap) CreateRoom(ctx context.Context, meta hubbub.RoomMeta, members []hubbub.Membership) (hubbub.RoomMeta, []hubbub.Entry, error) {
-	isNew, err := s.checkNew(ctx, meta.Name)
+	isNew, err := s.chargeNew(ctx, meta.Name)
 	if err != nil {
 		return hubbub.RoomMeta{}, nil, err
 	}
@@ -84,7 +84,7 @@ func (s *roomCap) CreateRoom(ctx context.Context, meta hubbub.RoomMeta, members 
 
 // JoinRoom joins the room unless it would be a room past the cap (ECodeLimit).
 func (s *roomCap) JoinRoom(ctx context.Context, room, user string) error {
-	isNew, err := s.checkNew(ctx, room)
+	isNew, err := s.chargeNew(ctx, room)
 	if err != nil {
 		return err
 	}
@@ -162,10 +162,18 @@ func (s *roomCap) checkNew(ctx context.Context, room string) (isNew bool, err er
 		}
 		return false, hubbub.Errorf(hubbub.ECodeLimit, "the server keeps at most %d rooms: %s", s.max, what)
 	}
-	if err := chargeNewRoom(ctx); err != nil {
-		return false, err
-	}
 	return true, nil
+}
+
+// chargeNew is checkNew for a write about to store room: a new room is charged to ctx's
+// maker (WithNewRoomCharge), whose refusal refuses the write.
+func (s *roomCap) chargeNew(ctx context.Context, room string) (isNew bool, err error) {
+	if isNew, err = s.checkNew(ctx, room); isNew {
+		if err = chargeNewRoom(ctx); err != nil {
+			return false, err
+		}
+	}
+	return isNew, err
 }
 
 // newRoomChargeKey is the context key of WithNewRoomCharge's function.
@@ -185,6 +193,34 @@ func WithNewRoomCharge(ctx context.Context, charge func() error) context.Context
 func chargeNewRoom(ctx context.Context) error {
 	if charge, ok := ctx.Value(newRoomChargeKey{}).(func() error); ok {
 		return charge()
+	}
+	return nil
+}
+
+// chargesNewRooms reports whether ctx carries a charge for new rooms.
+func chargesNewRooms(ctx context.Context) bool {
+	_, ok := ctx.Value(newRoomChargeKey{}).(func() error)
+	return ok
+}
+
+// chargeFirstMessage charges a message's room to ctx's maker when the message may be the
+// room's first: the room is not open here, or open and empty (opening a room stores nothing,
+// so a keyless guest's join of a new name is charged by its first message there). Only a
+// message makes a room so; an edit, a reaction or a delete needs a message there already,
+// and a refused one must cost nothing.
+func (h *Hub) chargeFirstMessage(ctx context.Context, e *hubbub.Entry) error {
+	if !e.IsMessage() || !chargesNewRooms(ctx) {
+		return nil
+	}
+	if r := h.lookup(e.Room); r != nil && !r.empty() {
+		return nil
+	}
+	if _, err := h.capped.chargeNew(ctx, e.Room); err != nil {
+		var refused *hubbub.Error
+		if !errors.As(err, &refused) {
+			return h.unavailable("room count", e.Room, err)
+		}
+		return err
 	}
 	return nil
 }
@@ -225,8 +261,8 @@ func (s *roomCap) recountLocked(ctx context.Context, near bool) error {
 
 // checkNewRoom is the cap for the hub's own ways a room comes into being — opening a room with
 // no entries (open: it stores nothing yet), an entry sent to a room not stored yet — with a
-// store failure answered as the room being unavailable (a refusal, the cap's or a new room's
-// charge, comes back as it is).
+// store failure answered as the room being unavailable. It charges nothing: Send charges a
+// message that makes a room (chargeFirstMessage).
 func (h *Hub) checkNewRoom(ctx context.Context, room string, open bool) error {
 	var err error
 	if open {
@@ -234,8 +270,7 @@ func (h *Hub) checkNewRoom(ctx context.Context, room string, open bool) error {
 	} else {
 		_, err = h.capped.checkNew(ctx, room)
 	}
-	var refused *hubbub.Error
-	if err != nil && !errors.As(err, &refused) {
+	if err != nil && hubbub.ErrorCode(err) != hubbub.ECodeLimit {
 		return h.unavailable("room count", room, err)
 	}
 	return err

@@ -187,7 +187,9 @@ func (s *Service) identifyBy(ctx context.Context, h helloName, creds Credentials
 		if err != nil {
 			return identity{}, s.storeFailed("session", err)
 		}
-		if found {
+		// A session the store returns already expired (a store whose clock is behind ours)
+		// would be welcomed and closed at once, again at every reconnect: it signs nobody in.
+		if found && (ls.Expires.IsZero() || ls.Expires.After(time.Now())) {
 			return identity{user: u, session: ls.ID, sessionExpires: ls.Expires}, nil
 		}
 		// No session: the connection may still come in another way.

@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"strconv"
 	"time"
 
 	"hubbub"
@@ -22,7 +23,7 @@ import (
 
 // The defaults of the limit on new rooms: sixty at once (a team setting up its rooms, a
 // class starting its DMs), then one every five seconds, per user and per client address. The
-// store's 100,000 rooms then take one address five and a half days to fill, not minutes.
+// store's 100,000 rooms then take one address nearly six days to fill, not minutes.
 const (
 	DefaultNewRoomRate  = 0.2
 	DefaultNewRoomBurst = 60
@@ -57,11 +58,20 @@ func (s *Service) chargeNewRoom(user, addr string, now time.Time) error {
 	}
 	s.cfg.Metrics.Drop(metrics.DropRateLimit)
 	return hubbub.Errorf(hubbub.ECodeRateLimited,
-		"you are making new rooms too fast (at most %d at once, then one every %s, from one person or address): try again in %s, or use a room that exists",
-		s.cfg.NewRoomBurst, every(s.cfg.NewRoomRate), wait.Round(time.Second).String())
+		"you are making new rooms too fast (at most %d at once, then %s, from one person or address): try again in %s",
+		s.cfg.NewRoomBurst, rateText(s.cfg.NewRoomRate), seconds(wait))
 }
 
-// every is the time between two events at perSecond, for people: "5s", "1m0s".
-func every(perSecond float64) time.Duration {
-	return time.Duration(float64(time.Second) / perSecond).Round(time.Second)
+// rateText says perSecond for people: "one every 5s", "3 a second".
+func rateText(perSecond float64) string {
+	if perSecond >= 1 {
+		return strconv.FormatFloat(perSecond, 'f', -1, 64) + " a second"
+	}
+	return "one every " + seconds(time.Duration(float64(time.Second)/perSecond))
+}
+
+// seconds is d in whole seconds, rounded up, at least one: a wait of 300 ms is "1s", not
+// "0s".
+func seconds(d time.Duration) string {
+	return max(((d+time.Second-1)/time.Second)*time.Second, time.Second).String()
 }

@@ -1,6 +1,7 @@
 package session_test
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -62,6 +63,12 @@ func TestNewRoomsAreLimitedPerUserAndAddress(t *testing.T) {
 
 	dan := from("10.0.0.3", "dan", "") // keyless: his joins store nothing
 	joins(dan, "dan", "d1", "d2", "d3", "d4")
+	for i := range 4 { // an edit cannot make a room: refused, it costs none
+		dan.Send(servertest.Frame{"type": "edit", "room": "d1", "seq": 1, "id": fmt.Sprint("e", i), "text": "x"})
+		if f := dan.Await("error"); f.Str("code") != hubbub.ECodeNotFound {
+			t.Fatalf("dan's edit in an empty room: %v, want not_found", f)
+		}
+	}
 	for i, room := range []string{"d1", "d2", "d3"} {
 		if f := dan.Say(room, "d"+string(rune('1'+i)), "first"); f.Type() != "ack" {
 			t.Fatalf("dan's first message in %s: %v", room, f)
