@@ -35,7 +35,7 @@ gen=$1
 # HUBBUB_* variables set serve's flags: the servers run with the flags written here only
 # (compare.sh says why).
 for v in $(compgen -e); do case $v in HUBBUB_*) export -n "$v" ;; esac; done
-LIMITS="--max-conns 20000 --max-conns-per-ip 20000 --connect-rate 100000 --connect-burst 100000 --new-room-rate 100000 --new-room-burst 100000 --send-rate 1000000 --send-burst 1000000 --max-members 20000"
+LIMITS="--max-conns 20000 --max-conns-per-ip 20000 --connect-rate 100000 --connect-burst 100000 --new-room-rate 100000 --new-room-burst 100000 --new-guest-rate 100000 --new-guest-burst 100000 --send-rate 1000000 --send-burst 1000000 --max-members 20000"
 step='[.steps[0].delivery_ratio, .steps[0].latency.p50_ms, .steps[0].latency.p99_ms, .steps[0].server_cpu_s_per_m, .steps[0].server_write_calls_per_delivery]'
 case $sc in
 rooms02) ARGS="--scenario rooms --rooms 1000 --members 10 --duration 10s --drain 3s --sources 4 --member-rate 0.2" Q=$step ;;

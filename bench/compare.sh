@@ -139,7 +139,7 @@ if [ "$FDS" != unlimited ] && [ $((IDLE_CONNS + 500)) -gt "$FDS" ]; then
 	IDLE_CONNS=$((FDS - 500))
 	say "the file-descriptor limit is $FDS: idle and connect+join use $IDLE_CONNS connections"
 fi
-HUBBUB_LIMITS="--max-conns $((IDLE_CONNS + 1000)) --max-conns-per-ip $((IDLE_CONNS + 1000)) --connect-rate 100000 --connect-burst 100000 --new-room-rate 100000 --new-room-burst 100000 --send-rate 1000000 --send-burst 1000000 --max-members $((IDLE_CONNS + 1000))${HUBBUB_EXTRA_FLAGS:+ $HUBBUB_EXTRA_FLAGS}"
+HUBBUB_LIMITS="--max-conns $((IDLE_CONNS + 1000)) --max-conns-per-ip $((IDLE_CONNS + 1000)) --connect-rate 100000 --connect-burst 100000 --new-room-rate 100000 --new-room-burst 100000 --new-guest-rate 100000 --new-guest-burst 100000 --send-rate 1000000 --send-burst 1000000 --max-members $((IDLE_CONNS + 1000))${HUBBUB_EXTRA_FLAGS:+ $HUBBUB_EXTRA_FLAGS}"
 say "PINNING: each server runs under taskset -c 0 (one CPU: Go's GOMAXPROCS is then 1, and hubbub serve on SQLite runs a second P for the blocking calls left — spareProcessor) and the generator under taskset -c 1, except the fan-out maximum, which runs unpinned as before"
 say "LIMITS RAISED for these runs: hubbub serve $HUBBUB_LIMITS (its per-address and per-connection limits would refuse one generator's thousands of sockets); the original has none; Centrifugo runs with the baseline config"
 

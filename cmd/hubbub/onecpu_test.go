@@ -106,7 +106,8 @@ func oneCPURoomsRun(b *testing.B, taskset, gomaxprocs string) *bench.Report {
 		"--port", strconv.Itoa(port), "--data", filepath.Join(b.TempDir(), "h.db"), "--log-level", "warn",
 		"--send-rate", "1000000", "--send-burst", "1000000", "--max-conns", "20000",
 		"--max-conns-per-ip", "20000", "--connect-rate", "100000", "--connect-burst", "100000",
-		"--new-room-rate", "100000", "--new-room-burst", "100000", "--max-members", "20000")
+		"--new-room-rate", "100000", "--new-room-burst", "100000", "--new-guest-rate", "100000",
+		"--new-guest-burst", "100000", "--max-members", "20000")
 	srv.Env, srv.Stderr = srvEnv, &srvLog
 	if err := srv.Start(); err != nil {
 		b.Fatal(err)

@@ -31,6 +31,8 @@ func (o *opsFlags) bind(fs *flag.FlagSet, s *server.Config) {
 	fs.IntVar(&s.ConnectBurst, "connect-burst", 20, "WebSocket connections one client address may open in a burst (token bucket size)")
 	fs.Float64Var(&s.NewRoomRate, "new-room-rate", session.DefaultNewRoomRate, "rooms per second one user, and one client address, may bring into being (a join of a new name, a creation, a new DM; token bucket rate; past it: rate_limited; moderators, admins, bots and the API are not limited)")
 	fs.IntVar(&s.NewRoomBurst, "new-room-burst", session.DefaultNewRoomBurst, "new rooms one user, and one client address, may make in a burst (token bucket size)")
+	fs.Float64Var(&s.NewGuestRate, "new-guest-rate", session.DefaultNewGuestRate, "new guest names per second one client address may store (a hello with a key and a name nobody holds; token bucket rate; past it: rate_limited)")
+	fs.IntVar(&s.NewGuestBurst, "new-guest-burst", session.DefaultNewGuestBurst, "new guest names one client address may store in a burst (token bucket size)")
 	fs.BoolVar(&s.TrustProxy, "trust-proxy", false, "take the client address from the last X-Forwarded-For entry (only behind a proxy that sets it)")
 }
 

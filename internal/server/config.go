@@ -192,6 +192,12 @@ type Config struct {
 	// gets rate_limited. Server moderators and admins, bots and the API are not limited.
 	NewRoomRate  float64
 	NewRoomBurst int
+	// NewGuestRate and NewGuestBurst limit the new guest names one client address may store
+	// (a hello with a key and a name no stored user holds), a token bucket (defaults
+	// session.DefaultNewGuestRate and DefaultNewGuestBurst); past it the hello gets
+	// rate_limited.
+	NewGuestRate  float64
+	NewGuestBurst int
 	// TrustProxy takes the client address from the last X-Forwarded-For entry (the one the
 	// proxy in front of the server added) instead of the socket's peer, and believes the
 	// proxy's X-Forwarded-Proto: https when it marks the accounts' cookies Secure. Set it only
@@ -497,6 +503,10 @@ func (c Config) withDefaults() Config {
 		c.NewRoomRate = session.DefaultNewRoomRate
 	}
 	num(&c.NewRoomBurst, session.DefaultNewRoomBurst)
+	if c.NewGuestRate <= 0 {
+		c.NewGuestRate = session.DefaultNewGuestRate
+	}
+	num(&c.NewGuestBurst, session.DefaultNewGuestBurst)
 	dur(&c.AddIdleTimeout, 30*time.Second)
 	if c.AddReadLimit <= 0 {
 		c.AddReadLimit = 1024

@@ -247,6 +247,9 @@ func (s *Service) identifyBy(ctx context.Context, h helloName, creds Credentials
 	if h.key != "" {
 		ctx, cancel := context.WithTimeout(ctx, userLookupTimeout)
 		defer cancel()
+		if err := s.chargeNewGuest(ctx, h.name, creds.Addr); err != nil {
+			return identity{}, err
+		}
 		u, err := s.cfg.Users.ClaimGuest(ctx, h.name, hubbub.SecretHash(h.key))
 		switch code := hubbub.ErrorCode(err); {
 		case err == nil:

@@ -79,3 +79,38 @@ func TestNewRoomsAreLimitedPerUserAndAddress(t *testing.T) {
 		t.Fatalf("dan's second message in a room he made: %v", f)
 	}
 }
+
+// New guest names are limited per client address: a script's hellos with fresh names and keys
+// stored guests (never deleted) as fast as it could open connections. Here three at once, then
+// none for an hour: a guest coming back under its name, a keyless name and another address
+// are not held back.
+func TestNewGuestsAreLimitedPerAddress(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{Server: server.Config{TrustProxy: true,
+		NewGuestRate: 1.0 / 3600, NewGuestBurst: 3}})
+	hello := func(addr, name, key string) servertest.Frame {
+		t.Helper()
+		c := dialJSONWith(t, s, "", http.Header{"X-Forwarded-For": {addr}})
+		f := servertest.Frame{"type": "hello", "name": name}
+		if key != "" {
+			f["key"] = key
+		}
+		c.Send(f)
+		return c.AwaitFunc("welcome or error", func(f servertest.Frame) bool { return f.Type() == "welcome" || f.Type() == "error" })
+	}
+	welcomed := func(f servertest.Frame, what string) {
+		t.Helper()
+		if f.Type() != "welcome" {
+			t.Fatalf("%s: %v, want a welcome", what, f)
+		}
+	}
+	for _, name := range []string{"g1", "g2", "g3"} {
+		welcomed(hello("10.0.0.1", name, "key-"+name), "a new guest "+name)
+	}
+	if f := hello("10.0.0.1", "g4", "key-g4"); f.Type() != "error" || f.Str("code") != hubbub.ECodeRateLimited ||
+		!strings.Contains(f.Str("message"), "too many new guest names from your address") {
+		t.Fatalf("a fourth new guest from one address: %v, want rate_limited", f)
+	}
+	welcomed(hello("10.0.0.1", "g1", "key-g1"), "g1 coming back")
+	welcomed(hello("10.0.0.1", "keyless", ""), "a keyless name (stored nowhere)")
+	welcomed(hello("10.0.0.2", "g4", "key-g4"), "the fourth guest from another address")
+}

@@ -82,6 +82,11 @@ type Config struct {
 	NewRoomRate    float64
 	NewRoomBurst   int
 	NewRoomTracked int
+	// NewGuestRate and NewGuestBurst limit the new guest names one client address may store
+	// (a token bucket, NewRoomTracked addresses remembered at most; newguests.go); a zero rate
+	// limits nothing.
+	NewGuestRate  float64
+	NewGuestBurst int
 	// BotCacheSize is how many bot tokens the node caches (0: DefaultBotCacheSize), and
 	// BotCacheAge how long a cached bot is believed (0: DefaultBotCacheAge): the bound on how
 	// late a change the broker did not carry takes effect (botcache.go).
@@ -129,6 +134,8 @@ type Service struct {
 	rechecks atomic.Uint64
 	// newRooms limits new rooms per user and per client address (newrooms.go); nil: no limit.
 	newRooms *pairrate.Limiter
+	// newGuests limits new guest names per client address (newguests.go); nil: no limit.
+	newGuests *pairrate.Limiter
 }
 
 // New returns a service whose sessions act on h.
@@ -136,6 +143,9 @@ func New(cfg Config, h *hub.Hub) *Service {
 	s := &Service{cfg: cfg, hub: h}
 	if cfg.NewRoomRate > 0 {
 		s.newRooms = pairrate.New(cfg.NewRoomRate, max(cfg.NewRoomBurst, 1), max(cfg.NewRoomTracked, 1))
+	}
+	if cfg.NewGuestRate > 0 {
+		s.newGuests = pairrate.New(cfg.NewGuestRate, max(cfg.NewGuestBurst, 1), max(cfg.NewRoomTracked, 1))
 	}
 	return s
 }
