@@ -508,15 +508,7 @@ func TestChatSaysHowManyMembersAreNotListed(t *testing.T) {
 // and the messages go out under the account's name. Without it the refusal says what to pass.
 func TestChatSignsInToAnAccount(t *testing.T) {
 	chatLeakCheck(t)
-	s := servertest.Start(t, servertest.Options{Server: server.Config{Auth: "accounts",
-		Accounts: accounts.Config{Hash: accounts.TestHashParams}}})
-	h, err := accounts.NewHasher(accounts.TestHashParams, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := accounts.AddUser(context.Background(), s.Store, h, "ann", hubbub.RoleMember, "correct horse battery"); err != nil {
-		t.Fatal(err)
-	}
+	s, _ := accountsServerWithAnn(t)
 	dir := t.TempDir()
 	pwFile, wrongFile := filepath.Join(dir, "pw"), filepath.Join(dir, "wrong")
 	if err := os.WriteFile(pwFile, []byte("correct horse battery\n"), 0o600); err != nil {
@@ -526,7 +518,7 @@ func TestChatSignsInToAnAccount(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	_, _, err = chatToEnd(t, "hi\n", chatArgs(chatUser(t, "ann"), []string{s.WS})...)
+	_, _, err := chatToEnd(t, "hi\n", chatArgs(chatUser(t, "ann"), []string{s.WS})...)
 	if err == nil || !strings.Contains(err.Error(), "unauthorized") || !strings.Contains(err.Error(), "--signin") {
 		t.Errorf("a guest on an accounts-only server: %v, want unauthorized and a hint to --signin", err)
 	}
@@ -560,16 +552,7 @@ func TestChatSignsInToAnAccount(t *testing.T) {
 // chatting.
 func TestChatSignsInAgainWhenItsSessionEnds(t *testing.T) {
 	chatLeakCheck(t)
-	s := servertest.Start(t, servertest.Options{Server: server.Config{Auth: "accounts",
-		Accounts: accounts.Config{Hash: accounts.TestHashParams}}})
-	h, err := accounts.NewHasher(accounts.TestHashParams, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ann, err := accounts.AddUser(context.Background(), s.Store, h, "ann", hubbub.RoleMember, "correct horse battery")
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, ann := accountsServerWithAnn(t)
 	pwFile := filepath.Join(t.TempDir(), "pw")
 	if err := os.WriteFile(pwFile, []byte("correct horse battery\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -588,6 +571,23 @@ func TestChatSignsInAgainWhenItsSessionEnds(t *testing.T) {
 		t.Fatal(err)
 	}
 	run.waitOutput(t, "[general] #1 ann: after the sign-out\n")
+}
+
+// accountsServerWithAnn starts a server that admits accounts only, with the account ann whose
+// password is "correct horse battery".
+func accountsServerWithAnn(t *testing.T) (*servertest.Server, hubbub.User) {
+	t.Helper()
+	s := servertest.Start(t, servertest.Options{Server: server.Config{Auth: "accounts",
+		Accounts: accounts.Config{Hash: accounts.TestHashParams}}})
+	h, err := accounts.NewHasher(accounts.TestHashParams, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ann, err := accounts.AddUser(context.Background(), s.Store, h, "ann", hubbub.RoleMember, "correct horse battery")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, ann
 }
 
 // Sixty lines piped faster than the server's send rate all arrive: the session waits and sends

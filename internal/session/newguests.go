@@ -3,9 +3,6 @@ package session
 import (
 	"context"
 	"time"
-
-	"hubbub"
-	"hubbub/internal/metrics"
 )
 
 // A hello with a name and a key nobody holds stores a guest, for good (guests are never
@@ -34,12 +31,7 @@ func (s *Service) chargeNewGuest(ctx context.Context, name, addr string) error {
 	if held, err := s.nameHeld(ctx, name); err != nil || held {
 		return nil
 	}
-	wait := s.newGuests.Allow("", addr, time.Now())
-	if wait <= 0 {
-		return nil
-	}
-	s.cfg.Metrics.Drop(metrics.DropRateLimit)
-	return hubbub.Errorf(hubbub.ECodeRateLimited,
+	return s.tooFast(s.newGuests.Allow("", addr, time.Now()),
 		"too many new guest names from your address (at most %d at once, then %s): try again in %s, or come back under a name you used before",
-		s.cfg.NewGuestBurst, rateText(s.cfg.NewGuestRate), seconds(wait))
+		s.cfg.NewGuestBurst, s.cfg.NewGuestRate)
 }

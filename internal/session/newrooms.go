@@ -52,14 +52,19 @@ func (j *jsonSession) chargeNewRooms(m *hub.Member) {
 
 // chargeNewRoom takes one new room from user's bucket and addr's, or says how long to wait.
 func (s *Service) chargeNewRoom(user, addr string, now time.Time) error {
-	wait := s.newRooms.Allow(user, addr, now)
+	return s.tooFast(s.newRooms.Allow(user, addr, now),
+		"you are making new rooms too fast (at most %d at once, then %s, from one person or address): try again in %s",
+		s.cfg.NewRoomBurst, s.cfg.NewRoomRate)
+}
+
+// tooFast is the rate_limited refusal of a bucket that asks to wait (nil when it does not):
+// what (with %d, %s and %s for burst, rate and the wait), counted as a rate-limit drop.
+func (s *Service) tooFast(wait time.Duration, what string, burst int, perSecond float64) error {
 	if wait <= 0 {
 		return nil
 	}
 	s.cfg.Metrics.Drop(metrics.DropRateLimit)
-	return hubbub.Errorf(hubbub.ECodeRateLimited,
-		"you are making new rooms too fast (at most %d at once, then %s, from one person or address): try again in %s",
-		s.cfg.NewRoomBurst, rateText(s.cfg.NewRoomRate), seconds(wait))
+	return hubbub.Errorf(hubbub.ECodeRateLimited, what, burst, rateText(perSecond), seconds(wait))
 }
 
 // rateText says perSecond for people: "one every 5s", "3 a second".

@@ -21,13 +21,10 @@ func TestNewRoomsAreLimitedPerUserAndAddress(t *testing.T) {
 		NewRoomRate: 1.0 / 3600, NewRoomBurst: 3, RoleFor: servertest.Roles("mod")}})
 	from := func(addr, name, key string) *servertest.JSONClient {
 		t.Helper()
-		c := dialJSONWith(t, s, "", http.Header{"X-Forwarded-For": {addr}})
-		hello := servertest.Frame{"type": "hello", "name": name}
-		if key != "" {
-			hello["key"] = key
+		c, f := helloFrom(t, s, addr, name, key)
+		if f.Type() != "welcome" {
+			t.Fatalf("%s's hello from %s: %v", name, addr, f)
 		}
-		c.Send(hello)
-		c.Await("welcome")
 		return c
 	}
 	joins := func(c *servertest.JSONClient, who string, rooms ...string) {
@@ -89,13 +86,8 @@ func TestNewGuestsAreLimitedPerAddress(t *testing.T) {
 		NewGuestRate: 1.0 / 3600, NewGuestBurst: 3}})
 	hello := func(addr, name, key string) servertest.Frame {
 		t.Helper()
-		c := dialJSONWith(t, s, "", http.Header{"X-Forwarded-For": {addr}})
-		f := servertest.Frame{"type": "hello", "name": name}
-		if key != "" {
-			f["key"] = key
-		}
-		c.Send(f)
-		return c.AwaitFunc("welcome or error", func(f servertest.Frame) bool { return f.Type() == "welcome" || f.Type() == "error" })
+		_, f := helloFrom(t, s, addr, name, key)
+		return f
 	}
 	welcomed := func(f servertest.Frame, what string) {
 		t.Helper()
@@ -113,4 +105,17 @@ func TestNewGuestsAreLimitedPerAddress(t *testing.T) {
 	welcomed(hello("10.0.0.1", "g1", "key-g1"), "g1 coming back")
 	welcomed(hello("10.0.0.1", "keyless", ""), "a keyless name (stored nowhere)")
 	welcomed(hello("10.0.0.2", "g4", "key-g4"), "the fourth guest from another address")
+}
+
+// helloFrom connects to s as a client at addr (through X-Forwarded-For: the server must trust
+// the proxy) and says hello with name and key (none if ""); it returns the welcome or error.
+func helloFrom(t *testing.T, s *servertest.Server, addr, name, key string) (*servertest.JSONClient, servertest.Frame) {
+	t.Helper()
+	c := dialJSONWith(t, s, "", http.Header{"X-Forwarded-For": {addr}})
+	f := servertest.Frame{"type": "hello", "name": name}
+	if key != "" {
+		f["key"] = key
+	}
+	c.Send(f)
+	return c, c.AwaitFunc("welcome or error", func(f servertest.Frame) bool { return f.Type() == "welcome" || f.Type() == "error" })
 }
