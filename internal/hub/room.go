@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"hubbub"
@@ -23,10 +24,13 @@ type room struct {
 	members []*Member       // fan-out order; a slice because iteration is the hot path
 	index   map[*Member]int // position in members, for O(1) removal
 	names   map[string]*nameClaim
-	recent  ring                 // the newest delivered entries of every kind, ascending in seq
-	next    uint64               // the seq the room delivers next
-	pending map[uint64]*Envelope // entries that arrived ahead of next
-	gap     *time.Timer          // pending fill from the Store, if armed
+	recent  ring   // the newest delivered entries of every kind, ascending in seq
+	next    uint64 // the seq the room delivers next
+	// delivered is set once next passes 1 (an entry delivered or loaded): empty reads it
+	// without the lock, on every message's way to the store.
+	delivered atomic.Bool
+	pending   map[uint64]*Envelope // entries that arrived ahead of next
+	gap       *time.Timer          // pending fill from the Store, if armed
 	// burst holds the reaction entries delivered and not yet sent to the members (reactions.go).
 	burst  reactionBurst
 	remote map[string]*nodeMembers // other nodes' members, by node (presence.go)
@@ -111,6 +115,7 @@ func (r *room) load(ctx context.Context) error {
 		r.recent.push(entryEnvelope(&entries[i]))
 	}
 	r.next = last + 1
+	r.delivered.Store(last > 0)
 	return r.loadSanctions(sctx)
 }
 
@@ -430,11 +435,7 @@ func (r *room) remove(m *Member) (in, gone bool) {
 }
 
 // empty reports whether the room has delivered no entry: it may not be stored yet.
-func (r *room) empty() bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.next <= 1
-}
+func (r *room) empty() bool { return !r.delivered.Load() }
 
 // closeIfEmpty removes the room from the hub once nobody is in it, so an idle node holds no
 // memory for rooms nobody uses. The next join loads it again from the Store.
@@ -555,6 +556,7 @@ func (r *room) accept(e *Envelope) {
 	entry := e.Event.AppendedEntry()
 	r.recent.push(e)
 	r.next = entry.Seq + 1
+	r.delivered.Store(true)
 	if entry.Kind == hubbub.KindReaction && r.holdReaction(entry) {
 		return
 	}
@@ -660,6 +662,7 @@ func (r *room) fillGap() {
 		}
 		r.hub.log.Warn("skipping seqs missing from the store", "room", r.name, "from", r.next, "to", lowest-1)
 		r.next = lowest
+		r.delivered.Store(lowest > 1)
 		e := r.pending[lowest]
 		delete(r.pending, lowest)
 		r.deliver(e)
