@@ -398,9 +398,6 @@ func (h *Hub) Send(ctx context.Context, e *hubbub.Entry) (*hubbub.Entry, bool, e
 	if err := h.mayPost(ctx, e.Room, user, e.From); err != nil {
 		return nil, false, err
 	}
-	if err := h.chargeFirstMessage(ctx, e); err != nil {
-		return nil, false, err
-	}
 	start := h.cfg.Metrics.Now()
 	stored, dup, err := h.store.Append(ctx, e)
 	h.cfg.Metrics.StoreAppend(start)

@@ -6,7 +6,6 @@ import (
 	"math"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"hubbub"
@@ -24,13 +23,10 @@ type room struct {
 	members []*Member       // fan-out order; a slice because iteration is the hot path
 	index   map[*Member]int // position in members, for O(1) removal
 	names   map[string]*nameClaim
-	recent  ring   // the newest delivered entries of every kind, ascending in seq
-	next    uint64 // the seq the room delivers next
-	// delivered is set once next passes 1 (an entry delivered or loaded): empty reads it
-	// without the lock, on every message's way to the store.
-	delivered atomic.Bool
-	pending   map[uint64]*Envelope // entries that arrived ahead of next
-	gap       *time.Timer          // pending fill from the Store, if armed
+	recent  ring                 // the newest delivered entries of every kind, ascending in seq
+	next    uint64               // the seq the room delivers next
+	pending map[uint64]*Envelope // entries that arrived ahead of next
+	gap     *time.Timer          // pending fill from the Store, if armed
 	// burst holds the reaction entries delivered and not yet sent to the members (reactions.go).
 	burst  reactionBurst
 	remote map[string]*nodeMembers // other nodes' members, by node (presence.go)
@@ -90,8 +86,10 @@ func (r *room) load(ctx context.Context) error {
 		return r.hub.unavailable("last seq", r.name, err)
 	}
 	if last == 0 {
-		// A room with no entries may not exist yet: its first message would make it.
-		if err := r.hub.checkNewRoom(sctx, r.name, true); err != nil {
+		// A room with no entries may not exist yet: its first message would make it. Opened
+		// for someone whose new rooms are charged, it is charged now (WithNewRoomCharge): an
+		// open room holds memory, and a keyless guest's join stores nothing to charge later.
+		if err := r.hub.checkNewRoom(sctx, r.name, !chargesNewRooms(ctx)); err != nil {
 			return err
 		}
 	}
@@ -115,7 +113,6 @@ func (r *room) load(ctx context.Context) error {
 		r.recent.push(entryEnvelope(&entries[i]))
 	}
 	r.next = last + 1
-	r.delivered.Store(last > 0)
 	return r.loadSanctions(sctx)
 }
 
@@ -434,9 +431,6 @@ func (r *room) remove(m *Member) (in, gone bool) {
 	return true, gone
 }
 
-// empty reports whether the room has delivered no entry: it may not be stored yet.
-func (r *room) empty() bool { return !r.delivered.Load() }
-
 // closeIfEmpty removes the room from the hub once nobody is in it, so an idle node holds no
 // memory for rooms nobody uses. The next join loads it again from the Store.
 func (r *room) closeIfEmpty() {
@@ -556,7 +550,6 @@ func (r *room) accept(e *Envelope) {
 	entry := e.Event.AppendedEntry()
 	r.recent.push(e)
 	r.next = entry.Seq + 1
-	r.delivered.Store(true)
 	if entry.Kind == hubbub.KindReaction && r.holdReaction(entry) {
 		return
 	}
@@ -662,7 +655,6 @@ func (r *room) fillGap() {
 		}
 		r.hub.log.Warn("skipping seqs missing from the store", "room", r.name, "from", r.next, "to", lowest-1)
 		r.next = lowest
-		r.delivered.Store(lowest > 1)
 		e := r.pending[lowest]
 		delete(r.pending, lowest)
 		r.deliver(e)

@@ -181,8 +181,9 @@ type newRoomChargeKey struct{}
 
 // WithNewRoomCharge returns ctx carrying charge, which the hub calls when a write made within
 // ctx is about to bring a room into being — a join that stores the room in the user's list,
-// its creation, a new direct message, the first message of a room nobody wrote in — after the
-// room cap let it; charge's error (a *hubbub.Error) refuses the write. The session layer
+// its creation, a new direct message, a join that opens a room nobody wrote in (a keyless
+// guest's, which stores nothing but holds the room in memory) — after the room cap let it;
+// charge's error (a *hubbub.Error) refuses it. The session layer
 // charges its limit on new rooms per user and per client address so: the cap alone let one
 // script fill the store's rooms, for good, in minutes.
 func WithNewRoomCharge(ctx context.Context, charge func() error) context.Context {
@@ -201,28 +202,6 @@ func chargeNewRoom(ctx context.Context) error {
 func chargesNewRooms(ctx context.Context) bool {
 	_, ok := ctx.Value(newRoomChargeKey{}).(func() error)
 	return ok
-}
-
-// chargeFirstMessage charges a message's room to ctx's maker when the message may be the
-// room's first: the room is not open here, or open and empty (opening a room stores nothing,
-// so a keyless guest's join of a new name is charged by its first message there). Only a
-// message makes a room so; an edit, a reaction or a delete needs a message there already,
-// and a refused one must cost nothing.
-func (h *Hub) chargeFirstMessage(ctx context.Context, e *hubbub.Entry) error {
-	if !e.IsMessage() || !chargesNewRooms(ctx) {
-		return nil
-	}
-	if r := h.lookup(e.Room); r != nil && !r.empty() {
-		return nil
-	}
-	if _, err := h.capped.chargeNew(ctx, e.Room); err != nil {
-		var refused *hubbub.Error
-		if !errors.As(err, &refused) {
-			return h.unavailable("room count", e.Room, err)
-		}
-		return err
-	}
-	return nil
 }
 
 // mayOpen is checkNew for opening a room with no entries, which stores nothing: while the
@@ -260,17 +239,19 @@ func (s *roomCap) recountLocked(ctx context.Context, near bool) error {
 }
 
 // checkNewRoom is the cap for the hub's own ways a room comes into being — opening a room with
-// no entries (open: it stores nothing yet), an entry sent to a room not stored yet — with a
-// store failure answered as the room being unavailable. It charges nothing: Send charges a
-// message that makes a room (chargeFirstMessage).
+// no entries (open: it stores nothing yet, and needs no read while the cap has space), an entry
+// sent to a room not stored yet — with a store failure answered as the room being unavailable.
+// Without open it charges a new room to ctx's maker (chargeNew): room.load asks so for a maker
+// that has a charge.
 func (h *Hub) checkNewRoom(ctx context.Context, room string, open bool) error {
 	var err error
 	if open {
 		err = h.capped.mayOpen(ctx, room)
 	} else {
-		_, err = h.capped.checkNew(ctx, room)
+		_, err = h.capped.chargeNew(ctx, room)
 	}
-	if err != nil && hubbub.ErrorCode(err) != hubbub.ECodeLimit {
+	var refused *hubbub.Error
+	if err != nil && !errors.As(err, &refused) {
 		return h.unavailable("room count", room, err)
 	}
 	return err

@@ -186,8 +186,8 @@ type Config struct {
 	ConnectBurst   int
 	MaxRateBuckets int
 	// NewRoomRate and NewRoomBurst limit the rooms one user, and one client address, may
-	// bring into being — a join of a name nobody used, a creation, a new direct message, a
-	// room's first message — a token bucket each (defaults session.DefaultNewRoomRate and
+	// bring into being — a join of a name nobody used (or that opens a room nobody wrote in),
+	// a creation, a new direct message — a token bucket each (defaults session.DefaultNewRoomRate and
 	// DefaultNewRoomBurst; MaxRateBuckets users and addresses remembered). Past it the write
 	// gets rate_limited. Server moderators and admins, bots and the API are not limited.
 	NewRoomRate  float64

@@ -15,9 +15,11 @@ import (
 // store keeps at most --max-stored-rooms. Each connection's joins and sends are rate limited,
 // but a script with a hundred connections (and as many guest names) filled the store's rooms
 // in minutes, after which nobody could make a room or start a DM until the operator raised
-// the cap. So new rooms are limited per user and per client address as well
-// (--new-room-rate, --new-room-burst): the hub charges each room it is about to store to the
-// connection whose write makes it (hub.WithNewRoomCharge). Server moderators and admins, and
+// the cap; and keyless guests' joins of made-up names, which store nothing, held --max-rooms'
+// rooms open in memory from four addresses. So new rooms are limited per user and per client
+// address as well (--new-room-rate, --new-room-burst): the hub charges each room it is about
+// to store, or to open with no entries, to the connection whose frame makes it
+// (hub.WithNewRoomCharge). Server moderators and admins, and
 // bots (made by an admin), are not limited; neither is the server API, whose callers hold the
 // server's secret.
 
