@@ -86,10 +86,11 @@ func (r *room) load(ctx context.Context) error {
 		return r.hub.unavailable("last seq", r.name, err)
 	}
 	if last == 0 {
-		// A room with no entries may not exist yet: its first message would make it. Opened
-		// for someone whose new rooms are charged, it is charged now (WithNewRoomCharge): an
-		// open room holds memory, and a keyless guest's join stores nothing to charge later.
-		if err := r.hub.checkNewRoom(sctx, r.name, !chargesNewRooms(ctx)); err != nil {
+		// A room with no entries may not exist yet: its first message would make it.
+		if err := r.hub.checkNewRoom(sctx, r.name, true); err != nil {
+			return err
+		}
+		if err := r.hub.chargeEmptyOpen(ctx, r.name); err != nil {
 			return err
 		}
 	}
