@@ -73,7 +73,7 @@ func (o *Outbox) Push(e *Envelope) bool {
 	}
 	o.items = append(o.items, e)
 	o.pushed++
-	if e.Raw != nil || o.halfFullLocked() {
+	if e.Raw != nil || o.deepLocked() {
 		o.direct.Store(true)
 	}
 	o.mu.Unlock()
@@ -82,10 +82,11 @@ func (o *Outbox) Push(e *Envelope) bool {
 }
 
 // Direct reports whether something queued is for this connection alone (an envelope made
-// with NewRaw: a reply to a request, a notice; a join's replay, PushBatch), the queue is half
-// full, or the outbox closed: a writer that paces its writes (the server's --write-interval)
-// writes at once then, so a request's answer never waits for a busy room's pace, and a
-// paced queue never fills.
+// with NewRaw: a reply to a request, a notice; a join's replay, PushBatch), the queue is deep
+// (DirectDepth, or half the limit), or the outbox closed: a writer that paces its writes (the
+// server's --write-interval) writes at once then, so a request's answer never waits for a busy
+// room's pace, and a paced queue neither fills nor drains a round per interval. It stays set
+// until a take leaves nothing queued.
 func (o *Outbox) Direct() bool { return o.direct.Load() }
 
 // PushMany queues es in order, as Push would one by one, but under one lock and with one
@@ -111,7 +112,7 @@ func (o *Outbox) PushMany(es []*Envelope) bool {
 	}
 	o.items = append(o.items, es...)
 	o.pushed += uint64(len(es))
-	if o.halfFullLocked() {
+	if o.deepLocked() {
 		o.direct.Store(true)
 	}
 	o.mu.Unlock()
@@ -119,11 +120,18 @@ func (o *Outbox) PushMany(es []*Envelope) bool {
 	return true
 }
 
-// halfFullLocked reports whether the live envelopes fill half the limit: a writer that paces
-// its writes must not wait then, or a queue smaller than what one interval brings (a small
-// --send-queue, ten joins at once) overflows and drops a client that reads at once. Called
-// with mu held.
-func (o *Outbox) halfFullLocked() bool { return len(o.items)-o.batched >= max(o.limit/2, 1) }
+// DirectDepth is the queue depth at which Direct says to write at once: one write's round
+// (the polled transport takes at most this many envelopes a write), so that a queue deeper
+// than one write is not drained a round per write interval.
+const DirectDepth = 256
+
+// deepLocked reports whether the live envelopes are DirectDepth deep or fill half the limit:
+// a writer that paces its writes must not wait then, or a deep queue drains a round per
+// interval, and a queue smaller than what one interval brings (a small --send-queue, ten joins
+// at once) overflows and drops a client that reads at once. Called with mu held.
+func (o *Outbox) deepLocked() bool {
+	return len(o.items)-o.batched >= min(DirectDepth, max(o.limit/2, 1))
+}
 
 // PushBatch queues es in order as one unit that may exceed the limit: it is how a join's replay,
 // bounded by the hub's MaxReplay, reaches a member ahead of every live message.

@@ -151,4 +151,18 @@ func TestOutboxIsDirectForRepliesAndWhenHalfFull(t *testing.T) {
 	if !out.Direct() {
 		t.Fatal("a reply queued: not Direct")
 	}
+
+	// In a large queue, one write's round (DirectDepth) is deep enough, and stays so while a
+	// take leaves some queued: the rest goes at once, not a round per interval.
+	big := hub.NewOutbox(4096, func() { t.Error("overflow") })
+	if !big.PushMany(envelopes(hub.DirectDepth-1)) || big.Direct() {
+		t.Fatal("a round less one queued: Direct, want it paced")
+	}
+	big.Push(envelopes(1)[0])
+	if !big.Direct() {
+		t.Fatal("a round queued: not Direct")
+	}
+	if big.TakeUpTo(nil, 10); !big.Direct() {
+		t.Fatal("a take that left most of the round: not Direct")
+	}
 }

@@ -174,14 +174,15 @@ func (c *base) log(level slog.Level, msg string, args []any) {
 // maxTakeRound is the most queued envelopes one write takes: it bounds what a writer builds
 // for one write (256 messages of at most --max-text bytes, about 1 MiB at the default; the
 // text protocol joins them into one frame) however deep --send-queue lets a queue grow. The
-// rest waits for the next round.
-const maxTakeRound = 256
+// rest waits for the next round — at once, not a write interval later: a queue this deep is
+// Direct (hub.DirectDepth).
+const maxTakeRound = hub.DirectDepth
 
 // takeBatch moves c's next round of queued envelopes into batch (cleared first) and says
 // whether to write them: not while a slow consumer's queue is being discarded, which takes
-// everything at once. more reports that the queue held more than one round; closed that the
-// outbox has closed and nothing is left. The caller clears batch once done with it.
-func (c *base) takeBatch(batch []*hub.Envelope) (_ []*hub.Envelope, write, more, closed bool) {
+// everything at once. closed reports that the outbox has closed and nothing is left. The
+// caller clears batch once done with it.
+func (c *base) takeBatch(batch []*hub.Envelope) (_ []*hub.Envelope, write, closed bool) {
 	discarding := c.discarding.Load() // set before the outbox closes, and never unset
 	round := maxTakeRound
 	if discarding {
@@ -191,7 +192,7 @@ func (c *base) takeBatch(batch []*hub.Envelope) (_ []*hub.Envelope, write, more,
 	if len(batch) > 0 {
 		c.cfg.Metrics.QueueDepth(depth)
 	}
-	return batch, len(batch) > 0 && !discarding, depth > len(batch), closed
+	return batch, len(batch) > 0 && !discarding, closed
 }
 
 // closeWith starts closing the connection: the writer flushes what is queued (unless

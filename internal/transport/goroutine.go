@@ -215,7 +215,7 @@ func (c *goroutineConn) writePump() {
 	defer linger.Stop()
 	for {
 		var write, closed bool
-		batch, write, _, closed = c.takeBatch(batch)
+		batch, write, closed = c.takeBatch(batch)
 		if write {
 			if err := c.writeBatch(batch, c.codec, c.coalesce, &line); err != nil {
 				c.Debug("write failed", "err", err)

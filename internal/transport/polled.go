@@ -61,12 +61,9 @@ type polled struct {
 	controlMu sync.Mutex
 	control   []byte // control frames (pongs, pings) waiting for the writer, written first
 
-	// lastWrite is when a flusher last wrote (paceNow), for the write interval; leftOver that
-	// the last take left more than a round queued, which is written at once rather than an
-	// interval later (a deep queue would drain at a round per interval). Only the
-	// connection's one writer at a time (whoever holds scheduled) touches them.
+	// lastWrite is when a flusher last wrote (paceNow), for the write interval; only the
+	// connection's one writer at a time (whoever holds scheduled) touches it.
 	lastWrite int64
-	leftOver  bool
 
 	scheduled  atomic.Bool // a flusher or slowWrite owns writing; cleared when idle
 	pacing     atomic.Bool // writing waits in the flusher's pace list; whoever clears it schedules

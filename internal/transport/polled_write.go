@@ -49,7 +49,7 @@ func (c *polledConn) writePending(w *flushWorker) {
 	var now int64
 	if pace := c.flusher.pace; pace > 0 {
 		now = paceNow()
-		if due := p.lastWrite + int64(pace); now+paceSlack < due && !p.leftOver && !p.finished.Load() && !c.direct() {
+		if due := p.lastWrite + int64(pace); now+paceSlack < due && !p.finished.Load() && !c.direct() {
 			p.pacing.Store(true)
 			c.flusher.waitForPace(c, due)
 			c.endPaceIfDirect() // a reply queued since the look above found pacing unset
@@ -126,7 +126,8 @@ func (c *polledConn) writeDone(last bool) {
 }
 
 // direct reports whether what waits to be written must not wait for the write interval: a
-// reply or notice for this connection alone, the close, or a control frame (a pong).
+// reply or notice for this connection alone, a deep queue, the close (hub.Outbox.Direct), or
+// a control frame (a pong).
 func (c *polledConn) direct() bool { return c.out.Direct() || c.hasControl() }
 
 func (c *polledConn) hasControl() bool {
@@ -197,7 +198,7 @@ func (c *polledConn) appendPending(buf []byte, batch *[]*hub.Envelope) (_ []byte
 	p.controlMu.Unlock()
 
 	var write, closed bool
-	*batch, write, p.leftOver, closed = c.takeBatch(*batch)
+	*batch, write, closed = c.takeBatch(*batch)
 	if write {
 		buf = appendFrames(buf, *batch, c.codec, c.coalesce)
 		if m := c.cfg.Metrics; m != nil {
