@@ -168,8 +168,10 @@ func (s *roomCap) checkNew(ctx context.Context, room string) (isNew bool, err er
 // maker (WithNewRoomCharge), whose refusal refuses the write.
 func (s *roomCap) chargeNew(ctx context.Context, room string) (isNew bool, err error) {
 	if isNew, err = s.checkNew(ctx, room); isNew {
-		if err = chargeNewRoom(ctx); err != nil {
-			return false, err
+		if charge := newRoomCharge(ctx); charge != nil {
+			if err = charge(); err != nil {
+				return false, err
+			}
 		}
 	}
 	return isNew, err
@@ -189,18 +191,10 @@ func WithNewRoomCharge(ctx context.Context, charge func() error) context.Context
 	return context.WithValue(ctx, newRoomChargeKey{}, charge)
 }
 
-// chargeNewRoom calls ctx's charge (WithNewRoomCharge), if it carries one.
-func chargeNewRoom(ctx context.Context) error {
-	if charge, ok := ctx.Value(newRoomChargeKey{}).(func() error); ok {
-		return charge()
-	}
-	return nil
-}
-
-// chargesNewRooms reports whether ctx carries a charge for new rooms.
-func chargesNewRooms(ctx context.Context) bool {
-	_, ok := ctx.Value(newRoomChargeKey{}).(func() error)
-	return ok
+// newRoomCharge is ctx's charge for new rooms (WithNewRoomCharge), or nil.
+func newRoomCharge(ctx context.Context) func() error {
+	charge, _ := ctx.Value(newRoomChargeKey{}).(func() error)
+	return charge
 }
 
 // mayOpen is checkNew for opening a room with no entries, which stores nothing: while the
@@ -244,10 +238,11 @@ func (s *roomCap) recountLocked(ctx context.Context, near bool) error {
 // again and again (storecache's TestReconnectsReadTheStoreOnce) — so a room that is stored
 // without entries or membership known here is charged too.
 func (h *Hub) chargeEmptyOpen(ctx context.Context, room string) error {
-	if !chargesNewRooms(ctx) || h.capped.isKnown(room) {
+	charge := newRoomCharge(ctx)
+	if charge == nil || h.capped.isKnown(room) {
 		return nil
 	}
-	return chargeNewRoom(ctx)
+	return charge()
 }
 
 // checkNewRoom is the cap for the hub's own ways a room comes into being — opening a room with

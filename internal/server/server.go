@@ -114,7 +114,7 @@ func New(cfg Config, h *hub.Hub, store hubbub.Store, broker hubbub.Broker) (*Ser
 	}
 	s.commands = commands.New(ccfg, h)
 	s.sessions = session.New(session.Config{Node: cfg.Node, MaxText: cfg.MaxText, SendRate: cfg.SendRate,
-		SendBurst: cfg.SendBurst, NewRoomRate: cfg.NewRoomRate, NewRoomBurst: cfg.NewRoomBurst, NewRoomTracked: cfg.MaxRateBuckets,
+		SendBurst: cfg.SendBurst, NewRoomRate: cfg.NewRoomRate, NewRoomBurst: cfg.NewRoomBurst, RateTracked: cfg.MaxRateBuckets,
 		NewGuestRate: cfg.NewGuestRate, NewGuestBurst: cfg.NewGuestBurst,
 		AbuseLimit: cfg.AbuseLimit, TypingInterval: cfg.TypingInterval,
 		MaxRoomsPerConn: cfg.MaxRoomsPerConn, HistoryPageMax: cfg.HistoryPageMax, MaxDMMembers: cfg.MaxDMMembers, Auth: cfg.Auth, Users: store,

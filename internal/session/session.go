@@ -77,16 +77,14 @@ type Config struct {
 	// Commands runs slash commands; nil: the server has none (a command frame is not_found).
 	Commands CommandRunner
 	// NewRoomRate and NewRoomBurst limit the rooms a user, and a client address, may bring
-	// into being (a token bucket each, NewRoomTracked users and addresses remembered at
-	// most; newrooms.go); a zero rate limits nothing.
-	NewRoomRate    float64
-	NewRoomBurst   int
-	NewRoomTracked int
-	// NewGuestRate and NewGuestBurst limit the new guest names one client address may store
-	// (a token bucket, NewRoomTracked addresses remembered at most; newguests.go); a zero rate
-	// limits nothing.
+	// into being (a token bucket each; newrooms.go); NewGuestRate and NewGuestBurst the new
+	// guest names one client address may store (newguests.go). A zero rate limits nothing.
+	// Each limit remembers at most RateTracked users and RateTracked addresses.
+	NewRoomRate   float64
+	NewRoomBurst  int
 	NewGuestRate  float64
 	NewGuestBurst int
+	RateTracked   int
 	// BotCacheSize is how many bot tokens the node caches (0: DefaultBotCacheSize), and
 	// BotCacheAge how long a cached bot is believed (0: DefaultBotCacheAge): the bound on how
 	// late a change the broker did not carry takes effect (botcache.go).
@@ -142,10 +140,10 @@ type Service struct {
 func New(cfg Config, h *hub.Hub) *Service {
 	s := &Service{cfg: cfg, hub: h}
 	if cfg.NewRoomRate > 0 {
-		s.newRooms = pairrate.New(cfg.NewRoomRate, max(cfg.NewRoomBurst, 1), max(cfg.NewRoomTracked, 1))
+		s.newRooms = pairrate.New(cfg.NewRoomRate, max(cfg.NewRoomBurst, 1), max(cfg.RateTracked, 1))
 	}
 	if cfg.NewGuestRate > 0 {
-		s.newGuests = pairrate.New(cfg.NewGuestRate, max(cfg.NewGuestBurst, 1), max(cfg.NewRoomTracked, 1))
+		s.newGuests = pairrate.New(cfg.NewGuestRate, max(cfg.NewGuestBurst, 1), max(cfg.RateTracked, 1))
 	}
 	return s
 }
