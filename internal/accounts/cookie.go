@@ -54,9 +54,11 @@ func UserFromRequest(ctx context.Context, users hubbub.UserStore, r *http.Reques
 }
 
 // SessionUser returns the live session whose cookie value is secret, and its user. found is
-// false, with a nil error, when the secret is malformed or its session unknown, expired or a
-// disabled user's; err is set only when the store fails. The session layer keeps the
-// session's Expires: a connection it opened ends then.
+// false, with a nil error, when the secret is malformed or its session unknown, expired (by
+// the store's clock or this node's: a connection welcomed with a session this node thinks
+// ended would be closed at once, and again at each reconnect) or a disabled user's; err is set
+// only when the store fails. The session layer keeps the session's Expires: a connection it
+// opened ends then.
 func SessionUser(ctx context.Context, users hubbub.UserStore, secret string) (ls hubbub.LoginSession, u hubbub.User, found bool, err error) {
 	if !wellFormedSecret(secret) {
 		return hubbub.LoginSession{}, hubbub.User{}, false, nil
@@ -65,7 +67,7 @@ func SessionUser(ctx context.Context, users hubbub.UserStore, secret string) (ls
 	if err != nil {
 		return hubbub.LoginSession{}, hubbub.User{}, false, fmt.Errorf("accounts: session lookup: %w", err)
 	}
-	if !found || u.Disabled {
+	if !found || u.Disabled || !ls.Expires.IsZero() && !ls.Expires.After(time.Now()) {
 		return hubbub.LoginSession{}, hubbub.User{}, false, nil
 	}
 	return ls, u, true, nil

@@ -79,8 +79,8 @@ type Credentials struct {
 	// FilesCookie says that Session is the files cookie (hubbub_files), which a guest has too,
 	// not a sign-in's: its end is no sign-out to tell anyone of.
 	FilesCookie bool
-	// Addr is the client's address (the server's per-address limits' key): the limit on new
-	// rooms is per address too. "" counts against no address.
+	// Addr is the client's address (the server's per-address limits' key): the limits on new
+	// rooms and new guest names are per address too. "" counts against no address.
 	Addr string
 }
 
@@ -187,9 +187,7 @@ func (s *Service) identifyBy(ctx context.Context, h helloName, creds Credentials
 		if err != nil {
 			return identity{}, s.storeFailed("session", err)
 		}
-		// A session the store returns already expired (a store whose clock is behind ours)
-		// would be welcomed and closed at once, again at every reconnect: it signs nobody in.
-		if found && (ls.Expires.IsZero() || ls.Expires.After(time.Now())) {
+		if found {
 			return identity{user: u, session: ls.ID, sessionExpires: ls.Expires}, nil
 		}
 		// No session: the connection may still come in another way.
