@@ -21,7 +21,8 @@
 #   --centrifugo B  use this Centrifugo v6 binary instead of installing one; "none" leaves
 #                   Centrifugo out (its columns then show –)
 #   --only LIST     comma-separated scenarios to run (idle,fanout100,fanoutmax,rooms02,
-#                   rooms05,storm,ingress,cluster,rolling,floor; default all)
+#                   rooms05,storm,ingress,cluster,rolling,floor; default all; floor is both
+#                   write floors: BenchmarkLoopbackWrite's and the fan-out row's, bench/fanfloor)
 #   --cluster-rooms N  rooms of 10 members in the cluster and rolling runs (default 1000, at
 #                   0.2 msg/s per member; not with --quick; a busy machine may need fewer)
 # Environment: HUBBUB_EXTRA_FLAGS, more flags for every hubbub serve (e.g. "--max-connecting
@@ -98,6 +99,9 @@ say "building hubbub from $ROOT"
 # the machine's speed on each CPU before each idle run (bench/calib): a slow run or a slow machine
 CALIB="$OUT/bin/calib"
 (cd "$ROOT" && go build -o "$CALIB" ./bench/calib)
+# the write floor as the fan-out row writes (bench/fanfloor)
+FANFLOOR="$OUT/bin/fanfloor"
+(cd "$ROOT" && go build -o "$FANFLOOR" ./bench/fanfloor)
 SEED="$OUT/bin/seedchat-src"
 say "building the original from a copy of $BASELINE/seedchat"
 rm -rf "$SEED" && cp -r "$BASELINE/seedchat" "$SEED" && chmod -R u+w "$SEED"
@@ -390,6 +394,7 @@ if [ "$QUICK" = 1 ]; then
 	CLUSTER="--scenario rooms --rooms 10 --members 3 --duration 2s --drain 2s --member-rate 0.5"
 	ROLLING="--rooms 5 --members 4 --rate 20 --duration 4s --storm-after 1s --drain 3s"
 	FLOOR_TIME=2000x
+	FANFLOOR_TIME=200ms
 else
 	DEADLINE=10m
 	IDLE="--scenario idle --conns $IDLE_CONNS --duration 20s --settle 3s --sources 4"
@@ -401,6 +406,7 @@ else
 	CLUSTER="--scenario rooms --rooms $CLUSTER_ROOMS --members 10 --duration 10s --drain 5s --sources 4 --member-rate 0.2"
 	ROLLING="--rooms $CLUSTER_ROOMS --members 10 --rate $((CLUSTER_ROOMS * 2)) --duration 15s --storm-after 5s --drain 5s --sources 4 --ready-timeout 60s"
 	FLOOR_TIME=200000x
+	FANFLOOR_TIME=10s
 fi
 # restart_cmd NAME: the storm's restart of NAME (hubbub or centrifugo): SIGTERM, up to 15 s
 # for the process to end, then its start script again.
@@ -437,6 +443,9 @@ if want floor; then
 	say "write floor: go test -run XXX -bench LoopbackWrite -benchtime $FLOOR_TIME ./internal/server/ (pinned to CPU 0)"
 	(cd "$ROOT" && taskset -c 0 go test -run XXX -bench LoopbackWrite -benchtime "$FLOOR_TIME" ./internal/server/) >"$OUT/raw/floor.txt" 2>&1 ||
 		say "the write floor failed: $(tail -1 "$OUT/raw/floor.txt")"
+	say "the fan-out row's write floor: GOMAXPROCS=1 taskset -c 0 fanfloor -duration $FANFLOOR_TIME (1,010 sockets, 640 B, each every 20 ms, the reader on CPU 1)"
+	GOMAXPROCS=1 taskset -c 0 "$FANFLOOR" -duration "$FANFLOOR_TIME" >"$OUT/raw/fanfloor.txt" 2>&1 ||
+		say "the fan-out row's write floor failed: $(tail -1 "$OUT/raw/fanfloor.txt")"
 fi
 
 # --- the table -----------------------------------------------------------------------------
@@ -459,6 +468,7 @@ calib_row() {
 }
 # calib_of RUN: "CPU0 / CPU1" sha256 figures from raw/RUN.calib, or empty.
 calib_of() { sed -n 's#^cpu0: sha256 \([0-9.]*\) .*cpu1: sha256 \([0-9.]*\) .*#\1 / \2#p' "$OUT/raw/$1.calib" 2>/dev/null || true; }
+FANFLOOR_US=$(awk '/^fanfloor / { print $3; exit }' "$OUT/raw/fanfloor.txt" 2>/dev/null || true)
 FLOOR_NS=$(awk '/BenchmarkLoopbackWrite/ { for (i = 1; i <= NF; i++) if ($(i+1) == "ns/op") { print $i; exit } }' "$OUT/raw/floor.txt" 2>/dev/null || true)
 {
 	echo "# hubbub compared, $(date -u '+%Y-%m-%d %H:%M UTC'), commit $COMMIT${DIRTY:+ (uncommitted changes)}"
@@ -505,6 +515,18 @@ FLOOR_NS=$(awk '/BenchmarkLoopbackWrite/ { for (i = 1; i <= NF; i++) if ($(i+1) 
 		floor_s=$(awk -v ns="$FLOOR_NS" 'BEGIN { printf "%.4g", ns * 1e6 / 1e9 }')
 		echo "| write floor: s per M loopback writes (BenchmarkLoopbackWrite, $FLOOR_NS ns/op, pinned) | $floor_s | – | – | – | – |"
 		echo "| fan-out pinned, hubbub: server CPU per delivery / the floor (one write per delivery) | $(ratio "$cpu" "$floor_s") | – | – | – | – |"
+	fi
+	if [ -n "$FANFLOOR_US" ]; then
+		# The row's own floor: bare writes as the row makes them (bench/fanfloor), times each
+		# server's writes per delivery; the ratio is what the server's own work adds.
+		wh=$(get fanout100-hubbub '.steps[0].server_write_calls_per_delivery')
+		wo=$(get fanout100-original '.steps[0].server_write_calls_per_delivery')
+		fh="" fo=""
+		if [ -n "$wh" ]; then fh=$(awk -v us="$FANFLOOR_US" -v w="$wh" 'BEGIN { printf "%.4g", us * w }'); fi
+		if [ -n "$wo" ]; then fo=$(awk -v us="$FANFLOOR_US" -v w="$wo" 'BEGIN { printf "%.4g", us * w }'); fi
+		echo "| the fan-out row's write floor: µs per bare write to 1,010 sockets each every 20 ms, readers on the other CPU (bench/fanfloor, pinned) | $FANFLOOR_US | – | – | – | – |"
+		echo "| fan-out pinned: that floor × the server's writes per delivery, s per M | $(fmt "$fh") | $(fmt "$fo") | – | – | – |"
+		echo "| fan-out pinned: server CPU per delivery / that floor | $(ratio "$cpu" "$fh") | $(ratio "$(get fanout100-original '.steps[0].server_cpu_s_per_m')" "$fo") | – | – | – |"
 	fi
 	echo
 	echo "A missing figure (–) is a run that failed (see \`raw/*.err\`) or a server the scenario cannot drive."
