@@ -3,6 +3,7 @@ package hubbub
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Error codes carried by error frames (docs/protocol.md lists them all). They are strings so
@@ -41,6 +42,9 @@ const (
 type Error struct {
 	Code    string
 	Message string
+	// RetryAfter is how long a refusal that may succeed later (rate_limited) asks the client
+	// to wait before trying again; 0 when it does not say.
+	RetryAfter time.Duration
 }
 
 // Error returns the human-readable message.
@@ -68,4 +72,13 @@ func ErrorMessage(err error) string {
 		return e.Message
 	}
 	return "internal error"
+}
+
+// ErrorRetryAfter returns the RetryAfter of the first *Error in err's chain, or 0.
+func ErrorRetryAfter(err error) time.Duration {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.RetryAfter
+	}
+	return 0
 }

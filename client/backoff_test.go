@@ -48,3 +48,18 @@ func TestGap(t *testing.T) {
 		}
 	}
 }
+
+// A refused send waits what the server asked (retry_after_ms) before it is sent again, at most
+// a minute, and a second when the server said nothing: a server limiting new rooms to one
+// every 5 s is not asked five times a second.
+func TestRetryPauseIsTheServers(t *testing.T) {
+	for _, c := range []struct {
+		ms   int64
+		want time.Duration
+	}{{0, time.Second}, {250, 250 * time.Millisecond}, {5000, 5 * time.Second}, {3_600_000, time.Minute}} {
+		e := &wire.Error{Type: wire.TypeError, Code: "rate_limited", RetryAfterMs: c.ms}
+		if got := retryPauseFor(e); got != c.want {
+			t.Errorf("retry_after_ms %d: pause %v, want %v", c.ms, got, c.want)
+		}
+	}
+}

@@ -32,9 +32,21 @@ const (
 	maxHeld = 10000
 	// historyPage is the largest page the protocol allows.
 	historyPage = 200
-	// retryPause is how long sends pause after the server said rate_limited or unavailable.
-	retryPause = time.Second
+	// retryPause is how long sends pause after the server said rate_limited or unavailable
+	// without saying how long to wait (retry_after_ms), and maxRetryPause the longest such
+	// wait the session honours: a server asking for more is asked again after it.
+	retryPause    = time.Second
+	maxRetryPause = time.Minute
 )
+
+// retryPauseFor is how long sends pause after the refusal e: its retry_after_ms within
+// maxRetryPause, or retryPause when it says none.
+func retryPauseFor(e *wire.Error) time.Duration {
+	if d := e.RetryAfter(); d > 0 {
+		return min(d, maxRetryPause)
+	}
+	return retryPause
+}
 
 // ErrNotConnected is returned by Session requests made while the session is reconnecting.
 var ErrNotConnected = errors.New("client: not connected")

@@ -315,7 +315,9 @@ func (j *jsonSession) spend(l *sendLimiter, perSecond float64, burst int, doing 
 	case abusive:
 		return abuseError{err: hubbub.Errorf(hubbub.ECodeRateLimited, "%s too fast; closing", doing)}
 	case !ok:
-		return hubbub.Errorf(hubbub.ECodeRateLimited, "%s too fast; slow down", doing)
+		e := hubbub.Errorf(hubbub.ECodeRateLimited, "%s too fast; slow down", doing)
+		e.RetryAfter = l.wait(time.Now())
+		return e
 	}
 	return nil
 }

@@ -231,8 +231,13 @@ func TestRateLimitErrorsThenCloses(t *testing.T) {
 			t.Fatalf("send %d within the burst: %v", i, ack)
 		}
 	}
-	if f := c.Say("r", "over", "too fast"); f.Type() != "error" || f.Str("code") != "rate_limited" {
+	f := c.Say("r", "over", "too fast")
+	if f.Type() != "error" || f.Str("code") != "rate_limited" {
 		t.Fatalf("send over the limit: %v", f)
+	}
+	// It says how long until the next send is allowed: at 0.001 a second, up to 1,000 s.
+	if ms := f.Num("retry_after_ms"); ms == 0 || ms > 1_000_000 {
+		t.Errorf("send over the limit: retry_after_ms %d, want 1 to 1,000,000: %v", ms, f)
 	}
 	for i := 0; i < 10; i++ {
 		c.Send(servertest.Frame{"type": "send", "room": "r", "id": fmt.Sprint("flood", i), "text": "flood"})

@@ -43,6 +43,22 @@ func (l *sendLimiter) allowAt(cfg *Config, perSecond float64, burst int) (ok, ab
 	return false, false
 }
 
+// wait is how long until l has a token again (0 if it has one, or was never used).
+func (l *sendLimiter) wait(now time.Time) time.Duration { return untilToken(l.bucket, now) }
+
+// untilToken is how long until b holds a whole token, at its rate (0 for a nil bucket or one
+// with a token; a bucket that never refills says 0 too, having nothing better to say).
+func untilToken(b *rate.Limiter, now time.Time) time.Duration {
+	if b == nil {
+		return 0
+	}
+	missing, perSecond := 1-b.TokensAt(now), float64(b.Limit())
+	if missing <= 0 || perSecond <= 0 || b.Limit() == rate.Inf {
+		return 0
+	}
+	return time.Duration(missing / perSecond * float64(time.Second))
+}
+
 // typingGate lets one typing notice through per interval and drops the rest silently: typing
 // notices are hints, and a client that sends them too often loses nothing by being thinned.
 // It remembers at most one time per room the connection is in: a room's entry goes when the

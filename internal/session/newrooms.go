@@ -66,7 +66,9 @@ func (s *Service) tooFast(wait time.Duration, what string, burst int, perSecond 
 		return nil
 	}
 	s.cfg.Metrics.Drop(metrics.DropRateLimit)
-	return hubbub.Errorf(hubbub.ECodeRateLimited, what, burst, rateText(perSecond), seconds(wait))
+	e := hubbub.Errorf(hubbub.ECodeRateLimited, what, burst, rateText(perSecond), seconds(wait))
+	e.RetryAfter = wait
+	return e
 }
 
 // rateText says perSecond for people: "one every 5s", "3 a second".

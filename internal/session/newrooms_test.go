@@ -40,6 +40,10 @@ func TestNewRoomsAreLimitedPerUserAndAddress(t *testing.T) {
 		if f.Type() != "error" || f.Str("code") != hubbub.ECodeRateLimited || !strings.Contains(f.Str("message"), "new rooms too fast") {
 			t.Fatalf("%s: %v, want rate_limited saying new rooms come too fast", what, f)
 		}
+		// The wait the message says, for a program: one room an hour, so up to an hour.
+		if ms := f.Num("retry_after_ms"); ms == 0 || ms > 3_600_000 {
+			t.Fatalf("%s: retry_after_ms %d, want 1 to 3,600,000: %v", what, ms, f)
+		}
 	}
 
 	ann := from("10.0.0.1", "ann", "key-ann")

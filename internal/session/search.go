@@ -257,7 +257,9 @@ func (l *searchLimiter) allow(cfg *Config) bool {
 // search answers a search frame with search_results, or an error frame naming it.
 func (j *jsonSession) search(ctx context.Context, f *wire.ClientFrame) {
 	if !j.searches.allow(&j.svc.cfg) {
-		j.fail(hubbub.Errorf(hubbub.ECodeRateLimited, "searching too fast; slow down"), f)
+		e := hubbub.Errorf(hubbub.ECodeRateLimited, "searching too fast; slow down")
+		e.RetryAfter = untilToken(j.searches.bucket, time.Now())
+		j.fail(e, f)
 		return
 	}
 	req := SearchRequest{User: j.member.UserID, Room: f.Room, Text: f.Q, From: f.From, Until: f.Until,

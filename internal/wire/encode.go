@@ -154,6 +154,9 @@ func NewAck(e *hubbub.Entry, dup bool) Ack {
 // NewError returns the error frame for err answering request f (f may be nil).
 func NewError(err error, f *ClientFrame) Error {
 	e := Error{Type: TypeError, Code: hubbub.ErrorCode(err), Message: hubbub.ErrorMessage(err)}
+	if d := hubbub.ErrorRetryAfter(err); d > 0 {
+		e.RetryAfterMs = int64((d + time.Millisecond - 1) / time.Millisecond)
+	}
 	if f != nil {
 		e.Request, e.Room, e.ID = f.Type, f.Room, f.ID
 		if len(e.Request) > 32 {

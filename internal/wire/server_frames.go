@@ -474,7 +474,13 @@ type Error struct {
 	Request string `json:"request,omitempty"`
 	Room    string `json:"room,omitempty"`
 	ID      string `json:"id,omitempty"`
+	// RetryAfterMs is how long, in milliseconds, a rate_limited refusal asks the client to
+	// wait before it tries again (rounded up); absent when the server does not say.
+	RetryAfterMs int64 `json:"retry_after_ms,omitempty"`
 }
+
+// RetryAfter is RetryAfterMs as a duration (0 when absent).
+func (e *Error) RetryAfter() time.Duration { return time.Duration(e.RetryAfterMs) * time.Millisecond }
 
 // Commands lists the registered slash commands, by name: the answer to commands (welcome
 // lists them too). A client sends a line "/name args" as a command frame when name is
