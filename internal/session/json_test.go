@@ -424,3 +424,30 @@ func TestCrowdedJoinedListsOnlyPresentNames(t *testing.T) {
 		}
 	}
 }
+
+// An id that is not UTF-8 is bad_id, however JSON spells it: a lone surrogate escape
+// ("\ud800", as JavaScript's JSON.stringify writes a string holding half a pair) decodes to
+// U+FFFD, so two different such ids would be one id, and the second message would be
+// answered as a duplicate of the first and never stored, with an ack whose id the client
+// never sent. Each is refused; nothing is stored; a good id still goes.
+func TestClientIDThatIsNotUnicodeIsRefused(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{})
+	ann := servertest.DialJSON(t, s, "ann")
+	ann.Join("r", nil)
+	for _, raw := range []string{
+		`{"type":"send","room":"r","id":"x\ud800","text":"first"}`,
+		`{"type":"send","room":"r","id":"x\udbff","text":"second"}`,
+		`{"type":"send","room":"r","id":"x\udc00\ud800","text":"pair backwards"}`,
+		`{"type":"send","room":"r","id":"x` + "\uFFFD" + `","text":"what invalid bytes decode to"}`,
+	} {
+		if err := ann.Conn.WriteMessage(websocket.TextMessage, []byte(raw)); err != nil {
+			t.Fatal(err)
+		}
+		if f := ann.AwaitFunc("the answer to "+raw, func(f servertest.Frame) bool { return f.Type() == "ack" || f.Type() == "error" }); f.Type() != "error" || f.Str("code") != "bad_id" {
+			t.Fatalf("%s: got %v, want error bad_id", raw, f)
+		}
+	}
+	if ack := ann.Say("r", "x-\U0001F600", "a good id"); ack.Type() != "ack" || ack.Num("seq") != 1 || ack["duplicate"] != false {
+		t.Fatalf("a send with a good id after the refusals: %v, want the room's first entry", ack)
+	}
+}
