@@ -217,15 +217,20 @@ func CleanMultiline(s string) string {
 }
 
 // ValidateClientID reports why id cannot be used as a client's idempotency key (a send's or a
-// published message's id), or nil if it can: at most MaxClientIDLen bytes of printable text,
-// not starting or ending with a space. The id is stored, logged and echoed in acks and message
+// published message's id), or nil if it can: at most MaxClientIDLen bytes of printable text
+// (valid UTF-8 without U+FFFD), not starting or ending with a space. The id is stored, logged and echoed in acks and message
 // frames, so a control character in it would reach every member's terminal.
 func ValidateClientID(id string) error {
 	switch {
 	case len(id) > MaxClientIDLen:
 		return Errorf(ECodeBadID, "id is longer than %d bytes", MaxClientIDLen)
-	case !utf8.ValidString(id):
-		return Errorf(ECodeBadID, "id is not valid UTF-8")
+	case strings.ContainsRune(id, utf8.RuneError):
+		// Invalid bytes, and in JSON a lone surrogate such as \ud800, are decoded to U+FFFD
+		// before the id is seen here: refusing U+FFFD itself is how such an id is refused,
+		// rather than taken as the same id as every other one that decoded alike (the second
+		// message would be answered as a duplicate of the first and never stored).
+		// ContainsRune of RuneError also finds invalid UTF-8, in one pass.
+		return Errorf(ECodeBadID, "id is not valid UTF-8 (it holds an invalid byte, a lone surrogate such as \\ud800, or U+FFFD)")
 	case strings.TrimSpace(id) != id:
 		return Errorf(ECodeBadID, "id starts or ends with a space")
 	case !printable(id):
@@ -235,15 +240,18 @@ func ValidateClientID(id string) error {
 }
 
 // ValidateName reports why name cannot be used as a user name, or nil if it can: 1 to
-// MaxNameLen bytes of printable characters, not starting or ending with a space.
+// MaxNameLen bytes of printable characters (valid UTF-8 without U+FFFD), not starting or
+// ending with a space.
 func ValidateName(name string) error {
 	switch {
 	case name == "":
 		return Errorf(ECodeBadName, "name is empty")
 	case len(name) > MaxNameLen:
 		return Errorf(ECodeBadName, "name is longer than %d bytes", MaxNameLen)
-	case !utf8.ValidString(name):
-		return Errorf(ECodeBadName, "name is not valid UTF-8")
+	case strings.ContainsRune(name, utf8.RuneError):
+		// As for an id (ValidateClientID): JSON decodes invalid bytes and lone surrogates to
+		// U+FFFD, and a name is never altered to make it fit.
+		return Errorf(ECodeBadName, "name is not valid UTF-8 (it holds an invalid byte, a lone surrogate such as \\ud800, or U+FFFD)")
 	case strings.TrimSpace(name) != name:
 		return Errorf(ECodeBadName, "name starts or ends with a space")
 	case !printable(name):

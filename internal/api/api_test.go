@@ -387,6 +387,31 @@ func TestAPIDuplicateKeyIsRefused(t *testing.T) {
 	}
 }
 
+// TestAPIIDThatIsNotUTF8IsRefused: a publish whose id holds an invalid byte is 400 bad_id, as
+// docs/api.md's bad_id says. JSON decoding turns every invalid byte into U+FFFD, so two ids
+// that differ only in such bytes would be one id and the second message a "duplicate" of the
+// first, never stored.
+func TestAPIIDThatIsNotUTF8IsRefused(t *testing.T) {
+	s := startAPI(t)
+	ann := servertest.DialJSON(t, s, "ann")
+	ann.Join("general", nil)
+	for _, body := range []string{
+		"{\"from\":\"sys\",\"text\":\"first\",\"id\":\"k\xff\"}",
+		"{\"from\":\"sys\",\"text\":\"second\",\"id\":\"k\xfe\"}",
+		`{"from":"sys","text":"third","id":"k\ud800"}`,
+	} {
+		if status, f := s.API("POST", "/api/rooms/general/messages", apiKey, body); status != http.StatusBadRequest || f.Str("code") != "bad_id" {
+			t.Errorf("publish %q: %d %v, want 400 bad_id", body, status, f)
+		}
+	}
+	if status, f := s.API("POST", "/api/rooms/general/messages", apiKey, `{"from":"sys","text":"only","id":"k-1"}`); status != http.StatusCreated {
+		t.Fatalf("publish with a good id: %d %v", status, f)
+	}
+	if m := ann.Messages("general", 1)[0]; m.Str("text") != "only" || m.Num("seq") != 1 {
+		t.Errorf("member received %v, want only the message with a good id, as seq 1", m)
+	}
+}
+
 // TestAPIOversizedLimitIsOneRule: every page of the API answers a limit past its maximum with
 // the largest page, as history did and as hubbub.v1's frames do (the Go client's recovery asks
 // for the whole gap and relies on it); before, rooms, users, members and the directory
@@ -493,5 +518,20 @@ func TestAPIUnknownRoomIs404(t *testing.T) {
 	}
 	if status, body := s.API("DELETE", "/api/rooms/genral/bans/ann", apiKey, nil); status != http.StatusOK {
 		t.Errorf("a lift in a room nobody uses: %d %v, want 200 (it may hold a sanction from a moderator's frame)", status, body)
+	}
+}
+
+// TestAPIFromThatIsNotUTF8IsRefused: a from holding an invalid byte or a lone surrogate is
+// 400 bad_name, not a post as the anonymous user of a name with U+FFFD in it, which the caller
+// never sent.
+func TestAPIFromThatIsNotUTF8IsRefused(t *testing.T) {
+	s := startAPI(t)
+	for _, body := range []string{
+		"{\"from\":\"sys\xff\",\"text\":\"x\"}",
+		`{"from":"sys\ud800","text":"x"}`,
+	} {
+		if status, f := s.API("POST", "/api/rooms/general/messages", apiKey, body); status != http.StatusBadRequest || f.Str("code") != "bad_name" {
+			t.Errorf("publish %q: %d %v, want 400 bad_name", body, status, f)
+		}
 	}
 }

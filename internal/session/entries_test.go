@@ -257,6 +257,42 @@ func TestRepliesAndThreadPages(t *testing.T) {
 	wantError(t, "reply to an unknown seq", reply(bob, "r", 99, "a9", "to nothing"), "not_found")
 }
 
+// A thread page names a message of the room: the thread of a seq that is no message (one the
+// room never reached, one another room has, an edit's own seq) is not_found, as a reply to it
+// is, rather than an empty page that reads as a message nobody answered. A deleted message's
+// thread still pages, and so does a page past a thread's last reply.
+func TestThreadOfNoMessageIsNotFound(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{})
+	ann := servertest.DialJSON(t, s, "ann")
+	ann.Join("r", nil)
+	ann.Join("other", nil)
+	ann.Say("r", "p", "a question")                                    // 1
+	wantAck(t, "a reply", reply(ann, "r", 1, "a1", "an answer"), 2, 0) // 2
+	wantAck(t, "an edit", edit(ann, "r", 1, "e1", "the question"), 3, 1)
+	for i := range 5 {
+		ann.Say("other", fmt.Sprint("o", i), "elsewhere") // other's seqs 1 to 5
+	}
+	threadOf := func(room string, parent, after uint64) servertest.Frame {
+		ann.Send(servertest.Frame{"type": "history", "room": room, "thread": parent, "after": after})
+		return ann.AwaitFunc("the answer to a thread page", func(f servertest.Frame) bool {
+			return f.Type() == "history" || f.Type() == "error" && f.Str("request") == "history"
+		})
+	}
+	for _, tc := range []struct {
+		what   string
+		parent uint64
+	}{{"a seq the room never reached", 99}, {"a seq of another room's message", 5}, {"an edit's seq", 3}} {
+		wantError(t, "the thread of "+tc.what, threadOf("r", tc.parent, 0), "not_found")
+	}
+	if page := threadOf("r", 1, 2); page.Type() != "history" || len(page["messages"].([]any)) != 0 {
+		t.Errorf("a thread page past the last reply: %v, want an empty page", page)
+	}
+	wantAck(t, "the delete", del(ann, "r", 1, "d1"), 4, 1)
+	if page := threadOf("r", 1, 0); page.Type() != "history" || len(page["messages"].([]any)) != 1 {
+		t.Errorf("the thread of a deleted message: %v, want its reply", page)
+	}
+}
+
 func TestMentionsResolvedAndRoomFromModeratorsOnly(t *testing.T) {
 	s := startModerated(t)
 	ann, bob, mod := servertest.DialJSON(t, s, "ann"), servertest.DialJSON(t, s, "bob"), servertest.DialJSON(t, s, "mod")

@@ -438,11 +438,21 @@ func (s *Service) HistoryPage(ctx context.Context, room string, before uint64, l
 
 // ThreadPage reads a page of up to limit replies to message parent of room with a seq above
 // after, oldest first, as user id viewer sees them, as a history frame with thread set; more says later
-// replies remain.
+// replies remain. A parent that is no message of the room is ECodeNotFound.
 func (s *Service) ThreadPage(ctx context.Context, room string, parent, after uint64, limit int, viewer string) (wire.History, error) {
 	msgs, more, err := s.hub.Thread(ctx, room, parent, after, s.pageLimit(limit), viewer)
 	if err != nil {
 		return wire.History{}, err
+	}
+	if len(msgs) == 0 {
+		// An empty page would read as a message nobody answered, so the parent is looked up
+		// (only then: a reply is sent only to a message of its room, so a page that holds one
+		// names a parent that exists).
+		if _, found, err := s.hub.Message(ctx, room, parent); err != nil {
+			return wire.History{}, err
+		} else if !found {
+			return wire.History{}, hubbub.Errorf(hubbub.ECodeNotFound, "room %q has no message %d", room, parent)
+		}
 	}
 	p := page(room, msgs, more, s.cfg.FilesURL)
 	p.Thread = parent

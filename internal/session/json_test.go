@@ -429,3 +429,55 @@ func TestCrowdedJoinedListsOnlyPresentNames(t *testing.T) {
 		}
 	}
 }
+
+// An id that is not UTF-8 is bad_id, however JSON spells it: a lone surrogate escape
+// ("\ud800", as JavaScript's JSON.stringify writes a string holding half a pair) decodes to
+// U+FFFD, so two different such ids would be one id, and the second message would be
+// answered as a duplicate of the first and never stored, with an ack whose id the client
+// never sent. Each is refused; nothing is stored; a good id still goes.
+func TestClientIDThatIsNotUnicodeIsRefused(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{})
+	ann := servertest.DialJSON(t, s, "ann")
+	ann.Join("r", nil)
+	for _, raw := range []string{
+		`{"type":"send","room":"r","id":"x\ud800","text":"first"}`,
+		`{"type":"send","room":"r","id":"x\udbff","text":"second"}`,
+		`{"type":"send","room":"r","id":"x\udc00\ud800","text":"pair backwards"}`,
+		`{"type":"send","room":"r","id":"x` + "\uFFFD" + `","text":"what invalid bytes decode to"}`,
+	} {
+		if err := ann.Conn.WriteMessage(websocket.TextMessage, []byte(raw)); err != nil {
+			t.Fatal(err)
+		}
+		if f := ann.AwaitFunc("the answer to "+raw, func(f servertest.Frame) bool { return f.Type() == "ack" || f.Type() == "error" }); f.Type() != "error" || f.Str("code") != "bad_id" {
+			t.Fatalf("%s: got %v, want error bad_id", raw, f)
+		}
+	}
+	if ack := ann.Say("r", "x-\U0001F600", "a good id"); ack.Type() != "ack" || ack.Num("seq") != 1 || ack["duplicate"] != false {
+		t.Fatalf("a send with a good id after the refusals: %v, want the room's first entry", ack)
+	}
+}
+
+// A name that is not UTF-8 is bad_name, however JSON spells it: "\ud800" decodes to U+FFFD, so
+// the hello was welcomed under a name the client never sent ("a\ufffd"), and two such names
+// were one — a second client saying "a\udbff" was that same anonymous user, or was refused
+// name_taken for a name it never chose. Each is refused and the connection may say hello again.
+func TestNameThatIsNotUnicodeIsRefused(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{})
+	c := servertest.DialJSON(t, s, "")
+	for _, raw := range []string{
+		`{"type":"hello","name":"a\ud800"}`,
+		`{"type":"hello","name":"a\udbff","key":"k-1"}`,
+		`{"type":"hello","name":"a` + "\uFFFD" + `"}`,
+	} {
+		if err := c.Conn.WriteMessage(websocket.TextMessage, []byte(raw)); err != nil {
+			t.Fatal(err)
+		}
+		if f := c.AwaitFunc("the answer to "+raw, func(f servertest.Frame) bool { return f.Type() == "welcome" || f.Type() == "error" }); f.Type() != "error" || f.Str("code") != "bad_name" {
+			t.Fatalf("%s: got %v, want error bad_name", raw, f)
+		}
+	}
+	c.Send(servertest.Frame{"type": "hello", "name": "ann"})
+	if w := c.Await("welcome"); w.Str("name") != "ann" {
+		t.Fatalf("hello after the refusals: %v", w)
+	}
+}

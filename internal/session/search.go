@@ -78,9 +78,9 @@ func (s *Service) Search(ctx context.Context, req SearchRequest) (wire.SearchRes
 			return wire.SearchResults{}, err
 		}
 	}
-	if len(q.Rooms) == 0 {
-		return res, nil
-	}
+	// No rooms still goes to the store, which checks the query and the cursor before it
+	// answers an empty page (hubbub.Searcher): a bad search is refused whether or not its
+	// user has a room yet, not answered as a good one that found nothing.
 	page, err := s.hub.Search(ctx, q, req.User)
 	if err != nil {
 		return wire.SearchResults{}, err

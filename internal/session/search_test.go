@@ -274,3 +274,32 @@ func TestSearchTimeoutAnswersUnavailable(t *testing.T) {
 		t.Errorf("a send after the searches: %v", f)
 	}
 }
+
+// A search of all my rooms is checked as every search is, whether or not I have a room yet: a
+// query with no word, or a cursor the server did not make, is refused for a new guest with no
+// rooms and for a keyless connection in none, as for a member of many — not answered with an
+// empty page that tells the client its query was fine and found nothing.
+func TestSearchOfNoRoomsRefusesBadRequests(t *testing.T) {
+	s := servertest.Start(t, unlimitedSearches)
+	guest, rooms := dial(t, s, "ann")
+	if len(rooms) != 0 {
+		t.Fatalf("a new guest's rooms: %v, want none", rooms)
+	}
+	anon := servertest.DialJSON(t, s, "")
+	anon.Send(servertest.Frame{"type": "hello", "name": "bob"})
+	anon.Await("welcome")
+	for who, c := range map[string]*servertest.JSONClient{"a guest with no rooms": guest, "a keyless connection in no room": anon} {
+		for _, tc := range []struct {
+			what string
+			f    servertest.Frame
+			code string
+		}{
+			{"a query of punctuation only", servertest.Frame{"q": "!!!"}, "empty"},
+			{"a query of an empty phrase", servertest.Frame{"q": `""`}, "empty"},
+			{"a cursor the server did not make", servertest.Frame{"q": "hello", "cursor": "not-a-cursor"}, "bad_field"},
+		} {
+			wantError(t, who+": "+tc.what, search(t, c, tc.f), tc.code)
+		}
+		wantHits(t, who+": a good search", searchHits(t, c, servertest.Frame{"q": "hello"}))
+	}
+}

@@ -102,7 +102,7 @@ func (c *goroutineConn) readLoop(sess Session) string {
 		return nil
 	})
 	for {
-		kind, data, err := c.ws.ReadMessage()
+		kind, data, err := c.readMessage()
 		if ce := (*websocket.CloseError)(nil); errors.As(err, &ce) && c.codes.original(ce.Code) != ce.Code {
 			// A copy: gorilla returns some close errors from shared variables.
 			err = &websocket.CloseError{Code: c.codes.original(ce.Code), Text: ce.Text}
@@ -140,6 +140,28 @@ func (c *goroutineConn) readLoop(sess Session) string {
 			c.endHandle()
 		}
 	}
+}
+
+// readMessage reads the next message as gorilla's ReadMessage does, within the read limit.
+// gorilla applies SetReadLimit to the bytes on the wire, so with permessage-deflate a message
+// of a few hundred compressed bytes could inflate to megabytes (up to about a thousand times
+// the limit) and be decoded whole, however small --read-limit is: with compression on, the
+// inflated message is held to the limit too, and one past it fails with
+// websocket.ErrReadLimit, closed with 1009 as any frame over the limit is. Without
+// compression the wire's size is the message's, and ReadMessage's own check suffices.
+func (c *goroutineConn) readMessage() (int, []byte, error) {
+	if !c.cfg.Compression || c.cfg.ReadLimit <= 0 {
+		return c.ws.ReadMessage()
+	}
+	kind, r, err := c.ws.NextReader()
+	if err != nil {
+		return kind, nil, err
+	}
+	data, err := io.ReadAll(io.LimitReader(r, c.cfg.ReadLimit+1))
+	if err == nil && int64(len(data)) > c.cfg.ReadLimit {
+		err = websocket.ErrReadLimit
+	}
+	return kind, data, err
 }
 
 // dropReason tells whether a read error means the server dropped the client, and why: a
