@@ -1342,10 +1342,13 @@ setInterval(() => {
     $("conn-text").textContent = "This browser does not support WebSockets.";
     return;
   }
-  // A first visit joins only the room it was sent to (a deep link), or lobby.
+  // A first visit joins only the room it was sent to (a deep link), or lobby. A later visit to
+  // the bare address opens the first of my rooms: lobby again would join it, and put it back in
+  // my rooms on every device, however often I had left it with its ×.
   ui.rooms = saved.json("rooms", []).filter((r) => typeof r === "string" && ROOM_NAME.test(r));
   for (const r of ui.rooms) client.addRoom(r);
-  if (!followHash()) selectRoom("lobby");
+  if (!roomFromHash() && ui.rooms.length) selectRoom(ui.rooms[0]);
+  else if (!followHash()) selectRoom("lobby");
   renderStatus();
   wirePeople();
   if (tokenMode) {
