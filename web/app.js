@@ -487,7 +487,7 @@ function renderMessages(opts = {}) {
 /** What a queued message in room r waits for, in words; "" when it is about to go. */
 function waitingFor(r) {
   if (client.state !== "live") return "will send when connected";
-  if (r.removed || r.error) return "will send when you are back in #" + r.name;
+  if (r.removed || r.error) return "will send when you are back in " + roomPhrase(r.name);
   return "";
 }
 
@@ -499,10 +499,10 @@ function renderHistoryBar(r) {
   // A room we are not in says why below, where the composer was (renderRoomOut).
   if (r.error || r.removed) note.textContent = "";
   else if (r.loadingHistory) note.textContent = "Loading older messages…";
-  else if (!r.joined) note.textContent = client.state === "live" ? "Joining #" + r.name + "…" : "";
+  else if (!r.joined) note.textContent = client.state === "live" ? "Joining " + roomPhrase(r.name) + "…" : "";
   else if (r.hasOlder()) note.textContent = "";
-  else if (r.messages.size || r.pending.size) note.textContent = "This is the beginning of #" + r.name + ".";
-  else note.textContent = "No messages in #" + r.name + " yet. Say hello!";
+  else if (r.messages.size || r.pending.size) note.textContent = "This is the beginning of " + roomPhrase(r.name) + ".";
+  else note.textContent = "No messages in " + roomPhrase(r.name) + " yet. Say hello!";
 }
 
 /** How the end of a ban or mute is shown: "Dec 2, 2026, 5:40 PM". */
@@ -531,14 +531,14 @@ function renderRoomOut(r) {
     const detail = m ? m[1].trim() : "";
     const ban = /^banned until (\S+?)(?:: ([\s\S]*))?$/.exec(detail);
     if (ban) {
-      text = "A moderator banned you from #" + r.name + " until " + localTimes(ban[1]) + (ban[2] ? ": " + ban[2] : "");
+      text = "A moderator banned you from " + roomPhrase(r.name) + " until " + localTimes(ban[1]) + (ban[2] ? ": " + ban[2] : "");
     } else {
-      text = "You were removed from #" + r.name + " by a moderator" + (detail ? ": " + detail : "");
+      text = "You were removed from " + roomPhrase(r.name) + " by a moderator" + (detail ? ": " + detail : "");
     }
     text = sentence(text);
   } else if (r.error) {
     const msg = localTimes(String(r.error.message || r.error.code)).replace(/room "([^"]*)"/g, "#$1");
-    text = r.error.code === "banned" || r.error.code === "forbidden" ? sentence(msg) : "Could not join #" + r.name + ": " + sentence(msg);
+    text = r.error.code === "banned" || r.error.code === "forbidden" ? sentence(msg) : "Could not join " + roomPhrase(r.name) + ": " + sentence(msg);
   }
   const out = $("room-out");
   const hadFocus = out.contains(document.activeElement);
@@ -733,7 +733,7 @@ client.addEventListener("joined", (ev) => {
     // The room in view says it where the composer was; another room needs a word.
     if (room !== ui.active) {
       const hint = error.code === "name_taken" ? " Change your name to join it." : "";
-      showNotice("Cannot join #" + room + ": " + String(error.message).replace(/\.$/, "") + "." + hint);
+      showNotice("Cannot join " + roomPhrase(room) + ": " + String(error.message).replace(/\.$/, "") + "." + hint);
     }
   }
   renderRooms();
@@ -856,7 +856,7 @@ const CHANGE_FAILED = {
 client.addEventListener("command-notice", (ev) => {
   const { room, notice } = ev.detail;
   if (room === ui.active) renderMessages({ appended: true });
-  else showNotice("#" + room + ": " + notice.text);
+  else showNotice(roomLabel(room) + ": " + notice.text);
 });
 
 /** A row of what a slash command showed me alone: its answer, "working…", or why it failed. */
@@ -1136,7 +1136,7 @@ function openModDialog(action, target) {
  */
 function moderate(action, target, extra) {
   if (action === "delete" && target.seq) {
-    if (!client.deleteMessage(target.room, target.seq)) showNotice("You are not in #" + target.room + ".");
+    if (!client.deleteMessage(target.room, target.seq)) showNotice("You are not in " + roomPhrase(target.room) + ".");
     return;
   }
   const args = Object.assign({ name: target.name }, extra);
@@ -1342,10 +1342,13 @@ setInterval(() => {
     $("conn-text").textContent = "This browser does not support WebSockets.";
     return;
   }
-  // A first visit joins only the room it was sent to (a deep link), or lobby.
+  // A first visit joins only the room it was sent to (a deep link), or lobby. A later visit to
+  // the bare address opens the first of my rooms: lobby again would join it, and put it back in
+  // my rooms on every device, however often I had left it with its ×.
   ui.rooms = saved.json("rooms", []).filter((r) => typeof r === "string" && ROOM_NAME.test(r));
   for (const r of ui.rooms) client.addRoom(r);
-  if (!followHash()) selectRoom("lobby");
+  if (!roomFromHash() && ui.rooms.length) selectRoom(ui.rooms[0]);
+  else if (!followHash()) selectRoom("lobby");
   renderStatus();
   wirePeople();
   if (tokenMode) {

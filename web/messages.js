@@ -149,7 +149,7 @@ document.addEventListener("click", (ev) => {
 /** Toggles my reaction, or says why it cannot be sent. */
 function react(room, seq, emoji) {
   if (!emoji) return;
-  if (!client.react(room, seq, emoji)) showNotice("You are not in #" + room + ".");
+  if (!client.react(room, seq, emoji)) showNotice("You are not in " + roomPhrase(room) + ".");
 }
 
 // The toolbar of a message is one Tab stop: the arrow keys, Home and End move within it.
@@ -540,7 +540,7 @@ function tryJump() {
     return;
   }
   msgUI.jump = null;
-  showNotice("That message is not in #" + j.room + " any more.", { kind: "info" });
+  showNotice("That message is not in " + roomPhrase(j.room) + " any more.", { kind: "info" });
 }
 
 // --- the thread panel -----------------------------------------------------------------------------
@@ -622,7 +622,7 @@ function renderThread() {
   $("thread-count").textContent = n === 1 ? "1 reply" : n ? n + " replies" : t.loaded ? "No replies yet" : "";
   $("thread-more").hidden = !(t.loaded && t.more && !t.loading);
   $("thread-loading").hidden = !t.loading;
-  $("thread-title-room").textContent = "#" + th.room;
+  $("thread-title-room").textContent = roomLabel(th.room);
   if (atBottom) body.scrollTop = body.scrollHeight;
 }
 
@@ -736,7 +736,7 @@ function notifyMention(room, m) {
   if (document.visibilityState !== "hidden" || !("Notification" in window) || Notification.permission !== "granted") return;
   try {
     // One notification per room at a time: a burst of mentions replaces, not piles up.
-    const n = new Notification(m.from + " mentioned you in #" + room, { body: messageSnippet(m, 160), tag: "hubbub-mention-" + room });
+    const n = new Notification(m.from + " mentioned you in " + roomPhrase(room), { body: messageSnippet(m, 160), tag: "hubbub-mention-" + room });
     n.onclick = () => {
       window.focus();
       location.hash = room + "/" + m.seq;

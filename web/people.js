@@ -36,6 +36,16 @@ function roomLabel(name) {
   return info && info.people.length ? info.people.join(", ") : "Direct message";
 }
 
+/**
+ * A room as a sentence names it: "#general", or for a DM "your conversation with bob, carol" —
+ * never the DM's id (dm.…), which means nothing to a person.
+ */
+function roomPhrase(name) {
+  if (!isDM(name)) return "#" + name;
+  const label = roomLabel(name);
+  return label === "Direct message" ? "this direct message" : "your conversation with " + label;
+}
+
 /** A room's unread and mention counts: the server's list when it keeps one, else the page's own. */
 function countsOf(name) {
   if (client.hasRoomList) {

@@ -57,13 +57,16 @@ func main() {
 	}
 }
 
-// run picks the subcommand; with none (or only flags) it serves, like `hubbub serve`.
+// run picks the subcommand; with none (or only flags) it serves, like `hubbub serve`, unless
+// those flags are followed by a command (commandAfterFlags).
 func run(ctx context.Context, args []string, io stdio) error {
 	name := "serve"
 	if len(args) > 0 && (args[0] == "--version" || args[0] == "-version") {
 		name = "version" // the flag every tool answers, besides the subcommand
 	} else if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
 		name, args = args[0], args[1:]
+	} else if err := commandAfterFlags(args); err != nil {
+		return err
 	} else if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
 		fmt.Fprintln(io.err, usage) // `hubbub -h`: the subcommands first, then serve's flags
 	}
@@ -80,6 +83,55 @@ func run(ctx context.Context, args []string, io stdio) error {
 		return usageError(fmt.Sprintf("unknown command %q\n%s", name, usage))
 	}
 	return cmd(ctx, args, io)
+}
+
+// commandAfterFlags catches a command written after flags (`hubbub --data x.db user list`,
+// `hubbub --name ann chat URL`): those flags go to the implicit serve, which would refuse the
+// command as a stray argument, or a flag of the command as unknown, and leave the person
+// wondering why the server speaks at all. It walks the arguments as serve's flag set reads
+// them and, if the first one that is not a flag or a flag's value names a command, says to put
+// the command first, as the command line that works. Otherwise it returns nil and serve parses
+// (and judges) the arguments itself.
+func commandAfterFlags(args []string) error {
+	fs := flag.NewFlagSet("hubbub serve", flag.ContinueOnError)
+	newServeFlags(fs)
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			return nil // what follows is arguments, whatever they say
+		}
+		if len(a) < 2 || a[0] != '-' {
+			if isCommand(a) {
+				fixed := append(append([]string{"hubbub"}, args[i:]...), args[:i]...)
+				return usageError(fmt.Sprintf("the command comes first: %s (flags before it are the server's)",
+					strings.Join(fixed, " ")))
+			}
+			return nil
+		}
+		name, _, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if hasValue || i+1 >= len(args) {
+			continue
+		}
+		f := fs.Lookup(name)
+		if f == nil {
+			// Not a server flag: the command's own, with its value next unless that is the
+			// command (`hubbub --signin chat URL`).
+			if !isCommand(args[i+1]) {
+				i++
+			}
+			continue
+		}
+		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); !ok || !b.IsBoolFlag() {
+			i++ // the flag's value, which may look like a command (`--node chat`)
+		}
+	}
+	return nil
+}
+
+// isCommand says whether s names a subcommand other than serve.
+func isCommand(s string) bool {
+	_, ok := subcommands[s]
+	return ok && s != "serve"
 }
 
 const usage = `usage:

@@ -223,3 +223,30 @@ func TestAddClientErrors(t *testing.T) {
 		t.Errorf("unreachable server: %v, want the command, the refusal and what to check", err)
 	}
 }
+
+// Flags written before a command (`hubbub --data x.db user list`) went to the implicit serve,
+// which answered "serve takes no arguments" or "flag provided but not defined: -name" to
+// someone who never asked for a server. The error says to put the command first, as the command
+// line that works; a flag's value that happens to name a command is still the flag's value.
+func TestCommandAfterFlagsSaysToPutItFirst(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--data", "x.db", "user", "list"}, "the command comes first: hubbub user list --data x.db (flags before it are the server's)"},
+		{[]string{"--port", "27431", "chat", "ws://127.0.0.1:27431/ws"}, "the command comes first: hubbub chat ws://127.0.0.1:27431/ws --port 27431"},
+		{[]string{"--name", "ann", "chat", "ws://h/ws"}, "the command comes first: hubbub chat ws://h/ws --name ann"},
+		{[]string{"--signin", "chat", "ws://h/ws"}, "the command comes first: hubbub chat ws://h/ws --signin"},
+		{[]string{"--compression", "add", "ws://h/add"}, "the command comes first: hubbub add ws://h/add --compression"},
+		// Not a command after flags: serve judges the arguments as before.
+		{[]string{"--node", "chat", "extra"}, `serve takes no arguments, got ["extra"]`},
+		{[]string{"serve", "--port", "0", "chat"}, `serve takes no arguments, got ["chat"]`},
+		{[]string{"--", "chat"}, `serve takes no arguments, got ["chat"]`},
+	} {
+		var stderr strings.Builder
+		err := run(context.Background(), c.args, stdio{out: io.Discard, err: &stderr})
+		if err == nil || exitCode(err) != 2 || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("hubbub %s: %v (exit %d), want one line containing %q", strings.Join(c.args, " "), err, exitCode(err), c.want)
+		}
+	}
+}

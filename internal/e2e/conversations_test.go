@@ -71,6 +71,35 @@ func TestDirectMessageBetweenTwoBrowsers(t *testing.T) {
 	ann.see("bob", "sure")
 }
 
+// A DM is named for its people wherever the page speaks of it, never by its id (dm.…): the line
+// above its first message, the empty conversation's invitation to say hello, the thread panel's
+// title. They said "No messages in #dm.5f3c… yet" and "Thread #dm.5f3c…".
+func TestDirectMessageIsNeverCalledByItsID(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{})
+	dialUser(t, srv, "bob") // bob exists, and stays out of the DM's page
+	ann := b.newUser("ann")
+	ann.open(srv.URL + "/#lobby")
+	ann.do("open New message", chromedp.Click(chromedp.CSS("#new-dm")))
+	ann.do("write to bob", chromeSendKeys("#dm-names", "bob"), pressEnter(chromedp.CSS("#dm-names")))
+	ann.waitFor("the DM in view under bob's name", `document.getElementById("room-title").textContent === "bob"`)
+	const note = `document.getElementById("history-note").textContent`
+	ann.waitFor("the empty DM's note", note+` === "No messages in your conversation with bob yet. Say hello!"`)
+
+	ann.say("a word in private?")
+	seq := ann.seqOf("ann", "a word in private?")
+	ann.waitFor("the note above the first message", note+` === "This is the beginning of your conversation with bob."`)
+	ann.do("reply in a thread", chromedp.Click(chromedp.CSS(rowSel(seq)+` .msg-actions [data-action="reply"]`)))
+	ann.say("more in the thread")
+	ann.waitFor("the reply count", row(seq)+`?.querySelector(".thread-link")?.textContent === "1 reply"`)
+	ann.do("open the thread", chromedp.Click(chromedp.CSS(rowSel(seq)+" .thread-link")))
+	ann.waitFor("the thread titled for bob", `!document.getElementById("thread").hidden && `+
+		`document.getElementById("thread-title-room").textContent === "bob"`)
+	if text := eval[string](ann, `document.body.innerText`); strings.Contains(text, "dm.") {
+		t.Errorf("the page shows the DM's id:\n%s", text)
+	}
+}
+
 // ann creates a private room from the room browser, with a topic; bob cannot join it; her
 // invitation reaches his page live, and joining from it lets him read and write there. The
 // invitation and his joining show in the room as notices, and the room is not in the directory.

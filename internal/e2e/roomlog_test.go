@@ -51,6 +51,43 @@ func exprChip(seq uint64, emoji string) string {
 // exprThreadTexts lists the texts of the replies in the thread panel, "|"-separated.
 const exprThreadTexts = `Array.from(document.querySelectorAll("#thread-list .msg[data-seq] .text"), e => e.textContent).join("|")`
 
+// exprUncovered is true when the element with this id is what a click at its centre reaches:
+// shown, and not under another element such as a side panel.
+func exprUncovered(id string) string {
+	return `(() => { const e = document.getElementById(` + js(id) + `); if (!e || !e.getClientRects().length) return false;
+		const r = e.getBoundingClientRect(), top = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);
+		return !!top && e.contains(top); })()`
+}
+
+// On a wide screen the thread and search panels take the member list's column, beside the
+// conversation: the header keeps its connection status, its notification bell and its search
+// button in sight and within reach of the mouse. They were under the panel, which reached to
+// the top of the window: the status was hidden (a lost connection too), and a click on the
+// search button closed the thread instead, with its × there.
+func TestHeaderControlsStayUncoveredBesideAPanel(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{})
+	gopher := dialUser(t, srv, "gopher", "panels")
+	parent := gopher.say("panels", "the deploy is done")
+	gopher.reply("panels", parent, "which version?")
+	ann := b.newUser("ann")
+	ann.open(srv.URL + "/#panels")
+	ann.waitFor("the reply count", row(parent)+`?.querySelector(".thread-link")?.textContent === "1 reply"`)
+	ann.do("open the thread", chromedp.Click(chromedp.CSS(rowSel(parent)+" .thread-link")))
+	ann.waitFor("the thread beside the conversation", `!document.getElementById("thread").hidden && `+exprThreadTexts+` === "which version?"`)
+	for _, id := range []string{"conn-status", "notify-open", "search-open", "thread-close"} {
+		ann.waitFor("#"+id+" uncovered with the thread open", exprUncovered(id))
+	}
+
+	ann.do("click the search button", chromedp.Click(chromedp.CSS("#search-open")))
+	ann.waitFor("the search panel, open", `!document.getElementById("search").hidden && document.activeElement.id === "search-input"`)
+	for _, id := range []string{"conn-status", "notify-open", "search-open", "search-close"} {
+		ann.waitFor("#"+id+" uncovered with the search panel open", exprUncovered(id))
+	}
+	ann.do("click the search button again", chromedp.Click(chromedp.CSS("#search-open")))
+	ann.waitFor("the search panel, closed", `document.getElementById("search").hidden`)
+}
+
 // A reply shows its parent quoted, even when the parent is older than what the page loaded;
 // the quote jumps to the parent; the parent counts its replies and opens them in the thread
 // panel, where one can reply too. Replying from the composer quotes, and Escape cancels it. A

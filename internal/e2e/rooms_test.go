@@ -59,6 +59,31 @@ func TestLeavingARoomCanBeUndone(t *testing.T) {
 	ann.seeOnce("before leaving", "while ann was away", "after the undo")
 }
 
+// A room left with its × stays left when the page is opened again at its bare address: a later
+// visit to "/" opens the first of my rooms. It opened lobby, which joined it and put it back
+// in my rooms (on every device), however often I had left it.
+func TestBareAddressOpensMyRoomNotALeftLobby(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{})
+	ann := b.newUser("ann")
+	ann.open(srv.URL + "/")
+	ann.waitFor("lobby in view", `document.getElementById("room-title").textContent === "#lobby"`)
+	ann.room("work")
+	rooms := `Array.from(document.querySelectorAll("#room-list .room"), e => e.dataset.room).join()`
+	ann.waitFor("two rooms", rooms+` === "lobby,work"`)
+	ann.room("lobby") // its × shows on the room in view
+	ann.do("leave lobby", chromedp.Click(chromedp.CSS(`#room-list [data-room="lobby"] .room-leave`)))
+	ann.waitFor("lobby gone", rooms+` === "work"`)
+
+	ann.doWithin(3*waitTimeout, "open the bare address again", chromedp.Navigate(srv.URL+"/"))
+	ann.waitFor("a live connection", exprLive)
+	ann.say("back at work")
+	ann.see("ann", "back at work") // the page and the server agree on what ann is in by now
+	ann.waitFor("work in view, lobby still left", `document.getElementById("room-title").textContent === "#work" && `+rooms+` === "work"`)
+	gopher := dialUser(t, srv, "gopher", "lobby")
+	gopher.waitMembers("lobby", "gopher")
+}
+
 // A room name the page refuses says rooms are ASCII: "Été" was told to use letters and start
 // with one, which it does (found being a new user).
 func TestRoomNameRefusedSaysASCII(t *testing.T) {
