@@ -146,7 +146,7 @@ func TestChatSaysServerRefusalsPlainly(t *testing.T) {
 	owner := servertest.DialJSON(t, s, "owner")
 	owner.Send(servertest.Frame{"type": "create", "room": "secret", "private": true, "id": "c1"})
 	owner.AwaitFunc("created", func(f servertest.Frame) bool { return f.Type() == "room" || f.Type() == "ack" })
-	_, stderr, err := chatToEnd(t, "/dm nobody\n/join secret\n/react 99 👍\n", chatArgs(chatUser(t, "ann"), []string{s.WS})...)
+	_, stderr, err := chatToEnd(t, "/dm nobody\n/react 99 👍\n/join secret\n", chatArgs(chatUser(t, "ann"), []string{s.WS})...)
 	for _, want := range []string{
 		"* /dm: no user is named \"nobody\" (not_found)\n",
 		"(forbidden)\n",
@@ -163,6 +163,37 @@ func TestChatSaysServerRefusalsPlainly(t *testing.T) {
 	}
 	if se := (*wire.Error)(nil); !errors.As(err, &se) || se.Code != hubbub.ECodeNotFound {
 		t.Errorf("the chat's end, %v, does not wrap the server's not_found", err)
+	}
+}
+
+// A script's lines after a /join the server refused were written for that room: they are
+// refused and counted (the run fails), and none reaches the room the chat was in before —
+// they went to general, where everyone read a line meant for a private room.
+func TestChatPipedLinesAfterARefusedJoinGoNowhereElse(t *testing.T) {
+	chatLeakCheck(t)
+	s := servertest.Start(t, servertest.Options{})
+	owner := servertest.DialJSON(t, s, "owner")
+	owner.Send(servertest.Frame{"type": "create", "room": "secret", "private": true, "id": "c1"})
+	owner.AwaitFunc("created", func(f servertest.Frame) bool { return f.Type() == "room" || f.Type() == "ack" })
+	bob := servertest.DialJSON(t, s, "bob")
+	bob.Join("general", nil)
+	_, stderr, err := chatToEnd(t, "before\n/join secret\nmeant for secret\n", chatArgs(chatUser(t, "ann"), []string{s.WS})...)
+	if !strings.Contains(stderr, "(forbidden)") {
+		t.Errorf("no forbidden join in stderr:\n%s", stderr)
+	}
+	if err == nil || !strings.Contains(err.Error(), "1 of 2 messages were refused") {
+		t.Errorf("the chat ended with %v, want the line after the refused join counted refused", err)
+	}
+	bob.Say("general", "b1", "after") // bob reads general's messages in order up to his own
+	var read []string
+	bob.AwaitFunc("bob's own message", func(f servertest.Frame) bool {
+		if f.Type() == "message" {
+			read = append(read, f.Str("text"))
+		}
+		return f.Type() == "message" && f.Str("text") == "after"
+	})
+	if strings.Join(read, ",") != "before,after" {
+		t.Errorf("general's messages: %q, want before,after (nothing meant for secret)", read)
 	}
 }
 
