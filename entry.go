@@ -240,18 +240,15 @@ func ValidateClientID(id string) error {
 }
 
 // ValidateName reports why name cannot be used as a user name, or nil if it can: 1 to
-// MaxNameLen bytes of printable characters (valid UTF-8 without U+FFFD), not starting or
-// ending with a space.
+// MaxNameLen bytes of printable characters, not starting or ending with a space.
 func ValidateName(name string) error {
 	switch {
 	case name == "":
 		return Errorf(ECodeBadName, "name is empty")
 	case len(name) > MaxNameLen:
 		return Errorf(ECodeBadName, "name is longer than %d bytes", MaxNameLen)
-	case strings.ContainsRune(name, utf8.RuneError):
-		// As for an id (ValidateClientID): JSON decodes invalid bytes and lone surrogates to
-		// U+FFFD, and a name is never altered to make it fit.
-		return Errorf(ECodeBadName, "name is not valid UTF-8 (it holds an invalid byte, a lone surrogate such as \\ud800, or U+FFFD)")
+	case !utf8.ValidString(name):
+		return Errorf(ECodeBadName, "name is not valid UTF-8")
 	case strings.TrimSpace(name) != name:
 		return Errorf(ECodeBadName, "name starts or ends with a space")
 	case !printable(name):

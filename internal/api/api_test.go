@@ -520,18 +520,3 @@ func TestAPIUnknownRoomIs404(t *testing.T) {
 		t.Errorf("a lift in a room nobody uses: %d %v, want 200 (it may hold a sanction from a moderator's frame)", status, body)
 	}
 }
-
-// TestAPIFromThatIsNotUTF8IsRefused: a from holding an invalid byte or a lone surrogate is
-// 400 bad_name, not a post as the anonymous user of a name with U+FFFD in it, which the caller
-// never sent.
-func TestAPIFromThatIsNotUTF8IsRefused(t *testing.T) {
-	s := startAPI(t)
-	for _, body := range []string{
-		"{\"from\":\"sys\xff\",\"text\":\"x\"}",
-		`{"from":"sys\ud800","text":"x"}`,
-	} {
-		if status, f := s.API("POST", "/api/rooms/general/messages", apiKey, body); status != http.StatusBadRequest || f.Str("code") != "bad_name" {
-			t.Errorf("publish %q: %d %v, want 400 bad_name", body, status, f)
-		}
-	}
-}

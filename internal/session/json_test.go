@@ -456,28 +456,3 @@ func TestClientIDThatIsNotUnicodeIsRefused(t *testing.T) {
 		t.Fatalf("a send with a good id after the refusals: %v, want the room's first entry", ack)
 	}
 }
-
-// A name that is not UTF-8 is bad_name, however JSON spells it: "\ud800" decodes to U+FFFD, so
-// the hello was welcomed under a name the client never sent ("a\ufffd"), and two such names
-// were one — a second client saying "a\udbff" was that same anonymous user, or was refused
-// name_taken for a name it never chose. Each is refused and the connection may say hello again.
-func TestNameThatIsNotUnicodeIsRefused(t *testing.T) {
-	s := servertest.Start(t, servertest.Options{})
-	c := servertest.DialJSON(t, s, "")
-	for _, raw := range []string{
-		`{"type":"hello","name":"a\ud800"}`,
-		`{"type":"hello","name":"a\udbff","key":"k-1"}`,
-		`{"type":"hello","name":"a` + "\uFFFD" + `"}`,
-	} {
-		if err := c.Conn.WriteMessage(websocket.TextMessage, []byte(raw)); err != nil {
-			t.Fatal(err)
-		}
-		if f := c.AwaitFunc("the answer to "+raw, func(f servertest.Frame) bool { return f.Type() == "welcome" || f.Type() == "error" }); f.Type() != "error" || f.Str("code") != "bad_name" {
-			t.Fatalf("%s: got %v, want error bad_name", raw, f)
-		}
-	}
-	c.Send(servertest.Frame{"type": "hello", "name": "ann"})
-	if w := c.Await("welcome"); w.Str("name") != "ann" {
-		t.Fatalf("hello after the refusals: %v", w)
-	}
-}
