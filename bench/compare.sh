@@ -468,7 +468,8 @@ calib_row() {
 }
 # calib_of RUN: "CPU0 / CPU1" sha256 figures from raw/RUN.calib, or empty.
 calib_of() { sed -n 's#^cpu0: sha256 \([0-9.]*\) .*cpu1: sha256 \([0-9.]*\) .*#\1 / \2#p' "$OUT/raw/$1.calib" 2>/dev/null || true; }
-FANFLOOR_US=$(awk '/^fanfloor / { print $3; exit }' "$OUT/raw/fanfloor.txt" 2>/dev/null || true)
+# (the result line only: the reader's errors also start "fanfloor"; a failed run leaves it empty)
+FANFLOOR_US=$(awk '/^fanfloor µs\/write / && $3 ~ /^[0-9.]+$/ { print $3; exit }' "$OUT/raw/fanfloor.txt" 2>/dev/null || true)
 FLOOR_NS=$(awk '/BenchmarkLoopbackWrite/ { for (i = 1; i <= NF; i++) if ($(i+1) == "ns/op") { print $i; exit } }' "$OUT/raw/floor.txt" 2>/dev/null || true)
 {
 	echo "# hubbub compared, $(date -u '+%Y-%m-%d %H:%M UTC'), commit $COMMIT${DIRTY:+ (uncommitted changes)}"

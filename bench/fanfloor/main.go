@@ -16,8 +16,10 @@
 //
 // Usage: GOMAXPROCS=1 taskset -c 0 fanfloor [-conns 1010] [-size 640] [-interval 20ms]
 // [-duration 10s] [-reader-cpu 1] — prints one line, "fanfloor µs/write W writes N eagain
-// E …". It starts its reader with taskset -c READER-CPU (-1: unpinned). Linux only, as
-// compare.sh and taskset are; it talks to 127.0.0.1 only.
+// E late L of R rounds …", or fails (exit 1) when the run did not keep the row's shape (rounds
+// late, the reader behind). It starts its reader with taskset -c READER-CPU (-1: no taskset,
+// so the reader inherits the writer's CPUs). Linux only, as compare.sh and taskset are; it
+// talks to 127.0.0.1 only.
 package main
 
 import (
@@ -54,21 +56,39 @@ type config struct {
 // result is what a run measured.
 type result struct {
 	writes, eagain int
-	cpu, wall      time.Duration
+	// late counts rounds that took longer than the interval: the sockets were then written
+	// back to back, not once per interval, which is not the row's shape.
+	late, rounds int
+	cpu, wall    time.Duration
 }
 
-// perWrite is the writer's CPU per write, in µs.
+// perWrite is the writer's CPU per write(2) call (EAGAIN's included), in µs.
 func (r result) perWrite() float64 {
-	if r.writes == 0 {
+	if r.writes+r.eagain == 0 {
 		return 0
 	}
-	return float64(r.cpu.Nanoseconds()) / float64(r.writes) / 1e3
+	return float64(r.cpu.Nanoseconds()) / float64(r.writes+r.eagain) / 1e3
+}
+
+// fault is why the run does not measure the row's shape, or nil: no write, more than a
+// tenth of the rounds late (the writer could not keep the interval), or more than a
+// hundredth of the writes refused (the reader did not keep up).
+func (r result) fault() error {
+	switch {
+	case r.writes == 0:
+		return errors.New("no write was made")
+	case r.late*10 > r.rounds:
+		return fmt.Errorf("%d of %d rounds took longer than the interval: fewer -conns or a longer -interval", r.late, r.rounds)
+	case r.eagain*100 > r.writes+r.eagain:
+		return fmt.Errorf("%d of %d writes found the socket full: the reader did not keep up", r.eagain, r.writes+r.eagain)
+	}
+	return nil
 }
 
 func main() {
 	var cfg config
 	readerAddr := flag.String("reader-addr", "", "internal: be the reader of the writer at this address")
-	readerCPU := flag.Int("reader-cpu", 1, "the CPU the reader runs on (taskset -c; -1: unpinned)")
+	readerCPU := flag.Int("reader-cpu", 1, "the CPU the reader runs on (taskset -c; -1: the writer's CPUs)")
 	flag.IntVar(&cfg.conns, "conns", 1010, "loopback sockets written in turn (the fan-out row's room)")
 	flag.IntVar(&cfg.size, "size", 640, "bytes a write (the fan-out row's server writes ~640 with its 20 ms interval)")
 	flag.DurationVar(&cfg.interval, "interval", 20*time.Millisecond, "each socket written once per this (the server's --write-interval)")
@@ -86,12 +106,15 @@ func main() {
 		os.Exit(2)
 	}
 	res, err := run(cfg, func(addr string) (func() error, error) { return startReader(addr, cfg.conns, *readerCPU) })
+	if err == nil {
+		err = res.fault()
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "fanfloor:", err)
 		os.Exit(1)
 	}
-	fmt.Printf("fanfloor µs/write %.3f writes %d eagain %d cpu %.3fs wall %.3fs conns %d size %d interval %s\n",
-		res.perWrite(), res.writes, res.eagain, res.cpu.Seconds(), res.wall.Seconds(), cfg.conns, cfg.size, cfg.interval)
+	fmt.Printf("fanfloor µs/write %.3f writes %d eagain %d late %d of %d rounds cpu %.3fs wall %.3fs conns %d size %d interval %s\n",
+		res.perWrite(), res.writes, res.eagain, res.late, res.rounds, res.cpu.Seconds(), res.wall.Seconds(), cfg.conns, cfg.size, cfg.interval)
 }
 
 // check refuses a shape outside the bounds.
@@ -103,8 +126,8 @@ func (c config) check() error {
 		return fmt.Errorf("-size %d: want 1 to %d", c.size, maxSize)
 	case c.interval < minInterval || c.interval > time.Second:
 		return fmt.Errorf("-interval %s: want %s to 1s", c.interval, minInterval)
-	case c.duration <= 0 || c.duration > maxDuration:
-		return fmt.Errorf("-duration %s: want up to %s", c.duration, maxDuration)
+	case c.duration < c.interval || c.duration > maxDuration:
+		return fmt.Errorf("-duration %s: want -interval (%s) to %s", c.duration, c.interval, maxDuration)
 	}
 	return nil
 }
@@ -194,8 +217,11 @@ func run(cfg config, start func(addr string) (wait func() error, err error)) (re
 	time.Sleep(100 * time.Millisecond) // the reader's goroutines all asleep in their reads
 	var res result
 	cpu0, wall0 := processCPU(), time.Now()
-	next := wall0
-	for rounds := int(cfg.duration / cfg.interval); rounds > 0; rounds-- {
+	next, end := wall0, wall0.Add(cfg.duration)
+	// A round per interval until the duration has passed: bounded in time, however slow the
+	// writes are (a late round is counted, and the next starts at once).
+	for time.Now().Before(end) {
+		res.rounds++
 		for _, fd := range fds {
 			// The sockets are non-blocking (Go's); a full one counts, and is not retried:
 			// the reader keeps up at these rates, and eagain says if it did not.
@@ -209,7 +235,12 @@ func run(cfg config, start func(addr string) (wait func() error, err error)) (re
 			res.writes++
 		}
 		next = next.Add(cfg.interval)
-		time.Sleep(time.Until(next))
+		if wait := time.Until(next); wait > 0 {
+			time.Sleep(wait)
+		} else {
+			res.late++
+			next = time.Now() // the rounds after a late one keep the interval from now
+		}
 	}
 	res.cpu, res.wall = processCPU()-cpu0, time.Since(wall0)
 	return res, nil

@@ -42,8 +42,8 @@ func TestRunWritesEverySocketEachInterval(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := cfg.conns * 10; res.writes+res.eagain != want || res.writes == 0 {
-		t.Errorf("%d writes and %d EAGAIN, want %d in all", res.writes, res.eagain, want)
+	if want := cfg.conns * res.rounds; res.writes+res.eagain != want || res.rounds < 5 || res.rounds > 11 {
+		t.Errorf("%d writes and %d EAGAIN in %d rounds, want %d sockets each round, about 10 rounds", res.writes, res.eagain, res.rounds, cfg.conns)
 	}
 	if want := int64(res.writes * cfg.size); got.Load() != want {
 		t.Errorf("the reader got %d bytes, want %d", got.Load(), want)
@@ -60,13 +60,31 @@ func TestConfigBounds(t *testing.T) {
 		t.Fatalf("the default shape: %v", err)
 	}
 	for flag, c := range map[string]config{
-		"-conns":    {conns: 0, size: 640, interval: time.Second, duration: time.Second},
-		"-size":     {conns: 1, size: maxSize + 1, interval: time.Second, duration: time.Second},
-		"-interval": {conns: 1, size: 1, interval: 0, duration: time.Second},
-		"-duration": {conns: 1, size: 1, interval: time.Second, duration: time.Hour},
+		"-conns":     {conns: 0, size: 640, interval: time.Second, duration: time.Second},
+		"-size":      {conns: 1, size: maxSize + 1, interval: time.Second, duration: time.Second},
+		"-interval":  {conns: 1, size: 1, interval: 0, duration: time.Second},
+		"-duration":  {conns: 1, size: 1, interval: time.Second, duration: time.Hour},
+		"-duration ": {conns: 1, size: 1, interval: time.Second, duration: time.Millisecond}, // shorter than -interval
 	} {
-		if err := c.check(); err == nil || !strings.Contains(err.Error(), flag) {
+		if err := c.check(); err == nil || !strings.Contains(err.Error(), strings.TrimSpace(flag)) {
 			t.Errorf("%+v: %v, want an error naming %s", c, err, flag)
 		}
+	}
+}
+
+// A run that could not keep the row's shape fails rather than report a floor: writes that
+// were not made, rounds written back to back, a reader that fell behind.
+func TestFaultsNameWhatWentWrong(t *testing.T) {
+	for want, r := range map[string]result{
+		"no write":           {rounds: 10},
+		"rounds took longer": {writes: 100, rounds: 10, late: 2},
+		"did not keep up":    {writes: 90, eagain: 10, rounds: 10},
+	} {
+		if err := r.fault(); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%+v: %v, want an error saying %q", r, err, want)
+		}
+	}
+	if err := (result{writes: 1000, eagain: 1, rounds: 10, late: 1}).fault(); err != nil {
+		t.Errorf("a run with one late round and one EAGAIN in 1,001: %v, want none", err)
 	}
 }
