@@ -56,7 +56,8 @@ func TestRetryPauseIsTheServers(t *testing.T) {
 	for _, c := range []struct {
 		ms   int64
 		want time.Duration
-	}{{0, time.Second}, {250, 250 * time.Millisecond}, {5000, 5 * time.Second}, {3_600_000, time.Minute}} {
+	}{{0, time.Second}, {-5, time.Second}, {250, 250 * time.Millisecond}, {5000, 5 * time.Second}, {3_600_000, time.Minute},
+		{18446744073710, time.Minute}} { // a figure that overflows a Duration in milliseconds
 		e := &wire.Error{Type: wire.TypeError, Code: "rate_limited", RetryAfterMs: c.ms}
 		if got := retryPauseFor(e); got != c.want {
 			t.Errorf("retry_after_ms %d: pause %v, want %v", c.ms, got, c.want)

@@ -413,7 +413,8 @@ func (s *Session) apply(c *Conn, f wire.Frame) wire.Frame {
 		switch f.Code {
 		case hubbub.ECodeRateLimited, hubbub.ECodeUnavailable:
 			r.sent = false // try again after a pause: the server's, when it says one
-			s.pauseUntil = time.Now().Add(retryPauseFor(f))
+			// A later, shorter refusal does not cut short an earlier, longer pause.
+			s.pauseUntil = later(s.pauseUntil, time.Now().Add(retryPauseFor(f)))
 			s.poke()
 		default:
 			s.settle(r, nil, f)

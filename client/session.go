@@ -39,6 +39,14 @@ const (
 	maxRetryPause = time.Minute
 )
 
+// later is the later of a and b.
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
 // retryPauseFor is how long sends pause after the refusal e: its retry_after_ms within
 // maxRetryPause, or retryPause when it says none.
 func retryPauseFor(e *wire.Error) time.Duration {

@@ -56,7 +56,8 @@ func untilToken(b *rate.Limiter, now time.Time) time.Duration {
 	if missing <= 0 || perSecond <= 0 || b.Limit() == rate.Inf {
 		return 0
 	}
-	return time.Duration(missing / perSecond * float64(time.Second))
+	// At most a day: an absurdly slow rate must not overflow a Duration.
+	return time.Duration(min(missing/perSecond, 86400) * float64(time.Second))
 }
 
 // typingGate lets one typing notice through per interval and drops the rest silently: typing

@@ -479,8 +479,19 @@ type Error struct {
 	RetryAfterMs int64 `json:"retry_after_ms,omitempty"`
 }
 
-// RetryAfter is RetryAfterMs as a duration (0 when absent).
-func (e *Error) RetryAfter() time.Duration { return time.Duration(e.RetryAfterMs) * time.Millisecond }
+// RetryAfter is RetryAfterMs as a duration: 0 when absent or negative, at most a day (a larger
+// figure, which no server of ours sends, would overflow a Duration).
+func (e *Error) RetryAfter() time.Duration {
+	const most = 24 * time.Hour
+	switch ms := e.RetryAfterMs; {
+	case ms <= 0:
+		return 0
+	case ms >= int64(most/time.Millisecond):
+		return most
+	default:
+		return time.Duration(ms) * time.Millisecond
+	}
+}
 
 // Commands lists the registered slash commands, by name: the answer to commands (welcome
 // lists them too). A client sends a line "/name args" as a command frame when name is
