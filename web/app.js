@@ -537,7 +537,7 @@ function renderRoomOut(r) {
     }
     text = sentence(text);
   } else if (r.error) {
-    const msg = localTimes(String(r.error.message || r.error.code)).replace(/room "([^"]*)"/g, "#$1");
+    const msg = roomsNamed(localTimes(String(r.error.message || r.error.code)));
     text = r.error.code === "banned" || r.error.code === "forbidden" ? sentence(msg) : "Could not join " + roomPhrase(r.name) + ": " + sentence(msg);
   }
   const out = $("room-out");
@@ -733,7 +733,7 @@ client.addEventListener("joined", (ev) => {
     // The room in view says it where the composer was; another room needs a word.
     if (room !== ui.active) {
       const hint = error.code === "name_taken" ? " Change your name to join it." : "";
-      showNotice("Cannot join " + roomPhrase(room) + ": " + String(error.message).replace(/\.$/, "") + "." + hint);
+      showNotice("Cannot join " + roomPhrase(room) + ": " + roomsNamed(error.message).replace(/\.$/, "") + "." + hint);
     }
   }
   renderRooms();
@@ -806,7 +806,7 @@ client.addEventListener("left", (ev) => {
 
 client.addEventListener("removed", (ev) => {
   const { room, message } = ev.detail;
-  if (room !== ui.active) showNotice(sentence(String(message).replace(/room "([^"]*)"/g, "#$1")));
+  if (room !== ui.active) showNotice(sentence(roomsNamed(message)));
   renderRooms();
   if (room === ui.active) renderMessages();
 });

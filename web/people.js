@@ -46,6 +46,11 @@ function roomPhrase(name) {
   return label === "Direct message" ? "this direct message" : "your conversation with " + label;
 }
 
+/** text with each `room "NAME"` of a server's message as roomPhrase says it (a DM never by its id). */
+function roomsNamed(text) {
+  return String(text).replace(/room "([^"]*)"/g, (_, name) => roomPhrase(name));
+}
+
 /** A room's unread and mention counts: the server's list when it keeps one, else the page's own. */
 function countsOf(name) {
   if (client.hasRoomList) {
