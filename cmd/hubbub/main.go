@@ -128,10 +128,11 @@ func commandAfterFlags(args []string) error {
 	return nil
 }
 
-// isCommand says whether s names a subcommand other than serve.
+// isCommand says whether s names a subcommand (serve too: `hubbub --data x serve` is serve's
+// flags before its name).
 func isCommand(s string) bool {
 	_, ok := subcommands[s]
-	return ok && s != "serve"
+	return ok
 }
 
 const usage = `usage:

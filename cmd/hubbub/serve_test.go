@@ -238,6 +238,7 @@ func TestCommandAfterFlagsSaysToPutItFirst(t *testing.T) {
 		{[]string{"--name", "ann", "chat", "ws://h/ws"}, "the command comes first: hubbub chat ws://h/ws --name ann"},
 		{[]string{"--signin", "chat", "ws://h/ws"}, "the command comes first: hubbub chat ws://h/ws --signin"},
 		{[]string{"--compression", "add", "ws://h/add"}, "the command comes first: hubbub add ws://h/add --compression"},
+		{[]string{"--data", "x.db", "serve"}, "the command comes first: hubbub serve --data x.db"},
 		// Not a command after flags: serve judges the arguments as before.
 		{[]string{"--node", "chat", "extra"}, `serve takes no arguments, got ["extra"]`},
 		{[]string{"serve", "--port", "0", "chat"}, `serve takes no arguments, got ["chat"]`},
