@@ -218,8 +218,9 @@ func CleanMultiline(s string) string {
 
 // ValidateClientID reports why id cannot be used as a client's idempotency key (a send's or a
 // published message's id), or nil if it can: at most MaxClientIDLen bytes of printable text
-// (valid UTF-8 without U+FFFD), not starting or ending with a space. The id is stored, logged and echoed in acks and message
-// frames, so a control character in it would reach every member's terminal.
+// (valid UTF-8 without U+FFFD), not starting or ending with a space. The id is stored, logged
+// and echoed in acks and message frames, so a control character in it would reach every
+// member's terminal.
 func ValidateClientID(id string) error {
 	switch {
 	case len(id) > MaxClientIDLen:

@@ -55,6 +55,12 @@ func Errorf(code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
+// RateLimited returns a rate_limited *Error with a formatted message that asks the client to
+// wait retryAfter (0: it does not say) before trying again.
+func RateLimited(retryAfter time.Duration, format string, args ...any) *Error {
+	return &Error{Code: ECodeRateLimited, Message: fmt.Sprintf(format, args...), RetryAfter: retryAfter}
+}
+
 // ErrorCode returns the code of the first *Error in err's chain, or ECodeInternal.
 func ErrorCode(err error) string {
 	var e *Error

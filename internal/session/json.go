@@ -315,9 +315,7 @@ func (j *jsonSession) spend(l *sendLimiter, perSecond float64, burst int, doing 
 	case abusive:
 		return abuseError{err: hubbub.Errorf(hubbub.ECodeRateLimited, "%s too fast; closing", doing)}
 	case !ok:
-		e := hubbub.Errorf(hubbub.ECodeRateLimited, "%s too fast; slow down", doing)
-		e.RetryAfter = l.wait(time.Now())
-		return e
+		return hubbub.RateLimited(untilToken(l.bucket, time.Now()), "%s too fast; slow down", doing)
 	}
 	return nil
 }

@@ -43,9 +43,6 @@ func (l *sendLimiter) allowAt(cfg *Config, perSecond float64, burst int) (ok, ab
 	return false, false
 }
 
-// wait is how long until l has a token again (0 if it has one, or was never used).
-func (l *sendLimiter) wait(now time.Time) time.Duration { return untilToken(l.bucket, now) }
-
 // untilToken is how long until b holds a whole token, at its rate (0 for a nil bucket or one
 // with a token; a bucket that never refills says 0 too, having nothing better to say).
 func untilToken(b *rate.Limiter, now time.Time) time.Duration {

@@ -66,9 +66,7 @@ func (s *Service) tooFast(wait time.Duration, what string, burst int, perSecond 
 		return nil
 	}
 	s.cfg.Metrics.Drop(metrics.DropRateLimit)
-	e := hubbub.Errorf(hubbub.ECodeRateLimited, what, burst, rateText(perSecond), seconds(wait))
-	e.RetryAfter = wait
-	return e
+	return hubbub.RateLimited(wait, what, burst, rateText(perSecond), seconds(wait))
 }
 
 // rateText says perSecond for people: "one every 5s", "3 a second".

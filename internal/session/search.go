@@ -257,9 +257,7 @@ func (l *searchLimiter) allow(cfg *Config) bool {
 // search answers a search frame with search_results, or an error frame naming it.
 func (j *jsonSession) search(ctx context.Context, f *wire.ClientFrame) {
 	if !j.searches.allow(&j.svc.cfg) {
-		e := hubbub.Errorf(hubbub.ECodeRateLimited, "searching too fast; slow down")
-		e.RetryAfter = untilToken(j.searches.bucket, time.Now())
-		j.fail(e, f)
+		j.fail(hubbub.RateLimited(untilToken(j.searches.bucket, time.Now()), "searching too fast; slow down"), f)
 		return
 	}
 	req := SearchRequest{User: j.member.UserID, Room: f.Room, Text: f.Q, From: f.From, Until: f.Until,
