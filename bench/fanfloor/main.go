@@ -23,7 +23,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -196,9 +195,8 @@ func run(cfg config, start func(addr string) (wait func() error, err error)) (re
 		}
 		_ = wait()
 	}()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	go func() { <-ctx.Done(); _ = ln.Close() }() // a reader that never dials does not hang us
+	giveUp := time.AfterFunc(30*time.Second, func() { _ = ln.Close() }) // a reader that never dials does not hang us
+	defer giveUp.Stop()
 	for range cfg.conns {
 		c, err := ln.Accept()
 		if err != nil {
@@ -212,7 +210,7 @@ func run(cfg config, start func(addr string) (wait func() error, err error)) (re
 		}
 		fds = append(fds, fd)
 	}
-	cancel()
+	giveUp.Stop()
 	frame := make([]byte, cfg.size)
 	time.Sleep(100 * time.Millisecond) // the reader's goroutines all asleep in their reads
 	var res result
@@ -235,8 +233,8 @@ func run(cfg config, start func(addr string) (wait func() error, err error)) (re
 			res.writes++
 		}
 		next = next.Add(cfg.interval)
-		if wait := time.Until(next); wait > 0 {
-			time.Sleep(wait)
+		if until := time.Until(next); until > 0 {
+			time.Sleep(until)
 		} else {
 			res.late++
 			next = time.Now() // the rounds after a late one keep the interval from now
