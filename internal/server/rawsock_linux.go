@@ -257,18 +257,9 @@ func (s *rawSocket) Read(b []byte) (int, error) {
 		if c := s.converted(); c != nil {
 			return c.Read(b)
 		}
-		if !s.acquire() {
-			return 0, s.opError("read", net.ErrClosed)
-		}
-		n, errno := rawRead(s.fd, b)
-		s.release()
-		switch {
-		case errno == 0 && n == 0:
-			return 0, io.EOF
-		case errno == 0:
-			return n, nil
-		case errno != syscall.EAGAIN:
-			return 0, s.opError("read", os.NewSyscallError("read", errno))
+		n, again, err := s.readNow(b)
+		if !again {
+			return n, err
 		}
 		if s.poller == nil {
 			c, err := s.conn()
@@ -289,6 +280,47 @@ func (s *rawSocket) Read(b []byte) (int, error) {
 			return c.Read(b)
 		case err != nil:
 			return 0, err
+		}
+	}
+}
+
+// readNow reads what the socket has now, without waiting; again says it has nothing yet.
+func (s *rawSocket) readNow(b []byte) (n int, again bool, err error) {
+	if !s.acquire() {
+		return 0, false, s.opError("read", net.ErrClosed)
+	}
+	n, errno := rawRead(s.fd, b)
+	s.release()
+	switch {
+	case errno == 0 && n == 0:
+		return 0, false, io.EOF
+	case errno == 0:
+		return n, false, nil
+	case errno == syscall.EAGAIN:
+		return 0, true, nil
+	}
+	return 0, false, s.opError("read", os.NewSyscallError("read", errno))
+}
+
+// readFirst reads the socket's first bytes as Read does, into a handshake buffer from pool,
+// but waits for them holding none (wsaccept.go's firstRead says why).
+func (s *rawSocket) readFirst(pool bufferPool) (*[handshakeBuffer]byte, int, error) {
+	for {
+		buf := pool.Get().(*[handshakeBuffer]byte)
+		if s.converted() != nil || s.poller == nil {
+			n, err := s.Read(buf[:])
+			return buf, n, err
+		}
+		n, again, err := s.readNow(buf[:])
+		if !again {
+			return buf, n, err
+		}
+		pool.Put(buf)
+		if err := s.waitReadable(); err != nil {
+			// Read says what ended the wait (the deadline, a close, the poller's close).
+			buf = pool.Get().(*[handshakeBuffer]byte)
+			n, err := s.Read(buf[:])
+			return buf, n, err
 		}
 	}
 }

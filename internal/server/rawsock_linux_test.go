@@ -7,7 +7,10 @@ import (
 	"io"
 	"net"
 	"os"
+	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -250,5 +253,83 @@ func TestRawAcceptEndsWithTheListener(t *testing.T) {
 		}
 	case <-time.After(testwait.Timeout):
 		t.Fatal("accept did not end when the listener closed")
+	}
+}
+
+// countingPool is a bufferPool that counts the buffers out on loan.
+type countingPool struct {
+	pool sync.Pool
+	out  atomic.Int64
+}
+
+func (p *countingPool) Get() any {
+	p.out.Add(1)
+	if b := p.pool.Get(); b != nil {
+		return b
+	}
+	return new([handshakeBuffer]byte)
+}
+
+func (p *countingPool) Put(b any) {
+	p.out.Add(-1)
+	p.pool.Put(b)
+}
+
+// Sockets whose clients have sent nothing yet wait for their first bytes holding no handshake
+// buffer: after a restart the listener holds thousands of them, and a buffer each would be as
+// many pages of memory for the new process to fault in. Once the bytes come, each read
+// returns them in a buffer of its own; a deadline still ends the wait.
+func TestRawSocketWaitsForItsFirstBytesWithoutABuffer(t *testing.T) {
+	pool := &countingPool{}
+	type read struct {
+		buf *[handshakeBuffer]byte
+		n   int
+		err error
+	}
+	const socks = 8
+	pairs := make([]rawPair, socks)
+	reads := make([]chan read, socks)
+	for i := range pairs {
+		pairs[i] = newRawPair(t)
+		reads[i] = make(chan read, 1)
+		go func() {
+			buf, n, err := pairs[i].s.readFirst(pool)
+			reads[i] <- read{buf, n, err}
+		}()
+		testwait.Until(t, "the first read to wait in the poller", pairs[i].s.isWaiting)
+	}
+	if n := pool.out.Load(); n != 0 {
+		t.Fatalf("%d handshake buffers held by %d sockets waiting for their first bytes, want 0", n, socks)
+	}
+	for i, rp := range pairs {
+		if _, err := io.WriteString(rp.client, "GET /ws "+strconv.Itoa(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	seen := map[*[handshakeBuffer]byte]bool{}
+	for i := range pairs {
+		r := <-reads[i]
+		if r.err != nil {
+			t.Fatalf("socket %d: %v", i, r.err)
+		}
+		if got, want := string(r.buf[:r.n]), "GET /ws "+strconv.Itoa(i); got != want {
+			t.Errorf("socket %d read %q, want %q", i, got, want)
+		}
+		if seen[r.buf] {
+			t.Errorf("socket %d read into a buffer another socket holds", i)
+		}
+		seen[r.buf] = true
+	}
+	if n := pool.out.Load(); n != socks {
+		t.Errorf("%d buffers on loan after %d first reads, want %d", n, socks, socks)
+	}
+
+	rp := newRawPair(t)
+	errc := make(chan error, 1)
+	go func() { _, _, err := rp.s.readFirst(pool); errc <- err }()
+	testwait.Until(t, "the first read to wait", rp.s.isWaiting)
+	_ = rp.s.SetReadDeadline(time.Now())
+	if err := <-errc; !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("first read after its deadline: %v, want os.ErrDeadlineExceeded", err)
 	}
 }

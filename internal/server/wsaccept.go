@@ -37,6 +37,12 @@ const handshakeBuffer = 4 << 10
 
 var handshakeBuffers = sync.Pool{New: func() any { return new([handshakeBuffer]byte) }}
 
+// bufferPool lends handshake buffers: handshakeBuffers (a counting one in tests).
+type bufferPool interface {
+	Get() any
+	Put(any)
+}
+
 // Listener returns ln wrapped so that the polled transport's WebSocket upgrades are read
 // and answered without net/http; serve net/http on what it returns. With the goroutine
 // transport it returns ln. Wrap only a listener of plain TCP connections (not TLS): the
@@ -179,37 +185,61 @@ func (l *wsListener) accept() (net.Conn, error) {
 // sniff reads the first request of c and serves it as a WebSocket, or hands c to net/http.
 func (l *wsListener) sniff(c net.Conn) {
 	defer l.wg.Done()
-	buf := handshakeBuffers.Get().(*[handshakeBuffer]byte)
-	defer handshakeBuffers.Put(buf)
 	deadline := time.Now().Add(l.s.cfg.HandshakeTimeout)
 	_ = c.SetReadDeadline(deadline)
-	n := 0
+	buf, n, err := firstRead(c)
 	for {
-		m, err := c.Read(buf[n:])
-		n += m
 		if err != nil {
 			l.doneSniffing(c)
 			if n == 0 {
+				handshakeBuffers.Put(buf)
 				_ = c.Close() // net/http says nothing to a connection closed or timed out before a byte
 				return
 			}
 			l.handOff(c, buf[:n], deadline) // net/http answers what it makes of the bytes and the error
+			handshakeBuffers.Put(buf)
 			return
 		}
 		r, head, res := sniffRequest(buf[:n])
 		switch {
 		case res == sniffMore && n < len(buf):
+			var m int
+			m, err = c.Read(buf[n:])
+			n += m
 			continue
 		case res == sniffOurs: // counted as being set up until admission counts it (serveWS)
 			_ = c.SetReadDeadline(time.Time{})
-			l.serveWS(c, r, buf[:n], head, deadline)
+			// The bytes read, out of the pooled buffer before the upgrade waits for its
+			// admission slot: they are a few hundred, and after a restart thousands of
+			// upgrades wait at once, each of whose buffers would be a fresh page of memory
+			// to fault in (docs/benchmarks/reconnect-storm.md, "Page faults after a restart").
+			read := append(make([]byte, 0, n), buf[:n]...)
+			handshakeBuffers.Put(buf)
+			l.serveWS(c, r, read, head, deadline)
 			return
 		default: // another request, or a head too long for the buffer
 			l.doneSniffing(c)
 			l.handOff(c, buf[:n], deadline)
+			handshakeBuffers.Put(buf)
 			return
 		}
 	}
+}
+
+// firstRead reads c's first bytes into a handshake buffer. A socket read here (rawSocket)
+// waits for them holding no buffer: after a restart the listener accepts thousands of
+// connections before their clients, busy reconnecting, send a byte, and a buffer each would
+// be as many pages of fresh memory for the new process to fault in, at several microseconds
+// a page (docs/benchmarks/reconnect-storm.md, "Page faults after a restart").
+func firstRead(c net.Conn) (*[handshakeBuffer]byte, int, error) {
+	if f, ok := c.(interface {
+		readFirst(bufferPool) (*[handshakeBuffer]byte, int, error)
+	}); ok {
+		return f.readFirst(&handshakeBuffers)
+	}
+	buf := handshakeBuffers.Get().(*[handshakeBuffer]byte)
+	n, err := c.Read(buf[:])
+	return buf, n, err
 }
 
 // doneSniffing stops counting c as a request being read here; a second call does nothing
