@@ -27,8 +27,7 @@ const userUsage = `usage:
   hubbub user rename NAME NEWNAME
   hubbub user invite [--role R] [--expires 72h] [--url https://chat.example.com] [--by NAME]
 Each opens the store as hubbub serve does (--data, --postgres, or HUBBUB_DATA, HUBBUB_POSTGRES);
-a running server may hold the SQLite file meanwhile, and a --data file that does not exist is
-refused (hubbub serve makes it on its first start). hubbub user ACTION -h lists the flags.`
+a running server may hold the SQLite file meanwhile. hubbub user ACTION -h lists the flags.`
 
 // runUser manages the server's users: the logic is internal/accounts', this file reads the
 // command line and prints the outcome.
@@ -130,26 +129,21 @@ func (c *userCmd) bindPassword(fs *flag.FlagSet) {
 	fs.StringVar(&c.passwordFile, "password-file", "", "read the password from the first line of this file (as hubbub chat --signin --password-file)")
 }
 
-// needData refuses a --data file that does not exist: opening it would create an empty
-// database, so an operator who forgot or mistyped the server's --data was shown an empty list,
-// told there is no such user, or told "added" for a user the server never sees, and left a
-// stray database behind. Every action of hubbub user is refused, add and invite too: hubbub
-// serve makes the file on its first start, and an admin is added beside the running server.
-// The other commands' actions that make something (bot create, hook create, command add,
-// webhook create) still create it.
+// needData refuses a --data file that does not exist to every action of cmd but those that
+// make something (add, create, invite): opening it would create an empty database, so an
+// operator who forgot the server's --data was shown an empty list, or told there is no such
+// user, and left a stray hubbub.db in the current folder. The making actions still create it,
+// so that the first admin can be added before the server first runs.
 func needData(f *serveFlags, cmd, action string) error {
-	if cmd != "user" {
-		switch action {
-		case "add", "create":
-			return nil
-		}
+	switch action {
+	case "add", "create", "invite":
+		return nil
 	}
 	if f.postgres != "" {
 		return nil
 	}
 	if _, err := os.Stat(f.data); errors.Is(err, os.ErrNotExist) {
-		return usageError(fmt.Sprintf("%s %s: no database at %s: hubbub %s opens the file hubbub serve keeps (its --data, or HUBBUB_DATA) and makes none; "+
-			"start the server once with --data %s, or check the path", cmd, action, f.data, cmd, f.data))
+		return usageError(fmt.Sprintf("%s %s: no database at %s: pass the file hubbub serve keeps (its --data) as --data PATH, or set HUBBUB_DATA", cmd, action, f.data))
 	}
 	return nil
 }

@@ -142,7 +142,6 @@ func TestUserCommandsOnPostgres(t *testing.T) {
 
 func TestUserCommandErrors(t *testing.T) {
 	data := filepath.Join(t.TempDir(), "hubbub.db")
-	servertest.Start(t, servertest.Options{DataPath: data}) // it makes the file hubbub user opens
 	if _, err := userCmdRun(t, "correct horse\n", append([]string{"add", "ann", "--password-stdin", "--data", data}, cheap...)...); err != nil {
 		t.Fatal(err)
 	}
