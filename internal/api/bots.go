@@ -74,12 +74,6 @@ type botRequest struct {
 	Rooms *[]string `json:"rooms"`
 }
 
-// errNoBotRooms refuses a bot's creation or change that leaves it no room pattern.
-func errNoBotRooms() error {
-	return apiErrorf(http.StatusBadRequest, hubbub.ECodeMissing,
-		`a bot needs "rooms": the rooms it may enter, as names, prefixes ending in *, or * for every room but DMs`)
-}
-
 // apiCreateBot: POST /api/bots {name, rooms} — a bot and its token.
 func (s *API) apiCreateBot(w http.ResponseWriter, r *http.Request) error {
 	var req botRequest
@@ -93,7 +87,8 @@ func (s *API) apiCreateBot(w http.ResponseWriter, r *http.Request) error {
 	if len(rooms) == 0 {
 		// A bot with no patterns may join and post nowhere, and its token is shown only now,
 		// as hubbub bot create without --rooms says.
-		return errNoBotRooms()
+		return apiErrorf(http.StatusBadRequest, hubbub.ECodeMissing,
+			`a bot needs "rooms": the rooms it may enter, as names, prefixes ending in *, or * for every room but DMs`)
 	}
 	ctx, cancel := apiContext(r)
 	defer cancel()
@@ -139,7 +134,7 @@ func (s *API) apiBot(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// apiUpdateBot: PATCH /api/bots/{bot} {rooms} — replaces its room patterns (at least one).
+// apiUpdateBot: PATCH /api/bots/{bot} {rooms} — replaces its room patterns.
 func (s *API) apiUpdateBot(w http.ResponseWriter, r *http.Request) error {
 	var req botRequest
 	if err := readBody(w, r, &req); err != nil {
@@ -147,10 +142,6 @@ func (s *API) apiUpdateBot(w http.ResponseWriter, r *http.Request) error {
 	}
 	if req.Name != "" || req.Rooms == nil {
 		return apiErrorf(http.StatusBadRequest, hubbub.ECodeBadField, "PATCH takes {\"rooms\": [...]} only")
-	}
-	if len(*req.Rooms) == 0 {
-		// Refused as creation refuses it: a bot with no patterns may join and post nowhere.
-		return errNoBotRooms()
 	}
 	ctx, cancel := apiContext(r)
 	defer cancel()

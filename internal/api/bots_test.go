@@ -271,26 +271,3 @@ func TestBotCreateNeedsRooms(t *testing.T) {
 		t.Errorf("create with rooms: %d %v", status, body)
 	}
 }
-
-// TestBotUpdateNeedsRooms: PATCH /api/bots/{bot} with "rooms": [] took the bot's every room
-// away, with a 200, while a bot created with none is refused. It is refused the same way now
-// (400 missing_field), and the bot keeps its rooms: its token still posts in them.
-func TestBotUpdateNeedsRooms(t *testing.T) {
-	s := startAPI(t)
-	status, body := s.API("POST", "/api/bots", apiKey, map[string]any{"name": "ci", "rooms": []string{"builds"}})
-	if status != http.StatusCreated {
-		t.Fatalf("create: %d %v", status, body)
-	}
-	token := body.Str("token")
-	_, created := s.API("POST", "/api/bots", apiKey, map[string]any{"name": "other", "rooms": []string{}})
-	status, body = s.API("PATCH", "/api/bots/ci", apiKey, map[string]any{"rooms": []string{}})
-	if status != http.StatusBadRequest || body.Str("code") != hubbub.ECodeMissing || body.Str("message") != created.Str("message") {
-		t.Errorf("patch with no rooms: %d %v, want 400 missing_field as creation's %v", status, body, created)
-	}
-	if status, body := s.API("GET", "/api/bots/ci", apiKey, nil); status != http.StatusOK || fmt.Sprint(body["bot"].(map[string]any)["rooms"]) != "[builds]" {
-		t.Errorf("the bot after a refused patch: %d %v, want its rooms [builds]", status, body)
-	}
-	if status, body := s.API("POST", "/api/rooms/builds/messages", token, map[string]any{"text": "build 2 passed"}); status != http.StatusCreated {
-		t.Errorf("the bot's post to its room after a refused patch: %d %v, want 201", status, body)
-	}
-}
