@@ -42,8 +42,22 @@ func TestAdminCommandsNeedTheDatabase(t *testing.T) {
 	if err := run(context.Background(), args, stdio{in: strings.NewReader("correct horse\n"), out: &out, err: &errOut}); err != nil {
 		t.Fatalf("user add on a new file: %v (%s)", err, errOut.String())
 	}
+	// … and says it made one: with a mistyped --data the user is not the running server's.
+	if want := "no database at " + data + ": making a new one"; !strings.Contains(errOut.String(), want) {
+		t.Errorf("user add on a new file said %q, want %q", errOut.String(), want)
+	}
+	errOut.Reset()
 	out.Reset()
 	if err := run(context.Background(), []string{"user", "list", "--data", data}, stdio{in: strings.NewReader(""), out: &out, err: &errOut}); err != nil || !strings.Contains(out.String(), "admin") {
 		t.Errorf("user list after add: %v %q", err, out.String())
+	}
+	// The file exists now: a second add says nothing of a new one.
+	errOut.Reset()
+	args = append([]string{"user", "add", "bob", "--password-stdin", "--data", data}, cheap...)
+	if err := run(context.Background(), args, stdio{in: strings.NewReader("correct horse\n"), out: &out, err: &errOut}); err != nil {
+		t.Fatalf("second user add: %v (%s)", err, errOut.String())
+	}
+	if strings.Contains(errOut.String(), "making a new one") {
+		t.Errorf("user add on an existing file said %q", errOut.String())
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -133,25 +134,27 @@ func (c *userCmd) bindPassword(fs *flag.FlagSet) {
 // make something (add, create, invite): opening it would create an empty database, so an
 // operator who forgot the server's --data was shown an empty list, or told there is no such
 // user, and left a stray hubbub.db in the current folder. The making actions still create it,
-// so that the first admin can be added before the server first runs.
-func needData(f *serveFlags, cmd, action string) error {
-	switch action {
-	case "add", "create", "invite":
-		return nil
-	}
+// so that the first admin can be added before the server first runs, but say so on errOut:
+// with a mistyped --data, "added" alone would name a user the running server never sees.
+func needData(f *serveFlags, cmd, action string, errOut io.Writer) error {
 	if f.postgres != "" {
 		return nil
 	}
-	if _, err := os.Stat(f.data); errors.Is(err, os.ErrNotExist) {
-		return usageError(fmt.Sprintf("%s %s: no database at %s: pass the file hubbub serve keeps (its --data) as --data PATH, or set HUBBUB_DATA", cmd, action, f.data))
+	if _, err := os.Stat(f.data); !errors.Is(err, os.ErrNotExist) {
+		return nil
 	}
-	return nil
+	switch action {
+	case "add", "create", "invite":
+		fmt.Fprintf(errOut, "hubbub %s %s: no database at %s: making a new one (if hubbub serve keeps another file, pass it as --data PATH or set HUBBUB_DATA)\n", cmd, action, f.data)
+		return nil
+	}
+	return usageError(fmt.Sprintf("%s %s: no database at %s: pass the file hubbub serve keeps (its --data) as --data PATH, or set HUBBUB_DATA", cmd, action, f.data))
 }
 
 // open opens the store without the integrity check, which the server makes at its start: a
 // user command should not wait minutes on a large file.
 func (c *userCmd) open(ctx context.Context) (hubbub.Store, error) {
-	if err := needData(c.store, c.cmd, c.action); err != nil {
+	if err := needData(c.store, c.cmd, c.action, c.io.err); err != nil {
 		return nil, err
 	}
 	c.store.sqliteSkipCheck = true

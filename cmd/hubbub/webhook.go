@@ -130,7 +130,7 @@ func (c *webhookCmd) bindStore(fs *flag.FlagSet) {
 
 // open opens the store without the integrity check, as hubbub user does.
 func (c *webhookCmd) open(ctx context.Context, action string) (hubbub.Store, error) {
-	if err := needData(c.store, "webhook", action); err != nil {
+	if err := needData(c.store, "webhook", action, c.io.err); err != nil {
 		return nil, err
 	}
 	c.store.sqliteSkipCheck = true

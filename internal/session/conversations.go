@@ -482,7 +482,7 @@ func (j *jsonSession) directory(ctx context.Context, f *wire.ClientFrame) error 
 }
 
 // members answers a page of a room's stored members and invitees; a private room's to its
-// members (and server moderators) only.
+// members (and server moderators) only; a room that does not exist is ECodeNotFound.
 func (j *jsonSession) members(ctx context.Context, f *wire.ClientFrame) error {
 	rs := j.svc.hub.Store()
 	if err := hubbub.ValidateRoom(f.Room); err != nil {
@@ -506,6 +506,16 @@ func (j *jsonSession) members(ctx context.Context, f *wire.ClientFrame) error {
 	list, err := rs.Members(ctx, f.Room, f.After.Key, limit+1)
 	if err != nil {
 		return j.svc.storeRefused("reading the members", err)
+	}
+	if len(list) == 0 && f.After.Key == "" && !j.rooms.has(f.Room) && len(j.svc.hub.Members(f.Room)) == 0 {
+		// A misspelt room is heard as one that is not there, as the API's members and a read
+		// or notify of it are, not read as a room nobody is in; a room someone is in on this
+		// node is there without being stored (an anonymous user's), like the API's roomInUse.
+		if _, found, err := rs.RoomMeta(ctx, f.Room); err != nil {
+			return j.svc.storeRefused("reading the room", err)
+		} else if !found {
+			return hubbub.Errorf(hubbub.ECodeNotFound, "no room %q", f.Room)
+		}
 	}
 	hasMore := len(list) > limit
 	list = list[:min(len(list), limit)]

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"hubbub"
 )
@@ -158,12 +159,31 @@ func NewError(err error, f *ClientFrame) Error {
 		e.RetryAfterMs = int64((d + time.Millisecond - 1) / time.Millisecond)
 	}
 	if f != nil {
-		e.Request, e.Room, e.ID = f.Type, f.Room, f.ID
+		e.Request, e.Room, e.ID = f.Type, f.Room, echoID(f.ID)
 		if len(e.Request) > 32 {
 			e.Request = ""
 		}
 	}
 	return e
+}
+
+// echoID is the id an error frame echoes: the request's id as sent, or, for one longer than
+// any valid id (hubbub.MaxClientIDLen bytes, so refused bad_id), its first MaxClientIDLen
+// bytes, to the end of the character there, and "…": a bounded echo (an id could be most of
+// a frame) that is still longer than MaxClientIDLen, so it never equals a valid id a client
+// is waiting on.
+func echoID(id string) string {
+	if len(id) <= hubbub.MaxClientIDLen {
+		return id
+	}
+	n := hubbub.MaxClientIDLen
+	for n < len(id) && !utf8.RuneStart(id[n]) {
+		n++
+	}
+	if n == len(id) {
+		return id
+	}
+	return id[:n] + "…"
 }
 
 // NewLeft answers leave.
