@@ -456,3 +456,26 @@ func TestClientIDThatIsNotUnicodeIsRefused(t *testing.T) {
 		t.Fatalf("a send with a good id after the refusals: %v, want the room's first entry", ack)
 	}
 }
+
+// A send that gives its text twice is refused, not stored with the last of the two: the
+// client may have meant the first.
+func TestSendWithATextGivenTwiceIsRefused(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{})
+	ann := servertest.DialJSON(t, s, "ann")
+	ann.Join("r", nil)
+	for _, raw := range []string{
+		`{"type":"send","room":"r","id":"t-1","text":"meant","text":"not meant"}`,
+		`{"type":"send","room":"r","id":"t-2","text":"meant","Text":"not meant","reply_to":0}`,
+	} {
+		if err := ann.Conn.WriteMessage(websocket.TextMessage, []byte(raw)); err != nil {
+			t.Fatal(err)
+		}
+		f := ann.AwaitFunc("the answer to "+raw, func(f servertest.Frame) bool { return f.Type() == "ack" || f.Type() == "error" })
+		if f.Type() != "error" || f.Str("code") != "bad_json" || !strings.Contains(f.Str("message"), "text") {
+			t.Fatalf("%s: got %v, want error bad_json naming the key", raw, f)
+		}
+	}
+	if ack := ann.Say("r", "t-3", "said once"); ack.Type() != "ack" || ack.Num("seq") != 1 {
+		t.Fatalf("a send after the refusals: %v, want the room's first entry (nothing was stored)", ack)
+	}
+}

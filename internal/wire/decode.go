@@ -31,7 +31,8 @@ func DecodeInto(b []byte, f *ClientFrame) error {
 		return hubbub.Errorf(hubbub.ECodeBadJSON, "a frame must be one JSON object")
 	}
 	var err error
-	if !decodeFlat(b, f) { // a flat object of plain strings, such as every send, needs no reflection
+	flat := decodeFlat(b, f) // a flat object of plain strings, such as every send, needs no reflection
+	if !flat {
 		err = json.Unmarshal(b, f)
 	}
 	var typeErr *json.UnmarshalTypeError
@@ -45,6 +46,11 @@ func DecodeInto(b []byte, f *ClientFrame) error {
 			return badField(typeErr)
 		}
 		return hubbub.Errorf(hubbub.ECodeBadJSON, "invalid JSON: %v", err)
+	}
+	if !flat {
+		if err := repeatedField(b); err != nil {
+			return err
+		}
 	}
 	known, ok := clientFrames[f.Type]
 	if !ok {

@@ -141,3 +141,36 @@ func TestBadFieldSaysWhatTheFieldHolds(t *testing.T) {
 		}
 	}
 }
+
+// A frame that gives a field twice — the same key, or two spellings encoding/json reads into
+// one field whatever their case — is refused: the server would otherwise act on the last value,
+// which the client may not have meant. A lone key in another case is still read, and repeated
+// keys no field takes are ignored, as encoding/json ignores them.
+func TestDecodeRefusesAFieldGivenTwice(t *testing.T) {
+	for _, c := range []struct {
+		in, code, text string
+	}{
+		{`{"type":"send","room":"r","text":"meant","text":"not meant"}`, hubbub.ECodeBadJSON, ""},
+		{`{"type":"send","room":"r","text":"meant","Text":"not meant"}`, hubbub.ECodeBadJSON, ""},
+		{`{"type":"send","room":"r","te\u0078t":"meant","text":"not meant"}`, hubbub.ECodeBadJSON, ""},
+		{`{"type":"send","room":"r","text":"meant","ROOM":"s"}`, hubbub.ECodeBadJSON, ""},
+		{`{"type":"join","room":"r","since":1,"since":2}`, hubbub.ECodeBadJSON, ""},
+		{`{"type":"send","room":"r","Text":"shouted key"}`, "", "shouted key"},
+		{`{"type":"send","room":"r","text":"x","extra":1,"EXTRA":[1,{"a":"}"}]}`, "", "x"},
+		{`{"type":"send","room":"r","text":"q\"},\"text\":\"no","attachments":["f_1,\"text\"","f_2"]}`, "", `q"},"text":"no`},
+		{`{"type":"send","room":"r","text":"x","reply_to":3}`, "", "x"},
+	} {
+		f, err := Decode([]byte(c.in))
+		got := ""
+		if err != nil {
+			got = hubbub.ErrorCode(err)
+		}
+		if got != c.code {
+			t.Errorf("%s: %v (code %q), want code %q", c.in, err, got, c.code)
+			continue
+		}
+		if c.code == "" && (f.Text == nil || *f.Text != c.text) {
+			t.Errorf("%s: text %v, want %q", c.in, f.Text, c.text)
+		}
+	}
+}
