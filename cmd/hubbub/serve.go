@@ -311,6 +311,7 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 	f.srv.AllowedOrigins, f.srv.Subprotocols = f.origins, f.subprotocols.listFlag
 	f.srv.ConnectingWait = f.connectingWait
 	f.srv.SearchOff = !f.searchIndex
+	f.srv.Files.UploadsOff = f.srv.Files.UploadMax == 0 // the flag's 0 is "no uploads", the Config's the default
 	if f.connectingWait <= 0 {
 		f.srv.ConnectingWait = -1 // the flag's 0 is "no wait", the Config's is "the default"
 	}
