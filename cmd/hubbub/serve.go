@@ -236,6 +236,9 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 	if err := refuseNegative(fs, sources); err != nil {
 		return err
 	}
+	if err := refuseZero(fs, sources); err != nil { // serve_zero.go
+		return err
+	}
 	log, err := newLogger(f.logFormat, f.logLevel, io.err, f.logRepeatBurst, f.logRepeatWindow)
 	if err != nil {
 		return err
