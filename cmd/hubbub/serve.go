@@ -96,7 +96,7 @@ func newServeFlags(fs *flag.FlagSet) *serveFlags {
 	f := &serveFlags{subprotocols: defaultList{listFlag: listFlag{hubbub.ProtocolJSON}}}
 	s, h := &f.srv, &f.hub
 	fs.StringVar(&f.host, "host", defaultHost, "address to listen on: the loopback interface by default; 0.0.0.0 (IPv4) or \"\" (every interface, IPv4 and IPv6) to serve other machines")
-	fs.IntVar(&f.port, "port", 3434, "TCP port to listen on")
+	fs.IntVar(&f.port, "port", 3434, "TCP port to listen on (0 = any free port, which the log line \"hubbub serving\" names)")
 	fs.StringVar(&f.data, "data", "hubbub.db", "SQLite file that keeps the history (one node)")
 	fs.IntVar(&f.sqliteMaxBatch, "sqlite-max-batch", sqlite.DefaultMaxBatch, fmt.Sprintf("most appends committed to --data in one transaction, and the capacity of its writer's queue (1 to %d)", sqlite.MaxMaxBatch))
 	fs.IntVar(&f.sqliteWALPages, "sqlite-wal-pages", sqlite.DefaultWALPages, fmt.Sprintf("pages (4 KiB) the SQLite write-ahead log holds before they are copied into --data (1 to %d)", sqlite.MaxWALPages))
@@ -122,7 +122,7 @@ func newServeFlags(fs *flag.FlagSet) *serveFlags {
 	fs.IntVar(&f.logRepeatBurst, "log-repeat-burst", lograte.DefaultBurst, "warnings and errors with the same message logged per --log-repeat-window at most; the rest are counted (suppressed=N) (0 = no limit)")
 	fs.DurationVar(&f.logRepeatWindow, "log-repeat-window", lograte.DefaultWindow, "the window --log-repeat-burst counts in")
 	fs.StringVar(&f.node, "node", "", "this node's name in logs and frames (default: host:port)")
-	fs.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 10*time.Second, "how long shutdown waits for clients to take their last frames")
+	fs.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 10*time.Second, "how long shutdown waits for clients to take their last frames (0 = cut them at once)")
 	fs.IntVar(&f.retention.MaxPerRoom, "retention-messages", 0, "keep only this many newest messages per room (0 = all)")
 	fs.DurationVar(&f.retention.MaxAge, "retention-age", 0, "forget messages older than this (0 = never)")
 	fs.DurationVar(&f.pruneEvery, "prune-every", time.Minute, "how often retention is applied")
@@ -150,13 +150,13 @@ func newServeFlags(fs *flag.FlagSet) *serveFlags {
 	fs.IntVar(&s.AbuseLimit, "abuse-limit", 50, "rate-limited frames in a row before the connection is closed with 1008")
 	fs.DurationVar(&s.TypingInterval, "typing-interval", time.Second, "shortest time between relayed typing notices per connection and room")
 	fs.IntVar(&s.MaxRoomsPerConn, "max-rooms-per-conn", 32, "rooms one connection may be in")
-	fs.IntVar(&s.MaxDMMembers, "max-dm-members", hubbub.MaxDMMembers, "most people in a direct message, its starter included")
+	fs.IntVar(&s.MaxDMMembers, "max-dm-members", hubbub.MaxDMMembers, fmt.Sprintf("most people in a direct message, its starter included (0 = the default, %d; 1 is refused)", hubbub.MaxDMMembers))
 	fs.IntVar(&s.MaxAttachments, "max-attachments", hubbub.MaxAttachments, fmt.Sprintf("most files one message may carry (at most %d)", hubbub.MaxAttachments))
 	fs.IntVar(&s.MaxConns, "max-conns", 20000, "WebSocket connections the server holds (past it: 503)")
-	fs.IntVar(&s.MaxConnecting, "max-connecting", server.DefaultMaxConnecting, "WebSocket connections being set up at once (upgraded, hello and first join not yet handled); past it upgrades get 503 with Retry-After, which clients honour as backoff")
+	fs.IntVar(&s.MaxConnecting, "max-connecting", server.DefaultMaxConnecting, fmt.Sprintf("WebSocket connections being set up at once (upgraded, hello and first join not yet handled); past it upgrades get 503 with Retry-After, which clients honour as backoff (0 = the default, %d)", server.DefaultMaxConnecting))
 	fs.DurationVar(&f.connectingWait, "connecting-wait", server.DefaultConnectingWait, "how long an upgrade past --max-connecting waits for a slot, in arrival order, before it gets 503 with Retry-After (0 = 503 at once; at most 1m)")
 	fs.DurationVar(&f.acceptPause, "accept-pause", server.DefaultAcceptPause, "while the connections being set up fill --max-connecting, how long the listener may leave the next one in the kernel's queue before accepting it anyway (0 = never wait; at most 5s): after a restart the admitted clients' hellos and joins go first")
-	fs.IntVar(&s.ConnectingQueue, "connecting-queue", server.DefaultConnectingQueue, "upgrades waiting for a --max-connecting slot at once, at most; while it is full the next connections wait in the kernel's accept queue (up to --connecting-wait), and past that they get 503 with Retry-After at once")
+	fs.IntVar(&s.ConnectingQueue, "connecting-queue", server.DefaultConnectingQueue, fmt.Sprintf("upgrades waiting for a --max-connecting slot at once, at most; while it is full the next connections wait in the kernel's accept queue (up to --connecting-wait), and past that they get 503 with Retry-After at once (0 = the default, %d)", server.DefaultConnectingQueue))
 	fs.IntVar(&s.HistoryPageMax, "history-page-max", 200, "largest history page a client may ask for")
 	fs.BoolVar(&f.searchIndex, "search-index", true, "keep the search index of the history (--data or --postgres); false: nothing is indexed, appends cost less, and every search is answered disabled; turned on again, the first start indexes what was appended meanwhile before it serves")
 	fs.DurationVar(&s.SearchTimeout, "search-timeout", session.DefaultSearchTimeout, "longest one search may take (WebSocket or GET /api/search); past it the search is answered unavailable")
@@ -165,13 +165,13 @@ func newServeFlags(fs *flag.FlagSet) *serveFlags {
 	fs.IntVar(&s.RoomsPageMax, "rooms-page-max", api.DefaultRoomsPageMax, fmt.Sprintf("largest page of rooms GET /api/rooms lists (limit); a page holds %d unless asked otherwise", api.DefaultRoomsPage))
 	fs.DurationVar(&s.AddIdleTimeout, "add-idle-timeout", 30*time.Second, "add service: close a connection idle this long")
 	fs.Float64Var(&s.AddRate, "add-rate", server.DefaultAddRate, "add service: requests a second one connection is answered, after --add-burst (1 to 1000000); faster ones are answered later")
-	fs.IntVar(&s.AddBurst, "add-burst", server.DefaultAddBurst, "add service: requests one connection is answered at once before --add-rate applies")
+	fs.IntVar(&s.AddBurst, "add-burst", server.DefaultAddBurst, fmt.Sprintf("add service: requests one connection is answered at once before --add-rate applies (0 = the default, %d)", server.DefaultAddBurst))
 	fs.StringVar(&s.APIKey, "api-key", "", "turn on the server API under /api/ (docs/api.md), for requests bearing this key (default: API off)")
 	fs.Int64Var(&s.Hooks.MaxBody, "hook-max-body", api.DefaultHookMaxBody, "largest body a post to an incoming webhook (/hooks/…) may have, bytes (past it: 413)")
 	fs.Float64Var(&s.Hooks.Rate, "hook-rate", api.DefaultHookRate, "posts per second each incoming webhook may make (token bucket rate; past it: 429)")
 	fs.IntVar(&s.Hooks.Burst, "hook-burst", api.DefaultHookBurst, "posts each incoming webhook may make in a burst (token bucket size)")
-	fs.IntVar(&s.BotCacheSize, "bot-cache-size", session.DefaultBotCacheSize, "bots' API tokens each node caches (a bot's writes and REST requests check its token there)")
-	fs.DurationVar(&s.BotCacheAge, "bot-cache-age", session.DefaultBotCacheAge, "longest a node believes a cached bot: how late a change made with hubbub bot (not the API, which tells every node at once) takes effect")
+	fs.IntVar(&s.BotCacheSize, "bot-cache-size", session.DefaultBotCacheSize, fmt.Sprintf("bots' API tokens each node caches (a bot's writes and REST requests check its token there; 0 = the default, %d)", session.DefaultBotCacheSize))
+	fs.DurationVar(&s.BotCacheAge, "bot-cache-age", session.DefaultBotCacheAge, fmt.Sprintf("longest a node believes a cached bot: how late a change made with hubbub bot (not the API, which tells every node at once) takes effect (0 = the default, %v)", session.DefaultBotCacheAge))
 	sc := &f.storeCache
 	fs.DurationVar(&sc.Poll, "store-cache-poll", storecache.DefaultPoll, "how often a node re-reads the store's generations, which say whether its cache of users' names, slash commands and public rooms still holds: a change made elsewhere (hubbub user add, another node) reaches every node's cache within twice this (at most 1m)")
 	fs.IntVar(&sc.MaxEntries, "store-cache-size", storecache.DefaultMaxEntries, "names, and rooms, each node's store cache keeps at most")
@@ -234,6 +234,9 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 		return err
 	}
 	if err := refuseNegative(fs, sources); err != nil {
+		return err
+	}
+	if err := refuseZero(fs, sources); err != nil { // serve_zero.go
 		return err
 	}
 	log, err := newLogger(f.logFormat, f.logLevel, io.err, f.logRepeatBurst, f.logRepeatWindow)
@@ -311,6 +314,7 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 	f.srv.AllowedOrigins, f.srv.Subprotocols = f.origins, f.subprotocols.listFlag
 	f.srv.ConnectingWait = f.connectingWait
 	f.srv.SearchOff = !f.searchIndex
+	f.srv.Files.UploadsOff = f.srv.Files.UploadMax == 0 // the flag's 0 is "no uploads", the Config's the default
 	if f.connectingWait <= 0 {
 		f.srv.ConnectingWait = -1 // the flag's 0 is "no wait", the Config's is "the default"
 	}

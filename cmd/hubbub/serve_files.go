@@ -18,7 +18,7 @@ type filesFlags struct {
 func (o *filesFlags) bind(fs *flag.FlagSet, s *server.Config) {
 	c := &s.Files
 	fs.StringVar(&o.dir, "files-dir", "", "folder that keeps uploaded files (default: --data with .files added, e.g. hubbub.db.files)")
-	fs.Int64Var(&c.UploadMax, "upload-max", files.DefaultUploadMax, "largest file POST /upload takes, bytes (past it: 413)")
+	fs.Int64Var(&c.UploadMax, "upload-max", files.DefaultUploadMax, "largest file POST /upload takes, bytes (past it: 413; 0 = uploads off: every upload gets 403 disabled)")
 	fs.Int64Var(&c.UploadQuota, "upload-quota", files.DefaultUploadQuota, "bytes one user's files (and their thumbnails) may hold until the messages carrying them are deleted (past it: 413)")
 	fs.Int64Var(&c.ImageMaxPixels, "image-max-pixels", files.DefaultImageMaxPixels, "largest image, width × height, that is decoded for its thumbnail; a larger one is refused (422) before it is decoded")
 	fs.IntVar(&c.ImageWorkers, "image-workers", files.DefaultImageWorkers, "images decoded at once (each may hold 4 bytes per pixel); other uploads wait")

@@ -61,6 +61,9 @@ type Config struct {
 
 	// UploadMax is the largest file, in bytes (default 25 MiB); a larger upload gets 413.
 	UploadMax int64
+	// UploadsOff refuses every upload with 403 hubbub.ECodeDisabled (hubbub serve
+	// --upload-max 0). Files stored already are still served, sent and collected.
+	UploadsOff bool
 	// UploadQuota is how many bytes one user's files (and their thumbnails) may hold at once,
 	// until the messages carrying them are deleted (default 1 GiB); past it uploads get 413.
 	UploadQuota int64

@@ -52,6 +52,12 @@ func (s *Service) serveUpload(w http.ResponseWriter, r *http.Request) {
 		methodNotAllowed(w, "POST", "POST /upload stores a file")
 		return
 	}
+	if s.cfg.UploadsOff {
+		s.cfg.Metrics.UploadRefused("disabled")
+		writeError(w, http.StatusForbidden, hubbub.Errorf(hubbub.ECodeDisabled,
+			"file uploads are off on this server: its operator runs it with --upload-max 0"))
+		return
+	}
 	u, err := s.user(r)
 	if err != nil {
 		s.cfg.Metrics.UploadRefused("unauthorized")
