@@ -1558,7 +1558,7 @@ class ChatClient extends EventTarget {
       p.timer = 0;
       if (p.state === "failed") continue;
       p.state = "failed";
-      p.error = "you were removed from #" + r.name;
+      p.error = 'you were removed from room "' + r.name + '"'; // the page names it (roomsNamed)
     }
     this.emit("removed", { room: r.name, message: r.removed.message });
     this.emit("members", { room: r.name });

@@ -405,7 +405,8 @@ function paintPending(li, p, waiting, onRetry, onDiscard) {
   discard.addEventListener("click", onDiscard);
   if (p.state === "failed") {
     const why = document.createElement("span");
-    why.textContent = "Not sent" + (p.error ? " — " + p.error : "") + ". ";
+    // The server's words, with a DM named for its people and times in the reader's own.
+    why.textContent = "Not sent" + (p.error ? " — " + roomsNamed(localTimes(p.error)) : "") + ". ";
     const retry = document.createElement("button");
     retry.type = "button";
     retry.className = "retry";

@@ -36,14 +36,26 @@ func TestAdminCommandsNeedTheDatabase(t *testing.T) {
 			t.Fatalf("hubbub %s created %s", strings.Join(args, " "), data)
 		}
 	}
-	// The first admin may be made before the server ever ran.
+	// A refused add (the password too short) leaves no file behind: the corrected command
+	// must find none and say so again, not add into a stray file without a word.
 	var out, errOut bytes.Buffer
 	args := append([]string{"user", "add", "admin", "--role", "admin", "--password-stdin", "--data", data}, cheap...)
+	if err := run(context.Background(), args, stdio{in: strings.NewReader("short\n"), out: &out, err: &errOut}); exitCode(err) != 2 {
+		t.Fatalf("user add with a short password on a new file: %v, want exit 2", err)
+	}
+	if _, err := os.Stat(data); err == nil {
+		t.Fatalf("a refused user add left %s behind", data)
+	}
+	if strings.Contains(errOut.String(), "made a new one") {
+		t.Errorf("a refused user add said %q", errOut.String())
+	}
+	errOut.Reset()
+	// The first admin may be made before the server ever ran.
 	if err := run(context.Background(), args, stdio{in: strings.NewReader("correct horse\n"), out: &out, err: &errOut}); err != nil {
 		t.Fatalf("user add on a new file: %v (%s)", err, errOut.String())
 	}
 	// … and says it made one: with a mistyped --data the user is not the running server's.
-	if want := "no database at " + data + ": making a new one"; !strings.Contains(errOut.String(), want) {
+	if want := "there was no database at " + data + ": made a new one"; !strings.Contains(errOut.String(), want) {
 		t.Errorf("user add on a new file said %q, want %q", errOut.String(), want)
 	}
 	errOut.Reset()
@@ -57,7 +69,7 @@ func TestAdminCommandsNeedTheDatabase(t *testing.T) {
 	if err := run(context.Background(), args, stdio{in: strings.NewReader("correct horse\n"), out: &out, err: &errOut}); err != nil {
 		t.Fatalf("second user add: %v (%s)", err, errOut.String())
 	}
-	if strings.Contains(errOut.String(), "making a new one") {
+	if strings.Contains(errOut.String(), "made a new one") {
 		t.Errorf("user add on an existing file said %q", errOut.String())
 	}
 }

@@ -76,13 +76,14 @@ func runBotLike(ctx context.Context, cmd, usage string, args []string, io stdio,
 	}
 	store, err := c.user.open(ctx)
 	if err != nil {
-		return err
+		return c.user.made.settle(err, io.err)
 	}
-	defer store.Close()
-	if err := run(c, ctx, store, pos); err != nil {
-		return botError(cmd+" "+action, err)
+	err = run(c, ctx, store, pos)
+	_ = store.Close()
+	if err != nil {
+		err = botError(cmd+" "+action, err)
 	}
-	return nil
+	return c.user.made.settle(err, io.err)
 }
 
 func runBot(ctx context.Context, args []string, io stdio) error {

@@ -85,6 +85,12 @@ func TestChatModeration(t *testing.T) {
 	if f := eve.Say("general", "e-3", "still here"); f.Type() != "ack" {
 		t.Fatalf("eve after a member's /kick: %v", f)
 	}
+
+	// In a direct message the confirmation does not name it by its id.
+	say("/dm eve")
+	run.waitErr(t, "* lines you type go to @eve now\n")
+	say("/mute eve 10m")
+	run.waitErr(t, "* you muted eve in this direct message until ")
 }
 
 // parseSanctionDuration takes Go durations and days, and refuses the rest with one message.

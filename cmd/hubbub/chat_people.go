@@ -220,8 +220,18 @@ func (c *chat) roomChange(ctx context.Context, did string, queue func(room strin
 	if _, err := r.Wait(ctx); err != nil {
 		return err // printed as a refusal
 	}
-	fmt.Fprintf(c.io.err, "* you %s %s\n", did, room)
+	fmt.Fprintf(c.io.err, "* you %s %s\n", did, currentRoomWords(room))
 	return nil
+}
+
+// currentRoomWords names the current room in a line a command prints: a DM as "this direct
+// message", since its id (dm.…) means nothing to a person (the printer's lines, which know
+// its people, say @bob; a command's do not).
+func currentRoomWords(room string) string {
+	if hubbub.IsDMRoom(room) {
+		return "this direct message"
+	}
+	return room
 }
 
 // parseCreate reads /create's arguments: ROOM [--private] [--topic TEXT], --topic taking the

@@ -106,13 +106,14 @@ func runCommand(ctx context.Context, args []string, io stdio) error {
 	}
 	store, err := c.open(ctx)
 	if err != nil {
-		return err
+		return c.made.settle(err, io.err)
 	}
-	defer store.Close()
-	if err := run(ctx, store, pos); err != nil {
+	err = run(ctx, store, pos)
+	_ = store.Close()
+	if err != nil {
 		// A mistake on the command line (a bad name or URL, a command that exists or does
 		// not) exits 2 with one line, as hubbub user, bot and hook do; the rest exits 1.
-		return botError("command "+action, err)
+		err = botError("command "+action, err)
 	}
-	return nil
+	return c.made.settle(err, io.err)
 }

@@ -91,13 +91,14 @@ func runUser(ctx context.Context, args []string, io stdio) error {
 	}
 	store, err := c.open(ctx)
 	if err != nil {
-		return err
+		return c.made.settle(err, io.err)
 	}
-	defer store.Close()
-	if err := run(ctx, store, pos); err != nil {
-		return userError(action, err)
+	err = run(ctx, store, pos)
+	_ = store.Close()
+	if err != nil {
+		err = userError(action, err)
 	}
-	return nil
+	return c.made.settle(err, io.err)
 }
 
 // userCmd holds one `hubbub user` action's settings.
@@ -113,6 +114,7 @@ type userCmd struct {
 	enable         bool
 	expires        time.Duration
 	passwordPrompt func() (string, error) // tests replace the terminal
+	made           *newData               // the database open made, if it did
 }
 
 // bindStore binds the flags that choose the store, defaulting as hubbub serve does.
@@ -134,29 +136,55 @@ func (c *userCmd) bindPassword(fs *flag.FlagSet) {
 // make something (add, create, invite): opening it would create an empty database, so an
 // operator who forgot the server's --data was shown an empty list, or told there is no such
 // user, and left a stray hubbub.db in the current folder. The making actions still create it,
-// so that the first admin can be added before the server first runs, but say so on errOut:
-// with a mistyped --data, "added" alone would name a user the running server never sees.
-func needData(f *serveFlags, cmd, action string, errOut io.Writer) error {
+// so that the first admin can be added before the server first runs; it returns the file they
+// will make, for settle.
+func needData(f *serveFlags, cmd, action string) (*newData, error) {
 	if f.postgres != "" {
-		return nil
+		return nil, nil
 	}
 	if _, err := os.Stat(f.data); !errors.Is(err, os.ErrNotExist) {
-		return nil
+		return nil, nil
 	}
 	switch action {
 	case "add", "create", "invite":
-		fmt.Fprintf(errOut, "hubbub %s %s: no database at %s: making a new one (if hubbub serve keeps another file, pass it as --data PATH or set HUBBUB_DATA)\n", cmd, action, f.data)
-		return nil
+		return &newData{path: f.data, what: cmd + " " + action}, nil
 	}
-	return usageError(fmt.Sprintf("%s %s: no database at %s: pass the file hubbub serve keeps (its --data) as --data PATH, or set HUBBUB_DATA", cmd, action, f.data))
+	return nil, usageError(fmt.Sprintf("%s %s: no database at %s: pass the file hubbub serve keeps (its --data) as --data PATH, or set HUBBUB_DATA", cmd, action, f.data))
+}
+
+// newData is the SQLite file an action made because --data named none.
+type newData struct {
+	path string
+	what string // "user add", …
+}
+
+// settle ends an action (err its outcome) that may have made its database (n; nil if not):
+// one that succeeded keeps the file and says, on errOut, that it is new — with a mistyped
+// --data, "added" alone would name a user the running server never sees —; one that failed
+// (a short password, an unknown role) removes it, so that the corrected command finds no file
+// and says so again, rather than adding into the stray one without a word.
+func (n *newData) settle(err error, errOut io.Writer) error {
+	if n == nil {
+		return err
+	}
+	if err != nil {
+		for _, suffix := range []string{"", "-wal", "-shm", "-journal"} {
+			_ = os.Remove(n.path + suffix)
+		}
+		return err
+	}
+	fmt.Fprintf(errOut, "hubbub %s: there was no database at %s: made a new one (if hubbub serve keeps another file, pass it as --data PATH or set HUBBUB_DATA)\n", n.what, n.path)
+	return nil
 }
 
 // open opens the store without the integrity check, which the server makes at its start: a
 // user command should not wait minutes on a large file.
 func (c *userCmd) open(ctx context.Context) (hubbub.Store, error) {
-	if err := needData(c.store, c.cmd, c.action, c.io.err); err != nil {
+	made, err := needData(c.store, c.cmd, c.action)
+	if err != nil {
 		return nil, err
 	}
+	c.made = made
 	c.store.sqliteSkipCheck = true
 	log, err := newLogger("text", "warn", c.io.err, 0, 0)
 	if err != nil {

@@ -36,6 +36,7 @@ secret, which is never shown again. hubbub webhook ACTION -h lists the flags.`
 type webhookCmd struct {
 	io            stdio
 	store         *serveFlags
+	made          *newData // the database open made, if it did
 	rooms, events listFlag
 	paused        bool
 	allowPrivate  bool
@@ -101,15 +102,16 @@ func runWebhook(ctx context.Context, args []string, io stdio) error {
 	}
 	store, err := c.open(ctx, action)
 	if err != nil {
-		return err
+		return c.made.settle(err, io.err)
 	}
-	defer store.Close()
 	client := egress.New(egress.Config{AllowPrivate: c.allowPrivate})
-	defer client.Close()
-	if err := run(ctx, webhooks.NewAdmin(store, client, nil), pos); err != nil {
-		return webhookError(action, err)
+	err = run(ctx, webhooks.NewAdmin(store, client, nil), pos)
+	client.Close()
+	_ = store.Close()
+	if err != nil {
+		err = webhookError(action, err)
 	}
-	return nil
+	return c.made.settle(err, io.err)
 }
 
 func hookEventNames() []string {
@@ -130,9 +132,11 @@ func (c *webhookCmd) bindStore(fs *flag.FlagSet) {
 
 // open opens the store without the integrity check, as hubbub user does.
 func (c *webhookCmd) open(ctx context.Context, action string) (hubbub.Store, error) {
-	if err := needData(c.store, "webhook", action, c.io.err); err != nil {
+	made, err := needData(c.store, "webhook", action)
+	if err != nil {
 		return nil, err
 	}
+	c.made = made
 	c.store.sqliteSkipCheck = true
 	log, err := newLogger("text", "warn", c.io.err, 0, 0)
 	if err != nil {

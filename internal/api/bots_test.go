@@ -121,6 +121,26 @@ func postHook(t *testing.T, s *servertest.Server, path, body string) (int, serve
 	return s.API("POST", path, "", body)
 }
 
+// An incoming hook's body that gives a key twice is refused, as the API's bodies and hubbub.v1's
+// frames are: encoding/json would post the last text, which the tool may not have meant. Keys
+// the hook does not know are still ignored, and nothing is posted.
+func TestIncomingHookRefusesAKeyGivenTwice(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{Server: server.Config{APIKey: apiKey}})
+	status, body := s.API("POST", "/api/hooks", apiKey, map[string]any{"room": "alerts"})
+	path := body.Str("path")
+	if status != http.StatusCreated {
+		t.Fatalf("create: %d %v", status, body)
+	}
+	for _, b := range []string{`{"text":"meant","text":"not meant"}`, `{"text":"meant","Text":"not meant"}`} {
+		if status, body := postHook(t, s, path, b); status != http.StatusBadRequest || body.Str("code") != hubbub.ECodeBadJSON {
+			t.Errorf("post %s: %d %v, want 400 bad_json", b, status, body)
+		}
+	}
+	if status, body := postHook(t, s, path, `{"text":"once","icon":"x"}`); status != http.StatusCreated || body["message"].(map[string]any)["seq"] != float64(1) {
+		t.Fatalf("a post after the refusals: %d %v, want the room's first entry", status, body)
+	}
+}
+
 // TestIncomingHook: a hook posts into its room as its bot, once per id; a wrong secret is 401,
 // an unknown hook 404, a body too large 413, a bad one 400, too many posts 429; a deleted hook
 // is gone.

@@ -175,12 +175,21 @@ func (k *Hooks) reserve(id string) float64 {
 }
 
 // readPost decodes the body: one JSON object, at most MaxBody bytes (413 past it). Fields it
-// does not know are ignored, so that tools sending more (a username, an icon) still post.
+// does not know are ignored, so that tools sending more (a username, an icon) still post; a
+// key given twice in one object is refused, as the API's bodies (duplicateKey): encoding/json
+// would post the last "text", which the tool may not have meant.
 func (k *Hooks) readPost(w http.ResponseWriter, r *http.Request, p *hookPost) error {
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, k.cfg.MaxBody))
-	err := dec.Decode(p)
+	var raw json.RawMessage
+	err := dec.Decode(&raw)
 	if err == nil {
 		if _, err = dec.Token(); errors.Is(err, io.EOF) {
+			if err := duplicateKey(raw); err != nil {
+				return err
+			}
+			if err := json.Unmarshal(raw, p); err != nil {
+				return badJSON(err)
+			}
 			return nil
 		}
 		if err == nil {

@@ -3,8 +3,10 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -73,11 +75,12 @@ func TestDirectMessageBetweenTwoBrowsers(t *testing.T) {
 
 // A DM is named for its people wherever the page speaks of it, never by its id (dm.…): the line
 // above its first message, the empty conversation's invitation to say hello, the thread panel's
-// title. They said "No messages in #dm.5f3c… yet" and "Thread #dm.5f3c…".
+// title, a refused message's reason. They said "No messages in #dm.5f3c… yet", "Thread
+// #dm.5f3c…" and "Not sent — you are muted in room "dm.5a48…" until 2026-12-06T02:28:01Z".
 func TestDirectMessageIsNeverCalledByItsID(t *testing.T) {
 	b := startBrowser(t)
-	srv := servertest.Start(t, servertest.Options{})
-	dialUser(t, srv, "bob") // bob exists, and stays out of the DM's page
+	srv := servertest.Start(t, servertest.Options{Server: server.Config{RoleFor: servertest.Roles("bob")}})
+	bob := dialUser(t, srv, "bob") // bob exists (a server moderator), and stays out of the DM's page
 	ann := b.newUser("ann")
 	ann.open(srv.URL + "/#lobby")
 	ann.do("open New message", chromedp.Click(chromedp.CSS("#new-dm")))
@@ -95,6 +98,21 @@ func TestDirectMessageIsNeverCalledByItsID(t *testing.T) {
 	ann.do("open the thread", chromedp.Click(chromedp.CSS(rowSel(seq)+" .thread-link")))
 	ann.waitFor("the thread titled for bob", `!document.getElementById("thread").hidden && `+
 		`document.getElementById("thread-title-room").textContent === "bob"`)
+
+	// bob, a server moderator, mutes ann there: her next message's refusal names the DM for
+	// him and the mute's end in her own time.
+	dm := eval[string](ann, `ui.active`)
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	if _, err := bob.conn.Mute(ctx, dm, "ann", 10*time.Minute, ""); err != nil {
+		t.Fatal(err)
+	}
+	ann.say("still there?")
+	const refusal = `Array.from(document.querySelectorAll("#message-list .status")).map(e => e.textContent).join("\n")`
+	ann.waitFor("the refusal", refusal+`.includes("Not sent")`)
+	if got := eval[string](ann, refusal); !strings.Contains(got, "muted in your conversation with bob until") || regexp.MustCompile(`\d{4}-\d\d-\d\dT`).MatchString(got) {
+		t.Errorf("the refused message says %q, want the DM named for bob and the time in the reader's", got)
+	}
 	if text := eval[string](ann, `document.body.innerText`); strings.Contains(text, "dm.") {
 		t.Errorf("the page shows the DM's id:\n%s", text)
 	}
