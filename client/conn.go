@@ -694,13 +694,15 @@ func (c *Conn) answer(f wire.Frame) {
 }
 
 // reqKey identifies a request by what its answer carries: the room for most, the id for
-// ping and search, nothing for hello (one per connection).
+// ping and search, nothing for hello (one per connection). The room and id are cut as an
+// error frame echoes them (wire.EchoRoom, wire.EchoID), so that the refusal of a request with
+// an over-long one still finds it; answers' keys are cut too, which leaves them as they are.
 func reqKey(typ, room, id string) string {
 	switch typ {
 	case wire.TypeHello:
 		return typ
 	case wire.TypePing, wire.TypeSearch:
-		return typ + "\x00" + id
+		return typ + "\x00" + wire.EchoID(id)
 	}
-	return typ + "\x00" + room
+	return typ + "\x00" + wire.EchoRoom(room)
 }

@@ -358,3 +358,37 @@ func TestConnRefusesAFrameLargerThanTheServerReads(t *testing.T) {
 		t.Fatalf("the connection ended: %v", err)
 	}
 }
+
+// A request with a room or id longer than any valid one is refused, and the server's error
+// echoes them cut short (docs/protocol.md, error): the Conn still matches that error to the
+// request, rather than leaving it waiting until its context ends.
+func TestConnOverlongRoomIsRefused(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{})
+	ctx := testContext(t)
+	c, _ := dialConn(t, ctx, s.WS, "")
+	if _, err := c.Hello(ctx, "erin", "k"); err != nil {
+		t.Fatal(err)
+	}
+	quick := func() context.Context {
+		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		t.Cleanup(cancel)
+		return ctx
+	}
+	long := strings.Repeat("r", 9000)
+	if _, err := c.Join(quick(), long, nil, 0); code(err) != hubbub.ECodeBadRoom {
+		t.Errorf("join a 9 KB room: %s, %.100v", code(err), err)
+	}
+	if _, err := c.Join(quick(), strings.Repeat("€", 30), nil, 0); code(err) != hubbub.ECodeBadRoom {
+		t.Errorf("join a 90-byte room of 3-byte characters: %v", err)
+	}
+	if _, err := c.Who(quick(), long); code(err) != hubbub.ECodeBadRoom && code(err) != hubbub.ECodeNotJoined {
+		t.Errorf("who in a 9 KB room: %s, %.100v", code(err), err)
+	}
+	if _, err := c.Search(quick(), client.SearchRequest{Q: "x", ID: strings.Repeat("i", 100)}); code(err) != hubbub.ECodeBadID {
+		t.Errorf("search with a 100-byte id: %v", err)
+	}
+	// The connection is fine.
+	if _, err := c.Join(ctx, "general", nil, 0); err != nil {
+		t.Fatal(err)
+	}
+}

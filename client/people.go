@@ -178,9 +178,10 @@ func (c *Conn) dmWaiter() string {
 }
 
 // dmKey identifies a dm request by the people it names, other than the user: the room frame
-// that answers it lists them as its people.
+// that answers it lists them as its people. It is reqKey's form without its cut, which is for
+// rooms: the names of a dm can be longer than a room's, and two dms must not share a key.
 func dmKey(people []string) string {
-	return reqKey(wire.TypeDM, strings.Join(nameKeys(people), "\x00"), "")
+	return wire.TypeDM + "\x00" + strings.Join(nameKeys(people), "\x00")
 }
 
 // nameKeys returns the sorted, distinct NameKeys of names.

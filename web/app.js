@@ -573,7 +573,11 @@ function scrollToBottom() {
 /** Redraws the member list. It holds no focusable elements, so a rebuild loses nothing. */
 function renderMembers() {
   const r = client.rooms.get(ui.active);
-  const members = r ? r.members : [];
+  // Those in the room now (its presence), and the stored members the roster says are connected
+  // (online or away) without being in it: a DM's people whose clients have not joined it. They
+  // are online, so they are listed as such, never under Offline (people.js, connectedElsewhere).
+  const here = r ? r.members : [];
+  const members = here.concat(connectedElsewhere(here)).sort();
   const list = $("member-list");
   list.textContent = "";
   for (const name of members) {

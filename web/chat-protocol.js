@@ -1479,7 +1479,7 @@ class ChatClient extends EventTarget {
       this.emit("notify-level", { room: typeof f.room === "string" ? f.room : "", id: typeof f.id === "string" ? f.id : "", error: f });
       return;
     }
-    const r = typeof f.room === "string" ? this.rooms.get(f.room) : undefined;
+    const r = typeof f.room === "string" ? this.errorRoom(f.room) : undefined;
     if (f.code === "bad_name" || (f.request === "hello" && this.state !== "live")) {
       // Reconnecting with a name the server refuses would loop forever; ask the person instead.
       this.state = "idle";
@@ -1540,6 +1540,20 @@ class ChatClient extends EventTarget {
       this.sendJoin(r);
     }
     this.emit("problem", { code: f.code, message: f.message, request: f.request, room: f.room, id: f.id });
+  }
+
+  /**
+   * The room an error answers: the one named room, or, as the server echoes a name longer than
+   * any room's (64 bytes) cut short with "…" (protocol.md, error), the over-long one it begins.
+   */
+  errorRoom(room) {
+    const r = this.rooms.get(room);
+    if (r || !room.endsWith("…")) return r;
+    const start = room.slice(0, -1);
+    for (const [name, s] of this.rooms) {
+      if (name.length > start.length && name.startsWith(start) && new TextEncoder().encode(name).length > 64) return s;
+    }
+    return undefined;
   }
 
   /**

@@ -406,14 +406,28 @@ function askRoster(room) {
 
 /** "last seen 5 min ago" for an offline member, from their last_seen. */
 function lastSeenText(m) {
-  if (m.state === "away") return "away";
-  if (m.state === "online") return "online";
   return m.last_seen ? "last seen " + relativeTime(parseTime(m.last_seen)) : "offline";
 }
 
 /** What the roster of the room in view knows of name (a stored member), or undefined. */
 function rosterMember(name) {
   return ui.roster.room === ui.active ? ui.roster.byName.get(name) : undefined;
+}
+
+/** Whether the roster says m is connected: online or away, in the room or not. */
+function rosterConnected(m) {
+  return m.state === "online" || m.state === "away";
+}
+
+/**
+ * The names of the room's stored members (not the invited) whom the roster says are connected
+ * but who are not among here, the room's presence: connected without having joined the room,
+ * as a DM's people often are: listed with those online, not under Offline (the section and the
+ * status line must agree).
+ */
+function connectedElsewhere(here) {
+  if (ui.roster.room !== ui.active) return [];
+  return ui.roster.members.filter((m) => !m.invited && rosterConnected(m) && !here.includes(m.name)).map((m) => m.name);
 }
 
 /**
@@ -423,9 +437,10 @@ function rosterMember(name) {
 function paintPresence(li, name) {
   const m = rosterMember(name);
   const r = client.rooms.get(ui.active);
-  // Listed by presence, so connected: away when the presence frames or the roster say so.
+  // Listed as connected: away when the presence frames say so for one in the room, the roster
+  // for one connected without being in it.
   let state = m && m.state === "away" ? "away" : "online";
-  if (r && r.away instanceof Set) state = r.away.has(name) ? "away" : "online";
+  if (r && r.away instanceof Set && r.members.includes(name)) state = r.away.has(name) ? "away" : "online";
   li.dataset.state = state;
   let dot = li.querySelector(".presence");
   if (!dot) {
@@ -460,7 +475,8 @@ function paintPresence(li, name) {
 const memberNameOrder = new Intl.Collator(undefined, { sensitivity: "base", numeric: true });
 
 /**
- * The stored members not connected now (and the invited), under "Offline", with last seen,
+ * The stored members not listed as connected (online, the room's presence and the roster's
+ * connected members) and the invited, under "Offline", with last seen,
  * sorted by name (ties by user id, so that the order is the same at every redraw). The server
  * pages them in user id order, which looks random; sorting what is shown keeps the list in
  * order as more pages load (a name from a later page goes into its place).

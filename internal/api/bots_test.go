@@ -291,3 +291,59 @@ func TestBotCreateNeedsRooms(t *testing.T) {
 		t.Errorf("create with rooms: %d %v", status, body)
 	}
 }
+
+// TestBotRoomsEmptiedIsAPause: PATCH /api/bots/{bot} with "rooms": [] (as hubbub bot rooms with
+// an empty list) leaves the bot in no room, a pause that keeps its token (docs/api.md, Bots):
+// its token's posts are then 403 forbidden, as in any room its patterns do not cover, and once
+// its rooms are given back the same token posts again.
+func TestBotRoomsEmptiedIsAPause(t *testing.T) {
+	s := startAPI(t)
+	status, body := s.API("POST", "/api/bots", apiKey, map[string]any{"name": "ci", "rooms": []string{"builds"}})
+	token := body.Str("token")
+	if status != http.StatusCreated || token == "" {
+		t.Fatalf("create: %d %v", status, body)
+	}
+	post := func(text string) (int, servertest.Frame) {
+		return s.API("POST", "/api/rooms/builds/messages", token, map[string]any{"text": text})
+	}
+	read := func() int {
+		status, _ := s.API("GET", "/api/rooms/builds/messages", token, nil)
+		return status
+	}
+	if status, body := post("build 1 passed"); status != http.StatusCreated {
+		t.Fatalf("the bot's post to builds: %d %v", status, body)
+	}
+
+	status, body = s.API("PATCH", "/api/bots/ci", apiKey, map[string]any{"rooms": []string{}})
+	bot, _ := body["bot"].(map[string]any)
+	if status != http.StatusOK || fmt.Sprint(bot["rooms"]) != "[]" || bot["token"] != true {
+		t.Fatalf(`PATCH "rooms": []: %d %v, want 200, no rooms and its token kept`, status, body)
+	}
+	// The node that took the change forgets its cached bot before answering (Service.BotChanged).
+	if status := read(); status != http.StatusForbidden {
+		t.Errorf("the paused bot's read of builds: %d, want 403", status)
+	}
+	if status, body := post("build 2 passed"); status != http.StatusForbidden || body.Str("code") != hubbub.ECodeForbidden {
+		t.Errorf("the paused bot's post to builds: %d %v, want 403 forbidden", status, body)
+	}
+	if status, body := s.API("GET", "/api/bots/ci", apiKey, nil); status != http.StatusOK || !strings.Contains(fmt.Sprint(body), "ci") {
+		t.Errorf("the paused bot: %d %v, want it still listed", status, body)
+	}
+
+	status, body = s.API("PATCH", "/api/bots/ci", apiKey, map[string]any{"rooms": []string{"builds"}})
+	if bot, _ := body["bot"].(map[string]any); status != http.StatusOK || fmt.Sprint(bot["rooms"]) != "[builds]" {
+		t.Fatalf(`PATCH "rooms": ["builds"]: %d %v`, status, body)
+	}
+	if status := read(); status != http.StatusOK {
+		t.Errorf("the resumed bot's read of builds: %d, want 200", status)
+	}
+	status, body = post("build 3 passed")
+	if msg, _ := body["message"].(map[string]any); status != http.StatusCreated || msg["from"] != "ci" || msg["bot"] != true {
+		t.Fatalf("the resumed bot's post to builds with the same token: %d %v", status, body)
+	}
+	// What it posted while paused was never stored.
+	if status, body := s.API("GET", "/api/rooms/builds/messages", apiKey, nil); status != http.StatusOK ||
+		strings.Contains(fmt.Sprint(body), "build 2") || !strings.Contains(fmt.Sprint(body), "build 3") {
+		t.Errorf("builds holds %d %v, want builds 1 and 3", status, body)
+	}
+}

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/chromedp/cdproto/cdp"
@@ -106,5 +107,44 @@ func TestOfflineMembersAreListedByName(t *testing.T) {
 	ann.waitFor("the six offline members", offline+`.split(",").length === 6`)
 	if got, want := eval[string](ann, offline), "amy,Bea,carl,Dave,Émile,zed"; got != want {
 		t.Errorf("offline members listed as %q, want %q", got, want)
+	}
+}
+
+// exprMemberRows lists the member panel's rows as "name:state:status" (status: an offline row's
+// status line, "" for a row of those online), "|"-separated: the online list, then "/", then
+// the Offline list.
+const exprMemberRows = `(() => {
+	const rows = (id) => Array.from(document.querySelectorAll("#" + id + " .member"), (li) =>
+		li.dataset.name + ":" + li.dataset.state + ":" + (li.querySelector(".last-seen")?.textContent ?? "")).join("|");
+	return rows("member-list") + "/" + rows("member-offline-list");
+})()`
+
+// A DM's member panel listed bob, connected but not in the DM (his client joined no room),
+// under "Offline" with "online" as his status line: the list of those online was the room's
+// presence, the status line the server's presence of the user. Someone the server says is
+// connected is listed with those online now, online or away, and under Offline are only those
+// it says are not, each with when they were last seen; the heading counts both who are here and
+// who are connected.
+func TestMemberPanelListsConnectedMembersOnline(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{})
+	dialUser(t, srv, "bob") // connected, and in no room
+	carl := dialUser(t, srv, "carl")
+	_ = carl.conn.Close() // a stored user, offline
+	ann := b.newUser("ann")
+	ann.open(srv.URL + "/#lobby")
+	ann.do("open New message", chromedp.Click(chromedp.CSS("#new-dm")))
+	ann.do("write to bob and carl", chromeSendKeys("#dm-names", "bob, carl"), pressEnter(chromedp.CSS("#dm-names")))
+	ann.waitFor("the DM in view", `document.getElementById("room-title").textContent === "bob, carl"`)
+	// The roster (the stored members with their presence) comes in one frame: once carl shows
+	// under Offline, bob's place is settled.
+	ann.waitFor("carl under Offline", exprMemberRows+`.split("/")[1].includes("carl:")`)
+	got := eval[string](ann, exprMemberRows)
+	online, offline, _ := strings.Cut(got, "/")
+	if online != "ann:online:|bob:online:" || offline != "carl:offline:offline" && !strings.HasPrefix(offline, "carl:offline:last seen ") {
+		t.Errorf("the member panel lists (online/Offline) %q, want ann and bob online, carl offline and when he was last seen", got)
+	}
+	if got := eval[string](ann, `document.getElementById("member-count").textContent`); got != "2 online" {
+		t.Errorf("the heading counts %q, want 2 online", got)
 	}
 }

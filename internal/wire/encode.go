@@ -159,7 +159,7 @@ func NewError(err error, f *ClientFrame) Error {
 		e.RetryAfterMs = int64((d + time.Millisecond - 1) / time.Millisecond)
 	}
 	if f != nil {
-		e.Request, e.Room, e.ID = f.Type, f.Room, echoID(f.ID)
+		e.Request, e.Room, e.ID = f.Type, EchoRoom(f.Room), EchoID(f.ID)
 		if len(e.Request) > 32 {
 			e.Request = ""
 		}
@@ -167,23 +167,36 @@ func NewError(err error, f *ClientFrame) Error {
 	return e
 }
 
-// echoID is the id an error frame echoes: the request's id as sent, or, for one longer than
+// EchoID is the id an error frame echoes: the request's id as sent, or, for one longer than
 // any valid id (hubbub.MaxClientIDLen bytes, so refused bad_id), its first MaxClientIDLen
 // bytes, to the end of the character there, and "…": a bounded echo (an id could be most of
 // a frame) that is still longer than MaxClientIDLen, so it never equals a valid id a client
-// is waiting on.
-func echoID(id string) string {
-	if len(id) <= hubbub.MaxClientIDLen {
-		return id
+// is waiting on. A client that matches errors to its requests by id cuts its ids the same way
+// (cutting twice is cutting once).
+func EchoID(id string) string { return echoCut(id, hubbub.MaxClientIDLen) }
+
+// EchoRoom is the room an error frame echoes: the request's room as sent, or, for one longer
+// than any valid room name (hubbub.MaxRoomLen bytes, so refused bad_room), its first
+// MaxRoomLen bytes, to the end of the character there, and "…": bounded (a room could be
+// most of a frame), and never a valid room name, being too long and not ASCII. A client that
+// matches errors to its requests by room cuts its rooms the same way (cutting twice is
+// cutting once).
+func EchoRoom(room string) string { return echoCut(room, hubbub.MaxRoomLen) }
+
+// echoCut returns s if it has at most limit bytes, else its first limit bytes, to the end of the
+// character there, and "…".
+func echoCut(s string, limit int) string {
+	if len(s) <= limit {
+		return s
 	}
-	n := hubbub.MaxClientIDLen
-	for n < len(id) && !utf8.RuneStart(id[n]) {
+	n := limit
+	for n < len(s) && !utf8.RuneStart(s[n]) {
 		n++
 	}
-	if n == len(id) {
-		return id
+	if n == len(s) {
+		return s
 	}
-	return id[:n] + "…"
+	return s[:n] + "…"
 }
 
 // NewLeft answers leave.

@@ -134,6 +134,21 @@ test("connect, join, send with an ack, receive", async () => {
   await assert.rejects(delivered(ann, tooLong), /failed/);
 });
 
+test("a join the server refuses fails with its reason, a name longer than any room's too", async () => {
+  const ann = connect("ann-badroom");
+  await waitFor(ann, "welcome");
+  // The server's error echoes a room longer than 64 bytes cut short, with "…" (protocol.md,
+  // error): the client still finds the room it answers.
+  for (const room of ["-bad", "r".repeat(3000), "€".repeat(30)]) {
+    const failed = waitFor(ann, "joined", (d) => d.room === room && d.error, `the refusal of #${room.slice(0, 20)}…`);
+    ann.addRoom(room);
+    const got = await failed;
+    assert.equal(got.error.code, "bad_room");
+    assert.equal(ann.rooms.get(room).joined, false);
+  }
+  await join(ann, "js-good-room"); // the connection is fine
+});
+
 test("reconnects by itself and catches up with what was said meanwhile, once", async () => {
   const relay = await startRelay(serverURL);
   after(() => relay.close());
