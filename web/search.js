@@ -178,6 +178,15 @@ function searchProblem(e) {
 
 const searchTimeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
 
+/**
+ * A hit's room beside its sender: "#general", or for a DM "DM with fred" — the people's names
+ * alone ("erin fred") read as two senders.
+ */
+function hitRoomLabel(name) {
+  const label = roomLabel(name);
+  return isDM(name) && label !== "Direct message" ? "DM with " + label : label;
+}
+
 /** One hit of the result list: a button that opens the message, with its snippet marked. */
 function hitElement(h) {
   const m = h.message;
@@ -192,7 +201,7 @@ function hitElement(h) {
   head.className = "search-hit-head";
   const room = document.createElement("span");
   room.className = "search-hit-room";
-  room.textContent = roomLabel(m.room);
+  room.textContent = hitRoomLabel(m.room);
   const from = document.createElement("strong");
   from.className = "search-hit-from";
   from.textContent = m.from || "";

@@ -1,8 +1,10 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -38,6 +40,33 @@ func (u *user) searchFor(scope, text string) {
 	u.waitFor("the search panel, focused", exprSearchOpen)
 	u.do("choose "+scope, chromedp.Click(chromedp.CSS("#search-scope-"+scope)))
 	u.do("type "+text, chromedp.Focus(chromedp.CSS("#search-input")), typeInto("#search-input", text), pressEnter(chromedp.CSS("#search-input")))
+}
+
+// A hit in a DM says so beside its sender ("bob DM with bob"), not the people's names alone,
+// which read as a second sender ("bob bob").
+func TestSearchHitInADirectMessageSaysSo(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{})
+	bob := dialUser(t, srv, "bob", "general")
+	ann := b.newUser("ann")
+	ann.open(srv.URL + "/#general")
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	dm, err := bob.conn.DM(ctx, []string{"ann"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bob.conn.Join(ctx, dm.Room, nil, 0); err != nil {
+		t.Fatal(err)
+	}
+	bob.say(dm.Room, "the deploy key, in private")
+	ann.waitFor("the DM's unread message in the tab's title", `document.title.startsWith("(1)")`)
+	ann.searchFor("all", "deploy")
+	ann.waitFor("the DM's hit", `document.querySelectorAll("#search-results .search-hit").length === 1`)
+	head := eval[string](ann, `document.querySelector("#search-results .search-hit-head").textContent`)
+	if want := "bob DM with bob "; !strings.HasPrefix(head, want) {
+		t.Errorf("the DM hit's head reads %q, want it to start with %q and a time", head, want)
+	}
 }
 
 // Ctrl+F opens the search panel; a search finds a message far older than the page loaded, its
