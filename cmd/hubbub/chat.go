@@ -611,6 +611,10 @@ func (c *chat) command(ctx context.Context, line string) (quit bool) {
 		if err = hubbub.ValidateRoom(arg); err == nil {
 			err = c.enter(ctx, arg, arg)
 		}
+		if se := (*wire.Error)(nil); hubbub.IsDMRoom(arg) && errors.As(err, &se) && se.Code == hubbub.ECodeNotFound {
+			// The server's words point a program at its API; a person here types /dm.
+			err = fmt.Errorf("no direct message %q: /dm NAME... starts one with its people (%s)", arg, se.Code)
+		}
 	case "/leave":
 		if arg == "" {
 			err = errors.New("usage: /leave ROOM")

@@ -71,6 +71,8 @@ func TestChatPeople(t *testing.T) {
 	run.waitOutput(t, "* no public room matches\n")
 	say("/dm")
 	run.waitErr(t, "* /dm: usage: /dm NAME...")
+	say("/join dm.zzz")
+	run.waitErr(t, `* /join: no direct message "dm.zzz": /dm NAME... starts one with its people (not_found)`)
 	say("/dm bob")
 	run.waitOutput(t, "* direct message @bob is in your rooms (dm.")
 	run.waitErr(t, "* lines you type go to @bob now\n")

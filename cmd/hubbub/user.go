@@ -173,7 +173,7 @@ func (n *newData) settle(err error, errOut io.Writer) error {
 		}
 		return err
 	}
-	fmt.Fprintf(errOut, "hubbub %s: there was no database at %s: made a new one (if hubbub serve keeps another file, pass it as --data PATH or set HUBBUB_DATA)\n", n.what, n.path)
+	fmt.Fprintf(errOut, "hubbub: %s: there was no database at %s: made a new one (if hubbub serve keeps another file, pass it as --data PATH or set HUBBUB_DATA)\n", n.what, n.path)
 	return nil
 }
 
