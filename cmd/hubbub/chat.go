@@ -867,6 +867,10 @@ func (c *chat) print() {
 			case f.Code == hubbub.ECodeKicked || f.Code == hubbub.ECodeBanned || f.Code == hubbub.ECodeMuted:
 				// A moderator's decision, not a failure of the server.
 				fmt.Fprintf(errw, "* %s (%s)\n", localTimes(clean(f.Message)), f.Code)
+			case isLogRequest(f.Request) && f.Code != hubbub.ECodeInternal && f.Code != hubbub.ECodeUnavailable:
+				// A line refused for what it asks (a room not joined, too long), not because the
+				// server failed: "server error" sent people looking in the wrong place.
+				fmt.Fprintf(errw, "* refused: %s (%s)\n", localTimes(clean(f.Message)), f.Code)
 			default:
 				fmt.Fprintf(errw, "* server error: %s (%s)\n", clean(f.Message), f.Code)
 			}

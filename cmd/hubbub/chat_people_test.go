@@ -183,6 +183,10 @@ func TestChatPipedLinesAfterARefusedJoinGoNowhereElse(t *testing.T) {
 	if !strings.Contains(stderr, "(forbidden)") {
 		t.Errorf("no forbidden join in stderr:\n%s", stderr)
 	}
+	// The line's refusal is the user's situation, not a failure of the server.
+	if want := `* refused: you have not joined room "secret" (not_joined)`; !strings.Contains(stderr, want) || strings.Contains(stderr, "server error") {
+		t.Errorf("stderr:\n%s\nwant %q and no \"server error\"", stderr, want)
+	}
 	if err == nil || !strings.Contains(err.Error(), "1 of 2 messages were refused") {
 		t.Errorf("the chat ended with %v, want the line after the refused join counted refused", err)
 	}
