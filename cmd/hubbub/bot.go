@@ -74,16 +74,12 @@ func runBotLike(ctx context.Context, cmd, usage string, args []string, io stdio,
 	if _, err := applyEnv(fs); err != nil {
 		return err
 	}
-	store, err := c.user.open(ctx)
-	if err != nil {
-		return c.user.made.settle(err, io.err)
-	}
-	err = run(c, ctx, store, pos)
-	_ = store.Close()
-	if err != nil {
-		err = botError(cmd+" "+action, err)
-	}
-	return c.user.made.settle(err, io.err)
+	return withAdminStore(ctx, c.user.store, cmd, action, io.err, func(store hubbub.Store) error {
+		if err := run(c, ctx, store, pos); err != nil {
+			return botError(cmd+" "+action, err)
+		}
+		return nil
+	})
 }
 
 func runBot(ctx context.Context, args []string, io stdio) error {

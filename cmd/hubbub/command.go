@@ -104,16 +104,13 @@ func runCommand(ctx context.Context, args []string, io stdio) error {
 	if _, err := applyEnv(fs); err != nil {
 		return err
 	}
-	store, err := c.open(ctx)
-	if err != nil {
-		return c.made.settle(err, io.err)
-	}
-	err = run(ctx, store, pos)
-	_ = store.Close()
-	if err != nil {
-		// A mistake on the command line (a bad name or URL, a command that exists or does
-		// not) exits 2 with one line, as hubbub user, bot and hook do; the rest exits 1.
-		err = botError("command "+action, err)
-	}
-	return c.made.settle(err, io.err)
+	return withAdminStore(ctx, c.store, "command", action, io.err, func(store hubbub.Store) error {
+		if err := run(ctx, store, pos); err != nil {
+			// A mistake on the command line (a bad name or URL, a command that exists or
+			// does not) exits 2 with one line, as hubbub user, bot and hook do; the rest
+			// exits 1.
+			return botError("command "+action, err)
+		}
+		return nil
+	})
 }

@@ -89,16 +89,12 @@ func runUser(ctx context.Context, args []string, io stdio) error {
 	if c.hasher, err = c.hash.hasher(); err != nil {
 		return usageError(err.Error())
 	}
-	store, err := c.open(ctx)
-	if err != nil {
-		return c.made.settle(err, io.err)
-	}
-	err = run(ctx, store, pos)
-	_ = store.Close()
-	if err != nil {
-		err = userError(action, err)
-	}
-	return c.made.settle(err, io.err)
+	return withAdminStore(ctx, c.store, c.cmd, c.action, io.err, func(store hubbub.Store) error {
+		if err := run(ctx, store, pos); err != nil {
+			return userError(action, err)
+		}
+		return nil
+	})
 }
 
 // userCmd holds one `hubbub user` action's settings.
@@ -114,7 +110,6 @@ type userCmd struct {
 	enable         bool
 	expires        time.Duration
 	passwordPrompt func() (string, error) // tests replace the terminal
-	made           *newData               // the database open made, if it did
 }
 
 // bindStore binds the flags that choose the store, defaulting as hubbub serve does.
@@ -177,20 +172,27 @@ func (n *newData) settle(err error, errOut io.Writer) error {
 	return nil
 }
 
-// open opens the store without the integrity check, which the server makes at its start: a
-// user command should not wait minutes on a large file.
-func (c *userCmd) open(ctx context.Context) (hubbub.Store, error) {
-	made, err := needData(c.store, c.cmd, c.action)
+// withAdminStore runs do on the store f names, for action of cmd (hubbub user, bot, hook,
+// command, webhook), and closes it: a --data file that does not exist is refused or made as
+// needData says, and one it made is kept or removed by do's outcome (newData.settle). The store
+// is opened without the integrity check, which the server makes at its start: an admin
+// command should not wait minutes on a large file.
+func withAdminStore(ctx context.Context, f *serveFlags, cmd, action string, errOut io.Writer, do func(hubbub.Store) error) error {
+	made, err := needData(f, cmd, action)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	c.made = made
-	c.store.sqliteSkipCheck = true
-	log, err := newLogger("text", "warn", c.io.err, 0, 0)
+	f.sqliteSkipCheck = true
+	log, err := newLogger("text", "warn", errOut, 0, 0)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return openStore(ctx, c.store, log)
+	store, err := openStore(ctx, f, log)
+	if err == nil {
+		err = do(store)
+		_ = store.Close()
+	}
+	return made.settle(err, errOut)
 }
 
 func (c *userCmd) add(ctx context.Context, users hubbub.UserStore, args []string) error {

@@ -36,7 +36,6 @@ secret, which is never shown again. hubbub webhook ACTION -h lists the flags.`
 type webhookCmd struct {
 	io            stdio
 	store         *serveFlags
-	made          *newData // the database open made, if it did
 	rooms, events listFlag
 	paused        bool
 	allowPrivate  bool
@@ -100,18 +99,14 @@ func runWebhook(ctx context.Context, args []string, io stdio) error {
 	if err := refuseNegative(fs, src); err != nil {
 		return err
 	}
-	store, err := c.open(ctx, action)
-	if err != nil {
-		return c.made.settle(err, io.err)
-	}
-	client := egress.New(egress.Config{AllowPrivate: c.allowPrivate})
-	err = run(ctx, webhooks.NewAdmin(store, client, nil), pos)
-	client.Close()
-	_ = store.Close()
-	if err != nil {
-		err = webhookError(action, err)
-	}
-	return c.made.settle(err, io.err)
+	return withAdminStore(ctx, c.store, "webhook", action, io.err, func(store hubbub.Store) error {
+		client := egress.New(egress.Config{AllowPrivate: c.allowPrivate})
+		defer client.Close()
+		if err := run(ctx, webhooks.NewAdmin(store, client, nil), pos); err != nil {
+			return webhookError(action, err)
+		}
+		return nil
+	})
 }
 
 func hookEventNames() []string {
@@ -128,21 +123,6 @@ func (c *webhookCmd) bindStore(fs *flag.FlagSet) {
 	fs.StringVar(&c.store.data, "data", c.store.data, "SQLite file that keeps the webhooks (hubbub serve's --data)")
 	fs.StringVar(&c.store.postgres, "postgres", "", "PostgreSQL URL (hubbub serve's --postgres; replaces --data)")
 	fs.DurationVar(&c.store.sqliteBusyTimeout, "sqlite-busy-timeout", c.store.sqliteBusyTimeout, "how long a write waits for a lock the running server holds on --data")
-}
-
-// open opens the store without the integrity check, as hubbub user does.
-func (c *webhookCmd) open(ctx context.Context, action string) (hubbub.Store, error) {
-	made, err := needData(c.store, "webhook", action)
-	if err != nil {
-		return nil, err
-	}
-	c.made = made
-	c.store.sqliteSkipCheck = true
-	log, err := newLogger("text", "warn", c.io.err, 0, 0)
-	if err != nil {
-		return nil, err
-	}
-	return openStore(ctx, c.store, log)
 }
 
 func (c *webhookCmd) create(ctx context.Context, a *webhooks.Admin, args []string) error {
