@@ -60,19 +60,10 @@ func refuseNegative(fs *flag.FlagSet, src settingSources, signed ...string) erro
 			return
 		}
 		fault := ""
-		switch v := g.Get().(type) {
-		case int:
-			fault = negativeFault(v < 0)
-		case int64:
-			fault = negativeFault(v < 0)
-		case float64:
-			if math.IsNaN(v) || math.IsInf(v, 0) {
-				fault = "must be a finite number"
-			} else {
-				fault = negativeFault(v < 0)
-			}
-		case time.Duration:
-			fault = negativeFault(v < 0)
+		if x, ok := g.Get().(float64); ok && (math.IsNaN(x) || math.IsInf(x, 0)) {
+			fault = "must be a finite number"
+		} else if sign, ok := numericSign(g.Get()); ok && sign < 0 {
+			fault = "must not be negative"
 		}
 		if fault != "" {
 			err = usageError(fmt.Sprintf("%s: --%s %s %s%s",
@@ -82,12 +73,29 @@ func refuseNegative(fs *flag.FlagSet, src settingSources, signed ...string) erro
 	return err
 }
 
-// negativeFault is refuseNegative's complaint about a number that is negative, or "".
-func negativeFault(negative bool) string {
-	if negative {
-		return "must not be negative"
+// numericSign returns the sign (-1, 0 or 1) of a numeric flag's value — an int, int64,
+// float64 or time.Duration — and false for any other value (refuseNegative, refuseZero).
+func numericSign(v any) (int, bool) {
+	var x float64
+	switch v := v.(type) {
+	case int:
+		x = float64(v)
+	case int64:
+		x = float64(v)
+	case float64:
+		x = v
+	case time.Duration:
+		x = float64(v)
+	default:
+		return 0, false
 	}
-	return ""
+	switch {
+	case x < 0:
+		return -1, true
+	case x > 0:
+		return 1, true
+	}
+	return 0, true
 }
 
 // from says where a flag's value came from, for an error message: nothing for the command

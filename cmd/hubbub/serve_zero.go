@@ -3,7 +3,6 @@ package main
 import (
 	"flag"
 	"fmt"
-	"time"
 )
 
 // notZero are the serve flags whose 0 once fell through to the default of the Config it
@@ -120,26 +119,14 @@ func refuseZero(fs *flag.FlagSet, src settingSources) error {
 			panic("refuseZero: no flag --" + z.name) // a renamed flag: the table must follow
 		}
 		g, ok := f.Value.(flag.Getter)
-		if !ok || !isZero(g.Get()) {
+		if !ok {
+			continue
+		}
+		if sign, numeric := numericSign(g.Get()); !numeric || sign != 0 {
 			continue
 		}
 		return usageError(fmt.Sprintf("invalid --%s %s: want %s; 0 is not \"none\" or \"off\" here (leave it out for the default, %s)%s",
 			z.name, f.Value, z.want, f.DefValue, src.from(z.name)))
 	}
 	return nil
-}
-
-// isZero reports whether a numeric flag's value is 0.
-func isZero(v any) bool {
-	switch v := v.(type) {
-	case int:
-		return v == 0
-	case int64:
-		return v == 0
-	case float64:
-		return v == 0
-	case time.Duration:
-		return v == 0
-	}
-	return false
 }
