@@ -25,7 +25,11 @@ import (
 // Retry-After, which the clients honour as backoff (docs/operations.md §5). Waiting costs the
 // server nothing more than the request it has read already, where a 503 costs the client a
 // whole new connection, request and answer after a backoff of seconds: in a storm most of the
-// server's CPU went to the 503s (docs/benchmarks.md, "A wait queue for admission").
+// server's CPU went to the 503s (docs/benchmarks.md, "A wait queue for admission"). An
+// upgrade the WebSocket listener read waits as a plain record (enqueue), holding no
+// goroutine: thousands of goroutines parked in a storm's queue, each with the stack its
+// request's parse had grown, were a third of the new process's memory and much of its page
+// faults (docs/benchmarks/reconnect-storm.md, "The queue without goroutines").
 //
 // A slot is given back when the connection settles, when it ends, or HandshakeTimeout after
 // the upgrade (a client that never says hello keeps its socket but stops holding a slot), so
@@ -44,33 +48,27 @@ type admission struct {
 
 	mu      sync.Mutex
 	n       int64     // slots held
-	waiters list.List // of chan bool, first come first; true: a slot was handed over
+	waiters list.List // of *waiter, first come first
 	closed  bool      // draining: nobody waits, nobody more gets in
+}
+
+// waiter is an upgrade waiting for a slot. Its answer is given once, outside the
+// admission's lock: true by put (a slot handed over), false by cancel (the wait ran out, the
+// client went) or close (draining).
+type waiter struct {
+	answer func(ok bool)
+	elem   *list.Element // its place in waiters; nil once answered (under mu)
+	timer  *time.Timer   // enqueue's: cancels the wait when it runs out
 }
 
 // acquire takes a slot, waiting for one as long as the admission's wait allows, until ctx is
 // done or the server starts draining; it reports false when it got none.
 func (a *admission) acquire(ctx context.Context) bool {
-	a.mu.Lock()
-	if a.closed {
-		a.mu.Unlock()
-		return false
-	}
-	if a.n < a.max && a.waiters.Len() == 0 {
-		a.n++
-		a.mu.Unlock()
-		return true
-	}
-	if a.wait <= 0 || a.waiters.Len() >= a.queue {
-		a.mu.Unlock()
-		return false
-	}
 	ch := make(chan bool, 1)
-	e := a.waiters.PushBack(ch)
-	a.mu.Unlock()
-	a.metrics.AdmissionWaiting(1)
-	defer a.metrics.AdmissionWaiting(-1)
-
+	now, w := a.takeOrQueue(func(ok bool) { ch <- ok }, false)
+	if w == nil {
+		return now
+	}
 	t := time.NewTimer(a.wait)
 	defer t.Stop()
 	select {
@@ -79,16 +77,67 @@ func (a *admission) acquire(ctx context.Context) bool {
 	case <-t.C:
 	case <-ctx.Done():
 	}
+	a.cancel(w) // answers false unless a slot was handed over just as the wait ended
+	return <-ch
+}
+
+// enqueue takes a slot at once (now) or queues answer to be called once, from another
+// goroutine, when a slot is handed over (true) or the wait ends without one (false: it ran
+// out, cancel, close); it holds no goroutine meanwhile. With neither (false, nil) the upgrade
+// is refused at once: the server drains, or no upgrade waits, or the queue is full. answer
+// must not block.
+func (a *admission) enqueue(answer func(ok bool)) (now bool, w *waiter) {
+	return a.takeOrQueue(answer, true)
+}
+
+// takeOrQueue is acquire's and enqueue's start: a slot now, or a place in the queue, with the
+// wait's own timer when timed.
+func (a *admission) takeOrQueue(answer func(ok bool), timed bool) (now bool, w *waiter) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	select {
-	case ok := <-ch: // handed a slot (or refused) just as the wait ended: the answer stands
-		return ok
-	default:
+	if a.closed {
+		return false, nil
 	}
-	a.waiters.Remove(e)
+	if a.n < a.max && a.waiters.Len() == 0 {
+		a.n++
+		return true, nil
+	}
+	if a.wait <= 0 || a.waiters.Len() >= a.queue {
+		return false, nil
+	}
+	w = &waiter{answer: answer}
+	w.elem = a.waiters.PushBack(w)
+	if timed {
+		w.timer = time.AfterFunc(a.wait, func() { a.cancel(w) })
+	}
+	a.metrics.AdmissionWaiting(1)
+	return false, w
+}
+
+// cancel ends w's wait without a slot, unless it has been answered already.
+func (a *admission) cancel(w *waiter) {
+	a.mu.Lock()
+	if !a.unqueue(w) {
+		a.mu.Unlock()
+		return
+	}
 	a.signal()
-	return false
+	a.mu.Unlock()
+	w.answer(false)
+}
+
+// unqueue takes w out of the queue if it is still there, reporting whether it was; under mu.
+func (a *admission) unqueue(w *waiter) bool {
+	if w.elem == nil {
+		return false
+	}
+	a.waiters.Remove(w.elem)
+	w.elem = nil
+	if w.timer != nil {
+		w.timer.Stop()
+	}
+	a.metrics.AdmissionWaiting(-1)
+	return true
 }
 
 // signal tells a paced accept that the connections being set up may have fallen below the
@@ -120,14 +169,17 @@ func (a *admission) queueFull(extra int) bool {
 // put gives one slot back: to the first waiting upgrade if there is one, else to the pool.
 func (a *admission) put() {
 	a.mu.Lock()
-	defer a.mu.Unlock()
-	defer a.signal()
 	if e := a.waiters.Front(); e != nil && !a.closed {
-		a.waiters.Remove(e)
-		e.Value.(chan bool) <- true // buffered: never blocks
+		w := e.Value.(*waiter)
+		a.unqueue(w)
+		a.signal()
+		a.mu.Unlock()
+		w.answer(true)
 		return
 	}
 	a.n--
+	a.signal()
+	a.mu.Unlock()
 }
 
 // stopped reports whether close was called: the server is draining.
@@ -140,11 +192,16 @@ func (a *admission) stopped() bool {
 // close refuses every waiting upgrade and every later one: the server is draining.
 func (a *admission) close() {
 	a.mu.Lock()
-	defer a.mu.Unlock()
 	a.closed = true
+	var refused []*waiter
 	for e := a.waiters.Front(); e != nil; e = a.waiters.Front() {
-		a.waiters.Remove(e)
-		e.Value.(chan bool) <- false
+		w := e.Value.(*waiter)
+		a.unqueue(w)
+		refused = append(refused, w)
+	}
+	a.mu.Unlock()
+	for _, w := range refused {
+		w.answer(false)
 	}
 }
 

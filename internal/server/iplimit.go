@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"net"
@@ -134,43 +133,52 @@ func clientIP(r *http.Request, trustProxy bool) string {
 // admit decides, before any upgrade, whether a WebSocket may be opened: not while draining
 // (503), not past MaxConns (503), not while MaxConnecting connections are being set up and
 // ConnectingWait has passed or ConnectingQueue others wait already (503 with Retry-After;
-// only when settle is given: the /ws endpoint), not past the client address's limits (429). It answers the refused request itself, with a status and a one-line
-// body; an admitted request's caller must call release when the connection ends. The
-// admission slot, when taken, is *settle, which the caller releases once the connection has
-// settled (admission.go) or when it ends.
+// only when settle is given: the /ws endpoint), not past the client address's limits (429).
+// It answers the refused request itself, with a status and a one-line body; an admitted
+// request's caller must call release when the connection ends. The admission slot, when
+// taken, is *settle, which the caller releases once the connection has settled
+// (admission.go) or when it ends. The wait for a slot ends when the client goes (r's
+// context, which net/http ends when the client closes its connection), so that it keeps no
+// place in the queue.
 func (s *Server) admit(w http.ResponseWriter, r *http.Request, settle **slot) (release func(), ok bool) {
-	return s.admitWhile(r.Context(), w, r, settle)
+	if !s.admitOpen(w, r) {
+		return nil, false
+	}
+	got := true
+	if settle != nil {
+		got = s.admission.acquire(r.Context())
+	}
+	return s.admitGranted(w, r, settle, got)
 }
 
-// admitWhile is admit with the wait for an admission slot ended by ctx: the client gone, so
-// that it keeps no place in the queue (r's context under net/http, which ends it when the
-// client closes its connection; the WebSocket listener's peerWatch).
-func (s *Server) admitWhile(ctx context.Context, w http.ResponseWriter, r *http.Request, settle **slot) (release func(), ok bool) {
-	refuse := func(why metrics.RefuseReason, status int, msg string, retry time.Duration, attrs ...any) {
-		s.cfg.Metrics.Refused(why)
-		s.log.Log(r.Context(), levelFor(why), "connection refused", append([]any{"remote", r.RemoteAddr,
-			"reason", why.String(), "status", status}, attrs...)...)
-		if retry > 0 {
-			w.Header().Set("Retry-After", strconv.Itoa(int((retry+time.Second-1)/time.Second)))
-		}
-		http.Error(w, msg, status)
-	}
+// admitOpen is admit's first step, before any wait for a slot: it refuses (and answers) an
+// upgrade while the server drains or holds MaxConns connections.
+func (s *Server) admitOpen(w http.ResponseWriter, r *http.Request) bool {
 	if s.draining.Load() {
-		refuse(metrics.RefuseDraining, http.StatusServiceUnavailable, "server is shutting down", 0)
-		return nil, false
+		s.refuseUpgrade(w, r, metrics.RefuseDraining, http.StatusServiceUnavailable, "server is shutting down", 0)
+		return false
 	}
 	if s.Conns() >= s.cfg.MaxConns {
-		refuse(metrics.RefuseMaxConns, http.StatusServiceUnavailable, errServerFull.Error(), 0, "max", s.cfg.MaxConns)
-		return nil, false
+		s.refuseUpgrade(w, r, metrics.RefuseMaxConns, http.StatusServiceUnavailable, errServerFull.Error(), 0, "max", s.cfg.MaxConns)
+		return false
 	}
+	return true
+}
+
+// admitGranted is admit's last step, once the wait for an admission slot has ended with one
+// (got) or without: with settle (the /ws endpoint) it refuses an upgrade that got none and
+// makes the slot of one that did; then the client address's limits. An upgrade the
+// WebSocket listener queued (admission's enqueue) comes here from the goroutine its answer
+// runs in.
+func (s *Server) admitGranted(w http.ResponseWriter, r *http.Request, settle **slot, got bool) (release func(), ok bool) {
 	if settle != nil {
 		// Before the address's limits, so that a shed upgrade costs the address no token.
-		if !s.admission.acquire(ctx) {
+		if !got {
 			if s.admission.stopped() { // shutdown began while it waited: not a shed, no retry soon
-				refuse(metrics.RefuseDraining, http.StatusServiceUnavailable, "server is shutting down", 0)
+				s.refuseUpgrade(w, r, metrics.RefuseDraining, http.StatusServiceUnavailable, "server is shutting down", 0)
 				return nil, false
 			}
-			refuse(metrics.RefuseConnecting, http.StatusServiceUnavailable, errServerBusy.Error(),
+			s.refuseUpgrade(w, r, metrics.RefuseConnecting, http.StatusServiceUnavailable, errServerBusy.Error(),
 				time.Duration(retryAfter())*time.Second, "connecting", s.cfg.MaxConnecting)
 			return nil, false
 		}
@@ -179,7 +187,7 @@ func (s *Server) admitWhile(ctx context.Context, w http.ResponseWriter, r *http.
 		// with fewer connections open than now, and a storm's queue holds thousands.
 		if s.Conns() >= s.cfg.MaxConns {
 			(*settle).release()
-			refuse(metrics.RefuseMaxConns, http.StatusServiceUnavailable, errServerFull.Error(), 0, "max", s.cfg.MaxConns)
+			s.refuseUpgrade(w, r, metrics.RefuseMaxConns, http.StatusServiceUnavailable, errServerFull.Error(), 0, "max", s.cfg.MaxConns)
 			return nil, false
 		}
 	}
@@ -193,10 +201,22 @@ func (s *Server) admitWhile(ctx context.Context, w http.ResponseWriter, r *http.
 		if why == metrics.RefuseRate {
 			msg = fmt.Sprintf("%s is connecting too fast; try again later", ip)
 		}
-		refuse(why, http.StatusTooManyRequests, msg, retry, "ip", ip)
+		s.refuseUpgrade(w, r, why, http.StatusTooManyRequests, msg, retry, "ip", ip)
 		return nil, false
 	}
 	return func() { s.ipLimits.release(ip) }, true
+}
+
+// refuseUpgrade answers r with status and msg (and Retry-After when retry is set), counts
+// the refusal and logs it.
+func (s *Server) refuseUpgrade(w http.ResponseWriter, r *http.Request, why metrics.RefuseReason, status int, msg string, retry time.Duration, attrs ...any) {
+	s.cfg.Metrics.Refused(why)
+	s.log.Log(r.Context(), levelFor(why), "connection refused", append([]any{"remote", r.RemoteAddr,
+		"reason", why.String(), "status", status}, attrs...)...)
+	if retry > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int((retry+time.Second-1)/time.Second)))
+	}
+	http.Error(w, msg, status)
 }
 
 // levelFor logs refusals for capacity as warnings, those of one client as info, and shed

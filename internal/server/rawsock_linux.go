@@ -138,6 +138,7 @@ type rawSocket struct {
 	reg     *netpoll.Registration
 	wake    chan struct{} // signalled when readable, closed, or given a new deadline
 	waiting bool          // a read waits on wake
+	watcher func()        // called once at the next readability (watchReadable)
 	local   net.Addr
 }
 
@@ -354,7 +355,7 @@ func (s *rawSocket) waitReadable() error {
 	wake := s.wake
 	var err error
 	if s.reg == nil {
-		s.reg, err = s.poller.Add(s.fd, func() { signal(wake) })
+		s.reg, err = s.poller.Add(s.fd, s.readable)
 	} else {
 		err = s.reg.Rearm()
 	}
@@ -390,6 +391,76 @@ func (s *rawSocket) waitReadable() error {
 		return errPollerClosed
 	}
 	return nil
+}
+
+// readable is the socket's handler in the poller: it wakes a waiting read and calls the
+// watcher, once.
+func (s *rawSocket) readable() {
+	s.mu.Lock()
+	wake, f := s.wake, s.watcher
+	s.watcher = nil
+	s.mu.Unlock()
+	if wake != nil {
+		signal(wake)
+	}
+	if f != nil {
+		f()
+	}
+}
+
+// watchReadable has f called once, from one of the poller's readers, the next time the
+// socket is readable (bytes came, or the client closed it), unless unwatch comes first: an
+// upgrade waiting for its admission slot watches its socket so, holding no goroutine
+// (wsaccept.go's upgradeWaiting). The registration it makes is the one a read that waits, or
+// the polled transport (TakeRegistration), goes on with.
+func (s *rawSocket) watchReadable(f func()) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.poller == nil || s.conv != nil {
+		return errors.New("server: the socket is not polled here")
+	}
+	if s.state.Load()&closedBit != 0 {
+		return s.opError("read", net.ErrClosed)
+	}
+	s.watcher = f
+	var err error
+	if s.reg == nil {
+		s.reg, err = s.poller.Add(s.fd, s.readable)
+	} else {
+		err = s.reg.Rearm()
+	}
+	if err != nil {
+		s.watcher = nil
+		return s.opError("read", err)
+	}
+	return nil
+}
+
+// unwatch ends watchReadable's watch; f is not called after it returns, unless it was being
+// called already.
+func (s *rawSocket) unwatch() {
+	s.mu.Lock()
+	s.watcher = nil
+	s.mu.Unlock()
+}
+
+// peek reports, without taking any byte and without waiting, whether bytes wait to be read
+// (data) or the client has closed the socket or it failed (gone); neither: nothing yet.
+func (s *rawSocket) peek() (data, gone bool) {
+	if !s.acquire() {
+		return false, true
+	}
+	var b [1]byte
+	n, _, errno := syscall.RawSyscall6(syscall.SYS_RECVFROM, uintptr(s.fd), uintptr(unsafe.Pointer(&b[0])), 1,
+		syscall.MSG_PEEK|syscall.MSG_DONTWAIT, 0, 0)
+	s.release()
+	switch {
+	case errno == syscall.EAGAIN || errno == syscall.EINTR:
+		return false, false
+	case errno != 0 || n == 0:
+		return false, true
+	}
+	return true, false
 }
 
 // TakeRegistration implements transport.PollRegistered: the polled transport takes the

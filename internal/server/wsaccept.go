@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"errors"
 	"io"
 	"net"
@@ -87,6 +86,8 @@ type wsListener struct {
 	// queueFreeUntil is the accept loop's own: no hold for room in admission's queue before
 	// it (acceptpace.go's awaitQueueRoom).
 	queueFreeUntil time.Time
+	// awaited holds the sockets watched for their request (awaitRequest), for Close; under mu.
+	awaited map[net.Conn]*requestAwaited
 }
 
 // Accept returns the next connection for net/http, or the error that ended the listener.
@@ -119,7 +120,16 @@ func (l *wsListener) Close() error {
 	for c := range l.sniffing {
 		_ = c.SetReadDeadline(time.Now())
 	}
+	awaited := make([]*requestAwaited, 0, len(l.awaited))
+	for _, a := range l.awaited {
+		awaited = append(awaited, a)
+	}
 	l.mu.Unlock()
+	for _, a := range awaited {
+		if a.claim() {
+			a.end()
+		}
+	}
 	l.wg.Wait()
 	return err
 }
@@ -168,9 +178,85 @@ func (l *wsListener) acceptLoop() {
 		}
 		l.sniffing[c] = l.accepted(c)
 		l.wg.Add(1)
+		deadline := time.Now().Add(l.s.cfg.HandshakeTimeout)
+		if pw, ok := c.(readableWatcher); ok && l.awaitRequest(c, pw, deadline) {
+			l.mu.Unlock()
+			continue
+		}
 		l.mu.Unlock()
-		l.s.sockets.Go(func() { l.sniff(c) }) // a reader of the poller's, whose stack has grown
+		l.s.sockets.Go(func() { l.sniff(c, deadline) }) // a reader of the poller's, whose stack has grown
 	}
+}
+
+// requestAwaited is a socket accepted before its client sent a byte: a record the poller
+// calls back (sniff, in one of its readers) when the request comes, or the handshake's
+// deadline closes. No goroutine waits for it: after a restart the listener accepts
+// thousands of sockets whose clients, busy reconnecting, have not written yet, and a
+// goroutine each, waiting in the poller, was thousands of stacks for the new process to
+// fault in (docs/benchmarks/reconnect-storm.md, "The queue without goroutines").
+type requestAwaited struct {
+	l       *wsListener
+	c       net.Conn
+	w       readableWatcher
+	claimed atomic.Bool // by the first of: the request came, the deadline, Close
+	timer   *time.Timer
+}
+
+// awaitRequest watches c for its request, which sniff reads once it comes; it reports false
+// if the socket cannot be watched (sniff it now). Under mu, with c counted in sniffing and wg.
+func (l *wsListener) awaitRequest(c net.Conn, w readableWatcher, deadline time.Time) bool {
+	a := &requestAwaited{l: l, c: c, w: w}
+	if l.awaited == nil {
+		l.awaited = make(map[net.Conn]*requestAwaited)
+	}
+	l.awaited[c] = a
+	a.timer = time.AfterFunc(time.Until(deadline), a.expire)
+	if err := w.watchReadable(func() { a.readable(deadline) }); err != nil {
+		if !a.claimed.CompareAndSwap(false, true) {
+			return true // the deadline has passed already: expire ends it once mu is free
+		}
+		a.timer.Stop()
+		delete(l.awaited, c)
+		return false
+	}
+	return true
+}
+
+// claim takes the socket for one of its three ends, once; under no lock. The timer is read
+// under mu, which awaitRequest holds while it sets it: the timer may fire before.
+func (a *requestAwaited) claim() bool {
+	if !a.claimed.CompareAndSwap(false, true) {
+		return false
+	}
+	a.l.mu.Lock()
+	delete(a.l.awaited, a.c)
+	t := a.timer
+	a.l.mu.Unlock()
+	t.Stop()
+	return true
+}
+
+// readable: the client sent its request (or closed): read it here, in the poller's reader.
+func (a *requestAwaited) readable(deadline time.Time) {
+	if a.claim() {
+		a.l.sniff(a.c, deadline)
+	}
+}
+
+// expire: no byte before the handshake's deadline; net/http says nothing to such a
+// connection either.
+func (a *requestAwaited) expire() {
+	if a.claim() {
+		a.end()
+	}
+}
+
+// end closes a socket no request came on and stops counting it.
+func (a *requestAwaited) end() {
+	a.w.unwatch()
+	a.l.doneSniffing(a.c)
+	_ = a.c.Close()
+	a.l.wg.Done()
 }
 
 // accept takes the next connection: a rawSocket from the listening socket itself
@@ -182,10 +268,10 @@ func (l *wsListener) accept() (net.Conn, error) {
 	return l.Listener.Accept()
 }
 
-// sniff reads the first request of c and serves it as a WebSocket, or hands c to net/http.
-func (l *wsListener) sniff(c net.Conn) {
+// sniff reads the first request of c, within deadline, and serves it as a WebSocket, or
+// hands c to net/http.
+func (l *wsListener) sniff(c net.Conn, deadline time.Time) {
 	defer l.wg.Done()
-	deadline := time.Now().Add(l.s.cfg.HandshakeTimeout)
 	_ = c.SetReadDeadline(deadline)
 	buf, n, err := firstRead(c)
 	for {
@@ -255,7 +341,9 @@ func (l *wsListener) doneSniffing(c net.Conn) {
 }
 
 // serveWS is the server's serveWS for a request read here: b holds the request's head
-// (head bytes) and the client's first frames after it.
+// (head bytes) and the client's first frames after it. An upgrade that has to wait for its
+// admission slot waits as a record in admission's queue (upgradeWaiting), and the goroutine
+// that read it goes back to the poller's readers.
 func (l *wsListener) serveWS(c net.Conn, r *http.Request, b []byte, head int, deadline time.Time) {
 	s := l.s
 	r.RemoteAddr = c.RemoteAddr().String()
@@ -265,100 +353,134 @@ func (l *wsListener) serveWS(c net.Conn, r *http.Request, b []byte, head int, de
 		l.handOff(c, b, deadline) // gorilla's to answer, through the mux
 		return
 	}
-	var settle *slot
+	u := &upgradeWaiting{l: l, c: c, r: r, hs: hs, b: b, head: head, deadline: deadline}
 	w := &refusal{}
-	// The request stops counting as young only once admission counts it — as a waiter (the
-	// watch starts when it waits) or a slot — or refused it: in between, a paced accept would
-	// see one setup fewer than there are and accept a connection admission then sheds.
-	watch := &peerWatch{c: c, waiting: func() { l.doneSniffing(c) }}
-	release, ok := s.admitWhile(watch, w, r, &settle)
-	l.doneSniffing(c)
-	early := watch.stop(b[head:]) // what the client sent after its request
-	if !ok {
-		// As net/http after the handler: the answer, then the connection stays open for the
-		// client's next request.
-		_ = c.SetWriteDeadline(time.Now().Add(s.cfg.HandshakeTimeout))
-		if _, err := c.Write(w.bytes(time.Now())); err != nil {
-			_ = c.Close()
-			return
-		}
-		_ = c.SetWriteDeadline(time.Time{})
-		l.handOff(c, early, time.Time{})
+	if !s.admitOpen(w, r) {
+		l.doneSniffing(c)
+		u.refused(w)
 		return
 	}
-	ws, err := s.sockets.UpgradeConn(c, r, hs, early, s.nextID.Add(1))
+	// The request stops counting as young only once admission counts it — as a waiter or a
+	// slot — or refused it: in between, a paced accept would see one setup fewer than there
+	// are and accept a connection admission then sheds. The record's lock holds its answer
+	// off until it is set up (counted in wg, watching its socket).
+	u.mu.Lock()
+	now, queued := s.admission.enqueue(u.answer)
+	l.doneSniffing(c)
+	if queued == nil {
+		u.mu.Unlock()
+		u.admitted(now)
+		return
+	}
+	u.waiter = queued
+	l.wg.Add(1) // the answer's goroutine says Done; Close waits for it
+	if pw, ok := c.(readableWatcher); ok && pw.watchReadable(u.readable) == nil {
+		u.watched = pw
+	}
+	u.mu.Unlock()
+}
+
+// readableWatcher is a socket that can say when it becomes readable without a goroutine
+// waiting on it (rawSocket): while an upgrade waits for its admission slot, so that a client
+// that gave up keeps no place in the queue.
+type readableWatcher interface {
+	// watchReadable has f called once, from one of the poller's readers, the next time the
+	// socket is readable (bytes came, or the client closed it), unless unwatch comes first.
+	watchReadable(f func()) error
+	unwatch()
+	// peek reports, without taking any byte, whether bytes wait (data) or the client has
+	// gone (gone); neither: nothing yet.
+	peek() (data, gone bool)
+}
+
+// upgradeWaiting is an upgrade read by the WebSocket listener: the request, the bytes read
+// with it and the socket. One that waits for its admission slot is only this record in
+// admission's queue, with a timer and its socket watched by the poller: no goroutine, no
+// stack (admission.go says why).
+type upgradeWaiting struct {
+	l        *wsListener
+	c        net.Conn
+	r        *http.Request
+	hs       transport.Handshake
+	b        []byte // the request's head and what the client sent after it
+	head     int
+	deadline time.Time
+
+	mu      sync.Mutex
+	waiter  *waiter         // its place in admission's queue, while it waits
+	watched readableWatcher // c, while watched
+	done    bool            // answered: nothing more to watch
+}
+
+// answer is admission's answer to a queued upgrade: run the rest in one of the poller's
+// readers (answer must not block).
+func (u *upgradeWaiting) answer(ok bool) {
+	u.l.s.sockets.Go(func() {
+		defer u.l.wg.Done()
+		u.mu.Lock() // set up (serveWS) before going on
+		u.done = true
+		if u.watched != nil {
+			u.watched.unwatch()
+		}
+		u.mu.Unlock()
+		u.admitted(ok)
+	})
+}
+
+// readable is the watched socket's news while the upgrade waits: bytes sent early stay in
+// the socket for the connection (the watch ends: there is nothing more it could tell); a
+// client that has gone gives its place up; nothing (a spurious wake) watches on.
+func (u *upgradeWaiting) readable() {
+	u.mu.Lock()
+	if u.done {
+		u.mu.Unlock()
+		return
+	}
+	data, gone := u.watched.peek()
+	if !data && !gone && u.watched.watchReadable(u.readable) == nil {
+		u.mu.Unlock()
+		return
+	}
+	u.mu.Unlock()
+	if gone {
+		u.l.s.admission.cancel(u.waiter) // answers false unless a slot came first
+	}
+}
+
+// admitted goes on with an upgrade once admission has answered: a slot (got) or none.
+func (u *upgradeWaiting) admitted(got bool) {
+	l, s, c := u.l, u.l.s, u.c
+	var settle *slot
+	w := &refusal{}
+	release, ok := s.admitGranted(w, u.r, &settle, got)
+	if !ok {
+		u.refused(w)
+		return
+	}
+	early := u.b[u.head:] // what the client sent after its request (what came since is in c)
+	ws, err := s.sockets.UpgradeConn(c, u.r, u.hs, early, s.nextID.Add(1))
 	if err != nil {
 		settle.release()
 		release()
 		if errors.Is(err, transport.ErrNotPollable) {
-			l.handOff(c, append(b[:head:head], early...), deadline)
+			l.handOff(c, u.b, u.deadline)
 		}
 		return
 	}
-	s.openWS(ws, r, settle, release)
+	s.openWS(ws, u.r, settle, release)
 }
 
-// peerWatch is the context an upgrade read here waits for its admission slot under: done
-// once the client closes its connection, as net/http ends a request's context (its
-// background read), so that a client that gave up keeps no place in admission's queue and is
-// not upgraded when its turn comes. Its read starts only when the upgrade waits (the first
-// call of Done: acquire's select); stop ends it. Done, Err and stop are called by the sniff's
-// goroutine only.
-type peerWatch struct {
-	c       net.Conn
-	waiting func() // called when the upgrade starts to wait, before the watch's read
-	once    sync.Once
-	done    chan struct{} // closed when the client has gone
-	ended   chan struct{} // closed when the watch's read has returned
-	stopped atomic.Bool   // stop cut the read: not the client's doing
-	b       [1]byte       // what the read took: the first byte of a frame sent meanwhile
-	n       int
-}
-
-func (w *peerWatch) Deadline() (time.Time, bool) { return time.Time{}, false }
-func (w *peerWatch) Value(any) any               { return nil }
-
-func (w *peerWatch) Done() <-chan struct{} {
-	w.once.Do(func() {
-		if w.waiting != nil {
-			w.waiting()
-		}
-		w.done, w.ended = make(chan struct{}), make(chan struct{})
-		go w.watch()
-	})
-	return w.done
-}
-
-func (w *peerWatch) Err() error {
-	select {
-	case <-w.done: // nil, never ready, when no watch started
-		return context.Canceled
-	default:
-		return nil
+// refused writes admission's refusal w and, as net/http after the handler, leaves the
+// connection open for the client's next request.
+func (u *upgradeWaiting) refused(w *refusal) {
+	c, s := u.c, u.l.s
+	_ = c.SetWriteDeadline(time.Now().Add(s.cfg.HandshakeTimeout))
+	if _, err := c.Write(w.bytes(time.Now())); err != nil {
+		_ = c.Close()
+		return
 	}
-}
-
-func (w *peerWatch) watch() {
-	defer close(w.ended)
-	n, err := w.c.Read(w.b[:])
-	w.n = n
-	if n == 0 && err != nil && !w.stopped.Load() {
-		close(w.done) // EOF or a reset: the client has gone
-	}
-}
-
-// stop ends the watch, if one started, and returns rest (the bytes the client sent after
-// its request) with the byte the watch read, if any, after them.
-func (w *peerWatch) stop(rest []byte) []byte {
-	w.once.Do(func() {}) // no watch from now on
-	if w.ended == nil {
-		return rest
-	}
-	w.stopped.Store(true)
-	_ = w.c.SetReadDeadline(time.Unix(1, 0)) // in the past: the read returns now
-	<-w.ended
-	_ = w.c.SetReadDeadline(time.Time{})
-	return append(rest, w.b[:w.n]...)
+	_ = c.SetWriteDeadline(time.Time{})
+	u.l.handOff(c, u.b[u.head:], time.Time{})
 }
 
 // handOff gives c to net/http, which reads prefix first. Until its first read deadline

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -298,6 +299,7 @@ func maskedFrame(op byte, payload []byte) []byte {
 func TestWSListenerCutsSlowHeads(t *testing.T) {
 	s := servertest.Start(t, servertest.Options{Server: server.Config{HandshakeTimeout: 300 * time.Millisecond}})
 	for _, sent := range []string{
+		"", // not a byte: the listener waits for it without a goroutine (TestWSListenerWaitsWithoutGoroutines)
 		"GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\n",
 		"GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Long: " + strings.Repeat("a", 6000) + "\r\n",
 		"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n",
@@ -423,4 +425,49 @@ func TestWSListenerKeepsFramesSentWhileWaiting(t *testing.T) {
 	first.Await("welcome")
 	first.Join("lobby", nil) // settles ann: her slot goes to the waiting upgrade
 	expectUpgradedThenPong(t, c, "early")
+}
+
+// Sockets waiting for their request, and upgrades waiting for an admission slot, are records
+// the poller calls back, not goroutines: after a restart thousands of each wait at once, and
+// a goroutine each (with the stack a request's parse grew, and for an upgrade a second one
+// watching its socket) was a third of the new process's memory. A client that leaves while
+// its upgrade waits still gives its place up, through the poller's watch.
+func TestWSListenerWaitsWithoutGoroutines(t *testing.T) {
+	const waiters = 100
+	s := servertest.Start(t, servertest.Options{Server: server.Config{Transport: server.TransportPoll,
+		MaxConnecting: 1, ConnectingWait: time.Minute, HandshakeTimeout: time.Hour,
+		AcceptPause: -1, PollIdleReaders: 4, Metrics: metrics.New()}})
+	servertest.NewJSONClient(t, dialAdmitted(t, s, hubbub.ProtocolJSON)) // holds the only slot
+	waiting := func() float64 { return servertest.Scrape(t, s)["hubbub_connections_waiting_admission"] }
+	before := runtime.NumGoroutine()
+	dial := func() net.Conn {
+		c, err := net.Dial("tcp", s.Addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	for range waiters {
+		dial() // silent
+	}
+	upgrades := make([]net.Conn, 0, waiters)
+	for range waiters {
+		c := dial()
+		upgrades = append(upgrades, c)
+		if _, err := io.WriteString(c, upgradeRequest()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	testwait.Until(t, "every upgrade waits for the slot", func() bool { return waiting() == waiters })
+	// The listener accepts in order: the silent sockets were accepted before the upgrades.
+	// The readers that read the requests went back to the poller, which keeps at most 4.
+	if grew := runtime.NumGoroutine() - before; grew >= waiters/4 {
+		t.Errorf("%d silent sockets and %d upgrades waiting took %d more goroutines; want none but the poller's few readers",
+			waiters, waiters, grew)
+	}
+	for _, c := range upgrades {
+		c.Close()
+	}
+	testwait.Until(t, "the upgrades whose clients left stop waiting", func() bool { return waiting() == 0 })
 }

@@ -118,8 +118,8 @@ func parseRequest(head string) *http.Request {
 	}
 	delete(h, "Host") // as net/http does: it is r.Host
 	// No context of its own: the request's context is Background. Admission's wait ends with
-	// StopAdmitting when the listener closes, and with the client leaving through the
-	// listener's peerWatch (wsaccept.go), which watches the socket only while it waits.
+	// StopAdmitting when the listener closes, and with the client leaving through the watch
+	// on its socket (wsaccept.go's upgradeWaiting), only while it waits.
 	return &http.Request{
 		Method: http.MethodGet, URL: u, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
 		Header: h, Body: http.NoBody, Host: hosts[0], RequestURI: target,
