@@ -677,6 +677,7 @@ func (c *chat) command(ctx context.Context, line string) (quit bool) {
 		}
 		wasCurrent := arg == c.current()
 		c.forget(arg)
+		c.notes.take(arg) // a join waiting for the reconnect is not made: its lines go elsewhere
 		if err = c.ses.Leave(ctx, arg); err == nil {
 			c.in.set(arg, false) // a /join before the event loop reads the left must join again
 		}

@@ -143,6 +143,7 @@ func (c *chat) peopleCommand(ctx context.Context, cmd, line string) (handled boo
 			return true, err
 		}
 		c.forget(room)
+		c.notes.take(room)
 		fmt.Fprintf(c.io.err, "* you parted %s\n", room)
 		if wasCurrent {
 			c.sayCurrent()
