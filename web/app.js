@@ -711,6 +711,7 @@ client.addEventListener("welcome", () => {
   // cut a longer paste off silently — the part past it was sent as if it were the message.
   // Sending checks the bytes and says so, keeping the text to shorten.
   startFileSession(); // files.js: the cookie that lets images load
+  setUploadsOff(client.uploadsOff); // files.js: the attach button says so, and drops and pastes
   renderMembers();
   renderMessages();
 });

@@ -80,7 +80,7 @@ const HUBBUB_FRAMES = {
   },
   // Server → client.
   receive: {
-    welcome: ["name", "server", "version", "role", "limits", "user", "commands", "search_off"],
+    welcome: ["name", "server", "version", "role", "limits", "user", "commands", "search_off", "uploads_off"],
     joined: ["room", "members", "member_count", "last_seq", "replay", "truncated"],
     left: ["room"],
     message: ["room", "seq", "id", "from", "text", "time", "bot", "client_id", "deleted", "reply_to", "mentions", "mention_room", "edited_at", "reactions", "reply_count", "attachments"],
@@ -353,7 +353,8 @@ function applyReaction(m, ch, me) {
  *
  * Events (CustomEvent, details in `detail`):
  *   status   {state: "idle"|"connecting"|"live"|"reconnecting", retryAt, attempt}
- *   welcome  {name, limits, user, searchOff}  searchOff: every search is refused ("disabled")
+ *   welcome  {name, limits, user, searchOff, uploadsOff}  searchOff: every search is refused
+ *            ("disabled"); uploadsOff: every upload is (POST /upload)
  *   joined   {room, frame} or {room, error}   a join succeeded or failed
  *   left     {room}
  *   removed  {room, message}       a moderator removed us from the room (kick or ban)
@@ -400,6 +401,7 @@ class ChatClient extends EventTarget {
     this.commandsAsked = 0; // when the list was last asked for (Date.now())
     this.role = ""; // "admin", "moderator" or "member", from welcome
     this.searchOff = false; // welcome's search_off: the server runs without its search index
+    this.uploadsOff = false; // welcome's uploads_off: the server takes no uploads
     /** @type {{id: string, name: string, kind: string, role: string}|null} welcome's user */
     this.user = null;
     /**
@@ -1120,7 +1122,8 @@ class ChatClient extends EventTarget {
         this.everLive = true;
         this.setState("live");
         this.searchOff = f.search_off === true;
-        this.emit("welcome", { name: this.me, limits: this.limits, user: this.user, searchOff: this.searchOff });
+        this.uploadsOff = f.uploads_off === true;
+        this.emit("welcome", { name: this.me, limits: this.limits, user: this.user, searchOff: this.searchOff, uploadsOff: this.uploadsOff });
         for (const room of this.rooms.values()) if (!room.removed) this.sendJoin(room);
         break;
       case "joined":

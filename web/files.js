@@ -33,6 +33,11 @@ const filesUI = {
   /** Whether the server takes files: false once POST /files/session answered 404. */
   available: true,
   /**
+   * Whether the server refuses every upload (welcome's uploads_off, or an upload answered 403
+   * "disabled" by a server older than the field): files already sent still show and download.
+   */
+  uploadsOff: false,
+  /**
    * The files cookie of each origin files come from (this page's, and another one's with the
    * server's --files-url): a promise that settles once POST /files/session answered. Images
    * wait for it, so a guest's first pictures do not ask before the cookie is there.
@@ -366,6 +371,29 @@ function setFilesAvailable(on) {
   $("attach").hidden = !on;
 }
 
+/** What the page says when a file is offered to a server that takes no uploads. */
+const UPLOADS_OFF = "Uploads are off on this server";
+
+/**
+ * Turns uploads off (the server said so) or on again (a later welcome without uploads_off).
+ * Off, the attach button stays where it was but is disabled, its title saying why; a click on
+ * it, a drop or a pasted screenshot says it in the banner instead of trying.
+ */
+function setUploadsOff(off) {
+  filesUI.uploadsOff = off;
+  const b = $("attach");
+  b.classList.toggle("off", off);
+  if (off) {
+    b.setAttribute("aria-disabled", "true"); // still focusable, so that its title is read
+    b.title = UPLOADS_OFF;
+    b.setAttribute("aria-label", "Attach files: " + UPLOADS_OFF.toLowerCase());
+  } else {
+    b.removeAttribute("aria-disabled");
+    b.title = "Attach files (or drop them here, or paste a screenshot)";
+    b.setAttribute("aria-label", "Attach files");
+  }
+}
+
 // --- uploads -------------------------------------------------------------------------------------
 
 /** The files waiting in room's composer. */
@@ -384,6 +412,10 @@ function addFiles(room, files) {
   if (!files.length) return;
   if (!filesUI.available) {
     showNotice("This server does not take files.");
+    return;
+  }
+  if (filesUI.uploadsOff) {
+    showNotice(UPLOADS_OFF + ": files cannot be shared.");
     return;
   }
   const list = draftsOf(room);
@@ -456,6 +488,8 @@ function upload(d) {
       d.att = att;
       d.loaded = d.size;
     } else {
+      // A server older than welcome's uploads_off says it only now: the button says it next.
+      if (xhr.status === 403 && body && body.code === "disabled") setUploadsOff(true);
       uploadFailed(d, uploadError(xhr.status, body), xhr.status === 429 || xhr.status >= 500);
     }
     renderDrafts();
@@ -681,7 +715,10 @@ function askBeforeUnload(ev) {
 
 // --- where files come from: the attach button, a drop, a paste ----------------------------------
 
-$("attach").addEventListener("click", () => $("attach-input").click());
+$("attach").addEventListener("click", () => {
+  if (filesUI.uploadsOff) showNotice(UPLOADS_OFF + ": files cannot be shared.");
+  else $("attach-input").click();
+});
 $("attach-input").addEventListener("change", (ev) => {
   addFiles(ui.active, ev.target.files);
   ev.target.value = ""; // the same file may be chosen again
@@ -695,7 +732,12 @@ function dragHasFiles(ev) {
 
 /** Whether the room in view takes files now (it has a composer: we are in it). */
 function canDropHere() {
-  return filesUI.available && !$("composer").hidden;
+  return filesUI.available && !filesUI.uploadsOff && !$("composer").hidden;
+}
+
+/** What the drop zone says over a room that takes no files now. */
+function cannotDropText() {
+  return filesUI.available && filesUI.uploadsOff ? UPLOADS_OFF : "You cannot share files here";
 }
 
 $("main").addEventListener("dragenter", (ev) => {
@@ -703,7 +745,7 @@ $("main").addEventListener("dragenter", (ev) => {
   ev.preventDefault();
   filesUI.dragDepth++;
   $("drop-zone").hidden = false;
-  $("drop-zone-text").textContent = canDropHere() ? "Drop to share in " + roomLabel(ui.active) : "You cannot share files here";
+  $("drop-zone-text").textContent = canDropHere() ? "Drop to share in " + roomLabel(ui.active) : cannotDropText();
 });
 $("main").addEventListener("dragover", (ev) => {
   if (!dragHasFiles(ev)) return;
@@ -721,7 +763,9 @@ $("main").addEventListener("drop", (ev) => {
   filesUI.dragDepth = 0;
   $("drop-zone").hidden = true;
   if (!canDropHere()) {
-    showNotice(filesUI.available ? "You are not in " + roomLabel(ui.active) + ": files cannot be shared here." : "This server does not take files.");
+    if (!filesUI.available) showNotice("This server does not take files.");
+    else if (filesUI.uploadsOff) showNotice(UPLOADS_OFF + ": files cannot be shared.");
+    else showNotice("You are not in " + roomLabel(ui.active) + ": files cannot be shared here.");
     return;
   }
   addFiles(ui.active, ev.dataTransfer.files);

@@ -220,8 +220,11 @@ export interface CommandNotice {
 /** What each event of a ChatClient carries in its detail. */
 export interface ChatClientEvents {
   status: { state: "idle" | "connecting" | "live" | "reconnecting"; retryAt: number; attempt: number };
-  /** searchOff: every search is refused with "disabled" (welcome's search_off). */
-  welcome: { name: string; limits: Limits; user: UserInfo | null; searchOff: boolean };
+  /**
+   * searchOff: every search is refused with "disabled" (welcome's search_off); uploadsOff:
+   * every upload is refused (welcome's uploads_off).
+   */
+  welcome: { name: string; limits: Limits; user: UserInfo | null; searchOff: boolean; uploadsOff: boolean };
   /** A join succeeded (frame: the joined frame; null when rejoin was asked while offline) or failed (error). */
   joined: { room: string; frame?: { last_seq: number; replay: number; truncated: boolean; members: string[] } | null; error?: unknown };
   left: { room: string };
@@ -294,6 +297,8 @@ export class ChatClient extends EventTarget {
   limits: Limits | null;
   /** Whether the server runs without search (welcome's search_off). */
   searchOff: boolean;
+  /** Whether the server takes no uploads (welcome's uploads_off): files already sent still download. */
+  uploadsOff: boolean;
   state: "idle" | "connecting" | "live" | "reconnecting";
   /** The rooms this client is in or joining, by name. */
   rooms: Map<string, RoomState>;

@@ -40,7 +40,8 @@ carries "[file: NAME (SIZE) URL]"); edits print
 the message's new line, deletions and reactions a "*" notice. Lines you type are sent to the room you joined last; these
 commands work too (start a message with "//" to send a line that begins with "/"):
 
-  /join ROOM       join ROOM and make it the current room
+  /join ROOM       join ROOM and make it the current room; where lines go is said once the
+                   server has answered (refused, they still go to the room they went to)
   /leave [ROOM]    leave ROOM (default: the current room); leaving the current room makes the
                    room joined before it current, and says so
   /who [ROOM]      list the members of ROOM (default: the current room)
@@ -175,7 +176,11 @@ func runChat(ctx context.Context, args []string, io stdio) error {
 	go c.print()
 	defer c.close()
 
+	if isTerminal(io.in) { // said after the room's joined, not before the server answered
+		c.notes.add(*room, fmt.Sprintf("* lines you type go to %s; /help lists the commands", *room))
+	}
 	if _, err := ses.Join(ctx, *room); err != nil {
+		c.notes.take(*room)
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -192,9 +197,6 @@ func runChat(ctx context.Context, args []string, io stdio) error {
 	}
 	c.rooms = []string{*room}
 	c.show(*room)
-	if isTerminal(io.in) {
-		fmt.Fprintf(io.err, "* lines you type go to %s; /help lists the commands\n", *room)
-	}
 
 	stop := make(chan struct{})
 	defer close(stop)
@@ -249,12 +251,40 @@ type chat struct {
 
 	rooms    []string          // joined rooms, in order; the last one is the current room
 	in       roomsIn           // the rooms the connection is in, as the server said
+	notes    joinNotes         // what to say once a room's joined is printed (enter)
 	echoes   echoes            // what was printed of each room's log, and what of it was sent
 	sent     []*client.Receipt // sends whose outcome is not counted yet
 	total    int               // messages sent
 	failed   int               // messages the server refused
 	firstErr error             // why the first refused message was refused
 	maxSent  int               // compaction threshold for sent
+}
+
+// joinNotes holds, by room, the line that says where typed lines go, for the printer to print
+// right after the room's "* you joined" line: said when the join is sent, it was read before
+// the server's answer, and was false when the server refused the join.
+type joinNotes struct {
+	mu    sync.Mutex
+	notes map[string]string
+}
+
+// add has the printer say note after room's joined.
+func (n *joinNotes) add(room, note string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.notes == nil {
+		n.notes = make(map[string]string)
+	}
+	n.notes[room] = note
+}
+
+// take returns room's note and forgets it ("" if there is none): the join was answered.
+func (n *joinNotes) take(room string) string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	note := n.notes[room]
+	delete(n.notes, room)
+	return note
 }
 
 // roomsIn is the set of rooms the connection is in: the event loop adds a room at its joined
@@ -362,6 +392,26 @@ func (r *roomsIn) disconnected() {
 			r.in[room] = roomRejoining
 		}
 	}
+}
+
+// reconnecting turns claim's mark of a join that could not be sent (the session was
+// reconnecting) into that of a room the session joins on the next connection, as it rejoins
+// the others: its refusal then comes to rejoinRefused, which says it (a joined that came
+// meanwhile stays).
+func (r *roomsIn) reconnecting(room string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if st, known := r.in[room]; known && st == roomJoining {
+		r.mark(room, roomRejoining)
+	}
+}
+
+// joining reports whether a join of room is on its way (claimed, not answered).
+func (r *roomsIn) joining(room string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	st, known := r.in[room]
+	return known && st == roomJoining
 }
 
 // rejoinRefused takes room out if it was being rejoined, and reports whether it was: the
@@ -596,7 +646,7 @@ func (c *chat) command(ctx context.Context, line string) (quit bool) {
 	}
 	if handled {
 		if err != nil && ctx.Err() == nil {
-			fmt.Fprintf(c.io.err, "* %s: %s\n", words[0], refusal(err))
+			c.sayError(words[0], err)
 		}
 		return false
 	}
@@ -613,7 +663,12 @@ func (c *chat) command(ctx context.Context, line string) (quit bool) {
 		}
 		if se := (*wire.Error)(nil); hubbub.IsDMRoom(arg) && errors.As(err, &se) && se.Code == hubbub.ECodeNotFound {
 			// The server's words point a program at its API; a person here types /dm.
-			err = fmt.Errorf("no direct message %q: /dm NAME... starts one with its people (%s)", arg, se.Code)
+			said := fmt.Errorf("no direct message %q: /dm NAME... starts one with its people (%s)", arg, se.Code)
+			if rj := (*refusedJoin)(nil); errors.As(err, &rj) {
+				rj.err = said // and where lines go after it, as for any refused join
+			} else {
+				err = said
+			}
 		}
 	case "/leave":
 		if arg == "" {
@@ -622,6 +677,7 @@ func (c *chat) command(ctx context.Context, line string) (quit bool) {
 		}
 		wasCurrent := arg == c.current()
 		c.forget(arg)
+		c.notes.take(arg) // a join waiting for the reconnect is not made: its lines go elsewhere
 		if err = c.ses.Leave(ctx, arg); err == nil {
 			c.in.set(arg, false) // a /join before the event loop reads the left must join again
 		}
@@ -640,7 +696,7 @@ func (c *chat) command(ctx context.Context, line string) (quit bool) {
 		err = fmt.Errorf("unknown command %s (try /help)", words[0])
 	}
 	if err != nil && ctx.Err() == nil {
-		fmt.Fprintf(c.io.err, "* %s: %s\n", words[0], refusal(err))
+		c.sayError(words[0], err)
 	}
 	return false
 }
@@ -840,6 +896,9 @@ func (c *chat) print() {
 				more = fmt.Sprintf(" and %d more", n) // a crowded room lists only some
 			}
 			fmt.Fprintf(out, "* you joined %s; members: %s%s\n", titles.label(f.Room), clean(strings.Join(f.Members, ", ")), more)
+			if note := c.notes.take(f.Room); note != "" {
+				fmt.Fprintln(errw, note) // where lines go, said once the server let us in
+			}
 			if f.Truncated && rejoins[f.Room] {
 				fmt.Fprintf(out, "* %s: older messages were missed; fetching them\n", f.Room)
 			}
@@ -853,9 +912,15 @@ func (c *chat) print() {
 			fmt.Fprintf(out, "* members of %s: %s\n", titles.label(f.Room), clean(strings.Join(f.Names(), ", ")))
 		case *wire.Error:
 			if f.Request == wire.TypeJoin && c.in.rejoinRefused(f.Room) {
-				// No command waits for a rejoin after a reconnect: say why the room is lost.
-				fmt.Fprintf(errw, "* could not join %s again after the reconnect: %s (%s); /join %s to try again\n",
-					titles.label(f.Room), clean(f.Message), f.Code, f.Room)
+				// No command waits for a rejoin after a reconnect (or for a /join made while
+				// disconnected): say why the room is lost.
+				c.notes.take(f.Room)
+				again := ""
+				if rejoins[f.Room] {
+					again = " again"
+				}
+				fmt.Fprintf(errw, "* could not join %s%s after the reconnect: %s (%s); /join %s to try again\n",
+					titles.label(f.Room), again, clean(f.Message), f.Code, f.Room)
 				continue
 			}
 			// Errors answering a command are reported by the command; the rest are shown here,

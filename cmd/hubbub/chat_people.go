@@ -143,6 +143,7 @@ func (c *chat) peopleCommand(ctx context.Context, cmd, line string) (handled boo
 			return true, err
 		}
 		c.forget(room)
+		c.notes.take(room)
 		fmt.Fprintf(c.io.err, "* you parted %s\n", room)
 		if wasCurrent {
 			c.sayCurrent()
@@ -153,29 +154,81 @@ func (c *chat) peopleCommand(ctx context.Context, cmd, line string) (handled boo
 	return true, err
 }
 
-// enter makes room the current room, saying so under title (a DM's people), and joins it
-// unless the connection is in it or joining it already: a join again would show the other
-// members a leave and a join. /join, /dm and /create all come here. While the session
-// reconnects the room is made current all the same, and joined once connected: the error,
-// ErrNotConnected's, says so. In a script (piped) a refused join makes the room current too.
+// enter makes room the current room and joins it, unless the connection is in it or joining
+// it already: a join again would show the other members a leave and a join. /join, /dm and
+// /create all come here. Where typed lines go (under title: a DM's people) is said once it is
+// true: right after the room's "* you joined" line (the printer says it), or at once for a
+// room the connection is in — said before the server answered, it was false when the server
+// then refused the join. A refused join leaves the current room as it was (a *refusedJoin
+// says so), but in a script (piped): there the room is made current all the same, since the
+// script's lines after the /join were written for it; they are refused there and counted
+// (the run fails), never posted to the room before it. While the session reconnects the room
+// is made current and joined once connected, and the chat says that.
 func (c *chat) enter(ctx context.Context, room, title string) error {
-	var err error
+	note := fmt.Sprintf("* lines you type go to %s now", title)
 	if c.in.claim(room) {
-		if _, err = c.ses.Join(ctx, room); err == nil {
+		c.notes.add(room, note)
+		_, err := c.ses.Join(ctx, room)
+		switch {
+		case err == nil:
 			c.in.set(room, true) // the event loop may not have printed its joined yet
-		} else {
+		case errors.Is(err, client.ErrNotConnected):
+			c.in.reconnecting(room) // a refusal then is the printer's to say
+			fmt.Fprintf(c.io.err, "* not connected: %s is joined once the connection is back; lines you type wait to go there\n", title)
+		default:
+			c.notes.take(room)
 			c.in.release(room)
-			if !errors.Is(err, client.ErrNotConnected) && !c.piped {
-				return err
+			refused := &refusedJoin{err: err, room: title, before: c.current(), piped: c.piped}
+			if c.piped {
+				c.forget(room)
+				c.rooms = append(c.rooms, room)
 			}
-			// A script's lines after the /join were written for this room: they go to it
-			// and are refused and counted (the run fails), never posted to the room before.
+			return refused
+		}
+	} else {
+		// In the room, being rejoined after a reconnect (whose refusal the printer says), or
+		// joined by a join on its way (a DM someone else started): said at its joined.
+		c.notes.add(room, note)
+		if !c.in.joining(room) && c.notes.take(room) != "" {
+			fmt.Fprintln(c.io.err, note)
 		}
 	}
 	c.forget(room)
 	c.rooms = append(c.rooms, room)
-	fmt.Fprintf(c.io.err, "* lines you type go to %s now\n", title)
-	return err
+	return nil
+}
+
+// refusedJoin is enter's error for a join the server refused: printed as the refusal, then
+// where the lines typed after it go.
+type refusedJoin struct {
+	err    error
+	room   string // the room refused, as the chat names it
+	before string // the current room before the join ("" for none)
+	piped  bool   // a script's: the room is current all the same
+}
+
+func (e *refusedJoin) Error() string { return e.err.Error() }
+func (e *refusedJoin) Unwrap() error { return e.err }
+
+// after is the line that follows the refusal: where lines go now.
+func (e *refusedJoin) after() string {
+	switch {
+	case e.piped && e.before != "" && e.before != e.room:
+		return fmt.Sprintf("* the script's lines after it go to %s all the same, which refuses them; none goes to %s", e.room, e.before)
+	case e.piped:
+		return fmt.Sprintf("* the script's lines after it go to %s all the same, which refuses them", e.room)
+	case e.before != "":
+		return fmt.Sprintf("* lines you type still go to %s", e.before)
+	}
+	return "* you are in no room; /join one to send"
+}
+
+// sayError prints the error command cmd ended with, and after a refused join where lines go.
+func (c *chat) sayError(cmd string, err error) {
+	fmt.Fprintf(c.io.err, "* %s: %s\n", cmd, refusal(err))
+	if rj := (*refusedJoin)(nil); errors.As(err, &rj) {
+		fmt.Fprintln(c.io.err, rj.after())
+	}
 }
 
 // joinDM joins the DM room that someone else started (claimed in c.in by the caller), for at
@@ -189,6 +242,7 @@ func (c *chat) joinDM(room string) {
 		return
 	}
 	c.in.release(room)
+	c.notes.take(room) // a /dm of it while the join was on its way would say lines go there
 	if !errors.Is(err, client.ErrNotConnected) && !errors.Is(err, client.ErrClosed) {
 		fmt.Fprintf(c.io.err, "* joining the direct message %s: %v\n", room, err)
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -190,6 +191,15 @@ func TestChatPipedLinesAfterARefusedJoinGoNowhereElse(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "1 of 2 messages were refused") {
 		t.Errorf("the chat ended with %v, want the line after the refused join counted refused", err)
 	}
+	// What the chat says is true: the join was refused, and the lines after it go to secret
+	// and are refused there — not "lines you type go to secret now", which read as joined.
+	if want := `* /join: room "secret" is private: only its members may join and read it (forbidden)` + "\n" +
+		"* the script's lines after it go to secret all the same, which refuses them; none goes to general\n"; !strings.Contains(stderr, want) {
+		t.Errorf("stderr:\n%s\nwant\n%s", stderr, want)
+	}
+	if strings.Contains(stderr, "lines you type go to secret") {
+		t.Errorf("stderr says lines go to secret as if it were joined:\n%s", stderr)
+	}
 	bob.Say("general", "b1", "after") // bob reads general's messages in order up to his own
 	var read []string
 	bob.AwaitFunc("bob's own message", func(f servertest.Frame) bool {
@@ -245,5 +255,90 @@ func TestChatRemovedFromTheCurrentRoom(t *testing.T) {
 	bob.waitOutput(t, "[general] #1 bob: now in general\n")
 	if strings.Contains(bob.err.String(), "not_joined") {
 		t.Errorf("a line was sent to plans after the removal:\n%s", bob.err.String())
+	}
+}
+
+// In a terminal, /join says where lines go only once the server has answered: after a refusal
+// the refusal and that lines still go to the room before (it said "lines you type go to
+// secret now" with the refusal; a piped run still does, see above), and after a join, right
+// after its "* you joined" line — printed before the server's answer, it read as a promise the
+// server could still break. stdout and stderr are one terminal here, as for a person.
+func TestChatJoinSaysWhereLinesGoOnceAnswered(t *testing.T) {
+	chatLeakCheck(t)
+	s := servertest.Start(t, servertest.Options{})
+	owner := servertest.DialJSON(t, s, "owner")
+	owner.Send(servertest.Frame{"type": "create", "room": "secret", "private": true, "id": "c1"})
+	owner.AwaitFunc("created", func(f servertest.Frame) bool { return f.Type() == "room" || f.Type() == "ack" })
+	owner.Join("random", nil)
+	owner.Say("random", "o1", "history in random")
+
+	pr, pw := io.Pipe()
+	t.Cleanup(func() { pw.Close() })
+	ctx, cancel := context.WithCancel(context.Background())
+	var term chatBuffer // both streams, in the order they were written
+	done := make(chan error, 1)
+	go func() {
+		done <- runChat(ctx, chatArgs(chatUser(t, "ann"), []string{s.WS}), stdio{in: pr, out: &term, err: &term, tty: true})
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
+	waitTerm := func(want string) {
+		t.Helper()
+		testwait.Until(t, "the terminal: "+want, func() bool { return strings.Contains(term.String(), want) })
+	}
+	typeLine := func(line string) {
+		t.Helper()
+		if _, err := fmt.Fprintln(pw, line); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitTerm("* you joined general")
+
+	typeLine("/join secret")
+	waitTerm(`* /join: room "secret" is private: only its members may join and read it (forbidden)` + "\n* lines you type still go to general\n")
+	typeLine("still general")
+	waitTerm("[general] #1 ann: still general\n")
+
+	typeLine("/join random")
+	waitTerm("* lines you type go to random now\n")
+	got := term.String()
+	joined := strings.Index(got, "* you joined random; members: ")
+	if note := strings.Index(got, "* lines you type go to random now\n"); joined < 0 || note < joined {
+		t.Errorf("where lines go was said before the join's answer was printed:\n%s", got)
+	}
+	typeLine("in random")
+	waitTerm("[random] #2 ann: in random\n")
+	if strings.Contains(term.String(), "lines you type go to secret") {
+		t.Errorf("the terminal says lines go to secret, whose join was refused:\n%s", term.String())
+	}
+}
+
+// A /join typed while the chat reconnects is sent once the connection is back: the chat said
+// "lines you type go to secret now" at once, before any server had answered, and nothing when
+// the new connection's server refused it. It says now that the join waits for the connection,
+// and then the refusal.
+func TestChatJoinWhileReconnectingSaysTheAnswer(t *testing.T) {
+	chatLeakCheck(t)
+	s := servertest.Start(t, servertest.Options{DataPath: filepath.Join(t.TempDir(), "hubbub.db")})
+	owner := servertest.DialJSON(t, s, "owner")
+	owner.Send(servertest.Frame{"type": "create", "room": "secret", "private": true, "id": "c1"})
+	owner.AwaitFunc("created", func(f servertest.Frame) bool { return f.Type() == "room" || f.Type() == "ack" })
+	pr, pw := io.Pipe()
+	t.Cleanup(func() { pw.Close() })
+	ann := startChatOn(t, stdio{in: pr, tty: true}, chatArgs(chatUser(t, "ann"), []string{s.WS})...)
+	ann.waitOutput(t, "* you joined general")
+
+	s.Stop()
+	ann.waitErr(t, "* connection to ")
+	if _, err := fmt.Fprintln(pw, "/join secret"); err != nil {
+		t.Fatal(err)
+	}
+	ann.waitErr(t, "* not connected: secret is joined once the connection is back; lines you type wait to go there\n")
+	s = servertest.Start(t, s.Opts)
+	ann.waitErr(t, `* could not join secret after the reconnect: room "secret" is private: only its members may join and read it (forbidden); /join secret to try again`)
+	if strings.Contains(ann.err.String(), "lines you type go to secret") {
+		t.Errorf("stderr says lines go to secret, whose join was refused:\n%s", ann.err.String())
 	}
 }

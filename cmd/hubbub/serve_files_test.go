@@ -24,7 +24,10 @@ func TestServeUploadsOff(t *testing.T) {
 	defer ws.Close()
 	ann := servertest.NewJSONClient(t, ws)
 	ann.Send(servertest.Frame{"type": "hello", "name": "ann", "key": "key-ann"})
-	ann.Await("welcome")
+	// Said before anyone picks a file: the page disables its attach button on it.
+	if w := ann.Await("welcome"); w["uploads_off"] != true {
+		t.Errorf("welcome with --upload-max 0: %v, want uploads_off true", w)
+	}
 
 	for _, ct := range []string{"", "multipart/form-data; boundary=x"} {
 		body := "a small file"

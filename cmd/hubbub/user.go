@@ -1,12 +1,14 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -21,7 +23,7 @@ func init() { subcommands["user"] = runUser }
 
 const userUsage = `usage:
   hubbub user add NAME [--role admin|moderator|member] [--password-stdin | --password-file F]
-  hubbub user list
+  hubbub user list        (every user, by name)
   hubbub user passwd NAME [--password-stdin | --password-file F]
   hubbub user disable NAME [--enable]
   hubbub user role NAME ROLE
@@ -212,32 +214,39 @@ func (c *userCmd) add(ctx context.Context, users hubbub.UserStore, args []string
 }
 
 func (c *userCmd) list(ctx context.Context, users hubbub.UserStore, _ []string) error {
-	w := tabwriter.NewWriter(c.io.out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "NAME\tID\tKIND\tROLE\tSTATUS\tCREATED\tLAST SEEN")
+	// The store pages in id order, which the API's cursor (after=ID) and the cache's preload
+	// need; ids are random, so a person reads the list sorted here, by name.
+	var all []hubbub.User
 	after := ""
 	for {
 		page, err := users.Users(ctx, after, 500)
 		if err != nil {
 			return err
 		}
-		for _, u := range page {
-			status, seen := "active", "-"
-			if u.Disabled {
-				status = "disabled"
-			}
-			if !u.LastSeen.IsZero() {
-				seen = u.LastSeen.UTC().Format(time.DateTime)
-			}
-			role := u.Role
-			if role == "" {
-				role = hubbub.RoleMember
-			}
-			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", u.Name, u.ID, u.Kind, role, status, u.Created.UTC().Format(time.DateTime), seen)
-		}
+		all = append(all, page...)
 		if len(page) < 500 {
 			break
 		}
 		after = page[len(page)-1].ID
+	}
+	slices.SortFunc(all, func(a, b hubbub.User) int {
+		return cmp.Or(cmp.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)), cmp.Compare(a.ID, b.ID))
+	})
+	w := tabwriter.NewWriter(c.io.out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "NAME\tID\tKIND\tROLE\tSTATUS\tCREATED\tLAST SEEN")
+	for _, u := range all {
+		status, seen := "active", "-"
+		if u.Disabled {
+			status = "disabled"
+		}
+		if !u.LastSeen.IsZero() {
+			seen = u.LastSeen.UTC().Format(time.DateTime)
+		}
+		role := u.Role
+		if role == "" {
+			role = hubbub.RoleMember
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", u.Name, u.ID, u.Kind, role, status, u.Created.UTC().Format(time.DateTime), seen)
 	}
 	return w.Flush()
 }

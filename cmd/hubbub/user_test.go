@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -256,5 +257,28 @@ func TestUserAddTakesAPasswordFile(t *testing.T) {
 	_ = os.WriteFile(empty, nil, 0o600)
 	if _, err := userCmdRun(t, "", append([]string{"passwd", "erin", "--password-file", empty, "--data", data}, cheap...)...); err == nil || !strings.Contains(err.Error(), empty) {
 		t.Errorf("an empty --password-file: %v, want an error naming the file", err)
+	}
+}
+
+// TestUserListIsByName: hubbub user list prints users by name, whatever the case, where it
+// printed them in the store's order, that of their random ids.
+func TestUserListIsByName(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "hubbub.db")
+	names := []string{"zed", "Bob", "amy", "gus", "carl", "Fay", "Dee", "eve"}
+	for _, name := range names {
+		if _, err := userCmdRun(t, "a long password\n", append([]string{"add", name, "--password-stdin", "--data", data}, cheap...)...); err != nil {
+			t.Fatalf("add %s: %v", name, err)
+		}
+	}
+	out, err := userCmdRun(t, "", "list", "--data", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n")[1:] {
+		got = append(got, strings.Fields(line)[0])
+	}
+	if want := []string{"amy", "Bob", "carl", "Dee", "eve", "Fay", "gus", "zed"}; !slices.Equal(got, want) {
+		t.Errorf("hubbub user list: %q, want %q\n%s", got, want, out)
 	}
 }

@@ -20,6 +20,8 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
+	"hubbub/internal/files"
+	"hubbub/internal/server"
 	"hubbub/internal/servertest"
 	"hubbub/internal/testwait"
 )
@@ -454,4 +456,54 @@ func TestPictureBrokenDuringARestartLoadsAfter(t *testing.T) {
 	bob.do("click Retry now", chromeEval(`(() => { const b = document.getElementById("reconnect-now"); if (!b.hidden) b.click(); })()`))
 	bob.waitFor("a live connection after the restart", exprLive)
 	bob.waitFor("the picture loaded", img+`.complete && `+img+`.naturalWidth > 0 && !`+img+`.closest(".attachment-image").classList.contains("broken")`)
+}
+
+// On a server that takes no uploads (hubbub serve --upload-max 0) the page knows from the
+// welcome's uploads_off, before a file is picked: the attach button is greyed out with a title
+// that says why and opens no file picker, and a drop or a pasted screenshot says so in the
+// banner instead of uploading. It offered the picker and learnt of the refusal only from the
+// upload's 403. A server that takes uploads keeps the button as it was.
+func TestUploadsOffDisablesTheAttachButton(t *testing.T) {
+	b := startBrowser(t)
+	on := servertest.Start(t, servertest.Options{})
+	ann := b.newUser("ann")
+	ann.open(on.URL + "/#general")
+	ann.waitFor("the attach button", `!document.getElementById("attach").hidden`)
+	if got := eval[string](ann, `(b => [b.getAttribute("aria-disabled"), b.title].join("|"))(document.getElementById("attach"))`); got != "|Attach files (or drop them here, or paste a screenshot)" {
+		t.Errorf("ann, on a server that takes uploads: the attach button is %q (aria-disabled|title)", got)
+	}
+
+	srv := servertest.Start(t, servertest.Options{Server: server.Config{Files: files.Config{UploadsOff: true}}})
+	bob := b.newUser("bob")
+	bob.open(srv.URL + "/#general")
+	bob.waitFor("the attach button disabled", `document.getElementById("attach").getAttribute("aria-disabled") === "true"`)
+	if got := eval[string](bob, `(b => [b.hidden, b.title, getComputedStyle(b).cursor].join("|"))(document.getElementById("attach"))`); got != "false|Uploads are off on this server|not-allowed" {
+		t.Errorf("bob: the attach button is %q (hidden|title|cursor)", got)
+	}
+	// A click opens no picker: the page would have to read input.click(), so count them.
+	bob.do("click attach", chromeEval(`document.getElementById("attach-input").addEventListener("click", () => { window.pickerOpened = true })`),
+		chromedp.Click(chromedp.CSS("#attach")))
+	bob.waitFor("the banner", `document.getElementById("notice-text").textContent === "Uploads are off on this server: files cannot be shared."`)
+	if eval[bool](bob, `!!window.pickerOpened`) {
+		t.Error("bob: the attach button opened the file picker on a server that takes no uploads")
+	}
+
+	bob.do("dismiss the banner", chromeEval(`document.getElementById("notice").hidden = true; document.getElementById("notice-text").textContent = ""`))
+	bob.do("drag a file over the room", chromeEval(`(() => {
+		const dt = new DataTransfer();
+		dt.items.add(new File(["x"], "notes.txt", { type: "text/plain" }));
+		document.getElementById("main").dispatchEvent(new DragEvent("dragenter", { dataTransfer: dt, bubbles: true, cancelable: true }));
+	})()`))
+	if got := eval[string](bob, `document.getElementById("drop-zone-text").textContent`); got != "Uploads are off on this server" {
+		t.Errorf("bob: dragging a file over the room says %q", got)
+	}
+	bob.do("drop it", dropFiles(jsFile("notes.txt", "text/plain", []byte("notes"))))
+	bob.waitFor("the banner", `document.getElementById("notice-text").textContent === "Uploads are off on this server: files cannot be shared."`)
+
+	bob.do("dismiss the banner", chromeEval(`document.getElementById("notice").hidden = true; document.getElementById("notice-text").textContent = ""`))
+	bob.do("paste a screenshot", pasteFiles(jsFile("", "image/png", testPNG(t, 4, 4))))
+	bob.waitFor("the banner", `document.getElementById("notice-text").textContent === "Uploads are off on this server: files cannot be shared."`)
+	if n := eval[int](bob, `document.querySelectorAll("#drafts .draft").length`); n != 0 {
+		t.Errorf("bob: %d files wait in the composer on a server that takes no uploads", n)
+	}
 }

@@ -121,7 +121,7 @@ func New(cfg Config, h *hub.Hub, store hubbub.Store, broker hubbub.Broker) (*Ser
 		MaxAttachments: cfg.MaxAttachments, FilesURL: cfg.FilesURL, ReadLimit: cfg.ReadLimit,
 		Tokens: cfg.Tokens, RoleFor: cfg.RoleFor, Metrics: cfg.Metrics,
 		SearchTimeout: cfg.SearchTimeout, SearchRate: cfg.SearchRate, SearchBurst: cfg.SearchBurst, SearchOff: cfg.SearchOff, Commands: s.commands,
-		BotCacheSize: cfg.BotCacheSize, BotCacheAge: cfg.BotCacheAge, Cache: cfg.StoreCache}, h)
+		UploadsOff: cfg.Files.UploadsOff || cfg.Files.Blobs == nil, BotCacheSize: cfg.BotCacheSize, BotCacheAge: cfg.BotCacheAge, Cache: cfg.StoreCache}, h)
 	if cfg.StoreCache != nil {
 		cfg.StoreCache.OnUsersChanged(s.usersChanged)
 	}

@@ -196,7 +196,7 @@ func (j *jsonSession) hello(ctx context.Context, f *wire.ClientFrame, nameErr er
 		Limits: wire.Limits{MaxText: cfg.MaxText, MaxRooms: cfg.MaxRoomsPerConn, HistoryMax: hc.History, HistoryPageMax: cfg.HistoryPageMax,
 			SendRate: cfg.SendRate, SendBurst: cfg.SendBurst, MaxAttachments: j.svc.maxAttachments(),
 			Frame: int(cfg.ReadLimit)},
-		Commands: j.welcomeCommands(ctx), SearchOff: cfg.SearchOff})))
+		Commands: j.welcomeCommands(ctx), SearchOff: cfg.SearchOff, UploadsOff: cfg.UploadsOff})))
 	j.welcomeRooms(context.Background(), mark)
 }
 

@@ -72,6 +72,9 @@ type Config struct {
 	// SearchOff refuses every search with ECodeDisabled: the store keeps no search index
 	// (the server's --search-index=false).
 	SearchOff bool
+	// UploadsOff says, in every welcome, that uploads are refused (the server's --upload-max
+	// 0, or no file storage); the files service refuses them.
+	UploadsOff bool
 	// Metrics counts rate-limit drops; nil counts nothing.
 	Metrics *metrics.Metrics
 	// Commands runs slash commands; nil: the server has none (a command frame is not_found).

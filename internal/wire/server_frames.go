@@ -51,6 +51,12 @@ type Welcome struct {
 	// offering one that only fails. Absent (false) from servers that search, and from servers
 	// older than the field, which answer a search they cannot run with that error too.
 	SearchOff bool `json:"search_off,omitempty"`
+	// UploadsOff says every upload (POST /upload) is refused: the server runs with
+	// --upload-max 0, which answers 403 "disabled", or keeps no files at all. A client hides
+	// or disables its attach control instead of offering one that only fails. Files uploaded
+	// before still download, and messages still carry them. Absent (false) from servers that
+	// take uploads, and from servers older than the field, whose refusal comes with the upload.
+	UploadsOff bool `json:"uploads_off,omitempty"`
 }
 
 // UserInfo is a user as a client sees it.

@@ -83,6 +83,9 @@ func EncodeWelcome(w *Welcome) []byte {
 	if w.SearchOff {
 		b = append(b, `,"search_off":true`...)
 	}
+	if w.UploadsOff {
+		b = append(b, `,"uploads_off":true`...)
+	}
 	return append(b, '}')
 }
 

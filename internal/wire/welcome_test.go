@@ -14,7 +14,7 @@ func TestEncodeWelcomeIsEncode(t *testing.T) {
 	cases := []wire.Welcome{
 		{Type: wire.TypeWelcome, Name: "ann", Server: "node1", Version: "v1.2.3", Role: "member", Limits: limits},
 		{Type: wire.TypeWelcome, Name: "zoë <b>&", Server: "", Version: "dev", Role: "admin", Limits: wire.Limits{SendRate: 0.5, MaxAttachments: 10},
-			User: &wire.UserInfo{ID: "u_1", Name: "zoë <b>&", Kind: "guest", Role: "admin"}, SearchOff: true},
+			User: &wire.UserInfo{ID: "u_1", Name: "zoë <b>&", Kind: "guest", Role: "admin"}, SearchOff: true, UploadsOff: true},
 		{Type: wire.TypeWelcome, Name: "a\"b\\c\u2028", Role: "moderator", Limits: wire.Limits{SendRate: 1e-7, SendBurst: -1, MaxText: math.MaxInt},
 			Commands: []wire.CommandInfo{{Name: "hush"}, {Name: "roll", Description: "rolls a die\n"}}},
 		{Type: wire.TypeWelcome, Limits: wire.Limits{SendRate: 1e21}, Commands: []wire.CommandInfo{}},
@@ -52,6 +52,7 @@ func FuzzEncodeWelcome(f *testing.F) {
 		if user {
 			w.User = &wire.UserInfo{ID: id, Name: name, Kind: server, Role: desc}
 			w.SearchOff = true
+			w.UploadsOff = n%2 == 0
 		}
 		if cmd != "" {
 			w.Commands = []wire.CommandInfo{{Name: cmd, Description: desc}, {Name: name}}
