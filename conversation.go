@@ -117,10 +117,10 @@ const MaxMembersNamed = 100
 // Contract, which internal/storetest checks on every implementation:
 //   - CreateRoom stores meta (Name, Topic, Private, DM, CreatedBy read; Created set by the
 //     store, UTC, to the millisecond) and makes each of members a member with its Role ("":
-//     member), as KindMember join entries of the room (seqs from 1, in the order given; each
-//     with User = CreatedBy and From = that user's stored name (CreatedBy itself when no user
-//     has that id, as the API's), and Subject, SubjectName (the member's stored name, or
-//     Membership.Name for an id no user has) and Role of the member). It fails with
+//     member) since Created, as KindMember join entries of the room (seqs from 1, in the
+//     order given; each with User = CreatedBy and From = that user's stored name (CreatedBy
+//     itself when no user has that id, as the API's), and Subject, SubjectName (the member's
+//     stored name, or Membership.Name for an id no user has) and Role of the member). It fails with
 //     ECodeExists if the room has metadata or any entry already, or was joined (a DM's creation
 //     by two members at once, on one node or two: one wins, the other gets ECodeExists and
 //     reads the room); ECodeTooLong for a topic over MaxTopicLen; ECodeBadField for a member
@@ -142,10 +142,24 @@ const MaxMembersNamed = 100
 //     with no Role is ECodeBadField. Refusals take no seq, and a resent entry (same ClientID)
 //     is its first outcome before any of these checks, as for every kind. Who may do it is the
 //     server's check, not the store's.
+//   - A room with an owner keeps one, decided in the transaction that appends (so two owners
+//     demoting themselves at once, on one node or two, cannot both succeed). The owners are
+//     the members (not invitees) with role owner. A role entry that would leave none (its
+//     Subject is the only owner and Role is not owner) is ECodeForbidden, whoever sends it.
+//     A leave or remove of the only owner while other members remain appends, right after it
+//     (Seq+1, same transaction), a role entry that makes one of them owner (the handover): the
+//     moderator who has been a member the longest (smallest Since; ties by ascending user id),
+//     else the member who has; invitees never. The handover has Auto set, no ClientID, the
+//     departing owner as its actor (User = the leave's Subject, From = its SubjectName, else
+//     that user's stored name), Subject and SubjectName the heir, Role owner. Append returns
+//     the leave or remove; the handover is the next entry of the log. The only owner leaving
+//     a room with no other member leaves it as before, with no owner and nothing appended.
 //   - JoinRoom(room, user) records a public room in the user's room list (a member, role
 //     member), with no entry; it is idempotent and keeps an existing membership as it is (an
-//     owner stays owner, Since stays). LeaveRoom removes it (idempotent). Both refuse a private
-//     room or DM with ECodeForbidden: their members change only by KindMember entries.
+//     owner stays owner, Since stays). LeaveRoom removes it (idempotent); when it takes the
+//     only owner out while other members remain it appends the handover (as above, in its
+//     transaction, the room's next seq) and returns it, else nil. Both refuse a private room
+//     or DM with ECodeForbidden: their members change only by KindMember entries.
 //   - Membership returns a user's membership or invitation in a room; Members pages a room's
 //     members and invitees in ascending user id order (after a user id, at most limit, none
 //     for limit ≤ 0), with current names (the stored user's, else the name given).
@@ -185,8 +199,9 @@ type RoomStore interface {
 	RoomMeta(ctx context.Context, room string) (meta RoomMeta, found bool, err error)
 	// JoinRoom records a public room in a user's list of rooms.
 	JoinRoom(ctx context.Context, room, user string) error
-	// LeaveRoom takes a public room out of a user's list of rooms.
-	LeaveRoom(ctx context.Context, room, user string) error
+	// LeaveRoom takes a public room out of a user's list of rooms, and returns the entry that
+	// handed the room's ownership over if the user was its only owner (nil otherwise).
+	LeaveRoom(ctx context.Context, room, user string) (handover *Entry, err error)
 	// Membership returns user's membership or invitation in room.
 	Membership(ctx context.Context, room, user string) (m Membership, found bool, err error)
 	// Members pages room's members and invitees in ascending user id order.

@@ -75,6 +75,12 @@ type Entry struct {
 	SubjectName string   `json:"subject_name,omitempty"`
 	Action      string   `json:"action,omitempty"`
 	Role        RoomRole `json:"role,omitempty"`
+	// Auto marks a KindMember role entry the store appended itself, not a caller: the room's
+	// last owner left or was removed while other members remained, and ownership passed to
+	// Subject (RoomStore's contract says to whom). Its actor (From, User) is that owner, and
+	// it is numbered right after their leave or remove, in the same transaction. Append
+	// ignores a caller's Auto.
+	Auto bool `json:"auto,omitempty"`
 
 	// Attachments are, for a message, the files it carries (FileStore): a client sends their
 	// IDs only, and the Store fills the rest when it appends the message. A deleted message

@@ -103,7 +103,7 @@ const HUBBUB_FRAMES = {
     directory: ["rooms", "next"],
     read: ["room", "seq"],
     topic_changed: ["room", "log_seq", "from", "user", "topic", "time"],
-    member_changed: ["room", "log_seq", "from", "user", "subject", "subject_name", "action", "role", "time"],
+    member_changed: ["room", "log_seq", "from", "user", "subject", "subject_name", "action", "role", "auto", "time"],
     // Search.
     search_results: ["id", "q", "room", "hits", "next", "partial"],
     // Notifications for people who are away.

@@ -850,6 +850,8 @@ function noticeText(f) {
     case "remove":
       return who + " removed " + whom;
     case "role":
+      // The server's own change: the only owner (who) left, and whom took the room over.
+      if (f.auto === true) return whom + " is now the owner, as " + who + " left";
       return who + " made " + whom + (f.role === "owner" ? " an owner" : f.role === "moderator" ? " a moderator" : " a member");
     default:
       return who + " changed the members";

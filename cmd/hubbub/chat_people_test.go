@@ -342,3 +342,16 @@ func TestChatJoinWhileReconnectingSaysTheAnswer(t *testing.T) {
 		t.Errorf("stderr says lines go to secret, whose join was refused:\n%s", ann.err.String())
 	}
 }
+
+// A role change reads as who made whom what; the server's own, after the only owner left,
+// reads as who owns the room now and why.
+func TestMemberChangedLineOfARole(t *testing.T) {
+	set := &wire.MemberChanged{From: "ann", SubjectName: "bob", Action: hubbub.MemberRole, Role: "moderator"}
+	if got, want := memberChangedLine(set, "plans"), "* ann made bob moderator of plans"; got != want {
+		t.Errorf("a role set: %q, want %q", got, want)
+	}
+	auto := &wire.MemberChanged{From: "ann", SubjectName: "bob", Action: hubbub.MemberRole, Role: "owner", Auto: true}
+	if got, want := memberChangedLine(auto, "plans"), "* bob is the owner of plans now, as ann left"; got != want {
+		t.Errorf("a handover: %q, want %q", got, want)
+	}
+}

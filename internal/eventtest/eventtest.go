@@ -65,7 +65,7 @@ func Every(room, node string) []hubbub.Event {
 	}
 	member := &hubbub.Entry{
 		Room: room, Seq: 1<<53 + 13, ID: "01JABCDEF-member", ClientID: "client-key-7", From: "mod", User: "u_m0d",
-		Kind: hubbub.KindMember, Subject: "u_e5e", SubjectName: "eve", Action: hubbub.MemberJoin, Role: hubbub.RoomModerator,
+		Kind: hubbub.KindMember, Subject: "u_e5e", SubjectName: "eve", Action: hubbub.MemberRole, Role: hubbub.RoomOwner, Auto: true,
 		Time: at.Add(7 * time.Second),
 	}
 	reaction := &hubbub.Entry{

@@ -140,6 +140,8 @@ func (s *scanner) entry(e *hubbub.Entry) bool {
 			e.Role = hubbub.RoomRole(str)
 		case "moderator":
 			ok = s.boolean(&e.Moderator)
+		case "auto":
+			ok = s.boolean(&e.Auto)
 		case "deleted":
 			ok = s.boolean(&e.Deleted)
 		case "reply_count":

@@ -107,6 +107,7 @@ type plan struct {
 	// (nil in a batch without any), each room's topic after its KindTopic entries, and the
 	// change of each room's member count.
 	members      map[memberKey]*memberState
+	roomMembers  map[string][]memberKey // the keys of members by room, for plan.heir
 	topics       map[string]string
 	memberDelta  map[string]int
 	changedRooms map[string]bool
@@ -364,18 +365,53 @@ func (p *plan) topic(e hubbub.Entry) result {
 	return result{msg: e}
 }
 
-// member applies a KindMember entry to its subject's membership as the batch sees it
-// (queueReads read it), with the rules of sqlstore.ApplyMember.
-func (p *plan) member(e hubbub.Entry) result {
-	mk := memberKey{e.Room, e.Subject}
+// memberState returns the state of mk, making it (no membership) if queueReads read none.
+func (p *plan) memberState(mk memberKey) *memberState {
 	st := p.members[mk]
-	if st == nil { // read by queueReads as absent
+	if st == nil {
 		st = &memberState{}
 		p.members[mk] = st
+		if p.roomMembers == nil {
+			p.roomMembers = map[string][]memberKey{}
+		}
+		p.roomMembers[mk.room] = append(p.roomMembers[mk.room], mk)
 	}
+	return st
+}
+
+// succession returns, for the owner leaving going, whether another owner of room remains and
+// who would inherit it, from the memberships the batch knows in their current state
+// (sqlstore.Succession): those its entries change, and findHeirs' owners, moderators and
+// members, enough of each that the changes leave the answer right.
+func (p *plan) succession(room, leaving string) (heir *hubbub.Membership, kept bool) {
+	ms := make([]*hubbub.Membership, 0, len(p.roomMembers[room]))
+	for _, mk := range p.roomMembers[room] {
+		ms = append(ms, p.members[mk].m)
+	}
+	return sqlstore.Succession(ms, leaving)
+}
+
+// member applies a KindMember entry to its subject's membership as the batch sees it
+// (queueReads read it), with the rules of sqlstore.ApplyMember, and keeps the room an owner:
+// it refuses a role change that would leave none, and follows the only owner's leave or
+// remove with the handover (RoomStore's contract).
+func (p *plan) member(e hubbub.Entry) result {
+	st := p.memberState(memberKey{e.Room, e.Subject})
 	next, e, err := sqlstore.ApplyMember(e, st.m, p.now)
 	if err != nil {
 		return result{err: err}
+	}
+	var heir *hubbub.Membership
+	if sqlstore.LosesOwner(st.m, next) {
+		h, kept := p.succession(e.Room, e.Subject)
+		switch {
+		case kept:
+		case e.Action == hubbub.MemberRole:
+			return result{err: sqlstore.LastOwner(e)}
+		case h != nil:
+			m := *h // a copy: the heir's own state changes below
+			heir = &m
+		}
 	}
 	if next != nil {
 		next.Name = e.SubjectName
@@ -393,6 +429,14 @@ func (p *plan) member(e hubbub.Entry) result {
 	st.m, st.dirty = next, true
 	p.entries = append(p.entries, e)
 	p.roomChanged(e.Room)
+	if heir != nil {
+		h, _ := sqlstore.Handover(e, "", *heir)
+		res := p.member(h) // the heir's role: a member becoming owner, which ApplyMember allows
+		if res.err != nil {
+			return res
+		}
+		return result{msg: e, handover: &res.msg}
+	}
 	return result{msg: e}
 }
 

@@ -29,6 +29,8 @@ func queueReads(b *pgx.Batch, reqs []*request, p *plan) {
 		seq  []int64
 	}
 	var holds struct{ room, emoji, user []string }
+	var heirs map[string]int32 // how many KindMember entries the batch has, by room
+	var heirRooms []string
 	var holdSeqs []int64
 	holders := map[emojiKey]int32{} // how many holders of each emoji to read
 	var emojiOrder []emojiKey
@@ -52,7 +54,12 @@ func queueReads(b *pgx.Batch, reqs []*request, p *plan) {
 			mk := memberKey{e.Room, e.Subject}
 			if members.seen == nil {
 				members.seen = map[memberKey]bool{}
+				heirs = map[string]int32{}
 			}
+			if heirs[e.Room] == 0 {
+				heirRooms = append(heirRooms, e.Room)
+			}
+			heirs[e.Room]++
 			if !members.seen[mk] {
 				members.seen[mk] = true
 				members.room, members.user = append(members.room, e.Room), append(members.user, e.Subject)
@@ -159,7 +166,32 @@ func queueReads(b *pgx.Batch, reqs []*request, p *plan) {
 					return err
 				}
 				m.Role, m.Since = hubbub.RoomRole(role), m.Since.UTC()
-				p.members[memberKey{m.Room, m.User}] = &memberState{m: &m}
+				*p.memberState(memberKey{m.Room, m.User}) = memberState{m: &m}
+			}
+			return rows.Err()
+		})
+		// Each of a room's k entries changes one membership and may hand the room over
+		// (one more): with 2k+1 rows of each role, one row of each is left as read.
+		n := make([]int32, len(heirRooms))
+		for i, room := range heirRooms {
+			n[i] = 2*heirs[room] + 1
+		}
+		b.Queue(findHeirs, heirRooms, n).Query(func(rows pgx.Rows) error {
+			for rows.Next() {
+				var m hubbub.Membership
+				var role string
+				if err := rows.Scan(&m.Room, &m.User, &m.Name, &role, &m.Invited, &m.Since); err != nil {
+					return err
+				}
+				m.Role, m.Since = hubbub.RoomRole(role), m.Since.UTC()
+				// A subject's row, read by findMembers too, keeps that state; it takes the
+				// current name, which a handover names its heir by.
+				st := p.memberState(memberKey{m.Room, m.User})
+				if st.m == nil {
+					st.m = &m
+				} else {
+					st.m.Name = m.Name
+				}
 			}
 			return rows.Err()
 		})
@@ -297,7 +329,7 @@ func (p *plan) queueEntries(b *pgx.Batch) {
 		room, id, clientID, from, user, kind, text, mentions, emoji []string
 		subject, subjectName, action, role                          []string
 		seq, target                                                 []int64
-		mentionRoom, moderator, added                               []bool
+		mentionRoom, moderator, added, auto                         []bool
 		count                                                       []int32
 	}
 	for _, e := range p.entries {
@@ -306,10 +338,11 @@ func (p *plan) queueEntries(b *pgx.Batch) {
 		c.mentions, c.mentionRoom, c.moderator = append(c.mentions, mentionsArg(e.Mentions)), append(c.mentionRoom, e.MentionRoom), append(c.moderator, e.Moderator)
 		c.emoji, c.added, c.count = append(c.emoji, e.Emoji), append(c.added, e.Added), append(c.count, int32(e.Count))
 		c.user, c.subject, c.subjectName = append(c.user, e.User), append(c.subject, e.Subject), append(c.subjectName, e.SubjectName)
-		c.action, c.role = append(c.action, e.Action), append(c.role, string(e.Role))
+		c.action, c.role, c.auto = append(c.action, e.Action), append(c.role, string(e.Role)), append(c.auto, e.Auto)
 	}
 	b.Queue(insertEntries, c.room, c.seq, c.id, c.clientID, c.from, c.kind, c.target, c.text, c.mentions,
-		c.mentionRoom, c.moderator, c.emoji, c.added, c.count, c.user, c.subject, c.subjectName, c.action, c.role, p.now)
+		c.mentionRoom, c.moderator, c.emoji, c.added, c.count, c.user, c.subject, c.subjectName, c.action, c.role, p.now,
+		c.auto)
 }
 
 func (p *plan) queueRevisions(b *pgx.Batch) {

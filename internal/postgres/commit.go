@@ -71,6 +71,22 @@ const (
 	findMembers = `SELECT m.* FROM unnest($1::text[], $2::text[]) AS k(k_room, k_user)
 		CROSS JOIN LATERAL (SELECT room, user_id, name, role, invited, since FROM memberships
 			WHERE room = k_room AND user_id = k_user LIMIT 1) AS m`
+	// findHeirs reads, for each room whose members the batch changes, what decides whether
+	// an owner leaving hands the room over (plan.handOver): up to $2 of its owners, and its
+	// $2 longest-standing moderators and members (probes of memberships_heirs). $2 is more
+	// than the memberships the batch can change in the room, so that whatever it changes, the
+	// rows it leaves as read still hold another owner if one remains, and the heir. The
+	// names are the users' current ones, which a handover names its heir by.
+	findHeirs = `SELECT k_room, h.user_id, coalesce(u.name, h.name), h.role, h.invited, h.since
+		FROM unnest($1::text[], $2::int[]) AS k(k_room, k_n)
+		CROSS JOIN LATERAL (
+			(SELECT user_id, name, role, invited, since FROM memberships
+				WHERE room = k_room AND role = 'owner' AND NOT invited LIMIT k_n)
+			UNION ALL (SELECT user_id, name, role, invited, since FROM memberships
+				WHERE room = k_room AND role = 'moderator' AND NOT invited ORDER BY since, user_id LIMIT k_n)
+			UNION ALL (SELECT user_id, name, role, invited, since FROM memberships
+				WHERE room = k_room AND role = 'member' AND NOT invited ORDER BY since, user_id LIMIT k_n)) AS h
+		LEFT JOIN LATERAL (SELECT name FROM users WHERE id = h.user_id LIMIT 1) AS u ON true`
 )
 
 // The statements of a batch transaction that write (round trip 2), each for all the rows of
@@ -109,14 +125,14 @@ const (
 		FROM unnest($1::text[], $2::text[], $3::bigint[]) AS u(id, room, seq)
 		WHERE f.id = u.id AND f.room = u.room AND f.seq = u.seq`
 	insertEntries = `INSERT INTO entries (room, seq, id, client_id, sender, kind, target, text, mentions,
-			mention_room, moderator, emoji, added, count, user_id, subject, subject_name, action, role, created_at)
+			mention_room, moderator, emoji, added, count, user_id, subject, subject_name, action, role, auto, created_at)
 		SELECT room, seq, id, client_id, sender, kind, target, text, nullif(mentions, '')::jsonb,
-			mention_room, moderator, emoji, added, count, user_id, subject, subject_name, action, role, $20::timestamptz
+			mention_room, moderator, emoji, added, count, user_id, subject, subject_name, action, role, auto, $20::timestamptz
 		FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[],
 			$8::text[], $9::text[], $10::bool[], $11::bool[], $12::text[], $13::bool[], $14::int[],
-			$15::text[], $16::text[], $17::text[], $18::text[], $19::text[])
+			$15::text[], $16::text[], $17::text[], $18::text[], $19::text[], $21::bool[])
 			AS u(room, seq, id, client_id, sender, kind, target, text, mentions,
-				mention_room, moderator, emoji, added, count, user_id, subject, subject_name, action, role)`
+				mention_room, moderator, emoji, added, count, user_id, subject, subject_name, action, role, auto)`
 	// emptyRevisions and emptyEdits empty what deleted messages leave: their revisions and
 	// what their edits said.
 	emptyRevisions = `DELETE FROM revisions WHERE (room, seq) IN (SELECT * FROM unnest($1::text[], $2::bigint[]))`

@@ -16,10 +16,12 @@ import (
 const (
 	messageRow = `'' AS kind, seq, id, client_id, sender, user_id, text, created_at, deleted, reply_to, reply_count,
 		mentions, mention_room, edited_at, reactions, 0::bigint AS target, false AS moderator, '' AS emoji,
-		false AS added, 0 AS count, '' AS subject, '' AS subject_name, '' AS action, '' AS role, attachments, bot`
+		false AS added, 0 AS count, '' AS subject, '' AS subject_name, '' AS action, '' AS role, attachments, bot,
+		false AS auto`
 	entryRow = `kind, seq, id, client_id, sender, user_id, text, created_at, false AS deleted, 0::bigint AS reply_to,
 		0 AS reply_count, mentions, mention_room, NULL::timestamptz AS edited_at, NULL::jsonb AS reactions,
-		target, moderator, emoji, added, count, subject, subject_name, action, role, NULL::jsonb AS attachments, false AS bot`
+		target, moderator, emoji, added, count, subject, subject_name, action, role, NULL::jsonb AS attachments, false AS bot,
+		auto`
 )
 
 // scanLogRow reads a row of messageRow or entryRow into e (but its Room).
@@ -40,7 +42,7 @@ func scanLogRowFrom(row pgx.Row, e *hubbub.Entry, first ...any) error {
 	)
 	dest := append(first, &kind, &seq, &e.ID, &e.ClientID, &e.From, &e.User, &e.Text, &e.Time, &e.Deleted, &replyTo,
 		&e.ReplyCount, &mentions, &e.MentionRoom, &editedAt, &reactions, &target, &e.Moderator, &e.Emoji,
-		&e.Added, &e.Count, &e.Subject, &e.SubjectName, &e.Action, &role, &attachments, &e.Bot)
+		&e.Added, &e.Count, &e.Subject, &e.SubjectName, &e.Action, &role, &attachments, &e.Bot, &e.Auto)
 	if err := row.Scan(dest...); err != nil {
 		return err
 	}

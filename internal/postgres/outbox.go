@@ -142,14 +142,19 @@ func queueOutbox(b *pgx.Batch, out []result, filter sqlstore.OutboxFilter, allRo
 		if r.err != nil || r.dup {
 			continue
 		}
-		if want, _ := filter.Wants(&r.msg, allLevel); !want {
-			continue
+		for _, e := range []*hubbub.Entry{&r.msg, r.handover} {
+			if e == nil {
+				continue
+			}
+			if want, _ := filter.Wants(e, allLevel); !want {
+				continue
+			}
+			body, err := sqlstore.EncodeEvent(sqlstore.EntryEvent(*e))
+			if err != nil {
+				return err
+			}
+			bodies = append(bodies, body)
 		}
-		body, err := sqlstore.EncodeEvent(sqlstore.EntryEvent(r.msg))
-		if err != nil {
-			return err
-		}
-		bodies = append(bodies, body)
 	}
 	if len(bodies) > 0 {
 		b.Queue(insertOutbox, bodies)

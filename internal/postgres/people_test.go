@@ -273,7 +273,7 @@ func TestLeaveOfNoRoomStoresNoRow(t *testing.T) {
 	s, _ := openTest(t, Options{})
 	ctx := t.Context()
 	for i := range 5 {
-		if err := s.LeaveRoom(ctx, fmt.Sprint("made-up-", i), "u_someone"); err != nil {
+		if _, err := s.LeaveRoom(ctx, fmt.Sprint("made-up-", i), "u_someone"); err != nil {
 			t.Fatalf("LeaveRoom of a room that does not exist: %v", err)
 		}
 	}

@@ -63,9 +63,21 @@ const (
 			ON CONFLICT DO NOTHING RETURNING 1)
 		UPDATE rooms SET created = coalesce(created, $3), members = members + (SELECT count(*) FROM joined)
 		WHERE name = $1`
+	// leavePublic returns the membership it deleted, if any: the only owner's leave hands
+	// the room over.
 	leavePublic = `WITH gone AS (
-			DELETE FROM memberships WHERE room = $1 AND user_id = $2 RETURNING invited)
-		UPDATE rooms SET members = members - (SELECT count(*) FROM gone WHERE NOT invited) WHERE name = $1`
+			DELETE FROM memberships WHERE room = $1 AND user_id = $2 RETURNING role, invited),
+		counted AS (UPDATE rooms SET members = members - (SELECT count(*) FROM gone WHERE NOT invited) WHERE name = $1)
+		SELECT role, invited FROM gone`
+	// The handover after a public room's only owner left (LeaveRoom): the entry, the heir's
+	// role, the room's last seq. It goes to the outbox if a webhook exists, as a room's
+	// creation does.
+	insertHandover = `INSERT INTO entries (room, seq, id, client_id, sender, user_id, kind, target, subject,
+			subject_name, action, role, auto, created_at)
+		VALUES ($1, $2, $3, '', $4, $5, 'member', 0, $6, $7, 'role', 'owner', true, $8)`
+	setOwner          = `UPDATE memberships SET role = 'owner', name = $3 WHERE room = $1 AND user_id = $2`
+	raiseLastSeq      = `UPDATE rooms SET last_seq = $2 WHERE name = $1`
+	outboxIfHooks     = `INSERT INTO outbox (body) SELECT $1 WHERE EXISTS (SELECT 1 FROM webhooks)`
 	membershipColumns = `m.room, m.user_id, coalesce(u.name, m.name), m.role, m.invited, m.since`
 	selectMembership  = `SELECT ` + membershipColumns + ` FROM memberships m
 		LEFT JOIN LATERAL (SELECT name FROM users WHERE id = m.user_id LIMIT 1) AS u ON true
@@ -304,32 +316,39 @@ func (s *Store) JoinRoom(ctx context.Context, room, user string) error {
 	if err := s.guard.Begin(ctx, sqlstore.OpJoinRoom); err != nil {
 		return err
 	}
-	return s.guard.Wrap(sqlstore.OpJoinRoom, s.publicMembership(ctx, room, user, true))
+	_, err := s.publicMembership(ctx, room, user, true)
+	return s.guard.Wrap(sqlstore.OpJoinRoom, err)
 }
 
-// LeaveRoom takes a public room out of the user's list. See hubbub.RoomStore.
-func (s *Store) LeaveRoom(ctx context.Context, room, user string) error {
+// LeaveRoom takes a public room out of the user's list; the only owner's leave hands the
+// room over. See hubbub.RoomStore.
+func (s *Store) LeaveRoom(ctx context.Context, room, user string) (*hubbub.Entry, error) {
 	if err := s.guard.Begin(ctx, sqlstore.OpLeaveRoom); err != nil {
-		return err
+		return nil, err
 	}
-	return s.guard.Wrap(sqlstore.OpLeaveRoom, s.publicMembership(ctx, room, user, false))
+	h, err := s.publicMembership(ctx, room, user, false)
+	if err != nil {
+		return nil, s.guard.Wrap(sqlstore.OpLeaveRoom, err)
+	}
+	return h, nil
 }
 
 // publicMembership joins (or leaves) a public room under its lock, so that the member count
-// and a batch's membership changes of the room agree.
-func (s *Store) publicMembership(ctx context.Context, room, user string, join bool) error {
+// and a batch's membership changes of the room agree. A leave of the only owner appends the
+// handover, under the same lock, and returns it.
+func (s *Store) publicMembership(ctx context.Context, room, user string, join bool) (*hubbub.Entry, error) {
 	if room == "" {
-		return sqlstore.ErrNoRoom
+		return nil, sqlstore.ErrNoRoom
 	}
 	if user == "" {
-		return hubbub.Errorf(hubbub.ECodeMissing, "a membership needs a user id")
+		return nil, hubbub.Errorf(hubbub.ECodeMissing, "a membership needs a user id")
 	}
 	if err := checkText("room", room, "user", user); err != nil {
-		return err
+		return nil, err
 	}
 	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer rollback(tx) // after Commit, a no-op
 	var last int64
@@ -341,25 +360,81 @@ func (s *Store) publicMembership(ctx context.Context, room, user string, join bo
 	err = tx.QueryRow(ctx, lock, room).Scan(&last, &exists, &private)
 	switch {
 	case !join && errors.Is(err, pgx.ErrNoRows):
-		return nil // no room, so no membership of it
+		return nil, nil // no room, so no membership of it
 	case err != nil:
-		return err
+		return nil, err
 	case private:
-		return sqlstore.RoomPrivate(room)
+		return nil, sqlstore.RoomPrivate(room)
 	}
+	var handover *hubbub.Entry
 	if join {
 		now, err := s.roomTime(ctx, tx)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		_, err = tx.Exec(ctx, joinPublic, room, user, now)
 		if err != nil {
-			return err
+			return nil, err
 		}
-	} else if _, err := tx.Exec(ctx, leavePublic, room, user); err != nil {
-		return err
+	} else {
+		cur := &hubbub.Membership{Room: room, User: user}
+		var role string
+		err := tx.QueryRow(ctx, leavePublic, room, user).Scan(&role, &cur.Invited)
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return nil, err
+		}
+		cur.Role = hubbub.RoomRole(role)
+		if err == nil && sqlstore.LosesOwner(cur, nil) {
+			if handover, err = s.handOver(ctx, tx, room, user, last); err != nil {
+				return nil, err
+			}
+		}
 	}
-	return tx.Commit(ctx)
+	if err := tx.Commit(ctx); err != nil {
+		return nil, err
+	}
+	return handover, nil
+}
+
+// handOver appends, in tx (which holds room's lock, its last seq last), the handover after
+// user, the room's owner, left it: nil if another owner remains or nobody does.
+func (s *Store) handOver(ctx context.Context, tx pgx.Tx, room, user string, last int64) (*hubbub.Entry, error) {
+	rows, _ := tx.Query(ctx, findHeirs, []string{room}, []int32{1})
+	ms, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*hubbub.Membership, error) {
+		var m hubbub.Membership
+		err := scanMembership(row, &m)
+		return &m, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	heir, kept := sqlstore.Succession(ms, user)
+	if kept || heir == nil {
+		return nil, nil
+	}
+	now, err := s.roomTime(ctx, tx)
+	if err != nil {
+		return nil, err
+	}
+	var from string
+	if err := tx.QueryRow(ctx, `SELECT name FROM users WHERE id = $1`, user).Scan(&from); err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return nil, err
+	}
+	h, _ := sqlstore.Handover(hubbub.Entry{Room: room, Subject: user, Time: now}, from, *heir)
+	h.Seq, h.ID = uint64(last+1), hubbub.NewMessageID(now)
+	body, err := sqlstore.EncodeEvent(sqlstore.EntryEvent(h))
+	if err != nil {
+		return nil, err
+	}
+	b := &pgx.Batch{}
+	b.Queue(insertHandover, room, int64(h.Seq), h.ID, h.From, h.User, h.Subject, h.SubjectName, now)
+	b.Queue(setOwner, room, heir.User, heir.Name)
+	b.Queue(raiseLastSeq, room, int64(h.Seq))
+	b.Queue(outboxIfHooks, body)
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return nil, err
+	}
+	return &h, nil
 }
 
 // scanMembership reads membershipColumns into m.

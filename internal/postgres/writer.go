@@ -26,8 +26,11 @@ type request struct {
 // result is what a writer answers.
 type result struct {
 	msg hubbub.Entry
-	dup bool
-	err error
+	// handover is the entry appended after msg (the only owner's leave or remove) that made
+	// another member owner (plan.member), nil if none: the outbox gets it after msg.
+	handover *hubbub.Entry
+	dup      bool
+	err      error
 }
 
 // writer runs Options.Writers goroutines (those of q) that take appends off the queue,

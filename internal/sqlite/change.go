@@ -85,7 +85,7 @@ func (w *writer) appendChange(ctx context.Context, e hubbub.Entry) result {
 func (w *writer) insertEntry(ctx context.Context, e hubbub.Entry, target int64, mentions string) error {
 	if _, err := w.stmts.entry.ExecContext(ctx, e.Room, int64(e.Seq), e.ID, e.ClientID, e.From, string(e.Kind), target,
 		e.Text, mentions, e.MentionRoom, e.Emoji, e.Added, e.Count, e.Moderator, e.Time.UnixMilli(),
-		e.User, e.Subject, e.SubjectName, e.Action, string(e.Role)); err != nil {
+		e.User, e.Subject, e.SubjectName, e.Action, string(e.Role), e.Auto); err != nil {
 		return fmt.Errorf("insert %s: %w", e.Kind, err)
 	}
 	return nil

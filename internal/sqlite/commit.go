@@ -184,6 +184,9 @@ func (w *writer) appendOne(ctx context.Context, stored hubbub.Entry) result {
 	}
 	if res.err == nil && !res.dup {
 		res.err = w.enqueueEntry(ctx, res.msg)
+		if res.err == nil && res.handover != nil {
+			res.err = w.enqueueEntry(ctx, *res.handover)
+		}
 	}
 	if res.err != nil || res.dup {
 		if _, err := w.stmts.undo.ExecContext(ctx); err != nil { // the seq bump goes too: no gap

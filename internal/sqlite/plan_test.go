@@ -54,6 +54,8 @@ func TestQueryPlans(t *testing.T) {
 			"SEARCH ms USING PRIMARY KEY (room=? AND user_id=?)", "SEARCH u USING PRIMARY KEY (id=?)"}},
 		{"members named", membersNamedSQL, []any{"r", `["bob"]`}, []string{
 			"SEARCH u USING INDEX users_name_key (name_key=?)", "SEARCH ms USING PRIMARY KEY (room=? AND user_id=?)"}},
+		{"heirs", heirsSQL, []any{"r", "u_1"}, []string{
+			"SEARCH memberships USING INDEX memberships_heirs (room=? AND role=?)", "SEARCH u USING PRIMARY KEY (id=?)"}},
 		{"members", membersSQL, []any{"r", "", 10}, []string{
 			"SEARCH ms USING PRIMARY KEY (room=? AND user_id>?)", "SEARCH u USING PRIMARY KEY (id=?)"}},
 		{"directory", directorySQL, []any{""}, []string{

@@ -159,7 +159,7 @@ func scanEntryAnd(rows *sql.Rows, e *hubbub.Entry, extra ...any) error {
 	var kind, mentions, reactions, role, attachments string
 	if err := rows.Scan(append([]any{&seq, &e.ID, &e.ClientID, &e.From, &e.User, &kind, &e.Text, &ms, &mentions, &e.MentionRoom,
 		&replyTo, &e.Deleted, &editedMs, &e.ReplyCount, &reactions, &target, &e.Emoji, &e.Added, &e.Count,
-		&e.Moderator, &e.Subject, &e.SubjectName, &e.Action, &role, &attachments, &e.Bot}, extra...)...); err != nil {
+		&e.Moderator, &e.Subject, &e.SubjectName, &e.Action, &role, &attachments, &e.Bot, &e.Auto}, extra...)...); err != nil {
 		return err
 	}
 	e.Seq, e.Kind, e.Time, e.Role = uint64(seq), hubbub.EntryKind(kind), sqlstore.MsTime(ms), hubbub.RoomRole(role)

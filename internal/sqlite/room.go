@@ -48,6 +48,17 @@ const (
 	membersNamedSQL = `SELECT ms.user_id, coalesce(u.name, nullif(ms.name, ''), ms.user_id), ms.role, ms.invited, ms.since_ms
 		FROM json_each(?2) CROSS JOIN users u ON u.name_key = json_each.value
 		CROSS JOIN memberships ms ON ms.room = ?1 AND ms.user_id = u.id`
+	// The room's members who decide whether an owner leaving hands the room over: one other
+	// owner, if any, and the longest-standing moderator and member (the heir is the first of
+	// them by sqlstore.HeirBefore), each a probe of memberships_heirs.
+	heirsSQL = `SELECT h.user_id, coalesce(u.name, nullif(h.name, ''), h.user_id), h.role, 0, h.since_ms FROM (
+			SELECT * FROM (SELECT user_id, name, role, since_ms FROM memberships INDEXED BY memberships_heirs
+				WHERE room = ?1 AND role = 'owner' AND invited = 0 AND user_id <> ?2 LIMIT 1)
+			UNION ALL SELECT * FROM (SELECT user_id, name, role, since_ms FROM memberships INDEXED BY memberships_heirs
+				WHERE room = ?1 AND role = 'moderator' AND invited = 0 AND user_id <> ?2 ORDER BY since_ms, user_id LIMIT 1)
+			UNION ALL SELECT * FROM (SELECT user_id, name, role, since_ms FROM memberships INDEXED BY memberships_heirs
+				WHERE room = ?1 AND role = 'member' AND invited = 0 AND user_id <> ?2 ORDER BY since_ms, user_id LIMIT 1)
+		) AS h LEFT JOIN users u ON u.id = h.user_id`
 	membersSQL = `SELECT ms.user_id, coalesce(u.name, nullif(ms.name, ''), ms.user_id), ms.role, ms.invited, ms.since_ms
 		FROM memberships ms LEFT JOIN users u ON u.id = ms.user_id
 		WHERE ms.room = ? AND ms.user_id > ? ORDER BY ms.user_id LIMIT ?`
@@ -166,7 +177,7 @@ func (w *writer) appendRoomChange(ctx context.Context, e hubbub.Entry) result {
 			return result{msg: got, dup: true}
 		}
 	}
-	var cur, next *hubbub.Membership
+	var cur, next, handover *hubbub.Membership
 	if e.Kind == hubbub.KindMember {
 		m, found, err := w.membershipOf(ctx, e.Room, e.Subject)
 		if err != nil {
@@ -177,6 +188,20 @@ func (w *writer) appendRoomChange(ctx context.Context, e hubbub.Entry) result {
 		}
 		if next, e, err = sqlstore.ApplyMember(e, cur, e.Time); err != nil {
 			return result{err: err}
+		}
+		if sqlstore.LosesOwner(cur, next) {
+			// Read here, in the batch's transaction, which holds the write lock: no other
+			// writer can change the room's owners between this read and the commit.
+			heir, kept, err := w.succession(ctx, e.Room, e.Subject)
+			switch {
+			case err != nil:
+				return result{err: err}
+			case kept:
+			case e.Action == hubbub.MemberRole:
+				return result{err: sqlstore.LastOwner(e)}
+			default:
+				handover = heir // nil: nobody remains
+			}
 		}
 	}
 	var seq int64
@@ -195,7 +220,46 @@ func (w *writer) appendRoomChange(ctx context.Context, e hubbub.Entry) result {
 	if err := w.insertEntry(ctx, e, 0, ""); err != nil {
 		return result{err: err}
 	}
+	if handover != nil {
+		h, err := w.handOver(ctx, e, "", *handover)
+		if err != nil {
+			return result{err: err}
+		}
+		return result{msg: e, handover: &h}
+	}
 	return result{msg: e}
+}
+
+// succession reads, for the owner leaving going, whether another owner of room remains, and
+// who would inherit it (sqlstore.Succession of heirsSQL's rows).
+func (w *writer) succession(ctx context.Context, room, leaving string) (heir *hubbub.Membership, kept bool, err error) {
+	rows, err := w.stmts.heirs.QueryContext(ctx, room, leaving)
+	if err != nil {
+		return nil, false, fmt.Errorf("read heirs: %w", err)
+	}
+	defer rows.Close()
+	var ms []*hubbub.Membership
+	for rows.Next() {
+		m, err := scanMembership(rows, room)
+		if err != nil {
+			return nil, false, fmt.Errorf("read heirs: %w", err)
+		}
+		ms = append(ms, &m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, false, fmt.Errorf("read heirs: %w", err)
+	}
+	heir, kept = sqlstore.Succession(ms, leaving)
+	return heir, kept, nil
+}
+
+// handOver appends, after leaving (the only owner's leave or remove, stored), the entry that
+// makes heir the owner; fromName is the departing owner's name if leaving carries none.
+func (w *writer) handOver(ctx context.Context, leaving hubbub.Entry, fromName string, heir hubbub.Membership) (hubbub.Entry, error) {
+	h, _ := sqlstore.Handover(leaving, fromName, heir)
+	h.ID = hubbub.NewMessageID(h.Time)
+	res := w.appendRoomChange(ctx, h)
+	return res.msg, res.err
 }
 
 // CreateRoom creates a room with its metadata and first members (KindMember join entries
@@ -326,15 +390,48 @@ func (s *Store) JoinRoom(ctx context.Context, room, user string) error {
 	})
 }
 
-// LeaveRoom takes public room out of user's list of rooms; it is idempotent.
-func (s *Store) LeaveRoom(ctx context.Context, room, user string) error {
-	return s.write(ctx, sqlstore.OpLeaveRoom, func(ctx context.Context, tx *writeTx) error {
+// LeaveRoom takes public room out of user's list of rooms; it is idempotent. Taking out the
+// room's only owner hands the room over, in the same transaction (see hubbub.RoomStore).
+func (s *Store) LeaveRoom(ctx context.Context, room, user string) (*hubbub.Entry, error) {
+	var handover *hubbub.Entry
+	err := s.write(ctx, sqlstore.OpLeaveRoom, func(ctx context.Context, tx *writeTx) error {
+		handover = nil // a retried write starts again
 		cur, err := tx.publicMembership(ctx, room, user)
 		if err != nil || cur == nil {
 			return err
 		}
-		return tx.setMembership(ctx, room, cur, nil, tx.now.UnixMilli())
+		if err := tx.setMembership(ctx, room, cur, nil, tx.now.UnixMilli()); err != nil {
+			return err
+		}
+		if !sqlstore.LosesOwner(cur, nil) {
+			return nil
+		}
+		heir, kept, err := tx.succession(ctx, room, user)
+		if err != nil || kept || heir == nil {
+			return err
+		}
+		name, err := tx.nameOf(ctx, user)
+		if err != nil {
+			return err
+		}
+		if err := tx.readHooks(ctx); err != nil { // the handover goes to the outbox too
+			return err
+		}
+		leave := hubbub.Entry{Room: room, Subject: user, Time: tx.now}
+		h, err := tx.handOver(ctx, leave, name, *heir)
+		if err == nil {
+			err = tx.enqueueEntry(ctx, h)
+		}
+		if err != nil {
+			return err
+		}
+		handover = &h
+		return nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	return handover, nil
 }
 
 // publicMembership returns user's membership of room (nil for none), or ECodeForbidden if

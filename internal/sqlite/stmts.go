@@ -41,6 +41,8 @@ type writeStmts struct {
 	// member count (which gives a room without metadata its row), a room's existence.
 	setTopic, membership, putMembership, dropMembership, countMembers, roomExists *sql.Stmt
 	createRoom, ensureRoom, roomPrivate, setRead                                  *sql.Stmt
+	// heirs reads who else owns a room, or would inherit it (room.go, heirsSQL).
+	heirs *sql.Stmt
 
 	// Users (user.go): the reads a write decides on, then the writes.
 	userByID, userByGuest, userByExternal                           *sql.Stmt
@@ -62,9 +64,9 @@ type writeStmts struct {
 const (
 	messageColumns = `seq, id, client_id, sender, user_id, '' AS kind, text, created_ms, mentions, mention_room,
 		reply_to, deleted, edited_ms, reply_count, reactions, 0 AS target, '' AS emoji, 0 AS added, 0 AS count, 0 AS moderator,
-		'' AS subject, '' AS subject_name, '' AS action, '' AS role, attachments, bot`
+		'' AS subject, '' AS subject_name, '' AS action, '' AS role, attachments, bot, 0 AS auto`
 	entryColumns = `seq, id, client_id, sender, user_id, kind, text, created_ms, mentions, mention_room,
-		0, 0, 0, 0, '', target, emoji, added, count, moderator, subject, subject_name, action, role, '', 0`
+		0, 0, 0, 0, '', target, emoji, added, count, moderator, subject, subject_name, action, role, '', 0, auto`
 )
 
 // The writes of the room log whose plans matter (TestQueryPlans).
@@ -118,8 +120,8 @@ func prepareWrites(ctx context.Context, conn *sql.Conn) (writeStmts, error) {
 	w.plainMessage = prep(`INSERT INTO messages (room, seq, id, sender, text, created_ms, user_id, ord) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
 	w.message = prep(insertMessageSQL)
 	w.entry = prep(`INSERT INTO entries (room, seq, id, client_id, sender, kind, target, text, mentions, mention_room,
-		emoji, added, count, moderator, created_ms, user_id, subject, subject_name, action, role)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		emoji, added, count, moderator, created_ms, user_id, subject, subject_name, action, role, auto)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	w.messageByClient = prep(`SELECT ` + messageColumns + ` FROM messages
 		WHERE room = ? AND user_id = ? AND client_id = ? AND client_id <> ''`)
 	w.entryByClient = prep(`SELECT ` + entryColumns + ` FROM entries
@@ -158,6 +160,7 @@ func prepareWrites(ctx context.Context, conn *sql.Conn) (writeStmts, error) {
 		ON CONFLICT (room, user_id) DO UPDATE SET name = excluded.name, role = excluded.role, invited = excluded.invited,
 			since_ms = excluded.since_ms`)
 	w.dropMembership = prep(`DELETE FROM memberships WHERE room = ? AND user_id = ?`)
+	w.heirs = prep(heirsSQL)
 	w.countMembers = prep(`INSERT INTO room_meta (name, created_ms, members) VALUES (?, ?, ?)
 		ON CONFLICT (name) DO UPDATE SET members = members + excluded.members`)
 	w.roomExists = prep(`SELECT EXISTS (SELECT 1 FROM room_meta WHERE name = ?1)

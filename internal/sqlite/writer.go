@@ -31,10 +31,13 @@ type request struct {
 
 // result is what the writer answers.
 type result struct {
-	msg     hubbub.Entry
-	dup     bool
-	removed int64
-	err     error
+	msg hubbub.Entry
+	// handover is the entry appended after msg (the only owner's leave or remove) that made
+	// another member owner (appendRoomChange), nil if none: the outbox gets it after msg.
+	handover *hubbub.Entry
+	dup      bool
+	removed  int64
+	err      error
 }
 
 // writer owns the one write connection. A single goroutine of q takes requests off the

@@ -1,7 +1,9 @@
 package sqlstore
 
 import (
+	"cmp"
 	"slices"
+	"strings"
 	"time"
 
 	"hubbub"
@@ -168,3 +170,71 @@ func RoomPrivate(room string) *hubbub.Error {
 
 // CapUnread caps a count of MyRooms at hubbub.MaxUnreadCount.
 func CapUnread(n int) int { return min(n, hubbub.MaxUnreadCount) }
+
+// The rules of a room's ownership (hubbub.RoomStore: a room with an owner keeps one). A store
+// asks LosesOwner of every KindMember entry ApplyMember allowed; if it does, the store reads
+// the room's other owners and its heir inside the transaction (Succession), and with no other
+// owner refuses a role change (LastOwner) or appends Handover after a leave or remove.
+
+// LosesOwner reports whether a membership going from cur to next (nil: none) takes an owner
+// away: cur is a member (not an invitee) with role owner, and next is no owner.
+func LosesOwner(cur, next *hubbub.Membership) bool {
+	return cur != nil && !cur.Invited && cur.Role == hubbub.RoomOwner && (next == nil || next.Role != hubbub.RoomOwner)
+}
+
+// LastOwner is the refusal of role entry e, which would leave its room without an owner.
+func LastOwner(e hubbub.Entry) *hubbub.Error {
+	if e.Subject == e.User {
+		return hubbub.Errorf(hubbub.ECodeForbidden, "you are the only owner of room %s: make another member owner first", e.Room)
+	}
+	return hubbub.Errorf(hubbub.ECodeForbidden, "%s is the only owner of room %s: make another member owner first",
+		cmp.Or(e.SubjectName, e.Subject), e.Room)
+}
+
+// HeirBefore orders the candidates for a room's ownership, the first the heir: moderators
+// before members, then who has been a member longest (Since), then by user id, so that every
+// store (and every retry) chooses the same one.
+func HeirBefore(a, b *hubbub.Membership) int {
+	if am, bm := a.Role == hubbub.RoomModerator, b.Role == hubbub.RoomModerator; am != bm {
+		if am {
+			return -1
+		}
+		return 1
+	}
+	if c := a.Since.Compare(b.Since); c != 0 {
+		return c
+	}
+	return strings.Compare(a.User, b.User)
+}
+
+// Succession returns what the owner leaving going means for a room whose members (some or
+// all of them, as far as they decide it) are ms: kept if another owner remains (no handover
+// is needed), else the heir, the first by HeirBefore of the members (not invitees) other than
+// leaving, or nil if nobody remains.
+func Succession(ms []*hubbub.Membership, leaving string) (heir *hubbub.Membership, kept bool) {
+	for _, m := range ms {
+		if m == nil || m.Invited || m.User == leaving {
+			continue
+		}
+		if m.Role == hubbub.RoomOwner {
+			return nil, true
+		}
+		if heir == nil || HeirBefore(m, heir) < 0 {
+			heir = m
+		}
+	}
+	return heir, false
+}
+
+// Handover returns the role entry that makes heir the owner of the room after leaving, the
+// entry (a leave or remove) that took its only owner out, and heir's membership after it:
+// Auto, no ClientID, the departing owner as its actor, at leaving's time. fromName is the
+// departing owner's name when the leave carries none (a public room's LeaveRoom has no
+// entry). The store numbers it (Seq, and an ID from its time).
+func Handover(leaving hubbub.Entry, fromName string, heir hubbub.Membership) (hubbub.Entry, hubbub.Membership) {
+	e := hubbub.Entry{Room: leaving.Room, Kind: hubbub.KindMember, Action: hubbub.MemberRole, Role: hubbub.RoomOwner, Auto: true,
+		User: leaving.Subject, From: cmp.Or(leaving.SubjectName, fromName, leaving.Subject),
+		Subject: heir.User, SubjectName: heir.Name, Time: leaving.Time}
+	heir.Role = hubbub.RoomOwner
+	return e, heir
+}

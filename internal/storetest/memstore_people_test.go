@@ -630,9 +630,10 @@ func (s *memStore) CreateRoom(ctx context.Context, meta hubbub.RoomMeta, members
 	}
 	from := s.nameOf(meta.CreatedBy, meta.CreatedBy)
 	var entries []hubbub.Entry
+	now := s.metas[meta.Name].Created
 	for _, m := range members {
 		entries = append(entries, s.store(r, hubbub.Entry{
-			Room: meta.Name, From: from, User: meta.CreatedBy, Kind: hubbub.KindMember,
+			Room: meta.Name, From: from, User: meta.CreatedBy, Kind: hubbub.KindMember, Time: now,
 			Subject: m.User, SubjectName: s.nameOf(m.User, m.Name), Action: hubbub.MemberJoin,
 			Role: cmp.Or(m.Role, hubbub.RoomMember),
 		}))
@@ -673,17 +674,74 @@ func (s *memStore) JoinRoom(ctx context.Context, room, user string) error {
 	return nil
 }
 
-func (s *memStore) LeaveRoom(ctx context.Context, room, user string) error {
+func (s *memStore) LeaveRoom(ctx context.Context, room, user string) (*hubbub.Entry, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.check(ctx); err != nil {
-		return err
+		return nil, err
 	}
 	if m := s.metas[room]; m != nil && (m.Private || m.DM) {
-		return hubbub.Errorf(hubbub.ECodeForbidden, "room %s is private: leaving it is an entry", room)
+		return nil, hubbub.Errorf(hubbub.ECodeForbidden, "room %s is private: leaving it is an entry", room)
 	}
+	if s.members[room][user] == nil {
+		return nil, nil
+	}
+	heir, _ := s.checkOwner(hubbub.Entry{Room: room, Subject: user, Action: hubbub.MemberLeave})
 	delete(s.members[room], user)
-	return nil
+	if heir == nil {
+		return nil, nil
+	}
+	h := s.handOver(s.room(room), hubbub.Entry{Room: room, Subject: user, SubjectName: s.nameOf(user, user)}, heir)
+	return &h, nil
+}
+
+// checkOwner keeps room e.Room an owner: for KindMember entry e (checked by checkMember, its
+// Role the subject's after it) that takes the only owner's ownership away, it refuses a role
+// change (bug demotealone: only when others remain), and returns the heir of a leave or
+// remove (nil if nobody remains, or another owner does).
+func (s *memStore) checkOwner(e hubbub.Entry) (*hubbub.Membership, *hubbub.Error) {
+	cur := s.members[e.Room][e.Subject]
+	if s.bug == "ownerless" || cur == nil || cur.Invited || cur.Role != hubbub.RoomOwner {
+		return nil, nil
+	}
+	if e.Action == hubbub.MemberRole && e.Role == hubbub.RoomOwner || e.Action != hubbub.MemberRole &&
+		e.Action != hubbub.MemberLeave && e.Action != hubbub.MemberRemove {
+		return nil, nil
+	}
+	var heir *hubbub.Membership
+	for _, m := range s.members[e.Room] {
+		switch {
+		case m.User == e.Subject || m.Invited:
+		case m.Role == hubbub.RoomOwner:
+			return nil, nil
+		case heir == nil || s.heirBefore(m, heir):
+			heir = m
+		}
+	}
+	if e.Action == hubbub.MemberRole && s.bug != "demotealone" || heir != nil && e.Action == hubbub.MemberRole {
+		return nil, hubbub.Errorf(hubbub.ECodeForbidden, "%s is the only owner of %s", e.SubjectName, e.Room)
+	}
+	return heir, nil
+}
+
+// heirBefore reports whether a inherits a room before b: a moderator before a member, then the
+// one who has been a member longer, then the lower user id.
+func (s *memStore) heirBefore(a, b *hubbub.Membership) bool {
+	if am, bm := a.Role == hubbub.RoomModerator, b.Role == hubbub.RoomModerator; am != bm && s.bug != "heirmember" {
+		return am
+	}
+	if !a.Since.Equal(b.Since) && s.bug != "heirid" {
+		return a.Since.Before(b.Since)
+	}
+	return a.User < b.User
+}
+
+// handOver stores, after leaving (the only owner's leave or remove, stored), the entry that
+// makes heir the owner.
+func (s *memStore) handOver(r *memRoom, leaving hubbub.Entry, heir *hubbub.Membership) hubbub.Entry {
+	return s.store(r, hubbub.Entry{Room: leaving.Room, Kind: hubbub.KindMember, Action: hubbub.MemberRole, Role: hubbub.RoomOwner,
+		Auto: s.bug != "noauto", User: leaving.Subject, From: cmp.Or(leaving.SubjectName, leaving.Subject),
+		Subject: heir.User, SubjectName: s.nameOf(heir.User, heir.Name)})
 }
 
 // membership returns a copy of m with the member's current name.

@@ -339,6 +339,20 @@ func (s *memStore) appendEntry(ctx context.Context, in hubbub.Entry) (hubbub.Ent
 			return s.refuse(r, err)
 		}
 		m.Role = role
+		heir, err := s.checkOwner(m)
+		if err != nil {
+			return s.refuse(r, err)
+		}
+		if heir != nil {
+			if s.bug == "checkrace" { // check, then act without the lock
+				s.mu.Unlock()
+				time.Sleep(50 * time.Microsecond)
+				s.mu.Lock()
+			}
+			out := s.store(r, m)
+			s.handOver(r, m, heir)
+			return out, false, nil
+		}
 	default:
 		return s.refuse(r, hubbub.Errorf(hubbub.ECodeBadField, "unknown entry kind %q", in.Kind))
 	}
@@ -396,7 +410,9 @@ func (s *memStore) store(r *memRoom, m hubbub.Entry) hubbub.Entry {
 	if s.bug == "id" {
 		m.ID = fmt.Sprint(m.Seq)
 	}
-	m.Time = s.now().UTC()
+	if m.Time.IsZero() { // CreateRoom's joins share one time, as a store's transaction does
+		m.Time = s.now().UTC()
+	}
 	if s.bug != "nanos" {
 		m.Time = m.Time.Truncate(time.Millisecond)
 	}

@@ -119,7 +119,7 @@ func myRoomsFixture(t testing.TB, s hubbub.Store) (hubbub.User, []hubbub.MyRoom)
 		t.Fatal(err)
 	}
 	say("left", bob, "bye")
-	if err := s.LeaveRoom(ctx, "left", ann.ID); err != nil {
+	if _, err := s.LeaveRoom(ctx, "left", ann.ID); err != nil {
 		t.Fatal(err)
 	}
 	createRoom(t, s, hubbub.RoomMeta{Name: "elsewhere", CreatedBy: bob.ID}, member(bob, hubbub.RoomOwner))

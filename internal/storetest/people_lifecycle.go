@@ -32,7 +32,7 @@ func peopleCalls(s hubbub.Store, ctx context.Context, user string) map[string]er
 	_, _, errs["CreateRoom"] = s.CreateRoom(ctx, hubbub.RoomMeta{Name: "late", CreatedBy: user}, []hubbub.Membership{{User: user, Role: hubbub.RoomOwner}})
 	_, _, errs["RoomMeta"] = s.RoomMeta(ctx, "r")
 	errs["JoinRoom"] = s.JoinRoom(ctx, "other", user)
-	errs["LeaveRoom"] = s.LeaveRoom(ctx, "r", user)
+	_, errs["LeaveRoom"] = s.LeaveRoom(ctx, "r", user)
 	_, _, errs["Membership"] = s.Membership(ctx, "r", user)
 	_, errs["Members"] = s.Members(ctx, "r", "", 10)
 	_, errs["SetRead"] = s.SetRead(ctx, user, "r", 2)

@@ -25,6 +25,7 @@ func RunSharedStoreTests(t *testing.T, open SharedOpener) {
 		{"NamesTwoNodes", testNamesTwoNodes},
 		{"InvitesTwoNodes", testInvitesTwoNodes},
 		{"CreateRoomTwoNodes", testCreateRoomTwoNodes},
+		{"OwnerTwoNodes", testOwnerTwoNodes},
 		{"PeopleAfterReopen", testPeopleAfterReopen},
 		{"FilesTwoNodes", testFilesTwoNodes},
 		{"FilesAfterReopen", testFilesAfterReopen},

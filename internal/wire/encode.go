@@ -108,7 +108,7 @@ func NewTopicChanged(e *hubbub.Entry) TopicChanged {
 // changed, and how.
 func NewMemberChanged(e *hubbub.Entry) MemberChanged {
 	return MemberChanged{Type: TypeMemberChanged, Room: e.Room, LogSeq: e.Seq, From: e.From, User: e.User,
-		Subject: e.Subject, SubjectName: e.SubjectName, Action: e.Action, Role: string(e.Role), Time: Time{Time: e.Time}}
+		Subject: e.Subject, SubjectName: e.SubjectName, Action: e.Action, Role: string(e.Role), Auto: e.Auto, Time: Time{Time: e.Time}}
 }
 
 // NewRoomMeta converts a room's metadata to its wire form.

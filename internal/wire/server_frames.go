@@ -434,7 +434,10 @@ type MemberChanged struct {
 	Action      string `json:"action"`
 	// Role is the subject's room role after a join or a role change.
 	Role string `json:"role,omitempty"`
-	Time Time   `json:"time"`
+	// Auto is true for the role change the server made when the room's only owner left or
+	// was removed (From and User are that owner): Subject is the owner now.
+	Auto bool `json:"auto,omitempty"`
+	Time Time `json:"time"`
 }
 
 // Pong answers ping.
