@@ -44,10 +44,15 @@ const sessionToken = (function takeToken() {
 })();
 
 // With a token the server names us, so the page never asks for a name. (An HttpOnly cookie is
-// invisible here: the page then asks for a name, which the server ignores in favour of the token.)
+// invisible here: on a server that requires tokens the page connects without a name, people.js
+// having learnt from GET /api/me that it does; on one that also takes guests it asks for a name,
+// which the server ignores in favour of the token.)
 const tokenMode = !!sessionToken || /(?:^|;\s*)hubbub_token=/.test(document.cookie);
 
-// Signed in with an account (a session cookie, HttpOnly: learnt from GET /api/me, people.js).
+// The server names us from a cookie the page cannot read: signed in with an account (a session
+// cookie, HttpOnly: learnt from GET /api/me, people.js), or on a server that lets only tokens in
+// (--auth token), the host app's hubbub_token cookie if it set one HttpOnly. Either way the page
+// asks no name: the server's welcome gives it, or its refusal says to open the chat from the site.
 let accountMode = false;
 
 const client = new ChatClient({
@@ -1374,7 +1379,16 @@ setInterval(() => {
       client.start("");
     } else if (signInRequired) {
       // The server takes no guests: a name asked now would only be refused ("sign in at /signin").
+      $("rename").hidden = true;
       openSignInDialog({ code: "unauthorized", message: "sign in at /signin" });
+    } else if (tokenRequired) {
+      // The server takes only its website's users, and this page holds no token it can see. A
+      // name would only be refused; connect without one instead: an HttpOnly hubbub_token
+      // cookie signs in by itself, and without one the server's "unauthorized" opens the
+      // explanation (name-rejected) — open the chat from the site that sent you here.
+      accountMode = true;
+      $("rename").hidden = true;
+      client.start("");
     } else if (ui.name) {
       setName(ui.name);
     } else {
