@@ -44,10 +44,15 @@ const sessionToken = (function takeToken() {
 })();
 
 // With a token the server names us, so the page never asks for a name. (An HttpOnly cookie is
-// invisible here: the page then asks for a name, which the server ignores in favour of the token.)
+// invisible here: on a server that requires tokens the page connects without a name, people.js
+// having learnt from GET /api/me that it does; on one that also takes guests it asks for a name,
+// which the server ignores in favour of the token.)
 const tokenMode = !!sessionToken || /(?:^|;\s*)hubbub_token=/.test(document.cookie);
 
-// Signed in with an account (a session cookie, HttpOnly: learnt from GET /api/me, people.js).
+// The server names us from a cookie the page cannot read: signed in with an account (a session
+// cookie, HttpOnly: learnt from GET /api/me, people.js), or on a server that lets only tokens in
+// (--auth token), the host app's hubbub_token cookie if it set one HttpOnly. Either way the page
+// asks no name: the server's welcome gives it, or its refusal says to open the chat from the site.
 let accountMode = false;
 
 const client = new ChatClient({
@@ -58,6 +63,11 @@ const client = new ChatClient({
 
 const ui = {
   name: saved.get("name") || "",
+  /**
+   * The name last typed in the name dialog, until a welcome or a refusal answers it; renaming
+   * says whether the dialog stays open for that answer (a rename of a live connection).
+   */
+  asked: { name: "", renaming: false },
   active: "",
   /** @type {string[]} rooms in sidebar order, remembered across visits */
   rooms: [],
@@ -654,12 +664,18 @@ function validName(name) {
   return "";
 }
 
-/** Opens the name prompt: on a first visit, on "Change name", or when the server refused the name. */
-function openNameDialog(error) {
+/**
+ * Opens the name prompt: on a first visit, on "Change name", or when the server refused the
+ * name; typed is the refused name, shown to be changed (default: my name).
+ */
+function openNameDialog(error, typed) {
   const dlg = $("name-dialog");
-  $("name-input").value = ui.name;
+  ui.asked.renaming = false;
+  $("name-submit").disabled = false;
+  $("name-input").value = typed || ui.name;
   $("name-error").textContent = error || "";
-  $("name-cancel").hidden = !ui.name || !!error;
+  // Cancel keeps the name the connection has; a refused first name leaves none to keep.
+  $("name-cancel").hidden = !ui.name || client.state === "idle";
   $("name-title").textContent = ui.name ? "Change your name" : "Welcome to hubbub";
   $("name-submit").textContent = ui.name ? "Save" : "Start chatting";
   if (!dlg.open) dlg.showModal();
@@ -679,6 +695,14 @@ function setName(name) {
 
 client.addEventListener("status", () => {
   renderStatus();
+  if (ui.asked.renaming && client.state === "reconnecting" && client.timers.reconnect !== 0) {
+    // The connection that carries the rename failed, and the next try waits: the dialog goes,
+    // and the welcome that comes with the connection opens it again if the name was someone
+    // else's.
+    ui.asked.renaming = false;
+    $("name-submit").disabled = false;
+    $("name-dialog").close();
+  }
   // What a queued message waits for depends on the connection.
   const r = client.rooms.get(ui.active);
   if (r && r.pending.size) renderMessages();
@@ -699,13 +723,27 @@ client.addEventListener("welcome", () => {
     // guest whose name was changed by an operator, or who asked for someone else's name: this
     // device's key is theirs, and the server kept the stored name — say so, since it is not
     // the one they typed.
-    if (client.me.toLowerCase() !== ui.name.toLowerCase()) {
-      showNotice("The server knows you as " + client.me + ", not “" + ui.name + "”.", { kind: "info" });
-    }
+    const taken = client.me.toLowerCase() !== ui.name.toLowerCase() ? ui.name : "";
     ui.name = client.me;
     saved.set("name", client.me);
     paintAvatar($("me-avatar"), client.me);
     $("me-name").textContent = client.me;
+    if (taken && taken === ui.asked.name) {
+      // A name just typed in the dialog: another user holds it (the one reason the server
+      // keeps my stored name), as a first name taken is told. The dialog stays, to choose again.
+      openNameDialog("The server did not accept that name: the name \"" + taken + "\" belongs to another user. You are still " + client.me + ".", taken);
+    } else if (taken) {
+      // The name this page kept, not one typed now: an operator renamed me meanwhile.
+      showNotice("The server knows you as " + client.me + ", not “" + taken + "”.", { kind: "info" });
+    }
+  }
+  ui.asked.name = "";
+  if (ui.asked.renaming) {
+    // The rename was taken: the dialog that waited for the answer goes.
+    ui.asked.renaming = false;
+    $("name-submit").disabled = false;
+    $("name-dialog").close();
+    $("composer-input").focus();
   }
   // No maxLength on the composer: it counts UTF-16 units, not the bytes the server limits, and
   // cut a longer paste off silently — the part past it was sent as if it were the message.
@@ -1302,8 +1340,20 @@ $("name-form").addEventListener("submit", (ev) => {
     $("name-input").focus();
     return;
   }
+  const renaming = client.state === "live" && name !== ui.name;
+  if (name !== ui.name || client.state === "idle") {
+    ui.asked.name = name;
+    setName(name);
+  }
+  if (renaming) {
+    // The dialog stays until the server has answered: a name another user holds is answered
+    // with my own name (welcome), and the dialog then says so.
+    ui.asked.renaming = true;
+    $("name-submit").disabled = true;
+    $("name-error").textContent = "";
+    return;
+  }
   $("name-dialog").close();
-  if (name !== ui.name || client.state === "idle") setName(name);
   $("composer-input").focus();
 });
 
@@ -1374,7 +1424,16 @@ setInterval(() => {
       client.start("");
     } else if (signInRequired) {
       // The server takes no guests: a name asked now would only be refused ("sign in at /signin").
+      $("rename").hidden = true;
       openSignInDialog({ code: "unauthorized", message: "sign in at /signin" });
+    } else if (tokenRequired) {
+      // The server takes only its website's users, and this page holds no token it can see. A
+      // name would only be refused; connect without one instead: an HttpOnly hubbub_token
+      // cookie signs in by itself, and without one the server's "unauthorized" opens the
+      // explanation (name-rejected) — open the chat from the site that sent you here.
+      accountMode = true;
+      $("rename").hidden = true;
+      client.start("");
     } else if (ui.name) {
       setName(ui.name);
     } else {

@@ -1301,14 +1301,17 @@ class ChatClient extends EventTarget {
     if (!this.advance(r, f.log_seq)) return;
     if (f.client_id && f.from === this.me) this.settleChange(r, f.client_id);
     const m = r.get(f.seq);
+    const before = this.countedState(m);
     // An edit replayed after its message was deleted has no text left: the tombstone stays.
-    if (!m || m.deleted) return;
-    m.text = typeof f.text === "string" ? f.text : m.text;
-    m.edited_at = f.time;
-    m.mentions = Array.isArray(f.mentions) ? f.mentions : [];
-    m.mention_room = !!f.mention_room;
-    m.version++;
-    this.emit("changed", { room: r.name, seqs: [m.seq] });
+    if (m && !m.deleted) {
+      m.text = typeof f.text === "string" ? f.text : m.text;
+      m.edited_at = f.time;
+      m.mentions = Array.isArray(f.mentions) ? f.mentions : [];
+      m.mention_room = !!f.mention_room;
+      m.version++;
+    }
+    this.countChange(r.name, f.seq, f.log_seq, before, m);
+    if (m && !m.deleted) this.emit("changed", { room: r.name, seqs: [m.seq] });
   }
 
   onDeleted(r, f) {
@@ -1316,14 +1319,17 @@ class ChatClient extends EventTarget {
     if (!this.advance(r, f.log_seq)) return;
     // The message keeps its place and loses its text; its reactions and replies stay.
     const m = r.get(f.seq);
-    if (!m || m.deleted) return;
-    m.deleted = true;
-    m.text = "";
-    m.mentions = [];
-    m.mention_room = false;
-    m.attachments = []; // its files go with it (the server deletes them)
-    m.version++;
-    this.emit("changed", { room: r.name, seqs: [m.seq] });
+    const before = this.countedState(m);
+    if (m && !m.deleted) {
+      m.deleted = true;
+      m.text = "";
+      m.mentions = [];
+      m.mention_room = false;
+      m.attachments = []; // its files go with it (the server deletes them)
+      m.version++;
+    }
+    this.countChange(r.name, f.seq, f.log_seq, before, m);
+    if (before && !before.deleted) this.emit("changed", { room: r.name, seqs: [m.seq] });
   }
 
   onReacted(r, f) {
@@ -1373,9 +1379,15 @@ class ChatClient extends EventTarget {
       m.text = c.text;
       m.edited_at = f.time;
     } else if (c.kind === "delete") {
+      // A moderator's delete of someone else's message, unread perhaps: the counts follow
+      // here, since the deleted frame that comes back finds the message deleted already.
+      const before = this.countedState(m);
       m.deleted = true;
       m.text = "";
+      m.mentions = [];
+      m.mention_room = false;
       m.attachments = [];
+      this.countChange(r.name, c.seq, f.seq, before, m);
     } else {
       return;
     }

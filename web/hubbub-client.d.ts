@@ -302,7 +302,11 @@ export class ChatClient extends EventTarget {
   state: "idle" | "connecting" | "live" | "reconnecting";
   /** The rooms this client is in or joining, by name. */
   rooms: Map<string, RoomState>;
-  /** The user's list of rooms as the server sent it, with unread and mention counts. */
+  /**
+   * The user's list of rooms as the server sent it, with unread and mention counts, which the
+   * client keeps as the server would count them: messages that arrive, edits that add or drop
+   * a mention of me, deletes, and reads (a myrooms event says so).
+   */
   myRooms: Map<string, Record<string, unknown>>;
   hasRoomList: boolean;
 

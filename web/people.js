@@ -623,6 +623,12 @@ function chooseSwitcher(i) {
 let signInRequired = false;
 
 /**
+ * Set by loadAccount when the server takes only its website's users (--auth token): no name is
+ * asked, and no sign-in or password offered, which could not let anyone in.
+ */
+let tokenRequired = false;
+
+/**
  * Asks the server who the session cookie signs in (GET /api/me): a signed-in user sees their
  * name and Sign out; a server with accounts and no session offers Sign in; a server without
  * accounts (404) shows neither. Returns the user, or null.
@@ -653,11 +659,15 @@ async function loadAccount() {
   if (res.status === 401 || (body && body.user === null)) {
     // This server has accounts: sign in, or keep this guest name with a password.
     // Every server that keeps users has the sign-in page; a page a host app signs in with a
-    // token has no use for it.
-    $("signin-link").hidden = tokenMode;
-    $("account-link").hidden = tokenMode;
-    $("name-signin").hidden = tokenMode;
-    signInRequired = !!(body && body.signin === true);
+    // token has no use for it, nor has any page of a server that lets only tokens in (auth,
+    // absent from servers older than the field).
+    const auth = body && typeof body.auth === "string" ? body.auth : "";
+    tokenRequired = auth === "token";
+    signInRequired = !!(body && body.signin === true) || auth === "accounts";
+    const noAccounts = tokenMode || tokenRequired;
+    $("signin-link").hidden = noAccounts;
+    $("account-link").hidden = noAccounts;
+    $("name-signin").hidden = noAccounts;
     return null;
   }
   const me = body && body.user;

@@ -4,7 +4,8 @@
 // room, and the topic and membership changes of a room's log.
 //
 // It adds methods to ChatClient (chat-protocol.js), which hands it every frame it does not read
-// itself (receivePeople) and every new message (countUnread). Kept apart so the reconnect and
+// itself (receivePeople), every new message (countUnread) and every edit and delete
+// (countChange). Kept apart so the reconnect and
 // message logic there reads without this, and this without that. Like chat-protocol.js it knows
 // nothing about the DOM.
 //
@@ -154,6 +155,47 @@ Object.assign(globalThis.HubbubProtocol.ChatClient.prototype, {
     if (m.seq <= info.read_seq || m.deleted || this.isMine(m)) return;
     info.unread = Math.min(info.unread + 1, PEOPLE_LIMITS.maxUnread);
     if (this.mentionsMe(m)) info.mentions = Math.min(info.mentions + 1, PEOPLE_LIMITS.maxUnread);
+    this.emit("myrooms", { room });
+  },
+
+  /**
+   * What of message m the counts hold, taken before an edit or a delete changes it (null when
+   * this page does not hold the message): countChange compares it with what m becomes.
+   */
+  countedState(m) {
+    return m ? { deleted: !!m.deleted, mine: this.isMine(m), mention: this.mentionsMe(m) } : null;
+  },
+
+  /**
+   * Follows an edit or a delete of message seq in the counts, as the server counts after it
+   * (docs/protocol.md, My rooms): a deleted message is no longer unread, nor a mention; an
+   * edit's mentions replace the message's, so an edit that drops my name takes it out of the
+   * mentions and one that adds it counts it, while the message is unread. before is
+   * countedState of the message before the change and m the message now; without before (a
+   * message this page does not hold) the server's counts are asked for again. logSeq is the
+   * change's own seq: one at or below what the counts account for is already in them (a rooms
+   * frame read after it).
+   */
+  countChange(room, seq, logSeq, before, m) {
+    const info = this.myRooms.get(room);
+    if (!info || !(seq > info.read_seq) || seq > info.counted) return;
+    if (typeof logSeq === "number" && logSeq > 0 && logSeq <= info.counted) return;
+    if (!before || !m) {
+      this.askRooms();
+      return;
+    }
+    if (before.deleted || before.mine) return;
+    const mention = !m.deleted && this.mentionsMe(m);
+    const unreadGone = m.deleted ? 1 : 0;
+    const mentionDelta = (mention ? 1 : 0) - (before.mention ? 1 : 0);
+    if (unreadGone === 0 && mentionDelta === 0) return;
+    // A count at its cap stands for that many or more: one less is the server's to say.
+    if ((unreadGone && info.unread >= PEOPLE_LIMITS.maxUnread) || (mentionDelta < 0 && info.mentions >= PEOPLE_LIMITS.maxUnread)) {
+      this.askRooms();
+      return;
+    }
+    info.unread = Math.max(0, info.unread - unreadGone);
+    info.mentions = Math.min(Math.max(0, info.mentions + mentionDelta), PEOPLE_LIMITS.maxUnread);
     this.emit("myrooms", { room });
   },
 

@@ -46,10 +46,12 @@ type Config struct {
 	// sent back only over TLS (default: the request came over TLS). The server passes its
 	// own, which with TrustProxy also believes a proxy's X-Forwarded-Proto: https.
 	Secure func(*http.Request) bool
-	// SignInOnly says that the server lets only signed-in users in (--auth accounts): GET
-	// /api/me?optional=1 then tells a visitor who is not signed in to sign in, so that the page
-	// sends them to /signin instead of asking a guest's name the server would refuse.
-	SignInOnly bool
+	// Auth is who the server lets in, its --auth: AuthGuest, AuthAccounts or AuthToken ("" for
+	// a service that does not say). GET /api/me?optional=1 tells it to a visitor who is not
+	// signed in, so that the page asks a guest's name only of a server that takes guests: on
+	// AuthAccounts it sends them to /signin, on AuthToken it tells them to open the chat from
+	// the site that signs them in, instead of asking a name the server would refuse.
+	Auth string
 	// OtherUser, when set, finds the user of a request that has no session cookie, for
 	// /api/me: the session layer's tokens (default nil: only session cookies).
 	OtherUser func(ctx context.Context, r *http.Request) (hubbub.User, bool, error)
@@ -91,6 +93,14 @@ func New(cfg Config) (*Service, error) {
 		limiter: newLoginLimiter(cfg.LoginRate, cfg.LoginBurst, cfg.LoginTracked),
 		log:     cfg.Logger.With("component", "accounts")}, nil
 }
+
+// Who a server lets in (Config.Auth): the values of hubbub serve --auth, which package session
+// names after these.
+const (
+	AuthGuest    = "guest"
+	AuthAccounts = "accounts"
+	AuthToken    = "token"
+)
 
 // The defaults of the login rate limit: ten attempts at once, then one every ten seconds, per
 // account and per client address. A person who mistypes a few times never notices; a guesser

@@ -42,8 +42,9 @@ const maxFormBytes = 16 << 10
 //	                          password, confirm (the guest becomes an account)
 //	POST /account/invite      an admin: role, expires → the page shows a new invite link
 //	GET  /api/me              the signed-in user as JSON, and the CSRF token; 401 if none
-//	                          (200 {"user":null} with ?optional=1, as the page asks;
-//	                          "signin": true too when the server takes no guests)
+//	                          (200 {"user":null} with ?optional=1, as the page asks, and
+//	                          "auth": who the server lets in; "signin": true too when
+//	                          that is accounts only)
 func (s *Service) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("GET /signin", s.getSignIn)
 	mux.HandleFunc("POST /signin", s.postSignIn)
@@ -466,9 +467,12 @@ func (s *Service) getMe(w http.ResponseWriter, r *http.Request) {
 		// no error, but the browser logs every 4xx as one in the console.
 		json.NewEncoder(w).Encode(struct {
 			User *MeUser `json:"user"`
-			// SignIn: the server takes no guests, so the visitor must sign in.
+			// SignIn: the server takes no guests, so the visitor must sign in (as Auth
+			// "accounts" says; kept for pages older than Auth).
 			SignIn bool `json:"signin,omitempty"`
-		}{SignIn: s.cfg.SignInOnly})
+			// Auth: who the server lets in (guest, accounts or token).
+			Auth string `json:"auth,omitempty"`
+		}{SignIn: s.cfg.Auth == AuthAccounts, Auth: s.cfg.Auth})
 		return
 	}
 	if !found {

@@ -15,6 +15,7 @@ import (
 
 	"hubbub"
 	"hubbub/internal/accounts"
+	"hubbub/internal/auth"
 	"hubbub/internal/pgtest"
 	"hubbub/internal/server"
 	"hubbub/internal/servertest"
@@ -170,6 +171,35 @@ func (b *browser) sessionCookie() *http.Cookie {
 	return nil
 }
 
+// GET /api/me?optional=1 tells a visitor who is not signed in who the server lets in, so that
+// the page knows at once what to ask of them: a guest's name, to sign in, or to come through
+// the site that makes tokens. A token-only server answered {"user":null}, as a guest server
+// does, and the page asked a name it then refused.
+func TestMeOptionalSaysWhoIsLetIn(t *testing.T) {
+	secret := []byte("an accounts test secret long enough for HS256")
+	tokens, err := auth.NewHMAC(secret, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		cfg  server.Config
+		want string
+	}{
+		{server.Config{}, `{"user":null,"auth":"guest"}`},
+		{server.Config{Auth: "accounts"}, `{"user":null,"signin":true,"auth":"accounts"}`},
+		{server.Config{Tokens: tokens}, `{"user":null,"auth":"token"}`},
+		{server.Config{Auth: "guest", Tokens: tokens}, `{"user":null,"auth":"guest"}`},
+		{server.Config{Auth: "accounts", Tokens: tokens}, `{"user":null,"signin":true,"auth":"accounts"}`},
+	} {
+		c.cfg.Accounts.Hash = accounts.TestHashParams
+		s := servertest.Start(t, servertest.Options{Server: c.cfg})
+		r := newBrowser(t, s, "10.0.0.1").do("GET", "/api/me?optional=1", nil)
+		if r.status != http.StatusOK || strings.TrimSpace(r.body) != c.want {
+			t.Errorf("--auth %q, tokens %v: /api/me?optional=1 = %d %s, want 200 %s", c.cfg.Auth, c.cfg.Tokens != nil, r.status, r.body, c.want)
+		}
+	}
+}
+
 func TestSignInAndOut(t *testing.T) { onEveryStore(t, testSignInAndOut) }
 
 func testSignInAndOut(t *testing.T, start starter) {
@@ -180,8 +210,8 @@ func testSignInAndOut(t *testing.T, start starter) {
 		t.Fatalf("/api/me before signing in: %d", st)
 	}
 	// The page asks with optional=1: a guest is no error there.
-	if r := b.do("GET", "/api/me?optional=1", nil); r.status != http.StatusOK || strings.TrimSpace(r.body) != `{"user":null}` {
-		t.Fatalf("/api/me?optional=1 before signing in: %d %q, want 200 {\"user\":null}", r.status, r.body)
+	if r := b.do("GET", "/api/me?optional=1", nil); r.status != http.StatusOK || strings.TrimSpace(r.body) != `{"user":null,"auth":"guest"}` {
+		t.Fatalf("/api/me?optional=1 before signing in: %d %q, want 200 {\"user\":null,\"auth\":\"guest\"}", r.status, r.body)
 	}
 	r := b.signIn("ann", "correct horse")
 	if r.status != http.StatusSeeOther || r.header.Get("Location") != "/" {

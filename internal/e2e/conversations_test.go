@@ -383,3 +383,46 @@ func TestGuestRenamedByAnOperatorKeepsComingIn(t *testing.T) {
 	ann.say("still here")
 	ann.see("ann2", "still here")
 }
+
+// A guest who renames to a name another user holds is told so in the name dialog, which stays
+// open with the name typed, to choose another, as a first name taken is told; the page keeps
+// its name meanwhile. Before, the dialog closed and a notice said "The server knows you as
+// hal2, not “bob”.", which read as if the server had lost track of who they were.
+func TestRenameToATakenNameSaysWhoseItIs(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{})
+	dialUser(t, srv, "bob", "lobby") // a guest holding "bob"
+	hal := b.newUser("hal2")
+	hal.open(srv.URL + "/#lobby")
+
+	hal.do("open Change name", chromedp.Click(chromedp.CSS("#rename")))
+	hal.waitFor("the name dialog", `document.getElementById("name-dialog").open`)
+	hal.do("ask for bob",
+		chromeEval(`window.nameDialogClosed = 0; document.getElementById("name-dialog").addEventListener("close", () => window.nameDialogClosed++)`),
+		chromeEval(`document.getElementById("name-input").value = ""`),
+		typeInto("#name-input", "bob"),
+		pressEnter(chromedp.CSS("#name-input")))
+	hal.waitFor("the dialog saying whose the name is", `document.getElementById("name-error").textContent.includes('the name "bob" belongs to another user')`)
+	saveShot(t, hal, "rename-taken.png")
+	if got := eval[string](hal, `document.getElementById("name-input").value`); got != "bob" {
+		t.Errorf("the dialog shows %q, want the name typed, bob", got)
+	}
+	if n := eval[int](hal, `window.nameDialogClosed`); n != 0 || !eval[bool](hal, `document.getElementById("name-dialog").open`) {
+		t.Errorf("the name dialog closed %d times; it should stay open to choose another name", n)
+	}
+	if eval[bool](hal, `document.getElementById("name-cancel").hidden`) {
+		t.Error("no Cancel to keep the name hal2")
+	}
+	hal.waitFor("still hal2, live", exprLive+` && document.getElementById("me-name").textContent === "hal2"`)
+	if eval[bool](hal, `!document.getElementById("notice").hidden && document.getElementById("notice-text").textContent.includes("knows you as")`) {
+		t.Errorf("the old notice shows: %q", eval[string](hal, `document.getElementById("notice-text").textContent`))
+	}
+
+	hal.do("choose another",
+		chromeEval(`document.getElementById("name-input").value = ""`),
+		typeInto("#name-input", "hal3"),
+		pressEnter(chromedp.CSS("#name-input")))
+	hal.waitFor("renamed hal3, the dialog closed", exprLive+` && document.getElementById("me-name").textContent === "hal3" && !document.getElementById("name-dialog").open`)
+	hal.say("hal3 here")
+	hal.see("hal3", "hal3 here")
+}

@@ -148,3 +148,48 @@ func TestMemberPanelListsConnectedMembersOnline(t *testing.T) {
 		t.Errorf("the heading counts %q, want 2 online", got)
 	}
 }
+
+// The unread and mention badges follow edits and deletes live, as the server counts them after
+// a reload: a deleted unread message no longer counts, nor does its mention; an edit that drops
+// my name takes the mention away, and one that adds it to an unread message counts it. Before,
+// the page's counts only ever went up: "secret @1 3 unread" stayed after the mention was edited
+// out and a message deleted, until a reload said "2 unread" and no mention.
+func TestUnreadBadgesFollowEditsAndDeletes(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{})
+	erin := b.newUser("erin")
+	erin.open(srv.URL + "/#eng")
+	erin.room("secret")
+	erin.room("eng")
+	fred := dialUser(t, srv, "fred", "secret")
+
+	badges := func(what, unread, mentions string) {
+		t.Helper()
+		title := "!document.title.startsWith(\"(\")"
+		if unread != "" {
+			title = `document.title.startsWith(` + js("("+unread+") ") + `)`
+		}
+		erin.waitFor(what, exprBadge("secret")+` === `+js(unread)+` && `+exprMentionBadge("secret")+` === `+js(mentions)+` && `+title)
+	}
+	urgent := fred.say("secret", "@erin urgent look")
+	plain := fred.say("secret", "plain message")
+	doomed := fred.say("secret", "going to delete")
+	badges("3 unread, 1 mention", "3", "1")
+
+	fred.edit("secret", urgent, "urgent look")
+	badges("the mention edited out", "3", "")
+	fred.deleteMessage("secret", doomed)
+	badges("the deleted message no longer unread", "2", "")
+	fred.edit("secret", plain, "plain message, @erin")
+	badges("a mention edited into an unread message", "2", "1")
+	ping := fred.say("secret", "@erin once more")
+	badges("a second mention", "3", "2")
+	fred.deleteMessage("secret", ping)
+	badges("the deleted mention gone", "2", "1")
+	saveShot(t, erin, "badges-after-edits-and-deletes.png")
+
+	// What the page counted is what the server says.
+	erin.doWithin(3*waitTimeout, "reload", chromeReload())
+	erin.waitFor("a live connection", exprLive)
+	badges("the server's counts after a reload", "2", "1")
+}

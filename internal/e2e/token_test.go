@@ -1,10 +1,13 @@
 package e2e
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"hubbub/internal/auth"
@@ -87,12 +90,13 @@ func TestTokenKeptForTheSessionAndTokenServerExplains(t *testing.T) {
 	ann.say("still me after a reload")
 	ann.see("Ann Lee", "still me after a reload")
 
-	// Without a token the page cannot know the server wants one until it has tried a name.
+	// Without a token the page says at once what to do: no name is asked (the server would
+	// refuse it), and no sign-in or password is offered (the server lets no account in). It
+	// asked a name first, and the sidebar offered "Sign in" and "Set a password".
 	bob := b.newUser("bob")
-	bob.do("open without a token", chromedp.Navigate(srv.URL+"/#e2e-keep"))
-	bob.waitFor("the name dialog", `document.getElementById("name-dialog").open`)
-	bob.do("type a name", typeInto("#name-input", "bob"), pressEnter(chromedp.CSS("#name-input")))
+	bob.doWithin(3*waitTimeout, "open without a token", chromedp.Navigate(srv.URL+"/#e2e-keep"))
 	bob.waitFor("the sign-in explanation", `document.getElementById("signin-dialog").open`)
+	saveShot(t, bob, "token-server-without-token.png")
 	text := eval[string](bob, `document.getElementById("signin-dialog").innerText`)
 	for _, jargon := range []string{"hello", "token", "?token=", "parameter", "cookie"} {
 		if strings.Contains(text, jargon) {
@@ -103,8 +107,30 @@ func TestTokenKeptForTheSessionAndTokenServerExplains(t *testing.T) {
 		t.Errorf("the sign-in explanation does not say what to do: %q", text)
 	}
 	if eval[bool](bob, `document.getElementById("name-dialog").open`) {
-		t.Error("the name dialog is still open behind the sign-in explanation")
+		t.Error("the page asks a name of a visitor to a server that takes tokens only")
 	}
+	if shown := eval[[]string](bob, `["signin-link", "account-link", "name-signin", "signin-go", "rename"].filter(id => !document.getElementById(id).hidden)`); len(shown) > 0 {
+		t.Errorf("the page offers what cannot let a visitor in: %q", shown)
+	}
+	if errs := bob.consoleErrors(); len(errs) > 0 {
+		t.Errorf("bob's page logged errors:\n  %s", strings.Join(errs, "\n  "))
+	}
+
+	// A host app's HttpOnly hubbub_token cookie, which the page cannot see, still signs in
+	// without a name being asked.
+	tokCarol, err := auth.Mint(secret, auth.Claims{UserID: "44", Name: "carol"}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	carol := b.newUser("carol")
+	carol.do("set an HttpOnly cookie", setHTTPOnlyCookie(srv.URL+"/", "hubbub_token", tokCarol))
+	carol.doWithin(3*waitTimeout, "open", chromedp.Navigate(srv.URL+"/#e2e-keep"))
+	carol.waitFor("a live connection", exprLive)
+	carol.waitFor("the token's name shown", `document.getElementById("me-name").textContent === "carol"`)
+	if eval[bool](carol, `document.getElementById("name-dialog").open || document.getElementById("signin-dialog").open`) {
+		t.Error("carol: a dialog opened although her cookie names her")
+	}
+	carol.see("Ann Lee", "still me after a reload")
 }
 
 // startTokenServer starts a server that takes tokens signed with an HS256 secret, and returns it
@@ -123,5 +149,14 @@ func startTokenServer(t *testing.T) (srv *servertest.Server, mint func(user, nam
 			t.Fatal(err)
 		}
 		return tok
+	}
+}
+
+// setHTTPOnlyCookie sets a cookie for url that the page's script cannot read, as a host app's
+// server may.
+func setHTTPOnlyCookie(url, name, value string) chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		_, err := cdp.Call(ctx, t, network.SetCookie, network.SetCookieParams{Name: name, Value: value, URL: url, HTTPOnly: new(true)})
+		return chromedp.Void{}, err
 	}
 }

@@ -149,7 +149,7 @@ func New(cfg Config, h *hub.Hub, store hubbub.Store, broker hubbub.Broker) (*Ser
 	acfg.Users, acfg.Logger = store, cfg.Logger
 	acfg.ClientAddr = func(r *http.Request) string { return clientIP(r, s.cfg.TrustProxy) }
 	acfg.Secure = s.secure
-	acfg.SignInOnly = cfg.Auth == session.AuthAccounts
+	acfg.Auth = cfg.Auth // told to the page by /api/me
 	if s.accounts, err = accounts.New(acfg); err != nil {
 		return nil, err
 	}

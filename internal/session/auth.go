@@ -34,11 +34,11 @@ const (
 	// AuthGuest lets anyone in: guests with a key, keyless connections under a free name, and
 	// signed-in accounts and token users if the server has them. The default: it needs no
 	// configuration.
-	AuthGuest = "guest"
+	AuthGuest = accounts.AuthGuest
 	// AuthAccounts requires a session cookie (signed in at /signin) or a token.
-	AuthAccounts = "accounts"
+	AuthAccounts = accounts.AuthAccounts
 	// AuthToken requires a token signed by the host application.
-	AuthToken = "token"
+	AuthToken = accounts.AuthToken
 )
 
 // ValidAuth checks an --auth value.
