@@ -256,7 +256,7 @@ func botError(action string, err error) error {
 	if errors.As(err, &he) {
 		switch he.Code {
 		case hubbub.ECodeBadField, hubbub.ECodeBadName, hubbub.ECodeBadRoom, hubbub.ECodeMissing, hubbub.ECodeNotFound,
-			hubbub.ECodeNameTaken, hubbub.ECodeLimit, hubbub.ECodeExists:
+			hubbub.ECodeNameTaken, hubbub.ECodeLimit, hubbub.ECodeExists, hubbub.ECodeForbidden:
 			return usageError(fmt.Sprintf("%s: %s", action, he.Message))
 		}
 	}

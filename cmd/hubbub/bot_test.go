@@ -133,3 +133,31 @@ func TestBotAndHookCommands(t *testing.T) {
 		t.Errorf("a deleted bot is still listed:\n%s", out)
 	}
 }
+
+// TestHookCreateWithinItsBotsRooms: hubbub hook create --bot of an existing bot whose rooms do
+// not cover --room is refused (exit 2) naming the bot's rooms, and makes no hook — a tester's
+// hook into general as a bot of builds was made without a word, and posted where the bot's own
+// token may not. A paused bot (rooms emptied) is refused too, saying so.
+func TestHookCreateWithinItsBotsRooms(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "hubbub.db")
+	if _, err := botCmdRun(t, "bot", "create", "ci", "--rooms", "builds", "--data", data); err != nil {
+		t.Fatal(err)
+	}
+	_, err := botCmdRun(t, "hook", "create", "--room", "general", "--bot", "ci", "--url", "http://chat.test", "--data", data)
+	if exitCode(err) != 2 || err == nil || !strings.Contains(err.Error(), `bot "ci" may not use room "general" (its rooms: builds)`) {
+		t.Errorf("hook create into general as ci: %v (exit %d), want a usage error naming its rooms", err, exitCode(err))
+	}
+	if out, err := botCmdRun(t, "hook", "list", "--data", data); err != nil || strings.Contains(out, "general") {
+		t.Errorf("hook list after the refusal: %v\n%s", err, out)
+	}
+	if _, err := botCmdRun(t, "hook", "create", "--room", "builds", "--bot", "ci", "--url", "http://chat.test", "--data", data); err != nil {
+		t.Errorf("hook create into builds as ci: %v", err)
+	}
+	if _, err := botCmdRun(t, "bot", "rooms", "ci", "", "--data", data); err != nil {
+		t.Fatal(err)
+	}
+	_, err = botCmdRun(t, "hook", "create", "--room", "builds", "--bot", "ci", "--url", "http://chat.test", "--data", data)
+	if exitCode(err) != 2 || err == nil || !strings.Contains(err.Error(), "paused") {
+		t.Errorf("hook create as the paused ci: %v (exit %d), want a usage error saying it is paused", err, exitCode(err))
+	}
+}
