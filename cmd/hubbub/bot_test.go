@@ -98,7 +98,7 @@ func TestBotAndHookCommands(t *testing.T) {
 	if err != nil || !strings.Contains(stderr, "note: room alerts does not exist yet; the hook's first post will create it") {
 		t.Fatalf("hook create into a new room: %v, stderr %q", err, stderr)
 	}
-	if _, stderr, err := botCmdRunBoth(t, "hook", "create", "--room", "deploy-prod", "--data", data); err != nil || stderr != "" {
+	if _, stderr, err := botCmdRunBoth(t, "hook", "create", "--room", "deploy-prod", "--url", s.URL, "--data", data); err != nil || stderr != "" {
 		t.Errorf("hook create into a room that exists: %v, stderr %q", err, stderr)
 	}
 	url := regexp.MustCompile(`(?m)^URL \(shown once; the server keeps only its secret's hash\): (\S+)$`).FindStringSubmatch(out)
