@@ -68,6 +68,22 @@ func (b *Bot) MayUse(room string) bool {
 	return false
 }
 
+// RoomsText says which rooms the bot may enter, for a refusal: "its rooms: builds, deploy-*",
+// or, for a bot whose list an admin emptied, that it is paused.
+func (b *Bot) RoomsText() string {
+	if len(b.Rooms) == 0 {
+		return "its room list is empty: it is paused until an admin gives it rooms"
+	}
+	return "its rooms: " + strings.Join(b.Rooms, ", ")
+}
+
+// RoomRefused is the refusal of room to the bot, whose patterns do not cover it (MayUse
+// false): ECodeForbidden, naming the bot, the room and the bot's rooms (RoomsText). Every
+// path a bot posts by (its token on the REST API, an incoming webhook) answers with it.
+func (b *Bot) RoomRefused(room string) error {
+	return Errorf(ECodeForbidden, "bot %q may not use room %q (%s)", b.User.Name, room, b.RoomsText())
+}
+
 // CheckDMBots returns a forbidden error naming the first bot by name among people (in any
 // order: callers gather them from a map, and the answer must not vary) whose room patterns
 // do not cover room, the DM they are to share, and nil if there is none. A DM with such a bot

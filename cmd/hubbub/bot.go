@@ -29,7 +29,9 @@ patterns cover ("deploy-*" covers every room starting "deploy-"; "*" every room 
 
 const hookUsage = `usage:
   hubbub hook create --room ROOM [--bot NAME] [--url https://chat.example.com]
-                                (prints the hook's URL with its secret, once)
+                                (prints the hook's URL with its secret, once; without --url it
+                                begins with hubbub serve's address: HUBBUB_PUBLIC_URL, or
+                                HUBBUB_HOST and HUBBUB_PORT, else http://localhost:3434)
   hubbub hook list
   hubbub hook delete ID
 POST {"text": "…", "id": "…"?, "name": "…"?} to the URL posts a message into ROOM as the bot NAME
@@ -199,7 +201,7 @@ func runHook(ctx context.Context, args []string, io stdio) error {
 		case "create":
 			fs.StringVar(&c.room, "room", "", "the room the hook posts into (required)")
 			fs.StringVar(&c.bot, "bot", "", "the bot the hook posts as: an existing bot, or a new one of this name (default hook-ROOM)")
-			fs.StringVar(&c.url, "url", "http://localhost:3434", "the server's address as the sending tool reaches it, for the printed URL")
+			fs.StringVar(&c.url, "url", "", "the server's address as the sending tool reaches it, for the printed URL (default: hubbub serve's, from HUBBUB_PUBLIC_URL, or HUBBUB_HOST and HUBBUB_PORT, else http://localhost:3434)")
 			return 0, (*botCmd).createHook
 		case "list":
 			return 0, (*botCmd).listHooks
@@ -214,6 +216,10 @@ func (c *botCmd) createHook(ctx context.Context, s hubbub.Store, _ []string) err
 	if c.room == "" {
 		return hubbub.Errorf(hubbub.ECodeMissing, "--room is required")
 	}
+	base, note, err := linkBase(c.url) // before anything is stored
+	if err != nil {
+		return err
+	}
 	h, secret, err := bots.CreateHook(ctx, s, c.room, c.bot)
 	if err != nil {
 		return err
@@ -225,7 +231,10 @@ func (c *botCmd) createHook(ctx context.Context, s hubbub.Store, _ []string) err
 		// post into a new room nobody is in.
 		fmt.Fprintf(c.user.io.err, "note: room %s does not exist yet; the hook's first post will create it (check the name)\n", h.Room)
 	}
-	fmt.Fprintf(out, "URL (shown once; the server keeps only its secret's hash): %s%s\n", strings.TrimSuffix(c.url, "/"), bots.HookPath(h.ID, secret))
+	if note != "" {
+		fmt.Fprintf(c.user.io.err, "note: %s\n", note)
+	}
+	fmt.Fprintf(out, "URL (shown once; the server keeps only its secret's hash): %s%s\n", base, bots.HookPath(h.ID, secret))
 	return nil
 }
 
@@ -256,7 +265,7 @@ func botError(action string, err error) error {
 	if errors.As(err, &he) {
 		switch he.Code {
 		case hubbub.ECodeBadField, hubbub.ECodeBadName, hubbub.ECodeBadRoom, hubbub.ECodeMissing, hubbub.ECodeNotFound,
-			hubbub.ECodeNameTaken, hubbub.ECodeLimit, hubbub.ECodeExists:
+			hubbub.ECodeNameTaken, hubbub.ECodeLimit, hubbub.ECodeExists, hubbub.ECodeForbidden:
 			return usageError(fmt.Sprintf("%s: %s", action, he.Message))
 		}
 	}

@@ -98,7 +98,7 @@ func TestBotAndHookCommands(t *testing.T) {
 	if err != nil || !strings.Contains(stderr, "note: room alerts does not exist yet; the hook's first post will create it") {
 		t.Fatalf("hook create into a new room: %v, stderr %q", err, stderr)
 	}
-	if _, stderr, err := botCmdRunBoth(t, "hook", "create", "--room", "deploy-prod", "--data", data); err != nil || stderr != "" {
+	if _, stderr, err := botCmdRunBoth(t, "hook", "create", "--room", "deploy-prod", "--url", s.URL, "--data", data); err != nil || stderr != "" {
 		t.Errorf("hook create into a room that exists: %v, stderr %q", err, stderr)
 	}
 	url := regexp.MustCompile(`(?m)^URL \(shown once; the server keeps only its secret's hash\): (\S+)$`).FindStringSubmatch(out)
@@ -131,5 +131,33 @@ func TestBotAndHookCommands(t *testing.T) {
 	}
 	if out := ok("bot", "list"); strings.Contains(out, "\nci ") {
 		t.Errorf("a deleted bot is still listed:\n%s", out)
+	}
+}
+
+// TestHookCreateWithinItsBotsRooms: hubbub hook create --bot of an existing bot whose rooms do
+// not cover --room is refused (exit 2) naming the bot's rooms, and makes no hook — a tester's
+// hook into general as a bot of builds was made without a word, and posted where the bot's own
+// token may not. A paused bot (rooms emptied) is refused too, saying so.
+func TestHookCreateWithinItsBotsRooms(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "hubbub.db")
+	if _, err := botCmdRun(t, "bot", "create", "ci", "--rooms", "builds", "--data", data); err != nil {
+		t.Fatal(err)
+	}
+	_, err := botCmdRun(t, "hook", "create", "--room", "general", "--bot", "ci", "--url", "http://chat.test", "--data", data)
+	if exitCode(err) != 2 || err == nil || !strings.Contains(err.Error(), `bot "ci" may not use room "general" (its rooms: builds)`) {
+		t.Errorf("hook create into general as ci: %v (exit %d), want a usage error naming its rooms", err, exitCode(err))
+	}
+	if out, err := botCmdRun(t, "hook", "list", "--data", data); err != nil || strings.Contains(out, "general") {
+		t.Errorf("hook list after the refusal: %v\n%s", err, out)
+	}
+	if _, err := botCmdRun(t, "hook", "create", "--room", "builds", "--bot", "ci", "--url", "http://chat.test", "--data", data); err != nil {
+		t.Errorf("hook create into builds as ci: %v", err)
+	}
+	if _, err := botCmdRun(t, "bot", "rooms", "ci", "", "--data", data); err != nil {
+		t.Fatal(err)
+	}
+	_, err = botCmdRun(t, "hook", "create", "--room", "builds", "--bot", "ci", "--url", "http://chat.test", "--data", data)
+	if exitCode(err) != 2 || err == nil || !strings.Contains(err.Error(), "paused") {
+		t.Errorf("hook create as the paused ci: %v (exit %d), want a usage error saying it is paused", err, exitCode(err))
 	}
 }

@@ -69,7 +69,7 @@ func runUser(ctx context.Context, args []string, io stdio) error {
 	case "invite":
 		fs.StringVar(&c.role, "role", hubbub.RoleMember, "the role of the account the link creates: admin, moderator or member")
 		fs.DurationVar(&c.expires, "expires", accounts.DefaultInviteTTL, fmt.Sprintf("how long the link works (at most %v); it also stops once used", accounts.MaxInviteTTL))
-		fs.StringVar(&c.url, "url", "http://localhost:3434", "the server's address as people's browsers reach it, for the link")
+		fs.StringVar(&c.url, "url", "", "the server's address as people's browsers reach it, for the link (default: hubbub serve's, from HUBBUB_PUBLIC_URL, or HUBBUB_HOST and HUBBUB_PORT, else http://localhost:3434)")
 		fs.StringVar(&c.by, "by", "", "the name of the admin the invite is from (default: none, the operator)")
 		nargs, run = 0, c.invite
 	default:
@@ -308,7 +308,11 @@ func (c *userCmd) rename(ctx context.Context, users hubbub.UserStore, args []str
 }
 
 func (c *userCmd) invite(ctx context.Context, users hubbub.UserStore, _ []string) error {
-	if _, err := accounts.InviteURL(c.url, "x"); err != nil {
+	base, note, err := linkBase(c.url)
+	if err != nil {
+		return err
+	}
+	if _, err := accounts.InviteURL(base, "x"); err != nil {
 		return err // before anything is stored
 	}
 	by := ""
@@ -323,8 +327,11 @@ func (c *userCmd) invite(ctx context.Context, users hubbub.UserStore, _ []string
 	if err != nil {
 		return err
 	}
-	link, _ := accounts.InviteURL(c.url, code)
+	link, _ := accounts.InviteURL(base, code)
 	fmt.Fprintln(c.io.out, link)
+	if note != "" {
+		fmt.Fprintf(c.io.err, "note: %s\n", note)
+	}
 	fmt.Fprintf(c.io.err, "creates one %s account; works until %s\n", inv.Role, inv.Expires.Format(time.RFC3339))
 	return nil
 }

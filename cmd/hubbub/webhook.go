@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -27,6 +28,7 @@ const webhookUsage = `usage:
   hubbub webhook replay ID [EVENT_ID …]
 ROOMS: room names, prefixes ending in * (team-*), or * for every room but DMs, comma-separated.
 EVENTS: message, edit, delete, reaction, member, topic, notification, comma-separated.
+EVENT_ID: an event's id as hubbub webhook dead lists it (not its kind).
 Each opens the store as hubbub serve does (--data, --postgres, or HUBBUB_DATA, HUBBUB_POSTGRES);
 a running server picks the change up within its --webhook-poll. create and rotate print the
 secret, which is never shown again. hubbub webhook ACTION -h lists the flags.`
@@ -236,12 +238,75 @@ func (c *webhookCmd) dead(ctx context.Context, a *webhooks.Admin, args []string)
 }
 
 func (c *webhookCmd) replay(ctx context.Context, a *webhooks.Admin, args []string) error {
-	n, err := a.Replay(ctx, args[0], args[1:])
+	id, events := args[0], args[1:]
+	if err := knownEvents(ctx, a, id, events); err != nil {
+		return err
+	}
+	n, err := a.Replay(ctx, id, events)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(c.io.out, "replayed %d dead deliveries of %s\n", n, args[0])
+	fmt.Fprintf(c.io.out, "replayed %d dead deliveries of %s\n", n, id)
+	if len(events) > n {
+		fmt.Fprintf(c.io.out, "(%d of the events named were not dead: pending already, to be posted in their turn)\n", len(events)-n)
+	}
 	return nil
+}
+
+// knownEvents refuses (ECodeNotFound, a usage error) event ids that name no delivery of
+// webhook id, before anything is replayed: the store replays the ids it finds and skips the
+// rest, so a mistyped id — or an event kind such as "message", where replay takes event ids —
+// printed "replayed 0 dead deliveries" and exited 0. The refusal lists some of the webhook's
+// dead events, which are what may be named.
+func knownEvents(ctx context.Context, a *webhooks.Admin, id string, events []string) error {
+	if len(events) == 0 {
+		return nil
+	}
+	if _, err := a.Get(ctx, id); err != nil {
+		return err
+	}
+	var unknown []string
+	kind := false
+	for _, ev := range events {
+		// A page after the event is the store's check that the webhook has a delivery of it
+		// (dead or pending); one it has not is ECodeNotFound.
+		_, err := a.Deliveries(ctx, id, hubbub.DeliveryDead, ev, 1)
+		switch {
+		case hubbub.ErrorCode(err) == hubbub.ECodeNotFound:
+			unknown = append(unknown, ev)
+			kind = kind || slices.Contains(hubbub.HookEvents, hubbub.HookEvent(ev))
+		case err != nil:
+			return err
+		}
+	}
+	if len(unknown) == 0 {
+		return nil
+	}
+	const shown = 5
+	dead, err := a.Deliveries(ctx, id, hubbub.DeliveryDead, "", shown+1)
+	if err != nil {
+		return err
+	}
+	what := fmt.Sprintf("%s has no dead deliveries to replay", id)
+	if len(dead) > 0 {
+		ids := make([]string, 0, shown+1)
+		for i, d := range dead {
+			if i == shown {
+				ids = append(ids, "…")
+				break
+			}
+			ids = append(ids, d.Event.ID)
+		}
+		what = fmt.Sprintf("events are: %s (hubbub webhook dead %s lists them)", strings.Join(ids, ", "), id)
+	}
+	if kind {
+		what += "; replay takes event ids, not event kinds such as " + string(hubbub.HookMessage)
+	}
+	noun := "event"
+	if len(unknown) > 1 {
+		noun = "events"
+	}
+	return hubbub.Errorf(hubbub.ECodeNotFound, "unknown %s %s; %s", noun, strings.Join(unknown, ", "), what)
 }
 
 // webhookError turns an action's error into one line, a usage error for the admin's mistakes.

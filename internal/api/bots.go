@@ -53,7 +53,7 @@ func (s *API) botAuth(w http.ResponseWriter, r *http.Request, m *http.ServeMux, 
 		return err
 	}
 	if !b.MayUse(room) {
-		return apiErrorf(http.StatusForbidden, hubbub.ECodeForbidden, "bot %q may not use room %q", b.User.Name, room)
+		return b.RoomRefused(room)
 	}
 	if err := s.sessions.MayRead(ctx, room, b.User.ID); err != nil {
 		return err

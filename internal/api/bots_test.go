@@ -347,3 +347,129 @@ func TestBotRoomsEmptiedIsAPause(t *testing.T) {
 		t.Errorf("builds holds %d %v, want builds 1 and 3", status, body)
 	}
 }
+
+// TestIncomingHookPostsAsItsBot: a hook's post is checked as a post with its bot's own token
+// is — a tester's hook into #general posted there as a bot whose only room was builds, and went
+// on posting while the bot was paused (rooms emptied). A hook outside its bot's rooms cannot be
+// made; one made before that rule (in the store) is refused with the token's own answer; an
+// emptied room list refuses its posts until the rooms are given back (through the API or on
+// the store directly, as `hubbub bot rooms` does); a private room takes only a member bot's
+// posts; a muted bot posts nothing.
+func TestIncomingHookPostsAsItsBot(t *testing.T) {
+	s := startAPI(t)
+	status, body := s.API("POST", "/api/bots", apiKey, map[string]any{"name": "ci", "rooms": []string{"builds"}})
+	token := body.Str("token")
+	if status != http.StatusCreated || token == "" {
+		t.Fatalf("create the bot: %d %v", status, body)
+	}
+	ci, _, err := s.Store.UserByName(t.Context(), "ci")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// A hook outside the bot's rooms is refused, naming them; inside them it is made.
+	status, body = s.API("POST", "/api/hooks", apiKey, map[string]any{"room": "general", "bot": "ci"})
+	if status != http.StatusForbidden || body.Str("code") != hubbub.ECodeForbidden || !strings.Contains(body.Str("message"), "its rooms: builds") {
+		t.Errorf("a hook into general as ci (rooms builds): %d %v, want 403 forbidden naming its rooms", status, body)
+	}
+	if status, body := s.API("GET", "/api/hooks", apiKey, nil); strings.Contains(fmt.Sprint(body), "general") {
+		t.Errorf("the refused hook was made: %d %v", status, body)
+	}
+	status, body = s.API("POST", "/api/hooks", apiKey, map[string]any{"room": "builds", "bot": "ci"})
+	builds := body.Str("path")
+	if status != http.StatusCreated {
+		t.Fatalf("a hook into builds as ci: %d %v", status, body)
+	}
+
+	// A hook stored outside the bot's rooms (made before creation checked them) answers as
+	// the bot's token does there.
+	secret := hubbub.NewHookSecret()
+	old, err := s.Store.CreateIncomingHook(t.Context(), hubbub.IncomingHook{Room: "general", Bot: ci.ID, SecretHash: hubbub.SecretHash(secret)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, viaToken := s.API("POST", "/api/rooms/general/messages", token, map[string]any{"text": "outside its rooms"})
+	status, body = postHook(t, s, "/hooks/"+old.ID+"/"+secret, `{"text":"outside its rooms"}`)
+	if status != http.StatusForbidden || body.Str("code") != hubbub.ECodeForbidden || body.Str("message") != viaToken.Str("message") ||
+		!strings.Contains(body.Str("message"), `bot "ci" may not use room "general" (its rooms: builds)`) {
+		t.Errorf("a post through a hook outside its bot's rooms: %d %v, want 403 as the token's %v", status, body, viaToken)
+	}
+
+	post := func(text string) (int, servertest.Frame) {
+		return postHook(t, s, builds, fmt.Sprintf(`{"text":%q}`, text))
+	}
+	if status, body := post("build 1 passed"); status != http.StatusCreated {
+		t.Fatalf("a post into builds: %d %v", status, body)
+	}
+	// Paused through the API, then given its rooms back.
+	if status, body := s.API("PATCH", "/api/bots/ci", apiKey, map[string]any{"rooms": []string{}}); status != http.StatusOK {
+		t.Fatalf("pause: %d %v", status, body)
+	}
+	status, body = post("while paused")
+	if status != http.StatusForbidden || body.Str("code") != hubbub.ECodeForbidden || !strings.Contains(body.Str("message"), "paused") {
+		t.Errorf("a post while the bot is paused: %d %v, want 403 forbidden saying it is paused", status, body)
+	}
+	if status, body := s.API("PATCH", "/api/bots/ci", apiKey, map[string]any{"rooms": []string{"builds"}}); status != http.StatusOK {
+		t.Fatalf("resume: %d %v", status, body)
+	}
+	if status, body := post("build 2 passed"); status != http.StatusCreated {
+		t.Errorf("a post once resumed: %d %v, want 201", status, body)
+	}
+	// Paused on the store, as `hubbub bot rooms ci ''` does beside a running server: no
+	// BotChanged reaches it, and the next post is refused all the same.
+	none, back := []string{}, []string{"builds"}
+	if _, err := s.Store.UpdateBot(t.Context(), ci.ID, hubbub.BotChange{Rooms: &none}); err != nil {
+		t.Fatal(err)
+	}
+	if status, body := post("paused on the store"); status != http.StatusForbidden {
+		t.Errorf("a post after the store paused the bot: %d %v, want 403", status, body)
+	}
+	if _, err := s.Store.UpdateBot(t.Context(), ci.ID, hubbub.BotChange{Rooms: &back}); err != nil {
+		t.Fatal(err)
+	}
+	if status, body := post("build 3 passed"); status != http.StatusCreated {
+		t.Errorf("a post after the store resumed the bot: %d %v, want 201", status, body)
+	}
+
+	// A private room takes the posts of a bot that is its member only.
+	if status, body := s.API("PATCH", "/api/bots/ci", apiKey, map[string]any{"rooms": []string{"builds", "ops*"}}); status != http.StatusOK {
+		t.Fatalf("rooms builds, ops*: %d %v", status, body)
+	}
+	for _, room := range []map[string]any{{"room": "ops", "private": true}, {"room": "ops-ci", "private": true, "owner": "ci"}} {
+		if status, body := s.API("POST", "/api/rooms", apiKey, room); status != http.StatusCreated {
+			t.Fatalf("create %v: %d %v", room, status, body)
+		}
+	}
+	hookInto := func(room string) string {
+		status, body := s.API("POST", "/api/hooks", apiKey, map[string]any{"room": room, "bot": "ci"})
+		if status != http.StatusCreated {
+			t.Fatalf("a hook into %s: %d %v", room, status, body)
+		}
+		return body.Str("path")
+	}
+	_, viaToken = s.API("POST", "/api/rooms/ops/messages", token, map[string]any{"text": "not a member"})
+	status, body = postHook(t, s, hookInto("ops"), `{"text":"not a member"}`)
+	if status != http.StatusForbidden || body.Str("code") != hubbub.ECodeForbidden || body.Str("message") != viaToken.Str("message") {
+		t.Errorf("a post into a private room the bot is not a member of: %d %v, want 403 as the token's %v", status, body, viaToken)
+	}
+	if status, body := postHook(t, s, hookInto("ops-ci"), `{"text":"a member"}`); status != http.StatusCreated {
+		t.Errorf("a post into a private room the bot owns: %d %v, want 201", status, body)
+	}
+
+	// Moderation applies to it as to anyone.
+	if status, body := s.API("POST", "/api/rooms/builds/mute", apiKey, map[string]any{"name": "ci", "duration": "1h"}); status != http.StatusOK {
+		t.Fatalf("mute: %d %v", status, body)
+	}
+	if status, body := post("while muted"); status != http.StatusForbidden || body.Str("code") != hubbub.ECodeMuted {
+		t.Errorf("a post while the bot is muted: %d %v, want 403 muted", status, body)
+	}
+
+	// Nothing refused was stored.
+	if status, body := s.API("GET", "/api/rooms/builds/messages", apiKey, nil); !strings.Contains(fmt.Sprint(body), "build 3 passed") ||
+		strings.Contains(fmt.Sprint(body), "paused") || strings.Contains(fmt.Sprint(body), "muted") {
+		t.Errorf("builds holds %d %v", status, body)
+	}
+	if status, body := s.API("GET", "/api/rooms/general/messages", apiKey, nil); strings.Contains(fmt.Sprint(body), "outside its rooms") {
+		t.Errorf("general holds %d %v", status, body)
+	}
+}

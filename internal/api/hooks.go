@@ -219,6 +219,27 @@ func hookClientID(hook, id string) string {
 	return "ih:" + hex.EncodeToString(sum[:20])
 }
 
+// botMayPost checks that hook h's bot may post into h's room now, as a post with the bot's
+// own token is checked (botAuth): not disabled (hubbub user disable), its room patterns cover
+// the room (an emptied list is a pause: nothing), and a private room or DM has it as a
+// member. Bans and mutes are the hub's (Send), as for anyone. The bot is read from the store
+// at each post, not from the token cache, so a change of its rooms — the API's or `hubbub bot
+// rooms` on the store — applies to the next post on every node; a hook posts at most
+// HooksConfig.Rate a second, and the read replaces the user's that the disabled check made.
+func (k *Hooks) botMayPost(ctx context.Context, h hubbub.IncomingHook) error {
+	b, found, err := k.hub.Store().Bot(ctx, h.Bot)
+	switch {
+	case err != nil:
+		k.cfg.Logger.Error("hooks: store failed", "hook", h.ID, "err", err)
+		return apiErrorf(http.StatusServiceUnavailable, hubbub.ECodeUnavailable, "the server cannot read the hook's bot right now; try again")
+	case !found || b.User.Disabled:
+		return apiErrorf(http.StatusForbidden, hubbub.ECodeForbidden, "the bot %q of incoming webhook %q is disabled", h.BotName, h.ID)
+	case !b.MayUse(h.Room):
+		return b.RoomRefused(h.Room)
+	}
+	return k.sessions.MayRead(ctx, h.Room, b.User.ID)
+}
+
 // message is the entry p posts through hook h: by h's bot, marked as a bot's.
 func (k *Hooks) message(ctx context.Context, h hubbub.IncomingHook, p hookPost) (hubbub.Entry, error) {
 	text, _, err := k.sessions.MessageContent(p.Text, nil)
@@ -228,12 +249,8 @@ func (k *Hooks) message(ctx context.Context, h hubbub.IncomingHook, p hookPost) 
 	if err := hubbub.ValidateClientID(p.ID); err != nil {
 		return hubbub.Entry{}, err
 	}
-	// A disabled bot (hubbub user disable) posts nothing, through its hooks either.
-	if u, found, err := k.hub.Store().UserByID(ctx, h.Bot); err != nil {
-		k.cfg.Logger.Error("hooks: store failed", "hook", h.ID, "err", err)
-		return hubbub.Entry{}, apiErrorf(http.StatusServiceUnavailable, hubbub.ECodeUnavailable, "the server cannot read the hook's bot right now; try again")
-	} else if !found || u.Disabled {
-		return hubbub.Entry{}, apiErrorf(http.StatusForbidden, hubbub.ECodeForbidden, "the bot %q of incoming webhook %q is disabled", h.BotName, h.ID)
+	if err := k.botMayPost(ctx, h); err != nil {
+		return hubbub.Entry{}, err
 	}
 	from := h.BotName
 	if p.Name != "" {

@@ -66,8 +66,9 @@ func DefaultHookBot(room string) string {
 
 // CreateHook makes an incoming webhook into room with a fresh secret, returned once. It posts
 // as the bot named botName: an existing bot, or a new one (room as its only room, no token)
-// if no user holds the name; "" means DefaultHookBot(room). A room named like a DM's must be
-// a DM someone started (hubbub.CheckDMStarted).
+// if no user holds the name; "" means DefaultHookBot(room). An existing bot's patterns must
+// cover room (ECodeForbidden, naming its rooms, else): the hook's posts are checked as the
+// bot's own. A room named like a DM's must be a DM someone started (hubbub.CheckDMStarted).
 func CreateHook(ctx context.Context, s hubbub.Store, room, botName string) (hubbub.IncomingHook, string, error) {
 	if err := hubbub.ValidateRoom(room); err != nil {
 		return hubbub.IncomingHook{}, "", err
@@ -79,8 +80,14 @@ func CreateHook(ctx context.Context, s hubbub.Store, room, botName string) (hubb
 		botName = DefaultHookBot(room)
 	}
 	b, err := Find(ctx, s, botName)
-	if hubbub.ErrorCode(err) == hubbub.ECodeNotFound {
+	switch {
+	case hubbub.ErrorCode(err) == hubbub.ECodeNotFound:
 		b, err = s.CreateBot(ctx, botName, []string{room}, "")
+	case err == nil && !b.MayUse(room):
+		// Its posts would all be refused (the hook posts as the bot, within its rooms).
+		return hubbub.IncomingHook{}, "", hubbub.Errorf(hubbub.ECodeForbidden,
+			"bot %q may not use room %q (%s): give it the room first (hubbub bot rooms, PATCH /api/bots/{bot}) or name another bot",
+			b.User.Name, room, b.RoomsText())
 	}
 	if err != nil {
 		return hubbub.IncomingHook{}, "", err
