@@ -66,7 +66,9 @@ the messages of the lines before it are acknowledged and printed (so /search fin
 output reads in the script's order); at the end of input it
 waits for every message to be acknowledged (exiting 1 if one is not) and for what it sent to be
 printed back (a reaction comes up to the server's --reaction-window after its ack), then, with
---wait, keeps printing for that long.
+--wait, keeps printing for that long. It exits 1 too if a line was not sent or a command failed;
+the lines after a /join (/dm, /create) that failed, refused by the server or by the chat (a
+name that is no room's), are refused, never sent to the room before it.
 
 flags:`
 
@@ -255,9 +257,15 @@ type chat struct {
 	echoes   echoes            // what was printed of each room's log, and what of it was sent
 	sent     []*client.Receipt // sends whose outcome is not counted yet
 	total    int               // messages sent
-	failed   int               // messages the server refused
+	failed   int               // messages refused, by the server or before sending
 	firstErr error             // why the first refused message was refused
 	maxSent  int               // compaction threshold for sent
+	// nowhere is, in a script, the /join (/dm, /create) refused before a room was asked for
+	// (a name that is no room's): the lines after it are refused, not sent to the room before
+	// it, until a room is made current again (makeCurrent). nil otherwise.
+	nowhere   *refusedJoin
+	cmdFailed int   // a script's commands that failed (sayError)
+	cmdErr    error // the first of them, as printed
 }
 
 // joinNotes holds, by room, the line that says where typed lines go, for the printer to print
@@ -553,7 +561,15 @@ func (c *chat) input(ctx context.Context, line string) (quit bool) {
 	line = strings.TrimPrefix(line, "/")
 	room := c.current()
 	if room == "" {
-		fmt.Fprintln(c.io.err, "* you are in no room; /join one first")
+		err := c.noRoom()
+		if c.nowhere != nil {
+			fmt.Fprintf(c.io.err, "* refused: %v\n", err) // as the server's refusal of a line
+		} else {
+			fmt.Fprintf(c.io.err, "* %v\n", err)
+		}
+		if c.piped {
+			c.refused(err) // a script's line not sent: the run fails over it
+		}
 		return false
 	}
 	if !c.piped && c.in.takeLeft(room) {
@@ -570,14 +586,10 @@ func (c *chat) input(ctx context.Context, line string) (quit bool) {
 		if ctx.Err() == nil {
 			fmt.Fprintf(c.io.err, "* %v\n", err)
 		}
-		if hubbub.ErrorCode(err) == hubbub.ECodeTooLong {
-			// Refused before sending, longer than the server takes: counted as the server's
-			// refusal would have been, so that a piped run still fails over it.
-			c.total++
-			c.failed++
-			if c.firstErr == nil {
-				c.firstErr = err
-			}
+		if c.piped || hubbub.ErrorCode(err) == hubbub.ECodeTooLong {
+			// Refused before sending (longer than the server takes, say): counted as the
+			// server's refusal would have been, so that a piped run still fails over it.
+			c.refused(err)
 		}
 		return false
 	}
@@ -585,6 +597,15 @@ func (c *chat) input(ctx context.Context, line string) (quit bool) {
 	c.sent = append(c.sent, r)
 	c.compact()
 	return false
+}
+
+// refused counts a line that was not sent, as one the server refused.
+func (c *chat) refused(err error) {
+	c.total++
+	c.failed++
+	if c.firstErr == nil {
+		c.firstErr = err
+	}
 }
 
 // compact counts and drops finished sends, so that c.sent stays about as long as the
@@ -656,11 +677,10 @@ func (c *chat) command(ctx context.Context, line string) (quit bool) {
 	case "/join":
 		if len(words) != 2 {
 			err = errors.New("usage: /join ROOM")
-			break
-		}
-		if err = hubbub.ValidateRoom(arg); err == nil {
+		} else if err = hubbub.ValidateRoom(arg); err == nil {
 			err = c.enter(ctx, arg, arg)
 		}
+		err = c.unentered(err, line) // a script's lines after a refused /join go nowhere else
 		if se := (*wire.Error)(nil); hubbub.IsDMRoom(arg) && errors.As(err, &se) && se.Code == hubbub.ECodeNotFound {
 			// The server's words point a program at its API; a person here types /dm.
 			said := fmt.Errorf("no direct message %q: /dm NAME... starts one with its people (%s)", arg, se.Code)
@@ -672,7 +692,7 @@ func (c *chat) command(ctx context.Context, line string) (quit bool) {
 		}
 	case "/leave":
 		if arg == "" {
-			err = errors.New("usage: /leave ROOM")
+			err = c.usageOrNoRoom("usage: /leave ROOM")
 			break
 		}
 		wasCurrent := arg == c.current()
@@ -686,7 +706,7 @@ func (c *chat) command(ctx context.Context, line string) (quit bool) {
 		}
 	case "/who":
 		if arg == "" {
-			err = errors.New("usage: /who ROOM")
+			err = c.usageOrNoRoom("usage: /who ROOM")
 			break
 		}
 		_, err = c.ses.Who(ctx, arg) // the members frame is printed with the other events
@@ -760,11 +780,22 @@ func refusal(err error) string {
 	return err.Error()
 }
 
+// current is the room lines go to: the one joined last, or "" for none — nor in a script
+// after a /join refused before it asked for a room (nowhere).
 func (c *chat) current() string {
-	if len(c.rooms) == 0 {
+	if len(c.rooms) == 0 || c.nowhere != nil {
 		return ""
 	}
 	return c.rooms[len(c.rooms)-1]
+}
+
+// usageOrNoRoom is the error of a command that defaults to the current room, given none:
+// its usage, or in a script after a refused /join, noRoom's refusal.
+func (c *chat) usageOrNoRoom(usage string) error {
+	if c.nowhere != nil {
+		return c.noRoom()
+	}
+	return errors.New(usage)
 }
 
 func (c *chat) forget(room string) {
@@ -829,17 +860,35 @@ func (c *chat) waitAcks(ctx context.Context, timeout time.Duration) error {
 		}
 	}
 	c.sent = nil
+	var said []string // what failed: the messages, then the commands
+	first := c.firstErr
 	switch {
 	case unacked > 0:
-		return fmt.Errorf("chat: %d of %d messages were not acknowledged (no ack for %v)", unacked, c.total, timeout)
+		said = append(said, fmt.Sprintf("%d of %d messages were not acknowledged (no ack for %v)", unacked, c.total, timeout))
+		first = nil
 	case c.failed == 1:
-		return &printedError{msg: fmt.Sprintf("chat: 1 of %d messages were refused: %s", c.total, refusal(c.firstErr)), err: c.firstErr}
+		said = append(said, fmt.Sprintf("1 of %d messages were refused: %s", c.total, refusal(c.firstErr)))
 	case c.failed > 0:
 		// The refusals may differ (muted, then not in the room): name the first as the first.
-		return &printedError{msg: fmt.Sprintf("chat: %d of %d messages were refused; the first: %s", c.failed, c.total, refusal(c.firstErr)),
-			err: c.firstErr}
+		said = append(said, fmt.Sprintf("%d of %d messages were refused; the first: %s", c.failed, c.total, refusal(c.firstErr)))
 	}
-	return nil
+	switch {
+	case c.cmdFailed == 1:
+		said = append(said, "1 command failed: "+c.cmdErr.Error())
+	case c.cmdFailed > 1:
+		said = append(said, fmt.Sprintf("%d commands failed; the first: %s", c.cmdFailed, c.cmdErr))
+	}
+	if len(said) == 0 {
+		return nil
+	}
+	if first == nil {
+		first = c.cmdErr
+	}
+	msg := "chat: " + strings.Join(said, "; ")
+	if first == nil {
+		return errors.New(msg)
+	}
+	return &printedError{msg: msg, err: first}
 }
 
 // print writes every event of the session until it ends: messages and room events to

@@ -42,7 +42,8 @@ func (c *chat) searchCommand(ctx context.Context, cmd, line string) (handled boo
 		case req.Q == "":
 			return true, errors.New("no more results: search for something first")
 		case req.Cursor == "":
-			return true, fmt.Errorf("no more results for %q", hubbub.CleanText(req.Q))
+			// An answer, not a failure: a script that pages to the end does not fail over it.
+			return true, answer{fmt.Errorf("no more results for %q", hubbub.CleanText(req.Q))}
 		}
 	default:
 		if room, rest, ok := strings.Cut(args, " "); ok && strings.HasPrefix(room, "#") && strings.TrimSpace(rest) != "" {
