@@ -196,6 +196,8 @@ func runChat(ctx context.Context, args []string, io stdio) error {
 			return &printedError{msg: fmt.Sprintf("chat: joining %s: %s%s", *room, refusal(err), hint), err: err}
 		}
 		fmt.Fprintf(io.err, "* %v\n", err)
+	} else {
+		c.in.set(*room, true) // as enter does: a /join of it before the printer reads its joined only switches
 	}
 	c.rooms = []string{*room}
 	c.show(*room)

@@ -652,6 +652,21 @@ func TestChatJoinOfAJoinedRoomOnlySwitches(t *testing.T) {
 	}
 }
 
+// A script's first line "/join general" (the room it starts in) joined it again when it came
+// before the printer had read the start's joined: "* you joined general" twice, and the
+// other members saw the join again.
+func TestChatJoinOfTheStartRoomAtOnceOnlySwitches(t *testing.T) {
+	chatLeakCheck(t)
+	s := servertest.Start(t, servertest.Options{})
+	out, stderr, err := chatToEnd(t, "/join general\nfirst\n", chatArgs(chatUser(t, "alice"), []string{s.WS})...)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	if n := strings.Count(out, "* you joined general"); n != 1 {
+		t.Errorf("%d times \"you joined general\", want 1:\n%s", n, out)
+	}
+}
+
 // A DM someone else starts while hubbub chat runs is joined at once, without becoming the
 // current room, so that what they write there prints: the chat said only "direct message
 // @erin is in your rooms" and printed none of its messages until the user typed /dm erin.
