@@ -45,6 +45,7 @@ commands work too (start a message with "//" to send a line that begins with "/"
   /leave [ROOM]    leave ROOM (default: the current room); leaving the current room makes the
                    room joined before it current, and says so
   /who [ROOM]      list the members of ROOM (default: the current room)
+  (a ROOM may be a direct message as the chat shows it: @bob, or @bob,carol)
 ` + chatLogHelp + `
 ` + chatPeopleHelp + `
 ` + chatModerationHelp + `
@@ -256,6 +257,7 @@ type chat struct {
 	rooms    []string          // joined rooms, in order; the last one is the current room
 	in       roomsIn           // the rooms the connection is in, as the server said
 	notes    joinNotes         // what to say once a room's joined is printed (enter)
+	titles   roomTitles        // direct messages by their people's names
 	echoes   echoes            // what was printed of each room's log, and what of it was sent
 	sent     []*client.Receipt // sends whose outcome is not counted yet
 	total    int               // messages sent
@@ -679,8 +681,10 @@ func (c *chat) command(ctx context.Context, line string) (quit bool) {
 	case "/join":
 		if len(words) != 2 {
 			err = errors.New("usage: /join ROOM")
-		} else if err = hubbub.ValidateRoom(arg); err == nil {
-			err = c.enter(ctx, arg, arg)
+		} else if room, rerr := c.roomArg(arg); rerr != nil {
+			err = rerr
+		} else if err = hubbub.ValidateRoom(room); err == nil {
+			err = c.enter(ctx, room, c.titles.label(room))
 		}
 		err = c.unentered(err, line) // a script's lines after a refused /join go nowhere else
 		if se := (*wire.Error)(nil); hubbub.IsDMRoom(arg) && errors.As(err, &se) && se.Code == hubbub.ECodeNotFound {
@@ -697,6 +701,9 @@ func (c *chat) command(ctx context.Context, line string) (quit bool) {
 			err = c.usageOrNoRoom("usage: /leave ROOM")
 			break
 		}
+		if arg, err = c.roomArg(arg); err != nil {
+			break
+		}
 		wasCurrent := arg == c.current()
 		c.forget(arg)
 		c.notes.take(arg) // a join waiting for the reconnect is not made: its lines go elsewhere
@@ -709,6 +716,9 @@ func (c *chat) command(ctx context.Context, line string) (quit bool) {
 	case "/who":
 		if arg == "" {
 			err = c.usageOrNoRoom("usage: /who ROOM")
+			break
+		}
+		if arg, err = c.roomArg(arg); err != nil {
 			break
 		}
 		_, err = c.ses.Who(ctx, arg) // the members frame is printed with the other events
@@ -903,8 +913,8 @@ func (c *chat) print() {
 	// after a reconnect and fetches what a truncated replay left out. A first join's truncated
 	// only says the room has older messages than the ones printed.
 	rejoins := map[string]bool{}
-	titles := roomTitles{} // direct messages by their people's names
-	server := ""           // the server connected to, which a file's URL is relative to
+	titles := &c.titles // direct messages by their people's names
+	server := ""        // the server connected to, which a file's URL is relative to
 	for f := range c.ses.Events() {
 		if c.printPeople(out, f, titles) || c.printCommandFrame(out, errw, f) {
 			continue
@@ -912,7 +922,7 @@ func (c *chat) print() {
 		switch f := f.(type) {
 		case *wire.Message:
 			m := f
-			if t := titles[f.Room]; t != "" {
+			if t := titles.label(f.Room); t != f.Room {
 				cp := *f
 				cp.Room = t
 				m = &cp
@@ -921,13 +931,19 @@ func (c *chat) print() {
 			c.printedMessage(f.Room, f.Seq)
 			c.echoes.saw(f.Room, f.Seq)
 		case *wire.Edited:
-			fmt.Fprintln(out, editedLine(f))
+			labelled := *f // a DM by its people, as its messages
+			labelled.Room = titles.label(f.Room)
+			fmt.Fprintln(out, editedLine(&labelled))
 			c.echoes.saw(f.Room, f.LogSeq)
 		case *wire.Deleted:
-			fmt.Fprintln(out, deletedLine(f))
+			labelled := *f
+			labelled.Room = titles.label(f.Room)
+			fmt.Fprintln(out, deletedLine(&labelled))
 			c.echoes.saw(f.Room, f.LogSeq)
 		case *wire.Reacted:
-			for _, l := range reactedLines(f) {
+			labelled := *f
+			labelled.Room = titles.label(f.Room)
+			for _, l := range reactedLines(&labelled) {
 				fmt.Fprintln(out, l)
 			}
 			c.echoes.saw(f.Room, f.LogSeq)
@@ -951,7 +967,7 @@ func (c *chat) print() {
 				fmt.Fprintln(errw, note) // where lines go, said once the server let us in
 			}
 			if f.Truncated && rejoins[f.Room] {
-				fmt.Fprintf(out, "* %s: older messages were missed; fetching them\n", f.Room)
+				fmt.Fprintf(out, "* %s: older messages were missed; fetching them\n", titles.label(f.Room))
 			}
 			rejoins[f.Room] = true
 		case *wire.Left:

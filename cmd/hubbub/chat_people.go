@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -119,7 +120,9 @@ func (c *chat) peopleCommand(ctx context.Context, cmd, line string) (handled boo
 	case "/part":
 		room := c.current()
 		if args != "" {
-			room = args
+			if room, err = c.roomArg(args); err != nil {
+				return true, err
+			}
 		}
 		if room == "" {
 			return true, c.usageOrNoRoom("usage: /part ROOM")
@@ -133,7 +136,7 @@ func (c *chat) peopleCommand(ctx context.Context, cmd, line string) (handled boo
 		}
 		c.forget(room)
 		c.notes.take(room)
-		fmt.Fprintf(c.io.err, "* you parted %s\n", room)
+		fmt.Fprintf(c.io.err, "* you parted %s\n", c.titles.label(room))
 		if wasCurrent {
 			c.sayCurrent()
 		}
@@ -158,6 +161,7 @@ func (c *chat) dm(ctx context.Context, args string) error {
 	if err != nil {
 		return err
 	}
+	c.titles.learn(&r.MyRoom) // for a command that names it "@bob" before the printer learns it
 	return c.enter(ctx, r.Room, dmTitle(r.People))
 }
 
@@ -384,27 +388,79 @@ func dmTitle(people []string) string {
 	return "@" + hubbub.CleanText(strings.Join(people, ","))
 }
 
-// roomTitles are the names the printer shows for rooms: a DM by its people. Only the printer
-// uses it.
-type roomTitles map[string]string
+// roomTitles are the names the chat shows for rooms: a DM by its people ("@bob,carol"), as
+// the user's list of rooms names them. The printer learns them; commands read them too, to
+// label what they print as the printer does and to take a room given as "@bob".
+type roomTitles struct {
+	mu       sync.Mutex
+	titles   map[string]string // by room
+	byPeople map[string]string // rooms by peopleKey
+}
 
 // label returns room's title, or room itself.
-func (t roomTitles) label(room string) string {
-	if s := t[room]; s != "" {
+func (t *roomTitles) label(room string) string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if s := t.titles[room]; s != "" {
 		return s
 	}
 	return room
 }
 
 // learn records the title of a room of the user's list.
-func (t roomTitles) learn(r *wire.MyRoom) {
-	if r.DM {
-		t[r.Room] = dmTitle(r.People)
+func (t *roomTitles) learn(r *wire.MyRoom) {
+	if !r.DM {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.titles == nil {
+		t.titles, t.byPeople = make(map[string]string), make(map[string]string)
+	}
+	if old := t.titles[r.Room]; old != "" {
+		delete(t.byPeople, peopleKey(strings.TrimPrefix(old, "@")))
+	}
+	t.titles[r.Room] = dmTitle(r.People)
+	if len(r.People) > 0 {
+		t.byPeople[peopleKey(strings.Join(r.People, ","))] = r.Room
 	}
 }
 
+// dm returns the room of the DM with people ("bob,carol", in any order and case), if the
+// user's list has it.
+func (t *roomTitles) dm(people string) (string, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	room, ok := t.byPeople[peopleKey(people)]
+	return room, ok
+}
+
+// peopleKey is a DM's people as a key: the names, cleaned and folded to lower case, sorted.
+func peopleKey(people string) string {
+	names := strings.Split(strings.ToLower(hubbub.CleanText(people)), ",")
+	for i := range names {
+		names[i] = strings.TrimSpace(names[i])
+	}
+	slices.Sort(names)
+	return strings.Join(names, ",")
+}
+
+// roomArg is the room a command's argument names: itself, or for "@bob" (a DM as the chat
+// shows it) the DM's room — an error, saying how to start one, if the user has no such DM.
+func (c *chat) roomArg(arg string) (string, error) {
+	people, ok := strings.CutPrefix(arg, "@")
+	if !ok {
+		return arg, nil
+	}
+	if room, ok := c.titles.dm(people); ok {
+		return room, nil
+	}
+	names := strings.Join(strings.Split(people, ","), " ")
+	return "", fmt.Errorf("no direct message with %s: /dm %s starts one", hubbub.CleanText(people), hubbub.CleanText(names))
+}
+
 // printPeople prints the people frames; it reports whether f was one.
-func (c *chat) printPeople(out io.Writer, f wire.Frame, titles roomTitles) bool {
+func (c *chat) printPeople(out io.Writer, f wire.Frame, titles *roomTitles) bool {
 	clean := hubbub.CleanText
 	switch f := f.(type) {
 	case *wire.Rooms:
@@ -479,7 +535,7 @@ func (c *chat) printPeople(out io.Writer, f wire.Frame, titles roomTitles) bool 
 }
 
 // roomLine formats one room of the user's list: "*   general: 4 unread, 1 mention".
-func roomLine(r *wire.MyRoom, titles roomTitles) string {
+func roomLine(r *wire.MyRoom, titles *roomTitles) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "*   %s", titles.label(r.Room))
 	if r.DM {
