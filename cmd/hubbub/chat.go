@@ -779,8 +779,13 @@ func (e *printedError) Unwrap() error { return e.err }
 
 // refusal is err as the chat prints it: a server's refusal as "reason (code)", as its error
 // frames print, without the client's wrappings ("client: dm [bob]: server: not_found: …"),
-// which tell the person typing nothing more and bury the reason.
+// which tell the person typing nothing more and bury the reason; a request made while the
+// session reconnects as "not connected (reconnecting)".
 func refusal(err error) string {
+	if errors.Is(err, client.ErrNotConnected) {
+		// Said once, and what is happening: it read "client: search: client: not connected".
+		return "not connected (reconnecting)"
+	}
 	var se *wire.Error
 	if errors.As(err, &se) {
 		return fmt.Sprintf("%s (%s)", localTimes(hubbub.CleanText(se.Message)), se.Code)

@@ -393,3 +393,29 @@ func TestChatJoinWhileReconnectingSaysTheAnswer(t *testing.T) {
 		t.Errorf("stderr says lines go to secret, whose join was refused:\n%s", ann.err.String())
 	}
 }
+
+// A command typed while the chat reconnects said so twice over, in the client's wrappings:
+// "* /search: client: search: client: not connected". It says it once now, and that the chat
+// is reconnecting.
+func TestChatSaysNotConnectedOnce(t *testing.T) {
+	chatLeakCheck(t)
+	s := servertest.Start(t, servertest.Options{})
+	pr, pw := io.Pipe()
+	t.Cleanup(func() { pw.Close() })
+	ann := startChatOn(t, stdio{in: pr, tty: true}, chatArgs(chatUser(t, "ann"), []string{s.WS})...)
+	ann.waitOutput(t, "* you joined general")
+	s.Stop()
+	ann.waitErr(t, "* connection to ")
+	for _, cmd := range []string{"/search deploy", "/rooms", "/dm bob", "/directory", "/who", "/notify", "/commands", "/create plans"} {
+		if _, err := fmt.Fprintln(pw, cmd); err != nil {
+			t.Fatal(err)
+		}
+		name, _, _ := strings.Cut(cmd, " ")
+		ann.waitErr(t, "* "+name+": not connected (reconnecting)\n")
+	}
+	for _, l := range chatLines(ann.err.String(), "* /") {
+		if strings.Contains(l, "client:") {
+			t.Errorf("a command's error shows the client's wrappings: %s", l)
+		}
+	}
+}
