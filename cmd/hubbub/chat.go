@@ -175,7 +175,7 @@ func runChat(ctx context.Context, args []string, io stdio) error {
 		}
 		return connectError(err, dialHints(err)+notFoundHint(err)+signInHint(err, cookie != "" || *token != ""))
 	}
-	c := &chat{ses: ses, io: io, name: *name, printed: make(chan struct{}), piped: !io.tty && !isTerminal(io.in), ackTimeout: *ackTimeout}
+	c := &chat{ses: ses, io: io, name: *name, printed: make(chan struct{}), caughtUp: make(chan chan struct{}), piped: !io.tty && !isTerminal(io.in), ackTimeout: *ackTimeout}
 	go c.print()
 	defer c.close()
 
@@ -221,6 +221,7 @@ func runChat(ctx context.Context, args []string, io stdio) error {
 		}
 	}
 	if err := c.waitAcks(ctx, *ackTimeout); err != nil || ctx.Err() != nil {
+		c.flushReads(ctx)
 		return err
 	}
 	c.echoes.await(ctx, c.in.joined, *ackTimeout)
@@ -232,7 +233,35 @@ func runChat(ctx context.Context, args []string, io stdio) error {
 		case <-ctx.Done():
 		}
 	}
+	c.flushReads(ctx)
 	return nil
+}
+
+// flushReads, at the end of input, has what was printed count as read on the server before
+// the chat exits, for --ack-timeout at most: the printer prints what the session delivered
+// (the history a piped run printed may still be on its way to the terminal), and the session
+// writes the read positions and waits for the server to take them. Exiting at once, a piped
+// run left the history it printed unread.
+func (c *chat) flushReads(ctx context.Context) {
+	if ctx.Err() != nil {
+		return // Ctrl-C
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.ackTimeout)
+	defer cancel()
+	done := make(chan struct{})
+	select {
+	case c.caughtUp <- done:
+	case <-c.printed:
+		return
+	case <-ctx.Done():
+		return
+	}
+	select {
+	case <-done:
+	case <-ctx.Done():
+		return
+	}
+	_ = c.ses.FlushReads(ctx) // not connected: nothing to do; the next run shows what it prints
 }
 
 // chat is the state of one `hubbub chat` run.
@@ -241,7 +270,10 @@ type chat struct {
 	io      stdio
 	name    string
 	printed chan struct{} // closed when every event has been printed
-	reads   readTracker   // the room shown, and what was printed, for read positions
+	// caughtUp asks the printer to print every event delivered so far, and to close the
+	// channel sent once it has (flushReads).
+	caughtUp chan chan struct{}
+	reads    readTracker // the room shown, and what was printed, for read positions
 	// roomsAsked counts the /rooms answers not printed yet: an empty list is said only then.
 	roomsAsked atomic.Int32
 	// search is the last search, for /search --more (chat_search.go).
@@ -920,9 +952,9 @@ func (c *chat) print() {
 	rejoins := map[string]bool{}
 	titles := &c.titles // direct messages by their people's names
 	server := ""        // the server connected to, which a file's URL is relative to
-	for f := range c.ses.Events() {
+	handle := func(f wire.Frame) {
 		if c.printPeople(out, f, titles) || c.printCommandFrame(out, errw, f) {
-			continue
+			return
 		}
 		switch f := f.(type) {
 		case *wire.Message:
@@ -954,7 +986,7 @@ func (c *chat) print() {
 			c.echoes.saw(f.Room, f.LogSeq)
 		case *wire.Presence:
 			if f.Name == c.name {
-				continue // "you joined" says it already
+				return // "you joined" says it already
 			}
 			verb := "joined"
 			if f.Event == "leave" {
@@ -993,7 +1025,7 @@ func (c *chat) print() {
 				}
 				fmt.Fprintf(errw, "* could not join %s%s after the reconnect: %s (%s); /join %s to try again\n",
 					titles.label(f.Room), again, clean(f.Message), f.Code, f.Room)
-				continue
+				return
 			}
 			// Errors answering a command are reported by the command; the rest are shown here,
 			// but for a write the session sends again after a pause (too fast, or the server
@@ -1023,6 +1055,24 @@ func (c *chat) print() {
 		case *client.Disconnected:
 			c.in.disconnected()
 			fmt.Fprintf(errw, "* connection to %s lost (%v); reconnecting\n", f.URL, f.Err)
+		}
+	}
+	events := c.ses.Events()
+	for {
+		select {
+		case f, ok := <-events:
+			if !ok {
+				return
+			}
+			handle(f)
+		case done := <-c.caughtUp:
+			// Everything the session delivered before the ask is in the channel: print it.
+			for n := len(events); n > 0; n-- {
+				if f, ok := <-events; ok {
+					handle(f)
+				}
+			}
+			close(done)
 		}
 	}
 }

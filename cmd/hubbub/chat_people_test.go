@@ -419,3 +419,29 @@ func TestChatSaysNotConnectedOnce(t *testing.T) {
 		}
 	}
 }
+
+// A piped run prints a room's history and exits: what it printed counts as read, as it does
+// for a person at the terminal. The run exited before the read position was written (and
+// often before the printer had printed the history at all), so the next /rooms still counted
+// every message unread; with --wait 2s it cleared.
+func TestChatPipedMarksTheHistoryItPrintedRead(t *testing.T) {
+	chatLeakCheck(t)
+	s := servertest.Start(t, servertest.Options{DataPath: filepath.Join(t.TempDir(), "hubbub.db")})
+	owner := servertest.DialJSON(t, s, "owner")
+	owner.Join("longroom", nil)
+	for i := 1; i <= 8; i++ {
+		owner.Say("longroom", fmt.Sprintf("o%d", i), fmt.Sprintf("line %d", i))
+	}
+	lee := chatUser(t, "lee")
+	out, stderr, err := chatToEnd(t, "", chatArgs(lee, []string{"--room", "longroom", "--history", "5", s.WS})...)
+	if err != nil || !strings.Contains(out, "[longroom] #8 owner: line 8\n") {
+		t.Fatalf("lee's run: %v\nstdout:\n%s\nstderr:\n%s", err, out, stderr)
+	}
+	out, stderr, err = chatToEnd(t, "/rooms\n", chatArgs(lee, []string{s.WS})...)
+	if err != nil {
+		t.Fatalf("lee's /rooms: %v\n%s", err, stderr)
+	}
+	if want := "*   longroom: no unread messages\n"; !strings.Contains(out, want) {
+		t.Errorf("lee's rooms after the run that printed longroom's last messages; want %q:\n%s", want, out)
+	}
+}
