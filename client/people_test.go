@@ -274,3 +274,45 @@ func TestSessionReadAndUnroom(t *testing.T) {
 		}
 	}
 }
+
+// A program that marks a room read and closes the session at once (hubbub chat at the end of
+// piped input) lost the position: Close dropped it before the send loop wrote it. FlushReads
+// writes it and returns once the server has taken it.
+func TestSessionFlushReadsBeforeClose(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{DataPath: filepath.Join(t.TempDir(), "hubbub.db")})
+	ctx := testContext(t)
+	bob, _ := startSession(t, "bob", s.WS)
+	if _, err := bob.Join(ctx, "general"); err != nil {
+		t.Fatal(err)
+	}
+	var last uint64
+	for _, text := range []string{"one", "two", "three"} {
+		r, err := bob.Send(ctx, "general", text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ack, err := r.Wait(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		last = ack.Seq
+	}
+	ann, _ := startSession(t, "ann", s.WS)
+	if _, err := ann.Join(ctx, "general"); err != nil {
+		t.Fatal(err)
+	}
+	ann.MarkRead("general", last)
+	if err := ann.FlushReads(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ann.Close()
+
+	device, _ := dialConn(t, ctx, s.WS, "ann")
+	list, err := device.Rooms(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list.Rooms) != 1 || list.Rooms[0].ReadSeq != last || list.Rooms[0].Unread != 0 {
+		t.Errorf("ann's rooms after FlushReads and Close: %+v, want general read to %d", list.Rooms, last)
+	}
+}

@@ -329,7 +329,7 @@ func (s *Session) sendLoop() {
 			}
 			if r == nil {
 				if c != nil {
-					s.flushReads(c)
+					s.flushReads(s.ctx, c)
 				}
 				break
 			}

@@ -193,6 +193,8 @@ type Session struct {
 	// emitMu is held while deciding on and delivering an event, so that events leave in the
 	// order their state changes were made. Lock order: emitMu, then mu.
 	emitMu sync.Mutex
+	// readMu is held while read positions are written (flushReads). Lock order: readMu, then mu.
+	readMu sync.Mutex
 
 	mu         sync.Mutex
 	conn       *Conn // the ready connection; nil while (re)connecting

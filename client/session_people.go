@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 
 	"hubbub"
 	"hubbub/internal/wire"
@@ -149,9 +150,35 @@ func (s *Session) MarkRead(room string, seq uint64) {
 	s.poke()
 }
 
-// flushReads writes the read positions MarkRead recorded, on c. A failed write puts its
-// position back for the next connection.
-func (s *Session) flushReads(c *Conn) {
+// FlushReads writes the read positions MarkRead recorded that are not written yet, and returns
+// once the server has taken them (it answered a ping written after them: a connection's frames
+// are handled in order), or when ctx ends. A program that exits right after MarkRead calls it
+// before Close, which drops the positions not written yet. While the session reconnects it
+// returns an error wrapping ErrNotConnected; the positions are written on the next connection.
+func (s *Session) FlushReads(ctx context.Context) error {
+	c, err := s.ready()
+	if err != nil {
+		return fmt.Errorf("client: flush reads: %w", err)
+	}
+	if err := s.flushReads(ctx, c); err != nil {
+		return fmt.Errorf("client: flush reads: %w", err)
+	}
+	if err := c.Ping(ctx, fmt.Sprintf("reads-%d", flushIDs.Add(1))); err != nil {
+		return fmt.Errorf("client: flush reads: %w", err)
+	}
+	return nil
+}
+
+// flushIDs numbers the pings of FlushReads.
+var flushIDs atomic.Uint64
+
+// flushReads writes the read positions MarkRead recorded, on c, and returns the error of the
+// write that failed, if one did; a failed write puts its position back for the next
+// connection. The send loop's writes and FlushReads's take turns (readMu), so that
+// FlushReads's ping follows every position taken from reads.
+func (s *Session) flushReads(ctx context.Context, c *Conn) error {
+	s.readMu.Lock()
+	defer s.readMu.Unlock()
 	for {
 		s.mu.Lock()
 		var room string
@@ -162,15 +189,15 @@ func (s *Session) flushReads(c *Conn) {
 		}
 		if room == "" {
 			s.mu.Unlock()
-			return
+			return nil
 		}
 		delete(s.reads, room)
 		s.mu.Unlock()
-		if err := c.Read(s.ctx, room, seq); err != nil {
+		if err := c.Read(ctx, room, seq); err != nil {
 			s.mu.Lock()
 			s.reads[room] = max(s.reads[room], seq)
 			s.mu.Unlock()
-			return
+			return err
 		}
 		s.mu.Lock()
 		if s.readSent == nil {

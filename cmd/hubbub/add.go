@@ -13,6 +13,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"hubbub"
 	"hubbub/client"
 )
 
@@ -81,7 +82,10 @@ func runAdd(ctx context.Context, args []string, io stdio) error {
 
 	dialCtx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	dialer := websocket.Dialer{HandshakeTimeout: *timeout, TLSClientConfig: tlsCfg}
+	// The chat's protocol is offered only to tell the chat endpoint by its choice of it: the
+	// add service chooses none, and the chat endpoint, chosen none, speaks the text protocol,
+	// which took {"A":3,"B":9} for a name and answered nothing until --timeout.
+	dialer := websocket.Dialer{HandshakeTimeout: *timeout, TLSClientConfig: tlsCfg, Subprotocols: []string{hubbub.ProtocolJSON}}
 	conn, resp, err := dialer.DialContext(dialCtx, target.String(), http.Header(headers))
 	if err != nil {
 		if resp != nil {
@@ -90,6 +94,13 @@ func runAdd(ctx context.Context, args []string, io stdio) error {
 		return fmt.Errorf("add: connect to %s: %w%s", target, err, dialHints(err))
 	}
 	defer conn.Close()
+	if conn.Subprotocol() == hubbub.ProtocolJSON {
+		msg := websocket.FormatCloseMessage(websocket.CloseNormalClosure, "")
+		_ = conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second))
+		add := *target
+		add.Path, add.RawQuery = "/add", ""
+		return fmt.Errorf("add: %s is the chat endpoint (hubbub chat %s); the add service is %s", target, target, &add)
+	}
 	names := make([]string, 0, len(resp.Header))
 	for k := range resp.Header {
 		names = append(names, k)

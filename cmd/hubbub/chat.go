@@ -45,6 +45,7 @@ commands work too (start a message with "//" to send a line that begins with "/"
   /leave [ROOM]    leave ROOM (default: the current room); leaving the current room makes the
                    room joined before it current, and says so
   /who [ROOM]      list the members of ROOM (default: the current room)
+  (a ROOM may be a direct message as the chat shows it: @bob, or @bob,carol)
 ` + chatLogHelp + `
 ` + chatPeopleHelp + `
 ` + chatModerationHelp + `
@@ -66,7 +67,9 @@ the messages of the lines before it are acknowledged and printed (so /search fin
 output reads in the script's order); at the end of input it
 waits for every message to be acknowledged (exiting 1 if one is not) and for what it sent to be
 printed back (a reaction comes up to the server's --reaction-window after its ack), then, with
---wait, keeps printing for that long.
+--wait, keeps printing for that long. It exits 1 too if a line was not sent or a command failed;
+the lines after a /join (/dm, /create) that failed, refused by the server or by the chat (a
+name that is no room's), are refused, never sent to the room before it.
 
 flags:`
 
@@ -172,7 +175,7 @@ func runChat(ctx context.Context, args []string, io stdio) error {
 		}
 		return connectError(err, dialHints(err)+notFoundHint(err)+signInHint(err, cookie != "" || *token != ""))
 	}
-	c := &chat{ses: ses, io: io, name: *name, printed: make(chan struct{}), piped: !io.tty && !isTerminal(io.in), ackTimeout: *ackTimeout}
+	c := &chat{ses: ses, io: io, name: *name, printed: make(chan struct{}), caughtUp: make(chan chan struct{}), piped: !io.tty && !isTerminal(io.in), ackTimeout: *ackTimeout}
 	go c.print()
 	defer c.close()
 
@@ -194,6 +197,8 @@ func runChat(ctx context.Context, args []string, io stdio) error {
 			return &printedError{msg: fmt.Sprintf("chat: joining %s: %s%s", *room, refusal(err), hint), err: err}
 		}
 		fmt.Fprintf(io.err, "* %v\n", err)
+	} else {
+		c.in.set(*room, true) // as enter does: a /join of it before the printer reads its joined only switches
 	}
 	c.rooms = []string{*room}
 	c.show(*room)
@@ -216,6 +221,7 @@ func runChat(ctx context.Context, args []string, io stdio) error {
 		}
 	}
 	if err := c.waitAcks(ctx, *ackTimeout); err != nil || ctx.Err() != nil {
+		c.flushReads(ctx)
 		return err
 	}
 	c.echoes.await(ctx, c.in.joined, *ackTimeout)
@@ -227,7 +233,35 @@ func runChat(ctx context.Context, args []string, io stdio) error {
 		case <-ctx.Done():
 		}
 	}
+	c.flushReads(ctx)
 	return nil
+}
+
+// flushReads, at the end of input, has what was printed count as read on the server before
+// the chat exits, for --ack-timeout at most: the printer prints what the session delivered
+// (the history a piped run printed may still be on its way to the terminal), and the session
+// writes the read positions and waits for the server to take them. Exiting at once, a piped
+// run left the history it printed unread.
+func (c *chat) flushReads(ctx context.Context) {
+	if ctx.Err() != nil {
+		return // Ctrl-C
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.ackTimeout)
+	defer cancel()
+	done := make(chan struct{})
+	select {
+	case c.caughtUp <- done:
+	case <-c.printed:
+		return
+	case <-ctx.Done():
+		return
+	}
+	select {
+	case <-done:
+	case <-ctx.Done():
+		return
+	}
+	_ = c.ses.FlushReads(ctx) // not connected: nothing to do; the next run shows what it prints
 }
 
 // chat is the state of one `hubbub chat` run.
@@ -236,7 +270,10 @@ type chat struct {
 	io      stdio
 	name    string
 	printed chan struct{} // closed when every event has been printed
-	reads   readTracker   // the room shown, and what was printed, for read positions
+	// caughtUp asks the printer to print every event delivered so far, and to close the
+	// channel sent once it has (flushReads).
+	caughtUp chan chan struct{}
+	reads    readTracker // the room shown, and what was printed, for read positions
 	// roomsAsked counts the /rooms answers not printed yet: an empty list is said only then.
 	roomsAsked atomic.Int32
 	// search is the last search, for /search --more (chat_search.go).
@@ -252,12 +289,19 @@ type chat struct {
 	rooms    []string          // joined rooms, in order; the last one is the current room
 	in       roomsIn           // the rooms the connection is in, as the server said
 	notes    joinNotes         // what to say once a room's joined is printed (enter)
+	titles   roomTitles        // direct messages by their people's names
 	echoes   echoes            // what was printed of each room's log, and what of it was sent
 	sent     []*client.Receipt // sends whose outcome is not counted yet
 	total    int               // messages sent
-	failed   int               // messages the server refused
+	failed   int               // messages refused, by the server or before sending
 	firstErr error             // why the first refused message was refused
 	maxSent  int               // compaction threshold for sent
+	// nowhere is, in a script, the /join (/dm, /create) refused before a room was asked for
+	// (a name that is no room's): the lines after it are refused, not sent to the room before
+	// it, until a room is made current again (makeCurrent). nil otherwise.
+	nowhere   *refusedJoin
+	cmdFailed int   // a script's commands that failed (sayError)
+	cmdErr    error // the first of them, as printed
 }
 
 // joinNotes holds, by room, the line that says where typed lines go, for the printer to print
@@ -553,7 +597,15 @@ func (c *chat) input(ctx context.Context, line string) (quit bool) {
 	line = strings.TrimPrefix(line, "/")
 	room := c.current()
 	if room == "" {
-		fmt.Fprintln(c.io.err, "* you are in no room; /join one first")
+		err := c.noRoom()
+		if c.nowhere != nil {
+			fmt.Fprintf(c.io.err, "* refused: %v\n", err) // as the server's refusal of a line
+		} else {
+			fmt.Fprintf(c.io.err, "* %v\n", err)
+		}
+		if c.piped {
+			c.refused(err) // a script's line not sent: the run fails over it
+		}
 		return false
 	}
 	if !c.piped && c.in.takeLeft(room) {
@@ -570,14 +622,10 @@ func (c *chat) input(ctx context.Context, line string) (quit bool) {
 		if ctx.Err() == nil {
 			fmt.Fprintf(c.io.err, "* %v\n", err)
 		}
-		if hubbub.ErrorCode(err) == hubbub.ECodeTooLong {
-			// Refused before sending, longer than the server takes: counted as the server's
-			// refusal would have been, so that a piped run still fails over it.
-			c.total++
-			c.failed++
-			if c.firstErr == nil {
-				c.firstErr = err
-			}
+		if c.piped || hubbub.ErrorCode(err) == hubbub.ECodeTooLong {
+			// Refused before sending (longer than the server takes, say): counted as the
+			// server's refusal would have been, so that a piped run still fails over it.
+			c.refused(err)
 		}
 		return false
 	}
@@ -585,6 +633,15 @@ func (c *chat) input(ctx context.Context, line string) (quit bool) {
 	c.sent = append(c.sent, r)
 	c.compact()
 	return false
+}
+
+// refused counts a line that was not sent, as one the server refused.
+func (c *chat) refused(err error) {
+	c.total++
+	c.failed++
+	if c.firstErr == nil {
+		c.firstErr = err
+	}
 }
 
 // compact counts and drops finished sends, so that c.sent stays about as long as the
@@ -656,11 +713,12 @@ func (c *chat) command(ctx context.Context, line string) (quit bool) {
 	case "/join":
 		if len(words) != 2 {
 			err = errors.New("usage: /join ROOM")
-			break
+		} else if room, rerr := c.roomArg(arg); rerr != nil {
+			err = rerr
+		} else if err = hubbub.ValidateRoom(room); err == nil {
+			err = c.enter(ctx, room, c.titles.label(room))
 		}
-		if err = hubbub.ValidateRoom(arg); err == nil {
-			err = c.enter(ctx, arg, arg)
-		}
+		err = c.unentered(err, line) // a script's lines after a refused /join go nowhere else
 		if se := (*wire.Error)(nil); hubbub.IsDMRoom(arg) && errors.As(err, &se) && se.Code == hubbub.ECodeNotFound {
 			// The server's words point a program at its API; a person here types /dm.
 			said := fmt.Errorf("no direct message %q: /dm NAME... starts one with its people (%s)", arg, se.Code)
@@ -672,7 +730,10 @@ func (c *chat) command(ctx context.Context, line string) (quit bool) {
 		}
 	case "/leave":
 		if arg == "" {
-			err = errors.New("usage: /leave ROOM")
+			err = c.usageOrNoRoom("usage: /leave ROOM")
+			break
+		}
+		if arg, err = c.roomArg(arg); err != nil {
 			break
 		}
 		wasCurrent := arg == c.current()
@@ -686,7 +747,10 @@ func (c *chat) command(ctx context.Context, line string) (quit bool) {
 		}
 	case "/who":
 		if arg == "" {
-			err = errors.New("usage: /who ROOM")
+			err = c.usageOrNoRoom("usage: /who ROOM")
+			break
+		}
+		if arg, err = c.roomArg(arg); err != nil {
 			break
 		}
 		_, err = c.ses.Who(ctx, arg) // the members frame is printed with the other events
@@ -747,8 +811,13 @@ func (e *printedError) Unwrap() error { return e.err }
 
 // refusal is err as the chat prints it: a server's refusal as "reason (code)", as its error
 // frames print, without the client's wrappings ("client: dm [bob]: server: not_found: …"),
-// which tell the person typing nothing more and bury the reason.
+// which tell the person typing nothing more and bury the reason; a request made while the
+// session reconnects as "not connected (reconnecting)".
 func refusal(err error) string {
+	if errors.Is(err, client.ErrNotConnected) {
+		// Said once, and what is happening: it read "client: search: client: not connected".
+		return "not connected (reconnecting)"
+	}
 	var se *wire.Error
 	if errors.As(err, &se) {
 		return fmt.Sprintf("%s (%s)", localTimes(hubbub.CleanText(se.Message)), se.Code)
@@ -760,11 +829,22 @@ func refusal(err error) string {
 	return err.Error()
 }
 
+// current is the room lines go to: the one joined last, or "" for none — nor in a script
+// after a /join refused before it asked for a room (nowhere).
 func (c *chat) current() string {
-	if len(c.rooms) == 0 {
+	if len(c.rooms) == 0 || c.nowhere != nil {
 		return ""
 	}
 	return c.rooms[len(c.rooms)-1]
+}
+
+// usageOrNoRoom is the error of a command that defaults to the current room, given none:
+// its usage, or in a script after a refused /join, noRoom's refusal.
+func (c *chat) usageOrNoRoom(usage string) error {
+	if c.nowhere != nil {
+		return c.noRoom()
+	}
+	return errors.New(usage)
 }
 
 func (c *chat) forget(room string) {
@@ -829,17 +909,35 @@ func (c *chat) waitAcks(ctx context.Context, timeout time.Duration) error {
 		}
 	}
 	c.sent = nil
+	var said []string // what failed: the messages, then the commands
+	first := c.firstErr
 	switch {
 	case unacked > 0:
-		return fmt.Errorf("chat: %d of %d messages were not acknowledged (no ack for %v)", unacked, c.total, timeout)
+		said = append(said, fmt.Sprintf("%d of %d messages were not acknowledged (no ack for %v)", unacked, c.total, timeout))
+		first = nil
 	case c.failed == 1:
-		return &printedError{msg: fmt.Sprintf("chat: 1 of %d messages were refused: %s", c.total, refusal(c.firstErr)), err: c.firstErr}
+		said = append(said, fmt.Sprintf("1 of %d messages were refused: %s", c.total, refusal(c.firstErr)))
 	case c.failed > 0:
 		// The refusals may differ (muted, then not in the room): name the first as the first.
-		return &printedError{msg: fmt.Sprintf("chat: %d of %d messages were refused; the first: %s", c.failed, c.total, refusal(c.firstErr)),
-			err: c.firstErr}
+		said = append(said, fmt.Sprintf("%d of %d messages were refused; the first: %s", c.failed, c.total, refusal(c.firstErr)))
 	}
-	return nil
+	switch {
+	case c.cmdFailed == 1:
+		said = append(said, "1 command failed: "+c.cmdErr.Error())
+	case c.cmdFailed > 1:
+		said = append(said, fmt.Sprintf("%d commands failed; the first: %s", c.cmdFailed, c.cmdErr))
+	}
+	if len(said) == 0 {
+		return nil
+	}
+	if first == nil {
+		first = c.cmdErr
+	}
+	msg := "chat: " + strings.Join(said, "; ")
+	if first == nil {
+		return errors.New(msg)
+	}
+	return &printedError{msg: msg, err: first}
 }
 
 // print writes every event of the session until it ends: messages and room events to
@@ -852,16 +950,16 @@ func (c *chat) print() {
 	// after a reconnect and fetches what a truncated replay left out. A first join's truncated
 	// only says the room has older messages than the ones printed.
 	rejoins := map[string]bool{}
-	titles := roomTitles{} // direct messages by their people's names
-	server := ""           // the server connected to, which a file's URL is relative to
-	for f := range c.ses.Events() {
+	titles := &c.titles // direct messages by their people's names
+	server := ""        // the server connected to, which a file's URL is relative to
+	handle := func(f wire.Frame) {
 		if c.printPeople(out, f, titles) || c.printCommandFrame(out, errw, f) {
-			continue
+			return
 		}
 		switch f := f.(type) {
 		case *wire.Message:
 			m := f
-			if t := titles[f.Room]; t != "" {
+			if t := titles.label(f.Room); t != f.Room {
 				cp := *f
 				cp.Room = t
 				m = &cp
@@ -870,19 +968,25 @@ func (c *chat) print() {
 			c.printedMessage(f.Room, f.Seq)
 			c.echoes.saw(f.Room, f.Seq)
 		case *wire.Edited:
-			fmt.Fprintln(out, editedLine(f))
+			labelled := *f // a DM by its people, as its messages
+			labelled.Room = titles.label(f.Room)
+			fmt.Fprintln(out, editedLine(&labelled))
 			c.echoes.saw(f.Room, f.LogSeq)
 		case *wire.Deleted:
-			fmt.Fprintln(out, deletedLine(f))
+			labelled := *f
+			labelled.Room = titles.label(f.Room)
+			fmt.Fprintln(out, deletedLine(&labelled))
 			c.echoes.saw(f.Room, f.LogSeq)
 		case *wire.Reacted:
-			for _, l := range reactedLines(f) {
+			labelled := *f
+			labelled.Room = titles.label(f.Room)
+			for _, l := range reactedLines(&labelled) {
 				fmt.Fprintln(out, l)
 			}
 			c.echoes.saw(f.Room, f.LogSeq)
 		case *wire.Presence:
 			if f.Name == c.name {
-				continue // "you joined" says it already
+				return // "you joined" says it already
 			}
 			verb := "joined"
 			if f.Event == "leave" {
@@ -900,7 +1004,7 @@ func (c *chat) print() {
 				fmt.Fprintln(errw, note) // where lines go, said once the server let us in
 			}
 			if f.Truncated && rejoins[f.Room] {
-				fmt.Fprintf(out, "* %s: older messages were missed; fetching them\n", f.Room)
+				fmt.Fprintf(out, "* %s: older messages were missed; fetching them\n", titles.label(f.Room))
 			}
 			rejoins[f.Room] = true
 		case *wire.Left:
@@ -921,7 +1025,7 @@ func (c *chat) print() {
 				}
 				fmt.Fprintf(errw, "* could not join %s%s after the reconnect: %s (%s); /join %s to try again\n",
 					titles.label(f.Room), again, clean(f.Message), f.Code, f.Room)
-				continue
+				return
 			}
 			// Errors answering a command are reported by the command; the rest are shown here,
 			// but for a write the session sends again after a pause (too fast, or the server
@@ -951,6 +1055,24 @@ func (c *chat) print() {
 		case *client.Disconnected:
 			c.in.disconnected()
 			fmt.Fprintf(errw, "* connection to %s lost (%v); reconnecting\n", f.URL, f.Err)
+		}
+	}
+	events := c.ses.Events()
+	for {
+		select {
+		case f, ok := <-events:
+			if !ok {
+				return
+			}
+			handle(f)
+		case done := <-c.caughtUp:
+			// Everything the session delivered before the ask is in the channel: print it.
+			for n := len(events); n > 0; n-- {
+				if f, ok := <-events; ok {
+					handle(f)
+				}
+			}
+			close(done)
 		}
 	}
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -77,7 +76,7 @@ func (c *chat) slashCommand(ctx context.Context, word, line string) (handled boo
 	}
 	room := c.current()
 	if room == "" {
-		return true, errors.New("you are in no room; /join one first")
+		return true, c.noRoom()
 	}
 	args := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), word))
 	return true, c.ses.Command(ctx, room, name, args, id)

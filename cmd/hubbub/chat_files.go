@@ -36,7 +36,7 @@ func (c *chat) filesCommand(ctx context.Context, cmd, line string) (handled bool
 	}
 	room := c.current()
 	if room == "" {
-		return true, errors.New("you are in no room; /join one first")
+		return true, c.noRoom()
 	}
 	f, err := os.Open(path)
 	if err != nil {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -123,7 +122,7 @@ func (c *chat) logCommand(ctx context.Context, cmd, line string) (handled bool, 
 	}
 	room := c.current()
 	if room == "" {
-		return true, errors.New("you are in no room; /join one first")
+		return true, c.noRoom()
 	}
 	var r *client.Receipt
 	switch cmd {

@@ -62,7 +62,7 @@ func (c *chat) moderationCommand(ctx context.Context, cmd, line string) (handled
 	}
 	room := c.current()
 	if room == "" {
-		return true, errors.New("you are in no room; /join one first")
+		return true, c.noRoom()
 	}
 	ctx, cancel := context.WithTimeout(ctx, chatCommandTimeout)
 	defer cancel()

@@ -33,7 +33,7 @@ func (c *chat) notifyCommand(ctx context.Context, cmd, line string) (handled boo
 	}
 	room := c.current()
 	if room == "" {
-		return true, errors.New("you are in no room; /join one first")
+		return true, c.noRoom()
 	}
 	ctx, cancel := context.WithTimeout(ctx, chatCommandTimeout)
 	defer cancel()
@@ -41,7 +41,7 @@ func (c *chat) notifyCommand(ctx context.Context, cmd, line string) (handled boo
 	if err != nil { // a refusal prints as "reason (code)"
 		return true, err
 	}
-	fmt.Fprintf(c.io.err, "* notifications of %s while you are away: %s\n", room, levelSays(got))
+	fmt.Fprintf(c.io.err, "* notifications of %s while you are away: %s\n", c.titles.label(room), levelSays(got))
 	return true, nil
 }
 

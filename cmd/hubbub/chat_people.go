@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -88,28 +89,17 @@ func (c *chat) peopleCommand(ctx context.Context, cmd, line string) (handled boo
 	case "/directory":
 		_, err = c.ses.Directory(ctx, args, "", 0) // printed with the other events
 	case "/dm":
-		names := strings.Fields(args)
-		if len(names) == 0 {
-			return true, errors.New("usage: /dm NAME...")
-		}
-		for _, n := range names {
-			if err := hubbub.ValidateName(n); err != nil {
-				return true, fmt.Errorf("%q is not a name: %s", n, hubbub.ErrorMessage(err))
-			}
-		}
-		var r *wire.Room
-		if r, err = c.ses.DM(ctx, names); err == nil {
-			err = c.enter(ctx, r.Room, dmTitle(r.People))
-		}
+		return true, c.unentered(c.dm(ctx, args), line)
 	case "/create":
 		var room, topic string
 		var private bool
 		if room, topic, private, err = parseCreate(args); err != nil {
-			return true, err
+			return true, c.unentered(err, line)
 		}
 		if _, err = c.ses.Create(ctx, room, topic, private); err == nil {
 			err = c.enter(ctx, room, room)
 		}
+		return true, c.unentered(err, line)
 	case "/invite":
 		name, more := cutWord(args)
 		if name == "" || more != "" {
@@ -130,10 +120,12 @@ func (c *chat) peopleCommand(ctx context.Context, cmd, line string) (handled boo
 	case "/part":
 		room := c.current()
 		if args != "" {
-			room = args
+			if room, err = c.roomArg(args); err != nil {
+				return true, err
+			}
 		}
 		if room == "" {
-			return true, errors.New("usage: /part ROOM")
+			return true, c.usageOrNoRoom("usage: /part ROOM")
 		}
 		if err = hubbub.ValidateRoom(room); err != nil {
 			return true, err
@@ -144,7 +136,7 @@ func (c *chat) peopleCommand(ctx context.Context, cmd, line string) (handled boo
 		}
 		c.forget(room)
 		c.notes.take(room)
-		fmt.Fprintf(c.io.err, "* you parted %s\n", room)
+		fmt.Fprintf(c.io.err, "* you parted %s\n", c.titles.label(room))
 		if wasCurrent {
 			c.sayCurrent()
 		}
@@ -152,6 +144,25 @@ func (c *chat) peopleCommand(ctx context.Context, cmd, line string) (handled boo
 		return false, nil
 	}
 	return true, err
+}
+
+// dm opens the direct message with the people named in args and makes it current.
+func (c *chat) dm(ctx context.Context, args string) error {
+	names := strings.Fields(args)
+	if len(names) == 0 {
+		return errors.New("usage: /dm NAME...")
+	}
+	for _, n := range names {
+		if err := hubbub.ValidateName(n); err != nil {
+			return fmt.Errorf("%q is not a name: %s", n, hubbub.ErrorMessage(err))
+		}
+	}
+	r, err := c.ses.DM(ctx, names)
+	if err != nil {
+		return err
+	}
+	c.titles.learn(&r.MyRoom) // for a command that names it "@bob" before the printer learns it
+	return c.enter(ctx, r.Room, dmTitle(r.People))
 }
 
 // enter makes room the current room and joins it, unless the connection is in it or joining
@@ -180,8 +191,7 @@ func (c *chat) enter(ctx context.Context, room, title string) error {
 			c.in.release(room)
 			refused := &refusedJoin{err: err, room: title, before: c.current(), piped: c.piped}
 			if c.piped {
-				c.forget(room)
-				c.rooms = append(c.rooms, room)
+				c.makeCurrent(room)
 			}
 			return refused
 		}
@@ -193,18 +203,29 @@ func (c *chat) enter(ctx context.Context, room, title string) error {
 			fmt.Fprintln(c.io.err, note)
 		}
 	}
-	c.forget(room)
-	c.rooms = append(c.rooms, room)
+	c.makeCurrent(room)
 	return nil
 }
 
-// refusedJoin is enter's error for a join the server refused: printed as the refusal, then
-// where the lines typed after it go.
+// makeCurrent makes room the current room: lines go there, and no longer nowhere.
+func (c *chat) makeCurrent(room string) {
+	c.forget(room)
+	c.rooms = append(c.rooms, room)
+	c.nowhere = nil
+}
+
+// refusedJoin is the error of a /join (/dm, /create) refused, by the server (enter's) or by
+// the chat before any room was asked for (local: a name that is no room's, a usage, a /dm of
+// no one): printed as the refusal, then where the lines typed after it go.
 type refusedJoin struct {
 	err    error
 	room   string // the room refused, as the chat names it
 	before string // the current room before the join ("" for none)
 	piped  bool   // a script's: the room is current all the same
+	// local: refused before a room could be joined, and cmd is the command as typed; in a
+	// script the lines after it are not sent anywhere (chat.nowhere).
+	local bool
+	cmd   string
 }
 
 func (e *refusedJoin) Error() string { return e.err.Error() }
@@ -213,6 +234,10 @@ func (e *refusedJoin) Unwrap() error { return e.err }
 // after is the line that follows the refusal: where lines go now.
 func (e *refusedJoin) after() string {
 	switch {
+	case e.piped && e.local && e.before != "":
+		return fmt.Sprintf("* the script's lines after it are refused, not sent; none goes to %s", e.before)
+	case e.piped && e.local:
+		return "* the script's lines after it are refused, not sent"
 	case e.piped && e.before != "" && e.before != e.room:
 		return fmt.Sprintf("* the script's lines after it go to %s all the same, which refuses them; none goes to %s", e.room, e.before)
 	case e.piped:
@@ -223,11 +248,49 @@ func (e *refusedJoin) after() string {
 	return "* you are in no room; /join one to send"
 }
 
+// unentered is the error of a /join, /dm or /create (line, as typed) that failed with err
+// before it could make a room current: a *refusedJoin, which says where lines go after it.
+// In a script the lines after it were written for the room it did not enter: they are not
+// sent, least of all to the room before it, but refused (chat.nowhere) and counted, as they
+// are in a room whose join the server refused (enter).
+func (c *chat) unentered(err error, line string) error {
+	if rj := (*refusedJoin)(nil); err == nil || errors.As(err, &rj) {
+		return err
+	}
+	rj := &refusedJoin{err: err, before: c.current(), piped: c.piped, local: true, cmd: hubbub.CleanText(line)}
+	if c.piped {
+		c.nowhere = rj
+	}
+	return rj
+}
+
+// answer is a command's error that answers it rather than says it failed ("no more
+// results"): printed as errors are, but not counted as a failed command.
+type answer struct{ error }
+
+func (a answer) Unwrap() error { return a.error }
+
+// noRoom is the error of a line or command that needs the current room when there is none:
+// in a script after a refused /join, that it is refused for it.
+func (c *chat) noRoom() error {
+	if c.nowhere != nil {
+		return fmt.Errorf("not sent, as %q before it failed", c.nowhere.cmd)
+	}
+	return errors.New("you are in no room; /join one first")
+}
+
 // sayError prints the error command cmd ended with, and after a refused join where lines go.
+// In a script a failed command is counted: the run fails over it (waitAcks).
 func (c *chat) sayError(cmd string, err error) {
 	fmt.Fprintf(c.io.err, "* %s: %s\n", cmd, refusal(err))
 	if rj := (*refusedJoin)(nil); errors.As(err, &rj) {
 		fmt.Fprintln(c.io.err, rj.after())
+	}
+	if c.piped && !errors.As(err, new(answer)) {
+		c.cmdFailed++
+		if c.cmdErr == nil {
+			c.cmdErr = &printedError{msg: cmd + ": " + refusal(err), err: err}
+		}
 	}
 }
 
@@ -265,7 +328,7 @@ func (c *chat) sayCurrent() {
 func (c *chat) roomChange(ctx context.Context, did string, queue func(room string) (*client.Receipt, error)) error {
 	room := c.current()
 	if room == "" {
-		return errors.New("you are in no room; /join one first")
+		return c.noRoom()
 	}
 	r, err := queue(room)
 	if err != nil {
@@ -325,27 +388,79 @@ func dmTitle(people []string) string {
 	return "@" + hubbub.CleanText(strings.Join(people, ","))
 }
 
-// roomTitles are the names the printer shows for rooms: a DM by its people. Only the printer
-// uses it.
-type roomTitles map[string]string
+// roomTitles are the names the chat shows for rooms: a DM by its people ("@bob,carol"), as
+// the user's list of rooms names them. The printer learns them; commands read them too, to
+// label what they print as the printer does and to take a room given as "@bob".
+type roomTitles struct {
+	mu       sync.Mutex
+	titles   map[string]string // by room
+	byPeople map[string]string // rooms by peopleKey
+}
 
 // label returns room's title, or room itself.
-func (t roomTitles) label(room string) string {
-	if s := t[room]; s != "" {
+func (t *roomTitles) label(room string) string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if s := t.titles[room]; s != "" {
 		return s
 	}
 	return room
 }
 
 // learn records the title of a room of the user's list.
-func (t roomTitles) learn(r *wire.MyRoom) {
-	if r.DM {
-		t[r.Room] = dmTitle(r.People)
+func (t *roomTitles) learn(r *wire.MyRoom) {
+	if !r.DM {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.titles == nil {
+		t.titles, t.byPeople = make(map[string]string), make(map[string]string)
+	}
+	if old := t.titles[r.Room]; old != "" {
+		delete(t.byPeople, peopleKey(strings.TrimPrefix(old, "@")))
+	}
+	t.titles[r.Room] = dmTitle(r.People)
+	if len(r.People) > 0 {
+		t.byPeople[peopleKey(strings.Join(r.People, ","))] = r.Room
 	}
 }
 
+// dm returns the room of the DM with people ("bob,carol", in any order and case), if the
+// user's list has it.
+func (t *roomTitles) dm(people string) (string, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	room, ok := t.byPeople[peopleKey(people)]
+	return room, ok
+}
+
+// peopleKey is a DM's people as a key: the names, cleaned and folded to lower case, sorted.
+func peopleKey(people string) string {
+	names := strings.Split(strings.ToLower(hubbub.CleanText(people)), ",")
+	for i := range names {
+		names[i] = strings.TrimSpace(names[i])
+	}
+	slices.Sort(names)
+	return strings.Join(names, ",")
+}
+
+// roomArg is the room a command's argument names: itself, or for "@bob" (a DM as the chat
+// shows it) the DM's room — an error, saying how to start one, if the user has no such DM.
+func (c *chat) roomArg(arg string) (string, error) {
+	people, ok := strings.CutPrefix(arg, "@")
+	if !ok {
+		return arg, nil
+	}
+	if room, ok := c.titles.dm(people); ok {
+		return room, nil
+	}
+	names := strings.Join(strings.Split(people, ","), " ")
+	return "", fmt.Errorf("no direct message with %s: /dm %s starts one", hubbub.CleanText(people), hubbub.CleanText(names))
+}
+
 // printPeople prints the people frames; it reports whether f was one.
-func (c *chat) printPeople(out io.Writer, f wire.Frame, titles roomTitles) bool {
+func (c *chat) printPeople(out io.Writer, f wire.Frame, titles *roomTitles) bool {
 	clean := hubbub.CleanText
 	switch f := f.(type) {
 	case *wire.Rooms:
@@ -420,7 +535,7 @@ func (c *chat) printPeople(out io.Writer, f wire.Frame, titles roomTitles) bool 
 }
 
 // roomLine formats one room of the user's list: "*   general: 4 unread, 1 mention".
-func roomLine(r *wire.MyRoom, titles roomTitles) string {
+func roomLine(r *wire.MyRoom, titles *roomTitles) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "*   %s", titles.label(r.Room))
 	if r.DM {

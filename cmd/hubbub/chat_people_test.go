@@ -149,7 +149,7 @@ func TestChatSaysServerRefusalsPlainly(t *testing.T) {
 	owner := servertest.DialJSON(t, s, "owner")
 	owner.Send(servertest.Frame{"type": "create", "room": "secret", "private": true, "id": "c1"})
 	owner.AwaitFunc("created", func(f servertest.Frame) bool { return f.Type() == "room" || f.Type() == "ack" })
-	_, stderr, err := chatToEnd(t, "/dm nobody\n/react 99 👍\n/join secret\n", chatArgs(chatUser(t, "ann"), []string{s.WS})...)
+	_, stderr, err := chatToEnd(t, "/react 99 👍\n/dm nobody\n/join secret\n", chatArgs(chatUser(t, "ann"), []string{s.WS})...)
 	for _, want := range []string{
 		"* /dm: no user is named \"nobody\" (not_found)\n",
 		"(forbidden)\n",
@@ -161,7 +161,7 @@ func TestChatSaysServerRefusalsPlainly(t *testing.T) {
 	if strings.Contains(stderr, "client:") || strings.Contains(stderr, "server: ") {
 		t.Errorf("stderr shows the client's wrappings:\n%s", stderr)
 	}
-	if err == nil || err.Error() != "chat: 1 of 1 messages were refused: the room has no message 99 (not_found)" {
+	if err == nil || err.Error() != `chat: 1 of 1 messages were refused: the room has no message 99 (not_found); 2 commands failed; the first: /dm: no user is named "nobody" (not_found)` {
 		t.Errorf("the chat ended with %v", err)
 	}
 	if se := (*wire.Error)(nil); !errors.As(err, &se) || se.Code != hubbub.ECodeNotFound {
@@ -210,6 +210,52 @@ func TestChatPipedLinesAfterARefusedJoinGoNowhereElse(t *testing.T) {
 	})
 	if strings.Join(read, ",") != "before,after" {
 		t.Errorf("general's messages: %q, want before,after (nothing meant for secret)", read)
+	}
+}
+
+// A script's /join the chat itself refuses (a name that is no room's, too long, none at all),
+// and a /dm of no one, are refused /joins as the server's are: the lines after them were
+// written for another room, and went to general; and a command that fails in the client
+// (/upload of no file, an unknown command) left the run's status 0, though what it was to send
+// was never sent. Now each such line is refused (not sent), each failed command counted, and
+// the run exits 1; general holds nothing of it.
+func TestChatPipedCommandsTheClientRefusesFailTheRun(t *testing.T) {
+	chatLeakCheck(t)
+	s := servertest.Start(t, servertest.Options{})
+	long := strings.Repeat("a", 70)
+	cases := []struct {
+		in, want string
+		refused  bool // the line after the command is refused, not sent
+	}{
+		{"/join bad!room\nhello after bad join\n", "/join: room names hold only ASCII letters and digits", true},
+		{"/join " + long + "\nhello after a long name\n", "/join: room name is longer than 64 bytes (bad_room)", true},
+		{"/join\nhello after a bare join\n", "/join: usage: /join ROOM", true},
+		{"/dm nobody\nhello to nobody\n", `/dm: no user is named "nobody" (not_found)`, true},
+		{"/upload /nonexistent hello\n", "/upload: open /nonexistent: no such file or directory", false},
+		{"/frobnicate\n", "/frobnicate: unknown command /frobnicate (try /help)", false},
+	}
+	uma := chatUser(t, "uma")
+	for _, tc := range cases {
+		_, stderr, err := chatToEnd(t, tc.in, chatArgs(uma, []string{s.WS})...)
+		if !strings.Contains(stderr, "* "+tc.want) {
+			t.Errorf("%q: stderr has no %q:\n%s", tc.in, tc.want, stderr)
+		}
+		wantErr := "1 command failed: " + tc.want
+		if tc.refused {
+			cmd, _, _ := strings.Cut(tc.in, "\n")
+			refusal := fmt.Sprintf("not sent, as %q before it failed", cmd)
+			wantErr = "chat: 1 of 1 messages were refused: " + refusal + "; " + wantErr
+			if want := "* the script's lines after it are refused, not sent; none goes to general\n* refused: " + refusal + "\n"; !strings.Contains(stderr, want) {
+				t.Errorf("%q: stderr has no\n%s\nin\n%s", tc.in, want, stderr)
+			}
+		}
+		if err == nil || !strings.Contains(err.Error(), wantErr) || exitCode(err) != 1 {
+			t.Errorf("%q: the chat ended with %v, want exit status 1 and %q", tc.in, err, wantErr)
+		}
+	}
+	c := servertest.DialJSON(t, s, "bob")
+	if got := c.Join("general", nil); got.Num("last_seq") != 0 {
+		t.Errorf("general after the runs: %v, want nothing sent to it", got)
 	}
 }
 
@@ -300,6 +346,11 @@ func TestChatJoinSaysWhereLinesGoOnceAnswered(t *testing.T) {
 	waitTerm(`* /join: room "secret" is private: only its members may join and read it (forbidden)` + "\n* lines you type still go to general\n")
 	typeLine("still general")
 	waitTerm("[general] #1 ann: still general\n")
+	// A typo'd name: refused by the chat, said the same way; lines still go to general.
+	typeLine("/join bad!room")
+	waitTerm("(bad_room)\n* lines you type still go to general\n")
+	typeLine("after the typo")
+	waitTerm("[general] #2 ann: after the typo\n")
 
 	typeLine("/join random")
 	waitTerm("* lines you type go to random now\n")
@@ -353,5 +404,57 @@ func TestMemberChangedLineOfARole(t *testing.T) {
 	auto := &wire.MemberChanged{From: "ann", SubjectName: "bob", Action: hubbub.MemberRole, Role: "owner", Auto: true}
 	if got, want := memberChangedLine(auto, "plans"), "* bob is the owner of plans now, as ann left"; got != want {
 		t.Errorf("a handover: %q, want %q", got, want)
+	}
+}
+
+// A command typed while the chat reconnects said so twice over, in the client's wrappings:
+// "* /search: client: search: client: not connected". It says it once now, and that the chat
+// is reconnecting.
+func TestChatSaysNotConnectedOnce(t *testing.T) {
+	chatLeakCheck(t)
+	s := servertest.Start(t, servertest.Options{})
+	pr, pw := io.Pipe()
+	t.Cleanup(func() { pw.Close() })
+	ann := startChatOn(t, stdio{in: pr, tty: true}, chatArgs(chatUser(t, "ann"), []string{s.WS})...)
+	ann.waitOutput(t, "* you joined general")
+	s.Stop()
+	ann.waitErr(t, "* connection to ")
+	for _, cmd := range []string{"/search deploy", "/rooms", "/dm bob", "/directory", "/who", "/notify", "/commands", "/create plans"} {
+		if _, err := fmt.Fprintln(pw, cmd); err != nil {
+			t.Fatal(err)
+		}
+		name, _, _ := strings.Cut(cmd, " ")
+		ann.waitErr(t, "* "+name+": not connected (reconnecting)\n")
+	}
+	for _, l := range chatLines(ann.err.String(), "* /") {
+		if strings.Contains(l, "client:") {
+			t.Errorf("a command's error shows the client's wrappings: %s", l)
+		}
+	}
+}
+
+// A piped run prints a room's history and exits: what it printed counts as read, as it does
+// for a person at the terminal. The run exited before the read position was written (and
+// often before the printer had printed the history at all), so the next /rooms still counted
+// every message unread; with --wait 2s it cleared.
+func TestChatPipedMarksTheHistoryItPrintedRead(t *testing.T) {
+	chatLeakCheck(t)
+	s := servertest.Start(t, servertest.Options{DataPath: filepath.Join(t.TempDir(), "hubbub.db")})
+	owner := servertest.DialJSON(t, s, "owner")
+	owner.Join("longroom", nil)
+	for i := 1; i <= 8; i++ {
+		owner.Say("longroom", fmt.Sprintf("o%d", i), fmt.Sprintf("line %d", i))
+	}
+	lee := chatUser(t, "lee")
+	out, stderr, err := chatToEnd(t, "", chatArgs(lee, []string{"--room", "longroom", "--history", "5", s.WS})...)
+	if err != nil || !strings.Contains(out, "[longroom] #8 owner: line 8\n") {
+		t.Fatalf("lee's run: %v\nstdout:\n%s\nstderr:\n%s", err, out, stderr)
+	}
+	out, stderr, err = chatToEnd(t, "/rooms\n", chatArgs(lee, []string{s.WS})...)
+	if err != nil {
+		t.Fatalf("lee's /rooms: %v\n%s", err, stderr)
+	}
+	if want := "*   longroom: no unread messages\n"; !strings.Contains(out, want) {
+		t.Errorf("lee's rooms after the run that printed longroom's last messages; want %q:\n%s", want, out)
 	}
 }

@@ -42,11 +42,15 @@ func (c *chat) searchCommand(ctx context.Context, cmd, line string) (handled boo
 		case req.Q == "":
 			return true, errors.New("no more results: search for something first")
 		case req.Cursor == "":
-			return true, fmt.Errorf("no more results for %q", hubbub.CleanText(req.Q))
+			// An answer, not a failure: a script that pages to the end does not fail over it.
+			return true, answer{fmt.Errorf("no more results for %q", hubbub.CleanText(req.Q))}
 		}
 	default:
 		if room, rest, ok := strings.Cut(args, " "); ok && strings.HasPrefix(room, "#") && strings.TrimSpace(rest) != "" {
-			req.Room, args = room[1:], strings.TrimSpace(rest)
+			if req.Room, err = c.roomArg(room[1:]); err != nil { // #@bob: the DM with bob
+				return true, err
+			}
+			args = strings.TrimSpace(rest)
 			if err := hubbub.ValidateRoom(req.Room); err != nil {
 				return true, err
 			}
@@ -63,17 +67,17 @@ func (c *chat) searchCommand(ctx context.Context, cmd, line string) (handled boo
 	c.search.last = req
 	c.search.last.Cursor = res.Next
 	c.search.mu.Unlock()
-	fmt.Fprint(c.io.out, searchLines(res, req.Cursor != ""))
+	fmt.Fprint(c.io.out, searchLines(res, req.Cursor != "", c.titles.label))
 	return true, nil
 }
 
 // searchLines formats a page of hits: a line saying what matched, a line per hit, and how to
-// see more.
-func searchLines(res *client.SearchResults, more bool) string {
+// see more. label names a room as the chat's live lines do (a DM by its people, "@bob").
+func searchLines(res *client.SearchResults, more bool, label func(room string) string) string {
 	var b strings.Builder
 	where := "your rooms"
 	if res.Room != "" {
-		where = res.Room
+		where = label(res.Room)
 	}
 	q := hubbub.CleanText(res.Q)
 	switch {
@@ -85,7 +89,7 @@ func searchLines(res *client.SearchResults, more bool) string {
 		fmt.Fprintf(&b, "* messages matching %q in %s:\n", q, where)
 	}
 	for i := range res.Hits {
-		b.WriteString(hitLine(&res.Hits[i]))
+		b.WriteString(hitLine(&res.Hits[i], label))
 		b.WriteByte('\n')
 	}
 	if res.Partial {
@@ -97,12 +101,12 @@ func searchLines(res *client.SearchResults, more bool) string {
 	return b.String()
 }
 
-// hitLine formats one hit: "[room] #seq name 2006-01-02 15:04: snippet", the matched pieces
-// of the snippet between stars.
-func hitLine(h *client.SearchHit) string {
+// hitLine formats one hit: "[room] #seq name 2006-01-02 15:04: snippet", the room as label
+// names it, the matched pieces of the snippet between stars.
+func hitLine(h *client.SearchHit, label func(room string) string) string {
 	m := &h.Message
 	var b strings.Builder
-	fmt.Fprintf(&b, "[%s] #%d %s %s: ", m.Room, m.Seq, hubbub.CleanText(m.From), m.Time.Local().Format("2006-01-02 15:04"))
+	fmt.Fprintf(&b, "[%s] #%d %s %s: ", label(m.Room), m.Seq, hubbub.CleanText(m.From), m.Time.Local().Format("2006-01-02 15:04"))
 	if len(h.Snippet) == 0 {
 		b.WriteString(hubbub.CleanText(m.Text))
 	}

@@ -187,7 +187,9 @@ func TestChatPipedSearchFindsTheLinesBeforeIt(t *testing.T) {
 	}
 	in.WriteString("/search zebra\n/search --more\n/search --more\n")
 	out, stderr, err := chatToEnd(t, in.String(), chatArgs(chatUser(t, "carl"), []string{"--room", "zoo", s.WS})...)
-	if err != nil {
+	// The --more before any search failed (the run says so); the one past the last page is
+	// an answer, not a failure.
+	if err == nil || err.Error() != "chat: 1 command failed: /search: no more results: search for something first" {
 		t.Fatalf("hubbub chat: %v\nstderr:\n%s", err, stderr)
 	}
 	var hits []string
@@ -206,5 +208,50 @@ func TestChatPipedSearchFindsTheLinesBeforeIt(t *testing.T) {
 	if !strings.Contains(stderr, `* /search: no more results for "zebra"`) ||
 		!strings.Contains(stderr, "* /search: no more results: search for something first") {
 		t.Errorf("a --more before any search and past the last page; stderr:\n%s", stderr)
+	}
+}
+
+// A DM prints as "[@bob]" in live lines, but /search printed its hits as "[dm.ce36…]", and a
+// command that takes a room took only that id: /join @bob was bad_room, /who @bob "you have
+// not joined room "@bob"", /search #@bob bad_room. Hits are labelled as live lines now, and
+// "@bob" names the DM with bob wherever a command takes a room; a DM the user does not have
+// is refused with the /dm that starts it.
+func TestChatNamesADMAsItShowsIt(t *testing.T) {
+	chatLeakCheck(t)
+	s := servertest.Start(t, servertest.Options{DataPath: filepath.Join(t.TempDir(), "hubbub.db"),
+		Server: server.Config{SearchRate: 1e6, SearchBurst: 1e6}})
+	servertest.DialJSON(t, s, "bob") // a user ann can DM
+	ann := chatUser(t, "ann")
+	out, stderr, err := chatToEnd(t, "/dm bob\nprivate words for bob\n", chatArgs(ann, []string{s.WS})...)
+	if err != nil || !strings.Contains(out, "[@bob] #3 ann: private words for bob\n") { // after two members
+		t.Fatalf("ann's DM: %v\nstdout:\n%s\nstderr:\n%s", err, out, stderr)
+	}
+
+	// The next run knows the DM from ann's list of rooms, as the tester's did.
+	in := "/search private\n/search #@bob private\n/join @BOB\n/who @bob\n/search #general private\n/leave @bob\n/who @carol\n"
+	out, stderr, err = chatToEnd(t, in, chatArgs(ann, []string{s.WS})...)
+	hit := regexp.MustCompile(`(?m)^\[@bob\] #3 ann \d{4}-\d\d-\d\d \d\d:\d\d: \*private\* words for bob$`)
+	if n := len(hit.FindAllString(out, -1)); n != 2 {
+		t.Errorf("%d hits labelled [@bob], want 2 (/search, /search #@bob):\n%s", n, out)
+	}
+	for _, want := range []string{
+		"* messages matching \"private\" in your rooms:\n",
+		"* messages matching \"private\" in @bob:\n",
+		"* members of @bob: ann\n",
+		"* you joined @bob; members: ann\n",
+		"* you left @bob\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("stdout has no %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "[dm.") || strings.Contains(stderr, "bad_room") || strings.Contains(stderr, "not joined") {
+		t.Errorf("a DM named by its id, or @bob refused:\nstdout:\n%s\nstderr:\n%s", out, stderr)
+	}
+	if want := "* /who: no direct message with carol: /dm carol starts one\n"; !strings.Contains(stderr, want) {
+		t.Errorf("stderr has no %q:\n%s", want, stderr)
+	}
+	if err == nil || err.Error() != "chat: 1 command failed: /who: no direct message with carol: /dm carol starts one" {
+		t.Errorf("the run ended with %v, want the /who of a DM ann does not have failed", err)
 	}
 }

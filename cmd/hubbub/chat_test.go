@@ -214,7 +214,8 @@ func TestChatCommands(t *testing.T) {
 		"never sent",
 	}, "\n")
 	out, stderr, err := chatToEnd(t, in, chatArgs(chatUser(t, "alice"), []string{s.WS})...)
-	if err != nil {
+	// An unknown command fails the script: what it was meant to do was not done.
+	if err == nil || err.Error() != "chat: 1 command failed: /frobnicate: unknown command /frobnicate (try /help)" || exitCode(err) != 1 {
 		t.Fatalf("%v\n%s", err, stderr)
 	}
 	for _, want := range []string{
@@ -648,6 +649,21 @@ func TestChatJoinOfAJoinedRoomOnlySwitches(t *testing.T) {
 	})
 	if want := []string{"alice join"}; !slices.Equal(seen, want) {
 		t.Errorf("bob saw %q in general before alice's messages, want %q", seen, want)
+	}
+}
+
+// A script's first line "/join general" (the room it starts in) joined it again when it came
+// before the printer had read the start's joined: "* you joined general" twice, and the
+// other members saw the join again.
+func TestChatJoinOfTheStartRoomAtOnceOnlySwitches(t *testing.T) {
+	chatLeakCheck(t)
+	s := servertest.Start(t, servertest.Options{})
+	out, stderr, err := chatToEnd(t, "/join general\nfirst\n", chatArgs(chatUser(t, "alice"), []string{s.WS})...)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	if n := strings.Count(out, "* you joined general"); n != 1 {
+		t.Errorf("%d times \"you joined general\", want 1:\n%s", n, out)
 	}
 }
 
