@@ -160,13 +160,11 @@ func queueReads(b *pgx.Batch, reqs []*request, p *plan) {
 		p.members = make(map[memberKey]*memberState, len(members.room))
 		b.Queue(findMembers, members.room, members.user).Query(func(rows pgx.Rows) error {
 			for rows.Next() {
-				var m hubbub.Membership
-				var role string
-				if err := rows.Scan(&m.Room, &m.User, &m.Name, &role, &m.Invited, &m.Since); err != nil {
+				m, err := scanBatchMembership(rows)
+				if err != nil {
 					return err
 				}
-				m.Role, m.Since = hubbub.RoomRole(role), m.Since.UTC()
-				*p.memberState(memberKey{m.Room, m.User}) = memberState{m: &m}
+				*p.memberState(memberKey{m.Room, m.User}) = memberState{m: m}
 			}
 			return rows.Err()
 		})
@@ -178,17 +176,15 @@ func queueReads(b *pgx.Batch, reqs []*request, p *plan) {
 		}
 		b.Queue(findHeirs, heirRooms, n).Query(func(rows pgx.Rows) error {
 			for rows.Next() {
-				var m hubbub.Membership
-				var role string
-				if err := rows.Scan(&m.Room, &m.User, &m.Name, &role, &m.Invited, &m.Since); err != nil {
+				m, err := scanBatchMembership(rows)
+				if err != nil {
 					return err
 				}
-				m.Role, m.Since = hubbub.RoomRole(role), m.Since.UTC()
 				// A subject's row, read by findMembers too, keeps that state; it takes the
 				// current name, which a handover names its heir by.
 				st := p.memberState(memberKey{m.Room, m.User})
 				if st.m == nil {
-					st.m = &m
+					st.m = m
 				} else {
 					st.m.Name = m.Name
 				}
@@ -478,4 +474,16 @@ func (p *plan) queueMembers(b *pgx.Batch) {
 	if len(put.room) > 0 {
 		b.Queue(upsertMembers, put.room, put.user, put.name, put.role, put.invited, put.since)
 	}
+}
+
+// scanBatchMembership reads a row of findMembers or findHeirs: room, user, name, role,
+// invited, since.
+func scanBatchMembership(rows pgx.Rows) (*hubbub.Membership, error) {
+	var m hubbub.Membership
+	var role string
+	if err := rows.Scan(&m.Room, &m.User, &m.Name, &role, &m.Invited, &m.Since); err != nil {
+		return nil, err
+	}
+	m.Role, m.Since = hubbub.RoomRole(role), m.Since.UTC()
+	return &m, nil
 }
