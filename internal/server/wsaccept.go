@@ -184,7 +184,7 @@ func (l *wsListener) acceptLoop() {
 			continue
 		}
 		l.mu.Unlock()
-		l.s.sockets.Go(func() { l.sniff(c, deadline) }) // a reader of the poller's, whose stack has grown
+		l.s.sockets.Go(func() { l.sniff(c, deadline, false) }) // a reader of the poller's, whose stack has grown
 	}
 }
 
@@ -239,7 +239,7 @@ func (a *requestAwaited) claim() bool {
 // readable: the client sent its request (or closed): read it here, in the poller's reader.
 func (a *requestAwaited) readable(deadline time.Time) {
 	if a.claim() {
-		a.l.sniff(a.c, deadline)
+		a.l.sniff(a.c, deadline, true)
 	}
 }
 
@@ -269,11 +269,30 @@ func (l *wsListener) accept() (net.Conn, error) {
 }
 
 // sniff reads the first request of c, within deadline, and serves it as a WebSocket, or
-// hands c to net/http.
-func (l *wsListener) sniff(c net.Conn, deadline time.Time) {
-	defer l.wg.Done()
+// hands c to net/http. inHandler says it runs in one of the poller's handlers, woken by the
+// request's first bytes (awaitRequest).
+func (l *wsListener) sniff(c net.Conn, deadline time.Time, inHandler bool) {
 	_ = c.SetReadDeadline(deadline)
+	select {
+	case <-l.done: // Close cut the reads being made before this one set its deadline
+		_ = c.SetReadDeadline(time.Now())
+	default:
+	}
 	buf, n, err := firstRead(c)
+	l.sniffRead(c, deadline, buf, n, err, inHandler)
+}
+
+// sniffRead goes on with the request whose first n bytes are in buf (err: the read's). In a
+// poller's handler, a head that has not all come is handed to a function of the poller's Go,
+// which keeps half its readers for the readable sockets: a client sending its head a byte at a
+// time waits there, as every request did before awaitRequest, not in a handler.
+func (l *wsListener) sniffRead(c net.Conn, deadline time.Time, buf *[handshakeBuffer]byte, n int, err error, inHandler bool) {
+	handedOn := false
+	defer func() {
+		if !handedOn {
+			l.wg.Done()
+		}
+	}()
 	for {
 		if err != nil {
 			l.doneSniffing(c)
@@ -289,6 +308,11 @@ func (l *wsListener) sniff(c net.Conn, deadline time.Time) {
 		r, head, res := sniffRequest(buf[:n])
 		switch {
 		case res == sniffMore && n < len(buf):
+			if inHandler {
+				handedOn = true
+				l.s.sockets.Go(func() { l.sniffRead(c, deadline, buf, n, nil, false) })
+				return
+			}
 			var m int
 			m, err = c.Read(buf[n:])
 			n += m
@@ -376,8 +400,46 @@ func (l *wsListener) serveWS(c net.Conn, r *http.Request, b []byte, head int, de
 	l.wg.Add(1) // the answer's goroutine says Done; Close waits for it
 	if pw, ok := c.(readableWatcher); ok && pw.watchReadable(u.readable) == nil {
 		u.watched = pw
+	} else {
+		u.read = watchByReading(c, func() { s.admission.cancel(queued) })
 	}
 	u.mu.Unlock()
+}
+
+// readWatch watches a socket the poller cannot (a connection of a listener that is not plain
+// TCP, where Listener found no descriptor to accept from) for its client leaving, the way
+// net/http watches a request's connection: a goroutine reading one byte. Only such sockets pay
+// for one.
+type readWatch struct {
+	c       net.Conn
+	stopped atomic.Bool   // stop cut the read: not the client's doing
+	ended   chan struct{} // closed when the read has returned
+	b       [1]byte       // what the read took: the first byte of a frame sent meanwhile
+	n       int
+}
+
+// watchByReading starts a readWatch of c that calls gone if the client closes it.
+func watchByReading(c net.Conn, gone func()) *readWatch {
+	w := &readWatch{c: c, ended: make(chan struct{})}
+	go func() {
+		defer close(w.ended)
+		n, err := c.Read(w.b[:])
+		w.n = n
+		if n == 0 && err != nil && !w.stopped.Load() {
+			gone() // EOF or a reset: the client has gone
+		}
+	}()
+	return w
+}
+
+// stop ends the watch and returns the byte it read, if any: the start of a frame the client
+// sent while it waited, which the connection reads first.
+func (w *readWatch) stop() []byte {
+	w.stopped.Store(true)
+	_ = w.c.SetReadDeadline(time.Unix(1, 0)) // in the past: the read returns now
+	<-w.ended
+	_ = w.c.SetReadDeadline(time.Time{})
+	return w.b[:w.n]
 }
 
 // readableWatcher is a socket that can say when it becomes readable without a goroutine
@@ -408,7 +470,8 @@ type upgradeWaiting struct {
 
 	mu      sync.Mutex
 	waiter  *waiter         // its place in admission's queue, while it waits
-	watched readableWatcher // c, while watched
+	watched readableWatcher // c, while the poller watches it
+	read    *readWatch      // c's watch where the poller cannot watch it
 	done    bool            // answered: nothing more to watch
 }
 
@@ -423,6 +486,9 @@ func (u *upgradeWaiting) answer(ok bool) {
 			u.watched.unwatch()
 		}
 		u.mu.Unlock()
+		if u.read != nil {
+			u.b = append(u.b, u.read.stop()...)
+		}
 		u.admitted(ok)
 	})
 }

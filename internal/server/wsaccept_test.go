@@ -378,9 +378,16 @@ func BenchmarkUpgrade(b *testing.B) {
 // at once, as through net/http (which ends the request's context when the client closes):
 // it keeps no place in the queue for the whole wait, and is not upgraded when its turn comes.
 func TestWSListenerForgetsAWaiterThatLeft(t *testing.T) {
-	for _, netHTTPOnly := range []bool{true, false} {
-		t.Run(map[bool]string{true: "net-http", false: "listener"}[netHTTPOnly], func(t *testing.T) {
-			s := servertest.Start(t, servertest.Options{NetHTTPOnly: netHTTPOnly, Server: server.Config{
+	// A listener that is not plain TCP hides its sockets from the poller: the listener watches
+	// them by reading instead.
+	wrapped := func(ln net.Listener) net.Listener { return struct{ net.Listener }{ln} }
+	for _, c := range []struct {
+		name        string
+		netHTTPOnly bool
+		wrap        func(net.Listener) net.Listener
+	}{{"net-http", true, nil}, {"listener", false, nil}, {"listener-not-polled", false, wrapped}} {
+		t.Run(c.name, func(t *testing.T) {
+			s := servertest.Start(t, servertest.Options{NetHTTPOnly: c.netHTTPOnly, WrapListener: c.wrap, Server: server.Config{
 				MaxConnecting: 1, ConnectingWait: time.Minute, HandshakeTimeout: time.Hour,
 				AcceptPause: -1, Metrics: metrics.New()}})
 			servertest.NewJSONClient(t, dialAdmitted(t, s, hubbub.ProtocolJSON)) // holds the only slot

@@ -63,6 +63,10 @@ type Options struct {
 	// without the server's own listener for them (server.Listener), which hubbub serve and
 	// every other test server use.
 	NetHTTPOnly bool
+	// WrapListener, when set, wraps the test server's TCP listener before the server's own
+	// listener takes it: a wrapper hides the socket's descriptor, as an embedder's listener
+	// that is not plain TCP does, so its connections are net's and not polled.
+	WrapListener func(net.Listener) net.Listener
 	// StoreCache tunes the node's store cache (internal/storecache), which every test server
 	// has, as hubbub serve does; Server.Store writes through it.
 	StoreCache storecache.Config
@@ -185,6 +189,9 @@ func Start(tb testing.TB, opts Options) *Server {
 		tb.Fatalf("servertest: new server: %v", err)
 	}
 	hs := httptest.NewUnstartedServer(srv)
+	if opts.WrapListener != nil {
+		ln = opts.WrapListener(ln)
+	}
 	hs.Listener = ln
 	if !opts.NetHTTPOnly {
 		hs.Listener = srv.Listener(ln) // as hubbub serve listens
