@@ -755,7 +755,7 @@ func (c *chat) command(ctx context.Context, line string) (quit bool) {
 		}
 		_, err = c.ses.Who(ctx, arg) // the members frame is printed with the other events
 	case "/help":
-		fmt.Fprintln(c.io.err, "commands: /join ROOM, /leave [ROOM], /who [ROOM], /reply SEQ TEXT, /edit SEQ TEXT, /delete SEQ, /react SEQ EMOJI, /rooms, /dm NAME..., /create ROOM [--private] [--topic TEXT], /invite NAME, /remove NAME, /topic TEXT, /part [ROOM], /directory [TEXT], /kick NAME [REASON], /ban NAME FOR [REASON], /mute NAME FOR [REASON], /unban NAME, /unmute NAME, /search [#ROOM] TEXT, /search --more, /upload PATH [TEXT], /notify [all|mention|nothing], /commands, /NAME ARGS (the server's commands), /quit; //text sends /text")
+		fmt.Fprintln(c.io.err, "commands: /join ROOM, /leave [ROOM], /who [ROOM], /reply SEQ TEXT, /edit SEQ TEXT, /delete SEQ, /react SEQ EMOJI, /rooms, /dm NAME..., /create ROOM [--private] [--topic TEXT], /invite NAME, /remove NAME, /role NAME ROLE, /topic TEXT, /part [ROOM], /directory [TEXT], /kick NAME [REASON], /ban NAME FOR [REASON], /mute NAME FOR [REASON], /unban NAME, /unmute NAME, /search [#ROOM] TEXT, /search --more, /upload PATH [TEXT], /notify [all|mention|nothing], /commands, /NAME ARGS (the server's commands), /quit; //text sends /text")
 	default:
 		err = fmt.Errorf("unknown command %s (try /help)", words[0])
 	}

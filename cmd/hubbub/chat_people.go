@@ -30,6 +30,7 @@ const chatPeopleHelp = `  /rooms           list your rooms with their unread mes
                    --topic takes the rest of the line
   /invite NAME     invite NAME to the current room (a private room's owner and moderators)
   /remove NAME     take NAME (a member or an invitee) out of the current private room
+  /role NAME ROLE  make NAME owner, moderator or member of the current room (its owner)
   /topic TEXT      set the topic of the current room
   /part [ROOM]     leave ROOM (default: the current room) for good: it leaves your rooms
   /directory [TEXT] list the public rooms (whose name or topic contains TEXT)`
@@ -112,6 +113,12 @@ func (c *chat) peopleCommand(ctx context.Context, cmd, line string) (handled boo
 			return true, errors.New("usage: /remove NAME")
 		}
 		err = c.roomChange(ctx, "removed "+name+" from", func(room string) (*client.Receipt, error) { return c.ses.Remove(ctx, room, name) })
+	case "/role":
+		name, role := cutWord(args)
+		if name == "" || (role != "owner" && role != "moderator" && role != "member") {
+			return true, errors.New("usage: /role NAME owner|moderator|member")
+		}
+		err = c.roomChange(ctx, "made "+name+" "+role+" of", func(room string) (*client.Receipt, error) { return c.ses.Role(ctx, room, name, role) })
 	case "/topic":
 		if args == "" {
 			return true, errors.New("usage: /topic TEXT")

@@ -458,3 +458,48 @@ func TestChatPipedMarksTheHistoryItPrintedRead(t *testing.T) {
 		t.Errorf("lee's rooms after the run that printed longroom's last messages; want %q:\n%s", want, out)
 	}
 }
+
+// /role sets a member's room role from the terminal, as the page does: the owner rule's
+// refusal ("make another member owner first") asks for something the chat could not do before.
+// The only owner's step down is refused with the server's reason; after making bob owner, ann
+// may step down.
+func TestChatRole(t *testing.T) {
+	chatLeakCheck(t)
+	s := servertest.Start(t, servertest.Options{DataPath: filepath.Join(t.TempDir(), "hubbub.db")})
+	bob := servertest.DialJSON(t, s, "bob")
+	pr, pw := io.Pipe()
+	t.Cleanup(func() { pw.Close() })
+	run := startChat(t, pr, chatArgs(chatUser(t, "ann"), []string{s.WS})...)
+	run.waitOutput(t, "* you joined general")
+	say := func(line string) {
+		t.Helper()
+		if _, err := io.WriteString(pw, line+"\n"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	say("/create plans --private")
+	run.waitErr(t, "* lines you type go to plans now\n")
+	say("/invite bob")
+	run.waitErr(t, "* you invited bob to plans\n")
+	bob.AwaitFunc("bob's invitation", func(f servertest.Frame) bool {
+		return f.Type() == "room" && f.Str("room") == "plans" && f["invited"] == true
+	})
+	bob.Join("plans", nil)
+
+	say("/role bob boss")
+	run.waitErr(t, "* /role: usage: /role NAME owner|moderator|member\n")
+	say("/role bob moderator")
+	run.waitErr(t, "* you made bob moderator of plans\n")
+	bob.AwaitFunc("bob made moderator", func(f servertest.Frame) bool {
+		return f.Type() == "member_changed" && f.Str("action") == "role" && f.Str("role") == "moderator"
+	})
+	say("/role ann member")
+	run.waitErr(t, "* /role: you are the only owner of room plans: make another member owner first (forbidden)\n")
+	say("/role bob owner")
+	run.waitErr(t, "* you made bob owner of plans\n")
+	say("/role ann member")
+	run.waitErr(t, "* you made ann member of plans\n")
+	bob.AwaitFunc("ann stepped down", func(f servertest.Frame) bool {
+		return f.Type() == "member_changed" && f.Str("action") == "role" && f.Str("role") == "member"
+	})
+}
