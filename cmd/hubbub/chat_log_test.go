@@ -27,9 +27,15 @@ func afterBobsHello(t *testing.T) (s *servertest.Server, bob *servertest.JSONCli
 	t.Cleanup(func() { pw.Close() })
 	ann = startChat(t, pr, chatArgs(chatUser(t, "ann"), []string{s.WS})...)
 	ann.waitOutput(t, "[general] #1 bob: hello\n")
-	return s, bob, ann, func(line string) {
+	return s, bob, ann, lineTyper(t, pw)
+}
+
+// lineTyper returns a function that types a line into a chat's input w, as a person at the
+// terminal would.
+func lineTyper(t *testing.T, w io.Writer) func(line string) {
+	return func(line string) {
 		t.Helper()
-		if _, err := fmt.Fprintln(pw, line); err != nil {
+		if _, err := fmt.Fprintln(w, line); err != nil {
 			t.Fatal(err)
 		}
 	}

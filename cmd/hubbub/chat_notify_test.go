@@ -25,12 +25,7 @@ func TestChatNotify(t *testing.T) {
 		}
 	})
 	run.waitOutput(t, "* you joined ops")
-	say := func(line string) {
-		t.Helper()
-		if _, err := io.WriteString(pw, line+"\n"); err != nil {
-			t.Fatal(err)
-		}
-	}
+	say := lineTyper(t, pw)
 	say("/notify")
 	run.waitErr(t, "* notifications of ops while you are away: mentions and DMs (mention)\n")
 	say("/notify all")

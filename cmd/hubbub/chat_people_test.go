@@ -37,12 +37,7 @@ func TestChatPeople(t *testing.T) {
 	t.Cleanup(func() { pw.Close() })
 	run := startChat(t, pr, chatArgs(ann, []string{s.WS})...)
 	run.waitOutput(t, "* you joined general")
-	say := func(line string) {
-		t.Helper()
-		if _, err := io.WriteString(pw, line+"\n"); err != nil {
-			t.Fatal(err)
-		}
-	}
+	say := lineTyper(t, pw)
 	say("/rooms")
 	run.waitOutput(t, "*   general: no unread messages\n")
 	if strings.Contains(run.out.String(), "none yet") {
@@ -471,12 +466,7 @@ func TestChatRole(t *testing.T) {
 	t.Cleanup(func() { pw.Close() })
 	run := startChat(t, pr, chatArgs(chatUser(t, "ann"), []string{s.WS})...)
 	run.waitOutput(t, "* you joined general")
-	say := func(line string) {
-		t.Helper()
-		if _, err := io.WriteString(pw, line+"\n"); err != nil {
-			t.Fatal(err)
-		}
-	}
+	say := lineTyper(t, pw)
 	say("/create plans --private")
 	run.waitErr(t, "* lines you type go to plans now\n")
 	say("/invite bob")

@@ -53,12 +53,7 @@ func TestChatSearch(t *testing.T) {
 		}
 	})
 	run.waitOutput(t, "* you joined ops")
-	say := func(line string) {
-		t.Helper()
-		if _, err := io.WriteString(pw, line+"\n"); err != nil {
-			t.Fatal(err)
-		}
-	}
+	say := lineTyper(t, pw)
 	say("/join general")
 	run.waitOutput(t, "* you joined general")
 

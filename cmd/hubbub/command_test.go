@@ -91,12 +91,7 @@ func TestCommandCLIAndChat(t *testing.T) {
 		}
 	})
 	chat.waitOutput(t, "* you joined general")
-	say := func(line string) {
-		t.Helper()
-		if _, err := io.WriteString(pw, line+"\n"); err != nil {
-			t.Fatal(err)
-		}
-	}
+	say := lineTyper(t, pw)
 	say("/echo hi there")
 	if args := <-got; args != "hi there" {
 		t.Errorf("the URL got args %q, want %q", args, "hi there")
