@@ -139,17 +139,13 @@ func TestServeSearchIndexOff(t *testing.T) {
 		!strings.Contains(fmt.Sprint(out["message"]), "search is disabled on this server") {
 		t.Errorf("GET /api/search without the index: %d %v, want 501 disabled", status, out)
 	}
-	pr, pw := io.Pipe()
-	run := startChat(t, pr, chatArgs(chatUser(t, "ann"), []string{"--room", "general", "ws://" + addr + "/ws"})...)
-	run.waitOutput(t, "* you joined general")
-	if _, err := io.WriteString(pw, "/search needle\n"); err != nil {
-		t.Fatal(err)
+	// A script's refused /search fails the run (its exit status 1), after saying why.
+	_, stderr, err := chatToEnd(t, "/search needle\n", chatArgs(chatUser(t, "ann"), []string{"--room", "general", "ws://" + addr + "/ws"})...)
+	if !strings.Contains(stderr, "* /search: search is disabled on this server") || !strings.Contains(stderr, " (disabled)\n") {
+		t.Errorf("chat's /search without the index did not say it is disabled:\n%s", stderr)
 	}
-	run.waitErr(t, "* /search: search is disabled on this server")
-	run.waitErr(t, " (disabled)\n")
-	pw.Close()
-	if err := run.stop(t); err != nil {
-		t.Errorf("chat: %v", err)
+	if err == nil || !strings.Contains(err.Error(), "1 command failed") {
+		t.Errorf("chat's run with a refused /search: %v, want it failed (1 command failed)", err)
 	}
 	if err := stop(); err != nil {
 		t.Fatalf("serve: %v", err)
