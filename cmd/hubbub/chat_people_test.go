@@ -371,16 +371,8 @@ func TestChatJoinWhileReconnectingSaysTheAnswer(t *testing.T) {
 	owner := servertest.DialJSON(t, s, "owner")
 	owner.Send(servertest.Frame{"type": "create", "room": "secret", "private": true, "id": "c1"})
 	owner.AwaitFunc("created", func(f servertest.Frame) bool { return f.Type() == "room" || f.Type() == "ack" })
-	pr, pw := io.Pipe()
-	t.Cleanup(func() { pw.Close() })
-	ann := startChatOn(t, stdio{in: pr, tty: true}, chatArgs(chatUser(t, "ann"), []string{s.WS})...)
-	ann.waitOutput(t, "* you joined general")
-
-	s.Stop()
-	ann.waitErr(t, "* connection to ")
-	if _, err := fmt.Fprintln(pw, "/join secret"); err != nil {
-		t.Fatal(err)
-	}
+	ann, typeLine := terminalChatCutOff(t, s)
+	typeLine("/join secret")
 	ann.waitErr(t, "* not connected: secret is joined once the connection is back; lines you type wait to go there\n")
 	s = servertest.Start(t, s.Opts)
 	ann.waitErr(t, `* could not join secret after the reconnect: room "secret" is private: only its members may join and read it (forbidden); /join secret to try again`)
@@ -408,16 +400,9 @@ func TestMemberChangedLineOfARole(t *testing.T) {
 func TestChatSaysNotConnectedOnce(t *testing.T) {
 	chatLeakCheck(t)
 	s := servertest.Start(t, servertest.Options{})
-	pr, pw := io.Pipe()
-	t.Cleanup(func() { pw.Close() })
-	ann := startChatOn(t, stdio{in: pr, tty: true}, chatArgs(chatUser(t, "ann"), []string{s.WS})...)
-	ann.waitOutput(t, "* you joined general")
-	s.Stop()
-	ann.waitErr(t, "* connection to ")
+	ann, typeLine := terminalChatCutOff(t, s)
 	for _, cmd := range []string{"/search deploy", "/rooms", "/dm bob", "/directory", "/who", "/notify", "/commands", "/create plans"} {
-		if _, err := fmt.Fprintln(pw, cmd); err != nil {
-			t.Fatal(err)
-		}
+		typeLine(cmd)
 		name, _, _ := strings.Cut(cmd, " ")
 		ann.waitErr(t, "* "+name+": not connected (reconnecting)\n")
 	}
@@ -492,4 +477,17 @@ func TestChatRole(t *testing.T) {
 	bob.AwaitFunc("ann stepped down", func(f servertest.Frame) bool {
 		return f.Type() == "member_changed" && f.Str("action") == "role" && f.Str("role") == "member"
 	})
+}
+
+// terminalChatCutOff starts ann's chat at a terminal on s, waits for her join of general, then
+// stops s and waits for the chat to say the connection is lost; typeLine types into the chat.
+func terminalChatCutOff(t *testing.T, s *servertest.Server) (ann *chatRun, typeLine func(string)) {
+	t.Helper()
+	pr, pw := io.Pipe()
+	t.Cleanup(func() { pw.Close() })
+	ann = startChatOn(t, stdio{in: pr, tty: true}, chatArgs(chatUser(t, "ann"), []string{s.WS})...)
+	ann.waitOutput(t, "* you joined general")
+	s.Stop()
+	ann.waitErr(t, "* connection to ")
+	return ann, lineTyper(t, pw)
 }
