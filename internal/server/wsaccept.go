@@ -51,7 +51,8 @@ func (s *Server) Listener(ln net.Listener) net.Listener {
 		return ln
 	}
 	l := &wsListener{Listener: ln, s: s,
-		http: make(chan net.Conn), done: make(chan struct{}), sniffing: make(map[net.Conn]bool)}
+		http: make(chan net.Conn), done: make(chan struct{}), sniffing: make(map[net.Conn]bool),
+		awaited: make(map[net.Conn]*requestAwaited)}
 	l.rawFile, l.raw = rawListener(ln)
 	l.wg.Add(1)
 	go l.acceptLoop()
@@ -206,9 +207,6 @@ type requestAwaited struct {
 // if the socket cannot be watched (sniff it now). Under mu, with c counted in sniffing and wg.
 func (l *wsListener) awaitRequest(c net.Conn, w readableWatcher, deadline time.Time) bool {
 	a := &requestAwaited{l: l, c: c, w: w}
-	if l.awaited == nil {
-		l.awaited = make(map[net.Conn]*requestAwaited)
-	}
 	l.awaited[c] = a
 	a.timer = time.AfterFunc(time.Until(deadline), a.expire)
 	if err := w.watchReadable(func() { a.readable(deadline) }); err != nil {
