@@ -430,7 +430,7 @@ func (p *plan) member(e hubbub.Entry) result {
 	p.entries = append(p.entries, e)
 	p.roomChanged(e.Room)
 	if heir != nil {
-		h, _ := sqlstore.Handover(e, "", *heir)
+		h := sqlstore.Handover(e, "", *heir)
 		res := p.member(h) // the heir's role: a member becoming owner, which ApplyMember allows
 		if res.err != nil {
 			return res

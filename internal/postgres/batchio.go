@@ -56,10 +56,14 @@ func queueReads(b *pgx.Batch, reqs []*request, p *plan) {
 				members.seen = map[memberKey]bool{}
 				heirs = map[string]int32{}
 			}
-			if heirs[e.Room] == 0 {
-				heirRooms = append(heirRooms, e.Room)
+			// Only a leave, a removal or a role change can take an owner away: a join or an
+			// invitation needs no read of the room's owners and heirs.
+			if e.Action == hubbub.MemberLeave || e.Action == hubbub.MemberRemove || e.Action == hubbub.MemberRole {
+				if heirs[e.Room] == 0 {
+					heirRooms = append(heirRooms, e.Room)
+				}
+				heirs[e.Room]++
 			}
-			heirs[e.Room]++
 			if !members.seen[mk] {
 				members.seen[mk] = true
 				members.room, members.user = append(members.room, e.Room), append(members.user, e.Subject)
@@ -168,8 +172,11 @@ func queueReads(b *pgx.Batch, reqs []*request, p *plan) {
 			}
 			return rows.Err()
 		})
-		// Each of a room's k entries changes one membership and may hand the room over
-		// (one more): with 2k+1 rows of each role, one row of each is left as read.
+	}
+	if len(heirRooms) > 0 {
+		// Each of a room's k leaves, removals and role changes takes one membership from a
+		// role and may hand the room over (one more): with 2k+1 rows of each role, one row of
+		// each is left as read. Joins and invitations only add members.
 		n := make([]int32, len(heirRooms))
 		for i, room := range heirRooms {
 			n[i] = 2*heirs[room] + 1

@@ -420,7 +420,7 @@ func (s *Store) handOver(ctx context.Context, tx pgx.Tx, room, user string, last
 	if err := tx.QueryRow(ctx, `SELECT name FROM users WHERE id = $1`, user).Scan(&from); err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return nil, err
 	}
-	h, _ := sqlstore.Handover(hubbub.Entry{Room: room, Subject: user, Time: now}, from, *heir)
+	h := sqlstore.Handover(hubbub.Entry{Room: room, Subject: user, Time: now}, from, *heir)
 	h.Seq, h.ID = uint64(last+1), hubbub.NewMessageID(now)
 	body, err := sqlstore.EncodeEvent(sqlstore.EntryEvent(h))
 	if err != nil {

@@ -256,7 +256,7 @@ func (w *writer) succession(ctx context.Context, room, leaving string) (heir *hu
 // handOver appends, after leaving (the only owner's leave or remove, stored), the entry that
 // makes heir the owner; fromName is the departing owner's name if leaving carries none.
 func (w *writer) handOver(ctx context.Context, leaving hubbub.Entry, fromName string, heir hubbub.Membership) (hubbub.Entry, error) {
-	h, _ := sqlstore.Handover(leaving, fromName, heir)
+	h := sqlstore.Handover(leaving, fromName, heir)
 	h.ID = hubbub.NewMessageID(h.Time)
 	res := w.appendRoomChange(ctx, h)
 	return res.msg, res.err

@@ -227,14 +227,12 @@ func Succession(ms []*hubbub.Membership, leaving string) (heir *hubbub.Membershi
 }
 
 // Handover returns the role entry that makes heir the owner of the room after leaving, the
-// entry (a leave or remove) that took its only owner out, and heir's membership after it:
-// Auto, no ClientID, the departing owner as its actor, at leaving's time. fromName is the
+// entry (a leave or remove) that took its only owner out: Auto, no ClientID, the departing
+// owner as its actor, at leaving's time. fromName is the
 // departing owner's name when the leave carries none (a public room's LeaveRoom has no
 // entry). The store numbers it (Seq, and an ID from its time).
-func Handover(leaving hubbub.Entry, fromName string, heir hubbub.Membership) (hubbub.Entry, hubbub.Membership) {
-	e := hubbub.Entry{Room: leaving.Room, Kind: hubbub.KindMember, Action: hubbub.MemberRole, Role: hubbub.RoomOwner, Auto: true,
+func Handover(leaving hubbub.Entry, fromName string, heir hubbub.Membership) hubbub.Entry {
+	return hubbub.Entry{Room: leaving.Room, Kind: hubbub.KindMember, Action: hubbub.MemberRole, Role: hubbub.RoomOwner, Auto: true,
 		User: leaving.Subject, From: cmp.Or(leaving.SubjectName, fromName, leaving.Subject),
 		Subject: heir.User, SubjectName: heir.Name, Time: leaving.Time}
-	heir.Role = hubbub.RoomOwner
-	return e, heir
 }
