@@ -7,6 +7,7 @@ import (
 
 	"hubbub"
 	"hubbub/internal/bots"
+	"hubbub/internal/session"
 )
 
 // Bots and incoming webhooks (docs/api.md, Bots): the admin's endpoints, behind the API key,
@@ -52,10 +53,7 @@ func (s *API) botAuth(w http.ResponseWriter, r *http.Request, m *http.ServeMux, 
 	if err := hubbub.ValidateRoom(room); err != nil {
 		return err
 	}
-	if !b.MayUse(room) {
-		return b.RoomRefused(room)
-	}
-	if err := s.sessions.MayRead(ctx, room, b.User.ID); err != nil {
+	if err := botMayUseRoom(ctx, s.sessions, &b, room); err != nil {
 		return err
 	}
 	m.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), botKey{}, &b)))
@@ -257,4 +255,14 @@ func (s *API) apiDeleteHook(w http.ResponseWriter, r *http.Request) error {
 	s.cfg.Logger.Info("api: incoming hook deleted", "hook", r.PathValue("id"))
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// botMayUseRoom is the rule a bot's request about room meets, with its token (botAuth) or
+// through one of its incoming hooks (Hooks.botMayPost): its room patterns cover the room (an
+// emptied list is a pause: none), and a private room or DM has it as a member.
+func botMayUseRoom(ctx context.Context, sessions *session.Service, b *hubbub.Bot, room string) error {
+	if !b.MayUse(room) {
+		return b.RoomRefused(room)
+	}
+	return sessions.MayRead(ctx, room, b.User.ID)
 }

@@ -234,10 +234,8 @@ func (k *Hooks) botMayPost(ctx context.Context, h hubbub.IncomingHook) error {
 		return apiErrorf(http.StatusServiceUnavailable, hubbub.ECodeUnavailable, "the server cannot read the hook's bot right now; try again")
 	case !found || b.User.Disabled:
 		return apiErrorf(http.StatusForbidden, hubbub.ECodeForbidden, "the bot %q of incoming webhook %q is disabled", h.BotName, h.ID)
-	case !b.MayUse(h.Room):
-		return b.RoomRefused(h.Room)
 	}
-	return k.sessions.MayRead(ctx, h.Room, b.User.ID)
+	return botMayUseRoom(ctx, k.sessions, &b, h.Room)
 }
 
 // message is the entry p posts through hook h: by h's bot, marked as a bot's.
