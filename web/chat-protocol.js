@@ -1530,7 +1530,9 @@ class ChatClient extends EventTarget {
       return;
     }
     if (r && f.request === "join") {
-      r.error = { code: f.code, message: f.message };
+      // A room_case refusal names the room's stored name (protocol.md, Room names): the page
+      // asks again by it.
+      r.error = { code: f.code, message: f.message, stored: typeof f.stored_room === "string" ? f.stored_room : "" };
       this.emit("joined", { room: r.name, error: r.error });
       return;
     }
