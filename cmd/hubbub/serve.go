@@ -446,7 +446,12 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 	if tlsCfg != nil {
 		scheme = "https"
 	}
-	if err := f.commands.apply(&f.srv, scheme, ln.Addr()); err != nil {
+	local, err := listenBaseURL(scheme, ln.Addr())
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	if err := f.commands.apply(&f.srv, local); err != nil {
 		ln.Close()
 		return err
 	}
@@ -474,7 +479,7 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 		// net/http sees them (internal/server/wsaccept.go); TLS connections are net/http's.
 		go func() { served <- httpSrv.Serve(srv.Listener(ln)) }()
 	}
-	log.Info("hubbub serving", "addr", ln.Addr().String(), "scheme", scheme, "store", storeName(f), "broker", f.nats.name(), "node", f.node, "version", hubbub.Version)
+	log.Info("hubbub serving", "addr", ln.Addr().String(), "url", local, "scheme", scheme, "store", storeName(f), "broker", f.nats.name(), "node", f.node, "version", hubbub.Version)
 	if onListen != nil {
 		onListen(ln.Addr())
 	}
