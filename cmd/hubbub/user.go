@@ -86,12 +86,9 @@ func runUser(ctx context.Context, args []string, io stdio) error {
 	if err != nil {
 		return err
 	}
-	if err := refuseNegative(fs, src); err != nil {
-		return err
-	}
 	// No flag of user takes 0 (serve_zero.go): argon2's costs took 0 for their defaults, so
 	// --argon2-time 0 hashed with two passes, without a word.
-	if err := refuseZero(fs, src, nil); err != nil {
+	if err := refuseBadNumbers(fs, src); err != nil {
 		return err
 	}
 	if c.hasher, err = c.hash.hasher(); err != nil {
