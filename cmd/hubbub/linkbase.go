@@ -18,8 +18,9 @@ import (
 
 // linkBase returns the address a printed link begins with, without a trailing "/": given (the
 // command's --url, or its HUBBUB_URL) if set; else serve's --public-url; else serveBaseURL of
-// serve's --host, --port and --tls-cert. note, when not empty, says on which settings an address --url did not give rests:
-// serve's host and port, named by where they came from, or its defaults when nothing set them.
+// serve's --host, --port and --tls-cert. note, when not empty, says on which settings an
+// address --url did not give rests: serve's host and port, named by where they came from, or
+// its defaults when nothing set them.
 func linkBase(given string) (base, note string, err error) {
 	if given != "" {
 		return strings.TrimRight(given, "/"), "", nil

@@ -22,7 +22,7 @@ type commandFlags struct {
 }
 
 func (c *commandFlags) bind(fs *flag.FlagSet) {
-	fs.StringVar(&c.publicURL, "public-url", "", "this server's address as other machines reach it (https://chat.example.com), which slash commands' response URLs begin with (default: http://HOST:PORT of --host and --port, localhost for loopback or every interface)")
+	fs.StringVar(&c.publicURL, "public-url", "", "this server's address as other machines reach it (https://chat.example.com), which slash commands' response URLs begin with (default: http://HOST:PORT of --host and --port, localhost for 127.0.0.1, ::1 or every interface)")
 	fs.BoolVar(&c.allowPrivate, "command-allow-private", false, "let slash commands' URLs be loopback, private, link-local or CGNAT addresses (commands served beside hubbub); refused by default (server-side request forgery)")
 	fs.DurationVar(&c.timeout, "command-timeout", commands.DefaultTimeout, "how long a slash command's URL has to answer before the user is told it is working (it may answer later through its response URL)")
 	fs.DurationVar(&c.responseTTL, "command-response-ttl", commands.DefaultResponseTTL, "how long a slash command's response URL works")
