@@ -73,7 +73,12 @@ func runBotLike(ctx context.Context, cmd, usage string, args []string, io stdio,
 	if len(pos) != nargs {
 		return usageError(fmt.Sprintf("%s %s: want %d argument(s), got %d %q\n%s", cmd, action, nargs, len(pos), pos, usage))
 	}
-	if _, err := applyEnv(fs); err != nil {
+	src, err := applyEnv(fs)
+	if err != nil {
+		return err
+	}
+	// The store's flags and argon2's, bound as hubbub user binds them, refuse as there.
+	if err := refuseBadNumbers(fs, src); err != nil {
 		return err
 	}
 	return withAdminStore(ctx, c.user.store, cmd, action, io.err, func(store hubbub.Store) error {

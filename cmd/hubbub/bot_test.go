@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -159,5 +160,32 @@ func TestHookCreateWithinItsBotsRooms(t *testing.T) {
 	_, err = botCmdRun(t, "hook", "create", "--room", "builds", "--bot", "ci", "--url", "http://chat.test", "--data", data)
 	if exitCode(err) != 2 || err == nil || !strings.Contains(err.Error(), "paused") {
 		t.Errorf("hook create as the paused ci: %v (exit %d), want a usage error saying it is paused", err, exitCode(err))
+	}
+}
+
+// TestAdminCommandsRefuseZeroAndNegatives: hubbub bot, hook and command bind the store's
+// flags and argon2's as hubbub user does, but refused nothing: --sqlite-busy-timeout 0 (or
+// -1s) waited the default 5s for the server's lock. Each is now a usage error naming the
+// flag, before the store is opened, as in hubbub user and serve.
+func TestAdminCommandsRefuseZeroAndNegatives(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "hubbub.db")
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"bot", "list", "--sqlite-busy-timeout", "0"}, "invalid --sqlite-busy-timeout 0s: want more than 0s"},
+		{[]string{"bot", "list", "--sqlite-busy-timeout", "-1s"}, "--sqlite-busy-timeout -1s must not be negative"},
+		{[]string{"hook", "list", "--sqlite-busy-timeout", "0"}, "invalid --sqlite-busy-timeout 0s"},
+		{[]string{"hook", "list", "--argon2-time", "0"}, "invalid --argon2-time 0"},
+		{[]string{"command", "list", "--sqlite-busy-timeout", "0"}, "invalid --sqlite-busy-timeout 0s"},
+		{[]string{"command", "list", "--argon2-memory", "-1"}, "--argon2-memory -1 must not be negative"},
+	} {
+		_, err := botCmdRun(t, append(c.args, "--data", data)...)
+		if exitCode(err) != 2 || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: %v (exit %d), want a usage error %q", c.args, err, exitCode(err), c.want)
+		}
+	}
+	if _, err := os.Stat(data); !os.IsNotExist(err) {
+		t.Errorf("the refusals made %s (%v): the flags are checked before the store is opened", data, err)
 	}
 }

@@ -101,7 +101,12 @@ func runCommand(ctx context.Context, args []string, io stdio) error {
 	if len(pos) != nargs {
 		return usageError(fmt.Sprintf("command %s: want %d argument(s), got %d %q\n%s", action, nargs, len(pos), pos, commandUsage))
 	}
-	if _, err := applyEnv(fs); err != nil {
+	src, err := applyEnv(fs)
+	if err != nil {
+		return err
+	}
+	// The store's flags and argon2's, bound as hubbub user binds them, refuse as there.
+	if err := refuseBadNumbers(fs, src); err != nil {
 		return err
 	}
 	return withAdminStore(ctx, c.store, "command", action, io.err, func(store hubbub.Store) error {

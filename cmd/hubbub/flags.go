@@ -73,6 +73,15 @@ func refuseNegative(fs *flag.FlagSet, src settingSources, signed ...string) erro
 	return err
 }
 
+// refuseBadNumbers is refuseNegative then refuseZero with no allow-list: the check of an
+// admin command, none of whose numeric flags (the store's, argon2's costs) takes 0.
+func refuseBadNumbers(fs *flag.FlagSet, src settingSources) error {
+	if err := refuseNegative(fs, src); err != nil {
+		return err
+	}
+	return refuseZero(fs, src, nil)
+}
+
 // numericSign returns the sign (-1, 0 or 1) of a numeric flag's value — an int, int64,
 // float64 or time.Duration — and false for any other value (refuseNegative, refuseZero).
 func numericSign(v any) (int, bool) {

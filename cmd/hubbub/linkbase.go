@@ -17,10 +17,10 @@ import (
 // on :3434, the default, without a word.
 
 // linkBase returns the address a printed link begins with, without a trailing "/": given (the
-// command's --url, or its HUBBUB_URL) if set; else serve's --public-url; else
-// http(s)://HOST:PORT of serve's --host (localhost for loopback or every interface), --port and
-// --tls-cert. note, when not empty, says on which settings an address --url did not give rests:
-// serve's host and port, named by where they came from, or its defaults when nothing set them.
+// command's --url, or its HUBBUB_URL) if set; else serve's --public-url; else serveBaseURL of
+// serve's --host, --port and --tls-cert. note, when not empty, says on which settings an
+// address --url did not give rests: serve's host and port, named by where they came from, or
+// its defaults when nothing set them.
 func linkBase(given string) (base, note string, err error) {
 	if given != "" {
 		return strings.TrimRight(given, "/"), "", nil
@@ -46,11 +46,7 @@ func linkBase(given string) (base, note string, err error) {
 	if f.ops.tlsCert != "" {
 		scheme = "https"
 	}
-	host := f.host
-	if ip := net.ParseIP(host); host == "" || ip != nil && (ip.IsUnspecified() || ip.IsLoopback()) {
-		host = "localhost"
-	}
-	base = scheme + "://" + net.JoinHostPort(host, strconv.Itoa(f.port))
+	base = serveBaseURL(scheme, f.host, f.port)
 	var set []string
 	for _, name := range []string{"host", "port", "tls-cert"} {
 		if src[name] != "default" {
@@ -72,4 +68,36 @@ func settingText(name, value, where string) string {
 		return env + "=" + value
 	}
 	return name + " = " + value + " in " + strings.TrimPrefix(where, "file ")
+}
+
+// serveBaseURL is the address of a hubbub serve listening on host and port, as a browser or a
+// tool on the same machine reaches it, without a trailing "/": scheme://HOST:PORT. It is the one
+// rule of serve's own address, which serve prints at start-up and gives slash commands'
+// response URLs, and which the admin commands' printed links begin with (linkBase): they
+// said 127.0.0.1 and localhost for the same server.
+//
+// HOST is "localhost" for every interface ("", 0.0.0.0, ::), where a bare address is no place
+// to go, and for the loopback addresses localhost names (127.0.0.1, ::1: clients that find the
+// one closed try the other), so that the address is the README's http://localhost:3434 and
+// pastes into a browser; any other host is kept (another loopback such as 127.0.0.2 is not
+// localhost).
+func serveBaseURL(scheme, host string, port int) string {
+	if ip := net.ParseIP(host); host == "" || ip != nil && (ip.IsUnspecified() || ip.Equal(net.IPv4(127, 0, 0, 1)) || ip.Equal(net.IPv6loopback)) {
+		host = "localhost"
+	}
+	return scheme + "://" + net.JoinHostPort(host, strconv.Itoa(port))
+}
+
+// listenBaseURL is serveBaseURL of the address serve's listener has: the port it took,
+// which --port 0 leaves to the system.
+func listenBaseURL(scheme string, addr net.Addr) (string, error) {
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return "", fmt.Errorf("the listener's address %s: %w", addr, err)
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil {
+		return "", fmt.Errorf("the listener's port %q: %w", port, err)
+	}
+	return serveBaseURL(scheme, host, n), nil
 }

@@ -1,13 +1,18 @@
 package main
 
 import (
+	"context"
+	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"hubbub/internal/servertest"
 )
@@ -95,5 +100,76 @@ func TestAdminLinksUseServesAddress(t *testing.T) {
 	}
 	if after, _ := botCmdRun(t, "hook", "list", "--data", data); after != before {
 		t.Errorf("the refused hook create made a hook:\n%s", after)
+	}
+}
+
+// TestServeBaseURL: one rule gives serve's own address — localhost for every interface and
+// for the loopback addresses localhost names, any other host kept — so that the links the
+// admin commands print, serve's start-up line and slash commands' response URLs agree: they
+// said localhost and 127.0.0.1 for the same server.
+func TestServeBaseURL(t *testing.T) {
+	for _, c := range []struct {
+		scheme, host string
+		port         int
+		want         string
+	}{
+		{"http", "", 3434, "http://localhost:3434"},
+		{"http", "0.0.0.0", 3434, "http://localhost:3434"},
+		{"http", "::", 3434, "http://localhost:3434"},
+		{"http", "127.0.0.1", 3434, "http://localhost:3434"},
+		{"https", "::1", 8443, "https://localhost:8443"},
+		{"http", "127.0.0.2", 3434, "http://127.0.0.2:3434"}, // a loopback localhost does not name
+		{"http", "192.168.1.20", 80, "http://192.168.1.20:80"},
+		{"http", "fd00::7", 3434, "http://[fd00::7]:3434"},
+		{"https", "chat.lan", 443, "https://chat.lan:443"},
+	} {
+		if got := serveBaseURL(c.scheme, c.host, c.port); got != c.want {
+			t.Errorf("serveBaseURL(%q, %q, %d) = %q, want %q", c.scheme, c.host, c.port, got, c.want)
+		}
+	}
+}
+
+var startURL = regexp.MustCompile(`hubbub serving.* url=(\S+)`)
+
+// TestServeStartURLIsTheLinkBase: the url serve's start-up line shows, for the default host and
+// for every interface, is the address hook create and user invite begin their links with from
+// the same host and port.
+func TestServeStartURLIsTheLinkBase(t *testing.T) {
+	unsetServeAddress(t)
+	t.Cleanup(func() { onListen = nil })
+	for _, host := range []string{defaultHost, ""} {
+		addrs := make(chan net.Addr, 1)
+		onListen = func(a net.Addr) { addrs <- a }
+		ctx, cancel := context.WithCancel(t.Context())
+		var logs chatBuffer
+		done := make(chan error, 1)
+		go func() {
+			done <- run(ctx, []string{"serve", "--host", host, "--port", "0", "--data", filepath.Join(t.TempDir(), "h.db")},
+				stdio{in: strings.NewReader(""), out: io.Discard, err: &logs})
+		}()
+		var addr net.Addr
+		select {
+		case addr = <-addrs:
+		case err := <-done:
+			t.Fatalf("serve --host %q exited at start: %v\n%s", host, err, logs.String())
+		case <-time.After(30 * time.Second):
+			t.Fatalf("serve --host %q did not start", host)
+		}
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve --host %q: %v", host, err)
+		}
+		onListen = nil
+		m := startURL.FindStringSubmatch(logs.String())
+		if m == nil {
+			t.Fatalf("serve --host %q: no url in its start-up line:\n%s", host, logs.String())
+		}
+		port := strconv.Itoa(addr.(*net.TCPAddr).Port)
+		t.Setenv("HUBBUB_HOST", host)
+		t.Setenv("HUBBUB_PORT", port)
+		base, _, err := linkBase("")
+		if err != nil || base != m[1] || base != "http://localhost:"+port {
+			t.Errorf("--host %q: serve started at %s, links begin %q (%v), want both http://localhost:%s", host, m[1], base, err, port)
+		}
 	}
 }

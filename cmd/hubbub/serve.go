@@ -114,7 +114,7 @@ func newServeFlags(fs *flag.FlagSet) *serveFlags {
 	f.nats.bind(fs)
 	fs.IntVar(&h.PresenceLimit, "presence-limit", 500, "rooms with more connections on this node stop announcing joins and leaves, and joined lists this many names")
 	fs.DurationVar(&h.PresenceWindow, "presence-window", hub.DefaultPresenceWindow, "how long a room holds the presence notices (joins, leaves, away) it announces, to queue them to each member together and have them written at once (0 = each at once)")
-	fs.DurationVar(&h.PresenceWindowMax, "presence-window-max", hub.DefaultPresenceWindowMax, fmt.Sprintf("how long a room busy with joins holds its presence notices: a window that held %d or more makes the room's next one this long, until one holds fewer or the room is quiet this long (at or below --presence-window: never longer than it)", hub.PresenceBusy))
+	fs.DurationVar(&h.PresenceWindowMax, "presence-window-max", hub.DefaultPresenceWindowMax, fmt.Sprintf("how long a room busy with joins holds its presence notices: a window that held %d or more makes the room's next one this long, until one holds fewer or the room is quiet this long (0 = never longer than --presence-window, as any value at or below it)", hub.PresenceBusy))
 	fs.IntVar(&h.PresenceBatch, "presence-batch", hub.DefaultWindowBatch, fmt.Sprintf("most presence notices a room holds for --presence-window; reaching it sends them at once (0 = %d; at most half of --send-queue)", hub.DefaultWindowBatch))
 	fs.DurationVar(&h.PresenceInterval, "presence-interval", 5*time.Second, "how often a node restates its members to the others (members of a dead node vanish after 3×)")
 	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
@@ -236,7 +236,7 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 	if err := refuseNegative(fs, sources); err != nil {
 		return err
 	}
-	if err := refuseZero(fs, sources); err != nil { // serve_zero.go
+	if err := refuseZero(fs, sources, zeroMeans); err != nil { // serve_zero.go
 		return err
 	}
 	log, err := newLogger(f.logFormat, f.logLevel, io.err, f.logRepeatBurst, f.logRepeatWindow)
@@ -446,7 +446,12 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 	if tlsCfg != nil {
 		scheme = "https"
 	}
-	if err := f.commands.apply(&f.srv, scheme, ln.Addr()); err != nil {
+	local, err := listenBaseURL(scheme, ln.Addr())
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	if err := f.commands.apply(&f.srv, local); err != nil {
 		ln.Close()
 		return err
 	}
@@ -474,7 +479,7 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 		// net/http sees them (internal/server/wsaccept.go); TLS connections are net/http's.
 		go func() { served <- httpSrv.Serve(srv.Listener(ln)) }()
 	}
-	log.Info("hubbub serving", "addr", ln.Addr().String(), "scheme", scheme, "store", storeName(f), "broker", f.nats.name(), "node", f.node, "version", hubbub.Version)
+	log.Info("hubbub serving", "addr", ln.Addr().String(), "url", local, "scheme", scheme, "store", storeName(f), "broker", f.nats.name(), "node", f.node, "version", hubbub.Version)
 	if onListen != nil {
 		onListen(ln.Addr())
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"flag"
 	"fmt"
-	"net"
 	"net/url"
 	"strconv"
 	"time"
@@ -23,7 +22,7 @@ type commandFlags struct {
 }
 
 func (c *commandFlags) bind(fs *flag.FlagSet) {
-	fs.StringVar(&c.publicURL, "public-url", "", "this server's address as other machines reach it (https://chat.example.com), which slash commands' response URLs begin with (default: http://HOST:PORT of --host and --port, loopback for every interface)")
+	fs.StringVar(&c.publicURL, "public-url", "", "this server's address as other machines reach it (https://chat.example.com), which slash commands' response URLs begin with (default: http://HOST:PORT of --host and --port, localhost for 127.0.0.1, ::1 or every interface)")
 	fs.BoolVar(&c.allowPrivate, "command-allow-private", false, "let slash commands' URLs be loopback, private, link-local or CGNAT addresses (commands served beside hubbub); refused by default (server-side request forgery)")
 	fs.DurationVar(&c.timeout, "command-timeout", commands.DefaultTimeout, "how long a slash command's URL has to answer before the user is told it is working (it may answer later through its response URL)")
 	fs.DurationVar(&c.responseTTL, "command-response-ttl", commands.DefaultResponseTTL, "how long a slash command's response URL works")
@@ -44,22 +43,15 @@ func (c *commandFlags) check() error {
 	return nil
 }
 
-// apply sets the server's commands from the flags (which check accepted), the server
-// listening at addr over scheme.
-func (c *commandFlags) apply(srv *server.Config, scheme string, addr net.Addr) error {
+// apply sets the server's commands from the flags (which check accepted); local is the
+// server's own address (listenBaseURL), the response URLs' without --public-url.
+func (c *commandFlags) apply(srv *server.Config, local string) error {
 	if err := c.check(); err != nil {
 		return err
 	}
 	public := c.publicURL
 	if public == "" {
-		host, port, err := net.SplitHostPort(addr.String())
-		if err != nil {
-			return err
-		}
-		if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
-			host = defaultHost
-		}
-		public = scheme + "://" + net.JoinHostPort(host, port)
+		public = local
 	}
 	srv.Commands = commands.Config{
 		Client:      egress.New(egress.Config{AllowPrivate: c.allowPrivate, Timeout: c.timeout + time.Second}),

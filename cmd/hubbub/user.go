@@ -82,10 +82,13 @@ func runUser(ctx context.Context, args []string, io stdio) error {
 	if len(pos) != nargs {
 		return usageError(fmt.Sprintf("user %s: want %d argument(s), got %d %q\n%s", action, nargs, len(pos), pos, userUsage))
 	}
-	if _, err := applyEnv(fs); err != nil {
+	src, err := applyEnv(fs)
+	if err != nil {
 		return err
 	}
-	if err := refuseNegative(fs, nil); err != nil {
+	// No flag of user takes 0 (serve_zero.go): argon2's costs took 0 for their defaults, so
+	// --argon2-time 0 hashed with two passes, without a word.
+	if err := refuseBadNumbers(fs, src); err != nil {
 		return err
 	}
 	if c.hasher, err = c.hash.hasher(); err != nil {

@@ -282,3 +282,40 @@ func TestUserListIsByName(t *testing.T) {
 		t.Errorf("hubbub user list: %q, want %q\n%s", got, want, out)
 	}
 }
+
+// TestUserRefusesZeroCosts: hubbub user took --argon2-time 0, --argon2-memory 0 (and the
+// threads and concurrency) for argon2's defaults without a word, as serve once took its 0s,
+// so an operator lowering the cost to "nothing" got 64 MiB and two passes instead. Each is now
+// a usage error naming the flag and its default, from the command line or the environment,
+// and nothing is stored; the store's own flags and invite's --expires refuse 0 alike.
+func TestUserRefusesZeroCosts(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "hubbub.db")
+	if _, err := userCmdRun(t, "correct horse\n", append([]string{"add", "ann", "--password-stdin", "--data", data}, cheap...)...); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ flag, want string }{
+		{"--argon2-time", "invalid --argon2-time 0: want 1 or more; 0 is not \"none\" or \"off\" here (leave it out for the default, 2)"},
+		{"--argon2-memory", "invalid --argon2-memory 0: want 1 or more"},
+		{"--argon2-threads", "invalid --argon2-threads 0: want 1 or more"},
+		{"--argon2-concurrency", "invalid --argon2-concurrency 0: want 1 or more"},
+		{"--sqlite-busy-timeout", "invalid --sqlite-busy-timeout 0s: want more than 0s"},
+	} {
+		_, err := userCmdRun(t, "correct horse\n", append([]string{"add", "bob", "--password-stdin", "--data", data}, append(cheap, c.flag, "0")...)...)
+		if err == nil || exitCode(err) != 2 || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("user add %s 0: %v (exit %d), want a usage error %q", c.flag, err, exitCode(err), c.want)
+		}
+	}
+	if _, err := userCmdRun(t, "", "invite", "--expires", "0s", "--url", "https://chat.example.com", "--data", data); exitCode(err) != 2 ||
+		!strings.Contains(err.Error(), "invalid --expires 0s: want more than 0s") {
+		t.Errorf("user invite --expires 0s: %v (exit %d), want a usage error", err, exitCode(err))
+	}
+	t.Setenv("HUBBUB_ARGON2_TIME", "0")
+	_, err := userCmdRun(t, "correct horse\n", "add", "bob", "--password-stdin", "--argon2-memory", "64", "--data", data)
+	if exitCode(err) != 2 || !strings.Contains(err.Error(), "invalid --argon2-time 0: want 1 or more") || !strings.Contains(err.Error(), "(from env HUBBUB_ARGON2_TIME)") {
+		t.Errorf("HUBBUB_ARGON2_TIME=0: %v (exit %d), want a usage error saying where the 0 came from", err, exitCode(err))
+	}
+	os.Unsetenv("HUBBUB_ARGON2_TIME")
+	if out, err := userCmdRun(t, "", "list", "--data", data); err != nil || !strings.Contains(out, "ann") || strings.Contains(out, "bob") {
+		t.Errorf("after the refusals: %v, list %q, want no bob", err, out)
+	}
+}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -239,9 +238,6 @@ func (c *webhookCmd) dead(ctx context.Context, a *webhooks.Admin, args []string)
 
 func (c *webhookCmd) replay(ctx context.Context, a *webhooks.Admin, args []string) error {
 	id, events := args[0], args[1:]
-	if err := knownEvents(ctx, a, id, events); err != nil {
-		return err
-	}
 	n, err := a.Replay(ctx, id, events)
 	if err != nil {
 		return err
@@ -251,62 +247,6 @@ func (c *webhookCmd) replay(ctx context.Context, a *webhooks.Admin, args []strin
 		fmt.Fprintf(c.io.out, "(%d of the events named were not dead: pending already, to be posted in their turn)\n", len(events)-n)
 	}
 	return nil
-}
-
-// knownEvents refuses (ECodeNotFound, a usage error) event ids that name no delivery of
-// webhook id, before anything is replayed: the store replays the ids it finds and skips the
-// rest, so a mistyped id — or an event kind such as "message", where replay takes event ids —
-// printed "replayed 0 dead deliveries" and exited 0. The refusal lists some of the webhook's
-// dead events, which are what may be named.
-func knownEvents(ctx context.Context, a *webhooks.Admin, id string, events []string) error {
-	if len(events) == 0 {
-		return nil
-	}
-	if _, err := a.Get(ctx, id); err != nil {
-		return err
-	}
-	var unknown []string
-	kind := false
-	for _, ev := range events {
-		// A page after the event is the store's check that the webhook has a delivery of it
-		// (dead or pending); one it has not is ECodeNotFound.
-		_, err := a.Deliveries(ctx, id, hubbub.DeliveryDead, ev, 1)
-		switch {
-		case hubbub.ErrorCode(err) == hubbub.ECodeNotFound:
-			unknown = append(unknown, ev)
-			kind = kind || slices.Contains(hubbub.HookEvents, hubbub.HookEvent(ev))
-		case err != nil:
-			return err
-		}
-	}
-	if len(unknown) == 0 {
-		return nil
-	}
-	const shown = 5
-	dead, err := a.Deliveries(ctx, id, hubbub.DeliveryDead, "", shown+1)
-	if err != nil {
-		return err
-	}
-	what := fmt.Sprintf("%s has no dead deliveries to replay", id)
-	if len(dead) > 0 {
-		ids := make([]string, 0, shown+1)
-		for i, d := range dead {
-			if i == shown {
-				ids = append(ids, "…")
-				break
-			}
-			ids = append(ids, d.Event.ID)
-		}
-		what = fmt.Sprintf("events are: %s (hubbub webhook dead %s lists them)", strings.Join(ids, ", "), id)
-	}
-	if kind {
-		what += "; replay takes event ids, not event kinds such as " + string(hubbub.HookMessage)
-	}
-	noun := "event"
-	if len(unknown) > 1 {
-		noun = "events"
-	}
-	return hubbub.Errorf(hubbub.ECodeNotFound, "unknown %s %s; %s", noun, strings.Join(unknown, ", "), what)
 }
 
 // webhookError turns an action's error into one line, a usage error for the admin's mistakes.
@@ -320,6 +260,12 @@ func webhookError(action string, err error) error {
 			// sent an operator whose server had it to look there.
 			msg := strings.Replace(he.Message, "the server allows them with --webhook-allow-private",
 				"pass --webhook-allow-private, and run the server with it too", 1)
+			// A replay's unknown events: the dead ones that may be named are listed by
+			// another action of this command, which the admin may not know of.
+			var ue *webhooks.UnknownEventsError
+			if errors.As(err, &ue) && len(ue.Dead) > 0 {
+				msg += fmt.Sprintf(" (hubbub webhook dead %s lists them)", ue.Webhook)
+			}
 			return usageError(fmt.Sprintf("webhook %s: %s", action, msg))
 		}
 	}

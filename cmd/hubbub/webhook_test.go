@@ -442,6 +442,9 @@ func TestWebhookAPI(t *testing.T) {
 	c.post(t, "a", "two")
 	var page struct {
 		Deliveries []struct {
+			Event struct {
+				ID string `json:"id"`
+			} `json:"event"`
 			Attempts  int    `json:"attempts"`
 			LastError string `json:"last_error"`
 			State     string `json:"state"`
@@ -467,6 +470,17 @@ func TestWebhookAPI(t *testing.T) {
 	r.secret = rotated.Webhook.Secret
 	r.mu.Unlock()
 	r.mode.Store(hookOK)
+	// An event id the webhook has no delivery of refuses the replay, naming it, and replays
+	// none of the ids named; it answered 200 {"replayed": 0} or 1, as if all were well.
+	dead := page.Deliveries[0].Event.ID
+	errBody.Code, errBody.Message = "", ""
+	if st := c.api(t, "POST", "/api/webhooks/"+id+"/replay", map[string]any{"ids": []string{dead, "ev_bogus"}}, &errBody); st != http.StatusNotFound ||
+		errBody.Code != "not_found" || !strings.HasPrefix(errBody.Message, "unknown event ev_bogus; its dead events are: "+dead+", ") {
+		t.Errorf("replay of a dead id and an unknown one: %d %+v, want 404 not_found naming ev_bogus", st, errBody)
+	}
+	if c.api(t, "GET", "/api/webhooks/"+id+"/deliveries?state=dead", nil, &page); len(page.Deliveries) != 2 {
+		t.Errorf("after a refused replay %d deliveries are dead, want both", len(page.Deliveries))
+	}
 	var replayed struct{ Replayed int }
 	if st := c.api(t, "POST", "/api/webhooks/"+id+"/replay", map[string]any{}, &replayed); st != http.StatusOK || replayed.Replayed != 2 {
 		t.Fatalf("replay: %d %+v", st, replayed)

@@ -306,12 +306,20 @@ func (a *Admin) Deliveries(ctx context.Context, id string, state hubbub.Delivery
 }
 
 // Replay makes the named dead deliveries of a webhook (all of them when ids is empty)
-// pending again, to be posted at once, and says how many.
+// pending again, to be posted at once, and says how many. A named id that is no delivery of
+// the webhook, dead or pending, refuses the whole replay with an *UnknownEventsError before
+// anything changes: the store skips ids it does not find, so a mistyped id (or an event kind
+// where an event id goes) answered "replayed 0" as if all were well. An id already pending
+// is no error; it is simply not counted.
 func (a *Admin) Replay(ctx context.Context, id string, ids []string) (int, error) {
+	// The bound comes first: past it, no id is read.
 	if len(ids) > MaxReplayIDs {
 		return 0, hubbub.Errorf(hubbub.ECodeBadField, "a replay names at most %d events, not %d", MaxReplayIDs, len(ids))
 	}
 	if _, err := a.Get(ctx, id); err != nil {
+		return 0, err
+	}
+	if err := a.knownEvents(ctx, id, ids); err != nil {
 		return 0, err
 	}
 	n, err := a.store.ReplayDeliveries(ctx, id, ids)
@@ -322,4 +330,80 @@ func (a *Admin) Replay(ctx context.Context, id string, ids []string) (int, error
 		a.notify()
 	}
 	return n, nil
+}
+
+// shownDead is how many of a webhook's dead events an *UnknownEventsError lists.
+const shownDead = 5
+
+// knownEvents returns an *UnknownEventsError naming the ids that are no delivery of webhook
+// id, which the caller has read (Get) already: each id is read from the store directly, not
+// through Deliveries, which would read the webhook again per id.
+func (a *Admin) knownEvents(ctx context.Context, id string, ids []string) error {
+	var unknown []string
+	for _, ev := range ids {
+		// A page after the event is the store's check that the webhook has a delivery of
+		// it, dead or pending; one it has not is ECodeNotFound.
+		_, err := a.store.Deliveries(ctx, id, hubbub.DeliveryDead, ev, 1)
+		switch {
+		case hubbub.ErrorCode(err) == hubbub.ECodeNotFound:
+			if !slices.Contains(unknown, ev) {
+				unknown = append(unknown, ev)
+			}
+		case err != nil:
+			return err
+		}
+	}
+	if len(unknown) == 0 {
+		return nil
+	}
+	// The dead events are what may be named. A webhook deleted since Get fails this read
+	// with its own not_found, which then explains every id above.
+	dead, err := a.store.Deliveries(ctx, id, hubbub.DeliveryDead, "", shownDead+1)
+	if err != nil {
+		return err
+	}
+	e := &UnknownEventsError{Webhook: id, IDs: unknown, More: len(dead) > shownDead}
+	for _, d := range dead[:min(len(dead), shownDead)] {
+		e.Dead = append(e.Dead, d.Event.ID)
+	}
+	return e
+}
+
+// UnknownEventsError refuses a replay that names event ids the webhook has no delivery of.
+// It unwraps to a hubbub.Error with ECodeNotFound, so the API answers 404 and the CLI a
+// usage error, each with Error's text.
+type UnknownEventsError struct {
+	Webhook string   // the webhook's id
+	IDs     []string // the ids named that are none of its deliveries, in the order named
+	Dead    []string // the oldest of its dead events' ids (at most 5): what a replay may name
+	More    bool     // it has more dead events than Dead
+}
+
+// Error names the unknown ids and the dead events that may be named instead, and says when
+// an id is an event kind (replay takes event ids).
+func (e *UnknownEventsError) Error() string {
+	var b strings.Builder
+	b.WriteString("unknown event")
+	if len(e.IDs) > 1 {
+		b.WriteString("s")
+	}
+	b.WriteString(" " + strings.Join(e.IDs, ", "))
+	if i := slices.IndexFunc(e.IDs, func(id string) bool { return slices.Contains(hubbub.HookEvents, hubbub.HookEvent(id)) }); i >= 0 {
+		b.WriteString(" (replay takes event ids; " + e.IDs[i] + " is a kind of event)")
+	}
+	if len(e.Dead) == 0 {
+		b.WriteString("; " + e.Webhook + " has no dead deliveries to replay")
+		return b.String()
+	}
+	b.WriteString("; its dead events are: " + strings.Join(e.Dead, ", "))
+	if e.More {
+		b.WriteString(", …")
+	}
+	return b.String()
+}
+
+// Unwrap returns the refusal as a hubbub.Error (ECodeNotFound), the form the API and the CLI
+// map to their answers.
+func (e *UnknownEventsError) Unwrap() error {
+	return hubbub.Errorf(hubbub.ECodeNotFound, "%s", e.Error())
 }

@@ -2,8 +2,10 @@ package webhooks
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"hubbub"
 	"hubbub/internal/egress"
@@ -107,5 +109,92 @@ func TestAdminLimit(t *testing.T) {
 	_, err := a.Create(context.Background(), Spec{URL: "https://example.com/", Events: []hubbub.HookEvent{hubbub.HookNotification}}, "")
 	if hubbub.ErrorCode(err) != hubbub.ECodeLimit {
 		t.Errorf("webhook %d: err = %v, want limit", hubbub.MaxWebhooks+1, err)
+	}
+}
+
+// readCounter is a real store that counts the reads Replay may make before it writes: a
+// replay past MaxReplayIDs must read nothing, and one that names ids must read the webhook
+// once, not once per id.
+type readCounter struct {
+	hubbub.OutboxStore
+	webhook, deliveries int
+}
+
+func (r *readCounter) Webhook(ctx context.Context, id string) (hubbub.Webhook, bool, error) {
+	r.webhook++
+	return r.OutboxStore.Webhook(ctx, id)
+}
+
+func (r *readCounter) Deliveries(ctx context.Context, webhook string, state hubbub.DeliveryState, after string, limit int) ([]hubbub.Delivery, error) {
+	r.deliveries++
+	return r.OutboxStore.Deliveries(ctx, webhook, state, after, limit)
+}
+
+// TestAdminReplayUnknownEvents: Replay refuses ids the webhook has no delivery of with an
+// *UnknownEventsError (not_found) naming them and some of its dead events, and replays none
+// of the ids named; the bound on ids comes before any read; the webhook is read once; a
+// pending id is no error, and replaying it again counts 0.
+func TestAdminReplayUnknownEvents(t *testing.T) {
+	s, ob := openStore(t)
+	reads := &readCounter{OutboxStore: ob}
+	c := egress.New(egress.Config{})
+	defer c.Close()
+	a := NewAdmin(reads, c, nil)
+	ctx := t.Context()
+	w, err := a.Create(ctx, Spec{URL: "https://example.com/", Rooms: []string{"a"}, Events: []hubbub.HookEvent{hubbub.HookMessage}}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	reads.webhook, reads.deliveries = 0, 0
+	if _, err := a.Replay(ctx, w.ID, make([]string, MaxReplayIDs+1)); hubbub.ErrorCode(err) != hubbub.ECodeBadField {
+		t.Errorf("%d ids: %v, want bad_field", MaxReplayIDs+1, err)
+	}
+	if reads.webhook+reads.deliveries != 0 {
+		t.Errorf("%d ids: %d webhook and %d deliveries reads, want none past the bound", MaxReplayIDs+1, reads.webhook, reads.deliveries)
+	}
+
+	var ue *UnknownEventsError
+	_, err = a.Replay(ctx, w.ID, []string{"ev_nope"})
+	if !errors.As(err, &ue) || hubbub.ErrorCode(err) != hubbub.ECodeNotFound ||
+		err.Error() != "unknown event ev_nope; "+w.ID+" has no dead deliveries to replay" {
+		t.Errorf("an unknown id with nothing dead: %v (code %s)", err, hubbub.ErrorCode(err))
+	}
+
+	// Seven dead deliveries: the refusal lists the five oldest and says there are more.
+	entries := appendMessages(t, s, []string{"a"}, 7)
+	if _, err := ob.FanOut(ctx, 100); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if err := ob.RetryDelivery(ctx, w.ID, e.ID, time.Now(), "HTTP 503", true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	named := []string{entries[0].ID, "ev_nope", "message", "ev_nope", entries[1].ID}
+	reads.webhook = 0
+	_, err = a.Replay(ctx, w.ID, named)
+	if reads.webhook != 1 {
+		t.Errorf("a replay of %d ids read the webhook %d times, want once", len(named), reads.webhook)
+	}
+	var ids []string
+	for _, e := range entries[:5] {
+		ids = append(ids, e.ID)
+	}
+	want := "unknown events ev_nope, message (replay takes event ids; message is a kind of event); its dead events are: " + strings.Join(ids, ", ") + ", …"
+	if !errors.As(err, &ue) || hubbub.ErrorCode(err) != hubbub.ECodeNotFound || hubbub.ErrorMessage(err) != want {
+		t.Errorf("known and unknown ids: %v\nwant %s", err, want)
+	} else if ue.Webhook != w.ID || strings.Join(ue.IDs, ",") != "ev_nope,message" || !ue.More || len(ue.Dead) != 5 {
+		t.Errorf("the error's fields: %+v", ue)
+	}
+	if n := len(deliveries(t, ob, w.ID, hubbub.DeliveryDead)); n != 7 {
+		t.Errorf("after the refusal %d deliveries are dead, want all 7: a refused replay replays none", n)
+	}
+
+	if n, err := a.Replay(ctx, w.ID, []string{entries[0].ID, entries[1].ID}); n != 2 || err != nil {
+		t.Errorf("replay of two dead ids: %d, %v", n, err)
+	}
+	if n, err := a.Replay(ctx, w.ID, []string{entries[0].ID}); n != 0 || err != nil {
+		t.Errorf("replay of a pending id: %d, %v, want 0 and no error", n, err)
 	}
 }
