@@ -186,6 +186,19 @@ const MaxMembersNamed = 100
 //   - RoomMeta returns a room's metadata; found is false for a room with neither metadata nor
 //     entries. Members counts members, not invitees; LastSeq and LastActivity are those of
 //     Rooms.
+//   - ResolveRoom(name) finds the room a request naming name means, room names being one
+//     room whatever their case (RoomKey): a room named exactly name (with metadata or an
+//     entry, as RoomMeta finds them) if there is one; else a room whose RoomKey is name's,
+//     when several the one named first in byte order among those that are not a twin; else
+//     none (found false, stored ""). A twin is a room that shared its key with another
+//     before room names were folded, and that the upgrade which made them fold did not
+//     choose (the SQL stores chose, for each key, the room with the most entries, then the
+//     first in byte order): it stays readable and writable by its exact name, and a request
+//     in another case goes to the room chosen. The stores do not refuse a room whose key
+//     another's has (Append, CreateRoom and JoinRoom store the name given): the server
+//     resolves a name before it creates a room, so only two first uses of one new name in
+//     two spellings at the same instant make a second one. It reads one or two rows of an
+//     index, never the rooms.
 //   - CountRooms returns how many rooms the store holds (those RoomMeta finds: with metadata
 //     or an entry, DMs included), counting at most limit (none for limit ≤ 0): it stops once
 //     it has counted limit, so a caller comparing it with a cap pays for the cap, not for the
@@ -197,6 +210,9 @@ type RoomStore interface {
 	CreateRoom(ctx context.Context, meta RoomMeta, members []Membership) (RoomMeta, []Entry, error)
 	// RoomMeta returns a room's metadata and counts.
 	RoomMeta(ctx context.Context, room string) (meta RoomMeta, found bool, err error)
+	// ResolveRoom returns the stored name of the room a request naming name means, whatever
+	// its case; found is false when there is none yet.
+	ResolveRoom(ctx context.Context, name string) (stored string, found bool, err error)
 	// JoinRoom records a public room in a user's list of rooms.
 	JoinRoom(ctx context.Context, room, user string) error
 	// LeaveRoom takes a public room out of a user's list of rooms, and returns the entry that

@@ -297,6 +297,25 @@ func ValidateRoom(room string) error {
 	return nil
 }
 
+// RoomKey returns the key under which room names are one room whatever their case: the name
+// with its ASCII letters lowered (room names hold no other letters, ValidateRoom). "General",
+// "GENERAL" and "general" have one key, and a request naming any of them means one room
+// (RoomStore.ResolveRoom).
+func RoomKey(room string) string {
+	for i := 0; i < len(room); i++ {
+		if c := room[i]; c >= 'A' && c <= 'Z' {
+			b := []byte(room)
+			for j := i; j < len(b); j++ {
+				if c := b[j]; c >= 'A' && c <= 'Z' {
+					b[j] = c + ('a' - 'A')
+				}
+			}
+			return string(b)
+		}
+	}
+	return room // already lower case: no copy, the common case
+}
+
 // NewMessageID returns a message ID for a message stored at t: 32 hex digits, the first 12 the
 // time in Unix milliseconds and the other 20 random (80 bits). IDs sort roughly by time, which
 // helps anyone who indexes them, and stay unique across rooms, processes and nodes without

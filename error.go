@@ -36,6 +36,7 @@ const (
 	ECodeLimit        = "limit"          // a bound on the target was reached (reactions on one message)
 	ECodeExists       = "exists"         // the room (or other thing to create) exists already
 	ECodeDisabled     = "disabled"       // the server's operator turned that feature off (search without its index)
+	ECodeRoomCase     = "room_case"      // the room exists spelled another way (Error.StoredRoom); ask again by that name
 )
 
 // Error is an error with a code a client can act on and a message a person can read.
@@ -45,6 +46,9 @@ type Error struct {
 	// RetryAfter is how long a refusal that may succeed later (rate_limited) asks the client
 	// to wait before trying again; 0 when it does not say.
 	RetryAfter time.Duration
+	// StoredRoom is, for ECodeRoomCase, the room's name as stored: the request named the room
+	// in another case, and the client asks again by this name (RoomCase).
+	StoredRoom string
 }
 
 // Error returns the human-readable message.
@@ -59,6 +63,24 @@ func Errorf(code, format string, args ...any) *Error {
 // wait retryAfter (0: it does not say) before trying again.
 func RateLimited(retryAfter time.Duration, format string, args ...any) *Error {
 	return &Error{Code: ECodeRateLimited, Message: fmt.Sprintf(format, args...), RetryAfter: retryAfter}
+}
+
+// RoomCase returns the room_case refusal of a request that named the room stored as stored by
+// another spelling, asked (ResolveRoom): the request is not acted on, and its client asks again
+// by the stored name. A client written before room names were compared without regard to case
+// matches answers to its requests by the room it sent, so it is told the name rather than
+// answered for a room it did not name (docs/protocol.md, Room names).
+func RoomCase(asked, stored string) *Error {
+	return &Error{Code: ECodeRoomCase, Message: fmt.Sprintf("room %s is named %s", asked, stored), StoredRoom: stored}
+}
+
+// ErrorStoredRoom returns the StoredRoom of the first *Error in err's chain, or "".
+func ErrorStoredRoom(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.StoredRoom
+	}
+	return ""
 }
 
 // ErrorCode returns the code of the first *Error in err's chain, or ECodeInternal.

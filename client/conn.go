@@ -295,7 +295,9 @@ func (c *Conn) HelloToken(ctx context.Context, name, key, token string) (*Welcom
 
 // Join enters room. With since not nil the server replays every message after *since;
 // otherwise it replays the last history messages (history <= 0 means the server's default).
-// The replayed messages reach the Handler after the Joined frame.
+// The replayed messages reach the Handler after the Joined frame. A room named in another
+// case than its stored name is refused with an *Error of code room_case whose StoredRoom is
+// the name to join (Session.Join follows it).
 func (c *Conn) Join(ctx context.Context, room string, since *uint64, history int) (*Joined, error) {
 	req := wire.JoinRequest{Type: wire.TypeJoin, Room: room, Since: since}
 	if since == nil && history > 0 {

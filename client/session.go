@@ -364,7 +364,22 @@ func (s *Session) Close() error {
 // delivered on Events (with the configured History on a first join). The session remembers the room and rejoins it after every reconnect. While the session is
 // reconnecting Join returns an error wrapping ErrNotConnected, and the room is joined as soon
 // as the session is connected again. A refusal by the server (*Error) forgets the room.
+//
+// Room names are one room whatever their case: when room is another spelling of a room's
+// stored name (the server's room_case refusal), Join forgets room and joins the stored name
+// instead, which the answer's Room then holds. The session knows the room by that name from
+// then on: its events, Leave and Send name it so.
 func (s *Session) Join(ctx context.Context, room string) (*Joined, error) {
+	j, err := s.join(ctx, room)
+	var se *wire.Error
+	if errors.As(err, &se) && se.Code == hubbub.ECodeRoomCase && se.StoredRoom != "" && se.StoredRoom != room {
+		return s.join(ctx, se.StoredRoom)
+	}
+	return j, err
+}
+
+// join is Join of room as named.
+func (s *Session) join(ctx context.Context, room string) (*Joined, error) {
 	s.mu.Lock()
 	if s.ended {
 		s.mu.Unlock()

@@ -148,6 +148,10 @@ function selectRoom(name) {
     showNotice(roomNameProblem(name));
     return false;
   }
+  // A room in the list by another case is that room (room names fold, protocol.md): no
+  // round trip to be told so.
+  const known = !ui.rooms.includes(name) && ui.rooms.find((r) => r.toLowerCase() === name.toLowerCase());
+  if (known) name = known;
   client.addRoom(name);
   if (!ui.rooms.includes(name)) {
     ui.rooms.push(name);
@@ -768,6 +772,15 @@ client.addEventListener("joined", (ev) => {
     client.markRead(room, frame.last_seq || 0);
   }
   if (error) {
+    if (error.code === "room_case" && error.stored && ROOM_NAME.test(error.stored)) {
+      // Room names are one room whatever their case: "General" is general, and the room is
+      // shown, joined and linked by its stored name (protocol.md, Room names).
+      const wasActive = room === ui.active;
+      leaveRoom(room, { quiet: true, local: true });
+      if (wasActive) location.hash = error.stored;
+      else selectRoom(error.stored);
+      return;
+    }
     if (error.code === "bad_room") {
       showNotice("Cannot join #" + room + ": " + error.message);
       leaveRoom(room, { quiet: true });

@@ -95,7 +95,7 @@ const HUBBUB_FRAMES = {
     reacted: ["room", "log_seq", "changes"],
     revisions: ["room", "seq", "revisions"],
     moderated: ["action", "room", "name", "seq", "until", "note"],
-    error: ["code", "message", "request", "room", "id", "retry_after_ms"],
+    error: ["code", "message", "request", "room", "id", "retry_after_ms", "stored_room"],
     // Conversations.
     room: ["room", "topic", "private", "dm", "created_by", "created", "members", "last_seq", "last_activity", "role", "invited", "read_seq", "unread", "mentions", "people"],
     unroom: ["room"],
@@ -1530,7 +1530,9 @@ class ChatClient extends EventTarget {
       return;
     }
     if (r && f.request === "join") {
-      r.error = { code: f.code, message: f.message };
+      // A room_case refusal names the room's stored name (protocol.md, Room names): the page
+      // asks again by it.
+      r.error = { code: f.code, message: f.message, stored: typeof f.stored_room === "string" ? f.stored_room : "" };
       this.emit("joined", { room: r.name, error: r.error });
       return;
     }

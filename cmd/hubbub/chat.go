@@ -182,7 +182,7 @@ func runChat(ctx context.Context, args []string, io stdio) error {
 	if isTerminal(io.in) { // said after the room's joined, not before the server answered
 		c.notes.add(*room, fmt.Sprintf("* lines you type go to %s; /help lists the commands", *room))
 	}
-	if _, err := ses.Join(ctx, *room); err != nil {
+	if j, err := ses.Join(ctx, *room); err != nil {
 		c.notes.take(*room)
 		if ctx.Err() != nil {
 			return nil
@@ -198,6 +198,13 @@ func runChat(ctx context.Context, args []string, io stdio) error {
 		}
 		fmt.Fprintf(io.err, "* %v\n", err)
 	} else {
+		if j.Room != *room {
+			// The server knows the room by another spelling (room_case, which the session
+			// followed): the chat names it so, as every frame of it does.
+			c.notes.take(*room)
+			fmt.Fprintf(io.err, "* room %s is named %s\n", *room, j.Room)
+			*room = j.Room
+		}
 		c.in.set(*room, true) // as enter does: a /join of it before the printer reads its joined only switches
 	}
 	c.rooms = []string{*room}

@@ -186,8 +186,16 @@ func (c *chat) enter(ctx context.Context, room, title string) error {
 	note := fmt.Sprintf("* lines you type go to %s now", title)
 	if c.in.claim(room) {
 		c.notes.add(room, note)
-		_, err := c.ses.Join(ctx, room)
+		j, err := c.ses.Join(ctx, room)
 		switch {
+		case err == nil && j.Room != room:
+			// The server knows the room by another spelling (room_case, which the session
+			// followed): the chat follows it by that name, as every frame of it does.
+			c.notes.take(room)
+			c.in.release(room)
+			room = j.Room
+			c.in.set(room, true)
+			fmt.Fprintf(c.io.err, "* room %s is named %s; lines you type go there now\n", title, room)
 		case err == nil:
 			c.in.set(room, true) // the event loop may not have printed its joined yet
 		case errors.Is(err, client.ErrNotConnected):

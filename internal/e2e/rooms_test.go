@@ -199,3 +199,21 @@ func saveShot(t *testing.T, u *user, name string) {
 		t.Logf("screenshot %s: %v", name, err)
 	}
 }
+
+// Room names are one room whatever their case: opening #General when general exists shows
+// general, with its history, and what is said there reaches its members (the server's
+// room_case, which the page follows). The list holds general, not a second, empty General.
+func TestOpeningARoomInAnotherCaseOpensIt(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{})
+	gopher := dialUser(t, srv, "gopher", "general")
+	gopher.say("general", "said in general")
+	ann := b.newUser("ann")
+	ann.open(srv.URL + "/#General")
+	ann.waitFor("general in view", `document.getElementById("room-title").textContent === "#general"`)
+	ann.see("gopher", "said in general")
+	rooms := `Array.from(document.querySelectorAll("#room-list .room"), e => e.dataset.room).join()`
+	ann.waitFor("general alone in the list", rooms+` === "general"`)
+	ann.say("hello from ann")
+	gopher.waitMembers("general", "ann", "gopher")
+}

@@ -362,6 +362,27 @@ func (h *Hub) Join(ctx context.Context, req JoinRequest) (JoinInfo, error) {
 	return JoinInfo{}, hubbub.Errorf(hubbub.ECodeUnavailable, "room %q is busy; try again", req.Room)
 }
 
+// ResolveRoom returns the stored name of the room a request naming name means, room names
+// being one room whatever their case (hubbub.RoomStore.ResolveRoom), or name itself when no
+// room has its key yet (a join or a first entry makes it as named). A room this node has open
+// under name exactly is that room, with no read of the Store: the hot path of a join, whose
+// name is most often the stored one. Every node asks the one shared Store, so every node
+// gives one answer.
+func (h *Hub) ResolveRoom(ctx context.Context, name string) (string, error) {
+	if h.lookup(name) != nil {
+		return name, nil
+	}
+	stored, found, err := h.store.ResolveRoom(ctx, name)
+	if err != nil {
+		h.log.Error("store resolve room failed", "room", name, "err", err)
+		return "", hubbub.Errorf(hubbub.ECodeUnavailable, "room %q cannot be looked up now; try again", name)
+	}
+	if !found {
+		return name, nil
+	}
+	return stored, nil
+}
+
 // Leave removes a member from a room; it is a no-op if the member is not there.
 func (h *Hub) Leave(roomName string, m *Member) {
 	r := h.lookup(roomName)

@@ -57,6 +57,15 @@ const (
 	countRooms     = `SELECT count(*) FROM (SELECT 1 FROM rooms WHERE created IS NOT NULL OR last_seq > 0 LIMIT $1) AS r`
 	selectRoomMeta = `SELECT ` + roomColumns + ` FROM rooms r ` + lastActivity + `
 		WHERE r.name = $1 AND (r.created IS NOT NULL OR r.last_seq > 0)`
+	// The room a request naming $1 means (hubbub.RoomStore.ResolveRoom), whose key is $2:
+	// the room named exactly that, else the first non-twin room of that key (rooms_key,
+	// 0019), each only if RoomMeta finds it.
+	selectResolveRoom = `SELECT name FROM (
+			(SELECT name, 0 AS fold FROM rooms WHERE name = $1 AND (created IS NOT NULL OR last_seq > 0))
+			UNION ALL
+			(SELECT name, 1 FROM rooms WHERE lower(name) = $2 AND NOT twin AND (created IS NOT NULL OR last_seq > 0)
+				ORDER BY lower(name), (name COLLATE "C") LIMIT 1)) AS found
+		ORDER BY fold LIMIT 1`
 	joinPublic = `WITH joined AS (
 			INSERT INTO memberships (room, user_id, name, role, since)
 			VALUES ($1, $2, coalesce((SELECT name FROM users WHERE id = $2), ''), 'member', $3)
@@ -289,6 +298,26 @@ func (s *Store) createRoom(ctx context.Context, meta hubbub.RoomMeta, members []
 		return hubbub.RoomMeta{}, nil, err
 	}
 	return out, entries, nil
+}
+
+// ResolveRoom returns the stored name of the room a request naming name means: the room
+// named exactly name, else the one of its key that is not a twin (hubbub.RoomStore).
+func (s *Store) ResolveRoom(ctx context.Context, name string) (string, bool, error) {
+	if err := s.guard.Begin(ctx, sqlstore.OpResolveRoom); err != nil {
+		return "", false, err
+	}
+	if !textFits(name) {
+		return "", false, nil
+	}
+	var stored string
+	err := s.pool.QueryRow(ctx, selectResolveRoom, name, hubbub.RoomKey(name)).Scan(&stored)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, s.guard.Wrap(sqlstore.OpResolveRoom, err)
+	}
+	return stored, true, nil
 }
 
 // RoomMeta returns a room's metadata and counts. See hubbub.RoomStore.

@@ -83,6 +83,21 @@ func (j *jsonSession) Handle(data []byte) {
 		j.fail(hubbub.Errorf(hubbub.ECodeNoHello, "say hello first"), &f)
 		return
 	}
+	ctx := j.writeContext()
+	if f.Room != "" && (f.Type == wire.TypeJoin || j.mayActOutside(f.Type)) && !j.rooms.has(f.Room) && hubbub.ValidateRoom(f.Room) == nil {
+		// Room names are one room whatever their case: a request naming a room in another
+		// case than its stored name is refused with that name, and asked again by it, since a
+		// client matches answers to the room it sent (docs/protocol.md, Room names). A room
+		// this connection is in is named as stored already, and needs no look-up; the frames
+		// that need a joined room get not_joined below without one, as before.
+		if stored, err := j.svc.hub.ResolveRoom(ctx, f.Room); err != nil {
+			j.fail(err, &f)
+			return
+		} else if stored != f.Room {
+			j.fail(hubbub.RoomCase(f.Room, stored), &f)
+			return
+		}
+	}
 	if f.Room != "" && f.Type != wire.TypeJoin && !j.rooms.has(f.Room) && !j.mayActOutside(f.Type) {
 		j.fail(hubbub.Errorf(hubbub.ECodeNotJoined, "you have not joined room %q", f.Room), &f)
 		return
@@ -90,7 +105,6 @@ func (j *jsonSession) Handle(data []byte) {
 	if j.online != nil {
 		j.online.Active()
 	}
-	ctx := j.writeContext()
 	switch f.Type {
 	case wire.TypeHello:
 		j.hello(ctx, &f, nameErr)

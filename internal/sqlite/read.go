@@ -19,7 +19,7 @@ type readStmts struct {
 	// Users (user.go).
 	userByID, userByKey, userByGuest, userByExternal, usersByID, users, passwordHash, session *sql.Stmt
 	// Rooms (room.go).
-	roomMeta, membership, members, membersNamed, directory, myRooms, countRooms *sql.Stmt
+	roomMeta, resolveRoom, membership, members, membersNamed, directory, myRooms, countRooms *sql.Stmt
 	// The generations (generations.go).
 	generations *sql.Stmt
 
@@ -96,6 +96,7 @@ func prepareReads(ctx context.Context, db *sql.DB) (readStmts, error) {
 	r.passwordHash = prep(`SELECT password_hash FROM users WHERE id = ?`)
 	r.session = prep(sessionSQL)
 	r.roomMeta = prep(roomMetaSQL)
+	r.resolveRoom = prep(resolveRoomSQL)
 	r.membership = prep(membershipSQL)
 	r.members = prep(membersSQL)
 	r.membersNamed = prep(membersNamedSQL)

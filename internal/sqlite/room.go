@@ -70,6 +70,16 @@ const (
 		WHERE r.name > ? AND coalesce(m.private, 0) = 0 AND coalesce(m.dm, 0) = 0
 		AND substr(r.name, 1, 3) <> 'dm.'
 		AND (r.last_seq > 0 OR m.name IS NOT NULL) ORDER BY r.name`
+	// The room a request naming ?1 means (hubbub.RoomStore.ResolveRoom), whose key is ?2: the
+	// room named exactly that, else the first non-twin room of that key (rooms_key, 0018), each
+	// only if RoomMeta finds it. Two probes of an index, the exact one first.
+	resolveRoomSQL = `SELECT name FROM (
+			SELECT r.name, 0 AS fold FROM rooms r WHERE r.name = ?1
+				AND (r.last_seq > 0 OR EXISTS (SELECT 1 FROM room_meta m WHERE m.name = r.name))
+			UNION ALL SELECT * FROM (SELECT r.name, 1 FROM rooms r WHERE lower(r.name) = ?2 AND r.twin = 0
+				AND (r.last_seq > 0 OR EXISTS (SELECT 1 FROM room_meta m WHERE m.name = r.name))
+				ORDER BY lower(r.name), r.name LIMIT 1))
+		ORDER BY fold LIMIT 1`
 	// The rooms RoomMeta finds, at most ?1 of them: a row with an entry or metadata (JoinRoom
 	// and CreateRoom give theirs metadata in the transaction that adds the row).
 	countRoomsSQL = `SELECT count(*) FROM (SELECT 1 FROM rooms r
@@ -368,6 +378,23 @@ func (s *Store) RoomMeta(ctx context.Context, room string) (hubbub.RoomMeta, boo
 		return hubbub.RoomMeta{}, false, s.guard.Wrap(sqlstore.OpRoomMeta, unreadable(err))
 	}
 	return meta, true, nil
+}
+
+// ResolveRoom returns the stored name of the room a request naming name means: the room
+// named exactly name, else the one of its key that is not a twin (hubbub.RoomStore).
+func (s *Store) ResolveRoom(ctx context.Context, name string) (string, bool, error) {
+	if err := s.guard.Begin(ctx, sqlstore.OpResolveRoom); err != nil {
+		return "", false, err
+	}
+	var stored string
+	err := s.reads.resolveRoom.QueryRowContext(ctx, name, hubbub.RoomKey(name)).Scan(&stored)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, s.guard.Wrap(sqlstore.OpResolveRoom, unreadable(err))
+	}
+	return stored, true, nil
 }
 
 // JoinRoom records public room in user's list of rooms (a member, role member), giving a

@@ -46,6 +46,7 @@ const (
 	OpMyRooms      Op = "my rooms"
 	OpDirectory    Op = "directory"
 	OpCountRooms   Op = "count rooms"
+	OpResolveRoom  Op = "resolve room"
 )
 
 // MaxUsersByID bounds the ids one UsersByID looks up, so that a query's parameters stay

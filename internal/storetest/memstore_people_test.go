@@ -652,6 +652,37 @@ func (s *memStore) RoomMeta(ctx context.Context, room string) (hubbub.RoomMeta, 
 	return meta, found, nil
 }
 
+func (s *memStore) ResolveRoom(ctx context.Context, name string) (string, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.check(ctx); err != nil {
+		return "", false, err
+	}
+	names := s.roomNames()
+	if s.bug == "resolveempty" { // a room of metadata alone, or a join's, is not looked at
+		names = map[string]bool{}
+		for name, r := range s.rooms {
+			if r.last > 0 {
+				names[name] = true
+			}
+		}
+	}
+	if names[name] && s.bug != "resolveexact" {
+		return name, true, nil
+	}
+	if s.bug == "resolvefold" { // names compared byte for byte, as before
+		return "", false, nil
+	}
+	// memStore has no twins: they are rooms an upgrade found sharing a key.
+	key, first := hubbub.RoomKey(name), ""
+	for room := range names {
+		if hubbub.RoomKey(room) == key && (first == "" || room < first) {
+			first = room
+		}
+	}
+	return first, first != "", nil
+}
+
 func (s *memStore) JoinRoom(ctx context.Context, room, user string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -101,6 +101,7 @@ func RunStoreTests(t *testing.T, open func(t *testing.T, ret hubbub.Retention) h
 		{"MembersNamed", testMembersNamed},
 		{"Directory", testDirectory},
 		{"CountRooms", testCountRooms},
+		{"ResolveRoom", testResolveRoom},
 		{"SetRead", testSetRead},
 		{"MyRooms", testMyRooms},
 		{"UnreadCap", testUnreadCap},

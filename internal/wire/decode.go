@@ -262,5 +262,5 @@ func (e *Error) Error() string {
 
 // Unwrap returns the error as a *hubbub.Error.
 func (e *Error) Unwrap() error {
-	return &hubbub.Error{Code: e.Code, Message: e.Message, RetryAfter: e.RetryAfter()}
+	return &hubbub.Error{Code: e.Code, Message: e.Message, RetryAfter: e.RetryAfter(), StoredRoom: e.StoredRoom}
 }

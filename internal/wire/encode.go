@@ -154,7 +154,7 @@ func NewAck(e *hubbub.Entry, dup bool) Ack {
 
 // NewError returns the error frame for err answering request f (f may be nil).
 func NewError(err error, f *ClientFrame) Error {
-	e := Error{Type: TypeError, Code: hubbub.ErrorCode(err), Message: hubbub.ErrorMessage(err)}
+	e := Error{Type: TypeError, Code: hubbub.ErrorCode(err), Message: hubbub.ErrorMessage(err), StoredRoom: hubbub.ErrorStoredRoom(err)}
 	if d := hubbub.ErrorRetryAfter(err); d > 0 {
 		e.RetryAfterMs = int64((d + time.Millisecond - 1) / time.Millisecond)
 	}

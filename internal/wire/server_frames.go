@@ -486,6 +486,9 @@ type Error struct {
 	// RetryAfterMs is how long, in milliseconds, a rate_limited refusal asks the client to
 	// wait before it tries again (rounded up); absent when the server does not say.
 	RetryAfterMs int64 `json:"retry_after_ms,omitempty"`
+	// StoredRoom is, for a room_case refusal, the room's name as stored: the request named it
+	// in another case, and is asked again by this name; absent otherwise.
+	StoredRoom string `json:"stored_room,omitempty"`
 }
 
 // RetryAfter is RetryAfterMs as a duration: 0 when absent or negative, at most a day (a larger
