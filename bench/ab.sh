@@ -8,6 +8,11 @@
 #
 # Usage: bench/ab.sh SCENARIO ROUNDS PORT BIN_A BIN_B [BIN…]
 #   SCENARIO  rooms02 | rooms05  1,000 rooms × 10 at 0.2 / 0.5 msg/s each
+#             storm              compare.sh's reconnect storm: 100 rooms × 100 at 200 msgs/s, the
+#                                server SIGTERMed 3 s in and started again on the same data; each
+#                                run first waits (up to 90 s) for the last run's loopback sockets
+#                                to leave TIME_WAIT, as ~20,000 of them linger 60 s and a run
+#                                started among them measured 10-15 % differently
 #             fan100             one room of 1,010 at 100 msgs/s
 #             ingress            1,000 rooms × 10 senders, as fast as acks allow (SQLite)
 #             idle               compare.sh's connect + join: 19,000 hubbub.v1 clients into one
@@ -16,10 +21,11 @@
 # A line: round, binary, load average, then [delivered ratio, p50 ms, p99 ms, server CPU s per
 # M deliveries, server write calls per delivery] or, for ingress, [acked/s, ack p99 ms, lost,
 # duplicated, server CPU µs per ack] or, for idle, [connects/s, server CPU µs per connection
-# (connect, join, the settle and the hold), connects failed], then the run's directory (server
-# log, the JSON report).
+# (connect, join, the settle and the hold), connects failed] or, for storm, [all back s from
+# listening again, the clients' backoff floor s, all caught up s, lost, duplicated, shed], then
+# the run's directory (server log, the JSON report).
 set -u
-usage() { echo "usage: bench/ab.sh rooms02|rooms05|fan100|ingress|idle ROUNDS PORT BIN_A BIN_B [BIN…]" >&2; exit 2; }
+usage() { echo "usage: bench/ab.sh rooms02|rooms05|fan100|ingress|idle|storm ROUNDS PORT BIN_A BIN_B [BIN…]" >&2; exit 2; }
 [ $# -ge 5 ] || usage
 sc=$1 rounds=$2 port=$3
 shift 3
@@ -47,6 +53,9 @@ ingress)
 idle)
 	ARGS="--scenario idle --conns 19000 --duration 2s --settle 1s --sources 4"
 	Q='[(.connect.per_sec | floor), (.idle.server_cpu_s / .connect.ok * 1e6 | floor), .connect.failed]' ;;
+storm)
+	ARGS="--scenario storm --rooms 100 --members 100 --rate 200 --duration 15s --storm-after 3s --drain 5s --sources 4 --ready-timeout 60s"
+	Q='[.storm.back_s, .storm.backoff_floor_s, .storm.caught_up_s, .storm.lost, .storm.duplicated, .storm.shed]' ;;
 *) usage ;;
 esac
 pid=""
@@ -54,16 +63,29 @@ trap '[ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null' EXIT
 for r in $(seq "$rounds"); do
 	for b in "$@"; do
 		d=$(mktemp -d /tmp/hubbub-ab.XXXX)
-		# shellcheck disable=SC2086
-		taskset -c 0 "$b" serve --host 127.0.0.1 --port "$port" --data "$d/h.db" --log-level warn $LIMITS >"$d/server.log" 2>&1 &
-		pid=$!
+		# The server starts from a script that records its pid, so that the storm's restart can
+		# run it again on the same data (compare.sh's start-hubbub.sh).
+		printf '#!/bin/bash\ntaskset -c 0 %q serve --host 127.0.0.1 --port %s --data %q --log-level warn %s >>%q 2>&1 &\necho $! >%q\n' \
+			"$b" "$port" "$d/h.db" "$LIMITS" "$d/server.log" "$d/pid" >"$d/start.sh"
+		chmod +x "$d/start.sh"
+		extra=()
+		if [ "$sc" = storm ]; then
+			for _ in $(seq 180); do [ "$(ss -Htan state time-wait "( sport = :$port or dport = :$port )" | wc -l)" -lt 200 ] && break; sleep 0.5; done
+			# SIGTERM, up to 15 s for the process to end, then the start script again
+			extra=(--storm-restart "p=\$(cat '$d/pid'); kill -TERM \$p; i=0; while kill -0 \$p 2>/dev/null && [ \$i -lt 300 ]; do sleep 0.05; i=\$((i+1)); done; '$d/start.sh'")
+		fi
+		"$d/start.sh"
+		pid=$(cat "$d/pid")
 		for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
+		[ "$sc" = storm ] || extra=(--pid "$pid")
 		# shellcheck disable=SC2086
 		taskset -c 1 "$gen" bench --target hubbub --url "ws://127.0.0.1:$port/ws" --json --quiet --deadline 3m \
-			--pid "$pid" $ARGS >"$d/report.json" 2>"$d/bench.err"
+			"${extra[@]}" $ARGS >"$d/report.json" 2>"$d/bench.err"
+		pid=$(cat "$d/pid") # a storm's restart left a new one
 		echo "r$r $(basename "$b") load=$(cut -d' ' -f1 /proc/loadavg) $(jq -c "$Q" "$d/report.json" 2>/dev/null || echo failed) $d"
+		# not this shell's child (the start script's): wait for it by its pid
 		kill -TERM "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
+		for _ in $(seq 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
 		pid=""
 		sleep 0.5
 	done

@@ -467,10 +467,22 @@ func apiContext(r *http.Request) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(r.Context(), apiTimeout)
 }
 
-// pathRoom returns the {room} of the request, validated.
-func pathRoom(r *http.Request) (string, error) {
-	room := r.PathValue("room")
-	return room, hubbub.ValidateRoom(room)
+// pathRoom returns the {room} of the request, validated, as the room's stored name: room
+// names are one room whatever their case (docs/protocol.md, "Room names"), and an HTTP caller,
+// unlike a WebSocket client matching answers to the name it sent, is simply answered for the
+// room it meant (the answers name it as stored).
+func (s *API) pathRoom(r *http.Request) (string, error) {
+	return s.resolveRoom(r, r.PathValue("room"))
+}
+
+// resolveRoom returns room, validated, as its stored name (pathRoom).
+func (s *API) resolveRoom(r *http.Request, room string) (string, error) {
+	if err := hubbub.ValidateRoom(room); err != nil {
+		return room, err
+	}
+	ctx, cancel := apiContext(r)
+	defer cancel()
+	return s.hub.ResolveRoom(ctx, room)
 }
 
 // apiMessageReply answers a publish.
@@ -494,7 +506,11 @@ func (s *API) apiPublish(w http.ResponseWriter, r *http.Request) error {
 			return apiErrorf(http.StatusForbidden, hubbub.ECodeForbidden, "a bot posts as itself (%q), not as %q", b.User.Name, p.From)
 		}
 	}
-	m, err := p.message(r.PathValue("room"), s.sessions)
+	room, err := s.pathRoom(r)
+	if err != nil {
+		return err
+	}
+	m, err := p.message(room, s.sessions)
 	if err != nil {
 		return err
 	}
@@ -531,7 +547,7 @@ func nameKey(name string) string {
 // apiMembers: GET /api/rooms/{room}/members — the names in the room, on every node; with
 // stored=1, the room's stored members and invitees (apiStoredMembers).
 func (s *API) apiMembers(w http.ResponseWriter, r *http.Request) error {
-	room, err := pathRoom(r)
+	room, err := s.pathRoom(r)
 	if err != nil {
 		return err
 	}
@@ -557,7 +573,7 @@ func (s *API) apiMembers(w http.ResponseWriter, r *http.Request) error {
 
 // apiHistory: GET /api/rooms/{room}/messages?before=&limit= — a page of history.
 func (s *API) apiHistory(w http.ResponseWriter, r *http.Request) error {
-	room, err := pathRoom(r)
+	room, err := s.pathRoom(r)
 	if err != nil {
 		return err
 	}
@@ -620,7 +636,7 @@ func (s *API) apiSanction(action string) apiHandler {
 
 func (s *API) apiBodyModeration(w http.ResponseWriter, r *http.Request, action string) error {
 	var req moderationRequest
-	room, err := roomBody(w, r, &req)
+	room, err := s.roomBody(w, r, &req)
 	if err != nil {
 		return err
 	}
@@ -633,7 +649,7 @@ func (s *API) apiBodyModeration(w http.ResponseWriter, r *http.Request, action s
 // apiLift returns the handler of DELETE /api/rooms/{room}/bans/{name} and …/mutes/{name}.
 func (s *API) apiLift(action string) apiHandler {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		room, err := pathRoom(r)
+		room, err := s.pathRoom(r)
 		if err != nil {
 			return err
 		}
@@ -643,7 +659,7 @@ func (s *API) apiLift(action string) apiHandler {
 
 // apiSanctions: GET /api/rooms/{room}/sanctions — the bans and mutes in force.
 func (s *API) apiSanctions(w http.ResponseWriter, r *http.Request) error {
-	room, err := pathRoom(r)
+	room, err := s.pathRoom(r)
 	if err != nil {
 		return err
 	}

@@ -25,7 +25,7 @@ type notifyAnswer struct {
 // room, PUT with {user, level} sets it (docs/protocol.md, Notifications), under the user's
 // read rights, as their notify frame does (session.Service.NotifyLevel).
 func (s *API) apiNotify(w http.ResponseWriter, r *http.Request) error {
-	room, err := pathRoom(r)
+	room, err := s.pathRoom(r)
 	if err != nil {
 		return err
 	}

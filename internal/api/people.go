@@ -155,8 +155,8 @@ func roomAfter(r *http.Request) (string, error) {
 
 // roomBody returns the {room} of the request's path, validated, and decodes the request's
 // body into v.
-func roomBody(w http.ResponseWriter, r *http.Request, v any) (string, error) {
-	room, err := pathRoom(r)
+func (s *API) roomBody(w http.ResponseWriter, r *http.Request, v any) (string, error) {
+	room, err := s.pathRoom(r)
 	if err != nil {
 		return "", err
 	}
@@ -264,6 +264,12 @@ func (s *API) apiCreateRoom(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	// Room names are one room whatever their case: a room spelled another way exists.
+	if stored, err := s.resolveRoom(r, req.Room); err != nil {
+		return err
+	} else if stored != req.Room {
+		return hubbub.Errorf(hubbub.ECodeExists, "room %q exists already, as %q (room names are one room whatever their case)", req.Room, stored)
+	}
 	ctx, cancel := apiContext(r)
 	defer cancel()
 	meta := hubbub.RoomMeta{Name: req.Room, Topic: topic, Private: req.Private}
@@ -294,7 +300,7 @@ func (s *API) apiCreateRoom(w http.ResponseWriter, r *http.Request) error {
 // apiRoom: GET /api/rooms/{room} — a room's metadata and counts; 404 for a room with neither
 // metadata nor entries.
 func (s *API) apiRoom(w http.ResponseWriter, r *http.Request) error {
-	room, err := pathRoom(r)
+	room, err := s.pathRoom(r)
 	if err != nil {
 		return err
 	}
@@ -388,7 +394,7 @@ type memberReply struct {
 // as its moderator would (actor "api"); the invitee's connections get the room at once.
 func (s *API) apiInvite(w http.ResponseWriter, r *http.Request) error {
 	var req inviteRequest
-	room, err := roomBody(w, r, &req)
+	room, err := s.roomBody(w, r, &req)
 	if err != nil {
 		return err
 	}
@@ -572,7 +578,7 @@ type readRequest struct {
 // sent to each of their connections. A private room's position is its members' only (403).
 func (s *API) apiRead(w http.ResponseWriter, r *http.Request) error {
 	var req readRequest
-	room, err := roomBody(w, r, &req)
+	room, err := s.roomBody(w, r, &req)
 	if err != nil {
 		return err
 	}

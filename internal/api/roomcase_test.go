@@ -1,0 +1,58 @@
+package api_test
+
+import (
+	"net/http"
+	"testing"
+
+	"hubbub/internal/servertest"
+)
+
+// TestAPIRoomNamesAnyCase: the HTTP API takes a room named in any case as the room stored
+// under another (docs/protocol.md, Room names) — a publish to /api/rooms/General reaches the
+// members of general and its history, not a new room beside it — and refuses to create a
+// room another spelling of which exists.
+func TestAPIRoomNamesAnyCase(t *testing.T) {
+	s := startAPI(t)
+	ann := servertest.DialJSON(t, s, "ann")
+	ann.Join("general", nil)
+
+	status, body := s.API("POST", "/api/rooms/General/messages", apiKey, map[string]any{"from": "hook", "text": "deploy done"})
+	msg, _ := body["message"].(map[string]any)
+	if status != http.StatusCreated || msg["room"] != "general" {
+		t.Fatalf("publish to General: %d %v, want 201 in general", status, body)
+	}
+	if f := ann.Await("message"); f.Str("room") != "general" || f.Str("text") != "deploy done" {
+		t.Errorf("ann in general got %v", f)
+	}
+
+	status, body = s.API("GET", "/api/rooms/GENERAL/messages", apiKey, nil)
+	msgs, _ := body["messages"].([]any)
+	if status != http.StatusOK || len(msgs) != 1 {
+		t.Errorf("history of GENERAL: %d %v, want general's one message", status, body)
+	}
+	if status, body := s.API("GET", "/api/rooms/General", apiKey, nil); status != http.StatusOK || body.Str("room") != "general" {
+		t.Errorf("GET /api/rooms/General: %d %v, want general's metadata", status, body)
+	}
+	if status, body := s.API("POST", "/api/rooms", apiKey, map[string]any{"room": "GENERAL"}); status != http.StatusConflict || body.Str("code") != "exists" {
+		t.Errorf("create GENERAL beside general: %d %v, want 409 exists", status, body)
+	}
+	// A room no spelling of which exists is still made as named.
+	if status, body := s.API("POST", "/api/rooms", apiKey, map[string]any{"room": "Plans"}); status != http.StatusCreated || body.Str("room") != "Plans" {
+		t.Errorf("create Plans: %d %v, want 201 Plans", status, body)
+	}
+	if status, body := s.API("GET", "/api/rooms/plans", apiKey, nil); status != http.StatusOK || body.Str("room") != "Plans" {
+		t.Errorf("GET /api/rooms/plans: %d %v, want Plans", status, body)
+	}
+}
+
+// TestAPIHookRoomAnyCase: an incoming hook made for GENERAL posts to general.
+func TestAPIHookRoomAnyCase(t *testing.T) {
+	s := startAPI(t)
+	ann := servertest.DialJSON(t, s, "ann")
+	ann.Join("general", nil)
+	status, body := s.API("POST", "/api/hooks", apiKey, map[string]any{"room": "GENERAL"})
+	hook, _ := body["hook"].(map[string]any)
+	if status != http.StatusCreated || hook["room"] != "general" {
+		t.Fatalf("create a hook for GENERAL: %d %v, want 201 for general", status, body)
+	}
+}
