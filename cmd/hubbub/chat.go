@@ -958,29 +958,17 @@ func (c *chat) print() {
 		}
 		switch f := f.(type) {
 		case *wire.Message:
-			m := f
-			if t := titles.label(f.Room); t != f.Room {
-				cp := *f
-				cp.Room = t
-				m = &cp
-			}
-			fmt.Fprintln(out, messageLine(m)+filesText(m, server))
+			fmt.Fprintln(out, messageLine(f, titles.label)+filesText(f, server)) // a DM by its people
 			c.printedMessage(f.Room, f.Seq)
 			c.echoes.saw(f.Room, f.Seq)
 		case *wire.Edited:
-			labelled := *f // a DM by its people, as its messages
-			labelled.Room = titles.label(f.Room)
-			fmt.Fprintln(out, editedLine(&labelled))
+			fmt.Fprintln(out, editedLine(f, titles.label))
 			c.echoes.saw(f.Room, f.LogSeq)
 		case *wire.Deleted:
-			labelled := *f
-			labelled.Room = titles.label(f.Room)
-			fmt.Fprintln(out, deletedLine(&labelled))
+			fmt.Fprintln(out, deletedLine(f, titles.label))
 			c.echoes.saw(f.Room, f.LogSeq)
 		case *wire.Reacted:
-			labelled := *f
-			labelled.Room = titles.label(f.Room)
-			for _, l := range reactedLines(&labelled) {
+			for _, l := range reactedLines(f, titles.label) {
 				fmt.Fprintln(out, l)
 			}
 			c.echoes.saw(f.Room, f.LogSeq)

@@ -196,7 +196,7 @@ func (c *chat) enter(ctx context.Context, room, title string) error {
 		default:
 			c.notes.take(room)
 			c.in.release(room)
-			refused := &refusedJoin{err: err, room: title, before: c.current(), piped: c.piped}
+			refused := &refusedJoin{err: err, room: title, before: c.current()}
 			if c.piped {
 				c.makeCurrent(room)
 			}
@@ -222,35 +222,36 @@ func (c *chat) makeCurrent(room string) {
 }
 
 // refusedJoin is the error of a /join (/dm, /create) refused, by the server (enter's) or by
-// the chat before any room was asked for (local: a name that is no room's, a usage, a /dm of
-// no one): printed as the refusal, then where the lines typed after it go.
+// the chat before any room was asked for (unentered's: a name that is no room's, a usage, a
+// /dm of no one): printed as the refusal, then where the lines typed after it go (afterRefusal).
 type refusedJoin struct {
 	err    error
-	room   string // the room refused, as the chat names it
+	room   string // the room refused, as the chat names it ("" when none was asked for)
 	before string // the current room before the join ("" for none)
-	piped  bool   // a script's: the room is current all the same
-	// local: refused before a room could be joined, and cmd is the command as typed; in a
-	// script the lines after it are not sent anywhere (chat.nowhere).
-	local bool
-	cmd   string
+	// cmd is, for a refusal before a room was asked for, the command as typed: in a script
+	// the lines after it are refused as not sent because of it (chat.nowhere, noRoom).
+	cmd string
 }
 
 func (e *refusedJoin) Error() string { return e.err.Error() }
 func (e *refusedJoin) Unwrap() error { return e.err }
 
-// after is the line that follows the refusal: where lines go now.
-func (e *refusedJoin) after() string {
+// afterRefusal is the line that follows the refusal rj: where lines go now. In a script the
+// lines after a join the server refused go to its room all the same (enter), and those after
+// one refused before a room was asked for go nowhere: rj is then chat.nowhere (unentered).
+func (c *chat) afterRefusal(rj *refusedJoin) string {
+	nowhere := c.nowhere == rj // unentered sets it, in a script only
 	switch {
-	case e.piped && e.local && e.before != "":
-		return fmt.Sprintf("* the script's lines after it are refused, not sent; none goes to %s", e.before)
-	case e.piped && e.local:
+	case nowhere && rj.before != "":
+		return fmt.Sprintf("* the script's lines after it are refused, not sent; none goes to %s", rj.before)
+	case nowhere:
 		return "* the script's lines after it are refused, not sent"
-	case e.piped && e.before != "" && e.before != e.room:
-		return fmt.Sprintf("* the script's lines after it go to %s all the same, which refuses them; none goes to %s", e.room, e.before)
-	case e.piped:
-		return fmt.Sprintf("* the script's lines after it go to %s all the same, which refuses them", e.room)
-	case e.before != "":
-		return fmt.Sprintf("* lines you type still go to %s", e.before)
+	case c.piped && rj.before != "" && rj.before != rj.room:
+		return fmt.Sprintf("* the script's lines after it go to %s all the same, which refuses them; none goes to %s", rj.room, rj.before)
+	case c.piped:
+		return fmt.Sprintf("* the script's lines after it go to %s all the same, which refuses them", rj.room)
+	case rj.before != "":
+		return fmt.Sprintf("* lines you type still go to %s", rj.before)
 	}
 	return "* you are in no room; /join one to send"
 }
@@ -264,7 +265,7 @@ func (c *chat) unentered(err error, line string) error {
 	if rj := (*refusedJoin)(nil); err == nil || errors.As(err, &rj) {
 		return err
 	}
-	rj := &refusedJoin{err: err, before: c.current(), piped: c.piped, local: true, cmd: hubbub.CleanText(line)}
+	rj := &refusedJoin{err: err, before: c.current(), cmd: hubbub.CleanText(line)}
 	if c.piped {
 		c.nowhere = rj
 	}
@@ -291,7 +292,7 @@ func (c *chat) noRoom() error {
 func (c *chat) sayError(cmd string, err error) {
 	fmt.Fprintf(c.io.err, "* %s: %s\n", cmd, refusal(err))
 	if rj := (*refusedJoin)(nil); errors.As(err, &rj) {
-		fmt.Fprintln(c.io.err, rj.after())
+		fmt.Fprintln(c.io.err, c.afterRefusal(rj))
 	}
 	if c.piped && !errors.As(err, new(answer)) {
 		c.cmdFailed++
