@@ -45,7 +45,7 @@ commands work too (start a message with "//" to send a line that begins with "/"
   /leave [ROOM]    leave ROOM (default: the current room); leaving the current room makes the
                    room joined before it current, and says so
   /who [ROOM]      list the members of ROOM (default: the current room)
-  (a ROOM may be a direct message as the chat shows it: @bob, or @bob,carol)
+  (a ROOM, and --room, may be a direct message as the chat shows it: @bob, or @bob,carol)
 ` + chatLogHelp + `
 ` + chatPeopleHelp + `
 ` + chatModerationHelp + `
@@ -78,7 +78,7 @@ func runChat(ctx context.Context, args []string, io stdio) error {
 	fset := flag.NewFlagSet("chat", flag.ContinueOnError)
 	fset.SetOutput(io.err)
 	name := fset.String("name", os.Getenv("USER"), "your name, 1-32 printable bytes ($USER if not given)")
-	room := fset.String("room", "general", "the room to join at start")
+	room := fset.String("room", "general", "the room to join at start; @bob (or @bob,carol) for your direct message with them, as /join takes it")
 	history := fset.Int("history", 20, "how many recent messages to print when joining a room (0 = the server's default)")
 	wait := fset.Duration("wait", 0, "at the end of input, after the acks, keep printing for this long")
 	token := fset.String("token", os.Getenv("HUBBUB_TOKEN"), "a signed token for servers that require one ($HUBBUB_TOKEN; see hubbub token); the server takes your name from it")
@@ -127,7 +127,11 @@ func runChat(ctx context.Context, args []string, io stdio) error {
 	} else if err := hubbub.ValidateName(*name); err != nil {
 		return usageError(fmt.Sprintf("chat: --name %q: %v", *name, err))
 	}
-	if err := hubbub.ValidateRoom(*room); err != nil {
+	if people, dm := strings.CutPrefix(*room, "@"); dm {
+		if err := checkPeople(people); err != nil { // which DM it is, the server's list says (startRoom)
+			return usageError("chat: --room: " + err.Error())
+		}
+	} else if err := hubbub.ValidateRoom(*room); err != nil {
 		return usageError(fmt.Sprintf("chat: --room %q: %v", *room, err))
 	}
 	tlsCfg, err := trustFile(*caFile)
@@ -175,15 +179,24 @@ func runChat(ctx context.Context, args []string, io stdio) error {
 		}
 		return connectError(err, dialHints(err)+notFoundHint(err)+signInHint(err, cookie != "" || *token != ""))
 	}
-	c := &chat{ses: ses, io: io, name: *name, printed: make(chan struct{}), caughtUp: make(chan chan struct{}), piped: !io.tty && !isTerminal(io.in), ackTimeout: *ackTimeout}
+	c := &chat{ses: ses, io: io, name: *name, printed: make(chan struct{}), caughtUp: make(chan chan struct{}),
+		roomsKnown: make(chan struct{}), piped: !io.tty && !isTerminal(io.in), ackTimeout: *ackTimeout}
 	go c.print()
 	defer c.close()
 
-	if isTerminal(io.in) { // said after the room's joined, not before the server answered
-		c.notes.add(*room, fmt.Sprintf("* lines you type go to %s; /help lists the commands", *room))
+	start, err := c.startRoom(ctx, *room)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return &printedError{msg: fmt.Sprintf("chat: joining %s: %s", hubbub.CleanText(*room), refusal(err)), err: err}
 	}
-	if _, err := ses.Join(ctx, *room); err != nil {
-		c.notes.take(*room)
+	title := c.titles.label(start) // a DM by its people, as every line names it
+	if isTerminal(io.in) {         // said after the room's joined, not before the server answered
+		c.notes.add(start, fmt.Sprintf("* lines you type go to %s; /help lists the commands", title))
+	}
+	if _, err := ses.Join(ctx, start); err != nil {
+		c.notes.take(start)
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -194,14 +207,14 @@ func runChat(ctx context.Context, args []string, io stdio) error {
 				// A bot's token, a private room: the room is the flag's default more often than not.
 				hint = " (pass --room with a room you may join)"
 			}
-			return &printedError{msg: fmt.Sprintf("chat: joining %s: %s%s", *room, refusal(err), hint), err: err}
+			return &printedError{msg: fmt.Sprintf("chat: joining %s: %s%s", title, refusal(err), hint), err: err}
 		}
 		fmt.Fprintf(io.err, "* %v\n", err)
 	} else {
-		c.in.set(*room, true) // as enter does: a /join of it before the printer reads its joined only switches
+		c.in.set(start, true) // as enter does: a /join of it before the printer reads its joined only switches
 	}
-	c.rooms = []string{*room}
-	c.show(*room)
+	c.rooms = []string{start}
+	c.show(start)
 
 	stop := make(chan struct{})
 	defer close(stop)
@@ -273,7 +286,11 @@ type chat struct {
 	// caughtUp asks the printer to print every event delivered so far, and to close the
 	// channel sent once it has (flushReads).
 	caughtUp chan chan struct{}
-	reads    readTracker // the room shown, and what was printed, for read positions
+	// roomsKnown is closed once the printer has learned the user's rooms from the list the
+	// server sends after its welcome (roomsLearned): --room @bob is looked up in it (startRoom).
+	roomsKnown     chan struct{}
+	roomsKnownOnce sync.Once
+	reads          readTracker // the room shown, and what was printed, for read positions
 	// roomsAsked counts the /rooms answers not printed yet: an empty list is said only then.
 	roomsAsked atomic.Int32
 	// search is the last search, for /search --more (chat_search.go).

@@ -455,16 +455,61 @@ func peopleKey(people string) string {
 
 // roomArg is the room a command's argument names: itself, or for "@bob" (a DM as the chat
 // shows it) the DM's room — an error, saying how to start one, if the user has no such DM.
+// --room takes the same forms (startRoom).
 func (c *chat) roomArg(arg string) (string, error) {
 	people, ok := strings.CutPrefix(arg, "@")
 	if !ok {
 		return arg, nil
+	}
+	if err := checkPeople(people); err != nil {
+		return "", err
 	}
 	if room, ok := c.titles.dm(people); ok {
 		return room, nil
 	}
 	names := strings.Join(strings.Split(people, ","), " ")
 	return "", fmt.Errorf("no direct message with %s: /dm %s starts one", hubbub.CleanText(people), hubbub.CleanText(names))
+}
+
+// startRoom is the room --room names: itself, or for "@bob" the DM with bob, as /join takes
+// it (roomArg). The DMs are those of the list of rooms the server sends right after its
+// welcome, which the printer reads: startRoom waits for it, for chatCommandTimeout at most. A
+// user the server keeps no list for (anonymous) gets none, and has no DM to find; nor has a
+// user of a server older than users.
+func (c *chat) startRoom(ctx context.Context, arg string) (string, error) {
+	if !strings.HasPrefix(arg, "@") {
+		return arg, nil
+	}
+	if u := c.ses.User(); u != nil && u.ID != "" && !strings.HasPrefix(u.ID, hubbub.AnonymousPrefix) {
+		t := time.NewTimer(chatCommandTimeout)
+		defer t.Stop()
+		select {
+		case <-c.roomsKnown:
+		case <-t.C: // looked up in what is known: "no direct message", which is what the list said
+		case <-c.ses.Done():
+			return "", fmt.Errorf("waiting for your rooms: %w", c.ses.Err())
+		case <-ctx.Done():
+			return "", ctx.Err()
+		}
+	}
+	return c.roomArg(arg)
+}
+
+// roomsLearned records that the printer has learned the user's rooms (startRoom).
+func (c *chat) roomsLearned() {
+	c.roomsKnownOnce.Do(func() { close(c.roomsKnown) })
+}
+
+// checkPeople checks the people of a DM as the chat names it ("bob,carol", from "@bob,carol"):
+// a name each, so that "@" or "@bob," is refused for what it is, not looked up as a DM with
+// no one ("no direct message with : /dm  starts one").
+func checkPeople(people string) error {
+	for _, n := range strings.Split(people, ",") {
+		if err := hubbub.ValidateName(strings.TrimSpace(n)); err != nil {
+			return fmt.Errorf("%q is not a direct message: %q is not a name (%s)", "@"+hubbub.CleanText(people), hubbub.CleanText(n), hubbub.ErrorMessage(err))
+		}
+	}
+	return nil
 }
 
 // printPeople prints the people frames; it reports whether f was one.
@@ -475,6 +520,7 @@ func (c *chat) printPeople(out io.Writer, f wire.Frame, titles *roomTitles) bool
 		for i := range f.Rooms {
 			titles.learn(&f.Rooms[i])
 		}
+		c.roomsLearned() // a --room @bob waits for the DMs to be known
 		asked := c.roomsAsked.Load() > 0
 		if asked {
 			c.roomsAsked.Add(-1)
