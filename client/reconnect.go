@@ -188,6 +188,7 @@ func (s *Session) connect(url string) (*Conn, error) {
 	if w.User != nil {
 		s.user = w.User
 	}
+	s.uploadsOff = w.UploadsOff
 	s.mu.Unlock()
 	s.emitMu.Lock()
 	s.emit(&Connected{URL: c.URL(), Welcome: w})

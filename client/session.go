@@ -210,6 +210,7 @@ type Session struct {
 	pauseUntil time.Time
 	user       *wire.UserInfo    // the user the last welcome named
 	name       string            // the name the last welcome gave
+	uploadsOff bool              // the last welcome's uploads_off (UploadsOff)
 	reads      map[string]uint64 // read positions to write (MarkRead), by room
 	readSent   map[string]uint64 // the highest read position written, by room
 	ended      bool
