@@ -177,7 +177,7 @@ func runChat(ctx context.Context, args []string, io stdio) error {
 		if ctx.Err() != nil {
 			return nil // interrupted while connecting
 		}
-		return connectError(err, dialHints(err)+notFoundHint(err)+signInHint(err, cookie != "" || *token != ""))
+		return connectError(err, dialHints(err)+notFoundHint(err)+addServiceHint(err)+signInHint(err, cookie != "" || *token != ""))
 	}
 	c := &chat{ses: ses, io: io, name: *name, printed: make(chan struct{}), caughtUp: make(chan chan struct{}),
 		roomsKnown: make(chan struct{}), piped: !io.tty && !isTerminal(io.in), ackTimeout: *ackTimeout}
@@ -805,14 +805,44 @@ func notFoundHint(err error) string {
 	return ""
 }
 
+// addServiceHint is what to add to a dial of several URLs that reached the add service with
+// one of them (wrongEndpoint); a dial of that URL alone says it instead (connectError).
+func addServiceHint(err error) string {
+	var pe *client.ProtocolError
+	if _, alone := err.(*client.ProtocolError); alone || !errors.As(err, &pe) {
+		return ""
+	}
+	if said := addServiceSaid(pe); said != "" {
+		return " (" + said + ")"
+	}
+	return ""
+}
+
+// addServiceSaid is wrongEndpoint's word on the endpoint pe reached: "" unless it is the add
+// service.
+func addServiceSaid(pe *client.ProtocolError) string {
+	u, err := url.Parse(pe.URL)
+	if err != nil {
+		return ""
+	}
+	return wrongEndpoint(u, pe.Chose, "ws")
+}
+
 // connectError is a failed connection as the chat prints it, hint appended: a hello the server
 // refused as the reason and code it gave (the only refusal a connection ends on: a refused
 // join leaves the room out), without the client's wrappings ("client: ws://…/ws: client:
-// hello: server: unauthorized: …"); a failure to reach the server as it is.
+// hello: server: unauthorized: …"); the add service dialled for the chat as what it is and
+// where chat is, as hubbub add says of the chat endpoint ("client: dial ws://…/add: server
+// does not speak hubbub.v1 (it chose \"\")"); a failure to reach the server as it is.
 func connectError(err error, hint string) error {
 	var se *wire.Error
 	if errors.As(err, &se) {
 		return &printedError{msg: "chat: the server refused hello: " + refusal(err) + hint, err: err}
+	}
+	if pe, alone := err.(*client.ProtocolError); alone {
+		if said := addServiceSaid(pe); said != "" {
+			return &printedError{msg: "chat: " + said, err: err}
+		}
 	}
 	return fmt.Errorf("chat: %w%s", err, hint)
 }

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -841,5 +842,49 @@ func TestChatToAnotherPathSaysTheEndpoint(t *testing.T) {
 	_, _, err := chatToEnd(t, "", chatArgs(chatUser(t, "ann"), []string{"ws://" + s.Addr + "/chat"})...)
 	if err == nil || !strings.Contains(err.Error(), "404") || !strings.Contains(err.Error(), "(hubbub's WebSocket endpoint is /ws: ws://"+s.Addr+"/ws)") {
 		t.Errorf("chat to /chat: %v, want the 404 and the endpoint", err)
+	}
+}
+
+// hubbub chat pointed at the add service was told "client: dial ws://…/add: server does not
+// speak hubbub.v1 (it chose "")"; it says at once now which endpoint that is and where chat
+// is, as hubbub add pointed at the chat endpoint does. With several URLs the others' failures
+// stay, and the word on /add follows them.
+func TestChatToTheAddServiceSaysWhichIsWhich(t *testing.T) {
+	chatLeakCheck(t)
+	addr := serveForTest(t, "--data", filepath.Join(t.TempDir(), "h.db"))
+	want := fmt.Sprintf("chat: ws://%s/add is the add service (hubbub add ws://%s/add); chat is at ws://%s/ws", addr, addr, addr)
+	for _, u := range []string{"ws://" + addr + "/add", "http://" + addr + "/add"} {
+		_, _, err := chatToEnd(t, "never sent\n", chatArgs(chatUser(t, "ann"), []string{u})...)
+		if err == nil || err.Error() != want || exitCode(err) != 1 {
+			t.Errorf("chat %s: %v, want %q (exit 1)", u, err, want)
+		}
+	}
+	_, _, err := chatToEnd(t, "", chatArgs(chatUser(t, "ann"), []string{"ws://" + addr + "/chat", "ws://" + addr + "/add"})...)
+	if err == nil || !strings.Contains(err.Error(), "404") ||
+		!strings.HasSuffix(err.Error(), fmt.Sprintf("(ws://%s/add is the add service (hubbub add ws://%s/add); chat is at ws://%s/ws)", addr, addr, addr)) {
+		t.Errorf("chat /chat and /add: %v, want the 404 and the word on /add", err)
+	}
+}
+
+// wrongEndpoint tells the endpoints apart by the subprotocol chosen, and keeps the prefix a
+// proxy serves hubbub under.
+func TestWrongEndpoint(t *testing.T) {
+	for _, c := range []struct{ target, chose, want, said string }{
+		{"ws://h/ws", hubbub.ProtocolJSON, "add", "ws://h/ws is the chat endpoint (hubbub chat ws://h/ws); the add service is ws://h/add"},
+		{"wss://h/chat/ws?x=1", hubbub.ProtocolJSON, "add", "wss://h/chat/ws?x=1 is the chat endpoint (hubbub chat wss://h/chat/ws?x=1); the add service is wss://h/chat/add"},
+		{"ws://h/add", "", "ws", "ws://h/add is the add service (hubbub add ws://h/add); chat is at ws://h/ws"},
+		{"wss://h/chat/add/", "", "ws", "wss://h/chat/add/ is the add service (hubbub add wss://h/chat/add/); chat is at wss://h/chat/ws"},
+		{"ws://h/add", "", "add", ""},                // what add wants
+		{"ws://h/ws", hubbub.ProtocolJSON, "ws", ""}, // what chat wants
+		{"ws://h/socket", "", "ws", ""},              // not hubbub's: no guess
+		{"ws://h/add", "something.else", "ws", ""},   // nor this
+	} {
+		u, err := url.Parse(c.target)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := wrongEndpoint(u, c.chose, c.want); got != c.said {
+			t.Errorf("wrongEndpoint(%s, %q, %s) = %q, want %q", c.target, c.chose, c.want, got, c.said)
+		}
 	}
 }
