@@ -87,6 +87,7 @@ func runChat(ctx context.Context, args []string, io stdio) error {
 	signin := fset.Bool("signin", false, "sign in to the account --name (asks for its password on the terminal; see --password-file), for servers with accounts")
 	passwordFile := fset.String("password-file", "", "with --signin: read the password from the first line of this file instead of asking (read again to sign in again when the session ends)")
 	caFile := fset.String("ca-file", "", "PEM file of certificates to trust for wss:// besides the system's, e.g. a self-signed server certificate")
+	verbose := fset.Bool("verbose", false, "log the connection's course to standard error: each connection made and lost and each reconnect attempt, with the errors in full (the chat's own lines say them in short)")
 	fset.Usage = func() {
 		fmt.Fprintln(io.err, chatUsage)
 		fset.PrintDefaults()
@@ -162,6 +163,10 @@ func runChat(ctx context.Context, args []string, io stdio) error {
 		*name = "" // the server takes the account from the session
 	}
 
+	logLevel := slog.LevelWarn
+	if *verbose {
+		logLevel = slog.LevelInfo // the session's connects, losses and failed attempts
+	}
 	ses, err := client.Connect(ctx, client.SessionOptions{
 		URLs:          urls,
 		Name:          *name,
@@ -171,7 +176,7 @@ func runChat(ctx context.Context, args []string, io stdio) error {
 		SignInAgain:   signInAgain,
 		History:       *history,
 		Dial:          client.Options{TLSConfig: tlsCfg},
-		Logger:        slog.New(slog.NewTextHandler(io.err, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Logger:        slog.New(slog.NewTextHandler(io.err, &slog.HandlerOptions{Level: logLevel})),
 	})
 	if err != nil {
 		if ctx.Err() != nil {
@@ -1089,7 +1094,11 @@ func (c *chat) print() {
 			c.slash.set(f.Welcome.Commands)
 		case *client.Disconnected:
 			c.in.disconnected()
-			fmt.Fprintf(errw, "* connection to %s lost (%v); reconnecting\n", f.URL, f.Err)
+			fmt.Fprintln(errw, lostLine(f)) // in short; --verbose logs the error in full
+		case *client.Reconnecting:
+			if line := reconnectingLine(f); line != "" {
+				fmt.Fprintln(errw, line)
+			}
 		}
 	}
 	events := c.ses.Events()
