@@ -131,6 +131,20 @@ func (e *DialError) Error() string { return e.err.Error() }
 // Unwrap returns websocket.ErrBadHandshake, gorilla's error for a refused upgrade.
 func (e *DialError) Unwrap() error { return errors.Unwrap(e.err) }
 
+// ProtocolError is an endpoint that took the WebSocket upgrade without choosing hubbub.v1, the
+// only subprotocol Dial offers: it speaks something else — on a hubbub server, the add service
+// (/add), which chooses none. Dial returns it.
+type ProtocolError struct {
+	// URL is the WebSocket URL dialled; Chose the subprotocol the endpoint chose ("" for none).
+	URL   string
+	Chose string
+}
+
+// Error implements error.
+func (e *ProtocolError) Error() string {
+	return fmt.Sprintf("client: dial %s: server does not speak %s (it chose %q)", e.URL, hubbub.ProtocolJSON, e.Chose)
+}
+
 // maxRetryAfter caps the Retry-After a client honours: a server asking for longer is waited
 // for this long.
 const maxRetryAfter = 5 * time.Minute
@@ -183,7 +197,7 @@ func Dial(ctx context.Context, rawURL string, opts Options) (*Conn, error) {
 	}
 	if p := ws.Subprotocol(); p != hubbub.ProtocolJSON {
 		ws.Close()
-		return nil, fmt.Errorf("client: dial %s: server does not speak %s (it chose %q)", u, hubbub.ProtocolJSON, p)
+		return nil, &ProtocolError{URL: u, Chose: p}
 	}
 	c := &Conn{
 		ws:       ws,

@@ -392,3 +392,24 @@ func TestConnOverlongRoomIsRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// An endpoint that takes the upgrade without choosing hubbub.v1 (the add service) is a
+// *ProtocolError naming what it chose, so that a program can say which endpoint it reached
+// (hubbub chat does), and Connect returns it.
+func TestDialOfTheAddServiceIsAProtocolError(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{})
+	ctx := testContext(t)
+	addURL := strings.TrimSuffix(s.WS, "/ws") + "/add"
+	_, err := client.Dial(ctx, addURL, client.Options{Logger: quiet})
+	var pe *client.ProtocolError
+	if !errors.As(err, &pe) || pe.URL != addURL || pe.Chose != "" {
+		t.Fatalf("Dial(%s) = %v, want a ProtocolError with no subprotocol chosen", addURL, err)
+	}
+	if want := fmt.Sprintf("client: dial %s: server does not speak hubbub.v1 (it chose \"\")", addURL); err.Error() != want {
+		t.Errorf("the error reads %q, want %q as before", err, want)
+	}
+	_, err = client.Connect(ctx, client.SessionOptions{URLs: []string{addURL}, Name: "ann", Logger: quiet})
+	if !errors.As(err, &pe) {
+		t.Errorf("Connect(%s) = %v, want the ProtocolError", addURL, err)
+	}
+}

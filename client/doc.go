@@ -53,7 +53,8 @@
 //
 // Events delivers every server frame as a Frame: switch on its type (*Message, *Edited,
 // *Deleted, *Reacted, *Presence, *Typing, *Joined, *Ack, *Error, …) and ignore the rest, since
-// newer servers add frames (*Unknown). The session adds *Connected and *Disconnected. Each
+// newer servers add frames (*Unknown). The session adds *Connected, *Disconnected and
+// *Reconnecting (a round of attempts failed, and when the next is). Each
 // entry of a room's log (message, edit, delete, reactions, topic and membership changes)
 // arrives exactly once and in the room's order, across reconnects. The first Join of a room
 // replays its newest messages (SessionOptions.History of them; none with SkipHistory) before
@@ -62,12 +63,13 @@
 //
 // # Reconnecting and catching up
 //
-// When the connection fails the session emits *Disconnected, dials again with exponential
+// When the connection fails the session emits *Disconnected and dials again at once; each
+// round of attempts that fails emits *Reconnecting, with the pause before the next: exponential
 // backoff and jitter (BackoffBase up to BackoffMax; the next URL after a failure; a server
 // that sheds the upgrade with 503 and Retry-After, see DialError, is given at least the time it
-// asks plus up to a second of jitter), says hello
-// with the same credentials, emits *Connected and rejoins every room with since = the last
-// entry it delivered, so that what was said meanwhile arrives, once, before anything new.
+// asks plus up to a second of jitter). Connected again, it says hello with the same
+// credentials, emits *Connected and rejoins every room with since = the last entry it
+// delivered, so that what was said meanwhile arrives, once, before anything new.
 // When more was missed than the server replays (its --max-replay), the session pages the
 // rest in from history. A room the server took the user out of is not rejoined.
 //

@@ -71,7 +71,11 @@ func (s *Session) reconnect() (*Conn, error) {
 	signedIn := false       // SignInAgain was called in this outage: once is enough
 	for round := 0; ; round++ {
 		if round > 0 {
-			if err := sleep(s.ctx, s.pause(round-1, asked)); err != nil {
+			wait := s.pause(round-1, asked)
+			s.emitMu.Lock()
+			s.emit(&Reconnecting{Round: round, Err: last, Wait: wait})
+			s.emitMu.Unlock()
+			if err := sleep(s.ctx, wait); err != nil {
 				return nil, ErrClosed
 			}
 		}
@@ -188,6 +192,7 @@ func (s *Session) connect(url string) (*Conn, error) {
 	if w.User != nil {
 		s.user = w.User
 	}
+	s.uploadsOff = w.UploadsOff
 	s.mu.Unlock()
 	s.emitMu.Lock()
 	s.emit(&Connected{URL: c.URL(), Welcome: w})

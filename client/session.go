@@ -162,11 +162,24 @@ type Disconnected struct {
 	Err error
 }
 
+// Reconnecting is a Session event: a round of reconnect attempts (a dial of every URL) failed,
+// the last attempt with Err, and the session tries again after Wait — its backoff, or longer
+// when a server asked for it with Retry-After. Round counts the failed rounds since the
+// Disconnected, from 1 (the first round is made at once). It never appears on the wire.
+type Reconnecting struct {
+	Round int
+	Err   error
+	Wait  time.Duration
+}
+
 // FrameType implements Frame.
 func (*Connected) FrameType() string { return "connected" }
 
 // FrameType implements Frame.
 func (*Disconnected) FrameType() string { return "disconnected" }
+
+// FrameType implements Frame.
+func (*Reconnecting) FrameType() string { return "reconnecting" }
 
 // Session is a conversation that survives lost connections: see the package documentation.
 // Its methods are safe for concurrent use. Every server frame and session event arrives on
@@ -210,6 +223,7 @@ type Session struct {
 	pauseUntil time.Time
 	user       *wire.UserInfo    // the user the last welcome named
 	name       string            // the name the last welcome gave
+	uploadsOff bool              // the last welcome's uploads_off (UploadsOff)
 	reads      map[string]uint64 // read positions to write (MarkRead), by room
 	readSent   map[string]uint64 // the highest read position written, by room
 	ended      bool
@@ -331,9 +345,9 @@ func (s *Session) signInAgain() error {
 
 // Events delivers the server frames of every connection, with each entry of a room's log
 // (message, edited, deleted, reacted) exactly once and in log order per room, plus the
-// session's Connected and Disconnected events. A join without since first delivers the room's
-// newest messages in their current state (edited text, tombstones, reactions); after that
-// every change arrives as its own frame. After a rejoin whose replay the server truncated
+// session's Connected, Disconnected and Reconnecting events. A join without since first
+// delivers the room's newest messages in their current state (edited text, tombstones,
+// reactions); after that every change arrives as its own frame. After a rejoin whose replay the server truncated
 // (more was missed than it replays), the messages after since that the replay left out are
 // delivered in their current state, paged from history; changes the left-out entries made
 // to messages at or below since are not (the caller pages history again to refresh those;

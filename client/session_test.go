@@ -495,3 +495,45 @@ func TestSessionRefusesATextLongerThanMaxText(t *testing.T) {
 		t.Fatalf("100 bytes and 50 trailing spaces: %+v %v, want stored as seq 1", ack, err)
 	}
 }
+
+// While the server is down, each round of reconnect attempts that fails is a *Reconnecting
+// event: counted from 1, with the error and the pause before the next round, so that a client
+// can say when it tries again (hubbub chat does). The first round follows the Disconnected at
+// once; the Connected of the server back comes after the last.
+func TestSessionSaysWhenItTriesAgain(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{DataPath: filepath.Join(t.TempDir(), "hubbub.db")})
+	_, rec := startSession(t, "ann", s.WS) // BackoffBase 10ms, BackoffMax 100ms
+	s.Stop()
+	testwait.Until(t, "three failed rounds", func() bool { return len(events[*client.Reconnecting](rec)) >= 3 })
+	s = s.Restart()
+	testwait.Until(t, "ann to be back", func() bool { return len(events[*client.Connected](rec)) == 2 })
+
+	var kinds []string
+	round := 0
+	for _, f := range rec.all() {
+		switch f := f.(type) {
+		case *client.Disconnected, *client.Connected:
+			kinds = append(kinds, f.FrameType())
+		case *client.Reconnecting:
+			if len(kinds) == 0 || kinds[len(kinds)-1] != "reconnecting" {
+				kinds = append(kinds, "reconnecting")
+			}
+			round++
+			// The backoff: BackoffBase·2ⁿ⁻¹ capped at BackoffMax, of which a random half is jitter;
+			// a server shutting down may answer 503 with a Retry-After, and then more.
+			most := min(10*time.Millisecond<<(round-1), 100*time.Millisecond)
+			least := most / 2
+			var refused *client.DialError
+			if errors.As(f.Err, &refused) && refused.RetryAfter > 0 {
+				least, most = max(least, refused.RetryAfter), max(most, refused.RetryAfter+time.Second)
+			}
+			// Err is the server's going, seen as a refused dial, a 503 or an EOF.
+			if f.Round != round || f.Err == nil || f.Wait < least || f.Wait > most {
+				t.Errorf("reconnecting %+v, want round %d, an error and a wait within [%v, %v]", f, round, least, most)
+			}
+		}
+	}
+	if want := []string{"connected", "disconnected", "reconnecting", "connected"}; !reflect.DeepEqual(kinds, want) {
+		t.Errorf("the session's events: %q, want %q", kinds, want)
+	}
+}

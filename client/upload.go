@@ -77,6 +77,19 @@ func FileURL(serverURL, fileURL string) string {
 	return u.String()
 }
 
+// UploadsOff reports whether the server said, in the welcome of the session's current (or
+// last) connection, that it takes no uploads (uploads_off: it runs with --upload-max 0, or
+// keeps no files): every Upload is refused with a 403 *UploadError, code "disabled". A client
+// says so before it reads a file, or offers no upload at all; files uploaded before still
+// download, and messages still carry them. It is false before the first welcome (Connect
+// waits for it) and from servers older than the field, whose refusal comes with the upload;
+// a reconnect to a server started again with uploads on makes it false again.
+func (s *Session) UploadsOff() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.uploadsOff
+}
+
 // Upload sends size bytes read from r to the server's POST /upload as a file named name, as
 // the session's user (its token, or its guest name and key; the Dial options' headers and TLS
 // configuration apply too), and returns the file as the server describes it. The file belongs

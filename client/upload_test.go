@@ -202,3 +202,30 @@ func TestSessionUploadTooLargeIsTheServersRefusal(t *testing.T) {
 		t.Errorf("a 32 MiB upload to a server taking 1 MiB: %v, want the server's 413 too_large", err)
 	}
 }
+
+// A server started with uploads off (--upload-max 0) says so in its welcome, and the session
+// tells it before any upload (UploadsOff) — it did not read the field, so a client learned it
+// only from the refused upload. The upload is still the server's to refuse, with 403 disabled.
+// The same server started again with uploads on: false after the reconnect.
+func TestSessionUploadsOff(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{Server: server.Config{Files: files.Config{UploadsOff: true}}})
+	ctx := testContext(t)
+	ann, rec := joinSession(t, ctx, "ann", s.WS)
+	if !ann.UploadsOff() {
+		t.Fatal("UploadsOff is false on a server with uploads off")
+	}
+	_, err := ann.Upload(ctx, "notes.txt", strings.NewReader("notes"), 5)
+	var ue *client.UploadError
+	if !errors.As(err, &ue) || ue.Status != http.StatusForbidden || ue.Code != hubbub.ECodeDisabled {
+		t.Errorf("an upload to a server with uploads off: %v, want its 403 disabled", err)
+	}
+
+	s.Stop()
+	opts := s.Opts
+	opts.Server.Files.UploadsOff = false
+	servertest.Start(t, opts)
+	testwait.Until(t, "ann to reconnect", func() bool { return len(events[*client.Connected](rec)) == 2 }) // the first: Connect's
+	if ann.UploadsOff() {
+		t.Error("UploadsOff is still true after a reconnect to the server taking uploads")
+	}
+}

@@ -94,12 +94,10 @@ func runAdd(ctx context.Context, args []string, io stdio) error {
 		return fmt.Errorf("add: connect to %s: %w%s", target, err, dialHints(err))
 	}
 	defer conn.Close()
-	if conn.Subprotocol() == hubbub.ProtocolJSON {
+	if said := wrongEndpoint(target, conn.Subprotocol(), "add"); said != "" {
 		msg := websocket.FormatCloseMessage(websocket.CloseNormalClosure, "")
 		_ = conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second))
-		add := *target
-		add.Path, add.RawQuery = "/add", ""
-		return fmt.Errorf("add: %s is the chat endpoint (hubbub chat %s); the add service is %s", target, target, &add)
+		return errors.New("add: " + said)
 	}
 	names := make([]string, 0, len(resp.Header))
 	for k := range resp.Header {

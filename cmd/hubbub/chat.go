@@ -45,7 +45,7 @@ commands work too (start a message with "//" to send a line that begins with "/"
   /leave [ROOM]    leave ROOM (default: the current room); leaving the current room makes the
                    room joined before it current, and says so
   /who [ROOM]      list the members of ROOM (default: the current room)
-  (a ROOM may be a direct message as the chat shows it: @bob, or @bob,carol)
+  (a ROOM, and --room, may be a direct message as the chat shows it: @bob, or @bob,carol)
 ` + chatLogHelp + `
 ` + chatPeopleHelp + `
 ` + chatModerationHelp + `
@@ -78,7 +78,7 @@ func runChat(ctx context.Context, args []string, io stdio) error {
 	fset := flag.NewFlagSet("chat", flag.ContinueOnError)
 	fset.SetOutput(io.err)
 	name := fset.String("name", os.Getenv("USER"), "your name, 1-32 printable bytes ($USER if not given)")
-	room := fset.String("room", "general", "the room to join at start")
+	room := fset.String("room", "general", "the room to join at start; @bob (or @bob,carol) for your direct message with them, as /join takes it")
 	history := fset.Int("history", 20, "how many recent messages to print when joining a room (0 = the server's default)")
 	wait := fset.Duration("wait", 0, "at the end of input, after the acks, keep printing for this long")
 	token := fset.String("token", os.Getenv("HUBBUB_TOKEN"), "a signed token for servers that require one ($HUBBUB_TOKEN; see hubbub token); the server takes your name from it")
@@ -87,6 +87,7 @@ func runChat(ctx context.Context, args []string, io stdio) error {
 	signin := fset.Bool("signin", false, "sign in to the account --name (asks for its password on the terminal; see --password-file), for servers with accounts")
 	passwordFile := fset.String("password-file", "", "with --signin: read the password from the first line of this file instead of asking (read again to sign in again when the session ends)")
 	caFile := fset.String("ca-file", "", "PEM file of certificates to trust for wss:// besides the system's, e.g. a self-signed server certificate")
+	verbose := fset.Bool("verbose", false, "log the connection's course to standard error: each connection made and lost and each reconnect attempt, with the errors in full (the chat's own lines say them in short)")
 	fset.Usage = func() {
 		fmt.Fprintln(io.err, chatUsage)
 		fset.PrintDefaults()
@@ -127,7 +128,11 @@ func runChat(ctx context.Context, args []string, io stdio) error {
 	} else if err := hubbub.ValidateName(*name); err != nil {
 		return usageError(fmt.Sprintf("chat: --name %q: %v", *name, err))
 	}
-	if err := hubbub.ValidateRoom(*room); err != nil {
+	if people, dm := strings.CutPrefix(*room, "@"); dm {
+		if err := checkPeople(people); err != nil { // which DM it is, the server's list says (startRoom)
+			return usageError("chat: --room: " + err.Error())
+		}
+	} else if err := hubbub.ValidateRoom(*room); err != nil {
 		return usageError(fmt.Sprintf("chat: --room %q: %v", *room, err))
 	}
 	tlsCfg, err := trustFile(*caFile)
@@ -158,6 +163,10 @@ func runChat(ctx context.Context, args []string, io stdio) error {
 		*name = "" // the server takes the account from the session
 	}
 
+	logLevel := slog.LevelWarn
+	if *verbose {
+		logLevel = slog.LevelInfo // the session's connects, losses and failed attempts
+	}
 	ses, err := client.Connect(ctx, client.SessionOptions{
 		URLs:          urls,
 		Name:          *name,
@@ -167,23 +176,32 @@ func runChat(ctx context.Context, args []string, io stdio) error {
 		SignInAgain:   signInAgain,
 		History:       *history,
 		Dial:          client.Options{TLSConfig: tlsCfg},
-		Logger:        slog.New(slog.NewTextHandler(io.err, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Logger:        slog.New(slog.NewTextHandler(io.err, &slog.HandlerOptions{Level: logLevel})),
 	})
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil // interrupted while connecting
 		}
-		return connectError(err, dialHints(err)+notFoundHint(err)+signInHint(err, cookie != "" || *token != ""))
+		return connectError(err, dialHints(err)+notFoundHint(err)+addServiceHint(err)+signInHint(err, cookie != "" || *token != ""))
 	}
-	c := &chat{ses: ses, io: io, name: *name, printed: make(chan struct{}), caughtUp: make(chan chan struct{}), piped: !io.tty && !isTerminal(io.in), ackTimeout: *ackTimeout}
+	c := &chat{ses: ses, io: io, name: *name, printed: make(chan struct{}), caughtUp: make(chan chan struct{}),
+		roomsKnown: make(chan struct{}), piped: !io.tty && !isTerminal(io.in), ackTimeout: *ackTimeout}
 	go c.print()
 	defer c.close()
 
-	if isTerminal(io.in) { // said after the room's joined, not before the server answered
-		c.notes.add(*room, fmt.Sprintf("* lines you type go to %s; /help lists the commands", *room))
+	start, err := c.startRoom(ctx, *room)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return &printedError{msg: fmt.Sprintf("chat: joining %s: %s", hubbub.CleanText(*room), refusal(err)), err: err}
 	}
-	if j, err := ses.Join(ctx, *room); err != nil {
-		c.notes.take(*room)
+	title := c.titles.label(start) // a DM by its people, as every line names it
+	if isTerminal(io.in) {         // said after the room's joined, not before the server answered
+		c.notes.add(start, fmt.Sprintf("* lines you type go to %s; /help lists the commands", title))
+	}
+	if j, err := ses.Join(ctx, start); err != nil {
+		c.notes.take(start)
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -194,21 +212,21 @@ func runChat(ctx context.Context, args []string, io stdio) error {
 				// A bot's token, a private room: the room is the flag's default more often than not.
 				hint = " (pass --room with a room you may join)"
 			}
-			return &printedError{msg: fmt.Sprintf("chat: joining %s: %s%s", *room, refusal(err), hint), err: err}
+			return &printedError{msg: fmt.Sprintf("chat: joining %s: %s%s", title, refusal(err), hint), err: err}
 		}
 		fmt.Fprintf(io.err, "* %v\n", err)
 	} else {
-		if j.Room != *room {
+		if j.Room != start {
 			// The server knows the room by another spelling (room_case, which the session
 			// followed): the chat names it so, as every frame of it does.
-			c.notes.take(*room)
-			fmt.Fprintf(io.err, "* room %s is named %s\n", *room, j.Room)
-			*room = j.Room
+			c.notes.take(start)
+			fmt.Fprintf(io.err, "* room %s is named %s\n", start, j.Room)
+			start = j.Room
 		}
-		c.in.set(*room, true) // as enter does: a /join of it before the printer reads its joined only switches
+		c.in.set(start, true) // as enter does: a /join of it before the printer reads its joined only switches
 	}
-	c.rooms = []string{*room}
-	c.show(*room)
+	c.rooms = []string{start}
+	c.show(start)
 
 	stop := make(chan struct{})
 	defer close(stop)
@@ -280,7 +298,11 @@ type chat struct {
 	// caughtUp asks the printer to print every event delivered so far, and to close the
 	// channel sent once it has (flushReads).
 	caughtUp chan chan struct{}
-	reads    readTracker // the room shown, and what was printed, for read positions
+	// roomsKnown is closed once the printer has learned the user's rooms from the list the
+	// server sends after its welcome (roomsLearned): --room @bob is looked up in it (startRoom).
+	roomsKnown     chan struct{}
+	roomsKnownOnce sync.Once
+	reads          readTracker // the room shown, and what was printed, for read positions
 	// roomsAsked counts the /rooms answers not printed yet: an empty list is said only then.
 	roomsAsked atomic.Int32
 	// search is the last search, for /search --more (chat_search.go).
@@ -795,14 +817,44 @@ func notFoundHint(err error) string {
 	return ""
 }
 
+// addServiceHint is what to add to a dial of several URLs that reached the add service with
+// one of them (wrongEndpoint); a dial of that URL alone says it instead (connectError).
+func addServiceHint(err error) string {
+	var pe *client.ProtocolError
+	if _, alone := err.(*client.ProtocolError); alone || !errors.As(err, &pe) {
+		return ""
+	}
+	if said := addServiceSaid(pe); said != "" {
+		return " (" + said + ")"
+	}
+	return ""
+}
+
+// addServiceSaid is wrongEndpoint's word on the endpoint pe reached: "" unless it is the add
+// service.
+func addServiceSaid(pe *client.ProtocolError) string {
+	u, err := url.Parse(pe.URL)
+	if err != nil {
+		return ""
+	}
+	return wrongEndpoint(u, pe.Chose, "ws")
+}
+
 // connectError is a failed connection as the chat prints it, hint appended: a hello the server
 // refused as the reason and code it gave (the only refusal a connection ends on: a refused
 // join leaves the room out), without the client's wrappings ("client: ws://…/ws: client:
-// hello: server: unauthorized: …"); a failure to reach the server as it is.
+// hello: server: unauthorized: …"); the add service dialled for the chat as what it is and
+// where chat is, as hubbub add says of the chat endpoint ("client: dial ws://…/add: server
+// does not speak hubbub.v1 (it chose \"\")"); a failure to reach the server as it is.
 func connectError(err error, hint string) error {
 	var se *wire.Error
 	if errors.As(err, &se) {
 		return &printedError{msg: "chat: the server refused hello: " + refusal(err) + hint, err: err}
+	}
+	if pe, alone := err.(*client.ProtocolError); alone {
+		if said := addServiceSaid(pe); said != "" {
+			return &printedError{msg: "chat: " + said, err: err}
+		}
 	}
 	return fmt.Errorf("chat: %w%s", err, hint)
 }
@@ -965,29 +1017,17 @@ func (c *chat) print() {
 		}
 		switch f := f.(type) {
 		case *wire.Message:
-			m := f
-			if t := titles.label(f.Room); t != f.Room {
-				cp := *f
-				cp.Room = t
-				m = &cp
-			}
-			fmt.Fprintln(out, messageLine(m)+filesText(m, server))
+			fmt.Fprintln(out, messageLine(f, titles.label)+filesText(f, server)) // a DM by its people
 			c.printedMessage(f.Room, f.Seq)
 			c.echoes.saw(f.Room, f.Seq)
 		case *wire.Edited:
-			labelled := *f // a DM by its people, as its messages
-			labelled.Room = titles.label(f.Room)
-			fmt.Fprintln(out, editedLine(&labelled))
+			fmt.Fprintln(out, editedLine(f, titles.label))
 			c.echoes.saw(f.Room, f.LogSeq)
 		case *wire.Deleted:
-			labelled := *f
-			labelled.Room = titles.label(f.Room)
-			fmt.Fprintln(out, deletedLine(&labelled))
+			fmt.Fprintln(out, deletedLine(f, titles.label))
 			c.echoes.saw(f.Room, f.LogSeq)
 		case *wire.Reacted:
-			labelled := *f
-			labelled.Room = titles.label(f.Room)
-			for _, l := range reactedLines(&labelled) {
+			for _, l := range reactedLines(f, titles.label) {
 				fmt.Fprintln(out, l)
 			}
 			c.echoes.saw(f.Room, f.LogSeq)
@@ -1061,7 +1101,11 @@ func (c *chat) print() {
 			c.slash.set(f.Welcome.Commands)
 		case *client.Disconnected:
 			c.in.disconnected()
-			fmt.Fprintf(errw, "* connection to %s lost (%v); reconnecting\n", f.URL, f.Err)
+			fmt.Fprintln(errw, lostLine(f)) // in short; --verbose logs the error in full
+		case *client.Reconnecting:
+			if line := reconnectingLine(f); line != "" {
+				fmt.Fprintln(errw, line)
+			}
 		}
 	}
 	events := c.ses.Events()

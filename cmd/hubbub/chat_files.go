@@ -21,7 +21,8 @@ import (
 
 // chatFilesHelp lists the files command for /help and the usage text.
 const chatFilesHelp = `  /upload PATH [TEXT]  upload the file PATH and send it, with TEXT, to the current room
-                   (a path with spaces goes in double quotes)`
+                   (a path with spaces goes in double quotes; refused at once by a server
+                   with uploads off)`
 
 // filesCommand runs /upload in the current room and reports whether line was it. The upload
 // itself is waited for (a file is read once, and a refusal is said at once); the message that
@@ -33,6 +34,11 @@ func (c *chat) filesCommand(ctx context.Context, cmd, line string) (handled bool
 	path, text, err := cutPath(strings.TrimSpace(strings.TrimPrefix(line, cmd)))
 	if err != nil {
 		return true, err
+	}
+	if c.ses.UploadsOff() {
+		// The welcome said every upload is refused: said now, before the file is read (and
+		// sent, up to the server's answer), as the page greys its attach button out.
+		return true, hubbub.Errorf(hubbub.ECodeDisabled, "file uploads are off on this server: %s was not sent", hubbub.CleanText(filepath.Base(path)))
 	}
 	room := c.current()
 	if room == "" {

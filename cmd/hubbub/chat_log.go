@@ -22,14 +22,15 @@ const chatLogHelp = `  /reply SEQ TEXT  send TEXT as a reply to message SEQ (the
   /delete SEQ      delete message SEQ (yours; anyone's for a moderator)
   /react SEQ EMOJI toggle your reaction EMOJI (an emoji or a :short_name:) on message SEQ`
 
-// messageLine formats a message: "[room] #seq from: text", with "(bot)" after a bot's name
+// messageLine formats a message: "[room] #seq from: text", the room as label names it (a DM
+// by its people, "@bob"), with "(bot)" after a bot's name
 // (as the text protocol shows it), "↪ #parent" for a reply,
 // "(edited)" after an edited text, its replies counted when it has some (a replayed or paged
 // message: live replies show as lines of their own) and the reactions in brackets; a deleted
 // message shows "(message deleted)" instead of its text.
-func messageLine(m *wire.Message) string {
+func messageLine(m *wire.Message, label func(room string) string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "[%s] #%d %s", m.Room, m.Seq, hubbub.CleanText(m.From))
+	fmt.Fprintf(&b, "[%s] #%d %s", label(m.Room), m.Seq, hubbub.CleanText(m.From))
 	if m.Bot {
 		b.WriteString(" (bot)")
 	}
@@ -61,24 +62,26 @@ func messageLine(m *wire.Message) string {
 	return b.String()
 }
 
-// editedLine formats an edit as the message's new line: "[room] #seq from (edited): text".
-func editedLine(e *wire.Edited) string {
-	return fmt.Sprintf("[%s] #%d %s (edited): %s", e.Room, e.Seq, hubbub.CleanText(e.From), hubbub.CleanText(e.Text))
+// editedLine formats an edit as the message's new line: "[room] #seq from (edited): text",
+// the room as label names it.
+func editedLine(e *wire.Edited, label func(room string) string) string {
+	return fmt.Sprintf("[%s] #%d %s (edited): %s", label(e.Room), e.Seq, hubbub.CleanText(e.From), hubbub.CleanText(e.Text))
 }
 
-// deletedLine formats a deletion as a notice.
-func deletedLine(d *wire.Deleted) string {
+// deletedLine formats a deletion as a notice, the room as label names it.
+func deletedLine(d *wire.Deleted, label func(room string) string) string {
 	by := "a moderator" // servers before the room log do not say who
 	if d.From != "" {
 		by = hubbub.CleanText(d.From)
 	}
-	return fmt.Sprintf("* message %d in %s was deleted by %s", d.Seq, d.Room, by)
+	return fmt.Sprintf("* message %d in %s was deleted by %s", d.Seq, label(d.Room), by)
 }
 
 // reactedLines formats each reaction toggled as a notice with the emoji's count after it:
 // "* ann reacted 👍 to #12 in general [👍 2]"; a reaction taken back by its last holder has no
-// count: "* ann took back 👍 on #12 in general".
-func reactedLines(r *wire.Reacted) []string {
+// count: "* ann took back 👍 on #12 in general". label names the room.
+func reactedLines(r *wire.Reacted, label func(room string) string) []string {
+	room := label(r.Room)
 	lines := make([]string, 0, len(r.Changes))
 	for _, c := range r.Changes {
 		emoji := hubbub.CleanText(c.Emoji)
@@ -86,7 +89,7 @@ func reactedLines(r *wire.Reacted) []string {
 		if !c.Added {
 			verb, prep = "took back", "on"
 		}
-		line := fmt.Sprintf("* %s %s %s %s #%d in %s", hubbub.CleanText(c.From), verb, emoji, prep, c.Seq, r.Room)
+		line := fmt.Sprintf("* %s %s %s %s #%d in %s", hubbub.CleanText(c.From), verb, emoji, prep, c.Seq, room)
 		if c.Count > 0 { // a reaction no one holds any more has no chip to count
 			line += fmt.Sprintf(" [%s %d]", emoji, c.Count)
 		}

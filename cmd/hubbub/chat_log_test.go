@@ -105,6 +105,7 @@ func waitStderr(t *testing.T, r *chatRun, want string) {
 }
 
 func TestChatLogLines(t *testing.T) {
+	label := new(roomTitles).label // no DM known: each room as it is
 	at := wire.Time{Time: time.Date(2026, 12, 2, 21, 0, 0, 0, time.UTC)}
 	for _, c := range []struct {
 		m    wire.Message
@@ -124,17 +125,17 @@ func TestChatLogLines(t *testing.T) {
 		// Control characters never reach the terminal.
 		{wire.Message{Room: "r", Seq: 8, From: "a\x1b[31m", Text: "t\x1b[2J\nu"}, "[r] #8 a [31m: t [2J u"},
 	} {
-		if got := messageLine(&c.m); got != c.want {
+		if got := messageLine(&c.m, label); got != c.want {
 			t.Errorf("messageLine(%+v) = %q, want %q", c.m, got, c.want)
 		}
 	}
-	if got := deletedLine(&wire.Deleted{Room: "r", Seq: 2}); got != "* message 2 in r was deleted by a moderator" {
+	if got := deletedLine(&wire.Deleted{Room: "r", Seq: 2}, label); got != "* message 2 in r was deleted by a moderator" {
 		t.Errorf("deleted without from: %q", got)
 	}
 	got := reactedLines(&wire.Reacted{Room: "r", LogSeq: 9, Changes: []wire.ReactionChange{
 		{LogSeq: 8, Seq: 1, Emoji: "👍", From: "ann", Added: true, Count: 3},
 		{LogSeq: 9, Seq: 2, Emoji: "🎉", From: "bob", Added: false, Count: 0},
-	}})
+	}}, label)
 	if want := []string{"* ann reacted 👍 to #1 in r [👍 3]", "* bob took back 🎉 on #2 in r"}; strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Errorf("reactedLines = %q, want %q", got, want)
 	}

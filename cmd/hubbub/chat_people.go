@@ -204,7 +204,7 @@ func (c *chat) enter(ctx context.Context, room, title string) error {
 		default:
 			c.notes.take(room)
 			c.in.release(room)
-			refused := &refusedJoin{err: err, room: title, before: c.current(), piped: c.piped}
+			refused := &refusedJoin{err: err, room: title, before: c.current()}
 			if c.piped {
 				c.makeCurrent(room)
 			}
@@ -230,35 +230,36 @@ func (c *chat) makeCurrent(room string) {
 }
 
 // refusedJoin is the error of a /join (/dm, /create) refused, by the server (enter's) or by
-// the chat before any room was asked for (local: a name that is no room's, a usage, a /dm of
-// no one): printed as the refusal, then where the lines typed after it go.
+// the chat before any room was asked for (unentered's: a name that is no room's, a usage, a
+// /dm of no one): printed as the refusal, then where the lines typed after it go (afterRefusal).
 type refusedJoin struct {
 	err    error
-	room   string // the room refused, as the chat names it
+	room   string // the room refused, as the chat names it ("" when none was asked for)
 	before string // the current room before the join ("" for none)
-	piped  bool   // a script's: the room is current all the same
-	// local: refused before a room could be joined, and cmd is the command as typed; in a
-	// script the lines after it are not sent anywhere (chat.nowhere).
-	local bool
-	cmd   string
+	// cmd is, for a refusal before a room was asked for, the command as typed: in a script
+	// the lines after it are refused as not sent because of it (chat.nowhere, noRoom).
+	cmd string
 }
 
 func (e *refusedJoin) Error() string { return e.err.Error() }
 func (e *refusedJoin) Unwrap() error { return e.err }
 
-// after is the line that follows the refusal: where lines go now.
-func (e *refusedJoin) after() string {
+// afterRefusal is the line that follows the refusal rj: where lines go now. In a script the
+// lines after a join the server refused go to its room all the same (enter), and those after
+// one refused before a room was asked for go nowhere: rj is then chat.nowhere (unentered).
+func (c *chat) afterRefusal(rj *refusedJoin) string {
+	nowhere := c.nowhere == rj // unentered sets it, in a script only
 	switch {
-	case e.piped && e.local && e.before != "":
-		return fmt.Sprintf("* the script's lines after it are refused, not sent; none goes to %s", e.before)
-	case e.piped && e.local:
+	case nowhere && rj.before != "":
+		return fmt.Sprintf("* the script's lines after it are refused, not sent; none goes to %s", rj.before)
+	case nowhere:
 		return "* the script's lines after it are refused, not sent"
-	case e.piped && e.before != "" && e.before != e.room:
-		return fmt.Sprintf("* the script's lines after it go to %s all the same, which refuses them; none goes to %s", e.room, e.before)
-	case e.piped:
-		return fmt.Sprintf("* the script's lines after it go to %s all the same, which refuses them", e.room)
-	case e.before != "":
-		return fmt.Sprintf("* lines you type still go to %s", e.before)
+	case c.piped && rj.before != "" && rj.before != rj.room:
+		return fmt.Sprintf("* the script's lines after it go to %s all the same, which refuses them; none goes to %s", rj.room, rj.before)
+	case c.piped:
+		return fmt.Sprintf("* the script's lines after it go to %s all the same, which refuses them", rj.room)
+	case rj.before != "":
+		return fmt.Sprintf("* lines you type still go to %s", rj.before)
 	}
 	return "* you are in no room; /join one to send"
 }
@@ -272,7 +273,7 @@ func (c *chat) unentered(err error, line string) error {
 	if rj := (*refusedJoin)(nil); err == nil || errors.As(err, &rj) {
 		return err
 	}
-	rj := &refusedJoin{err: err, before: c.current(), piped: c.piped, local: true, cmd: hubbub.CleanText(line)}
+	rj := &refusedJoin{err: err, before: c.current(), cmd: hubbub.CleanText(line)}
 	if c.piped {
 		c.nowhere = rj
 	}
@@ -299,7 +300,7 @@ func (c *chat) noRoom() error {
 func (c *chat) sayError(cmd string, err error) {
 	fmt.Fprintf(c.io.err, "* %s: %s\n", cmd, refusal(err))
 	if rj := (*refusedJoin)(nil); errors.As(err, &rj) {
-		fmt.Fprintln(c.io.err, rj.after())
+		fmt.Fprintln(c.io.err, c.afterRefusal(rj))
 	}
 	if c.piped && !errors.As(err, new(answer)) {
 		c.cmdFailed++
@@ -462,16 +463,61 @@ func peopleKey(people string) string {
 
 // roomArg is the room a command's argument names: itself, or for "@bob" (a DM as the chat
 // shows it) the DM's room — an error, saying how to start one, if the user has no such DM.
+// --room takes the same forms (startRoom).
 func (c *chat) roomArg(arg string) (string, error) {
 	people, ok := strings.CutPrefix(arg, "@")
 	if !ok {
 		return arg, nil
+	}
+	if err := checkPeople(people); err != nil {
+		return "", err
 	}
 	if room, ok := c.titles.dm(people); ok {
 		return room, nil
 	}
 	names := strings.Join(strings.Split(people, ","), " ")
 	return "", fmt.Errorf("no direct message with %s: /dm %s starts one", hubbub.CleanText(people), hubbub.CleanText(names))
+}
+
+// startRoom is the room --room names: itself, or for "@bob" the DM with bob, as /join takes
+// it (roomArg). The DMs are those of the list of rooms the server sends right after its
+// welcome, which the printer reads: startRoom waits for it, for chatCommandTimeout at most. A
+// user the server keeps no list for (anonymous) gets none, and has no DM to find; nor has a
+// user of a server older than users.
+func (c *chat) startRoom(ctx context.Context, arg string) (string, error) {
+	if !strings.HasPrefix(arg, "@") {
+		return arg, nil
+	}
+	if u := c.ses.User(); u != nil && u.ID != "" && !strings.HasPrefix(u.ID, hubbub.AnonymousPrefix) {
+		t := time.NewTimer(chatCommandTimeout)
+		defer t.Stop()
+		select {
+		case <-c.roomsKnown:
+		case <-t.C: // looked up in what is known: "no direct message", which is what the list said
+		case <-c.ses.Done():
+			return "", fmt.Errorf("waiting for your rooms: %w", c.ses.Err())
+		case <-ctx.Done():
+			return "", ctx.Err()
+		}
+	}
+	return c.roomArg(arg)
+}
+
+// roomsLearned records that the printer has learned the user's rooms (startRoom).
+func (c *chat) roomsLearned() {
+	c.roomsKnownOnce.Do(func() { close(c.roomsKnown) })
+}
+
+// checkPeople checks the people of a DM as the chat names it ("bob,carol", from "@bob,carol"):
+// a name each, so that "@" or "@bob," is refused for what it is, not looked up as a DM with
+// no one ("no direct message with : /dm  starts one").
+func checkPeople(people string) error {
+	for _, n := range strings.Split(people, ",") {
+		if err := hubbub.ValidateName(strings.TrimSpace(n)); err != nil {
+			return fmt.Errorf("%q is not a direct message: %q is not a name (%s)", "@"+hubbub.CleanText(people), hubbub.CleanText(n), hubbub.ErrorMessage(err))
+		}
+	}
+	return nil
 }
 
 // printPeople prints the people frames; it reports whether f was one.
@@ -482,6 +528,7 @@ func (c *chat) printPeople(out io.Writer, f wire.Frame, titles *roomTitles) bool
 		for i := range f.Rooms {
 			titles.learn(&f.Rooms[i])
 		}
+		c.roomsLearned() // a --room @bob waits for the DMs to be known
 		asked := c.roomsAsked.Load() > 0
 		if asked {
 			c.roomsAsked.Add(-1)

@@ -491,3 +491,49 @@ func terminalChatCutOff(t *testing.T, s *servertest.Server) (ann *chatRun, typeL
 	ann.waitErr(t, "* connection to ")
 	return ann, lineTyper(t, pw)
 }
+
+// --room @bob was refused at start as a room name ("room names hold only ASCII letters…"),
+// though /join @bob opens the DM with bob: the start room takes the same forms now, and is
+// refused as /join refuses them. Edits, deletions and reactions there name the DM by its
+// people, as its messages do.
+func TestChatStartsInADM(t *testing.T) {
+	chatLeakCheck(t)
+	s := servertest.Start(t, servertest.Options{DataPath: filepath.Join(t.TempDir(), "hubbub.db")})
+	servertest.DialJSON(t, s, "bob") // a user ann can DM
+	ann := chatUser(t, "ann")
+	if _, stderr, err := chatToEnd(t, "/dm bob\n", chatArgs(ann, []string{s.WS})...); err != nil {
+		t.Fatalf("ann's /dm bob: %v\n%s", err, stderr)
+	}
+
+	in := "for bob\n/edit 3 for bob, again\n/react 3 👍\n/delete 3\n/who @\n"
+	out, stderr, err := chatToEnd(t, in, chatArgs(ann, []string{"--room", "@BOB", s.WS})...)
+	for _, want := range []string{
+		"* you joined @bob; members: ann\n",
+		"[@bob] #3 ann: for bob\n", // after the two members
+		"[@bob] #3 ann (edited): for bob, again\n",
+		"* ann reacted 👍 to #3 in @bob [👍 1]\n",
+		"* message 3 in @bob was deleted by ann\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("stdout has no %q:\n%s\nstderr:\n%s", want, out, stderr)
+		}
+	}
+	if strings.Contains(out, "[dm.") || strings.Contains(out, "in dm.") {
+		t.Errorf("the DM named by its id:\n%s", out)
+	}
+	// "@" names no one: said so, not looked up as "no direct message with : /dm  starts one".
+	const noOne = `"@" is not a direct message: "" is not a name (name is empty)`
+	if err == nil || err.Error() != "chat: 1 command failed: /who: "+noOne {
+		t.Errorf("the run ended with %v, want only /who @ failed\n%s", err, stderr)
+	}
+
+	// A DM ann does not have is refused as /join refuses it, before anything is sent.
+	_, stderr, err = chatToEnd(t, "never sent\n", chatArgs(ann, []string{"--room", "@carol", s.WS})...)
+	if want := "chat: joining @carol: no direct message with carol: /dm carol starts one"; err == nil || err.Error() != want || exitCode(err) != 1 {
+		t.Errorf("--room @carol: %v, want %q (exit 1)\n%s", err, want, stderr)
+	}
+	_, _, err = chatToEnd(t, "", chatArgs(ann, []string{"--room", "@", s.WS})...)
+	if want := "chat: --room: " + noOne; err == nil || err.Error() != want || exitCode(err) != 2 {
+		t.Errorf("--room @: %v, want %q (exit 2)", err, want)
+	}
+}

@@ -10,12 +10,14 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -23,6 +25,7 @@ import (
 	"go.uber.org/goleak"
 
 	"hubbub"
+	"hubbub/client"
 	"hubbub/internal/accounts"
 	"hubbub/internal/hub"
 	"hubbub/internal/server"
@@ -841,5 +844,122 @@ func TestChatToAnotherPathSaysTheEndpoint(t *testing.T) {
 	_, _, err := chatToEnd(t, "", chatArgs(chatUser(t, "ann"), []string{"ws://" + s.Addr + "/chat"})...)
 	if err == nil || !strings.Contains(err.Error(), "404") || !strings.Contains(err.Error(), "(hubbub's WebSocket endpoint is /ws: ws://"+s.Addr+"/ws)") {
 		t.Errorf("chat to /chat: %v, want the 404 and the endpoint", err)
+	}
+}
+
+// hubbub chat pointed at the add service was told "client: dial ws://…/add: server does not
+// speak hubbub.v1 (it chose "")"; it says at once now which endpoint that is and where chat
+// is, as hubbub add pointed at the chat endpoint does. With several URLs the others' failures
+// stay, and the word on /add follows them.
+func TestChatToTheAddServiceSaysWhichIsWhich(t *testing.T) {
+	chatLeakCheck(t)
+	addr := serveForTest(t, "--data", filepath.Join(t.TempDir(), "h.db"))
+	want := fmt.Sprintf("chat: ws://%s/add is the add service (hubbub add ws://%s/add); chat is at ws://%s/ws", addr, addr, addr)
+	for _, u := range []string{"ws://" + addr + "/add", "http://" + addr + "/add"} {
+		_, _, err := chatToEnd(t, "never sent\n", chatArgs(chatUser(t, "ann"), []string{u})...)
+		if err == nil || err.Error() != want || exitCode(err) != 1 {
+			t.Errorf("chat %s: %v, want %q (exit 1)", u, err, want)
+		}
+	}
+	_, _, err := chatToEnd(t, "", chatArgs(chatUser(t, "ann"), []string{"ws://" + addr + "/chat", "ws://" + addr + "/add"})...)
+	if err == nil || !strings.Contains(err.Error(), "404") ||
+		!strings.HasSuffix(err.Error(), fmt.Sprintf("(ws://%s/add is the add service (hubbub add ws://%s/add); chat is at ws://%s/ws)", addr, addr, addr)) {
+		t.Errorf("chat /chat and /add: %v, want the 404 and the word on /add", err)
+	}
+}
+
+// wrongEndpoint tells the endpoints apart by the subprotocol chosen, and keeps the prefix a
+// proxy serves hubbub under.
+func TestWrongEndpoint(t *testing.T) {
+	for _, c := range []struct{ target, chose, want, said string }{
+		{"ws://h/ws", hubbub.ProtocolJSON, "add", "ws://h/ws is the chat endpoint (hubbub chat ws://h/ws); the add service is ws://h/add"},
+		{"wss://h/chat/ws?x=1", hubbub.ProtocolJSON, "add", "wss://h/chat/ws?x=1 is the chat endpoint (hubbub chat wss://h/chat/ws?x=1); the add service is wss://h/chat/add"},
+		{"ws://h/add", "", "ws", "ws://h/add is the add service (hubbub add ws://h/add); chat is at ws://h/ws"},
+		{"wss://h/chat/add/", "", "ws", "wss://h/chat/add/ is the add service (hubbub add wss://h/chat/add/); chat is at wss://h/chat/ws"},
+		{"ws://h/add", "", "add", ""},                // what add wants
+		{"ws://h/ws", hubbub.ProtocolJSON, "ws", ""}, // what chat wants
+		{"ws://h/socket", "", "ws", ""},              // not hubbub's: no guess
+		{"ws://h/add", "something.else", "ws", ""},   // nor this
+	} {
+		u, err := url.Parse(c.target)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := wrongEndpoint(u, c.chose, c.want); got != c.said {
+			t.Errorf("wrongEndpoint(%s, %q, %s) = %q, want %q", c.target, c.chose, c.want, got, c.said)
+		}
+	}
+}
+
+// The line a lost connection printed was the client's chain of wrappings: "* connection to
+// ws://…/ws lost (client: read: websocket: close 1001 (going away): server shutting down);
+// reconnecting". It says in short what happened, that the chat reconnects and when it tries
+// next — at once, then as the rounds that fail say — and --verbose logs the errors in full.
+func TestChatSaysPlainlyThatItReconnects(t *testing.T) {
+	chatLeakCheck(t)
+	s := servertest.Start(t, servertest.Options{DataPath: filepath.Join(t.TempDir(), "hubbub.db")})
+	pa, pwa := io.Pipe()
+	pb, pwb := io.Pipe()
+	t.Cleanup(func() { pwa.Close(); pwb.Close() })
+	ann := startChatOn(t, stdio{in: pa, tty: true}, chatArgs(chatUser(t, "ann"), []string{"--verbose", s.WS})...)
+	bob := startChatOn(t, stdio{in: pb, tty: true}, chatArgs(chatUser(t, "bob"), []string{s.WS})...)
+	ann.waitOutput(t, "* you joined general")
+	bob.waitOutput(t, "* you joined general")
+
+	// Cut off without a close frame, and nothing listening while it tries again.
+	s.Kill()
+	for _, r := range []*chatRun{ann, bob} {
+		r.waitErr(t, "* connection to "+s.WS+" lost (the connection dropped); reconnecting now\n")
+		r.waitErr(t, "* still not connected (nothing listens at "+s.Addr+"); next try in under a second\n")
+	}
+	s = s.Restart()
+	for _, r := range []*chatRun{ann, bob} {
+		testwait.Until(t, "the chat to be back", func() bool { return strings.Count(r.err.String(), "* connected to ") == 2 })
+	}
+	// Shut down: the server's close frame says why.
+	s.Stop()
+	bob.waitErr(t, "* connection to "+s.WS+" lost (the server closed it: server shutting down (1001)); reconnecting now\n")
+
+	if errs := bob.err.String(); strings.Contains(errs, "client:") || strings.Contains(errs, "level=") {
+		t.Errorf("bob's stderr has the client's wrappings or log:\n%s", errs)
+	}
+	ann.waitErr(t, `level=INFO msg="connection lost"`)
+	for _, want := range []string{`msg="reconnect failed"`, "connect: connection refused", "client: read: websocket: close 1001 (going away): server shutting down"} {
+		ann.waitErr(t, want)
+	}
+}
+
+// connReason says why in a few words, whatever wrapped the error.
+func TestConnReason(t *testing.T) {
+	wrap := func(err error) error { return fmt.Errorf("client: read: %w", err) }
+	busy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, "too many connections", http.StatusServiceUnavailable)
+	}))
+	defer busy.Close()
+	_, refused := client.Dial(context.Background(), busy.URL+"/ws", client.Options{})
+	for _, c := range []struct {
+		err  error
+		want string
+	}{
+		{wrap(&websocket.CloseError{Code: websocket.CloseAbnormalClosure, Text: io.ErrUnexpectedEOF.Error()}), "the connection dropped"},
+		{wrap(&websocket.CloseError{Code: websocket.CloseTryAgainLater, Text: "too many connections\x1b[2J"}), "the server closed it: too many connections [2J (1013)"},
+		{wrap(&websocket.CloseError{Code: websocket.CloseInternalServerErr}), "the server closed it (1011)"},
+		{wrap(&net.OpError{Op: "read", Net: "tcp", Err: os.ErrDeadlineExceeded}), "the server stopped answering"},
+		{wrap(&net.OpError{Op: "dial", Net: "tcp", Err: &net.DNSError{Name: "chat.invalid", Err: "no such host", IsNotFound: true}}), "no address found for chat.invalid"},
+		{wrap(&net.OpError{Op: "write", Net: "tcp", Err: os.NewSyscallError("write", syscall.EPIPE)}), "the connection dropped"},
+		{refused, "the server answered 503 Service Unavailable"},
+		{wrap(errors.New("something new")), "something new"},
+	} {
+		if got := connReason(c.err); got != c.want {
+			t.Errorf("connReason(%v) = %q, want %q", c.err, got, c.want)
+		}
+	}
+	for round, want := range map[int]bool{1: true, 2: true, 3: false, 4: true, 6: false, 8: true, 64: true} {
+		line := reconnectingLine(&client.Reconnecting{Round: round, Err: io.EOF, Wait: 4200 * time.Millisecond})
+		if said := line != ""; said != want {
+			t.Errorf("round %d said %q, want said: %v", round, line, want)
+		} else if said && line != "* still not connected (the connection dropped); next try in 4s" {
+			t.Errorf("round %d: %q", round, line)
+		}
 	}
 }

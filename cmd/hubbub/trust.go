@@ -7,8 +7,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
+	"path"
 	"strings"
+
+	"hubbub"
 )
 
 // trustFile returns the TLS settings of a client that trusts the certificates in the PEM file
@@ -47,6 +51,28 @@ func untrustedHint(err error) string {
 // a ws:// URL missed, or nothing listening at the URL's address — chat and add say the same.
 func dialHints(err error) string {
 	return untrustedHint(err) + plainToTLSHint(err) + refusedHint(err)
+}
+
+// wrongEndpoint says which of a hubbub server's two WebSocket endpoints target is, when a
+// command needing the other one (want: "ws" for chat, "add" for add) was pointed at it, and
+// where that one is; "" when target may be the one wanted. Both commands offer hubbub.v1 in
+// their handshake, and the endpoint's choice (chose) tells them apart: the chat endpoint
+// chooses it, the add service none (a path ending in /add, since any WebSocket server but
+// hubbub's chat endpoint chooses none). The other endpoint's URL is target's with its last
+// path element changed, so that a prefix a proxy serves the server under is kept.
+func wrongEndpoint(target *url.URL, chose, want string) string {
+	other := *target
+	other.RawPath, other.RawQuery, other.Fragment = "", "", ""
+	clean := path.Clean("/" + target.Path)
+	switch {
+	case want == "add" && chose == hubbub.ProtocolJSON:
+		other.Path = path.Join(path.Dir(clean), "add")
+		return fmt.Sprintf("%s is the chat endpoint (hubbub chat %s); the add service is %s", target, target, &other)
+	case want == "ws" && chose == "" && path.Base(clean) == "add":
+		other.Path = path.Join(path.Dir(clean), "ws")
+		return fmt.Sprintf("%s is the add service (hubbub add %s); chat is at %s", target, target, &other)
+	}
+	return ""
 }
 
 // plainToTLS is the start of the answer Go's HTTP server (and hubbub's, started with
