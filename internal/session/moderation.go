@@ -96,11 +96,18 @@ func (s *Service) Moderate(ctx context.Context, actor string, m Moderation) (wir
 		case listed:
 			done.Note = fmt.Sprintf("nobody called %q is in the room: this kicks nobody; check the spelling", m.Name)
 		}
-		if m.ActorRole != hubbub.RoleAdmin { // the rank rule: an admin's kick reads nothing
-			if _, err = s.target(ctx, m.Room, m.Name, &m); err != nil {
-				return done, err
-			}
+		var t target
+		if m.ActorRole == hubbub.RoleAdmin { // the rank rule: an admin outranks everyone
+			t, err = s.findTarget(ctx, m.Room, m.Name)
+		} else {
+			t, err = s.target(ctx, m.Room, m.Name, &m)
 		}
+		if err != nil {
+			return done, err
+		}
+		// Out of the list before the connections are out of the room: a join again right
+		// after the kick, which puts the room back in the list, is then not undone by this.
+		s.unlist(ctx, m.Room, t)
 		err = s.hub.Kick(ctx, actor, m.Room, m.Name, reason)
 	case wire.TypeBan, wire.TypeMute:
 		var d time.Duration
@@ -116,6 +123,9 @@ func (s *Service) Moderate(ctx context.Context, actor string, m Moderation) (wir
 		done.Note = s.anonymousTargetNote(t, m.Name)
 		err = s.hub.Sanction(ctx, actor, hubbub.Sanction{Room: m.Room, User: t.id, Name: m.Name,
 			Kind: sanctionKind(m.Action), Until: until, Reason: reason})
+		if err == nil && m.Action == wire.TypeBan {
+			s.unlist(ctx, m.Room, t) // after the ban, which keeps them from joining again meanwhile
+		}
 	case wire.TypeUnban, wire.TypeUnmute:
 		var t target
 		if t, err = s.target(ctx, m.Room, m.Name, &m); err != nil {
@@ -130,6 +140,30 @@ func (s *Service) Moderate(ctx context.Context, actor string, m Moderation) (wir
 		err = hubbub.Errorf(hubbub.ECodeUnknownType, "unknown moderation %q", m.Action)
 	}
 	return done, err
+}
+
+// unlist takes a public room out of the list of rooms of the stored user a kick or ban
+// removes from it, as leaving it for good does (part): a public room has no remove, so the
+// kick is how its moderators remove someone, and its stored members are the users who have it
+// in their list. Left in it, a kicked member still connected was listed by the room's members
+// (with their presence, online) a moment after everyone saw them leave, as if back in the room.
+// A private room or a DM keeps its members (the store refuses with forbidden): there a kicked
+// member stays one and may join again, and remove is what ends a membership. A store failure
+// leaves the list as it was and is logged; the kick or ban itself still goes ahead.
+func (s *Service) unlist(ctx context.Context, room string, t target) {
+	if !t.stored {
+		return // an anonymous user has no list
+	}
+	handover, err := s.hub.Store().LeaveRoom(ctx, room, t.id)
+	switch {
+	case hubbub.ErrorCode(err) == hubbub.ECodeForbidden:
+	case err != nil:
+		s.hub.Logger().Warn("store leave room failed: the removed member stays in its list", "room", room, "user", t.id, "err", err)
+	case handover != nil:
+		// The room's only owner was removed: the store made another member owner, an entry
+		// the members see now (as when an owner parts).
+		_ = s.hub.Announce(ctx, []hubbub.Entry{*handover})
+	}
 }
 
 // target is the user a moderator names in a room: id is whom a ban or mute applies to.

@@ -1,6 +1,7 @@
 package session_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -488,5 +489,67 @@ func TestMembersSayWhoModeratesTheServer(t *testing.T) {
 		if want := roles[m["name"].(string)]; got != want {
 			t.Errorf("%s's server_role %q, want %q", m["name"], got, want)
 		}
+	}
+}
+
+// storedMembers asks for a room's stored members (the page's roster) and returns their names
+// with their states, "name:state".
+func storedMembers(t *testing.T, c *servertest.JSONClient, room string) []string {
+	t.Helper()
+	c.Send(servertest.Frame{"type": "members", "room": room})
+	f := c.Await("members")
+	list, _ := f["members"].([]any)
+	var names []string
+	for _, m := range list {
+		m := m.(map[string]any)
+		names = append(names, m["name"].(string)+":"+m["state"].(string))
+	}
+	slices.Sort(names)
+	return names
+}
+
+// A kick or a ban in a public room takes the room out of the member's list, as leaving it
+// for good does: a public room has no remove, its moderators kick or ban instead (protocol.md).
+// Before, the kicked member, still connected, stayed among the stored members, which the page
+// lists as online (its roster): a second after the others saw eve leave, the moderator's page
+// showed her back in the room (TestModerationControlsForModeratorsOnly on a busy machine), and
+// eve's own page listed her among the members of a room it said she was removed from. She may
+// still join again.
+func TestKickOrBanTakesAPublicRoomOutOfTheList(t *testing.T) {
+	s := startModerated(t)
+	mod := servertest.DialJSON(t, s, "mod")
+	mod.Join("general", nil)
+	eve := servertest.DialJSON(t, s, "eve")
+	eve.Join("general", nil)
+	gopher := servertest.DialJSON(t, s, "gopher")
+	gopher.Join("general", nil)
+	if got, want := storedMembers(t, mod, "general"), []string{"eve:online", "gopher:online", "mod:online"}; !slices.Equal(got, want) {
+		t.Fatalf("members before the kick: %q, want %q", got, want)
+	}
+
+	if got := moderate(mod, servertest.Frame{"type": "kick", "room": "general", "name": "eve", "reason": "off topic"}); got.Type() != "moderated" {
+		t.Fatalf("kick answered %v", got)
+	}
+	awaitError(eve, "kicked")
+	eve.Await("left")
+	want := []string{"gopher:online", "mod:online"}
+	if got := storedMembers(t, mod, "general"); !slices.Equal(got, want) {
+		t.Errorf("members after eve's kick, to the moderator: %q, want %q", got, want)
+	}
+	if got := storedMembers(t, eve, "general"); !slices.Equal(got, want) {
+		t.Errorf("members after eve's kick, to eve: %q, want %q", got, want)
+	}
+
+	eve.Join("general", nil) // a kick is not a ban: she may come back, and is a member again
+	if got, want := storedMembers(t, mod, "general"), []string{"eve:online", "gopher:online", "mod:online"}; !slices.Equal(got, want) {
+		t.Errorf("members after eve joined again: %q, want %q", got, want)
+	}
+
+	if got := moderate(mod, servertest.Frame{"type": "ban", "room": "general", "name": "gopher", "duration": "24h"}); got.Type() != "moderated" {
+		t.Fatalf("ban answered %v", got)
+	}
+	awaitError(gopher, "kicked")
+	if got, want := storedMembers(t, mod, "general"), []string{"eve:online", "mod:online"}; !slices.Equal(got, want) {
+		t.Errorf("members after gopher's ban: %q, want %q", got, want)
 	}
 }
