@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync/atomic"
 
 	"hubbub"
@@ -206,4 +207,13 @@ func (s *Session) flushReads(ctx context.Context, c *Conn) error {
 		s.readSent[room] = max(s.readSent[room], seq)
 		s.mu.Unlock()
 	}
+}
+
+// Sent reports whether id is the idempotency key of a request this session made up (one
+// queued without an id of the caller's): an entry the server sends back with that client_id
+// (a message, an edit, a topic or membership change) is this session's own, which its
+// caller may have confirmed already from the ack. A key the caller chose is not known.
+func (s *Session) Sent(id string) bool {
+	rest, ok := strings.CutPrefix(id, s.idPrefix+"-")
+	return ok && rest != "" && strings.Trim(rest, "0123456789") == ""
 }

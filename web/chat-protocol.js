@@ -102,8 +102,8 @@ const HUBBUB_FRAMES = {
     rooms: ["rooms"],
     directory: ["rooms", "next"],
     read: ["room", "seq"],
-    topic_changed: ["room", "log_seq", "from", "user", "topic", "time"],
-    member_changed: ["room", "log_seq", "from", "user", "subject", "subject_name", "action", "role", "auto", "time"],
+    topic_changed: ["room", "log_seq", "from", "user", "topic", "time", "client_id"],
+    member_changed: ["room", "log_seq", "from", "user", "subject", "subject_name", "action", "role", "auto", "time", "client_id"],
     // Search.
     search_results: ["id", "q", "room", "hits", "next", "partial"],
     // Notifications for people who are away.

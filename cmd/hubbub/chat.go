@@ -1035,11 +1035,7 @@ func (c *chat) print() {
 			if f.Name == c.name {
 				return // "you joined" says it already
 			}
-			verb := "joined"
-			if f.Event == "leave" {
-				verb = "left"
-			}
-			fmt.Fprintf(out, "* %s %s %s\n", clean(f.Name), verb, titles.label(f.Room))
+			fmt.Fprint(out, presenceLine(f, titles.label(f.Room)))
 		case *wire.Joined:
 			c.in.set(f.Room, true)
 			more := ""
@@ -1180,4 +1176,24 @@ func chatKey(path string) (string, error) {
 func isTerminal(r io.Reader) bool {
 	f, ok := r.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// presenceLine is the line of a member's coming or going, room the room's label; "" for a
+// change of state (away and back), which would only be noise in a terminal. In a DM, whose
+// label is its people ("@bob"), "bob joined @bob" read as if bob had joined himself: there
+// the line says who is here.
+func presenceLine(f *wire.Presence, room string) string {
+	name := hubbub.CleanText(f.Name)
+	dm := hubbub.IsDMRoom(f.Room)
+	switch {
+	case f.Event == "leave" && dm:
+		return fmt.Sprintf("* %s left (%s)\n", name, room)
+	case f.Event == "leave":
+		return fmt.Sprintf("* %s left %s\n", name, room)
+	case f.Event != "" && f.Event != "join":
+		return ""
+	case dm:
+		return fmt.Sprintf("* %s is here (%s)\n", name, room)
+	}
+	return fmt.Sprintf("* %s joined %s\n", name, room)
 }

@@ -106,24 +106,24 @@ func (c *chat) peopleCommand(ctx context.Context, cmd, line string) (handled boo
 		if name == "" || more != "" {
 			return true, errors.New("usage: /invite NAME")
 		}
-		err = c.roomChange(ctx, "invited "+name+" to", func(room string) (*client.Receipt, error) { return c.ses.Invite(ctx, room, name) })
+		err = c.roomChange(ctx, "invited "+name+" to", "", func(room string) (*client.Receipt, error) { return c.ses.Invite(ctx, room, name) })
 	case "/remove":
 		name, more := cutWord(args)
 		if name == "" || more != "" {
 			return true, errors.New("usage: /remove NAME")
 		}
-		err = c.roomChange(ctx, "removed "+name+" from", func(room string) (*client.Receipt, error) { return c.ses.Remove(ctx, room, name) })
+		err = c.roomChange(ctx, "removed "+name+" from", "", func(room string) (*client.Receipt, error) { return c.ses.Remove(ctx, room, name) })
 	case "/role":
 		name, role := cutWord(args)
 		if name == "" || (role != "owner" && role != "moderator" && role != "member") {
 			return true, errors.New("usage: /role NAME owner|moderator|member")
 		}
-		err = c.roomChange(ctx, "made "+name+" "+role+" of", func(room string) (*client.Receipt, error) { return c.ses.Role(ctx, room, name, role) })
+		err = c.roomChange(ctx, "made "+name+" "+role+" of", "", func(room string) (*client.Receipt, error) { return c.ses.Role(ctx, room, name, role) })
 	case "/topic":
 		if args == "" {
 			return true, errors.New("usage: /topic TEXT")
 		}
-		err = c.roomChange(ctx, "set the topic of", func(room string) (*client.Receipt, error) { return c.ses.Topic(ctx, room, args) })
+		err = c.roomChange(ctx, "set the topic of", ": "+hubbub.CleanText(args), func(room string) (*client.Receipt, error) { return c.ses.Topic(ctx, room, args) })
 	case "/part":
 		room := c.current()
 		if args != "" {
@@ -340,8 +340,10 @@ func (c *chat) sayCurrent() {
 }
 
 // roomChange queues a change of the current room and waits for the server's answer, so that
-// a refusal (not the owner, a public room) is said right after the command.
-func (c *chat) roomChange(ctx context.Context, did string, queue func(room string) (*client.Receipt, error)) error {
+// a refusal (not the owner, a public room) is said right after the command, and its success
+// as "* you DID ROOM THEN". The room's own line of the change (printPeople) is not printed
+// again for this chat: it carries the request's id (client.Session.Sent).
+func (c *chat) roomChange(ctx context.Context, did, then string, queue func(room string) (*client.Receipt, error)) error {
 	room := c.current()
 	if room == "" {
 		return c.noRoom()
@@ -353,7 +355,7 @@ func (c *chat) roomChange(ctx context.Context, did string, queue func(room strin
 	if _, err := r.Wait(ctx); err != nil {
 		return err // printed as a refusal
 	}
-	fmt.Fprintf(c.io.err, "* you %s %s\n", did, currentRoomWords(room))
+	fmt.Fprintf(c.io.err, "* you %s %s%s\n", did, currentRoomWords(room), then)
 	return nil
 }
 
@@ -564,12 +566,18 @@ func (c *chat) printPeople(out io.Writer, f wire.Frame, titles *roomTitles) bool
 		c.echoes.saw(f.Room, 0) // what was sent there will not come back: await looks again
 		fmt.Fprintf(out, "* %s left your rooms\n", titles.label(f.Room))
 	case *wire.TopicChanged:
+		if c.ses.Sent(f.ClientID) {
+			return true // this chat's /topic, which said "* you set the topic" when acked
+		}
 		if f.Topic == "" {
 			fmt.Fprintf(out, "* %s cleared the topic of %s\n", clean(f.From), titles.label(f.Room))
 		} else {
 			fmt.Fprintf(out, "* %s set the topic of %s: %s\n", clean(f.From), titles.label(f.Room), clean(f.Topic))
 		}
 	case *wire.MemberChanged:
+		if c.ses.Sent(f.ClientID) && !f.Auto {
+			return true // this chat's /invite, /remove or /role, said "* you …" when acked
+		}
 		fmt.Fprintln(out, memberChangedLine(f, titles.label(f.Room)))
 	case *wire.Directory:
 		if len(f.Rooms) == 0 {

@@ -48,15 +48,13 @@ func TestChatPeople(t *testing.T) {
 	run.waitErr(t, "* lines you type go to plans now\n")
 	say("/invite bob")
 	run.waitErr(t, "* you invited bob to plans\n")
-	run.waitOutput(t, "* ann invited bob to plans\n")
 	bob.AwaitFunc("bob's invitation", func(f servertest.Frame) bool {
 		return f.Type() == "room" && f.Str("room") == "plans" && f["invited"] == true
 	})
 	say("/invite ghost")
 	run.waitErr(t, `* /invite: no user is named "ghost" (not_found)`)
 	say("/topic the plan")
-	run.waitErr(t, "* you set the topic of plans\n")
-	run.waitOutput(t, "* ann set the topic of plans: the plan\n")
+	run.waitErr(t, "* you set the topic of plans: the plan\n")
 	say("/create plans")
 	run.waitErr(t, "* /create: ")
 	say("/create")
@@ -76,7 +74,7 @@ func TestChatPeople(t *testing.T) {
 	run.waitOutput(t, "* you joined @bob; members: ann\n")
 	dm := bob.AwaitFunc("bob's DM", func(f servertest.Frame) bool { return f.Type() == "room" && f["dm"] == true })
 	bob.Join(dm.Str("room"), nil)
-	run.waitOutput(t, "* bob joined @bob\n")
+	run.waitOutput(t, "* bob is here (@bob)\n")
 	say("hello bob")
 	bob.AwaitFunc("ann's message", func(f servertest.Frame) bool { return f.Type() == "message" && f.Str("text") == "hello bob" })
 	run.waitOutput(t, " ann: hello bob\n", "[@bob] #")
@@ -86,6 +84,13 @@ func TestChatPeople(t *testing.T) {
 	bob.Say("plans", "b-1", "hi all")
 	bob.Say("plans", "b-2", "@ann look")
 	run.waitOutput(t, "[plans] #6 bob: @ann look\n")
+	// ann's own changes are said once, by the command ("* you invited …"), not again as the
+	// room's entries (which came before #6).
+	for _, twice := range []string{"* ann invited bob to plans", "* ann set the topic of plans"} {
+		if strings.Contains(run.out.String(), twice) {
+			t.Errorf("ann's own change printed again as %q:\n%s", twice, run.out.String())
+		}
+	}
 	if err := run.stop(t); err != nil {
 		t.Fatal(err)
 	}
@@ -115,13 +120,15 @@ func TestChatPeople(t *testing.T) {
 	}
 	run.waitErr(t, "* /remove: ")
 	run.waitErr(t, "* you removed bob from plans\n")
-	run.waitOutput(t, "* ann removed bob from plans\n")
 	bob.AwaitFunc("bob's unroom", func(f servertest.Frame) bool { return f.Type() == "unroom" && f.Str("room") == "plans" })
 	if _, err := io.WriteString(pw2, "/part\n"); err != nil {
 		t.Fatal(err)
 	}
 	run.waitErr(t, "* you parted plans\n")
 	run.waitOutput(t, "* plans left your rooms\n")
+	if strings.Contains(run.out.String(), "* ann removed bob") {
+		t.Errorf("ann's /remove printed again as the room's entry:\n%s", run.out.String())
+	}
 	if err := run.stop(t); err != nil {
 		t.Fatal(err)
 	}
@@ -477,6 +484,12 @@ func TestChatRole(t *testing.T) {
 	bob.AwaitFunc("ann stepped down", func(f servertest.Frame) bool {
 		return f.Type() == "member_changed" && f.Str("action") == "role" && f.Str("role") == "member"
 	})
+	// bob's line comes after ann's changes in the room's log: by then they were read.
+	bob.Say("plans", "b-1", "thanks")
+	run.waitOutput(t, "bob: thanks\n")
+	if strings.Contains(run.out.String(), "* ann made") {
+		t.Errorf("ann's /role printed again as the room's entry:\n%s", run.out.String())
+	}
 }
 
 // terminalChatCutOff starts ann's chat at a terminal on s, waits for her join of general, then

@@ -101,14 +101,15 @@ func NewReacted(es []*hubbub.Entry) Reacted {
 // NewTopicChanged converts a topic entry to the frame that tells members the room's topic.
 func NewTopicChanged(e *hubbub.Entry) TopicChanged {
 	return TopicChanged{Type: TypeTopicChanged, Room: e.Room, LogSeq: e.Seq, From: e.From, User: e.User, Topic: e.Text,
-		Time: Time{Time: e.Time}}
+		Time: Time{Time: e.Time}, ClientID: e.ClientID}
 }
 
 // NewMemberChanged converts a member entry to the frame that tells members whose membership
 // changed, and how.
 func NewMemberChanged(e *hubbub.Entry) MemberChanged {
 	return MemberChanged{Type: TypeMemberChanged, Room: e.Room, LogSeq: e.Seq, From: e.From, User: e.User,
-		Subject: e.Subject, SubjectName: e.SubjectName, Action: e.Action, Role: string(e.Role), Auto: e.Auto, Time: Time{Time: e.Time}}
+		Subject: e.Subject, SubjectName: e.SubjectName, Action: e.Action, Role: string(e.Role), Auto: e.Auto, Time: Time{Time: e.Time},
+		ClientID: e.ClientID}
 }
 
 // NewRoomMeta converts a room's metadata to its wire form.

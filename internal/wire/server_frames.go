@@ -418,6 +418,9 @@ type TopicChanged struct {
 	User  string `json:"user,omitempty"`
 	Topic string `json:"topic"`
 	Time  Time   `json:"time"`
+	// ClientID is the request's idempotency key, if it sent one: the client that changed it
+	// knows the change for its own (as a message's client_id).
+	ClientID string `json:"client_id,omitempty"`
 }
 
 // MemberChanged says the membership of user Subject (named SubjectName) in Room changed by
@@ -438,6 +441,8 @@ type MemberChanged struct {
 	// was removed (From and User are that owner): Subject is the owner now.
 	Auto bool `json:"auto,omitempty"`
 	Time Time `json:"time"`
+	// ClientID is the request's idempotency key, if it sent one (TopicChanged.ClientID).
+	ClientID string `json:"client_id,omitempty"`
 }
 
 // Pong answers ping.
