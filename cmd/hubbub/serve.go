@@ -436,6 +436,7 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 		return err
 	}
 	defer closeBlobs(f.srv.Files.Blobs)
+	f.warnUnshared(log)
 	f.srv.Node, f.srv.Logger, f.srv.Pages = f.node, log, web.FS()
 	// The listener comes before the server: slash commands' response URLs name its port.
 	ln, err := listen(ctx, addr, f.tcpKeepAlive)
