@@ -240,8 +240,11 @@ func (r *room) remoteNode(node string) *nodeMembers {
 }
 
 // expire forgets nodes that have not restated their members since before cutoff, announcing
-// the members that thereby leave. Called with mu held.
-func (r *room) expire(cutoff time.Time) {
+// the members that thereby leave. It returns those members, each with when their node was last
+// heard from: a node that died never recorded when its users were last seen, so the nodes that
+// expire them do (Hub.seenGone). Called with mu held.
+func (r *room) expire(cutoff time.Time) map[string]time.Time {
+	var gone map[string]time.Time
 	for node, n := range r.remote {
 		if n.seen.After(cutoff) {
 			continue
@@ -252,9 +255,14 @@ func (r *room) expire(cutoff time.Time) {
 			if !r.present(name) {
 				r.hub.log.Info("member expired with its node", "room", r.name, "name", name, "node", node)
 				r.announce(hubbub.Event{Room: r.name, Node: node, Body: hubbub.MemberLeft{Name: name}})
+				if gone == nil {
+					gone = make(map[string]time.Time)
+				}
+				gone[name] = n.seen
 			}
 		}
 	}
+	return gone
 }
 
 // publishPresence states this node's members of r to the other nodes. With tick, only if the
@@ -296,11 +304,13 @@ func (h *Hub) presenceTick(now time.Time) {
 	h.mu.Unlock()
 	cutoff := now.Add(-h.cfg.PresenceExpiry)
 	for _, r := range rooms {
+		var gone map[string]time.Time
 		r.mu.Lock()
 		if !r.closed {
-			r.expire(cutoff)
+			gone = r.expire(cutoff)
 		}
 		r.mu.Unlock()
+		h.seenGone(gone)
 		h.publishPresence(r, true)
 	}
 }
