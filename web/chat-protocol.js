@@ -1472,7 +1472,9 @@ class ChatClient extends EventTarget {
       if (f.state === "away") r.away.add(f.name);
       else r.away.delete(f.name);
     }
-    if (f.event === "join" && i < 0) {
+    // A state is news of a member already in the room: away and back, or one of another node
+    // that the server learned of after this client's joined (its answer came late).
+    if ((f.event === "join" || f.event === "state") && i < 0) {
       r.members.push(f.name);
       r.members.sort();
     } else if (f.event === "leave" && i >= 0) {

@@ -988,6 +988,11 @@ func (c *chat) print() {
 			if f.Name == c.name {
 				return // "you joined" says it already
 			}
+			if f.Event == "state" {
+				// Away and back, or a member of another node learned late: someone already in
+				// the room, not an arrival. The terminal keeps no list to update (/who asks).
+				return
+			}
 			verb := "joined"
 			if f.Event == "leave" {
 				verb = "left"

@@ -1,9 +1,11 @@
 package cluster_test
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
+	"hubbub/internal/hub"
 	"hubbub/internal/servertest"
 	"hubbub/internal/testwait"
 )
@@ -76,4 +78,89 @@ func TestDeadNodeMembersLastSeen(t *testing.T) {
 func stringOf(m map[string]any, k string) string {
 	s, _ := m[k].(string)
 	return s
+}
+
+// framesUntil reads c's frames up to the first that matches stop and returns those before it.
+func framesUntil(t *testing.T, c *servertest.JSONClient, stop func(servertest.Frame) bool) []servertest.Frame {
+	t.Helper()
+	var before []servertest.Frame
+	for {
+		f := c.Next()
+		if stop(f) {
+			return before
+		}
+		before = append(before, f)
+	}
+}
+
+// presenceOf returns the presence frames about name among frames.
+func presenceOf(frames []servertest.Frame, name string) []servertest.Frame {
+	var out []servertest.Frame
+	for _, f := range frames {
+		if f.Type() == "presence" && f.Str("name") == name {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// A room first opened on node 2, while ann is in it on node 1: dave's joined lists ann (and
+// counts her), and nobody announces her as joining afterwards — "you joined ops3; members:
+// dave", then "* ann joined ops3" though she had been there all along. Once node 2 has heard
+// from node 1, the next room it opens waits only for node 1's answer, not the whole wait.
+func TestRoomOpenedOnANodeListsEveryNodesMembers(t *testing.T) {
+	// The wait is long, so that a slow machine's answers still come within it; it is paid in
+	// full only where node 2 knows no other node yet (its first room).
+	const wait = 3 * time.Second
+	c := startClusterWith(t, 2, hub.Config{PresenceWait: wait})
+	ann := servertest.DialJSON(t, c.nodes[0], "ann")
+	ann.Join("ops3", nil)
+	ann.Join("ops4", nil)
+
+	dave := servertest.DialJSON(t, c.nodes[1], "dave")
+	j := dave.Join("ops3", nil)
+	if fmt.Sprint(j["members"]) != "[ann dave]" || j.Num("member_count") != 2 {
+		t.Fatalf("dave's joined %v, want members [ann dave], member_count 2", j)
+	}
+	ann.Say("ops3", "m1", "hello dave")
+	before := framesUntil(t, dave, func(f servertest.Frame) bool { return f.Type() == "message" && f.Str("text") == "hello dave" })
+	if p := presenceOf(before, "ann"); len(p) > 0 {
+		t.Fatalf("dave was told of ann after his joined listed her: %v", p)
+	}
+
+	// Node 2 has heard node 1 restate its members of ops3: ops4 waits for its answer alone.
+	testwait.Until(t, "node 1's restatement of ops3 heard on node 2", func() bool {
+		return fmt.Sprint(c.nodes[1].Hub.Members("ops3")) == "[ann dave]"
+	})
+	time.Sleep(300 * time.Millisecond) // a few restatements (every 100 ms here)
+	start := time.Now()
+	j = dave.Join("ops4", nil)
+	if fmt.Sprint(j["members"]) != "[ann dave]" {
+		t.Fatalf("dave's joined of ops4 %v, want members [ann dave]", j)
+	}
+	if took := time.Since(start); took >= wait {
+		t.Errorf("the join of ops4 took %v: it waited out --presence-wait (%v) though node 1 answered", took, wait)
+	}
+}
+
+// Without the wait (a node that answers late), a member learned from another node's answer is
+// news of someone already there: a presence state, never a join.
+func TestMemberLearnedLateIsAStateNotAJoin(t *testing.T) {
+	c := startClusterWith(t, 2, hub.Config{PresenceWait: 0})
+	ann := servertest.DialJSON(t, c.nodes[0], "ann")
+	ann.Join("ops5", nil)
+	dave := servertest.DialJSON(t, c.nodes[1], "dave")
+	j := dave.Join("ops5", nil)
+	listed := fmt.Sprint(j["members"]) == "[ann dave]"
+	ann.Say("ops5", "m1", "hello dave")
+	before := framesUntil(t, dave, func(f servertest.Frame) bool { return f.Type() == "message" && f.Str("text") == "hello dave" })
+	p := presenceOf(before, "ann")
+	for _, f := range p {
+		if f.Str("event") != "state" || f.Str("state") != "online" {
+			t.Fatalf("ann, in ops5 before dave, announced to him as %v", f)
+		}
+	}
+	if !listed && len(p) == 0 {
+		t.Fatalf("dave's joined %v left ann out, and nothing told him of her", j)
+	}
 }

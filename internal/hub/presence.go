@@ -153,12 +153,17 @@ func (re *roomEvents) MemberLeft(ev hubbub.Event, b hubbub.MemberLeft) struct{} 
 }
 
 // PresenceReported replaces what another node said about its members, announcing the names
-// that thereby join or leave.
+// that thereby leave, and those it adds. A name it adds was there already (on a node whose
+// answer came after the joins it was waiting for, presenceopen.go, or whose join this node
+// missed): it is announced as a presence state, which a client takes as news of a member
+// rather than of an arrival, not as a join — "* ann joined" of someone there all along.
 func (re *roomEvents) PresenceReported(ev hubbub.Event, b hubbub.PresenceReported) struct{} {
 	r := (*room)(re)
 	if ev.Node == r.hub.cfg.Node {
 		return struct{}{}
 	}
+	r.hub.peers.heard(ev.Node, time.Now())
+	defer r.answered(ev.Node)
 	n := r.remoteNode(ev.Node)
 	old := n.names
 	var joined []string
@@ -173,7 +178,7 @@ func (re *roomEvents) PresenceReported(ev hubbub.Event, b hubbub.PresenceReporte
 		n.names[name] = true
 	}
 	for _, name := range joined {
-		r.announce(hubbub.Event{Room: r.name, Node: ev.Node, Body: hubbub.MemberJoined{Name: name}})
+		r.announce(hubbub.Event{Room: r.name, Node: ev.Node, Body: hubbub.MemberJoined{Name: name, State: StateOnline}})
 	}
 	for _, name := range slices.Sorted(maps.Keys(old)) {
 		if !r.present(name) {

@@ -40,6 +40,9 @@ type room struct {
 	restating restating
 	// presence holds the presence notices announced and not yet queued (presencewindow.go).
 	presence presenceHold
+	// opening, while set, holds joins until the other nodes have said who is in the room
+	// (presenceopen.go).
+	opening *opening
 	closed   bool
 	unsub    func()
 
@@ -466,6 +469,7 @@ func (r *room) close() {
 	r.burst.window.stop(r)
 	r.burst.entries = nil
 	r.dropPresence()
+	r.endOpening()
 	unsub := r.unsub
 	r.mu.Unlock()
 	if unsub != nil {
