@@ -2,6 +2,7 @@ package cluster_test
 
 import (
 	"fmt"
+	"net/http"
 	"testing"
 	"time"
 
@@ -163,4 +164,60 @@ func TestMemberLearnedLateIsAStateNotAJoin(t *testing.T) {
 	if !listed && len(p) == 0 {
 		t.Fatalf("dave's joined %v left ann out, and nothing told him of her", j)
 	}
+}
+
+// Everyone idle past --away-after, each on their own node: ann's node and bob's both show the
+// other away — in a newcomer's joined, in members, and in the API's stored members — not only
+// the node each is connected to.
+func TestAwayShowsOnEveryNode(t *testing.T) {
+	c := startClusterWith(t, 2, hub.Config{AwayAfter: time.Second})
+	ann := servertest.DialJSON(t, c.nodes[0], "ann")
+	ann.Join("idle", nil)
+	bob := servertest.DialJSON(t, c.nodes[1], "bob")
+	bob.Join("idle", nil)
+	testwait.Until(t, "ann and bob away on both nodes", func() bool {
+		for _, n := range c.nodes {
+			st := n.Hub.MemberStates("idle")
+			if st["ann"] != hub.StateAway || st["bob"] != hub.StateAway {
+				return false
+			}
+		}
+		return true
+	})
+	for i, n := range c.nodes {
+		carol := servertest.DialJSON(t, n, fmt.Sprint("carol", i))
+		j := carol.Join("idle", nil)
+		if fmt.Sprint(j["away"]) != "[ann bob]" {
+			t.Errorf("node %d: joined %v, want away [ann bob]", i+1, j)
+		}
+		for _, name := range []string{"ann", "bob"} {
+			if m := memberOf(t, carol, "idle", name); m == nil || m["state"] != "away" {
+				t.Errorf("node %d: %s in members: %v, want away", i+1, name, m)
+			}
+		}
+		status, body := n.API("GET", "/api/rooms/idle/members?stored=1", apiKey, nil)
+		if status != http.StatusOK {
+			t.Fatalf("node %d: stored members: %d %v", i+1, status, body)
+		}
+		list, _ := body["members"].([]any)
+		found := 0
+		for _, m := range list {
+			m, _ := m.(map[string]any)
+			if m["name"] == "ann" || m["name"] == "bob" {
+				found++
+				if m["state"] != "away" {
+					t.Errorf("node %d: the API's stored members say %v, want away: %v", i+1, m, body)
+				}
+			}
+		}
+		if found != 2 {
+			t.Errorf("node %d: the API's stored members %v, want ann and bob among them", i+1, body)
+		}
+	}
+	// bob is back: ann, on the other node, sees him online again.
+	bob.Send(servertest.Frame{"type": "ping", "id": "p"})
+	ann.AwaitFunc("bob back", func(f servertest.Frame) bool {
+		return f.Type() == "presence" && f.Str("name") == "bob" && f.Str("event") == "state" && f.Str("state") == "online"
+	})
+	testwait.Until(t, "bob online on node 1", func() bool { return c.nodes[0].Hub.MemberStates("idle")["bob"] == hub.StateOnline })
 }

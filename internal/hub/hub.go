@@ -300,6 +300,9 @@ type JoinInfo struct {
 	// MemberCount is how many members the room has; Members lists them all unless the room
 	// holds more than PresenceLimit, when it lists that many.
 	MemberCount int
+	// Away are the names of Members that are away on every node that holds them (nil if none
+	// is), so that a new client shows them idle from the start, not online until they change.
+	Away []string
 	// LastSeq is the room's delivered boundary: every replayed entry has a seq at or below it,
 	// and every live one a seq above it.
 	LastSeq uint64
@@ -612,6 +615,24 @@ func (h *Hub) names(roomName string, sendHeld bool) []string {
 		r.flushPresence()
 	}
 	return r.memberNames()
+}
+
+// MemberStates returns the state of each name in a room, on every node, by name: StateOnline
+// if it is online on a node that holds it, StateAway if it is away on all of them. Names not
+// in the room are not in it; nil if the node does not hold the room.
+func (h *Hub) MemberStates(roomName string) map[string]string {
+	r := h.lookup(roomName)
+	if r == nil {
+		return nil
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	names := r.memberNames()
+	out := make(map[string]string, len(names))
+	for _, name := range names {
+		out[name] = r.nameState(name)
+	}
+	return out
 }
 
 // MemberUsers returns the user ids of the members of a room on this node whose names are

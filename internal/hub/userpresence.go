@@ -321,8 +321,11 @@ func (h *Hub) flushSeen() {
 const seenWriters = 32
 
 // announceAway tells the rooms of this node's users whose presence changed since the last call
-// (gone idle past AwayAfter, or active again) of their new state, as a MemberJoined with State
-// from this node. presenceLoop calls it every PresenceInterval, so a change shows within that.
+// (gone idle past AwayAfter, or active again) of their new state: each room records it
+// (room.setAway: its restatements carry it, and its joins' replies list who is away) and
+// announces it here if it changes the name's state over every node, and the other nodes hear
+// it as a MemberJoined with State from this node. presenceLoop calls it every
+// PresenceInterval, so a change shows within that.
 func (h *Hub) announceAway() {
 	us := &h.presence
 	now := time.Now()
@@ -365,6 +368,7 @@ func (h *Hub) announceAway() {
 			}
 			seen[m.Name] = true
 			for _, state := range states {
+				r.setAway(m.Name, state == StateAway)
 				events = append(events, hubbub.Event{Room: r.name, Node: h.cfg.Node, Body: hubbub.MemberJoined{Name: m.Name, State: state}})
 			}
 		}
