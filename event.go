@@ -70,6 +70,10 @@ type MemberTyping struct {
 // nodes expire what a node stops restating, so a dead node's members disappear.
 type PresenceReported struct {
 	Names []string
+	// Away are the names among Names that are away on the node (idle past its away time), so
+	// that every node shows them as the node they are connected to does. Nodes before the
+	// field send none: their members show online until they change state.
+	Away []string
 }
 
 // PresenceRequested asks every node to send its PresenceReported for the room now (a node that

@@ -81,7 +81,7 @@ const HUBBUB_FRAMES = {
   // Server → client.
   receive: {
     welcome: ["name", "server", "version", "role", "limits", "user", "commands", "search_off", "uploads_off"],
-    joined: ["room", "members", "member_count", "last_seq", "replay", "truncated"],
+    joined: ["room", "members", "member_count", "last_seq", "replay", "truncated", "away"],
     left: ["room"],
     message: ["room", "seq", "id", "from", "text", "time", "bot", "client_id", "deleted", "reply_to", "mentions", "mention_room", "edited_at", "reactions", "reply_count", "attachments"],
     ack: ["room", "id", "seq", "msg_id", "time", "duplicate", "target"],
@@ -1217,6 +1217,9 @@ class ChatClient extends EventTarget {
     r.removed = null;
     r.lastSeq = f.last_seq || 0;
     r.members = Array.isArray(f.members) ? f.members.slice().sort() : [];
+    // Who is away now (absent from servers before the field: everyone shows online until their
+    // next presence change).
+    r.away = new Set(Array.isArray(f.away) ? f.away : []);
     // Past the server's presence limit the list is partial and joins go unannounced: remember
     // the true size, or forget it once the list is complete.
     r.memberCount = f.member_count > r.members.length ? f.member_count : 0;
@@ -1472,7 +1475,9 @@ class ChatClient extends EventTarget {
       if (f.state === "away") r.away.add(f.name);
       else r.away.delete(f.name);
     }
-    if (f.event === "join" && i < 0) {
+    // A state is news of a member already in the room: away and back, or one of another node
+    // that the server learned of after this client's joined (its answer came late).
+    if ((f.event === "join" || f.event === "state") && i < 0) {
       r.members.push(f.name);
       r.members.sort();
     } else if (f.event === "leave" && i >= 0) {

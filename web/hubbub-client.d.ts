@@ -226,7 +226,7 @@ export interface ChatClientEvents {
    */
   welcome: { name: string; limits: Limits; user: UserInfo | null; searchOff: boolean; uploadsOff: boolean };
   /** A join succeeded (frame: the joined frame; null when rejoin was asked while offline) or failed (error). */
-  joined: { room: string; frame?: { last_seq: number; replay: number; truncated: boolean; members: string[] } | null; error?: unknown };
+  joined: { room: string; frame?: { last_seq: number; replay: number; truncated: boolean; members: string[]; away?: string[] } | null; error?: unknown };
   left: { room: string };
   /** A moderator removed me from the room (kick or ban). */
   removed: { room: string; message: string };

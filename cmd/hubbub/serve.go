@@ -116,6 +116,7 @@ func newServeFlags(fs *flag.FlagSet) *serveFlags {
 	fs.DurationVar(&h.PresenceWindow, "presence-window", hub.DefaultPresenceWindow, "how long a room holds the presence notices (joins, leaves, away) it announces, to queue them to each member together and have them written at once (0 = each at once)")
 	fs.DurationVar(&h.PresenceWindowMax, "presence-window-max", hub.DefaultPresenceWindowMax, fmt.Sprintf("how long a room busy with joins holds its presence notices: a window that held %d or more makes the room's next one this long, until one holds fewer or the room is quiet this long (0 = never longer than --presence-window, as any value at or below it)", hub.PresenceBusy))
 	fs.IntVar(&h.PresenceBatch, "presence-batch", hub.DefaultWindowBatch, fmt.Sprintf("most presence notices a room holds for --presence-window; reaching it sends them at once (0 = %d; at most half of --send-queue)", hub.DefaultWindowBatch))
+	fs.DurationVar(&h.PresenceWait, "presence-wait", hub.DefaultPresenceWait, "with --nats, how long a room first opened on this node holds its first joins for the other nodes to say who is in it, so that joined lists everyone (ends when they have answered; 0 = never wait; no wait without --nats)")
 	fs.DurationVar(&h.PresenceInterval, "presence-interval", 5*time.Second, "how often a node restates its members to the others (members of a dead node vanish after 3×)")
 	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
@@ -428,6 +429,9 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 		batch = hub.DefaultWindowBatch
 	}
 	f.hub.PresenceBatch = max(min(batch, queue/2), 1)
+	if f.nats.url == "" {
+		f.hub.PresenceWait = 0 // one node: no other to wait for
+	}
 	h := hub.New(f.hub, store, broker)
 	defer h.Close()
 	resync.Store(h)
@@ -436,6 +440,7 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 		return err
 	}
 	defer closeBlobs(f.srv.Files.Blobs)
+	f.warnUnshared(log)
 	f.srv.Node, f.srv.Logger, f.srv.Pages = f.node, log, web.FS()
 	// The listener comes before the server: slash commands' response URLs name its port.
 	ln, err := listen(ctx, addr, f.tcpKeepAlive)

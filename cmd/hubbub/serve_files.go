@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"log/slog"
 
 	"hubbub"
 	"hubbub/internal/files"
@@ -43,4 +44,23 @@ func (o *filesFlags) openBlobs(data string) (hubbub.Blobs, error) {
 		return nil, fmt.Errorf("--files-dir: %w", err)
 	}
 	return b, nil
+}
+
+// warnUnshared logs, at start, that a node sharing rooms with others over NATS keeps files in
+// a folder of its own: an upload's metadata goes to the shared store, its bytes only to this
+// node's disk, so every other node answers 404 for it. The server still starts (one node on
+// NATS, or nodes on one machine given one --files-dir, are fine), but an operator who forgot
+// --files-s3-* learns it from the log instead of from users' broken images.
+func (f *serveFlags) warnUnshared(log *slog.Logger) {
+	if f.nats.url == "" || f.s3.enabled() || f.srv.Files.UploadMax == 0 {
+		return
+	}
+	dir := f.files.dir
+	if dir == "" {
+		dir = files.DefaultDir(f.data)
+	}
+	log.Warn("files are kept in a local folder while rooms are shared over NATS: files uploaded on this node "+
+		"cannot be downloaded from the other nodes (404); give every node the same bucket with "+
+		"--files-s3-endpoint and --files-s3-bucket (docs/deploy.md, \"Files in a cluster\")",
+		"files_dir", dir)
 }

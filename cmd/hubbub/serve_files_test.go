@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"hubbub/internal/natstest"
 	"hubbub/internal/servertest"
 	"hubbub/internal/session"
 )
@@ -70,4 +71,36 @@ func grepLines(s, sub string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// A node that shares rooms over NATS but keeps files in a folder of its own starts, and says at
+// once that the other nodes will answer 404 for its uploads and which flags fix it; a lone
+// node, or one with uploads off, says nothing of it.
+func TestServeWarnsOfFilesNotShared(t *testing.T) {
+	ns := natstest.Start(t)
+	const warning = "files are kept in a local folder while rooms are shared over NATS"
+	for _, tc := range []struct {
+		name string
+		args []string
+		warn bool
+	}{
+		{"nats and a folder", []string{"--nats", ns.ClientURL(), "--node", "n1"}, true},
+		{"one node", nil, false},
+		{"nats, uploads off", []string{"--nats", ns.ClientURL(), "--node", "n2", "--upload-max", "0"}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			data := filepath.Join(t.TempDir(), "h.db")
+			_, stop, logs := startServeLogged(t, append([]string{"--data", data}, tc.args...)...)
+			out := logs() // the warning is logged before the server listens
+			if err := stop(); err != nil {
+				t.Errorf("serve: %v", err)
+			}
+			if got := strings.Contains(out, warning); got != tc.warn {
+				t.Fatalf("warned %v, want %v; logs:\n%s", got, tc.warn, out)
+			}
+			if tc.warn && (!strings.Contains(out, "--files-s3-endpoint") || !strings.Contains(out, data+".files")) {
+				t.Errorf("the warning names neither the fix nor the folder:\n%s", grepLines(out, warning))
+			}
+		})
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -20,25 +21,50 @@ import (
 // address and a stop function that cancels it (like SIGTERM) and returns its error.
 func startServe(t *testing.T, args ...string) (string, func() error) {
 	t.Helper()
+	addr, stop, _ := startServeLogged(t, args...)
+	return addr, stop
+}
+
+// startServeLogged is startServe that also returns what serve has logged so far.
+func startServeLogged(t *testing.T, args ...string) (string, func() error, func() string) {
+	t.Helper()
 	addrs := make(chan net.Addr, 1)
 	onListen = func(a net.Addr) { addrs <- a }
 	t.Cleanup(func() { onListen = nil })
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	var logs bytes.Buffer
+	logs := new(lockedLog)
 	go func() {
 		done <- run(ctx, append([]string{"serve", "--host", "127.0.0.1", "--port", "0"}, args...),
-			stdio{in: strings.NewReader(""), out: io.Discard, err: &logs})
+			stdio{in: strings.NewReader(""), out: io.Discard, err: logs})
 	}()
 	select {
 	case a := <-addrs:
-		return a.String(), func() error { cancel(); return <-done }
+		return a.String(), func() error { cancel(); return <-done }, logs.String
 	case err := <-done:
 		t.Fatalf("serve exited at start: %v\n%s", err, logs.String())
 	case <-time.After(30 * time.Second):
 		t.Fatal("serve did not start")
 	}
-	return "", nil
+	return "", nil, nil
+}
+
+// lockedLog is a buffer that serve's logger writes while the test reads it.
+type lockedLog struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *lockedLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *lockedLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
 }
 
 // serveForTest starts serve with args (startServe) for the rest of the test: it is stopped

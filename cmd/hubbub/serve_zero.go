@@ -31,6 +31,7 @@ var zeroMeans = map[string]string{
 	"presence-window":       "0 = each at once",
 	"presence-window-max":   "0 = never longer than --presence-window",
 	"presence-batch":        "0 = 256",
+	"presence-wait":         "0 = never wait",
 	"reaction-window":       "0 = each at once",
 	"retention-age":         "0 = never",
 	"retention-messages":    "0 = all",

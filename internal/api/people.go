@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"hubbub"
+	"hubbub/internal/hub"
 	"hubbub/internal/wire"
 )
 
@@ -341,8 +342,8 @@ func (s *API) roomInUse(ctx context.Context, room string) error {
 }
 
 // apiStoredMembers: GET /api/rooms/{room}/members?stored=1&after=&limit= — a page of the
-// room's stored members and invitees (user, name, room role, invited, online or offline here),
-// in ascending user id order.
+// room's stored members and invitees (user, name, room role, invited, and their state in the
+// room over every node: online, away or offline), in ascending user id order.
 func (s *API) apiStoredMembers(w http.ResponseWriter, r *http.Request, room string) error {
 	limit, after, err := s.userPage(r)
 	if err != nil {
@@ -359,17 +360,14 @@ func (s *API) apiStoredMembers(w http.ResponseWriter, r *http.Request, room stri
 			return err
 		}
 	}
-	online := map[string]bool{}
-	for _, name := range s.hub.Members(room) {
-		online[name] = true
-	}
+	inRoom := s.hub.MemberStates(room)
 	page := wire.Members{Type: wire.TypeMembers, Room: room}
 	list, page.Next = pageOf(list, limit, func(m *hubbub.Membership) string { return m.User })
 	page.Members = make([]wire.RoomMember, 0, len(list))
 	for _, m := range list {
-		state := "offline"
-		if online[m.Name] && !m.Invited {
-			state = "online"
+		state := hub.StateOffline
+		if st := inRoom[m.Name]; st != "" && !m.Invited {
+			state = st
 		}
 		page.Members = append(page.Members, wire.RoomMember{User: m.User, Name: m.Name, Role: string(m.Role), Invited: m.Invited, State: state})
 	}

@@ -462,7 +462,7 @@ func testRoundTrip(t *testing.T, open func(*testing.T) (a, b hubbub.Broker)) {
 	sparse := &hubbub.Entry{Room: rm, Seq: 2, ID: "id-2", From: "x", Text: "t", Time: time.Unix(1700000000, 0).UTC()}
 	sent := append(every,
 		hubbub.Event{Room: rm, Node: "node-b", Body: hubbub.EntryAppended{Entry: sparse}},
-		hubbub.Event{Room: rm, Node: "node-b", Body: hubbub.PresenceReported{Names: []string{"alice"}}},
+		hubbub.Event{Room: rm, Node: "node-b", Body: hubbub.PresenceReported{Names: []string{"alice", "bob"}, Away: []string{"bob"}}},
 		hubbub.Event{Room: rm, Node: "node-b", Body: hubbub.SanctionChanged{Sanction: hubbub.Sanction{Room: rm, Name: "eve",
 			Kind: hubbub.SanctionMute, Until: time.Date(2026, 2, 3, 5, 0, 0, 0, time.UTC)}}},
 	)

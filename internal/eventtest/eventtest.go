@@ -84,7 +84,7 @@ func Every(room, node string) []hubbub.Event {
 		hubbub.MemberJoined{Name: "Zoë 😀", State: "away"},
 		hubbub.MemberLeft{Name: "bob"},
 		hubbub.MemberTyping{Name: "carol"},
-		hubbub.PresenceReported{Names: []string{"Zoë 😀", "bob", ""}},
+		hubbub.PresenceReported{Names: []string{"Zoë 😀", "bob", ""}, Away: []string{"bob"}},
 		hubbub.PresenceRequested{},
 		hubbub.MemberKicked{Name: "eve", Reason: "spam \"quoted\""},
 		hubbub.SanctionChanged{Sanction: hubbub.Sanction{Room: room, User: "u_e5e", Name: "eve", Kind: hubbub.SanctionBan,

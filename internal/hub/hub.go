@@ -17,6 +17,7 @@ package hub
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"maps"
 	"slices"
@@ -97,6 +98,12 @@ type Config struct {
 	// (default 3 × PresenceInterval). Keep it above 2 × PresenceInterval: a node restates a
 	// busy room only every other interval (presence.go).
 	PresenceExpiry time.Duration
+	// PresenceWait is how long a room first opened on this node holds its first joins for the
+	// other nodes to say who is in it, so that those joins' replies list the members of every
+	// node (presenceopen.go); it ends as soon as every node heard from lately has answered.
+	// Default 0: no wait, as for one node (the server's --presence-wait is DefaultPresenceWait
+	// with NATS, and 0 with the in-process broker).
+	PresenceWait time.Duration
 	// AwayAfter is how long a connected user may send no frame from any of their connections
 	// on this node before they show as away (default 5m).
 	AwayAfter time.Duration
@@ -124,6 +131,10 @@ const (
 	// second late, for a fifth of the writes of the short window.
 	DefaultPresenceWindowMax = 500 * time.Millisecond
 	DefaultWindowBatch       = 256
+	// DefaultPresenceWait is how long, at most, a room opened on a node of a cluster holds its
+	// first joins for the other nodes' members: their answers take a broker round trip, a few
+	// milliseconds, and a node that holds no member of the room never answers.
+	DefaultPresenceWait = 300 * time.Millisecond
 )
 
 func (c Config) withDefaults() Config {
@@ -151,6 +162,7 @@ func (c Config) withDefaults() Config {
 	}
 	def(&c.PresenceLimit, 500)
 	c.PresenceWindow = max(c.PresenceWindow, 0)
+	c.PresenceWait = max(c.PresenceWait, 0)
 	c.PresenceWindowMax = max(c.PresenceWindowMax, c.PresenceWindow)
 	def(&c.PresenceBatch, DefaultWindowBatch)
 	if c.PresenceInterval <= 0 {
@@ -202,6 +214,10 @@ type Hub struct {
 	// presence is who is connected to this node, per user, and how lately active
 	// (userpresence.go).
 	presence userPresence
+
+	// peers are the other nodes heard from lately, whose answers a room that opens waits for
+	// (presenceopen.go).
+	peers peers
 
 	bg       sync.WaitGroup // gap fills and presence answers in flight
 	stop     chan struct{}  // closed by Close: ends presenceLoop
@@ -284,6 +300,9 @@ type JoinInfo struct {
 	// MemberCount is how many members the room has; Members lists them all unless the room
 	// holds more than PresenceLimit, when it lists that many.
 	MemberCount int
+	// Away are the names of Members that are away on every node that holds them (nil if none
+	// is), so that a new client shows them idle from the start, not online until they change.
+	Away []string
 	// LastSeq is the room's delivered boundary: every replayed entry has a seq at or below it,
 	// and every live one a seq above it.
 	LastSeq uint64
@@ -352,6 +371,9 @@ func (h *Hub) Join(ctx context.Context, req JoinRequest) (JoinInfo, error) {
 		r, err := h.room(ctx, req.Room)
 		if err != nil {
 			return JoinInfo{}, err
+		}
+		if err := r.awaitOpening(ctx); err != nil {
+			return JoinInfo{}, fmt.Errorf("hub: join %s: waiting for the other nodes' members: %w", req.Room, err)
 		}
 		info, err := r.join(ctx, req)
 		if errors.Is(err, errRoomClosed) {
@@ -616,6 +638,24 @@ func (h *Hub) names(roomName string, sendHeld bool) []string {
 	return r.memberNames()
 }
 
+// MemberStates returns the state of each name in a room, on every node, by name: StateOnline
+// if it is online on a node that holds it, StateAway if it is away on all of them. Names not
+// in the room are not in it; nil if the node does not hold the room.
+func (h *Hub) MemberStates(roomName string) map[string]string {
+	r := h.lookup(roomName)
+	if r == nil {
+		return nil
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	names := r.memberNames()
+	out := make(map[string]string, len(names))
+	for _, name := range names {
+		out[name] = r.nameState(name)
+	}
+	return out
+}
+
 // MemberUsers returns the user ids of the members of a room on this node whose names are
 // among names, by name. The other nodes' members are known by name only.
 func (h *Hub) MemberUsers(roomName string, names []string) map[string]string {
@@ -757,6 +797,9 @@ func (h *Hub) room(ctx context.Context, name string) (*room, error) {
 	h.mu.Unlock()
 
 	err := r.load(ctx)
+	if err == nil {
+		r.startOpening()
+	}
 	r.mu.Unlock()
 	if err != nil {
 		h.forget(r)

@@ -26,7 +26,68 @@ import (
 // nodeMembers is what one other node last said about a room's members.
 type nodeMembers struct {
 	names map[string]bool
+	away  map[string]bool // those of names that are away there
 	seen  time.Time
+}
+
+// nameState is a name's presence in the room over every node: StateOnline if it is online on
+// any node that holds it, StateAway if it is away on all of them, "" if no node holds it.
+// Called with mu held.
+func (r *room) nameState(name string) string {
+	state := ""
+	if r.names[name] != nil {
+		if !r.away[name] {
+			return StateOnline
+		}
+		state = StateAway
+	}
+	for _, n := range r.remote {
+		if n.names[name] {
+			if !n.away[name] {
+				return StateOnline
+			}
+			state = StateAway
+		}
+	}
+	return state
+}
+
+// setAway records that name is away (or not) here, announcing its state in the room if that
+// changes it over every node. Called with mu held.
+func (r *room) setAway(name string, away bool) {
+	before := r.nameState(name)
+	if away {
+		if r.away == nil {
+			r.away = make(map[string]bool)
+		}
+		r.away[name] = true
+	} else {
+		delete(r.away, name)
+	}
+	if after := r.nameState(name); after != before && after != "" {
+		r.announce(hubbub.Event{Room: r.name, Node: r.hub.cfg.Node, Body: hubbub.MemberJoined{Name: name, State: after}})
+	}
+}
+
+// awayAmong returns the names of list (sorted) that are away on every node that holds them, or
+// nil if none is. Called with mu held.
+func (r *room) awayAmong(list []string) []string {
+	var out []string
+	check := func(name string) {
+		if _, in := slices.BinarySearch(list, name); in && r.nameState(name) == StateAway && !slices.Contains(out, name) {
+			out = append(out, name)
+		}
+	}
+	for name := range r.away {
+		check(name)
+	}
+	for _, n := range r.remote {
+		for name := range n.away {
+			check(name)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // announce tells the local members that a name joined or left, with the other notices of the
@@ -108,13 +169,25 @@ func (r *room) presentRemotely(name string) bool {
 func (re *roomEvents) MemberJoined(ev hubbub.Event, b hubbub.MemberJoined) struct{} {
 	r := (*room)(re)
 	if b.State != "" {
-		// A member's presence changed (userpresence.go): news for the members while the name
-		// is in the room.
-		if ev.Node != r.hub.cfg.Node {
-			r.remoteNode(ev.Node).names[b.Name] = true
+		// A member's presence changed on a node (userpresence.go): news for the members if it
+		// changes the name's state over every node. This node's own changes were recorded and
+		// announced as they were made (announceAway).
+		if ev.Node == r.hub.cfg.Node {
+			return struct{}{}
 		}
-		if r.present(b.Name) {
-			r.announce(ev)
+		before := r.nameState(b.Name)
+		n := r.remoteNode(ev.Node)
+		n.names[b.Name] = true
+		if b.State == StateAway {
+			if n.away == nil {
+				n.away = make(map[string]bool)
+			}
+			n.away[b.Name] = true
+		} else {
+			delete(n.away, b.Name)
+		}
+		if after := r.nameState(b.Name); after != before {
+			r.announce(hubbub.Event{Room: r.name, Node: ev.Node, Body: hubbub.MemberJoined{Name: b.Name, State: after}})
 		}
 		return struct{}{}
 	}
@@ -126,7 +199,9 @@ func (re *roomEvents) MemberJoined(ev hubbub.Event, b hubbub.MemberJoined) struc
 		return struct{}{}
 	}
 	was := r.present(b.Name)
-	r.remoteNode(ev.Node).names[b.Name] = true
+	n := r.remoteNode(ev.Node)
+	n.names[b.Name] = true
+	delete(n.away, b.Name) // a join is a frame: the user is active
 	if !was {
 		r.announce(ev)
 	}
@@ -143,6 +218,7 @@ func (re *roomEvents) MemberLeft(ev hubbub.Event, b hubbub.MemberLeft) struct{} 
 	if ev.Node != r.hub.cfg.Node {
 		if n := r.remote[ev.Node]; n != nil {
 			delete(n.names, b.Name)
+			delete(n.away, b.Name)
 			r.crowd = nil
 		}
 	}
@@ -153,27 +229,44 @@ func (re *roomEvents) MemberLeft(ev hubbub.Event, b hubbub.MemberLeft) struct{} 
 }
 
 // PresenceReported replaces what another node said about its members, announcing the names
-// that thereby join or leave.
+// that thereby leave, and those it adds. A name it adds was there already (on a node whose
+// answer came after the joins it was waiting for, presenceopen.go, or whose join this node
+// missed): it is announced as a presence state, which a client takes as news of a member
+// rather than of an arrival, not as a join — "* ann joined" of someone there all along.
 func (re *roomEvents) PresenceReported(ev hubbub.Event, b hubbub.PresenceReported) struct{} {
 	r := (*room)(re)
 	if ev.Node == r.hub.cfg.Node {
 		return struct{}{}
 	}
+	r.hub.peers.heard(ev.Node, time.Now())
+	defer r.answered(ev.Node)
 	n := r.remoteNode(ev.Node)
 	old := n.names
-	var joined []string
+	before := make(map[string]string, len(b.Names))
 	for _, name := range b.Names {
-		if !r.present(name) {
-			joined = append(joined, name)
-		}
+		before[name] = r.nameState(name)
 	}
 	n.names = make(map[string]bool, len(b.Names))
+	n.away = nil
 	r.crowd = nil // a name of the old list may be gone
 	for _, name := range b.Names {
 		n.names[name] = true
 	}
-	for _, name := range joined {
-		r.announce(hubbub.Event{Room: r.name, Node: ev.Node, Body: hubbub.MemberJoined{Name: name}})
+	for _, name := range b.Away {
+		if n.names[name] {
+			if n.away == nil {
+				n.away = make(map[string]bool)
+			}
+			n.away[name] = true
+		}
+	}
+	// A name new to the room, or whose state the report changes (an away this node had not
+	// heard of), is announced with its state.
+	for _, name := range b.Names {
+		if after := r.nameState(name); after != before[name] {
+			r.announce(hubbub.Event{Room: r.name, Node: ev.Node, Body: hubbub.MemberJoined{Name: name, State: after}})
+			before[name] = after // a name listed twice is announced once
+		}
 	}
 	for _, name := range slices.Sorted(maps.Keys(old)) {
 		if !r.present(name) {
@@ -240,8 +333,11 @@ func (r *room) remoteNode(node string) *nodeMembers {
 }
 
 // expire forgets nodes that have not restated their members since before cutoff, announcing
-// the members that thereby leave. Called with mu held.
-func (r *room) expire(cutoff time.Time) {
+// the members that thereby leave. It returns those members, each with when their node was last
+// heard from: a node that died never recorded when its users were last seen, so the nodes that
+// expire them do (Hub.seenGone). Called with mu held.
+func (r *room) expire(cutoff time.Time) map[string]time.Time {
+	var gone map[string]time.Time
 	for node, n := range r.remote {
 		if n.seen.After(cutoff) {
 			continue
@@ -252,9 +348,14 @@ func (r *room) expire(cutoff time.Time) {
 			if !r.present(name) {
 				r.hub.log.Info("member expired with its node", "room", r.name, "name", name, "node", node)
 				r.announce(hubbub.Event{Room: r.name, Node: node, Body: hubbub.MemberLeft{Name: name}})
+				if gone == nil {
+					gone = make(map[string]time.Time)
+				}
+				gone[name] = n.seen
 			}
 		}
 	}
+	return gone
 }
 
 // publishPresence states this node's members of r to the other nodes. With tick, only if the
@@ -266,8 +367,15 @@ func (h *Hub) publishPresence(r *room, tick bool) {
 		return
 	}
 	names := slices.Sorted(maps.Keys(r.names))
+	var away []string
+	for name := range r.away {
+		if r.names[name] != nil {
+			away = append(away, name)
+		}
+	}
+	slices.Sort(away)
 	r.mu.Unlock()
-	h.publishQuiet(hubbub.Event{Room: r.name, Node: h.cfg.Node, Body: hubbub.PresenceReported{Names: names}}, "presence")
+	h.publishQuiet(hubbub.Event{Room: r.name, Node: h.cfg.Node, Body: hubbub.PresenceReported{Names: names, Away: away}}, "presence")
 }
 
 // presenceLoop restates this node's members and expires silent nodes, every PresenceInterval,
@@ -296,11 +404,13 @@ func (h *Hub) presenceTick(now time.Time) {
 	h.mu.Unlock()
 	cutoff := now.Add(-h.cfg.PresenceExpiry)
 	for _, r := range rooms {
+		var gone map[string]time.Time
 		r.mu.Lock()
 		if !r.closed {
-			r.expire(cutoff)
+			gone = r.expire(cutoff)
 		}
 		r.mu.Unlock()
+		h.seenGone(gone)
 		h.publishPresence(r, true)
 	}
 }

@@ -30,6 +30,9 @@ type room struct {
 	// burst holds the reaction entries delivered and not yet sent to the members (reactions.go).
 	burst  reactionBurst
 	remote map[string]*nodeMembers // other nodes' members, by node (presence.go)
+	// away are the names here whose users are away on this node (announceAway), a subset of
+	// names' keys.
+	away map[string]bool
 	// crowd is the sorted list of names a join past PresenceLimit is given, kept until a name
 	// leaves the room (memberSummary, presence.go).
 	crowd []string
@@ -40,8 +43,11 @@ type room struct {
 	restating restating
 	// presence holds the presence notices announced and not yet queued (presencewindow.go).
 	presence presenceHold
-	closed   bool
-	unsub    func()
+	// opening, while set, holds joins until the other nodes have said who is in the room
+	// (presenceopen.go).
+	opening *opening
+	closed  bool
+	unsub   func()
 
 	// sanctions are the room's bans and mutes, by user id and kind (moderation.go).
 	sanctions map[sanctionKey]hubbub.Sanction
@@ -268,6 +274,7 @@ func (r *room) join(ctx context.Context, req JoinRequest) (JoinInfo, error) {
 		claim.conns++
 		r.restating.changed = r.restating.changed || newName
 		info.Members, info.MemberCount = r.memberSummary(r.hub.cfg.PresenceLimit)
+		info.Away = r.awayAmong(info.Members)
 		if r.crowd != nil { // Members is the kept list
 			info.Memo = &r.crowdMemo
 		}
@@ -424,6 +431,7 @@ func (r *room) remove(m *Member) (in, gone bool) {
 		c.conns--
 		if c.conns <= 0 {
 			delete(r.names, m.Name)
+			delete(r.away, m.Name)
 			r.crowd = nil
 			gone = true
 			r.restating.changed = true
@@ -466,6 +474,7 @@ func (r *room) close() {
 	r.burst.window.stop(r)
 	r.burst.entries = nil
 	r.dropPresence()
+	r.endOpening()
 	unsub := r.unsub
 	r.mu.Unlock()
 	if unsub != nil {

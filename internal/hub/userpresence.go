@@ -50,6 +50,10 @@ type userPresence struct {
 	// seen holds when users went offline and not yet written to the store (SeenAt), by id;
 	// bounded by maxPendingSeen.
 	seen map[string]time.Time
+	// seenNames is the same for the members of another node that expired with it (seenGone),
+	// by name, since other nodes' members are known by name only: flushSeen looks their users
+	// up. Bounded by maxPendingSeen too.
+	seenNames map[string]time.Time
 }
 
 // maxPendingSeen bounds the last-seen times held for the store between flushes: past it, the
@@ -156,9 +160,78 @@ func (us *userPresence) state(id string, now time.Time, awayAfter time.Duration)
 	return UserState{State: StateOffline, LastSeen: us.seen[id]}
 }
 
-// seenRecorder is what a Store that keeps users offers for presence (hubbub.UserStore.SeenAt).
+// seenRecorder is what a Store that keeps users offers for presence (hubbub.UserStore.SeenAt
+// and UserByName).
 type seenRecorder interface {
 	SeenAt(ctx context.Context, id string, t time.Time) error
+	UserByName(ctx context.Context, name string) (u hubbub.User, found bool, err error)
+}
+
+// seenGone notes when the members of another node that expired with it were last seen: when
+// their node was last heard from, since it died without saying when their connections ended.
+// Every node that expires them writes it, and SeenAt only moves a user's last seen forward, so
+// the writes agree whichever node makes them and in whatever order; a user still connected
+// elsewhere writes a later time when their last connection ends.
+func (h *Hub) seenGone(gone map[string]time.Time) {
+	if len(gone) == 0 {
+		return
+	}
+	us := &h.presence
+	us.mu.Lock()
+	defer us.mu.Unlock()
+	if us.seenNames == nil {
+		us.seenNames = make(map[string]time.Time)
+	}
+	for name, t := range gone {
+		if old, ok := us.seenNames[name]; ok && !t.After(old) {
+			continue
+		}
+		if _, ok := us.seenNames[name]; !ok && len(us.seenNames) >= maxPendingSeen {
+			continue // a hint, not data: past the bound the rest go unwritten
+		}
+		us.seenNames[name] = t.UTC()
+	}
+}
+
+// resolveSeen turns the pending last-seen times of expired members, by name, into times by user
+// id, added to pending where later than what it holds. A name no user holds (an anonymous
+// connection's) records nothing; a failed lookup is kept for the next flush.
+func (h *Hub) resolveSeen(ctx context.Context, rec seenRecorder, byName map[string]time.Time, pending map[string]time.Time) {
+	var (
+		wg     sync.WaitGroup
+		mu     sync.Mutex
+		failed bool
+		slots  = make(chan struct{}, seenWriters)
+	)
+	for name, t := range byName {
+		slots <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			u, found, err := rec.UserByName(ctx, name)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err != nil:
+				if !failed {
+					failed = true
+					h.log.Warn("store user by name failed: last seen of an expired member kept for later", "name", name, "err", err)
+				}
+				h.presence.mu.Lock()
+				if h.presence.seenNames == nil {
+					h.presence.seenNames = make(map[string]time.Time)
+				}
+				if old := h.presence.seenNames[name]; t.After(old) {
+					h.presence.seenNames[name] = t
+				}
+				h.presence.mu.Unlock()
+			case found:
+				if old, ok := pending[u.ID]; !ok || t.After(old) {
+					pending[u.ID] = t
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // flushSeen writes the last-seen times of the users who went offline since the last flush.
@@ -166,9 +239,20 @@ func (h *Hub) flushSeen() {
 	rec, ok := h.store.(seenRecorder)
 	us := &h.presence
 	us.mu.Lock()
-	pending := us.seen
+	pending, byName := us.seen, us.seenNames
 	us.seen = nil
+	if ok {
+		us.seenNames = nil
+	}
 	us.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), h.cfg.StoreTimeout)
+	defer cancel()
+	if ok && len(byName) > 0 {
+		if pending == nil {
+			pending = make(map[string]time.Time)
+		}
+		h.resolveSeen(ctx, rec, byName, pending)
+	}
 	if !ok || len(pending) == 0 {
 		if !ok && len(pending) > 0 { // keep them for UserState
 			us.mu.Lock()
@@ -179,8 +263,6 @@ func (h *Hub) flushSeen() {
 		}
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), h.cfg.StoreTimeout)
-	defer cancel()
 	// The writes go out seenWriters at a time: each is a durable write, and one after the other
 	// they paid a commit (an fsync) each — 10,000 users leaving at a shutdown kept the process
 	// waiting about 2 s (docs/benchmarks.md, "Admission control and shutdown"). Side by side,
@@ -239,8 +321,11 @@ func (h *Hub) flushSeen() {
 const seenWriters = 32
 
 // announceAway tells the rooms of this node's users whose presence changed since the last call
-// (gone idle past AwayAfter, or active again) of their new state, as a MemberJoined with State
-// from this node. presenceLoop calls it every PresenceInterval, so a change shows within that.
+// (gone idle past AwayAfter, or active again) of their new state: each room records it
+// (room.setAway: its restatements carry it, and its joins' replies list who is away) and
+// announces it here if it changes the name's state over every node, and the other nodes hear
+// it as a MemberJoined with State from this node. presenceLoop calls it every
+// PresenceInterval, so a change shows within that.
 func (h *Hub) announceAway() {
 	us := &h.presence
 	now := time.Now()
@@ -283,6 +368,7 @@ func (h *Hub) announceAway() {
 			}
 			seen[m.Name] = true
 			for _, state := range states {
+				r.setAway(m.Name, state == StateAway)
 				events = append(events, hubbub.Event{Room: r.name, Node: h.cfg.Node, Body: hubbub.MemberJoined{Name: m.Name, State: state}})
 			}
 		}

@@ -16,12 +16,14 @@ import (
 // mention_room, and a message's state) are omitted when empty, so a plain message is the same
 // bytes the version before the room log wrote, and that version reads it.
 type wireEvent struct {
-	Kind     wireKind         `json:"kind"`
-	Room     string           `json:"room"`
-	Message  *hubbub.Entry    `json:"message,omitempty"`
-	Name     string           `json:"name,omitempty"`
-	State    string           `json:"state,omitempty"`
-	Names    []string         `json:"names,omitempty"`
+	Kind    wireKind      `json:"kind"`
+	Room    string        `json:"room"`
+	Message *hubbub.Entry `json:"message,omitempty"`
+	Name    string        `json:"name,omitempty"`
+	State   string        `json:"state,omitempty"`
+	Names   []string      `json:"names,omitempty"`
+	// Away is a PresenceReported's Away (nodes before it ignore the field).
+	Away     []string         `json:"away,omitempty"`
 	Node     string           `json:"node,omitempty"`
 	Reason   string           `json:"reason,omitempty"`
 	Sanction *hubbub.Sanction `json:"sanction,omitempty"`
@@ -123,7 +125,7 @@ func (wireEncoder) MemberTyping(_ hubbub.Event, b hubbub.MemberTyping) wireEvent
 }
 
 func (wireEncoder) PresenceReported(_ hubbub.Event, b hubbub.PresenceReported) wireEvent {
-	return wireEvent{Kind: tagPresenceReported, Names: b.Names}
+	return wireEvent{Kind: tagPresenceReported, Names: b.Names, Away: b.Away}
 }
 
 func (wireEncoder) PresenceRequested(hubbub.Event, hubbub.PresenceRequested) wireEvent {
@@ -186,7 +188,7 @@ func decodeEvent(data []byte) (hubbub.Event, error) {
 	case tagMemberTyping:
 		ev.Body = hubbub.MemberTyping{Name: w.Name}
 	case tagPresenceReported:
-		ev.Body = hubbub.PresenceReported{Names: w.Names}
+		ev.Body = hubbub.PresenceReported{Names: w.Names, Away: w.Away}
 	case tagPresenceRequested:
 		ev.Body = hubbub.PresenceRequested{}
 	case tagMemberKicked:

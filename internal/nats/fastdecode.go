@@ -59,6 +59,8 @@ func fastDecode(data []byte, w *wireEvent) bool {
 			ok = s.str(&w.Reason)
 		case "names":
 			ok = s.strings(&w.Names)
+		case "away":
+			ok = s.strings(&w.Away)
 		case "message":
 			if sawMessage { // encoding/json would merge the two into one entry
 				return false

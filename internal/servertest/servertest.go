@@ -233,19 +233,21 @@ func (s *Server) Stop() {
 }
 
 // Kill stops the node as a crash would: its broker connection drops first (so it can say
-// nothing to the other nodes), then every client socket is cut without a close frame.
+// nothing to the other nodes), and its store is closed (so it writes nothing of its end,
+// such as when its users were last seen, to a store other nodes share), then every client
+// socket is cut without a close frame.
 func (s *Server) Kill() {
 	if s.done {
 		return
 	}
 	s.done = true
 	s.broker.Close()
+	s.Store.Close()
 	s.http.Listener.Close()
 	s.Srv.Abort()
 	s.http.Close()
 	s.Hub.Close()
 	s.Cache.Close()
-	s.Store.Close()
 }
 
 // Restart stops the server and starts a new one on the same address and the same file, as an

@@ -540,26 +540,26 @@ func (j *jsonSession) members(ctx context.Context, f *wire.ClientFrame) error {
 	return nil
 }
 
-// presence fills each member's state: online or away as this node knows the user (their
-// connections here), online if they are in the room on another node, else offline with when
-// they were last seen (this node's record, or the store's); and their server role if it lets
-// them moderate.
+// presence fills each member's state: online if they are online on this node (their
+// connections here) or in the room on any node; else away if they are away here or in the room
+// (away on every node that holds them there); else offline with when they were last seen (this
+// node's record, or the store's); and their server role if it lets them moderate.
 func (j *jsonSession) presence(ctx context.Context, members []wire.RoomMember, room string) {
 	ids := make([]string, len(members))
 	for i, m := range members {
 		ids[i] = m.User
 	}
 	states := j.svc.hub.UserStates(ids)
-	inRoom := map[string]bool{}
-	for _, name := range j.svc.hub.Who(room) {
-		inRoom[name] = true
-	}
+	j.svc.hub.Who(room) // the presence notices the room holds go first, as for who
+	inRoom := j.svc.hub.MemberStates(room)
 	for i := range members {
 		m := &members[i]
 		st := states[m.User]
 		m.State, m.LastSeen = st.State, wire.Time{Time: st.LastSeen}
-		if st.State == hub.StateOffline && inRoom[m.Name] {
-			m.State, m.LastSeen = hub.StateOnline, wire.Time{}
+		switch there := inRoom[m.Name]; {
+		case st.State == hub.StateOnline:
+		case there == hub.StateOnline, there == hub.StateAway && st.State == hub.StateOffline:
+			m.State, m.LastSeen = there, wire.Time{}
 		}
 	}
 	// One read of the page's users gives their server roles and, for those offline whom this

@@ -250,7 +250,7 @@ func (j *jsonSession) join(ctx context.Context, f *wire.ClientFrame) {
 	req := hub.JoinRequest{Room: f.Room, Member: j.member, Since: f.Since.SeqPtr(), History: f.History,
 		Greet: func(info hub.JoinInfo) *hub.Envelope {
 			joined := &wire.Joined{Type: wire.TypeJoined, Room: info.Room, Members: info.Members, MemberCount: info.MemberCount,
-				LastSeq: info.LastSeq, Replay: info.Replay, Truncated: info.Truncated}
+				LastSeq: info.LastSeq, Replay: info.Replay, Truncated: info.Truncated, Away: info.Away}
 			if info.Memo == nil {
 				return hub.NewRaw(wire.EncodeJoined(joined)) // one buffer, the list written into it
 			}

@@ -90,6 +90,9 @@ type Joined struct {
 	// Truncated is true if the room holds older messages that the replay left out: without
 	// since, more than it replayed; with since, more were missed than the server replays.
 	Truncated bool `json:"truncated"`
+	// Away are the names among Members that are away (connected, idle past the server's
+	// --away-after) on every node they are connected to; absent when none is.
+	Away []string `json:"away,omitempty"`
 }
 
 // Left answers leave, and follows a kick.

@@ -1,0 +1,227 @@
+package cluster_test
+
+import (
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+
+	"hubbub/internal/hub"
+	"hubbub/internal/servertest"
+	"hubbub/internal/testwait"
+)
+
+// memberOf asks c for the stored members of room and returns the one named name ({user, name,
+// state, last_seen, …}), or nil if the page has none of that name.
+func memberOf(t *testing.T, c *servertest.JSONClient, room, name string) map[string]any {
+	t.Helper()
+	c.Send(servertest.Frame{"type": "members", "room": room})
+	page := c.AwaitFunc("members of "+room, func(f servertest.Frame) bool { return f.Type() == "members" && f.Str("room") == room })
+	list, _ := page["members"].([]any)
+	for _, m := range list {
+		if m, ok := m.(map[string]any); ok && m["name"] == name {
+			return m
+		}
+	}
+	return nil
+}
+
+// A node dies (kill -9: it writes nothing more) with carol connected to it. The other node
+// drops her with the dead node's members and records when she was last seen: when her node was
+// last heard from, not the end of her session before (which is all the store had), and not
+// "offline" with no time at all.
+func TestDeadNodeMembersLastSeen(t *testing.T) {
+	c := startCluster(t, 2)
+	ann := servertest.DialJSON(t, c.nodes[0], "ann")
+	ann.Join("lounge", nil)
+
+	// carol's earlier session, ended the ordinary way: the store's last seen is its end.
+	carol := servertest.DialJSON(t, c.nodes[1], "carol")
+	carol.Join("lounge", nil)
+	carol.Conn.Close()
+	ann.AwaitFunc("carol leaving", func(f servertest.Frame) bool {
+		return f.Type() == "presence" && f.Str("name") == "carol" && f.Str("event") == "leave"
+	})
+	var before time.Time
+	testwait.Until(t, "carol's first session's end stored", func() bool {
+		m := memberOf(t, ann, "lounge", "carol")
+		before, _ = time.Parse(time.RFC3339Nano, stringOf(m, "last_seen"))
+		return !before.IsZero()
+	})
+
+	// Her session now, cut by the crash of its node.
+	time.Sleep(20 * time.Millisecond) // two sessions' times apart, past the store's milliseconds
+	back := time.Now().Truncate(time.Millisecond)
+	carol = servertest.DialJSON(t, c.nodes[1], "carol")
+	carol.Join("lounge", nil)
+	ann.AwaitFunc("carol back", func(f servertest.Frame) bool {
+		return f.Type() == "presence" && f.Str("name") == "carol" && f.Str("event") == "join"
+	})
+	c.nodes[1].Kill()
+	ann.AwaitFunc("carol expiring with her node", func(f servertest.Frame) bool {
+		return f.Type() == "presence" && f.Str("name") == "carol" && f.Str("event") == "leave"
+	})
+	var seen time.Time
+	testwait.Until(t, "carol's last seen moved to her node's last word", func() bool {
+		m := memberOf(t, ann, "lounge", "carol")
+		if m == nil || m["state"] != "offline" {
+			t.Fatalf("carol after her node died: %v, want offline", m)
+		}
+		seen, _ = time.Parse(time.RFC3339Nano, stringOf(m, "last_seen"))
+		return seen.After(before)
+	})
+	if seen.Before(back) || seen.After(time.Now()) {
+		t.Fatalf("carol last seen %v, want between her return %v and now", seen, back)
+	}
+}
+
+// stringOf is m[k] as a string ("" if absent).
+func stringOf(m map[string]any, k string) string {
+	s, _ := m[k].(string)
+	return s
+}
+
+// framesUntil reads c's frames up to the first that matches stop and returns those before it.
+func framesUntil(t *testing.T, c *servertest.JSONClient, stop func(servertest.Frame) bool) []servertest.Frame {
+	t.Helper()
+	var before []servertest.Frame
+	for {
+		f := c.Next()
+		if stop(f) {
+			return before
+		}
+		before = append(before, f)
+	}
+}
+
+// presenceOf returns the presence frames about name among frames, of event if it is not "".
+func presenceOf(frames []servertest.Frame, name, event string) []servertest.Frame {
+	var out []servertest.Frame
+	for _, f := range frames {
+		if f.Type() == "presence" && f.Str("name") == name && (event == "" || f.Str("event") == event) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// presenceSlow is the presence interval of the tests that look at every presence frame: at the
+// cluster tests' 100 ms, a starved machine can go 300 ms without a restatement, and a node
+// then drops the other's members and takes them back (a leave, then a state) — true to what it
+// saw, but not what these tests look at.
+const presenceSlow = 500 * time.Millisecond
+
+// A room first opened on node 2, while ann is in it on node 1: dave's joined lists ann (and
+// counts her), and nobody announces her as joining afterwards — "you joined ops3; members:
+// dave", then "* ann joined ops3" though she had been there all along. Once node 2 has heard
+// from node 1, the next room it opens waits only for node 1's answer, not the whole wait.
+func TestRoomOpenedOnANodeListsEveryNodesMembers(t *testing.T) {
+	// The wait is long, so that a slow machine's answers still come within it; it is paid in
+	// full only where node 2 knows no other node yet (its first room).
+	const wait = 3 * time.Second
+	c := startClusterWith(t, 2, hub.Config{PresenceWait: wait, PresenceInterval: presenceSlow})
+	ann := servertest.DialJSON(t, c.nodes[0], "ann")
+	ann.Join("ops3", nil)
+	ann.Join("ops4", nil)
+
+	dave := servertest.DialJSON(t, c.nodes[1], "dave")
+	j := dave.Join("ops3", nil)
+	if fmt.Sprint(j["members"]) != "[ann dave]" || j.Num("member_count") != 2 {
+		t.Fatalf("dave's joined %v, want members [ann dave], member_count 2", j)
+	}
+	ann.Say("ops3", "m1", "hello dave")
+	before := framesUntil(t, dave, func(f servertest.Frame) bool { return f.Type() == "message" && f.Str("text") == "hello dave" })
+	if p := presenceOf(before, "ann", "join"); len(p) > 0 {
+		t.Fatalf("dave was told ann joined after his joined listed her: %v", p)
+	}
+
+	// Node 2 has heard node 1 restate its members of ops3: ops4 waits for its answer alone.
+	testwait.Until(t, "node 1's restatement of ops3 heard on node 2", func() bool {
+		return fmt.Sprint(c.nodes[1].Hub.Members("ops3")) == "[ann dave]"
+	})
+	time.Sleep(2 * presenceSlow) // a restatement or two
+	start := time.Now()
+	j = dave.Join("ops4", nil)
+	if fmt.Sprint(j["members"]) != "[ann dave]" {
+		t.Fatalf("dave's joined of ops4 %v, want members [ann dave]", j)
+	}
+	if took := time.Since(start); took >= wait {
+		t.Errorf("the join of ops4 took %v: it waited out --presence-wait (%v) though node 1 answered", took, wait)
+	}
+}
+
+// Without the wait (a node that answers late), a member learned from another node's answer is
+// news of someone already there: a presence state, never a join.
+func TestMemberLearnedLateIsAStateNotAJoin(t *testing.T) {
+	c := startClusterWith(t, 2, hub.Config{PresenceWait: 0, PresenceInterval: presenceSlow})
+	ann := servertest.DialJSON(t, c.nodes[0], "ann")
+	ann.Join("ops5", nil)
+	dave := servertest.DialJSON(t, c.nodes[1], "dave")
+	j := dave.Join("ops5", nil)
+	listed := fmt.Sprint(j["members"]) == "[ann dave]"
+	ann.Say("ops5", "m1", "hello dave")
+	before := framesUntil(t, dave, func(f servertest.Frame) bool { return f.Type() == "message" && f.Str("text") == "hello dave" })
+	if p := presenceOf(before, "ann", "join"); len(p) > 0 {
+		t.Fatalf("ann, in ops5 before dave, announced to him as joining: %v", p)
+	}
+	p := presenceOf(before, "ann", "state")
+	if !listed && len(p) == 0 {
+		t.Fatalf("dave's joined %v left ann out, and nothing told him of her", j)
+	}
+}
+
+// Everyone idle past --away-after, each on their own node: ann's node and bob's both show the
+// other away — in a newcomer's joined, in members, and in the API's stored members — not only
+// the node each is connected to.
+func TestAwayShowsOnEveryNode(t *testing.T) {
+	c := startClusterWith(t, 2, hub.Config{AwayAfter: time.Second})
+	ann := servertest.DialJSON(t, c.nodes[0], "ann")
+	ann.Join("idle", nil)
+	bob := servertest.DialJSON(t, c.nodes[1], "bob")
+	bob.Join("idle", nil)
+	testwait.Until(t, "ann and bob away on both nodes", func() bool {
+		for _, n := range c.nodes {
+			st := n.Hub.MemberStates("idle")
+			if st["ann"] != hub.StateAway || st["bob"] != hub.StateAway {
+				return false
+			}
+		}
+		return true
+	})
+	for i, n := range c.nodes {
+		carol := servertest.DialJSON(t, n, fmt.Sprint("carol", i))
+		j := carol.Join("idle", nil)
+		if fmt.Sprint(j["away"]) != "[ann bob]" {
+			t.Errorf("node %d: joined %v, want away [ann bob]", i+1, j)
+		}
+		for _, name := range []string{"ann", "bob"} {
+			if m := memberOf(t, carol, "idle", name); m == nil || m["state"] != "away" {
+				t.Errorf("node %d: %s in members: %v, want away", i+1, name, m)
+			}
+		}
+		status, body := n.API("GET", "/api/rooms/idle/members?stored=1", apiKey, nil)
+		if status != http.StatusOK {
+			t.Fatalf("node %d: stored members: %d %v", i+1, status, body)
+		}
+		list, _ := body["members"].([]any)
+		found := 0
+		for _, m := range list {
+			m, _ := m.(map[string]any)
+			if m["name"] == "ann" || m["name"] == "bob" {
+				found++
+				if m["state"] != "away" {
+					t.Errorf("node %d: the API's stored members say %v, want away: %v", i+1, m, body)
+				}
+			}
+		}
+		if found != 2 {
+			t.Errorf("node %d: the API's stored members %v, want ann and bob among them", i+1, body)
+		}
+	}
+	// bob is back: ann, on the other node, sees him online again.
+	bob.Send(servertest.Frame{"type": "ping", "id": "p"})
+	ann.AwaitFunc("bob back", func(f servertest.Frame) bool {
+		return f.Type() == "presence" && f.Str("name") == "bob" && f.Str("event") == "state" && f.Str("state") == "online"
+	})
+	testwait.Until(t, "bob online on node 1", func() bool { return c.nodes[0].Hub.MemberStates("idle")["bob"] == hub.StateOnline })
+}
