@@ -17,6 +17,7 @@ import (
 var notZero = []struct{ name, want string }{
 	// Connections and the protocol (server.Config).
 	{"handshake-timeout", "more than 0s"},
+	{"body-timeout", "more than 0s"},
 	{"flushers", "1 or more"},
 	{"read-buffer", "1 or more bytes"},
 	{"write-buffer", "1 or more bytes"},
