@@ -72,8 +72,10 @@ func TestChatSearch(t *testing.T) {
 	run.waitErr(t, "* /search: no more results for \"nothing-like-it\"")
 	say("/search")
 	run.waitErr(t, "* /search: usage: /search [#ROOM] TEXT, or /search --more")
-	say("/search #secret deploy")
-	run.waitOutput(t, "* no message matches \"deploy\" in secret\n")
+	say("/search #ops lunch")
+	run.waitOutput(t, "* no message matches \"lunch\" in ops\n")
+	say("/search #secret deploy") // a room that does not exist is not found, not an empty page
+	run.waitErr(t, "* /search: no room \"secret\" (not_found)")
 	say("/search !!!")
 	run.waitErr(t, "* /search: ") // the store says why
 	run.waitErr(t, " (empty)\n")

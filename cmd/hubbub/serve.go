@@ -129,6 +129,7 @@ func newServeFlags(fs *flag.FlagSet) *serveFlags {
 	fs.DurationVar(&f.pruneEvery, "prune-every", time.Minute, "how often retention is applied")
 
 	fs.DurationVar(&s.HandshakeTimeout, "handshake-timeout", 5*time.Second, "time allowed for the HTTP request and WebSocket upgrade")
+	fs.DurationVar(&s.BodyTimeout, "body-timeout", server.DefaultBodyTimeout, "time allowed for a plain HTTP request's body to arrive after its head (past it: 408, the connection closed); /upload allows --upload-timeout")
 	fs.DurationVar(&f.tcpKeepAlive, "tcp-keepalive", 0, "TCP keep-alive probes on accepted connections every this long (0 = off: WebSocket pings and the HTTP idle timeout find dead peers, and each accept saves four setsockopt calls)")
 	fs.StringVar(&s.Transport, "transport", "poll", "how sockets are served: poll (no goroutine per idle connection; Linux, plain TCP) or goroutine (one per connection, as gorilla/websocket's examples)")
 	fs.IntVar(&f.pollIdleReaders, "poll-idle-readers", netpoll.DefaultIdleReaders, fmt.Sprintf("with --transport poll, reader goroutines that wait for the next readable socket instead of ending, at most; those not needed for a second end (0 = a new goroutine every time; at most %d)", netpoll.MaxIdleReaders))

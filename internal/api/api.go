@@ -675,6 +675,6 @@ func (s *API) apiSanctions(w http.ResponseWriter, r *http.Request) error {
 		}
 		list = []hubbub.Sanction{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"room": room, "sanctions": list})
+	writeJSON(w, http.StatusOK, map[string]any{"room": room, "sanctions": newAPISanctions(list)})
 	return nil
 }

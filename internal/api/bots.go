@@ -62,8 +62,8 @@ func (s *API) botAuth(w http.ResponseWriter, r *http.Request, m *http.ServeMux, 
 
 // botReply answers the creation or rotation of a bot: the token is shown this once.
 type botReply struct {
-	Bot   hubbub.Bot `json:"bot"`
-	Token string     `json:"token,omitempty"`
+	Bot   apiBot `json:"bot"`
+	Token string `json:"token,omitempty"`
 }
 
 // botRequest is the body of POST /api/bots and PATCH /api/bots/{id}.
@@ -95,7 +95,7 @@ func (s *API) apiCreateBot(w http.ResponseWriter, r *http.Request) error {
 		return s.storeFailed("creating the bot", err)
 	}
 	s.cfg.Logger.Info("api: bot created", "bot", b.User.ID, "name", b.User.Name, "rooms", b.Rooms)
-	writeJSON(w, http.StatusCreated, botReply{Bot: b, Token: token})
+	writeJSON(w, http.StatusCreated, botReply{Bot: newAPIBot(&b), Token: token})
 	return nil
 }
 
@@ -107,7 +107,7 @@ func (s *API) apiBots(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return s.storeFailed("listing bots", err)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"bots": list})
+	writeJSON(w, http.StatusOK, map[string]any{"bots": mapped(list, newAPIBot)})
 	return nil
 }
 
@@ -128,7 +128,7 @@ func (s *API) apiBot(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, botReply{Bot: b})
+	writeJSON(w, http.StatusOK, botReply{Bot: newAPIBot(&b)})
 	return nil
 }
 
@@ -152,7 +152,7 @@ func (s *API) apiUpdateBot(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.cfg.Logger.Info("api: bot rooms changed", "bot", b.User.ID, "rooms", b.Rooms)
 	s.botChanged(ctx, b.User.ID)
-	writeJSON(w, http.StatusOK, botReply{Bot: b})
+	writeJSON(w, http.StatusOK, botReply{Bot: newAPIBot(&b)})
 	return nil
 }
 
@@ -170,7 +170,7 @@ func (s *API) apiRotateBot(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.cfg.Logger.Info("api: bot token rotated", "bot", b.User.ID)
 	s.botChanged(ctx, b.User.ID)
-	writeJSON(w, http.StatusOK, botReply{Bot: b, Token: token})
+	writeJSON(w, http.StatusOK, botReply{Bot: newAPIBot(&b), Token: token})
 	return nil
 }
 
@@ -211,9 +211,9 @@ type hookRequest struct {
 
 // hookReply answers the creation of a hook: its path with the secret, shown this once.
 type hookReply struct {
-	Hook   hubbub.IncomingHook `json:"hook"`
-	Secret string              `json:"secret"`
-	Path   string              `json:"path"`
+	Hook   apiHook `json:"hook"`
+	Secret string  `json:"secret"`
+	Path   string  `json:"path"`
 }
 
 // apiCreateHook: POST /api/hooks {room, bot?}.
@@ -238,7 +238,7 @@ func (s *API) apiCreateHook(w http.ResponseWriter, r *http.Request) error {
 		return s.storeFailed("creating the hook", err)
 	}
 	s.cfg.Logger.Info("api: incoming hook created", "hook", h.ID, "room", h.Room, "bot", h.BotName)
-	writeJSON(w, http.StatusCreated, hookReply{Hook: h, Secret: secret, Path: bots.HookPath(h.ID, secret)})
+	writeJSON(w, http.StatusCreated, hookReply{Hook: newAPIHook(&h), Secret: secret, Path: bots.HookPath(h.ID, secret)})
 	return nil
 }
 
@@ -250,7 +250,7 @@ func (s *API) apiHooks(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return s.storeFailed("listing hooks", err)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"hooks": list})
+	writeJSON(w, http.StatusOK, map[string]any{"hooks": mapped(list, newAPIHook)})
 	return nil
 }
 

@@ -34,7 +34,7 @@ func (s *API) apiCommands(w http.ResponseWriter, r *http.Request) error {
 	if list == nil {
 		list = []commands.Registered{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"commands": list})
+	writeJSON(w, http.StatusOK, map[string]any{"commands": mapped(list, newAPICommand)})
 	return nil
 }
 
@@ -47,7 +47,7 @@ func (s *API) apiCommand(w http.ResponseWriter, r *http.Request) error {
 	}
 	for _, c := range list {
 		if c.Name == r.PathValue("name") {
-			writeJSON(w, http.StatusOK, c)
+			writeJSON(w, http.StatusOK, newAPICommand(&c))
 			return nil
 		}
 	}
@@ -69,7 +69,7 @@ func (s *API) apiAddCommand(w http.ResponseWriter, r *http.Request) error {
 		return s.storeFailed("add a command", err)
 	}
 	s.cfg.Logger.Info("api: command added", "command", c.Name, "bot", c.BotName)
-	writeJSON(w, http.StatusCreated, c)
+	writeJSON(w, http.StatusCreated, newAPICommand(&c))
 	return nil
 }
 
@@ -92,6 +92,6 @@ func (s *API) apiRotateCommand(w http.ResponseWriter, r *http.Request) error {
 		return s.storeFailed("rotate a command's secret", err)
 	}
 	s.cfg.Logger.Info("api: command secret rotated", "command", c.Name)
-	writeJSON(w, http.StatusOK, c)
+	writeJSON(w, http.StatusOK, newAPICommand(&c))
 	return nil
 }

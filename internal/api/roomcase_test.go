@@ -30,6 +30,10 @@ func TestAPIRoomNamesAnyCase(t *testing.T) {
 	if status != http.StatusOK || len(msgs) != 1 {
 		t.Errorf("history of GENERAL: %d %v, want general's one message", status, body)
 	}
+	status, body = s.API("GET", "/api/search?q=deploy&room=General", apiKey, nil)
+	if hits, _ := body["hits"].([]any); status != http.StatusOK || len(hits) != 1 {
+		t.Errorf("search in General: %d %v, want general's one hit", status, body)
+	}
 	if status, body := s.API("GET", "/api/rooms/General", apiKey, nil); status != http.StatusOK || body.Str("room") != "general" {
 		t.Errorf("GET /api/rooms/General: %d %v, want general's metadata", status, body)
 	}

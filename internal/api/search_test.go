@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -80,9 +81,20 @@ func TestAPISearch(t *testing.T) {
 		{"a bad limit", url.Values{"q": {"launch"}, "room": {"agora"}, "limit": {"many"}}, 400, "bad_request"},
 		{"an unknown user", url.Values{"q": {"launch"}, "user": {"nobody"}}, 404, "not_found"},
 		{"a bad room", url.Values{"q": {"launch"}, "room": {"no room"}}, 400, "bad_room"},
+		// A misspelt room is not found, as its history is, rather than a search that found nothing.
+		{"a misspelt room", url.Values{"q": {"launch"}, "room": {"nosuchroom"}}, 404, "not_found"},
+		{"a misspelt room for a user", url.Values{"q": {"launch"}, "room": {"nosuchroom"}, "user": {"ann"}}, 404, "not_found"},
 	} {
 		if status, body := get(tc.query); status != tc.status || body.Str("code") != tc.code {
 			t.Errorf("%s: %d %v, want %d %s", tc.what, status, body, tc.status, tc.code)
+		} else if tc.code == "not_found" && tc.query.Get("room") != "" && !strings.Contains(body.Str("message"), tc.query.Get("room")) {
+			t.Errorf("%s: %v does not name the room", tc.what, body)
+		}
+	}
+	// A room that exists, where nothing matches, is an empty page.
+	for _, room := range []string{"agora", "plans"} {
+		if status, body := get(url.Values{"q": {"zebra"}, "room": {room}}); status != http.StatusOK || len(hitTexts(body)) != 0 {
+			t.Errorf("no match in %s: %d %v, want 200 and no hits", room, status, body)
 		}
 	}
 }

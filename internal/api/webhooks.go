@@ -12,16 +12,16 @@ import (
 
 // webhookReply is a webhook as the API shows it; the secret only when it was just made.
 type webhookReply struct {
-	Webhook hubbub.Webhook `json:"webhook"`
+	Webhook apiWebhook `json:"webhook"`
 }
 
 // deliveriesReply is a page of a webhook's deliveries; Next, when not empty, is the after of
 // the next page.
 type deliveriesReply struct {
-	Webhook    string            `json:"webhook"`
-	State      string            `json:"state"`
-	Deliveries []hubbub.Delivery `json:"deliveries"`
-	Next       string            `json:"next,omitempty"`
+	Webhook    string        `json:"webhook"`
+	State      string        `json:"state"`
+	Deliveries []apiDelivery `json:"deliveries"`
+	Next       string        `json:"next,omitempty"`
 }
 
 // replayRequest is the body of POST /api/webhooks/{id}/replay: the event ids of the dead
@@ -65,7 +65,7 @@ func (s *API) apiCreateWebhook(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.cfg.Logger.Info("api: webhook created", "webhook", hook.ID, "rooms", hook.Rooms, "events", hook.Events)
-	writeJSON(w, http.StatusCreated, webhookReply{Webhook: hook})
+	writeJSON(w, http.StatusCreated, webhookReply{Webhook: newAPIWebhook(&hook)})
 	return nil
 }
 
@@ -77,7 +77,7 @@ func (s *API) apiWebhooks(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"webhooks": list})
+	writeJSON(w, http.StatusOK, map[string]any{"webhooks": mapped(list, newAPIWebhook)})
 	return nil
 }
 
@@ -89,7 +89,7 @@ func (s *API) apiWebhook(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, webhookReply{Webhook: hook})
+	writeJSON(w, http.StatusOK, webhookReply{Webhook: newAPIWebhook(&hook)})
 	return nil
 }
 
@@ -106,7 +106,7 @@ func (s *API) apiUpdateWebhook(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.cfg.Logger.Info("api: webhook changed", "webhook", hook.ID, "paused", hook.Paused)
-	writeJSON(w, http.StatusOK, webhookReply{Webhook: hook})
+	writeJSON(w, http.StatusOK, webhookReply{Webhook: newAPIWebhook(&hook)})
 	return nil
 }
 
@@ -132,7 +132,7 @@ func (s *API) apiRotateWebhook(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.cfg.Logger.Info("api: webhook secret rotated", "webhook", hook.ID)
-	writeJSON(w, http.StatusOK, webhookReply{Webhook: hook})
+	writeJSON(w, http.StatusOK, webhookReply{Webhook: newAPIWebhook(&hook)})
 	return nil
 }
 
@@ -156,7 +156,7 @@ func (s *API) apiDeliveries(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	reply := deliveriesReply{Webhook: id, State: string(state), Deliveries: list}
+	reply := deliveriesReply{Webhook: id, State: string(state), Deliveries: mapped(list, newAPIDelivery)}
 	page := limit
 	if page == 0 {
 		page = webhooks.DefaultDeliveriesPage

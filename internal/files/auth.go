@@ -11,6 +11,7 @@ import (
 
 	"hubbub"
 	"hubbub/internal/session"
+	"hubbub/internal/wire"
 )
 
 // FilesCookie carries a browser's files session, made by POST /files/session from the
@@ -66,9 +67,10 @@ func (s *Service) allowOrigin(w http.ResponseWriter, r *http.Request) bool {
 	return true
 }
 
-// sessionReply is the answer of POST /files/session.
+// sessionReply is the answer of POST /files/session; its time is the wire's, as every time
+// the server answers (three fraction digits).
 type sessionReply struct {
-	Expires time.Time `json:"expires"`
+	Expires wire.Time `json:"expires"`
 }
 
 // serveSession answers POST /files/session: it turns the caller's credentials into the files
@@ -107,7 +109,7 @@ func (s *Service) serveSession(w http.ResponseWriter, r *http.Request) {
 	}
 	http.SetCookie(w, &http.Cookie{Name: FilesCookie, Value: secret, Path: "/files/", MaxAge: int(time.Until(expires) / time.Second),
 		HttpOnly: true, Secure: s.cfg.Secure(r), SameSite: http.SameSiteLaxMode})
-	writeJSON(w, http.StatusOK, sessionReply{Expires: expires})
+	writeJSON(w, http.StatusOK, sessionReply{Expires: wire.Time{Time: expires}})
 }
 
 // errorReply is the JSON body of every refusal, as the REST API's (docs/api.md): the code a

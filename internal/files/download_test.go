@@ -349,3 +349,26 @@ func TestFilesPathWithoutAFileIsJSON404(t *testing.T) {
 		}
 	}
 }
+
+// TestDownloadOfADMsFileByAnOutsider: a DM's file is refused to whoever is not in the DM,
+// saying so without the DM's room name, an internal id (dm. and a hash of its people).
+func TestDownloadOfADMsFileByAnOutsider(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{})
+	ann, _, _ := servertest.DialJSON(t, s, "ann"), servertest.DialJSON(t, s, "bob"), servertest.DialJSON(t, s, "cy")
+	ann.Send(servertest.Frame{"type": "dm", "names": []string{"bob"}, "id": "dm-1"})
+	dm := ann.AwaitFunc("the DM", func(f servertest.Frame) bool { return f.Type() == "room" || f.Type() == "error" })
+	room := dm.Str("room")
+	if dm.Type() != "room" || !strings.HasPrefix(room, "dm.") {
+		t.Fatalf("the DM: %v", dm)
+	}
+	if f := ann.Join(room, nil); f.Type() != "joined" {
+		t.Fatalf("ann joins the DM: %v", f)
+	}
+	file := mustUpload(t, s, guest("ann"), "note.txt", []byte("between us"))
+	attach(t, ann, room, "m-1", file.str("id"))
+	wantStatus(t, s, guest("bob"), file.str("url"), http.StatusOK, "the other person of the DM")
+	body := wantStatus(t, s, guest("cy"), file.str("url"), http.StatusForbidden, "an outsider of the DM")
+	if !strings.Contains(string(body), `"forbidden"`) || !strings.Contains(string(body), "direct conversation") || strings.Contains(string(body), "dm.") {
+		t.Errorf("an outsider's refusal: %s, want forbidden saying it is a direct conversation, without its room name", body)
+	}
+}

@@ -105,6 +105,16 @@ func TestUploadNeedsAUser(t *testing.T) {
 			t.Errorf("download with %s: %d %s, want 401", what, resp.StatusCode, body)
 		}
 	}
+	// A wrong key with a stored user's name says the key does not match that user, not that
+	// the guest must say hello first (ann has).
+	status, rep := upload(t, s, who{name: "ann", key: "not-anns"}, "x.txt", []byte("x"))
+	if msg := rep.str("message"); status != http.StatusUnauthorized || !strings.Contains(msg, "does not match") || !strings.Contains(msg, `"ann"`) || strings.Contains(msg, "say hello") {
+		t.Errorf("a wrong key of ann's name: %d %v, want 401 saying the key does not match ann", status, rep)
+	}
+	status, rep = upload(t, s, who{name: "newbie", key: "key-newbie"}, "x.txt", []byte("x"))
+	if msg := rep.str("message"); status != http.StatusUnauthorized || !strings.Contains(msg, "say hello") {
+		t.Errorf("a new guest's key: %d %v, want 401 saying to say hello first", status, rep)
+	}
 	// The refusals stored no guest.
 	if _, found, _ := s.Store.UserByName(t.Context(), "newbie"); found {
 		t.Error("an upload created a guest")

@@ -27,8 +27,15 @@ type Config struct {
 	// Node names this server in welcome frames and events (default "local").
 	Node string
 
-	// HandshakeTimeout bounds the WebSocket upgrade (default 5s).
+	// HandshakeTimeout bounds the WebSocket upgrade (default 5s), and the reading of every
+	// HTTP request's head (http.Server.ReadHeaderTimeout in hubbub serve).
 	HandshakeTimeout time.Duration
+	// BodyTimeout bounds the reading of a plain HTTP request's body, from the end of its head
+	// (default DefaultBodyTimeout): a client that declares a body and stalls gets 408 and its
+	// connection is closed, instead of holding it open for ever. /upload extends it to its
+	// own Files.UploadTimeout; requests without a body and WebSocket upgrades are not bound
+	// by it (bodytimeout.go).
+	BodyTimeout time.Duration
 	// ReadBufferSize and WriteBufferSize size each connection's I/O buffers in bytes
 	// (default 1024 each).
 	ReadBufferSize, WriteBufferSize int
@@ -344,6 +351,11 @@ const DefaultWriteInterval = 20 * time.Millisecond
 // room may wait up to this for each message, so it stays a latency no reader notices.
 const MaxWriteInterval = time.Second
 
+// DefaultBodyTimeout is Config.BodyTimeout's default: a form or a JSON body of the API (64
+// KiB at most) arrives within it over the slowest link a person uses, while a client that
+// stalls holds its connection and goroutine for no longer.
+const DefaultBodyTimeout = 30 * time.Second
+
 // DefaultFlushers is Config.Flushers' default: half the CPUs Go may use, at least one.
 func DefaultFlushers() int { return max(1, runtime.GOMAXPROCS(0)/2) }
 
@@ -445,6 +457,7 @@ func (c Config) withDefaults() Config {
 		c.Node = "local"
 	}
 	dur(&c.HandshakeTimeout, 5*time.Second)
+	dur(&c.BodyTimeout, DefaultBodyTimeout)
 	if c.Transport == "" {
 		c.Transport = TransportPoll
 	}

@@ -162,12 +162,17 @@ func New(cfg Config, h *hub.Hub, store hubbub.Store, broker hubbub.Broker) (*Ser
 }
 
 // ServeHTTP implements http.Handler. Over TLS every response carries HSTS, so browsers that
-// once reached the server over https never try plain http again.
+// once reached the server over https never try plain http again. A request's body must
+// arrive within BodyTimeout (limitBody).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.TLS != nil {
 		w.Header().Set("Strict-Transport-Security", hstsValue)
 	}
+	w, r = s.limitBody(w, r)
 	s.mux.ServeHTTP(w, r)
+	if tw, ok := w.(*timeoutWriter); ok {
+		tw.finish()
+	}
 }
 
 // secure reports whether the browser reached the server over TLS (directly, or through a

@@ -111,11 +111,27 @@ func (s *Service) storedGuest(ctx context.Context, h helloName) (identity, error
 	case err != nil:
 		return identity{}, s.storeFailed("guest by key", err)
 	case !found:
-		return identity{}, hubbub.Errorf(hubbub.ECodeUnauthorized, "no guest has this key: say hello over the WebSocket first")
+		return identity{}, s.unknownGuestKey(ctx, h.name)
 	case u.Disabled:
 		return identity{}, hubbub.Errorf(hubbub.ECodeForbidden, "the user %q is disabled", u.Name)
 	}
 	return identity{user: u}, nil
+}
+
+// unknownGuestKey is the refusal of a guest's key no stored guest has, sent with name: when a
+// user holds the name the key is wrong for it (an uploader was told to say hello first, which
+// it had, with its own key); otherwise the guest is new to the server.
+func (s *Service) unknownGuestKey(ctx context.Context, name string) error {
+	u, found, err := s.cfg.Users.UserByName(ctx, name)
+	switch {
+	case err != nil:
+		return s.storeFailed("user by name", err)
+	case !found:
+		return hubbub.Errorf(hubbub.ECodeUnauthorized, "no guest has this key: say hello over the WebSocket first")
+	case u.Kind == hubbub.UserGuest:
+		return hubbub.Errorf(hubbub.ECodeUnauthorized, "the key (%s) does not match the guest %q: send the key that guest said hello with", KeyHeader, u.Name)
+	}
+	return hubbub.Errorf(hubbub.ECodeUnauthorized, "%q is not a guest, and a guest's key does not act for it: sign in, or send a token", u.Name)
 }
 
 // storedUserID reports whether id is a user the Store keeps, not an anonymous one.

@@ -85,8 +85,31 @@ func (s *Service) Search(ctx context.Context, req SearchRequest) (wire.SearchRes
 	if err != nil {
 		return wire.SearchResults{}, err
 	}
+	if req.Room != "" && len(page.Hits) == 0 {
+		// A misspelt room would find nothing, as a good one where nobody said it: say which,
+		// as its history does. Only an empty page costs the read.
+		if err := s.roomKnown(ctx, req.Room); err != nil {
+			return wire.SearchResults{}, err
+		}
+	}
 	res.Hits, res.Next = wire.NewSearchHits(page.Hits, s.cfg.FilesURL), page.Next
 	return res, nil
+}
+
+// roomKnown refuses, not_found, a room that is neither stored (metadata or entries) nor open
+// with a member (a room only keyless clients opened is stored nowhere).
+func (s *Service) roomKnown(ctx context.Context, room string) error {
+	if len(s.hub.Members(room)) > 0 {
+		return nil
+	}
+	_, found, err := s.hub.Store().RoomMeta(ctx, room)
+	if err != nil {
+		return s.storeRefused("reading the room", err)
+	}
+	if !found {
+		return hubbub.Errorf(hubbub.ECodeNotFound, "no room %q", room)
+	}
+	return nil
 }
 
 // searchQuery checks what a request asks for, before anything is read: the query, the order,

@@ -303,3 +303,28 @@ func TestSearchOfNoRoomsRefusesBadRequests(t *testing.T) {
 		wantHits(t, who+": a good search", searchHits(t, c, servertest.Frame{"q": "hello"}))
 	}
 }
+
+// TestSearchOfAnUnknownRoom: a search in a room that does not exist is not_found, naming it,
+// as the room's history is, rather than a page that found nothing; a room that exists is
+// searched, one that keyless clients opened (stored nowhere) among them.
+func TestSearchOfAnUnknownRoom(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{})
+	ann, _ := dial(t, s, "ann")
+	ann.Join("r", nil)
+	ann.Say("r", "a-1", "hello world")
+	f := search(t, ann, servertest.Frame{"q": "hello", "room": "nosuchroom"})
+	wantError(t, "a misspelt room", f, "not_found")
+	if !strings.Contains(f.Str("message"), "nosuchroom") {
+		t.Errorf("the not_found does not name the room: %v", f)
+	}
+	wantHits(t, "the room", searchHits(t, ann, servertest.Frame{"q": "hello", "room": "r"}), "r hello world")
+	wantHits(t, "no match in the room", searchHits(t, ann, servertest.Frame{"q": "zebra", "room": "r"}))
+
+	zed := servertest.DialJSON(t, s, "")
+	zed.Send(servertest.Frame{"type": "hello", "name": "zed"}) // keyless: its rooms are memory only
+	zed.Await("welcome")
+	if f := zed.Join("keyless", nil); f.Type() != "joined" {
+		t.Fatalf("zed's join: %v", f)
+	}
+	wantHits(t, "a room keyless clients opened", searchHits(t, ann, servertest.Frame{"q": "hello", "room": "keyless"}))
+}

@@ -1,0 +1,86 @@
+package api
+
+import (
+	"hubbub"
+	"hubbub/internal/commands"
+	"hubbub/internal/wire"
+)
+
+// The API's forms of the root's records that carry times. The root's types marshal a bare
+// time.Time, which JSON writes with as many fraction digits as it has ("…28.74Z"), where the
+// API promises wire.TimeFormat, three always ("…28.740Z"), as the frames of hubbub.v1 do. Each
+// form embeds its record and adds a wire.Time of the same JSON name, which encoding/json
+// writes in place of the embedded one (the less nested field wins).
+
+// apiSanction is a hubbub.Sanction as the API answers it.
+type apiSanction struct {
+	hubbub.Sanction
+	Until wire.Time `json:"until"`
+}
+
+func newAPISanctions(list []hubbub.Sanction) []apiSanction {
+	out := make([]apiSanction, len(list))
+	for i := range list {
+		out[i] = apiSanction{Sanction: list[i], Until: wire.Time{Time: list[i].Until}}
+	}
+	return out
+}
+
+// apiBot is a hubbub.Bot as the API answers it, its user as GET /api/users/{name} does.
+type apiBot struct {
+	hubbub.Bot
+	User apiUser `json:"user"`
+}
+
+func newAPIBot(b *hubbub.Bot) apiBot { return apiBot{Bot: *b, User: newAPIUser(&b.User)} }
+
+// apiHook is a hubbub.IncomingHook as the API answers it.
+type apiHook struct {
+	hubbub.IncomingHook
+	Created wire.Time `json:"created"`
+}
+
+func newAPIHook(h *hubbub.IncomingHook) apiHook {
+	return apiHook{IncomingHook: *h, Created: wire.Time{Time: h.Created}}
+}
+
+// apiCommand is a registered command as the API answers it.
+type apiCommand struct {
+	commands.Registered
+	Created wire.Time `json:"created"`
+}
+
+func newAPICommand(c *commands.Registered) apiCommand {
+	return apiCommand{Registered: *c, Created: wire.Time{Time: c.Created}}
+}
+
+// apiWebhook is a hubbub.Webhook as the API answers it.
+type apiWebhook struct {
+	hubbub.Webhook
+	Created wire.Time `json:"created"`
+}
+
+func newAPIWebhook(h *hubbub.Webhook) apiWebhook {
+	return apiWebhook{Webhook: *h, Created: wire.Time{Time: h.Created}}
+}
+
+// apiDelivery is a hubbub.Delivery as the API answers it. Its event is the stored record,
+// whose own times are the root's (docs/api.md, Webhooks).
+type apiDelivery struct {
+	hubbub.Delivery
+	NextAttempt wire.Time `json:"next_attempt"`
+	Created     wire.Time `json:"created"`
+}
+
+func newAPIDelivery(d *hubbub.Delivery) apiDelivery {
+	return apiDelivery{Delivery: *d, NextAttempt: wire.Time{Time: d.NextAttempt}, Created: wire.Time{Time: d.Created}}
+}
+
+// mapped returns f of each of list.
+func mapped[T, U any](list []T, f func(*T) U) []U {
+	out := make([]U, len(list))
+	for i := range list {
+		out[i] = f(&list[i])
+	}
+	return out
+}
