@@ -33,8 +33,8 @@ var codecFrames = map[string]struct{ json, text string }{
 	"EntryAppended/delete":   {`{"type":"deleted","room":"r","seq":9007199254740999,"log_seq":9007199254741002,"from":"mod","time":"2026-02-03T04:05:10.123Z"}`, ""},
 	"EntryAppended/reaction": {`{"type":"reacted","room":"r","log_seq":9007199254741003,"changes":[{"log_seq":9007199254741003,"seq":9007199254741000,"emoji":"👍🏽","from":"carol","added":true,"count":4}]}`, ""},
 	// Room changes (issue 16): the text protocol shows a topic as a notice, no membership.
-	"EntryAppended/topic":  {`{"type":"topic_changed","room":"r","log_seq":9007199254741004,"from":"mod","user":"u_m0d","topic":"plans for \"Q3\" 漢字","time":"2026-02-03T04:05:12.123Z"}`, "* mod set the topic: plans for \"Q3\" 漢字"},
-	"EntryAppended/member": {`{"type":"member_changed","room":"r","log_seq":9007199254741005,"from":"mod","user":"u_m0d","subject":"u_e5e","subject_name":"eve","action":"role","role":"owner","auto":true,"time":"2026-02-03T04:05:13.123Z"}`, ""},
+	"EntryAppended/topic":  {`{"type":"topic_changed","room":"r","log_seq":9007199254741004,"from":"mod","user":"u_m0d","topic":"plans for \"Q3\" 漢字","time":"2026-02-03T04:05:12.123Z","client_id":"client-key-6"}`, "* mod set the topic: plans for \"Q3\" 漢字"},
+	"EntryAppended/member": {`{"type":"member_changed","room":"r","log_seq":9007199254741005,"from":"mod","user":"u_m0d","subject":"u_e5e","subject_name":"eve","action":"role","role":"owner","auto":true,"time":"2026-02-03T04:05:13.123Z","client_id":"client-key-7"}`, ""},
 }
 
 // Every kind of event gets the frame each codec is meant to give it, or none.
