@@ -379,16 +379,15 @@ func (p *plan) memberState(mk memberKey) *memberState {
 	return st
 }
 
-// succession returns, for the owner leaving going, whether another owner of room remains and
-// who would inherit it, from the memberships the batch knows in their current state
-// (sqlstore.Succession): those its entries change, and findHeirs' owners, moderators and
-// members, enough of each that the changes leave the answer right.
-func (p *plan) succession(room, leaving string) (heir *hubbub.Membership, kept bool) {
+// roomMemberships returns the memberships of room the batch knows, in their current state, as
+// sqlstore.KeepOwner asks for them: those its entries change, and findHeirs' owners,
+// moderators and members, enough of each that the changes leave the answer right.
+func (p *plan) roomMemberships(room string) ([]*hubbub.Membership, error) {
 	ms := make([]*hubbub.Membership, 0, len(p.roomMembers[room]))
 	for _, mk := range p.roomMembers[room] {
 		ms = append(ms, p.members[mk].m)
 	}
-	return sqlstore.Succession(ms, leaving)
+	return ms, nil
 }
 
 // member applies a KindMember entry to its subject's membership as the batch sees it
@@ -401,17 +400,13 @@ func (p *plan) member(e hubbub.Entry) result {
 	if err != nil {
 		return result{err: err}
 	}
-	var heir *hubbub.Membership
-	if sqlstore.LosesOwner(st.m, next) {
-		h, kept := p.succession(e.Room, e.Subject)
-		switch {
-		case kept:
-		case e.Action == hubbub.MemberRole:
-			return result{err: sqlstore.LastOwner(e)}
-		case h != nil:
-			m := *h // a copy: the heir's own state changes below
-			heir = &m
-		}
+	heir, err := sqlstore.KeepOwner(e, st.m, next, func() ([]*hubbub.Membership, error) { return p.roomMemberships(e.Room) })
+	if err != nil {
+		return result{err: err}
+	}
+	if heir != nil {
+		m := *heir // a copy: the heir's own state changes below
+		heir = &m
 	}
 	if next != nil {
 		next.Name = e.SubjectName

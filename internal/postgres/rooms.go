@@ -384,8 +384,8 @@ func (s *Store) publicMembership(ctx context.Context, room, user string, join bo
 			return nil, err
 		}
 		cur.Role = hubbub.RoomRole(role)
-		if err == nil && sqlstore.LosesOwner(cur, nil) {
-			if handover, err = s.handOver(ctx, tx, room, user, last); err != nil {
+		if err == nil {
+			if handover, err = s.handOver(ctx, tx, cur, last); err != nil {
 				return nil, err
 			}
 		}
@@ -397,20 +397,20 @@ func (s *Store) publicMembership(ctx context.Context, room, user string, join bo
 }
 
 // handOver appends, in tx (which holds room's lock, its last seq last), the handover after
-// user, the room's owner, left it: nil if another owner remains or nobody does.
-func (s *Store) handOver(ctx context.Context, tx pgx.Tx, room, user string, last int64) (*hubbub.Entry, error) {
-	rows, _ := tx.Query(ctx, findHeirs, []string{room}, []int32{1})
-	ms, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*hubbub.Membership, error) {
-		var m hubbub.Membership
-		err := scanMembership(row, &m)
-		return &m, err
+// user left it with membership cur: nil unless they were its only owner and others remain.
+func (s *Store) handOver(ctx context.Context, tx pgx.Tx, cur *hubbub.Membership, last int64) (*hubbub.Entry, error) {
+	room, user := cur.Room, cur.User
+	leave := hubbub.Entry{Room: room, Kind: hubbub.KindMember, Action: hubbub.MemberLeave, Subject: user}
+	heir, err := sqlstore.KeepOwner(leave, cur, nil, func() ([]*hubbub.Membership, error) {
+		rows, _ := tx.Query(ctx, findHeirs, []string{room}, []int32{1})
+		return pgx.CollectRows(rows, func(row pgx.CollectableRow) (*hubbub.Membership, error) {
+			var m hubbub.Membership
+			err := scanMembership(row, &m)
+			return &m, err
+		})
 	})
-	if err != nil {
+	if err != nil || heir == nil {
 		return nil, err
-	}
-	heir, kept := sqlstore.Succession(ms, user)
-	if kept || heir == nil {
-		return nil, nil
 	}
 	now, err := s.roomTime(ctx, tx)
 	if err != nil {

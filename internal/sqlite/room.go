@@ -50,7 +50,7 @@ const (
 		CROSS JOIN memberships ms ON ms.room = ?1 AND ms.user_id = u.id`
 	// The room's members who decide whether an owner leaving hands the room over: one other
 	// owner, if any, and the longest-standing moderator and member (the heir is the first of
-	// them by sqlstore.HeirBefore), each a probe of memberships_heirs.
+	// them by sqlstore.KeepOwner's order), each a probe of memberships_heirs.
 	heirsSQL = `SELECT h.user_id, coalesce(u.name, nullif(h.name, ''), h.user_id), h.role, 0, h.since_ms FROM (
 			SELECT * FROM (SELECT user_id, name, role, since_ms FROM memberships INDEXED BY memberships_heirs
 				WHERE room = ?1 AND role = 'owner' AND invited = 0 AND user_id <> ?2 LIMIT 1)
@@ -189,19 +189,12 @@ func (w *writer) appendRoomChange(ctx context.Context, e hubbub.Entry) result {
 		if next, e, err = sqlstore.ApplyMember(e, cur, e.Time); err != nil {
 			return result{err: err}
 		}
-		if sqlstore.LosesOwner(cur, next) {
-			// Read here, in the batch's transaction, which holds the write lock: no other
-			// writer can change the room's owners between this read and the commit.
-			heir, kept, err := w.succession(ctx, e.Room, e.Subject)
-			switch {
-			case err != nil:
-				return result{err: err}
-			case kept:
-			case e.Action == hubbub.MemberRole:
-				return result{err: sqlstore.LastOwner(e)}
-			default:
-				handover = heir // nil: nobody remains
-			}
+		// The members are read here, in the batch's transaction, which holds the write
+		// lock: no other writer can change the room's owners between this read and the
+		// commit.
+		handover, err = sqlstore.KeepOwner(e, cur, next, func() ([]*hubbub.Membership, error) { return w.heirs(ctx, e.Room, e.Subject) })
+		if err != nil {
+			return result{err: err}
 		}
 	}
 	var seq int64
@@ -230,27 +223,26 @@ func (w *writer) appendRoomChange(ctx context.Context, e hubbub.Entry) result {
 	return result{msg: e}
 }
 
-// succession reads, for the owner leaving going, whether another owner of room remains, and
-// who would inherit it (sqlstore.Succession of heirsSQL's rows).
-func (w *writer) succession(ctx context.Context, room, leaving string) (heir *hubbub.Membership, kept bool, err error) {
+// heirs reads the members of room who decide whether leaving's going hands it over
+// (heirsSQL), as sqlstore.KeepOwner asks for them.
+func (w *writer) heirs(ctx context.Context, room, leaving string) ([]*hubbub.Membership, error) {
 	rows, err := w.stmts.heirs.QueryContext(ctx, room, leaving)
 	if err != nil {
-		return nil, false, fmt.Errorf("read heirs: %w", err)
+		return nil, fmt.Errorf("read heirs: %w", err)
 	}
 	defer rows.Close()
 	var ms []*hubbub.Membership
 	for rows.Next() {
 		m, err := scanMembership(rows, room)
 		if err != nil {
-			return nil, false, fmt.Errorf("read heirs: %w", err)
+			return nil, fmt.Errorf("read heirs: %w", err)
 		}
 		ms = append(ms, &m)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, false, fmt.Errorf("read heirs: %w", err)
+		return nil, fmt.Errorf("read heirs: %w", err)
 	}
-	heir, kept = sqlstore.Succession(ms, leaving)
-	return heir, kept, nil
+	return ms, nil
 }
 
 // handOver appends, after leaving (the only owner's leave or remove, stored), the entry that
@@ -403,11 +395,9 @@ func (s *Store) LeaveRoom(ctx context.Context, room, user string) (*hubbub.Entry
 		if err := tx.setMembership(ctx, room, cur, nil, tx.now.UnixMilli()); err != nil {
 			return err
 		}
-		if !sqlstore.LosesOwner(cur, nil) {
-			return nil
-		}
-		heir, kept, err := tx.succession(ctx, room, user)
-		if err != nil || kept || heir == nil {
+		leave := hubbub.Entry{Room: room, Kind: hubbub.KindMember, Action: hubbub.MemberLeave, Subject: user, Time: tx.now}
+		heir, err := sqlstore.KeepOwner(leave, cur, nil, func() ([]*hubbub.Membership, error) { return tx.heirs(ctx, room, user) })
+		if err != nil || heir == nil {
 			return err
 		}
 		name, err := tx.nameOf(ctx, user)
@@ -417,7 +407,6 @@ func (s *Store) LeaveRoom(ctx context.Context, room, user string) (*hubbub.Entry
 		if err := tx.readHooks(ctx); err != nil { // the handover goes to the outbox too
 			return err
 		}
-		leave := hubbub.Entry{Room: room, Subject: user, Time: tx.now}
 		h, err := tx.handOver(ctx, leave, name, *heir)
 		if err == nil {
 			err = tx.enqueueEntry(ctx, h)

@@ -172,18 +172,47 @@ func RoomPrivate(room string) *hubbub.Error {
 func CapUnread(n int) int { return min(n, hubbub.MaxUnreadCount) }
 
 // The rules of a room's ownership (hubbub.RoomStore: a room with an owner keeps one). A store
-// asks LosesOwner of every KindMember entry ApplyMember allowed; if it does, the store reads
-// the room's other owners and its heir inside the transaction (Succession), and with no other
-// owner refuses a role change (LastOwner) or appends Handover after a leave or remove.
+// asks KeepOwner of every KindMember entry ApplyMember allowed, and of a public room's
+// LeaveRoom; KeepOwner decides, reading the room's members through the store only when the
+// entry takes an owner away, and the store writes what it answers: the refusal, or the
+// entry Handover makes, right after the change, in its transaction.
 
-// LosesOwner reports whether a membership going from cur to next (nil: none) takes an owner
+// KeepOwner decides what keeping its room an owner asks of KindMember entry e, which takes
+// its subject's membership from cur to next (nil: none), as ApplyMember allowed it: nothing
+// (nil, nil); a refusal (a role change that would leave the room no owner, ECodeForbidden);
+// or the member to make owner with an Auto role entry right after e (Handover): after the
+// only owner's leave or remove, the heir — the first by heirBefore of the other members
+// (not invitees), none if nobody remains. members reads the room's members that decide it:
+// every owner but e.Subject, or one of them if any remains, and the first moderator and the
+// first member by heirBefore, or more (invitees and e.Subject are passed over). It is
+// called only when e takes an owner away, so a store reads the room's members for those
+// entries alone; its error is returned as it is.
+func KeepOwner(e hubbub.Entry, cur, next *hubbub.Membership, members func() ([]*hubbub.Membership, error)) (*hubbub.Membership, error) {
+	if !losesOwner(cur, next) {
+		return nil, nil
+	}
+	ms, err := members()
+	if err != nil {
+		return nil, err
+	}
+	heir, kept := succession(ms, e.Subject)
+	switch {
+	case kept:
+		return nil, nil
+	case e.Action == hubbub.MemberRole:
+		return nil, lastOwner(e)
+	}
+	return heir, nil
+}
+
+// losesOwner reports whether a membership going from cur to next (nil: none) takes an owner
 // away: cur is a member (not an invitee) with role owner, and next is no owner.
-func LosesOwner(cur, next *hubbub.Membership) bool {
+func losesOwner(cur, next *hubbub.Membership) bool {
 	return cur != nil && !cur.Invited && cur.Role == hubbub.RoomOwner && (next == nil || next.Role != hubbub.RoomOwner)
 }
 
-// LastOwner is the refusal of role entry e, which would leave its room without an owner.
-func LastOwner(e hubbub.Entry) *hubbub.Error {
+// lastOwner is the refusal of role entry e, which would leave its room without an owner.
+func lastOwner(e hubbub.Entry) *hubbub.Error {
 	if e.Subject == e.User {
 		return hubbub.Errorf(hubbub.ECodeForbidden, "you are the only owner of room %s: make another member owner first", e.Room)
 	}
@@ -191,10 +220,10 @@ func LastOwner(e hubbub.Entry) *hubbub.Error {
 		cmp.Or(e.SubjectName, e.Subject), e.Room)
 }
 
-// HeirBefore orders the candidates for a room's ownership, the first the heir: moderators
+// heirBefore orders the candidates for a room's ownership, the first the heir: moderators
 // before members, then who has been a member longest (Since), then by user id, so that every
 // store (and every retry) chooses the same one.
-func HeirBefore(a, b *hubbub.Membership) int {
+func heirBefore(a, b *hubbub.Membership) int {
 	if am, bm := a.Role == hubbub.RoomModerator, b.Role == hubbub.RoomModerator; am != bm {
 		if am {
 			return -1
@@ -207,11 +236,11 @@ func HeirBefore(a, b *hubbub.Membership) int {
 	return strings.Compare(a.User, b.User)
 }
 
-// Succession returns what the owner leaving going means for a room whose members (some or
+// succession returns what the owner leaving going means for a room whose members (some or
 // all of them, as far as they decide it) are ms: kept if another owner remains (no handover
-// is needed), else the heir, the first by HeirBefore of the members (not invitees) other than
+// is needed), else the heir, the first by heirBefore of the members (not invitees) other than
 // leaving, or nil if nobody remains.
-func Succession(ms []*hubbub.Membership, leaving string) (heir *hubbub.Membership, kept bool) {
+func succession(ms []*hubbub.Membership, leaving string) (heir *hubbub.Membership, kept bool) {
 	for _, m := range ms {
 		if m == nil || m.Invited || m.User == leaving {
 			continue
@@ -219,7 +248,7 @@ func Succession(ms []*hubbub.Membership, leaving string) (heir *hubbub.Membershi
 		if m.Role == hubbub.RoomOwner {
 			return nil, true
 		}
-		if heir == nil || HeirBefore(m, heir) < 0 {
+		if heir == nil || heirBefore(m, heir) < 0 {
 			heir = m
 		}
 	}
