@@ -152,7 +152,8 @@ const MaxMembersNamed = 100
 //     else the member who has; invitees never. The handover has Auto set, no ClientID, the
 //     departing owner as its actor (User = the leave's Subject, From = its SubjectName, else
 //     that user's stored name), Subject and SubjectName the heir, Role owner. Append returns
-//     the leave or remove; the handover is the next entry of the log. The only owner leaving
+//     the leave or remove and the handover beside it (and so does a resend of the leave or
+//     remove: its first outcome, and the handover that followed it). The only owner leaving
 //     a room with no other member leaves it as before, with no owner and nothing appended.
 //   - JoinRoom(room, user) records a public room in the user's room list (a member, role
 //     member), with no entry; it is idempotent and keeps an existing membership as it is (an

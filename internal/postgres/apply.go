@@ -94,6 +94,10 @@ type plan struct {
 	last   map[string]int64     // each room's last seq so far
 	lastNo map[string]int64     // each room's last message_no so far
 	found  map[key]hubbub.Entry // nil until a key is found or stored
+	// autos are the handovers (Auto entries) that findAutos read after the entries holding
+	// the batch's keys, and those the batch appends, by their room and seq: a resent member
+	// change returns the one numbered after its first outcome.
+	autos map[msgKey]hubbub.Entry
 
 	// The maps below are nil in a batch of plain messages, which needs none of them:
 	// queueReads makes them for a batch with changes or replies (hasChanges).
@@ -144,13 +148,25 @@ func (p *plan) remember(e hubbub.Entry) {
 	p.found[key{e.Room, sqlstore.Actor(e), e.ClientID}] = e
 }
 
+// rememberAuto records e, an Auto entry, as the handover after the entry numbered before it.
+func (p *plan) rememberAuto(e hubbub.Entry) {
+	if p.autos == nil {
+		p.autos = map[msgKey]hubbub.Entry{}
+	}
+	p.autos[msgKey{e.Room, int64(e.Seq)}] = e
+}
+
 // apply decides one append, in the batch's order: a duplicate, a refusal, or a new entry
 // with the room's next seq.
 func (p *plan) apply(e hubbub.Entry) result {
 	k := key{e.Room, sqlstore.Actor(e), e.ClientID}
 	if e.ClientID != "" {
 		if orig, ok := p.found[k]; ok {
-			return result{msg: orig, dup: true}
+			res := result{msg: orig, dup: true}
+			if h, ok := p.autos[msgKey{orig.Room, int64(orig.Seq) + 1}]; ok && orig.Kind == hubbub.KindMember {
+				res.handover = &h
+			}
+			return res
 		}
 	}
 	var res result
@@ -430,6 +446,7 @@ func (p *plan) member(e hubbub.Entry) result {
 		if res.err != nil {
 			return res
 		}
+		p.rememberAuto(res.msg)
 		return result{msg: e, handover: &res.msg}
 	}
 	return result{msg: e}

@@ -13,7 +13,7 @@ import (
 // entries holding their client ids, and for changes and replies the messages they name and
 // the reactions they toggle. A batch of plain messages without client ids reads nothing.
 func queueReads(b *pgx.Batch, reqs []*request, p *plan) {
-	var keys struct{ room, user, clientID []string }
+	var keys, memberKeys struct{ room, user, clientID []string }
 	var members struct {
 		room, user []string
 		seen       map[memberKey]bool
@@ -51,6 +51,10 @@ func queueReads(b *pgx.Batch, reqs []*request, p *plan) {
 		}
 		switch e.Kind {
 		case hubbub.KindMember:
+			if e.ClientID != "" {
+				memberKeys.room, memberKeys.user = append(memberKeys.room, e.Room), append(memberKeys.user, e.User)
+				memberKeys.clientID = append(memberKeys.clientID, e.ClientID)
+			}
 			mk := memberKey{e.Room, e.Subject}
 			if members.seen == nil {
 				members.seen = map[memberKey]bool{}
@@ -102,6 +106,11 @@ func queueReads(b *pgx.Batch, reqs []*request, p *plan) {
 	if len(keys.room) > 0 {
 		b.Queue(findKeys, keys.room, keys.user, keys.clientID).Query(func(rows pgx.Rows) error {
 			return eachLogRow(rows, p.remember)
+		})
+	}
+	if len(memberKeys.room) > 0 {
+		b.Queue(findAutos, memberKeys.room, memberKeys.user, memberKeys.clientID).Query(func(rows pgx.Rows) error {
+			return eachLogRow(rows, p.rememberAuto)
 		})
 	}
 	if len(msgs.room) > 0 {

@@ -43,6 +43,13 @@ const (
 		(SELECT e.* FROM unnest($1::text[], $2::text[], $3::text[]) AS k(k_room, k_user, k_client_id)
 			CROSS JOIN LATERAL (SELECT room, ` + entryRow + ` FROM entries
 				WHERE room = k_room AND user_id = k_user AND client_id = k_client_id AND client_id <> '' LIMIT 1) AS e)`
+	// findAutos reads, for the keys of the batch's member changes, the handover that
+	// followed the entry holding the key, if any (the Auto entry numbered next), which a
+	// resend returns with its first outcome.
+	findAutos = `SELECT a.* FROM unnest($1::text[], $2::text[], $3::text[]) AS k(k_room, k_user, k_client_id)
+		CROSS JOIN LATERAL (SELECT room, seq FROM entries
+			WHERE room = k_room AND user_id = k_user AND client_id = k_client_id AND client_id <> '' LIMIT 1) AS e
+		CROSS JOIN LATERAL (SELECT room, ` + entryRow + ` FROM entries WHERE room = e.room AND seq = e.seq + 1 AND auto LIMIT 1) AS a`
 	// findMessages reads the messages that the batch's changes and replies name.
 	findMessages = `SELECT m.* FROM unnest($1::text[], $2::bigint[]) AS k(k_room, k_seq)
 		CROSS JOIN LATERAL (SELECT room, ` + messageRow + ` FROM messages WHERE room = k_room AND seq = k_seq LIMIT 1) AS m`

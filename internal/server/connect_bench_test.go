@@ -133,7 +133,7 @@ func connectFixture(b *testing.B) string {
 						e.Text += " @bob"
 						e.Mentions = []hubbub.Mention{{User: bob.ID, Name: bob.Name}}
 					}
-					if _, _, err := ps.Append(ctx, &e); err != nil {
+					if _, _, _, err := ps.Append(ctx, &e); err != nil {
 						failed.Store(&err)
 						return
 					}

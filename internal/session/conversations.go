@@ -390,12 +390,10 @@ func (j *jsonSession) part(ctx context.Context, f *wire.ClientFrame) error {
 		if err != nil {
 			return j.svc.storeRefused("leaving the room", err)
 		}
-		if handover != nil {
-			// The room's only owner left: the store made another member owner, an entry of
-			// the room its members see now. Should the broker fail, the part still stands
-			// (Announce logs it) and they get the entry with the room's next one.
-			_ = j.svc.hub.Announce(ctx, []hubbub.Entry{*handover})
-		}
+		// If the room's only owner left, the store made another member owner, an entry of the
+		// room its members see now. Should the broker fail, the part still stands (Announce
+		// logs it) and they get the entry with the room's next one.
+		_ = j.svc.hub.Handover(ctx, handover)
 	}
 	if j.rooms.has(f.Room) {
 		j.svc.hub.Leave(f.Room, me)

@@ -245,6 +245,20 @@ func (w *writer) heirs(ctx context.Context, room, leaving string) ([]*hubbub.Mem
 	return ms, nil
 }
 
+// handoverAfter reads the handover the store appended right after e, a stored KindMember
+// entry (the entry numbered next, if it is Auto), or nil if none.
+func (w *writer) handoverAfter(ctx context.Context, e hubbub.Entry) (*hubbub.Entry, error) {
+	h, err := scanOne(w.stmts.autoAt.QueryContext(ctx, e.Room, int64(e.Seq+1)))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read handover: %w", err)
+	}
+	h.Room = e.Room
+	return &h, nil
+}
+
 // handOver appends, after leaving (the only owner's leave or remove, stored), the entry that
 // makes heir the owner; fromName is the departing owner's name if leaving carries none.
 func (w *writer) handOver(ctx context.Context, leaving hubbub.Entry, fromName string, heir hubbub.Membership) (hubbub.Entry, error) {

@@ -87,7 +87,7 @@ func TestMemberChanges(t *testing.T) {
 	keyed := memberChange("p", ann, bob, hubbub.MemberRole, hubbub.RoomOwner)
 	keyed.ClientID = "r-1"
 	role := add(t, s, keyed)
-	if again, dup, err := s.Append(ctx, &keyed); err != nil || !dup || !reflect.DeepEqual(*again, role) {
+	if again, _, dup, err := s.Append(ctx, &keyed); err != nil || !dup || !reflect.DeepEqual(*again, role) {
 		t.Errorf("a resent role change = %+v, dup %v, %v; want %+v", again, dup, err, role)
 	}
 	if m, found, err := s.Membership(ctx, "p", bob.ID); err != nil || !found || m.Role != hubbub.RoomOwner || m.Invited || m.Name != "bob" {
@@ -197,7 +197,7 @@ func TestUnreadCap(t *testing.T) {
 		wg.Go(func() {
 			for i := range (hubbub.MaxUnreadCount + 11) / 10 {
 				e := by(hubbub.Entry{Room: "busy", Text: fmt.Sprint(g, i), MentionRoom: true}, bob)
-				if _, _, err := s.Append(ctx, &e); err != nil {
+				if _, _, _, err := s.Append(ctx, &e); err != nil {
 					t.Error(err)
 					return
 				}

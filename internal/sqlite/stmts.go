@@ -21,8 +21,9 @@ type writeStmts struct {
 	// store before the room log), any message (refused if a change holds its client id), a
 	// change.
 	plainMessage, message, entry *sql.Stmt
-	// Resends: the message or the change holding a (room, user_id, client_id).
-	messageByClient, entryByClient *sql.Stmt
+	// Resends: the message or the change holding a (room, user_id, client_id), and the
+	// handover that followed a member change (an Auto entry at a seq).
+	messageByClient, entryByClient, autoAt *sql.Stmt
 
 	// The message a change or reply names, and what the change does to it.
 	target, addReply, edit, tombstone, emptyEdits, deletedBy *sql.Stmt
@@ -126,6 +127,7 @@ func prepareWrites(ctx context.Context, conn *sql.Conn) (writeStmts, error) {
 		WHERE room = ? AND user_id = ? AND client_id = ? AND client_id <> ''`)
 	w.entryByClient = prep(`SELECT ` + entryColumns + ` FROM entries
 		WHERE room = ? AND user_id = ? AND client_id = ? AND client_id <> ''`)
+	w.autoAt = prep(`SELECT ` + entryColumns + ` FROM entries WHERE room = ? AND seq = ? AND auto = 1`)
 
 	w.target = prep(`SELECT sender, user_id, deleted, reactions, mentions, mention_room FROM messages WHERE room = ? AND seq = ?`)
 	// seq < the reply's own: a reply cannot answer itself, whatever seq it guessed.

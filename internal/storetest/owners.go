@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -50,6 +51,33 @@ func handoverAfter(t testing.TB, s hubbub.Store, left hubbub.Entry, from, heir h
 	return next[0]
 }
 
+// appendHandover appends e, a member change, and fails t unless it was stored as a new
+// entry; it returns the entry and the handover Append returned beside it (nil for none).
+func appendHandover(t testing.TB, s hubbub.Store, e hubbub.Entry) (hubbub.Entry, *hubbub.Entry) {
+	t.Helper()
+	got, h, dup, err := appendAll(t.Context(), s, e)
+	if err != nil || dup {
+		t.Fatalf("Append(%+v) = %+v, duplicate %v, %v; want it stored", e, got, dup, err)
+	}
+	return got, h
+}
+
+// checkReturned fails t unless returned, the handover Append returned for what, is read,
+// the handover as Since reads it (nil: none).
+func checkReturned(t testing.TB, what string, returned, read *hubbub.Entry) {
+	t.Helper()
+	switch {
+	case read == nil && returned != nil:
+		t.Errorf("Append of %s returned the handover %+v, want none", what, *returned)
+	case read != nil && returned == nil:
+		t.Errorf("Append of %s returned no handover, want %+v (the next entry of the log)", what, *read)
+	case read != nil:
+		if d := sameEntry(*returned, *read); d != "" {
+			t.Errorf("Append of %s returned another handover than Since reads: %s", what, d)
+		}
+	}
+}
+
 // testOwnerKept: in a private room, the only owner may not demote themselves (nor be demoted
 // by anyone), may once another is owner; their leave hands the room to the longest-standing
 // moderator, their removal to the longest-standing member; invitees never inherit; ties go
@@ -84,34 +112,43 @@ func testOwnerKept(t *testing.T, open opener) {
 
 	// With a second owner, the first may step down; a demotion that keeps one is no handover.
 	mustAppend(t, s, memberEntry("r", ann, bob, hubbub.MemberRole, hubbub.RoomOwner))
-	down := mustAppend(t, s, memberEntry("r", ann, ann, hubbub.MemberRole, hubbub.RoomMember))
+	down, returned := appendHandover(t, s, memberEntry("r", ann, ann, hubbub.MemberRole, hubbub.RoomMember))
 	if got := lastSeq(t, s, "r"); got != down.Seq {
 		t.Errorf("LastSeq after ann stepped down = %d, want %d (no handover)", got, down.Seq)
 	}
+	checkReturned(t, "a step down that keeps an owner", returned, nil)
 
 	// bob, the only owner now, leaves: erin, a moderator, inherits, though carol and ann joined
 	// before her (and dave, invited as a moderator, is no member).
 	before, _ := roomMeta(t, s, "r")
-	left := mustAppend(t, s, keyed(memberEntry("r", bob, bob, hubbub.MemberLeave, ""), "leave-1"))
+	left, returned := appendHandover(t, s, keyed(memberEntry("r", bob, bob, hubbub.MemberLeave, ""), "leave-1"))
 	if left.Action != hubbub.MemberLeave || left.Subject != bob.ID || left.Auto {
 		t.Errorf("Append of bob's leave returned %+v, want the leave", left)
 	}
 	h := handoverAfter(t, s, left, bob, erin)
+	checkReturned(t, "the only owner's leave", returned, &h)
 	if got := owners(t, s, "r"); len(got) != 1 || got[0] != erin.ID {
 		t.Errorf("owners after bob left = %v, want erin", got)
 	}
 	if meta, _ := roomMeta(t, s, "r"); meta.Members != before.Members-1 || meta.LastSeq != h.Seq {
 		t.Errorf("RoomMeta after the handover = %+v, want %d members, last seq %d", meta, before.Members-1, h.Seq)
 	}
-	// A resent leave is its first outcome, and hands nothing over again.
+	// A resent leave is its first outcome, and hands nothing over again; Append returns the
+	// handover that followed it, which its caller announces again with the leave.
 	duplicate(t, s, keyed(memberEntry("r", bob, bob, hubbub.MemberLeave, ""), "leave-1"), left)
 	if got := lastSeq(t, s, "r"); got != h.Seq {
 		t.Errorf("LastSeq after the resent leave = %d, want %d", got, h.Seq)
 	}
+	if _, again, dup, err := appendAll(t.Context(), s, keyed(memberEntry("r", bob, bob, hubbub.MemberLeave, ""), "leave-1")); err != nil || !dup {
+		t.Errorf("the leave resent again: duplicate %v, %v", dup, err)
+	} else {
+		checkReturned(t, "the resent leave", again, &h)
+	}
 
 	// erin is removed: no moderator is left, so ann, the member who joined first, inherits.
-	removed := mustAppend(t, s, memberEntry("r", zed, erin, hubbub.MemberRemove, ""))
-	handoverAfter(t, s, removed, erin, ann)
+	removed, returned := appendHandover(t, s, memberEntry("r", zed, erin, hubbub.MemberRemove, ""))
+	h = handoverAfter(t, s, removed, erin, ann)
+	checkReturned(t, "the only owner's removal", returned, &h)
 
 	// A caller's Auto is not stored.
 	auto := memberEntry("r", ann, carol, hubbub.MemberRole, hubbub.RoomModerator)
@@ -127,10 +164,11 @@ func testOwnerKept(t *testing.T, open opener) {
 	// nothing to hand over.
 	left = mustAppend(t, s, memberEntry("r", ann, ann, hubbub.MemberLeave, ""))
 	handoverAfter(t, s, left, ann, carol)
-	left = mustAppend(t, s, memberEntry("r", carol, carol, hubbub.MemberLeave, ""))
+	left, returned = appendHandover(t, s, memberEntry("r", carol, carol, hubbub.MemberLeave, ""))
 	if got := lastSeq(t, s, "r"); got != left.Seq {
 		t.Errorf("LastSeq after the owner left a room of invitees = %d, want %d (no handover)", got, left.Seq)
 	}
+	checkReturned(t, "the owner's leave of a room of invitees", returned, nil)
 	if got := owners(t, s, "r"); len(got) != 0 {
 		t.Errorf("owners of the room of one invitee = %v, want none", got)
 	}
@@ -149,10 +187,11 @@ func testOwnerKept(t *testing.T, open opener) {
 	dm := hubbub.DMRoomName([]string{ann.ID, bob.ID})
 	createRoom(t, s, hubbub.RoomMeta{Name: dm, Private: true, DM: true, CreatedBy: ann.ID},
 		member(ann, hubbub.RoomMember), member(bob, hubbub.RoomMember))
-	left = mustAppend(t, s, memberEntry(dm, ann, ann, hubbub.MemberLeave, ""))
+	left, returned = appendHandover(t, s, memberEntry(dm, ann, ann, hubbub.MemberLeave, ""))
 	if got := lastSeq(t, s, dm); got != left.Seq {
 		t.Errorf("LastSeq of the DM after ann left = %d, want %d", got, left.Seq)
 	}
+	checkReturned(t, "a DM member's leave", returned, nil)
 }
 
 // testOwnerLeavesPublic: LeaveRoom of a public room's only owner appends the handover (the
@@ -240,6 +279,7 @@ func ownersRace(t *testing.T, stores []hubbub.Store) {
 		room := "race-" + string(rune('a'+round))
 		createRoom(t, s, hubbub.RoomMeta{Name: room, Private: true, CreatedBy: ann.ID},
 			member(ann, hubbub.RoomOwner), member(bob, hubbub.RoomOwner), member(carol, hubbub.RoomMember))
+		var returned [2]*hubbub.Entry // the handovers the last race's appends returned
 		race := func(action string, role hubbub.RoomRole) [2]error {
 			var (
 				wg    sync.WaitGroup
@@ -249,7 +289,7 @@ func ownersRace(t *testing.T, stores []hubbub.Store) {
 			for i, u := range users {
 				wg.Go(func() {
 					<-start
-					_, _, errs[i] = appendValue(t.Context(), stores[i], memberEntry(room, u, u, action, role))
+					_, returned[i], _, errs[i] = appendAll(t.Context(), stores[i], memberEntry(room, u, u, action, role))
 				})
 			}
 			close(start)
@@ -290,10 +330,19 @@ func ownersRace(t *testing.T, stores []hubbub.Store) {
 				if e.Subject != carol.ID {
 					t.Errorf("round %d: a handover to %s, want carol", round, e.SubjectName)
 				}
+				// The leave that took the last owner out returned it; the other, none.
+				got := returned[0]
+				if got == nil {
+					got = returned[1]
+				}
+				checkReturned(t, fmt.Sprintf("round %d: the last owner's leave", round), got, &e)
 			}
 		}
 		if handovers != 1 {
 			t.Errorf("round %d: %d handovers, want 1", round, handovers)
+		}
+		if returned[0] != nil && returned[1] != nil {
+			t.Errorf("round %d: both leaves returned a handover: %+v, %+v", round, *returned[0], *returned[1])
 		}
 	}
 }

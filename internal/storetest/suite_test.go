@@ -185,6 +185,8 @@ func TestSuiteCatchesBugs(t *testing.T) {
 		{"demotealone", "OwnerKept"},
 		{"heirmember", "OwnerKept"},
 		{"noauto", "OwnerKept"},
+		{"nohandover", "OwnerKept"},
+		{"duphandover", "OwnerKept"},
 		{"ownerless", "OwnerLeavesPublic"},
 		{"checkrace", "OwnerConcurrent"},
 		{"membername", "MembersPaging"},
