@@ -407,10 +407,30 @@ func (p *plan) roomMemberships(room string) ([]*hubbub.Membership, error) {
 }
 
 // member applies a KindMember entry to its subject's membership as the batch sees it
-// (queueReads read it), with the rules of sqlstore.ApplyMember, and keeps the room an owner:
-// it refuses a role change that would leave none, and follows the only owner's leave or
-// remove with the handover (RoomStore's contract).
-func (p *plan) member(e hubbub.Entry) result {
+// (queueReads read it), with the rules of sqlstore.ApplyMember, and keeps the room an owner
+// (sqlstore.KeepOwner): it refuses a role change that would leave none, and follows the only
+// owner's leave or remove with the handover (RoomStore's contract).
+func (p *plan) member(e hubbub.Entry) result { return p.changeMember(e, true) }
+
+// public applies a public room's JoinRoom (join) or LeaveRoom of user, whose stored name is
+// name ("" for none), to their membership as read, with the rules of a KindMember join or
+// leave but no entry of its own: following a public room is the reader's choice, which its
+// members do not replay. Only the handover it may ask for is an entry (result.handover). A
+// join of a member, or a leave of nobody, changes nothing.
+func (p *plan) public(room, user, name string, join bool) result {
+	e := hubbub.Entry{Room: room, Kind: hubbub.KindMember, Action: hubbub.MemberLeave, Subject: user, SubjectName: name, Time: p.now}
+	if join {
+		e.Action = hubbub.MemberJoin
+	}
+	if cur := p.memberState(memberKey{room, user}).m; join == (cur != nil) {
+		return result{}
+	}
+	return p.changeMember(e, false)
+}
+
+// changeMember is member, for an entry of the log (logged: numbered and stored) or for a
+// public room's change of membership that is none (public).
+func (p *plan) changeMember(e hubbub.Entry, logged bool) result {
 	st := p.memberState(memberKey{e.Room, e.Subject})
 	next, e, err := sqlstore.ApplyMember(e, st.m, p.now)
 	if err != nil {
@@ -430,7 +450,9 @@ func (p *plan) member(e hubbub.Entry) result {
 			next.Name = st.m.Name
 		}
 	}
-	e = p.take(e)
+	if logged {
+		e = p.take(e)
+	}
 	if delta := sqlstore.MemberDelta(st.m, next); delta != 0 {
 		if p.memberDelta == nil {
 			p.memberDelta = map[string]int{}
@@ -438,7 +460,9 @@ func (p *plan) member(e hubbub.Entry) result {
 		p.memberDelta[e.Room] += delta
 	}
 	st.m, st.dirty = next, true
-	p.entries = append(p.entries, e)
+	if logged {
+		p.entries = append(p.entries, e)
+	}
 	p.roomChanged(e.Room)
 	if heir != nil {
 		h := sqlstore.Handover(e, "", *heir)

@@ -170,17 +170,7 @@ func queueReads(b *pgx.Batch, reqs []*request, p *plan) {
 		})
 	}
 	if len(members.room) > 0 {
-		p.members = make(map[memberKey]*memberState, len(members.room))
-		b.Queue(findMembers, members.room, members.user).Query(func(rows pgx.Rows) error {
-			for rows.Next() {
-				m, err := scanBatchMembership(rows)
-				if err != nil {
-					return err
-				}
-				*p.memberState(memberKey{m.Room, m.User}) = memberState{m: m}
-			}
-			return rows.Err()
-		})
+		p.queueFindMembers(b, members.room, members.user)
 	}
 	if len(heirRooms) > 0 {
 		// Each of a room's k leaves, removals and role changes takes one membership from a
@@ -190,24 +180,52 @@ func queueReads(b *pgx.Batch, reqs []*request, p *plan) {
 		for i, room := range heirRooms {
 			n[i] = 2*heirs[room] + 1
 		}
-		b.Queue(findHeirs, heirRooms, n).Query(func(rows pgx.Rows) error {
-			for rows.Next() {
-				m, err := scanBatchMembership(rows)
-				if err != nil {
-					return err
-				}
-				// A subject's row, read by findMembers too, keeps that state; it takes the
-				// current name, which a handover names its heir by.
-				st := p.memberState(memberKey{m.Room, m.User})
-				if st.m == nil {
-					st.m = m
-				} else {
-					st.m.Name = m.Name
-				}
-			}
-			return rows.Err()
-		})
+		p.queueFindHeirs(b, heirRooms, n)
 	}
+}
+
+// queueFindMembers adds to b the read of the memberships of users in rooms (findMembers, a pair
+// of each at a time), which the plan's member changes start from.
+func (p *plan) queueFindMembers(b *pgx.Batch, rooms, users []string) {
+	if p.members == nil {
+		p.members = make(map[memberKey]*memberState, len(rooms))
+	}
+	b.Queue(findMembers, rooms, users).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			m, err := scanBatchMembership(rows)
+			if err != nil {
+				return err
+			}
+			*p.memberState(memberKey{m.Room, m.User}) = memberState{m: m}
+		}
+		return rows.Err()
+	})
+}
+
+// queueFindHeirs adds to b the read of the owners, moderators and members of rooms (findHeirs, up
+// to n of each role in each), which decide whether the plan's member changes keep them an
+// owner. It follows queueFindMembers in b.
+func (p *plan) queueFindHeirs(b *pgx.Batch, rooms []string, n []int32) {
+	if p.members == nil {
+		p.members = map[memberKey]*memberState{}
+	}
+	b.Queue(findHeirs, rooms, n).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			m, err := scanBatchMembership(rows)
+			if err != nil {
+				return err
+			}
+			// A subject's row, read by findMembers too, keeps that state; it takes the
+			// current name, which a handover names its heir by.
+			st := p.memberState(memberKey{m.Room, m.User})
+			if st.m == nil {
+				st.m = m
+			} else {
+				st.m.Name = m.Name
+			}
+		}
+		return rows.Err()
+	})
 }
 
 // eachLogRow calls f with each entry of rows, a room column followed by a log row.
@@ -224,10 +242,11 @@ func eachLogRow(rows pgx.Rows, f func(hubbub.Entry)) error {
 
 // writes returns the statements that store what p decided, in an order where each sees the
 // rows of those before: new messages, changed messages, new entries, what deletes empty,
-// revisions, reactions, and last the rooms' last seqs. Empty if p stored nothing.
+// revisions, reactions, memberships, and last the rooms' last seqs. Empty if p stored and
+// changed nothing (a public room's change of membership stores no entry: plan.public).
 func (p *plan) writes(rooms []string) *pgx.Batch {
 	b := &pgx.Batch{}
-	if len(p.newMsgs) == 0 && len(p.entries) == 0 {
+	if len(p.newMsgs) == 0 && len(p.entries) == 0 && len(p.changedRooms) == 0 {
 		return b
 	}
 	p.queueNewMessages(b)

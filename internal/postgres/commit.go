@@ -79,7 +79,7 @@ const (
 		CROSS JOIN LATERAL (SELECT room, user_id, name, role, invited, since FROM memberships
 			WHERE room = k_room AND user_id = k_user LIMIT 1) AS m`
 	// findHeirs reads, for each room whose members the batch changes, what decides whether
-	// an owner leaving hands the room over (plan.handOver): up to $2 of its owners, and its
+	// an owner leaving hands the room over (sqlstore.KeepOwner): up to $2 of its owners, and its
 	// $2 longest-standing moderators and members (probes of memberships_heirs). $2 is more
 	// than the memberships the batch can change in the room, so that whatever it changes, the
 	// rows it leaves as read still hold another owner if one remains, and the heir. The

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -250,6 +251,45 @@ func testOwnerLeavesPublic(t *testing.T, open opener) {
 	}
 	if h = leave(dave); h != nil { // the last one: nobody to hand it to
 		t.Errorf("LeaveRoom of the last member returned %+v, want nothing", h)
+	}
+}
+
+// testOwnerHandoverOutbox: a handover is an entry of the log like any other, so its event
+// goes to the outbox when a webhook follows member changes of its room, and only then —
+// after a public room's LeaveRoom as after a private room's leave.
+func testOwnerHandoverOutbox(t *testing.T, open opener) {
+	s := open(t, hubbub.Retention{})
+	ctx := t.Context()
+	ann, bob := newUser(t, s, "ann"), newUser(t, s, "bob")
+	createRoom(t, s, hubbub.RoomMeta{Name: "pub", CreatedBy: ann.ID}, member(ann, hubbub.RoomOwner))
+	createRoom(t, s, hubbub.RoomMeta{Name: "priv", Private: true, CreatedBy: ann.ID}, member(ann, hubbub.RoomOwner), member(bob, ""))
+	if err := s.JoinRoom(ctx, "pub", bob.ID); err != nil {
+		t.Fatal(err)
+	}
+	hook(t, s, []string{"*"}, hubbub.HookMessage)
+	if h, err := s.LeaveRoom(ctx, "pub", ann.ID); err != nil || h == nil {
+		t.Fatalf("LeaveRoom(pub, ann) = %v, %v; want the handover", h, err)
+	}
+	if _, h := appendHandover(t, s, memberEntry("priv", ann, ann, hubbub.MemberLeave, "")); h == nil {
+		t.Fatal("ann's leave of priv returned no handover")
+	}
+	if n := fanOutAll(t, s); n != 0 {
+		t.Errorf("with a webhook following messages only, FanOut took %d events of two handovers, want none", n)
+	}
+
+	members := hook(t, s, []string{"pub"}, hubbub.HookMember)
+	if err := s.JoinRoom(ctx, "pub", ann.ID); err != nil {
+		t.Fatal(err)
+	}
+	h, err := s.LeaveRoom(ctx, "pub", bob.ID)
+	if err != nil || h == nil {
+		t.Fatalf("LeaveRoom(pub, bob) = %v, %v; want the handover", h, err)
+	}
+	if n := fanOutAll(t, s); n != 1 {
+		t.Errorf("with a webhook following pub's member changes, FanOut took %d events, want the handover", n)
+	}
+	if got := eventIDs(listDeliveries(t, s, members.ID, hubbub.DeliveryPending)); !slices.Equal(got, []string{h.ID}) {
+		t.Errorf("the member webhook's deliveries %v, want the handover's %s", got, h.ID)
 	}
 }
 

@@ -189,6 +189,7 @@ func TestSuiteCatchesBugs(t *testing.T) {
 		{"duphandover", "OwnerKept"},
 		{"ownerless", "OwnerLeavesPublic"},
 		{"checkrace", "OwnerConcurrent"},
+		{"outboxunfollowed", "OwnerHandoverOutbox"},
 		{"membername", "MembersPaging"},
 		{"membersafter", "MembersPaging"},
 		{"namedexact", "MembersNamed"},
