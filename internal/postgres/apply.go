@@ -112,6 +112,7 @@ type plan struct {
 	// change of each room's member count.
 	members      map[memberKey]*memberState
 	roomMembers  map[string][]memberKey // the keys of members by room, for plan.heir
+	owned        map[string]bool        // the rooms of the batch's joins that keep an owner (findOwned)
 	topics       map[string]string
 	memberDelta  map[string]int
 	changedRooms map[string]bool
@@ -436,7 +437,8 @@ func (p *plan) changeMember(e hubbub.Entry, logged bool) result {
 	if err != nil {
 		return result{err: err}
 	}
-	heir, err := sqlstore.KeepOwner(e, st.m, next, func() ([]*hubbub.Membership, error) { return p.roomMemberships(e.Room) })
+	heir, err := sqlstore.KeepOwner(e, st.m, next, func() ([]*hubbub.Membership, error) { return p.roomMemberships(e.Room) },
+		func() (bool, error) { return p.owned[e.Room], nil })
 	if err != nil {
 		return result{err: err}
 	}

@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -30,7 +31,7 @@ func queueReads(b *pgx.Batch, reqs []*request, p *plan) {
 	}
 	var holds struct{ room, emoji, user []string }
 	var heirs map[string]int32 // how many KindMember entries the batch has, by room
-	var heirRooms []string
+	var heirRooms, joinRooms []string
 	var holdSeqs []int64
 	holders := map[emojiKey]int32{} // how many holders of each emoji to read
 	var emojiOrder []emojiKey
@@ -60,13 +61,17 @@ func queueReads(b *pgx.Batch, reqs []*request, p *plan) {
 				members.seen = map[memberKey]bool{}
 				heirs = map[string]int32{}
 			}
-			// Only a leave, a removal or a role change can take an owner away: a join or an
-			// invitation needs no read of the room's owners and heirs.
-			if e.Action == hubbub.MemberLeave || e.Action == hubbub.MemberRemove || e.Action == hubbub.MemberRole {
+			// A leave, a removal or a role change can take an owner away, and a join may give
+			// an ownerless room one: an invitation needs no read of the room's owners and
+			// heirs.
+			if e.Action != hubbub.MemberInvite {
 				if heirs[e.Room] == 0 {
 					heirRooms = append(heirRooms, e.Room)
 				}
 				heirs[e.Room]++
+			}
+			if e.Action == hubbub.MemberJoin && !slices.Contains(joinRooms, e.Room) {
+				joinRooms = append(joinRooms, e.Room)
 			}
 			if !members.seen[mk] {
 				members.seen[mk] = true
@@ -182,6 +187,25 @@ func queueReads(b *pgx.Batch, reqs []*request, p *plan) {
 		}
 		p.queueFindHeirs(b, heirRooms, n)
 	}
+	if len(joinRooms) > 0 {
+		p.queueFindOwned(b, joinRooms)
+	}
+}
+
+// queueFindOwned adds to b the read of which of rooms keep an owner (findOwned), which the
+// plan's joins ask (sqlstore.KeepOwner).
+func (p *plan) queueFindOwned(b *pgx.Batch, rooms []string) {
+	p.owned = make(map[string]bool, len(rooms))
+	b.Queue(findOwned, rooms).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			var room string
+			if err := rows.Scan(&room); err != nil {
+				return err
+			}
+			p.owned[room] = true
+		}
+		return rows.Err()
+	})
 }
 
 // queueFindMembers adds to b the read of the memberships of users in rooms (findMembers, a pair

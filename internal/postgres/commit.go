@@ -78,6 +78,9 @@ const (
 	findMembers = `SELECT m.* FROM unnest($1::text[], $2::text[]) AS k(k_room, k_user)
 		CROSS JOIN LATERAL (SELECT room, user_id, name, role, invited, since FROM memberships
 			WHERE room = k_room AND user_id = k_user LIMIT 1) AS m`
+	// findOwned reads which of some rooms keep an owner (sqlstore.KeepOwner): those created
+	// with one, which are no DM.
+	findOwned = `SELECT name FROM rooms WHERE name = ANY($1::text[]) AND created_by <> '' AND NOT dm`
 	// findHeirs reads, for each room whose members the batch changes, what decides whether
 	// an owner leaving hands the room over (sqlstore.KeepOwner): up to $2 of its owners, and its
 	// $2 longest-standing moderators and members (probes of memberships_heirs). $2 is more

@@ -44,7 +44,7 @@ func TestMigrateToUsers(t *testing.T) {
 			t.Errorf("old entry %d has user %q, want its name %q", e.Seq, e.User, e.From)
 		}
 	}
-	if err := s.JoinRoom(ctx, "old", "bob"); err != nil {
+	if _, err := s.JoinRoom(ctx, "old", "bob"); err != nil {
 		t.Fatal(err)
 	}
 	if rooms := myRooms(t, s, "bob"); len(rooms) != 1 || rooms[0].Mentions != 1 || rooms[0].Unread != 1 {
@@ -73,7 +73,7 @@ func TestMigrateToUsers(t *testing.T) {
 	// carol and bob (ids that are their names, as of the rows before users) are members:
 	// carol has the two old messages and ann's new one unread, @room her one mention; bob
 	// leaves out his own, and is mentioned in message 1 (migrated, then edited).
-	if err := s.JoinRoom(ctx, "old", "carol"); err != nil {
+	if _, err := s.JoinRoom(ctx, "old", "carol"); err != nil {
 		t.Fatal(err)
 	}
 	rooms := myRooms(t, s, "bob")

@@ -292,13 +292,17 @@ func (s *Store) RoomMeta(ctx context.Context, room string) (hubbub.RoomMeta, boo
 }
 
 // JoinRoom records a public room in the user's list (a member, no entry), giving the room
-// metadata if it has none. See hubbub.RoomStore.
-func (s *Store) JoinRoom(ctx context.Context, room, user string) error {
+// metadata if it has none; joining a room that lost its owner makes the user its owner. See
+// hubbub.RoomStore.
+func (s *Store) JoinRoom(ctx context.Context, room, user string) (*hubbub.Entry, error) {
 	if err := s.guard.Begin(ctx, sqlstore.OpJoinRoom); err != nil {
-		return err
+		return nil, err
 	}
-	_, err := s.publicMembership(ctx, room, user, true)
-	return s.guard.Wrap(sqlstore.OpJoinRoom, err)
+	h, err := s.publicMembership(ctx, room, user, true)
+	if err != nil {
+		return nil, s.guard.Wrap(sqlstore.OpJoinRoom, err)
+	}
+	return h, nil
 }
 
 // LeaveRoom takes a public room out of the user's list; the only owner's leave hands the
@@ -318,7 +322,8 @@ func (s *Store) LeaveRoom(ctx context.Context, room, user string) (*hubbub.Entry
 // and a batch's membership changes of the room agree. It is a batch of one change, read,
 // decided and written by the batch writer's own functions: the user's membership and the
 // room's owners and heirs (queueFindMembers, queueFindHeirs), the webhooks (queueHooks), the change
-// with its handover, if any (plan.public), the writes (plan.writes) and the handover's event
+// with its handover, if any (plan.public; a join reads whether the room keeps an owner,
+// queueFindOwned), the writes (plan.writes) and the handover's event
 // for the webhooks that follow it (queueOutbox). It returns the handover.
 func (s *Store) publicMembership(ctx context.Context, room, user string, join bool) (*hubbub.Entry, error) {
 	if room == "" {
@@ -367,6 +372,9 @@ func (s *Store) publicMembership(ctx context.Context, room, user string, join bo
 	})
 	p.queueFindMembers(b, rooms, []string{user})
 	p.queueFindHeirs(b, rooms, []int32{3}) // one change: 2k+1 of each role (queueReads)
+	if join {
+		p.queueFindOwned(b, rooms)
+	}
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return nil, err
 	}

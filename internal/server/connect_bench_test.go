@@ -122,7 +122,7 @@ func connectFixture(b *testing.B) string {
 	const writersPerRoom = 8 // enough appends in flight for the writer to fill its batches
 	for r := range benchRooms {
 		room := fmt.Sprintf("room-%02d", r)
-		if err := ps.JoinRoom(ctx, room, bob.ID); err != nil {
+		if _, err := ps.JoinRoom(ctx, room, bob.ID); err != nil {
 			b.Fatal(err)
 		}
 		for w := range writersPerRoom {

@@ -178,7 +178,7 @@ func (w *writer) appendOne(ctx context.Context, stored hubbub.Entry) result {
 	case hubbub.KindMessage:
 		res = w.appendMessage(ctx, stored)
 	case hubbub.KindTopic, hubbub.KindMember:
-		res = w.appendRoomChange(ctx, stored)
+		res = w.appendRoomChange(ctx, stored, false)
 	default:
 		res = w.appendChange(ctx, stored)
 	}

@@ -166,8 +166,10 @@ func (w *writer) setMembership(ctx context.Context, room string, cur, next *hubb
 // appendRoomChange stores e, a KindTopic or KindMember entry, inside the savepoint appendOne
 // opened (or CreateRoom's transaction): a resend returns the first outcome; a member change
 // reads its subject's membership and lets sqlstore.ApplyMember judge before it takes a seq,
-// so that a refused one takes none; the change and the entry are written together.
-func (w *writer) appendRoomChange(ctx context.Context, e hubbub.Entry) result {
+// so that a refused one takes none, and sqlstore.KeepOwner (unless asGiven: CreateRoom's
+// joins, its members as given); the change and the entry are written together, and the
+// handover after them if KeepOwner asks for one.
+func (w *writer) appendRoomChange(ctx context.Context, e hubbub.Entry, asGiven bool) result {
 	if e.ClientID != "" {
 		got, found, err := w.byClient(ctx, e)
 		if err != nil {
@@ -192,9 +194,11 @@ func (w *writer) appendRoomChange(ctx context.Context, e hubbub.Entry) result {
 		// The members are read here, in the batch's transaction, which holds the write
 		// lock: no other writer can change the room's owners between this read and the
 		// commit.
-		handover, err = sqlstore.KeepOwner(e, cur, next, func() ([]*hubbub.Membership, error) { return w.heirs(ctx, e.Room, e.Subject) })
-		if err != nil {
-			return result{err: err}
+		if !asGiven {
+			handover, err = w.keepOwner(ctx, e, cur, next)
+			if err != nil {
+				return result{err: err}
+			}
 		}
 	}
 	var seq int64
@@ -221,6 +225,22 @@ func (w *writer) appendRoomChange(ctx context.Context, e hubbub.Entry) result {
 		return result{msg: e, handover: &h}
 	}
 	return result{msg: e}
+}
+
+// keepOwner is sqlstore.KeepOwner of member change e, reading the room on the writer.
+func (w *writer) keepOwner(ctx context.Context, e hubbub.Entry, cur, next *hubbub.Membership) (*hubbub.Membership, error) {
+	return sqlstore.KeepOwner(e, cur, next, func() ([]*hubbub.Membership, error) { return w.heirs(ctx, e.Room, e.Subject) },
+		func() (bool, error) {
+			var owned bool
+			err := w.stmts.owned.QueryRowContext(ctx, e.Room).Scan(&owned)
+			if errors.Is(err, sql.ErrNoRows) {
+				return false, nil
+			}
+			if err != nil {
+				return false, fmt.Errorf("read room: %w", err)
+			}
+			return owned, nil
+		})
 }
 
 // heirs reads the members of room who decide whether leaving's going hands it over
@@ -264,7 +284,7 @@ func (w *writer) handoverAfter(ctx context.Context, e hubbub.Entry) (*hubbub.Ent
 func (w *writer) handOver(ctx context.Context, leaving hubbub.Entry, fromName string, heir hubbub.Membership) (hubbub.Entry, error) {
 	h := sqlstore.Handover(leaving, fromName, heir)
 	h.ID = hubbub.NewMessageID(h.Time)
-	res := w.appendRoomChange(ctx, h)
+	res := w.appendRoomChange(ctx, h, false)
 	return res.msg, res.err
 }
 
@@ -311,7 +331,7 @@ func (s *Store) CreateRoom(ctx context.Context, meta hubbub.RoomMeta, members []
 			e := hubbub.Entry{Room: meta.Name, Kind: hubbub.KindMember, From: from, User: meta.CreatedBy,
 				Subject: m.User, SubjectName: m.Name, Action: hubbub.MemberJoin, Role: m.Role,
 				ID: hubbub.NewMessageID(tx.now), Time: tx.now}
-			res := tx.appendRoomChange(ctx, e)
+			res := tx.appendRoomChange(ctx, e, true)
 			if res.err != nil {
 				return res.err
 			}
@@ -377,13 +397,16 @@ func (s *Store) RoomMeta(ctx context.Context, room string) (hubbub.RoomMeta, boo
 }
 
 // JoinRoom records public room in user's list of rooms (a member, role member), giving a
-// room without metadata its metadata; it is idempotent. A private room's members change by
-// KindMember entries only: ECodeForbidden.
-func (s *Store) JoinRoom(ctx context.Context, room, user string) error {
+// room without metadata its metadata; it is idempotent. Joining a room that lost its owner
+// makes the user its owner, in the same transaction (see hubbub.RoomStore). A private room's
+// members change by KindMember entries only: ECodeForbidden.
+func (s *Store) JoinRoom(ctx context.Context, room, user string) (*hubbub.Entry, error) {
 	if room == "" || user == "" {
-		return s.guard.Wrap(sqlstore.OpJoinRoom, hubbub.Errorf(hubbub.ECodeMissing, "JoinRoom needs a room and a user"))
+		return nil, s.guard.Wrap(sqlstore.OpJoinRoom, hubbub.Errorf(hubbub.ECodeMissing, "JoinRoom needs a room and a user"))
 	}
-	return s.write(ctx, sqlstore.OpJoinRoom, func(ctx context.Context, tx *writeTx) error {
+	var handover *hubbub.Entry
+	err := s.write(ctx, sqlstore.OpJoinRoom, func(ctx context.Context, tx *writeTx) error {
+		handover = nil // a retried write starts again
 		cur, err := tx.publicMembership(ctx, room, user)
 		if err != nil || cur != nil {
 			return err
@@ -392,8 +415,17 @@ func (s *Store) JoinRoom(ctx context.Context, room, user string) error {
 			return err
 		}
 		next := &hubbub.Membership{Room: room, User: user, Role: hubbub.RoomMember, Since: tx.now}
-		return tx.setMembership(ctx, room, nil, next, tx.now.UnixMilli())
+		if err := tx.setMembership(ctx, room, nil, next, tx.now.UnixMilli()); err != nil {
+			return err
+		}
+		join := hubbub.Entry{Room: room, Kind: hubbub.KindMember, Action: hubbub.MemberJoin, Subject: user, Time: tx.now}
+		handover, err = tx.publicHandover(ctx, join, nil, next)
+		return err
 	})
+	if err != nil {
+		return nil, err
+	}
+	return handover, nil
 }
 
 // LeaveRoom takes public room out of user's list of rooms; it is idempotent. Taking out the
@@ -410,31 +442,38 @@ func (s *Store) LeaveRoom(ctx context.Context, room, user string) (*hubbub.Entry
 			return err
 		}
 		leave := hubbub.Entry{Room: room, Kind: hubbub.KindMember, Action: hubbub.MemberLeave, Subject: user, Time: tx.now}
-		heir, err := sqlstore.KeepOwner(leave, cur, nil, func() ([]*hubbub.Membership, error) { return tx.heirs(ctx, room, user) })
-		if err != nil || heir == nil {
-			return err
-		}
-		name, err := tx.nameOf(ctx, user)
-		if err != nil {
-			return err
-		}
-		if err := tx.readHooks(ctx); err != nil { // the handover goes to the outbox too
-			return err
-		}
-		h, err := tx.handOver(ctx, leave, name, *heir)
-		if err == nil {
-			err = tx.enqueueEntry(ctx, h)
-		}
-		if err != nil {
-			return err
-		}
-		handover = &h
-		return nil
+		handover, err = tx.publicHandover(ctx, leave, cur, nil)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return handover, nil
+}
+
+// publicHandover appends the handover sqlstore.KeepOwner asks of change, a public room's
+// JoinRoom or LeaveRoom as an entry that is not stored, which took its subject's membership
+// from cur to next, and writes its event to the outbox; it returns it, or nil if none.
+func (tx *writeTx) publicHandover(ctx context.Context, change hubbub.Entry, cur, next *hubbub.Membership) (*hubbub.Entry, error) {
+	heir, err := tx.keepOwner(ctx, change, cur, next)
+	if err != nil || heir == nil {
+		return nil, err
+	}
+	name, err := tx.nameOf(ctx, change.Subject)
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.readHooks(ctx); err != nil { // the handover goes to the outbox too
+		return nil, err
+	}
+	h, err := tx.handOver(ctx, change, name, *heir)
+	if err == nil {
+		err = tx.enqueueEntry(ctx, h)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &h, nil
 }
 
 // publicMembership returns user's membership of room (nil for none), or ECodeForbidden if

@@ -207,13 +207,13 @@ func TestUpgradeToUsers(t *testing.T) {
 		t.Errorf("Sanctions = %+v, %v", sn, err)
 	}
 	// the migrated mentions count: bob was mentioned by name (his id then), and @room
-	if err := s.JoinRoom(ctx, "r", "bob"); err != nil {
+	if _, err := s.JoinRoom(ctx, "r", "bob"); err != nil {
 		t.Fatal(err)
 	}
 	if r := myRoom(t, s, "bob", "r"); r.Unread != 3 || r.Mentions != 1 {
 		t.Errorf("bob's row = %+v; want 3 unread (not his own), 1 mention (@bob; @room was edited away)", r)
 	}
-	if err := s.JoinRoom(ctx, "r", "dave"); err != nil {
+	if _, err := s.JoinRoom(ctx, "r", "dave"); err != nil {
 		t.Fatal(err)
 	}
 	if r := myRoom(t, s, "dave", "r"); r.Unread != 4 || r.Mentions != 1 {

@@ -171,38 +171,60 @@ func RoomPrivate(room string) *hubbub.Error {
 // CapUnread caps a count of MyRooms at hubbub.MaxUnreadCount.
 func CapUnread(n int) int { return min(n, hubbub.MaxUnreadCount) }
 
-// The rules of a room's ownership (hubbub.RoomStore: a room with an owner keeps one). A store
-// asks KeepOwner of every KindMember entry ApplyMember allowed, and of a public room's
-// LeaveRoom; KeepOwner decides, reading the room's members through the store only when the
-// entry takes an owner away, and the store writes what it answers: the refusal, or the
-// entry Handover makes, right after the change, in its transaction.
+// The rules of a room's ownership (hubbub.RoomStore: a room with an owner keeps one, and one
+// that lost its owner gets its next member as owner). A store asks KeepOwner of every
+// KindMember entry ApplyMember allowed (not CreateRoom's, whose members are as given), and of
+// a public room's JoinRoom and LeaveRoom; KeepOwner decides, reading the room through the
+// store only when the change can take an owner away or give one, and the store writes what it
+// answers: the refusal, or the entry Handover makes, right after the change, in its
+// transaction.
 
 // KeepOwner decides what keeping its room an owner asks of KindMember entry e, which takes
 // its subject's membership from cur to next (nil: none), as ApplyMember allowed it: nothing
 // (nil, nil); a refusal (a role change that would leave the room no owner, ECodeForbidden);
-// or the member to make owner with an Auto role entry right after e (Handover): after the
-// only owner's leave or remove, the heir — the first by heirBefore of the other members
-// (not invitees), none if nobody remains. members reads the room's members that decide it:
-// every owner but e.Subject, or one of them if any remains, and the first moderator and the
-// first member by heirBefore, or more (invitees and e.Subject are passed over). It is
-// called only when e takes an owner away, so a store reads the room's members for those
-// entries alone; its error is returned as it is.
-func KeepOwner(e hubbub.Entry, cur, next *hubbub.Membership, members func() ([]*hubbub.Membership, error)) (*hubbub.Membership, error) {
-	if !losesOwner(cur, next) {
-		return nil, nil
-	}
-	ms, err := members()
-	if err != nil {
-		return nil, err
-	}
-	heir, kept := succession(ms, e.Subject)
+// or the member to make owner with an Auto role entry right after e (Handover):
+//   - after the only owner's leave or remove, the heir: the first by heirBefore of the other
+//     members (not invitees), none if nobody remains;
+//   - after a join (not as owner) of a room that keeps an owner but has none (its only owner
+//     left it alone, or left it before rooms kept owners), the joiner.
+//
+// members reads the room's members that decide it: every owner but e.Subject, or one of
+// them if any remains, and the first moderator and the first member by heirBefore, or more
+// (invitees and e.Subject are passed over). owned reads whether the room keeps an owner: it
+// was created with one (RoomMeta.CreatedBy set) and is no DM, which has none; a room made by
+// joining it by name, or by the API without an owner, does not, and its first joiner does not
+// own it. Each is called only when the change asks, members after owned, so a store reads
+// the room for those entries alone; their errors are returned as they are.
+func KeepOwner(e hubbub.Entry, cur, next *hubbub.Membership, members func() ([]*hubbub.Membership, error),
+	owned func() (bool, error)) (*hubbub.Membership, error) {
 	switch {
-	case kept:
-		return nil, nil
-	case e.Action == hubbub.MemberRole:
-		return nil, lastOwner(e)
+	case losesOwner(cur, next):
+		ms, err := members()
+		if err != nil {
+			return nil, err
+		}
+		heir, kept := succession(ms, e.Subject)
+		switch {
+		case kept:
+			return nil, nil
+		case e.Action == hubbub.MemberRole:
+			return nil, lastOwner(e)
+		}
+		return heir, nil
+	case e.Action == hubbub.MemberJoin && next != nil && next.Role != hubbub.RoomOwner:
+		if ok, err := owned(); err != nil || !ok {
+			return nil, err
+		}
+		ms, err := members()
+		if err != nil {
+			return nil, err
+		}
+		if _, kept := succession(ms, e.Subject); kept {
+			return nil, nil
+		}
+		return next, nil
 	}
-	return heir, nil
+	return nil, nil
 }
 
 // losesOwner reports whether a membership going from cur to next (nil: none) takes an owner
@@ -255,13 +277,18 @@ func succession(ms []*hubbub.Membership, leaving string) (heir *hubbub.Membershi
 	return heir, false
 }
 
-// Handover returns the role entry that makes heir the owner of the room after leaving, the
-// entry (a leave or remove) that took its only owner out: Auto, no ClientID, the departing
-// owner as its actor, at leaving's time. fromName is the
-// departing owner's name when the leave carries none (a public room's LeaveRoom has no
-// entry). The store numbers it (Seq, and an ID from its time).
-func Handover(leaving hubbub.Entry, fromName string, heir hubbub.Membership) hubbub.Entry {
-	return hubbub.Entry{Room: leaving.Room, Kind: hubbub.KindMember, Action: hubbub.MemberRole, Role: hubbub.RoomOwner, Auto: true,
-		User: leaving.Subject, From: cmp.Or(leaving.SubjectName, fromName, leaving.Subject),
-		Subject: heir.User, SubjectName: heir.Name, Time: leaving.Time}
+// Handover returns the role entry that makes heir the owner of the room after change, the
+// entry KeepOwner asked it of (the only owner's leave or remove, or a join of a room that lost
+// its owner): Auto, no ClientID, change's subject as its actor (the departing owner, or the
+// joiner), at change's time. fromName is that subject's name when change carries none (a
+// public room's JoinRoom and LeaveRoom have no entry). The store numbers it (Seq, and an ID
+// from its time).
+func Handover(change hubbub.Entry, fromName string, heir hubbub.Membership) hubbub.Entry {
+	from := cmp.Or(change.SubjectName, fromName, change.Subject)
+	name := heir.Name
+	if name == "" && heir.User == change.Subject { // a joiner, whose membership may carry no name
+		name = from
+	}
+	return hubbub.Entry{Room: change.Room, Kind: hubbub.KindMember, Action: hubbub.MemberRole, Role: hubbub.RoomOwner, Auto: true,
+		User: change.Subject, From: from, Subject: heir.User, SubjectName: name, Time: change.Time}
 }

@@ -370,6 +370,11 @@ func (s *memStore) appendEntry(ctx context.Context, in hubbub.Entry) (hubbub.Ent
 			s.handOver(r, m, heir)
 			return out, false, nil
 		}
+		if m.Action == hubbub.MemberJoin && m.Role != hubbub.RoomOwner && s.lostOwner(m.Room) {
+			out := s.store(r, m) // the joiner, a member now, owns the room that lost its owner
+			s.handOver(r, m, s.members[m.Room][m.Subject])
+			return out, false, nil
+		}
 	default:
 		return s.refuse(r, hubbub.Errorf(hubbub.ECodeBadField, "unknown entry kind %q", in.Kind))
 	}

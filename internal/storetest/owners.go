@@ -205,7 +205,7 @@ func testOwnerLeavesPublic(t *testing.T, open opener) {
 	_, created := createRoom(t, s, hubbub.RoomMeta{Name: "pub", CreatedBy: ann.ID}, member(ann, hubbub.RoomOwner))
 	for _, u := range []hubbub.User{bob, carol, dave} {
 		time.Sleep(2 * time.Millisecond)
-		if err := s.JoinRoom(ctx, "pub", u.ID); err != nil {
+		if _, err := s.JoinRoom(ctx, "pub", u.ID); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -238,7 +238,7 @@ func testOwnerLeavesPublic(t *testing.T, open opener) {
 	}
 	// bob makes dave, who comes back, a moderator: dave inherits before carol, who joined
 	// earlier.
-	if err := s.JoinRoom(ctx, "pub", dave.ID); err != nil {
+	if _, err := s.JoinRoom(ctx, "pub", dave.ID); err != nil {
 		t.Fatal(err)
 	}
 	mustAppend(t, s, memberEntry("pub", bob, dave, hubbub.MemberRole, hubbub.RoomModerator))
@@ -263,7 +263,7 @@ func testOwnerHandoverOutbox(t *testing.T, open opener) {
 	ann, bob := newUser(t, s, "ann"), newUser(t, s, "bob")
 	createRoom(t, s, hubbub.RoomMeta{Name: "pub", CreatedBy: ann.ID}, member(ann, hubbub.RoomOwner))
 	createRoom(t, s, hubbub.RoomMeta{Name: "priv", Private: true, CreatedBy: ann.ID}, member(ann, hubbub.RoomOwner), member(bob, ""))
-	if err := s.JoinRoom(ctx, "pub", bob.ID); err != nil {
+	if _, err := s.JoinRoom(ctx, "pub", bob.ID); err != nil {
 		t.Fatal(err)
 	}
 	hook(t, s, []string{"*"}, hubbub.HookMessage)
@@ -278,7 +278,7 @@ func testOwnerHandoverOutbox(t *testing.T, open opener) {
 	}
 
 	members := hook(t, s, []string{"pub"}, hubbub.HookMember)
-	if err := s.JoinRoom(ctx, "pub", ann.ID); err != nil {
+	if _, err := s.JoinRoom(ctx, "pub", ann.ID); err != nil {
 		t.Fatal(err)
 	}
 	h, err := s.LeaveRoom(ctx, "pub", bob.ID)
@@ -290,6 +290,75 @@ func testOwnerHandoverOutbox(t *testing.T, open opener) {
 	}
 	if got := eventIDs(listDeliveries(t, s, members.ID, hubbub.DeliveryPending)); !slices.Equal(got, []string{h.ID}) {
 		t.Errorf("the member webhook's deliveries %v, want the handover's %s", got, h.ID)
+	}
+}
+
+// testOwnerRegained: a room that keeps an owner (created with one, no DM) and has none gets
+// its next joiner as owner, with a handover right after the join: the owner who left a
+// public room alone and joins it again (JoinRoom returns it), an invitee who joins a private
+// room its owner left to invitees (Append returns it, and again for a resend). A room made by
+// joining it by name has no owner to keep, nor has a room whose owner remains, and CreateRoom's
+// members are as given.
+func testOwnerRegained(t *testing.T, open opener) {
+	s := open(t, hubbub.Retention{})
+	ctx := t.Context()
+	ann, bob, carol := newUser(t, s, "ann"), newUser(t, s, "bob"), newUser(t, s, "carol")
+	_, created := createRoom(t, s, hubbub.RoomMeta{Name: "pub", CreatedBy: ann.ID}, member(ann, hubbub.RoomOwner))
+	if h, err := s.LeaveRoom(ctx, "pub", ann.ID); err != nil || h != nil {
+		t.Fatalf("LeaveRoom of the only member = %v, %v; want no handover", h, err)
+	}
+	if got := owners(t, s, "pub"); len(got) != 0 {
+		t.Fatalf("owners after the owner left alone = %v, want none", got)
+	}
+	h, err := s.JoinRoom(ctx, "pub", ann.ID)
+	if err != nil || h == nil {
+		t.Fatalf("JoinRoom of the room ann left alone = %v, %v; want the handover making her owner again", h, err)
+	}
+	last := created[len(created)-1]
+	checkHandover(t, *h, hubbub.Entry{Room: "pub", Seq: last.Seq, Action: "JoinRoom", Time: last.Time}, ann, ann)
+	checkStored(t, "Since after ann joined again", since(t, s, "pub", last.Seq, 10), []hubbub.Entry{*h})
+	if got := owners(t, s, "pub"); len(got) != 1 || got[0] != ann.ID {
+		t.Errorf("owners after ann joined again = %v, want ann", got)
+	}
+	for _, u := range []hubbub.User{bob, ann} { // a room with an owner; a member joining again
+		if again, err := s.JoinRoom(ctx, "pub", u.ID); err != nil || again != nil {
+			t.Errorf("JoinRoom(pub, %s) = %v, %v; want no handover", u.Name, again, err)
+		}
+	}
+	if got := lastSeq(t, s, "pub"); got != h.Seq {
+		t.Errorf("LastSeq of pub = %d, want %d (one handover)", got, h.Seq)
+	}
+
+	// A room made by joining it by name keeps no owner: its first joiner gets none.
+	if got, err := s.JoinRoom(ctx, "byname", bob.ID); err != nil || got != nil {
+		t.Errorf("JoinRoom of a room made by joining it = %v, %v; want no handover", got, err)
+	}
+	if got := owners(t, s, "byname"); len(got) != 0 {
+		t.Errorf("owners of a room made by joining it = %v, want none", got)
+	}
+
+	// A private room its owner left with an invitee only: the invitee's join makes her owner.
+	createRoom(t, s, hubbub.RoomMeta{Name: "priv", Private: true, CreatedBy: ann.ID}, member(ann, hubbub.RoomOwner))
+	mustAppend(t, s, memberEntry("priv", ann, carol, hubbub.MemberInvite, ""))
+	mustAppend(t, s, memberEntry("priv", ann, ann, hubbub.MemberLeave, ""))
+	joined, returned := appendHandover(t, s, keyed(memberEntry("priv", carol, carol, hubbub.MemberJoin, ""), "join-1"))
+	h2 := handoverAfter(t, s, joined, carol, carol)
+	checkReturned(t, "an invitee's join of the room its owner left", returned, &h2)
+	if _, again, dup, err := appendAll(ctx, s, keyed(memberEntry("priv", carol, carol, hubbub.MemberJoin, ""), "join-1")); err != nil || !dup {
+		t.Errorf("the join resent: duplicate %v, %v", dup, err)
+	} else {
+		checkReturned(t, "the resent join", again, &h2)
+	}
+	// bob, invited now, joins a room with an owner: nothing.
+	mustAppend(t, s, memberEntry("priv", carol, bob, hubbub.MemberInvite, ""))
+	_, returned = appendHandover(t, s, memberEntry("priv", bob, bob, hubbub.MemberJoin, ""))
+	checkReturned(t, "a join of a room with an owner", returned, nil)
+
+	// CreateRoom's members are as given, an owner among them or not.
+	_, entries := createRoom(t, s, hubbub.RoomMeta{Name: "given", Private: true, CreatedBy: ann.ID},
+		member(bob, hubbub.RoomMember), member(carol, hubbub.RoomMember))
+	if got := lastSeq(t, s, "given"); len(entries) != 2 || got != 2 {
+		t.Errorf("CreateRoom of two members and no owner: %d entries, last seq %d; want 2 joins and nothing more", len(entries), got)
 	}
 }
 

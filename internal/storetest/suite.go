@@ -98,6 +98,7 @@ func RunStoreTests(t *testing.T, open func(t *testing.T, ret hubbub.Retention) h
 		{"OwnerLeavesPublic", testOwnerLeavesPublic},
 		{"OwnerConcurrent", testOwnerConcurrent},
 		{"OwnerHandoverOutbox", testOwnerHandoverOutbox},
+		{"OwnerRegained", testOwnerRegained},
 		{"MembersPaging", testMembersPaging},
 		{"MembersNamed", testMembersNamed},
 		{"Directory", testDirectory},

@@ -190,6 +190,7 @@ func TestSuiteCatchesBugs(t *testing.T) {
 		{"ownerless", "OwnerLeavesPublic"},
 		{"checkrace", "OwnerConcurrent"},
 		{"outboxunfollowed", "OwnerHandoverOutbox"},
+		{"joinownerless", "OwnerRegained"},
 		{"membername", "MembersPaging"},
 		{"membersafter", "MembersPaging"},
 		{"namedexact", "MembersNamed"},
