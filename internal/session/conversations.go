@@ -341,6 +341,9 @@ func (j *jsonSession) changeMember(ctx context.Context, f *wire.ClientFrame) err
 			return hubbub.Errorf(hubbub.ECodeForbidden, "only an owner or an admin may remove the owner of room %q", f.Room)
 		}
 	case wire.TypeRole:
+		if meta.DM { // an admin may set roles in any room, but a DM has none to set
+			return hubbub.Errorf(hubbub.ECodeBadField, "a direct message has no owners or moderators: its people are equals")
+		}
 		role := hubbub.RoomRole(f.Role)
 		if role != hubbub.RoomOwner && role != hubbub.RoomModerator && role != hubbub.RoomMember {
 			return hubbub.Errorf(hubbub.ECodeBadField, "role must be %q, %q or %q", hubbub.RoomOwner, hubbub.RoomModerator, hubbub.RoomMember)
