@@ -321,10 +321,10 @@ func (s *Store) LeaveRoom(ctx context.Context, room, user string) (*hubbub.Entry
 // publicMembership joins (or leaves) a public room under its lock, so that the member count
 // and a batch's membership changes of the room agree. It is a batch of one change, read,
 // decided and written by the batch writer's own functions: the user's membership and the
-// room's owners and heirs (queueFindMembers, queueFindHeirs), the webhooks (queueHooks), the change
-// with its handover, if any (plan.public; a join reads whether the room keeps an owner,
-// queueFindOwned), the writes (plan.writes) and the handover's event
-// for the webhooks that follow it (queueOutbox). It returns the handover.
+// room's owners and heirs (queueFindMembers, queueFindHeirs; for a join, whether the room
+// keeps an owner, queueFindOwned), the webhooks (queueHooks), the change with its handover,
+// if any (plan.public), the writes (plan.writes) and the handover's event for the webhooks
+// that follow it (queueOutbox). It returns the handover.
 func (s *Store) publicMembership(ctx context.Context, room, user string, join bool) (*hubbub.Entry, error) {
 	if room == "" {
 		return nil, sqlstore.ErrNoRoom
