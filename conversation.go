@@ -152,12 +152,25 @@ const MaxMembersNamed = 100
 //     else the member who has; invitees never. The handover has Auto set, no ClientID, the
 //     departing owner as its actor (User = the leave's Subject, From = its SubjectName, else
 //     that user's stored name), Subject and SubjectName the heir, Role owner. Append returns
-//     the leave or remove; the handover is the next entry of the log. The only owner leaving
-//     a room with no other member leaves it as before, with no owner and nothing appended.
+//     the leave or remove and the handover beside it (and so does a resend of the leave or
+//     remove: its first outcome, and the handover that followed it). The only owner leaving
+//     a room with no other member leaves it with no owner and nothing appended.
+//   - A room that keeps an owner and has none gets its next member as owner: a join (a
+//     KindMember join, or JoinRoom) that does not make its subject owner, of a room that keeps
+//     an owner (created with one: its metadata's CreatedBy is set, and it is no DM) and has no
+//     owner among its members, is followed right after it (Seq+1, same transaction) by a
+//     role entry that makes the joiner owner: a handover as above, whose actor and Subject
+//     are both the joiner. So an owner who left a room alone gets it back by joining again,
+//     and a room left ownerless before rooms kept owners gets one with its next join. A room
+//     with no CreatedBy (made by joining it by name, or by the API without an owner) and a DM
+//     have no owner to keep, and their joiners get none. CreateRoom's joins are its members
+//     as given: no handover follows them.
 //   - JoinRoom(room, user) records a public room in the user's room list (a member, role
 //     member), with no entry; it is idempotent and keeps an existing membership as it is (an
-//     owner stays owner, Since stays). LeaveRoom removes it (idempotent); when it takes the
-//     only owner out while other members remain it appends the handover (as above, in its
+//     owner stays owner, Since stays). When it makes the user the owner of a room that lost
+//     its owner (above), it appends the handover, in its transaction, the room's next seq,
+//     and returns it, else nil. LeaveRoom removes it (idempotent); when it takes the only
+//     owner out while other members remain it appends the handover (as above, in its
 //     transaction, the room's next seq) and returns it, else nil. Both refuse a private room
 //     or DM with ECodeForbidden: their members change only by KindMember entries.
 //   - Membership returns a user's membership or invitation in a room; Members pages a room's
@@ -213,8 +226,9 @@ type RoomStore interface {
 	// ResolveRoom returns the stored name of the room a request naming name means, whatever
 	// its case; found is false when there is none yet.
 	ResolveRoom(ctx context.Context, name string) (stored string, found bool, err error)
-	// JoinRoom records a public room in a user's list of rooms.
-	JoinRoom(ctx context.Context, room, user string) error
+	// JoinRoom records a public room in a user's list of rooms, and returns the entry that
+	// made the user its owner if the room had lost its owner (nil otherwise).
+	JoinRoom(ctx context.Context, room, user string) (handover *Entry, err error)
 	// LeaveRoom takes a public room out of a user's list of rooms, and returns the entry that
 	// handed the room's ownership over if the user was its only owner (nil otherwise).
 	LeaveRoom(ctx context.Context, room, user string) (handover *Entry, err error)

@@ -103,11 +103,15 @@ type Store interface {
 
 	// Append stores *e (Room, From, Kind and the fields of its kind, and optionally ClientID,
 	// are read) and returns the stored entry with Seq, ID and Time filled in, and for a
-	// reaction Added and Count. Append does not change *e, and it does not keep e after it
-	// returns; the entry it returns is a new one, the caller's. Both are pointers because an
-	// Entry is ~400 bytes: copied by value at each step of a send's path, it pushed the
-	// goroutine handling a socket past its first stack (docs/benchmarks/ingress.md).
-	Append(ctx context.Context, e *Entry) (stored *Entry, duplicate bool, err error)
+	// reaction Added and Count. handover is the entry the store appended itself right after
+	// it, in its transaction, to keep the room an owner (Entry.Auto; RoomStore says when),
+	// nil if none: the caller announces both, and needs no read of the log to learn of it.
+	// For a duplicate it is the handover that followed the first outcome, if any. Append
+	// does not change *e, and it does not keep e after it returns; the entries it returns are
+	// new ones, the caller's. They are pointers because an Entry is ~400 bytes: copied by
+	// value at each step of a send's path, it pushed the goroutine handling a socket past its
+	// first stack (docs/benchmarks/ingress.md).
+	Append(ctx context.Context, e *Entry) (stored, handover *Entry, duplicate bool, err error)
 	// Since returns up to limit entries of room with Seq > after, oldest first.
 	Since(ctx context.Context, room string, after uint64, limit int) ([]Entry, error)
 	// Before returns the up to limit newest messages of room with Seq < before, oldest first,

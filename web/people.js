@@ -860,7 +860,9 @@ function noticeText(f) {
     case "remove":
       return who + " removed " + whom;
     case "role":
-      // The server's own change: the only owner (who) left, and whom took the room over.
+      // The server's own change: the only owner (who) left, and whom took the room over; or
+      // whom joined a room that had lost its owner.
+      if (f.auto === true && f.subject && f.subject === f.user) return whom + " is now the owner, as the room had none";
       if (f.auto === true) return whom + " is now the owner, as " + who + " left";
       return who + " made " + whom + (f.role === "owner" ? " an owner" : f.role === "moderator" ? " a moderator" : " a member");
     default:

@@ -194,7 +194,7 @@ func TestChatTakesBackAReactionFromBeforeTheOneEmojiRule(t *testing.T) {
 	}
 	user := log[len(log)-1].User // ann's, from her message
 	old := &hubbub.Entry{Kind: hubbub.KindReaction, Room: "general", From: "ann", User: user, Target: 1, Emoji: "👍👍"}
-	if _, _, err := s.Store.Append(t.Context(), old); err != nil {
+	if _, _, _, err := s.Store.Append(t.Context(), old); err != nil {
 		t.Fatal(err)
 	}
 	typeLine("/react 1 👍👍")

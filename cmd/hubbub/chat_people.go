@@ -666,7 +666,10 @@ func memberChangedLine(f *wire.MemberChanged, room string) string {
 	case hubbub.MemberRemove:
 		return fmt.Sprintf("* %s removed %s from %s", by, who, room)
 	case hubbub.MemberRole:
-		if f.Auto { // the server's: by is the only owner, who left
+		switch {
+		case f.Auto && f.Subject != "" && f.User == f.Subject: // the server's: who joined a room that had no owner
+			return fmt.Sprintf("* %s is the owner of %s now, as it had none", who, room)
+		case f.Auto: // the server's: by is the only owner, who left
 			return fmt.Sprintf("* %s is the owner of %s now, as %s left", who, room, by)
 		}
 		return fmt.Sprintf("* %s made %s %s of %s", by, who, hubbub.CleanText(f.Role), room)

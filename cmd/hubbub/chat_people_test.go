@@ -399,6 +399,11 @@ func TestMemberChangedLineOfARole(t *testing.T) {
 	if got, want := memberChangedLine(auto, "plans"), "* bob is the owner of plans now, as ann left"; got != want {
 		t.Errorf("a handover: %q, want %q", got, want)
 	}
+	regained := &wire.MemberChanged{From: "ann", User: "u_ann", Subject: "u_ann", SubjectName: "ann", Action: hubbub.MemberRole,
+		Role: "owner", Auto: true}
+	if got, want := memberChangedLine(regained, "plans"), "* ann is the owner of plans now, as it had none"; got != want {
+		t.Errorf("a join of a room that had lost its owner: %q, want %q", got, want)
+	}
 }
 
 // A command typed while the chat reconnects said so twice over, in the client's wrappings:

@@ -39,7 +39,7 @@ func TestWebhookReplayRefusesUnknownEvents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stored, _, err := st.Append(ctx, &hubbub.Entry{Room: "a", From: "ann", Text: "deploy done"})
+	stored, _, _, err := st.Append(ctx, &hubbub.Entry{Room: "a", From: "ann", Text: "deploy done"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -233,7 +233,7 @@ func TestAPIReactionFromBeforeTheOneEmojiRuleCanBeRemoved(t *testing.T) {
 	ann.Join("general", nil)
 	ann.Say("general", "m1", "react to me")
 	old := &hubbub.Entry{Kind: hubbub.KindReaction, Room: "general", From: "ann", User: ann.User, Target: 1, Emoji: "👍👍"}
-	if _, _, err := s.Store.Append(t.Context(), old); err != nil {
+	if _, _, _, err := s.Store.Append(t.Context(), old); err != nil {
 		t.Fatal(err)
 	}
 	if status, body := s.API("DELETE", reactionPath("1", "👍👍"), apiKey, map[string]any{"from": "ann"}); status != http.StatusOK || body["changed"] != true {

@@ -20,3 +20,16 @@ func (h *Hub) Announce(ctx context.Context, entries []hubbub.Entry) error {
 	}
 	return nil
 }
+
+// Handover publishes e, the entry by which the store passed a room's ownership on as it
+// stored a change of its members (hubbub.Entry.Auto: what Store.Append, RoomStore.JoinRoom
+// and RoomStore.LeaveRoom return beside the change), as Announce does; nil is nothing to
+// publish.
+// It is the one way the hub and the sessions tell a room of its new owner, at once rather
+// than with the room's next entry, which would fill the gap from the store.
+func (h *Hub) Handover(ctx context.Context, e *hubbub.Entry) error {
+	if e == nil {
+		return nil
+	}
+	return h.Announce(ctx, []hubbub.Entry{*e})
+}

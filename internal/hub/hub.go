@@ -427,7 +427,9 @@ func (h *Hub) Leave(roomName string, m *Member) {
 // If the broker fails, the entry is stored but Send returns an unavailable error, so the
 // client is told instead of its entry silently missing from other nodes; when it retries with
 // the same ClientID the store answers with the original entry and Send publishes it again
-// (rooms drop seqs they have delivered, so a second publish is harmless).
+// (rooms drop seqs they have delivered, so a second publish is harmless). The handover the
+// store appended after a member change (Store.Append) is published after the entry, and
+// again on such a retry: the store returns it with the first outcome.
 //
 // Send does not change *e; the entry it returns is shared with the room's members (it is
 // published as it is), so the caller must not change it. Both are pointers so that a send's
@@ -442,7 +444,7 @@ func (h *Hub) Send(ctx context.Context, e *hubbub.Entry) (*hubbub.Entry, bool, e
 		return nil, false, err
 	}
 	start := h.cfg.Metrics.Now()
-	stored, dup, err := h.store.Append(ctx, e)
+	stored, handover, dup, err := h.store.Append(ctx, e)
 	h.cfg.Metrics.StoreAppend(start)
 	var refused *hubbub.Error
 	if errors.As(err, &refused) {
@@ -472,38 +474,13 @@ func (h *Hub) Send(ctx context.Context, e *hubbub.Entry) (*hubbub.Entry, bool, e
 		return nil, false, hubbub.Errorf(hubbub.ECodeUnavailable,
 			"%s stored as seq %d but not delivered to every node; resend it with the same id", kindNoun(e.Kind), stored.Seq)
 	}
-	if stored.Kind == hubbub.KindMember && (stored.Action == hubbub.MemberLeave || stored.Action == hubbub.MemberRemove) {
-		if err := h.announceHandover(ctx, stored); err != nil {
-			return nil, false, err
-		}
+	if err := h.Handover(ctx, handover); err != nil {
+		return nil, false, err
 	}
 	if stored.Kind == hubbub.KindDelete && stored.Moderator && !dup {
 		h.audit("delete", stored.From, stored.Room, "", "seq", stored.Target, "log_seq", stored.Seq)
 	}
 	return stored, dup, nil
-}
-
-// announceHandover publishes the entry that handed the room over after left, a leave or
-// remove, if it took the room's only owner out (hubbub.RoomStore): the store appended it
-// right after left, in the same transaction, and Append returns left alone, so it is read
-// back. A resent leave publishes it again, as it does the leave: rooms drop what they have
-// delivered. Publishing it here, not waiting for the next entry's gap fill, is what shows
-// the members their new owner at once.
-func (h *Hub) announceHandover(ctx context.Context, left *hubbub.Entry) error {
-	next, err := h.store.Since(ctx, left.Room, left.Seq, 1)
-	if err != nil {
-		h.log.Error("store since failed", "room", left.Room, "seq", left.Seq, "err", err)
-		return hubbub.Errorf(hubbub.ECodeUnavailable, "stored as seq %d but not delivered to every member; resend it with the same id", left.Seq)
-	}
-	if len(next) == 0 || !isHandover(&next[0], left) {
-		return nil
-	}
-	return h.Announce(ctx, next[:1])
-}
-
-// isHandover reports whether e is the handover that followed left (hubbub.Entry.Auto).
-func isHandover(e, left *hubbub.Entry) bool {
-	return e.Seq == left.Seq+1 && e.Kind == hubbub.KindMember && e.Action == hubbub.MemberRole && e.Auto && e.User == left.Subject
 }
 
 // kindNoun names an entry of kind in an error message.

@@ -96,7 +96,7 @@ func TestRoomReordersBySeq(t *testing.T) {
 	ctx := context.Background()
 	var msgs []hubbub.Entry
 	for i := 0; i < 5; i++ {
-		m, _, err := store.Append(ctx, &hubbub.Entry{Room: "r", From: "x", Text: fmt.Sprint(i)})
+		m, _, _, err := store.Append(ctx, &hubbub.Entry{Room: "r", From: "x", Text: fmt.Sprint(i)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -118,8 +118,8 @@ func TestRoomFillsGapsFromStore(t *testing.T) {
 	h, store, broker := newHub(t, hub.Config{GapWait: 20 * time.Millisecond})
 	out := join(t, h, "r", "ann", nil)
 	ctx := context.Background()
-	m1, _, _ := store.Append(ctx, &hubbub.Entry{Room: "r", From: "x", Text: "lost in transit"})
-	m2, _, _ := store.Append(ctx, &hubbub.Entry{Room: "r", From: "x", Text: "arrives"})
+	m1, _, _, _ := store.Append(ctx, &hubbub.Entry{Room: "r", From: "x", Text: "lost in transit"})
+	m2, _, _, _ := store.Append(ctx, &hubbub.Entry{Room: "r", From: "x", Text: "arrives"})
 	_ = m1
 	if err := broker.Publish(ctx, hubbub.Event{Room: "r", Body: hubbub.EntryAppended{Entry: m2}}); err != nil {
 		t.Fatal(err)

@@ -169,7 +169,7 @@ func TestEntriesOfEveryKindReachMembersInSeqOrder(t *testing.T) {
 	var entries []hubbub.Entry
 	appendEntry := func(e hubbub.Entry) {
 		e.Room = "r"
-		stored, _, err := store.Append(ctx, &e)
+		stored, _, _, err := store.Append(ctx, &e)
 		if err != nil {
 			t.Fatalf("append %+v: %v", e, err)
 		}

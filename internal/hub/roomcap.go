@@ -82,16 +82,16 @@ func (s *roomCap) CreateRoom(ctx context.Context, meta hubbub.RoomMeta, members 
 }
 
 // JoinRoom joins the room unless it would be a room past the cap (ECodeLimit).
-func (s *roomCap) JoinRoom(ctx context.Context, room, user string) error {
+func (s *roomCap) JoinRoom(ctx context.Context, room, user string) (*hubbub.Entry, error) {
 	isNew, err := s.chargeNew(ctx, room)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	err = s.Store.JoinRoom(ctx, room, user)
+	handover, err := s.Store.JoinRoom(ctx, room, user)
 	if err == nil {
 		s.stored(room, isNew)
 	}
-	return err
+	return handover, err
 }
 
 // isKnown reports whether room was found stored.

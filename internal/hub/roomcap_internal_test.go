@@ -59,7 +59,10 @@ func TestRoomCapAcrossNodes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	join := func(node *roomCap, room string) error { return node.JoinRoom(ctx, room, ann.ID) }
+	join := func(node *roomCap, room string) error {
+		_, err := node.JoinRoom(ctx, room, ann.ID)
+		return err
+	}
 
 	for _, room := range []string{"r1", "r2"} {
 		if err := join(a, room); err != nil {
@@ -111,14 +114,14 @@ func TestRoomCapAcrossNodes(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, room := range []string{"r1", "r3"} {
-		if err := a.JoinRoom(ctx, room, bob.ID); err != nil {
+		if _, err := a.JoinRoom(ctx, room, bob.ID); err != nil {
 			t.Errorf("bob joins %s, which exists, at the cap: %v", room, err)
 		}
 	}
 	// A busy room's first joins (each new guest's) read nothing more once the room is known.
 	metas := counting.metas.Load()
 	for range 50 {
-		if err := b.JoinRoom(ctx, "r3", bob.ID); err != nil {
+		if _, err := b.JoinRoom(ctx, "r3", bob.ID); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -94,6 +94,10 @@ type plan struct {
 	last   map[string]int64     // each room's last seq so far
 	lastNo map[string]int64     // each room's last message_no so far
 	found  map[key]hubbub.Entry // nil until a key is found or stored
+	// autos are the handovers (Auto entries) that findAutos read after the entries holding
+	// the batch's keys, and those the batch appends, by their room and seq: a resent member
+	// change returns the one numbered after its first outcome.
+	autos map[msgKey]hubbub.Entry
 
 	// The maps below are nil in a batch of plain messages, which needs none of them:
 	// queueReads makes them for a batch with changes or replies (hasChanges).
@@ -108,6 +112,7 @@ type plan struct {
 	// change of each room's member count.
 	members      map[memberKey]*memberState
 	roomMembers  map[string][]memberKey // the keys of members by room, for plan.heir
+	owned        map[string]bool        // the rooms of the batch's joins that keep an owner (findOwned)
 	topics       map[string]string
 	memberDelta  map[string]int
 	changedRooms map[string]bool
@@ -144,13 +149,25 @@ func (p *plan) remember(e hubbub.Entry) {
 	p.found[key{e.Room, sqlstore.Actor(e), e.ClientID}] = e
 }
 
+// rememberAuto records e, an Auto entry, as the handover after the entry numbered before it.
+func (p *plan) rememberAuto(e hubbub.Entry) {
+	if p.autos == nil {
+		p.autos = map[msgKey]hubbub.Entry{}
+	}
+	p.autos[msgKey{e.Room, int64(e.Seq)}] = e
+}
+
 // apply decides one append, in the batch's order: a duplicate, a refusal, or a new entry
 // with the room's next seq.
 func (p *plan) apply(e hubbub.Entry) result {
 	k := key{e.Room, sqlstore.Actor(e), e.ClientID}
 	if e.ClientID != "" {
 		if orig, ok := p.found[k]; ok {
-			return result{msg: orig, dup: true}
+			res := result{msg: orig, dup: true}
+			if h, ok := p.autos[msgKey{orig.Room, int64(orig.Seq) + 1}]; ok && orig.Kind == hubbub.KindMember {
+				res.handover = &h
+			}
+			return res
 		}
 	}
 	var res result
@@ -379,39 +396,55 @@ func (p *plan) memberState(mk memberKey) *memberState {
 	return st
 }
 
-// succession returns, for the owner leaving going, whether another owner of room remains and
-// who would inherit it, from the memberships the batch knows in their current state
-// (sqlstore.Succession): those its entries change, and findHeirs' owners, moderators and
-// members, enough of each that the changes leave the answer right.
-func (p *plan) succession(room, leaving string) (heir *hubbub.Membership, kept bool) {
+// roomMemberships returns the memberships of room the batch knows, in their current state, as
+// sqlstore.KeepOwner asks for them: those its entries change, and findHeirs' owners,
+// moderators and members, enough of each that the changes leave the answer right.
+func (p *plan) roomMemberships(room string) ([]*hubbub.Membership, error) {
 	ms := make([]*hubbub.Membership, 0, len(p.roomMembers[room]))
 	for _, mk := range p.roomMembers[room] {
 		ms = append(ms, p.members[mk].m)
 	}
-	return sqlstore.Succession(ms, leaving)
+	return ms, nil
 }
 
 // member applies a KindMember entry to its subject's membership as the batch sees it
-// (queueReads read it), with the rules of sqlstore.ApplyMember, and keeps the room an owner:
-// it refuses a role change that would leave none, and follows the only owner's leave or
-// remove with the handover (RoomStore's contract).
-func (p *plan) member(e hubbub.Entry) result {
+// (queueReads read it), with the rules of sqlstore.ApplyMember, and keeps the room an owner
+// (sqlstore.KeepOwner): it refuses a role change that would leave none, and follows the only
+// owner's leave or remove with the handover (RoomStore's contract).
+func (p *plan) member(e hubbub.Entry) result { return p.changeMember(e, true) }
+
+// public applies a public room's JoinRoom (join) or LeaveRoom of user, whose stored name is
+// name ("" for none), to their membership as read, with the rules of a KindMember join or
+// leave but no entry of its own: following a public room is the reader's choice, which its
+// members do not replay. Only the handover it may ask for is an entry (result.handover). A
+// join of a member, or a leave of nobody, changes nothing.
+func (p *plan) public(room, user, name string, join bool) result {
+	e := hubbub.Entry{Room: room, Kind: hubbub.KindMember, Action: hubbub.MemberLeave, Subject: user, SubjectName: name, Time: p.now}
+	if join {
+		e.Action = hubbub.MemberJoin
+	}
+	if cur := p.memberState(memberKey{room, user}).m; join == (cur != nil) {
+		return result{}
+	}
+	return p.changeMember(e, false)
+}
+
+// changeMember is member, for an entry of the log (logged: numbered and stored) or for a
+// public room's change of membership that is none (public).
+func (p *plan) changeMember(e hubbub.Entry, logged bool) result {
 	st := p.memberState(memberKey{e.Room, e.Subject})
 	next, e, err := sqlstore.ApplyMember(e, st.m, p.now)
 	if err != nil {
 		return result{err: err}
 	}
-	var heir *hubbub.Membership
-	if sqlstore.LosesOwner(st.m, next) {
-		h, kept := p.succession(e.Room, e.Subject)
-		switch {
-		case kept:
-		case e.Action == hubbub.MemberRole:
-			return result{err: sqlstore.LastOwner(e)}
-		case h != nil:
-			m := *h // a copy: the heir's own state changes below
-			heir = &m
-		}
+	heir, err := sqlstore.KeepOwner(e, st.m, next, func() ([]*hubbub.Membership, error) { return p.roomMemberships(e.Room) },
+		func() (bool, error) { return p.owned[e.Room], nil })
+	if err != nil {
+		return result{err: err}
+	}
+	if heir != nil {
+		m := *heir // a copy: the heir's own state changes below
+		heir = &m
 	}
 	if next != nil {
 		next.Name = e.SubjectName
@@ -419,7 +452,9 @@ func (p *plan) member(e hubbub.Entry) result {
 			next.Name = st.m.Name
 		}
 	}
-	e = p.take(e)
+	if logged {
+		e = p.take(e)
+	}
 	if delta := sqlstore.MemberDelta(st.m, next); delta != 0 {
 		if p.memberDelta == nil {
 			p.memberDelta = map[string]int{}
@@ -427,7 +462,9 @@ func (p *plan) member(e hubbub.Entry) result {
 		p.memberDelta[e.Room] += delta
 	}
 	st.m, st.dirty = next, true
-	p.entries = append(p.entries, e)
+	if logged {
+		p.entries = append(p.entries, e)
+	}
 	p.roomChanged(e.Room)
 	if heir != nil {
 		h := sqlstore.Handover(e, "", *heir)
@@ -435,6 +472,7 @@ func (p *plan) member(e hubbub.Entry) result {
 		if res.err != nil {
 			return res
 		}
+		p.rememberAuto(res.msg)
 		return result{msg: e, handover: &res.msg}
 	}
 	return result{msg: e}

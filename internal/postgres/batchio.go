@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -13,7 +14,7 @@ import (
 // entries holding their client ids, and for changes and replies the messages they name and
 // the reactions they toggle. A batch of plain messages without client ids reads nothing.
 func queueReads(b *pgx.Batch, reqs []*request, p *plan) {
-	var keys struct{ room, user, clientID []string }
+	var keys, memberKeys struct{ room, user, clientID []string }
 	var members struct {
 		room, user []string
 		seen       map[memberKey]bool
@@ -30,7 +31,7 @@ func queueReads(b *pgx.Batch, reqs []*request, p *plan) {
 	}
 	var holds struct{ room, emoji, user []string }
 	var heirs map[string]int32 // how many KindMember entries the batch has, by room
-	var heirRooms []string
+	var heirRooms, joinRooms []string
 	var holdSeqs []int64
 	holders := map[emojiKey]int32{} // how many holders of each emoji to read
 	var emojiOrder []emojiKey
@@ -51,18 +52,26 @@ func queueReads(b *pgx.Batch, reqs []*request, p *plan) {
 		}
 		switch e.Kind {
 		case hubbub.KindMember:
+			if e.ClientID != "" {
+				memberKeys.room, memberKeys.user = append(memberKeys.room, e.Room), append(memberKeys.user, e.User)
+				memberKeys.clientID = append(memberKeys.clientID, e.ClientID)
+			}
 			mk := memberKey{e.Room, e.Subject}
 			if members.seen == nil {
 				members.seen = map[memberKey]bool{}
 				heirs = map[string]int32{}
 			}
-			// Only a leave, a removal or a role change can take an owner away: a join or an
-			// invitation needs no read of the room's owners and heirs.
-			if e.Action == hubbub.MemberLeave || e.Action == hubbub.MemberRemove || e.Action == hubbub.MemberRole {
+			// A leave, a removal or a role change can take an owner away, and a join may give
+			// an ownerless room one: an invitation needs no read of the room's owners and
+			// heirs.
+			if e.Action != hubbub.MemberInvite {
 				if heirs[e.Room] == 0 {
 					heirRooms = append(heirRooms, e.Room)
 				}
 				heirs[e.Room]++
+			}
+			if e.Action == hubbub.MemberJoin && !slices.Contains(joinRooms, e.Room) {
+				joinRooms = append(joinRooms, e.Room)
 			}
 			if !members.seen[mk] {
 				members.seen[mk] = true
@@ -102,6 +111,11 @@ func queueReads(b *pgx.Batch, reqs []*request, p *plan) {
 	if len(keys.room) > 0 {
 		b.Queue(findKeys, keys.room, keys.user, keys.clientID).Query(func(rows pgx.Rows) error {
 			return eachLogRow(rows, p.remember)
+		})
+	}
+	if len(memberKeys.room) > 0 {
+		b.Queue(findAutos, memberKeys.room, memberKeys.user, memberKeys.clientID).Query(func(rows pgx.Rows) error {
+			return eachLogRow(rows, p.rememberAuto)
 		})
 	}
 	if len(msgs.room) > 0 {
@@ -161,17 +175,7 @@ func queueReads(b *pgx.Batch, reqs []*request, p *plan) {
 		})
 	}
 	if len(members.room) > 0 {
-		p.members = make(map[memberKey]*memberState, len(members.room))
-		b.Queue(findMembers, members.room, members.user).Query(func(rows pgx.Rows) error {
-			for rows.Next() {
-				m, err := scanBatchMembership(rows)
-				if err != nil {
-					return err
-				}
-				*p.memberState(memberKey{m.Room, m.User}) = memberState{m: m}
-			}
-			return rows.Err()
-		})
+		p.queueFindMembers(b, members.room, members.user)
 	}
 	if len(heirRooms) > 0 {
 		// Each of a room's k leaves, removals and role changes takes one membership from a
@@ -181,24 +185,71 @@ func queueReads(b *pgx.Batch, reqs []*request, p *plan) {
 		for i, room := range heirRooms {
 			n[i] = 2*heirs[room] + 1
 		}
-		b.Queue(findHeirs, heirRooms, n).Query(func(rows pgx.Rows) error {
-			for rows.Next() {
-				m, err := scanBatchMembership(rows)
-				if err != nil {
-					return err
-				}
-				// A subject's row, read by findMembers too, keeps that state; it takes the
-				// current name, which a handover names its heir by.
-				st := p.memberState(memberKey{m.Room, m.User})
-				if st.m == nil {
-					st.m = m
-				} else {
-					st.m.Name = m.Name
-				}
-			}
-			return rows.Err()
-		})
+		p.queueFindHeirs(b, heirRooms, n)
 	}
+	if len(joinRooms) > 0 {
+		p.queueFindOwned(b, joinRooms)
+	}
+}
+
+// queueFindOwned adds to b the read of which of rooms keep an owner (findOwned), which the
+// plan's joins ask (sqlstore.KeepOwner).
+func (p *plan) queueFindOwned(b *pgx.Batch, rooms []string) {
+	p.owned = make(map[string]bool, len(rooms))
+	b.Queue(findOwned, rooms).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			var room string
+			if err := rows.Scan(&room); err != nil {
+				return err
+			}
+			p.owned[room] = true
+		}
+		return rows.Err()
+	})
+}
+
+// queueFindMembers adds to b the read of the memberships of users in rooms (findMembers, a pair
+// of each at a time), which the plan's member changes start from.
+func (p *plan) queueFindMembers(b *pgx.Batch, rooms, users []string) {
+	if p.members == nil {
+		p.members = make(map[memberKey]*memberState, len(rooms))
+	}
+	b.Queue(findMembers, rooms, users).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			m, err := scanBatchMembership(rows)
+			if err != nil {
+				return err
+			}
+			*p.memberState(memberKey{m.Room, m.User}) = memberState{m: m}
+		}
+		return rows.Err()
+	})
+}
+
+// queueFindHeirs adds to b the read of the owners, moderators and members of rooms (findHeirs, up
+// to n of each role in each), which decide whether the plan's member changes keep them an
+// owner. It follows queueFindMembers in b.
+func (p *plan) queueFindHeirs(b *pgx.Batch, rooms []string, n []int32) {
+	if p.members == nil {
+		p.members = map[memberKey]*memberState{}
+	}
+	b.Queue(findHeirs, rooms, n).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			m, err := scanBatchMembership(rows)
+			if err != nil {
+				return err
+			}
+			// A subject's row, read by findMembers too, keeps that state; it takes the
+			// current name, which a handover names its heir by.
+			st := p.memberState(memberKey{m.Room, m.User})
+			if st.m == nil {
+				st.m = m
+			} else {
+				st.m.Name = m.Name
+			}
+		}
+		return rows.Err()
+	})
 }
 
 // eachLogRow calls f with each entry of rows, a room column followed by a log row.
@@ -215,10 +266,11 @@ func eachLogRow(rows pgx.Rows, f func(hubbub.Entry)) error {
 
 // writes returns the statements that store what p decided, in an order where each sees the
 // rows of those before: new messages, changed messages, new entries, what deletes empty,
-// revisions, reactions, and last the rooms' last seqs. Empty if p stored nothing.
+// revisions, reactions, memberships, and last the rooms' last seqs. Empty if p stored and
+// changed nothing (a public room's change of membership stores no entry: plan.public).
 func (p *plan) writes(rooms []string) *pgx.Batch {
 	b := &pgx.Batch{}
-	if len(p.newMsgs) == 0 && len(p.entries) == 0 {
+	if len(p.newMsgs) == 0 && len(p.entries) == 0 && len(p.changedRooms) == 0 {
 		return b
 	}
 	p.queueNewMessages(b)

@@ -30,7 +30,7 @@ func BenchmarkAppendParallel(b *testing.B) {
 // under one room lock, so this is what group commit saves when a room reacts at once.
 func BenchmarkReactParallel(b *testing.B) {
 	s, _ := openTest(b, Options{})
-	m, _, err := s.Append(b.Context(), &hubbub.Entry{Room: "bench", From: "alice", Text: "react to me"})
+	m, _, _, err := s.Append(b.Context(), &hubbub.Entry{Room: "bench", From: "alice", Text: "react to me"})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -42,7 +42,7 @@ func BenchmarkReactParallel(b *testing.B) {
 		e := hubbub.Entry{Room: "bench", From: fmt.Sprint("user", next.Add(1)), Kind: hubbub.KindReaction, Target: m.Seq, Emoji: "👍"}
 		for i := 0; pb.Next(); i++ {
 			e.ClientID = strconv.Itoa(i)
-			if _, _, err := s.Append(b.Context(), &e); err != nil {
+			if _, _, _, err := s.Append(b.Context(), &e); err != nil {
 				b.Error(err)
 				return
 			}

@@ -43,6 +43,13 @@ const (
 		(SELECT e.* FROM unnest($1::text[], $2::text[], $3::text[]) AS k(k_room, k_user, k_client_id)
 			CROSS JOIN LATERAL (SELECT room, ` + entryRow + ` FROM entries
 				WHERE room = k_room AND user_id = k_user AND client_id = k_client_id AND client_id <> '' LIMIT 1) AS e)`
+	// findAutos reads, for the keys of the batch's member changes, the handover that
+	// followed the entry holding the key, if any (the Auto entry numbered next), which a
+	// resend returns with its first outcome.
+	findAutos = `SELECT a.* FROM unnest($1::text[], $2::text[], $3::text[]) AS k(k_room, k_user, k_client_id)
+		CROSS JOIN LATERAL (SELECT room, seq FROM entries
+			WHERE room = k_room AND user_id = k_user AND client_id = k_client_id AND client_id <> '' LIMIT 1) AS e
+		CROSS JOIN LATERAL (SELECT room, ` + entryRow + ` FROM entries WHERE room = e.room AND seq = e.seq + 1 AND auto LIMIT 1) AS a`
 	// findMessages reads the messages that the batch's changes and replies name.
 	findMessages = `SELECT m.* FROM unnest($1::text[], $2::bigint[]) AS k(k_room, k_seq)
 		CROSS JOIN LATERAL (SELECT room, ` + messageRow + ` FROM messages WHERE room = k_room AND seq = k_seq LIMIT 1) AS m`
@@ -71,8 +78,11 @@ const (
 	findMembers = `SELECT m.* FROM unnest($1::text[], $2::text[]) AS k(k_room, k_user)
 		CROSS JOIN LATERAL (SELECT room, user_id, name, role, invited, since FROM memberships
 			WHERE room = k_room AND user_id = k_user LIMIT 1) AS m`
+	// findOwned reads which of some rooms keep an owner (sqlstore.KeepOwner): those created
+	// with one, which are no DM.
+	findOwned = `SELECT name FROM rooms WHERE name = ANY($1::text[]) AND created_by <> '' AND NOT dm`
 	// findHeirs reads, for each room whose members the batch changes, what decides whether
-	// an owner leaving hands the room over (plan.handOver): up to $2 of its owners, and its
+	// an owner leaving hands the room over (sqlstore.KeepOwner): up to $2 of its owners, and its
 	// $2 longest-standing moderators and members (probes of memberships_heirs). $2 is more
 	// than the memberships the batch can change in the room, so that whatever it changes, the
 	// rows it leaves as read still hold another owner if one remains, and the heir. The

@@ -44,23 +44,23 @@ func TestBatchOfFiles(t *testing.T) {
 				}
 				m := hubbub.Entry{Room: fmt.Sprint("r", i%3), From: user, Text: "x", ClientID: fmt.Sprint("c", j),
 					Attachments: []hubbub.Attachment{{ID: ids[1]}, {ID: ids[0]}}}
-				got, _, err := s.Append(ctx, &m)
+				got, _, _, err := s.Append(ctx, &m)
 				if err != nil {
 					t.Errorf("Append: %v", err)
 					return
 				}
-				again, dup, err := s.Append(ctx, &m) // a resend: the first outcome
+				again, _, dup, err := s.Append(ctx, &m) // a resend: the first outcome
 				if err != nil || !dup || again.Seq != got.Seq || len(again.Attachments) != 2 {
 					t.Errorf("resend: %+v, %v, %v", again, dup, err)
 				}
 				// Another's file of this round is not this user's to take.
 				other := fmt.Sprintf("f_%d_%d_a", (i+1)%users, j)
-				if _, _, err := s.Append(ctx, &hubbub.Entry{Room: m.Room, From: user, Text: "mine?",
+				if _, _, _, err := s.Append(ctx, &hubbub.Entry{Room: m.Room, From: user, Text: "mine?",
 					Attachments: []hubbub.Attachment{{ID: other}}}); hubbub.ErrorCode(err) != hubbub.ECodeNotFound {
 					t.Errorf("taking %s: %v, want not_found", other, err)
 				}
 				if j%2 == 1 { // delete the one before
-					if _, _, err := s.Append(ctx, &hubbub.Entry{Room: m.Room, From: user, Kind: hubbub.KindDelete, Target: last.seq}); err != nil {
+					if _, _, _, err := s.Append(ctx, &hubbub.Entry{Room: m.Room, From: user, Kind: hubbub.KindDelete, Target: last.seq}); err != nil {
 						t.Errorf("delete: %v", err)
 					}
 					last.deleted = true

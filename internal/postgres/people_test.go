@@ -44,16 +44,16 @@ func TestMigrateToUsers(t *testing.T) {
 			t.Errorf("old entry %d has user %q, want its name %q", e.Seq, e.User, e.From)
 		}
 	}
-	if err := s.JoinRoom(ctx, "old", "bob"); err != nil {
+	if _, err := s.JoinRoom(ctx, "old", "bob"); err != nil {
 		t.Fatal(err)
 	}
 	if rooms := myRooms(t, s, "bob"); len(rooms) != 1 || rooms[0].Mentions != 1 || rooms[0].Unread != 1 {
 		t.Errorf("bob's rooms as migrated = %+v, want 1 unread (ann's), 1 mention", rooms)
 	}
-	if _, dup, err := s.Append(ctx, &hubbub.Entry{Room: "old", From: "ann", ClientID: "k1", Text: "again"}); err != nil || !dup {
+	if _, _, dup, err := s.Append(ctx, &hubbub.Entry{Room: "old", From: "ann", ClientID: "k1", Text: "again"}); err != nil || !dup {
 		t.Errorf("resend of an old key by name: dup %v, %v", dup, err)
 	}
-	if _, dup, err := s.Append(ctx, &hubbub.Entry{Room: "old", From: "ann", User: "u_ann", ClientID: "k1", Text: "mine"}); err != nil || dup {
+	if _, _, dup, err := s.Append(ctx, &hubbub.Entry{Room: "old", From: "ann", User: "u_ann", ClientID: "k1", Text: "mine"}); err != nil || dup {
 		t.Errorf("a user's own k1: dup %v, %v; want stored", dup, err)
 	}
 	refusedCode(t, s, hubbub.Entry{Room: "old", From: "ann", User: "u_ann", Kind: hubbub.KindEdit, Target: 1, Text: "x"}, hubbub.ECodeForbidden)
@@ -73,7 +73,7 @@ func TestMigrateToUsers(t *testing.T) {
 	// carol and bob (ids that are their names, as of the rows before users) are members:
 	// carol has the two old messages and ann's new one unread, @room her one mention; bob
 	// leaves out his own, and is mentioned in message 1 (migrated, then edited).
-	if err := s.JoinRoom(ctx, "old", "carol"); err != nil {
+	if _, err := s.JoinRoom(ctx, "old", "carol"); err != nil {
 		t.Fatal(err)
 	}
 	rooms := myRooms(t, s, "bob")
@@ -89,7 +89,7 @@ func TestMigrateToUsers(t *testing.T) {
 // refusedCode fails t unless appending e is refused with code.
 func refusedCode(t *testing.T, s hubbub.Store, e hubbub.Entry, code string) {
 	t.Helper()
-	if got, _, err := s.Append(t.Context(), &e); hubbub.ErrorCode(err) != code {
+	if got, _, _, err := s.Append(t.Context(), &e); hubbub.ErrorCode(err) != code {
 		t.Errorf("Append(%+v) = %+v, %v; want %s", e, got, err, code)
 	}
 }
@@ -197,7 +197,7 @@ func TestRoomChangesTwoNodes(t *testing.T) {
 				{Room: "p", From: fmt.Sprint("user", i), User: id, Kind: hubbub.KindMember, Subject: id, Action: hubbub.MemberJoin},
 				{Room: "p", From: "owner", User: "u_owner", Kind: hubbub.KindTopic, Text: fmt.Sprint("topic ", i)},
 			} {
-				if _, _, err := s.Append(ctx, &e); err != nil {
+				if _, _, _, err := s.Append(ctx, &e); err != nil {
 					t.Errorf("%s %s: %v", id, e.Action, err)
 				}
 			}

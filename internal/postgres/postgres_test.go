@@ -92,7 +92,7 @@ func TestTwoNodesClientIDRace(t *testing.T) {
 		for _, s := range nodes {
 			for range racersPerNode {
 				wg.Go(func() {
-					m, dup, err := s.Append(t.Context(), &msg)
+					m, _, dup, err := s.Append(t.Context(), &msg)
 					if err != nil {
 						t.Errorf("key %d: %v", k, err)
 						return
@@ -138,7 +138,7 @@ func TestTwoNodesClientIDRace(t *testing.T) {
 func TestClientIDRaceRetried(t *testing.T) {
 	s, u := openTest(t, Options{})
 	ctx := t.Context()
-	first, _, err := s.Append(ctx, &hubbub.Entry{Room: "r", From: "bob", Text: "first"})
+	first, _, _, err := s.Append(ctx, &hubbub.Entry{Room: "r", From: "bob", Text: "first"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,7 +148,7 @@ func TestClientIDRaceRetried(t *testing.T) {
 				VALUES ('r', 1000, 'sneaked-in', 'k', 'alice', 'alice', 'sneaked in', now())`)
 		}
 	}
-	m, dup, err := s.Append(ctx, &hubbub.Entry{Room: "r", From: "alice", ClientID: "k", Text: "mine"})
+	m, _, dup, err := s.Append(ctx, &hubbub.Entry{Room: "r", From: "alice", ClientID: "k", Text: "mine"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +159,7 @@ func TestClientIDRaceRetried(t *testing.T) {
 		t.Errorf("%d retries, want 1", r)
 	}
 	s.w.afterLookup = nil
-	next, _, err := s.Append(ctx, &hubbub.Entry{Room: "r", From: "bob", Text: "next"})
+	next, _, _, err := s.Append(ctx, &hubbub.Entry{Room: "r", From: "bob", Text: "next"})
 	if err != nil || next.Seq != first.Seq+1 {
 		t.Errorf("next Append = seq %d, %v; want %d: the failed attempt took a seq", next.Seq, err, first.Seq+1)
 	}
@@ -282,7 +282,7 @@ func TestUnstorableStrings(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range 8 {
 		wg.Go(func() {
-			if _, _, err := s.Append(ctx, &hubbub.Entry{Room: "r", From: "u", Text: fmt.Sprint("ok ", i)}); err != nil {
+			if _, _, _, err := s.Append(ctx, &hubbub.Entry{Room: "r", From: "u", Text: fmt.Sprint("ok ", i)}); err != nil {
 				t.Errorf("valid append %d: %v", i, err)
 			}
 		})
@@ -295,7 +295,7 @@ func TestUnstorableStrings(t *testing.T) {
 		{Room: "r", From: "u", ClientID: "k\x00", Text: "x"},
 		{Room: "", From: "u", Text: "no room"},
 	} {
-		if _, _, err := s.Append(ctx, &bad); err == nil || !strings.HasPrefix(err.Error(), "postgres: append: ") {
+		if _, _, _, err := s.Append(ctx, &bad); err == nil || !strings.HasPrefix(err.Error(), "postgres: append: ") {
 			t.Errorf("Append(%q) = %v, want an error", fmt.Sprintf("%+v", bad), err)
 		}
 	}
@@ -348,7 +348,7 @@ func TestCheckAndClose(t *testing.T) {
 	if err := s.Check(ctx); !errors.Is(err, ErrClosed) {
 		t.Errorf("Check after Close = %v, want ErrClosed", err)
 	}
-	if _, _, err := s.Append(ctx, &hubbub.Entry{Room: "r"}); !errors.Is(err, ErrClosed) {
+	if _, _, _, err := s.Append(ctx, &hubbub.Entry{Room: "r"}); !errors.Is(err, ErrClosed) {
 		t.Errorf("Append after Close = %v, want ErrClosed", err)
 	}
 }
@@ -394,7 +394,7 @@ func TestConnectionsKilled(t *testing.T) {
 	)
 	for w := range 4 {
 		untilStopped(&wg, stop, func(i int) bool {
-			m, _, err := s.Append(ctx, &hubbub.Entry{Room: "r", From: fmt.Sprint("w", w), Text: fmt.Sprint(i)})
+			m, _, _, err := s.Append(ctx, &hubbub.Entry{Room: "r", From: fmt.Sprint("w", w), Text: fmt.Sprint(i)})
 			mu.Lock()
 			if err != nil {
 				failed++
@@ -414,7 +414,7 @@ func TestConnectionsKilled(t *testing.T) {
 	wg.Wait()
 	t.Logf("%d appends acknowledged, %d failed, %d batch retries", len(acked), failed, s.w.retries.Load())
 
-	m, _, err := s.Append(ctx, &hubbub.Entry{Room: "r", From: "after", Text: "after the kills"})
+	m, _, _, err := s.Append(ctx, &hubbub.Entry{Room: "r", From: "after", Text: "after the kills"})
 	if err != nil {
 		t.Fatalf("Append after the kills: %v", err)
 	}

@@ -22,7 +22,7 @@ import (
 // appendOK appends e and fails t unless it was stored as a new entry.
 func appendOK(t *testing.T, s hubbub.Store, e hubbub.Entry) hubbub.Entry {
 	t.Helper()
-	got, dup, err := s.Append(t.Context(), &e)
+	got, _, dup, err := s.Append(t.Context(), &e)
 	if err != nil || dup {
 		t.Fatalf("Append(%+v) = %+v, dup %v, %v", e, got, dup, err)
 	}
@@ -32,7 +32,7 @@ func appendOK(t *testing.T, s hubbub.Store, e hubbub.Entry) hubbub.Entry {
 // appendRefused appends e and fails t unless it was refused with code.
 func appendRefused(t *testing.T, s hubbub.Store, e hubbub.Entry, code string) {
 	t.Helper()
-	got, _, err := s.Append(t.Context(), &e)
+	got, _, _, err := s.Append(t.Context(), &e)
 	var he *hubbub.Error
 	if !errors.As(err, &he) || he.Code != code {
 		t.Fatalf("Append(%+v) = %+v, %v; want a %s refusal", e, got, err, code)
@@ -131,7 +131,7 @@ func TestEditsDeletesRevisions(t *testing.T) {
 	}
 
 	d := appendOK(t, s, hubbub.Entry{Room: "r", From: "alice", Kind: hubbub.KindDelete, Target: m.Seq, ClientID: "d1"})
-	again, dup, err := s.Append(ctx, &hubbub.Entry{Room: "r", From: "mod", Kind: hubbub.KindDelete, Target: m.Seq, Moderator: true})
+	again, _, dup, err := s.Append(ctx, &hubbub.Entry{Room: "r", From: "mod", Kind: hubbub.KindDelete, Target: m.Seq, Moderator: true})
 	if err != nil || !dup || !reflect.DeepEqual(*again, d) {
 		t.Errorf("second delete = %+v, dup %v, %v; want the first %+v as a duplicate", again, dup, err, d)
 	}
@@ -219,15 +219,15 @@ func TestBatchOfChanges(t *testing.T) {
 		wg.Go(func() {
 			for j := range rounds {
 				emoji := []string{"👍", "🎉", "❤️"}[(i+j)%3]
-				if _, _, err := s.Append(ctx, new(react("r", fmt.Sprint("u", i), m.Seq, emoji))); err != nil {
+				if _, _, _, err := s.Append(ctx, new(react("r", fmt.Sprint("u", i), m.Seq, emoji))); err != nil {
 					t.Errorf("react: %v", err)
 				}
 				if i == 0 {
-					if _, _, err := s.Append(ctx, &hubbub.Entry{Room: "r", From: "alice", Kind: hubbub.KindEdit, Target: m.Seq, Text: fmt.Sprint("v", j+1)}); err != nil {
+					if _, _, _, err := s.Append(ctx, &hubbub.Entry{Room: "r", From: "alice", Kind: hubbub.KindEdit, Target: m.Seq, Text: fmt.Sprint("v", j+1)}); err != nil {
 						t.Errorf("edit: %v", err)
 					}
 				}
-				if _, _, err := s.Append(ctx, &hubbub.Entry{Room: "r", From: fmt.Sprint("u", i), Text: "re", ReplyTo: m.Seq}); err != nil {
+				if _, _, _, err := s.Append(ctx, &hubbub.Entry{Room: "r", From: fmt.Sprint("u", i), Text: "re", ReplyTo: m.Seq}); err != nil {
 					t.Errorf("reply: %v", err)
 				}
 			}
@@ -323,14 +323,14 @@ func TestIdempotentChanges(t *testing.T) {
 		{Room: "r", From: "alice", ClientID: "d", Kind: hubbub.KindDelete, Target: m.Seq},
 	} {
 		first := appendOK(t, s, e)
-		again, dup, err := s.Append(ctx, &e)
+		again, _, dup, err := s.Append(ctx, &e)
 		if err != nil || !dup || !reflect.DeepEqual(*again, first) {
 			t.Errorf("resend of %s = %+v, dup %v, %v; want %+v", e.Kind, again, dup, err, first)
 		}
 	}
 	// The message's resend returns it in its current state, as Since does; an edit reusing
 	// its key returns it too.
-	again, dup, err := s.Append(ctx, &hubbub.Entry{Room: "r", From: "alice", ClientID: "m", Kind: hubbub.KindEdit, Target: m.Seq, Text: "z"})
+	again, _, dup, err := s.Append(ctx, &hubbub.Entry{Room: "r", From: "alice", ClientID: "m", Kind: hubbub.KindEdit, Target: m.Seq, Text: "z"})
 	if cur := message(t, s, "r", m.Seq); err != nil || !dup || !reflect.DeepEqual(*again, cur) {
 		t.Errorf("edit with the message's key = %+v, dup %v, %v; want the message %+v", again, dup, err, cur)
 	}
@@ -406,7 +406,7 @@ func TestMigrateFromMessagesOnly(t *testing.T) {
 	if m := old[2]; !m.Deleted || m.Text != "" {
 		t.Errorf("old tombstone 5 = %+v", m)
 	}
-	if _, dup, err := s.Append(ctx, &hubbub.Entry{Room: "old", From: "alice", ClientID: "k3", Text: "again"}); err != nil || !dup {
+	if _, _, dup, err := s.Append(ctx, &hubbub.Entry{Room: "old", From: "alice", ClientID: "k3", Text: "again"}); err != nil || !dup {
 		t.Errorf("resend of an old message's key: dup %v, %v", dup, err)
 	}
 	ed := appendOK(t, s, hubbub.Entry{Room: "old", From: "alice", Kind: hubbub.KindEdit, Target: 3, Text: "3!"})
@@ -478,7 +478,7 @@ func TestTombstoneBeforeTheLog(t *testing.T) {
 	if revs, found, err := s.Revisions(ctx, "r", m.Seq); err != nil || !found || revs != nil {
 		t.Errorf("Revisions = %+v, %v, %v; want found and none", revs, found, err)
 	}
-	d, dup, err := s.Append(ctx, &hubbub.Entry{Room: "r", From: "alice", Kind: hubbub.KindDelete, Target: m.Seq})
+	d, _, dup, err := s.Append(ctx, &hubbub.Entry{Room: "r", From: "alice", Kind: hubbub.KindDelete, Target: m.Seq})
 	if err != nil || !dup || d.Seq != 0 || d.Kind != hubbub.KindDelete || d.Target != m.Seq {
 		t.Errorf("delete entry of the tombstone = %+v, dup %v, %v; want a duplicate without a seq", d, dup, err)
 	}
@@ -507,7 +507,7 @@ func TestPruneWhileChanging(t *testing.T) {
 				react("r", fmt.Sprint("u", w), target, "👍"),
 				{Room: "r", From: "alice", Kind: hubbub.KindEdit, Target: target, Text: fmt.Sprint("e", i)},
 			} {
-				_, _, err := s.Append(ctx, &e)
+				_, _, _, err := s.Append(ctx, &e)
 				var he *hubbub.Error
 				if err != nil && !(errors.As(err, &he) && he.Code == hubbub.ECodeNotFound) {
 					t.Errorf("Append(%+v): %v", e, err)
@@ -580,7 +580,7 @@ func TestPruneWaitsForABatch(t *testing.T) {
 		}
 		t.Error("the prune neither finished nor waited for the batch's lock")
 	}
-	r, _, err := s.Append(ctx, new(react("r", "bob", old.Seq, "👍")))
+	r, _, _, err := s.Append(ctx, new(react("r", "bob", old.Seq, "👍")))
 	s.w.afterLookup = nil
 	if err != nil || !r.Added {
 		t.Fatalf("reaction = %+v, %v; want it stored (the batch read the message before the prune)", r, err)
@@ -612,7 +612,7 @@ func TestToggleBurstOfOneUser(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range toggles {
 		wg.Go(func() {
-			if _, _, err := nodes[i%2].Append(ctx, new(react("r", "bob", m.Seq, "👍"))); err != nil {
+			if _, _, _, err := nodes[i%2].Append(ctx, new(react("r", "bob", m.Seq, "👍"))); err != nil {
 				t.Errorf("toggle %d: %v", i, err)
 			}
 		})

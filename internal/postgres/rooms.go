@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"slices"
 	"time"
@@ -38,10 +39,11 @@ const (
 	// lockRoomMeta is lockRoom that also reads whether the room exists and is private.
 	lockRoomMeta = `INSERT INTO rooms (name, last_seq) VALUES ($1, 0)
 		ON CONFLICT (name) DO UPDATE SET last_seq = rooms.last_seq
-		RETURNING last_seq, created IS NOT NULL, private OR dm`
+		RETURNING last_seq, last_message_no, created IS NOT NULL, private OR dm`
 	// lockRoomIfAny is lockRoomMeta for a leave: it locks the room's row only if there is
 	// one, so that leaving a room that does not exist stores nothing.
-	lockRoomIfAny  = `SELECT last_seq, created IS NOT NULL, private OR dm FROM rooms WHERE name = $1 FOR UPDATE`
+	lockRoomIfAny  = `SELECT last_seq, last_message_no, created IS NOT NULL, private OR dm FROM rooms WHERE name = $1 FOR UPDATE`
+	selectUserName = `SELECT name FROM users WHERE id = $1`
 	createRoomMeta = `UPDATE rooms SET topic = $2, private = $3, dm = $4, created_by = $5, created = $6,
 		members = $7, last_seq = $8, last_message_no = last_message_no WHERE name = $1`
 	insertMemberships = `INSERT INTO memberships (room, user_id, name, role, invited, since)
@@ -66,27 +68,6 @@ const (
 			(SELECT name, 1 FROM rooms WHERE lower(name) = $2 AND NOT twin AND (created IS NOT NULL OR last_seq > 0)
 				ORDER BY lower(name), (name COLLATE "C") LIMIT 1)) AS found
 		ORDER BY fold LIMIT 1`
-	joinPublic = `WITH joined AS (
-			INSERT INTO memberships (room, user_id, name, role, since)
-			VALUES ($1, $2, coalesce((SELECT name FROM users WHERE id = $2), ''), 'member', $3)
-			ON CONFLICT DO NOTHING RETURNING 1)
-		UPDATE rooms SET created = coalesce(created, $3), members = members + (SELECT count(*) FROM joined)
-		WHERE name = $1`
-	// leavePublic returns the membership it deleted, if any: the only owner's leave hands
-	// the room over.
-	leavePublic = `WITH gone AS (
-			DELETE FROM memberships WHERE room = $1 AND user_id = $2 RETURNING role, invited),
-		counted AS (UPDATE rooms SET members = members - (SELECT count(*) FROM gone WHERE NOT invited) WHERE name = $1)
-		SELECT role, invited FROM gone`
-	// The handover after a public room's only owner left (LeaveRoom): the entry, the heir's
-	// role, the room's last seq. It goes to the outbox if a webhook exists, as a room's
-	// creation does.
-	insertHandover = `INSERT INTO entries (room, seq, id, client_id, sender, user_id, kind, target, subject,
-			subject_name, action, role, auto, created_at)
-		VALUES ($1, $2, $3, '', $4, $5, 'member', 0, $6, $7, 'role', 'owner', true, $8)`
-	setOwner          = `UPDATE memberships SET role = 'owner', name = $3 WHERE room = $1 AND user_id = $2`
-	raiseLastSeq      = `UPDATE rooms SET last_seq = $2 WHERE name = $1`
-	outboxIfHooks     = `INSERT INTO outbox (body) SELECT $1 WHERE EXISTS (SELECT 1 FROM webhooks)`
 	membershipColumns = `m.room, m.user_id, coalesce(u.name, m.name), m.role, m.invited, m.since`
 	selectMembership  = `SELECT ` + membershipColumns + ` FROM memberships m
 		LEFT JOIN LATERAL (SELECT name FROM users WHERE id = m.user_id LIMIT 1) AS u ON true
@@ -227,9 +208,9 @@ func (s *Store) createRoom(ctx context.Context, meta hubbub.RoomMeta, members []
 		return hubbub.RoomMeta{}, nil, err
 	}
 	defer rollback(tx) // after Commit, a no-op
-	var last int64
+	var last, lastNo int64
 	var exists, private bool
-	if err := tx.QueryRow(ctx, lockRoomMeta, meta.Name).Scan(&last, &exists, &private); err != nil {
+	if err := tx.QueryRow(ctx, lockRoomMeta, meta.Name).Scan(&last, &lastNo, &exists, &private); err != nil {
 		return hubbub.RoomMeta{}, nil, err
 	}
 	if exists || last > 0 {
@@ -340,13 +321,17 @@ func (s *Store) RoomMeta(ctx context.Context, room string) (hubbub.RoomMeta, boo
 }
 
 // JoinRoom records a public room in the user's list (a member, no entry), giving the room
-// metadata if it has none. See hubbub.RoomStore.
-func (s *Store) JoinRoom(ctx context.Context, room, user string) error {
+// metadata if it has none; joining a room that lost its owner makes the user its owner. See
+// hubbub.RoomStore.
+func (s *Store) JoinRoom(ctx context.Context, room, user string) (*hubbub.Entry, error) {
 	if err := s.guard.Begin(ctx, sqlstore.OpJoinRoom); err != nil {
-		return err
+		return nil, err
 	}
-	_, err := s.publicMembership(ctx, room, user, true)
-	return s.guard.Wrap(sqlstore.OpJoinRoom, err)
+	h, err := s.publicMembership(ctx, room, user, true)
+	if err != nil {
+		return nil, s.guard.Wrap(sqlstore.OpJoinRoom, err)
+	}
+	return h, nil
 }
 
 // LeaveRoom takes a public room out of the user's list; the only owner's leave hands the
@@ -363,8 +348,12 @@ func (s *Store) LeaveRoom(ctx context.Context, room, user string) (*hubbub.Entry
 }
 
 // publicMembership joins (or leaves) a public room under its lock, so that the member count
-// and a batch's membership changes of the room agree. A leave of the only owner appends the
-// handover, under the same lock, and returns it.
+// and a batch's membership changes of the room agree. It is a batch of one change, read,
+// decided and written by the batch writer's own functions: the user's membership and the
+// room's owners and heirs (queueFindMembers, queueFindHeirs; for a join, whether the room
+// keeps an owner, queueFindOwned), the webhooks (queueHooks), the change with its handover,
+// if any (plan.public), the writes (plan.writes) and the handover's event for the webhooks
+// that follow it (queueOutbox). It returns the handover.
 func (s *Store) publicMembership(ctx context.Context, room, user string, join bool) (*hubbub.Entry, error) {
 	if room == "" {
 		return nil, sqlstore.ErrNoRoom
@@ -380,13 +369,13 @@ func (s *Store) publicMembership(ctx context.Context, room, user string, join bo
 		return nil, err
 	}
 	defer rollback(tx) // after Commit, a no-op
-	var last int64
+	var last, lastNo int64
 	var exists, private bool
 	lock := lockRoomMeta
 	if !join {
 		lock = lockRoomIfAny
 	}
-	err = tx.QueryRow(ctx, lock, room).Scan(&last, &exists, &private)
+	err = tx.QueryRow(ctx, lock, room).Scan(&last, &lastNo, &exists, &private)
 	switch {
 	case !join && errors.Is(err, pgx.ErrNoRows):
 		return nil, nil // no room, so no membership of it
@@ -395,75 +384,52 @@ func (s *Store) publicMembership(ctx context.Context, room, user string, join bo
 	case private:
 		return nil, sqlstore.RoomPrivate(room)
 	}
-	var handover *hubbub.Entry
-	if join {
-		now, err := s.roomTime(ctx, tx)
-		if err != nil {
-			return nil, err
-		}
-		_, err = tx.Exec(ctx, joinPublic, room, user, now)
-		if err != nil {
-			return nil, err
-		}
-	} else {
-		cur := &hubbub.Membership{Room: room, User: user}
-		var role string
-		err := tx.QueryRow(ctx, leavePublic, room, user).Scan(&role, &cur.Invited)
-		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-			return nil, err
-		}
-		cur.Role = hubbub.RoomRole(role)
-		if err == nil && sqlstore.LosesOwner(cur, nil) {
-			if handover, err = s.handOver(ctx, tx, room, user, last); err != nil {
-				return nil, err
-			}
-		}
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return nil, err
-	}
-	return handover, nil
-}
-
-// handOver appends, in tx (which holds room's lock, its last seq last), the handover after
-// user, the room's owner, left it: nil if another owner remains or nobody does.
-func (s *Store) handOver(ctx context.Context, tx pgx.Tx, room, user string, last int64) (*hubbub.Entry, error) {
-	rows, _ := tx.Query(ctx, findHeirs, []string{room}, []int32{1})
-	ms, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*hubbub.Membership, error) {
-		var m hubbub.Membership
-		err := scanMembership(row, &m)
-		return &m, err
-	})
-	if err != nil {
-		return nil, err
-	}
-	heir, kept := sqlstore.Succession(ms, user)
-	if kept || heir == nil {
-		return nil, nil
-	}
 	now, err := s.roomTime(ctx, tx)
 	if err != nil {
 		return nil, err
 	}
-	var from string
-	if err := tx.QueryRow(ctx, `SELECT name FROM users WHERE id = $1`, user).Scan(&from); err != nil && !errors.Is(err, pgx.ErrNoRows) {
-		return nil, err
-	}
-	h := sqlstore.Handover(hubbub.Entry{Room: room, Subject: user, Time: now}, from, *heir)
-	h.Seq, h.ID = uint64(last+1), hubbub.NewMessageID(now)
-	body, err := sqlstore.EncodeEvent(sqlstore.EntryEvent(h))
-	if err != nil {
-		return nil, err
-	}
+	rooms := []string{room}
+	p := newPlan(now, map[string]int64{room: last}, map[string]int64{room: lastNo})
 	b := &pgx.Batch{}
-	b.Queue(insertHandover, room, int64(h.Seq), h.ID, h.From, h.User, h.Subject, h.SubjectName, now)
-	b.Queue(setOwner, room, heir.User, heir.Name)
-	b.Queue(raiseLastSeq, room, int64(h.Seq))
-	b.Queue(outboxIfHooks, body)
+	hooks := s.w.queueHooks(b, rooms)
+	var name string // the user's stored name, which a handover names its actor by
+	b.Queue(selectUserName, user).QueryRow(func(row pgx.Row) error {
+		if err := row.Scan(&name); err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+		return nil
+	})
+	p.queueFindMembers(b, rooms, []string{user})
+	p.queueFindHeirs(b, rooms, []int32{3}) // one change: 2k+1 of each role (queueReads)
+	if join {
+		p.queueFindOwned(b, rooms)
+	}
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return nil, err
 	}
-	return &h, nil
+	res := p.public(room, user, name, join)
+	if res.err != nil {
+		return nil, res.err
+	}
+	b = p.writes(rooms)
+	if res.handover != nil {
+		filter, err := hooks.filter(&s.w.hookCache)
+		if err != nil {
+			return nil, fmt.Errorf("webhooks: %w", err)
+		}
+		if filter.Any() {
+			if err := queueOutbox(b, []result{{msg: *res.handover}}, filter, hooks.allRooms); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return nil, err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return nil, err
+	}
+	return res.handover, nil
 }
 
 // scanMembership reads membershipColumns into m.

@@ -53,10 +53,10 @@ func TestMigrateToSearch(t *testing.T) {
 	if got := find("聊天"); !slices.Equal(got, []uint64{2503}) {
 		t.Errorf("an old CJK message: %v", got)
 	}
-	if _, _, err := s.Append(ctx, &hubbub.Entry{Room: "old", From: "ann", Kind: hubbub.KindEdit, Target: 2501, Text: "tea"}); err != nil {
+	if _, _, _, err := s.Append(ctx, &hubbub.Entry{Room: "old", From: "ann", Kind: hubbub.KindEdit, Target: 2501, Text: "tea"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := s.Append(ctx, &hubbub.Entry{Room: "old", From: "ann", Kind: hubbub.KindDelete, Target: 2503}); err != nil {
+	if _, _, _, err := s.Append(ctx, &hubbub.Entry{Room: "old", From: "ann", Kind: hubbub.KindDelete, Target: 2503}); err != nil {
 		t.Fatal(err)
 	}
 	if got := find("cafe"); len(got) != 0 {
@@ -105,7 +105,7 @@ func TestMigrateToRoomKeys(t *testing.T) {
 func TestSearchQueriesAccepted(t *testing.T) {
 	s, _ := openTest(t, Options{})
 	ctx := t.Context()
-	if _, _, err := s.Append(ctx, &hubbub.Entry{Room: "r", From: "ann", Text: `it's a back\slash: "quoted" & (grouped) | !not <-> x:* 'q'`}); err != nil {
+	if _, _, _, err := s.Append(ctx, &hubbub.Entry{Room: "r", From: "ann", Text: `it's a back\slash: "quoted" & (grouped) | !not <-> x:* 'q'`}); err != nil {
 		t.Fatal(err)
 	}
 	for _, text := range []string{
@@ -134,7 +134,7 @@ func TestSearchQueriesAccepted(t *testing.T) {
 func needleAdder(t *testing.T, s *Store, want *[]string) func(room, text string) {
 	return func(room, text string) {
 		t.Helper()
-		e, _, err := s.Append(t.Context(), &hubbub.Entry{Room: room, From: "ann", Text: text})
+		e, _, _, err := s.Append(t.Context(), &hubbub.Entry{Room: room, From: "ann", Text: text})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -251,12 +251,12 @@ func TestSearchRelevanceClasses(t *testing.T) {
 		for len(words) < tokens {
 			words = append(words, fmt.Sprint("hay", len(words)))
 		}
-		e, _, err := s.Append(ctx, &hubbub.Entry{Room: room, From: from, Text: strings.Join(words, " ")})
+		e, _, _, err := s.Append(ctx, &hubbub.Entry{Room: room, From: from, Text: strings.Join(words, " ")})
 		if err != nil {
 			t.Fatal(err)
 		}
 		all = append(all, hit{e.ID, from})
-		if _, _, err := s.Append(ctx, &hubbub.Entry{Room: room, From: from, Text: "hay only"}); err != nil {
+		if _, _, _, err := s.Append(ctx, &hubbub.Entry{Room: room, From: from, Text: "hay only"}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -53,7 +53,7 @@ func TestSearchBehindAppends(t *testing.T) {
 	a, u := openTest(t, behind)
 	b := openAt(t, u, behind)
 	ctx := t.Context()
-	m, _, err := a.Append(ctx, &hubbub.Entry{Room: "r", From: "ann", Text: "needle one"})
+	m, _, _, err := a.Append(ctx, &hubbub.Entry{Room: "r", From: "ann", Text: "needle one"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,18 +64,18 @@ func TestSearchBehindAppends(t *testing.T) {
 		t.Errorf("another store's search right after the append: %v, want [%s]", ids, m.ID)
 	}
 
-	edit, _, err := a.Append(ctx, &hubbub.Entry{Room: "r", From: "ann", Text: "needle old"})
+	edit, _, _, err := a.Append(ctx, &hubbub.Entry{Room: "r", From: "ann", Text: "needle old"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	gone, _, err := a.Append(ctx, &hubbub.Entry{Room: "r", From: "ann", Text: "needle gone"})
+	gone, _, _, err := a.Append(ctx, &hubbub.Entry{Room: "r", From: "ann", Text: "needle gone"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := b.Append(ctx, &hubbub.Entry{Room: "r", From: "ann", Kind: hubbub.KindEdit, Target: edit.Seq, Text: "haystack new"}); err != nil {
+	if _, _, _, err := b.Append(ctx, &hubbub.Entry{Room: "r", From: "ann", Kind: hubbub.KindEdit, Target: edit.Seq, Text: "haystack new"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := b.Append(ctx, &hubbub.Entry{Room: "r", From: "ann", Kind: hubbub.KindDelete, Target: gone.Seq}); err != nil {
+	if _, _, _, err := b.Append(ctx, &hubbub.Entry{Room: "r", From: "ann", Kind: hubbub.KindDelete, Target: gone.Seq}); err != nil {
 		t.Fatal(err)
 	}
 	if n := indexRows(t, a, "r"); n != 2 { // "needle one", and the edit's row
@@ -98,7 +98,7 @@ func TestSearchIndexCloseOpen(t *testing.T) {
 	a, u := openTest(t, behind)
 	ctx := t.Context()
 	for i := range 3 {
-		if _, _, err := a.Append(ctx, &hubbub.Entry{Room: "r", From: "ann", Text: fmt.Sprint("needle ", i)}); err != nil {
+		if _, _, _, err := a.Append(ctx, &hubbub.Entry{Room: "r", From: "ann", Text: fmt.Sprint("needle ", i)}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -132,7 +132,7 @@ func TestSearchIndexLagDelay(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			s, _ := openTest(t, c.o)
 			for i := range c.n {
-				if _, _, err := s.Append(t.Context(), &hubbub.Entry{Room: "r", From: "ann", Text: fmt.Sprint("needle ", i)}); err != nil {
+				if _, _, _, err := s.Append(t.Context(), &hubbub.Entry{Room: "r", From: "ann", Text: fmt.Sprint("needle ", i)}); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -152,7 +152,7 @@ func TestSearchIndexLagPerRoom(t *testing.T) {
 	s, _ := openTest(t, Options{SearchLag: 3, SearchDelay: -1})
 	ctx := t.Context()
 	for i, room := range []string{"quiet", "busy", "quiet", "busy", "busy"} {
-		if _, _, err := s.Append(ctx, &hubbub.Entry{Room: room, From: "ann", Text: fmt.Sprint("needle ", i)}); err != nil {
+		if _, _, _, err := s.Append(ctx, &hubbub.Entry{Room: room, From: "ann", Text: fmt.Sprint("needle ", i)}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -183,7 +183,7 @@ func TestSearchIndexTwoStores(t *testing.T) {
 	for w, s := range []*Store{a, b, a, b} {
 		untilStopped(&wg, stop, func(i int) bool {
 			room := rooms[(w+i)%len(rooms)]
-			m, _, err := s.Append(ctx, &hubbub.Entry{Room: room, From: "ann", Text: fmt.Sprintf("needle %d %d", w, i)})
+			m, _, _, err := s.Append(ctx, &hubbub.Entry{Room: room, From: "ann", Text: fmt.Sprintf("needle %d %d", w, i)})
 			if err != nil {
 				t.Error(err)
 				return false
@@ -197,7 +197,7 @@ func TestSearchIndexTwoStores(t *testing.T) {
 			default:
 				return true
 			}
-			if _, _, err := s.Append(ctx, &e); err != nil {
+			if _, _, _, err := s.Append(ctx, &e); err != nil {
 				t.Error(err)
 				return false
 			}
@@ -292,7 +292,7 @@ func TestMigrateToSearchBehind(t *testing.T) {
 	if n := indexRows(t, s, "old"); n != 0 {
 		t.Errorf("%d rows indexed again", n)
 	}
-	m, _, err := s.Append(t.Context(), &hubbub.Entry{Room: "old", From: "ann", Text: "needle new"})
+	m, _, _, err := s.Append(t.Context(), &hubbub.Entry{Room: "old", From: "ann", Text: "needle new"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -358,7 +358,7 @@ func TestMigrateToOneSearchKey(t *testing.T) {
 		{Room: "old", From: "ann", Kind: hubbub.KindDelete, Target: 2},
 		{Room: "old", From: "ann", Text: "needle four"},
 	} {
-		if _, _, err := s.Append(ctx, &e); err != nil {
+		if _, _, _, err := s.Append(ctx, &e); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -122,7 +122,7 @@ func connectFixture(b *testing.B) string {
 	const writersPerRoom = 8 // enough appends in flight for the writer to fill its batches
 	for r := range benchRooms {
 		room := fmt.Sprintf("room-%02d", r)
-		if err := ps.JoinRoom(ctx, room, bob.ID); err != nil {
+		if _, err := ps.JoinRoom(ctx, room, bob.ID); err != nil {
 			b.Fatal(err)
 		}
 		for w := range writersPerRoom {
@@ -133,7 +133,7 @@ func connectFixture(b *testing.B) string {
 						e.Text += " @bob"
 						e.Mentions = []hubbub.Mention{{User: bob.ID, Name: bob.Name}}
 					}
-					if _, _, err := ps.Append(ctx, &e); err != nil {
+					if _, _, _, err := ps.Append(ctx, &e); err != nil {
 						failed.Store(&err)
 						return
 					}

@@ -160,9 +160,14 @@ func (j *jsonSession) record(ctx context.Context, room string, in entry) error {
 		if err := j.spend(&j.joins, cfg.SendRate, max(cfg.SendBurst, cfg.MaxRoomsPerConn), "joining new rooms"); err != nil {
 			return err
 		}
-		if err := j.svc.hub.Store().JoinRoom(ctx, room, j.member.UserID); err != nil {
+		handover, err := j.svc.hub.Store().JoinRoom(ctx, room, j.member.UserID)
+		if err != nil {
 			return j.svc.storeRefused("adding the room to your list", err)
 		}
+		// A room that had lost its owner (its only owner parted it alone) is the joiner's
+		// now, an entry its members see at once. Should the broker fail, the join still
+		// stands (Announce logs it) and they get the entry with the room's next one.
+		_ = j.svc.hub.Handover(ctx, handover)
 	}
 	return nil
 }

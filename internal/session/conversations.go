@@ -341,6 +341,9 @@ func (j *jsonSession) changeMember(ctx context.Context, f *wire.ClientFrame) err
 			return hubbub.Errorf(hubbub.ECodeForbidden, "only an owner or an admin may remove the owner of room %q", f.Room)
 		}
 	case wire.TypeRole:
+		if meta.DM { // an admin may set roles in any room, but a DM has none to set
+			return hubbub.Errorf(hubbub.ECodeBadField, "a direct message has no owners or moderators: its people are equals")
+		}
 		role := hubbub.RoomRole(f.Role)
 		if role != hubbub.RoomOwner && role != hubbub.RoomModerator && role != hubbub.RoomMember {
 			return hubbub.Errorf(hubbub.ECodeBadField, "role must be %q, %q or %q", hubbub.RoomOwner, hubbub.RoomModerator, hubbub.RoomMember)
@@ -390,12 +393,10 @@ func (j *jsonSession) part(ctx context.Context, f *wire.ClientFrame) error {
 		if err != nil {
 			return j.svc.storeRefused("leaving the room", err)
 		}
-		if handover != nil {
-			// The room's only owner left: the store made another member owner, an entry of
-			// the room its members see now. Should the broker fail, the part still stands
-			// (Announce logs it) and they get the entry with the room's next one.
-			_ = j.svc.hub.Announce(ctx, []hubbub.Entry{*handover})
-		}
+		// If the room's only owner left, the store made another member owner, an entry of the
+		// room its members see now. Should the broker fail, the part still stands (Announce
+		// logs it) and they get the entry with the room's next one.
+		_ = j.svc.hub.Handover(ctx, handover)
 	}
 	if j.rooms.has(f.Room) {
 		j.svc.hub.Leave(f.Room, me)

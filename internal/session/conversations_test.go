@@ -296,7 +296,7 @@ func TestUnreadAndMentionsAfterRestart(t *testing.T) {
 func TestStrayDMRoomIsNotJoinable(t *testing.T) {
 	s := servertest.Start(t, servertest.Options{})
 	stray := "dm.0123456789abcdef01234567"
-	if _, _, err := s.Store.Append(context.Background(), &hubbub.Entry{Room: stray, From: "a", Text: "x", Time: time.Now()}); err != nil {
+	if _, _, _, err := s.Store.Append(context.Background(), &hubbub.Entry{Room: stray, From: "a", Text: "x", Time: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
 	ann, _ := dial(t, s, "ann")

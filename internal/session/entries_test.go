@@ -428,7 +428,7 @@ func TestReactionFromBeforeTheOneEmojiRuleCanBeTakenBack(t *testing.T) {
 	ann.Join("r", nil)
 	ann.Say("r", "m1", "react to me")
 	old := &hubbub.Entry{Kind: hubbub.KindReaction, Room: "r", From: "ann", User: ann.User, Target: 1, Emoji: "👍👍"}
-	if _, _, err := s.Store.Append(t.Context(), old); err != nil {
+	if _, _, _, err := s.Store.Append(t.Context(), old); err != nil {
 		t.Fatal(err)
 	}
 	wantAck(t, "taking back the old reaction", react(ann, "r", 1, "x1", "👍👍"), 3, 1)

@@ -20,7 +20,7 @@ type removingStore struct {
 func (s *removingStore) Membership(ctx context.Context, room, user string) (hubbub.Membership, bool, error) {
 	m, found, err := s.Store.Membership(ctx, room, user)
 	if rm := s.armed.Load(); rm != nil && rm.Room == room && rm.Subject == user && s.armed.CompareAndSwap(rm, nil) {
-		if _, _, err := s.Store.Append(ctx, rm); err != nil {
+		if _, _, _, err := s.Store.Append(ctx, rm); err != nil {
 			panic("the planted removal failed: " + err.Error())
 		}
 	}

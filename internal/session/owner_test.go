@@ -127,3 +127,61 @@ func TestOnlyOwnerPartingAPublicRoomHandsItOver(t *testing.T) {
 		t.Fatalf("the room after its last member parted: %v, want last seq 3", last)
 	}
 }
+
+// An owner who parts a public room alone and takes it back (the page's Undo: a join) owns it
+// again, by an entry the joiner and every member see; a room no one created (made by joining
+// it by name) gives its first joiner nothing.
+func TestOwnerRejoiningTheRoomSheLeftAloneOwnsItAgain(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{})
+	ann, _ := dial(t, s, "ann")
+	bob, _ := dial(t, s, "bob")
+	create(t, ann, "town", false) // seq 1
+	ann.Join("town", nil)
+	ann.Send(servertest.Frame{"type": "part", "room": "town", "id": "p-1"})
+	awaitRoom(ann, "unroom", "town")
+
+	seen := uint64(1)
+	ann.Join("town", &seen) // the undo: back where she was
+	wantHandover(t, "ann", awaitLog(ann, "town", 2), ann, ann, "ann", 2)
+	if r := roomsOf(t, ask(ann, servertest.Frame{"type": "rooms"}, "rooms"))["town"]; r == nil || r["role"] != "owner" {
+		t.Fatalf("ann's rooms after she joined again: %v, want her the owner", r)
+	}
+	bob.Join("town", nil) // a room with an owner: bob is a member
+	if r := roomsOf(t, ask(bob, servertest.Frame{"type": "rooms"}, "rooms"))["town"]; r == nil || r["role"] != "member" {
+		t.Fatalf("bob's rooms after he joined: %v, want a member", r)
+	}
+
+	bob.Join("street", nil) // no one created it
+	if r := roomsOf(t, ask(bob, servertest.Frame{"type": "rooms"}, "rooms"))["street"]; r == nil || r["role"] != "member" {
+		t.Fatalf("bob's rooms after he joined a room no one created: %v, want a member", r)
+	}
+}
+
+// A direct message has no owners or moderators: a role change there is refused, a server
+// admin's too, and nothing is stored.
+func TestRolesInADirectMessageAreRefused(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{Server: server.Config{RoleFor: servertest.Roles("admin")}})
+	ann, _ := dial(t, s, "ann")
+	bob, _ := dial(t, s, "bob")
+	admin, _ := dial(t, s, "admin")
+	dm := ask(ann, servertest.Frame{"type": "dm", "names": []string{"bob"}}, "room")
+	room := dm.Str("room")
+	if room == "" || dm["dm"] != true {
+		t.Fatalf("the dm: %v", dm)
+	}
+	bob.Join(room, nil)
+	for _, c := range []struct {
+		who  string
+		conn *servertest.JSONClient
+		role string
+	}{{"the admin", admin, "owner"}, {"the admin", admin, "moderator"}, {"ann", ann, "owner"}} {
+		f := request(c.conn, servertest.Frame{"type": "role", "room": room, "name": "bob", "role": c.role, "id": "r-" + c.who + c.role})
+		wantError(t, c.who+" making bob "+c.role+" in a DM", f, "bad_field")
+		if !strings.Contains(f.Str("message"), "direct message has no owners") {
+			t.Errorf("the refusal says %q", f.Str("message"))
+		}
+	}
+	if r := roomsOf(t, ask(bob, servertest.Frame{"type": "rooms"}, "rooms"))[room]; r == nil || r["role"] != "member" || r["last_seq"] != float64(2) {
+		t.Fatalf("bob's DM after the refused role changes: %v, want a member, last seq 2 (the two joins)", r)
+	}
+}

@@ -41,7 +41,7 @@ func BenchmarkAppendManyRooms(b *testing.B) {
 					return
 				}
 				start := time.Now()
-				_, _, err := s.Append(ctx, &hubbub.Entry{Room: fmt.Sprintf("room-%04d", (int(i)*7919+a)%rooms), From: "alice",
+				_, _, _, err := s.Append(ctx, &hubbub.Entry{Room: fmt.Sprintf("room-%04d", (int(i)*7919+a)%rooms), From: "alice",
 					User: "u_alice", ClientID: fmt.Sprintf("c-%d", i), Text: "a message of about the length people write, say sixty bytes"})
 				if err != nil {
 					b.Error(err)
@@ -90,7 +90,7 @@ func BenchmarkAppendPaced(b *testing.B) {
 		time.Sleep(time.Until(due))
 		wg.Go(func() {
 			t0 := time.Now()
-			_, _, err := s.Append(ctx, &hubbub.Entry{Room: fmt.Sprintf("room-%04d", (i*7919)%rooms), From: "alice",
+			_, _, _, err := s.Append(ctx, &hubbub.Entry{Room: fmt.Sprintf("room-%04d", (i*7919)%rooms), From: "alice",
 				User: "u_alice", ClientID: fmt.Sprintf("p-%d", i), Text: "a message of about the length people write, say sixty bytes"})
 			if err != nil {
 				b.Error(err)

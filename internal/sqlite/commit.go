@@ -178,7 +178,7 @@ func (w *writer) appendOne(ctx context.Context, stored hubbub.Entry) result {
 	case hubbub.KindMessage:
 		res = w.appendMessage(ctx, stored)
 	case hubbub.KindTopic, hubbub.KindMember:
-		res = w.appendRoomChange(ctx, stored)
+		res = w.appendRoomChange(ctx, stored, false)
 	default:
 		res = w.appendChange(ctx, stored)
 	}
@@ -187,6 +187,11 @@ func (w *writer) appendOne(ctx context.Context, stored hubbub.Entry) result {
 		if res.err == nil && res.handover != nil {
 			res.err = w.enqueueEntry(ctx, *res.handover)
 		}
+	}
+	if res.err == nil && res.dup && res.msg.Kind == hubbub.KindMember {
+		// A resent member change answers with the handover that followed it, as its first
+		// append did: the caller announces it again.
+		res.handover, res.err = w.handoverAfter(ctx, res.msg)
 	}
 	if res.err != nil || res.dup {
 		if _, err := w.stmts.undo.ExecContext(ctx); err != nil { // the seq bump goes too: no gap

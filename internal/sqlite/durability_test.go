@@ -39,7 +39,7 @@ func TestKillChild(t *testing.T) {
 				if i%2 == 1 {
 					e = hubbub.Entry{Room: "r", From: e.From, Kind: hubbub.KindReaction, Target: last, Emoji: "👍"}
 				}
-				m, _, err := s.Append(t.Context(), &e)
+				m, _, _, err := s.Append(t.Context(), &e)
 				if err != nil {
 					fmt.Println("error", err)
 					return

@@ -34,7 +34,7 @@ func TestCheckFollowsFailingWrites(t *testing.T) {
 	if err := s.Check(ctx); err != nil {
 		t.Fatalf("Check before any append failed: %v (it writes only once a commit failed)", err)
 	}
-	if _, _, err := s.Append(ctx, &hubbub.Entry{Room: "r", From: "ann", Text: "hi"}); err == nil {
+	if _, _, _, err := s.Append(ctx, &hubbub.Entry{Room: "r", From: "ann", Text: "hi"}); err == nil {
 		t.Fatal("Append succeeded while another connection held the write lock")
 	}
 	if err := s.Check(ctx); err == nil {
@@ -46,7 +46,7 @@ func TestCheckFollowsFailingWrites(t *testing.T) {
 	if err := s.Check(ctx); err != nil {
 		t.Fatalf("Check once writes work again: %v", err)
 	}
-	if _, _, err := s.Append(ctx, &hubbub.Entry{Room: "r", From: "ann", Text: "hi"}); err != nil {
+	if _, _, _, err := s.Append(ctx, &hubbub.Entry{Room: "r", From: "ann", Text: "hi"}); err != nil {
 		t.Fatalf("Append after the lock was released: %v", err)
 	}
 }

@@ -34,7 +34,7 @@ func TestLockRefusesASecondLockingStore(t *testing.T) {
 	}
 
 	tool := openAt(t, path, Options{SkipCheck: true}) // as `hubbub user add` beside the server
-	if _, _, err := tool.Append(context.Background(), &hubbub.Entry{Room: "r", From: "ann", Text: "hi"}); err != nil {
+	if _, _, _, err := tool.Append(context.Background(), &hubbub.Entry{Room: "r", From: "ann", Text: "hi"}); err != nil {
 		t.Fatalf("Append without Lock beside the locked Store: %v", err)
 	}
 	if err := tool.Close(); err != nil {

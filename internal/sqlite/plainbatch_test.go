@@ -77,7 +77,7 @@ func TestPlainMessagesGroupedKeepTheirOrder(t *testing.T) {
 		if msgs != int64(len(got)) || last != int64(len(got)) || badOrds != 0 {
 			t.Errorf("%s: msgs %d, last_seq %d, %d messages with ord ≠ seq; want %d, %d, 0", room, msgs, last, badOrds, len(got), len(got))
 		}
-		if m, _, err := s.Append(ctx, &hubbub.Entry{Room: room, From: "bob", Text: "after"}); err != nil || m.Seq != uint64(len(got)+1) {
+		if m, _, _, err := s.Append(ctx, &hubbub.Entry{Room: room, From: "bob", Text: "after"}); err != nil || m.Seq != uint64(len(got)+1) {
 			t.Errorf("%s: the next message took seq %d (%v), want %d", room, m.Seq, err, len(got)+1)
 		}
 	}
@@ -90,11 +90,11 @@ func TestPlainMessagesGroupedKeepTheirOrder(t *testing.T) {
 func TestPlainMessagesGroupedWithResends(t *testing.T) {
 	s, path := openTest(t, Options{})
 	ctx := t.Context()
-	x, _, err := s.Append(ctx, &hubbub.Entry{Room: "r", From: "alice", ClientID: "x", Text: "x"})
+	x, _, _, err := s.Append(ctx, &hubbub.Entry{Room: "r", From: "alice", ClientID: "x", Text: "x"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	edit, _, err := s.Append(ctx, &hubbub.Entry{Room: "r", From: "alice", ClientID: "y", Kind: hubbub.KindEdit, Target: x.Seq, Text: "x edited"})
+	edit, _, _, err := s.Append(ctx, &hubbub.Entry{Room: "r", From: "alice", ClientID: "y", Kind: hubbub.KindEdit, Target: x.Seq, Text: "x edited"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +137,7 @@ func TestPlainMessagesGroupedWithResends(t *testing.T) {
 	if fmt.Sprint(texts) != "[1:x edited 2:x edited 3:a 4:c 5:d]" {
 		t.Errorf("the room holds %v", texts)
 	}
-	if m, _, err := s.Append(ctx, &hubbub.Entry{Room: "r", From: "bob", Text: "after"}); err != nil || m.Seq != 6 {
+	if m, _, _, err := s.Append(ctx, &hubbub.Entry{Room: "r", From: "bob", Text: "after"}); err != nil || m.Seq != 6 {
 		t.Errorf("the next message took seq %d (%v), want 6", m.Seq, err)
 	}
 }

@@ -50,7 +50,7 @@ const (
 		CROSS JOIN memberships ms ON ms.room = ?1 AND ms.user_id = u.id`
 	// The room's members who decide whether an owner leaving hands the room over: one other
 	// owner, if any, and the longest-standing moderator and member (the heir is the first of
-	// them by sqlstore.HeirBefore), each a probe of memberships_heirs.
+	// them by sqlstore.KeepOwner's order), each a probe of memberships_heirs.
 	heirsSQL = `SELECT h.user_id, coalesce(u.name, nullif(h.name, ''), h.user_id), h.role, 0, h.since_ms FROM (
 			SELECT * FROM (SELECT user_id, name, role, since_ms FROM memberships INDEXED BY memberships_heirs
 				WHERE room = ?1 AND role = 'owner' AND invited = 0 AND user_id <> ?2 LIMIT 1)
@@ -176,8 +176,10 @@ func (w *writer) setMembership(ctx context.Context, room string, cur, next *hubb
 // appendRoomChange stores e, a KindTopic or KindMember entry, inside the savepoint appendOne
 // opened (or CreateRoom's transaction): a resend returns the first outcome; a member change
 // reads its subject's membership and lets sqlstore.ApplyMember judge before it takes a seq,
-// so that a refused one takes none; the change and the entry are written together.
-func (w *writer) appendRoomChange(ctx context.Context, e hubbub.Entry) result {
+// so that a refused one takes none, and sqlstore.KeepOwner (unless asGiven: CreateRoom's
+// joins, its members as given); the change and the entry are written together, and the
+// handover after them if KeepOwner asks for one.
+func (w *writer) appendRoomChange(ctx context.Context, e hubbub.Entry, asGiven bool) result {
 	if e.ClientID != "" {
 		got, found, err := w.byClient(ctx, e)
 		if err != nil {
@@ -199,18 +201,13 @@ func (w *writer) appendRoomChange(ctx context.Context, e hubbub.Entry) result {
 		if next, e, err = sqlstore.ApplyMember(e, cur, e.Time); err != nil {
 			return result{err: err}
 		}
-		if sqlstore.LosesOwner(cur, next) {
-			// Read here, in the batch's transaction, which holds the write lock: no other
-			// writer can change the room's owners between this read and the commit.
-			heir, kept, err := w.succession(ctx, e.Room, e.Subject)
-			switch {
-			case err != nil:
+		// The members are read here, in the batch's transaction, which holds the write
+		// lock: no other writer can change the room's owners between this read and the
+		// commit.
+		if !asGiven {
+			handover, err = w.keepOwner(ctx, e, cur, next)
+			if err != nil {
 				return result{err: err}
-			case kept:
-			case e.Action == hubbub.MemberRole:
-				return result{err: sqlstore.LastOwner(e)}
-			default:
-				handover = heir // nil: nobody remains
 			}
 		}
 	}
@@ -240,27 +237,56 @@ func (w *writer) appendRoomChange(ctx context.Context, e hubbub.Entry) result {
 	return result{msg: e}
 }
 
-// succession reads, for the owner leaving going, whether another owner of room remains, and
-// who would inherit it (sqlstore.Succession of heirsSQL's rows).
-func (w *writer) succession(ctx context.Context, room, leaving string) (heir *hubbub.Membership, kept bool, err error) {
+// keepOwner is sqlstore.KeepOwner of member change e, reading the room on the writer.
+func (w *writer) keepOwner(ctx context.Context, e hubbub.Entry, cur, next *hubbub.Membership) (*hubbub.Membership, error) {
+	return sqlstore.KeepOwner(e, cur, next, func() ([]*hubbub.Membership, error) { return w.heirs(ctx, e.Room, e.Subject) },
+		func() (bool, error) {
+			var owned bool
+			err := w.stmts.owned.QueryRowContext(ctx, e.Room).Scan(&owned)
+			if errors.Is(err, sql.ErrNoRows) {
+				return false, nil
+			}
+			if err != nil {
+				return false, fmt.Errorf("read room: %w", err)
+			}
+			return owned, nil
+		})
+}
+
+// heirs reads the members of room who decide whether leaving's going hands it over
+// (heirsSQL), as sqlstore.KeepOwner asks for them.
+func (w *writer) heirs(ctx context.Context, room, leaving string) ([]*hubbub.Membership, error) {
 	rows, err := w.stmts.heirs.QueryContext(ctx, room, leaving)
 	if err != nil {
-		return nil, false, fmt.Errorf("read heirs: %w", err)
+		return nil, fmt.Errorf("read heirs: %w", err)
 	}
 	defer rows.Close()
 	var ms []*hubbub.Membership
 	for rows.Next() {
 		m, err := scanMembership(rows, room)
 		if err != nil {
-			return nil, false, fmt.Errorf("read heirs: %w", err)
+			return nil, fmt.Errorf("read heirs: %w", err)
 		}
 		ms = append(ms, &m)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, false, fmt.Errorf("read heirs: %w", err)
+		return nil, fmt.Errorf("read heirs: %w", err)
 	}
-	heir, kept = sqlstore.Succession(ms, leaving)
-	return heir, kept, nil
+	return ms, nil
+}
+
+// handoverAfter reads the handover the store appended right after e, a stored KindMember
+// entry (the entry numbered next, if it is Auto), or nil if none.
+func (w *writer) handoverAfter(ctx context.Context, e hubbub.Entry) (*hubbub.Entry, error) {
+	h, err := scanOne(w.stmts.autoAt.QueryContext(ctx, e.Room, int64(e.Seq+1)))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read handover: %w", err)
+	}
+	h.Room = e.Room
+	return &h, nil
 }
 
 // handOver appends, after leaving (the only owner's leave or remove, stored), the entry that
@@ -268,7 +294,7 @@ func (w *writer) succession(ctx context.Context, room, leaving string) (heir *hu
 func (w *writer) handOver(ctx context.Context, leaving hubbub.Entry, fromName string, heir hubbub.Membership) (hubbub.Entry, error) {
 	h := sqlstore.Handover(leaving, fromName, heir)
 	h.ID = hubbub.NewMessageID(h.Time)
-	res := w.appendRoomChange(ctx, h)
+	res := w.appendRoomChange(ctx, h, false)
 	return res.msg, res.err
 }
 
@@ -315,7 +341,7 @@ func (s *Store) CreateRoom(ctx context.Context, meta hubbub.RoomMeta, members []
 			e := hubbub.Entry{Room: meta.Name, Kind: hubbub.KindMember, From: from, User: meta.CreatedBy,
 				Subject: m.User, SubjectName: m.Name, Action: hubbub.MemberJoin, Role: m.Role,
 				ID: hubbub.NewMessageID(tx.now), Time: tx.now}
-			res := tx.appendRoomChange(ctx, e)
+			res := tx.appendRoomChange(ctx, e, true)
 			if res.err != nil {
 				return res.err
 			}
@@ -398,13 +424,16 @@ func (s *Store) ResolveRoom(ctx context.Context, name string) (string, bool, err
 }
 
 // JoinRoom records public room in user's list of rooms (a member, role member), giving a
-// room without metadata its metadata; it is idempotent. A private room's members change by
-// KindMember entries only: ECodeForbidden.
-func (s *Store) JoinRoom(ctx context.Context, room, user string) error {
+// room without metadata its metadata; it is idempotent. Joining a room that lost its owner
+// makes the user its owner, in the same transaction (see hubbub.RoomStore). A private room's
+// members change by KindMember entries only: ECodeForbidden.
+func (s *Store) JoinRoom(ctx context.Context, room, user string) (*hubbub.Entry, error) {
 	if room == "" || user == "" {
-		return s.guard.Wrap(sqlstore.OpJoinRoom, hubbub.Errorf(hubbub.ECodeMissing, "JoinRoom needs a room and a user"))
+		return nil, s.guard.Wrap(sqlstore.OpJoinRoom, hubbub.Errorf(hubbub.ECodeMissing, "JoinRoom needs a room and a user"))
 	}
-	return s.write(ctx, sqlstore.OpJoinRoom, func(ctx context.Context, tx *writeTx) error {
+	var handover *hubbub.Entry
+	err := s.write(ctx, sqlstore.OpJoinRoom, func(ctx context.Context, tx *writeTx) error {
+		handover = nil // a retried write starts again
 		cur, err := tx.publicMembership(ctx, room, user)
 		if err != nil || cur != nil {
 			return err
@@ -413,8 +442,17 @@ func (s *Store) JoinRoom(ctx context.Context, room, user string) error {
 			return err
 		}
 		next := &hubbub.Membership{Room: room, User: user, Role: hubbub.RoomMember, Since: tx.now}
-		return tx.setMembership(ctx, room, nil, next, tx.now.UnixMilli())
+		if err := tx.setMembership(ctx, room, nil, next, tx.now.UnixMilli()); err != nil {
+			return err
+		}
+		join := hubbub.Entry{Room: room, Kind: hubbub.KindMember, Action: hubbub.MemberJoin, Subject: user, Time: tx.now}
+		handover, err = tx.publicHandover(ctx, join, nil, next)
+		return err
 	})
+	if err != nil {
+		return nil, err
+	}
+	return handover, nil
 }
 
 // LeaveRoom takes public room out of user's list of rooms; it is idempotent. Taking out the
@@ -430,35 +468,39 @@ func (s *Store) LeaveRoom(ctx context.Context, room, user string) (*hubbub.Entry
 		if err := tx.setMembership(ctx, room, cur, nil, tx.now.UnixMilli()); err != nil {
 			return err
 		}
-		if !sqlstore.LosesOwner(cur, nil) {
-			return nil
-		}
-		heir, kept, err := tx.succession(ctx, room, user)
-		if err != nil || kept || heir == nil {
-			return err
-		}
-		name, err := tx.nameOf(ctx, user)
-		if err != nil {
-			return err
-		}
-		if err := tx.readHooks(ctx); err != nil { // the handover goes to the outbox too
-			return err
-		}
-		leave := hubbub.Entry{Room: room, Subject: user, Time: tx.now}
-		h, err := tx.handOver(ctx, leave, name, *heir)
-		if err == nil {
-			err = tx.enqueueEntry(ctx, h)
-		}
-		if err != nil {
-			return err
-		}
-		handover = &h
-		return nil
+		leave := hubbub.Entry{Room: room, Kind: hubbub.KindMember, Action: hubbub.MemberLeave, Subject: user, Time: tx.now}
+		handover, err = tx.publicHandover(ctx, leave, cur, nil)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return handover, nil
+}
+
+// publicHandover appends the handover sqlstore.KeepOwner asks of change, a public room's
+// JoinRoom or LeaveRoom as an entry that is not stored, which took its subject's membership
+// from cur to next, and writes its event to the outbox; it returns it, or nil if none.
+func (tx *writeTx) publicHandover(ctx context.Context, change hubbub.Entry, cur, next *hubbub.Membership) (*hubbub.Entry, error) {
+	heir, err := tx.keepOwner(ctx, change, cur, next)
+	if err != nil || heir == nil {
+		return nil, err
+	}
+	name, err := tx.nameOf(ctx, change.Subject)
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.readHooks(ctx); err != nil { // the handover goes to the outbox too
+		return nil, err
+	}
+	h, err := tx.handOver(ctx, change, name, *heir)
+	if err == nil {
+		err = tx.enqueueEntry(ctx, h)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &h, nil
 }
 
 // publicMembership returns user's membership of room (nil for none), or ECodeForbidden if

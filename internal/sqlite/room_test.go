@@ -87,7 +87,7 @@ func TestMemberChanges(t *testing.T) {
 	keyed := memberChange("p", ann, bob, hubbub.MemberRole, hubbub.RoomOwner)
 	keyed.ClientID = "r-1"
 	role := add(t, s, keyed)
-	if again, dup, err := s.Append(ctx, &keyed); err != nil || !dup || !reflect.DeepEqual(*again, role) {
+	if again, _, dup, err := s.Append(ctx, &keyed); err != nil || !dup || !reflect.DeepEqual(*again, role) {
 		t.Errorf("a resent role change = %+v, dup %v, %v; want %+v", again, dup, err, role)
 	}
 	if m, found, err := s.Membership(ctx, "p", bob.ID); err != nil || !found || m.Role != hubbub.RoomOwner || m.Invited || m.Name != "bob" {
@@ -117,7 +117,7 @@ func TestMemberChanges(t *testing.T) {
 	if err != nil || len(log) != 7 || log[6].Action != hubbub.MemberLeave || log[6].Subject != bob.ID || log[6].SubjectName != "bob" {
 		t.Errorf("the log = %+v, %v", log, err)
 	}
-	if err := s.JoinRoom(ctx, "p", carol.ID); hubbub.ErrorCode(err) != hubbub.ECodeForbidden {
+	if _, err := s.JoinRoom(ctx, "p", carol.ID); hubbub.ErrorCode(err) != hubbub.ECodeForbidden {
 		t.Errorf("JoinRoom of a private room = %v", err)
 	}
 }
@@ -129,7 +129,7 @@ func TestMyRoomsCounts(t *testing.T) {
 	ctx := t.Context()
 	s, path := openTest(t, Options{})
 	ann, bob, carol := newUser(t, s, "ann"), newUser(t, s, "bob"), newUser(t, s, "carol")
-	if err := s.JoinRoom(ctx, "r", ann.ID); err != nil {
+	if _, err := s.JoinRoom(ctx, "r", ann.ID); err != nil {
 		t.Fatal(err)
 	}
 	at := func(u hubbub.User) []hubbub.Mention { return []hubbub.Mention{{User: u.ID, Name: u.Name}} }
@@ -189,7 +189,7 @@ func TestUnreadCap(t *testing.T) {
 	ctx := t.Context()
 	s, _ := openTest(t, Options{})
 	ann, bob := newUser(t, s, "ann"), newUser(t, s, "bob")
-	if err := s.JoinRoom(ctx, "busy", ann.ID); err != nil {
+	if _, err := s.JoinRoom(ctx, "busy", ann.ID); err != nil {
 		t.Fatal(err)
 	}
 	var wg sync.WaitGroup
@@ -197,7 +197,7 @@ func TestUnreadCap(t *testing.T) {
 		wg.Go(func() {
 			for i := range (hubbub.MaxUnreadCount + 11) / 10 {
 				e := by(hubbub.Entry{Room: "busy", Text: fmt.Sprint(g, i), MentionRoom: true}, bob)
-				if _, _, err := s.Append(ctx, &e); err != nil {
+				if _, _, _, err := s.Append(ctx, &e); err != nil {
 					t.Error(err)
 					return
 				}
@@ -238,7 +238,7 @@ func TestRetentionTakesMentions(t *testing.T) {
 	ctx := t.Context()
 	s, _ := openTest(t, Options{Retention: hubbub.Retention{MaxPerRoom: 2}})
 	ann, bob := newUser(t, s, "ann"), newUser(t, s, "bob")
-	if err := s.JoinRoom(ctx, "r", ann.ID); err != nil {
+	if _, err := s.JoinRoom(ctx, "r", ann.ID); err != nil {
 		t.Fatal(err)
 	}
 	for range 3 {

@@ -18,7 +18,7 @@ import (
 // add appends e and fails t unless it was stored as a new entry.
 func add(t *testing.T, s *Store, e hubbub.Entry) hubbub.Entry {
 	t.Helper()
-	got, dup, err := s.Append(t.Context(), &e)
+	got, _, dup, err := s.Append(t.Context(), &e)
 	if err != nil || dup {
 		t.Fatalf("Append(%+v) = %+v, dup %v, %v; want a new entry", e, got, dup, err)
 	}
@@ -32,7 +32,7 @@ func refused(t *testing.T, s *Store, e hubbub.Entry, code string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, dup, err := s.Append(t.Context(), &e)
+	got, _, dup, err := s.Append(t.Context(), &e)
 	if hubbub.ErrorCode(err) != code {
 		t.Fatalf("Append(%+v) = %+v, dup %v, %v; want a %s error", e, got, dup, err, code)
 	}
@@ -152,7 +152,7 @@ func TestDeleteEmptiesEveryText(t *testing.T) {
 	assertNoText(t, path, "secret")
 	s = openAt(t, path, Options{})
 
-	again, dup, err := s.Append(ctx, new(del("r", "alice", m.Seq, false)))
+	again, _, dup, err := s.Append(ctx, new(del("r", "alice", m.Seq, false)))
 	if err != nil || !dup || !reflect.DeepEqual(*again, d) {
 		t.Errorf("second delete = %+v, dup %v, %v; want the first %+v", again, dup, err, d)
 	}
@@ -310,7 +310,7 @@ func TestResendEveryKind(t *testing.T) {
 		{withID(text("r", "bob", "a message"), "x1"), re},                                   // another kind
 		{withID(react("r", "alice", reply.Seq, "🎉"), "m1"), message(t, s, "r", p.Seq)},      // a message, as it is now
 	} {
-		got, dup, err := s.Append(ctx, &c.send)
+		got, _, dup, err := s.Append(ctx, &c.send)
 		if err != nil || !dup || !reflect.DeepEqual(*got, c.want) {
 			t.Errorf("resend %+v = %+v, dup %v, %v; want %+v", c.send, got, dup, err, c.want)
 		}
@@ -343,7 +343,7 @@ func TestConcurrentChanges(t *testing.T) {
 				case 2:
 					e = react("r", fmt.Sprint("u", u), m.Seq, "🎉")
 				}
-				if _, _, err := s.Append(ctx, &e); err != nil {
+				if _, _, _, err := s.Append(ctx, &e); err != nil {
 					errs <- err
 					return
 				}

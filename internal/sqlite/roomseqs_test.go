@@ -20,7 +20,7 @@ func TestRoomSeqsTwoStores(t *testing.T) {
 	stores := []*Store{openAt(t, path, Options{}), openAt(t, path, Options{})}
 	for i := range 6 {
 		s := stores[i%2]
-		m, dup, err := s.Append(ctx, &hubbub.Entry{Room: "r", From: "alice", ClientID: fmt.Sprint("c", i), Text: "hi"})
+		m, _, dup, err := s.Append(ctx, &hubbub.Entry{Room: "r", From: "alice", ClientID: fmt.Sprint("c", i), Text: "hi"})
 		if err != nil || dup || m.Seq != uint64(i+1) {
 			t.Fatalf("append %d on store %d = seq %d, dup %v, %v; want seq %d", i, i%2, m.Seq, dup, err, i+1)
 		}
@@ -41,22 +41,22 @@ func TestRoomSeqsAfterOtherWrites(t *testing.T) {
 	appendPlain := func(id string) hubbub.Entry {
 		t.Helper()
 		want++
-		m, dup, err := s.Append(ctx, &hubbub.Entry{Room: "r", From: "alice", ClientID: id, Text: "hi " + id})
+		m, _, dup, err := s.Append(ctx, &hubbub.Entry{Room: "r", From: "alice", ClientID: id, Text: "hi " + id})
 		if err != nil || dup || m.Seq != want {
 			t.Fatalf("append %s = seq %d, dup %v, %v; want seq %d", id, m.Seq, dup, err, want)
 		}
 		return *m
 	}
 	first := appendPlain("a")
-	if m, dup, err := s.Append(ctx, &hubbub.Entry{Room: "r", From: "alice", ClientID: "a", Text: "again"}); err != nil || !dup || m.Seq != first.Seq {
+	if m, _, dup, err := s.Append(ctx, &hubbub.Entry{Room: "r", From: "alice", ClientID: "a", Text: "again"}); err != nil || !dup || m.Seq != first.Seq {
 		t.Fatalf("resend = seq %d, dup %v, %v; want the first (seq %d)", m.Seq, dup, err, first.Seq)
 	}
 	appendPlain("b")
 	want++
-	if e, _, err := s.Append(ctx, &hubbub.Entry{Room: "r", From: "alice", Kind: hubbub.KindEdit, Target: first.Seq, Text: "edited"}); err != nil || e.Seq != want {
+	if e, _, _, err := s.Append(ctx, &hubbub.Entry{Room: "r", From: "alice", Kind: hubbub.KindEdit, Target: first.Seq, Text: "edited"}); err != nil || e.Seq != want {
 		t.Fatalf("edit = seq %d, %v; want seq %d", e.Seq, err, want)
 	}
-	if _, _, err := s.Append(ctx, &hubbub.Entry{Room: "r", From: "alice", Kind: hubbub.KindEdit, Target: 999, Text: "nothing"}); err == nil {
+	if _, _, _, err := s.Append(ctx, &hubbub.Entry{Room: "r", From: "alice", Kind: hubbub.KindEdit, Target: 999, Text: "nothing"}); err == nil {
 		t.Fatal("an edit of no message was stored")
 	}
 	appendPlain("c")
@@ -118,7 +118,7 @@ func TestBatchRolledBackMidway(t *testing.T) {
 		t.Error("the write that failed was reported done")
 	}
 	reported := map[string]error{"a": (<-a).err, "c": (<-c).err}
-	d, _, err := s.Append(ctx, &hubbub.Entry{Room: "r", From: "alice", Text: "d"})
+	d, _, _, err := s.Append(ctx, &hubbub.Entry{Room: "r", From: "alice", Text: "d"})
 	if err != nil {
 		t.Fatalf("the next message of the room failed: %v", err)
 	}

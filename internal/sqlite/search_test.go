@@ -177,10 +177,10 @@ func TestUpgradeToSearch(t *testing.T) {
 	if got := find("聊天"); !slices.Equal(got, []uint64{3}) {
 		t.Errorf("an old CJK message: %v", got)
 	}
-	if _, _, err := s.Append(ctx, &hubbub.Entry{Room: "r", From: "alice", Kind: hubbub.KindEdit, Target: 1, Text: "tea"}); err != nil {
+	if _, _, _, err := s.Append(ctx, &hubbub.Entry{Room: "r", From: "alice", Kind: hubbub.KindEdit, Target: 1, Text: "tea"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := s.Append(ctx, &hubbub.Entry{Room: "r", From: "alice", Kind: hubbub.KindDelete, Target: 3}); err != nil {
+	if _, _, _, err := s.Append(ctx, &hubbub.Entry{Room: "r", From: "alice", Kind: hubbub.KindDelete, Target: 3}); err != nil {
 		t.Fatal(err)
 	}
 	if got := find("cafe"); len(got) != 0 {

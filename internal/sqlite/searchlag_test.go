@@ -164,7 +164,7 @@ func TestSearchCatchUpSlices(t *testing.T) {
 		}
 		go func() {
 			e := text("late", "bob", "apple late")
-			_, _, err := s.Append(context.Background(), &e)
+			_, _, _, err := s.Append(context.Background(), &e)
 			lateDone <- err
 		}()
 		for s.w.q.Len() == 0 && len(lateDone) == 0 {
@@ -238,7 +238,7 @@ func TestSearchCatchUpKeepsPace(t *testing.T) {
 			return
 		}
 		go func() {
-			_, _, err := s.Append(context.Background(), new(text("late", "bob", "apple late")))
+			_, _, _, err := s.Append(context.Background(), new(text("late", "bob", "apple late")))
 			lateDone <- err
 		}()
 		for s.w.q.Len() == 0 && len(lateDone) == 0 {

@@ -32,7 +32,7 @@ func TestReopen(t *testing.T) {
 	s := openAt(t, path, opts)
 	var stored []hubbub.Entry
 	for i := range 5 {
-		m, _, err := s.Append(ctx, &hubbub.Entry{Room: "r", From: "alice", ClientID: string(rune('a' + i)), Text: "hi"})
+		m, _, _, err := s.Append(ctx, &hubbub.Entry{Room: "r", From: "alice", ClientID: string(rune('a' + i)), Text: "hi"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -56,11 +56,11 @@ func TestReopen(t *testing.T) {
 	if len(got) != 3 || !reflect.DeepEqual(got[0], stored[2]) || !reflect.DeepEqual(got[2], stored[4]) {
 		t.Errorf("after reopen read %+v, want %+v", got, stored[2:])
 	}
-	m, dup, err := s.Append(ctx, &hubbub.Entry{Room: "r", From: "alice", ClientID: "e", Text: "retry"})
+	m, _, dup, err := s.Append(ctx, &hubbub.Entry{Room: "r", From: "alice", ClientID: "e", Text: "retry"})
 	if err != nil || !dup || !reflect.DeepEqual(*m, stored[4]) {
 		t.Errorf("retry after reopen = %+v, dup %v, %v; want the stored %+v", m, dup, err, stored[4])
 	}
-	m, _, err = s.Append(ctx, &hubbub.Entry{Room: "r", From: "alice", Text: "new"})
+	m, _, _, err = s.Append(ctx, &hubbub.Entry{Room: "r", From: "alice", Text: "new"})
 	if err != nil || m.Seq != 6 {
 		t.Errorf("Append after reopen = seq %d, %v; want 6", m.Seq, err)
 	}
@@ -198,7 +198,7 @@ func TestOpenOddPath(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "a b?c=d&e#f%20g.db")
 	s := openAt(t, path, Options{})
-	if _, _, err := s.Append(t.Context(), &hubbub.Entry{Room: "r", From: "u", Text: "x"}); err != nil {
+	if _, _, _, err := s.Append(t.Context(), &hubbub.Entry{Room: "r", From: "u", Text: "x"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Close(); err != nil {
@@ -234,7 +234,7 @@ func TestCloseTwice(t *testing.T) {
 	if err := s.Close(); !errors.Is(err, ErrClosed) {
 		t.Errorf("second Close = %v, want ErrClosed", err)
 	}
-	if _, _, err := s.Append(t.Context(), &hubbub.Entry{Room: "r"}); !errors.Is(err, ErrClosed) {
+	if _, _, _, err := s.Append(t.Context(), &hubbub.Entry{Room: "r"}); !errors.Is(err, ErrClosed) {
 		t.Errorf("Append after Close = %v, want ErrClosed", err)
 	}
 }

@@ -21,8 +21,9 @@ type writeStmts struct {
 	// store before the room log), any message (refused if a change holds its client id), a
 	// change.
 	plainMessage, message, entry *sql.Stmt
-	// Resends: the message or the change holding a (room, user_id, client_id).
-	messageByClient, entryByClient *sql.Stmt
+	// Resends: the message or the change holding a (room, user_id, client_id), and the
+	// handover that followed a member change (an Auto entry at a seq).
+	messageByClient, entryByClient, autoAt *sql.Stmt
 
 	// The message a change or reply names, and what the change does to it.
 	target, addReply, edit, tombstone, emptyEdits, deletedBy *sql.Stmt
@@ -41,8 +42,9 @@ type writeStmts struct {
 	// member count (which gives a room without metadata its row), a room's existence.
 	setTopic, membership, putMembership, dropMembership, countMembers, roomExists *sql.Stmt
 	createRoom, ensureRoom, roomPrivate, setRead                                  *sql.Stmt
-	// heirs reads who else owns a room, or would inherit it (room.go, heirsSQL).
-	heirs *sql.Stmt
+	// heirs reads who else owns a room, or would inherit it (room.go, heirsSQL); owned
+	// whether a room keeps an owner (created with one, no DM).
+	heirs, owned *sql.Stmt
 
 	// Users (user.go): the reads a write decides on, then the writes.
 	userByID, userByGuest, userByExternal                           *sql.Stmt
@@ -126,6 +128,7 @@ func prepareWrites(ctx context.Context, conn *sql.Conn) (writeStmts, error) {
 		WHERE room = ? AND user_id = ? AND client_id = ? AND client_id <> ''`)
 	w.entryByClient = prep(`SELECT ` + entryColumns + ` FROM entries
 		WHERE room = ? AND user_id = ? AND client_id = ? AND client_id <> ''`)
+	w.autoAt = prep(`SELECT ` + entryColumns + ` FROM entries WHERE room = ? AND seq = ? AND auto = 1`)
 
 	w.target = prep(`SELECT sender, user_id, deleted, reactions, mentions, mention_room FROM messages WHERE room = ? AND seq = ?`)
 	// seq < the reply's own: a reply cannot answer itself, whatever seq it guessed.
@@ -161,6 +164,7 @@ func prepareWrites(ctx context.Context, conn *sql.Conn) (writeStmts, error) {
 			since_ms = excluded.since_ms`)
 	w.dropMembership = prep(`DELETE FROM memberships WHERE room = ? AND user_id = ?`)
 	w.heirs = prep(heirsSQL)
+	w.owned = prep(`SELECT created_by <> '' AND dm = 0 FROM room_meta WHERE name = ?`)
 	w.countMembers = prep(`INSERT INTO room_meta (name, created_ms, members) VALUES (?, ?, ?)
 		ON CONFLICT (name) DO UPDATE SET members = members + excluded.members`)
 	w.roomExists = prep(`SELECT EXISTS (SELECT 1 FROM room_meta WHERE name = ?1)

@@ -183,21 +183,22 @@ func describe(err error) error {
 // is already part of a transaction being committed, Append waits for that commit
 // (milliseconds) and reports its outcome, so that an error never hides a stored entry. A
 // change the contract refuses (no such message, not the sender's, too many reactions) fails
-// with a *hubbub.Error and takes no seq.
-func (s *Store) Append(ctx context.Context, m *hubbub.Entry) (*hubbub.Entry, bool, error) {
+// with a *hubbub.Error and takes no seq. handover is the entry appended after m to keep its
+// room an owner (appendRoomChange), or for a resend the one that followed the first outcome.
+func (s *Store) Append(ctx context.Context, m *hubbub.Entry) (stored, handover *hubbub.Entry, dup bool, err error) {
 	if err := s.guard.Begin(ctx, sqlstore.OpAppend); err != nil {
-		return nil, false, err
+		return nil, nil, false, err
 	}
 	if err := sqlstore.CheckAppend(m); err != nil {
-		return nil, false, s.guard.Wrap(sqlstore.OpAppend, err)
+		return nil, nil, false, s.guard.Wrap(sqlstore.OpAppend, err)
 	}
 	// The request is the one allocation of an append: the stored entry returned is its
 	// result's (writer.do).
 	res := s.w.do(ctx, &request{msg: m})
 	if res.err != nil {
-		return nil, false, s.guard.Wrap(sqlstore.OpAppend, res.err)
+		return nil, nil, false, s.guard.Wrap(sqlstore.OpAppend, res.err)
 	}
-	return &res.msg, res.dup, nil
+	return &res.msg, res.handover, res.dup, nil
 }
 
 // Prune deletes what Options.Retention no longer keeps and returns how many messages went.

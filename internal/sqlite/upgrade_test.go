@@ -63,7 +63,7 @@ func TestUpgradeFromMessagesOnly(t *testing.T) {
 	if !reflect.DeepEqual(before[0], three) || before[0].Time.UnixMilli() != 1700000000003 || !before[1].Deleted {
 		t.Errorf("old messages read %+v", before)
 	}
-	if got, dup, err := s.Append(ctx, &hubbub.Entry{Room: "r", From: "alice", ClientID: "c5", Text: "resent"}); err != nil || !dup || got.Seq != 5 {
+	if got, _, dup, err := s.Append(ctx, &hubbub.Entry{Room: "r", From: "alice", ClientID: "c5", Text: "resent"}); err != nil || !dup || got.Seq != 5 {
 		t.Errorf("resend of an old message = %+v, dup %v, %v", got, dup, err)
 	}
 	// every kind on old messages
@@ -77,7 +77,7 @@ func TestUpgradeFromMessagesOnly(t *testing.T) {
 		t.Errorf("Revisions of an old message = %+v", revs)
 	}
 	// a tombstone from before the log has no delete entry: a delete of it is a duplicate
-	if got, dup, err := s.Append(ctx, new(del("r", "bob", 4, false))); err != nil || !dup || got.Seq != 0 {
+	if got, _, dup, err := s.Append(ctx, new(del("r", "bob", 4, false))); err != nil || !dup || got.Seq != 0 {
 		t.Errorf("delete of an old tombstone = %+v, dup %v, %v; want an unnumbered duplicate", got, dup, err)
 	}
 	// the migration counted the old messages: 5 now in "r", MaxPerRoom 3 removes 3 and 4
@@ -187,10 +187,10 @@ func TestUpgradeToUsers(t *testing.T) {
 		t.Fatalf("the old log = %+v, %v", old, err)
 	}
 	// keyed by the name as a user id: a resend, an edit, the reaction's toggle
-	if got, dup, err := s.Append(ctx, &hubbub.Entry{Room: "r", From: "alice", ClientID: "c1", Text: "again"}); err != nil || !dup || got.Seq != 1 {
+	if got, _, dup, err := s.Append(ctx, &hubbub.Entry{Room: "r", From: "alice", ClientID: "c1", Text: "again"}); err != nil || !dup || got.Seq != 1 {
 		t.Errorf("resend of an old message = %+v, dup %v, %v", got, dup, err)
 	}
-	if got, dup, err := s.Append(ctx, &hubbub.Entry{Room: "r", From: "bob", User: "bob", ClientID: "c3", Kind: hubbub.KindReaction, Target: 1, Emoji: "👍"}); err != nil || !dup || got.Seq != 3 {
+	if got, _, dup, err := s.Append(ctx, &hubbub.Entry{Room: "r", From: "bob", User: "bob", ClientID: "c3", Kind: hubbub.KindReaction, Target: 1, Emoji: "👍"}); err != nil || !dup || got.Seq != 3 {
 		t.Errorf("resend of an old reaction = %+v, dup %v, %v", got, dup, err)
 	}
 	if keys, err := s.ReactedBy(ctx, "r", "bob", 1, 5); err != nil || len(keys) != 1 || keys[0].Seq != 1 {
@@ -207,13 +207,13 @@ func TestUpgradeToUsers(t *testing.T) {
 		t.Errorf("Sanctions = %+v, %v", sn, err)
 	}
 	// the migrated mentions count: bob was mentioned by name (his id then), and @room
-	if err := s.JoinRoom(ctx, "r", "bob"); err != nil {
+	if _, err := s.JoinRoom(ctx, "r", "bob"); err != nil {
 		t.Fatal(err)
 	}
 	if r := myRoom(t, s, "bob", "r"); r.Unread != 3 || r.Mentions != 1 {
 		t.Errorf("bob's row = %+v; want 3 unread (not his own), 1 mention (@bob; @room was edited away)", r)
 	}
-	if err := s.JoinRoom(ctx, "r", "dave"); err != nil {
+	if _, err := s.JoinRoom(ctx, "r", "dave"); err != nil {
 		t.Fatal(err)
 	}
 	if r := myRoom(t, s, "dave", "r"); r.Unread != 4 || r.Mentions != 1 {

@@ -22,7 +22,7 @@ func TestAppendWaitsForTheLogSync(t *testing.T) {
 	if s.w.wal == nil {
 		t.Fatal("the writer leaves the log's fsync to SQLite")
 	}
-	if _, _, err := s.Append(t.Context(), &hubbub.Entry{Room: "r", From: "u", Text: "one"}); err != nil {
+	if _, _, _, err := s.Append(t.Context(), &hubbub.Entry{Room: "r", From: "u", Text: "one"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Check(t.Context()); err != nil {
@@ -30,7 +30,7 @@ func TestAppendWaitsForTheLogSync(t *testing.T) {
 	}
 
 	s.w.wal.file.Close() // every sync from now on fails
-	_, _, err := s.Append(t.Context(), &hubbub.Entry{Room: "r", From: "u", Text: "two"})
+	_, _, _, err := s.Append(t.Context(), &hubbub.Entry{Room: "r", From: "u", Text: "two"})
 	if err == nil || !strings.Contains(err.Error(), "fsync") {
 		t.Fatalf("Append whose log sync failed: %v, want an fsync error", err)
 	}
@@ -49,7 +49,7 @@ func TestAppendWaitsForTheLogSync(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.w.wal.file = f
-	_, _, err = s.Append(t.Context(), &hubbub.Entry{Room: "r", From: "u", Text: "three"})
+	_, _, _, err = s.Append(t.Context(), &hubbub.Entry{Room: "r", From: "u", Text: "three"})
 	if err == nil || !strings.Contains(err.Error(), "opened again") {
 		t.Fatalf("Append after a failed fsync, the file usable again: %v, want the first failure", err)
 	}

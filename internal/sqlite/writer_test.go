@@ -60,7 +60,7 @@ func appendAsync(ctx context.Context, s *Store, m hubbub.Entry) <-chan result {
 	ch := make(chan result, 1)
 	go func() {
 		var r result
-		got, dup, err := s.Append(ctx, &m)
+		got, _, dup, err := s.Append(ctx, &m)
 		if err == nil {
 			r.msg, r.dup = *got, dup
 		}
@@ -185,7 +185,7 @@ func TestCancelWhileQueued(t *testing.T) {
 	if res := <-first; res.err != nil {
 		t.Fatal(res.err)
 	}
-	m, _, err := s.Append(t.Context(), &hubbub.Entry{Room: "r", From: "u", Text: "next"})
+	m, _, _, err := s.Append(t.Context(), &hubbub.Entry{Room: "r", From: "u", Text: "next"})
 	if err != nil || m.Seq != 2 {
 		t.Errorf("Append after the cancelled one = seq %d, %v; want 2", m.Seq, err)
 	}
@@ -197,7 +197,7 @@ func TestCancelWhileQueued(t *testing.T) {
 // TestReadsDoNotWaitForWriter: reads are served while the writer is stuck in a commit.
 func TestReadsDoNotWaitForWriter(t *testing.T) {
 	s, path := openTest(t, Options{})
-	if _, _, err := s.Append(t.Context(), &hubbub.Entry{Room: "r", From: "u", Text: "x"}); err != nil {
+	if _, _, _, err := s.Append(t.Context(), &hubbub.Entry{Room: "r", From: "u", Text: "x"}); err != nil {
 		t.Fatal(err)
 	}
 	release, first := blockWriter(t, s, path, "r")
@@ -264,7 +264,7 @@ func TestCloseWhileQueued(t *testing.T) {
 func TestPruneCancelledOnWriter(t *testing.T) {
 	s, path := openTest(t, Options{Retention: hubbub.Retention{MaxPerRoom: 1}})
 	for range 3 {
-		if _, _, err := s.Append(t.Context(), &hubbub.Entry{Room: "r", From: "u", Text: "x"}); err != nil {
+		if _, _, _, err := s.Append(t.Context(), &hubbub.Entry{Room: "r", From: "u", Text: "x"}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -284,7 +284,7 @@ func TestPruneCancelledOnWriter(t *testing.T) {
 		t.Fatal("a cancelled prune waited for the lock")
 	}
 	release()
-	if m, _, err := s.Append(t.Context(), &hubbub.Entry{Room: "r", From: "u", Text: "x"}); err != nil || m.Seq != 4 {
+	if m, _, _, err := s.Append(t.Context(), &hubbub.Entry{Room: "r", From: "u", Text: "x"}); err != nil || m.Seq != 4 {
 		t.Fatalf("Append after the cancelled prune = seq %d, %v; want 4", m.Seq, err)
 	}
 	if n, err := s.Prune(t.Context()); err != nil || n != 3 {

@@ -55,7 +55,7 @@ func Damaged(t testing.TB, path, room string, n int) {
 	for w := range appenders {
 		go func() {
 			for i := w; i < n; i += appenders {
-				if _, _, err := s.Append(ctx, &hubbub.Entry{Room: room, From: "writer", Text: fmt.Sprintf("m%d", i)}); err != nil {
+				if _, _, _, err := s.Append(ctx, &hubbub.Entry{Room: room, From: "writer", Text: fmt.Sprintf("m%d", i)}); err != nil {
 					errs <- err
 					return
 				}

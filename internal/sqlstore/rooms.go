@@ -171,19 +171,70 @@ func RoomPrivate(room string) *hubbub.Error {
 // CapUnread caps a count of MyRooms at hubbub.MaxUnreadCount.
 func CapUnread(n int) int { return min(n, hubbub.MaxUnreadCount) }
 
-// The rules of a room's ownership (hubbub.RoomStore: a room with an owner keeps one). A store
-// asks LosesOwner of every KindMember entry ApplyMember allowed; if it does, the store reads
-// the room's other owners and its heir inside the transaction (Succession), and with no other
-// owner refuses a role change (LastOwner) or appends Handover after a leave or remove.
+// The rules of a room's ownership (hubbub.RoomStore: a room with an owner keeps one, and one
+// that lost its owner gets its next member as owner). A store asks KeepOwner of every
+// KindMember entry ApplyMember allowed (not CreateRoom's, whose members are as given), and of
+// a public room's JoinRoom and LeaveRoom; KeepOwner decides, reading the room through the
+// store only when the change can take an owner away or give one, and the store writes what it
+// answers: the refusal, or the entry Handover makes, right after the change, in its
+// transaction.
 
-// LosesOwner reports whether a membership going from cur to next (nil: none) takes an owner
+// KeepOwner decides what keeping its room an owner asks of KindMember entry e, which takes
+// its subject's membership from cur to next (nil: none), as ApplyMember allowed it: nothing
+// (nil, nil); a refusal (a role change that would leave the room no owner, ECodeForbidden);
+// or the member to make owner with an Auto role entry right after e (Handover):
+//   - after the only owner's leave or remove, the heir: the first by heirBefore of the other
+//     members (not invitees), none if nobody remains;
+//   - after a join (not as owner) of a room that keeps an owner but has none (its only owner
+//     left it alone, or left it before rooms kept owners), the joiner.
+//
+// members reads the room's members that decide it: every owner but e.Subject, or one of
+// them if any remains, and the first moderator and the first member by heirBefore, or more
+// (invitees and e.Subject are passed over). owned reads whether the room keeps an owner: it
+// was created with one (RoomMeta.CreatedBy set) and is no DM, which has none; a room made by
+// joining it by name, or by the API without an owner, does not, and its first joiner does not
+// own it. Each is called only when the change asks, members after owned, so a store reads
+// the room for those entries alone; their errors are returned as they are.
+func KeepOwner(e hubbub.Entry, cur, next *hubbub.Membership, members func() ([]*hubbub.Membership, error),
+	owned func() (bool, error)) (*hubbub.Membership, error) {
+	switch {
+	case losesOwner(cur, next):
+		ms, err := members()
+		if err != nil {
+			return nil, err
+		}
+		heir, kept := succession(ms, e.Subject)
+		switch {
+		case kept:
+			return nil, nil
+		case e.Action == hubbub.MemberRole:
+			return nil, lastOwner(e)
+		}
+		return heir, nil
+	case e.Action == hubbub.MemberJoin && next != nil && next.Role != hubbub.RoomOwner:
+		if ok, err := owned(); err != nil || !ok {
+			return nil, err
+		}
+		ms, err := members()
+		if err != nil {
+			return nil, err
+		}
+		if _, kept := succession(ms, e.Subject); kept {
+			return nil, nil
+		}
+		return next, nil
+	}
+	return nil, nil
+}
+
+// losesOwner reports whether a membership going from cur to next (nil: none) takes an owner
 // away: cur is a member (not an invitee) with role owner, and next is no owner.
-func LosesOwner(cur, next *hubbub.Membership) bool {
+func losesOwner(cur, next *hubbub.Membership) bool {
 	return cur != nil && !cur.Invited && cur.Role == hubbub.RoomOwner && (next == nil || next.Role != hubbub.RoomOwner)
 }
 
-// LastOwner is the refusal of role entry e, which would leave its room without an owner.
-func LastOwner(e hubbub.Entry) *hubbub.Error {
+// lastOwner is the refusal of role entry e, which would leave its room without an owner.
+func lastOwner(e hubbub.Entry) *hubbub.Error {
 	if e.Subject == e.User {
 		return hubbub.Errorf(hubbub.ECodeForbidden, "you are the only owner of room %s: make another member owner first", e.Room)
 	}
@@ -191,10 +242,10 @@ func LastOwner(e hubbub.Entry) *hubbub.Error {
 		cmp.Or(e.SubjectName, e.Subject), e.Room)
 }
 
-// HeirBefore orders the candidates for a room's ownership, the first the heir: moderators
+// heirBefore orders the candidates for a room's ownership, the first the heir: moderators
 // before members, then who has been a member longest (Since), then by user id, so that every
 // store (and every retry) chooses the same one.
-func HeirBefore(a, b *hubbub.Membership) int {
+func heirBefore(a, b *hubbub.Membership) int {
 	if am, bm := a.Role == hubbub.RoomModerator, b.Role == hubbub.RoomModerator; am != bm {
 		if am {
 			return -1
@@ -207,11 +258,11 @@ func HeirBefore(a, b *hubbub.Membership) int {
 	return strings.Compare(a.User, b.User)
 }
 
-// Succession returns what the owner leaving going means for a room whose members (some or
+// succession returns what the owner leaving going means for a room whose members (some or
 // all of them, as far as they decide it) are ms: kept if another owner remains (no handover
-// is needed), else the heir, the first by HeirBefore of the members (not invitees) other than
+// is needed), else the heir, the first by heirBefore of the members (not invitees) other than
 // leaving, or nil if nobody remains.
-func Succession(ms []*hubbub.Membership, leaving string) (heir *hubbub.Membership, kept bool) {
+func succession(ms []*hubbub.Membership, leaving string) (heir *hubbub.Membership, kept bool) {
 	for _, m := range ms {
 		if m == nil || m.Invited || m.User == leaving {
 			continue
@@ -219,20 +270,25 @@ func Succession(ms []*hubbub.Membership, leaving string) (heir *hubbub.Membershi
 		if m.Role == hubbub.RoomOwner {
 			return nil, true
 		}
-		if heir == nil || HeirBefore(m, heir) < 0 {
+		if heir == nil || heirBefore(m, heir) < 0 {
 			heir = m
 		}
 	}
 	return heir, false
 }
 
-// Handover returns the role entry that makes heir the owner of the room after leaving, the
-// entry (a leave or remove) that took its only owner out: Auto, no ClientID, the departing
-// owner as its actor, at leaving's time. fromName is the
-// departing owner's name when the leave carries none (a public room's LeaveRoom has no
-// entry). The store numbers it (Seq, and an ID from its time).
-func Handover(leaving hubbub.Entry, fromName string, heir hubbub.Membership) hubbub.Entry {
-	return hubbub.Entry{Room: leaving.Room, Kind: hubbub.KindMember, Action: hubbub.MemberRole, Role: hubbub.RoomOwner, Auto: true,
-		User: leaving.Subject, From: cmp.Or(leaving.SubjectName, fromName, leaving.Subject),
-		Subject: heir.User, SubjectName: heir.Name, Time: leaving.Time}
+// Handover returns the role entry that makes heir the owner of the room after change, the
+// entry KeepOwner asked it of (the only owner's leave or remove, or a join of a room that lost
+// its owner): Auto, no ClientID, change's subject as its actor (the departing owner, or the
+// joiner), at change's time. fromName is that subject's name when change carries none (a
+// public room's JoinRoom and LeaveRoom have no entry). The store numbers it (Seq, and an ID
+// from its time).
+func Handover(change hubbub.Entry, fromName string, heir hubbub.Membership) hubbub.Entry {
+	from := cmp.Or(change.SubjectName, fromName, change.Subject)
+	name := heir.Name
+	if name == "" && heir.User == change.Subject { // a joiner, whose membership may carry no name
+		name = from
+	}
+	return hubbub.Entry{Room: change.Room, Kind: hubbub.KindMember, Action: hubbub.MemberRole, Role: hubbub.RoomOwner, Auto: true,
+		User: change.Subject, From: from, Subject: heir.User, SubjectName: name, Time: change.Time}
 }

@@ -683,14 +683,14 @@ func (s *memStore) ResolveRoom(ctx context.Context, name string) (string, bool, 
 	return first, first != "", nil
 }
 
-func (s *memStore) JoinRoom(ctx context.Context, room, user string) error {
+func (s *memStore) JoinRoom(ctx context.Context, room, user string) (*hubbub.Entry, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.check(ctx); err != nil {
-		return err
+		return nil, err
 	}
 	if m := s.metas[room]; m != nil && (m.Private || m.DM) && s.bug != "joinprivate" {
-		return hubbub.Errorf(hubbub.ECodeForbidden, "room %s is private", room)
+		return nil, hubbub.Errorf(hubbub.ECodeForbidden, "room %s is private", room)
 	}
 	now := ms(s.now())
 	s.ensureMeta(room, now)
@@ -699,10 +699,31 @@ func (s *memStore) JoinRoom(ctx context.Context, room, user string) error {
 		members = map[string]*hubbub.Membership{}
 		s.members[room] = members
 	}
-	if members[user] == nil || s.bug == "joinagain" {
-		members[user] = &hubbub.Membership{Room: room, User: user, Name: s.nameOf(user, ""), Role: hubbub.RoomMember, Since: now}
+	if members[user] != nil && s.bug != "joinagain" {
+		return nil, nil
 	}
-	return nil
+	members[user] = &hubbub.Membership{Room: room, User: user, Name: s.nameOf(user, ""), Role: hubbub.RoomMember, Since: now}
+	if !s.lostOwner(room) {
+		return nil, nil
+	}
+	h := s.handOver(s.room(room), hubbub.Entry{Room: room, Subject: user, SubjectName: s.nameOf(user, user)}, members[user])
+	return &h, nil
+}
+
+// lostOwner reports whether room keeps an owner but has none (mu held): it was created with
+// one (CreatedBy), is no DM, and none of its members owns it. Its next joiner owns it. Bug
+// "joinownerless": never.
+func (s *memStore) lostOwner(room string) bool {
+	meta := s.metas[room]
+	if s.bug == "joinownerless" || meta == nil || meta.CreatedBy == "" || meta.DM {
+		return false
+	}
+	for _, m := range s.members[room] {
+		if !m.Invited && m.Role == hubbub.RoomOwner {
+			return false
+		}
+	}
+	return true
 }
 
 func (s *memStore) LeaveRoom(ctx context.Context, room, user string) (*hubbub.Entry, error) {

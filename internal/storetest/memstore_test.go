@@ -220,12 +220,29 @@ func (s *memStore) refuse(r *memRoom, err *hubbub.Error) (hubbub.Entry, bool, er
 	return hubbub.Entry{}, false, err
 }
 
-func (s *memStore) Append(ctx context.Context, in *hubbub.Entry) (*hubbub.Entry, bool, error) {
+func (s *memStore) Append(ctx context.Context, in *hubbub.Entry) (*hubbub.Entry, *hubbub.Entry, bool, error) {
 	got, dup, err := s.appendEntry(ctx, *in)
 	if err != nil {
-		return nil, false, err
+		return nil, nil, false, err
 	}
-	return &got, dup, nil
+	return &got, s.handoverAfter(got, dup), dup, nil
+}
+
+// handoverAfter returns the handover stored right after e (the Auto entry numbered next), if
+// e is a member change, as Since reads it. Bugs: "nohandover" returns none; "duphandover"
+// none for a resend.
+func (s *memStore) handoverAfter(e hubbub.Entry, dup bool) *hubbub.Entry {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e.Kind != hubbub.KindMember || s.bug == "nohandover" || dup && s.bug == "duphandover" {
+		return nil
+	}
+	r := s.room(e.Room)
+	if i := r.index(e.Seq + 1); i >= 0 && r.entries[i].Auto {
+		h := s.read(r, r.entries[i])
+		return &h
+	}
+	return nil
 }
 
 // appendEntry is Append on a copy of the caller's entry, which it may change.
@@ -351,6 +368,11 @@ func (s *memStore) appendEntry(ctx context.Context, in hubbub.Entry) (hubbub.Ent
 			}
 			out := s.store(r, m)
 			s.handOver(r, m, heir)
+			return out, false, nil
+		}
+		if m.Action == hubbub.MemberJoin && m.Role != hubbub.RoomOwner && s.lostOwner(m.Room) {
+			out := s.store(r, m) // the joiner, a member now, owns the room that lost its owner
+			s.handOver(r, m, s.members[m.Room][m.Subject])
 			return out, false, nil
 		}
 	default:

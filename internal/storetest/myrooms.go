@@ -53,7 +53,7 @@ func testSetRead(t *testing.T, open opener) {
 		t.Errorf("SetRead(100) after two more messages = %d, want 7", got)
 	}
 	// The position shows in the user's room list.
-	if err := s.JoinRoom(t.Context(), "r", bob.ID); err != nil {
+	if _, err := s.JoinRoom(t.Context(), "r", bob.ID); err != nil {
 		t.Fatal(err)
 	}
 	if list := myRooms(t, s, bob.ID); len(list) != 1 || list[0].ReadSeq != 2 || list[0].Unread != 5 {
@@ -74,7 +74,7 @@ func myRoomsFixture(t testing.TB, s hubbub.Store) (hubbub.User, []hubbub.MyRoom)
 
 	// general: public, ann joined; bob talks, mentions ann and everyone; ann's own messages,
 	// deleted messages and entries that are not messages do not count.
-	if err := s.JoinRoom(ctx, "general", ann.ID); err != nil {
+	if _, err := s.JoinRoom(ctx, "general", ann.ID); err != nil {
 		t.Fatal(err)
 	}
 	say("general", bob, "read already") // 1
@@ -115,7 +115,7 @@ func myRoomsFixture(t testing.TB, s hubbub.Store) (hubbub.User, []hubbub.MyRoom)
 	mustAppend(t, s, memberEntry("secret", carol, ann, hubbub.MemberInvite, ""))
 
 	// Rooms ann left or was never in are not listed.
-	if err := s.JoinRoom(ctx, "left", ann.ID); err != nil {
+	if _, err := s.JoinRoom(ctx, "left", ann.ID); err != nil {
 		t.Fatal(err)
 	}
 	say("left", bob, "bye")
@@ -177,7 +177,7 @@ func testMyRooms(t *testing.T, open opener) {
 func testUnreadCap(t *testing.T, open opener) {
 	s := open(t, hubbub.Retention{})
 	ann, bob := newUser(t, s, "ann"), newUser(t, s, "bob")
-	if err := s.JoinRoom(t.Context(), "busy", ann.ID); err != nil {
+	if _, err := s.JoinRoom(t.Context(), "busy", ann.ID); err != nil {
 		t.Fatal(err)
 	}
 	const workers, total = 8, hubbub.MaxUnreadCount + 2

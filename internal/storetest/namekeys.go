@@ -94,7 +94,7 @@ func CheckUpgradedNames(t *testing.T, us hubbub.Store, ids []string, log string)
 	// A mention or a DM looks a room's members up by name: ALICE, kept apart, is found by her
 	// exact name as UserByName finds her, and every other spelling finds alice.
 	for _, id := range ids[:2] {
-		if err := us.JoinRoom(ctx, "held", id); err != nil {
+		if _, err := us.JoinRoom(ctx, "held", id); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -1,6 +1,8 @@
 package storetest
 
 import (
+	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -50,6 +52,33 @@ func handoverAfter(t testing.TB, s hubbub.Store, left hubbub.Entry, from, heir h
 	return next[0]
 }
 
+// appendHandover appends e, a member change, and fails t unless it was stored as a new
+// entry; it returns the entry and the handover Append returned beside it (nil for none).
+func appendHandover(t testing.TB, s hubbub.Store, e hubbub.Entry) (hubbub.Entry, *hubbub.Entry) {
+	t.Helper()
+	got, h, dup, err := appendAll(t.Context(), s, e)
+	if err != nil || dup {
+		t.Fatalf("Append(%+v) = %+v, duplicate %v, %v; want it stored", e, got, dup, err)
+	}
+	return got, h
+}
+
+// checkReturned fails t unless returned, the handover Append returned for what, is read,
+// the handover as Since reads it (nil: none).
+func checkReturned(t testing.TB, what string, returned, read *hubbub.Entry) {
+	t.Helper()
+	switch {
+	case read == nil && returned != nil:
+		t.Errorf("Append of %s returned the handover %+v, want none", what, *returned)
+	case read != nil && returned == nil:
+		t.Errorf("Append of %s returned no handover, want %+v (the next entry of the log)", what, *read)
+	case read != nil:
+		if d := sameEntry(*returned, *read); d != "" {
+			t.Errorf("Append of %s returned another handover than Since reads: %s", what, d)
+		}
+	}
+}
+
 // testOwnerKept: in a private room, the only owner may not demote themselves (nor be demoted
 // by anyone), may once another is owner; their leave hands the room to the longest-standing
 // moderator, their removal to the longest-standing member; invitees never inherit; ties go
@@ -84,34 +113,43 @@ func testOwnerKept(t *testing.T, open opener) {
 
 	// With a second owner, the first may step down; a demotion that keeps one is no handover.
 	mustAppend(t, s, memberEntry("r", ann, bob, hubbub.MemberRole, hubbub.RoomOwner))
-	down := mustAppend(t, s, memberEntry("r", ann, ann, hubbub.MemberRole, hubbub.RoomMember))
+	down, returned := appendHandover(t, s, memberEntry("r", ann, ann, hubbub.MemberRole, hubbub.RoomMember))
 	if got := lastSeq(t, s, "r"); got != down.Seq {
 		t.Errorf("LastSeq after ann stepped down = %d, want %d (no handover)", got, down.Seq)
 	}
+	checkReturned(t, "a step down that keeps an owner", returned, nil)
 
 	// bob, the only owner now, leaves: erin, a moderator, inherits, though carol and ann joined
 	// before her (and dave, invited as a moderator, is no member).
 	before, _ := roomMeta(t, s, "r")
-	left := mustAppend(t, s, keyed(memberEntry("r", bob, bob, hubbub.MemberLeave, ""), "leave-1"))
+	left, returned := appendHandover(t, s, keyed(memberEntry("r", bob, bob, hubbub.MemberLeave, ""), "leave-1"))
 	if left.Action != hubbub.MemberLeave || left.Subject != bob.ID || left.Auto {
 		t.Errorf("Append of bob's leave returned %+v, want the leave", left)
 	}
 	h := handoverAfter(t, s, left, bob, erin)
+	checkReturned(t, "the only owner's leave", returned, &h)
 	if got := owners(t, s, "r"); len(got) != 1 || got[0] != erin.ID {
 		t.Errorf("owners after bob left = %v, want erin", got)
 	}
 	if meta, _ := roomMeta(t, s, "r"); meta.Members != before.Members-1 || meta.LastSeq != h.Seq {
 		t.Errorf("RoomMeta after the handover = %+v, want %d members, last seq %d", meta, before.Members-1, h.Seq)
 	}
-	// A resent leave is its first outcome, and hands nothing over again.
+	// A resent leave is its first outcome, and hands nothing over again; Append returns the
+	// handover that followed it, which its caller announces again with the leave.
 	duplicate(t, s, keyed(memberEntry("r", bob, bob, hubbub.MemberLeave, ""), "leave-1"), left)
 	if got := lastSeq(t, s, "r"); got != h.Seq {
 		t.Errorf("LastSeq after the resent leave = %d, want %d", got, h.Seq)
 	}
+	if _, again, dup, err := appendAll(t.Context(), s, keyed(memberEntry("r", bob, bob, hubbub.MemberLeave, ""), "leave-1")); err != nil || !dup {
+		t.Errorf("the leave resent again: duplicate %v, %v", dup, err)
+	} else {
+		checkReturned(t, "the resent leave", again, &h)
+	}
 
 	// erin is removed: no moderator is left, so ann, the member who joined first, inherits.
-	removed := mustAppend(t, s, memberEntry("r", zed, erin, hubbub.MemberRemove, ""))
-	handoverAfter(t, s, removed, erin, ann)
+	removed, returned := appendHandover(t, s, memberEntry("r", zed, erin, hubbub.MemberRemove, ""))
+	h = handoverAfter(t, s, removed, erin, ann)
+	checkReturned(t, "the only owner's removal", returned, &h)
 
 	// A caller's Auto is not stored.
 	auto := memberEntry("r", ann, carol, hubbub.MemberRole, hubbub.RoomModerator)
@@ -127,10 +165,11 @@ func testOwnerKept(t *testing.T, open opener) {
 	// nothing to hand over.
 	left = mustAppend(t, s, memberEntry("r", ann, ann, hubbub.MemberLeave, ""))
 	handoverAfter(t, s, left, ann, carol)
-	left = mustAppend(t, s, memberEntry("r", carol, carol, hubbub.MemberLeave, ""))
+	left, returned = appendHandover(t, s, memberEntry("r", carol, carol, hubbub.MemberLeave, ""))
 	if got := lastSeq(t, s, "r"); got != left.Seq {
 		t.Errorf("LastSeq after the owner left a room of invitees = %d, want %d (no handover)", got, left.Seq)
 	}
+	checkReturned(t, "the owner's leave of a room of invitees", returned, nil)
 	if got := owners(t, s, "r"); len(got) != 0 {
 		t.Errorf("owners of the room of one invitee = %v, want none", got)
 	}
@@ -149,10 +188,11 @@ func testOwnerKept(t *testing.T, open opener) {
 	dm := hubbub.DMRoomName([]string{ann.ID, bob.ID})
 	createRoom(t, s, hubbub.RoomMeta{Name: dm, Private: true, DM: true, CreatedBy: ann.ID},
 		member(ann, hubbub.RoomMember), member(bob, hubbub.RoomMember))
-	left = mustAppend(t, s, memberEntry(dm, ann, ann, hubbub.MemberLeave, ""))
+	left, returned = appendHandover(t, s, memberEntry(dm, ann, ann, hubbub.MemberLeave, ""))
 	if got := lastSeq(t, s, dm); got != left.Seq {
 		t.Errorf("LastSeq of the DM after ann left = %d, want %d", got, left.Seq)
 	}
+	checkReturned(t, "a DM member's leave", returned, nil)
 }
 
 // testOwnerLeavesPublic: LeaveRoom of a public room's only owner appends the handover (the
@@ -165,7 +205,7 @@ func testOwnerLeavesPublic(t *testing.T, open opener) {
 	_, created := createRoom(t, s, hubbub.RoomMeta{Name: "pub", CreatedBy: ann.ID}, member(ann, hubbub.RoomOwner))
 	for _, u := range []hubbub.User{bob, carol, dave} {
 		time.Sleep(2 * time.Millisecond)
-		if err := s.JoinRoom(ctx, "pub", u.ID); err != nil {
+		if _, err := s.JoinRoom(ctx, "pub", u.ID); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -198,7 +238,7 @@ func testOwnerLeavesPublic(t *testing.T, open opener) {
 	}
 	// bob makes dave, who comes back, a moderator: dave inherits before carol, who joined
 	// earlier.
-	if err := s.JoinRoom(ctx, "pub", dave.ID); err != nil {
+	if _, err := s.JoinRoom(ctx, "pub", dave.ID); err != nil {
 		t.Fatal(err)
 	}
 	mustAppend(t, s, memberEntry("pub", bob, dave, hubbub.MemberRole, hubbub.RoomModerator))
@@ -211,6 +251,114 @@ func testOwnerLeavesPublic(t *testing.T, open opener) {
 	}
 	if h = leave(dave); h != nil { // the last one: nobody to hand it to
 		t.Errorf("LeaveRoom of the last member returned %+v, want nothing", h)
+	}
+}
+
+// testOwnerHandoverOutbox: a handover is an entry of the log like any other, so its event
+// goes to the outbox when a webhook follows member changes of its room, and only then —
+// after a public room's LeaveRoom as after a private room's leave.
+func testOwnerHandoverOutbox(t *testing.T, open opener) {
+	s := open(t, hubbub.Retention{})
+	ctx := t.Context()
+	ann, bob := newUser(t, s, "ann"), newUser(t, s, "bob")
+	createRoom(t, s, hubbub.RoomMeta{Name: "pub", CreatedBy: ann.ID}, member(ann, hubbub.RoomOwner))
+	createRoom(t, s, hubbub.RoomMeta{Name: "priv", Private: true, CreatedBy: ann.ID}, member(ann, hubbub.RoomOwner), member(bob, ""))
+	if _, err := s.JoinRoom(ctx, "pub", bob.ID); err != nil {
+		t.Fatal(err)
+	}
+	hook(t, s, []string{"*"}, hubbub.HookMessage)
+	if h, err := s.LeaveRoom(ctx, "pub", ann.ID); err != nil || h == nil {
+		t.Fatalf("LeaveRoom(pub, ann) = %v, %v; want the handover", h, err)
+	}
+	if _, h := appendHandover(t, s, memberEntry("priv", ann, ann, hubbub.MemberLeave, "")); h == nil {
+		t.Fatal("ann's leave of priv returned no handover")
+	}
+	if n := fanOutAll(t, s); n != 0 {
+		t.Errorf("with a webhook following messages only, FanOut took %d events of two handovers, want none", n)
+	}
+
+	members := hook(t, s, []string{"pub"}, hubbub.HookMember)
+	if _, err := s.JoinRoom(ctx, "pub", ann.ID); err != nil {
+		t.Fatal(err)
+	}
+	h, err := s.LeaveRoom(ctx, "pub", bob.ID)
+	if err != nil || h == nil {
+		t.Fatalf("LeaveRoom(pub, bob) = %v, %v; want the handover", h, err)
+	}
+	if n := fanOutAll(t, s); n != 1 {
+		t.Errorf("with a webhook following pub's member changes, FanOut took %d events, want the handover", n)
+	}
+	if got := eventIDs(listDeliveries(t, s, members.ID, hubbub.DeliveryPending)); !slices.Equal(got, []string{h.ID}) {
+		t.Errorf("the member webhook's deliveries %v, want the handover's %s", got, h.ID)
+	}
+}
+
+// testOwnerRegained: a room that keeps an owner (created with one, no DM) and has none gets
+// its next joiner as owner, with a handover right after the join: the owner who left a
+// public room alone and joins it again (JoinRoom returns it), an invitee who joins a private
+// room its owner left to invitees (Append returns it, and again for a resend). A room made by
+// joining it by name has no owner to keep, nor has a room whose owner remains, and CreateRoom's
+// members are as given.
+func testOwnerRegained(t *testing.T, open opener) {
+	s := open(t, hubbub.Retention{})
+	ctx := t.Context()
+	ann, bob, carol := newUser(t, s, "ann"), newUser(t, s, "bob"), newUser(t, s, "carol")
+	_, created := createRoom(t, s, hubbub.RoomMeta{Name: "pub", CreatedBy: ann.ID}, member(ann, hubbub.RoomOwner))
+	if h, err := s.LeaveRoom(ctx, "pub", ann.ID); err != nil || h != nil {
+		t.Fatalf("LeaveRoom of the only member = %v, %v; want no handover", h, err)
+	}
+	if got := owners(t, s, "pub"); len(got) != 0 {
+		t.Fatalf("owners after the owner left alone = %v, want none", got)
+	}
+	h, err := s.JoinRoom(ctx, "pub", ann.ID)
+	if err != nil || h == nil {
+		t.Fatalf("JoinRoom of the room ann left alone = %v, %v; want the handover making her owner again", h, err)
+	}
+	last := created[len(created)-1]
+	checkHandover(t, *h, hubbub.Entry{Room: "pub", Seq: last.Seq, Action: "JoinRoom", Time: last.Time}, ann, ann)
+	checkStored(t, "Since after ann joined again", since(t, s, "pub", last.Seq, 10), []hubbub.Entry{*h})
+	if got := owners(t, s, "pub"); len(got) != 1 || got[0] != ann.ID {
+		t.Errorf("owners after ann joined again = %v, want ann", got)
+	}
+	for _, u := range []hubbub.User{bob, ann} { // a room with an owner; a member joining again
+		if again, err := s.JoinRoom(ctx, "pub", u.ID); err != nil || again != nil {
+			t.Errorf("JoinRoom(pub, %s) = %v, %v; want no handover", u.Name, again, err)
+		}
+	}
+	if got := lastSeq(t, s, "pub"); got != h.Seq {
+		t.Errorf("LastSeq of pub = %d, want %d (one handover)", got, h.Seq)
+	}
+
+	// A room made by joining it by name keeps no owner: its first joiner gets none.
+	if got, err := s.JoinRoom(ctx, "byname", bob.ID); err != nil || got != nil {
+		t.Errorf("JoinRoom of a room made by joining it = %v, %v; want no handover", got, err)
+	}
+	if got := owners(t, s, "byname"); len(got) != 0 {
+		t.Errorf("owners of a room made by joining it = %v, want none", got)
+	}
+
+	// A private room its owner left with an invitee only: the invitee's join makes her owner.
+	createRoom(t, s, hubbub.RoomMeta{Name: "priv", Private: true, CreatedBy: ann.ID}, member(ann, hubbub.RoomOwner))
+	mustAppend(t, s, memberEntry("priv", ann, carol, hubbub.MemberInvite, ""))
+	mustAppend(t, s, memberEntry("priv", ann, ann, hubbub.MemberLeave, ""))
+	joined, returned := appendHandover(t, s, keyed(memberEntry("priv", carol, carol, hubbub.MemberJoin, ""), "join-1"))
+	h2 := handoverAfter(t, s, joined, carol, carol)
+	checkReturned(t, "an invitee's join of the room its owner left", returned, &h2)
+	if _, again, dup, err := appendAll(ctx, s, keyed(memberEntry("priv", carol, carol, hubbub.MemberJoin, ""), "join-1")); err != nil || !dup {
+		t.Errorf("the join resent: duplicate %v, %v", dup, err)
+	} else {
+		checkReturned(t, "the resent join", again, &h2)
+	}
+	// bob, invited now, joins a room with an owner: nothing.
+	mustAppend(t, s, memberEntry("priv", carol, bob, hubbub.MemberInvite, ""))
+	_, returned = appendHandover(t, s, memberEntry("priv", bob, bob, hubbub.MemberJoin, ""))
+	checkReturned(t, "a join of a room with an owner", returned, nil)
+
+	// CreateRoom's members are as given, an owner among them or not.
+	_, entries := createRoom(t, s, hubbub.RoomMeta{Name: "given", Private: true, CreatedBy: ann.ID},
+		member(bob, hubbub.RoomMember), member(carol, hubbub.RoomMember))
+	if got := lastSeq(t, s, "given"); len(entries) != 2 || got != 2 {
+		t.Errorf("CreateRoom of two members and no owner: %d entries, last seq %d; want 2 joins and nothing more", len(entries), got)
 	}
 }
 
@@ -240,6 +388,7 @@ func ownersRace(t *testing.T, stores []hubbub.Store) {
 		room := "race-" + string(rune('a'+round))
 		createRoom(t, s, hubbub.RoomMeta{Name: room, Private: true, CreatedBy: ann.ID},
 			member(ann, hubbub.RoomOwner), member(bob, hubbub.RoomOwner), member(carol, hubbub.RoomMember))
+		var returned [2]*hubbub.Entry // the handovers the last race's appends returned
 		race := func(action string, role hubbub.RoomRole) [2]error {
 			var (
 				wg    sync.WaitGroup
@@ -249,7 +398,7 @@ func ownersRace(t *testing.T, stores []hubbub.Store) {
 			for i, u := range users {
 				wg.Go(func() {
 					<-start
-					_, _, errs[i] = appendValue(t.Context(), stores[i], memberEntry(room, u, u, action, role))
+					_, returned[i], _, errs[i] = appendAll(t.Context(), stores[i], memberEntry(room, u, u, action, role))
 				})
 			}
 			close(start)
@@ -290,10 +439,19 @@ func ownersRace(t *testing.T, stores []hubbub.Store) {
 				if e.Subject != carol.ID {
 					t.Errorf("round %d: a handover to %s, want carol", round, e.SubjectName)
 				}
+				// The leave that took the last owner out returned it; the other, none.
+				got := returned[0]
+				if got == nil {
+					got = returned[1]
+				}
+				checkReturned(t, fmt.Sprintf("round %d: the last owner's leave", round), got, &e)
 			}
 		}
 		if handovers != 1 {
 			t.Errorf("round %d: %d handovers, want 1", round, handovers)
+		}
+		if returned[0] != nil && returned[1] != nil {
+			t.Errorf("round %d: both leaves returned a handover: %+v, %+v", round, *returned[0], *returned[1])
 		}
 	}
 }

@@ -31,7 +31,7 @@ func peopleCalls(s hubbub.Store, ctx context.Context, user string) map[string]er
 	_, errs["RedeemInvite"] = s.RedeemInvite(ctx, hubbub.SecretHash("i"), hubbub.User{Name: "late invitee"}, "")
 	_, _, errs["CreateRoom"] = s.CreateRoom(ctx, hubbub.RoomMeta{Name: "late", CreatedBy: user}, []hubbub.Membership{{User: user, Role: hubbub.RoomOwner}})
 	_, _, errs["RoomMeta"] = s.RoomMeta(ctx, "r")
-	errs["JoinRoom"] = s.JoinRoom(ctx, "other", user)
+	_, errs["JoinRoom"] = s.JoinRoom(ctx, "other", user)
 	_, errs["LeaveRoom"] = s.LeaveRoom(ctx, "r", user)
 	_, _, errs["Membership"] = s.Membership(ctx, "r", user)
 	_, errs["Members"] = s.Members(ctx, "r", "", 10)
@@ -47,7 +47,7 @@ func peopleCalls(s hubbub.Store, ctx context.Context, user string) map[string]er
 func testPeopleDoneContext(t *testing.T, open opener) {
 	s := open(t, hubbub.Retention{})
 	ann := newUser(t, s, "ann")
-	if err := s.JoinRoom(t.Context(), "r", ann.ID); err != nil {
+	if _, err := s.JoinRoom(t.Context(), "r", ann.ID); err != nil {
 		t.Fatal(err)
 	}
 	appendN(t, s, "r", 1)

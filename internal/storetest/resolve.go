@@ -41,7 +41,7 @@ func testResolveRoom(t *testing.T, open opener) {
 	mustAppend(t, s, msg("general", "ann", "hello"))
 	createRoom(t, s, hubbub.RoomMeta{Name: "Plans", CreatedBy: ann.ID}) // metadata, no entry
 	createRoom(t, s, hubbub.RoomMeta{Name: "Team.Q3", Private: true, CreatedBy: ann.ID}, member(ann, hubbub.RoomOwner))
-	if err := s.JoinRoom(ctx, "Lobby-2", ann.ID); err != nil {
+	if _, err := s.JoinRoom(ctx, "Lobby-2", ann.ID); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.LeaveRoom(ctx, "Nowhere", ann.ID); err != nil {

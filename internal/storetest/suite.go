@@ -97,6 +97,8 @@ func RunStoreTests(t *testing.T, open func(t *testing.T, ret hubbub.Retention) h
 		{"OwnerKept", testOwnerKept},
 		{"OwnerLeavesPublic", testOwnerLeavesPublic},
 		{"OwnerConcurrent", testOwnerConcurrent},
+		{"OwnerHandoverOutbox", testOwnerHandoverOutbox},
+		{"OwnerRegained", testOwnerRegained},
 		{"MembersPaging", testMembersPaging},
 		{"MembersNamed", testMembersNamed},
 		{"Directory", testDirectory},

@@ -61,7 +61,7 @@ func benchDispatch(b *testing.B, store string, rooms, concurrency int) {
 		b.Fatal(err)
 	}
 	for i := range b.N {
-		if _, _, err := s.Append(ctx, &hubbub.Entry{Room: fmt.Sprintf("room-%d", i%rooms), From: "ann", Text: "benchmark message"}); err != nil {
+		if _, _, _, err := s.Append(ctx, &hubbub.Entry{Room: fmt.Sprintf("room-%d", i%rooms), From: "ann", Text: "benchmark message"}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -112,7 +112,7 @@ func TestRestartedDispatcher(t *testing.T) {
 	})
 	cancel()
 	<-done
-	edit, _, err := s.Append(context.Background(), &hubbub.Entry{Room: "a", From: "ann", Kind: hubbub.KindEdit, Target: entries[0].Seq, Text: "edited"})
+	edit, _, _, err := s.Append(context.Background(), &hubbub.Entry{Room: "a", From: "ann", Kind: hubbub.KindEdit, Target: entries[0].Seq, Text: "edited"})
 	if err != nil {
 		t.Fatal(err)
 	}

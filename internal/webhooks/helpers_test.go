@@ -214,7 +214,7 @@ func appendMessages(t testing.TB, s hubbub.Store, rooms []string, n int) []hubbu
 	var out []hubbub.Entry
 	for i := range n {
 		for _, room := range rooms {
-			m, _, err := s.Append(context.Background(), &hubbub.Entry{Room: room, From: "ann", Text: "message " + string(rune('a'+i%26))})
+			m, _, _, err := s.Append(context.Background(), &hubbub.Entry{Room: room, From: "ann", Text: "message " + string(rune('a'+i%26))})
 			if err != nil {
 				t.Fatal(err)
 			}

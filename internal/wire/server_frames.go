@@ -441,7 +441,8 @@ type MemberChanged struct {
 	// Role is the subject's room role after a join or a role change.
 	Role string `json:"role,omitempty"`
 	// Auto is true for the role change the server made when the room's only owner left or
-	// was removed (From and User are that owner): Subject is the owner now.
+	// was removed (From and User are that owner), or when someone joined a room that had
+	// lost its owner (From, User and Subject are the joiner): Subject is the owner now.
 	Auto bool `json:"auto,omitempty"`
 	Time Time `json:"time"`
 	// ClientID is the request's idempotency key, if it sent one (TopicChanged.ClientID).
