@@ -412,6 +412,12 @@ func (st *stormState) dropped(c *client) {
 		c.storm.pmu.Unlock()
 	}
 	st.drops.Add(1)
+	// A client back and dropped again (by a process still shutting down, or a server full
+	// up) is not back any more: Back counts the clients whose last connection joined, and
+	// the run waits for this one to join and catch up again.
+	st.mu.Lock()
+	st.backAt[c.idx], st.caughtAt[c.idx] = time.Time{}, time.Time{}
+	st.mu.Unlock()
 	st.r.wg.Add(1)
 	go func() {
 		defer st.r.wg.Done()
