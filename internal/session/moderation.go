@@ -159,10 +159,10 @@ func (s *Service) unlist(ctx context.Context, room string, t target) {
 	case hubbub.ErrorCode(err) == hubbub.ECodeForbidden:
 	case err != nil:
 		s.hub.Logger().Warn("store leave room failed: the removed member stays in its list", "room", room, "user", t.id, "err", err)
-	case handover != nil:
-		// The room's only owner was removed: the store made another member owner, an entry
-		// the members see now (as when an owner parts).
-		_ = s.hub.Announce(ctx, []hubbub.Entry{*handover})
+	default:
+		// If the room's only owner was removed, the store made another member owner, an
+		// entry the members see now, as when an owner parts (Announce logs a broker failure).
+		_ = s.hub.Handover(ctx, handover)
 	}
 }
 
