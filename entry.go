@@ -302,18 +302,7 @@ func ValidateRoom(room string) error {
 // "GENERAL" and "general" have one key, and a request naming any of them means one room
 // (RoomStore.ResolveRoom).
 func RoomKey(room string) string {
-	for i := 0; i < len(room); i++ {
-		if c := room[i]; c >= 'A' && c <= 'Z' {
-			b := []byte(room)
-			for j := i; j < len(b); j++ {
-				if c := b[j]; c >= 'A' && c <= 'Z' {
-					b[j] = c + ('a' - 'A')
-				}
-			}
-			return string(b)
-		}
-	}
-	return room // already lower case: no copy, the common case
+	return strings.ToLower(room) // ASCII: room itself when it has no capital, no copy
 }
 
 // NewMessageID returns a message ID for a message stored at t: 32 hex digits, the first 12 the

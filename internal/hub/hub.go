@@ -617,7 +617,9 @@ func (h *Hub) names(roomName string, sendHeld bool) []string {
 
 // MemberStates returns the state of each name in a room, on every node, by name: StateOnline
 // if it is online on a node that holds it, StateAway if it is away on all of them. Names not
-// in the room are not in it; nil if the node does not hold the room.
+// in the room are not in it; nil if the node does not hold the room. The presence notices the
+// room holds are queued first, under the same lock, as Who does: an answer built from these
+// states never comes ahead of the notices it already counts.
 func (h *Hub) MemberStates(roomName string) map[string]string {
 	r := h.lookup(roomName)
 	if r == nil {
@@ -625,10 +627,15 @@ func (h *Hub) MemberStates(roomName string) map[string]string {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	names := r.memberNames()
-	out := make(map[string]string, len(names))
-	for _, name := range names {
+	r.flushPresence()
+	out := make(map[string]string, len(r.names))
+	for name := range r.names {
 		out[name] = r.nameState(name)
+	}
+	for _, node := range r.remote {
+		for name := range node.names {
+			out[name] = r.nameState(name)
+		}
 	}
 	return out
 }

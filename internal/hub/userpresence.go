@@ -173,8 +173,8 @@ type seenRecorder interface {
 // the writes agree whichever node makes them and in whatever order; a user still connected
 // elsewhere writes a later time when their last connection ends.
 func (h *Hub) seenGone(gone map[string]time.Time) {
-	if len(gone) == 0 {
-		return
+	if _, ok := h.store.(seenRecorder); len(gone) == 0 || !ok {
+		return // a store that records no last seen would only gather them (flushSeen)
 	}
 	us := &h.presence
 	us.mu.Lock()

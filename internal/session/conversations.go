@@ -551,8 +551,7 @@ func (j *jsonSession) presence(ctx context.Context, members []wire.RoomMember, r
 		ids[i] = m.User
 	}
 	states := j.svc.hub.UserStates(ids)
-	j.svc.hub.Who(room) // the presence notices the room holds go first, as for who
-	inRoom := j.svc.hub.MemberStates(room)
+	inRoom := j.svc.hub.MemberStates(room) // after the notices the room holds, as who is
 	for i := range members {
 		m := &members[i]
 		st := states[m.User]
