@@ -399,6 +399,24 @@ func (r *roomsIn) mark(room string, st roomIn) {
 	r.in[room] = st
 }
 
+// spelled returns the name of the room of the set that room names in another case (room
+// names are one room whatever their case, hubbub.RoomKey), or room itself: /join General in
+// general is then in general, with no join the server would refuse room_case.
+func (r *roomsIn) spelled(room string) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, known := r.in[room]; known {
+		return room
+	}
+	key := hubbub.RoomKey(room)
+	for name, st := range r.in {
+		if st != roomLeft && hubbub.RoomKey(name) == key {
+			return name
+		}
+	}
+	return room
+}
+
 // claim reports whether room is neither in the set nor being joined, and if so marks it as
 // being joined: the caller sends the join, then set(room, true) or release(room).
 func (r *roomsIn) claim(room string) bool {

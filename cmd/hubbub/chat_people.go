@@ -183,6 +183,9 @@ func (c *chat) dm(ctx context.Context, args string) error {
 // (the run fails), never posted to the room before it. While the session reconnects the room
 // is made current and joined once connected, and the chat says that.
 func (c *chat) enter(ctx context.Context, room, title string) error {
+	if stored := c.in.spelled(room); stored != room {
+		room, title = stored, c.titles.label(stored)
+	}
 	note := fmt.Sprintf("* lines you type go to %s now", title)
 	if c.in.claim(room) {
 		c.notes.add(room, note)

@@ -40,6 +40,16 @@ func TestChatJoinAnyCase(t *testing.T) {
 		t.Errorf("carol was not told the room's name:\n%s\n%s", stderr, out)
 	}
 	bob.waitOutput(t, "[general] #2 carol: and carol\n")
+
+	// In general already, /join GENERAL is general: no second join (which printed "* you
+	// joined general" again and showed the others a leave and a join).
+	if _, err := io.WriteString(pw, "/join GENERAL\n"); err != nil {
+		t.Fatal(err)
+	}
+	bob.waitErr(t, "* lines you type go to general now\n")
+	if n := strings.Count(bob.out.String(), "* you joined general"); n != 1 {
+		t.Errorf("bob joined general %d times:\n%s", n, bob.out.String())
+	}
 	if err := bob.stop(t); err != nil {
 		t.Errorf("bob after Ctrl-C: %v", err)
 	}
