@@ -179,6 +179,8 @@ func TestAdminCommandsRefuseZeroAndNegatives(t *testing.T) {
 		{[]string{"hook", "list", "--argon2-time", "0"}, "invalid --argon2-time 0"},
 		{[]string{"command", "list", "--sqlite-busy-timeout", "0"}, "invalid --sqlite-busy-timeout 0s"},
 		{[]string{"command", "list", "--argon2-memory", "-1"}, "--argon2-memory -1 must not be negative"},
+		{[]string{"webhook", "list", "--sqlite-busy-timeout", "0"}, "invalid --sqlite-busy-timeout 0s"},
+		{[]string{"webhook", "dead", "--limit", "0", "wh_1"}, "invalid --limit 0"},
 	} {
 		_, err := botCmdRun(t, append(c.args, "--data", data)...)
 		if exitCode(err) != 2 || !strings.Contains(err.Error(), c.want) {

@@ -97,7 +97,7 @@ func runWebhook(ctx context.Context, args []string, io stdio) error {
 	if err != nil {
 		return err
 	}
-	if err := refuseNegative(fs, src); err != nil {
+	if err := refuseBadNumbers(fs, src); err != nil { // as user, bot, hook and command: 0 too
 		return err
 	}
 	return withAdminStore(ctx, c.store, "webhook", action, io.err, func(store hubbub.Store) error {

@@ -19,11 +19,9 @@ type apiSanction struct {
 }
 
 func newAPISanctions(list []hubbub.Sanction) []apiSanction {
-	out := make([]apiSanction, len(list))
-	for i := range list {
-		out[i] = apiSanction{Sanction: list[i], Until: wire.Time{Time: list[i].Until}}
-	}
-	return out
+	return mapped(list, func(s *hubbub.Sanction) apiSanction {
+		return apiSanction{Sanction: *s, Until: wire.Time{Time: s.Until}}
+	})
 }
 
 // apiBot is a hubbub.Bot as the API answers it, its user as GET /api/users/{name} does.
