@@ -164,7 +164,7 @@ func (p *plan) apply(e hubbub.Entry) result {
 	if e.ClientID != "" {
 		if orig, ok := p.found[k]; ok {
 			res := result{msg: orig, dup: true}
-			if h, ok := p.autos[msgKey{orig.Room, int64(orig.Seq) + 1}]; ok && orig.Kind == hubbub.KindMember {
+			if h, ok := p.autos[msgKey{orig.Room, int64(orig.Seq) + 1}]; ok && orig.Kind == hubbub.KindMember && sqlstore.IsHandoverOf(&h, &orig) {
 				res.handover = &h
 			}
 			return res

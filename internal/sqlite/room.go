@@ -286,6 +286,9 @@ func (w *writer) handoverAfter(ctx context.Context, e hubbub.Entry) (*hubbub.Ent
 		return nil, fmt.Errorf("read handover: %w", err)
 	}
 	h.Room = e.Room
+	if !sqlstore.IsHandoverOf(&h, &e) {
+		return nil, nil
+	}
 	return &h, nil
 }
 

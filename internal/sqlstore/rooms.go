@@ -277,6 +277,14 @@ func succession(ms []*hubbub.Membership, leaving string) (heir *hubbub.Membershi
 	return heir, false
 }
 
+// IsHandoverOf reports whether h, the entry numbered right after change, is the handover the
+// store appended with change (Handover): an Auto entry whose actor is change's subject. A
+// resend of change returns it with its first outcome; an Auto entry there from another
+// change (a public room's join or leave, which have no entry of their own) is not its.
+func IsHandoverOf(h, change *hubbub.Entry) bool {
+	return h.Auto && h.Seq == change.Seq+1 && h.User == change.Subject
+}
+
 // Handover returns the role entry that makes heir the owner of the room after change, the
 // entry KeepOwner asked it of (the only owner's leave or remove, or a join of a room that lost
 // its owner): Auto, no ClientID, change's subject as its actor (the departing owner, or the
