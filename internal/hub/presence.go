@@ -276,9 +276,14 @@ func (re *roomEvents) PresenceReported(ev hubbub.Event, b hubbub.PresenceReporte
 	return struct{}{}
 }
 
-// PresenceRequested answers another node's question with this node's members, if it has any.
-func (re *roomEvents) PresenceRequested(ev hubbub.Event, _ hubbub.PresenceRequested) struct{} {
+// PresenceRequested answers another node's question with this node's members, if it has any —
+// unless the asker asked every node on the presence channel too (Queried), where this node
+// answers it (nodes.go); only nodes of the version before answer such a question here.
+func (re *roomEvents) PresenceRequested(ev hubbub.Event, b hubbub.PresenceRequested) struct{} {
 	r := (*room)(re)
+	if b.Queried && r.hub.follows() {
+		return struct{}{}
+	}
 	if ev.Node != r.hub.cfg.Node && len(r.names) > 0 {
 		r.hub.bg.Add(1)
 		go func() {
@@ -288,6 +293,26 @@ func (re *roomEvents) PresenceRequested(ev hubbub.Event, _ hubbub.PresenceReques
 	}
 	return struct{}{}
 }
+
+// AbsenceReported notes another node's answer to this room's question (PresenceQueried): it
+// holds nobody here. What it knew of that node's members stays: a member who joined there
+// since the answer was made is announced by a MemberJoined that may have come first.
+func (re *roomEvents) AbsenceReported(ev hubbub.Event, _ hubbub.AbsenceReported) struct{} {
+	r := (*room)(re)
+	if ev.Node != r.hub.cfg.Node {
+		r.hub.peers.heard(ev.Node, time.Now())
+		r.answered(ev.Node)
+	}
+	return struct{}{}
+}
+
+// PresenceQueried never reaches a room: it travels on the presence channel (nodes.go).
+func (re *roomEvents) PresenceQueried(hubbub.Event, hubbub.PresenceQueried) struct{} {
+	return struct{}{}
+}
+
+// NodeAnnounced never reaches a room: it travels on the presence channel (nodes.go).
+func (re *roomEvents) NodeAnnounced(hubbub.Event, hubbub.NodeAnnounced) struct{} { return struct{}{} }
 
 // restating is what a room remembers between two ticks of presenceLoop to decide whether this
 // node restates its members of the room. Guarded by the room's mu.
@@ -362,9 +387,28 @@ func (r *room) expire(cutoff time.Time) map[string]time.Time {
 // room is due a restatement (restating.due).
 func (h *Hub) publishPresence(r *room, tick bool) {
 	r.mu.Lock()
-	if r.closed || len(r.names) == 0 || tick && !r.restating.due() {
+	if tick && !r.closed && len(r.names) > 0 && !r.restating.due() {
 		r.mu.Unlock()
 		return
+	}
+	report, ok := r.reportLocked()
+	r.mu.Unlock()
+	if ok {
+		h.publishQuiet(hubbub.Event{Room: r.name, Node: h.cfg.Node, Body: report}, "presence")
+	}
+}
+
+// report returns this node's statement of its members of r, and false if it has none.
+func (r *room) report() (hubbub.PresenceReported, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.reportLocked()
+}
+
+// reportLocked is report with mu held.
+func (r *room) reportLocked() (hubbub.PresenceReported, bool) {
+	if r.closed || len(r.names) == 0 {
+		return hubbub.PresenceReported{}, false
 	}
 	names := slices.Sorted(maps.Keys(r.names))
 	var away []string
@@ -374,8 +418,7 @@ func (h *Hub) publishPresence(r *room, tick bool) {
 		}
 	}
 	slices.Sort(away)
-	r.mu.Unlock()
-	h.publishQuiet(hubbub.Event{Room: r.name, Node: h.cfg.Node, Body: hubbub.PresenceReported{Names: names, Away: away}}, "presence")
+	return hubbub.PresenceReported{Names: names, Away: away}, true
 }
 
 // presenceLoop restates this node's members and expires silent nodes, every PresenceInterval,
@@ -390,6 +433,8 @@ func (h *Hub) presenceLoop() {
 			return
 		case <-t.C:
 		}
+		h.followPresence() // if its subscription failed so far
+		h.announceNode(false)
 		h.presenceTick(time.Now())
 		h.announceAway()
 		h.flushSeen()
