@@ -7,6 +7,7 @@ import (
 
 	"hubbub/internal/hub"
 	"hubbub/internal/servertest"
+	"hubbub/internal/testwait"
 )
 
 // What a room that opens on a node of a cluster waits for (--presence-wait). The wait here is
@@ -82,4 +83,29 @@ func TestKilledNodeIsWaitedForAtMostThePresenceWait(t *testing.T) {
 	c.nodes[2].Kill()
 	bob := servertest.DialJSON(t, c.nodes[1], "bob")
 	joinLists(t, bob, "ops", "ann", "bob")
+}
+
+// A node shutting down does not wait for the answers its rooms that opened are waiting for:
+// a join held for a node that died goes at once, and the shutdown ends without waiting it out.
+func TestShutdownEndsTheWait(t *testing.T) {
+	c := startClusterWith(t, 2, hub.Config{PresenceWait: longWait, PresenceInterval: 20 * time.Minute})
+	ann := servertest.DialJSON(t, c.nodes[0], "ann")
+	joinLists(t, ann, "ops", "ann") // node 1 has heard from node 2 (it answered)
+	ann.Conn.Close()                // else the shutdown waits for her answer to its close frame
+	c.nodes[1].Kill()
+	testwait.Until(t, "ann's room to close", func() bool { return c.nodes[0].Hub.Rooms() == 0 })
+
+	dave := servertest.DialJSON(t, c.nodes[0], "dave")
+	dave.Send(servertest.Frame{"type": "join", "room": "held"})
+	testwait.Until(t, "the room dave joins to open", func() bool { return c.nodes[0].Hub.Rooms() == 1 })
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		c.nodes[0].Stop() // fails the test if the shutdown times out
+	}()
+	ce := dave.Closed() // read on, so that the server's close frame is answered
+	<-stopped
+	if ce == nil || ce.Code != 1001 {
+		t.Fatalf("dave's connection closed with %v, want 1001", ce)
+	}
 }

@@ -731,7 +731,10 @@ func (h *Hub) Go(fn func()) bool {
 // (docs/benchmarks.md, "Admission control and shutdown").
 //
 // The presence notices rooms hold (Config.PresenceWindow) are dropped, and their timers stopped,
-// for the same reason: at a shutdown they would be written to connections being closed.
+// for the same reason: at a shutdown they would be written to connections being closed. And
+// the joins a room that opened holds for the other nodes' answers (Config.PresenceWait) go at
+// once: the server finishes the frame a connection is handling before it closes it, and would
+// otherwise wait for the answers of a node that died.
 func (h *Hub) Drain() {
 	h.draining.Store(true)
 	h.mu.Lock()
@@ -740,6 +743,7 @@ func (h *Hub) Drain() {
 	for _, r := range rooms {
 		r.mu.Lock()
 		r.dropPresence()
+		r.endOpening()
 		r.mu.Unlock()
 	}
 }

@@ -34,11 +34,12 @@ type opening struct {
 	window   roomWindow // ends the wait at PresenceWait
 }
 
-// startOpening starts the room's wait for the other nodes' answers, if the hub waits at all and
-// there may be another node. Called with mu held, before the room asks.
+// startOpening starts the room's wait for the other nodes' answers, if the hub waits at all,
+// there may be another node, and this node is not going away (Drain). Called with mu held,
+// before the room asks.
 func (r *room) startOpening() {
 	cfg := r.hub.cfg
-	if cfg.PresenceWait <= 0 {
+	if cfg.PresenceWait <= 0 || r.hub.draining.Load() {
 		return
 	}
 	expect, known := r.hub.peers.live(time.Now(), cfg.PresenceExpiry, cfg.PresenceWait)
