@@ -30,6 +30,33 @@ type nodeMembers struct {
 	seen  time.Time
 }
 
+// unchanged reports whether b states exactly what n holds: the same names, the same of them
+// away. A list that is not strictly ascending (a node sends its names sorted, each once) is
+// not compared, only applied, so that a name listed twice cannot stand for one n lacks.
+func (n *nodeMembers) unchanged(b hubbub.PresenceReported) bool {
+	if len(b.Names) != len(n.names) {
+		return false
+	}
+	for i, name := range b.Names {
+		if i > 0 && b.Names[i-1] >= name || !n.names[name] {
+			return false
+		}
+	}
+	away := 0
+	for i, name := range b.Away {
+		if i > 0 && b.Away[i-1] >= name {
+			return false
+		}
+		if n.names[name] { // an away name not listed counts for nothing, as when applied
+			if !n.away[name] {
+				return false
+			}
+			away++
+		}
+	}
+	return away == len(n.away)
+}
+
 // nameState is a name's presence in the room over every node: StateOnline if it is online on
 // any node that holds it, StateAway if it is away on all of them, "" if no node holds it.
 // Called with mu held.
@@ -241,6 +268,11 @@ func (re *roomEvents) PresenceReported(ev hubbub.Event, b hubbub.PresenceReporte
 	r.hub.peers.heard(ev.Node, time.Now())
 	defer r.answered(ev.Node)
 	n := r.remoteNode(ev.Node)
+	if n.unchanged(b) {
+		// Most restatements say what the last one did: nothing to replace or announce, and no
+		// map of every name's state before (a room of thousands, every interval, on every node).
+		return struct{}{}
+	}
 	old := n.names
 	before := make(map[string]string, len(b.Names))
 	for _, name := range b.Names {
