@@ -28,6 +28,18 @@ type nodeMembers struct {
 	names map[string]bool
 	away  map[string]bool // those of names that are away there
 	seen  time.Time
+	// since is when names last went from none to some, and restated when the node last
+	// restated them: a node whose members came before another's restatement heard it too
+	// (recorder).
+	since, restated time.Time
+}
+
+// add records name as a member of the node's, noting when its names stopped being none.
+func (n *nodeMembers) add(name string) {
+	if len(n.names) == 0 {
+		n.since = n.seen
+	}
+	n.names[name] = true
 }
 
 // unchanged reports whether b states exactly what n holds: the same names, the same of them
@@ -204,7 +216,7 @@ func (re *roomEvents) MemberJoined(ev hubbub.Event, b hubbub.MemberJoined) struc
 		}
 		before := r.nameState(b.Name)
 		n := r.remoteNode(ev.Node)
-		n.names[b.Name] = true
+		n.add(b.Name)
 		if b.State == StateAway {
 			if n.away == nil {
 				n.away = make(map[string]bool)
@@ -227,7 +239,7 @@ func (re *roomEvents) MemberJoined(ev hubbub.Event, b hubbub.MemberJoined) struc
 	}
 	was := r.present(b.Name)
 	n := r.remoteNode(ev.Node)
-	n.names[b.Name] = true
+	n.add(b.Name)
 	delete(n.away, b.Name) // a join is a frame: the user is active
 	if !was {
 		r.announce(ev)
@@ -268,6 +280,7 @@ func (re *roomEvents) PresenceReported(ev hubbub.Event, b hubbub.PresenceReporte
 	r.hub.peers.heard(ev.Node, time.Now())
 	defer r.answered(ev.Node)
 	n := r.remoteNode(ev.Node)
+	n.restated = n.seen
 	if n.unchanged(b) {
 		// Most restatements say what the last one did: nothing to replace or announce, and no
 		// map of every name's state before (a room of thousands, every interval, on every node).
@@ -281,6 +294,9 @@ func (re *roomEvents) PresenceReported(ev hubbub.Event, b hubbub.PresenceReporte
 	n.names = make(map[string]bool, len(b.Names))
 	n.away = nil
 	r.crowd = nil // a name of the old list may be gone
+	if len(old) == 0 {
+		n.since = n.seen
+	}
 	for _, name := range b.Names {
 		n.names[name] = true
 	}
@@ -389,30 +405,81 @@ func (r *room) remoteNode(node string) *nodeMembers {
 	return n
 }
 
+// goneMember is a member of another node that expired with it: when its node was last heard
+// from, and which node records that as the user's last seen (recorder).
+type goneMember struct {
+	at time.Time
+	// by is the node that records it, "" for this one; since is by's nodeMembers.since here
+	// when it was chosen, to tell whether by still holds the members it held then.
+	by    string
+	since time.Time
+}
+
 // expire forgets nodes that have not restated their members since before cutoff, announcing
 // the members that thereby leave. It returns those members, each with when their node was last
-// heard from: a node that died never recorded when its users were last seen, so the nodes that
-// expire them do (Hub.seenGone). Called with mu held.
-func (r *room) expire(cutoff time.Time) map[string]time.Time {
-	var gone map[string]time.Time
+// heard from and who records it: a node that died never recorded when its users were last
+// seen, so a node that expires them does (Hub.seenGone). Called with mu held.
+func (r *room) expire(cutoff time.Time) map[string]goneMember {
+	// The nodes that expire go first, so that none of them is chosen to record the others'.
+	dead := make(map[string]*nodeMembers)
 	for node, n := range r.remote {
-		if n.seen.After(cutoff) {
-			continue
+		if !n.seen.After(cutoff) {
+			delete(r.remote, node)
+			dead[node] = n
 		}
-		delete(r.remote, node)
+	}
+	var gone map[string]goneMember
+	for _, node := range slices.Sorted(maps.Keys(dead)) {
+		n := dead[node]
 		r.crowd = nil
+		by, since := r.recorder(n.restated)
 		for _, name := range slices.Sorted(maps.Keys(n.names)) {
+			if was, done := gone[name]; done { // on two nodes that died: announced once
+				if n.seen.After(was.at) {
+					gone[name] = goneMember{at: n.seen, by: by, since: since}
+				}
+				continue
+			}
 			if !r.present(name) {
 				r.hub.log.Info("member expired with its node", "room", r.name, "name", name, "node", node)
 				r.announce(hubbub.Event{Room: r.name, Node: node, Body: hubbub.MemberLeft{Name: name}})
 				if gone == nil {
-					gone = make(map[string]time.Time)
+					gone = make(map[string]goneMember)
 				}
-				gone[name] = n.seen
+				gone[name] = goneMember{at: n.seen, by: by, since: since}
 			}
 		}
 	}
 	return gone
+}
+
+// recorder returns which node records when the members of a node that died were last seen,
+// and that node's nodeMembers.since here: "" for this node. Every surviving node that expires
+// them could (they all share the store) and did, each looking every user up and writing their
+// last seen; now one does — the lowest node id among this one and the other nodes whose
+// members here came before the dead node's last restatement of the room (restated), which
+// they therefore heard: they know, and expire, the same members. A node that opened the room
+// later does not, and is not chosen, nor is any when the dead node never restated here. The
+// choice stands while that node keeps members here; if it dies or leaves the room first,
+// this node records them after all (Hub.settleDeferred). Called with mu held.
+func (r *room) recorder(restated time.Time) (string, time.Time) {
+	by, since := "", time.Time{}
+	if restated.IsZero() {
+		return by, since
+	}
+	for node, n := range r.remote {
+		if len(n.names) > 0 && !n.since.IsZero() && n.since.Before(restated) && node < r.hub.cfg.Node && (by == "" || node < by) {
+			by, since = node, n.since
+		}
+	}
+	return by, since
+}
+
+// holds reports whether node still holds the members here it held when chosen to record the
+// last seen of a dead node's (since: its nodeMembers.since then). Called with mu held.
+func (r *room) holds(node string, since time.Time) bool {
+	n := r.remote[node]
+	return n != nil && len(n.names) > 0 && n.since.Equal(since)
 }
 
 // publishPresence states this node's members of r to the other nodes. With tick, only if the
@@ -481,13 +548,13 @@ func (h *Hub) presenceTick(now time.Time) {
 	h.mu.Unlock()
 	cutoff := now.Add(-h.cfg.PresenceExpiry)
 	for _, r := range rooms {
-		var gone map[string]time.Time
+		var gone map[string]goneMember
 		r.mu.Lock()
 		if !r.closed {
 			gone = r.expire(cutoff)
 		}
 		r.mu.Unlock()
-		h.seenGone(gone)
+		h.seenGone(r.name, gone, now)
 		h.publishPresence(r, true)
 	}
 }
