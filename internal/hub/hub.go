@@ -803,10 +803,13 @@ func (h *Hub) room(ctx context.Context, name string) (*room, error) {
 		return nil, err
 	}
 	// Ask the other nodes who is in the room, rather than wait for their next restatement:
-	// every node on the presence channel, and on the room the nodes of the version before,
-	// which do not follow that channel (nodes of this version leave that question to them).
+	// every node on the presence channel, and, while a node of the version before may be up,
+	// those holding the room on it, as that version asked (nodes of this version leave that
+	// question to the other).
 	h.publishQuiet(hubbub.Event{Room: hubbub.PresenceChannel, Node: h.cfg.Node, Body: hubbub.PresenceQueried{Room: name}}, "presence query")
-	h.publishQuiet(hubbub.Event{Room: name, Node: h.cfg.Node, Body: hubbub.PresenceRequested{Queried: true}}, "presence query")
+	if h.peers.mixed(time.Now(), h.cfg.PresenceExpiry, h.cfg.PresenceWait) {
+		h.publishQuiet(hubbub.Event{Room: name, Node: h.cfg.Node, Body: hubbub.PresenceRequested{Queried: true}}, "presence query")
+	}
 	return r, nil
 }
 

@@ -29,8 +29,9 @@ import (
 // The channel carries a handful of small events per node and presence interval, and two per
 // node for each room a node opens; none of them grows with a room's members. A node of the
 // version before follows no such channel: it is a peer once it restates a room here, it is
-// asked on the room as it asks (PresenceRequested, which nodes of this version answer too),
-// and a room that opens waits the whole PresenceWait for it unless it holds the room.
+// asked on the room as it asks (PresenceRequested, which nodes of this version answer too;
+// only while such a node may be live, peers.mixed), and a room that opens waits the whole
+// PresenceWait for it unless it holds the room.
 
 // maxPeersListed bounds the nodes one announcement lists, to keep it a small message: a node
 // that starts in a larger cluster learns the rest from their own announcements, within a
@@ -42,6 +43,9 @@ const maxPeersListed = 1000
 type peers struct {
 	mu   sync.Mutex
 	seen map[string]time.Time // node → when it was last heard from
+	// current are the nodes heard on the channel (or answering it), when last: nodes of this
+	// version. One heard only restating a room is of the version before.
+	current map[string]time.Time
 	// asked is when this node last asked every node to announce itself (at its start, and on
 	// reconnecting to the broker), and found says that an announcement came since. Until one
 	// does, or PresenceWait has passed since asked, this node may not know every other.
@@ -52,20 +56,27 @@ type peers struct {
 	unsub func()
 }
 
-// heard notes that node was heard from at now.
-func (p *peers) heard(node string, now time.Time) {
+// heard notes that node was heard from at now; with current, on the channel or answering it.
+func (p *peers) heard(node string, now time.Time, current bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.heardLocked(node, now)
+	if current {
+		p.current = later(p.current, node, now)
+	}
 }
 
-func (p *peers) heardLocked(node string, now time.Time) {
-	if p.seen == nil {
-		p.seen = make(map[string]time.Time)
+func (p *peers) heardLocked(node string, now time.Time) { p.seen = later(p.seen, node, now) }
+
+// later sets m[key] to t unless it holds a later time, making m if needed.
+func later(m map[string]time.Time, key string, t time.Time) map[string]time.Time {
+	if m == nil {
+		m = make(map[string]time.Time)
 	}
-	if now.After(p.seen[node]) {
-		p.seen[node] = now
+	if t.After(m[key]) {
+		m[key] = t
 	}
+	return m
 }
 
 // forget drops node, which said it is leaving.
@@ -73,6 +84,24 @@ func (p *peers) forget(node string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	delete(p.seen, node)
+	delete(p.current, node)
+}
+
+// mixed reports whether a node of the version before may be live: one heard since now -
+// expiry but not on the channel, or any while the nodes are not known to be all (live).
+func (p *peers) mixed(now time.Time, expiry, wait time.Duration) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.found && now.Sub(p.asked) < wait {
+		return true
+	}
+	cutoff := now.Add(-expiry)
+	for node, at := range p.seen {
+		if !at.Before(cutoff) && p.current[node].Before(cutoff) {
+			return true
+		}
+	}
+	return false
 }
 
 // live returns the nodes heard since now - expiry, forgetting the others, and whether they are
@@ -86,6 +115,7 @@ func (p *peers) live(now time.Time, expiry, wait time.Duration) (map[string]bool
 	for node, at := range p.seen {
 		if at.Before(cutoff) {
 			delete(p.seen, node)
+			delete(p.current, node)
 			continue
 		}
 		out[node] = true
@@ -125,6 +155,7 @@ func (p *peers) learn(self, node string, list []string, now time.Time) (first bo
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.heardLocked(node, now)
+	p.current = later(p.current, node, now)
 	if p.found {
 		return false
 	}
@@ -206,7 +237,7 @@ func (h *Hub) onPresenceEvent(ev hubbub.Event) {
 	// The channel carries these two kinds; anything else on it is not for this node.
 	switch b := ev.Body.(type) {
 	case hubbub.PresenceQueried:
-		h.peers.heard(ev.Node, now)
+		h.peers.heard(ev.Node, now, true)
 		h.Go(func() { h.answerQuery(b.Room) })
 	case hubbub.NodeAnnounced:
 		if b.Leaving {

@@ -179,3 +179,33 @@ func TestLeavingNodeNotWaitedFor(t *testing.T) {
 		t.Fatalf("join after the only other node left: %v", err)
 	}
 }
+
+// A room that opens is asked about on its own subject too, as the version before asked, only
+// while a node of that version may be up: one heard restating a room but never on the
+// presence channel.
+func TestAsksOnTheRoomOnlyWhileAnOldNodeMayBeUp(t *testing.T) {
+	a, broker := lone(t, Config{PresenceInterval: time.Hour})
+	join := func(room string) []string {
+		t.Helper()
+		on := listen(t, broker, room)
+		m := &Member{Name: "ann", Key: "user:ann", UserID: "ann", Out: NewOutbox(1000, nil)}
+		if _, err := a.Join(context.Background(), JoinRequest{Room: room, Member: m, NoReplay: true}); err != nil {
+			t.Fatal(err)
+		}
+		var asked []string
+		for _, said := range on.take("a") {
+			if said != "MemberJoined" { // ann's join
+				asked = append(asked, said)
+			}
+		}
+		return asked
+	}
+	publish(t, broker, hubbub.Event{Room: hubbub.PresenceChannel, Node: "new", Body: hubbub.NodeAnnounced{}})
+	if got := join("x"); len(got) != 0 {
+		t.Errorf("with only a node of this version up, a asked on the room: %v", got)
+	}
+	publish(t, broker, hubbub.Event{Room: "x", Node: "old", Body: hubbub.PresenceReported{Names: []string{"olga"}}})
+	if got := fmt.Sprint(join("y")); got != "[PresenceRequested]" {
+		t.Errorf("with a node of the version before up, a said %s on the room, want [PresenceRequested]", got)
+	}
+}
