@@ -46,6 +46,11 @@ type peers struct {
 	// current are the nodes heard on the channel (or answering it), when last: nodes of this
 	// version. One heard only restating a room is of the version before.
 	current map[string]time.Time
+	// left are the nodes that said they were leaving, when. What they published before reaches
+	// this node on other queues than their goodbye, and may come after it: until a node is
+	// heard on the channel again (restarted, its hello comes first), its events on rooms do
+	// not make it live again. Kept PresenceExpiry.
+	left map[string]time.Time
 	// asked is when this node last asked every node to announce itself (at its start, and on
 	// reconnecting to the broker), and found says that an announcement came since. Until one
 	// does, or PresenceWait has passed since asked, this node may not know every other.
@@ -56,12 +61,24 @@ type peers struct {
 	unsub func()
 }
 
-// heard notes that node was heard from at now; with current, on the channel or answering it.
-func (p *peers) heard(node string, now time.Time, current bool) {
+// Where a node was heard from, for peers.heard.
+const (
+	onRoom    = iota // restating a room (any version)
+	answering        // answering the channel's question on a room (this version)
+	onChannel        // on the channel (this version)
+)
+
+// heard notes that node was heard from at now, where.
+func (p *peers) heard(node string, now time.Time, where int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if where == onChannel {
+		delete(p.left, node)
+	} else if _, gone := p.left[node]; gone {
+		return // published before it left
+	}
 	p.heardLocked(node, now)
-	if current {
+	if where != onRoom {
 		p.current = later(p.current, node, now)
 	}
 }
@@ -79,12 +96,13 @@ func later(m map[string]time.Time, key string, t time.Time) map[string]time.Time
 	return m
 }
 
-// forget drops node, which said it is leaving.
-func (p *peers) forget(node string) {
+// forget drops node, which said at now that it is leaving.
+func (p *peers) forget(node string, now time.Time) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	delete(p.seen, node)
 	delete(p.current, node)
+	p.left = later(p.left, node, now)
 }
 
 // mixed reports whether a node of the version before may be live: one heard since now -
@@ -120,6 +138,11 @@ func (p *peers) live(now time.Time, expiry, wait time.Duration) (map[string]bool
 		}
 		out[node] = true
 	}
+	for node, at := range p.left {
+		if at.Before(cutoff) {
+			delete(p.left, node)
+		}
+	}
 	return out, p.found || now.Sub(p.asked) >= wait
 }
 
@@ -154,6 +177,7 @@ func (p *peers) ask(now time.Time) {
 func (p *peers) learn(self, node string, list []string, now time.Time) (first bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	delete(p.left, node)
 	p.heardLocked(node, now)
 	p.current = later(p.current, node, now)
 	if p.found {
@@ -161,7 +185,7 @@ func (p *peers) learn(self, node string, list []string, now time.Time) (first bo
 	}
 	p.found = true
 	for _, n := range list {
-		if n != self {
+		if _, gone := p.left[n]; n != self && !gone { // the announcer may not know yet
 			p.heardLocked(n, now)
 		}
 	}
@@ -237,11 +261,11 @@ func (h *Hub) onPresenceEvent(ev hubbub.Event) {
 	// The channel carries these two kinds; anything else on it is not for this node.
 	switch b := ev.Body.(type) {
 	case hubbub.PresenceQueried:
-		h.peers.heard(ev.Node, now, true)
+		h.peers.heard(ev.Node, now, onChannel)
 		h.Go(func() { h.answerQuery(b.Room) })
 	case hubbub.NodeAnnounced:
 		if b.Leaving {
-			h.peers.forget(ev.Node)
+			h.peers.forget(ev.Node, now)
 			h.Go(func() { h.eachOpening(func(r *room) { r.answered(ev.Node) }) })
 			return
 		}

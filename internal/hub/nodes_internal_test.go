@@ -167,17 +167,25 @@ func TestOpeningWaitsForTheNodesTheFirstAnnouncementNames(t *testing.T) {
 	}
 }
 
-// A node that leaves is no longer waited for: a room that opens meanwhile goes at once.
+// A node that leaves is no longer waited for: a room that opens meanwhile goes at once, even
+// after what the node published before its goodbye comes in later (on another queue).
 func TestLeavingNodeNotWaitedFor(t *testing.T) {
 	a, broker := lone(t, Config{PresenceWait: time.Hour, PresenceInterval: time.Hour})
 	publish(t, broker, hubbub.Event{Room: hubbub.PresenceChannel, Node: "b", Body: hubbub.NodeAnnounced{}})
 	publish(t, broker, hubbub.Event{Room: hubbub.PresenceChannel, Node: "b", Body: hubbub.NodeAnnounced{Leaving: true}})
-	m := &Member{Name: "ann", Key: "user:ann", UserID: "ann", Out: NewOutbox(1000, nil)}
-	ctx, cancel := context.WithTimeout(context.Background(), testwait.Timeout)
-	defer cancel()
-	if _, err := a.Join(ctx, JoinRequest{Room: "r", Member: m, NoReplay: true}); err != nil {
-		t.Fatalf("join after the only other node left: %v", err)
+	join := func(room string) {
+		t.Helper()
+		m := &Member{Name: "ann", Key: "user:ann", UserID: "ann", Out: NewOutbox(1000, nil)}
+		ctx, cancel := context.WithTimeout(context.Background(), testwait.Timeout)
+		defer cancel()
+		if _, err := a.Join(ctx, JoinRequest{Room: room, Member: m, NoReplay: true}); err != nil {
+			t.Fatalf("join %s after the only other node left: %v", room, err)
+		}
 	}
+	join("r")
+	publish(t, broker, hubbub.Event{Room: "r", Node: "b", Body: hubbub.PresenceReported{Names: []string{"bob"}}})
+	publish(t, broker, hubbub.Event{Room: "r", Node: "b", Body: hubbub.AbsenceReported{}})
+	join("s")
 }
 
 // A room that opens is asked about on its own subject too, as the version before asked, only

@@ -277,7 +277,7 @@ func (re *roomEvents) PresenceReported(ev hubbub.Event, b hubbub.PresenceReporte
 	if ev.Node == r.hub.cfg.Node {
 		return struct{}{}
 	}
-	r.hub.peers.heard(ev.Node, time.Now(), false)
+	r.hub.peers.heard(ev.Node, time.Now(), onRoom)
 	defer r.answered(ev.Node)
 	n := r.remoteNode(ev.Node)
 	n.restated = n.seen
@@ -348,7 +348,7 @@ func (re *roomEvents) PresenceRequested(ev hubbub.Event, b hubbub.PresenceReques
 func (re *roomEvents) AbsenceReported(ev hubbub.Event, _ hubbub.AbsenceReported) struct{} {
 	r := (*room)(re)
 	if ev.Node != r.hub.cfg.Node {
-		r.hub.peers.heard(ev.Node, time.Now(), true)
+		r.hub.peers.heard(ev.Node, time.Now(), answering)
 		r.answered(ev.Node)
 	}
 	return struct{}{}
