@@ -76,9 +76,43 @@ type PresenceReported struct {
 	Away []string
 }
 
-// PresenceRequested asks every node to send its PresenceReported for the room now (a node that
-// just opened the room wants the members of the others at once).
-type PresenceRequested struct{}
+// PresenceRequested asks every node that holds the room to send its PresenceReported for it now
+// (a node that reconnected to the broker wants the members of the others at once). On a user's
+// channel it asks which nodes hold a connection of the user (internal/notify).
+type PresenceRequested struct {
+	// Queried says that the asker also asked every node on PresenceChannel (PresenceQueried),
+	// which the nodes that follow that channel answer instead: only a node of a version before
+	// it answers this question. It is how a node that opens a room still hears, during a
+	// rolling upgrade, from the nodes that do not know the channel.
+	Queried bool
+}
+
+// PresenceQueried asks every node, on PresenceChannel, who of the room Room it holds: a node
+// that just opened Room holds its first joins until the nodes it knows of have answered. Each
+// answers on Room itself, where the asker listens: a PresenceReported if it holds members of
+// Room, else an AbsenceReported.
+type PresenceQueried struct {
+	Room string
+}
+
+// AbsenceReported is a node's answer to a PresenceQueried when it holds no member of the room.
+// It says only that the node has answered: a member who joins there meanwhile is announced by
+// its own MemberJoined, which may arrive before it, so it takes nothing away.
+type AbsenceReported struct{}
+
+// NodeAnnounced says, on PresenceChannel, that the event's node is alive, every presence
+// interval and when asked: the nodes a room that opens waits for are those heard from lately.
+type NodeAnnounced struct {
+	// Peers are the other nodes this node has heard from lately: a node that just started
+	// learns from the first announcement it hears which nodes to wait for.
+	Peers []string
+	// Hello asks every node to announce itself at once: the node just started, or reconnected
+	// to the broker, and knows no other yet.
+	Hello bool
+	// Leaving says the node is shutting down: the others stop waiting for its answers at once,
+	// rather than until its silence expires it.
+	Leaving bool
+}
 
 // MemberKicked removes every connection of Name from the room on every node; Reason says why.
 type MemberKicked struct {
@@ -143,6 +177,11 @@ const StoreChannel = "~store"
 // its '~', so no room can be named like it.
 const BotsChannel = "~bots"
 
+// PresenceChannel is the broker room that every node follows, for what concerns every node
+// rather than the nodes holding one room: PresenceQueried and NodeAnnounced. ValidateRoom
+// refuses its '~', so no room can be named like it.
+const PresenceChannel = "~presence"
+
 // UserChannelPrefix starts the name of every user's channel. ValidateRoom refuses it ('~'), so
 // no room can be named like a channel.
 const UserChannelPrefix = "~u."
@@ -159,6 +198,9 @@ func (MemberLeft) isEventBody()        {}
 func (MemberTyping) isEventBody()      {}
 func (PresenceReported) isEventBody()  {}
 func (PresenceRequested) isEventBody() {}
+func (PresenceQueried) isEventBody()   {}
+func (AbsenceReported) isEventBody()   {}
+func (NodeAnnounced) isEventBody()     {}
 func (MemberKicked) isEventBody()      {}
 func (SanctionChanged) isEventBody()   {}
 
@@ -173,6 +215,9 @@ type EventVisitor[R any] interface {
 	MemberTyping(Event, MemberTyping) R
 	PresenceReported(Event, PresenceReported) R
 	PresenceRequested(Event, PresenceRequested) R
+	PresenceQueried(Event, PresenceQueried) R
+	AbsenceReported(Event, AbsenceReported) R
+	NodeAnnounced(Event, NodeAnnounced) R
 	MemberKicked(Event, MemberKicked) R
 	SanctionChanged(Event, SanctionChanged) R
 	UserNotified(Event, UserNotified) R
@@ -198,6 +243,12 @@ func Visit[R any](ev Event, v EventVisitor[R]) R {
 		return v.PresenceReported(ev, b)
 	case PresenceRequested:
 		return v.PresenceRequested(ev, b)
+	case PresenceQueried:
+		return v.PresenceQueried(ev, b)
+	case AbsenceReported:
+		return v.AbsenceReported(ev, b)
+	case NodeAnnounced:
+		return v.NodeAnnounced(ev, b)
 	case MemberKicked:
 		return v.MemberKicked(ev, b)
 	case SanctionChanged:

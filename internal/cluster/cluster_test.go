@@ -35,8 +35,9 @@ func startCluster(t *testing.T, n int) *cluster {
 }
 
 // startClusterWith is startCluster with hub settings of the test's own (cfg's zero fields take
-// the cluster's presence interval and gap wait).
-func startClusterWith(t *testing.T, n int, cfg hub.Config) *cluster {
+// the cluster's presence interval and gap wait), and, if given, options of the test's own for
+// each node (i from 0).
+func startClusterWith(t *testing.T, n int, cfg hub.Config, each ...func(i int, o *servertest.Options)) *cluster {
 	t.Helper()
 	if cfg.PresenceInterval == 0 {
 		cfg.PresenceInterval = 100 * time.Millisecond
@@ -49,11 +50,15 @@ func startClusterWith(t *testing.T, n int, cfg hub.Config) *cluster {
 	data := filepath.Join(t.TempDir(), "shared.db")
 	pg := postgresURL(t)
 	for i := 0; i < n; i++ {
-		c.nodes = append(c.nodes, servertest.Start(t, servertest.Options{
+		o := servertest.Options{
 			Node: fmt.Sprintf("node%d", i+1), NATS: ns.ClientURL(), DataPath: data, Postgres: pg,
 			Server: server.Config{SendRate: 10000, SendBurst: 10000, RoleFor: servertest.Roles("mod"), APIKey: apiKey},
 			Hub:    cfg,
-		}))
+		}
+		for _, fn := range each {
+			fn(i, &o)
+		}
+		c.nodes = append(c.nodes, servertest.Start(t, o))
 	}
 	return c
 }

@@ -1,11 +1,16 @@
 package cluster_test
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"net/http"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"hubbub"
 	"hubbub/internal/hub"
 	"hubbub/internal/servertest"
 	"hubbub/internal/testwait"
@@ -224,4 +229,99 @@ func TestAwayShowsOnEveryNode(t *testing.T) {
 		return f.Type() == "presence" && f.Str("name") == "bob" && f.Str("event") == "state" && f.Str("state") == "online"
 	})
 	testwait.Until(t, "bob online on node 1", func() bool { return c.nodes[0].Hub.MemberStates("idle")["bob"] == hub.StateOnline })
+}
+
+// seenWrites counts, by user id, the last-seen writes a node makes (Store.SeenAt), and fails
+// them while failing is set.
+type seenWrites struct {
+	hubbub.Store
+	failing atomic.Bool
+	mu      sync.Mutex
+	by      map[string]int
+}
+
+func (s *seenWrites) SeenAt(ctx context.Context, id string, t time.Time) error {
+	s.mu.Lock()
+	if s.by == nil {
+		s.by = make(map[string]int)
+	}
+	s.by[id]++
+	s.mu.Unlock()
+	if s.failing.Load() {
+		return errors.New("seen writes failing")
+	}
+	return s.Store.SeenAt(ctx, id, t)
+}
+
+func (s *seenWrites) of(id string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.by[id]
+}
+
+// lastSeenCluster is three nodes whose last-seen writes are counted, with ann on node 1, bob on
+// node 2 and carol on node 3 in lounge, and nodes 1 and 2 having heard node 3 restate its
+// members of lounge after their own members were there.
+func lastSeenCluster(t *testing.T) (*cluster, []*seenWrites, *servertest.JSONClient) {
+	writes := make([]*seenWrites, 3)
+	c := startClusterWith(t, 3, hub.Config{PresenceInterval: presenceSlow}, func(i int, o *servertest.Options) {
+		o.WrapStore = func(s hubbub.Store) hubbub.Store { writes[i] = &seenWrites{Store: s}; return writes[i] }
+	})
+	for i, name := range []string{"ann", "bob"} {
+		servertest.DialJSON(t, c.nodes[i], name).Join("lounge", nil)
+	}
+	carol := servertest.DialJSON(t, c.nodes[2], "carol")
+	carol.Join("lounge", nil)
+	testwait.Until(t, "everyone in lounge on nodes 1 and 2", func() bool {
+		return fmt.Sprint(c.nodes[0].Hub.Members("lounge")) == "[ann bob carol]" && fmt.Sprint(c.nodes[1].Hub.Members("lounge")) == "[ann bob carol]"
+	})
+	// Every node restates lounge now, node 3 included; the others hear it as the probe does.
+	restated := make(chan struct{})
+	var once sync.Once
+	stop, err := c.nodes[0].Broker().Subscribe("lounge", func(ev hubbub.Event) {
+		if _, ok := ev.Body.(hubbub.PresenceReported); ok && ev.Node == "node3" {
+			once.Do(func() { close(restated) })
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	if err := c.nodes[0].Broker().Publish(context.Background(), hubbub.Event{Room: "lounge", Node: "probe", Body: hubbub.PresenceRequested{}}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-restated:
+	case <-time.After(testwait.Timeout):
+		t.Fatal("node 3 did not restate lounge")
+	}
+	return c, writes, carol
+}
+
+// Node 3 dies with carol on it. Nodes 1 and 2 both drop her, but only node 1, the lowest id
+// of the nodes that knew her, records when she was last seen: each survivor looked every
+// member of the dead node up and wrote them, the same writes as many times as nodes.
+func TestDeadNodeMembersLastSeenRecordedOnce(t *testing.T) {
+	c, writes, carol := lastSeenCluster(t)
+	c.nodes[2].Kill()
+	testwait.Until(t, "node 1 to record carol's last seen", func() bool { return writes[0].of(carol.User) > 0 })
+	testwait.Until(t, "node 2 to drop carol", func() bool { return fmt.Sprint(c.nodes[1].Hub.Members("lounge")) == "[ann bob]" })
+	// Node 2 keeps her last seen for node 1 to record for three intervals past the expiry,
+	// ready to record it if node 1 were gone meanwhile; then it drops it.
+	time.Sleep(6 * presenceSlow)
+	if n := writes[1].of(carol.User); n != 0 {
+		t.Errorf("node 2 wrote carol's last seen %d times; node 1 records it", n)
+	}
+}
+
+// The node that would record carol's last seen cannot (its writes fail), and dies: node 2,
+// which left it to node 1, records it.
+func TestDeadNodeMembersLastSeenRecordedIfTheRecorderDies(t *testing.T) {
+	c, writes, carol := lastSeenCluster(t)
+	writes[0].failing.Store(true)
+	c.nodes[2].Kill()
+	testwait.Until(t, "node 1 to try to record carol's last seen", func() bool { return writes[0].of(carol.User) > 0 })
+	testwait.Until(t, "node 2 to drop carol", func() bool { return fmt.Sprint(c.nodes[1].Hub.Members("lounge")) == "[ann bob]" })
+	c.nodes[0].Kill()
+	testwait.Until(t, "node 2 to record carol's last seen", func() bool { return writes[1].of(carol.User) > 0 })
 }

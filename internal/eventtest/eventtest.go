@@ -85,7 +85,10 @@ func Every(room, node string) []hubbub.Event {
 		hubbub.MemberLeft{Name: "bob"},
 		hubbub.MemberTyping{Name: "carol"},
 		hubbub.PresenceReported{Names: []string{"Zoë 😀", "bob", ""}, Away: []string{"bob"}},
-		hubbub.PresenceRequested{},
+		hubbub.PresenceRequested{Queried: true},
+		hubbub.PresenceQueried{Room: "team.dev-1"},
+		hubbub.AbsenceReported{},
+		hubbub.NodeAnnounced{Peers: []string{"node-1", "10.0.0.7:3434", "Zoë 😀"}, Hello: true, Leaving: true},
 		hubbub.MemberKicked{Name: "eve", Reason: "spam \"quoted\""},
 		hubbub.SanctionChanged{Sanction: hubbub.Sanction{Room: room, User: "u_e5e", Name: "eve", Kind: hubbub.SanctionBan,
 			Until: time.Date(2026, 2, 3, 5, 0, 0, 123000000, time.UTC), By: "mod", Reason: "spam"}},
@@ -150,6 +153,13 @@ func (kindNamer) PresenceReported(hubbub.Event, hubbub.PresenceReported) string 
 func (kindNamer) PresenceRequested(hubbub.Event, hubbub.PresenceRequested) string {
 	return "PresenceRequested"
 }
+func (kindNamer) PresenceQueried(hubbub.Event, hubbub.PresenceQueried) string {
+	return "PresenceQueried"
+}
+func (kindNamer) AbsenceReported(hubbub.Event, hubbub.AbsenceReported) string {
+	return "AbsenceReported"
+}
+func (kindNamer) NodeAnnounced(hubbub.Event, hubbub.NodeAnnounced) string { return "NodeAnnounced" }
 func (kindNamer) SanctionChanged(hubbub.Event, hubbub.SanctionChanged) string {
 	return "SanctionChanged"
 }

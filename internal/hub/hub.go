@@ -100,7 +100,9 @@ type Config struct {
 	PresenceExpiry time.Duration
 	// PresenceWait is how long a room first opened on this node holds its first joins for the
 	// other nodes to say who is in it, so that those joins' replies list the members of every
-	// node (presenceopen.go); it ends as soon as every node heard from lately has answered.
+	// node (presenceopen.go); it ends as soon as every node heard from lately has answered,
+	// and there is none while no other node is known. A node that just started waits at most
+	// this long to learn which nodes there are (nodes.go).
 	// Default 0: no wait, as for one node (the server's --presence-wait is DefaultPresenceWait
 	// with NATS, and 0 with the in-process broker).
 	PresenceWait time.Duration
@@ -133,7 +135,8 @@ const (
 	DefaultWindowBatch       = 256
 	// DefaultPresenceWait is how long, at most, a room opened on a node of a cluster holds its
 	// first joins for the other nodes' members: their answers take a broker round trip, a few
-	// milliseconds, and a node that holds no member of the room never answers.
+	// milliseconds, and only a node that died without a word (or one of the version before
+	// that does not hold the room) never answers.
 	DefaultPresenceWait = 300 * time.Millisecond
 )
 
@@ -216,7 +219,7 @@ type Hub struct {
 	presence userPresence
 
 	// peers are the other nodes heard from lately, whose answers a room that opens waits for
-	// (presenceopen.go).
+	// (presenceopen.go), and the subscription to the presence channel (nodes.go).
 	peers peers
 
 	bg       sync.WaitGroup // gap fills and presence answers in flight
@@ -238,6 +241,7 @@ func New(cfg Config, store hubbub.Store, broker hubbub.Broker) *Hub {
 	}
 	h.capped = newRoomCap(store, cfg.MaxStoredRooms, h.log)
 	h.replayBudget = semaphore.NewWeighted(int64(cfg.ReplayBudget))
+	h.followPresence()
 	go h.presenceLoop()
 	return h
 }
@@ -692,6 +696,9 @@ func (h *Hub) Resync() {
 	h.botsChanged("") // a bot's change published meanwhile never reached this node
 	h.Go(func() {
 		h.log.Info("resyncing rooms after a broker outage", "rooms", len(rooms))
+		if h.follows() {
+			h.discover() // the nodes heard before may be gone, or others come
+		}
 		for _, r := range rooms {
 			r.catchUp()
 			h.publishQuiet(hubbub.Event{Room: r.name, Node: h.cfg.Node, Body: hubbub.PresenceRequested{}}, "presence query")
@@ -724,7 +731,10 @@ func (h *Hub) Go(fn func()) bool {
 // (docs/benchmarks.md, "Admission control and shutdown").
 //
 // The presence notices rooms hold (Config.PresenceWindow) are dropped, and their timers stopped,
-// for the same reason: at a shutdown they would be written to connections being closed.
+// for the same reason: at a shutdown they would be written to connections being closed. And
+// the joins a room that opened holds for the other nodes' answers (Config.PresenceWait) go at
+// once: the server finishes the frame a connection is handling before it closes it, and would
+// otherwise wait for the answers of a node that died.
 func (h *Hub) Drain() {
 	h.draining.Store(true)
 	h.mu.Lock()
@@ -733,6 +743,7 @@ func (h *Hub) Drain() {
 	for _, r := range rooms {
 		r.mu.Lock()
 		r.dropPresence()
+		r.endOpening()
 		r.mu.Unlock()
 	}
 }
@@ -754,6 +765,7 @@ func (h *Hub) Close() {
 	h.closeBots()
 	<-h.loopDone
 	h.bg.Wait()
+	h.leave()
 	h.flushSeen()
 }
 
@@ -790,8 +802,14 @@ func (h *Hub) room(ctx context.Context, name string) (*room, error) {
 		r.close()
 		return nil, err
 	}
-	// Ask the other nodes who is in the room, rather than wait for their next restatement.
-	h.publishQuiet(hubbub.Event{Room: name, Node: h.cfg.Node, Body: hubbub.PresenceRequested{}}, "presence query")
+	// Ask the other nodes who is in the room, rather than wait for their next restatement:
+	// every node on the presence channel, and, while a node of the version before may be up,
+	// those holding the room on it, as that version asked (nodes of this version leave that
+	// question to the other).
+	h.publishQuiet(hubbub.Event{Room: hubbub.PresenceChannel, Node: h.cfg.Node, Body: hubbub.PresenceQueried{Room: name}}, "presence query")
+	if h.peers.mixed(time.Now(), h.cfg.PresenceExpiry, h.cfg.PresenceWait) {
+		h.publishQuiet(hubbub.Event{Room: name, Node: h.cfg.Node, Body: hubbub.PresenceRequested{Queried: true}}, "presence query")
+	}
 	return r, nil
 }
 

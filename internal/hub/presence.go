@@ -28,6 +28,45 @@ type nodeMembers struct {
 	names map[string]bool
 	away  map[string]bool // those of names that are away there
 	seen  time.Time
+	// since is when names last went from none to some, and restated when the node last
+	// restated them: a node whose members came before another's restatement heard it too
+	// (recorder).
+	since, restated time.Time
+}
+
+// add records name as a member of the node's, noting when its names stopped being none.
+func (n *nodeMembers) add(name string) {
+	if len(n.names) == 0 {
+		n.since = n.seen
+	}
+	n.names[name] = true
+}
+
+// unchanged reports whether b states exactly what n holds: the same names, the same of them
+// away. A list that is not strictly ascending (a node sends its names sorted, each once) is
+// not compared, only applied, so that a name listed twice cannot stand for one n lacks.
+func (n *nodeMembers) unchanged(b hubbub.PresenceReported) bool {
+	if len(b.Names) != len(n.names) {
+		return false
+	}
+	for i, name := range b.Names {
+		if i > 0 && b.Names[i-1] >= name || !n.names[name] {
+			return false
+		}
+	}
+	away := 0
+	for i, name := range b.Away {
+		if i > 0 && b.Away[i-1] >= name {
+			return false
+		}
+		if n.names[name] { // an away name not listed counts for nothing, as when applied
+			if !n.away[name] {
+				return false
+			}
+			away++
+		}
+	}
+	return away == len(n.away)
 }
 
 // nameState is a name's presence in the room over every node: StateOnline if it is online on
@@ -177,7 +216,7 @@ func (re *roomEvents) MemberJoined(ev hubbub.Event, b hubbub.MemberJoined) struc
 		}
 		before := r.nameState(b.Name)
 		n := r.remoteNode(ev.Node)
-		n.names[b.Name] = true
+		n.add(b.Name)
 		if b.State == StateAway {
 			if n.away == nil {
 				n.away = make(map[string]bool)
@@ -200,7 +239,7 @@ func (re *roomEvents) MemberJoined(ev hubbub.Event, b hubbub.MemberJoined) struc
 	}
 	was := r.present(b.Name)
 	n := r.remoteNode(ev.Node)
-	n.names[b.Name] = true
+	n.add(b.Name)
 	delete(n.away, b.Name) // a join is a frame: the user is active
 	if !was {
 		r.announce(ev)
@@ -238,9 +277,15 @@ func (re *roomEvents) PresenceReported(ev hubbub.Event, b hubbub.PresenceReporte
 	if ev.Node == r.hub.cfg.Node {
 		return struct{}{}
 	}
-	r.hub.peers.heard(ev.Node, time.Now())
+	r.hub.peers.heard(ev.Node, time.Now(), onRoom)
 	defer r.answered(ev.Node)
 	n := r.remoteNode(ev.Node)
+	n.restated = n.seen
+	if n.unchanged(b) {
+		// Most restatements say what the last one did: nothing to replace or announce, and no
+		// map of every name's state before (a room of thousands, every interval, on every node).
+		return struct{}{}
+	}
 	old := n.names
 	before := make(map[string]string, len(b.Names))
 	for _, name := range b.Names {
@@ -249,6 +294,9 @@ func (re *roomEvents) PresenceReported(ev hubbub.Event, b hubbub.PresenceReporte
 	n.names = make(map[string]bool, len(b.Names))
 	n.away = nil
 	r.crowd = nil // a name of the old list may be gone
+	if len(old) == 0 {
+		n.since = n.seen
+	}
 	for _, name := range b.Names {
 		n.names[name] = true
 	}
@@ -276,9 +324,14 @@ func (re *roomEvents) PresenceReported(ev hubbub.Event, b hubbub.PresenceReporte
 	return struct{}{}
 }
 
-// PresenceRequested answers another node's question with this node's members, if it has any.
-func (re *roomEvents) PresenceRequested(ev hubbub.Event, _ hubbub.PresenceRequested) struct{} {
+// PresenceRequested answers another node's question with this node's members, if it has any —
+// unless the asker asked every node on the presence channel too (Queried), where this node
+// answers it (nodes.go); only nodes of the version before answer such a question here.
+func (re *roomEvents) PresenceRequested(ev hubbub.Event, b hubbub.PresenceRequested) struct{} {
 	r := (*room)(re)
+	if b.Queried && r.hub.follows() {
+		return struct{}{}
+	}
 	if ev.Node != r.hub.cfg.Node && len(r.names) > 0 {
 		r.hub.bg.Add(1)
 		go func() {
@@ -288,6 +341,26 @@ func (re *roomEvents) PresenceRequested(ev hubbub.Event, _ hubbub.PresenceReques
 	}
 	return struct{}{}
 }
+
+// AbsenceReported notes another node's answer to this room's question (PresenceQueried): it
+// holds nobody here. What it knew of that node's members stays: a member who joined there
+// since the answer was made is announced by a MemberJoined that may have come first.
+func (re *roomEvents) AbsenceReported(ev hubbub.Event, _ hubbub.AbsenceReported) struct{} {
+	r := (*room)(re)
+	if ev.Node != r.hub.cfg.Node {
+		r.hub.peers.heard(ev.Node, time.Now(), answering)
+		r.answered(ev.Node)
+	}
+	return struct{}{}
+}
+
+// PresenceQueried never reaches a room: it travels on the presence channel (nodes.go).
+func (re *roomEvents) PresenceQueried(hubbub.Event, hubbub.PresenceQueried) struct{} {
+	return struct{}{}
+}
+
+// NodeAnnounced never reaches a room: it travels on the presence channel (nodes.go).
+func (re *roomEvents) NodeAnnounced(hubbub.Event, hubbub.NodeAnnounced) struct{} { return struct{}{} }
 
 // restating is what a room remembers between two ticks of presenceLoop to decide whether this
 // node restates its members of the room. Guarded by the room's mu.
@@ -332,39 +405,109 @@ func (r *room) remoteNode(node string) *nodeMembers {
 	return n
 }
 
+// goneMember is a member of another node that expired with it: when its node was last heard
+// from, and which node records that as the user's last seen (recorder).
+type goneMember struct {
+	at time.Time
+	// by is the node that records it, "" for this one; since is by's nodeMembers.since here
+	// when it was chosen, to tell whether by still holds the members it held then.
+	by    string
+	since time.Time
+}
+
 // expire forgets nodes that have not restated their members since before cutoff, announcing
 // the members that thereby leave. It returns those members, each with when their node was last
-// heard from: a node that died never recorded when its users were last seen, so the nodes that
-// expire them do (Hub.seenGone). Called with mu held.
-func (r *room) expire(cutoff time.Time) map[string]time.Time {
-	var gone map[string]time.Time
+// heard from and who records it: a node that died never recorded when its users were last
+// seen, so a node that expires them does (Hub.seenGone). Called with mu held.
+func (r *room) expire(cutoff time.Time) map[string]goneMember {
+	// The nodes that expire go first, so that none of them is chosen to record the others'.
+	dead := make(map[string]*nodeMembers)
 	for node, n := range r.remote {
-		if n.seen.After(cutoff) {
-			continue
+		if !n.seen.After(cutoff) {
+			delete(r.remote, node)
+			dead[node] = n
 		}
-		delete(r.remote, node)
+	}
+	var gone map[string]goneMember
+	for _, node := range slices.Sorted(maps.Keys(dead)) {
+		n := dead[node]
 		r.crowd = nil
+		by, since := r.recorder(n.restated)
 		for _, name := range slices.Sorted(maps.Keys(n.names)) {
+			if was, done := gone[name]; done { // on two nodes that died: announced once
+				if n.seen.After(was.at) {
+					gone[name] = goneMember{at: n.seen, by: by, since: since}
+				}
+				continue
+			}
 			if !r.present(name) {
 				r.hub.log.Info("member expired with its node", "room", r.name, "name", name, "node", node)
 				r.announce(hubbub.Event{Room: r.name, Node: node, Body: hubbub.MemberLeft{Name: name}})
 				if gone == nil {
-					gone = make(map[string]time.Time)
+					gone = make(map[string]goneMember)
 				}
-				gone[name] = n.seen
+				gone[name] = goneMember{at: n.seen, by: by, since: since}
 			}
 		}
 	}
 	return gone
 }
 
+// recorder returns which node records when the members of a node that died were last seen,
+// and that node's nodeMembers.since here: "" for this node. Every surviving node that expires
+// them could (they all share the store) and did, each looking every user up and writing their
+// last seen; now one does — the lowest node id among this one and the other nodes whose
+// members here came before the dead node's last restatement of the room (restated), which
+// they therefore heard: they know, and expire, the same members. A node that opened the room
+// later does not, and is not chosen, nor is any when the dead node never restated here. The
+// choice stands while that node keeps members here; if it dies or leaves the room first,
+// this node records them after all (Hub.settleDeferred). Called with mu held.
+func (r *room) recorder(restated time.Time) (string, time.Time) {
+	by, since := "", time.Time{}
+	if restated.IsZero() {
+		return by, since
+	}
+	for node, n := range r.remote {
+		if len(n.names) > 0 && !n.since.IsZero() && n.since.Before(restated) && node < r.hub.cfg.Node && (by == "" || node < by) {
+			by, since = node, n.since
+		}
+	}
+	return by, since
+}
+
+// holds reports whether node still holds the members here it held when chosen to record the
+// last seen of a dead node's (since: its nodeMembers.since then). Called with mu held.
+func (r *room) holds(node string, since time.Time) bool {
+	n := r.remote[node]
+	return n != nil && len(n.names) > 0 && n.since.Equal(since)
+}
+
 // publishPresence states this node's members of r to the other nodes. With tick, only if the
 // room is due a restatement (restating.due).
 func (h *Hub) publishPresence(r *room, tick bool) {
 	r.mu.Lock()
-	if r.closed || len(r.names) == 0 || tick && !r.restating.due() {
+	if tick && !r.closed && len(r.names) > 0 && !r.restating.due() {
 		r.mu.Unlock()
 		return
+	}
+	report, ok := r.reportLocked()
+	r.mu.Unlock()
+	if ok {
+		h.publishQuiet(hubbub.Event{Room: r.name, Node: h.cfg.Node, Body: report}, "presence")
+	}
+}
+
+// report returns this node's statement of its members of r, and false if it has none.
+func (r *room) report() (hubbub.PresenceReported, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.reportLocked()
+}
+
+// reportLocked is report with mu held.
+func (r *room) reportLocked() (hubbub.PresenceReported, bool) {
+	if r.closed || len(r.names) == 0 {
+		return hubbub.PresenceReported{}, false
 	}
 	names := slices.Sorted(maps.Keys(r.names))
 	var away []string
@@ -374,8 +517,7 @@ func (h *Hub) publishPresence(r *room, tick bool) {
 		}
 	}
 	slices.Sort(away)
-	r.mu.Unlock()
-	h.publishQuiet(hubbub.Event{Room: r.name, Node: h.cfg.Node, Body: hubbub.PresenceReported{Names: names, Away: away}}, "presence")
+	return hubbub.PresenceReported{Names: names, Away: away}, true
 }
 
 // presenceLoop restates this node's members and expires silent nodes, every PresenceInterval,
@@ -390,6 +532,8 @@ func (h *Hub) presenceLoop() {
 			return
 		case <-t.C:
 		}
+		h.followPresence() // if its subscription failed so far
+		h.announceNode(false)
 		h.presenceTick(time.Now())
 		h.announceAway()
 		h.flushSeen()
@@ -404,13 +548,13 @@ func (h *Hub) presenceTick(now time.Time) {
 	h.mu.Unlock()
 	cutoff := now.Add(-h.cfg.PresenceExpiry)
 	for _, r := range rooms {
-		var gone map[string]time.Time
+		var gone map[string]goneMember
 		r.mu.Lock()
 		if !r.closed {
 			gone = r.expire(cutoff)
 		}
 		r.mu.Unlock()
-		h.seenGone(gone)
+		h.seenGone(r.name, gone, now)
 		h.publishPresence(r, true)
 	}
 }

@@ -2,12 +2,11 @@ package hub
 
 import (
 	"context"
-	"sync"
 	"time"
 )
 
 // A room opened on this node knows its members here at once, but those of the other nodes only
-// once they answer its question (PresenceRequested, asked when it opens). A join answered before
+// once they answer its question (PresenceQueried, asked when it opens). A join answered before
 // them listed this node's members alone and then announced the others as joining: "you joined
 // ops; members: carol", then "* ann joined ops" though ann was there all along — for every
 // client after a node restart. So with Config.PresenceWait a room that opens holds its first
@@ -15,72 +14,83 @@ import (
 // frames list the members of every node. A node that answers later (or a name a lost join
 // left out) is announced as a presence `state`, not a `join` (PresenceReported, presence.go).
 //
-// Which nodes to wait for: those that restated members of any room to this node within
-// PresenceExpiry (peers). A node that does not hold the room never answers, and after a restart
-// this node knows no other yet, so such a room waits PresenceWait in full; that is the price,
-// paid once per room opened, and only in a cluster (the server leaves the wait off with the
-// in-process broker).
+// Which nodes to wait for: those heard from within PresenceExpiry (peers, nodes.go), each of
+// which answers, holding the room or not. So the wait lasts a broker round trip or two, and in
+// full only for a node that died without a word and is not expired yet, or one of the version
+// before that does not hold the room (it never answers). A node that knows no other yet (it
+// just started) waits for the first node's announcement instead, which says which nodes there
+// are; a node alone hears none, and its rooms that open within PresenceWait of its start wait
+// that long. With no other node known there is no wait at all, and the server leaves the wait
+// off with the in-process broker.
 
 // opening is a room's wait for the other nodes' answers. Guarded by the room's mu.
 type opening struct {
-	done   chan struct{} // closed when the wait ends
-	expect map[string]bool
-	window roomWindow // ends the wait at PresenceWait
+	done chan struct{} // closed when the wait ends
+	// expect are the nodes whose answers the wait still needs. It is nil while this node does
+	// not know which nodes there are (peers.live), and answered then holds who answered
+	// meanwhile, for settleOpening.
+	expect   map[string]bool
+	answered map[string]bool
+	window   roomWindow // ends the wait at PresenceWait
 }
 
-// peers are the other nodes heard restating their members lately, for opening's wait.
-type peers struct {
-	mu   sync.Mutex
-	seen map[string]time.Time // node → when it last restated members of a room here
-}
-
-// heard notes that node restated its members of a room now.
-func (p *peers) heard(node string, now time.Time) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.seen == nil {
-		p.seen = make(map[string]time.Time)
-	}
-	p.seen[node] = now
-}
-
-// live returns the nodes heard since cutoff, forgetting the others.
-func (p *peers) live(cutoff time.Time) map[string]bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	out := make(map[string]bool, len(p.seen))
-	for node, at := range p.seen {
-		if at.Before(cutoff) {
-			delete(p.seen, node)
-			continue
-		}
-		out[node] = true
-	}
-	return out
-}
-
-// startOpening starts the room's wait for the other nodes' answers, if the hub waits at all.
-// Called with mu held, before the room asks.
+// startOpening starts the room's wait for the other nodes' answers, if the hub waits at all,
+// there may be another node, and this node is not going away (Drain). Called with mu held,
+// before the room asks.
 func (r *room) startOpening() {
-	wait := r.hub.cfg.PresenceWait
-	if wait <= 0 {
+	cfg := r.hub.cfg
+	if cfg.PresenceWait <= 0 || r.hub.draining.Load() {
 		return
 	}
-	o := &opening{done: make(chan struct{}), expect: r.hub.peers.live(time.Now().Add(-r.hub.cfg.PresenceExpiry))}
+	expect, known := r.hub.peers.live(time.Now(), cfg.PresenceExpiry, cfg.PresenceWait)
+	if known && len(expect) == 0 {
+		return // no other node to wait for
+	}
+	o := &opening{done: make(chan struct{})}
+	if known {
+		o.expect = expect
+	} else {
+		o.answered = make(map[string]bool)
+	}
 	r.opening = o
-	o.window.arm(r, wait, r.endOpening)
+	o.window.arm(r, cfg.PresenceWait, r.endOpening)
 }
 
-// answered notes node's answer; the wait ends when every node expected has answered. With none
-// expected (this node knows no other yet) it waits for PresenceWait: there is no telling how
-// many will answer. Called with mu held.
+// answered notes node's answer (or that it left); the wait ends when every node expected has
+// answered. Called with mu held.
 func (r *room) answered(node string) {
 	o := r.opening
-	if o == nil || len(o.expect) == 0 {
+	if o == nil {
+		return
+	}
+	if o.expect == nil {
+		o.answered[node] = true
 		return
 	}
 	delete(o.expect, node)
 	if len(o.expect) == 0 {
+		r.endOpening()
+	}
+}
+
+// settleOpening gives a wait that did not know which nodes to expect the nodes this node now
+// knows of, less those that answered already: the first announcement of a node came. Called
+// with mu held.
+func (r *room) settleOpening() {
+	o := r.opening
+	if o == nil || o.expect != nil {
+		return
+	}
+	cfg := r.hub.cfg
+	expect, known := r.hub.peers.live(time.Now(), cfg.PresenceExpiry, cfg.PresenceWait)
+	if !known {
+		return
+	}
+	for node := range o.answered {
+		delete(expect, node)
+	}
+	o.expect, o.answered = expect, nil
+	if len(expect) == 0 {
 		r.endOpening()
 	}
 }

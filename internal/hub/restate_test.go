@@ -107,3 +107,48 @@ func TestBusyRoomRestatedEveryOtherTick(t *testing.T) {
 		t.Fatalf("b kept a's members past the expiry: members %s", got)
 	}
 }
+
+// A restatement that says what the last one did changes nothing and allocates nothing; one
+// that differs in a name or in who is away is applied and announced.
+func TestUnchangedRestatementAllocatesNothing(t *testing.T) {
+	a, _ := lone(t, Config{PresenceInterval: time.Hour})
+	out := NewOutbox(1000, nil)
+	m := &Member{Name: "ann", Key: "user:ann", UserID: "ann", Out: out}
+	if _, err := a.Join(context.Background(), JoinRequest{Room: "r", Member: m, NoReplay: true}); err != nil {
+		t.Fatal(err)
+	}
+	r := a.lookup("r")
+	names := make([]string, 1000)
+	for i := range names {
+		names[i] = fmt.Sprintf("user%04d", i)
+	}
+	report := func(names, away []string) hubbub.Event {
+		return hubbub.Event{Room: "r", Node: "b", Body: hubbub.PresenceReported{Names: names, Away: away}}
+	}
+	r.onEvent(report(names, []string{"user0007"}))
+	if got := a.MemberStates("r"); len(got) != 1001 || got["user0007"] != StateAway {
+		t.Fatalf("after b's first restatement: %d states, user0007 %q", len(got), got["user0007"])
+	}
+	same := report(names, []string{"user0007"})
+	if n := testing.AllocsPerRun(100, func() { r.onEvent(same) }); n != 0 {
+		t.Errorf("an unchanged restatement of 1000 names: %v allocations, want 0", n)
+	}
+	for _, c := range []struct {
+		what        string
+		names, away []string
+		state       string // of user0007 after it
+	}{
+		{"back", names, nil, StateOnline},
+		{"away again", names, []string{"user0007"}, StateAway},
+		{"a name listed twice for one gone", append(append([]string{}, names[:999]...), names[998]), []string{"user0007"}, StateAway},
+	} {
+		r.onEvent(report(c.names, c.away))
+		got := a.MemberStates("r")
+		if got["user0007"] != c.state {
+			t.Errorf("%s: user0007 %q, want %q", c.what, got["user0007"], c.state)
+		}
+		if c.what == "a name listed twice for one gone" && got["user0999"] != "" {
+			t.Errorf("%s: user0999 still %q", c.what, got["user0999"])
+		}
+	}
+}

@@ -54,6 +54,19 @@ type userPresence struct {
 	// by name, since other nodes' members are known by name only: flushSeen looks their users
 	// up. Bounded by maxPendingSeen too.
 	seenNames map[string]time.Time
+	// deferred are such members whose last seen another node records (room.recorder), by
+	// name, kept until it surely has (settleDeferred). Bounded by maxPendingSeen too.
+	deferred map[string]deferredSeen
+}
+
+// deferredSeen is the last seen of a member of a node that died, which another node records:
+// kept here until that node surely has, to be recorded here if it cannot.
+type deferredSeen struct {
+	at    time.Time // when the member's node was last heard from
+	room  string    // the room in which the choice was made
+	by    string    // the node that records it
+	since time.Time // by's nodeMembers.since then (room.holds)
+	until time.Time // when by has surely recorded it, if it still holds the room's members
 }
 
 // maxPendingSeen bounds the last-seen times held for the store between flushes: past it, the
@@ -167,29 +180,114 @@ type seenRecorder interface {
 	UserByName(ctx context.Context, name string) (u hubbub.User, found bool, err error)
 }
 
-// seenGone notes when the members of another node that expired with it were last seen: when
-// their node was last heard from, since it died without saying when their connections ended.
-// Every node that expires them writes it, and SeenAt only moves a user's last seen forward, so
-// the writes agree whichever node makes them and in whatever order; a user still connected
-// elsewhere writes a later time when their last connection ends.
-func (h *Hub) seenGone(gone map[string]time.Time) {
+// seenGone notes when the members of another node that expired with it in room were last
+// seen: when their node was last heard from, since it died without saying when their
+// connections ended. One surviving node records each (room.recorder): those this node records
+// are looked up and written at the next flushSeen; those another node records are kept until
+// it surely has, PresenceExpiry and two intervals, time for it to expire them, or to be seen
+// dead or gone from the room and leave them to this node (settleDeferred). SeenAt only moves
+// a user's last seen forward, so a member recorded by two nodes, or from two rooms, comes to
+// the same; a user still connected elsewhere writes a later time when their last connection
+// ends.
+func (h *Hub) seenGone(room string, gone map[string]goneMember, now time.Time) {
 	if _, ok := h.store.(seenRecorder); len(gone) == 0 || !ok {
 		return // a store that records no last seen would only gather them (flushSeen)
 	}
+	until := now.Add(h.cfg.PresenceExpiry + 2*h.cfg.PresenceInterval)
 	us := &h.presence
 	us.mu.Lock()
 	defer us.mu.Unlock()
+	for name, g := range gone {
+		if g.by == "" {
+			delete(us.deferred, name)
+			us.recordSeen(name, g.at)
+			continue
+		}
+		if _, here := us.seenNames[name]; here {
+			continue // recorded here anyway
+		}
+		d, ok := us.deferred[name]
+		if !ok && len(us.deferred) >= maxPendingSeen {
+			continue // a hint, not data: past the bound the rest go unwritten
+		}
+		if !ok || g.at.After(d.at) {
+			if us.deferred == nil {
+				us.deferred = make(map[string]deferredSeen)
+			}
+			us.deferred[name] = deferredSeen{at: g.at, room: room, by: g.by, since: g.since, until: until}
+		}
+	}
+}
+
+// recordSeen notes that name, a member of a node that died, was last seen at t, for flushSeen
+// to write. Called with mu held.
+func (us *userPresence) recordSeen(name string, t time.Time) {
 	if us.seenNames == nil {
 		us.seenNames = make(map[string]time.Time)
 	}
-	for name, t := range gone {
-		if old, ok := us.seenNames[name]; ok && !t.After(old) {
+	if old, ok := us.seenNames[name]; ok && !t.After(old) {
+		return
+	}
+	if _, ok := us.seenNames[name]; !ok && len(us.seenNames) >= maxPendingSeen {
+		return // a hint, not data: past the bound the rest go unwritten
+	}
+	us.seenNames[name] = t.UTC()
+}
+
+// settleDeferred records here the deferred last seen whose recording node no longer holds the
+// members of their room it held when chosen (it died, or they all left there, possibly before
+// it expired them), and forgets those it has surely recorded by now. A member whose room
+// closed here is recorded here too: there is no telling.
+func (h *Hub) settleDeferred(now time.Time) {
+	us := &h.presence
+	us.mu.Lock()
+	deferred := us.deferred
+	us.deferred = nil
+	us.mu.Unlock()
+	if len(deferred) == 0 {
+		return
+	}
+	byRoom := make(map[string][]string)
+	for name, d := range deferred {
+		if now.After(d.until) {
+			delete(deferred, name) // its node had all the time it needs
 			continue
 		}
-		if _, ok := us.seenNames[name]; !ok && len(us.seenNames) >= maxPendingSeen {
-			continue // a hint, not data: past the bound the rest go unwritten
+		byRoom[d.room] = append(byRoom[d.room], name)
+	}
+	record := make(map[string]bool)
+	for room, names := range byRoom {
+		r := h.lookup(room)
+		if r != nil {
+			r.mu.Lock()
 		}
-		us.seenNames[name] = t.UTC()
+		for _, name := range names {
+			d := deferred[name]
+			if r == nil || r.closed || !r.holds(d.by, d.since) {
+				record[name] = true
+			}
+		}
+		if r != nil {
+			r.mu.Unlock()
+		}
+	}
+	us.mu.Lock()
+	defer us.mu.Unlock()
+	for name, d := range deferred {
+		if record[name] {
+			us.recordSeen(name, d.at)
+			continue
+		}
+		if _, newer := us.deferred[name]; newer {
+			continue
+		}
+		if _, here := us.seenNames[name]; here {
+			continue // recorded here meanwhile
+		}
+		if us.deferred == nil {
+			us.deferred = make(map[string]deferredSeen)
+		}
+		us.deferred[name] = d
 	}
 }
 
@@ -234,8 +332,10 @@ func (h *Hub) resolveSeen(ctx context.Context, rec seenRecorder, byName map[stri
 	wg.Wait()
 }
 
-// flushSeen writes the last-seen times of the users who went offline since the last flush.
+// flushSeen writes the last-seen times of the users who went offline since the last flush,
+// and of the members of dead nodes that this node records (settleDeferred).
 func (h *Hub) flushSeen() {
+	h.settleDeferred(time.Now())
 	rec, ok := h.store.(seenRecorder)
 	us := &h.presence
 	us.mu.Lock()

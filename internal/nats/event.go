@@ -28,6 +28,11 @@ type wireEvent struct {
 	Reason   string           `json:"reason,omitempty"`
 	Sanction *hubbub.Sanction `json:"sanction,omitempty"`
 	Notice   *wireNotice      `json:"notice,omitempty"`
+	// Queried is a PresenceRequested's Queried, Hello and Leaving a NodeAnnounced's (nodes
+	// before them read past the fields: a question with Queried as any other).
+	Queried bool `json:"queried,omitempty"`
+	Hello   bool `json:"hello,omitempty"`
+	Leaving bool `json:"leaving,omitempty"`
 }
 
 // wireNotice is a UserNotified between nodes.
@@ -85,6 +90,16 @@ const (
 	// tagStoreChanged is a change to the users, commands or rooms' access in the shared store
 	// (StoreChanged) on hubbub.StoreChannel; it carries nothing.
 	tagStoreChanged wireKind = 14
+	// tagPresenceQueried asks every node, on hubbub.PresenceChannel, who of a room it holds
+	// (PresenceQueried); the room travels in Name. Nodes of the version before do not follow
+	// that channel: they never see it, and never answer it.
+	tagPresenceQueried wireKind = 15
+	// tagAbsenceReported is the answer of a node without members in the room, on the room's
+	// subject; a node of the version before drops it.
+	tagAbsenceReported wireKind = 16
+	// tagNodeAnnounced is a node's sign of life on hubbub.PresenceChannel (NodeAnnounced); its
+	// peers travel in Names.
+	tagNodeAnnounced wireKind = 17
 )
 
 // roomChange reports whether an entry of kind k changes the room rather than a message.
@@ -128,8 +143,20 @@ func (wireEncoder) PresenceReported(_ hubbub.Event, b hubbub.PresenceReported) w
 	return wireEvent{Kind: tagPresenceReported, Names: b.Names, Away: b.Away}
 }
 
-func (wireEncoder) PresenceRequested(hubbub.Event, hubbub.PresenceRequested) wireEvent {
-	return wireEvent{Kind: tagPresenceRequested}
+func (wireEncoder) PresenceRequested(_ hubbub.Event, b hubbub.PresenceRequested) wireEvent {
+	return wireEvent{Kind: tagPresenceRequested, Queried: b.Queried}
+}
+
+func (wireEncoder) PresenceQueried(_ hubbub.Event, b hubbub.PresenceQueried) wireEvent {
+	return wireEvent{Kind: tagPresenceQueried, Name: b.Room}
+}
+
+func (wireEncoder) AbsenceReported(hubbub.Event, hubbub.AbsenceReported) wireEvent {
+	return wireEvent{Kind: tagAbsenceReported}
+}
+
+func (wireEncoder) NodeAnnounced(_ hubbub.Event, b hubbub.NodeAnnounced) wireEvent {
+	return wireEvent{Kind: tagNodeAnnounced, Names: b.Peers, Hello: b.Hello, Leaving: b.Leaving}
 }
 
 func (wireEncoder) MemberKicked(_ hubbub.Event, b hubbub.MemberKicked) wireEvent {
@@ -190,7 +217,16 @@ func decodeEvent(data []byte) (hubbub.Event, error) {
 	case tagPresenceReported:
 		ev.Body = hubbub.PresenceReported{Names: w.Names, Away: w.Away}
 	case tagPresenceRequested:
-		ev.Body = hubbub.PresenceRequested{}
+		ev.Body = hubbub.PresenceRequested{Queried: w.Queried}
+	case tagPresenceQueried:
+		if w.Name == "" {
+			return hubbub.Event{}, fmt.Errorf("kind %d without a room", w.Kind)
+		}
+		ev.Body = hubbub.PresenceQueried{Room: w.Name}
+	case tagAbsenceReported:
+		ev.Body = hubbub.AbsenceReported{}
+	case tagNodeAnnounced:
+		ev.Body = hubbub.NodeAnnounced{Peers: w.Names, Hello: w.Hello, Leaving: w.Leaving}
 	case tagMemberKicked:
 		ev.Body = hubbub.MemberKicked{Name: w.Name, Reason: w.Reason}
 	case tagSanctionChanged:

@@ -23,8 +23,9 @@ var previousWire = map[string]string{
 	"MemberLeft":    `{"kind":3,"room":"r","name":"bob","node":"n"}`,
 	"MemberTyping":  `{"kind":4,"room":"r","name":"carol","node":"n"}`,
 	// away is new with away across nodes; the previous version reads past it (encoding/json)
-	"PresenceReported":  `{"kind":5,"room":"r","names":["Zoë 😀","bob",""],"away":["bob"],"node":"n"}`,
-	"PresenceRequested": `{"kind":6,"room":"r","node":"n"}`,
+	"PresenceReported": `{"kind":5,"room":"r","names":["Zoë 😀","bob",""],"away":["bob"],"node":"n"}`,
+	// queried is new with the presence channel; the previous version reads past it
+	"PresenceRequested": `{"kind":6,"room":"r","node":"n","queried":true}`,
 	"MemberKicked":      `{"kind":7,"room":"r","name":"eve","node":"n","reason":"spam \"quoted\""}`,
 	"SanctionChanged":   `{"kind":8,"room":"r","name":"eve","node":"n","sanction":{"room":"r","user":"u_e5e","name":"eve","kind":"ban","until":"2026-02-03T05:00:00.123Z","by":"mod","reason":"spam"}}`,
 
@@ -41,6 +42,10 @@ var previousWire = map[string]string{
 	"BotChanged":   `{"kind":13,"room":"r","name":"u_b0t 漢字","node":"n"}`,
 	// new with the store cache's generations (tag 14)
 	"StoreChanged": `{"kind":14,"room":"r","node":"n"}`,
+	// new with the presence channel (tags 15 to 17)
+	"PresenceQueried": `{"kind":15,"room":"r","name":"team.dev-1","node":"n"}`,
+	"AbsenceReported": `{"kind":16,"room":"r","node":"n"}`,
+	"NodeAnnounced":   `{"kind":17,"room":"r","names":["node-1","10.0.0.7:3434","Zoë 😀"],"node":"n","hello":true,"leaving":true}`,
 }
 
 // Every kind encodes as the previous version did, and decodes back to the event it was.
@@ -83,6 +88,7 @@ func TestDecodeEventRefuses(t *testing.T) {
 		`{"kind":8,"room":"r","name":"eve","node":"n"}`,
 		`{"kind":10,"room":"r","node":"n"}`,
 		`{"kind":12,"room":"r","node":"n"}`,
+		`{"kind":15,"room":"~presence","node":"n"}`, // a question about no room
 		`{"kind":10,"room":"r","node":"n","message":{"room":"r","seq":2,"from":"x","text":"a message under the tag of changes"}}`,
 		`{"kind":1,"room":"r","node":"n","message":{"room":"r","seq":2,"from":"x","kind":"edit","target":1}}`,
 		`{"kind":11,"room":"r","node":"n","message":{"room":"r","seq":2,"from":"x","kind":"edit","target":1}}`,

@@ -63,6 +63,9 @@ func (jsonFrames) MemberTyping(ev hubbub.Event, b hubbub.MemberTyping) []byte {
 
 func (jsonFrames) PresenceReported(hubbub.Event, hubbub.PresenceReported) []byte   { return nil }
 func (jsonFrames) PresenceRequested(hubbub.Event, hubbub.PresenceRequested) []byte { return nil }
+func (jsonFrames) PresenceQueried(hubbub.Event, hubbub.PresenceQueried) []byte     { return nil }
+func (jsonFrames) AbsenceReported(hubbub.Event, hubbub.AbsenceReported) []byte     { return nil }
+func (jsonFrames) NodeAnnounced(hubbub.Event, hubbub.NodeAnnounced) []byte         { return nil }
 
 func (jsonFrames) MemberKicked(ev hubbub.Event, b hubbub.MemberKicked) []byte {
 	return wire.Encode(wire.Error{Type: wire.TypeError, Code: hubbub.ECodeKicked, Message: kickText(ev.Room, b.Reason), Room: ev.Room})
@@ -192,6 +195,9 @@ func (textFrames) MemberLeft(hubbub.Event, hubbub.MemberLeft) []byte            
 func (textFrames) MemberTyping(hubbub.Event, hubbub.MemberTyping) []byte           { return nil }
 func (textFrames) PresenceReported(hubbub.Event, hubbub.PresenceReported) []byte   { return nil }
 func (textFrames) PresenceRequested(hubbub.Event, hubbub.PresenceRequested) []byte { return nil }
+func (textFrames) PresenceQueried(hubbub.Event, hubbub.PresenceQueried) []byte     { return nil }
+func (textFrames) AbsenceReported(hubbub.Event, hubbub.AbsenceReported) []byte     { return nil }
+func (textFrames) NodeAnnounced(hubbub.Event, hubbub.NodeAnnounced) []byte         { return nil }
 func (textFrames) SanctionChanged(hubbub.Event, hubbub.SanctionChanged) []byte     { return nil }
 func (textFrames) UserNotified(hubbub.Event, hubbub.UserNotified) []byte           { return nil }
 func (textFrames) BotChanged(hubbub.Event, hubbub.BotChanged) []byte               { return nil }
