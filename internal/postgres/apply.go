@@ -398,13 +398,32 @@ func (p *plan) memberState(mk memberKey) *memberState {
 
 // roomMemberships returns the memberships of room the batch knows, in their current state, as
 // sqlstore.KeepOwner asks for them: those its entries change, and findHeirs' owners,
-// moderators and members, enough of each that the changes leave the answer right.
+// moderators and members, enough of each that the changes leave the answer right (and
+// findOwned's owner, if read).
 func (p *plan) roomMemberships(room string) ([]*hubbub.Membership, error) {
 	ms := make([]*hubbub.Membership, 0, len(p.roomMembers[room]))
 	for _, mk := range p.roomMembers[room] {
 		ms = append(ms, p.members[mk].m)
 	}
 	return ms, nil
+}
+
+// ownerless reports whether room keeps an owner and has none now, as the batch sees it
+// (sqlstore.KeepOwner's question of a join): findOwned read whether it keeps one and one of
+// its owners, if any, which only the batch's own entries can have taken away; a room where
+// the batch has such entries (leaves, removals, role changes) had its owners read as well
+// (findHeirs), enough that the batch cannot take them all. So no owner among the memberships
+// the batch knows is none at all.
+func (p *plan) ownerless(room string) bool {
+	if !p.owned[room] {
+		return false
+	}
+	for _, mk := range p.roomMembers[room] {
+		if m := p.members[mk].m; m != nil && !m.Invited && m.Role == hubbub.RoomOwner {
+			return false
+		}
+	}
+	return true
 }
 
 // member applies a KindMember entry to its subject's membership as the batch sees it
@@ -438,7 +457,7 @@ func (p *plan) changeMember(e hubbub.Entry, logged bool) result {
 		return result{err: err}
 	}
 	heir, err := sqlstore.KeepOwner(e, st.m, next, func() ([]*hubbub.Membership, error) { return p.roomMemberships(e.Room) },
-		func() (bool, error) { return p.owned[e.Room], nil })
+		func() (bool, error) { return p.ownerless(e.Room), nil })
 	if err != nil {
 		return result{err: err}
 	}

@@ -30,7 +30,7 @@ func queueReads(b *pgx.Batch, reqs []*request, p *plan) {
 		seq  []int64
 	}
 	var holds struct{ room, emoji, user []string }
-	var heirs map[string]int32 // how many KindMember entries the batch has, by room
+	var heirs map[string]int32 // how many leaves, removals and role changes the batch has, by room
 	var heirRooms, joinRooms []string
 	var holdSeqs []int64
 	holders := map[emojiKey]int32{} // how many holders of each emoji to read
@@ -61,17 +61,21 @@ func queueReads(b *pgx.Batch, reqs []*request, p *plan) {
 				members.seen = map[memberKey]bool{}
 				heirs = map[string]int32{}
 			}
-			// A leave, a removal or a role change can take an owner away, and a join may give
-			// an ownerless room one: an invitation needs no read of the room's owners and
-			// heirs.
-			if e.Action != hubbub.MemberInvite {
+			// A leave, a removal or a role change can take an owner away, which reads the
+			// room's owners and heirs; a join may give an ownerless room one, which reads
+			// whether it keeps one and one of its owners (findOwned); an invitation reads
+			// neither.
+			switch e.Action {
+			case hubbub.MemberInvite:
+			case hubbub.MemberJoin:
+				if !slices.Contains(joinRooms, e.Room) {
+					joinRooms = append(joinRooms, e.Room)
+				}
+			default:
 				if heirs[e.Room] == 0 {
 					heirRooms = append(heirRooms, e.Room)
 				}
 				heirs[e.Room]++
-			}
-			if e.Action == hubbub.MemberJoin && !slices.Contains(joinRooms, e.Room) {
-				joinRooms = append(joinRooms, e.Room)
 			}
 			if !members.seen[mk] {
 				members.seen[mk] = true
@@ -192,17 +196,32 @@ func queueReads(b *pgx.Batch, reqs []*request, p *plan) {
 	}
 }
 
-// queueFindOwned adds to b the read of which of rooms keep an owner (findOwned), which the
-// plan's joins ask (sqlstore.KeepOwner).
+// queueFindOwned adds to b the read of which of rooms keep an owner, and one owner of each
+// if it has any (findOwned), which the plan's joins ask (plan.ownerless). It follows
+// queueFindMembers and queueFindHeirs in b.
 func (p *plan) queueFindOwned(b *pgx.Batch, rooms []string) {
 	p.owned = make(map[string]bool, len(rooms))
+	if p.members == nil {
+		p.members = map[memberKey]*memberState{}
+	}
 	b.Queue(findOwned, rooms).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
 			var room string
-			if err := rows.Scan(&room); err != nil {
+			var user, name, role *string
+			var invited *bool
+			var since *time.Time
+			if err := rows.Scan(&room, &user, &name, &role, &invited, &since); err != nil {
 				return err
 			}
 			p.owned[room] = true
+			if user == nil {
+				continue // no owner: the room's next joiner owns it
+			}
+			// A row read already (a subject's, an heir's) keeps its state.
+			if st := p.memberState(memberKey{room, *user}); st.m == nil {
+				st.m = &hubbub.Membership{Room: room, User: *user, Name: *name, Role: hubbub.RoomRole(*role), Invited: *invited,
+					Since: since.UTC()}
+			}
 		}
 		return rows.Err()
 	})

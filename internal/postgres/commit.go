@@ -79,8 +79,13 @@ const (
 		CROSS JOIN LATERAL (SELECT room, user_id, name, role, invited, since FROM memberships
 			WHERE room = k_room AND user_id = k_user LIMIT 1) AS m`
 	// findOwned reads which of some rooms keep an owner (sqlstore.KeepOwner): those created
-	// with one, which are no DM.
-	findOwned = `SELECT name FROM rooms WHERE name = ANY($1::text[]) AND created_by <> '' AND NOT dm`
+	// with one, which are no DM; and one owner of each, if it has any (a probe of
+	// memberships_heirs), which is all a join asks: whether anyone owns the room, not who
+	// would inherit it.
+	findOwned = `SELECT r.name, o.user_id, o.name, o.role, o.invited, o.since FROM rooms r
+		LEFT JOIN LATERAL (SELECT user_id, name, role, invited, since FROM memberships
+			WHERE room = r.name AND role = 'owner' AND NOT invited LIMIT 1) AS o ON true
+		WHERE r.name = ANY($1::text[]) AND r.created_by <> '' AND NOT r.dm`
 	// findHeirs reads, for each room whose members the batch changes, what decides whether
 	// an owner leaving hands the room over (sqlstore.KeepOwner): up to $2 of its owners, and its
 	// $2 longest-standing moderators and members (probes of memberships_heirs). $2 is more

@@ -349,11 +349,12 @@ func (s *Store) LeaveRoom(ctx context.Context, room, user string) (*hubbub.Entry
 
 // publicMembership joins (or leaves) a public room under its lock, so that the member count
 // and a batch's membership changes of the room agree. It is a batch of one change, read,
-// decided and written by the batch writer's own functions: the user's membership and the
-// room's owners and heirs (queueFindMembers, queueFindHeirs; for a join, whether the room
-// keeps an owner, queueFindOwned), the webhooks (queueHooks), the change with its handover,
-// if any (plan.public), the writes (plan.writes) and the handover's event for the webhooks
-// that follow it (queueOutbox). It returns the handover.
+// decided and written by the batch writer's own functions: the user's membership
+// (queueFindMembers) and, for a leave, the room's owners and heirs (queueFindHeirs), for a
+// join whether the room keeps an owner and has one (queueFindOwned), the webhooks
+// (queueHooks), the change with its handover, if any (plan.public), the writes (plan.writes)
+// and the handover's event for the webhooks that follow it (queueOutbox). It returns the
+// handover.
 func (s *Store) publicMembership(ctx context.Context, room, user string, join bool) (*hubbub.Entry, error) {
 	if room == "" {
 		return nil, sqlstore.ErrNoRoom
@@ -400,9 +401,10 @@ func (s *Store) publicMembership(ctx context.Context, room, user string, join bo
 		return nil
 	})
 	p.queueFindMembers(b, rooms, []string{user})
-	p.queueFindHeirs(b, rooms, []int32{3}) // one change: 2k+1 of each role (queueReads)
 	if join {
 		p.queueFindOwned(b, rooms)
+	} else {
+		p.queueFindHeirs(b, rooms, []int32{3}) // one change: 2k+1 of each role (queueReads)
 	}
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return nil, err

@@ -85,3 +85,12 @@ func BenchmarkAppendOutbox(b *testing.B) {
 		return s, s.w.batches.Load
 	})
 }
+
+// BenchmarkJoins measures joins of rooms that keep an owner (storetest.BenchmarkJoins): one
+// after another through JoinRoom, and appended in parallel, group committed.
+func BenchmarkJoins(b *testing.B) {
+	storetest.BenchmarkJoins(b, func(b *testing.B) (hubbub.Store, func() int64) {
+		s, _ := openTest(b, Options{})
+		return s, s.w.batches.Load
+	})
+}

@@ -59,6 +59,13 @@ const (
 			UNION ALL SELECT * FROM (SELECT user_id, name, role, since_ms FROM memberships INDEXED BY memberships_heirs
 				WHERE room = ?1 AND role = 'member' AND invited = 0 AND user_id <> ?2 ORDER BY since_ms, user_id LIMIT 1)
 		) AS h LEFT JOIN users u ON u.id = h.user_id`
+	// Whether a join makes its joiner the room's owner (sqlstore.KeepOwner): the room keeps an
+	// owner (created with one, no DM) and no member owns it. One probe of room_meta, and for
+	// a room that keeps an owner one of memberships_heirs; a room without metadata has no row,
+	// which reads as no.
+	ownerlessSQL = `SELECT NOT EXISTS (SELECT 1 FROM memberships INDEXED BY memberships_heirs
+			WHERE room = ?1 AND role = 'owner' AND invited = 0)
+		FROM room_meta WHERE name = ?1 AND created_by <> '' AND dm = 0`
 	membersSQL = `SELECT ms.user_id, coalesce(u.name, nullif(ms.name, ''), ms.user_id), ms.role, ms.invited, ms.since_ms
 		FROM memberships ms LEFT JOIN users u ON u.id = ms.user_id
 		WHERE ms.room = ? AND ms.user_id > ? ORDER BY ms.user_id LIMIT ?`
@@ -241,15 +248,15 @@ func (w *writer) appendRoomChange(ctx context.Context, e hubbub.Entry, asGiven b
 func (w *writer) keepOwner(ctx context.Context, e hubbub.Entry, cur, next *hubbub.Membership) (*hubbub.Membership, error) {
 	return sqlstore.KeepOwner(e, cur, next, func() ([]*hubbub.Membership, error) { return w.heirs(ctx, e.Room, e.Subject) },
 		func() (bool, error) {
-			var owned bool
-			err := w.stmts.owned.QueryRowContext(ctx, e.Room).Scan(&owned)
+			var ownerless bool
+			err := w.stmts.ownerless.QueryRowContext(ctx, e.Room).Scan(&ownerless)
 			if errors.Is(err, sql.ErrNoRows) {
 				return false, nil
 			}
 			if err != nil {
-				return false, fmt.Errorf("read room: %w", err)
+				return false, fmt.Errorf("read room owners: %w", err)
 			}
-			return owned, nil
+			return ownerless, nil
 		})
 }
 

@@ -175,9 +175,9 @@ func CapUnread(n int) int { return min(n, hubbub.MaxUnreadCount) }
 // that lost its owner gets its next member as owner). A store asks KeepOwner of every
 // KindMember entry ApplyMember allowed (not CreateRoom's, whose members are as given), and of
 // a public room's JoinRoom and LeaveRoom; KeepOwner decides, reading the room through the
-// store only when the change can take an owner away or give one, and the store writes what it
-// answers: the refusal, or the entry Handover makes, right after the change, in its
-// transaction.
+// store only when the change can take an owner away or give one, and only what that case
+// needs, and the store writes what it answers: the refusal, or the entry Handover makes,
+// right after the change, in its transaction.
 
 // KeepOwner decides what keeping its room an owner asks of KindMember entry e, which takes
 // its subject's membership from cur to next (nil: none), as ApplyMember allowed it: nothing
@@ -186,17 +186,20 @@ func CapUnread(n int) int { return min(n, hubbub.MaxUnreadCount) }
 //   - after the only owner's leave or remove, the heir: the first by heirBefore of the other
 //     members (not invitees), none if nobody remains;
 //   - after a join (not as owner) of a room that keeps an owner but has none (its only owner
-//     left it alone, or left it before rooms kept owners), the joiner.
+//     left it alone, or left it before rooms kept owners), the joiner (next).
 //
-// members reads the room's members that decide it: every owner but e.Subject, or one of
-// them if any remains, and the first moderator and the first member by heirBefore, or more
-// (invitees and e.Subject are passed over). owned reads whether the room keeps an owner: it
-// was created with one (RoomMeta.CreatedBy set) and is no DM, which has none; a room made by
-// joining it by name, or by the API without an owner, does not, and its first joiner does not
-// own it. Each is called only when the change asks, members after owned, so a store reads
-// the room for those entries alone; their errors are returned as they are.
+// members reads the room's members that decide who inherits it: every owner but e.Subject,
+// or one of them if any remains, and the first moderator and the first member by
+// heirBefore, or more (invitees and e.Subject are passed over); only a change that takes an
+// owner away asks for them. ownerless reads whether the room keeps an owner and has none
+// now: it was created with one (RoomMeta.CreatedBy set), is no DM, which has none, and no
+// member (not invitee) owns it. A room made by joining it by name, or by the API without an
+// owner, keeps none, and its first joiner does not own it. A join asks only ownerless, one
+// probe a store answers without reading the heirs: who would inherit does not matter to a
+// join, only whether anyone owns the room. Each is called only when the change asks, so a
+// store reads the room for those entries alone; their errors are returned as they are.
 func KeepOwner(e hubbub.Entry, cur, next *hubbub.Membership, members func() ([]*hubbub.Membership, error),
-	owned func() (bool, error)) (*hubbub.Membership, error) {
+	ownerless func() (bool, error)) (*hubbub.Membership, error) {
 	switch {
 	case losesOwner(cur, next):
 		ms, err := members()
@@ -212,15 +215,8 @@ func KeepOwner(e hubbub.Entry, cur, next *hubbub.Membership, members func() ([]*
 		}
 		return heir, nil
 	case e.Action == hubbub.MemberJoin && next != nil && next.Role != hubbub.RoomOwner:
-		if ok, err := owned(); err != nil || !ok {
+		if ok, err := ownerless(); err != nil || !ok {
 			return nil, err
-		}
-		ms, err := members()
-		if err != nil {
-			return nil, err
-		}
-		if _, kept := succession(ms, e.Subject); kept {
-			return nil, nil
 		}
 		return next, nil
 	}

@@ -706,8 +706,19 @@ func (s *memStore) JoinRoom(ctx context.Context, room, user string) (*hubbub.Ent
 	if !s.lostOwner(room) {
 		return nil, nil
 	}
+	s.joinRace()
 	h := s.handOver(s.room(room), hubbub.Entry{Room: room, Subject: user, SubjectName: s.nameOf(user, user)}, members[user])
 	return &h, nil
+}
+
+// joinRace is, for the bug "joinrace", a join's decision that the room lost its owner acted
+// on without the lock (mu held): another join meanwhile decides alike.
+func (s *memStore) joinRace() {
+	if s.bug == "joinrace" {
+		s.mu.Unlock()
+		time.Sleep(50 * time.Microsecond)
+		s.mu.Lock()
+	}
 }
 
 // lostOwner reports whether room keeps an owner but has none (mu held): it was created with

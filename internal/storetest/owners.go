@@ -362,6 +362,66 @@ func testOwnerRegained(t *testing.T, open opener) {
 	}
 }
 
+// testOwnerRegainedConcurrent: joiners who join at once a room that lost its owner — a public
+// room by JoinRoom, a private room's invitees by Append — make exactly one of them owner, with
+// one handover: a join that decides on the room's owners as they stood before another's
+// handover would make two.
+func testOwnerRegainedConcurrent(t *testing.T, open opener) {
+	s := open(t, hubbub.Retention{})
+	ctx := t.Context()
+	ann := newUser(t, s, "ann")
+	var joiners []hubbub.User
+	for i := range 8 {
+		joiners = append(joiners, newUser(t, s, fmt.Sprint("joiner", i)))
+	}
+	createRoom(t, s, hubbub.RoomMeta{Name: "pub", CreatedBy: ann.ID}, member(ann, hubbub.RoomOwner))
+	createRoom(t, s, hubbub.RoomMeta{Name: "priv", Private: true, CreatedBy: ann.ID}, member(ann, hubbub.RoomOwner))
+	for _, u := range joiners {
+		mustAppend(t, s, memberEntry("priv", ann, u, hubbub.MemberInvite, ""))
+	}
+	if h, err := s.LeaveRoom(ctx, "pub", ann.ID); err != nil || h != nil {
+		t.Fatalf("LeaveRoom of the only member = %v, %v; want no handover", h, err)
+	}
+	mustAppend(t, s, memberEntry("priv", ann, ann, hubbub.MemberLeave, ""))
+
+	for _, room := range []string{"pub", "priv"} {
+		var (
+			wg        sync.WaitGroup
+			handovers [8]*hubbub.Entry
+			errs      [8]error
+			start     = make(chan struct{})
+		)
+		for i, u := range joiners {
+			wg.Go(func() {
+				<-start
+				if room == "pub" {
+					handovers[i], errs[i] = s.JoinRoom(ctx, room, u.ID)
+				} else {
+					_, handovers[i], _, errs[i] = appendAll(ctx, s, memberEntry(room, u, u, hubbub.MemberJoin, ""))
+				}
+			})
+		}
+		close(start)
+		wg.Wait()
+		var made []string
+		for i, err := range errs {
+			if err != nil {
+				t.Fatalf("%s: %s's join: %v", room, joiners[i].Name, err)
+			}
+			if h := handovers[i]; h != nil {
+				if h.Subject != joiners[i].ID || !h.Auto {
+					t.Errorf("%s: %s's join returned %+v, want the handover making them owner", room, joiners[i].Name, *h)
+				}
+				made = append(made, h.Subject)
+			}
+		}
+		if got := owners(t, s, room); len(made) != 1 || !slices.Equal(got, made) {
+			t.Errorf("%s: %d joiners at once made %v owner, owners now %v; want one handover and its joiner the owner",
+				room, len(joiners), made, got)
+		}
+	}
+}
+
 // testOwnerConcurrent: two owners stepping down at once, or leaving at once, never leave the
 // room without one; see ownersRace.
 func testOwnerConcurrent(t *testing.T, open opener) {

@@ -191,6 +191,7 @@ func TestSuiteCatchesBugs(t *testing.T) {
 		{"checkrace", "OwnerConcurrent"},
 		{"outboxunfollowed", "OwnerHandoverOutbox"},
 		{"joinownerless", "OwnerRegained"},
+		{"joinrace", "OwnerRegainedConcurrent"},
 		{"membername", "MembersPaging"},
 		{"membersafter", "MembersPaging"},
 		{"namedexact", "MembersNamed"},
