@@ -94,9 +94,9 @@ type plan struct {
 	last   map[string]int64     // each room's last seq so far
 	lastNo map[string]int64     // each room's last message_no so far
 	found  map[key]hubbub.Entry // nil until a key is found or stored
-	// autos are the handovers (Auto entries) that findAutos read after the entries holding
-	// the batch's keys, and those the batch appends, by their room and seq: a resent member
-	// change returns the one numbered after its first outcome.
+	// autos are the handovers (Auto entries) that findKeys read after the member changes
+	// holding the batch's keys, and those the batch appends, by their room and seq: a resent
+	// member change returns the one numbered after its first outcome.
 	autos map[msgKey]hubbub.Entry
 
 	// The maps below are nil in a batch of plain messages, which needs none of them:

@@ -11,10 +11,12 @@ import (
 )
 
 // queueReads adds to b the reads that reqs depend on, each leaving its rows in p: the
-// entries holding their client ids, and for changes and replies the messages they name and
-// the reactions they toggle. A batch of plain messages without client ids reads nothing.
+// entries holding their client ids (with the handovers after the member changes among them),
+// for changes and replies the messages they name and the reactions they toggle, and for
+// member changes the memberships they change and what decides the rooms' owners. A batch of
+// plain messages without client ids reads nothing.
 func queueReads(b *pgx.Batch, reqs []*request, p *plan) {
-	var keys, memberKeys struct{ room, user, clientID []string }
+	var keys struct{ room, user, clientID []string }
 	var members struct {
 		room, user []string
 		seen       map[memberKey]bool
@@ -52,10 +54,6 @@ func queueReads(b *pgx.Batch, reqs []*request, p *plan) {
 		}
 		switch e.Kind {
 		case hubbub.KindMember:
-			if e.ClientID != "" {
-				memberKeys.room, memberKeys.user = append(memberKeys.room, e.Room), append(memberKeys.user, e.User)
-				memberKeys.clientID = append(memberKeys.clientID, e.ClientID)
-			}
 			mk := memberKey{e.Room, e.Subject}
 			if members.seen == nil {
 				members.seen = map[memberKey]bool{}
@@ -114,12 +112,13 @@ func queueReads(b *pgx.Batch, reqs []*request, p *plan) {
 	}
 	if len(keys.room) > 0 {
 		b.Queue(findKeys, keys.room, keys.user, keys.clientID).Query(func(rows pgx.Rows) error {
-			return eachLogRow(rows, p.remember)
-		})
-	}
-	if len(memberKeys.room) > 0 {
-		b.Queue(findAutos, memberKeys.room, memberKeys.user, memberKeys.clientID).Query(func(rows pgx.Rows) error {
-			return eachLogRow(rows, p.rememberAuto)
+			return eachLogRow(rows, func(e hubbub.Entry) {
+				if e.Auto { // the handover after a member change found
+					p.rememberAuto(e)
+				} else {
+					p.remember(e)
+				}
+			})
 		})
 	}
 	if len(msgs.room) > 0 {

@@ -123,3 +123,12 @@ func BenchmarkJoins(b *testing.B) {
 		return s, s.w.batches.Load
 	})
 }
+
+// BenchmarkInvites measures keyed invitations appended in parallel, group committed
+// (storetest.BenchmarkInvites).
+func BenchmarkInvites(b *testing.B) {
+	storetest.BenchmarkInvites(b, func(b *testing.B) (hubbub.Store, func() int64) {
+		s, _ := openTest(b, Options{})
+		return s, s.w.batches.Load
+	})
+}

@@ -166,3 +166,45 @@ func BenchmarkJoins(b *testing.B, open func(b *testing.B) (hubbub.Store, func() 
 		}
 	})
 }
+
+// BenchmarkInvites measures invitations to private rooms appended by 16 appenders per CPU
+// over 8 rooms, each with a client id as hubbub.v1's invite frames carry (so each append
+// checks for a resend), which group commit batches: cpu-µs/invite is the process's CPU per
+// invitation (a SQLite store's whole work; a PostgreSQL store's client share). An invitation
+// asks nothing of the room's owners: what it reads is its subject's membership and its key.
+// s comes from open on a fresh store, with its batch counter (or nil).
+func BenchmarkInvites(b *testing.B, open func(b *testing.B) (hubbub.Store, func() int64)) {
+	const rooms = 8
+	s, commits := open(b)
+	for r := range rooms {
+		if _, _, err := s.CreateRoom(b.Context(), hubbub.RoomMeta{Name: fmt.Sprint("invite", r), Private: true, CreatedBy: "u_owner"},
+			[]hubbub.Membership{{User: "u_owner", Name: "owner", Role: hubbub.RoomOwner}}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var next atomic.Int64
+	start := processCPU()
+	b.ReportAllocs()
+	b.SetParallelism(16)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		g := next.Add(1)
+		for i := 0; pb.Next(); i++ {
+			id := fmt.Sprintf("u_i%d_%d", g, i)
+			e := hubbub.Entry{Room: fmt.Sprint("invite", g%rooms), From: "owner", User: "u_owner", Kind: hubbub.KindMember,
+				ClientID: fmt.Sprintf("c%d_%d", g, i), Subject: id, SubjectName: id[2:], Action: hubbub.MemberInvite}
+			if _, _, dup, err := s.Append(b.Context(), &e); err != nil || dup {
+				b.Errorf("Append of an invitation: duplicate %v, %v", dup, err)
+				return
+			}
+		}
+	})
+	b.StopTimer()
+	b.ReportMetric(float64((processCPU()-start).Microseconds())/float64(b.N), "cpu-µs/invite")
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "invites/s")
+	if commits != nil {
+		if n := commits(); n > 0 {
+			b.ReportMetric(float64(b.N)/float64(n), "invites/commit")
+		}
+	}
+}
