@@ -465,12 +465,6 @@ func (p *plan) changeMember(e hubbub.Entry, logged bool) result {
 		m := *heir // a copy: the heir's own state changes below
 		heir = &m
 	}
-	if next != nil {
-		next.Name = e.SubjectName
-		if next.Name == "" && st.m != nil {
-			next.Name = st.m.Name
-		}
-	}
 	if logged {
 		e = p.take(e)
 	}
@@ -486,7 +480,7 @@ func (p *plan) changeMember(e hubbub.Entry, logged bool) result {
 	}
 	p.roomChanged(e.Room)
 	if heir != nil {
-		h := sqlstore.Handover(e, "", *heir)
+		h := sqlstore.Handover(e, *heir)
 		res := p.member(h) // the heir's role: a member becoming owner, which ApplyMember allows
 		if res.err != nil {
 			return res

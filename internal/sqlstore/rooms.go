@@ -56,7 +56,9 @@ func checkRoomChange(e *hubbub.Entry) error {
 // it), and e with Role set to the role it records (join, role and invite: the subject's role
 // after it), or the refusal the contract names: invite of a member or invitee ECodeExists,
 // join of a member ECodeExists, leave and remove of nobody ECodeNotFound, role of someone not
-// a member ECodeNotFound. now is the entry's time, the membership's Since.
+// a member ECodeNotFound. now is the entry's time, the membership's Since. The membership's
+// Name is e's SubjectName, else the one it had (an invitee's join, a role change): it is
+// whole before KeepOwner sees it, which may hand the room to this member (a joiner).
 func ApplyMember(e hubbub.Entry, cur *hubbub.Membership, now time.Time) (*hubbub.Membership, hubbub.Entry, error) {
 	name := e.SubjectName
 	if name == "" {
@@ -76,11 +78,13 @@ func ApplyMember(e hubbub.Entry, cur *hubbub.Membership, now time.Time) (*hubbub
 		if cur != nil && !cur.Invited {
 			return nil, e, hubbub.Errorf(hubbub.ECodeExists, "%s is a member already", name)
 		}
+		name := e.SubjectName
 		if cur != nil {
-			e.Role = cur.Role // an invitation's role is kept
+			e.Role = cur.Role // an invitation's role is kept, and its name if the join gives none
+			name = cmp.Or(name, cur.Name)
 		}
 		e.Role = cmpOr(e.Role, hubbub.RoomMember)
-		return &hubbub.Membership{Room: e.Room, User: e.Subject, Name: e.SubjectName, Role: e.Role, Since: now}, e, nil
+		return &hubbub.Membership{Room: e.Room, User: e.Subject, Name: name, Role: e.Role, Since: now}, e, nil
 	case hubbub.MemberLeave, hubbub.MemberRemove:
 		if cur == nil {
 			return nil, e, hubbub.Errorf(hubbub.ECodeNotFound, "%s is neither a member nor invited", name)
@@ -284,15 +288,12 @@ func IsHandoverOf(h, change *hubbub.Entry) bool {
 // Handover returns the role entry that makes heir the owner of the room after change, the
 // entry KeepOwner asked it of (the only owner's leave or remove, or a join of a room that lost
 // its owner): Auto, no ClientID, change's subject as its actor (the departing owner, or the
-// joiner), at change's time. fromName is that subject's name when change carries none (a
-// public room's JoinRoom and LeaveRoom have no entry). The store numbers it (Seq, and an ID
-// from its time).
-func Handover(change hubbub.Entry, fromName string, heir hubbub.Membership) hubbub.Entry {
-	from := cmp.Or(change.SubjectName, fromName, change.Subject)
-	name := heir.Name
-	if name == "" && heir.User == change.Subject { // a joiner, whose membership may carry no name
-		name = from
-	}
+// joiner), named as change names them (a public room's JoinRoom and LeaveRoom, which store no
+// entry, are given the user's stored name), at change's time. The heir is named as its
+// membership is (a joiner's as ApplyMember made it), else by its user id, as a read of a
+// membership without a name is. The store numbers it (Seq, and an ID from its time).
+func Handover(change hubbub.Entry, heir hubbub.Membership) hubbub.Entry {
 	return hubbub.Entry{Room: change.Room, Kind: hubbub.KindMember, Action: hubbub.MemberRole, Role: hubbub.RoomOwner, Auto: true,
-		User: change.Subject, From: from, Subject: heir.User, SubjectName: name, Time: change.Time}
+		User: change.Subject, From: cmp.Or(change.SubjectName, change.Subject), Subject: heir.User,
+		SubjectName: cmp.Or(heir.Name, heir.User), Time: change.Time}
 }

@@ -592,7 +592,11 @@ func (s *memStore) applyRoomChange(e hubbub.Entry) {
 	case hubbub.MemberInvite:
 		members[e.Subject] = &hubbub.Membership{Room: e.Room, User: e.Subject, Name: e.SubjectName, Role: e.Role, Invited: true, Since: e.Time}
 	case hubbub.MemberJoin:
-		members[e.Subject] = &hubbub.Membership{Room: e.Room, User: e.Subject, Name: e.SubjectName, Role: e.Role, Since: e.Time}
+		name := e.SubjectName
+		if cur := members[e.Subject]; cur != nil && s.bug != "joinname" { // an invitation's name, if the join gives none
+			name = cmp.Or(name, cur.Name)
+		}
+		members[e.Subject] = &hubbub.Membership{Room: e.Room, User: e.Subject, Name: name, Role: e.Role, Since: e.Time}
 	case hubbub.MemberLeave, hubbub.MemberRemove:
 		delete(members, e.Subject)
 	case hubbub.MemberRole:

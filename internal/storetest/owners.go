@@ -354,6 +354,23 @@ func testOwnerRegained(t *testing.T, open opener) {
 	_, returned = appendHandover(t, s, memberEntry("priv", bob, bob, hubbub.MemberJoin, ""))
 	checkReturned(t, "a join of a room with an owner", returned, nil)
 
+	// A joiner whose join gives no name (a caller that knows none; the user is no stored
+	// one) is named as the invitation named them, in their membership and in the handover
+	// that makes them the owner; its actor, the joiner, by the join's name, else their id.
+	createRoom(t, s, hubbub.RoomMeta{Name: "named", Private: true, CreatedBy: ann.ID}, member(ann, hubbub.RoomOwner))
+	mustAppend(t, s, hubbub.Entry{Room: "named", From: ann.Name, User: ann.ID, Kind: hubbub.KindMember,
+		Subject: "u_xavier", SubjectName: "xavier", Action: hubbub.MemberInvite})
+	mustAppend(t, s, memberEntry("named", ann, ann, hubbub.MemberLeave, ""))
+	joined, returned = appendHandover(t, s, hubbub.Entry{Room: "named", From: "u_xavier", User: "u_xavier",
+		Kind: hubbub.KindMember, Subject: "u_xavier", Action: hubbub.MemberJoin})
+	if h := returned; h == nil || h.Seq != joined.Seq+1 || h.Subject != "u_xavier" || h.SubjectName != "xavier" ||
+		h.User != "u_xavier" || h.From != "u_xavier" {
+		t.Errorf("the join with no name of an invitee named xavier returned %+v, want the handover naming xavier", h)
+	}
+	if m, found := membership(t, s, "named", "u_xavier"); !found || m.Name != "xavier" || m.Role != hubbub.RoomOwner {
+		t.Errorf("Membership(named, u_xavier) = %+v, %v; want xavier, owner", m, found)
+	}
+
 	// CreateRoom's members are as given, an owner among them or not.
 	_, entries := createRoom(t, s, hubbub.RoomMeta{Name: "given", Private: true, CreatedBy: ann.ID},
 		member(bob, hubbub.RoomMember), member(carol, hubbub.RoomMember))

@@ -192,6 +192,7 @@ func TestSuiteCatchesBugs(t *testing.T) {
 		{"outboxunfollowed", "OwnerHandoverOutbox"},
 		{"joinownerless", "OwnerRegained"},
 		{"joinrace", "OwnerRegainedConcurrent"},
+		{"joinname", "OwnerRegained"},
 		{"membername", "MembersPaging"},
 		{"membersafter", "MembersPaging"},
 		{"namedexact", "MembersNamed"},
