@@ -103,3 +103,12 @@ func BenchmarkInvites(b *testing.B) {
 		return s, s.w.batches.Load
 	})
 }
+
+// BenchmarkPrivateUnlist compares the refused LeaveRoom of a private room with the read that
+// replaces it in a kick (storetest.BenchmarkPrivateUnlist).
+func BenchmarkPrivateUnlist(b *testing.B) {
+	storetest.BenchmarkPrivateUnlist(b, func(b *testing.B) (hubbub.Store, func() int64) {
+		s, _ := openTest(b, Options{})
+		return s, nil
+	})
+}

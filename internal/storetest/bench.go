@@ -208,3 +208,32 @@ func BenchmarkInvites(b *testing.B, open func(b *testing.B) (hubbub.Store, func(
 		}
 	}
 }
+
+// BenchmarkPrivateUnlist compares what a kick or ban in a private room costs the store to
+// keep the member in it: "LeaveRoom", the write transaction the server ran only to be refused
+// forbidden (on SQLite's one writer; on PostgreSQL under the room's lock), and "RoomMeta", the
+// read of whether the room is public that replaces it (session.unlist). s is a fresh store
+// from open.
+func BenchmarkPrivateUnlist(b *testing.B, open func(b *testing.B) (hubbub.Store, func() int64)) {
+	s, _ := open(b)
+	if _, _, err := s.CreateRoom(b.Context(), hubbub.RoomMeta{Name: "plans", Private: true, CreatedBy: "u_owner"},
+		[]hubbub.Membership{{User: "u_owner", Name: "owner", Role: hubbub.RoomOwner}, {User: "u_eve", Name: "eve"}}); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("LeaveRoom", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := s.LeaveRoom(b.Context(), "plans", "u_eve"); hubbub.ErrorCode(err) != hubbub.ECodeForbidden {
+				b.Fatalf("LeaveRoom of a private room: %v, want forbidden", err)
+			}
+		}
+	})
+	b.Run("RoomMeta", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if meta, found, err := s.RoomMeta(b.Context(), "plans"); err != nil || !found || !meta.Private {
+				b.Fatalf("RoomMeta = %+v, %v, %v; want the private room", meta, found, err)
+			}
+		}
+	})
+}
