@@ -635,6 +635,8 @@ func (s *memStore) CreateRoom(ctx context.Context, meta hubbub.RoomMeta, members
 	from := s.nameOf(meta.CreatedBy, meta.CreatedBy)
 	var entries []hubbub.Entry
 	now := s.metas[meta.Name].Created
+	s.out.creating = true
+	defer func() { s.out.creating = false }()
 	for _, m := range members {
 		entries = append(entries, s.store(r, hubbub.Entry{
 			Room: meta.Name, From: from, User: meta.CreatedBy, Kind: hubbub.KindMember, Time: now,

@@ -129,6 +129,7 @@ func TestSuiteCatchesBugs(t *testing.T) {
 		{"outboxunfollowed", "OutboxOnlyFollowed"},
 		{"outboxnomention", "OutboxOnlyFollowed"},
 		{"outboxfirsthooks", "OutboxOnlyFollowed"},
+		{"outboxcreateany", "OutboxOnlyFollowed"},
 		{"outboxfirsthooks", "Shared/OutboxFollowTwoNodes"},
 		{"fanoutnewest", "OutboxOrder"},
 		{"deadblocks", "DeadAndReplay"},
