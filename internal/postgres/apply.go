@@ -94,9 +94,9 @@ type plan struct {
 	last   map[string]int64     // each room's last seq so far
 	lastNo map[string]int64     // each room's last message_no so far
 	found  map[key]hubbub.Entry // nil until a key is found or stored
-	// autos are the handovers (Auto entries) that findAutos read after the entries holding
-	// the batch's keys, and those the batch appends, by their room and seq: a resent member
-	// change returns the one numbered after its first outcome.
+	// autos are the handovers (Auto entries) that findKeys read after the member changes
+	// holding the batch's keys, and those the batch appends, by their room and seq: a resent
+	// member change returns the one numbered after its first outcome.
 	autos map[msgKey]hubbub.Entry
 
 	// The maps below are nil in a batch of plain messages, which needs none of them:
@@ -398,13 +398,32 @@ func (p *plan) memberState(mk memberKey) *memberState {
 
 // roomMemberships returns the memberships of room the batch knows, in their current state, as
 // sqlstore.KeepOwner asks for them: those its entries change, and findHeirs' owners,
-// moderators and members, enough of each that the changes leave the answer right.
+// moderators and members, enough of each that the changes leave the answer right (and
+// findOwned's owner, if read).
 func (p *plan) roomMemberships(room string) ([]*hubbub.Membership, error) {
 	ms := make([]*hubbub.Membership, 0, len(p.roomMembers[room]))
 	for _, mk := range p.roomMembers[room] {
 		ms = append(ms, p.members[mk].m)
 	}
 	return ms, nil
+}
+
+// ownerless reports whether room keeps an owner and has none now, as the batch sees it
+// (sqlstore.KeepOwner's question of a join): findOwned read whether it keeps one and one of
+// its owners, if any, which only the batch's own entries can have taken away; a room where
+// the batch has such entries (leaves, removals, role changes) had its owners read as well
+// (findHeirs), enough that the batch cannot take them all. So no owner among the memberships
+// the batch knows is none at all.
+func (p *plan) ownerless(room string) bool {
+	if !p.owned[room] {
+		return false
+	}
+	for _, mk := range p.roomMembers[room] {
+		if m := p.members[mk].m; m != nil && !m.Invited && m.Role == hubbub.RoomOwner {
+			return false
+		}
+	}
+	return true
 }
 
 // member applies a KindMember entry to its subject's membership as the batch sees it
@@ -438,19 +457,13 @@ func (p *plan) changeMember(e hubbub.Entry, logged bool) result {
 		return result{err: err}
 	}
 	heir, err := sqlstore.KeepOwner(e, st.m, next, func() ([]*hubbub.Membership, error) { return p.roomMemberships(e.Room) },
-		func() (bool, error) { return p.owned[e.Room], nil })
+		func() (bool, error) { return p.ownerless(e.Room), nil })
 	if err != nil {
 		return result{err: err}
 	}
 	if heir != nil {
 		m := *heir // a copy: the heir's own state changes below
 		heir = &m
-	}
-	if next != nil {
-		next.Name = e.SubjectName
-		if next.Name == "" && st.m != nil {
-			next.Name = st.m.Name
-		}
 	}
 	if logged {
 		e = p.take(e)
@@ -467,7 +480,7 @@ func (p *plan) changeMember(e hubbub.Entry, logged bool) result {
 	}
 	p.roomChanged(e.Room)
 	if heir != nil {
-		h := sqlstore.Handover(e, "", *heir)
+		h := sqlstore.Handover(e, *heir)
 		res := p.member(h) // the heir's role: a member becoming owner, which ApplyMember allows
 		if res.err != nil {
 			return res

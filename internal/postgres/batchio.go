@@ -11,10 +11,12 @@ import (
 )
 
 // queueReads adds to b the reads that reqs depend on, each leaving its rows in p: the
-// entries holding their client ids, and for changes and replies the messages they name and
-// the reactions they toggle. A batch of plain messages without client ids reads nothing.
+// entries holding their client ids (with the handovers after the member changes among them),
+// for changes and replies the messages they name and the reactions they toggle, and for
+// member changes the memberships they change and what decides the rooms' owners. A batch of
+// plain messages without client ids reads nothing.
 func queueReads(b *pgx.Batch, reqs []*request, p *plan) {
-	var keys, memberKeys struct{ room, user, clientID []string }
+	var keys struct{ room, user, clientID []string }
 	var members struct {
 		room, user []string
 		seen       map[memberKey]bool
@@ -30,7 +32,7 @@ func queueReads(b *pgx.Batch, reqs []*request, p *plan) {
 		seq  []int64
 	}
 	var holds struct{ room, emoji, user []string }
-	var heirs map[string]int32 // how many KindMember entries the batch has, by room
+	var heirs map[string]int32 // how many leaves, removals and role changes the batch has, by room
 	var heirRooms, joinRooms []string
 	var holdSeqs []int64
 	holders := map[emojiKey]int32{} // how many holders of each emoji to read
@@ -52,26 +54,26 @@ func queueReads(b *pgx.Batch, reqs []*request, p *plan) {
 		}
 		switch e.Kind {
 		case hubbub.KindMember:
-			if e.ClientID != "" {
-				memberKeys.room, memberKeys.user = append(memberKeys.room, e.Room), append(memberKeys.user, e.User)
-				memberKeys.clientID = append(memberKeys.clientID, e.ClientID)
-			}
 			mk := memberKey{e.Room, e.Subject}
 			if members.seen == nil {
 				members.seen = map[memberKey]bool{}
 				heirs = map[string]int32{}
 			}
-			// A leave, a removal or a role change can take an owner away, and a join may give
-			// an ownerless room one: an invitation needs no read of the room's owners and
-			// heirs.
-			if e.Action != hubbub.MemberInvite {
+			// A leave, a removal or a role change can take an owner away, which reads the
+			// room's owners and heirs; a join may give an ownerless room one, which reads
+			// whether it keeps one and one of its owners (findOwned); an invitation reads
+			// neither.
+			switch e.Action {
+			case hubbub.MemberInvite:
+			case hubbub.MemberJoin:
+				if !slices.Contains(joinRooms, e.Room) {
+					joinRooms = append(joinRooms, e.Room)
+				}
+			default:
 				if heirs[e.Room] == 0 {
 					heirRooms = append(heirRooms, e.Room)
 				}
 				heirs[e.Room]++
-			}
-			if e.Action == hubbub.MemberJoin && !slices.Contains(joinRooms, e.Room) {
-				joinRooms = append(joinRooms, e.Room)
 			}
 			if !members.seen[mk] {
 				members.seen[mk] = true
@@ -110,12 +112,13 @@ func queueReads(b *pgx.Batch, reqs []*request, p *plan) {
 	}
 	if len(keys.room) > 0 {
 		b.Queue(findKeys, keys.room, keys.user, keys.clientID).Query(func(rows pgx.Rows) error {
-			return eachLogRow(rows, p.remember)
-		})
-	}
-	if len(memberKeys.room) > 0 {
-		b.Queue(findAutos, memberKeys.room, memberKeys.user, memberKeys.clientID).Query(func(rows pgx.Rows) error {
-			return eachLogRow(rows, p.rememberAuto)
+			return eachLogRow(rows, func(e hubbub.Entry) {
+				if e.Auto { // the handover after a member change found
+					p.rememberAuto(e)
+				} else {
+					p.remember(e)
+				}
+			})
 		})
 	}
 	if len(msgs.room) > 0 {
@@ -192,17 +195,32 @@ func queueReads(b *pgx.Batch, reqs []*request, p *plan) {
 	}
 }
 
-// queueFindOwned adds to b the read of which of rooms keep an owner (findOwned), which the
-// plan's joins ask (sqlstore.KeepOwner).
+// queueFindOwned adds to b the read of which of rooms keep an owner, and one owner of each
+// if it has any (findOwned), which the plan's joins ask (plan.ownerless). It follows
+// queueFindMembers and queueFindHeirs in b.
 func (p *plan) queueFindOwned(b *pgx.Batch, rooms []string) {
 	p.owned = make(map[string]bool, len(rooms))
+	if p.members == nil {
+		p.members = map[memberKey]*memberState{}
+	}
 	b.Queue(findOwned, rooms).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
 			var room string
-			if err := rows.Scan(&room); err != nil {
+			var user, name, role *string
+			var invited *bool
+			var since *time.Time
+			if err := rows.Scan(&room, &user, &name, &role, &invited, &since); err != nil {
 				return err
 			}
 			p.owned[room] = true
+			if user == nil {
+				continue // no owner: the room's next joiner owns it
+			}
+			// A row read already (a subject's, an heir's) keeps its state.
+			if st := p.memberState(memberKey{room, *user}); st.m == nil {
+				st.m = &hubbub.Membership{Room: room, User: *user, Name: *name, Role: hubbub.RoomRole(*role), Invited: *invited,
+					Since: since.UTC()}
+			}
 		}
 		return rows.Err()
 	})

@@ -26,9 +26,13 @@ const (
 	// within a room.
 	batchTime = `SELECT date_trunc('milliseconds', clock_timestamp())`
 	// findKeys returns the stored entries, of both tables, that hold any of the (room,
-	// user_id, client_id) keys given. It runs after lockRoom, as a statement of its own and so
-	// with a snapshot taken after the locks: it sees every entry committed in those rooms.
-	// So do the other reads below.
+	// user_id, client_id) keys given, and after each member change among them the handover
+	// that followed it, if any (the Auto entry numbered next), which a resend returns with its
+	// first outcome: an entry found is read once, and only a found member change probes the
+	// entry after it, so a first send reads nothing more than its key. (An Auto entry holds no
+	// client id, so each row is one or the other.) It runs after lockRoom, as a statement of
+	// its own and so with a snapshot taken after the locks: it sees every entry committed in
+	// those rooms. So do the other reads below.
 	//
 	// Each of these reads looks its keys up one by one (a LATERAL subquery per key, which its
 	// LIMIT keeps the planner from turning into a join), so that its plan is an index probe
@@ -40,16 +44,11 @@ const (
 			CROSS JOIN LATERAL (SELECT room, ` + messageRow + ` FROM messages
 				WHERE room = k_room AND user_id = k_user AND client_id = k_client_id AND client_id <> '' LIMIT 1) AS m)
 		UNION ALL
-		(SELECT e.* FROM unnest($1::text[], $2::text[], $3::text[]) AS k(k_room, k_user, k_client_id)
+		(SELECT x.* FROM unnest($1::text[], $2::text[], $3::text[]) AS k(k_room, k_user, k_client_id)
 			CROSS JOIN LATERAL (SELECT room, ` + entryRow + ` FROM entries
-				WHERE room = k_room AND user_id = k_user AND client_id = k_client_id AND client_id <> '' LIMIT 1) AS e)`
-	// findAutos reads, for the keys of the batch's member changes, the handover that
-	// followed the entry holding the key, if any (the Auto entry numbered next), which a
-	// resend returns with its first outcome.
-	findAutos = `SELECT a.* FROM unnest($1::text[], $2::text[], $3::text[]) AS k(k_room, k_user, k_client_id)
-		CROSS JOIN LATERAL (SELECT room, seq FROM entries
-			WHERE room = k_room AND user_id = k_user AND client_id = k_client_id AND client_id <> '' LIMIT 1) AS e
-		CROSS JOIN LATERAL (SELECT room, ` + entryRow + ` FROM entries WHERE room = e.room AND seq = e.seq + 1 AND auto LIMIT 1) AS a`
+				WHERE room = k_room AND user_id = k_user AND client_id = k_client_id AND client_id <> '' LIMIT 1) AS e
+			CROSS JOIN LATERAL (SELECT e.* UNION ALL (SELECT room, ` + entryRow + ` FROM entries
+				WHERE e.kind = 'member' AND room = e.room AND seq = e.seq + 1 AND auto LIMIT 1)) AS x)`
 	// findMessages reads the messages that the batch's changes and replies name.
 	findMessages = `SELECT m.* FROM unnest($1::text[], $2::bigint[]) AS k(k_room, k_seq)
 		CROSS JOIN LATERAL (SELECT room, ` + messageRow + ` FROM messages WHERE room = k_room AND seq = k_seq LIMIT 1) AS m`
@@ -79,8 +78,13 @@ const (
 		CROSS JOIN LATERAL (SELECT room, user_id, name, role, invited, since FROM memberships
 			WHERE room = k_room AND user_id = k_user LIMIT 1) AS m`
 	// findOwned reads which of some rooms keep an owner (sqlstore.KeepOwner): those created
-	// with one, which are no DM.
-	findOwned = `SELECT name FROM rooms WHERE name = ANY($1::text[]) AND created_by <> '' AND NOT dm`
+	// with one, which are no DM; and one owner of each, if it has any (a probe of
+	// memberships_heirs), which is all a join asks: whether anyone owns the room, not who
+	// would inherit it.
+	findOwned = `SELECT r.name, o.user_id, o.name, o.role, o.invited, o.since FROM rooms r
+		LEFT JOIN LATERAL (SELECT user_id, name, role, invited, since FROM memberships
+			WHERE room = r.name AND role = 'owner' AND NOT invited LIMIT 1) AS o ON true
+		WHERE r.name = ANY($1::text[]) AND r.created_by <> '' AND NOT r.dm`
 	// findHeirs reads, for each room whose members the batch changes, what decides whether
 	// an owner leaving hands the room over (sqlstore.KeepOwner): up to $2 of its owners, and its
 	// $2 longest-standing moderators and members (probes of memberships_heirs). $2 is more

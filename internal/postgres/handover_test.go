@@ -56,3 +56,45 @@ func TestPlanHandsOverWithinABatch(t *testing.T) {
 		t.Errorf("the batch took seqs to %d with %d entries, want 15 and 5 (the refusal takes none)", p.last["r"], len(p.entries))
 	}
 }
+
+// TestPlanJoinsWithinABatch: a join makes its joiner owner of a room that keeps an owner and
+// has none, as the batch sees it: findOwned's answer (whether the room keeps one, one owner if
+// any) with what the batch's earlier entries did: an owner made by an earlier join, or the
+// only owner's leave earlier in the batch.
+func TestPlanJoinsWithinABatch(t *testing.T) {
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	join := func(room, subject string) hubbub.Entry {
+		return hubbub.Entry{Room: room, Kind: hubbub.KindMember, User: subject, From: subject, Subject: subject,
+			SubjectName: subject, Action: hubbub.MemberJoin}
+	}
+	p := newPlan(t0.Add(time.Hour), map[string]int64{"lost": 10, "kept": 10, "byname": 10, "left": 10},
+		map[string]int64{"lost": 5, "kept": 5, "byname": 5, "left": 5})
+	p.members = map[memberKey]*memberState{}
+	// What queueReads leaves: "lost" keeps an owner and has none, "kept" has ann, "byname"
+	// keeps none; in "left", ann is the subject of a leave (findMembers) and findHeirs read
+	// nobody else.
+	p.owned = map[string]bool{"lost": true, "kept": true, "left": true}
+	*p.memberState(memberKey{"kept", "ann"}) = memberState{m: &hubbub.Membership{Room: "kept", User: "ann", Role: hubbub.RoomOwner, Since: t0}}
+	*p.memberState(memberKey{"left", "ann"}) = memberState{m: &hubbub.Membership{Room: "left", User: "ann", Role: hubbub.RoomOwner, Since: t0}}
+
+	res := p.apply(join("lost", "carol"))
+	if h := res.handover; res.err != nil || h == nil || h.Subject != "carol" || h.Seq != 12 || !h.Auto {
+		t.Fatalf("carol's join of a room that lost its owner: %+v, want the handover to her at seq 12", res)
+	}
+	if res := p.apply(join("lost", "dave")); res.err != nil || res.handover != nil {
+		t.Errorf("dave's join after carol's in the batch: %+v, want no handover (carol owns it)", res)
+	}
+	if res := p.apply(join("kept", "dave")); res.err != nil || res.handover != nil {
+		t.Errorf("a join of a room with an owner: %+v, want no handover", res)
+	}
+	if res := p.apply(join("byname", "dave")); res.err != nil || res.handover != nil {
+		t.Errorf("a join of a room that keeps no owner: %+v, want no handover", res)
+	}
+	if res := p.apply(hubbub.Entry{Room: "left", Kind: hubbub.KindMember, User: "ann", From: "ann", Subject: "ann",
+		SubjectName: "ann", Action: hubbub.MemberLeave}); res.err != nil || res.handover != nil {
+		t.Fatalf("ann's leave of a room she alone is in: %+v, want no handover", res)
+	}
+	if res := p.apply(join("left", "eve")); res.err != nil || res.handover == nil || res.handover.Subject != "eve" {
+		t.Errorf("eve's join after the only owner left in the batch: %+v, want the handover to her", res)
+	}
+}

@@ -104,6 +104,23 @@ type batchHooks struct {
 
 // queueHooks queues, in the batch's first round trip, the reads of batchHooks.
 func (w *writer) queueHooks(b *pgx.Batch, rooms []string) *batchHooks {
+	h := queueHookRows(b)
+	b.Queue(allLevelRooms, rooms).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			var room string
+			if err := rows.Scan(&room); err != nil {
+				return err
+			}
+			h.allRooms[room] = true
+		}
+		return rows.Err()
+	})
+	return h
+}
+
+// queueHookRows queues the read of the webhooks alone, for a write of entries none of which
+// is a message (whose notify candidates allRooms is for): CreateRoom's joins.
+func queueHookRows(b *pgx.Batch) *batchHooks {
 	h := &batchHooks{allRooms: map[string]bool{}}
 	b.Queue(hookRows).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
@@ -112,16 +129,6 @@ func (w *writer) queueHooks(b *pgx.Batch, rooms []string) *batchHooks {
 				return err
 			}
 			h.rows = append(h.rows, r)
-		}
-		return rows.Err()
-	})
-	b.Queue(allLevelRooms, rooms).Query(func(rows pgx.Rows) error {
-		for rows.Next() {
-			var room string
-			if err := rows.Scan(&room); err != nil {
-				return err
-			}
-			h.allRooms[room] = true
 		}
 		return rows.Err()
 	})

@@ -220,10 +220,17 @@ func (s *Store) createRoom(ctx context.Context, meta hubbub.RoomMeta, members []
 	if err != nil {
 		return hubbub.RoomMeta{}, nil, err
 	}
+	// The names of the creator and the members, and the webhooks (created on any node), which
+	// decide whose the joins' events are: one round trip.
 	names := map[string]string{}
-	rows, _ := tx.Query(ctx, selectNames, ids)
-	var id, name string
-	if _, err := pgx.ForEachRow(rows, []any{&id, &name}, func() error { names[id] = name; return nil }); err != nil {
+	b := &pgx.Batch{}
+	b.Queue(selectNames, ids).Query(func(rows pgx.Rows) error {
+		var id, name string
+		_, err := pgx.ForEachRow(rows, []any{&id, &name}, func() error { names[id] = name; return nil })
+		return err
+	})
+	hooks := queueHookRows(b)
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return hubbub.RoomMeta{}, nil, err
 	}
 	from := meta.CreatedBy
@@ -256,21 +263,26 @@ func (s *Store) createRoom(ctx context.Context, meta hubbub.RoomMeta, members []
 	if len(firsts) > 0 {
 		out.LastActivity = now
 	}
-	b := &pgx.Batch{}
+	b = &pgx.Batch{}
 	b.Queue(createRoomMeta, meta.Name, meta.Topic, meta.Private, meta.DM, meta.CreatedBy, now, len(firsts), len(firsts))
 	if len(firsts) > 0 {
 		b.Queue(insertMemberships, meta.Name, now, c.user, c.name, c.role)
 		b.Queue(insertMemberEntries, meta.Name, from, meta.CreatedBy, now, c.seq, c.id, c.user, c.name, c.role)
-		// The joins are entries of the log like any other: they go to the outbox too, if a
-		// webhook exists now.
-		bodies := make([]string, len(entries))
-		for i, e := range entries {
-			if bodies[i], err = sqlstore.EncodeEvent(sqlstore.EntryEvent(e)); err != nil {
+		// The joins are entries of the log like any other: they go to the outbox too, for the
+		// webhooks that follow the room's member changes, as the append batch writes them.
+		filter, err := hooks.filter(&s.w.hookCache)
+		if err != nil {
+			return hubbub.RoomMeta{}, nil, fmt.Errorf("webhooks: %w", err)
+		}
+		if filter.Any() {
+			out := make([]result, len(entries))
+			for i, e := range entries {
+				out[i].msg = e
+			}
+			if err := queueOutbox(b, out, filter, hooks.allRooms); err != nil {
 				return hubbub.RoomMeta{}, nil, err
 			}
 		}
-		b.Queue(`INSERT INTO outbox (body) SELECT b FROM unnest($1::text[]) WITH ORDINALITY AS u(b, i)
-			WHERE EXISTS (SELECT 1 FROM webhooks) ORDER BY i`, bodies)
 	}
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return hubbub.RoomMeta{}, nil, err
@@ -349,11 +361,12 @@ func (s *Store) LeaveRoom(ctx context.Context, room, user string) (*hubbub.Entry
 
 // publicMembership joins (or leaves) a public room under its lock, so that the member count
 // and a batch's membership changes of the room agree. It is a batch of one change, read,
-// decided and written by the batch writer's own functions: the user's membership and the
-// room's owners and heirs (queueFindMembers, queueFindHeirs; for a join, whether the room
-// keeps an owner, queueFindOwned), the webhooks (queueHooks), the change with its handover,
-// if any (plan.public), the writes (plan.writes) and the handover's event for the webhooks
-// that follow it (queueOutbox). It returns the handover.
+// decided and written by the batch writer's own functions: the user's membership
+// (queueFindMembers) and, for a leave, the room's owners and heirs (queueFindHeirs), for a
+// join whether the room keeps an owner and has one (queueFindOwned), the webhooks
+// (queueHooks), the change with its handover, if any (plan.public), the writes (plan.writes)
+// and the handover's event for the webhooks that follow it (queueOutbox). It returns the
+// handover.
 func (s *Store) publicMembership(ctx context.Context, room, user string, join bool) (*hubbub.Entry, error) {
 	if room == "" {
 		return nil, sqlstore.ErrNoRoom
@@ -400,9 +413,10 @@ func (s *Store) publicMembership(ctx context.Context, room, user string, join bo
 		return nil
 	})
 	p.queueFindMembers(b, rooms, []string{user})
-	p.queueFindHeirs(b, rooms, []int32{3}) // one change: 2k+1 of each role (queueReads)
 	if join {
 		p.queueFindOwned(b, rooms)
+	} else {
+		p.queueFindHeirs(b, rooms, []int32{3}) // one change: 2k+1 of each role (queueReads)
 	}
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return nil, err

@@ -65,13 +65,10 @@ func (s *Service) mayEnter(ctx context.Context, room, user string) (entry, error
 		}
 		in.member, in.isIn, in.invited = m, found, found
 	}
-	if c := s.cfg.Cache; c != nil && !hubbub.IsDMRoom(room) {
+	if s.cfg.Cache != nil && !hubbub.IsDMRoom(room) {
 		// A public room's answer is the node's memory while the rooms' generation holds (it
 		// moves when any room becomes private); a private one is read below each time.
-		public, err := c.RoomPublic(ctx, room, func(ctx context.Context) (bool, error) {
-			meta, _, err := rs.RoomMeta(ctx, room)
-			return !meta.Private && !meta.DM, err
-		})
+		public, err := s.roomPublic(ctx, room)
 		if err != nil {
 			return entry{}, s.storeRefused("reading the room", err)
 		}
@@ -92,6 +89,20 @@ func (s *Service) mayEnter(ctx context.Context, room, user string) (entry, error
 		return entry{}, privateError(room)
 	}
 	return in, nil
+}
+
+// roomPublic reports whether room is public, neither private nor a DM (a room the store does
+// not hold is): from the node's store cache, which keeps public answers while the rooms'
+// generation holds, for a name no DM has, else read from the store's metadata.
+func (s *Service) roomPublic(ctx context.Context, room string) (bool, error) {
+	read := func(ctx context.Context) (bool, error) {
+		meta, _, err := s.hub.Store().RoomMeta(ctx, room)
+		return !meta.Private && !meta.DM, err
+	}
+	if c := s.cfg.Cache; c != nil && !hubbub.IsDMRoom(room) {
+		return c.RoomPublic(ctx, room, read)
+	}
+	return read(ctx)
 }
 
 // MayRead reports why user (a user id; "" for a backend acting for no user) may not read room's

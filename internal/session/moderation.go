@@ -147,12 +147,19 @@ func (s *Service) Moderate(ctx context.Context, actor string, m Moderation) (wir
 // kick is how its moderators remove someone, and its stored members are the users who have it
 // in their list. Left in it, a kicked member still connected was listed by the room's members
 // (with their presence, online) a moment after everyone saw them leave, as if back in the room.
-// A private room or a DM keeps its members (the store refuses with forbidden): there a kicked
-// member stays one and may join again, and remove is what ends a membership. A store failure
-// leaves the list as it was and is logged; the kick or ban itself still goes ahead.
+// A private room or a DM keeps its members: there a kicked member stays one and may join
+// again, and remove is what ends a membership. So its kicks and bans write nothing: whether
+// the room is public is the node's memory for a public room (roomPublic), a read for a
+// private one, where LeaveRoom was a write transaction (on SQLite's one writer; on
+// PostgreSQL under the room's lock) only to be refused forbidden, as it still is should the
+// room become private meanwhile. A store failure leaves the list as it was and is logged;
+// the kick or ban itself still goes ahead.
 func (s *Service) unlist(ctx context.Context, room string, t target) {
 	if !t.stored {
 		return // an anonymous user has no list
+	}
+	if public, err := s.roomPublic(ctx, room); err == nil && !public {
+		return // (a failed read leaves it to LeaveRoom, which reads the room itself)
 	}
 	handover, err := s.hub.Store().LeaveRoom(ctx, room, t.id)
 	switch {

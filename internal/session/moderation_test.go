@@ -553,3 +553,62 @@ func TestKickOrBanTakesAPublicRoomOutOfTheList(t *testing.T) {
 		t.Errorf("members after gopher's ban: %q, want %q", got, want)
 	}
 }
+
+// A kick or a ban in a private room or a DM leaves the member a member (protocol.md: remove is
+// what ends a membership there), which the server no longer asks the store to undo: the
+// moderator is answered moderated, the member told "kicked" and "left", the others see them
+// leave, as in a public room; the room stays in the member's list and among its stored
+// members, and a kicked member may join again (a banned one may not, while banned).
+func TestKickOrBanInAPrivateRoomKeepsTheMember(t *testing.T) {
+	s := startModerated(t)
+	ann, _ := dial(t, s, "ann")
+	create(t, ann, "plans", true)
+	ann.Join("plans", nil)
+	eve, _ := dial(t, s, "eve")
+	wantAck(t, "ann's invite", request(ann, servertest.Frame{"type": "invite", "room": "plans", "name": "eve", "id": "i-1"}), 2, 0)
+	if f := eve.Join("plans", nil); f.Type() != "joined" {
+		t.Fatalf("eve's join of the room she is invited to: %v", f)
+	}
+	kicked := func(what string, f servertest.Frame) {
+		t.Helper()
+		if got := moderate(ann, f); got.Type() != "moderated" || got.Str("action") != f.Type() || got.Str("name") != "eve" {
+			t.Fatalf("%s answered %v", what, got)
+		}
+		if k := awaitError(eve, "kicked"); k.Str("room") != "plans" {
+			t.Errorf("%s: eve was told %v", what, k)
+		}
+		eve.AwaitFunc("left plans", func(f servertest.Frame) bool { return f.Type() == "left" && f.Str("room") == "plans" })
+		ann.AwaitFunc("eve leaving", func(f servertest.Frame) bool {
+			return f.Type() == "presence" && f.Str("room") == "plans" && f.Str("name") == "eve" && f.Str("event") == "leave"
+		})
+		if got, want := storedMembers(t, ann, "plans"), []string{"ann:online", "eve:online"}; !slices.Equal(got, want) {
+			t.Errorf("members after %s: %q, want %q (eve stays a member)", what, got, want)
+		}
+		if r := roomsOf(t, ask(eve, servertest.Frame{"type": "rooms"}, "rooms"))["plans"]; r == nil || r["invited"] == true {
+			t.Errorf("eve's rooms after %s: plans is %v, want her room still", what, r)
+		}
+	}
+
+	kicked("the kick", servertest.Frame{"type": "kick", "room": "plans", "name": "eve", "reason": "cool off"})
+	if f := eve.Join("plans", nil); f.Type() != "joined" {
+		t.Errorf("eve's join after the kick: %v, want joined (a member still)", f)
+	}
+	kicked("the ban", servertest.Frame{"type": "ban", "room": "plans", "name": "eve", "duration": "1h"})
+	wantError(t, "eve's join while banned", eve.Join("plans", nil), "banned")
+
+	// A DM's people are its members for good: a server moderator's kick leaves bob one.
+	bob, _ := dial(t, s, "bob")
+	dm := ask(ann, servertest.Frame{"type": "dm", "names": []string{"bob"}}, "room").Str("room")
+	bob.Join(dm, nil)
+	mod := servertest.DialJSON(t, s, "mod")
+	if got := moderate(mod, servertest.Frame{"type": "kick", "room": dm, "name": "bob"}); got.Type() != "moderated" {
+		t.Fatalf("the kick in a DM answered %v", got)
+	}
+	awaitError(bob, "kicked")
+	if got, want := storedMembers(t, ann, dm), []string{"ann:online", "bob:online"}; !slices.Equal(got, want) {
+		t.Errorf("the DM's members after the kick: %q, want %q", got, want)
+	}
+	if f := bob.Join(dm, nil); f.Type() != "joined" {
+		t.Errorf("bob's join of the DM after the kick: %v, want joined", f)
+	}
+}

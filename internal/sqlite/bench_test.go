@@ -85,3 +85,30 @@ func BenchmarkAppendOutbox(b *testing.B) {
 		return s, s.w.batches.Load
 	})
 }
+
+// BenchmarkJoins measures joins of rooms that keep an owner (storetest.BenchmarkJoins): one
+// after another through JoinRoom, and appended in parallel, group committed.
+func BenchmarkJoins(b *testing.B) {
+	storetest.BenchmarkJoins(b, func(b *testing.B) (hubbub.Store, func() int64) {
+		s, _ := openTest(b, Options{})
+		return s, s.w.batches.Load
+	})
+}
+
+// BenchmarkInvites measures keyed invitations appended in parallel, group committed
+// (storetest.BenchmarkInvites).
+func BenchmarkInvites(b *testing.B) {
+	storetest.BenchmarkInvites(b, func(b *testing.B) (hubbub.Store, func() int64) {
+		s, _ := openTest(b, Options{})
+		return s, s.w.batches.Load
+	})
+}
+
+// BenchmarkPrivateUnlist compares the refused LeaveRoom of a private room with the read that
+// replaces it in a kick (storetest.BenchmarkPrivateUnlist).
+func BenchmarkPrivateUnlist(b *testing.B) {
+	storetest.BenchmarkPrivateUnlist(b, func(b *testing.B) (hubbub.Store, func() int64) {
+		s, _ := openTest(b, Options{})
+		return s, nil
+	})
+}

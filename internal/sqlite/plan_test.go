@@ -58,6 +58,9 @@ func TestQueryPlans(t *testing.T) {
 			"SEARCH u USING INDEX users_name_key (name_key=?)", "SEARCH ms USING PRIMARY KEY (room=? AND user_id=?)"}},
 		{"heirs", heirsSQL, []any{"r", "u_1"}, []string{
 			"SEARCH memberships USING INDEX memberships_heirs (room=? AND role=?)", "SEARCH u USING PRIMARY KEY (id=?)"}},
+		{"ownerless", ownerlessSQL, []any{"r"}, []string{
+			"SEARCH room_meta USING PRIMARY KEY (name=?)",
+			"SEARCH memberships USING COVERING INDEX memberships_heirs (room=? AND role=?)"}},
 		{"members", membersSQL, []any{"r", "", 10}, []string{
 			"SEARCH ms USING PRIMARY KEY (room=? AND user_id>?)", "SEARCH u USING PRIMARY KEY (id=?)"}},
 		{"directory", directorySQL, []any{""}, []string{

@@ -59,6 +59,13 @@ const (
 			UNION ALL SELECT * FROM (SELECT user_id, name, role, since_ms FROM memberships INDEXED BY memberships_heirs
 				WHERE room = ?1 AND role = 'member' AND invited = 0 AND user_id <> ?2 ORDER BY since_ms, user_id LIMIT 1)
 		) AS h LEFT JOIN users u ON u.id = h.user_id`
+	// Whether a join makes its joiner the room's owner (sqlstore.KeepOwner): the room keeps an
+	// owner (created with one, no DM) and no member owns it. One probe of room_meta, and for
+	// a room that keeps an owner one of memberships_heirs; a room without metadata has no row,
+	// which reads as no.
+	ownerlessSQL = `SELECT NOT EXISTS (SELECT 1 FROM memberships INDEXED BY memberships_heirs
+			WHERE room = ?1 AND role = 'owner' AND invited = 0)
+		FROM room_meta WHERE name = ?1 AND created_by <> '' AND dm = 0`
 	membersSQL = `SELECT ms.user_id, coalesce(u.name, nullif(ms.name, ''), ms.user_id), ms.role, ms.invited, ms.since_ms
 		FROM memberships ms LEFT JOIN users u ON u.id = ms.user_id
 		WHERE ms.room = ? AND ms.user_id > ? ORDER BY ms.user_id LIMIT ?`
@@ -228,7 +235,7 @@ func (w *writer) appendRoomChange(ctx context.Context, e hubbub.Entry, asGiven b
 		return result{err: err}
 	}
 	if handover != nil {
-		h, err := w.handOver(ctx, e, "", *handover)
+		h, err := w.handOver(ctx, e, *handover)
 		if err != nil {
 			return result{err: err}
 		}
@@ -241,15 +248,15 @@ func (w *writer) appendRoomChange(ctx context.Context, e hubbub.Entry, asGiven b
 func (w *writer) keepOwner(ctx context.Context, e hubbub.Entry, cur, next *hubbub.Membership) (*hubbub.Membership, error) {
 	return sqlstore.KeepOwner(e, cur, next, func() ([]*hubbub.Membership, error) { return w.heirs(ctx, e.Room, e.Subject) },
 		func() (bool, error) {
-			var owned bool
-			err := w.stmts.owned.QueryRowContext(ctx, e.Room).Scan(&owned)
+			var ownerless bool
+			err := w.stmts.ownerless.QueryRowContext(ctx, e.Room).Scan(&ownerless)
 			if errors.Is(err, sql.ErrNoRows) {
 				return false, nil
 			}
 			if err != nil {
-				return false, fmt.Errorf("read room: %w", err)
+				return false, fmt.Errorf("read room owners: %w", err)
 			}
-			return owned, nil
+			return ownerless, nil
 		})
 }
 
@@ -292,10 +299,10 @@ func (w *writer) handoverAfter(ctx context.Context, e hubbub.Entry) (*hubbub.Ent
 	return &h, nil
 }
 
-// handOver appends, after leaving (the only owner's leave or remove, stored), the entry that
-// makes heir the owner; fromName is the departing owner's name if leaving carries none.
-func (w *writer) handOver(ctx context.Context, leaving hubbub.Entry, fromName string, heir hubbub.Membership) (hubbub.Entry, error) {
-	h := sqlstore.Handover(leaving, fromName, heir)
+// handOver appends, after change (the only owner's leave or remove, or a join of a room that
+// lost its owner, stored or not), the entry that makes heir the owner (sqlstore.Handover).
+func (w *writer) handOver(ctx context.Context, change hubbub.Entry, heir hubbub.Membership) (hubbub.Entry, error) {
+	h := sqlstore.Handover(change, heir)
 	h.ID = hubbub.NewMessageID(h.Time)
 	res := w.appendRoomChange(ctx, h, false)
 	return res.msg, res.err
@@ -445,11 +452,26 @@ func (s *Store) JoinRoom(ctx context.Context, room, user string) (*hubbub.Entry,
 			return err
 		}
 		next := &hubbub.Membership{Room: room, User: user, Role: hubbub.RoomMember, Since: tx.now}
+		join := hubbub.Entry{Room: room, Kind: hubbub.KindMember, Action: hubbub.MemberJoin, Subject: user, Time: tx.now}
+		// Whether the join makes the user the room's owner is asked before the membership
+		// is written, so that it is written whole: the owner a join makes is the joiner
+		// (next), named in their membership as in the handover, a name read only then.
+		heir, err := tx.keepOwner(ctx, join, nil, next)
+		if err != nil {
+			return err
+		}
+		if heir != nil {
+			if join.SubjectName, err = tx.nameOf(ctx, user); err != nil {
+				return err
+			}
+			next.Name = join.SubjectName
+		}
 		if err := tx.setMembership(ctx, room, nil, next, tx.now.UnixMilli()); err != nil {
 			return err
 		}
-		join := hubbub.Entry{Room: room, Kind: hubbub.KindMember, Action: hubbub.MemberJoin, Subject: user, Time: tx.now}
-		handover, err = tx.publicHandover(ctx, join, nil, next)
+		if heir != nil {
+			handover, err = tx.publicHandover(ctx, join, *next)
+		}
 		return err
 	})
 	if err != nil {
@@ -472,7 +494,14 @@ func (s *Store) LeaveRoom(ctx context.Context, room, user string) (*hubbub.Entry
 			return err
 		}
 		leave := hubbub.Entry{Room: room, Kind: hubbub.KindMember, Action: hubbub.MemberLeave, Subject: user, Time: tx.now}
-		handover, err = tx.publicHandover(ctx, leave, cur, nil)
+		heir, err := tx.keepOwner(ctx, leave, cur, nil)
+		if err != nil || heir == nil {
+			return err
+		}
+		if leave.SubjectName, err = tx.nameOf(ctx, user); err != nil { // the handover's actor
+			return err
+		}
+		handover, err = tx.publicHandover(ctx, leave, *heir)
 		return err
 	})
 	if err != nil {
@@ -481,22 +510,14 @@ func (s *Store) LeaveRoom(ctx context.Context, room, user string) (*hubbub.Entry
 	return handover, nil
 }
 
-// publicHandover appends the handover sqlstore.KeepOwner asks of change, a public room's
-// JoinRoom or LeaveRoom as an entry that is not stored, which took its subject's membership
-// from cur to next, and writes its event to the outbox; it returns it, or nil if none.
-func (tx *writeTx) publicHandover(ctx context.Context, change hubbub.Entry, cur, next *hubbub.Membership) (*hubbub.Entry, error) {
-	heir, err := tx.keepOwner(ctx, change, cur, next)
-	if err != nil || heir == nil {
-		return nil, err
-	}
-	name, err := tx.nameOf(ctx, change.Subject)
-	if err != nil {
-		return nil, err
-	}
+// publicHandover appends the handover to heir that sqlstore.KeepOwner asked of change, a public
+// room's JoinRoom or LeaveRoom as an entry that is not stored (named: its SubjectName is the
+// user's), and writes its event to the outbox; it returns it.
+func (tx *writeTx) publicHandover(ctx context.Context, change hubbub.Entry, heir hubbub.Membership) (*hubbub.Entry, error) {
 	if err := tx.readHooks(ctx); err != nil { // the handover goes to the outbox too
 		return nil, err
 	}
-	h, err := tx.handOver(ctx, change, name, *heir)
+	h, err := tx.handOver(ctx, change, heir)
 	if err == nil {
 		err = tx.enqueueEntry(ctx, h)
 	}

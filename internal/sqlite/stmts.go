@@ -42,9 +42,9 @@ type writeStmts struct {
 	// member count (which gives a room without metadata its row), a room's existence.
 	setTopic, membership, putMembership, dropMembership, countMembers, roomExists *sql.Stmt
 	createRoom, ensureRoom, roomPrivate, setRead                                  *sql.Stmt
-	// heirs reads who else owns a room, or would inherit it (room.go, heirsSQL); owned
-	// whether a room keeps an owner (created with one, no DM).
-	heirs, owned *sql.Stmt
+	// heirs reads who else owns a room, or would inherit it (room.go, heirsSQL); ownerless
+	// whether a room keeps an owner (created with one, no DM) and has none (ownerlessSQL).
+	heirs, ownerless *sql.Stmt
 
 	// Users (user.go): the reads a write decides on, then the writes.
 	userByID, userByGuest, userByExternal                           *sql.Stmt
@@ -164,7 +164,7 @@ func prepareWrites(ctx context.Context, conn *sql.Conn) (writeStmts, error) {
 			since_ms = excluded.since_ms`)
 	w.dropMembership = prep(`DELETE FROM memberships WHERE room = ? AND user_id = ?`)
 	w.heirs = prep(heirsSQL)
-	w.owned = prep(`SELECT created_by <> '' AND dm = 0 FROM room_meta WHERE name = ?`)
+	w.ownerless = prep(ownerlessSQL)
 	w.countMembers = prep(`INSERT INTO room_meta (name, created_ms, members) VALUES (?, ?, ?)
 		ON CONFLICT (name) DO UPDATE SET members = members + excluded.members`)
 	w.roomExists = prep(`SELECT EXISTS (SELECT 1 FROM room_meta WHERE name = ?1)

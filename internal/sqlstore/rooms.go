@@ -56,7 +56,9 @@ func checkRoomChange(e *hubbub.Entry) error {
 // it), and e with Role set to the role it records (join, role and invite: the subject's role
 // after it), or the refusal the contract names: invite of a member or invitee ECodeExists,
 // join of a member ECodeExists, leave and remove of nobody ECodeNotFound, role of someone not
-// a member ECodeNotFound. now is the entry's time, the membership's Since.
+// a member ECodeNotFound. now is the entry's time, the membership's Since. The membership's
+// Name is e's SubjectName, else the one it had (an invitee's join, a role change): it is
+// whole before KeepOwner sees it, which may hand the room to this member (a joiner).
 func ApplyMember(e hubbub.Entry, cur *hubbub.Membership, now time.Time) (*hubbub.Membership, hubbub.Entry, error) {
 	name := e.SubjectName
 	if name == "" {
@@ -76,11 +78,13 @@ func ApplyMember(e hubbub.Entry, cur *hubbub.Membership, now time.Time) (*hubbub
 		if cur != nil && !cur.Invited {
 			return nil, e, hubbub.Errorf(hubbub.ECodeExists, "%s is a member already", name)
 		}
+		name := e.SubjectName
 		if cur != nil {
-			e.Role = cur.Role // an invitation's role is kept
+			e.Role = cur.Role // an invitation's role is kept, and its name if the join gives none
+			name = cmp.Or(name, cur.Name)
 		}
 		e.Role = cmpOr(e.Role, hubbub.RoomMember)
-		return &hubbub.Membership{Room: e.Room, User: e.Subject, Name: e.SubjectName, Role: e.Role, Since: now}, e, nil
+		return &hubbub.Membership{Room: e.Room, User: e.Subject, Name: name, Role: e.Role, Since: now}, e, nil
 	case hubbub.MemberLeave, hubbub.MemberRemove:
 		if cur == nil {
 			return nil, e, hubbub.Errorf(hubbub.ECodeNotFound, "%s is neither a member nor invited", name)
@@ -175,9 +179,9 @@ func CapUnread(n int) int { return min(n, hubbub.MaxUnreadCount) }
 // that lost its owner gets its next member as owner). A store asks KeepOwner of every
 // KindMember entry ApplyMember allowed (not CreateRoom's, whose members are as given), and of
 // a public room's JoinRoom and LeaveRoom; KeepOwner decides, reading the room through the
-// store only when the change can take an owner away or give one, and the store writes what it
-// answers: the refusal, or the entry Handover makes, right after the change, in its
-// transaction.
+// store only when the change can take an owner away or give one, and only what that case
+// needs, and the store writes what it answers: the refusal, or the entry Handover makes,
+// right after the change, in its transaction.
 
 // KeepOwner decides what keeping its room an owner asks of KindMember entry e, which takes
 // its subject's membership from cur to next (nil: none), as ApplyMember allowed it: nothing
@@ -186,17 +190,20 @@ func CapUnread(n int) int { return min(n, hubbub.MaxUnreadCount) }
 //   - after the only owner's leave or remove, the heir: the first by heirBefore of the other
 //     members (not invitees), none if nobody remains;
 //   - after a join (not as owner) of a room that keeps an owner but has none (its only owner
-//     left it alone, or left it before rooms kept owners), the joiner.
+//     left it alone, or left it before rooms kept owners), the joiner (next).
 //
-// members reads the room's members that decide it: every owner but e.Subject, or one of
-// them if any remains, and the first moderator and the first member by heirBefore, or more
-// (invitees and e.Subject are passed over). owned reads whether the room keeps an owner: it
-// was created with one (RoomMeta.CreatedBy set) and is no DM, which has none; a room made by
-// joining it by name, or by the API without an owner, does not, and its first joiner does not
-// own it. Each is called only when the change asks, members after owned, so a store reads
-// the room for those entries alone; their errors are returned as they are.
+// members reads the room's members that decide who inherits it: every owner but e.Subject,
+// or one of them if any remains, and the first moderator and the first member by
+// heirBefore, or more (invitees and e.Subject are passed over); only a change that takes an
+// owner away asks for them. ownerless reads whether the room keeps an owner and has none
+// now: it was created with one (RoomMeta.CreatedBy set), is no DM, which has none, and no
+// member (not invitee) owns it. A room made by joining it by name, or by the API without an
+// owner, keeps none, and its first joiner does not own it. A join asks only ownerless, one
+// probe a store answers without reading the heirs: who would inherit does not matter to a
+// join, only whether anyone owns the room. Each is called only when the change asks, so a
+// store reads the room for those entries alone; their errors are returned as they are.
 func KeepOwner(e hubbub.Entry, cur, next *hubbub.Membership, members func() ([]*hubbub.Membership, error),
-	owned func() (bool, error)) (*hubbub.Membership, error) {
+	ownerless func() (bool, error)) (*hubbub.Membership, error) {
 	switch {
 	case losesOwner(cur, next):
 		ms, err := members()
@@ -212,15 +219,8 @@ func KeepOwner(e hubbub.Entry, cur, next *hubbub.Membership, members func() ([]*
 		}
 		return heir, nil
 	case e.Action == hubbub.MemberJoin && next != nil && next.Role != hubbub.RoomOwner:
-		if ok, err := owned(); err != nil || !ok {
+		if ok, err := ownerless(); err != nil || !ok {
 			return nil, err
-		}
-		ms, err := members()
-		if err != nil {
-			return nil, err
-		}
-		if _, kept := succession(ms, e.Subject); kept {
-			return nil, nil
 		}
 		return next, nil
 	}
@@ -288,15 +288,12 @@ func IsHandoverOf(h, change *hubbub.Entry) bool {
 // Handover returns the role entry that makes heir the owner of the room after change, the
 // entry KeepOwner asked it of (the only owner's leave or remove, or a join of a room that lost
 // its owner): Auto, no ClientID, change's subject as its actor (the departing owner, or the
-// joiner), at change's time. fromName is that subject's name when change carries none (a
-// public room's JoinRoom and LeaveRoom have no entry). The store numbers it (Seq, and an ID
-// from its time).
-func Handover(change hubbub.Entry, fromName string, heir hubbub.Membership) hubbub.Entry {
-	from := cmp.Or(change.SubjectName, fromName, change.Subject)
-	name := heir.Name
-	if name == "" && heir.User == change.Subject { // a joiner, whose membership may carry no name
-		name = from
-	}
+// joiner), named as change names them (a public room's JoinRoom and LeaveRoom, which store no
+// entry, are given the user's stored name), at change's time. The heir is named as its
+// membership is (a joiner's as ApplyMember made it), else by its user id, as a read of a
+// membership without a name is. The store numbers it (Seq, and an ID from its time).
+func Handover(change hubbub.Entry, heir hubbub.Membership) hubbub.Entry {
 	return hubbub.Entry{Room: change.Room, Kind: hubbub.KindMember, Action: hubbub.MemberRole, Role: hubbub.RoomOwner, Auto: true,
-		User: change.Subject, From: from, Subject: heir.User, SubjectName: name, Time: change.Time}
+		User: change.Subject, From: cmp.Or(change.SubjectName, change.Subject), Subject: heir.User,
+		SubjectName: cmp.Or(heir.Name, heir.User), Time: change.Time}
 }

@@ -97,3 +97,143 @@ func BenchmarkAppendOutbox(b *testing.B, open func(b *testing.B) (hubbub.Store, 
 		}
 	}
 }
+
+// BenchmarkJoins measures joins of rooms that keep an owner and have one, as the rooms people
+// create do: each join asks whether it makes the joiner the room's owner (sqlstore.KeepOwner),
+// and a store answers from what it reads of the room in the join's transaction. Each
+// sub-benchmark runs on a fresh store from open (which also returns the store's batch counter,
+// or nil), its rooms created with an owner, a moderator and ten members:
+//   - "JoinRoom": one user after another joins a public room (RoomStore.JoinRoom, a write of
+//     its own each): the latency of a join;
+//   - "Append": joins appended as KindMember entries by 16 appenders per CPU over 8 rooms,
+//     which group commit batches, so that what a join costs the writer shows: cpu-µs/join is
+//     the process's CPU per join (a SQLite store's whole work; a PostgreSQL store's client
+//     share, the server's work showing in the time per join).
+func BenchmarkJoins(b *testing.B, open func(b *testing.B) (hubbub.Store, func() int64)) {
+	const rooms = 8
+	setUp := func(b *testing.B, s hubbub.Store) {
+		for r := range rooms {
+			members := []hubbub.Membership{{User: "u_owner", Name: "owner", Role: hubbub.RoomOwner},
+				{User: "u_mod", Name: "mod", Role: hubbub.RoomModerator}}
+			for i := range 10 {
+				members = append(members, hubbub.Membership{User: fmt.Sprint("u_m", i), Name: fmt.Sprint("m", i)})
+			}
+			if _, _, err := s.CreateRoom(b.Context(), hubbub.RoomMeta{Name: fmt.Sprint("join", r), CreatedBy: "u_owner"}, members); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.Run("JoinRoom", func(b *testing.B) {
+		s, _ := open(b)
+		setUp(b, s)
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			i++
+			if h, err := s.JoinRoom(b.Context(), "join0", fmt.Sprint("u_j", i)); err != nil || h != nil {
+				b.Fatalf("JoinRoom = %v, %v; want no handover", h, err)
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N), "µs/join")
+	})
+	b.Run("Append", func(b *testing.B) {
+		s, commits := open(b)
+		setUp(b, s)
+		var next atomic.Int64
+		start := processCPU()
+		b.ReportAllocs()
+		b.SetParallelism(16)
+		b.ResetTimer()
+		b.RunParallel(func(pb *testing.PB) {
+			g := next.Add(1)
+			for i := 0; pb.Next(); i++ {
+				id, name := fmt.Sprintf("u_j%d_%d", g, i), fmt.Sprintf("j%d_%d", g, i)
+				e := hubbub.Entry{Room: fmt.Sprint("join", g%rooms), From: name, User: id, Kind: hubbub.KindMember,
+					Subject: id, SubjectName: name, Action: hubbub.MemberJoin}
+				if _, h, _, err := s.Append(b.Context(), &e); err != nil || h != nil {
+					b.Errorf("Append of a join = %v, %v; want no handover", h, err)
+					return
+				}
+			}
+		})
+		b.StopTimer()
+		b.ReportMetric(float64((processCPU()-start).Microseconds())/float64(b.N), "cpu-µs/join")
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "joins/s")
+		if commits != nil {
+			if n := commits(); n > 0 {
+				b.ReportMetric(float64(b.N)/float64(n), "joins/commit")
+			}
+		}
+	})
+}
+
+// BenchmarkInvites measures invitations to private rooms appended by 16 appenders per CPU
+// over 8 rooms, each with a client id as hubbub.v1's invite frames carry (so each append
+// checks for a resend), which group commit batches: cpu-µs/invite is the process's CPU per
+// invitation (a SQLite store's whole work; a PostgreSQL store's client share). An invitation
+// asks nothing of the room's owners: what it reads is its subject's membership and its key.
+// s comes from open on a fresh store, with its batch counter (or nil).
+func BenchmarkInvites(b *testing.B, open func(b *testing.B) (hubbub.Store, func() int64)) {
+	const rooms = 8
+	s, commits := open(b)
+	for r := range rooms {
+		if _, _, err := s.CreateRoom(b.Context(), hubbub.RoomMeta{Name: fmt.Sprint("invite", r), Private: true, CreatedBy: "u_owner"},
+			[]hubbub.Membership{{User: "u_owner", Name: "owner", Role: hubbub.RoomOwner}}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var next atomic.Int64
+	start := processCPU()
+	b.ReportAllocs()
+	b.SetParallelism(16)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		g := next.Add(1)
+		for i := 0; pb.Next(); i++ {
+			id := fmt.Sprintf("u_i%d_%d", g, i)
+			e := hubbub.Entry{Room: fmt.Sprint("invite", g%rooms), From: "owner", User: "u_owner", Kind: hubbub.KindMember,
+				ClientID: fmt.Sprintf("c%d_%d", g, i), Subject: id, SubjectName: id[2:], Action: hubbub.MemberInvite}
+			if _, _, dup, err := s.Append(b.Context(), &e); err != nil || dup {
+				b.Errorf("Append of an invitation: duplicate %v, %v", dup, err)
+				return
+			}
+		}
+	})
+	b.StopTimer()
+	b.ReportMetric(float64((processCPU()-start).Microseconds())/float64(b.N), "cpu-µs/invite")
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "invites/s")
+	if commits != nil {
+		if n := commits(); n > 0 {
+			b.ReportMetric(float64(b.N)/float64(n), "invites/commit")
+		}
+	}
+}
+
+// BenchmarkPrivateUnlist compares what a kick or ban in a private room costs the store to
+// keep the member in it: "LeaveRoom", the write transaction the server ran only to be refused
+// forbidden (on SQLite's one writer; on PostgreSQL under the room's lock), and "RoomMeta", the
+// read of whether the room is public that replaces it (session.unlist). s is a fresh store
+// from open.
+func BenchmarkPrivateUnlist(b *testing.B, open func(b *testing.B) (hubbub.Store, func() int64)) {
+	s, _ := open(b)
+	if _, _, err := s.CreateRoom(b.Context(), hubbub.RoomMeta{Name: "plans", Private: true, CreatedBy: "u_owner"},
+		[]hubbub.Membership{{User: "u_owner", Name: "owner", Role: hubbub.RoomOwner}, {User: "u_eve", Name: "eve"}}); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("LeaveRoom", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := s.LeaveRoom(b.Context(), "plans", "u_eve"); hubbub.ErrorCode(err) != hubbub.ECodeForbidden {
+				b.Fatalf("LeaveRoom of a private room: %v, want forbidden", err)
+			}
+		}
+	})
+	b.Run("RoomMeta", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if meta, found, err := s.RoomMeta(b.Context(), "plans"); err != nil || !found || !meta.Private {
+				b.Fatalf("RoomMeta = %+v, %v, %v; want the private room", meta, found, err)
+			}
+		}
+	})
+}

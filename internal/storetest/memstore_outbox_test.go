@@ -17,7 +17,8 @@ import (
 // bugs: "outboxalways" writes events with no webhook, "fanoutnewest" fans out newest first,
 // "outboxunfollowed" writes every entry's event while any webhook exists, "outboxnomention"
 // leaves out a mention no webhook follows, "outboxfirsthooks" decides by the webhooks of the
-// first append, "deadblocks" keeps a dead delivery at the head of its queue, "dueall" gives every pending
+// first append, "outboxcreateany" writes the events of CreateRoom's joins while any webhook
+// exists, followed or not, "deadblocks" keeps a dead delivery at the head of its queue, "dueall" gives every pending
 // delivery at once, "leaseanyone" gives a held lease away, "notifysender" notifies a
 // message's sender.
 
@@ -26,6 +27,7 @@ type memOutbox struct {
 	hooks      []*hubbub.Webhook // oldest first
 	firstHooks []*hubbub.Webhook // the bug "outboxfirsthooks"'s
 	firstSet   bool
+	creating   bool           // CreateRoom is storing its joins (the bug "outboxcreateany")
 	pos        int64          // the last event's position
 	events     []memEvent     // not fanned out yet, oldest first
 	deliveries []*memDelivery // in pos order
@@ -90,7 +92,7 @@ func (s *memStore) enqueueEntry(e hubbub.Entry) {
 	if len(hooks) == 0 && s.bug != "outboxalways" {
 		return
 	}
-	want := s.bug == "outboxunfollowed" || s.bug == "outboxalways"
+	want := s.bug == "outboxunfollowed" || s.bug == "outboxalways" || s.bug == "outboxcreateany" && s.out.creating
 	notify := false
 	for _, w := range hooks {
 		want = want || w.Follows(e.Room, hubbub.HookEventOf(e.Kind))

@@ -592,7 +592,11 @@ func (s *memStore) applyRoomChange(e hubbub.Entry) {
 	case hubbub.MemberInvite:
 		members[e.Subject] = &hubbub.Membership{Room: e.Room, User: e.Subject, Name: e.SubjectName, Role: e.Role, Invited: true, Since: e.Time}
 	case hubbub.MemberJoin:
-		members[e.Subject] = &hubbub.Membership{Room: e.Room, User: e.Subject, Name: e.SubjectName, Role: e.Role, Since: e.Time}
+		name := e.SubjectName
+		if cur := members[e.Subject]; cur != nil && s.bug != "joinname" { // an invitation's name, if the join gives none
+			name = cmp.Or(name, cur.Name)
+		}
+		members[e.Subject] = &hubbub.Membership{Room: e.Room, User: e.Subject, Name: name, Role: e.Role, Since: e.Time}
 	case hubbub.MemberLeave, hubbub.MemberRemove:
 		delete(members, e.Subject)
 	case hubbub.MemberRole:
@@ -631,6 +635,8 @@ func (s *memStore) CreateRoom(ctx context.Context, meta hubbub.RoomMeta, members
 	from := s.nameOf(meta.CreatedBy, meta.CreatedBy)
 	var entries []hubbub.Entry
 	now := s.metas[meta.Name].Created
+	s.out.creating = true
+	defer func() { s.out.creating = false }()
 	for _, m := range members {
 		entries = append(entries, s.store(r, hubbub.Entry{
 			Room: meta.Name, From: from, User: meta.CreatedBy, Kind: hubbub.KindMember, Time: now,
@@ -706,8 +712,19 @@ func (s *memStore) JoinRoom(ctx context.Context, room, user string) (*hubbub.Ent
 	if !s.lostOwner(room) {
 		return nil, nil
 	}
+	s.joinRace()
 	h := s.handOver(s.room(room), hubbub.Entry{Room: room, Subject: user, SubjectName: s.nameOf(user, user)}, members[user])
 	return &h, nil
+}
+
+// joinRace is, for the bug "joinrace", a join's decision that the room lost its owner acted
+// on without the lock (mu held): another join meanwhile decides alike.
+func (s *memStore) joinRace() {
+	if s.bug == "joinrace" {
+		s.mu.Unlock()
+		time.Sleep(50 * time.Microsecond)
+		s.mu.Lock()
+	}
 }
 
 // lostOwner reports whether room keeps an owner but has none (mu held): it was created with

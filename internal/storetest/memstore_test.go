@@ -371,6 +371,7 @@ func (s *memStore) appendEntry(ctx context.Context, in hubbub.Entry) (hubbub.Ent
 			return out, false, nil
 		}
 		if m.Action == hubbub.MemberJoin && m.Role != hubbub.RoomOwner && s.lostOwner(m.Room) {
+			s.joinRace()
 			out := s.store(r, m) // the joiner, a member now, owns the room that lost its owner
 			s.handOver(r, m, s.members[m.Room][m.Subject])
 			return out, false, nil

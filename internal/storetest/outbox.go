@@ -331,8 +331,8 @@ func testOutboxOnlyWithWebhooks(t *testing.T, open opener) {
 // testOutboxOnlyFollowed: Append writes an entry's event only when something will read it — a
 // webhook (paused or not) that follows its room and kind, or, for a message that mentions
 // someone, is in a DM or in a room where someone's level is all, a webhook that follows
-// notifications; EnqueueEvent writes a notification only when a webhook follows them. A
-// webhook created later gets every event appended after it.
+// notifications; CreateRoom writes its joins' alike; EnqueueEvent writes a notification only
+// when a webhook follows them. A webhook created later gets every event appended after it.
 func testOutboxOnlyFollowed(t *testing.T, open opener) {
 	s := open(t, hubbub.Retention{})
 	ctx := t.Context()
@@ -346,8 +346,18 @@ func testOutboxOnlyFollowed(t *testing.T, open opener) {
 	if err := s.EnqueueEvent(ctx, hubbub.OutboxEvent{ID: "nt_0", Kind: hubbub.HookNotification, Notification: &hubbub.Notification{User: alice.ID}}); err != nil {
 		t.Fatal(err)
 	}
+	// CreateRoom's joins are entries like the others: a webhook following messages, or the
+	// member changes of another room, reads none of them.
+	elsewhere := hook(t, s, []string{"c"}, hubbub.HookMember)
+	createRoom(t, s, hubbub.RoomMeta{Name: "d", CreatedBy: alice.ID}, member(alice, hubbub.RoomOwner), member(bob, hubbub.RoomMember))
 	if n := fanOutAll(t, s); n != 1 {
-		t.Errorf("a webhook following room a's messages: FanOut took %d events, want a's message only", n)
+		t.Errorf("a webhook following room a's messages, one following c's members: FanOut took %d events, want a's message only", n)
+	}
+	if got := eventIDs(listDeliveries(t, s, elsewhere.ID, hubbub.DeliveryPending)); len(got) != 0 {
+		t.Errorf("the webhook following c's members got deliveries %v, want none", got)
+	}
+	if err := s.DeleteWebhook(ctx, elsewhere.ID); err != nil {
+		t.Fatal(err)
 	}
 
 	notes := hook(t, s, nil, hubbub.HookNotification)

@@ -354,11 +354,88 @@ func testOwnerRegained(t *testing.T, open opener) {
 	_, returned = appendHandover(t, s, memberEntry("priv", bob, bob, hubbub.MemberJoin, ""))
 	checkReturned(t, "a join of a room with an owner", returned, nil)
 
+	// A joiner whose join gives no name (a caller that knows none; the user is no stored
+	// one) is named as the invitation named them, in their membership and in the handover
+	// that makes them the owner; its actor, the joiner, by the join's name, else their id.
+	createRoom(t, s, hubbub.RoomMeta{Name: "named", Private: true, CreatedBy: ann.ID}, member(ann, hubbub.RoomOwner))
+	mustAppend(t, s, hubbub.Entry{Room: "named", From: ann.Name, User: ann.ID, Kind: hubbub.KindMember,
+		Subject: "u_xavier", SubjectName: "xavier", Action: hubbub.MemberInvite})
+	mustAppend(t, s, memberEntry("named", ann, ann, hubbub.MemberLeave, ""))
+	joined, returned = appendHandover(t, s, hubbub.Entry{Room: "named", From: "u_xavier", User: "u_xavier",
+		Kind: hubbub.KindMember, Subject: "u_xavier", Action: hubbub.MemberJoin})
+	if h := returned; h == nil || h.Seq != joined.Seq+1 || h.Subject != "u_xavier" || h.SubjectName != "xavier" ||
+		h.User != "u_xavier" || h.From != "u_xavier" {
+		t.Errorf("the join with no name of an invitee named xavier returned %+v, want the handover naming xavier", h)
+	}
+	if m, found := membership(t, s, "named", "u_xavier"); !found || m.Name != "xavier" || m.Role != hubbub.RoomOwner {
+		t.Errorf("Membership(named, u_xavier) = %+v, %v; want xavier, owner", m, found)
+	}
+
 	// CreateRoom's members are as given, an owner among them or not.
 	_, entries := createRoom(t, s, hubbub.RoomMeta{Name: "given", Private: true, CreatedBy: ann.ID},
 		member(bob, hubbub.RoomMember), member(carol, hubbub.RoomMember))
 	if got := lastSeq(t, s, "given"); len(entries) != 2 || got != 2 {
 		t.Errorf("CreateRoom of two members and no owner: %d entries, last seq %d; want 2 joins and nothing more", len(entries), got)
+	}
+}
+
+// testOwnerRegainedConcurrent: joiners who join at once a room that lost its owner — a public
+// room by JoinRoom, a private room's invitees by Append — make exactly one of them owner, with
+// one handover: a join that decides on the room's owners as they stood before another's
+// handover would make two.
+func testOwnerRegainedConcurrent(t *testing.T, open opener) {
+	s := open(t, hubbub.Retention{})
+	ctx := t.Context()
+	ann := newUser(t, s, "ann")
+	var joiners []hubbub.User
+	for i := range 8 {
+		joiners = append(joiners, newUser(t, s, fmt.Sprint("joiner", i)))
+	}
+	createRoom(t, s, hubbub.RoomMeta{Name: "pub", CreatedBy: ann.ID}, member(ann, hubbub.RoomOwner))
+	createRoom(t, s, hubbub.RoomMeta{Name: "priv", Private: true, CreatedBy: ann.ID}, member(ann, hubbub.RoomOwner))
+	for _, u := range joiners {
+		mustAppend(t, s, memberEntry("priv", ann, u, hubbub.MemberInvite, ""))
+	}
+	if h, err := s.LeaveRoom(ctx, "pub", ann.ID); err != nil || h != nil {
+		t.Fatalf("LeaveRoom of the only member = %v, %v; want no handover", h, err)
+	}
+	mustAppend(t, s, memberEntry("priv", ann, ann, hubbub.MemberLeave, ""))
+
+	for _, room := range []string{"pub", "priv"} {
+		var (
+			wg        sync.WaitGroup
+			handovers [8]*hubbub.Entry
+			errs      [8]error
+			start     = make(chan struct{})
+		)
+		for i, u := range joiners {
+			wg.Go(func() {
+				<-start
+				if room == "pub" {
+					handovers[i], errs[i] = s.JoinRoom(ctx, room, u.ID)
+				} else {
+					_, handovers[i], _, errs[i] = appendAll(ctx, s, memberEntry(room, u, u, hubbub.MemberJoin, ""))
+				}
+			})
+		}
+		close(start)
+		wg.Wait()
+		var made []string
+		for i, err := range errs {
+			if err != nil {
+				t.Fatalf("%s: %s's join: %v", room, joiners[i].Name, err)
+			}
+			if h := handovers[i]; h != nil {
+				if h.Subject != joiners[i].ID || !h.Auto {
+					t.Errorf("%s: %s's join returned %+v, want the handover making them owner", room, joiners[i].Name, *h)
+				}
+				made = append(made, h.Subject)
+			}
+		}
+		if got := owners(t, s, room); len(made) != 1 || !slices.Equal(got, made) {
+			t.Errorf("%s: %d joiners at once made %v owner, owners now %v; want one handover and its joiner the owner",
+				room, len(joiners), made, got)
+		}
 	}
 }
 

@@ -99,6 +99,7 @@ func RunStoreTests(t *testing.T, open func(t *testing.T, ret hubbub.Retention) h
 		{"OwnerConcurrent", testOwnerConcurrent},
 		{"OwnerHandoverOutbox", testOwnerHandoverOutbox},
 		{"OwnerRegained", testOwnerRegained},
+		{"OwnerRegainedConcurrent", testOwnerRegainedConcurrent},
 		{"MembersPaging", testMembersPaging},
 		{"MembersNamed", testMembersNamed},
 		{"Directory", testDirectory},
