@@ -101,6 +101,10 @@ func toAPIError(err error) *apiError {
 		status = http.StatusConflict // the message's state refuses it (too many kinds of reaction)
 	case hubbub.ECodeExists, hubbub.ECodeNameTaken:
 		status = http.StatusConflict // the room (or the member, the command, a user with the name) is there already
+	case hubbub.ECodeRoomCase:
+		// The store refused a room another spelling of which exists; the API's own answer to
+		// that is exists, naming it (existsAs, sendMeant).
+		return &apiError{Status: http.StatusConflict, Code: hubbub.ECodeExists, Message: hubbub.ErrorMessage(err)}
 	case hubbub.ECodeForbidden, hubbub.ECodeBanned, hubbub.ECodeMuted:
 		status = http.StatusForbidden
 	case hubbub.ECodeNotFound:
@@ -483,6 +487,20 @@ func (s *API) resolveRoom(r *http.Request, room string) (string, error) {
 	ctx, cancel := apiContext(r)
 	defer cancel()
 	return s.hub.ResolveRoom(ctx, room)
+}
+
+// sendMeant sends e through h, as the API's writes to a room do; when the store refuses it
+// room_case — e's room was no room yet, and another spelling of its name was made since the
+// name was resolved (at the same instant, on another node say) — it sends it to that room:
+// the room the call meant, as resolving a moment later would have found (docs/api.md). It
+// changes e.Room then.
+func sendMeant(ctx context.Context, h *hub.Hub, e *hubbub.Entry) (*hubbub.Entry, bool, error) {
+	stored, dup, err := h.Send(ctx, e)
+	if name := hubbub.ErrorStoredRoom(err); hubbub.ErrorCode(err) == hubbub.ECodeRoomCase && name != "" && name != e.Room {
+		e.Room = name
+		stored, dup, err = h.Send(ctx, e)
+	}
+	return stored, dup, err
 }
 
 // apiMessageReply answers a publish.

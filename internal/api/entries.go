@@ -132,7 +132,7 @@ func (s *API) mentions(room, text string) ([]hubbub.Mention, bool) {
 // appendEntry appends e through the hub. A duplicate id that names another request (another
 // kind, or another message or emoji) is a conflict: the id was spent on that one.
 func (s *API) appendEntry(ctx context.Context, e hubbub.Entry) (hubbub.Entry, bool, error) {
-	stored, dup, err := s.hub.Send(ctx, &e)
+	stored, dup, err := sendMeant(ctx, s.hub, &e)
 	if err != nil {
 		return hubbub.Entry{}, false, err
 	}

@@ -269,7 +269,7 @@ func (s *API) apiCreateRoom(w http.ResponseWriter, r *http.Request) error {
 	if stored, err := s.resolveRoom(r, req.Room); err != nil {
 		return err
 	} else if stored != req.Room {
-		return hubbub.Errorf(hubbub.ECodeExists, "room %q exists already, as %q (room names are one room whatever their case)", req.Room, stored)
+		return existsAs(req.Room, stored)
 	}
 	ctx, cancel := apiContext(r)
 	defer cancel()
@@ -284,6 +284,11 @@ func (s *API) apiCreateRoom(w http.ResponseWriter, r *http.Request) error {
 		members = []hubbub.Membership{{Room: req.Room, User: owner.ID, Name: owner.Name, Role: hubbub.RoomOwner}}
 	}
 	stored, entries, err := st.CreateRoom(ctx, meta, members)
+	if hubbub.ErrorCode(err) == hubbub.ECodeRoomCase {
+		// Another spelling was made since the check (at the same instant, on another node
+		// say), and the store refused a second room of the name: the check's answer.
+		return existsAs(req.Room, hubbub.ErrorStoredRoom(err))
+	}
 	if err != nil {
 		return s.storeFailed("creating the room", err)
 	}
@@ -296,6 +301,11 @@ func (s *API) apiCreateRoom(w http.ResponseWriter, r *http.Request) error {
 	s.cfg.Logger.Info("api: room created", "room", req.Room, "private", req.Private, "owner", owner.ID)
 	writeJSON(w, http.StatusCreated, wire.NewRoomMeta(&stored))
 	return nil
+}
+
+// existsAs is the refusal of POST /api/rooms of room, which exists spelled as stored.
+func existsAs(room, stored string) error {
+	return hubbub.Errorf(hubbub.ECodeExists, "room %q exists already, as %q (room names are one room whatever their case)", room, stored)
 }
 
 // apiRoom: GET /api/rooms/{room} — a room's metadata and counts; 404 for a room with neither
