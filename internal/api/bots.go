@@ -222,14 +222,12 @@ func (s *API) apiCreateHook(w http.ResponseWriter, r *http.Request) error {
 	if err := readBody(w, r, &req); err != nil {
 		return err
 	}
-	// The hook posts to the room as stored, however the request spelled it (pathRoom); a
-	// name that is no room's yet is kept as given, and CreateHook checks it.
-	room := req.Room
-	if hubbub.ValidateRoom(room) == nil {
-		var err error
-		if room, err = s.resolveRoom(r, room); err != nil {
-			return err
-		}
+	// The hook posts to the room as stored, however the request spelled it, as a path's room
+	// (inRoom); a name that is no room's yet, or no valid name, is kept as given, and
+	// CreateHook checks it.
+	room, err := s.storedName(r, req.Room)
+	if err != nil {
+		return err
 	}
 	ctx, cancel := apiContext(r)
 	defer cancel()

@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -92,5 +93,76 @@ func TestAPIRoomMadeMeanwhile(t *testing.T) {
 	}
 	if status, body := s.API("GET", "/api/rooms/ops", apiKey, nil); status != http.StatusNotFound {
 		t.Errorf("GET /api/rooms/ops: %d %v, want 404: no room ops was stored", status, body)
+	}
+}
+
+// roomsNamed returns every "room" string an answer holds, at any depth.
+func roomsNamed(v any) []string {
+	var out []string
+	switch v := v.(type) {
+	case map[string]any:
+		for k, x := range v {
+			if s, ok := x.(string); ok && k == "room" {
+				out = append(out, s)
+			}
+			out = append(out, roomsNamed(x)...)
+		}
+	case servertest.Frame:
+		out = roomsNamed(map[string]any(v))
+	case []any:
+		for _, x := range v {
+			out = append(out, roomsNamed(x)...)
+		}
+	}
+	return out
+}
+
+// TestAPIEveryRoomRouteResolves: every route whose path names a room takes it in any case as
+// the room stored under another spelling, and answers for the stored name: each call below
+// names GENERAL, beside the room general, and succeeds as it would by general's name, its
+// answer naming general only (and an invitation to the public room is refused naming general).
+func TestAPIEveryRoomRouteResolves(t *testing.T) {
+	s := startAPI(t)
+	ann := servertest.DialJSON(t, s, "ann")
+	ann.Join("general", nil)
+	if status, body := s.API("POST", "/api/rooms/general/messages", apiKey, map[string]any{"from": "hook", "text": "one"}); status != http.StatusCreated {
+		t.Fatalf("publish to general: %d %v", status, body)
+	}
+	for _, c := range []struct {
+		method, path string
+		body         any
+		status       int
+	}{
+		{"GET", "", nil, http.StatusOK},
+		{"GET", "/members", nil, http.StatusOK},
+		{"GET", "/members?stored=1", nil, http.StatusOK},
+		{"GET", "/messages", nil, http.StatusOK},
+		{"POST", "/messages", map[string]any{"from": "hook", "text": "two"}, http.StatusCreated},
+		{"GET", "/messages/1", nil, http.StatusOK},
+		{"PATCH", "/messages/1", map[string]any{"from": "hook", "text": "one, edited"}, http.StatusOK},
+		{"POST", "/messages/1/reactions/%F0%9F%91%8D", map[string]any{"from": "hook"}, http.StatusCreated},
+		{"DELETE", "/messages/1/reactions/%F0%9F%91%8D", map[string]any{"from": "hook"}, http.StatusOK},
+		{"GET", "/messages/1/replies", nil, http.StatusOK},
+		{"GET", "/messages/1/revisions", nil, http.StatusOK},
+		{"PUT", "/read", map[string]any{"user": "ann", "seq": 1}, http.StatusOK},
+		{"GET", "/notify?user=ann", nil, http.StatusOK},
+		{"PUT", "/notify", map[string]any{"user": "ann", "level": "all"}, http.StatusOK},
+		{"POST", "/invite", map[string]any{"name": "ann"}, http.StatusBadRequest},
+		{"POST", "/kick", map[string]any{"name": "eve"}, http.StatusOK},
+		{"POST", "/ban", map[string]any{"name": "eve", "duration": "1h"}, http.StatusOK},
+		{"DELETE", "/bans/eve", nil, http.StatusOK},
+		{"POST", "/mute", map[string]any{"name": "eve", "duration": "1h"}, http.StatusOK},
+		{"DELETE", "/mutes/eve", nil, http.StatusOK},
+		{"GET", "/sanctions", nil, http.StatusOK},
+		{"DELETE", "/messages/2", nil, http.StatusOK},
+	} {
+		status, body := s.API(c.method, "/api/rooms/GENERAL"+c.path, apiKey, c.body)
+		named := roomsNamed(body)
+		if body.Str("code") != "" { // a refusal names the room in its message
+			named = append(named, body.Str("message"))
+		}
+		if all := fmt.Sprint(named); status != c.status || !strings.Contains(all, "general") || strings.Contains(all, "GENERAL") {
+			t.Errorf("%s /api/rooms/GENERAL%s: %d %v; want %d for general (rooms named: %q)", c.method, c.path, status, body, c.status, named)
+		}
 	}
 }
