@@ -480,12 +480,21 @@ func apiContext(r *http.Request) (context.Context, context.CancelFunc) {
 // name, which h reads as r.PathValue("room"). Room names are one room whatever their case
 // (docs/protocol.md, "Room names"), and an HTTP caller, unlike a WebSocket client matching
 // answers to the name it sent, is simply answered for the room it meant (the answers name it
-// as stored). A name no room has yet stays as given.
+// as stored). A name no room has yet stays as given. A bot's token (botAuth) may use the room
+// only if its patterns cover the stored name.
 func (s *API) inRoom(h apiHandler) apiHandler {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		room, err := s.resolveRoom(r, r.PathValue("room"))
 		if err != nil {
 			return err
+		}
+		if b := requestBot(r); b != nil {
+			ctx, cancel := apiContext(r)
+			err := botMayUseRoom(ctx, s.sessions, b, room)
+			cancel()
+			if err != nil {
+				return err
+			}
 		}
 		r.SetPathValue("room", room)
 		return h(w, r)

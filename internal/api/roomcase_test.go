@@ -166,3 +166,31 @@ func TestAPIEveryRoomRouteResolves(t *testing.T) {
 		}
 	}
 }
+
+// TestAPIBotRoomAnyCase: a bot's token is checked against the room it names as stored, with
+// which its room patterns are compared: a bot of general posts by any spelling into general,
+// and a bot whose pattern is spelled otherwise than the room is stored is refused it.
+func TestAPIBotRoomAnyCase(t *testing.T) {
+	s := startAPI(t)
+	ann := servertest.DialJSON(t, s, "ann")
+	ann.Join("general", nil)
+	_, body := s.API("POST", "/api/bots", apiKey, map[string]any{"name": "ci", "rooms": []string{"general"}})
+	ci := body.Str("token")
+	_, body = s.API("POST", "/api/bots", apiKey, map[string]any{"name": "cd", "rooms": []string{"General"}})
+	cd := body.Str("token")
+	if ci == "" || cd == "" {
+		t.Fatalf("bots' tokens %q, %q", ci, cd)
+	}
+	status, body := s.API("POST", "/api/rooms/General/messages", ci, map[string]any{"text": "build passed"})
+	if msg, _ := body["message"].(map[string]any); status != http.StatusCreated || msg["room"] != "general" {
+		t.Errorf("bot of general posting to General: %d %v, want 201 in general", status, body)
+	}
+	if f := ann.Await("message"); f.Str("text") != "build passed" {
+		t.Errorf("ann got %v", f)
+	}
+	for _, path := range []string{"/api/rooms/General/messages", "/api/rooms/general/messages"} {
+		if status, body := s.API("POST", path, cd, map[string]any{"text": "deployed"}); status != http.StatusForbidden {
+			t.Errorf("bot of General (a pattern general is not stored as) posting to %s: %d %v, want 403", path, status, body)
+		}
+	}
+}
