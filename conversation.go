@@ -201,14 +201,15 @@ const MaxMembersNamed = 100
 //     Rooms.
 //   - ResolveRoom(name) finds the room a request naming name means, room names being one
 //     room whatever their case (RoomKey): a room named exactly name (with metadata or an
-//     entry, as RoomMeta finds them) if there is one; else a room whose RoomKey is name's,
-//     when several the one named first in byte order among those that are not a twin; else
-//     none (found false, stored ""). A twin is a room that shared its key with another
-//     before room names were folded, and that the upgrade which made them fold did not
-//     choose (the SQL stores chose, for each key, the room with the most entries, then the
-//     first in byte order): it stays readable and writable by its exact name, and a request
-//     in another case goes to the room chosen. It reads one or two rows of an index, never
-//     the rooms.
+//     entry, as RoomMeta finds them) if there is one; else the room that holds name's
+//     RoomKey (below), the one room of that key that is not a twin; else none (found false,
+//     stored ""). A twin is a room that shared its key with another before the store held
+//     keys to one room, and that the upgrade did not choose (the SQL stores chose, for each
+//     key, the room with the most entries, then the first in byte order, when names were
+//     folded; and the first in byte order of rooms a race made in two spellings after that,
+//     as ResolveRoom had answered): it stays readable and writable by its exact name, and a
+//     request in another case goes to the room chosen. It reads one or two rows of an index,
+//     never the rooms.
 //   - A key holds one room (twins aside): Append, CreateRoom and JoinRoom naming a room that
 //     does not exist yet (RoomMeta finds none) whose key a room holds refuse with
 //     RoomCase(name, that room) — ECodeRoomCase, StoredRoom the name ResolveRoom answers —
