@@ -201,17 +201,23 @@ const MaxMembersNamed = 100
 //     Rooms.
 //   - ResolveRoom(name) finds the room a request naming name means, room names being one
 //     room whatever their case (RoomKey): a room named exactly name (with metadata or an
-//     entry, as RoomMeta finds them) if there is one; else a room whose RoomKey is name's,
-//     when several the one named first in byte order among those that are not a twin; else
-//     none (found false, stored ""). A twin is a room that shared its key with another
-//     before room names were folded, and that the upgrade which made them fold did not
-//     choose (the SQL stores chose, for each key, the room with the most entries, then the
-//     first in byte order): it stays readable and writable by its exact name, and a request
-//     in another case goes to the room chosen. The stores do not refuse a room whose key
-//     another's has (Append, CreateRoom and JoinRoom store the name given): the server
-//     resolves a name before it creates a room, so only two first uses of one new name in
-//     two spellings at the same instant make a second one. It reads one or two rows of an
-//     index, never the rooms.
+//     entry, as RoomMeta finds them) if there is one; else the room that holds name's
+//     RoomKey (below), the one room of that key that is not a twin; else none (found false,
+//     stored ""). A twin is a room that shared its key with another before the store held
+//     keys to one room, and that the upgrade did not choose (the SQL stores chose, for each
+//     key, the room with the most entries, then the first in byte order, when names were
+//     folded; and the first in byte order of rooms a race made in two spellings after that,
+//     as ResolveRoom had answered): it stays readable and writable by its exact name, and a
+//     request in another case goes to the room chosen. It reads one or two rows of an index,
+//     never the rooms.
+//   - A key holds one room (twins aside): Append, CreateRoom and JoinRoom naming a room that
+//     does not exist yet (RoomMeta finds none) whose key a room holds refuse with
+//     RoomCase(name, that room) — ECodeRoomCase, StoredRoom the name ResolveRoom answers —
+//     and store nothing. The server resolves a name before it creates a room; the store
+//     decides the race that check leaves open, so that of two first uses of one new name in
+//     two spellings at the same instant (on one node or two) one makes the room and the
+//     other is refused as if it had come a moment later. The SQL stores enforce it with a
+//     unique index on the lowered names of the rooms that are not twins.
 //   - CountRooms returns how many rooms the store holds (those RoomMeta finds: with metadata
 //     or an entry, DMs included), counting at most limit (none for limit ≤ 0): it stops once
 //     it has counted limit, so a caller comparing it with a cap pays for the cap, not for the

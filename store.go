@@ -39,8 +39,10 @@ import (
 //     holds before any check below: a resend after the target changed still returns the first
 //     outcome.
 //   - Append refuses an entry with a *Error whose code says why (ECodeNotFound,
-//     ECodeForbidden, ECodeLimit below; ECodeBadField for a Kind it does not know); a refused
-//     entry stores nothing and takes no seq. The checks of a kind come in the order listed.
+//     ECodeForbidden, ECodeLimit below; ECodeBadField for a Kind it does not know;
+//     ECodeRoomCase for the first entry of a room whose key another room holds, RoomStore); a
+//     refused entry stores nothing and takes no seq. The checks of a kind come in the order
+//     listed.
 //   - A message (KindMessage) with ReplyTo > 0 needs ReplyTo to be a message of the room (a
 //     tombstone will do), else ECodeNotFound; it adds one to the parent's ReplyCount. Mentions,
 //     MentionRoom and Bot are stored as given, and Bot is read back with the message by Since,

@@ -101,6 +101,10 @@ func toAPIError(err error) *apiError {
 		status = http.StatusConflict // the message's state refuses it (too many kinds of reaction)
 	case hubbub.ECodeExists, hubbub.ECodeNameTaken:
 		status = http.StatusConflict // the room (or the member, the command, a user with the name) is there already
+	case hubbub.ECodeRoomCase:
+		// The store refused a room another spelling of which exists; the API's own answer to
+		// that is exists, naming it (existsAs, sendMeant).
+		return &apiError{Status: http.StatusConflict, Code: hubbub.ECodeExists, Message: hubbub.ErrorMessage(err)}
 	case hubbub.ECodeForbidden, hubbub.ECodeBanned, hubbub.ECodeMuted:
 		status = http.StatusForbidden
 	case hubbub.ECodeNotFound:
@@ -148,45 +152,52 @@ func New(cfg Config, h *hub.Hub, sessions *session.Service) *API {
 	}
 	s := &API{cfg: cfg, hub: h, sessions: sessions}
 	m := http.NewServeMux()
-	m.Handle("GET /api/rooms", apiHandler(s.apiRooms))
-	m.Handle("POST /api/rooms", apiHandler(s.apiCreateRoom))
-	m.Handle("GET /api/rooms/{room}", apiHandler(s.apiRoom))
-	m.Handle("POST /api/rooms/{room}/invite", apiHandler(s.apiInvite))
-	m.Handle("PUT /api/rooms/{room}/read", apiHandler(s.apiRead))
-	m.Handle("GET /api/rooms/{room}/notify", apiHandler(s.apiNotify))
-	m.Handle("PUT /api/rooms/{room}/notify", apiHandler(s.apiNotify))
-	m.Handle("POST /api/dms", apiHandler(s.apiDM))
-	m.Handle("GET /api/directory", apiHandler(s.apiDirectory))
+	// A route whose path names a room gets it resolved first (inRoom).
+	route := func(pattern string, h apiHandler) {
+		if strings.Contains(pattern, "{room}") {
+			h = s.inRoom(h)
+		}
+		m.Handle(pattern, h)
+	}
+	route("GET /api/rooms", s.apiRooms)
+	route("POST /api/rooms", s.apiCreateRoom)
+	route("GET /api/rooms/{room}", s.apiRoom)
+	route("POST /api/rooms/{room}/invite", s.apiInvite)
+	route("PUT /api/rooms/{room}/read", s.apiRead)
+	route("GET /api/rooms/{room}/notify", s.apiNotify)
+	route("PUT /api/rooms/{room}/notify", s.apiNotify)
+	route("POST /api/dms", s.apiDM)
+	route("GET /api/directory", s.apiDirectory)
 	m.HandleFunc("GET /api/search", s.apiSearch)
-	m.Handle("GET /api/users", apiHandler(s.apiUsers))
-	m.Handle("GET /api/users/{name}", apiHandler(s.apiUser))
-	m.Handle("GET /api/users/{name}/rooms", apiHandler(s.apiUserRooms))
-	m.Handle("GET /api/rooms/{room}/members", apiHandler(s.apiMembers))
-	m.Handle("GET /api/rooms/{room}/messages", apiHandler(s.apiHistory))
-	m.Handle("POST /api/rooms/{room}/messages", apiHandler(s.apiPublish))
-	m.Handle("GET /api/rooms/{room}/messages/{seq}", apiHandler(s.apiMessage))
-	m.Handle("PATCH /api/rooms/{room}/messages/{seq}", apiHandler(s.apiEdit))
-	m.Handle("DELETE /api/rooms/{room}/messages/{seq}", apiHandler(s.apiDelete))
-	m.Handle("GET /api/rooms/{room}/messages/{seq}/replies", apiHandler(s.apiReplies))
-	m.Handle("GET /api/rooms/{room}/messages/{seq}/revisions", apiHandler(s.apiRevisions))
-	m.Handle("POST /api/rooms/{room}/messages/{seq}/reactions/{emoji}", s.apiReaction(true))
-	m.Handle("DELETE /api/rooms/{room}/messages/{seq}/reactions/{emoji}", s.apiReaction(false))
-	m.Handle("POST /api/rooms/{room}/kick", apiHandler(s.apiKick))
-	m.Handle("POST /api/rooms/{room}/ban", s.apiSanction(wire.TypeBan))
-	m.Handle("DELETE /api/rooms/{room}/bans/{name}", s.apiLift(wire.TypeUnban))
-	m.Handle("POST /api/rooms/{room}/mute", s.apiSanction(wire.TypeMute))
-	m.Handle("DELETE /api/rooms/{room}/mutes/{name}", s.apiLift(wire.TypeUnmute))
-	m.Handle("GET /api/rooms/{room}/sanctions", apiHandler(s.apiSanctions))
+	route("GET /api/users", s.apiUsers)
+	route("GET /api/users/{name}", s.apiUser)
+	route("GET /api/users/{name}/rooms", s.apiUserRooms)
+	route("GET /api/rooms/{room}/members", s.apiMembers)
+	route("GET /api/rooms/{room}/messages", s.apiHistory)
+	route("POST /api/rooms/{room}/messages", s.apiPublish)
+	route("GET /api/rooms/{room}/messages/{seq}", s.apiMessage)
+	route("PATCH /api/rooms/{room}/messages/{seq}", s.apiEdit)
+	route("DELETE /api/rooms/{room}/messages/{seq}", s.apiDelete)
+	route("GET /api/rooms/{room}/messages/{seq}/replies", s.apiReplies)
+	route("GET /api/rooms/{room}/messages/{seq}/revisions", s.apiRevisions)
+	route("POST /api/rooms/{room}/messages/{seq}/reactions/{emoji}", s.apiReaction(true))
+	route("DELETE /api/rooms/{room}/messages/{seq}/reactions/{emoji}", s.apiReaction(false))
+	route("POST /api/rooms/{room}/kick", s.apiKick)
+	route("POST /api/rooms/{room}/ban", s.apiSanction(wire.TypeBan))
+	route("DELETE /api/rooms/{room}/bans/{name}", s.apiLift(wire.TypeUnban))
+	route("POST /api/rooms/{room}/mute", s.apiSanction(wire.TypeMute))
+	route("DELETE /api/rooms/{room}/mutes/{name}", s.apiLift(wire.TypeUnmute))
+	route("GET /api/rooms/{room}/sanctions", s.apiSanctions)
 	s.mountWebhooks(m)
-	m.Handle("POST /api/bots", apiHandler(s.apiCreateBot))
-	m.Handle("GET /api/bots", apiHandler(s.apiBots))
-	m.Handle("GET /api/bots/{bot}", apiHandler(s.apiBot))
-	m.Handle("PATCH /api/bots/{bot}", apiHandler(s.apiUpdateBot))
-	m.Handle("POST /api/bots/{bot}/token", apiHandler(s.apiRotateBot))
-	m.Handle("DELETE /api/bots/{bot}", apiHandler(s.apiDeleteBot))
-	m.Handle("POST /api/hooks", apiHandler(s.apiCreateHook))
-	m.Handle("GET /api/hooks", apiHandler(s.apiHooks))
-	m.Handle("DELETE /api/hooks/{id}", apiHandler(s.apiDeleteHook))
+	route("POST /api/bots", s.apiCreateBot)
+	route("GET /api/bots", s.apiBots)
+	route("GET /api/bots/{bot}", s.apiBot)
+	route("PATCH /api/bots/{bot}", s.apiUpdateBot)
+	route("POST /api/bots/{bot}/token", s.apiRotateBot)
+	route("DELETE /api/bots/{bot}", s.apiDeleteBot)
+	route("POST /api/hooks", s.apiCreateHook)
+	route("GET /api/hooks", s.apiHooks)
+	route("DELETE /api/hooks/{id}", s.apiDeleteHook)
 	s.commandsRoutes(m)
 	key := sha256.Sum256([]byte(cfg.Key))
 	s.handler = s.apiAuth(key, m)
@@ -413,12 +424,9 @@ type publishRequest struct {
 	Attachments []string `json:"attachments,omitempty"`
 }
 
-// message validates p as a message to room, with the text and attachment rules of svc (the
-// server's sessions).
+// message validates p as a message to room (validated: inRoom), with the text and attachment
+// rules of svc (the server's sessions).
 func (p *publishRequest) message(room string, svc *session.Service) (hubbub.Entry, error) {
-	if err := hubbub.ValidateRoom(room); err != nil {
-		return hubbub.Entry{}, err
-	}
 	if err := validFrom(p.From); err != nil {
 		return hubbub.Entry{}, err
 	}
@@ -467,15 +475,33 @@ func apiContext(r *http.Request) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(r.Context(), apiTimeout)
 }
 
-// pathRoom returns the {room} of the request, validated, as the room's stored name: room
-// names are one room whatever their case (docs/protocol.md, "Room names"), and an HTTP caller,
-// unlike a WebSocket client matching answers to the name it sent, is simply answered for the
-// room it meant (the answers name it as stored).
-func (s *API) pathRoom(r *http.Request) (string, error) {
-	return s.resolveRoom(r, r.PathValue("room"))
+// inRoom runs h with the request's {room} resolved, the one place a path's room is: validated
+// (400 bad_room, before anything else of the request is read), then taken as the room's stored
+// name, which h reads as r.PathValue("room"). Room names are one room whatever their case
+// (docs/protocol.md, "Room names"), and an HTTP caller, unlike a WebSocket client matching
+// answers to the name it sent, is simply answered for the room it meant (the answers name it
+// as stored). A name no room has yet stays as given. A bot's token (botAuth) may use the room
+// only if its patterns cover the stored name.
+func (s *API) inRoom(h apiHandler) apiHandler {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		room, err := s.resolveRoom(r, r.PathValue("room"))
+		if err != nil {
+			return err
+		}
+		if b := requestBot(r); b != nil {
+			ctx, cancel := apiContext(r)
+			err := botMayUseRoom(ctx, s.sessions, b, room)
+			cancel()
+			if err != nil {
+				return err
+			}
+		}
+		r.SetPathValue("room", room)
+		return h(w, r)
+	}
 }
 
-// resolveRoom returns room, validated, as its stored name (pathRoom).
+// resolveRoom returns room, validated, as its stored name (inRoom).
 func (s *API) resolveRoom(r *http.Request, room string) (string, error) {
 	if err := hubbub.ValidateRoom(room); err != nil {
 		return room, err
@@ -483,6 +509,35 @@ func (s *API) resolveRoom(r *http.Request, room string) (string, error) {
 	ctx, cancel := apiContext(r)
 	defer cancel()
 	return s.hub.ResolveRoom(ctx, room)
+}
+
+// storedName is resolveRoom for a room named outside the path (a query's, a body's): a valid
+// name as its stored name, an invalid one as given, for its caller to refuse in its own words.
+func (s *API) storedName(r *http.Request, room string) (string, error) {
+	if hubbub.ValidateRoom(room) != nil {
+		return room, nil
+	}
+	return s.resolveRoom(r, room)
+}
+
+// noRoom is the answer about a room that is not there: neither metadata nor entries, and for
+// the routes that take a room in use, no member on any node either (storedRoom, roomInUse).
+func noRoom(room string) error {
+	return hubbub.Errorf(hubbub.ECodeNotFound, "no room %q", room)
+}
+
+// sendMeant sends e through h, as the API's writes to a room do; when the store refuses it
+// room_case — e's room was no room yet, and another spelling of its name was made since the
+// name was resolved (at the same instant, on another node say) — it sends it to that room:
+// the room the call meant, as resolving a moment later would have found (docs/api.md). It
+// changes e.Room then.
+func sendMeant(ctx context.Context, h *hub.Hub, e *hubbub.Entry) (*hubbub.Entry, bool, error) {
+	stored, dup, err := h.Send(ctx, e)
+	if name := hubbub.ErrorStoredRoom(err); hubbub.ErrorCode(err) == hubbub.ECodeRoomCase && name != "" && name != e.Room {
+		e.Room = name
+		stored, dup, err = h.Send(ctx, e)
+	}
+	return stored, dup, err
 }
 
 // apiMessageReply answers a publish.
@@ -506,11 +561,7 @@ func (s *API) apiPublish(w http.ResponseWriter, r *http.Request) error {
 			return apiErrorf(http.StatusForbidden, hubbub.ECodeForbidden, "a bot posts as itself (%q), not as %q", b.User.Name, p.From)
 		}
 	}
-	room, err := s.pathRoom(r)
-	if err != nil {
-		return err
-	}
-	m, err := p.message(room, s.sessions)
+	m, err := p.message(r.PathValue("room"), s.sessions)
 	if err != nil {
 		return err
 	}
@@ -547,10 +598,7 @@ func nameKey(name string) string {
 // apiMembers: GET /api/rooms/{room}/members — the names in the room, on every node; with
 // stored=1, the room's stored members and invitees (apiStoredMembers).
 func (s *API) apiMembers(w http.ResponseWriter, r *http.Request) error {
-	room, err := s.pathRoom(r)
-	if err != nil {
-		return err
-	}
+	room := r.PathValue("room")
 	switch r.URL.Query().Get("stored") {
 	case "", "0", "false":
 	case "1", "true":
@@ -573,13 +621,11 @@ func (s *API) apiMembers(w http.ResponseWriter, r *http.Request) error {
 
 // apiHistory: GET /api/rooms/{room}/messages?before=&limit= — a page of history.
 func (s *API) apiHistory(w http.ResponseWriter, r *http.Request) error {
-	room, err := s.pathRoom(r)
-	if err != nil {
-		return err
-	}
+	room := r.PathValue("room")
 	q := r.URL.Query()
 	var before uint64
 	if v := q.Get("before"); v != "" {
+		var err error
 		if before, err = strconv.ParseUint(v, 10, 64); err != nil {
 			return apiErrorf(http.StatusBadRequest, "bad_request", "before must be a seq (a non-negative integer)")
 		}
@@ -636,33 +682,25 @@ func (s *API) apiSanction(action string) apiHandler {
 
 func (s *API) apiBodyModeration(w http.ResponseWriter, r *http.Request, action string) error {
 	var req moderationRequest
-	room, err := s.roomBody(w, r, &req)
-	if err != nil {
+	if err := readBody(w, r, &req); err != nil {
 		return err
 	}
 	if err := req.check(action); err != nil {
 		return err
 	}
-	return s.apiModerate(w, r, session.Moderation{Action: action, Room: room, Name: req.Name, Reason: req.Reason, Duration: req.Duration})
+	return s.apiModerate(w, r, session.Moderation{Action: action, Room: r.PathValue("room"), Name: req.Name, Reason: req.Reason, Duration: req.Duration})
 }
 
 // apiLift returns the handler of DELETE /api/rooms/{room}/bans/{name} and …/mutes/{name}.
 func (s *API) apiLift(action string) apiHandler {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		room, err := s.pathRoom(r)
-		if err != nil {
-			return err
-		}
-		return s.apiModerate(w, r, session.Moderation{Action: action, Room: room, Name: r.PathValue("name")})
+		return s.apiModerate(w, r, session.Moderation{Action: action, Room: r.PathValue("room"), Name: r.PathValue("name")})
 	}
 }
 
 // apiSanctions: GET /api/rooms/{room}/sanctions — the bans and mutes in force.
 func (s *API) apiSanctions(w http.ResponseWriter, r *http.Request) error {
-	room, err := s.pathRoom(r)
-	if err != nil {
-		return err
-	}
+	room := r.PathValue("room")
 	ctx, cancel := apiContext(r)
 	defer cancel()
 	list, err := s.hub.Sanctions(ctx, room)

@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"net/http"
-	"strings"
 
 	"hubbub"
 	"hubbub/internal/bots"
@@ -32,6 +31,8 @@ func requestBot(r *http.Request) *hubbub.Bot {
 
 // botAuth serves a request whose bearer is a bot's token: the live bot holding it may call
 // botRoutes in rooms its patterns cover and may read (MayRead: a private room's members only).
+// The routes' room is checked once resolved to its stored name (inRoom), with which the
+// patterns are compared.
 func (s *API) botAuth(w http.ResponseWriter, r *http.Request, m *http.ServeMux, token string) error {
 	ctx, cancel := apiContext(r)
 	defer cancel()
@@ -48,13 +49,6 @@ func (s *API) botAuth(w http.ResponseWriter, r *http.Request, m *http.ServeMux, 
 	if !botRoutes[pattern] {
 		return apiErrorf(http.StatusForbidden, hubbub.ECodeForbidden,
 			"a bot's token may only post and read the messages of its rooms (POST and GET /api/rooms/{room}/messages)")
-	}
-	room, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/api/rooms/"), "/")
-	if err := hubbub.ValidateRoom(room); err != nil {
-		return err
-	}
-	if err := botMayUseRoom(ctx, s.sessions, &b, room); err != nil {
-		return err
 	}
 	m.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), botKey{}, &b)))
 	return nil
@@ -222,14 +216,12 @@ func (s *API) apiCreateHook(w http.ResponseWriter, r *http.Request) error {
 	if err := readBody(w, r, &req); err != nil {
 		return err
 	}
-	// The hook posts to the room as stored, however the request spelled it (pathRoom); a
-	// name that is no room's yet is kept as given, and CreateHook checks it.
-	room := req.Room
-	if hubbub.ValidateRoom(room) == nil {
-		var err error
-		if room, err = s.resolveRoom(r, room); err != nil {
-			return err
-		}
+	// The hook posts to the room as stored, however the request spelled it, as a path's room
+	// (inRoom); a name that is no room's yet, or no valid name, is kept as given, and
+	// CreateHook checks it.
+	room, err := s.storedName(r, req.Room)
+	if err != nil {
+		return err
 	}
 	ctx, cancel := apiContext(r)
 	defer cancel()

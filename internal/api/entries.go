@@ -91,17 +91,13 @@ func (r *actorRequest) check() error {
 	return hubbub.ValidateClientID(r.ID)
 }
 
-// pathMessage returns the {room} and {seq} of the request, validated.
-func (s *API) pathMessage(r *http.Request) (string, uint64, error) {
-	room, err := s.pathRoom(r)
-	if err != nil {
-		return "", 0, err
-	}
+// pathMessage returns the {room} (resolved: inRoom) and {seq} of the request, validated.
+func pathMessage(r *http.Request) (string, uint64, error) {
 	seq, err := strconv.ParseUint(r.PathValue("seq"), 10, 64)
 	if err != nil || seq == 0 {
 		return "", 0, apiErrorf(http.StatusBadRequest, "bad_request", "seq must be a positive integer")
 	}
-	return room, seq, nil
+	return r.PathValue("room"), seq, nil
 }
 
 // readOptionalBody decodes r's body into v if it has one; an empty body leaves v as it is.
@@ -132,7 +128,7 @@ func (s *API) mentions(room, text string) ([]hubbub.Mention, bool) {
 // appendEntry appends e through the hub. A duplicate id that names another request (another
 // kind, or another message or emoji) is a conflict: the id was spent on that one.
 func (s *API) appendEntry(ctx context.Context, e hubbub.Entry) (hubbub.Entry, bool, error) {
-	stored, dup, err := s.hub.Send(ctx, &e)
+	stored, dup, err := sendMeant(ctx, s.hub, &e)
 	if err != nil {
 		return hubbub.Entry{}, false, err
 	}
@@ -145,7 +141,7 @@ func (s *API) appendEntry(ctx context.Context, e hubbub.Entry) (hubbub.Entry, bo
 
 // apiEdit: PATCH /api/rooms/{room}/messages/{seq} {from, text, id?} — from must be the sender.
 func (s *API) apiEdit(w http.ResponseWriter, r *http.Request) error {
-	room, seq, err := s.pathMessage(r)
+	room, seq, err := pathMessage(r)
 	if err != nil {
 		return err
 	}
@@ -176,7 +172,7 @@ func (s *API) apiEdit(w http.ResponseWriter, r *http.Request) error {
 // apiDelete: DELETE /api/rooms/{room}/messages/{seq} with an optional body {from?, id?}:
 // without from, a moderator's delete (actor "api"); with it, the sender's own.
 func (s *API) apiDelete(w http.ResponseWriter, r *http.Request) error {
-	room, seq, err := s.pathMessage(r)
+	room, seq, err := pathMessage(r)
 	if err != nil {
 		return err
 	}
@@ -210,7 +206,7 @@ func (s *API) apiDelete(w http.ResponseWriter, r *http.Request) error {
 // change it: a repeated call finds it as asked and stores nothing.
 func (s *API) apiReaction(add bool) apiHandler {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		room, seq, err := s.pathMessage(r)
+		room, seq, err := pathMessage(r)
 		if err != nil {
 			return err
 		}
@@ -289,7 +285,7 @@ func (s *API) reaction(ctx context.Context, room string, seq uint64, emoji, user
 
 // apiMessage: GET /api/rooms/{room}/messages/{seq} — one message in its current state.
 func (s *API) apiMessage(w http.ResponseWriter, r *http.Request) error {
-	room, seq, err := s.pathMessage(r)
+	room, seq, err := pathMessage(r)
 	if err != nil {
 		return err
 	}
@@ -319,7 +315,7 @@ func (s *API) message(ctx context.Context, room string, seq uint64, viewer strin
 // apiReplies: GET /api/rooms/{room}/messages/{seq}/replies?after=&limit= — a page of the
 // thread under message seq, oldest first.
 func (s *API) apiReplies(w http.ResponseWriter, r *http.Request) error {
-	room, seq, err := s.pathMessage(r)
+	room, seq, err := pathMessage(r)
 	if err != nil {
 		return err
 	}
@@ -357,7 +353,7 @@ func (s *API) apiReplies(w http.ResponseWriter, r *http.Request) error {
 // apiRevisions: GET /api/rooms/{room}/messages/{seq}/revisions — the texts the message has
 // had, oldest first, the current one last (the API may read them, as a moderator may).
 func (s *API) apiRevisions(w http.ResponseWriter, r *http.Request) error {
-	room, seq, err := s.pathMessage(r)
+	room, seq, err := pathMessage(r)
 	if err != nil {
 		return err
 	}

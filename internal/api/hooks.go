@@ -140,7 +140,7 @@ func (k *Hooks) post(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, err)
 		return
 	}
-	stored, dup, err := k.hub.Send(ctx, &e)
+	stored, dup, err := sendMeant(ctx, k.hub, &e)
 	if err != nil {
 		writeAPIError(w, err)
 		return

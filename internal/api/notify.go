@@ -25,10 +25,7 @@ type notifyAnswer struct {
 // room, PUT with {user, level} sets it (docs/protocol.md, Notifications), under the user's
 // read rights, as their notify frame does (session.Service.NotifyLevel).
 func (s *API) apiNotify(w http.ResponseWriter, r *http.Request) error {
-	room, err := s.pathRoom(r)
-	if err != nil {
-		return err
-	}
+	room := r.PathValue("room")
 	req := notifyRequest{User: r.URL.Query().Get("user")}
 	if r.Method == http.MethodPut {
 		if err := readBody(w, r, &req); err != nil {

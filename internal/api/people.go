@@ -154,16 +154,6 @@ func roomAfter(r *http.Request) (string, error) {
 	return after, nil
 }
 
-// roomBody returns the {room} of the request's path, validated, and decodes the request's
-// body into v.
-func (s *API) roomBody(w http.ResponseWriter, r *http.Request, v any) (string, error) {
-	room, err := s.pathRoom(r)
-	if err != nil {
-		return "", err
-	}
-	return room, readBody(w, r, v)
-}
-
 // pathUser returns the stored user the {name} of the request's path names, or 404.
 func (s *API) pathUser(ctx context.Context, r *http.Request) (hubbub.User, error) {
 	return s.userNamed(ctx, s.hub.Store(), r.PathValue("name"))
@@ -269,7 +259,7 @@ func (s *API) apiCreateRoom(w http.ResponseWriter, r *http.Request) error {
 	if stored, err := s.resolveRoom(r, req.Room); err != nil {
 		return err
 	} else if stored != req.Room {
-		return hubbub.Errorf(hubbub.ECodeExists, "room %q exists already, as %q (room names are one room whatever their case)", req.Room, stored)
+		return existsAs(req.Room, stored)
 	}
 	ctx, cancel := apiContext(r)
 	defer cancel()
@@ -284,6 +274,11 @@ func (s *API) apiCreateRoom(w http.ResponseWriter, r *http.Request) error {
 		members = []hubbub.Membership{{Room: req.Room, User: owner.ID, Name: owner.Name, Role: hubbub.RoomOwner}}
 	}
 	stored, entries, err := st.CreateRoom(ctx, meta, members)
+	if hubbub.ErrorCode(err) == hubbub.ECodeRoomCase {
+		// Another spelling was made since the check (at the same instant, on another node
+		// say), and the store refused a second room of the name: the check's answer.
+		return existsAs(req.Room, hubbub.ErrorStoredRoom(err))
+	}
 	if err != nil {
 		return s.storeFailed("creating the room", err)
 	}
@@ -298,13 +293,15 @@ func (s *API) apiCreateRoom(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// existsAs is the refusal of POST /api/rooms of room, which exists spelled as stored.
+func existsAs(room, stored string) error {
+	return hubbub.Errorf(hubbub.ECodeExists, "room %q exists already, as %q (room names are one room whatever their case)", room, stored)
+}
+
 // apiRoom: GET /api/rooms/{room} — a room's metadata and counts; 404 for a room with neither
 // metadata nor entries.
 func (s *API) apiRoom(w http.ResponseWriter, r *http.Request) error {
-	room, err := s.pathRoom(r)
-	if err != nil {
-		return err
-	}
+	room := r.PathValue("room")
 	st := s.hub.Store()
 	ctx, cancel := apiContext(r)
 	defer cancel()
@@ -313,7 +310,7 @@ func (s *API) apiRoom(w http.ResponseWriter, r *http.Request) error {
 		return s.storeFailed("reading the room", err)
 	}
 	if !found {
-		return hubbub.Errorf(hubbub.ECodeNotFound, "no room %q", room)
+		return noRoom(room)
 	}
 	writeJSON(w, http.StatusOK, wire.NewRoomMeta(&meta))
 	return nil
@@ -327,7 +324,7 @@ func (s *API) storedRoom(ctx context.Context, room string) error {
 		return s.storeFailed("reading the room", err)
 	}
 	if !found {
-		return hubbub.Errorf(hubbub.ECodeNotFound, "no room %q", room)
+		return noRoom(room)
 	}
 	return nil
 }
@@ -392,10 +389,10 @@ type memberReply struct {
 // as its moderator would (actor "api"); the invitee's connections get the room at once.
 func (s *API) apiInvite(w http.ResponseWriter, r *http.Request) error {
 	var req inviteRequest
-	room, err := s.roomBody(w, r, &req)
-	if err != nil {
+	if err := readBody(w, r, &req); err != nil {
 		return err
 	}
+	room := r.PathValue("room")
 	st := s.hub.Store()
 	if err := hubbub.ValidateClientID(req.ID); err != nil {
 		return err
@@ -411,7 +408,7 @@ func (s *API) apiInvite(w http.ResponseWriter, r *http.Request) error {
 	case err != nil:
 		return s.storeFailed("reading the room", err)
 	case !found:
-		return hubbub.Errorf(hubbub.ECodeNotFound, "no room %q", room)
+		return noRoom(room)
 	case meta.DM:
 		return hubbub.Errorf(hubbub.ECodeBadField, "a direct message keeps the people it was started with")
 	case !meta.Private:
@@ -576,10 +573,10 @@ type readRequest struct {
 // sent to each of their connections. A private room's position is its members' only (403).
 func (s *API) apiRead(w http.ResponseWriter, r *http.Request) error {
 	var req readRequest
-	room, err := s.roomBody(w, r, &req)
-	if err != nil {
+	if err := readBody(w, r, &req); err != nil {
 		return err
 	}
+	room := r.PathValue("room")
 	st := s.hub.Store()
 	if req.User == "" {
 		return hubbub.Errorf(hubbub.ECodeMissing, "read needs a \"user\" (a name)")

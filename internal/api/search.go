@@ -38,9 +38,10 @@ func (s *API) apiSearch(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, hubbub.Errorf(hubbub.ECodeMissing, "search needs a room, or a user whose rooms to search"))
 		return
 	}
-	if req.Room != "" && hubbub.ValidateRoom(req.Room) == nil {
-		// A room in any case is the room stored under another spelling (pathRoom).
-		if req.Room, err = s.resolveRoom(r, req.Room); err != nil {
+	if req.Room != "" {
+		// A room in any case is the room stored under another spelling, as in a path
+		// (inRoom); Search refuses an invalid one in its words.
+		if req.Room, err = s.storedName(r, req.Room); err != nil {
 			writeAPIError(w, err)
 			return
 		}

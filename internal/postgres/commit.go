@@ -19,9 +19,11 @@ const (
 	// lockRoom creates the room's row if needed and, either way, locks it until the
 	// transaction ends, returning the room's last seq and message_no as of the lock: the
 	// latest committed values, whatever the statement's snapshot. The no-op update is what
-	// takes the lock.
+	// takes the lock. It also says whether the row is a room, and for one that is not yet, the
+	// room holding its name's key (roomkey.go).
 	lockRoom = `INSERT INTO rooms (name, last_seq) VALUES ($1, 0)
-		ON CONFLICT (name) DO UPDATE SET last_seq = rooms.last_seq RETURNING last_seq, last_message_no`
+		ON CONFLICT (name) DO UPDATE SET last_seq = rooms.last_seq
+		RETURNING last_seq, last_message_no, last_seq > 0 OR created IS NOT NULL, ` + keyHolderOfNew
 	// batchTime is the server's clock, read after the locks so that times never go back
 	// within a room.
 	batchTime = `SELECT date_trunc('milliseconds', clock_timestamp())`
@@ -195,7 +197,9 @@ const maxAttempts = 4
 // numbers the new messages from the rooms' last seqs, inserts them and raises last_seq.
 // A duplicate therefore never takes a seq. The unique index on client ids backs this up
 // against writers that do not lock: its violation rolls the batch back and it runs again,
-// which then finds the message as a duplicate.
+// which then finds the message as a duplicate. So does rooms_key for two batches making rooms
+// of one key at once, whose locks are of two rows: the batch that runs again finds the room
+// the other made (roomkey.go).
 func (w *writer) commitAppends(reqs []*request) {
 	ctx, cancel := context.WithTimeout(context.Background(), w.txTimeout) // the batch outlives its callers' contexts
 	defer cancel()
@@ -272,13 +276,17 @@ func (w *writer) attempt(ctx context.Context, reqs []*request, attempt int) (out
 	}
 	last := make(map[string]int64, len(rooms))
 	lastNo := make(map[string]int64, len(rooms))
+	var keys roomKeys
 	b := &pgx.Batch{}
 	b.Queue(beginBatch)
 	for _, room := range rooms {
 		b.Queue(lockRoom, room).QueryRow(func(row pgx.Row) error {
 			var seq, no int64
-			err := row.Scan(&seq, &no)
+			var isRoom bool
+			var holder string
+			err := row.Scan(&seq, &no, &isRoom, &holder)
 			last[room], lastNo[room] = seq, no
+			keys.locked(room, isRoom, holder)
 			return err
 		})
 	}
@@ -301,11 +309,17 @@ func (w *writer) attempt(ctx context.Context, reqs []*request, attempt int) (out
 		w.afterLookup(attempt)
 	}
 
-	// Decide every append in seq order.
+	// Decide every append in seq order; an append that would make a room whose key another
+	// room holds is refused first (roomkey.go).
 	p.now = sqlstore.MsTime(now.UnixMilli())
 	out = make([]result, len(reqs))
 	for i, r := range reqs {
+		if err := keys.refusal(r.msg.Room); err != nil {
+			out[i] = result{err: err}
+			continue
+		}
 		out[i] = p.apply(r.msg)
+		keys.applied(r.msg.Room, out[i])
 	}
 
 	// Round trip 2: write what changed and raise the rooms' last seqs, and the outbox, and
@@ -364,8 +378,11 @@ func retryable(err error) bool {
 		return true // the connection failed (or a client-side error, which fails again quickly)
 	}
 	switch {
-	case pe.Code == "23505": // unique_violation: only the race on a client id is expected
-		return pe.ConstraintName == "messages_client_id" || pe.ConstraintName == "entries_client_id"
+	case pe.Code == "23505": // unique_violation: only the race on a client id or a room's key is expected
+		// The next attempt finds the client id stored, or the room that took the key
+		// (roomkey.go).
+		return pe.ConstraintName == "messages_client_id" || pe.ConstraintName == "entries_client_id" ||
+			pe.ConstraintName == "rooms_key"
 	case strings.HasPrefix(pe.Code, "40"): // serialization_failure, deadlock_detected
 		return true
 	}

@@ -19,7 +19,8 @@ import (
 // every append of the room takes (lockRoom): CreateRoom, JoinRoom and LeaveRoom run in a
 // transaction of their own that starts with it, and KindTopic and KindMember entries go through
 // the append batches (apply.go). Of two CreateRooms at once, the second waits for the first's
-// lock and then finds the room: ECodeExists.
+// lock and then finds the room: ECodeExists. Of two making rooms of one key, the second is
+// refused room_case (roomkey.go).
 //
 // The reads look rows up one key at a time (a LATERAL probe with a LIMIT per key, as the
 // batches do), so that their plans stay index probes whatever the statistics of the tables
@@ -36,13 +37,14 @@ const (
 
 // The statements of rooms.
 const (
-	// lockRoomMeta is lockRoom that also reads whether the room exists and is private.
+	// lockRoomMeta is lockRoom that also reads whether the room exists and is private, and
+	// the room holding its name's key if it is no room yet (roomkey.go).
 	lockRoomMeta = `INSERT INTO rooms (name, last_seq) VALUES ($1, 0)
 		ON CONFLICT (name) DO UPDATE SET last_seq = rooms.last_seq
-		RETURNING last_seq, last_message_no, created IS NOT NULL, private OR dm`
+		RETURNING last_seq, last_message_no, created IS NOT NULL, private OR dm, ` + keyHolderOfNew
 	// lockRoomIfAny is lockRoomMeta for a leave: it locks the room's row only if there is
-	// one, so that leaving a room that does not exist stores nothing.
-	lockRoomIfAny  = `SELECT last_seq, last_message_no, created IS NOT NULL, private OR dm FROM rooms WHERE name = $1 FOR UPDATE`
+	// one, so that leaving a room that does not exist stores nothing (and makes no room).
+	lockRoomIfAny  = `SELECT last_seq, last_message_no, created IS NOT NULL, private OR dm, '' FROM rooms WHERE name = $1 FOR UPDATE`
 	selectUserName = `SELECT name FROM users WHERE id = $1`
 	createRoomMeta = `UPDATE rooms SET topic = $2, private = $3, dm = $4, created_by = $5, created = $6,
 		members = $7, last_seq = $8, last_message_no = last_message_no WHERE name = $1`
@@ -60,13 +62,12 @@ const (
 	selectRoomMeta = `SELECT ` + roomColumns + ` FROM rooms r ` + lastActivity + `
 		WHERE r.name = $1 AND (r.created IS NOT NULL OR r.last_seq > 0)`
 	// The room a request naming $1 means (hubbub.RoomStore.ResolveRoom), whose key is $2:
-	// the room named exactly that, else the first non-twin room of that key (rooms_key,
-	// 0019), each only if RoomMeta finds it.
+	// the room named exactly that, if RoomMeta finds it, else the room that holds the key
+	// (rooms_key, 0020: a room, and no twin).
 	selectResolveRoom = `SELECT name FROM (
 			(SELECT name, 0 AS fold FROM rooms WHERE name = $1 AND (created IS NOT NULL OR last_seq > 0))
 			UNION ALL
-			(SELECT name, 1 FROM rooms WHERE lower(name) = $2 AND NOT twin AND (created IS NOT NULL OR last_seq > 0)
-				ORDER BY lower(name), (name COLLATE "C") LIMIT 1)) AS found
+			(SELECT name, 1 FROM rooms WHERE room_key = $2)) AS found
 		ORDER BY fold LIMIT 1`
 	membershipColumns = `m.room, m.user_id, coalesce(u.name, m.name), m.role, m.invited, m.since`
 	selectMembership  = `SELECT ` + membershipColumns + ` FROM memberships m
@@ -177,6 +178,11 @@ func (s *Store) CreateRoom(ctx context.Context, meta hubbub.RoomMeta, members []
 		return hubbub.RoomMeta{}, nil, err
 	}
 	out, entries, err := s.createRoom(ctx, meta, members)
+	for try := 1; try < roomKeyRetries && isRoomKeyConflict(err); try++ {
+		// Another transaction made a room of the key since the lock read none: the next
+		// try's lock finds it (roomkey.go).
+		out, entries, err = s.createRoom(ctx, meta, members)
+	}
 	if err != nil {
 		return hubbub.RoomMeta{}, nil, s.guard.Wrap(sqlstore.OpCreateRoom, err)
 	}
@@ -210,11 +216,15 @@ func (s *Store) createRoom(ctx context.Context, meta hubbub.RoomMeta, members []
 	defer rollback(tx) // after Commit, a no-op
 	var last, lastNo int64
 	var exists, private bool
-	if err := tx.QueryRow(ctx, lockRoomMeta, meta.Name).Scan(&last, &lastNo, &exists, &private); err != nil {
+	var holder string
+	if err := tx.QueryRow(ctx, lockRoomMeta, meta.Name).Scan(&last, &lastNo, &exists, &private, &holder); err != nil {
 		return hubbub.RoomMeta{}, nil, err
 	}
 	if exists || last > 0 {
 		return hubbub.RoomMeta{}, nil, sqlstore.RoomExists(meta.Name)
+	}
+	if holder != "" {
+		return hubbub.RoomMeta{}, nil, hubbub.RoomCase(meta.Name, holder)
 	}
 	now, err := s.roomTime(ctx, tx)
 	if err != nil {
@@ -340,6 +350,9 @@ func (s *Store) JoinRoom(ctx context.Context, room, user string) (*hubbub.Entry,
 		return nil, err
 	}
 	h, err := s.publicMembership(ctx, room, user, true)
+	for try := 1; try < roomKeyRetries && isRoomKeyConflict(err); try++ {
+		h, err = s.publicMembership(ctx, room, user, true) // as CreateRoom
+	}
 	if err != nil {
 		return nil, s.guard.Wrap(sqlstore.OpJoinRoom, err)
 	}
@@ -384,11 +397,12 @@ func (s *Store) publicMembership(ctx context.Context, room, user string, join bo
 	defer rollback(tx) // after Commit, a no-op
 	var last, lastNo int64
 	var exists, private bool
+	var holder string
 	lock := lockRoomMeta
 	if !join {
 		lock = lockRoomIfAny
 	}
-	err = tx.QueryRow(ctx, lock, room).Scan(&last, &lastNo, &exists, &private)
+	err = tx.QueryRow(ctx, lock, room).Scan(&last, &lastNo, &exists, &private, &holder)
 	switch {
 	case !join && errors.Is(err, pgx.ErrNoRows):
 		return nil, nil // no room, so no membership of it
@@ -396,6 +410,8 @@ func (s *Store) publicMembership(ctx context.Context, room, user string, join bo
 		return nil, err
 	case private:
 		return nil, sqlstore.RoomPrivate(room)
+	case holder != "":
+		return nil, hubbub.RoomCase(room, holder)
 	}
 	now, err := s.roomTime(ctx, tx)
 	if err != nil {

@@ -270,12 +270,9 @@ func otherNames(people map[string]hubbub.User, user string) []string {
 // roomFor reads the room a request changes, and the sender's place in it and whether they
 // may change who is in it (its owner or moderators, or a server moderator or admin).
 func (j *jsonSession) roomFor(ctx context.Context, rs hubbub.RoomStore, room string) (hubbub.RoomMeta, hubbub.Membership, bool, error) {
-	meta, found, err := rs.RoomMeta(ctx, room)
+	meta, err := j.svc.storedRoom(ctx, room)
 	if err != nil {
-		return meta, hubbub.Membership{}, false, j.svc.storeRefused("reading the room", err)
-	}
-	if !found {
-		return meta, hubbub.Membership{}, false, hubbub.Errorf(hubbub.ECodeNotFound, "no room %q", room)
+		return meta, hubbub.Membership{}, false, err
 	}
 	m, in, err := rs.Membership(ctx, room, j.member.UserID)
 	if err != nil {
@@ -371,12 +368,9 @@ func (j *jsonSession) changeMember(ctx context.Context, f *wire.ClientFrame) err
 // members), on every connection.
 func (j *jsonSession) part(ctx context.Context, f *wire.ClientFrame) error {
 	rs := j.svc.hub.Store()
-	meta, found, err := rs.RoomMeta(ctx, f.Room)
+	meta, err := j.svc.storedRoom(ctx, f.Room)
 	if err != nil {
-		return j.svc.storeRefused("reading the room", err)
-	}
-	if !found {
-		return hubbub.Errorf(hubbub.ECodeNotFound, "no room %q", f.Room)
+		return err
 	}
 	me := j.member
 	if meta.Private || meta.DM {
@@ -449,10 +443,8 @@ func (j *jsonSession) read(ctx context.Context, f *wire.ClientFrame) error {
 		}
 		// A read position of a room that does not exist would be a row for every made-up
 		// name a client sends, which no room cap counts.
-		if _, found, err := rs.RoomMeta(ctx, f.Room); err != nil {
-			return j.svc.storeRefused("reading the room", err)
-		} else if !found {
-			return hubbub.Errorf(hubbub.ECodeNotFound, "no room %q", f.Room)
+		if _, err := j.svc.storedRoom(ctx, f.Room); err != nil {
+			return err
 		}
 	}
 	seq, err := rs.SetRead(ctx, me.UserID, f.Room, f.Seq)
@@ -517,14 +509,12 @@ func (j *jsonSession) members(ctx context.Context, f *wire.ClientFrame) error {
 	if err != nil {
 		return j.svc.storeRefused("reading the members", err)
 	}
-	if len(list) == 0 && f.After.Key == "" && !j.rooms.has(f.Room) && len(j.svc.hub.Members(f.Room)) == 0 {
+	if len(list) == 0 && f.After.Key == "" && !j.rooms.has(f.Room) {
 		// A misspelt room is heard as one that is not there, as the API's members and a read
 		// or notify of it are, not read as a room nobody is in; a room someone is in on this
 		// node is there without being stored (an anonymous user's), like the API's roomInUse.
-		if _, found, err := rs.RoomMeta(ctx, f.Room); err != nil {
-			return j.svc.storeRefused("reading the room", err)
-		} else if !found {
-			return hubbub.Errorf(hubbub.ECodeNotFound, "no room %q", f.Room)
+		if err := j.svc.roomKnown(ctx, f.Room); err != nil {
+			return err
 		}
 	}
 	hasMore := len(list) > limit

@@ -37,10 +37,8 @@ func (s *Service) NotifyLevel(ctx context.Context, user, room, level string, all
 	levels := s.hub.Store()
 	// A misspelt room should be heard as one that is not there, not read as the default
 	// level or given a level nobody will ever use.
-	if _, found, err := levels.RoomMeta(ctx, room); err != nil {
-		return "", s.storeRefused("reading the room", err)
-	} else if !found {
-		return "", hubbub.Errorf(hubbub.ECodeNotFound, "no room %q", room)
+	if _, err := s.storedRoom(ctx, room); err != nil {
+		return "", err
 	}
 	if level != "" {
 		if err := levels.SetNotifyLevel(ctx, user, room, level); err != nil {

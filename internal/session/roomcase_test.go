@@ -62,3 +62,45 @@ func TestJoinAnyCase(t *testing.T) {
 		t.Errorf("after a restart, join of GENERAL = %v", f)
 	}
 }
+
+// TestRoomMadeMeanwhileRefused: the store holds a room name to one room whatever its case,
+// and its refusal reaches a client as the server's own check does: room_case naming the
+// stored room, nothing done. The check cannot see it here — this node holds "ops" open for a
+// connection without a key, which stores nothing, and takes "ops" for that room, while "OPS"
+// is made: what two first uses on two nodes at one instant look like — so a join or create of
+// "ops" gets the store's refusal, and so does the keyless member's next send in "ops".
+func TestRoomMadeMeanwhileRefused(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{})
+	kim := servertest.DialJSON(t, s, "")
+	kim.Send(servertest.Frame{"type": "hello", "name": "kim"}) // no key: an anonymous user
+	kim.Await("welcome")
+	kim.Join("ops", nil)
+	bob := servertest.DialJSON(t, s, "bob")
+	if j := bob.Join("OPS", nil); j.Type() != "joined" || j.Str("room") != "OPS" {
+		t.Fatalf("bob's join of OPS = %v", j)
+	}
+
+	ann := servertest.DialJSON(t, s, "ann")
+	for _, typ := range []string{"join", "create"} {
+		ann.Send(servertest.Frame{"type": typ, "room": "ops"})
+		f := ann.Await("error")
+		if f.Str("code") != "room_case" || f.Str("request") != typ || f.Str("room") != "ops" || f.Str("stored_room") != "OPS" {
+			t.Errorf("%s of ops beside OPS = %v; want room_case naming OPS", typ, f)
+		}
+	}
+	kim.Send(servertest.Frame{"type": "send", "room": "ops", "id": "k-1", "text": "anyone?"})
+	if f := kim.Await("error"); f.Str("code") != "room_case" || f.Str("request") != "send" || f.Str("stored_room") != "OPS" {
+		t.Errorf("kim's send in ops = %v; want room_case naming OPS", f)
+	}
+	// Asked again by the stored name, each is in the one room.
+	if j := ann.Join("OPS", nil); j.Type() != "joined" || j.Str("room") != "OPS" {
+		t.Errorf("ann's join of OPS = %v", j)
+	}
+	kim.Join("OPS", nil)
+	if ack := kim.Say("OPS", "k-2", "here"); ack.Type() != "ack" {
+		t.Errorf("kim's send in OPS = %v", ack)
+	}
+	if m := bob.Messages("OPS", 1); m[0].Str("text") != "here" || m[0].Str("from") != "kim" {
+		t.Errorf("bob got %v", m)
+	}
+}

@@ -96,20 +96,28 @@ func (s *Service) Search(ctx context.Context, req SearchRequest) (wire.SearchRes
 	return res, nil
 }
 
-// roomKnown refuses, not_found, a room that is neither stored (metadata or entries) nor open
-// with a member (a room only keyless clients opened is stored nowhere).
+// roomKnown refuses, not_found, a room that is neither stored (storedRoom) nor open with a
+// member (a room only keyless clients opened is stored nowhere).
 func (s *Service) roomKnown(ctx context.Context, room string) error {
 	if len(s.hub.Members(room)) > 0 {
 		return nil
 	}
-	_, found, err := s.hub.Store().RoomMeta(ctx, room)
+	_, err := s.storedRoom(ctx, room)
+	return err
+}
+
+// storedRoom returns room's metadata, or refuses it, not_found, when the store holds neither
+// metadata nor entries of it: the one answer about a room that is not there, so that a
+// misspelt room is heard as missing, not read as an empty one.
+func (s *Service) storedRoom(ctx context.Context, room string) (hubbub.RoomMeta, error) {
+	meta, found, err := s.hub.Store().RoomMeta(ctx, room)
 	if err != nil {
-		return s.storeRefused("reading the room", err)
+		return meta, s.storeRefused("reading the room", err)
 	}
 	if !found {
-		return hubbub.Errorf(hubbub.ECodeNotFound, "no room %q", room)
+		return meta, hubbub.Errorf(hubbub.ECodeNotFound, "no room %q", room)
 	}
-	return nil
+	return meta, nil
 }
 
 // searchQuery checks what a request asks for, before anything is read: the query, the order,

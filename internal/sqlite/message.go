@@ -18,7 +18,7 @@ import (
 func (w *writer) appendMessage(ctx context.Context, m hubbub.Entry) result {
 	var seq, ord int64
 	if err := w.stmts.messageSeq.QueryRowContext(ctx, m.Room).Scan(&seq, &ord); err != nil {
-		return result{err: fmt.Errorf("next seq: %w", err)}
+		return result{err: w.roomKeyTaken(ctx, m.Room, fmt.Errorf("next seq: %w", err))}
 	}
 	m.Seq = uint64(seq)
 	res, inserted := w.insertMessage(ctx, m, seq, ord)

@@ -125,42 +125,55 @@ func (w *writer) appendPlains(ctx context.Context, reqs []*request) {
 		return
 	}
 	// Number the group from the rooms' numbering as it stands; w.seqs is moved on only once
-	// the group is in, so that the one-at-a-time fallback starts from the same place.
+	// the group is in, so that the one-at-a-time fallback starts from the same place. A
+	// message to a room with no row whose key a room holds, stored or new in the group, is
+	// refused and left out (roomkey.go).
 	rooms := make(map[string]*plainRoom)
+	var claims map[string]string
+	group := make([]*request, 0, len(reqs))
 	for _, r := range reqs {
 		m := &r.res.msg
 		pr := rooms[m.Room]
 		if pr == nil {
-			pr = &plainRoom{}
 			cur, ok := w.seqs.get(m.Room)
 			if !ok {
 				err := w.stmts.roomSeq.QueryRowContext(ctx, m.Room).Scan(&cur.last, &cur.msgs)
-				if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				if errors.Is(err, sql.ErrNoRows) {
+					if claims == nil {
+						claims = make(map[string]string)
+					}
+					if err = w.newRoom(ctx, m.Room, claims); isRefusal(err) {
+						r.res = result{err: err}
+						continue
+					}
+				}
+				if err != nil {
 					w.broken = fmt.Errorf("next seq: %w", err)
 					setErr(reqs, w.broken)
 					return
 				}
 				w.seqs.put(m.Room, cur)
 			}
-			pr.before = cur
+			pr = &plainRoom{before: cur}
 			rooms[m.Room] = pr
 		}
 		pr.added++
 		m.Seq = uint64(pr.before.last + pr.added)
+		group = append(group, r)
 	}
-	if !w.insertPlains(ctx, reqs, rooms) {
+	if !w.insertPlains(ctx, group, rooms) {
 		if w.broken != nil {
 			setErr(reqs, w.broken)
 			return
 		}
 		// One at a time, as before groups: a resend is found, the others stored. Each
 		// message's seq is given again by appendPlain.
-		for i, r := range reqs {
+		for i, r := range group {
 			m := r.res.msg
 			m.Seq = 0
 			r.res = w.appendPlain(ctx, m)
 			if w.broken != nil {
-				setErr(reqs[i+1:], w.broken)
+				setErr(group[i+1:], w.broken)
 				return
 			}
 		}

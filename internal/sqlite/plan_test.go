@@ -49,6 +49,7 @@ func TestQueryPlans(t *testing.T) {
 			"SEARCH s USING PRIMARY KEY (id=?)", "SEARCH u USING PRIMARY KEY (id=?)"}},
 		{"resolve room", resolveRoomSQL, []any{"General", "general"}, []string{
 			"SEARCH r USING PRIMARY KEY (name=?)", "SEARCH r USING INDEX rooms_key (<expr>=?)"}},
+		{"key holder", keyHolderSQL, []any{"general"}, []string{"SEARCH rooms USING COVERING INDEX rooms_key (<expr>=?)"}},
 		{"room meta", roomMetaSQL, []any{"r"}, []string{
 			"SEARCH r USING PRIMARY KEY (name=?)", "SEARCH m USING PRIMARY KEY (name=?)",
 			"SEARCH lm USING PRIMARY KEY (room=? AND seq=?)", "SEARCH le USING PRIMARY KEY (room=? AND seq=?)"}},

@@ -78,15 +78,19 @@ const (
 		AND substr(r.name, 1, 3) <> 'dm.'
 		AND (r.last_seq > 0 OR m.name IS NOT NULL) ORDER BY r.name`
 	// The room a request naming ?1 means (hubbub.RoomStore.ResolveRoom), whose key is ?2: the
-	// room named exactly that, else the first non-twin room of that key (rooms_key, 0018), each
-	// only if RoomMeta finds it. Two probes of an index, the exact one first.
+	// room named exactly that, else the room that holds the key (rooms_key, unique since 0019:
+	// the one room of the key that is not a twin), each only if RoomMeta finds it. Two probes
+	// of an index, the exact one first.
 	resolveRoomSQL = `SELECT name FROM (
 			SELECT r.name, 0 AS fold FROM rooms r WHERE r.name = ?1
 				AND (r.last_seq > 0 OR EXISTS (SELECT 1 FROM room_meta m WHERE m.name = r.name))
-			UNION ALL SELECT * FROM (SELECT r.name, 1 FROM rooms r WHERE lower(r.name) = ?2 AND r.twin = 0
-				AND (r.last_seq > 0 OR EXISTS (SELECT 1 FROM room_meta m WHERE m.name = r.name))
-				ORDER BY lower(r.name), r.name LIMIT 1))
+			UNION ALL SELECT r.name, 1 FROM rooms r WHERE lower(r.name) = ?2 AND r.twin = 0
+				AND (r.last_seq > 0 OR EXISTS (SELECT 1 FROM room_meta m WHERE m.name = r.name)))
 		ORDER BY fold LIMIT 1`
+	// The room that holds key ?1 (rooms_key), which a room of another spelling may not take
+	// (hubbub.RoomStore: a key holds one room). Every row of rooms is a room (0019 removed the
+	// rows that were none), so the row is enough.
+	keyHolderSQL = `SELECT name FROM rooms WHERE lower(name) = ?1 AND twin = 0`
 	// The rooms RoomMeta finds, at most ?1 of them: a row with an entry or metadata (JoinRoom
 	// and CreateRoom give theirs metadata in the transaction that adds the row).
 	countRoomsSQL = `SELECT count(*) FROM (SELECT 1 FROM rooms r
@@ -220,7 +224,7 @@ func (w *writer) appendRoomChange(ctx context.Context, e hubbub.Entry, asGiven b
 	}
 	var seq int64
 	if err := w.stmts.entrySeq.QueryRowContext(ctx, e.Room).Scan(&seq); err != nil {
-		return result{err: fmt.Errorf("next seq: %w", err)}
+		return result{err: w.roomKeyTaken(ctx, e.Room, fmt.Errorf("next seq: %w", err))}
 	}
 	e.Seq = uint64(seq)
 	now := e.Time.UnixMilli()
@@ -310,7 +314,8 @@ func (w *writer) handOver(ctx context.Context, change hubbub.Entry, heir hubbub.
 
 // CreateRoom creates a room with its metadata and first members (KindMember join entries
 // from seq 1), in one transaction; see hubbub.RoomStore. Of two creating one room at once
-// (a DM's members, on any node sharing the file), one wins and the other gets ECodeExists.
+// (a DM's members, on any node sharing the file), one wins and the other gets ECodeExists;
+// a room whose key another room holds is refused room_case (roomkey.go).
 func (s *Store) CreateRoom(ctx context.Context, meta hubbub.RoomMeta, members []hubbub.Membership) (hubbub.RoomMeta, []hubbub.Entry, error) {
 	if err := sqlstore.CheckRoomMeta(meta, members); err != nil {
 		return hubbub.RoomMeta{}, nil, s.guard.Wrap(sqlstore.OpCreateRoom, err)
@@ -330,7 +335,7 @@ func (s *Store) CreateRoom(ctx context.Context, meta hubbub.RoomMeta, members []
 			return err
 		}
 		if _, err := tx.stmts.ensureRoom.ExecContext(ctx, meta.Name); err != nil {
-			return err
+			return tx.roomKeyTaken(ctx, meta.Name, err)
 		}
 		from, err := tx.nameOf(ctx, meta.CreatedBy)
 		if err != nil {
@@ -449,7 +454,7 @@ func (s *Store) JoinRoom(ctx context.Context, room, user string) (*hubbub.Entry,
 			return err
 		}
 		if _, err := tx.stmts.ensureRoom.ExecContext(ctx, room); err != nil {
-			return err
+			return tx.roomKeyTaken(ctx, room, err)
 		}
 		next := &hubbub.Membership{Room: room, User: user, Role: hubbub.RoomMember, Since: tx.now}
 		join := hubbub.Entry{Room: room, Kind: hubbub.KindMember, Action: hubbub.MemberJoin, Subject: user, Time: tx.now}

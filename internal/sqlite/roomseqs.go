@@ -107,7 +107,13 @@ func (w *writer) appendPlain(ctx context.Context, m hubbub.Entry) result {
 	cur, ok := w.seqs.get(m.Room)
 	if !ok {
 		err := w.stmts.roomSeq.QueryRowContext(ctx, m.Room).Scan(&cur.last, &cur.msgs)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		if errors.Is(err, sql.ErrNoRows) {
+			// A new room: its key may be another room's (roomkey.go).
+			if err = w.newRoom(ctx, m.Room, nil); isRefusal(err) {
+				return result{err: err}
+			}
+		}
+		if err != nil {
 			// As a failed insert: SQLite may have rolled the transaction back.
 			w.broken = fmt.Errorf("next seq: %w", err)
 			return result{err: w.broken}

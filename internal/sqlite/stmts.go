@@ -17,6 +17,9 @@ type writeStmts struct {
 	// A plain message's numbering (roomseqs.go): the room's row read once, then bumped
 	// without reading it back; and whether another connection committed since.
 	roomSeq, bumpSeq, dataVersion *sql.Stmt
+	// The room that holds a room name's key (keyHolderSQL), which a new room of another
+	// spelling may not take.
+	keyHolder *sql.Stmt
 	// Inserting: a plain message (no client id, reply or mentions: the statement of the
 	// store before the room log), any message (refused if a change holds its client id), a
 	// change.
@@ -114,6 +117,7 @@ func prepareWrites(ctx context.Context, conn *sql.Conn) (writeStmts, error) {
 	w.messageSeq = prep(`INSERT INTO rooms (name, last_seq, msgs) VALUES (?, 1, 1)
 		ON CONFLICT (name) DO UPDATE SET last_seq = last_seq + 1, msgs = msgs + 1 RETURNING last_seq, msgs`)
 	w.roomSeq = prep(`SELECT last_seq, msgs FROM rooms WHERE name = ?`)
+	w.keyHolder = prep(keyHolderSQL)
 	w.bumpSeq = prep(`INSERT INTO rooms (name, last_seq, msgs) VALUES (?, 1, 1)
 		ON CONFLICT (name) DO UPDATE SET last_seq = last_seq + 1, msgs = msgs + 1`)
 	w.dataVersion = prep(`PRAGMA data_version`)

@@ -614,6 +614,9 @@ func (s *memStore) CreateRoom(ctx context.Context, meta hubbub.RoomMeta, members
 	if s.metas[meta.Name] != nil || r.last > 0 && s.bug != "createseq" {
 		return hubbub.RoomMeta{}, nil, hubbub.Errorf(hubbub.ECodeExists, "room %s exists", meta.Name)
 	}
+	if err := s.keyHeld(meta.Name); err != nil {
+		return hubbub.RoomMeta{}, nil, err
+	}
 	if len(meta.Topic) > hubbub.MaxTopicLen && s.bug != "topiclong" {
 		return hubbub.RoomMeta{}, nil, hubbub.Errorf(hubbub.ECodeTooLong, "a topic is at most %d bytes", hubbub.MaxTopicLen)
 	}
@@ -673,7 +676,10 @@ func (s *memStore) ResolveRoom(ctx context.Context, name string) (string, bool, 
 			}
 		}
 	}
-	if names[name] && s.bug != "resolveexact" {
+	// The exact name first: without twins (rooms an upgrade found sharing a key, which
+	// memStore never has) it is the room of the key, and the SQL stores' upgrade tests check
+	// that a twin is found by its own name.
+	if names[name] {
 		return name, true, nil
 	}
 	if s.bug == "resolvefold" { // names compared byte for byte, as before
@@ -689,6 +695,26 @@ func (s *memStore) ResolveRoom(ctx context.Context, name string) (string, bool, 
 	return first, first != "", nil
 }
 
+// keyHeld returns the refusal of room, if it is no room yet (mu held), when another room holds
+// its key (hubbub.RoomStore: a key holds one room); nil otherwise. Bugs: "keyfree" refuses
+// nothing, as the stores did before names folded; "keyrace" checks, then lets the next caller
+// in before the act it allows (pause), as a store that checks without a unique index does.
+func (s *memStore) keyHeld(room string) *hubbub.Error {
+	if s.bug == "keyfree" || s.metas[room] != nil || s.rooms[room] != nil && s.rooms[room].last > 0 {
+		return nil
+	}
+	key := hubbub.RoomKey(room)
+	for name := range s.roomNames() {
+		if hubbub.RoomKey(name) == key {
+			return hubbub.RoomCase(room, name)
+		}
+	}
+	if s.bug == "keyrace" {
+		s.pause()
+	}
+	return nil
+}
+
 func (s *memStore) JoinRoom(ctx context.Context, room, user string) (*hubbub.Entry, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -697,6 +723,9 @@ func (s *memStore) JoinRoom(ctx context.Context, room, user string) (*hubbub.Ent
 	}
 	if m := s.metas[room]; m != nil && (m.Private || m.DM) && s.bug != "joinprivate" {
 		return nil, hubbub.Errorf(hubbub.ECodeForbidden, "room %s is private", room)
+	}
+	if err := s.keyHeld(room); err != nil {
+		return nil, err
 	}
 	now := ms(s.now())
 	s.ensureMeta(room, now)

@@ -288,6 +288,10 @@ func (s *memStore) appendEntry(ctx context.Context, in hubbub.Entry) (hubbub.Ent
 		}
 	}
 
+	if err := s.keyHeld(in.Room); err != nil {
+		return hubbub.Entry{}, false, err
+	}
+
 	// Only what the caller owns is read: the kind's own fields.
 	m := hubbub.Entry{Room: in.Room, From: in.From, User: in.User, ClientID: in.ClientID, Kind: in.Kind}
 	if s.bug == "forge" {

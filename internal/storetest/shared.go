@@ -16,7 +16,7 @@ type SharedOpener = func(t *testing.T) (first hubbub.Store, again func(t *testin
 // RunSharedStoreTests runs the contract cases that need two stores on one set of data: what
 // must hold across nodes (names, invites and room creation decided once), and what must
 // survive a restart (users, sessions, rooms, read positions and the unread counts of
-// MyRooms). Every store that can be opened twice on its data runs it.
+// MyRooms). A room's key is decided once too. Every store that can be opened twice on its data runs it.
 func RunSharedStoreTests(t *testing.T, open SharedOpener) {
 	tests := []struct {
 		name string
@@ -25,6 +25,7 @@ func RunSharedStoreTests(t *testing.T, open SharedOpener) {
 		{"NamesTwoNodes", testNamesTwoNodes},
 		{"InvitesTwoNodes", testInvitesTwoNodes},
 		{"CreateRoomTwoNodes", testCreateRoomTwoNodes},
+		{"OneRoomPerKeyTwoNodes", testOneRoomPerKeyTwoNodes},
 		{"OwnerTwoNodes", testOwnerTwoNodes},
 		{"PeopleAfterReopen", testPeopleAfterReopen},
 		{"FilesTwoNodes", testFilesTwoNodes},

@@ -105,6 +105,8 @@ func RunStoreTests(t *testing.T, open func(t *testing.T, ret hubbub.Retention) h
 		{"Directory", testDirectory},
 		{"CountRooms", testCountRooms},
 		{"ResolveRoom", testResolveRoom},
+		{"OneRoomPerKey", testOneRoomPerKey},
+		{"OneRoomPerKeyConcurrent", testOneRoomPerKeyConcurrent},
 		{"SetRead", testSetRead},
 		{"MyRooms", testMyRooms},
 		{"UnreadCap", testUnreadCap},
