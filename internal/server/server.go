@@ -176,11 +176,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	w, r = s.limitBody(w, r)
-	s.mux.ServeHTTP(w, r)
-	if tw, ok := w.(*timeoutWriter); ok {
-		tw.finish()
-	}
+	s.mux.ServeHTTP(w, s.limitBody(w, r))
 }
 
 // secure reports whether the browser reached the server over TLS (directly, or through a
