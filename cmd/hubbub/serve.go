@@ -155,6 +155,7 @@ func newServeFlags(fs *flag.FlagSet) *serveFlags {
 	fs.IntVar(&s.MaxDMMembers, "max-dm-members", hubbub.MaxDMMembers, fmt.Sprintf("most people in a direct message, its starter included (0 = the default, %d; 1 is refused)", hubbub.MaxDMMembers))
 	fs.IntVar(&s.MaxAttachments, "max-attachments", hubbub.MaxAttachments, fmt.Sprintf("most files one message may carry (at most %d)", hubbub.MaxAttachments))
 	fs.IntVar(&s.MaxConns, "max-conns", 20000, "WebSocket connections the server holds (past it: 503)")
+	fs.IntVar(&s.MaxHTTPConns, "max-http-conns", server.DefaultMaxHTTPConns, "plain HTTP connections (the page, /api/, /upload, /metrics…; not WebSockets) the server holds; a request on one more gets 503 with Retry-After and its connection is closed")
 	fs.IntVar(&s.MaxConnecting, "max-connecting", server.DefaultMaxConnecting, fmt.Sprintf("WebSocket connections being set up at once (upgraded, hello and first join not yet handled); past it upgrades get 503 with Retry-After, which clients honour as backoff (0 = the default, %d)", server.DefaultMaxConnecting))
 	fs.DurationVar(&f.connectingWait, "connecting-wait", server.DefaultConnectingWait, "how long an upgrade past --max-connecting waits for a slot, in arrival order, before it gets 503 with Retry-After (0 = 503 at once; at most 1m)")
 	fs.DurationVar(&f.acceptPause, "accept-pause", server.DefaultAcceptPause, "while the connections being set up fill --max-connecting, how long the listener may leave the next one in the kernel's queue before accepting it anyway (0 = never wait; at most 5s): after a restart the admitted clients' hellos and joins go first")
@@ -476,6 +477,7 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 	// http.Server.Shutdown waits for every handler, those of upgrades waiting for an
 	// admission slot among them: they are answered 503 as it begins.
 	httpSrv.RegisterOnShutdown(srv.StopAdmitting)
+	srv.LimitHTTPConns(httpSrv) // --max-http-conns, --max-http-conns-per-ip
 	served := make(chan error, 1)
 	if tlsCfg != nil {
 		httpSrv.TLSConfig = tlsCfg

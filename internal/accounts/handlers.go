@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"hubbub"
+	"hubbub/internal/httpbody"
 )
 
 //go:embed pages
@@ -138,8 +139,11 @@ func (s *Service) getSignIn(w http.ResponseWriter, r *http.Request) {
 // readForm parses a posted form within maxFormBytes and checks CSRF; it answers a refused
 // request itself and returns false.
 func (s *Service) readForm(w http.ResponseWriter, r *http.Request, d pageData) bool {
-	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	r.Body = httpbody.Limit(w, r, maxFormBytes)
 	if err := r.ParseForm(); err != nil {
+		if httpbody.TimedOut(w, err) {
+			return false
+		}
 		status := http.StatusBadRequest
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {

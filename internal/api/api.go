@@ -18,6 +18,7 @@ import (
 
 	"hubbub"
 	"hubbub/internal/commands"
+	"hubbub/internal/httpbody"
 	"hubbub/internal/hub"
 	"hubbub/internal/session"
 	"hubbub/internal/webhooks"
@@ -125,6 +126,9 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 func writeAPIError(w http.ResponseWriter, err error) {
+	if httpbody.TimedOut(w, err) { // a body that did not arrive in time (bodyFailed)
+		return
+	}
 	ae := toAPIError(err)
 	writeJSON(w, ae.Status, ae)
 }
@@ -256,12 +260,16 @@ func (h *headerRecorder) Header() http.Header         { return h.header }
 func (h *headerRecorder) Write(b []byte) (int, error) { return len(b), nil }
 func (h *headerRecorder) WriteHeader(status int)      { h.status = status }
 
-// tooLarge is the 413 of a body that err says ran past its limit (http.MaxBytesReader), or
-// nil.
-func tooLarge(err error) error {
+// bodyFailed is the answer to a read of a body (httpbody.Limit) that err says failed for
+// want of the body itself, or nil: the 413 of one past its limit, or err for one that did not
+// arrive in time, which writeAPIError answers 408 (httpbody.TimedOut) rather than as bad JSON.
+func bodyFailed(err error) error {
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
 		return apiErrorf(http.StatusRequestEntityTooLarge, "too_large", "the body is larger than %d bytes", tooBig.Limit)
+	}
+	if errors.Is(err, httpbody.ErrTimeout) {
+		return err
 	}
 	return nil
 }
@@ -274,8 +282,8 @@ func decodeJSON(r io.Reader, v any) error {
 	// required) and an array would be refused in encoding/json's words, Go type included.
 	var raw json.RawMessage
 	if err := dec.Decode(&raw); err != nil {
-		if big := tooLarge(err); big != nil {
-			return big
+		if failed := bodyFailed(err); failed != nil {
+			return failed
 		}
 		if errors.Is(err, io.EOF) {
 			return apiErrorf(http.StatusBadRequest, hubbub.ECodeBadJSON, "the body must be a JSON object")
@@ -283,8 +291,8 @@ func decodeJSON(r io.Reader, v any) error {
 		return badJSON(err)
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		if big := tooLarge(err); big != nil {
-			return big
+		if failed := bodyFailed(err); failed != nil {
+			return failed
 		}
 		return apiErrorf(http.StatusBadRequest, hubbub.ECodeBadJSON, "the body must hold one JSON object and nothing after it")
 	}
@@ -410,7 +418,7 @@ func validFrom(from string) error {
 
 // readBody decodes r's body, bounded by apiBodyLimit, into v.
 func readBody(w http.ResponseWriter, r *http.Request, v any) error {
-	return decodeJSON(http.MaxBytesReader(w, r.Body, apiBodyLimit), v)
+	return decodeJSON(httpbody.Limit(w, r, apiBodyLimit), v)
 }
 
 // publishRequest is the body of POST /api/rooms/{room}/messages.

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"hubbub"
+	"hubbub/internal/httpbody"
 	"hubbub/internal/session"
 	"hubbub/internal/wire"
 )
@@ -102,11 +103,10 @@ func pathMessage(r *http.Request) (string, uint64, error) {
 
 // readOptionalBody decodes r's body into v if it has one; an empty body leaves v as it is.
 func readOptionalBody(w http.ResponseWriter, r *http.Request, v any) error {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, apiBodyLimit))
+	body, err := io.ReadAll(httpbody.Limit(w, r, apiBodyLimit))
 	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return apiErrorf(http.StatusRequestEntityTooLarge, "too_large", "the body is larger than %d bytes", tooBig.Limit)
+		if failed := bodyFailed(err); failed != nil {
+			return failed
 		}
 		return apiErrorf(http.StatusBadRequest, "bad_request", "reading the body: %v", err)
 	}

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"hubbub"
+	"hubbub/internal/httpbody"
 	"hubbub/internal/hub"
 	"hubbub/internal/session"
 	"hubbub/internal/wire"
@@ -179,7 +180,7 @@ func (k *Hooks) reserve(id string) float64 {
 // key given twice in one object is refused, as the API's bodies (duplicateKey): encoding/json
 // would post the last "text", which the tool may not have meant.
 func (k *Hooks) readPost(w http.ResponseWriter, r *http.Request, p *hookPost) error {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, k.cfg.MaxBody))
+	dec := json.NewDecoder(httpbody.Limit(w, r, k.cfg.MaxBody))
 	var raw json.RawMessage
 	err := dec.Decode(&raw)
 	if err == nil {
@@ -196,10 +197,10 @@ func (k *Hooks) readPost(w http.ResponseWriter, r *http.Request, p *hookPost) er
 			return apiErrorf(http.StatusBadRequest, hubbub.ECodeBadJSON, "the body must hold one JSON object and nothing after it")
 		}
 	}
-	var tooBig *http.MaxBytesError
+	if failed := bodyFailed(err); failed != nil {
+		return failed
+	}
 	switch {
-	case errors.As(err, &tooBig):
-		return apiErrorf(http.StatusRequestEntityTooLarge, "too_large", "the body is larger than %d bytes", tooBig.Limit)
 	case errors.Is(err, io.EOF):
 		return apiErrorf(http.StatusBadRequest, hubbub.ECodeBadJSON, "the body must be a JSON object {\"text\": …}")
 	}

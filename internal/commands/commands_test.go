@@ -1,9 +1,12 @@
 package commands_test
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -344,6 +347,40 @@ func TestResponseURLRefused(t *testing.T) {
 	}
 	if seq := lastSeq(t, s, "general"); seq != 0 {
 		t.Errorf("refused answers stored something: last seq %d", seq)
+	}
+}
+
+// A response URL's body that stops arriving is answered 408 timeout once the server's
+// --body-timeout passes, with the connection closed, as every plain body is
+// (internal/httpbody): not 400, which would tell the command's server its answer was bad.
+func TestResponseBodyTimesOut(t *testing.T) {
+	rc := newReceiver(t, func(w http.ResponseWriter, r *http.Request, u use) {})
+	s := servertest.Start(t, servertest.Options{Server: server.Config{BodyTimeout: 300 * time.Millisecond,
+		Commands: commands.Config{Client: egress.New(egress.Config{AllowPrivate: true})}}})
+	register(t, s, rc, "deploy", rc.URL)
+	ann := joined(t, s, "ann", "general")
+	ann.Send(servertest.Frame{"type": "command", "room": "general", "name": "deploy", "id": "c-1"})
+	u := rc.next()
+	c, err := net.Dial("tcp", s.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	fmt.Fprintf(c, "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Length: 100\r\n\r\n{\"text\":", strings.TrimPrefix(u.ResponseURL, s.URL), s.Addr)
+	_ = c.SetReadDeadline(time.Now().Add(20 * time.Second)) // a server with no timeout never answers
+	br := bufio.NewReader(c)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatalf("no answer to a stalled body: %v", err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	var e struct{ Code string }
+	if err := json.Unmarshal(body, &e); resp.StatusCode != http.StatusRequestTimeout || err != nil || e.Code != "timeout" || !resp.Close {
+		t.Errorf("%d (close %v) %s, want 408 {\"code\":\"timeout\",…} and the connection closed", resp.StatusCode, resp.Close, body)
+	}
+	if rest, err := io.ReadAll(br); err != nil || len(rest) != 0 {
+		t.Errorf("after the answer: %q, %v; want the connection closed", rest, err)
 	}
 }
 

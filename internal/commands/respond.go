@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"hubbub"
+	"hubbub/internal/httpbody"
 )
 
 // RespondPath is where response URLs point, before their token: POST RespondPath + token.
@@ -73,7 +74,10 @@ func (r *Runner) respond(w http.ResponseWriter, req *http.Request) {
 		respondError(w, http.StatusGone, "expired", "this response URL has expired")
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, req.Body, maxRespondBody))
+	body, err := io.ReadAll(httpbody.Limit(w, req, maxRespondBody))
+	if httpbody.TimedOut(w, err) {
+		return
+	}
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
 		respondError(w, http.StatusRequestEntityTooLarge, "too_large", "the body is larger than 64 KiB")

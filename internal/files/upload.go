@@ -16,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"hubbub"
+	"hubbub/internal/httpbody"
 	"hubbub/internal/session"
 	"hubbub/internal/wire"
 )
@@ -80,10 +81,12 @@ func (s *Service) serveUpload(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Del("Connection") // the body is read from here on: the connection may be kept
 	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(s.cfg.UploadTimeout))
-	body := http.MaxBytesReader(w, r.Body, s.cfg.UploadMax+multipartSlack)
+	body := httpbody.Limit(w, r, s.cfg.UploadMax+multipartSlack)
 	src, name, err := uploadSource(r, body)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, err)
+		if !httpbody.TimedOut(w, err) {
+			writeError(w, http.StatusBadRequest, err)
+		}
 		return
 	}
 	tmp, err := os.CreateTemp(s.cfg.TempDir, "hubbub-upload-*")
@@ -100,7 +103,9 @@ func (s *Service) serveUpload(w http.ResponseWriter, r *http.Request) {
 		return
 	case err != nil:
 		s.log.Info("upload: reading the body failed", "user", u.ID, "err", err)
-		writeError(w, http.StatusBadRequest, hubbub.Errorf(hubbub.ECodeBadField, "the upload ended early: %v", err))
+		if !httpbody.TimedOut(w, err) {
+			writeError(w, http.StatusBadRequest, hubbub.Errorf(hubbub.ECodeBadField, "the upload ended early: %v", err))
+		}
 		return
 	}
 	f, err := s.process(r.Context(), tmp)
@@ -168,17 +173,24 @@ func thumbURL(base string, f hubbub.File) string {
 }
 
 // uploadSource returns the file's bytes and cleaned name: the raw body and ?name=, or the
-// first file part of a multipart/form-data body (?name= still wins over its file name).
+// first file part of a multipart/form-data body (?name= still wins over its file name). A
+// body that did not arrive in time fails with its read's error (httpbody.ErrTimeout).
 func uploadSource(r *http.Request, body io.Reader) (io.Reader, string, error) {
 	name := r.URL.Query().Get("name")
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if mt != "multipart/form-data" {
 		return body, CleanName(name), nil
 	}
+	unreadable := func(err error) error {
+		if errors.Is(err, httpbody.ErrTimeout) {
+			return err
+		}
+		return hubbub.Errorf(hubbub.ECodeBadField, "the multipart body cannot be read: %v", err)
+	}
 	r.Body = io.NopCloser(body)
 	mr, err := r.MultipartReader()
 	if err != nil {
-		return nil, "", hubbub.Errorf(hubbub.ECodeBadField, "the multipart body cannot be read: %v", err)
+		return nil, "", unreadable(err)
 	}
 	for {
 		p, err := mr.NextPart()
@@ -186,7 +198,7 @@ func uploadSource(r *http.Request, body io.Reader) (io.Reader, string, error) {
 			if errors.Is(err, io.EOF) {
 				return nil, "", hubbub.Errorf(hubbub.ECodeMissing, "the multipart body has no file part (a part with a filename)")
 			}
-			return nil, "", hubbub.Errorf(hubbub.ECodeBadField, "the multipart body cannot be read: %v", err)
+			return nil, "", unreadable(err)
 		}
 		if p.FileName() != "" {
 			if name == "" {
@@ -195,7 +207,7 @@ func uploadSource(r *http.Request, body io.Reader) (io.Reader, string, error) {
 			return p, CleanName(name), nil
 		}
 		if _, err := io.Copy(io.Discard, p); err != nil { // another field: skipped, within the body's limit
-			return nil, "", hubbub.Errorf(hubbub.ECodeBadField, "the multipart body cannot be read: %v", err)
+			return nil, "", unreadable(err)
 		}
 	}
 }

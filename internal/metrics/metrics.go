@@ -72,6 +72,22 @@ var refuseNames = [numRefuseReasons]string{"max_conns", "per_ip", "connect_rate"
 // String returns the reason's label value.
 func (r RefuseReason) String() string { return refuseNames[r] }
 
+// HTTPRefuseReason says why a request on a plain HTTP connection (not a WebSocket) was
+// refused because of the connections held (internal/server, httpconns.go).
+type HTTPRefuseReason int
+
+// The reasons counted by hubbub_http_connections_refused_total.
+const (
+	HTTPRefusePerIP HTTPRefuseReason = iota // the client's address holds --max-http-conns-per-ip (503)
+	HTTPRefuseMax                           // the server holds --max-http-conns (503)
+	numHTTPRefuseReasons
+)
+
+var httpRefuseNames = [numHTTPRefuseReasons]string{"per_ip", "max_conns"}
+
+// String returns the reason's label value.
+func (r HTTPRefuseReason) String() string { return httpRefuseNames[r] }
+
 // Metrics is the set of hubbub's instruments on one registry. Create it with New.
 type Metrics struct {
 	// Registry is the registry every instrument is registered on; Handler serves it.
@@ -82,6 +98,11 @@ type Metrics struct {
 	disconnects [numProtos]prometheus.Counter
 	refused     [numRefuseReasons]prometheus.Counter
 	drops       [numDropReasons]prometheus.Counter
+
+	// httpConns counts the plain HTTP connections holding a slot of --max-http-conns, and
+	// httpRefused the requests refused for want of one.
+	httpConns   prometheus.Gauge
+	httpRefused [numHTTPRefuseReasons]prometheus.Counter
 
 	joins       prometheus.Counter
 	messagesIn  prometheus.Counter
@@ -145,6 +166,15 @@ func New() *Metrics {
 	f(disconnects)
 	f(refused)
 	f(drops)
+	m.httpConns = prometheus.NewGauge(prometheus.GaugeOpts{Name: "hubbub_http_connections",
+		Help: "Plain HTTP connections (not WebSockets) open now that have made a request: what --max-http-conns and --max-http-conns-per-ip count."})
+	httpRefused := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hubbub_http_connections_refused_total",
+		Help: "Requests on plain HTTP connections refused (503, the connection closed) because their address or the server held too many, by reason."}, []string{"reason"})
+	for r := range numHTTPRefuseReasons {
+		m.httpRefused[r] = httpRefused.WithLabelValues(r.String())
+	}
+	f(m.httpConns)
+	f(httpRefused)
 
 	m.joins = prometheus.NewCounter(prometheus.CounterOpts{Name: "hubbub_joins_total",
 		Help: "Room joins by local connections."})
@@ -228,6 +258,22 @@ func (m *Metrics) Refused(r RefuseReason) {
 		return
 	}
 	m.refused[r].Inc()
+}
+
+// HTTPConns moves the count of plain HTTP connections holding a slot by delta.
+func (m *Metrics) HTTPConns(delta int) {
+	if m == nil {
+		return
+	}
+	m.httpConns.Add(float64(delta))
+}
+
+// HTTPRefused counts a request on a plain HTTP connection refused for r.
+func (m *Metrics) HTTPRefused(r HTTPRefuseReason) {
+	if m == nil {
+		return
+	}
+	m.httpRefused[r].Inc()
 }
 
 // Drop counts a dropped connection or refused frame.

@@ -13,6 +13,8 @@ func TestNilMetricsIsANoOp(t *testing.T) {
 	m.Connected(ProtoJSON)
 	m.Disconnected(ProtoJSON)
 	m.Refused(RefusePerIP)
+	m.HTTPConns(1)
+	m.HTTPRefused(HTTPRefuseMax)
 	m.Drop(DropSlowConsumer)
 	m.Joined()
 	m.MessageIn()

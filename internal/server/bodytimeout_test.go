@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"hubbub/internal/bots"
 	"hubbub/internal/files"
 	"hubbub/internal/server"
 	"hubbub/internal/servertest"
@@ -52,10 +53,19 @@ func TestStalledBodyTimesOut(t *testing.T) {
 	s := servertest.Start(t, servertest.Options{Server: server.Config{APIKey: key, BodyTimeout: 300 * time.Millisecond,
 		Files: files.Config{UploadTimeout: 500 * time.Millisecond}}})
 	servertest.DialJSON(t, s, "ann") // a guest who may upload
+	hook, secret, err := bots.CreateHook(t.Context(), s.Store, "alerts", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	uploader := session.NameHeader + ": ann\r\n" + session.KeyHeader + ": key-ann"
 	for _, tc := range []struct{ what, head, part string }{
 		{"sign-in", "POST /signin HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded", "name="},
 		{"the API", "POST /api/rooms/general/messages HTTP/1.1\r\nAuthorization: Bearer " + key, `{"from":`},
-		{"an upload", "POST /upload?name=a.txt HTTP/1.1\r\n" + session.NameHeader + ": ann\r\n" + session.KeyHeader + ": key-ann", "hello"},
+		{"the API's optional body", "DELETE /api/rooms/general/messages/1 HTTP/1.1\r\nAuthorization: Bearer " + key, `{"from":`},
+		{"an incoming hook", "POST " + bots.HookPath(hook.ID, secret) + " HTTP/1.1", `{"text":`},
+		{"an upload", "POST /upload?name=a.txt HTTP/1.1\r\n" + uploader, "hello"},
+		{"a multipart upload", "POST /upload HTTP/1.1\r\n" + uploader + "\r\nContent-Type: multipart/form-data; boundary=b",
+			"--b\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nhel"},
 		{"an upload without a user", "POST /upload?name=a.txt HTTP/1.1", "hello"}, // refused before its body is read
 	} {
 		t.Run(tc.what, func(t *testing.T) {

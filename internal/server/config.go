@@ -192,6 +192,18 @@ type Config struct {
 	ConnectRate    float64
 	ConnectBurst   int
 	MaxRateBuckets int
+	// MaxHTTPConnsPerIP caps the plain HTTP connections (the page, /api/, /signin, /upload,
+	// /files/, /healthz, /metrics…; not WebSockets) one client address holds: a request on
+	// one more gets 503 with Retry-After, and that connection is closed (default
+	// DefaultMaxHTTPConnsPerIP). The address is the socket's peer, even with TrustProxy,
+	// which turns this limit off: every connection is then the proxy's (httpconns.go). Counted
+	// only on an http.Server given to LimitHTTPConns.
+	MaxHTTPConnsPerIP int
+	// MaxHTTPConns caps the plain HTTP connections the server holds, whatever their address;
+	// past it, as past MaxHTTPConnsPerIP (default DefaultMaxHTTPConns). With MaxConns, which
+	// bounds the WebSockets, it bounds the server's sockets (but those whose first request is
+	// still being read, which HandshakeTimeout bounds in time).
+	MaxHTTPConns int
 	// NewRoomRate and NewRoomBurst limit the rooms one user, and one client address, may
 	// bring into being — a join of a name nobody used (or that opens a room nobody wrote in),
 	// a creation, a new direct message — a token bucket each (defaults session.DefaultNewRoomRate and
@@ -356,6 +368,21 @@ const MaxWriteInterval = time.Second
 // stalls holds its connection and goroutine for no longer.
 const DefaultBodyTimeout = 30 * time.Second
 
+// DefaultMaxHTTPConnsPerIP is Config.MaxHTTPConnsPerIP's default. A browser opens at most
+// six connections to a host (Chromium, Firefox and Safari alike), and the page, a dozen files
+// fetched at once, takes all six, which then stay open idle until the server's idle timeout
+// (two minutes in hubbub serve); over TLS a browser speaks HTTP/2, one connection for
+// everything. So 128 lets some twenty browsers behind one NAT address load the page within
+// those two minutes, or a browser and a hundred connections of scripts, while one address
+// holds at most 128 of a process's descriptors (20,000 here: under 1%).
+const DefaultMaxHTTPConnsPerIP = 128
+
+// DefaultMaxHTTPConns is Config.MaxHTTPConns' default: the connections of some 680 browsers
+// that loaded the page over plain HTTP within the idle timeout (six each), each connection a
+// descriptor, a goroutine and net/http's read and write buffers (4 KiB each), leaving most of
+// a process's descriptors to WebSockets (MaxConns).
+const DefaultMaxHTTPConns = 4096
+
 // DefaultFlushers is Config.Flushers' default: half the CPUs Go may use, at least one.
 func DefaultFlushers() int { return max(1, runtime.GOMAXPROCS(0)/2) }
 
@@ -512,6 +539,8 @@ func (c Config) withDefaults() Config {
 	}
 	num(&c.ConnectBurst, 20)
 	num(&c.MaxRateBuckets, 100000)
+	num(&c.MaxHTTPConnsPerIP, DefaultMaxHTTPConnsPerIP)
+	num(&c.MaxHTTPConns, DefaultMaxHTTPConns)
 	if c.NewRoomRate <= 0 {
 		c.NewRoomRate = session.DefaultNewRoomRate
 	}

@@ -45,6 +45,8 @@ type Server struct {
 	// pagePolicy is the pages' Content-Security-Policy (pages.go).
 	pagePolicy string
 	ipLimits   *ipLimiter
+	// httpConns counts the plain HTTP connections (httpconns.go).
+	httpConns *httpConns
 	// admission bounds the connections being set up (admission.go).
 	admission *admission
 	sockets   *transport.Transport
@@ -94,6 +96,7 @@ func New(cfg Config, h *hub.Hub, store hubbub.Store, broker hubbub.Broker) (*Ser
 	}
 	s.pagePolicy = pagePolicy(originOf(cfg.FilesURL))
 	s.ipLimits = newIPLimiter(&s.cfg)
+	s.httpConns = newHTTPConns(&s.cfg)
 	s.admission = &admission{max: int64(cfg.MaxConnecting), timeout: cfg.HandshakeTimeout,
 		wait: max(cfg.ConnectingWait, 0), queue: cfg.ConnectingQueue, metrics: cfg.Metrics,
 		freed: make(chan struct{}, 1)}
@@ -162,17 +165,18 @@ func New(cfg Config, h *hub.Hub, store hubbub.Store, broker hubbub.Broker) (*Ser
 }
 
 // ServeHTTP implements http.Handler. Over TLS every response carries HSTS, so browsers that
-// once reached the server over https never try plain http again. A request's body must
+// once reached the server over https never try plain http again. A request on a connection
+// past the limits on plain HTTP connections is refused (admitHTTP). A request's body must
 // arrive within BodyTimeout (limitBody).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.TLS != nil {
 		w.Header().Set("Strict-Transport-Security", hstsValue)
 	}
-	w, r = s.limitBody(w, r)
-	s.mux.ServeHTTP(w, r)
-	if tw, ok := w.(*timeoutWriter); ok {
-		tw.finish()
+	w, ok := s.admitHTTP(w, r)
+	if !ok {
+		return
 	}
+	s.mux.ServeHTTP(w, s.limitBody(w, r))
 }
 
 // secure reports whether the browser reached the server over TLS (directly, or through a

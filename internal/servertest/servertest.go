@@ -67,6 +67,9 @@ type Options struct {
 	// listener takes it: a wrapper hides the socket's descriptor, as an embedder's listener
 	// that is not plain TCP does, so its connections are net's and not polled.
 	WrapListener func(net.Listener) net.Listener
+	// IdleTimeout closes a plain HTTP connection that has been idle this long between two
+	// requests (default: never; hubbub serve's is two minutes).
+	IdleTimeout time.Duration
 	// StoreCache tunes the node's store cache (internal/storecache), which every test server
 	// has, as hubbub serve does; Server.Store writes through it.
 	StoreCache storecache.Config
@@ -146,6 +149,9 @@ func Start(tb testing.TB, opts Options) *Server {
 	if scfg.ConnectRate == 0 && scfg.ConnectBurst == 0 {
 		scfg.ConnectRate, scfg.ConnectBurst = 1e9, 1<<30
 	}
+	if scfg.MaxHTTPConnsPerIP == 0 {
+		scfg.MaxHTTPConnsPerIP = 1 << 30
+	}
 	if scfg.Files.Blobs == nil {
 		// The files of a test server are a folder beside its SQLite file, as hubbub serve's.
 		blobs, err := files.OpenLocalBlobs(files.DefaultDir(opts.DataPath))
@@ -189,6 +195,7 @@ func Start(tb testing.TB, opts Options) *Server {
 		tb.Fatalf("servertest: new server: %v", err)
 	}
 	hs := httptest.NewUnstartedServer(srv)
+	srv.LimitHTTPConns(hs.Config) // as hubbub serve counts its plain HTTP connections
 	if opts.WrapListener != nil {
 		ln = opts.WrapListener(ln)
 	}
@@ -201,6 +208,7 @@ func Start(tb testing.TB, opts Options) *Server {
 	if opts.Server.HandshakeTimeout > 0 {
 		hs.Config.ReadHeaderTimeout = opts.Server.HandshakeTimeout // as hubbub serve sets it
 	}
+	hs.Config.IdleTimeout = opts.IdleTimeout
 	hs.Start()
 	opts.Addr = ln.Addr().String()
 	s := &Server{

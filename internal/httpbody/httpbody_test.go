@@ -1,0 +1,82 @@
+package httpbody_test
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"hubbub/internal/httpbody"
+)
+
+// TestMain fails the package if a goroutine outlives the tests (the test server's).
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// A body read through Limit that stops arriving past its deadline is answered 408 timeout by
+// TimedOut, with the connection closed; one past its size fails with *http.MaxBytesError,
+// which TimedOut leaves to its reader; one that arrives is read whole.
+func TestLimitAndTimedOut(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// What internal/server does for every body: a deadline once the head is read.
+		_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+		b, err := io.ReadAll(httpbody.Limit(w, r, 10))
+		if httpbody.TimedOut(w, err) {
+			return
+		}
+		var tooBig *http.MaxBytesError
+		switch {
+		case errors.As(err, &tooBig):
+			http.Error(w, "too large", http.StatusRequestEntityTooLarge)
+		case err != nil:
+			http.Error(w, err.Error(), http.StatusBadRequest)
+		default:
+			fmt.Fprintf(w, "got %s", b)
+		}
+	}))
+	defer srv.Close()
+	send := func(head, body string) (*http.Response, string, *bufio.Reader) {
+		t.Helper()
+		c, err := net.Dial("tcp", srv.Listener.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		fmt.Fprintf(c, "POST / HTTP/1.1\r\nHost: x\r\n%s\r\n\r\n%s", head, body)
+		_ = c.SetReadDeadline(time.Now().Add(20 * time.Second))
+		br := bufio.NewReader(c)
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return resp, string(b), br
+	}
+
+	resp, body, br := send("Content-Length: 5", "he") // and nothing more
+	var e struct{ Code, Message string }
+	if err := json.Unmarshal([]byte(body), &e); resp.StatusCode != http.StatusRequestTimeout || err != nil ||
+		e.Code != httpbody.CodeTimeout || e.Message == "" || !resp.Close {
+		t.Errorf("a stalled body: %d (close %v) %q, want 408 timeout and Connection: close", resp.StatusCode, resp.Close, body)
+	}
+	if rest, err := io.ReadAll(br); err != nil || len(rest) != 0 {
+		t.Errorf("after the 408: %q, %v; want the connection closed", rest, err)
+	}
+	if resp, body, _ := send("Content-Length: 20", strings.Repeat("x", 20)); resp.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Errorf("a body past the limit: %d %q, want 413", resp.StatusCode, body)
+	}
+	if resp, body, _ := send("Content-Length: 5", "hello"); resp.StatusCode != http.StatusOK || body != "got hello" {
+		t.Errorf("a body in time: %d %q", resp.StatusCode, body)
+	}
+}
