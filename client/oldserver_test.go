@@ -1,9 +1,11 @@
 package client_test
 
 import (
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -11,6 +13,10 @@ import (
 	"github.com/gorilla/websocket"
 
 	"hubbub"
+	"hubbub/client"
+	"hubbub/internal/servertest"
+	"hubbub/internal/testwait"
+	"hubbub/internal/wire"
 )
 
 // frameLimitField is welcome's limits.frame, as the server writes it.
@@ -89,5 +95,74 @@ func pump(wg *sync.WaitGroup, src, dst *websocket.Conn, edit func([]byte) []byte
 			dst.Close()
 			return
 		}
+	}
+}
+
+// TestSessionSaysALostRejoinWasLost: a connection that says hello and then ends while the
+// session joins its rooms again (a server shutting down between the two) came after a
+// Connected event; the session went on with its rounds without a Disconnected, so hubbub chat
+// printed "connected" and then "still not connected", with nothing between. Now the event
+// order is Connected, Disconnected, and the session connects again and rejoins.
+func TestSessionSaysALostRejoinWasLost(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{})
+	var mu sync.Mutex
+	var first *websocket.Conn
+	url := relay(t, s.WS, func(n int, server, client *websocket.Conn, wg *sync.WaitGroup) {
+		if n == 1 {
+			mu.Lock()
+			first = client
+			mu.Unlock()
+		}
+		wg.Add(2)
+		go pump(wg, server, client, func(b []byte) []byte { return b })
+		go func() {
+			defer wg.Done()
+			for {
+				typ, b, err := client.ReadMessage()
+				if err == nil && n == 2 && strings.HasPrefix(string(b), `{"type":"join"`) {
+					err = errors.New("the second connection ends at its first rejoin")
+				}
+				if err != nil {
+					server.Close()
+					client.Close()
+					return
+				}
+				if err := server.WriteMessage(typ, b); err != nil {
+					client.Close()
+					return
+				}
+			}
+		}()
+	})
+	ses, rec := startSession(t, "ann", url)
+	ctx := testContext(t)
+	if _, err := ses.Join(ctx, "general"); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	first.Close() // the first connection drops
+	mu.Unlock()
+	testwait.Until(t, "a third connection, with general joined again", func() bool {
+		return len(events[*client.Connected](rec)) == 3 && rec.count(func(f wire.Frame) bool {
+			j, ok := f.(*wire.Joined)
+			return ok && j.Room == "general"
+		}) == 2
+	})
+	var order []string
+	for _, f := range rec.all() {
+		switch f.(type) {
+		case *client.Connected:
+			order = append(order, "connected")
+		case *client.Disconnected:
+			order = append(order, "disconnected")
+		}
+	}
+	if want := []string{"connected", "disconnected", "connected", "disconnected", "connected"}; !slices.Equal(order, want) {
+		t.Errorf("events %v, want %v", order, want)
+	}
+	if r, err := ses.Send(ctx, "general", "back"); err != nil {
+		t.Fatal(err)
+	} else if _, err := r.Wait(ctx); err != nil {
+		t.Fatalf("a send after the rejoin: %v", err)
 	}
 }

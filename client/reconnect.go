@@ -69,11 +69,12 @@ func (s *Session) reconnect() (*Conn, error) {
 	var last error
 	var asked time.Duration // the longest Retry-After a server answered in the last round
 	signedIn := false       // SignInAgain was called in this outage: once is enough
+	lostAt := 0             // the round of the last Disconnected: Reconnecting counts from it
 	for round := 0; ; round++ {
 		if round > 0 {
 			wait := s.pause(round-1, asked)
 			s.emitMu.Lock()
-			s.emit(&Reconnecting{Round: round, Err: last, Wait: wait})
+			s.emit(&Reconnecting{Round: round - lostAt, Err: last, Wait: wait})
 			s.emitMu.Unlock()
 			if err := sleep(s.ctx, wait); err != nil {
 				return nil, ErrClosed
@@ -93,6 +94,20 @@ func (s *Session) reconnect() (*Conn, error) {
 			}
 			if s.ctx.Err() != nil {
 				return nil, ErrClosed
+			}
+			var lost *lostWhileRejoining
+			if errors.As(err, &lost) {
+				// The session said it was connected, then the connection ended while its rooms
+				// were joined again (a server shutting down, say): say it ended, as for a
+				// connection that was ready, and count the rounds said from here. The backoff
+				// goes on growing: a server that takes hellos and drops every rejoin is not
+				// dialled again at once, round after round.
+				s.log.Info("connection lost", "url", urls[idx], "err", lost.err)
+				s.emitMu.Lock()
+				s.emit(&Disconnected{URL: urls[idx], Err: lost.err})
+				s.emitMu.Unlock()
+				lostAt, last = round, lost.err
+				continue
 			}
 			if s.opts.SignInAgain != nil && !signedIn && s.sessionEnded(err) {
 				signedIn = true
@@ -223,11 +238,20 @@ func (s *Session) connect(url string) (*Conn, error) {
 			// A refusal has made joinOn forget the room, and a room left meanwhile is gone.
 			if err != nil && !errors.As(err, &se) && !errors.Is(err, errLeft) {
 				c.Close()
-				return nil, fmt.Errorf("client: %s: %w", c.URL(), err)
+				return nil, &lostWhileRejoining{fmt.Errorf("client: %s: %w", c.URL(), err)}
 			}
 		}
 	}
 }
+
+// lostWhileRejoining is connect's error for a connection that ended after its Connected event,
+// while the session's rooms were joined again on it: the reconnect loop then says it was lost
+// (Disconnected), as it would had the rejoins finished, rather than going on with rounds
+// that, to the person reading the events, followed a connection that had succeeded.
+type lostWhileRejoining struct{ err error }
+
+func (e *lostWhileRejoining) Error() string { return e.err.Error() }
+func (e *lostWhileRejoining) Unwrap() error { return e.err }
 
 func newLimiter(l wire.Limits) *rate.Limiter {
 	if l.SendRate <= 0 {

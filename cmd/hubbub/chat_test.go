@@ -933,7 +933,7 @@ func TestChatSaysPlainlyThatItReconnects(t *testing.T) {
 		"* connection to " + s.WS + " lost (the connection dropped); reconnecting now\n",
 		"* still not connected (the server closed it: server shutting down (1001)); next try in under a second\n",
 	}, first) {
-		t.Errorf("bob's line after the shutdown: %q, want the server's reason", first)
+		t.Errorf("bob's line after the shutdown: %q, want the server's reason\nALL:\n%s\nSINCE=%d", first, bob.err.String(), since)
 	}
 
 	if errs := bob.err.String(); strings.Contains(errs, "client:") || strings.Contains(errs, "level=") {
