@@ -149,7 +149,8 @@ func (o SessionOptions) withDefaults() SessionOptions {
 }
 
 // Connected is a Session event: the session has connected to URL and said hello. Rejoins
-// follow (their Joined frames and replays come next). It never appears on the wire.
+// follow (their Joined frames and replays come next); should the connection end before they
+// are done, a Disconnected follows. It never appears on the wire.
 type Connected struct {
 	URL     string
 	Welcome *Welcome
