@@ -63,6 +63,7 @@ type serveFlags struct {
 	pollIdleReaders                       int
 	sqliteSearchDelay                     time.Duration
 	sqliteBatchWindow                     time.Duration
+	httpIdleTimeout                       time.Duration // --http-idle-timeout: net/http's IdleTimeout
 	sqliteSearchSlice                     int
 	sqliteSyncAhead                       int
 	postgresSearchLag                     int
@@ -129,6 +130,7 @@ func newServeFlags(fs *flag.FlagSet) *serveFlags {
 	fs.DurationVar(&f.pruneEvery, "prune-every", time.Minute, "how often retention is applied")
 
 	fs.DurationVar(&s.HandshakeTimeout, "handshake-timeout", 5*time.Second, "time allowed for the HTTP request and WebSocket upgrade")
+	fs.DurationVar(&f.httpIdleTimeout, "http-idle-timeout", 2*time.Minute, "close a plain HTTP keep-alive connection after this long without a request (a WebSocket has its heartbeat instead)")
 	fs.DurationVar(&s.BodyTimeout, "body-timeout", server.DefaultBodyTimeout, "time allowed for a plain HTTP request's body to arrive after its head (past it: 408, the connection closed); /upload allows --upload-timeout")
 	fs.DurationVar(&f.tcpKeepAlive, "tcp-keepalive", 0, "TCP keep-alive probes on accepted connections every this long (0 = off: WebSocket pings and the HTTP idle timeout find dead peers, and each accept saves four setsockopt calls)")
 	fs.StringVar(&s.Transport, "transport", "poll", "how sockets are served: poll (no goroutine per idle connection; Linux, plain TCP) or goroutine (one per connection, as gorilla/websocket's examples)")
@@ -470,7 +472,7 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 	httpSrv := &http.Server{
 		Handler:           srv,
 		ReadHeaderTimeout: f.srv.HandshakeTimeout,
-		IdleTimeout:       2 * time.Minute,
+		IdleTimeout:       f.httpIdleTimeout,
 		MaxHeaderBytes:    16 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelInfo), // TLS handshake errors and the like
 	}

@@ -7,6 +7,7 @@ import (
 	"crypto/tls"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"path/filepath"
 	"regexp"
@@ -134,5 +135,37 @@ func TestServeBoundsPlainHTTPConnections(t *testing.T) {
 	if !strings.Contains(metrics, `hubbub_http_connections_refused_total{reason="per_ip"}`) ||
 		strings.Contains(metrics, `hubbub_http_connections_refused_total{reason="per_ip"} 0`+"\n") {
 		t.Errorf("/metrics counts no per-address refusal")
+	}
+}
+
+// --http-idle-timeout closes a plain HTTP keep-alive connection that asks nothing more (it was
+// two minutes, fixed): the server ends the connection after its answer and the wait, and a new
+// connection is served.
+func TestServeClosesIdleHTTPConnections(t *testing.T) {
+	addr := serveForTest(t, "--data", filepath.Join(t.TempDir(), "h.db"), "--http-idle-timeout", "300ms")
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(30 * time.Second)) // a bound on the test, not the timeout measured
+	fmt.Fprintf(c, "GET /healthz HTTP/1.1\r\nHost: %s\r\n\r\n", addr)
+	br := bufio.NewReader(c)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Close {
+		t.Fatalf("GET /healthz: %s, close %v; want 200 on a kept-alive connection", resp.Status, resp.Close)
+	}
+	if n, err := br.ReadByte(); err != io.EOF {
+		t.Fatalf("the idle connection: read %v, %v; want it closed by the server (EOF)", n, err)
+	}
+	if resp, err := http.Get("http://" + addr + "/healthz"); err != nil {
+		t.Fatal(err)
+	} else {
+		resp.Body.Close()
 	}
 }
