@@ -232,3 +232,10 @@ func levelFor(why metrics.RefuseReason) slog.Level {
 	}
 	return slog.LevelInfo
 }
+
+// refuseFull counts and logs an upgraded connection that track found past MaxConns.
+func (s *Server) refuseFull(r *http.Request) {
+	s.cfg.Metrics.Refused(metrics.RefuseMaxConns)
+	s.log.Log(r.Context(), levelFor(metrics.RefuseMaxConns), "connection refused", "remote", r.RemoteAddr,
+		"reason", metrics.RefuseMaxConns.String(), "close", 1013 /* try again later */, "max", s.cfg.MaxConns)
+}

@@ -196,16 +196,21 @@ func (s *Server) Conns() int {
 }
 
 // track registers a connection for shutdown; it returns false if the server is draining or
-// full, in which case the caller must not serve it.
-func (s *Server) track(c closer) bool {
+// full, in which case the caller must not serve it (full tells which). Admission checks
+// MaxConns before the upgrade, but upgrades admitted at once all passed that check with
+// the same count: this one, under the lock that counts, is what holds the bound.
+func (s *Server) track(c closer) (ok, full bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.draining.Load() {
-		return false
+		return false, false
+	}
+	if len(s.conns) >= s.cfg.MaxConns {
+		return false, true
 	}
 	s.conns[c] = struct{}{}
 	s.active.Add(1) // under mu, so Shutdown's Wait never races a first Add
-	return true
+	return true, false
 }
 
 func (s *Server) untrack(c closer) {

@@ -145,10 +145,15 @@ func (s *Server) openWS(c transport.Conn, r *http.Request, settle *slot, release
 		settle.release()
 		release() // the client's per-address slot, held until the socket ends
 	})
-	if !s.track(c) {
+	if ok, full := s.track(c); !ok {
 		sess.End()
 		settle.release()
 		release()
+		if full { // upgrades admitted together passed MaxConns: this one may try again
+			s.refuseFull(r)
+			c.Refuse(websocket.CloseTryAgainLater, errServerFull.Error())
+			return
+		}
 		c.Refuse(websocket.CloseGoingAway, "server is shutting down")
 		return
 	}
@@ -169,7 +174,10 @@ func (s *Server) serveAdd(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a := addservice.NewConn(&s.adder, ws)
-	if !s.track(a) {
+	if ok, full := s.track(a); !ok {
+		if full {
+			s.refuseFull(r)
+		}
 		a.GoingAway()
 		ws.Close()
 		return
