@@ -113,8 +113,8 @@ type Config struct {
 	TypingInterval time.Duration
 	// MaxRoomsPerConn is how many rooms one connection may be in (default 32).
 	MaxRoomsPerConn int
-	// MaxConns caps the WebSocket connections the server holds; past it upgrades get 503
-	// (default 20000).
+	// MaxConns caps the WebSocket connections the server holds; past it upgrades get 503, and
+	// one admitted together with others past it is closed with 1013 (default 20000).
 	MaxConns int
 	// MaxConnecting caps the WebSocket connections being set up at once: upgraded, not yet
 	// settled (hubbub.v1: hello and the frame after it, normally the first join, handled; text:
