@@ -56,13 +56,16 @@ func BenchmarkAppendParallel(b *testing.B, s hubbub.Store, commits func() int64)
 
 // reportAppends adds throughput and, if commits is set, the mean batch size to the
 // benchmark's figures.
-func reportAppends(b *testing.B, commits func() int64) {
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "appends/s")
+func reportAppends(b *testing.B, commits func() int64) { reportAppendsOf(b, commits, "append") }
+
+// reportAppendsOf is reportAppends for b.N appends of unit (join, invite).
+func reportAppendsOf(b *testing.B, commits func() int64, unit string) {
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), unit+"s/s")
 	if commits == nil {
 		return
 	}
 	if n := commits(); n > 0 {
-		b.ReportMetric(float64(b.N)/float64(n), "appends/commit")
+		b.ReportMetric(float64(b.N)/float64(n), unit+"s/commit")
 	}
 }
 
@@ -158,12 +161,7 @@ func BenchmarkJoins(b *testing.B, open func(b *testing.B) (hubbub.Store, func() 
 		})
 		b.StopTimer()
 		b.ReportMetric(float64((processCPU()-start).Microseconds())/float64(b.N), "cpu-µs/join")
-		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "joins/s")
-		if commits != nil {
-			if n := commits(); n > 0 {
-				b.ReportMetric(float64(b.N)/float64(n), "joins/commit")
-			}
-		}
+		reportAppendsOf(b, commits, "join")
 	})
 }
 
@@ -201,12 +199,7 @@ func BenchmarkInvites(b *testing.B, open func(b *testing.B) (hubbub.Store, func(
 	})
 	b.StopTimer()
 	b.ReportMetric(float64((processCPU()-start).Microseconds())/float64(b.N), "cpu-µs/invite")
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "invites/s")
-	if commits != nil {
-		if n := commits(); n > 0 {
-			b.ReportMetric(float64(b.N)/float64(n), "invites/commit")
-		}
-	}
+	reportAppendsOf(b, commits, "invite")
 }
 
 // BenchmarkPrivateUnlist compares what a kick or ban in a private room costs the store to
