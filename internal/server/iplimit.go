@@ -210,9 +210,7 @@ func (s *Server) admitGranted(w http.ResponseWriter, r *http.Request, settle **s
 // refuseUpgrade answers r with status and msg (and Retry-After when retry is set), counts
 // the refusal and logs it.
 func (s *Server) refuseUpgrade(w http.ResponseWriter, r *http.Request, why metrics.RefuseReason, status int, msg string, retry time.Duration, attrs ...any) {
-	s.cfg.Metrics.Refused(why)
-	s.log.Log(r.Context(), levelFor(why), "connection refused", append([]any{"remote", r.RemoteAddr,
-		"reason", why.String(), "status", status}, attrs...)...)
+	s.countRefusal(r, why, append([]any{"status", status}, attrs...)...)
 	if retry > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int((retry+time.Second-1)/time.Second)))
 	}
@@ -233,9 +231,14 @@ func levelFor(why metrics.RefuseReason) slog.Level {
 	return slog.LevelInfo
 }
 
+// countRefusal counts a refused connection of r and logs it, at the level of its reason.
+func (s *Server) countRefusal(r *http.Request, why metrics.RefuseReason, attrs ...any) {
+	s.cfg.Metrics.Refused(why)
+	s.log.Log(r.Context(), levelFor(why), "connection refused", append([]any{"remote", r.RemoteAddr,
+		"reason", why.String()}, attrs...)...)
+}
+
 // refuseFull counts and logs an upgraded connection that track found past MaxConns.
 func (s *Server) refuseFull(r *http.Request) {
-	s.cfg.Metrics.Refused(metrics.RefuseMaxConns)
-	s.log.Log(r.Context(), levelFor(metrics.RefuseMaxConns), "connection refused", "remote", r.RemoteAddr,
-		"reason", metrics.RefuseMaxConns.String(), "close", 1013 /* try again later */, "max", s.cfg.MaxConns)
+	s.countRefusal(r, metrics.RefuseMaxConns, "close", 1013 /* try again later */, "max", s.cfg.MaxConns)
 }
