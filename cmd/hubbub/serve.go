@@ -68,6 +68,10 @@ type serveFlags struct {
 	sqliteSyncAhead                       int
 	postgresSearchLag                     int
 	postgresSearchDelay                   time.Duration
+	postgresWriters                       int
+	postgresMaxBatch                      int
+	postgresBatchWindow                   time.Duration
+	postgresTxTimeout                     time.Duration
 	searchIndex                           bool
 	retention                             hubbub.Retention
 	origins                               listFlag
@@ -112,6 +116,10 @@ func newServeFlags(fs *flag.FlagSet) *serveFlags {
 	fs.StringVar(&f.postgres, "postgres", "", "PostgreSQL URL for history shared by several nodes, e.g. postgres://user:pass@host/db (replaces --data)")
 	fs.IntVar(&f.postgresSearchLag, "postgres-search-lag", postgres.DefaultSearchLag, fmt.Sprintf("entries of one room this node lets the search index of --postgres lag behind its appends before it indexes them together (1 to %d); a search never misses them", postgres.MaxSearchLag))
 	fs.DurationVar(&f.postgresSearchDelay, "postgres-search-delay", postgres.DefaultSearchDelay, "longest an entry waits to be indexed for search when fewer than --postgres-search-lag of its room wait (0 = until then, or until a search)")
+	fs.IntVar(&f.postgresWriters, "postgres-writers", postgres.DefaultWriters, fmt.Sprintf("transactions of appends this node runs on --postgres at once (1 to %d; at most the pool's connections less one: the URL's pool_max_conns, default %d)", postgres.MaxWriters, postgres.DefaultMaxConns))
+	fs.IntVar(&f.postgresMaxBatch, "postgres-max-batch", postgres.DefaultMaxBatch, fmt.Sprintf("most appends committed to --postgres in one transaction (1 to %d)", postgres.MaxMaxBatch))
+	fs.DurationVar(&f.postgresBatchWindow, "postgres-batch-window", postgres.DefaultBatchWindow, fmt.Sprintf("longest a writer of --postgres waits for more appends to share a commit, while it expects them (0 = never wait; at most %v)", postgres.MaxBatchWindow))
+	fs.DurationVar(&f.postgresTxTimeout, "postgres-tx-timeout", postgres.DefaultTxTimeout, "longest one transaction of appends on --postgres may take, retries included, before its appends fail; also the sessions' idle_in_transaction_session_timeout, which frees the room locks of a node that vanished mid-transaction")
 	f.nats.bind(fs)
 	fs.IntVar(&h.PresenceLimit, "presence-limit", 500, "rooms with more connections on this node stop announcing joins and leaves, and joined lists this many names")
 	fs.DurationVar(&h.PresenceWindow, "presence-window", hub.DefaultPresenceWindow, "how long a room holds the presence notices (joins, leaves, away) it announces, to queue them to each member together and have them written at once (0 = each at once)")
@@ -275,6 +283,18 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 	}
 	if f.postgresSearchLag < 1 || f.postgresSearchLag > postgres.MaxSearchLag {
 		return usageError(fmt.Sprintf("invalid --postgres-search-lag %d: want 1 to %d%s", f.postgresSearchLag, postgres.MaxSearchLag, sources.from("postgres-search-lag")))
+	}
+	if f.postgresWriters < 1 || f.postgresWriters > postgres.MaxWriters {
+		return usageError(fmt.Sprintf("invalid --postgres-writers %d: want 1 to %d%s", f.postgresWriters, postgres.MaxWriters, sources.from("postgres-writers")))
+	}
+	if f.postgresMaxBatch < 1 || f.postgresMaxBatch > postgres.MaxMaxBatch {
+		return usageError(fmt.Sprintf("invalid --postgres-max-batch %d: want 1 to %d%s", f.postgresMaxBatch, postgres.MaxMaxBatch, sources.from("postgres-max-batch")))
+	}
+	if f.postgresBatchWindow < 0 || f.postgresBatchWindow > postgres.MaxBatchWindow {
+		return usageError(fmt.Sprintf("invalid --postgres-batch-window %v: want 0 to %v%s", f.postgresBatchWindow, postgres.MaxBatchWindow, sources.from("postgres-batch-window")))
+	}
+	if f.postgresTxTimeout < time.Millisecond {
+		return usageError(fmt.Sprintf("invalid --postgres-tx-timeout %v: want 1ms or more%s", f.postgresTxTimeout, sources.from("postgres-tx-timeout")))
 	}
 	if f.nats.dispatchQueue < 1 || f.nats.dispatchQueue > nats.MaxDispatchQueue {
 		return usageError(fmt.Sprintf("invalid --nats-dispatch-queue %d: want 1 to %d%s", f.nats.dispatchQueue, nats.MaxDispatchQueue, sources.from("nats-dispatch-queue")))
@@ -544,7 +564,8 @@ func openStore(ctx context.Context, f *serveFlags, log *slog.Logger) (hubbub.Sto
 		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		defer cancel()
 		s, err := postgres.Open(ctx, f.postgres, postgres.Options{Retention: f.retention, Logger: log,
-			SearchLag: f.postgresSearchLag, SearchDelay: orNone(f.postgresSearchDelay), NoSearchIndex: !f.searchIndex})
+			SearchLag: f.postgresSearchLag, SearchDelay: orNone(f.postgresSearchDelay), NoSearchIndex: !f.searchIndex,
+			Writers: f.postgresWriters, MaxBatch: f.postgresMaxBatch, BatchWindow: orNone(f.postgresBatchWindow), TxTimeout: f.postgresTxTimeout})
 		if err != nil {
 			return nil, fmt.Errorf("open PostgreSQL store: %w", err)
 		}

@@ -168,6 +168,12 @@ func TestServeFlagsFromEnvironmentAndErrors(t *testing.T) {
 		{[]string{"serve", "--postgres-search-lag", "0"}, "invalid --postgres-search-lag 0: want 1 or more"},
 		{[]string{"serve", "--postgres-search-lag", "65537"}, "invalid --postgres-search-lag 65537: want 1 to 65536"},
 		{[]string{"serve", "--postgres-search-delay", "-1s"}, "postgres-search-delay"},
+		{[]string{"serve", "--postgres-writers", "65"}, "invalid --postgres-writers 65: want 1 to 64"},
+		{[]string{"serve", "--postgres-writers", "0"}, "--postgres-writers 0"},
+		{[]string{"serve", "--postgres-max-batch", "65537"}, "invalid --postgres-max-batch 65537: want 1 to 65536"},
+		{[]string{"serve", "--postgres-batch-window", "101ms"}, "invalid --postgres-batch-window 101ms: want 0 to 100ms"},
+		{[]string{"serve", "--postgres-batch-window", "-1ms"}, "--postgres-batch-window -1ms must not be negative"},
+		{[]string{"serve", "--postgres-tx-timeout", "0"}, "--postgres-tx-timeout 0"},
 	} {
 		err := run(context.Background(), append(c.args, "--port", "0", "--data", filepath.Join(t.TempDir(), "x.db")),
 			stdio{out: io.Discard, err: io.Discard})

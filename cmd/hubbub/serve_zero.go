@@ -28,6 +28,7 @@ var zeroMeans = map[string]string{
 	"sqlite-search-delay":   "0 = until then",
 	"sqlite-search-lag":     "0 = in each append's transaction",
 	"sqlite-batch-window":   "0 = never wait",
+	"postgres-batch-window": "0 = never wait",
 	"presence-window":       "0 = each at once",
 	"presence-window-max":   "0 = never longer than --presence-window",
 	"presence-batch":        "0 = 256",

@@ -20,6 +20,13 @@ const (
 	DefaultMaxBatch = 256
 	// DefaultTxTimeout bounds one batch of appends, retries included.
 	DefaultTxTimeout = 10 * time.Second
+
+	// MaxWriters bounds Writers (which Open also caps at the pool's connections less one).
+	MaxWriters = 64
+	// MaxBatchWindow bounds BatchWindow: every append may wait this long for company.
+	MaxBatchWindow = 100 * time.Millisecond
+	// MaxMaxBatch bounds MaxBatch.
+	MaxMaxBatch = 65536
 )
 
 // Options tunes a Store. The zero value is ready to use; each field documents its default.
@@ -39,17 +46,19 @@ type Options struct {
 	// Writers is how many batch transactions the Store runs at once. Appends to one room
 	// are serialised by the server (a row lock on the room) whatever this is; more writers
 	// keep other rooms moving while one batch waits for a lock another node holds. It is
-	// capped at MaxConns-1 so that reads always find a connection. Default DefaultWriters (2).
+	// capped at MaxConns-1 so that reads always find a connection, and at MaxWriters. Default
+	// DefaultWriters (2).
 	Writers int
 
 	// BatchWindow is the longest a writer waits for more appends before it commits a batch
 	// (group commit: one transaction and one WAL flush for many appends). It waits only
 	// while it expects more company, that is until the batch is as large as its previous
-	// one, so a lone appender never waits. Default DefaultBatchWindow (2ms); a negative
-	// value never waits and commits whatever is queued.
+	// one, so a lone appender never waits. Default DefaultBatchWindow (2ms), at most
+	// MaxBatchWindow; a negative value never waits and commits whatever is queued.
 	BatchWindow time.Duration
 
-	// MaxBatch is the most appends committed in one transaction. Default DefaultMaxBatch (256).
+	// MaxBatch is the most appends committed in one transaction. Default DefaultMaxBatch (256);
+	// at most MaxMaxBatch.
 	MaxBatch int
 
 	// TxTimeout bounds the work on one batch of appends, retries included. An append whose
@@ -96,12 +105,15 @@ func (o Options) withDefaults() Options {
 	if o.Writers <= 0 {
 		o.Writers = DefaultWriters
 	}
+	o.Writers = min(o.Writers, MaxWriters)
 	if o.BatchWindow == 0 {
 		o.BatchWindow = DefaultBatchWindow
 	}
+	o.BatchWindow = min(o.BatchWindow, MaxBatchWindow)
 	if o.MaxBatch <= 0 {
 		o.MaxBatch = DefaultMaxBatch
 	}
+	o.MaxBatch = min(o.MaxBatch, MaxMaxBatch)
 	if o.TxTimeout <= 0 {
 		o.TxTimeout = DefaultTxTimeout
 	}
