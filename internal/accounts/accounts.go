@@ -14,11 +14,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"time"
 
 	"hubbub"
+	"hubbub/internal/netaddr"
 	"hubbub/internal/pairrate"
 )
 
@@ -77,7 +77,7 @@ func New(cfg Config) (*Service, error) {
 		cfg.SessionTTL = DefaultSessionTTL
 	}
 	if cfg.ClientAddr == nil {
-		cfg.ClientAddr = remoteHost
+		cfg.ClientAddr = func(r *http.Request) string { return netaddr.Host(r.RemoteAddr) }
 	}
 	if cfg.Secure == nil {
 		cfg.Secure = func(r *http.Request) bool { return r.TLS != nil }
@@ -135,15 +135,6 @@ func (s *Service) Hasher() *Hasher { return s.hasher }
 // UserFromRequest returns the user of r's session cookie (see the package function).
 func (s *Service) UserFromRequest(ctx context.Context, r *http.Request) (hubbub.User, bool, error) {
 	return UserFromRequest(ctx, s.users, r)
-}
-
-// remoteHost is the host part of r.RemoteAddr.
-func remoteHost(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 // ErrBadCredentials is the one answer to a wrong name and to a wrong password, so that the

@@ -5,11 +5,12 @@ package pairrate
 
 import (
 	"container/list"
-	"net/netip"
 	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"hubbub/internal/netaddr"
 )
 
 // Limiter limits an action per user (or account name) and per client address, each with a
@@ -34,10 +35,11 @@ func New(r float64, burst, maxTracked int) *Limiter {
 }
 
 // Allow takes one action from user's bucket and from address's; an empty key is not limited.
-// If either bucket is empty it takes nothing and returns how long to wait until both have an
-// action again.
+// An address is bucketed by its netaddr.Key: an IPv6 address's /64, the network one client
+// usually holds (else each of its 2^64 addresses would be a fresh bucket). If either bucket
+// is empty it takes nothing and returns how long to wait until both have an action again.
 func (l *Limiter) Allow(user, address string, now time.Time) (wait time.Duration) {
-	address = addressKey(address)
+	address = netaddr.Key(address)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	var rs []*rate.Reservation
@@ -58,17 +60,6 @@ func (l *Limiter) Allow(user, address string, now time.Time) (wait time.Duration
 		}
 	}
 	return wait
-}
-
-// addressKey is the bucket of a client address: an IPv6 address's /64, the network one
-// client usually holds (else each of its 2^64 addresses would be a fresh bucket); an IPv4
-// address, or anything that is not an address, as it is.
-func addressKey(address string) string {
-	ip, err := netip.ParseAddr(address)
-	if err != nil || !ip.Is6() || ip.Is4In6() {
-		return address
-	}
-	return netip.PrefixFrom(ip.WithZone(""), 64).Masked().String()
 }
 
 // sizes reports how many users and addresses are remembered (tests).

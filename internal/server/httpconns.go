@@ -14,6 +14,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"hubbub/internal/metrics"
+	"hubbub/internal/netaddr"
 )
 
 // Plain HTTP connections — the page, /api/, /signin, /upload, /files/, /healthz, /metrics… —
@@ -34,7 +35,8 @@ import (
 // then it is bounded by the time its request head may take (HandshakeTimeout), as the
 // sockets the WebSocket listener is reading are.
 //
-// The key is the socket's peer address, the only one there is for a connection: a proxy's
+// The key is the socket's peer address (its netaddr.Key: an IPv6 client's /64, the network a
+// client usually holds), the only one there is for a connection: a proxy's
 // connection carries the requests of many clients, each with its own X-Forwarded-For. Behind a
 // proxy (TrustProxy) every connection is the proxy's, and the proxy holds the clients' own
 // connections and bounds them itself: the per-address limit is not applied there, the limit
@@ -53,14 +55,14 @@ type httpConns struct {
 
 	mu    sync.Mutex
 	conns map[net.Conn]*httpConn // every connection net/http holds, with a slot or not
-	perIP map[string]int         // slots held, by address; only addresses holding some
+	perIP map[string]int         // slots held, by address key; only keys holding some
 	total int                    // slots held
 }
 
 // httpConn is a connection net/http holds.
 type httpConn struct {
-	ip   string
-	slot bool // holds a slot; under httpConns.mu
+	key  string // its peer's netaddr.Key, which perIP counts
+	slot bool   // holds a slot; under httpConns.mu
 }
 
 // httpConnKey keys a request's *httpConn in its connection's context.
@@ -77,7 +79,7 @@ func newHTTPConns(cfg *Config) *httpConns {
 
 // accepted records c, a connection net/http has just accepted, and returns its context.
 func (h *httpConns) accepted(ctx context.Context, c net.Conn) context.Context {
-	hc := &httpConn{ip: peerIP(c)}
+	hc := &httpConn{key: netaddr.Key(netaddr.Host(c.RemoteAddr().String()))}
 	h.mu.Lock()
 	h.conns[c] = hc
 	h.mu.Unlock()
@@ -97,10 +99,10 @@ func (h *httpConns) state(c net.Conn, st http.ConnState) {
 	if freed {
 		hc.slot = false
 		h.total--
-		if h.perIP[hc.ip] <= 1 {
-			delete(h.perIP, hc.ip)
+		if h.perIP[hc.key] <= 1 {
+			delete(h.perIP, hc.key)
 		} else {
-			h.perIP[hc.ip]--
+			h.perIP[hc.key]--
 		}
 	}
 	h.mu.Unlock()
@@ -119,13 +121,13 @@ func (h *httpConns) take(hc *httpConn) (ok bool, why metrics.HTTPRefuseReason) {
 		return true, 0
 	case h.total >= h.max:
 		return false, metrics.HTTPRefuseMax
-	case h.maxPerIP > 0 && h.perIP[hc.ip] >= h.maxPerIP:
+	case h.maxPerIP > 0 && h.perIP[hc.key] >= h.maxPerIP:
 		return false, metrics.HTTPRefusePerIP
 	}
 	hc.slot = true
 	h.total++
 	if h.maxPerIP > 0 {
-		h.perIP[hc.ip]++
+		h.perIP[hc.key]++
 	}
 	h.metrics.HTTPConns(1)
 	return true, 0
@@ -143,16 +145,6 @@ func (h *httpConns) sizes() (conns, addrs int) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return len(h.conns), len(h.perIP)
-}
-
-// peerIP is c's peer address without its port.
-func peerIP(c net.Conn) string {
-	addr := c.RemoteAddr().String()
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return addr
-	}
-	return host
 }
 
 // LimitHTTPConns has hs count the plain HTTP connections it holds against MaxHTTPConnsPerIP
@@ -202,14 +194,18 @@ func (s *Server) admitHTTP(w http.ResponseWriter, r *http.Request) (http.Respons
 		return w, true
 	}
 	s.cfg.Metrics.HTTPRefused(why)
-	msg := fmt.Sprintf("too many HTTP connections from %s (at most %d at once); use the ones open, or try again later", hc.ip, s.cfg.MaxHTTPConnsPerIP)
+	msg := fmt.Sprintf("too many HTTP connections from %s (at most %d at once); use the ones open, or try again later", hc.key, s.cfg.MaxHTTPConnsPerIP)
 	level := slog.LevelInfo // one client's doing
 	if why == metrics.HTTPRefuseMax {
 		msg = "server is at its HTTP connection limit; try again later"
 		level = slog.LevelWarn // capacity
 	}
-	s.log.Log(r.Context(), level, "connection refused", "remote", r.RemoteAddr, "reason", "http_"+why.String(),
-		"status", http.StatusServiceUnavailable, "path", r.URL.Path)
+	attrs := []any{"remote", r.RemoteAddr, "reason", "http_" + why.String(),
+		"status", http.StatusServiceUnavailable, "path", r.URL.Path}
+	if why == metrics.HTTPRefusePerIP && hc.key != netaddr.Host(r.RemoteAddr) {
+		attrs = append(attrs, "key", hc.key) // what was counted: an IPv6 client's /64
+	}
+	s.log.Log(r.Context(), level, "connection refused", attrs...)
 	h := w.Header()
 	h.Set("Retry-After", strconv.Itoa(int(httpRetryAfter/time.Second)))
 	h.Set("Connection", "close") // HTTP/2: a GOAWAY, the connection's other streams finished first

@@ -94,7 +94,12 @@ func TestHTTPConnsForgetEveryConnection(t *testing.T) {
 // serve does, and returns it and its address; cleanup ends them.
 func startCounted(t *testing.T, cfg Config) (*Server, string) {
 	t.Helper()
-	log := slog.New(slog.DiscardHandler)
+	return startCountedOn(t, cfg, slog.New(slog.DiscardHandler), nil)
+}
+
+// startCountedOn is startCounted logging to log, its listener wrapped by wrap when given.
+func startCountedOn(t *testing.T, cfg Config, log *slog.Logger, wrap func(net.Listener) net.Listener) (*Server, string) {
+	t.Helper()
 	store, err := sqlite.Open(filepath.Join(t.TempDir(), "h.db"), sqlite.Options{Logger: log})
 	if err != nil {
 		t.Fatal(err)
@@ -110,6 +115,9 @@ func startCounted(t *testing.T, cfg Config) (*Server, string) {
 		t.Fatal(err)
 	}
 	hs := httptest.NewUnstartedServer(s)
+	if wrap != nil {
+		hs.Listener = wrap(hs.Listener)
+	}
 	hs.Listener = s.Listener(hs.Listener)
 	s.LimitHTTPConns(hs.Config)
 	hs.Start()

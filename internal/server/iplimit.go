@@ -13,12 +13,15 @@ import (
 	"golang.org/x/time/rate"
 
 	"hubbub/internal/metrics"
+	"hubbub/internal/netaddr"
 )
 
 // ipLimiter holds the per-address limits on WebSocket connections: how many one address may
-// hold at once, and how fast it may open them (a token bucket per address). Its memory is
-// bounded: the connection counts hold only addresses with open connections, and the buckets
-// at most maxBuckets addresses, idle ones being forgotten first.
+// hold at once, and how fast it may open them (a token bucket per address). An address is its
+// netaddr.Key, which its callers give: an IPv6 client's /64, since a client usually holds a
+// whole /64 and would otherwise have 2^64 slots. Its memory is bounded: the connection counts
+// hold only addresses with open connections, and the buckets at most maxBuckets addresses,
+// idle ones being forgotten first.
 type ipLimiter struct {
 	maxConns   int
 	rate       rate.Limit
@@ -109,8 +112,9 @@ func (l *ipLimiter) sizes() (conns, buckets int) {
 	return len(l.conns), len(l.buckets)
 }
 
-// clientIP is the address the limits apply to: the socket's peer, or, with trustProxy, the
-// last X-Forwarded-For entry when it is an IP address.
+// clientIP is the address of r's client, which the limits count under its netaddr.Key and the
+// logs name: the socket's peer, or, with trustProxy, the last X-Forwarded-For entry when it is
+// an IP address.
 func clientIP(r *http.Request, trustProxy bool) string {
 	if trustProxy {
 		if xff := r.Header.Values("X-Forwarded-For"); len(xff) > 0 {
@@ -123,11 +127,7 @@ func clientIP(r *http.Request, trustProxy bool) string {
 			}
 		}
 	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
+	return netaddr.Host(r.RemoteAddr)
 }
 
 // admit decides, before any upgrade, whether a WebSocket may be opened: not while draining
@@ -192,19 +192,26 @@ func (s *Server) admitGranted(w http.ResponseWriter, r *http.Request, settle **s
 		}
 	}
 	ip := clientIP(r, s.cfg.TrustProxy)
-	ok, why, retry := s.ipLimits.admit(ip, time.Now())
+	key := netaddr.Key(ip)
+	ok, why, retry := s.ipLimits.admit(key, time.Now())
 	if !ok {
 		if settle != nil {
 			(*settle).release()
 		}
-		msg := fmt.Sprintf("too many connections from %s (at most %d); try again later", ip, s.cfg.MaxConnsPerIP)
+		// The answer names what is counted (an IPv6 client's /64); the log names the client's
+		// own address too.
+		msg := fmt.Sprintf("too many connections from %s (at most %d); try again later", key, s.cfg.MaxConnsPerIP)
 		if why == metrics.RefuseRate {
-			msg = fmt.Sprintf("%s is connecting too fast; try again later", ip)
+			msg = fmt.Sprintf("%s is connecting too fast; try again later", key)
 		}
-		s.refuseUpgrade(w, r, why, http.StatusTooManyRequests, msg, retry, "ip", ip)
+		attrs := []any{"ip", ip}
+		if key != ip {
+			attrs = append(attrs, "key", key)
+		}
+		s.refuseUpgrade(w, r, why, http.StatusTooManyRequests, msg, retry, attrs...)
 		return nil, false
 	}
-	return func() { s.ipLimits.release(ip) }, true
+	return func() { s.ipLimits.release(key) }, true
 }
 
 // refuseUpgrade answers r with status and msg (and Retry-After when retry is set), counts

@@ -115,6 +115,52 @@ func TestPerIPConnectRate(t *testing.T) {
 	}
 }
 
+// An IPv6 client usually holds a whole /64: behind a trusted proxy the addresses of one /64
+// share --max-conns-per-ip and the connect rate, where each address had slots and a bucket
+// of its own (2^64 of them); another /64 has its own. An IPv4 client is one client whether
+// the proxy writes its address as IPv4 or IPv4-mapped IPv6.
+func TestPerIPLimitsCountAnIPv6Network(t *testing.T) {
+	from := func(ip string) http.Header { return http.Header{"X-Forwarded-For": {"198.51.100.1, " + ip}} }
+	t.Run("max-conns-per-ip", func(t *testing.T) {
+		s := servertest.Start(t, servertest.Options{Server: server.Config{MaxConnsPerIP: 2, ConnectRate: 1000, ConnectBurst: 1000, TrustProxy: true}})
+		for _, ip := range []string{"2001:db8:1:2::1", "2001:db8:1:2::2"} {
+			if c, status, body, _ := dialStatus(t, s.WS, from(ip)); c == nil {
+				t.Fatalf("a connection from %s refused: %d %q", ip, status, body)
+			}
+		}
+		c, status, body, _ := dialStatus(t, s.WS, from("2001:db8:1:2:ffff:ffff:ffff:ffff"))
+		if c != nil || status != http.StatusTooManyRequests || !strings.Contains(body, "too many connections from 2001:db8:1:2::/64 (at most 2)") {
+			t.Fatalf("a third connection from the same /64: %d %q", status, body)
+		}
+		if c, status, body, _ := dialStatus(t, s.WS, from("2001:db8:1:3::1")); c == nil {
+			t.Fatalf("another /64 is refused: %d %q", status, body)
+		}
+		for _, ip := range []string{"192.0.2.1", "::ffff:192.0.2.1"} {
+			if c, status, body, _ := dialStatus(t, s.WS, from(ip)); c == nil {
+				t.Fatalf("a connection from %s refused: %d %q", ip, status, body)
+			}
+		}
+		if c, status, body, _ := dialStatus(t, s.WS, from("192.0.2.1")); c != nil || status != http.StatusTooManyRequests {
+			t.Fatalf("a third connection of 192.0.2.1, one of them IPv4-mapped: %d %q", status, body)
+		}
+	})
+	t.Run("connect-rate", func(t *testing.T) {
+		s := servertest.Start(t, servertest.Options{Server: server.Config{ConnectRate: 0.5, ConnectBurst: 2, TrustProxy: true}})
+		for _, ip := range []string{"2001:db8:1:2::1", "2001:db8:1:2::2"} {
+			if c, status, body, _ := dialStatus(t, s.WS, from(ip)); c == nil {
+				t.Fatalf("a connection from %s within the burst refused: %d %q", ip, status, body)
+			}
+		}
+		c, status, body, h := dialStatus(t, s.WS, from("2001:db8:1:2::3"))
+		if c != nil || status != http.StatusTooManyRequests || !strings.Contains(body, "2001:db8:1:2::/64 is connecting too fast") || h.Get("Retry-After") == "" {
+			t.Fatalf("a connection past the /64's burst: %d %q, Retry-After %q", status, body, h.Get("Retry-After"))
+		}
+		if c, status, body, _ := dialStatus(t, s.WS, from("2001:db8:1:3::1")); c == nil {
+			t.Fatalf("another /64 is refused: %d %q", status, body)
+		}
+	})
+}
+
 // Without TrustProxy, X-Forwarded-For is ignored: a client cannot dodge its limit by
 // claiming another address.
 func TestForwardedForIgnoredUnlessTrusted(t *testing.T) {
