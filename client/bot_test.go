@@ -118,6 +118,58 @@ func TestPostWithCallersIDIsStoredOnce(t *testing.T) {
 	}
 }
 
+// A caller's id already spent by its user in the room on another request (here an edit of
+// the session's own) is refused with conflict: the receipt fails with an error that says so
+// and what to do, nothing is posted, and the session goes on.
+func TestPostWithASpentIDIsConflict(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{})
+	ctx := testContext(t)
+	ses, rec := startSession(t, "bot", s.URL)
+	if _, err := ses.Join(ctx, "lobby"); err != nil {
+		t.Fatal(err)
+	}
+	sent, err := ses.Send(ctx, "lobby", "hello")
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := sent.Wait(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edit, err := ses.Edit(ctx, "lobby", first.Seq, "hello, edited")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := edit.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	r, err := ses.Post(ctx, client.Outgoing{Room: "lobby", Text: "a new message", ID: edit.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ack, err := r.Wait(ctx)
+	if ack != nil || hubbub.ErrorCode(err) != hubbub.ECodeConflict {
+		t.Fatalf("a post with the edit's id: ack %+v, error %v; want conflict", ack, err)
+	}
+	if msg := err.Error(); !strings.Contains(msg, edit.ID) || !strings.Contains(msg, "edit of message") || !strings.Contains(msg, "new id") {
+		t.Errorf("the error %q does not say the id was an edit's and to use a new one", msg)
+	}
+	if n := ses.Pending(); n != 0 {
+		t.Errorf("%d requests still pending after the refusal", n)
+	}
+	again, err := ses.Send(ctx, "lobby", "a new message")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ack, err := again.Wait(ctx); err != nil || ack.Duplicate {
+		t.Fatalf("the message sent again with the session's own id: %+v, %v", ack, err)
+	}
+	testwait.Until(t, "the message posted", func() bool { return len(rec.messages("lobby")) == 2 })
+	if got, want := rec.texts("lobby"), []string{"hello", "a new message"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("the room holds %q, want %q: the refused post stored nothing", got, want)
+	}
+}
+
 // Post refuses at once what the server would refuse: an id too long, an empty text, and an id
 // still awaiting its ack.
 func TestPostRefusals(t *testing.T) {

@@ -95,7 +95,7 @@ func checkRefusal(t *testing.T, data []byte, err error) {
 func TestAPIErrorStatuses(t *testing.T) {
 	for code, status := range map[string]int{
 		hubbub.ECodeBadName: 400, hubbub.ECodeForbidden: 403, hubbub.ECodeNotFound: 404,
-		hubbub.ECodeUnavailable: 503, hubbub.ECodeInternal: 500, hubbub.ECodeDisabled: 501,
+		hubbub.ECodeUnavailable: 503, hubbub.ECodeInternal: 500, hubbub.ECodeDisabled: 501, hubbub.ECodeConflict: 409,
 	} {
 		if got := toAPIError(hubbub.Errorf(code, "x")); got.Status != status {
 			t.Errorf("%s → %d, want %d", code, got.Status, status)

@@ -126,15 +126,12 @@ func (s *API) mentions(room, text string) ([]hubbub.Mention, bool) {
 }
 
 // appendEntry appends e through the hub. A duplicate id that names another request (another
-// kind, or another message or emoji) is a conflict: the id was spent on that one.
+// kind, or another message or emoji) is refused by the hub with conflict (409): the id was
+// spent on that one.
 func (s *API) appendEntry(ctx context.Context, e hubbub.Entry) (hubbub.Entry, bool, error) {
 	stored, dup, err := sendMeant(ctx, s.hub, &e)
 	if err != nil {
 		return hubbub.Entry{}, false, err
-	}
-	if dup && (stored.Kind != e.Kind || stored.Target != e.Target || stored.Emoji != e.Emoji) {
-		return hubbub.Entry{}, false, apiErrorf(http.StatusConflict, "conflict",
-			"the id %q was used before by %s for another request (seq %d); use a new id", e.ClientID, e.From, stored.Seq)
 	}
 	return *stored, dup, nil
 }

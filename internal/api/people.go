@@ -416,12 +416,9 @@ func (s *API) apiInvite(w http.ResponseWriter, r *http.Request) error {
 	}
 	e := hubbub.Entry{Room: room, Kind: hubbub.KindMember, From: apiActor, ClientID: req.ID,
 		Subject: target.ID, SubjectName: target.Name, Action: hubbub.MemberInvite, Role: hubbub.RoomMember}
-	stored, dup, err := s.hub.Send(ctx, &e)
+	stored, dup, err := s.hub.Send(ctx, &e) // an id spent on another request: conflict (409)
 	if err != nil {
 		return err
-	}
-	if dup && (stored.Kind != e.Kind || stored.Subject != e.Subject || stored.Action != e.Action) {
-		return apiErrorf(http.StatusConflict, "conflict", "the id %q was used before for another request (seq %d); use a new id", req.ID, stored.Seq)
 	}
 	if !dup {
 		listed := &hubbub.MyRoom{RoomMeta: meta, Role: hubbub.RoomMember, Invited: true}

@@ -221,6 +221,7 @@ func TestAPIRoomsAndInvites(t *testing.T) {
 		{"/api/rooms/plans/invite", map[string]any{"name": "ghost"}, 404, "not_found"},
 		{"/api/rooms/plans/invite", map[string]any{}, 400, "bad_name"},
 		{"/api/rooms/plans/invite", map[string]any{"name": "bob", "id": strings.Repeat("i", 65)}, 400, "bad_id"},
+		{"/api/rooms/plans/invite", map[string]any{"name": "ann", "id": "inv-1"}, 409, "conflict"}, // bob's invitation's id
 	} {
 		if status, body := s.API("POST", c.path, apiKey, c.body); status != c.status || body.Str("code") != c.code {
 			t.Errorf("POST %s %v: %d %v, want %d %s", c.path, c.body, status, body, c.status, c.code)

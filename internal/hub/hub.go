@@ -423,6 +423,12 @@ func (h *Hub) Leave(roomName string, m *Member) {
 // stored before (or, for a delete, that the message was deleted already), in which case
 // nothing new was stored and the entry returned is the first one.
 //
+// A ClientID names one request: the store answers it with the entry it was spent on, of
+// whatever kind. When that entry is not what e asks for — another kind, another message,
+// another emoji, another member change (sameRequest) — Send returns a conflict error and does
+// nothing else: answered as a duplicate, the client would take its new request for done
+// (docs/protocol.md, The room log).
+//
 // A banned or muted user may append nothing. An entry with no User (a caller acting for a
 // name, not a user) is taken to be from the user of that name's legacy id, its From, as rows
 // stored before users existed are. The Store judges the target (not_found,
@@ -457,6 +463,10 @@ func (h *Hub) Send(ctx context.Context, e *hubbub.Entry) (*hubbub.Entry, bool, e
 	if err != nil {
 		h.log.Error("store append failed", "room", e.Room, "kind", e.Kind, "err", err)
 		return nil, false, hubbub.Errorf(hubbub.ECodeUnavailable, "%s not stored; try again", kindNoun(e.Kind))
+	}
+	if dup && !sameRequest(stored, e) {
+		return nil, false, hubbub.Errorf(hubbub.ECodeConflict,
+			"the id %q was used before for another request, %s: nothing was done; send this one with a new id", e.ClientID, spentOn(stored))
 	}
 	if stored.IsMessage() {
 		h.cfg.Metrics.MessageIn()
@@ -496,8 +506,55 @@ func kindNoun(kind hubbub.EntryKind) string {
 		return "delete"
 	case hubbub.KindReaction:
 		return "reaction"
+	case hubbub.KindTopic:
+		return "topic change"
+	case hubbub.KindMember:
+		return "member change"
 	}
 	return "message"
+}
+
+// sameRequest reports whether stored, the entry the store answered asked with (a duplicate:
+// the ClientID's, or for a delete the one that deleted the message), is what asked requests,
+// so that it may be answered as asked's first outcome. A request is its kind and what it
+// changes: the message (Target), the emoji, the member and what happens to them. What it
+// says is not compared — a message's or an edit's text, a topic — as the API's resends are
+// not (docs/api.md): the store returns the message as it reads now, and a client resends the
+// request it sent.
+func sameRequest(stored, asked *hubbub.Entry) bool {
+	if stored.Kind != asked.Kind || stored.Target != asked.Target {
+		return false
+	}
+	switch asked.Kind {
+	case hubbub.KindReaction:
+		return stored.Emoji == asked.Emoji
+	case hubbub.KindMember:
+		return stored.Subject == asked.Subject && stored.Action == asked.Action &&
+			(asked.Action != hubbub.MemberRole || stored.Role == asked.Role)
+	}
+	return true
+}
+
+// spentOn names the entry an id was spent on for a conflict's message: "message 4", "the
+// edit of message 4 (seq 6)", "the reaction 👍 to message 4 (seq 7)", "the invitation of bob
+// (seq 3)".
+func spentOn(e *hubbub.Entry) string {
+	switch e.Kind {
+	case hubbub.KindMessage:
+		return fmt.Sprintf("message %d", e.Seq)
+	case hubbub.KindReaction:
+		return fmt.Sprintf("the reaction %s to message %d (seq %d)", e.Emoji, e.Target, e.Seq)
+	case hubbub.KindEdit, hubbub.KindDelete:
+		return fmt.Sprintf("the %s of message %d (seq %d)", kindNoun(e.Kind), e.Target, e.Seq)
+	case hubbub.KindMember:
+		what := map[string]string{hubbub.MemberInvite: "invitation", hubbub.MemberJoin: "join", hubbub.MemberLeave: "leaving",
+			hubbub.MemberRemove: "removal", hubbub.MemberRole: "role change"}[e.Action]
+		if what == "" {
+			what = kindNoun(e.Kind)
+		}
+		return fmt.Sprintf("the %s of %s (seq %d)", what, e.SubjectName, e.Seq)
+	}
+	return fmt.Sprintf("the %s (seq %d)", kindNoun(e.Kind), e.Seq)
 }
 
 // Typing tells the room's members on every node that name is typing.
