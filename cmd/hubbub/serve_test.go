@@ -34,8 +34,14 @@ func startServeLogged(t *testing.T, args ...string) (string, func() error, func(
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	logs := new(lockedLog)
+	base := []string{"serve", "--host", "127.0.0.1", "--port", "0"}
+	if !namesStore(args) {
+		// serve's default --data is hubbub.db in the working directory: the package's source
+		// directory under go test, which a test must not write.
+		base = append(base, "--data", filepath.Join(t.TempDir(), "hubbub.db"))
+	}
 	go func() {
-		done <- run(ctx, append([]string{"serve", "--host", "127.0.0.1", "--port", "0"}, args...),
+		done <- run(ctx, append(base, args...),
 			stdio{in: strings.NewReader(""), out: io.Discard, err: logs})
 	}()
 	select {
@@ -47,6 +53,18 @@ func startServeLogged(t *testing.T, args ...string) (string, func() error, func(
 		t.Fatal("serve did not start")
 	}
 	return "", nil, nil
+}
+
+// namesStore reports whether serve's args choose its store (--data or --postgres).
+func namesStore(args []string) bool {
+	for _, a := range args {
+		for _, f := range []string{"-data", "--data", "-postgres", "--postgres"} {
+			if a == f || strings.HasPrefix(a, f+"=") {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // lockedLog is a buffer that serve's logger writes while the test reads it.
