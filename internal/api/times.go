@@ -3,6 +3,7 @@ package api
 import (
 	"hubbub"
 	"hubbub/internal/commands"
+	"hubbub/internal/webhooks"
 	"hubbub/internal/wire"
 )
 
@@ -62,16 +63,42 @@ func newAPIWebhook(h *hubbub.Webhook) apiWebhook {
 	return apiWebhook{Webhook: *h, Created: wire.Time{Time: h.Created}}
 }
 
-// apiDelivery is a hubbub.Delivery as the API answers it. Its event is the stored record,
-// whose own times are the root's (docs/api.md, Webhooks).
+// apiDelivery is a hubbub.Delivery as the API answers it.
 type apiDelivery struct {
 	hubbub.Delivery
+	Event       apiEvent  `json:"event"`
 	NextAttempt wire.Time `json:"next_attempt"`
 	Created     wire.Time `json:"created"`
 }
 
 func newAPIDelivery(d *hubbub.Delivery) apiDelivery {
-	return apiDelivery{Delivery: *d, NextAttempt: wire.Time{Time: d.NextAttempt}, Created: wire.Time{Time: d.Created}}
+	return apiDelivery{Delivery: *d, Event: newAPIEvent(&d.Event),
+		NextAttempt: wire.Time{Time: d.NextAttempt}, Created: wire.Time{Time: d.Created}}
+}
+
+// apiEvent is a delivery's hubbub.OutboxEvent, the stored record, as the API answers it: its
+// time, its entry's and its notification's items' (as the webhook's body writes them,
+// webhooks.Notification).
+type apiEvent struct {
+	hubbub.OutboxEvent
+	Time         wire.Time              `json:"time"`
+	Entry        *apiEntry              `json:"entry,omitempty"`
+	Notification *webhooks.Notification `json:"notification,omitempty"`
+}
+
+func newAPIEvent(ev *hubbub.OutboxEvent) apiEvent {
+	out := apiEvent{OutboxEvent: *ev, Time: wire.Time{Time: ev.Time}, Notification: webhooks.NewNotification(ev.Notification)}
+	if ev.Entry != nil {
+		out.Entry = &apiEntry{Entry: *ev.Entry, Time: wire.Time{Time: ev.Entry.Time}, EditedAt: wire.Time{Time: ev.Entry.EditedAt}}
+	}
+	return out
+}
+
+// apiEntry is a hubbub.Entry, as an outbox event holds it, as the API answers it.
+type apiEntry struct {
+	hubbub.Entry
+	Time     wire.Time `json:"time"`
+	EditedAt wire.Time `json:"edited_at,omitzero"`
 }
 
 // mapped returns f of each of list.

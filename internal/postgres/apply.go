@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"cmp"
 	"slices"
 	"time"
 
@@ -430,27 +431,30 @@ func (p *plan) ownerless(room string) bool {
 // (queueReads read it), with the rules of sqlstore.ApplyMember, and keeps the room an owner
 // (sqlstore.KeepOwner): it refuses a role change that would leave none, and follows the only
 // owner's leave or remove with the handover (RoomStore's contract).
-func (p *plan) member(e hubbub.Entry) result { return p.changeMember(e, true) }
+func (p *plan) member(e hubbub.Entry) result { return p.changeMember(e, true, nil) }
 
-// public applies a public room's JoinRoom (join) or LeaveRoom of user, whose stored name is
-// name ("" for none), to their membership as read, with the rules of a KindMember join or
-// leave but no entry of its own: following a public room is the reader's choice, which its
-// members do not replay. Only the handover it may ask for is an entry (result.handover). A
-// join of a member, or a leave of nobody, changes nothing.
-func (p *plan) public(room, user, name string, join bool) result {
-	e := hubbub.Entry{Room: room, Kind: hubbub.KindMember, Action: hubbub.MemberLeave, Subject: user, SubjectName: name, Time: p.now}
+// public applies a public room's JoinRoom (join) or LeaveRoom of user to their membership as
+// read, with the rules of a KindMember join or leave but no entry of its own: following a
+// public room is the reader's choice, which its members do not replay. Only the handover it
+// may ask for is an entry (result.handover), which names user by nameOf, the user's stored
+// name ("" for none), called only then: most joins and leaves hand nothing over, and need no
+// read of the users table. A join of a member, or a leave of nobody, changes nothing.
+func (p *plan) public(room, user string, join bool, nameOf func() (string, error)) result {
+	e := hubbub.Entry{Room: room, Kind: hubbub.KindMember, Action: hubbub.MemberLeave, Subject: user, Time: p.now}
 	if join {
 		e.Action = hubbub.MemberJoin
 	}
 	if cur := p.memberState(memberKey{room, user}).m; join == (cur != nil) {
 		return result{}
 	}
-	return p.changeMember(e, false)
+	return p.changeMember(e, false, nameOf)
 }
 
 // changeMember is member, for an entry of the log (logged: numbered and stored) or for a
-// public room's change of membership that is none (public).
-func (p *plan) changeMember(e hubbub.Entry, logged bool) result {
+// public room's change of membership that is none (public). nameOf, if not nil, gives the
+// subject's name once a handover needs it (a public change carries none): the handover's
+// actor, and for a join that makes its subject the owner, the name of their membership.
+func (p *plan) changeMember(e hubbub.Entry, logged bool, nameOf func() (string, error)) result {
 	st := p.memberState(memberKey{e.Room, e.Subject})
 	next, e, err := sqlstore.ApplyMember(e, st.m, p.now)
 	if err != nil {
@@ -460,6 +464,14 @@ func (p *plan) changeMember(e hubbub.Entry, logged bool) result {
 		func() (bool, error) { return p.ownerless(e.Room), nil })
 	if err != nil {
 		return result{err: err}
+	}
+	if heir != nil && nameOf != nil {
+		if e.SubjectName, err = nameOf(); err != nil {
+			return result{err: err}
+		}
+		if heir == next { // a join that makes its subject the owner: named as ApplyMember names a join
+			next.Name = cmp.Or(e.SubjectName, next.Name)
+		}
 	}
 	if heir != nil {
 		m := *heir // a copy: the heir's own state changes below

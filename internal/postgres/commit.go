@@ -20,7 +20,8 @@ const (
 	// transaction ends, returning the room's last seq and message_no as of the lock: the
 	// latest committed values, whatever the statement's snapshot. The no-op update is what
 	// takes the lock. It also says whether the row is a room, and for one that is not yet, the
-	// room holding its name's key (roomkey.go).
+	// room holding its name's key (roomkey.go). A row it made for a room that then takes no
+	// entry is deleted again before the commit (deleteUnmade).
 	lockRoom = `INSERT INTO rooms (name, last_seq) VALUES ($1, 0)
 		ON CONFLICT (name) DO UPDATE SET last_seq = rooms.last_seq
 		RETURNING last_seq, last_message_no, last_seq > 0 OR created IS NOT NULL, ` + keyHolderOfNew
@@ -181,6 +182,11 @@ const (
 		FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::int[], $6::bool[])
 			AS u(name, last_seq, last_no, topic, delta, changed)
 		WHERE rooms.name = u.name`
+	// deleteUnmade deletes the rows lockRoom made for rooms that took no entry
+	// (roomKeys.unmade), after every write: a row the batch made a room (a seq, metadata)
+	// stays. A transaction waiting to lock one of them inserts the row again once this one
+	// commits (INSERT ... ON CONFLICT finds no row then).
+	deleteUnmade = `DELETE FROM rooms WHERE name = ANY($1::text[]) AND last_seq = 0 AND created IS NULL`
 )
 
 // maxAttempts is how often a batch is tried before its appends fail; see retryable.
@@ -331,6 +337,9 @@ func (w *writer) attempt(ctx context.Context, reqs []*request, attempt int) (out
 		if err := queueOutbox(b, out, filter, hooks.allRooms); err != nil {
 			return nil, false, err
 		}
+	}
+	if unmade := keys.unmade(); len(unmade) > 0 {
+		b.Queue(deleteUnmade, unmade)
 	}
 	b.Queue(commitBatch)
 	if err := conn.SendBatch(ctx, b).Close(); err != nil {

@@ -1,7 +1,12 @@
 package postgres
 
 import (
+	"context"
+	"fmt"
 	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"hubbub"
 )
@@ -116,5 +121,94 @@ func TestRoomKeyRaceRetried(t *testing.T) {
 	}
 	if e := appendOK(t, s, hubbub.Entry{Room: "ops", From: "ann", Text: "second"}); e.Seq != 2 {
 		t.Errorf("ops's next entry took seq %d, want 2", e.Seq)
+	}
+}
+
+// unmadeRooms returns the names of the rows of rooms that are no room (no entry, no
+// metadata): lockRoom's, had a batch left them.
+func unmadeRooms(t *testing.T, s *Store) []string {
+	t.Helper()
+	rows, _ := s.pool.Query(t.Context(), `SELECT name FROM rooms WHERE last_seq = 0 AND created IS NULL ORDER BY name`)
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return names
+}
+
+// TestRefusedAppendsLeaveNoRoomRow: appends refused in a room that does not exist — a name
+// whose key another room holds, an edit, a reaction or a role change of something a new
+// room does not hold — store nothing: not even the row a batch makes to lock the room,
+// which used to stay behind, one per name ever refused. The room can still be made later.
+func TestRefusedAppendsLeaveNoRoomRow(t *testing.T) {
+	s, _ := openTest(t, Options{})
+	appendOK(t, s, hubbub.Entry{Room: "general", From: "ann", Text: "hello"})
+	if _, _, _, err := s.Append(t.Context(), &hubbub.Entry{Room: "GENERAL", From: "ann", Text: "shouting"}); hubbub.ErrorCode(err) != hubbub.ECodeRoomCase {
+		t.Fatalf("Append(GENERAL) = %v; want room_case", err)
+	}
+	appendRefused(t, s, hubbub.Entry{Room: "nowhere", From: "ann", User: "u_ann", Kind: hubbub.KindEdit, Target: 3, Text: "edited"}, hubbub.ECodeNotFound)
+	appendRefused(t, s, react("nowhere", "ann", 1, "👍"), hubbub.ECodeNotFound)
+	appendRefused(t, s, hubbub.Entry{Room: "elsewhere", From: "ann", User: "u_ann", Kind: hubbub.KindMember,
+		Action: hubbub.MemberRole, Subject: "u_bob", Role: hubbub.RoomOwner}, hubbub.ECodeNotFound)
+	if left := unmadeRooms(t, s); len(left) != 0 {
+		t.Errorf("rows of rooms that never came to be: %q; want none", left)
+	}
+	if e := appendOK(t, s, hubbub.Entry{Room: "nowhere", From: "ann", Text: "here now"}); e.Seq != 1 {
+		t.Errorf("nowhere's first entry took seq %d, want 1", e.Seq)
+	}
+}
+
+// TestRefusedRoomWaitedOn: another node appends to a new room while a batch that will refuse
+// its own append there holds the room's lock row. The batch deletes the row as it commits;
+// the other node, which waited for it, makes the row again and stores its message first in
+// the room.
+func TestRefusedRoomWaitedOn(t *testing.T) {
+	app := fmt.Sprint("hubbub_unmade_", time.Now().UnixNano())
+	u := freshSchema(t)
+	s := openAt(t, u, Options{})
+	other := openAt(t, withParam(u, "application_name", app), Options{})
+	ctx := t.Context()
+	conn, err := pgx.Connect(ctx, serverURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	type outcome struct {
+		e   *hubbub.Entry
+		err error
+	}
+	done := make(chan outcome, 1)
+	s.w.afterLookup = func(attempt int) {
+		if attempt != 1 {
+			return
+		}
+		go func() {
+			e, _, _, err := other.Append(ctx, &hubbub.Entry{Room: "nowhere", From: "bob", Text: "first"})
+			done <- outcome{e, err}
+		}()
+		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+			var waiting int
+			if err := conn.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
+				WHERE application_name = $1 AND wait_event_type = 'Lock'`, app).Scan(&waiting); err != nil {
+				t.Error(err)
+				return
+			}
+			if waiting > 0 || len(done) > 0 {
+				return
+			}
+		}
+		t.Error("the other node's append neither finished nor waited for the batch's lock")
+	}
+	appendRefused(t, s, hubbub.Entry{Room: "nowhere", From: "ann", User: "u_ann", Kind: hubbub.KindEdit, Target: 1, Text: "edited"}, hubbub.ECodeNotFound)
+	s.w.afterLookup = nil
+	got := <-done
+	if got.err != nil || got.e.Seq != 1 {
+		t.Fatalf("the other node's append = %+v, %v; want it stored at seq 1", got.e, got.err)
+	}
+	if log, err := s.Since(ctx, "nowhere", 0, 10); err != nil || len(log) != 1 || log[0].Text != "first" {
+		t.Errorf("Since(nowhere) = %+v, %v; want the other node's message", log, err)
+	}
+	if left := unmadeRooms(t, s); len(left) != 0 {
+		t.Errorf("rows of rooms that never came to be: %q; want none", left)
 	}
 }

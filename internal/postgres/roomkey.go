@@ -91,3 +91,17 @@ func (k *roomKeys) applied(room string, res result) {
 	}
 	k.claims[hubbub.RoomKey(room)] = room
 }
+
+// unmade returns the batch's rooms that were no room when locked and took no entry: every
+// append to them was refused (room_case, or a change of something a new room does not hold).
+// Their rows are lockRoom's, made only to lock them, which the batch deletes again
+// (deleteUnmade) rather than leave behind one per name ever refused.
+func (k *roomKeys) unmade() []string {
+	var out []string
+	for room := range k.isNew {
+		if k.claims[hubbub.RoomKey(room)] != room {
+			out = append(out, room)
+		}
+	}
+	return out
+}

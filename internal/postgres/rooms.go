@@ -377,9 +377,9 @@ func (s *Store) LeaveRoom(ctx context.Context, room, user string) (*hubbub.Entry
 // decided and written by the batch writer's own functions: the user's membership
 // (queueFindMembers) and, for a leave, the room's owners and heirs (queueFindHeirs), for a
 // join whether the room keeps an owner and has one (queueFindOwned), the webhooks
-// (queueHooks), the change with its handover, if any (plan.public), the writes (plan.writes)
-// and the handover's event for the webhooks that follow it (queueOutbox). It returns the
-// handover.
+// (queueHooks), the change with its handover, if any (plan.public, which reads the user's
+// name only for a handover), the writes (plan.writes) and the handover's event for the
+// webhooks that follow it (queueOutbox). It returns the handover.
 func (s *Store) publicMembership(ctx context.Context, room, user string, join bool) (*hubbub.Entry, error) {
 	if room == "" {
 		return nil, sqlstore.ErrNoRoom
@@ -421,13 +421,6 @@ func (s *Store) publicMembership(ctx context.Context, room, user string, join bo
 	p := newPlan(now, map[string]int64{room: last}, map[string]int64{room: lastNo})
 	b := &pgx.Batch{}
 	hooks := s.w.queueHooks(b, rooms)
-	var name string // the user's stored name, which a handover names its actor by
-	b.Queue(selectUserName, user).QueryRow(func(row pgx.Row) error {
-		if err := row.Scan(&name); err != nil && !errors.Is(err, pgx.ErrNoRows) {
-			return err
-		}
-		return nil
-	})
 	p.queueFindMembers(b, rooms, []string{user})
 	if join {
 		p.queueFindOwned(b, rooms)
@@ -437,7 +430,15 @@ func (s *Store) publicMembership(ctx context.Context, room, user string, join bo
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return nil, err
 	}
-	res := p.public(room, user, name, join)
+	// The user's stored name names the handover's actor (and the joiner it makes owner): read
+	// only for a handover, as SQLite's JoinRoom and LeaveRoom do, one round trip more then.
+	res := p.public(room, user, join, func() (string, error) {
+		var name string
+		if err := tx.QueryRow(ctx, selectUserName, user).Scan(&name); err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return "", fmt.Errorf("read the name of user %s: %w", user, err)
+		}
+		return name, nil
+	})
 	if res.err != nil {
 		return nil, res.err
 	}
