@@ -509,6 +509,7 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 		// net/http sees them (internal/server/wsaccept.go); TLS connections are net/http's.
 		go func() { served <- httpSrv.Serve(srv.Listener(ln)) }()
 	}
+	warnDescriptors(log, f.srv.MaxConns, f.srv.MaxHTTPConns)
 	log.Info("hubbub serving", "addr", ln.Addr().String(), "url", local, "scheme", scheme, "store", storeName(f), "broker", f.nats.name(), "node", f.node, "version", hubbub.Version)
 	if onListen != nil {
 		onListen(ln.Addr())

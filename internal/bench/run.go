@@ -13,6 +13,8 @@ import (
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"hubbub/internal/fdlimit"
 )
 
 // ErrConfig is returned (wrapped) by Run for a configuration it refuses before dialling.
@@ -164,7 +166,7 @@ func targetPort(u *url.URL) int {
 
 // checkFDs refuses a run that needs more file descriptors than this process may open.
 func checkFDs(cfg *Config) error {
-	limit, ok := openFileLimit()
+	limit, ok := fdlimit.Open()
 	if !ok {
 		return nil // not knowing the limit is no reason to refuse
 	}
