@@ -13,6 +13,10 @@ import "context"
 //     by Seq and fill gaps from the Store.
 //   - Handlers are called from the broker's goroutines, one at a time per subscription; they
 //     must not block.
+//   - A PresenceReported arrives whole, however many names it lists: a broker whose messages
+//     are bounded (NATS's max_payload) carries a larger one in parts and hands the handler
+//     the statement put back together, never a part of it. Every other kind is bounded by
+//     the limits on what it carries; one larger than the broker's messages fails to publish.
 type Broker interface {
 	// Publish sends ev to every subscriber of ev.Room.
 	Publish(ctx context.Context, ev Event) error

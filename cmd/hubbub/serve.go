@@ -299,6 +299,9 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 	if f.nats.dispatchQueue < 1 || f.nats.dispatchQueue > nats.MaxDispatchQueue {
 		return usageError(fmt.Sprintf("invalid --nats-dispatch-queue %d: want 1 to %d%s", f.nats.dispatchQueue, nats.MaxDispatchQueue, sources.from("nats-dispatch-queue")))
 	}
+	if f.nats.maxEvent != 0 && f.nats.maxEvent < nats.MinMaxEvent {
+		return usageError(fmt.Sprintf("invalid --nats-max-event %d: want 0 (the NATS server's max_payload) or %d and up%s", f.nats.maxEvent, nats.MinMaxEvent, sources.from("nats-max-event")))
+	}
 	f.storeCache.Preload = f.storePreload
 	if f.storePreload == 0 {
 		f.storeCache.Preload = -1 // the flag's 0 is none; the Config's zero is the default

@@ -14,7 +14,7 @@ import (
 type natsFlags struct {
 	url, creds, nkey, user, password, token string
 	ca, cert, key, prefix                   string
-	dispatchQueue                           int
+	dispatchQueue, maxEvent                 int
 }
 
 func (n *natsFlags) bind(fs *flag.FlagSet) {
@@ -29,6 +29,7 @@ func (n *natsFlags) bind(fs *flag.FlagSet) {
 	fs.StringVar(&n.key, "nats-key", "", "client key file for NATS TLS")
 	fs.StringVar(&n.prefix, "nats-prefix", nats.DefaultSubjectPrefix, "NATS subject prefix, so several hubbub clusters can share one NATS")
 	fs.IntVar(&n.dispatchQueue, "nats-dispatch-queue", nats.DefaultDispatchQueue, "events from NATS each of the node's dispatch queues (one per CPU) may hold before it drops them as a slow consumer (1 to 16777216)")
+	fs.IntVar(&n.maxEvent, "nats-max-event", 0, "the largest event, in bytes, a node publishes in one NATS message; a room's presence larger than it goes in parts (0 = the server's max_payload, less 1/64; else 4096 or more)")
 }
 
 func (n *natsFlags) name() string {
@@ -46,7 +47,7 @@ func (n *natsFlags) open(node string, log *slog.Logger, onReconnect func()) (hub
 	b, err := nats.Connect(n.url, nats.Options{
 		Node: node, CredentialsFile: n.creds, NKeySeedFile: n.nkey, User: n.user, Password: n.password,
 		Token: n.token, CAFile: n.ca, CertFile: n.cert, KeyFile: n.key, SubjectPrefix: n.prefix,
-		DispatchQueue: n.dispatchQueue, Logger: log, OnReconnect: onReconnect,
+		DispatchQueue: n.dispatchQueue, MaxEvent: n.maxEvent, Logger: log, OnReconnect: onReconnect,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("connect to NATS: %w", err)

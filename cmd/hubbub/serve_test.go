@@ -224,7 +224,7 @@ func TestServeFlagsFromEnvironmentAndErrors(t *testing.T) {
 			t.Errorf("--sqlite-max-batch %s: %v, want a usage error containing %q", n, err, want)
 		}
 	}
-	for _, c := range [][2]string{{"--max-connecting", "-1"}, {"--connecting-queue", "-1"}, {"--connecting-queue", "65537"}, {"--connecting-wait", "2m"}, {"--bot-cache-size", "-5"}, {"--bot-cache-size", "1000000"}, {"--bot-cache-age", "-1s"}, {"--nats-dispatch-queue", "0"}, {"--nats-dispatch-queue", "16777217"}} {
+	for _, c := range [][2]string{{"--max-connecting", "-1"}, {"--connecting-queue", "-1"}, {"--connecting-queue", "65537"}, {"--connecting-wait", "2m"}, {"--bot-cache-size", "-5"}, {"--bot-cache-size", "1000000"}, {"--bot-cache-age", "-1s"}, {"--nats-dispatch-queue", "0"}, {"--nats-dispatch-queue", "16777217"}, {"--nats-max-event", "-1"}, {"--nats-max-event", "4095"}} {
 		err := run(context.Background(), []string{"serve", "--port", "0", "--data", filepath.Join(t.TempDir(), "x.db"), c[0], c[1]},
 			stdio{out: io.Discard, err: io.Discard})
 		if want := c[0] + " " + c[1]; err == nil || exitCode(err) != 2 || !strings.Contains(err.Error(), want) {

@@ -39,6 +39,7 @@ var zeroMeans = map[string]string{
 	"store-cache-preload":   "0 = none",
 	"tcp-keepalive":         "0 = off",
 	"write-interval":        "0 = every message at once",
+	"nats-max-event":        "0 = the server's max_payload",
 	// The default, said in the help: other settings, tests or docs rely on these 0s.
 	"max-connecting":   "0 = the default, 256",
 	"connecting-queue": "0 = the default, 8192",

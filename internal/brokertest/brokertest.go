@@ -45,6 +45,7 @@ func RunBrokerTests(t *testing.T, open func(t *testing.T) (a, b hubbub.Broker)) 
 	t.Run("HandlerCallsNotConcurrent", func(t *testing.T) { testNotConcurrent(t, open) })
 	t.Run("PublishAfterClose", func(t *testing.T) { testClose(t, open) })
 	t.Run("EventRoundTrip", func(t *testing.T) { testRoundTrip(t, open) })
+	t.Run("LargePresenceWhole", func(t *testing.T) { testLargePresence(t, open) })
 }
 
 // roomSeq makes room names unique across subtests, in case open shares a bus between them.
@@ -475,6 +476,45 @@ func testRoundTrip(t *testing.T, open func(*testing.T) (a, b hubbub.Broker)) {
 	}
 	for i := range sent {
 		checkEvent(t, got[i], sent[i])
+	}
+}
+
+// testLargePresence sends a statement of 40,000 members, 1.3 MB as JSON — past the 1 MB a NATS
+// server takes in one message by default — followed by one of a few: the handler gets both,
+// whole, in order.
+func testLargePresence(t *testing.T, open func(*testing.T) (a, b hubbub.Broker)) {
+	a, b := open(t)
+	rm := room("crowd")
+	var r recorder
+	subscribe(t, a, rm, &r)
+	big := hubbub.PresenceReported{Names: make([]string, 40000)}
+	for i := range big.Names {
+		big.Names[i] = fmt.Sprintf("member %05d with a longish name", i)
+		if i%3 == 0 {
+			big.Away = append(big.Away, big.Names[i])
+		}
+	}
+	sent := []hubbub.Event{
+		{Room: rm, Node: "node-b", Body: big},
+		{Room: rm, Node: "node-b", Body: hubbub.PresenceReported{Names: []string{"ann", "bob"}, Away: []string{"bob"}}},
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), Timeout)
+	defer cancel()
+	for i, ev := range sent {
+		if err := b.Publish(ctx, ev); err != nil { // not publish, which would print 40,000 names
+			t.Fatalf("Publish of statement %d: %v", i, err)
+		}
+	}
+	got := r.waitFor(t, "both statements", len(sent))
+	if len(got) != len(sent) {
+		t.Fatalf("got %d events, want %d", len(got), len(sent))
+	}
+	for i := range sent {
+		if !reflect.DeepEqual(got[i], sent[i]) {
+			st, _ := got[i].Body.(hubbub.PresenceReported)
+			t.Errorf("statement %d arrived as %T of %d names, %d away; want %d names, %d away", i, got[i].Body, len(st.Names), len(st.Away),
+				len(sent[i].Body.(hubbub.PresenceReported).Names), len(sent[i].Body.(hubbub.PresenceReported).Away))
+		}
 	}
 }
 

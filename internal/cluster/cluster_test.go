@@ -39,13 +39,19 @@ func startCluster(t *testing.T, n int) *cluster {
 // each node (i from 0).
 func startClusterWith(t *testing.T, n int, cfg hub.Config, each ...func(i int, o *servertest.Options)) *cluster {
 	t.Helper()
+	return startClusterOn(t, natstest.Start(t), n, cfg, each...)
+}
+
+// startClusterOn is startClusterWith on the NATS server ns, started by natstest with options
+// of the test's own.
+func startClusterOn(t *testing.T, ns *natsserver.Server, n int, cfg hub.Config, each ...func(i int, o *servertest.Options)) *cluster {
+	t.Helper()
 	if cfg.PresenceInterval == 0 {
 		cfg.PresenceInterval = 100 * time.Millisecond
 	}
 	if cfg.GapWait == 0 {
 		cfg.GapWait = 50 * time.Millisecond
 	}
-	ns := natstest.Start(t)
 	c := &cluster{nats: ns}
 	data := filepath.Join(t.TempDir(), "shared.db")
 	pg := postgresURL(t)

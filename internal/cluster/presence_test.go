@@ -5,13 +5,18 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	natsserver "github.com/nats-io/nats-server/v2/server"
+
 	"hubbub"
 	"hubbub/internal/hub"
+	"hubbub/internal/natstest"
 	"hubbub/internal/servertest"
 	"hubbub/internal/testwait"
 )
@@ -324,4 +329,55 @@ func TestDeadNodeMembersLastSeenRecordedIfTheRecorderDies(t *testing.T) {
 	testwait.Until(t, "node 2 to drop carol", func() bool { return fmt.Sprint(c.nodes[1].Hub.Members("lounge")) == "[ann bob]" })
 	c.nodes[0].Kill()
 	testwait.Until(t, "node 2 to record carol's last seen", func() bool { return writes[1].of(carol.User) > 0 })
+}
+
+// A room of 2,000 members on node 1, whose names (30 bytes, most of them characters JSON
+// escapes) make node 1's statement of its members about 240 KB, on a NATS whose max_payload is
+// 64 KiB: the statement goes in parts (the one message was refused by the server, and only
+// logged). dave, joining on node 2, sees everyone — who lists all of them — and goes on seeing
+// them while node 1 restates the room in parts, each restatement replacing the last whole: a
+// part taken for the whole list would drop the names of the others.
+func TestBigRoomPresenceCrossesInParts(t *testing.T) {
+	ns := natstest.StartWithOptions(t, &natsserver.Options{MaxPayload: 64 << 10})
+	c := startClusterOn(t, ns, 2, hub.Config{PresenceInterval: presenceSlow, PresenceWait: 3 * time.Second})
+	const crowd = 2000
+	want := make([]string, 0, crowd+1)
+	ctx := context.Background()
+	for i := range crowd {
+		name := fmt.Sprintf("%04d %s", i, strings.Repeat(`<&>"\`, 5))
+		want = append(want, name)
+		id := fmt.Sprint("crowd-", i)
+		m := &hub.Member{Name: name, Key: "user:" + id, UserID: id, Out: hub.NewOutbox(hub.DefaultOutboxLimit, nil)}
+		if _, err := c.nodes[0].Hub.Join(ctx, hub.JoinRequest{Room: "crowd", Member: m, NoReplay: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want = append(want, "dave")
+	slices.Sort(want)
+
+	dave := servertest.DialJSON(t, c.nodes[1], "dave")
+	dave.Join("crowd", nil)
+	who := func() []string {
+		dave.Send(servertest.Frame{"type": "who", "room": "crowd"})
+		f := dave.AwaitFunc("who of crowd", func(f servertest.Frame) bool { return f.Type() == "members" && f.Str("room") == "crowd" })
+		var names []string
+		list, _ := f["members"].([]any)
+		for _, m := range list {
+			name, _ := m.(string)
+			names = append(names, name)
+		}
+		return names
+	}
+	var got []string
+	testwait.Until(t, "node 2 to know node 1's members of crowd", func() bool {
+		got = who()
+		return len(got) == len(want)
+	})
+	if !slices.Equal(got, want) {
+		t.Fatalf("dave's who lists %d names, not those in the room: first %q", len(got), got[:3])
+	}
+	time.Sleep(4 * presenceSlow) // node 1 restates the room a few times, in parts
+	if got := who(); !slices.Equal(got, want) {
+		t.Fatalf("after node 1's restatements, dave's who lists %d names, want %d", len(got), len(want))
+	}
 }

@@ -13,7 +13,10 @@ import (
 // every PresenceInterval each node restates its full list for each room it serves, so a node
 // that dies without saying goodbye has its members expire after PresenceExpiry. A member is
 // announced (presence join/leave to local clients) only when the name becomes visible or
-// invisible across all nodes, so a user connected to two nodes appears once.
+// invisible across all nodes, so a user connected to two nodes appears once. A restatement
+// lists every name the node holds in the room; the broker carries one too large for a message
+// of its own in parts, and hands it over whole (hubbub.Broker), so a room applies a node's
+// list at once, never a part of it.
 //
 // Any event a node publishes in a room shows the others that it is alive (heard), so a node
 // skips the restatement of a room where its members did not change and it published something

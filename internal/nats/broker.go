@@ -21,6 +21,15 @@
 // The common events are read by a hand-written scanner that gives what encoding/json gives
 // and leaves anything else to it (fastdecode.go): the bytes on the bus are the same either way.
 //
+// # Large events
+//
+// A NATS server refuses a message larger than its max_payload (1 MB by default), which the
+// client learns when it connects. Every kind of event is bounded by hubbub's limits but one: a
+// node's statement of its members of a room (PresenceReported) lists every name, and a room of
+// thousands of long names outgrows it. Such a statement goes in parts, each under the limit
+// (Options.MaxEvent), which each subscription puts back together before its handler sees it;
+// a node of the version before drops the parts as a kind it does not know (parts.go).
+//
 // # Delivery
 //
 // Publish returns nil only once the server has confirmed that it holds the event (a flush
@@ -150,6 +159,13 @@ type Options struct {
 	// Handlers must not block, so reaching it means stuck handlers; the excess is dropped and
 	// reported as a slow consumer in the log (a room fills a dropped entry from the store).
 	DispatchQueue int
+	// MaxEvent is the largest event, in bytes as encoded, that Publish sends in one message
+	// (default 0: the server's max_payload, less 1/64; at least MinMaxEvent). A room's
+	// presence statement larger than it goes in parts, which each subscriber puts back
+	// together (parts.go); any other event larger than the server's max_payload fails. Set it
+	// below the server's for a NATS cluster whose servers' max_payload differ: a client
+	// learns only the limit of the server it is connected to.
+	MaxEvent int
 	// OnReconnect, if set, is called (in its own goroutine) each time the connection comes
 	// back after a loss, once the subscriptions are live again. Events published while the
 	// node was cut off never reach it, so the hub uses this to catch up from the store.
@@ -165,6 +181,12 @@ type Broker struct {
 	node          string
 	timeout       time.Duration
 	log           *slog.Logger
+	maxEvent      int // Options.MaxEvent
+
+	// statements numbers the presence statements published in parts; partsMu keeps each
+	// one's parts together on the connection (parts.go).
+	statements atomic.Uint64
+	partsMu    sync.Mutex
 
 	closing   atomic.Bool   // set by Close: no handler call starts after it
 	connDone  chan struct{} // closed when the connection reaches CLOSED
@@ -192,6 +214,9 @@ func Connect(url string, opts Options) (*Broker, error) {
 	case queue < 0 || queue > MaxDispatchQueue:
 		return nil, fmt.Errorf("nats broker: dispatch queue %d: must be 1 to %d", queue, MaxDispatchQueue)
 	}
+	if opts.MaxEvent != 0 && opts.MaxEvent < MinMaxEvent {
+		return nil, fmt.Errorf("nats broker: max event %d bytes: must be 0 (the server's max_payload) or at least %d", opts.MaxEvent, MinMaxEvent)
+	}
 	log := opts.Logger
 	if log == nil {
 		log = slog.Default()
@@ -203,6 +228,7 @@ func Connect(url string, opts Options) (*Broker, error) {
 		node:          opts.Node,
 		timeout:       opts.PublishTimeout,
 		log:           log,
+		maxEvent:      opts.MaxEvent,
 		connDone:      make(chan struct{}),
 	}
 	if b.timeout <= 0 {
@@ -289,7 +315,9 @@ func (b *Broker) natsOptions(opts Options) ([]natsgo.Option, error) {
 // has confirmed it holds the event. It fails at once with ErrNotConnected while the
 // connection is down and with ErrClosed after Close; otherwise it waits at most
 // Options.PublishTimeout (or until ctx is done). Events published from one goroutine reach
-// every subscriber in order. If ev.Node is empty, it is set to Options.Node.
+// every subscriber in order. If ev.Node is empty, it is set to Options.Node. A
+// PresenceReported too large for one message (Options.MaxEvent) goes in parts, which each
+// subscriber puts back together.
 func (b *Broker) Publish(ctx context.Context, ev hubbub.Event) error {
 	if b.closing.Load() {
 		return fmt.Errorf("nats broker: publish to room %q: %w", ev.Room, ErrClosed)
@@ -310,6 +338,15 @@ func (b *Broker) Publish(ctx context.Context, ev hubbub.Event) error {
 	}
 	if err := b.connected(); err != nil {
 		return fmt.Errorf("nats broker: publish to room %q: %w", ev.Room, err)
+	}
+	// Below MinMaxEvent nothing is split, whatever the limit: most events are a few hundred
+	// bytes, and need not read it.
+	if len(data) > MinMaxEvent {
+		if limit := b.eventLimit(); len(data) > limit {
+			if st, ok := ev.Body.(hubbub.PresenceReported); ok {
+				return b.publishParts(ctx, subject, ev, st, limit)
+			}
+		}
 	}
 	if err := b.nc.Publish(subject, data); err != nil {
 		return fmt.Errorf("nats broker: publish to room %q: %w", ev.Room, b.connErr(err))
@@ -490,6 +527,9 @@ type subscription struct {
 	room      string
 	handler   func(hubbub.Event)
 	cancelled atomic.Bool
+	// statements are the presence statements coming in parts, by node (parts.go); only the
+	// subscription's dispatch goroutine touches them.
+	statements map[string]*statement
 }
 
 // onMsg runs on the dispatch goroutine of this subscription's room, one message at a time.
@@ -497,7 +537,22 @@ func (s *subscription) onMsg(m *natsgo.Msg) {
 	if s.cancelled.Load() || s.broker.closing.Load() {
 		return
 	}
-	ev, err := decodeEvent(m.Data)
+	var w wireEvent
+	if err := decodeWire(m.Data, &w); err != nil {
+		s.broker.log.Warn("dropping an undecodable event", "room", s.room, "bytes", len(m.Data), "err", err)
+		return
+	}
+	if w.Room != s.room {
+		s.broker.log.Warn("dropping an event for another room", "room", s.room, "event_room", w.Room, "node", w.Node)
+		return
+	}
+	if w.Kind == tagPresencePart {
+		if ev, whole := s.assemble(&w, len(m.Data)); whole {
+			s.handler(ev)
+		}
+		return
+	}
+	ev, err := w.event()
 	if err != nil {
 		if unknown, ok := err.(errUnknownKind); ok {
 			// A newer node's kind of event: nothing here would act on it.
@@ -505,10 +560,6 @@ func (s *subscription) onMsg(m *natsgo.Msg) {
 			return
 		}
 		s.broker.log.Warn("dropping an undecodable event", "room", s.room, "bytes", len(m.Data), "err", err)
-		return
-	}
-	if ev.Room != s.room {
-		s.broker.log.Warn("dropping an event for another room", "room", s.room, "event_room", ev.Room, "node", ev.Node)
 		return
 	}
 	s.handler(ev)

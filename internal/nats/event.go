@@ -33,6 +33,12 @@ type wireEvent struct {
 	Queried bool `json:"queried,omitempty"`
 	Hello   bool `json:"hello,omitempty"`
 	Leaving bool `json:"leaving,omitempty"`
+	// Statement, Part and Parts place a part of a presence statement sent in several
+	// (tagPresencePart): the statement's number on its node, the part's place in it from 0,
+	// and how many parts it has.
+	Statement uint64 `json:"statement,omitempty"`
+	Part      int    `json:"part,omitempty"`
+	Parts     int    `json:"parts,omitempty"`
 }
 
 // wireNotice is a UserNotified between nodes.
@@ -100,6 +106,12 @@ const (
 	// tagNodeAnnounced is a node's sign of life on hubbub.PresenceChannel (NodeAnnounced); its
 	// peers travel in Names.
 	tagNodeAnnounced wireKind = 17
+	// tagPresencePart is a part of a PresenceReported too large for one message (parts.go),
+	// with Names and Away as the statement's and Statement, Part and Parts saying which. It
+	// is no kind of event of its own: the subscription hands its handler the whole statement
+	// once every part has come. A node of the version before drops the parts as a kind it
+	// does not know, rather than take one for the whole list of members.
+	tagPresencePart wireKind = 18
 )
 
 // roomChange reports whether an entry of kind k changes the room rather than a message.
@@ -197,6 +209,12 @@ func decodeEvent(data []byte) (hubbub.Event, error) {
 	if err := decodeWire(data, &w); err != nil {
 		return hubbub.Event{}, err
 	}
+	return w.event()
+}
+
+// event returns the event w carries; decodeEvent says when it fails. A part of a presence
+// statement is not an event: the subscription puts the parts together (assemble).
+func (w *wireEvent) event() (hubbub.Event, error) {
 	ev := hubbub.Event{Room: w.Room, Node: w.Node}
 	switch w.Kind {
 	case tagEntryAppended, tagEntryChanged, tagRoomChanged:
@@ -245,6 +263,8 @@ func decodeEvent(data []byte) (hubbub.Event, error) {
 		ev.Body = hubbub.BotChanged{Bot: w.Name}
 	case tagStoreChanged:
 		ev.Body = hubbub.StoreChanged{}
+	case tagPresencePart:
+		return hubbub.Event{}, fmt.Errorf("kind %d: a part of a presence statement, not an event", w.Kind)
 	default:
 		return hubbub.Event{}, errUnknownKind(w.Kind)
 	}

@@ -40,9 +40,10 @@ func fastDecode(data []byte, w *wireEvent) bool {
 		if done {
 			break
 		}
+		var n uint64
 		switch string(key) {
 		case "kind":
-			n, ok := s.uint(8)
+			n, ok = s.uint(8)
 			if !ok {
 				return false
 			}
@@ -61,6 +62,14 @@ func fastDecode(data []byte, w *wireEvent) bool {
 			ok = s.strings(&w.Names)
 		case "away":
 			ok = s.strings(&w.Away)
+		case "statement":
+			w.Statement, ok = s.uint(64)
+		case "part":
+			n, ok = s.uint(31)
+			w.Part = int(n)
+		case "parts":
+			n, ok = s.uint(31)
+			w.Parts = int(n)
 		case "message":
 			if sawMessage { // encoding/json would merge the two into one entry
 				return false

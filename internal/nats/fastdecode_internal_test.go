@@ -60,10 +60,18 @@ func fastDecodeSeeds(t testing.TB) []string {
 		`{"kind":5,"room":"r","names":["a","b"],"names":["c"],"node":"n"}`,
 		`{"kind":5,"room":"r","names":["a",],"node":"n"}`,
 		`{"kind":2,"room":"r","name":"Zoë","state":"away","node":"n"}`,
+		partWire,
+		strings.ReplaceAll(partWire, `"part":1`, `"part":-1`),
+		strings.ReplaceAll(partWire, `"parts":3`, `"parts":2147483648`),
+		strings.ReplaceAll(partWire, `"statement":7`, `"statement":18446744073709551616`),
 		`{}`, `null`, `[]`, `""`, ``, `{"kind":1,}`, `{"kind":1 "room":"r"}`,
 	)
 	return seeds
 }
+
+// partWire is a part of a presence statement too large for one message (tagPresencePart), as
+// splitStatement writes it.
+const partWire = `{"kind":18,"room":"r","names":["a \u003c","b"],"away":["b"],"node":"n","statement":7,"part":1,"parts":3}`
 
 // checkSame fails unless decodeWire reads data exactly as encoding/json does: the same
 // wireEvent, or an error for both.
@@ -95,7 +103,7 @@ func TestFastDecodeMatchesJSON(t *testing.T) {
 	for _, data := range []string{
 		previousWire["MemberJoined"], previousWire["MemberLeft"], previousWire["MemberTyping"],
 		previousWire["PresenceReported"], previousWire["EntryAppended"], previousWire["EntryAppended/delete"],
-		previousWire["EntryAppended/reaction"], previousWire["EntryAppended/member"],
+		previousWire["EntryAppended/reaction"], previousWire["EntryAppended/member"], partWire,
 		`{"kind":1,"room":"r","message":{"room":"r","seq":7,"id":"i","from":"f","text":"a \"b\"","time":"2026-12-03T21:00:00.123Z"},"node":"n"}`,
 	} {
 		var w wireEvent
