@@ -222,6 +222,7 @@ func TestReadinessFollowsFailingWritesAndTheLogStaysShort(t *testing.T) {
 	case a := <-addrs:
 		addr = a.String()
 	case err := <-done:
+		done <- nil // for the deferred receive, which would otherwise wait forever
 		t.Fatalf("serve exited at start: %v\n%s", err, logs.String())
 	case <-time.After(testwait.Timeout):
 		t.Fatal("serve did not start")
