@@ -20,9 +20,10 @@ import (
 
 // --max-http-conns-per-ip (here from HUBBUB_MAX_HTTP_CONNS_PER_IP) bounds the plain HTTP
 // connections one address holds on the TLS path too, where net/http serves every connection,
-// HTTP/2 ones included: past it a request is answered 503 with Retry-After (an HTTP/1.1
-// connection is then closed), while the same address's wss connections are served; a
-// connection closed frees its slot, and /metrics counts the refusals.
+// HTTP/2 ones included: past it, with every one of them in a request, a request is answered
+// 503 with Retry-After (an HTTP/1.1 connection is then closed), while the same address's wss
+// connections are served; a connection closed frees its slot, an idle one (here HTTP/2's)
+// gives its slot to a new one, and /metrics counts the refusals and reclaims.
 func TestServeBoundsPlainHTTPConnections(t *testing.T) {
 	dir := t.TempDir()
 	certFile, keyFile, pool := selfSigned(t, dir)
@@ -40,12 +41,12 @@ func TestServeBoundsPlainHTTPConnections(t *testing.T) {
 	}
 	addr := serveForTest(t, args...)
 
-	// HTTP/1.1 over TLS, one request per connection, kept alive.
+	// HTTP/1.1 over TLS, kept alive.
 	type h1 struct {
 		c  *tls.Conn
 		br *bufio.Reader
 	}
-	get := func(path string) (*h1, *http.Response, string) {
+	dial := func() *h1 {
 		t.Helper()
 		c, err := tls.Dial("tcp", addr, &tls.Config{RootCAs: pool, NextProtos: []string{"http/1.1"}})
 		if err != nil {
@@ -53,20 +54,35 @@ func TestServeBoundsPlainHTTPConnections(t *testing.T) {
 		}
 		t.Cleanup(func() { c.Close() })
 		_ = c.SetDeadline(time.Now().Add(10 * time.Second))
-		fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: %s\r\n\r\n", path, addr)
-		br := bufio.NewReader(c)
-		resp, err := http.ReadResponse(br, nil)
+		return &h1{c, bufio.NewReader(c)}
+	}
+	ask := func(c *h1, req string) (*http.Response, string) {
+		t.Helper()
+		if _, err := io.WriteString(c.c, req); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.ReadResponse(c.br, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		b, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		return &h1{c, br}, resp, string(b)
+		return resp, string(b)
 	}
+	get := func(path string) (*h1, *http.Response, string) {
+		t.Helper()
+		c := dial()
+		resp, body := ask(c, fmt.Sprintf("GET %s HTTP/1.1\r\nHost: %s\r\n\r\n", path, addr))
+		return c, resp, body
+	}
+	// Each held connection stays in a request, a sign-in form whose body never comes (an
+	// idle one would give its slot to the next).
 	var held []*h1
 	for range 2 {
-		c, resp, body := get("/healthz")
-		if resp.StatusCode != http.StatusOK {
+		c := dial()
+		resp, body := ask(c, fmt.Sprintf("POST /signin HTTP/1.1\r\nHost: %s\r\nContent-Type: application/x-www-form-urlencoded\r\n"+
+			"Content-Length: 10\r\nExpect: 100-continue\r\n\r\n", addr))
+		if resp.StatusCode != http.StatusContinue {
 			t.Fatalf("a connection within the limit: %d %q", resp.StatusCode, body)
 		}
 		held = append(held, c)
@@ -135,6 +151,36 @@ func TestServeBoundsPlainHTTPConnections(t *testing.T) {
 	if !strings.Contains(metrics, `hubbub_http_connections_refused_total{reason="per_ip"}`) ||
 		strings.Contains(metrics, `hubbub_http_connections_refused_total{reason="per_ip"} 0`+"\n") {
 		t.Errorf("/metrics counts no per-address refusal")
+	}
+
+	// The HTTP/2 connection, idle once its answer is sent, gives its slot to a new connection
+	// from the address (the other is still in its request); before, the new one got 503.
+	// /metrics is asked from another address, whose slots are its own.
+	other := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool},
+		DialContext: (&net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP("127.0.0.2")}}).DialContext}}
+	defer other.CloseIdleConnections()
+	scrape := func() string {
+		t.Helper()
+		r, err := other.Get("https://" + addr + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(r.Body)
+		r.Body.Close()
+		return string(b)
+	}
+	deadline = time.Now().Add(10 * time.Second)
+	for !strings.Contains(scrape(), "hubbub_http_connections_idle 1\n") { // the HTTP/2 connection
+		if time.Now().After(deadline) {
+			t.Fatal("the HTTP/2 connection is never idle")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if _, resp, body := get("/healthz"); resp.StatusCode != http.StatusOK {
+		t.Fatalf("a new connection while the address's other one is idle: %d %q", resp.StatusCode, body)
+	}
+	if m := scrape(); !strings.Contains(m, `hubbub_http_connections_reclaimed_total{reason="per_ip"} 1`+"\n") {
+		t.Errorf("/metrics counts no idle connection reclaimed:\n%s", m)
 	}
 }
 

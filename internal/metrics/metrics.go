@@ -72,11 +72,13 @@ var refuseNames = [numRefuseReasons]string{"max_conns", "per_ip", "connect_rate"
 // String returns the reason's label value.
 func (r RefuseReason) String() string { return refuseNames[r] }
 
-// HTTPRefuseReason says why a request on a plain HTTP connection (not a WebSocket) was
-// refused because of the connections held (internal/server, httpconns.go).
+// HTTPRefuseReason names the limit of plain HTTP connections (not WebSockets) a request on
+// a new connection met (internal/server, httpconns.go): the reason it was refused, or the one
+// an idle connection was closed for, to make room for it.
 type HTTPRefuseReason int
 
-// The reasons counted by hubbub_http_connections_refused_total.
+// The reasons counted by hubbub_http_connections_refused_total and
+// hubbub_http_connections_reclaimed_total.
 const (
 	HTTPRefusePerIP HTTPRefuseReason = iota // the client's address holds --max-http-conns-per-ip (503)
 	HTTPRefuseMax                           // the server holds --max-http-conns (503)
@@ -99,10 +101,13 @@ type Metrics struct {
 	refused     [numRefuseReasons]prometheus.Counter
 	drops       [numDropReasons]prometheus.Counter
 
-	// httpConns counts the plain HTTP connections holding a slot of --max-http-conns, and
-	// httpRefused the requests refused for want of one.
-	httpConns   prometheus.Gauge
-	httpRefused [numHTTPRefuseReasons]prometheus.Counter
+	// httpConns counts the plain HTTP connections holding a slot of --max-http-conns,
+	// httpIdle those of them idle between two requests, httpRefused the requests refused for
+	// want of one, and httpReclaimed the idle connections closed to give theirs to another.
+	httpConns     prometheus.Gauge
+	httpIdle      prometheus.Gauge
+	httpRefused   [numHTTPRefuseReasons]prometheus.Counter
+	httpReclaimed [numHTTPRefuseReasons]prometheus.Counter
 
 	joins       prometheus.Counter
 	messagesIn  prometheus.Counter
@@ -169,12 +174,19 @@ func New() *Metrics {
 	m.httpConns = prometheus.NewGauge(prometheus.GaugeOpts{Name: "hubbub_http_connections",
 		Help: "Plain HTTP connections (not WebSockets) open now that have made a request: what --max-http-conns and --max-http-conns-per-ip count."})
 	httpRefused := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hubbub_http_connections_refused_total",
-		Help: "Requests on plain HTTP connections refused (503, the connection closed) because their address or the server held too many, by reason."}, []string{"reason"})
+		Help: "Requests on plain HTTP connections refused (503, the connection closed) because their address or the server held too many, none of them idle, by reason."}, []string{"reason"})
+	m.httpIdle = prometheus.NewGauge(prometheus.GaugeOpts{Name: "hubbub_http_connections_idle",
+		Help: "Plain HTTP connections holding a slot that are idle now, kept alive between two requests: those a new connection past --max-http-conns-per-ip or --max-http-conns may close and take the slot of."})
+	httpReclaimed := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hubbub_http_connections_reclaimed_total",
+		Help: "Idle plain HTTP connections closed to give their slot to a new connection past a limit, by the limit (per_ip: the new connection's address held --max-http-conns-per-ip, max_conns: the server held --max-http-conns)."}, []string{"reason"})
 	for r := range numHTTPRefuseReasons {
 		m.httpRefused[r] = httpRefused.WithLabelValues(r.String())
+		m.httpReclaimed[r] = httpReclaimed.WithLabelValues(r.String())
 	}
 	f(m.httpConns)
+	f(m.httpIdle)
 	f(httpRefused)
+	f(httpReclaimed)
 
 	m.joins = prometheus.NewCounter(prometheus.CounterOpts{Name: "hubbub_joins_total",
 		Help: "Room joins by local connections."})
@@ -274,6 +286,23 @@ func (m *Metrics) HTTPRefused(r HTTPRefuseReason) {
 		return
 	}
 	m.httpRefused[r].Inc()
+}
+
+// HTTPIdle moves the count of idle plain HTTP connections holding a slot by delta.
+func (m *Metrics) HTTPIdle(delta int) {
+	if m == nil {
+		return
+	}
+	m.httpIdle.Add(float64(delta))
+}
+
+// HTTPReclaimed counts an idle plain HTTP connection closed to give its slot to a new one
+// past the limit r.
+func (m *Metrics) HTTPReclaimed(r HTTPRefuseReason) {
+	if m == nil {
+		return
+	}
+	m.httpReclaimed[r].Inc()
 }
 
 // Drop counts a dropped connection or refused frame.

@@ -15,6 +15,8 @@ func TestNilMetricsIsANoOp(t *testing.T) {
 	m.Refused(RefusePerIP)
 	m.HTTPConns(1)
 	m.HTTPRefused(HTTPRefuseMax)
+	m.HTTPIdle(1)
+	m.HTTPReclaimed(HTTPRefusePerIP)
 	m.Drop(DropSlowConsumer)
 	m.Joined()
 	m.MessageIn()

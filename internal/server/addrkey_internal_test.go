@@ -89,7 +89,8 @@ func TestHTTPConnsPerAddressCountAnIPv6Network(t *testing.T) {
 				peers = &peerListener{Listener: ln}
 				return peers
 			})
-			get := func(from string) (int, string) {
+			// ask sends req on a new connection from from, and reads the answer.
+			ask := func(from, req string) (int, string) {
 				t.Helper()
 				peers.from(from)
 				c, err := net.Dial("tcp", addr)
@@ -98,7 +99,7 @@ func TestHTTPConnsPerAddressCountAnIPv6Network(t *testing.T) {
 				}
 				t.Cleanup(func() { c.Close() }) // held open: each keeps its slot
 				_ = c.SetDeadline(time.Now().Add(testwait.Timeout))
-				if _, err := io.WriteString(c, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+				if _, err := io.WriteString(c, req); err != nil {
 					t.Fatal(err)
 				}
 				resp, err := http.ReadResponse(bufio.NewReader(c), nil)
@@ -109,8 +110,14 @@ func TestHTTPConnsPerAddressCountAnIPv6Network(t *testing.T) {
 				resp.Body.Close()
 				return resp.StatusCode, string(body)
 			}
+			get := func(from string) (int, string) {
+				t.Helper()
+				return ask(from, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+			}
+			// The first two stay in a request (a form whose body never comes), their slots busy:
+			// an idle one would give its slot to the third.
 			for _, from := range []string{"[2001:db8:1:2::1]:40001", "[2001:db8:1:2::2]:40002"} {
-				if status, body := get(from); status != http.StatusOK {
+				if status, body := ask(from, "POST /signin HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 10\r\nExpect: 100-continue\r\n\r\n"); status != http.StatusContinue {
 					t.Fatalf("a connection from %s: %d %q", from, status, body)
 				}
 			}

@@ -194,15 +194,17 @@ type Config struct {
 	MaxRateBuckets int
 	// MaxHTTPConnsPerIP caps the plain HTTP connections (the page, /api/, /signin, /upload,
 	// /files/, /healthz, /metrics…; not WebSockets) one client address holds: a request on
-	// one more gets 503 with Retry-After, and that connection is closed (default
-	// DefaultMaxHTTPConnsPerIP). The address is the socket's peer, even with TrustProxy,
+	// one more closes the address's connection idle longest (kept alive between requests)
+	// and takes its slot, or, with every one of them in a request, gets 503 with Retry-After,
+	// and that connection is closed (default DefaultMaxHTTPConnsPerIP). The address is the socket's peer, even with TrustProxy,
 	// which turns this limit off: every connection is then the proxy's (httpconns.go). Counted
 	// only on an http.Server given to LimitHTTPConns.
 	MaxHTTPConnsPerIP int
 	// MaxHTTPConns caps the plain HTTP connections the server holds, whatever their address;
-	// past it, as past MaxHTTPConnsPerIP (default DefaultMaxHTTPConns). With MaxConns, which
-	// bounds the WebSockets, it bounds the server's sockets (but those whose first request is
-	// still being read, which HandshakeTimeout bounds in time).
+	// past it, as past MaxHTTPConnsPerIP, the connection of any address idle longest gives
+	// way (default DefaultMaxHTTPConns). With MaxConns, which bounds the WebSockets, it
+	// bounds the server's sockets (but those whose first request is still being read, which
+	// HandshakeTimeout bounds in time).
 	MaxHTTPConns int
 	// NewRoomRate and NewRoomBurst limit the rooms one user, and one client address, may
 	// bring into being — a join of a name nobody used (or that opens a room nobody wrote in),
@@ -370,15 +372,16 @@ const DefaultBodyTimeout = 30 * time.Second
 
 // DefaultMaxHTTPConnsPerIP is Config.MaxHTTPConnsPerIP's default. A browser opens at most
 // six connections to a host (Chromium, Firefox and Safari alike), and the page, a dozen files
-// fetched at once, takes all six, which then stay open idle until the server's idle timeout
-// (two minutes in hubbub serve); over TLS a browser speaks HTTP/2, one connection for
-// everything. So 128 lets some twenty browsers behind one NAT address load the page within
-// those two minutes, or a browser and a hundred connections of scripts, while one address
-// holds at most 128 of a process's descriptors (20,000 here: under 1%).
+// fetched at once, takes all six, which it then keeps open idle until the server's idle
+// timeout (two minutes in hubbub serve); over TLS a browser speaks HTTP/2, one connection for
+// everything. Idle connections give their slots to new ones (httpconns.go), so behind one NAT
+// address any number of browsers take turns: 128 lets some twenty load the page at the same
+// moment, or a browser and a hundred connections of scripts in requests at once, while one
+// address holds at most 128 of a process's descriptors (20,000 here: under 1%).
 const DefaultMaxHTTPConnsPerIP = 128
 
 // DefaultMaxHTTPConns is Config.MaxHTTPConns' default: the connections of some 680 browsers
-// that loaded the page over plain HTTP within the idle timeout (six each), each connection a
+// loading the page over plain HTTP at once (six each; idle ones give way), each connection a
 // descriptor, a goroutine and net/http's read and write buffers (4 KiB each), leaving most of
 // a process's descriptors to WebSockets (MaxConns).
 const DefaultMaxHTTPConns = 4096

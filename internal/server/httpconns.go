@@ -27,13 +27,14 @@ import (
 // net/http holds every such connection, whatever the path: TLS and the goroutine transport
 // serve all of theirs through it, and the WebSocket listener (wsaccept.go) hands it every
 // connection whose first request is not a plain upgrade of /ws. Its two hooks mark each
-// connection's life: ConnContext when it is accepted, ConnState once when it ends
-// (StateClosed, whatever the cause: the client's close or reset, the idle timeout, a refusal,
-// shutdown) or leaves net/http (StateHijacked: a WebSocket upgrade). A connection takes its
-// slot at its first request that is not a WebSocket upgrade — the first moment it can be
-// answered — or at the answer of an upgrade refused, and gives it back at that end. Until
-// then it is bounded by the time its request head may take (HandshakeTimeout), as the
-// sockets the WebSocket listener is reading are.
+// connection's life: ConnContext when it is accepted, ConnState between its requests (below)
+// and once when it ends (StateClosed, whatever the cause: the client's close or reset, the
+// idle timeout, a refusal, another connection taking its slot, shutdown) or leaves net/http
+// (StateHijacked: a WebSocket upgrade). A connection takes its slot at its first request
+// that is not a WebSocket upgrade — the first moment it can be answered — or at the answer of
+// an upgrade refused, and gives it back at that end. Until then it is bounded by the time its
+// request head may take (HandshakeTimeout), as the sockets the WebSocket listener is reading
+// are.
 //
 // The key is the socket's peer address (its netaddr.Key: an IPv6 client's /64, the network a
 // client usually holds), the only one there is for a connection: a proxy's
@@ -41,10 +42,36 @@ import (
 // proxy (TrustProxy) every connection is the proxy's, and the proxy holds the clients' own
 // connections and bounds them itself: the per-address limit is not applied there, the limit
 // in all is.
+//
+// An idle connection gives its slot up to a new one. Browsers keep up to six connections to a
+// host open between requests, for the idle timeout (two minutes in hubbub serve): behind one
+// NAT address some twenty browsers that loaded the page held every slot of the address with
+// connections serving nothing, and the next person was refused for up to two minutes. So
+// ConnState's StateIdle and StateActive are followed too: a connection holding a slot is
+// listed, in the order it went idle, while it waits for its next request (kept alive), in the
+// server's list and its address's. A first request past a limit closes the oldest idle
+// connection that holds a slot of that limit — of its own address for the per-address one, of
+// any for the limit in all — and takes the slot; only with none idle is it refused. nginx
+// does much the same: its limit_conn counts only connections in a request, and out of
+// connections it closes idle keep-alive ones. Closing a kept-alive connection between
+// requests is what the idle timeout does anyway, and clients are made for it (RFC 9112,
+// 9.3.1). Each event is O(1): a list is linked through its connections, each in at most two.
+//
+// A connection listed idle may be reading its next request head when it is taken: net/http
+// reports StateActive only once the head is read. Its client then sees the connection close
+// without an answer, as when the idle timeout ends one as a request is sent, and sends the
+// request again on a new one (browsers do; Go's http.Transport and others do for idempotent
+// requests). So that no handler runs on a connection given up — a WebSocket upgrade
+// hijacking it, which the close would end — a connection reported active after it was taken
+// is closed before its handler begins (ConnState is called before it). Hijacked connections
+// are never listed: they are hijacked during a request. A connection that has not sent a
+// request (StateNew, or an HTTP/2 one that only sent its preface, which net/http reports
+// idle) holds no slot, and is not listed.
 
-// httpRetryAfter is the Retry-After of a refusal: a slot frees when one of the address's
-// connections closes, which its client decides (or the idle timeout, minutes later), so the
-// answer is "soon", not a moment that is known.
+// httpRetryAfter is the Retry-After of a refusal: the address's (or the server's) connections
+// are all serving a request, and a slot frees as soon as one of those ends (the connection
+// then idle, for the next one to take), which its client decides, so the answer is "soon",
+// not a moment that is known.
 const httpRetryAfter = 5 * time.Second
 
 // httpConns counts the plain HTTP connections net/http holds.
@@ -55,14 +82,70 @@ type httpConns struct {
 
 	mu    sync.Mutex
 	conns map[net.Conn]*httpConn // every connection net/http holds, with a slot or not
-	perIP map[string]int         // slots held, by address key; only keys holding some
+	perIP map[string]*addrConns  // by address key; only keys holding some slots (maxPerIP > 0)
 	total int                    // slots held
+	idle  idleList               // the idle connections holding a slot, oldest first
 }
 
-// httpConn is a connection net/http holds.
+// addrConns is what one address key holds.
+type addrConns struct {
+	slots int
+	idle  idleList // its idle connections holding a slot, oldest first
+}
+
+// httpConn is a connection net/http holds. Its fields but c and key are under httpConns.mu.
 type httpConn struct {
-	key  string // its peer's netaddr.Key, which perIP counts
-	slot bool   // holds a slot; under httpConns.mu
+	c   net.Conn
+	key string // its peer's netaddr.Key, which perIP counts
+
+	slot      bool // holds a slot
+	idle      bool // in the idle lists: holds a slot, between two requests
+	reclaimed bool // closed to give its slot to another connection
+
+	// links are its places in the server's idle list (inAll) and its address's (inAddr).
+	links [2]idleLinks
+}
+
+// The two idle lists a connection is in, and the index of its links in each.
+const (
+	inAll = iota
+	inAddr
+)
+
+type idleLinks struct{ prev, next *httpConn }
+
+// idleList lists connections in the order they were added, linked through their links[at].
+type idleList struct {
+	at         int
+	head, tail *httpConn
+	n          int
+}
+
+func (l *idleList) push(hc *httpConn) {
+	hc.links[l.at] = idleLinks{prev: l.tail}
+	if l.tail != nil {
+		l.tail.links[l.at].next = hc
+	} else {
+		l.head = hc
+	}
+	l.tail = hc
+	l.n++
+}
+
+func (l *idleList) remove(hc *httpConn) {
+	lk := hc.links[l.at]
+	if lk.prev != nil {
+		lk.prev.links[l.at].next = lk.next
+	} else {
+		l.head = lk.next
+	}
+	if lk.next != nil {
+		lk.next.links[l.at].prev = lk.prev
+	} else {
+		l.tail = lk.prev
+	}
+	hc.links[l.at] = idleLinks{}
+	l.n--
 }
 
 // httpConnKey keys a request's *httpConn in its connection's context.
@@ -70,7 +153,7 @@ type httpConnKey struct{}
 
 func newHTTPConns(cfg *Config) *httpConns {
 	h := &httpConns{max: cfg.MaxHTTPConns, metrics: cfg.Metrics,
-		conns: make(map[net.Conn]*httpConn), perIP: make(map[string]int)}
+		conns: make(map[net.Conn]*httpConn), perIP: make(map[string]*addrConns), idle: idleList{at: inAll}}
 	if !cfg.TrustProxy {
 		h.maxPerIP = cfg.MaxHTTPConnsPerIP
 	}
@@ -79,57 +162,138 @@ func newHTTPConns(cfg *Config) *httpConns {
 
 // accepted records c, a connection net/http has just accepted, and returns its context.
 func (h *httpConns) accepted(ctx context.Context, c net.Conn) context.Context {
-	hc := &httpConn{key: netaddr.Key(netaddr.Host(c.RemoteAddr().String()))}
+	hc := &httpConn{c: c, key: netaddr.Key(netaddr.Host(c.RemoteAddr().String()))}
 	h.mu.Lock()
 	h.conns[c] = hc
 	h.mu.Unlock()
 	return context.WithValue(ctx, httpConnKey{}, hc)
 }
 
-// state follows c's life in net/http: it forgets c once c is closed or hijacked, giving back
-// its slot.
+// state follows c's life in net/http: it lists c as idle between two requests if it holds a
+// slot, and forgets c once c is closed or hijacked, giving back its slot. A connection
+// reported active after it was reclaimed is closed here, before its handler begins.
 func (h *httpConns) state(c net.Conn, st http.ConnState) {
-	if st != http.StateClosed && st != http.StateHijacked {
-		return
+	if st == http.StateNew {
+		return // nothing known yet, nothing held
 	}
 	h.mu.Lock()
 	hc := h.conns[c]
-	delete(h.conns, c)
-	freed := hc != nil && hc.slot
-	if freed {
-		hc.slot = false
-		h.total--
-		if h.perIP[hc.key] <= 1 {
-			delete(h.perIP, hc.key)
-		} else {
-			h.perIP[hc.key]--
+	if hc == nil {
+		h.mu.Unlock()
+		return
+	}
+	if hc.idle {
+		h.unlist(hc)
+	}
+	closeIt := false
+	switch st {
+	case http.StateIdle:
+		if hc.slot {
+			h.list(hc)
+		}
+	case http.StateActive:
+		closeIt = hc.reclaimed
+	case http.StateClosed, http.StateHijacked:
+		delete(h.conns, c)
+		if hc.slot {
+			h.release(hc)
+			h.metrics.HTTPConns(-1)
 		}
 	}
 	h.mu.Unlock()
-	if freed {
-		h.metrics.HTTPConns(-1)
+	if closeIt {
+		_ = c.Close()
 	}
 }
 
-// take gives hc a slot, unless it holds one already; it refuses, saying why, while the
-// server or hc's address holds all theirs.
+// list adds hc, which holds a slot, to the idle lists, as their newest. Under mu.
+func (h *httpConns) list(hc *httpConn) {
+	hc.idle = true
+	h.idle.push(hc)
+	if a := h.perIP[hc.key]; a != nil {
+		a.idle.push(hc)
+	}
+	h.metrics.HTTPIdle(1)
+}
+
+// unlist removes hc from the idle lists. Under mu.
+func (h *httpConns) unlist(hc *httpConn) {
+	hc.idle = false
+	h.idle.remove(hc)
+	if a := h.perIP[hc.key]; a != nil {
+		a.idle.remove(hc)
+	}
+	h.metrics.HTTPIdle(-1)
+}
+
+// release gives back hc's slot; hc is not idle. Under mu.
+func (h *httpConns) release(hc *httpConn) {
+	hc.slot = false
+	h.total--
+	if a := h.perIP[hc.key]; a != nil {
+		if a.slots--; a.slots == 0 {
+			delete(h.perIP, hc.key) // its idle list is empty: idle connections hold slots
+		}
+	}
+}
+
+// take gives hc a slot, unless it holds one already. Past a limit it closes the oldest idle
+// connection holding a slot of that limit — the address's for the per-address limit, any for
+// the limit in all — and gives hc its slot; with none idle it refuses, saying which limit.
 func (h *httpConns) take(hc *httpConn) (ok bool, why metrics.HTTPRefuseReason) {
 	h.mu.Lock()
-	defer h.mu.Unlock()
-	switch {
-	case hc.slot:
+	if hc.slot || hc.reclaimed {
+		// A connection reclaimed was closed as its request began (state): its answer goes
+		// nowhere, and it is not to take a slot back.
+		h.mu.Unlock()
 		return true, 0
+	}
+	var victim *httpConn
+	var addr *addrConns
+	if h.maxPerIP > 0 {
+		addr = h.perIP[hc.key]
+	}
+	full := true
+	switch {
+	case addr != nil && addr.slots >= h.maxPerIP:
+		// An idle connection of the address frees a slot of both limits.
+		why, victim = metrics.HTTPRefusePerIP, addr.idle.head
+		if victim == nil && h.total >= h.max && h.idle.head == nil {
+			why = metrics.HTTPRefuseMax // every connection of the server is busy: capacity
+		}
 	case h.total >= h.max:
-		return false, metrics.HTTPRefuseMax
-	case h.maxPerIP > 0 && h.perIP[hc.key] >= h.maxPerIP:
-		return false, metrics.HTTPRefusePerIP
+		why, victim = metrics.HTTPRefuseMax, h.idle.head
+	default:
+		full = false
+	}
+	switch {
+	case full && victim == nil:
+		h.mu.Unlock()
+		return false, why
+	case full:
+		h.unlist(victim)
+		h.release(victim)
+		victim.reclaimed = true
+		h.metrics.HTTPReclaimed(why) // its slot changes hands: the count stays
+	default:
+		h.metrics.HTTPConns(1)
 	}
 	hc.slot = true
 	h.total++
 	if h.maxPerIP > 0 {
-		h.perIP[hc.key]++
+		a := h.perIP[hc.key] // anew: the victim's release may have deleted it
+		if a == nil {
+			a = &addrConns{idle: idleList{at: inAddr}}
+			h.perIP[hc.key] = a
+		}
+		a.slots++
 	}
-	h.metrics.HTTPConns(1)
+	h.mu.Unlock()
+	if victim != nil {
+		// Outside mu: a TLS connection's close writes its close_notify (bounded by crypto/tls,
+		// 5 s), and that wait is this request's, not every connection's.
+		_ = victim.c.Close()
+	}
 	return true, 0
 }
 
@@ -140,11 +304,12 @@ func (h *httpConns) holds(hc *httpConn) bool {
 	return hc.slot
 }
 
-// sizes reports how many connections are known, and how many addresses hold slots (tests).
-func (h *httpConns) sizes() (conns, addrs int) {
+// sizes reports how many connections are known, how many addresses hold slots, how many slots
+// are held and how many connections are listed idle (tests).
+func (h *httpConns) sizes() (conns, addrs, total, idle int) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return len(h.conns), len(h.perIP)
+	return len(h.conns), len(h.perIP), h.total, h.idle.n
 }
 
 // LimitHTTPConns has hs count the plain HTTP connections it holds against MaxHTTPConnsPerIP

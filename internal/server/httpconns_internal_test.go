@@ -22,9 +22,9 @@ import (
 )
 
 // The record of plain HTTP connections holds only the connections net/http holds: once every
-// client has gone — after keep-alive requests, a refusal, WebSocket upgrades (fresh and on a
-// kept-alive connection), a connection that never sent a byte, one reset — it holds nothing,
-// and no slot stays taken.
+// client has gone — after keep-alive requests, an idle connection reclaimed, a refusal,
+// WebSocket upgrades (fresh and on a kept-alive connection), a connection that never sent a
+// byte, one reset in a request — it holds nothing, lists nothing idle, and no slot stays taken.
 func TestHTTPConnsForgetEveryConnection(t *testing.T) {
 	for _, tr := range []string{TransportPoll, TransportGoroutine} {
 		t.Run(tr, func(t *testing.T) {
@@ -36,11 +36,12 @@ func TestHTTPConnsForgetEveryConnection(t *testing.T) {
 					t.Fatal(err)
 				}
 				conns = append(conns, c)
+				t.Cleanup(func() { c.Close() }) // also when the test fails: a request held stalls Close
 				_ = c.SetDeadline(time.Now().Add(testwait.Timeout))
 				return c, bufio.NewReader(c)
 			}
-			get := func(c net.Conn, br *bufio.Reader) int {
-				if _, err := io.WriteString(c, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+			ask := func(c net.Conn, br *bufio.Reader, req string) int {
+				if _, err := io.WriteString(c, req); err != nil {
 					t.Fatal(err)
 				}
 				resp, err := http.ReadResponse(br, nil)
@@ -51,16 +52,43 @@ func TestHTTPConnsForgetEveryConnection(t *testing.T) {
 				resp.Body.Close()
 				return resp.StatusCode
 			}
+			get := func(c net.Conn, br *bufio.Reader) int {
+				return ask(c, br, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+			}
+			// A form whose body never comes keeps its request, and its slot, busy.
+			hold := func(c net.Conn, br *bufio.Reader) int {
+				return ask(c, br, "POST /signin HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 10\r\nExpect: 100-continue\r\n\r\n")
+			}
+			idle := func(n int) {
+				testwait.Until(t, "connections idle", func() bool { _, _, _, idle := s.httpConns.sizes(); return idle == n })
+			}
 			a, abr := dial()
 			b, bbr := dial()
-			if get(a, abr) != 200 || get(b, bbr) != 200 {
+			if hold(a, abr) != http.StatusContinue || get(b, bbr) != 200 {
 				t.Fatal("the first two connections were refused")
 			}
-			if c, cbr := dial(); get(c, cbr) != http.StatusServiceUnavailable {
-				t.Fatal("the third connection was not refused")
+			idle(1)
+			c, cbr := dial()
+			if get(c, cbr) != 200 { // b's slot
+				t.Fatal("the third connection was refused while another was idle")
+			}
+			if _, err := bbr.ReadByte(); err != io.EOF {
+				t.Fatalf("the idle connection reclaimed: %v, want EOF", err)
+			}
+			if hold(c, cbr) != http.StatusContinue {
+				t.Fatal("c's second request")
+			}
+			if d, dbr := dial(); get(d, dbr) != http.StatusServiceUnavailable {
+				t.Fatal("the fourth connection was not refused")
 			}
 			dial()                            // sends nothing
-			_ = a.(*net.TCPConn).SetLinger(0) // its close resets it
+			_ = a.(*net.TCPConn).SetLinger(0) // its close resets it, in its request
+			a.Close()
+			e, ebr := dial()
+			testwait.Until(t, "a's slot given back", func() bool { _, _, total, _ := s.httpConns.sizes(); return total == 1 })
+			if get(e, ebr) != 200 {
+				t.Fatal("a connection after a's reset was refused")
+			}
 			ws := "ws://" + addr
 			for _, path := range []string{"/ws", "/add"} {
 				c, _, err := websocket.DefaultDialer.Dial(ws+path, nil)
@@ -69,22 +97,19 @@ func TestHTTPConnsForgetEveryConnection(t *testing.T) {
 				}
 				c.Close()
 			}
-			// b's slot goes with its upgrade.
-			d := websocket.Dialer{NetDial: func(string, string) (net.Conn, error) { return b, nil }}
-			c, _, err := d.Dial(ws+"/add", nil)
+			// e's slot goes with its upgrade.
+			d := websocket.Dialer{NetDial: func(string, string) (net.Conn, error) { return e, nil }}
+			wc, _, err := d.Dial(ws+"/add", nil)
 			if err != nil {
 				t.Fatal(err)
 			}
-			c.Close()
+			wc.Close()
 			for _, c := range conns {
 				c.Close()
 			}
 			testwait.Until(t, "every connection forgotten", func() bool {
-				s.httpConns.mu.Lock()
-				total := s.httpConns.total
-				s.httpConns.mu.Unlock()
-				conns, addrs := s.httpConns.sizes()
-				return conns == 0 && addrs == 0 && total == 0
+				conns, addrs, total, idle := s.httpConns.sizes()
+				return conns == 0 && addrs == 0 && total == 0 && idle == 0
 			})
 		})
 	}

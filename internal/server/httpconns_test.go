@@ -80,6 +80,54 @@ func (c *plainConn) upgradeRefused(t *testing.T) {
 	resp.Body.Close()
 }
 
+// hold sends c a request that stays in its handler: a sign-in form whose body, announced with
+// Expect: 100-continue, never comes. Once the server has asked for the body (100 Continue) the
+// request has taken its slot; the connection stays busy, its slot held, until it is closed
+// or its body is sent (finish), or --body-timeout answers 408 (30 s, far past these tests). An
+// idle connection gives its slot up to a new one past a limit; a busy one does not.
+func (c *plainConn) hold(t *testing.T) {
+	t.Helper()
+	_ = c.SetDeadline(time.Now().Add(servertest.Wait))
+	defer func() { _ = c.SetDeadline(time.Time{}) }()
+	if _, err := io.WriteString(c, "POST /signin HTTP/1.1\r\nHost: hubbub.test\r\nContent-Type: application/x-www-form-urlencoded\r\n"+
+		"Content-Length: 100\r\nExpect: 100-continue\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(c.br, nil)
+	if err != nil || resp.StatusCode != http.StatusContinue {
+		t.Fatalf("a request held in its handler: %v, %v; want 100 Continue", resp, err)
+	}
+}
+
+// finish sends the body hold left out and reads the answer (the form carries no CSRF token:
+// 403); the connection stays open, kept alive.
+func (c *plainConn) finish(t *testing.T) {
+	t.Helper()
+	_ = c.SetDeadline(time.Now().Add(servertest.Wait))
+	defer func() { _ = c.SetDeadline(time.Time{}) }()
+	if _, err := io.WriteString(c, "name="+strings.Repeat("a", 95)); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(c.br, nil)
+	if err != nil {
+		t.Fatalf("the answer to a held request: %v", err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.Close {
+		t.Fatalf("the answer to a held request (%d) closes the connection", resp.StatusCode)
+	}
+}
+
+// busyFrom opens a connection from src and holds a request on it (hold); it returns the
+// connection, busy.
+func busyFrom(t *testing.T, s *servertest.Server, src string) *plainConn {
+	t.Helper()
+	c := dialFrom(t, s, src)
+	c.hold(t)
+	return c
+}
+
 // okFrom opens a connection from src and makes a request on it that must be answered 200;
 // it returns the connection, open.
 func okFrom(t *testing.T, s *servertest.Server, src string) *plainConn {
@@ -123,6 +171,16 @@ func waitHTTPConns(t *testing.T, m *metrics.Metrics, n float64) {
 	})
 }
 
+// waitIdle waits until the server lists n plain HTTP connections idle: answered, kept alive,
+// and waiting for their next request. net/http marks a connection idle after its answer is
+// sent, so a client that has read the answer cannot know it is yet.
+func waitIdle(t *testing.T, m *metrics.Metrics, n float64) {
+	t.Helper()
+	testwait.Until(t, fmt.Sprintf("%v idle plain HTTP connections", n), func() bool {
+		return metricOf(m, "hubbub_http_connections_idle") == n
+	})
+}
+
 // wantRefused fails unless a request on a new connection from src is refused for want of a
 // plain HTTP connection (503, Retry-After, a body saying why) and the connection closed.
 func wantRefused(t *testing.T, s *servertest.Server, src, why string) {
@@ -146,7 +204,7 @@ func onTransports(t *testing.T, f func(t *testing.T, transport string)) {
 }
 
 // TestPlainHTTPConnectionsPerAddress: one address may hold MaxHTTPConnsPerIP plain HTTP
-// connections. Past it — here with every one of them idle, kept alive — a request on another
+// connections. Past it — here with every one of them busy, in a request — a request on another
 // connection is answered 503 with Retry-After and the connection closed, and counted; the same
 // address's WebSockets (/ws and /add) and another address are served as before, and a
 // connection closed frees its slot. Before, one address could hold any number of them.
@@ -156,7 +214,7 @@ func TestPlainHTTPConnectionsPerAddress(t *testing.T) {
 		s := servertest.Start(t, servertest.Options{Server: server.Config{Transport: transport, Metrics: m, MaxHTTPConnsPerIP: 3}})
 		var held []*plainConn
 		for range 3 {
-			held = append(held, okFrom(t, s, "127.0.0.1"))
+			held = append(held, busyFrom(t, s, "127.0.0.1"))
 		}
 		wantRefused(t, s, "127.0.0.1", "too many HTTP connections from 127.0.0.1 (at most 3 at once)")
 
@@ -233,7 +291,8 @@ func TestUpgradedConnectionsLeaveTheHTTPCount(t *testing.T) {
 			t.Fatalf("the next request after a refused upgrade: %d %q", resp.StatusCode, body)
 		}
 		waitHTTPConns(t, m, 1)
-		okFrom(t, s, "127.0.0.1")
+		c.hold(t)
+		busyFrom(t, s, "127.0.0.1")
 		wantRefused(t, s, "127.0.0.1", "too many HTTP connections from 127.0.0.1")
 	})
 }
@@ -254,7 +313,7 @@ func TestHTTPConnectionSlotEndsWithTheConnection(t *testing.T) {
 	t.Run("reset", func(t *testing.T) {
 		m := metrics.New()
 		s := servertest.Start(t, servertest.Options{Server: server.Config{Metrics: m, MaxHTTPConnsPerIP: 1}})
-		c := okFrom(t, s, "127.0.0.1")
+		c := busyFrom(t, s, "127.0.0.1")
 		wantRefused(t, s, "127.0.0.1", "too many HTTP connections")
 		if err := c.Conn.(*net.TCPConn).SetLinger(0); err != nil { // the close sends RST
 			t.Fatal(err)
@@ -266,12 +325,13 @@ func TestHTTPConnectionSlotEndsWithTheConnection(t *testing.T) {
 }
 
 // TestPlainHTTPConnectionsInAll: the server holds at most MaxHTTPConns plain HTTP
-// connections, whatever their addresses; past it, 503 with Retry-After, counted apart.
+// connections, whatever their addresses; past it, with all of them busy, 503 with
+// Retry-After, counted apart.
 func TestPlainHTTPConnectionsInAll(t *testing.T) {
 	m := metrics.New()
 	s := servertest.Start(t, servertest.Options{Server: server.Config{Metrics: m, MaxHTTPConns: 2}})
-	a := okFrom(t, s, "127.0.0.1")
-	okFrom(t, s, "127.0.0.2")
+	a := busyFrom(t, s, "127.0.0.1")
+	busyFrom(t, s, "127.0.0.2")
 	wantRefused(t, s, "127.0.0.3", "server is at its HTTP connection limit")
 	if got := metricOf(m, `hubbub_http_connections_refused_total{reason="max_conns"}`); got != 1 {
 		t.Errorf("refusals for the limit in all counted %v, want 1", got)
@@ -290,7 +350,79 @@ func TestPlainHTTPConnectionsInAll(t *testing.T) {
 func TestPerAddressHTTPLimitIsOffBehindAProxy(t *testing.T) {
 	s := servertest.Start(t, servertest.Options{Server: server.Config{TrustProxy: true, MaxHTTPConnsPerIP: 1, MaxHTTPConns: 3}})
 	for range 3 {
-		okFrom(t, s, "127.0.0.1")
+		busyFrom(t, s, "127.0.0.1")
 	}
 	wantRefused(t, s, "127.0.0.1", "server is at its HTTP connection limit")
+}
+
+// TestIdleHTTPConnectionGivesWay: a request on a new connection past MaxHTTPConnsPerIP is
+// served when one of the address's connections is idle, kept alive between two requests: the
+// server closes the one idle longest and gives its slot to the new one, as browsers behind one
+// NAT address, each keeping a few connections open after the page, need. Only with every one
+// of them in a request is the new one refused. Before, any idle connection held its slot until
+// --http-idle-timeout, and the new one got 503.
+func TestIdleHTTPConnectionGivesWay(t *testing.T) {
+	onTransports(t, func(t *testing.T, transport string) {
+		m := metrics.New()
+		s := servertest.Start(t, servertest.Options{Server: server.Config{Transport: transport, Metrics: m, MaxHTTPConnsPerIP: 2}})
+		a := okFrom(t, s, "127.0.0.1")
+		waitIdle(t, m, 1)
+		b := okFrom(t, s, "127.0.0.1")
+		waitIdle(t, m, 2)
+		c := okFrom(t, s, "127.0.0.1") // 503 before
+		a.waitClosedByServer(t, "the connection idle longest, once a third one is served")
+		if resp, body := b.get(t, "/healthz"); resp.StatusCode != http.StatusOK {
+			t.Fatalf("the other idle connection, kept alive: %d %q", resp.StatusCode, body)
+		}
+		if got := metricOf(m, `hubbub_http_connections_reclaimed_total{reason="per_ip"}`); got != 1 {
+			t.Errorf("idle connections reclaimed for the address counted %v, want 1", got)
+		}
+		waitHTTPConns(t, m, 2)
+
+		// Connections in a request keep their slots.
+		b.hold(t)
+		c.hold(t)
+		wantRefused(t, s, "127.0.0.1", "too many HTTP connections from 127.0.0.1 (at most 2 at once)")
+		// Another address's idle connection is not the address's to take.
+		d := okFrom(t, s, "127.0.0.2")
+		waitIdle(t, m, 1)
+		wantRefused(t, s, "127.0.0.1", "too many HTTP connections from 127.0.0.1")
+		if resp, body := d.get(t, "/healthz"); resp.StatusCode != http.StatusOK {
+			t.Fatalf("another address's idle connection: %d %q", resp.StatusCode, body)
+		}
+		if got := metricOf(m, `hubbub_http_connections_reclaimed_total{reason="per_ip"}`); got != 1 {
+			t.Errorf("idle connections reclaimed for the address counted %v, want still 1", got)
+		}
+		// A request ended leaves its connection idle, its slot for the next to take.
+		c.finish(t)
+		waitIdle(t, m, 2)
+		okFrom(t, s, "127.0.0.1")
+		c.waitClosedByServer(t, "the address's idle connection, once another one is served")
+	})
+}
+
+// TestIdleHTTPConnectionGivesWayInAll: past MaxHTTPConns a new connection takes the slot of
+// the connection idle longest, whatever its address; with every one of them in a request it
+// is refused.
+func TestIdleHTTPConnectionGivesWayInAll(t *testing.T) {
+	m := metrics.New()
+	s := servertest.Start(t, servertest.Options{Server: server.Config{Metrics: m, MaxHTTPConns: 3}})
+	a := okFrom(t, s, "127.0.0.1")
+	waitIdle(t, m, 1)
+	b := okFrom(t, s, "127.0.0.2")
+	waitIdle(t, m, 2)
+	c := okFrom(t, s, "127.0.0.1")
+	waitIdle(t, m, 3)
+	d := okFrom(t, s, "127.0.0.3") // 503 before
+	a.waitClosedByServer(t, "the connection idle longest, once a fourth one is served")
+	if got := metricOf(m, `hubbub_http_connections_reclaimed_total{reason="max_conns"}`); got != 1 {
+		t.Errorf("idle connections reclaimed for the limit in all counted %v, want 1", got)
+	}
+	for _, busy := range []*plainConn{b, c, d} {
+		busy.hold(t)
+	}
+	wantRefused(t, s, "127.0.0.4", "server is at its HTTP connection limit")
+	if got := metricOf(m, `hubbub_http_connections_refused_total{reason="max_conns"}`); got != 1 {
+		t.Errorf("refusals for the limit in all counted %v, want 1", got)
+	}
 }
