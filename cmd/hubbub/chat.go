@@ -986,6 +986,12 @@ func (c *chat) waitAcks(ctx context.Context, timeout time.Duration) error {
 		}
 	}
 	c.sent = nil
+	if !c.piped {
+		// In a terminal each refusal was said when it came: quitting is no failure over them
+		// (it said them again as "1 of 1 messages were refused" and exited 1). A script's
+		// refused lines fail its run. Lines never acknowledged are said either way.
+		c.failed = 0
+	}
 	var said []string // what failed: the messages, then the commands
 	first := c.firstErr
 	switch {

@@ -1,0 +1,45 @@
+package main
+
+import (
+	"io"
+	"testing"
+	"time"
+
+	"hubbub/internal/servertest"
+)
+
+// terminalChat starts ann's chat as if in a terminal, joined to general on s; typeLine types a
+// line into it.
+func terminalChat(t *testing.T, s *servertest.Server) (ann *chatRun, typeLine func(string)) {
+	t.Helper()
+	pr, pw := io.Pipe()
+	t.Cleanup(func() { pw.Close() })
+	ann = startChatOn(t, stdio{in: pr, tty: true}, chatArgs(chatUser(t, "ann"), []string{s.WS})...)
+	ann.waitOutput(t, "* you joined general")
+	return ann, lineTyper(t, pw)
+}
+
+// In a terminal each refusal is said when it comes ("* refused: …"). /quit then ended the run
+// with status 1, saying it again as "hubbub: chat: 1 of 1 messages were refused: …" (a
+// reaction counted as a message), as if quitting had failed. Only a script's run fails over
+// its refused lines (TestChatExitStatus).
+func TestChatQuitInATerminalAfterARefusal(t *testing.T) {
+	chatLeakCheck(t)
+	s := servertest.Start(t, servertest.Options{})
+	ann, typeLine := terminalChat(t, s)
+	typeLine("/react 99 👍")
+	ann.waitErr(t, "* refused: the room has no message 99 (not_found)\n")
+	typeLine("hello")
+	ann.waitOutput(t, " ann: hello\n")
+	typeLine("/quit")
+	select {
+	case err := <-ann.done:
+		ann.done <- err // for the cleanup's stop
+		if err != nil {
+			t.Errorf("/quit after a refusal said in the terminal ended the run with %v (exit %d), want no error\n%s",
+				err, exitCode(err), ann.err.String())
+		}
+	case <-time.After(servertest.Wait):
+		t.Fatal("/quit did not end the chat")
+	}
+}
