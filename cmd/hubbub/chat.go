@@ -328,7 +328,10 @@ type chat struct {
 	// nowhere is, in a script, the /join (/dm, /create) refused before a room was asked for
 	// (a name that is no room's): the lines after it are refused, not sent to the room before
 	// it, until a room is made current again (makeCurrent). nil otherwise.
-	nowhere   *refusedJoin
+	nowhere *refusedJoin
+	// offline is set while the session reconnects (from the printer's Disconnected to its
+	// Connected): a line typed then waits for the connection, and input says so.
+	offline   atomic.Bool
 	cmdFailed int   // a script's commands that failed (sayError)
 	cmdErr    error // the first of them, as printed
 }
@@ -675,6 +678,10 @@ func (c *chat) input(ctx context.Context, line string) (quit bool) {
 			c.refused(err)
 		}
 		return false
+	}
+	if !c.piped && c.offline.Load() {
+		// The session holds it until it is connected again; without a word it seemed lost.
+		fmt.Fprintln(c.io.err, "* not connected: that line is sent once the connection is back")
 	}
 	c.total++
 	c.sent = append(c.sent, r)
@@ -1117,9 +1124,11 @@ func (c *chat) print() {
 			}
 			fmt.Fprintf(errw, "* connected to %s as %s%s\n", f.URL, f.Welcome.Name, as)
 			server = f.URL
+			c.offline.Store(false)
 			c.name = f.Welcome.Name // with a token the server chose it
 			c.slash.set(f.Welcome.Commands)
 		case *client.Disconnected:
+			c.offline.Store(true)
 			c.in.disconnected()
 			fmt.Fprintln(errw, lostLine(f)) // in short; --verbose logs the error in full
 		case *client.Reconnecting:

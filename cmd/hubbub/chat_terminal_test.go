@@ -2,6 +2,7 @@ package main
 
 import (
 	"io"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -42,4 +43,17 @@ func TestChatQuitInATerminalAfterARefusal(t *testing.T) {
 	case <-time.After(servertest.Wait):
 		t.Fatal("/quit did not end the chat")
 	}
+}
+
+// A line typed while the connection is down waits and goes once it is back, but the terminal
+// said nothing of it (the page says "Will send when connected"): the line seemed lost or sent.
+// It says now that the line waits, and the line prints once sent.
+func TestChatLineTypedWhileReconnectingSaysItWaits(t *testing.T) {
+	chatLeakCheck(t)
+	s := servertest.Start(t, servertest.Options{DataPath: filepath.Join(t.TempDir(), "hubbub.db")})
+	ann, typeLine := terminalChatCutOff(t, s)
+	typeLine("typed while down")
+	ann.waitErr(t, "* not connected: that line is sent once the connection is back\n")
+	servertest.Start(t, s.Opts)
+	ann.waitOutput(t, " ann: typed while down\n")
 }
