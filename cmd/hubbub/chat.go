@@ -21,6 +21,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+	"unicode"
 
 	"golang.org/x/term"
 
@@ -637,6 +638,11 @@ func readLines(r io.Reader, stop <-chan struct{}) <-chan string {
 func (c *chat) input(ctx context.Context, line string) (quit bool) {
 	if strings.TrimSpace(line) == "" {
 		return false
+	}
+	// A command after blanks or control characters (Ctrl-L typed first leaves "\f") is still
+	// the command: sent as text, the server trims and cleans it into "/who" from the sender.
+	if cmd := strings.TrimLeftFunc(line, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }); strings.HasPrefix(cmd, "/") {
+		line = cmd
 	}
 	if strings.HasPrefix(line, "/") && !strings.HasPrefix(line, "//") {
 		if c.piped {

@@ -3,10 +3,12 @@ package main
 import (
 	"io"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"hubbub/internal/servertest"
+	"hubbub/internal/testwait"
 )
 
 // terminalChat starts ann's chat as if in a terminal, joined to general on s; typeLine types a
@@ -56,4 +58,24 @@ func TestChatLineTypedWhileReconnectingSaysItWaits(t *testing.T) {
 	ann.waitErr(t, "* not connected: that line is sent once the connection is back\n")
 	servertest.Start(t, s.Opts)
 	ann.waitOutput(t, " ann: typed while down\n")
+}
+
+// A command after blanks or a control character (Ctrl-L pressed before typing leaves "\f" in
+// the line) was sent to the room as a message: the server trims and cleans the text, so
+// everyone read "/who" from ann. It runs as the command now; "//who" still sends "/who".
+func TestChatCommandAfterBlanksIsACommand(t *testing.T) {
+	chatLeakCheck(t)
+	s := servertest.Start(t, servertest.Options{})
+	ann, typeLine := terminalChat(t, s)
+	typeLine("\f/who")
+	ann.waitOutput(t, "* members of general: ann\n")
+	typeLine("   /who")
+	testwait.Until(t, "the second /who's answer", func() bool {
+		return strings.Count(ann.out.String(), "* members of general: ann\n") == 2
+	})
+	typeLine("//who")
+	ann.waitOutput(t, " ann: /who\n")
+	if got := strings.Count(ann.out.String(), " ann: "); got != 1 {
+		t.Errorf("ann's messages in the room: %d, want the one //who sent\n%s", got, ann.out.String())
+	}
 }
