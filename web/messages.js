@@ -540,7 +540,11 @@ function tryJump() {
     return;
   }
   msgUI.jump = null;
-  showNotice("That message is not in " + roomPhrase(j.room) + " any more.", { kind: "info" });
+  // Past the room's newest entry the message never was (a typo, a link from another server):
+  // "not … any more" read as if it had been deleted.
+  const never = j.seq > Math.max(r.since, r.lastSeq);
+  showNotice(never ? "There is no message " + j.seq + " in " + roomPhrase(j.room) + "." :
+    "That message is not in " + roomPhrase(j.room) + " any more.", { kind: "info" });
 }
 
 // --- the thread panel -----------------------------------------------------------------------------

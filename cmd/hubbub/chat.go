@@ -21,6 +21,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+	"unicode"
 
 	"golang.org/x/term"
 
@@ -328,7 +329,10 @@ type chat struct {
 	// nowhere is, in a script, the /join (/dm, /create) refused before a room was asked for
 	// (a name that is no room's): the lines after it are refused, not sent to the room before
 	// it, until a room is made current again (makeCurrent). nil otherwise.
-	nowhere   *refusedJoin
+	nowhere *refusedJoin
+	// offline is set while the session reconnects (from the printer's Disconnected to its
+	// Connected): a line typed then waits for the connection, and input says so.
+	offline   atomic.Bool
 	cmdFailed int   // a script's commands that failed (sayError)
 	cmdErr    error // the first of them, as printed
 }
@@ -635,6 +639,11 @@ func (c *chat) input(ctx context.Context, line string) (quit bool) {
 	if strings.TrimSpace(line) == "" {
 		return false
 	}
+	// A command after blanks or control characters (Ctrl-L typed first leaves "\f") is still
+	// the command: sent as text, the server trims and cleans it into "/who" from the sender.
+	if cmd := strings.TrimLeftFunc(line, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }); strings.HasPrefix(cmd, "/") {
+		line = cmd
+	}
 	if strings.HasPrefix(line, "/") && !strings.HasPrefix(line, "//") {
 		if c.piped {
 			c.settle(ctx)
@@ -675,6 +684,10 @@ func (c *chat) input(ctx context.Context, line string) (quit bool) {
 			c.refused(err)
 		}
 		return false
+	}
+	if !c.piped && c.offline.Load() {
+		// The session holds it until it is connected again; without a word it seemed lost.
+		fmt.Fprintln(c.io.err, "* not connected: that line is sent once the connection is back")
 	}
 	c.total++
 	c.sent = append(c.sent, r)
@@ -986,6 +999,12 @@ func (c *chat) waitAcks(ctx context.Context, timeout time.Duration) error {
 		}
 	}
 	c.sent = nil
+	if !c.piped {
+		// In a terminal each refusal was said when it came: quitting is no failure over them
+		// (it said them again as "1 of 1 messages were refused" and exited 1). A script's
+		// refused lines fail its run. Lines never acknowledged are said either way.
+		c.failed = 0
+	}
 	var said []string // what failed: the messages, then the commands
 	first := c.firstErr
 	switch {
@@ -1111,9 +1130,11 @@ func (c *chat) print() {
 			}
 			fmt.Fprintf(errw, "* connected to %s as %s%s\n", f.URL, f.Welcome.Name, as)
 			server = f.URL
+			c.offline.Store(false)
 			c.name = f.Welcome.Name // with a token the server chose it
 			c.slash.set(f.Welcome.Commands)
 		case *client.Disconnected:
+			c.offline.Store(true)
 			c.in.disconnected()
 			fmt.Fprintln(errw, lostLine(f)) // in short; --verbose logs the error in full
 		case *client.Reconnecting:

@@ -395,3 +395,20 @@ func TestMessageActionsFromTheKeyboard(t *testing.T) {
 	ann.do("Enter on ❤️", pressEnter(chromedp.CSS(`#emoji-menu [data-emoji="❤️"]`)))
 	ann.waitFor("ann's ❤️", exprChip(seq, "❤️")+` === "1|true|You reacted with ❤️"`)
 }
+
+// A link to a message the room never had (/#links/999: a typo, or a link copied on another
+// server) said "That message is not in #links any more.", as if it had been deleted. It says
+// the room has no such message; a message that was there and went still reads "any more".
+func TestLinkToAMessageNeverSent(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{})
+	ann := b.newUser("ann")
+	ann.open(srv.URL + "/#links")
+	ann.say("one")
+	ann.see("ann", "one")
+	ann.do("open a link to message 999", chromedp.Navigate(srv.URL+"/#links/999"))
+	ann.waitFor("a notice", `!document.getElementById("notice").hidden`)
+	if got, want := eval[string](ann, `document.getElementById("notice-text").textContent`), "There is no message 999 in #links."; got != want {
+		t.Errorf("the notice of a link to message 999: %q, want %q", got, want)
+	}
+}

@@ -1,0 +1,81 @@
+package main
+
+import (
+	"io"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"hubbub/internal/servertest"
+	"hubbub/internal/testwait"
+)
+
+// terminalChat starts ann's chat as if in a terminal, joined to general on s; typeLine types a
+// line into it.
+func terminalChat(t *testing.T, s *servertest.Server) (ann *chatRun, typeLine func(string)) {
+	t.Helper()
+	pr, pw := io.Pipe()
+	t.Cleanup(func() { pw.Close() })
+	ann = startChatOn(t, stdio{in: pr, tty: true}, chatArgs(chatUser(t, "ann"), []string{s.WS})...)
+	ann.waitOutput(t, "* you joined general")
+	return ann, lineTyper(t, pw)
+}
+
+// In a terminal each refusal is said when it comes ("* refused: …"). /quit then ended the run
+// with status 1, saying it again as "hubbub: chat: 1 of 1 messages were refused: …" (a
+// reaction counted as a message), as if quitting had failed. Only a script's run fails over
+// its refused lines (TestChatExitStatus).
+func TestChatQuitInATerminalAfterARefusal(t *testing.T) {
+	chatLeakCheck(t)
+	s := servertest.Start(t, servertest.Options{})
+	ann, typeLine := terminalChat(t, s)
+	typeLine("/react 99 👍")
+	ann.waitErr(t, "* refused: the room has no message 99 (not_found)\n")
+	typeLine("hello")
+	ann.waitOutput(t, " ann: hello\n")
+	typeLine("/quit")
+	select {
+	case err := <-ann.done:
+		ann.done <- err // for the cleanup's stop
+		if err != nil {
+			t.Errorf("/quit after a refusal said in the terminal ended the run with %v (exit %d), want no error\n%s",
+				err, exitCode(err), ann.err.String())
+		}
+	case <-time.After(servertest.Wait):
+		t.Fatal("/quit did not end the chat")
+	}
+}
+
+// A line typed while the connection is down waits and goes once it is back, but the terminal
+// said nothing of it (the page says "Will send when connected"): the line seemed lost or sent.
+// It says now that the line waits, and the line prints once sent.
+func TestChatLineTypedWhileReconnectingSaysItWaits(t *testing.T) {
+	chatLeakCheck(t)
+	s := servertest.Start(t, servertest.Options{DataPath: filepath.Join(t.TempDir(), "hubbub.db")})
+	ann, typeLine := terminalChatCutOff(t, s)
+	typeLine("typed while down")
+	ann.waitErr(t, "* not connected: that line is sent once the connection is back\n")
+	servertest.Start(t, s.Opts)
+	ann.waitOutput(t, " ann: typed while down\n")
+}
+
+// A command after blanks or a control character (Ctrl-L pressed before typing leaves "\f" in
+// the line) was sent to the room as a message: the server trims and cleans the text, so
+// everyone read "/who" from ann. It runs as the command now; "//who" still sends "/who".
+func TestChatCommandAfterBlanksIsACommand(t *testing.T) {
+	chatLeakCheck(t)
+	s := servertest.Start(t, servertest.Options{})
+	ann, typeLine := terminalChat(t, s)
+	typeLine("\f/who")
+	ann.waitOutput(t, "* members of general: ann\n")
+	typeLine("   /who")
+	testwait.Until(t, "the second /who's answer", func() bool {
+		return strings.Count(ann.out.String(), "* members of general: ann\n") == 2
+	})
+	typeLine("//who")
+	ann.waitOutput(t, " ann: /who\n")
+	if got := strings.Count(ann.out.String(), " ann: "); got != 1 {
+		t.Errorf("ann's messages in the room: %d, want the one //who sent\n%s", got, ann.out.String())
+	}
+}
