@@ -105,9 +105,12 @@ func open(ctx context.Context, url string, o Options) (*Store, error) {
 	o.Writers = max(1, min(o.Writers, int(cfg.MaxConns)-1))
 	// A node that vanishes mid-transaction (power loss, partition: no FIN) would hold its
 	// rooms' locks until TCP keepalive noticed, hours later; the server ends such a session
-	// once it has idled in a transaction for TxTimeout. Ours never idle there for long.
+	// once it has idled in a transaction for TxTimeout. Ours never idle there for long. The
+	// server refuses the connection for a value past its int range (some 24 days), which
+	// --postgres-tx-timeout may ask for: that is as good as never.
 	if _, set := cfg.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"]; !set {
-		cfg.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"] = strconv.FormatInt(max(1, o.TxTimeout.Milliseconds()), 10) // 0 would mean never
+		ms := min(max(1, o.TxTimeout.Milliseconds()), math.MaxInt32) // 0 would mean never
+		cfg.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"] = strconv.FormatInt(ms, 10)
 	}
 	// The store's statements are short ones, whose plans a large row estimate (a search over
 	// many rooms) would have compiled by JIT first: tens of ms to save less than one.

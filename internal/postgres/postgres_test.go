@@ -331,6 +331,22 @@ func TestSessionSettings(t *testing.T) {
 	}
 }
 
+// TestLongTxTimeout: a TxTimeout longer than PostgreSQL's largest
+// idle_in_transaction_session_timeout (2^31-1 ms, some 24 days), which --postgres-tx-timeout
+// accepts, opens a store that appends, the sessions' timeout being that largest one, instead
+// of every connection failing at start.
+func TestLongTxTimeout(t *testing.T) {
+	s, _ := openTest(t, Options{MaxConns: 2, TxTimeout: 30 * 24 * time.Hour})
+	appendOK(t, s, hubbub.Entry{Room: "general", From: "ann", Text: "hello"})
+	var v string
+	if err := s.pool.QueryRow(t.Context(), `SELECT current_setting('idle_in_transaction_session_timeout')`).Scan(&v); err != nil {
+		t.Fatal(err)
+	}
+	if v != "2147483647ms" {
+		t.Errorf("idle_in_transaction_session_timeout = %s, want the largest, 2147483647ms", v)
+	}
+}
+
 // TestCheckAndClose: Check pings while the store is open; after Close every call, Close
 // included, fails with ErrClosed.
 func TestCheckAndClose(t *testing.T) {
