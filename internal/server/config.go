@@ -182,8 +182,9 @@ type Config struct {
 	AddRate  float64
 	AddBurst int
 
-	// MaxConnsPerIP caps the WebSocket connections one client address holds; past it upgrades
-	// get 429 (default 100).
+	// MaxConnsPerIP caps the WebSocket connections one client address holds (an IPv6
+	// client's /64, netaddr.Key, as for every per-address limit here); past it upgrades get
+	// 429 (default 100).
 	MaxConnsPerIP int
 	// ConnectRate and ConnectBurst limit how fast one client address may open WebSockets: a
 	// token bucket per address refilled at ConnectRate per second holding ConnectBurst; past it
@@ -193,12 +194,13 @@ type Config struct {
 	ConnectBurst   int
 	MaxRateBuckets int
 	// MaxHTTPConnsPerIP caps the plain HTTP connections (the page, /api/, /signin, /upload,
-	// /files/, /healthz, /metrics…; not WebSockets) one client address holds: a request on
-	// one more closes the address's connection idle longest (kept alive between requests)
-	// and takes its slot, or, with every one of them in a request, gets 503 with Retry-After,
-	// and that connection is closed (default DefaultMaxHTTPConnsPerIP). The address is the socket's peer, even with TrustProxy,
-	// which turns this limit off: every connection is then the proxy's (httpconns.go). Counted
-	// only on an http.Server given to LimitHTTPConns.
+	// /files/, /healthz, /metrics…; not WebSockets) one client address (an IPv6 client's /64)
+	// holds: a request on one more closes the address's connection idle longest (kept alive
+	// between requests) and takes its slot, or, with every one of them in a request, gets 503
+	// with Retry-After, and that connection is closed (default DefaultMaxHTTPConnsPerIP). The
+	// address is the socket's peer, even with TrustProxy, which turns this limit off: every
+	// connection is then the proxy's (httpconns.go). Counted only on an http.Server given to
+	// LimitHTTPConns.
 	MaxHTTPConnsPerIP int
 	// MaxHTTPConns caps the plain HTTP connections the server holds, whatever their address;
 	// past it, as past MaxHTTPConnsPerIP, the connection of any address idle longest gives
