@@ -552,7 +552,11 @@ func spentOn(e *hubbub.Entry) string {
 		if what == "" {
 			what = kindNoun(e.Kind)
 		}
-		return fmt.Sprintf("the %s of %s (seq %d)", what, e.SubjectName, e.Seq)
+		who := e.SubjectName
+		if who == "" {
+			who = e.Subject // an entry stored before member entries carried the name
+		}
+		return fmt.Sprintf("the %s of %s (seq %d)", what, who, e.Seq)
 	}
 	return fmt.Sprintf("the %s (seq %d)", kindNoun(e.Kind), e.Seq)
 }
