@@ -7,32 +7,24 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"hubbub"
+	"hubbub/internal/servertest"
 	"hubbub/internal/sqlite"
 	"hubbub/internal/testwait"
-)
-
-// jsonTime matches an RFC 3339 time in a JSON text; wireTime one as docs/api.md promises
-// every time the API and the webhooks write: UTC, three fraction digits.
-var (
-	jsonTime = regexp.MustCompile(`"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)"`)
-	wireTime = regexp.MustCompile(`^"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"$`)
 )
 
 // wantWireTimes fails t unless every time in the JSON text b has three fraction digits, and
 // unless b holds each of want.
 func wantWireTimes(t *testing.T, what string, b []byte, want ...string) {
 	t.Helper()
-	for _, tm := range jsonTime.FindAllString(string(b), -1) {
-		if !wireTime.MatchString(tm) {
-			t.Errorf("%s: the time %s is not in the API's format (three fraction digits): %s", what, tm, b)
-		}
+	_, bad := servertest.WireTimes(b)
+	for _, tm := range bad {
+		t.Errorf("%s: the time %s is not in the API's format (three fraction digits): %s", what, tm, b)
 	}
 	for _, w := range want {
 		if !strings.Contains(string(b), `"`+w+`"`) {

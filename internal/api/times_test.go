@@ -3,7 +3,6 @@ package api_test
 import (
 	"encoding/json"
 	"net/http"
-	"regexp"
 	"testing"
 	"time"
 
@@ -11,22 +10,14 @@ import (
 	"hubbub/internal/servertest"
 )
 
-// wireTime matches an RFC 3339 time in a JSON answer; wireMillis one as the wire writes it.
-var (
-	wireTime   = regexp.MustCompile(`"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)"`)
-	wireMillis = regexp.MustCompile(`^"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"$`)
-)
-
 // wantWireTimes fails unless every time in the answer has three fraction digits, in UTC
 // (wire.TimeFormat), and returns how many there were.
 func wantWireTimes(t *testing.T, what string, answer servertest.Frame) int {
 	t.Helper()
 	b, _ := json.Marshal(answer)
-	times := wireTime.FindAllString(string(b), -1)
-	for _, tm := range times {
-		if !wireMillis.MatchString(tm) {
-			t.Errorf("%s: the time %s is not in wire.TimeFormat (three fraction digits): %s", what, tm, b)
-		}
+	times, bad := servertest.WireTimes(b)
+	for _, tm := range bad {
+		t.Errorf("%s: the time %s is not in wire.TimeFormat (three fraction digits): %s", what, tm, b)
 	}
 	return len(times)
 }
