@@ -164,7 +164,7 @@ func newServeFlags(fs *flag.FlagSet) *serveFlags {
 	fs.IntVar(&s.MaxRoomsPerConn, "max-rooms-per-conn", 32, "rooms one connection may be in")
 	fs.IntVar(&s.MaxDMMembers, "max-dm-members", hubbub.MaxDMMembers, fmt.Sprintf("most people in a direct message, its starter included (0 = the default, %d; 1 is refused)", hubbub.MaxDMMembers))
 	fs.IntVar(&s.MaxAttachments, "max-attachments", hubbub.MaxAttachments, fmt.Sprintf("most files one message may carry (at most %d)", hubbub.MaxAttachments))
-	fs.IntVar(&s.MaxConns, "max-conns", 20000, "WebSocket connections the server holds (past it: 503)")
+	fs.IntVar(&s.MaxConns, "max-conns", 20000, "WebSocket connections the server holds (past it: 503); left unset, it is lowered, with --connecting-queue and --max-http-conns left unset, to fit the file descriptors the process may open (ulimit -n), which the log then says")
 	fs.IntVar(&s.MaxHTTPConns, "max-http-conns", server.DefaultMaxHTTPConns, "plain HTTP connections (the page, /api/, /upload, /metrics…; not WebSockets) the server holds; a request on one more closes the one idle longest and takes its slot, or, with none idle, gets 503 with Retry-After and its connection is closed")
 	fs.IntVar(&s.MaxConnecting, "max-connecting", server.DefaultMaxConnecting, fmt.Sprintf("WebSocket connections being set up at once (upgraded, hello and first join not yet handled); past it upgrades get 503 with Retry-After, which clients honour as backoff (0 = the default, %d)", server.DefaultMaxConnecting))
 	fs.DurationVar(&f.connectingWait, "connecting-wait", server.DefaultConnectingWait, "how long an upgrade past --max-connecting waits for a slot, in arrival order, before it gets 503 with Retry-After (0 = 503 at once; at most 1m)")
@@ -487,6 +487,8 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 		ln.Close()
 		return err
 	}
+	// Before the server takes its limits: those left at their defaults fit the descriptors.
+	checkDescriptors(log, &f.srv, sources) // descriptors.go
 	srv, err := server.New(f.srv, h, store, broker)
 	if err != nil {
 		ln.Close()
@@ -512,7 +514,6 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 		// net/http sees them (internal/server/wsaccept.go); TLS connections are net/http's.
 		go func() { served <- httpSrv.Serve(srv.Listener(ln)) }()
 	}
-	warnDescriptors(log, f.srv.MaxConns, f.srv.MaxHTTPConns)
 	log.Info("hubbub serving", "addr", ln.Addr().String(), "url", local, "scheme", scheme, "store", storeName(f), "broker", f.nats.name(), "node", f.node, "version", hubbub.Version)
 	if onListen != nil {
 		onListen(ln.Addr())
