@@ -15,9 +15,14 @@ import (
 )
 
 // When the test binary is started with HUBBUB_TEST_SERVE=1 it is the hubbub server, so a test
-// can kill it with SIGKILL like a crashed production process.
+// can kill it with SIGKILL like a crashed production process, or start it with fewer file
+// descriptors (HUBBUB_TEST_NOFILE).
 func init() {
 	if os.Getenv("HUBBUB_TEST_SERVE") == "1" {
+		if err := limitDescriptorsForTest(); err != nil { // descriptors_unix_test.go
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
 		err := run(context.Background(), os.Args[1:], stdio{in: os.Stdin, out: os.Stdout, err: os.Stderr})
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)

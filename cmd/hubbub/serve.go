@@ -164,7 +164,7 @@ func newServeFlags(fs *flag.FlagSet) *serveFlags {
 	fs.IntVar(&s.MaxRoomsPerConn, "max-rooms-per-conn", 32, "rooms one connection may be in")
 	fs.IntVar(&s.MaxDMMembers, "max-dm-members", hubbub.MaxDMMembers, fmt.Sprintf("most people in a direct message, its starter included (0 = the default, %d; 1 is refused)", hubbub.MaxDMMembers))
 	fs.IntVar(&s.MaxAttachments, "max-attachments", hubbub.MaxAttachments, fmt.Sprintf("most files one message may carry (at most %d)", hubbub.MaxAttachments))
-	fs.IntVar(&s.MaxConns, "max-conns", 20000, "WebSocket connections the server holds (past it: 503)")
+	fs.IntVar(&s.MaxConns, "max-conns", 20000, "WebSocket connections the server holds (past it: 503); left unset, it is lowered, with --connecting-queue and --max-http-conns left unset, to fit the file descriptors the process may open (ulimit -n), which the log then says")
 	fs.IntVar(&s.MaxHTTPConns, "max-http-conns", server.DefaultMaxHTTPConns, "plain HTTP connections (the page, /api/, /upload, /metrics…; not WebSockets) the server holds; a request on one more closes the one idle longest and takes its slot, or, with none idle, gets 503 with Retry-After and its connection is closed")
 	fs.IntVar(&s.MaxConnecting, "max-connecting", server.DefaultMaxConnecting, fmt.Sprintf("WebSocket connections being set up at once (upgraded, hello and first join not yet handled); past it upgrades get 503 with Retry-After, which clients honour as backoff (0 = the default, %d)", server.DefaultMaxConnecting))
 	fs.DurationVar(&f.connectingWait, "connecting-wait", server.DefaultConnectingWait, "how long an upgrade past --max-connecting waits for a slot, in arrival order, before it gets 503 with Retry-After (0 = 503 at once; at most 1m)")
@@ -275,29 +275,11 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 		return usageError(fmt.Sprintf("invalid --max-stored-rooms %d: want 1 or more (rooms are never deleted: size it for every room and DM to come)%s",
 			f.hub.MaxStoredRooms, sources.from("max-stored-rooms")))
 	}
-	if f.sqliteWALPages < 1 || f.sqliteWALPages > sqlite.MaxWALPages {
-		return usageError(fmt.Sprintf("invalid --sqlite-wal-pages %d: want 1 to %d%s", f.sqliteWALPages, sqlite.MaxWALPages, sources.from("sqlite-wal-pages")))
-	}
-	if f.sqliteMaxBatch < 1 || f.sqliteMaxBatch > sqlite.MaxMaxBatch {
-		return usageError(fmt.Sprintf("invalid --sqlite-max-batch %d: want 1 to %d%s", f.sqliteMaxBatch, sqlite.MaxMaxBatch, sources.from("sqlite-max-batch")))
-	}
-	if f.postgresSearchLag < 1 || f.postgresSearchLag > postgres.MaxSearchLag {
-		return usageError(fmt.Sprintf("invalid --postgres-search-lag %d: want 1 to %d%s", f.postgresSearchLag, postgres.MaxSearchLag, sources.from("postgres-search-lag")))
-	}
-	if f.postgresWriters < 1 || f.postgresWriters > postgres.MaxWriters {
-		return usageError(fmt.Sprintf("invalid --postgres-writers %d: want 1 to %d%s", f.postgresWriters, postgres.MaxWriters, sources.from("postgres-writers")))
-	}
-	if f.postgresMaxBatch < 1 || f.postgresMaxBatch > postgres.MaxMaxBatch {
-		return usageError(fmt.Sprintf("invalid --postgres-max-batch %d: want 1 to %d%s", f.postgresMaxBatch, postgres.MaxMaxBatch, sources.from("postgres-max-batch")))
-	}
-	if f.postgresBatchWindow < 0 || f.postgresBatchWindow > postgres.MaxBatchWindow {
-		return usageError(fmt.Sprintf("invalid --postgres-batch-window %v: want 0 to %v%s", f.postgresBatchWindow, postgres.MaxBatchWindow, sources.from("postgres-batch-window")))
+	if err := checkRanges(fs, sources, serveRanges); err != nil { // serve_ranges.go
+		return err
 	}
 	if f.postgresTxTimeout < time.Millisecond {
 		return usageError(fmt.Sprintf("invalid --postgres-tx-timeout %v: want 1ms or more%s", f.postgresTxTimeout, sources.from("postgres-tx-timeout")))
-	}
-	if f.nats.dispatchQueue < 1 || f.nats.dispatchQueue > nats.MaxDispatchQueue {
-		return usageError(fmt.Sprintf("invalid --nats-dispatch-queue %d: want 1 to %d%s", f.nats.dispatchQueue, nats.MaxDispatchQueue, sources.from("nats-dispatch-queue")))
 	}
 	if f.nats.maxEvent != 0 && f.nats.maxEvent < nats.MinMaxEvent {
 		return usageError(fmt.Sprintf("invalid --nats-max-event %d: want 0 (the NATS server's max_payload) or %d and up%s", f.nats.maxEvent, nats.MinMaxEvent, sources.from("nats-max-event")))
@@ -308,21 +290,6 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 	}
 	if err := f.storeCache.Check(); err != nil {
 		return usageError(fmt.Sprintf("--store-cache-*: %v%s", err, sources.outsideCommandLine(fs)))
-	}
-	if f.sqliteSearchLag > sqlite.MaxSearchLag {
-		return usageError(fmt.Sprintf("invalid --sqlite-search-lag %d: want 0 to %d%s", f.sqliteSearchLag, sqlite.MaxSearchLag, sources.from("sqlite-search-lag")))
-	}
-	if f.sqliteSearchSlice < 1 || f.sqliteSearchSlice > sqlite.MaxSearchSlice {
-		return usageError(fmt.Sprintf("invalid --sqlite-search-slice %d: want 1 to %d%s", f.sqliteSearchSlice, sqlite.MaxSearchSlice, sources.from("sqlite-search-slice")))
-	}
-	if f.pollIdleReaders < 0 || f.pollIdleReaders > netpoll.MaxIdleReaders {
-		return usageError(fmt.Sprintf("invalid --poll-idle-readers %d: want 0 to %d%s", f.pollIdleReaders, netpoll.MaxIdleReaders, sources.from("poll-idle-readers")))
-	}
-	if f.sqliteBatchWindow < 0 || f.sqliteBatchWindow > sqlite.MaxBatchWindow {
-		return usageError(fmt.Sprintf("invalid --sqlite-batch-window %v: want 0 to %v%s", f.sqliteBatchWindow, sqlite.MaxBatchWindow, sources.from("sqlite-batch-window")))
-	}
-	if f.sqliteSyncAhead < 1 || f.sqliteSyncAhead > sqlite.MaxSyncAhead {
-		return usageError(fmt.Sprintf("invalid --sqlite-sync-ahead %d: want 1 to %d%s", f.sqliteSyncAhead, sqlite.MaxSyncAhead, sources.from("sqlite-sync-ahead")))
 	}
 	var hmac *auth.HMAC
 	if f.tokenSecret != "" {
@@ -487,6 +454,8 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 		ln.Close()
 		return err
 	}
+	// Before the server takes its limits: those left at their defaults fit the descriptors.
+	checkDescriptors(log, &f.srv, sources) // descriptors.go
 	srv, err := server.New(f.srv, h, store, broker)
 	if err != nil {
 		ln.Close()
@@ -512,7 +481,6 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 		// net/http sees them (internal/server/wsaccept.go); TLS connections are net/http's.
 		go func() { served <- httpSrv.Serve(srv.Listener(ln)) }()
 	}
-	warnDescriptors(log, f.srv.MaxConns, f.srv.MaxHTTPConns)
 	log.Info("hubbub serving", "addr", ln.Addr().String(), "url", local, "scheme", scheme, "store", storeName(f), "broker", f.nats.name(), "node", f.node, "version", hubbub.Version)
 	if onListen != nil {
 		onListen(ln.Addr())
