@@ -65,10 +65,15 @@ function countText(n) {
   return n >= PEOPLE_LIMITS.maxUnread ? PEOPLE_LIMITS.maxUnread + "+" : String(n);
 }
 
-/** The read position a room had when it was opened: where "new since you left" goes. */
+/**
+ * The read position a room had when it was opened: where "new since you left" goes, or null
+ * for none. A read_seq of 0 is a room I have read nothing of anywhere (a DM someone started with
+ * me and I never opened): every message is new, and a line above the first would say I had
+ * been there and left.
+ */
 function readPositionOf(name) {
   const info = myRoom(name);
-  if (client.hasRoomList) return info && info.unread > 0 ? info.read_seq : null;
+  if (client.hasRoomList) return info && info.unread > 0 && info.read_seq > 0 ? info.read_seq : null;
   return ui.unread.get(name) ? ui.lastRead[name] || 0 : null;
 }
 
