@@ -20,6 +20,7 @@ var Version = "0.1.0-dev"
 const (
 	// ProtocolJSON is the structured JSON protocol described in docs/protocol.md.
 	ProtocolJSON = "hubbub.v1"
-	// DefaultRoom is the room that text-protocol clients (no subprotocol) talk in.
+	// DefaultRoom is the room that text-protocol clients (no subprotocol) talk in, where the
+	// page opens on a first visit and `hubbub chat` starts unless told another.
 	DefaultRoom = "lobby"
 )

@@ -82,8 +82,11 @@ const ui = {
   /** @type {{room: string, seq: number}|null} where "new since you left" goes in the room in view */
   divider: null,
   dividerChecked: false, // the first room list placed the divider of the room opened before it
-  /** The stored members of the room in view, with presence (people.js, takeRoster). */
-  roster: { room: "", members: [], byName: new Map(), next: "", paging: false },
+  /**
+   * The stored members of the room in view, with presence (people.js, takeRoster); stale once
+   * the connection that brought it is gone, until the next one's roster replaces it.
+   */
+  roster: { room: "", members: [], byName: new Map(), next: "", paging: false, stale: false },
   readTimer: 0,
   /** @type {{room: string, seq: number}|null} a read position waiting to be sent (people.js) */
   readPending: null,
@@ -171,7 +174,7 @@ function selectRoom(name) {
     // Opening a room with unread messages marks where they start, until another room is opened.
     const read = readPositionOf(name);
     ui.divider = read === null ? null : { room: name, seq: read };
-    ui.roster = { room: "", members: [], byName: new Map(), next: "", paging: false };
+    ui.roster = { room: "", members: [], byName: new Map(), next: "", paging: false, stale: false };
     if (client.hasRoomList && client.state === "live") client.askMembers(name, "");
   }
   renderRoomHead();
@@ -584,14 +587,23 @@ function scrollToBottom() {
 
 // --- members and typing --------------------------------------------------------------------------
 
+/** What the member panel's heading says while the page cannot know who is online. */
+const PRESENCE_UNKNOWN = { idle: "not connected", connecting: "connecting…", reconnecting: "reconnecting…" };
+
 /** Redraws the member list. It holds no focusable elements, so a rebuild loses nothing. */
 function renderMembers() {
   const r = client.rooms.get(ui.active);
+  // Presence comes over a live connection that has joined the room (its joined and presence
+  // frames, and the roster it asked for). While the page reconnects it cannot know who is
+  // online: the names it last had stay listed, marked unknown in grey, never claimed online,
+  // until the server's presence of the new connection replaces them.
+  const known = client.state === "live" && !!r && r.joined;
   // Those in the room now (its presence), and the stored members the roster says are connected
   // (online or away) without being in it: a DM's people whose clients have not joined it. They
   // are online, so they are listed as such, never under Offline (people.js, connectedElsewhere).
   const here = r ? r.members : [];
-  const members = here.concat(connectedElsewhere(here)).sort();
+  const elsewhere = connectedElsewhere(here);
+  const members = here.concat(elsewhere).sort();
   const list = $("member-list");
   list.textContent = "";
   for (const name of members) {
@@ -605,7 +617,8 @@ function renderMembers() {
     label.className = "member-name";
     label.textContent = name;
     li.append(av, label);
-    paintPresence(li, name);
+    // One listed from a roster of the lost connection is unknown until the new roster comes.
+    paintPresence(li, name, known && (here.includes(name) || !ui.roster.stale));
     if (name === me()) {
       const you = document.createElement("span");
       you.className = "you";
@@ -616,11 +629,21 @@ function renderMembers() {
     }
     list.appendChild(li);
   }
+  renderOffline(members);
+  if (!known) {
+    // No count: "2 online" would be a guess. The heading says why instead ("Members ·
+    // reconnecting…"); a room not joined yet on a live connection says nothing until it is.
+    const why = client.state === "live" ? "" : PRESENCE_UNKNOWN[client.state] || PRESENCE_UNKNOWN.reconnecting;
+    $("member-count").textContent = why;
+    $("members-toggle-count").textContent = "?";
+    $("members-toggle").title = why ? "Members: who is online is not known while " + why.replace(/…$/, "") : "Members";
+    return;
+  }
   // A crowded room lists only some names (and announces no arrivals); its size comes from
   // the server's count, kept up to date only while the room is small enough to list. It
   // counts who is online, where the room browser counts the stored members: each says which.
-  const count = String(Math.max(members.length, (r && r.memberCount) || 0));
-  renderOffline(members);
+  const online = here.length + (ui.roster.stale ? 0 : elsewhere.length);
+  const count = String(Math.max(online, r.memberCount || 0));
   $("member-count").textContent = count + " online";
   $("members-toggle-count").textContent = count;
   $("members-toggle").title = count + " online";
@@ -699,6 +722,11 @@ function setName(name) {
 
 client.addEventListener("status", () => {
   renderStatus();
+  // Who is online is the server's to say, over a connection: without one, the roster's
+  // presence is of the past (the next connection's roster replaces it), and the member
+  // panel says it does not know.
+  if (client.state !== "live") ui.roster.stale = true;
+  renderMembers();
   if (ui.asked.renaming && client.state === "reconnecting" && client.timers.reconnect !== 0) {
     // The connection that carries the rename failed, and the next try waits: the dialog goes,
     // and the welcome that comes with the connection opens it again if the name was someone

@@ -65,10 +65,15 @@ function countText(n) {
   return n >= PEOPLE_LIMITS.maxUnread ? PEOPLE_LIMITS.maxUnread + "+" : String(n);
 }
 
-/** The read position a room had when it was opened: where "new since you left" goes. */
+/**
+ * The read position a room had when it was opened: where "new since you left" goes, or null
+ * for none. A read_seq of 0 is a room I have read nothing of anywhere (a DM someone started with
+ * me and I never opened): every message is new, and a line above the first would say I had
+ * been there and left.
+ */
 function readPositionOf(name) {
   const info = myRoom(name);
-  if (client.hasRoomList) return info && info.unread > 0 ? info.read_seq : null;
+  if (client.hasRoomList) return info && info.unread > 0 && info.read_seq > 0 ? info.read_seq : null;
   return ui.unread.get(name) ? ui.lastRead[name] || 0 : null;
 }
 
@@ -431,16 +436,18 @@ function connectedElsewhere(here) {
 }
 
 /**
- * Paints a member row of the online list with what the roster knows of them: away or online,
- * their room role, or their server role where it lets them moderate.
+ * Paints a member row of the online list with what the roster knows of them: away or online
+ * (or unknown, when known is false: the page has no live presence of the room), their room
+ * role, or their server role where it lets them moderate.
  */
-function paintPresence(li, name) {
+function paintPresence(li, name, known) {
   const m = rosterMember(name);
   const r = client.rooms.get(ui.active);
   // Listed as connected: away when the presence frames say so for one in the room, the roster
   // for one connected without being in it.
   let state = m && m.state === "away" ? "away" : "online";
   if (r && r.away instanceof Set && r.members.includes(name)) state = r.away.has(name) ? "away" : "online";
+  if (!known) state = "unknown";
   li.dataset.state = state;
   let dot = li.querySelector(".presence");
   if (!dot) {
@@ -448,7 +455,8 @@ function paintPresence(li, name) {
     dot.className = "presence";
     li.insertBefore(dot, li.children[1] || null);
   }
-  dot.title = state === "away" ? "Away" : "Online";
+  if (state === "unknown") dot.title = client.state === "live" ? "Not known yet" : "Not known while reconnecting";
+  else dot.title = state === "away" ? "Away" : "Online";
   dot.setAttribute("aria-label", dot.title);
   dot.setAttribute("role", "img");
   let role = li.querySelector(".member-role");
@@ -521,8 +529,10 @@ function renderOffline(online) {
 /** A page of the roster: the first replaces what was known of the room, later ones add to it. */
 function takeRoster(d) {
   if (d.room !== ui.active) return;
-  if (ui.roster.room !== d.room || !ui.roster.paging) {
-    ui.roster = { room: d.room, members: [], byName: new Map(), next: "", paging: false };
+  // A page asked for over a connection since lost never comes: the first page of the new
+  // one starts the roster over.
+  if (ui.roster.room !== d.room || !ui.roster.paging || ui.roster.stale) {
+    ui.roster = { room: d.room, members: [], byName: new Map(), next: "", paging: false, stale: false };
   }
   ui.roster.paging = false;
   for (const m of d.members) {

@@ -79,7 +79,9 @@ func runChat(ctx context.Context, args []string, io stdio) error {
 	fset := flag.NewFlagSet("chat", flag.ContinueOnError)
 	fset.SetOutput(io.err)
 	name := fset.String("name", os.Getenv("USER"), "your name, 1-32 printable bytes ($USER if not given)")
-	room := fset.String("room", "general", "the room to join at start; @bob (or @bob,carol) for your direct message with them, as /join takes it")
+	// The server's room, where the page opens and text clients talk: a person who starts the chat
+	// and one who opens the page, neither naming a room, meet.
+	room := fset.String("room", hubbub.DefaultRoom, "the room to join at start; @bob (or @bob,carol) for your direct message with them, as /join takes it")
 	history := fset.Int("history", 20, "how many recent messages to print when joining a room (0 = the server's default)")
 	wait := fset.Duration("wait", 0, "at the end of input, after the acks, keep printing for this long")
 	token := fset.String("token", os.Getenv("HUBBUB_TOKEN"), "a signed token for servers that require one ($HUBBUB_TOKEN; see hubbub token); the server takes your name from it")

@@ -133,9 +133,11 @@ func chatToEnd(t *testing.T, in string, args ...string) (stdout, stderr string, 
 	return out.String(), errOut.String(), err
 }
 
-// chatUser returns the flags that give a chat client a name and its own key file.
+// chatUser returns the flags that give a chat client a name, its own key file and the room
+// general to start in, where the tests' other clients talk (a --room after them wins). The
+// chat's own default, hubbub.DefaultRoom, is TestChatStartsWhereThePageOpens's.
 func chatUser(t *testing.T, name string) []string {
-	return []string{"--name", name, "--key-file", filepath.Join(t.TempDir(), "key")}
+	return []string{"--name", name, "--key-file", filepath.Join(t.TempDir(), "key"), "--room", "general"}
 }
 
 func chatArgs(parts ...[]string) []string {
@@ -198,6 +200,28 @@ func TestChatPipedLinesReachAnotherClient(t *testing.T) {
 	}
 	if !strings.Contains(stderr, "* connected to "+s.WS+" as carol") {
 		t.Errorf("carol's stderr:\n%s", stderr)
+	}
+}
+
+// `hubbub chat` with no --room starts in the server's room, hubbub.DefaultRoom (lobby), where
+// the page opens (internal/e2e, TestBareAddressOpensMyRoomNotALeftLobby) and text clients talk.
+// It started in general: a person who opened the page and one who ran the chat, neither naming
+// a room, never met.
+func TestChatStartsWhereThePageOpens(t *testing.T) {
+	chatLeakCheck(t)
+	s := servertest.Start(t, servertest.Options{})
+	tess := servertest.DialText(t, s, "tess") // the original protocol, /classic's
+	servertest.WaitMembers(t, s, hubbub.DefaultRoom, 1)
+
+	out, stderr, err := chatToEnd(t, "hello tess\n", "--name", "ann", "--key-file", filepath.Join(t.TempDir(), "key"), s.WS)
+	if err != nil {
+		t.Fatalf("ann: %v\n%s", err, stderr)
+	}
+	if !strings.Contains(out, "* you joined "+hubbub.DefaultRoom+"; members: ann, tess\n") {
+		t.Errorf("ann's chat did not start in %s with tess:\n%s", hubbub.DefaultRoom, out)
+	}
+	if got := tess.Lines(1); got[0] != "ann: hello tess" {
+		t.Errorf("tess got %q, want ann's line", got)
 	}
 }
 

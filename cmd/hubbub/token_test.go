@@ -103,7 +103,7 @@ func TestServeAndChatWithToken(t *testing.T) {
 	if err != nil {
 		t.Fatalf("chat with a token: %v\n%s", err, stderr)
 	}
-	if !strings.Contains(stderr, "as Ann") || !strings.Contains(out, "* you joined general; members: Ann") {
+	if !strings.Contains(stderr, "as Ann") || !strings.Contains(out, "* you joined lobby; members: Ann") {
 		t.Fatalf("chat with a token:\nstdout %s\nstderr %s", out, stderr)
 	}
 	_, _, err = chatToEnd(t, "hello\n", chatArgs(chatUser(t, "mallory"), []string{ws})...)

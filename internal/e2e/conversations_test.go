@@ -426,3 +426,45 @@ func TestRenameToATakenNameSaysWhoseItIs(t *testing.T) {
 	hal.say("hal3 here")
 	hal.see("hal3", "hal3 here")
 }
+
+// A direct message someone else started and I never opened shows its messages with no "New
+// since you left" line: I was never there to leave. The server's read position for it is 0
+// (nothing read), and the page drew the line above its first message as for any position;
+// once I have read it, a later message gets the line again.
+func TestNeverOpenedDirectMessageSaysNotSinceYouLeft(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{})
+	bob := dialUser(t, srv, "bob")
+	ann := b.newUser("ann")
+	ann.open(srv.URL + "/#lobby")
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	dm, err := bob.conn.DM(ctx, []string{"ann"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bob.conn.Join(ctx, dm.Room, nil, 0); err != nil {
+		t.Fatal(err)
+	}
+	bob.say(dm.Room, "hi ann, got a minute?")
+	bob.say(dm.Room, "about the release")
+	ann.waitFor("the DM in ann's sidebar, 2 unread", exprBadge(dm.Room)+` === "2"`)
+	if got := eval[string](ann, `(({read_seq, unread}) => read_seq + "/" + unread)(client.myRooms.get(`+js(dm.Room)+`))`); got != "0/2" {
+		t.Errorf("the DM's read position/unread from the server = %s, want 0/2 (never read)", got)
+	}
+	ann.do("open the DM", chromedp.Click(chromedp.CSS(sideRoom(dm.Room)+" a")))
+	ann.see("bob", "about the release")
+	ann.waitFor("the badge cleared", exprBadge(dm.Room)+` === ""`)
+	if n := eval[int](ann, `document.querySelectorAll("#message-list .unread-divider").length`); n != 0 {
+		t.Errorf("a DM never opened shows %d \"New since you left\" lines\n%s", n, ann.describe())
+	}
+	saveShot(t, ann, "dm-never-opened.png")
+
+	// Read, left, written to again: now the line says something true.
+	ann.room("lobby")
+	bob.say(dm.Room, "while ann was in lobby")
+	ann.waitFor("the DM's badge at 1", exprBadge(dm.Room)+` === "1"`)
+	ann.do("open the DM again", chromedp.Click(chromedp.CSS(sideRoom(dm.Room)+" a")))
+	ann.see("bob", "while ann was in lobby")
+	ann.waitFor("the line above the message that came while ann was away", exprDividerBefore("while ann was in lobby"))
+}

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -192,4 +193,35 @@ func TestUnreadBadgesFollowEditsAndDeletes(t *testing.T) {
 	erin.doWithin(3*waitTimeout, "reload", chromeReload())
 	erin.waitFor("a live connection", exprLive)
 	badges("the server's counts after a reload", "2", "1")
+}
+
+// While the page reconnects it cannot know who is online, and its member panel no longer says
+// it does: it went on listing everyone it last knew as online, green dots and "Members · 2
+// online", for as long as the server was away, though bob had gone meanwhile. The names stay,
+// marked unknown and grey, the heading says "reconnecting…", and once the page is back the
+// server's presence replaces them: carol, who came meanwhile, online, bob under Offline.
+func TestMemberPanelSaysPresenceIsUnknownWhileReconnecting(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{DataPath: filepath.Join(t.TempDir(), "hubbub.db")})
+	dialUser(t, srv, "bob", "ops") // a connection of the first server only: gone after the restart
+	ann := b.newUser("ann")
+	ann.open(srv.URL + "/#ops")
+	const heading = `document.getElementById("member-count").textContent`
+	ann.waitFor("ann and bob online", exprMemberRows+` === "ann:online:|bob:online:/" && `+heading+` === "2 online"`)
+
+	srv.Stop()
+	ann.waitFor("the reconnecting state", exprState+` === "reconnecting"`)
+	ann.waitFor("everyone's presence unknown", exprMemberRows+` === "ann:unknown:|bob:unknown:/" && `+heading+` === "reconnecting…"`)
+	if got := eval[string](ann, `document.querySelector('#member-list [data-name="bob"] .presence').title`); got != "Not known while reconnecting" {
+		t.Errorf("bob's presence dot is titled %q while reconnecting", got)
+	}
+	saveShot(t, ann, "members-while-reconnecting.png")
+
+	srv = servertest.Start(t, srv.Opts) // same address, same file
+	dialUser(t, srv, "carol", "ops")
+	ann.do("click Retry now", chromeEval(`(() => { const b = document.getElementById("reconnect-now"); if (!b.hidden) b.click(); })()`))
+	ann.waitFor("a live connection", exprLive)
+	ann.waitFor("the new server's presence: ann and carol online, bob offline",
+		exprMemberRows+`.startsWith("ann:online:|carol:online:/bob:offline:") && `+heading+` === "2 online"`)
+	saveShot(t, ann, "members-after-reconnecting.png")
 }
