@@ -17,6 +17,7 @@ import (
 	"hubbub"
 	"hubbub/internal/server"
 	"hubbub/internal/servertest"
+	"hubbub/internal/testwait"
 )
 
 // What fitting the socket limits to a descriptor limit gives: the limits left at their
@@ -204,7 +205,7 @@ func startLimitedChild(t *testing.T, nofile uint64, args ...string) (string, fun
 		return a, logs.String
 	case <-exited:
 		t.Fatalf("the child serve exited at start:\n%s", logs.String())
-	case <-time.After(30 * time.Second):
+	case <-time.After(testwait.StartTimeout):
 		t.Fatalf("the child serve did not start:\n%s", logs.String())
 	}
 	return "", nil

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"hubbub/internal/servertest"
+	"hubbub/internal/testwait"
 )
 
 // When the test binary is started with HUBBUB_TEST_SERVE=1 it is the hubbub server, so a test
@@ -59,7 +60,7 @@ func startChild(t *testing.T, data string) (*exec.Cmd, string) {
 	select {
 	case a := <-addr:
 		return cmd, a
-	case <-time.After(30 * time.Second):
+	case <-time.After(testwait.StartTimeout):
 		t.Fatal("child server did not start")
 	}
 	return nil, ""

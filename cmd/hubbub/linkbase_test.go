@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"hubbub/internal/servertest"
+	"hubbub/internal/testwait"
 )
 
 // unsetServeAddress clears, for the test, the variables that choose the server's address.
@@ -152,7 +153,7 @@ func TestServeStartURLIsTheLinkBase(t *testing.T) {
 		case addr = <-addrs:
 		case err := <-done:
 			t.Fatalf("serve --host %q exited at start: %v\n%s", host, err, logs.String())
-		case <-time.After(30 * time.Second):
+		case <-time.After(testwait.StartTimeout):
 			t.Fatalf("serve --host %q did not start", host)
 		}
 		cancel()

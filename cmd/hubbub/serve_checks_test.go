@@ -60,7 +60,7 @@ func TestServeListensOnLoopbackByDefault(t *testing.T) {
 		}
 	case err := <-done:
 		t.Fatalf("serve exited at start: %v\n%s", err, logs.String())
-	case <-time.After(testwait.Timeout):
+	case <-time.After(testwait.StartTimeout):
 		t.Fatal("serve did not start")
 	}
 	cancel()
@@ -224,7 +224,7 @@ func TestReadinessFollowsFailingWritesAndTheLogStaysShort(t *testing.T) {
 	case err := <-done:
 		done <- nil // for the deferred receive, which would otherwise wait forever
 		t.Fatalf("serve exited at start: %v\n%s", err, logs.String())
-	case <-time.After(testwait.Timeout):
+	case <-time.After(testwait.StartTimeout):
 		t.Fatal("serve did not start")
 	}
 	ready := func() int {

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"hubbub/internal/testwait"
 )
 
 // startServe runs `hubbub serve args...` in-process, as the binary would, and returns its
@@ -49,7 +51,7 @@ func startServeLogged(t *testing.T, args ...string) (string, func() error, func(
 		return a.String(), func() error { cancel(); return <-done }, logs.String
 	case err := <-done:
 		t.Fatalf("serve exited at start: %v\n%s", err, logs.String())
-	case <-time.After(30 * time.Second):
+	case <-time.After(testwait.StartTimeout):
 		t.Fatal("serve did not start")
 	}
 	return "", nil, nil

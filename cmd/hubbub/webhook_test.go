@@ -177,7 +177,7 @@ func startHookChild(t *testing.T, args ...string) *child {
 	}()
 	select {
 	case c.addr = <-addr:
-	case <-time.After(30 * time.Second):
+	case <-time.After(testwait.StartTimeout):
 		t.Fatal("child server did not start")
 	}
 	return c

@@ -11,6 +11,12 @@ import (
 // race detector on busy 2-core machines, and a condition that holds returns at once anyway.
 const Timeout = 10 * time.Second
 
+// StartTimeout is how long a test waits for a whole server to start listening: opening a
+// store runs its migrations and integrity check, which under the race detector on a machine
+// running other suites beside it has taken more than Timeout (a readiness test failed so at a
+// load average of 20). A server that starts returns at once anyway.
+const StartTimeout = 60 * time.Second
+
 // Until polls cond every few milliseconds until it holds, and fails t (saying what it waited
 // for) if it does not within Timeout.
 func Until(t testing.TB, what string, cond func() bool) {
