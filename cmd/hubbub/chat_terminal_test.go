@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"io"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -79,3 +81,52 @@ func TestChatCommandAfterBlanksIsACommand(t *testing.T) {
 		t.Errorf("ann's messages in the room: %d, want the one //who sent\n%s", got, ann.out.String())
 	}
 }
+
+// After a reconnect the chat printed the user's rooms before "* connected to …" about two
+// times in three: the session emitted Connected once its hello returned, racing the
+// connection's reader, which delivered the list of rooms the server sends right after its
+// welcome. The connected line comes first now, every time. The test makes the race's losing
+// order certain: with --verbose the session logs "connected" as its hello returns, and that
+// write is held until the rooms are printed (or servertest.Wait has passed).
+func TestChatSaysConnectedBeforeItsRoomsAfterAReconnect(t *testing.T) {
+	chatLeakCheck(t)
+	s := servertest.Start(t, servertest.Options{DataPath: filepath.Join(t.TempDir(), "hubbub.db")})
+	var (
+		armed atomic.Bool
+		ann   *chatRun
+		since int // ann.all's length when armed
+	)
+	hold := writerFunc(func(p []byte) (int, error) {
+		if armed.Load() && bytes.Contains(p, []byte("msg=connected ")) {
+			for deadline := time.Now().Add(servertest.Wait); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+				if strings.Contains(ann.all.String()[since:], "* your rooms:\n") {
+					break
+				}
+			}
+		}
+		return len(p), nil
+	})
+	pr, pw := io.Pipe()
+	t.Cleanup(func() { pw.Close() })
+	ann = startChatOn(t, stdio{in: pr, tty: true, err: hold}, chatArgs(chatUser(t, "ann"), []string{"--verbose", s.WS})...)
+	ann.waitOutput(t, "* you joined general")
+	since = len(ann.all.String())
+	armed.Store(true)
+
+	s.Kill()
+	ann.waitErr(t, "* connection to "+s.WS+" lost")
+	s.Restart()
+	var after string
+	testwait.Until(t, "ann to be back, with her rooms", func() bool {
+		after = ann.all.String()[since:]
+		return strings.Contains(after, "* connected to ") && strings.Contains(after, "* your rooms:\n")
+	})
+	if c, r := strings.Index(after, "* connected to "), strings.Index(after, "* your rooms:\n"); r < c {
+		t.Errorf("after the reconnect ann's rooms were printed before the connected line:\n%s", after)
+	}
+}
+
+// writerFunc is a function as an io.Writer.
+type writerFunc func(p []byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
