@@ -301,16 +301,30 @@ func (c *chat) noRoom() error {
 // sayError prints the error command cmd ended with, and after a refused join where lines go.
 // In a script a failed command is counted: the run fails over it (waitAcks).
 func (c *chat) sayError(cmd string, err error) {
-	fmt.Fprintf(c.io.err, "* %s: %s\n", cmd, refusal(err))
+	said := commandError(cmd, err)
+	fmt.Fprintf(c.io.err, "* %s\n", said)
 	if rj := (*refusedJoin)(nil); errors.As(err, &rj) {
 		fmt.Fprintln(c.io.err, c.afterRefusal(rj))
 	}
 	if c.piped && !errors.As(err, new(answer)) {
 		c.cmdFailed++
 		if c.cmdErr == nil {
-			c.cmdErr = &printedError{msg: cmd + ": " + refusal(err), err: err}
+			c.cmdErr = &printedError{msg: said, err: err}
 		}
 	}
+}
+
+// commandError is err as said of command cmd: "/invite: no user is named …", or the error
+// alone when it names cmd itself, as a usage or an unknown command does: they read
+// "/join: usage: /join ROOM" and "/frobnicate: unknown command /frobnicate (try /help)".
+func commandError(cmd string, err error) string {
+	msg := refusal(err)
+	for _, own := range []string{"usage: " + cmd, "unknown command " + cmd} {
+		if rest, ok := strings.CutPrefix(msg, own); ok && (rest == "" || rest[0] == ' ') {
+			return msg
+		}
+	}
+	return cmd + ": " + msg
 }
 
 // joinDM joins the DM room that someone else started (claimed in c.in by the caller), for at

@@ -58,13 +58,13 @@ func TestChatPeople(t *testing.T) {
 	say("/create plans")
 	run.waitErr(t, "* /create: ")
 	say("/create")
-	run.waitErr(t, "* /create: usage: /create ROOM [--private] [--topic TEXT]")
+	run.waitErr(t, "* usage: /create ROOM [--private] [--topic TEXT]")
 	say("/directory gen")
 	run.waitOutput(t, "* public rooms (/join one):\n*   general (1 member)\n")
 	say("/directory nothing-like-it")
 	run.waitOutput(t, "* no public room matches\n")
 	say("/dm")
-	run.waitErr(t, "* /dm: usage: /dm NAME...")
+	run.waitErr(t, "* usage: /dm NAME...")
 	say("/join dm.zzz")
 	run.waitErr(t, `* /join: no direct message "dm.zzz": /dm NAME... starts one with its people (not_found)`)
 	say("/dm bob")
@@ -231,10 +231,10 @@ func TestChatPipedCommandsTheClientRefusesFailTheRun(t *testing.T) {
 	}{
 		{"/join bad!room\nhello after bad join\n", "/join: room names hold only ASCII letters and digits", true},
 		{"/join " + long + "\nhello after a long name\n", "/join: room name is longer than 64 bytes (bad_room)", true},
-		{"/join\nhello after a bare join\n", "/join: usage: /join ROOM", true},
+		{"/join\nhello after a bare join\n", "usage: /join ROOM", true},
 		{"/dm nobody\nhello to nobody\n", `/dm: no user is named "nobody" (not_found)`, true},
 		{"/upload /nonexistent hello\n", "/upload: open /nonexistent: no such file or directory", false},
-		{"/frobnicate\n", "/frobnicate: unknown command /frobnicate (try /help)", false},
+		{"/frobnicate\n", "unknown command /frobnicate (try /help)", false},
 	}
 	uma := chatUser(t, "uma")
 	for _, tc := range cases {
@@ -474,7 +474,7 @@ func TestChatRole(t *testing.T) {
 	bob.Join("plans", nil)
 
 	say("/role bob boss")
-	run.waitErr(t, "* /role: usage: /role NAME owner|moderator|member\n")
+	run.waitErr(t, "* usage: /role NAME owner|moderator|member\n")
 	say("/role bob moderator")
 	run.waitErr(t, "* you made bob moderator of plans\n")
 	bob.AwaitFunc("bob made moderator", func(f servertest.Frame) bool {

@@ -130,3 +130,26 @@ func TestChatSaysConnectedBeforeItsRoomsAfterAReconnect(t *testing.T) {
 type writerFunc func(p []byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// An unknown command named itself twice, "* /frobnicate: unknown command /frobnicate (try
+// /help)", as every usage did, "* /join: usage: /join ROOM": each is one plain line now. Other
+// errors still say which command failed.
+func TestChatNamesAFailedCommandOnce(t *testing.T) {
+	chatLeakCheck(t)
+	s := servertest.Start(t, servertest.Options{})
+	ann, typeLine := terminalChat(t, s)
+	for _, tc := range []struct{ line, want string }{
+		{"/frobnicate", "* unknown command /frobnicate (try /help)\n"},
+		{"/join", "* usage: /join ROOM\n* lines you type still go to general\n"},
+		{"/edit 1", "* usage: /edit SEQ TEXT (the text is missing)\n"},
+		{"/invite ghost", "* /invite: no user is named \"ghost\" (not_found)\n"},
+	} {
+		typeLine(tc.line)
+		ann.waitErr(t, tc.want)
+	}
+	for _, l := range strings.Split(ann.err.String(), "\n") {
+		if cmd, rest, ok := strings.Cut(strings.TrimPrefix(l, "* "), ": "); ok && strings.HasPrefix(cmd, "/") && strings.Contains(rest, cmd) {
+			t.Errorf("a line names its command twice: %q", l)
+		}
+	}
+}

@@ -231,7 +231,7 @@ func TestChatCommands(t *testing.T) {
 	}, "\n")
 	out, stderr, err := chatToEnd(t, in, chatArgs(chatUser(t, "alice"), []string{s.WS})...)
 	// An unknown command fails the script: what it was meant to do was not done.
-	if err == nil || err.Error() != "chat: 1 command failed: /frobnicate: unknown command /frobnicate (try /help)" || exitCode(err) != 1 {
+	if err == nil || err.Error() != "chat: 1 command failed: unknown command /frobnicate (try /help)" || exitCode(err) != 1 {
 		t.Fatalf("%v\n%s", err, stderr)
 	}
 	for _, want := range []string{
