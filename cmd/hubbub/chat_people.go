@@ -138,12 +138,14 @@ func (c *chat) peopleCommand(ctx context.Context, cmd, line string) (handled boo
 			return true, err
 		}
 		wasCurrent := room == c.current()
+		c.parted.add(room) // its left and unroom say nothing more: this line says it all
 		if err = c.ses.Part(ctx, room); err != nil {
+			c.parted.take(room)
 			return true, err
 		}
 		c.forget(room)
 		c.notes.take(room)
-		fmt.Fprintf(c.io.err, "* you parted %s\n", c.titles.label(room))
+		fmt.Fprintf(c.io.err, "* you parted %s: it is no longer in your rooms\n", c.titles.label(room))
 		if wasCurrent {
 			c.sayCurrent()
 		}
@@ -151,6 +153,41 @@ func (c *chat) peopleCommand(ctx context.Context, cmd, line string) (handled boo
 		return false, nil
 	}
 	return true, err
+}
+
+// partedRooms are the rooms this chat's /part takes out of the user's list, until the
+// server's unroom of each: the /part says so in one line, and the server's left (when the
+// connection was in the room) and unroom, which come before or after its answer, are not
+// printed too: "* you parted", "* you left" and "* … left your rooms" said one thing three
+// times. By hubbub.RoomKey: "/part ops" parts Ops, whose frames name it so.
+type partedRooms struct {
+	mu    sync.Mutex
+	rooms map[string]bool
+}
+
+func (p *partedRooms) add(room string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.rooms == nil {
+		p.rooms = make(map[string]bool)
+	}
+	p.rooms[hubbub.RoomKey(room)] = true
+}
+
+// has reports whether room is being parted.
+func (p *partedRooms) has(room string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.rooms[hubbub.RoomKey(room)]
+}
+
+// take reports whether room was being parted, and forgets it.
+func (p *partedRooms) take(room string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	was := p.rooms[hubbub.RoomKey(room)]
+	delete(p.rooms, hubbub.RoomKey(room))
+	return was
 }
 
 // dm opens the direct message with the people named in args and makes it current.
@@ -580,8 +617,10 @@ func (c *chat) printPeople(out io.Writer, f wire.Frame, titles *roomTitles) bool
 		}
 	case *wire.Unroom:
 		c.in.unroom(f.Room)
-		c.echoes.saw(f.Room, 0) // what was sent there will not come back: await looks again
-		fmt.Fprintf(out, "* %s left your rooms\n", titles.label(f.Room))
+		c.echoes.saw(f.Room, 0)     // what was sent there will not come back: await looks again
+		if !c.parted.take(f.Room) { // this chat's /part said it
+			fmt.Fprintf(out, "* %s left your rooms\n", titles.label(f.Room))
+		}
 	case *wire.TopicChanged:
 		if c.ses.Sent(f.ClientID) {
 			return true // this chat's /topic, which said "* you set the topic" when acked

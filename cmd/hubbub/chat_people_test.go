@@ -124,8 +124,7 @@ func TestChatPeople(t *testing.T) {
 	if _, err := io.WriteString(pw2, "/part\n"); err != nil {
 		t.Fatal(err)
 	}
-	run.waitErr(t, "* you parted plans\n")
-	run.waitOutput(t, "* plans left your rooms\n")
+	run.waitErr(t, "* you parted plans: it is no longer in your rooms\n")
 	if strings.Contains(run.out.String(), "* ann removed bob") {
 		t.Errorf("ann's /remove printed again as the room's entry:\n%s", run.out.String())
 	}

@@ -153,3 +153,27 @@ func TestChatNamesAFailedCommandOnce(t *testing.T) {
 		}
 	}
 }
+
+// /part ROOM printed three lines that said one thing: "* you parted Ops.Team-1", then the
+// server's left and unroom as "* you left Ops.Team-1" and "* Ops.Team-1 left your rooms". It
+// is one line now, and where typed lines go after it.
+func TestChatPartSaysItOnce(t *testing.T) {
+	chatLeakCheck(t)
+	s := servertest.Start(t, servertest.Options{})
+	ann, typeLine := terminalChat(t, s)
+	typeLine("/create Ops.Team-1")
+	ann.waitErr(t, "* lines you type go to Ops.Team-1 now\n")
+	since := len(ann.all.String())
+	typeLine("/part Ops.Team-1")
+	ann.waitErr(t, "* you parted Ops.Team-1: it is no longer in your rooms\n* lines you type go to general now\n")
+	// The server answers /rooms after the part's left and unroom: printed by then, if at all.
+	typeLine("/rooms")
+	var after string
+	testwait.Until(t, "ann's rooms", func() bool {
+		after = ann.all.String()[since:]
+		return strings.Contains(after, "*   general: no unread messages\n")
+	})
+	if n := strings.Count(after, "Ops.Team-1"); n != 1 {
+		t.Errorf("/part Ops.Team-1 printed %d lines of it, want 1:\n%s", n, after)
+	}
+}
