@@ -670,7 +670,7 @@ func (c *chat) input(ctx context.Context, line string) (quit bool) {
 		// as not joined. Say so once, and move to the room joined before it. A script's lines
 		// are not moved: each goes to the room it was written for, and is counted refused.
 		c.forget(room)
-		fmt.Fprintf(c.io.err, "* you are no longer in %s: that line was not sent\n", room)
+		fmt.Fprintf(c.io.err, "* you are no longer in %s: that line was not sent\n", c.titles.label(room))
 		c.sayCurrent()
 		return false
 	}
@@ -1107,8 +1107,12 @@ func (c *chat) print() {
 				if rejoins[f.Room] {
 					again = " again"
 				}
+				title, join := titles.label(f.Room), f.Room
+				if strings.HasPrefix(title, "@") {
+					join = title // a DM as @bob, which /join takes too: not its id
+				}
 				fmt.Fprintf(errw, "* could not join %s%s after the reconnect: %s (%s); /join %s to try again\n",
-					titles.label(f.Room), again, clean(f.Message), f.Code, f.Room)
+					title, again, clean(f.Message), f.Code, join)
 				return
 			}
 			// Errors answering a command are reported by the command; the rest are shown here,

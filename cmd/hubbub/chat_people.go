@@ -288,18 +288,19 @@ func (e *refusedJoin) Unwrap() error { return e.err }
 // lines after a join the server refused go to its room all the same (enter), and those after
 // one refused before a room was asked for go nowhere: rj is then chat.nowhere (unentered).
 func (c *chat) afterRefusal(rj *refusedJoin) string {
-	nowhere := c.nowhere == rj // unentered sets it, in a script only
+	nowhere := c.nowhere == rj          // unentered sets it, in a script only
+	before := c.titles.label(rj.before) // a DM as @bob, not its id
 	switch {
 	case nowhere && rj.before != "":
-		return fmt.Sprintf("* the script's lines after it are refused, not sent; none goes to %s", rj.before)
+		return fmt.Sprintf("* the script's lines after it are refused, not sent; none goes to %s", before)
 	case nowhere:
 		return "* the script's lines after it are refused, not sent"
-	case c.piped && rj.before != "" && rj.before != rj.room:
-		return fmt.Sprintf("* the script's lines after it go to %s all the same, which refuses them; none goes to %s", rj.room, rj.before)
+	case c.piped && rj.before != "" && before != rj.room:
+		return fmt.Sprintf("* the script's lines after it go to %s all the same, which refuses them; none goes to %s", rj.room, before)
 	case c.piped:
 		return fmt.Sprintf("* the script's lines after it go to %s all the same, which refuses them", rj.room)
 	case rj.before != "":
-		return fmt.Sprintf("* lines you type still go to %s", rj.before)
+		return fmt.Sprintf("* lines you type still go to %s", before)
 	}
 	return "* you are in no room; /join one to send"
 }
@@ -377,7 +378,7 @@ func (c *chat) joinDM(room string) {
 	c.in.release(room)
 	c.notes.take(room) // a /dm of it while the join was on its way would say lines go there
 	if !errors.Is(err, client.ErrNotConnected) && !errors.Is(err, client.ErrClosed) {
-		fmt.Fprintf(c.io.err, "* joining the direct message %s: %v\n", room, err)
+		fmt.Fprintf(c.io.err, "* joining the direct message %s: %s\n", c.titles.label(room), refusal(err))
 	}
 }
 
@@ -387,7 +388,7 @@ const dmJoinTimeout = 30 * time.Second
 // sayCurrent tells the user where the next line goes, after the current room went away.
 func (c *chat) sayCurrent() {
 	if next := c.current(); next != "" {
-		fmt.Fprintf(c.io.err, "* lines you type go to %s now\n", next)
+		fmt.Fprintf(c.io.err, "* lines you type go to %s now\n", c.titles.label(next)) // a DM as @bob
 	} else {
 		fmt.Fprintln(c.io.err, "* you are in no room now; /join one to send")
 	}
@@ -605,7 +606,9 @@ func (c *chat) printPeople(out io.Writer, f wire.Frame, titles *roomTitles) bool
 		case f.Invited:
 			fmt.Fprintf(out, "* you are invited to %s: /join %s to accept\n", f.Room, f.Room)
 		case f.DM:
-			fmt.Fprintf(out, "* direct message %s is in your rooms (%s)\n", titles.label(f.Room), f.Room)
+			// By its people only: its id (dm.…) means nothing to a person, and @bob is what
+			// /join and the other commands take.
+			fmt.Fprintf(out, "* direct message %s is in your rooms\n", titles.label(f.Room))
 			if u := c.ses.User(); u != nil && f.CreatedBy != "" && f.CreatedBy != u.ID && c.in.claim(f.Room) {
 				// Someone else started it: join it, so that what they write prints, as the
 				// page shows it; it does not become the current room (/dm makes it so).
@@ -663,10 +666,7 @@ func (c *chat) printPeople(out io.Writer, f wire.Frame, titles *roomTitles) bool
 // roomLine formats one room of the user's list: "*   general: 4 unread, 1 mention".
 func roomLine(r *wire.MyRoom, titles *roomTitles) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "*   %s", titles.label(r.Room))
-	if r.DM {
-		fmt.Fprintf(&b, " (direct message %s)", r.Room)
-	}
+	fmt.Fprintf(&b, "*   %s", titles.label(r.Room)) // a DM as @bob, which /join takes: not its id
 	b.WriteString(roomDetails(r))
 	switch {
 	case r.Invited:
@@ -682,11 +682,16 @@ func roomLine(r *wire.MyRoom, titles *roomTitles) string {
 	return b.String()
 }
 
-// roomDetails says what a room of the user's list is, in parentheses: private, the user's
-// role if not member, the topic.
+// roomDetails says what a room of the user's list is, in parentheses: a direct message, or
+// private; the user's role if not member; the topic.
 func roomDetails(r *wire.MyRoom) string {
 	var parts []string
-	if r.Private && !r.DM {
+	switch {
+	case r.DM && len(r.People) == 0:
+		parts = append(parts, "direct message "+r.Room) // no @name takes it: /join takes this
+	case r.DM:
+		parts = append(parts, "direct message")
+	case r.Private:
 		parts = append(parts, "private")
 	}
 	if r.Role != "" && r.Role != string(hubbub.RoomMember) {

@@ -68,7 +68,7 @@ func TestChatPeople(t *testing.T) {
 	say("/join dm.zzz")
 	run.waitErr(t, `* /join: no direct message "dm.zzz": /dm NAME... starts one with its people (not_found)`)
 	say("/dm bob")
-	run.waitOutput(t, "* direct message @bob is in your rooms (dm.")
+	run.waitOutput(t, "* direct message @bob is in your rooms\n")
 	run.waitErr(t, "* lines you type go to @bob now\n")
 	// The DM is called by its people in every line, never by its room's hash.
 	run.waitOutput(t, "* you joined @bob; members: ann\n")
@@ -108,7 +108,7 @@ func TestChatPeople(t *testing.T) {
 	t.Cleanup(func() { pw2.Close() })
 	run = startChat(t, pr2, chatArgs(ann, []string{"--room", "plans", s.WS})...)
 	run.waitOutput(t, "* your rooms:\n",
-		"*   @bob (direct message dm.", "): no unread messages\n",
+		"*   @bob (direct message): no unread messages\n",
 		"*   general: no unread messages\n",
 		"*   plans (private; owner; topic: the plan): 2 unread, 1 mention\n",
 		"[plans] #6 bob: @ann look\n")

@@ -177,3 +177,45 @@ func TestChatPartSaysItOnce(t *testing.T) {
 		t.Errorf("/part Ops.Team-1 printed %d lines of it, want 1:\n%s", n, after)
 	}
 }
+
+// /dm carol said "* direct message @carol is in your rooms (dm.84a7…)", /rooms listed it as
+// "@carol (direct message dm.84a7…)", and where lines go after leaving a room, or after a
+// refused /join, named it by that id too: an id means nothing to a person, and @carol is what
+// every command takes. The DM is @carol in every line now, and writing in it works.
+func TestChatNamesADMByItsPeople(t *testing.T) {
+	chatLeakCheck(t)
+	s := servertest.Start(t, servertest.Options{})
+	carol := servertest.DialJSON(t, s, "carol")
+	ann, typeLine := terminalChat(t, s)
+	typeLine("/dm carol")
+	ann.waitOutput(t, "* direct message @carol is in your rooms\n", "* you joined @carol; members: ann\n")
+	ann.waitErr(t, "* lines you type go to @carol now\n")
+	room := carol.AwaitFunc("carol's DM", func(f servertest.Frame) bool { return f.Type() == "room" && f["dm"] == true }).Str("room")
+	carol.Join(room, nil)
+	typeLine("hello carol")
+	carol.AwaitFunc("ann's message", func(f servertest.Frame) bool { return f.Type() == "message" && f.Str("text") == "hello carol" })
+	ann.waitOutput(t, "[@carol] #", " ann: hello carol\n")
+
+	typeLine("/rooms")
+	ann.waitOutput(t, "*   @carol (direct message): no unread messages\n")
+	typeLine("/join bad!room")
+	ann.waitErr(t, "* lines you type still go to @carol\n")
+	typeLine("/join side")
+	ann.waitErr(t, "* lines you type go to side now\n")
+	typeLine("/leave")
+	ann.waitOutput(t, "* you left side\n")
+	typeLine("/join general")
+	typeLine("/join @carol") // back to it by the name the chat shows
+	typeLine("/create plans")
+	ann.waitErr(t, "* lines you type go to plans now\n")
+	typeLine("/part")
+	testwait.Until(t, "lines to go to @carol after /leave and /part", func() bool {
+		return strings.Count(ann.err.String(), "* lines you type go to @carol now\n") == 4 // /dm, /leave, /join, /part
+	})
+	typeLine("again")
+	carol.AwaitFunc("ann's second message", func(f servertest.Frame) bool { return f.Type() == "message" && f.Str("text") == "again" })
+	ann.waitOutput(t, " ann: again\n")
+	if all := ann.all.String(); strings.Contains(all, room) || strings.Contains(all, "dm.") {
+		t.Errorf("the chat showed the DM's id %s:\n%s", room, all)
+	}
+}
