@@ -178,8 +178,18 @@ func sleep(ctx context.Context, d time.Duration) error {
 // the connection the session's ready one, which restarts every unacknowledged send on it.
 func (s *Session) connect(url string) (*Conn, error) {
 	var cur atomic.Pointer[Conn]
+	var welcomed atomic.Bool // Connected was emitted for this connection
 	opts := s.opts.Dial
-	opts.Handler = func(f wire.Frame) { s.handle(cur.Load(), f) }
+	opts.Handler = func(f wire.Frame) {
+		c := cur.Load()
+		if w, ok := f.(*wire.Welcome); ok && c != nil && welcomed.CompareAndSwap(false, true) {
+			// Emitted by the reader, before the frames that follow the welcome: emitted once
+			// HelloToken returned, it raced the reader's next frame (the user's rooms, which
+			// the server sends right after), and a chat printed the list before "connected".
+			s.welcome(c, w)
+		}
+		s.handle(c, f)
+	}
 	if cookie := s.sessionCookie(); cookie != "" {
 		opts.Header = opts.Header.Clone()
 		if opts.Header == nil {
@@ -199,19 +209,17 @@ func (s *Session) connect(url string) (*Conn, error) {
 	cancel()
 	if err != nil {
 		c.Close()
-		return nil, fmt.Errorf("client: %s: %w", c.URL(), err)
+		err = fmt.Errorf("client: %s: %w", c.URL(), err)
+		if welcomed.Load() {
+			// The welcome came (and Connected with it) as the wait gave up: say it ended.
+			return nil, &lostWhileRejoining{err}
+		}
+		return nil, err
+	}
+	if welcomed.CompareAndSwap(false, true) {
+		s.welcome(c, w) // the reader had no connection to name yet (a welcome before the hello)
 	}
 	s.log.Info("connected", "url", c.URL(), "server", w.Server)
-	s.mu.Lock()
-	s.name = w.Name
-	if w.User != nil {
-		s.user = w.User
-	}
-	s.uploadsOff = w.UploadsOff
-	s.mu.Unlock()
-	s.emitMu.Lock()
-	s.emit(&Connected{URL: c.URL(), Welcome: w})
-	s.emitMu.Unlock()
 	for {
 		s.mu.Lock()
 		var todo []string
@@ -242,6 +250,22 @@ func (s *Session) connect(url string) (*Conn, error) {
 			}
 		}
 	}
+}
+
+// welcome takes the server's welcome on c — the name it gave, the user, whether uploads are
+// off — and emits Connected. The reader of c calls it at the welcome frame (connect), so that
+// Connected comes before every frame that follows the welcome on the connection.
+func (s *Session) welcome(c *Conn, w *wire.Welcome) {
+	s.emitMu.Lock()
+	defer s.emitMu.Unlock()
+	s.mu.Lock()
+	s.name = w.Name
+	if w.User != nil {
+		s.user = w.User
+	}
+	s.uploadsOff = w.UploadsOff
+	s.mu.Unlock()
+	s.emit(&Connected{URL: c.URL(), Welcome: w})
 }
 
 // lostWhileRejoining is connect's error for a connection that ended after its Connected event,

@@ -148,9 +148,10 @@ func (o SessionOptions) withDefaults() SessionOptions {
 	return o
 }
 
-// Connected is a Session event: the session has connected to URL and said hello. Rejoins
-// follow (their Joined frames and replays come next); should the connection end before they
-// are done, a Disconnected follows. It never appears on the wire.
+// Connected is a Session event: the session has connected to URL and said hello. It comes
+// before every frame the server sent after its welcome (the user's rooms, then the rejoins'
+// Joined frames and replays); should the connection end before the rejoins are done, a
+// Disconnected follows. It never appears on the wire.
 type Connected struct {
 	URL     string
 	Welcome *Welcome

@@ -1,12 +1,16 @@
 package client_test
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -537,3 +541,63 @@ func TestSessionSaysWhenItTriesAgain(t *testing.T) {
 		t.Errorf("the session's events: %q, want %q", kinds, want)
 	}
 }
+
+// Connected came after the frame the server sends right after its welcome (the user's rooms)
+// as often as not: the session emitted it once hello returned, racing the connection's reader.
+// It comes first now. The test makes the race's losing order certain: the session logs
+// "connected" as its hello returns, and that log is held until the rooms are delivered (or
+// servertest.Wait has passed).
+func TestSessionConnectedComesBeforeTheFramesAfterTheWelcome(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{DataPath: filepath.Join(t.TempDir(), "hubbub.db")})
+	var (
+		armed atomic.Bool
+		rec   *recorder
+	)
+	roomsSince := func(from int) bool {
+		return slices.ContainsFunc(rec.all()[from:], func(f wire.Frame) bool { _, ok := f.(*wire.Rooms); return ok })
+	}
+	since := 0
+	hold := writerFunc(func(p []byte) (int, error) {
+		if armed.Load() && bytes.Contains(p, []byte("msg=connected ")) {
+			for deadline := time.Now().Add(servertest.Wait); time.Now().Before(deadline) && !roomsSince(since); {
+				time.Sleep(5 * time.Millisecond)
+			}
+		}
+		return len(p), nil
+	})
+	ses, err := client.Connect(testContext(t), client.SessionOptions{
+		URLs: []string{s.WS}, Name: "alice", Key: "key-alice",
+		Logger:      slog.New(slog.NewTextHandler(hold, nil)),
+		BackoffBase: 10 * time.Millisecond, BackoffMax: 100 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ses.Close() })
+	rec = drain(ses)
+	if _, err := ses.Join(testContext(t), "general"); err != nil { // a room in alice's list
+		t.Fatal(err)
+	}
+	since = len(rec.all())
+	armed.Store(true)
+
+	s = s.Restart()
+	testwait.Until(t, "alice back, with her rooms", func() bool {
+		return len(events[*client.Connected](rec)) == 2 && roomsSince(since)
+	})
+	var order []string
+	for _, f := range rec.all()[since:] {
+		switch f.(type) {
+		case *client.Connected, *wire.Rooms:
+			order = append(order, f.FrameType())
+		}
+	}
+	if want := []string{"connected", "rooms"}; !reflect.DeepEqual(order, want) {
+		t.Errorf("after the reconnect the session delivered %q, want %q", order, want)
+	}
+}
+
+// writerFunc is a function as an io.Writer.
+type writerFunc func(p []byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }

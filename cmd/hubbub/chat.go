@@ -322,6 +322,7 @@ type chat struct {
 	in       roomsIn           // the rooms the connection is in, as the server said
 	notes    joinNotes         // what to say once a room's joined is printed (enter)
 	titles   roomTitles        // direct messages by their people's names
+	parted   partedRooms       // rooms /part takes out, whose left and unroom it says itself
 	echoes   echoes            // what was printed of each room's log, and what of it was sent
 	sent     []*client.Receipt // sends whose outcome is not counted yet
 	total    int               // messages sent
@@ -671,7 +672,7 @@ func (c *chat) input(ctx context.Context, line string) (quit bool) {
 		// as not joined. Say so once, and move to the room joined before it. A script's lines
 		// are not moved: each goes to the room it was written for, and is counted refused.
 		c.forget(room)
-		fmt.Fprintf(c.io.err, "* you are no longer in %s: that line was not sent\n", room)
+		fmt.Fprintf(c.io.err, "* you are no longer in %s: that line was not sent\n", c.titles.label(room))
 		c.sayCurrent()
 		return false
 	}
@@ -1077,6 +1078,7 @@ func (c *chat) print() {
 			fmt.Fprint(out, presenceLine(f, titles.label(f.Room)))
 		case *wire.Joined:
 			c.in.set(f.Room, true)
+			c.parted.take(f.Room) // in it again: a later left is said (the part's unroom was lost)
 			more := ""
 			if n := f.MemberCount - len(f.Members); n > 0 {
 				more = fmt.Sprintf(" and %d more", n) // a crowded room lists only some
@@ -1093,7 +1095,9 @@ func (c *chat) print() {
 			c.in.left(f.Room)       // left, kicked or removed: a /join must join again
 			c.echoes.saw(f.Room, 0) // what was sent there will not come back
 			delete(rejoins, f.Room)
-			fmt.Fprintf(out, "* you left %s\n", titles.label(f.Room))
+			if !c.parted.has(f.Room) { // this chat's /part says it, and the unroom ends the mark
+				fmt.Fprintf(out, "* you left %s\n", titles.label(f.Room))
+			}
 		case *wire.Members:
 			fmt.Fprintf(out, "* members of %s: %s\n", titles.label(f.Room), clean(strings.Join(f.Names(), ", ")))
 		case *wire.Error:
@@ -1105,8 +1109,12 @@ func (c *chat) print() {
 				if rejoins[f.Room] {
 					again = " again"
 				}
+				title, join := titles.label(f.Room), f.Room
+				if strings.HasPrefix(title, "@") {
+					join = title // a DM as @bob, which /join takes too: not its id
+				}
 				fmt.Fprintf(errw, "* could not join %s%s after the reconnect: %s (%s); /join %s to try again\n",
-					titles.label(f.Room), again, clean(f.Message), f.Code, f.Room)
+					title, again, clean(f.Message), f.Code, join)
 				return
 			}
 			// Errors answering a command are reported by the command; the rest are shown here,

@@ -91,9 +91,9 @@ func (c *chat) printCommandFrame(out, errw io.Writer, f wire.Frame) bool {
 	case *wire.Notice:
 		switch f.Kind {
 		case hubbub.NoticeAnswer:
-			fmt.Fprintf(out, "[%s] %s (/%s, to you only): %s\n", f.Room, clean(f.From), f.Command, clean(f.Text))
+			fmt.Fprintf(out, "[%s] %s (/%s, to you only): %s\n", c.titles.label(f.Room), clean(f.From), f.Command, clean(f.Text))
 		default:
-			fmt.Fprintf(errw, "* [%s] %s\n", f.Room, clean(f.Text))
+			fmt.Fprintf(errw, "* [%s] %s\n", c.titles.label(f.Room), clean(f.Text)) // a DM as @bob, as its messages
 		}
 	case *wire.Error:
 		if f.Request != wire.TypeCommand {

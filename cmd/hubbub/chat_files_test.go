@@ -52,15 +52,15 @@ func TestChatUpload(t *testing.T) {
 	}, "\n") + "\n"
 	_, stderr, err := chatToEnd(t, in, chatArgs(chatUser(t, "alice"), []string{s.WS})...)
 	// Every /upload but the first failed, and with it the text it was to send: the run fails.
-	if err == nil || err.Error() != "chat: 5 commands failed; the first: /upload: usage: /upload PATH [TEXT]" {
+	if err == nil || err.Error() != "chat: 5 commands failed; the first: usage: /upload PATH [TEXT]" {
 		t.Fatalf("alice: %v\n%s", err, stderr)
 	}
 	for _, want := range []string{
 		"* uploaded meeting notes.txt (19 B)\n",
-		"* /upload: usage: /upload PATH [TEXT]\n",
+		"* usage: /upload PATH [TEXT]\n",
 		"* /upload: open " + filepath.Join(dir, "missing.txt") + ": no such file or directory\n",
 		"* /upload: " + dir + " is not a file\n",
-		"* /upload: usage: /upload PATH [TEXT] (the closing \" is missing)\n",
+		"* usage: /upload PATH [TEXT] (the closing \" is missing)\n",
 		// The server's refusal as the chat's others print, "reason (code)", with the file's
 		// name: it was "client: upload huge.png: upload refused (422, too_large): …".
 		"* /upload: huge.png: too many pixels: the image is 20000×20000 pixels",

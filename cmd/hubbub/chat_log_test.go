@@ -65,14 +65,14 @@ func TestChatRoomLogCommands(t *testing.T) {
 
 	// Bad input is explained at once and sends nothing; the server's refusals are printed.
 	for line, want := range map[string]string{
-		"/edit":         "* /edit: usage: /edit SEQ TEXT\n",
-		"/edit 1":       "* /edit: usage: /edit SEQ TEXT (the text is missing)\n",
+		"/edit":         "* usage: /edit SEQ TEXT\n",
+		"/edit 1":       "* usage: /edit SEQ TEXT (the text is missing)\n",
 		"/edit x text":  `* /edit: "x" is not a message number`,
 		"/reply 0 text": `* /reply: "0" is not a message number`,
-		"/delete 1 2":   "* /delete: usage: /delete SEQ (nothing comes after the seq)\n",
-		"/react 1":      "* /react: usage: /react SEQ EMOJI (the emoji is missing)\n",
+		"/delete 1 2":   "* usage: /delete SEQ (nothing comes after the seq)\n",
+		"/react 1":      "* usage: /react SEQ EMOJI (the emoji is missing)\n",
 		"/react 1 abc":  `* /react: "abc" is not a reaction`,
-		"/react 1 👍 👎":  "* /react: usage: /react SEQ EMOJI (one emoji, without spaces)\n",
+		"/react 1 👍 👎":  "* usage: /react SEQ EMOJI (one emoji, without spaces)\n",
 	} {
 		typeLine(line)
 		waitStderr(t, ann, want)

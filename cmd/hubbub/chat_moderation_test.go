@@ -46,9 +46,9 @@ func TestChatModeration(t *testing.T) {
 	say("/ban eve soon")
 	run.waitErr(t, `* /ban: "soon" is not a length of time: say 30m, 12h or 7d`)
 	say("/ban eve")
-	run.waitErr(t, "* /ban: usage: /ban NAME FOR [REASON] (FOR such as 30m, 12h or 7d)")
+	run.waitErr(t, "* usage: /ban NAME FOR [REASON] (FOR such as 30m, 12h or 7d)")
 	say("/unban")
-	run.waitErr(t, "* /unban: usage: /unban NAME")
+	run.waitErr(t, "* usage: /unban NAME")
 	// A name nobody holds: done, but the chat says it keeps out only a keyless client.
 	say("/ban ghsot 1h")
 	run.waitErr(t, "* you banned ghsot in general until ")
@@ -70,7 +70,7 @@ func TestChatModeration(t *testing.T) {
 		t.Fatalf("Ann Lee's send after /mute \"Ann Lee\": %v", f)
 	}
 	say(`/kick "Ann Lee`)
-	run.waitErr(t, `* /kick: usage: /kick NAME [REASON] (the closing " is missing)`)
+	run.waitErr(t, `* usage: /kick NAME [REASON] (the closing " is missing)`)
 	say("/unban eve")
 	run.waitErr(t, "* you unbanned eve in general\n")
 	if f := eve.Join("general", nil); f.Type() != "joined" {

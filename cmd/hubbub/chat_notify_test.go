@@ -33,7 +33,7 @@ func TestChatNotify(t *testing.T) {
 	say("/notify loud")
 	run.waitErr(t, `* /notify: "loud" is not a level: all, mention or nothing`)
 	say("/notify all now")
-	run.waitErr(t, "* /notify: usage: /notify [all|mention|nothing]")
+	run.waitErr(t, "* usage: /notify [all|mention|nothing]")
 	say("/notify nothing")
 	run.waitErr(t, "* notifications of ops while you are away: none (nothing)\n")
 

@@ -138,12 +138,14 @@ func (c *chat) peopleCommand(ctx context.Context, cmd, line string) (handled boo
 			return true, err
 		}
 		wasCurrent := room == c.current()
+		c.parted.add(room) // its left and unroom say nothing more: this line says it all
 		if err = c.ses.Part(ctx, room); err != nil {
+			c.parted.take(room)
 			return true, err
 		}
 		c.forget(room)
 		c.notes.take(room)
-		fmt.Fprintf(c.io.err, "* you parted %s\n", c.titles.label(room))
+		fmt.Fprintf(c.io.err, "* you parted %s: it is no longer in your rooms\n", c.titles.label(room))
 		if wasCurrent {
 			c.sayCurrent()
 		}
@@ -151,6 +153,41 @@ func (c *chat) peopleCommand(ctx context.Context, cmd, line string) (handled boo
 		return false, nil
 	}
 	return true, err
+}
+
+// partedRooms are the rooms this chat's /part takes out of the user's list, until the
+// server's unroom of each: the /part says so in one line, and the server's left (when the
+// connection was in the room) and unroom, which come before or after its answer, are not
+// printed too: "* you parted", "* you left" and "* … left your rooms" said one thing three
+// times. By hubbub.RoomKey: "/part ops" parts Ops, whose frames name it so.
+type partedRooms struct {
+	mu    sync.Mutex
+	rooms map[string]bool
+}
+
+func (p *partedRooms) add(room string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.rooms == nil {
+		p.rooms = make(map[string]bool)
+	}
+	p.rooms[hubbub.RoomKey(room)] = true
+}
+
+// has reports whether room is being parted.
+func (p *partedRooms) has(room string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.rooms[hubbub.RoomKey(room)]
+}
+
+// take reports whether room was being parted, and forgets it.
+func (p *partedRooms) take(room string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	was := p.rooms[hubbub.RoomKey(room)]
+	delete(p.rooms, hubbub.RoomKey(room))
+	return was
 }
 
 // dm opens the direct message with the people named in args and makes it current.
@@ -251,18 +288,19 @@ func (e *refusedJoin) Unwrap() error { return e.err }
 // lines after a join the server refused go to its room all the same (enter), and those after
 // one refused before a room was asked for go nowhere: rj is then chat.nowhere (unentered).
 func (c *chat) afterRefusal(rj *refusedJoin) string {
-	nowhere := c.nowhere == rj // unentered sets it, in a script only
+	nowhere := c.nowhere == rj          // unentered sets it, in a script only
+	before := c.titles.label(rj.before) // a DM as @bob, not its id
 	switch {
 	case nowhere && rj.before != "":
-		return fmt.Sprintf("* the script's lines after it are refused, not sent; none goes to %s", rj.before)
+		return fmt.Sprintf("* the script's lines after it are refused, not sent; none goes to %s", before)
 	case nowhere:
 		return "* the script's lines after it are refused, not sent"
-	case c.piped && rj.before != "" && rj.before != rj.room:
-		return fmt.Sprintf("* the script's lines after it go to %s all the same, which refuses them; none goes to %s", rj.room, rj.before)
+	case c.piped && rj.before != "" && before != rj.room:
+		return fmt.Sprintf("* the script's lines after it go to %s all the same, which refuses them; none goes to %s", rj.room, before)
 	case c.piped:
 		return fmt.Sprintf("* the script's lines after it go to %s all the same, which refuses them", rj.room)
 	case rj.before != "":
-		return fmt.Sprintf("* lines you type still go to %s", rj.before)
+		return fmt.Sprintf("* lines you type still go to %s", before)
 	}
 	return "* you are in no room; /join one to send"
 }
@@ -301,16 +339,30 @@ func (c *chat) noRoom() error {
 // sayError prints the error command cmd ended with, and after a refused join where lines go.
 // In a script a failed command is counted: the run fails over it (waitAcks).
 func (c *chat) sayError(cmd string, err error) {
-	fmt.Fprintf(c.io.err, "* %s: %s\n", cmd, refusal(err))
+	said := commandError(cmd, err)
+	fmt.Fprintf(c.io.err, "* %s\n", said)
 	if rj := (*refusedJoin)(nil); errors.As(err, &rj) {
 		fmt.Fprintln(c.io.err, c.afterRefusal(rj))
 	}
 	if c.piped && !errors.As(err, new(answer)) {
 		c.cmdFailed++
 		if c.cmdErr == nil {
-			c.cmdErr = &printedError{msg: cmd + ": " + refusal(err), err: err}
+			c.cmdErr = &printedError{msg: said, err: err}
 		}
 	}
+}
+
+// commandError is err as said of command cmd: "/invite: no user is named …", or the error
+// alone when it names cmd itself, as a usage or an unknown command does: they read
+// "/join: usage: /join ROOM" and "/frobnicate: unknown command /frobnicate (try /help)".
+func commandError(cmd string, err error) string {
+	msg := refusal(err)
+	for _, own := range []string{"usage: " + cmd, "unknown command " + cmd} {
+		if rest, ok := strings.CutPrefix(msg, own); ok && (rest == "" || rest[0] == ' ') {
+			return msg
+		}
+	}
+	return cmd + ": " + msg
 }
 
 // joinDM joins the DM room that someone else started (claimed in c.in by the caller), for at
@@ -326,7 +378,7 @@ func (c *chat) joinDM(room string) {
 	c.in.release(room)
 	c.notes.take(room) // a /dm of it while the join was on its way would say lines go there
 	if !errors.Is(err, client.ErrNotConnected) && !errors.Is(err, client.ErrClosed) {
-		fmt.Fprintf(c.io.err, "* joining the direct message %s: %v\n", room, err)
+		fmt.Fprintf(c.io.err, "* joining the direct message %s: %s\n", c.titles.label(room), refusal(err))
 	}
 }
 
@@ -336,7 +388,7 @@ const dmJoinTimeout = 30 * time.Second
 // sayCurrent tells the user where the next line goes, after the current room went away.
 func (c *chat) sayCurrent() {
 	if next := c.current(); next != "" {
-		fmt.Fprintf(c.io.err, "* lines you type go to %s now\n", next)
+		fmt.Fprintf(c.io.err, "* lines you type go to %s now\n", c.titles.label(next)) // a DM as @bob
 	} else {
 		fmt.Fprintln(c.io.err, "* you are in no room now; /join one to send")
 	}
@@ -554,7 +606,9 @@ func (c *chat) printPeople(out io.Writer, f wire.Frame, titles *roomTitles) bool
 		case f.Invited:
 			fmt.Fprintf(out, "* you are invited to %s: /join %s to accept\n", f.Room, f.Room)
 		case f.DM:
-			fmt.Fprintf(out, "* direct message %s is in your rooms (%s)\n", titles.label(f.Room), f.Room)
+			// By its people only: its id (dm.…) means nothing to a person, and @bob is what
+			// /join and the other commands take.
+			fmt.Fprintf(out, "* direct message %s is in your rooms\n", titles.label(f.Room))
 			if u := c.ses.User(); u != nil && f.CreatedBy != "" && f.CreatedBy != u.ID && c.in.claim(f.Room) {
 				// Someone else started it: join it, so that what they write prints, as the
 				// page shows it; it does not become the current room (/dm makes it so).
@@ -566,8 +620,10 @@ func (c *chat) printPeople(out io.Writer, f wire.Frame, titles *roomTitles) bool
 		}
 	case *wire.Unroom:
 		c.in.unroom(f.Room)
-		c.echoes.saw(f.Room, 0) // what was sent there will not come back: await looks again
-		fmt.Fprintf(out, "* %s left your rooms\n", titles.label(f.Room))
+		c.echoes.saw(f.Room, 0)     // what was sent there will not come back: await looks again
+		if !c.parted.take(f.Room) { // this chat's /part said it
+			fmt.Fprintf(out, "* %s left your rooms\n", titles.label(f.Room))
+		}
 	case *wire.TopicChanged:
 		if c.ses.Sent(f.ClientID) {
 			return true // this chat's /topic, which said "* you set the topic" when acked
@@ -610,10 +666,7 @@ func (c *chat) printPeople(out io.Writer, f wire.Frame, titles *roomTitles) bool
 // roomLine formats one room of the user's list: "*   general: 4 unread, 1 mention".
 func roomLine(r *wire.MyRoom, titles *roomTitles) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "*   %s", titles.label(r.Room))
-	if r.DM {
-		fmt.Fprintf(&b, " (direct message %s)", r.Room)
-	}
+	fmt.Fprintf(&b, "*   %s", titles.label(r.Room)) // a DM as @bob, which /join takes: not its id
 	b.WriteString(roomDetails(r))
 	switch {
 	case r.Invited:
@@ -629,11 +682,16 @@ func roomLine(r *wire.MyRoom, titles *roomTitles) string {
 	return b.String()
 }
 
-// roomDetails says what a room of the user's list is, in parentheses: private, the user's
-// role if not member, the topic.
+// roomDetails says what a room of the user's list is, in parentheses: a direct message, or
+// private; the user's role if not member; the topic.
 func roomDetails(r *wire.MyRoom) string {
 	var parts []string
-	if r.Private && !r.DM {
+	switch {
+	case r.DM && len(r.People) == 0:
+		parts = append(parts, "direct message "+r.Room) // no @name takes it: /join takes this
+	case r.DM:
+		parts = append(parts, "direct message")
+	case r.Private:
 		parts = append(parts, "private")
 	}
 	if r.Role != "" && r.Role != string(hubbub.RoomMember) {

@@ -71,7 +71,7 @@ func TestChatSearch(t *testing.T) {
 	say("/search --more")
 	run.waitErr(t, "* /search: no more results for \"nothing-like-it\"")
 	say("/search")
-	run.waitErr(t, "* /search: usage: /search [#ROOM] TEXT, or /search --more")
+	run.waitErr(t, "* usage: /search [#ROOM] TEXT, or /search --more")
 	say("/search #ops lunch")
 	run.waitOutput(t, "* no message matches \"lunch\" in ops\n")
 	say("/search #secret deploy") // a room that does not exist is not found, not an empty page

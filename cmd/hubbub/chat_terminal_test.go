@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"io"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -77,5 +79,143 @@ func TestChatCommandAfterBlanksIsACommand(t *testing.T) {
 	ann.waitOutput(t, " ann: /who\n")
 	if got := strings.Count(ann.out.String(), " ann: "); got != 1 {
 		t.Errorf("ann's messages in the room: %d, want the one //who sent\n%s", got, ann.out.String())
+	}
+}
+
+// After a reconnect the chat printed the user's rooms before "* connected to …" about two
+// times in three: the session emitted Connected once its hello returned, racing the
+// connection's reader, which delivered the list of rooms the server sends right after its
+// welcome. The connected line comes first now, every time. The test makes the race's losing
+// order certain: with --verbose the session logs "connected" as its hello returns, and that
+// write is held until the rooms are printed (or servertest.Wait has passed).
+func TestChatSaysConnectedBeforeItsRoomsAfterAReconnect(t *testing.T) {
+	chatLeakCheck(t)
+	s := servertest.Start(t, servertest.Options{DataPath: filepath.Join(t.TempDir(), "hubbub.db")})
+	var (
+		armed atomic.Bool
+		ann   *chatRun
+		since int // ann.all's length when armed
+	)
+	hold := writerFunc(func(p []byte) (int, error) {
+		if armed.Load() && bytes.Contains(p, []byte("msg=connected ")) {
+			for deadline := time.Now().Add(servertest.Wait); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+				if strings.Contains(ann.all.String()[since:], "* your rooms:\n") {
+					break
+				}
+			}
+		}
+		return len(p), nil
+	})
+	pr, pw := io.Pipe()
+	t.Cleanup(func() { pw.Close() })
+	ann = startChatOn(t, stdio{in: pr, tty: true, err: hold}, chatArgs(chatUser(t, "ann"), []string{"--verbose", s.WS})...)
+	ann.waitOutput(t, "* you joined general")
+	since = len(ann.all.String())
+	armed.Store(true)
+
+	s.Kill()
+	ann.waitErr(t, "* connection to "+s.WS+" lost")
+	s.Restart()
+	var after string
+	testwait.Until(t, "ann to be back, with her rooms", func() bool {
+		after = ann.all.String()[since:]
+		return strings.Contains(after, "* connected to ") && strings.Contains(after, "* your rooms:\n")
+	})
+	if c, r := strings.Index(after, "* connected to "), strings.Index(after, "* your rooms:\n"); r < c {
+		t.Errorf("after the reconnect ann's rooms were printed before the connected line:\n%s", after)
+	}
+}
+
+// writerFunc is a function as an io.Writer.
+type writerFunc func(p []byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// An unknown command named itself twice, "* /frobnicate: unknown command /frobnicate (try
+// /help)", as every usage did, "* /join: usage: /join ROOM": each is one plain line now. Other
+// errors still say which command failed.
+func TestChatNamesAFailedCommandOnce(t *testing.T) {
+	chatLeakCheck(t)
+	s := servertest.Start(t, servertest.Options{})
+	ann, typeLine := terminalChat(t, s)
+	for _, tc := range []struct{ line, want string }{
+		{"/frobnicate", "* unknown command /frobnicate (try /help)\n"},
+		{"/join", "* usage: /join ROOM\n* lines you type still go to general\n"},
+		{"/edit 1", "* usage: /edit SEQ TEXT (the text is missing)\n"},
+		{"/invite ghost", "* /invite: no user is named \"ghost\" (not_found)\n"},
+	} {
+		typeLine(tc.line)
+		ann.waitErr(t, tc.want)
+	}
+	for _, l := range strings.Split(ann.err.String(), "\n") {
+		if cmd, rest, ok := strings.Cut(strings.TrimPrefix(l, "* "), ": "); ok && strings.HasPrefix(cmd, "/") && strings.Contains(rest, cmd) {
+			t.Errorf("a line names its command twice: %q", l)
+		}
+	}
+}
+
+// /part ROOM printed three lines that said one thing: "* you parted Ops.Team-1", then the
+// server's left and unroom as "* you left Ops.Team-1" and "* Ops.Team-1 left your rooms". It
+// is one line now, and where typed lines go after it.
+func TestChatPartSaysItOnce(t *testing.T) {
+	chatLeakCheck(t)
+	s := servertest.Start(t, servertest.Options{})
+	ann, typeLine := terminalChat(t, s)
+	typeLine("/create Ops.Team-1")
+	ann.waitErr(t, "* lines you type go to Ops.Team-1 now\n")
+	since := len(ann.all.String())
+	typeLine("/part Ops.Team-1")
+	ann.waitErr(t, "* you parted Ops.Team-1: it is no longer in your rooms\n* lines you type go to general now\n")
+	// The server answers /rooms after the part's left and unroom: printed by then, if at all.
+	typeLine("/rooms")
+	var after string
+	testwait.Until(t, "ann's rooms", func() bool {
+		after = ann.all.String()[since:]
+		return strings.Contains(after, "*   general: no unread messages\n")
+	})
+	if n := strings.Count(after, "Ops.Team-1"); n != 1 {
+		t.Errorf("/part Ops.Team-1 printed %d lines of it, want 1:\n%s", n, after)
+	}
+}
+
+// /dm carol said "* direct message @carol is in your rooms (dm.84a7…)", /rooms listed it as
+// "@carol (direct message dm.84a7…)", and where lines go after leaving a room, or after a
+// refused /join, named it by that id too: an id means nothing to a person, and @carol is what
+// every command takes. The DM is @carol in every line now, and writing in it works.
+func TestChatNamesADMByItsPeople(t *testing.T) {
+	chatLeakCheck(t)
+	s := servertest.Start(t, servertest.Options{})
+	carol := servertest.DialJSON(t, s, "carol")
+	ann, typeLine := terminalChat(t, s)
+	typeLine("/dm carol")
+	ann.waitOutput(t, "* direct message @carol is in your rooms\n", "* you joined @carol; members: ann\n")
+	ann.waitErr(t, "* lines you type go to @carol now\n")
+	room := carol.AwaitFunc("carol's DM", func(f servertest.Frame) bool { return f.Type() == "room" && f["dm"] == true }).Str("room")
+	carol.Join(room, nil)
+	typeLine("hello carol")
+	carol.AwaitFunc("ann's message", func(f servertest.Frame) bool { return f.Type() == "message" && f.Str("text") == "hello carol" })
+	ann.waitOutput(t, "[@carol] #", " ann: hello carol\n")
+
+	typeLine("/rooms")
+	ann.waitOutput(t, "*   @carol (direct message): no unread messages\n")
+	typeLine("/join bad!room")
+	ann.waitErr(t, "* lines you type still go to @carol\n")
+	typeLine("/join side")
+	ann.waitErr(t, "* lines you type go to side now\n")
+	typeLine("/leave")
+	ann.waitOutput(t, "* you left side\n")
+	typeLine("/join general")
+	typeLine("/join @carol") // back to it by the name the chat shows
+	typeLine("/create plans")
+	ann.waitErr(t, "* lines you type go to plans now\n")
+	typeLine("/part")
+	testwait.Until(t, "lines to go to @carol after /leave and /part", func() bool {
+		return strings.Count(ann.err.String(), "* lines you type go to @carol now\n") == 4 // /dm, /leave, /join, /part
+	})
+	typeLine("again")
+	carol.AwaitFunc("ann's second message", func(f servertest.Frame) bool { return f.Type() == "message" && f.Str("text") == "again" })
+	ann.waitOutput(t, " ann: again\n")
+	if all := ann.all.String(); strings.Contains(all, room) || strings.Contains(all, "dm.") {
+		t.Errorf("the chat showed the DM's id %s:\n%s", room, all)
 	}
 }

@@ -62,6 +62,7 @@ func (b *chatBuffer) String() string {
 // chatRun is a `hubbub chat` running in the background.
 type chatRun struct {
 	out, err chatBuffer
+	all      chatBuffer // standard output and error as one terminal shows them, in order
 	cancel   context.CancelFunc
 	done     chan error
 }
@@ -72,15 +73,27 @@ func startChat(t *testing.T, in io.Reader, args ...string) *chatRun {
 	return startChatOn(t, stdio{in: in}, args...)
 }
 
-// startChatOn is startChat with in (and tty) taken from io.
+// startChatOn is startChat with in (and tty) taken from io. An io.out or io.err given gets
+// each write of that stream first, before the run's buffers (a test may hold one there).
 func startChatOn(t *testing.T, io stdio, args ...string) *chatRun {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &chatRun{cancel: cancel, done: make(chan error, 1)}
-	io.out, io.err = &r.out, &r.err
+	io.out, io.err = chatTee(io.out, &r.out, &r.all), chatTee(io.err, &r.err, &r.all)
 	go func() { r.done <- runChat(ctx, args, io) }()
 	t.Cleanup(func() { r.stop(t) })
 	return r
+}
+
+// chatTee writes each write to every writer of ws that is not nil, in order.
+func chatTee(ws ...io.Writer) io.Writer {
+	var to []io.Writer
+	for _, w := range ws {
+		if w != nil {
+			to = append(to, w)
+		}
+	}
+	return io.MultiWriter(to...)
 }
 
 // stop interrupts the run as Ctrl-C would and returns its result.
@@ -242,7 +255,7 @@ func TestChatCommands(t *testing.T) {
 	}, "\n")
 	out, stderr, err := chatToEnd(t, in, chatArgs(chatUser(t, "alice"), []string{s.WS})...)
 	// An unknown command fails the script: what it was meant to do was not done.
-	if err == nil || err.Error() != "chat: 1 command failed: /frobnicate: unknown command /frobnicate (try /help)" || exitCode(err) != 1 {
+	if err == nil || err.Error() != "chat: 1 command failed: unknown command /frobnicate (try /help)" || exitCode(err) != 1 {
 		t.Fatalf("%v\n%s", err, stderr)
 	}
 	for _, want := range []string{
