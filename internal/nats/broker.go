@@ -339,13 +339,13 @@ func (b *Broker) Publish(ctx context.Context, ev hubbub.Event) error {
 	if err := b.connected(); err != nil {
 		return fmt.Errorf("nats broker: publish to room %q: %w", ev.Room, err)
 	}
-	// Below MinMaxEvent nothing is split, whatever the limit: most events are a few hundred
-	// bytes, and need not read it.
-	if len(data) > MinMaxEvent {
+	// Only a presence statement is split, at the server's limit whatever its size (a
+	// max_payload of 2 KiB splits one of 3 KiB); any other event over it fails. The limit is
+	// read for statements alone: every other event, most of them a few hundred bytes, need
+	// not take the connection's lock for it.
+	if st, ok := ev.Body.(hubbub.PresenceReported); ok {
 		if limit := b.eventLimit(); len(data) > limit {
-			if st, ok := ev.Body.(hubbub.PresenceReported); ok {
-				return b.publishParts(ctx, subject, ev, st, limit)
-			}
+			return b.publishParts(ctx, subject, ev, st, limit)
 		}
 	}
 	if err := b.nc.Publish(subject, data); err != nil {

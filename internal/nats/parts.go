@@ -35,7 +35,8 @@ import (
 // Bounds of a statement in parts.
 const (
 	// MinMaxEvent is the smallest Options.MaxEvent: a part must hold a name or two beside
-	// its room, node and numbers.
+	// its room, node and numbers. A server's own max_payload may be smaller, and splits
+	// statements all the same (a name no part can hold fails the statement).
 	MinMaxEvent = 4096
 	// payloadHeadroom is the fraction of the server's max_payload a part leaves free (1/64:
 	// 16 KiB of 1 MB), so that a statement is split a little before the server's limit

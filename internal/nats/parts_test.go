@@ -228,3 +228,53 @@ func TestMaxEvent(t *testing.T) {
 		}
 	}
 }
+
+// TestPresenceInPartsUnderASmallMaxPayload: on a server whose max_payload is 2 KiB, a
+// statement of about 3 KB — larger than the server takes, smaller than MinMaxEvent — goes in
+// parts and reaches the other node whole. Only statements over 4 KiB were split, so this one
+// went as one message, which the server refused: the other nodes never heard of that node's
+// members of the room.
+func TestPresenceInPartsUnderASmallMaxPayload(t *testing.T) {
+	const limit = 2 << 10
+	s := natstest.StartWithOptions(t, &server.Options{MaxPayload: limit})
+	a := connect(t, s.ClientURL(), testOptions("a"))
+	b := connect(t, s.ClientURL(), testOptions("b"))
+	wire := watchWire(t, s.ClientURL(), "hubbub.room.small")
+	var r recorder
+	cancel, err := b.Subscribe("small", r.handle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cancel()
+
+	ev := bigStatement("small", "a", 25, "")
+	st := ev.Body.(hubbub.PresenceReported)
+	one, err := json.Marshal(map[string]any{"kind": 5, "room": ev.Room, "node": ev.Node, "names": st.Names, "away": st.Away})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(one) <= limit || len(one) >= nats.MinMaxEvent {
+		t.Fatalf("the statement is %d bytes in one message; the test needs %d to %d", len(one), limit, nats.MinMaxEvent)
+	}
+	if err := a.Publish(context.Background(), ev); err != nil {
+		t.Fatalf("Publish of a statement of %d bytes under a max_payload of %d: %v", len(one), limit, err)
+	}
+	testwait.Until(t, "the statement", func() bool {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		return len(r.events) == 1
+	})
+	r.mu.Lock()
+	if !reflect.DeepEqual(r.events[0], ev) {
+		t.Errorf("the statement arrived changed: %+v", r.events[0])
+	}
+	r.mu.Unlock()
+	testwait.Until(t, "the statement on the wire in parts", func() bool { return wire.count() >= 2 })
+	wire.mu.Lock()
+	defer wire.mu.Unlock()
+	for i, n := range wire.sizes {
+		if n > limit {
+			t.Errorf("part %d: %d bytes, over the server's %d", i, n, limit)
+		}
+	}
+}
