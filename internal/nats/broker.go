@@ -166,6 +166,12 @@ type Options struct {
 	// below the server's for a NATS cluster whose servers' max_payload differ: a client
 	// learns only the limit of the server it is connected to.
 	MaxEvent int
+	// PartsTimeout is how long a subscription keeps a presence statement in parts whose last
+	// part has not come, from its first (default DefaultPartsTimeout). Its parts are sent
+	// back to back, so one that takes longer lost its node in the middle; that node sends no
+	// next statement to end it, and it would be kept, up to 64 MB, until the subscription
+	// ends (parts.go). Hubbub sets it to the presence expiry, 3 × --presence-interval.
+	PartsTimeout time.Duration
 	// OnReconnect, if set, is called (in its own goroutine) each time the connection comes
 	// back after a loss, once the subscriptions are live again. Events published while the
 	// node was cut off never reach it, so the hub uses this to catch up from the store.
@@ -181,7 +187,8 @@ type Broker struct {
 	node          string
 	timeout       time.Duration
 	log           *slog.Logger
-	maxEvent      int // Options.MaxEvent
+	maxEvent      int           // Options.MaxEvent
+	partsTimeout  time.Duration // Options.PartsTimeout
 
 	// statements numbers the presence statements published in parts; partsMu keeps each
 	// one's parts together on the connection (parts.go).
@@ -217,6 +224,13 @@ func Connect(url string, opts Options) (*Broker, error) {
 	if opts.MaxEvent != 0 && opts.MaxEvent < MinMaxEvent {
 		return nil, fmt.Errorf("nats broker: max event %d bytes: must be 0 (the server's max_payload) or at least %d", opts.MaxEvent, MinMaxEvent)
 	}
+	parts := opts.PartsTimeout
+	switch {
+	case parts == 0:
+		parts = DefaultPartsTimeout
+	case parts < 0:
+		return nil, fmt.Errorf("nats broker: parts timeout %v: must be 0 (the default, %v) or more", parts, DefaultPartsTimeout)
+	}
 	log := opts.Logger
 	if log == nil {
 		log = slog.Default()
@@ -229,6 +243,7 @@ func Connect(url string, opts Options) (*Broker, error) {
 		timeout:       opts.PublishTimeout,
 		log:           log,
 		maxEvent:      opts.MaxEvent,
+		partsTimeout:  parts,
 		connDone:      make(chan struct{}),
 	}
 	if b.timeout <= 0 {

@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"reflect"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
 	natsgo "github.com/nats-io/nats.go"
@@ -276,5 +278,68 @@ func TestPresenceInPartsUnderASmallMaxPayload(t *testing.T) {
 		if n > limit {
 			t.Errorf("part %d: %d bytes, over the server's %d", i, n, limit)
 		}
+	}
+}
+
+// TestIncompleteStatementOfADeadNodeDropped: a node dies after the first part of its
+// statement (a connection of its own that publishes only that part). The other node drops
+// the statement once PartsTimeout has passed, and says so, rather than keep it — up to 64 MB
+// per node and room — until its subscription ends: the node is dead and sends no next
+// statement, which would end it. A last part that comes after all, long after, makes no
+// statement of it.
+func TestIncompleteStatementOfADeadNodeDropped(t *testing.T) {
+	s := natstest.Start(t)
+	var logs logRecorder
+	opts := testOptions("b")
+	opts.Logger = slog.New(&logs)
+	opts.PartsTimeout = 50 * time.Millisecond
+	b := connect(t, s.ClientURL(), opts)
+	var r recorder
+	cancel, err := b.Subscribe("r", r.handle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cancel()
+
+	dead, err := natsgo.Connect(s.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dead.Close()
+	part := func(i int, names ...string) {
+		t.Helper()
+		data, err := json.Marshal(map[string]any{"kind": 18, "room": "r", "node": "dead", "statement": 1, "part": i, "parts": 2, "names": names})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := dead.Publish("hubbub.room.r", data); err != nil {
+			t.Fatal(err)
+		}
+		if err := dead.Flush(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	part(0, "ann", "bob")
+	testwait.Until(t, "the statement begun by the dead node to be dropped", func() bool {
+		return logs.logged("dropping a presence statement whose last part did not come in time")
+	})
+
+	part(1, "carol")
+	data, err := json.Marshal(map[string]any{"kind": 4, "room": "r", "node": "dead", "name": "after"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := dead.Publish("hubbub.room.r", data); err != nil {
+		t.Fatal(err)
+	}
+	testwait.Until(t, "the event after the last part", func() bool {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		return len(r.events) > 0
+	})
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, typing := r.events[0].Body.(hubbub.MemberTyping); !typing || len(r.events) != 1 {
+		t.Errorf("after a statement dropped, its last part gave %+v; want nothing before the typing notice", r.events)
 	}
 }
