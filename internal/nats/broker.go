@@ -70,7 +70,10 @@ import (
 	"hubbub"
 )
 
-var _ hubbub.Broker = (*Broker)(nil)
+var (
+	_ hubbub.Broker         = (*Broker)(nil)
+	_ hubbub.InterestProber = (*Broker)(nil)
+)
 
 // Defaults for the zero values of Options.
 const (
@@ -184,6 +187,8 @@ type Broker struct {
 	onReconnected func()
 	nc            *natsgo.Conn
 	prefix        string // "<SubjectPrefix>.room."
+	probes        string // "<SubjectPrefix>.probe.<random>.", the reply subjects of Subscribed
+	probeSeq      atomic.Uint64
 	node          string
 	timeout       time.Duration
 	log           *slog.Logger
@@ -236,9 +241,14 @@ func Connect(url string, opts Options) (*Broker, error) {
 		log = slog.Default()
 	}
 	log = log.With("component", "nats")
+	probes, err := probeSubjects(prefix)
+	if err != nil {
+		return nil, err
+	}
 	b := &Broker{
 		onReconnected: opts.OnReconnect,
 		prefix:        prefix + ".room.",
+		probes:        probes,
 		node:          opts.Node,
 		timeout:       opts.PublishTimeout,
 		log:           log,
@@ -560,6 +570,9 @@ func (s *subscription) onMsg(m *natsgo.Msg) {
 	if w.Room != s.room {
 		s.broker.log.Warn("dropping an event for another room", "room", s.room, "event_room", w.Room, "node", w.Node)
 		return
+	}
+	if w.Kind == tagProbe {
+		return // another node asking the server whether anyone subscribes here (probe.go)
 	}
 	if w.Kind == tagPresencePart {
 		if ev, whole := s.assemble(&w, len(m.Data)); whole {
