@@ -25,3 +25,15 @@ type Broker interface {
 	// Close stops delivering events and releases the broker's resources.
 	Close() error
 }
+
+// InterestProber is implemented by a Broker that can tell, in one round trip, that nobody
+// subscribes to a room: the NATS broker, whose server answers at once a request that reaches
+// no subscriber. A node that does not know the other nodes yet (it just started, or came
+// back to the broker) asks it about a room that opens, before subscribing: where nobody
+// holds the room, no node has members there to wait for (Hub's presence wait).
+type InterestProber interface {
+	// Subscribed reports whether anyone, on any node (this one included), subscribes to room.
+	// It reports false only when the broker knows that nobody does; an error means that it
+	// could not tell.
+	Subscribed(ctx context.Context, room string) (bool, error)
+}

@@ -4,6 +4,8 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"math"
+	"time"
 
 	"hubbub"
 	"hubbub/internal/inmem"
@@ -39,18 +41,30 @@ func (n *natsFlags) name() string {
 	return "nats"
 }
 
-// open connects the broker; onReconnect is called after a NATS outage.
-func (n *natsFlags) open(node string, log *slog.Logger, onReconnect func()) (hubbub.Broker, error) {
+// open connects the broker; onReconnect is called after a NATS outage. A node's presence
+// statement in parts is dropped if not whole within presenceExpiry (0: the broker's default),
+// the silence after which the hub takes its node for dead.
+func (n *natsFlags) open(node string, log *slog.Logger, presenceExpiry time.Duration, onReconnect func()) (hubbub.Broker, error) {
 	if n.url == "" {
 		return inmem.NewBroker(), nil
 	}
 	b, err := nats.Connect(n.url, nats.Options{
 		Node: node, CredentialsFile: n.creds, NKeySeedFile: n.nkey, User: n.user, Password: n.password,
 		Token: n.token, CAFile: n.ca, CertFile: n.cert, KeyFile: n.key, SubjectPrefix: n.prefix,
-		DispatchQueue: n.dispatchQueue, MaxEvent: n.maxEvent, Logger: log, OnReconnect: onReconnect,
+		DispatchQueue: n.dispatchQueue, MaxEvent: n.maxEvent, PartsTimeout: presenceExpiry, Logger: log, OnReconnect: onReconnect,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("connect to NATS: %w", err)
 	}
 	return b, nil
+}
+
+// presenceExpiry is the hub's default presence expiry for interval, 3 × it (hub.Config), or 0
+// (the broker's default, the expiry of the hub's default interval) where interval is not
+// positive or 3 × it overflows.
+func presenceExpiry(interval time.Duration) time.Duration {
+	if interval <= 0 || interval > math.MaxInt64/3 {
+		return 0
+	}
+	return 3 * interval
 }

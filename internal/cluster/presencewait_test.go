@@ -58,6 +58,21 @@ func TestJoinAfterARestartWaitsOnlyForTheOtherNodes(t *testing.T) {
 	joinLists(t, dave, "quiet", "dave")
 }
 
+// A node alone on NATS, just started: no other node announces itself, so it does not know
+// which nodes there are, and waited for the first one's announcement the whole --presence-wait
+// (ten minutes here) before its first joins went. The NATS server tells it that nobody else
+// subscribes to the room, in one round trip: there are no answers to wait for, and the joins go
+// at once. With a second node holding a room, a room that opens on a node restarted meanwhile
+// is still held for that node's answer (TestJoinAfterARestartWaitsOnlyForTheOtherNodes).
+func TestLoneNodeDoesNotWait(t *testing.T) {
+	c := startClusterWith(t, 1, hub.Config{PresenceWait: longWait, PresenceInterval: presenceSlow})
+	ann := servertest.DialJSON(t, c.nodes[0], "ann")
+	joinLists(t, ann, "ops", "ann")
+	bob := servertest.DialJSON(t, c.nodes[0], "bob")
+	joinLists(t, bob, "ops", "ann", "bob")
+	joinLists(t, bob, "quiet", "bob")
+}
+
 // A node that shuts down says so: the others stop waiting for it at once, rather than for
 // three presence intervals (an hour here) after its last word — in a rolling restart, every
 // room the stopped node's clients reopen elsewhere would otherwise wait it out.

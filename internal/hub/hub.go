@@ -853,9 +853,10 @@ func (h *Hub) room(ctx context.Context, name string) (*room, error) {
 	h.index.Store(name, r)
 	h.mu.Unlock()
 
+	unheld := h.unheld(ctx, name) // before the room's own subscription (load)
 	err := r.load(ctx)
 	if err == nil {
-		r.startOpening()
+		r.startOpening(unheld)
 	}
 	r.mu.Unlock()
 	if err != nil {

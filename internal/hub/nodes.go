@@ -21,7 +21,9 @@ import (
 //     announce itself (Hello), and the first announcement it hears tells it which nodes there
 //     are (its Peers and its sender). Until then, or until PresenceWait has passed with no
 //     announcement (a node alone), a room that opens waits for that first announcement rather
-//     than for a list of nodes it does not have (discovery).
+//     than for a list of nodes it does not have (discovery) — unless the broker says that
+//     nobody subscribes to the room (presenceopen.go, unheld), as for every room of a node
+//     alone.
 //   - A room that opens asks every node on the channel (PresenceQueried); each answers on the
 //     room itself, where the asker listens: with its members (PresenceReported), or that it
 //     has none (AbsenceReported).

@@ -3,6 +3,8 @@ package hub
 import (
 	"context"
 	"time"
+
+	"hubbub"
 )
 
 // A room opened on this node knows its members here at once, but those of the other nodes only
@@ -19,9 +21,12 @@ import (
 // full only for a node that died without a word and is not expired yet, or one of the version
 // before that does not hold the room (it never answers). A node that knows no other yet (it
 // just started) waits for the first node's announcement instead, which says which nodes there
-// are; a node alone hears none, and its rooms that open within PresenceWait of its start wait
-// that long. With no other node known there is no wait at all, and the server leaves the wait
-// off with the in-process broker.
+// are. A node alone hears none, and its rooms that opened within PresenceWait of its start
+// waited that long: so such a node first asks the broker whether anyone subscribes to the
+// room (hubbub.InterestProber, before the room's own subscription; one round trip), and where
+// nobody does — no node holds the room, of any version — there is nobody to wait for (unheld).
+// With no other node known there is no wait at all, and the server leaves the wait off with
+// the in-process broker.
 
 // opening is a room's wait for the other nodes' answers. Guarded by the room's mu.
 type opening struct {
@@ -35,11 +40,11 @@ type opening struct {
 }
 
 // startOpening starts the room's wait for the other nodes' answers, if the hub waits at all,
-// there may be another node, and this node is not going away (Drain). Called with mu held,
-// before the room asks.
-func (r *room) startOpening() {
+// there may be another node holding the room (unheld: the broker said that nobody does), and
+// this node is not going away (Drain). Called with mu held, before the room asks.
+func (r *room) startOpening(unheld bool) {
 	cfg := r.hub.cfg
-	if cfg.PresenceWait <= 0 || r.hub.draining.Load() {
+	if cfg.PresenceWait <= 0 || r.hub.draining.Load() || unheld {
 		return
 	}
 	expect, known := r.hub.peers.live(time.Now(), cfg.PresenceExpiry, cfg.PresenceWait)
@@ -54,6 +59,33 @@ func (r *room) startOpening() {
 	}
 	r.opening = o
 	o.window.arm(r, cfg.PresenceWait, r.endOpening)
+}
+
+// unheld reports whether the broker says that nobody subscribes to the room name, which is
+// about to open here: no other node holds it, and there are no answers to wait for. It asks
+// only while this node does not know which nodes there are (else the wait ends at their
+// answers, which take no longer than the question), and at most PresenceWait, the wait it
+// would save; a broker that cannot tell (hubbub.InterestProber) leaves the wait as it was.
+func (h *Hub) unheld(ctx context.Context, name string) bool {
+	cfg := h.cfg
+	prober, ok := h.broker.(hubbub.InterestProber)
+	if !ok || cfg.PresenceWait <= 0 || h.draining.Load() {
+		return false
+	}
+	if _, known := h.peers.live(time.Now(), cfg.PresenceExpiry, cfg.PresenceWait); known {
+		return false
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	ctx, cancel := context.WithTimeout(ctx, cfg.PresenceWait)
+	defer cancel()
+	held, err := prober.Subscribed(ctx, name)
+	if err != nil {
+		h.log.Debug("broker cannot tell whether another node holds the room; waiting for the nodes to announce themselves", "room", name, "err", err)
+		return false
+	}
+	return !held
 }
 
 // answered notes node's answer (or that it left); the wait ends when every node expected has

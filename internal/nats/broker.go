@@ -70,7 +70,10 @@ import (
 	"hubbub"
 )
 
-var _ hubbub.Broker = (*Broker)(nil)
+var (
+	_ hubbub.Broker         = (*Broker)(nil)
+	_ hubbub.InterestProber = (*Broker)(nil)
+)
 
 // Defaults for the zero values of Options.
 const (
@@ -166,6 +169,12 @@ type Options struct {
 	// below the server's for a NATS cluster whose servers' max_payload differ: a client
 	// learns only the limit of the server it is connected to.
 	MaxEvent int
+	// PartsTimeout is how long a subscription keeps a presence statement in parts whose last
+	// part has not come, from its first (default DefaultPartsTimeout). Its parts are sent
+	// back to back, so one that takes longer lost its node in the middle; that node sends no
+	// next statement to end it, and it would be kept, up to 64 MB, until the subscription
+	// ends (parts.go). Hubbub sets it to the presence expiry, 3 × --presence-interval.
+	PartsTimeout time.Duration
 	// OnReconnect, if set, is called (in its own goroutine) each time the connection comes
 	// back after a loss, once the subscriptions are live again. Events published while the
 	// node was cut off never reach it, so the hub uses this to catch up from the store.
@@ -178,10 +187,13 @@ type Broker struct {
 	onReconnected func()
 	nc            *natsgo.Conn
 	prefix        string // "<SubjectPrefix>.room."
+	probes        string // "<SubjectPrefix>.probe.<random>.", the reply subjects of Subscribed
+	probeSeq      atomic.Uint64
 	node          string
 	timeout       time.Duration
 	log           *slog.Logger
-	maxEvent      int // Options.MaxEvent
+	maxEvent      int           // Options.MaxEvent
+	partsTimeout  time.Duration // Options.PartsTimeout
 
 	// statements numbers the presence statements published in parts; partsMu keeps each
 	// one's parts together on the connection (parts.go).
@@ -217,18 +229,31 @@ func Connect(url string, opts Options) (*Broker, error) {
 	if opts.MaxEvent != 0 && opts.MaxEvent < MinMaxEvent {
 		return nil, fmt.Errorf("nats broker: max event %d bytes: must be 0 (the server's max_payload) or at least %d", opts.MaxEvent, MinMaxEvent)
 	}
+	parts := opts.PartsTimeout
+	switch {
+	case parts == 0:
+		parts = DefaultPartsTimeout
+	case parts < 0:
+		return nil, fmt.Errorf("nats broker: parts timeout %v: must be 0 (the default, %v) or more", parts, DefaultPartsTimeout)
+	}
 	log := opts.Logger
 	if log == nil {
 		log = slog.Default()
 	}
 	log = log.With("component", "nats")
+	probes, err := probeSubjects(prefix)
+	if err != nil {
+		return nil, err
+	}
 	b := &Broker{
 		onReconnected: opts.OnReconnect,
 		prefix:        prefix + ".room.",
+		probes:        probes,
 		node:          opts.Node,
 		timeout:       opts.PublishTimeout,
 		log:           log,
 		maxEvent:      opts.MaxEvent,
+		partsTimeout:  parts,
 		connDone:      make(chan struct{}),
 	}
 	if b.timeout <= 0 {
@@ -339,13 +364,13 @@ func (b *Broker) Publish(ctx context.Context, ev hubbub.Event) error {
 	if err := b.connected(); err != nil {
 		return fmt.Errorf("nats broker: publish to room %q: %w", ev.Room, err)
 	}
-	// Below MinMaxEvent nothing is split, whatever the limit: most events are a few hundred
-	// bytes, and need not read it.
-	if len(data) > MinMaxEvent {
+	// Only a presence statement is split, at the server's limit whatever its size (a
+	// max_payload of 2 KiB splits one of 3 KiB); any other event over it fails. The limit is
+	// read for statements alone: every other event, most of them a few hundred bytes, need
+	// not take the connection's lock for it.
+	if st, ok := ev.Body.(hubbub.PresenceReported); ok {
 		if limit := b.eventLimit(); len(data) > limit {
-			if st, ok := ev.Body.(hubbub.PresenceReported); ok {
-				return b.publishParts(ctx, subject, ev, st, limit)
-			}
+			return b.publishParts(ctx, subject, ev, st, limit)
 		}
 	}
 	if err := b.nc.Publish(subject, data); err != nil {
@@ -545,6 +570,9 @@ func (s *subscription) onMsg(m *natsgo.Msg) {
 	if w.Room != s.room {
 		s.broker.log.Warn("dropping an event for another room", "room", s.room, "event_room", w.Room, "node", w.Node)
 		return
+	}
+	if w.Kind == tagProbe {
+		return // another node asking the server whether anyone subscribes here (probe.go)
 	}
 	if w.Kind == tagPresencePart {
 		if ev, whole := s.assemble(&w, len(m.Data)); whole {

@@ -64,9 +64,12 @@ func (d *dispatcher) forget(sub *natsgo.Subscription) {
 	d.mu.Unlock()
 }
 
-// run hands each message of queue to its subscription's handler.
+// run hands each message of queue to its subscription's handler, and drops the statements in
+// parts its subscriptions hold past Options.PartsTimeout (held, parts.go).
 func (d *dispatcher) run(queue chan *natsgo.Msg) {
 	defer d.wg.Done()
+	h := held{timeout: d.b.partsTimeout}
+	defer h.stop()
 	for {
 		select {
 		case m := <-queue:
@@ -75,7 +78,10 @@ func (d *dispatcher) run(queue chan *natsgo.Msg) {
 			d.mu.RUnlock()
 			if s != nil {
 				s.onMsg(m)
+				h.note(s)
 			}
+		case now := <-h.tick():
+			h.sweep(now)
 		case <-d.quit:
 			return
 		}

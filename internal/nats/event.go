@@ -112,6 +112,10 @@ const (
 	// once every part has come. A node of the version before drops the parts as a kind it
 	// does not know, rather than take one for the whole list of members.
 	tagPresencePart wireKind = 18
+	// tagProbe is no event either: Subscribed publishes it to a room's subject, with a reply
+	// subject, to learn from the server whether anyone subscribes there (probe.go). A
+	// subscriber drops it; a node of the version before drops it as a kind it does not know.
+	tagProbe wireKind = 19
 )
 
 // roomChange reports whether an entry of kind k changes the room rather than a message.
@@ -265,6 +269,8 @@ func (w *wireEvent) event() (hubbub.Event, error) {
 		ev.Body = hubbub.StoreChanged{}
 	case tagPresencePart:
 		return hubbub.Event{}, fmt.Errorf("kind %d: a part of a presence statement, not an event", w.Kind)
+	case tagProbe:
+		return hubbub.Event{}, fmt.Errorf("kind %d: a probe of a room's subscribers, not an event", w.Kind)
 	default:
 		return hubbub.Event{}, errUnknownKind(w.Kind)
 	}

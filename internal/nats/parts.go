@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"time"
 	"unicode/utf8"
 
 	"hubbub"
@@ -26,7 +27,9 @@ import (
 // last part, so no part is ever taken for the whole list, which would drop the names of the
 // others. A statement with a part missing (the subscriber came in the middle of it, or a part
 // was dropped as a slow consumer) is dropped whole: the node's next statement, an interval
-// later, is whole again.
+// later, is whole again. So is one whose last part does not come within Options.PartsTimeout
+// of its first (held): its node died in the middle of it, and will send no next one to end it,
+// so it would be kept, up to maxStatementBytes, until the subscription ends.
 //
 // A node of the version before drops the parts as a kind it does not know: it never misreads
 // one as a whole statement. It therefore knows nothing of the members of a room too large for
@@ -35,7 +38,8 @@ import (
 // Bounds of a statement in parts.
 const (
 	// MinMaxEvent is the smallest Options.MaxEvent: a part must hold a name or two beside
-	// its room, node and numbers.
+	// its room, node and numbers. A server's own max_payload may be smaller, and splits
+	// statements all the same (a name no part can hold fails the statement).
 	MinMaxEvent = 4096
 	// payloadHeadroom is the fraction of the server's max_payload a part leaves free (1/64:
 	// 16 KiB of 1 MB), so that a statement is split a little before the server's limit
@@ -47,6 +51,9 @@ const (
 	// room of 10,000 members of 32-byte names, every character escaped, states about 2 MB.
 	maxStatementParts = 4096
 	maxStatementBytes = 64 << 20
+	// DefaultPartsTimeout is Options.PartsTimeout's default: three of hubbub's default
+	// presence intervals (5 s), the silence after which the hub takes a node for dead.
+	DefaultPartsTimeout = 15 * time.Second
 )
 
 // eventLimit returns the largest event, encoded, that Publish sends in one message: the
@@ -187,8 +194,9 @@ func quotedLen(s string) int {
 // subscription.
 type statement struct {
 	id          uint64
-	next, parts int // the part expected next, of how many
-	bytes       int // the parts' bytes so far
+	started     time.Time // when its first part came
+	next, parts int       // the part expected next, of how many
+	bytes       int       // the parts' bytes so far
 	names, away []string
 }
 
@@ -207,7 +215,7 @@ func (s *subscription) assemble(w *wireEvent, size int) (hubbub.Event, bool) {
 	case w.Part == 0:
 		// A node publishes one statement's parts before the next one's: a first part ends
 		// whatever came before it unfinished.
-		st = &statement{id: w.Statement, parts: w.Parts}
+		st = &statement{id: w.Statement, parts: w.Parts, started: time.Now()}
 		if s.statements == nil {
 			s.statements = make(map[string]*statement)
 		}
@@ -234,4 +242,79 @@ func (s *subscription) assemble(w *wireEvent, size int) (hubbub.Event, bool) {
 	}
 	delete(s.statements, w.Node)
 	return hubbub.Event{Room: w.Room, Node: w.Node, Body: hubbub.PresenceReported{Names: st.names, Away: st.away}}, true
+}
+
+// held are the subscriptions of one dispatch queue that hold a statement in parts, and the
+// ticker that looks at their age while there are any (none the rest of the time). Only the
+// queue's goroutine touches them (dispatcher.run).
+type held struct {
+	timeout time.Duration // Options.PartsTimeout
+	subs    map[*subscription]struct{}
+	ticker  *time.Ticker
+}
+
+// note notes that s may hold a statement in parts, after one of its messages.
+func (h *held) note(s *subscription) {
+	if len(s.statements) == 0 {
+		return
+	}
+	if h.subs == nil {
+		h.subs = make(map[*subscription]struct{})
+	}
+	h.subs[s] = struct{}{}
+	if h.ticker == nil {
+		// Every half timeout: a statement goes between one and one and a half timeouts
+		// after its first part.
+		h.ticker = time.NewTicker(max(h.timeout/2, time.Millisecond))
+	}
+}
+
+// tick is the ticker's channel, nil (never ready) while no statement is held.
+func (h *held) tick() <-chan time.Time {
+	if h.ticker == nil {
+		return nil
+	}
+	return h.ticker.C
+}
+
+// sweep drops the statements whose first part came before now - timeout, and every
+// statement of a cancelled subscription.
+func (h *held) sweep(now time.Time) {
+	cutoff := now.Add(-h.timeout)
+	for s := range h.subs {
+		s.dropStale(cutoff)
+		if len(s.statements) == 0 {
+			delete(h.subs, s)
+		}
+	}
+	if len(h.subs) == 0 {
+		h.stop()
+	}
+}
+
+// stop stops the ticker.
+func (h *held) stop() {
+	if h.ticker != nil {
+		h.ticker.Stop()
+		h.ticker = nil
+	}
+}
+
+// dropStale drops the statements begun before cutoff: their node died in the middle of one
+// (or its last part was lost, and it has sent no statement since, which would have ended
+// it). It runs on the subscription's dispatch goroutine.
+func (s *subscription) dropStale(cutoff time.Time) {
+	cancelled := s.cancelled.Load()
+	for node, st := range s.statements {
+		if cancelled {
+			delete(s.statements, node)
+			continue
+		}
+		if st.started.Before(cutoff) {
+			delete(s.statements, node)
+			s.broker.log.Info("dropping a presence statement whose last part did not come in time: its node may have died sending it",
+				"room", s.room, "node", node, "statement", st.id, "parts", st.parts, "received", st.next, "bytes", st.bytes,
+				"timeout", s.broker.partsTimeout)
+		}
+	}
 }

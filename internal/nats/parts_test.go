@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"reflect"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
 	natsgo "github.com/nats-io/nats.go"
@@ -226,5 +228,118 @@ func TestMaxEvent(t *testing.T) {
 		if n > opts.MaxEvent {
 			t.Errorf("part %d: %d bytes, over MaxEvent %d", i, n, opts.MaxEvent)
 		}
+	}
+}
+
+// TestPresenceInPartsUnderASmallMaxPayload: on a server whose max_payload is 2 KiB, a
+// statement of about 3 KB — larger than the server takes, smaller than MinMaxEvent — goes in
+// parts and reaches the other node whole. Only statements over 4 KiB were split, so this one
+// went as one message, which the server refused: the other nodes never heard of that node's
+// members of the room.
+func TestPresenceInPartsUnderASmallMaxPayload(t *testing.T) {
+	const limit = 2 << 10
+	s := natstest.StartWithOptions(t, &server.Options{MaxPayload: limit})
+	a := connect(t, s.ClientURL(), testOptions("a"))
+	b := connect(t, s.ClientURL(), testOptions("b"))
+	wire := watchWire(t, s.ClientURL(), "hubbub.room.small")
+	var r recorder
+	cancel, err := b.Subscribe("small", r.handle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cancel()
+
+	ev := bigStatement("small", "a", 25, "")
+	st := ev.Body.(hubbub.PresenceReported)
+	one, err := json.Marshal(map[string]any{"kind": 5, "room": ev.Room, "node": ev.Node, "names": st.Names, "away": st.Away})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(one) <= limit || len(one) >= nats.MinMaxEvent {
+		t.Fatalf("the statement is %d bytes in one message; the test needs %d to %d", len(one), limit, nats.MinMaxEvent)
+	}
+	if err := a.Publish(context.Background(), ev); err != nil {
+		t.Fatalf("Publish of a statement of %d bytes under a max_payload of %d: %v", len(one), limit, err)
+	}
+	testwait.Until(t, "the statement", func() bool {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		return len(r.events) == 1
+	})
+	r.mu.Lock()
+	if !reflect.DeepEqual(r.events[0], ev) {
+		t.Errorf("the statement arrived changed: %+v", r.events[0])
+	}
+	r.mu.Unlock()
+	testwait.Until(t, "the statement on the wire in parts", func() bool { return wire.count() >= 2 })
+	wire.mu.Lock()
+	defer wire.mu.Unlock()
+	for i, n := range wire.sizes {
+		if n > limit {
+			t.Errorf("part %d: %d bytes, over the server's %d", i, n, limit)
+		}
+	}
+}
+
+// TestIncompleteStatementOfADeadNodeDropped: a node dies after the first part of its
+// statement (a connection of its own that publishes only that part). The other node drops
+// the statement once PartsTimeout has passed, and says so, rather than keep it — up to 64 MB
+// per node and room — until its subscription ends: the node is dead and sends no next
+// statement, which would end it. A last part that comes after all, long after, makes no
+// statement of it.
+func TestIncompleteStatementOfADeadNodeDropped(t *testing.T) {
+	s := natstest.Start(t)
+	var logs logRecorder
+	opts := testOptions("b")
+	opts.Logger = slog.New(&logs)
+	opts.PartsTimeout = 50 * time.Millisecond
+	b := connect(t, s.ClientURL(), opts)
+	var r recorder
+	cancel, err := b.Subscribe("r", r.handle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cancel()
+
+	dead, err := natsgo.Connect(s.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dead.Close()
+	part := func(i int, names ...string) {
+		t.Helper()
+		data, err := json.Marshal(map[string]any{"kind": 18, "room": "r", "node": "dead", "statement": 1, "part": i, "parts": 2, "names": names})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := dead.Publish("hubbub.room.r", data); err != nil {
+			t.Fatal(err)
+		}
+		if err := dead.Flush(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	part(0, "ann", "bob")
+	testwait.Until(t, "the statement begun by the dead node to be dropped", func() bool {
+		return logs.logged("dropping a presence statement whose last part did not come in time")
+	})
+
+	part(1, "carol")
+	data, err := json.Marshal(map[string]any{"kind": 4, "room": "r", "node": "dead", "name": "after"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := dead.Publish("hubbub.room.r", data); err != nil {
+		t.Fatal(err)
+	}
+	testwait.Until(t, "the event after the last part", func() bool {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		return len(r.events) > 0
+	})
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, typing := r.events[0].Body.(hubbub.MemberTyping); !typing || len(r.events) != 1 {
+		t.Errorf("after a statement dropped, its last part gave %+v; want nothing before the typing notice", r.events)
 	}
 }
