@@ -7,6 +7,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"hubbub/internal/pgtest"
 )
 
 // TestAdminCommandsNeedTheDatabase: an operator who ran `hubbub serve --data /srv/chat.db` and
@@ -71,5 +75,61 @@ func TestAdminCommandsNeedTheDatabase(t *testing.T) {
 	}
 	if strings.Contains(errOut.String(), "made a new one") {
 		t.Errorf("user add on an existing file said %q", errOut.String())
+	}
+}
+
+// TestAdminCommandsNeedTheDatabaseOnPostgres: the same on PostgreSQL. `hubbub user list
+// --postgres URL` with a URL naming another database, or a search_path naming another schema,
+// made every table of the store there and showed an empty table. An action that only reads
+// or changes what exists now refuses a database without the store's tables and makes none;
+// the actions that make something make them, and say so.
+func TestAdminCommandsNeedTheDatabaseOnPostgres(t *testing.T) {
+	pg := pgtest.FreshSchema(t)
+	tables := func() int {
+		t.Helper()
+		conn, err := pgx.Connect(t.Context(), pg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close(t.Context())
+		var n int
+		if err := conn.QueryRow(t.Context(), `SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema()`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	for _, args := range [][]string{
+		{"user", "list"},
+		{"user", "role", "ann", "admin"},
+		{"webhook", "list"},
+		{"bot", "list"},
+		{"hook", "list"},
+		{"command", "list"},
+	} {
+		var out, errOut bytes.Buffer
+		err := run(context.Background(), append(args, "--postgres", pg), stdio{in: strings.NewReader(""), out: &out, err: &errOut})
+		if err == nil || exitCode(err) != 2 || !strings.Contains(err.Error(), "no hubbub tables in the PostgreSQL database at") || !strings.Contains(err.Error(), "--postgres") {
+			t.Errorf("hubbub %s on a database without the store: %v (exit %d), want a usage error naming --postgres", strings.Join(args, " "), err, exitCode(err))
+		}
+		if n := tables(); n != 0 {
+			t.Fatalf("hubbub %s made %d tables", strings.Join(args, " "), n)
+		}
+	}
+	// The first admin may be made before the first node ever ran, and the tables with it.
+	var out, errOut bytes.Buffer
+	args := append([]string{"user", "add", "admin", "--role", "admin", "--password-stdin", "--postgres", pg}, cheap...)
+	if err := run(context.Background(), args, stdio{in: strings.NewReader("correct horse\n"), out: &out, err: &errOut}); err != nil {
+		t.Fatalf("user add on a database without the store: %v (%s)", err, errOut.String())
+	}
+	if want := "there were no hubbub tables in the PostgreSQL database at "; !strings.Contains(errOut.String(), want) {
+		t.Errorf("user add on a database without the store said %q, want %q", errOut.String(), want)
+	}
+	errOut.Reset()
+	out.Reset()
+	if err := run(context.Background(), []string{"user", "list", "--postgres", pg}, stdio{in: strings.NewReader(""), out: &out, err: &errOut}); err != nil || !strings.Contains(out.String(), "admin") {
+		t.Errorf("user list after add: %v %q", err, out.String())
+	}
+	if errOut.Len() != 0 {
+		t.Errorf("user list on the store said %q", errOut.String())
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"text/tabwriter"
@@ -58,6 +59,15 @@ func runCommand(ctx context.Context, args []string, io stdio) error {
 				return err
 			}
 			fmt.Fprintf(io.out, "added /%s → %s, answering as %s (%s)\nsecret: %s\n", reg.Name, reg.URL, reg.BotName, reg.Bot, reg.Secret)
+			// The store takes any address, since only the server knows whether it may reach
+			// it; one it refuses by default was taken without a word, and each use then said
+			// "not allowed (loopback)" to the user, naming no setting.
+			strict := egress.New(egress.Config{})
+			defer strict.Close()
+			var refused *egress.RefusedError
+			if _, err := strict.CheckURL(reg.URL); errors.As(err, &refused) {
+				fmt.Fprintf(io.err, "note: %s is a %s address: the server posts /%s there only if it runs with --command-allow-private\n", refused.Addr, refused.Reason, reg.Name)
+			}
 			return nil
 		}
 	case "list":

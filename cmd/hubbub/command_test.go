@@ -58,7 +58,10 @@ func TestCommandCLIAndChat(t *testing.T) {
 	t.Cleanup(rc.Close)
 
 	out, err := commandCmdRun(t, "add", "echo", rc.URL, "--description", "says it back", "--data", data)
-	m := regexp.MustCompile(`^added /echo → ` + regexp.QuoteMeta(rc.URL) + `, answering as echo \(u_[0-9a-f]+\)\nsecret: (whsec_[0-9a-f]+)\n$`).FindStringSubmatch(out)
+	// The receiver is on loopback, which this test's server may reach and a server of the
+	// default settings may not: add says so, naming the setting.
+	m := regexp.MustCompile(`^added /echo → ` + regexp.QuoteMeta(rc.URL) + `, answering as echo \(u_[0-9a-f]+\)\nsecret: (whsec_[0-9a-f]+)\n` +
+		`note: 127\.0\.0\.1 is a loopback address: the server posts /echo there only if it runs with --command-allow-private\n$`).FindStringSubmatch(out)
 	if err != nil || m == nil {
 		t.Fatalf("command add: %v\n%s", err, out)
 	}
@@ -71,6 +74,13 @@ func TestCommandCLIAndChat(t *testing.T) {
 	// a command without a description is listed by name alone, with nothing after it
 	if out, err := commandCmdRun(t, "add", "hush", rc.URL, "--data", data); err != nil {
 		t.Fatalf("command add hush: %v\n%s", err, out)
+	}
+	// A public address gets no note (nothing is dialled: the store only records it).
+	if out, err := commandCmdRun(t, "add", "far", "https://ops.example.com/far", "--data", data); err != nil || strings.Contains(out, "note:") {
+		t.Errorf("command add of a public URL: %v\n%s", err, out)
+	}
+	if _, err := commandCmdRun(t, "delete", "far", "--data", data); err != nil {
+		t.Fatal(err)
 	}
 	for _, bad := range [][]string{
 		{"add", "echo", rc.URL}, {"add", "join", rc.URL}, {"add", "x", "ftp://h/"}, {"add", "x"}, {"delete", "nothing"}, {"frobnicate"},

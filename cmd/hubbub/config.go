@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"regexp"
 	"strings"
 )
 
@@ -82,7 +83,7 @@ func readConfig(fs *flag.FlagSet, r io.Reader, path string, src settingSources) 
 		if src[key] != "default" {
 			continue // the command line or the environment wins
 		}
-		if value == mask || strings.Contains(value, ":"+mask+"@") {
+		if holdsMask(value) {
 			// --print-config's output fed back: the mask would become the secret.
 			return usageError(fmt.Sprintf("config %s: %s holds %s, the mask --print-config prints in place of a secret: write the secret itself, or leave the line out", where, key, mask))
 		}
@@ -145,7 +146,10 @@ func isSecret(name string) bool {
 }
 
 // maskValue returns a flag's value fit to print: secrets as "****" (empty stays empty), and
-// the password of any URL in it (--postgres, --nats) as "****".
+// the passwords a connection string may hold as "****": a URL's (--postgres, --nats, each of a
+// comma-separated list), in its user part or its query (pgx takes ?password= and
+// ?sslpassword=), and a PostgreSQL keyword/value string's (password=… sslpassword=…), which
+// --postgres takes too ("Any pgx connection string works", docs/deploy.md).
 func maskValue(name, value string) string {
 	if value == "" {
 		return ""
@@ -154,20 +158,79 @@ func maskValue(name, value string) string {
 		return mask
 	}
 	if !strings.Contains(value, "://") {
-		return value
+		return dsnPassword.ReplaceAllString(value, "${1}"+mask)
 	}
 	parts := strings.Split(value, ",")
 	for i, p := range parts {
 		u, err := url.Parse(strings.TrimSpace(p))
-		if err != nil || u.User == nil {
+		if err != nil {
 			continue
 		}
-		if _, has := u.User.Password(); has {
-			u.User = url.UserPassword(u.User.Username(), "****")
-			parts[i] = strings.Replace(u.String(), "%2A%2A%2A%2A", "****", 1)
+		masked := false
+		if u.User != nil {
+			if _, has := u.User.Password(); has {
+				u.User = url.UserPassword(u.User.Username(), mask)
+				masked = true
+			}
+		}
+		if q := maskQueryPasswords(u.RawQuery); q != u.RawQuery {
+			u.RawQuery = q
+			masked = true
+		}
+		if masked {
+			parts[i] = strings.Replace(u.String(), "%2A%2A%2A%2A", mask, 1)
 		}
 	}
 	return strings.Join(parts, ",")
+}
+
+// dsnPassword matches the password of a PostgreSQL keyword/value connection string
+// ("host=db user=hub password=s3cret", or password='a b'), its key and "=" in group 1.
+var dsnPassword = regexp.MustCompile(`((?:^|\s)(?i:ssl)?password\s*=\s*)(?:'(?:[^'\\]|\\.)*'|[^\s']\S*)`)
+
+// maskQueryPasswords returns a URL's raw query with the values of password and sslpassword
+// replaced by the mask, the other parameters as they were, in their order.
+func maskQueryPasswords(raw string) string {
+	if raw == "" {
+		return raw
+	}
+	params := strings.Split(raw, "&")
+	for i, kv := range params {
+		k, _, _ := strings.Cut(kv, "=")
+		if key, err := url.QueryUnescape(k); err == nil && (key == "password" || key == "sslpassword") {
+			params[i] = k + "=" + mask
+		}
+	}
+	return strings.Join(params, "&")
+}
+
+// holdsMask reports whether a config file's value is, or holds as a connection string's
+// password, the mask --print-config prints: taken, it would become the secret.
+func holdsMask(value string) bool {
+	if value == mask {
+		return true
+	}
+	if !strings.Contains(value, "://") {
+		for _, m := range dsnPassword.FindAllStringSubmatch(value, -1) {
+			if strings.TrimPrefix(m[0], m[1]) == mask {
+				return true
+			}
+		}
+		return false
+	}
+	for _, p := range strings.Split(value, ",") {
+		u, err := url.Parse(strings.TrimSpace(p))
+		if err != nil {
+			continue
+		}
+		if pw, _ := u.User.Password(); pw == mask {
+			return true
+		}
+		if q := u.Query(); q.Get("password") == mask || q.Get("sslpassword") == mask {
+			return true
+		}
+	}
+	return false
 }
 
 // printConfig writes the effective configuration, one `key = value` line per flag in name

@@ -224,6 +224,44 @@ tls-cert = /etc/hubbub/cert.pem
 	}
 }
 
+// --postgres takes any pgx connection string: a keyword/value one ("host=db password=…") and a
+// URL with the password in its query hold the password too, and --print-config, and the list
+// of settings an error names, printed it in clear; fed back from a file, the mask is refused
+// there as in a URL's user part.
+func TestPrintConfigMasksConnectionStringPasswords(t *testing.T) {
+	for _, c := range []struct{ value, want string }{
+		{"host=db.example user=hub password=s3cret dbname=hub", "host=db.example user=hub password=**** dbname=hub"},
+		{"host=db.example password = 's3 cret\\'' sslpassword=s3cret", "host=db.example password = **** sslpassword=****"},
+		{"postgres://hub@db.example/hub?sslmode=require&password=s3cret", "postgres://hub@db.example/hub?sslmode=require&password=****"},
+		{"postgres://hub:s3cret@db.example/hub?sslpassword=s3cret&search_path=chat", "postgres://hub:****@db.example/hub?sslpassword=****&search_path=chat"},
+	} {
+		got := printConfigOf(t, "--postgres", c.value)["postgres"]
+		if want := "postgres = " + c.want + " # flag"; got != want {
+			t.Errorf("--postgres %q printed as %q, want %q", c.value, got, want)
+		}
+	}
+	t.Setenv("HUBBUB_POSTGRES", "host=db.example password=s3cret")
+	t.Setenv("HUBBUB_PONG_WAIT", "1s")
+	err := run(context.Background(), []string{"serve"}, stdio{in: strings.NewReader(""), out: io.Discard, err: io.Discard})
+	if err == nil || !strings.Contains(err.Error(), "postgres=host=db.example password=**** (from env HUBBUB_POSTGRES)") ||
+		strings.Contains(err.Error(), "s3cret") {
+		t.Errorf("an error naming the settings from the environment: %v", err)
+	}
+	os.Unsetenv("HUBBUB_POSTGRES") // t.Setenv restores them after the test
+	os.Unsetenv("HUBBUB_PONG_WAIT")
+	dir := t.TempDir()
+	for _, value := range []string{"host=db password=****", "postgres://hub@db/hub?password=****"} {
+		file := filepath.Join(dir, "masked.conf")
+		if err := os.WriteFile(file, []byte("postgres = "+value+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		err := run(context.Background(), []string{"serve", "--config", file}, stdio{in: strings.NewReader(""), out: io.Discard, err: io.Discard})
+		if err == nil || !strings.Contains(err.Error(), "postgres holds ****") || exitCode(err) != 2 {
+			t.Errorf("a masked password in the file (%s): %v", value, err)
+		}
+	}
+}
+
 // An invalid configuration stops the server at start with one line and exit status 2.
 func TestInvalidConfigFailsWithOneLine(t *testing.T) {
 	dir := t.TempDir()

@@ -17,6 +17,7 @@ import (
 
 	"hubbub"
 	"hubbub/internal/accounts"
+	"hubbub/internal/postgres"
 )
 
 func init() { subcommands["user"] = runUser }
@@ -137,34 +138,56 @@ func (c *userCmd) bindPassword(fs *flag.FlagSet) {
 // operator who forgot the server's --data was shown an empty list, or told there is no such
 // user, and left a stray hubbub.db in the current folder. The making actions still create it,
 // so that the first admin can be added before the server first runs; it returns the file they
-// will make, for settle.
-func needData(f *serveFlags, cmd, action string) (*newData, error) {
+// will make, for settle. A --postgres database without the store's tables is refused and made
+// alike: opening it made every table there (a URL naming another database, or a search_path
+// another schema) and listed nothing.
+func needData(ctx context.Context, f *serveFlags, cmd, action string) (*newData, error) {
+	making := action == "add" || action == "create" || action == "invite"
 	if f.postgres != "" {
-		return nil, nil
+		ctx, cancel := context.WithTimeout(ctx, 30*time.Second) // as openStore allows
+		defer cancel()
+		has, err := postgres.HasStore(ctx, f.postgres)
+		switch {
+		case err != nil:
+			return nil, fmt.Errorf("open PostgreSQL store: %w", err)
+		case has:
+			return nil, nil
+		case making:
+			return &newData{path: maskValue("postgres", f.postgres), what: cmd + " " + action, postgres: true}, nil
+		}
+		return nil, usageError(fmt.Sprintf("%s %s: no hubbub tables in the PostgreSQL database at %s (on its search_path): pass the URL hubbub serve uses (its --postgres) as --postgres URL, or set HUBBUB_POSTGRES", cmd, action, maskValue("postgres", f.postgres)))
 	}
 	if _, err := os.Stat(f.data); !errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
-	switch action {
-	case "add", "create", "invite":
+	if making {
 		return &newData{path: f.data, what: cmd + " " + action}, nil
 	}
 	return nil, usageError(fmt.Sprintf("%s %s: no database at %s: pass the file hubbub serve keeps (its --data) as --data PATH, or set HUBBUB_DATA", cmd, action, f.data))
 }
 
-// newData is the SQLite file an action made because --data named none.
+// newData is the SQLite file an action made because --data named none, or the PostgreSQL
+// database (its URL, password masked) it made the tables of.
 type newData struct {
-	path string
-	what string // "user add", …
+	path     string
+	what     string // "user add", …
+	postgres bool
 }
 
 // settle ends an action (err its outcome) that may have made its database (n; nil if not):
 // one that succeeded keeps the file and says, on errOut, that it is new — with a mistyped
 // --data, "added" alone would name a user the running server never sees —; one that failed
 // (a short password, an unknown role) removes it, so that the corrected command finds no file
-// and says so again, rather than adding into the stray one without a word.
+// and says so again, rather than adding into the stray one without a word. The tables made in
+// a PostgreSQL database stay (dropping tables is no job for a failed user add).
 func (n *newData) settle(err error, errOut io.Writer) error {
 	if n == nil {
+		return err
+	}
+	if n.postgres {
+		if err == nil {
+			fmt.Fprintf(errOut, "hubbub: %s: there were no hubbub tables in the PostgreSQL database at %s: made them (if hubbub serve uses another database or schema, pass its URL as --postgres URL or set HUBBUB_POSTGRES)\n", n.what, n.path)
+		}
 		return err
 	}
 	if err != nil {
@@ -183,7 +206,7 @@ func (n *newData) settle(err error, errOut io.Writer) error {
 // is opened without the integrity check, which the server makes at its start: an admin
 // command should not wait minutes on a large file.
 func withAdminStore(ctx context.Context, f *serveFlags, cmd, action string, errOut io.Writer, do func(hubbub.Store) error) error {
-	made, err := needData(f, cmd, action)
+	made, err := needData(ctx, f, cmd, action)
 	if err != nil {
 		return err
 	}

@@ -228,7 +228,13 @@ func New() *Metrics {
 	m.uploadBytes = prometheus.NewCounter(prometheus.CounterOpts{Name: "hubbub_upload_bytes_total",
 		Help: "Bytes of the files stored by POST /upload, as stored (after metadata stripping), thumbnails included."})
 	m.uploadsRefused = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hubbub_uploads_refused_total",
-		Help: "Uploads refused, by reason (too_large, quota, pixels, bad_image, unauthorized, at_once, failed)."}, []string{"reason"})
+		Help: "Uploads refused, by reason (too_large, quota, pixels, bad_image, unauthorized, at_once, failed, disabled)."}, []string{"reason"})
+	// Each reason's series exists from the start, at 0, as every other labelled counter's
+	// does: a series that appears with its first refusal hides that refusal from
+	// increase() and rate(), and an alert on it has nothing to compare until then.
+	for _, r := range UploadRefuseReasons {
+		m.uploadsRefused.WithLabelValues(r)
+	}
 	m.filesCollected = prometheus.NewCounter(prometheus.CounterOpts{Name: "hubbub_files_collected_total",
 		Help: "Files whose bytes the collector deleted (of deleted or pruned messages, or never sent)."})
 	f(m.uploadsRefused)
@@ -457,7 +463,11 @@ func (m *Metrics) Uploaded(n int64) {
 	m.uploadBytes.Add(float64(n))
 }
 
-// UploadRefused counts an upload refused for reason (a short label, e.g. "too_large").
+// UploadRefuseReasons are the reasons internal/files refuses an upload for, each a series of
+// hubbub_uploads_refused_total from the start (docs/operations.md lists them).
+var UploadRefuseReasons = []string{"too_large", "quota", "pixels", "bad_image", "unauthorized", "at_once", "failed", "disabled"}
+
+// UploadRefused counts an upload refused for reason, one of UploadRefuseReasons.
 func (m *Metrics) UploadRefused(reason string) {
 	if m == nil {
 		return

@@ -54,6 +54,14 @@ func TestMetricsAreIndependentAndServed(t *testing.T) {
 	if !strings.Contains(bb, `hubbub_connections{protocol="text"} 0`) {
 		t.Error("the second registry saw the first one's counts")
 	}
+	// The uploads' refusals too: the series appeared with the first refusal, so a scrape of a
+	// server that had refused none showed no hubbub_uploads_refused_total at all, and the
+	// first refusal of each reason was invisible to increase() and rate().
+	for _, r := range []string{"too_large", "quota", "pixels", "bad_image", "unauthorized", "at_once", "failed", "disabled"} {
+		if want := `hubbub_uploads_refused_total{reason="` + r + `"} 0`; !strings.Contains(bb, want) {
+			t.Errorf("a fresh registry lacks %q", want)
+		}
+	}
 }
 
 // The hot-path calls allocate nothing.

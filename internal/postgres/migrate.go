@@ -3,10 +3,12 @@ package postgres
 import (
 	"context"
 	"embed"
+	"errors"
 	"fmt"
 	"log/slog"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"hubbub/internal/migrations"
@@ -54,6 +56,12 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) (err err
 		name       text        NOT NULL,
 		applied_at timestamptz NOT NULL DEFAULT now()
 	)`); err != nil {
+		var pe *pgconn.PgError
+		if errors.As(err, &pe) && pe.Code == "3F000" { // invalid_schema_name
+			// PostgreSQL says "no schema has been selected to create in": the URL's
+			// search_path names only schemas that do not exist (a typo, or one not made yet).
+			return fmt.Errorf("create schema_migrations: %w: the URL's search_path names no schema that exists; create it (CREATE SCHEMA name) or correct the URL", err)
+		}
 		return fmt.Errorf("create schema_migrations: %w", err)
 	}
 	var have int

@@ -90,6 +90,27 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	return s, nil
 }
 
+// HasStore reports whether the database at url holds a store: whether the schema_migrations
+// table Open makes is on the connection's search_path. It changes nothing, so that a command
+// that only reads or changes what is there (hubbub user list) can refuse a URL naming another
+// database or schema, where Open would make every table and find nothing in them.
+func HasStore(ctx context.Context, url string) (bool, error) {
+	cfg, err := pgxpool.ParseConfig(url) // the pool's settings (pool_max_conns) are no server's
+	if err != nil {
+		return false, fmt.Errorf("postgres: %w", err)
+	}
+	conn, err := pgx.ConnectConfig(ctx, cfg.ConnConfig)
+	if err != nil {
+		return false, fmt.Errorf("postgres: connect: %w", err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	var has bool
+	if err := conn.QueryRow(ctx, `SELECT to_regclass('schema_migrations') IS NOT NULL`).Scan(&has); err != nil {
+		return false, fmt.Errorf("postgres: look for the store's tables: %w", err)
+	}
+	return has, nil
+}
+
 func open(ctx context.Context, url string, o Options) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(url) // its errors show the URL with the password masked
 	if err != nil {

@@ -392,6 +392,22 @@ func TestOpenErrors(t *testing.T) {
 	}
 }
 
+// TestOpenSaysTheSchemaIsMissing: a URL whose search_path names a schema that does not exist
+// (a typo, or one not created yet: docs/deploy.md keeps hubbub in a schema of its own that
+// way) stopped the node with PostgreSQL's "no schema has been selected to create in", which
+// names neither the search_path nor what to do.
+func TestOpenSaysTheSchemaIsMissing(t *testing.T) {
+	u := withParam(serverURL(t), "search_path", "hubbub_no_such_schema")
+	s, err := Open(t.Context(), u, Options{Logger: testLogger(t)})
+	if err == nil {
+		s.Close()
+		t.Fatal("Open on a search_path naming no schema succeeded")
+	}
+	if msg := err.Error(); !strings.Contains(msg, "search_path names no schema that exists") || !strings.Contains(msg, "CREATE SCHEMA") {
+		t.Errorf("Open on a search_path naming no schema: %q, want it to name the search_path and CREATE SCHEMA", msg)
+	}
+}
+
 // TestConnectionsKilled: while appends run, the server ends the store's sessions again and
 // again. Appends may fail then, but every one that succeeded is stored, the room stays
 // gap-free, and the store recovers by itself.

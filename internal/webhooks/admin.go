@@ -63,11 +63,7 @@ func (a *Admin) CheckURL(raw string) error {
 		return hubbub.Errorf(hubbub.ECodeBadField, "the URL is longer than %d bytes", hubbub.MaxWebhookURLLen)
 	}
 	if _, err := a.client.CheckURL(raw); err != nil {
-		msg := strings.TrimPrefix(err.Error(), "egress: ")
-		if !a.client.AllowPrivate() {
-			msg = strings.Replace(msg, "private addresses are allowed only when the server is told so", "the server allows them with --webhook-allow-private", 1)
-		}
-		return hubbub.Errorf(hubbub.ECodeBadField, "url: %s", msg)
+		return hubbub.Errorf(hubbub.ECodeBadField, "url: %s", namingTheFlag(a.client, strings.TrimPrefix(err.Error(), "egress: ")))
 	}
 	return nil
 }
@@ -406,4 +402,13 @@ func (e *UnknownEventsError) Error() string {
 // map to their answers.
 func (e *UnknownEventsError) Unwrap() error {
 	return hubbub.Errorf(hubbub.ECodeNotFound, "%s", e.Error())
+}
+
+// namingTheFlag returns msg, a refusal of egress's, with the setting that lifts it named:
+// egress says "when the server is told so", for every kind of request it makes.
+func namingTheFlag(client *egress.Client, msg string) string {
+	if client.AllowPrivate() {
+		return msg
+	}
+	return strings.Replace(msg, "private addresses are allowed only when the server is told so", "the server allows them with --webhook-allow-private", 1)
 }

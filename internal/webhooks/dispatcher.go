@@ -353,6 +353,10 @@ func (d *Dispatcher) deliver(ctx context.Context, hook hubbub.Webhook, dl *hubbu
 	dead := now.Sub(dl.Created) >= d.cfg.DeadAfter
 	next := now.Add(d.backoff(attempts))
 	reason := err.Error()
+	if errors.Is(err, egress.ErrRefused) {
+		// The admin reads this (hubbub webhook dead, the API's deliveries): say what lifts it.
+		reason = namingTheFlag(d.client, reason)
+	}
 	if len(reason) > maxLastError {
 		reason = reason[:maxLastError]
 	}

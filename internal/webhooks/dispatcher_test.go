@@ -183,8 +183,10 @@ func TestRefusedAddress(t *testing.T) {
 		return len(p) == 1 && p[0].Attempts > 0
 	})
 	p := deliveries(t, ob, hook.ID, hubbub.DeliveryPending)
-	if !strings.Contains(p[0].LastError, "refusing to connect") {
-		t.Errorf("last error %q, want the refusal", p[0].LastError)
+	// It names the flag that lifts it: "allowed only when the server is told so" left the
+	// admin to guess which setting that was.
+	if !strings.Contains(p[0].LastError, "refusing to connect") || !strings.Contains(p[0].LastError, "--webhook-allow-private") {
+		t.Errorf("last error %q, want the refusal naming --webhook-allow-private", p[0].LastError)
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
