@@ -37,7 +37,7 @@ const (
 	ECodeExists       = "exists"         // the room (or other thing to create) exists already
 	ECodeDisabled     = "disabled"       // the server's operator turned that feature off (search without its index)
 	ECodeRoomCase     = "room_case"      // the room exists spelled another way (Error.StoredRoom); ask again by that name
-	ECodeConflict     = "conflict"       // the request's id was spent on another request of the user in the room; nothing was done
+	ECodeConflict     = "conflict"       // the request's id was spent on another request of the user in the room, or on this one saying something else; nothing was done
 )
 
 // Error is an error with a code a client can act on and a message a person can read.

@@ -72,11 +72,12 @@ func TestSkipHistoryThenCatchUpAfterReconnect(t *testing.T) {
 
 // A message posted with the caller's id is stored once per room, user and id: a bot that
 // restarts (a new Session with the same name and key) and answers the same question again
-// gets the first answer back, marked duplicate.
+// with the same answer gets the first one back, marked duplicate; with another answer, the
+// receipt fails with conflict (the id was spent on the first answer) and nothing is posted.
 func TestPostWithCallersIDIsStoredOnce(t *testing.T) {
 	s := servertest.Start(t, servertest.Options{})
 	ctx := testContext(t)
-	post := func(text string) *client.Ack {
+	post := func(text string) (*client.Ack, error) {
 		t.Helper()
 		ses, err := client.Connect(ctx, client.SessionOptions{URLs: []string{s.URL}, Name: "bot", Key: "bot-key", Logger: quiet})
 		if err != nil {
@@ -94,16 +95,22 @@ func TestPostWithCallersIDIsStoredOnce(t *testing.T) {
 		if r.ID != "answer-lobby-7" {
 			t.Errorf("receipt id %q, want the caller's", r.ID)
 		}
-		ack, err := r.Wait(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return ack
+		return r.Wait(ctx)
 	}
-	first := post("the answer")
-	again := post("the answer, said again after a restart")
+	first, err := post("the answer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := post("the answer")
+	if err != nil {
+		t.Fatal(err)
+	}
 	if first.Duplicate || !again.Duplicate || again.Seq != first.Seq || again.MsgID != first.MsgID {
 		t.Errorf("first ack %+v, second %+v: want the second to be the first's duplicate", first, again)
+	}
+	other, err := post("another answer, said after a restart")
+	if other != nil || hubbub.ErrorCode(err) != hubbub.ECodeConflict || !strings.Contains(err.Error(), "another text") {
+		t.Errorf("another answer under the id: ack %+v, error %v; want conflict naming another text", other, err)
 	}
 	reader, _ := dialConn(t, ctx, s.WS, "reader")
 	if _, err := reader.Join(ctx, "lobby", nil, 0); err != nil {

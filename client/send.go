@@ -91,8 +91,9 @@ type Outgoing struct {
 	// to make a bot that restarts, and answers the same question again, store its answer
 	// only once. It must not repeat a key of a request still awaiting its ack. A key the user
 	// already spent in the room on another request (an edit, a reaction, a delete: this
-	// Session's own keys are "<prefix>-<n>") is refused with conflict, and nothing is posted:
-	// the Receipt's error says what the key was spent on.
+	// Session's own keys are "<prefix>-<n>"), or on a message with another Text, ReplyTo or
+	// Attachments (a restarted bot's answer worded otherwise), is refused with conflict, and
+	// nothing is posted: the Receipt's error says what the key was spent on.
 	ID string
 	// Attachments are the ids of files uploaded with Upload that the message carries, in
 	// this order (at most the welcome's Limits.MaxAttachments). The server refuses the id of

@@ -103,7 +103,7 @@ func toAPIError(err error) *apiError {
 	case hubbub.ECodeExists, hubbub.ECodeNameTaken:
 		status = http.StatusConflict // the room (or the member, the command, a user with the name) is there already
 	case hubbub.ECodeConflict:
-		status = http.StatusConflict // the request's id was spent on another request (hub.Send)
+		status = http.StatusConflict // the request's id was spent on another request, or on other content (hub.Send)
 	case hubbub.ECodeRoomCase:
 		// The store refused a room another spelling of which exists; the API's own answer to
 		// that is exists, naming it (existsAs, sendMeant).

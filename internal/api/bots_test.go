@@ -85,8 +85,11 @@ func TestBotTokenREST(t *testing.T) {
 	if f := alice.Messages("builds", 1)[0]; f["bot"] != true || f.Str("from") != "ci" {
 		t.Errorf("alice receives %v, want the bot's message marked", f)
 	}
-	if status, body := s.API("POST", "/api/rooms/builds/messages", token, map[string]any{"text": "again", "id": "b-9"}); status != http.StatusOK || body["duplicate"] != true {
-		t.Errorf("the same id again: %d %v, want the first message as a duplicate", status, body)
+	if status, body := s.API("POST", "/api/rooms/builds/messages", token, map[string]any{"text": "build 9 passed", "id": "b-9"}); status != http.StatusOK || body["duplicate"] != true {
+		t.Errorf("the same message and id again: %d %v, want the first message as a duplicate", status, body)
+	}
+	if status, body := s.API("POST", "/api/rooms/builds/messages", token, map[string]any{"text": "again", "id": "b-9"}); status != http.StatusConflict || body.Str("code") != hubbub.ECodeConflict {
+		t.Errorf("the same id with another text: %d %v, want 409 conflict", status, body)
 	}
 	if status, body := s.API("GET", "/api/rooms/builds/messages", token, nil); status != http.StatusOK || !strings.Contains(fmt.Sprint(body), "build 9 passed") {
 		t.Errorf("a bot's history read: %d %v", status, body)

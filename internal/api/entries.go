@@ -126,8 +126,8 @@ func (s *API) mentions(room, text string) ([]hubbub.Mention, bool) {
 }
 
 // appendEntry appends e through the hub. A duplicate id that names another request (another
-// kind, or another message or emoji) is refused by the hub with conflict (409): the id was
-// spent on that one.
+// kind, or another message or emoji) or the same one with other content (another text,
+// reply_to or files) is refused by the hub with conflict (409): the id was spent on that one.
 func (s *API) appendEntry(ctx context.Context, e hubbub.Entry) (hubbub.Entry, bool, error) {
 	stored, dup, err := sendMeant(ctx, s.hub, &e)
 	if err != nil {

@@ -3,6 +3,7 @@ package api_test
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -186,6 +187,80 @@ func TestAPIRoomLog(t *testing.T) {
 		{"GET", msgPath("99", "/revisions"), nil, 404, "not_found"},
 		{"PUT", msgPath("1", ""), nil, 405, "method_not_allowed"},
 	})
+}
+
+// An id resent saying something else — a publish with another text or reply_to, an edit or a
+// hook's post with another text — is 409 conflict naming what the id was spent on, and
+// nothing is stored: it was 200 with duplicate true and the first message, and the caller
+// took its new text for posted. The same call again is still 200 duplicate.
+func TestAPIResendWithOtherContentIsConflict(t *testing.T) {
+	s := startAPI(t)
+	const msgs = "/api/rooms/general/messages"
+	publish := map[string]any{"from": "Bot", "text": "v2.3 is live", "id": "deploy-2.3"}
+	if status, body := s.API("POST", msgs, apiKey, publish); status != http.StatusCreated {
+		t.Fatalf("publish: %d %v", status, body)
+	}
+	edit := map[string]any{"from": "Bot", "text": "v2.3 is live everywhere", "id": "deploy-2.3-edit"}
+	if status, body := s.API("PATCH", msgPath("1", ""), apiKey, edit); status != http.StatusOK || body["duplicate"] != false {
+		t.Fatalf("edit: %d %v", status, body)
+	}
+	status, body := s.API("POST", "/api/hooks", apiKey, map[string]any{"room": "general", "bot": "ci"})
+	if status != http.StatusCreated {
+		t.Fatalf("create a hook: %d %v", status, body)
+	}
+	hook := body.Str("path")
+	if status, body := postHook(t, s, hook, `{"text":"disk 91% on db-1","id":"alert-1"}`); status != http.StatusCreated {
+		t.Fatalf("the hook's post: %d %v", status, body)
+	}
+
+	for _, c := range []struct {
+		what, method, path string
+		body               any
+		spentOn            string
+	}{
+		{"publish with another text", "POST", msgs, map[string]any{"from": "Bot", "text": "v2.4 is live", "id": "deploy-2.3"},
+			"message 1 with another text"},
+		{"publish as a reply", "POST", msgs, map[string]any{"from": "Bot", "text": "v2.3 is live", "id": "deploy-2.3", "reply_to": 1},
+			"message 1 not in reply"},
+		{"edit with another text", "PATCH", msgPath("1", ""), map[string]any{"from": "Bot", "text": "v2.3 rolled back", "id": "deploy-2.3-edit"},
+			"seq 2) with another text"},
+		{"the hook's post with another text", "POST", hook, `{"text":"disk 95% on db-1","id":"alert-1"}`,
+			`"alert-1" was used before for message 3 with another text`},
+	} {
+		key := apiKey
+		if c.path == hook {
+			key = ""
+		}
+		status, body := s.API(c.method, c.path, key, c.body)
+		if status != http.StatusConflict || body.Str("code") != "conflict" || !strings.Contains(body.Str("message"), c.spentOn) {
+			t.Errorf("%s: %d %v, want 409 conflict naming %q", c.what, status, body, c.spentOn)
+		}
+	}
+	for _, c := range []struct {
+		what, method, path string
+		body               any
+	}{
+		{"publish again", "POST", msgs, publish},
+		{"edit again", "PATCH", msgPath("1", ""), edit},
+		{"the hook's post again", "POST", hook, `{"text":"disk 91% on db-1","id":"alert-1"}`},
+	} {
+		key := apiKey
+		if c.path == hook {
+			key = ""
+		}
+		if status, body := s.API(c.method, c.path, key, c.body); status != http.StatusOK || body["duplicate"] != true {
+			t.Errorf("%s: %d %v, want 200 duplicate", c.what, status, body)
+		}
+	}
+
+	_, body = s.API("GET", msgs, apiKey, nil)
+	var texts []string
+	for _, m := range items(body, "messages") {
+		texts = append(texts, m.Str("text"))
+	}
+	if want := []string{"v2.3 is live everywhere", "disk 91% on db-1"}; !slices.Equal(texts, want) {
+		t.Errorf("the room holds %q, want %q: nothing the conflicts asked for", texts, want)
+	}
 }
 
 // A message carries at most hubbub.MaxReactionsPerMessage kinds of reaction: the next is a

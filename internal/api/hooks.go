@@ -142,6 +142,12 @@ func (k *Hooks) post(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	stored, dup, err := sendMeant(ctx, k.hub, &e)
+	if hubbub.ErrorCode(err) == hubbub.ECodeConflict {
+		// The hub names the id it was given, the hook's digest of the caller's (hookClientID),
+		// which the caller never saw: the answer names the caller's own.
+		err = hubbub.Errorf(hubbub.ECodeConflict, "%s",
+			strings.Replace(hubbub.ErrorMessage(err), strconv.Quote(e.ClientID), strconv.Quote(p.ID), 1))
+	}
 	if err != nil {
 		writeAPIError(w, err)
 		return

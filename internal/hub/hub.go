@@ -425,9 +425,10 @@ func (h *Hub) Leave(roomName string, m *Member) {
 //
 // A ClientID names one request: the store answers it with the entry it was spent on, of
 // whatever kind. When that entry is not what e asks for — another kind, another message,
-// another emoji, another member change (sameRequest) — Send returns a conflict error and does
-// nothing else: answered as a duplicate, the client would take its new request for done
-// (docs/protocol.md, The room log).
+// another emoji, another member change (sameRequest), or the same kind on the same target
+// with other content: a message's text, reply_to or files, an edit's or a topic's text
+// (checkResend) — Send returns a conflict error and does nothing else: answered as a
+// duplicate, the client would take its new request for done (docs/protocol.md, The room log).
 //
 // A banned or muted user may append nothing. An entry with no User (a caller acting for a
 // name, not a user) is taken to be from the user of that name's legacy id, its From, as rows
@@ -464,9 +465,10 @@ func (h *Hub) Send(ctx context.Context, e *hubbub.Entry) (*hubbub.Entry, bool, e
 		h.log.Error("store append failed", "room", e.Room, "kind", e.Kind, "err", err)
 		return nil, false, hubbub.Errorf(hubbub.ECodeUnavailable, "%s not stored; try again", kindNoun(e.Kind))
 	}
-	if dup && !sameRequest(stored, e) {
-		return nil, false, hubbub.Errorf(hubbub.ECodeConflict,
-			"the id %q was used before for another request, %s: nothing was done; send this one with a new id", e.ClientID, spentOn(stored))
+	if dup {
+		if err := h.checkResend(ctx, stored, e); err != nil {
+			return nil, false, err
+		}
 	}
 	if stored.IsMessage() {
 		h.cfg.Metrics.MessageIn()
@@ -514,13 +516,95 @@ func kindNoun(kind hubbub.EntryKind) string {
 	return "message"
 }
 
-// sameRequest reports whether stored, the entry the store answered asked with (a duplicate:
-// the ClientID's, or for a delete the one that deleted the message), is what asked requests,
-// so that it may be answered as asked's first outcome. A request is its kind and what it
-// changes: the message (Target), the emoji, the member and what happens to them. What it
-// says is not compared — a message's or an edit's text, a topic — as the API's resends are
-// not (docs/api.md): the store returns the message as it reads now, and a client resends the
-// request it sent.
+// checkResend returns nil if stored, the entry the store answered asked with (a duplicate:
+// the ClientID's, or for a delete the one that deleted the message), is asked's own first
+// outcome, so that asked may be answered as its resend; else the conflict refusing asked:
+// its id was spent on another request (sameRequest), or on this one saying something else
+// (differs). Only a duplicate gets here, so a new entry pays nothing for the comparison.
+func (h *Hub) checkResend(ctx context.Context, stored, asked *hubbub.Entry) error {
+	if !sameRequest(stored, asked) {
+		return hubbub.Errorf(hubbub.ECodeConflict,
+			"the id %q was used before for another request, %s: nothing was done; send this one with a new id", asked.ClientID, spentOn(stored))
+	}
+	how, err := h.differs(ctx, stored, asked)
+	if err != nil {
+		return err
+	}
+	if how != "" {
+		return hubbub.Errorf(hubbub.ECodeConflict,
+			"the id %q was used before for %s %s: nothing was done; send this one with a new id", asked.ClientID, spentOn(stored), how)
+	}
+	return nil
+}
+
+// differs says how asked says something other than stored, the same request by kind and
+// target (sameRequest), was sent with — "with another text", "in reply to message 3", "with
+// other files" — or "" if it does not. Compared is what a client sends and the server keeps
+// as sent: a message's text (both cleaned), reply_to and files (by id, in order), an edit's
+// text, a topic. Mentions are not: the server resolves them from the text. What the store no longer
+// holds is taken as the same, so that a resend is answered as the first outcome as before:
+// a deleted message's text and files, an edit's text once its message was deleted (the
+// store empties both).
+//
+// The store answers a message as it reads now, so an edited message's text is its last
+// edit's: the text it was sent with is its first revision, read from the store here, which
+// only the resend of an edited message costs.
+func (h *Hub) differs(ctx context.Context, stored, asked *hubbub.Entry) (string, error) {
+	switch asked.Kind {
+	case hubbub.KindMessage:
+		switch {
+		case stored.ReplyTo != asked.ReplyTo && stored.ReplyTo == 0:
+			return "not in reply to a message", nil
+		case stored.ReplyTo != asked.ReplyTo:
+			return fmt.Sprintf("in reply to message %d", stored.ReplyTo), nil
+		case stored.Deleted:
+			return "", nil // nothing of what it said is left (its reply_to is)
+		case !sameFiles(stored.Attachments, asked.Attachments):
+			if len(stored.Attachments) == 0 {
+				return "with no files", nil
+			}
+			return "with other files", nil
+		}
+		text := stored.Text
+		if !stored.EditedAt.IsZero() {
+			start := h.cfg.Metrics.Now()
+			revs, found, err := h.store.Revisions(ctx, stored.Room, stored.Seq)
+			h.cfg.Metrics.StoreRead(start)
+			if err != nil {
+				h.log.Error("store revisions failed", "room", stored.Room, "seq", stored.Seq, "err", err)
+				return "", hubbub.Errorf(hubbub.ECodeUnavailable, "whether this resends message %d cannot be told now; try again", stored.Seq)
+			}
+			if !found || len(revs) == 0 {
+				return "", nil // deleted since the store answered
+			}
+			text = revs[0].Text
+		}
+		if text != asked.Text {
+			return "with another text", nil
+		}
+	case hubbub.KindEdit:
+		// An edit's text is never empty: an empty one is the store's, after its message was
+		// deleted.
+		if stored.Text != "" && stored.Text != asked.Text {
+			return "with another text", nil
+		}
+	case hubbub.KindTopic:
+		if stored.Text != asked.Text {
+			return "with another topic", nil
+		}
+	}
+	return "", nil
+}
+
+// sameFiles reports whether a and b carry the same files in the same order (by id: a
+// request names its files by id only).
+func sameFiles(a, b []hubbub.Attachment) bool {
+	return slices.EqualFunc(a, b, func(x, y hubbub.Attachment) bool { return x.ID == y.ID })
+}
+
+// sameRequest reports whether stored, the entry the store answered asked with, is the
+// request asked is by kind and by what it changes: the message (Target), the emoji, the
+// member and what happens to them. What it says is differs's.
 func sameRequest(stored, asked *hubbub.Entry) bool {
 	if stored.Kind != asked.Kind || stored.Target != asked.Target {
 		return false

@@ -1,6 +1,7 @@
 package session_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -123,5 +124,87 @@ func TestReusedIDOnAnotherMemberChangeIsConflict(t *testing.T) {
 		if len(got) != 2 || got["ann"] != "owner" || got["bob"] != "invited" {
 			t.Errorf("members of plans: %v, want ann the owner and bob invited, no one else", got)
 		}
+	})
+}
+
+// An id resent on the same request saying something else — a send's with another text,
+// reply_to or files, an edit's or a topic's with another text — is refused with conflict too,
+// and nothing is stored: answered as the first one's duplicate, the new text was dropped
+// without a word while its client took it for sent. The same request again, as a client
+// resends it after a reconnect, is still the first outcome: after the message was edited
+// (the store answers its last text, but it was sent with its first) or deleted.
+func TestResentIDWithOtherContentIsConflict(t *testing.T) {
+	onEveryStore(t, func(t *testing.T, opts servertest.Options) {
+		opts.Server.SendRate, opts.Server.SendBurst = 1e6, 1e6
+		s := servertest.Start(t, opts)
+		ann := servertest.DialJSON(t, s, "ann")
+		ann.Join("r", nil)
+		upload(t, s, "f_a", ann.User, "a.png", false)
+		upload(t, s, "f_b", ann.User, "b.png", false)
+		send := func(id string, f servertest.Frame) servertest.Frame {
+			f["type"], f["room"], f["id"] = "send", "r", id
+			return request(ann, f)
+		}
+		topic := func(id, topic string) servertest.Frame {
+			return request(ann, servertest.Frame{"type": "topic", "room": "r", "topic": topic, "id": id})
+		}
+
+		wantAck(t, "send x", ann.Say("r", "x", "hello"), 1, 0)
+		wantAck(t, "send p replying to 1", reply(ann, "r", 1, "p", "an answer"), 2, 0)
+		wantAck(t, "send f with a file", send("f", servertest.Frame{"text": "a picture", "attachments": []string{"f_a"}}), 3, 0)
+		wantAck(t, "edit e of 1", edit(ann, "r", 1, "e", "hello, edited"), 4, 1)
+		wantAck(t, "topic t", topic("t", "Q3"), 5, 0)
+
+		wantConflict(t, "send x with another text", ann.Say("r", "x", "hello again"), "send", "x", "message 1 with another text")
+		wantConflict(t, "send x as a reply", reply(ann, "r", 2, "x", "hello"), "send", "x", "message 1 not in reply")
+		wantConflict(t, "send p with another text", reply(ann, "r", 1, "p", "another answer"), "send", "p", "another text")
+		wantConflict(t, "send p as no reply", ann.Say("r", "p", "an answer"), "send", "p", "in reply to message 1")
+		wantConflict(t, "send f with another file", send("f", servertest.Frame{"text": "a picture", "attachments": []string{"f_b"}}),
+			"send", "f", "other files")
+		wantConflict(t, "send f with one more file", send("f", servertest.Frame{"text": "a picture", "attachments": []string{"f_a", "f_b"}}),
+			"send", "f", "other files")
+		wantConflict(t, "send f without its file", send("f", servertest.Frame{"text": "a picture"}), "send", "f", "other files")
+		wantConflict(t, "edit e with another text", edit(ann, "r", 1, "e", "hello, edited twice"), "edit", "e", "seq 4) with another text")
+		wantConflict(t, "topic t with another topic", topic("t", "Q4"), "topic", "t", "another topic")
+		// Message 1 reads "hello, edited" now, but it was sent as "hello".
+		wantConflict(t, "send x with its edited text", ann.Say("r", "x", "hello, edited"), "send", "x", "another text")
+
+		// The same requests again are the first outcomes; a text is compared as cleaned.
+		wantDuplicate(t, "send x again, after its edit", ann.Say("r", "x", "hello"), 1, 0)
+		wantDuplicate(t, "send x again with blanks around it", ann.Say("r", "x", "  hello\t"), 1, 0)
+		wantDuplicate(t, "send p again", reply(ann, "r", 1, "p", "an answer"), 2, 0)
+		wantDuplicate(t, "send f again", send("f", servertest.Frame{"text": "a picture", "attachments": []string{"f_a"}}), 3, 0)
+		wantDuplicate(t, "edit e again", edit(ann, "r", 1, "e", "hello, edited"), 4, 1)
+		wantDuplicate(t, "topic t again", topic("t", "Q3"), 5, 0)
+
+		// Nothing the conflicts asked for was stored: the next entry is 6, the messages and the
+		// topic read as first sent, and file b is on no message.
+		wantAck(t, "send z", ann.Say("r", "z", "third"), 6, 0)
+		_, msgs := historyOf(ann, "r", nil)
+		var texts []string
+		for _, m := range msgs {
+			texts = append(texts, m.Str("text"))
+		}
+		if want := []string{"hello, edited", "an answer", "a picture", "third"}; !slices.Equal(texts, want) {
+			t.Fatalf("history holds %q, want %q", texts, want)
+		}
+		if m := msgs[1]; m.Num("reply_to") != 1 {
+			t.Errorf("message 2 is %v, want its reply to 1", m)
+		}
+		if files := attachmentsOf(msgs[2]); len(files) != 1 || files[0].Str("id") != "f_a" {
+			t.Errorf("message 3 carries %v, want file a alone", files)
+		}
+		wantAck(t, "send g with file b, which no message carries", send("g", servertest.Frame{"attachments": []string{"f_b"}}), 7, 0)
+
+		// A deleted message keeps its reply_to, not its text or files: a resend of it is the
+		// first outcome, one under another parent a conflict; so is an edit's of it.
+		wantAck(t, "delete 1", del(ann, "r", 1, "d1"), 8, 1)
+		wantAck(t, "delete 2", del(ann, "r", 2, "d2"), 9, 2)
+		wantAck(t, "delete 3", del(ann, "r", 3, "d3"), 10, 3)
+		wantDuplicate(t, "send x again, after its delete", ann.Say("r", "x", "hello"), 1, 0)
+		wantDuplicate(t, "send p again, after its delete", reply(ann, "r", 1, "p", "an answer"), 2, 0)
+		wantDuplicate(t, "send f again, after its delete", send("f", servertest.Frame{"text": "a picture", "attachments": []string{"f_a"}}), 3, 0)
+		wantDuplicate(t, "edit e again, after its message's delete", edit(ann, "r", 1, "e", "hello, edited"), 4, 1)
+		wantConflict(t, "send p replying to 3, after its delete", reply(ann, "r", 3, "p", "an answer"), "send", "p", "in reply to message 1")
 	})
 }
