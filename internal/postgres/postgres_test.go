@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"reflect"
@@ -10,8 +11,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"hubbub"
 	"hubbub/internal/storetest"
+	"hubbub/internal/testwait"
 )
 
 // TestStoreContract runs the hubbub.Store contract suite, each subtest in a schema of its own.
@@ -468,5 +472,66 @@ func TestConnectionsKilled(t *testing.T) {
 		} else if got := stored[a.Seq-1]; !reflect.DeepEqual(got, a) {
 			t.Errorf("acknowledged %+v, but seq %d holds %+v", a, a.Seq, got)
 		}
+	}
+}
+
+// TestMigrationsOfOtherSchemasDoNotWait: a node migrating one schema does not hold up a store
+// opening in another schema of the same database, and still holds up one opening in its own.
+// One lock for the whole database made every test suite, each test in a schema of its own,
+// queue behind one another's migrations.
+func TestMigrationsOfOtherSchemasDoNotWait(t *testing.T) {
+	mine, other := freshSchema(t), freshSchema(t)
+	// A node of mine migrating: its transaction holds the lock migrate takes.
+	holder, err := pgx.Connect(t.Context(), mine)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Close(context.Background())
+	tx, err := holder.Begin(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(context.Background())
+	if _, err := tx.Exec(t.Context(), lockMigrationsSQL); err != nil {
+		t.Fatal(err)
+	}
+
+	ctx, cancel := context.WithTimeout(t.Context(), testwait.StartTimeout)
+	defer cancel()
+	s, err := Open(ctx, other, Options{Logger: testLogger(t)})
+	if err != nil {
+		t.Fatalf("Open in another schema while one migrates: %v (it waited for that schema's lock)", err)
+	}
+	s.Close()
+
+	// A second node of mine waits for the first, then finds the schema migrated.
+	opened := make(chan error, 1)
+	go func() {
+		s, err := Open(context.Background(), mine, Options{Logger: testLogger(t)})
+		if err == nil {
+			s.Close()
+		}
+		opened <- err
+	}()
+	var key int64 // the lock's key, as pg_locks shows a bigint key: its halves in classid and objid
+	if err := holder.QueryRow(t.Context(), `SELECT hashtextextended('hubbub.migrate:' || current_schema(), 0)`).Scan(&key); err != nil {
+		t.Fatal(err)
+	}
+	testwait.Until(t, "the second node of the schema to wait for the migration lock", func() bool {
+		var waiting int
+		err := holder.QueryRow(t.Context(), `SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted
+			AND objsubid = 1 AND ((classid::bigint << 32) | objid::bigint) = $1`, key).Scan(&waiting)
+		return err == nil && waiting > 0
+	})
+	select {
+	case err := <-opened:
+		t.Fatalf("Open in the schema being migrated returned (%v) while the lock was held", err)
+	default:
+	}
+	if err := tx.Rollback(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-opened; err != nil {
+		t.Fatalf("Open after the lock was released: %v", err)
 	}
 }
