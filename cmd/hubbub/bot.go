@@ -1,10 +1,12 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -19,7 +21,7 @@ func init() {
 
 const botUsage = `usage:
   hubbub bot create NAME --rooms ROOM,PATTERN*,…   (prints the bot's API token, once)
-  hubbub bot list
+  hubbub bot list                                   (every bot, by name)
   hubbub bot rooms NAME ROOM,PATTERN*,…            (replaces its rooms)
   hubbub bot rotate NAME                            (a new token; the old one stops working)
   hubbub bot delete NAME                            (its token and hooks go; its user is disabled)
@@ -142,6 +144,11 @@ func (c *botCmd) list(ctx context.Context, s hubbub.Store, _ []string) error {
 	if err != nil {
 		return err
 	}
+	// The store lists bots in id order, which is random: a person reads them by name, as
+	// hubbub user list shows users (any case; the id orders two names that differ in case only).
+	slices.SortFunc(list, func(a, b hubbub.Bot) int {
+		return cmp.Or(cmp.Compare(strings.ToLower(a.User.Name), strings.ToLower(b.User.Name)), cmp.Compare(a.User.ID, b.User.ID))
+	})
 	w := tabwriter.NewWriter(c.user.io.out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "NAME\tID\tTOKEN\tSTATUS\tROOMS\tCREATED")
 	for _, b := range list {
