@@ -33,6 +33,9 @@ const userUsage = `usage:
 Each opens the store as hubbub serve does (--data, --postgres, or HUBBUB_DATA, HUBBUB_POSTGRES);
 a running server may hold the SQLite file meanwhile. hubbub user ACTION -h lists the flags.`
 
+// userArgs says what userUsage's placeholders stand for.
+var userArgs = argWords{"NAME": "the user's name", "ROLE": "the role (admin, moderator or member)", "NEWNAME": "the new name"}
+
 // runUser manages the server's users: the logic is internal/accounts', this file reads the
 // command line and prints the outcome.
 func runUser(ctx context.Context, args []string, io stdio) error {
@@ -49,14 +52,13 @@ func runUser(ctx context.Context, args []string, io stdio) error {
 	fs.SetOutput(io.err)
 	c.bindStore(fs)
 	var run func(ctx context.Context, users hubbub.UserStore, args []string) error
-	nargs := 1
 	switch action {
 	case "add":
 		fs.StringVar(&c.role, "role", hubbub.RoleMember, "the server-wide role: admin, moderator or member")
 		c.bindPassword(fs)
 		run = c.add
 	case "list":
-		nargs, run = 0, c.list
+		run = c.list
 	case "passwd":
 		c.bindPassword(fs)
 		run = c.passwd
@@ -64,32 +66,20 @@ func runUser(ctx context.Context, args []string, io stdio) error {
 		fs.BoolVar(&c.enable, "enable", false, "enable the user again instead")
 		run = c.disable
 	case "role":
-		nargs, run = 2, c.setRole
+		run = c.setRole
 	case "rename":
-		nargs, run = 2, c.rename
+		run = c.rename
 	case "invite":
 		fs.StringVar(&c.role, "role", hubbub.RoleMember, "the role of the account the link creates: admin, moderator or member")
 		fs.DurationVar(&c.expires, "expires", accounts.DefaultInviteTTL, fmt.Sprintf("how long the link works (at most %v); it also stops once used", accounts.MaxInviteTTL))
 		fs.StringVar(&c.url, "url", "", "the server's address as people's browsers reach it, for the link (default: hubbub serve's, from HUBBUB_PUBLIC_URL, or HUBBUB_HOST and HUBBUB_PORT, else http://localhost:3434)")
 		fs.StringVar(&c.by, "by", "", "the name of the admin the invite is from (default: none, the operator)")
-		nargs, run = 0, c.invite
+		run = c.invite
 	default:
 		return usageError(fmt.Sprintf("user: unknown action %q\n%s", action, userUsage))
 	}
-	pos, err := parseInterspersed(fs, args)
+	pos, _, err := parseAdmin(fs, args, "user", action, userUsage, userArgs)
 	if err != nil {
-		return err
-	}
-	if len(pos) != nargs {
-		return usageError(fmt.Sprintf("user %s: want %d argument(s), got %d %q\n%s", action, nargs, len(pos), pos, userUsage))
-	}
-	src, err := applyEnv(fs)
-	if err != nil {
-		return err
-	}
-	// No flag of user takes 0 (serve_zero.go): argon2's costs took 0 for their defaults, so
-	// --argon2-time 0 hashed with two passes, without a word.
-	if err := refuseBadNumbers(fs, src); err != nil {
 		return err
 	}
 	if c.hasher, err = c.hash.hasher(); err != nil {
