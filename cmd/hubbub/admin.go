@@ -15,10 +15,25 @@ import (
 // user's name"), for the message that says which argument is missing.
 type argWords map[string]string
 
+// bindStoreFlags binds, to f (made by newServeFlags, for serve's defaults), the flags that
+// choose and open the store serve opens, what being what the store keeps for this command
+// ("users", "webhooks"), and --config, serve's config file, from which they are read too.
+func bindStoreFlags(fs *flag.FlagSet, f *serveFlags, what string) {
+	fs.StringVar(&f.data, "data", f.data, "SQLite file that keeps the "+what+" (hubbub serve's --data)")
+	fs.StringVar(&f.postgres, "postgres", "", "PostgreSQL URL (hubbub serve's --postgres; replaces --data)")
+	fs.DurationVar(&f.sqliteBusyTimeout, "sqlite-busy-timeout", f.sqliteBusyTimeout, "how long a write waits for a lock the running server holds on --data")
+	fs.StringVar(&f.configPath, configFlag, "", "hubbub serve's config file (its --config): the flags here that serve has are read from it unless given or set as HUBBUB_*; its other settings are serve's, and skipped")
+}
+
 // parseAdmin parses an admin action's command line: its flags, wherever they stand among the
 // arguments; the arguments, checked against the action's line in usage (actionArgs); then
-// the environment for every flag not given, and the refusal of 0 and negatives in its numeric
-// flags. It returns the arguments and where each flag's value came from.
+// the environment and hubbub serve's config file (--config, HUBBUB_CONFIG) for every flag not
+// given, as serve reads them, and the refusal of 0 and negatives in its numeric flags. It
+// returns the arguments and where each flag's value came from.
+//
+// The config file is read so that an admin command finds the store of a server run with
+// --config: it read none, so `HUBBUB_CONFIG=/etc/hubbub/hubbub.conf hubbub user list` said "no
+// database at hubbub.db" and `--config` was "flag provided but not defined".
 func parseAdmin(fs *flag.FlagSet, args []string, cmd, action, usage string, words argWords) ([]string, settingSources, error) {
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
@@ -27,7 +42,9 @@ func parseAdmin(fs *flag.FlagSet, args []string, cmd, action, usage string, word
 	if err := checkArgs(cmd, action, usage, words, pos); err != nil {
 		return nil, nil, err
 	}
-	src, err := applyEnv(fs)
+	keys := flag.NewFlagSet("hubbub serve", flag.ContinueOnError)
+	newServeFlags(keys)
+	src, err := applySourcesOf(fs, keys)
 	if err != nil {
 		return nil, nil, err
 	}

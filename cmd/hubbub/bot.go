@@ -25,7 +25,8 @@ const botUsage = `usage:
   hubbub bot rooms NAME ROOM,PATTERN*,…            (replaces its rooms)
   hubbub bot rotate NAME                            (a new token; the old one stops working)
   hubbub bot delete NAME                            (its token and hooks go; its user is disabled)
-Each opens the store as hubbub serve does (--data, --postgres, or HUBBUB_DATA, HUBBUB_POSTGRES).
+Each opens hubbub serve's store, named as serve takes it: --data or --postgres, or serve's
+config file, --config FILE (HUBBUB_DATA, HUBBUB_POSTGRES, HUBBUB_CONFIG too).
 A bot signs in with its token (hello's token, /ws?token=, Authorization: Bearer) in the rooms its
 patterns cover ("deploy-*" covers every room starting "deploy-"; "*" every room but DMs).`
 
@@ -33,11 +34,14 @@ const hookUsage = `usage:
   hubbub hook create --room ROOM [--bot NAME] [--url https://chat.example.com]
                                 (prints the hook's URL with its secret, once; without --url it
                                 begins with hubbub serve's address: HUBBUB_PUBLIC_URL, or
-                                HUBBUB_HOST and HUBBUB_PORT, else http://localhost:3434)
+                                HUBBUB_HOST and HUBBUB_PORT, or those settings in the --config
+                                file, else http://localhost:3434)
   hubbub hook list
   hubbub hook delete ID
 POST {"text": "…", "id": "…"?, "name": "…"?} to the URL posts a message into ROOM as the bot NAME
-(made if no user holds the name; default hook-ROOM).`
+(made if no user holds the name; default hook-ROOM).
+Each opens hubbub serve's store, named as serve takes it: --data or --postgres, or serve's
+config file, --config FILE (HUBBUB_DATA, HUBBUB_POSTGRES, HUBBUB_CONFIG too).`
 
 // botArgs and hookArgs say what botUsage's and hookUsage's placeholders stand for.
 var (
@@ -76,11 +80,11 @@ func runBotLike(ctx context.Context, cmd, usage string, words argWords, args []s
 		return usageError(fmt.Sprintf("%s: unknown action %q\n%s", cmd, action, usage))
 	}
 	// The store's flags and argon2's, bound as hubbub user binds them, refuse as there.
-	pos, _, err := parseAdmin(fs, args, cmd, action, usage, words)
+	pos, src, err := parseAdmin(fs, args, cmd, action, usage, words)
 	if err != nil {
 		return err
 	}
-	return withAdminStore(ctx, c.user.store, cmd, action, io.err, func(store hubbub.Store) error {
+	return withAdminStore(ctx, c.user.store, src, cmd, action, io.err, func(store hubbub.Store) error {
 		if err := run(c, ctx, store, pos); err != nil {
 			return botError(cmd+" "+action, err)
 		}
@@ -210,7 +214,7 @@ func runHook(ctx context.Context, args []string, io stdio) error {
 		case "create":
 			fs.StringVar(&c.room, "room", "", "the room the hook posts into (required)")
 			fs.StringVar(&c.bot, "bot", "", "the bot the hook posts as: an existing bot, or a new one of this name (default hook-ROOM)")
-			fs.StringVar(&c.url, "url", "", "the server's address as the sending tool reaches it, for the printed URL (default: hubbub serve's, from HUBBUB_PUBLIC_URL, or HUBBUB_HOST and HUBBUB_PORT, else http://localhost:3434)")
+			fs.StringVar(&c.url, "url", "", "the server's address as the sending tool reaches it, for the printed URL (default: hubbub serve's, from HUBBUB_PUBLIC_URL, or HUBBUB_HOST and HUBBUB_PORT, or those settings in the --config file, else http://localhost:3434)")
 			return (*botCmd).createHook
 		case "list":
 			return (*botCmd).listHooks
@@ -225,7 +229,7 @@ func (c *botCmd) createHook(ctx context.Context, s hubbub.Store, _ []string) err
 	if c.room == "" {
 		return hubbub.Errorf(hubbub.ECodeMissing, "--room is required")
 	}
-	base, note, err := linkBase(c.url) // before anything is stored
+	base, note, err := linkBase(c.url, c.user.store.configPath) // before anything is stored
 	if err != nil {
 		return err
 	}

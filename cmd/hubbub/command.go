@@ -22,8 +22,10 @@ const commandUsage = `usage:
   hubbub command rotate NAME
 Slash commands: a user's "/NAME args" is posted to URL, signed with the command's secret
 (printed by add and rotate, once), and the answer is posted as the command's bot user
-(docs/integrations.md). Each opens the store as hubbub serve does (--data, --postgres, or
-HUBBUB_DATA, HUBBUB_POSTGRES); a running server sees the change at once.`
+(docs/integrations.md).
+Each opens hubbub serve's store, named as serve takes it: --data or --postgres, or serve's
+config file, --config FILE (HUBBUB_DATA, HUBBUB_POSTGRES, HUBBUB_CONFIG too). A running server
+sees the change at once.`
 
 // commandArgs says what commandUsage's placeholders stand for.
 var commandArgs = argWords{"NAME": "the command's name (without its /)", "URL": "the URL each use is posted to"}
@@ -105,11 +107,11 @@ func runCommand(ctx context.Context, args []string, io stdio) error {
 		return usageError(fmt.Sprintf("command: unknown action %q\n%s", action, commandUsage))
 	}
 	// The store's flags and argon2's, bound as hubbub user binds them, refuse as there.
-	pos, _, err := parseAdmin(fs, args, "command", action, commandUsage, commandArgs)
+	pos, src, err := parseAdmin(fs, args, "command", action, commandUsage, commandArgs)
 	if err != nil {
 		return err
 	}
-	return withAdminStore(ctx, c.store, "command", action, io.err, func(store hubbub.Store) error {
+	return withAdminStore(ctx, c.store, src, "command", action, io.err, func(store hubbub.Store) error {
 		if err := run(ctx, store, pos); err != nil {
 			// A mistake on the command line (a bad name or URL, a command that exists or
 			// does not) exits 2 with one line, as hubbub user, bot and hook do; the rest

@@ -28,9 +28,10 @@ const webhookUsage = `usage:
 ROOMS: room names, prefixes ending in * (team-*), or * for every room but DMs, comma-separated.
 EVENTS: message, edit, delete, reaction, member, topic, notification, comma-separated.
 EVENT_ID: an event's id as hubbub webhook dead lists it (not its kind).
-Each opens the store as hubbub serve does (--data, --postgres, or HUBBUB_DATA, HUBBUB_POSTGRES);
-a running server picks the change up within its --webhook-poll. create and rotate print the
-secret, which is never shown again. hubbub webhook ACTION -h lists the flags.`
+Each opens hubbub serve's store, named as serve takes it: --data or --postgres, or serve's
+config file, --config FILE (HUBBUB_DATA, HUBBUB_POSTGRES, HUBBUB_CONFIG too). A running server
+picks the change up within its --webhook-poll. create and rotate print the secret, which is
+never shown again. hubbub webhook ACTION -h lists the flags.`
 
 // webhookArgs says what webhookUsage's placeholders stand for.
 var webhookArgs = argWords{"URL": "the URL events are posted to", "ID": "the webhook's id (hubbub webhook list shows it)"}
@@ -88,11 +89,11 @@ func runWebhook(ctx context.Context, args []string, io stdio) error {
 	default:
 		return usageError(fmt.Sprintf("webhook: unknown action %q\n%s", action, webhookUsage))
 	}
-	pos, _, err := parseAdmin(fs, args, "webhook", action, webhookUsage, webhookArgs) // refuses 0 too, as user, bot, hook and command
+	pos, src, err := parseAdmin(fs, args, "webhook", action, webhookUsage, webhookArgs) // refuses 0 too, as user, bot, hook and command
 	if err != nil {
 		return err
 	}
-	return withAdminStore(ctx, c.store, "webhook", action, io.err, func(store hubbub.Store) error {
+	return withAdminStore(ctx, c.store, src, "webhook", action, io.err, func(store hubbub.Store) error {
 		client := egress.New(egress.Config{AllowPrivate: c.allowPrivate})
 		defer client.Close()
 		if err := run(ctx, webhooks.NewAdmin(store, client, nil), pos); err != nil {
@@ -113,9 +114,7 @@ func hookEventNames() []string {
 // bindStore binds the flags that choose the store, defaulting as hubbub serve does.
 func (c *webhookCmd) bindStore(fs *flag.FlagSet) {
 	c.store = newServeFlags(flag.NewFlagSet("defaults", flag.ContinueOnError))
-	fs.StringVar(&c.store.data, "data", c.store.data, "SQLite file that keeps the webhooks (hubbub serve's --data)")
-	fs.StringVar(&c.store.postgres, "postgres", "", "PostgreSQL URL (hubbub serve's --postgres; replaces --data)")
-	fs.DurationVar(&c.store.sqliteBusyTimeout, "sqlite-busy-timeout", c.store.sqliteBusyTimeout, "how long a write waits for a lock the running server holds on --data")
+	bindStoreFlags(fs, c.store, "webhooks")
 }
 
 func (c *webhookCmd) create(ctx context.Context, a *webhooks.Admin, args []string) error {
