@@ -1,10 +1,12 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -19,11 +21,12 @@ func init() {
 
 const botUsage = `usage:
   hubbub bot create NAME --rooms ROOM,PATTERN*,…   (prints the bot's API token, once)
-  hubbub bot list
+  hubbub bot list                                   (every bot, by name)
   hubbub bot rooms NAME ROOM,PATTERN*,…            (replaces its rooms)
   hubbub bot rotate NAME                            (a new token; the old one stops working)
   hubbub bot delete NAME                            (its token and hooks go; its user is disabled)
-Each opens the store as hubbub serve does (--data, --postgres, or HUBBUB_DATA, HUBBUB_POSTGRES).
+Each opens hubbub serve's store, named as serve takes it: --data or --postgres, or serve's
+config file, --config FILE (HUBBUB_DATA, HUBBUB_POSTGRES, HUBBUB_CONFIG too).
 A bot signs in with its token (hello's token, /ws?token=, Authorization: Bearer) in the rooms its
 patterns cover ("deploy-*" covers every room starting "deploy-"; "*" every room but DMs).`
 
@@ -31,11 +34,20 @@ const hookUsage = `usage:
   hubbub hook create --room ROOM [--bot NAME] [--url https://chat.example.com]
                                 (prints the hook's URL with its secret, once; without --url it
                                 begins with hubbub serve's address: HUBBUB_PUBLIC_URL, or
-                                HUBBUB_HOST and HUBBUB_PORT, else http://localhost:3434)
+                                HUBBUB_HOST and HUBBUB_PORT, or those settings in the --config
+                                file, else http://localhost:3434)
   hubbub hook list
   hubbub hook delete ID
 POST {"text": "…", "id": "…"?, "name": "…"?} to the URL posts a message into ROOM as the bot NAME
-(made if no user holds the name; default hook-ROOM).`
+(made if no user holds the name; default hook-ROOM).
+Each opens hubbub serve's store, named as serve takes it: --data or --postgres, or serve's
+config file, --config FILE (HUBBUB_DATA, HUBBUB_POSTGRES, HUBBUB_CONFIG too).`
+
+// botArgs and hookArgs say what botUsage's and hookUsage's placeholders stand for.
+var (
+	botArgs  = argWords{"NAME": "the bot's name", "ROOM,PATTERN*,…": "its rooms (ROOM,PATTERN*,…; '' for none)"}
+	hookArgs = argWords{"ID": "the hook's id (hubbub hook list shows it)"}
+)
 
 // botCmd holds one `hubbub bot` or `hubbub hook` action's settings: the store's flags and
 // the hook's.
@@ -47,9 +59,10 @@ type botCmd struct {
 	url   string
 }
 
-// runBotLike parses args for an action of cmd ("bot" or "hook") and runs it on the store.
-func runBotLike(ctx context.Context, cmd, usage string, args []string, io stdio,
-	bind func(c *botCmd, action string, fs *flag.FlagSet) (nargs int, run func(*botCmd, context.Context, hubbub.Store, []string) error)) error {
+// runBotLike parses args for an action of cmd ("bot" or "hook", whose usage's placeholders
+// words names) and runs it on the store.
+func runBotLike(ctx context.Context, cmd, usage string, words argWords, args []string, io stdio,
+	bind func(c *botCmd, action string, fs *flag.FlagSet) (run func(*botCmd, context.Context, hubbub.Store, []string) error)) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		fmt.Fprintln(io.err, usage)
 		if len(args) == 0 {
@@ -62,26 +75,16 @@ func runBotLike(ctx context.Context, cmd, usage string, args []string, io stdio,
 	fs := flag.NewFlagSet("hubbub "+cmd+" "+action, flag.ContinueOnError)
 	fs.SetOutput(io.err)
 	c.user.bindStore(fs)
-	nargs, run := bind(c, action, fs)
+	run := bind(c, action, fs)
 	if run == nil {
 		return usageError(fmt.Sprintf("%s: unknown action %q\n%s", cmd, action, usage))
 	}
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != nargs {
-		return usageError(fmt.Sprintf("%s %s: want %d argument(s), got %d %q\n%s", cmd, action, nargs, len(pos), pos, usage))
-	}
-	src, err := applyEnv(fs)
-	if err != nil {
-		return err
-	}
 	// The store's flags and argon2's, bound as hubbub user binds them, refuse as there.
-	if err := refuseBadNumbers(fs, src); err != nil {
+	pos, src, err := parseAdmin(fs, args, cmd, action, usage, words)
+	if err != nil {
 		return err
 	}
-	return withAdminStore(ctx, c.user.store, cmd, action, io.err, func(store hubbub.Store) error {
+	return withAdminStore(ctx, c.user.store, src, cmd, action, io.err, func(store hubbub.Store) error {
 		if err := run(c, ctx, store, pos); err != nil {
 			return botError(cmd+" "+action, err)
 		}
@@ -90,21 +93,21 @@ func runBotLike(ctx context.Context, cmd, usage string, args []string, io stdio,
 }
 
 func runBot(ctx context.Context, args []string, io stdio) error {
-	return runBotLike(ctx, "bot", botUsage, args, io, func(c *botCmd, action string, fs *flag.FlagSet) (int, func(*botCmd, context.Context, hubbub.Store, []string) error) {
+	return runBotLike(ctx, "bot", botUsage, botArgs, args, io, func(c *botCmd, action string, fs *flag.FlagSet) func(*botCmd, context.Context, hubbub.Store, []string) error {
 		switch action {
 		case "create":
 			fs.StringVar(&c.rooms, "rooms", "", "the rooms the bot may enter, comma-separated: names, prefixes ending in *, or * for every room but DMs")
-			return 1, (*botCmd).create
+			return (*botCmd).create
 		case "list":
-			return 0, (*botCmd).list
+			return (*botCmd).list
 		case "rooms":
-			return 2, (*botCmd).setRooms
+			return (*botCmd).setRooms
 		case "rotate":
-			return 1, (*botCmd).rotate
+			return (*botCmd).rotate
 		case "delete":
-			return 1, (*botCmd).delete
+			return (*botCmd).delete
 		}
-		return 0, nil
+		return nil
 	})
 }
 
@@ -142,6 +145,11 @@ func (c *botCmd) list(ctx context.Context, s hubbub.Store, _ []string) error {
 	if err != nil {
 		return err
 	}
+	// The store lists bots in id order, which is random: a person reads them by name, as
+	// hubbub user list shows users (any case; the id orders two names that differ in case only).
+	slices.SortFunc(list, func(a, b hubbub.Bot) int {
+		return cmp.Or(cmp.Compare(strings.ToLower(a.User.Name), strings.ToLower(b.User.Name)), cmp.Compare(a.User.ID, b.User.ID))
+	})
 	w := tabwriter.NewWriter(c.user.io.out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "NAME\tID\tTOKEN\tSTATUS\tROOMS\tCREATED")
 	for _, b := range list {
@@ -201,19 +209,19 @@ func (c *botCmd) delete(ctx context.Context, s hubbub.Store, args []string) erro
 }
 
 func runHook(ctx context.Context, args []string, io stdio) error {
-	return runBotLike(ctx, "hook", hookUsage, args, io, func(c *botCmd, action string, fs *flag.FlagSet) (int, func(*botCmd, context.Context, hubbub.Store, []string) error) {
+	return runBotLike(ctx, "hook", hookUsage, hookArgs, args, io, func(c *botCmd, action string, fs *flag.FlagSet) func(*botCmd, context.Context, hubbub.Store, []string) error {
 		switch action {
 		case "create":
 			fs.StringVar(&c.room, "room", "", "the room the hook posts into (required)")
 			fs.StringVar(&c.bot, "bot", "", "the bot the hook posts as: an existing bot, or a new one of this name (default hook-ROOM)")
-			fs.StringVar(&c.url, "url", "", "the server's address as the sending tool reaches it, for the printed URL (default: hubbub serve's, from HUBBUB_PUBLIC_URL, or HUBBUB_HOST and HUBBUB_PORT, else http://localhost:3434)")
-			return 0, (*botCmd).createHook
+			fs.StringVar(&c.url, "url", "", "the server's address as the sending tool reaches it, for the printed URL (default: hubbub serve's, from HUBBUB_PUBLIC_URL, or HUBBUB_HOST and HUBBUB_PORT, or those settings in the --config file, else http://localhost:3434)")
+			return (*botCmd).createHook
 		case "list":
-			return 0, (*botCmd).listHooks
+			return (*botCmd).listHooks
 		case "delete":
-			return 1, (*botCmd).deleteHook
+			return (*botCmd).deleteHook
 		}
-		return 0, nil
+		return nil
 	})
 }
 
@@ -221,7 +229,7 @@ func (c *botCmd) createHook(ctx context.Context, s hubbub.Store, _ []string) err
 	if c.room == "" {
 		return hubbub.Errorf(hubbub.ECodeMissing, "--room is required")
 	}
-	base, note, err := linkBase(c.url) // before anything is stored
+	base, note, err := linkBase(c.url, c.user.store.configPath) // before anything is stored
 	if err != nil {
 		return err
 	}

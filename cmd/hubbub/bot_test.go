@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -189,5 +190,30 @@ func TestAdminCommandsRefuseZeroAndNegatives(t *testing.T) {
 	}
 	if _, err := os.Stat(data); !os.IsNotExist(err) {
 		t.Errorf("the refusals made %s (%v): the flags are checked before the store is opened", data, err)
+	}
+}
+
+// TestBotListIsByName: hubbub bot list showed bots in the order of their random ids, so an
+// operator looking for one among many read the whole list; it lists them by name, whatever
+// their case, as hubbub user list does. Eight bots made out of order: their ids' order is the
+// names' one time in 40,320.
+func TestBotListIsByName(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "hubbub.db")
+	names := []string{"Hotel", "alpha", "golf", "Delta", "charlie", "foxtrot", "bravo", "echo"}
+	for _, name := range names {
+		if _, err := botCmdRun(t, "bot", "create", name, "--rooms", "builds", "--data", data); err != nil {
+			t.Fatalf("bot create %s: %v", name, err)
+		}
+	}
+	out, err := botCmdRun(t, "bot", "list", "--data", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var listed []string
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n")[1:] {
+		listed = append(listed, strings.Fields(line)[0])
+	}
+	if want := []string{"alpha", "bravo", "charlie", "Delta", "echo", "foxtrot", "golf", "Hotel"}; !slices.Equal(listed, want) {
+		t.Errorf("bot list names %v, want %v:\n%s", listed, want, out)
 	}
 }

@@ -22,8 +22,13 @@ const commandUsage = `usage:
   hubbub command rotate NAME
 Slash commands: a user's "/NAME args" is posted to URL, signed with the command's secret
 (printed by add and rotate, once), and the answer is posted as the command's bot user
-(docs/integrations.md). Each opens the store as hubbub serve does (--data, --postgres, or
-HUBBUB_DATA, HUBBUB_POSTGRES); a running server sees the change at once.`
+(docs/integrations.md).
+Each opens hubbub serve's store, named as serve takes it: --data or --postgres, or serve's
+config file, --config FILE (HUBBUB_DATA, HUBBUB_POSTGRES, HUBBUB_CONFIG too). A running server
+sees the change at once.`
+
+// commandArgs says what commandUsage's placeholders stand for.
+var commandArgs = argWords{"NAME": "the command's name (without its /)", "URL": "the URL each use is posted to"}
 
 // runCommand manages the server's slash commands: the logic is internal/commands', this file
 // reads the command line and prints the outcome.
@@ -42,12 +47,10 @@ func runCommand(ctx context.Context, args []string, io stdio) error {
 	c.bindStore(fs)
 	var description, bot string
 	var run func(ctx context.Context, store hubbub.Store, args []string) error
-	nargs := 1
 	switch action {
 	case "add":
 		fs.StringVar(&description, "description", "", "what the command does, for the clients' list")
 		fs.StringVar(&bot, "bot", "", "the name of the bot user its answers are posted as (default: the command's name; commands may share a bot)")
-		nargs = 2
 		run = func(ctx context.Context, store hubbub.Store, args []string) error {
 			// The syntax of the URL only: the server's dial checks the address it resolves to
 			// (--command-allow-private).
@@ -71,7 +74,6 @@ func runCommand(ctx context.Context, args []string, io stdio) error {
 			return nil
 		}
 	case "list":
-		nargs = 0
 		run = func(ctx context.Context, store hubbub.Store, _ []string) error {
 			list, err := commands.List(ctx, store)
 			if err != nil {
@@ -104,22 +106,12 @@ func runCommand(ctx context.Context, args []string, io stdio) error {
 	default:
 		return usageError(fmt.Sprintf("command: unknown action %q\n%s", action, commandUsage))
 	}
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != nargs {
-		return usageError(fmt.Sprintf("command %s: want %d argument(s), got %d %q\n%s", action, nargs, len(pos), pos, commandUsage))
-	}
-	src, err := applyEnv(fs)
-	if err != nil {
-		return err
-	}
 	// The store's flags and argon2's, bound as hubbub user binds them, refuse as there.
-	if err := refuseBadNumbers(fs, src); err != nil {
+	pos, src, err := parseAdmin(fs, args, "command", action, commandUsage, commandArgs)
+	if err != nil {
 		return err
 	}
-	return withAdminStore(ctx, c.store, "command", action, io.err, func(store hubbub.Store) error {
+	return withAdminStore(ctx, c.store, src, "command", action, io.err, func(store hubbub.Store) error {
 		if err := run(ctx, store, pos); err != nil {
 			// A mistake on the command line (a bad name or URL, a command that exists or
 			// does not) exits 2 with one line, as hubbub user, bot and hook do; the rest

@@ -20,6 +20,11 @@ import (
 //
 // Precedence, highest first: the command line, the environment (HUBBUB_*), the file, the
 // flag's default.
+//
+// The admin commands (hubbub user, bot, hook, command, webhook) take the same file, by --config
+// or HUBBUB_CONFIG, with the same precedence, so that they open the store serve opens: they
+// read the settings they have (data, postgres, sqlite-busy-timeout, argon2-*, …) and skip
+// serve's others (applySourcesOf).
 
 // configFlag is the flag naming the config file; it may also come from HUBBUB_CONFIG.
 const configFlag = "config"
@@ -32,6 +37,15 @@ type settingSources map[string]string
 // from the config file, and reports where each value came from: applyEnv, then the file, for
 // hubbub serve. Every mistake is a usageError of one line.
 func applySources(fs *flag.FlagSet) (settingSources, error) {
+	return applySourcesOf(fs, fs)
+}
+
+// applySourcesOf is applySources for a flag set fs that has some of hubbub serve's flags
+// besides its own, as an admin command has the store's (--data, --postgres, …): a config file
+// is serve's, its keys the flags of keys (serve's flag set). A key fs has is read as serve
+// reads it; any other of serve's keys is skipped, its value neither used nor checked — serve
+// checks it —, so that one file serves both; a key serve has not is refused as serve refuses it.
+func applySourcesOf(fs, keys *flag.FlagSet) (settingSources, error) {
 	src, err := applyEnv(fs)
 	if err != nil {
 		return nil, err
@@ -46,15 +60,16 @@ func applySources(fs *flag.FlagSet) (settingSources, error) {
 		return nil, usageError(fmt.Sprintf("config file: %v", err))
 	}
 	defer file.Close()
-	if err := readConfig(fs, file, path, src); err != nil {
+	if err := readConfig(fs, keys, file, path, src); err != nil {
 		return nil, err
 	}
 	return src, nil
 }
 
-// readConfig applies the settings in r (named path in errors) to the flags that src says
-// still have their default.
-func readConfig(fs *flag.FlagSet, r io.Reader, path string, src settingSources) error {
+// readConfig applies the settings in r (named path in errors) to the flags of fs that src says
+// still have their default. The keys r may hold are the flags of keys (fs itself for serve);
+// those fs has not are skipped.
+func readConfig(fs, keys *flag.FlagSet, r io.Reader, path string, src settingSources) error {
 	sc := bufio.NewScanner(r)
 	seen := map[string]int{}
 	for n := 1; sc.Scan(); n++ {
@@ -72,14 +87,16 @@ func readConfig(fs *flag.FlagSet, r io.Reader, path string, src settingSources) 
 		if err != nil {
 			return usageError(fmt.Sprintf("config %s: %s: %v", where, key, err))
 		}
-		f := fs.Lookup(key)
 		switch {
-		case f == nil || key == configFlag:
+		case keys.Lookup(key) == nil || key == configFlag:
 			return usageError(fmt.Sprintf("config %s: unknown key %q (keys are the flags of hubbub serve -h)", where, key))
 		case seen[key] > 0:
 			return usageError(fmt.Sprintf("config %s: %q set again (first at line %d)", where, key, seen[key]))
 		}
 		seen[key] = n
+		if fs.Lookup(key) == nil {
+			continue // a setting of serve's that this command has not
+		}
 		if src[key] != "default" {
 			continue // the command line or the environment wins
 		}

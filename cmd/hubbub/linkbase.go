@@ -13,21 +13,27 @@ import (
 // with the server's address as the people or tools it is for reach it. --url says it; without
 // it, the address is the one hubbub serve would give for itself from the same settings, so that
 // an operator who runs the server with HUBBUB_PORT or HUBBUB_PUBLIC_URL set (in the environment
-// or the HUBBUB_CONFIG file) gets a link that works: a tester's HUBBUB_PORT=3702 got a hook URL
-// on :3434, the default, without a word.
+// or the config file, --config or HUBBUB_CONFIG) gets a link that works: a tester's
+// HUBBUB_PORT=3702 got a hook URL on :3434, the default, without a word.
 
 // linkBase returns the address a printed link begins with, without a trailing "/": given (the
 // command's --url, or its HUBBUB_URL) if set; else serve's --public-url; else serveBaseURL of
-// serve's --host, --port and --tls-cert. note, when not empty, says on which settings an
-// address --url did not give rests: serve's host and port, named by where they came from, or
-// its defaults when nothing set them.
-func linkBase(given string) (base, note string, err error) {
+// serve's --host, --port and --tls-cert, read as serve reads them: from the environment, then
+// the config file config (the command's --config; HUBBUB_CONFIG when empty). note, when not empty, says on which
+// settings an address --url did not give rests: serve's host and port, named by where they
+// came from, or its defaults when nothing set them.
+func linkBase(given, config string) (base, note string, err error) {
 	if given != "" {
 		return strings.TrimRight(given, "/"), "", nil
 	}
 	fs := flag.NewFlagSet("hubbub serve", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	f := newServeFlags(fs)
+	if config != "" {
+		if err := fs.Set(configFlag, config); err != nil {
+			return "", "", fmt.Errorf("--config %s: %w", config, err)
+		}
+	}
 	src, err := applySources(fs)
 	if err != nil {
 		return "", "", fmt.Errorf("reading hubbub serve's settings for the server's address (or pass --url): %w", err)

@@ -168,7 +168,7 @@ func TestServeStartURLIsTheLinkBase(t *testing.T) {
 		port := strconv.Itoa(addr.(*net.TCPAddr).Port)
 		t.Setenv("HUBBUB_HOST", host)
 		t.Setenv("HUBBUB_PORT", port)
-		base, _, err := linkBase("")
+		base, _, err := linkBase("", "")
 		if err != nil || base != m[1] || base != "http://localhost:"+port {
 			t.Errorf("--host %q: serve started at %s, links begin %q (%v), want both http://localhost:%s", host, m[1], base, err, port)
 		}

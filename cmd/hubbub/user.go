@@ -30,8 +30,12 @@ const userUsage = `usage:
   hubbub user role NAME ROLE
   hubbub user rename NAME NEWNAME
   hubbub user invite [--role R] [--expires 72h] [--url https://chat.example.com] [--by NAME]
-Each opens the store as hubbub serve does (--data, --postgres, or HUBBUB_DATA, HUBBUB_POSTGRES);
-a running server may hold the SQLite file meanwhile. hubbub user ACTION -h lists the flags.`
+Each opens hubbub serve's store, named as serve takes it: --data or --postgres, or serve's
+config file, --config FILE (HUBBUB_DATA, HUBBUB_POSTGRES, HUBBUB_CONFIG too).
+A running server may hold the SQLite file meanwhile. hubbub user ACTION -h lists the flags.`
+
+// userArgs says what userUsage's placeholders stand for.
+var userArgs = argWords{"NAME": "the user's name", "ROLE": "the role (admin, moderator or member)", "NEWNAME": "the new name"}
 
 // runUser manages the server's users: the logic is internal/accounts', this file reads the
 // command line and prints the outcome.
@@ -49,14 +53,13 @@ func runUser(ctx context.Context, args []string, io stdio) error {
 	fs.SetOutput(io.err)
 	c.bindStore(fs)
 	var run func(ctx context.Context, users hubbub.UserStore, args []string) error
-	nargs := 1
 	switch action {
 	case "add":
 		fs.StringVar(&c.role, "role", hubbub.RoleMember, "the server-wide role: admin, moderator or member")
 		c.bindPassword(fs)
 		run = c.add
 	case "list":
-		nargs, run = 0, c.list
+		run = c.list
 	case "passwd":
 		c.bindPassword(fs)
 		run = c.passwd
@@ -64,38 +67,26 @@ func runUser(ctx context.Context, args []string, io stdio) error {
 		fs.BoolVar(&c.enable, "enable", false, "enable the user again instead")
 		run = c.disable
 	case "role":
-		nargs, run = 2, c.setRole
+		run = c.setRole
 	case "rename":
-		nargs, run = 2, c.rename
+		run = c.rename
 	case "invite":
 		fs.StringVar(&c.role, "role", hubbub.RoleMember, "the role of the account the link creates: admin, moderator or member")
 		fs.DurationVar(&c.expires, "expires", accounts.DefaultInviteTTL, fmt.Sprintf("how long the link works (at most %v); it also stops once used", accounts.MaxInviteTTL))
-		fs.StringVar(&c.url, "url", "", "the server's address as people's browsers reach it, for the link (default: hubbub serve's, from HUBBUB_PUBLIC_URL, or HUBBUB_HOST and HUBBUB_PORT, else http://localhost:3434)")
+		fs.StringVar(&c.url, "url", "", "the server's address as people's browsers reach it, for the link (default: hubbub serve's, from HUBBUB_PUBLIC_URL, or HUBBUB_HOST and HUBBUB_PORT, or those settings in the --config file, else http://localhost:3434)")
 		fs.StringVar(&c.by, "by", "", "the name of the admin the invite is from (default: none, the operator)")
-		nargs, run = 0, c.invite
+		run = c.invite
 	default:
 		return usageError(fmt.Sprintf("user: unknown action %q\n%s", action, userUsage))
 	}
-	pos, err := parseInterspersed(fs, args)
+	pos, src, err := parseAdmin(fs, args, "user", action, userUsage, userArgs)
 	if err != nil {
-		return err
-	}
-	if len(pos) != nargs {
-		return usageError(fmt.Sprintf("user %s: want %d argument(s), got %d %q\n%s", action, nargs, len(pos), pos, userUsage))
-	}
-	src, err := applyEnv(fs)
-	if err != nil {
-		return err
-	}
-	// No flag of user takes 0 (serve_zero.go): argon2's costs took 0 for their defaults, so
-	// --argon2-time 0 hashed with two passes, without a word.
-	if err := refuseBadNumbers(fs, src); err != nil {
 		return err
 	}
 	if c.hasher, err = c.hash.hasher(); err != nil {
-		return usageError(err.Error())
+		return usageError(err.Error() + src.outsideCommandLine(fs))
 	}
-	return withAdminStore(ctx, c.store, c.cmd, c.action, io.err, func(store hubbub.Store) error {
+	return withAdminStore(ctx, c.store, src, c.cmd, c.action, io.err, func(store hubbub.Store) error {
 		if err := run(ctx, store, pos); err != nil {
 			return userError(action, err)
 		}
@@ -118,12 +109,11 @@ type userCmd struct {
 	passwordPrompt func() (string, error) // tests replace the terminal
 }
 
-// bindStore binds the flags that choose the store, defaulting as hubbub serve does.
+// bindStore binds the flags that choose the store, defaulting as hubbub serve does, and
+// argon2's.
 func (c *userCmd) bindStore(fs *flag.FlagSet) {
 	c.store = newServeFlags(flag.NewFlagSet("defaults", flag.ContinueOnError))
-	fs.StringVar(&c.store.data, "data", c.store.data, "SQLite file that keeps the users (hubbub serve's --data)")
-	fs.StringVar(&c.store.postgres, "postgres", "", "PostgreSQL URL (hubbub serve's --postgres; replaces --data)")
-	fs.DurationVar(&c.store.sqliteBusyTimeout, "sqlite-busy-timeout", c.store.sqliteBusyTimeout, "how long a write waits for a lock the running server holds on --data")
+	bindStoreFlags(fs, c.store, "users")
 	c.hash.bind(fs)
 }
 
@@ -140,8 +130,9 @@ func (c *userCmd) bindPassword(fs *flag.FlagSet) {
 // so that the first admin can be added before the server first runs; it returns the file they
 // will make, for settle. A --postgres database without the store's tables is refused and made
 // alike: opening it made every table there (a URL naming another database, or a search_path
-// another schema) and listed nothing.
-func needData(ctx context.Context, f *serveFlags, cmd, action string) (*newData, error) {
+// another schema) and listed nothing. src says where --data and --postgres came from (a config
+// file's line), for the refusal.
+func needData(ctx context.Context, f *serveFlags, src settingSources, cmd, action string) (*newData, error) {
 	making := action == "add" || action == "create" || action == "invite"
 	if f.postgres != "" {
 		ctx, cancel := context.WithTimeout(ctx, 30*time.Second) // as openStore allows
@@ -155,7 +146,7 @@ func needData(ctx context.Context, f *serveFlags, cmd, action string) (*newData,
 		case making:
 			return &newData{path: maskValue("postgres", f.postgres), what: cmd + " " + action, postgres: true}, nil
 		}
-		return nil, usageError(fmt.Sprintf("%s %s: no hubbub tables in the PostgreSQL database at %s (on its search_path): pass the URL hubbub serve uses (its --postgres) as --postgres URL, or set HUBBUB_POSTGRES", cmd, action, maskValue("postgres", f.postgres)))
+		return nil, usageError(fmt.Sprintf("%s %s: no hubbub tables in the PostgreSQL database at %s (on its search_path)%s: pass the URL hubbub serve uses (its --postgres) as --postgres URL, or serve's config file as --config FILE (or set HUBBUB_POSTGRES or HUBBUB_CONFIG)", cmd, action, maskValue("postgres", f.postgres), src.from("postgres")))
 	}
 	if _, err := os.Stat(f.data); !errors.Is(err, os.ErrNotExist) {
 		return nil, nil
@@ -163,7 +154,7 @@ func needData(ctx context.Context, f *serveFlags, cmd, action string) (*newData,
 	if making {
 		return &newData{path: f.data, what: cmd + " " + action}, nil
 	}
-	return nil, usageError(fmt.Sprintf("%s %s: no database at %s: pass the file hubbub serve keeps (its --data) as --data PATH, or set HUBBUB_DATA", cmd, action, f.data))
+	return nil, usageError(fmt.Sprintf("%s %s: no database at %s%s: pass the file hubbub serve keeps (its --data) as --data PATH, or serve's config file as --config FILE (or set HUBBUB_DATA or HUBBUB_CONFIG)", cmd, action, f.data, src.from("data")))
 }
 
 // newData is the SQLite file an action made because --data named none, or the PostgreSQL
@@ -186,7 +177,7 @@ func (n *newData) settle(err error, errOut io.Writer) error {
 	}
 	if n.postgres {
 		if err == nil {
-			fmt.Fprintf(errOut, "hubbub: %s: there were no hubbub tables in the PostgreSQL database at %s: made them (if hubbub serve uses another database or schema, pass its URL as --postgres URL or set HUBBUB_POSTGRES)\n", n.what, n.path)
+			fmt.Fprintf(errOut, "hubbub: %s: there were no hubbub tables in the PostgreSQL database at %s: made them (if hubbub serve uses another database or schema, pass its URL as --postgres URL, or serve's config file as --config FILE)\n", n.what, n.path)
 		}
 		return err
 	}
@@ -196,17 +187,17 @@ func (n *newData) settle(err error, errOut io.Writer) error {
 		}
 		return err
 	}
-	fmt.Fprintf(errOut, "hubbub: %s: there was no database at %s: made a new one (if hubbub serve keeps another file, pass it as --data PATH or set HUBBUB_DATA)\n", n.what, n.path)
+	fmt.Fprintf(errOut, "hubbub: %s: there was no database at %s: made a new one (if hubbub serve keeps another file, pass it as --data PATH, or serve's config file as --config FILE)\n", n.what, n.path)
 	return nil
 }
 
-// withAdminStore runs do on the store f names, for action of cmd (hubbub user, bot, hook,
-// command, webhook), and closes it: a --data file that does not exist is refused or made as
-// needData says, and one it made is kept or removed by do's outcome (newData.settle). The store
-// is opened without the integrity check, which the server makes at its start: an admin
-// command should not wait minutes on a large file.
-func withAdminStore(ctx context.Context, f *serveFlags, cmd, action string, errOut io.Writer, do func(hubbub.Store) error) error {
-	made, err := needData(ctx, f, cmd, action)
+// withAdminStore runs do on the store f names (src saying where its settings came from), for
+// action of cmd (hubbub user, bot, hook, command, webhook), and closes it: a --data file that
+// does not exist is refused or made as needData says, and one it made is kept or removed by
+// do's outcome (newData.settle). The store is opened without the integrity check, which the
+// server makes at its start: an admin command should not wait minutes on a large file.
+func withAdminStore(ctx context.Context, f *serveFlags, src settingSources, cmd, action string, errOut io.Writer, do func(hubbub.Store) error) error {
+	made, err := needData(ctx, f, src, cmd, action)
 	if err != nil {
 		return err
 	}
@@ -334,7 +325,7 @@ func (c *userCmd) rename(ctx context.Context, users hubbub.UserStore, args []str
 }
 
 func (c *userCmd) invite(ctx context.Context, users hubbub.UserStore, _ []string) error {
-	base, note, err := linkBase(c.url)
+	base, note, err := linkBase(c.url, c.store.configPath)
 	if err != nil {
 		return err
 	}

@@ -28,9 +28,13 @@ const webhookUsage = `usage:
 ROOMS: room names, prefixes ending in * (team-*), or * for every room but DMs, comma-separated.
 EVENTS: message, edit, delete, reaction, member, topic, notification, comma-separated.
 EVENT_ID: an event's id as hubbub webhook dead lists it (not its kind).
-Each opens the store as hubbub serve does (--data, --postgres, or HUBBUB_DATA, HUBBUB_POSTGRES);
-a running server picks the change up within its --webhook-poll. create and rotate print the
-secret, which is never shown again. hubbub webhook ACTION -h lists the flags.`
+Each opens hubbub serve's store, named as serve takes it: --data or --postgres, or serve's
+config file, --config FILE (HUBBUB_DATA, HUBBUB_POSTGRES, HUBBUB_CONFIG too). A running server
+picks the change up within its --webhook-poll. create and rotate print the secret, which is
+never shown again. hubbub webhook ACTION -h lists the flags.`
+
+// webhookArgs says what webhookUsage's placeholders stand for.
+var webhookArgs = argWords{"URL": "the URL events are posted to", "ID": "the webhook's id (hubbub webhook list shows it)"}
 
 // webhookCmd holds one `hubbub webhook` action's settings; the rules are webhooks.Admin's,
 // shared with the REST API.
@@ -59,7 +63,6 @@ func runWebhook(ctx context.Context, args []string, io stdio) error {
 	fs.SetOutput(io.err)
 	c.bindStore(fs)
 	var run func(ctx context.Context, a *webhooks.Admin, args []string) error
-	nargs, varargs := 1, false
 	switch action {
 	case "create":
 		fs.Var(&c.rooms, "rooms", "rooms followed, comma-separated: names, prefixes ending in *, or * (every room but DMs)")
@@ -68,7 +71,7 @@ func runWebhook(ctx context.Context, args []string, io stdio) error {
 		fs.BoolVar(&c.allowPrivate, "webhook-allow-private", false, "accept a URL on a loopback or private address (the server must run with --webhook-allow-private too)")
 		run = c.create
 	case "list":
-		nargs, run = 0, c.list
+		run = c.list
 	case "pause":
 		run = c.pause(true)
 	case "resume":
@@ -82,25 +85,15 @@ func runWebhook(ctx context.Context, args []string, io stdio) error {
 		fs.IntVar(&c.limit, "limit", webhooks.DefaultDeliveriesPage, fmt.Sprintf("most deliveries listed (at most %d)", webhooks.MaxDeliveriesPage))
 		run = c.dead
 	case "replay":
-		varargs, run = true, c.replay
+		run = c.replay
 	default:
 		return usageError(fmt.Sprintf("webhook: unknown action %q\n%s", action, webhookUsage))
 	}
-	pos, err := parseInterspersed(fs, args)
+	pos, src, err := parseAdmin(fs, args, "webhook", action, webhookUsage, webhookArgs) // refuses 0 too, as user, bot, hook and command
 	if err != nil {
 		return err
 	}
-	if len(pos) != nargs && !(varargs && len(pos) >= nargs) {
-		return usageError(fmt.Sprintf("webhook %s: want %d argument(s), got %d %q\n%s", action, nargs, len(pos), pos, webhookUsage))
-	}
-	src, err := applyEnv(fs)
-	if err != nil {
-		return err
-	}
-	if err := refuseBadNumbers(fs, src); err != nil { // as user, bot, hook and command: 0 too
-		return err
-	}
-	return withAdminStore(ctx, c.store, "webhook", action, io.err, func(store hubbub.Store) error {
+	return withAdminStore(ctx, c.store, src, "webhook", action, io.err, func(store hubbub.Store) error {
 		client := egress.New(egress.Config{AllowPrivate: c.allowPrivate})
 		defer client.Close()
 		if err := run(ctx, webhooks.NewAdmin(store, client, nil), pos); err != nil {
@@ -121,9 +114,7 @@ func hookEventNames() []string {
 // bindStore binds the flags that choose the store, defaulting as hubbub serve does.
 func (c *webhookCmd) bindStore(fs *flag.FlagSet) {
 	c.store = newServeFlags(flag.NewFlagSet("defaults", flag.ContinueOnError))
-	fs.StringVar(&c.store.data, "data", c.store.data, "SQLite file that keeps the webhooks (hubbub serve's --data)")
-	fs.StringVar(&c.store.postgres, "postgres", "", "PostgreSQL URL (hubbub serve's --postgres; replaces --data)")
-	fs.DurationVar(&c.store.sqliteBusyTimeout, "sqlite-busy-timeout", c.store.sqliteBusyTimeout, "how long a write waits for a lock the running server holds on --data")
+	bindStoreFlags(fs, c.store, "webhooks")
 }
 
 func (c *webhookCmd) create(ctx context.Context, a *webhooks.Admin, args []string) error {

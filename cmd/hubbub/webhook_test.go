@@ -349,7 +349,7 @@ func TestWebhookCommand(t *testing.T) {
 	refused("pass --webhook-allow-private, and run the server with it too", "create", "http://127.0.0.1:9/hook", "--rooms", "a", "--events", "message")
 	refused("needs rooms", "create", "https://example.com/hook", "--events", "message")
 	refused("unknown event", "create", "https://example.com/hook", "--rooms", "a", "--events", "typing")
-	refused("want 1 argument", "create", "--rooms", "a", "--events", "message")
+	refused("missing the URL events are posted to", "create", "--rooms", "a", "--events", "message")
 	refused("unknown action", "frobnicate")
 	out := ok("create", "https://example.com/hook", "--rooms", "a,team-*", "--events", "message,edit")
 	m := regexp.MustCompile(`(?m)^created (wh_\S+)\nsecret (whsec_\S+)$`).FindStringSubmatch(out)

@@ -1,0 +1,283 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"hubbub/internal/accounts"
+	"hubbub/internal/server"
+	"hubbub/internal/servertest"
+)
+
+// adminUsages are the admin commands with their usage texts and the words of their
+// placeholders.
+var adminUsages = []struct {
+	cmd, usage string
+	words      argWords
+}{
+	{"user", userUsage, userArgs},
+	{"bot", botUsage, botArgs},
+	{"hook", hookUsage, hookArgs},
+	{"command", commandUsage, commandArgs},
+	{"webhook", webhookUsage, webhookArgs},
+}
+
+// TestAdminArgumentsSaidInWords: an admin action given too few arguments said "user disable:
+// want 1 argument(s), got 0 []" and printed the command's whole usage; it now names what is
+// missing in words, with the action's own usage line, and one given too many quotes the extra.
+// Each action's arguments are read from its line in the usage it prints, so the two cannot
+// disagree; every action of every usage is run here with one argument too few and one too
+// many.
+func TestAdminArgumentsSaidInWords(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "hubbub.db")
+	runArgs := func(args ...string) error {
+		var out, errOut bytes.Buffer
+		return run(context.Background(), append(slices.Clone(args), "--data", data), stdio{in: strings.NewReader(""), out: &out, err: &errOut})
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"user", "disable"}, "user disable: missing the user's name (usage: hubbub user disable NAME [--enable])"},
+		{[]string{"user", "role"}, "user role: missing the user's name and the role (admin, moderator or member) (usage: hubbub user role NAME ROLE)"},
+		{[]string{"user", "role", "ann"}, "user role: missing the role (admin, moderator or member) (usage: hubbub user role NAME ROLE)"},
+		{[]string{"user", "rename", "ann"}, "user rename: missing the new name (usage: hubbub user rename NAME NEWNAME)"},
+		{[]string{"user", "add", "ann", "smith"}, `user add: unexpected "smith" after the user's name (usage: hubbub user add NAME `},
+		{[]string{"user", "list", "ann", "bob"}, `user list: takes no arguments, got "ann" "bob" (usage: hubbub user list)`},
+		{[]string{"bot", "create", "--rooms", "builds"}, "bot create: missing the bot's name (usage: hubbub bot create NAME --rooms ROOM,PATTERN*,…)"},
+		{[]string{"bot", "create", "ci", "builds"}, `bot create: unexpected "builds" after the bot's name (usage: hubbub bot create NAME --rooms ROOM,PATTERN*,…)`},
+		{[]string{"bot", "rooms", "ci"}, "bot rooms: missing its rooms (ROOM,PATTERN*,…; '' for none) (usage: hubbub bot rooms NAME ROOM,PATTERN*,…)"},
+		{[]string{"hook", "delete"}, "hook delete: missing the hook's id (hubbub hook list shows it) (usage: hubbub hook delete ID)"},
+		{[]string{"hook", "create", "alerts", "--room", "alerts"}, `hook create: takes no arguments, got "alerts" (usage: hubbub hook create --room ROOM [--bot NAME] [--url https://chat.example.com])`},
+		{[]string{"command", "add", "deploy"}, "command add: missing the URL each use is posted to (usage: hubbub command add NAME URL [--description TEXT] [--bot NAME])"},
+		{[]string{"webhook", "create", "--rooms", "a", "--events", "message"}, "webhook create: missing the URL events are posted to (usage: hubbub webhook create URL --rooms ROOMS"},
+		{[]string{"webhook", "replay"}, "webhook replay: missing the webhook's id (hubbub webhook list shows it) (usage: hubbub webhook replay ID [EVENT_ID …])"},
+		{[]string{"webhook", "dead", "wh_1", "wh_2"}, `webhook dead: unexpected "wh_2" after the webhook's id (hubbub webhook list shows it) (usage: hubbub webhook dead ID [--after EVENT_ID] [--limit N])`},
+	} {
+		err := runArgs(c.args...)
+		if err == nil || exitCode(err) != 2 || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("hubbub %s: %v (exit %d), want one line with %q", strings.Join(c.args, " "), err, exitCode(err), c.want)
+		}
+	}
+
+	// Every action of every admin command, from its usage: each placeholder has its words,
+	// one argument too few names the last, one too many is refused.
+	actions := 0
+	for _, u := range adminUsages {
+		for _, line := range strings.Split(u.usage, "\n") {
+			f := strings.Fields(line)
+			if len(f) < 3 || f[0] != "hubbub" || f[1] != u.cmd {
+				continue
+			}
+			actions++
+			action := f[2]
+			a, ok := actionArgs(u.usage, u.cmd, action)
+			if !ok {
+				t.Fatalf("%s %s: no usage line", u.cmd, action)
+			}
+			for _, p := range append(a.required, a.optional...) {
+				if p == "" || u.words[p] == "" && !slices.Contains(a.optional, p) {
+					t.Errorf("%s %s: placeholder %q of %q has no words", u.cmd, action, p, a.line)
+				}
+			}
+			args := []string{u.cmd, action}
+			for range a.required {
+				args = append(args, "x")
+			}
+			if n := len(a.required); n > 0 {
+				err := runArgs(args[:len(args)-1]...)
+				if want := "missing " + u.words[a.required[n-1]] + " (usage: " + a.line + ")"; err == nil || !strings.Contains(err.Error(), want) {
+					t.Errorf("hubbub %s with one argument too few: %v, want %q", strings.Join(args, " "), err, want)
+				}
+			}
+			if !a.many {
+				for range a.optional {
+					args = append(args, "x")
+				}
+				err := runArgs(append(args, "extra")...)
+				if err == nil || exitCode(err) != 2 || !strings.Contains(err.Error(), `"extra"`) || !strings.Contains(err.Error(), "(usage: "+a.line+")") {
+					t.Errorf("hubbub %s extra: %v (exit %d), want a usage error quoting the extra argument", strings.Join(args, " "), err, exitCode(err))
+				}
+			}
+		}
+	}
+	if actions < 20 {
+		t.Errorf("found %d actions in the admin commands' usage, want every one", actions)
+	}
+	if _, err := os.Stat(data); err == nil {
+		t.Errorf("a refused command line made %s: the arguments are checked before the store is opened", data)
+	}
+}
+
+// TestAdminCommandsReadServesConfig: an operator who runs `hubbub serve --config
+// /etc/hubbub/hubbub.conf` and then `HUBBUB_CONFIG=/etc/hubbub/hubbub.conf hubbub user list` was
+// told "no database at hubbub.db", and `hubbub user list --config FILE` was refused ("flag
+// provided but not defined: -config"): the admin commands read no config file. Each now takes
+// serve's file, by --config or HUBBUB_CONFIG, reads from it the settings it has (data,
+// sqlite-busy-timeout, argon2-*, webhook-allow-private) and skips serve's others, with serve's
+// precedence: flag, environment, file, default.
+func TestAdminCommandsReadServesConfig(t *testing.T) {
+	for _, k := range []string{"HUBBUB_CONFIG", "HUBBUB_DATA", "HUBBUB_POSTGRES", "HUBBUB_URL", "HUBBUB_PUBLIC_URL", "HUBBUB_HOST", "HUBBUB_PORT", "HUBBUB_ARGON2_MEMORY", "HUBBUB_ARGON2_TIME"} {
+		t.Setenv(k, "") // restored after the test
+		os.Unsetenv(k)
+	}
+	dir := t.TempDir()
+	data := filepath.Join(dir, "chat.db")
+	s := servertest.Start(t, servertest.Options{DataPath: data,
+		Server: server.Config{Accounts: accounts.Config{Hash: accounts.TestHashParams}}})
+	writeConf := func(name, text string) string {
+		t.Helper()
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	// The operator's file: serve's settings (some only serve has, one of them a secret) and
+	// the store's.
+	conf := writeConf("hubbub.conf", `# /etc/hubbub/hubbub.conf
+host = 0.0.0.0
+port = 6101
+log-format = json
+max-conns-per-ip = 50
+token-secret = "0123456789abcdef0123456789abcdef-adminconf"
+data = `+data+`
+sqlite-busy-timeout = 7s
+argon2-memory = 64
+argon2-time = 1
+webhook-allow-private = true
+`)
+	admin := func(stdin string, args ...string) (string, string, error) {
+		t.Helper()
+		var out, errOut bytes.Buffer
+		err := run(context.Background(), args, stdio{in: strings.NewReader(stdin), out: &out, err: &errOut})
+		return out.String(), errOut.String(), err
+	}
+
+	// --config: the user goes into the server's file, hashed at the file's argon2 costs, and
+	// signs in to the server.
+	out, stderr, err := admin("correct horse\n", "user", "add", "admin", "--role", "admin", "--password-stdin", "--config", conf)
+	id := regexp.MustCompile(`^added admin \((u_[0-9a-f]{32})\), role admin\n$`).FindStringSubmatch(out)
+	if err != nil || id == nil || stderr != "" {
+		t.Fatalf("user add --config: %v %q %q", err, out, stderr)
+	}
+	if st := newTestBrowser(t, s).signIn("admin", "correct horse"); st != http.StatusSeeOther {
+		t.Fatalf("sign in as the admin user add --config made: %d", st)
+	}
+	if hash, err := s.Store.PasswordHash(t.Context(), id[1]); err != nil || !strings.HasPrefix(hash, "$argon2id$v=19$m=64,t=1,") {
+		t.Errorf("the password's hash %q (%v), want the costs of the file's argon2-memory and argon2-time", hash, err)
+	}
+
+	// HUBBUB_CONFIG, for every command that opens the store.
+	t.Setenv("HUBBUB_CONFIG", conf)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"user", "list"}, "admin"},
+		{[]string{"bot", "create", "ci", "--rooms", "builds"}, "created bot ci"},
+		{[]string{"bot", "list"}, "ci "},
+		{[]string{"hook", "list"}, "ID"},
+		{[]string{"command", "list"}, "NAME"},
+		// The file's webhook-allow-private, which webhook create takes too.
+		{[]string{"webhook", "create", "http://127.0.0.1:6102/hook", "--rooms", "builds", "--events", "message"}, "created wh_"},
+		{[]string{"webhook", "list"}, "http://127.0.0.1:6102/hook"},
+	} {
+		if out, stderr, err := admin("", c.args...); err != nil || !strings.Contains(out, c.want) {
+			t.Errorf("HUBBUB_CONFIG=%s hubbub %s: %v\n%s%s\nwant %q", conf, strings.Join(c.args, " "), err, out, stderr, c.want)
+		}
+	}
+	// A link without --url begins with the file's port, as serve's own address.
+	out, stderr, err = admin("", "user", "invite")
+	if err != nil || !strings.HasPrefix(out, "http://localhost:6101/invite#") || !strings.Contains(stderr, "port = 6101 in "+conf+":3") {
+		t.Errorf("user invite with HUBBUB_CONFIG: %v %q %q, want a link on the file's port that says so", err, out, stderr)
+	}
+	os.Unsetenv("HUBBUB_CONFIG")
+
+	// Precedence as serve's: the command line, then the environment, then the file.
+	other := filepath.Join(dir, "other.db")
+	if _, _, err := admin("", "user", "list", "--config", conf, "--data", other); err == nil || !strings.Contains(err.Error(), "no database at "+other+":") {
+		t.Errorf("--data with --config: %v, want the flag's file", err)
+	}
+	t.Setenv("HUBBUB_DATA", other)
+	if _, _, err := admin("", "user", "list", "--config", conf); err == nil || !strings.Contains(err.Error(), "no database at "+other+" (from env HUBBUB_DATA):") {
+		t.Errorf("HUBBUB_DATA with --config: %v, want the environment's file", err)
+	}
+	os.Unsetenv("HUBBUB_DATA")
+
+	// A store the file names that is not there says where the name came from, and to pass
+	// the file serve reads.
+	missing := filepath.Join(dir, "missing.db")
+	wrong := writeConf("wrong.conf", "data = "+missing+"\n")
+	if _, _, err := admin("", "user", "list", "--config", wrong); err == nil || exitCode(err) != 2 ||
+		!strings.Contains(err.Error(), "no database at "+missing+" (from file "+wrong+":1)") || !strings.Contains(err.Error(), "--config FILE") {
+		t.Errorf("a file naming a missing database: %v", err)
+	}
+	if _, err := os.Stat(missing); err == nil {
+		t.Errorf("user list made %s", missing)
+	}
+
+	// The file is read as serve reads it: a bad value of a setting the command has, a key
+	// serve has not, a missing file are refused, with where; a bad value of a setting only
+	// serve has is serve's to refuse.
+	for _, c := range []struct{ conf, want string }{
+		{"data = " + data + "\nargon2-time = 0\n", "invalid --argon2-time 0: want 1 or more"},
+		{"data = " + data + "\nsqlite-busy-timeout = soon\n", `:2: invalid sqlite-busy-timeout "soon"`},
+		{"data = " + data + "\nbogus = 1\n", `:2: unknown key "bogus"`},
+		{"data = " + data + "\ndata = " + other + "\n", `"data" set again`},
+	} {
+		path := writeConf("bad.conf", c.conf)
+		if _, _, err := admin("", "user", "list", "--config", path); err == nil || exitCode(err) != 2 || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("user list --config with %q: %v (exit %d), want a usage error with %q", c.conf, err, exitCode(err), c.want)
+		}
+	}
+	if _, _, err := admin("", "user", "list", "--config", filepath.Join(dir, "nothere.conf")); err == nil || exitCode(err) != 2 || !strings.Contains(err.Error(), "nothere.conf") {
+		t.Errorf("user list --config with a missing file: %v", err)
+	}
+	servesOnly := writeConf("serve-only.conf", "data = "+data+"\nsend-queue = lots\n")
+	if out, _, err := admin("", "user", "list", "--config", servesOnly); err != nil || !strings.Contains(out, "admin") {
+		t.Errorf("user list with a bad setting only serve reads: %v %q", err, out)
+	}
+}
+
+// TestAdminFlagsSharedWithServe: an admin command reads from serve's config file (and the
+// environment) every flag it has that serve has too, so such a flag must mean there what it
+// means to serve. Those of every action are the store's, argon2's and webhook create's
+// --webhook-allow-private; a new one of another name would take serve's value of a setting
+// that is not its own.
+func TestAdminFlagsSharedWithServe(t *testing.T) {
+	serve := flag.NewFlagSet("hubbub serve", flag.ContinueOnError)
+	newServeFlags(serve)
+	same := []string{"config", "data", "postgres", "sqlite-busy-timeout", "argon2-memory", "argon2-time", "argon2-threads", "argon2-concurrency", "webhook-allow-private"}
+	flagLine := regexp.MustCompile(`(?m)^  -(\S+)`)
+	for _, u := range adminUsages {
+		for _, line := range strings.Split(u.usage, "\n") {
+			f := strings.Fields(line)
+			if len(f) < 3 || f[0] != "hubbub" || f[1] != u.cmd {
+				continue
+			}
+			var out, errOut bytes.Buffer
+			if err := run(context.Background(), []string{u.cmd, f[2], "-h"}, stdio{in: strings.NewReader(""), out: &out, err: &errOut}); !errors.Is(err, flag.ErrHelp) {
+				t.Fatalf("hubbub %s %s -h: %v", u.cmd, f[2], err)
+			}
+			flags := flagLine.FindAllStringSubmatch(errOut.String(), -1)
+			for _, m := range flags {
+				if serve.Lookup(m[1]) != nil && !slices.Contains(same, m[1]) {
+					t.Errorf("hubbub %s %s --%s is also a flag of serve's, which its config file sets", u.cmd, f[2], m[1])
+				}
+			}
+			if !strings.Contains(errOut.String(), "  -config ") || len(flags) < 4 {
+				t.Errorf("hubbub %s %s -h lists %d flags, without --config:\n%s", u.cmd, f[2], len(flags), errOut.String())
+			}
+		}
+	}
+}
