@@ -547,7 +547,7 @@ func openStore(ctx context.Context, f *serveFlags, log *slog.Logger) (hubbub.Sto
 		MaxBatch: f.sqliteMaxBatch, SkipCheck: f.sqliteSkipCheck, CheckTimeout: f.sqliteCheckTimeout, BusyTimeout: f.sqliteBusyTimeout,
 		SearchLag: orNone(f.sqliteSearchLag), SearchDelay: orNone(f.sqliteSearchDelay),
 		SearchSlice: f.sqliteSearchSlice, SyncAhead: f.sqliteSyncAhead, BatchWindow: orNone(f.sqliteBatchWindow),
-		NoSearchIndex: !f.searchIndex, Lock: f.serving})
+		NoSearchIndex: !f.searchIndex, SkipSearchCatchUp: !f.serving, Lock: f.serving})
 	var inUse *sqlite.InUseError
 	if errors.As(err, &inUse) {
 		// Both would serve, each delivering live only to its own clients: refused.

@@ -118,9 +118,18 @@ type Options struct {
 	// append's whole speed and no search: nothing is indexed and Search fails with
 	// hubbub.ECodeDisabled. The index's watermarks stay where they were (an edit or a delete
 	// of a message indexed before still updates it), so the first Open without this option
-	// indexes every message appended meanwhile, before it returns. Default false: the index
+	// (nor SkipSearchCatchUp) indexes every message appended meanwhile, before it returns. Default false: the index
 	// is kept.
 	NoSearchIndex bool
+
+	// SkipSearchCatchUp leaves to the server the messages the index does not hold when Open
+	// runs (those appended while it ran without the index, or by something else): Open
+	// indexes none of them. The admin commands (hubbub user, bot, …) open the running
+	// server's file this way: a command that adds a user indexed, before it did anything,
+	// every message a server run with --search-index=false had appended, holding the file's
+	// write lock beside that server for as long as it took. What the store itself appends is
+	// still indexed. Default false: Open catches the index up.
+	SkipSearchCatchUp bool
 
 	// Lock makes the Store the file's one server: Open takes an exclusive advisory lock
 	// (flock) on a sibling file, path + ".lock", and holds it until Close, and fails with an

@@ -292,3 +292,38 @@ func TestSearchIndexOff(t *testing.T) {
 		})
 	}
 }
+
+// TestToolOpenLeavesTheCatchUpToTheServer: an admin command opening the file beside a server
+// run without the index (SkipSearchCatchUp) indexes nothing of what that server appended — it
+// held the write lock beside the server for as long as that took — and the server's next Open
+// with the index finds every message.
+func TestToolOpenLeavesTheCatchUpToTheServer(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hubbub.db")
+	server := openAt(t, path, Options{NoSearchIndex: true})
+	for i := range 3 {
+		if _, _, _, err := server.Append(t.Context(), &hubbub.Entry{Room: "r", From: "ann", Text: fmt.Sprintf("zebra %d", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := server.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	tool := openAt(t, path, Options{SkipSearchCatchUp: true})
+	var behind int
+	if err := tool.rdb.QueryRowContext(t.Context(), "SELECT count(*) FROM ("+searchBehindSQL+")").Scan(&behind); err != nil {
+		t.Fatal(err)
+	}
+	if behind != 1 {
+		t.Errorf("after a tool's Open %d rooms wait for the index, want 1: the tool indexed the server's messages", behind)
+	}
+	if err := tool.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s := openAt(t, path, Options{})
+	p, err := s.Search(t.Context(), hubbub.SearchQuery{Rooms: []string{"r"}, Text: "zebra"})
+	if err != nil || len(p.Hits) != 3 {
+		t.Fatalf("search after the server's Open: %d hits, %v; want 3", len(p.Hits), err)
+	}
+}

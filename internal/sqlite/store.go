@@ -131,8 +131,9 @@ func open(path string, o Options) (_ *Store, err error) {
 		return nil, describe(err)
 	}
 	// Without the index nothing is indexed, not even what an earlier run left: the first
-	// Open with it again indexes everything appended meanwhile here (search_rooms.indexed).
-	if !o.NoSearchIndex {
+	// Open with it again indexes everything appended meanwhile here (search_rooms.indexed);
+	// a tool's Open (SkipSearchCatchUp) leaves that to the server.
+	if !o.NoSearchIndex && !o.SkipSearchCatchUp {
 		if err := catchUpSearch(ctx, conn); err != nil {
 			_ = conn.Close()
 			return nil, err
