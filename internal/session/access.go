@@ -37,6 +37,25 @@ func storedUser(m *hub.Member) bool {
 	return m.UserID != "" && !strings.HasPrefix(m.UserID, hubbub.AnonymousPrefix)
 }
 
+// hideDM refuses a request about a direct message from someone not among its people as one
+// about a direct message that does not exist (hubbub.NoDMError), for the frames that refused
+// each in its own way (part, topic, invite, remove, role: "no room", or what a DM does not
+// allow), so that no answer tells whether two people talk. A server moderator or admin, who
+// moderates every room, is told.
+func (j *jsonSession) hideDM(ctx context.Context, room string) error {
+	if !hubbub.IsDMRoom(room) || hubbub.CanModerate(j.svc.roleOf(j.member)) {
+		return nil
+	}
+	m, found, err := j.svc.hub.Store().Membership(ctx, room, j.member.UserID)
+	switch {
+	case err != nil:
+		return j.svc.storeRefused("reading your membership", err)
+	case found && !m.Invited:
+		return nil
+	}
+	return hubbub.NoDMError(room)
+}
+
 // privateError is the refusal of a private room to someone who is not a member.
 func privateError(room string) error {
 	return hubbub.Errorf(hubbub.ECodeForbidden, "room %q is private: only its members may join and read it", room)
@@ -85,7 +104,10 @@ func (s *Service) mayEnter(ctx context.Context, room, user string) (entry, error
 	if err := hubbub.DMNotStarted(room, meta, found); err != nil {
 		return entry{}, err
 	}
-	if (meta.Private || meta.DM) && !in.invited {
+	switch {
+	case meta.DM && !in.isIn:
+		return entry{}, hubbub.NoDMError(room) // as one that does not exist (NoDMError)
+	case meta.Private && !in.invited:
 		return entry{}, privateError(room)
 	}
 	return in, nil
