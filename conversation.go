@@ -103,6 +103,10 @@ type MyRoom struct {
 	Mentions int `json:"mentions"`
 	// People are, for a DM, the other members' names (sorted), which the DM shows as its title.
 	People []string `json:"people,omitempty"`
+	// Banned is true while a ban of the user in the room is in force (a Sanction of theirs of
+	// kind SanctionBan): a private room or a DM keeps a banned member a member, who may read
+	// nothing of it meanwhile, so a search of all their rooms leaves it out.
+	Banned bool `json:"banned,omitempty"`
 }
 
 // MaxUnreadCount caps MyRoom.Unread and MyRoom.Mentions.
@@ -191,6 +195,8 @@ const MaxMembersNamed = 100
 //     not sent by the user (Entry.User); Mentions those of them whose Mentions name the user
 //     or that mention @room (MentionRoom); both capped at MaxUnreadCount. Invitations are
 //     counted the same way. A DM's People are the other members' current names, sorted.
+//     Banned says whether a ban of the user in the room (SetSanction, by user id) is in force
+//     now.
 //   - Directory returns public, non-DM rooms (those with entries and no metadata included)
 //     whose name or topic contains query literally (no wildcards: "_" and "%" are
 //     characters) and case-insensitively (ASCII letters at least; "" matches all), in

@@ -247,7 +247,8 @@ func ValidateClientID(id string) error {
 }
 
 // ValidateName reports why name cannot be used as a user name, or nil if it can: 1 to
-// MaxNameLen bytes of printable characters, not starting or ending with a space.
+// MaxNameLen bytes of printable characters, not starting or ending with a space, none of them
+// one that shows as nothing where it stands (blankInName).
 func ValidateName(name string) error {
 	switch {
 	case name == "":
@@ -261,7 +262,44 @@ func ValidateName(name string) error {
 	case !printable(name):
 		return Errorf(ECodeBadName, "name contains a control or non-printable character")
 	}
+	if r, ok := blankInName(name); ok {
+		return Errorf(ECodeBadName, "name contains U+%04X, a character that shows as nothing there", r)
+	}
 	return nil
+}
+
+// blankInName returns the first character of name that shows as nothing where it stands,
+// though unicode.IsPrint takes it: the default-ignorable characters that are not format
+// characters (the combining grapheme joiner U+034F, the Hangul fillers U+115F, U+1160, U+3164
+// and U+FFA0, Khmer's inherent vowels U+17B4 and U+17B5, the tags…), the Braille blank
+// U+2800, and a variation selector where it selects nothing: U+FE00–U+FE0F but after a
+// symbol or a punctuation mark outside ASCII (❤️, ‼️: the emoji form), the Mongolian ones but after a Mongolian
+// letter, the ideographic ones (U+E0100–U+E01EF) but after a Han character. The name key
+// (NameKey) keeps them, so "ann" followed by U+FE0F, which every client shows as "ann", was
+// another name than ann's, and a new guest took it to pass as her.
+func blankInName(name string) (rune, bool) {
+	prev := rune(-1)
+	for _, r := range name {
+		switch {
+		case r == '\u2800' || unicode.Is(unicode.Other_Default_Ignorable_Code_Point, r):
+			return r, true
+		case unicode.Is(unicode.Variation_Selector, r):
+			var selects bool
+			switch {
+			case r >= '\uFE00' && r <= '\uFE0F':
+				selects = prev >= utf8.RuneSelf && (unicode.IsSymbol(prev) || unicode.IsPunct(prev))
+			case r >= 0xE0100:
+				selects = unicode.Is(unicode.Han, prev)
+			default: // U+180B–U+180D, U+180F
+				selects = unicode.Is(unicode.Mongolian, prev) && unicode.IsLetter(prev)
+			}
+			if !selects {
+				return r, true
+			}
+		}
+		prev = r
+	}
+	return 0, false
 }
 
 // printable reports whether every character of s is printable: no control characters, and

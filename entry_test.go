@@ -57,7 +57,8 @@ func FuzzCleanText(f *testing.F) {
 }
 
 func TestValidateNameAndRoom(t *testing.T) {
-	for _, ok := range []string{"ann", "Ann Lee", "日本", strings.Repeat("x", MaxNameLen)} {
+	for _, ok := range []string{"ann", "Ann Lee", "日本", strings.Repeat("x", MaxNameLen),
+		"ann \u2764\ufe0f", "\u203c\ufe0f", "\u845b\U000E0100", "\u182e\u180b"} { // emoji, ideographic, Mongolian variants
 		if err := ValidateName(ok); err != nil {
 			t.Errorf("ValidateName(%q) = %v", ok, err)
 		}
@@ -65,6 +66,15 @@ func TestValidateNameAndRoom(t *testing.T) {
 	for _, bad := range []string{"", " ann", "ann ", "a\nb", "a\u200bb", strings.Repeat("x", MaxNameLen+1), "\xff"} {
 		if err := ValidateName(bad); ErrorCode(err) != ECodeBadName {
 			t.Errorf("ValidateName(%q) = %v, want a bad_name error", bad, err)
+		}
+	}
+	// Each shows as "ann" (or "a nn"): a character that shows as nothing there would make
+	// another name of what reads as ann's.
+	for _, blank := range []string{"ann\ufe0f", "ann\ufe0e", "ann$\ufe0f", "\ufe0fann", "ann\U000E0100", "ann\u180b",
+		"a\u034fnn", "ann\u115f", "ann\u1160", "ann\u3164", "ann\uffa0", "an\u17b4n", "ann\u2800"} {
+		err := ValidateName(blank)
+		if ErrorCode(err) != ECodeBadName || !strings.Contains(err.Error(), "shows as nothing") {
+			t.Errorf("ValidateName(%q) = %v, want a bad_name error saying a character shows as nothing", blank, err)
 		}
 	}
 	for _, ok := range []string{"lobby", "a", "Room-1_x.y", strings.Repeat("r", MaxRoomLen)} {

@@ -213,9 +213,14 @@ func DMRoomName(users []string) string {
 	return "dm." + hex.EncodeToString(h[:12])
 }
 
-// IsDMRoom reports whether room is named like a direct message's room; only DMRoomName makes
-// such names, and a join may not create one.
-func IsDMRoom(room string) bool { return strings.HasPrefix(room, "dm.") }
+// IsDMRoom reports whether room is named like a direct message's room, "dm." in any case; only
+// DMRoomName makes such names (in small letters), and a join may not create one. Any case,
+// since room names are one room whatever their case (RoomKey): a public "DM." and a DM's hash,
+// joined before that DM was started, held its name, so that its people could never start it,
+// and a join of another spelling of a DM's name was told the DM existed (room_case).
+func IsDMRoom(room string) bool {
+	return len(room) >= 3 && strings.EqualFold(room[:3], "dm.")
+}
 
 // CheckDMStarted returns a not_found error when room is named like a DM's but no dm started it
 // (it has no DM metadata), and nil for any other room. Whatever writes to a room without a
@@ -237,7 +242,14 @@ func CheckDMStarted(ctx context.Context, rs RoomStore, room string) error {
 // reports whether there was any): not_found for a "dm." room no dm started, nil otherwise.
 func DMNotStarted(room string, meta RoomMeta, found bool) error {
 	if IsDMRoom(room) && (!found || !meta.DM) {
-		return Errorf(ECodeNotFound, "no direct message %q: start one with its people (POST /api/dms; dm in hubbub.v1)", room)
+		return NoDMError(room)
 	}
 	return nil
+}
+
+// NoDMError is the refusal of a direct message that does not exist — and of one that exists,
+// to anyone who is not among its people: a DM's name is a hash of its people's user ids, which
+// anyone may read (members, member_changed), so any other answer told who talks with whom.
+func NoDMError(room string) error {
+	return Errorf(ECodeNotFound, "no direct message %q: start one with its people (POST /api/dms; dm in hubbub.v1)", room)
 }

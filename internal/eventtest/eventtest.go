@@ -97,7 +97,7 @@ func Every(room, node string) []hubbub.Event {
 		hubbub.UserNotified{User: "u_e5e", Room: "dm.0123abcd", Read: 1<<53 + 9, Skip: "n/7", Unlisted: true,
 			Listed: &hubbub.MyRoom{RoomMeta: hubbub.RoomMeta{Name: "dm.0123abcd", Topic: "\"Q3\" 漢字", Private: true, DM: true,
 				CreatedBy: "u_m0d", Created: at, Members: 2, LastSeq: 1<<53 + 13, LastActivity: at.Add(7 * time.Second)},
-				Role: hubbub.RoomOwner, Invited: true, ReadSeq: 1<<53 + 9, Unread: 4, Mentions: 1, People: []string{"Zoë 😀"}},
+				Role: hubbub.RoomOwner, Invited: true, ReadSeq: 1<<53 + 9, Unread: 4, Mentions: 1, People: []string{"Zoë 😀"}, Banned: true},
 			Notice: &hubbub.CommandNotice{Room: "dm.0123abcd", Command: "deploy", ID: "c-1", Kind: hubbub.NoticeAnswer,
 				Text: "done \"ok\" 漢字", From: "deploybot"}},
 		hubbub.BotChanged{Bot: "u_b0t 漢字"},

@@ -152,7 +152,7 @@ func errorStatus(err error) int {
 	switch hubbub.ErrorCode(err) {
 	case hubbub.ECodeUnauthorized:
 		return http.StatusUnauthorized
-	case hubbub.ECodeForbidden:
+	case hubbub.ECodeForbidden, hubbub.ECodeBanned: // a banned member reads nothing of the room
 		return http.StatusForbidden
 	case hubbub.ECodeNotFound:
 		return http.StatusNotFound

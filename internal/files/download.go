@@ -138,7 +138,7 @@ func (s *Service) readable(ctx context.Context, id string, u session.RequestUser
 	}
 	if f.Room != "" {
 		if err := s.cfg.Sessions.MayRead(ctx, f.Room, u.ID); err != nil {
-			if hubbub.IsDMRoom(f.Room) && hubbub.ErrorCode(err) == hubbub.ECodeForbidden {
+			if code := hubbub.ErrorCode(err); hubbub.IsDMRoom(f.Room) && (code == hubbub.ECodeForbidden || code == hubbub.ECodeNotFound) {
 				// A DM's room name is its internal id (a hash of its people's user ids),
 				// which says nothing to a person and is not theirs to know.
 				return hubbub.File{}, hubbub.Errorf(hubbub.ECodeForbidden, "this file is in a direct conversation you are not part of")

@@ -122,6 +122,38 @@ func TestLeavingMemberLosesAccess(t *testing.T) {
 	wantStatus(t, s, guest("bob"), file.str("url"), http.StatusForbidden, "a member who left")
 }
 
+// TestBannedMemberLosesAccess: a member banned from a private room stays its member (only a
+// remove ends that) but reads its files no more, those sent before the ban or after, until the
+// ban is lifted; they were served to her, who might not even join the room.
+func TestBannedMemberLosesAccess(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{})
+	ann, bob := servertest.DialJSON(t, s, "ann"), servertest.DialJSON(t, s, "bob")
+	privateRoom(t, ann, bob, "plans")
+	ann.Join("plans", nil)
+	before := mustUpload(t, s, guest("ann"), "a.txt", []byte("secret plan"))
+	attach(t, ann, "plans", "m-1", before.str("id"))
+	wantStatus(t, s, guest("bob"), before.str("url"), http.StatusOK, "a member")
+
+	ann.Send(servertest.Frame{"type": "ban", "room": "plans", "name": "bob", "duration": "1h"})
+	if f := ann.AwaitFunc("the ban", func(f servertest.Frame) bool { return f.Type() == "moderated" || f.Type() == "error" }); f.Type() != "moderated" {
+		t.Fatalf("ann bans bob: %v", f)
+	}
+	after := mustUpload(t, s, guest("ann"), "b.txt", []byte("the plan since"))
+	attach(t, ann, "plans", "m-2", after.str("id"))
+	for _, f := range []reply{before, after} {
+		body := wantStatus(t, s, guest("bob"), f.str("url"), http.StatusForbidden, "a member banned from the room")
+		if !strings.Contains(string(body), `"banned"`) {
+			t.Errorf("a banned member's refusal: %s", body)
+		}
+	}
+
+	ann.Send(servertest.Frame{"type": "unban", "room": "plans", "name": "bob"})
+	if f := ann.AwaitFunc("the unban", func(f servertest.Frame) bool { return f.Type() == "moderated" || f.Type() == "error" }); f.Type() != "moderated" {
+		t.Fatalf("ann lifts bob's ban: %v", f)
+	}
+	wantStatus(t, s, guest("bob"), after.str("url"), http.StatusOK, "a member whose ban was lifted")
+}
+
 // TestDeletedMessageFile: a deleted message's file is gone at once (404), and its bytes once
 // the collector has run.
 func TestDeletedMessageFile(t *testing.T) {

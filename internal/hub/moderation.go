@@ -106,22 +106,14 @@ func (h *Hub) MayPost(ctx context.Context, roomName, user, name string) error {
 // room may not exist yet, and the append would make it: the room cap is asked too (an open
 // room was asked when it opened).
 func (h *Hub) mayPost(ctx context.Context, roomName, user, name string) error {
-	r := h.lookup(roomName)
-	if r == nil {
+	if h.lookup(roomName) == nil {
 		if err := h.checkNewRoom(ctx, roomName, false); err != nil {
 			return err
 		}
-		list, err := h.store.Sanctions(ctx, roomName)
-		if err != nil {
-			return h.unavailable("sanctions", roomName, err)
-		}
-		if len(list) == 0 {
-			return nil
-		}
-		r = &room{name: roomName}
-		for _, sn := range list {
-			r.setSanction(sn)
-		}
+	}
+	r, err := h.sanctioned(ctx, roomName)
+	if r == nil || err != nil {
+		return err
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -132,6 +124,46 @@ func (h *Hub) mayPost(ctx context.Context, roomName, user, name string) error {
 		return mutedError(roomName, sn)
 	}
 	return nil
+}
+
+// Banned reports why user (named name; "" if unknown) may not read room now — an ECodeBanned
+// error while a ban of theirs there is in force — or nil. A ban keeps its user out of
+// everything of the room, not only its joins and sends: the session asks before a search, a
+// file download, a members list or a notification level (Service.MayRead), which would
+// otherwise show a banned member of a private room (who stays a member: docs/protocol.md,
+// Moderation) what was said after the ban. A room this node holds answers from memory; for
+// another the sanctions are read from the Store.
+func (h *Hub) Banned(ctx context.Context, roomName, user, name string) error {
+	r, err := h.sanctioned(ctx, roomName)
+	if r == nil || err != nil {
+		return err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if sn, ok := r.sanction(user, name, hubbub.SanctionBan); ok {
+		return bannedError(roomName, sn)
+	}
+	return nil
+}
+
+// sanctioned returns a room holding room's sanctions in force: the node's own, or for a room
+// it does not hold, one made of what the Store says (nil when there are none).
+func (h *Hub) sanctioned(ctx context.Context, roomName string) (*room, error) {
+	if r := h.lookup(roomName); r != nil {
+		return r, nil
+	}
+	list, err := h.store.Sanctions(ctx, roomName)
+	if err != nil {
+		return nil, h.unavailable("sanctions", roomName, err)
+	}
+	if len(list) == 0 {
+		return nil, nil
+	}
+	r := &room{name: roomName}
+	for _, sn := range list {
+		r.setSanction(sn)
+	}
+	return r, nil
 }
 
 // MemberKicked removes the local connections that show the name or a look-alike of it (the

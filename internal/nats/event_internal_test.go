@@ -37,8 +37,9 @@ var previousWire = map[string]string{
 	// new with rooms' metadata (tag 11), and the user id on entries and sanctions
 	"EntryAppended/topic":  `{"kind":11,"room":"r","message":{"room":"r","seq":9007199254741004,"id":"01JABCDEF-topic","client_id":"client-key-6","from":"mod","user":"u_m0d","kind":"topic","text":"plans for \"Q3\" 漢字","time":"2026-02-03T04:05:12.123456789Z"},"node":"n"}`,
 	"EntryAppended/member": `{"kind":11,"room":"r","message":{"room":"r","seq":9007199254741005,"id":"01JABCDEF-member","client_id":"client-key-7","from":"mod","user":"u_m0d","kind":"member","text":"","time":"2026-02-03T04:05:13.123456789Z","subject":"u_e5e","subject_name":"eve","action":"role","role":"owner","auto":true},"node":"n"}`,
-	// new with user channels (tag 12)
-	"UserNotified": `{"kind":12,"room":"r","node":"n","notice":{"user":"u_e5e","room":"dm.0123abcd","read":9007199254741001,"listed":{"room":"dm.0123abcd","topic":"\"Q3\" 漢字","private":true,"dm":true,"created_by":"u_m0d","created":"2026-02-03T04:05:06.123456789Z","members":2,"last_seq":9007199254741005,"last_activity":"2026-02-03T04:05:13.123456789Z","role":"owner","invited":true,"read_seq":9007199254741001,"unread":4,"mentions":1,"people":["Zoë 😀"]},"unlisted":true,"skip":"n/7","notice":{"room":"dm.0123abcd","command":"deploy","id":"c-1","kind":"answer","text":"done \"ok\" 漢字","from":"deploybot"}}}`,
+	// new with user channels (tag 12); the room's banned is new with bans that keep a member out
+	// of the room's reads (a node of the version before reads past it, encoding/json)
+	"UserNotified": `{"kind":12,"room":"r","node":"n","notice":{"user":"u_e5e","room":"dm.0123abcd","read":9007199254741001,"listed":{"room":"dm.0123abcd","topic":"\"Q3\" 漢字","private":true,"dm":true,"created_by":"u_m0d","created":"2026-02-03T04:05:06.123456789Z","members":2,"last_seq":9007199254741005,"last_activity":"2026-02-03T04:05:13.123456789Z","role":"owner","invited":true,"read_seq":9007199254741001,"unread":4,"mentions":1,"people":["Zoë 😀"],"banned":true},"unlisted":true,"skip":"n/7","notice":{"room":"dm.0123abcd","command":"deploy","id":"c-1","kind":"answer","text":"done \"ok\" 漢字","from":"deploybot"}}}`,
 	"BotChanged":   `{"kind":13,"room":"r","name":"u_b0t 漢字","node":"n"}`,
 	// new with the store cache's generations (tag 14)
 	"StoreChanged": `{"kind":14,"room":"r","node":"n"}`,

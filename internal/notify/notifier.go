@@ -93,10 +93,11 @@ func (c Config) withDefaults() Config {
 }
 
 // Store is what the notifier needs of the store: the outbox (candidates, events, the lease,
-// the webhooks) and the users' names. A hubbub.Store is one.
+// the webhooks), the users' names and the rooms' bans. A hubbub.Store is one.
 type Store interface {
 	hubbub.OutboxStore
 	UsersByID(ctx context.Context, ids []string) ([]hubbub.User, error)
+	Sanctions(ctx context.Context, room string) ([]hubbub.Sanction, error)
 }
 
 // Notifier makes the notifications of people who are away. Run it on every node: the lease
@@ -196,6 +197,7 @@ func (n *Notifier) Round(ctx context.Context, now time.Time) (users int, err err
 			away = append(away, u)
 		}
 	}
+	away = n.dropBanned(ctx, away, byUser)
 	if len(away) == 0 {
 		return len(order), nil
 	}
@@ -256,6 +258,44 @@ func (n *Notifier) anyNotifyHook(ctx context.Context) (bool, error) {
 		}
 	}
 	return false, nil
+}
+
+// dropBanned takes out of byUser the candidates of each of users in a room whose ban of them is
+// in force now, and returns the users who still have some. A banned member of a private room
+// or a DM stays its member, whom its mentions (and their level) made candidates: notified,
+// they read what was said after the ban, which nothing else of the server shows them. A
+// room's bans that cannot be read leave its candidates in (logged): a notification too many
+// rather than one lost, as for presence.
+func (n *Notifier) dropBanned(ctx context.Context, users []string, byUser map[string][]hubbub.NotifyCandidate) []string {
+	ctx, cancel := context.WithTimeout(ctx, n.cfg.StoreTimeout)
+	defer cancel()
+	bans := map[string]map[string]bool{} // room → banned user ids, read once a round
+	banned := func(room, user string) bool {
+		in, read := bans[room]
+		if !read {
+			list, err := n.store.Sanctions(ctx, room)
+			if err != nil {
+				n.log.Warn("notify: reading a room's bans failed; its messages notify all the same", "room", room, "err", err)
+			}
+			in = map[string]bool{}
+			now := time.Now()
+			for _, sn := range list {
+				if sn.Kind == hubbub.SanctionBan && sn.Active(now) {
+					in[sn.User] = true
+				}
+			}
+			bans[room] = in
+		}
+		return in[user]
+	}
+	kept := users[:0:0]
+	for _, u := range users {
+		cands := slices.DeleteFunc(byUser[u], func(c hubbub.NotifyCandidate) bool { return banned(c.Room, u) })
+		if byUser[u] = cands; len(cands) > 0 {
+			kept = append(kept, u)
+		}
+	}
+	return kept
 }
 
 // names returns the names of users, and which are disabled (they get no notification). A

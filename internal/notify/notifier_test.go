@@ -212,6 +212,65 @@ func TestLevelsAndDirectMessages(t *testing.T) {
 	}
 }
 
+// A member banned from a private room stays its member, but hears nothing of it while the ban
+// lasts: neither a mention of her nor, at level all, the room's other messages, whatever was
+// said before the round; once the ban is lifted she is notified again. She was notified of
+// both, and so read what was said after her ban.
+func TestABannedMemberIsNotNotified(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) { testABannedMemberIsNotNotified(t, servertest.Options{}) })
+	t.Run("postgres", func(t *testing.T) {
+		testABannedMemberIsNotNotified(t, servertest.Options{Postgres: pgtest.FreshSchema(t)})
+	})
+}
+
+func testABannedMemberIsNotNotified(t *testing.T, opts servertest.Options) {
+	s := servertest.Start(t, opts)
+	ob := outbox(t, s)
+	hook := notifyHook(t, ob)
+	ann, cy := dial(t, s, "ann"), dial(t, s, "cy")
+	// answer sends f and returns the first frame of type want, or an error.
+	answer := func(c *servertest.JSONClient, f servertest.Frame, want string) servertest.Frame {
+		c.Send(f)
+		return c.AwaitFunc(want, func(g servertest.Frame) bool { return g.Type() == want || g.Type() == "error" })
+	}
+	if f := answer(ann, servertest.Frame{"type": "create", "room": "plans", "private": true}, "room"); f.Type() != "room" {
+		t.Fatalf("create plans: %v", f)
+	}
+	ann.Join("plans", nil)
+	if f := answer(ann, servertest.Frame{"type": "invite", "room": "plans", "name": "cy", "id": "i-1"}, "ack"); f.Type() != "ack" {
+		t.Fatalf("invite cy: %v", f)
+	}
+	if f := cy.Join("plans", nil); f.Type() != "joined" {
+		t.Fatalf("cy joins plans: %v", f)
+	}
+	if err := ob.SetNotifyLevel(context.Background(), cy.User, "plans", hubbub.NotifyAll); err != nil {
+		t.Fatal(err)
+	}
+	leave(t, s, cy, "cy", "plans")
+	say(t, ann, "plans", "before the ban")
+	if f := answer(ann, servertest.Frame{"type": "ban", "room": "plans", "name": "cy", "duration": "1h"}, "moderated"); f.Type() != "moderated" {
+		t.Fatalf("ban cy: %v", f)
+	}
+	say(t, ann, "plans", "@cy the codes are 1234")
+	say(t, ann, "plans", "and the date is Friday")
+	fanOut(t, ob)
+	round(t, newNotifier(t, s))
+	if got := notifications(t, ob, hook.ID); len(got) != 0 {
+		t.Fatalf("cy, banned from plans, was notified of %q", items(got[0].Notification))
+	}
+
+	if f := answer(ann, servertest.Frame{"type": "unban", "room": "plans", "name": "cy"}, "moderated"); f.Type() != "moderated" {
+		t.Fatalf("unban cy: %v", f)
+	}
+	say(t, ann, "plans", "@cy welcome back")
+	fanOut(t, ob)
+	round(t, newNotifier(t, s))
+	got := notifications(t, ob, hook.ID)
+	if len(got) != 1 || !slices.Equal(items(got[0].Notification), []string{"plans mention ann: @cy welcome back"}) {
+		t.Fatalf("after the unban: %+v, want one notification of the mention", got)
+	}
+}
+
 // A long batch lists the newest MaxNotificationItems messages and counts the older ones left
 // out; a long text is cut to the notifier's TextMax characters, ending with "…".
 func TestLongBatchesAreCut(t *testing.T) {

@@ -106,7 +106,8 @@ const (
 //     after it of others (a range of the partial messages_deleted, rare);
 //   - mentions: the rows of mentioned for the user after it, and those for @room after it
 //     that do not mention the user as well (two ranges of mentioned_user, each stopped at
-//     MaxUnreadCount rows, and a probe of the primary key per @room).
+//     MaxUnreadCount rows, and a probe of the primary key per @room);
+//   - banned: a probe of the sanctions' primary key for a ban of the user in force at $3.
 //
 // Each probe is a subquery with a LIMIT, which the planner neither merges into a join nor
 // copies into every expression that uses it: as a NOT EXISTS, the @room probe became an anti
@@ -127,7 +128,9 @@ const selectMyRooms = `SELECT ` + roomColumns + `, m.role, m.invited, pos.seq,
 			LIMIT $2) AS everyone),
 		CASE WHEN r.dm THEN array(SELECT coalesce(
 			(SELECT name FROM users WHERE id = pm.user_id), pm.name) FROM memberships pm
-			WHERE pm.room = m.room AND pm.user_id <> $1) END
+			WHERE pm.room = m.room AND pm.user_id <> $1) END,
+		EXISTS (SELECT FROM sanctions sn WHERE sn.room = m.room AND sn.user_id = $1 AND sn.kind = 'ban'
+			AND sn.until_at > $3)
 	FROM memberships m
 	CROSS JOIN LATERAL (SELECT * FROM rooms WHERE name = m.room LIMIT 1) AS r
 	CROSS JOIN LATERAL (SELECT coalesce(max(seq), 0) AS seq FROM (SELECT seq FROM read_positions
@@ -567,7 +570,7 @@ func (s *Store) MyRooms(ctx context.Context, user string) ([]hubbub.MyRoom, erro
 	if !textFits(user) || user == "" {
 		return nil, nil
 	}
-	rows, _ := s.pool.Query(ctx, selectMyRooms, user, hubbub.MaxUnreadCount)
+	rows, _ := s.pool.Query(ctx, selectMyRooms, user, hubbub.MaxUnreadCount, time.Now())
 	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (hubbub.MyRoom, error) {
 		var (
 			mr               hubbub.MyRoom
@@ -576,7 +579,7 @@ func (s *Store) MyRooms(ctx context.Context, user string) ([]hubbub.MyRoom, erro
 			unread, mentions int64
 			people           []string
 		)
-		if err := scanRoomMeta(row, &mr.RoomMeta, &role, &mr.Invited, &read, &unread, &mentions, &people); err != nil {
+		if err := scanRoomMeta(row, &mr.RoomMeta, &role, &mr.Invited, &read, &unread, &mentions, &people, &mr.Banned); err != nil {
 			return mr, err
 		}
 		mr.Role, mr.ReadSeq = hubbub.RoomRole(role), uint64(read)

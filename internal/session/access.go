@@ -37,6 +37,25 @@ func storedUser(m *hub.Member) bool {
 	return m.UserID != "" && !strings.HasPrefix(m.UserID, hubbub.AnonymousPrefix)
 }
 
+// hideDM refuses a request about a direct message from someone not among its people as one
+// about a direct message that does not exist (hubbub.NoDMError), for the frames that refused
+// each in its own way (part, topic, invite, remove, role: "no room", or what a DM does not
+// allow), so that no answer tells whether two people talk. A server moderator or admin, who
+// moderates every room, is told.
+func (j *jsonSession) hideDM(ctx context.Context, room string) error {
+	if !hubbub.IsDMRoom(room) || hubbub.CanModerate(j.svc.roleOf(j.member)) {
+		return nil
+	}
+	m, found, err := j.svc.hub.Store().Membership(ctx, room, j.member.UserID)
+	switch {
+	case err != nil:
+		return j.svc.storeRefused("reading your membership", err)
+	case found && !m.Invited:
+		return nil
+	}
+	return hubbub.NoDMError(room)
+}
+
 // privateError is the refusal of a private room to someone who is not a member.
 func privateError(room string) error {
 	return hubbub.Errorf(hubbub.ECodeForbidden, "room %q is private: only its members may join and read it", room)
@@ -85,7 +104,10 @@ func (s *Service) mayEnter(ctx context.Context, room, user string) (entry, error
 	if err := hubbub.DMNotStarted(room, meta, found); err != nil {
 		return entry{}, err
 	}
-	if (meta.Private || meta.DM) && !in.invited {
+	switch {
+	case meta.DM && !in.isIn:
+		return entry{}, hubbub.NoDMError(room) // as one that does not exist (NoDMError)
+	case meta.Private && !in.invited:
 		return entry{}, privateError(room)
 	}
 	return in, nil
@@ -106,17 +128,23 @@ func (s *Service) roomPublic(ctx context.Context, room string) (bool, error) {
 }
 
 // MayRead reports why user (a user id; "" for a backend acting for no user) may not read room's
-// history, or nil if they may: a private room's history is its members' only. The REST API
-// calls it before reading for a user, as hubbub.v1's join does.
+// history, or nil if they may: a private room's history is its members' only, and no room's
+// is for a user banned from it (ECodeBanned) — a ban keeps a private room's member a member,
+// and without this they searched it, downloaded its files and listed its members while they
+// might not join it. The REST API calls it before reading for a user, as hubbub.v1's join
+// does.
 func (s *Service) MayRead(ctx context.Context, room, user string) error {
 	if user == "" {
 		return nil
 	}
 	in, err := s.mayEnter(ctx, room, user)
-	if err == nil && in.invited {
+	switch {
+	case err != nil:
+		return err
+	case in.invited:
 		return privateError(room) // an invitee reads once they join
 	}
-	return err
+	return s.hub.Banned(ctx, room, user, "")
 }
 
 // enter checks that the session's user may join room, and records what joining means to the
@@ -131,6 +159,14 @@ func (j *jsonSession) enter(ctx context.Context, room string) (member bool, err 
 	in, err := j.svc.mayEnter(ctx, room, j.member.UserID)
 	if err != nil || !storedUser(j.member) {
 		return false, err
+	}
+	if !in.isIn || in.invited {
+		// The hub refuses a banned user's join too, but only after record: a public room was
+		// put back in the list its ban took it out of (and searched with it), an invitee made
+		// a member, by a join that was then refused.
+		if err := j.svc.hub.Banned(ctx, room, j.member.UserID, j.member.Name); err != nil {
+			return false, err
+		}
 	}
 	return in.isIn, j.record(ctx, room, in)
 }

@@ -66,6 +66,11 @@ func (j *jsonSession) converse(ctx context.Context, f *wire.ClientFrame) {
 				break
 			}
 		}
+		if f.Type != wire.TypeCreate && f.Type != wire.TypeDM && f.Type != wire.TypeRead { // read asks MayRead
+			if err = j.hideDM(ctx, f.Room); err != nil {
+				break
+			}
+		}
 		switch f.Type {
 		case wire.TypeCreate:
 			err = j.create(ctx, f)

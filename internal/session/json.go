@@ -93,6 +93,11 @@ func (j *jsonSession) Handle(data []byte) {
 		if stored, err := j.svc.hub.ResolveRoom(ctx, f.Room); err != nil {
 			j.fail(err, &f)
 			return
+		} else if stored != f.Room && hubbub.IsDMRoom(f.Room) {
+			// A DM is named as its room frame says, in small letters; room_case naming
+			// another spelling's DM told anyone that those people talk (hubbub.NoDMError).
+			j.fail(hubbub.NoDMError(f.Room), &f)
+			return
 		} else if stored != f.Room {
 			j.fail(hubbub.RoomCase(f.Room, stored), &f)
 			return

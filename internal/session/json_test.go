@@ -294,6 +294,32 @@ func TestNameTakenUnlessSameKey(t *testing.T) {
 	}
 }
 
+// A name with a character that shows as nothing where it stands (a variation selector after a
+// letter, a Hangul filler, the Braille blank…) reads as the name without it: a new guest's
+// hello with one, and a guest's rename to one, are refused bad_name, so that nobody passes as
+// ann. Before, "ann" and U+FE0F was a name of its own, welcomed, shown to everyone as "ann".
+func TestNameThatShowsAsAnothersIsRefused(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{})
+	ann := servertest.DialJSON(t, s, "ann")
+	ann.Join("r", nil)
+	eve := servertest.DialJSON(t, s, "eve")
+	for _, name := range []string{"ann\ufe0f", "ann\u115f", "a\u034fnn", "ann\u2800", "ann\U000E0100"} {
+		impostor := servertest.DialJSON(t, s, "")
+		impostor.Send(servertest.Frame{"type": "hello", "name": name, "key": "key-impostor"})
+		if f := impostor.AwaitFunc("the answer to hello", func(f servertest.Frame) bool {
+			return f.Type() == "welcome" || f.Type() == "error"
+		}); f.Str("code") != "bad_name" || !strings.Contains(f.Str("message"), "shows as nothing") {
+			t.Errorf("a new guest named %q: %v, want bad_name", name, f)
+		}
+		eve.Send(servertest.Frame{"type": "hello", "name": name, "key": "key-eve"})
+		if f := eve.AwaitFunc("the answer to eve's hello", func(f servertest.Frame) bool {
+			return f.Type() == "welcome" || f.Type() == "error"
+		}); f.Str("code") != "bad_name" {
+			t.Errorf("eve renamed to %q: %v, want bad_name", name, f)
+		}
+	}
+}
+
 // Case never matters for a name, also where a capital's look-alike differs from its small
 // letter's (ALICE's I looks like l, alice's i does not: before, they were two users): a guest
 // "alice" holds every case of it, and keyless connections are refused it too.

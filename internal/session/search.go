@@ -175,7 +175,8 @@ func truncated(s string) string {
 
 // searchRooms returns the rooms a request covers, each one its user may read now: the one room
 // it names (refused as history would be), or all their rooms — a stored user's list (rooms
-// they are a member of, not those they are only invited to), an anonymous user's joined rooms.
+// they are a member of, not those they are only invited to nor those that ban them), an
+// anonymous user's joined rooms.
 // Past hubbub.MaxSearchRooms only the most recently active are kept, and partial says so.
 func (s *Service) searchRooms(ctx context.Context, req *SearchRequest) (rooms []string, partial bool, err error) {
 	if req.Room != "" {
@@ -210,7 +211,9 @@ func (s *Service) searchRooms(ctx context.Context, req *SearchRequest) (rooms []
 			return nil, false, s.storeRefused("reading your rooms", err)
 		}
 		for _, r := range mine {
-			if !r.Invited {
+			// A banned member (a private room or a DM keeps them one) reads nothing of the
+			// room while the ban lasts, as a search of it alone answers (MayRead).
+			if !r.Invited && !r.Banned {
 				found = append(found, candidate{room: r.Name, active: r.LastActivity})
 			}
 		}

@@ -66,7 +66,7 @@ func TestQueryPlans(t *testing.T) {
 			"SEARCH ms USING PRIMARY KEY (room=? AND user_id>?)", "SEARCH u USING PRIMARY KEY (id=?)"}},
 		{"directory", directorySQL, []any{""}, []string{
 			"SEARCH r USING PRIMARY KEY (name>?)", "SEARCH m USING PRIMARY KEY (name=?)"}},
-		{"my rooms", myRoomsSQL, []any{"u_1", 999}, []string{
+		{"my rooms", myRoomsSQL, []any{"u_1", 999, 0}, []string{
 			"SEARCH ms USING INDEX memberships_user (user_id=?)",
 			"SEARCH r USING PRIMARY KEY (name=?)",
 			"SEARCH rp USING PRIMARY KEY (user_id=? AND room=?)",
@@ -74,7 +74,8 @@ func TestQueryPlans(t *testing.T) {
 			"SEARCH d USING COVERING INDEX messages_deleted (room=? AND seq>?)",
 			"SEARCH own USING COVERING INDEX messages_user (room=? AND user_id=? AND seq>?)",
 			"SEARCH mn USING PRIMARY KEY (room=? AND user_id=? AND seq>?)",
-			"SEARCH o USING PRIMARY KEY (room=?)"}},
+			"SEARCH o USING PRIMARY KEY (room=?)",
+			"SEARCH sn USING PRIMARY KEY (room=? AND user_id=? AND kind=?)"}},
 		{"any due", anyDueSQL, []any{0}, []string{"SEARCH deliveries USING COVERING INDEX deliveries_due (next_ms<?)"}},
 		{"due deliveries", dueSQL, []any{0, 10}, []string{
 			"SEARCH deliveries USING COVERING INDEX deliveries_queue (webhook=?)",

@@ -9,6 +9,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"time"
 
 	"hubbub"
 	"hubbub/internal/sqlstore"
@@ -100,7 +101,8 @@ const (
 	// message at or before it, or, if retention removed that, less the ords removed), less
 	// the tombstones and the reader's own messages after it. Mentions are capped inside
 	// their subquery (LIMIT): two ranges of mentions (the user's, @room's) read at most
-	// MaxUnreadCount rows. A DM's people are its other members' names.
+	// MaxUnreadCount rows. A DM's people are its other members' names. Banned is a probe of
+	// the sanctions' primary key (?3 is now, in Unix ms).
 	myRoomsSQL = `SELECT ` + roomMetaColumns + `, ms.role, ms.invited, coalesce(rp.seq, 0),
 		r.msgs - coalesce((SELECT x.ord FROM messages x WHERE x.room = ms.room AND x.seq <= coalesce(rp.seq, 0)
 				ORDER BY x.seq DESC LIMIT 1), r.msgs - (r.last_seq - r.other_seqs))
@@ -111,7 +113,9 @@ const (
 		(SELECT count(*) FROM (SELECT DISTINCT mn.seq FROM mentions mn WHERE mn.room = ms.room AND mn.user_id IN (?1, '')
 			AND mn.seq > coalesce(rp.seq, 0) AND mn.sender <> ?1 LIMIT ?2)),
 		CASE WHEN m.dm THEN (SELECT json_group_array(coalesce(u.name, nullif(o.name, ''), o.user_id)) FROM memberships o
-			LEFT JOIN users u ON u.id = o.user_id WHERE o.room = ms.room AND o.user_id <> ?1) ELSE '' END
+			LEFT JOIN users u ON u.id = o.user_id WHERE o.room = ms.room AND o.user_id <> ?1) ELSE '' END,
+		EXISTS (SELECT 1 FROM sanctions sn WHERE sn.room = ms.room AND sn.user_id = ?1 AND sn.kind = 'ban'
+			AND sn.until_ms > ?3)
 		FROM memberships ms INDEXED BY memberships_user
 		JOIN rooms r ON r.name = ms.room ` + roomMetaJoins + `
 		LEFT JOIN read_positions rp ON rp.user_id = ?1 AND rp.room = ms.room
@@ -651,7 +655,7 @@ func (s *Store) MyRooms(ctx context.Context, user string) ([]hubbub.MyRoom, erro
 	if err := s.guard.Begin(ctx, sqlstore.OpMyRooms); err != nil {
 		return nil, err
 	}
-	rows, err := s.reads.myRooms.QueryContext(ctx, user, hubbub.MaxUnreadCount)
+	rows, err := s.reads.myRooms.QueryContext(ctx, user, hubbub.MaxUnreadCount, time.Now().UnixMilli())
 	if err != nil {
 		return nil, s.guard.Wrap(sqlstore.OpMyRooms, err)
 	}
@@ -662,7 +666,7 @@ func (s *Store) MyRooms(ctx context.Context, user string) ([]hubbub.MyRoom, erro
 		var hasMeta bool
 		var role, people string
 		var read int64
-		if err := scanRoomMeta(rows, &r.RoomMeta, &hasMeta, &role, &r.Invited, &read, &r.Unread, &r.Mentions, &people); err != nil {
+		if err := scanRoomMeta(rows, &r.RoomMeta, &hasMeta, &role, &r.Invited, &read, &r.Unread, &r.Mentions, &people, &r.Banned); err != nil {
 			return nil, s.guard.Wrap(sqlstore.OpMyRooms, unreadable(err))
 		}
 		r.Role, r.ReadSeq = hubbub.RoomRole(role), uint64(read)

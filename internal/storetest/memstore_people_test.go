@@ -949,6 +949,12 @@ func (s *memStore) MyRooms(ctx context.Context, user string) ([]hubbub.MyRoom, e
 		if s.bug != "unreadcap" {
 			mr.Unread, mr.Mentions = min(mr.Unread, hubbub.MaxUnreadCount), min(mr.Mentions, hubbub.MaxUnreadCount)
 		}
+		for k, sn := range s.sanctions {
+			if k.room == room && (k.user == user && k.kind == hubbub.SanctionBan || s.bug == "bannedany") &&
+				(sn.Active(time.Now()) || s.bug == "bannedended") {
+				mr.Banned = true
+			}
+		}
 		if meta.DM {
 			for id, other := range s.members[room] {
 				if id != user {

@@ -2,9 +2,11 @@ package storetest
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"hubbub"
 )
@@ -170,6 +172,46 @@ func testMyRooms(t *testing.T, open opener) {
 	checkMyRooms(t, myRooms(t, s, ann.ID), want)
 	if list := myRooms(t, s, "u_nobody"); len(list) != 0 {
 		t.Errorf("MyRooms of a stranger = %+v", list)
+	}
+}
+
+// testMyRoomsBanned: a room of the list says whether a ban of the user there is in force now:
+// not a mute, not another user's ban, not a ban that ended or was lifted.
+func testMyRoomsBanned(t *testing.T, open opener) {
+	s := open(t, hubbub.Retention{})
+	ctx := t.Context()
+	ann, bob := newUser(t, s, "ann"), newUser(t, s, "bob")
+	for _, room := range []string{"banned", "ended", "lifted", "muted", "others"} {
+		if _, err := s.JoinRoom(ctx, room, ann.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now := time.Now()
+	for _, sn := range []hubbub.Sanction{
+		{Room: "banned", User: ann.ID, Name: "ann", Kind: hubbub.SanctionBan, Until: now.Add(time.Hour)},
+		{Room: "ended", User: ann.ID, Name: "ann", Kind: hubbub.SanctionBan, Until: now.Add(time.Hour)},
+		{Room: "lifted", User: ann.ID, Name: "ann", Kind: hubbub.SanctionBan, Until: now.Add(time.Hour)},
+		{Room: "lifted", User: ann.ID, Name: "ann", Kind: hubbub.SanctionBan}, // a zero Until lifts it
+		{Room: "muted", User: ann.ID, Name: "ann", Kind: hubbub.SanctionMute, Until: now.Add(time.Hour)},
+		{Room: "others", User: bob.ID, Name: "bob", Kind: hubbub.SanctionBan, Until: now.Add(time.Hour)},
+	} {
+		if err := s.SetSanction(ctx, sn); err != nil {
+			t.Fatalf("SetSanction(%+v): %v", sn, err)
+		}
+	}
+	// A ban that ended is one whose Until passed: stored so, as a store keeps it until lifted.
+	if err := s.SetSanction(ctx, hubbub.Sanction{Room: "ended", User: ann.ID, Name: "ann", Kind: hubbub.SanctionBan,
+		Until: now.Add(20 * time.Millisecond)}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(40 * time.Millisecond)
+	got := map[string]bool{}
+	for _, r := range myRooms(t, s, ann.ID) {
+		got[r.Name] = r.Banned
+	}
+	want := map[string]bool{"banned": true, "ended": false, "lifted": false, "muted": false, "others": false}
+	if !maps.Equal(got, want) {
+		t.Errorf("MyRooms' Banned by room = %v, want %v", got, want)
 	}
 }
 

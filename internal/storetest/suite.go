@@ -109,6 +109,7 @@ func RunStoreTests(t *testing.T, open func(t *testing.T, ret hubbub.Retention) h
 		{"OneRoomPerKeyConcurrent", testOneRoomPerKeyConcurrent},
 		{"SetRead", testSetRead},
 		{"MyRooms", testMyRooms},
+		{"MyRoomsBanned", testMyRoomsBanned},
 		{"UnreadCap", testUnreadCap},
 		{"PeopleDoneContext", testPeopleDoneContext},
 		{"RoomStateRetention", testRoomStateRetention},

@@ -212,6 +212,8 @@ func TestSuiteCatchesBugs(t *testing.T) {
 		{"unreaddeleted", "MyRooms"},
 		{"mentionroom", "MyRooms"},
 		{"unreadcap", "UnreadCap"},
+		{"bannedany", "MyRoomsBanned"},
+		{"bannedended", "MyRoomsBanned"},
 		{"ctx", "PeopleDoneContext"},
 		{"close", "PeopleDoneContext"},
 		{"prunestate", "RoomStateRetention"},
