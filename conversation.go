@@ -98,7 +98,8 @@ type MyRoom struct {
 	ReadSeq uint64 `json:"read_seq"`
 	// Unread is how many messages after ReadSeq, not deleted and not the user's own, the room
 	// holds; Mentions how many of those mention the user (or @room). Both are capped at
-	// MaxUnreadCount, so a badge reads "999+" rather than counting a million rows.
+	// MaxUnreadCount, so a badge reads "999+" rather than counting a million rows. Both are 0
+	// while Banned: a banned member may read nothing of the room, what was said there either.
 	Unread   int `json:"unread"`
 	Mentions int `json:"mentions"`
 	// People are, for a DM, the other members' names (sorted), which the DM shows as its title.

@@ -583,7 +583,7 @@ func (s *Store) MyRooms(ctx context.Context, user string) ([]hubbub.MyRoom, erro
 			return mr, err
 		}
 		mr.Role, mr.ReadSeq = hubbub.RoomRole(role), uint64(read)
-		mr.Unread, mr.Mentions = sqlstore.CapUnread(int(max(0, unread))), sqlstore.CapUnread(int(mentions))
+		sqlstore.MyRoomCounts(&mr, int(unread), int(mentions))
 		if len(people) > 0 {
 			slices.Sort(people)
 			mr.People = people

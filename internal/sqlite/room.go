@@ -666,11 +666,12 @@ func (s *Store) MyRooms(ctx context.Context, user string) ([]hubbub.MyRoom, erro
 		var hasMeta bool
 		var role, people string
 		var read int64
-		if err := scanRoomMeta(rows, &r.RoomMeta, &hasMeta, &role, &r.Invited, &read, &r.Unread, &r.Mentions, &people, &r.Banned); err != nil {
+		var unread, mentions int
+		if err := scanRoomMeta(rows, &r.RoomMeta, &hasMeta, &role, &r.Invited, &read, &unread, &mentions, &people, &r.Banned); err != nil {
 			return nil, s.guard.Wrap(sqlstore.OpMyRooms, unreadable(err))
 		}
 		r.Role, r.ReadSeq = hubbub.RoomRole(role), uint64(read)
-		r.Unread, r.Mentions = sqlstore.CapUnread(r.Unread), sqlstore.CapUnread(r.Mentions)
+		sqlstore.MyRoomCounts(&r, unread, mentions)
 		if people != "" {
 			if err := json.Unmarshal([]byte(people), &r.People); err != nil {
 				return nil, s.guard.Wrap(sqlstore.OpMyRooms, fmt.Errorf("%w: a DM's people: %w", hubbub.ErrUnreadable, err))

@@ -175,6 +175,17 @@ func RoomPrivate(room string) *hubbub.Error {
 // CapUnread caps a count of MyRooms at hubbub.MaxUnreadCount.
 func CapUnread(n int) int { return min(n, hubbub.MaxUnreadCount) }
 
+// MyRoomCounts sets r's Unread and Mentions from the counts a store read, capped
+// (CapUnread), and to 0 while r.Banned: a banned member may read nothing of the room, and its
+// counts were what was said there since, who mentioned them included.
+func MyRoomCounts(r *hubbub.MyRoom, unread, mentions int) {
+	if r.Banned {
+		r.Unread, r.Mentions = 0, 0
+		return
+	}
+	r.Unread, r.Mentions = CapUnread(max(unread, 0)), CapUnread(mentions)
+}
+
 // The rules of a room's ownership (hubbub.RoomStore: a room with an owner keeps one, and one
 // that lost its owner gets its next member as owner). A store asks KeepOwner of every
 // KindMember entry ApplyMember allowed (not CreateRoom's, whose members are as given), and of

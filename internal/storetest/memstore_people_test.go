@@ -955,6 +955,9 @@ func (s *memStore) MyRooms(ctx context.Context, user string) ([]hubbub.MyRoom, e
 				mr.Banned = true
 			}
 		}
+		if mr.Banned && s.bug != "bannedcounts" {
+			mr.Unread, mr.Mentions = 0, 0
+		}
 		if meta.DM {
 			for id, other := range s.members[room] {
 				if id != user {

@@ -176,7 +176,8 @@ func testMyRooms(t *testing.T, open opener) {
 }
 
 // testMyRoomsBanned: a room of the list says whether a ban of the user there is in force now:
-// not a mute, not another user's ban, not a ban that ended or was lifted.
+// not a mute, not another user's ban, not a ban that ended or was lifted; and while it is, its
+// unread and mention counts are 0.
 func testMyRoomsBanned(t *testing.T, open opener) {
 	s := open(t, hubbub.Retention{})
 	ctx := t.Context()
@@ -205,9 +206,20 @@ func testMyRoomsBanned(t *testing.T, open opener) {
 		t.Fatal(err)
 	}
 	time.Sleep(40 * time.Millisecond)
+	// bob mentions ann everywhere: a banned member's counts say nothing of it.
+	for _, room := range []string{"banned", "ended", "lifted", "muted", "others"} {
+		e := as(msg(room, "bob", "@room look"), bob.ID)
+		e.MentionRoom = true
+		if _, _, err := appendValue(ctx, s, e); err != nil {
+			t.Fatal(err)
+		}
+	}
 	got := map[string]bool{}
 	for _, r := range myRooms(t, s, ann.ID) {
 		got[r.Name] = r.Banned
+		if want := !r.Banned; (r.Unread == 1 && r.Mentions == 1) != want {
+			t.Errorf("MyRooms' %s (banned %v): %d unread, %d mentions; want 1 and 1, or 0 and 0 while banned", r.Name, r.Banned, r.Unread, r.Mentions)
+		}
 	}
 	want := map[string]bool{"banned": true, "ended": false, "lifted": false, "muted": false, "others": false}
 	if !maps.Equal(got, want) {

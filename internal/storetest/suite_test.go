@@ -214,6 +214,7 @@ func TestSuiteCatchesBugs(t *testing.T) {
 		{"unreadcap", "UnreadCap"},
 		{"bannedany", "MyRoomsBanned"},
 		{"bannedended", "MyRoomsBanned"},
+		{"bannedcounts", "MyRoomsBanned"},
 		{"ctx", "PeopleDoneContext"},
 		{"close", "PeopleDoneContext"},
 		{"prunestate", "RoomStateRetention"},
