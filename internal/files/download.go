@@ -138,10 +138,14 @@ func (s *Service) readable(ctx context.Context, id string, u session.RequestUser
 	}
 	if f.Room != "" {
 		if err := s.cfg.Sessions.MayRead(ctx, f.Room, u.ID); err != nil {
-			if code := hubbub.ErrorCode(err); hubbub.IsDMRoom(f.Room) && (code == hubbub.ECodeForbidden || code == hubbub.ECodeNotFound) {
-				// A DM's room name is its internal id (a hash of its people's user ids),
-				// which says nothing to a person and is not theirs to know.
-				return hubbub.File{}, hubbub.Errorf(hubbub.ECodeForbidden, "this file is in a direct conversation you are not part of")
+			// An outsider holding a link learns nothing of where the file is: a DM's room name
+			// is its internal id (a hash of its people's user ids), a private room's name is
+			// its members' to know. (A banned member's refusal names the room they know.)
+			if code := hubbub.ErrorCode(err); code == hubbub.ECodeForbidden || code == hubbub.ECodeNotFound {
+				if hubbub.IsDMRoom(f.Room) {
+					return hubbub.File{}, hubbub.Errorf(hubbub.ECodeForbidden, "this file is in a direct conversation you are not part of")
+				}
+				return hubbub.File{}, hubbub.Errorf(hubbub.ECodeForbidden, "this file is in a private room you are not a member of")
 			}
 			return hubbub.File{}, err
 		}

@@ -88,8 +88,8 @@ func TestDownloadPermissions(t *testing.T) {
 	wantStatus(t, s, guest("bob"), url, http.StatusOK, "a member")
 	wantStatus(t, s, guest("bob"), thumb, http.StatusOK, "a member's thumbnail")
 	body := wantStatus(t, s, guest("cy"), url, http.StatusForbidden, "an outsider of the private room")
-	if !strings.Contains(string(body), `"forbidden"`) {
-		t.Errorf("an outsider's refusal: %s", body)
+	if !strings.Contains(string(body), `"forbidden"`) || strings.Contains(string(body), "plans") {
+		t.Errorf("an outsider's refusal: %s; want forbidden, without the room's name (a link is not a way to learn it)", body)
 	}
 	wantStatus(t, s, guest("cy"), thumb, http.StatusForbidden, "an outsider's thumbnail")
 
