@@ -165,8 +165,9 @@ func isSecret(name string) bool {
 // maskValue returns a flag's value fit to print: secrets as "****" (empty stays empty), and
 // the passwords a connection string may hold as "****": a URL's (--postgres, --nats, each of a
 // comma-separated list), in its user part or its query (pgx takes ?password= and
-// ?sslpassword=), and a PostgreSQL keyword/value string's (password=… sslpassword=…), which
-// --postgres takes too ("Any pgx connection string works", docs/deploy.md).
+// ?sslpassword=), a --nats URL's token (its user part without a password, nats://TOKEN@host),
+// and a PostgreSQL keyword/value string's (password=… sslpassword=…), which --postgres takes
+// too ("Any pgx connection string works", docs/deploy.md).
 func maskValue(name, value string) string {
 	if value == "" {
 		return ""
@@ -187,6 +188,10 @@ func maskValue(name, value string) string {
 		if u.User != nil {
 			if _, has := u.User.Password(); has {
 				u.User = url.UserPassword(u.User.Username(), mask)
+				masked = true
+			} else if name == "nats" && u.User.Username() != "" {
+				// nats.go takes a user part without a password for a token: nats://TOKEN@host.
+				u.User = url.User(mask)
 				masked = true
 			}
 		}
@@ -240,8 +245,8 @@ func holdsMask(value string) bool {
 		if err != nil {
 			continue
 		}
-		if pw, _ := u.User.Password(); pw == mask {
-			return true
+		if pw, has := u.User.Password(); pw == mask || !has && u.User.Username() == mask {
+			return true // a password, or a --nats URL's token (nats://****@host)
 		}
 		if q := u.Query(); q.Get("password") == mask || q.Get("sslpassword") == mask {
 			return true

@@ -262,6 +262,24 @@ func TestPrintConfigMasksConnectionStringPasswords(t *testing.T) {
 	}
 }
 
+// A --nats URL may carry a token as its user part, without a password (nats://TOKEN@host, which
+// nats.go sends as the token): --print-config printed it in clear, where it masks a user's
+// password beside it. Fed back from a file, the mask is refused as a password's is.
+func TestPrintConfigMasksANATSToken(t *testing.T) {
+	got := printConfigOf(t, "--nats", "nats://s3cr3ttok@10.0.0.1:4222,nats://hub:s3cret@10.0.0.2:4222,nats://10.0.0.3:4222")["nats"]
+	if want := "nats = nats://****@10.0.0.1:4222,nats://hub:****@10.0.0.2:4222,nats://10.0.0.3:4222 # flag"; got != want {
+		t.Errorf("--nats with a token printed as %q, want %q", got, want)
+	}
+	file := filepath.Join(t.TempDir(), "masked.conf")
+	if err := os.WriteFile(file, []byte("nats = nats://****@127.0.0.1:9\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	err := run(context.Background(), []string{"serve", "--config", file}, stdio{in: strings.NewReader(""), out: io.Discard, err: io.Discard})
+	if err == nil || !strings.Contains(err.Error(), "nats holds ****") || exitCode(err) != 2 {
+		t.Errorf("a masked token in the file: %v", err)
+	}
+}
+
 // An invalid configuration stops the server at start with one line and exit status 2.
 func TestInvalidConfigFailsWithOneLine(t *testing.T) {
 	dir := t.TempDir()

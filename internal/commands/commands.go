@@ -205,7 +205,8 @@ func (r *Runner) run(cmd hubbub.Command, call session.CommandCall, tell func(hub
 		tell(notice)
 		return
 	case err != nil:
-		r.log.Info("a command's URL failed", "command", cmd.Name, "err", err)
+		// A refused address names --command-allow-private, which lifts it: the admin reads this.
+		r.log.Info("a command's URL failed", "command", cmd.Name, "err", r.cfg.Client.WithSetting(err, allowPrivateFlag))
 		notice.Kind, notice.Text = hubbub.NoticeFailed, fmt.Sprintf("/%s could not be reached: %s", cmd.Name, reason(err))
 		tell(notice)
 		return
@@ -266,8 +267,13 @@ func (r *Runner) deliver(ctx context.Context, cmd hubbub.Command, ans *answer, c
 }
 
 // CheckURL refuses a URL this runner would never post to (not http or https, no host, too
-// long, or an address its client refuses), for an admin giving one.
+// long, or an address its client refuses, naming the setting that lifts that), for an admin
+// giving one.
 func (r *Runner) CheckURL(raw string) error {
 	_, err := r.cfg.Client.CheckURL(raw)
-	return err
+	return r.cfg.Client.WithSetting(err, allowPrivateFlag)
 }
+
+// allowPrivateFlag is the setting that lets commands' URLs be private addresses, which a
+// refusal of one names (egress.Client.WithSetting).
+const allowPrivateFlag = "--command-allow-private"

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -21,6 +22,7 @@ import (
 	"hubbub/internal/egress"
 	"hubbub/internal/server"
 	"hubbub/internal/servertest"
+	"hubbub/internal/session"
 	"hubbub/internal/signing"
 )
 
@@ -482,6 +484,61 @@ func TestSSRFRefused(t *testing.T) {
 		t.Errorf("the loopback receiver was reached: %+v", got)
 	default:
 	}
+}
+
+// A refused address names the setting that lifts it, --command-allow-private, to the admin:
+// in the API's answer to adding a command on a loopback URL, and in the log of each use of one
+// added another way (hubbub command add). Both said "private addresses are allowed only when
+// the server is told so", where webhooks' refusals name --webhook-allow-private, and left the
+// admin to guess which setting that was.
+func TestRefusedAddressNamesTheFlag(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{Server: server.Config{APIKey: "k"}}) // egress's default client
+	st, body := api(t, s, http.MethodPost, "/api/commands", `{"name":"peek","url":"http://127.0.0.1:9/"}`)
+	if st != http.StatusBadRequest || !strings.Contains(body, "loopback address; the server allows them with --command-allow-private") {
+		t.Errorf("adding a loopback URL: %d %s, want 400 naming --command-allow-private", st, body)
+	}
+
+	var logs syncBuffer
+	client := egress.New(egress.Config{})
+	defer client.Close()
+	r := commands.New(commands.Config{Client: client, Logger: slog.New(slog.NewTextHandler(&logs, nil))}, s.Hub)
+	defer r.Close()
+	register(t, s, nil, "peek", "http://127.0.0.1:9/")
+	told := make(chan hubbub.CommandNotice, 1)
+	if err := r.Start(t.Context(), session.CommandCall{Name: "peek", Room: "general", User: "u_ann", UserName: "ann", ID: "c-1"},
+		func(n hubbub.CommandNotice) { told <- n }); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case n := <-told:
+		if n.Kind != hubbub.NoticeFailed || !strings.Contains(n.Text, "not allowed (loopback)") {
+			t.Errorf("the caller was told %+v, want failed: not allowed (loopback)", n)
+		}
+	case <-time.After(servertest.Wait):
+		t.Fatal("the use of a loopback command told the caller nothing")
+	}
+	r.Close() // the use has logged by the time it has ended
+	if out := logs.String(); !strings.Contains(out, "a command's URL failed") || !strings.Contains(out, "the server allows them with --command-allow-private") {
+		t.Errorf("the log of a use refused its address does not name --command-allow-private:\n%s", out)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for a logger's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }
 
 // api calls the admin API of s with key "k".

@@ -17,6 +17,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -69,11 +70,45 @@ type RefusedError struct {
 }
 
 func (e *RefusedError) Error() string {
-	return fmt.Sprintf("egress: refusing to connect to %s (a %s address; private addresses are allowed only when the server is told so)", e.Addr, e.Reason)
+	if alwaysRefused(e.Reason) {
+		return fmt.Sprintf("egress: refusing to connect to %s (a %s address, refused whatever the settings)", e.Addr, e.Reason)
+	}
+	return fmt.Sprintf("egress: refusing to connect to %s (a %s address; %s)", e.Addr, e.Reason, toldSo)
 }
+
+// toldSo is what a RefusedError says lifts it: the client does not know the setting that sets
+// its AllowPrivate (WithSetting names it).
+const toldSo = "private addresses are allowed only when the server is told so"
 
 // Is makes errors.Is(err, ErrRefused) true.
 func (e *RefusedError) Is(target error) bool { return target == ErrRefused }
+
+// WithSetting returns err, a refusal of c's, naming setting — the flag that sets c's
+// AllowPrivate, "--webhook-allow-private" — as what lifts it, in place of "when the server is
+// told so", which left an admin to guess which setting that was. The error returned unwraps to
+// err (errors.Is ErrRefused, errors.As *RefusedError). Any other error, a refusal no setting
+// lifts and any error of a client that allows private addresses already are returned as they
+// are.
+func (c *Client) WithSetting(err error, setting string) error {
+	if err == nil || c.cfg.AllowPrivate || !errors.Is(err, ErrRefused) {
+		return err
+	}
+	msg := err.Error()
+	named := strings.Replace(msg, toldSo, "the server allows them with "+setting, 1)
+	if named == msg {
+		return err
+	}
+	return &settingError{err: err, msg: named}
+}
+
+// settingError is a refusal whose message names the setting that lifts it (WithSetting).
+type settingError struct {
+	err error
+	msg string
+}
+
+func (e *settingError) Error() string { return e.msg }
+func (e *settingError) Unwrap() error { return e.err }
 
 // Client makes outgoing requests under the rules of its Config. It is safe for concurrent
 // use; Close releases its idle connections.

@@ -220,3 +220,43 @@ func TestCheckURL(t *testing.T) {
 		t.Errorf("AllowPrivate CheckURL(127.0.0.1): %v", err)
 	}
 }
+
+// WithSetting names the flag that lets a client reach private addresses in its refusal of
+// one, and the error it returns is still the refusal; it leaves alone what no setting lifts
+// (an address refused whatever the settings, which says so instead of "when the server is
+// told so"), any other error, and a client that allows private addresses already.
+func TestWithSetting(t *testing.T) {
+	strict := New(Config{})
+	defer strict.Close()
+	_, err := strict.CheckURL("http://127.0.0.1:9/hook")
+	named := strict.WithSetting(err, "--thing-allow-private")
+	var refused *RefusedError
+	if !errors.Is(named, ErrRefused) || !errors.As(named, &refused) || refused.Reason != "loopback" {
+		t.Fatalf("WithSetting(%v) = %v: want the refusal itself underneath", err, named)
+	}
+	if want := "egress: refusing to connect to 127.0.0.1 (a loopback address; the server allows them with --thing-allow-private)"; named.Error() != want {
+		t.Errorf("WithSetting(%v) says %q, want %q", err, named, want)
+	}
+
+	_, err = strict.CheckURL("http://224.0.0.1/hook")
+	if want := "egress: refusing to connect to 224.0.0.1 (a multicast address, refused whatever the settings)"; err == nil || err.Error() != want {
+		t.Errorf("a multicast address: %v, want %q", err, want)
+	}
+	if got := strict.WithSetting(err, "--thing-allow-private"); got != err {
+		t.Errorf("WithSetting of a refusal no setting lifts: %v, want it as it was", got)
+	}
+	other := errors.New("egress: POST http://example.com: connection refused")
+	if got := strict.WithSetting(other, "--thing-allow-private"); got != other {
+		t.Errorf("WithSetting of another error: %v", got)
+	}
+	if strict.WithSetting(nil, "--thing-allow-private") != nil {
+		t.Error("WithSetting(nil) is not nil")
+	}
+
+	open := New(Config{AllowPrivate: true})
+	defer open.Close()
+	_, err = open.CheckURL("http://0.0.0.0/hook")
+	if got := open.WithSetting(err, "--thing-allow-private"); got != err || strings.Contains(got.Error(), "--thing-allow-private") {
+		t.Errorf("an allowing client's refusal: %v, want it as it was", got)
+	}
+}

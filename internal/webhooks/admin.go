@@ -63,7 +63,7 @@ func (a *Admin) CheckURL(raw string) error {
 		return hubbub.Errorf(hubbub.ECodeBadField, "the URL is longer than %d bytes", hubbub.MaxWebhookURLLen)
 	}
 	if _, err := a.client.CheckURL(raw); err != nil {
-		return hubbub.Errorf(hubbub.ECodeBadField, "url: %s", namingTheFlag(a.client, strings.TrimPrefix(err.Error(), "egress: ")))
+		return hubbub.Errorf(hubbub.ECodeBadField, "url: %s", strings.TrimPrefix(a.client.WithSetting(err, allowPrivateFlag).Error(), "egress: "))
 	}
 	return nil
 }
@@ -404,11 +404,6 @@ func (e *UnknownEventsError) Unwrap() error {
 	return hubbub.Errorf(hubbub.ECodeNotFound, "%s", e.Error())
 }
 
-// namingTheFlag returns msg, a refusal of egress's, with the setting that lifts it named:
-// egress says "when the server is told so", for every kind of request it makes.
-func namingTheFlag(client *egress.Client, msg string) string {
-	if client.AllowPrivate() {
-		return msg
-	}
-	return strings.Replace(msg, "private addresses are allowed only when the server is told so", "the server allows them with --webhook-allow-private", 1)
-}
+// allowPrivateFlag is the setting that lets webhooks post to private addresses, which a
+// refusal of one names (egress.Client.WithSetting).
+const allowPrivateFlag = "--webhook-allow-private"

@@ -352,11 +352,9 @@ func (d *Dispatcher) deliver(ctx context.Context, hook hubbub.Webhook, dl *hubbu
 	attempts := dl.Attempts + 1
 	dead := now.Sub(dl.Created) >= d.cfg.DeadAfter
 	next := now.Add(d.backoff(attempts))
-	reason := err.Error()
-	if errors.Is(err, egress.ErrRefused) {
-		// The admin reads this (hubbub webhook dead, the API's deliveries): say what lifts it.
-		reason = namingTheFlag(d.client, reason)
-	}
+	// The admin reads this (hubbub webhook dead, the API's deliveries): a refused address says
+	// what lifts it.
+	reason := d.client.WithSetting(err, allowPrivateFlag).Error()
 	if len(reason) > maxLastError {
 		reason = reason[:maxLastError]
 	}
