@@ -280,6 +280,10 @@ func ValidateName(name string) error {
 func blankInName(name string) (rune, bool) {
 	prev := rune(-1)
 	for _, r := range name {
+		if r < utf8.RuneSelf { // no ASCII character is either kind: most names, at every hello
+			prev = r
+			continue
+		}
 		switch {
 		case r == '\u2800' || unicode.Is(unicode.Other_Default_Ignorable_Code_Point, r):
 			return r, true
