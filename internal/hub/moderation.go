@@ -111,19 +111,7 @@ func (h *Hub) mayPost(ctx context.Context, roomName, user, name string) error {
 			return err
 		}
 	}
-	r, err := h.sanctioned(ctx, roomName)
-	if r == nil || err != nil {
-		return err
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if sn, ok := r.sanction(user, name, hubbub.SanctionBan); ok {
-		return bannedError(roomName, sn)
-	}
-	if sn, ok := r.sanction(user, name, hubbub.SanctionMute); ok {
-		return mutedError(roomName, sn)
-	}
-	return nil
+	return h.refusedBy(ctx, roomName, user, name, true)
 }
 
 // Banned reports why user (named name; "" if unknown) may not read room now — an ECodeBanned
@@ -134,6 +122,12 @@ func (h *Hub) mayPost(ctx context.Context, roomName, user, name string) error {
 // Moderation) what was said after the ban. A room this node holds answers from memory; for
 // another the sanctions are read from the Store.
 func (h *Hub) Banned(ctx context.Context, roomName, user, name string) error {
+	return h.refusedBy(ctx, roomName, user, name, false)
+}
+
+// refusedBy returns the error of the ban of user (named name) in force in room, or with
+// muted, of their mute, or nil: the sanctions of mayPost (a write) and Banned (a read).
+func (h *Hub) refusedBy(ctx context.Context, roomName, user, name string, muted bool) error {
 	r, err := h.sanctioned(ctx, roomName)
 	if r == nil || err != nil {
 		return err
@@ -142,6 +136,9 @@ func (h *Hub) Banned(ctx context.Context, roomName, user, name string) error {
 	defer r.mu.Unlock()
 	if sn, ok := r.sanction(user, name, hubbub.SanctionBan); ok {
 		return bannedError(roomName, sn)
+	}
+	if sn, ok := r.sanction(user, name, hubbub.SanctionMute); ok && muted {
+		return mutedError(roomName, sn)
 	}
 	return nil
 }
