@@ -123,6 +123,11 @@ type Dispatcher struct {
 	holder  string
 	wake    chan struct{} // Nudge; buffered 1
 	changed chan struct{} // HooksChanged; buffered 1
+	// hooksGen counts HooksChanged's calls. The loop reads the webhooks again when it moved
+	// since they were read, also between reading the due deliveries and posting them: a
+	// select that finds a nudge and a change both ready may take the nudge first, and an
+	// event appended after a rotation returned was then posted signed with the old secret.
+	hooksGen atomic.Uint64
 	// idle is set while the dispatching loop knows no webhook that is not paused: a nudge
 	// then has nothing to post and is dropped where it is made, so a server with no webhook
 	// spends no wake-up and no outbox query per appended entry (on one CPU, 18 % of the CPU
@@ -159,6 +164,7 @@ func (d *Dispatcher) Nudge() {
 // HooksChanged tells the dispatcher a webhook was created, changed or deleted on this node, so
 // it reads them again now rather than at its next poll. It never blocks.
 func (d *Dispatcher) HooksChanged() {
+	d.hooksGen.Add(1)
 	d.idle.Store(false)
 	select {
 	case d.changed <- struct{}{}:
@@ -186,6 +192,7 @@ func (d *Dispatcher) loop(ctx context.Context) {
 		done     = make(chan queue, 64)
 		hooks    map[string]hubbub.Webhook
 		hooksAt  time.Time
+		hooksGen uint64 // d.hooksGen when hooks were read
 	)
 	reqCtx, cancelRequests := context.WithCancel(ctx)
 	defer func() {
@@ -240,7 +247,8 @@ func (d *Dispatcher) loop(ctx context.Context) {
 			d.log.Warn("webhooks: fan-out failed", "err", err)
 			continue
 		}
-		if hooks == nil || time.Since(hooksAt) >= d.cfg.Poll || d.idle.Load() {
+		if hooks == nil || d.hooksGen.Load() != hooksGen || time.Since(hooksAt) >= d.cfg.Poll || d.idle.Load() {
+			gen := d.hooksGen.Load()
 			fresh, err := d.loadHooks(ctx)
 			if err != nil {
 				if ctx.Err() != nil {
@@ -249,7 +257,7 @@ func (d *Dispatcher) loop(ctx context.Context) {
 				d.log.Warn("webhooks: reading webhooks failed", "err", err)
 				continue
 			}
-			hooks, hooksAt = fresh, time.Now()
+			hooks, hooksAt, hooksGen = fresh, time.Now(), gen
 			d.idle.Store(!anyActive(hooks))
 		}
 		due, err := d.store.DueDeliveries(ctx, time.Now(), d.cfg.Batch+len(inFlight))
@@ -258,6 +266,13 @@ func (d *Dispatcher) loop(ctx context.Context) {
 				return
 			}
 			d.log.Warn("webhooks: reading due deliveries failed", "err", err)
+			continue
+		}
+		if d.hooksGen.Load() != hooksGen {
+			// Changed while the deliveries were read, which may be of events appended after
+			// the change: none is posted with the webhooks as they were. The change's signal
+			// is pending (it came after this look's), so the loop looks again at once.
+			hooks = nil
 			continue
 		}
 		for i := range due {
