@@ -376,7 +376,7 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 	// The broker calls back into the hub on reconnect, and the hub needs the broker: resync
 	// goes through a variable set once both exist.
 	var resync atomic.Pointer[hub.Hub]
-	broker, err := f.nats.open(f.node, log, presenceExpiry(f.hub.PresenceInterval), func() {
+	broker, err := f.nats.open(f.node, log, hub.PresenceExpiryOf(f.hub.PresenceInterval), func() {
 		if h := resync.Load(); h != nil {
 			h.Resync()
 		}

@@ -4,7 +4,6 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
-	"math"
 	"time"
 
 	"hubbub"
@@ -57,14 +56,4 @@ func (n *natsFlags) open(node string, log *slog.Logger, presenceExpiry time.Dura
 		return nil, fmt.Errorf("connect to NATS: %w", err)
 	}
 	return b, nil
-}
-
-// presenceExpiry is the hub's default presence expiry for interval, 3 × it (hub.Config), or 0
-// (the broker's default, the expiry of the hub's default interval) where interval is not
-// positive or 3 × it overflows.
-func presenceExpiry(interval time.Duration) time.Duration {
-	if interval <= 0 || interval > math.MaxInt64/3 {
-		return 0
-	}
-	return 3 * interval
 }

@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"math"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -172,7 +173,7 @@ func (c Config) withDefaults() Config {
 		c.PresenceInterval = 5 * time.Second
 	}
 	if c.PresenceExpiry <= 0 {
-		c.PresenceExpiry = 3 * c.PresenceInterval
+		c.PresenceExpiry = PresenceExpiryOf(c.PresenceInterval)
 	}
 	if c.StoreTimeout <= 0 {
 		c.StoreTimeout = 5 * time.Second
@@ -990,4 +991,18 @@ func (h *Hub) storeCtx(ctx context.Context) (context.Context, context.CancelFunc
 func (h *Hub) unavailable(op, roomName string, err error) error {
 	h.log.Error("store "+op+" failed", "room", roomName, "err", err)
 	return hubbub.Errorf(hubbub.ECodeUnavailable, "room %q is unavailable; try again", roomName)
+}
+
+// PresenceExpiryOf is Config.PresenceExpiry's default for a presence interval: a node heard
+// from not once in three of its statements is gone. It is 0 where interval is not positive
+// and at most the longest time.Duration. The NATS broker drops a node's statement in parts
+// after the same silence (cmd/hubbub serve gives it this).
+func PresenceExpiryOf(interval time.Duration) time.Duration {
+	if interval <= 0 {
+		return 0
+	}
+	if interval > math.MaxInt64/3 {
+		return math.MaxInt64
+	}
+	return 3 * interval
 }
