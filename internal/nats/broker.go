@@ -382,6 +382,22 @@ func (b *Broker) Publish(ctx context.Context, ev hubbub.Event) error {
 	return nil
 }
 
+// roomNow returns room's subject while the broker is open and connected, or why it cannot
+// act on room now, saying what it was to do (op): Subscribe's and Subscribed's checks.
+func (b *Broker) roomNow(op, room string) (string, error) {
+	if b.closing.Load() {
+		return "", fmt.Errorf("nats broker: %s room %q: %w", op, room, ErrClosed)
+	}
+	subject, err := b.subject(room)
+	if err != nil {
+		return "", err
+	}
+	if err := b.connected(); err != nil {
+		return "", fmt.Errorf("nats broker: %s room %q: %w", op, room, err)
+	}
+	return subject, nil
+}
+
 // Subscribe calls handler for every event published to room, on any node, after Subscribe
 // returns, until cancel is called or the broker is closed. It returns only once the server has
 // registered the subscription (with a single server; in a NATS cluster, interest reaches the
@@ -393,15 +409,9 @@ func (b *Broker) Publish(ctx context.Context, ev hubbub.Event) error {
 // overflows, events are dropped and a slow-consumer error is logged. cancel may be called more than once and from the handler; no event published after
 // cancel returns reaches the handler (a call already under way finishes).
 func (b *Broker) Subscribe(room string, handler func(hubbub.Event)) (func(), error) {
-	if b.closing.Load() {
-		return nil, fmt.Errorf("nats broker: subscribe to room %q: %w", room, ErrClosed)
-	}
-	subject, err := b.subject(room)
+	subject, err := b.roomNow("subscribe to", room)
 	if err != nil {
 		return nil, err
-	}
-	if err := b.connected(); err != nil {
-		return nil, fmt.Errorf("nats broker: subscribe to room %q: %w", room, err)
 	}
 	s := &subscription{broker: b, room: room, handler: handler}
 	sub, err := b.dispatch.subscribe(subject, s)

@@ -56,15 +56,9 @@ func probeSubjects(prefix string) (string, error) {
 // ("<SubjectPrefix>.probe.…"): the server then has nowhere to answer. In a NATS cluster, a
 // subscription made on another server a moment ago may not be known to this one yet.
 func (b *Broker) Subscribed(ctx context.Context, room string) (bool, error) {
-	if b.closing.Load() {
-		return true, fmt.Errorf("nats broker: probe room %q: %w", room, ErrClosed)
-	}
-	subject, err := b.subject(room)
+	subject, err := b.roomNow("probe", room)
 	if err != nil {
 		return true, err
-	}
-	if err := b.connected(); err != nil {
-		return true, fmt.Errorf("nats broker: probe room %q: %w", room, err)
 	}
 	if !b.nc.HeadersSupported() {
 		return true, fmt.Errorf("nats broker: probe room %q: %w", room, errNoHeaders)
