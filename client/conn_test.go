@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"reflect"
 	"strings"
@@ -249,12 +248,7 @@ func TestConnErrors(t *testing.T) {
 func TestDialErrors(t *testing.T) {
 	s := servertest.Start(t, servertest.Options{})
 	ctx := testContext(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	refused := "ws://" + ln.Addr().String() + "/ws"
-	ln.Close()
+	refused := deadURL
 
 	cases := []struct {
 		name, url string

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -243,13 +242,13 @@ func TestSessionCompletesTruncatedReplay(t *testing.T) {
 }
 
 // With the first server gone, the session moves to the next URL and carries on there.
+// deadURL refuses every connection: nothing listens on port 1 (only root may bind it, and no
+// test does). A port freed by closing a listener would not do: another package's test server,
+// running beside this one, can be given it.
+const deadURL = "ws://127.0.0.1:1/ws"
+
 func TestSessionFailsOverToNextURL(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dead := "ws://" + ln.Addr().String() + "/ws"
-	ln.Close()
+	dead := deadURL
 	s1 := servertest.Start(t, servertest.Options{})
 	s2 := servertest.Start(t, servertest.Options{})
 	ctx := testContext(t)
@@ -337,12 +336,7 @@ func TestSessionGivesUpAfterMaxAttempts(t *testing.T) {
 func TestConnectErrors(t *testing.T) {
 	s := servertest.Start(t, servertest.Options{})
 	ctx := testContext(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dead := "ws://" + ln.Addr().String() + "/ws"
-	ln.Close()
+	dead := deadURL
 
 	cases := []struct {
 		name string

@@ -34,6 +34,11 @@ import (
 	"hubbub/internal/wire"
 )
 
+// refusingAddr refuses every connection: nothing listens on port 1 (only root may bind it, and
+// no test does). A port freed by closing a listener would not do: another package's test
+// server, running beside this one, can be given it.
+const refusingAddr = "127.0.0.1:1"
+
 // chatLeakCheck fails the test if a goroutine started during it outlives it. The check is
 // registered first so that it runs last, after the servers' own cleanups.
 func chatLeakCheck(t *testing.T) {
@@ -331,12 +336,7 @@ func TestChatReconnectsAndPrintsEachMessageOnce(t *testing.T) {
 func TestChatErrors(t *testing.T) {
 	chatLeakCheck(t)
 	s := servertest.Start(t, servertest.Options{})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dead := "ws://" + ln.Addr().String() + "/ws"
-	ln.Close()
+	dead := "ws://" + refusingAddr + "/ws"
 	holder := servertest.DialJSON(t, s, "") // holds the name "held" in general
 	holder.Send(servertest.Frame{"type": "hello", "name": "held", "key": "someone else's"})
 	holder.Await("welcome")
@@ -841,13 +841,8 @@ func TestChatWithABotTokenSaysToPickARoom(t *testing.T) {
 // --port than the chat's URL).
 func TestChatWithNoServerSaysWhatToCheck(t *testing.T) {
 	chatLeakCheck(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close() // nothing listens there now
-	_, _, err = chatToEnd(t, "", chatArgs(chatUser(t, "ann"), []string{"ws://" + addr + "/ws"})...)
+	addr := refusingAddr
+	_, _, err := chatToEnd(t, "", chatArgs(chatUser(t, "ann"), []string{"ws://" + addr + "/ws"})...)
 	if err == nil || !strings.Contains(err.Error(), "connection refused") || !strings.Contains(err.Error(), "is hubbub serving on "+addr+"?") {
 		t.Errorf("chat with no server: %v, want the refusal and what to check", err)
 	}

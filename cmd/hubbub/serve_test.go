@@ -266,9 +266,7 @@ func TestAddClientErrors(t *testing.T) {
 	if err == nil || exitCode(err) == 2 {
 		t.Errorf("add --a -3: %v, want a connect error, not a usage error", err)
 	}
-	ln, _ := net.Listen("tcp", "127.0.0.1:0")
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := refusingAddr
 	err = runAdd(context.Background(), []string{"--timeout", "2s", fmt.Sprintf("ws://%s/add", addr)}, stdio{out: io.Discard, err: io.Discard})
 	// As hubbub chat's: which command failed, and what to check (found being a new user: it
 	// said only "hubbub: connect to ws://…/add: dial tcp …: connection refused").
