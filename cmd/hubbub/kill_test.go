@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"regexp"
+	"syscall"
 	"testing"
 	"time"
 
@@ -16,7 +18,7 @@ import (
 )
 
 // When the test binary is started with HUBBUB_TEST_SERVE=1 it is the hubbub server, so a test
-// can kill it with SIGKILL like a crashed production process, or start it with fewer file
+// can kill it with SIGKILL like a crashed production process, stop it with SIGTERM, or start it with fewer file
 // descriptors (HUBBUB_TEST_NOFILE).
 func init() {
 	if os.Getenv("HUBBUB_TEST_SERVE") == "1" {
@@ -24,7 +26,10 @@ func init() {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}
-		err := run(context.Background(), os.Args[1:], stdio{in: os.Stdin, out: os.Stdout, err: os.Stderr})
+		// SIGTERM and SIGINT end it as they end the real binary (main): by a clean shutdown.
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		err := run(ctx, os.Args[1:], stdio{in: os.Stdin, out: os.Stdout, err: os.Stderr})
+		stop()
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)

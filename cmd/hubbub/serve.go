@@ -18,6 +18,7 @@ import (
 
 	"hubbub"
 	"hubbub/internal/accounts"
+	"hubbub/internal/activation"
 	"hubbub/internal/api"
 	"hubbub/internal/auth"
 	"hubbub/internal/hub"
@@ -351,11 +352,21 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 		return err
 	}
 	addr := net.JoinHostPort(f.host, strconv.Itoa(f.port))
+	// A socket passed by a launcher (systemd's socket activation) is taken first: it is the
+	// address served, the node's default name, and no port of the flags is probed.
+	activated, err := activation.Listener()
+	if err != nil {
+		return fmt.Errorf("socket activation: %w", err)
+	}
+	if activated != nil {
+		defer activated.Close() // on the paths that return before serving; else a second close
+		addr = activated.Addr().String()
+	}
 	if f.node == "" {
 		f.node = addr
 	}
 
-	if f.port != 0 {
+	if f.port != 0 && activated == nil {
 		// A taken port is found before the store is opened: a second server given another
 		// --data would otherwise create and migrate a file it then never serves. (The port is
 		// bound again, for good, once the node is built; a program taking it in between still
@@ -437,9 +448,9 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 	f.warnUnshared(log)
 	f.srv.Node, f.srv.Logger, f.srv.Pages = f.node, log, web.FS()
 	// The listener comes before the server: slash commands' response URLs name its port.
-	ln, err := listen(ctx, addr, f.tcpKeepAlive)
+	ln, err := listenOrActivated(ctx, activated, addr, f.tcpKeepAlive, log)
 	if err != nil {
-		return listenError(err, addr)
+		return err
 	}
 	scheme := "http"
 	if tlsCfg != nil {
@@ -610,6 +621,33 @@ func listenError(err error, addr string) error {
 		return fmt.Errorf("listen: %w (another program, perhaps another hubbub, listens on %s: stop it, or pass another --port)", err, addr)
 	}
 	return fmt.Errorf("listen: %w", err)
+}
+
+// listenOrActivated returns activated, the listening socket a launcher passed by socket
+// activation (systemd's LISTEN_FDS: internal/activation), which outlives this process so that
+// clients reconnecting during a restart queue instead of being refused; or, when it is nil,
+// listens on addr.
+func listenOrActivated(ctx context.Context, activated net.Listener, addr string, keepAlive time.Duration, log *slog.Logger) (net.Listener, error) {
+	ln := activated
+	if ln == nil {
+		ln, err := listen(ctx, addr, keepAlive)
+		if err != nil {
+			return nil, listenError(err, addr)
+		}
+		return ln, nil
+	}
+	if keepAlive > 0 { // as listen sets them, for the sockets it accepts
+		rc, err := ln.(*net.TCPListener).SyscallConn()
+		if err == nil {
+			err = keepAliveListener(rc, keepAlive)
+		}
+		if err != nil {
+			ln.Close()
+			return nil, fmt.Errorf("socket activation: --tcp-keepalive on the socket passed: %w", err)
+		}
+	}
+	log.Info("listening on the socket the launcher passed (LISTEN_FDS), not --host and --port", "addr", ln.Addr().String())
+	return ln, nil
 }
 
 // listen listens on addr. Accepted connections get TCP keep-alive probes every keepAlive, none
