@@ -13,6 +13,11 @@
 #                                run first waits (up to 90 s) for the last run's loopback sockets
 #                                to leave TIME_WAIT, as ~20,000 of them linger 60 s and a run
 #                                started among them measured 10-15 % differently
+#             stormheld          the same storm, the server run by bench/sockethold, a socket-
+#                                activation launcher (as systemd's hubbub.socket, docs/operations.md
+#                                §9.1): the port listens through the restart, so the clients'
+#                                reconnects wait in the kernel's queue instead of being refused; "all
+#                                back" is then from the new process's start
 #             fan100             one room of 1,010 at 100 msgs/s
 #             ingress            1,000 rooms × 10 senders, as fast as acks allow (SQLite)
 #             idle               compare.sh's connect + join: 19,000 hubbub.v1 clients into one
@@ -22,10 +27,11 @@
 # M deliveries, server write calls per delivery] or, for ingress, [acked/s, ack p99 ms, lost,
 # duplicated, server CPU µs per ack] or, for idle, [connects/s, server CPU µs per connection
 # (connect, join, the settle and the hold), connects failed] or, for storm, [all back s from
-# listening again, the clients' backoff floor s, all caught up s, lost, duplicated, shed], then
+# listening again, the clients' backoff floor s, all caught up s, lost, duplicated, shed, signal
+# to listening again s], then
 # the run's directory (server log, the JSON report).
 set -u
-usage() { echo "usage: bench/ab.sh rooms02|rooms05|fan100|ingress|idle|storm ROUNDS PORT BIN_A BIN_B [BIN…]" >&2; exit 2; }
+usage() { echo "usage: bench/ab.sh rooms02|rooms05|fan100|ingress|idle|storm|stormheld ROUNDS PORT BIN_A BIN_B [BIN…]" >&2; exit 2; }
 [ $# -ge 5 ] || usage
 sc=$1 rounds=$2 port=$3
 shift 3
@@ -38,6 +44,10 @@ if [ "$sc" = idle ] && [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt 1
 	exit 2
 fi
 gen=$1
+if [ "$sc" = stormheld ]; then # the launcher, built from this checkout
+	hold=$(mktemp -d /tmp/hubbub-ab-hold.XXXX)/sockethold
+	(cd "$(dirname "$0")/.." && go build -o "$hold" ./bench/sockethold) || exit 2
+fi
 # HUBBUB_* variables set serve's flags: the servers run with the flags written here only
 # (compare.sh says why).
 for v in $(compgen -e); do case $v in HUBBUB_*) export -n "$v" ;; esac; done
@@ -53,9 +63,9 @@ ingress)
 idle)
 	ARGS="--scenario idle --conns 19000 --duration 2s --settle 1s --sources 4"
 	Q='[(.connect.per_sec | floor), (.idle.server_cpu_s / .connect.ok * 1e6 | floor), .connect.failed]' ;;
-storm)
+storm | stormheld)
 	ARGS="--scenario storm --rooms 100 --members 100 --rate 200 --duration 15s --storm-after 3s --drain 5s --sources 4 --ready-timeout 60s"
-	Q='[.storm.back_s, .storm.backoff_floor_s, .storm.caught_up_s, .storm.lost, .storm.duplicated, .storm.shed]' ;;
+	Q='[.storm.back_s, .storm.backoff_floor_s, .storm.caught_up_s, .storm.lost, .storm.duplicated, .storm.shed, .storm.restart_s]' ;;
 *) usage ;;
 esac
 pid=""
@@ -67,21 +77,38 @@ for r in $(seq "$rounds"); do
 		# run it again on the same data (compare.sh's start-hubbub.sh).
 		printf '#!/bin/bash\ntaskset -c 0 %q serve --host 127.0.0.1 --port %s --data %q --log-level warn %s >>%q 2>&1 &\necho $! >%q\n' \
 			"$b" "$port" "$d/h.db" "$LIMITS" "$d/server.log" "$d/pid" >"$d/start.sh"
+		if [ "$sc" = stormheld ]; then
+			# the launcher holds the port and runs the server again whenever it ends; $d/pid is
+			# the server's, rewritten by the launcher, $d/holder the launcher's
+			printf '#!/bin/bash\ntaskset -c 0 %q --listen 127.0.0.1:%s --pid-file %q -- %q serve --data %q --log-level warn %s >>%q 2>&1 &\necho $! >%q\nfor _ in $(seq 100); do [ -s %q ] && break; sleep 0.05; done\n' \
+				"$hold" "$port" "$d/pid" "$b" "$d/h.db" "$LIMITS" "$d/server.log" "$d/holder" "$d/pid" >"$d/start.sh"
+		fi
 		chmod +x "$d/start.sh"
 		extra=()
-		if [ "$sc" = storm ]; then
+		if [ "$sc" = stormheld ]; then
+			for _ in $(seq 180); do [ "$(ss -Htan state time-wait "( sport = :$port or dport = :$port )" | wc -l)" -lt 200 ] && break; sleep 0.5; done
+			# SIGTERM, up to 15 s for the process to end, then up to 15 s for the launcher to
+			# have started the next (a new pid in the file)
+			extra=(--storm-restart "p=\$(cat '$d/pid'); kill -TERM \$p; i=0; while kill -0 \$p 2>/dev/null && [ \$i -lt 300 ]; do sleep 0.05; i=\$((i+1)); done; i=0; while [ \"\$(cat '$d/pid')\" = \"\$p\" ] && [ \$i -lt 1500 ]; do sleep 0.01; i=\$((i+1)); done")
+		elif [ "$sc" = storm ]; then
 			for _ in $(seq 180); do [ "$(ss -Htan state time-wait "( sport = :$port or dport = :$port )" | wc -l)" -lt 200 ] && break; sleep 0.5; done
 			# SIGTERM, up to 15 s for the process to end, then the start script again
 			extra=(--storm-restart "p=\$(cat '$d/pid'); kill -TERM \$p; i=0; while kill -0 \$p 2>/dev/null && [ \$i -lt 300 ]; do sleep 0.05; i=\$((i+1)); done; '$d/start.sh'")
 		fi
 		"$d/start.sh"
 		pid=$(cat "$d/pid")
-		for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
-		[ "$sc" = storm ] || extra=(--pid "$pid")
+		[ "$sc" = stormheld ] && pid=$(cat "$d/holder") # stopping the launcher stops the server
+		if [ "$sc" = stormheld ]; then # the launcher's socket takes connections at once: ask the server
+			for _ in $(seq 100); do curl -sf --max-time 5 "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+		else
+			for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
+		fi
+		case $sc in storm | stormheld) ;; *) extra=(--pid "$pid") ;; esac
 		# shellcheck disable=SC2086
 		taskset -c 1 "$gen" bench --target hubbub --url "ws://127.0.0.1:$port/ws" --json --quiet --deadline 3m \
 			"${extra[@]}" $ARGS >"$d/report.json" 2>"$d/bench.err"
 		pid=$(cat "$d/pid") # a storm's restart left a new one
+		[ "$sc" = stormheld ] && pid=$(cat "$d/holder")
 		echo "r$r $(basename "$b") load=$(cut -d' ' -f1 /proc/loadavg) $(jq -c "$Q" "$d/report.json" 2>/dev/null || echo failed) $d"
 		# not this shell's child (the start script's): wait for it by its pid
 		kill -TERM "$pid" 2>/dev/null
