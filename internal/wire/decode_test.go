@@ -134,6 +134,18 @@ func TestBadFieldSaysWhatTheFieldHolds(t *testing.T) {
 		{`{"type":"dm","names":"bob"}`, `field "names" must be a list of strings, not a string`},
 		{`{"type":"dm","names":[5]}`, `field "names" must be a list of strings, not a number`},
 		{`{"type":"members","room":"r","after":-1}`, `field "after" must be a whole number ≥ 0, not -1`},
+		{`{"type":"join","room":"r","since":1.5}`, `field "since" must be a whole number ≥ 0, not 1.5`},
+		// A whole number the field refuses for how it is written or for its size is not
+		// said not to be one.
+		{`{"type":"join","room":"r","since":3.0}`, `field "since" must be a whole number ≥ 0 written in digits alone (3, not 3.0 or 3e0), not 3.0`},
+		{`{"type":"join","room":"r","since":1e3}`, `field "since" must be a whole number ≥ 0 written in digits alone (3, not 3.0 or 3e0), not 1e3`},
+		{`{"type":"history","room":"r","limit":1e+21}`, `field "limit" must be a whole number written in digits alone (3, not 3.0 or 3e0), not 1e+21`},
+		{`{"type":"edit","room":"r","seq":2E1,"text":"x"}`, `field "seq" must be a whole number ≥ 0 written in digits alone (3, not 3.0 or 3e0), not 2E1`},
+		{`{"type":"join","room":"r","since":99999999999999999999999}`, `field "since" must be a whole number ≥ 0 of at most 18446744073709551615, not 99999999999999999999999`},
+		{`{"type":"send","room":"r","text":"x","reply_to":-3.0}`, `field "reply_to" must be a whole number ≥ 0, not -3.0`},
+		// Seqs start at 1: a seq of 0 was sent, not missing.
+		{`{"type":"edit","room":"r","seq":0,"text":"x"}`, `field "seq" must be the seq of a message, 1 or more, not 0`},
+		{`{"type":"read","room":"r","seq":0}`, `field "seq" must be the seq of a message, 1 or more, not 0`},
 	} {
 		_, err := Decode([]byte(c.frame))
 		if hubbub.ErrorCode(err) != hubbub.ECodeBadField || hubbub.ErrorMessage(err) != c.want {
