@@ -98,6 +98,8 @@ func DecodeInto(b []byte, f *ClientFrame) error {
 			missing = len(f.Names) == 0
 		case "role":
 			missing = f.Role == ""
+		case "emoji":
+			missing = f.Emoji == ""
 		}
 		if !missing {
 			continue
@@ -232,6 +234,7 @@ func emptyField(b []byte, field string) error {
 		Room     *string `json:"room"`
 		Duration *string `json:"duration"`
 		Seq      *uint64 `json:"seq"`
+		Emoji    *string `json:"emoji"`
 	}
 	if json.Unmarshal(b, &present) != nil {
 		return nil
@@ -245,6 +248,8 @@ func emptyField(b []byte, field string) error {
 		return hubbub.ValidateName("")
 	case field == "room" && present.Room != nil:
 		return hubbub.ValidateRoom("")
+	case field == "emoji" && present.Emoji != nil:
+		return hubbub.ValidateEmoji("")
 	case field == "duration" && present.Duration != nil:
 		return hubbub.Errorf(hubbub.ECodeBadDuration, "duration is empty")
 	}

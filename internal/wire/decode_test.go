@@ -57,6 +57,11 @@ func TestDecodeKnownFrames(t *testing.T) {
 		{`{"type":"history","room":"r","thread":3,"after":-4}`, "history", hubbub.ECodeBadField},
 		{`{"type":"read","room":"r","seq":4}`, "read", ""},
 		{`{"type":"read","room":"r"}`, "read", hubbub.ECodeMissing},
+		// A react without its emoji is missing it, as the protocol's table of errors says; an
+		// empty one is not an emoji.
+		{`{"type":"react","room":"r","seq":4}`, "react", hubbub.ECodeMissing},
+		{`{"type":"react","room":"r","seq":4,"emoji":null}`, "react", hubbub.ECodeMissing},
+		{`{"type":"react","room":"r","seq":4,"emoji":""}`, "react", hubbub.ECodeBadField},
 		// Search: since is a time here, a seq in join.
 		{`{"type":"search","q":"deploy","since":"2026-12-01T00:00:00Z","until":"2026-12-02T00:00:00Z","from":"ann","order":"relevance","cursor":"c","limit":5,"id":"s-1"}`, "search", ""},
 		{`{"type":"search","q":""}`, "search", ""}, // an empty query is the session's to refuse
