@@ -193,7 +193,7 @@ func TypeProblem(e *json.UnmarshalTypeError) string {
 	}
 	got, isNumber := strings.CutPrefix(e.Value, "number ") // "number -5": say -5
 	if isNumber && want != "a string" {
-		want += numberProblem(got, e.Type.Kind())
+		want += numberProblem(got, e.Type.Kind(), field == "limit" || field == "history")
 	}
 	if !isNumber {
 		got = "a " + e.Value // a string, a number, a bool
@@ -208,8 +208,10 @@ func TypeProblem(e *json.UnmarshalTypeError) string {
 // one all the same, so that the message does not contradict itself ("must be a whole number,
 // not 1e3"): one written with a fraction or an exponent (3.0, 1e3, as some JSON encoders write
 // a float that holds a whole number) is to be written in digits, and one in digits is too
-// large. It returns "" for a number that is not whole, or negative where it may not be.
-func numberProblem(got string, kind reflect.Kind) string {
+// large (but for a count that saturates, which takes any size in digits: Decode reads a
+// larger limit or history as the most). It returns "" for a number that is not whole, or
+// negative where it may not be.
+func numberProblem(got string, kind reflect.Kind, saturates bool) string {
 	unsigned := kind >= reflect.Uint && kind <= reflect.Uint64
 	largest := "9223372036854775807"
 	if unsigned {
@@ -221,6 +223,9 @@ func numberProblem(got string, kind reflect.Kind) string {
 	v, err := strconv.ParseFloat(got, 64)
 	if err != nil || v != math.Trunc(v) || math.IsInf(v, 0) || unsigned && v < 0 || strings.HasPrefix(got, "-") && unsigned {
 		return ""
+	}
+	if limit, _ := strconv.ParseFloat(largest, 64); v > limit && !saturates {
+		return " of at most " + largest + ", written in digits alone"
 	}
 	return " written in digits alone (3, not 3.0 or 3e0)"
 }

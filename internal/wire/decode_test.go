@@ -146,6 +146,7 @@ func TestBadFieldSaysWhatTheFieldHolds(t *testing.T) {
 		{`{"type":"join","room":"r","since":1e3}`, `field "since" must be a whole number ≥ 0 written in digits alone (3, not 3.0 or 3e0), not 1e3`},
 		{`{"type":"history","room":"r","limit":1e+21}`, `field "limit" must be a whole number written in digits alone (3, not 3.0 or 3e0), not 1e+21`},
 		{`{"type":"edit","room":"r","seq":2E1,"text":"x"}`, `field "seq" must be a whole number ≥ 0 written in digits alone (3, not 3.0 or 3e0), not 2E1`},
+		{`{"type":"join","room":"r","since":1e30}`, `field "since" must be a whole number ≥ 0 of at most 18446744073709551615, written in digits alone, not 1e30`},
 		{`{"type":"join","room":"r","since":99999999999999999999999}`, `field "since" must be a whole number ≥ 0 of at most 18446744073709551615, not 99999999999999999999999`},
 		{`{"type":"send","room":"r","text":"x","reply_to":-3.0}`, `field "reply_to" must be a whole number ≥ 0, not -3.0`},
 		// Seqs start at 1: a seq of 0 was sent, not missing.
