@@ -186,7 +186,8 @@ func TestReactTogglesAndNeedsTheRoom(t *testing.T) {
 
 	wantError(t, "a word as emoji", react(bob, "r", 1, "x3", "hello"), "bad_field")
 	wantError(t, "an emoji too long", react(bob, "r", 1, "x4", strings.Repeat("👍", 9)), "bad_field")
-	wantError(t, "no emoji", request(bob, servertest.Frame{"type": "react", "room": "r", "seq": 1, "id": "x5"}), "bad_field")
+	wantError(t, "no emoji", request(bob, servertest.Frame{"type": "react", "room": "r", "seq": 1, "id": "x5"}), "missing_field")
+	wantError(t, "an empty emoji", react(bob, "r", 1, "x5", ""), "bad_field")
 	wantError(t, "an unknown seq", react(bob, "r", 42, "x6", "👍"), "not_found")
 	wantError(t, "a room not joined", react(cy, "r", 1, "x7", "👍"), "not_joined")
 }

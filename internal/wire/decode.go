@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"strconv"
 	"strings"
 
 	"hubbub"
@@ -97,6 +98,8 @@ func DecodeInto(b []byte, f *ClientFrame) error {
 			missing = len(f.Names) == 0
 		case "role":
 			missing = f.Role == ""
+		case "emoji":
+			missing = f.Emoji == ""
 		}
 		if !missing {
 			continue
@@ -189,6 +192,9 @@ func TypeProblem(e *json.UnmarshalTypeError) string {
 		want = "a list of strings"
 	}
 	got, isNumber := strings.CutPrefix(e.Value, "number ") // "number -5": say -5
+	if isNumber && want != "a string" {
+		want += numberProblem(got, e.Type.Kind(), field == "limit" || field == "history")
+	}
 	if !isNumber {
 		got = "a " + e.Value // a string, a number, a bool
 		if strings.HasPrefix(e.Value, "a") || strings.HasPrefix(e.Value, "o") {
@@ -196,6 +202,32 @@ func TypeProblem(e *json.UnmarshalTypeError) string {
 		}
 	}
 	return fmt.Sprintf("field %q must be %s, not %s", truncate(field, 32), want, got)
+}
+
+// numberProblem says more about a number an integer field refused when the number is a whole
+// one all the same, so that the message does not contradict itself ("must be a whole number,
+// not 1e3"): one written with a fraction or an exponent (3.0, 1e3, as some JSON encoders write
+// a float that holds a whole number) is to be written in digits, and one in digits is too
+// large (but for a count that saturates, which takes any size in digits: Decode reads a
+// larger limit or history as the most). It returns "" for a number that is not whole, or
+// negative where it may not be.
+func numberProblem(got string, kind reflect.Kind, saturates bool) string {
+	unsigned := kind >= reflect.Uint && kind <= reflect.Uint64
+	largest := "9223372036854775807"
+	if unsigned {
+		largest = "18446744073709551615"
+	}
+	if strings.Trim(got, "0123456789") == "" {
+		return " of at most " + largest
+	}
+	v, err := strconv.ParseFloat(got, 64)
+	if err != nil || v != math.Trunc(v) || math.IsInf(v, 0) || unsigned && v < 0 || strings.HasPrefix(got, "-") && unsigned {
+		return ""
+	}
+	if limit, _ := strconv.ParseFloat(largest, 64); v > limit && !saturates {
+		return " of at most " + largest + ", written in digits alone"
+	}
+	return " written in digits alone (3, not 3.0 or 3e0)"
 }
 
 // emptyField returns the error for a required field that is present but empty (an empty name
@@ -206,15 +238,23 @@ func emptyField(b []byte, field string) error {
 		Name     *string `json:"name"`
 		Room     *string `json:"room"`
 		Duration *string `json:"duration"`
+		Seq      *uint64 `json:"seq"`
+		Emoji    *string `json:"emoji"`
 	}
 	if json.Unmarshal(b, &present) != nil {
 		return nil
 	}
 	switch {
+	case field == "seq" && present.Seq != nil:
+		// A seq of 0 was sent, not left out: "needs a seq field" would send its author
+		// looking for a field they wrote. Seqs start at 1, so 0 names no message.
+		return hubbub.Errorf(hubbub.ECodeBadField, "field %q must be the seq of a message, 1 or more, not 0", "seq")
 	case field == "name" && present.Name != nil:
 		return hubbub.ValidateName("")
 	case field == "room" && present.Room != nil:
 		return hubbub.ValidateRoom("")
+	case field == "emoji" && present.Emoji != nil:
+		return hubbub.ValidateEmoji("")
 	case field == "duration" && present.Duration != nil:
 		return hubbub.Errorf(hubbub.ECodeBadDuration, "duration is empty")
 	}

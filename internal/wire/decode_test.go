@@ -57,6 +57,11 @@ func TestDecodeKnownFrames(t *testing.T) {
 		{`{"type":"history","room":"r","thread":3,"after":-4}`, "history", hubbub.ECodeBadField},
 		{`{"type":"read","room":"r","seq":4}`, "read", ""},
 		{`{"type":"read","room":"r"}`, "read", hubbub.ECodeMissing},
+		// A react without its emoji is missing it, as the protocol's table of errors says; an
+		// empty one is not an emoji.
+		{`{"type":"react","room":"r","seq":4}`, "react", hubbub.ECodeMissing},
+		{`{"type":"react","room":"r","seq":4,"emoji":null}`, "react", hubbub.ECodeMissing},
+		{`{"type":"react","room":"r","seq":4,"emoji":""}`, "react", hubbub.ECodeBadField},
 		// Search: since is a time here, a seq in join.
 		{`{"type":"search","q":"deploy","since":"2026-12-01T00:00:00Z","until":"2026-12-02T00:00:00Z","from":"ann","order":"relevance","cursor":"c","limit":5,"id":"s-1"}`, "search", ""},
 		{`{"type":"search","q":""}`, "search", ""}, // an empty query is the session's to refuse
@@ -134,6 +139,19 @@ func TestBadFieldSaysWhatTheFieldHolds(t *testing.T) {
 		{`{"type":"dm","names":"bob"}`, `field "names" must be a list of strings, not a string`},
 		{`{"type":"dm","names":[5]}`, `field "names" must be a list of strings, not a number`},
 		{`{"type":"members","room":"r","after":-1}`, `field "after" must be a whole number ≥ 0, not -1`},
+		{`{"type":"join","room":"r","since":1.5}`, `field "since" must be a whole number ≥ 0, not 1.5`},
+		// A whole number the field refuses for how it is written or for its size is not
+		// said not to be one.
+		{`{"type":"join","room":"r","since":3.0}`, `field "since" must be a whole number ≥ 0 written in digits alone (3, not 3.0 or 3e0), not 3.0`},
+		{`{"type":"join","room":"r","since":1e3}`, `field "since" must be a whole number ≥ 0 written in digits alone (3, not 3.0 or 3e0), not 1e3`},
+		{`{"type":"history","room":"r","limit":1e+21}`, `field "limit" must be a whole number written in digits alone (3, not 3.0 or 3e0), not 1e+21`},
+		{`{"type":"edit","room":"r","seq":2E1,"text":"x"}`, `field "seq" must be a whole number ≥ 0 written in digits alone (3, not 3.0 or 3e0), not 2E1`},
+		{`{"type":"join","room":"r","since":1e30}`, `field "since" must be a whole number ≥ 0 of at most 18446744073709551615, written in digits alone, not 1e30`},
+		{`{"type":"join","room":"r","since":99999999999999999999999}`, `field "since" must be a whole number ≥ 0 of at most 18446744073709551615, not 99999999999999999999999`},
+		{`{"type":"send","room":"r","text":"x","reply_to":-3.0}`, `field "reply_to" must be a whole number ≥ 0, not -3.0`},
+		// Seqs start at 1: a seq of 0 was sent, not missing.
+		{`{"type":"edit","room":"r","seq":0,"text":"x"}`, `field "seq" must be the seq of a message, 1 or more, not 0`},
+		{`{"type":"read","room":"r","seq":0}`, `field "seq" must be the seq of a message, 1 or more, not 0`},
 	} {
 		_, err := Decode([]byte(c.frame))
 		if hubbub.ErrorCode(err) != hubbub.ECodeBadField || hubbub.ErrorMessage(err) != c.want {
