@@ -41,8 +41,8 @@ func (t *Transport) plainHandshake(r *http.Request) (key, subprotocol string, ok
 		return "", "", false // gorilla negotiates it (and pollable says no anyway)
 	}
 	key = r.Header.Get("Sec-Websocket-Key")
-	if !validKey(key) || !t.cfg.CheckOrigin(r) {
-		return "", "", false
+	if !validKey(key) || !t.cfg.CheckOrigin(r) || t.unspokenSubprotocols(r) != nil {
+		return "", "", false // Upgrade refuses it
 	}
 	return key, t.selectSubprotocol(r), true
 }

@@ -82,7 +82,9 @@ func TestHandshakeAnswers(t *testing.T) {
 	}{
 		{"hubbub.v1 among others", "GET", std + "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: bogus, hubbub.v1 , other\r\n", 101, "hubbub.v1"},
 		{"no subprotocol: text", "GET", std + "Sec-WebSocket-Version: 13\r\n", 101, ""},
-		{"only unknown subprotocols", "GET", std + "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: bogus\r\n", 101, ""},
+		// Refused, saying what is spoken: upgraded with none, a JSON client was a text client
+		// that posted its frames to lobby.
+		{"only unknown subprotocols", "GET", std + "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: Hubbub.v1, hubbub.v2\r\n", http.StatusBadRequest, ""},
 		{"allowed origin", "GET", std + "Sec-WebSocket-Version: 13\r\nOrigin: https://chat.example\r\nSec-WebSocket-Protocol: hubbub.v1\r\n", 101, "hubbub.v1"},
 		{"two versions, 13 among them (gorilla's)", "GET", std + "Sec-WebSocket-Version: 8, 13\r\nSec-WebSocket-Protocol: hubbub.v1\r\n", 101, "hubbub.v1"},
 		{"tokens in other case", "GET", "Upgrade: WebSocket\r\nConnection: keep-alive, UPGRADE\r\nSec-WebSocket-Key: " + key + "\r\nSec-WebSocket-Version: 13\r\n", 101, ""},
@@ -104,6 +106,12 @@ func TestHandshakeAnswers(t *testing.T) {
 			}
 			if tc.status == http.StatusBadRequest && strings.Contains(tc.name, "version") && resp.Header.Get("Sec-Websocket-Version") != "13" {
 				t.Errorf("a refused version is not told 13: %v", resp.Header)
+			}
+			if strings.Contains(tc.name, "unknown subprotocols") {
+				body, _ := io.ReadAll(resp.Body)
+				if want := "the client offers Hubbub.v1, hubbub.v2; this server speaks hubbub.v1, or none for the text protocol"; !strings.Contains(string(body), want) {
+					t.Errorf("refusal %q, want it to say %q", body, want)
+				}
 			}
 			if tc.status != 101 {
 				return

@@ -1,6 +1,8 @@
 package transport
 
 import (
+	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -204,12 +206,38 @@ func (t *Transport) pollable(r *http.Request) bool {
 // transport is chosen here, so the connection is whole before anyone else sees it. On
 // failure Upgrade has answered w.
 func (t *Transport) Upgrade(w http.ResponseWriter, r *http.Request, id uint64) (Conn, error) {
+	if err := t.unspokenSubprotocols(r); err != nil {
+		t.cfg.Refused(w, r, http.StatusBadRequest, err)
+		return nil, err
+	}
 	if t.pollable(r) {
 		if key, sub, ok := t.plainHandshake(r); ok {
 			return t.upgradePolled(w, r, id, key, sub) // without gorilla's Conn (handshake.go)
 		}
 	}
 	return t.upgradeGorilla(w, r, id)
+}
+
+// ErrSubprotocol is the refusal of a handshake offering subprotocols none of which the server
+// speaks.
+var ErrSubprotocol = errors.New("no subprotocol offered is spoken here")
+
+// unspokenSubprotocols refuses a handshake that offers subprotocols, none of them the server's.
+// Upgraded without one, as RFC 6455 allows, it would be a text client (the original chat's
+// protocol, which offers none): a JSON client offering a misspelt or later protocol had its
+// hello taken for its name and each later frame posted to lobby as a line, in everyone's view,
+// and was never told (found by a developer writing a client from the docs). A client that
+// offers nothing is the text client it always was.
+func (t *Transport) unspokenSubprotocols(r *http.Request) error {
+	offered := websocket.Subprotocols(r)
+	if len(offered) == 0 || t.selectSubprotocol(r) != "" {
+		return nil
+	}
+	speaks := "no subprotocol"
+	if len(t.cfg.Subprotocols) > 0 {
+		speaks = strings.Join(t.cfg.Subprotocols, ", ") + ", or none for the text protocol"
+	}
+	return fmt.Errorf("%w: the client offers %s; this server speaks %s", ErrSubprotocol, strings.Join(offered, ", "), speaks)
 }
 
 // upgradeGorilla is Upgrade through gorilla's Upgrader, which answers every refusal.
