@@ -116,7 +116,7 @@ func newServeFlags(fs *flag.FlagSet) *serveFlags {
 	fs.StringVar(&f.postgres, "postgres", "", "PostgreSQL URL for history shared by several nodes, e.g. postgres://user:pass@host/db (replaces --data)")
 	fs.IntVar(&f.postgresSearchLag, "postgres-search-lag", postgres.DefaultSearchLag, fmt.Sprintf("entries of one room this node lets the search index of --postgres lag behind its appends before it indexes them together (1 to %d); a search never misses them", postgres.MaxSearchLag))
 	fs.DurationVar(&f.postgresSearchDelay, "postgres-search-delay", postgres.DefaultSearchDelay, "longest an entry waits to be indexed for search when fewer than --postgres-search-lag of its room wait (0 = until then, or until a search)")
-	fs.IntVar(&f.postgresWriters, "postgres-writers", postgres.DefaultWriters, fmt.Sprintf("transactions of appends this node runs on --postgres at once (1 to %d; at most the pool's connections less one: the URL's pool_max_conns, default %d)", postgres.MaxWriters, postgres.DefaultMaxConns))
+	fs.IntVar(&f.postgresWriters, "postgres-writers", postgres.DefaultWriters, fmt.Sprintf("transactions of appends this node runs on --postgres at once (1 to %d; at most the pool's connections less one, which reads keep: the URL's pool_max_conns, default %d; more is refused, and the default is lowered to fit)", postgres.MaxWriters, postgres.DefaultMaxConns))
 	fs.IntVar(&f.postgresMaxBatch, "postgres-max-batch", postgres.DefaultMaxBatch, fmt.Sprintf("most appends committed to --postgres in one transaction (1 to %d)", postgres.MaxMaxBatch))
 	fs.DurationVar(&f.postgresBatchWindow, "postgres-batch-window", postgres.DefaultBatchWindow, fmt.Sprintf("longest a writer of --postgres waits for more appends to share a commit, while it expects them (0 = never wait; at most %v)", postgres.MaxBatchWindow))
 	fs.DurationVar(&f.postgresTxTimeout, "postgres-tx-timeout", postgres.DefaultTxTimeout, "longest one transaction of appends on --postgres may take, retries included, before its appends fail; also the sessions' idle_in_transaction_session_timeout, which frees the room locks of a node that vanished mid-transaction")
@@ -276,6 +276,9 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 			f.hub.MaxStoredRooms, sources.from("max-stored-rooms")))
 	}
 	if err := checkRanges(fs, sources, serveRanges); err != nil { // serve_ranges.go
+		return err
+	}
+	if err := f.checkPostgresWriters(sources); err != nil {
 		return err
 	}
 	if f.postgresTxTimeout < time.Millisecond {
@@ -528,6 +531,22 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// checkPostgresWriters refuses a --postgres-writers the operator set past what the pool of
+// --postgres lets it run (its connections less one, which reads keep): the store would run
+// fewer without a word. The default is capped as its help says. A URL that does not parse is
+// left to openStore, which says so.
+func (f *serveFlags) checkPostgresWriters(src settingSources) error {
+	if f.postgres == "" || src["postgres-writers"] == "default" {
+		return nil
+	}
+	most, pool, err := postgres.MostWriters(f.postgres)
+	if err != nil || f.postgresWriters <= most {
+		return nil
+	}
+	return usageError(fmt.Sprintf("invalid --postgres-writers %d: want 1 to %d with this --postgres, whose pool holds %d connections (the URL's pool_max_conns, default %d) of which reads keep one: add pool_max_conns=%d to the URL, or lower --postgres-writers%s",
+		f.postgresWriters, most, pool, postgres.DefaultMaxConns, f.postgresWriters+1, src.from("postgres-writers")))
 }
 
 // openStore opens PostgreSQL when --postgres is set, else the SQLite file.
