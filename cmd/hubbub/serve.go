@@ -25,6 +25,7 @@ import (
 	"hubbub/internal/memrelease"
 	"hubbub/internal/nats"
 	"hubbub/internal/netpoll"
+	"hubbub/internal/nodecheck"
 	"hubbub/internal/postgres"
 	"hubbub/internal/server"
 	"hubbub/internal/session"
@@ -89,7 +90,8 @@ type serveFlags struct {
 	webhooks                              webhookFlags // serve_webhooks.go
 	commands                              commandFlags // serve_commands.go
 	storeCache                            storecache.Config
-	storePreload                          int // --store-cache-preload; 0 = none (storeCache.Preload < 0)
+	storePreload                          int           // --store-cache-preload; 0 = none (storeCache.Preload < 0)
+	nodeCheck                             time.Duration // --node-check-interval (serve_nats.go)
 
 	// serving is set by serve alone: its store takes --data's lock (sqlite.Options.Lock), so
 	// that a second serve on the file is refused while user, bot and webhook commands, which
@@ -132,6 +134,7 @@ func newServeFlags(fs *flag.FlagSet) *serveFlags {
 	fs.IntVar(&f.logRepeatBurst, "log-repeat-burst", lograte.DefaultBurst, "warnings and errors with the same message logged per --log-repeat-window at most; the rest are counted (suppressed=N) (0 = no limit)")
 	fs.DurationVar(&f.logRepeatWindow, "log-repeat-window", lograte.DefaultWindow, "the window --log-repeat-burst counts in")
 	fs.StringVar(&f.node, "node", "", "this node's name in logs and frames (default: host:port)")
+	fs.DurationVar(&f.nodeCheck, "node-check-interval", nodecheck.DefaultInterval, fmt.Sprintf("with --postgres, how often this node records in the database that it serves from it, and reads which other nodes do: one that does not share this node's broker (run without --nats, or on another --nats-prefix) is warned of at start and within this; a record lasts 3× (%v to %v)", nodecheck.MinInterval, nodecheck.MaxInterval))
 	fs.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 10*time.Second, "how long shutdown waits for clients to take their last frames (0 = cut them at once)")
 	fs.IntVar(&f.retention.MaxPerRoom, "retention-messages", 0, "keep only this many newest messages per room (0 = all)")
 	fs.DurationVar(&f.retention.MaxAge, "retention-age", 0, "forget messages older than this (0 = never)")
@@ -511,6 +514,7 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 		return err
 	}
 	defer stopNotifier()
+	defer f.startNodeCheck(store, f.hub.Metrics, log)() // serve_nats.go
 
 	select {
 	case <-ctx.Done():
