@@ -349,6 +349,7 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 	}
 	if f.printConfig { // after the checks of values, so a printed configuration is one serve
 		// accepts; before the TLS files are read, which may live on another machine
+		showFitted(fs, &f.srv, sources) // descriptors.go: the limits serve would lower, lowered
 		printConfig(io.out, fs, sources)
 		return nil
 	}
