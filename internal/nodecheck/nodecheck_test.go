@@ -97,7 +97,7 @@ func start(t *testing.T, store nodecheck.Announcer, id, broker string) *node {
 		defer close(done)
 		nodecheck.Run(ctx, n.announcer(store), nodecheck.Config{
 			Self:     hubbub.ServingNode{ID: id, Name: id, Broker: broker},
-			Interval: 50 * time.Millisecond,
+			Interval: 100 * time.Millisecond,
 			Logger:   slog.New(slog.NewTextHandler(&n.log, nil)),
 			Unheard:  func(k int) { n.unheard.Store(int64(k)) },
 		})
@@ -130,7 +130,7 @@ func TestWarnsOfNodesThatDoNotShareTheBroker(t *testing.T) {
 	n2 := start(t, store, "n2", nats)
 	testwait.Until(t, "the NATS nodes to see each other", func() bool { return n1.saw("n2") && n2.saw("n1") })
 	for name, n := range map[string]*node{"n1": n1, "n2": n2} {
-		if out := n.log.String(); strings.Contains(out, "level=WARN") {
+		if out := n.log.String(); strings.Contains(out, "another node serves") {
 			t.Errorf("%s, on NATS beside another node on NATS, warned:\n%s", name, out)
 		}
 		if k := n.unheard.Load(); k != 0 {
@@ -139,7 +139,9 @@ func TestWarnsOfNodesThatDoNotShareTheBroker(t *testing.T) {
 	}
 
 	solo := start(t, store, "solo", nodecheck.BrokerInProcess)
-	testwait.Until(t, "the in-process node's warning", func() bool { return strings.Contains(solo.log.String(), "level=WARN") })
+	testwait.Until(t, "the in-process node's warning of both", func() bool {
+		return strings.Contains(solo.log.String(), `nodes="n1 (nats:hubbub), n2 (nats:hubbub)"`)
+	})
 	out := solo.log.String()
 	for _, want := range []string{"this node runs without --nats", "not delivered live", `nodes="n1 (nats:hubbub), n2 (nats:hubbub)"`, "start this node, and every node serving from this store, with --nats"} {
 		if !strings.Contains(out, want) {
@@ -148,9 +150,9 @@ func TestWarnsOfNodesThatDoNotShareTheBroker(t *testing.T) {
 	}
 	testwait.Until(t, "the in-process node to count two unheard nodes", func() bool { return solo.unheard.Load() == 2 })
 	for name, n := range map[string]*node{"n1": n1, "n2": n2} {
-		testwait.Until(t, name+"'s warning of the in-process node", func() bool { return strings.Contains(n.log.String(), "level=WARN") })
+		testwait.Until(t, name+"'s warning of the in-process node", func() bool { return strings.Contains(n.log.String(), "another node serves") })
 		for line := range strings.Lines(n.log.String()) {
-			if strings.Contains(line, "level=WARN") && !strings.Contains(line, `nodes="solo (in-process)"`) {
+			if strings.Contains(line, "another node serves") && !strings.Contains(line, `nodes="solo (in-process)"`) {
 				t.Errorf("%s's warning does not name the in-process node alone: %s", name, line)
 			}
 		}
