@@ -28,6 +28,10 @@ const (
 	MaxInterval = time.Hour
 )
 
+// withdrawTimeout is the least time a stopping node gives the store to take its record away;
+// past it the record stays until it expires, and the node's shutdown goes on.
+const withdrawTimeout = 2 * time.Second
+
 // BrokerInProcess is the Broker of a node on the in-process broker, which reaches no other node.
 const BrokerInProcess = "in-process"
 
@@ -88,7 +92,7 @@ func Run(ctx context.Context, store Announcer, cfg Config) {
 		}
 		select {
 		case <-ctx.Done():
-			wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.Interval)
+			wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), max(cfg.Interval, withdrawTimeout))
 			if _, err := store.AnnounceNode(wctx, cfg.Self, 0); err != nil {
 				log.Info("node check: this node's record stays until it expires", "err", err, "expires_in", ttl)
 			}
