@@ -266,6 +266,12 @@ type Delivery struct {
 //   - TakeLease gives the named lease to holder until now + ttl if no other holder has it
 //     unexpired (renewing when holder has it), and says whether holder has it now: one
 //     dispatcher in a cluster.
+//   - AnnounceNode records n (ID, Name, Broker) as serving from the store until now + ttl, on
+//     the store's clock, replacing the record of n.ID; a ttl of 0 removes it (a node that
+//     stops). It returns the records of the other IDs unexpired now, by ID, each Until at
+//     millisecond precision, UTC (it may forget expired ones): the nodes that share the store
+//     with n. n.ID must not be empty (ECodeMissing); ID, Name and Broker are at most 256 bytes
+//     (ECodeLimit); a ttl below 0 or under a millisecond is refused (ECodeBadField).
 //   - SetNotifyLevel stores a user's level for a room (NotifyAll, NotifyMention,
 //     NotifyNothing; ECodeBadField otherwise); NotifyLevel reads it (NotifyMention if never
 //     set).
@@ -288,10 +294,26 @@ type OutboxStore interface {
 	ReplayDeliveries(ctx context.Context, webhook string, ids []string) (int, error)
 
 	TakeLease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error)
+	AnnounceNode(ctx context.Context, n ServingNode, ttl time.Duration) (others []ServingNode, err error)
 
 	SetNotifyLevel(ctx context.Context, user, room, level string) error
 	NotifyLevel(ctx context.Context, user, room string) (string, error)
 	TakeNotifyCandidates(ctx context.Context, before time.Time, limit int) ([]NotifyCandidate, error)
+}
+
+// ServingNode is a node that serves from a store, as it last said so (OutboxStore.AnnounceNode):
+// nodes that share a store but not a broker store each other's messages without delivering
+// them live to each other's clients, which a node learns from the others' records.
+type ServingNode struct {
+	// ID is unique to the process (a lease holder's name: the node's name and random hex).
+	ID string
+	// Name is the node's name in logs (--node).
+	Name string
+	// Broker says how the node reaches the others ("in-process", or NATS and its subject
+	// prefix): two nodes hear each other only through one NATS under one prefix.
+	Broker string
+	// Until is when the record expires unless the node announces itself again.
+	Until time.Time
 }
 
 // NotifyCandidate is a message that may notify a user, if they are still away when the

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"log/slog"
 	"math"
+	"strconv"
 	"strings"
 
 	"hubbub/internal/fdlimit"
@@ -151,4 +153,31 @@ func (l socketLimits) setFlags() string {
 		}
 	}
 	return strings.Join(names, ",")
+}
+
+// showFitted sets the socket limits of fs that serve would lower to fit the descriptors the
+// process may open (as checkDescriptors does at start) to the values it would serve, and says
+// so in their sources, so that --print-config shows what the server would use: before, it
+// showed --max-conns 20000 where the server held 10. Nothing changes where the limit cannot be
+// read or nothing would be lowered.
+func showFitted(fs *flag.FlagSet, c *server.Config, src settingSources) {
+	open, ok := fdlimit.Open()
+	if !ok {
+		return
+	}
+	limits := newSocketLimits(c, src)
+	fitted, lowered := limits.fit(open)
+	if !lowered {
+		return
+	}
+	for i, l := range fitted {
+		if l.value == limits[i].value {
+			continue
+		}
+		if err := fs.Set(l.flag, strconv.Itoa(l.value)); err != nil {
+			continue // an int flag takes an int: not reached
+		}
+		src[l.flag] = fmt.Sprintf("default %d, lowered at start to fit the %d file descriptors this process may open (ulimit -n %d serves the defaults)",
+			limits[i].value, open, limits.need())
+	}
 }

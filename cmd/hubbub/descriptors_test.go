@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -209,4 +210,51 @@ func startLimitedChild(t *testing.T, nofile uint64, args ...string) (string, fun
 		t.Fatalf("the child serve did not start:\n%s", logs.String())
 	}
 	return "", nil
+}
+
+// --print-config showed the limits serve lowers at start to fit the descriptors at their
+// defaults (max-conns = 20000 where the server held 10): it shows what the server would use,
+// and says beside each that it is the default lowered and what serves the default. A limit the
+// operator set is shown as set.
+func TestPrintConfigShowsTheLimitsFittedToTheDescriptors(t *testing.T) {
+	out := runLimitedChild(t, childNofile, "--print-config")
+	for _, want := range []string{
+		`(?m)^max-conns = 10 +# default 20000, lowered at start to fit the 272 file descriptors this process may open \(ulimit -n 32544 serves the defaults\)$`,
+		`(?m)^connecting-queue = 4 +# default 8192, lowered at start`,
+		`(?m)^max-http-conns = 2 +# default 4096, lowered at start`,
+	} {
+		if !regexp.MustCompile(want).MatchString(out) {
+			t.Errorf("--print-config with %d descriptors does not match %s:\n%s", childNofile, want, grepLines(out, "conn"))
+		}
+	}
+
+	out = runLimitedChild(t, childNofile, "--print-config", "--max-conns", "10", "--max-http-conns", "2", "--connecting-queue", "4")
+	for _, want := range []string{`(?m)^max-conns = 10 +# flag$`, `(?m)^connecting-queue = 4 +# flag$`, `(?m)^max-http-conns = 2 +# flag$`} {
+		if !regexp.MustCompile(want).MatchString(out) {
+			t.Errorf("--print-config of set limits does not match %s:\n%s", want, grepLines(out, "conn"))
+		}
+	}
+}
+
+// runLimitedChild runs serve with args in a child process that may open nofile descriptors,
+// to its end, and returns what it printed.
+func runLimitedChild(t *testing.T, nofile uint64, args ...string) string {
+	t.Helper()
+	if !canLimitDescriptors {
+		t.Skip("serve reads no descriptor limit on this system")
+	}
+	cmd := exec.Command(os.Args[0], append([]string{"serve", "--data", filepath.Join(t.TempDir(), "h.db")}, args...)...)
+	cmd.Env = []string{"HUBBUB_TEST_SERVE=1", "HUBBUB_TEST_NOFILE=" + strconv.FormatUint(nofile, 10)}
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "HUBBUB_") { // serve's settings come from args alone
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("serve %v: %v\n%s", args, err, stderr.String())
+	}
+	return string(out)
 }

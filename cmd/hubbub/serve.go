@@ -26,6 +26,7 @@ import (
 	"hubbub/internal/memrelease"
 	"hubbub/internal/nats"
 	"hubbub/internal/netpoll"
+	"hubbub/internal/nodecheck"
 	"hubbub/internal/postgres"
 	"hubbub/internal/server"
 	"hubbub/internal/session"
@@ -90,7 +91,8 @@ type serveFlags struct {
 	webhooks                              webhookFlags // serve_webhooks.go
 	commands                              commandFlags // serve_commands.go
 	storeCache                            storecache.Config
-	storePreload                          int // --store-cache-preload; 0 = none (storeCache.Preload < 0)
+	storePreload                          int           // --store-cache-preload; 0 = none (storeCache.Preload < 0)
+	nodeCheck                             time.Duration // --node-check-interval (serve_nats.go)
 
 	// serving is set by serve alone: its store takes --data's lock (sqlite.Options.Lock), so
 	// that a second serve on the file is refused while user, bot and webhook commands, which
@@ -117,7 +119,7 @@ func newServeFlags(fs *flag.FlagSet) *serveFlags {
 	fs.StringVar(&f.postgres, "postgres", "", "PostgreSQL URL for history shared by several nodes, e.g. postgres://user:pass@host/db (replaces --data)")
 	fs.IntVar(&f.postgresSearchLag, "postgres-search-lag", postgres.DefaultSearchLag, fmt.Sprintf("entries of one room this node lets the search index of --postgres lag behind its appends before it indexes them together (1 to %d); a search never misses them", postgres.MaxSearchLag))
 	fs.DurationVar(&f.postgresSearchDelay, "postgres-search-delay", postgres.DefaultSearchDelay, "longest an entry waits to be indexed for search when fewer than --postgres-search-lag of its room wait (0 = until then, or until a search)")
-	fs.IntVar(&f.postgresWriters, "postgres-writers", postgres.DefaultWriters, fmt.Sprintf("transactions of appends this node runs on --postgres at once (1 to %d; at most the pool's connections less one: the URL's pool_max_conns, default %d)", postgres.MaxWriters, postgres.DefaultMaxConns))
+	fs.IntVar(&f.postgresWriters, "postgres-writers", postgres.DefaultWriters, fmt.Sprintf("transactions of appends this node runs on --postgres at once (1 to %d; at most the pool's connections less one, which reads keep: the URL's pool_max_conns, default %d; more is refused, and the default is lowered to fit)", postgres.MaxWriters, postgres.DefaultMaxConns))
 	fs.IntVar(&f.postgresMaxBatch, "postgres-max-batch", postgres.DefaultMaxBatch, fmt.Sprintf("most appends committed to --postgres in one transaction (1 to %d)", postgres.MaxMaxBatch))
 	fs.DurationVar(&f.postgresBatchWindow, "postgres-batch-window", postgres.DefaultBatchWindow, fmt.Sprintf("longest a writer of --postgres waits for more appends to share a commit, while it expects them (0 = never wait; at most %v)", postgres.MaxBatchWindow))
 	fs.DurationVar(&f.postgresTxTimeout, "postgres-tx-timeout", postgres.DefaultTxTimeout, "longest one transaction of appends on --postgres may take, retries included, before its appends fail; also the sessions' idle_in_transaction_session_timeout, which frees the room locks of a node that vanished mid-transaction")
@@ -133,6 +135,7 @@ func newServeFlags(fs *flag.FlagSet) *serveFlags {
 	fs.IntVar(&f.logRepeatBurst, "log-repeat-burst", lograte.DefaultBurst, "warnings and errors with the same message logged per --log-repeat-window at most; the rest are counted (suppressed=N) (0 = no limit)")
 	fs.DurationVar(&f.logRepeatWindow, "log-repeat-window", lograte.DefaultWindow, "the window --log-repeat-burst counts in")
 	fs.StringVar(&f.node, "node", "", "this node's name in logs and frames (default: host:port)")
+	fs.DurationVar(&f.nodeCheck, "node-check-interval", nodecheck.DefaultInterval, fmt.Sprintf("with --postgres, how often this node records in the database that it serves from it, and reads which other nodes do: one that does not share this node's broker (run without --nats, or on another --nats-prefix) is warned of at start and within this; a record lasts 3× (%v to %v)", nodecheck.MinInterval, nodecheck.MaxInterval))
 	fs.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 10*time.Second, "how long shutdown waits for clients to take their last frames (0 = cut them at once)")
 	fs.IntVar(&f.retention.MaxPerRoom, "retention-messages", 0, "keep only this many newest messages per room (0 = all)")
 	fs.DurationVar(&f.retention.MaxAge, "retention-age", 0, "forget messages older than this (0 = never)")
@@ -279,6 +282,9 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 	if err := checkRanges(fs, sources, serveRanges); err != nil { // serve_ranges.go
 		return err
 	}
+	if err := f.checkPostgresWriters(sources); err != nil {
+		return err
+	}
 	if f.postgresTxTimeout < time.Millisecond {
 		return usageError(fmt.Sprintf("invalid --postgres-tx-timeout %v: want 1ms or more%s", f.postgresTxTimeout, sources.from("postgres-tx-timeout")))
 	}
@@ -344,6 +350,7 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 	}
 	if f.printConfig { // after the checks of values, so a printed configuration is one serve
 		// accepts; before the TLS files are read, which may live on another machine
+		showFitted(fs, &f.srv, sources) // descriptors.go: the limits serve would lower, lowered
 		printConfig(io.out, fs, sources)
 		return nil
 	}
@@ -519,6 +526,7 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 		return err
 	}
 	defer stopNotifier()
+	defer f.startNodeCheck(store, f.hub.Metrics, log)() // serve_nats.go
 
 	select {
 	case <-ctx.Done():
@@ -539,6 +547,22 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// checkPostgresWriters refuses a --postgres-writers the operator set past what the pool of
+// --postgres lets it run (its connections less one, which reads keep): the store would run
+// fewer without a word. The default is capped as its help says. A URL that does not parse is
+// left to openStore, which says so.
+func (f *serveFlags) checkPostgresWriters(src settingSources) error {
+	if f.postgres == "" || src["postgres-writers"] == "default" {
+		return nil
+	}
+	most, pool, err := postgres.MostWriters(f.postgres)
+	if err != nil || f.postgresWriters <= most {
+		return nil
+	}
+	return usageError(fmt.Sprintf("invalid --postgres-writers %d: want 1 to %d with this --postgres, whose pool holds %d connections (the URL's pool_max_conns, default %d) of which reads keep one: add pool_max_conns=%d to the URL, or lower --postgres-writers%s",
+		f.postgresWriters, most, pool, postgres.DefaultMaxConns, f.postgresWriters+1, src.from("postgres-writers")))
 }
 
 // openStore opens PostgreSQL when --postgres is set, else the SQLite file.

@@ -378,3 +378,38 @@ func TestServeOnATakenPortSaysWhatToDo(t *testing.T) {
 		t.Errorf("serve on a taken port made %s (stat: %v)", data, err)
 	}
 }
+
+// A --postgres-writers past what the URL's pool lets run (its connections less one, which reads
+// keep) was capped by the store without a word: --postgres-writers 8 on a pool of 4 ran 3. It
+// is refused at start, saying the most the pool allows and how to allow more; the default,
+// capped as its help says, and a number that fits start as before.
+func TestServeRefusesMorePostgresWritersThanThePoolAllows(t *testing.T) {
+	const url = "postgres://hubbub:secret@127.0.0.1:1/chat?pool_max_conns=4"
+	printConfig := func(args ...string) error {
+		return run(context.Background(), append([]string{"serve", "--print-config", "--postgres", url}, args...),
+			stdio{out: io.Discard, err: io.Discard})
+	}
+	err := printConfig("--postgres-writers", "8")
+	if err == nil || exitCode(err) != 2 {
+		t.Fatalf("--postgres-writers 8 on a pool of 4: %v (exit %d), want a usage error", err, exitCode(err))
+	}
+	for _, want := range []string{"invalid --postgres-writers 8: want 1 to 3", "pool holds 4 connections", "pool_max_conns=9"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("--postgres-writers 8 on a pool of 4 was refused with %q, want %q in it", err, want)
+		}
+	}
+	if strings.Contains(err.Error(), "secret") {
+		t.Errorf("the refusal shows the URL's password: %q", err)
+	}
+	if err := printConfig("--postgres-writers", "3"); err != nil {
+		t.Errorf("--postgres-writers 3 on a pool of 4: %v", err)
+	}
+	if err := run(context.Background(), []string{"serve", "--print-config", "--postgres", "postgres://127.0.0.1:1/chat?pool_max_conns=2"},
+		stdio{out: io.Discard, err: io.Discard}); err != nil {
+		t.Errorf("the default --postgres-writers on a pool of 2: %v", err)
+	}
+	t.Setenv("HUBBUB_POSTGRES_WRITERS", "4")
+	if err := printConfig(); err == nil || !strings.Contains(err.Error(), "want 1 to 3") || !strings.Contains(err.Error(), "env HUBBUB_POSTGRES_WRITERS") {
+		t.Errorf("HUBBUB_POSTGRES_WRITERS=4 on a pool of 4: %v, want a usage error naming the variable", err)
+	}
+}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -8,7 +9,10 @@ import (
 
 	"hubbub"
 	"hubbub/internal/inmem"
+	"hubbub/internal/lease"
+	"hubbub/internal/metrics"
 	"hubbub/internal/nats"
+	"hubbub/internal/nodecheck"
 )
 
 // natsFlags choose the broker: in-process by default, NATS with --nats.
@@ -56,4 +60,33 @@ func (n *natsFlags) open(node string, log *slog.Logger, presenceExpiry time.Dura
 		return nil, fmt.Errorf("connect to NATS: %w", err)
 	}
 	return b, nil
+}
+
+// broker names the broker of n for internal/nodecheck: nodes hear each other through one NATS
+// under one subject prefix, and the in-process broker reaches no other node.
+func (n *natsFlags) broker() string {
+	if n.url == "" {
+		return nodecheck.BrokerInProcess
+	}
+	return nodecheck.BrokerNATS(n.prefix)
+}
+
+// startNodeCheck runs internal/nodecheck on store until the returned stop is called, with
+// --postgres: several nodes on one database without one NATS store each other's messages but
+// deliver them live to nobody on the other, and this is how a node learns of it. (One SQLite
+// file takes one server: its lock refuses a second.)
+func (f *serveFlags) startNodeCheck(store hubbub.Store, m *metrics.Metrics, log *slog.Logger) (stop func()) {
+	if f.postgres == "" {
+		return func() {}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		nodecheck.Run(ctx, store, nodecheck.Config{
+			Self:     hubbub.ServingNode{ID: lease.Holder(f.node), Name: f.node, Broker: f.nats.broker()},
+			Interval: f.nodeCheck, Logger: log, Unheard: m.UnheardNodes,
+		})
+	}()
+	return func() { cancel(); <-done }
 }

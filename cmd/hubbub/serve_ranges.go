@@ -8,6 +8,7 @@ import (
 
 	"hubbub/internal/nats"
 	"hubbub/internal/netpoll"
+	"hubbub/internal/nodecheck"
 	"hubbub/internal/postgres"
 	"hubbub/internal/sqlite"
 )
@@ -37,6 +38,7 @@ var serveRanges = []flagRange{
 	{"poll-idle-readers", 0, netpoll.MaxIdleReaders},
 	{"sqlite-batch-window", 0, int64(sqlite.MaxBatchWindow)},
 	{"sqlite-sync-ahead", 1, sqlite.MaxSyncAhead},
+	{"node-check-interval", int64(nodecheck.MinInterval), int64(nodecheck.MaxInterval)},
 }
 
 // checkRanges refuses the first flag of fs outside its range in ranges, naming where its

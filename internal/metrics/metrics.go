@@ -128,6 +128,7 @@ type Metrics struct {
 	// webhookAttempts counts webhook requests by outcome: ok, failed (retried), dead.
 	webhookAttempts [3]prometheus.Counter
 	dispatchLease   prometheus.Gauge
+	unheardNodes    prometheus.Gauge
 
 	uploads        prometheus.Counter
 	uploadBytes    prometheus.Counter
@@ -220,6 +221,9 @@ func New() *Metrics {
 		Help: "1 while this node holds the dispatch lease and posts webhooks' events, else 0 (one node of a cluster)."})
 	f(attempts)
 	f(m.dispatchLease)
+	m.unheardNodes = prometheus.NewGauge(prometheus.GaugeOpts{Name: "hubbub_unheard_nodes",
+		Help: "Other nodes serving from this node's PostgreSQL that its broker does not reach (a node without --nats, or on another --nats-prefix): their clients and this node's miss each other's messages live. 0 when every node shares one NATS."})
+	f(m.unheardNodes)
 	m.admissionWaiting = prometheus.NewGauge(prometheus.GaugeOpts{Name: "hubbub_connections_waiting_admission",
 		Help: "WebSocket upgrades waiting for one of the --max-connecting slots (at most --connecting-queue, each at most --connecting-wait)."})
 	f(m.admissionWaiting)
@@ -440,6 +444,15 @@ func (m *Metrics) AdmissionWaiting(delta int) {
 		return
 	}
 	m.admissionWaiting.Add(float64(delta))
+}
+
+// UnheardNodes records how many other nodes serve from this node's store without sharing its
+// broker (internal/nodecheck).
+func (m *Metrics) UnheardNodes(n int) {
+	if m == nil {
+		return
+	}
+	m.unheardNodes.Set(float64(n))
 }
 
 // Dispatching records whether this node holds the webhooks' dispatch lease.

@@ -599,6 +599,49 @@ func (s *Store) TakeLease(ctx context.Context, name, holder string, ttl time.Dur
 	return got, err
 }
 
+// AnnounceNode records n as serving from the store for ttl (0: no more) and returns the
+// other nodes' unexpired records; see hubbub.OutboxStore.
+func (s *Store) AnnounceNode(ctx context.Context, n hubbub.ServingNode, ttl time.Duration) ([]hubbub.ServingNode, error) {
+	err := sqlstore.CheckNode(n, ttl)
+	if err == nil {
+		err = checkText("node id", n.ID, "node name", n.Name, "broker", n.Broker)
+	}
+	if err != nil {
+		return nil, s.guard.Wrap(sqlstore.OpAnnounceNode, err)
+	}
+	var others []hubbub.ServingNode
+	err = s.inTx(ctx, sqlstore.OpAnnounceNode, func(tx pgx.Tx, now time.Time) error {
+		others = others[:0]
+		if _, err := tx.Exec(ctx, `DELETE FROM serving_nodes WHERE until <= $1 OR id = $2`, now, n.ID); err != nil {
+			return err
+		}
+		if ttl > 0 {
+			if _, err := tx.Exec(ctx, `INSERT INTO serving_nodes (id, name, broker, until) VALUES ($1, $2, $3, $4)`,
+				n.ID, n.Name, n.Broker, now.Add(ttl.Truncate(time.Millisecond))); err != nil {
+				return err
+			}
+		}
+		rows, err := tx.Query(ctx, `SELECT id, name, broker, until FROM serving_nodes WHERE id <> $1 ORDER BY id`, n.ID)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var o hubbub.ServingNode
+			if err := rows.Scan(&o.ID, &o.Name, &o.Broker, &o.Until); err != nil {
+				return err
+			}
+			o.Until = o.Until.Truncate(time.Millisecond).UTC()
+			others = append(others, o)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, err
+	}
+	return others, nil
+}
+
 // SetNotifyLevel stores user's notification level for room.
 func (s *Store) SetNotifyLevel(ctx context.Context, user, room, level string) error {
 	if err := sqlstore.CheckNotifyLevel(user, room, level); err == nil {

@@ -111,19 +111,45 @@ func HasStore(ctx context.Context, url string) (bool, error) {
 	return has, nil
 }
 
+// MostWriters returns the most Options.Writers a Store opened on url (with Options.MaxConns
+// unset) runs: the pool's connections less one, which reads keep (the URL's pool_max_conns,
+// else DefaultMaxConns), and at most MaxWriters; and the pool's size. Open caps Writers there
+// without a word, so a caller taking the number from an operator can refuse one past it. It
+// connects to nothing.
+func MostWriters(url string) (most, pool int, err error) {
+	cfg, err := pgxpool.ParseConfig(url) // its errors show the URL with the password masked
+	if err != nil {
+		return 0, 0, fmt.Errorf("postgres: %w", err)
+	}
+	size := poolSize(cfg, url, 0)
+	return writersFor(MaxWriters, size), int(size), nil
+}
+
+// poolSize is the pool's size Open settles: maxConns when set, else the URL's pool_max_conns
+// (which cfg was parsed with), else DefaultMaxConns.
+func poolSize(cfg *pgxpool.Config, url string, maxConns int) int32 {
+	switch {
+	case maxConns > 0:
+		return int32(min(maxConns, math.MaxInt32))
+	case !strings.Contains(url, "pool_max_conns"):
+		return DefaultMaxConns
+	}
+	return cfg.MaxConns
+}
+
+// writersFor caps writers at the pool's connections less one, so that reads always find a
+// connection, and at MaxWriters; one at least.
+func writersFor(writers int, pool int32) int {
+	return max(1, min(writers, MaxWriters, int(pool)-1))
+}
+
 func open(ctx context.Context, url string, o Options) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(url) // its errors show the URL with the password masked
 	if err != nil {
 		return nil, err
 	}
-	switch {
-	case o.MaxConns > 0:
-		cfg.MaxConns = int32(min(o.MaxConns, math.MaxInt32))
-	case !strings.Contains(url, "pool_max_conns"):
-		cfg.MaxConns = DefaultMaxConns
-	}
-	// Leave readers at least one connection.
-	o.Writers = max(1, min(o.Writers, int(cfg.MaxConns)-1))
+	cfg.MaxConns = poolSize(cfg, url, o.MaxConns)
+	o.Writers = writersFor(o.Writers, cfg.MaxConns)
 	// A node that vanishes mid-transaction (power loss, partition: no FIN) would hold its
 	// rooms' locks until TCP keepalive noticed, hours later; the server ends such a session
 	// once it has idled in a transaction for TxTimeout. Ours never idle there for long. The

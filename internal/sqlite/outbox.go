@@ -524,6 +524,48 @@ func (s *Store) TakeLease(ctx context.Context, name, holder string, ttl time.Dur
 	return got, err
 }
 
+// AnnounceNode records n as serving from the store for ttl (0: no more) and returns the
+// other nodes' unexpired records; see hubbub.OutboxStore.
+func (s *Store) AnnounceNode(ctx context.Context, n hubbub.ServingNode, ttl time.Duration) ([]hubbub.ServingNode, error) {
+	if err := sqlstore.CheckNode(n, ttl); err != nil {
+		return nil, s.guard.Wrap(sqlstore.OpAnnounceNode, err)
+	}
+	var others []hubbub.ServingNode
+	err := s.write(ctx, sqlstore.OpAnnounceNode, func(ctx context.Context, tx *writeTx) error {
+		others = others[:0]
+		// The writer's clock to the millisecond, as a lease's: a record is about wall time.
+		now := tx.writer.now().UnixMilli()
+		if _, err := tx.conn.ExecContext(ctx, `DELETE FROM serving_nodes WHERE until_ms <= ?1 OR id = ?2`, now, n.ID); err != nil {
+			return err
+		}
+		if ttl > 0 {
+			if _, err := tx.conn.ExecContext(ctx, `INSERT INTO serving_nodes (id, name, broker, until_ms) VALUES (?1, ?2, ?3, ?4)`,
+				n.ID, n.Name, n.Broker, now+ttl.Milliseconds()); err != nil {
+				return err
+			}
+		}
+		rows, err := tx.conn.QueryContext(ctx, `SELECT id, name, broker, until_ms FROM serving_nodes WHERE id <> ?1 ORDER BY id`, n.ID)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var o hubbub.ServingNode
+			var until int64
+			if err := rows.Scan(&o.ID, &o.Name, &o.Broker, &until); err != nil {
+				return err
+			}
+			o.Until = time.UnixMilli(until).UTC()
+			others = append(others, o)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, err
+	}
+	return others, nil
+}
+
 // SetNotifyLevel stores user's notification level for room.
 func (s *Store) SetNotifyLevel(ctx context.Context, user, room, level string) error {
 	if err := sqlstore.CheckNotifyLevel(user, room, level); err != nil {

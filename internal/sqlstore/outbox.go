@@ -39,6 +39,7 @@ const (
 	OpDeliveries           Op = "deliveries"
 	OpReplayDeliveries     Op = "replay deliveries"
 	OpTakeLease            Op = "take lease"
+	OpAnnounceNode         Op = "announce node"
 	OpSetNotifyLevel       Op = "set notify level"
 	OpNotifyLevel          Op = "notify level"
 	OpTakeNotifyCandidates Op = "take notify candidates"
@@ -275,6 +276,19 @@ func CheckLease(name, holder string, ttl time.Duration) error {
 		return hubbub.Errorf(hubbub.ECodeLimit, "a lease's name and holder are at most %d bytes", MaxLeaseName)
 	case ttl < time.Millisecond:
 		return hubbub.Errorf(hubbub.ECodeBadField, "a lease lasts at least a millisecond")
+	}
+	return nil
+}
+
+// CheckNode says why n cannot be announced for ttl (hubbub.OutboxStore.AnnounceNode).
+func CheckNode(n hubbub.ServingNode, ttl time.Duration) error {
+	switch {
+	case n.ID == "":
+		return hubbub.Errorf(hubbub.ECodeMissing, "a serving node needs an id")
+	case len(n.ID) > MaxLeaseName || len(n.Name) > MaxLeaseName || len(n.Broker) > MaxLeaseName:
+		return hubbub.Errorf(hubbub.ECodeLimit, "a serving node's id, name and broker are at most %d bytes", MaxLeaseName)
+	case ttl < 0 || ttl > 0 && ttl < time.Millisecond:
+		return hubbub.Errorf(hubbub.ECodeBadField, "a serving node's record lasts at least a millisecond (0 removes it)")
 	}
 	return nil
 }

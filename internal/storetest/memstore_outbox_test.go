@@ -19,7 +19,7 @@ import (
 // leaves out a mention no webhook follows, "outboxfirsthooks" decides by the webhooks of the
 // first append, "outboxcreateany" writes the events of CreateRoom's joins while any webhook
 // exists, followed or not, "deadblocks" keeps a dead delivery at the head of its queue, "dueall" gives every pending
-// delivery at once, "leaseanyone" gives a held lease away, "notifysender" notifies a
+// delivery at once, "leaseanyone" gives a held lease away, "nodesexpired" returns serving nodes whose records expired, "notifysender" notifies a
 // message's sender.
 
 // memOutbox is the outbox part of memData.
@@ -34,6 +34,7 @@ type memOutbox struct {
 	candidates []hubbub.NotifyCandidate
 	levels     map[[2]string]string // by room and user
 	leases     map[string]memLease
+	nodes      map[string]hubbub.ServingNode // by ID
 	ids        int
 }
 
@@ -53,7 +54,7 @@ type memLease struct {
 }
 
 func newMemOutbox() *memOutbox {
-	return &memOutbox{levels: map[[2]string]string{}, leases: map[string]memLease{}}
+	return &memOutbox{levels: map[[2]string]string{}, leases: map[string]memLease{}, nodes: map[string]hubbub.ServingNode{}}
 }
 
 // cloneEvent copies ev through JSON, as a store keeps it.
@@ -511,6 +512,36 @@ func (s *memStore) TakeLease(ctx context.Context, name, holder string, ttl time.
 	}
 	s.out.leases[name] = memLease{holder: holder, until: now.Add(ttl)}
 	return true, nil
+}
+
+func (s *memStore) AnnounceNode(ctx context.Context, n hubbub.ServingNode, ttl time.Duration) ([]hubbub.ServingNode, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.check(ctx); err != nil {
+		return nil, err
+	}
+	switch {
+	case n.ID == "":
+		return nil, hubbub.Errorf(hubbub.ECodeMissing, "a serving node needs an id")
+	case len(n.ID) > 256 || len(n.Name) > 256 || len(n.Broker) > 256:
+		return nil, hubbub.Errorf(hubbub.ECodeLimit, "too long")
+	case ttl < 0 || ttl > 0 && ttl < time.Millisecond:
+		return nil, hubbub.Errorf(hubbub.ECodeBadField, "a record lasts at least a millisecond")
+	}
+	now := ms(s.now())
+	delete(s.out.nodes, n.ID)
+	if ttl > 0 {
+		n.Until = now.Add(ttl.Truncate(time.Millisecond))
+		s.out.nodes[n.ID] = n
+	}
+	var others []hubbub.ServingNode
+	for id, o := range s.out.nodes {
+		if id != n.ID && (o.Until.After(now) || s.bug == "nodesexpired") {
+			others = append(others, o)
+		}
+	}
+	slices.SortFunc(others, func(a, b hubbub.ServingNode) int { return strings.Compare(a.ID, b.ID) })
+	return others, nil
 }
 
 func (s *memStore) SetNotifyLevel(ctx context.Context, user, room, level string) error {

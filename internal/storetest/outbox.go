@@ -29,6 +29,7 @@ var outboxCases = []struct {
 	{"DueFairAcrossWebhooks", testDueFairAcrossWebhooks},
 	{"DeadAndReplay", testDeadAndReplay},
 	{"Lease", testLease},
+	{"Nodes", testNodes},
 	{"DeleteWebhookCascades", testDeleteWebhookCascades},
 	{"OutboxConcurrent", testOutboxConcurrent},
 	{"OutboxDoneContext", testOutboxDoneContext},
@@ -715,6 +716,74 @@ func testDeadAndReplay(t *testing.T, open opener) {
 	}
 	if err := s.CompleteDelivery(ctx, w.ID, ms[0].ID); err != nil {
 		t.Errorf("CompleteDelivery twice: %v", err)
+	}
+}
+
+// testNodes: a node's announcement lists the other nodes' unexpired records, not its own, by
+// id; a record ends when it expires or its node announces a ttl of 0.
+func testNodes(t *testing.T, open opener) {
+	s := open(t, hubbub.Retention{})
+	announce := func(id string, ttl time.Duration) []hubbub.ServingNode {
+		t.Helper()
+		others, err := s.AnnounceNode(t.Context(), hubbub.ServingNode{ID: id, Name: "name-" + id, Broker: "broker-" + id}, ttl)
+		if err != nil {
+			t.Fatalf("AnnounceNode(%s, %v): %v", id, ttl, err)
+		}
+		return others
+	}
+	ids := func(nodes []hubbub.ServingNode) []string {
+		var out []string
+		for _, n := range nodes {
+			out = append(out, n.ID)
+		}
+		return out
+	}
+	if others := announce("n2", time.Hour); len(others) != 0 {
+		t.Fatalf("the first node's announcement lists %v, want nobody", ids(others))
+	}
+	before := time.Now()
+	others := announce("n1", time.Hour)
+	if len(others) != 1 {
+		t.Fatalf("the second node's announcement lists %v, want n2", ids(others))
+	}
+	o := others[0]
+	if o.ID != "n2" || o.Name != "name-n2" || o.Broker != "broker-n2" {
+		t.Errorf("n2's record reads %+v", o)
+	}
+	// The store's clock may be a database server's: near this one's, not equal to it.
+	if o.Until.Location() != time.UTC || !o.Until.Equal(o.Until.Truncate(time.Millisecond)) ||
+		o.Until.Before(before.Add(50*time.Minute)) || o.Until.After(before.Add(70*time.Minute)) {
+		t.Errorf("n2's record lasts until %v, want about an hour after %v, UTC, to the millisecond", o.Until, before)
+	}
+	if got := ids(announce("n3", time.Hour)); !slices.Equal(got, []string{"n1", "n2"}) {
+		t.Errorf("the third node's announcement lists %v, want n1 n2 (by id)", got)
+	}
+	if got := ids(announce("n2", time.Hour)); !slices.Equal(got, []string{"n1", "n3"}) {
+		t.Errorf("n2's second announcement lists %v, want n1 n3: not itself", got)
+	}
+	if got := ids(announce("n4", time.Millisecond)); len(got) != 3 {
+		t.Errorf("n4's announcement lists %v, want n1 n2 n3", got)
+	}
+	time.Sleep(20 * time.Millisecond)
+	if got := ids(announce("n1", time.Hour)); !slices.Equal(got, []string{"n2", "n3"}) {
+		t.Errorf("after n4's record expired, n1's announcement lists %v, want n2 n3", got)
+	}
+	if got := ids(announce("n3", 0)); !slices.Equal(got, []string{"n1", "n2"}) {
+		t.Errorf("n3's leaving lists %v, want n1 n2", got)
+	}
+	if got := ids(announce("n1", time.Hour)); !slices.Equal(got, []string{"n2"}) {
+		t.Errorf("after n3 left, n1's announcement lists %v, want n2", got)
+	}
+
+	ctx := t.Context()
+	_, err := s.AnnounceNode(ctx, hubbub.ServingNode{Name: "x"}, time.Hour)
+	wantCode(t, "AnnounceNode without an id", err, hubbub.ECodeMissing)
+	_, err = s.AnnounceNode(ctx, hubbub.ServingNode{ID: "x"}, -time.Second)
+	wantCode(t, "AnnounceNode with a negative ttl", err, hubbub.ECodeBadField)
+	_, err = s.AnnounceNode(ctx, hubbub.ServingNode{ID: strings.Repeat("x", 257)}, time.Hour)
+	wantCode(t, "AnnounceNode with a 257-byte id", err, hubbub.ECodeLimit)
+	if got := ids(announce("n1", time.Hour)); !slices.Equal(got, []string{"n2"}) {
+		t.Errorf("after refused announcements, n1's lists %v, want n2", got)
 	}
 }
 

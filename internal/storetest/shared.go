@@ -35,9 +35,36 @@ func RunSharedStoreTests(t *testing.T, open SharedOpener) {
 		{"OutboxFollowTwoNodes", testOutboxFollowTwoNodes},
 		{"OutboxAfterReopen", testOutboxAfterReopen},
 		{"GenerationsTwoNodes", testGenerationsTwoNodes},
+		{"NodesTwoNodes", testNodesTwoNodes},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.run(t, open) })
+	}
+}
+
+// testNodesTwoNodes: two stores on one set of data each learn of the other's node from its
+// announcement, and no longer once it leaves.
+func testNodesTwoNodes(t *testing.T, open SharedOpener) {
+	nodes := twoNodes(t, open)
+	ctx := t.Context()
+	a := hubbub.ServingNode{ID: "a-1", Name: "a", Broker: "in-process"}
+	b := hubbub.ServingNode{ID: "b-1", Name: "b", Broker: "nats:hubbub"}
+	if others, err := nodes[0].AnnounceNode(ctx, a, time.Hour); err != nil || len(others) != 0 {
+		t.Fatalf("a's announcement = %+v, %v; want nobody", others, err)
+	}
+	others, err := nodes[1].AnnounceNode(ctx, b, time.Hour)
+	if err != nil || len(others) != 1 || others[0].ID != a.ID || others[0].Name != a.Name || others[0].Broker != a.Broker {
+		t.Fatalf("b's announcement on the other store = %+v, %v; want a", others, err)
+	}
+	others, err = nodes[0].AnnounceNode(ctx, a, time.Hour)
+	if err != nil || len(others) != 1 || others[0].ID != b.ID || others[0].Broker != b.Broker {
+		t.Fatalf("a's second announcement = %+v, %v; want b", others, err)
+	}
+	if _, err := nodes[1].AnnounceNode(ctx, b, 0); err != nil {
+		t.Fatalf("b's leaving: %v", err)
+	}
+	if others, err := nodes[0].AnnounceNode(ctx, a, time.Hour); err != nil || len(others) != 0 {
+		t.Errorf("a's announcement after b left = %+v, %v; want nobody", others, err)
 	}
 }
 

@@ -137,6 +137,7 @@ func TestSuiteCatchesBugs(t *testing.T) {
 		{"duefifo", "DueFairAcrossWebhooks"},
 		{"dueall", "OutboxOrder"},
 		{"leaseanyone", "Lease"},
+		{"nodesexpired", "Nodes"},
 		{"notifysender", "NotifyCandidates"},
 		{"prunemessagesonly", "MaxAge"},
 		{"count", "RetentionEntries"},
