@@ -1,0 +1,94 @@
+package e2e
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"hubbub/internal/servertest"
+)
+
+// atPhoneSize gives the user's window a phone's screen: 390×844 CSS pixels at three device
+// pixels each, with touch and without hover.
+func (u *user) atPhoneSize() {
+	u.t.Helper()
+	u.do("a phone's screen", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(3), chromedp.EmulateMobile, chromedp.EmulateTouch))
+}
+
+// exprWiderThanItsBox is a JavaScript expression: how many pixels the content of the element with
+// this id is wider than the element (0 when it fits, or when the element is not shown).
+func exprWiderThanItsBox(id string) string {
+	return `(() => { const e = document.getElementById(` + js(id) + `); return e && e.getClientRects().length ? Math.max(0, e.scrollWidth - e.clientWidth) : 0; })()`
+}
+
+// A name is up to 32 characters and a room's name up to 64, neither with a space to wrap at. On
+// a phone each wraps (or ends in "…") where it is shown — a message's sender, the quote of a
+// reply, the notice of a room left, the beginning of the history, the thread, the search and
+// the room browser — instead of making the conversation wider than the screen, which pushed
+// the time, the notice's Undo and Dismiss, and the panels' text off the side.
+func TestLongNamesWrapOnAPhone(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{})
+	wide := strings.Repeat("W", 32)
+	room := strings.Repeat("longroomname", 5) + "wxyz"
+	w := dialUser(t, srv, wide, room)
+	seq := w.say(room, "hello from the person with the widest name there is, in the room with the longest name")
+
+	ann := b.newUser("ann")
+	ann.atPhoneSize()
+	ann.open(srv.URL + "/#" + room)
+	ann.see(wide, "hello from the person with the widest name there is, in the room with the longest name")
+	w.reply(room, seq, "a reply, which quotes the name")
+	ann.say("@" + wide + " hello")
+	ann.see("ann", "@"+wide+" hello")
+	ann.waitFor("the reply's quote", `!!document.querySelector("#message-list .msg[data-seq] .quote")`)
+	if n := eval[int](ann, exprWiderThanItsBox("messages")); n > 0 {
+		t.Errorf("the conversation is %d px wider than the phone's screen", n)
+	}
+	if n := eval[int](ann, `Math.max(...Array.from(document.querySelectorAll("#message-list .quote"), q => q.scrollWidth - q.clientWidth))`); n > 0 {
+		t.Errorf("a reply's quote is %d px wider than its box", n)
+	}
+	if got := eval[int](ann, `document.querySelector("#message-list .meta time").getClientRects().length`); got != 1 {
+		t.Errorf("a message's time is on %d lines, want 1", got)
+	}
+
+	ann.do("open the thread", chromedp.Click(chromedp.CSS("#message-list .thread-link:not([hidden])")))
+	ann.waitFor("the thread", `!document.getElementById("thread").hidden && document.querySelectorAll("#thread-list .msg[data-seq]").length === 1`)
+	if n := eval[int](ann, exprWiderThanItsBox("thread")); n > 0 {
+		t.Errorf("the thread panel is %d px wider than the phone's screen", n)
+	}
+	ann.do("close the thread", chromedp.Click(chromedp.CSS("#thread-close")))
+
+	ann.do("search", chromedp.Click(chromedp.CSS("#search-open")))
+	ann.do("search for hello", typeInto("#search-input", "hello"), pressEnter(chromedp.CSS("#search-input")))
+	ann.waitFor("the hits", `document.querySelectorAll("#search-results .search-hit").length === 2`)
+	if n := eval[int](ann, exprWiderThanItsBox("search")); n > 0 {
+		t.Errorf("the search panel is %d px wider than the phone's screen", n)
+	}
+	ann.do("close the search", chromedp.Click(chromedp.CSS("#search-close")))
+
+	// The drawer slides in: its buttons are pressed from the keyboard, wherever they are.
+	ann.do("open the rooms", pressEnter(chromedp.CSS("#rooms-toggle")))
+	ann.do("browse the rooms", pressEnter(chromedp.CSS("#browse-rooms")))
+	ann.waitFor("the room in the browser", `document.querySelectorAll("#directory-list .directory-room").length === 1`)
+	if n := eval[int](ann, exprWiderThanItsBox("browse-dialog")); n > 0 {
+		t.Errorf("the room browser is %d px wider than the phone's screen", n)
+	}
+	ann.do("close the browser", chromedp.Click(chromedp.CSS("#browse-close")))
+
+	// Leaving the room says so in the notice, with the room's name (one's only room has no ×).
+	ann.do("open the rooms", pressEnter(chromedp.CSS("#rooms-toggle")))
+	ann.do("join another room", typeInto("#join-input", "other"), pressEnter(chromedp.CSS("#join-input")))
+	ann.waitFor("#other in view", `document.getElementById("room-title").textContent === "#other"`)
+	ann.do("open the rooms", pressEnter(chromedp.CSS("#rooms-toggle")))
+	ann.do("leave the long room", pressEnter(chromedp.CSS(`#room-list [data-room="`+room+`"] .room-leave`)))
+	ann.waitFor("the notice with its Undo", `!document.getElementById("notice").hidden && !!document.querySelector("#notice .notice-action")`)
+	if n := eval[int](ann, exprWiderThanItsBox("notice")); n > 0 {
+		t.Errorf("the notice is %d px wider than the phone's screen", n)
+	}
+	// Dismiss is on the screen, where a finger can reach it.
+	if right := eval[float64](ann, `document.getElementById("notice-close").getBoundingClientRect().right`); right > 390 {
+		t.Errorf("the notice's Dismiss ends at %.0f px, past the phone's 390", right)
+	}
+}
