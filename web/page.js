@@ -96,8 +96,11 @@ function toggleDrawer(id, open) {
   toggle.setAttribute("aria-expanded", String(open));
   $("backdrop").hidden = !open;
   if (open) {
-    // Focus moves into the drawer, to its first control or, for the member list, the list itself.
-    (drawer.querySelector("a, button, input") || drawer).focus();
+    // Focus moves into the drawer, to its first control shown or, for the member list, the list
+    // itself. A hidden control (the member list's Invite, outside private rooms) takes no focus:
+    // the focus stayed on the toggle, under the open drawer.
+    const first = Array.from(drawer.querySelectorAll("a, button, input")).find((e) => e.getClientRects().length > 0);
+    (first || drawer).focus();
   }
 }
 

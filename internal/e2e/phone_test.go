@@ -92,3 +92,24 @@ func TestLongNamesWrapOnAPhone(t *testing.T) {
 		t.Errorf("the notice's Dismiss ends at %.0f px, past the phone's 390", right)
 	}
 }
+
+// On a phone the member list is a drawer over the conversation. Opened from the keyboard, the
+// focus goes into it (the list itself, when it has no control to tap) and Escape brings it back
+// to the button: it stayed on the button under the drawer, as the first control the drawer holds,
+// Invite, is hidden outside private rooms.
+func TestMemberDrawerTakesTheFocusOnAPhone(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{})
+	ann := b.newUser("ann")
+	ann.atPhoneSize()
+	ann.open(srv.URL + "/#members-drawer")
+	ann.waitFor("ann in the member list", exprMembers+`.includes("ann")`)
+	ann.do("open the members with Enter", pressEnter(chromedp.CSS("#members-toggle")))
+	ann.waitFor("the member drawer open", `document.getElementById("members").classList.contains("open")`)
+	if got := eval[string](ann, `document.getElementById("members").contains(document.activeElement) ? "" : document.activeElement.id || document.activeElement.tagName`); got != "" {
+		t.Errorf("the member drawer is open and the focus is on %s, under it, not in the drawer", got)
+	}
+	ann.do("close with Escape", pressKey(chromedp.CSS("#members"), "Escape"))
+	ann.waitFor("the drawer closed and the focus back on its button",
+		`!document.getElementById("members").classList.contains("open") && document.activeElement.id === "members-toggle"`)
+}
