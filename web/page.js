@@ -125,3 +125,10 @@ $("backdrop").addEventListener("click", closeDrawers);
 document.addEventListener("keydown", (ev) => {
   if (ev.key === "Escape") closeDrawers();
 });
+// An open drawer covers the page under its backdrop: the focus moving out of it onto the page
+// (Tab past its last control, Shift+Tab before its first) closes it, instead of leaving the focus
+// on a control nobody can see. Dialogs and menus opened from a drawer are outside the page.
+document.addEventListener("focusin", (ev) => {
+  const open = ["sidebar", "members"].map($).filter((d) => d.classList.contains("open"));
+  if (open.length && $("app").contains(ev.target) && !open.some((d) => d.contains(ev.target))) closeDrawers();
+});

@@ -113,3 +113,27 @@ func TestMemberDrawerTakesTheFocusOnAPhone(t *testing.T) {
 	ann.waitFor("the drawer closed and the focus back on its button",
 		`!document.getElementById("members").classList.contains("open") && document.activeElement.id === "members-toggle"`)
 }
+
+// exprFocusSeen is a JavaScript expression: whether the focused element is what shows at its own
+// centre, on top of everything else (not under a drawer or its backdrop).
+const exprFocusSeen = `(() => { const e = document.activeElement; if (!e || e === document.body) return false;
+	const r = e.getBoundingClientRect(); const top = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+	return !!top && (e === top || e.contains(top)); })()`
+
+// On a phone the room list is a drawer over the page. Tab past its last control closes it, so
+// that the focus lands on a control one can see: it moved on to the header's buttons under the
+// open drawer and its backdrop, where Enter pressed what nobody could see.
+func TestTabOutOfTheRoomDrawerClosesIt(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{})
+	ann := b.newUser("ann")
+	ann.atPhoneSize()
+	ann.open(srv.URL + "/#drawer-tab")
+	ann.do("open the rooms with Enter", pressEnter(chromedp.CSS("#rooms-toggle")))
+	ann.waitFor("the room drawer open, the focus in it", `document.getElementById("sidebar").classList.contains("open") && document.getElementById("sidebar").contains(document.activeElement)`)
+	ann.do("mark the drawer's last control", chromeEval(`Array.from(document.querySelectorAll("#sidebar a, #sidebar button, #sidebar input"))
+		.filter(e => e.getClientRects().length > 0).at(-1).setAttribute("data-last-in-drawer", "")`))
+	ann.do("Tab from the drawer's last control", pressKey(chromedp.CSS("[data-last-in-drawer]"), "Tab"))
+	ann.waitFor("the drawer closed and the focused control in sight",
+		`!document.getElementById("sidebar").classList.contains("open") && !document.getElementById("sidebar").contains(document.activeElement) && `+exprFocusSeen)
+}
