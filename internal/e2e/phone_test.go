@@ -137,3 +137,58 @@ func TestTabOutOfTheRoomDrawerClosesIt(t *testing.T) {
 	ann.waitFor("the drawer closed and the focused control in sight",
 		`!document.getElementById("sidebar").classList.contains("open") && !document.getElementById("sidebar").contains(document.activeElement) && `+exprFocusSeen)
 }
+
+// exprSmallTargets is a JavaScript expression: the controls shown (opacity aside) in the window
+// that are less than 40 CSS pixels high or wide, as "what: width×height". A link in running text
+// (a message's, a paragraph's) is left out, as are the topic under the room's name and a file's
+// name beside its download button; a radio button or a checkbox counts by its label.
+const exprSmallTargets = `Array.from(document.querySelectorAll("button, a[href], input, textarea, select, label:has(> input[type=radio]), label:has(> input[type=checkbox])"))
+	.filter(e => e.getClientRects().length > 0 && getComputedStyle(e).visibility !== "hidden" && !e.closest(".visually-hidden"))
+	.filter(e => !(e.matches("input[type=radio], input[type=checkbox], input[type=hidden]") || e.closest(".text, p, .file-name") || e.id === "room-topic"))
+	.filter(e => { const r = e.getBoundingClientRect(); return r.bottom > 0 && r.top < innerHeight && r.right > 0 && r.left < innerWidth; })
+	.map(e => { const r = e.getBoundingClientRect(); return r.width < 39.5 || r.height < 39.5 ?
+		(e.id ? "#" + e.id : e.tagName.toLowerCase() + "." + e.className.split(" ").join(".")) + " " + JSON.stringify((e.getAttribute("aria-label") || e.textContent).trim().slice(0, 30)) + ": " + Math.round(r.width) + "×" + Math.round(r.height) : ""; })
+	.filter(Boolean)`
+
+// On a touch screen every control is at least 40 px high and wide, a fingertip's size: the
+// Rooms and Direct messages "+" were 26 px, a room's × 30, the message's actions 38 high, the
+// attach and send buttons, the reaction chips, a reply count, the quote of a reply, the
+// notice's Undo and the search box less than 40.
+func TestTapTargetsOnAPhone(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{})
+	bob := dialUser(t, srv, "bob", "taps", "second")
+	seq := bob.say("taps", "a message with a reaction and a reply")
+	bob.react("taps", seq, "👍")
+	bob.reply("taps", seq, "the reply")
+
+	ann := b.newUser("ann")
+	ann.atPhoneSize()
+	ann.open(srv.URL + "/#taps")
+	ann.say("my own message, which I may edit")
+	ann.see("ann", "my own message, which I may edit")
+	ann.waitFor("bob's reply, quoted, and the reaction", `!!document.querySelector("#message-list .quote") && !!document.querySelector("#message-list .reaction:not(.reaction-add)")`)
+	check := func(where string) {
+		t.Helper()
+		if small := eval[[]string](ann, exprSmallTargets); len(small) > 0 {
+			t.Errorf("%s: too small to tap (under 40 px):\n  %s", where, strings.Join(small, "\n  "))
+		}
+	}
+	check("the room")
+
+	ann.do("open the rooms", pressEnter(chromedp.CSS("#rooms-toggle")))
+	ann.waitFor("the room drawer", `document.getElementById("sidebar").classList.contains("open")`)
+	check("the room drawer")
+	ann.do("close it", pressKey(chromedp.CSS("#join-input"), "Escape"))
+
+	ann.do("open the members", pressEnter(chromedp.CSS("#members-toggle")))
+	ann.waitFor("the member drawer", `document.getElementById("members").classList.contains("open")`)
+	check("the member drawer")
+	ann.do("close it", pressKey(chromedp.CSS("#members"), "Escape"))
+
+	ann.do("search", pressEnter(chromedp.CSS("#search-open")))
+	ann.do("search for message", typeInto("#search-input", "message"), pressEnter(chromedp.CSS("#search-input")))
+	ann.waitFor("the hits", `document.querySelectorAll("#search-results .search-hit").length === 2`)
+	check("the search panel")
+	ann.do("close the search", pressEnter(chromedp.CSS("#search-close")))
+}
