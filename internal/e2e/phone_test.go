@@ -192,3 +192,28 @@ func TestTapTargetsOnAPhone(t *testing.T) {
 	check("the search panel")
 	ann.do("close the search", pressEnter(chromedp.CSS("#search-close")))
 }
+
+// The composer is one line high while empty, whatever its placeholder: after a message was sent
+// in a room with a long name, it kept the height of "Message #…" wrapped over four lines of a
+// phone's screen, a third of what the on-screen keyboard leaves.
+func TestEmptyComposerIsOneLineOnAPhone(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{})
+	room := strings.Repeat("longroomname", 5) + "wxyz"
+	ann := b.newUser("ann")
+	ann.atPhoneSize()
+	ann.open(srv.URL + "/#" + room)
+	empty := eval[float64](ann, `document.getElementById("composer-input").getBoundingClientRect().height`)
+	ann.say("hello")
+	ann.see("ann", "hello")
+	ann.do("type two lines", typeInto("#composer-input", "one\ntwo"))
+	two := eval[float64](ann, `document.getElementById("composer-input").getBoundingClientRect().height`)
+	if two <= empty {
+		t.Errorf("the composer holding two lines is %.0f px high, no higher than empty (%.0f px)", two, empty)
+	}
+	ann.do("send them", pressEnter(chromedp.CSS("#composer-input")))
+	ann.see("ann", "one\ntwo")
+	if after := eval[float64](ann, `document.getElementById("composer-input").getBoundingClientRect().height`); after > empty {
+		t.Errorf("the empty composer is %.0f px high after sending, %.0f px before anything was typed", after, empty)
+	}
+}
