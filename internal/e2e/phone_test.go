@@ -153,7 +153,7 @@ const exprSmallTargets = `Array.from(document.querySelectorAll("button, a[href],
 // On a touch screen every control is at least 40 px high and wide, a fingertip's size: the
 // Rooms and Direct messages "+" were 26 px, a room's × 30, the message's actions 38 high, the
 // attach and send buttons, the reaction chips, a reply count, the quote of a reply, the
-// notice's Undo and the search box less than 40.
+// notice's Undo, the items of the room's notification menu and the search box less than 40.
 func TestTapTargetsOnAPhone(t *testing.T) {
 	b := startBrowser(t)
 	srv := servertest.Start(t, servertest.Options{})
@@ -185,6 +185,11 @@ func TestTapTargetsOnAPhone(t *testing.T) {
 	ann.waitFor("the member drawer", `document.getElementById("members").classList.contains("open")`)
 	check("the member drawer")
 	ann.do("close it", pressKey(chromedp.CSS("#members"), "Escape"))
+
+	ann.do("open the room's notification menu", pressEnter(chromedp.CSS("#notify-open")))
+	ann.waitFor("the menu", `!document.getElementById("notify-menu").hidden`)
+	check("the notification menu")
+	ann.do("close it", pressKey(chromedp.CSS("#notify-menu [role=menuitemradio]"), "Escape"))
 
 	ann.do("search", pressEnter(chromedp.CSS("#search-open")))
 	ann.do("search for message", typeInto("#search-input", "message"), pressEnter(chromedp.CSS("#search-input")))
