@@ -1312,7 +1312,9 @@ $("composer-input").addEventListener("input", (ev) => {
 /** Grows the composer with its text, up to a limit set in CSS (max-height). */
 function autoGrow(el) {
   el.style.height = "auto";
-  el.style.height = el.scrollHeight + "px";
+  // Empty, it is one line high: the scroll height of an empty box is its placeholder's, which a
+  // long room's name ("Message #…") wraps over several lines on a phone.
+  if (el.value) el.style.height = el.scrollHeight + "px";
 }
 
 $("join-input").addEventListener("input", () => {

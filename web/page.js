@@ -96,8 +96,11 @@ function toggleDrawer(id, open) {
   toggle.setAttribute("aria-expanded", String(open));
   $("backdrop").hidden = !open;
   if (open) {
-    // Focus moves into the drawer, to its first control or, for the member list, the list itself.
-    (drawer.querySelector("a, button, input") || drawer).focus();
+    // Focus moves into the drawer, to its first control shown or, for the member list, the list
+    // itself. A hidden control (the member list's Invite, outside private rooms) takes no focus:
+    // the focus stayed on the toggle, under the open drawer.
+    const first = Array.from(drawer.querySelectorAll("a, button, input")).find((e) => e.getClientRects().length > 0);
+    (first || drawer).focus();
   }
 }
 
@@ -121,4 +124,11 @@ $("members-toggle").addEventListener("click", () => toggleDrawer("members"));
 $("backdrop").addEventListener("click", closeDrawers);
 document.addEventListener("keydown", (ev) => {
   if (ev.key === "Escape") closeDrawers();
+});
+// An open drawer covers the page under its backdrop: the focus moving out of it onto the page
+// (Tab past its last control, Shift+Tab before its first) closes it, instead of leaving the focus
+// on a control nobody can see. Dialogs and menus opened from a drawer are outside the page.
+document.addEventListener("focusin", (ev) => {
+  const open = ["sidebar", "members"].map($).filter((d) => d.classList.contains("open"));
+  if (open.length && $("app").contains(ev.target) && !open.some((d) => d.contains(ev.target))) closeDrawers();
 });

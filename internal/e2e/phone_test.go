@@ -1,0 +1,224 @@
+package e2e
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"hubbub/internal/servertest"
+)
+
+// atPhoneSize gives the user's window a phone's screen: 390×844 CSS pixels at three device
+// pixels each, with touch and without hover.
+func (u *user) atPhoneSize() {
+	u.t.Helper()
+	u.do("a phone's screen", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(3), chromedp.EmulateMobile, chromedp.EmulateTouch))
+}
+
+// exprWiderThanItsBox is a JavaScript expression: how many pixels the content of the element with
+// this id is wider than the element (0 when it fits, or when the element is not shown).
+func exprWiderThanItsBox(id string) string {
+	return `(() => { const e = document.getElementById(` + js(id) + `); return e && e.getClientRects().length ? Math.max(0, e.scrollWidth - e.clientWidth) : 0; })()`
+}
+
+// A name is up to 32 characters and a room's name up to 64, neither with a space to wrap at. On
+// a phone each wraps (or ends in "…") where it is shown — a message's sender, the quote of a
+// reply, the notice of a room left, the beginning of the history, the thread, the search and
+// the room browser — instead of making the conversation wider than the screen, which pushed
+// the time, the notice's Undo and Dismiss, and the panels' text off the side.
+func TestLongNamesWrapOnAPhone(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{})
+	wide := strings.Repeat("W", 32)
+	room := strings.Repeat("longroomname", 5) + "wxyz"
+	w := dialUser(t, srv, wide, room)
+	seq := w.say(room, "hello from the person with the widest name there is, in the room with the longest name")
+
+	ann := b.newUser("ann")
+	ann.atPhoneSize()
+	ann.open(srv.URL + "/#" + room)
+	ann.see(wide, "hello from the person with the widest name there is, in the room with the longest name")
+	w.reply(room, seq, "a reply, which quotes the name")
+	ann.say("@" + wide + " hello")
+	ann.see("ann", "@"+wide+" hello")
+	ann.waitFor("the reply's quote", `!!document.querySelector("#message-list .msg[data-seq] .quote")`)
+	if n := eval[int](ann, exprWiderThanItsBox("messages")); n > 0 {
+		t.Errorf("the conversation is %d px wider than the phone's screen", n)
+	}
+	if n := eval[int](ann, `Math.max(...Array.from(document.querySelectorAll("#message-list .quote"), q => q.scrollWidth - q.clientWidth))`); n > 0 {
+		t.Errorf("a reply's quote is %d px wider than its box", n)
+	}
+	if got := eval[int](ann, `document.querySelector("#message-list .meta time").getClientRects().length`); got != 1 {
+		t.Errorf("a message's time is on %d lines, want 1", got)
+	}
+
+	ann.do("open the thread", chromedp.Click(chromedp.CSS("#message-list .thread-link:not([hidden])")))
+	ann.waitFor("the thread", `!document.getElementById("thread").hidden && document.querySelectorAll("#thread-list .msg[data-seq]").length === 1`)
+	if n := eval[int](ann, exprWiderThanItsBox("thread")); n > 0 {
+		t.Errorf("the thread panel is %d px wider than the phone's screen", n)
+	}
+	ann.do("close the thread", chromedp.Click(chromedp.CSS("#thread-close")))
+
+	ann.do("search", chromedp.Click(chromedp.CSS("#search-open")))
+	ann.do("search for hello", typeInto("#search-input", "hello"), pressEnter(chromedp.CSS("#search-input")))
+	ann.waitFor("the hits", `document.querySelectorAll("#search-results .search-hit").length === 2`)
+	if n := eval[int](ann, exprWiderThanItsBox("search")); n > 0 {
+		t.Errorf("the search panel is %d px wider than the phone's screen", n)
+	}
+	ann.do("close the search", chromedp.Click(chromedp.CSS("#search-close")))
+
+	// The drawer slides in: its buttons are pressed from the keyboard, wherever they are.
+	ann.do("open the rooms", pressEnter(chromedp.CSS("#rooms-toggle")))
+	ann.do("browse the rooms", pressEnter(chromedp.CSS("#browse-rooms")))
+	ann.waitFor("the room in the browser", `document.querySelectorAll("#directory-list .directory-room").length === 1`)
+	if n := eval[int](ann, exprWiderThanItsBox("browse-dialog")); n > 0 {
+		t.Errorf("the room browser is %d px wider than the phone's screen", n)
+	}
+	ann.do("close the browser", chromedp.Click(chromedp.CSS("#browse-close")))
+
+	// Leaving the room says so in the notice, with the room's name (one's only room has no ×).
+	ann.do("open the rooms", pressEnter(chromedp.CSS("#rooms-toggle")))
+	ann.do("join another room", typeInto("#join-input", "other"), pressEnter(chromedp.CSS("#join-input")))
+	ann.waitFor("#other in view", `document.getElementById("room-title").textContent === "#other"`)
+	ann.do("open the rooms", pressEnter(chromedp.CSS("#rooms-toggle")))
+	ann.do("leave the long room", pressEnter(chromedp.CSS(`#room-list [data-room="`+room+`"] .room-leave`)))
+	ann.waitFor("the notice with its Undo", `!document.getElementById("notice").hidden && !!document.querySelector("#notice .notice-action")`)
+	if n := eval[int](ann, exprWiderThanItsBox("notice")); n > 0 {
+		t.Errorf("the notice is %d px wider than the phone's screen", n)
+	}
+	// Dismiss is on the screen, where a finger can reach it.
+	if right := eval[float64](ann, `document.getElementById("notice-close").getBoundingClientRect().right`); right > 390 {
+		t.Errorf("the notice's Dismiss ends at %.0f px, past the phone's 390", right)
+	}
+}
+
+// On a phone the member list is a drawer over the conversation. Opened from the keyboard, the
+// focus goes into it (the list itself, when it has no control to tap) and Escape brings it back
+// to the button: it stayed on the button under the drawer, as the first control the drawer holds,
+// Invite, is hidden outside private rooms.
+func TestMemberDrawerTakesTheFocusOnAPhone(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{})
+	ann := b.newUser("ann")
+	ann.atPhoneSize()
+	ann.open(srv.URL + "/#members-drawer")
+	ann.waitFor("ann in the member list", exprMembers+`.includes("ann")`)
+	ann.do("open the members with Enter", pressEnter(chromedp.CSS("#members-toggle")))
+	ann.waitFor("the member drawer open", `document.getElementById("members").classList.contains("open")`)
+	if got := eval[string](ann, `document.getElementById("members").contains(document.activeElement) ? "" : document.activeElement.id || document.activeElement.tagName`); got != "" {
+		t.Errorf("the member drawer is open and the focus is on %s, under it, not in the drawer", got)
+	}
+	ann.do("close with Escape", pressKey(chromedp.CSS("#members"), "Escape"))
+	ann.waitFor("the drawer closed and the focus back on its button",
+		`!document.getElementById("members").classList.contains("open") && document.activeElement.id === "members-toggle"`)
+}
+
+// exprFocusSeen is a JavaScript expression: whether the focused element is what shows at its own
+// centre, on top of everything else (not under a drawer or its backdrop).
+const exprFocusSeen = `(() => { const e = document.activeElement; if (!e || e === document.body) return false;
+	const r = e.getBoundingClientRect(); const top = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+	return !!top && (e === top || e.contains(top)); })()`
+
+// On a phone the room list is a drawer over the page. Tab past its last control closes it, so
+// that the focus lands on a control one can see: it moved on to the header's buttons under the
+// open drawer and its backdrop, where Enter pressed what nobody could see.
+func TestTabOutOfTheRoomDrawerClosesIt(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{})
+	ann := b.newUser("ann")
+	ann.atPhoneSize()
+	ann.open(srv.URL + "/#drawer-tab")
+	ann.do("open the rooms with Enter", pressEnter(chromedp.CSS("#rooms-toggle")))
+	ann.waitFor("the room drawer open, the focus in it", `document.getElementById("sidebar").classList.contains("open") && document.getElementById("sidebar").contains(document.activeElement)`)
+	ann.do("mark the drawer's last control", chromeEval(`Array.from(document.querySelectorAll("#sidebar a, #sidebar button, #sidebar input"))
+		.filter(e => e.getClientRects().length > 0).at(-1).setAttribute("data-last-in-drawer", "")`))
+	ann.do("Tab from the drawer's last control", pressKey(chromedp.CSS("[data-last-in-drawer]"), "Tab"))
+	ann.waitFor("the drawer closed and the focused control in sight",
+		`!document.getElementById("sidebar").classList.contains("open") && !document.getElementById("sidebar").contains(document.activeElement) && `+exprFocusSeen)
+}
+
+// exprSmallTargets is a JavaScript expression: the controls shown (opacity aside) in the window
+// that are less than 40 CSS pixels high or wide, as "what: width×height". A link in running text
+// (a message's, a paragraph's) is left out, as are the topic under the room's name and a file's
+// name beside its download button; a radio button or a checkbox counts by its label.
+const exprSmallTargets = `Array.from(document.querySelectorAll("button, a[href], input, textarea, select, label:has(> input[type=radio]), label:has(> input[type=checkbox])"))
+	.filter(e => e.getClientRects().length > 0 && getComputedStyle(e).visibility !== "hidden" && !e.closest(".visually-hidden"))
+	.filter(e => !(e.matches("input[type=radio], input[type=checkbox], input[type=hidden]") || e.closest(".text, p, .file-name") || e.id === "room-topic"))
+	.filter(e => { const r = e.getBoundingClientRect(); return r.bottom > 0 && r.top < innerHeight && r.right > 0 && r.left < innerWidth; })
+	.map(e => { const r = e.getBoundingClientRect(); return r.width < 39.5 || r.height < 39.5 ?
+		(e.id ? "#" + e.id : e.tagName.toLowerCase() + "." + e.className.split(" ").join(".")) + " " + JSON.stringify((e.getAttribute("aria-label") || e.textContent).trim().slice(0, 30)) + ": " + Math.round(r.width) + "×" + Math.round(r.height) : ""; })
+	.filter(Boolean)`
+
+// On a touch screen every control is at least 40 px high and wide, a fingertip's size: the
+// Rooms and Direct messages "+" were 26 px, a room's × 30, the message's actions 38 high, the
+// attach and send buttons, the reaction chips, a reply count, the quote of a reply, the
+// notice's Undo, the items of the room's notification menu and the search box less than 40.
+func TestTapTargetsOnAPhone(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{})
+	bob := dialUser(t, srv, "bob", "taps", "second")
+	seq := bob.say("taps", "a message with a reaction and a reply")
+	bob.react("taps", seq, "👍")
+	bob.reply("taps", seq, "the reply")
+
+	ann := b.newUser("ann")
+	ann.atPhoneSize()
+	ann.open(srv.URL + "/#taps")
+	ann.say("my own message, which I may edit")
+	ann.see("ann", "my own message, which I may edit")
+	ann.waitFor("bob's reply, quoted, and the reaction", `!!document.querySelector("#message-list .quote") && !!document.querySelector("#message-list .reaction:not(.reaction-add)")`)
+	check := func(where string) {
+		t.Helper()
+		if small := eval[[]string](ann, exprSmallTargets); len(small) > 0 {
+			t.Errorf("%s: too small to tap (under 40 px):\n  %s", where, strings.Join(small, "\n  "))
+		}
+	}
+	check("the room")
+
+	ann.do("open the rooms", pressEnter(chromedp.CSS("#rooms-toggle")))
+	ann.waitFor("the room drawer", `document.getElementById("sidebar").classList.contains("open")`)
+	check("the room drawer")
+	ann.do("close it", pressKey(chromedp.CSS("#join-input"), "Escape"))
+
+	ann.do("open the members", pressEnter(chromedp.CSS("#members-toggle")))
+	ann.waitFor("the member drawer", `document.getElementById("members").classList.contains("open")`)
+	check("the member drawer")
+	ann.do("close it", pressKey(chromedp.CSS("#members"), "Escape"))
+
+	ann.do("open the room's notification menu", pressEnter(chromedp.CSS("#notify-open")))
+	ann.waitFor("the menu", `!document.getElementById("notify-menu").hidden`)
+	check("the notification menu")
+	ann.do("close it", pressKey(chromedp.CSS("#notify-menu [role=menuitemradio]"), "Escape"))
+
+	ann.do("search", pressEnter(chromedp.CSS("#search-open")))
+	ann.do("search for message", typeInto("#search-input", "message"), pressEnter(chromedp.CSS("#search-input")))
+	ann.waitFor("the hits", `document.querySelectorAll("#search-results .search-hit").length === 2`)
+	check("the search panel")
+	ann.do("close the search", pressEnter(chromedp.CSS("#search-close")))
+}
+
+// The composer is one line high while empty, whatever its placeholder: after a message was sent
+// in a room with a long name, it kept the height of "Message #…" wrapped over four lines of a
+// phone's screen, a third of what the on-screen keyboard leaves.
+func TestEmptyComposerIsOneLineOnAPhone(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{})
+	room := strings.Repeat("longroomname", 5) + "wxyz"
+	ann := b.newUser("ann")
+	ann.atPhoneSize()
+	ann.open(srv.URL + "/#" + room)
+	empty := eval[float64](ann, `document.getElementById("composer-input").getBoundingClientRect().height`)
+	ann.say("hello")
+	ann.see("ann", "hello")
+	ann.do("type two lines", typeInto("#composer-input", "one\ntwo"))
+	two := eval[float64](ann, `document.getElementById("composer-input").getBoundingClientRect().height`)
+	if two <= empty {
+		t.Errorf("the composer holding two lines is %.0f px high, no higher than empty (%.0f px)", two, empty)
+	}
+	ann.do("send them", pressEnter(chromedp.CSS("#composer-input")))
+	ann.see("ann", "one\ntwo")
+	if after := eval[float64](ann, `document.getElementById("composer-input").getBoundingClientRect().height`); after > empty {
+		t.Errorf("the empty composer is %.0f px high after sending, %.0f px before anything was typed", after, empty)
+	}
+}
