@@ -18,18 +18,8 @@ import (
 	"hubbub/internal/servertest"
 )
 
-// adminUsages are the admin commands with their usage texts and the words of their
-// placeholders.
-var adminUsages = []struct {
-	cmd, usage string
-	words      argWords
-}{
-	{"user", userUsage, userArgs},
-	{"bot", botUsage, botArgs},
-	{"hook", hookUsage, hookArgs},
-	{"command", commandUsage, commandArgs},
-	{"webhook", webhookUsage, webhookArgs},
-}
+// adminCommands are the admin commands' tables of actions.
+var adminCommands = []adminCommand{userCommand, botCommand, hookCommand, commandCommand, webhookCommand}
 
 // TestAdminArgumentsSaidInWords: an admin action given too few arguments said "user disable:
 // want 1 argument(s), got 0 []" and printed the command's whole usage; it now names what is
@@ -69,42 +59,45 @@ func TestAdminArgumentsSaidInWords(t *testing.T) {
 		}
 	}
 
-	// Every action of every admin command, from its usage: each placeholder has its words,
-	// one argument too few names the last, one too many is refused.
+	// Every action of every admin command, from its table: each has its line in the usage
+	// the command prints, each argument its words, one argument too few names the last, one
+	// too many is refused.
 	actions := 0
-	for _, u := range adminUsages {
-		for _, line := range strings.Split(u.usage, "\n") {
-			f := strings.Fields(line)
-			if len(f) < 3 || f[0] != "hubbub" || f[1] != u.cmd {
-				continue
-			}
+	for _, c := range adminCommands {
+		usage := c.usage()
+		for _, a := range c.actions {
 			actions++
-			action := f[2]
-			a, ok := actionArgs(u.usage, u.cmd, action)
-			if !ok {
-				t.Fatalf("%s %s: no usage line", u.cmd, action)
+			line := a.line(c.name)
+			if !strings.Contains(usage, "\n  "+line+"\n") && !strings.Contains(usage, "\n  "+line+" ") {
+				t.Errorf("%s %s: its line %q is not in the usage:\n%s", c.name, a.name, line, usage)
 			}
-			for _, p := range append(a.required, a.optional...) {
-				if p == "" || u.words[p] == "" && !slices.Contains(a.optional, p) {
-					t.Errorf("%s %s: placeholder %q of %q has no words", u.cmd, action, p, a.line)
+			var required []adminArg
+			many := false
+			for _, arg := range a.args {
+				if arg.name == "" || arg.words == "" {
+					t.Errorf("%s %s: argument %q of %q has no words", c.name, a.name, arg.name, line)
 				}
+				if !arg.optional {
+					required = append(required, arg)
+				}
+				many = many || arg.many
 			}
-			args := []string{u.cmd, action}
-			for range a.required {
+			args := []string{c.name, a.name}
+			for range required {
 				args = append(args, "x")
 			}
-			if n := len(a.required); n > 0 {
+			if n := len(required); n > 0 {
 				err := runArgs(args[:len(args)-1]...)
-				if want := "missing " + u.words[a.required[n-1]] + " (usage: " + a.line + ")"; err == nil || !strings.Contains(err.Error(), want) {
+				if want := "missing " + required[n-1].words + " (usage: " + line + ")"; err == nil || !strings.Contains(err.Error(), want) {
 					t.Errorf("hubbub %s with one argument too few: %v, want %q", strings.Join(args, " "), err, want)
 				}
 			}
-			if !a.many {
-				for range a.optional {
+			if !many {
+				for range len(a.args) - len(required) {
 					args = append(args, "x")
 				}
 				err := runArgs(append(args, "extra")...)
-				if err == nil || exitCode(err) != 2 || !strings.Contains(err.Error(), `"extra"`) || !strings.Contains(err.Error(), "(usage: "+a.line+")") {
+				if err == nil || exitCode(err) != 2 || !strings.Contains(err.Error(), `"extra"`) || !strings.Contains(err.Error(), "(usage: "+line+")") {
 					t.Errorf("hubbub %s extra: %v (exit %d), want a usage error quoting the extra argument", strings.Join(args, " "), err, exitCode(err))
 				}
 			}
@@ -259,24 +252,20 @@ func TestAdminFlagsSharedWithServe(t *testing.T) {
 	newServeFlags(serve)
 	same := []string{"config", "data", "postgres", "sqlite-busy-timeout", "argon2-memory", "argon2-time", "argon2-threads", "argon2-concurrency", "webhook-allow-private"}
 	flagLine := regexp.MustCompile(`(?m)^  -(\S+)`)
-	for _, u := range adminUsages {
-		for _, line := range strings.Split(u.usage, "\n") {
-			f := strings.Fields(line)
-			if len(f) < 3 || f[0] != "hubbub" || f[1] != u.cmd {
-				continue
-			}
+	for _, c := range adminCommands {
+		for _, a := range c.actions {
 			var out, errOut bytes.Buffer
-			if err := run(context.Background(), []string{u.cmd, f[2], "-h"}, stdio{in: strings.NewReader(""), out: &out, err: &errOut}); !errors.Is(err, flag.ErrHelp) {
-				t.Fatalf("hubbub %s %s -h: %v", u.cmd, f[2], err)
+			if err := run(context.Background(), []string{c.name, a.name, "-h"}, stdio{in: strings.NewReader(""), out: &out, err: &errOut}); !errors.Is(err, flag.ErrHelp) {
+				t.Fatalf("hubbub %s %s -h: %v", c.name, a.name, err)
 			}
 			flags := flagLine.FindAllStringSubmatch(errOut.String(), -1)
 			for _, m := range flags {
 				if serve.Lookup(m[1]) != nil && !slices.Contains(same, m[1]) {
-					t.Errorf("hubbub %s %s --%s is also a flag of serve's, which its config file sets", u.cmd, f[2], m[1])
+					t.Errorf("hubbub %s %s --%s is also a flag of serve's, which its config file sets", c.name, a.name, m[1])
 				}
 			}
 			if !strings.Contains(errOut.String(), "  -config ") || len(flags) < 4 {
-				t.Errorf("hubbub %s %s -h lists %d flags, without --config:\n%s", u.cmd, f[2], len(flags), errOut.String())
+				t.Errorf("hubbub %s %s -h lists %d flags, without --config:\n%s", c.name, a.name, len(flags), errOut.String())
 			}
 		}
 	}

@@ -16,25 +16,31 @@ import (
 
 func init() { subcommands["webhook"] = runWebhook }
 
-const webhookUsage = `usage:
-  hubbub webhook create URL --rooms ROOMS --events EVENTS [--paused] [--webhook-allow-private]
-  hubbub webhook list
-  hubbub webhook pause ID
-  hubbub webhook resume ID
-  hubbub webhook delete ID
-  hubbub webhook rotate ID
-  hubbub webhook dead ID [--after EVENT_ID] [--limit N]
-  hubbub webhook replay ID [EVENT_ID …]
-ROOMS: room names, prefixes ending in * (team-*), or * for every room but DMs, comma-separated.
+// webhookID is the argument naming a webhook.
+var webhookID = adminArg{name: "ID", words: "the webhook's id (hubbub webhook list shows it)"}
+
+// webhookCommand is hubbub webhook's actions, from which its usage and the check of each
+// action's arguments are made.
+var webhookCommand = adminCommand{
+	name: "webhook",
+	actions: []adminAction{
+		{name: "create", args: []adminArg{{name: "URL", words: "the URL events are posted to"}}, flags: "--rooms ROOMS --events EVENTS [--paused] [--webhook-allow-private]"},
+		{name: "list"},
+		{name: "pause", args: []adminArg{webhookID}},
+		{name: "resume", args: []adminArg{webhookID}},
+		{name: "delete", args: []adminArg{webhookID}},
+		{name: "rotate", args: []adminArg{webhookID}},
+		{name: "dead", args: []adminArg{webhookID}, flags: "[--after EVENT_ID] [--limit N]"},
+		{name: "replay", args: []adminArg{webhookID, {name: "EVENT_ID", words: "an event's id", optional: true, many: true}}},
+	},
+	footer: `ROOMS: room names, prefixes ending in * (team-*), or * for every room but DMs, comma-separated.
 EVENTS: message, edit, delete, reaction, member, topic, notification, comma-separated.
 EVENT_ID: an event's id as hubbub webhook dead lists it (not its kind).
 Each opens hubbub serve's store, named as serve takes it: --data or --postgres, or serve's
 config file, --config FILE (HUBBUB_DATA, HUBBUB_POSTGRES, HUBBUB_CONFIG too). A running server
 picks the change up within its --webhook-poll. create and rotate print the secret, which is
-never shown again. hubbub webhook ACTION -h lists the flags.`
-
-// webhookArgs says what webhookUsage's placeholders stand for.
-var webhookArgs = argWords{"URL": "the URL events are posted to", "ID": "the webhook's id (hubbub webhook list shows it)"}
+never shown again. hubbub webhook ACTION -h lists the flags.`,
+}
 
 // webhookCmd holds one `hubbub webhook` action's settings; the rules are webhooks.Admin's,
 // shared with the REST API.
@@ -51,9 +57,9 @@ type webhookCmd struct {
 // runWebhook manages the server's outgoing webhooks (docs/integrations.md).
 func runWebhook(ctx context.Context, args []string, io stdio) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprintln(io.err, webhookUsage)
+		fmt.Fprintln(io.err, webhookCommand.usage())
 		if len(args) == 0 {
-			return usageError("webhook: which action? create, list, pause, resume, delete, rotate, dead or replay")
+			return webhookCommand.which()
 		}
 		return flag.ErrHelp
 	}
@@ -87,9 +93,9 @@ func runWebhook(ctx context.Context, args []string, io stdio) error {
 	case "replay":
 		run = c.replay
 	default:
-		return usageError(fmt.Sprintf("webhook: unknown action %q\n%s", action, webhookUsage))
+		return webhookCommand.unknown(action)
 	}
-	pos, src, err := parseAdmin(fs, args, "webhook", action, webhookUsage, webhookArgs) // refuses 0 too, as user, bot, hook and command
+	pos, src, err := parseAdmin(fs, args, webhookCommand, action) // refuses 0 too, as user, bot, hook and command
 	if err != nil {
 		return err
 	}
