@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"flag"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -144,6 +145,9 @@ func bindStoreFlags(fs *flag.FlagSet, f *serveFlags, what string) {
 func parseAdmin(fs *flag.FlagSet, args []string, cmd adminCommand, action string) ([]string, settingSources, error) {
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
+		if e := unusedArgon2(fs, args, cmd.name, action); e != nil {
+			return nil, nil, e
+		}
 		return nil, nil, err
 	}
 	a, ok := cmd.action(action)
@@ -167,6 +171,25 @@ func parseAdmin(fs *flag.FlagSet, args []string, cmd adminCommand, action string
 		return nil, nil, err
 	}
 	return pos, src, nil
+}
+
+// unusedArgon2 is the refusal of an argon2 flag given to an action that hashes no password,
+// when args failed to parse: the flag package's "flag provided but not defined: -argon2-time"
+// would leave the operator, who may have copied the flag from serve's command line, to guess
+// why a flag serve and user add take is unknown here. An unknown flag is refused, as any other
+// flag an action has not; the environment's and the config file's argon2 settings, which are
+// serve's too, are not read where unused.
+func unusedArgon2(fs *flag.FlagSet, args []string, cmd, action string) error {
+	for _, arg := range args {
+		if arg == "--" {
+			break
+		}
+		name, _, _ := strings.Cut(strings.TrimLeft(arg, "-"), "=")
+		if strings.HasPrefix(arg, "-") && slices.Contains(argon2Flags, name) && fs.Lookup(name) == nil {
+			return usageError(fmt.Sprintf("%s %s: --%s is a cost of hashing a password, which %s %s does not do: only hubbub user add and hubbub user passwd take the --argon2-* flags", cmd, action, name, cmd, action))
+		}
+	}
+	return nil
 }
 
 // check checks pos, the arguments of `hubbub CMD ACTION`: one missing is named in words

@@ -222,16 +222,26 @@ webhook-allow-private = true
 	// The file is read as serve reads it: a bad value of a setting the command has, a key
 	// serve has not, a missing file are refused, with where; a bad value of a setting only
 	// serve has is serve's to refuse.
-	for _, c := range []struct{ conf, want string }{
-		{"data = " + data + "\nargon2-time = 0\n", "invalid --argon2-time 0: want 1 or more"},
-		{"data = " + data + "\nsqlite-busy-timeout = soon\n", `:2: invalid sqlite-busy-timeout "soon"`},
-		{"data = " + data + "\nbogus = 1\n", `:2: unknown key "bogus"`},
-		{"data = " + data + "\ndata = " + other + "\n", `"data" set again`},
+	for _, c := range []struct{ action, conf, want string }{
+		{"passwd", "data = " + data + "\nargon2-time = 0\n", "invalid --argon2-time 0: want 1 or more"},
+		{"list", "data = " + data + "\nsqlite-busy-timeout = soon\n", `:2: invalid sqlite-busy-timeout "soon"`},
+		{"list", "data = " + data + "\nbogus = 1\n", `:2: unknown key "bogus"`},
+		{"list", "data = " + data + "\ndata = " + other + "\n", `"data" set again`},
 	} {
 		path := writeConf("bad.conf", c.conf)
-		if _, _, err := admin("", "user", "list", "--config", path); err == nil || exitCode(err) != 2 || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("user list --config with %q: %v (exit %d), want a usage error with %q", c.conf, err, exitCode(err), c.want)
+		args := []string{"user", c.action, "--config", path}
+		if c.action == "passwd" {
+			args = append(args, "admin", "--password-stdin")
 		}
+		if _, _, err := admin("a new password\n", args...); err == nil || exitCode(err) != 2 || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("user %s --config with %q: %v (exit %d), want a usage error with %q", c.action, c.conf, err, exitCode(err), c.want)
+		}
+	}
+	// argon2's settings are serve's too, and user list hashes no password: it skips them, as
+	// it skips serve's own.
+	hashOnly := writeConf("hash.conf", "data = "+data+"\nargon2-time = 0\n")
+	if out, _, err := admin("", "user", "list", "--config", hashOnly); err != nil || !strings.Contains(out, "admin") {
+		t.Errorf("user list with a bad argon2 setting it does not use: %v %q", err, out)
 	}
 	if _, _, err := admin("", "user", "list", "--config", filepath.Join(dir, "nothere.conf")); err == nil || exitCode(err) != 2 || !strings.Contains(err.Error(), "nothere.conf") {
 		t.Errorf("user list --config with a missing file: %v", err)
@@ -244,8 +254,8 @@ webhook-allow-private = true
 
 // TestAdminFlagsSharedWithServe: an admin command reads from serve's config file (and the
 // environment) every flag it has that serve has too, so such a flag must mean there what it
-// means to serve. Those of every action are the store's, argon2's and webhook create's
-// --webhook-allow-private; a new one of another name would take serve's value of a setting
+// means to serve. Those of every action are the store's, and argon2's (user add and passwd)
+// and webhook create's --webhook-allow-private; a new one of another name would take serve's value of a setting
 // that is not its own.
 func TestAdminFlagsSharedWithServe(t *testing.T) {
 	serve := flag.NewFlagSet("hubbub serve", flag.ContinueOnError)
@@ -268,5 +278,44 @@ func TestAdminFlagsSharedWithServe(t *testing.T) {
 				t.Errorf("hubbub %s %s -h lists %d flags, without --config:\n%s", c.name, a.name, len(flags), errOut.String())
 			}
 		}
+	}
+}
+
+// TestArgon2FlagsOnlyWhereAPasswordIsHashed: every admin action listed --argon2-memory,
+// --argon2-time, --argon2-threads and --argon2-concurrency in its help and took them, though
+// only user add and user passwd hash a password: `hubbub bot list --argon2-time 8` ran as if
+// the flag meant something. The others' help no longer lists them, and one given there is a
+// usage error that says which actions take it, as any flag an action has not is refused.
+func TestArgon2FlagsOnlyWhereAPasswordIsHashed(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "hubbub.db")
+	hashes := []string{"user add", "user passwd"}
+	for _, c := range adminCommands {
+		for _, a := range c.actions {
+			name := c.name + " " + a.name
+			var out, errOut bytes.Buffer
+			if err := run(context.Background(), []string{c.name, a.name, "-h"}, stdio{in: strings.NewReader(""), out: &out, err: &errOut}); !errors.Is(err, flag.ErrHelp) {
+				t.Fatalf("hubbub %s -h: %v", name, err)
+			}
+			if lists := strings.Contains(errOut.String(), "-argon2-time"); lists != slices.Contains(hashes, name) {
+				t.Errorf("hubbub %s -h lists --argon2-time: %v, want %v", name, lists, !lists)
+			}
+			if slices.Contains(hashes, name) {
+				continue
+			}
+			args := []string{c.name, a.name}
+			for _, arg := range a.args {
+				if !arg.optional {
+					args = append(args, "x")
+				}
+			}
+			err := run(context.Background(), append(args, "--argon2-time", "3", "--data", data), stdio{in: strings.NewReader(""), out: &out, err: &errOut})
+			want := name + ": --argon2-time is a cost of hashing a password, which " + name + " does not do: only hubbub user add and hubbub user passwd take the --argon2-* flags"
+			if err == nil || exitCode(err) != 2 || err.Error() != want {
+				t.Errorf("hubbub %s --argon2-time 3: %v (exit %d), want a usage error %q", name, err, exitCode(err), want)
+			}
+		}
+	}
+	if _, err := os.Stat(data); err == nil {
+		t.Errorf("a refused command line made %s", data)
 	}
 }

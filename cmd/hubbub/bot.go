@@ -86,7 +86,7 @@ func runBotLike(ctx context.Context, cmd adminCommand, args []string, io stdio,
 	if run == nil {
 		return cmd.unknown(action)
 	}
-	// The store's flags and argon2's, bound as hubbub user binds them, refuse as there.
+	// The store's flags, bound as hubbub user binds them, refuse as there.
 	pos, src, err := parseAdmin(fs, args, cmd, action)
 	if err != nil {
 		return err

@@ -165,7 +165,7 @@ func TestHookCreateWithinItsBotsRooms(t *testing.T) {
 }
 
 // TestAdminCommandsRefuseZeroAndNegatives: hubbub bot, hook and command bind the store's
-// flags and argon2's as hubbub user does, but refused nothing: --sqlite-busy-timeout 0 (or
+// flags as hubbub user does, but refused nothing: --sqlite-busy-timeout 0 (or
 // -1s) waited the default 5s for the server's lock. Each is now a usage error naming the
 // flag, before the store is opened, as in hubbub user and serve.
 func TestAdminCommandsRefuseZeroAndNegatives(t *testing.T) {
@@ -177,9 +177,9 @@ func TestAdminCommandsRefuseZeroAndNegatives(t *testing.T) {
 		{[]string{"bot", "list", "--sqlite-busy-timeout", "0"}, "invalid --sqlite-busy-timeout 0s: want more than 0s"},
 		{[]string{"bot", "list", "--sqlite-busy-timeout", "-1s"}, "--sqlite-busy-timeout -1s must not be negative"},
 		{[]string{"hook", "list", "--sqlite-busy-timeout", "0"}, "invalid --sqlite-busy-timeout 0s"},
-		{[]string{"hook", "list", "--argon2-time", "0"}, "invalid --argon2-time 0"},
+		{[]string{"hook", "list", "--sqlite-busy-timeout", "-1s"}, "--sqlite-busy-timeout -1s must not be negative"},
 		{[]string{"command", "list", "--sqlite-busy-timeout", "0"}, "invalid --sqlite-busy-timeout 0s"},
-		{[]string{"command", "list", "--argon2-memory", "-1"}, "--argon2-memory -1 must not be negative"},
+		{[]string{"webhook", "dead", "--limit", "-1", "wh_1"}, "--limit -1 must not be negative"},
 		{[]string{"webhook", "list", "--sqlite-busy-timeout", "0"}, "invalid --sqlite-busy-timeout 0s"},
 		{[]string{"webhook", "dead", "--limit", "0", "wh_1"}, "invalid --limit 0"},
 	} {

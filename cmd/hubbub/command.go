@@ -112,7 +112,7 @@ func runCommand(ctx context.Context, args []string, io stdio) error {
 	default:
 		return commandCommand.unknown(action)
 	}
-	// The store's flags and argon2's, bound as hubbub user binds them, refuse as there.
+	// The store's flags, bound as hubbub user binds them, refuse as there.
 	pos, src, err := parseAdmin(fs, args, commandCommand, action)
 	if err != nil {
 		return err

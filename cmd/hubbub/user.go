@@ -63,11 +63,13 @@ func runUser(ctx context.Context, args []string, io stdio) error {
 	case "add":
 		fs.StringVar(&c.role, "role", hubbub.RoleMember, "the server-wide role: admin, moderator or member")
 		c.bindPassword(fs)
+		c.hash.bind(fs)
 		run = c.add
 	case "list":
 		run = c.list
 	case "passwd":
 		c.bindPassword(fs)
+		c.hash.bind(fs)
 		run = c.passwd
 	case "disable":
 		fs.BoolVar(&c.enable, "enable", false, "enable the user again instead")
@@ -89,8 +91,10 @@ func runUser(ctx context.Context, args []string, io stdio) error {
 	if err != nil {
 		return err
 	}
-	if c.hasher, err = c.hash.hasher(); err != nil {
-		return usageError(err.Error() + src.outsideCommandLine(fs))
+	if fs.Lookup(argon2Flags[0]) != nil {
+		if c.hasher, err = c.hash.hasher(); err != nil {
+			return usageError(err.Error() + src.outsideCommandLine(fs))
+		}
 	}
 	return withAdminStore(ctx, c.store, src, c.cmd, c.action, io.err, func(store hubbub.Store) error {
 		if err := run(ctx, store, pos); err != nil {
@@ -115,12 +119,11 @@ type userCmd struct {
 	passwordPrompt func() (string, error) // tests replace the terminal
 }
 
-// bindStore binds the flags that choose the store, defaulting as hubbub serve does, and
-// argon2's.
+// bindStore binds the flags that choose the store, defaulting as hubbub serve does. argon2's
+// are bound by the actions that hash a password (hashFlags.bind), alone.
 func (c *userCmd) bindStore(fs *flag.FlagSet) {
 	c.store = newServeFlags(flag.NewFlagSet("defaults", flag.ContinueOnError))
 	bindStoreFlags(fs, c.store, "users")
-	c.hash.bind(fs)
 }
 
 func (c *userCmd) bindPassword(fs *flag.FlagSet) {
@@ -443,10 +446,14 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 }
 
 // hashFlags are the argon2id costs of new password hashes, shared by hubbub serve (sign-up
-// by invite, password changes) and hubbub user (add, passwd).
+// by invite, password changes) and hubbub user add and passwd, the only admin actions that
+// hash a password: the others' help listed the costs too, and took them without effect.
 type hashFlags struct {
 	memory, time, threads, concurrency int
 }
+
+// argon2Flags are the names hashFlags.bind binds.
+var argon2Flags = []string{"argon2-memory", "argon2-time", "argon2-threads", "argon2-concurrency"}
 
 func (h *hashFlags) bind(fs *flag.FlagSet) {
 	fs.IntVar(&h.memory, "argon2-memory", accounts.DefaultHashMemory, "memory one password hash uses, KiB (argon2id m; at most 1 GiB)")
