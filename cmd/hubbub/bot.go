@@ -47,7 +47,7 @@ patterns cover ("deploy-*" covers every room starting "deploy-"; "*" every room 
 begins with hubbub serve's address: HUBBUB_PUBLIC_URL, or
 HUBBUB_HOST and HUBBUB_PORT, or those settings in the --config
 file, else http://localhost:3434`},
-			{name: "list"},
+			{name: "list", note: "every hook, by room, then oldest first"},
 			{name: "delete", args: []adminArg{{name: "ID", words: "the hook's id (hubbub hook list shows it)"}}},
 		},
 		footer: `POST {"text": "…", "id": "…"?, "name": "…"?} to the URL posts a message into ROOM as the bot NAME
@@ -263,6 +263,13 @@ func (c *botCmd) listHooks(ctx context.Context, s hubbub.Store, _ []string) erro
 	if err != nil {
 		return err
 	}
+	// The store lists hooks in id order, which is random: a person finds a room's hooks
+	// together, by room as bot list shows bots by name (any case), and a room's oldest first;
+	// the id orders two made in one millisecond.
+	slices.SortFunc(list, func(a, b hubbub.IncomingHook) int {
+		return cmp.Or(cmp.Compare(strings.ToLower(a.Room), strings.ToLower(b.Room)), cmp.Compare(a.Room, b.Room),
+			a.Created.Compare(b.Created), cmp.Compare(a.ID, b.ID))
+	})
 	w := tabwriter.NewWriter(c.user.io.out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "ID\tROOM\tBOT\tCREATED")
 	for _, h := range list {

@@ -24,7 +24,7 @@ var commandCommand = adminCommand{
 	name: "command",
 	actions: []adminAction{
 		{name: "add", args: []adminArg{commandName, {name: "URL", words: "the URL each use is posted to"}}, flags: "[--description TEXT] [--bot NAME]"},
-		{name: "list"},
+		{name: "list", note: "every command, by name"},
 		{name: "delete", args: []adminArg{commandName}},
 		{name: "rotate", args: []adminArg{commandName}},
 	},

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -25,12 +27,12 @@ var webhookCommand = adminCommand{
 	name: "webhook",
 	actions: []adminAction{
 		{name: "create", args: []adminArg{{name: "URL", words: "the URL events are posted to"}}, flags: "--rooms ROOMS --events EVENTS [--paused] [--webhook-allow-private]"},
-		{name: "list"},
+		{name: "list", note: "every webhook, oldest first"},
 		{name: "pause", args: []adminArg{webhookID}},
 		{name: "resume", args: []adminArg{webhookID}},
 		{name: "delete", args: []adminArg{webhookID}},
 		{name: "rotate", args: []adminArg{webhookID}},
-		{name: "dead", args: []adminArg{webhookID}, flags: "[--after EVENT_ID] [--limit N]"},
+		{name: "dead", args: []adminArg{webhookID}, flags: "[--after EVENT_ID] [--limit N]", note: "its dead deliveries, oldest first"},
 		{name: "replay", args: []adminArg{webhookID, {name: "EVENT_ID", words: "an event's id", optional: true, many: true}}},
 	},
 	footer: `ROOMS: room names, prefixes ending in * (team-*), or * for every room but DMs, comma-separated.
@@ -141,6 +143,11 @@ func (c *webhookCmd) list(ctx context.Context, a *webhooks.Admin, _ []string) er
 	if err != nil {
 		return err
 	}
+	// Oldest first, as its help says: the stores' order, which their contract leaves open, is
+	// not relied on (the id orders two made in one millisecond).
+	slices.SortFunc(list, func(a, b hubbub.Webhook) int {
+		return cmp.Or(a.Created.Compare(b.Created), cmp.Compare(a.ID, b.ID))
+	})
 	w := tabwriter.NewWriter(c.io.out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "ID\tURL\tROOMS\tEVENTS\tSTATUS\tPENDING\tDEAD\tCREATED")
 	for _, h := range list {
