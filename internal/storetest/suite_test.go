@@ -137,6 +137,7 @@ func TestSuiteCatchesBugs(t *testing.T) {
 		{"duefifo", "DueFairAcrossWebhooks"},
 		{"dueall", "OutboxOrder"},
 		{"leaseanyone", "Lease"},
+		{"summaryallnext", "SummarizeDeliveries"},
 		{"notifysender", "NotifyCandidates"},
 		{"prunemessagesonly", "MaxAge"},
 		{"count", "RetentionEntries"},
