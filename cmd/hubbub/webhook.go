@@ -34,6 +34,8 @@ var webhookCommand = adminCommand{
 		{name: "rotate", args: []adminArg{webhookID}},
 		{name: "dead", args: []adminArg{webhookID}, flags: "[--after EVENT_ID] [--limit N]", note: "its dead deliveries, oldest first"},
 		{name: "replay", args: []adminArg{webhookID, {name: "EVENT_ID", words: "an event's id", optional: true, many: true}}},
+		{name: "pending", args: []adminArg{{name: "ID", words: "the webhook's id", optional: true}},
+			note: "what waits to be posted: every webhook's (oldest first), or ID's"},
 	},
 	footer: `ROOMS: room names, prefixes ending in * (team-*), or * for every room but DMs, comma-separated.
 EVENTS: message, edit, delete, reaction, member, topic, notification, comma-separated.
@@ -94,6 +96,8 @@ func runWebhook(ctx context.Context, args []string, io stdio) error {
 		run = c.dead
 	case "replay":
 		run = c.replay
+	case "pending":
+		run = c.pending
 	default:
 		return webhookCommand.unknown(action)
 	}
@@ -143,11 +147,7 @@ func (c *webhookCmd) list(ctx context.Context, a *webhooks.Admin, _ []string) er
 	if err != nil {
 		return err
 	}
-	// Oldest first, as its help says: the stores' order, which their contract leaves open, is
-	// not relied on (the id orders two made in one millisecond).
-	slices.SortFunc(list, func(a, b hubbub.Webhook) int {
-		return cmp.Or(a.Created.Compare(b.Created), cmp.Compare(a.ID, b.ID))
-	})
+	oldestFirst(list)
 	w := tabwriter.NewWriter(c.io.out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "ID\tURL\tROOMS\tEVENTS\tSTATUS\tPENDING\tDEAD\tCREATED")
 	for _, h := range list {
@@ -171,6 +171,73 @@ func (c *webhookCmd) list(ctx context.Context, a *webhooks.Admin, _ []string) er
 			status, count(len(pending)), count(len(dead)), h.Created.UTC().Format(time.DateTime))
 	}
 	return w.Flush()
+}
+
+// oldestFirst sorts webhooks oldest first, as list and pending say they print them: the
+// stores' order, which their contract leaves open, is not relied on (the id orders two made
+// in one millisecond).
+func oldestFirst(list []hubbub.Webhook) {
+	slices.SortFunc(list, func(a, b hubbub.Webhook) int {
+		return cmp.Or(a.Created.Compare(b.Created), cmp.Compare(a.ID, b.ID))
+	})
+}
+
+// pending shows, per webhook, what waits to be posted: how many deliveries, how long the
+// oldest has waited, when the next attempt is due, and the error of the one that failed the
+// most attempts — what an operator asks once a receiver that was down is back. It reads
+// only: the dispatcher of a running server posts them in their turn.
+func (c *webhookCmd) pending(ctx context.Context, a *webhooks.Admin, args []string) error {
+	var list []hubbub.Webhook
+	if len(args) == 1 {
+		h, err := a.Get(ctx, args[0])
+		if err != nil {
+			return err
+		}
+		list = []hubbub.Webhook{h}
+	} else {
+		var err error
+		if list, err = a.List(ctx); err != nil {
+			return err
+		}
+		oldestFirst(list)
+	}
+	now := time.Now()
+	w := tabwriter.NewWriter(c.io.out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "ID\tURL\tSTATUS\tPENDING\tOLDEST\tNEXT ATTEMPT\tATTEMPTS\tLAST ERROR")
+	for _, h := range list {
+		sum, err := a.Summary(ctx, h.ID, hubbub.DeliveryPending)
+		if err != nil {
+			return err
+		}
+		status := "active"
+		if h.Paused {
+			status = "paused"
+		}
+		oldest, next, attempts, lastError := "-", "-", "-", "-"
+		if sum.Count > 0 {
+			oldest = max(now.Sub(sum.Oldest), 0).Round(time.Second).String() + " ago"
+			switch {
+			case h.Paused:
+				next = "none while paused"
+			case !sum.NextAttempt.After(now):
+				next = "due now"
+			default:
+				next = sum.NextAttempt.UTC().Format(time.DateTime) + " (in " + sum.NextAttempt.Sub(now).Truncate(time.Second).String() + ")"
+			}
+		}
+		if sum.Failed != "" {
+			attempts = fmt.Sprint(sum.Attempts)
+			lastError = oneLine(sum.LastError)
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\n", h.ID, h.URL, status, sum.Count, oldest, next, attempts, lastError)
+	}
+	return w.Flush()
+}
+
+// oneLine is a receiver's error as one line of a table: its control characters (a body's
+// newlines and tabs) and runs of spaces as one space; "-" for none.
+func oneLine(s string) string {
+	return orDash(strings.Join(strings.Fields(hubbub.CleanText(s)), " "))
 }
 
 // count shows a number of deliveries read up to a page: "500+" when there may be more.
