@@ -223,6 +223,28 @@ type Delivery struct {
 	Created time.Time `json:"created"`
 }
 
+// DeliverySummary sums up a webhook's deliveries in one state (SummarizeDeliveries), for an
+// operator who wants to know what waits — after a receiver was down — without listing them.
+type DeliverySummary struct {
+	Webhook string        `json:"webhook"`
+	State   DeliveryState `json:"state"`
+	// Count is how many deliveries of the webhook are in the state.
+	Count int `json:"count"`
+	// Oldest is the earliest Created of them (zero when Count is 0): how long the oldest has
+	// waited, counted as the failure window counts.
+	Oldest time.Time `json:"oldest,omitzero"`
+	// NextAttempt is, of pending deliveries, the earliest NextAttempt of those at the head of a
+	// queue (the ones DueDeliveries hands out, paused or not): when the dispatcher may next
+	// post to the webhook. Zero for dead ones, and when none is pending.
+	NextAttempt time.Time `json:"next_attempt,omitzero"`
+	// Failed is the delivery of them that has failed the most attempts (the oldest of those
+	// with as many, in Deliveries' order), and Attempts and LastError its: why they wait.
+	// Failed is "" when none has failed an attempt.
+	Failed    string `json:"failed,omitempty"`
+	Attempts  int    `json:"attempts,omitempty"`
+	LastError string `json:"last_error,omitempty"`
+}
+
 // OutboxStore keeps webhooks, the outbox and the deliveries, so that no event is lost to a
 // restart or the loss of a node. Every Store is one (Store embeds it).
 //
@@ -262,6 +284,10 @@ type Delivery struct {
 //     failure window starts again), and says how many. Calls about a webhook that does not
 //     exist (UpdateWebhook, DeleteWebhook, Deliveries, ReplayDeliveries) fail with
 //     ECodeNotFound, as does Deliveries after an event id that is not one of its deliveries.
+//   - SummarizeDeliveries sums up a webhook's deliveries in a state (DeliverySummary); like
+//     Deliveries, it fails with ECodeNotFound for a webhook that does not exist and
+//     ECodeBadField for a state that is not one. It reads every delivery of the webhook in
+//     the state: an admin's question, not the dispatcher's.
 //   - DeleteWebhook removes the webhook and its deliveries.
 //   - TakeLease gives the named lease to holder until now + ttl if no other holder has it
 //     unexpired (renewing when holder has it), and says whether holder has it now: one
@@ -292,6 +318,7 @@ type OutboxStore interface {
 	RetryDelivery(ctx context.Context, webhook, eventID string, next time.Time, lastError string, dead bool) error
 	Deliveries(ctx context.Context, webhook string, state DeliveryState, after string, limit int) ([]Delivery, error)
 	ReplayDeliveries(ctx context.Context, webhook string, ids []string) (int, error)
+	SummarizeDeliveries(ctx context.Context, webhook string, state DeliveryState) (DeliverySummary, error)
 
 	TakeLease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error)
 	AnnounceNode(ctx context.Context, n ServingNode, ttl time.Duration) (others []ServingNode, err error)

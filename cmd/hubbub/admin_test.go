@@ -18,18 +18,8 @@ import (
 	"hubbub/internal/servertest"
 )
 
-// adminUsages are the admin commands with their usage texts and the words of their
-// placeholders.
-var adminUsages = []struct {
-	cmd, usage string
-	words      argWords
-}{
-	{"user", userUsage, userArgs},
-	{"bot", botUsage, botArgs},
-	{"hook", hookUsage, hookArgs},
-	{"command", commandUsage, commandArgs},
-	{"webhook", webhookUsage, webhookArgs},
-}
+// adminCommands are the admin commands' tables of actions.
+var adminCommands = []adminCommand{userCommand, botCommand, hookCommand, commandCommand, webhookCommand}
 
 // TestAdminArgumentsSaidInWords: an admin action given too few arguments said "user disable:
 // want 1 argument(s), got 0 []" and printed the command's whole usage; it now names what is
@@ -69,42 +59,45 @@ func TestAdminArgumentsSaidInWords(t *testing.T) {
 		}
 	}
 
-	// Every action of every admin command, from its usage: each placeholder has its words,
-	// one argument too few names the last, one too many is refused.
+	// Every action of every admin command, from its table: each has its line in the usage
+	// the command prints, each argument its words, one argument too few names the last, one
+	// too many is refused.
 	actions := 0
-	for _, u := range adminUsages {
-		for _, line := range strings.Split(u.usage, "\n") {
-			f := strings.Fields(line)
-			if len(f) < 3 || f[0] != "hubbub" || f[1] != u.cmd {
-				continue
-			}
+	for _, c := range adminCommands {
+		usage := c.usage()
+		for _, a := range c.actions {
 			actions++
-			action := f[2]
-			a, ok := actionArgs(u.usage, u.cmd, action)
-			if !ok {
-				t.Fatalf("%s %s: no usage line", u.cmd, action)
+			line := a.line(c.name)
+			if !strings.Contains(usage, "\n  "+line+"\n") && !strings.Contains(usage, "\n  "+line+" ") {
+				t.Errorf("%s %s: its line %q is not in the usage:\n%s", c.name, a.name, line, usage)
 			}
-			for _, p := range append(a.required, a.optional...) {
-				if p == "" || u.words[p] == "" && !slices.Contains(a.optional, p) {
-					t.Errorf("%s %s: placeholder %q of %q has no words", u.cmd, action, p, a.line)
+			var required []adminArg
+			many := false
+			for _, arg := range a.args {
+				if arg.name == "" || arg.words == "" {
+					t.Errorf("%s %s: argument %q of %q has no words", c.name, a.name, arg.name, line)
 				}
+				if !arg.optional {
+					required = append(required, arg)
+				}
+				many = many || arg.many
 			}
-			args := []string{u.cmd, action}
-			for range a.required {
+			args := []string{c.name, a.name}
+			for range required {
 				args = append(args, "x")
 			}
-			if n := len(a.required); n > 0 {
+			if n := len(required); n > 0 {
 				err := runArgs(args[:len(args)-1]...)
-				if want := "missing " + u.words[a.required[n-1]] + " (usage: " + a.line + ")"; err == nil || !strings.Contains(err.Error(), want) {
+				if want := "missing " + required[n-1].words + " (usage: " + line + ")"; err == nil || !strings.Contains(err.Error(), want) {
 					t.Errorf("hubbub %s with one argument too few: %v, want %q", strings.Join(args, " "), err, want)
 				}
 			}
-			if !a.many {
-				for range a.optional {
+			if !many {
+				for range len(a.args) - len(required) {
 					args = append(args, "x")
 				}
 				err := runArgs(append(args, "extra")...)
-				if err == nil || exitCode(err) != 2 || !strings.Contains(err.Error(), `"extra"`) || !strings.Contains(err.Error(), "(usage: "+a.line+")") {
+				if err == nil || exitCode(err) != 2 || !strings.Contains(err.Error(), `"extra"`) || !strings.Contains(err.Error(), "(usage: "+line+")") {
 					t.Errorf("hubbub %s extra: %v (exit %d), want a usage error quoting the extra argument", strings.Join(args, " "), err, exitCode(err))
 				}
 			}
@@ -229,16 +222,26 @@ webhook-allow-private = true
 	// The file is read as serve reads it: a bad value of a setting the command has, a key
 	// serve has not, a missing file are refused, with where; a bad value of a setting only
 	// serve has is serve's to refuse.
-	for _, c := range []struct{ conf, want string }{
-		{"data = " + data + "\nargon2-time = 0\n", "invalid --argon2-time 0: want 1 or more"},
-		{"data = " + data + "\nsqlite-busy-timeout = soon\n", `:2: invalid sqlite-busy-timeout "soon"`},
-		{"data = " + data + "\nbogus = 1\n", `:2: unknown key "bogus"`},
-		{"data = " + data + "\ndata = " + other + "\n", `"data" set again`},
+	for _, c := range []struct{ action, conf, want string }{
+		{"passwd", "data = " + data + "\nargon2-time = 0\n", "invalid --argon2-time 0: want 1 or more"},
+		{"list", "data = " + data + "\nsqlite-busy-timeout = soon\n", `:2: invalid sqlite-busy-timeout "soon"`},
+		{"list", "data = " + data + "\nbogus = 1\n", `:2: unknown key "bogus"`},
+		{"list", "data = " + data + "\ndata = " + other + "\n", `"data" set again`},
 	} {
 		path := writeConf("bad.conf", c.conf)
-		if _, _, err := admin("", "user", "list", "--config", path); err == nil || exitCode(err) != 2 || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("user list --config with %q: %v (exit %d), want a usage error with %q", c.conf, err, exitCode(err), c.want)
+		args := []string{"user", c.action, "--config", path}
+		if c.action == "passwd" {
+			args = append(args, "admin", "--password-stdin")
 		}
+		if _, _, err := admin("a new password\n", args...); err == nil || exitCode(err) != 2 || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("user %s --config with %q: %v (exit %d), want a usage error with %q", c.action, c.conf, err, exitCode(err), c.want)
+		}
+	}
+	// argon2's settings are serve's too, and user list hashes no password: it skips them, as
+	// it skips serve's own.
+	hashOnly := writeConf("hash.conf", "data = "+data+"\nargon2-time = 0\n")
+	if out, _, err := admin("", "user", "list", "--config", hashOnly); err != nil || !strings.Contains(out, "admin") {
+		t.Errorf("user list with a bad argon2 setting it does not use: %v %q", err, out)
 	}
 	if _, _, err := admin("", "user", "list", "--config", filepath.Join(dir, "nothere.conf")); err == nil || exitCode(err) != 2 || !strings.Contains(err.Error(), "nothere.conf") {
 		t.Errorf("user list --config with a missing file: %v", err)
@@ -251,33 +254,68 @@ webhook-allow-private = true
 
 // TestAdminFlagsSharedWithServe: an admin command reads from serve's config file (and the
 // environment) every flag it has that serve has too, so such a flag must mean there what it
-// means to serve. Those of every action are the store's, argon2's and webhook create's
-// --webhook-allow-private; a new one of another name would take serve's value of a setting
+// means to serve. Those of every action are the store's, and argon2's (user add and passwd)
+// and webhook create's --webhook-allow-private; a new one of another name would take serve's value of a setting
 // that is not its own.
 func TestAdminFlagsSharedWithServe(t *testing.T) {
 	serve := flag.NewFlagSet("hubbub serve", flag.ContinueOnError)
 	newServeFlags(serve)
 	same := []string{"config", "data", "postgres", "sqlite-busy-timeout", "argon2-memory", "argon2-time", "argon2-threads", "argon2-concurrency", "webhook-allow-private"}
 	flagLine := regexp.MustCompile(`(?m)^  -(\S+)`)
-	for _, u := range adminUsages {
-		for _, line := range strings.Split(u.usage, "\n") {
-			f := strings.Fields(line)
-			if len(f) < 3 || f[0] != "hubbub" || f[1] != u.cmd {
-				continue
-			}
+	for _, c := range adminCommands {
+		for _, a := range c.actions {
 			var out, errOut bytes.Buffer
-			if err := run(context.Background(), []string{u.cmd, f[2], "-h"}, stdio{in: strings.NewReader(""), out: &out, err: &errOut}); !errors.Is(err, flag.ErrHelp) {
-				t.Fatalf("hubbub %s %s -h: %v", u.cmd, f[2], err)
+			if err := run(context.Background(), []string{c.name, a.name, "-h"}, stdio{in: strings.NewReader(""), out: &out, err: &errOut}); !errors.Is(err, flag.ErrHelp) {
+				t.Fatalf("hubbub %s %s -h: %v", c.name, a.name, err)
 			}
 			flags := flagLine.FindAllStringSubmatch(errOut.String(), -1)
 			for _, m := range flags {
 				if serve.Lookup(m[1]) != nil && !slices.Contains(same, m[1]) {
-					t.Errorf("hubbub %s %s --%s is also a flag of serve's, which its config file sets", u.cmd, f[2], m[1])
+					t.Errorf("hubbub %s %s --%s is also a flag of serve's, which its config file sets", c.name, a.name, m[1])
 				}
 			}
 			if !strings.Contains(errOut.String(), "  -config ") || len(flags) < 4 {
-				t.Errorf("hubbub %s %s -h lists %d flags, without --config:\n%s", u.cmd, f[2], len(flags), errOut.String())
+				t.Errorf("hubbub %s %s -h lists %d flags, without --config:\n%s", c.name, a.name, len(flags), errOut.String())
 			}
 		}
+	}
+}
+
+// TestArgon2FlagsOnlyWhereAPasswordIsHashed: every admin action listed --argon2-memory,
+// --argon2-time, --argon2-threads and --argon2-concurrency in its help and took them, though
+// only user add and user passwd hash a password: `hubbub bot list --argon2-time 8` ran as if
+// the flag meant something. The others' help no longer lists them, and one given there is a
+// usage error that says which actions take it, as any flag an action has not is refused.
+func TestArgon2FlagsOnlyWhereAPasswordIsHashed(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "hubbub.db")
+	hashes := []string{"user add", "user passwd"}
+	for _, c := range adminCommands {
+		for _, a := range c.actions {
+			name := c.name + " " + a.name
+			var out, errOut bytes.Buffer
+			if err := run(context.Background(), []string{c.name, a.name, "-h"}, stdio{in: strings.NewReader(""), out: &out, err: &errOut}); !errors.Is(err, flag.ErrHelp) {
+				t.Fatalf("hubbub %s -h: %v", name, err)
+			}
+			if lists := strings.Contains(errOut.String(), "-argon2-time"); lists != slices.Contains(hashes, name) {
+				t.Errorf("hubbub %s -h lists --argon2-time: %v, want %v", name, lists, !lists)
+			}
+			if slices.Contains(hashes, name) {
+				continue
+			}
+			args := []string{c.name, a.name}
+			for _, arg := range a.args {
+				if !arg.optional {
+					args = append(args, "x")
+				}
+			}
+			err := run(context.Background(), append(args, "--argon2-time", "3", "--data", data), stdio{in: strings.NewReader(""), out: &out, err: &errOut})
+			want := name + ": --argon2-time is a cost of hashing a password, which " + name + " does not do: only hubbub user add and hubbub user passwd take the --argon2-* flags"
+			if err == nil || exitCode(err) != 2 || err.Error() != want {
+				t.Errorf("hubbub %s --argon2-time 3: %v (exit %d), want a usage error %q", name, err, exitCode(err), want)
+			}
+		}
+	}
+	if _, err := os.Stat(data); err == nil {
+		t.Errorf("a refused command line made %s", data)
 	}
 }

@@ -19,34 +19,42 @@ func init() {
 	subcommands["hook"] = runHook
 }
 
-const botUsage = `usage:
-  hubbub bot create NAME --rooms ROOM,PATTERN*,…   (prints the bot's API token, once)
-  hubbub bot list                                   (every bot, by name)
-  hubbub bot rooms NAME ROOM,PATTERN*,…            (replaces its rooms)
-  hubbub bot rotate NAME                            (a new token; the old one stops working)
-  hubbub bot delete NAME                            (its token and hooks go; its user is disabled)
-Each opens hubbub serve's store, named as serve takes it: --data or --postgres, or serve's
+// botName is the argument naming a bot.
+var botName = adminArg{name: "NAME", words: "the bot's name"}
+
+// botCommand and hookCommand are hubbub bot's and hubbub hook's actions, from which their
+// usages and the check of each action's arguments are made.
+var (
+	botCommand = adminCommand{
+		name: "bot",
+		actions: []adminAction{
+			{name: "create", args: []adminArg{botName}, flags: "--rooms ROOM,PATTERN*,…", note: "prints the bot's API token, once"},
+			{name: "list", note: "every bot, by name"},
+			{name: "rooms", args: []adminArg{botName, {name: "ROOM,PATTERN*,…", words: "its rooms (ROOM,PATTERN*,…; '' for none)"}}, note: "replaces its rooms"},
+			{name: "rotate", args: []adminArg{botName}, note: "a new token; the old one stops working"},
+			{name: "delete", args: []adminArg{botName}, note: "its token and hooks go; its user is disabled"},
+		},
+		footer: `Each opens hubbub serve's store, named as serve takes it: --data or --postgres, or serve's
 config file, --config FILE (HUBBUB_DATA, HUBBUB_POSTGRES, HUBBUB_CONFIG too).
 A bot signs in with its token (hello's token, /ws?token=, Authorization: Bearer) in the rooms its
-patterns cover ("deploy-*" covers every room starting "deploy-"; "*" every room but DMs).`
-
-const hookUsage = `usage:
-  hubbub hook create --room ROOM [--bot NAME] [--url https://chat.example.com]
-                                (prints the hook's URL with its secret, once; without --url it
-                                begins with hubbub serve's address: HUBBUB_PUBLIC_URL, or
-                                HUBBUB_HOST and HUBBUB_PORT, or those settings in the --config
-                                file, else http://localhost:3434)
-  hubbub hook list
-  hubbub hook delete ID
-POST {"text": "…", "id": "…"?, "name": "…"?} to the URL posts a message into ROOM as the bot NAME
+patterns cover ("deploy-*" covers every room starting "deploy-"; "*" every room but DMs).`,
+	}
+	hookCommand = adminCommand{
+		name: "hook",
+		actions: []adminAction{
+			{name: "create", flags: "--room ROOM [--bot NAME] [--url https://chat.example.com]",
+				note: `prints the hook's URL with its secret, once; without --url it
+begins with hubbub serve's address: HUBBUB_PUBLIC_URL, or
+HUBBUB_HOST and HUBBUB_PORT, or those settings in the --config
+file, else http://localhost:3434`},
+			{name: "list", note: "every hook, by room, then oldest first"},
+			{name: "delete", args: []adminArg{{name: "ID", words: "the hook's id (hubbub hook list shows it)"}}},
+		},
+		footer: `POST {"text": "…", "id": "…"?, "name": "…"?} to the URL posts a message into ROOM as the bot NAME
 (made if no user holds the name; default hook-ROOM).
 Each opens hubbub serve's store, named as serve takes it: --data or --postgres, or serve's
-config file, --config FILE (HUBBUB_DATA, HUBBUB_POSTGRES, HUBBUB_CONFIG too).`
-
-// botArgs and hookArgs say what botUsage's and hookUsage's placeholders stand for.
-var (
-	botArgs  = argWords{"NAME": "the bot's name", "ROOM,PATTERN*,…": "its rooms (ROOM,PATTERN*,…; '' for none)"}
-	hookArgs = argWords{"ID": "the hook's id (hubbub hook list shows it)"}
+config file, --config FILE (HUBBUB_DATA, HUBBUB_POSTGRES, HUBBUB_CONFIG too).`,
+	}
 )
 
 // botCmd holds one `hubbub bot` or `hubbub hook` action's settings: the store's flags and
@@ -59,41 +67,40 @@ type botCmd struct {
 	url   string
 }
 
-// runBotLike parses args for an action of cmd ("bot" or "hook", whose usage's placeholders
-// words names) and runs it on the store.
-func runBotLike(ctx context.Context, cmd, usage string, words argWords, args []string, io stdio,
+// runBotLike parses args for an action of cmd (hubbub bot or hook) and runs it on the store.
+func runBotLike(ctx context.Context, cmd adminCommand, args []string, io stdio,
 	bind func(c *botCmd, action string, fs *flag.FlagSet) (run func(*botCmd, context.Context, hubbub.Store, []string) error)) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprintln(io.err, usage)
+		fmt.Fprintln(io.err, cmd.usage())
 		if len(args) == 0 {
-			return usageError(cmd + ": which action?")
+			return cmd.which()
 		}
 		return flag.ErrHelp
 	}
 	action, args := args[0], args[1:]
-	c := &botCmd{user: userCmd{io: io, cmd: cmd, action: action}}
-	fs := flag.NewFlagSet("hubbub "+cmd+" "+action, flag.ContinueOnError)
+	c := &botCmd{user: userCmd{io: io, cmd: cmd.name, action: action}}
+	fs := flag.NewFlagSet("hubbub "+cmd.name+" "+action, flag.ContinueOnError)
 	fs.SetOutput(io.err)
 	c.user.bindStore(fs)
 	run := bind(c, action, fs)
 	if run == nil {
-		return usageError(fmt.Sprintf("%s: unknown action %q\n%s", cmd, action, usage))
+		return cmd.unknown(action)
 	}
-	// The store's flags and argon2's, bound as hubbub user binds them, refuse as there.
-	pos, src, err := parseAdmin(fs, args, cmd, action, usage, words)
+	// The store's flags, bound as hubbub user binds them, refuse as there.
+	pos, src, err := parseAdmin(fs, args, cmd, action)
 	if err != nil {
 		return err
 	}
-	return withAdminStore(ctx, c.user.store, src, cmd, action, io.err, func(store hubbub.Store) error {
+	return withAdminStore(ctx, c.user.store, src, cmd.name, action, io.err, func(store hubbub.Store) error {
 		if err := run(c, ctx, store, pos); err != nil {
-			return botError(cmd+" "+action, err)
+			return botError(cmd.name+" "+action, err)
 		}
 		return nil
 	})
 }
 
 func runBot(ctx context.Context, args []string, io stdio) error {
-	return runBotLike(ctx, "bot", botUsage, botArgs, args, io, func(c *botCmd, action string, fs *flag.FlagSet) func(*botCmd, context.Context, hubbub.Store, []string) error {
+	return runBotLike(ctx, botCommand, args, io, func(c *botCmd, action string, fs *flag.FlagSet) func(*botCmd, context.Context, hubbub.Store, []string) error {
 		switch action {
 		case "create":
 			fs.StringVar(&c.rooms, "rooms", "", "the rooms the bot may enter, comma-separated: names, prefixes ending in *, or * for every room but DMs")
@@ -209,7 +216,7 @@ func (c *botCmd) delete(ctx context.Context, s hubbub.Store, args []string) erro
 }
 
 func runHook(ctx context.Context, args []string, io stdio) error {
-	return runBotLike(ctx, "hook", hookUsage, hookArgs, args, io, func(c *botCmd, action string, fs *flag.FlagSet) func(*botCmd, context.Context, hubbub.Store, []string) error {
+	return runBotLike(ctx, hookCommand, args, io, func(c *botCmd, action string, fs *flag.FlagSet) func(*botCmd, context.Context, hubbub.Store, []string) error {
 		switch action {
 		case "create":
 			fs.StringVar(&c.room, "room", "", "the room the hook posts into (required)")
@@ -256,6 +263,13 @@ func (c *botCmd) listHooks(ctx context.Context, s hubbub.Store, _ []string) erro
 	if err != nil {
 		return err
 	}
+	// The store lists hooks in id order, which is random: a person finds a room's hooks
+	// together, by room as bot list shows bots by name (any case), and a room's oldest first;
+	// the id orders two made in one millisecond.
+	slices.SortFunc(list, func(a, b hubbub.IncomingHook) int {
+		return cmp.Or(cmp.Compare(strings.ToLower(a.Room), strings.ToLower(b.Room)), cmp.Compare(a.Room, b.Room),
+			a.Created.Compare(b.Created), cmp.Compare(a.ID, b.ID))
+	})
 	w := tabwriter.NewWriter(c.user.io.out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "ID\tROOM\tBOT\tCREATED")
 	for _, h := range list {

@@ -165,7 +165,7 @@ func TestHookCreateWithinItsBotsRooms(t *testing.T) {
 }
 
 // TestAdminCommandsRefuseZeroAndNegatives: hubbub bot, hook and command bind the store's
-// flags and argon2's as hubbub user does, but refused nothing: --sqlite-busy-timeout 0 (or
+// flags as hubbub user does, but refused nothing: --sqlite-busy-timeout 0 (or
 // -1s) waited the default 5s for the server's lock. Each is now a usage error naming the
 // flag, before the store is opened, as in hubbub user and serve.
 func TestAdminCommandsRefuseZeroAndNegatives(t *testing.T) {
@@ -177,9 +177,9 @@ func TestAdminCommandsRefuseZeroAndNegatives(t *testing.T) {
 		{[]string{"bot", "list", "--sqlite-busy-timeout", "0"}, "invalid --sqlite-busy-timeout 0s: want more than 0s"},
 		{[]string{"bot", "list", "--sqlite-busy-timeout", "-1s"}, "--sqlite-busy-timeout -1s must not be negative"},
 		{[]string{"hook", "list", "--sqlite-busy-timeout", "0"}, "invalid --sqlite-busy-timeout 0s"},
-		{[]string{"hook", "list", "--argon2-time", "0"}, "invalid --argon2-time 0"},
+		{[]string{"hook", "list", "--sqlite-busy-timeout", "-1s"}, "--sqlite-busy-timeout -1s must not be negative"},
 		{[]string{"command", "list", "--sqlite-busy-timeout", "0"}, "invalid --sqlite-busy-timeout 0s"},
-		{[]string{"command", "list", "--argon2-memory", "-1"}, "--argon2-memory -1 must not be negative"},
+		{[]string{"webhook", "dead", "--limit", "-1", "wh_1"}, "--limit -1 must not be negative"},
 		{[]string{"webhook", "list", "--sqlite-busy-timeout", "0"}, "invalid --sqlite-busy-timeout 0s"},
 		{[]string{"webhook", "dead", "--limit", "0", "wh_1"}, "invalid --limit 0"},
 	} {
@@ -215,5 +215,44 @@ func TestBotListIsByName(t *testing.T) {
 	}
 	if want := []string{"alpha", "bravo", "charlie", "Delta", "echo", "foxtrot", "golf", "Hotel"}; !slices.Equal(listed, want) {
 		t.Errorf("bot list names %v, want %v:\n%s", listed, want, out)
+	}
+}
+
+// TestHookListIsByRoom: hubbub hook list showed hooks in the order of their random ids; it
+// lists them by room, whatever its case (a room's oldest first), and the usage of every admin
+// command's list says the order it prints in. Eight rooms made out of order: their hooks'
+// ids' order is the rooms' one time in 40,320.
+func TestHookListIsByRoom(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "hubbub.db")
+	rooms := []string{"Hotel", "alpha", "golf", "Delta", "charlie", "foxtrot", "bravo", "echo"}
+	for _, room := range rooms {
+		if _, err := botCmdRun(t, "hook", "create", "--room", room, "--url", "http://chat.test", "--data", data); err != nil {
+			t.Fatalf("hook create --room %s: %v", room, err)
+		}
+	}
+	out, err := botCmdRun(t, "hook", "list", "--data", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var listed []string
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n")[1:] {
+		listed = append(listed, strings.Fields(line)[1])
+	}
+	if want := []string{"alpha", "bravo", "charlie", "Delta", "echo", "foxtrot", "golf", "Hotel"}; !slices.Equal(listed, want) {
+		t.Errorf("hook list rooms %v, want %v:\n%s", listed, want, out)
+	}
+
+	for _, c := range adminCommands {
+		a, ok := c.action("list")
+		if !ok {
+			t.Errorf("hubbub %s has no list", c.name)
+			continue
+		}
+		if !strings.Contains(a.note, "by name") && !strings.Contains(a.note, "oldest first") {
+			t.Errorf("hubbub %s list: its usage says no order (%q)", c.name, a.note)
+		}
+		if !strings.Contains(c.usage(), "("+a.note+")") {
+			t.Errorf("hubbub %s's usage does not show the order of its list:\n%s", c.name, c.usage())
+		}
 	}
 }

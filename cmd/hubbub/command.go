@@ -15,28 +15,34 @@ import (
 
 func init() { subcommands["command"] = runCommand }
 
-const commandUsage = `usage:
-  hubbub command add NAME URL [--description TEXT] [--bot NAME]
-  hubbub command list
-  hubbub command delete NAME
-  hubbub command rotate NAME
-Slash commands: a user's "/NAME args" is posted to URL, signed with the command's secret
+// commandName is the argument naming a slash command.
+var commandName = adminArg{name: "NAME", words: "the command's name (without its /)"}
+
+// commandCommand is hubbub command's actions, from which its usage and the check of each
+// action's arguments are made.
+var commandCommand = adminCommand{
+	name: "command",
+	actions: []adminAction{
+		{name: "add", args: []adminArg{commandName, {name: "URL", words: "the URL each use is posted to"}}, flags: "[--description TEXT] [--bot NAME]"},
+		{name: "list", note: "every command, by name"},
+		{name: "delete", args: []adminArg{commandName}},
+		{name: "rotate", args: []adminArg{commandName}},
+	},
+	footer: `Slash commands: a user's "/NAME args" is posted to URL, signed with the command's secret
 (printed by add and rotate, once), and the answer is posted as the command's bot user
 (docs/integrations.md).
 Each opens hubbub serve's store, named as serve takes it: --data or --postgres, or serve's
 config file, --config FILE (HUBBUB_DATA, HUBBUB_POSTGRES, HUBBUB_CONFIG too). A running server
-sees the change at once.`
-
-// commandArgs says what commandUsage's placeholders stand for.
-var commandArgs = argWords{"NAME": "the command's name (without its /)", "URL": "the URL each use is posted to"}
+sees the change at once.`,
+}
 
 // runCommand manages the server's slash commands: the logic is internal/commands', this file
 // reads the command line and prints the outcome.
 func runCommand(ctx context.Context, args []string, io stdio) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprintln(io.err, commandUsage)
+		fmt.Fprintln(io.err, commandCommand.usage())
 		if len(args) == 0 {
-			return usageError("command: which action? add, list, delete or rotate")
+			return commandCommand.which()
 		}
 		return flag.ErrHelp
 	}
@@ -104,10 +110,10 @@ func runCommand(ctx context.Context, args []string, io stdio) error {
 			return nil
 		}
 	default:
-		return usageError(fmt.Sprintf("command: unknown action %q\n%s", action, commandUsage))
+		return commandCommand.unknown(action)
 	}
-	// The store's flags and argon2's, bound as hubbub user binds them, refuse as there.
-	pos, src, err := parseAdmin(fs, args, "command", action, commandUsage, commandArgs)
+	// The store's flags, bound as hubbub user binds them, refuse as there.
+	pos, src, err := parseAdmin(fs, args, commandCommand, action)
 	if err != nil {
 		return err
 	}

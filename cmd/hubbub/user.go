@@ -22,28 +22,34 @@ import (
 
 func init() { subcommands["user"] = runUser }
 
-const userUsage = `usage:
-  hubbub user add NAME [--role admin|moderator|member] [--password-stdin | --password-file F]
-  hubbub user list        (every user, by name)
-  hubbub user passwd NAME [--password-stdin | --password-file F]
-  hubbub user disable NAME [--enable]
-  hubbub user role NAME ROLE
-  hubbub user rename NAME NEWNAME
-  hubbub user invite [--role R] [--expires 72h] [--url https://chat.example.com] [--by NAME]
-Each opens hubbub serve's store, named as serve takes it: --data or --postgres, or serve's
-config file, --config FILE (HUBBUB_DATA, HUBBUB_POSTGRES, HUBBUB_CONFIG too).
-A running server may hold the SQLite file meanwhile. hubbub user ACTION -h lists the flags.`
+// userName is the argument naming a user.
+var userName = adminArg{name: "NAME", words: "the user's name"}
 
-// userArgs says what userUsage's placeholders stand for.
-var userArgs = argWords{"NAME": "the user's name", "ROLE": "the role (admin, moderator or member)", "NEWNAME": "the new name"}
+// userCommand is hubbub user's actions, from which its usage and the check of each action's
+// arguments are made.
+var userCommand = adminCommand{
+	name: "user",
+	actions: []adminAction{
+		{name: "add", args: []adminArg{userName}, flags: "[--role admin|moderator|member] [--password-stdin | --password-file F]"},
+		{name: "list", note: "every user, by name"},
+		{name: "passwd", args: []adminArg{userName}, flags: "[--password-stdin | --password-file F]"},
+		{name: "disable", args: []adminArg{userName}, flags: "[--enable]"},
+		{name: "role", args: []adminArg{userName, {name: "ROLE", words: "the role (admin, moderator or member)"}}},
+		{name: "rename", args: []adminArg{userName, {name: "NEWNAME", words: "the new name"}}},
+		{name: "invite", flags: "[--role R] [--expires 72h] [--url https://chat.example.com] [--by NAME]"},
+	},
+	footer: `Each opens hubbub serve's store, named as serve takes it: --data or --postgres, or serve's
+config file, --config FILE (HUBBUB_DATA, HUBBUB_POSTGRES, HUBBUB_CONFIG too).
+A running server may hold the SQLite file meanwhile. hubbub user ACTION -h lists the flags.`,
+}
 
 // runUser manages the server's users: the logic is internal/accounts', this file reads the
 // command line and prints the outcome.
 func runUser(ctx context.Context, args []string, io stdio) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprintln(io.err, userUsage)
+		fmt.Fprintln(io.err, userCommand.usage())
 		if len(args) == 0 {
-			return usageError("user: which action? add, list, passwd, disable, role, rename or invite")
+			return userCommand.which()
 		}
 		return flag.ErrHelp
 	}
@@ -57,11 +63,13 @@ func runUser(ctx context.Context, args []string, io stdio) error {
 	case "add":
 		fs.StringVar(&c.role, "role", hubbub.RoleMember, "the server-wide role: admin, moderator or member")
 		c.bindPassword(fs)
+		c.hash.bind(fs)
 		run = c.add
 	case "list":
 		run = c.list
 	case "passwd":
 		c.bindPassword(fs)
+		c.hash.bind(fs)
 		run = c.passwd
 	case "disable":
 		fs.BoolVar(&c.enable, "enable", false, "enable the user again instead")
@@ -77,14 +85,16 @@ func runUser(ctx context.Context, args []string, io stdio) error {
 		fs.StringVar(&c.by, "by", "", "the name of the admin the invite is from (default: none, the operator)")
 		run = c.invite
 	default:
-		return usageError(fmt.Sprintf("user: unknown action %q\n%s", action, userUsage))
+		return userCommand.unknown(action)
 	}
-	pos, src, err := parseAdmin(fs, args, "user", action, userUsage, userArgs)
+	pos, src, err := parseAdmin(fs, args, userCommand, action)
 	if err != nil {
 		return err
 	}
-	if c.hasher, err = c.hash.hasher(); err != nil {
-		return usageError(err.Error() + src.outsideCommandLine(fs))
+	if fs.Lookup(argon2Flags[0]) != nil {
+		if c.hasher, err = c.hash.hasher(); err != nil {
+			return usageError(err.Error() + src.outsideCommandLine(fs))
+		}
 	}
 	return withAdminStore(ctx, c.store, src, c.cmd, c.action, io.err, func(store hubbub.Store) error {
 		if err := run(ctx, store, pos); err != nil {
@@ -109,12 +119,11 @@ type userCmd struct {
 	passwordPrompt func() (string, error) // tests replace the terminal
 }
 
-// bindStore binds the flags that choose the store, defaulting as hubbub serve does, and
-// argon2's.
+// bindStore binds the flags that choose the store, defaulting as hubbub serve does. argon2's
+// are bound by the actions that hash a password (hashFlags.bind), alone.
 func (c *userCmd) bindStore(fs *flag.FlagSet) {
 	c.store = newServeFlags(flag.NewFlagSet("defaults", flag.ContinueOnError))
 	bindStoreFlags(fs, c.store, "users")
-	c.hash.bind(fs)
 }
 
 func (c *userCmd) bindPassword(fs *flag.FlagSet) {
@@ -437,10 +446,14 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 }
 
 // hashFlags are the argon2id costs of new password hashes, shared by hubbub serve (sign-up
-// by invite, password changes) and hubbub user (add, passwd).
+// by invite, password changes) and hubbub user add and passwd, the only admin actions that
+// hash a password: the others' help listed the costs too, and took them without effect.
 type hashFlags struct {
 	memory, time, threads, concurrency int
 }
+
+// argon2Flags are the names hashFlags.bind binds.
+var argon2Flags = []string{"argon2-memory", "argon2-time", "argon2-threads", "argon2-concurrency"}
 
 func (h *hashFlags) bind(fs *flag.FlagSet) {
 	fs.IntVar(&h.memory, "argon2-memory", accounts.DefaultHashMemory, "memory one password hash uses, KiB (argon2id m; at most 1 GiB)")

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -16,25 +18,33 @@ import (
 
 func init() { subcommands["webhook"] = runWebhook }
 
-const webhookUsage = `usage:
-  hubbub webhook create URL --rooms ROOMS --events EVENTS [--paused] [--webhook-allow-private]
-  hubbub webhook list
-  hubbub webhook pause ID
-  hubbub webhook resume ID
-  hubbub webhook delete ID
-  hubbub webhook rotate ID
-  hubbub webhook dead ID [--after EVENT_ID] [--limit N]
-  hubbub webhook replay ID [EVENT_ID …]
-ROOMS: room names, prefixes ending in * (team-*), or * for every room but DMs, comma-separated.
+// webhookID is the argument naming a webhook.
+var webhookID = adminArg{name: "ID", words: "the webhook's id (hubbub webhook list shows it)"}
+
+// webhookCommand is hubbub webhook's actions, from which its usage and the check of each
+// action's arguments are made.
+var webhookCommand = adminCommand{
+	name: "webhook",
+	actions: []adminAction{
+		{name: "create", args: []adminArg{{name: "URL", words: "the URL events are posted to"}}, flags: "--rooms ROOMS --events EVENTS [--paused] [--webhook-allow-private]"},
+		{name: "list", note: "every webhook, oldest first"},
+		{name: "pause", args: []adminArg{webhookID}},
+		{name: "resume", args: []adminArg{webhookID}},
+		{name: "delete", args: []adminArg{webhookID}},
+		{name: "rotate", args: []adminArg{webhookID}},
+		{name: "dead", args: []adminArg{webhookID}, flags: "[--after EVENT_ID] [--limit N]", note: "its dead deliveries, oldest first"},
+		{name: "replay", args: []adminArg{webhookID, {name: "EVENT_ID", words: "an event's id", optional: true, many: true}}},
+		{name: "pending", args: []adminArg{{name: "ID", words: "the webhook's id", optional: true}},
+			note: "what waits to be posted: every webhook's (oldest first), or ID's"},
+	},
+	footer: `ROOMS: room names, prefixes ending in * (team-*), or * for every room but DMs, comma-separated.
 EVENTS: message, edit, delete, reaction, member, topic, notification, comma-separated.
 EVENT_ID: an event's id as hubbub webhook dead lists it (not its kind).
 Each opens hubbub serve's store, named as serve takes it: --data or --postgres, or serve's
 config file, --config FILE (HUBBUB_DATA, HUBBUB_POSTGRES, HUBBUB_CONFIG too). A running server
 picks the change up within its --webhook-poll. create and rotate print the secret, which is
-never shown again. hubbub webhook ACTION -h lists the flags.`
-
-// webhookArgs says what webhookUsage's placeholders stand for.
-var webhookArgs = argWords{"URL": "the URL events are posted to", "ID": "the webhook's id (hubbub webhook list shows it)"}
+never shown again. hubbub webhook ACTION -h lists the flags.`,
+}
 
 // webhookCmd holds one `hubbub webhook` action's settings; the rules are webhooks.Admin's,
 // shared with the REST API.
@@ -51,9 +61,9 @@ type webhookCmd struct {
 // runWebhook manages the server's outgoing webhooks (docs/integrations.md).
 func runWebhook(ctx context.Context, args []string, io stdio) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprintln(io.err, webhookUsage)
+		fmt.Fprintln(io.err, webhookCommand.usage())
 		if len(args) == 0 {
-			return usageError("webhook: which action? create, list, pause, resume, delete, rotate, dead or replay")
+			return webhookCommand.which()
 		}
 		return flag.ErrHelp
 	}
@@ -86,10 +96,12 @@ func runWebhook(ctx context.Context, args []string, io stdio) error {
 		run = c.dead
 	case "replay":
 		run = c.replay
+	case "pending":
+		run = c.pending
 	default:
-		return usageError(fmt.Sprintf("webhook: unknown action %q\n%s", action, webhookUsage))
+		return webhookCommand.unknown(action)
 	}
-	pos, src, err := parseAdmin(fs, args, "webhook", action, webhookUsage, webhookArgs) // refuses 0 too, as user, bot, hook and command
+	pos, src, err := parseAdmin(fs, args, webhookCommand, action) // refuses 0 too, as user, bot, hook and command
 	if err != nil {
 		return err
 	}
@@ -135,6 +147,7 @@ func (c *webhookCmd) list(ctx context.Context, a *webhooks.Admin, _ []string) er
 	if err != nil {
 		return err
 	}
+	oldestFirst(list)
 	w := tabwriter.NewWriter(c.io.out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "ID\tURL\tROOMS\tEVENTS\tSTATUS\tPENDING\tDEAD\tCREATED")
 	for _, h := range list {
@@ -158,6 +171,73 @@ func (c *webhookCmd) list(ctx context.Context, a *webhooks.Admin, _ []string) er
 			status, count(len(pending)), count(len(dead)), h.Created.UTC().Format(time.DateTime))
 	}
 	return w.Flush()
+}
+
+// oldestFirst sorts webhooks oldest first, as list and pending say they print them: the
+// stores' order, which their contract leaves open, is not relied on (the id orders two made
+// in one millisecond).
+func oldestFirst(list []hubbub.Webhook) {
+	slices.SortFunc(list, func(a, b hubbub.Webhook) int {
+		return cmp.Or(a.Created.Compare(b.Created), cmp.Compare(a.ID, b.ID))
+	})
+}
+
+// pending shows, per webhook, what waits to be posted: how many deliveries, how long the
+// oldest has waited, when the next attempt is due, and the error of the one that failed the
+// most attempts — what an operator asks once a receiver that was down is back. It reads
+// only: the dispatcher of a running server posts them in their turn.
+func (c *webhookCmd) pending(ctx context.Context, a *webhooks.Admin, args []string) error {
+	var list []hubbub.Webhook
+	if len(args) == 1 {
+		h, err := a.Get(ctx, args[0])
+		if err != nil {
+			return err
+		}
+		list = []hubbub.Webhook{h}
+	} else {
+		var err error
+		if list, err = a.List(ctx); err != nil {
+			return err
+		}
+		oldestFirst(list)
+	}
+	now := time.Now()
+	w := tabwriter.NewWriter(c.io.out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "ID\tURL\tSTATUS\tPENDING\tOLDEST\tNEXT ATTEMPT\tATTEMPTS\tLAST ERROR")
+	for _, h := range list {
+		sum, err := a.Summary(ctx, h.ID, hubbub.DeliveryPending)
+		if err != nil {
+			return err
+		}
+		status := "active"
+		if h.Paused {
+			status = "paused"
+		}
+		oldest, next, attempts, lastError := "-", "-", "-", "-"
+		if sum.Count > 0 {
+			oldest = max(now.Sub(sum.Oldest), 0).Round(time.Second).String() + " ago"
+			switch {
+			case h.Paused:
+				next = "none while paused"
+			case !sum.NextAttempt.After(now):
+				next = "due now"
+			default:
+				next = sum.NextAttempt.UTC().Format(time.DateTime) + " (in " + sum.NextAttempt.Sub(now).Truncate(time.Second).String() + ")"
+			}
+		}
+		if sum.Failed != "" {
+			attempts = fmt.Sprint(sum.Attempts)
+			lastError = oneLine(sum.LastError)
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\n", h.ID, h.URL, status, sum.Count, oldest, next, attempts, lastError)
+	}
+	return w.Flush()
+}
+
+// oneLine is a receiver's error as one line of a table: its control characters (a body's
+// newlines and tabs) and runs of spaces as one space; "-" for none.
+func oneLine(s string) string {
+	return orDash(strings.Join(strings.Fields(hubbub.CleanText(s)), " "))
 }
 
 // count shows a number of deliveries read up to a page: "500+" when there may be more.

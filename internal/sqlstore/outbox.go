@@ -38,6 +38,7 @@ const (
 	OpRetryDelivery        Op = "retry delivery"
 	OpDeliveries           Op = "deliveries"
 	OpReplayDeliveries     Op = "replay deliveries"
+	OpSummarizeDeliveries  Op = "summarize deliveries"
 	OpTakeLease            Op = "take lease"
 	OpAnnounceNode         Op = "announce node"
 	OpSetNotifyLevel       Op = "set notify level"

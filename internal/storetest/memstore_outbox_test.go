@@ -20,7 +20,8 @@ import (
 // first append, "outboxcreateany" writes the events of CreateRoom's joins while any webhook
 // exists, followed or not, "deadblocks" keeps a dead delivery at the head of its queue, "dueall" gives every pending
 // delivery at once, "leaseanyone" gives a held lease away, "nodesexpired" returns serving nodes whose records expired, "notifysender" notifies a
-// message's sender.
+// message's sender, "summaryallnext" sums up the next attempt of every pending delivery, not
+// only of the heads of the queues.
 
 // memOutbox is the outbox part of memData.
 type memOutbox struct {
@@ -495,6 +496,48 @@ func (s *memStore) ReplayDeliveries(ctx context.Context, webhook string, ids []s
 		}
 	}
 	return n, nil
+}
+
+func (s *memStore) SummarizeDeliveries(ctx context.Context, webhook string, state hubbub.DeliveryState) (hubbub.DeliverySummary, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sum := hubbub.DeliverySummary{Webhook: webhook, State: state}
+	if err := s.check(ctx); err != nil {
+		return sum, err
+	}
+	if state != hubbub.DeliveryPending && state != hubbub.DeliveryDead {
+		return sum, hubbub.Errorf(hubbub.ECodeBadField, "bad state %q", state)
+	}
+	if s.hook(webhook) == nil {
+		return sum, hubbub.Errorf(hubbub.ECodeNotFound, "no webhook %s", webhook)
+	}
+	heads := map[string]*memDelivery{}
+	for _, d := range s.out.deliveries { // in pos order
+		if d.d.Webhook != webhook || d.d.State != state {
+			continue
+		}
+		sum.Count++
+		if sum.Oldest.IsZero() || d.d.Created.Before(sum.Oldest) {
+			sum.Oldest = d.d.Created
+		}
+		if d.d.Attempts > sum.Attempts {
+			sum.Failed, sum.Attempts, sum.LastError = d.d.Event.ID, d.d.Attempts, d.d.LastError
+		}
+		if state == hubbub.DeliveryPending && s.bug == "summaryallnext" && (sum.NextAttempt.IsZero() || d.d.NextAttempt.Before(sum.NextAttempt)) {
+			sum.NextAttempt = d.d.NextAttempt
+		}
+		if h := heads[d.d.Event.Room]; h == nil || d.d.Event.Seq < h.d.Event.Seq {
+			heads[d.d.Event.Room] = d
+		}
+	}
+	if state == hubbub.DeliveryPending && s.bug != "summaryallnext" {
+		for _, h := range heads {
+			if sum.NextAttempt.IsZero() || h.d.NextAttempt.Before(sum.NextAttempt) {
+				sum.NextAttempt = h.d.NextAttempt
+			}
+		}
+	}
+	return sum, nil
 }
 
 func (s *memStore) TakeLease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error) {

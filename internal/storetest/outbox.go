@@ -28,6 +28,7 @@ var outboxCases = []struct {
 	{"DueOnePerQueue", testDueOnePerQueue},
 	{"DueFairAcrossWebhooks", testDueFairAcrossWebhooks},
 	{"DeadAndReplay", testDeadAndReplay},
+	{"SummarizeDeliveries", testSummarizeDeliveries},
 	{"Lease", testLease},
 	{"Nodes", testNodes},
 	{"DeleteWebhookCascades", testDeleteWebhookCascades},
@@ -716,6 +717,98 @@ func testDeadAndReplay(t *testing.T, open opener) {
 	}
 	if err := s.CompleteDelivery(ctx, w.ID, ms[0].ID); err != nil {
 		t.Errorf("CompleteDelivery twice: %v", err)
+	}
+}
+
+// testSummarizeDeliveries: a webhook's deliveries in a state are counted with the oldest's
+// Created; the next attempt is the earliest of the heads of its queues, not of the deliveries
+// waiting behind them (due at once, but not posted first); the failed one is the one with the
+// most attempts; another webhook's deliveries do not count.
+func testSummarizeDeliveries(t *testing.T, open opener) {
+	s := open(t, hubbub.Retention{})
+	ctx := t.Context()
+	w := hook(t, s, []string{"*"}, hubbub.HookMessage)
+	summary := func(state hubbub.DeliveryState) hubbub.DeliverySummary {
+		t.Helper()
+		sum, err := s.SummarizeDeliveries(ctx, w.ID, state)
+		if err != nil {
+			t.Fatalf("SummarizeDeliveries(%s): %v", state, err)
+		}
+		if sum.Webhook != w.ID || sum.State != state {
+			t.Errorf("SummarizeDeliveries(%s) of %s: %+v", state, w.ID, sum)
+		}
+		return sum
+	}
+	if sum := summary(hubbub.DeliveryPending); sum.Count != 0 || !sum.Oldest.IsZero() || !sum.NextAttempt.IsZero() || sum.Failed != "" {
+		t.Errorf("nothing pending: %+v", sum)
+	}
+	if _, err := s.SummarizeDeliveries(ctx, "wh_nothing", hubbub.DeliveryPending); hubbub.ErrorCode(err) != hubbub.ECodeNotFound {
+		t.Errorf("SummarizeDeliveries of an unknown webhook: %v, want not_found", err)
+	}
+	if _, err := s.SummarizeDeliveries(ctx, w.ID, "lost"); hubbub.ErrorCode(err) != hubbub.ECodeBadField {
+		t.Errorf("SummarizeDeliveries in an unknown state: %v, want bad_field", err)
+	}
+	a := appendN(t, s, "a", 3)
+	b := appendN(t, s, "b", 2)
+	fanOutAll(t, s)
+	pending := listDeliveries(t, s, w.ID, hubbub.DeliveryPending)
+	oldest, first := pending[0].Created, pending[0].NextAttempt
+	for _, d := range pending {
+		if d.Created.Before(oldest) {
+			oldest = d.Created
+		}
+		if d.NextAttempt.Before(first) {
+			first = d.NextAttempt
+		}
+	}
+	if sum := summary(hubbub.DeliveryPending); sum.Count != 5 || !sum.Oldest.Equal(oldest) || !sum.NextAttempt.Equal(first) || sum.Failed != "" || sum.Attempts != 0 {
+		t.Errorf("five pending, none tried: %+v, want 5, oldest %v, next %v", sum, oldest, first)
+	}
+
+	// Both heads wait for their retry: the next attempt is a1's, the sooner, though a2, a3
+	// and b2 behind them have been due since they were made.
+	retry := time.Now().Add(2 * time.Hour).Truncate(time.Millisecond)
+	for _, r := range []struct {
+		id    string
+		next  time.Time
+		error string
+	}{{a[0].ID, retry, "HTTP 500"}, {b[0].ID, retry.Add(time.Hour), "timeout"}, {b[0].ID, retry.Add(time.Hour), "refused"}} {
+		if err := s.RetryDelivery(ctx, w.ID, r.id, r.next, r.error, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sum := summary(hubbub.DeliveryPending)
+	if sum.Count != 5 || !sum.NextAttempt.Equal(retry) || sum.Failed != b[0].ID || sum.Attempts != 2 || sum.LastError != "refused" {
+		t.Errorf("a1 and b1 retried: %+v; want 5, next attempt %v (a1's), failed b1 (2 attempts, refused)", sum, retry)
+	}
+	// b1 given up: b2 heads its queue, due now; a1 is the one that failed.
+	if err := s.RetryDelivery(ctx, w.ID, b[0].ID, later(), "gone", true); err != nil {
+		t.Fatal(err)
+	}
+	sum = summary(hubbub.DeliveryPending)
+	if sum.Count != 4 || sum.NextAttempt.After(time.Now()) || sum.Failed != a[0].ID || sum.Attempts != 1 || sum.LastError != "HTTP 500" {
+		t.Errorf("b1 dead: pending %+v; want 4, due now (b2), failed a1 (1 attempt, HTTP 500)", sum)
+	}
+	dead := listDeliveries(t, s, w.ID, hubbub.DeliveryDead)
+	if sum := summary(hubbub.DeliveryDead); len(dead) != 1 || sum.Count != 1 || !sum.Oldest.Equal(dead[0].Created) || !sum.NextAttempt.IsZero() ||
+		sum.Failed != b[0].ID || sum.Attempts != 3 || sum.LastError != "gone" {
+		t.Errorf("dead: %+v; want b1 (3 attempts, gone), no next attempt", sum)
+	}
+
+	// A paused webhook's still say when its next would be (and it still queues); another
+	// webhook's are its own.
+	paused := true
+	if _, err := s.UpdateWebhook(ctx, w.ID, hubbub.WebhookChange{Paused: &paused}); err != nil {
+		t.Fatal(err)
+	}
+	w2 := hook(t, s, []string{"c"}, hubbub.HookMessage)
+	appendN(t, s, "c", 2)
+	fanOutAll(t, s)
+	if sum := summary(hubbub.DeliveryPending); sum.Count != 6 || sum.NextAttempt.IsZero() || sum.Failed != a[0].ID {
+		t.Errorf("paused: %+v; want 6 (it queues c's two too) and a next attempt", sum)
+	}
+	if sum, err := s.SummarizeDeliveries(ctx, w2.ID, hubbub.DeliveryPending); err != nil || sum.Count != 2 || sum.Failed != "" {
+		t.Errorf("the second webhook's: %+v, %v; want 2", sum, err)
 	}
 }
 

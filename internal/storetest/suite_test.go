@@ -138,6 +138,7 @@ func TestSuiteCatchesBugs(t *testing.T) {
 		{"dueall", "OutboxOrder"},
 		{"leaseanyone", "Lease"},
 		{"nodesexpired", "Nodes"},
+		{"summaryallnext", "SummarizeDeliveries"},
 		{"notifysender", "NotifyCandidates"},
 		{"prunemessagesonly", "MaxAge"},
 		{"count", "RetentionEntries"},

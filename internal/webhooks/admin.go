@@ -276,6 +276,18 @@ func (a *Admin) Delete(ctx context.Context, id string) error {
 	return nil
 }
 
+// Summary sums up a webhook's deliveries in state (pending if ""): how many, the oldest, the
+// next attempt and why they fail (hubbub.DeliverySummary); not_found if there is no webhook id.
+func (a *Admin) Summary(ctx context.Context, id string, state hubbub.DeliveryState) (hubbub.DeliverySummary, error) {
+	if state == "" {
+		state = hubbub.DeliveryPending
+	}
+	if state != hubbub.DeliveryDead && state != hubbub.DeliveryPending {
+		return hubbub.DeliverySummary{}, hubbub.Errorf(hubbub.ECodeBadField, "state must be %s or %s, not %q", hubbub.DeliveryDead, hubbub.DeliveryPending, state)
+	}
+	return a.store.SummarizeDeliveries(ctx, id, state)
+}
+
 // Deliveries lists a webhook's deliveries in state (dead by default), oldest first, a page of
 // at most limit (DefaultDeliveriesPage if 0) after the event id after.
 func (a *Admin) Deliveries(ctx context.Context, id string, state hubbub.DeliveryState, after string, limit int) ([]hubbub.Delivery, error) {
