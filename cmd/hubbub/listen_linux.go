@@ -8,7 +8,18 @@ import (
 // keepAliveListener sets TCP keep-alive probes every keepAlive on the listening socket c, as
 // net's Accept sets them on each accepted socket (idle keepAlive, then net's defaults: a probe
 // every 15 s, 9 of them): Linux copies them to every socket accepted from it.
+// A keepAlive of 0 or less turns them off, for a socket passed by a launcher (socket
+// activation) on which an earlier process turned them on.
 func keepAliveListener(c syscall.RawConn, keepAlive time.Duration) error {
+	if keepAlive <= 0 {
+		var serr error
+		if err := c.Control(func(fd uintptr) {
+			serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_KEEPALIVE, 0)
+		}); err != nil {
+			return err
+		}
+		return serr
+	}
 	secs := max(int((keepAlive+time.Second-1)/time.Second), 1)
 	var serr error
 	err := c.Control(func(fd uintptr) {

@@ -652,26 +652,53 @@ func listenError(err error, addr string) error {
 // clients reconnecting during a restart queue instead of being refused; or, when it is nil,
 // listens on addr.
 func listenOrActivated(ctx context.Context, activated net.Listener, addr string, keepAlive time.Duration, log *slog.Logger) (net.Listener, error) {
-	ln := activated
-	if ln == nil {
+	if activated == nil {
 		ln, err := listen(ctx, addr, keepAlive)
 		if err != nil {
 			return nil, listenError(err, addr)
 		}
 		return ln, nil
 	}
-	if keepAlive > 0 { // as listen sets them, for the sockets it accepts
-		rc, err := ln.(*net.TCPListener).SyscallConn()
-		if err == nil {
-			err = keepAliveListener(rc, keepAlive)
-		}
-		if err != nil {
-			ln.Close()
-			return nil, fmt.Errorf("socket activation: --tcp-keepalive on the socket passed: %w", err)
-		}
+	tl := activated.(*net.TCPListener) // internal/activation passes no other
+	// Set either way, as listen sets them for the sockets accept4 takes: the socket keeps
+	// what the last process on it set, probes included after a restart told --tcp-keepalive 0.
+	rc, err := tl.SyscallConn()
+	if err == nil {
+		err = keepAliveListener(rc, keepAlive)
 	}
-	log.Info("listening on the socket the launcher passed (LISTEN_FDS), not --host and --port", "addr", ln.Addr().String())
-	return ln, nil
+	if err != nil {
+		tl.Close()
+		return nil, fmt.Errorf("socket activation: --tcp-keepalive on the socket passed: %w", err)
+	}
+	log.Info("listening on the socket the launcher passed (LISTEN_FDS), not --host and --port", "addr", tl.Addr().String())
+	return activatedListener{TCPListener: tl, keepAlive: keepAlive}, nil
+}
+
+// activatedListener is a socket a launcher passed, whose Accept gives each connection the
+// keep-alive probes --tcp-keepalive asks for, as listen's ListenConfig does: net's Accept on a
+// listener made from a descriptor, which no ListenConfig made, turns on Go's default (a probe
+// every 15 s) whatever the flag says. It embeds the *net.TCPListener, whose SyscallConn the
+// server's own accept4 takes (internal/server's rawListener), so that path stays: there the
+// listening socket's options (keepAliveListener) are copied to each socket.
+type activatedListener struct {
+	*net.TCPListener
+	keepAlive time.Duration
+}
+
+// Accept accepts with net's Accept (TLS, --transport goroutine, systems other than Linux) and
+// sets the connection's probes as --tcp-keepalive says.
+func (l activatedListener) Accept() (net.Conn, error) {
+	c, err := l.AcceptTCP()
+	if err != nil {
+		return nil, err
+	}
+	// An error here is a connection already reset, which its first read reports.
+	if l.keepAlive <= 0 {
+		_ = c.SetKeepAlive(false)
+	} else {
+		_ = c.SetKeepAliveConfig(net.KeepAliveConfig{Enable: true, Idle: l.keepAlive, Interval: 15 * time.Second, Count: 9})
+	}
+	return c, nil
 }
 
 // listen listens on addr. Accepted connections get TCP keep-alive probes every keepAlive, none

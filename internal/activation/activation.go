@@ -65,8 +65,10 @@ func Listener() (net.Listener, error) {
 	switch {
 	case n == 0:
 		return nil, fmt.Errorf("%s=0: the launcher passed no socket", envFDs)
+	case n > 1 && names == "":
+		return nil, fmt.Errorf("%s=%d: hubbub serves one socket; have the launcher pass one (one ListenStream= in a systemd socket unit)", envFDs, n)
 	case n > 1:
-		return nil, fmt.Errorf("%s=%d (%s=%q): hubbub serves one socket; have the launcher pass one", envFDs, n, envFDNames, names)
+		return nil, fmt.Errorf("%s=%d (%s=%q): hubbub serves one socket; have the launcher pass one (one ListenStream= in a systemd socket unit)", envFDs, n, envFDNames, names)
 	}
 	name := "LISTEN_FD_3"
 	if names != "" {

@@ -36,7 +36,13 @@ func accepting(fd int) error {
 	if err != nil {
 		return fmt.Errorf("%w (%w)", ErrNotTCP, err)
 	}
-	if typ != syscall.SOCK_STREAM {
+	switch typ {
+	case syscall.SOCK_STREAM:
+	case syscall.SOCK_DGRAM: // named as the socket unit names it, which the operator wrote
+		return fmt.Errorf("a datagram socket (UDP: a systemd socket unit's ListenDatagram=; want ListenStream=): %w", ErrNotTCP)
+	case syscall.SOCK_SEQPACKET:
+		return fmt.Errorf("a sequential-packet socket (a systemd socket unit's ListenSequentialPacket=; want ListenStream=): %w", ErrNotTCP)
+	default:
 		return fmt.Errorf("a socket of type %d: %w", typ, ErrNotTCP)
 	}
 	if listens, known := listening(fd); known && !listens {

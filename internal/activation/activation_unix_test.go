@@ -153,7 +153,8 @@ func TestListenerRefusesWhatItCannotServe(t *testing.T) {
 		{"two sockets", tcp, []string{"LISTEN_FDS=2", "LISTEN_FDNAMES=web:api"}, `LISTEN_FDS=2 (LISTEN_FDNAMES="web:api"): hubbub serves one socket`},
 		{"no number", tcp, []string{"LISTEN_FDS=one"}, `LISTEN_FDS="one": want the number`},
 		{"none passed", tcp, []string{"LISTEN_FDS=0"}, "passed no socket"},
-		{"UDP", udpFile, []string{"LISTEN_FDS=1"}, "not a listening TCP socket"},
+		{"two sockets unnamed", tcp, []string{"LISTEN_FDS=2"}, `LISTEN_FDS=2: hubbub serves one socket; have the launcher pass one (one ListenStream=`},
+		{"UDP", udpFile, []string{"LISTEN_FDS=1"}, "a datagram socket (UDP: a systemd socket unit's ListenDatagram=; want ListenStream=): not a listening TCP socket"},
 		{"a file", plain, []string{"LISTEN_FDS=1"}, "not a listening TCP socket"},
 		{"a connection", connFile, []string{"LISTEN_FDS=1"}, "must not set Accept=yes"},
 	}

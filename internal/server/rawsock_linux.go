@@ -36,16 +36,18 @@ import (
 // for them (and kept when a socket becomes net's connection, whose FileConn turns them on).
 
 // rawListener returns the listening socket of ln for rawAccept, with TCP_NODELAY set for the
-// sockets it will accept, or nil when ln is not a plain TCP listener of net's (the listener
-// then accepts with ln.Accept). It is a duplicate of ln's descriptor as an os.File, whose
+// sockets it will accept, or nil when ln is not a TCP listener that gives its socket (the
+// listener then accepts with ln.Accept): a *net.TCPListener, or one wrapping it that does
+// (hubbub serve's socket passed by a launcher, whose Accept sets the keep-alive probes net's
+// would not). It is a duplicate of ln's descriptor as an os.File, whose
 // RawConn waits for readability in the runtime's poller (a net listener's RawConn does not
 // wait: its Read is EINVAL); closing it (after ln) closes the listening socket.
 func rawListener(ln net.Listener) (*os.File, syscall.RawConn) {
-	tl, ok := ln.(*net.TCPListener)
-	if !ok {
+	sc, ok := ln.(syscall.Conn)
+	if _, tcp := ln.Addr().(*net.TCPAddr); !ok || !tcp {
 		return nil, nil
 	}
-	lc, err := tl.SyscallConn()
+	lc, err := sc.SyscallConn()
 	if err != nil {
 		return nil, nil
 	}

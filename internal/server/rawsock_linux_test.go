@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -331,5 +332,45 @@ func TestRawSocketWaitsForItsFirstBytesWithoutABuffer(t *testing.T) {
 	_ = rp.s.SetReadDeadline(time.Now())
 	if err := <-errc; !errors.Is(err, os.ErrDeadlineExceeded) {
 		t.Fatalf("first read after its deadline: %v, want os.ErrDeadlineExceeded", err)
+	}
+}
+
+// A listener that wraps a TCP listener and gives its socket (hubbub serve's socket passed by
+// a launcher, whose Accept sets keep-alive probes) is accepted from with accept4 as a plain
+// one is: the WebSocket listener's own accept is not lost to the wrapping.
+func TestRawListenerTakesAWrappedTCPListener(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	wrapped := struct{ *net.TCPListener }{ln.(*net.TCPListener)}
+	f, rc := rawListener(wrapped)
+	if rc == nil {
+		t.Fatal("rawListener: no raw listener for a wrapped TCP listener")
+	}
+	defer f.Close()
+	client, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	c, err := rawAccept(rc, ln.Addr(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if c.RemoteAddr().String() != client.LocalAddr().String() {
+		t.Errorf("accepted %v, want the client %v", c.RemoteAddr(), client.LocalAddr())
+	}
+	// A Unix listener gives its socket too, but is not TCP.
+	ul, err := net.Listen("unix", filepath.Join(t.TempDir(), "s"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ul.Close()
+	if f, rc := rawListener(ul); rc != nil {
+		f.Close()
+		t.Error("rawListener took a Unix listener")
 	}
 }
