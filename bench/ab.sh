@@ -69,7 +69,8 @@ storm | stormheld)
 *) usage ;;
 esac
 pid=""
-trap '[ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null' EXIT
+# (stormheld: $pid is the launcher's, which SIGKILL would leave its server running: that too)
+trap '[ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null; [ "$sc" = stormheld ] && [ -n "${d:-}" ] && [ -s "$d/pid" ] && kill -KILL "$(cat "$d/pid")" 2>/dev/null' EXIT
 for r in $(seq "$rounds"); do
 	for b in "$@"; do
 		d=$(mktemp -d /tmp/hubbub-ab.XXXX)

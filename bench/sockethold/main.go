@@ -31,6 +31,19 @@ import (
 // stopWait is how long the command has to end after SIGTERM before it is killed.
 const stopWait = 15 * time.Second
 
+// restartDelay is the wait before the command is run again, systemd's default RestartSec.
+const restartDelay = 100 * time.Millisecond
+
+// writePID writes pid to file through a temporary file renamed over it, so that a reader
+// never sees it empty or half written.
+func writePID(file string, pid int) error {
+	tmp := file + ".tmp"
+	if err := os.WriteFile(tmp, []byte(strconv.Itoa(pid)+"\n"), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, file)
+}
+
 func main() {
 	listen := flag.String("listen", "127.0.0.1:3434", "address to listen on (loopback only)")
 	pidFile := flag.String("pid-file", "", "file to write the running command's process id to (required)")
@@ -76,7 +89,7 @@ func run(listen, pidFile string, restarts int, command []string) error {
 		if err := cmd.Start(); err != nil {
 			return err
 		}
-		if err := os.WriteFile(pidFile, []byte(strconv.Itoa(cmd.Process.Pid)+"\n"), 0o644); err != nil {
+		if err := writePID(pidFile, cmd.Process.Pid); err != nil {
 			_ = cmd.Process.Kill()
 			_ = cmd.Wait()
 			return err
@@ -86,6 +99,13 @@ func run(listen, pidFile string, restarts int, command []string) error {
 		select {
 		case err := <-ended:
 			fmt.Fprintf(os.Stderr, "sockethold: %s ended (%v); running it again on the held socket\n", command[0], err)
+			// As systemd's RestartSec (100 ms by default): a command that fails at once is
+			// not run again in a tight loop.
+			select {
+			case <-time.After(restartDelay):
+			case <-stop:
+				return nil
+			}
 		case <-stop:
 			_ = cmd.Process.Signal(syscall.SIGTERM)
 			select {
