@@ -323,6 +323,7 @@ type chat struct {
 	notes    joinNotes         // what to say once a room's joined is printed (enter)
 	titles   roomTitles        // direct messages by their people's names
 	parted   partedRooms       // rooms /part takes out, whose left and unroom it says itself
+	gone     departures        // the printer's: a room's left and unroom said as one line
 	echoes   echoes            // what was printed of each room's log, and what of it was sent
 	sent     []*client.Receipt // sends whose outcome is not counted yet
 	total    int               // messages sent
@@ -1078,6 +1079,7 @@ func (c *chat) print() {
 			fmt.Fprint(out, presenceLine(f, titles.label(f.Room)))
 		case *wire.Joined:
 			c.in.set(f.Room, true)
+			c.gone.joined(f.Room) // in it again: its next left and unroom are a new departure
 			c.parted.take(f.Room) // in it again: a later left is said (the part's unroom was lost)
 			more := ""
 			if n := f.MemberCount - len(f.Members); n > 0 {
@@ -1092,10 +1094,13 @@ func (c *chat) print() {
 			}
 			rejoins[f.Room] = true
 		case *wire.Left:
+			wasIn := c.in.joined(f.Room)
 			c.in.left(f.Room)       // left, kicked or removed: a /join must join again
 			c.echoes.saw(f.Room, 0) // what was sent there will not come back
 			delete(rejoins, f.Room)
-			if !c.parted.has(f.Room) { // this chat's /part says it, and the unroom ends the mark
+			// This chat's /part says it, and the unroom ends the mark; a part on another
+			// device (or a removal) whose unroom came first said it with that.
+			if !c.parted.has(f.Room) && c.gone.left(f.Room, wasIn) {
 				fmt.Fprintf(out, "* you left %s\n", titles.label(f.Room))
 			}
 		case *wire.Members:
@@ -1124,6 +1129,7 @@ func (c *chat) print() {
 			switch {
 			case retried || !(f.Request == "" || isLogRequest(f.Request) || f.Request == wire.TypeTyping):
 			case f.Code == hubbub.ECodeKicked || f.Code == hubbub.ECodeBanned || f.Code == hubbub.ECodeMuted:
+				c.gone.kicked(f.Room) // its left follows, and no unroom: the room stays listed
 				// A moderator's decision, not a failure of the server.
 				fmt.Fprintf(errw, "* %s (%s)\n", localTimes(clean(f.Message)), f.Code)
 			case isLogRequest(f.Request) && f.Code != hubbub.ECodeInternal && f.Code != hubbub.ECodeUnavailable:

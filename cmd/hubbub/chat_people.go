@@ -190,6 +190,72 @@ func (p *partedRooms) take(room string) bool {
 	return was
 }
 
+// departures pairs the two frames one departure from a room sends a connection that is in
+// it — left (out of the room) and unroom (out of the user's list), in either order, from a
+// /part on another device of the user or a removal from a private room — so that the chat
+// says it once: the second of them prints nothing. "* lobby left your rooms" then "* you left
+// lobby" said one part on the other device twice. Only the printer uses it.
+type departures struct {
+	said map[string]departure // by hubbub.RoomKey: which of the two said the departure
+}
+
+type departure uint8
+
+const (
+	saidByLeft   departure = iota + 1 // a left was printed; its unroom says nothing
+	saidByUnroom                      // an unroom was printed; its left says nothing
+	kickedOut                         // a kick's error came: its left has no unroom
+)
+
+func (d *departures) mark(room string, how departure) {
+	if d.said == nil {
+		d.said = make(map[string]departure)
+	}
+	d.said[hubbub.RoomKey(room)] = how
+}
+
+// take returns how room's departure was said, and forgets it.
+func (d *departures) take(room string) departure {
+	how := d.said[hubbub.RoomKey(room)]
+	delete(d.said, hubbub.RoomKey(room))
+	return how
+}
+
+// left reports whether the left of room is to be printed; wasIn is whether the connection
+// was in the room when it came (not after this chat's /leave, which has no unroom).
+func (d *departures) left(room string, wasIn bool) bool {
+	switch how := d.take(room); {
+	case how == saidByUnroom:
+		return false
+	case wasIn && how != kickedOut:
+		d.mark(room, saidByLeft) // an unroom may follow: a part on another device, a removal
+	}
+	return true
+}
+
+// unroom reports whether the unroom of room is to be printed; wasIn is whether the
+// connection was in the room (or joining it), so that a left follows.
+func (d *departures) unroom(room string, wasIn bool) bool {
+	if d.take(room) == saidByLeft {
+		return false
+	}
+	if wasIn {
+		d.mark(room, saidByUnroom)
+	}
+	return true
+}
+
+// kicked records that a moderator took the connection out of room: the left that follows
+// is not one of a pair.
+func (d *departures) kicked(room string) {
+	if room != "" {
+		d.mark(room, kickedOut)
+	}
+}
+
+// joined forgets room's departure: the connection is in it again.
+func (d *departures) joined(room string) { d.take(room) }
+
 // dm opens the direct message with the people named in args and makes it current.
 func (c *chat) dm(ctx context.Context, args string) error {
 	names := strings.Fields(args)
@@ -619,9 +685,12 @@ func (c *chat) printPeople(out io.Writer, f wire.Frame, titles *roomTitles) bool
 			fmt.Fprintf(out, "* %s is in your rooms%s\n", f.Room, roomDetails(&f.MyRoom))
 		}
 	case *wire.Unroom:
+		wasIn := c.in.joined(f.Room) || c.in.joining(f.Room)
 		c.in.unroom(f.Room)
-		c.echoes.saw(f.Room, 0)     // what was sent there will not come back: await looks again
-		if !c.parted.take(f.Room) { // this chat's /part said it
+		c.echoes.saw(f.Room, 0) // what was sent there will not come back: await looks again
+		// This chat's /part said it; a part on another device (or a removal) whose left came
+		// first said it with that.
+		if !c.parted.take(f.Room) && c.gone.unroom(f.Room, wasIn) {
 			fmt.Fprintf(out, "* %s left your rooms\n", titles.label(f.Room))
 		}
 	case *wire.TopicChanged:

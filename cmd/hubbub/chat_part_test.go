@@ -1,0 +1,52 @@
+package main
+
+import (
+	"io"
+	"strings"
+	"testing"
+
+	"hubbub/internal/servertest"
+	"hubbub/internal/testwait"
+)
+
+// TestChatPartOnAnotherDeviceIsSaidOnce: ann runs `hubbub chat` on two devices (one user, one
+// key) and parts lobby on the first; the second, which was in lobby, says so in one line. It
+// printed "* lobby left your rooms" and "* you left lobby", one part said twice: the server
+// takes each of her connections out of the room (left) and the room out of her list
+// (unroom), in either order.
+func TestChatPartOnAnotherDeviceIsSaidOnce(t *testing.T) {
+	chatLeakCheck(t)
+	s := servertest.Start(t, servertest.Options{})
+	ann := chatUser(t, "ann") // both devices share its key file: one user
+
+	pr, pw := io.Pipe()
+	t.Cleanup(func() { pw.Close() })
+	phone := startChat(t, pr, chatArgs(ann, []string{s.WS})...)
+	phone.waitOutput(t, "* you joined general")
+	typePhone := lineTyper(t, pw)
+	typePhone("/join lobby")
+	phone.waitOutput(t, "* you joined lobby")
+
+	pr2, pw2 := io.Pipe()
+	t.Cleanup(func() { pw2.Close() })
+	laptop := startChat(t, pr2, chatArgs(ann, []string{"--room", "lobby", s.WS})...)
+	laptop.waitOutput(t, "* you joined lobby")
+	typeLaptop := lineTyper(t, pw2)
+	typeLaptop("/join general")
+	laptop.waitOutput(t, "* you joined general")
+
+	typePhone("/part lobby")
+	phone.waitErr(t, "* you parted lobby: it is no longer in your rooms\n")
+	said := func() int {
+		out := laptop.out.String()
+		return strings.Count(out, "* lobby left your rooms\n") + strings.Count(out, "* you left lobby\n")
+	}
+	testwait.Until(t, "the laptop saying the part", func() bool { return said() > 0 })
+	// Both frames of the part were sent before the phone's part was answered; a message the
+	// laptop sends now comes back after them.
+	typeLaptop("after the part")
+	laptop.waitOutput(t, " ann: after the part\n")
+	if n := said(); n != 1 {
+		t.Errorf("the laptop said the part %d times:\n%s", n, laptop.all.String())
+	}
+}
