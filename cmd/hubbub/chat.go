@@ -800,6 +800,7 @@ func (c *chat) command(ctx context.Context, line string) (quit bool) {
 		if arg, err = c.roomArg(arg); err != nil {
 			break
 		}
+		arg = c.in.spelled(arg) // /leave Lobby leaves lobby: one room whatever the case
 		wasCurrent := arg == c.current()
 		c.forget(arg)
 		c.notes.take(arg) // a join waiting for the reconnect is not made: its lines go elsewhere

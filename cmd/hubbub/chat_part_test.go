@@ -50,3 +50,37 @@ func TestChatPartOnAnotherDeviceIsSaidOnce(t *testing.T) {
 		t.Errorf("the laptop said the part %d times:\n%s", n, laptop.all.String())
 	}
 }
+
+// TestChatPartAnyCase: /part Lobby after joining lobby parts lobby, as /join General joins
+// general (TestChatJoinAnyCase); it was refused, "room Lobby is named lobby (room_case)". A
+// room of the list the connection is not in (left with /leave OPS, which leaves ops) is
+// parted by the name the server's refusal gives.
+func TestChatPartAnyCase(t *testing.T) {
+	chatLeakCheck(t)
+	s := servertest.Start(t, servertest.Options{})
+	pr, pw := io.Pipe()
+	t.Cleanup(func() { pw.Close() })
+	ann := startChat(t, pr, chatArgs(chatUser(t, "ann"), []string{s.WS})...)
+	ann.waitOutput(t, "* you joined general")
+	typeLine := lineTyper(t, pw)
+	typeLine("/join lobby")
+	ann.waitOutput(t, "* you joined lobby")
+	typeLine("/part Lobby")
+	ann.waitErr(t, "* you parted lobby: it is no longer in your rooms\n* lines you type go to general now\n")
+
+	typeLine("/join ops")
+	ann.waitOutput(t, "* you joined ops")
+	typeLine("/leave OPS")
+	ann.waitOutput(t, "* you left ops\n")
+	typeLine("/part OPS")
+	ann.waitErr(t, "* you parted ops: it is no longer in your rooms\n")
+	typeLine("/rooms")
+	typeLine("/who general") // answered after the list: all of it is printed then
+	ann.waitOutput(t, "* your rooms:\n*   general: no unread messages\n", "* members of general: ann\n")
+	if out := ann.out.String(); strings.Contains(out, "*   lobby") || strings.Contains(out, "*   ops") {
+		t.Errorf("a parted room is still in ann's rooms:\n%s", out)
+	}
+	if strings.Contains(ann.err.String(), "room_case") {
+		t.Errorf("a /part was refused:\n%s", ann.err.String())
+	}
+}

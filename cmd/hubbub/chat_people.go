@@ -137,12 +137,20 @@ func (c *chat) peopleCommand(ctx context.Context, cmd, line string) (handled boo
 		if err = hubbub.ValidateRoom(room); err != nil {
 			return true, err
 		}
-		wasCurrent := room == c.current()
+		// Room names are one room whatever their case: /part Lobby parts lobby, by the name
+		// the connection is in it under, or else the one the server's room_case names.
+		room = c.in.spelled(room)
 		c.parted.add(room) // its left and unroom say nothing more: this line says it all
-		if err = c.ses.Part(ctx, room); err != nil {
+		err = c.ses.Part(ctx, room)
+		if se := (*wire.Error)(nil); errors.As(err, &se) && se.Code == hubbub.ECodeRoomCase && se.StoredRoom != "" {
+			room = se.StoredRoom
+			err = c.ses.Part(ctx, room)
+		}
+		if err != nil {
 			c.parted.take(room)
 			return true, err
 		}
+		wasCurrent := room == c.current()
 		c.forget(room)
 		c.notes.take(room)
 		fmt.Fprintf(c.io.err, "* you parted %s: it is no longer in your rooms\n", c.titles.label(room))
