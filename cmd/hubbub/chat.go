@@ -1120,7 +1120,7 @@ func (c *chat) print() {
 					join = title // a DM as @bob, which /join takes too: not its id
 				}
 				fmt.Fprintf(errw, "* could not join %s%s after the reconnect: %s (%s); /join %s to try again\n",
-					title, again, clean(f.Message), f.Code, join)
+					title, again, titles.roomsNamed(clean(f.Message)), f.Code, join)
 				return
 			}
 			// Errors answering a command are reported by the command; the rest are shown here,
@@ -1132,13 +1132,13 @@ func (c *chat) print() {
 			case f.Code == hubbub.ECodeKicked || f.Code == hubbub.ECodeBanned || f.Code == hubbub.ECodeMuted:
 				c.gone.kicked(f.Room) // its left follows, and no unroom: the room stays listed
 				// A moderator's decision, not a failure of the server.
-				fmt.Fprintf(errw, "* %s (%s)\n", localTimes(clean(f.Message)), f.Code)
+				fmt.Fprintf(errw, "* %s (%s)\n", titles.roomsNamed(localTimes(clean(f.Message))), f.Code)
 			case isLogRequest(f.Request) && f.Code != hubbub.ECodeInternal && f.Code != hubbub.ECodeUnavailable:
 				// A line refused for what it asks (a room not joined, too long), not because the
 				// server failed: "server error" sent people looking in the wrong place.
-				fmt.Fprintf(errw, "* refused: %s (%s)\n", localTimes(clean(f.Message)), f.Code)
+				fmt.Fprintf(errw, "* refused: %s (%s)\n", titles.roomsNamed(localTimes(clean(f.Message))), f.Code)
 			default:
-				fmt.Fprintf(errw, "* server error: %s (%s)\n", clean(f.Message), f.Code)
+				fmt.Fprintf(errw, "* server error: %s (%s)\n", titles.roomsNamed(clean(f.Message)), f.Code)
 			}
 		case *client.Connected:
 			as := ""

@@ -7,6 +7,7 @@ import (
 
 	"hubbub/internal/servertest"
 	"hubbub/internal/testwait"
+	"hubbub/internal/wire"
 )
 
 // TestChatPartOnAnotherDeviceIsSaidOnce: ann runs `hubbub chat` on two devices (one user, one
@@ -82,5 +83,49 @@ func TestChatPartAnyCase(t *testing.T) {
 	}
 	if strings.Contains(ann.err.String(), "room_case") {
 		t.Errorf("a /part was refused:\n%s", ann.err.String())
+	}
+}
+
+// TestChatSaysWhoseDMItIs: what the chat says of a DM names the other person, as "your
+// direct messages with carol": a /dm of one the user parted said "you left this direct
+// message", a moderator's confirmation "you muted eve in this direct message"
+// (TestChatModeration), and a /join @carol of a parted DM asked the server for it by its id
+// and printed its hash, "no direct message \"dm.d161…\"".
+func TestChatSaysWhoseDMItIs(t *testing.T) {
+	chatLeakCheck(t)
+	s := servertest.Start(t, servertest.Options{})
+	carol := servertest.DialJSON(t, s, "carol")
+	carol.Join("general", nil)
+	pr, pw := io.Pipe()
+	t.Cleanup(func() { pw.Close() })
+	ann := startChat(t, pr, chatArgs(chatUser(t, "ann"), []string{s.WS})...)
+	ann.waitOutput(t, "* you joined general")
+	typeLine := lineTyper(t, pw)
+	typeLine("/dm carol")
+	ann.waitOutput(t, "* you joined @carol")
+	typeLine("/part")
+	ann.waitErr(t, "* you parted @carol: it is no longer in your rooms\n")
+	typeLine("/dm carol")
+	ann.waitErr(t, "* /dm: you left your direct messages with carol, and a direct message keeps the people it was started with (forbidden)\n")
+	typeLine("/join @carol")
+	ann.waitErr(t, "* /join: no direct message with carol: /dm carol starts one\n")
+	if all := ann.all.String(); strings.Contains(all, "this direct message") || strings.Contains(all, "dm.") {
+		t.Errorf("a DM named otherwise than by its people:\n%s", all)
+	}
+}
+
+func TestRoomsNamed(t *testing.T) {
+	var titles roomTitles
+	titles.learn(&wire.MyRoom{RoomMeta: wire.RoomMeta{Room: "dm.1", DM: true}, People: []string{"bob", "carol"}})
+	titles.learn(&wire.MyRoom{RoomMeta: wire.RoomMeta{Room: "dm.2", DM: true}, People: []string{"eve"}})
+	for in, want := range map[string]string{
+		`you were removed from room "dm.1" by a moderator`: "you were removed from your direct messages with bob and carol by a moderator",
+		`you have not joined room "dm.2"`:                  "you have not joined your direct messages with eve",
+		`you have not joined room "dm.3"`:                  "you have not joined a direct message",
+		`room "general" and room "dm.2`:                    `room "general" and room "dm.2`,
+	} {
+		if got := titles.roomsNamed(in); got != want {
+			t.Errorf("roomsNamed(%q) = %q, want %q", in, got, want)
+		}
 	}
 }

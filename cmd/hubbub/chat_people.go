@@ -413,7 +413,7 @@ func (c *chat) noRoom() error {
 // sayError prints the error command cmd ended with, and after a refused join where lines go.
 // In a script a failed command is counted: the run fails over it (waitAcks).
 func (c *chat) sayError(cmd string, err error) {
-	said := commandError(cmd, err)
+	said := c.titles.roomsNamed(commandError(cmd, err)) // a DM by its people, not its id
 	fmt.Fprintf(c.io.err, "* %s\n", said)
 	if rj := (*refusedJoin)(nil); errors.As(err, &rj) {
 		fmt.Fprintln(c.io.err, c.afterRefusal(rj))
@@ -452,7 +452,7 @@ func (c *chat) joinDM(room string) {
 	c.in.release(room)
 	c.notes.take(room) // a /dm of it while the join was on its way would say lines go there
 	if !errors.Is(err, client.ErrNotConnected) && !errors.Is(err, client.ErrClosed) {
-		fmt.Fprintf(c.io.err, "* joining the direct message %s: %s\n", c.titles.label(room), refusal(err))
+		fmt.Fprintf(c.io.err, "* joining %s: %s\n", c.titles.phrase(room), c.titles.roomsNamed(refusal(err)))
 	}
 }
 
@@ -484,18 +484,8 @@ func (c *chat) roomChange(ctx context.Context, did, then string, queue func(room
 	if _, err := r.Wait(ctx); err != nil {
 		return err // printed as a refusal
 	}
-	fmt.Fprintf(c.io.err, "* you %s %s%s\n", did, currentRoomWords(room), then)
+	fmt.Fprintf(c.io.err, "* you %s %s%s\n", did, c.titles.phrase(room), then)
 	return nil
-}
-
-// currentRoomWords names the current room in a line a command prints: a DM as "this direct
-// message", since its id (dm.…) means nothing to a person (the printer's lines, which know
-// its people, say @bob; a command's do not).
-func currentRoomWords(room string) string {
-	if hubbub.IsDMRoom(room) {
-		return "this direct message"
-	}
-	return room
 }
 
 // parseCreate reads /create's arguments: ROOM [--private] [--topic TEXT], --topic taking the
@@ -540,8 +530,68 @@ func dmTitle(people []string) string {
 // label what they print as the printer does and to take a room given as "@bob".
 type roomTitles struct {
 	mu       sync.Mutex
-	titles   map[string]string // by room
-	byPeople map[string]string // rooms by peopleKey
+	titles   map[string]string   // by room
+	people   map[string][]string // a DM's other people, cleaned, by room
+	byPeople map[string]string   // rooms by peopleKey
+}
+
+// phrase names room in a sentence: a DM by its people, "your direct messages with bob" (or
+// "with bob and carol"), never its id (dm.…), which means nothing to a person, nor "this
+// direct message", which left the reader to guess whose; a DM whose people are unknown (the
+// others left it) as "a direct message"; another room as itself.
+func (t *roomTitles) phrase(room string) string {
+	if !hubbub.IsDMRoom(room) {
+		return room
+	}
+	t.mu.Lock()
+	people := t.people[room]
+	t.mu.Unlock()
+	switch n := len(people); n {
+	case 0:
+		return "a direct message"
+	case 1:
+		return "your direct messages with " + people[0]
+	default:
+		return "your direct messages with " + strings.Join(people[:n-1], ", ") + " and " + people[n-1]
+	}
+}
+
+// roomsNamed is text, a server's message, with each `room "NAME"` of a DM said as phrase
+// does: the server names a room by its id ("you were removed from room \"dm.4f…\""), which
+// for a DM is a hash.
+func (t *roomTitles) roomsNamed(text string) string {
+	var b strings.Builder
+	for {
+		before, after, found := strings.Cut(text, `room "`)
+		if !found {
+			break
+		}
+		name, rest, closed := strings.Cut(after, `"`)
+		if !closed {
+			break
+		}
+		if hubbub.IsDMRoom(name) {
+			b.WriteString(before + t.phrase(name))
+		} else {
+			b.WriteString(before + `room "` + name + `"`)
+		}
+		text = rest
+	}
+	b.WriteString(text)
+	return b.String()
+}
+
+// forgetPeople forgets which people name room, a DM taken out of the user's list: "/join
+// @bob" then says there is no such DM rather than asking the server for the DM by its id.
+// Its title stays, for its frames still on their way.
+func (t *roomTitles) forgetPeople(room string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for k, r := range t.byPeople {
+		if r == room {
+			delete(t.byPeople, k)
+		}
+	}
 }
 
 // label returns room's title, or room itself.
@@ -562,12 +612,22 @@ func (t *roomTitles) learn(r *wire.MyRoom) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.titles == nil {
-		t.titles, t.byPeople = make(map[string]string), make(map[string]string)
+		t.titles, t.people, t.byPeople = make(map[string]string), make(map[string][]string), make(map[string]string)
+	}
+	if len(r.People) == 0 && t.people[r.Room] != nil {
+		// Everyone else left it: it is still the DM with them, which "@bob" names better than
+		// "a direct message with nobody else" (the list names no one who left).
+		return
 	}
 	if old := t.titles[r.Room]; old != "" {
 		delete(t.byPeople, peopleKey(strings.TrimPrefix(old, "@")))
 	}
 	t.titles[r.Room] = dmTitle(r.People)
+	people := make([]string, len(r.People))
+	for i, p := range r.People {
+		people[i] = hubbub.CleanText(p)
+	}
+	t.people[r.Room] = people
 	if len(r.People) > 0 {
 		t.byPeople[peopleKey(strings.Join(r.People, ","))] = r.Room
 	}
@@ -682,7 +742,11 @@ func (c *chat) printPeople(out io.Writer, f wire.Frame, titles *roomTitles) bool
 		case f.DM:
 			// By its people only: its id (dm.…) means nothing to a person, and @bob is what
 			// /join and the other commands take.
-			fmt.Fprintf(out, "* direct message %s is in your rooms\n", titles.label(f.Room))
+			if title := titles.label(f.Room); strings.HasPrefix(title, "@") {
+				fmt.Fprintf(out, "* direct message %s is in your rooms\n", title)
+			} else { // everyone else left it: /join takes its id
+				fmt.Fprintf(out, "* %s is in your rooms (direct message %s)\n", title, f.Room)
+			}
 			if u := c.ses.User(); u != nil && f.CreatedBy != "" && f.CreatedBy != u.ID && c.in.claim(f.Room) {
 				// Someone else started it: join it, so that what they write prints, as the
 				// page shows it; it does not become the current room (/dm makes it so).
@@ -693,6 +757,7 @@ func (c *chat) printPeople(out io.Writer, f wire.Frame, titles *roomTitles) bool
 			fmt.Fprintf(out, "* %s is in your rooms%s\n", f.Room, roomDetails(&f.MyRoom))
 		}
 	case *wire.Unroom:
+		titles.forgetPeople(f.Room) // no longer the user's: "/join @bob" is no DM of theirs
 		wasIn := c.in.joined(f.Room) || c.in.joining(f.Room)
 		c.in.unroom(f.Room)
 		c.echoes.saw(f.Room, 0) // what was sent there will not come back: await looks again
