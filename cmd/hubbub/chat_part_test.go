@@ -129,3 +129,29 @@ func TestRoomsNamed(t *testing.T) {
 		}
 	}
 }
+
+// TestChatSaysADMIsInTheRoomsOnce: each /dm bob of a DM ann has printed "* direct message @bob
+// is in your rooms" again (the server answers a /dm with the DM's room frame), as if it were
+// new; it is said once, when it joins her list.
+func TestChatSaysADMIsInTheRoomsOnce(t *testing.T) {
+	chatLeakCheck(t)
+	s := servertest.Start(t, servertest.Options{})
+	servertest.DialJSON(t, s, "bob")
+	pr, pw := io.Pipe()
+	t.Cleanup(func() { pw.Close() })
+	ann := startChat(t, pr, chatArgs(chatUser(t, "ann"), []string{s.WS})...)
+	ann.waitOutput(t, "* you joined general")
+	typeLine := lineTyper(t, pw)
+	typeLine("/dm bob")
+	ann.waitOutput(t, "* direct message @bob is in your rooms\n", "* you joined @bob")
+	typeLine("/join general")
+	typeLine("/dm bob")
+	testwait.Until(t, "lines to go to @bob again", func() bool {
+		return strings.Count(ann.err.String(), "* lines you type go to @bob now\n") == 2
+	})
+	typeLine("back in the DM") // printed after the second /dm's room frame
+	ann.waitOutput(t, " ann: back in the DM\n")
+	if n := strings.Count(ann.out.String(), "is in your rooms"); n != 1 {
+		t.Errorf("the DM was said to be in ann's rooms %d times:\n%s", n, ann.all.String())
+	}
+}

@@ -533,6 +533,29 @@ type roomTitles struct {
 	titles   map[string]string   // by room
 	people   map[string][]string // a DM's other people, cleaned, by room
 	byPeople map[string]string   // rooms by peopleKey
+	// listed are the DMs the printer has seen in the user's list (a rooms or room frame), until
+	// their unroom: a /dm of one of them is answered with its room frame again, which is no
+	// news ("* direct message @bob is in your rooms" printed at every /dm bob).
+	listed map[string]bool
+}
+
+// list records that room is in the user's list, and reports whether it was already.
+func (t *roomTitles) list(room string) (was bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.listed == nil {
+		t.listed = make(map[string]bool)
+	}
+	was = t.listed[room]
+	t.listed[room] = true
+	return was
+}
+
+// unlist records that room left the user's list.
+func (t *roomTitles) unlist(room string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	delete(t.listed, room)
 }
 
 // phrase names room in a sentence: a DM by its people, "your direct messages with bob" (or
@@ -718,6 +741,7 @@ func (c *chat) printPeople(out io.Writer, f wire.Frame, titles *roomTitles) bool
 	case *wire.Rooms:
 		for i := range f.Rooms {
 			titles.learn(&f.Rooms[i])
+			titles.list(f.Rooms[i].Room)
 		}
 		c.roomsLearned() // a --room @bob waits for the DMs to be known
 		asked := c.roomsAsked.Load() > 0
@@ -740,6 +764,9 @@ func (c *chat) printPeople(out io.Writer, f wire.Frame, titles *roomTitles) bool
 		case f.Invited:
 			fmt.Fprintf(out, "* you are invited to %s: /join %s to accept\n", f.Room, f.Room)
 		case f.DM:
+			if titles.list(f.Room) {
+				return true // in the list already: a /dm of it, answered with its room
+			}
 			// By its people only: its id (dm.…) means nothing to a person, and @bob is what
 			// /join and the other commands take.
 			if title := titles.label(f.Room); strings.HasPrefix(title, "@") {
@@ -758,6 +785,7 @@ func (c *chat) printPeople(out io.Writer, f wire.Frame, titles *roomTitles) bool
 		}
 	case *wire.Unroom:
 		titles.forgetPeople(f.Room) // no longer the user's: "/join @bob" is no DM of theirs
+		titles.unlist(f.Room)
 		wasIn := c.in.joined(f.Room) || c.in.joining(f.Room)
 		c.in.unroom(f.Room)
 		c.echoes.saw(f.Room, 0) // what was sent there will not come back: await looks again
