@@ -41,22 +41,7 @@ carries "[file: NAME (SIZE) URL]"); edits print
 the message's new line, deletions and reactions a "*" notice. Lines you type are sent to the room you joined last; these
 commands work too (start a message with "//" to send a line that begins with "/"):
 
-  /join ROOM       join ROOM and make it the current room; where lines go is said once the
-                   server has answered (refused, they still go to the room they went to)
-  /leave [ROOM]    leave ROOM (default: the current room); leaving the current room makes the
-                   room joined before it current, and says so
-  /who [ROOM]      list the members of ROOM (default: the current room)
-  (a ROOM, and --room, may be a direct message as the chat shows it: @bob, or @bob,carol)
-` + chatLogHelp + `
-` + chatPeopleHelp + `
-` + chatModerationHelp + `
-` + chatSearchHelp + `
-` + chatFilesHelp + `
-` + chatNotifyHelp + `
-` + chatCommandsHelp + `
-  /help            list these commands, in short
-  /quit            stop (like end of input)
-
+` + chatCommandList + `
 With several URLs it connects to the first that answers and moves to the next one when a
 connection fails. It reconnects on its own and prints every missed message once; a room the
 server refuses to let it join again says why, and /join of it joins again. Kicked or removed
@@ -73,6 +58,27 @@ the lines after a /join (/dm, /create) that failed, refused by the server or by 
 name that is no room's), are refused, never sent to the room before it.
 
 flags:`
+
+// chatCommandList is what the chat's commands do, in the usage text and for /help, which
+// printed only their names on one line: a new user learned there that /part exists, not what
+// it does or how it differs from /leave.
+const chatCommandList = `  /join ROOM       join ROOM and make it the current room; where lines go is said once the
+                   server has answered (refused, they still go to the room they went to)
+  /leave [ROOM]    leave ROOM (default: the current room); leaving the current room makes the
+                   room joined before it current, and says so
+  /who [ROOM]      list the members of ROOM (default: the current room)
+  (a ROOM, and --room, may be a direct message as the chat shows it: @bob, or @bob,carol)
+` + chatLogHelp + `
+` + chatPeopleHelp + `
+` + chatModerationHelp + `
+` + chatSearchHelp + `
+` + chatFilesHelp + `
+` + chatNotifyHelp + `
+` + chatCommandsHelp + `
+  /help            list these commands
+  /quit            stop (like end of input)
+
+`
 
 // runChat is `hubbub chat`: a terminal client for the hubbub.v1 protocol.
 func runChat(ctx context.Context, args []string, io stdio) error {
@@ -820,7 +826,7 @@ func (c *chat) command(ctx context.Context, line string) (quit bool) {
 		}
 		_, err = c.ses.Who(ctx, arg) // the members frame is printed with the other events
 	case "/help":
-		fmt.Fprintln(c.io.err, "commands: /join ROOM, /leave [ROOM], /who [ROOM], /reply SEQ TEXT, /edit SEQ TEXT, /delete SEQ, /react SEQ EMOJI, /rooms, /dm NAME..., /create ROOM [--private] [--topic TEXT], /invite NAME, /remove NAME, /role NAME ROLE, /topic TEXT, /part [ROOM], /directory [TEXT], /kick NAME [REASON], /ban NAME FOR [REASON], /mute NAME FOR [REASON], /unban NAME, /unmute NAME, /search [#ROOM] TEXT, /search --more, /upload PATH [TEXT], /notify [all|mention|nothing], /commands, /NAME ARGS (the server's commands), /quit; //text sends /text")
+		fmt.Fprintln(c.io.err, "commands (a line starting with // sends the rest with one /):\n"+strings.TrimRight(chatCommandList, "\n"))
 	default:
 		err = fmt.Errorf("unknown command %s (try /help)", words[0])
 	}

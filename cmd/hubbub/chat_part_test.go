@@ -155,3 +155,27 @@ func TestChatSaysADMIsInTheRoomsOnce(t *testing.T) {
 		t.Errorf("the DM was said to be in ann's rooms %d times:\n%s", n, ann.all.String())
 	}
 }
+
+// TestChatHelpSaysWhatEachCommandDoes: /help printed the commands' names on one line, "/join
+// ROOM, /leave [ROOM], … /part [ROOM], …": a new user learned that /part exists, not that it
+// leaves for good where /leave does not. It lists them as --help does, one a line, each with
+// what it does.
+func TestChatHelpSaysWhatEachCommandDoes(t *testing.T) {
+	chatLeakCheck(t)
+	s := servertest.Start(t, servertest.Options{})
+	_, stderr, err := chatToEnd(t, "/help\n", chatArgs(chatUser(t, "ann"), []string{s.WS})...)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	for _, want := range []string{
+		"\n  /leave [ROOM]    leave ROOM (default: the current room)",
+		"\n  /part [ROOM]     leave ROOM (default: the current room) for good: it leaves your rooms\n",
+		"\n  /react SEQ EMOJI toggle your reaction",
+		"\n  /search [#ROOM] TEXT",
+		"\n  /help            list these commands\n",
+	} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("/help does not say %q:\n%s", want, stderr)
+		}
+	}
+}
