@@ -884,9 +884,19 @@ func countText(n int) string {
 	return fmt.Sprint(n)
 }
 
-// memberChangedLine formats a change of a room's members as a notice.
+// memberChangedLine formats a change of a room's members as a notice. In a DM, whose label
+// is its people as the reader sees them, "* bob parted @bob" read as if bob had parted
+// himself: there the line says what bob parted, with the label after it (as presenceLine).
 func memberChangedLine(f *wire.MemberChanged, room string) string {
 	by, who := hubbub.CleanText(f.From), hubbub.CleanText(f.SubjectName)
+	if hubbub.IsDMRoom(f.Room) {
+		switch f.Action {
+		case hubbub.MemberJoin:
+			return fmt.Sprintf("* %s is in the direct message (%s)", who, room)
+		case hubbub.MemberLeave:
+			return fmt.Sprintf("* %s parted the direct message for good (%s)", who, room)
+		}
+	}
 	switch f.Action {
 	case hubbub.MemberInvite:
 		return fmt.Sprintf("* %s invited %s to %s", by, who, room)

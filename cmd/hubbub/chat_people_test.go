@@ -410,6 +410,19 @@ func TestMemberChangedLineOfARole(t *testing.T) {
 	}
 }
 
+// In a DM, labelled by the reader's others ("@ann" for bob), "* ann parted @ann" read as if
+// ann had parted herself; the line says what she parted.
+func TestMemberChangedLineInADM(t *testing.T) {
+	part := &wire.MemberChanged{Room: "dm.0123", From: "ann", SubjectName: "ann", Action: hubbub.MemberLeave}
+	if got, want := memberChangedLine(part, "@ann"), "* ann parted the direct message for good (@ann)"; got != want {
+		t.Errorf("a part of a DM: %q, want %q", got, want)
+	}
+	part.Room = "plans"
+	if got, want := memberChangedLine(part, "plans"), "* ann parted plans"; got != want {
+		t.Errorf("a part of a room: %q, want %q", got, want)
+	}
+}
+
 // A command typed while the chat reconnects said so twice over, in the client's wrappings:
 // "* /search: client: search: client: not connected". It says it once now, and that the chat
 // is reconnecting.
