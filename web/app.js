@@ -79,7 +79,11 @@ const ui = {
   views: new Map(),
   /** @type {Map<string, HTMLLIElement>} room → its sidebar entry */
   roomItems: new Map(),
-  /** @type {{room: string, seq: number}|null} where "new since you left" goes in the room in view */
+  /**
+   * Where reading starts in the room in view (people.js, dividerOf): "new since you left" above
+   * the first message after seq, or, with neverRead, at the first message with no line.
+   * @type {{room: string, seq: number, neverRead?: number}|null}
+   */
   divider: null,
   dividerChecked: false, // the first room list placed the divider of the room opened before it
   /**
@@ -172,8 +176,7 @@ function selectRoom(name) {
     closeThread(false);
     msgUI.jump = null;
     // Opening a room with unread messages marks where they start, until another room is opened.
-    const read = readPositionOf(name);
-    ui.divider = read === null ? null : { room: name, seq: read };
+    ui.divider = dividerOf(name);
     ui.roster = { room: "", members: [], byName: new Map(), next: "", paging: false, stale: false };
     if (client.hasRoomList && client.state === "live") client.askMembers(name, "");
   }
@@ -417,8 +420,13 @@ function renderMessages(opts = {}) {
     for (const n of r.commandNotices) items.push({ key: "c" + n.key, m: { seq: n.seq, time: n.time }, p: null, command: n });
     items.sort((a, b) => a.m.seq - b.m.seq);
   }
-  const divider = ui.divider && ui.divider.room === r.name ? ui.divider.seq : null;
+  const divider = ui.divider && ui.divider.room === r.name ? ui.divider : null;
   let dividerPlaced = false;
+  // A room never read opens at its first message, once what is held reaches it: at least as
+  // many messages of others as it has unread.
+  const startHeld = divider !== null && !!divider.neverRead &&
+    r.sorted().filter((m) => !m.deleted && !client.isMine(m)).length >= divider.neverRead;
+  let firstUnread = null; // that first message's row
   for (const p of r.pending.values()) {
     items.push({ key: "p" + p.id, m: { from: mine, text: p.text, time: p.time, reply_to: p.replyTo, attachments: p.attachments }, p });
   }
@@ -443,7 +451,8 @@ function renderMessages(opts = {}) {
       prev = null;
       continue;
     }
-    if (divider !== null && !dividerPlaced && !it.p && it.m.seq > divider && !client.isMine(it.m)) {
+    const startsUnread = divider !== null && !dividerPlaced && !it.p && it.m.seq > divider.seq && !client.isMine(it.m);
+    if (startsUnread && !divider.neverRead) {
       if (!view.has("unread")) view.set("unread", unreadDivider());
       want.push(view.get("unread"));
       keys.add("unread");
@@ -467,6 +476,10 @@ function renderMessages(opts = {}) {
       const p = it.p;
       paintPending(el, p, waiting, () => client.retry(r.name, p.id), () => client.discard(r.name, p.id));
     }
+    if (startsUnread && startHeld) {
+      firstUnread = el; // no line: I was never there to leave
+      dividerPlaced = true;
+    }
     paintRow(el, r, it.m, false);
     el.classList.toggle("cont", continuesGroup(prev, it.m));
     want.push(el);
@@ -486,7 +499,7 @@ function renderMessages(opts = {}) {
   }
   for (const k of view.keys()) if (!keys.has(k)) view.delete(k);
 
-  const dividerEl = dividerPlaced ? view.get("unread") : null;
+  const dividerEl = firstUnread || (dividerPlaced ? view.get("unread") : null);
   if (opts.prepended) box.scrollTop = box.scrollHeight - fromBottom;
   else if (opts.toBottom && dividerEl && box.scrollHeight - dividerTop(box, dividerEl) > box.clientHeight) {
     // More is new than fits: open at the first unread message, which is where reading starts.

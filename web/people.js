@@ -77,6 +77,26 @@ function readPositionOf(name) {
   return ui.unread.get(name) ? ui.lastRead[name] || 0 : null;
 }
 
+/**
+ * Where the room opened begins for me, for ui.divider: after my read position ("new since you
+ * left", readPositionOf), or, in a room I have never read anything of (a DM someone started with
+ * me), at its first message, with no line — every message is new, and a room with unread
+ * messages opens at the first of them, so a never-read one opens at the start of its history,
+ * not at its newest message. unread is how many messages that start needs held (renderMessages
+ * opens there only once they are: else the first unread is older than what is held). null for
+ * neither.
+ * @returns {{room: string, seq: number, neverRead?: number}|null}
+ */
+function dividerOf(name) {
+  const read = readPositionOf(name);
+  if (read !== null) return { room: name, seq: read };
+  const info = myRoom(name);
+  if (client.hasRoomList && info && !info.invited && info.read_seq === 0 && info.unread > 0) {
+    return { room: name, seq: 0, neverRead: info.unread };
+  }
+  return null;
+}
+
 /** The highest position of a room this page holds: what reading it to the bottom reads up to. */
 function heldPosition(name) {
   const r = client.rooms.get(name);
@@ -699,9 +719,9 @@ function wirePeople() {
       // The room in view was opened before the first room list said where I had read it to
       // (a reload): the divider goes there now.
       ui.dividerChecked = true;
-      const read = readPositionOf(ui.active);
-      if (read !== null && !(ui.divider && ui.divider.room === ui.active)) {
-        ui.divider = { room: ui.active, seq: read };
+      const divider = dividerOf(ui.active);
+      if (divider !== null && !(ui.divider && ui.divider.room === ui.active)) {
+        ui.divider = divider;
         renderMessages();
       }
     }

@@ -41,22 +41,7 @@ carries "[file: NAME (SIZE) URL]"); edits print
 the message's new line, deletions and reactions a "*" notice. Lines you type are sent to the room you joined last; these
 commands work too (start a message with "//" to send a line that begins with "/"):
 
-  /join ROOM       join ROOM and make it the current room; where lines go is said once the
-                   server has answered (refused, they still go to the room they went to)
-  /leave [ROOM]    leave ROOM (default: the current room); leaving the current room makes the
-                   room joined before it current, and says so
-  /who [ROOM]      list the members of ROOM (default: the current room)
-  (a ROOM, and --room, may be a direct message as the chat shows it: @bob, or @bob,carol)
-` + chatLogHelp + `
-` + chatPeopleHelp + `
-` + chatModerationHelp + `
-` + chatSearchHelp + `
-` + chatFilesHelp + `
-` + chatNotifyHelp + `
-` + chatCommandsHelp + `
-  /help            list these commands, in short
-  /quit            stop (like end of input)
-
+` + chatCommandList + `
 With several URLs it connects to the first that answers and moves to the next one when a
 connection fails. It reconnects on its own and prints every missed message once; a room the
 server refuses to let it join again says why, and /join of it joins again. Kicked or removed
@@ -73,6 +58,27 @@ the lines after a /join (/dm, /create) that failed, refused by the server or by 
 name that is no room's), are refused, never sent to the room before it.
 
 flags:`
+
+// chatCommandList is what the chat's commands do, in the usage text and for /help, which
+// printed only their names on one line: a new user learned there that /part exists, not what
+// it does or how it differs from /leave.
+const chatCommandList = `  /join ROOM       join ROOM and make it the current room; where lines go is said once the
+                   server has answered (refused, they still go to the room they went to)
+  /leave [ROOM]    leave ROOM (default: the current room); leaving the current room makes the
+                   room joined before it current, and says so
+  /who [ROOM]      list the members of ROOM (default: the current room)
+  (a ROOM, and --room, may be a direct message as the chat shows it: @bob, or @bob,carol)
+` + chatLogHelp + `
+` + chatPeopleHelp + `
+` + chatModerationHelp + `
+` + chatSearchHelp + `
+` + chatFilesHelp + `
+` + chatNotifyHelp + `
+` + chatCommandsHelp + `
+  /help            list these commands
+  /quit            stop (like end of input)
+
+`
 
 // runChat is `hubbub chat`: a terminal client for the hubbub.v1 protocol.
 func runChat(ctx context.Context, args []string, io stdio) error {
@@ -323,6 +329,7 @@ type chat struct {
 	notes    joinNotes         // what to say once a room's joined is printed (enter)
 	titles   roomTitles        // direct messages by their people's names
 	parted   partedRooms       // rooms /part takes out, whose left and unroom it says itself
+	gone     departures        // the printer's: a room's left and unroom said as one line
 	echoes   echoes            // what was printed of each room's log, and what of it was sent
 	sent     []*client.Receipt // sends whose outcome is not counted yet
 	total    int               // messages sent
@@ -799,6 +806,7 @@ func (c *chat) command(ctx context.Context, line string) (quit bool) {
 		if arg, err = c.roomArg(arg); err != nil {
 			break
 		}
+		arg = c.in.spelled(arg) // /leave Lobby leaves lobby: one room whatever the case
 		wasCurrent := arg == c.current()
 		c.forget(arg)
 		c.notes.take(arg) // a join waiting for the reconnect is not made: its lines go elsewhere
@@ -818,7 +826,7 @@ func (c *chat) command(ctx context.Context, line string) (quit bool) {
 		}
 		_, err = c.ses.Who(ctx, arg) // the members frame is printed with the other events
 	case "/help":
-		fmt.Fprintln(c.io.err, "commands: /join ROOM, /leave [ROOM], /who [ROOM], /reply SEQ TEXT, /edit SEQ TEXT, /delete SEQ, /react SEQ EMOJI, /rooms, /dm NAME..., /create ROOM [--private] [--topic TEXT], /invite NAME, /remove NAME, /role NAME ROLE, /topic TEXT, /part [ROOM], /directory [TEXT], /kick NAME [REASON], /ban NAME FOR [REASON], /mute NAME FOR [REASON], /unban NAME, /unmute NAME, /search [#ROOM] TEXT, /search --more, /upload PATH [TEXT], /notify [all|mention|nothing], /commands, /NAME ARGS (the server's commands), /quit; //text sends /text")
+		fmt.Fprintln(c.io.err, "commands (a line starting with // sends the rest with one /):\n"+strings.TrimRight(chatCommandList, "\n"))
 	default:
 		err = fmt.Errorf("unknown command %s (try /help)", words[0])
 	}
@@ -1078,6 +1086,7 @@ func (c *chat) print() {
 			fmt.Fprint(out, presenceLine(f, titles.label(f.Room)))
 		case *wire.Joined:
 			c.in.set(f.Room, true)
+			c.gone.joined(f.Room) // in it again: its next left and unroom are a new departure
 			c.parted.take(f.Room) // in it again: a later left is said (the part's unroom was lost)
 			more := ""
 			if n := f.MemberCount - len(f.Members); n > 0 {
@@ -1092,10 +1101,13 @@ func (c *chat) print() {
 			}
 			rejoins[f.Room] = true
 		case *wire.Left:
+			wasIn := c.in.joined(f.Room)
 			c.in.left(f.Room)       // left, kicked or removed: a /join must join again
 			c.echoes.saw(f.Room, 0) // what was sent there will not come back
 			delete(rejoins, f.Room)
-			if !c.parted.has(f.Room) { // this chat's /part says it, and the unroom ends the mark
+			// This chat's /part says it, and the unroom ends the mark; a part on another
+			// device (or a removal) whose unroom came first said it with that.
+			if !c.parted.has(f.Room) && c.gone.left(f.Room, wasIn) {
 				fmt.Fprintf(out, "* you left %s\n", titles.label(f.Room))
 			}
 		case *wire.Members:
@@ -1114,7 +1126,7 @@ func (c *chat) print() {
 					join = title // a DM as @bob, which /join takes too: not its id
 				}
 				fmt.Fprintf(errw, "* could not join %s%s after the reconnect: %s (%s); /join %s to try again\n",
-					title, again, clean(f.Message), f.Code, join)
+					title, again, titles.roomsNamed(clean(f.Message)), f.Code, join)
 				return
 			}
 			// Errors answering a command are reported by the command; the rest are shown here,
@@ -1124,14 +1136,15 @@ func (c *chat) print() {
 			switch {
 			case retried || !(f.Request == "" || isLogRequest(f.Request) || f.Request == wire.TypeTyping):
 			case f.Code == hubbub.ECodeKicked || f.Code == hubbub.ECodeBanned || f.Code == hubbub.ECodeMuted:
+				c.gone.kicked(f.Room) // its left follows, and no unroom: the room stays listed
 				// A moderator's decision, not a failure of the server.
-				fmt.Fprintf(errw, "* %s (%s)\n", localTimes(clean(f.Message)), f.Code)
+				fmt.Fprintf(errw, "* %s (%s)\n", titles.roomsNamed(localTimes(clean(f.Message))), f.Code)
 			case isLogRequest(f.Request) && f.Code != hubbub.ECodeInternal && f.Code != hubbub.ECodeUnavailable:
 				// A line refused for what it asks (a room not joined, too long), not because the
 				// server failed: "server error" sent people looking in the wrong place.
-				fmt.Fprintf(errw, "* refused: %s (%s)\n", localTimes(clean(f.Message)), f.Code)
+				fmt.Fprintf(errw, "* refused: %s (%s)\n", titles.roomsNamed(localTimes(clean(f.Message))), f.Code)
 			default:
-				fmt.Fprintf(errw, "* server error: %s (%s)\n", clean(f.Message), f.Code)
+				fmt.Fprintf(errw, "* server error: %s (%s)\n", titles.roomsNamed(clean(f.Message)), f.Code)
 			}
 		case *client.Connected:
 			as := ""

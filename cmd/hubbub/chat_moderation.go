@@ -85,7 +85,7 @@ func (c *chat) moderationCommand(ctx context.Context, cmd, line string) (handled
 	if done.Name != "" {
 		name = done.Name // the name the member shows: "/kick ann" kicks Ann
 	}
-	fmt.Fprintf(c.io.err, "* you %s %s in %s%s\n", moderatedVerb(cmd), name, currentRoomWords(room), untilText(done.Until))
+	fmt.Fprintf(c.io.err, "* you %s %s in %s%s\n", moderatedVerb(cmd), name, c.titles.phrase(room), untilText(done.Until))
 	if done.Note != "" {
 		fmt.Fprintf(c.io.err, "*   but %s\n", hubbub.CleanText(done.Note))
 	}

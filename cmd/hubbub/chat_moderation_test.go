@@ -90,7 +90,7 @@ func TestChatModeration(t *testing.T) {
 	say("/dm eve")
 	run.waitErr(t, "* lines you type go to @eve now\n")
 	say("/mute eve 10m")
-	run.waitErr(t, "* you muted eve in this direct message until ")
+	run.waitErr(t, "* you muted eve in your direct messages with eve until ")
 }
 
 // parseSanctionDuration takes Go durations and days, and refuses the rest with one message.

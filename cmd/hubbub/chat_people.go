@@ -137,12 +137,20 @@ func (c *chat) peopleCommand(ctx context.Context, cmd, line string) (handled boo
 		if err = hubbub.ValidateRoom(room); err != nil {
 			return true, err
 		}
-		wasCurrent := room == c.current()
+		// Room names are one room whatever their case: /part Lobby parts lobby, by the name
+		// the connection is in it under, or else the one the server's room_case names.
+		room = c.in.spelled(room)
 		c.parted.add(room) // its left and unroom say nothing more: this line says it all
-		if err = c.ses.Part(ctx, room); err != nil {
+		err = c.ses.Part(ctx, room)
+		if se := (*wire.Error)(nil); errors.As(err, &se) && se.Code == hubbub.ECodeRoomCase && se.StoredRoom != "" {
+			room = se.StoredRoom
+			err = c.ses.Part(ctx, room)
+		}
+		if err != nil {
 			c.parted.take(room)
 			return true, err
 		}
+		wasCurrent := room == c.current()
 		c.forget(room)
 		c.notes.take(room)
 		fmt.Fprintf(c.io.err, "* you parted %s: it is no longer in your rooms\n", c.titles.label(room))
@@ -189,6 +197,72 @@ func (p *partedRooms) take(room string) bool {
 	delete(p.rooms, hubbub.RoomKey(room))
 	return was
 }
+
+// departures pairs the two frames one departure from a room sends a connection that is in
+// it — left (out of the room) and unroom (out of the user's list), in either order, from a
+// /part on another device of the user or a removal from a private room — so that the chat
+// says it once: the second of them prints nothing. "* lobby left your rooms" then "* you left
+// lobby" said one part on the other device twice. Only the printer uses it.
+type departures struct {
+	said map[string]departure // by hubbub.RoomKey: which of the two said the departure
+}
+
+type departure uint8
+
+const (
+	saidByLeft   departure = iota + 1 // a left was printed; its unroom says nothing
+	saidByUnroom                      // an unroom was printed; its left says nothing
+	kickedOut                         // a kick's error came: its left has no unroom
+)
+
+func (d *departures) mark(room string, how departure) {
+	if d.said == nil {
+		d.said = make(map[string]departure)
+	}
+	d.said[hubbub.RoomKey(room)] = how
+}
+
+// take returns how room's departure was said, and forgets it.
+func (d *departures) take(room string) departure {
+	how := d.said[hubbub.RoomKey(room)]
+	delete(d.said, hubbub.RoomKey(room))
+	return how
+}
+
+// left reports whether the left of room is to be printed; wasIn is whether the connection
+// was in the room when it came (not after this chat's /leave, which has no unroom).
+func (d *departures) left(room string, wasIn bool) bool {
+	switch how := d.take(room); {
+	case how == saidByUnroom:
+		return false
+	case wasIn && how != kickedOut:
+		d.mark(room, saidByLeft) // an unroom may follow: a part on another device, a removal
+	}
+	return true
+}
+
+// unroom reports whether the unroom of room is to be printed; wasIn is whether the
+// connection was in the room (or joining it), so that a left follows.
+func (d *departures) unroom(room string, wasIn bool) bool {
+	if d.take(room) == saidByLeft {
+		return false
+	}
+	if wasIn {
+		d.mark(room, saidByUnroom)
+	}
+	return true
+}
+
+// kicked records that a moderator took the connection out of room: the left that follows
+// is not one of a pair.
+func (d *departures) kicked(room string) {
+	if room != "" {
+		d.mark(room, kickedOut)
+	}
+}
+
+// joined forgets room's departure: the connection is in it again.
+func (d *departures) joined(room string) { d.take(room) }
 
 // dm opens the direct message with the people named in args and makes it current.
 func (c *chat) dm(ctx context.Context, args string) error {
@@ -339,7 +413,7 @@ func (c *chat) noRoom() error {
 // sayError prints the error command cmd ended with, and after a refused join where lines go.
 // In a script a failed command is counted: the run fails over it (waitAcks).
 func (c *chat) sayError(cmd string, err error) {
-	said := commandError(cmd, err)
+	said := c.titles.roomsNamed(commandError(cmd, err)) // a DM by its people, not its id
 	fmt.Fprintf(c.io.err, "* %s\n", said)
 	if rj := (*refusedJoin)(nil); errors.As(err, &rj) {
 		fmt.Fprintln(c.io.err, c.afterRefusal(rj))
@@ -378,7 +452,7 @@ func (c *chat) joinDM(room string) {
 	c.in.release(room)
 	c.notes.take(room) // a /dm of it while the join was on its way would say lines go there
 	if !errors.Is(err, client.ErrNotConnected) && !errors.Is(err, client.ErrClosed) {
-		fmt.Fprintf(c.io.err, "* joining the direct message %s: %s\n", c.titles.label(room), refusal(err))
+		fmt.Fprintf(c.io.err, "* joining %s: %s\n", c.titles.phrase(room), c.titles.roomsNamed(refusal(err)))
 	}
 }
 
@@ -410,18 +484,8 @@ func (c *chat) roomChange(ctx context.Context, did, then string, queue func(room
 	if _, err := r.Wait(ctx); err != nil {
 		return err // printed as a refusal
 	}
-	fmt.Fprintf(c.io.err, "* you %s %s%s\n", did, currentRoomWords(room), then)
+	fmt.Fprintf(c.io.err, "* you %s %s%s\n", did, c.titles.phrase(room), then)
 	return nil
-}
-
-// currentRoomWords names the current room in a line a command prints: a DM as "this direct
-// message", since its id (dm.…) means nothing to a person (the printer's lines, which know
-// its people, say @bob; a command's do not).
-func currentRoomWords(room string) string {
-	if hubbub.IsDMRoom(room) {
-		return "this direct message"
-	}
-	return room
 }
 
 // parseCreate reads /create's arguments: ROOM [--private] [--topic TEXT], --topic taking the
@@ -466,8 +530,91 @@ func dmTitle(people []string) string {
 // label what they print as the printer does and to take a room given as "@bob".
 type roomTitles struct {
 	mu       sync.Mutex
-	titles   map[string]string // by room
-	byPeople map[string]string // rooms by peopleKey
+	titles   map[string]string   // by room
+	people   map[string][]string // a DM's other people, cleaned, by room
+	byPeople map[string]string   // rooms by peopleKey
+	// listed are the DMs the printer has seen in the user's list (a rooms or room frame), until
+	// their unroom: a /dm of one of them is answered with its room frame again, which is no
+	// news ("* direct message @bob is in your rooms" printed at every /dm bob).
+	listed map[string]bool
+}
+
+// list records that room is in the user's list, and reports whether it was already.
+func (t *roomTitles) list(room string) (was bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.listed == nil {
+		t.listed = make(map[string]bool)
+	}
+	was = t.listed[room]
+	t.listed[room] = true
+	return was
+}
+
+// unlist records that room left the user's list.
+func (t *roomTitles) unlist(room string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	delete(t.listed, room)
+}
+
+// phrase names room in a sentence: a DM by its people, "your direct messages with bob" (or
+// "with bob and carol"), never its id (dm.…), which means nothing to a person, nor "this
+// direct message", which left the reader to guess whose; a DM whose people are unknown (the
+// others left it) as "a direct message"; another room as itself.
+func (t *roomTitles) phrase(room string) string {
+	if !hubbub.IsDMRoom(room) {
+		return room
+	}
+	t.mu.Lock()
+	people := t.people[room]
+	t.mu.Unlock()
+	switch n := len(people); n {
+	case 0:
+		return "a direct message"
+	case 1:
+		return "your direct messages with " + people[0]
+	default:
+		return "your direct messages with " + strings.Join(people[:n-1], ", ") + " and " + people[n-1]
+	}
+}
+
+// roomsNamed is text, a server's message, with each `room "NAME"` of a DM said as phrase
+// does: the server names a room by its id ("you were removed from room \"dm.4f…\""), which
+// for a DM is a hash.
+func (t *roomTitles) roomsNamed(text string) string {
+	var b strings.Builder
+	for {
+		before, after, found := strings.Cut(text, `room "`)
+		if !found {
+			break
+		}
+		name, rest, closed := strings.Cut(after, `"`)
+		if !closed {
+			break
+		}
+		if hubbub.IsDMRoom(name) {
+			b.WriteString(before + t.phrase(name))
+		} else {
+			b.WriteString(before + `room "` + name + `"`)
+		}
+		text = rest
+	}
+	b.WriteString(text)
+	return b.String()
+}
+
+// forgetPeople forgets which people name room, a DM taken out of the user's list: "/join
+// @bob" then says there is no such DM rather than asking the server for the DM by its id.
+// Its title stays, for its frames still on their way.
+func (t *roomTitles) forgetPeople(room string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for k, r := range t.byPeople {
+		if r == room {
+			delete(t.byPeople, k)
+		}
+	}
 }
 
 // label returns room's title, or room itself.
@@ -488,12 +635,22 @@ func (t *roomTitles) learn(r *wire.MyRoom) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.titles == nil {
-		t.titles, t.byPeople = make(map[string]string), make(map[string]string)
+		t.titles, t.people, t.byPeople = make(map[string]string), make(map[string][]string), make(map[string]string)
+	}
+	if len(r.People) == 0 && t.people[r.Room] != nil {
+		// Everyone else left it: it is still the DM with them, which "@bob" names better than
+		// "a direct message with nobody else" (the list names no one who left).
+		return
 	}
 	if old := t.titles[r.Room]; old != "" {
 		delete(t.byPeople, peopleKey(strings.TrimPrefix(old, "@")))
 	}
 	t.titles[r.Room] = dmTitle(r.People)
+	people := make([]string, len(r.People))
+	for i, p := range r.People {
+		people[i] = hubbub.CleanText(p)
+	}
+	t.people[r.Room] = people
 	if len(r.People) > 0 {
 		t.byPeople[peopleKey(strings.Join(r.People, ","))] = r.Room
 	}
@@ -584,6 +741,7 @@ func (c *chat) printPeople(out io.Writer, f wire.Frame, titles *roomTitles) bool
 	case *wire.Rooms:
 		for i := range f.Rooms {
 			titles.learn(&f.Rooms[i])
+			titles.list(f.Rooms[i].Room)
 		}
 		c.roomsLearned() // a --room @bob waits for the DMs to be known
 		asked := c.roomsAsked.Load() > 0
@@ -606,9 +764,16 @@ func (c *chat) printPeople(out io.Writer, f wire.Frame, titles *roomTitles) bool
 		case f.Invited:
 			fmt.Fprintf(out, "* you are invited to %s: /join %s to accept\n", f.Room, f.Room)
 		case f.DM:
+			if titles.list(f.Room) {
+				return true // in the list already: a /dm of it, answered with its room
+			}
 			// By its people only: its id (dm.…) means nothing to a person, and @bob is what
 			// /join and the other commands take.
-			fmt.Fprintf(out, "* direct message %s is in your rooms\n", titles.label(f.Room))
+			if title := titles.label(f.Room); strings.HasPrefix(title, "@") {
+				fmt.Fprintf(out, "* direct message %s is in your rooms\n", title)
+			} else { // everyone else left it: /join takes its id
+				fmt.Fprintf(out, "* %s is in your rooms (direct message %s)\n", title, f.Room)
+			}
 			if u := c.ses.User(); u != nil && f.CreatedBy != "" && f.CreatedBy != u.ID && c.in.claim(f.Room) {
 				// Someone else started it: join it, so that what they write prints, as the
 				// page shows it; it does not become the current room (/dm makes it so).
@@ -619,9 +784,14 @@ func (c *chat) printPeople(out io.Writer, f wire.Frame, titles *roomTitles) bool
 			fmt.Fprintf(out, "* %s is in your rooms%s\n", f.Room, roomDetails(&f.MyRoom))
 		}
 	case *wire.Unroom:
+		titles.forgetPeople(f.Room) // no longer the user's: "/join @bob" is no DM of theirs
+		titles.unlist(f.Room)
+		wasIn := c.in.joined(f.Room) || c.in.joining(f.Room)
 		c.in.unroom(f.Room)
-		c.echoes.saw(f.Room, 0)     // what was sent there will not come back: await looks again
-		if !c.parted.take(f.Room) { // this chat's /part said it
+		c.echoes.saw(f.Room, 0) // what was sent there will not come back: await looks again
+		// This chat's /part said it; a part on another device (or a removal) whose left came
+		// first said it with that.
+		if !c.parted.take(f.Room) && c.gone.unroom(f.Room, wasIn) {
 			fmt.Fprintf(out, "* %s left your rooms\n", titles.label(f.Room))
 		}
 	case *wire.TopicChanged:
@@ -714,9 +884,19 @@ func countText(n int) string {
 	return fmt.Sprint(n)
 }
 
-// memberChangedLine formats a change of a room's members as a notice.
+// memberChangedLine formats a change of a room's members as a notice. In a DM, whose label
+// is its people as the reader sees them, "* bob parted @bob" read as if bob had parted
+// himself: there the line says what bob parted, with the label after it (as presenceLine).
 func memberChangedLine(f *wire.MemberChanged, room string) string {
 	by, who := hubbub.CleanText(f.From), hubbub.CleanText(f.SubjectName)
+	if hubbub.IsDMRoom(f.Room) {
+		switch f.Action {
+		case hubbub.MemberJoin:
+			return fmt.Sprintf("* %s is in the direct message (%s)", who, room)
+		case hubbub.MemberLeave:
+			return fmt.Sprintf("* %s parted the direct message for good (%s)", who, room)
+		}
+	}
 	switch f.Action {
 	case hubbub.MemberInvite:
 		return fmt.Sprintf("* %s invited %s to %s", by, who, room)

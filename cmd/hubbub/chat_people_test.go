@@ -295,13 +295,18 @@ func TestChatRemovedFromTheCurrentRoom(t *testing.T) {
 	bob.waitOutput(t, "[plans] #4 bob: in plans\n")
 
 	ann.Send(servertest.Frame{"type": "remove", "room": "plans", "name": "bob", "id": "r-1"})
-	bob.waitOutput(t, "* you left plans\n", "* plans left your rooms\n")
+	bob.waitOutput(t, "* you left plans\n")
 	typeLine("meant for plans")
 	waitStderr(t, bob, "* you are no longer in plans: that line was not sent\n* lines you type go to general now\n")
 	typeLine("now in general")
 	bob.waitOutput(t, "[general] #1 bob: now in general\n")
 	if strings.Contains(bob.err.String(), "not_joined") {
 		t.Errorf("a line was sent to plans after the removal:\n%s", bob.err.String())
+	}
+	// The removal's unroom, which came before the line in general, says nothing more: "* you
+	// left plans" said it (TestChatPartOnAnotherDeviceIsSaidOnce).
+	if strings.Contains(bob.out.String(), "* plans left your rooms") {
+		t.Errorf("the removal was said twice:\n%s", bob.out.String())
 	}
 }
 
@@ -402,6 +407,19 @@ func TestMemberChangedLineOfARole(t *testing.T) {
 		Role: "owner", Auto: true}
 	if got, want := memberChangedLine(regained, "plans"), "* ann is the owner of plans now, as it had none"; got != want {
 		t.Errorf("a join of a room that had lost its owner: %q, want %q", got, want)
+	}
+}
+
+// In a DM, labelled by the reader's others ("@ann" for bob), "* ann parted @ann" read as if
+// ann had parted herself; the line says what she parted.
+func TestMemberChangedLineInADM(t *testing.T) {
+	part := &wire.MemberChanged{Room: "dm.0123", From: "ann", SubjectName: "ann", Action: hubbub.MemberLeave}
+	if got, want := memberChangedLine(part, "@ann"), "* ann parted the direct message for good (@ann)"; got != want {
+		t.Errorf("a part of a DM: %q, want %q", got, want)
+	}
+	part.Room = "plans"
+	if got, want := memberChangedLine(part, "plans"), "* ann parted plans"; got != want {
+		t.Errorf("a part of a room: %q, want %q", got, want)
 	}
 }
 

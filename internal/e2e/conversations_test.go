@@ -468,3 +468,45 @@ func TestNeverOpenedDirectMessageSaysNotSinceYouLeft(t *testing.T) {
 	ann.see("bob", "while ann was in lobby")
 	ann.waitFor("the line above the message that came while ann was away", exprDividerBefore("while ann was in lobby"))
 }
+
+// A direct message someone else started and I never read, with more messages than fit, opens at
+// its first message — where my reading starts, as a room with unread messages opens at the
+// first of them under "New since you left" — with no such line (I was never there). It opened
+// at the newest message, the first ones out of view above. Its badge clears once I have read
+// it to the end.
+func TestNeverReadDirectMessageOpensAtItsFirstMessage(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{Server: server.Config{SendRate: 10000, SendBurst: 10000}})
+	bob := dialUser(t, srv, "bob")
+	ann := b.newUser("ann")
+	ann.open(srv.URL + "/#lobby")
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	dm, err := bob.conn.DM(ctx, []string{"ann"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bob.conn.Join(ctx, dm.Room, nil, 0); err != nil {
+		t.Fatal(err)
+	}
+	const n = 40 // more than the list shows at once, fewer than a join replays
+	var first, last uint64
+	for i := 1; i <= n; i++ {
+		last = bob.say(dm.Room, fmt.Sprintf("note %02d of the handover", i))
+		if i == 1 {
+			first = last
+		}
+	}
+	ann.waitFor("the DM's 40 unread in ann's sidebar, its messages held", exprBadge(dm.Room)+` === "40" && `+
+		`client.rooms.get(`+js(dm.Room)+`).messages.size === 40`)
+	ann.do("open the DM", chromedp.Click(chromedp.CSS(sideRoom(dm.Room)+" a")))
+	ann.waitFor("the first message in view", exprInView(first))
+	if eval[bool](ann, exprInView(last)) {
+		t.Errorf("the newest message is in view too: the list is not longer than the view\n%s", ann.describe())
+	}
+	if n := eval[int](ann, `document.querySelectorAll("#message-list .unread-divider").length`); n != 0 {
+		t.Errorf("a DM never read shows %d \"New since you left\" lines\n%s", n, ann.describe())
+	}
+	ann.do("scroll to the end", chromeEval(`document.getElementById("messages").scrollTop = 1e9`))
+	ann.waitFor("the badge cleared once read to the end", exprBadge(dm.Room)+` === ""`)
+}

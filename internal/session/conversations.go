@@ -224,7 +224,7 @@ func (j *jsonSession) dm(ctx context.Context, f *wire.ClientFrame) error {
 	meta, entries, err := rs.CreateRoom(ctx, hubbub.RoomMeta{Name: room, Private: true, DM: true, CreatedBy: me.UserID}, members)
 	switch {
 	case hubbub.ErrorCode(err) == hubbub.ECodeExists:
-		return j.openDM(ctx, rs, room) // it exists (or another member created it just now)
+		return j.openDM(ctx, rs, room, otherNames(people, me.UserID)) // it exists (or another member created it just now)
 	case err != nil:
 		return j.svc.storeRefused("creating the direct message", err)
 	}
@@ -244,8 +244,9 @@ func (j *jsonSession) dm(ctx context.Context, f *wire.ClientFrame) error {
 }
 
 // openDM answers dm for a direct message that exists: the room as the sender's list has it,
-// with their read position and counts.
-func (j *jsonSession) openDM(ctx context.Context, rs hubbub.RoomStore, room string) error {
+// with their read position and counts. others are its other people's names, which a refusal
+// names it by.
+func (j *jsonSession) openDM(ctx context.Context, rs hubbub.RoomStore, room string, others []string) error {
 	list, err := rs.MyRooms(ctx, j.member.UserID)
 	if err != nil {
 		return j.svc.storeRefused("reading your rooms", err)
@@ -256,8 +257,9 @@ func (j *jsonSession) openDM(ctx context.Context, rs hubbub.RoomStore, room stri
 			return nil
 		}
 	}
-	// The sender left it: a DM's members are fixed, so one who parted may not come back.
-	return hubbub.Errorf(hubbub.ECodeForbidden, "you left this direct message")
+	// The sender left it: a DM's members are fixed, so one who parted may not come back. Said
+	// by its people, as the sender named them: "this direct message" left them to guess which.
+	return hubbub.Errorf(hubbub.ECodeForbidden, "you left your direct messages with %s, and a direct message keeps the people it was started with", strings.Join(others, ", "))
 }
 
 // otherNames are the names of people but user's, sorted: a DM's title for user.

@@ -1,0 +1,181 @@
+package main
+
+import (
+	"io"
+	"strings"
+	"testing"
+
+	"hubbub/internal/servertest"
+	"hubbub/internal/testwait"
+	"hubbub/internal/wire"
+)
+
+// TestChatPartOnAnotherDeviceIsSaidOnce: ann runs `hubbub chat` on two devices (one user, one
+// key) and parts lobby on the first; the second, which was in lobby, says so in one line. It
+// printed "* lobby left your rooms" and "* you left lobby", one part said twice: the server
+// takes each of her connections out of the room (left) and the room out of her list
+// (unroom), in either order.
+func TestChatPartOnAnotherDeviceIsSaidOnce(t *testing.T) {
+	chatLeakCheck(t)
+	s := servertest.Start(t, servertest.Options{})
+	ann := chatUser(t, "ann") // both devices share its key file: one user
+
+	pr, pw := io.Pipe()
+	t.Cleanup(func() { pw.Close() })
+	phone := startChat(t, pr, chatArgs(ann, []string{s.WS})...)
+	phone.waitOutput(t, "* you joined general")
+	typePhone := lineTyper(t, pw)
+	typePhone("/join lobby")
+	phone.waitOutput(t, "* you joined lobby")
+
+	pr2, pw2 := io.Pipe()
+	t.Cleanup(func() { pw2.Close() })
+	laptop := startChat(t, pr2, chatArgs(ann, []string{"--room", "lobby", s.WS})...)
+	laptop.waitOutput(t, "* you joined lobby")
+	typeLaptop := lineTyper(t, pw2)
+	typeLaptop("/join general")
+	laptop.waitOutput(t, "* you joined general")
+
+	typePhone("/part lobby")
+	phone.waitErr(t, "* you parted lobby: it is no longer in your rooms\n")
+	said := func() int {
+		out := laptop.out.String()
+		return strings.Count(out, "* lobby left your rooms\n") + strings.Count(out, "* you left lobby\n")
+	}
+	testwait.Until(t, "the laptop saying the part", func() bool { return said() > 0 })
+	// Both frames of the part were sent before the phone's part was answered; a message the
+	// laptop sends now comes back after them.
+	typeLaptop("after the part")
+	laptop.waitOutput(t, " ann: after the part\n")
+	if n := said(); n != 1 {
+		t.Errorf("the laptop said the part %d times:\n%s", n, laptop.all.String())
+	}
+}
+
+// TestChatPartAnyCase: /part Lobby after joining lobby parts lobby, as /join General joins
+// general (TestChatJoinAnyCase); it was refused, "room Lobby is named lobby (room_case)". A
+// room of the list the connection is not in (left with /leave OPS, which leaves ops) is
+// parted by the name the server's refusal gives.
+func TestChatPartAnyCase(t *testing.T) {
+	chatLeakCheck(t)
+	s := servertest.Start(t, servertest.Options{})
+	pr, pw := io.Pipe()
+	t.Cleanup(func() { pw.Close() })
+	ann := startChat(t, pr, chatArgs(chatUser(t, "ann"), []string{s.WS})...)
+	ann.waitOutput(t, "* you joined general")
+	typeLine := lineTyper(t, pw)
+	typeLine("/join lobby")
+	ann.waitOutput(t, "* you joined lobby")
+	typeLine("/part Lobby")
+	ann.waitErr(t, "* you parted lobby: it is no longer in your rooms\n* lines you type go to general now\n")
+
+	typeLine("/join ops")
+	ann.waitOutput(t, "* you joined ops")
+	typeLine("/leave OPS")
+	ann.waitOutput(t, "* you left ops\n")
+	typeLine("/part OPS")
+	ann.waitErr(t, "* you parted ops: it is no longer in your rooms\n")
+	typeLine("/rooms")
+	typeLine("/who general") // answered after the list: all of it is printed then
+	ann.waitOutput(t, "* your rooms:\n*   general: no unread messages\n", "* members of general: ann\n")
+	if out := ann.out.String(); strings.Contains(out, "*   lobby") || strings.Contains(out, "*   ops") {
+		t.Errorf("a parted room is still in ann's rooms:\n%s", out)
+	}
+	if strings.Contains(ann.err.String(), "room_case") {
+		t.Errorf("a /part was refused:\n%s", ann.err.String())
+	}
+}
+
+// TestChatSaysWhoseDMItIs: what the chat says of a DM names the other person, as "your
+// direct messages with carol": a /dm of one the user parted said "you left this direct
+// message", a moderator's confirmation "you muted eve in this direct message"
+// (TestChatModeration), and a /join @carol of a parted DM asked the server for it by its id
+// and printed its hash, "no direct message \"dm.d161…\"".
+func TestChatSaysWhoseDMItIs(t *testing.T) {
+	chatLeakCheck(t)
+	s := servertest.Start(t, servertest.Options{})
+	carol := servertest.DialJSON(t, s, "carol")
+	carol.Join("general", nil)
+	pr, pw := io.Pipe()
+	t.Cleanup(func() { pw.Close() })
+	ann := startChat(t, pr, chatArgs(chatUser(t, "ann"), []string{s.WS})...)
+	ann.waitOutput(t, "* you joined general")
+	typeLine := lineTyper(t, pw)
+	typeLine("/dm carol")
+	ann.waitOutput(t, "* you joined @carol")
+	typeLine("/part")
+	ann.waitErr(t, "* you parted @carol: it is no longer in your rooms\n")
+	typeLine("/dm carol")
+	ann.waitErr(t, "* /dm: you left your direct messages with carol, and a direct message keeps the people it was started with (forbidden)\n")
+	typeLine("/join @carol")
+	ann.waitErr(t, "* /join: no direct message with carol: /dm carol starts one\n")
+	if all := ann.all.String(); strings.Contains(all, "this direct message") || strings.Contains(all, "dm.") {
+		t.Errorf("a DM named otherwise than by its people:\n%s", all)
+	}
+}
+
+func TestRoomsNamed(t *testing.T) {
+	var titles roomTitles
+	titles.learn(&wire.MyRoom{RoomMeta: wire.RoomMeta{Room: "dm.1", DM: true}, People: []string{"bob", "carol"}})
+	titles.learn(&wire.MyRoom{RoomMeta: wire.RoomMeta{Room: "dm.2", DM: true}, People: []string{"eve"}})
+	for in, want := range map[string]string{
+		`you were removed from room "dm.1" by a moderator`: "you were removed from your direct messages with bob and carol by a moderator",
+		`you have not joined room "dm.2"`:                  "you have not joined your direct messages with eve",
+		`you have not joined room "dm.3"`:                  "you have not joined a direct message",
+		`room "general" and room "dm.2`:                    `room "general" and room "dm.2`,
+	} {
+		if got := titles.roomsNamed(in); got != want {
+			t.Errorf("roomsNamed(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestChatSaysADMIsInTheRoomsOnce: each /dm bob of a DM ann has printed "* direct message @bob
+// is in your rooms" again (the server answers a /dm with the DM's room frame), as if it were
+// new; it is said once, when it joins her list.
+func TestChatSaysADMIsInTheRoomsOnce(t *testing.T) {
+	chatLeakCheck(t)
+	s := servertest.Start(t, servertest.Options{})
+	servertest.DialJSON(t, s, "bob")
+	pr, pw := io.Pipe()
+	t.Cleanup(func() { pw.Close() })
+	ann := startChat(t, pr, chatArgs(chatUser(t, "ann"), []string{s.WS})...)
+	ann.waitOutput(t, "* you joined general")
+	typeLine := lineTyper(t, pw)
+	typeLine("/dm bob")
+	ann.waitOutput(t, "* direct message @bob is in your rooms\n", "* you joined @bob")
+	typeLine("/join general")
+	typeLine("/dm bob")
+	testwait.Until(t, "lines to go to @bob again", func() bool {
+		return strings.Count(ann.err.String(), "* lines you type go to @bob now\n") == 2
+	})
+	typeLine("back in the DM") // printed after the second /dm's room frame
+	ann.waitOutput(t, " ann: back in the DM\n")
+	if n := strings.Count(ann.out.String(), "is in your rooms"); n != 1 {
+		t.Errorf("the DM was said to be in ann's rooms %d times:\n%s", n, ann.all.String())
+	}
+}
+
+// TestChatHelpSaysWhatEachCommandDoes: /help printed the commands' names on one line, "/join
+// ROOM, /leave [ROOM], … /part [ROOM], …": a new user learned that /part exists, not that it
+// leaves for good where /leave does not. It lists them as --help does, one a line, each with
+// what it does.
+func TestChatHelpSaysWhatEachCommandDoes(t *testing.T) {
+	chatLeakCheck(t)
+	s := servertest.Start(t, servertest.Options{})
+	_, stderr, err := chatToEnd(t, "/help\n", chatArgs(chatUser(t, "ann"), []string{s.WS})...)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	for _, want := range []string{
+		"\n  /leave [ROOM]    leave ROOM (default: the current room)",
+		"\n  /part [ROOM]     leave ROOM (default: the current room) for good: it leaves your rooms\n",
+		"\n  /react SEQ EMOJI toggle your reaction",
+		"\n  /search [#ROOM] TEXT",
+		"\n  /help            list these commands\n",
+	} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("/help does not say %q:\n%s", want, stderr)
+		}
+	}
+}
