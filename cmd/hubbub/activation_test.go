@@ -3,7 +3,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"net"
@@ -14,7 +13,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/gorilla/websocket"
 
@@ -29,40 +27,25 @@ import (
 // listened on its flags instead would fail to start.
 func startActivated(t *testing.T, data string, sock *os.File) (*exec.Cmd, string) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "serve", "--host", "192.0.2.1", "--port", "3434", "--data", data)
-	cmd.Env = append(os.Environ(), "HUBBUB_TEST_SERVE=1", "LISTEN_FDS=1", "LISTEN_FDNAMES=hubbub")
-	cmd.ExtraFiles = []*os.File{sock}
-	stderr, err := cmd.StderrPipe()
+	return startServeChild(t, []string{"--host", "192.0.2.1", "--port", "3434", "--data", data},
+		[]string{"LISTEN_FDS=1", "LISTEN_FDNAMES=hubbub"}, []*os.File{sock})
+}
+
+// heldSocket returns a listening socket on a free loopback port, as a launcher holds it, and
+// its descriptor to pass.
+func heldSocket(t *testing.T) (net.Listener, *os.File) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := cmd.Start(); err != nil {
+	t.Cleanup(func() { ln.Close() })
+	sock, err := ln.(*net.TCPListener).File()
+	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	addr := make(chan string, 1)
-	var log strings.Builder
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			log.WriteString(sc.Text() + "\n")
-			if m := listenLine.FindStringSubmatch(sc.Text()); m != nil {
-				addr <- m[1]
-			}
-		}
-		close(addr)
-	}()
-	select {
-	case a, ok := <-addr:
-		if !ok {
-			_ = cmd.Wait()
-			t.Fatalf("child server ended without serving:\n%s", log.String())
-		}
-		return cmd, a
-	case <-time.After(testwait.StartTimeout):
-		t.Fatal("child server did not start")
-	}
-	return nil, ""
+	t.Cleanup(func() { sock.Close() })
+	return ln, sock
 }
 
 // Under socket activation a restart refuses no one: while no server process runs, a client's
@@ -70,16 +53,7 @@ func startActivated(t *testing.T, data string, sock *os.File) (*exec.Cmd, string
 // client then finds everything acknowledged before the restart. Without the launcher's socket
 // the same connection is refused and the client must back off and try again.
 func TestARestartOnALaunchersSocketRefusesNoOne(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	sock, err := ln.(*net.TCPListener).File()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sock.Close()
+	ln, sock := heldSocket(t)
 	addr := ln.Addr().String()
 	data := filepath.Join(t.TempDir(), "h.db")
 
@@ -154,16 +128,7 @@ func TestARestartOnALaunchersSocketRefusesNoOne(t *testing.T) {
 
 // A launcher that passes what hubbub cannot serve on is told so, and the server does not start.
 func TestServeRefusesAnActivationItCannotUse(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	sock, err := ln.(*net.TCPListener).File()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sock.Close()
+	_, sock := heldSocket(t)
 	cmd := exec.Command(os.Args[0], "serve", "--data", filepath.Join(t.TempDir(), "h.db"))
 	cmd.Env = append(os.Environ(), "HUBBUB_TEST_SERVE=1", "LISTEN_FDS=2", "LISTEN_FDNAMES=web:api")
 	cmd.ExtraFiles = []*os.File{sock, sock}

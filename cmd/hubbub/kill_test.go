@@ -4,11 +4,13 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -43,8 +45,18 @@ var listenLine = regexp.MustCompile(`hubbub serving" addr=(\S+)`)
 // startChild runs the server in a child process and returns its address.
 func startChild(t *testing.T, data string) (*exec.Cmd, string) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "serve", "--host", "127.0.0.1", "--port", "0", "--data", data, "--send-rate", "1000", "--send-burst", "1000")
-	cmd.Env = append(os.Environ(), "HUBBUB_TEST_SERVE=1")
+	return startServeChild(t, []string{"--host", "127.0.0.1", "--port", "0", "--data", data, "--send-rate", "1000", "--send-burst", "1000"}, nil, nil)
+}
+
+// startServeChild runs `hubbub serve args…` in a child process (this test binary,
+// HUBBUB_TEST_SERVE=1) with env added to its environment and files as its descriptors 3 on,
+// and returns once it serves, with the address it says it serves on; its log is in the
+// failure if it ends first.
+func startServeChild(t *testing.T, args, env []string, files []*os.File) (*exec.Cmd, string) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], append([]string{"serve"}, args...)...)
+	cmd.Env = append(append(os.Environ(), "HUBBUB_TEST_SERVE=1"), env...)
+	cmd.ExtraFiles = files
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -54,16 +66,25 @@ func startChild(t *testing.T, data string) (*exec.Cmd, string) {
 	}
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 	addr := make(chan string, 1)
+	var log strings.Builder // written before addr is closed, read after
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
+			log.WriteString(sc.Text() + "\n")
 			if m := listenLine.FindStringSubmatch(sc.Text()); m != nil {
 				addr <- m[1]
+				break
 			}
 		}
+		io.Copy(io.Discard, stderr) // the child must not block on a full pipe
+		close(addr)
 	}()
 	select {
-	case a := <-addr:
+	case a, ok := <-addr:
+		if !ok {
+			_ = cmd.Wait()
+			t.Fatalf("child server ended without serving:\n%s", log.String())
+		}
 		return cmd, a
 	case <-time.After(testwait.StartTimeout):
 		t.Fatal("child server did not start")
