@@ -118,6 +118,7 @@ func (s *Service) Moderate(ctx context.Context, actor string, m Moderation) (wir
 		if t, err = s.target(ctx, m.Room, m.Name, &m); err != nil {
 			return done, err
 		}
+		m.Name, done.Name = t.nameOr(m.Name), t.nameOr(m.Name)
 		until := time.Now().Add(d).UTC().Truncate(time.Millisecond)
 		done.Until = wire.FormatTime(until)
 		done.Note = s.anonymousTargetNote(t, m.Name)
@@ -131,6 +132,7 @@ func (s *Service) Moderate(ctx context.Context, actor string, m Moderation) (wir
 		if t, err = s.target(ctx, m.Room, m.Name, &m); err != nil {
 			return done, err
 		}
+		m.Name, done.Name = t.nameOr(m.Name), t.nameOr(m.Name)
 		err = s.hub.Sanction(ctx, actor, hubbub.Sanction{Room: m.Room, User: t.id, Name: m.Name, Kind: sanctionKind(m.Action)})
 	case wire.TypeDelete:
 		done.Name, done.Seq = "", m.Seq
@@ -176,9 +178,19 @@ func (s *Service) unlist(ctx context.Context, room string, t target) {
 // target is the user a moderator names in a room: id is whom a ban or mute applies to.
 type target struct {
 	id      string
+	name    string // a stored user's name as stored ("Ann" for a ban of "ann"), else ""
 	role    string // a stored user's role, as a connection of theirs gets it (storedRole)
 	stored  bool   // id is a stored user's
 	present bool   // a member of the room on this node shows the name
+}
+
+// nameOr is the stored user's name, which a confirmation and a sanction's record give as the
+// user spells it (as a kick gives the name the room shows), else typed, the name as typed.
+func (t target) nameOr(typed string) string {
+	if t.name != "" {
+		return t.name
+	}
+	return typed
 }
 
 // target checks the room and name a moderation names and finds the user it applies to: the
@@ -215,7 +227,7 @@ func (s *Service) findTarget(ctx context.Context, room, name string) (target, er
 			return target{}, s.storeFailed("user by name", err)
 		}
 		if found {
-			return target{id: u.ID, role: s.storedRole(&u), stored: true}, nil
+			return target{id: u.ID, name: u.Name, role: s.storedRole(&u), stored: true}, nil
 		}
 		t.id = s.hub.MemberUsers(room, []string{name})[name]
 		t.present = t.id != ""
