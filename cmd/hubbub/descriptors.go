@@ -102,6 +102,19 @@ func (l socketLimits) fit(open uint64) (socketLimits, bool) {
 	return fitted, true
 }
 
+// fitToDescriptors is the one fitting of c's socket limits to the descriptors this process
+// may open, which checkDescriptors serves and showFitted prints: the limit read, the limits as
+// set and as fitted, and whether fitting lowered any. ok is false where the limit cannot be
+// read (off Unix).
+func fitToDescriptors(c *server.Config, src settingSources) (open uint64, limits, fitted socketLimits, lowered, ok bool) {
+	if open, ok = fdlimit.Open(); !ok {
+		return 0, limits, fitted, false, false
+	}
+	limits = newSocketLimits(c, src)
+	fitted, lowered = limits.fit(open)
+	return open, limits, fitted, lowered, true
+}
+
 // checkDescriptors fits serve's socket limits to the descriptors the process may open
 // (socketLimits.fit) and says so. Past those descriptors the limits never answer: accepting
 // fails (EMFILE), net/http backs off, and new clients wait in the kernel's backlog until they
@@ -111,12 +124,10 @@ func (l socketLimits) fit(open uint64) (socketLimits, bool) {
 // to serve the defaults; limits the operator set that do not fit, at warn. Where the limit
 // cannot be read (off Unix) the limits are left as they are.
 func checkDescriptors(log *slog.Logger, c *server.Config, src settingSources) {
-	open, ok := fdlimit.Open()
+	open, limits, fitted, lowered, ok := fitToDescriptors(c, src)
 	if !ok {
 		return
 	}
-	limits := newSocketLimits(c, src)
-	fitted, lowered := limits.fit(open)
 	if lowered {
 		fitted.apply(c)
 		log.Info("connection limits lowered to fit the file descriptors this process may open",
@@ -161,13 +172,8 @@ func (l socketLimits) setFlags() string {
 // showed --max-conns 20000 where the server held 10. Nothing changes where the limit cannot be
 // read or nothing would be lowered.
 func showFitted(fs *flag.FlagSet, c *server.Config, src settingSources) {
-	open, ok := fdlimit.Open()
-	if !ok {
-		return
-	}
-	limits := newSocketLimits(c, src)
-	fitted, lowered := limits.fit(open)
-	if !lowered {
+	open, limits, fitted, lowered, ok := fitToDescriptors(c, src)
+	if !ok || !lowered {
 		return
 	}
 	for i, l := range fitted {
