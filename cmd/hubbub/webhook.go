@@ -155,11 +155,13 @@ func (c *webhookCmd) list(ctx context.Context, a *webhooks.Admin, _ []string) er
 		if h.Paused {
 			status = "paused"
 		}
-		pending, err := a.Deliveries(ctx, h.ID, hubbub.DeliveryPending, "", webhooks.MaxDeliveriesPage)
+		// Counted by the store (Summary), exact: read as pages of deliveries, they stopped at
+		// a page's 500.
+		pending, err := a.Summary(ctx, h.ID, hubbub.DeliveryPending)
 		if err != nil {
 			return err
 		}
-		dead, err := a.Deliveries(ctx, h.ID, hubbub.DeliveryDead, "", webhooks.MaxDeliveriesPage)
+		dead, err := a.Summary(ctx, h.ID, hubbub.DeliveryDead)
 		if err != nil {
 			return err
 		}
@@ -167,8 +169,8 @@ func (c *webhookCmd) list(ctx context.Context, a *webhooks.Admin, _ []string) er
 		for i, e := range h.Events {
 			ev[i] = string(e)
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", h.ID, h.URL, orDash(strings.Join(h.Rooms, ",")), strings.Join(ev, ","),
-			status, count(len(pending)), count(len(dead)), h.Created.UTC().Format(time.DateTime))
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\n", h.ID, h.URL, orDash(strings.Join(h.Rooms, ",")), strings.Join(ev, ","),
+			status, pending.Count, dead.Count, h.Created.UTC().Format(time.DateTime))
 	}
 	return w.Flush()
 }
@@ -238,14 +240,6 @@ func (c *webhookCmd) pending(ctx context.Context, a *webhooks.Admin, args []stri
 // newlines and tabs) and runs of spaces as one space; "-" for none.
 func oneLine(s string) string {
 	return orDash(strings.Join(strings.Fields(hubbub.CleanText(s)), " "))
-}
-
-// count shows a number of deliveries read up to a page: "500+" when there may be more.
-func count(n int) string {
-	if n >= webhooks.MaxDeliveriesPage {
-		return fmt.Sprintf("%d+", n)
-	}
-	return fmt.Sprint(n)
 }
 
 func orDash(s string) string {
