@@ -57,8 +57,14 @@ type MemberJoined struct {
 }
 
 // MemberLeft says Name left the room on the event's node.
+//
+// With Renamed set, Name's connections there did not leave but go by Renamed from now on:
+// their user was renamed (a guest's new name, an operator's rename). A MemberJoined with
+// State of Renamed came before it if the new name was not in the room there yet. Nodes of the
+// version before read past Renamed: Name left.
 type MemberLeft struct {
-	Name string
+	Name    string
+	Renamed string
 }
 
 // MemberTyping says Name is typing in the room (never stored).

@@ -72,6 +72,10 @@ type (
 	// Notice is what a slash command shows the caller alone: an ephemeral answer,
 	// "working…", or why it failed.
 	Notice = wire.Notice
+	// Renamed says the user goes by another name now (another device's hello with a new
+	// name, an operator's rename); the connection stays. The session says the new name when
+	// it reconnects, and Name returns it.
+	Renamed = wire.Renamed
 )
 
 // Parts of frames.

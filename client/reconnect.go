@@ -205,7 +205,10 @@ func (s *Session) connect(url string) (*Conn, error) {
 	}
 	cur.Store(c)
 	ctx, cancel = context.WithTimeout(s.ctx, s.opts.RequestTimeout)
-	w, err := c.HelloToken(ctx, s.opts.Name, s.opts.Key, s.opts.Token)
+	s.mu.Lock()
+	name := s.opts.Name // a rename changes it (apply)
+	s.mu.Unlock()
+	w, err := c.HelloToken(ctx, name, s.opts.Key, s.opts.Token)
 	cancel()
 	if err != nil {
 		c.Close()

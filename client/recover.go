@@ -401,6 +401,18 @@ func (s *Session) apply(c *Conn, f wire.Frame) wire.Frame {
 		}
 	case *wire.Unroom:
 		s.forget(f.Room) // the server took the user out of it: rejoining would be refused
+	case *wire.Renamed:
+		// The user goes by f.Name now. A reconnect says it: the old name, from a guest's key,
+		// would rename the user back (a token's or account's hello sends no name to change).
+		s.name = f.Name
+		if s.user != nil {
+			u := *s.user
+			u.Name = f.Name
+			s.user = &u
+		}
+		if s.opts.Name != "" {
+			s.opts.Name = f.Name
+		}
 	case *wire.Ack:
 		if r := s.byID[f.ID]; r != nil && r.Room == f.Room {
 			s.settle(r, f, nil)

@@ -753,6 +753,20 @@ client.addEventListener("status", () => {
   if (r && r.pending.size) renderMessages();
 });
 
+client.addEventListener("renamed", (ev) => {
+  // Another device of mine said hello with a new name, or an operator renamed me: this page
+  // takes the name, and keeps it for its next visit, since saying the old one would rename
+  // me back.
+  const { name, was } = ev.detail;
+  ui.name = name;
+  if (!tokenMode && !accountMode) saved.set("name", name);
+  paintAvatar($("me-avatar"), name);
+  $("me-name").textContent = name;
+  showNotice("You are " + name + " now, not “" + was + "”: your name was changed on another device or by an operator.", { kind: "info" });
+  renderMembers();
+  renderMessages();
+});
+
 client.addEventListener("welcome", () => {
   // The role decides whether moderation controls are shown (CSS); the server checks every
   // request whatever the page shows.

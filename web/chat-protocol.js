@@ -86,7 +86,7 @@ const HUBBUB_FRAMES = {
     message: ["room", "seq", "id", "from", "text", "time", "bot", "client_id", "deleted", "reply_to", "mentions", "mention_room", "edited_at", "reactions", "reply_count", "attachments"],
     ack: ["room", "id", "seq", "msg_id", "time", "duplicate", "target"],
     history: ["room", "messages", "more", "thread"],
-    presence: ["room", "name", "event", "state"],
+    presence: ["room", "name", "event", "state", "renamed"],
     typing: ["room", "name"],
     members: ["room", "members", "next"],
     pong: ["id"],
@@ -102,6 +102,7 @@ const HUBBUB_FRAMES = {
     rooms: ["rooms"],
     directory: ["rooms", "next"],
     read: ["room", "seq"],
+    renamed: ["name", "was"],
     topic_changed: ["room", "log_seq", "from", "user", "topic", "time", "client_id"],
     member_changed: ["room", "log_seq", "from", "user", "subject", "subject_name", "action", "role", "auto", "time", "client_id"],
     // Search.
@@ -355,6 +356,7 @@ function applyReaction(m, ch, me) {
  *   status   {state: "idle"|"connecting"|"live"|"reconnecting", retryAt, attempt}
  *   welcome  {name, limits, user, searchOff, uploadsOff}  searchOff: every search is refused
  *            ("disabled"); uploadsOff: every upload is (POST /upload)
+ *   renamed  {name, was}  my user goes by name now (renamed elsewhere); the connection stays
  *   joined   {room, frame} or {room, error}   a join succeeded or failed
  *   left     {room}
  *   removed  {room, message}       a moderator removed us from the room (kick or ban)
@@ -1145,6 +1147,17 @@ class ChatClient extends EventTarget {
       case "presence":
         if (r) this.onPresence(r, f);
         break;
+      case "renamed":
+        // My user goes by another name now (another device's hello, an operator): this
+        // connection stays. The next hello says the new name, since the old one would rename
+        // the user back.
+        if (typeof f.name === "string" && f.name) {
+          const was = typeof f.was === "string" && f.was ? f.was : this.me;
+          this.me = f.name;
+          if (this.name) this.name = f.name;
+          this.emit("renamed", { name: f.name, was });
+        }
+        break;
       case "deleted":
         if (r) this.onDeleted(r, f);
         break;
@@ -1484,6 +1497,12 @@ class ChatClient extends EventTarget {
       r.members.splice(i, 1);
       r.typing.delete(f.name);
       r.away.delete(f.name);
+      // A rename, not a departure: the member goes by `renamed` now (its state came before,
+      // unless the list had the name already).
+      if (typeof f.renamed === "string" && f.renamed && !r.members.includes(f.renamed)) {
+        r.members.push(f.renamed);
+        r.members.sort();
+      }
     }
     this.emit("members", { room: r.name });
   }

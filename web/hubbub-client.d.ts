@@ -225,6 +225,11 @@ export interface ChatClientEvents {
    * every upload is refused (welcome's uploads_off).
    */
   welcome: { name: string; limits: Limits; user: UserInfo | null; searchOff: boolean; uploadsOff: boolean };
+  /**
+   * My user goes by name now, not was (another device's hello with a new name, an operator's
+   * rename); the connection stays, and the next hello says name.
+   */
+  renamed: { name: string; was: string };
   /** A join succeeded (frame: the joined frame; null when rejoin was asked while offline) or failed (error). */
   joined: { room: string; frame?: { last_seq: number; replay: number; truncated: boolean; members: string[]; away?: string[] } | null; error?: unknown };
   left: { room: string };

@@ -1080,10 +1080,15 @@ func (c *chat) print() {
 			}
 			c.echoes.saw(f.Room, f.LogSeq)
 		case *wire.Presence:
-			if f.Name == c.name {
-				return // "you joined" says it already
+			if f.Name == c.name || f.Renamed != "" && f.Renamed == c.name {
+				return // "you joined" says it already, and "you are … now" a rename of mine
 			}
 			fmt.Fprint(out, presenceLine(f, titles.label(f.Room)))
+		case *wire.Renamed:
+			// Another device of mine, or an operator, renamed me; the session says the new
+			// name when it reconnects (saying the old one would rename me back).
+			c.name = f.Name
+			fmt.Fprintf(errw, "* you are %s now, not %s: renamed on another device or by an operator\n", clean(f.Name), clean(f.Was))
 		case *wire.Joined:
 			c.in.set(f.Room, true)
 			c.gone.joined(f.Room) // in it again: its next left and unroom are a new departure
@@ -1248,6 +1253,9 @@ func presenceLine(f *wire.Presence, room string) string {
 	name := hubbub.CleanText(f.Name)
 	dm := hubbub.IsDMRoom(f.Room)
 	switch {
+	case f.Event == "leave" && f.Renamed != "":
+		// Not a departure: the user goes by another name now (docs/protocol.md, "Renames").
+		return fmt.Sprintf("* %s is now %s (%s)\n", name, hubbub.CleanText(f.Renamed), room)
 	case f.Event == "leave" && dm:
 		return fmt.Sprintf("* %s left (%s)\n", name, room)
 	case f.Event == "leave":

@@ -329,7 +329,7 @@ func (c *userCmd) rename(ctx context.Context, users hubbub.UserStore, args []str
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(c.io.out, "%s (%s) is now %s; connections open under the old name keep it until they reconnect\n", old.Name, u.ID, u.Name)
+	fmt.Fprintf(c.io.out, "%s (%s) is now %s; a running server gives their open connections the new name within seconds\n", old.Name, u.ID, u.Name)
 	return nil
 }
 

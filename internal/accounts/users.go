@@ -117,8 +117,8 @@ func SetRole(ctx context.Context, users hubbub.UserStore, name, role string) (hu
 // Rename gives the user holding name (or, for a user kept apart on a held key, that exact
 // name) the name newName: refused with ECodeNameTaken when another user holds newName's key,
 // and free to take another spelling of its own. Their id, history, roles and sanctions stay;
-// their messages keep the name they were sent under. Connections open under the old name
-// keep it until they reconnect.
+// their messages keep the name they were sent under. A running server gives the user's open
+// connections the new name once it sees the change (session.Service.RecheckUsers).
 func Rename(ctx context.Context, users hubbub.UserStore, name, newName string) (hubbub.User, error) {
 	if err := hubbub.ValidateName(newName); err != nil {
 		return hubbub.User{}, err

@@ -61,9 +61,9 @@ func nodeMajor(path string) (int, error) {
 
 // The JavaScript client package (web/package.json: the page's own chat-protocol.js as an ES
 // module) passes its tests — connect, join, send and ack, receive, reconnect with catch-up, a
-// resend stored once, search, a message with an uploaded file, a bot's token and its messages'
-// bot flag — run by Node's test runner
-// against a real server.
+// resend stored once, a rename on another device followed, search, a message with an uploaded
+// file, a bot's token and its messages' bot flag — run by Node's test runner against a real
+// server.
 func TestJSClientPackage(t *testing.T) {
 	node := nodePath(t)
 	srv := servertest.Start(t, servertest.Options{})

@@ -82,7 +82,7 @@ func Every(room, node string) []hubbub.Event {
 		hubbub.EntryAppended{Entry: topic},
 		hubbub.EntryAppended{Entry: member},
 		hubbub.MemberJoined{Name: "Zoë 😀", State: "away"},
-		hubbub.MemberLeft{Name: "bob"},
+		hubbub.MemberLeft{Name: "bob", Renamed: "Bob ✨"},
 		hubbub.MemberTyping{Name: "carol"},
 		hubbub.PresenceReported{Names: []string{"Zoë 😀", "bob", ""}, Away: []string{"bob"}},
 		hubbub.PresenceRequested{Queried: true},

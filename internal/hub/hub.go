@@ -207,6 +207,8 @@ type Hub struct {
 
 	// users are the user channels of the users connected here (users.go).
 	users users
+	// renameMu makes RenameUser's passes one at a time (rename.go).
+	renameMu sync.Mutex
 
 	// bots is the subscription to the bots' channel and its watchers (bots.go).
 	bots botWatch
@@ -264,8 +266,15 @@ var ErrClosed = errors.New("hub: closed")
 // Member is one connection's presence in rooms: the name it shows, the key that proves two
 // connections belong to the same user, and the outbox its frames go to.
 type Member struct {
-	// Name is the user's name, which is theirs server-wide (hubbub.NameKey).
+	// Name is the user's name as the connection came with it, which is theirs server-wide
+	// (hubbub.NameKey). It is set before the member is used and never changed after: the
+	// user may be renamed while connected (RenameUser), so the name the connection goes by
+	// now is CurrentName's.
 	Name string
+	// renamed is the name RenameUser gave the member, nil while it has the one it came with.
+	// An atomic pointer, so that reading the name (every send stamps it) takes no lock and
+	// allocates nothing.
+	renamed atomic.Pointer[string]
 	// Key is what a room's claim on a name compares: "user:" + UserID, so that every
 	// connection of one user may hold the user's name at once, and no one else can.
 	Key string
@@ -296,6 +305,19 @@ type Member struct {
 	// may read the store (a session), within ctx; an error means it could not tell, and the
 	// check is to be made again.
 	AccountChanged func(ctx context.Context, u hubbub.User) error
+	// Renamed, if set, is called after RenameUser gave the member the user's new name (was
+	// the name it had), outside the hub's locks, once the rooms here show the new name: the
+	// session tells its client, which must say the new name when it connects again.
+	Renamed func(was, name string)
+}
+
+// CurrentName is the name the member goes by now: Name, or the one a rename of its user gave
+// it since (RenameUser).
+func (m *Member) CurrentName() string {
+	if p := m.renamed.Load(); p != nil {
+		return *p
+	}
+	return m.Name
 }
 
 // JoinInfo describes a room as the joining member first sees it.
@@ -804,9 +826,9 @@ func (h *Hub) MemberUsers(roomName string, names []string) map[string]string {
 	out := make(map[string]string, len(names))
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for _, m := range r.members {
-		if want[m.Name] {
-			out[m.Name] = m.UserID
+	for m, s := range r.index {
+		if want[s.name] {
+			out[s.name] = m.UserID
 		}
 	}
 	return out

@@ -168,7 +168,7 @@ func (h *Hub) sanctioned(ctx context.Context, roomName string) (*room, error) {
 // "ann" reaches the Ann on a node where the moderator's node could not see her.
 func (re *roomEvents) MemberKicked(_ hubbub.Event, b hubbub.MemberKicked) struct{} {
 	r := (*room)(re)
-	r.kick(b.Name, b.Reason, func(m *Member) bool { return hubbub.SameName(m.Name, b.Name) })
+	r.kick(b.Name, b.Reason, func(m *Member) bool { return hubbub.SameName(r.nameOf(m), b.Name) })
 	return struct{}{}
 }
 
@@ -184,7 +184,7 @@ func (re *roomEvents) SanctionChanged(_ hubbub.Event, b hubbub.SanctionChanged) 
 			reason += ": " + sn.Reason
 		}
 		user := sanctionUser(&sn)
-		r.kick(sn.Name, reason, func(m *Member) bool { return m.UserID == user || sn.User == "" && m.Name == sn.Name })
+		r.kick(sn.Name, reason, func(m *Member) bool { return m.UserID == user || sn.User == "" && r.nameOf(m) == sn.Name })
 	}
 	return struct{}{}
 }
@@ -213,8 +213,8 @@ func (r *room) removeWhere(match func(*Member) bool, notice *Envelope, reason st
 	}
 	var gone []string
 	for _, m := range victims {
-		if _, g := r.remove(m); g {
-			gone = append(gone, m.Name)
+		if _, name, g := r.remove(m); g {
+			gone = append(gone, name)
 		}
 		if notice != nil {
 			m.Out.Push(notice)

@@ -20,8 +20,8 @@ type room struct {
 	hub  *Hub
 
 	mu      sync.Mutex
-	members []*Member       // fan-out order; a slice because iteration is the hot path
-	index   map[*Member]int // position in members, for O(1) removal
+	members []*Member        // fan-out order; a slice because iteration is the hot path
+	index   map[*Member]seat // each member's place in members and the name it claimed
 	names   map[string]*nameClaim
 	recent  ring                 // the newest delivered entries of every kind, ascending in seq
 	next    uint64               // the seq the room delivers next
@@ -59,11 +59,23 @@ type nameClaim struct {
 	conns int
 }
 
+// seat is a member's place in a room: its position in members, for O(1) removal, and the
+// name its claim is under. The room keeps the name rather than read the member's, which a
+// rename changes outside the room's lock (RenameUser): the claim a leave gives back is the
+// one the join took, or the one rename moved it to.
+type seat struct {
+	pos  int
+	name string
+}
+
+// nameOf is the name member m holds in the room. Called with mu held, for a member.
+func (r *room) nameOf(m *Member) string { return r.index[m].name }
+
 func newRoom(h *Hub, name string) *room {
 	return &room{
 		name:    name,
 		hub:     h,
-		index:   make(map[*Member]int),
+		index:   make(map[*Member]seat),
 		names:   make(map[string]*nameClaim),
 		recent:  newRing(h.cfg.RoomBuffer),
 		pending: make(map[uint64]*Envelope),
@@ -162,13 +174,14 @@ func (r *room) join(ctx context.Context, req JoinRequest) (JoinInfo, error) {
 			r.mu.Unlock()
 			return JoinInfo{}, hubbub.Errorf(hubbub.ECodeRoomFull, "room %q is full (%d members)", r.name, cfg.MaxMembers)
 		}
-		if sn, banned := r.sanction(m.UserID, m.Name, hubbub.SanctionBan); banned {
+		name := m.CurrentName() // read under mu: a rename after it moves this claim too
+		if sn, banned := r.sanction(m.UserID, name, hubbub.SanctionBan); banned {
 			r.mu.Unlock()
 			return JoinInfo{}, bannedError(r.name, sn)
 		}
-		if c := r.names[m.Name]; c != nil && (c.key == "" || c.key != m.Key) {
+		if c := r.names[name]; c != nil && (c.key == "" || c.key != m.Key) {
 			r.mu.Unlock()
-			return JoinInfo{}, hubbub.Errorf(hubbub.ECodeNameTaken, "the name %q belongs to another user", m.Name)
+			return JoinInfo{}, hubbub.Errorf(hubbub.ECodeNameTaken, "the name %q belongs to another user", name)
 		}
 		last := r.next - 1
 		info := JoinInfo{Room: r.name, LastSeq: last}
@@ -263,13 +276,13 @@ func (r *room) join(ctx context.Context, req JoinRequest) (JoinInfo, error) {
 		// (in its replay, or in the state it read), so they go out before it is a member.
 		r.flushReactions()
 		r.presenceJoined(m)
-		r.index[m] = len(r.members)
+		r.index[m] = seat{pos: len(r.members), name: name}
 		r.members = append(r.members, m)
-		claim := r.names[m.Name]
+		claim := r.names[name]
 		newName := claim == nil
 		if newName {
 			claim = &nameClaim{key: m.Key}
-			r.names[m.Name] = claim
+			r.names[name] = claim
 		}
 		claim.conns++
 		r.restating.changed = r.restating.changed || newName
@@ -291,7 +304,7 @@ func (r *room) join(ctx context.Context, req JoinRequest) (JoinInfo, error) {
 		r.hub.cfg.Metrics.Joined()
 
 		if newName {
-			r.publishPresence(hubbub.MemberJoined{Name: m.Name})
+			r.publishPresence(hubbub.MemberJoined{Name: name})
 		}
 		return info, nil
 	}
@@ -396,7 +409,7 @@ func dropUpTo(es []*Envelope, seq uint64) []*Envelope {
 
 func (r *room) leave(m *Member) {
 	r.mu.Lock()
-	in, gone := r.remove(m)
+	in, name, gone := r.remove(m)
 	if !in {
 		r.mu.Unlock()
 		return
@@ -405,39 +418,53 @@ func (r *room) leave(m *Member) {
 	r.mu.Unlock()
 
 	if gone {
-		r.publishPresence(hubbub.MemberLeft{Name: m.Name})
+		r.publishPresence(hubbub.MemberLeft{Name: name})
 	}
 	if empty {
 		r.closeIfEmpty()
 	}
 }
 
-// remove drops m from the room's members, if it is one, and reports whether it was and whether
-// its name thereby left the room. m is first given the presence notices held while it was in
-// the room, so that they precede whatever its leaving brings. Called with mu held.
-func (r *room) remove(m *Member) (in, gone bool) {
-	i, in := r.index[m]
+// remove drops m from the room's members, if it is one, and reports whether it was, the name
+// it held and whether that name thereby left the room. m is first given the presence notices
+// held while it was in the room, so that they precede whatever its leaving brings. Called
+// with mu held.
+func (r *room) remove(m *Member) (in bool, name string, gone bool) {
+	s, in := r.index[m]
 	if !in {
-		return false, false
+		return false, "", false
 	}
 	r.presenceLeft(m)
 	last := len(r.members) - 1
-	r.members[i] = r.members[last]
-	r.index[r.members[i]] = i
+	moved := r.members[last]
+	r.members[s.pos] = moved
+	if moved != m {
+		ms := r.index[moved]
+		ms.pos = s.pos
+		r.index[moved] = ms
+	}
 	r.members[last] = nil
 	r.members = r.members[:last]
 	delete(r.index, m)
-	if c := r.names[m.Name]; c != nil {
-		c.conns--
-		if c.conns <= 0 {
-			delete(r.names, m.Name)
-			delete(r.away, m.Name)
-			r.crowd = nil
-			gone = true
-			r.restating.changed = true
-		}
+	return true, s.name, r.unclaim(s.name)
+}
+
+// unclaim gives back one connection's claim on name, and reports whether that was the last
+// one: the name left the room here. Called with mu held.
+func (r *room) unclaim(name string) (gone bool) {
+	c := r.names[name]
+	if c == nil {
+		return false
 	}
-	return true, gone
+	c.conns--
+	if c.conns > 0 {
+		return false
+	}
+	delete(r.names, name)
+	delete(r.away, name)
+	r.crowd = nil
+	r.restating.changed = true
+	return true
 }
 
 // closeIfEmpty removes the room from the hub once nobody is in it, so an idle node holds no
@@ -519,7 +546,7 @@ func (re *roomEvents) MemberTyping(ev hubbub.Event, b hubbub.MemberTyping) struc
 	r.flushPresence()
 	e := &Envelope{Event: ev}
 	for _, m := range r.members {
-		if m.Name != b.Name && !m.MessagesOnly {
+		if !m.MessagesOnly && m.CurrentName() != b.Name {
 			m.Out.Push(e)
 		}
 	}

@@ -463,13 +463,17 @@ func (h *Hub) announceAway() {
 		seen := make(map[string]bool)
 		for _, m := range r.members {
 			states, ok := changed[m.UserID]
-			if !ok || seen[m.Name] {
+			if !ok {
 				continue
 			}
-			seen[m.Name] = true
+			name := r.nameOf(m)
+			if seen[name] {
+				continue
+			}
+			seen[name] = true
 			for _, state := range states {
-				r.setAway(m.Name, state == StateAway)
-				events = append(events, hubbub.Event{Room: r.name, Node: h.cfg.Node, Body: hubbub.MemberJoined{Name: m.Name, State: state}})
+				r.setAway(name, state == StateAway)
+				events = append(events, hubbub.Event{Room: r.name, Node: h.cfg.Node, Body: hubbub.MemberJoined{Name: name, State: state}})
 			}
 		}
 		r.mu.Unlock()

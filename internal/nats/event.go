@@ -21,7 +21,9 @@ type wireEvent struct {
 	Message *hubbub.Entry `json:"message,omitempty"`
 	Name    string        `json:"name,omitempty"`
 	State   string        `json:"state,omitempty"`
-	Names   []string      `json:"names,omitempty"`
+	// Renamed is a MemberLeft's Renamed (nodes before it read past the field: a leave).
+	Renamed string   `json:"renamed,omitempty"`
+	Names   []string `json:"names,omitempty"`
 	// Away is a PresenceReported's Away (nodes before it ignore the field).
 	Away     []string         `json:"away,omitempty"`
 	Node     string           `json:"node,omitempty"`
@@ -148,7 +150,7 @@ func (wireEncoder) MemberJoined(_ hubbub.Event, b hubbub.MemberJoined) wireEvent
 }
 
 func (wireEncoder) MemberLeft(_ hubbub.Event, b hubbub.MemberLeft) wireEvent {
-	return wireEvent{Kind: tagMemberLeft, Name: b.Name}
+	return wireEvent{Kind: tagMemberLeft, Name: b.Name, Renamed: b.Renamed}
 }
 
 func (wireEncoder) MemberTyping(_ hubbub.Event, b hubbub.MemberTyping) wireEvent {
@@ -233,7 +235,7 @@ func (w *wireEvent) event() (hubbub.Event, error) {
 	case tagMemberJoined:
 		ev.Body = hubbub.MemberJoined{Name: w.Name, State: w.State}
 	case tagMemberLeft:
-		ev.Body = hubbub.MemberLeft{Name: w.Name}
+		ev.Body = hubbub.MemberLeft{Name: w.Name, Renamed: w.Renamed}
 	case tagMemberTyping:
 		ev.Body = hubbub.MemberTyping{Name: w.Name}
 	case tagPresenceReported:

@@ -20,8 +20,9 @@ import (
 var previousWire = map[string]string{
 	"EntryAppended": `{"kind":1,"room":"r","message":{"room":"r","seq":9007199254740999,"id":"01JABCDEF-id","client_id":"client-key-1","from":"Zoë 😀","text":"quotes \" backslash \\ \u003cb\u003e\u0026amp;\u003c/b\u003e line\u2028sep ünïcödé 漢字\nsecond line","time":"2026-02-03T04:05:06.123456789Z","deleted":true},"node":"n"}`,
 	"MemberJoined":  `{"kind":2,"room":"r","name":"Zoë 😀","state":"away","node":"n"}`,
-	"MemberLeft":    `{"kind":3,"room":"r","name":"bob","node":"n"}`,
-	"MemberTyping":  `{"kind":4,"room":"r","name":"carol","node":"n"}`,
+	// renamed is new with renames while connected; the previous version reads past it (a leave)
+	"MemberLeft":   `{"kind":3,"room":"r","name":"bob","renamed":"Bob ✨","node":"n"}`,
+	"MemberTyping": `{"kind":4,"room":"r","name":"carol","node":"n"}`,
 	// away is new with away across nodes; the previous version reads past it (encoding/json)
 	"PresenceReported": `{"kind":5,"room":"r","names":["Zoë 😀","bob",""],"away":["bob"],"node":"n"}`,
 	// queried is new with the presence channel; the previous version reads past it

@@ -56,6 +56,8 @@ func fastDecode(data []byte, w *wireEvent) bool {
 			ok = s.str(&w.Name)
 		case "state":
 			ok = s.str(&w.State)
+		case "renamed":
+			ok = s.str(&w.Renamed)
 		case "reason":
 			ok = s.str(&w.Reason)
 		case "names":

@@ -164,7 +164,7 @@ func (j *jsonSession) enter(ctx context.Context, room string) (member bool, err 
 		// The hub refuses a banned user's join too, but only after record: a public room was
 		// put back in the list its ban took it out of (and searched with it), an invitee made
 		// a member, by a join that was then refused.
-		if err := j.svc.hub.Banned(ctx, room, j.member.UserID, j.member.Name); err != nil {
+		if err := j.svc.hub.Banned(ctx, room, j.member.UserID, j.member.CurrentName()); err != nil {
 			return false, err
 		}
 	}
@@ -194,8 +194,8 @@ func (j *jsonSession) record(ctx context.Context, room string, in entry) error {
 		if role == "" {
 			role = hubbub.RoomMember
 		}
-		_, _, err := j.svc.hub.Send(ctx, &hubbub.Entry{Room: room, Kind: hubbub.KindMember, From: j.member.Name, User: j.member.UserID,
-			Subject: j.member.UserID, SubjectName: j.member.Name, Action: hubbub.MemberJoin, Role: role})
+		_, _, err := j.svc.hub.Send(ctx, &hubbub.Entry{Room: room, Kind: hubbub.KindMember, From: j.member.CurrentName(), User: j.member.UserID,
+			Subject: j.member.UserID, SubjectName: j.member.CurrentName(), Action: hubbub.MemberJoin, Role: role})
 		return err
 	case !in.isIn:
 		// A first join is a write (the membership; for a new name, the room), so it is rate

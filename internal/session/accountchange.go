@@ -92,6 +92,7 @@ func (s *Service) RecheckUsers(ctx context.Context) error {
 			return err
 		}
 		for _, u := range users {
+			s.followRename(u)
 			for _, m := range s.hub.UserConnections(u.ID) {
 				if m.AccountChanged == nil {
 					continue
@@ -105,6 +106,23 @@ func (s *Service) RecheckUsers(ctx context.Context) error {
 	return failed
 }
 
+// followRename gives the connections of u on this node u's stored name, if they show another:
+// the user was renamed (a guest's other device said hello with a new name, `hubbub user
+// rename`, the API), here or on another node. The connections stay (closing them would have
+// each device reconnect with the name it remembers, renaming the user back); the hub moves
+// them to the new name in their rooms and tells their clients (Hub.RenameUser).
+func (s *Service) followRename(u hubbub.User) {
+	if u.Name == "" {
+		return
+	}
+	for _, m := range s.hub.UserConnections(u.ID) {
+		if m.CurrentName() != u.Name {
+			s.hub.RenameUser(u.ID, u.Name)
+			return
+		}
+	}
+}
+
 // recheckMark is what attachUser compares with: the passes begun so far. A session notes
 // it before it reads its user at hello.
 func (s *Service) recheckMark() uint64 { return s.rechecks.Load() }
@@ -113,8 +131,15 @@ func (s *Service) recheckMark() uint64 { return s.rechecks.Load() }
 // find connections, and checks m's account once more if a pass began since mark (before its
 // hello read the account): that pass did not see m, and a sign-out it was made for would
 // otherwise leave m open until the next change. Every stored user's connection comes here.
-func (s *Service) attachUser(ctx context.Context, mark uint64, m *hub.Member, p Peer) error {
+// claimed says that m's hello claimed its name for a guest (identity.claimed), which may have
+// renamed the user: their other connections here take the name now (followRename), and
+// those on other nodes at their next account check. Most such hellos rename nothing, and cost
+// a look at the user's connections here.
+func (s *Service) attachUser(ctx context.Context, mark uint64, m *hub.Member, p Peer, claimed bool) error {
 	err := s.hub.Attach(m)
+	if claimed {
+		s.followRename(hubbub.User{ID: m.UserID, Name: m.CurrentName()})
+	}
 	if m.AccountChanged == nil || s.cfg.Users == nil || s.rechecks.Load() == mark {
 		return err
 	}
@@ -122,6 +147,7 @@ func (s *Service) attachUser(ctx context.Context, mark uint64, m *hub.Member, p 
 	defer cancel()
 	u, found, rerr := s.cfg.Users.UserByID(ctx, m.UserID)
 	if rerr == nil && found {
+		s.followRename(u)
 		rerr = m.AccountChanged(ctx, u)
 	}
 	if rerr != nil {

@@ -111,6 +111,10 @@ type identity struct {
 	session string
 	// sessionExpires is when that session ends: the connection ends then too.
 	sessionExpires time.Time
+	// claimed is set when this hello's key claimed its name for the guest (ClaimGuest), which
+	// renames the user if they had another: the name is the store's newest, and the user's
+	// other connections here follow it at once (attachUser), not at the next account check.
+	claimed bool
 }
 
 // ends returns when the credential that signed the user in stops signing anyone in — a
@@ -251,7 +255,7 @@ func (s *Service) identifyBy(ctx context.Context, h helloName, creds Credentials
 		u, err := s.cfg.Users.ClaimGuest(ctx, h.name, hubbub.SecretHash(h.key))
 		switch code := hubbub.ErrorCode(err); {
 		case err == nil:
-			return identity{user: u}, nil
+			return identity{user: u, claimed: true}, nil
 		case code == hubbub.ECodeNameTaken && u.ID != "":
 			// The key is a guest's whose name is not the one asked for, and that one is
 			// someone else's: an operator renamed the guest (as docs/operations.md advises for
@@ -357,7 +361,7 @@ func (s *Service) member(id *identity, out *hub.Outbox) *hub.Member {
 // userInfo is what welcome tells a connection about its user.
 func userInfo(id *identity, m *hub.Member) *wire.UserInfo {
 	kind := id.user.Kind
-	return &wire.UserInfo{ID: id.user.ID, Name: m.Name, Kind: string(kind), Role: m.Role}
+	return &wire.UserInfo{ID: id.user.ID, Name: m.CurrentName(), Kind: string(kind), Role: m.Role}
 }
 
 // tokensOn reports whether the server requires tokens.

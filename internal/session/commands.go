@@ -28,11 +28,11 @@ func (j *jsonSession) command(ctx context.Context, f *wire.ClientFrame) {
 		j.fail(hubbub.Errorf(hubbub.ECodeTooLong, "a command's arguments are at most %d bytes", hubbub.MaxCommandArgsLen), f)
 		return
 	}
-	if err := j.svc.hub.MayPost(ctx, f.Room, j.member.UserID, j.member.Name); err != nil {
+	if err := j.svc.hub.MayPost(ctx, f.Room, j.member.UserID, j.member.CurrentName()); err != nil {
 		j.fail(err, f)
 		return
 	}
-	call := CommandCall{Name: name, Args: args, Room: f.Room, ID: f.ID, User: j.member.UserID, UserName: j.member.Name}
+	call := CommandCall{Name: name, Args: args, Room: f.Room, ID: f.ID, User: j.member.UserID, UserName: j.member.CurrentName()}
 	out := j.p.Outbox()
 	tell := func(n hubbub.CommandNotice) { out.Push(hub.NewRaw(wire.Encode(wire.NewNotice(&n)))) }
 	if err := runner.Start(ctx, call, tell); err != nil {

@@ -59,9 +59,9 @@ func (j *jsonSession) converse(ctx context.Context, f *wire.ClientFrame) {
 				room = "dm."
 			}
 			if room != "" && !j.id.bot.MayUse(room) {
-				err = hubbub.Errorf(hubbub.ECodeForbidden, "bot %q may not use room %q", j.member.Name, f.Room)
+				err = hubbub.Errorf(hubbub.ECodeForbidden, "bot %q may not use room %q", j.member.CurrentName(), f.Room)
 				if f.Type == wire.TypeDM {
-					err = hubbub.Errorf(hubbub.ECodeForbidden, "bot %q may not start direct messages: its rooms need the pattern dm.*", j.member.Name)
+					err = hubbub.Errorf(hubbub.ECodeForbidden, "bot %q may not start direct messages: its rooms need the pattern dm.*", j.member.CurrentName())
 				}
 				break
 			}
@@ -98,7 +98,7 @@ func (j *jsonSession) welcomeRooms(ctx context.Context, mark uint64) {
 	if !storedUser(j.member) {
 		return
 	}
-	if err := j.svc.attachUser(ctx, mark, j.member, j.p); err != nil {
+	if err := j.svc.attachUser(ctx, mark, j.member, j.p, j.id.claimed); err != nil {
 		j.fail(err, nil)
 	}
 	if err := j.sendRooms(ctx); err != nil {
@@ -147,7 +147,7 @@ func (j *jsonSession) create(ctx context.Context, f *wire.ClientFrame) error {
 	}
 	me := j.member
 	meta, entries, err := rs.CreateRoom(ctx, hubbub.RoomMeta{Name: f.Room, Topic: topic, Private: f.Private, CreatedBy: me.UserID},
-		[]hubbub.Membership{{Room: f.Room, User: me.UserID, Name: me.Name, Role: hubbub.RoomOwner}})
+		[]hubbub.Membership{{Room: f.Room, User: me.UserID, Name: me.CurrentName(), Role: hubbub.RoomOwner}})
 	if err != nil {
 		return j.svc.storeRefused("creating the room", err)
 	}
@@ -186,7 +186,7 @@ func (j *jsonSession) dm(ctx context.Context, f *wire.ClientFrame) error {
 	if len(names) > most { // more people than allowed even if one of them is me: no lookups
 		return hubbub.Errorf(hubbub.ECodeLimit, "a direct message has at most %d people, you included", most)
 	}
-	people := map[string]hubbub.User{me.UserID: {ID: me.UserID, Name: me.Name}}
+	people := map[string]hubbub.User{me.UserID: {ID: me.UserID, Name: me.CurrentName()}}
 	for _, name := range names {
 		if err := hubbub.ValidateName(name); err != nil {
 			return err
@@ -312,7 +312,7 @@ func (j *jsonSession) changeMember(ctx context.Context, f *wire.ClientFrame) err
 	if !found {
 		return hubbub.Errorf(hubbub.ECodeNotFound, "no user is named %q", f.Name)
 	}
-	e := hubbub.Entry{Room: f.Room, Kind: hubbub.KindMember, From: j.member.Name, User: j.member.UserID, ClientID: f.ID,
+	e := hubbub.Entry{Room: f.Room, Kind: hubbub.KindMember, From: j.member.CurrentName(), User: j.member.UserID, ClientID: f.ID,
 		Subject: target.ID, SubjectName: target.Name}
 	var listed *hubbub.MyRoom
 	switch f.Type {
@@ -384,8 +384,8 @@ func (j *jsonSession) part(ctx context.Context, f *wire.ClientFrame) error {
 		if !j.allowWrite(f) {
 			return nil
 		}
-		e := hubbub.Entry{Room: f.Room, Kind: hubbub.KindMember, From: me.Name, User: me.UserID, ClientID: f.ID,
-			Subject: me.UserID, SubjectName: me.Name, Action: hubbub.MemberLeave}
+		e := hubbub.Entry{Room: f.Room, Kind: hubbub.KindMember, From: me.CurrentName(), User: me.UserID, ClientID: f.ID,
+			Subject: me.UserID, SubjectName: me.CurrentName(), Action: hubbub.MemberLeave}
 		if _, ok := j.append(ctx, f, &e); !ok {
 			return nil
 		}
@@ -435,7 +435,7 @@ func (j *jsonSession) topic(ctx context.Context, f *wire.ClientFrame) error {
 	case !meta.Private && !meta.DM && !moderator && !j.rooms.has(f.Room):
 		return hubbub.Errorf(hubbub.ECodeNotJoined, "join room %q to set its topic", f.Room)
 	}
-	j.append(ctx, f, &hubbub.Entry{Room: f.Room, Kind: hubbub.KindTopic, From: j.member.Name, User: j.member.UserID,
+	j.append(ctx, f, &hubbub.Entry{Room: f.Room, Kind: hubbub.KindTopic, From: j.member.CurrentName(), User: j.member.UserID,
 		ClientID: f.ID, Text: text})
 	return nil
 }

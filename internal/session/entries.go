@@ -24,7 +24,7 @@ func (j *jsonSession) edit(ctx context.Context, f *wire.ClientFrame) {
 		j.fail(err, f)
 		return
 	}
-	e := hubbub.Entry{Kind: hubbub.KindEdit, Room: f.Room, From: j.member.Name, User: j.member.UserID, Target: f.Seq, Text: text, ClientID: f.ID}
+	e := hubbub.Entry{Kind: hubbub.KindEdit, Room: f.Room, From: j.member.CurrentName(), User: j.member.UserID, Target: f.Seq, Text: text, ClientID: f.ID}
 	e.Mentions, e.MentionRoom = j.mentions(ctx, f.Room, text)
 	j.append(ctx, f, &e)
 }
@@ -37,7 +37,7 @@ func (j *jsonSession) react(ctx context.Context, f *wire.ClientFrame) {
 		j.fail(err, f)
 		return
 	}
-	j.append(ctx, f, &hubbub.Entry{Kind: hubbub.KindReaction, Room: f.Room, From: j.member.Name, User: j.member.UserID, Target: f.Seq,
+	j.append(ctx, f, &hubbub.Entry{Kind: hubbub.KindReaction, Room: f.Room, From: j.member.CurrentName(), User: j.member.UserID, Target: f.Seq,
 		Emoji: f.Emoji, ClientID: f.ID})
 }
 
@@ -65,7 +65,7 @@ func (j *jsonSession) delete(ctx context.Context, f *wire.ClientFrame) {
 			return
 		}
 	}
-	e := hubbub.Entry{Kind: hubbub.KindDelete, Room: f.Room, From: j.member.Name, User: j.member.UserID, Target: f.Seq, ClientID: f.ID,
+	e := hubbub.Entry{Kind: hubbub.KindDelete, Room: f.Room, From: j.member.CurrentName(), User: j.member.UserID, Target: f.Seq, ClientID: f.ID,
 		Moderator: moderator}
 	if _, ok := j.append(ctx, f, &e); !ok {
 		return

@@ -147,7 +147,7 @@ func (j *jsonSession) Handle(data []byte) {
 			j.typing = &typingGate{interval: j.svc.cfg.TypingInterval, maxRooms: j.svc.cfg.MaxRoomsPerConn}
 		}
 		if j.typing.allow(f.Room, time.Now()) {
-			_ = j.svc.hub.Typing(ctx, f.Room, j.member.Name)
+			_ = j.svc.hub.Typing(ctx, f.Room, j.member.CurrentName())
 		}
 	case wire.TypeWho:
 		j.reply(wire.NewWho(f.Room, j.svc.hub.Who(f.Room)))
@@ -170,7 +170,7 @@ func (j *jsonSession) hello(ctx context.Context, f *wire.ClientFrame, nameErr er
 		return
 	}
 	inRooms := j.member != nil && j.rooms.count() > 0
-	if inRooms && f.Name != "" && f.Name != j.member.Name {
+	if inRooms && f.Name != "" && f.Name != j.member.CurrentName() {
 		// Checked before the name is claimed: a guest's new name would rename the user.
 		j.fail(hubbub.Errorf(hubbub.ECodeBadName, "leave every room before changing your name"), f)
 		return
@@ -183,8 +183,9 @@ func (j *jsonSession) hello(ctx context.Context, f *wire.ClientFrame, nameErr er
 		return
 	}
 	m := j.svc.connMember(&id, j.p)
+	m.Renamed = j.renamed
 	if inRooms {
-		if m.Name != j.member.Name || m.UserID != j.member.UserID {
+		if m.CurrentName() != j.member.CurrentName() || m.UserID != j.member.UserID {
 			j.fail(hubbub.Errorf(hubbub.ECodeBadName, "leave every room before changing your name"), f)
 			return
 		}
@@ -202,21 +203,29 @@ func (j *jsonSession) hello(ctx context.Context, f *wire.ClientFrame, nameErr er
 	j.followBot()
 	j.expiry.arm(j.p, &id)
 	if id.claims != nil {
-		j.p.Info("hello", "name", m.Name, "user", m.UserID, "role", m.Role, "expires", id.claims.ExpiresAt)
+		j.p.Info("hello", "name", m.CurrentName(), "user", m.UserID, "role", m.Role, "expires", id.claims.ExpiresAt)
 	} else {
-		j.p.Info("hello", "name", m.Name, "user", m.UserID, "kind", id.user.Kind)
+		j.p.Info("hello", "name", m.CurrentName(), "user", m.UserID, "kind", id.user.Kind)
 	}
 	cfg := &j.svc.cfg
 	hc := j.svc.hub.Config()
 	// Spelled by hand (wire.EncodeWelcome), not through Encode's reflection: every
 	// connection gets one.
-	j.p.Outbox().Push(hub.NewRaw(wire.EncodeWelcome(&wire.Welcome{Type: wire.TypeWelcome, Name: m.Name, Server: cfg.Node,
+	j.p.Outbox().Push(hub.NewRaw(wire.EncodeWelcome(&wire.Welcome{Type: wire.TypeWelcome, Name: m.CurrentName(), Server: cfg.Node,
 		Version: hubbub.Version, Role: m.Role, User: userInfo(&id, m),
 		Limits: wire.Limits{MaxText: cfg.MaxText, MaxRooms: cfg.MaxRoomsPerConn, HistoryMax: hc.History, HistoryPageMax: cfg.HistoryPageMax,
 			SendRate: cfg.SendRate, SendBurst: cfg.SendBurst, MaxAttachments: j.svc.maxAttachments(),
 			Frame: int(cfg.ReadLimit)},
 		Commands: j.welcomeCommands(ctx), SearchOff: cfg.SearchOff, UploadsOff: cfg.UploadsOff})))
 	j.welcomeRooms(context.Background(), mark)
+}
+
+// renamed tells the client that its user goes by name now (was before): the hub renamed this
+// connection (Member.Renamed), as it does every connection of a renamed user. The client is
+// to say name in its next hello, or it would rename the user back.
+func (j *jsonSession) renamed(was, name string) {
+	j.p.Info("renamed", "was", was, "name", name)
+	j.p.Outbox().Push(hub.NewRaw(wire.Encode(wire.Renamed{Type: wire.TypeRenamed, Name: name, Was: was})))
 }
 
 // goOffline ends this connection's part in its user's presence, if it has one; the user's
@@ -352,7 +361,7 @@ func (j *jsonSession) send(ctx context.Context, f *wire.ClientFrame) {
 		j.fail(err, f)
 		return
 	}
-	e := &hubbub.Entry{Room: f.Room, From: j.member.Name, User: j.member.UserID, ClientID: f.ID, Text: text, ReplyTo: f.ReplyTo,
+	e := &hubbub.Entry{Room: f.Room, From: j.member.CurrentName(), User: j.member.UserID, ClientID: f.ID, Text: text, ReplyTo: f.ReplyTo,
 		Attachments: files, Bot: j.member.Bot}
 	e.Mentions, e.MentionRoom = j.mentions(ctx, f.Room, text)
 	j.append(ctx, f, e)

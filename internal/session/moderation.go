@@ -346,13 +346,13 @@ func (j *jsonSession) moderate(ctx context.Context, f *wire.ClientFrame) {
 		j.fail(hubbub.Errorf(hubbub.ECodeForbidden, "only moderators and admins may %s", f.Type), f)
 		return
 	}
-	actor := j.member.Name
+	actor := j.member.CurrentName()
 	if j.member.UserID != "" {
 		actor += " (" + j.member.UserID + ")"
 	}
 	done, err := j.svc.Moderate(ctx, actor, Moderation{Action: f.Type, Room: f.Room, Name: f.Name,
 		Reason: f.Reason, Duration: f.Duration, Seq: f.Seq,
-		From: j.member.Name, User: j.member.UserID, ClientID: f.ID, Moderator: moderator,
+		From: j.member.CurrentName(), User: j.member.UserID, ClientID: f.ID, Moderator: moderator,
 		ActorRole: j.svc.roleOf(j.member)})
 	if err != nil {
 		j.fail(err, f)

@@ -78,7 +78,7 @@ func (t *textSession) Handle(data []byte) {
 		t.say(fmt.Sprintf("error: message longer than %d bytes", t.svc.cfg.MaxText))
 		return
 	}
-	msg := hubbub.Entry{Room: hubbub.DefaultRoom, From: t.member.Name, User: t.member.UserID, Text: text, Bot: t.member.Bot}
+	msg := hubbub.Entry{Room: hubbub.DefaultRoom, From: t.member.CurrentName(), User: t.member.UserID, Text: text, Bot: t.member.Bot}
 	if _, _, err := t.svc.hub.Send(context.Background(), &msg); err != nil {
 		t.say("error: " + hubbub.ErrorMessage(err))
 	}
@@ -110,7 +110,7 @@ func (t *textSession) setName(name string) {
 	if storedUserID(m.UserID) && id.bot == nil {
 		// On its user's channel, so that a change of the account reaches it (accountchange.go);
 		// as MessagesOnly it is given none of the channel's notices.
-		if err := t.svc.attachUser(context.Background(), mark, m, t.p); err != nil {
+		if err := t.svc.attachUser(context.Background(), mark, m, t.p, id.claimed); err != nil {
 			t.p.Info("a signed-in text connection not on its user's channel: an account change will not close it", "err", err)
 		}
 	}
@@ -119,7 +119,7 @@ func (t *textSession) setName(name string) {
 	}
 	t.online = t.svc.hub.Connect(m.UserID)
 	t.expiry.arm(t.p, &id)
-	t.p.Info("named", "name", m.Name, "user", m.UserID, "room", hubbub.DefaultRoom)
+	t.p.Info("named", "name", m.CurrentName(), "user", m.UserID, "room", hubbub.DefaultRoom)
 }
 
 // say queues one line for this client only.

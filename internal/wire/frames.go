@@ -65,6 +65,8 @@ const (
 	TypeSearchResults = "search_results"
 	// Slash commands.
 	TypeNotice = "notice"
+	// The user's name changed while connected.
+	TypeRenamed = "renamed"
 )
 
 // Server → client frames (server_frames.go). The server builds and encodes them (New…,
@@ -73,7 +75,7 @@ const (
 // Frame is a frame received from the server: *Welcome, *Joined, *Left, *Message, *Ack,
 // *History, *Presence, *Typing, *Members, *Pong, *Deleted, *Moderated, *Edited, *Reacted,
 // *Revisions, *Room, *Unroom, *Rooms, *Directory, *Read, *TopicChanged, *MemberChanged,
-// *SearchResults, *Notify, *Commands, *Notice, *Error or *Unknown.
+// *SearchResults, *Notify, *Commands, *Notice, *Renamed, *Error or *Unknown.
 // (the client package's Session also delivers its own connection events as Frames.)
 type Frame interface {
 	// FrameType returns the frame's wire type, such as "message".
@@ -157,3 +159,6 @@ func (*Commands) FrameType() string { return TypeCommands }
 
 // FrameType implements Frame.
 func (*Notice) FrameType() string { return TypeNotice }
+
+// FrameType implements Frame.
+func (*Renamed) FrameType() string { return TypeRenamed }

@@ -263,6 +263,10 @@ type Presence struct {
 	Event string `json:"event,omitempty"`
 	// State is the member's presence: "online" for a join; "away" or "online" for a state.
 	State string `json:"state,omitempty"`
+	// Renamed, on a leave, is the name the member goes by now: they did not leave, their
+	// user was renamed (a client shows "ann is now anna", not "ann left"). The new name comes
+	// as a state before it unless the room listed it already.
+	Renamed string `json:"renamed,omitempty"`
 }
 
 // Typing says that Name is typing in Room.
@@ -561,6 +565,16 @@ func NewNotice(n *hubbub.CommandNotice) Notice {
 	return Notice{Type: TypeNotice, Room: n.Room, Command: n.Command, ID: n.ID, Kind: n.Kind, Text: n.Text, From: n.From}
 }
 
+// Renamed tells a connection that its user goes by another name from now on: a guest's
+// other device said hello with a new name, or an operator renamed the user. The connection
+// stays; its rooms show Name in place of Was, and its messages carry Name. A client says
+// Name, not the name it had, in its next hello: the old one would rename the user back.
+type Renamed struct {
+	Type string `json:"type"`
+	Name string `json:"name"`
+	Was  string `json:"was"`
+}
+
 // Unknown is a server frame whose type this package does not know; protocol.md allows new
 // ones.
 type Unknown struct {
@@ -600,4 +614,5 @@ var serverFrames = map[string]func() Frame{
 	TypeNotify:        func() Frame { return new(Notify) },
 	TypeCommands:      func() Frame { return new(Commands) },
 	TypeNotice:        func() Frame { return new(Notice) },
+	TypeRenamed:       func() Frame { return new(Renamed) },
 }

@@ -185,6 +185,27 @@ test("reconnects by itself and catches up with what was said meanwhile, once", a
   assert.equal(bob.state, "live");
 });
 
+test("a rename on another device reaches this client, whose next hello says the new name", async () => {
+  const relay = await startRelay(serverURL);
+  after(() => relay.close());
+  const ann = connect("erin", relay.url);
+  await join(ann, "js-rename");
+  const told = waitFor(ann, "renamed", () => true, "erin's renamed");
+  // The guest's other device (the same key) says hello with a new name.
+  const other = new ChatClient({ url: serverURL, key: "erin-key-" + process.pid });
+  clients.push(other);
+  other.start("erin2");
+  const renamed = await told;
+  assert.deepEqual(renamed, { name: "erin2", was: "erin" });
+  assert.equal(ann.me, "erin2");
+
+  // Connecting again says the new name: the old one would rename the user back.
+  const back = waitFor(ann, "welcome", () => true, "erin's welcome after reconnecting");
+  relay.cut();
+  assert.equal((await back).name, "erin2");
+  assert.equal(other.me, "erin2", "the other device was not renamed back");
+});
+
 test("a send whose ack was lost is resent with its id and stored once", async () => {
   const relay = await startRelay(serverURL);
   after(() => relay.close());

@@ -54,7 +54,9 @@ func (jsonFrames) MemberJoined(ev hubbub.Event, b hubbub.MemberJoined) []byte {
 }
 
 func (jsonFrames) MemberLeft(ev hubbub.Event, b hubbub.MemberLeft) []byte {
-	return wire.Encode(wire.NewPresence(ev.Room, b.Name, "leave"))
+	p := wire.NewPresence(ev.Room, b.Name, "leave")
+	p.Renamed = b.Renamed
+	return wire.Encode(p)
 }
 
 func (jsonFrames) MemberTyping(ev hubbub.Event, b hubbub.MemberTyping) []byte {
