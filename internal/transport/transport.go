@@ -76,6 +76,10 @@ type Session interface {
 	Handle(data []byte)
 	// End releases the session's rooms; the connection is closing.
 	End()
+	// User names whom the connection acts for, for its disconnected log line: the name and
+	// user id of its last hello (a text client's name), "" before one. It is called beside
+	// Handle and End, never at once with them.
+	User() (name, id string)
 }
 
 // Conn is one upgraded WebSocket, on either transport, as the server and its session see it.
