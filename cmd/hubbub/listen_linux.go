@@ -6,8 +6,8 @@ import (
 )
 
 // keepAliveListener sets TCP keep-alive probes every keepAlive on the listening socket c, as
-// net's Accept sets them on each accepted socket (idle keepAlive, then net's defaults: a probe
-// every 15 s, 9 of them): Linux copies them to every socket accepted from it.
+// net's Accept sets them on each accepted socket (idle keepAlive, then keepAliveInterval and
+// keepAliveCount): Linux copies them to every socket accepted from it.
 // A keepAlive of 0 or less turns them off, for a socket passed by a launcher (socket
 // activation) on which an earlier process turned them on.
 func keepAliveListener(c syscall.RawConn, keepAlive time.Duration) error {
@@ -26,8 +26,8 @@ func keepAliveListener(c syscall.RawConn, keepAlive time.Duration) error {
 		for _, o := range [][3]int{
 			{syscall.SOL_SOCKET, syscall.SO_KEEPALIVE, 1},
 			{syscall.IPPROTO_TCP, syscall.TCP_KEEPIDLE, secs},
-			{syscall.IPPROTO_TCP, syscall.TCP_KEEPINTVL, 15},
-			{syscall.IPPROTO_TCP, syscall.TCP_KEEPCNT, 9},
+			{syscall.IPPROTO_TCP, syscall.TCP_KEEPINTVL, int(keepAliveInterval / time.Second)},
+			{syscall.IPPROTO_TCP, syscall.TCP_KEEPCNT, keepAliveCount},
 		} {
 			if serr = syscall.SetsockoptInt(int(fd), o[0], o[1], o[2]); serr != nil {
 				return

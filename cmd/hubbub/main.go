@@ -48,13 +48,20 @@ type subcommand func(ctx context.Context, args []string, io stdio) error
 var subcommands = map[string]subcommand{}
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signalContext()
 	err := run(ctx, os.Args[1:], stdio{in: os.Stdin, out: os.Stdout, err: os.Stderr})
 	stop()
 	if err != nil && !errors.Is(err, flag.ErrHelp) {
 		fmt.Fprintln(os.Stderr, "hubbub:", err)
 		os.Exit(exitCode(err))
 	}
+}
+
+// signalContext is the context hubbub runs in: SIGINT and SIGTERM cancel it, which a server
+// answers with a clean shutdown and a client by ending. The test binary's child server
+// (kill_test.go) runs in it too, so the signals a test sends end it as they end the real binary.
+func signalContext() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 }
 
 // run picks the subcommand; with none (or only flags) it serves, like `hubbub serve`, unless

@@ -696,10 +696,19 @@ func (l activatedListener) Accept() (net.Conn, error) {
 	if l.keepAlive <= 0 {
 		_ = c.SetKeepAlive(false)
 	} else {
-		_ = c.SetKeepAliveConfig(net.KeepAliveConfig{Enable: true, Idle: l.keepAlive, Interval: 15 * time.Second, Count: 9})
+		_ = c.SetKeepAliveConfig(net.KeepAliveConfig{Enable: true, Idle: l.keepAlive, Interval: keepAliveInterval, Count: keepAliveCount})
 	}
 	return c, nil
 }
+
+// keepAliveInterval and keepAliveCount are the probes after the first idle, Go's defaults
+// (every 15 s, 9 of them): one setting for every socket serve accepts, by net's Accept
+// (listen, activatedListener) or by the server's accept4 from the listening socket
+// (keepAliveListener), which may not drift apart.
+const (
+	keepAliveInterval = 15 * time.Second
+	keepAliveCount    = 9
+)
 
 // listen listens on addr. Accepted connections get TCP keep-alive probes every keepAlive, none
 // when it is 0: Go's default (probes every 15 s) costs four setsockopt calls per accept — a
@@ -711,10 +720,9 @@ func (l activatedListener) Accept() (net.Conn, error) {
 // them to each socket it accepts: the server's WebSocket listener accepts with accept4 itself
 // on Linux (internal/server, rawsock_linux.go), without net's Accept that sets them.
 func listen(ctx context.Context, addr string, keepAlive time.Duration) (net.Listener, error) {
-	lc := net.ListenConfig{KeepAlive: keepAlive}
-	if keepAlive <= 0 {
-		lc.KeepAlive = -1
-	} else {
+	lc := net.ListenConfig{KeepAlive: -1}
+	if keepAlive > 0 {
+		lc.KeepAliveConfig = net.KeepAliveConfig{Enable: true, Idle: keepAlive, Interval: keepAliveInterval, Count: keepAliveCount}
 		lc.Control = func(_, _ string, c syscall.RawConn) error { return keepAliveListener(c, keepAlive) }
 	}
 	return lc.Listen(ctx, "tcp", addr)

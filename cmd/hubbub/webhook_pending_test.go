@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -109,4 +110,64 @@ func TestWebhookPending(t *testing.T) {
 	if _, err := webhookCmdRun("pending", "wh_nothing", "--data", data); exitCode(err) != 2 || !strings.Contains(err.Error(), `webhook pending: no webhook "wh_nothing"`) {
 		t.Errorf("pending of an unknown webhook: %v (exit %d), want a usage error naming it", err, exitCode(err))
 	}
+}
+
+// TestWebhookListCountsEveryDelivery: webhook list's PENDING and DEAD are the store's counts,
+// exact however many wait: read as a page of deliveries each, they stopped at the page's 500
+// and said "500+" of a receiver down for a busy afternoon.
+func TestWebhookListCountsEveryDelivery(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "h.db")
+	out, err := webhookCmdRun("create", "https://example.com/builds", "--rooms", "builds", "--events", "message", "--data", data)
+	m := regexp.MustCompile(`(?m)^created (wh_\S+)$`).FindStringSubmatch(out)
+	if err != nil || m == nil {
+		t.Fatalf("create: %v %q", err, out)
+	}
+	id := m[1]
+
+	ctx := t.Context()
+	st, err := sqlite.Open(data, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const sent = 503 // past the 500 of a page
+	var first *hubbub.Entry
+	for i := range sent {
+		e, _, _, err := st.Append(ctx, &hubbub.Entry{Room: "builds", From: "ci", Text: "build done"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			first = e
+		}
+	}
+	for {
+		n, err := st.FanOut(ctx, sent)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			break
+		}
+	}
+	if err := st.RetryDelivery(ctx, id, first.ID, time.Now(), "HTTP 410", true); err != nil { // one dead
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	out, err = webhookCmdRun("list", "--data", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(line, id+" ") {
+			// ID URL ROOMS EVENTS STATUS PENDING DEAD CREATED
+			if r := regexp.MustCompile(`\s{2,}`).Split(strings.TrimSpace(line), -1); len(r) != 8 || r[5] != fmt.Sprint(sent-1) || r[6] != "1" {
+				t.Errorf("list's row %q, want %d pending and 1 dead:\n%s", r, sent-1, out)
+			}
+			return
+		}
+	}
+	t.Fatalf("no row of %s:\n%s", id, out)
 }

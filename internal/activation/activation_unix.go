@@ -39,7 +39,8 @@ func accepting(fd int) error {
 	switch typ {
 	case syscall.SOCK_STREAM:
 	case syscall.SOCK_DGRAM: // named as the socket unit names it, which the operator wrote
-		return fmt.Errorf("a datagram socket (UDP: a systemd socket unit's ListenDatagram=; want ListenStream=): %w", ErrNotTCP)
+		// ListenDatagram= makes a UDP socket, or a Unix one for a path: both are datagrams.
+		return fmt.Errorf("a datagram socket (UDP or Unix: a systemd socket unit's ListenDatagram=; want ListenStream=): %w", ErrNotTCP)
 	case syscall.SOCK_SEQPACKET:
 		return fmt.Errorf("a sequential-packet socket (a systemd socket unit's ListenSequentialPacket=; want ListenStream=): %w", ErrNotTCP)
 	default:

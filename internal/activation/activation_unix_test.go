@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 
 	"hubbub/internal/activation"
@@ -154,12 +155,25 @@ func TestListenerRefusesWhatItCannotServe(t *testing.T) {
 		{"no number", tcp, []string{"LISTEN_FDS=one"}, `LISTEN_FDS="one": want the number`},
 		{"none passed", tcp, []string{"LISTEN_FDS=0"}, "passed no socket"},
 		{"two sockets unnamed", tcp, []string{"LISTEN_FDS=2"}, `LISTEN_FDS=2: hubbub serves one socket; have the launcher pass one (one ListenStream=`},
-		{"UDP", udpFile, []string{"LISTEN_FDS=1"}, "a datagram socket (UDP: a systemd socket unit's ListenDatagram=; want ListenStream=): not a listening TCP socket"},
+		{"UDP", udpFile, []string{"LISTEN_FDS=1"}, "a datagram socket (UDP or Unix: a systemd socket unit's ListenDatagram=; want ListenStream=): not a listening TCP socket"},
 		{"a file", plain, []string{"LISTEN_FDS=1"}, "not a listening TCP socket"},
 		{"a connection", connFile, []string{"LISTEN_FDS=1"}, "must not set Accept=yes"},
 	}
 	if runtime.GOOS != "linux" { // only Linux says whether a socket listens (listening_other.go)
 		cases = cases[:len(cases)-1]
+	}
+	// A Unix sequential-packet socket, as ListenSequentialPacket= passes (where the system
+	// has them: macOS has not).
+	if pair, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_SEQPACKET, 0); err == nil {
+		seqpacket := os.NewFile(uintptr(pair[0]), "seqpacket")
+		defer seqpacket.Close()
+		defer syscall.Close(pair[1])
+		cases = append(cases, struct {
+			name string
+			fd   *os.File
+			env  []string
+			want string
+		}{"sequential packets", seqpacket, []string{"LISTEN_FDS=1"}, "a sequential-packet socket (a systemd socket unit's ListenSequentialPacket=; want ListenStream=): not a listening TCP socket"})
 	}
 	for _, tc := range cases {
 		out := launch(t, tc.fd, "", tc.env...)

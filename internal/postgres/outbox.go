@@ -544,78 +544,53 @@ func (s *Store) deliveries(ctx context.Context, webhook string, state hubbub.Del
 		WHERE webhook = $1 AND dead = $2 AND pos > $3 ORDER BY pos LIMIT $4`, webhook, state == hubbub.DeliveryDead, from, limit))
 }
 
-// The statements of SummarizeDeliveries, each of a webhook's deliveries in a state ($1, $2).
-const (
-	// summaryCount counts them, with the earliest Created (NULL for none).
-	summaryCount = `SELECT count(*), min(created) FROM deliveries WHERE webhook = $1 AND dead = $2`
-	// summaryFailed is the one that failed the most attempts, the oldest of those with as many.
-	summaryFailed = `SELECT event_id, attempts, last_error FROM deliveries
-		WHERE webhook = $1 AND dead = $2 AND attempts > 0 ORDER BY attempts DESC, pos LIMIT 1`
-	// summaryNext is the earliest NextAttempt of the heads of webhook $1's queues (only
-	// pending deliveries are in one), found as dueDeliveries finds them; the deliveries
-	// waiting behind their heads are due at once but not posted before them, so the least
-	// NextAttempt of all would say "now" of a webhook whose every queue waits for a retry.
-	summaryNext = `WITH RECURSIVE q(room) AS (
+// summarySQL holds the statements of SummarizeDeliveries (sqlstore.SummarySQL); times are
+// timestamptz, NULL for none.
+var summarySQL = sqlstore.SummarySQL{
+	Exists: outboxSQL.WebhookExists,
+	Count:  `SELECT count(*), min(created) FROM deliveries WHERE webhook = $1 AND dead = $2`,
+	Failed: outboxSQL.SummaryFailed,
+	// The heads of the queues are found as dueDeliveries finds them.
+	Next: `WITH RECURSIVE q(room) AS (
 			SELECT (SELECT room FROM deliveries WHERE webhook = $1 AND NOT dead ORDER BY room LIMIT 1)
 			UNION ALL
 			SELECT (SELECT room FROM deliveries WHERE webhook = $1 AND NOT dead AND room > q.room ORDER BY room LIMIT 1)
 				FROM q WHERE q.room IS NOT NULL)
 		SELECT min(d.next_attempt) FROM q CROSS JOIN LATERAL (SELECT next_attempt FROM deliveries
 			WHERE webhook = $1 AND room = q.room AND NOT dead ORDER BY seq, pos LIMIT 1) d
-		WHERE q.room IS NOT NULL`
-)
+		WHERE q.room IS NOT NULL`,
+}
 
 // SummarizeDeliveries sums up webhook's deliveries in state; see hubbub.OutboxStore. Its
 // reads are one repeatable-read transaction, so the count, the failed one and the next
 // attempt agree; JIT is off, as for dueDeliveries.
 func (s *Store) SummarizeDeliveries(ctx context.Context, webhook string, state hubbub.DeliveryState) (hubbub.DeliverySummary, error) {
 	return sqlstore.Read(ctx, &s.guard, sqlstore.OpSummarizeDeliveries, func() (hubbub.DeliverySummary, error) {
-		sum := hubbub.DeliverySummary{Webhook: webhook, State: state}
 		if err := sqlstore.CheckState(state); err != nil {
-			return sum, err
+			return hubbub.DeliverySummary{}, err
 		}
 		if !textFits(webhook) {
-			return sum, sqlstore.NoWebhook(webhook)
+			return hubbub.DeliverySummary{}, sqlstore.NoWebhook(webhook)
 		}
 		tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 		if err != nil {
-			return sum, err
+			return hubbub.DeliverySummary{}, err
 		}
 		defer rollback(tx) // a read: rolling back ends it as well as a commit
 		if _, err := tx.Exec(ctx, `SET LOCAL jit = off`); err != nil {
-			return sum, err
+			return hubbub.DeliverySummary{}, err
 		}
-		var found bool
-		if err := tx.QueryRow(ctx, outboxSQL.WebhookExists, webhook).Scan(&found); err != nil {
-			return sum, err
-		}
-		if !found {
-			return sum, sqlstore.NoWebhook(webhook)
-		}
-		dead := state == hubbub.DeliveryDead
-		var oldest *time.Time
-		if err := tx.QueryRow(ctx, summaryCount, webhook, dead).Scan(&sum.Count, &oldest); err != nil {
-			return sum, err
-		}
-		if sum.Count == 0 || oldest == nil {
-			return sum, nil
-		}
-		sum.Oldest = oldest.UTC()
-		err = tx.QueryRow(ctx, summaryFailed, webhook, dead).Scan(&sum.Failed, &sum.Attempts, &sum.LastError)
-		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-			return sum, err
-		}
-		if !dead {
-			var next *time.Time
-			if err := tx.QueryRow(ctx, summaryNext, webhook).Scan(&next); err != nil {
-				return sum, err
-			}
-			if next != nil {
-				sum.NextAttempt = next.UTC()
-			}
-		}
-		return sum, nil
+		row := func(query string, args ...any) sqlstore.Row { return tx.QueryRow(ctx, query, args...) }
+		return sqlstore.SummarizeDeliveries(row, summarySQL, webhook, state, utcOrZero)
 	})
+}
+
+// utcOrZero is the time t holds, in UTC, the zero time for NULL (nil).
+func utcOrZero(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return t.UTC()
 }
 
 // ReplayDeliveries makes dead deliveries of webhook pending again; see hubbub.OutboxStore.

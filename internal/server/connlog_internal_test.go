@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -18,6 +19,7 @@ import (
 	"hubbub/internal/hub"
 	"hubbub/internal/inmem"
 	"hubbub/internal/sqlite"
+	"hubbub/internal/testwait"
 )
 
 // lockedBuffer is a log sink safe for the server's goroutines.
@@ -39,11 +41,18 @@ func (l *lockedBuffer) String() string {
 }
 
 // startLogged starts a server of cfg on a fresh SQLite file whose every part logs JSON to the
-// returned buffer, and returns the buffer, the store and the server's URL; cleanup ends them.
+// returned buffer, at debug, and returns the buffer, the store and the server's URL; cleanup
+// ends them.
 func startLogged(t *testing.T, cfg Config) (*lockedBuffer, hubbub.Store, string) {
 	t.Helper()
+	return startLoggedAt(t, cfg, slog.LevelDebug)
+}
+
+// startLoggedAt is startLogged logging at level.
+func startLoggedAt(t *testing.T, cfg Config, level slog.Level) (*lockedBuffer, hubbub.Store, string) {
+	t.Helper()
 	logs := &lockedBuffer{}
-	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: level}))
 	store, err := sqlite.Open(filepath.Join(t.TempDir(), "h.db"), sqlite.Options{Logger: log})
 	if err != nil {
 		t.Fatal(err)
@@ -110,5 +119,58 @@ func TestEveryConnectionLogLineCarriesItsID(t *testing.T) {
 		if !seen[want] {
 			t.Errorf("no %q line in the logs:\n%s", want, logs.String())
 		}
+	}
+}
+
+// At the default level (info) a connection is two lines, connected and disconnected, and the
+// last says what an operator needs of it: why it ended, how long it lasted, whom it acted for
+// and the close code and reason hubbub sent. It was four lines (connected, hello, closing,
+// disconnected), the user and the close code each on a line of its own; those are debug now.
+func TestAConnectionIsTwoLinesAtInfo(t *testing.T) {
+	for _, tr := range []string{TransportPoll, TransportGoroutine} {
+		t.Run(tr, func(t *testing.T) {
+			logs, _, base := startLoggedAt(t, Config{Transport: tr}, slog.LevelInfo)
+			dialer := websocket.Dialer{Subprotocols: []string{hubbub.ProtocolJSON}}
+			ws, _, err := dialer.Dial("ws"+strings.TrimPrefix(base, "http")+"/ws", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ws.Close()
+			_ = ws.WriteMessage(websocket.TextMessage, []byte(`{"type":"hello","name":"ann","key":"key-ann"}`))
+			_ = ws.SetReadDeadline(time.Now().Add(testwait.Timeout))
+			if _, welcome, err := ws.ReadMessage(); err != nil || !strings.Contains(string(welcome), `"welcome"`) {
+				t.Fatalf("hello answered %s, %v", welcome, err)
+			}
+			_ = ws.WriteMessage(websocket.TextMessage, []byte("\xff")) // closes with 1007
+			for {
+				if _, _, err := ws.ReadMessage(); err != nil {
+					break
+				}
+			}
+			testwait.Until(t, "the disconnected line", func() bool { return strings.Contains(logs.String(), `"msg":"disconnected"`) })
+
+			var msgs []string
+			var last map[string]any
+			sc := bufio.NewScanner(strings.NewReader(logs.String()))
+			for sc.Scan() {
+				var rec map[string]any
+				if err := json.Unmarshal(sc.Bytes(), &rec); err != nil {
+					t.Fatalf("log line %q: %v", sc.Text(), err)
+				}
+				if _, ok := rec["conn"]; ok {
+					msgs = append(msgs, rec["msg"].(string))
+					last = rec
+				}
+			}
+			if want := []string{"connected", "disconnected"}; !slices.Equal(msgs, want) {
+				t.Fatalf("the connection's lines at info: %q, want %q\n%s", msgs, want, logs.String())
+			}
+			user, _ := last["user"].(string)
+			lasted, _ := last["duration"].(float64)
+			if last["name"] != "ann" || user == "" || lasted <= 0 || last["code"] != float64(1007) ||
+				last["close_reason"] == "" || last["close_reason"] == nil || last["reason"] == "" {
+				t.Errorf("the disconnected line lacks the user, duration, close code or reason: %v", last)
+			}
+		})
 	}
 }

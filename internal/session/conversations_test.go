@@ -72,7 +72,9 @@ func create(t *testing.T, c *servertest.JSONClient, room string, private bool) s
 }
 
 // A private room is its members' only: someone else, stored or anonymous, is refused its join
-// and, not being in it, its history and its members; the owner is in it.
+// (forbidden) and its members; its history, a thread of it and a message's revisions are
+// refused as for any room the connection is not in (not_joined: docs/protocol.md says which
+// code a client gets, and the joined check comes before the room's privacy); the owner is in it.
 func TestPrivateRoomRefusesOutsiders(t *testing.T) {
 	s := servertest.Start(t, servertest.Options{})
 	ann, _ := dial(t, s, "ann")
@@ -81,10 +83,14 @@ func TestPrivateRoomRefusesOutsiders(t *testing.T) {
 		t.Fatalf("the owner's join: %v", f)
 	}
 	wantAck(t, "the owner's message", ann.Say("plans", "a-1", "secret"), 2, 0)
+	wantAck(t, "the owner's reply", request(ann, servertest.Frame{"type": "send", "room": "plans", "id": "a-2", "text": "more", "reply_to": 2}), 3, 0)
+	wantAck(t, "the owner's edit", edit(ann, "plans", 2, "a-3", "secret, edited"), 4, 2)
 
 	bob, _ := dial(t, s, "bob")
 	wantError(t, "bob's join", bob.Join("plans", nil), "forbidden")
 	wantError(t, "bob's history", ask(bob, servertest.Frame{"type": "history", "room": "plans"}, "history"), "not_joined")
+	wantError(t, "bob's thread", ask(bob, servertest.Frame{"type": "history", "room": "plans", "thread": 2}, "history"), "not_joined")
+	wantError(t, "bob's revisions", ask(bob, servertest.Frame{"type": "revisions", "room": "plans", "seq": 2}, "revisions"), "not_joined")
 	wantError(t, "bob's members", ask(bob, servertest.Frame{"type": "members", "room": "plans"}, "members"), "forbidden")
 	wantError(t, "bob's read", ask(bob, servertest.Frame{"type": "read", "room": "plans", "seq": 2}, "read"), "forbidden")
 	wantError(t, "bob's topic", request(bob, servertest.Frame{"type": "topic", "room": "plans", "topic": "mine", "id": "t"}), "forbidden")

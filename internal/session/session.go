@@ -122,6 +122,9 @@ type Session interface {
 	Handle(data []byte)
 	// End releases the session's rooms; the connection is closing.
 	End()
+	// User names whom the connection acts for: the name and user id of its last hello (a
+	// text client's name), "" before one. The transport logs them when it ends.
+	User() (name, id string)
 }
 
 // Service opens sessions and answers the requests the REST API shares with hubbub.v1

@@ -49,6 +49,14 @@ func (t *textSession) Codec() hub.Codec { return codec.TextCodec{FilesURL: t.svc
 // Coalesce implements Session: queued lines go out joined by '\n', as the original chat did.
 func (t *textSession) Coalesce() bool { return true }
 
+// User implements Session.
+func (t *textSession) User() (name, id string) {
+	if t.member == nil {
+		return "", ""
+	}
+	return t.member.CurrentName(), t.member.UserID
+}
+
 // Handle implements Session.
 func (t *textSession) Handle(data []byte) {
 	if t.member == nil {
@@ -119,7 +127,8 @@ func (t *textSession) setName(name string) {
 	}
 	t.online = t.svc.hub.Connect(m.UserID)
 	t.expiry.arm(t.p, &id)
-	t.p.Info("named", "name", m.CurrentName(), "user", m.UserID, "room", hubbub.DefaultRoom)
+	// At debug, as hubbub.v1's hello: the disconnected line (info) names the user.
+	t.p.Debug("named", "name", m.CurrentName(), "user", m.UserID, "room", hubbub.DefaultRoom)
 }
 
 // say queues one line for this client only.

@@ -461,18 +461,14 @@ func (s *Store) Deliveries(ctx context.Context, webhook string, state hubbub.Del
 	})
 }
 
-// The statements of SummarizeDeliveries, each of a webhook's deliveries in a state (?1, ?2).
-const (
-	// summaryCountSQL counts them, with the earliest Created (0 for none).
-	summaryCountSQL = `SELECT count(*), coalesce(min(created_ms), 0) FROM deliveries WHERE webhook = ?1 AND dead = ?2`
-	// summaryFailedSQL is the one that failed the most attempts, the oldest of those with as many.
-	summaryFailedSQL = `SELECT event_id, attempts, last_error FROM deliveries
-		WHERE webhook = ?1 AND dead = ?2 AND attempts > 0 ORDER BY attempts DESC, pos LIMIT 1`
-	// summaryNextSQL is the earliest NextAttempt of the heads of the webhook's queues (only
-	// pending deliveries are in one), found as dueSQL finds them; the deliveries
-	// waiting behind their heads are due at once but not posted before them, so the least
-	// NextAttempt of all would say "now" of a webhook whose every queue waits for a retry.
-	summaryNextSQL = `WITH RECURSIVE q(room) AS (
+// summarySQL holds the statements of SummarizeDeliveries (sqlstore.SummarySQL); times are
+// Unix milliseconds, 0 for none.
+var summarySQL = sqlstore.SummarySQL{
+	Exists: outboxSQL.WebhookExists,
+	Count:  `SELECT count(*), coalesce(min(created_ms), 0) FROM deliveries WHERE webhook = ?1 AND dead = ?2`,
+	Failed: outboxSQL.SummaryFailed,
+	// The heads of the queues are found as dueSQL finds them.
+	Next: `WITH RECURSIVE q(room) AS (
 			SELECT (SELECT room FROM deliveries INDEXED BY deliveries_queue
 				WHERE webhook = ?1 AND dead = 0 ORDER BY room LIMIT 1)
 			UNION ALL
@@ -481,53 +477,32 @@ const (
 			FROM q WHERE q.room IS NOT NULL)
 		SELECT coalesce(min(d.next_ms), 0) FROM q JOIN deliveries d ON d.rowid = (SELECT rowid FROM deliveries INDEXED BY deliveries_queue
 			WHERE webhook = ?1 AND room = q.room AND dead = 0 ORDER BY seq, pos LIMIT 1)
-		WHERE q.room IS NOT NULL`
-)
+		WHERE q.room IS NOT NULL`,
+}
 
 // SummarizeDeliveries sums up webhook's deliveries in state; see hubbub.OutboxStore. Its
 // reads are one transaction, so the count, the failed one and the next attempt agree.
 func (s *Store) SummarizeDeliveries(ctx context.Context, webhook string, state hubbub.DeliveryState) (hubbub.DeliverySummary, error) {
 	return sqlstore.Read(ctx, &s.guard, sqlstore.OpSummarizeDeliveries, func() (hubbub.DeliverySummary, error) {
-		sum := hubbub.DeliverySummary{Webhook: webhook, State: state}
 		if err := sqlstore.CheckState(state); err != nil {
-			return sum, err
+			return hubbub.DeliverySummary{}, err
 		}
 		tx, err := s.rdb.BeginTx(ctx, nil)
 		if err != nil {
-			return sum, err
+			return hubbub.DeliverySummary{}, err
 		}
 		defer tx.Rollback() //nolint:errcheck // a read: rolling back ends it
-		var found bool
-		if err := tx.QueryRowContext(ctx, outboxSQL.WebhookExists, webhook).Scan(&found); err != nil {
-			return sum, err
-		}
-		if !found {
-			return sum, sqlstore.NoWebhook(webhook)
-		}
-		dead := state == hubbub.DeliveryDead
-		var oldest int64
-		if err := tx.QueryRowContext(ctx, summaryCountSQL, webhook, dead).Scan(&sum.Count, &oldest); err != nil {
-			return sum, err
-		}
-		if sum.Count == 0 {
-			return sum, nil
-		}
-		sum.Oldest = sqlstore.MsTime(oldest)
-		err = tx.QueryRowContext(ctx, summaryFailedSQL, webhook, dead).Scan(&sum.Failed, &sum.Attempts, &sum.LastError)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return sum, err
-		}
-		if !dead {
-			var next int64
-			if err := tx.QueryRowContext(ctx, summaryNextSQL, webhook).Scan(&next); err != nil {
-				return sum, err
-			}
-			if next != 0 {
-				sum.NextAttempt = sqlstore.MsTime(next)
-			}
-		}
-		return sum, nil
+		row := func(query string, args ...any) sqlstore.Row { return tx.QueryRowContext(ctx, query, args...) }
+		return sqlstore.SummarizeDeliveries(row, summarySQL, webhook, state, msTimeOrZero)
 	})
+}
+
+// msTimeOrZero is the time of Unix milliseconds ms, the zero time for 0 (none).
+func msTimeOrZero(ms int64) time.Time {
+	if ms == 0 {
+		return time.Time{}
+	}
+	return sqlstore.MsTime(ms)
 }
 
 // ReplayDeliveries makes dead deliveries of webhook pending again; see hubbub.OutboxStore.

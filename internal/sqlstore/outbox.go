@@ -3,8 +3,10 @@ package sqlstore
 import (
 	"cmp"
 	"crypto/rand"
+	"database/sql"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"slices"
@@ -384,6 +386,67 @@ func CheckState(state hubbub.DeliveryState) error {
 		return hubbub.Errorf(hubbub.ECodeBadField, "%q is not a delivery state (pending, dead)", state)
 	}
 	return nil
+}
+
+// Row is what reading one row needs of a query's result: *sql.Row and pgx.Row both have it.
+// Scan of no row returns sql.ErrNoRows (pgx.ErrNoRows is one too: errors.Is says so).
+type Row interface {
+	Scan(dest ...any) error
+}
+
+// SummarySQL holds the statements of SummarizeDeliveries in one store's dialect.
+type SummarySQL struct {
+	// Exists asks whether webhook $1 exists (OutboxSQL.WebhookExists).
+	Exists string
+	// Count counts webhook $1's deliveries with dead = $2, with the earliest Created: a time
+	// column as the store keeps one (at reads it), none when they are none.
+	Count string
+	// Failed is the one of them that failed the most attempts, the oldest of those with as
+	// many: its event id, attempts and last error (OutboxSQL.SummaryFailed).
+	Failed string
+	// Next is the earliest NextAttempt of the heads of webhook $1's queues (only pending
+	// deliveries are in one), none when there is no queue, found as the store finds the
+	// deliveries due: the deliveries waiting behind their heads are due at once but not
+	// posted before them, so the least NextAttempt of all would say "now" of a webhook whose
+	// every queue waits for a retry.
+	Next string
+}
+
+// SummarizeDeliveries sums up webhook's deliveries in state (see hubbub.OutboxStore) with the
+// statements q, each run by row in one read transaction the store began, so that the count,
+// the failed one and the next attempt agree. T is what the store's time columns scan into
+// (Unix milliseconds, or a *time.Time for a timestamptz that may be NULL), and at the time it
+// holds (the zero time for none). The caller has checked state (CheckState), and rolls back.
+func SummarizeDeliveries[T any](row func(query string, args ...any) Row, q SummarySQL, webhook string, state hubbub.DeliveryState, at func(T) time.Time) (hubbub.DeliverySummary, error) {
+	sum := hubbub.DeliverySummary{Webhook: webhook, State: state}
+	var found bool
+	if err := row(q.Exists, webhook).Scan(&found); err != nil {
+		return sum, err
+	}
+	if !found {
+		return sum, NoWebhook(webhook)
+	}
+	dead := state == hubbub.DeliveryDead
+	var oldest T
+	if err := row(q.Count, webhook, dead).Scan(&sum.Count, &oldest); err != nil {
+		return sum, err
+	}
+	if sum.Count == 0 {
+		return sum, nil
+	}
+	sum.Oldest = at(oldest)
+	err := row(q.Failed, webhook, dead).Scan(&sum.Failed, &sum.Attempts, &sum.LastError)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return sum, err
+	}
+	if !dead {
+		var next T
+		if err := row(q.Next, webhook).Scan(&next); err != nil {
+			return sum, err
+		}
+		sum.NextAttempt = at(next)
+	}
+	return sum, nil
 }
 
 // NoCursor is the refusal of a page after a delivery that is not there (any more).

@@ -51,6 +51,9 @@ type OutboxSQL struct {
 	DeleteWebhook, DeleteDeliveries string
 	// UpdateWebhook writes the changeable fields of a webhook (UpdateWebhookArgs).
 	UpdateWebhook string
+	// SummaryFailed is SummarySQL.Failed: of webhook $1's deliveries with dead = $2, the one
+	// that failed the most attempts, the oldest of those with as many.
+	SummaryFailed string
 }
 
 // NewOutboxSQL returns the shared statements of the outbox with each placeholder $n written
@@ -64,6 +67,8 @@ func NewOutboxSQL(mark func(n int) string) OutboxSQL {
 		DeleteWebhook:    Query(`DELETE FROM webhooks WHERE id = $1`).In(mark),
 		DeleteDeliveries: Query(`DELETE FROM deliveries WHERE webhook = $1`).In(mark),
 		UpdateWebhook:    Query(`UPDATE webhooks SET url = $1, rooms = $2, events = $3, secret = $4, paused = $5 WHERE id = $6`).In(mark),
+		SummaryFailed: Query(`SELECT event_id, attempts, last_error FROM deliveries
+			WHERE webhook = $1 AND dead = $2 AND attempts > 0 ORDER BY attempts DESC, pos LIMIT 1`).In(mark),
 	}
 }
 

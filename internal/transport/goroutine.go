@@ -87,7 +87,8 @@ func (c *goroutineConn) serve(sess Session) {
 	<-c.writerDone.wait()
 	c.out.Discard() // anything left is never written (a failed write); give back what it holds
 	c.ws.Close()
-	c.Info("disconnected", "reason", reason)
+	name, user := sess.User()
+	c.logDisconnected(reason, name, user)
 }
 
 // readLoop reads frames until the socket fails or closes, and returns why it stopped.

@@ -27,24 +27,25 @@ const acceptGUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 // plainHandshake reports whether r is a WebSocket handshake gorilla's Upgrader would accept
 // as it is configured here (no response header of ours, no compression negotiated), and
-// returns its key and the subprotocol gorilla would select. It is stricter than gorilla where
-// that is simpler (one version header, exactly "13"): a request it turns down is not refused,
-// only upgraded by gorilla.
-func (t *Transport) plainHandshake(r *http.Request) (key, subprotocol string, ok bool) {
+// returns its key. It is stricter than gorilla where that is simpler (one version header,
+// exactly "13"): a request it turns down is not refused, only upgraded by gorilla. It does not
+// read the subprotocols offered: its callers have (subprotocol), once, and answer with the
+// one chosen or refuse an offer of none the server speaks.
+func (t *Transport) plainHandshake(r *http.Request) (key string, ok bool) {
 	if r.Method != http.MethodGet || !websocket.IsWebSocketUpgrade(r) || t.cfg.CheckOrigin == nil {
-		return "", "", false
+		return "", false
 	}
 	if v := r.Header.Values("Sec-Websocket-Version"); len(v) != 1 || strings.TrimSpace(v[0]) != "13" {
-		return "", "", false
+		return "", false
 	}
 	if t.cfg.Compression && strings.Contains(strings.ToLower(strings.Join(r.Header.Values("Sec-Websocket-Extensions"), ",")), "permessage-deflate") {
-		return "", "", false // gorilla negotiates it (and pollable says no anyway)
+		return "", false // gorilla negotiates it (and pollable says no anyway)
 	}
 	key = r.Header.Get("Sec-Websocket-Key")
-	if !validKey(key) || !t.cfg.CheckOrigin(r) || t.unspokenSubprotocols(r) != nil {
-		return "", "", false // Upgrade refuses it
+	if !validKey(key) || !t.cfg.CheckOrigin(r) {
+		return "", false // Upgrade refuses it
 	}
-	return key, t.selectSubprotocol(r), true
+	return key, true
 }
 
 // validKey is gorilla's test of a Sec-WebSocket-Key: base64 of 16 bytes.
@@ -55,20 +56,6 @@ func validKey(key string) bool {
 	var b [48]byte
 	n, err := base64.StdEncoding.Decode(b[:], []byte(key))
 	return err == nil && n == 16
-}
-
-// selectSubprotocol is gorilla's choice: the first of the server's subprotocols that the
-// client offers.
-func (t *Transport) selectSubprotocol(r *http.Request) string {
-	offered := websocket.Subprotocols(r)
-	for _, s := range t.cfg.Subprotocols {
-		for _, c := range offered {
-			if c == s {
-				return c
-			}
-		}
-	}
-	return ""
 }
 
 // appendAccept appends the Sec-WebSocket-Accept value of key.
@@ -146,7 +133,11 @@ func (t *Transport) PlainHandshake(r *http.Request) (Handshake, bool) {
 	if !t.pollable(r) {
 		return Handshake{}, false
 	}
-	key, sub, ok := t.plainHandshake(r)
+	sub, err := t.subprotocol(r)
+	if err != nil {
+		return Handshake{}, false // Upgrade refuses it
+	}
+	key, ok := t.plainHandshake(r)
 	return Handshake{key: key, subprotocol: sub}, ok
 }
 

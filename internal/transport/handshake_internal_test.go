@@ -35,9 +35,11 @@ func (h *hijackable) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 }
 
 // FuzzPlainHandshakeIsGorillas holds the polled transport's own handshake to gorilla's: for
-// any request it takes, gorilla's Upgrader, configured as the transport configures it,
-// accepts the request too and writes the very bytes append101 writes (so the subprotocol
-// chosen is the same). A request it does not take goes to gorilla, which decides as before.
+// any request it takes (plainHandshake, with the subprotocol chosen by subprotocol), gorilla's
+// Upgrader, configured as the transport configures it, accepts the request too and writes the
+// very bytes append101 writes (so the subprotocol chosen is the same). A request it does not
+// take goes to gorilla, which decides as before; one whose subprotocols subprotocol refuses
+// is refused 400 by Upgrade before either.
 func FuzzPlainHandshakeIsGorillas(f *testing.F) {
 	f.Add("GET", "websocket", "Upgrade", "13", "dGhlIHNhbXBsZSBub25jZQ==", "hubbub.v1", "", "")
 	f.Add("GET", "WebSocket", "keep-alive, upgrade", " 13 ", "AAAAAAAAAAAAAAAAAAAAAA==", "x, hubbub.v1,y", "https://a.example", "")
@@ -61,9 +63,10 @@ func FuzzPlainHandshakeIsGorillas(f *testing.F) {
 					r.Header.Set(k, v)
 				}
 			}
-			k, sub, ok := tr.plainHandshake(r)
-			if !ok {
-				continue
+			sub, err := tr.subprotocol(r)
+			k, ok := tr.plainHandshake(r)
+			if err != nil || !ok {
+				continue // refused by Upgrade, or upgraded by gorilla
 			}
 			w := &hijackable{ResponseRecorder: httptest.NewRecorder()}
 			if _, err := tr.upgrader.Upgrade(w, r, nil); err != nil {
@@ -88,11 +91,14 @@ func TestPlainHandshakeTakesAPlainRequest(t *testing.T) {
 	r.Header.Set("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")
 	r.Header.Set("Sec-WebSocket-Protocol", "hubbub.v1")
 	r.Header.Set("Sec-WebSocket-Extensions", "permessage-deflate; client_max_window_bits")
-	if key, sub, ok := tr.plainHandshake(r); !ok || key != "dGhlIHNhbXBsZSBub25jZQ==" || sub != "hubbub.v1" {
-		t.Fatalf("plainHandshake = %q, %q, %v: want the key, hubbub.v1, true", key, sub, ok)
+	if sub, err := tr.subprotocol(r); err != nil || sub != "hubbub.v1" {
+		t.Fatalf("subprotocol = %q, %v: want hubbub.v1", sub, err)
+	}
+	if key, ok := tr.plainHandshake(r); !ok || key != "dGhlIHNhbXBsZSBub25jZQ==" {
+		t.Fatalf("plainHandshake = %q, %v: want the key, true", key, ok)
 	}
 	tr.cfg.Compression = true
-	if _, _, ok := tr.plainHandshake(r); ok {
+	if _, ok := tr.plainHandshake(r); ok {
 		t.Fatal("plainHandshake took a compression offer the server would accept")
 	}
 }

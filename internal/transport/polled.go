@@ -271,6 +271,7 @@ func (c *polledConn) finishWith(reason string, abort bool) {
 	p.sessMu.Lock()
 	p.ended = true
 	p.sess.End()
+	name, user := p.sess.User()
 	p.sessMu.Unlock()
 	if abort {
 		c.discarding.Store(true)
@@ -291,7 +292,7 @@ func (c *polledConn) finishWith(reason string, abort bool) {
 	}
 	if started {
 		c.cfg.Metrics.Disconnected(c.proto)
-		c.Info("disconnected", "reason", reason)
+		c.logDisconnected(reason, name, user)
 	}
 	p.onEnd()
 }

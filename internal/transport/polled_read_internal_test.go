@@ -39,7 +39,8 @@ func (s recordingSession) Handle(data []byte) {
 	default:
 	}
 }
-func (s recordingSession) End() {}
+func (s recordingSession) End()                   {}
+func (s recordingSession) User() (string, string) { return "", "" }
 
 // startPolled serves a polled transport with read limit limit on a real socket: every
 // upgraded connection gets a recordingSession on got and is sent on conns. The transport and

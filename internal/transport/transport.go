@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -75,6 +76,10 @@ type Session interface {
 	Handle(data []byte)
 	// End releases the session's rooms; the connection is closing.
 	End()
+	// User names whom the connection acts for, for its disconnected log line: the name and
+	// user id of its last hello (a text client's name), "" before one. It is called beside
+	// Handle and End, never at once with them.
+	User() (name, id string)
 }
 
 // Conn is one upgraded WebSocket, on either transport, as the server and its session see it.
@@ -206,38 +211,47 @@ func (t *Transport) pollable(r *http.Request) bool {
 // transport is chosen here, so the connection is whole before anyone else sees it. On
 // failure Upgrade has answered w.
 func (t *Transport) Upgrade(w http.ResponseWriter, r *http.Request, id uint64) (Conn, error) {
-	if err := t.unspokenSubprotocols(r); err != nil {
+	sub, err := t.subprotocol(r)
+	if err != nil {
 		t.cfg.Refused(w, r, http.StatusBadRequest, err)
 		return nil, err
 	}
 	if t.pollable(r) {
-		if key, sub, ok := t.plainHandshake(r); ok {
+		if key, ok := t.plainHandshake(r); ok {
 			return t.upgradePolled(w, r, id, key, sub) // without gorilla's Conn (handshake.go)
 		}
 	}
-	return t.upgradeGorilla(w, r, id)
+	return t.upgradeGorilla(w, r, id) // gorilla chooses as subprotocol did
 }
 
 // ErrSubprotocol is the refusal of a handshake offering subprotocols none of which the server
 // speaks.
 var ErrSubprotocol = errors.New("no subprotocol offered is spoken here")
 
-// unspokenSubprotocols refuses a handshake that offers subprotocols, none of them the server's.
+// subprotocol reads the subprotocols r's handshake offers, once, and returns the one it is
+// answered with: gorilla's choice, the first of the server's subprotocols that the client
+// offers; "" for a client that offers none, the text client it always was.
+//
+// A handshake that offers subprotocols, none of them the server's, is refused (ErrSubprotocol).
 // Upgraded without one, as RFC 6455 allows, it would be a text client (the original chat's
 // protocol, which offers none): a JSON client offering a misspelt or later protocol had its
 // hello taken for its name and each later frame posted to lobby as a line, in everyone's view,
-// and was never told (found by a developer writing a client from the docs). A client that
-// offers nothing is the text client it always was.
-func (t *Transport) unspokenSubprotocols(r *http.Request) error {
+// and was never told (found by a developer writing a client from the docs).
+func (t *Transport) subprotocol(r *http.Request) (string, error) {
 	offered := websocket.Subprotocols(r)
-	if len(offered) == 0 || t.selectSubprotocol(r) != "" {
-		return nil
+	for _, s := range t.cfg.Subprotocols {
+		if slices.Contains(offered, s) {
+			return s, nil
+		}
+	}
+	if len(offered) == 0 {
+		return "", nil
 	}
 	speaks := "no subprotocol"
 	if len(t.cfg.Subprotocols) > 0 {
 		speaks = strings.Join(t.cfg.Subprotocols, ", ") + ", or none for the text protocol"
 	}
-	return fmt.Errorf("%w: the client offers %s; this server speaks %s", ErrSubprotocol, strings.Join(offered, ", "), speaks)
+	return "", fmt.Errorf("%w: the client offers %s; this server speaks %s", ErrSubprotocol, strings.Join(offered, ", "), speaks)
 }
 
 // upgradeGorilla is Upgrade through gorilla's Upgrader, which answers every refusal.
