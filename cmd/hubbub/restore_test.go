@@ -5,12 +5,17 @@ import (
 	"database/sql"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
+	"hubbub"
+	"hubbub/internal/pgtest"
+	"hubbub/internal/postgres"
 	"hubbub/internal/servertest"
 )
 
@@ -166,5 +171,47 @@ func copyFile(t *testing.T, from, to string) {
 	}
 	if err := dst.Close(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// On PostgreSQL, hubbub restore refuses while a node's record says it serves from the
+// database, and moves every room's seqs on once none does.
+func TestRestorePostgres(t *testing.T) {
+	pg := pgtest.FreshSchema(t)
+	ctx := t.Context()
+	store, err := postgres.Open(ctx, pg, postgres.Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	m, _, _, err := store.Append(ctx, &hubbub.Entry{Room: "general", From: "ann", Text: "before"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	node := hubbub.ServingNode{ID: "node1-abc", Name: "node1", Broker: "nats"}
+	if _, err := store.AnnounceNode(ctx, node, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	io := stdio{in: strings.NewReader(""), out: &out, err: &errOut}
+	err = run(ctx, []string{"restore", "--postgres", pg}, io)
+	if err == nil || !strings.Contains(err.Error(), "nodes serve from this database: node1") {
+		t.Fatalf("hubbub restore while node1 serves: %v, want it refused naming node1", err)
+	}
+	if last, err := store.LastSeq(ctx, "general"); err != nil || last != m.Seq {
+		t.Fatalf("LastSeq after a refused restore = %d, %v; want %d", last, err, m.Seq)
+	}
+	if _, err := store.AnnounceNode(ctx, node, 0); err != nil { // node1 stops
+		t.Fatal(err)
+	}
+	if err := run(ctx, []string{"restore", "--postgres", pg, "--seq-gap", "500"}, io); err != nil {
+		t.Fatalf("hubbub restore: %v\n%s", err, errOut.String())
+	}
+	after, _, _, err := store.Append(ctx, &hubbub.Entry{Room: "general", From: "ann", Text: "after"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.Seq != m.Seq+501 {
+		t.Errorf("the first message after hubbub restore --seq-gap 500 took seq %d, want %d", after.Seq, m.Seq+501)
 	}
 }
