@@ -66,10 +66,10 @@ func runRestore(ctx context.Context, args []string, io stdio) error {
 	if err := refuseBadNumbers(fs, src); err != nil {
 		return err
 	}
-	if gap > hubbub.MaxSeqGap {
-		return usageError(fmt.Sprintf("restore: --seq-gap %d is more than %d%s", gap, hubbub.MaxSeqGap, src.from("seq-gap")))
+	if gap == 0 || gap > hubbub.MaxSeqGap {
+		return usageError(fmt.Sprintf("restore: invalid --seq-gap %d%s: want 1 to %d", gap, src.from("seq-gap"), hubbub.MaxSeqGap))
 	}
-	if _, err := needData(ctx, f, src, "restore", "restore"); err != nil {
+	if _, err := needData(ctx, f, src, "restore", ""); err != nil { // "" makes nothing
 		return err
 	}
 	// The file's lock, as serve takes it: a running server holds the rooms' numbering in

@@ -215,3 +215,26 @@ func TestRestorePostgres(t *testing.T) {
 		t.Errorf("the first message after hubbub restore --seq-gap 500 took seq %d, want %d", after.Seq, m.Seq+501)
 	}
 }
+
+// hubbub restore says what is wrong with its command line, and makes no database.
+func TestRestoreRefusesBadInput(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "missing.db")
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--data", data}, "restore: no database at " + data},
+		{[]string{"--data", data, "--seq-gap", "0"}, "restore: invalid --seq-gap 0: want 1 to 1000000000"},
+		{[]string{"--data", data, "--seq-gap", "1000000001"}, "restore: invalid --seq-gap 1000000001: want 1 to 1000000000"},
+		{[]string{"--data", data, "backup.db"}, `restore: takes no arguments, got "backup.db"`},
+	} {
+		var out, errOut bytes.Buffer
+		err := run(t.Context(), append([]string{"restore"}, c.args...), stdio{in: strings.NewReader(""), out: &out, err: &errOut})
+		if err == nil || !strings.HasPrefix(err.Error(), c.want) || exitCode(err) != 2 {
+			t.Errorf("hubbub restore %q: %v (exit %d), want a usage error beginning %q", c.args, err, exitCode(err), c.want)
+		}
+	}
+	if _, err := os.Stat(data); !os.IsNotExist(err) {
+		t.Errorf("hubbub restore made %s: %v", data, err)
+	}
+}
