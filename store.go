@@ -92,6 +92,15 @@ import (
 //   - Rooms lists the rooms that hold or held an entry, in ascending byte order of their
 //     names, those after the cursor only, at most limit of them, each with LastSeq and
 //     LastActivity (the Time of the entry numbered LastSeq, zero once retention removed it).
+//   - SkipSeqs(gap) moves every room's numbering on by gap, as if gap entries had been
+//     appended and removed: each room that holds or held an entry, or has metadata, gets
+//     LastSeq + gap as its LastSeq, and its next entry LastSeq + gap + 1; nothing else changes
+//     (the entries, the messages a room holds for MaxPerRoom, unread counts, read positions),
+//     but that a room with metadata and no entry yet now counts as one that held entries.
+//     It returns how many rooms it moved. A gap of 0 or above MaxSeqGap is refused with
+//     ECodeBadField, and one that would take a room's LastSeq past MaxSeq with ECodeLimit,
+//     moving no room. It is for a store restored from a backup, before any server uses it
+//     (hubbub restore): the seqs the lost part handed out are then never handed out again.
 //   - Check returns nil while the store answers, and an error once it is closed.
 //   - All methods are safe for concurrent use, honour ctx, and fail after Close.
 type Store interface {
@@ -131,6 +140,11 @@ type Store interface {
 	ReactedBy(ctx context.Context, room, user string, from, to uint64) ([]ReactionKey, error)
 	// LastSeq returns the highest Seq ever assigned in room, or 0 if the room has none.
 	LastSeq(ctx context.Context, room string) (uint64, error)
+	// SkipSeqs moves the numbering of every room on by gap (see the contract above) and
+	// returns how many rooms it moved: after a restore from a backup, the seqs handed out
+	// since the backup was taken are never handed out again, so a client that kept one as
+	// its since still gets every later entry. Run it with no server on the store.
+	SkipSeqs(ctx context.Context, gap uint64) (rooms int64, err error)
 	// Prune applies the retention policy the store was opened with and returns how many
 	// messages it removed. The server calls it periodically; Append may also prune.
 	Prune(ctx context.Context) (removed int64, err error)
@@ -189,6 +203,15 @@ type RoomInfo struct {
 	// kind), or the zero time if retention has removed it.
 	LastActivity time.Time
 }
+
+// MaxSeqGap is the largest gap Store.SkipSeqs takes at once: a billion seqs, more than any
+// room numbers between two backups.
+const MaxSeqGap = 1_000_000_000
+
+// MaxSeq is the highest seq Store.SkipSeqs takes a room to: 2^36 - 1. The SQLite store's search
+// index keys a message by its room and seq in one integer, with 36 bits for the seq, and does
+// not index messages past it; clients in JavaScript hold seqs as numbers, exact to 2^53.
+const MaxSeq = 1<<36 - 1
 
 // Retention says which messages a Store may forget. The zero value keeps everything.
 type Retention struct {

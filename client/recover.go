@@ -278,6 +278,7 @@ func gap(since *uint64, j *wire.Joined, first uint64) (from, to uint64, ok bool)
 func (s *Session) fill(ctx context.Context, c *Conn, room string, from, to uint64, ok bool) error {
 	for next := from; ok && next <= to; {
 		end := min(next+historyPage, to+1) // this chunk is [next, end)
+		empty := true                      // no message in [next, end)
 		var chunk []wire.Message
 		for before := end; before > next; {
 			h, err := c.History(ctx, room, before, int(before-next))
@@ -295,6 +296,7 @@ func (s *Session) fill(ctx context.Context, c *Conn, room string, from, to uint6
 		var out []*wire.Message
 		if st := s.rooms[room]; st != nil {
 			for i := range chunk {
+				empty = empty && chunk[i].Seq < next
 				if m := chunk[i]; m.Seq >= next && m.Seq > st.seen {
 					st.seen = m.Seq
 					out = append(out, &m)
@@ -309,6 +311,20 @@ func (s *Session) fill(ctx context.Context, c *Conn, room string, from, to uint6
 		}
 		s.emitMu.Unlock()
 		next = end
+		if empty && next <= to && to-next >= skipSpan {
+			// A stretch with no message: a room's seqs may jump by a million (hubbub
+			// restore), which a chunk at a time would cross in thousands of requests.
+			first, err := firstMessage(ctx, c, room, next, to)
+			if err != nil {
+				return err
+			}
+			s.mu.Lock()
+			if st := s.rooms[room]; st != nil {
+				st.seen = max(st.seen, first-1)
+			}
+			s.mu.Unlock()
+			next = first
+		}
 	}
 	s.emitMu.Lock()
 	defer s.emitMu.Unlock()
@@ -327,6 +343,40 @@ func (s *Session) fill(ctx context.Context, c *Conn, room string, from, to uint6
 		s.emit(f)
 	}
 	return nil
+}
+
+// skipSpan is the span of seqs from which fill, after a chunk with no message, looks for the
+// next message rather than paging on a chunk at a time.
+const skipSpan = 4 * historyPage
+
+// firstMessage returns the seq of room's first message in [from, to], to+1 if none, with
+// history requests of one message each, about log2(to-from) of them: the newest message
+// before x is at or after from for x above that first message, and not for x at or below it.
+func firstMessage(ctx context.Context, c *Conn, room string, from, to uint64) (uint64, error) {
+	reaches := func(x uint64) (bool, error) { // a message in [from, x)
+		h, err := c.History(ctx, room, x, 1)
+		if err != nil {
+			return false, err
+		}
+		return len(h.Messages) > 0 && h.Messages[len(h.Messages)-1].Seq >= from, nil
+	}
+	lo, hi := from, to+1 // none in [from, lo); one in [from, hi)
+	if ok, err := reaches(hi); err != nil || !ok {
+		return to + 1, err
+	}
+	for hi-lo > 1 {
+		mid := lo + (hi-lo)/2
+		ok, err := reaches(mid)
+		if err != nil {
+			return 0, err
+		}
+		if ok {
+			hi = mid
+		} else {
+			lo = mid
+		}
+	}
+	return lo, nil
 }
 
 // handle is every connection's Handler: it updates the session's state from f and delivers

@@ -10,6 +10,7 @@
 //	hubbub bot ACTION …      manage bots: create, list, rooms, rotate, …
 //	hubbub hook ACTION …     manage incoming webhooks: create, list, delete
 //	hubbub command ACTION …  manage slash commands: add, list, delete, rotate
+//	hubbub restore [flags]   prepare a database restored from a backup for serving
 //	hubbub version           print the version (or hubbub --version)
 //
 // Each subcommand lives in its own file (serve.go, chat.go, add.go, bench.go) as a function
@@ -153,6 +154,7 @@ const usage = `usage:
   hubbub bot ACTION …        manage bots, e.g. hubbub bot create ci --rooms 'builds,deploy-*' (hubbub bot -h)
   hubbub hook ACTION …       manage incoming webhooks, e.g. hubbub hook create --room alerts (hubbub hook -h)
   hubbub command ACTION …    manage slash commands, e.g. hubbub command add deploy https://ops.example.com/deploy (hubbub command -h)
+  hubbub restore [flags]     after restoring a backup, before serving: moves every room's seqs on (hubbub restore -h)
   hubbub version             print the version (also hubbub --version)
   hubbub help                this list`
 

@@ -98,6 +98,9 @@ type serveFlags struct {
 	// that a second serve on the file is refused while user, bot and webhook commands, which
 	// open the same file to change the running server's data, are not.
 	serving bool
+	// exclusive is set by hubbub restore, which must run alone on --data: its store takes
+	// the lock serve takes, and so is refused while a server runs on the file.
+	exclusive bool
 }
 
 func newServeFlags(fs *flag.FlagSet) *serveFlags {
@@ -582,7 +585,7 @@ func openStore(ctx context.Context, f *serveFlags, log *slog.Logger) (hubbub.Sto
 		MaxBatch: f.sqliteMaxBatch, SkipCheck: f.sqliteSkipCheck, CheckTimeout: f.sqliteCheckTimeout, BusyTimeout: f.sqliteBusyTimeout,
 		SearchLag: orNone(f.sqliteSearchLag), SearchDelay: orNone(f.sqliteSearchDelay),
 		SearchSlice: f.sqliteSearchSlice, SyncAhead: f.sqliteSyncAhead, BatchWindow: orNone(f.sqliteBatchWindow),
-		NoSearchIndex: !f.searchIndex, SkipSearchCatchUp: !f.serving, Lock: f.serving})
+		NoSearchIndex: !f.searchIndex, SkipSearchCatchUp: !f.serving, Lock: f.serving || f.exclusive})
 	var inUse *sqlite.InUseError
 	if errors.As(err, &inUse) {
 		// Both would serve, each delivering live only to its own clients: refused.

@@ -155,7 +155,7 @@ func needData(ctx context.Context, f *serveFlags, src settingSources, cmd, actio
 		case making:
 			return &newData{path: maskValue("postgres", f.postgres), what: cmd + " " + action, postgres: true}, nil
 		}
-		return nil, usageError(fmt.Sprintf("%s %s: no hubbub tables in the PostgreSQL database at %s (on its search_path)%s: pass the URL hubbub serve uses (its --postgres) as --postgres URL, or serve's config file as --config FILE (or set HUBBUB_POSTGRES or HUBBUB_CONFIG)", cmd, action, maskValue("postgres", f.postgres), src.from("postgres")))
+		return nil, usageError(fmt.Sprintf("%s: no hubbub tables in the PostgreSQL database at %s (on its search_path)%s: pass the URL hubbub serve uses (its --postgres) as --postgres URL, or serve's config file as --config FILE (or set HUBBUB_POSTGRES or HUBBUB_CONFIG)", strings.TrimSpace(cmd+" "+action), maskValue("postgres", f.postgres), src.from("postgres")))
 	}
 	if _, err := os.Stat(f.data); !errors.Is(err, os.ErrNotExist) {
 		return nil, nil
@@ -163,7 +163,7 @@ func needData(ctx context.Context, f *serveFlags, src settingSources, cmd, actio
 	if making {
 		return &newData{path: f.data, what: cmd + " " + action}, nil
 	}
-	return nil, usageError(fmt.Sprintf("%s %s: no database at %s%s: pass the file hubbub serve keeps (its --data) as --data PATH, or serve's config file as --config FILE (or set HUBBUB_DATA or HUBBUB_CONFIG)", cmd, action, f.data, src.from("data")))
+	return nil, usageError(fmt.Sprintf("%s: no database at %s%s: pass the file hubbub serve keeps (its --data) as --data PATH, or serve's config file as --config FILE (or set HUBBUB_DATA or HUBBUB_CONFIG)", strings.TrimSpace(cmd+" "+action), f.data, src.from("data")))
 }
 
 // newData is the SQLite file an action made because --data named none, or the PostgreSQL

@@ -10,6 +10,11 @@ type ring struct {
 	buf   []*Envelope
 	start int // index of the oldest
 	n     int
+	// base is the seq above which the ring was loaded (room.load): while it is empty, it
+	// holds every stored entry above base (none), and nothing of what lies at or below. A
+	// room's seqs may jump by more than the ring holds (hubbub restore moves them on), so an
+	// empty ring does not mean that nothing older is stored.
+	base uint64
 }
 
 func newRing(size int) ring { return ring{buf: make([]*Envelope, size)} }
@@ -53,8 +58,9 @@ func (g *ring) after(from, last uint64) ([]*Envelope, bool) {
 		return nil, true
 	}
 	if g.n == 0 {
-		// The ring holds the newest entries the Store had; empty means none are left.
-		return nil, true
+		// The ring holds the newest entries the Store had above base; empty means none are
+		// left there, but there may be some at or below it.
+		return nil, from >= g.base || len(g.buf) == 0
 	}
 	if g.seqAt(0) > from+1 {
 		return nil, false

@@ -115,7 +115,8 @@ func (r *room) load(ctx context.Context) error {
 	var entries []hubbub.Entry
 	if last > 0 {
 		size := r.hub.cfg.RoomBuffer
-		entries, err = r.hub.store.Since(sctx, r.name, last-min(last, uint64(size)), size)
+		r.recent.base = last - min(last, uint64(size))
+		entries, err = r.hub.store.Since(sctx, r.name, r.recent.base, size)
 		if errors.Is(err, hubbub.ErrUnreadable) {
 			// Damaged history stays damaged: the room still serves live entries, and joins
 			// read what they can from the Store.
@@ -160,6 +161,10 @@ func (r *room) join(ctx context.Context, req JoinRequest) (JoinInfo, error) {
 		}
 	}()
 	var unreadable bool // the Store could not read the older part: replay the ring only
+	// since more than MaxReplay seqs behind: the Store held no entry in (since, skipTo] when
+	// read (probed).
+	var skipTo uint64
+	probed := false
 	for attempt := 0; ; attempt++ {
 		r.mu.Lock()
 		if r.closed {
@@ -227,6 +232,31 @@ func (r *room) join(ctx context.Context, req JoinRequest) (JoinInfo, error) {
 			info.Truncated = fresh.truncated
 		default:
 			from := min(*req.Since, last)
+			if last-from > uint64(cfg.MaxReplay) && !probed {
+				// Seqs are not entries: a room's numbering may have jumped (hubbub restore
+				// moves it on past what a lost part of the store handed out), so a since
+				// far behind may still miss few entries. One read of the Store says where
+				// the first entry after it is; nothing lies between (and every entry up to
+				// last was stored before the read, so if none comes after since, none lies
+				// up to last).
+				r.mu.Unlock()
+				first, err := r.readFirstAfter(ctx, from)
+				switch {
+				case errors.Is(err, hubbub.ErrUnreadable):
+					skipTo = from
+				case err != nil:
+					return JoinInfo{}, err
+				case first == 0:
+					skipTo = last
+				default:
+					skipTo = first - 1
+				}
+				probed = true
+				continue
+			}
+			if probed {
+				from = max(from, min(skipTo, last))
+			}
 			if last-from > uint64(cfg.MaxReplay) {
 				from = last - uint64(cfg.MaxReplay)
 				info.Truncated = true
@@ -239,6 +269,9 @@ func (r *room) join(ctx context.Context, req JoinRequest) (JoinInfo, error) {
 			if !ok && attempt < 3 {
 				// The ring does not reach back that far: read the older part outside the lock.
 				below := r.recent.oldestSeq()
+				if below == 0 {
+					below = last + 1 // an empty ring (ring.base): the Store has it all
+				}
 				r.mu.Unlock()
 				if err := r.reserveReplay(ctx, &budget, below-covered-1); err != nil {
 					return JoinInfo{}, err
@@ -396,6 +429,25 @@ func (r *room) readRange(ctx context.Context, from, below uint64) ([]*Envelope, 
 		from = msgs[len(msgs)-1].Seq
 	}
 	return out, nil
+}
+
+// readFirstAfter returns the seq of the room's first stored entry after seq, 0 if none.
+func (r *room) readFirstAfter(ctx context.Context, seq uint64) (uint64, error) {
+	sctx, cancel := r.hub.storeCtx(ctx)
+	defer cancel()
+	start := r.hub.cfg.Metrics.Now()
+	es, err := r.hub.store.Since(sctx, r.name, seq, 1)
+	r.hub.cfg.Metrics.StoreRead(start)
+	if errors.Is(err, hubbub.ErrUnreadable) {
+		return 0, err
+	}
+	if err != nil {
+		return 0, r.hub.unavailable("since", r.name, err)
+	}
+	if len(es) == 0 {
+		return 0, nil
+	}
+	return es[0].Seq, nil
 }
 
 // dropUpTo returns es (ascending in seq) without the entries at or below seq.

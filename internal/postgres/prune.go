@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"hubbub"
 	"hubbub/internal/sqlstore"
 )
 
@@ -143,4 +144,41 @@ func (s *Store) pruneRoom(ctx context.Context, room string, cut int64) (removed 
 		return 0, err
 	}
 	return removed, tx.Commit(ctx)
+}
+
+// SkipSeqs moves every room's numbering on by gap; see hubbub.Store. A room is a row with an
+// entry or metadata (created): a row of neither is one a refused first append left, which is
+// no room. last_message_no, which unread counts read, counts messages and stays. The update
+// locks the rows it moves, so an append (none should run) waits for it and numbers after it;
+// a room it would take past hubbub.MaxSeq rolls the whole update back.
+func (s *Store) SkipSeqs(ctx context.Context, gap uint64) (int64, error) {
+	if err := sqlstore.CheckSeqGap(gap); err != nil {
+		return 0, s.guard.Wrap(sqlstore.OpSkipSeqs, err)
+	}
+	var n int64
+	err := s.inTx(ctx, sqlstore.OpSkipSeqs, func(tx pgx.Tx, _ time.Time) error {
+		n = 0
+		rows, err := tx.Query(ctx, `UPDATE rooms SET last_seq = last_seq + $1
+			WHERE created IS NOT NULL OR last_seq > 0 RETURNING name, last_seq`, int64(gap))
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		var room string
+		var last int64
+		for rows.Next() {
+			if err := rows.Scan(&room, &last); err != nil {
+				return err
+			}
+			if uint64(last) > hubbub.MaxSeq {
+				return sqlstore.SeqGapTooFar(room, last-int64(gap), gap)
+			}
+			n++
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
 }

@@ -215,6 +215,63 @@ func (s *Store) Prune(ctx context.Context) (int64, error) {
 	return n, nil
 }
 
+// skipRoomsSQL is every row of rooms that is a room (RoomMeta finds it: an entry, or
+// metadata), which SkipSeqs moves on.
+const skipRoomsSQL = `(r.last_seq > 0 OR EXISTS (SELECT 1 FROM room_meta m WHERE m.name = r.name))`
+
+// SkipSeqs moves every room's numbering on by gap; see hubbub.Store. The gap's seqs count as
+// seqs that are not messages held (other_seqs, as retention's removed ones), so a room still
+// holds last_seq - other_seqs messages for MaxPerRoom; rooms.msgs, which unread counts read,
+// counts messages and stays. It runs on the writer between two batches, in one transaction,
+// and the writer forgets the rooms' numbering it held (an exec does), so the next append reads
+// the moved one.
+func (s *Store) SkipSeqs(ctx context.Context, gap uint64) (int64, error) {
+	if err := s.guard.Begin(ctx, sqlstore.OpSkipSeqs); err != nil {
+		return 0, err
+	}
+	if err := sqlstore.CheckSeqGap(gap); err != nil {
+		return 0, s.guard.Wrap(sqlstore.OpSkipSeqs, err)
+	}
+	n, err := s.exec(ctx, func(ctx context.Context, conn *sql.Conn) (n int64, err error) {
+		if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+			return 0, fmt.Errorf("begin: %w", err)
+		}
+		defer func() {
+			if err != nil {
+				_, _ = conn.ExecContext(context.Background(), "ROLLBACK")
+			}
+		}()
+		var room string
+		var last int64
+		err = conn.QueryRowContext(ctx, `SELECT r.name, r.last_seq FROM rooms r WHERE `+skipRoomsSQL+`
+			ORDER BY r.last_seq DESC LIMIT 1`).Scan(&room, &last)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			err = nil
+		case err != nil:
+			return 0, err
+		case uint64(last)+gap > hubbub.MaxSeq:
+			return 0, sqlstore.SeqGapTooFar(room, last, gap)
+		}
+		res, err := conn.ExecContext(ctx, `UPDATE rooms AS r SET last_seq = last_seq + ?1, other_seqs = other_seqs + ?1
+			WHERE `+skipRoomsSQL, int64(gap))
+		if err != nil {
+			return 0, err
+		}
+		if n, err = res.RowsAffected(); err != nil {
+			return 0, err
+		}
+		if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
+			return 0, fmt.Errorf("commit: %w", err)
+		}
+		return n, nil
+	})
+	if err != nil {
+		return 0, s.guard.Wrap(sqlstore.OpSkipSeqs, err)
+	}
+	return n, nil
+}
+
 // LastSeq returns the highest Seq ever assigned in room, or 0 if the room has none. It reads
 // rooms.last_seq, which retention never lowers.
 func (s *Store) LastSeq(ctx context.Context, room string) (uint64, error) {

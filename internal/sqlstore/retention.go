@@ -52,3 +52,18 @@ func LogCut(ret hubbub.Retention, firstKept, firstYoung int64) int64 {
 	}
 	return cut
 }
+
+// CheckSeqGap refuses a gap hubbub.Store.SkipSeqs does not take: 0, or above hubbub.MaxSeqGap.
+func CheckSeqGap(gap uint64) error {
+	if gap == 0 || gap > hubbub.MaxSeqGap {
+		return hubbub.Errorf(hubbub.ECodeBadField, "a gap of seqs is 1 to %d, not %d", hubbub.MaxSeqGap, gap)
+	}
+	return nil
+}
+
+// SeqGapTooFar is SkipSeqs' refusal of a gap that would take room, now at last, past
+// hubbub.MaxSeq.
+func SeqGapTooFar(room string, last int64, gap uint64) error {
+	return hubbub.Errorf(hubbub.ECodeLimit, "room %q is at seq %d: a gap of %d would take it past %d, the highest seq a room may reach; give a smaller gap",
+		room, last, gap, uint64(hubbub.MaxSeq))
+}

@@ -53,6 +53,7 @@ const (
 	OpBefore      Op = "before"
 	OpLastSeq     Op = "last seq"
 	OpPrune       Op = "prune"
+	OpSkipSeqs    Op = "skip seqs"
 	OpSetSanction Op = "set sanction"
 	OpSanctions   Op = "sanctions"
 	OpRooms       Op = "rooms"

@@ -752,6 +752,40 @@ func (s *memStore) Rooms(ctx context.Context, after string, limit int) ([]hubbub
 	return out[:min(len(out), max(limit, 0))], nil
 }
 
+func (s *memStore) SkipSeqs(ctx context.Context, gap uint64) (int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.check(ctx); err != nil {
+		return 0, err
+	}
+	if gap == 0 || gap > hubbub.MaxSeqGap {
+		return 0, hubbub.Errorf(hubbub.ECodeBadField, "a gap of seqs is 1 to %d", hubbub.MaxSeqGap)
+	}
+	var moved []*memRoom
+	for name, r := range s.rooms {
+		if r.last > 0 || s.metas[name] != nil {
+			moved = append(moved, r)
+		}
+	}
+	for name := range s.metas {
+		if s.rooms[name] == nil {
+			moved = append(moved, s.room(name))
+		}
+	}
+	for _, r := range moved {
+		if r.last+gap > hubbub.MaxSeq {
+			return 0, hubbub.Errorf(hubbub.ECodeLimit, "a room would pass MaxSeq")
+		}
+	}
+	if s.bug == "skipnone" {
+		return int64(len(moved)), nil
+	}
+	for _, r := range moved {
+		r.last += gap
+	}
+	return int64(len(moved)), nil
+}
+
 func (s *memStore) Check(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -58,6 +58,7 @@ func TestSuiteCatchesBugs(t *testing.T) {
 	}
 	bugs := []struct{ bug, subtest string }{
 		{"gap", "SeqPerRoom"},
+		{"skipnone", "SkipSeqs"},
 		{"forge", "AppendAssignsFields"},
 		{"race", "ConcurrentOneRoom"},
 		{"race", "ConcurrentManyRooms"},

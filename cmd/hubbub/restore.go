@@ -1,0 +1,125 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"strings"
+	"time"
+
+	"hubbub"
+)
+
+func init() { subcommands["restore"] = runRestore }
+
+// DefaultSeqGap is how far hubbub restore moves every room's numbering on by default: more
+// entries than a room numbers in a day at 11 a second, far below hubbub.MaxSeq (68,719 such
+// restores).
+const DefaultSeqGap = 1_000_000
+
+const restoreUsage = `usage: hubbub restore [--seq-gap N] [--data FILE | --postgres URL | --config FILE]
+
+Prepares a database restored from a backup for serving; run it after copying the backup in
+and before the first hubbub serve on it (docs/deploy.md, "Back up and restore").
+
+A backup holds each room's log up to some seq; the server that went on after it handed out
+the seqs after that to messages the backup does not hold. Started on the backup, a server would
+hand the same seqs out again to other messages, and a client that had seen the lost ones and
+rejoins with its last seq (its since) would skip as many of the new ones, without a word.
+hubbub restore moves every room's numbering on by --seq-gap, so the next entry of a room at
+seq 100 is 100 + gap + 1: every new entry is numbered above any seq the lost part handed
+out, and a client rejoining with such a since gets all of them. Give a gap larger than the
+most entries (messages, edits, reactions, …) any one room had after the backup was taken.
+
+It refuses to run while a server uses the database: the --data file's lock, or a node that
+announced itself on the --postgres database within its last --node-check-interval × 3.
+`
+
+// runRestore moves every room's numbering of the store f names on by --seq-gap, with no
+// server on it.
+func runRestore(ctx context.Context, args []string, io stdio) error {
+	fs := flag.NewFlagSet("hubbub restore", flag.ContinueOnError)
+	fs.SetOutput(io.err)
+	f := newServeFlags(flag.NewFlagSet("defaults", flag.ContinueOnError))
+	bindStoreFlags(fs, f, "history")
+	var gap uint64
+	fs.Uint64Var(&gap, "seq-gap", DefaultSeqGap, fmt.Sprintf("how many seqs every room's numbering skips: more than the entries any room had after the backup was taken (1 to %d)", hubbub.MaxSeqGap))
+	fs.Usage = func() {
+		fmt.Fprint(io.err, restoreUsage, "\nflags:\n")
+		fs.PrintDefaults()
+	}
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError(fmt.Sprintf("restore: takes no arguments, got %q (copy the backup in first; hubbub restore -h)", strings.Join(fs.Args(), " ")))
+	}
+	keys := flag.NewFlagSet("hubbub serve", flag.ContinueOnError)
+	newServeFlags(keys)
+	src, err := applySourcesOf(fs, keys)
+	if err != nil {
+		return err
+	}
+	if err := refuseBadNumbers(fs, src); err != nil {
+		return err
+	}
+	if gap == 0 || gap > hubbub.MaxSeqGap {
+		return usageError(fmt.Sprintf("restore: invalid --seq-gap %d%s: want 1 to %d", gap, src.from("seq-gap"), hubbub.MaxSeqGap))
+	}
+	if _, err := needData(ctx, f, src, "restore", ""); err != nil { // "" makes nothing
+		return err
+	}
+	// The file's lock, as serve takes it: a running server holds the rooms' numbering in
+	// memory and would go on from it. The integrity check runs too, as at serve's start: a
+	// damaged backup is better found now.
+	f.exclusive = true
+	log, err := newLogger("text", "warn", io.err, 0, 0)
+	if err != nil {
+		return err
+	}
+	store, err := openStore(ctx, f, log)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	if f.postgres != "" {
+		if err := noNodeServes(ctx, store); err != nil {
+			return err
+		}
+	}
+	n, err := store.SkipSeqs(ctx, gap)
+	if err != nil {
+		return fmt.Errorf("restore: %w", err)
+	}
+	if err := store.Close(); err != nil {
+		return fmt.Errorf("restore: %w", err)
+	}
+	fmt.Fprintf(io.out, "moved the numbering of %d rooms on by %d seqs: each room's next entry is numbered %d past its last\n", n, gap, gap+1)
+	return nil
+}
+
+// noNodeServes refuses a PostgreSQL store that a node serves from, as the nodes' records say
+// (hubbub.OutboxStore.AnnounceNode; a node that stops removes its record, one that died is
+// forgotten three --node-check-intervals later).
+func noNodeServes(ctx context.Context, store hubbub.Store) error {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	others, err := store.AnnounceNode(ctx, hubbub.ServingNode{ID: "restore-" + hex.EncodeToString(b[:]), Name: "hubbub restore", Broker: "none"}, 0)
+	if err != nil {
+		return fmt.Errorf("restore: reading which nodes serve: %w", err)
+	}
+	if len(others) == 0 {
+		return nil
+	}
+	names := make([]string, len(others))
+	for i, o := range others {
+		names[i] = fmt.Sprintf("%s (its record lasts until %s)", o.Name, o.Until.Format(time.RFC3339))
+	}
+	return errors.New("restore: nodes serve from this database: " + strings.Join(names, ", ") +
+		": stop every node first (a node that died is forgotten when its record lasts no more)")
+}
