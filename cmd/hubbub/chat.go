@@ -330,6 +330,7 @@ type chat struct {
 	titles   roomTitles        // direct messages by their people's names
 	parted   partedRooms       // rooms /part takes out, whose left and unroom it says itself
 	gone     departures        // the printer's: a room's left and unroom said as one line
+	removals removals          // members this chat's /kick and /ban take out: their leave is said
 	echoes   echoes            // what was printed of each room's log, and what of it was sent
 	sent     []*client.Receipt // sends whose outcome is not counted yet
 	total    int               // messages sent
@@ -1082,6 +1083,9 @@ func (c *chat) print() {
 		case *wire.Presence:
 			if f.Name == c.name {
 				return // "you joined" says it already
+			}
+			if f.Event == "leave" && c.removals.take(f.Room, f.Name) {
+				return // "* you kicked bob in team" says it already
 			}
 			fmt.Fprint(out, presenceLine(f, titles.label(f.Room)))
 		case *wire.Joined:

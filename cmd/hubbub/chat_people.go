@@ -212,7 +212,7 @@ type departure uint8
 const (
 	saidByLeft   departure = iota + 1 // a left was printed; its unroom says nothing
 	saidByUnroom                      // an unroom was printed; its left says nothing
-	kickedOut                         // a kick's error came: its left has no unroom
+	kickedOut                         // a kick's error said it: its left says nothing (and no unroom comes)
 )
 
 func (d *departures) mark(room string, how departure) {
@@ -233,9 +233,9 @@ func (d *departures) take(room string) departure {
 // was in the room when it came (not after this chat's /leave, which has no unroom).
 func (d *departures) left(room string, wasIn bool) bool {
 	switch how := d.take(room); {
-	case how == saidByUnroom:
-		return false
-	case wasIn && how != kickedOut:
+	case how == saidByUnroom, how == kickedOut:
+		return false // said already: "* lobby left your rooms", or the kick's "* you were removed …"
+	case wasIn:
 		d.mark(room, saidByLeft) // an unroom may follow: a part on another device, a removal
 	}
 	return true
