@@ -1060,6 +1060,7 @@ func (c *chat) print() {
 	rejoins := map[string]bool{}
 	titles := &c.titles // direct messages by their people's names
 	server := ""        // the server connected to, which a file's URL is relative to
+	var wrote authors   // who wrote the messages printed, for deletions
 	handle := func(f wire.Frame) {
 		if c.printPeople(out, f, titles) || c.printCommandFrame(out, errw, f) {
 			return
@@ -1067,13 +1068,14 @@ func (c *chat) print() {
 		switch f := f.(type) {
 		case *wire.Message:
 			fmt.Fprintln(out, messageLine(f, titles.label)+filesText(f, server)) // a DM by its people
+			wrote.saw(f.Room, f.Seq, f.From)
 			c.printedMessage(f.Room, f.Seq)
 			c.echoes.saw(f.Room, f.Seq)
 		case *wire.Edited:
 			fmt.Fprintln(out, editedLine(f, titles.label))
 			c.echoes.saw(f.Room, f.LogSeq)
 		case *wire.Deleted:
-			fmt.Fprintln(out, deletedLine(f, titles.label))
+			fmt.Fprintln(out, deletedLine(f, titles.label, c.name, wrote.of(f.Room, f.Seq)))
 			c.echoes.saw(f.Room, f.LogSeq)
 		case *wire.Reacted:
 			for _, l := range reactedLines(f, titles.label) {

@@ -68,13 +68,64 @@ func editedLine(e *wire.Edited, label func(room string) string) string {
 	return fmt.Sprintf("[%s] #%d %s (edited): %s", label(e.Room), e.Seq, hubbub.CleanText(e.From), hubbub.CleanText(e.Text))
 }
 
-// deletedLine formats a deletion as a notice, the room as label names it.
-func deletedLine(d *wire.Deleted, label func(room string) string) string {
-	by := "a moderator" // servers before the room log do not say who
-	if d.From != "" {
-		by = hubbub.CleanText(d.From)
+// deletedLine formats a deletion as a notice, the room as label names it, as the person who
+// reads it would say it: "* you deleted #12 in general" (me is this chat's user), "* bob
+// deleted #12 in general" (its author did), "* ann deleted bob's message #12 in general" (a
+// moderator did; "your message" when it was mine). author is who wrote it, "" when the chat
+// does not know (it never printed the message): the line then names only who deleted it.
+func deletedLine(d *wire.Deleted, label func(room string) string, me, author string) string {
+	room := label(d.Room)
+	if d.From == "" { // servers before the room log do not say who
+		return fmt.Sprintf("* #%d in %s was deleted", d.Seq, room)
 	}
-	return fmt.Sprintf("* message %d in %s was deleted by %s", d.Seq, label(d.Room), by)
+	by := hubbub.CleanText(d.From)
+	if hubbub.SameName(d.From, me) {
+		by = "you"
+	}
+	switch {
+	case author == "" || hubbub.SameName(author, d.From):
+		return fmt.Sprintf("* %s deleted #%d in %s", by, d.Seq, room)
+	case hubbub.SameName(author, me):
+		return fmt.Sprintf("* %s deleted your message #%d in %s", by, d.Seq, room)
+	}
+	return fmt.Sprintf("* %s deleted %s's message #%d in %s", by, hubbub.CleanText(author), d.Seq, room)
+}
+
+// maxAuthors is how many messages' authors a chat remembers for its deletion notices.
+const maxAuthors = 10000
+
+// authors remembers who wrote the messages the chat printed, so that a deletion can say whose
+// message was deleted. It keeps the last maxAuthors; an older message's deletion names no
+// author. Only the printer uses it.
+type authors struct {
+	by    map[authorKey]string
+	order []authorKey // oldest first: the next to forget
+}
+
+type authorKey struct {
+	room string // hubbub.RoomKey
+	seq  uint64
+}
+
+// saw records that from wrote message seq of room.
+func (a *authors) saw(room string, seq uint64, from string) {
+	if a.by == nil {
+		a.by = make(map[authorKey]string)
+	}
+	k := authorKey{hubbub.RoomKey(room), seq}
+	if _, ok := a.by[k]; !ok {
+		a.order = append(a.order, k)
+	}
+	a.by[k] = from
+	if len(a.order) > maxAuthors {
+		delete(a.by, a.order[0])
+		a.order = a.order[1:]
+	}
+}
+
+// of returns who wrote message seq of room, "" if the chat does not know.
+func (a *authors) of(room string, seq uint64) string {
+	return a.by[authorKey{hubbub.RoomKey(room), seq}]
 }
 
 // reactedLines formats each reaction toggled as a notice with the emoji's count after it:

@@ -547,7 +547,7 @@ func TestChatStartsInADM(t *testing.T) {
 		"[@bob] #3 ann: for bob\n", // after the two members
 		"[@bob] #3 ann (edited): for bob, again\n",
 		"* ann reacted 👍 to #3 in @bob [👍 1]\n",
-		"* message 3 in @bob was deleted by ann\n",
+		"* you deleted #3 in @bob\n",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("stdout has no %q:\n%s\nstderr:\n%s", want, out, stderr)
