@@ -306,3 +306,32 @@ func TestChatDeletionsSayWho(t *testing.T) {
 		t.Errorf("a deletion said the old way:\n%s", got)
 	}
 }
+
+// /react takes an emoji's name as the page's picker names it and as short codes spell it
+// (found by s29-chat): "/react 1 :+1:" added a reaction of its own, shown as ":+1:" beside the
+// page's 👍, and "/react 1 thumbsup" was refused for holding letters. Now both are the 👍
+// everyone counts; another :short_name: still goes as it is (the server takes it), and a word
+// that names no emoji is refused with what is taken.
+func TestChatReactTakesEmojiNames(t *testing.T) {
+	chatLeakCheck(t)
+	_, bob, ann, typeLine := afterBobsHello(t)
+	bob.Send(servertest.Frame{"type": "react", "room": "general", "seq": 1, "emoji": "👍", "id": "b2"})
+	ann.waitOutput(t, "* bob reacted 👍 to #1 in general [👍 1]\n")
+	typeLine("/react 1 :+1:")
+	ann.waitOutput(t, "* ann reacted 👍 to #1 in general [👍 2]\n")
+	typeLine("/react 1 thumbsup")
+	ann.waitOutput(t, "* ann took back 👍 on #1 in general [👍 1]\n")
+	typeLine("/react 1 :Tada:")
+	ann.waitOutput(t, "* ann reacted 🎉 to #1 in general [🎉 1]\n")
+	typeLine("/react 1 heart")
+	ann.waitOutput(t, "* ann reacted ❤️ to #1 in general [❤️ 1]\n")
+	typeLine("/react 1 :party_parrot:")
+	ann.waitOutput(t, "* ann reacted :party_parrot: to #1 in general [:party_parrot: 1]\n")
+	typeLine("/react 1 thumbsupp")
+	waitStderr(t, ann, `* /react: "thumbsupp" is not a reaction: give one emoji (👍), the name of one (thumbsup or :+1:, heart`)
+	typeLine("/react 1 :Party!:")
+	waitStderr(t, ann, `* /react: ":Party!:" is not a reaction: a :short_name: may hold only a-z, 0-9`)
+	if got := ann.out.String(); strings.Contains(got, ":+1:") || strings.Contains(got, "thumbsup") {
+		t.Errorf("a name was sent as the reaction:\n%s", got)
+	}
+}
