@@ -295,7 +295,7 @@ func TestChatRemovedFromTheCurrentRoom(t *testing.T) {
 	bob.waitOutput(t, "[plans] #4 bob: in plans\n")
 
 	ann.Send(servertest.Frame{"type": "remove", "room": "plans", "name": "bob", "id": "r-1"})
-	bob.waitOutput(t, "* you left plans\n")
+	bob.waitOutput(t, "* ann removed you from plans\n") // the one line of the removal
 	typeLine("meant for plans")
 	waitStderr(t, bob, "* you are no longer in plans: that line was not sent\n* lines you type go to general now\n")
 	typeLine("now in general")
@@ -396,16 +396,16 @@ func TestChatJoinWhileReconnectingSaysTheAnswer(t *testing.T) {
 // reads as who owns the room now and why.
 func TestMemberChangedLineOfARole(t *testing.T) {
 	set := &wire.MemberChanged{From: "ann", SubjectName: "bob", Action: hubbub.MemberRole, Role: "moderator"}
-	if got, want := memberChangedLine(set, "plans"), "* ann made bob moderator of plans"; got != want {
+	if got, want := memberChangedLine(set, "plans", "carol"), "* ann made bob moderator of plans"; got != want {
 		t.Errorf("a role set: %q, want %q", got, want)
 	}
 	auto := &wire.MemberChanged{From: "ann", SubjectName: "bob", Action: hubbub.MemberRole, Role: "owner", Auto: true}
-	if got, want := memberChangedLine(auto, "plans"), "* bob is the owner of plans now, as ann left"; got != want {
+	if got, want := memberChangedLine(auto, "plans", "carol"), "* bob is the owner of plans now, as ann left"; got != want {
 		t.Errorf("a handover: %q, want %q", got, want)
 	}
 	regained := &wire.MemberChanged{From: "ann", User: "u_ann", Subject: "u_ann", SubjectName: "ann", Action: hubbub.MemberRole,
 		Role: "owner", Auto: true}
-	if got, want := memberChangedLine(regained, "plans"), "* ann is the owner of plans now, as it had none"; got != want {
+	if got, want := memberChangedLine(regained, "plans", "carol"), "* ann is the owner of plans now, as it had none"; got != want {
 		t.Errorf("a join of a room that had lost its owner: %q, want %q", got, want)
 	}
 }
@@ -414,11 +414,11 @@ func TestMemberChangedLineOfARole(t *testing.T) {
 // ann had parted herself; the line says what she parted.
 func TestMemberChangedLineInADM(t *testing.T) {
 	part := &wire.MemberChanged{Room: "dm.0123", From: "ann", SubjectName: "ann", Action: hubbub.MemberLeave}
-	if got, want := memberChangedLine(part, "@ann"), "* ann parted the direct message for good (@ann)"; got != want {
+	if got, want := memberChangedLine(part, "@ann", "carol"), "* ann parted the direct message for good (@ann)"; got != want {
 		t.Errorf("a part of a DM: %q, want %q", got, want)
 	}
 	part.Room = "plans"
-	if got, want := memberChangedLine(part, "plans"), "* ann parted plans"; got != want {
+	if got, want := memberChangedLine(part, "plans", "carol"), "* ann parted plans"; got != want {
 		t.Errorf("a part of a room: %q, want %q", got, want)
 	}
 }
@@ -570,5 +570,40 @@ func TestChatStartsInADM(t *testing.T) {
 	_, _, err = chatToEnd(t, "", chatArgs(ann, []string{"--room", "@", s.WS})...)
 	if want := "chat: --room: " + noOne; err == nil || err.Error() != want || exitCode(err) != 2 {
 		t.Errorf("--room @: %v, want %q (exit 2)", err, want)
+	}
+}
+
+// A removal from a private room reads as one line on each side (found by s29-chat): the owner's
+// chat printed "* you removed bob from plans" and then "* bob left plans", and bob's read "* ann
+// removed bob from plans", his own name, where he is "you", and then "* you left plans".
+func TestChatRemovalIsSaidOnce(t *testing.T) {
+	chatLeakCheck(t)
+	s := servertest.Start(t, servertest.Options{})
+	ann, annSays := startTypedChat(t, chatArgs(chatUser(t, "ann"), []string{s.WS})...)
+	ann.waitOutput(t, "* you joined general")
+	bob, bobSays := startTypedChat(t, chatArgs(chatUser(t, "bob"), []string{s.WS})...)
+	bob.waitOutput(t, "* you joined general")
+	annSays("/create plans --private")
+	ann.waitOutput(t, "* you joined plans")
+	annSays("/invite bob")
+	ann.waitErr(t, "* you invited bob to plans\n")
+	bob.waitOutput(t, "* you are invited to plans")
+	bobSays("/join plans")
+	ann.waitOutput(t, "* bob joined plans\n")
+	annSays("/remove bob")
+	ann.waitErr(t, "* you removed bob from plans\n")
+	bob.waitOutput(t, "* ann removed you from plans\n")
+	// A later event of plans has printed after anything the removal was to print.
+	annSays("/topic after")
+	ann.waitErr(t, "* you set the topic of plans: after\n")
+	annSays("/who plans")
+	ann.waitOutput(t, "* members of plans: ann\n")
+	if got := ann.out.String(); strings.Contains(got, "bob left plans") {
+		t.Errorf("ann's chat said bob's leave besides her own line:\n%s", ann.all.String())
+	}
+	bobSays("/rooms") // answered after every frame the removal sent bob
+	bob.waitOutput(t, "* your rooms:\n")
+	if got := bob.out.String(); strings.Contains(got, "you left plans") || strings.Contains(got, "plans left your rooms") {
+		t.Errorf("bob's chat said his removal twice:\n%s", bob.all.String())
 	}
 }
