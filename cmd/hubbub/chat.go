@@ -16,6 +16,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -1148,7 +1149,13 @@ func (c *chat) print() {
 			case isLogRequest(f.Request) && f.Code != hubbub.ECodeInternal && f.Code != hubbub.ECodeUnavailable:
 				// A line refused for what it asks (a room not joined, too long), not because the
 				// server failed: "server error" sent people looking in the wrong place.
-				fmt.Fprintf(errw, "* refused: %s (%s)\n", titles.roomsNamed(localTimes(clean(f.Message))), f.Code)
+				// "the room has no message 3" read as the room one had in mind, not the current
+				// room the /edit went to: the line names it, unless the server's words do.
+				where := ""
+				if f.Room != "" && !strings.Contains(f.Message, strconv.Quote(f.Room)) {
+					where = " in " + titles.label(f.Room)
+				}
+				fmt.Fprintf(errw, "* refused%s: %s (%s)\n", where, titles.roomsNamed(localTimes(clean(f.Message))), f.Code)
 			default:
 				fmt.Fprintf(errw, "* server error: %s (%s)\n", titles.roomsNamed(clean(f.Message)), f.Code)
 			}

@@ -335,3 +335,15 @@ func TestChatReactTakesEmojiNames(t *testing.T) {
 		t.Errorf("a name was sent as the reaction:\n%s", got)
 	}
 }
+
+// A refusal names the room the command went to, unless the server's words do (found by
+// s29-chat): "/edit 3 …" typed for the DM one had in mind, with another room current, said
+// "the room has no message 3", which read as the DM.
+func TestChatRefusalNamesTheRoom(t *testing.T) {
+	chatLeakCheck(t)
+	_, _, ann, typeLine := afterBobsHello(t)
+	typeLine("/join other")
+	ann.waitOutput(t, "* you joined other")
+	typeLine("/edit 1 hello all")
+	waitStderr(t, ann, "* refused in other: the room has no message 1 (not_found)\n")
+}
