@@ -486,6 +486,12 @@ const dmJoinTimeout = 30 * time.Second
 
 // sayCurrent tells the user where the next line goes, after the current room went away.
 func (c *chat) sayCurrent() {
+	// A room I was taken out of meanwhile (kicked, removed) is no place to send lines: "lines
+	// you type go to plans now" after bob's removal from plans sent his next line there, to be
+	// refused. In a terminal the chat moves on past it; a script's lines go where written.
+	for next := c.current(); !c.piped && next != "" && c.in.takeLeft(next); next = c.current() {
+		c.forget(next)
+	}
 	if next := c.current(); next != "" {
 		fmt.Fprintf(c.io.err, "* lines you type go to %s now\n", c.titles.label(next)) // a DM as @bob
 	} else {

@@ -607,3 +607,43 @@ func TestChatRemovalIsSaidOnce(t *testing.T) {
 		t.Errorf("bob's chat said his removal twice:\n%s", bob.all.String())
 	}
 }
+
+// Leaving the current room makes the room joined before it current, but not one I was removed
+// from meanwhile (found by s29-chat): after bob's removal from plans, his /leave of the room he
+// was in said "* lines you type go to plans now", and his next line was refused there.
+func TestChatLeaveSkipsARoomIWasRemovedFrom(t *testing.T) {
+	chatLeakCheck(t)
+	s := servertest.Start(t, servertest.Options{})
+	pr, pw := io.Pipe()
+	t.Cleanup(func() { pw.Close() })
+	bob := startChatOn(t, stdio{in: pr, tty: true}, chatArgs(chatUser(t, "bob"), []string{s.WS})...)
+	bob.waitOutput(t, "* you joined general")
+	typeLine := lineTyper(t, pw)
+	ann := servertest.DialJSON(t, s, "ann")
+	ann.Join("general", nil)
+	for _, f := range []servertest.Frame{
+		{"type": "create", "room": "plans", "private": true},
+		{"type": "invite", "room": "plans", "name": "bob", "id": "i-1"},
+	} {
+		ann.Send(f)
+		ann.AwaitFunc(fmt.Sprint(f["type"]), func(g servertest.Frame) bool {
+			return g.Type() == "room" || g.Type() == "ack" || g.Type() == "error"
+		})
+	}
+	bob.waitOutput(t, "* you are invited to plans")
+	typeLine("/join plans")
+	bob.waitOutput(t, "* you joined plans")
+	typeLine("/join other")
+	bob.waitOutput(t, "* you joined other")
+	ann.Send(servertest.Frame{"type": "remove", "room": "plans", "name": "bob", "id": "r-1"})
+	bob.waitOutput(t, "* ann removed you from plans\n")
+	typeLine("/who plans") // answered after every frame of the removal
+	waitStderr(t, bob, "/who")
+	typeLine("/leave")
+	waitStderr(t, bob, "* lines you type go to general now\n")
+	typeLine("back in general")
+	bob.waitOutput(t, "[general] #1 bob: back in general\n")
+	if got := bob.err.String(); strings.Count(got, "go to plans now") != 1 { // the one its /join said
+		t.Errorf("bob's lines were said to go to plans, which he was removed from:\n%s", bob.all.String())
+	}
+}
