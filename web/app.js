@@ -500,8 +500,15 @@ function renderMessages(opts = {}) {
   for (const k of view.keys()) if (!keys.has(k)) view.delete(k);
 
   const dividerEl = firstUnread || (dividerPlaced ? view.get("unread") : null);
+  // The room opens where reading starts: when it is opened, or — after a reload, which opens it
+  // before the room list says where I read it to, and before its replay has come, a message at
+  // a time — at each render until the replay is all there, else the list followed the replay
+  // down to its newest message. A live message ends that: it is read where it is.
+  const opening = !!dividerEl && (opts.toBottom || divider.opening);
+  const moreThanFits = opening && box.scrollHeight - dividerTop(box, dividerEl) > box.clientHeight;
+  if (divider && ((dividerEl && !r.replayLeft) || opts.appended)) divider.opening = false;
   if (opts.prepended) box.scrollTop = box.scrollHeight - fromBottom;
-  else if (opts.toBottom && dividerEl && box.scrollHeight - dividerTop(box, dividerEl) > box.clientHeight) {
+  else if (moreThanFits) {
     // More is new than fits: open at the first unread message, which is where reading starts.
     box.scrollTop = Math.max(0, dividerTop(box, dividerEl) - 8);
   } else if (atBottom || opts.toBottom) box.scrollTop = box.scrollHeight;

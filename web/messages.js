@@ -372,7 +372,7 @@ function startEdit(room, seq, row, returnFocus) {
   const actions = document.createElement("div");
   actions.className = "edit-actions";
   const hint = document.createElement("span");
-  hint.className = "edit-hint";
+  hint.className = "edit-hint key-hint";
   hint.id = id + "-hint";
   hint.textContent = "Enter to save · Escape to cancel";
   input.setAttribute("aria-describedby", hint.id);

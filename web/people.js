@@ -84,15 +84,17 @@ function readPositionOf(name) {
  * messages opens at the first of them, so a never-read one opens at the start of its history,
  * not at its newest message. unread is how many messages that start needs held (renderMessages
  * opens there only once they are: else the first unread is older than what is held). null for
- * neither.
- * @returns {{room: string, seq: number, neverRead?: number}|null}
+ * neither. opening is true until renderMessages has drawn the start and opened the room there:
+ * after a reload the room is in view before the room list says where it starts, and its
+ * messages may come after that, so the first render that holds the start opens it there.
+ * @returns {{room: string, seq: number, neverRead?: number, opening: boolean}|null}
  */
 function dividerOf(name) {
   const read = readPositionOf(name);
-  if (read !== null) return { room: name, seq: read };
+  if (read !== null) return { room: name, seq: read, opening: true };
   const info = myRoom(name);
   if (client.hasRoomList && info && !info.invited && info.read_seq === 0 && info.unread > 0) {
-    return { room: name, seq: 0, neverRead: info.unread };
+    return { room: name, seq: 0, neverRead: info.unread, opening: true };
   }
   return null;
 }

@@ -16,6 +16,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -330,6 +331,7 @@ type chat struct {
 	titles   roomTitles        // direct messages by their people's names
 	parted   partedRooms       // rooms /part takes out, whose left and unroom it says itself
 	gone     departures        // the printer's: a room's left and unroom said as one line
+	removals removals          // members this chat's /kick and /ban take out: their leave is said
 	echoes   echoes            // what was printed of each room's log, and what of it was sent
 	sent     []*client.Receipt // sends whose outcome is not counted yet
 	total    int               // messages sent
@@ -1059,6 +1061,7 @@ func (c *chat) print() {
 	rejoins := map[string]bool{}
 	titles := &c.titles // direct messages by their people's names
 	server := ""        // the server connected to, which a file's URL is relative to
+	var wrote authors   // who wrote the messages printed, for deletions
 	handle := func(f wire.Frame) {
 		if c.printPeople(out, f, titles) || c.printCommandFrame(out, errw, f) {
 			return
@@ -1066,13 +1069,14 @@ func (c *chat) print() {
 		switch f := f.(type) {
 		case *wire.Message:
 			fmt.Fprintln(out, messageLine(f, titles.label)+filesText(f, server)) // a DM by its people
+			wrote.saw(f.Room, f.Seq, f.From)
 			c.printedMessage(f.Room, f.Seq)
 			c.echoes.saw(f.Room, f.Seq)
 		case *wire.Edited:
 			fmt.Fprintln(out, editedLine(f, titles.label))
 			c.echoes.saw(f.Room, f.LogSeq)
 		case *wire.Deleted:
-			fmt.Fprintln(out, deletedLine(f, titles.label))
+			fmt.Fprintln(out, deletedLine(f, titles.label, c.name, wrote.of(f.Room, f.Seq)))
 			c.echoes.saw(f.Room, f.LogSeq)
 		case *wire.Reacted:
 			for _, l := range reactedLines(f, titles.label) {
@@ -1082,6 +1086,9 @@ func (c *chat) print() {
 		case *wire.Presence:
 			if f.Name == c.name || f.Renamed != "" && f.Renamed == c.name {
 				return // "you joined" says it already, and "you are … now" a rename of mine
+			}
+			if f.Event == "leave" && c.removals.take(f.Room, f.Name) {
+				return // "* you kicked bob in team" says it already
 			}
 			fmt.Fprint(out, presenceLine(f, titles.label(f.Room)))
 		case *wire.Renamed:
@@ -1147,7 +1154,13 @@ func (c *chat) print() {
 			case isLogRequest(f.Request) && f.Code != hubbub.ECodeInternal && f.Code != hubbub.ECodeUnavailable:
 				// A line refused for what it asks (a room not joined, too long), not because the
 				// server failed: "server error" sent people looking in the wrong place.
-				fmt.Fprintf(errw, "* refused: %s (%s)\n", titles.roomsNamed(localTimes(clean(f.Message))), f.Code)
+				// "the room has no message 3" read as the room one had in mind, not the current
+				// room the /edit went to: the line names it, unless the server's words do.
+				where := ""
+				if f.Room != "" && !strings.Contains(f.Message, strconv.Quote(f.Room)) {
+					where = " in " + titles.label(f.Room)
+				}
+				fmt.Fprintf(errw, "* refused%s: %s (%s)\n", where, titles.roomsNamed(localTimes(clean(f.Message))), f.Code)
 			default:
 				fmt.Fprintf(errw, "* server error: %s (%s)\n", titles.roomsNamed(clean(f.Message)), f.Code)
 			}

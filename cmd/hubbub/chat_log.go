@@ -20,7 +20,9 @@ import (
 const chatLogHelp = `  /reply SEQ TEXT  send TEXT as a reply to message SEQ (the #SEQ printed before it)
   /edit SEQ TEXT   replace the text of your message SEQ
   /delete SEQ      delete message SEQ (yours; anyone's for a moderator)
-  /react SEQ EMOJI toggle your reaction EMOJI (an emoji or a :short_name:) on message SEQ`
+  /react SEQ EMOJI toggle your reaction EMOJI on message SEQ: an emoji, or a name of one
+                   with or without colons (thumbsup or :+1:, heart, joy, tada, eyes…), or
+                   another :short_name:`
 
 // messageLine formats a message: "[room] #seq from: text", the room as label names it (a DM
 // by its people, "@bob"), with "(bot)" after a bot's name
@@ -68,13 +70,64 @@ func editedLine(e *wire.Edited, label func(room string) string) string {
 	return fmt.Sprintf("[%s] #%d %s (edited): %s", label(e.Room), e.Seq, hubbub.CleanText(e.From), hubbub.CleanText(e.Text))
 }
 
-// deletedLine formats a deletion as a notice, the room as label names it.
-func deletedLine(d *wire.Deleted, label func(room string) string) string {
-	by := "a moderator" // servers before the room log do not say who
-	if d.From != "" {
-		by = hubbub.CleanText(d.From)
+// deletedLine formats a deletion as a notice, the room as label names it, as the person who
+// reads it would say it: "* you deleted #12 in general" (me is this chat's user), "* bob
+// deleted #12 in general" (its author did), "* ann deleted bob's message #12 in general" (a
+// moderator did; "your message" when it was mine). author is who wrote it, "" when the chat
+// does not know (it never printed the message): the line then names only who deleted it.
+func deletedLine(d *wire.Deleted, label func(room string) string, me, author string) string {
+	room := label(d.Room)
+	if d.From == "" { // servers before the room log do not say who
+		return fmt.Sprintf("* #%d in %s was deleted", d.Seq, room)
 	}
-	return fmt.Sprintf("* message %d in %s was deleted by %s", d.Seq, label(d.Room), by)
+	by := hubbub.CleanText(d.From)
+	if hubbub.SameName(d.From, me) {
+		by = "you"
+	}
+	switch {
+	case author == "" || hubbub.SameName(author, d.From):
+		return fmt.Sprintf("* %s deleted #%d in %s", by, d.Seq, room)
+	case hubbub.SameName(author, me):
+		return fmt.Sprintf("* %s deleted your message #%d in %s", by, d.Seq, room)
+	}
+	return fmt.Sprintf("* %s deleted %s's message #%d in %s", by, hubbub.CleanText(author), d.Seq, room)
+}
+
+// maxAuthors is how many messages' authors a chat remembers for its deletion notices.
+const maxAuthors = 10000
+
+// authors remembers who wrote the messages the chat printed, so that a deletion can say whose
+// message was deleted. It keeps the last maxAuthors; an older message's deletion names no
+// author. Only the printer uses it.
+type authors struct {
+	by    map[authorKey]string
+	order []authorKey // oldest first: the next to forget
+}
+
+type authorKey struct {
+	room string // hubbub.RoomKey
+	seq  uint64
+}
+
+// saw records that from wrote message seq of room.
+func (a *authors) saw(room string, seq uint64, from string) {
+	if a.by == nil {
+		a.by = make(map[authorKey]string)
+	}
+	k := authorKey{hubbub.RoomKey(room), seq}
+	if _, ok := a.by[k]; !ok {
+		a.order = append(a.order, k)
+	}
+	a.by[k] = from
+	if len(a.order) > maxAuthors {
+		delete(a.by, a.order[0])
+		a.order = a.order[1:]
+	}
+}
+
+// of returns who wrote message seq of room, "" if the chat does not know.
+func (a *authors) of(room string, seq uint64) string {
+	return a.by[authorKey{hubbub.RoomKey(room), seq}]
 }
 
 // reactedLines formats each reaction toggled as a notice with the emoji's count after it:
@@ -151,12 +204,11 @@ func (c *chat) logCommand(ctx context.Context, cmd, line string) (handled bool, 
 		case more != "":
 			return true, fmt.Errorf("usage: %s (one emoji, without spaces)", usage)
 		}
-		// Several emoji ("👍👍") go to the server, which takes back such a reaction stored
-		// before reactions were one emoji from whoever holds it and refuses it otherwise.
-		if err := hubbub.ValidateEmoji(emoji); err != nil && !client.SeveralEmoji(emoji) {
-			return true, fmt.Errorf("%q is not a reaction: %s", emoji, hubbub.ErrorMessage(err))
+		e, err := reactionEmoji(emoji)
+		if err != nil {
+			return true, err
 		}
-		r, err = c.ses.React(ctx, room, seq, emoji)
+		r, err = c.ses.React(ctx, room, seq, e)
 	}
 	if err != nil {
 		return true, err
@@ -165,6 +217,44 @@ func (c *chat) logCommand(ctx context.Context, cmd, line string) (handled bool, 
 	c.sent = append(c.sent, r)
 	c.compact()
 	return true, nil
+}
+
+// emojiNames are the names /react takes for an emoji, with or without colons: the words the
+// page's reaction picker says for its emoji (web/messages.js, FREQUENT_EMOJI: "thumbs up" is
+// thumbs_up) and their usual short codes (:+1:, :thumbsup:), so that "/react 12 :+1:" adds
+// the 👍 the page shows and counts with everyone's, not a reaction of its own spelled ":+1:".
+// Each emoji is the page's exact string (❤️ with its variation selector).
+var emojiNames = map[string]string{
+	"+1": "👍", "thumbsup": "👍", "thumbs_up": "👍", "like": "👍",
+	"-1": "👎", "thumbsdown": "👎", "thumbs_down": "👎",
+	"heart": "❤️", "love": "❤️",
+	"joy": "😂", "laughing": "😂", "lol": "😂",
+	"tada": "🎉", "party": "🎉",
+	"open_mouth": "😮", "surprised": "😮", "wow": "😮",
+	"cry": "😢", "sad": "😢",
+	"eyes": "👀",
+	"pray": "🙏", "thank_you": "🙏", "thanks": "🙏",
+	"smile": "😄", "fire": "🔥", "rocket": "🚀", "100": "💯", "white_check_mark": "✅",
+	"ok_hand": "👌", "wave": "👋", "clap": "👏", "thinking": "🤔", "heavy_check_mark": "✔️",
+}
+
+// reactionEmoji reads the EMOJI of /react: one of emojiNames (thumbsup, :+1:, :Heart:) as its
+// emoji; else what the server takes as it is, one emoji or another :short_name:. Several emoji
+// ("👍👍") go to the server too, which takes back such a reaction stored before reactions
+// were one emoji from whoever holds it and refuses it otherwise. Anything else is refused
+// here, saying what is taken.
+func reactionEmoji(s string) (string, error) {
+	if e, ok := emojiNames[strings.Trim(strings.ToLower(s), ":")]; ok {
+		return e, nil
+	}
+	err := hubbub.ValidateEmoji(s)
+	if err == nil || client.SeveralEmoji(s) {
+		return s, nil
+	}
+	if strings.HasPrefix(s, ":") && strings.HasSuffix(s, ":") && len(s) > 2 {
+		return "", fmt.Errorf("%q is not a reaction: %s", s, hubbub.ErrorMessage(err)) // ":Foo!:"
+	}
+	return "", fmt.Errorf("%q is not a reaction: give one emoji (👍), the name of one (thumbsup or :+1:, heart, joy, tada, open_mouth, cry, eyes, pray…) or a :short_name:", s)
 }
 
 // cutWord splits s at its first space: the first word and the rest, trimmed.

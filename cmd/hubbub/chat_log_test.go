@@ -61,7 +61,7 @@ func TestChatRoomLogCommands(t *testing.T) {
 	typeLine("/react 1 👍") // #7: toggles it off
 	ann.waitOutput(t, "* ann took back 👍 on #1 in general [👍 1]\n")
 	typeLine("/delete 2") // #8
-	ann.waitOutput(t, "* message 2 in general was deleted by ann\n")
+	ann.waitOutput(t, "* you deleted #2 in general\n")
 
 	// Bad input is explained at once and sends nothing; the server's refusals are printed.
 	for line, want := range map[string]string{
@@ -129,8 +129,21 @@ func TestChatLogLines(t *testing.T) {
 			t.Errorf("messageLine(%+v) = %q, want %q", c.m, got, c.want)
 		}
 	}
-	if got := deletedLine(&wire.Deleted{Room: "r", Seq: 2}, label); got != "* message 2 in r was deleted by a moderator" {
-		t.Errorf("deleted without from: %q", got)
+	for _, c := range []struct {
+		from, me, author, want string
+	}{
+		{"", "ann", "bob", "* #2 in r was deleted"}, // a server before the room log says not who
+		{"ann", "ann", "ann", "* you deleted #2 in r"},
+		{"Ann", "ann", "", "* you deleted #2 in r"},
+		{"ann", "ann", "bob", "* you deleted bob's message #2 in r"},
+		{"bob", "ann", "bob", "* bob deleted #2 in r"},
+		{"mod", "ann", "bob", "* mod deleted bob's message #2 in r"},
+		{"mod", "ann", "ann", "* mod deleted your message #2 in r"},
+		{"mod", "ann", "", "* mod deleted #2 in r"},
+	} {
+		if got := deletedLine(&wire.Deleted{Room: "r", Seq: 2, From: c.from}, label, c.me, c.author); got != c.want {
+			t.Errorf("deletedLine(from %q, me %q, author %q) = %q, want %q", c.from, c.me, c.author, got, c.want)
+		}
 	}
 	got := reactedLines(&wire.Reacted{Room: "r", LogSeq: 9, Changes: []wire.ReactionChange{
 		{LogSeq: 8, Seq: 1, Emoji: "👍", From: "ann", Added: true, Count: 3},
@@ -254,4 +267,83 @@ func TestChatPipedEchoWaitEndsWhileOthersTalk(t *testing.T) {
 		bob.Say("busy", fmt.Sprint("b", i), fmt.Sprint("busy ", i))
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// Deletions read as the reader would say them (found by s29-chat): ann's own printed "message
+// 2 in general was deleted by ann", her own name; now "you deleted #2", and a moderator's
+// deletion names the moderator and whose message it was.
+func TestChatDeletionsSayWho(t *testing.T) {
+	chatLeakCheck(t)
+	s := servertest.Start(t, servertest.Options{Server: server.Config{RoleFor: servertest.Roles("mod")}})
+	bob := servertest.DialJSON(t, s, "bob")
+	bob.Join("general", nil)
+	mod := servertest.DialJSON(t, s, "mod")
+	mod.Join("general", nil)
+	run, say := startTypedChat(t, chatArgs(chatUser(t, "ann"), []string{s.WS})...)
+	run.waitOutput(t, "* you joined general")
+	del := func(c *servertest.JSONClient, id string, seq int) {
+		t.Helper()
+		c.Send(servertest.Frame{"type": "delete", "room": "general", "seq": seq, "id": id})
+	}
+
+	bob.Say("general", "b1", "one") // #1
+	run.waitOutput(t, "[general] #1 bob: one\n")
+	del(bob, "b2", 1) // #2
+	run.waitOutput(t, "* bob deleted #1 in general\n")
+	say("mine") // #3
+	run.waitOutput(t, "[general] #3 ann: mine\n")
+	say("/delete 3") // #4
+	run.waitOutput(t, "* you deleted #3 in general\n")
+	bob.Say("general", "b3", "rude") // #5
+	run.waitOutput(t, "[general] #5 bob: rude\n")
+	del(mod, "m1", 5) // #6
+	run.waitOutput(t, "* mod deleted bob's message #5 in general\n")
+	say("oops") // #7
+	run.waitOutput(t, "[general] #7 ann: oops\n")
+	del(mod, "m2", 7) // #8
+	run.waitOutput(t, "* mod deleted your message #7 in general\n")
+	if got := run.out.String(); strings.Contains(got, "deleted by") {
+		t.Errorf("a deletion said the old way:\n%s", got)
+	}
+}
+
+// /react takes an emoji's name as the page's picker names it and as short codes spell it
+// (found by s29-chat): "/react 1 :+1:" added a reaction of its own, shown as ":+1:" beside the
+// page's 👍, and "/react 1 thumbsup" was refused for holding letters. Now both are the 👍
+// everyone counts; another :short_name: still goes as it is (the server takes it), and a word
+// that names no emoji is refused with what is taken.
+func TestChatReactTakesEmojiNames(t *testing.T) {
+	chatLeakCheck(t)
+	_, bob, ann, typeLine := afterBobsHello(t)
+	bob.Send(servertest.Frame{"type": "react", "room": "general", "seq": 1, "emoji": "👍", "id": "b2"})
+	ann.waitOutput(t, "* bob reacted 👍 to #1 in general [👍 1]\n")
+	typeLine("/react 1 :+1:")
+	ann.waitOutput(t, "* ann reacted 👍 to #1 in general [👍 2]\n")
+	typeLine("/react 1 thumbsup")
+	ann.waitOutput(t, "* ann took back 👍 on #1 in general [👍 1]\n")
+	typeLine("/react 1 :Tada:")
+	ann.waitOutput(t, "* ann reacted 🎉 to #1 in general [🎉 1]\n")
+	typeLine("/react 1 heart")
+	ann.waitOutput(t, "* ann reacted ❤️ to #1 in general [❤️ 1]\n")
+	typeLine("/react 1 :party_parrot:")
+	ann.waitOutput(t, "* ann reacted :party_parrot: to #1 in general [:party_parrot: 1]\n")
+	typeLine("/react 1 thumbsupp")
+	waitStderr(t, ann, `* /react: "thumbsupp" is not a reaction: give one emoji (👍), the name of one (thumbsup or :+1:, heart`)
+	typeLine("/react 1 :Party!:")
+	waitStderr(t, ann, `* /react: ":Party!:" is not a reaction: a :short_name: may hold only a-z, 0-9`)
+	if got := ann.out.String(); strings.Contains(got, ":+1:") || strings.Contains(got, "thumbsup") {
+		t.Errorf("a name was sent as the reaction:\n%s", got)
+	}
+}
+
+// A refusal names the room the command went to, unless the server's words do (found by
+// s29-chat): "/edit 3 …" typed for the DM one had in mind, with another room current, said
+// "the room has no message 3", which read as the DM.
+func TestChatRefusalNamesTheRoom(t *testing.T) {
+	chatLeakCheck(t)
+	_, _, ann, typeLine := afterBobsHello(t)
+	typeLine("/join other")
+	ann.waitOutput(t, "* you joined other")
+	typeLine("/edit 1 hello all")
+	waitStderr(t, ann, "* refused in other: the room has no message 1 (not_found)\n")
 }

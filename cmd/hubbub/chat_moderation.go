@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"hubbub"
@@ -66,6 +67,12 @@ func (c *chat) moderationCommand(ctx context.Context, cmd, line string) (handled
 	}
 	ctx, cancel := context.WithTimeout(ctx, chatCommandTimeout)
 	defer cancel()
+	removes := cmd == "/kick" || cmd == "/ban"
+	if removes {
+		// Their leave may come before the confirmation: expect it first, so that one kick
+		// prints one line ("* you kicked bob in team"), not that and "* bob left team".
+		c.removals.expect(room, name)
+	}
 	var done *client.Moderated
 	switch cmd {
 	case "/kick":
@@ -78,6 +85,9 @@ func (c *chat) moderationCommand(ctx context.Context, cmd, line string) (handled
 		done, err = c.ses.Unban(ctx, room, name)
 	case "/unmute":
 		done, err = c.ses.Unmute(ctx, room, name)
+	}
+	if removes {
+		c.removals.settle(room, name, err == nil)
 	}
 	if err != nil {
 		return true, err
@@ -157,4 +167,61 @@ func parseSanctionDuration(s string) (time.Duration, error) {
 		return 0, fmt.Errorf("%q is too long: at most 366d", s)
 	}
 	return d, nil
+}
+
+// removalGrace is how long after a /kick or /ban is confirmed the member's leave is still
+// taken for its own: the server sends presence up to --presence-window-max (500 ms by
+// default) late. One that never comes (the member was not connected) is forgotten then, so
+// that their next leave prints.
+const removalGrace = 5 * time.Second
+
+// removals are the members this chat's /kick and /ban are taking out of a room: their leave
+// is the command's own line, said by the command, so the printer prints nothing for it.
+type removals struct {
+	mu   sync.Mutex
+	want map[string]time.Time // by removalKey: until when a leave is expected
+}
+
+// removalKey names a member of a room whatever the spelling: "/kick BOB" removes Bob.
+func removalKey(room, name string) string {
+	if k, err := hubbub.NameKey(name); err == nil {
+		name = k
+	}
+	return hubbub.RoomKey(room) + "\x00" + name
+}
+
+// expect records that name's leave of room is coming, until the command is settled.
+func (r *removals) expect(room, name string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.want == nil {
+		r.want = make(map[string]time.Time)
+	}
+	r.want[removalKey(room, name)] = time.Now().Add(chatCommandTimeout + removalGrace)
+}
+
+// settle ends the wait of a command: a refused one expects no leave, a confirmed one its
+// leave for removalGrace more.
+func (r *removals) settle(room, name string, done bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	k := removalKey(room, name)
+	if _, ok := r.want[k]; !ok {
+		return // its leave came already
+	}
+	if !done {
+		delete(r.want, k)
+		return
+	}
+	r.want[k] = time.Now().Add(removalGrace)
+}
+
+// take reports whether name's leave of room is one this chat's command said, and forgets it.
+func (r *removals) take(room, name string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	k := removalKey(room, name)
+	until, ok := r.want[k]
+	delete(r.want, k)
+	return ok && time.Now().Before(until)
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -8,6 +9,7 @@ import (
 
 	"hubbub/internal/server"
 	"hubbub/internal/servertest"
+	"hubbub/internal/testwait"
 )
 
 // A moderator moderates from the terminal: /mute, /unmute, /kick and /ban in the current room
@@ -150,4 +152,61 @@ func startTypedChat(t *testing.T, args ...string) (run *chatRun, say func(line s
 			t.Fatal(err)
 		}
 	}
+}
+
+// One kick is one line on each side (found by s29-chat): the moderator's chat printed "* you
+// kicked eve in general" and then eve's leave, "* eve left general"; eve's printed the
+// moderator's reason and then "* you left general". A ban, which takes her out too, is one
+// line each as well; a leave of hers later is still said.
+func TestChatKickIsOneLine(t *testing.T) {
+	chatLeakCheck(t)
+	s := servertest.Start(t, servertest.Options{Server: server.Config{RoleFor: servertest.Roles("mod")}})
+	mod, modSays := startTypedChat(t, chatArgs(chatUser(t, "mod"), []string{s.WS})...)
+	mod.waitOutput(t, "* you joined general")
+	eve, eveSays := startTypedChat(t, chatArgs(chatUser(t, "eve"), []string{"--room", "lobby", s.WS})...)
+	eve.waitOutput(t, "* you joined lobby")
+	eveSays("/join general")
+	eve.waitOutput(t, "* you joined general")
+	mod.waitOutput(t, "* eve joined general\n")
+
+	// after waits until a later event of general has printed in both chats: anything the
+	// kick was to print (eve's leave in the room, her "left" frame) has printed by then.
+	n := 0
+	after := func() {
+		t.Helper()
+		n++
+		name := fmt.Sprintf("zed%d", n)
+		z := servertest.DialJSON(t, s, name)
+		if f := z.Join("general", nil); f.Type() != "joined" {
+			t.Fatal(f)
+		}
+		mod.waitOutput(t, "* "+name+" joined general\n")
+		eveSays("/who lobby") // answered after every frame the kick sent her
+		testwait.Until(t, "eve's /who", func() bool { return strings.Count(eve.out.String(), "* members of lobby") == n })
+	}
+
+	modSays("/kick eve cool off")
+	mod.waitErr(t, "* you kicked eve in general\n")
+	eve.waitErr(t, `* you were removed from room "general" by a moderator: cool off (kicked)`)
+	after()
+	eveSays("/join general")
+	testwait.Until(t, "eve's second join", func() bool { return strings.Count(mod.out.String(), "* eve joined general\n") == 2 })
+	modSays("/ban eve 1h spam")
+	mod.waitErr(t, "* you banned eve in general until ")
+	eve.waitErr(t, "by a moderator: banned until ")
+	after()
+	if got := mod.out.String(); strings.Contains(got, "eve left") {
+		t.Errorf("the moderator's chat said eve's leave besides its own line:\n%s", mod.all.String())
+	}
+	if got := eve.out.String(); strings.Contains(got, "you left general") {
+		t.Errorf("eve's chat said she left besides the moderator's reason:\n%s", eve.all.String())
+	}
+
+	// A leave of hers that no command made is said.
+	modSays("/unban eve")
+	mod.waitErr(t, "* you unbanned eve in general\n")
+	eveSays("/join general")
+	testwait.Until(t, "eve's third join", func() bool { return strings.Count(mod.out.String(), "* eve joined general\n") == 3 })
+	eveSays("/leave general")
+	mod.waitOutput(t, "* eve left general\n")
 }

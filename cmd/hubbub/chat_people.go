@@ -112,7 +112,12 @@ func (c *chat) peopleCommand(ctx context.Context, cmd, line string) (handled boo
 		if name == "" || more != "" {
 			return true, errors.New("usage: /remove NAME")
 		}
+		// Their leave may come before the confirmation: expect it, so that one removal prints
+		// one line ("* you removed bob from plans"), not that and "* bob left plans".
+		room := c.current()
+		c.removals.expect(room, name)
 		err = c.roomChange(ctx, "removed "+name+" from", "", func(room string) (*client.Receipt, error) { return c.ses.Remove(ctx, room, name) })
+		c.removals.settle(room, name, err == nil)
 	case "/role":
 		name, role := cutWord(args)
 		if name == "" || (role != "owner" && role != "moderator" && role != "member") {
@@ -212,7 +217,8 @@ type departure uint8
 const (
 	saidByLeft   departure = iota + 1 // a left was printed; its unroom says nothing
 	saidByUnroom                      // an unroom was printed; its left says nothing
-	kickedOut                         // a kick's error came: its left has no unroom
+	kickedOut                         // a kick's error said it: its left says nothing (and no unroom comes)
+	removedSaid                       // "* ann removed you from plans" said it: its left and unroom say nothing
 )
 
 func (d *departures) mark(room string, how departure) {
@@ -233,9 +239,14 @@ func (d *departures) take(room string) departure {
 // was in the room when it came (not after this chat's /leave, which has no unroom).
 func (d *departures) left(room string, wasIn bool) bool {
 	switch how := d.take(room); {
-	case how == saidByUnroom:
+	case how == saidByUnroom, how == kickedOut:
+		return false // said already: "* lobby left your rooms", or the kick's "* you were removed …"
+	case how == removedSaid:
+		if wasIn {
+			d.mark(room, saidByLeft) // its unroom says nothing either
+		}
 		return false
-	case wasIn && how != kickedOut:
+	case wasIn:
 		d.mark(room, saidByLeft) // an unroom may follow: a part on another device, a removal
 	}
 	return true
@@ -244,7 +255,13 @@ func (d *departures) left(room string, wasIn bool) bool {
 // unroom reports whether the unroom of room is to be printed; wasIn is whether the
 // connection was in the room (or joining it), so that a left follows.
 func (d *departures) unroom(room string, wasIn bool) bool {
-	if d.take(room) == saidByLeft {
+	switch d.take(room) {
+	case saidByLeft:
+		return false
+	case removedSaid:
+		if wasIn {
+			d.mark(room, saidByUnroom) // its left says nothing either
+		}
 		return false
 	}
 	if wasIn {
@@ -258,6 +275,14 @@ func (d *departures) unroom(room string, wasIn bool) bool {
 func (d *departures) kicked(room string) {
 	if room != "" {
 		d.mark(room, kickedOut)
+	}
+}
+
+// removed records that the notice of my removal from room was printed: the left and the
+// unroom that follow it say nothing. One of them printed already keeps its mark.
+func (d *departures) removed(room string) {
+	if _, said := d.said[hubbub.RoomKey(room)]; !said {
+		d.mark(room, removedSaid)
 	}
 }
 
@@ -461,6 +486,12 @@ const dmJoinTimeout = 30 * time.Second
 
 // sayCurrent tells the user where the next line goes, after the current room went away.
 func (c *chat) sayCurrent() {
+	// A room I was taken out of meanwhile (kicked, removed) is no place to send lines: "lines
+	// you type go to plans now" after bob's removal from plans sent his next line there, to be
+	// refused. In a terminal the chat moves on past it; a script's lines go where written.
+	for next := c.current(); !c.piped && next != "" && c.in.takeLeft(next); next = c.current() {
+		c.forget(next)
+	}
 	if next := c.current(); next != "" {
 		fmt.Fprintf(c.io.err, "* lines you type go to %s now\n", c.titles.label(next)) // a DM as @bob
 	} else {
@@ -807,7 +838,10 @@ func (c *chat) printPeople(out io.Writer, f wire.Frame, titles *roomTitles) bool
 		if c.ses.Sent(f.ClientID) && !f.Auto {
 			return true // this chat's /invite, /remove or /role, said "* you …" when acked
 		}
-		fmt.Fprintln(out, memberChangedLine(f, titles.label(f.Room)))
+		fmt.Fprintln(out, memberChangedLine(f, titles.label(f.Room), c.name))
+		if f.Action == hubbub.MemberRemove && hubbub.SameName(f.SubjectName, c.name) {
+			c.gone.removed(f.Room) // "* ann removed you from plans" says my departure
+		}
 	case *wire.Directory:
 		if len(f.Rooms) == 0 {
 			fmt.Fprintln(out, "* no public room matches")
@@ -887,12 +921,20 @@ func countText(n int) string {
 // memberChangedLine formats a change of a room's members as a notice. In a DM, whose label
 // is its people as the reader sees them, "* bob parted @bob" read as if bob had parted
 // himself: there the line says what bob parted, with the label after it (as presenceLine).
-func memberChangedLine(f *wire.MemberChanged, room string) string {
-	by, who := hubbub.CleanText(f.From), hubbub.CleanText(f.SubjectName)
+// me is this chat's user, who reads "you": "* ann removed you from plans" said "ann removed
+// bob from plans" to bob himself.
+func memberChangedLine(f *wire.MemberChanged, room, me string) string {
+	by, who, is := hubbub.CleanText(f.From), hubbub.CleanText(f.SubjectName), "is"
+	if me != "" && hubbub.SameName(f.SubjectName, me) {
+		who, is = "you", "are"
+	}
+	if me != "" && hubbub.SameName(f.From, me) {
+		by = "you" // on another device of mine
+	}
 	if hubbub.IsDMRoom(f.Room) {
 		switch f.Action {
 		case hubbub.MemberJoin:
-			return fmt.Sprintf("* %s is in the direct message (%s)", who, room)
+			return fmt.Sprintf("* %s %s in the direct message (%s)", who, is, room)
 		case hubbub.MemberLeave:
 			return fmt.Sprintf("* %s parted the direct message for good (%s)", who, room)
 		}
@@ -901,7 +943,7 @@ func memberChangedLine(f *wire.MemberChanged, room string) string {
 	case hubbub.MemberInvite:
 		return fmt.Sprintf("* %s invited %s to %s", by, who, room)
 	case hubbub.MemberJoin:
-		return fmt.Sprintf("* %s is a member of %s now", who, room)
+		return fmt.Sprintf("* %s %s a member of %s now", who, is, room)
 	case hubbub.MemberLeave:
 		return fmt.Sprintf("* %s parted %s", who, room)
 	case hubbub.MemberRemove:
@@ -909,9 +951,9 @@ func memberChangedLine(f *wire.MemberChanged, room string) string {
 	case hubbub.MemberRole:
 		switch {
 		case f.Auto && f.Subject != "" && f.User == f.Subject: // the server's: who joined a room that had no owner
-			return fmt.Sprintf("* %s is the owner of %s now, as it had none", who, room)
+			return fmt.Sprintf("* %s %s the owner of %s now, as it had none", who, is, room)
 		case f.Auto: // the server's: by is the only owner, who left
-			return fmt.Sprintf("* %s is the owner of %s now, as %s left", who, room, by)
+			return fmt.Sprintf("* %s %s the owner of %s now, as %s left", who, is, room, by)
 		}
 		return fmt.Sprintf("* %s made %s %s of %s", by, who, hubbub.CleanText(f.Role), room)
 	}

@@ -295,7 +295,7 @@ func TestChatRemovedFromTheCurrentRoom(t *testing.T) {
 	bob.waitOutput(t, "[plans] #4 bob: in plans\n")
 
 	ann.Send(servertest.Frame{"type": "remove", "room": "plans", "name": "bob", "id": "r-1"})
-	bob.waitOutput(t, "* you left plans\n")
+	bob.waitOutput(t, "* ann removed you from plans\n") // the one line of the removal
 	typeLine("meant for plans")
 	waitStderr(t, bob, "* you are no longer in plans: that line was not sent\n* lines you type go to general now\n")
 	typeLine("now in general")
@@ -396,16 +396,16 @@ func TestChatJoinWhileReconnectingSaysTheAnswer(t *testing.T) {
 // reads as who owns the room now and why.
 func TestMemberChangedLineOfARole(t *testing.T) {
 	set := &wire.MemberChanged{From: "ann", SubjectName: "bob", Action: hubbub.MemberRole, Role: "moderator"}
-	if got, want := memberChangedLine(set, "plans"), "* ann made bob moderator of plans"; got != want {
+	if got, want := memberChangedLine(set, "plans", "carol"), "* ann made bob moderator of plans"; got != want {
 		t.Errorf("a role set: %q, want %q", got, want)
 	}
 	auto := &wire.MemberChanged{From: "ann", SubjectName: "bob", Action: hubbub.MemberRole, Role: "owner", Auto: true}
-	if got, want := memberChangedLine(auto, "plans"), "* bob is the owner of plans now, as ann left"; got != want {
+	if got, want := memberChangedLine(auto, "plans", "carol"), "* bob is the owner of plans now, as ann left"; got != want {
 		t.Errorf("a handover: %q, want %q", got, want)
 	}
 	regained := &wire.MemberChanged{From: "ann", User: "u_ann", Subject: "u_ann", SubjectName: "ann", Action: hubbub.MemberRole,
 		Role: "owner", Auto: true}
-	if got, want := memberChangedLine(regained, "plans"), "* ann is the owner of plans now, as it had none"; got != want {
+	if got, want := memberChangedLine(regained, "plans", "carol"), "* ann is the owner of plans now, as it had none"; got != want {
 		t.Errorf("a join of a room that had lost its owner: %q, want %q", got, want)
 	}
 }
@@ -414,11 +414,11 @@ func TestMemberChangedLineOfARole(t *testing.T) {
 // ann had parted herself; the line says what she parted.
 func TestMemberChangedLineInADM(t *testing.T) {
 	part := &wire.MemberChanged{Room: "dm.0123", From: "ann", SubjectName: "ann", Action: hubbub.MemberLeave}
-	if got, want := memberChangedLine(part, "@ann"), "* ann parted the direct message for good (@ann)"; got != want {
+	if got, want := memberChangedLine(part, "@ann", "carol"), "* ann parted the direct message for good (@ann)"; got != want {
 		t.Errorf("a part of a DM: %q, want %q", got, want)
 	}
 	part.Room = "plans"
-	if got, want := memberChangedLine(part, "plans"), "* ann parted plans"; got != want {
+	if got, want := memberChangedLine(part, "plans", "carol"), "* ann parted plans"; got != want {
 		t.Errorf("a part of a room: %q, want %q", got, want)
 	}
 }
@@ -547,7 +547,7 @@ func TestChatStartsInADM(t *testing.T) {
 		"[@bob] #3 ann: for bob\n", // after the two members
 		"[@bob] #3 ann (edited): for bob, again\n",
 		"* ann reacted 👍 to #3 in @bob [👍 1]\n",
-		"* message 3 in @bob was deleted by ann\n",
+		"* you deleted #3 in @bob\n",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("stdout has no %q:\n%s\nstderr:\n%s", want, out, stderr)
@@ -570,5 +570,80 @@ func TestChatStartsInADM(t *testing.T) {
 	_, _, err = chatToEnd(t, "", chatArgs(ann, []string{"--room", "@", s.WS})...)
 	if want := "chat: --room: " + noOne; err == nil || err.Error() != want || exitCode(err) != 2 {
 		t.Errorf("--room @: %v, want %q (exit 2)", err, want)
+	}
+}
+
+// A removal from a private room reads as one line on each side (found by s29-chat): the owner's
+// chat printed "* you removed bob from plans" and then "* bob left plans", and bob's read "* ann
+// removed bob from plans", his own name, where he is "you", and then "* you left plans".
+func TestChatRemovalIsSaidOnce(t *testing.T) {
+	chatLeakCheck(t)
+	s := servertest.Start(t, servertest.Options{})
+	ann, annSays := startTypedChat(t, chatArgs(chatUser(t, "ann"), []string{s.WS})...)
+	ann.waitOutput(t, "* you joined general")
+	bob, bobSays := startTypedChat(t, chatArgs(chatUser(t, "bob"), []string{s.WS})...)
+	bob.waitOutput(t, "* you joined general")
+	annSays("/create plans --private")
+	ann.waitOutput(t, "* you joined plans")
+	annSays("/invite bob")
+	ann.waitErr(t, "* you invited bob to plans\n")
+	bob.waitOutput(t, "* you are invited to plans")
+	bobSays("/join plans")
+	ann.waitOutput(t, "* bob joined plans\n")
+	annSays("/remove bob")
+	ann.waitErr(t, "* you removed bob from plans\n")
+	bob.waitOutput(t, "* ann removed you from plans\n")
+	// A later event of plans has printed after anything the removal was to print.
+	annSays("/topic after")
+	ann.waitErr(t, "* you set the topic of plans: after\n")
+	annSays("/who plans")
+	ann.waitOutput(t, "* members of plans: ann\n")
+	if got := ann.out.String(); strings.Contains(got, "bob left plans") {
+		t.Errorf("ann's chat said bob's leave besides her own line:\n%s", ann.all.String())
+	}
+	bobSays("/rooms") // answered after every frame the removal sent bob
+	bob.waitOutput(t, "* your rooms:\n")
+	if got := bob.out.String(); strings.Contains(got, "you left plans") || strings.Contains(got, "plans left your rooms") {
+		t.Errorf("bob's chat said his removal twice:\n%s", bob.all.String())
+	}
+}
+
+// Leaving the current room makes the room joined before it current, but not one I was removed
+// from meanwhile (found by s29-chat): after bob's removal from plans, his /leave of the room he
+// was in said "* lines you type go to plans now", and his next line was refused there.
+func TestChatLeaveSkipsARoomIWasRemovedFrom(t *testing.T) {
+	chatLeakCheck(t)
+	s := servertest.Start(t, servertest.Options{})
+	pr, pw := io.Pipe()
+	t.Cleanup(func() { pw.Close() })
+	bob := startChatOn(t, stdio{in: pr, tty: true}, chatArgs(chatUser(t, "bob"), []string{s.WS})...)
+	bob.waitOutput(t, "* you joined general")
+	typeLine := lineTyper(t, pw)
+	ann := servertest.DialJSON(t, s, "ann")
+	ann.Join("general", nil)
+	for _, f := range []servertest.Frame{
+		{"type": "create", "room": "plans", "private": true},
+		{"type": "invite", "room": "plans", "name": "bob", "id": "i-1"},
+	} {
+		ann.Send(f)
+		ann.AwaitFunc(fmt.Sprint(f["type"]), func(g servertest.Frame) bool {
+			return g.Type() == "room" || g.Type() == "ack" || g.Type() == "error"
+		})
+	}
+	bob.waitOutput(t, "* you are invited to plans")
+	typeLine("/join plans")
+	bob.waitOutput(t, "* you joined plans")
+	typeLine("/join other")
+	bob.waitOutput(t, "* you joined other")
+	ann.Send(servertest.Frame{"type": "remove", "room": "plans", "name": "bob", "id": "r-1"})
+	bob.waitOutput(t, "* ann removed you from plans\n")
+	typeLine("/who plans") // answered after every frame of the removal
+	waitStderr(t, bob, "/who")
+	typeLine("/leave")
+	waitStderr(t, bob, "* lines you type go to general now\n")
+	typeLine("back in general")
+	bob.waitOutput(t, "[general] #1 bob: back in general\n")
+	if got := bob.err.String(); strings.Count(got, "go to plans now") != 1 { // the one its /join said
+		t.Errorf("bob's lines were said to go to plans, which he was removed from:\n%s", bob.all.String())
 	}
 }

@@ -24,7 +24,7 @@ func terminalChat(t *testing.T, s *servertest.Server) (ann *chatRun, typeLine fu
 	return ann, lineTyper(t, pw)
 }
 
-// In a terminal each refusal is said when it comes ("* refused: …"). /quit then ended the run
+// In a terminal each refusal is said when it comes ("* refused in general: …"). /quit then ended the run
 // with status 1, saying it again as "hubbub: chat: 1 of 1 messages were refused: …" (a
 // reaction counted as a message), as if quitting had failed. Only a script's run fails over
 // its refused lines (TestChatExitStatus).
@@ -33,7 +33,7 @@ func TestChatQuitInATerminalAfterARefusal(t *testing.T) {
 	s := servertest.Start(t, servertest.Options{})
 	ann, typeLine := terminalChat(t, s)
 	typeLine("/react 99 👍")
-	ann.waitErr(t, "* refused: the room has no message 99 (not_found)\n")
+	ann.waitErr(t, "* refused in general: the room has no message 99 (not_found)\n")
 	typeLine("hello")
 	ann.waitOutput(t, " ann: hello\n")
 	typeLine("/quit")

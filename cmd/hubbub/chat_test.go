@@ -515,7 +515,7 @@ func TestChatShowsDeletedMessages(t *testing.T) {
 	if code, _ := s.API("DELETE", "/api/rooms/general/messages/1", "test-api-key", nil); code != http.StatusOK {
 		t.Fatalf("delete: status %d", code)
 	}
-	watcher.waitOutput(t, "* message 1 in general was deleted by api\n") // a moderator's delete through the API
+	watcher.waitOutput(t, "* api deleted bob's message #1 in general\n") // a moderator's delete through the API
 	out, stderr, err := chatToEnd(t, "", chatArgs(chatUser(t, "cy"), []string{"--room", "general", s.WS})...)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, stderr)

@@ -510,3 +510,36 @@ func TestNeverReadDirectMessageOpensAtItsFirstMessage(t *testing.T) {
 	ann.do("scroll to the end", chromeEval(`document.getElementById("messages").scrollTop = 1e9`))
 	ann.waitFor("the badge cleared once read to the end", exprBadge(dm.Room)+` === ""`)
 }
+
+// Reloading the page in a room read partway opens it at the first unread message, under "New
+// since you left", as opening it from the sidebar does (found by s29-chat): the page opened the
+// room before the room list said where I had read it to, drew the line when the list came, and
+// stayed at the newest message, the first unread ones out of view above.
+func TestReloadOpensAtTheFirstUnread(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{Server: server.Config{SendRate: 10000, SendBurst: 10000}})
+	gopher := dialUser(t, srv, "gopher", "alpha")
+	ann := b.newUser("ann")
+	ann.open(srv.URL + "/#alpha")
+	gopher.say("alpha", "read before the reload")
+	ann.see("gopher", "read before the reload")
+	ann.room("beta") // alpha read to its end, and out of view: what comes now is unread
+	const n = 40     // more than the list shows at once, fewer than a join replays
+	var first, last uint64
+	for i := 1; i <= n; i++ {
+		last = gopher.say("alpha", fmt.Sprintf("update %02d while ann was away", i))
+		if i == 1 {
+			first = last
+		}
+	}
+	ann.waitFor("alpha's 40 unread", exprBadge("alpha")+` === "40"`)
+
+	ann.do("open alpha and reload", chromeEval(`location.hash = "#alpha"`), chromeReload())
+	ann.waitFor("a live connection after the reload", exprLive)
+	ann.waitFor("alpha's messages held", fmt.Sprintf(`!!client.rooms.get("alpha") && client.rooms.get("alpha").messages.has(%d)`, last))
+	ann.waitFor("the divider above the first unread message", exprDividerBefore("update 01 while ann was away"))
+	ann.waitFor("the first unread message in view", exprInView(first))
+	if eval[bool](ann, exprInView(last)) {
+		t.Errorf("the newest message is in view too: the list is not longer than the view\n%s", ann.describe())
+	}
+}

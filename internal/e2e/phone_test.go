@@ -139,26 +139,28 @@ func TestTabOutOfTheRoomDrawerClosesIt(t *testing.T) {
 }
 
 // exprSmallTargets is a JavaScript expression: the controls shown (opacity aside) in the window
-// that are less than 40 CSS pixels high or wide, as "what: width×height". A link in running text
-// (a message's, a paragraph's) is left out, as are the topic under the room's name and a file's
-// name beside its download button; a radio button or a checkbox counts by its label.
+// that are less than 40 CSS pixels high or wide, as "what: width×height". A link in a paragraph
+// is left out, as is a file's name beside its download button; a radio button or a checkbox
+// counts by its label. A link in a message counts (by its height: its width is its words'), and
+// so does the topic under the room's name.
 const exprSmallTargets = `Array.from(document.querySelectorAll("button, a[href], input, textarea, select, label:has(> input[type=radio]), label:has(> input[type=checkbox])"))
 	.filter(e => e.getClientRects().length > 0 && getComputedStyle(e).visibility !== "hidden" && !e.closest(".visually-hidden"))
-	.filter(e => !(e.matches("input[type=radio], input[type=checkbox], input[type=hidden]") || e.closest(".text, p, .file-name") || e.id === "room-topic"))
+	.filter(e => !(e.matches("input[type=radio], input[type=checkbox], input[type=hidden]") || e.closest("p, .file-name")))
 	.filter(e => { const r = e.getBoundingClientRect(); return r.bottom > 0 && r.top < innerHeight && r.right > 0 && r.left < innerWidth; })
-	.map(e => { const r = e.getBoundingClientRect(); return r.width < 39.5 || r.height < 39.5 ?
+	.map(e => { const r = e.getBoundingClientRect(); return (r.width < 39.5 && !e.closest(".text")) || r.height < 39.5 ?
 		(e.id ? "#" + e.id : e.tagName.toLowerCase() + "." + e.className.split(" ").join(".")) + " " + JSON.stringify((e.getAttribute("aria-label") || e.textContent).trim().slice(0, 30)) + ": " + Math.round(r.width) + "×" + Math.round(r.height) : ""; })
 	.filter(Boolean)`
 
 // On a touch screen every control is at least 40 px high and wide, a fingertip's size: the
 // Rooms and Direct messages "+" were 26 px, a room's × 30, the message's actions 38 high, the
 // attach and send buttons, the reaction chips, a reply count, the quote of a reply, the
-// notice's Undo, the items of the room's notification menu and the search box less than 40.
+// notice's Undo, the items of the room's notification menu and the search box less than 40;
+// "Add a topic" 19 high and a link in a message 18 (found by s29-chat).
 func TestTapTargetsOnAPhone(t *testing.T) {
 	b := startBrowser(t)
 	srv := servertest.Start(t, servertest.Options{})
 	bob := dialUser(t, srv, "bob", "taps", "second")
-	seq := bob.say("taps", "a message with a reaction and a reply")
+	seq := bob.say("taps", "a message with a reaction, a reply and a link: https://example.com/taps")
 	bob.react("taps", seq, "👍")
 	bob.reply("taps", seq, "the reply")
 
@@ -168,6 +170,7 @@ func TestTapTargetsOnAPhone(t *testing.T) {
 	ann.say("my own message, which I may edit")
 	ann.see("ann", "my own message, which I may edit")
 	ann.waitFor("bob's reply, quoted, and the reaction", `!!document.querySelector("#message-list .quote") && !!document.querySelector("#message-list .reaction:not(.reaction-add)")`)
+	ann.waitFor("the link in bob's message and the topic", `!!document.querySelector("#message-list .text a") && document.getElementById("room-topic").getClientRects().length > 0`)
 	check := func(where string) {
 		t.Helper()
 		if small := eval[[]string](ann, exprSmallTargets); len(small) > 0 {
@@ -221,4 +224,48 @@ func TestEmptyComposerIsOneLineOnAPhone(t *testing.T) {
 	if after := eval[float64](ann, `document.getElementById("composer-input").getBoundingClientRect().height`); after > empty {
 		t.Errorf("the empty composer is %.0f px high after sending, %.0f px before anything was typed", after, empty)
 	}
+}
+
+// Keyboard shortcuts mean nothing on a touch screen, so their hints are not shown there (found
+// by s29-chat): "Ctrl K" on Jump to…, "↑ ↓ to choose, Enter to open, Escape to close" under the
+// switcher, "Enter to save · Escape to cancel" under a message being edited, "press Enter"
+// under the join box. A window with a mouse shows them.
+func TestNoKeyboardHintsOnATouchScreen(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{})
+	const exprHints = `Array.from(document.querySelectorAll("kbd, .key-hint")).filter(e => e.getClientRects().length > 0).map(e => e.textContent.trim())`
+	const exprJoinHelp = `document.getElementById("join-help").innerText`
+
+	desk := b.newUser("bob")
+	desk.open(srv.URL + "/#hints")
+	if got := eval[[]string](desk, exprHints); len(got) != 2 || !strings.Contains(eval[string](desk, exprJoinHelp), "press Enter") {
+		t.Errorf("with a mouse the hints shown are %q and the join box's help says %q; want Ctrl K and press Enter",
+			got, eval[string](desk, exprJoinHelp))
+	}
+
+	ann := b.newUser("ann")
+	ann.atPhoneSize()
+	ann.open(srv.URL + "/#hints")
+	ann.say("a message to edit")
+	ann.see("ann", "a message to edit")
+	check := func(where string) {
+		t.Helper()
+		if got := eval[[]string](ann, exprHints); len(got) > 0 {
+			t.Errorf("%s: keyboard hints shown on a touch screen: %q", where, got)
+		}
+	}
+	check("the room")
+	ann.do("edit the last message", pressKey(chromedp.CSS("#composer-input"), "ArrowUp"))
+	ann.waitFor("the edit box", `!!document.querySelector("#message-list .edit-actions")`)
+	check("editing a message")
+	ann.do("cancel the edit", chromedp.Click(chromedp.CSS("#message-list .edit-actions .link-button")))
+	ann.do("open the rooms", pressEnter(chromedp.CSS("#rooms-toggle")))
+	ann.waitFor("the room drawer", `document.getElementById("sidebar").classList.contains("open")`)
+	check("the room drawer")
+	if got := eval[string](ann, exprJoinHelp); strings.Contains(got, "Enter") || !strings.Contains(got, "Letters a–z") {
+		t.Errorf("the join box's help says %q on a touch screen", got)
+	}
+	ann.do("open the switcher", pressEnter(chromedp.CSS("#switcher-open")))
+	ann.waitFor("the switcher", `document.getElementById("switcher-input") === document.activeElement`)
+	check("the room switcher")
 }
