@@ -45,8 +45,8 @@ func runRestore(ctx context.Context, args []string, io stdio) error {
 	fs.SetOutput(io.err)
 	f := newServeFlags(flag.NewFlagSet("defaults", flag.ContinueOnError))
 	bindStoreFlags(fs, f, "history")
-	var gap uint64
-	fs.Uint64Var(&gap, "seq-gap", DefaultSeqGap, fmt.Sprintf("how many seqs every room's numbering skips: more than the entries any room had after the backup was taken (1 to %d)", hubbub.MaxSeqGap))
+	var gap int64 // signed, so that a negative gap is told its range rather than "parse error"
+	fs.Int64Var(&gap, "seq-gap", DefaultSeqGap, fmt.Sprintf("how many seqs every room's numbering skips: more than the entries any room had after the backup was taken (1 to %d)", hubbub.MaxSeqGap))
 	fs.Usage = func() {
 		fmt.Fprint(io.err, restoreUsage, "\nflags:\n")
 		fs.PrintDefaults()
@@ -66,7 +66,7 @@ func runRestore(ctx context.Context, args []string, io stdio) error {
 	if err := refuseBadNumbers(fs, src); err != nil {
 		return err
 	}
-	if gap == 0 || gap > hubbub.MaxSeqGap {
+	if gap < 1 || uint64(gap) > hubbub.MaxSeqGap {
 		return usageError(fmt.Sprintf("restore: invalid --seq-gap %d%s: want 1 to %d", gap, src.from("seq-gap"), hubbub.MaxSeqGap))
 	}
 	if _, err := needData(ctx, f, src, "restore", ""); err != nil { // "" makes nothing
@@ -90,14 +90,18 @@ func runRestore(ctx context.Context, args []string, io stdio) error {
 			return err
 		}
 	}
-	n, err := store.SkipSeqs(ctx, gap)
+	n, err := store.SkipSeqs(ctx, uint64(gap))
 	if err != nil {
 		return fmt.Errorf("restore: %w", err)
 	}
 	if err := store.Close(); err != nil {
 		return fmt.Errorf("restore: %w", err)
 	}
-	fmt.Fprintf(io.out, "moved the numbering of %d rooms on by %d seqs: each room's next entry is numbered %d past its last\n", n, gap, gap+1)
+	rooms := "rooms"
+	if n == 1 {
+		rooms = "room"
+	}
+	fmt.Fprintf(io.out, "moved the numbering of %d %s on by %d seqs: each room's next entry is numbered %d past its last\n", n, rooms, gap, gap+1)
 	return nil
 }
 

@@ -83,7 +83,7 @@ func testRestore(t *testing.T, port int, flags []string, gap uint64) {
 	if err := run(t.Context(), append([]string{"restore", "--data", data}, flags...), stdio{in: strings.NewReader(""), out: &out, err: &errOut}); err != nil {
 		t.Fatalf("hubbub restore: %v\n%s", err, errOut.String())
 	}
-	if !strings.Contains(out.String(), fmt.Sprintf("moved the numbering of 1 rooms on by %d seqs", gap)) {
+	if !strings.Contains(out.String(), fmt.Sprintf("moved the numbering of 1 room on by %d seqs", gap)) {
 		t.Errorf("hubbub restore said %q", out.String())
 	}
 
@@ -224,8 +224,9 @@ func TestRestoreRefusesBadInput(t *testing.T) {
 		want string
 	}{
 		{[]string{"--data", data}, "restore: no database at " + data},
-		{[]string{"--data", data, "--seq-gap", "0"}, "restore: invalid --seq-gap 0: want 1 to 1000000000"},
+		{[]string{"--data", data, "--seq-gap", "0"}, "invalid --seq-gap 0: want 1 or more"},
 		{[]string{"--data", data, "--seq-gap", "1000000001"}, "restore: invalid --seq-gap 1000000001: want 1 to 1000000000"},
+		{[]string{"--data", data, "--seq-gap", "-5"}, "restore: --seq-gap -5 must not be negative"},
 		{[]string{"--data", data, "backup.db"}, `restore: takes no arguments, got "backup.db"`},
 	} {
 		var out, errOut bytes.Buffer
