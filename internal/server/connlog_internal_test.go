@@ -171,6 +171,9 @@ func TestAConnectionIsTwoLinesAtInfo(t *testing.T) {
 				last["close_reason"] == "" || last["close_reason"] == nil || last["reason"] == "" {
 				t.Errorf("the disconnected line lacks the user, duration, close code or reason: %v", last)
 			}
+			if reason, _ := last["reason"].(string); reason != "close 1007" {
+				t.Errorf("the disconnected line's reason %q, want \"close 1007\" (the client's close had no text)", reason)
+			}
 		})
 	}
 }

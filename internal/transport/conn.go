@@ -3,6 +3,7 @@ package transport
 import (
 	"context"
 	"log/slog"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -164,6 +165,15 @@ func (c *base) Debug(msg string, args ...any) { c.log(slog.LevelDebug, msg, args
 func (c *base) Info(msg string, args ...any) { c.log(slog.LevelInfo, msg, args) }
 
 func (c *base) warn(msg string, args ...any) { c.log(slog.LevelWarn, msg, args) }
+
+// peerClosed is the reason a connection ended when the client closed it: "close 1000", or
+// "close 1000 bye" with the client's text (without it, a trailing space read as a lost word).
+func peerClosed(code int, text string) string {
+	if text == "" {
+		return "close " + strconv.Itoa(code)
+	}
+	return "close " + strconv.Itoa(code) + " " + text
+}
 
 // logDisconnected writes the connection's last line: why it ended (reason), how long it
 // lasted, whom it acted for (name, user: the session's, once it said hello) and the close

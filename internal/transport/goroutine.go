@@ -3,7 +3,6 @@ package transport
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"strings"
@@ -193,7 +192,7 @@ func ReadEndReason(err error) string {
 	var ce *websocket.CloseError
 	switch {
 	case errors.As(err, &ce):
-		return fmt.Sprintf("close %d %s", ce.Code, ce.Text)
+		return peerClosed(ce.Code, ce.Text)
 	case errors.Is(err, websocket.ErrReadLimit):
 		return "frame over the read limit (1009)"
 	}

@@ -4,7 +4,6 @@ package transport
 
 import (
 	"errors"
-	"fmt"
 	"sync"
 	"syscall"
 	"time"
@@ -213,7 +212,7 @@ func (c *polledConn) handleFrame(f wsframe.Frame) bool {
 		}
 		c.closeWith(echo, "", false)
 		<-c.writerDone.wait()
-		c.finish(fmt.Sprintf("close %d %s", code, text))
+		c.finish(peerClosed(code, text))
 		return false
 	}
 	op, msg, done, err := p.asm.Add(f)
