@@ -454,6 +454,11 @@ func (s *Session) apply(c *Conn, f wire.Frame) wire.Frame {
 	case *wire.Renamed:
 		// The user goes by f.Name now. A reconnect says it: the old name, from a guest's key,
 		// would rename the user back (a token's or account's hello sends no name to change).
+		// A name no hello could say (none, or one hubbub refuses) is a faulty server's or
+		// proxy's: taken, it would be the user's name here and the next hello's.
+		if hubbub.ValidateName(f.Name) != nil {
+			return nil
+		}
 		s.name = f.Name
 		if s.user != nil {
 			u := *s.user

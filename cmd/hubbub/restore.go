@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"hubbub"
+	"hubbub/internal/sqlite"
 )
 
 func init() { subcommands["restore"] = runRestore }
@@ -35,7 +36,8 @@ out, and a client rejoining with such a since gets all of them. Give a gap large
 most entries (messages, edits, reactions, …) any one room had after the backup was taken.
 
 It refuses to run while a server uses the database: the --data file's lock, or a node that
-announced itself on the --postgres database within its last --node-check-interval × 3.
+announced itself on the --postgres database within its last --node-check-interval × 3. It
+refuses a database that holds no hubbub tables (an empty file a failed copy left).
 `
 
 // runRestore moves every room's numbering of the store f names on by --seq-gap, with no
@@ -71,6 +73,19 @@ func runRestore(ctx context.Context, args []string, io stdio) error {
 	}
 	if _, err := needData(ctx, f, src, "restore", ""); err != nil { // "" makes nothing
 		return err
+	}
+	if f.postgres == "" {
+		// needData found a file; opening it as the store would make every table in one that
+		// has none (a backup's copy that failed, another program's database named by
+		// mistake), and report 0 rooms moved as if all were well. PostgreSQL's is refused
+		// by needData itself (no hubbub tables).
+		has, err := sqlite.HasStore(ctx, f.data)
+		if err != nil {
+			return fmt.Errorf("restore: %w", err)
+		}
+		if !has {
+			return usageError(fmt.Sprintf("restore: %s holds no hubbub database (no tables)%s: copy the backup in again, or pass the file hubbub serve keeps (its --data) as --data PATH", f.data, src.from("data")))
+		}
 	}
 	// The file's lock, as serve takes it: a running server holds the rooms' numbering in
 	// memory and would go on from it. The integrity check runs too, as at serve's start: a

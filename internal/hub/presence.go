@@ -234,7 +234,14 @@ func (re *roomEvents) MemberJoined(ev hubbub.Event, b hubbub.MemberJoined) struc
 		return struct{}{}
 	}
 	if ev.Node == r.hub.cfg.Node {
-		// The local claim is already recorded; announce unless another node had the name.
+		// The local claim is already recorded; announce unless another node had the name, or
+		// a rename took the claim since (renamedAway): a join publishes after it lets go of mu,
+		// and the rename's leave of the name may have been announced already. Announced now,
+		// the name would stay in the members' lists with no leave to follow.
+		if r.names[b.Name] == nil && r.renamedAway[b.Name] {
+			delete(r.renamedAway, b.Name)
+			return struct{}{}
+		}
 		if !r.presentRemotely(b.Name) {
 			r.announce(ev)
 		}

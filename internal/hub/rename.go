@@ -104,6 +104,12 @@ func (r *room) rename(conns []*Member, name string) {
 		moved = true
 		if r.unclaim(old) && !slices.Contains(gone, old) {
 			gone = append(gone, old)
+			// A join that claimed old before this rename may not have published it yet: its
+			// announcement, coming back after the leave below, is not shown.
+			if r.renamedAway == nil {
+				r.renamedAway = make(map[string]bool)
+			}
+			r.renamedAway[old] = true
 		}
 	}
 	if !moved {

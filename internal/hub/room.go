@@ -51,6 +51,10 @@ type room struct {
 
 	// sanctions are the room's bans and mutes, by user id and kind (moderation.go).
 	sanctions map[sanctionKey]hubbub.Sanction
+	// renamedAway are the names a rename took from the room here (rename.go) that no join
+	// claimed since: a join of one that publishes after the rename is not announced when it
+	// comes back (roomEvents.MemberJoined). Nil until a rename.
+	renamedAway map[string]bool
 }
 
 // nameClaim records which user holds a name in a room and on how many connections.
@@ -316,6 +320,7 @@ func (r *room) join(ctx context.Context, req JoinRequest) (JoinInfo, error) {
 		if newName {
 			claim = &nameClaim{key: m.Key}
 			r.names[name] = claim
+			delete(r.renamedAway, name) // this join's announcement is to be shown
 		}
 		claim.conns++
 		r.restating.changed = r.restating.changed || newName

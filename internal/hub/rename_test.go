@@ -1,0 +1,98 @@
+package hub_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"hubbub"
+	"hubbub/internal/hub"
+	"hubbub/internal/inmem"
+	"hubbub/internal/sqlite"
+)
+
+// joinHoldingBroker is the in-process broker, but the publish of a join (not a state) of the
+// name hold waits, once, until release is closed: a join publishes its name after it lets go of
+// the room's lock, and a rename may run meanwhile.
+type joinHoldingBroker struct {
+	*inmem.Broker
+	hold    string
+	held    chan struct{}
+	release chan struct{}
+}
+
+func (b *joinHoldingBroker) Publish(ctx context.Context, ev hubbub.Event) error {
+	if j, ok := ev.Body.(hubbub.MemberJoined); ok && j.State == "" && j.Name == b.hold {
+		b.hold = "" // once; only the joining goroutine publishes this name's join
+		close(b.held)
+		<-b.release
+	}
+	return b.Broker.Publish(ctx, ev)
+}
+
+// A rename that runs between a join's taking of its claim and the join's announcement of its
+// name leaves no one listing the old name: the members are told the new name and that the old
+// one was renamed, and the join's late announcement of the old name, which no connection holds
+// here any more, is not shown to them ("join ann" after "leave ann" put ann back in their lists
+// for good: no leave would ever follow).
+func TestRenameDuringAJoinLeavesNoGhost(t *testing.T) {
+	store, err := sqlite.Open(filepath.Join(t.TempDir(), "h.db"), sqlite.Options{Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	broker := &joinHoldingBroker{Broker: inmem.NewBroker(), hold: "ann", held: make(chan struct{}), release: make(chan struct{})}
+	h := hub.New(hub.Config{Logger: quiet, PresenceWindow: -1}, store, broker)
+	t.Cleanup(func() { h.Close(); broker.Close(); store.Close() })
+	ctx := context.Background()
+
+	watch := hub.NewOutbox(1000, nil)
+	if _, err := h.Join(ctx, hub.JoinRequest{Room: "r", Member: &hub.Member{Name: "watcher", Key: "user:w", UserID: "w", Out: watch}}); err != nil {
+		t.Fatal(err)
+	}
+	ann := &hub.Member{Name: "ann", Key: "user:u1", UserID: "u1", Out: hub.NewOutbox(1000, nil)}
+	if err := h.Attach(ann); err != nil {
+		t.Fatal(err)
+	}
+	joined := make(chan error, 1)
+	go func() {
+		_, err := h.Join(ctx, hub.JoinRequest{Room: "r", Member: ann})
+		joined <- err
+	}()
+	<-broker.held // ann holds her claim; her join is not announced yet
+	if n := h.RenameUser("u1", "anna"); n != 1 {
+		t.Fatalf("RenameUser renamed %d connections, want 1", n)
+	}
+	close(broker.release)
+	if err := <-joined; err != nil {
+		t.Fatal(err)
+	}
+
+	if got := fmt.Sprint(h.Members("r")); got != "[anna watcher]" {
+		t.Errorf("the room lists %s, want [anna watcher]", got)
+	}
+	h.Who("r") // queues what the room holds
+	// What the watcher was told, applied to its list as a client does.
+	list := []string{}
+	var told []string
+	for _, e := range must(watch.TakeUpTo(nil, 0)) {
+		switch b := e.Event.Body.(type) {
+		case hubbub.MemberJoined:
+			told = append(told, "join "+b.Name+" "+b.State)
+			if !slices.Contains(list, b.Name) {
+				list = append(list, b.Name)
+			}
+		case hubbub.MemberLeft:
+			told = append(told, "leave "+b.Name)
+			list = slices.DeleteFunc(list, func(n string) bool { return n == b.Name })
+			if b.Renamed != "" && !slices.Contains(list, b.Renamed) {
+				list = append(list, b.Renamed)
+			}
+		}
+	}
+	slices.Sort(list)
+	if got := fmt.Sprint(list); got != "[anna watcher]" {
+		t.Errorf("the watcher lists %s, want [anna watcher]; it was told %q", got, told)
+	}
+}
