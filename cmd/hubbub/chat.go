@@ -85,7 +85,7 @@ const chatCommandList = `  /join ROOM       join ROOM and make it the current ro
 func runChat(ctx context.Context, args []string, io stdio) error {
 	fset := flag.NewFlagSet("chat", flag.ContinueOnError)
 	fset.SetOutput(io.err)
-	name := fset.String("name", os.Getenv("USER"), "your name, 1-32 printable bytes ($USER if not given)")
+	name := fset.String("name", os.Getenv("USER"), "your name, 1-32 printable bytes (if not given: the name this server last gave you as a guest, kept beside --key-file, else $USER)")
 	// The server's room, where the page opens and text clients talk: a person who starts the chat
 	// and one who opens the page, neither naming a room, meet.
 	room := fset.String("room", hubbub.DefaultRoom, "the room to join at start; @bob (or @bob,carol) for your direct message with them, as /join takes it")
@@ -115,6 +115,15 @@ func runChat(ctx context.Context, args []string, io stdio) error {
 	}
 	if err := refuseNegative(fset, nil); err != nil {
 		return err
+	}
+	var names chatNames
+	if len(urls) > 0 {
+		names = newChatNames(*keyFile, urls)
+		nameGiven := false
+		fset.Visit(func(f *flag.Flag) { nameGiven = nameGiven || f.Name == "name" })
+		if kept := names.name(); kept != "" && !nameGiven && *token == "" && !*signin {
+			*name = kept // the name the server gave last time: $USER would rename me back
+		}
 	}
 	switch {
 	case len(urls) == 0:
@@ -194,7 +203,7 @@ func runChat(ctx context.Context, args []string, io stdio) error {
 		}
 		return connectError(err, dialHints(err)+notFoundHint(err)+addServiceHint(err)+signInHint(err, cookie != "" || *token != ""))
 	}
-	c := &chat{ses: ses, io: io, name: *name, printed: make(chan struct{}), caughtUp: make(chan chan struct{}),
+	c := &chat{ses: ses, io: io, name: *name, names: names, printed: make(chan struct{}), caughtUp: make(chan chan struct{}),
 		roomsKnown: make(chan struct{}), piped: !io.tty && !isTerminal(io.in), ackTimeout: *ackTimeout}
 	go c.print()
 	defer c.close()
@@ -304,6 +313,7 @@ type chat struct {
 	ses     *client.Session
 	io      stdio
 	name    string
+	names   chatNames     // where the name the server gives a guest is kept for the next run
 	printed chan struct{} // closed when every event has been printed
 	// caughtUp asks the printer to print every event delivered so far, and to close the
 	// channel sent once it has (flushReads).
@@ -1095,6 +1105,7 @@ func (c *chat) print() {
 			// Another device of mine, or an operator, renamed me; the session says the new
 			// name when it reconnects (saying the old one would rename me back).
 			c.name = f.Name
+			c.names.keep(f.Name)
 			fmt.Fprintf(errw, "* you are %s now, not %s: renamed on another device or by an operator\n", clean(f.Name), clean(f.Was))
 		case *wire.Joined:
 			c.in.set(f.Room, true)
@@ -1173,6 +1184,9 @@ func (c *chat) print() {
 			server = f.URL
 			c.offline.Store(false)
 			c.name = f.Welcome.Name // with a token the server chose it
+			if u := f.Welcome.User; u != nil && u.Kind == string(hubbub.UserGuest) {
+				c.names.keep(f.Welcome.Name) // a guest's name is its key's: said again next run
+			}
 			c.slash.set(f.Welcome.Commands)
 		case *client.Disconnected:
 			c.offline.Store(true)
