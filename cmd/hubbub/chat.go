@@ -1089,7 +1089,7 @@ func (c *chat) print() {
 			fmt.Fprintln(out, deletedLine(f, titles.label, c.name, wrote.of(f.Room, f.Seq)))
 			c.echoes.saw(f.Room, f.LogSeq)
 		case *wire.Reacted:
-			for _, l := range reactedLines(f, titles.label) {
+			for _, l := range reactedLines(f, titles.label, c.name) {
 				fmt.Fprintln(out, l)
 			}
 			c.echoes.saw(f.Room, f.LogSeq)

@@ -132,8 +132,9 @@ func (a *authors) of(room string, seq uint64) string {
 
 // reactedLines formats each reaction toggled as a notice with the emoji's count after it:
 // "* ann reacted 👍 to #12 in general [👍 2]"; a reaction taken back by its last holder has no
-// count: "* ann took back 👍 on #12 in general". label names the room.
-func reactedLines(r *wire.Reacted, label func(room string) string) []string {
+// count: "* ann took back 👍 on #12 in general". label names the room; me is this chat's
+// user, whose own reactions read "* you reacted …" (another device of mine, or this one).
+func reactedLines(r *wire.Reacted, label func(room string) string, me string) []string {
 	room := label(r.Room)
 	lines := make([]string, 0, len(r.Changes))
 	for _, c := range r.Changes {
@@ -142,7 +143,11 @@ func reactedLines(r *wire.Reacted, label func(room string) string) []string {
 		if !c.Added {
 			verb, prep = "took back", "on"
 		}
-		line := fmt.Sprintf("* %s %s %s %s #%d in %s", hubbub.CleanText(c.From), verb, emoji, prep, c.Seq, room)
+		who := hubbub.CleanText(c.From)
+		if me != "" && hubbub.SameName(c.From, me) {
+			who = "you"
+		}
+		line := fmt.Sprintf("* %s %s %s %s #%d in %s", who, verb, emoji, prep, c.Seq, room)
 		if c.Count > 0 { // a reaction no one holds any more has no chip to count
 			line += fmt.Sprintf(" [%s %d]", emoji, c.Count)
 		}

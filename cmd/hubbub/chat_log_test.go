@@ -53,13 +53,13 @@ func TestChatRoomLogCommands(t *testing.T) {
 	typeLine("/edit #2 hi again, bob") // #3
 	ann.waitOutput(t, "[general] #2 ann (edited): hi again, bob\n")
 	typeLine("/react 1 👍") // #4
-	ann.waitOutput(t, "* ann reacted 👍 to #1 in general [👍 1]\n")
+	ann.waitOutput(t, "* you reacted 👍 to #1 in general [👍 1]\n")
 	bob.Send(servertest.Frame{"type": "react", "room": "general", "seq": 1, "emoji": "👍", "id": "b2"}) // #5
 	ann.waitOutput(t, "* bob reacted 👍 to #1 in general [👍 2]\n")
 	bob.Send(servertest.Frame{"type": "edit", "room": "general", "seq": 1, "text": "hello all", "id": "b3"}) // #6
 	ann.waitOutput(t, "[general] #1 bob (edited): hello all\n")
 	typeLine("/react 1 👍") // #7: toggles it off
-	ann.waitOutput(t, "* ann took back 👍 on #1 in general [👍 1]\n")
+	ann.waitOutput(t, "* you took back 👍 on #1 in general [👍 1]\n")
 	typeLine("/delete 2") // #8
 	ann.waitOutput(t, "* you deleted #2 in general\n")
 
@@ -148,9 +148,17 @@ func TestChatLogLines(t *testing.T) {
 	got := reactedLines(&wire.Reacted{Room: "r", LogSeq: 9, Changes: []wire.ReactionChange{
 		{LogSeq: 8, Seq: 1, Emoji: "👍", From: "ann", Added: true, Count: 3},
 		{LogSeq: 9, Seq: 2, Emoji: "🎉", From: "bob", Added: false, Count: 0},
-	}}, label)
+	}}, label, "carol")
 	if want := []string{"* ann reacted 👍 to #1 in r [👍 3]", "* bob took back 🎉 on #2 in r"}; strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Errorf("reactedLines = %q, want %q", got, want)
+	}
+	// My own reactions, from this device or another, read "you" (as a deletion does).
+	got = reactedLines(&wire.Reacted{Room: "r", LogSeq: 9, Changes: []wire.ReactionChange{
+		{LogSeq: 8, Seq: 1, Emoji: "👍", From: "Ann", Added: true, Count: 3},
+		{LogSeq: 9, Seq: 2, Emoji: "🎉", From: "ann", Added: false, Count: 0},
+	}}, label, "ann")
+	if want := []string{"* you reacted 👍 to #1 in r [👍 3]", "* you took back 🎉 on #2 in r"}; strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("reactedLines for me = %q, want %q", got, want)
 	}
 	for in, want := range map[string]uint64{"12": 12, "#12": 12} {
 		if n, err := parseSeq(in); err != nil || n != want {
@@ -180,10 +188,10 @@ func TestChatPipedWaitsForItsOwnReactions(t *testing.T) {
 	if err != nil {
 		t.Fatalf("ann: %v\n%s", err, stderr)
 	}
-	want := []string{"* ann reacted :star: to #1 in general [:star: 1]", "* members of general: ann, bob", "* ann took back :star: on #1 in general"}
+	want := []string{"* you reacted :star: to #1 in general [:star: 1]", "* members of general: ann, bob", "* you took back :star: on #1 in general"}
 	var got []string
 	for _, l := range strings.Split(out, "\n") {
-		if strings.HasPrefix(l, "* ann ") || strings.HasPrefix(l, "* members of") {
+		if strings.HasPrefix(l, "* you reacted") || strings.HasPrefix(l, "* you took back") || strings.HasPrefix(l, "* members of") {
 			got = append(got, l)
 		}
 	}
@@ -211,7 +219,7 @@ func TestChatTakesBackAReactionFromBeforeTheOneEmojiRule(t *testing.T) {
 		t.Fatal(err)
 	}
 	typeLine("/react 1 👍👍")
-	ann.waitOutput(t, "* ann took back 👍👍 on #1 in general\n")
+	ann.waitOutput(t, "* you took back 👍👍 on #1 in general\n")
 	typeLine("/react 1 👍👍")
 	waitStderr(t, ann, "not several")
 	waitStderr(t, ann, "(bad_field)\n")
@@ -318,15 +326,15 @@ func TestChatReactTakesEmojiNames(t *testing.T) {
 	bob.Send(servertest.Frame{"type": "react", "room": "general", "seq": 1, "emoji": "👍", "id": "b2"})
 	ann.waitOutput(t, "* bob reacted 👍 to #1 in general [👍 1]\n")
 	typeLine("/react 1 :+1:")
-	ann.waitOutput(t, "* ann reacted 👍 to #1 in general [👍 2]\n")
+	ann.waitOutput(t, "* you reacted 👍 to #1 in general [👍 2]\n")
 	typeLine("/react 1 thumbsup")
-	ann.waitOutput(t, "* ann took back 👍 on #1 in general [👍 1]\n")
+	ann.waitOutput(t, "* you took back 👍 on #1 in general [👍 1]\n")
 	typeLine("/react 1 :Tada:")
-	ann.waitOutput(t, "* ann reacted 🎉 to #1 in general [🎉 1]\n")
+	ann.waitOutput(t, "* you reacted 🎉 to #1 in general [🎉 1]\n")
 	typeLine("/react 1 heart")
-	ann.waitOutput(t, "* ann reacted ❤️ to #1 in general [❤️ 1]\n")
+	ann.waitOutput(t, "* you reacted ❤️ to #1 in general [❤️ 1]\n")
 	typeLine("/react 1 :party_parrot:")
-	ann.waitOutput(t, "* ann reacted :party_parrot: to #1 in general [:party_parrot: 1]\n")
+	ann.waitOutput(t, "* you reacted :party_parrot: to #1 in general [:party_parrot: 1]\n")
 	typeLine("/react 1 thumbsupp")
 	waitStderr(t, ann, `* /react: "thumbsupp" is not a reaction: give one emoji (👍), the name of one (thumbsup or :+1:, heart`)
 	typeLine("/react 1 :Party!:")

@@ -546,7 +546,7 @@ func TestChatStartsInADM(t *testing.T) {
 		"* you joined @bob; members: ann\n",
 		"[@bob] #3 ann: for bob\n", // after the two members
 		"[@bob] #3 ann (edited): for bob, again\n",
-		"* ann reacted 👍 to #3 in @bob [👍 1]\n",
+		"* you reacted 👍 to #3 in @bob [👍 1]\n",
 		"* you deleted #3 in @bob\n",
 	} {
 		if !strings.Contains(out, want) {
