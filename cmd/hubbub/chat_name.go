@@ -36,47 +36,52 @@ func newChatNames(keyFile string, urls []string) chatNames {
 	return chatNames{path: keyFile + ".names", server: urls[0]}
 }
 
-// name returns the name the server last gave this chat, "" if none is kept (or it is no valid
-// name any more).
+// read returns the kept lines of the other servers, and the name kept for this one ("" if
+// none, or it is no valid name any more).
+func (n chatNames) read() (others []string, name string) {
+	b, err := os.ReadFile(n.path)
+	if err != nil {
+		return nil, ""
+	}
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		server, kept, ok := strings.Cut(sc.Text(), "\t")
+		switch {
+		case !ok:
+		case server != n.server:
+			others = append(others, sc.Text())
+		case hubbub.ValidateName(kept) == nil:
+			name = kept
+		}
+	}
+	return others, name
+}
+
+// name returns the name the server last gave this chat, "" if none is kept.
 func (n chatNames) name() string {
 	if n.path == "" {
 		return ""
 	}
-	b, err := os.ReadFile(n.path)
-	if err != nil {
-		return ""
-	}
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	for sc.Scan() {
-		server, name, ok := strings.Cut(sc.Text(), "\t")
-		if ok && server == n.server && hubbub.ValidateName(name) == nil {
-			return name
-		}
-	}
-	return ""
+	_, name := n.read()
+	return name
 }
 
 // keep records name as the one the server gave. It is best effort: a chat that cannot write
 // the file still chats, and says $USER next time, as before.
 func (n chatNames) keep(name string) {
-	if n.path == "" || hubbub.ValidateName(name) != nil || strings.ContainsAny(name, "\t\n") || n.name() == name {
+	if n.path == "" || hubbub.ValidateName(name) != nil || strings.ContainsAny(name, "\t\n") {
 		return
 	}
-	var out strings.Builder
-	if b, err := os.ReadFile(n.path); err == nil {
-		sc := bufio.NewScanner(bytes.NewReader(b))
-		for sc.Scan() {
-			if server, _, ok := strings.Cut(sc.Text(), "\t"); ok && server != n.server {
-				out.WriteString(sc.Text() + "\n")
-			}
-		}
+	others, kept := n.read()
+	if kept == name {
+		return
 	}
-	out.WriteString(n.server + "\t" + name + "\n")
+	out := strings.Join(append(others, n.server+"\t"+name), "\n") + "\n"
 	if err := os.MkdirAll(filepath.Dir(n.path), 0o700); err != nil {
 		return
 	}
 	tmp := n.path + ".new"
-	if err := os.WriteFile(tmp, []byte(out.String()), 0o600); err != nil {
+	if err := os.WriteFile(tmp, []byte(out), 0o600); err != nil {
 		return
 	}
 	_ = os.Rename(tmp, n.path) // whole or not at all: another run may read it meanwhile
