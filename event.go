@@ -54,6 +54,8 @@ type EntryAppended struct {
 type MemberJoined struct {
 	Name  string
 	State string
+	// Order places the event among its node's presence events of the room (see Order).
+	Order Order
 }
 
 // MemberLeft says Name left the room on the event's node.
@@ -65,7 +67,20 @@ type MemberJoined struct {
 type MemberLeft struct {
 	Name    string
 	Renamed string
+	// Order places the event among its node's presence events of the room (see Order).
+	Order Order
 }
+
+// Order numbers a node's presence events of a room — its joins, leaves and state changes
+// (MemberJoined, MemberLeft) and its statements (PresenceReported) — in the order the node
+// made the changes or read the members it states: one counter of the node's, taken under the
+// room's lock with the change. The node publishes after letting go of that lock, from
+// whichever goroutine made the change, so the broker may carry a later event first (a
+// statement read before a leave, published after it, listed the member who had left until the
+// next restatement). A receiver applies nothing older than what it already applied about the
+// same name (internal/hub, presence.go). 0 is no order: the events of nodes before it, and the
+// announcements to members, are applied as they come.
+type Order uint64
 
 // MemberTyping says Name is typing in the room (never stored).
 type MemberTyping struct {
@@ -80,6 +95,8 @@ type PresenceReported struct {
 	// that every node shows them as the node they are connected to does. Nodes before the
 	// field send none: their members show online until they change state.
 	Away []string
+	// Order places the statement among its node's presence events of the room (see Order).
+	Order Order
 }
 
 // PresenceRequested asks every node that holds the room to send its PresenceReported for it now

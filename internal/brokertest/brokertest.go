@@ -487,7 +487,7 @@ func testLargePresence(t *testing.T, open func(*testing.T) (a, b hubbub.Broker))
 	rm := room("crowd")
 	var r recorder
 	subscribe(t, a, rm, &r)
-	big := hubbub.PresenceReported{Names: make([]string, 40000)}
+	big := hubbub.PresenceReported{Names: make([]string, 40000), Order: 41}
 	for i := range big.Names {
 		big.Names[i] = fmt.Sprintf("member %05d with a longish name", i)
 		if i%3 == 0 {
@@ -496,7 +496,7 @@ func testLargePresence(t *testing.T, open func(*testing.T) (a, b hubbub.Broker))
 	}
 	sent := []hubbub.Event{
 		{Room: rm, Node: "node-b", Body: big},
-		{Room: rm, Node: "node-b", Body: hubbub.PresenceReported{Names: []string{"ann", "bob"}, Away: []string{"bob"}}},
+		{Room: rm, Node: "node-b", Body: hubbub.PresenceReported{Names: []string{"ann", "bob"}, Away: []string{"bob"}, Order: 42}},
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), Timeout)
 	defer cancel()

@@ -224,6 +224,9 @@ type Hub struct {
 	// peers are the other nodes heard from lately, whose answers a room that opens waits for
 	// (presenceopen.go), and the subscription to the presence channel (nodes.go).
 	peers peers
+	// presenceOrder is the counter of this node's hubbub.Order, which places each of its
+	// presence events among the others of the room for the nodes that receive them.
+	presenceOrder atomic.Uint64
 
 	bg       sync.WaitGroup // gap fills and presence answers in flight
 	stop     chan struct{}  // closed by Close: ends presenceLoop

@@ -211,10 +211,10 @@ func (r *room) removeWhere(match func(*Member) bool, notice *Envelope, reason st
 	if len(victims) == 0 {
 		return
 	}
-	var gone []string
+	var gone []hubbub.MemberLeft
 	for _, m := range victims {
 		if _, name, g := r.remove(m); g {
-			gone = append(gone, name)
+			gone = append(gone, hubbub.MemberLeft{Name: name, Order: r.nextOrder()})
 		}
 		if notice != nil {
 			m.Out.Push(notice)
@@ -227,8 +227,8 @@ func (r *room) removeWhere(match func(*Member) bool, notice *Envelope, reason st
 	r.hub.bg.Add(1)
 	go func() {
 		defer r.hub.bg.Done()
-		for _, n := range gone {
-			r.publishPresence(hubbub.MemberLeft{Name: n})
+		for _, left := range gone {
+			r.publishPresence(left)
 		}
 		if empty {
 			r.closeIfEmpty()

@@ -35,6 +35,75 @@ type nodeMembers struct {
 	// restated them: a node whose members came before another's restatement heard it too
 	// (recorder).
 	since, restated time.Time
+	// stated is the hubbub.Order of the node's last statement applied here, and later the
+	// Orders of the node's joins, leaves and state changes applied since then, by name — a
+	// leave's too, so that a statement the node read before the leave and published after it
+	// does not put the name back. An event at or below either order is older than what was
+	// applied, and is dropped (stale); a statement yields to later changes (amend).
+	stated hubbub.Order
+	later  map[string]laterChange
+}
+
+// laterChange is the Order of a change to one name applied after the node's last statement,
+// and when it came (expire lets it go once no event still on its way could be older).
+type laterChange struct {
+	order hubbub.Order
+	at    time.Time
+}
+
+// stale reports whether an event of order about name says less than what n applied: a
+// statement or a change of the name's of a later order came first. No order (0, a node of
+// the version before) is never stale.
+func (n *nodeMembers) stale(name string, order hubbub.Order) bool {
+	if order == 0 {
+		return false
+	}
+	return order <= n.stated || order <= n.later[name].order
+}
+
+// changed notes that an event of order about name was applied.
+func (n *nodeMembers) changed(name string, order hubbub.Order) {
+	if order == 0 {
+		return
+	}
+	if n.later == nil {
+		n.later = make(map[string]laterChange)
+	}
+	n.later[name] = laterChange{order: order, at: n.seen}
+}
+
+// amend returns statement b with what later changes said of their names in place of what b
+// says (b was read before them, and carried after), and forgets the changes b follows: from
+// now on the node's statement stands for them. Most statements come with no change after
+// them, and are returned as they are.
+func (n *nodeMembers) amend(b hubbub.PresenceReported) hubbub.PresenceReported {
+	n.stated = b.Order
+	maps.DeleteFunc(n.later, func(_ string, c laterChange) bool { return c.order <= b.Order })
+	if len(n.later) == 0 {
+		return b
+	}
+	amended := hubbub.PresenceReported{Order: b.Order}
+	for _, name := range b.Names {
+		if _, newer := n.later[name]; !newer {
+			amended.Names = append(amended.Names, name)
+		}
+	}
+	for _, name := range b.Away {
+		if _, newer := n.later[name]; !newer {
+			amended.Away = append(amended.Away, name)
+		}
+	}
+	for name := range n.later {
+		if n.names[name] {
+			amended.Names = append(amended.Names, name)
+			if n.away[name] {
+				amended.Away = append(amended.Away, name)
+			}
+		}
+	}
+	slices.Sort(amended.Names)
+	slices.Sort(amended.Away)
+	return amended
 }
 
 // add records name as a member of the node's, noting when its names stopped being none.
@@ -217,8 +286,12 @@ func (re *roomEvents) MemberJoined(ev hubbub.Event, b hubbub.MemberJoined) struc
 		if ev.Node == r.hub.cfg.Node {
 			return struct{}{}
 		}
-		before := r.nameState(b.Name)
 		n := r.remoteNode(ev.Node)
+		if n.stale(b.Name, b.Order) {
+			return struct{}{}
+		}
+		n.changed(b.Name, b.Order)
+		before := r.nameState(b.Name)
 		n.add(b.Name)
 		if b.State == StateAway {
 			if n.away == nil {
@@ -247,8 +320,12 @@ func (re *roomEvents) MemberJoined(ev hubbub.Event, b hubbub.MemberJoined) struc
 		}
 		return struct{}{}
 	}
-	was := r.present(b.Name)
 	n := r.remoteNode(ev.Node)
+	if n.stale(b.Name, b.Order) {
+		return struct{}{}
+	}
+	n.changed(b.Name, b.Order)
+	was := r.present(b.Name)
 	n.add(b.Name)
 	delete(n.away, b.Name) // a join is a frame: the user is active
 	if !was {
@@ -265,7 +342,17 @@ func (re *roomEvents) MemberLeft(ev hubbub.Event, b hubbub.MemberLeft) struct{} 
 		return struct{}{} // the members here are leaving too (Drain)
 	}
 	if ev.Node != r.hub.cfg.Node {
-		if n := r.remote[ev.Node]; n != nil {
+		n := r.remote[ev.Node]
+		if n == nil && b.Order != 0 {
+			// Nothing of the node's to forget yet, but its statement read before this leave
+			// may still be on its way: the leave's order keeps it from listing the name.
+			n = r.remoteNode(ev.Node)
+		}
+		if n != nil {
+			if n.stale(b.Name, b.Order) {
+				return struct{}{}
+			}
+			n.changed(b.Name, b.Order)
 			delete(n.names, b.Name)
 			delete(n.away, b.Name)
 			r.crowd = nil
@@ -291,6 +378,12 @@ func (re *roomEvents) PresenceReported(ev hubbub.Event, b hubbub.PresenceReporte
 	defer r.answered(ev.Node)
 	n := r.remoteNode(ev.Node)
 	n.restated = n.seen
+	if b.Order != 0 {
+		if b.Order <= n.stated {
+			return struct{}{} // a later statement came first
+		}
+		b = n.amend(b)
+	}
 	if n.unchanged(b) {
 		// Most restatements say what the last one did: nothing to replace or announce, and no
 		// map of every name's state before (a room of thousands, every interval, on every node).
@@ -436,7 +529,11 @@ func (r *room) expire(cutoff time.Time) map[string]goneMember {
 		if !n.seen.After(cutoff) {
 			delete(r.remote, node)
 			dead[node] = n
+			continue
 		}
+		// A change's order is kept against older events still on their way; none is after
+		// as long as this, and a node without members here restates nothing to drop them.
+		maps.DeleteFunc(n.later, func(_ string, c laterChange) bool { return !c.at.After(cutoff) })
 	}
 	var gone map[string]goneMember
 	for _, node := range slices.Sorted(maps.Keys(dead)) {
@@ -527,7 +624,7 @@ func (r *room) reportLocked() (hubbub.PresenceReported, bool) {
 		}
 	}
 	slices.Sort(away)
-	return hubbub.PresenceReported{Names: names, Away: away}, true
+	return hubbub.PresenceReported{Names: names, Away: away, Order: r.nextOrder()}, true
 }
 
 // presenceLoop restates this node's members and expires silent nodes, every PresenceInterval,

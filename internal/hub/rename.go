@@ -123,12 +123,13 @@ func (r *room) rename(conns []*Member, name string) {
 		// they come back from the broker, so it is announced now.
 		ev := hubbub.Event{Room: r.name, Node: r.hub.cfg.Node, Body: hubbub.MemberJoined{Name: name, State: after}}
 		r.announce(ev)
+		ev.Body = hubbub.MemberJoined{Name: name, State: after, Order: r.nextOrder()}
 		events = append(events, ev)
 	}
 	for _, old := range gone {
 		// Announced when it comes back from the broker, as every leave here is, after the
 		// state above: a client adds the new name before it drops the old.
-		events = append(events, hubbub.Event{Room: r.name, Node: r.hub.cfg.Node, Body: hubbub.MemberLeft{Name: old, Renamed: name}})
+		events = append(events, hubbub.Event{Room: r.name, Node: r.hub.cfg.Node, Body: hubbub.MemberLeft{Name: old, Renamed: name, Order: r.nextOrder()}})
 	}
 	r.mu.Unlock()
 	for _, ev := range events {

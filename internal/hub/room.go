@@ -317,10 +317,12 @@ func (r *room) join(ctx context.Context, req JoinRequest) (JoinInfo, error) {
 		r.members = append(r.members, m)
 		claim := r.names[name]
 		newName := claim == nil
+		var order hubbub.Order
 		if newName {
 			claim = &nameClaim{key: m.Key}
 			r.names[name] = claim
 			delete(r.renamedAway, name) // this join's announcement is to be shown
+			order = r.nextOrder()
 		}
 		claim.conns++
 		r.restating.changed = r.restating.changed || newName
@@ -342,7 +344,7 @@ func (r *room) join(ctx context.Context, req JoinRequest) (JoinInfo, error) {
 		r.hub.cfg.Metrics.Joined()
 
 		if newName {
-			r.publishPresence(hubbub.MemberJoined{Name: name})
+			r.publishPresence(hubbub.MemberJoined{Name: name, Order: order})
 		}
 		return info, nil
 	}
@@ -472,10 +474,14 @@ func (r *room) leave(m *Member) {
 		return
 	}
 	empty := len(r.members) == 0
+	var order hubbub.Order
+	if gone {
+		order = r.nextOrder()
+	}
 	r.mu.Unlock()
 
 	if gone {
-		r.publishPresence(hubbub.MemberLeft{Name: name})
+		r.publishPresence(hubbub.MemberLeft{Name: name, Order: order})
 	}
 	if empty {
 		r.closeIfEmpty()
@@ -566,7 +572,15 @@ func (r *room) close() {
 	}
 }
 
-// publishPresence tells every node that a member joined or left here.
+// nextOrder returns the hubbub.Order of a presence event of the room's that this node is about
+// to publish: taken with mu held, with the change it tells of or the members it states, so
+// that the order is the changes' whatever order the publishes come in.
+func (r *room) nextOrder() hubbub.Order {
+	return hubbub.Order(r.hub.presenceOrder.Add(1))
+}
+
+// publishPresence tells every node that a member joined or left here; body carries the Order
+// taken with the change (nextOrder).
 func (r *room) publishPresence(body hubbub.EventBody) {
 	r.hub.publishQuiet(hubbub.Event{Room: r.name, Node: r.hub.cfg.Node, Body: body}, "presence")
 }

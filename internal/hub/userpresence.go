@@ -473,7 +473,7 @@ func (h *Hub) announceAway() {
 			seen[name] = true
 			for _, state := range states {
 				r.setAway(name, state == StateAway)
-				events = append(events, hubbub.Event{Room: r.name, Node: h.cfg.Node, Body: hubbub.MemberJoined{Name: name, State: state}})
+				events = append(events, hubbub.Event{Room: r.name, Node: h.cfg.Node, Body: hubbub.MemberJoined{Name: name, State: state, Order: r.nextOrder()}})
 			}
 		}
 		r.mu.Unlock()

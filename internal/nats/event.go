@@ -41,6 +41,9 @@ type wireEvent struct {
 	Statement uint64 `json:"statement,omitempty"`
 	Part      int    `json:"part,omitempty"`
 	Parts     int    `json:"parts,omitempty"`
+	// Order is a presence event's hubbub.Order (a join's, a leave's, a statement's and each of
+	// its parts'); nodes before it read past the field and apply the events as they come.
+	Order hubbub.Order `json:"order,omitempty"`
 }
 
 // wireNotice is a UserNotified between nodes.
@@ -146,11 +149,11 @@ func (wireEncoder) EntryAppended(_ hubbub.Event, b hubbub.EntryAppended) wireEve
 }
 
 func (wireEncoder) MemberJoined(_ hubbub.Event, b hubbub.MemberJoined) wireEvent {
-	return wireEvent{Kind: tagMemberJoined, Name: b.Name, State: b.State}
+	return wireEvent{Kind: tagMemberJoined, Name: b.Name, State: b.State, Order: b.Order}
 }
 
 func (wireEncoder) MemberLeft(_ hubbub.Event, b hubbub.MemberLeft) wireEvent {
-	return wireEvent{Kind: tagMemberLeft, Name: b.Name, Renamed: b.Renamed}
+	return wireEvent{Kind: tagMemberLeft, Name: b.Name, Renamed: b.Renamed, Order: b.Order}
 }
 
 func (wireEncoder) MemberTyping(_ hubbub.Event, b hubbub.MemberTyping) wireEvent {
@@ -158,7 +161,7 @@ func (wireEncoder) MemberTyping(_ hubbub.Event, b hubbub.MemberTyping) wireEvent
 }
 
 func (wireEncoder) PresenceReported(_ hubbub.Event, b hubbub.PresenceReported) wireEvent {
-	return wireEvent{Kind: tagPresenceReported, Names: b.Names, Away: b.Away}
+	return wireEvent{Kind: tagPresenceReported, Names: b.Names, Away: b.Away, Order: b.Order}
 }
 
 func (wireEncoder) PresenceRequested(_ hubbub.Event, b hubbub.PresenceRequested) wireEvent {
@@ -233,13 +236,13 @@ func (w *wireEvent) event() (hubbub.Event, error) {
 		}
 		ev.Body = hubbub.EntryAppended{Entry: w.Message}
 	case tagMemberJoined:
-		ev.Body = hubbub.MemberJoined{Name: w.Name, State: w.State}
+		ev.Body = hubbub.MemberJoined{Name: w.Name, State: w.State, Order: w.Order}
 	case tagMemberLeft:
-		ev.Body = hubbub.MemberLeft{Name: w.Name, Renamed: w.Renamed}
+		ev.Body = hubbub.MemberLeft{Name: w.Name, Renamed: w.Renamed, Order: w.Order}
 	case tagMemberTyping:
 		ev.Body = hubbub.MemberTyping{Name: w.Name}
 	case tagPresenceReported:
-		ev.Body = hubbub.PresenceReported{Names: w.Names, Away: w.Away}
+		ev.Body = hubbub.PresenceReported{Names: w.Names, Away: w.Away, Order: w.Order}
 	case tagPresenceRequested:
 		ev.Body = hubbub.PresenceRequested{Queried: w.Queried}
 	case tagPresenceQueried:

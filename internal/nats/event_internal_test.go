@@ -19,12 +19,14 @@ import (
 // (it ignores the fields it does not know); the other kinds of entry have tag 10, which it drops.
 var previousWire = map[string]string{
 	"EntryAppended": `{"kind":1,"room":"r","message":{"room":"r","seq":9007199254740999,"id":"01JABCDEF-id","client_id":"client-key-1","from":"Zoë 😀","text":"quotes \" backslash \\ \u003cb\u003e\u0026amp;\u003c/b\u003e line\u2028sep ünïcödé 漢字\nsecond line","time":"2026-02-03T04:05:06.123456789Z","deleted":true},"node":"n"}`,
-	"MemberJoined":  `{"kind":2,"room":"r","name":"Zoë 😀","state":"away","node":"n"}`,
+	// order (on a join, a leave and a statement) is new with presence events' order; the
+	// previous version reads past it (encoding/json) and applies them as they come
+	"MemberJoined": `{"kind":2,"room":"r","name":"Zoë 😀","state":"away","node":"n","order":1152921504606846977}`,
 	// renamed is new with renames while connected; the previous version reads past it (a leave)
-	"MemberLeft":   `{"kind":3,"room":"r","name":"bob","renamed":"Bob ✨","node":"n"}`,
+	"MemberLeft":   `{"kind":3,"room":"r","name":"bob","renamed":"Bob ✨","node":"n","order":1152921504606846978}`,
 	"MemberTyping": `{"kind":4,"room":"r","name":"carol","node":"n"}`,
 	// away is new with away across nodes; the previous version reads past it (encoding/json)
-	"PresenceReported": `{"kind":5,"room":"r","names":["Zoë 😀","bob",""],"away":["bob"],"node":"n"}`,
+	"PresenceReported": `{"kind":5,"room":"r","names":["Zoë 😀","bob",""],"away":["bob"],"node":"n","order":1152921504606846979}`,
 	// queried is new with the presence channel; the previous version reads past it
 	"PresenceRequested": `{"kind":6,"room":"r","node":"n","queried":true}`,
 	"MemberKicked":      `{"kind":7,"room":"r","name":"eve","node":"n","reason":"spam \"quoted\""}`,

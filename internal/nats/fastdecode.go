@@ -66,6 +66,9 @@ func fastDecode(data []byte, w *wireEvent) bool {
 			ok = s.strings(&w.Away)
 		case "statement":
 			w.Statement, ok = s.uint(64)
+		case "order":
+			n, ok = s.uint(64)
+			w.Order = hubbub.Order(n)
 		case "part":
 			n, ok = s.uint(31)
 			w.Part = int(n)

@@ -98,7 +98,7 @@ func (b *Broker) publishParts(ctx context.Context, subject string, ev hubbub.Eve
 func splitStatement(ev hubbub.Event, st hubbub.PresenceReported, limit int, id uint64) ([][]byte, error) {
 	// What every part carries beside its names, measured with the largest part numbers.
 	frame, err := json.Marshal(&wireEvent{Kind: tagPresencePart, Room: ev.Room, Node: ev.Node, Statement: id,
-		Part: maxStatementParts, Parts: maxStatementParts})
+		Part: maxStatementParts, Parts: maxStatementParts, Order: st.Order})
 	if err != nil {
 		return nil, fmt.Errorf("encode: %w", err)
 	}
@@ -145,7 +145,7 @@ func splitStatement(ev hubbub.Event, st hubbub.PresenceReported, limit int, id u
 	total := 0
 	for i, end := range ends {
 		w := wireEvent{Kind: tagPresencePart, Room: ev.Room, Node: ev.Node, Statement: id, Part: i, Parts: len(ends),
-			Names: st.Names[start[0]:end[0]], Away: st.Away[start[1]:end[1]]}
+			Names: st.Names[start[0]:end[0]], Away: st.Away[start[1]:end[1]], Order: st.Order}
 		data, err := json.Marshal(&w)
 		if err != nil {
 			return nil, fmt.Errorf("encode part %d: %w", i, err)
@@ -241,7 +241,7 @@ func (s *subscription) assemble(w *wireEvent, size int) (hubbub.Event, bool) {
 		return hubbub.Event{}, false
 	}
 	delete(s.statements, w.Node)
-	return hubbub.Event{Room: w.Room, Node: w.Node, Body: hubbub.PresenceReported{Names: st.names, Away: st.away}}, true
+	return hubbub.Event{Room: w.Room, Node: w.Node, Body: hubbub.PresenceReported{Names: st.names, Away: st.away, Order: w.Order}}, true
 }
 
 // held are the subscriptions of one dispatch queue that hold a statement in parts, and the
