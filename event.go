@@ -74,7 +74,8 @@ type MemberLeft struct {
 // Order numbers a node's presence events of a room — its joins, leaves and state changes
 // (MemberJoined, MemberLeft) and its statements (PresenceReported) — in the order the node
 // made the changes or read the members it states: one counter of the node's, taken under the
-// room's lock with the change. The node publishes after letting go of that lock, from
+// room's lock with the change, and started from the clock, so that a node restarted under the
+// same name goes on above its orders of before. The node publishes after letting go of that lock, from
 // whichever goroutine made the change, so the broker may carry a later event first (a
 // statement read before a leave, published after it, listed the member who had left until the
 // next restatement). A receiver applies nothing older than what it already applied about the

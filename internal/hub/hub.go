@@ -225,7 +225,10 @@ type Hub struct {
 	// (presenceopen.go), and the subscription to the presence channel (nodes.go).
 	peers peers
 	// presenceOrder is the counter of this node's hubbub.Order, which places each of its
-	// presence events among the others of the room for the nodes that receive them.
+	// presence events among the others of the room for the nodes that receive them. It
+	// starts at the clock's nanoseconds: a node restarted under the same --node goes on
+	// above its orders before the restart (it made fewer than one a nanosecond), which the
+	// other nodes still hold against its events.
 	presenceOrder atomic.Uint64
 
 	bg       sync.WaitGroup // gap fills and presence answers in flight
@@ -245,6 +248,7 @@ func New(cfg Config, store hubbub.Store, broker hubbub.Broker) *Hub {
 		stop:     make(chan struct{}),
 		loopDone: make(chan struct{}),
 	}
+	h.presenceOrder.Store(uint64(time.Now().UnixNano()))
 	h.capped = newRoomCap(store, cfg.MaxStoredRooms, h.log)
 	h.replayBudget = semaphore.NewWeighted(int64(cfg.ReplayBudget))
 	h.followPresence()

@@ -276,6 +276,10 @@ func (h *Hub) onPresenceEvent(ev hubbub.Event) {
 		}
 		if b.Hello {
 			h.Go(func() { h.announceNode(false) })
+			// A node that just started numbers its presence events anew: above the old, but
+			// for a clock set back meanwhile, whose events would be dropped as older than the
+			// old ones until the node fell silent (never). Its orders are forgotten instead.
+			h.Go(func() { h.eachRoom(func(r *room) { r.forgetOrders(ev.Node) }) })
 		}
 	}
 }
@@ -292,17 +296,24 @@ func (h *Hub) answerQuery(roomName string) {
 	h.publishQuiet(hubbub.Event{Room: roomName, Node: h.cfg.Node, Body: body}, "presence answer")
 }
 
-// eachOpening calls fn, with the room's mu held, for each room of the node that waits for the
-// other nodes' answers.
-func (h *Hub) eachOpening(fn func(*room)) {
+// eachRoom calls fn, with the room's mu held, for each room of the node.
+func (h *Hub) eachRoom(fn func(*room)) {
 	h.mu.Lock()
 	rooms := h.roomsLocked()
 	h.mu.Unlock()
 	for _, r := range rooms {
 		r.mu.Lock()
+		fn(r)
+		r.mu.Unlock()
+	}
+}
+
+// eachOpening calls fn, with the room's mu held, for each room of the node that waits for the
+// other nodes' answers.
+func (h *Hub) eachOpening(fn func(*room)) {
+	h.eachRoom(func(r *room) {
 		if r.opening != nil {
 			fn(r)
 		}
-		r.mu.Unlock()
-	}
+	})
 }

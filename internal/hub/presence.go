@@ -61,6 +61,15 @@ func (n *nodeMembers) stale(name string, order hubbub.Order) bool {
 	return order <= n.stated || order <= n.later[name].order
 }
 
+// forgetOrders forgets the orders of node's events applied here: the node started again,
+// and its next events are to be applied whatever their order (nodeMembers.stale). Called with
+// mu held.
+func (r *room) forgetOrders(node string) {
+	if n := r.remote[node]; n != nil {
+		n.stated, n.later = 0, nil
+	}
+}
+
 // changed notes that an event of order about name was applied.
 func (n *nodeMembers) changed(name string, order hubbub.Order) {
 	if order == 0 {

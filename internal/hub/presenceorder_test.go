@@ -94,3 +94,57 @@ func TestAStatementReadBeforeALeaveDoesNotBringTheMemberBack(t *testing.T) {
 		}
 	}
 }
+
+// A node restarted under the same name numbers its presence events above those of its run
+// before, which the other nodes hold against it: its members are listed there again, rather
+// than dropped as older than what the node said before it stopped.
+func TestANodeRestartedUnderItsNameIsListedAgain(t *testing.T) {
+	store, err := sqlite.Open(filepath.Join(t.TempDir(), "h.db"), sqlite.Options{Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	broker := inmem.NewBroker()
+	cfg := hub.Config{Logger: quiet, PresenceInterval: time.Hour, PresenceWindow: -1}
+	cfg.Node = "a"
+	a := hub.New(cfg, store, broker)
+	cfg.Node = "b"
+	b := hub.New(cfg, store, broker)
+	var again *hub.Hub
+	t.Cleanup(func() {
+		a.Close()
+		b.Close()
+		if again != nil {
+			again.Close()
+		}
+		broker.Close()
+		store.Close()
+	})
+	ctx := context.Background()
+	join := func(h *hub.Hub, name string) *hub.Member {
+		t.Helper()
+		m := &hub.Member{Name: name, Key: "user:" + name, UserID: name, Out: hub.NewOutbox(1000, nil)}
+		if _, err := h.Join(ctx, hub.JoinRequest{Room: "r", Member: m}); err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	join(a, "watcher")
+	ann := join(b, "ann")
+	bob := join(b, "bob")
+	b.Leave("r", ann)
+	if got := fmt.Sprint(a.Members("r")); got != "[bob watcher]" {
+		t.Fatalf("node a lists %s, want [bob watcher]", got)
+	}
+	b.Drain() // as the server does at a shutdown, whose connections then leave
+	b.Leave("r", bob)
+	b.Close()
+	if got := fmt.Sprint(a.Members("r")); got != "[watcher]" {
+		t.Fatalf("node a lists %s once b stopped, want [watcher]", got)
+	}
+
+	again = hub.New(cfg, store, broker) // node b again
+	join(again, "ann")
+	if got := fmt.Sprint(a.Members("r")); got != "[ann watcher]" {
+		t.Errorf("node a lists %s once b started again and ann joined there, want [ann watcher]", got)
+	}
+}
