@@ -826,16 +826,14 @@ func (h *Hub) MemberUsers(roomName string, names []string) map[string]string {
 	if r == nil || len(names) == 0 {
 		return nil
 	}
-	want := make(map[string]bool, len(names))
-	for _, n := range names {
-		want[n] = true
-	}
 	out := make(map[string]string, len(names))
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for m, s := range r.index {
-		if want[s.name] {
-			out[s.name] = m.UserID
+	// Each name's claim says whose it is: a message mentioning a few of a room of thousands
+	// looks up those few, not every member, under the lock its fan-out waits for.
+	for _, name := range names {
+		if c := r.names[name]; c != nil {
+			out[name] = c.user
 		}
 	}
 	return out

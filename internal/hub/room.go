@@ -57,9 +57,11 @@ type room struct {
 	renamedAway map[string]bool
 }
 
-// nameClaim records which user holds a name in a room and on how many connections.
+// nameClaim records which user holds a name in a room (their key, and their id for
+// Hub.MemberUsers) and on how many connections.
 type nameClaim struct {
 	key   string
+	user  string
 	conns int
 }
 
@@ -319,7 +321,7 @@ func (r *room) join(ctx context.Context, req JoinRequest) (JoinInfo, error) {
 		newName := claim == nil
 		var order hubbub.Order
 		if newName {
-			claim = &nameClaim{key: m.Key}
+			claim = &nameClaim{key: m.Key, user: m.UserID}
 			r.names[name] = claim
 			delete(r.renamedAway, name) // this join's announcement is to be shown
 			order = r.nextOrder()
