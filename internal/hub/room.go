@@ -414,17 +414,12 @@ func (r *room) reserveReplay(ctx context.Context, held *int64, n uint64) error {
 func (r *room) readRange(ctx context.Context, from, below uint64) ([]*Envelope, error) {
 	var out []*Envelope
 	for from+1 < below {
-		sctx, cancel := r.hub.storeCtx(ctx)
-		start := r.hub.cfg.Metrics.Now()
-		msgs, err := r.hub.store.Since(sctx, r.name, from, int(min(below-from-1, 1000)))
-		r.hub.cfg.Metrics.StoreRead(start)
-		cancel()
+		msgs, err := r.readSince(ctx, from, int(min(below-from-1, 1000)))
 		if errors.Is(err, hubbub.ErrUnreadable) {
 			r.hub.log.Error("store since: history damaged; replaying only the newest entries", "room", r.name, "err", err)
-			return nil, err
 		}
 		if err != nil {
-			return nil, r.hub.unavailable("since", r.name, err)
+			return nil, err
 		}
 		if len(msgs) == 0 {
 			break
@@ -442,21 +437,26 @@ func (r *room) readRange(ctx context.Context, from, below uint64) ([]*Envelope, 
 
 // readFirstAfter returns the seq of the room's first stored entry after seq, 0 if none.
 func (r *room) readFirstAfter(ctx context.Context, seq uint64) (uint64, error) {
+	es, err := r.readSince(ctx, seq, 1)
+	if err != nil || len(es) == 0 {
+		return 0, err
+	}
+	return es[0].Seq, nil
+}
+
+// readSince reads up to limit of the room's entries after seq from the Store, within
+// StoreTimeout and timed for the metrics. A damaged history fails with hubbub.ErrUnreadable;
+// any other failure is the client's "unavailable".
+func (r *room) readSince(ctx context.Context, seq uint64, limit int) ([]hubbub.Entry, error) {
 	sctx, cancel := r.hub.storeCtx(ctx)
 	defer cancel()
 	start := r.hub.cfg.Metrics.Now()
-	es, err := r.hub.store.Since(sctx, r.name, seq, 1)
+	es, err := r.hub.store.Since(sctx, r.name, seq, limit)
 	r.hub.cfg.Metrics.StoreRead(start)
-	if errors.Is(err, hubbub.ErrUnreadable) {
-		return 0, err
+	if err != nil && !errors.Is(err, hubbub.ErrUnreadable) {
+		return nil, r.hub.unavailable("since", r.name, err)
 	}
-	if err != nil {
-		return 0, r.hub.unavailable("since", r.name, err)
-	}
-	if len(es) == 0 {
-		return 0, nil
-	}
-	return es[0].Seq, nil
+	return es, err
 }
 
 // dropUpTo returns es (ascending in seq) without the entries at or below seq.
