@@ -341,6 +341,7 @@ type chat struct {
 	titles   roomTitles        // direct messages by their people's names
 	parted   partedRooms       // rooms /part takes out, whose left and unroom it says itself
 	gone     departures        // the printer's: a room's left and unroom said as one line
+	arrivals entryPresence     // the printer's: a member entry and the presence that follows as one line
 	removals removals          // members this chat's /kick and /ban take out: their leave is said
 	echoes   echoes            // what was printed of each room's log, and what of it was sent
 	sent     []*client.Receipt // sends whose outcome is not counted yet
@@ -1099,6 +1100,9 @@ func (c *chat) print() {
 			}
 			if f.Event == "leave" && c.removals.take(f.Room, f.Name) {
 				return // "* you kicked bob in team" says it already
+			}
+			if f.Renamed == "" && c.arrivals.take(f.Room, f.Name, f.Event) {
+				return // "* bob joined plans, accepting the invitation" says it already
 			}
 			fmt.Fprint(out, presenceLine(f, titles.label(f.Room)))
 		case *wire.Renamed:

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -589,7 +590,7 @@ func TestChatRemovalIsSaidOnce(t *testing.T) {
 	ann.waitErr(t, "* you invited bob to plans\n")
 	bob.waitOutput(t, "* you are invited to plans")
 	bobSays("/join plans")
-	ann.waitOutput(t, "* bob joined plans\n")
+	ann.waitOutput(t, "* bob joined plans, accepting the invitation\n")
 	annSays("/remove bob")
 	ann.waitErr(t, "* you removed bob from plans\n")
 	bob.waitOutput(t, "* ann removed you from plans\n")
@@ -645,5 +646,58 @@ func TestChatLeaveSkipsARoomIWasRemovedFrom(t *testing.T) {
 	bob.waitOutput(t, "[general] #1 bob: back in general\n")
 	if got := bob.err.String(); strings.Count(got, "go to plans now") != 1 { // the one its /join said
 		t.Errorf("bob's lines were said to go to plans, which he was removed from:\n%s", bob.all.String())
+	}
+}
+
+// An invitee's accepting is one line in the room (found by s30-chat): the others' chats printed
+// "* bob is a member of plans now", the entry of the log, and then "* bob joined plans", his
+// presence, for the one /join that accepted; the line now says both.
+func TestChatAcceptedInvitationIsOneLine(t *testing.T) {
+	chatLeakCheck(t)
+	s := servertest.Start(t, servertest.Options{})
+	ann, annSays := startTypedChat(t, chatArgs(chatUser(t, "ann"), []string{s.WS})...)
+	ann.waitOutput(t, "* you joined general")
+	bob := servertest.DialJSON(t, s, "bob")
+	annSays("/create plans --private")
+	ann.waitOutput(t, "* you joined plans")
+	annSays("/invite bob")
+	ann.waitErr(t, "* you invited bob to plans\n")
+	bob.AwaitFunc("bob's invitation", func(f servertest.Frame) bool { return f.Type() == "room" && f.Str("room") == "plans" })
+	if f := bob.Join("plans", nil); f.Type() != "joined" {
+		t.Fatal(f)
+	}
+	ann.waitOutput(t, "* bob joined plans, accepting the invitation\n")
+	// His leave comes after his arrival's presence: anything it was to print has printed.
+	bob.Send(servertest.Frame{"type": "leave", "room": "plans"})
+	ann.waitOutput(t, "* bob left plans\n")
+	got := chatLines(ann.out.String(), "* bob")
+	if want := []string{"* bob joined plans, accepting the invitation", "* bob left plans"}; !slices.Equal(got, want) {
+		t.Errorf("ann's chat said bob's arrival and leave as %q, want %q\n%s", got, want, ann.all.String())
+	}
+	// He joins again, no invitation in it: said as any arrival.
+	if f := bob.Join("plans", nil); f.Type() != "joined" {
+		t.Fatal(f)
+	}
+	ann.waitOutput(t, "* bob joined plans\n")
+}
+
+// The entry of a member the room was made with says only that: its creator is no invitee.
+func TestMemberChangedLineOfAJoin(t *testing.T) {
+	for _, c := range []struct {
+		f    wire.MemberChanged
+		want string
+	}{
+		{wire.MemberChanged{Room: "plans", From: "bob", User: "u_b", Subject: "u_b", SubjectName: "bob", Action: hubbub.MemberJoin, Role: "member"},
+			"* bob joined plans, accepting the invitation"},
+		{wire.MemberChanged{Room: "plans", From: "bob", SubjectName: "bob", Action: hubbub.MemberJoin}, // no user ids
+			"* bob joined plans, accepting the invitation"},
+		{wire.MemberChanged{Room: "plans", From: "ann", User: "u_a", Subject: "u_b", SubjectName: "bob", Action: hubbub.MemberJoin, Role: "member"},
+			"* bob is a member of plans now"},
+		{wire.MemberChanged{Room: "plans", From: "ann", User: "u_a", Subject: "u_a", SubjectName: "ann", Action: hubbub.MemberJoin, Role: "owner"},
+			"* ann is a member of plans now"},
+	} {
+		if got := memberChangedLine(&c.f, "plans", "carol"); got != c.want {
+			t.Errorf("memberChangedLine(%+v) = %q, want %q", c.f, got, c.want)
+		}
 	}
 }
