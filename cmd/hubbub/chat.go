@@ -1102,7 +1102,7 @@ func (c *chat) print() {
 				return // "* you kicked bob in team" says it already
 			}
 			if f.Renamed == "" && c.arrivals.take(f.Room, f.Name, f.Event) {
-				return // "* bob joined plans, accepting the invitation" says it already
+				return // "* bob joined plans, accepting the invitation" (or "* ann removed bob …") says it
 			}
 			fmt.Fprint(out, presenceLine(f, titles.label(f.Room)))
 		case *wire.Renamed:

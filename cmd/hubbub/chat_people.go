@@ -299,7 +299,9 @@ const entryPresenceGrace = 5 * time.Second
 // entryPresence pairs a member entry of a room's log with the presence frame that follows it,
 // so that one change of a member's is said in one line: an invitee's acceptance (a
 // member_changed join) is their arrival too, and "* bob is a member of plans now" then "* bob
-// joined plans" said one acceptance twice. Only the printer uses it.
+// joined plans" said one acceptance twice; a removal or a part for good (remove, leave) is
+// their departure, and "* ann removed bob from plans" then "* bob left plans" read as a
+// removal and a leave of his own. Only the printer uses it.
 type entryPresence struct {
 	until map[string]time.Time // by removalKey and the presence event: until when it is said
 }
@@ -894,8 +896,11 @@ func (c *chat) printPeople(out io.Writer, f wire.Frame, titles *roomTitles) bool
 		if f.Action == hubbub.MemberRemove && hubbub.SameName(f.SubjectName, c.name) {
 			c.gone.removed(f.Room) // "* ann removed you from plans" says my departure
 		}
-		if f.Action == hubbub.MemberJoin && accepted(f) {
+		switch {
+		case f.Action == hubbub.MemberJoin && accepted(f):
 			c.arrivals.said(f.Room, f.SubjectName, "join") // the line says they joined
+		case f.Action == hubbub.MemberLeave || f.Action == hubbub.MemberRemove:
+			c.arrivals.said(f.Room, f.SubjectName, "leave") // "* ann removed bob from plans": he left
 		}
 	case *wire.Directory:
 		if len(f.Rooms) == 0 {

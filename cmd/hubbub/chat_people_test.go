@@ -701,3 +701,48 @@ func TestMemberChangedLineOfAJoin(t *testing.T) {
 		}
 	}
 }
+
+// A member taken out of a private room, or parting it, is one line in the chats of the members
+// who stay (found by s30-chat): they printed "* ann removed bob from plans", the log's entry,
+// and then "* bob left plans", his presence, which read as a removal and a leave of his own.
+// (A kick is a leave to them: the server tells the others nothing more, docs/protocol.md.)
+func TestChatRemovalIsOneLineForTheOthers(t *testing.T) {
+	chatLeakCheck(t)
+	s := servertest.Start(t, servertest.Options{})
+	ann := servertest.DialJSON(t, s, "ann")
+	bob := servertest.DialJSON(t, s, "bob")
+	dave := servertest.DialJSON(t, s, "dave")
+	carol, carolSays := startTypedChat(t, chatArgs(chatUser(t, "carol"), []string{s.WS})...)
+	carol.waitOutput(t, "* you joined general")
+	ann.Send(servertest.Frame{"type": "create", "room": "plans", "private": true})
+	ann.Await("room")
+	if f := ann.Join("plans", nil); f.Type() != "joined" {
+		t.Fatal(f)
+	}
+	for _, name := range []string{"carol", "bob", "dave"} {
+		ann.Send(servertest.Frame{"type": "invite", "room": "plans", "name": name, "id": "i-" + name})
+		ann.AwaitFunc("the invitation of "+name, func(f servertest.Frame) bool { return f.Type() == "ack" || f.Type() == "error" })
+	}
+	carol.waitOutput(t, "* you are invited to plans")
+	carolSays("/join plans")
+	carol.waitOutput(t, "* you joined plans")
+	for _, c := range []*servertest.JSONClient{bob, dave} {
+		if f := c.Join("plans", nil); f.Type() != "joined" {
+			t.Fatal(f)
+		}
+	}
+	carol.waitOutput(t, "* dave joined plans, accepting the invitation\n")
+
+	ann.Send(servertest.Frame{"type": "remove", "room": "plans", "name": "bob", "id": "r-1"})
+	carol.waitOutput(t, "* ann removed bob from plans\n")
+	dave.Send(servertest.Frame{"type": "part", "room": "plans", "id": "p-1"})
+	carol.waitOutput(t, "* dave parted plans\n")
+	// ann's leave comes after theirs: anything the removal and the part were to print has.
+	ann.Send(servertest.Frame{"type": "leave", "room": "plans"})
+	carol.waitOutput(t, "* ann left plans\n")
+	for _, l := range chatLines(carol.out.String(), "* ") {
+		if l == "* bob left plans" || l == "* dave left plans" {
+			t.Errorf("carol's chat said %q besides the entry's line:\n%s", l, carol.all.String())
+		}
+	}
+}
