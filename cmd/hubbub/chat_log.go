@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -22,7 +24,8 @@ const chatLogHelp = `  /reply SEQ TEXT  send TEXT as a reply to message SEQ (the
   /delete SEQ      delete message SEQ (yours; anyone's for a moderator)
   /react SEQ EMOJI toggle your reaction EMOJI on message SEQ: an emoji, or a name of one
                    with or without colons (thumbsup or :+1:, heart, joy, tada, eyes…), or
-                   another :short_name:`
+                   another :short_name:; one you hold under another spelling of the same
+                   emoji (:+1: for 👍, or 👍 for :+1:) is taken back as it is held`
 
 // messageLine formats a message: "[room] #seq from: text", the room as label names it (a DM
 // by its people, "@bob"), with "(bot)" after a bot's name
@@ -213,7 +216,7 @@ func (c *chat) logCommand(ctx context.Context, cmd, line string) (handled bool, 
 		if err != nil {
 			return true, err
 		}
-		r, err = c.ses.React(ctx, room, seq, e)
+		r, err = c.ses.React(ctx, room, seq, c.heldReaction(ctx, room, seq, emoji, e))
 	}
 	if err != nil {
 		return true, err
@@ -241,6 +244,64 @@ var emojiNames = map[string]string{
 	"pray": "🙏", "thank_you": "🙏", "thanks": "🙏",
 	"smile": "😄", "fire": "🔥", "rocket": "🚀", "100": "💯", "white_check_mark": "✅",
 	"ok_hand": "👌", "wave": "👋", "clap": "👏", "thinking": "🤔", "heavy_check_mark": "✔️",
+}
+
+// emojiSpellings are the other ways the chat's emoji may be stored, by emoji without its
+// variation selectors (bareEmoji): the short names emojiNames takes for it, with colons
+// (":+1:", ":thumbsup:"…), as another client or the API may have sent them, sorted.
+var emojiSpellings = func() map[string][]string {
+	by := make(map[string][]string)
+	for name, e := range emojiNames {
+		by[bareEmoji(e)] = append(by[bareEmoji(e)], ":"+name+":")
+	}
+	for _, names := range by {
+		slices.Sort(names)
+	}
+	return by
+}()
+
+// bareEmoji is e without variation selectors: "❤️" and "❤" are one heart to a reader, and
+// another client may store either.
+func bareEmoji(e string) string { return strings.ReplaceAll(e, "\ufe0f", "") }
+
+// heldReaction is the reaction /react SEQ typed sends, e being typed read as reactionEmoji
+// reads it: the chat takes every spelling of an emoji as that emoji (👍, :+1:, thumbsup), but
+// the server toggles the one it is sent, so a reaction I hold under another spelling (a :+1:
+// stored by another client, the API, or a chat before the names) was not taken back: each try
+// added a 👍 beside it. So if I hold the emoji under any spelling, the one I hold is sent
+// (the one typed first, if I hold it so), which takes it back; else e, which adds it. What I
+// hold is the message's state on the server (a history page of it, with reactions[].me), read
+// for an emoji with other spellings only; not knowing (not connected, no such message), e.
+func (c *chat) heldReaction(ctx context.Context, room string, seq uint64, typed, e string) string {
+	others := emojiSpellings[bareEmoji(e)]
+	if len(others) == 0 || seq == math.MaxUint64 {
+		return e // one spelling (a :short_name: of its own, 🦄): the server matches it
+	}
+	want := e // the spelling typed: ":+1:" for +1 or :+1:, as the server stores a name
+	if name := strings.Trim(strings.ToLower(typed), ":"); emojiNames[name] != "" {
+		want = ":" + name + ":"
+	}
+	ctx, cancel := context.WithTimeout(ctx, chatCommandTimeout)
+	defer cancel()
+	page, err := c.ses.History(ctx, room, seq+1, 1)
+	if err != nil || len(page.Messages) == 0 || page.Messages[0].Seq != seq {
+		return e // the server's answer to the reaction says what is wrong, if anything
+	}
+	var held []string // mine, of this emoji, in the message's order
+	for _, r := range page.Messages[0].Reactions {
+		if r.Me && (bareEmoji(r.Emoji) == bareEmoji(e) || slices.Contains(others, r.Emoji)) {
+			held = append(held, r.Emoji)
+		}
+	}
+	for _, h := range held {
+		if bareEmoji(h) == bareEmoji(want) {
+			return h
+		}
+	}
+	if len(held) > 0 {
+		return held[0]
+	}
+	return e
 }
 
 // reactionEmoji reads the EMOJI of /react: one of emojiNames (thumbsup, :+1:, :Heart:) as its

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -354,4 +355,55 @@ func TestChatRefusalNamesTheRoom(t *testing.T) {
 	ann.waitOutput(t, "* you joined other")
 	typeLine("/edit 1 hello all")
 	waitStderr(t, ann, "* refused in other: the room has no message 1 (not_found)\n")
+}
+
+// TestChatTakesBackAReactionHeldUnderAnotherSpelling: a reaction stored under an emoji's name
+// (":+1:", by another client or the API) is taken back by /react with that name, or with the
+// emoji (found by s30-chat): the chat reads every spelling as the emoji, so it sent 👍, which
+// the server added beside the :+1:, and no /react could take the :+1: back. A reaction held as
+// the emoji is still taken back by its name, and one not held is added as the emoji.
+func TestChatTakesBackAReactionHeldUnderAnotherSpelling(t *testing.T) {
+	chatLeakCheck(t)
+	s := servertest.Start(t, servertest.Options{})
+	bob := servertest.DialJSON(t, s, "bob")
+	bob.Join("general", nil)
+	bob.Say("general", "b1", "hello") // #1
+	args := chatUser(t, "ann")
+	ann, say := startTypedChat(t, chatArgs(args, []string{s.WS})...)
+	ann.waitOutput(t, "[general] #1 bob: hello\n")
+
+	// ann's other device, an older client that sends the names as they are.
+	key, err := os.ReadFile(args[3])
+	if err != nil {
+		t.Fatal(err)
+	}
+	device := servertest.DialJSON(t, s, "")
+	device.Send(servertest.Frame{"type": "hello", "name": "ann", "key": strings.TrimSpace(string(key))})
+	device.Await("welcome")
+	device.Join("general", nil)
+	react := func(id, emoji string) {
+		t.Helper()
+		device.Send(servertest.Frame{"type": "react", "room": "general", "seq": 1, "emoji": emoji, "id": id})
+		device.AwaitFunc("the ack of "+id, func(f servertest.Frame) bool { return f.Type() == "ack" && f.Str("id") == id })
+	}
+
+	react("d-1", ":+1:")
+	ann.waitOutput(t, "* you reacted :+1: to #1 in general [:+1: 1]\n")
+	say("/react 1 :+1:")
+	ann.waitOutput(t, "* you took back :+1: on #1 in general\n")
+	react("d-2", ":thumbsup:")
+	ann.waitOutput(t, "* you reacted :thumbsup: to #1 in general [:thumbsup: 1]\n")
+	say("/react 1 👍")
+	ann.waitOutput(t, "* you took back :thumbsup: on #1 in general\n")
+	react("d-3", "❤") // the heart without its variation selector, which the page's has
+	ann.waitOutput(t, "* you reacted ❤ to #1 in general [❤ 1]\n")
+	say("/react 1 heart")
+	ann.waitOutput(t, "* you took back ❤ on #1 in general\n")
+	say("/react 1 thumbsup")
+	ann.waitOutput(t, "* you reacted 👍 to #1 in general [👍 1]\n")
+	say("/react 1 :+1:")
+	ann.waitOutput(t, "* you took back 👍 on #1 in general\n")
+	if got := ann.out.String(); strings.Count(got, "* you reacted") != 4 { // the device's three, and thumbsup
+		t.Errorf("a /react added a reaction it was to take back:\n%s", got)
+	}
 }
