@@ -322,7 +322,8 @@ type chat struct {
 	// server sends after its welcome (roomsLearned): --room @bob is looked up in it (startRoom).
 	roomsKnown     chan struct{}
 	roomsKnownOnce sync.Once
-	reads          readTracker // the room shown, and what was printed, for read positions
+	reads          readTracker  // the room shown, and what was printed, for read positions
+	numbers        shownNumbers // which room's each message number printed last was (messageArg)
 	// roomsAsked counts the /rooms answers not printed yet: an empty list is said only then.
 	roomsAsked atomic.Int32
 	// search is the last search, for /search --more (chat_search.go).
@@ -1081,10 +1082,12 @@ func (c *chat) print() {
 		case *wire.Message:
 			fmt.Fprintln(out, messageLine(f, titles.label)+filesText(f, server)) // a DM by its people
 			wrote.saw(f.Room, f.Seq, f.From)
+			c.numbers.saw(f.Room, f.Seq)
 			c.printedMessage(f.Room, f.Seq)
 			c.echoes.saw(f.Room, f.Seq)
 		case *wire.Edited:
 			fmt.Fprintln(out, editedLine(f, titles.label))
+			c.numbers.saw(f.Room, f.Seq)
 			c.echoes.saw(f.Room, f.LogSeq)
 		case *wire.Deleted:
 			fmt.Fprintln(out, deletedLine(f, titles.label, c.name, wrote.of(f.Room, f.Seq)))

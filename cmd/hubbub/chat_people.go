@@ -49,6 +49,7 @@ type readTracker struct {
 
 // show makes room the one the user looks at, and marks read what was printed of it already.
 func (c *chat) show(room string) {
+	c.numbers.current(room) // a number typed is checked against what printed since
 	c.reads.mu.Lock()
 	c.reads.shown = room
 	seq := c.reads.seen[room]
