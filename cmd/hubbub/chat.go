@@ -322,7 +322,8 @@ type chat struct {
 	// server sends after its welcome (roomsLearned): --room @bob is looked up in it (startRoom).
 	roomsKnown     chan struct{}
 	roomsKnownOnce sync.Once
-	reads          readTracker // the room shown, and what was printed, for read positions
+	reads          readTracker  // the room shown, and what was printed, for read positions
+	numbers        shownNumbers // which room's each message number printed last was (messageArg)
 	// roomsAsked counts the /rooms answers not printed yet: an empty list is said only then.
 	roomsAsked atomic.Int32
 	// search is the last search, for /search --more (chat_search.go).
@@ -341,6 +342,7 @@ type chat struct {
 	titles   roomTitles        // direct messages by their people's names
 	parted   partedRooms       // rooms /part takes out, whose left and unroom it says itself
 	gone     departures        // the printer's: a room's left and unroom said as one line
+	arrivals entryPresence     // the printer's: a member entry and the presence that follows as one line
 	removals removals          // members this chat's /kick and /ban take out: their leave is said
 	echoes   echoes            // what was printed of each room's log, and what of it was sent
 	sent     []*client.Receipt // sends whose outcome is not counted yet
@@ -1080,10 +1082,12 @@ func (c *chat) print() {
 		case *wire.Message:
 			fmt.Fprintln(out, messageLine(f, titles.label)+filesText(f, server)) // a DM by its people
 			wrote.saw(f.Room, f.Seq, f.From)
+			c.numbers.saw(f.Room, f.Seq)
 			c.printedMessage(f.Room, f.Seq)
 			c.echoes.saw(f.Room, f.Seq)
 		case *wire.Edited:
 			fmt.Fprintln(out, editedLine(f, titles.label))
+			c.numbers.saw(f.Room, f.Seq)
 			c.echoes.saw(f.Room, f.LogSeq)
 		case *wire.Deleted:
 			fmt.Fprintln(out, deletedLine(f, titles.label, c.name, wrote.of(f.Room, f.Seq)))
@@ -1099,6 +1103,9 @@ func (c *chat) print() {
 			}
 			if f.Event == "leave" && c.removals.take(f.Room, f.Name) {
 				return // "* you kicked bob in team" says it already
+			}
+			if f.Renamed == "" && c.arrivals.take(f.Room, f.Name, f.Event) {
+				return // "* bob joined plans, accepting the invitation" (or "* ann removed bob …") says it
 			}
 			fmt.Fprint(out, presenceLine(f, titles.label(f.Room)))
 		case *wire.Renamed:

@@ -3,8 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
+	"math"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"hubbub"
 	"hubbub/client"
@@ -22,7 +25,12 @@ const chatLogHelp = `  /reply SEQ TEXT  send TEXT as a reply to message SEQ (the
   /delete SEQ      delete message SEQ (yours; anyone's for a moderator)
   /react SEQ EMOJI toggle your reaction EMOJI on message SEQ: an emoji, or a name of one
                    with or without colons (thumbsup or :+1:, heart, joy, tada, eyes…), or
-                   another :short_name:`
+                   another :short_name:; one you hold under another spelling of the same
+                   emoji (:+1: for 👍, or 👍 for :+1:) is taken back as it is held
+  (SEQ is a message of the current room, ROOM#SEQ (@bob#3) one of another room. A room's log
+  numbers its edits, reactions and member changes too, so message numbers skip: a DM of two
+  starts at #3. Typed in a terminal, a SEQ last shown in another room's line is refused,
+  naming both rooms)`
 
 // messageLine formats a message: "[room] #seq from: text", the room as label names it (a DM
 // by its people, "@bob"), with "(bot)" after a bot's name
@@ -177,13 +185,9 @@ func (c *chat) logCommand(ctx context.Context, cmd, line string) (handled bool, 
 	if seqArg == "" {
 		return true, fmt.Errorf("usage: %s", usage)
 	}
-	seq, err := parseSeq(seqArg)
+	room, seq, err := c.messageArg(seqArg)
 	if err != nil {
 		return true, err
-	}
-	room := c.current()
-	if room == "" {
-		return true, c.noRoom()
 	}
 	var r *client.Receipt
 	switch cmd {
@@ -213,7 +217,7 @@ func (c *chat) logCommand(ctx context.Context, cmd, line string) (handled bool, 
 		if err != nil {
 			return true, err
 		}
-		r, err = c.ses.React(ctx, room, seq, e)
+		r, err = c.ses.React(ctx, room, seq, c.heldReaction(ctx, room, seq, emoji, e))
 	}
 	if err != nil {
 		return true, err
@@ -243,6 +247,64 @@ var emojiNames = map[string]string{
 	"ok_hand": "👌", "wave": "👋", "clap": "👏", "thinking": "🤔", "heavy_check_mark": "✔️",
 }
 
+// emojiSpellings are the other ways the chat's emoji may be stored, by emoji without its
+// variation selectors (bareEmoji): the short names emojiNames takes for it, with colons
+// (":+1:", ":thumbsup:"…), as another client or the API may have sent them, sorted.
+var emojiSpellings = func() map[string][]string {
+	by := make(map[string][]string)
+	for name, e := range emojiNames {
+		by[bareEmoji(e)] = append(by[bareEmoji(e)], ":"+name+":")
+	}
+	for _, names := range by {
+		slices.Sort(names)
+	}
+	return by
+}()
+
+// bareEmoji is e without variation selectors: "❤️" and "❤" are one heart to a reader, and
+// another client may store either.
+func bareEmoji(e string) string { return strings.ReplaceAll(e, "\ufe0f", "") }
+
+// heldReaction is the reaction /react SEQ typed sends, e being typed read as reactionEmoji
+// reads it: the chat takes every spelling of an emoji as that emoji (👍, :+1:, thumbsup), but
+// the server toggles the one it is sent, so a reaction I hold under another spelling (a :+1:
+// stored by another client, the API, or a chat before the names) was not taken back: each try
+// added a 👍 beside it. So if I hold the emoji under any spelling, the one I hold is sent
+// (the one typed first, if I hold it so), which takes it back; else e, which adds it. What I
+// hold is the message's state on the server (a history page of it, with reactions[].me), read
+// for an emoji with other spellings only; not knowing (not connected, no such message), e.
+func (c *chat) heldReaction(ctx context.Context, room string, seq uint64, typed, e string) string {
+	others := emojiSpellings[bareEmoji(e)]
+	if len(others) == 0 || seq == math.MaxUint64 {
+		return e // one spelling (a :short_name: of its own, 🦄): the server matches it
+	}
+	want := e // the spelling typed: ":+1:" for +1 or :+1:, as the server stores a name
+	if name := strings.Trim(strings.ToLower(typed), ":"); emojiNames[name] != "" {
+		want = ":" + name + ":"
+	}
+	ctx, cancel := context.WithTimeout(ctx, chatCommandTimeout)
+	defer cancel()
+	page, err := c.ses.History(ctx, room, seq+1, 1)
+	if err != nil || len(page.Messages) == 0 || page.Messages[0].Seq != seq {
+		return e // the server's answer to the reaction says what is wrong, if anything
+	}
+	var held []string // mine, of this emoji, in the message's order
+	for _, r := range page.Messages[0].Reactions {
+		if r.Me && (bareEmoji(r.Emoji) == bareEmoji(e) || slices.Contains(others, r.Emoji)) {
+			held = append(held, r.Emoji)
+		}
+	}
+	for _, h := range held {
+		if bareEmoji(h) == bareEmoji(want) {
+			return h
+		}
+	}
+	if len(held) > 0 {
+		return held[0]
+	}
+	return e
+}
+
 // reactionEmoji reads the EMOJI of /react: one of emojiNames (thumbsup, :+1:, :Heart:) as its
 // emoji; else what the server takes as it is, one emoji or another :short_name:. Several emoji
 // ("👍👍") go to the server too, which takes back such a reaction stored before reactions
@@ -267,6 +329,103 @@ func cutWord(s string) (word, rest string) {
 	s = strings.TrimSpace(s)
 	word, rest, _ = strings.Cut(s, " ")
 	return word, strings.TrimSpace(rest)
+}
+
+// messageArg reads the message a room-log command names: "12" or "#12", message 12 of the
+// current room, or "ROOM#12" ("general#12", "@bob#12", as the line "[@bob] #12" names it),
+// message 12 of ROOM. Every room numbers its own log, and the chat prints the lines of all the
+// rooms it is in, so in a terminal a bare number whose last line shown since the current
+// room became current is another room's is refused, naming both: a DM someone else started
+// prints "[@ann] #3 ann: hello" while lines still go to general, and "/reply 3 hi" answered
+// general's #3, a message the user never had in mind. A script's numbers are the current
+// room's, whatever printed meanwhile.
+func (c *chat) messageArg(arg string) (room string, seq uint64, err error) {
+	if named, num, ok := strings.Cut(arg, "#"); ok && named != "" {
+		if seq, err = parseSeq(num); err != nil {
+			return "", 0, err
+		}
+		if room, err = c.roomArg(named); err != nil {
+			return "", 0, err
+		}
+		if err := hubbub.ValidateRoom(room); err != nil {
+			return "", 0, fmt.Errorf("%q is not a message: %q is not a room (%s)", arg, named, hubbub.ErrorMessage(err))
+		}
+		return c.in.spelled(room), seq, nil // general#3 in General is General's
+	}
+	if seq, err = parseSeq(arg); err != nil {
+		return "", 0, err
+	}
+	if room = c.current(); room == "" {
+		return "", 0, c.noRoom()
+	}
+	if other, ok := c.numbers.elsewhere(room, seq); ok && !c.piped {
+		label, there := c.titles.label(room), c.titles.label(other)
+		return "", 0, fmt.Errorf("the #%d shown last is in %s, not %s, where lines go: give %s#%d, or %s#%d", seq, there, label, there, seq, label, seq)
+	}
+	return room, seq, nil
+}
+
+// maxNumbers is how many message numbers a chat remembers the room of (shownNumbers).
+const maxNumbers = 10000
+
+// shownNumbers remembers, for each message number (seq) the chat printed, the room of the line
+// that showed the message last — its line, its edited line, a search hit — and when, so that
+// a bare number typed can be checked against the messages the user saw (messageArg); a notice
+// that names a number (another's reaction to #3 in general) shows no message to answer. It
+// keeps the last maxNumbers numbers; an older one is taken as the current room's. The
+// printer and the commands write it, the input reads it.
+type shownNumbers struct {
+	mu      sync.Mutex
+	last    map[uint64]shownNumber
+	order   []uint64 // numbers, first shown first: the next to forget
+	tick    uint64   // counts the lines recorded
+	focus   string   // the current room, as show said it (hubbub.RoomKey)
+	focusAt uint64   // the tick when it became current
+}
+
+type shownNumber struct {
+	room string // as the frame names it
+	at   uint64 // its tick
+}
+
+// saw records that a line showing message seq of room was printed.
+func (n *shownNumbers) saw(room string, seq uint64) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.last == nil {
+		n.last = make(map[uint64]shownNumber)
+	}
+	n.tick++
+	if _, ok := n.last[seq]; !ok {
+		n.order = append(n.order, seq)
+	}
+	n.last[seq] = shownNumber{room: room, at: n.tick}
+	if len(n.order) > maxNumbers {
+		delete(n.last, n.order[0])
+		n.order = n.order[1:]
+	}
+}
+
+// current records that room is the current one: the lines shown before it became current
+// are not the ones its numbers are checked against (the user turned to it since).
+func (n *shownNumbers) current(room string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if k := hubbub.RoomKey(room); k != n.focus {
+		n.focus, n.focusAt = k, n.tick
+	}
+}
+
+// elsewhere returns the room of the line that showed message seq last, if that line was
+// printed since room became current and is another room's.
+func (n *shownNumbers) elsewhere(room string, seq uint64) (string, bool) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	s, ok := n.last[seq]
+	if !ok || s.at <= n.focusAt || hubbub.RoomKey(s.room) == hubbub.RoomKey(room) {
+		return "", false
+	}
+	return s.room, true
 }
 
 // parseSeq reads a message's seq as printed before it: "12" or "#12".

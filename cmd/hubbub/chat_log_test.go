@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -354,4 +355,131 @@ func TestChatRefusalNamesTheRoom(t *testing.T) {
 	ann.waitOutput(t, "* you joined other")
 	typeLine("/edit 1 hello all")
 	waitStderr(t, ann, "* refused in other: the room has no message 1 (not_found)\n")
+}
+
+// TestChatTakesBackAReactionHeldUnderAnotherSpelling: a reaction stored under an emoji's name
+// (":+1:", by another client or the API) is taken back by /react with that name, or with the
+// emoji (found by s30-chat): the chat reads every spelling as the emoji, so it sent 👍, which
+// the server added beside the :+1:, and no /react could take the :+1: back. A reaction held as
+// the emoji is still taken back by its name, and one not held is added as the emoji.
+func TestChatTakesBackAReactionHeldUnderAnotherSpelling(t *testing.T) {
+	chatLeakCheck(t)
+	s := servertest.Start(t, servertest.Options{})
+	bob := servertest.DialJSON(t, s, "bob")
+	bob.Join("general", nil)
+	bob.Say("general", "b1", "hello") // #1
+	args := chatUser(t, "ann")
+	ann, say := startTypedChat(t, chatArgs(args, []string{s.WS})...)
+	ann.waitOutput(t, "[general] #1 bob: hello\n")
+
+	// ann's other device, an older client that sends the names as they are.
+	key, err := os.ReadFile(args[3])
+	if err != nil {
+		t.Fatal(err)
+	}
+	device := servertest.DialJSON(t, s, "")
+	device.Send(servertest.Frame{"type": "hello", "name": "ann", "key": strings.TrimSpace(string(key))})
+	device.Await("welcome")
+	device.Join("general", nil)
+	react := func(id, emoji string) {
+		t.Helper()
+		device.Send(servertest.Frame{"type": "react", "room": "general", "seq": 1, "emoji": emoji, "id": id})
+		device.AwaitFunc("the ack of "+id, func(f servertest.Frame) bool { return f.Type() == "ack" && f.Str("id") == id })
+	}
+
+	react("d-1", ":+1:")
+	ann.waitOutput(t, "* you reacted :+1: to #1 in general [:+1: 1]\n")
+	say("/react 1 :+1:")
+	ann.waitOutput(t, "* you took back :+1: on #1 in general\n")
+	react("d-2", ":thumbsup:")
+	ann.waitOutput(t, "* you reacted :thumbsup: to #1 in general [:thumbsup: 1]\n")
+	say("/react 1 👍")
+	ann.waitOutput(t, "* you took back :thumbsup: on #1 in general\n")
+	react("d-3", "❤") // the heart without its variation selector, which the page's has
+	ann.waitOutput(t, "* you reacted ❤ to #1 in general [❤ 1]\n")
+	say("/react 1 heart")
+	ann.waitOutput(t, "* you took back ❤ on #1 in general\n")
+	say("/react 1 thumbsup")
+	ann.waitOutput(t, "* you reacted 👍 to #1 in general [👍 1]\n")
+	say("/react 1 :+1:")
+	ann.waitOutput(t, "* you took back 👍 on #1 in general\n")
+	if got := ann.out.String(); strings.Count(got, "* you reacted") != 4 { // the device's three, and thumbsup
+		t.Errorf("a /react added a reaction it was to take back:\n%s", got)
+	}
+}
+
+// TestChatNumbersAreTheRoomsOfTheLinesShown: in a terminal a bare number is the current room's,
+// unless the last message line that showed it since is another room's (found by s30-chat): a
+// DM someone else started printed "[@ann] #3 ann: hello bob" while bob's lines went to
+// general, and his "/reply 3 …" answered general's #3 — the DM's first message is #3, its log
+// beginning with the members. Now that is refused, naming both rooms, and ROOM#SEQ names the
+// message of either.
+func TestChatNumbersAreTheRoomsOfTheLinesShown(t *testing.T) {
+	chatLeakCheck(t)
+	s := servertest.Start(t, servertest.Options{})
+	ann := servertest.DialJSON(t, s, "ann")
+	ann.Join("general", nil)
+	for i, text := range []string{"one", "two", "three"} {
+		ann.Say("general", fmt.Sprint("a-", i), text) // #1 to #3
+	}
+	pr, pw := io.Pipe()
+	t.Cleanup(func() { pw.Close() })
+	bob := startChatOn(t, stdio{in: pr, tty: true}, chatArgs(chatUser(t, "bob"), []string{s.WS})...)
+	say := lineTyper(t, pw)
+	bob.waitOutput(t, "[general] #3 ann: three\n")
+
+	ann.Send(servertest.Frame{"type": "dm", "names": []string{"bob"}})
+	dm := ann.AwaitFunc("the DM", func(f servertest.Frame) bool { return f.Type() == "room" && f["dm"] == true }).Str("room")
+	ann.Join(dm, nil)
+	ann.Say(dm, "a-dm", "hello bob") // #3: #1 and #2 are its members
+	bob.waitOutput(t, "[@ann] #3 ann: hello bob\n")
+
+	say("/reply 3 glad to hear from you")
+	waitStderr(t, bob, "* /reply: the #3 shown last is in @ann, not general, where lines go: give @ann#3, or general#3\n")
+	say("/reply @ann#3 glad to hear from you")
+	bob.waitOutput(t, "[@ann] #4 bob ↪ #3: glad to hear from you\n")
+	say("/react general#3 👍")
+	bob.waitOutput(t, "* you reacted 👍 to #3 in general [👍 1]\n")
+	if got := chatLines(bob.out.String(), "[general]"); len(got) != 3 {
+		t.Errorf("bob's /reply went to general: %q", got)
+	}
+	// Turned to the DM, its numbers are the ones typed, whatever showed them before.
+	say("/dm ann")
+	waitStderr(t, bob, "* lines you type go to @ann now\n")
+	say("/edit 4 glad, truly")
+	bob.waitOutput(t, "[@ann] #4 bob (edited): glad, truly\n")
+	say("/react 3 👀")
+	bob.waitOutput(t, "* you reacted 👀 to #3 in @ann [👀 1]\n")
+	say("/react bad!room#3 👀")
+	waitStderr(t, bob, `* /react: "bad!room#3" is not a message: "bad!room" is not a room`)
+}
+
+// A number is checked against the lines shown since the current room became current, and a
+// chat remembers a bounded number of them.
+func TestShownNumbers(t *testing.T) {
+	var n shownNumbers
+	n.current("general")
+	n.saw("general", 3)
+	if _, ok := n.elsewhere("general", 3); ok {
+		t.Error("general's #3 was taken for another room's in general")
+	}
+	n.saw("dm.1", 3)
+	if room, ok := n.elsewhere("General", 3); !ok || room != "dm.1" {
+		t.Errorf("elsewhere after the DM's #3 = %q, %v", room, ok)
+	}
+	n.current("dm.1")
+	n.current("dm.1") // again: still current since the first
+	if _, ok := n.elsewhere("dm.1", 3); ok {
+		t.Error("the DM's own #3 was taken for another room's")
+	}
+	n.current("general")
+	if _, ok := n.elsewhere("general", 3); ok {
+		t.Error("a line shown before general became current counted")
+	}
+	for seq := range uint64(maxNumbers + 10) {
+		n.saw("other", seq+10)
+	}
+	if len(n.last) != maxNumbers || len(n.order) != maxNumbers {
+		t.Errorf("remembers %d numbers (%d in order), want %d", len(n.last), len(n.order), maxNumbers)
+	}
 }

@@ -49,6 +49,7 @@ type readTracker struct {
 
 // show makes room the one the user looks at, and marks read what was printed of it already.
 func (c *chat) show(room string) {
+	c.numbers.current(room) // a number typed is checked against what printed since
 	c.reads.mu.Lock()
 	c.reads.shown = room
 	seq := c.reads.seen[room]
@@ -288,6 +289,60 @@ func (d *departures) removed(room string) {
 
 // joined forgets room's departure: the connection is in it again.
 func (d *departures) joined(room string) { d.take(room) }
+
+// entryPresenceGrace is how long after a member entry is printed the presence it brings is
+// still taken for the entry's own: the server sends presence up to --presence-window-max (500
+// ms by default) late, and the entry comes first (it is written before the member enters the
+// room or is taken out of it). One that never comes (a room past --presence-limit sends none)
+// is forgotten then, so that the member's next coming or going prints.
+const entryPresenceGrace = 5 * time.Second
+
+// entryPresence pairs a member entry of a room's log with the presence frame that follows it,
+// so that one change of a member's is said in one line: an invitee's acceptance (a
+// member_changed join) is their arrival too, and "* bob is a member of plans now" then "* bob
+// joined plans" said one acceptance twice; a removal or a part for good (remove, leave) is
+// their departure, and "* ann removed bob from plans" then "* bob left plans" read as a
+// removal and a leave of his own. Only the printer uses it.
+type entryPresence struct {
+	until map[string]time.Time // by removalKey and the presence event: until when it is said
+}
+
+// said records that a line printed for room's entry says name's presence event ("join" or
+// "leave") that follows.
+func (e *entryPresence) said(room, name, event string) {
+	now := time.Now()
+	if e.until == nil {
+		e.until = make(map[string]time.Time)
+	}
+	for k, until := range e.until { // a presence that never came: forget it (rare, and few)
+		if now.After(until) {
+			delete(e.until, k)
+		}
+	}
+	e.until[removalKey(room, name)+"\x00"+event] = now.Add(entryPresenceGrace)
+}
+
+// take reports whether name's presence event in room was said by an entry's line, and
+// forgets it.
+func (e *entryPresence) take(room, name, event string) bool {
+	k := removalKey(room, name) + "\x00" + event
+	until, ok := e.until[k]
+	delete(e.until, k)
+	return ok && time.Now().Before(until)
+}
+
+// accepted reports whether the member_changed join f is an invitee accepting (their own join
+// of a private room), not a member the room was made with: its creator, the owner, is one of
+// those too, and a DM has no invitations.
+func accepted(f *wire.MemberChanged) bool {
+	if hubbub.IsDMRoom(f.Room) || f.Role == string(hubbub.RoomOwner) {
+		return false
+	}
+	if f.Subject != "" && f.User != "" {
+		return f.Subject == f.User
+	}
+	return hubbub.SameName(f.From, f.SubjectName) // a server that sends no user ids
+}
 
 // dm opens the direct message with the people named in args and makes it current.
 func (c *chat) dm(ctx context.Context, args string) error {
@@ -842,6 +897,12 @@ func (c *chat) printPeople(out io.Writer, f wire.Frame, titles *roomTitles) bool
 		if f.Action == hubbub.MemberRemove && hubbub.SameName(f.SubjectName, c.name) {
 			c.gone.removed(f.Room) // "* ann removed you from plans" says my departure
 		}
+		switch {
+		case f.Action == hubbub.MemberJoin && accepted(f):
+			c.arrivals.said(f.Room, f.SubjectName, "join") // the line says they joined
+		case f.Action == hubbub.MemberLeave || f.Action == hubbub.MemberRemove:
+			c.arrivals.said(f.Room, f.SubjectName, "leave") // "* ann removed bob from plans": he left
+		}
 	case *wire.Directory:
 		if len(f.Rooms) == 0 {
 			fmt.Fprintln(out, "* no public room matches")
@@ -943,6 +1004,10 @@ func memberChangedLine(f *wire.MemberChanged, room, me string) string {
 	case hubbub.MemberInvite:
 		return fmt.Sprintf("* %s invited %s to %s", by, who, room)
 	case hubbub.MemberJoin:
+		if accepted(f) {
+			// Their arrival too: the presence that follows says nothing more (entryPresence).
+			return fmt.Sprintf("* %s joined %s, accepting the invitation", who, room)
+		}
 		return fmt.Sprintf("* %s %s a member of %s now", who, is, room)
 	case hubbub.MemberLeave:
 		return fmt.Sprintf("* %s parted %s", who, room)

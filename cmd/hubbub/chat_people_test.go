@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -296,11 +297,15 @@ func TestChatRemovedFromTheCurrentRoom(t *testing.T) {
 
 	ann.Send(servertest.Frame{"type": "remove", "room": "plans", "name": "bob", "id": "r-1"})
 	bob.waitOutput(t, "* ann removed you from plans\n") // the one line of the removal
+	// The removal's left follows its line; a line typed at once raced the printer to it. A
+	// person reads first: the answer to /who comes after every frame of the removal.
+	typeLine("/who plans")
+	waitStderr(t, bob, "* /who: ")
 	typeLine("meant for plans")
 	waitStderr(t, bob, "* you are no longer in plans: that line was not sent\n* lines you type go to general now\n")
 	typeLine("now in general")
 	bob.waitOutput(t, "[general] #1 bob: now in general\n")
-	if strings.Contains(bob.err.String(), "not_joined") {
+	if strings.Contains(bob.err.String(), "* refused") { // the /who's not_joined is no line's
 		t.Errorf("a line was sent to plans after the removal:\n%s", bob.err.String())
 	}
 	// The removal's unroom, which came before the line in general, says nothing more: "* you
@@ -589,7 +594,7 @@ func TestChatRemovalIsSaidOnce(t *testing.T) {
 	ann.waitErr(t, "* you invited bob to plans\n")
 	bob.waitOutput(t, "* you are invited to plans")
 	bobSays("/join plans")
-	ann.waitOutput(t, "* bob joined plans\n")
+	ann.waitOutput(t, "* bob joined plans, accepting the invitation\n")
 	annSays("/remove bob")
 	ann.waitErr(t, "* you removed bob from plans\n")
 	bob.waitOutput(t, "* ann removed you from plans\n")
@@ -645,5 +650,103 @@ func TestChatLeaveSkipsARoomIWasRemovedFrom(t *testing.T) {
 	bob.waitOutput(t, "[general] #1 bob: back in general\n")
 	if got := bob.err.String(); strings.Count(got, "go to plans now") != 1 { // the one its /join said
 		t.Errorf("bob's lines were said to go to plans, which he was removed from:\n%s", bob.all.String())
+	}
+}
+
+// An invitee's accepting is one line in the room (found by s30-chat): the others' chats printed
+// "* bob is a member of plans now", the entry of the log, and then "* bob joined plans", his
+// presence, for the one /join that accepted; the line now says both.
+func TestChatAcceptedInvitationIsOneLine(t *testing.T) {
+	chatLeakCheck(t)
+	s := servertest.Start(t, servertest.Options{})
+	ann, annSays := startTypedChat(t, chatArgs(chatUser(t, "ann"), []string{s.WS})...)
+	ann.waitOutput(t, "* you joined general")
+	bob := servertest.DialJSON(t, s, "bob")
+	annSays("/create plans --private")
+	ann.waitOutput(t, "* you joined plans")
+	annSays("/invite bob")
+	ann.waitErr(t, "* you invited bob to plans\n")
+	bob.AwaitFunc("bob's invitation", func(f servertest.Frame) bool { return f.Type() == "room" && f.Str("room") == "plans" })
+	if f := bob.Join("plans", nil); f.Type() != "joined" {
+		t.Fatal(f)
+	}
+	ann.waitOutput(t, "* bob joined plans, accepting the invitation\n")
+	// His leave comes after his arrival's presence: anything it was to print has printed.
+	bob.Send(servertest.Frame{"type": "leave", "room": "plans"})
+	ann.waitOutput(t, "* bob left plans\n")
+	got := chatLines(ann.out.String(), "* bob")
+	if want := []string{"* bob joined plans, accepting the invitation", "* bob left plans"}; !slices.Equal(got, want) {
+		t.Errorf("ann's chat said bob's arrival and leave as %q, want %q\n%s", got, want, ann.all.String())
+	}
+	// He joins again, no invitation in it: said as any arrival.
+	if f := bob.Join("plans", nil); f.Type() != "joined" {
+		t.Fatal(f)
+	}
+	ann.waitOutput(t, "* bob joined plans\n")
+}
+
+// The entry of a member the room was made with says only that: its creator is no invitee.
+func TestMemberChangedLineOfAJoin(t *testing.T) {
+	for _, c := range []struct {
+		f    wire.MemberChanged
+		want string
+	}{
+		{wire.MemberChanged{Room: "plans", From: "bob", User: "u_b", Subject: "u_b", SubjectName: "bob", Action: hubbub.MemberJoin, Role: "member"},
+			"* bob joined plans, accepting the invitation"},
+		{wire.MemberChanged{Room: "plans", From: "bob", SubjectName: "bob", Action: hubbub.MemberJoin}, // no user ids
+			"* bob joined plans, accepting the invitation"},
+		{wire.MemberChanged{Room: "plans", From: "ann", User: "u_a", Subject: "u_b", SubjectName: "bob", Action: hubbub.MemberJoin, Role: "member"},
+			"* bob is a member of plans now"},
+		{wire.MemberChanged{Room: "plans", From: "ann", User: "u_a", Subject: "u_a", SubjectName: "ann", Action: hubbub.MemberJoin, Role: "owner"},
+			"* ann is a member of plans now"},
+	} {
+		if got := memberChangedLine(&c.f, "plans", "carol"); got != c.want {
+			t.Errorf("memberChangedLine(%+v) = %q, want %q", c.f, got, c.want)
+		}
+	}
+}
+
+// A member taken out of a private room, or parting it, is one line in the chats of the members
+// who stay (found by s30-chat): they printed "* ann removed bob from plans", the log's entry,
+// and then "* bob left plans", his presence, which read as a removal and a leave of his own.
+// (A kick is a leave to them: the server tells the others nothing more, docs/protocol.md.)
+func TestChatRemovalIsOneLineForTheOthers(t *testing.T) {
+	chatLeakCheck(t)
+	s := servertest.Start(t, servertest.Options{})
+	ann := servertest.DialJSON(t, s, "ann")
+	bob := servertest.DialJSON(t, s, "bob")
+	dave := servertest.DialJSON(t, s, "dave")
+	carol, carolSays := startTypedChat(t, chatArgs(chatUser(t, "carol"), []string{s.WS})...)
+	carol.waitOutput(t, "* you joined general")
+	ann.Send(servertest.Frame{"type": "create", "room": "plans", "private": true})
+	ann.Await("room")
+	if f := ann.Join("plans", nil); f.Type() != "joined" {
+		t.Fatal(f)
+	}
+	for _, name := range []string{"carol", "bob", "dave"} {
+		ann.Send(servertest.Frame{"type": "invite", "room": "plans", "name": name, "id": "i-" + name})
+		ann.AwaitFunc("the invitation of "+name, func(f servertest.Frame) bool { return f.Type() == "ack" || f.Type() == "error" })
+	}
+	carol.waitOutput(t, "* you are invited to plans")
+	carolSays("/join plans")
+	carol.waitOutput(t, "* you joined plans")
+	for _, c := range []*servertest.JSONClient{bob, dave} {
+		if f := c.Join("plans", nil); f.Type() != "joined" {
+			t.Fatal(f)
+		}
+	}
+	carol.waitOutput(t, "* dave joined plans, accepting the invitation\n")
+
+	ann.Send(servertest.Frame{"type": "remove", "room": "plans", "name": "bob", "id": "r-1"})
+	carol.waitOutput(t, "* ann removed bob from plans\n")
+	dave.Send(servertest.Frame{"type": "part", "room": "plans", "id": "p-1"})
+	carol.waitOutput(t, "* dave parted plans\n")
+	// ann's leave comes after theirs: anything the removal and the part were to print has.
+	ann.Send(servertest.Frame{"type": "leave", "room": "plans"})
+	carol.waitOutput(t, "* ann left plans\n")
+	for _, l := range chatLines(carol.out.String(), "* ") {
+		if l == "* bob left plans" || l == "* dave left plans" {
+			t.Errorf("carol's chat said %q besides the entry's line:\n%s", l, carol.all.String())
+		}
 	}
 }
