@@ -67,3 +67,24 @@ func SeqGapTooFar(room string, last int64, gap uint64) error {
 	return hubbub.Errorf(hubbub.ECodeLimit, "room %q is at seq %d: a gap of %d would take it past %d, the highest seq a room may reach; give a smaller gap",
 		room, last, gap, uint64(hubbub.MaxSeq))
 }
+
+// NextSeqFloor is the seq floor hubbub.Store.SkipSeqs leaves, from the floor before it, the
+// highest last seq of any room before the move, and the gap: max(floor, highest) + gap, or
+// ECodeLimit for a floor past hubbub.MaxSeq.
+//
+// floor + gap is what the floor must reach: a room made after the backup was taken (and lost
+// with the part after it) numbered its entries from the floor of its time, which is the
+// floor the backup holds, and took fewer entries than the gap (the operator's promise, as for
+// every room), so every seq it handed out is at most floor + gap. The highest room goes into
+// the max too, so that the floor also sits at or above every room's numbering after the move:
+// a room made after the restore is numbered above every seq the store holds, whichever of
+// its rooms a client's since came from, which is the simplest thing to tell an operator, and
+// costs no more than one gap of the seqs up to MaxSeq, as the move itself does.
+func NextSeqFloor(floor, highest, gap uint64) (uint64, error) {
+	next := max(floor, highest) + gap
+	if next > hubbub.MaxSeq {
+		return 0, hubbub.Errorf(hubbub.ECodeLimit, "the seq floor of new rooms is %d: a gap of %d would take it past %d, the highest seq a room may reach; give a smaller gap",
+			floor, gap, uint64(hubbub.MaxSeq))
+	}
+	return next, nil
+}
