@@ -394,6 +394,7 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 		return err
 	}
 	defer store.Close()
+	servingAttrs := restoredAttrs(ctx, store, log)
 	// The broker calls back into the hub on reconnect, and the hub needs the broker: resync
 	// goes through a variable set once both exist.
 	var resync atomic.Pointer[hub.Hub]
@@ -502,7 +503,7 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 		// net/http sees them (internal/server/wsaccept.go); TLS connections are net/http's.
 		go func() { served <- httpSrv.Serve(srv.Listener(ln)) }()
 	}
-	log.Info("hubbub serving", "addr", ln.Addr().String(), "url", local, "scheme", scheme, "store", storeName(f), "broker", f.nats.name(), "node", f.node, "version", hubbub.Version)
+	log.Info("hubbub serving", append([]any{"addr", ln.Addr().String(), "url", local, "scheme", scheme, "store", storeName(f), "broker", f.nats.name(), "node", f.node, "version", hubbub.Version}, servingAttrs...)...)
 	if onListen != nil {
 		onListen(ln.Addr())
 	}
@@ -624,6 +625,23 @@ func spareProcessor(procs int, env string) int {
 		return 2
 	}
 	return procs
+}
+
+// restoredAttrs are the attributes the "hubbub serving" line adds for a store that hubbub
+// restore prepared (hubbub.Store.LastRestore): when the latest restore ran, its gap, and the
+// seq floor new rooms number from, so that an operator reading the log of any node learns
+// that the numbering jumped, and why a new room's first seq is not 1. None for a store never
+// restored; a failed read is a warning, as the server serves without it.
+func restoredAttrs(ctx context.Context, store hubbub.Store, log *slog.Logger) []any {
+	r, found, err := store.LastRestore(ctx)
+	if err != nil {
+		log.Warn("could not read the store's last restore", "err", err)
+		return nil
+	}
+	if !found {
+		return nil
+	}
+	return []any{"restored", r.At.Format(time.RFC3339), "seq_gap", r.Gap, "seq_floor", r.Floor}
 }
 
 func storeName(f *serveFlags) string {
