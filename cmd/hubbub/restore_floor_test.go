@@ -89,4 +89,12 @@ func TestRestoreNumbersARoomMadeAgainAboveTheLostOne(t *testing.T) {
 	if got := texts(again.Messages("plans", int(j.Num("replay")))); got != strings.Join(want, "|") || j["truncated"] != false {
 		t.Errorf("ann rejoining plans with since %d got %q (joined %v), want every message of the room made again, %q", applied, got, j, want)
 	}
+	// The room's numbering starts above the floor, not at 1: a client that has seen nothing
+	// of it still gets all of it, and is not told that older entries were left out.
+	carol := servertest.DialJSON(t, s, "carol")
+	zero := uint64(0)
+	j = carol.Join("plans", &zero)
+	if got := texts(carol.Messages("plans", int(j.Num("replay")))); got != strings.Join(want, "|") || j["truncated"] != false {
+		t.Errorf("carol joining plans with since 0 got %q (joined %v), want %q, not truncated", got, j, want)
+	}
 }
