@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"hubbub/internal/servertest"
+	"hubbub/internal/sqlitetest"
 )
 
 // A room made after the backup is lost with the restore; made again under its name, it must
@@ -96,5 +97,38 @@ func TestRestoreNumbersARoomMadeAgainAboveTheLostOne(t *testing.T) {
 	j = carol.Join("plans", &zero)
 	if got := texts(carol.Messages("plans", int(j.Num("replay")))); got != strings.Join(want, "|") || j["truncated"] != false {
 		t.Errorf("carol joining plans with since 0 got %q (joined %v), want %q, not truncated", got, j, want)
+	}
+}
+
+// After a restore a room's first entry is numbered above the seq floor, not 1: the hub must
+// still take it for the room's first, and count the room it makes toward --max-stored-rooms
+// at once, as it does a room's seq 1. Here the cap is 2: a join makes one room, an anonymous
+// sender's first message the second, and a join of a third name is refused; the hub took
+// only seq 1 for a first entry, so it let the third in until its next count (a second on).
+func TestRestoredStoreCountsARoomMadeByItsFirstMessage(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "hubbub.db")
+	sqlitetest.Fresh(t, data)
+	var out, errOut bytes.Buffer
+	if err := run(t.Context(), []string{"restore", "--data", data, "--seq-gap", "10"}, stdio{in: strings.NewReader(""), out: &out, err: &errOut}); err != nil {
+		t.Fatalf("hubbub restore: %v\n%s", err, errOut.String())
+	}
+	addr, stop := startServe(t, "--data", data, "--max-stored-rooms", "2")
+	defer stop()
+	s := &servertest.Server{WS: "ws://" + addr + "/ws"}
+	ann := servertest.DialJSON(t, s, "ann")
+	if f := ann.Join("r1", nil); f.Type() != "joined" {
+		t.Fatalf("ann's join of r1 below the cap: %v", f)
+	}
+	anon := servertest.DialJSON(t, s, "")
+	anon.Send(servertest.Frame{"type": "hello", "name": "zed"})
+	anon.Await("welcome")
+	if f := anon.Join("r2", nil); f.Type() != "joined" {
+		t.Fatalf("an anonymous join of r2 below the cap: %v", f)
+	}
+	if f := anon.Say("r2", "c1", "the first message stores r2"); f.Num("seq") != 11 {
+		t.Fatalf("the first message of r2: %v, want seq 11, above the floor of 10", f)
+	}
+	if f := ann.Join("r3", nil); f.Type() != "error" || f.Str("code") != "limit" {
+		t.Errorf("ann's join of r3 with two rooms stored and a cap of 2: %v, want refused with limit", f)
 	}
 }
