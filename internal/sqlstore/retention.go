@@ -75,11 +75,12 @@ func SeqGapTooFar(room string, last int64, gap uint64) error {
 // floor + gap is what the floor must reach: a room made after the backup was taken (and lost
 // with the part after it) numbered its entries from the floor of its time, which is the
 // floor the backup holds, and took fewer entries than the gap (the operator's promise, as for
-// every room), so every seq it handed out is at most floor + gap. The highest room goes into
-// the max too, so that the floor also sits at or above every room's numbering after the move:
-// a room made after the restore is numbered above every seq the store holds, whichever of
-// its rooms a client's since came from, which is the simplest thing to tell an operator, and
-// costs no more than one gap of the seqs up to MaxSeq, as the move itself does.
+// every room), so every seq it handed out is at most floor + gap. max(highest + gap, floor)
+// would not do: after a first restore the floor may be above every room, and a room lost
+// after a second backup then handed out seqs up to floor + gap. The highest room goes into
+// the max too, so that the floor sits at or above every room's numbering after the move: a
+// room made after the restore starts above every seq the store holds, the one rule an
+// operator needs, and that costs no more seqs up to MaxSeq than the move itself.
 func NextSeqFloor(floor, highest, gap uint64) (uint64, error) {
 	next := max(floor, highest) + gap
 	if next > hubbub.MaxSeq {
