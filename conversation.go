@@ -122,7 +122,8 @@ const MaxMembersNamed = 100
 // Contract, which internal/storetest checks on every implementation:
 //   - CreateRoom stores meta (Name, Topic, Private, DM, CreatedBy read; Created set by the
 //     store, UTC, to the millisecond) and makes each of members a member with its Role ("":
-//     member) since Created, as KindMember join entries of the room (seqs from 1, in the
+//     member) since Created, as KindMember join entries of the room (seqs from the store's
+//     seq floor + 1, which is 1 before any restore, Store.SkipSeqs; in the
 //     order given; each with User = CreatedBy and From = that user's stored name (CreatedBy
 //     itself when no user has that id, as the API's), and Subject, SubjectName (the member's
 //     stored name, or Membership.Name for an id no user has) and Role of the member). It fails with

@@ -26,7 +26,9 @@ import (
 //     crash of the process (kill -9) and of the store's own connection.
 //   - Append assigns Seq = (highest Seq ever stored in the room) + 1, with no gap and no repeat,
 //     even when many goroutines (or nodes, for a shared store) append to one room at once, and
-//     whatever the entries' kinds. Seqs are never reused, not even after retention.
+//     whatever the entries' kinds. Seqs are never reused, not even after retention. The first
+//     entry of a room that holds none yet (a new room, or one with metadata alone, CreateRoom's
+//     joins included) is numbered the store's seq floor + 1: 1 until SkipSeqs raised the floor.
 //   - Append assigns ID (unique) and Time (the store's clock, UTC, millisecond precision).
 //   - Append reads e.User, the actor's user id, and keys by it what belongs to the actor:
 //     idempotency, authorship, reactions. From is only the name the actor had at the time, for
@@ -93,14 +95,21 @@ import (
 //     names, those after the cursor only, at most limit of them, each with LastSeq and
 //     LastActivity (the Time of the entry numbered LastSeq, zero once retention removed it).
 //   - SkipSeqs(gap) moves every room's numbering on by gap, as if gap entries had been
-//     appended and removed: each room that holds or held an entry, or has metadata, gets
-//     LastSeq + gap as its LastSeq, and its next entry LastSeq + gap + 1; nothing else changes
-//     (the entries, the messages a room holds for MaxPerRoom, unread counts, read positions),
-//     but that a room with metadata and no entry yet now counts as one that held entries.
-//     It returns how many rooms it moved. A gap of 0 or above MaxSeqGap is refused with
-//     ECodeBadField, and one that would take a room's LastSeq past MaxSeq with ECodeLimit,
-//     moving no room. It is for a store restored from a backup, before any server uses it
-//     (hubbub restore): the seqs the lost part handed out are then never handed out again.
+//     appended and removed: each room that holds or held an entry gets LastSeq + gap as its
+//     LastSeq, and its next entry LastSeq + gap + 1; nothing else changes (the entries, the
+//     messages a room holds for MaxPerRoom, unread counts, read positions). In the same
+//     transaction it raises the seq floor to max(floor, the highest LastSeq of any room before
+//     the move) + gap, and records the restore (Restore), which LastRestore returns from then
+//     on. So every room with no entry then numbers its first entry above the floor, whether it
+//     has metadata already or is made later, on every node: a room made after the backup,
+//     lost with the part after it and made again under its name, handed out seqs up to the
+//     floor of its time + the entries it took, which the new floor passes. It returns the
+//     record: Rooms counts the rooms with entries it moved and those with metadata alone. A
+//     gap of 0 or above MaxSeqGap is refused with ECodeBadField, and one that would take a
+//     room's LastSeq or the floor past MaxSeq with ECodeLimit, changing nothing. It is for a
+//     store restored from a backup, before any server uses it (hubbub restore): the seqs the
+//     lost part handed out are then never handed out again.
+//   - LastRestore returns the latest Restore SkipSeqs recorded, found false if none did.
 //   - Check returns nil while the store answers, and an error once it is closed.
 //   - All methods are safe for concurrent use, honour ctx, and fail after Close.
 type Store interface {
@@ -140,11 +149,15 @@ type Store interface {
 	ReactedBy(ctx context.Context, room, user string, from, to uint64) ([]ReactionKey, error)
 	// LastSeq returns the highest Seq ever assigned in room, or 0 if the room has none.
 	LastSeq(ctx context.Context, room string) (uint64, error)
-	// SkipSeqs moves the numbering of every room on by gap (see the contract above) and
-	// returns how many rooms it moved: after a restore from a backup, the seqs handed out
-	// since the backup was taken are never handed out again, so a client that kept one as
-	// its since still gets every later entry. Run it with no server on the store.
-	SkipSeqs(ctx context.Context, gap uint64) (rooms int64, err error)
+	// SkipSeqs moves the numbering of every room on by gap and raises the seq floor that
+	// rooms with no entry yet number from (see the contract above), and returns the restore
+	// as it recorded it: after a restore from a backup, the seqs handed out since the backup
+	// was taken are never handed out again, so a client that kept one as its since still
+	// gets every later entry. Run it with no server on the store.
+	SkipSeqs(ctx context.Context, gap uint64) (Restore, error)
+	// LastRestore returns the latest restore SkipSeqs recorded (found false if none), for an
+	// operator to see that the store was restored, when, and from which seq new rooms number.
+	LastRestore(ctx context.Context) (r Restore, found bool, err error)
 	// Prune applies the retention policy the store was opened with and returns how many
 	// messages it removed. The server calls it periodically; Append may also prune.
 	Prune(ctx context.Context) (removed int64, err error)
@@ -204,13 +217,29 @@ type RoomInfo struct {
 	LastActivity time.Time
 }
 
+// Restore is a restore from a backup as the store recorded it (Store.SkipSeqs, which hubbub
+// restore runs): kept in the store itself, so that every node and every later operator can
+// tell that the numbering jumped, by how much, and where new rooms start.
+type Restore struct {
+	// At is when SkipSeqs ran: the store's clock, UTC, at millisecond precision.
+	At time.Time
+	// Gap is how far it moved every room's numbering on.
+	Gap uint64
+	// Floor is the seq floor from then on: a room with no entry numbers its first Floor + 1.
+	Floor uint64
+	// Rooms is how many rooms it moved: those with entries, by Gap, and those with metadata
+	// alone, by the Floor.
+	Rooms int64
+}
+
 // MaxSeqGap is the largest gap Store.SkipSeqs takes at once: a billion seqs, more than any
 // room numbers between two backups.
 const MaxSeqGap = 1_000_000_000
 
-// MaxSeq is the highest seq Store.SkipSeqs takes a room to: 2^36 - 1. The SQLite store's search
-// index keys a message by its room and seq in one integer, with 36 bits for the seq, and does
-// not index messages past it; clients in JavaScript hold seqs as numbers, exact to 2^53.
+// MaxSeq is the highest seq Store.SkipSeqs takes a room or the seq floor to: 2^36 - 1. The
+// SQLite store's search index keys a message by its room and seq in one integer, with 36 bits
+// for the seq, and does not index messages past it; clients in JavaScript hold seqs as
+// numbers, exact to 2^53.
 const MaxSeq = 1<<36 - 1
 
 // Retention says which messages a Store may forget. The zero value keeps everything.

@@ -35,6 +35,12 @@ seq 100 is 100 + gap + 1: every new entry is numbered above any seq the lost par
 out, and a client rejoining with such a since gets all of them. Give a gap larger than the
 most entries (messages, edits, reactions, …) any one room had after the backup was taken.
 
+A room made after the backup is not in it: made again under its name, it would number from 1
+again. So hubbub restore also records in the database a seq floor, the highest seq of any
+room (or the floor of an earlier restore) + the gap, and a room with no entry yet, or made
+from now on, numbers its first entry above it. It prints the floor; hubbub serve's start line
+says it too (seq_floor), with when the last restore ran.
+
 It refuses to run while a server uses the database: the --data file's lock, or a node that
 announced itself on the --postgres database within its last --node-check-interval × 3. It
 refuses a database that holds no hubbub tables (an empty file a failed copy left).
@@ -105,7 +111,7 @@ func runRestore(ctx context.Context, args []string, io stdio) error {
 			return err
 		}
 	}
-	n, err := store.SkipSeqs(ctx, uint64(gap))
+	r, err := store.SkipSeqs(ctx, uint64(gap))
 	if err != nil {
 		return fmt.Errorf("restore: %w", err)
 	}
@@ -113,10 +119,12 @@ func runRestore(ctx context.Context, args []string, io stdio) error {
 		return fmt.Errorf("restore: %w", err)
 	}
 	rooms := "rooms"
-	if n == 1 {
+	if r.Rooms == 1 {
 		rooms = "room"
 	}
-	fmt.Fprintf(io.out, "moved the numbering of %d %s on by %d seqs: each room's next entry is numbered %d past its last\n", n, rooms, gap, gap+1)
+	fmt.Fprintf(io.out, "moved the numbering of %d %s on by %d seqs: each room's next entry is numbered %d past its last, "+
+		"and a room with no entry yet, or made from now on, numbers its first %d (recorded in the database at %s; hubbub serve logs it as seq_floor)\n",
+		r.Rooms, rooms, gap, gap+1, r.Floor+1, r.At.Format(time.RFC3339))
 	return nil
 }
 

@@ -214,6 +214,17 @@ func TestRestorePostgres(t *testing.T) {
 	if after.Seq != m.Seq+501 {
 		t.Errorf("the first message after hubbub restore --seq-gap 500 took seq %d, want %d", after.Seq, m.Seq+501)
 	}
+	// A room made after the restore numbers above the floor: general's last seq + the gap.
+	fresh, _, _, err := store.Append(ctx, &hubbub.Entry{Room: "fresh", From: "ann", Text: "first"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fresh.Seq != m.Seq+501 {
+		t.Errorf("the first message of a room made after hubbub restore --seq-gap 500 took seq %d, want %d", fresh.Seq, m.Seq+501)
+	}
+	if r, found, err := store.LastRestore(ctx); err != nil || !found || r.Gap != 500 || r.Floor != m.Seq+500 {
+		t.Errorf("LastRestore = %+v, %v, %v; want the restore of gap 500, floor %d", r, found, err, m.Seq+500)
+	}
 }
 
 // hubbub restore says what is wrong with its command line, and makes no database.

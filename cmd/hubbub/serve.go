@@ -394,6 +394,8 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 		return err
 	}
 	defer store.Close()
+	restored, servingAttrs := lastRestore(ctx, store, log)
+	f.hub.SeqFloor = restored.Floor // a room's first entry is numbered above it
 	// The broker calls back into the hub on reconnect, and the hub needs the broker: resync
 	// goes through a variable set once both exist.
 	var resync atomic.Pointer[hub.Hub]
@@ -502,7 +504,7 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 		// net/http sees them (internal/server/wsaccept.go); TLS connections are net/http's.
 		go func() { served <- httpSrv.Serve(srv.Listener(ln)) }()
 	}
-	log.Info("hubbub serving", "addr", ln.Addr().String(), "url", local, "scheme", scheme, "store", storeName(f), "broker", f.nats.name(), "node", f.node, "version", hubbub.Version)
+	log.Info("hubbub serving", append([]any{"addr", ln.Addr().String(), "url", local, "scheme", scheme, "store", storeName(f), "broker", f.nats.name(), "node", f.node, "version", hubbub.Version}, servingAttrs...)...)
 	if onListen != nil {
 		onListen(ln.Addr())
 	}
@@ -624,6 +626,24 @@ func spareProcessor(procs int, env string) int {
 		return 2
 	}
 	return procs
+}
+
+// lastRestore reads the latest restore hubbub restore recorded in the store
+// (hubbub.Store.LastRestore), with the attributes the "hubbub serving" line adds for it: when
+// it ran, its gap, and the seq floor new rooms number from, so that an operator reading the
+// log of any node learns that the numbering jumped, and why a new room's first seq is not 1.
+// Nothing for a store never restored; a failed read is a warning, as the server serves
+// without it (the hub then counts new rooms toward --max-stored-rooms when it next counts).
+func lastRestore(ctx context.Context, store hubbub.Store, log *slog.Logger) (hubbub.Restore, []any) {
+	r, found, err := store.LastRestore(ctx)
+	if err != nil {
+		log.Warn("could not read the store's last restore", "err", err)
+		return hubbub.Restore{}, nil
+	}
+	if !found {
+		return hubbub.Restore{}, nil
+	}
+	return r, []any{"restored", r.At.Format(time.RFC3339), "seq_gap", r.Gap, "seq_floor", r.Floor}
 }
 
 func storeName(f *serveFlags) string {

@@ -95,6 +95,9 @@ type plan struct {
 	last   map[string]int64     // each room's last seq so far
 	lastNo map[string]int64     // each room's last message_no so far
 	found  map[key]hubbub.Entry // nil until a key is found or stored
+	// floor is the seq floor (seqFloorOfNew): a room at seq 0 numbers its first entry
+	// floor + 1. The locks read it for such a room; 0 in a batch with none.
+	floor int64
 	// autos are the handovers (Auto entries) that findKeys read after the member changes
 	// holding the batch's keys, and those the batch appends, by their room and seq: a resent
 	// member change returns the one numbered after its first outcome.
@@ -188,10 +191,15 @@ func (p *plan) apply(e hubbub.Entry) result {
 	return res
 }
 
-// take returns e with the room's next seq, an ID and the batch's time.
+// take returns e with the room's next seq, an ID and the batch's time. A room's first entry
+// is numbered above the seq floor.
 func (p *plan) take(e hubbub.Entry) hubbub.Entry {
-	p.last[e.Room]++
-	e.Seq, e.ID, e.Time = uint64(p.last[e.Room]), hubbub.NewMessageID(p.now), p.now
+	last := p.last[e.Room]
+	if last == 0 {
+		last = p.floor
+	}
+	p.last[e.Room] = last + 1
+	e.Seq, e.ID, e.Time = uint64(last+1), hubbub.NewMessageID(p.now), p.now
 	return e
 }
 

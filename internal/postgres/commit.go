@@ -21,10 +21,11 @@ const (
 	// latest committed values, whatever the statement's snapshot. The no-op update is what
 	// takes the lock. It also says whether the row is a room, and for one that is not yet, the
 	// room holding its name's key (roomkey.go). A row it made for a room that then takes no
-	// entry is deleted again before the commit (deleteUnmade).
+	// entry is deleted again before the commit (deleteUnmade). For a room with no entry yet it
+	// reads the seq floor its first entry is numbered above (seqFloorOfNew).
 	lockRoom = `INSERT INTO rooms (name, last_seq) VALUES ($1, 0)
 		ON CONFLICT (name) DO UPDATE SET last_seq = rooms.last_seq
-		RETURNING last_seq, last_message_no, last_seq > 0 OR created IS NOT NULL, ` + keyHolderOfNew
+		RETURNING last_seq, last_message_no, last_seq > 0 OR created IS NOT NULL, ` + keyHolderOfNew + `, ` + seqFloorOfNew
 	// batchTime is the server's clock, read after the locks so that times never go back
 	// within a room.
 	batchTime = `SELECT date_trunc('milliseconds', clock_timestamp())`
@@ -283,15 +284,17 @@ func (w *writer) attempt(ctx context.Context, reqs []*request, attempt int) (out
 	last := make(map[string]int64, len(rooms))
 	lastNo := make(map[string]int64, len(rooms))
 	var keys roomKeys
+	var floor int64 // the seq floor, if a room of the batch has no entry yet
 	b := &pgx.Batch{}
 	b.Queue(beginBatch)
 	for _, room := range rooms {
 		b.Queue(lockRoom, room).QueryRow(func(row pgx.Row) error {
-			var seq, no int64
+			var seq, no, f int64
 			var isRoom bool
 			var holder string
-			err := row.Scan(&seq, &no, &isRoom, &holder)
+			err := row.Scan(&seq, &no, &isRoom, &holder, &f)
 			last[room], lastNo[room] = seq, no
+			floor = max(floor, f)
 			keys.locked(room, isRoom, holder)
 			return err
 		})
@@ -311,6 +314,7 @@ func (w *writer) attempt(ctx context.Context, reqs []*request, attempt int) (out
 	if err := conn.SendBatch(ctx, b).Close(); err != nil {
 		return nil, false, fmt.Errorf("read: %w", err)
 	}
+	p.floor = floor
 	if w.afterLookup != nil {
 		w.afterLookup(attempt)
 	}

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -146,26 +147,33 @@ func (s *Store) pruneRoom(ctx context.Context, room string, cut int64) (removed 
 	return removed, tx.Commit(ctx)
 }
 
-// SkipSeqs moves every room's numbering on by gap; see hubbub.Store. A room is a row with an
-// entry or metadata (created): a row of neither is one a refused first append left, which is
-// no room. last_message_no, which unread counts read, counts messages and stays. The update
-// locks the rows it moves, so an append (none should run) waits for it and numbers after it;
-// a room it would take past hubbub.MaxSeq rolls the whole update back.
-func (s *Store) SkipSeqs(ctx context.Context, gap uint64) (int64, error) {
+// SkipSeqs moves every room's numbering on by gap, raises the seq floor and records the
+// restore; see hubbub.Store. A room is a row with an entry or metadata (created): a row of
+// neither is one a refused first append left, which is no room. A room with metadata alone
+// stays at last_seq 0, which numbers its first entry above the floor as any new room's
+// (seqFloorOfNew). last_message_no, which unread counts read, counts messages and stays. The
+// update locks the rows it moves, so an append (none should run) waits for it and numbers
+// after it; a room it would take past hubbub.MaxSeq rolls the whole transaction back.
+func (s *Store) SkipSeqs(ctx context.Context, gap uint64) (hubbub.Restore, error) {
 	if err := sqlstore.CheckSeqGap(gap); err != nil {
-		return 0, s.guard.Wrap(sqlstore.OpSkipSeqs, err)
+		return hubbub.Restore{}, s.guard.Wrap(sqlstore.OpSkipSeqs, err)
 	}
-	var n int64
-	err := s.inTx(ctx, sqlstore.OpSkipSeqs, func(tx pgx.Tx, _ time.Time) error {
-		n = 0
-		rows, err := tx.Query(ctx, `UPDATE rooms SET last_seq = last_seq + $1
-			WHERE created IS NOT NULL OR last_seq > 0 RETURNING name, last_seq`, int64(gap))
+	var rec hubbub.Restore
+	err := s.inTx(ctx, sqlstore.OpSkipSeqs, func(tx pgx.Tx, now time.Time) error {
+		var floor, alone int64
+		if err := tx.QueryRow(ctx, `SELECT coalesce(max(floor), 0) FROM restores`).Scan(&floor); err != nil {
+			return fmt.Errorf("read the seq floor: %w", err)
+		}
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM rooms WHERE created IS NOT NULL AND last_seq = 0`).Scan(&alone); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, `UPDATE rooms SET last_seq = last_seq + $1 WHERE last_seq > 0 RETURNING name, last_seq`, int64(gap))
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
 		var room string
-		var last int64
+		var last, highest, moved int64
 		for rows.Next() {
 			if err := rows.Scan(&room, &last); err != nil {
 				return err
@@ -173,12 +181,43 @@ func (s *Store) SkipSeqs(ctx context.Context, gap uint64) (int64, error) {
 			if uint64(last) > hubbub.MaxSeq {
 				return sqlstore.SeqGapTooFar(room, last-int64(gap), gap)
 			}
-			n++
+			highest = max(highest, last-int64(gap))
+			moved++
 		}
-		return rows.Err()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		next, err := sqlstore.NextSeqFloor(uint64(floor), uint64(highest), gap)
+		if err != nil {
+			return err
+		}
+		rec = hubbub.Restore{At: now, Gap: gap, Floor: next, Rooms: moved + alone}
+		_, err = tx.Exec(ctx, `INSERT INTO restores (at, gap, floor, rooms) VALUES ($1, $2, $3, $4)`,
+			now, int64(gap), int64(next), rec.Rooms)
+		return err
 	})
 	if err != nil {
-		return 0, err
+		return hubbub.Restore{}, err
 	}
-	return n, nil
+	return rec, nil
+}
+
+// LastRestore returns the latest restore SkipSeqs recorded; see hubbub.Store. Floors only
+// grow, so the latest row holds the floor in force.
+func (s *Store) LastRestore(ctx context.Context) (hubbub.Restore, bool, error) {
+	if err := s.guard.Begin(ctx, sqlstore.OpLastRestore); err != nil {
+		return hubbub.Restore{}, false, err
+	}
+	var gap, floor int64
+	var r hubbub.Restore
+	err := s.pool.QueryRow(ctx, `SELECT at, gap, floor, rooms FROM restores ORDER BY id DESC LIMIT 1`).
+		Scan(&r.At, &gap, &floor, &r.Rooms)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return hubbub.Restore{}, false, nil
+	}
+	if err != nil {
+		return hubbub.Restore{}, false, s.guard.Wrap(sqlstore.OpLastRestore, err)
+	}
+	r.At, r.Gap, r.Floor = r.At.UTC(), uint64(gap), uint64(floor)
+	return r, true, nil
 }

@@ -26,6 +26,13 @@ import (
 const keyHolderOfNew = `CASE WHEN rooms.last_seq = 0 AND rooms.created IS NULL
 		THEN coalesce((SELECT o.name FROM rooms o WHERE o.room_key = lower($1)), '') ELSE '' END`
 
+// seqFloorOfNew, in the RETURNING of a statement that locks a room's row, is the seq floor in
+// force (hubbub.Store.SkipSeqs; migrations/0022_restores.sql) when the room has no entry yet,
+// whose first entry plan.take numbers floor + 1; else 0. As keyHolderOfNew's, its subquery
+// runs only then (an InitPlan, evaluated when the CASE first reaches it), and every node reads
+// the floor the database holds.
+const seqFloorOfNew = `CASE WHEN rooms.last_seq = 0 THEN (SELECT coalesce(max(floor), 0) FROM restores) ELSE 0 END`
+
 // roomKeyRetries is how often CreateRoom and JoinRoom run again after rooms_key refused the
 // room they made: once finds the room another transaction made meanwhile; more covers a
 // third spelling arriving in between.

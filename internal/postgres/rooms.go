@@ -38,13 +38,15 @@ const (
 // The statements of rooms.
 const (
 	// lockRoomMeta is lockRoom that also reads whether the room exists and is private, and
-	// the room holding its name's key if it is no room yet (roomkey.go).
+	// the room holding its name's key if it is no room yet (roomkey.go), and the seq floor
+	// if it has no entry yet.
 	lockRoomMeta = `INSERT INTO rooms (name, last_seq) VALUES ($1, 0)
 		ON CONFLICT (name) DO UPDATE SET last_seq = rooms.last_seq
-		RETURNING last_seq, last_message_no, created IS NOT NULL, private OR dm, ` + keyHolderOfNew
+		RETURNING last_seq, last_message_no, created IS NOT NULL, private OR dm, ` + keyHolderOfNew + `, ` + seqFloorOfNew
 	// lockRoomIfAny is lockRoomMeta for a leave: it locks the room's row only if there is
 	// one, so that leaving a room that does not exist stores nothing (and makes no room).
-	lockRoomIfAny  = `SELECT last_seq, last_message_no, created IS NOT NULL, private OR dm, '' FROM rooms WHERE name = $1 FOR UPDATE`
+	lockRoomIfAny = `SELECT last_seq, last_message_no, created IS NOT NULL, private OR dm, '', ` + seqFloorOfNew + `
+		FROM rooms WHERE name = $1 FOR UPDATE`
 	selectUserName = `SELECT name FROM users WHERE id = $1`
 	createRoomMeta = `UPDATE rooms SET topic = $2, private = $3, dm = $4, created_by = $5, created = $6,
 		members = $7, last_seq = $8, last_message_no = last_message_no WHERE name = $1`
@@ -174,8 +176,9 @@ func (s *Store) roomTime(ctx context.Context, tx pgx.Tx) (time.Time, error) {
 	return sqlstore.MsTime(now.UnixMilli()), nil
 }
 
-// CreateRoom creates a room with its metadata and first members, as join entries from seq 1,
-// in one transaction under the room's lock. See hubbub.RoomStore.
+// CreateRoom creates a room with its metadata and first members, as join entries from seq
+// floor + 1 (1 before any restore), in one transaction under the room's lock. See
+// hubbub.RoomStore.
 func (s *Store) CreateRoom(ctx context.Context, meta hubbub.RoomMeta, members []hubbub.Membership) (hubbub.RoomMeta, []hubbub.Entry, error) {
 	if err := s.guard.Begin(ctx, sqlstore.OpCreateRoom); err != nil {
 		return hubbub.RoomMeta{}, nil, err
@@ -217,10 +220,10 @@ func (s *Store) createRoom(ctx context.Context, meta hubbub.RoomMeta, members []
 		return hubbub.RoomMeta{}, nil, err
 	}
 	defer rollback(tx) // after Commit, a no-op
-	var last, lastNo int64
+	var last, lastNo, floor int64
 	var exists, private bool
 	var holder string
-	if err := tx.QueryRow(ctx, lockRoomMeta, meta.Name).Scan(&last, &lastNo, &exists, &private, &holder); err != nil {
+	if err := tx.QueryRow(ctx, lockRoomMeta, meta.Name).Scan(&last, &lastNo, &exists, &private, &holder, &floor); err != nil {
 		return hubbub.RoomMeta{}, nil, err
 	}
 	if exists || last > 0 {
@@ -265,19 +268,21 @@ func (s *Store) createRoom(ctx context.Context, meta hubbub.RoomMeta, members []
 		if n, ok := names[m.User]; ok {
 			subjectName = n
 		}
-		e := hubbub.Entry{Room: meta.Name, Seq: uint64(i + 1), ID: hubbub.NewMessageID(now), From: from, User: meta.CreatedBy,
+		e := hubbub.Entry{Room: meta.Name, Seq: uint64(floor) + uint64(i+1), ID: hubbub.NewMessageID(now), From: from, User: meta.CreatedBy,
 			Kind: hubbub.KindMember, Time: now, Subject: m.User, SubjectName: subjectName, Action: hubbub.MemberJoin, Role: role}
 		entries = append(entries, e)
 		c.user, c.name, c.role = append(c.user, m.User), append(c.name, subjectName), append(c.role, string(role))
 		c.id, c.seq = append(c.id, e.ID), append(c.seq, int64(e.Seq))
 	}
 	out := hubbub.RoomMeta{Name: meta.Name, Topic: meta.Topic, Private: meta.Private, DM: meta.DM, CreatedBy: meta.CreatedBy,
-		Created: now, Members: len(firsts), LastSeq: uint64(len(firsts))}
+		Created: now, Members: len(firsts)}
 	if len(firsts) > 0 {
-		out.LastActivity = now
+		// The joins are the room's first entries: above the seq floor. A room without them
+		// stays at seq 0, and its first entry is numbered above the floor then.
+		out.LastSeq, out.LastActivity = entries[len(entries)-1].Seq, now
 	}
 	b = &pgx.Batch{}
-	b.Queue(createRoomMeta, meta.Name, meta.Topic, meta.Private, meta.DM, meta.CreatedBy, now, len(firsts), len(firsts))
+	b.Queue(createRoomMeta, meta.Name, meta.Topic, meta.Private, meta.DM, meta.CreatedBy, now, len(firsts), int64(out.LastSeq))
 	if len(firsts) > 0 {
 		b.Queue(insertMemberships, meta.Name, now, c.user, c.name, c.role)
 		b.Queue(insertMemberEntries, meta.Name, from, meta.CreatedBy, now, c.seq, c.id, c.user, c.name, c.role)
@@ -398,14 +403,14 @@ func (s *Store) publicMembership(ctx context.Context, room, user string, join bo
 		return nil, err
 	}
 	defer rollback(tx) // after Commit, a no-op
-	var last, lastNo int64
+	var last, lastNo, floor int64
 	var exists, private bool
 	var holder string
 	lock := lockRoomMeta
 	if !join {
 		lock = lockRoomIfAny
 	}
-	err = tx.QueryRow(ctx, lock, room).Scan(&last, &lastNo, &exists, &private, &holder)
+	err = tx.QueryRow(ctx, lock, room).Scan(&last, &lastNo, &exists, &private, &holder, &floor)
 	switch {
 	case !join && errors.Is(err, pgx.ErrNoRows):
 		return nil, nil // no room, so no membership of it
@@ -422,6 +427,7 @@ func (s *Store) publicMembership(ctx context.Context, room, user string, join bo
 	}
 	rooms := []string{room}
 	p := newPlan(now, map[string]int64{room: last}, map[string]int64{room: lastNo})
+	p.floor = floor // a handover may be the room's first entry
 	b := &pgx.Batch{}
 	hooks := s.w.queueHooks(b, rooms)
 	p.queueFindMembers(b, rooms, []string{user})

@@ -20,12 +20,15 @@ func (w *writer) appendMessage(ctx context.Context, m hubbub.Entry) result {
 	if err := w.stmts.messageSeq.QueryRowContext(ctx, m.Room).Scan(&seq, &ord); err != nil {
 		return result{err: w.roomKeyTaken(ctx, m.Room, fmt.Errorf("next seq: %w", err))}
 	}
+	seq, err := w.startLog(ctx, m.Room, seq)
+	if err != nil {
+		return result{err: err}
+	}
 	m.Seq = uint64(seq)
 	res, inserted := w.insertMessage(ctx, m, seq, ord)
 	if !inserted {
 		return res
 	}
-	var err error
 	if m.ReplyTo > 0 {
 		if err := w.countReply(ctx, m); err != nil {
 			return result{err: err}

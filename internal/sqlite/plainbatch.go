@@ -114,7 +114,13 @@ func chunkRows(rest int) int {
 type plainRoom struct {
 	before roomNumbering
 	added  int64
+	// floor is the seq floor the room's first entry is numbered above (writer.floor), for a
+	// room with no entry before the group; 0 for the others.
+	floor int64
 }
+
+// first is the seq before the room's first in the group.
+func (pr *plainRoom) first() int64 { return pr.before.last + pr.floor }
 
 // appendPlains stores the plain messages of reqs (each request's res.msg, the entry as it
 // is to be stored, without its seq) in the open transaction, and leaves each outcome in its
@@ -130,6 +136,7 @@ func (w *writer) appendPlains(ctx context.Context, reqs []*request) {
 	// refused and left out (roomkey.go).
 	rooms := make(map[string]*plainRoom)
 	var claims map[string]string
+	floor := int64(-1) // read once, for the group's first new room
 	group := make([]*request, 0, len(reqs))
 	for _, r := range reqs {
 		m := &r.res.msg
@@ -155,10 +162,21 @@ func (w *writer) appendPlains(ctx context.Context, reqs []*request) {
 				w.seqs.put(m.Room, cur)
 			}
 			pr = &plainRoom{before: cur}
+			if cur.last == 0 {
+				if floor < 0 {
+					var err error
+					if floor, err = w.floor(ctx); err != nil {
+						w.broken = err
+						setErr(reqs, w.broken)
+						return
+					}
+				}
+				pr.floor = floor
+			}
 			rooms[m.Room] = pr
 		}
 		pr.added++
-		m.Seq = uint64(pr.before.last + pr.added)
+		m.Seq = uint64(pr.first() + pr.added)
 		group = append(group, r)
 	}
 	if !w.insertPlains(ctx, group, rooms) {
@@ -180,7 +198,7 @@ func (w *writer) appendPlains(ctx context.Context, reqs []*request) {
 		return
 	}
 	for room, pr := range rooms {
-		w.seqs.put(room, roomNumbering{last: pr.before.last + pr.added, msgs: pr.before.msgs + pr.added})
+		w.seqs.put(room, roomNumbering{last: pr.first() + pr.added, msgs: pr.before.msgs + pr.added})
 	}
 }
 
@@ -202,7 +220,7 @@ func (w *writer) insertPlains(ctx context.Context, reqs []*request, rooms map[st
 		args = args[:0]
 		for _, r := range sorted[done : done+n] {
 			m := &r.res.msg
-			ord := rooms[m.Room].before.msgs + int64(m.Seq) - rooms[m.Room].before.last
+			ord := rooms[m.Room].before.msgs + int64(m.Seq) - rooms[m.Room].first()
 			args = append(args, m.Room, int64(m.Seq), m.ID, m.ClientID, m.From, m.Text, m.Time.UnixMilli(), m.User, ord, m.Bot)
 		}
 		res, err := st.ExecContext(ctx, args...)
@@ -250,6 +268,17 @@ func (w *writer) insertPlains(ctx context.Context, reqs []*request, rooms map[st
 			return false
 		}
 		done += n
+	}
+	// A room's first entries were numbered above the seq floor: its row takes the floor on
+	// (startLog), a statement for each such room, which is rare (the plain statements stay
+	// those of every other group).
+	for _, room := range names {
+		if f := rooms[room].floor; f > 0 {
+			if _, err := w.stmts.raiseSeq.ExecContext(ctx, room, f); err != nil {
+				w.broken = fmt.Errorf("%w: the seq floor: %w", errBatchBroken, err)
+				return false
+			}
+		}
 	}
 	return true
 }

@@ -230,6 +230,10 @@ func (w *writer) appendRoomChange(ctx context.Context, e hubbub.Entry, asGiven b
 	if err := w.stmts.entrySeq.QueryRowContext(ctx, e.Room).Scan(&seq); err != nil {
 		return result{err: w.roomKeyTaken(ctx, e.Room, fmt.Errorf("next seq: %w", err))}
 	}
+	seq, err := w.startLog(ctx, e.Room, seq)
+	if err != nil {
+		return result{err: err}
+	}
 	e.Seq = uint64(seq)
 	now := e.Time.UnixMilli()
 	if e.Kind == hubbub.KindTopic {
@@ -317,7 +321,7 @@ func (w *writer) handOver(ctx context.Context, change hubbub.Entry, heir hubbub.
 }
 
 // CreateRoom creates a room with its metadata and first members (KindMember join entries
-// from seq 1), in one transaction; see hubbub.RoomStore. Of two creating one room at once
+// from seq floor + 1, 1 before any restore), in one transaction; see hubbub.RoomStore. Of two creating one room at once
 // (a DM's members, on any node sharing the file), one wins and the other gets ECodeExists;
 // a room whose key another room holds is refused room_case (roomkey.go).
 func (s *Store) CreateRoom(ctx context.Context, meta hubbub.RoomMeta, members []hubbub.Membership) (hubbub.RoomMeta, []hubbub.Entry, error) {

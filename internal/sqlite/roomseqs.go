@@ -120,7 +120,17 @@ func (w *writer) appendPlain(ctx context.Context, m hubbub.Entry) result {
 		}
 		w.seqs.put(m.Room, cur)
 	}
-	m.Seq = uint64(cur.last + 1)
+	// The room's first entry is numbered above the seq floor, which its row takes on once
+	// the message is in (startLog).
+	var floor int64
+	if cur.last == 0 {
+		var err error
+		if floor, err = w.floor(ctx); err != nil {
+			w.broken = err
+			return result{err: w.broken}
+		}
+	}
+	m.Seq = uint64(cur.last + floor + 1)
 	res, inserted := w.insertMessage(ctx, m, int64(m.Seq), cur.msgs+1)
 	if !inserted {
 		if res.err != nil && !res.dup {
@@ -138,8 +148,45 @@ func (w *writer) appendPlain(ctx context.Context, m hubbub.Entry) result {
 		w.broken = fmt.Errorf("%w: %w", errBatchBroken, err)
 		return result{err: w.broken}
 	}
-	w.seqs.put(m.Room, roomNumbering{last: cur.last + 1, msgs: cur.msgs + 1})
+	if floor > 0 {
+		if _, err := w.stmts.raiseSeq.ExecContext(ctx, m.Room, floor); err != nil {
+			w.seqs.forget(m.Room)
+			w.broken = fmt.Errorf("%w: the seq floor: %w", errBatchBroken, err)
+			return result{err: w.broken}
+		}
+	}
+	w.seqs.put(m.Room, roomNumbering{last: cur.last + floor + 1, msgs: cur.msgs + 1})
 	return res
+}
+
+// floor reads the seq floor in force (hubbub.Store.SkipSeqs): the first entry of a room is
+// numbered floor + 1. It is read in the open transaction each time a room's first entry is
+// numbered, which is rare, so that every Store on the file, and every process, numbers from
+// the floor the file holds, whoever raised it.
+func (w *writer) floor(ctx context.Context) (int64, error) {
+	var floor int64
+	if err := w.stmts.seqFloor.QueryRowContext(ctx).Scan(&floor); err != nil {
+		return 0, fmt.Errorf("read the seq floor: %w", err)
+	}
+	return floor, nil
+}
+
+// startLog returns seq, the seq a room's numbering (messageSeq, entrySeq) just gave an entry,
+// moved on by the seq floor if it is the room's first (1): the room's row is then moved on by
+// the floor too, in the open transaction (the savepoint of the append), its last_seq and its
+// other_seqs, since the floor's seqs hold no message, as SkipSeqs moves a room.
+func (w *writer) startLog(ctx context.Context, room string, seq int64) (int64, error) {
+	if seq != 1 {
+		return seq, nil
+	}
+	floor, err := w.floor(ctx)
+	if err != nil || floor == 0 {
+		return seq, err
+	}
+	if _, err := w.stmts.raiseSeq.ExecContext(ctx, room, floor); err != nil {
+		return 0, fmt.Errorf("the seq floor: %w", err)
+	}
+	return floor + 1, nil
 }
 
 // isConstraint reports whether err is SQLite refusing a row for a constraint

@@ -17,6 +17,9 @@ type writeStmts struct {
 	// A plain message's numbering (roomseqs.go): the room's row read once, then bumped
 	// without reading it back; and whether another connection committed since.
 	roomSeq, bumpSeq, dataVersion *sql.Stmt
+	// A room's first entry (writer.startLog): the seq floor in force, and the room's row
+	// moved on by it.
+	seqFloor, raiseSeq *sql.Stmt
 	// The room that holds a room name's key (keyHolderSQL), which a new room of another
 	// spelling may not take.
 	keyHolder *sql.Stmt
@@ -121,6 +124,8 @@ func prepareWrites(ctx context.Context, conn *sql.Conn) (writeStmts, error) {
 	w.bumpSeq = prep(`INSERT INTO rooms (name, last_seq, msgs) VALUES (?, 1, 1)
 		ON CONFLICT (name) DO UPDATE SET last_seq = last_seq + 1, msgs = msgs + 1`)
 	w.dataVersion = prep(`PRAGMA data_version`)
+	w.seqFloor = prep(seqFloorSQL)
+	w.raiseSeq = prep(`UPDATE rooms SET last_seq = last_seq + ?2, other_seqs = other_seqs + ?2 WHERE name = ?1`)
 	w.entrySeq = prep(`INSERT INTO rooms (name, last_seq, other_seqs) VALUES (?, 1, 1)
 		ON CONFLICT (name) DO UPDATE SET last_seq = last_seq + 1, other_seqs = other_seqs + 1 RETURNING last_seq`)
 	w.plainMessage = prep(`INSERT INTO messages (room, seq, id, sender, text, created_ms, user_id, ord) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)

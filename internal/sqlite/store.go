@@ -216,23 +216,30 @@ func (s *Store) Prune(ctx context.Context) (int64, error) {
 }
 
 // skipRoomsSQL is every row of rooms that is a room (RoomMeta finds it: an entry, or
-// metadata), which SkipSeqs moves on.
+// metadata), which SkipSeqs counts as moved: those with an entry by the gap, those with
+// metadata alone by the floor.
 const skipRoomsSQL = `(r.last_seq > 0 OR EXISTS (SELECT 1 FROM room_meta m WHERE m.name = r.name))`
 
-// SkipSeqs moves every room's numbering on by gap; see hubbub.Store. The gap's seqs count as
-// seqs that are not messages held (other_seqs, as retention's removed ones), so a room still
-// holds last_seq - other_seqs messages for MaxPerRoom; rooms.msgs, which unread counts read,
-// counts messages and stays. It runs on the writer between two batches, in one transaction,
-// and the writer forgets the rooms' numbering it held (an exec does), so the next append reads
-// the moved one.
-func (s *Store) SkipSeqs(ctx context.Context, gap uint64) (int64, error) {
+// seqFloorSQL is the seq floor in force (migrations/0021_restores.sql): 0 before any restore.
+const seqFloorSQL = `SELECT coalesce(max(floor), 0) FROM restores`
+
+// SkipSeqs moves every room's numbering on by gap, raises the seq floor and records the
+// restore; see hubbub.Store. The gap's seqs count as seqs that are not messages held
+// (other_seqs, as retention's removed ones), so a room still holds last_seq - other_seqs
+// messages for MaxPerRoom; rooms.msgs, which unread counts read, counts messages and stays. A
+// room with metadata alone stays at last_seq 0, which numbers its first entry above the floor
+// as any new room's (writer.startLog). It runs on the writer between two batches, in one
+// transaction, and the writer forgets the rooms' numbering it held (an exec does), so the
+// next append reads the moved one.
+func (s *Store) SkipSeqs(ctx context.Context, gap uint64) (hubbub.Restore, error) {
 	if err := s.guard.Begin(ctx, sqlstore.OpSkipSeqs); err != nil {
-		return 0, err
+		return hubbub.Restore{}, err
 	}
 	if err := sqlstore.CheckSeqGap(gap); err != nil {
-		return 0, s.guard.Wrap(sqlstore.OpSkipSeqs, err)
+		return hubbub.Restore{}, s.guard.Wrap(sqlstore.OpSkipSeqs, err)
 	}
-	n, err := s.exec(ctx, func(ctx context.Context, conn *sql.Conn) (n int64, err error) {
+	var rec hubbub.Restore
+	_, err := s.exec(ctx, func(ctx context.Context, conn *sql.Conn) (_ int64, err error) {
 		if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
 			return 0, fmt.Errorf("begin: %w", err)
 		}
@@ -242,8 +249,8 @@ func (s *Store) SkipSeqs(ctx context.Context, gap uint64) (int64, error) {
 			}
 		}()
 		var room string
-		var last int64
-		err = conn.QueryRowContext(ctx, `SELECT r.name, r.last_seq FROM rooms r WHERE `+skipRoomsSQL+`
+		var last, floor, rooms int64
+		err = conn.QueryRowContext(ctx, `SELECT r.name, r.last_seq FROM rooms r WHERE r.last_seq > 0
 			ORDER BY r.last_seq DESC LIMIT 1`).Scan(&room, &last)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
@@ -253,23 +260,54 @@ func (s *Store) SkipSeqs(ctx context.Context, gap uint64) (int64, error) {
 		case uint64(last)+gap > hubbub.MaxSeq:
 			return 0, sqlstore.SeqGapTooFar(room, last, gap)
 		}
-		res, err := conn.ExecContext(ctx, `UPDATE rooms AS r SET last_seq = last_seq + ?1, other_seqs = other_seqs + ?1
-			WHERE `+skipRoomsSQL, int64(gap))
+		if err := conn.QueryRowContext(ctx, seqFloorSQL).Scan(&floor); err != nil {
+			return 0, fmt.Errorf("read the seq floor: %w", err)
+		}
+		next, err := sqlstore.NextSeqFloor(uint64(floor), uint64(last), gap)
 		if err != nil {
 			return 0, err
 		}
-		if n, err = res.RowsAffected(); err != nil {
+		if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM rooms r WHERE `+skipRoomsSQL).Scan(&rooms); err != nil {
 			return 0, err
+		}
+		if _, err := conn.ExecContext(ctx, `UPDATE rooms SET last_seq = last_seq + ?1, other_seqs = other_seqs + ?1
+			WHERE last_seq > 0`, int64(gap)); err != nil {
+			return 0, err
+		}
+		rec = hubbub.Restore{At: sqlstore.Now(s.w.now()), Gap: gap, Floor: next, Rooms: rooms}
+		if _, err := conn.ExecContext(ctx, `INSERT INTO restores (at_ms, gap, floor, rooms) VALUES (?, ?, ?, ?)`,
+			rec.At.UnixMilli(), int64(gap), int64(next), rooms); err != nil {
+			return 0, fmt.Errorf("record the restore: %w", err)
 		}
 		if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
 			return 0, fmt.Errorf("commit: %w", err)
 		}
-		return n, nil
+		return rooms, nil
 	})
 	if err != nil {
-		return 0, s.guard.Wrap(sqlstore.OpSkipSeqs, err)
+		return hubbub.Restore{}, s.guard.Wrap(sqlstore.OpSkipSeqs, err)
 	}
-	return n, nil
+	return rec, nil
+}
+
+// LastRestore returns the latest restore SkipSeqs recorded; see hubbub.Store. Floors only
+// grow, so the latest row holds the floor in force.
+func (s *Store) LastRestore(ctx context.Context) (hubbub.Restore, bool, error) {
+	if err := s.guard.Begin(ctx, sqlstore.OpLastRestore); err != nil {
+		return hubbub.Restore{}, false, err
+	}
+	var at, gap, floor int64
+	var r hubbub.Restore
+	err := s.rdb.QueryRowContext(ctx, `SELECT at_ms, gap, floor, rooms FROM restores ORDER BY id DESC LIMIT 1`).
+		Scan(&at, &gap, &floor, &r.Rooms)
+	if errors.Is(err, sql.ErrNoRows) {
+		return hubbub.Restore{}, false, nil
+	}
+	if err != nil {
+		return hubbub.Restore{}, false, s.guard.Wrap(sqlstore.OpLastRestore, err)
+	}
+	r.At, r.Gap, r.Floor = sqlstore.MsTime(at), uint64(gap), uint64(floor)
+	return r, true, nil
 }
 
 // LastSeq returns the highest Seq ever assigned in room, or 0 if the room has none. It reads

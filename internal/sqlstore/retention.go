@@ -67,3 +67,25 @@ func SeqGapTooFar(room string, last int64, gap uint64) error {
 	return hubbub.Errorf(hubbub.ECodeLimit, "room %q is at seq %d: a gap of %d would take it past %d, the highest seq a room may reach; give a smaller gap",
 		room, last, gap, uint64(hubbub.MaxSeq))
 }
+
+// NextSeqFloor is the seq floor hubbub.Store.SkipSeqs leaves, from the floor before it, the
+// highest last seq of any room before the move, and the gap: max(floor, highest) + gap, or
+// ECodeLimit for a floor past hubbub.MaxSeq.
+//
+// floor + gap is what the floor must reach: a room made after the backup was taken (and lost
+// with the part after it) numbered its entries from the floor of its time, which is the
+// floor the backup holds, and took fewer entries than the gap (the operator's promise, as for
+// every room), so every seq it handed out is at most floor + gap. max(highest + gap, floor)
+// would not do: after a first restore the floor may be above every room, and a room lost
+// after a second backup then handed out seqs up to floor + gap. The highest room goes into
+// the max too, so that the floor sits at or above every room's numbering after the move: a
+// room made after the restore starts above every seq the store holds, the one rule an
+// operator needs, and that costs no more seqs up to MaxSeq than the move itself.
+func NextSeqFloor(floor, highest, gap uint64) (uint64, error) {
+	next := max(floor, highest) + gap
+	if next > hubbub.MaxSeq {
+		return 0, hubbub.Errorf(hubbub.ECodeLimit, "the seq floor of new rooms is %d: a gap of %d would take it past %d, the highest seq a room may reach; give a smaller gap",
+			floor, gap, uint64(hubbub.MaxSeq))
+	}
+	return next, nil
+}

@@ -54,6 +54,7 @@ const (
 	OpLastSeq     Op = "last seq"
 	OpPrune       Op = "prune"
 	OpSkipSeqs    Op = "skip seqs"
+	OpLastRestore Op = "last restore"
 	OpSetSanction Op = "set sanction"
 	OpSanctions   Op = "sanctions"
 	OpRooms       Op = "rooms"

@@ -49,6 +49,15 @@ type memData struct {
 	bots     map[string]*memBot              // by user id (memstore_bots_test.go)
 	gens     hubbub.Generations              // memstore_generations_test.go
 	hooks    map[string]*hubbub.IncomingHook // by id
+	restores []hubbub.Restore                // SkipSeqs' records, oldest first
+}
+
+// floor is the seq floor: the last restore's, 0 before any.
+func (d *memData) floor() uint64 {
+	if len(d.restores) == 0 {
+		return 0
+	}
+	return d.restores[len(d.restores)-1].Floor
 }
 
 // sanctionKey is what SetSanction replaces on: one sanction per room, user and kind.
@@ -408,6 +417,9 @@ func (s *memStore) appendEntry(ctx context.Context, in hubbub.Entry) (hubbub.Ent
 // store numbers m, applies it to the state of the message it changes and logs it.
 func (s *memStore) store(r *memRoom, m hubbub.Entry) hubbub.Entry {
 	last := r.last
+	if last == 0 && s.bug != "nofloor" { // the room's first entry
+		last = s.floor()
+	}
 	switch s.bug {
 	case "race": // read, then write without holding the lock
 		s.mu.Unlock()
@@ -752,38 +764,69 @@ func (s *memStore) Rooms(ctx context.Context, after string, limit int) ([]hubbub
 	return out[:min(len(out), max(limit, 0))], nil
 }
 
-func (s *memStore) SkipSeqs(ctx context.Context, gap uint64) (int64, error) {
+// SkipSeqs: bugs "skipnone" moves no room; "skipmeta" moves a room with metadata alone by
+// the gap (as before the floor), not to the floor; "flooradd" raises the floor by the gap
+// from the highest room's seq alone, forgetting the floor before.
+func (s *memStore) SkipSeqs(ctx context.Context, gap uint64) (hubbub.Restore, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.check(ctx); err != nil {
-		return 0, err
+		return hubbub.Restore{}, err
 	}
 	if gap == 0 || gap > hubbub.MaxSeqGap {
-		return 0, hubbub.Errorf(hubbub.ECodeBadField, "a gap of seqs is 1 to %d", hubbub.MaxSeqGap)
+		return hubbub.Restore{}, hubbub.Errorf(hubbub.ECodeBadField, "a gap of seqs is 1 to %d", hubbub.MaxSeqGap)
 	}
 	var moved []*memRoom
-	for name, r := range s.rooms {
-		if r.last > 0 || s.metas[name] != nil {
+	var highest uint64
+	for _, r := range s.rooms {
+		if r.last > 0 {
 			moved = append(moved, r)
+			highest = max(highest, r.last)
 		}
 	}
+	alone := 0
 	for name := range s.metas {
-		if s.rooms[name] == nil {
-			moved = append(moved, s.room(name))
+		if r := s.rooms[name]; r == nil || r.last == 0 {
+			alone++
+			if s.bug == "skipmeta" {
+				moved = append(moved, s.room(name))
+			}
 		}
 	}
-	for _, r := range moved {
-		if r.last+gap > hubbub.MaxSeq {
-			return 0, hubbub.Errorf(hubbub.ECodeLimit, "a room would pass MaxSeq")
-		}
+	if highest+gap > hubbub.MaxSeq {
+		return hubbub.Restore{}, hubbub.Errorf(hubbub.ECodeLimit, "a room would pass MaxSeq")
+	}
+	floor := max(s.floor(), highest) + gap
+	if s.bug == "flooradd" {
+		floor = highest + gap
+	}
+	if floor > hubbub.MaxSeq {
+		return hubbub.Restore{}, hubbub.Errorf(hubbub.ECodeLimit, "the floor would pass MaxSeq")
+	}
+	rec := hubbub.Restore{At: ms(s.now()), Gap: gap, Floor: floor, Rooms: int64(len(moved) + alone)}
+	if s.bug == "skipmeta" {
+		rec.Rooms = int64(len(moved))
 	}
 	if s.bug == "skipnone" {
-		return int64(len(moved)), nil
+		return rec, nil
 	}
 	for _, r := range moved {
 		r.last += gap
 	}
-	return int64(len(moved)), nil
+	s.restores = append(s.restores, rec)
+	return rec, nil
+}
+
+func (s *memStore) LastRestore(ctx context.Context) (hubbub.Restore, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.check(ctx); err != nil {
+		return hubbub.Restore{}, false, err
+	}
+	if len(s.restores) == 0 {
+		return hubbub.Restore{}, false, nil
+	}
+	return s.restores[len(s.restores)-1], true, nil
 }
 
 func (s *memStore) Check(ctx context.Context) error {

@@ -36,6 +36,7 @@ func RunSharedStoreTests(t *testing.T, open SharedOpener) {
 		{"OutboxAfterReopen", testOutboxAfterReopen},
 		{"GenerationsTwoNodes", testGenerationsTwoNodes},
 		{"NodesTwoNodes", testNodesTwoNodes},
+		{"SeqFloorTwoNodes", testSeqFloorTwoNodes},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.run(t, open) })
@@ -65,6 +66,30 @@ func testNodesTwoNodes(t *testing.T, open SharedOpener) {
 	}
 	if others, err := nodes[0].AnnounceNode(ctx, a, time.Hour); err != nil || len(others) != 0 {
 		t.Errorf("a's announcement after b left = %+v, %v; want nobody", others, err)
+	}
+}
+
+// testSeqFloorTwoNodes: the seq floor SkipSeqs raised through one store holds on the other:
+// a room new there numbers its first entry above it, whichever way it comes, and the other
+// reads the restore's record.
+func testSeqFloorTwoNodes(t *testing.T, open SharedOpener) {
+	nodes := twoNodes(t, open)
+	ctx := t.Context()
+	appendN(t, nodes[0], "kept", 5)
+	r := skipSeqs(t, nodes[0], 100)
+	if got, found := lastRestore(t, nodes[1]); !found || got != r {
+		t.Errorf("LastRestore on the other store = %+v (found %v), want %+v", got, found, r)
+	}
+	if m := mustAppend(t, nodes[1], msg("lost", "bob", "new")); m.Seq != r.Floor+1 {
+		t.Errorf("the first message of a new room on the other store took seq %d, want %d", m.Seq, r.Floor+1)
+	}
+	ann := newUser(t, nodes[1], "ann")
+	_, joins, err := nodes[1].CreateRoom(ctx, hubbub.RoomMeta{Name: "made", CreatedBy: ann.ID}, []hubbub.Membership{member(ann, hubbub.RoomOwner)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(joins) != 1 || joins[0].Seq != r.Floor+1 {
+		t.Errorf("CreateRoom on the other store: joins at %v, want %d", seqsOf(joins), r.Floor+1)
 	}
 }
 

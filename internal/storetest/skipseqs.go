@@ -2,19 +2,31 @@ package storetest
 
 import (
 	"fmt"
+	"sync"
 	"testing"
+	"time"
 
 	"hubbub"
 )
 
 // skipSeqs calls SkipSeqs and fails t on error.
-func skipSeqs(t testing.TB, s hubbub.Store, gap uint64) int64 {
+func skipSeqs(t testing.TB, s hubbub.Store, gap uint64) hubbub.Restore {
 	t.Helper()
-	n, err := s.SkipSeqs(t.Context(), gap)
+	r, err := s.SkipSeqs(t.Context(), gap)
 	if err != nil {
 		t.Fatalf("SkipSeqs(%d): %v", gap, err)
 	}
-	return n
+	return r
+}
+
+// lastRestore calls LastRestore and fails t on error.
+func lastRestore(t testing.TB, s hubbub.Store) (hubbub.Restore, bool) {
+	t.Helper()
+	r, found, err := s.LastRestore(t.Context())
+	if err != nil {
+		t.Fatalf("LastRestore: %v", err)
+	}
+	return r, found
 }
 
 // testSkipSeqs: after SkipSeqs(gap) every room, one with entries or one with metadata alone,
@@ -40,8 +52,8 @@ func testSkipSeqs(t *testing.T, open opener) {
 	}
 	setRead(t, s, ann.ID, "r", 1)
 
-	if n := skipSeqs(t, s, 1000); n != 3 {
-		t.Errorf("SkipSeqs moved %d rooms, want 3 (r and quiet, with entries, and empty, with metadata alone)", n)
+	if r := skipSeqs(t, s, 1000); r.Rooms != 3 {
+		t.Errorf("SkipSeqs moved %d rooms, want 3 (r and quiet, with entries, and empty, with metadata alone)", r.Rooms)
 	}
 	if got := lastSeq(t, s, "r"); got != 1003 {
 		t.Errorf("LastSeq after SkipSeqs(1000) = %d, want 1003", got)
@@ -65,8 +77,9 @@ func testSkipSeqs(t *testing.T, open opener) {
 	if q := mustAppend(t, s, msg("quiet", "ann", "after")); q.Seq != quiet+1001 {
 		t.Errorf("the first entry of quiet (at seq %d) after SkipSeqs(1000) took seq %d, want %d", quiet, q.Seq, quiet+1001)
 	}
-	if e := mustAppend(t, s, msg("empty", "ann", "first")); e.Seq != 1001 {
-		t.Errorf("the first entry of a room with metadata alone took seq %d after SkipSeqs(1000), want 1001", e.Seq)
+	// Above the floor: the highest room's last seq before the move (r's 3) + the gap.
+	if e := mustAppend(t, s, msg("empty", "ann", "first")); e.Seq != 1004 {
+		t.Errorf("the first entry of a room with metadata alone took seq %d after SkipSeqs(1000), want 1004, above the floor", e.Seq)
 	}
 	for _, m := range myRooms(t, s, ann.ID) {
 		if m.Name == "r" && m.Unread != 3 {
@@ -90,6 +103,153 @@ func testSkipSeqs(t *testing.T, open opener) {
 	}
 	if got := lastSeq(t, s, "r"); got != 1004 {
 		t.Errorf("LastSeq after refused SkipSeqs = %d, want 1004", got)
+	}
+	if r, _ := lastRestore(t, s); r.Gap != 1000 {
+		t.Errorf("LastRestore after refused SkipSeqs = %+v, want the one of gap 1000", r)
+	}
+}
+
+// testSeqFloor: SkipSeqs raises the seq floor and records the restore, and the first entry
+// of a room with no entry yet is numbered above the floor, whichever way it comes (a message,
+// a message with a client id, a topic, CreateRoom's joins, a room with metadata alone, many
+// new rooms at once): a room lost with the part of the store after the backup, and made again
+// under its name after the restore, must not hand out the seqs the lost room did, or a
+// client rejoining with the since it kept of it (5) would skip the new room's first entries.
+// A second SkipSeqs raises the floor past the first's and past every room.
+func testSeqFloor(t *testing.T, open opener) {
+	s := open(t, hubbub.Retention{})
+	ctx := t.Context()
+	if r, found := lastRestore(t, s); found {
+		t.Errorf("LastRestore of a new store = %+v, want none", r)
+	}
+	ann, bob := newUser(t, s, "ann"), newUser(t, s, "bob")
+	appendN(t, s, "kept", 5)
+	if _, err := s.JoinRoom(ctx, "pub", ann.ID); err != nil { // metadata, no entry
+		t.Fatal(err)
+	}
+	start := time.Now().Add(-time.Second)
+	r := skipSeqs(t, s, 100)
+	if r.Gap != 100 || r.Floor != 105 || r.Rooms != 2 || r.At.Before(start) || r.At.After(time.Now().Add(time.Second)) || r.At.Location() != time.UTC {
+		t.Errorf("SkipSeqs(100) = %+v, want gap 100, floor 105 (kept's last seq 5 + the gap), 2 rooms (kept, and pub with metadata alone), at now in UTC", r)
+	}
+	if got, found := lastRestore(t, s); !found || got != r {
+		t.Errorf("LastRestore = %+v (found %v), want %+v", got, found, r)
+	}
+
+	// The lost room made again: a client that had applied its seq 5 rejoins with since 5.
+	first := mustAppend(t, s, hubbub.Entry{Room: "lost", From: "bob", User: bob.ID, Text: "new 1"})
+	if first.Seq != 106 {
+		t.Errorf("the first message of a new room after SkipSeqs(100) took seq %d, want 106 (floor 105 + 1)", first.Seq)
+	}
+	second := mustAppend(t, s, hubbub.Entry{Room: "lost", From: "bob", User: bob.ID, Text: "new 2"})
+	checkStored(t, "Since(5) of the room made again", since(t, s, "lost", 5, 100), []hubbub.Entry{first, second})
+	if got := lastSeq(t, s, "lost"); got != 107 {
+		t.Errorf("LastSeq of the new room = %d, want 107", got)
+	}
+	for _, e := range []hubbub.Entry{
+		withID("byid", "bob", "c-1", "a message with a client id"),
+		{Room: "topical", From: "ann", User: ann.ID, Kind: hubbub.KindTopic, Text: "a topic first"},
+		{Room: "pub", From: "bob", User: bob.ID, Text: "the first entry of a room with metadata alone"},
+	} {
+		if got := mustAppend(t, s, e); got.Seq != 106 {
+			t.Errorf("the first entry of %s (%s) took seq %d, want 106", e.Room, e.Text, got.Seq)
+		}
+	}
+	meta, joins, err := s.CreateRoom(ctx, hubbub.RoomMeta{Name: "made", CreatedBy: ann.ID, Private: true},
+		[]hubbub.Membership{member(ann, hubbub.RoomOwner), member(bob, hubbub.RoomMember)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(joins) != 2 || joins[0].Seq != 106 || joins[1].Seq != 107 || meta.LastSeq != 107 {
+		t.Errorf("CreateRoom after SkipSeqs(100): joins at %v, last seq %d; want 106, 107 and 107", seqsOf(joins), meta.LastSeq)
+	}
+	if got := lastSeq(t, s, "made"); got != 107 {
+		t.Errorf("LastSeq of the created room = %d, want 107", got)
+	}
+	if e := mustAppend(t, s, msg("made", "ann", "after the joins")); e.Seq != 108 {
+		t.Errorf("the entry after the created room's joins took seq %d, want 108", e.Seq)
+	}
+	// Many new rooms at once (a batch of first messages, where a store groups them).
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range 3 {
+				e, _, _, err := s.Append(ctx, &hubbub.Entry{Room: fmt.Sprint("many", i), From: "bob", User: bob.ID, Text: fmt.Sprint(j)})
+				if err != nil {
+					t.Errorf("append to many%d: %v", i, err)
+					return
+				}
+				if e.Seq != uint64(106+j) {
+					t.Errorf("message %d of the new room many%d took seq %d, want %d", j, i, e.Seq, 106+j)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	// The floor's seqs hold no message: unread counts count messages.
+	for _, m := range myRooms(t, s, ann.ID) {
+		if m.Name == "pub" && (m.Unread != 1 || m.LastSeq != 106) {
+			t.Errorf("ann's pub after its first message above the floor: unread %d, last_seq %d; want 1, 106", m.Unread, m.LastSeq)
+		}
+	}
+	if got := setRead(t, s, ann.ID, "pub", 106); got != 106 {
+		t.Errorf("SetRead(106) of pub = %d, want 106", got)
+	}
+
+	// A second restore: the floor passes the first's and every room's last seq (many0's 108).
+	r2 := skipSeqs(t, s, 10)
+	if r2.Gap != 10 || r2.Floor != 118 {
+		t.Errorf("the second SkipSeqs(10) = %+v, want gap 10 and floor 118 (the highest room's 108 + 10)", r2)
+	}
+	if got, _ := lastRestore(t, s); got != r2 {
+		t.Errorf("LastRestore after the second SkipSeqs = %+v, want %+v", got, r2)
+	}
+	if e := mustAppend(t, s, msg("later", "bob", "x")); e.Seq != 119 {
+		t.Errorf("the first message of a room made after the second SkipSeqs took seq %d, want 119", e.Seq)
+	}
+	if e := mustAppend(t, s, msg("lost", "bob", "x")); e.Seq != 118 {
+		t.Errorf("the next message of lost (at 107) after SkipSeqs(10) took seq %d, want 118: a room with entries moves by the gap alone", e.Seq)
+	}
+}
+
+// testSeqFloorNoRoom: on a store with no room, SkipSeqs raises the floor by the gap, and
+// again by the gap each time, moving no room; a restore the gap would take past MaxSeq
+// changes nothing.
+func testSeqFloorNoRoom(t *testing.T, open opener) {
+	s := open(t, hubbub.Retention{MaxPerRoom: 2})
+	if r := skipSeqs(t, s, 1000); r.Floor != 1000 || r.Rooms != 0 {
+		t.Errorf("SkipSeqs(1000) of an empty store = %+v, want floor 1000, no room", r)
+	}
+	if r := skipSeqs(t, s, 1000); r.Floor != 2000 {
+		t.Errorf("the second SkipSeqs(1000) of an empty store = %+v, want floor 2000", r)
+	}
+	// Retention counts the room's messages, not the floor's seqs.
+	msgs := appendN(t, s, "r", 3)
+	checkSeqs(t, "the first messages above floor 2000", msgs, span(2001, 2003))
+	prune(t, s, "r")
+	checkStored(t, "r after Prune with MaxPerRoom 2", since(t, s, "r", 0, 100), msgs[1:])
+}
+
+// testSeqFloorLimit: a floor SkipSeqs would take past hubbub.MaxSeq is refused with
+// ECodeLimit, raising nothing and recording nothing.
+func testSeqFloorLimit(t *testing.T, open opener) {
+	s := open(t, hubbub.Retention{})
+	for range hubbub.MaxSeq / hubbub.MaxSeqGap {
+		skipSeqs(t, s, hubbub.MaxSeqGap)
+	}
+	before, _ := lastRestore(t, s)
+	if before.Floor+hubbub.MaxSeqGap <= hubbub.MaxSeq {
+		t.Fatalf("floor %d, want it within a gap of MaxSeq", before.Floor)
+	}
+	_, err := s.SkipSeqs(t.Context(), hubbub.MaxSeqGap)
+	wantCode(t, "SkipSeqs taking the floor past MaxSeq", err, hubbub.ECodeLimit)
+	if after, _ := lastRestore(t, s); after != before {
+		t.Errorf("LastRestore after a refused SkipSeqs = %+v, want %+v", after, before)
+	}
+	if m := mustAppend(t, s, msg("a", "alice", "x")); m.Seq != before.Floor+1 {
+		t.Errorf("the first message after a refused SkipSeqs took %d, want %d", m.Seq, before.Floor+1)
 	}
 }
 

@@ -59,6 +59,11 @@ func TestSuiteCatchesBugs(t *testing.T) {
 	bugs := []struct{ bug, subtest string }{
 		{"gap", "SeqPerRoom"},
 		{"skipnone", "SkipSeqs"},
+		{"nofloor", "SeqFloor"},
+		{"nofloor", "SeqFloorNoRoom"},
+		{"nofloor", "Shared/SeqFloorTwoNodes"},
+		{"skipmeta", "SkipSeqs"},
+		{"flooradd", "SeqFloorNoRoom"},
 		{"forge", "AppendAssignsFields"},
 		{"race", "ConcurrentOneRoom"},
 		{"race", "ConcurrentManyRooms"},
