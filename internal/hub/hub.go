@@ -837,10 +837,11 @@ func (h *Hub) MemberUsers(roomName string, names []string) map[string]string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	// Each name's claim says whose it is: a message mentioning a few of a room of thousands
-	// looks up those few, not every member, under the lock its fan-out waits for.
+	// looks up those few, not every member, under the lock its fan-out waits for (but for a
+	// name a rename shared, holder).
 	for _, name := range names {
 		if c := r.names[name]; c != nil {
-			out[name] = c.user
+			out[name] = r.holder(name, c)
 		}
 	}
 	return out

@@ -99,6 +99,7 @@ func (r *room) rename(conns []*Member, name string) {
 		}
 		// The name is the user's now, server-wide: a keyless connection that showed it here
 		// before the rename no longer keeps it from them.
+		c.shared = c.shared || c.conns > 0 && c.user != m.UserID
 		c.key, c.user = m.Key, m.UserID
 		c.conns++
 		moved = true

@@ -96,3 +96,38 @@ func TestRenameDuringAJoinLeavesNoGhost(t *testing.T) {
 		t.Errorf("the watcher lists %s, want [anna watcher]; it was told %q", got, told)
 	}
 }
+
+// A name a rename gave a user while a keyless connection showed it too is the keyless
+// connection's again, for MemberUsers, once the user no longer goes by it: a message's mention
+// of it, or a moderator's ban of it (session.findTarget), reaches the connection that shows it,
+// not the user who was renamed away from it (who was banned in its place).
+func TestMemberUsersAfterARenameAwayFromASharedName(t *testing.T) {
+	store, err := sqlite.Open(filepath.Join(t.TempDir(), "h.db"), sqlite.Options{Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	broker := inmem.NewBroker()
+	h := hub.New(hub.Config{Logger: quiet, PresenceWindow: -1}, store, broker)
+	t.Cleanup(func() { h.Close(); broker.Close(); store.Close() })
+	ctx := context.Background()
+	keyless := &hub.Member{Name: "sam", Key: "user:" + hubbub.AnonymousUserID("sam"), UserID: hubbub.AnonymousUserID("sam"),
+		Out: hub.NewOutbox(1000, nil)}
+	uma := &hub.Member{Name: "uma", Key: "user:u1", UserID: "u1", Out: hub.NewOutbox(1000, nil)}
+	for _, m := range []*hub.Member{keyless, uma} {
+		if err := h.Attach(m); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := h.Join(ctx, hub.JoinRequest{Room: "r", Member: m}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.RenameUser("u1", "sam") // the store gave u1 the name the keyless connection uses
+	if got := h.MemberUsers("r", []string{"sam"})["sam"]; got != "u1" {
+		t.Errorf("MemberUsers of sam once u1 goes by it = %q, want u1", got)
+	}
+	h.RenameUser("u1", "zed")
+	want := map[string]string{"sam": hubbub.AnonymousUserID("sam"), "zed": "u1"}
+	if got := h.MemberUsers("r", []string{"sam", "zed"}); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("MemberUsers once u1 goes by zed = %v, want %v", got, want)
+	}
+}

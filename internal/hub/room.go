@@ -63,6 +63,32 @@ type nameClaim struct {
 	key   string
 	user  string
 	conns int
+	// shared: a rename gave the name to user while connections of another user held it (a
+	// keyless connection's, rename.go), which may hold it still when user no longer does, so
+	// the claim's user is not always a holder's (holder).
+	shared bool
+}
+
+// holder returns the user id of a member here that goes by name, whose claim c is: c's user,
+// unless the claim is shared and none of its connections is user's, then another holder's.
+// Called with mu held.
+func (r *room) holder(name string, c *nameClaim) string {
+	if !c.shared {
+		return c.user
+	}
+	other := ""
+	for _, m := range r.members {
+		if r.index[m].name != name {
+			continue
+		}
+		if m.UserID == c.user {
+			return c.user
+		}
+		if other == "" {
+			other = m.UserID
+		}
+	}
+	return other
 }
 
 // seat is a member's place in a room: its position in members, for O(1) removal, and the
