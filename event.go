@@ -136,6 +136,11 @@ type NodeAnnounced struct {
 	// Leaving says the node is shutting down: the others stop waiting for its answers at once,
 	// rather than until its silence expires it.
 	Leaving bool
+	// Started is the Order the node's run began at. Its presence events are ordered within
+	// one run: a node that started again under its name (its clock set back meanwhile, so
+	// that its orders are below those of before) is known by a Started that changed, and the
+	// others forget its orders. Nodes before it send 0.
+	Started Order
 }
 
 // MemberKicked removes every connection of Name from the room on every node; Reason says why.

@@ -88,7 +88,7 @@ func Every(room, node string) []hubbub.Event {
 		hubbub.PresenceRequested{Queried: true},
 		hubbub.PresenceQueried{Room: "team.dev-1"},
 		hubbub.AbsenceReported{},
-		hubbub.NodeAnnounced{Peers: []string{"node-1", "10.0.0.7:3434", "Zoë 😀"}, Hello: true, Leaving: true},
+		hubbub.NodeAnnounced{Peers: []string{"node-1", "10.0.0.7:3434", "Zoë 😀"}, Hello: true, Leaving: true, Started: 1<<60 + 4},
 		hubbub.MemberKicked{Name: "eve", Reason: "spam \"quoted\""},
 		hubbub.SanctionChanged{Sanction: hubbub.Sanction{Room: room, User: "u_e5e", Name: "eve", Kind: hubbub.SanctionBan,
 			Until: time.Date(2026, 2, 3, 5, 0, 0, 123000000, time.UTC), By: "mod", Reason: "spam"}},

@@ -231,15 +231,21 @@ type Hub struct {
 	peers peers
 	// presenceOrder is the counter of this node's hubbub.Order, which places each of its
 	// presence events among the others of the room for the nodes that receive them. It
-	// starts at the clock's nanoseconds: a node restarted under the same --node goes on
-	// above its orders before the restart (it made fewer than one a nanosecond), which the
-	// other nodes still hold against its events.
-	presenceOrder atomic.Uint64
+	// starts (presenceStarted) at the clock's nanoseconds: a node restarted under the same
+	// --node goes on above its orders before the restart (it made fewer than one a
+	// nanosecond), which the other nodes still hold against its events — and if the clock
+	// was set back meanwhile, they learn from its announcements that it started again.
+	presenceOrder   atomic.Uint64
+	presenceStarted hubbub.Order
 
 	bg       sync.WaitGroup // gap fills and presence answers in flight
 	stop     chan struct{}  // closed by Close: ends presenceLoop
 	loopDone chan struct{}
 }
+
+// presenceClock is the clock a node's presence orders start from (Hub.presenceStarted): the
+// wall clock, which an internal test sets back as a machine's may be between two runs.
+var presenceClock = time.Now
 
 // New returns a hub that keeps history in store and exchanges events through broker.
 func New(cfg Config, store hubbub.Store, broker hubbub.Broker) *Hub {
@@ -253,7 +259,8 @@ func New(cfg Config, store hubbub.Store, broker hubbub.Broker) *Hub {
 		stop:     make(chan struct{}),
 		loopDone: make(chan struct{}),
 	}
-	h.presenceOrder.Store(uint64(time.Now().UnixNano()))
+	h.presenceStarted = hubbub.Order(presenceClock().UnixNano())
+	h.presenceOrder.Store(uint64(h.presenceStarted))
 	h.capped = newRoomCap(store, cfg.MaxStoredRooms, h.log)
 	h.replayBudget = semaphore.NewWeighted(int64(cfg.ReplayBudget))
 	h.followPresence()

@@ -58,6 +58,9 @@ type peers struct {
 	// does, or PresenceWait has passed since asked, this node may not know every other.
 	asked time.Time
 	found bool
+	// started is each node's NodeAnnounced.Started, last heard: one that changes started
+	// again (restarted). One entry a node ever heard from, as seen has.
+	started map[string]hubbub.Order
 	// unsub ends the subscription to the channel; nil while the node does not follow it (its
 	// subscription failed: presenceLoop tries again).
 	unsub func()
@@ -96,6 +99,25 @@ func later(m map[string]time.Time, key string, t time.Time) map[string]time.Time
 		m[key] = t
 	}
 	return m
+}
+
+// restarted notes that node's run began at started (NodeAnnounced.Started), and reports
+// whether that is news: the node is heard from for the first time, or started again since.
+// A node of the version before says 0, and is never news.
+func (p *peers) restarted(node string, started hubbub.Order) bool {
+	if started == 0 {
+		return false
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.started[node] == started {
+		return false
+	}
+	if p.started == nil {
+		p.started = make(map[string]hubbub.Order)
+	}
+	p.started[node] = started
+	return true
 }
 
 // forget drops node, which said at now that it is leaving.
@@ -234,7 +256,8 @@ func (h *Hub) discover() {
 // asks them to announce themselves.
 func (h *Hub) announceNode(hello bool) {
 	list := h.peers.list(time.Now(), h.cfg.PresenceExpiry)
-	h.publishQuiet(hubbub.Event{Room: hubbub.PresenceChannel, Node: h.cfg.Node, Body: hubbub.NodeAnnounced{Peers: list, Hello: hello}}, "node announcement")
+	h.publishQuiet(hubbub.Event{Room: hubbub.PresenceChannel, Node: h.cfg.Node,
+		Body: hubbub.NodeAnnounced{Peers: list, Hello: hello, Started: h.presenceStarted}}, "node announcement")
 }
 
 // leave tells every node that this node is shutting down, and stops following the channel
@@ -276,9 +299,13 @@ func (h *Hub) onPresenceEvent(ev hubbub.Event) {
 		}
 		if b.Hello {
 			h.Go(func() { h.announceNode(false) })
-			// A node that just started numbers its presence events anew: above the old, but
+		}
+		if h.peers.restarted(ev.Node, b.Started) {
+			// A node that started again numbers its presence events anew: above the old, but
 			// for a clock set back meanwhile, whose events would be dropped as older than the
-			// old ones until the node fell silent (never). Its orders are forgotten instead.
+			// old ones for as long as the node kept talking. Its orders are forgotten instead,
+			// on its hello or, if this node missed that (away from the broker), on its next
+			// announcement.
 			h.Go(func() { h.eachRoom(func(r *room) { r.forgetOrders(ev.Node) }) })
 		}
 	}

@@ -61,9 +61,9 @@ func (n *nodeMembers) stale(name string, order hubbub.Order) bool {
 	return order <= n.stated || order <= n.later[name].order
 }
 
-// forgetOrders forgets the orders of node's events applied here: the node started again,
-// and its next events are to be applied whatever their order (nodeMembers.stale). Called with
-// mu held.
+// forgetOrders forgets the orders of node's events applied here: the node started again
+// (peers.restarted), and its next events are to be applied whatever their order
+// (nodeMembers.stale). Called with mu held.
 func (r *room) forgetOrders(node string) {
 	if n := r.remote[node]; n != nil {
 		n.stated, n.later = 0, nil
@@ -89,6 +89,7 @@ func (n *nodeMembers) amend(b hubbub.PresenceReported) hubbub.PresenceReported {
 	n.stated = b.Order
 	maps.DeleteFunc(n.later, func(_ string, c laterChange) bool { return c.order <= b.Order })
 	if len(n.later) == 0 {
+		n.later = nil // a burst of joins leaves no map of its size behind
 		return b
 	}
 	amended := hubbub.PresenceReported{Order: b.Order}
@@ -543,6 +544,9 @@ func (r *room) expire(cutoff time.Time) map[string]goneMember {
 		// A change's order is kept against older events still on their way; none is after
 		// as long as this, and a node without members here restates nothing to drop them.
 		maps.DeleteFunc(n.later, func(_ string, c laterChange) bool { return !c.at.After(cutoff) })
+		if len(n.later) == 0 {
+			n.later = nil
+		}
 	}
 	var gone map[string]goneMember
 	for _, node := range slices.Sorted(maps.Keys(dead)) {

@@ -42,7 +42,8 @@ type wireEvent struct {
 	Part      int    `json:"part,omitempty"`
 	Parts     int    `json:"parts,omitempty"`
 	// Order is a presence event's hubbub.Order (a join's, a leave's, a statement's and each of
-	// its parts'); nodes before it read past the field and apply the events as they come.
+	// its parts'), and a NodeAnnounced's Started; nodes before it read past the field and
+	// apply the events as they come.
 	Order hubbub.Order `json:"order,omitempty"`
 }
 
@@ -177,7 +178,7 @@ func (wireEncoder) AbsenceReported(hubbub.Event, hubbub.AbsenceReported) wireEve
 }
 
 func (wireEncoder) NodeAnnounced(_ hubbub.Event, b hubbub.NodeAnnounced) wireEvent {
-	return wireEvent{Kind: tagNodeAnnounced, Names: b.Peers, Hello: b.Hello, Leaving: b.Leaving}
+	return wireEvent{Kind: tagNodeAnnounced, Names: b.Peers, Hello: b.Hello, Leaving: b.Leaving, Order: b.Started}
 }
 
 func (wireEncoder) MemberKicked(_ hubbub.Event, b hubbub.MemberKicked) wireEvent {
@@ -253,7 +254,7 @@ func (w *wireEvent) event() (hubbub.Event, error) {
 	case tagAbsenceReported:
 		ev.Body = hubbub.AbsenceReported{}
 	case tagNodeAnnounced:
-		ev.Body = hubbub.NodeAnnounced{Peers: w.Names, Hello: w.Hello, Leaving: w.Leaving}
+		ev.Body = hubbub.NodeAnnounced{Peers: w.Names, Hello: w.Hello, Leaving: w.Leaving, Started: w.Order}
 	case tagMemberKicked:
 		ev.Body = hubbub.MemberKicked{Name: w.Name, Reason: w.Reason}
 	case tagSanctionChanged:

@@ -49,7 +49,8 @@ var previousWire = map[string]string{
 	// new with the presence channel (tags 15 to 17)
 	"PresenceQueried": `{"kind":15,"room":"r","name":"team.dev-1","node":"n"}`,
 	"AbsenceReported": `{"kind":16,"room":"r","node":"n"}`,
-	"NodeAnnounced":   `{"kind":17,"room":"r","names":["node-1","10.0.0.7:3434","Zoë 😀"],"node":"n","hello":true,"leaving":true}`,
+	// its order (Started) is new with presence events' order
+	"NodeAnnounced": `{"kind":17,"room":"r","names":["node-1","10.0.0.7:3434","Zoë 😀"],"node":"n","hello":true,"leaving":true,"order":1152921504606846980}`,
 }
 
 // Every kind encodes as the previous version did, and decodes back to the event it was.
