@@ -75,6 +75,7 @@ func (r *room) rename(conns []*Member, name string) {
 	before := r.nameState(name)
 	var gone []string // old names no connection here holds now
 	moved := false
+	claimed := false // the name is new here (not held here before)
 	for _, m := range conns {
 		s, in := r.index[m]
 		if !in || s.name == name {
@@ -88,6 +89,7 @@ func (r *room) rename(conns []*Member, name string) {
 		if c == nil {
 			c = &nameClaim{}
 			r.names[name] = c
+			claimed = true
 			r.crowd = nil
 			r.restating.changed = true
 			if away {
@@ -118,14 +120,19 @@ func (r *room) rename(conns []*Member, name string) {
 		return
 	}
 	var events []hubbub.Event
-	if after := r.nameState(name); after != before {
-		// New here: shown as a state, which a client takes for news of a member who was there
-		// (the user was), not an arrival. This node's own state events are not announced when
-		// they come back from the broker, so it is announced now.
-		ev := hubbub.Event{Room: r.name, Node: r.hub.cfg.Node, Body: hubbub.MemberJoined{Name: name, State: after}}
-		r.announce(ev)
-		ev.Body = hubbub.MemberJoined{Name: name, State: after, Order: r.nextOrder()}
-		events = append(events, ev)
+	after := r.nameState(name)
+	if after != before {
+		// New in the room: shown as a state, which a client takes for news of a member who
+		// was there (the user was), not an arrival. This node's own state events are not
+		// announced when they come back from the broker, so it is announced now.
+		r.announce(hubbub.Event{Room: r.name, Node: r.hub.cfg.Node, Body: hubbub.MemberJoined{Name: name, State: after}})
+	}
+	if after != before || claimed {
+		// The other nodes learn that this node holds the name even where another node's
+		// connection showed it already (they announce nothing then): when that one leaves,
+		// the name stays in the room rather than leave until this node restates it.
+		events = append(events, hubbub.Event{Room: r.name, Node: r.hub.cfg.Node,
+			Body: hubbub.MemberJoined{Name: name, State: after, Order: r.nextOrder()}})
 	}
 	for _, old := range gone {
 		// Announced when it comes back from the broker, as every leave here is, after the

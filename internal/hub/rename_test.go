@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 
 	"hubbub"
 	"hubbub/internal/hub"
@@ -129,5 +130,34 @@ func TestMemberUsersAfterARenameAwayFromASharedName(t *testing.T) {
 	want := map[string]string{"sam": hubbub.AnonymousUserID("sam"), "zed": "u1"}
 	if got := h.MemberUsers("r", []string{"sam", "zed"}); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("MemberUsers once u1 goes by zed = %v, want %v", got, want)
+	}
+}
+
+// A user renamed on one node to the name their connection on another node goes by already is
+// held under it on both: when the other connection leaves, the name stays in the room, where
+// it left until the first node restated its members (hourly here).
+func TestRenameToANameShownOnAnotherNodeKeepsItWhenThatOneLeaves(t *testing.T) {
+	a, b := twoNodes(t, hub.Config{PresenceInterval: time.Hour, PresenceWindow: -1})
+	ctx := context.Background()
+	join := func(h *hub.Hub, m *hub.Member) {
+		t.Helper()
+		if err := h.Attach(m); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := h.Join(ctx, hub.JoinRequest{Room: "r", Member: m}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	join(b, &hub.Member{Name: "watcher", Key: "user:w", UserID: "w", Out: hub.NewOutbox(1000, nil)})
+	onA := &hub.Member{Name: "ann", Key: "user:u1", UserID: "u1", Out: hub.NewOutbox(1000, nil)}
+	join(a, onA)
+	onB := &hub.Member{Name: "anna", Key: "user:u1", UserID: "u1", Out: hub.NewOutbox(1000, nil)}
+	join(b, onB) // her second device, with the new name
+	if n := a.RenameUser("u1", "anna"); n != 1 {
+		t.Fatalf("RenameUser on a renamed %d connections, want 1", n)
+	}
+	b.Leave("r", onB)
+	if got := fmt.Sprint(b.Members("r")); got != "[anna watcher]" {
+		t.Errorf("node b lists %s once anna's device there left, want [anna watcher]: she is still in the room on a", got)
 	}
 }
