@@ -832,6 +832,9 @@ client.addEventListener("joined", (ev) => {
     // backlog counts as read, on every device.
     client.myRooms.set(room, myRoomRow({ room, last_seq: frame.last_seq, read_seq: frame.last_seq }));
     client.markRead(room, frame.last_seq || 0);
+    // That row knows only what joined said: no topic (the header offered "Add a topic" over a
+    // room that had one, until a reload), no member count. The server's row has them.
+    client.askRooms();
   }
   if (error) {
     if (error.code === "room_case" && error.stored && ROOM_NAME.test(error.stored)) {

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -216,4 +217,22 @@ func TestOpeningARoomInAnotherCaseOpensIt(t *testing.T) {
 	ann.waitFor("general alone in the list", rooms+` === "general"`)
 	ann.say("hello from ann")
 	gopher.waitMembers("general", "ann", "gopher")
+}
+
+// Joining a public room from the sidebar's form shows its topic in the header at once, as the
+// room browser lists it: the header offered "Add a topic" over a room that had one until the
+// page was reloaded (found by s30-user).
+func TestJoiningARoomShowsItsTopic(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{})
+	gopher := dialUser(t, srv, "gopher", "lobby")
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	if _, err := gopher.conn.Create(ctx, "plans", "Q3 roadmap", false); err != nil {
+		t.Fatalf("gopher: create plans: %v", err)
+	}
+	ann := b.newUser("ann")
+	ann.open(srv.URL + "/#lobby")
+	ann.room("plans")
+	ann.waitFor("the topic in the header", `document.getElementById("room-topic").textContent === "Q3 roadmap"`)
 }
