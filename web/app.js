@@ -166,6 +166,10 @@ function selectRoom(name) {
   }
   const changed = ui.active !== name;
   ui.active = name;
+  // The address names the room in view, whoever brought it there (a search hit, the start):
+  // a search hit opened in another room left it naming the room before, and a click on that
+  // room's link, which sets the address to what it already was, did nothing.
+  if (roomFromHash() !== name) history.replaceState(history.state, "", location.pathname + location.search + "#" + name);
   const label = roomLabel(name);
   $("messages").setAttribute("aria-label", "Messages in " + label);
   $("composer-label").textContent = "Message " + label;
