@@ -71,8 +71,8 @@ func TestSearchHitInADirectMessageSaysSo(t *testing.T) {
 
 // A search hit opened in another room puts that room in the address as a click on its link
 // does, so the sidebar's link back to the room before works: the address stayed at the room
-// before, and a click on it, setting the address to what it was, left the DM in view (found by
-// s30-user).
+// before, and a click on it, setting the address to what it was, left the DM in view. In the
+// DM the scope says "In your conversation with bob", not "In bob" (both found by s30-user).
 func TestSearchHitInAnotherRoomThenBack(t *testing.T) {
 	b := startBrowser(t)
 	srv := servertest.Start(t, servertest.Options{})
@@ -94,6 +94,10 @@ func TestSearchHitInAnotherRoomThenBack(t *testing.T) {
 	ann.waitFor("the DM's hit", `document.querySelectorAll("#search-results .search-hit").length === 1`)
 	ann.do("open the hit", chromedp.Click(chromedp.CSS("#search-results .search-hit-open")))
 	ann.waitFor("the DM in view", `document.getElementById("room-title").textContent === "bob"`)
+	// The scope names the DM as a conversation: "In bob" read as if bob were a place.
+	if got, want := eval[string](ann, `document.getElementById("search-scope-room-label").textContent`), "In your conversation with bob"; got != want {
+		t.Errorf("the search's scope reads %q in the DM, want %q", got, want)
+	}
 	ann.do("back to general", chromedp.Click(chromedp.CSS(`#room-list [data-room="general"] a`)))
 	ann.waitFor("#general in view", `document.getElementById("room-title").textContent === "#general"`)
 }
