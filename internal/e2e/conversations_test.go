@@ -247,7 +247,8 @@ func addAccount(t *testing.T, srv *servertest.Server, name, password string) hub
 
 // On a server with accounts, a visitor signs in from the page: the welcome dialog links to the
 // sign-in page, which brings them back to the chat under their account's name with no name
-// asked, Sign out in the sidebar; after signing out the page asks a name again. A guest's page
+// asked, Account and Sign out in the sidebar (Account added by s30-user: the account page had no
+// link); after signing out the page asks a name again. A guest's page
 // logs no error on the way (it asked GET /api/me, which answered 401 to every guest's load).
 func TestSignInThroughThePage(t *testing.T) {
 	b := startBrowser(t)
@@ -272,6 +273,11 @@ func TestSignInThroughThePage(t *testing.T) {
 		`document.getElementById("me-name").textContent === "ann" && !document.getElementById("signout-form").hidden`)
 	if eval[bool](ann, `document.getElementById("name-dialog").open`) {
 		t.Error("the page asks a name of a signed-in user")
+	}
+	// The way to the account page (the password; an admin's invite links) is beside Sign out.
+	account := `(() => { const a = document.getElementById("account-link"); return a.getClientRects().length ? a.textContent + " " + a.getAttribute("href") : "hidden"; })()`
+	if got, want := eval[string](ann, account), "Account /account"; got != want {
+		t.Errorf("the signed-in page's account link: %q, want %q", got, want)
 	}
 	ann.say("signed in with a password")
 	ann.see("ann", "signed in with a password")
