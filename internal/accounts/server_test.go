@@ -634,6 +634,24 @@ func TestSignInPageOffersTheWayOn(t *testing.T) {
 	}
 }
 
+// A signed-in user's account page, which the chat page links to, links back to the chat: it
+// had no link anywhere but Sign out (found by s30-user).
+func TestAccountPageLinksBackToTheChat(t *testing.T) {
+	s := start(t, accounts.Config{})
+	addUser(t, s, "ann", "", "correct horse")
+	b := newBrowser(t, s, "10.0.0.1")
+	if r := b.signIn("ann", "correct horse"); r.status != http.StatusSeeOther {
+		t.Fatalf("sign in: %d %s", r.status, r.body)
+	}
+	r := b.do("GET", "/account", nil)
+	if r.status != http.StatusOK || !strings.Contains(r.body, `Signed in as <strong id="me">ann</strong>`) {
+		t.Fatalf("GET /account signed in: %d %s", r.status, r.body)
+	}
+	if !strings.Contains(r.body, `<a href="/" id="to-chat">Back to the chat</a>`) {
+		t.Errorf("the account page has no link back to the chat:\n%s", r.body)
+	}
+}
+
 func TestAdminMakesInviteLinks(t *testing.T) {
 	s := start(t, accounts.Config{})
 	addUser(t, s, "root", "admin", "correct horse")
