@@ -1030,7 +1030,17 @@ client.addEventListener("name-rejected", (ev) => {
     openSignInDialog(ev.detail);
     return;
   }
-  openNameDialog("The server did not accept that name: " + (ev.detail.message || ev.detail.code));
+  // The refused name is not mine: the page shows and keeps the last name the server took (none
+  // on a first visit), not the refused one. A first name taken showed it as mine in the
+  // sidebar, kept it for the next visit, and turned the welcome into "Change your name".
+  const refused = client.name;
+  if (ui.name !== client.me) {
+    ui.name = client.me;
+    saved.set("name", client.me);
+    paintAvatar($("me-avatar"), client.me);
+    $("me-name").textContent = client.me;
+  }
+  openNameDialog("The server did not accept that name: " + (ev.detail.message || ev.detail.code), refused);
 });
 
 /** Explains, in plain words, that the chat must be opened from the website that signs people in. */

@@ -433,6 +433,32 @@ func TestRenameToATakenNameSaysWhoseItIs(t *testing.T) {
 	hal.see("hal3", "hal3 here")
 }
 
+// A first name another user holds is refused in the welcome dialog, which stays a welcome
+// (its title, Start chatting, no Cancel) with the name typed, and the page does not take the
+// name as mine meanwhile: the sidebar showed "bob" as my name, the dialog turned into "Change
+// your name" with Save, and the refused name was kept for the next visit (found by s30-user).
+func TestFirstNameTakenStaysAWelcome(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{})
+	dialUser(t, srv, "bob", "lobby") // a guest holding "bob"
+	hal := b.newUser("hal")
+	hal.doWithin(3*waitTimeout, "open", chromedp.Navigate(srv.URL+"/#lobby"))
+	hal.waitFor("the name dialog", `document.getElementById("name-dialog").open`)
+	hal.do("ask for bob", typeInto("#name-input", "bob"), pressEnter(chromedp.CSS("#name-input")))
+	hal.waitFor("the dialog saying whose the name is", `document.getElementById("name-error").textContent.includes('the name "bob" belongs to another user')`)
+	state := eval[string](hal, `[document.getElementById("name-title").textContent, document.getElementById("name-submit").textContent,
+		document.getElementById("name-cancel").hidden, document.getElementById("name-input").value,
+		document.getElementById("me-name").textContent, localStorage.getItem("hubbub.name")].join("|")`)
+	if want := "Welcome to hubbub|Start chatting|true|bob||"; state != want {
+		t.Errorf("after a first name taken: title|button|cancel hidden|typed|my name|stored name = %q, want %q", state, want)
+	}
+	hal.do("choose another",
+		chromeEval(`document.getElementById("name-input").value = ""`),
+		typeInto("#name-input", "hal"),
+		pressEnter(chromedp.CSS("#name-input")))
+	hal.waitFor("live as hal, the dialog closed", exprLive+` && document.getElementById("me-name").textContent === "hal" && !document.getElementById("name-dialog").open`)
+}
+
 // A direct message someone else started and I never opened shows its messages with no "New
 // since you left" line: I was never there to leave. The server's read position for it is 0
 // (nothing read), and the page drew the line above its first message as for any position;
