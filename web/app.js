@@ -170,6 +170,7 @@ function selectRoom(name) {
   // a search hit opened in another room left it naming the room before, and a click on that
   // room's link, which sets the address to what it already was, did nothing.
   if (roomFromHash() !== name) history.replaceState(history.state, "", location.pathname + location.search + "#" + name);
+  sessionSaved.set("room", name); // where this tab comes back to from the account pages
   const label = roomLabel(name);
   $("messages").setAttribute("aria-label", "Messages in " + label);
   $("composer-label").textContent = "Message " + label;
@@ -1492,11 +1493,14 @@ setInterval(() => {
     return;
   }
   // A first visit joins only the room it was sent to (a deep link), or lobby. A later visit to
-  // the bare address opens the first of my rooms: lobby again would join it, and put it back in
-  // my rooms on every device, however often I had left it with its ×.
+  // the bare address opens the room this tab had in view, if still mine, else the first of my
+  // rooms: lobby again would join it, and put it back in my rooms on every device, however
+  // often I had left it with its ×. The sign-in and account pages come back to the bare
+  // address, and a password set in #general landed in the first room.
   ui.rooms = saved.json("rooms", []).filter((r) => typeof r === "string" && ROOM_NAME.test(r));
   for (const r of ui.rooms) client.addRoom(r);
-  if (!roomFromHash() && ui.rooms.length) selectRoom(ui.rooms[0]);
+  const inView = sessionSaved.get("room");
+  if (!roomFromHash() && ui.rooms.length) selectRoom(ui.rooms.includes(inView) ? inView : ui.rooms[0]);
   else if (!followHash()) selectRoom("lobby");
   renderStatus();
   wirePeople();

@@ -85,6 +85,23 @@ func TestBareAddressOpensMyRoomNotALeftLobby(t *testing.T) {
 	gopher.waitMembers("lobby", "gopher")
 }
 
+// The bare address opens the room the tab had in view, as the account pages come back to it:
+// a password set from #beta (Set a password, then the account page's redirect to /) landed in
+// the first of my rooms (found by s30-user).
+func TestBareAddressReopensTheRoomInView(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{})
+	ann := b.newUser("ann")
+	ann.open(srv.URL + "/#alpha")
+	ann.room("beta")
+	ann.room("gamma")
+	ann.room("beta")
+	ann.doWithin(3*waitTimeout, "open the account page", chromedp.Navigate(srv.URL+"/account"), waitVisibleAfterNavigation(chromedp.CSS("#password")))
+	ann.doWithin(3*waitTimeout, "come back to the bare address", chromedp.Navigate(srv.URL+"/"))
+	ann.waitFor("a live connection", exprLive)
+	ann.waitFor("#beta in view", `document.getElementById("room-title").textContent === "#beta"`)
+}
+
 // A room name the page refuses says rooms are ASCII: "Été" was told to use letters and start
 // with one, which it does (found being a new user).
 func TestRoomNameRefusedSaysASCII(t *testing.T) {
