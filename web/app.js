@@ -166,6 +166,11 @@ function selectRoom(name) {
   }
   const changed = ui.active !== name;
   ui.active = name;
+  // The address names the room in view, whoever brought it there (a search hit, the start):
+  // a search hit opened in another room left it naming the room before, and a click on that
+  // room's link, which sets the address to what it already was, did nothing.
+  if (roomFromHash() !== name) history.replaceState(history.state, "", location.pathname + location.search + "#" + name);
+  sessionSaved.set("room", name); // where this tab comes back to from the account pages
   const label = roomLabel(name);
   $("messages").setAttribute("aria-label", "Messages in " + label);
   $("composer-label").textContent = "Message " + label;
@@ -832,6 +837,9 @@ client.addEventListener("joined", (ev) => {
     // backlog counts as read, on every device.
     client.myRooms.set(room, myRoomRow({ room, last_seq: frame.last_seq, read_seq: frame.last_seq }));
     client.markRead(room, frame.last_seq || 0);
+    // That row knows only what joined said: no topic (the header offered "Add a topic" over a
+    // room that had one, until a reload), no member count. The server's row has them.
+    client.askRooms();
   }
   if (error) {
     if (error.code === "room_case" && error.stored && ROOM_NAME.test(error.stored)) {
@@ -1023,7 +1031,17 @@ client.addEventListener("name-rejected", (ev) => {
     openSignInDialog(ev.detail);
     return;
   }
-  openNameDialog("The server did not accept that name: " + (ev.detail.message || ev.detail.code));
+  // The refused name is not mine: the page shows and keeps the last name the server took (none
+  // on a first visit), not the refused one. A first name taken showed it as mine in the
+  // sidebar, kept it for the next visit, and turned the welcome into "Change your name".
+  const refused = client.name;
+  if (ui.name !== client.me) {
+    ui.name = client.me;
+    saved.set("name", client.me);
+    paintAvatar($("me-avatar"), client.me);
+    $("me-name").textContent = client.me;
+  }
+  openNameDialog("The server did not accept that name: " + (ev.detail.message || ev.detail.code), refused);
 });
 
 /** Explains, in plain words, that the chat must be opened from the website that signs people in. */
@@ -1475,11 +1493,14 @@ setInterval(() => {
     return;
   }
   // A first visit joins only the room it was sent to (a deep link), or lobby. A later visit to
-  // the bare address opens the first of my rooms: lobby again would join it, and put it back in
-  // my rooms on every device, however often I had left it with its ×.
+  // the bare address opens the room this tab had in view, if still mine, else the first of my
+  // rooms: lobby again would join it, and put it back in my rooms on every device, however
+  // often I had left it with its ×. The sign-in and account pages come back to the bare
+  // address, and a password set in #general landed in the first room.
   ui.rooms = saved.json("rooms", []).filter((r) => typeof r === "string" && ROOM_NAME.test(r));
   for (const r of ui.rooms) client.addRoom(r);
-  if (!roomFromHash() && ui.rooms.length) selectRoom(ui.rooms[0]);
+  const inView = sessionSaved.get("room");
+  if (!roomFromHash() && ui.rooms.length) selectRoom(ui.rooms.includes(inView) ? inView : ui.rooms[0]);
   else if (!followHash()) selectRoom("lobby");
   renderStatus();
   wirePeople();

@@ -59,9 +59,12 @@ function openSearch(scope) {
   input.select();
 }
 
-/** Names the room "this room" searches: the one in view, which changes under the panel. */
+/**
+ * Names the room "this room" searches: the one in view, which changes under the panel. A DM by
+ * its people alone read "In bob", as if bob were a place: "In your conversation with bob".
+ */
 function labelScope() {
-  $("search-scope-room-label").textContent = "In " + roomLabel(ui.active);
+  $("search-scope-room-label").textContent = "In " + roomPhrase(ui.active);
 }
 
 /** Closes the search panel; unless quiet, the focus goes back where it was. */

@@ -79,6 +79,10 @@ type pageData struct {
 	// InviteLink is a new invite's link as a path (/invite#CODE); the page's script puts the
 	// origin in front, which the browser knows better than the server behind a proxy.
 	InviteLink string
+	// Guests says the server lets people in without an account (Config.Auth AuthGuest): the
+	// sign-in page then offers the chat as a guest besides the invite link, instead of leaving
+	// someone without an account on a page whose only way on was an administrator.
+	Guests bool
 }
 
 func (s *Service) render(w http.ResponseWriter, r *http.Request, status int, d pageData) {
@@ -86,6 +90,7 @@ func (s *Service) render(w http.ResponseWriter, r *http.Request, status int, d p
 		d.CSRF = csrfToken(w, r, s.cfg.Secure(r))
 	}
 	d.MinLen = MinPasswordLen
+	d.Guests = s.cfg.Auth == AuthGuest
 	h := w.Header()
 	setPageHeaders(h)
 	h.Set("Content-Type", "text/html; charset=utf-8")

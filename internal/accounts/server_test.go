@@ -608,6 +608,50 @@ func TestPagesAndAssets(t *testing.T) {
 	}
 }
 
+// The sign-in page of a server that takes guests offers the chat as a guest besides the invite
+// link (it only said to ask an administrator, on a server where nobody needs an account); a
+// server that takes accounts only does not. After a wrong password the name stays typed and the
+// focus is on the password, what is left to type again (found by s30-user).
+func TestSignInPageOffersTheWayOn(t *testing.T) {
+	const guestLink = `<a href="/" id="as-guest">chat as a guest</a>`
+	for _, auth := range []string{"guest", "accounts"} {
+		s := servertest.Start(t, servertest.Options{Server: server.Config{Auth: auth, Accounts: accounts.Config{Hash: accounts.TestHashParams}}})
+		r := newBrowser(t, s, "10.0.0.1").do("GET", "/signin", nil)
+		if got, want := strings.Contains(r.body, guestLink), auth == "guest"; got != want {
+			t.Errorf("--auth %s: the sign-in page offers the chat as a guest: %v, want %v", auth, got, want)
+		}
+	}
+	s := start(t, accounts.Config{})
+	addUser(t, s, "ann", "", "correct horse")
+	b := newBrowser(t, s, "10.0.0.1")
+	if r := b.do("GET", "/signin", nil); !regexp.MustCompile(`<input id="name"[^>]* autofocus`).MatchString(r.body) {
+		t.Errorf("the empty sign-in form does not focus the name:\n%s", r.body)
+	}
+	r := b.signIn("ann", "wrong horse")
+	if !regexp.MustCompile(`<input id="password"[^>]* autofocus`).MatchString(r.body) ||
+		regexp.MustCompile(`<input id="name"[^>]* autofocus`).MatchString(r.body) {
+		t.Errorf("after a wrong password the focus is not on the password alone:\n%s", r.body)
+	}
+}
+
+// A signed-in user's account page, which the chat page links to, links back to the chat: it
+// had no link anywhere but Sign out (found by s30-user).
+func TestAccountPageLinksBackToTheChat(t *testing.T) {
+	s := start(t, accounts.Config{})
+	addUser(t, s, "ann", "", "correct horse")
+	b := newBrowser(t, s, "10.0.0.1")
+	if r := b.signIn("ann", "correct horse"); r.status != http.StatusSeeOther {
+		t.Fatalf("sign in: %d %s", r.status, r.body)
+	}
+	r := b.do("GET", "/account", nil)
+	if r.status != http.StatusOK || !strings.Contains(r.body, `Signed in as <strong id="me">ann</strong>`) {
+		t.Fatalf("GET /account signed in: %d %s", r.status, r.body)
+	}
+	if !strings.Contains(r.body, `<a href="/" id="to-chat">Back to the chat</a>`) {
+		t.Errorf("the account page has no link back to the chat:\n%s", r.body)
+	}
+}
+
 func TestAdminMakesInviteLinks(t *testing.T) {
 	s := start(t, accounts.Config{})
 	addUser(t, s, "root", "admin", "correct horse")

@@ -247,7 +247,8 @@ func addAccount(t *testing.T, srv *servertest.Server, name, password string) hub
 
 // On a server with accounts, a visitor signs in from the page: the welcome dialog links to the
 // sign-in page, which brings them back to the chat under their account's name with no name
-// asked, Sign out in the sidebar; after signing out the page asks a name again. A guest's page
+// asked, Account and Sign out in the sidebar (Account added by s30-user: the account page had no
+// link); after signing out the page asks a name again. A guest's page
 // logs no error on the way (it asked GET /api/me, which answered 401 to every guest's load).
 func TestSignInThroughThePage(t *testing.T) {
 	b := startBrowser(t)
@@ -272,6 +273,11 @@ func TestSignInThroughThePage(t *testing.T) {
 		`document.getElementById("me-name").textContent === "ann" && !document.getElementById("signout-form").hidden`)
 	if eval[bool](ann, `document.getElementById("name-dialog").open`) {
 		t.Error("the page asks a name of a signed-in user")
+	}
+	// The way to the account page (the password; an admin's invite links) is beside Sign out.
+	account := `(() => { const a = document.getElementById("account-link"); return a.getClientRects().length ? a.textContent + " " + a.getAttribute("href") : "hidden"; })()`
+	if got, want := eval[string](ann, account), "Account /account"; got != want {
+		t.Errorf("the signed-in page's account link: %q, want %q", got, want)
 	}
 	ann.say("signed in with a password")
 	ann.see("ann", "signed in with a password")
@@ -425,6 +431,32 @@ func TestRenameToATakenNameSaysWhoseItIs(t *testing.T) {
 	hal.waitFor("renamed hal3, the dialog closed", exprLive+` && document.getElementById("me-name").textContent === "hal3" && !document.getElementById("name-dialog").open`)
 	hal.say("hal3 here")
 	hal.see("hal3", "hal3 here")
+}
+
+// A first name another user holds is refused in the welcome dialog, which stays a welcome
+// (its title, Start chatting, no Cancel) with the name typed, and the page does not take the
+// name as mine meanwhile: the sidebar showed "bob" as my name, the dialog turned into "Change
+// your name" with Save, and the refused name was kept for the next visit (found by s30-user).
+func TestFirstNameTakenStaysAWelcome(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{})
+	dialUser(t, srv, "bob", "lobby") // a guest holding "bob"
+	hal := b.newUser("hal")
+	hal.doWithin(3*waitTimeout, "open", chromedp.Navigate(srv.URL+"/#lobby"))
+	hal.waitFor("the name dialog", `document.getElementById("name-dialog").open`)
+	hal.do("ask for bob", typeInto("#name-input", "bob"), pressEnter(chromedp.CSS("#name-input")))
+	hal.waitFor("the dialog saying whose the name is", `document.getElementById("name-error").textContent.includes('the name "bob" belongs to another user')`)
+	state := eval[string](hal, `[document.getElementById("name-title").textContent, document.getElementById("name-submit").textContent,
+		document.getElementById("name-cancel").hidden, document.getElementById("name-input").value,
+		document.getElementById("me-name").textContent, localStorage.getItem("hubbub.name")].join("|")`)
+	if want := "Welcome to hubbub|Start chatting|true|bob||"; state != want {
+		t.Errorf("after a first name taken: title|button|cancel hidden|typed|my name|stored name = %q, want %q", state, want)
+	}
+	hal.do("choose another",
+		chromeEval(`document.getElementById("name-input").value = ""`),
+		typeInto("#name-input", "hal"),
+		pressEnter(chromedp.CSS("#name-input")))
+	hal.waitFor("live as hal, the dialog closed", exprLive+` && document.getElementById("me-name").textContent === "hal" && !document.getElementById("name-dialog").open`)
 }
 
 // A direct message someone else started and I never opened shows its messages with no "New

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 
 	"hubbub/internal/server"
@@ -410,5 +411,35 @@ func TestLinkToAMessageNeverSent(t *testing.T) {
 	ann.waitFor("a notice", `!document.getElementById("notice").hidden`)
 	if got, want := eval[string](ann, `document.getElementById("notice-text").textContent`), "There is no message 999 in #links."; got != want {
 		t.Errorf("the notice of a link to message 999: %q, want %q", got, want)
+	}
+}
+
+// A message's toolbar, used with the mouse, goes when the pointer leaves the message: after a
+// reaction picked from it, the focus back on its button kept it up (:focus-within) over the
+// message while the pointer was on the next one, whose toolbar showed too (found by s30-user).
+func TestMessageToolbarGoesWithThePointer(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{})
+	ann := b.newUser("ann")
+	ann.open(srv.URL + "/#pointer")
+	gopher := dialUser(t, srv, "gopher", "pointer")
+	first := gopher.say("pointer", "the first message")
+	second := gopher.say("pointer", "the second message")
+	ann.see("gopher", "the second message")
+
+	ann.do("open the picker", chromedp.Click(chromedp.CSS(rowSel(first)+` .msg-actions [data-action="pick"]`)))
+	ann.waitFor("the picker", `!document.getElementById("emoji-menu").hidden`)
+	ann.do("pick 👍", chromedp.Click(chromedp.CSS(`#emoji-menu [data-emoji="👍"]`)))
+	ann.waitFor("ann's 👍", exprChip(first, "👍")+` === "1|true|You reacted with 👍"`)
+	ann.waitFor("the picker closed", `document.getElementById("emoji-menu").hidden`)
+
+	at := eval[[]float64](ann, `(() => { const r = `+row(second)+`.querySelector(".text").getBoundingClientRect(); return [r.x + 5, r.y + r.height / 2]; })()`)
+	ann.do("point at the second message", chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, at[0], at[1]))
+	shown := func(seq uint64) string {
+		return `getComputedStyle(` + row(seq) + `.querySelector(".msg-actions")).opacity === "1"`
+	}
+	ann.waitFor("the second message's toolbar", shown(second))
+	if eval[bool](ann, shown(first)) {
+		t.Error("the first message's toolbar is still shown with the pointer on the second message")
 	}
 }

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -82,6 +83,23 @@ func TestBareAddressOpensMyRoomNotALeftLobby(t *testing.T) {
 	ann.waitFor("work in view, lobby still left", `document.getElementById("room-title").textContent === "#work" && `+rooms+` === "work"`)
 	gopher := dialUser(t, srv, "gopher", "lobby")
 	gopher.waitMembers("lobby", "gopher")
+}
+
+// The bare address opens the room the tab had in view, as the account pages come back to it:
+// a password set from #beta (Set a password, then the account page's redirect to /) landed in
+// the first of my rooms (found by s30-user).
+func TestBareAddressReopensTheRoomInView(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{})
+	ann := b.newUser("ann")
+	ann.open(srv.URL + "/#alpha")
+	ann.room("beta")
+	ann.room("gamma")
+	ann.room("beta")
+	ann.doWithin(3*waitTimeout, "open the account page", chromedp.Navigate(srv.URL+"/account"), waitVisibleAfterNavigation(chromedp.CSS("#password")))
+	ann.doWithin(3*waitTimeout, "come back to the bare address", chromedp.Navigate(srv.URL+"/"))
+	ann.waitFor("a live connection", exprLive)
+	ann.waitFor("#beta in view", `document.getElementById("room-title").textContent === "#beta"`)
 }
 
 // A room name the page refuses says rooms are ASCII: "Été" was told to use letters and start
@@ -216,4 +234,22 @@ func TestOpeningARoomInAnotherCaseOpensIt(t *testing.T) {
 	ann.waitFor("general alone in the list", rooms+` === "general"`)
 	ann.say("hello from ann")
 	gopher.waitMembers("general", "ann", "gopher")
+}
+
+// Joining a public room from the sidebar's form shows its topic in the header at once, as the
+// room browser lists it: the header offered "Add a topic" over a room that had one until the
+// page was reloaded (found by s30-user).
+func TestJoiningARoomShowsItsTopic(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{})
+	gopher := dialUser(t, srv, "gopher", "lobby")
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	if _, err := gopher.conn.Create(ctx, "plans", "Q3 roadmap", false); err != nil {
+		t.Fatalf("gopher: create plans: %v", err)
+	}
+	ann := b.newUser("ann")
+	ann.open(srv.URL + "/#lobby")
+	ann.room("plans")
+	ann.waitFor("the topic in the header", `document.getElementById("room-topic").textContent === "Q3 roadmap"`)
 }

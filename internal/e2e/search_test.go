@@ -69,6 +69,39 @@ func TestSearchHitInADirectMessageSaysSo(t *testing.T) {
 	}
 }
 
+// A search hit opened in another room puts that room in the address as a click on its link
+// does, so the sidebar's link back to the room before works: the address stayed at the room
+// before, and a click on it, setting the address to what it was, left the DM in view. In the
+// DM the scope says "In your conversation with bob", not "In bob" (both found by s30-user).
+func TestSearchHitInAnotherRoomThenBack(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{})
+	bob := dialUser(t, srv, "bob", "general")
+	ann := b.newUser("ann")
+	ann.open(srv.URL + "/#general")
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	dm, err := bob.conn.DM(ctx, []string{"ann"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bob.conn.Join(ctx, dm.Room, nil, 0); err != nil {
+		t.Fatal(err)
+	}
+	bob.say(dm.Room, "the deploy key, in private")
+	ann.waitFor("the DM's unread message in the tab's title", `document.title.startsWith("(1)")`)
+	ann.searchFor("all", "deploy")
+	ann.waitFor("the DM's hit", `document.querySelectorAll("#search-results .search-hit").length === 1`)
+	ann.do("open the hit", chromedp.Click(chromedp.CSS("#search-results .search-hit-open")))
+	ann.waitFor("the DM in view", `document.getElementById("room-title").textContent === "bob"`)
+	// The scope names the DM as a conversation: "In bob" read as if bob were a place.
+	if got, want := eval[string](ann, `document.getElementById("search-scope-room-label").textContent`), "In your conversation with bob"; got != want {
+		t.Errorf("the search's scope reads %q in the DM, want %q", got, want)
+	}
+	ann.do("back to general", chromedp.Click(chromedp.CSS(`#room-list [data-room="general"] a`)))
+	ann.waitFor("#general in view", `document.getElementById("room-title").textContent === "#general"`)
+}
+
 // Ctrl+F opens the search panel; a search finds a message far older than the page loaded, its
 // snippet shows the matched word in <mark> and the rest as text (markup in a message stays
 // text); clicking the hit opens its room at the message, marked and in view with the messages
