@@ -38,9 +38,10 @@ const chatUsage = `usage: hubbub chat [flags] URL [URL...]
 A terminal chat client. It joins --room, prints its recent history and then every message as
 "[room] #SEQ name: text" (SEQ numbers the message in its room; a reply shows "↪ #PARENT", an
 edited text "(edited)", a message with replies "(2 replies)", reactions "[👍 2]", each file it
-carries "[file: NAME (SIZE) URL]"); edits print
-the message's new line, deletions and reactions a "*" notice. Lines you type are sent to the room you joined last; these
-commands work too (start a message with "//" to send a line that begins with "/"):
+carries "[file: NAME (SIZE) URL]"); edits print the message's new line as the history shows
+it ("[room] #SEQ name: new text (edited)"), deletions and reactions a "*" notice. Lines you type
+are sent to the room you joined last; these commands work too (start a message with "//" to
+send a line that begins with "/"):
 
 ` + chatCommandList + `
 With several URLs it connects to the first that answers and moves to the next one when a

@@ -72,10 +72,12 @@ func messageLine(m *wire.Message, label func(room string) string) string {
 	return b.String()
 }
 
-// editedLine formats an edit as the message's new line: "[room] #seq from (edited): text",
-// the room as label names it.
+// editedLine formats an edit as the message's new line: "[room] #seq from: text (edited)",
+// the room as label names it, "(edited)" where messageLine puts it, so that the line reads as
+// the one a rejoin or a page of history prints for the message (the edit does not carry its
+// reply marker, bot badge, replies or reactions, which those lines show).
 func editedLine(e *wire.Edited, label func(room string) string) string {
-	return fmt.Sprintf("[%s] #%d %s (edited): %s", label(e.Room), e.Seq, hubbub.CleanText(e.From), hubbub.CleanText(e.Text))
+	return fmt.Sprintf("[%s] #%d %s: %s (edited)", label(e.Room), e.Seq, hubbub.CleanText(e.From), hubbub.CleanText(e.Text))
 }
 
 // deletedLine formats a deletion as a notice, the room as label names it, as the person who

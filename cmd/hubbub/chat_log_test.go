@@ -52,13 +52,13 @@ func TestChatRoomLogCommands(t *testing.T) {
 	typeLine("/reply 1 hi bob") // #2
 	ann.waitOutput(t, "[general] #2 ann ↪ #1: hi bob\n")
 	typeLine("/edit #2 hi again, bob") // #3
-	ann.waitOutput(t, "[general] #2 ann (edited): hi again, bob\n")
+	ann.waitOutput(t, "[general] #2 ann: hi again, bob (edited)\n")
 	typeLine("/react 1 👍") // #4
 	ann.waitOutput(t, "* you reacted 👍 to #1 in general [👍 1]\n")
 	bob.Send(servertest.Frame{"type": "react", "room": "general", "seq": 1, "emoji": "👍", "id": "b2"}) // #5
 	ann.waitOutput(t, "* bob reacted 👍 to #1 in general [👍 2]\n")
 	bob.Send(servertest.Frame{"type": "edit", "room": "general", "seq": 1, "text": "hello all", "id": "b3"}) // #6
-	ann.waitOutput(t, "[general] #1 bob (edited): hello all\n")
+	ann.waitOutput(t, "[general] #1 bob: hello all (edited)\n")
 	typeLine("/react 1 👍") // #7: toggles it off
 	ann.waitOutput(t, "* you took back 👍 on #1 in general [👍 1]\n")
 	typeLine("/delete 2") // #8
@@ -90,6 +90,26 @@ func TestChatRoomLogCommands(t *testing.T) {
 	want := []string{"[general] #1 bob: hello all (edited) (1 reply) [👍 1]", "[general] #2 ann ↪ #1: (message deleted)"}
 	if got := chatLines(out, "[general]"); strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("cy printed %q, want %q", got, want)
+	}
+}
+
+// An edit prints the message's new line as a rejoin then prints the message: a person who saw
+// "#1 bob: hello all (edited)" live reads the same line in the history, not "(edited)" moved
+// before the colon as if it were part of the name.
+func TestChatEditLineReadsAsTheHistoryLine(t *testing.T) {
+	chatLeakCheck(t)
+	s, bob, ann, _ := afterBobsHello(t)
+	bob.Send(servertest.Frame{"type": "edit", "room": "general", "seq": 1, "text": "hello all", "id": "b2"})
+	ann.waitOutput(t, "hello all")
+	live := chatLines(ann.out.String(), "[general] #1 ")
+	out, stderr, err := chatToEnd(t, "", chatArgs(chatUser(t, "cy"), []string{s.WS})...)
+	if err != nil {
+		t.Fatalf("cy: %v\n%s", err, stderr)
+	}
+	history := chatLines(out, "[general] #1 ")
+	want := "[general] #1 bob: hello all (edited)"
+	if len(live) != 2 || live[1] != want || len(history) != 1 || history[0] != want {
+		t.Errorf("live edit printed %q, the rejoin %q; want both %q", live, history, want)
 	}
 }
 
@@ -447,7 +467,7 @@ func TestChatNumbersAreTheRoomsOfTheLinesShown(t *testing.T) {
 	say("/dm ann")
 	waitStderr(t, bob, "* lines you type go to @ann now\n")
 	say("/edit 4 glad, truly")
-	bob.waitOutput(t, "[@ann] #4 bob (edited): glad, truly\n")
+	bob.waitOutput(t, "[@ann] #4 bob: glad, truly (edited)\n")
 	say("/react 3 👀")
 	bob.waitOutput(t, "* you reacted 👀 to #3 in @ann [👀 1]\n")
 	say("/react bad!room#3 👀")

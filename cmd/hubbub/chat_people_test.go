@@ -550,7 +550,7 @@ func TestChatStartsInADM(t *testing.T) {
 	for _, want := range []string{
 		"* you joined @bob; members: ann\n",
 		"[@bob] #3 ann: for bob\n", // after the two members
-		"[@bob] #3 ann (edited): for bob, again\n",
+		"[@bob] #3 ann: for bob, again (edited)\n",
 		"* you reacted 👍 to #3 in @bob [👍 1]\n",
 		"* you deleted #3 in @bob\n",
 	} {

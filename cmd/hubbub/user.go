@@ -31,7 +31,7 @@ var userCommand = adminCommand{
 	name: "user",
 	actions: []adminAction{
 		{name: "add", args: []adminArg{userName}, flags: "[--role admin|moderator|member] [--password-stdin | --password-file F]"},
-		{name: "list", note: "every user, by name"},
+		{name: "list", note: "every user, by name, with when their last connection ended"},
 		{name: "passwd", args: []adminArg{userName}, flags: "[--password-stdin | --password-file F]"},
 		{name: "disable", args: []adminArg{userName}, flags: "[--enable]"},
 		{name: "role", args: []adminArg{userName, {name: "ROLE", words: "the role (admin, moderator or member)"}}},
@@ -259,7 +259,10 @@ func (c *userCmd) list(ctx context.Context, users hubbub.UserStore, _ []string) 
 		return cmp.Or(cmp.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)), cmp.Compare(a.ID, b.ID))
 	})
 	w := tabwriter.NewWriter(c.io.out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "NAME\tID\tKIND\tROLE\tSTATUS\tCREATED\tLAST SEEN")
+	// The store's last seen is when the user's last connection ended (the hub writes it then,
+	// not at connect), and who is connected now only the running nodes know: under "LAST SEEN"
+	// a user online now read as gone since their previous visit. The column says what it is.
+	fmt.Fprintln(w, "NAME\tID\tKIND\tROLE\tSTATUS\tCREATED\tLAST DISCONNECT")
 	for _, u := range all {
 		status, seen := "active", "-"
 		if u.Disabled {

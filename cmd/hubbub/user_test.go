@@ -13,11 +13,14 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"hubbub/internal/accounts"
+	"hubbub/internal/hub"
 	"hubbub/internal/pgtest"
 	"hubbub/internal/server"
 	"hubbub/internal/servertest"
+	"hubbub/internal/testwait"
 )
 
 // userCmdRun runs `hubbub user args...` in-process with stdin and returns what it printed.
@@ -289,6 +292,50 @@ func TestUserListIsByName(t *testing.T) {
 	}
 	if want := []string{"amy", "Bob", "carl", "Dee", "eve", "Fay", "gus", "zed"}; !slices.Equal(got, want) {
 		t.Errorf("hubbub user list: %q, want %q\n%s", got, want, out)
+	}
+}
+
+// TestUserListSaysWhenTheLastConnectionEnded: the store records a user's last seen when their
+// last connection ends, and hubbub user list reads the store, not the running server, so it
+// cannot tell who is connected now. Under "LAST SEEN", carol, connected as it ran, read as gone
+// since her previous visit ended; the column now says that it is her last disconnect.
+func TestUserListSaysWhenTheLastConnectionEnded(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "hubbub.db")
+	s := servertest.Start(t, servertest.Options{DataPath: data, Hub: hub.Config{PresenceInterval: 50 * time.Millisecond}})
+	list := func() (header string, rows map[string]string) {
+		t.Helper()
+		out, err := userCmdRun(t, "", "list", "--data", data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		rows = map[string]string{}
+		for _, l := range lines[1:] {
+			rows[strings.Fields(l)[0]] = l
+		}
+		return lines[0], rows
+	}
+	last := regexp.MustCompile(`  (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)$`)
+
+	first := servertest.DialJSON(t, s, "carol") // a guest: stored, with no last seen yet
+	if _, rows := list(); !strings.HasSuffix(rows["carol"], "  -") {
+		t.Fatalf("carol, on her first connection, has a last disconnect: %q", rows["carol"])
+	}
+	first.Conn.Close()
+	var ended string
+	testwait.Until(t, "carol's disconnect recorded", func() bool {
+		_, rows := list()
+		m := last.FindStringSubmatch(rows["carol"])
+		if m != nil {
+			ended = m[1]
+		}
+		return m != nil
+	})
+
+	servertest.DialJSON(t, s, "carol") // connected again, and still
+	header, rows := list()
+	if !strings.HasSuffix(header, "  LAST DISCONNECT") || !strings.HasSuffix(rows["carol"], "  "+ended) {
+		t.Errorf("hubbub user list while carol is connected:\n%s\n%s\nwant a LAST DISCONNECT column with %s, when her first connection ended", header, rows["carol"], ended)
 	}
 }
 
