@@ -342,8 +342,20 @@ function startDM() {
 
 // Invite and topic, for the room in view.
 
+/**
+ * Fills a dialog's title: words, then the room's name as one piece (.room-name-whole), so that
+ * a long name moves to a line of its own whole rather than break at its hyphen ("#secret-" /
+ * "plans"); only a name longer than the whole line wraps inside.
+ */
+function titleWithRoom(el, words, room) {
+  const name = document.createElement("span");
+  name.className = "room-name-whole";
+  name.textContent = roomLabel(room);
+  el.replaceChildren(words, name);
+}
+
 function openInviteDialog() {
-  $("invite-title").textContent = "Invite someone to " + roomLabel(ui.active);
+  titleWithRoom($("invite-title"), "Invite someone to ", ui.active);
   $("invite-name").value = "";
   $("invite-dialog").dataset.room = ui.active;
   openDialog("invite", "invite-name");
@@ -368,7 +380,7 @@ function sendInvite() {
 
 function openTopicDialog() {
   const r = client.rooms.get(ui.active);
-  $("topic-title").textContent = "Topic of " + roomLabel(ui.active);
+  titleWithRoom($("topic-title"), "Topic of ", ui.active);
   $("topic-input").value = topicOf(ui.active);
   if (client.limits && client.limits.max_topic) $("topic-input").maxLength = client.limits.max_topic;
   $("topic-dialog").dataset.room = ui.active;

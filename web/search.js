@@ -2,8 +2,9 @@
 // opens over the room in view, on ChatClient's search (chat-protocol.js).
 //
 // The panel searches this room or all my rooms; each hit shows its room, sender, time and the
-// snippet the server cut around the matches, with the matched pieces in <mark> — built as text
-// nodes, never as HTML, since the snippet is other people's text. Clicking a hit opens its room
+// snippet the server cut around the matches, as the message reads (markdown's markers gone), with
+// the matched pieces in <mark> — built as text nodes, never as HTML, since the snippet is other
+// people's text. Clicking a hit opens its room
 // at that message (messages.js's jumpTo pages back until it is loaded) and marks it.
 "use strict";
 
@@ -190,6 +191,136 @@ function hitRoomLabel(name) {
   return isDM(name) && label !== "Direct message" ? "DM with " + label : label;
 }
 
+// --- a snippet as the message reads ---------------------------------------------------------------
+//
+// The server cuts its snippet from the message's markdown source, so "**bob**" came with its
+// stars. The page shows the same window of the message as it reads, markers gone: it renders
+// the whole message (markdown.js), so that a bold opened before the cut still counts as markup,
+// maps every character read back to the source character it came from, and keeps those that
+// fall in the server's window, marking those in its hits. All of it stays text nodes.
+
+/** Characters markdown may drop between two pieces of text: its markers, a list's number. */
+const MARKDOWN_MARKERS = /^[\s*_~`>\-+.)\d\\[\]]*$/;
+
+/**
+ * The text that the markdown source src reads as, with, for each of its UTF-16 units, the index
+ * of the source unit it shows (-1 for a line break between blocks that the source has not).
+ */
+function readWithSource(src) {
+  let out = "";
+  const at = [];
+  let p = 0; // the source read up to here
+  const place = (t) => {
+    // Text as written (the common case): found whole, with only markers skipped.
+    const i = src.indexOf(t, p);
+    if (i !== -1 && MARKDOWN_MARKERS.test(src.slice(p, i))) {
+      for (let k = 0; k < t.length; k++) at.push(i + k);
+      out += t;
+      p = i + t.length;
+      return;
+    }
+    // Text that markdown changed (an escape dropped its backslash, a code span's line break
+    // became a space): each character at the next place it occurs.
+    for (const c of t) {
+      let i = src.indexOf(c, p);
+      if (c === " ") {
+        const nl = src.indexOf("\n", p);
+        if (nl !== -1 && (i === -1 || nl < i)) i = nl;
+      }
+      for (let k = 0; k < c.length; k++) at.push(i === -1 ? Math.max(0, p - 1) : i + k);
+      if (i !== -1) p = i + c.length;
+    }
+    out += t;
+  };
+  const walk = (node) => {
+    for (let n = node.firstChild; n; n = n.nextSibling) {
+      if (n.nodeType === Node.TEXT_NODE) {
+        place(n.data);
+        continue;
+      }
+      if (n.nodeType !== Node.ELEMENT_NODE) continue;
+      if (BLOCK_ELEMENTS.has(n.tagName) && out && !out.endsWith("\n")) {
+        out += "\n";
+        at.push(-1);
+      }
+      walk(n);
+      // A link's label is read; its "](target)" is not: skip it, parentheses balanced.
+      if (n.tagName === "A" && n.title && src.startsWith("](", p)) {
+        let k = p + 2;
+        for (let depth = 0; k < src.length; k++) {
+          if (src[k] === "(") depth++;
+          else if (src[k] === ")" && depth-- === 0) break;
+        }
+        p = k + 1;
+      }
+    }
+  };
+  walk(renderMarkdown(src));
+  return { out, at };
+}
+
+/**
+ * The snippet parts (the server's, [{text, hit}]) as the message text reads: the same window of
+ * it, with its markdown markers gone and the same words marked. When the window cannot be found
+ * in the text, or no marked word would be left to see (a match inside a link's address), the
+ * server's parts come back as they are: raw markers beat a hit that shows no reason.
+ */
+function readSnippet(text, parts) {
+  let win = parts.map((p) => p.text).join("");
+  // The server marks a cut end with "…", merged into the text beside it.
+  let lead = "";
+  let trail = "";
+  let start = text.indexOf(win);
+  for (const [l, r] of [["…", ""], ["", "…"], ["…", "…"]]) {
+    if (start !== -1) break;
+    if (!win.startsWith(l) || !win.endsWith(r) || win.length < l.length + r.length) continue;
+    const inner = win.slice(l.length, win.length - r.length);
+    start = text.indexOf(inner);
+    if (start !== -1) [lead, trail, win] = [l, r, inner];
+  }
+  if (start === -1) return parts;
+  // The hits as ranges of the source.
+  const hits = [];
+  let off = start - lead.length;
+  for (const p of parts) {
+    if (p.hit) hits.push([off, off + p.text.length]);
+    off += p.text.length;
+  }
+  const isHit = (i) => hits.some(([a, b]) => i >= a && i < b);
+  const end = start + win.length;
+  const { out, at } = readWithSource(text);
+  const read = [];
+  let last = -1; // the source index of the last character kept
+  for (let k = 0; k < out.length; k++) {
+    const i = at[k] === -1 ? last : at[k];
+    if (i < start || i >= end) continue;
+    if (at[k] !== -1) last = i;
+    const hit = at[k] !== -1 && isHit(i);
+    const top = read[read.length - 1];
+    if (top && top.hit === hit) top.text += out[k];
+    else read.push({ text: out[k], hit });
+  }
+  if (hits.length && !read.some((p) => p.hit)) return parts;
+  while (read.length && !read[read.length - 1].hit && read[read.length - 1].text.endsWith("\n")) {
+    read[read.length - 1].text = read[read.length - 1].text.slice(0, -1); // a block's end, cut
+    if (!read[read.length - 1].text) read.pop();
+  }
+  if (lead) read.unshift({ text: lead, hit: false });
+  if (trail) read.push({ text: trail, hit: false });
+  return mergeParts(read);
+}
+
+/** Parts with neighbours of one kind joined, as the server sends them. */
+function mergeParts(parts) {
+  const out = [];
+  for (const p of parts) {
+    const top = out[out.length - 1];
+    if (top && top.hit === p.hit) top.text += p.text;
+    else if (p.text) out.push({ text: p.text, hit: p.hit });
+  }
+  return out;
+}
+
 /** One hit of the result list: a button that opens the message, with its snippet marked. */
 function hitElement(h) {
   const m = h.message;
@@ -217,7 +348,7 @@ function hitElement(h) {
   const text = document.createElement("span");
   text.className = "search-snippet";
   const parts = h.snippet.length ? h.snippet : [{ text: m.text || "", hit: false }];
-  for (const p of parts) {
+  for (const p of readSnippet(m.text || "", parts)) {
     if (p.hit) {
       const mark = document.createElement("mark");
       mark.textContent = p.text;

@@ -253,3 +253,85 @@ func TestJoiningARoomShowsItsTopic(t *testing.T) {
 	ann.room("plans")
 	ann.waitFor("the topic in the header", `document.getElementById("room-topic").textContent === "Q3 roadmap"`)
 }
+
+// exprNameLines counts the lines that the room's name (the text name) takes in the element id,
+// from the boxes the browser laid its characters out in; 0 when the name is not there.
+func exprNameLines(id, name string) string {
+	return `(() => {
+		const el = document.getElementById(` + js(id) + `), name = ` + js(name) + `;
+		const at = el.textContent.indexOf(name);
+		if (at < 0) return 0;
+		const range = document.createRange();
+		const walk = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+		let seen = 0, started = false;
+		for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+			const len = n.data.length;
+			if (!started && at < seen + len) { range.setStart(n, at - seen); started = true; }
+			if (started && at + name.length <= seen + len) { range.setEnd(n, at + name.length - seen); break; }
+			seen += len;
+		}
+		return new Set(Array.from(range.getClientRects(), r => Math.round(r.top))).size;
+	})()`
+}
+
+// The invite dialog's title keeps a room's name whole: "#secret-plans" broke at its hyphen,
+// "#secret-" at a line's end and "plans" on the next, on a phone (375 px) and on a desktop.
+// A name longer than a whole line wraps inside the dialog, never past its edge.
+func TestInviteTitleKeepsTheRoomNameWhole(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{})
+	ann := b.newUser("ann")
+	ann.do("desktop viewport", chromedp.EmulateViewport(1280, 800))
+	ann.open(srv.URL + "/#lobby")
+	long := "the-quarterly-planning-room-for-the-secret-launch-of-2027"
+	for _, room := range []string{long, "secret-plans"} {
+		ann.do("open the room browser", chromedp.Click(chromedp.CSS("#browse-rooms")))
+		ann.waitFor("the directory", `document.getElementById("browse-dialog").open`)
+		ann.do("create "+room, chromeSendKeys("#create-name", room), chromedp.Click(chromedp.CSS("#create-private")), chromedp.Click(chromedp.CSS("#create-submit")))
+		ann.waitFor(room+" in view", `document.getElementById("room-title").textContent === `+js("#"+room))
+	}
+	const exprFits = `(() => { const h = document.getElementById("invite-title"), d = document.getElementById("invite-dialog").getBoundingClientRect(), r = h.getBoundingClientRect();
+		return h.scrollWidth <= h.clientWidth && r.left >= d.left && r.right <= d.right; })()`
+	desktop := func() { ann.do("desktop viewport", chromedp.EmulateViewport(1280, 800)) }
+	phone := func() { ann.do("phone viewport", chromedp.EmulateViewport(375, 740, chromedp.EmulateMobile)) }
+	// invite opens the invite dialog from the members' list: on a phone, its drawer first.
+	invite := func(onPhone bool) {
+		t.Helper()
+		if onPhone {
+			ann.do("open the members", pressEnter(chromedp.CSS("#members-toggle")))
+			ann.waitFor("the member drawer open, in view", `document.getElementById("members").classList.contains("open") && `+
+				`document.getElementById("invite-button").getBoundingClientRect().right <= innerWidth`)
+		}
+		ann.waitFor("the invite button", `!document.getElementById("invite-button").hidden`)
+		ann.do("open the invite dialog", chromedp.Click(chromedp.CSS("#invite-button")))
+		ann.waitFor("the invite dialog", `document.getElementById("invite-dialog").open`)
+	}
+	closeInvite := func() {
+		ann.do("close it", pressKey(chromedp.CSS("#invite-name"), "Escape"))
+		ann.waitFor("the dialog closed", `!document.getElementById("invite-dialog").open`)
+	}
+	for _, onPhone := range []bool{false, true} {
+		what := map[bool]string{false: "desktop", true: "phone"}[onPhone]
+		if onPhone {
+			phone()
+		}
+		invite(onPhone)
+		if n := eval[int](ann, exprNameLines("invite-title", "#secret-plans")); n != 1 {
+			t.Errorf("%s: the invite title %q puts #secret-plans on %d lines, want 1", what, eval[string](ann, `document.getElementById("invite-title").textContent`), n)
+		}
+		if !eval[bool](ann, exprFits) {
+			t.Errorf("%s: the invite title runs past the dialog", what)
+		}
+		saveShot(t, ann, "invite-"+what+".png")
+		closeInvite()
+	}
+	// The long name, on the phone: longer than a line, it wraps inside the dialog.
+	desktop()
+	ann.room(long)
+	phone()
+	invite(true)
+	if !eval[bool](ann, exprFits) {
+		t.Errorf("phone: the invite title with a long name runs past the dialog")
+	}
+	saveShot(t, ann, "invite-phone-long.png")
+}

@@ -207,3 +207,34 @@ func TestSearchOffHidesTheSearchBox(t *testing.T) {
 	ann.waitFor("the panel saying search is off", `document.getElementById("search-status").textContent === "Search is off on this server."`)
 	ann.waitFor("the search button hidden again", `document.getElementById("search-open").hidden`)
 }
+
+// A hit's snippet reads as the message does: "**bob**", "_rollout_" and "`make release`" show
+// without their markers, the matched word still marked; a bold opened before the server's cut
+// ends without its stars showing either (the snippet showed the raw source, markers and all).
+func TestSearchSnippetShowsNoMarkdownMarkers(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{})
+	bob := dialUser(t, srv, "bob", "general")
+	bob.say("general", "ask **bob** about the _rollout_ and run `make release` after")
+	bob.say("general", "**the quarterly numbers came in this morning and they look rather wonderful this time** says ~~everyone~~ [alice](https://example.com/alice)")
+
+	ann := b.newUser("ann")
+	ann.open(srv.URL + "/#general")
+	ann.see("bob", "the quarterly numbers came in this morning and they look rather wonderful this time says everyone alice")
+	ann.searchFor("room", "rollout")
+	ann.waitFor("one hit, rollout highlighted", `document.querySelectorAll("#search-results .search-hit").length === 1 && `+
+		exprMarked+`.join() === "rollout"`)
+	snippet := eval[string](ann, `document.querySelector("#search-results .search-snippet").textContent`)
+	if want := "ask bob about the rollout and run make release after"; snippet != want {
+		t.Errorf("the snippet reads %q, want %q", snippet, want)
+	}
+
+	ann.do("clear the search", chromeEval(`document.getElementById("search-input").value = ""`))
+	ann.do("search again", typeInto("#search-input", "wonderful"), pressEnter(chromedp.CSS("#search-input")))
+	ann.waitFor("one hit, wonderful highlighted", `document.querySelectorAll("#search-results .search-hit").length === 1 && `+
+		exprMarked+`.join() === "wonderful"`)
+	snippet = eval[string](ann, `document.querySelector("#search-results .search-snippet").textContent`)
+	if !strings.HasPrefix(snippet, "…") || !strings.Contains(snippet, "rather wonderful this time says everyone alice") || strings.ContainsAny(snippet, "*~[]()") {
+		t.Errorf("the cut snippet reads %q, want it to start with … and read \"rather wonderful this time says everyone alice\" without markers", snippet)
+	}
+}
