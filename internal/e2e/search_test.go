@@ -42,9 +42,11 @@ func (u *user) searchFor(scope, text string) {
 	u.do("type "+text, chromedp.Focus(chromedp.CSS("#search-input")), typeInto("#search-input", text), pressEnter(chromedp.CSS("#search-input")))
 }
 
-// A hit in a DM says so beside its sender ("bob DM with bob"), not the people's names alone,
-// which read as a second sender ("bob bob").
-func TestSearchHitInADirectMessageSaysSo(t *testing.T) {
+// searchADirectMessage opens the page as ann, has bob start a DM with her and say "the deploy
+// key, in private" there, and searches all her rooms for "deploy": it returns ann with the
+// DM's one hit listed.
+func searchADirectMessage(t *testing.T) *user {
+	t.Helper()
 	b := startBrowser(t)
 	srv := servertest.Start(t, servertest.Options{})
 	bob := dialUser(t, srv, "bob", "general")
@@ -63,6 +65,13 @@ func TestSearchHitInADirectMessageSaysSo(t *testing.T) {
 	ann.waitFor("the DM's unread message in the tab's title", `document.title.startsWith("(1)")`)
 	ann.searchFor("all", "deploy")
 	ann.waitFor("the DM's hit", `document.querySelectorAll("#search-results .search-hit").length === 1`)
+	return ann
+}
+
+// A hit in a DM says so beside its sender ("bob DM with bob"), not the people's names alone,
+// which read as a second sender ("bob bob").
+func TestSearchHitInADirectMessageSaysSo(t *testing.T) {
+	ann := searchADirectMessage(t)
 	head := eval[string](ann, `document.querySelector("#search-results .search-hit-head").textContent`)
 	if want := "bob DM with bob "; !strings.HasPrefix(head, want) {
 		t.Errorf("the DM hit's head reads %q, want it to start with %q and a time", head, want)
@@ -74,24 +83,7 @@ func TestSearchHitInADirectMessageSaysSo(t *testing.T) {
 // before, and a click on it, setting the address to what it was, left the DM in view. In the
 // DM the scope says "In your conversation with bob", not "In bob" (both found by s30-user).
 func TestSearchHitInAnotherRoomThenBack(t *testing.T) {
-	b := startBrowser(t)
-	srv := servertest.Start(t, servertest.Options{})
-	bob := dialUser(t, srv, "bob", "general")
-	ann := b.newUser("ann")
-	ann.open(srv.URL + "/#general")
-	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
-	defer cancel()
-	dm, err := bob.conn.DM(ctx, []string{"ann"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := bob.conn.Join(ctx, dm.Room, nil, 0); err != nil {
-		t.Fatal(err)
-	}
-	bob.say(dm.Room, "the deploy key, in private")
-	ann.waitFor("the DM's unread message in the tab's title", `document.title.startsWith("(1)")`)
-	ann.searchFor("all", "deploy")
-	ann.waitFor("the DM's hit", `document.querySelectorAll("#search-results .search-hit").length === 1`)
+	ann := searchADirectMessage(t)
 	ann.do("open the hit", chromedp.Click(chromedp.CSS("#search-results .search-hit-open")))
 	ann.waitFor("the DM in view", `document.getElementById("room-title").textContent === "bob"`)
 	// The scope names the DM as a conversation: "In bob" read as if bob were a place.
