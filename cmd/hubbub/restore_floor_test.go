@@ -75,15 +75,7 @@ func TestRestoreNumbersARoomMadeAgainAboveTheLostOne(t *testing.T) {
 	if j := bob.Join("plans", nil); j.Type() != "joined" || j.Num("replay") != 0 {
 		t.Fatalf("bob's join of plans, made again: %v, want an empty room", j)
 	}
-	var want []string
-	for i := 1; i <= 7; i++ {
-		text := fmt.Sprint("new ", i)
-		want = append(want, text)
-		if ack := bob.Say("plans", fmt.Sprint("b", i), text); ack.Type() != "ack" {
-			t.Fatalf("bob's send %d: %v", i, ack)
-		}
-	}
-	bob.Messages("plans", 7)
+	want := sayNew(t, bob, "plans", 7)
 
 	again := servertest.DialJSON(t, s, "ann")
 	j := again.Join("plans", &applied)

@@ -111,15 +111,7 @@ func testRestore(t *testing.T, port int, flags []string, gap uint64) {
 	} else if j.Num("replay") != 0 || j["truncated"] != true {
 		t.Errorf("erin rejoining with since 1, more than --max-replay seqs behind, before anything new: %v, want no replay and truncated", j)
 	}
-	var want []string
-	for i := 1; i <= 3; i++ {
-		text := fmt.Sprint("new ", i)
-		want = append(want, text)
-		if ack := bob.Say("general", fmt.Sprint("b", i), text); ack.Type() != "ack" {
-			t.Fatalf("bob's send %d: %v", i, ack)
-		}
-	}
-	bob.Messages("general", 3)
+	want := sayNew(t, bob, "general", 3)
 
 	again := servertest.DialJSON(t, s, "ann")
 	j := again.Join("general", &applied)
@@ -249,4 +241,20 @@ func TestRestoreRefusesBadInput(t *testing.T) {
 	if _, err := os.Stat(data); !os.IsNotExist(err) {
 		t.Errorf("hubbub restore made %s: %v", data, err)
 	}
+}
+
+// sayNew has c send "new 1" to "new n" in room, each acknowledged, and waits until c has
+// received them: it returns their texts.
+func sayNew(t *testing.T, c *servertest.JSONClient, room string, n int) []string {
+	t.Helper()
+	var texts []string
+	for i := 1; i <= n; i++ {
+		text := fmt.Sprint("new ", i)
+		texts = append(texts, text)
+		if ack := c.Say(room, fmt.Sprint("b", i), text); ack.Type() != "ack" {
+			t.Fatalf("send %d to %s: %v", i, room, ack)
+		}
+	}
+	c.Messages(room, n)
+	return texts
 }
