@@ -54,7 +54,8 @@ type User struct {
 	Disabled bool `json:"disabled,omitempty"`
 	// Created is when the user was stored (UTC, millisecond precision).
 	Created time.Time `json:"created"`
-	// LastSeen is when the user last had a connection (zero: never recorded), for presence.
+	// LastSeen is when the user's last connection on a node ended (zero: never recorded), for
+	// presence: for a user connected now it is the end of an earlier visit, not now.
 	LastSeen time.Time `json:"last_seen,omitzero"`
 	// SignOuts counts the times one of the user's sessions was signed out (DeleteSession,
 	// DeleteSessions). Nodes compare it with what a connection saw at hello: when it moved,
