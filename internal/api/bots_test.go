@@ -476,3 +476,27 @@ func TestIncomingHookPostsAsItsBot(t *testing.T) {
 		t.Errorf("general holds %d %v", status, body)
 	}
 }
+
+// TestIncomingHookBodyThatIsNoObject: a hook's body that is JSON but no object — a tool that
+// posts a list of alerts, or a bare string — was answered in encoding/json's words ("cannot
+// unmarshal array into Go value of type api.hookPost"), and null as an empty message. Each is
+// 400 bad_json saying the body must be an object now, as the API's bodies are, and nothing is
+// posted.
+func TestIncomingHookBodyThatIsNoObject(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{Server: server.Config{APIKey: apiKey}})
+	status, body := s.API("POST", "/api/hooks", apiKey, map[string]any{"room": "alerts"})
+	path := body.Str("path")
+	if status != http.StatusCreated {
+		t.Fatalf("create: %d %v", status, body)
+	}
+	for _, b := range []string{`[{"text":"disk full"}]`, `"disk full"`, ` 5`, `null`, `true`} {
+		status, f := postHook(t, s, path, b)
+		if msg := f.Str("message"); status != http.StatusBadRequest || f.Str("code") != hubbub.ECodeBadJSON ||
+			!strings.Contains(msg, "must be a JSON object") || strings.Contains(msg, "Go ") {
+			t.Errorf("post %s: %d %v, want 400 bad_json: the body must be a JSON object", b, status, f)
+		}
+	}
+	if status, body := postHook(t, s, path, `{"text":"disk full"}`); status != http.StatusCreated || body["message"].(map[string]any)["seq"] != float64(1) {
+		t.Fatalf("a post after the refusals: %d %v, want the room's first entry", status, body)
+	}
+}
