@@ -476,3 +476,74 @@ func TestIncomingHookPostsAsItsBot(t *testing.T) {
 		t.Errorf("general holds %d %v", status, body)
 	}
 }
+
+// TestIncomingHookBodyThatIsNoObject: a hook's body that is JSON but no object — a tool that
+// posts a list of alerts, or a bare string — was answered in encoding/json's words ("cannot
+// unmarshal array into Go value of type api.hookPost"), and null as an empty message. Each is
+// 400 bad_json saying the body must be an object now, as the API's bodies are, and nothing is
+// posted.
+func TestIncomingHookBodyThatIsNoObject(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{Server: server.Config{APIKey: apiKey}})
+	status, body := s.API("POST", "/api/hooks", apiKey, map[string]any{"room": "alerts"})
+	path := body.Str("path")
+	if status != http.StatusCreated {
+		t.Fatalf("create: %d %v", status, body)
+	}
+	for _, b := range []string{`[{"text":"disk full"}]`, `"disk full"`, ` 5`, `null`, `true`} {
+		status, f := postHook(t, s, path, b)
+		if msg := f.Str("message"); status != http.StatusBadRequest || f.Str("code") != hubbub.ECodeBadJSON ||
+			!strings.Contains(msg, "must be a JSON object") || strings.Contains(msg, "Go ") {
+			t.Errorf("post %s: %d %v, want 400 bad_json: the body must be a JSON object", b, status, f)
+		}
+	}
+	if status, body := postHook(t, s, path, `{"text":"disk full"}`); status != http.StatusCreated || body["message"].(map[string]any)["seq"] != float64(1) {
+		t.Fatalf("a post after the refusals: %d %v, want the room's first entry", status, body)
+	}
+}
+
+// TestIncomingHookIntoADMNeedsItsBot: a hook into a DM was made for a bot that is not one of
+// its people — a new bot, "hook-dm.…", or one whose rooms cover dm.* — and each of its posts
+// was then refused as a DM its poster is not in ("no direct message …: start one"), though the
+// DM exists: a DM's people are fixed, so the hook could never post. Such a hook is refused when
+// it is made (403 forbidden, no bot made); a hook as a bot among the DM's people posts there.
+func TestIncomingHookIntoADMNeedsItsBot(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{Server: server.Config{APIKey: apiKey}})
+	alice := servertest.DialJSON(t, s, "alice")
+	servertest.DialJSON(t, s, "bob")
+	dmOf := func(names ...string) string {
+		t.Helper()
+		status, body := s.API("POST", "/api/dms", apiKey, map[string]any{"names": names})
+		room, _ := body["room"].(map[string]any)
+		name, _ := room["room"].(string)
+		if status != http.StatusCreated || !hubbub.IsDMRoom(name) {
+			t.Fatalf("a DM of %v: %d %v", names, status, body)
+		}
+		return name
+	}
+	people := dmOf("alice", "bob")
+	if status, body := s.API("POST", "/api/bots", apiKey, map[string]any{"name": "helper", "rooms": []string{"dm.*"}}); status != http.StatusCreated {
+		t.Fatalf("create the bot: %d %v", status, body)
+	}
+	for _, req := range []map[string]any{{"room": people}, {"room": people, "bot": "newbot"}, {"room": people, "bot": "helper"}} {
+		status, body := s.API("POST", "/api/hooks", apiKey, req)
+		if status != http.StatusForbidden || body.Str("code") != hubbub.ECodeForbidden || !strings.Contains(body.Str("message"), "could never post") {
+			t.Errorf("a hook %v into a DM its bot is not in: %d %v, want 403 forbidden", req, status, body)
+		}
+	}
+	if status, body := s.API("GET", "/api/bots", apiKey, nil); status != http.StatusOK || len(body["bots"].([]any)) != 1 {
+		t.Errorf("bots after the refusals: %d %v, want helper alone (no bot made for a refused hook)", status, body)
+	}
+
+	withHelper := dmOf("alice", "helper")
+	status, body := s.API("POST", "/api/hooks", apiKey, map[string]any{"room": withHelper, "bot": "helper"})
+	if status != http.StatusCreated {
+		t.Fatalf("a hook as a bot among the DM's people: %d %v, want 201", status, body)
+	}
+	if status, body := postHook(t, s, body.Str("path"), `{"text":"your build passed"}`); status != http.StatusCreated {
+		t.Fatalf("its post: %d %v, want 201", status, body)
+	}
+	alice.Join(withHelper, nil)
+	if got := alice.Messages(withHelper, 1)[0]; got.Str("text") != "your build passed" || got.Str("from") != "helper" {
+		t.Errorf("alice read %v in the DM, want the hook's post as helper", got)
+	}
+}

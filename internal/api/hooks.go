@@ -191,6 +191,9 @@ func (k *Hooks) readPost(w http.ResponseWriter, r *http.Request, p *hookPost) er
 	err := dec.Decode(&raw)
 	if err == nil {
 		if _, err = dec.Token(); errors.Is(err, io.EOF) {
+			if raw[0] != '{' { // as decodeJSON: not encoding/json's words, Go type included
+				return apiErrorf(http.StatusBadRequest, hubbub.ECodeBadJSON, "the body must be a JSON object {\"text\": …}, not %s", jsonKind(raw[0]))
+			}
 			if err := duplicateKey(raw); err != nil {
 				return err
 			}

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"fmt"
 	"net/http"
 
 	"hubbub"
@@ -19,6 +20,9 @@ type notifyAnswer struct {
 	User  string `json:"user"`
 	Name  string `json:"name"`
 	Level string `json:"level"`
+	// Note, when set, says why the level does not do what it says: "all" notifies only the
+	// room's members, and the user is not one (has not joined the public room, or parted it).
+	Note string `json:"note,omitempty"`
 }
 
 // apiNotify: GET /api/rooms/{room}/notify?user=NAME reads a user's notification level for the
@@ -48,6 +52,20 @@ func (s *API) apiNotify(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, notifyAnswer{Room: room, User: u.ID, Name: u.Name, Level: level})
+	answer := notifyAnswer{Room: room, User: u.ID, Name: u.Name, Level: level}
+	if level == hubbub.NotifyAll {
+		// The notifier makes "all" candidates of the room's members only (a user who parted a
+		// public room hears no more of it), while the level may be set for any room the user
+		// may read: a backend that set it for a room the user never joined heard nothing, and
+		// nothing said why.
+		m, found, err := s.hub.Store().Membership(ctx, room, u.ID)
+		if err != nil {
+			return s.storeFailed("reading the membership", err)
+		}
+		if !found || m.Invited {
+			answer.Note = fmt.Sprintf("%s is not a member of room %s: %q notifies a room's members only: it takes effect once they join it", u.Name, room, hubbub.NotifyAll)
+		}
+	}
+	writeJSON(w, http.StatusOK, answer)
 	return nil
 }

@@ -2,7 +2,10 @@ package api_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
+
+	"hubbub/internal/servertest"
 )
 
 // TestAPINotifyLevel: a backend reads and sets a user's notification level for a room, under
@@ -52,5 +55,33 @@ func TestAPINotifyLevel(t *testing.T) {
 	}
 	if status, _ := s.API("GET", "/api/rooms/plans/notify?user=bob", "", nil); status != http.StatusUnauthorized {
 		t.Errorf("without the key: %d", status)
+	}
+}
+
+// TestAPINotifyAllOutsideTheRoom: "all" notifies a room's members only, and the API set it for
+// a public room the user had never joined with a plain 200 — the backend's user then heard of
+// none of its messages, and nothing said why. The answer says so in note now (the level is
+// kept: it counts once they join), and says nothing once they are a member.
+func TestAPINotifyAllOutsideTheRoom(t *testing.T) {
+	s := startAPI(t)
+	bob := servertest.DialJSON(t, s, "bob")
+	if status, body := s.API("POST", "/api/rooms/general/messages", apiKey, map[string]any{"from": "ann", "text": "hi"}); status != http.StatusCreated {
+		t.Fatalf("publish: %d %v", status, body)
+	}
+	status, body := s.API("PUT", "/api/rooms/general/notify", apiKey, map[string]any{"user": "bob", "level": "all"})
+	if status != http.StatusOK || body.Str("level") != "all" || !strings.Contains(body.Str("note"), "not a member of room general") {
+		t.Errorf("all, for a room bob never joined: %d %v, want 200 with a note that he is not a member", status, body)
+	}
+	if status, body := s.API("GET", "/api/rooms/general/notify?user=bob", apiKey, nil); status != http.StatusOK || !strings.Contains(body.Str("note"), "not a member") {
+		t.Errorf("reading it: %d %v, want the note too", status, body)
+	}
+	if status, body := s.API("PUT", "/api/rooms/general/notify", apiKey, map[string]any{"user": "bob", "level": "mention"}); status != http.StatusOK || body["note"] != nil {
+		t.Errorf("mention: %d %v, want no note (mentions are not a members' matter)", status, body)
+	}
+	if j := bob.Join("general", nil); j.Type() != "joined" {
+		t.Fatalf("bob's join: %v", j)
+	}
+	if status, body := s.API("PUT", "/api/rooms/general/notify", apiKey, map[string]any{"user": "bob", "level": "all"}); status != http.StatusOK || body["note"] != nil {
+		t.Errorf("all, once bob is a member: %d %v, want no note", status, body)
 	}
 }

@@ -68,7 +68,8 @@ func DefaultHookBot(room string) string {
 // as the bot named botName: an existing bot, or a new one (room as its only room, no token)
 // if no user holds the name; "" means DefaultHookBot(room). An existing bot's patterns must
 // cover room (ECodeForbidden, naming its rooms, else): the hook's posts are checked as the
-// bot's own. A room named like a DM's must be a DM someone started (hubbub.CheckDMStarted).
+// bot's own. A room named like a DM's must be a DM someone started (hubbub.CheckDMStarted),
+// with the bot among its people (notInDM).
 func CreateHook(ctx context.Context, s hubbub.Store, room, botName string) (hubbub.IncomingHook, string, error) {
 	if err := hubbub.ValidateRoom(room); err != nil {
 		return hubbub.IncomingHook{}, "", err
@@ -81,6 +82,9 @@ func CreateHook(ctx context.Context, s hubbub.Store, room, botName string) (hubb
 	}
 	b, err := Find(ctx, s, botName)
 	switch {
+	case hubbub.ErrorCode(err) == hubbub.ECodeNotFound && hubbub.IsDMRoom(room):
+		// A new bot is no one's DM partner, and never becomes one: refused before it is made.
+		return hubbub.IncomingHook{}, "", notInDM(botName, room)
 	case hubbub.ErrorCode(err) == hubbub.ECodeNotFound:
 		b, err = s.CreateBot(ctx, botName, []string{room}, "")
 	case err == nil && !b.MayUse(room):
@@ -92,12 +96,32 @@ func CreateHook(ctx context.Context, s hubbub.Store, room, botName string) (hubb
 	if err != nil {
 		return hubbub.IncomingHook{}, "", err
 	}
+	if hubbub.IsDMRoom(room) {
+		m, found, err := s.Membership(ctx, room, b.User.ID)
+		if err != nil {
+			return hubbub.IncomingHook{}, "", err
+		}
+		if !found || m.Invited {
+			return hubbub.IncomingHook{}, "", notInDM(b.User.Name, room)
+		}
+	}
 	secret := hubbub.NewHookSecret()
 	h, err := s.CreateIncomingHook(ctx, hubbub.IncomingHook{Room: room, Bot: b.User.ID, SecretHash: hubbub.SecretHash(secret)})
 	if err != nil {
 		return hubbub.IncomingHook{}, "", err
 	}
 	return h, secret, nil
+}
+
+// notInDM refuses a hook into DM room for bot, which is not one of its people. A DM's people
+// are fixed when it starts, so each post of such a hook would be refused — as a DM its poster
+// is not in, "not found", to keep who talks with whom private — and the hook could never
+// post. The admin making the hook may know the DM exists; a bot with dm.* among its rooms
+// takes part in a DM started with it (POST /api/dms), and a hook as that bot posts there.
+func notInDM(bot, room string) error {
+	return hubbub.Errorf(hubbub.ECodeForbidden,
+		"bot %q is not one of the people of direct message %q, and a DM's people are fixed when it starts: its hook could never post there; start a DM with the bot among its people (POST /api/dms; the bot's rooms must cover dm.*) and make the hook as that bot",
+		bot, room)
 }
 
 // HookPath is the path of hook id's URL with secret: /hooks/{id}/{secret}.

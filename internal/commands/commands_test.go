@@ -588,6 +588,12 @@ func TestAdminAPI(t *testing.T) {
 			t.Errorf("POST %s: %d %s, want %s", tc.body, st, body, tc.code)
 		}
 	}
+	// A command named like a person, with no bot named, was told to "choose another bot
+	// name" — one its admin never gave: the default bot takes the command's name.
+	if st, body := api(t, s, http.MethodPost, "/api/commands", `{"name":"carol","url":"http://127.0.0.1:9/"}`); st != http.StatusConflict ||
+		!strings.Contains(body, `"name_taken"`) || !strings.Contains(body, `named after it`) || !strings.Contains(body, `--bot`) {
+		t.Errorf("a command named like a person, no bot named: %d %s, want 409 name_taken saying its bot takes its name, and how to name one", st, body)
+	}
 	st, body = api(t, s, http.MethodGet, "/api/commands", "")
 	if st != http.StatusOK || strings.Contains(body, "whsec_") || !strings.Contains(body, `"name":"deploy"`) || !strings.Contains(body, `"name":"status"`) {
 		t.Errorf("GET /api/commands: %d %s, want both, no secret", st, body)

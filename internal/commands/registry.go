@@ -53,6 +53,12 @@ func Add(ctx context.Context, store hubbub.Store, checkURL func(string) error, r
 		botName = req.Name
 	}
 	bot, err := botUser(ctx, store, botName)
+	if hubbub.ErrorCode(err) == hubbub.ECodeNameTaken && req.Bot == "" {
+		// The admin named no bot: say that the command's name was taken as one, and how to
+		// name another, rather than ask for "another bot name" they never gave.
+		return Registered{}, hubbub.Errorf(hubbub.ECodeNameTaken,
+			"/%s answers as a bot user named after it by default, and %q is a person's name: name its bot (\"bot\" in the API, --bot in hubbub command add)", req.Name, botName)
+	}
 	if err != nil {
 		return Registered{}, err
 	}
