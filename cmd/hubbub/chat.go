@@ -11,7 +11,6 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -20,7 +19,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 	"unicode"
 
@@ -28,6 +26,7 @@ import (
 
 	"hubbub"
 	"hubbub/client"
+	"hubbub/internal/dialhint"
 	"hubbub/internal/wire"
 )
 
@@ -202,7 +201,7 @@ func runChat(ctx context.Context, args []string, io stdio) error {
 		if ctx.Err() != nil {
 			return nil // interrupted while connecting
 		}
-		return connectError(err, dialHints(err)+notFoundHint(err)+addServiceHint(err)+signInHint(err, cookie != "" || *token != ""))
+		return connectError(err, dialhint.For(err)+notFoundHint(err)+addServiceHint(err)+signInHint(err, cookie != "" || *token != ""))
 	}
 	c := &chat{ses: ses, io: io, name: *name, names: names, printed: make(chan struct{}), caughtUp: make(chan chan struct{}),
 		roomsKnown: make(chan struct{}), piped: !io.tty && !isTerminal(io.in), ackTimeout: *ackTimeout}
@@ -851,17 +850,6 @@ func (c *chat) command(ctx context.Context, line string) (quit bool) {
 	return false
 }
 
-// refusedHint says what to check when nothing listens at the server's address: most often a
-// server started on another --port or --host than the URL names, or not started at all, which
-// the dialer's "connection refused" leaves a new user to guess.
-func refusedHint(err error) string {
-	var op *net.OpError
-	if errors.Is(err, syscall.ECONNREFUSED) && errors.As(err, &op) && op.Addr != nil {
-		return fmt.Sprintf(" (is hubbub serving on %s? the URL's host and port must be the server's --host and --port)", op.Addr)
-	}
-	return ""
-}
-
 // notFoundHint is what to add to a dial that the server answered 404: the URL's path is not
 // the WebSocket endpoint (ws://HOST/chat, or the page's path), which is /ws.
 func notFoundHint(err error) string {
@@ -894,7 +882,7 @@ func addServiceSaid(pe *client.ProtocolError) string {
 	if err != nil {
 		return ""
 	}
-	return wrongEndpoint(u, pe.Chose, "ws")
+	return dialhint.WrongEndpoint(u, pe.Chose, "ws")
 }
 
 // connectError is a failed connection as the chat prints it, hint appended: a hello the server
