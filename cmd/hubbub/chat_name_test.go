@@ -23,7 +23,7 @@ func TestChatWithoutNameSaysTheNameTheServerGaveIt(t *testing.T) {
 	pr, pw := io.Pipe()
 	defer pw.Close()
 	a := startChat(t, pr, "--key-file", keyFile, "--room", "general", s.WS)
-	waitStderr(t, a, "* connected to "+s.WS+" as ann (guest)")
+	a.waitErr(t, "* connected to "+s.WS+" as ann (guest)")
 	key, err := os.ReadFile(keyFile)
 	if err != nil {
 		t.Fatal(err)
@@ -33,7 +33,7 @@ func TestChatWithoutNameSaysTheNameTheServerGaveIt(t *testing.T) {
 	if w := other.Await("welcome"); w.Str("name") != "anna" {
 		t.Fatalf("the other device's welcome: %v", w)
 	}
-	waitStderr(t, a, "* you are anna now, not ann")
+	a.waitErr(t, "* you are anna now, not ann")
 	if err := a.stop(t); err != nil {
 		t.Fatal(err)
 	}

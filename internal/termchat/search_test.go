@@ -1,11 +1,8 @@
-package main
+package termchat
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
-	"net/http"
 	"path/filepath"
 	"reflect"
 	"regexp"
@@ -100,70 +97,6 @@ func (r *chatRun) waitOutputMatch(t *testing.T, re *regexp.Regexp) {
 	t.Helper()
 	testwait.Until(t, "stdout matching "+re.String(), func() bool { return re.MatchString(r.out.String()) })
 
-}
-
-// An operator runs hubbub serve with --search-index=false: messages are stored as ever, and
-// every search — `hubbub chat`'s /search (the WebSocket search frame) and GET /api/search — is
-// answered that search is disabled on this server. Started again with the index (the
-// default), the server indexes what was appended meanwhile and finds it.
-func TestServeSearchIndexOff(t *testing.T) {
-	chatLeakCheck(t)
-	data := filepath.Join(t.TempDir(), "h.db")
-	const key = "search-off-key"
-	api := func(addr, method, path string, body any) (int, map[string]any) {
-		t.Helper()
-		var in io.Reader
-		if body != nil {
-			b, _ := json.Marshal(body)
-			in = bytes.NewReader(b)
-		}
-		req, err := http.NewRequest(method, "http://"+addr+path, in)
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("Authorization", "Bearer "+key)
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var out map[string]any
-		_ = json.NewDecoder(resp.Body).Decode(&out)
-		return resp.StatusCode, out
-	}
-
-	addr, stop := startServe(t, "--data", data, "--api-key", key, "--search-index=false")
-	if status, out := api(addr, "POST", "/api/rooms/general/messages", map[string]any{"from": "bob", "text": "the needle is found"}); status != http.StatusCreated {
-		t.Fatalf("publish: %d %v", status, out)
-	}
-	if status, out := api(addr, "GET", "/api/search?q=needle&room=general", nil); status != http.StatusNotImplemented || out["code"] != "disabled" ||
-		!strings.Contains(fmt.Sprint(out["message"]), "search is disabled on this server") {
-		t.Errorf("GET /api/search without the index: %d %v, want 501 disabled", status, out)
-	}
-	// A script's refused /search fails the run (its exit status 1), after saying why.
-	_, stderr, err := chatToEnd(t, "/search needle\n", chatArgs(chatUser(t, "ann"), []string{"--room", "general", "ws://" + addr + "/ws"})...)
-	if !strings.Contains(stderr, "* /search: search is disabled on this server") || !strings.Contains(stderr, " (disabled)\n") {
-		t.Errorf("chat's /search without the index did not say it is disabled:\n%s", stderr)
-	}
-	if err == nil || !strings.Contains(err.Error(), "1 command failed") {
-		t.Errorf("chat's run with a refused /search: %v, want it failed (1 command failed)", err)
-	}
-	if err := stop(); err != nil {
-		t.Fatalf("serve: %v", err)
-	}
-
-	addr, stop = startServe(t, "--data", data, "--api-key", key)
-	defer func() {
-		if err := stop(); err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	}()
-	status, out := api(addr, "GET", "/api/search?q=needle&room=general", nil)
-	hits, _ := out["hits"].([]any)
-	if status != http.StatusOK || len(hits) != 1 || !strings.Contains(fmt.Sprint(hits[0]), "the needle is found") {
-		t.Errorf("GET /api/search with the index again: %d %v, want the message sent without it", status, out)
-	}
 }
 
 // A script pipes lines and then searches them: the search waits for the lines before it to be

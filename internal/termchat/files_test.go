@@ -1,4 +1,4 @@
-package main
+package termchat
 
 import (
 	"encoding/binary"
@@ -98,30 +98,5 @@ func TestSizeText(t *testing.T) {
 		if got := sizeText(n); got != want {
 			t.Errorf("sizeText(%d) = %q, want %q", n, got, want)
 		}
-	}
-}
-
-// A server started with uploads off (--upload-max 0) says so in its welcome; /upload read the
-// file and sent it all the same, to be told by the server's 403 "disabled" (which reads as
-// the refusal of that file). It says at once now that the server takes no files, tries no
-// upload, and a piped run fails over it (exit 1) as over any failed command.
-func TestChatUploadToAServerWithUploadsOff(t *testing.T) {
-	chatLeakCheck(t)
-	addr := serveForTest(t, "--data", filepath.Join(t.TempDir(), "h.db"), "--upload-max", "0")
-	notes := filepath.Join(t.TempDir(), "notes.txt")
-	if err := os.WriteFile(notes, []byte("the notes\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	_, stderr, err := chatToEnd(t, "/upload "+notes+" here are the notes\n", chatArgs(chatUser(t, "ann"), []string{"ws://" + addr + "/ws"})...)
-	const said = "/upload: file uploads are off on this server: notes.txt was not sent (disabled)"
-	if !strings.Contains(stderr, "* "+said+"\n") {
-		t.Errorf("stderr has no %q:\n%s", said, stderr)
-	}
-	if err == nil || err.Error() != "chat: 1 command failed: "+said || exitCode(err) != 1 {
-		t.Errorf("the run ended with %v, want %q (exit 1)", err, "chat: 1 command failed: "+said)
-	}
-	_, metrics := getStatus(t, "http://"+addr+"/metrics")
-	if strings.Contains(metrics, `hubbub_uploads_refused_total{reason="disabled"} 1`) {
-		t.Errorf("the chat tried the upload:\n%s", grepLines(metrics, "hubbub_upload"))
 	}
 }

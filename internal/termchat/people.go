@@ -1,4 +1,4 @@
-package main
+package termchat
 
 import (
 	"context"
@@ -159,7 +159,7 @@ func (c *chat) peopleCommand(ctx context.Context, cmd, line string) (handled boo
 		wasCurrent := room == c.current()
 		c.forget(room)
 		c.notes.take(room)
-		fmt.Fprintf(c.io.err, "* you parted %s: it is no longer in your rooms\n", c.titles.label(room))
+		fmt.Fprintf(c.io.Err, "* you parted %s: it is no longer in your rooms\n", c.titles.label(room))
 		if wasCurrent {
 			c.sayCurrent()
 		}
@@ -389,12 +389,12 @@ func (c *chat) enter(ctx context.Context, room, title string) error {
 			c.in.release(room)
 			room = j.Room
 			c.in.set(room, true)
-			fmt.Fprintf(c.io.err, "* room %s is named %s; lines you type go there now\n", title, room)
+			fmt.Fprintf(c.io.Err, "* room %s is named %s; lines you type go there now\n", title, room)
 		case err == nil:
 			c.in.set(room, true) // the event loop may not have printed its joined yet
 		case errors.Is(err, client.ErrNotConnected):
 			c.in.reconnecting(room) // a refusal then is the printer's to say
-			fmt.Fprintf(c.io.err, "* not connected: %s is joined once the connection is back; lines you type wait to go there\n", title)
+			fmt.Fprintf(c.io.Err, "* not connected: %s is joined once the connection is back; lines you type wait to go there\n", title)
 		default:
 			c.notes.take(room)
 			c.in.release(room)
@@ -409,7 +409,7 @@ func (c *chat) enter(ctx context.Context, room, title string) error {
 		// joined by a join on its way (a DM someone else started): said at its joined.
 		c.notes.add(room, note)
 		if !c.in.joining(room) && c.notes.take(room) != "" {
-			fmt.Fprintln(c.io.err, note)
+			fmt.Fprintln(c.io.Err, note)
 		}
 	}
 	c.makeCurrent(room)
@@ -494,9 +494,9 @@ func (c *chat) noRoom() error {
 // In a script a failed command is counted: the run fails over it (waitAcks).
 func (c *chat) sayError(cmd string, err error) {
 	said := c.titles.roomsNamed(commandError(cmd, err)) // a DM by its people, not its id
-	fmt.Fprintf(c.io.err, "* %s\n", said)
+	fmt.Fprintf(c.io.Err, "* %s\n", said)
 	if rj := (*refusedJoin)(nil); errors.As(err, &rj) {
-		fmt.Fprintln(c.io.err, c.afterRefusal(rj))
+		fmt.Fprintln(c.io.Err, c.afterRefusal(rj))
 	}
 	if c.piped && !errors.As(err, new(answer)) {
 		c.cmdFailed++
@@ -532,7 +532,7 @@ func (c *chat) joinDM(room string) {
 	c.in.release(room)
 	c.notes.take(room) // a /dm of it while the join was on its way would say lines go there
 	if !errors.Is(err, client.ErrNotConnected) && !errors.Is(err, client.ErrClosed) {
-		fmt.Fprintf(c.io.err, "* joining %s: %s\n", c.titles.phrase(room), c.titles.roomsNamed(refusal(err)))
+		fmt.Fprintf(c.io.Err, "* joining %s: %s\n", c.titles.phrase(room), c.titles.roomsNamed(refusal(err)))
 	}
 }
 
@@ -548,9 +548,9 @@ func (c *chat) sayCurrent() {
 		c.forget(next)
 	}
 	if next := c.current(); next != "" {
-		fmt.Fprintf(c.io.err, "* lines you type go to %s now\n", c.titles.label(next)) // a DM as @bob
+		fmt.Fprintf(c.io.Err, "* lines you type go to %s now\n", c.titles.label(next)) // a DM as @bob
 	} else {
-		fmt.Fprintln(c.io.err, "* you are in no room now; /join one to send")
+		fmt.Fprintln(c.io.Err, "* you are in no room now; /join one to send")
 	}
 }
 
@@ -570,7 +570,7 @@ func (c *chat) roomChange(ctx context.Context, did, then string, queue func(room
 	if _, err := r.Wait(ctx); err != nil {
 		return err // printed as a refusal
 	}
-	fmt.Fprintf(c.io.err, "* you %s %s%s\n", did, c.titles.phrase(room), then)
+	fmt.Fprintf(c.io.Err, "* you %s %s%s\n", did, c.titles.phrase(room), then)
 	return nil
 }
 

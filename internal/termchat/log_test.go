@@ -1,4 +1,4 @@
-package main
+package termchat
 
 import (
 	"fmt"
@@ -269,7 +269,7 @@ func TestChatPipedEchoWaitEndsWhileOthersTalk(t *testing.T) {
 	var out, errOut chatBuffer
 	go func() {
 		done <- runChat(t.Context(), chatArgs(chatUser(t, "ann"), []string{"--room", "busy", "--ack-timeout", "1s", s.WS}),
-			stdio{in: pr, out: &out, err: &errOut})
+			IO{In: pr, Out: &out, Err: &errOut})
 	}()
 	if _, err := io.WriteString(pw, "/join quiet\n/react 1 👍\n"); err != nil {
 		t.Fatal(err)
@@ -444,7 +444,7 @@ func TestChatNumbersAreTheRoomsOfTheLinesShown(t *testing.T) {
 	}
 	pr, pw := io.Pipe()
 	t.Cleanup(func() { pw.Close() })
-	bob := startChatOn(t, stdio{in: pr, tty: true}, chatArgs(chatUser(t, "bob"), []string{s.WS})...)
+	bob := startChatOn(t, IO{In: pr, TTY: true}, chatArgs(chatUser(t, "bob"), []string{s.WS})...)
 	say := lineTyper(t, pw)
 	bob.waitOutput(t, "[general] #3 ann: three\n")
 
