@@ -24,9 +24,9 @@ A terminal chat client. It joins --room, prints its recent history and then ever
 "[room] #SEQ name: text" (SEQ numbers the message in its room; a reply shows "↪ #PARENT", an
 edited text "(edited)", a message with replies "(2 replies)", reactions "[👍 2]", each file it
 carries "[file: NAME (SIZE) URL]"); edits print the message's new line as the history shows
-it ("[room] #SEQ name: new text (edited)"), deletions and reactions a "*" notice. Lines you type
-are sent to the room you joined last; these commands work too (start a message with "//" to
-send a line that begins with "/"):
+it ("[room] #SEQ name ↪ #PARENT: new text (edited) [👍 2]"), deletions and reactions a "*"
+notice. Lines you type are sent to the room you joined last; these commands work too (start a
+message with "//" to send a line that begins with "/"):
 
 ` + termchat.CommandList + `
 With several URLs it connects to the first that answers and moves to the next one when a

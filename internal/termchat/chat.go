@@ -50,8 +50,9 @@ type chat struct {
 	// server sends after its welcome (roomsLearned): --room @bob is looked up in it (startRoom).
 	roomsKnown     chan struct{}
 	roomsKnownOnce sync.Once
-	reads          readTracker  // the room shown, and what was printed, for read positions
-	numbers        shownNumbers // which room's each message number printed last was (messageArg)
+	reads          readTracker   // the room shown, and what was printed, for read positions
+	numbers        shownNumbers  // which room's each message number printed last was (messageArg)
+	shown          shownMessages // what the lines of the messages printed show, for edits, deletions and /react
 	// roomsAsked counts the /rooms answers not printed yet: an empty list is said only then.
 	roomsAsked atomic.Int32
 	// search is the last search, for /search --more (chat_search.go).

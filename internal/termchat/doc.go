@@ -10,7 +10,8 @@
 //
 //   - run.go: Options, Run, the end of input, the key file
 //   - chat.go: the chat's state, a line typed, the commands' dispatch, acks awaited
-//   - printer.go: the event loop that prints frames; lines.go and people_lines.go format them
+//   - printer.go: the event loop that prints frames; lines.go and people_lines.go format them,
+//     messages.go keeps what each message's line shows as the room's log changes it
 //   - connection.go: what a failed connect, a lost connection and a reconnect say
 //   - rooms.go: where the connection stands with each room; departures.go, reads.go,
 //     echoes.go, numbers.go: what the printer and the commands tell each other

@@ -48,10 +48,11 @@ func messageLine(m *wire.Message, label func(room string) string) string {
 	return b.String()
 }
 
-// editedLine formats an edit as the message's new line: "[room] #seq from: text (edited)",
-// the room as label names it, "(edited)" where messageLine puts it, so that the line reads as
-// the one a rejoin or a page of history prints for the message (the edit does not carry its
-// reply marker, bot badge, replies or reactions, which those lines show).
+// editedLine formats an edit of a message the chat does not know (it printed the message too
+// long ago, or never) as the message's new line: "[room] #seq from: text (edited)", the room as
+// label names it, "(edited)" where messageLine puts it. It lacks what the edit does not carry
+// (the reply marker, bot badge, replies, reactions and files): the line of a message the chat
+// printed is messageLine's, from what it kept of it (shownMessages.edited).
 func editedLine(e *wire.Edited, label func(room string) string) string {
 	return fmt.Sprintf("[%s] #%d %s: %s (edited)", label(e.Room), e.Seq, hubbub.CleanText(e.From), hubbub.CleanText(e.Text))
 }
@@ -77,43 +78,6 @@ func deletedLine(d *wire.Deleted, label func(room string) string, me, author str
 		return fmt.Sprintf("* %s deleted your message #%d in %s", by, d.Seq, room)
 	}
 	return fmt.Sprintf("* %s deleted %s's message #%d in %s", by, hubbub.CleanText(author), d.Seq, room)
-}
-
-// maxAuthors is how many messages' authors a chat remembers for its deletion notices.
-const maxAuthors = 10000
-
-// authors remembers who wrote the messages the chat printed, so that a deletion can say whose
-// message was deleted. It keeps the last maxAuthors; an older message's deletion names no
-// author. Only the printer uses it.
-type authors struct {
-	by    map[authorKey]string
-	order []authorKey // oldest first: the next to forget
-}
-
-type authorKey struct {
-	room string // hubbub.RoomKey
-	seq  uint64
-}
-
-// saw records that from wrote message seq of room.
-func (a *authors) saw(room string, seq uint64, from string) {
-	if a.by == nil {
-		a.by = make(map[authorKey]string)
-	}
-	k := authorKey{hubbub.RoomKey(room), seq}
-	if _, ok := a.by[k]; !ok {
-		a.order = append(a.order, k)
-	}
-	a.by[k] = from
-	if len(a.order) > maxAuthors {
-		delete(a.by, a.order[0])
-		a.order = a.order[1:]
-	}
-}
-
-// of returns who wrote message seq of room, "" if the chat does not know.
-func (a *authors) of(room string, seq uint64) string {
-	return a.by[authorKey{hubbub.RoomKey(room), seq}]
 }
 
 // reactedLines formats each reaction toggled as a notice with the emoji's count after it:

@@ -52,13 +52,13 @@ func TestChatRoomLogCommands(t *testing.T) {
 	typeLine("/reply 1 hi bob") // #2
 	ann.waitOutput(t, "[general] #2 ann ↪ #1: hi bob\n")
 	typeLine("/edit #2 hi again, bob") // #3
-	ann.waitOutput(t, "[general] #2 ann: hi again, bob (edited)\n")
+	ann.waitOutput(t, "[general] #2 ann ↪ #1: hi again, bob (edited)\n")
 	typeLine("/react 1 👍") // #4
 	ann.waitOutput(t, "* you reacted 👍 to #1 in general [👍 1]\n")
 	bob.Send(servertest.Frame{"type": "react", "room": "general", "seq": 1, "emoji": "👍", "id": "b2"}) // #5
 	ann.waitOutput(t, "* bob reacted 👍 to #1 in general [👍 2]\n")
 	bob.Send(servertest.Frame{"type": "edit", "room": "general", "seq": 1, "text": "hello all", "id": "b3"}) // #6
-	ann.waitOutput(t, "[general] #1 bob: hello all (edited)\n")
+	ann.waitOutput(t, "[general] #1 bob: hello all (edited) (1 reply) [👍 2]\n")
 	typeLine("/react 1 👍") // #7: toggles it off
 	ann.waitOutput(t, "* you took back 👍 on #1 in general [👍 1]\n")
 	typeLine("/delete 2") // #8
@@ -110,6 +110,83 @@ func TestChatEditLineReadsAsTheHistoryLine(t *testing.T) {
 	want := "[general] #1 bob: hello all (edited)"
 	if len(live) != 2 || live[1] != want || len(history) != 1 || history[0] != want {
 		t.Errorf("live edit printed %q, the rejoin %q; want both %q", live, history, want)
+	}
+}
+
+// A live edit printed only what the edit carries, "#1 ci: build 3 passed (edited)", where
+// the history prints the message after it as "#1 ci (bot): build 3 passed (edited) (2 replies)
+// [👍 1 🎉 1]": the bot badge, the reply marker, the replies and the reactions were lost. The
+// live edit line is the history's line now, for a message first printed from the join's
+// history and changed since, and for one that came live.
+func TestChatLiveEditReadsAsTheHistoryPrintsIt(t *testing.T) {
+	chatLeakCheck(t)
+	s := servertest.Start(t, servertest.Options{})
+	token := hubbub.NewBotToken()
+	if _, err := s.Store.CreateBot(t.Context(), "ci", []string{"builds"}, hubbub.SecretHash(token)); err != nil {
+		t.Fatal(err)
+	}
+	ci := servertest.DialJSON(t, s, "")
+	ci.Send(servertest.Frame{"type": "hello", "token": token})
+	ci.Await("welcome")
+	bob := servertest.DialJSON(t, s, "bob")
+	stored := func(c *servertest.JSONClient, f servertest.Frame) {
+		t.Helper()
+		c.Send(f)
+		id := f.Str("id")
+		if got := c.AwaitFunc("ack for "+id, func(f servertest.Frame) bool {
+			return (f.Type() == "ack" || f.Type() == "error") && f.Str("id") == id
+		}); got.Type() != "ack" {
+			t.Fatalf("%v: %v", f, got)
+		}
+	}
+	send := func(c *servertest.JSONClient, id, text string, replyTo uint64) {
+		t.Helper()
+		f := servertest.Frame{"type": "send", "room": "builds", "id": id, "text": text}
+		if replyTo > 0 {
+			f["reply_to"] = replyTo
+		}
+		stored(c, f)
+	}
+	react := func(c *servertest.JSONClient, id string, seq uint64, emoji string) {
+		t.Helper()
+		stored(c, servertest.Frame{"type": "react", "room": "builds", "seq": seq, "emoji": emoji, "id": id})
+	}
+	edit := func(c *servertest.JSONClient, id string, seq uint64, text string) {
+		t.Helper()
+		stored(c, servertest.Frame{"type": "edit", "room": "builds", "seq": seq, "text": text, "id": id})
+	}
+	ci.Join("builds", nil)
+	bob.Join("builds", nil)
+	send(ci, "c1", "build 3 failed", 0) // #1, from a bot
+	send(bob, "b1", "looking", 1)       // #2, a reply
+	react(bob, "b2", 1, "👍")            // #3
+
+	// ann's join prints #1 and #2 from the room's history; the rest comes live.
+	pr, pw := io.Pipe()
+	t.Cleanup(func() { pw.Close() })
+	ann := startChat(t, pr, chatArgs(chatUser(t, "ann"), []string{"--room", "builds", s.WS})...)
+	ann.waitOutput(t, "[builds] #1 ci (bot): build 3 failed (1 reply) [👍 1]\n", "[builds] #2 bob ↪ #1: looking\n")
+	send(bob, "b3", "flaky test?", 1) // #4, a reply that came live
+	react(bob, "b4", 1, "🎉")          // #5
+	react(bob, "b5", 4, "👀")          // #6, on a message that came live
+	edit(ci, "c2", 1, "build 3 passed")
+	edit(bob, "b6", 2, "looked")
+	edit(bob, "b7", 4, "flaky test")
+	live := map[uint64]string{
+		1: "[builds] #1 ci (bot): build 3 passed (edited) (2 replies) [👍 1 🎉 1]",
+		2: "[builds] #2 bob ↪ #1: looked (edited)",
+		4: "[builds] #4 bob ↪ #1: flaky test (edited) [👀 1]",
+	}
+	ann.waitOutput(t, live[1]+"\n", live[2]+"\n", live[4]+"\n")
+
+	out, stderr, err := chatToEnd(t, "", chatArgs(chatUser(t, "cy"), []string{"--room", "builds", s.WS})...)
+	if err != nil {
+		t.Fatalf("cy: %v\n%s", err, stderr)
+	}
+	for seq, want := range live {
+		if got := chatLines(out, fmt.Sprintf("[builds] #%d ", seq)); len(got) != 1 || got[0] != want {
+			t.Errorf("the history printed #%d as %q; ann's live edit printed %q", seq, got, want)
+		}
 	}
 }
 
@@ -467,7 +544,7 @@ func TestChatNumbersAreTheRoomsOfTheLinesShown(t *testing.T) {
 	say("/dm ann")
 	waitStderr(t, bob, "* lines you type go to @ann now\n")
 	say("/edit 4 glad, truly")
-	bob.waitOutput(t, "[@ann] #4 bob: glad, truly (edited)\n")
+	bob.waitOutput(t, "[@ann] #4 bob ↪ #3: glad, truly (edited)\n")
 	say("/react 3 👀")
 	bob.waitOutput(t, "* you reacted 👀 to #3 in @ann [👀 1]\n")
 	say("/react bad!room#3 👀")

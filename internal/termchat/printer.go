@@ -22,7 +22,9 @@ func (c *chat) print() {
 	rejoins := map[string]bool{}
 	titles := &c.titles // direct messages by their people's names
 	server := ""        // the server connected to, which a file's URL is relative to
-	var wrote authors   // who wrote the messages printed, for deletions
+	// fresh is, by room, the last seq of its fresh join (no since): the messages up to it that
+	// follow are snapshots of the messages in their current state, not entries of the log.
+	fresh := map[string]uint64{}
 	handle := func(f wire.Frame) {
 		if c.printPeople(out, f, titles) || c.printCommandFrame(out, errw, f) {
 			return
@@ -30,18 +32,25 @@ func (c *chat) print() {
 		switch f := f.(type) {
 		case *wire.Message:
 			fmt.Fprintln(out, messageLine(f, titles.label)+filesText(f, server)) // a DM by its people
-			wrote.saw(f.Room, f.Seq, f.From)
+			c.shown.saw(f, f.Seq <= fresh[f.Room])
 			c.numbers.saw(f.Room, f.Seq)
 			c.printedMessage(f.Room, f.Seq)
 			c.echoes.saw(f.Room, f.Seq)
 		case *wire.Edited:
-			fmt.Fprintln(out, editedLine(f, titles.label))
+			if m, ok := c.shown.edited(f); ok {
+				// As history prints the message now: its reply marker, bot badge, replies,
+				// reactions and files, which the edit does not carry.
+				fmt.Fprintln(out, messageLine(m, titles.label)+filesText(m, server))
+			} else {
+				fmt.Fprintln(out, editedLine(f, titles.label))
+			}
 			c.numbers.saw(f.Room, f.Seq)
 			c.echoes.saw(f.Room, f.LogSeq)
 		case *wire.Deleted:
-			fmt.Fprintln(out, deletedLine(f, titles.label, c.name, wrote.of(f.Room, f.Seq)))
+			fmt.Fprintln(out, deletedLine(f, titles.label, c.name, c.shown.deleted(f)))
 			c.echoes.saw(f.Room, f.LogSeq)
 		case *wire.Reacted:
+			c.shown.reacted(f, c.name)
 			for _, l := range reactedLines(f, titles.label, c.name) {
 				fmt.Fprintln(out, l)
 			}
@@ -74,6 +83,11 @@ func (c *chat) print() {
 			fmt.Fprintf(out, "* you joined %s; members: %s%s\n", titles.label(f.Room), clean(strings.Join(f.Members, ", ")), more)
 			if note := c.notes.take(f.Room); note != "" {
 				fmt.Fprintln(errw, note) // where lines go, said once the server let us in
+			}
+			if rejoins[f.Room] {
+				delete(fresh, f.Room) // what the rejoin replays are entries
+			} else {
+				fresh[f.Room] = f.LastSeq
 			}
 			if f.Truncated && rejoins[f.Room] {
 				fmt.Fprintf(out, "* %s: older messages were missed; fetching them\n", titles.label(f.Room))
