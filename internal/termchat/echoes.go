@@ -85,3 +85,11 @@ func (e *echoes) await(ctx context.Context, in func(room string) bool, timeout t
 		}
 	}
 }
+
+// caughtUp reports whether every write of this chat acknowledged in room (expect) has been
+// printed.
+func (e *echoes) caughtUp(room string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.printed[room] >= e.sent[room]
+}

@@ -9,6 +9,7 @@ import (
 
 	"hubbub"
 	"hubbub/client"
+	"hubbub/internal/wire"
 )
 
 // emojiNames are the names /react takes for an emoji, with or without colons: the words the
@@ -54,8 +55,9 @@ func bareEmoji(e string) string { return strings.ReplaceAll(e, "\ufe0f", "") }
 // stored by another client, the API, or a chat before the names) was not taken back: each try
 // added a 👍 beside it. So if I hold the emoji under any spelling, the one I hold is sent
 // (the one typed first, if I hold it so), which takes it back; else e, which adds it. What I
-// hold is the message's state on the server (a history page of it, with reactions[].me), read
-// for an emoji with other spellings only; not knowing (not connected, no such message), e.
+// hold is asked for an emoji with other spellings only: the message as the chat printed it
+// (knownReactions), else its state on the server (a history page of it, with
+// reactions[].me); not knowing that either (not connected, no such message), e.
 func (c *chat) heldReaction(ctx context.Context, room string, seq uint64, typed, e string) string {
 	others := emojiSpellings[bareEmoji(e)]
 	if len(others) == 0 || seq == math.MaxUint64 {
@@ -65,14 +67,18 @@ func (c *chat) heldReaction(ctx context.Context, room string, seq uint64, typed,
 	if name := strings.Trim(strings.ToLower(typed), ":"); emojiNames[name] != "" {
 		want = ":" + name + ":"
 	}
-	ctx, cancel := context.WithTimeout(ctx, chatCommandTimeout)
-	defer cancel()
-	page, err := c.ses.History(ctx, room, seq+1, 1)
-	if err != nil || len(page.Messages) == 0 || page.Messages[0].Seq != seq {
-		return e // the server's answer to the reaction says what is wrong, if anything
+	reactions, known := c.knownReactions(room, seq)
+	if !known {
+		ctx, cancel := context.WithTimeout(ctx, chatCommandTimeout)
+		defer cancel()
+		page, err := c.ses.History(ctx, room, seq+1, 1)
+		if err != nil || len(page.Messages) == 0 || page.Messages[0].Seq != seq {
+			return e // the server's answer to the reaction says what is wrong, if anything
+		}
+		reactions = page.Messages[0].Reactions
 	}
 	var held []string // mine, of this emoji, in the message's order
-	for _, r := range page.Messages[0].Reactions {
+	for _, r := range reactions {
 		if r.Me && (bareEmoji(r.Emoji) == bareEmoji(e) || slices.Contains(others, r.Emoji)) {
 			held = append(held, r.Emoji)
 		}
@@ -105,4 +111,29 @@ func reactionEmoji(s string) (string, error) {
 		return "", fmt.Errorf("%q is not a reaction: %s", s, hubbub.ErrorMessage(err)) // ":Foo!:"
 	}
 	return "", fmt.Errorf("%q is not a reaction: give one emoji (👍), the name of one (thumbsup or :+1:, heart, joy, tada, open_mouth, cry, eyes, pray…) or a :short_name:", s)
+}
+
+// knownReactions returns the reactions of message seq of room, with the ones I hold marked
+// (Reaction.Me), as the chat has printed them, if that is how the server has them as far as
+// the chat can tell: it printed the message (from a join's history, which marks mine, or
+// live) and every change since, the connection is up and in the room, and none of this
+// chat's own writes is on its way (a /react typed just before is toggled once its frame
+// prints). /react then needs no history request to learn which spelling I hold. Called by
+// the input loop, which owns c.sent.
+func (c *chat) knownReactions(room string, seq uint64) ([]wire.Reaction, bool) {
+	if c.offline.Load() || !c.in.joined(room) {
+		return nil, false
+	}
+	for _, r := range c.sent {
+		select {
+		case <-r.Done():
+			c.echoes.expect(r) // an acknowledged write's frame is to print first
+		default:
+			return nil, false
+		}
+	}
+	if !c.echoes.caughtUp(room) {
+		return nil, false
+	}
+	return c.shown.reactions(room, seq)
 }

@@ -1,10 +1,12 @@
 package termchat
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -502,6 +504,68 @@ func TestChatTakesBackAReactionHeldUnderAnotherSpelling(t *testing.T) {
 	ann.waitOutput(t, "* you took back 👍 on #1 in general\n")
 	if got := ann.out.String(); strings.Count(got, "* you reacted") != 4 { // the device's three, and thumbsup
 		t.Errorf("a /react added a reaction it was to take back:\n%s", got)
+	}
+}
+
+// historyReads counts the store's reads of one message before a seq: a history request for
+// one message (hub.History reads one more, to say whether older ones remain).
+type historyReads struct {
+	hubbub.Store
+	n *atomic.Int64
+}
+
+func (h historyReads) Before(ctx context.Context, room string, before uint64, limit int) ([]hubbub.Entry, error) {
+	if limit == 2 {
+		h.n.Add(1)
+	}
+	return h.Store.Before(ctx, room, before, limit)
+}
+
+// /react of an emoji with several spellings asked the server, with a history request, which
+// spelling of it I hold, each time, though the chat had printed the message and every change
+// of it since. It asks only when it does not know now: a message it did not print (older than
+// the history it printed), and it still takes back what I hold there.
+func TestChatReactKnowsWhatIHoldWithoutAsking(t *testing.T) {
+	chatLeakCheck(t)
+	var reads atomic.Int64
+	s := servertest.Start(t, servertest.Options{WrapStore: func(st hubbub.Store) hubbub.Store { return historyReads{st, &reads} }})
+	bob := servertest.DialJSON(t, s, "bob")
+	bob.Join("general", nil)
+	bob.Say("general", "b1", "old")   // #1, before the history ann's chat prints
+	bob.Say("general", "b2", "hello") // #2
+	args := chatUser(t, "ann")
+	ann, say := startTypedChat(t, chatArgs(args, []string{"--history", "1", s.WS})...)
+	ann.waitOutput(t, "[general] #2 bob: hello\n")
+
+	key, err := os.ReadFile(args[3]) // ann's other device, which sends a name as it is
+	if err != nil {
+		t.Fatal(err)
+	}
+	device := servertest.DialJSON(t, s, "")
+	device.Send(servertest.Frame{"type": "hello", "name": "ann", "key": strings.TrimSpace(string(key))})
+	device.Await("welcome")
+	device.Join("general", nil)
+	for i, seq := range []uint64{1, 2} {
+		id := fmt.Sprint("d-", i)
+		device.Send(servertest.Frame{"type": "react", "room": "general", "seq": seq, "emoji": ":+1:", "id": id})
+		device.AwaitFunc("the ack of "+id, func(f servertest.Frame) bool { return f.Type() == "ack" && f.Str("id") == id })
+	}
+	ann.waitOutput(t, "* you reacted :+1: to #2 in general [:+1: 1]\n")
+	start := reads.Load()
+
+	say("/react 2 👍") // the :+1: it printed is mine
+	ann.waitOutput(t, "* you took back :+1: on #2 in general\n")
+	say("/react 2 thumbsup")
+	ann.waitOutput(t, "* you reacted 👍 to #2 in general [👍 1]\n")
+	say("/react 2 :+1:")
+	ann.waitOutput(t, "* you took back 👍 on #2 in general\n")
+	if n := reads.Load() - start; n != 0 {
+		t.Errorf("/react of a message the chat printed, with every change since, read it from the store %d times, want 0", n)
+	}
+	say("/react 1 👍") // not printed: the server says
+	ann.waitOutput(t, "* you took back :+1: on #1 in general\n")
+	if n := reads.Load() - start; n != 1 {
+		t.Errorf("/react of a message the chat did not print read it from the store %d times, want 1", n)
 	}
 }
 

@@ -121,3 +121,15 @@ func (s *shownMessages) reacted(r *wire.Reacted, me string) {
 		}
 	}
 }
+
+// reactions returns the reactions of message seq of room as the chat printed them, with the
+// ones I hold marked (Reaction.Me); false if the chat does not know the message.
+func (s *shownMessages) reactions(room string, seq uint64) ([]wire.Reaction, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.by[keyOf(room, seq)]
+	if m == nil {
+		return nil, false
+	}
+	return slices.Clone(m.Reactions), true
+}
