@@ -55,9 +55,9 @@ type chat struct {
 	shown          shownMessages // what the lines of the messages printed show, for edits, deletions and /react
 	// roomsAsked counts the /rooms answers not printed yet: an empty list is said only then.
 	roomsAsked atomic.Int32
-	// search is the last search, for /search --more (chat_search.go).
+	// search is the last search, for /search --more (search.go).
 	search chatSearch
-	// slash is the server's slash commands (chat_commands.go).
+	// slash is the server's slash commands (commands.go).
 	slash chatSlash
 
 	// piped is set when standard input is not a terminal: its lines are a script, and a

@@ -4,9 +4,9 @@
 // message or a command (CommandList). It is built on hubbub/client, whose session reconnects,
 // rejoins and resends; this package decides what a person reads and types.
 //
-// Two goroutines share a chat: the input loop (Run, chat.go) reads lines and runs commands,
-// and the printer (printer.go) prints every event the session delivers. State both touch
-// holds its own lock; state only one touches says whose it is.
+// Two goroutines share a chat: the input loop (Run, in run.go and chat.go) reads lines and
+// runs commands, and the printer (printer.go) prints every event the session delivers. State
+// both touch holds its own lock; state only one touches says whose it is.
 //
 //   - run.go: Options, Run, the end of input, the key file
 //   - chat.go: the chat's state, a line typed, the commands' dispatch, acks awaited
