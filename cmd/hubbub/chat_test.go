@@ -15,14 +15,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
-	"time"
-
-	"go.uber.org/goleak"
 
 	"hubbub"
 	"hubbub/internal/accounts"
+	"hubbub/internal/chattest"
 	"hubbub/internal/server"
 	"hubbub/internal/servertest"
 	"hubbub/internal/testwait"
@@ -33,163 +30,25 @@ import (
 // server, running beside this one, can be given it.
 const refusingAddr = "127.0.0.1:1"
 
-// chatLeakCheck fails the test if a goroutine started during it outlives it. The check is
-// registered first so that it runs last, after the servers' own cleanups.
-func chatLeakCheck(t *testing.T) {
-	opt := goleak.IgnoreCurrent()
-	t.Cleanup(func() { goleak.VerifyNone(t, opt) })
+// runArgs is the chattest.Func of the command line: runChat on the streams given.
+func runArgs(ctx context.Context, args []string, in io.Reader, out, errw io.Writer, tty bool) error {
+	return runChat(ctx, args, stdio{in: in, out: out, err: errw, tty: tty})
 }
 
-// chatBuffer collects a writer's output for a test that reads it while runChat writes.
-type chatBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *chatBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *chatBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
-// chatRun is a `hubbub chat` running in the background.
-type chatRun struct {
-	out, err chatBuffer
-	all      chatBuffer // standard output and error as one terminal shows them, in order
-	cancel   context.CancelFunc
-	done     chan error
-}
-
-// startChat runs `hubbub chat args...` reading in; the test ends it with stop (Ctrl-C).
-func startChat(t *testing.T, in io.Reader, args ...string) *chatRun {
+// startChat runs `hubbub chat args...` reading in; the test ends it with Stop (Ctrl-C).
+func startChat(t *testing.T, in io.Reader, args ...string) *chattest.Run {
 	t.Helper()
-	return startChatOn(t, stdio{in: in}, args...)
-}
-
-// startChatOn is startChat with in (and tty) taken from io. An io.out or io.err given gets
-// each write of that stream first, before the run's buffers (a test may hold one there).
-func startChatOn(t *testing.T, io stdio, args ...string) *chatRun {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	r := &chatRun{cancel: cancel, done: make(chan error, 1)}
-	io.out, io.err = chatTee(io.out, &r.out, &r.all), chatTee(io.err, &r.err, &r.all)
-	go func() { r.done <- runChat(ctx, args, io) }()
-	t.Cleanup(func() { r.stop(t) })
-	return r
-}
-
-// chatTee writes each write to every writer of ws that is not nil, in order.
-func chatTee(ws ...io.Writer) io.Writer {
-	var to []io.Writer
-	for _, w := range ws {
-		if w != nil {
-			to = append(to, w)
-		}
-	}
-	return io.MultiWriter(to...)
-}
-
-// stop interrupts the run as Ctrl-C would and returns its result.
-func (r *chatRun) stop(t *testing.T) error {
-	t.Helper()
-	r.cancel()
-	select {
-	case err := <-r.done:
-		r.done <- err // a later stop (the cleanup) gets it too
-		return err
-	case <-time.After(servertest.Wait):
-		t.Fatal("hubbub chat did not stop on Ctrl-C")
-		return nil
-	}
-}
-
-// waitOutput polls the run's standard output until it contains every one of want.
-func (r *chatRun) waitOutput(t *testing.T, want ...string) {
-	t.Helper()
-	deadline := time.Now().Add(servertest.Wait)
-	for {
-		out := r.out.String()
-		missing := ""
-		for _, w := range want {
-			if !strings.Contains(out, w) {
-				missing = w
-				break
-			}
-		}
-		if missing == "" {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no %q in the output:\n%s\nstderr:\n%s", missing, out, r.err.String())
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
-// waitErr polls the run's standard error until it contains want.
-func (r *chatRun) waitErr(t *testing.T, want string) {
-	t.Helper()
-	testwait.Until(t, "stderr: "+want, func() bool { return strings.Contains(r.err.String(), want) })
-}
-
-// lineTyper returns a function that types a line into a chat's input w, as a person at the
-// terminal would.
-func lineTyper(t *testing.T, w io.Writer) func(line string) {
-	return func(line string) {
-		t.Helper()
-		if _, err := fmt.Fprintln(w, line); err != nil {
-			t.Fatal(err)
-		}
-	}
+	return chattest.Start(t, runArgs, chattest.Streams{In: in}, args...)
 }
 
 // chatToEnd runs `hubbub chat args...` on in to the end and returns its output and error.
 func chatToEnd(t *testing.T, in string, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*servertest.Wait)
-	defer cancel()
-	var out, errOut chatBuffer
-	err = runChat(ctx, args, stdio{in: strings.NewReader(in), out: &out, err: &errOut})
-	if ctx.Err() != nil {
-		t.Fatalf("hubbub chat %q did not finish; stderr:\n%s", args, errOut.String())
-	}
-	return out.String(), errOut.String(), err
-}
-
-// chatUser returns the flags that give a chat client a name, its own key file and the room
-// general to start in, where the tests' other clients talk (a --room after them wins). The
-// chat's own default, hubbub.DefaultRoom, is TestChatStartsWhereThePageOpens's.
-func chatUser(t *testing.T, name string) []string {
-	return []string{"--name", name, "--key-file", filepath.Join(t.TempDir(), "key"), "--room", "general"}
-}
-
-func chatArgs(parts ...[]string) []string {
-	var out []string
-	for _, p := range parts {
-		out = append(out, p...)
-	}
-	return out
-}
-
-// chatLines returns the lines of out that start with prefix, in order.
-func chatLines(out, prefix string) []string {
-	var got []string
-	for _, l := range strings.Split(out, "\n") {
-		if strings.HasPrefix(l, prefix) {
-			got = append(got, l)
-		}
-	}
-	return got
+	return chattest.ToEnd(t, runArgs, in, args...)
 }
 
 func TestChatErrors(t *testing.T) {
-	chatLeakCheck(t)
+	chattest.LeakCheck(t)
 	s := servertest.Start(t, servertest.Options{})
 	dead := "ws://" + refusingAddr + "/ws"
 	holder := servertest.DialJSON(t, s, "") // holds the name "held" in general
@@ -204,20 +63,20 @@ func TestChatErrors(t *testing.T) {
 		want string
 		exit int
 	}{
-		{"no URL", "", chatUser(t, "a"), "no server URL", 2},
-		{"bad URL", "", chatArgs(chatUser(t, "a"), []string{"localhost:3434"}), "bad URL", 2},
-		{"bad flag", "", chatArgs(chatUser(t, "a"), []string{"--colour", s.WS}), "flag provided but not defined", 2},
-		{"bad name", "", chatArgs(chatUser(t, " a"), []string{s.WS}), "--name", 2},
-		{"bad room", "", chatArgs(chatUser(t, "a"), []string{"--room", "#x", s.WS}), "--room", 2},
+		{"no URL", "", chattest.User(t, "a"), "no server URL", 2},
+		{"bad URL", "", chattest.Args(chattest.User(t, "a"), []string{"localhost:3434"}), "bad URL", 2},
+		{"bad flag", "", chattest.Args(chattest.User(t, "a"), []string{"--colour", s.WS}), "flag provided but not defined", 2},
+		{"bad name", "", chattest.Args(chattest.User(t, " a"), []string{s.WS}), "--name", 2},
+		{"bad room", "", chattest.Args(chattest.User(t, "a"), []string{"--room", "#x", s.WS}), "--room", 2},
 		// "@" names no one: said so, not looked up as "no direct message with : /dm  starts one".
-		{"bad DM", "", chatArgs(chatUser(t, "a"), []string{"--room", "@", s.WS}), `chat: --room: "@" is not a direct message: "" is not a name (name is empty)`, 2},
-		{"negative history", "", chatArgs(chatUser(t, "a"), []string{"--history", "-2", s.WS}), "--history -2 must not be negative", 2},
-		{"unreachable", "", chatArgs(chatUser(t, "a"), []string{dead}), "connection refused", 1},
-		{"every server unreachable", "", chatArgs(chatUser(t, "a"), []string{dead, dead}), "no server could be reached", 1},
-		{"name taken", "hi\n", chatArgs(chatUser(t, "held"), []string{s.WS}), "name_taken", 1},
-		{"message refused", strings.Repeat("x", 5000) + "\n", chatArgs(chatUser(t, "a"), []string{s.WS}), "1 of 1 messages were refused", 1},
+		{"bad DM", "", chattest.Args(chattest.User(t, "a"), []string{"--room", "@", s.WS}), `chat: --room: "@" is not a direct message: "" is not a name (name is empty)`, 2},
+		{"negative history", "", chattest.Args(chattest.User(t, "a"), []string{"--history", "-2", s.WS}), "--history -2 must not be negative", 2},
+		{"unreachable", "", chattest.Args(chattest.User(t, "a"), []string{dead}), "connection refused", 1},
+		{"every server unreachable", "", chattest.Args(chattest.User(t, "a"), []string{dead, dead}), "no server could be reached", 1},
+		{"name taken", "hi\n", chattest.Args(chattest.User(t, "held"), []string{s.WS}), "name_taken", 1},
+		{"message refused", strings.Repeat("x", 5000) + "\n", chattest.Args(chattest.User(t, "a"), []string{s.WS}), "1 of 1 messages were refused", 1},
 		// Several refusals may differ: the summary names the first as the first.
-		{"messages refused", strings.Repeat("x", 5000) + "\n/reply 99 nothing there\n", chatArgs(chatUser(t, "b"), []string{s.WS}),
+		{"messages refused", strings.Repeat("x", 5000) + "\n/reply 99 nothing there\n", chattest.Args(chattest.User(t, "b"), []string{s.WS}),
 			"2 of 2 messages were refused; the first: ", 1},
 	}
 	for _, tc := range cases {
@@ -240,7 +99,7 @@ func TestChatErrors(t *testing.T) {
 // --signin with the password (here from --password-file) signs in as the sign-in page does,
 // and the messages go out under the account's name. Without it the refusal says what to pass.
 func TestChatSignsInToAnAccount(t *testing.T) {
-	chatLeakCheck(t)
+	chattest.LeakCheck(t)
 	s, _ := accountsServerWithAnn(t)
 	dir := t.TempDir()
 	pwFile, wrongFile := filepath.Join(dir, "pw"), filepath.Join(dir, "wrong")
@@ -251,17 +110,17 @@ func TestChatSignsInToAnAccount(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	_, _, err := chatToEnd(t, "hi\n", chatArgs(chatUser(t, "ann"), []string{s.WS})...)
+	_, _, err := chatToEnd(t, "hi\n", chattest.Args(chattest.User(t, "ann"), []string{s.WS})...)
 	if err == nil || !strings.Contains(err.Error(), "unauthorized") || !strings.Contains(err.Error(), "--signin") {
 		t.Errorf("a guest on an accounts-only server: %v, want unauthorized and a hint to --signin", err)
 	}
-	_, _, err = chatToEnd(t, "hi\n", chatArgs(chatUser(t, "ann"), []string{"--signin", "--password-file", wrongFile, s.WS})...)
+	_, _, err = chatToEnd(t, "hi\n", chattest.Args(chattest.User(t, "ann"), []string{"--signin", "--password-file", wrongFile, s.WS})...)
 	if err == nil || !strings.Contains(err.Error(), "wrong name or password") || exitCode(err) != 2 {
 		t.Errorf("a wrong password: %v (exit %d), want 'wrong name or password', exit 2", err, exitCode(err))
 	}
 
 	_, stderr, err := chatToEnd(t, "signed in and chatting\n",
-		chatArgs(chatUser(t, "ann"), []string{"--signin", "--password-file", pwFile, "--room", "general", s.WS})...)
+		chattest.Args(chattest.User(t, "ann"), []string{"--signin", "--password-file", pwFile, "--room", "general", s.WS})...)
 	if err != nil {
 		t.Fatalf("hubbub chat --signin: %v\nstderr:\n%s", err, stderr)
 	}
@@ -284,7 +143,7 @@ func TestChatSignsInToAnAccount(t *testing.T) {
 // (signed out everywhere here; the server ends it likewise when it expires) and goes on
 // chatting.
 func TestChatSignsInAgainWhenItsSessionEnds(t *testing.T) {
-	chatLeakCheck(t)
+	chattest.LeakCheck(t)
 	s, ann := accountsServerWithAnn(t)
 	pwFile := filepath.Join(t.TempDir(), "pw")
 	if err := os.WriteFile(pwFile, []byte("correct horse battery\n"), 0o600); err != nil {
@@ -292,18 +151,18 @@ func TestChatSignsInAgainWhenItsSessionEnds(t *testing.T) {
 	}
 	pr, pw := io.Pipe()
 	t.Cleanup(func() { pw.Close() })
-	run := startChat(t, pr, chatArgs(chatUser(t, "ann"), []string{"--signin", "--password-file", pwFile, s.WS})...)
-	run.waitOutput(t, "* you joined general")
+	run := startChat(t, pr, chattest.Args(chattest.User(t, "ann"), []string{"--signin", "--password-file", pwFile, s.WS})...)
+	run.WaitOutput(t, "* you joined general")
 	if _, err := s.Store.DeleteSessions(context.Background(), ann.ID); err != nil {
 		t.Fatal(err)
 	}
 	testwait.Until(t, "the chat signing in again", func() bool {
-		return strings.Contains(run.err.String(), "signing in again as ann") && strings.Count(run.err.String(), "* connected to") == 2
+		return strings.Contains(run.Err.String(), "signing in again as ann") && strings.Count(run.Err.String(), "* connected to") == 2
 	})
 	if _, err := io.WriteString(pw, "after the sign-out\n"); err != nil {
 		t.Fatal(err)
 	}
-	run.waitOutput(t, "[general] #1 ann: after the sign-out\n")
+	run.WaitOutput(t, "[general] #1 ann: after the sign-out\n")
 }
 
 // accountsServerWithAnn starts a server that admits accounts only, with the account ann whose
@@ -328,11 +187,11 @@ func accountsServerWithAnn(t *testing.T) (*servertest.Server, hubbub.User) {
 // request to an HTTPS server.: websocket: bad handshake" (chat) or only "400 Bad Request" (add),
 // which reads as the server's fault; both now say to use the TLS scheme.
 func TestPlainURLToATLSServerSaysUseWSS(t *testing.T) {
-	chatLeakCheck(t)
+	chattest.LeakCheck(t)
 	tlsServer := httptest.NewTLSServer(http.NotFoundHandler())
 	defer tlsServer.Close()
 	addr := tlsServer.Listener.Addr().String()
-	_, _, err := chatToEnd(t, "", chatArgs(chatUser(t, "ann"), []string{"ws://" + addr + "/ws"})...)
+	_, _, err := chatToEnd(t, "", chattest.Args(chattest.User(t, "ann"), []string{"ws://" + addr + "/ws"})...)
 	if err == nil || !strings.Contains(err.Error(), "(the server speaks TLS: use wss:// or https://)") {
 		t.Errorf("chat with ws:// to a TLS server: %v, want a hint to use wss://", err)
 	}
@@ -347,16 +206,16 @@ func TestPlainURLToATLSServerSaysUseWSS(t *testing.T) {
 // is, as hubbub add pointed at the chat endpoint does. With several URLs the others' failures
 // stay, and the word on /add follows them.
 func TestChatToTheAddServiceSaysWhichIsWhich(t *testing.T) {
-	chatLeakCheck(t)
+	chattest.LeakCheck(t)
 	addr := serveForTest(t, "--data", filepath.Join(t.TempDir(), "h.db"))
 	want := fmt.Sprintf("chat: ws://%s/add is the add service (hubbub add ws://%s/add); chat is at ws://%s/ws", addr, addr, addr)
 	for _, u := range []string{"ws://" + addr + "/add", "http://" + addr + "/add"} {
-		_, _, err := chatToEnd(t, "never sent\n", chatArgs(chatUser(t, "ann"), []string{u})...)
+		_, _, err := chatToEnd(t, "never sent\n", chattest.Args(chattest.User(t, "ann"), []string{u})...)
 		if err == nil || err.Error() != want || exitCode(err) != 1 {
 			t.Errorf("chat %s: %v, want %q (exit 1)", u, err, want)
 		}
 	}
-	_, _, err := chatToEnd(t, "", chatArgs(chatUser(t, "ann"), []string{"ws://" + addr + "/chat", "ws://" + addr + "/add"})...)
+	_, _, err := chatToEnd(t, "", chattest.Args(chattest.User(t, "ann"), []string{"ws://" + addr + "/chat", "ws://" + addr + "/add"})...)
 	if err == nil || !strings.Contains(err.Error(), "404") ||
 		!strings.HasSuffix(err.Error(), fmt.Sprintf("(ws://%s/add is the add service (hubbub add ws://%s/add); chat is at ws://%s/ws)", addr, addr, addr)) {
 		t.Errorf("chat /chat and /add: %v, want the 404 and the word on /add", err)
@@ -368,13 +227,13 @@ func TestChatToTheAddServiceSaysWhichIsWhich(t *testing.T) {
 // the refusal of that file). It says at once now that the server takes no files, tries no
 // upload, and a piped run fails over it (exit 1) as over any failed command.
 func TestChatUploadToAServerWithUploadsOff(t *testing.T) {
-	chatLeakCheck(t)
+	chattest.LeakCheck(t)
 	addr := serveForTest(t, "--data", filepath.Join(t.TempDir(), "h.db"), "--upload-max", "0")
 	notes := filepath.Join(t.TempDir(), "notes.txt")
 	if err := os.WriteFile(notes, []byte("the notes\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, stderr, err := chatToEnd(t, "/upload "+notes+" here are the notes\n", chatArgs(chatUser(t, "ann"), []string{"ws://" + addr + "/ws"})...)
+	_, stderr, err := chatToEnd(t, "/upload "+notes+" here are the notes\n", chattest.Args(chattest.User(t, "ann"), []string{"ws://" + addr + "/ws"})...)
 	const said = "/upload: file uploads are off on this server: notes.txt was not sent (disabled)"
 	if !strings.Contains(stderr, "* "+said+"\n") {
 		t.Errorf("stderr has no %q:\n%s", said, stderr)
@@ -393,7 +252,7 @@ func TestChatUploadToAServerWithUploadsOff(t *testing.T) {
 // answered that search is disabled on this server. Started again with the index (the
 // default), the server indexes what was appended meanwhile and finds it.
 func TestServeSearchIndexOff(t *testing.T) {
-	chatLeakCheck(t)
+	chattest.LeakCheck(t)
 	data := filepath.Join(t.TempDir(), "h.db")
 	const key = "search-off-key"
 	api := func(addr, method, path string, body any) (int, map[string]any) {
@@ -428,7 +287,7 @@ func TestServeSearchIndexOff(t *testing.T) {
 		t.Errorf("GET /api/search without the index: %d %v, want 501 disabled", status, out)
 	}
 	// A script's refused /search fails the run (its exit status 1), after saying why.
-	_, stderr, err := chatToEnd(t, "/search needle\n", chatArgs(chatUser(t, "ann"), []string{"--room", "general", "ws://" + addr + "/ws"})...)
+	_, stderr, err := chatToEnd(t, "/search needle\n", chattest.Args(chattest.User(t, "ann"), []string{"--room", "general", "ws://" + addr + "/ws"})...)
 	if !strings.Contains(stderr, "* /search: search is disabled on this server") || !strings.Contains(stderr, " (disabled)\n") {
 		t.Errorf("chat's /search without the index did not say it is disabled:\n%s", stderr)
 	}

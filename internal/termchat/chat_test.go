@@ -22,10 +22,10 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
-	"go.uber.org/goleak"
 
 	"hubbub"
 	"hubbub/client"
+	"hubbub/internal/chattest"
 	"hubbub/internal/hub"
 	"hubbub/internal/server"
 	"hubbub/internal/servertest"
@@ -37,31 +37,6 @@ import (
 // no test does). A port freed by closing a listener would not do: another package's test
 // server, running beside this one, can be given it.
 const refusingAddr = "127.0.0.1:1"
-
-// chatLeakCheck fails the test if a goroutine started during it outlives it. The check is
-// registered first so that it runs last, after the servers' own cleanups.
-func chatLeakCheck(t *testing.T) {
-	opt := goleak.IgnoreCurrent()
-	t.Cleanup(func() { goleak.VerifyNone(t, opt) })
-}
-
-// chatBuffer collects a writer's output for a test that reads it while runChat writes.
-type chatBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *chatBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *chatBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
 
 // runChat runs the chat `hubbub chat args...` runs. The tests write each chat as the command
 // line a person types; chatOptions reads it into Options as cmd/hubbub's chat.go does, for the
@@ -98,152 +73,63 @@ func chatOptions(args []string) (Options, error) {
 	}
 }
 
-// chatRun is a `hubbub chat` running in the background.
-type chatRun struct {
-	out, err chatBuffer
-	all      chatBuffer // standard output and error as one terminal shows them, in order
-	cancel   context.CancelFunc
-	done     chan error
+// runArgs is the chattest.Func of this package's tests: runChat on the streams given.
+func runArgs(ctx context.Context, args []string, in io.Reader, out, errw io.Writer, tty bool) error {
+	return runChat(ctx, args, IO{In: in, Out: out, Err: errw, TTY: tty})
 }
 
-// startChat runs `hubbub chat args...` reading in; the test ends it with stop (Ctrl-C).
-func startChat(t *testing.T, in io.Reader, args ...string) *chatRun {
+// startChat runs `hubbub chat args...` reading in; the test ends it with Stop (Ctrl-C).
+func startChat(t *testing.T, in io.Reader, args ...string) *chattest.Run {
 	t.Helper()
-	return startChatOn(t, IO{In: in}, args...)
+	return chattest.Start(t, runArgs, chattest.Streams{In: in}, args...)
 }
 
 // startChatOn is startChat with In (and TTY) taken from io. An io.Out or io.Err given gets
 // each write of that stream first, before the run's buffers (a test may hold one there).
-func startChatOn(t *testing.T, io IO, args ...string) *chatRun {
+func startChatOn(t *testing.T, io IO, args ...string) *chattest.Run {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	r := &chatRun{cancel: cancel, done: make(chan error, 1)}
-	io.Out, io.Err = chatTee(io.Out, &r.out, &r.all), chatTee(io.Err, &r.err, &r.all)
-	go func() { r.done <- runChat(ctx, args, io) }()
-	t.Cleanup(func() { r.stop(t) })
-	return r
-}
-
-// chatTee writes each write to every writer of ws that is not nil, in order.
-func chatTee(ws ...io.Writer) io.Writer {
-	var to []io.Writer
-	for _, w := range ws {
-		if w != nil {
-			to = append(to, w)
-		}
-	}
-	return io.MultiWriter(to...)
-}
-
-// stop interrupts the run as Ctrl-C would and returns its result.
-func (r *chatRun) stop(t *testing.T) error {
-	t.Helper()
-	r.cancel()
-	select {
-	case err := <-r.done:
-		r.done <- err // a later stop (the cleanup) gets it too
-		return err
-	case <-time.After(servertest.Wait):
-		t.Fatal("hubbub chat did not stop on Ctrl-C")
-		return nil
-	}
-}
-
-// waitOutput polls the run's standard output until it contains every one of want.
-func (r *chatRun) waitOutput(t *testing.T, want ...string) {
-	t.Helper()
-	deadline := time.Now().Add(servertest.Wait)
-	for {
-		out := r.out.String()
-		missing := ""
-		for _, w := range want {
-			if !strings.Contains(out, w) {
-				missing = w
-				break
-			}
-		}
-		if missing == "" {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no %q in the output:\n%s\nstderr:\n%s", missing, out, r.err.String())
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	return chattest.Start(t, runArgs, chattest.Streams{In: io.In, Out: io.Out, Err: io.Err, TTY: io.TTY}, args...)
 }
 
 // chatToEnd runs `hubbub chat args...` on in to the end and returns its output and error.
 func chatToEnd(t *testing.T, in string, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*servertest.Wait)
-	defer cancel()
-	var out, errOut chatBuffer
-	err = runChat(ctx, args, IO{In: strings.NewReader(in), Out: &out, Err: &errOut})
-	if ctx.Err() != nil {
-		t.Fatalf("hubbub chat %q did not finish; stderr:\n%s", args, errOut.String())
-	}
-	return out.String(), errOut.String(), err
-}
-
-// chatUser returns the flags that give a chat client a name, its own key file and the room
-// general to start in, where the tests' other clients talk (a --room after them wins). The
-// chat's own default, hubbub.DefaultRoom, is TestChatStartsWhereThePageOpens's.
-func chatUser(t *testing.T, name string) []string {
-	return []string{"--name", name, "--key-file", filepath.Join(t.TempDir(), "key"), "--room", "general"}
-}
-
-func chatArgs(parts ...[]string) []string {
-	var out []string
-	for _, p := range parts {
-		out = append(out, p...)
-	}
-	return out
-}
-
-// chatLines returns the lines of out that start with prefix, in order.
-func chatLines(out, prefix string) []string {
-	var got []string
-	for _, l := range strings.Split(out, "\n") {
-		if strings.HasPrefix(l, prefix) {
-			got = append(got, l)
-		}
-	}
-	return got
+	return chattest.ToEnd(t, runArgs, in, args...)
 }
 
 func TestChatPipedLinesReachAnotherClient(t *testing.T) {
-	chatLeakCheck(t)
+	chattest.LeakCheck(t)
 	s := servertest.Start(t, servertest.Options{})
 
 	// bob reads a pipe that stays open, like a terminal nobody types in.
 	pr, pw := io.Pipe()
 	t.Cleanup(func() { pw.Close() })
-	bob := startChat(t, pr, chatArgs(chatUser(t, "bob"), []string{s.WS})...)
-	bob.waitOutput(t, "* you joined general; members: bob\n")
+	bob := startChat(t, pr, chattest.Args(chattest.User(t, "bob"), []string{s.WS})...)
+	bob.WaitOutput(t, "* you joined general; members: bob\n")
 
-	_, stderr, err := chatToEnd(t, "hello bob\n\n  second line  \n", chatArgs(chatUser(t, "alice"), []string{s.WS})...)
+	_, stderr, err := chatToEnd(t, "hello bob\n\n  second line  \n", chattest.Args(chattest.User(t, "alice"), []string{s.WS})...)
 	if err != nil {
 		t.Fatalf("alice: %v\n%s", err, stderr)
 	}
-	bob.waitOutput(t, "* alice joined general\n", "[general] #2 alice: second line\n")
+	bob.WaitOutput(t, "* alice joined general\n", "[general] #2 alice: second line\n")
 	want := []string{"[general] #1 alice: hello bob", "[general] #2 alice: second line"}
-	if got := chatLines(bob.out.String(), "[general]"); !reflect.DeepEqual(got, want) {
+	if got := chattest.Lines(bob.Out.String(), "[general]"); !reflect.DeepEqual(got, want) {
 		t.Errorf("bob printed %q, want %q", got, want)
 	}
-	if err := bob.stop(t); err != nil {
+	if err := bob.Stop(t); err != nil {
 		t.Errorf("bob after Ctrl-C: %v", err)
 	}
 
 	// carol joins later: she gets the history, then waits a little before leaving.
 	start := time.Now()
-	out, stderr, err := chatToEnd(t, "", chatArgs(chatUser(t, "carol"), []string{"--history", "5", "--wait", "200ms", s.WS})...)
+	out, stderr, err := chatToEnd(t, "", chattest.Args(chattest.User(t, "carol"), []string{"--history", "5", "--wait", "200ms", s.WS})...)
 	if err != nil {
 		t.Fatalf("carol: %v\n%s", err, stderr)
 	}
 	if d := time.Since(start); d < 200*time.Millisecond {
 		t.Errorf("carol left after %v, before --wait was over", d)
 	}
-	if got := chatLines(out, "[general]"); !reflect.DeepEqual(got, want) {
+	if got := chattest.Lines(out, "[general]"); !reflect.DeepEqual(got, want) {
 		t.Errorf("carol printed %q, want %q\n%s", got, want, out)
 	}
 	// A guest is a stored user now (issue 16), so the rooms list may come first; then her join.
@@ -260,7 +146,7 @@ func TestChatPipedLinesReachAnotherClient(t *testing.T) {
 // It started in general: a person who opened the page and one who ran the chat, neither naming
 // a room, never met.
 func TestChatStartsWhereThePageOpens(t *testing.T) {
-	chatLeakCheck(t)
+	chattest.LeakCheck(t)
 	s := servertest.Start(t, servertest.Options{})
 	tess := servertest.DialText(t, s, "tess") // the original protocol, /classic's
 	servertest.WaitMembers(t, s, hubbub.DefaultRoom, 1)
@@ -278,7 +164,7 @@ func TestChatStartsWhereThePageOpens(t *testing.T) {
 }
 
 func TestChatCommands(t *testing.T) {
-	chatLeakCheck(t)
+	chattest.LeakCheck(t)
 	s := servertest.Start(t, servertest.Options{})
 	in := strings.Join([]string{
 		"/join random",
@@ -292,7 +178,7 @@ func TestChatCommands(t *testing.T) {
 		"/quit",
 		"never sent",
 	}, "\n")
-	out, stderr, err := chatToEnd(t, in, chatArgs(chatUser(t, "alice"), []string{s.WS})...)
+	out, stderr, err := chatToEnd(t, in, chattest.Args(chattest.User(t, "alice"), []string{s.WS})...)
 	// An unknown command fails the script: what it was meant to do was not done.
 	if err == nil || err.Error() != "chat: 1 command failed: unknown command /frobnicate (try /help)" {
 		t.Fatalf("%v\n%s", err, stderr)
@@ -336,33 +222,33 @@ func TestChatCommands(t *testing.T) {
 // bob stays through a server restart; alice's messages from before and after it are each
 // printed once.
 func TestChatReconnectsAndPrintsEachMessageOnce(t *testing.T) {
-	chatLeakCheck(t)
+	chattest.LeakCheck(t)
 	s := servertest.Start(t, servertest.Options{DataPath: filepath.Join(t.TempDir(), "hubbub.db")})
 	pr, pw := io.Pipe()
 	t.Cleanup(func() { pw.Close() })
-	bob := startChat(t, pr, chatArgs(chatUser(t, "bob"), []string{s.WS})...)
-	bob.waitOutput(t, "* you joined general")
+	bob := startChat(t, pr, chattest.Args(chattest.User(t, "bob"), []string{s.WS})...)
+	bob.WaitOutput(t, "* you joined general")
 
-	alice := chatUser(t, "alice")
-	if _, stderr, err := chatToEnd(t, "before the restart\n", chatArgs(alice, []string{s.WS})...); err != nil {
+	alice := chattest.User(t, "alice")
+	if _, stderr, err := chatToEnd(t, "before the restart\n", chattest.Args(alice, []string{s.WS})...); err != nil {
 		t.Fatalf("%v\n%s", err, stderr)
 	}
-	bob.waitOutput(t, "[general] #1 alice: before the restart\n")
+	bob.WaitOutput(t, "[general] #1 alice: before the restart\n")
 	s = s.Restart()
-	if _, stderr, err := chatToEnd(t, "after 1\nafter 2\nafter 3\n", chatArgs(alice, []string{s.WS})...); err != nil {
+	if _, stderr, err := chatToEnd(t, "after 1\nafter 2\nafter 3\n", chattest.Args(alice, []string{s.WS})...); err != nil {
 		t.Fatalf("%v\n%s", err, stderr)
 	}
-	bob.waitOutput(t, "[general] #4 alice: after 3\n")
+	bob.WaitOutput(t, "[general] #4 alice: after 3\n")
 	want := []string{
 		"[general] #1 alice: before the restart",
 		"[general] #2 alice: after 1",
 		"[general] #3 alice: after 2",
 		"[general] #4 alice: after 3",
 	}
-	if got := chatLines(bob.out.String(), "[general]"); !reflect.DeepEqual(got, want) {
+	if got := chattest.Lines(bob.Out.String(), "[general]"); !reflect.DeepEqual(got, want) {
 		t.Errorf("bob printed %q, want %q", got, want)
 	}
-	if errs := bob.err.String(); !strings.Contains(errs, "lost") || strings.Count(errs, "* connected to") != 2 {
+	if errs := bob.Err.String(); !strings.Contains(errs, "lost") || strings.Count(errs, "* connected to") != 2 {
 		t.Errorf("bob's stderr does not tell of the reconnect:\n%s", errs)
 	}
 }
@@ -372,10 +258,10 @@ func TestChatReconnectsAndPrintsEachMessageOnce(t *testing.T) {
 // next line is sent. Sent, the server closed the connection over it with 1009, and chat
 // reconnected and resent it until its --ack-timeout.
 func TestChatRefusesAMessageLargerThanTheServerReads(t *testing.T) {
-	chatLeakCheck(t)
+	chattest.LeakCheck(t)
 	s := servertest.Start(t, servertest.Options{Server: server.Config{ReadLimit: 2048}})
 	in := strings.Repeat(`"`, 1500) + "\nafter it\n" // 1,500 quotes are 3,000 bytes as JSON
-	_, stderr, err := chatToEnd(t, in, chatArgs(chatUser(t, "ann"), []string{s.WS})...)
+	_, stderr, err := chatToEnd(t, in, chattest.Args(chattest.User(t, "ann"), []string{s.WS})...)
 	if err == nil || !strings.Contains(err.Error(), "1 of 2 messages were refused") || !strings.Contains(err.Error(), "--read-limit") {
 		t.Fatalf("error %v, want one message of two refused over --read-limit\nstderr:\n%s", err, stderr)
 	}
@@ -390,7 +276,7 @@ func TestChatRefusesAMessageLargerThanTheServerReads(t *testing.T) {
 
 // A server that never acknowledges: the chat gives up after --ack-timeout and fails.
 func TestChatFailsWhenMessagesAreNotAcknowledged(t *testing.T) {
-	chatLeakCheck(t)
+	chattest.LeakCheck(t)
 	up := websocket.Upgrader{Subprotocols: []string{"hubbub.v1"}}
 	var handlers sync.WaitGroup
 	silent := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -417,7 +303,7 @@ func TestChatFailsWhenMessagesAreNotAcknowledged(t *testing.T) {
 	defer func() { silent.Close(); handlers.Wait() }()
 
 	start := time.Now()
-	_, _, err := chatToEnd(t, "lost 1\nlost 2\n", chatArgs(chatUser(t, "a"), []string{"--ack-timeout", "300ms", silent.URL})...)
+	_, _, err := chatToEnd(t, "lost 1\nlost 2\n", chattest.Args(chattest.User(t, "a"), []string{"--ack-timeout", "300ms", silent.URL})...)
 	if err == nil || !strings.Contains(err.Error(), "2 of 2 messages were not acknowledged") {
 		t.Errorf("error = %v", err)
 	}
@@ -491,20 +377,20 @@ func TestIsTerminal(t *testing.T) {
 // A message a moderator deletes shows as deleted: live, as a notice, and in the history a later
 // client prints.
 func TestChatShowsDeletedMessages(t *testing.T) {
-	chatLeakCheck(t)
+	chattest.LeakCheck(t)
 	s := servertest.Start(t, servertest.Options{Server: server.Config{APIKey: "test-api-key"}})
 	bob := servertest.DialJSON(t, s, "bob")
 	bob.Join("general", nil)
 	bob.Say("general", "1", "a secret")
 	pr, pw := io.Pipe()
 	defer pw.Close()
-	watcher := startChat(t, pr, chatArgs(chatUser(t, "ann"), []string{"--room", "general", s.WS})...)
-	watcher.waitOutput(t, "[general] #1 bob: a secret\n")
+	watcher := startChat(t, pr, chattest.Args(chattest.User(t, "ann"), []string{"--room", "general", s.WS})...)
+	watcher.WaitOutput(t, "[general] #1 bob: a secret\n")
 	if code, _ := s.API("DELETE", "/api/rooms/general/messages/1", "test-api-key", nil); code != http.StatusOK {
 		t.Fatalf("delete: status %d", code)
 	}
-	watcher.waitOutput(t, "* api deleted bob's message #1 in general\n") // a moderator's delete through the API
-	out, stderr, err := chatToEnd(t, "", chatArgs(chatUser(t, "cy"), []string{"--room", "general", s.WS})...)
+	watcher.WaitOutput(t, "* api deleted bob's message #1 in general\n") // a moderator's delete through the API
+	out, stderr, err := chatToEnd(t, "", chattest.Args(chattest.User(t, "cy"), []string{"--room", "general", s.WS})...)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, stderr)
 	}
@@ -515,7 +401,7 @@ func TestChatShowsDeletedMessages(t *testing.T) {
 
 // In a crowded room the server lists only some members; chat says how many it left out.
 func TestChatSaysHowManyMembersAreNotListed(t *testing.T) {
-	chatLeakCheck(t)
+	chattest.LeakCheck(t)
 	s := servertest.Start(t, servertest.Options{Hub: hub.Config{PresenceLimit: 2}})
 	for _, name := range []string{"m1", "m2", "m3"} {
 		c := servertest.DialJSON(t, s, "")
@@ -523,7 +409,7 @@ func TestChatSaysHowManyMembersAreNotListed(t *testing.T) {
 		c.Await("welcome")
 		c.Join("general", nil)
 	}
-	out, stderr, err := chatToEnd(t, "", chatArgs(chatUser(t, "ann"), []string{s.WS})...)
+	out, stderr, err := chatToEnd(t, "", chattest.Args(chattest.User(t, "ann"), []string{s.WS})...)
 	if err != nil {
 		t.Fatalf("chat: %v\n%s", err, stderr)
 	}
@@ -536,13 +422,13 @@ func TestChatSaysHowManyMembersAreNotListed(t *testing.T) {
 // again when told it is too fast, and the chat does not call that a server error (it printed
 // "* server error: sending too fast; slow down" though nothing was lost).
 func TestChatPipedFasterThanTheRateLimitLosesNothingAndSaysNoError(t *testing.T) {
-	chatLeakCheck(t)
+	chattest.LeakCheck(t)
 	s := servertest.Start(t, servertest.Options{Server: server.Config{SendRate: 20, SendBurst: 5}})
 	var in strings.Builder
 	for i := 1; i <= 60; i++ {
 		fmt.Fprintf(&in, "line %d\n", i)
 	}
-	_, stderr, err := chatToEnd(t, in.String(), chatArgs(chatUser(t, "pat"), []string{"--room", "fast", s.WS})...)
+	_, stderr, err := chatToEnd(t, in.String(), chattest.Args(chattest.User(t, "pat"), []string{"--room", "fast", s.WS})...)
 	if err != nil {
 		t.Fatalf("hubbub chat: %v\nstderr:\n%s", err, stderr)
 	}
@@ -569,12 +455,12 @@ func TestChatPipedFasterThanTheRateLimitLosesNothingAndSaysNoError(t *testing.T)
 // saw "alice left" and "alice joined" each time alice switched rooms. The same for /dm of a
 // DM she is in.
 func TestChatJoinOfAJoinedRoomOnlySwitches(t *testing.T) {
-	chatLeakCheck(t)
+	chattest.LeakCheck(t)
 	s := servertest.Start(t, servertest.Options{})
 	bob := servertest.DialJSON(t, s, "bob")
 	bob.Join("general", nil)
 	in := strings.Join([]string{"/join random", "/join general", "to general", "/join random", "/join general", "again"}, "\n")
-	_, stderr, err := chatToEnd(t, in, chatArgs(chatUser(t, "alice"), []string{s.WS})...)
+	_, stderr, err := chatToEnd(t, in, chattest.Args(chattest.User(t, "alice"), []string{s.WS})...)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, stderr)
 	}
@@ -597,9 +483,9 @@ func TestChatJoinOfAJoinedRoomOnlySwitches(t *testing.T) {
 // before the printer had read the start's joined: "* you joined general" twice, and the
 // other members saw the join again.
 func TestChatJoinOfTheStartRoomAtOnceOnlySwitches(t *testing.T) {
-	chatLeakCheck(t)
+	chattest.LeakCheck(t)
 	s := servertest.Start(t, servertest.Options{})
-	out, stderr, err := chatToEnd(t, "/join general\nfirst\n", chatArgs(chatUser(t, "alice"), []string{s.WS})...)
+	out, stderr, err := chatToEnd(t, "/join general\nfirst\n", chattest.Args(chattest.User(t, "alice"), []string{s.WS})...)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, stderr)
 	}
@@ -612,17 +498,17 @@ func TestChatJoinOfTheStartRoomAtOnceOnlySwitches(t *testing.T) {
 // current room, so that what they write there prints: the chat said only "direct message
 // @erin is in your rooms" and printed none of its messages until the user typed /dm erin.
 func TestChatShowsADMSomeoneElseStarts(t *testing.T) {
-	chatLeakCheck(t)
+	chattest.LeakCheck(t)
 	r, typed, erin, room := erinStartsADMWithFrank(t)
 	if a := erin.Say(room, "e-1", "hey frank"); a.Type() != "ack" {
 		t.Fatalf("erin's message: %v", a)
 	}
-	r.waitOutput(t, "[@erin] #", "erin: hey frank")
+	r.WaitOutput(t, "[@erin] #", "erin: hey frank")
 	if _, err := io.WriteString(typed, "still in general\n"); err != nil {
 		t.Fatal(err)
 	}
-	r.waitOutput(t, "frank: still in general")
-	if out := r.out.String(); !strings.Contains(out, "[general] #") || strings.Contains(out, "[@erin] #2 frank") {
+	r.WaitOutput(t, "frank: still in general")
+	if out := r.Out.String(); !strings.Contains(out, "[general] #") || strings.Contains(out, "[@erin] #2 frank") {
 		t.Errorf("frank's line went elsewhere than general:\n%s", out)
 	}
 }
@@ -657,13 +543,13 @@ func TestRoomsInClaimsAJoinOnItsWay(t *testing.T) {
 // erinStartsADMWithFrank starts a server, frank's hubbub chat (in general, reading what the
 // returned writer types) and erin, who starts a DM with frank and joins it; it returns the
 // chat, its input, erin and the DM's room.
-func erinStartsADMWithFrank(t *testing.T) (*chatRun, *io.PipeWriter, *servertest.JSONClient, string) {
+func erinStartsADMWithFrank(t *testing.T) (*chattest.Run, *io.PipeWriter, *servertest.JSONClient, string) {
 	t.Helper()
 	s := servertest.Start(t, servertest.Options{})
 	in, typed := io.Pipe()
 	t.Cleanup(func() { typed.Close() })
-	r := startChat(t, in, chatArgs(chatUser(t, "frank"), []string{s.WS})...)
-	r.waitOutput(t, "* you joined general")
+	r := startChat(t, in, chattest.Args(chattest.User(t, "frank"), []string{s.WS})...)
+	r.WaitOutput(t, "* you joined general")
 	erin := servertest.DialJSON(t, s, "erin")
 	erin.Send(servertest.Frame{"type": "dm", "names": []string{"frank"}})
 	room := erin.AwaitFunc("the DM", func(f servertest.Frame) bool { return f.Type() == "room" || f.Type() == "error" }).Str("room")
@@ -677,12 +563,12 @@ func erinStartsADMWithFrank(t *testing.T) (*chatRun, *io.PipeWriter, *servertest
 // longer one the chat is in, so /join of it joins — the chat kept it as joined and /join only
 // made it the current room, whose lines the server then refused as not joined.
 func TestChatJoinsARoomItsRejoinLost(t *testing.T) {
-	chatLeakCheck(t)
+	chattest.LeakCheck(t)
 	s := servertest.Start(t, servertest.Options{DataPath: filepath.Join(t.TempDir(), "hubbub.db")})
 	pr, pw := io.Pipe()
 	t.Cleanup(func() { pw.Close() })
-	ann := startChat(t, pr, chatArgs(chatUser(t, "ann"), []string{"--room", "a", s.WS})...)
-	ann.waitOutput(t, "* you joined a")
+	ann := startChat(t, pr, chattest.Args(chattest.User(t, "ann"), []string{"--room", "a", s.WS})...)
+	ann.WaitOutput(t, "* you joined a")
 	typeLine := func(line string) {
 		t.Helper()
 		if _, err := fmt.Fprintln(pw, line); err != nil {
@@ -690,26 +576,26 @@ func TestChatJoinsARoomItsRejoinLost(t *testing.T) {
 		}
 	}
 	typeLine("/join b")
-	ann.waitOutput(t, "* you joined b")
+	ann.WaitOutput(t, "* you joined b")
 
 	// The server comes back allowing one room a connection: the rejoin of b is refused.
 	s.Opts.Server.MaxRoomsPerConn = 1
 	s = s.Restart()
-	waitStderr(t, ann, "* connected to "+s.WS) // the first connection's line is the same: wait for two
-	for deadline := time.Now().Add(servertest.Wait); strings.Count(ann.err.String(), "* connected to") < 2; {
+	ann.WaitErr(t, "* connected to "+s.WS) // the first connection's line is the same: wait for two
+	for deadline := time.Now().Add(servertest.Wait); strings.Count(ann.Err.String(), "* connected to") < 2; {
 		if time.Now().After(deadline) {
-			t.Fatalf("no reconnect:\n%s", ann.err.String())
+			t.Fatalf("no reconnect:\n%s", ann.Err.String())
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	waitStderr(t, ann, "* could not join b again after the reconnect: ")
+	ann.WaitErr(t, "* could not join b again after the reconnect: ")
 	typeLine("/leave a")
-	ann.waitOutput(t, "* you left a")
+	ann.WaitOutput(t, "* you left a")
 	typeLine("/join b")
 	typeLine("in b")
-	ann.waitOutput(t, "[b] #1 ann: in b\n")
-	if n := strings.Count(ann.out.String(), "* you joined b"); n != 2 {
-		t.Errorf("%d joins of b printed, want 2 (the first, and the one after the lost rejoin):\n%s\n%s", n, ann.out.String(), ann.err.String())
+	ann.WaitOutput(t, "[b] #1 ann: in b\n")
+	if n := strings.Count(ann.Out.String(), "* you joined b"); n != 2 {
+		t.Errorf("%d joins of b printed, want 2 (the first, and the one after the lost rejoin):\n%s\n%s", n, ann.Out.String(), ann.Err.String())
 	}
 }
 
@@ -717,7 +603,7 @@ func TestChatJoinsARoomItsRejoinLost(t *testing.T) {
 // rooms may not include the default --room general: the refusal says to pass --room, where it
 // only said the token does not allow the room.
 func TestChatWithABotTokenSaysToPickARoom(t *testing.T) {
-	chatLeakCheck(t)
+	chattest.LeakCheck(t)
 	s := servertest.Start(t, servertest.Options{})
 	token := hubbub.NewBotToken()
 	if _, err := s.Store.CreateBot(t.Context(), "ci", []string{"builds"}, hubbub.SecretHash(token)); err != nil {
@@ -741,9 +627,9 @@ func TestChatWithABotTokenSaysToPickARoom(t *testing.T) {
 // dialer's "connection refused" (found being a new user, with the server started on another
 // --port than the chat's URL).
 func TestChatWithNoServerSaysWhatToCheck(t *testing.T) {
-	chatLeakCheck(t)
+	chattest.LeakCheck(t)
 	addr := refusingAddr
-	_, _, err := chatToEnd(t, "", chatArgs(chatUser(t, "ann"), []string{"ws://" + addr + "/ws"})...)
+	_, _, err := chatToEnd(t, "", chattest.Args(chattest.User(t, "ann"), []string{"ws://" + addr + "/ws"})...)
 	if err == nil || !strings.Contains(err.Error(), "connection refused") || !strings.Contains(err.Error(), "is hubbub serving on "+addr+"?") {
 		t.Errorf("chat with no server: %v, want the refusal and what to check", err)
 	}
@@ -753,9 +639,9 @@ func TestChatWithNoServerSaysWhatToCheck(t *testing.T) {
 // the page's own) was answered "server answered 404 Not Found: 404 page not found: websocket:
 // bad handshake"; the chat now names the endpoint.
 func TestChatToAnotherPathSaysTheEndpoint(t *testing.T) {
-	chatLeakCheck(t)
+	chattest.LeakCheck(t)
 	s := servertest.Start(t, servertest.Options{})
-	_, _, err := chatToEnd(t, "", chatArgs(chatUser(t, "ann"), []string{"ws://" + s.Addr + "/chat"})...)
+	_, _, err := chatToEnd(t, "", chattest.Args(chattest.User(t, "ann"), []string{"ws://" + s.Addr + "/chat"})...)
 	if err == nil || !strings.Contains(err.Error(), "404") || !strings.Contains(err.Error(), "(hubbub's WebSocket endpoint is /ws: ws://"+s.Addr+"/ws)") {
 		t.Errorf("chat to /chat: %v, want the 404 and the endpoint", err)
 	}
@@ -766,35 +652,35 @@ func TestChatToAnotherPathSaysTheEndpoint(t *testing.T) {
 // reconnecting". It says in short what happened, that the chat reconnects and when it tries
 // next — at once, then as the rounds that fail say — and --verbose logs the errors in full.
 func TestChatSaysPlainlyThatItReconnects(t *testing.T) {
-	chatLeakCheck(t)
+	chattest.LeakCheck(t)
 	s := servertest.Start(t, servertest.Options{DataPath: filepath.Join(t.TempDir(), "hubbub.db")})
 	pa, pwa := io.Pipe()
 	pb, pwb := io.Pipe()
 	t.Cleanup(func() { pwa.Close(); pwb.Close() })
-	ann := startChatOn(t, IO{In: pa, TTY: true}, chatArgs(chatUser(t, "ann"), []string{"--verbose", s.WS})...)
-	bob := startChatOn(t, IO{In: pb, TTY: true}, chatArgs(chatUser(t, "bob"), []string{s.WS})...)
-	ann.waitOutput(t, "* you joined general")
-	bob.waitOutput(t, "* you joined general")
+	ann := startChatOn(t, IO{In: pa, TTY: true}, chattest.Args(chattest.User(t, "ann"), []string{"--verbose", s.WS})...)
+	bob := startChatOn(t, IO{In: pb, TTY: true}, chattest.Args(chattest.User(t, "bob"), []string{s.WS})...)
+	ann.WaitOutput(t, "* you joined general")
+	bob.WaitOutput(t, "* you joined general")
 
 	// Cut off without a close frame, and nothing listening while it tries again.
 	s.Kill()
-	for _, r := range []*chatRun{ann, bob} {
-		r.waitErr(t, "* connection to "+s.WS+" lost (the connection dropped); reconnecting now\n")
-		r.waitErr(t, "* still not connected (nothing listens at "+s.Addr+"); next try in under a second\n")
+	for _, r := range []*chattest.Run{ann, bob} {
+		r.WaitErr(t, "* connection to "+s.WS+" lost (the connection dropped); reconnecting now\n")
+		r.WaitErr(t, "* still not connected (nothing listens at "+s.Addr+"); next try in under a second\n")
 	}
 	s = s.Restart()
-	for _, r := range []*chatRun{ann, bob} {
-		testwait.Until(t, "the chat to be back", func() bool { return strings.Count(r.err.String(), "* connected to ") == 2 })
+	for _, r := range []*chattest.Run{ann, bob} {
+		testwait.Until(t, "the chat to be back", func() bool { return strings.Count(r.Err.String(), "* connected to ") == 2 })
 	}
 	// Shut down: the server's close frame says why — when it is read before the socket ends
 	// (on a loaded machine the client can lose it to the reset of a socket closed with its
 	// last frames unread: then the connection dropped, as after the kill), and as a failed
 	// round if the shutdown came while the chat was still joining its rooms again.
-	since := len(bob.err.String()) // its lines so far end with the second "* connected to"
+	since := len(bob.Err.String()) // its lines so far end with the second "* connected to"
 	s.Stop()
 	var after string
 	testwait.Until(t, "bob to say the connection ended again", func() bool {
-		after = bob.err.String()[since:]
+		after = bob.Err.String()[since:]
 		return strings.Contains(after, "\n")
 	})
 	first := after[:strings.IndexByte(after, '\n')+1]
@@ -803,15 +689,15 @@ func TestChatSaysPlainlyThatItReconnects(t *testing.T) {
 		"* connection to " + s.WS + " lost (the connection dropped); reconnecting now\n",
 		"* still not connected (the server closed it: server shutting down (1001)); next try in under a second\n",
 	}, first) {
-		t.Errorf("bob's line after the shutdown: %q, want the server's reason\nALL:\n%s\nSINCE=%d", first, bob.err.String(), since)
+		t.Errorf("bob's line after the shutdown: %q, want the server's reason\nALL:\n%s\nSINCE=%d", first, bob.Err.String(), since)
 	}
 
-	if errs := bob.err.String(); strings.Contains(errs, "client:") || strings.Contains(errs, "level=") {
+	if errs := bob.Err.String(); strings.Contains(errs, "client:") || strings.Contains(errs, "level=") {
 		t.Errorf("bob's stderr has the client's wrappings or log:\n%s", errs)
 	}
-	ann.waitErr(t, `level=INFO msg="connection lost"`)
+	ann.WaitErr(t, `level=INFO msg="connection lost"`)
 	for _, want := range []string{`msg="reconnect failed"`, "connect: connection refused", "client: read: websocket: close 1001 (going away): server shutting down"} {
-		ann.waitErr(t, want)
+		ann.WaitErr(t, want)
 	}
 }
 
