@@ -15,6 +15,7 @@ import (
 
 	"hubbub"
 	"hubbub/client"
+	"hubbub/internal/dialhint"
 )
 
 func init() { subcommands["add"] = runAdd }
@@ -89,12 +90,12 @@ func runAdd(ctx context.Context, args []string, io stdio) error {
 	conn, resp, err := dialer.DialContext(dialCtx, target.String(), http.Header(headers))
 	if err != nil {
 		if resp != nil {
-			return fmt.Errorf("add: connect to %s: %s%s", target, resp.Status, plainToTLSHint(errors.New(refusalBody(resp))))
+			return fmt.Errorf("add: connect to %s: %s%s", target, resp.Status, dialhint.PlainToTLS(errors.New(refusalBody(resp))))
 		}
-		return fmt.Errorf("add: connect to %s: %w%s", target, err, dialHints(err))
+		return fmt.Errorf("add: connect to %s: %w%s", target, err, dialhint.For(err))
 	}
 	defer conn.Close()
-	if said := wrongEndpoint(target, conn.Subprotocol(), "add"); said != "" {
+	if said := dialhint.WrongEndpoint(target, conn.Subprotocol(), "add"); said != "" {
 		msg := websocket.FormatCloseMessage(websocket.CloseNormalClosure, "")
 		_ = conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second))
 		return errors.New("add: " + said)

@@ -7,13 +7,14 @@ import (
 	"strings"
 	"testing"
 
+	"hubbub/internal/chattest"
 	"hubbub/internal/servertest"
 )
 
 // A guest renamed on another device while its chat was away comes back under the new name when
 // the chat runs again without --name: saying $USER, the default, renamed the user back.
 func TestChatWithoutNameSaysTheNameTheServerGaveIt(t *testing.T) {
-	chatLeakCheck(t)
+	chattest.LeakCheck(t)
 	s := servertest.Start(t, servertest.Options{})
 	keyFile := filepath.Join(t.TempDir(), "key")
 	t.Setenv("USER", "ann")
@@ -23,7 +24,7 @@ func TestChatWithoutNameSaysTheNameTheServerGaveIt(t *testing.T) {
 	pr, pw := io.Pipe()
 	defer pw.Close()
 	a := startChat(t, pr, "--key-file", keyFile, "--room", "general", s.WS)
-	waitStderr(t, a, "* connected to "+s.WS+" as ann (guest)")
+	a.WaitErr(t, "* connected to "+s.WS+" as ann (guest)")
 	key, err := os.ReadFile(keyFile)
 	if err != nil {
 		t.Fatal(err)
@@ -33,8 +34,8 @@ func TestChatWithoutNameSaysTheNameTheServerGaveIt(t *testing.T) {
 	if w := other.Await("welcome"); w.Str("name") != "anna" {
 		t.Fatalf("the other device's welcome: %v", w)
 	}
-	waitStderr(t, a, "* you are anna now, not ann")
-	if err := a.stop(t); err != nil {
+	a.WaitErr(t, "* you are anna now, not ann")
+	if err := a.Stop(t); err != nil {
 		t.Fatal(err)
 	}
 	_ = other.Conn.Close()

@@ -84,23 +84,6 @@ func chatPassword(name, file string, io stdio) (string, error) {
 	return pw, nil
 }
 
-// signInHint is what to add to a refused hello that an account's sign-in would have passed: a
-// server that admits accounts only, or a name that belongs to a user (perhaps the caller's own
-// account). A hello that carried credentials (signed in, or --token) gets none: the server's
-// reason is about them, and the advice would be to pass what was passed.
-func signInHint(err error, credentials bool) string {
-	if credentials {
-		return ""
-	}
-	switch hubbub.ErrorCode(err) {
-	case hubbub.ECodeUnauthorized:
-		return " (with an account, pass --signin to sign in as --name; with a token, --token)"
-	case hubbub.ECodeNameTaken:
-		return " (if it is your account's name, pass --signin)"
-	}
-	return ""
-}
-
 // answered reports whether err is a server's answer (a *hubbub.Error: a wrong password, too
 // many attempts) rather than a failure to reach it.
 func answered(err error) bool {

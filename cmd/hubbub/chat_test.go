@@ -1,37 +1,28 @@
 package main
 
+// The command line of the terminal chat (internal/termchat holds the chat and its tests):
+// its flags and their errors, the sign-in that asks for a password, and the tests that run it
+// beside another command (serve, add) or that other commands' tests share.
+
 import (
 	"bytes"
 	"context"
-	"encoding/hex"
-	"errors"
+	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"path/filepath"
-	"reflect"
-	"slices"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
-	"time"
-
-	"github.com/gorilla/websocket"
-	"go.uber.org/goleak"
 
 	"hubbub"
-	"hubbub/client"
 	"hubbub/internal/accounts"
-	"hubbub/internal/hub"
+	"hubbub/internal/chattest"
 	"hubbub/internal/server"
 	"hubbub/internal/servertest"
 	"hubbub/internal/testwait"
-	"hubbub/internal/wire"
 )
 
 // refusingAddr refuses every connection: nothing listens on port 1 (only root may bind it, and
@@ -39,302 +30,25 @@ import (
 // server, running beside this one, can be given it.
 const refusingAddr = "127.0.0.1:1"
 
-// chatLeakCheck fails the test if a goroutine started during it outlives it. The check is
-// registered first so that it runs last, after the servers' own cleanups.
-func chatLeakCheck(t *testing.T) {
-	opt := goleak.IgnoreCurrent()
-	t.Cleanup(func() { goleak.VerifyNone(t, opt) })
+// runArgs is the chattest.Func of the command line: runChat on the streams given.
+func runArgs(ctx context.Context, args []string, in io.Reader, out, errw io.Writer, tty bool) error {
+	return runChat(ctx, args, stdio{in: in, out: out, err: errw, tty: tty})
 }
 
-// chatBuffer collects a writer's output for a test that reads it while runChat writes.
-type chatBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *chatBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *chatBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
-// chatRun is a `hubbub chat` running in the background.
-type chatRun struct {
-	out, err chatBuffer
-	all      chatBuffer // standard output and error as one terminal shows them, in order
-	cancel   context.CancelFunc
-	done     chan error
-}
-
-// startChat runs `hubbub chat args...` reading in; the test ends it with stop (Ctrl-C).
-func startChat(t *testing.T, in io.Reader, args ...string) *chatRun {
+// startChat runs `hubbub chat args...` reading in; the test ends it with Stop (Ctrl-C).
+func startChat(t *testing.T, in io.Reader, args ...string) *chattest.Run {
 	t.Helper()
-	return startChatOn(t, stdio{in: in}, args...)
-}
-
-// startChatOn is startChat with in (and tty) taken from io. An io.out or io.err given gets
-// each write of that stream first, before the run's buffers (a test may hold one there).
-func startChatOn(t *testing.T, io stdio, args ...string) *chatRun {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	r := &chatRun{cancel: cancel, done: make(chan error, 1)}
-	io.out, io.err = chatTee(io.out, &r.out, &r.all), chatTee(io.err, &r.err, &r.all)
-	go func() { r.done <- runChat(ctx, args, io) }()
-	t.Cleanup(func() { r.stop(t) })
-	return r
-}
-
-// chatTee writes each write to every writer of ws that is not nil, in order.
-func chatTee(ws ...io.Writer) io.Writer {
-	var to []io.Writer
-	for _, w := range ws {
-		if w != nil {
-			to = append(to, w)
-		}
-	}
-	return io.MultiWriter(to...)
-}
-
-// stop interrupts the run as Ctrl-C would and returns its result.
-func (r *chatRun) stop(t *testing.T) error {
-	t.Helper()
-	r.cancel()
-	select {
-	case err := <-r.done:
-		r.done <- err // a later stop (the cleanup) gets it too
-		return err
-	case <-time.After(servertest.Wait):
-		t.Fatal("hubbub chat did not stop on Ctrl-C")
-		return nil
-	}
-}
-
-// waitOutput polls the run's standard output until it contains every one of want.
-func (r *chatRun) waitOutput(t *testing.T, want ...string) {
-	t.Helper()
-	deadline := time.Now().Add(servertest.Wait)
-	for {
-		out := r.out.String()
-		missing := ""
-		for _, w := range want {
-			if !strings.Contains(out, w) {
-				missing = w
-				break
-			}
-		}
-		if missing == "" {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no %q in the output:\n%s\nstderr:\n%s", missing, out, r.err.String())
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	return chattest.Start(t, runArgs, chattest.Streams{In: in}, args...)
 }
 
 // chatToEnd runs `hubbub chat args...` on in to the end and returns its output and error.
 func chatToEnd(t *testing.T, in string, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*servertest.Wait)
-	defer cancel()
-	var out, errOut chatBuffer
-	err = runChat(ctx, args, stdio{in: strings.NewReader(in), out: &out, err: &errOut})
-	if ctx.Err() != nil {
-		t.Fatalf("hubbub chat %q did not finish; stderr:\n%s", args, errOut.String())
-	}
-	return out.String(), errOut.String(), err
-}
-
-// chatUser returns the flags that give a chat client a name, its own key file and the room
-// general to start in, where the tests' other clients talk (a --room after them wins). The
-// chat's own default, hubbub.DefaultRoom, is TestChatStartsWhereThePageOpens's.
-func chatUser(t *testing.T, name string) []string {
-	return []string{"--name", name, "--key-file", filepath.Join(t.TempDir(), "key"), "--room", "general"}
-}
-
-func chatArgs(parts ...[]string) []string {
-	var out []string
-	for _, p := range parts {
-		out = append(out, p...)
-	}
-	return out
-}
-
-// chatLines returns the lines of out that start with prefix, in order.
-func chatLines(out, prefix string) []string {
-	var got []string
-	for _, l := range strings.Split(out, "\n") {
-		if strings.HasPrefix(l, prefix) {
-			got = append(got, l)
-		}
-	}
-	return got
-}
-
-func TestChatPipedLinesReachAnotherClient(t *testing.T) {
-	chatLeakCheck(t)
-	s := servertest.Start(t, servertest.Options{})
-
-	// bob reads a pipe that stays open, like a terminal nobody types in.
-	pr, pw := io.Pipe()
-	t.Cleanup(func() { pw.Close() })
-	bob := startChat(t, pr, chatArgs(chatUser(t, "bob"), []string{s.WS})...)
-	bob.waitOutput(t, "* you joined general; members: bob\n")
-
-	_, stderr, err := chatToEnd(t, "hello bob\n\n  second line  \n", chatArgs(chatUser(t, "alice"), []string{s.WS})...)
-	if err != nil {
-		t.Fatalf("alice: %v\n%s", err, stderr)
-	}
-	bob.waitOutput(t, "* alice joined general\n", "[general] #2 alice: second line\n")
-	want := []string{"[general] #1 alice: hello bob", "[general] #2 alice: second line"}
-	if got := chatLines(bob.out.String(), "[general]"); !reflect.DeepEqual(got, want) {
-		t.Errorf("bob printed %q, want %q", got, want)
-	}
-	if err := bob.stop(t); err != nil {
-		t.Errorf("bob after Ctrl-C: %v", err)
-	}
-
-	// carol joins later: she gets the history, then waits a little before leaving.
-	start := time.Now()
-	out, stderr, err := chatToEnd(t, "", chatArgs(chatUser(t, "carol"), []string{"--history", "5", "--wait", "200ms", s.WS})...)
-	if err != nil {
-		t.Fatalf("carol: %v\n%s", err, stderr)
-	}
-	if d := time.Since(start); d < 200*time.Millisecond {
-		t.Errorf("carol left after %v, before --wait was over", d)
-	}
-	if got := chatLines(out, "[general]"); !reflect.DeepEqual(got, want) {
-		t.Errorf("carol printed %q, want %q\n%s", got, want, out)
-	}
-	// A guest is a stored user now (issue 16), so the rooms list may come first; then her join.
-	if !strings.HasPrefix(strings.TrimPrefix(out, "* your rooms: none yet\n"), "* you joined general; members: ") { // alice may not have left yet
-		t.Errorf("carol's output does not start with her join:\n%s", out)
-	}
-	if !strings.Contains(stderr, "* connected to "+s.WS+" as carol") {
-		t.Errorf("carol's stderr:\n%s", stderr)
-	}
-}
-
-// `hubbub chat` with no --room starts in the server's room, hubbub.DefaultRoom (lobby), where
-// the page opens (internal/e2e, TestBareAddressOpensMyRoomNotALeftLobby) and text clients talk.
-// It started in general: a person who opened the page and one who ran the chat, neither naming
-// a room, never met.
-func TestChatStartsWhereThePageOpens(t *testing.T) {
-	chatLeakCheck(t)
-	s := servertest.Start(t, servertest.Options{})
-	tess := servertest.DialText(t, s, "tess") // the original protocol, /classic's
-	servertest.WaitMembers(t, s, hubbub.DefaultRoom, 1)
-
-	out, stderr, err := chatToEnd(t, "hello tess\n", "--name", "ann", "--key-file", filepath.Join(t.TempDir(), "key"), s.WS)
-	if err != nil {
-		t.Fatalf("ann: %v\n%s", err, stderr)
-	}
-	if !strings.Contains(out, "* you joined "+hubbub.DefaultRoom+"; members: ann, tess\n") {
-		t.Errorf("ann's chat did not start in %s with tess:\n%s", hubbub.DefaultRoom, out)
-	}
-	if got := tess.Lines(1); got[0] != "ann: hello tess" {
-		t.Errorf("tess got %q, want ann's line", got)
-	}
-}
-
-func TestChatCommands(t *testing.T) {
-	chatLeakCheck(t)
-	s := servertest.Start(t, servertest.Options{})
-	in := strings.Join([]string{
-		"/join random",
-		"in random",
-		"/who",
-		"//starts with a slash",
-		"/leave random",
-		"back in general",
-		"/who general",
-		"/frobnicate",
-		"/quit",
-		"never sent",
-	}, "\n")
-	out, stderr, err := chatToEnd(t, in, chatArgs(chatUser(t, "alice"), []string{s.WS})...)
-	// An unknown command fails the script: what it was meant to do was not done.
-	if err == nil || err.Error() != "chat: 1 command failed: unknown command /frobnicate (try /help)" || exitCode(err) != 1 {
-		t.Fatalf("%v\n%s", err, stderr)
-	}
-	for _, want := range []string{
-		"* you joined random; members: alice\n",
-		"* members of random: alice\n",
-		"* you left random\n",
-		"* members of general: alice\n",
-	} {
-		if !strings.Contains(out, want) {
-			t.Errorf("no %q in the output:\n%s", want, out)
-		}
-	}
-	if !strings.Contains(stderr, "unknown command /frobnicate") {
-		t.Errorf("stderr does not report the unknown command:\n%s", stderr)
-	}
-	// /join says where lines go, as /dm and /create do: the three take one path.
-	if !strings.Contains(stderr, "* lines you type go to random now\n") {
-		t.Errorf("stderr does not say that lines go to random after /join random:\n%s", stderr)
-	}
-	stored := func(room string) []string {
-		msgs, err := s.Store.Before(context.Background(), room, 0, 10)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var texts []string
-		for _, m := range msgs {
-			texts = append(texts, m.From+": "+m.Text)
-		}
-		return texts
-	}
-	if got, want := stored("random"), []string{"alice: in random", "alice: /starts with a slash"}; !reflect.DeepEqual(got, want) {
-		t.Errorf("random holds %q, want %q", got, want)
-	}
-	if got, want := stored("general"), []string{"alice: back in general"}; !reflect.DeepEqual(got, want) {
-		t.Errorf("general holds %q, want %q", got, want)
-	}
-}
-
-// bob stays through a server restart; alice's messages from before and after it are each
-// printed once.
-func TestChatReconnectsAndPrintsEachMessageOnce(t *testing.T) {
-	chatLeakCheck(t)
-	s := servertest.Start(t, servertest.Options{DataPath: filepath.Join(t.TempDir(), "hubbub.db")})
-	pr, pw := io.Pipe()
-	t.Cleanup(func() { pw.Close() })
-	bob := startChat(t, pr, chatArgs(chatUser(t, "bob"), []string{s.WS})...)
-	bob.waitOutput(t, "* you joined general")
-
-	alice := chatUser(t, "alice")
-	if _, stderr, err := chatToEnd(t, "before the restart\n", chatArgs(alice, []string{s.WS})...); err != nil {
-		t.Fatalf("%v\n%s", err, stderr)
-	}
-	bob.waitOutput(t, "[general] #1 alice: before the restart\n")
-	s = s.Restart()
-	if _, stderr, err := chatToEnd(t, "after 1\nafter 2\nafter 3\n", chatArgs(alice, []string{s.WS})...); err != nil {
-		t.Fatalf("%v\n%s", err, stderr)
-	}
-	bob.waitOutput(t, "[general] #4 alice: after 3\n")
-	want := []string{
-		"[general] #1 alice: before the restart",
-		"[general] #2 alice: after 1",
-		"[general] #3 alice: after 2",
-		"[general] #4 alice: after 3",
-	}
-	if got := chatLines(bob.out.String(), "[general]"); !reflect.DeepEqual(got, want) {
-		t.Errorf("bob printed %q, want %q", got, want)
-	}
-	if errs := bob.err.String(); !strings.Contains(errs, "lost") || strings.Count(errs, "* connected to") != 2 {
-		t.Errorf("bob's stderr does not tell of the reconnect:\n%s", errs)
-	}
+	return chattest.ToEnd(t, runArgs, in, args...)
 }
 
 func TestChatErrors(t *testing.T) {
-	chatLeakCheck(t)
+	chattest.LeakCheck(t)
 	s := servertest.Start(t, servertest.Options{})
 	dead := "ws://" + refusingAddr + "/ws"
 	holder := servertest.DialJSON(t, s, "") // holds the name "held" in general
@@ -349,18 +63,20 @@ func TestChatErrors(t *testing.T) {
 		want string
 		exit int
 	}{
-		{"no URL", "", chatUser(t, "a"), "no server URL", 2},
-		{"bad URL", "", chatArgs(chatUser(t, "a"), []string{"localhost:3434"}), "bad URL", 2},
-		{"bad flag", "", chatArgs(chatUser(t, "a"), []string{"--colour", s.WS}), "flag provided but not defined", 2},
-		{"bad name", "", chatArgs(chatUser(t, " a"), []string{s.WS}), "--name", 2},
-		{"bad room", "", chatArgs(chatUser(t, "a"), []string{"--room", "#x", s.WS}), "--room", 2},
-		{"negative history", "", chatArgs(chatUser(t, "a"), []string{"--history", "-2", s.WS}), "--history -2 must not be negative", 2},
-		{"unreachable", "", chatArgs(chatUser(t, "a"), []string{dead}), "connection refused", 1},
-		{"every server unreachable", "", chatArgs(chatUser(t, "a"), []string{dead, dead}), "no server could be reached", 1},
-		{"name taken", "hi\n", chatArgs(chatUser(t, "held"), []string{s.WS}), "name_taken", 1},
-		{"message refused", strings.Repeat("x", 5000) + "\n", chatArgs(chatUser(t, "a"), []string{s.WS}), "1 of 1 messages were refused", 1},
+		{"no URL", "", chattest.User(t, "a"), "no server URL", 2},
+		{"bad URL", "", chattest.Args(chattest.User(t, "a"), []string{"localhost:3434"}), "bad URL", 2},
+		{"bad flag", "", chattest.Args(chattest.User(t, "a"), []string{"--colour", s.WS}), "flag provided but not defined", 2},
+		{"bad name", "", chattest.Args(chattest.User(t, " a"), []string{s.WS}), "--name", 2},
+		{"bad room", "", chattest.Args(chattest.User(t, "a"), []string{"--room", "#x", s.WS}), "--room", 2},
+		// "@" names no one: said so, not looked up as "no direct message with : /dm  starts one".
+		{"bad DM", "", chattest.Args(chattest.User(t, "a"), []string{"--room", "@", s.WS}), `chat: --room: "@" is not a direct message: "" is not a name (name is empty)`, 2},
+		{"negative history", "", chattest.Args(chattest.User(t, "a"), []string{"--history", "-2", s.WS}), "--history -2 must not be negative", 2},
+		{"unreachable", "", chattest.Args(chattest.User(t, "a"), []string{dead}), "connection refused", 1},
+		{"every server unreachable", "", chattest.Args(chattest.User(t, "a"), []string{dead, dead}), "no server could be reached", 1},
+		{"name taken", "hi\n", chattest.Args(chattest.User(t, "held"), []string{s.WS}), "name_taken", 1},
+		{"message refused", strings.Repeat("x", 5000) + "\n", chattest.Args(chattest.User(t, "a"), []string{s.WS}), "1 of 1 messages were refused", 1},
 		// Several refusals may differ: the summary names the first as the first.
-		{"messages refused", strings.Repeat("x", 5000) + "\n/reply 99 nothing there\n", chatArgs(chatUser(t, "b"), []string{s.WS}),
+		{"messages refused", strings.Repeat("x", 5000) + "\n/reply 99 nothing there\n", chattest.Args(chattest.User(t, "b"), []string{s.WS}),
 			"2 of 2 messages were refused; the first: ", 1},
 	}
 	for _, tc := range cases {
@@ -379,176 +95,11 @@ func TestChatErrors(t *testing.T) {
 	}
 }
 
-// A line whose send frame is larger than the server reads (its welcome's limits.frame) is
-// refused by chat before sending, and the run fails over it; the connection stays up, and the
-// next line is sent. Sent, the server closed the connection over it with 1009, and chat
-// reconnected and resent it until its --ack-timeout.
-func TestChatRefusesAMessageLargerThanTheServerReads(t *testing.T) {
-	chatLeakCheck(t)
-	s := servertest.Start(t, servertest.Options{Server: server.Config{ReadLimit: 2048}})
-	in := strings.Repeat(`"`, 1500) + "\nafter it\n" // 1,500 quotes are 3,000 bytes as JSON
-	_, stderr, err := chatToEnd(t, in, chatArgs(chatUser(t, "ann"), []string{s.WS})...)
-	if err == nil || !strings.Contains(err.Error(), "1 of 2 messages were refused") || !strings.Contains(err.Error(), "--read-limit") {
-		t.Fatalf("error %v, want one message of two refused over --read-limit\nstderr:\n%s", err, stderr)
-	}
-	if !strings.Contains(stderr, "not sent") || strings.Contains(stderr, "lost") {
-		t.Errorf("stderr does not say the message was not sent, or the connection was lost:\n%s", stderr)
-	}
-	c := servertest.DialJSON(t, s, "bob")
-	if got := c.Join("general", nil); got.Num("last_seq") != 1 {
-		t.Errorf("general after the run: %v, want the line after it stored alone", got)
-	}
-}
-
-// A server that never acknowledges: the chat gives up after --ack-timeout and fails.
-func TestChatFailsWhenMessagesAreNotAcknowledged(t *testing.T) {
-	chatLeakCheck(t)
-	up := websocket.Upgrader{Subprotocols: []string{"hubbub.v1"}}
-	var handlers sync.WaitGroup
-	silent := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		handlers.Add(1)
-		defer handlers.Done()
-		c, err := up.Upgrade(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer c.Close()
-		for {
-			var f map[string]any
-			if err := c.ReadJSON(&f); err != nil {
-				return
-			}
-			switch f["type"] {
-			case "hello":
-				_ = c.WriteJSON(map[string]any{"type": "welcome", "name": f["name"], "limits": map[string]any{"send_rate": 10, "send_burst": 20}})
-			case "join":
-				_ = c.WriteJSON(map[string]any{"type": "joined", "room": f["room"], "members": []string{"a"}})
-			}
-		}
-	}))
-	defer func() { silent.Close(); handlers.Wait() }()
-
-	start := time.Now()
-	_, _, err := chatToEnd(t, "lost 1\nlost 2\n", chatArgs(chatUser(t, "a"), []string{"--ack-timeout", "300ms", silent.URL})...)
-	if err == nil || !strings.Contains(err.Error(), "2 of 2 messages were not acknowledged") {
-		t.Errorf("error = %v", err)
-	}
-	if d := time.Since(start); d > 5*time.Second {
-		t.Errorf("took %v", d)
-	}
-}
-
-func TestChatKey(t *testing.T) {
-	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
-	t.Setenv("HOME", t.TempDir())
-	dir, err := os.UserConfigDir()
-	if err != nil {
-		t.Skip("no user config dir:", err)
-	}
-	key, err := chatKey("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if b, err := hex.DecodeString(key); err != nil || len(b) != 16 {
-		t.Errorf("key %q is not 16 random bytes in hex", key)
-	}
-	path := filepath.Join(dir, "hubbub", "key")
-	fi, err := os.Stat(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if fi.Mode().Perm() != 0o600 {
-		t.Errorf("key file mode %v, want 0600", fi.Mode().Perm())
-	}
-	if again, err := chatKey(""); err != nil || again != key {
-		t.Errorf("second run got %q, %v; want the same key %q", again, err, key)
-	}
-	other := filepath.Join(t.TempDir(), "sub", "key")
-	if k, err := chatKey(other); err != nil || k == key {
-		t.Errorf("--key-file gave %q, %v; want a new key", k, err)
-	}
-	if err := os.WriteFile(other, []byte("  \n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := chatKey(other); err == nil {
-		t.Error("an empty key file was accepted")
-	}
-}
-
-func TestIsTerminal(t *testing.T) {
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	defer w.Close()
-	null, err := os.Open(os.DevNull)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer null.Close()
-	for _, in := range []io.Reader{r, strings.NewReader("x"), &bytes.Buffer{}, null} {
-		if isTerminal(in) {
-			t.Errorf("isTerminal(%T) = true", in)
-		}
-	}
-	if tty, err := os.Open("/dev/tty"); err == nil {
-		defer tty.Close()
-		if !isTerminal(tty) {
-			t.Error("isTerminal(/dev/tty) = false")
-		}
-	}
-}
-
-// A message a moderator deletes shows as deleted: live, as a notice, and in the history a later
-// client prints.
-func TestChatShowsDeletedMessages(t *testing.T) {
-	chatLeakCheck(t)
-	s := servertest.Start(t, servertest.Options{Server: server.Config{APIKey: "test-api-key"}})
-	bob := servertest.DialJSON(t, s, "bob")
-	bob.Join("general", nil)
-	bob.Say("general", "1", "a secret")
-	pr, pw := io.Pipe()
-	defer pw.Close()
-	watcher := startChat(t, pr, chatArgs(chatUser(t, "ann"), []string{"--room", "general", s.WS})...)
-	watcher.waitOutput(t, "[general] #1 bob: a secret\n")
-	if code, _ := s.API("DELETE", "/api/rooms/general/messages/1", "test-api-key", nil); code != http.StatusOK {
-		t.Fatalf("delete: status %d", code)
-	}
-	watcher.waitOutput(t, "* api deleted bob's message #1 in general\n") // a moderator's delete through the API
-	out, stderr, err := chatToEnd(t, "", chatArgs(chatUser(t, "cy"), []string{"--room", "general", s.WS})...)
-	if err != nil {
-		t.Fatalf("%v\n%s", err, stderr)
-	}
-	if !strings.Contains(out, "[general] #1 bob: (message deleted)\n") || strings.Contains(out, "a secret") {
-		t.Fatalf("history shows:\n%s", out)
-	}
-}
-
-// In a crowded room the server lists only some members; chat says how many it left out.
-func TestChatSaysHowManyMembersAreNotListed(t *testing.T) {
-	chatLeakCheck(t)
-	s := servertest.Start(t, servertest.Options{Hub: hub.Config{PresenceLimit: 2}})
-	for _, name := range []string{"m1", "m2", "m3"} {
-		c := servertest.DialJSON(t, s, "")
-		c.Send(servertest.Frame{"type": "hello", "name": name})
-		c.Await("welcome")
-		c.Join("general", nil)
-	}
-	out, stderr, err := chatToEnd(t, "", chatArgs(chatUser(t, "ann"), []string{s.WS})...)
-	if err != nil {
-		t.Fatalf("chat: %v\n%s", err, stderr)
-	}
-	if !strings.Contains(out, " and 2 more\n") { // 4 members, 2 listed
-		t.Errorf("chat printed %q, want the join line to end with \" and 2 more\"", out)
-	}
-}
-
 // An account holder chats from the terminal client on a server that admits accounts only:
 // --signin with the password (here from --password-file) signs in as the sign-in page does,
 // and the messages go out under the account's name. Without it the refusal says what to pass.
 func TestChatSignsInToAnAccount(t *testing.T) {
-	chatLeakCheck(t)
+	chattest.LeakCheck(t)
 	s, _ := accountsServerWithAnn(t)
 	dir := t.TempDir()
 	pwFile, wrongFile := filepath.Join(dir, "pw"), filepath.Join(dir, "wrong")
@@ -559,17 +110,17 @@ func TestChatSignsInToAnAccount(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	_, _, err := chatToEnd(t, "hi\n", chatArgs(chatUser(t, "ann"), []string{s.WS})...)
+	_, _, err := chatToEnd(t, "hi\n", chattest.Args(chattest.User(t, "ann"), []string{s.WS})...)
 	if err == nil || !strings.Contains(err.Error(), "unauthorized") || !strings.Contains(err.Error(), "--signin") {
 		t.Errorf("a guest on an accounts-only server: %v, want unauthorized and a hint to --signin", err)
 	}
-	_, _, err = chatToEnd(t, "hi\n", chatArgs(chatUser(t, "ann"), []string{"--signin", "--password-file", wrongFile, s.WS})...)
+	_, _, err = chatToEnd(t, "hi\n", chattest.Args(chattest.User(t, "ann"), []string{"--signin", "--password-file", wrongFile, s.WS})...)
 	if err == nil || !strings.Contains(err.Error(), "wrong name or password") || exitCode(err) != 2 {
 		t.Errorf("a wrong password: %v (exit %d), want 'wrong name or password', exit 2", err, exitCode(err))
 	}
 
 	_, stderr, err := chatToEnd(t, "signed in and chatting\n",
-		chatArgs(chatUser(t, "ann"), []string{"--signin", "--password-file", pwFile, "--room", "general", s.WS})...)
+		chattest.Args(chattest.User(t, "ann"), []string{"--signin", "--password-file", pwFile, "--room", "general", s.WS})...)
 	if err != nil {
 		t.Fatalf("hubbub chat --signin: %v\nstderr:\n%s", err, stderr)
 	}
@@ -592,7 +143,7 @@ func TestChatSignsInToAnAccount(t *testing.T) {
 // (signed out everywhere here; the server ends it likewise when it expires) and goes on
 // chatting.
 func TestChatSignsInAgainWhenItsSessionEnds(t *testing.T) {
-	chatLeakCheck(t)
+	chattest.LeakCheck(t)
 	s, ann := accountsServerWithAnn(t)
 	pwFile := filepath.Join(t.TempDir(), "pw")
 	if err := os.WriteFile(pwFile, []byte("correct horse battery\n"), 0o600); err != nil {
@@ -600,18 +151,18 @@ func TestChatSignsInAgainWhenItsSessionEnds(t *testing.T) {
 	}
 	pr, pw := io.Pipe()
 	t.Cleanup(func() { pw.Close() })
-	run := startChat(t, pr, chatArgs(chatUser(t, "ann"), []string{"--signin", "--password-file", pwFile, s.WS})...)
-	run.waitOutput(t, "* you joined general")
+	run := startChat(t, pr, chattest.Args(chattest.User(t, "ann"), []string{"--signin", "--password-file", pwFile, s.WS})...)
+	run.WaitOutput(t, "* you joined general")
 	if _, err := s.Store.DeleteSessions(context.Background(), ann.ID); err != nil {
 		t.Fatal(err)
 	}
 	testwait.Until(t, "the chat signing in again", func() bool {
-		return strings.Contains(run.err.String(), "signing in again as ann") && strings.Count(run.err.String(), "* connected to") == 2
+		return strings.Contains(run.Err.String(), "signing in again as ann") && strings.Count(run.Err.String(), "* connected to") == 2
 	})
 	if _, err := io.WriteString(pw, "after the sign-out\n"); err != nil {
 		t.Fatal(err)
 	}
-	run.waitOutput(t, "[general] #1 ann: after the sign-out\n")
+	run.WaitOutput(t, "[general] #1 ann: after the sign-out\n")
 }
 
 // accountsServerWithAnn starts a server that admits accounts only, with the account ann whose
@@ -631,233 +182,16 @@ func accountsServerWithAnn(t *testing.T) (*servertest.Server, hubbub.User) {
 	return s, ann
 }
 
-// Sixty lines piped faster than the server's send rate all arrive: the session waits and sends
-// again when told it is too fast, and the chat does not call that a server error (it printed
-// "* server error: sending too fast; slow down" though nothing was lost).
-func TestChatPipedFasterThanTheRateLimitLosesNothingAndSaysNoError(t *testing.T) {
-	chatLeakCheck(t)
-	s := servertest.Start(t, servertest.Options{Server: server.Config{SendRate: 20, SendBurst: 5}})
-	var in strings.Builder
-	for i := 1; i <= 60; i++ {
-		fmt.Fprintf(&in, "line %d\n", i)
-	}
-	_, stderr, err := chatToEnd(t, in.String(), chatArgs(chatUser(t, "pat"), []string{"--room", "fast", s.WS})...)
-	if err != nil {
-		t.Fatalf("hubbub chat: %v\nstderr:\n%s", err, stderr)
-	}
-	if strings.Contains(stderr, "server error") {
-		t.Errorf("stderr reports a server error for sends that were sent again:\n%s", stderr)
-	}
-	entries, err := s.Store.Since(context.Background(), "fast", 0, 100)
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := 0
-	for _, e := range entries {
-		if e.Kind == hubbub.KindMessage {
-			n++
-		}
-	}
-	if n != 60 {
-		t.Errorf("%d messages stored, want 60", n)
-	}
-}
-
-// /join of a room the chat is in already makes it the current room and no more: it sent a
-// join, which the server answers by leaving and joining the room again, so every other member
-// saw "alice left" and "alice joined" each time alice switched rooms. The same for /dm of a
-// DM she is in.
-func TestChatJoinOfAJoinedRoomOnlySwitches(t *testing.T) {
-	chatLeakCheck(t)
-	s := servertest.Start(t, servertest.Options{})
-	bob := servertest.DialJSON(t, s, "bob")
-	bob.Join("general", nil)
-	in := strings.Join([]string{"/join random", "/join general", "to general", "/join random", "/join general", "again"}, "\n")
-	_, stderr, err := chatToEnd(t, in, chatArgs(chatUser(t, "alice"), []string{s.WS})...)
-	if err != nil {
-		t.Fatalf("%v\n%s", err, stderr)
-	}
-	if n := strings.Count(stderr, "* lines you type go to general now\n"); n != 2 {
-		t.Errorf("%d times \"lines you type go to general now\", want 2:\n%s", n, stderr)
-	}
-	var seen []string
-	bob.AwaitFunc("alice's second message", func(f servertest.Frame) bool {
-		if f.Type() == "presence" && f.Str("room") == "general" && f.Str("name") == "alice" {
-			seen = append(seen, f.Str("name")+" "+f.Str("event"))
-		}
-		return f.Type() == "message" && f.Str("text") == "again"
-	})
-	if want := []string{"alice join"}; !slices.Equal(seen, want) {
-		t.Errorf("bob saw %q in general before alice's messages, want %q", seen, want)
-	}
-}
-
-// A script's first line "/join general" (the room it starts in) joined it again when it came
-// before the printer had read the start's joined: "* you joined general" twice, and the
-// other members saw the join again.
-func TestChatJoinOfTheStartRoomAtOnceOnlySwitches(t *testing.T) {
-	chatLeakCheck(t)
-	s := servertest.Start(t, servertest.Options{})
-	out, stderr, err := chatToEnd(t, "/join general\nfirst\n", chatArgs(chatUser(t, "alice"), []string{s.WS})...)
-	if err != nil {
-		t.Fatalf("%v\n%s", err, stderr)
-	}
-	if n := strings.Count(out, "* you joined general"); n != 1 {
-		t.Errorf("%d times \"you joined general\", want 1:\n%s", n, out)
-	}
-}
-
-// A DM someone else starts while hubbub chat runs is joined at once, without becoming the
-// current room, so that what they write there prints: the chat said only "direct message
-// @erin is in your rooms" and printed none of its messages until the user typed /dm erin.
-func TestChatShowsADMSomeoneElseStarts(t *testing.T) {
-	chatLeakCheck(t)
-	r, typed, erin, room := erinStartsADMWithFrank(t)
-	if a := erin.Say(room, "e-1", "hey frank"); a.Type() != "ack" {
-		t.Fatalf("erin's message: %v", a)
-	}
-	r.waitOutput(t, "[@erin] #", "erin: hey frank")
-	if _, err := io.WriteString(typed, "still in general\n"); err != nil {
-		t.Fatal(err)
-	}
-	r.waitOutput(t, "frank: still in general")
-	if out := r.out.String(); !strings.Contains(out, "[general] #") || strings.Contains(out, "[@erin] #2 frank") {
-		t.Errorf("frank's line went elsewhere than general:\n%s", out)
-	}
-}
-
-// roomsIn counts a room whose join is on its way as joined, so a /dm or /join typed then (or a
-// second room frame of a DM someone else started) sends no second join — which the server
-// answers by leaving and joining again, shown to the others — and forgets it when the join
-// fails or the room is left, so the next /join joins. (An end-to-end test did not hit the
-// window: the joined comes back within a millisecond.)
-func TestRoomsInClaimsAJoinOnItsWay(t *testing.T) {
-	var r roomsIn
-	if !r.claim("plans") {
-		t.Fatal("a first claim of a room not joined was refused")
-	}
-	if r.claim("plans") {
-		t.Error("a second claim while the join is on its way was granted")
-	}
-	r.release("plans") // the join failed
-	if !r.claim("plans") {
-		t.Error("a claim after a failed join was refused")
-	}
-	r.set("plans", true) // joined
-	if r.claim("plans") {
-		t.Error("a claim of a joined room was granted")
-	}
-	r.set("plans", false) // left
-	if !r.claim("plans") {
-		t.Error("a claim of a room left was refused")
-	}
-}
-
-// erinStartsADMWithFrank starts a server, frank's hubbub chat (in general, reading what the
-// returned writer types) and erin, who starts a DM with frank and joins it; it returns the
-// chat, its input, erin and the DM's room.
-func erinStartsADMWithFrank(t *testing.T) (*chatRun, *io.PipeWriter, *servertest.JSONClient, string) {
-	t.Helper()
-	s := servertest.Start(t, servertest.Options{})
-	in, typed := io.Pipe()
-	t.Cleanup(func() { typed.Close() })
-	r := startChat(t, in, chatArgs(chatUser(t, "frank"), []string{s.WS})...)
-	r.waitOutput(t, "* you joined general")
-	erin := servertest.DialJSON(t, s, "erin")
-	erin.Send(servertest.Frame{"type": "dm", "names": []string{"frank"}})
-	room := erin.AwaitFunc("the DM", func(f servertest.Frame) bool { return f.Type() == "room" || f.Type() == "error" }).Str("room")
-	if j := erin.Join(room, nil); j.Type() != "joined" {
-		t.Fatalf("erin's join of the DM: %v", j)
-	}
-	return r, typed, erin, room
-}
-
-// TestChatJoinsARoomItsRejoinLost: a room whose rejoin after a reconnect is refused is no
-// longer one the chat is in, so /join of it joins — the chat kept it as joined and /join only
-// made it the current room, whose lines the server then refused as not joined.
-func TestChatJoinsARoomItsRejoinLost(t *testing.T) {
-	chatLeakCheck(t)
-	s := servertest.Start(t, servertest.Options{DataPath: filepath.Join(t.TempDir(), "hubbub.db")})
-	pr, pw := io.Pipe()
-	t.Cleanup(func() { pw.Close() })
-	ann := startChat(t, pr, chatArgs(chatUser(t, "ann"), []string{"--room", "a", s.WS})...)
-	ann.waitOutput(t, "* you joined a")
-	typeLine := func(line string) {
-		t.Helper()
-		if _, err := fmt.Fprintln(pw, line); err != nil {
-			t.Fatal(err)
-		}
-	}
-	typeLine("/join b")
-	ann.waitOutput(t, "* you joined b")
-
-	// The server comes back allowing one room a connection: the rejoin of b is refused.
-	s.Opts.Server.MaxRoomsPerConn = 1
-	s = s.Restart()
-	waitStderr(t, ann, "* connected to "+s.WS) // the first connection's line is the same: wait for two
-	for deadline := time.Now().Add(servertest.Wait); strings.Count(ann.err.String(), "* connected to") < 2; {
-		if time.Now().After(deadline) {
-			t.Fatalf("no reconnect:\n%s", ann.err.String())
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	waitStderr(t, ann, "* could not join b again after the reconnect: ")
-	typeLine("/leave a")
-	ann.waitOutput(t, "* you left a")
-	typeLine("/join b")
-	typeLine("in b")
-	ann.waitOutput(t, "[b] #1 ann: in b\n")
-	if n := strings.Count(ann.out.String(), "* you joined b"); n != 2 {
-		t.Errorf("%d joins of b printed, want 2 (the first, and the one after the lost rejoin):\n%s\n%s", n, ann.out.String(), ann.err.String())
-	}
-}
-
-// TestChatWithABotTokenSaysToPickARoom: a bot's token signs hubbub chat in as the bot, whose
-// rooms may not include the default --room general: the refusal says to pass --room, where it
-// only said the token does not allow the room.
-func TestChatWithABotTokenSaysToPickARoom(t *testing.T) {
-	chatLeakCheck(t)
-	s := servertest.Start(t, servertest.Options{})
-	token := hubbub.NewBotToken()
-	if _, err := s.Store.CreateBot(t.Context(), "ci", []string{"builds"}, hubbub.SecretHash(token)); err != nil {
-		t.Fatal(err)
-	}
-	_, stderr, err := chatToEnd(t, "", "--token", token, s.WS)
-	if err == nil || !strings.Contains(err.Error(), "--room") {
-		t.Errorf("a bot in general: %v, want an error that says to pass --room\n%s", err, stderr)
-	}
-	// Printed plainly, the refusal is still in the error's chain for a caller to test.
-	if se := (*wire.Error)(nil); !errors.As(err, &se) || se.Code != hubbub.ECodeForbidden {
-		t.Errorf("a bot in general: %v does not wrap the server's forbidden", err)
-	}
-	out, stderr, err := chatToEnd(t, "green\n", "--token", token, "--room", "builds", s.WS)
-	if err != nil || !strings.Contains(out, "[builds] #1 ci (bot): green") {
-		t.Errorf("the bot in builds: %v\n%s\n%s", err, out, stderr)
-	}
-}
-
-// A chat pointed at an address where no server listens says what to check, not only the
-// dialer's "connection refused" (found being a new user, with the server started on another
-// --port than the chat's URL).
-func TestChatWithNoServerSaysWhatToCheck(t *testing.T) {
-	chatLeakCheck(t)
-	addr := refusingAddr
-	_, _, err := chatToEnd(t, "", chatArgs(chatUser(t, "ann"), []string{"ws://" + addr + "/ws"})...)
-	if err == nil || !strings.Contains(err.Error(), "connection refused") || !strings.Contains(err.Error(), "is hubbub serving on "+addr+"?") {
-		t.Errorf("chat with no server: %v, want the refusal and what to check", err)
-	}
-}
-
 // TestPlainURLToATLSServerSaysUseWSS: hubbub chat and hubbub add given ws:// for a server
 // started with --tls-cert were told "server answered 400 Bad Request: Client sent an HTTP
 // request to an HTTPS server.: websocket: bad handshake" (chat) or only "400 Bad Request" (add),
 // which reads as the server's fault; both now say to use the TLS scheme.
 func TestPlainURLToATLSServerSaysUseWSS(t *testing.T) {
-	chatLeakCheck(t)
+	chattest.LeakCheck(t)
 	tlsServer := httptest.NewTLSServer(http.NotFoundHandler())
 	defer tlsServer.Close()
 	addr := tlsServer.Listener.Addr().String()
-	_, _, err := chatToEnd(t, "", chatArgs(chatUser(t, "ann"), []string{"ws://" + addr + "/ws"})...)
+	_, _, err := chatToEnd(t, "", chattest.Args(chattest.User(t, "ann"), []string{"ws://" + addr + "/ws"})...)
 	if err == nil || !strings.Contains(err.Error(), "(the server speaks TLS: use wss:// or https://)") {
 		t.Errorf("chat with ws:// to a TLS server: %v, want a hint to use wss://", err)
 	}
@@ -867,147 +201,112 @@ func TestPlainURLToATLSServerSaysUseWSS(t *testing.T) {
 	}
 }
 
-// TestChatToAnotherPathSaysTheEndpoint: a URL with another path than /ws (ws://HOST/chat, or
-// the page's own) was answered "server answered 404 Not Found: 404 page not found: websocket:
-// bad handshake"; the chat now names the endpoint.
-func TestChatToAnotherPathSaysTheEndpoint(t *testing.T) {
-	chatLeakCheck(t)
-	s := servertest.Start(t, servertest.Options{})
-	_, _, err := chatToEnd(t, "", chatArgs(chatUser(t, "ann"), []string{"ws://" + s.Addr + "/chat"})...)
-	if err == nil || !strings.Contains(err.Error(), "404") || !strings.Contains(err.Error(), "(hubbub's WebSocket endpoint is /ws: ws://"+s.Addr+"/ws)") {
-		t.Errorf("chat to /chat: %v, want the 404 and the endpoint", err)
-	}
-}
-
 // hubbub chat pointed at the add service was told "client: dial ws://…/add: server does not
 // speak hubbub.v1 (it chose "")"; it says at once now which endpoint that is and where chat
 // is, as hubbub add pointed at the chat endpoint does. With several URLs the others' failures
 // stay, and the word on /add follows them.
 func TestChatToTheAddServiceSaysWhichIsWhich(t *testing.T) {
-	chatLeakCheck(t)
+	chattest.LeakCheck(t)
 	addr := serveForTest(t, "--data", filepath.Join(t.TempDir(), "h.db"))
 	want := fmt.Sprintf("chat: ws://%s/add is the add service (hubbub add ws://%s/add); chat is at ws://%s/ws", addr, addr, addr)
 	for _, u := range []string{"ws://" + addr + "/add", "http://" + addr + "/add"} {
-		_, _, err := chatToEnd(t, "never sent\n", chatArgs(chatUser(t, "ann"), []string{u})...)
+		_, _, err := chatToEnd(t, "never sent\n", chattest.Args(chattest.User(t, "ann"), []string{u})...)
 		if err == nil || err.Error() != want || exitCode(err) != 1 {
 			t.Errorf("chat %s: %v, want %q (exit 1)", u, err, want)
 		}
 	}
-	_, _, err := chatToEnd(t, "", chatArgs(chatUser(t, "ann"), []string{"ws://" + addr + "/chat", "ws://" + addr + "/add"})...)
+	_, _, err := chatToEnd(t, "", chattest.Args(chattest.User(t, "ann"), []string{"ws://" + addr + "/chat", "ws://" + addr + "/add"})...)
 	if err == nil || !strings.Contains(err.Error(), "404") ||
 		!strings.HasSuffix(err.Error(), fmt.Sprintf("(ws://%s/add is the add service (hubbub add ws://%s/add); chat is at ws://%s/ws)", addr, addr, addr)) {
 		t.Errorf("chat /chat and /add: %v, want the 404 and the word on /add", err)
 	}
 }
 
-// wrongEndpoint tells the endpoints apart by the subprotocol chosen, and keeps the prefix a
-// proxy serves hubbub under.
-func TestWrongEndpoint(t *testing.T) {
-	for _, c := range []struct{ target, chose, want, said string }{
-		{"ws://h/ws", hubbub.ProtocolJSON, "add", "ws://h/ws is the chat endpoint (hubbub chat ws://h/ws); the add service is ws://h/add"},
-		{"wss://h/chat/ws?x=1", hubbub.ProtocolJSON, "add", "wss://h/chat/ws?x=1 is the chat endpoint (hubbub chat wss://h/chat/ws?x=1); the add service is wss://h/chat/add"},
-		{"ws://h/add", "", "ws", "ws://h/add is the add service (hubbub add ws://h/add); chat is at ws://h/ws"},
-		{"wss://h/chat/add/", "", "ws", "wss://h/chat/add/ is the add service (hubbub add wss://h/chat/add/); chat is at wss://h/chat/ws"},
-		{"ws://h/add", "", "add", ""},                // what add wants
-		{"ws://h/ws", hubbub.ProtocolJSON, "ws", ""}, // what chat wants
-		{"ws://h/socket", "", "ws", ""},              // not hubbub's: no guess
-		{"ws://h/add", "something.else", "ws", ""},   // nor this
-	} {
-		u, err := url.Parse(c.target)
+// A server started with uploads off (--upload-max 0) says so in its welcome; /upload read the
+// file and sent it all the same, to be told by the server's 403 "disabled" (which reads as
+// the refusal of that file). It says at once now that the server takes no files, tries no
+// upload, and a piped run fails over it (exit 1) as over any failed command.
+func TestChatUploadToAServerWithUploadsOff(t *testing.T) {
+	chattest.LeakCheck(t)
+	addr := serveForTest(t, "--data", filepath.Join(t.TempDir(), "h.db"), "--upload-max", "0")
+	notes := filepath.Join(t.TempDir(), "notes.txt")
+	if err := os.WriteFile(notes, []byte("the notes\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, err := chatToEnd(t, "/upload "+notes+" here are the notes\n", chattest.Args(chattest.User(t, "ann"), []string{"ws://" + addr + "/ws"})...)
+	const said = "/upload: file uploads are off on this server: notes.txt was not sent (disabled)"
+	if !strings.Contains(stderr, "* "+said+"\n") {
+		t.Errorf("stderr has no %q:\n%s", said, stderr)
+	}
+	if err == nil || err.Error() != "chat: 1 command failed: "+said || exitCode(err) != 1 {
+		t.Errorf("the run ended with %v, want %q (exit 1)", err, "chat: 1 command failed: "+said)
+	}
+	_, metrics := getStatus(t, "http://"+addr+"/metrics")
+	if strings.Contains(metrics, `hubbub_uploads_refused_total{reason="disabled"} 1`) {
+		t.Errorf("the chat tried the upload:\n%s", grepLines(metrics, "hubbub_upload"))
+	}
+}
+
+// An operator runs hubbub serve with --search-index=false: messages are stored as ever, and
+// every search — `hubbub chat`'s /search (the WebSocket search frame) and GET /api/search — is
+// answered that search is disabled on this server. Started again with the index (the
+// default), the server indexes what was appended meanwhile and finds it.
+func TestServeSearchIndexOff(t *testing.T) {
+	chattest.LeakCheck(t)
+	data := filepath.Join(t.TempDir(), "h.db")
+	const key = "search-off-key"
+	api := func(addr, method, path string, body any) (int, map[string]any) {
+		t.Helper()
+		var in io.Reader
+		if body != nil {
+			b, _ := json.Marshal(body)
+			in = bytes.NewReader(b)
+		}
+		req, err := http.NewRequest(method, "http://"+addr+path, in)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := wrongEndpoint(u, c.chose, c.want); got != c.said {
-			t.Errorf("wrongEndpoint(%s, %q, %s) = %q, want %q", c.target, c.chose, c.want, got, c.said)
+		req.Header.Set("Authorization", "Bearer "+key)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-}
-
-// The line a lost connection printed was the client's chain of wrappings: "* connection to
-// ws://…/ws lost (client: read: websocket: close 1001 (going away): server shutting down);
-// reconnecting". It says in short what happened, that the chat reconnects and when it tries
-// next — at once, then as the rounds that fail say — and --verbose logs the errors in full.
-func TestChatSaysPlainlyThatItReconnects(t *testing.T) {
-	chatLeakCheck(t)
-	s := servertest.Start(t, servertest.Options{DataPath: filepath.Join(t.TempDir(), "hubbub.db")})
-	pa, pwa := io.Pipe()
-	pb, pwb := io.Pipe()
-	t.Cleanup(func() { pwa.Close(); pwb.Close() })
-	ann := startChatOn(t, stdio{in: pa, tty: true}, chatArgs(chatUser(t, "ann"), []string{"--verbose", s.WS})...)
-	bob := startChatOn(t, stdio{in: pb, tty: true}, chatArgs(chatUser(t, "bob"), []string{s.WS})...)
-	ann.waitOutput(t, "* you joined general")
-	bob.waitOutput(t, "* you joined general")
-
-	// Cut off without a close frame, and nothing listening while it tries again.
-	s.Kill()
-	for _, r := range []*chatRun{ann, bob} {
-		r.waitErr(t, "* connection to "+s.WS+" lost (the connection dropped); reconnecting now\n")
-		r.waitErr(t, "* still not connected (nothing listens at "+s.Addr+"); next try in under a second\n")
-	}
-	s = s.Restart()
-	for _, r := range []*chatRun{ann, bob} {
-		testwait.Until(t, "the chat to be back", func() bool { return strings.Count(r.err.String(), "* connected to ") == 2 })
-	}
-	// Shut down: the server's close frame says why — when it is read before the socket ends
-	// (on a loaded machine the client can lose it to the reset of a socket closed with its
-	// last frames unread: then the connection dropped, as after the kill), and as a failed
-	// round if the shutdown came while the chat was still joining its rooms again.
-	since := len(bob.err.String()) // its lines so far end with the second "* connected to"
-	s.Stop()
-	var after string
-	testwait.Until(t, "bob to say the connection ended again", func() bool {
-		after = bob.err.String()[since:]
-		return strings.Contains(after, "\n")
-	})
-	first := after[:strings.IndexByte(after, '\n')+1]
-	if !slices.Contains([]string{
-		"* connection to " + s.WS + " lost (the server closed it: server shutting down (1001)); reconnecting now\n",
-		"* connection to " + s.WS + " lost (the connection dropped); reconnecting now\n",
-		"* still not connected (the server closed it: server shutting down (1001)); next try in under a second\n",
-	}, first) {
-		t.Errorf("bob's line after the shutdown: %q, want the server's reason\nALL:\n%s\nSINCE=%d", first, bob.err.String(), since)
+		defer resp.Body.Close()
+		var out map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&out)
+		return resp.StatusCode, out
 	}
 
-	if errs := bob.err.String(); strings.Contains(errs, "client:") || strings.Contains(errs, "level=") {
-		t.Errorf("bob's stderr has the client's wrappings or log:\n%s", errs)
+	addr, stop := startServe(t, "--data", data, "--api-key", key, "--search-index=false")
+	if status, out := api(addr, "POST", "/api/rooms/general/messages", map[string]any{"from": "bob", "text": "the needle is found"}); status != http.StatusCreated {
+		t.Fatalf("publish: %d %v", status, out)
 	}
-	ann.waitErr(t, `level=INFO msg="connection lost"`)
-	for _, want := range []string{`msg="reconnect failed"`, "connect: connection refused", "client: read: websocket: close 1001 (going away): server shutting down"} {
-		ann.waitErr(t, want)
+	if status, out := api(addr, "GET", "/api/search?q=needle&room=general", nil); status != http.StatusNotImplemented || out["code"] != "disabled" ||
+		!strings.Contains(fmt.Sprint(out["message"]), "search is disabled on this server") {
+		t.Errorf("GET /api/search without the index: %d %v, want 501 disabled", status, out)
 	}
-}
+	// A script's refused /search fails the run (its exit status 1), after saying why.
+	_, stderr, err := chatToEnd(t, "/search needle\n", chattest.Args(chattest.User(t, "ann"), []string{"--room", "general", "ws://" + addr + "/ws"})...)
+	if !strings.Contains(stderr, "* /search: search is disabled on this server") || !strings.Contains(stderr, " (disabled)\n") {
+		t.Errorf("chat's /search without the index did not say it is disabled:\n%s", stderr)
+	}
+	if err == nil || !strings.Contains(err.Error(), "1 command failed") {
+		t.Errorf("chat's run with a refused /search: %v, want it failed (1 command failed)", err)
+	}
+	if err := stop(); err != nil {
+		t.Fatalf("serve: %v", err)
+	}
 
-// connReason says why in a few words, whatever wrapped the error.
-func TestConnReason(t *testing.T) {
-	wrap := func(err error) error { return fmt.Errorf("client: read: %w", err) }
-	busy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		http.Error(w, "too many connections", http.StatusServiceUnavailable)
-	}))
-	defer busy.Close()
-	_, refused := client.Dial(context.Background(), busy.URL+"/ws", client.Options{})
-	for _, c := range []struct {
-		err  error
-		want string
-	}{
-		{wrap(&websocket.CloseError{Code: websocket.CloseAbnormalClosure, Text: io.ErrUnexpectedEOF.Error()}), "the connection dropped"},
-		{wrap(&websocket.CloseError{Code: websocket.CloseTryAgainLater, Text: "too many connections\x1b[2J"}), "the server closed it: too many connections [2J (1013)"},
-		{wrap(&websocket.CloseError{Code: websocket.CloseInternalServerErr}), "the server closed it (1011)"},
-		{wrap(&net.OpError{Op: "read", Net: "tcp", Err: os.ErrDeadlineExceeded}), "the server stopped answering"},
-		{wrap(&net.OpError{Op: "dial", Net: "tcp", Err: &net.DNSError{Name: "chat.invalid", Err: "no such host", IsNotFound: true}}), "no address found for chat.invalid"},
-		{wrap(&net.OpError{Op: "write", Net: "tcp", Err: os.NewSyscallError("write", syscall.EPIPE)}), "the connection dropped"},
-		{refused, "the server answered 503 Service Unavailable"},
-		{wrap(errors.New("something new")), "something new"},
-	} {
-		if got := connReason(c.err); got != c.want {
-			t.Errorf("connReason(%v) = %q, want %q", c.err, got, c.want)
+	addr, stop = startServe(t, "--data", data, "--api-key", key)
+	defer func() {
+		if err := stop(); err != nil {
+			t.Errorf("serve: %v", err)
 		}
-	}
-	for round, want := range map[int]bool{1: true, 2: true, 3: false, 4: true, 6: false, 8: true, 64: true} {
-		line := reconnectingLine(&client.Reconnecting{Round: round, Err: io.EOF, Wait: 4200 * time.Millisecond})
-		if said := line != ""; said != want {
-			t.Errorf("round %d said %q, want said: %v", round, line, want)
-		} else if said && line != "* still not connected (the connection dropped); next try in 4s" {
-			t.Errorf("round %d: %q", round, line)
-		}
+	}()
+	status, out := api(addr, "GET", "/api/search?q=needle&room=general", nil)
+	hits, _ := out["hits"].([]any)
+	if status != http.StatusOK || len(hits) != 1 || !strings.Contains(fmt.Sprint(hits[0]), "the needle is found") {
+		t.Errorf("GET /api/search with the index again: %d %v, want the message sent without it", status, out)
 	}
 }

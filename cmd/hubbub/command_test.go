@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"hubbub/internal/chattest"
 	"hubbub/internal/commands"
 	"hubbub/internal/egress"
 	"hubbub/internal/server"
@@ -34,7 +35,7 @@ func commandCmdRun(t *testing.T, args ...string) (string, error) {
 // prints the bot's answer, an ephemeral answer, and a refusal; list, rotate and delete work
 // on the same file.
 func TestCommandCLIAndChat(t *testing.T) {
-	chatLeakCheck(t)
+	chattest.LeakCheck(t)
 	data := filepath.Join(t.TempDir(), "hubbub.db")
 	s := servertest.Start(t, servertest.Options{DataPath: data,
 		Server: server.Config{Commands: commands.Config{Client: egress.New(egress.Config{AllowPrivate: true})}}})
@@ -94,37 +95,37 @@ func TestCommandCLIAndChat(t *testing.T) {
 	bob.Join("general", nil)
 	pr, pw := io.Pipe()
 	t.Cleanup(func() { pw.Close() })
-	chat := startChat(t, pr, chatArgs(chatUser(t, "ann"), []string{"--room", "general", s.WS})...)
+	chat := startChat(t, pr, chattest.Args(chattest.User(t, "ann"), []string{"--room", "general", s.WS})...)
 	t.Cleanup(func() {
 		if t.Failed() {
-			t.Logf("stdout:\n%s\nstderr:\n%s", chat.out.String(), chat.err.String())
+			t.Logf("stdout:\n%s\nstderr:\n%s", chat.Out.String(), chat.Err.String())
 		}
 	})
-	chat.waitOutput(t, "* you joined general")
-	say := lineTyper(t, pw)
+	chat.WaitOutput(t, "* you joined general")
+	say := chattest.LineTyper(t, pw)
 	say("/echo hi there")
 	if args := <-got; args != "hi there" {
 		t.Errorf("the URL got args %q, want %q", args, "hi there")
 	}
-	chat.waitOutput(t, "[general] #1 echo (bot): echo: hi there\n")
+	chat.WaitOutput(t, "[general] #1 echo (bot): echo: hi there\n")
 	if f := bob.Messages("general", 1)[0]; f.Str("from") != "echo" || f.Str("text") != "echo: hi there" {
 		t.Errorf("bob got %v", f)
 	}
 	say("/echo quietly now")
 	<-got
-	chat.waitOutput(t, "[general] echo (/echo, to you only): echo: quietly now\n")
+	chat.WaitOutput(t, "[general] echo (/echo, to you only): echo: quietly now\n")
 	say("/commands")
-	chat.waitErr(t, "* /echo says it back\n")
-	chat.waitErr(t, "* /hush\n")
+	chat.WaitErr(t, "* /echo says it back\n")
+	chat.WaitErr(t, "* /hush\n")
 
 	if out, err := commandCmdRun(t, "rotate", "echo", "--data", data); err != nil || !strings.Contains(out, "secret: whsec_") {
 		t.Errorf("command rotate: %v\n%s", err, out)
 	}
 	say("/echo after rotation") // the URL still checks the old secret: it refuses
-	chat.waitErr(t, "/echo failed (HTTP 401)")
+	chat.WaitErr(t, "/echo failed (HTTP 401)")
 	if out, err := commandCmdRun(t, "delete", "echo", "--data", data); err != nil || !strings.Contains(out, "deleted /echo") {
 		t.Errorf("command delete: %v\n%s", err, out)
 	}
 	say("/echo gone") // the chat's list is old: the server refuses
-	chat.waitErr(t, "* command refused: there is no command /echo (not_found)")
+	chat.WaitErr(t, "* command refused: there is no command /echo (not_found)")
 }

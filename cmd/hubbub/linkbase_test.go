@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"hubbub/internal/chattest"
 	"hubbub/internal/servertest"
 	"hubbub/internal/testwait"
 )
@@ -142,7 +143,7 @@ func TestServeStartURLIsTheLinkBase(t *testing.T) {
 		addrs := make(chan net.Addr, 1)
 		onListen = func(a net.Addr) { addrs <- a }
 		ctx, cancel := context.WithCancel(t.Context())
-		var logs chatBuffer
+		var logs chattest.Buffer
 		done := make(chan error, 1)
 		go func() {
 			done <- run(ctx, []string{"serve", "--host", host, "--port", "0", "--data", filepath.Join(t.TempDir(), "h.db")},

@@ -18,6 +18,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"hubbub/internal/chattest"
 	"hubbub/internal/servertest"
 	"hubbub/internal/sqlitetest"
 	"hubbub/internal/testwait"
@@ -128,10 +129,10 @@ func TestAddToTheChatEndpointSaysWhichIsWhich(t *testing.T) {
 // Leaving the current room makes the one joined before it current: the client says so, where
 // it switched silently (issue 14, item 15).
 func TestChatSaysWhereLinesGoAfterLeave(t *testing.T) {
-	chatLeakCheck(t)
+	chattest.LeakCheck(t)
 	s := servertest.Start(t, servertest.Options{})
 	in := strings.Join([]string{"/join random", "/leave random", "in general", "/leave", "nowhere"}, "\n")
-	_, stderr, err := chatToEnd(t, in, chatArgs(chatUser(t, "alice"), []string{s.WS})...)
+	_, stderr, err := chatToEnd(t, in, chattest.Args(chattest.User(t, "alice"), []string{s.WS})...)
 	// The line typed in no room was not sent: the script fails over it.
 	if err == nil || err.Error() != "chat: 1 of 2 messages were refused: you are in no room; /join one first" {
 		t.Fatalf("%v\n%s", err, stderr)
@@ -159,13 +160,13 @@ func TestChatAndAddTrustACAFile(t *testing.T) {
 		t.Errorf("add without --ca-file: %v, want a certificate error pointing at --ca-file", err)
 	}
 
-	stdout, stderr, err := chatToEnd(t, "over tls\n", chatArgs(chatUser(t, "ann"), []string{"--ca-file", certFile, "wss://" + addr + "/ws"})...)
+	stdout, stderr, err := chatToEnd(t, "over tls\n", chattest.Args(chattest.User(t, "ann"), []string{"--ca-file", certFile, "wss://" + addr + "/ws"})...)
 	if err != nil || !strings.Contains(stderr, "connected to wss://") {
 		t.Fatalf("chat --ca-file: %v\nstdout:\n%s\nstderr:\n%s", err, stdout, stderr)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), testwait.Timeout)
 	defer cancel()
-	err = runChat(ctx, chatArgs(chatUser(t, "ann"), []string{"wss://" + addr + "/ws"}), stdio{in: strings.NewReader("x\n"), out: io.Discard, err: io.Discard})
+	err = runChat(ctx, chattest.Args(chattest.User(t, "ann"), []string{"wss://" + addr + "/ws"}), stdio{in: strings.NewReader("x\n"), out: io.Discard, err: io.Discard})
 	if err == nil || !strings.Contains(err.Error(), "--ca-file") {
 		t.Errorf("chat without --ca-file: %v, want a certificate error pointing at --ca-file", err)
 	}
@@ -206,7 +207,7 @@ func TestReadinessFollowsFailingWritesAndTheLogStaysShort(t *testing.T) {
 	t.Cleanup(func() { onListen = nil })
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	var logs chatBuffer
+	var logs chattest.Buffer
 	go func() {
 		done <- run(ctx, []string{"serve", "--port", "0", "--data", path, "--sqlite-busy-timeout", "20ms"},
 			stdio{in: strings.NewReader(""), out: io.Discard, err: &logs})

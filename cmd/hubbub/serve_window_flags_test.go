@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"hubbub/internal/chattest"
 	"hubbub/internal/servertest"
 )
 
@@ -23,7 +24,7 @@ func TestServeReactionWindowFlag(t *testing.T) {
 		{"1h", []int{5}},
 	} {
 		t.Run(tc.window, func(t *testing.T) {
-			chatLeakCheck(t)
+			chattest.LeakCheck(t)
 			addr := serveForTest(t, "--data", filepath.Join(t.TempDir(), "h.db"), "--reaction-window", tc.window)
 			s := &servertest.Server{WS: "ws://" + addr + "/ws"}
 			ann, bob := servertest.DialJSON(t, s, "ann"), servertest.DialJSON(t, s, "bob")
@@ -66,7 +67,7 @@ func TestServeReactionWindowFlag(t *testing.T) {
 // fit her queue of 8 (the batch is at most half of it), not in one push of ten that her queue
 // cannot take and that dropped her as too slow.
 func TestServePresenceBatchFitsTheSendQueue(t *testing.T) {
-	chatLeakCheck(t)
+	chattest.LeakCheck(t)
 	addr := serveForTest(t, "--data", filepath.Join(t.TempDir(), "h.db"),
 		"--send-queue", "8", "--presence-window", "1h")
 	s := &servertest.Server{WS: "ws://" + addr + "/ws"}
@@ -100,7 +101,7 @@ func TestServePresenceBatchFitsTheSendQueue(t *testing.T) {
 // comes, first, with ann's next message. (With a 100 ms window, four joins that each store a
 // membership could span two windows on a busy machine, neither busy.)
 func TestServePresenceWindowMaxFlag(t *testing.T) {
-	chatLeakCheck(t)
+	chattest.LeakCheck(t)
 	addr := serveForTest(t, "--data", filepath.Join(t.TempDir(), "h.db"),
 		"--presence-window", "1s", "--presence-window-max", "1h", "--presence-batch", "4")
 	s := &servertest.Server{WS: "ws://" + addr + "/ws"}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"hubbub/internal/auth"
+	"hubbub/internal/chattest"
 )
 
 const testTokenSecret = "0123456789abcdef0123456789abcdef-cmd"
@@ -106,7 +107,7 @@ func TestServeAndChatWithToken(t *testing.T) {
 	if !strings.Contains(stderr, "as Ann") || !strings.Contains(out, "* you joined lobby; members: Ann") {
 		t.Fatalf("chat with a token:\nstdout %s\nstderr %s", out, stderr)
 	}
-	_, _, err = chatToEnd(t, "hello\n", chatArgs(chatUser(t, "mallory"), []string{ws})...)
+	_, _, err = chatToEnd(t, "hello\n", chattest.Args(chattest.User(t, "mallory"), []string{ws})...)
 	if err == nil || !strings.Contains(err.Error(), "requires a token") {
 		t.Fatalf("chat without a token: %v", err)
 	}
@@ -132,7 +133,7 @@ func TestChatWithABadTokenSaysWhy(t *testing.T) {
 		t.Errorf("chat with a malformed token: %v\nwant %s", err, want)
 	}
 	// Without a token the advice stays: the server wants one, or an account.
-	_, _, err = chatToEnd(t, "hello\n", chatArgs(chatUser(t, "mallory"), []string{ws})...)
+	_, _, err = chatToEnd(t, "hello\n", chattest.Args(chattest.User(t, "mallory"), []string{ws})...)
 	if err == nil || !strings.HasPrefix(err.Error(), "chat: the server refused hello: this server requires a token") ||
 		!strings.Contains(err.Error(), "(unauthorized) (with an account, pass --signin") || strings.Contains(err.Error(), "client:") {
 		t.Errorf("chat without a token: %v", err)

@@ -1,4 +1,4 @@
-package main
+package termchat
 
 import (
 	"context"
@@ -95,9 +95,9 @@ func (c *chat) moderationCommand(ctx context.Context, cmd, line string) (handled
 	if done.Name != "" {
 		name = done.Name // the name the member shows: "/kick ann" kicks Ann
 	}
-	fmt.Fprintf(c.io.err, "* you %s %s in %s%s\n", moderatedVerb(cmd), name, c.titles.phrase(room), untilText(done.Until))
+	fmt.Fprintf(c.io.Err, "* you %s %s in %s%s\n", moderatedVerb(cmd), name, c.titles.phrase(room), untilText(done.Until))
 	if done.Note != "" {
-		fmt.Fprintf(c.io.err, "*   but %s\n", hubbub.CleanText(done.Note))
+		fmt.Fprintf(c.io.Err, "*   but %s\n", hubbub.CleanText(done.Note))
 	}
 	return true, nil
 }

@@ -1,4 +1,4 @@
-package main
+package termchat
 
 import (
 	"context"
@@ -58,13 +58,13 @@ func (c *chat) slashCommand(ctx context.Context, word, line string) (handled boo
 	if word == "/commands" {
 		list := c.slash.names()
 		if len(list) == 0 {
-			fmt.Fprintln(c.io.err, "* the server has no commands")
+			fmt.Fprintln(c.io.Err, "* the server has no commands")
 		}
 		for _, cmd := range list {
 			if d := hubbub.CleanText(cmd.Description); d != "" {
-				fmt.Fprintf(c.io.err, "* /%s %s\n", cmd.Name, d)
+				fmt.Fprintf(c.io.Err, "* /%s %s\n", cmd.Name, d)
 			} else {
-				fmt.Fprintf(c.io.err, "* /%s\n", cmd.Name)
+				fmt.Fprintf(c.io.Err, "* /%s\n", cmd.Name)
 			}
 		}
 		return true, c.ses.Commands(ctx) // and ask again, for the next time

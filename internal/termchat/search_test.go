@@ -1,11 +1,8 @@
-package main
+package termchat
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
-	"net/http"
 	"path/filepath"
 	"reflect"
 	"regexp"
@@ -13,9 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"hubbub/internal/chattest"
 	"hubbub/internal/server"
 	"hubbub/internal/servertest"
-	"hubbub/internal/testwait"
 )
 
 // ann's `hubbub chat` searches her rooms and one room with /search, sees each hit as
@@ -23,7 +20,7 @@ import (
 // characters never reach the terminal), pages with /search --more, and is told when a search
 // is refused.
 func TestChatSearch(t *testing.T) {
-	chatLeakCheck(t)
+	chattest.LeakCheck(t)
 	s := servertest.Start(t, servertest.Options{DataPath: filepath.Join(t.TempDir(), "hubbub.db"),
 		Server: server.Config{SearchRate: 1e6, SearchBurst: 1e6, SendRate: 1e6, SendBurst: 1e6}})
 	bob := servertest.DialJSON(t, s, "bob")
@@ -43,42 +40,42 @@ func TestChatSearch(t *testing.T) {
 		// the order they were sent in.
 		time.Sleep(2 * time.Millisecond)
 	}
-	ann := chatUser(t, "ann")
+	ann := chattest.User(t, "ann")
 	pr, pw := io.Pipe()
 	t.Cleanup(func() { pw.Close() })
-	run := startChat(t, pr, chatArgs(ann, []string{"--room", "ops", s.WS})...)
+	run := startChat(t, pr, chattest.Args(ann, []string{"--room", "ops", s.WS})...)
 	t.Cleanup(func() {
 		if t.Failed() {
-			t.Logf("stdout:\n%s\nstderr:\n%s", run.out.String(), run.err.String())
+			t.Logf("stdout:\n%s\nstderr:\n%s", run.Out.String(), run.Err.String())
 		}
 	})
-	run.waitOutput(t, "* you joined ops")
-	say := lineTyper(t, pw)
+	run.WaitOutput(t, "* you joined ops")
+	say := chattest.LineTyper(t, pw)
 	say("/join general")
-	run.waitOutput(t, "* you joined general")
+	run.WaitOutput(t, "* you joined general")
 
 	say("/search deploy")
-	run.waitOutput(t, "* messages matching \"deploy\" in your rooms:\n")
+	run.WaitOutput(t, "* messages matching \"deploy\" in your rooms:\n")
 	when := `\d{4}-\d\d-\d\d \d\d:\d\d`
 	want := regexp.MustCompile(`\[ops\] #1 bob ` + when + `: \*deploy\* \[31m done\n\[general\] #1 bob ` + when + `: the \*deploy\* is at noon\n`)
-	run.waitOutputMatch(t, want)
+	run.WaitOutputMatch(t, want)
 
 	say("/search #general lunch")
-	run.waitOutputMatch(t, regexp.MustCompile(`\* messages matching "lunch" in general:\n\[general\] #2 bob `+when+`: \*lunch\*\?\n`))
+	run.WaitOutputMatch(t, regexp.MustCompile(`\* messages matching "lunch" in general:\n\[general\] #2 bob `+when+`: \*lunch\*\?\n`))
 
 	say("/search nothing-like-it")
-	run.waitOutput(t, "* no message matches \"nothing-like-it\" in your rooms\n")
+	run.WaitOutput(t, "* no message matches \"nothing-like-it\" in your rooms\n")
 	say("/search --more")
-	run.waitErr(t, "* /search: no more results for \"nothing-like-it\"")
+	run.WaitErr(t, "* /search: no more results for \"nothing-like-it\"")
 	say("/search")
-	run.waitErr(t, "* usage: /search [#ROOM] TEXT, or /search --more")
+	run.WaitErr(t, "* usage: /search [#ROOM] TEXT, or /search --more")
 	say("/search #ops lunch")
-	run.waitOutput(t, "* no message matches \"lunch\" in ops\n")
+	run.WaitOutput(t, "* no message matches \"lunch\" in ops\n")
 	say("/search #secret deploy") // a room that does not exist is not found, not an empty page
-	run.waitErr(t, "* /search: no room \"secret\" (not_found)")
+	run.WaitErr(t, "* /search: no room \"secret\" (not_found)")
 	say("/search !!!")
-	run.waitErr(t, "* /search: ") // the store says why
-	run.waitErr(t, " (empty)\n")
+	run.WaitErr(t, "* /search: ") // the store says why
+	run.WaitErr(t, " (empty)\n")
 
 	// A page holds 20 hits; --more asks for the rest.
 	for i := range 20 {
@@ -88,89 +85,18 @@ func TestChatSearch(t *testing.T) {
 	}
 	// ann's chat prints bob's messages as they come, from another goroutine than a search's
 	// answer: once they are all printed, they cannot come between the pages below.
-	run.waitOutput(t, "[general] #22 bob: deploy again 19\n")
+	run.WaitOutput(t, "[general] #22 bob: deploy again 19\n")
 	say("/search deploy")
-	run.waitOutputMatch(t, regexp.MustCompile(`\[general\] #22 bob `+when+`: \*deploy\* again 19\n(.*\n){19}\* more: /search --more\n`))
+	run.WaitOutputMatch(t, regexp.MustCompile(`\[general\] #22 bob `+when+`: \*deploy\* again 19\n(.*\n){19}\* more: /search --more\n`))
 	say("/search --more")
-	run.waitOutputMatch(t, regexp.MustCompile(`more: /search --more\n\* messages matching "deploy" in your rooms:\n\[ops\] #1 bob `+when+`: .*\n\[general\] #1 bob `+when+`: .*\n`))
-}
-
-// waitOutputMatch polls the run's standard output until re matches it.
-func (r *chatRun) waitOutputMatch(t *testing.T, re *regexp.Regexp) {
-	t.Helper()
-	testwait.Until(t, "stdout matching "+re.String(), func() bool { return re.MatchString(r.out.String()) })
-
-}
-
-// An operator runs hubbub serve with --search-index=false: messages are stored as ever, and
-// every search — `hubbub chat`'s /search (the WebSocket search frame) and GET /api/search — is
-// answered that search is disabled on this server. Started again with the index (the
-// default), the server indexes what was appended meanwhile and finds it.
-func TestServeSearchIndexOff(t *testing.T) {
-	chatLeakCheck(t)
-	data := filepath.Join(t.TempDir(), "h.db")
-	const key = "search-off-key"
-	api := func(addr, method, path string, body any) (int, map[string]any) {
-		t.Helper()
-		var in io.Reader
-		if body != nil {
-			b, _ := json.Marshal(body)
-			in = bytes.NewReader(b)
-		}
-		req, err := http.NewRequest(method, "http://"+addr+path, in)
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("Authorization", "Bearer "+key)
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var out map[string]any
-		_ = json.NewDecoder(resp.Body).Decode(&out)
-		return resp.StatusCode, out
-	}
-
-	addr, stop := startServe(t, "--data", data, "--api-key", key, "--search-index=false")
-	if status, out := api(addr, "POST", "/api/rooms/general/messages", map[string]any{"from": "bob", "text": "the needle is found"}); status != http.StatusCreated {
-		t.Fatalf("publish: %d %v", status, out)
-	}
-	if status, out := api(addr, "GET", "/api/search?q=needle&room=general", nil); status != http.StatusNotImplemented || out["code"] != "disabled" ||
-		!strings.Contains(fmt.Sprint(out["message"]), "search is disabled on this server") {
-		t.Errorf("GET /api/search without the index: %d %v, want 501 disabled", status, out)
-	}
-	// A script's refused /search fails the run (its exit status 1), after saying why.
-	_, stderr, err := chatToEnd(t, "/search needle\n", chatArgs(chatUser(t, "ann"), []string{"--room", "general", "ws://" + addr + "/ws"})...)
-	if !strings.Contains(stderr, "* /search: search is disabled on this server") || !strings.Contains(stderr, " (disabled)\n") {
-		t.Errorf("chat's /search without the index did not say it is disabled:\n%s", stderr)
-	}
-	if err == nil || !strings.Contains(err.Error(), "1 command failed") {
-		t.Errorf("chat's run with a refused /search: %v, want it failed (1 command failed)", err)
-	}
-	if err := stop(); err != nil {
-		t.Fatalf("serve: %v", err)
-	}
-
-	addr, stop = startServe(t, "--data", data, "--api-key", key)
-	defer func() {
-		if err := stop(); err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	}()
-	status, out := api(addr, "GET", "/api/search?q=needle&room=general", nil)
-	hits, _ := out["hits"].([]any)
-	if status != http.StatusOK || len(hits) != 1 || !strings.Contains(fmt.Sprint(hits[0]), "the needle is found") {
-		t.Errorf("GET /api/search with the index again: %d %v, want the message sent without it", status, out)
-	}
+	run.WaitOutputMatch(t, regexp.MustCompile(`more: /search --more\n\* messages matching "deploy" in your rooms:\n\[ops\] #1 bob `+when+`: .*\n\[general\] #1 bob `+when+`: .*\n`))
 }
 
 // A script pipes lines and then searches them: the search waits for the lines before it to be
 // stored, so it finds every one, and /search --more pages through the rest; a --more before
 // any search or past the last page says so.
 func TestChatPipedSearchFindsTheLinesBeforeIt(t *testing.T) {
-	chatLeakCheck(t)
+	chattest.LeakCheck(t)
 	s := servertest.Start(t, servertest.Options{DataPath: filepath.Join(t.TempDir(), "hubbub.db"),
 		Server: server.Config{SearchRate: 1e6, SearchBurst: 1e6, SendRate: 1e6, SendBurst: 1e6}})
 	var in strings.Builder
@@ -179,14 +105,14 @@ func TestChatPipedSearchFindsTheLinesBeforeIt(t *testing.T) {
 		fmt.Fprintf(&in, "zebra number %d\n", i)
 	}
 	in.WriteString("/search zebra\n/search --more\n/search --more\n")
-	out, stderr, err := chatToEnd(t, in.String(), chatArgs(chatUser(t, "carl"), []string{"--room", "zoo", s.WS})...)
+	out, stderr, err := chatToEnd(t, in.String(), chattest.Args(chattest.User(t, "carl"), []string{"--room", "zoo", s.WS})...)
 	// The --more before any search failed (the run says so); the one past the last page is
 	// an answer, not a failure.
 	if err == nil || err.Error() != "chat: 1 command failed: /search: no more results: search for something first" {
 		t.Fatalf("hubbub chat: %v\nstderr:\n%s", err, stderr)
 	}
 	var hits []string
-	for _, l := range chatLines(out, "[zoo] #") {
+	for _, l := range chattest.Lines(out, "[zoo] #") {
 		if strings.Contains(l, "*zebra*") {
 			hits = append(hits, strings.Fields(l)[1])
 		}
@@ -210,19 +136,19 @@ func TestChatPipedSearchFindsTheLinesBeforeIt(t *testing.T) {
 // "@bob" names the DM with bob wherever a command takes a room; a DM the user does not have
 // is refused with the /dm that starts it.
 func TestChatNamesADMAsItShowsIt(t *testing.T) {
-	chatLeakCheck(t)
+	chattest.LeakCheck(t)
 	s := servertest.Start(t, servertest.Options{DataPath: filepath.Join(t.TempDir(), "hubbub.db"),
 		Server: server.Config{SearchRate: 1e6, SearchBurst: 1e6}})
 	servertest.DialJSON(t, s, "bob") // a user ann can DM
-	ann := chatUser(t, "ann")
-	out, stderr, err := chatToEnd(t, "/dm bob\nprivate words for bob\n", chatArgs(ann, []string{s.WS})...)
+	ann := chattest.User(t, "ann")
+	out, stderr, err := chatToEnd(t, "/dm bob\nprivate words for bob\n", chattest.Args(ann, []string{s.WS})...)
 	if err != nil || !strings.Contains(out, "[@bob] #3 ann: private words for bob\n") { // after two members
 		t.Fatalf("ann's DM: %v\nstdout:\n%s\nstderr:\n%s", err, out, stderr)
 	}
 
 	// The next run knows the DM from ann's list of rooms, as the tester's did.
 	in := "/search private\n/search #@bob private\n/join @BOB\n/who @bob\n/search #general private\n/leave @bob\n/who @carol\n"
-	out, stderr, err = chatToEnd(t, in, chatArgs(ann, []string{s.WS})...)
+	out, stderr, err = chatToEnd(t, in, chattest.Args(ann, []string{s.WS})...)
 	hit := regexp.MustCompile(`(?m)^\[@bob\] #3 ann \d{4}-\d\d-\d\d \d\d:\d\d: \*private\* words for bob$`)
 	if n := len(hit.FindAllString(out, -1)); n != 2 {
 		t.Errorf("%d hits labelled [@bob], want 2 (/search, /search #@bob):\n%s", n, out)

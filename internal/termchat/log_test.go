@@ -1,14 +1,17 @@
-package main
+package termchat
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"hubbub"
+	"hubbub/internal/chattest"
 	"hubbub/internal/hub"
 	"hubbub/internal/server"
 	"hubbub/internal/servertest"
@@ -17,7 +20,7 @@ import (
 
 // afterBobsHello starts a server where bob has said "hello" (#1) in general, and ann's chat,
 // which has printed it; typeLine types a line into her chat.
-func afterBobsHello(t *testing.T) (s *servertest.Server, bob *servertest.JSONClient, ann *chatRun, typeLine func(string)) {
+func afterBobsHello(t *testing.T) (s *servertest.Server, bob *servertest.JSONClient, ann *chattest.Run, typeLine func(string)) {
 	t.Helper()
 	s = servertest.Start(t, servertest.Options{})
 	bob = servertest.DialJSON(t, s, "bob")
@@ -26,43 +29,32 @@ func afterBobsHello(t *testing.T) (s *servertest.Server, bob *servertest.JSONCli
 
 	pr, pw := io.Pipe()
 	t.Cleanup(func() { pw.Close() })
-	ann = startChat(t, pr, chatArgs(chatUser(t, "ann"), []string{s.WS})...)
-	ann.waitOutput(t, "[general] #1 bob: hello\n")
-	return s, bob, ann, lineTyper(t, pw)
-}
-
-// lineTyper returns a function that types a line into a chat's input w, as a person at the
-// terminal would.
-func lineTyper(t *testing.T, w io.Writer) func(line string) {
-	return func(line string) {
-		t.Helper()
-		if _, err := fmt.Fprintln(w, line); err != nil {
-			t.Fatal(err)
-		}
-	}
+	ann = startChat(t, pr, chattest.Args(chattest.User(t, "ann"), []string{s.WS})...)
+	ann.WaitOutput(t, "[general] #1 bob: hello\n")
+	return s, bob, ann, chattest.LineTyper(t, pw)
 }
 
 // A user replies, edits, reacts and deletes from the terminal; the other member's changes
 // show up too, and a later client prints the room's state: the edited text, the reactions
 // and the tombstone.
 func TestChatRoomLogCommands(t *testing.T) {
-	chatLeakCheck(t)
+	chattest.LeakCheck(t)
 	s, bob, ann, typeLine := afterBobsHello(t)
 
 	typeLine("/reply 1 hi bob") // #2
-	ann.waitOutput(t, "[general] #2 ann ↪ #1: hi bob\n")
+	ann.WaitOutput(t, "[general] #2 ann ↪ #1: hi bob\n")
 	typeLine("/edit #2 hi again, bob") // #3
-	ann.waitOutput(t, "[general] #2 ann: hi again, bob (edited)\n")
+	ann.WaitOutput(t, "[general] #2 ann ↪ #1: hi again, bob (edited)\n")
 	typeLine("/react 1 👍") // #4
-	ann.waitOutput(t, "* you reacted 👍 to #1 in general [👍 1]\n")
+	ann.WaitOutput(t, "* you reacted 👍 to #1 in general [👍 1]\n")
 	bob.Send(servertest.Frame{"type": "react", "room": "general", "seq": 1, "emoji": "👍", "id": "b2"}) // #5
-	ann.waitOutput(t, "* bob reacted 👍 to #1 in general [👍 2]\n")
+	ann.WaitOutput(t, "* bob reacted 👍 to #1 in general [👍 2]\n")
 	bob.Send(servertest.Frame{"type": "edit", "room": "general", "seq": 1, "text": "hello all", "id": "b3"}) // #6
-	ann.waitOutput(t, "[general] #1 bob: hello all (edited)\n")
+	ann.WaitOutput(t, "[general] #1 bob: hello all (edited) (1 reply) [👍 2]\n")
 	typeLine("/react 1 👍") // #7: toggles it off
-	ann.waitOutput(t, "* you took back 👍 on #1 in general [👍 1]\n")
+	ann.WaitOutput(t, "* you took back 👍 on #1 in general [👍 1]\n")
 	typeLine("/delete 2") // #8
-	ann.waitOutput(t, "* you deleted #2 in general\n")
+	ann.WaitOutput(t, "* you deleted #2 in general\n")
 
 	// Bad input is explained at once and sends nothing; the server's refusals are printed.
 	for line, want := range map[string]string{
@@ -76,19 +68,19 @@ func TestChatRoomLogCommands(t *testing.T) {
 		"/react 1 👍 👎":  "* usage: /react SEQ EMOJI (one emoji, without spaces)\n",
 	} {
 		typeLine(line)
-		waitStderr(t, ann, want)
+		ann.WaitErr(t, want)
 	}
 	typeLine("/edit 1 not mine")
-	waitStderr(t, ann, "(forbidden)\n")
+	ann.WaitErr(t, "(forbidden)\n")
 	typeLine("/react 99 👍")
-	waitStderr(t, ann, "(not_found)\n")
+	ann.WaitErr(t, "(not_found)\n")
 
-	out, stderr, err := chatToEnd(t, "", chatArgs(chatUser(t, "cy"), []string{s.WS})...)
+	out, stderr, err := chatToEnd(t, "", chattest.Args(chattest.User(t, "cy"), []string{s.WS})...)
 	if err != nil {
 		t.Fatalf("cy: %v\n%s", err, stderr)
 	}
 	want := []string{"[general] #1 bob: hello all (edited) (1 reply) [👍 1]", "[general] #2 ann ↪ #1: (message deleted)"}
-	if got := chatLines(out, "[general]"); strings.Join(got, "\n") != strings.Join(want, "\n") {
+	if got := chattest.Lines(out, "[general]"); strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("cy printed %q, want %q", got, want)
 	}
 }
@@ -97,31 +89,96 @@ func TestChatRoomLogCommands(t *testing.T) {
 // "#1 bob: hello all (edited)" live reads the same line in the history, not "(edited)" moved
 // before the colon as if it were part of the name.
 func TestChatEditLineReadsAsTheHistoryLine(t *testing.T) {
-	chatLeakCheck(t)
+	chattest.LeakCheck(t)
 	s, bob, ann, _ := afterBobsHello(t)
 	bob.Send(servertest.Frame{"type": "edit", "room": "general", "seq": 1, "text": "hello all", "id": "b2"})
-	ann.waitOutput(t, "hello all")
-	live := chatLines(ann.out.String(), "[general] #1 ")
-	out, stderr, err := chatToEnd(t, "", chatArgs(chatUser(t, "cy"), []string{s.WS})...)
+	ann.WaitOutput(t, "hello all")
+	live := chattest.Lines(ann.Out.String(), "[general] #1 ")
+	out, stderr, err := chatToEnd(t, "", chattest.Args(chattest.User(t, "cy"), []string{s.WS})...)
 	if err != nil {
 		t.Fatalf("cy: %v\n%s", err, stderr)
 	}
-	history := chatLines(out, "[general] #1 ")
+	history := chattest.Lines(out, "[general] #1 ")
 	want := "[general] #1 bob: hello all (edited)"
 	if len(live) != 2 || live[1] != want || len(history) != 1 || history[0] != want {
 		t.Errorf("live edit printed %q, the rejoin %q; want both %q", live, history, want)
 	}
 }
 
-// waitStderr polls the run's standard error until it contains want.
-func waitStderr(t *testing.T, r *chatRun, want string) {
-	t.Helper()
-	deadline := time.Now().Add(servertest.Wait)
-	for !strings.Contains(r.err.String(), want) {
-		if time.Now().After(deadline) {
-			t.Fatalf("no %q in stderr:\n%s", want, r.err.String())
+// A live edit printed only what the edit carries, "#1 ci: build 3 passed (edited)", where
+// the history prints the message after it as "#1 ci (bot): build 3 passed (edited) (2 replies)
+// [👍 1 🎉 1]": the bot badge, the reply marker, the replies and the reactions were lost. The
+// live edit line is the history's line now, for a message first printed from the join's
+// history and changed since, and for one that came live.
+func TestChatLiveEditReadsAsTheHistoryPrintsIt(t *testing.T) {
+	chattest.LeakCheck(t)
+	s := servertest.Start(t, servertest.Options{})
+	token := hubbub.NewBotToken()
+	if _, err := s.Store.CreateBot(t.Context(), "ci", []string{"builds"}, hubbub.SecretHash(token)); err != nil {
+		t.Fatal(err)
+	}
+	ci := servertest.DialJSON(t, s, "")
+	ci.Send(servertest.Frame{"type": "hello", "token": token})
+	ci.Await("welcome")
+	bob := servertest.DialJSON(t, s, "bob")
+	stored := func(c *servertest.JSONClient, f servertest.Frame) {
+		t.Helper()
+		c.Send(f)
+		id := f.Str("id")
+		if got := c.AwaitFunc("ack for "+id, func(f servertest.Frame) bool {
+			return (f.Type() == "ack" || f.Type() == "error") && f.Str("id") == id
+		}); got.Type() != "ack" {
+			t.Fatalf("%v: %v", f, got)
 		}
-		time.Sleep(5 * time.Millisecond)
+	}
+	send := func(c *servertest.JSONClient, id, text string, replyTo uint64) {
+		t.Helper()
+		f := servertest.Frame{"type": "send", "room": "builds", "id": id, "text": text}
+		if replyTo > 0 {
+			f["reply_to"] = replyTo
+		}
+		stored(c, f)
+	}
+	react := func(c *servertest.JSONClient, id string, seq uint64, emoji string) {
+		t.Helper()
+		stored(c, servertest.Frame{"type": "react", "room": "builds", "seq": seq, "emoji": emoji, "id": id})
+	}
+	edit := func(c *servertest.JSONClient, id string, seq uint64, text string) {
+		t.Helper()
+		stored(c, servertest.Frame{"type": "edit", "room": "builds", "seq": seq, "text": text, "id": id})
+	}
+	ci.Join("builds", nil)
+	bob.Join("builds", nil)
+	send(ci, "c1", "build 3 failed", 0) // #1, from a bot
+	send(bob, "b1", "looking", 1)       // #2, a reply
+	react(bob, "b2", 1, "👍")            // #3
+
+	// ann's join prints #1 and #2 from the room's history; the rest comes live.
+	pr, pw := io.Pipe()
+	t.Cleanup(func() { pw.Close() })
+	ann := startChat(t, pr, chattest.Args(chattest.User(t, "ann"), []string{"--room", "builds", s.WS})...)
+	ann.WaitOutput(t, "[builds] #1 ci (bot): build 3 failed (1 reply) [👍 1]\n", "[builds] #2 bob ↪ #1: looking\n")
+	send(bob, "b3", "flaky test?", 1) // #4, a reply that came live
+	react(bob, "b4", 1, "🎉")          // #5
+	react(bob, "b5", 4, "👀")          // #6, on a message that came live
+	edit(ci, "c2", 1, "build 3 passed")
+	edit(bob, "b6", 2, "looked")
+	edit(bob, "b7", 4, "flaky test")
+	live := map[uint64]string{
+		1: "[builds] #1 ci (bot): build 3 passed (edited) (2 replies) [👍 1 🎉 1]",
+		2: "[builds] #2 bob ↪ #1: looked (edited)",
+		4: "[builds] #4 bob ↪ #1: flaky test (edited) [👀 1]",
+	}
+	ann.WaitOutput(t, live[1]+"\n", live[2]+"\n", live[4]+"\n")
+
+	out, stderr, err := chatToEnd(t, "", chattest.Args(chattest.User(t, "cy"), []string{"--room", "builds", s.WS})...)
+	if err != nil {
+		t.Fatalf("cy: %v\n%s", err, stderr)
+	}
+	for seq, want := range live {
+		if got := chattest.Lines(out, fmt.Sprintf("[builds] #%d ", seq)); len(got) != 1 || got[0] != want {
+			t.Errorf("the history printed #%d as %q; ann's live edit printed %q", seq, got, want)
+		}
 	}
 }
 
@@ -198,14 +255,14 @@ func TestChatLogLines(t *testing.T) {
 // reacted came after the ack, and the chat used to exit between them with half its output.
 // A reaction taken back to no one says so without a count of 0.
 func TestChatPipedWaitsForItsOwnReactions(t *testing.T) {
-	chatLeakCheck(t)
+	chattest.LeakCheck(t)
 	s := servertest.Start(t, servertest.Options{Hub: hub.Config{ReactionWindow: 300 * time.Millisecond}})
 	bob := servertest.DialJSON(t, s, "bob")
 	bob.Join("general", nil)
 	bob.Say("general", "b1", "hello") // #1
 
 	// A piped command waits for them too, so a script's output reads in the script's order.
-	out, stderr, err := chatToEnd(t, "/react 1 :star:\n/who\n/react 1 :star:\n", chatArgs(chatUser(t, "ann"), []string{s.WS})...)
+	out, stderr, err := chatToEnd(t, "/react 1 :star:\n/who\n/react 1 :star:\n", chattest.Args(chattest.User(t, "ann"), []string{s.WS})...)
 	if err != nil {
 		t.Fatalf("ann: %v\n%s", err, stderr)
 	}
@@ -226,10 +283,10 @@ func TestChatPipedWaitsForItsOwnReactions(t *testing.T) {
 // refuse it before sending — while adding such a reaction is still refused, by the server, and
 // the refusal says why.
 func TestChatTakesBackAReactionFromBeforeTheOneEmojiRule(t *testing.T) {
-	chatLeakCheck(t)
+	chattest.LeakCheck(t)
 	s, _, ann, typeLine := afterBobsHello(t)
 	typeLine("hi")
-	ann.waitOutput(t, "ann: hi\n")
+	ann.WaitOutput(t, "ann: hi\n")
 	log, err := s.Store.Since(t.Context(), "general", 0, 10)
 	if err != nil {
 		t.Fatal(err)
@@ -240,12 +297,12 @@ func TestChatTakesBackAReactionFromBeforeTheOneEmojiRule(t *testing.T) {
 		t.Fatal(err)
 	}
 	typeLine("/react 1 👍👍")
-	ann.waitOutput(t, "* you took back 👍👍 on #1 in general\n")
+	ann.WaitOutput(t, "* you took back 👍👍 on #1 in general\n")
 	typeLine("/react 1 👍👍")
-	waitStderr(t, ann, "not several")
-	waitStderr(t, ann, "(bad_field)\n")
+	ann.WaitErr(t, "not several")
+	ann.WaitErr(t, "(bad_field)\n")
 	typeLine("/react 1 👍a")
-	waitStderr(t, ann, `* /react: "👍a" is not a reaction`)
+	ann.WaitErr(t, `* /react: "👍a" is not a reaction`)
 }
 
 // TestChatPipedEchoWaitEndsWhileOthersTalk: at the end of input a piped chat waits for its own
@@ -254,7 +311,7 @@ func TestChatTakesBackAReactionFromBeforeTheOneEmojiRule(t *testing.T) {
 // talking in another room the chat is in, so it prints all the time: the chat must end while
 // he still talks (it used to wait as long as anyone talked).
 func TestChatPipedEchoWaitEndsWhileOthersTalk(t *testing.T) {
-	chatLeakCheck(t)
+	chattest.LeakCheck(t)
 	s := servertest.Start(t, servertest.Options{
 		Server: server.Config{SendRate: 1e6, SendBurst: 1e6},
 		Hub:    hub.Config{ReactionWindow: time.Hour},
@@ -266,10 +323,10 @@ func TestChatPipedEchoWaitEndsWhileOthersTalk(t *testing.T) {
 
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
-	var out, errOut chatBuffer
+	var out, errOut chattest.Buffer
 	go func() {
-		done <- runChat(t.Context(), chatArgs(chatUser(t, "ann"), []string{"--room", "busy", "--ack-timeout", "1s", s.WS}),
-			stdio{in: pr, out: &out, err: &errOut})
+		done <- runChat(t.Context(), chattest.Args(chattest.User(t, "ann"), []string{"--room", "busy", "--ack-timeout", "1s", s.WS}),
+			IO{In: pr, Out: &out, Err: &errOut})
 	}()
 	if _, err := io.WriteString(pw, "/join quiet\n/react 1 👍\n"); err != nil {
 		t.Fatal(err)
@@ -302,36 +359,36 @@ func TestChatPipedEchoWaitEndsWhileOthersTalk(t *testing.T) {
 // 2 in general was deleted by ann", her own name; now "you deleted #2", and a moderator's
 // deletion names the moderator and whose message it was.
 func TestChatDeletionsSayWho(t *testing.T) {
-	chatLeakCheck(t)
+	chattest.LeakCheck(t)
 	s := servertest.Start(t, servertest.Options{Server: server.Config{RoleFor: servertest.Roles("mod")}})
 	bob := servertest.DialJSON(t, s, "bob")
 	bob.Join("general", nil)
 	mod := servertest.DialJSON(t, s, "mod")
 	mod.Join("general", nil)
-	run, say := startTypedChat(t, chatArgs(chatUser(t, "ann"), []string{s.WS})...)
-	run.waitOutput(t, "* you joined general")
+	run, say := startTypedChat(t, chattest.Args(chattest.User(t, "ann"), []string{s.WS})...)
+	run.WaitOutput(t, "* you joined general")
 	del := func(c *servertest.JSONClient, id string, seq int) {
 		t.Helper()
 		c.Send(servertest.Frame{"type": "delete", "room": "general", "seq": seq, "id": id})
 	}
 
 	bob.Say("general", "b1", "one") // #1
-	run.waitOutput(t, "[general] #1 bob: one\n")
+	run.WaitOutput(t, "[general] #1 bob: one\n")
 	del(bob, "b2", 1) // #2
-	run.waitOutput(t, "* bob deleted #1 in general\n")
+	run.WaitOutput(t, "* bob deleted #1 in general\n")
 	say("mine") // #3
-	run.waitOutput(t, "[general] #3 ann: mine\n")
+	run.WaitOutput(t, "[general] #3 ann: mine\n")
 	say("/delete 3") // #4
-	run.waitOutput(t, "* you deleted #3 in general\n")
+	run.WaitOutput(t, "* you deleted #3 in general\n")
 	bob.Say("general", "b3", "rude") // #5
-	run.waitOutput(t, "[general] #5 bob: rude\n")
+	run.WaitOutput(t, "[general] #5 bob: rude\n")
 	del(mod, "m1", 5) // #6
-	run.waitOutput(t, "* mod deleted bob's message #5 in general\n")
+	run.WaitOutput(t, "* mod deleted bob's message #5 in general\n")
 	say("oops") // #7
-	run.waitOutput(t, "[general] #7 ann: oops\n")
+	run.WaitOutput(t, "[general] #7 ann: oops\n")
 	del(mod, "m2", 7) // #8
-	run.waitOutput(t, "* mod deleted your message #7 in general\n")
-	if got := run.out.String(); strings.Contains(got, "deleted by") {
+	run.WaitOutput(t, "* mod deleted your message #7 in general\n")
+	if got := run.Out.String(); strings.Contains(got, "deleted by") {
 		t.Errorf("a deletion said the old way:\n%s", got)
 	}
 }
@@ -342,25 +399,25 @@ func TestChatDeletionsSayWho(t *testing.T) {
 // everyone counts; another :short_name: still goes as it is (the server takes it), and a word
 // that names no emoji is refused with what is taken.
 func TestChatReactTakesEmojiNames(t *testing.T) {
-	chatLeakCheck(t)
+	chattest.LeakCheck(t)
 	_, bob, ann, typeLine := afterBobsHello(t)
 	bob.Send(servertest.Frame{"type": "react", "room": "general", "seq": 1, "emoji": "👍", "id": "b2"})
-	ann.waitOutput(t, "* bob reacted 👍 to #1 in general [👍 1]\n")
+	ann.WaitOutput(t, "* bob reacted 👍 to #1 in general [👍 1]\n")
 	typeLine("/react 1 :+1:")
-	ann.waitOutput(t, "* you reacted 👍 to #1 in general [👍 2]\n")
+	ann.WaitOutput(t, "* you reacted 👍 to #1 in general [👍 2]\n")
 	typeLine("/react 1 thumbsup")
-	ann.waitOutput(t, "* you took back 👍 on #1 in general [👍 1]\n")
+	ann.WaitOutput(t, "* you took back 👍 on #1 in general [👍 1]\n")
 	typeLine("/react 1 :Tada:")
-	ann.waitOutput(t, "* you reacted 🎉 to #1 in general [🎉 1]\n")
+	ann.WaitOutput(t, "* you reacted 🎉 to #1 in general [🎉 1]\n")
 	typeLine("/react 1 heart")
-	ann.waitOutput(t, "* you reacted ❤️ to #1 in general [❤️ 1]\n")
+	ann.WaitOutput(t, "* you reacted ❤️ to #1 in general [❤️ 1]\n")
 	typeLine("/react 1 :party_parrot:")
-	ann.waitOutput(t, "* you reacted :party_parrot: to #1 in general [:party_parrot: 1]\n")
+	ann.WaitOutput(t, "* you reacted :party_parrot: to #1 in general [:party_parrot: 1]\n")
 	typeLine("/react 1 thumbsupp")
-	waitStderr(t, ann, `* /react: "thumbsupp" is not a reaction: give one emoji (👍), the name of one (thumbsup or :+1:, heart`)
+	ann.WaitErr(t, `* /react: "thumbsupp" is not a reaction: give one emoji (👍), the name of one (thumbsup or :+1:, heart`)
 	typeLine("/react 1 :Party!:")
-	waitStderr(t, ann, `* /react: ":Party!:" is not a reaction: a :short_name: may hold only a-z, 0-9`)
-	if got := ann.out.String(); strings.Contains(got, ":+1:") || strings.Contains(got, "thumbsup") {
+	ann.WaitErr(t, `* /react: ":Party!:" is not a reaction: a :short_name: may hold only a-z, 0-9`)
+	if got := ann.Out.String(); strings.Contains(got, ":+1:") || strings.Contains(got, "thumbsup") {
 		t.Errorf("a name was sent as the reaction:\n%s", got)
 	}
 }
@@ -369,12 +426,12 @@ func TestChatReactTakesEmojiNames(t *testing.T) {
 // s29-chat): "/edit 3 …" typed for the DM one had in mind, with another room current, said
 // "the room has no message 3", which read as the DM.
 func TestChatRefusalNamesTheRoom(t *testing.T) {
-	chatLeakCheck(t)
+	chattest.LeakCheck(t)
 	_, _, ann, typeLine := afterBobsHello(t)
 	typeLine("/join other")
-	ann.waitOutput(t, "* you joined other")
+	ann.WaitOutput(t, "* you joined other")
 	typeLine("/edit 1 hello all")
-	waitStderr(t, ann, "* refused in other: the room has no message 1 (not_found)\n")
+	ann.WaitErr(t, "* refused in other: the room has no message 1 (not_found)\n")
 }
 
 // TestChatTakesBackAReactionHeldUnderAnotherSpelling: a reaction stored under an emoji's name
@@ -383,14 +440,14 @@ func TestChatRefusalNamesTheRoom(t *testing.T) {
 // the server added beside the :+1:, and no /react could take the :+1: back. A reaction held as
 // the emoji is still taken back by its name, and one not held is added as the emoji.
 func TestChatTakesBackAReactionHeldUnderAnotherSpelling(t *testing.T) {
-	chatLeakCheck(t)
+	chattest.LeakCheck(t)
 	s := servertest.Start(t, servertest.Options{})
 	bob := servertest.DialJSON(t, s, "bob")
 	bob.Join("general", nil)
 	bob.Say("general", "b1", "hello") // #1
-	args := chatUser(t, "ann")
-	ann, say := startTypedChat(t, chatArgs(args, []string{s.WS})...)
-	ann.waitOutput(t, "[general] #1 bob: hello\n")
+	args := chattest.User(t, "ann")
+	ann, say := startTypedChat(t, chattest.Args(args, []string{s.WS})...)
+	ann.WaitOutput(t, "[general] #1 bob: hello\n")
 
 	// ann's other device, an older client that sends the names as they are.
 	key, err := os.ReadFile(args[3])
@@ -408,23 +465,85 @@ func TestChatTakesBackAReactionHeldUnderAnotherSpelling(t *testing.T) {
 	}
 
 	react("d-1", ":+1:")
-	ann.waitOutput(t, "* you reacted :+1: to #1 in general [:+1: 1]\n")
+	ann.WaitOutput(t, "* you reacted :+1: to #1 in general [:+1: 1]\n")
 	say("/react 1 :+1:")
-	ann.waitOutput(t, "* you took back :+1: on #1 in general\n")
+	ann.WaitOutput(t, "* you took back :+1: on #1 in general\n")
 	react("d-2", ":thumbsup:")
-	ann.waitOutput(t, "* you reacted :thumbsup: to #1 in general [:thumbsup: 1]\n")
+	ann.WaitOutput(t, "* you reacted :thumbsup: to #1 in general [:thumbsup: 1]\n")
 	say("/react 1 👍")
-	ann.waitOutput(t, "* you took back :thumbsup: on #1 in general\n")
+	ann.WaitOutput(t, "* you took back :thumbsup: on #1 in general\n")
 	react("d-3", "❤") // the heart without its variation selector, which the page's has
-	ann.waitOutput(t, "* you reacted ❤ to #1 in general [❤ 1]\n")
+	ann.WaitOutput(t, "* you reacted ❤ to #1 in general [❤ 1]\n")
 	say("/react 1 heart")
-	ann.waitOutput(t, "* you took back ❤ on #1 in general\n")
+	ann.WaitOutput(t, "* you took back ❤ on #1 in general\n")
 	say("/react 1 thumbsup")
-	ann.waitOutput(t, "* you reacted 👍 to #1 in general [👍 1]\n")
+	ann.WaitOutput(t, "* you reacted 👍 to #1 in general [👍 1]\n")
 	say("/react 1 :+1:")
-	ann.waitOutput(t, "* you took back 👍 on #1 in general\n")
-	if got := ann.out.String(); strings.Count(got, "* you reacted") != 4 { // the device's three, and thumbsup
+	ann.WaitOutput(t, "* you took back 👍 on #1 in general\n")
+	if got := ann.Out.String(); strings.Count(got, "* you reacted") != 4 { // the device's three, and thumbsup
 		t.Errorf("a /react added a reaction it was to take back:\n%s", got)
+	}
+}
+
+// historyReads counts the store's reads of one message before a seq: a history request for
+// one message (hub.History reads one more, to say whether older ones remain).
+type historyReads struct {
+	hubbub.Store
+	n *atomic.Int64
+}
+
+func (h historyReads) Before(ctx context.Context, room string, before uint64, limit int) ([]hubbub.Entry, error) {
+	if limit == 2 {
+		h.n.Add(1)
+	}
+	return h.Store.Before(ctx, room, before, limit)
+}
+
+// /react of an emoji with several spellings asked the server, with a history request, which
+// spelling of it I hold, each time, though the chat had printed the message and every change
+// of it since. It asks only when it does not know now: a message it did not print (older than
+// the history it printed), and it still takes back what I hold there.
+func TestChatReactKnowsWhatIHoldWithoutAsking(t *testing.T) {
+	chattest.LeakCheck(t)
+	var reads atomic.Int64
+	s := servertest.Start(t, servertest.Options{WrapStore: func(st hubbub.Store) hubbub.Store { return historyReads{st, &reads} }})
+	bob := servertest.DialJSON(t, s, "bob")
+	bob.Join("general", nil)
+	bob.Say("general", "b1", "old")   // #1, before the history ann's chat prints
+	bob.Say("general", "b2", "hello") // #2
+	args := chattest.User(t, "ann")
+	ann, say := startTypedChat(t, chattest.Args(args, []string{"--history", "1", s.WS})...)
+	ann.WaitOutput(t, "[general] #2 bob: hello\n")
+
+	key, err := os.ReadFile(args[3]) // ann's other device, which sends a name as it is
+	if err != nil {
+		t.Fatal(err)
+	}
+	device := servertest.DialJSON(t, s, "")
+	device.Send(servertest.Frame{"type": "hello", "name": "ann", "key": strings.TrimSpace(string(key))})
+	device.Await("welcome")
+	device.Join("general", nil)
+	for i, seq := range []uint64{1, 2} {
+		id := fmt.Sprint("d-", i)
+		device.Send(servertest.Frame{"type": "react", "room": "general", "seq": seq, "emoji": ":+1:", "id": id})
+		device.AwaitFunc("the ack of "+id, func(f servertest.Frame) bool { return f.Type() == "ack" && f.Str("id") == id })
+	}
+	ann.WaitOutput(t, "* you reacted :+1: to #2 in general [:+1: 1]\n")
+	start := reads.Load()
+
+	say("/react 2 👍") // the :+1: it printed is mine
+	ann.WaitOutput(t, "* you took back :+1: on #2 in general\n")
+	say("/react 2 thumbsup")
+	ann.WaitOutput(t, "* you reacted 👍 to #2 in general [👍 1]\n")
+	say("/react 2 :+1:")
+	ann.WaitOutput(t, "* you took back 👍 on #2 in general\n")
+	if n := reads.Load() - start; n != 0 {
+		t.Errorf("/react of a message the chat printed, with every change since, read it from the store %d times, want 0", n)
+	}
+	say("/react 1 👍") // not printed: the server says
+	ann.WaitOutput(t, "* you took back :+1: on #1 in general\n")
+	if n := reads.Load() - start; n != 1 {
+		t.Errorf("/react of a message the chat did not print read it from the store %d times, want 1", n)
 	}
 }
 
@@ -435,7 +554,7 @@ func TestChatTakesBackAReactionHeldUnderAnotherSpelling(t *testing.T) {
 // beginning with the members. Now that is refused, naming both rooms, and ROOM#SEQ names the
 // message of either.
 func TestChatNumbersAreTheRoomsOfTheLinesShown(t *testing.T) {
-	chatLeakCheck(t)
+	chattest.LeakCheck(t)
 	s := servertest.Start(t, servertest.Options{})
 	ann := servertest.DialJSON(t, s, "ann")
 	ann.Join("general", nil)
@@ -444,34 +563,34 @@ func TestChatNumbersAreTheRoomsOfTheLinesShown(t *testing.T) {
 	}
 	pr, pw := io.Pipe()
 	t.Cleanup(func() { pw.Close() })
-	bob := startChatOn(t, stdio{in: pr, tty: true}, chatArgs(chatUser(t, "bob"), []string{s.WS})...)
-	say := lineTyper(t, pw)
-	bob.waitOutput(t, "[general] #3 ann: three\n")
+	bob := startChatOn(t, IO{In: pr, TTY: true}, chattest.Args(chattest.User(t, "bob"), []string{s.WS})...)
+	say := chattest.LineTyper(t, pw)
+	bob.WaitOutput(t, "[general] #3 ann: three\n")
 
 	ann.Send(servertest.Frame{"type": "dm", "names": []string{"bob"}})
 	dm := ann.AwaitFunc("the DM", func(f servertest.Frame) bool { return f.Type() == "room" && f["dm"] == true }).Str("room")
 	ann.Join(dm, nil)
 	ann.Say(dm, "a-dm", "hello bob") // #3: #1 and #2 are its members
-	bob.waitOutput(t, "[@ann] #3 ann: hello bob\n")
+	bob.WaitOutput(t, "[@ann] #3 ann: hello bob\n")
 
 	say("/reply 3 glad to hear from you")
-	waitStderr(t, bob, "* /reply: the #3 shown last is in @ann, not general, where lines go: give @ann#3, or general#3\n")
+	bob.WaitErr(t, "* /reply: the #3 shown last is in @ann, not general, where lines go: give @ann#3, or general#3\n")
 	say("/reply @ann#3 glad to hear from you")
-	bob.waitOutput(t, "[@ann] #4 bob ↪ #3: glad to hear from you\n")
+	bob.WaitOutput(t, "[@ann] #4 bob ↪ #3: glad to hear from you\n")
 	say("/react general#3 👍")
-	bob.waitOutput(t, "* you reacted 👍 to #3 in general [👍 1]\n")
-	if got := chatLines(bob.out.String(), "[general]"); len(got) != 3 {
+	bob.WaitOutput(t, "* you reacted 👍 to #3 in general [👍 1]\n")
+	if got := chattest.Lines(bob.Out.String(), "[general]"); len(got) != 3 {
 		t.Errorf("bob's /reply went to general: %q", got)
 	}
 	// Turned to the DM, its numbers are the ones typed, whatever showed them before.
 	say("/dm ann")
-	waitStderr(t, bob, "* lines you type go to @ann now\n")
+	bob.WaitErr(t, "* lines you type go to @ann now\n")
 	say("/edit 4 glad, truly")
-	bob.waitOutput(t, "[@ann] #4 bob: glad, truly (edited)\n")
+	bob.WaitOutput(t, "[@ann] #4 bob ↪ #3: glad, truly (edited)\n")
 	say("/react 3 👀")
-	bob.waitOutput(t, "* you reacted 👀 to #3 in @ann [👀 1]\n")
+	bob.WaitOutput(t, "* you reacted 👀 to #3 in @ann [👀 1]\n")
 	say("/react bad!room#3 👀")
-	waitStderr(t, bob, `* /react: "bad!room#3" is not a message: "bad!room" is not a room`)
+	bob.WaitErr(t, `* /react: "bad!room#3" is not a message: "bad!room" is not a room`)
 }
 
 // A number is checked against the lines shown since the current room became current, and a

@@ -1,4 +1,4 @@
-package main
+package termchat
 
 import (
 	"context"
@@ -67,7 +67,7 @@ func (c *chat) searchCommand(ctx context.Context, cmd, line string) (handled boo
 	c.search.last = req
 	c.search.last.Cursor = res.Next
 	c.search.mu.Unlock()
-	fmt.Fprint(c.io.out, searchLines(res, req.Cursor != "", c.titles.label))
+	fmt.Fprint(c.io.Out, searchLines(res, req.Cursor != "", c.titles.label))
 	for i := range res.Hits {
 		c.numbers.saw(res.Hits[i].Message.Room, res.Hits[i].Message.Seq) // "/reply 12" may mean a hit
 	}

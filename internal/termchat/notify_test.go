@@ -1,4 +1,4 @@
-package main
+package termchat
 
 import (
 	"context"
@@ -7,35 +7,36 @@ import (
 	"testing"
 
 	"hubbub"
+	"hubbub/internal/chattest"
 	"hubbub/internal/servertest"
 )
 
 // ann's `hubbub chat` shows and sets her notification level of the current room with /notify,
 // which the store then holds, and is told when a level is not one.
 func TestChatNotify(t *testing.T) {
-	chatLeakCheck(t)
+	chattest.LeakCheck(t)
 	s := servertest.Start(t, servertest.Options{DataPath: filepath.Join(t.TempDir(), "hubbub.db")})
-	ann := chatUser(t, "ann")
+	ann := chattest.User(t, "ann")
 	pr, pw := io.Pipe()
 	t.Cleanup(func() { pw.Close() })
-	run := startChat(t, pr, chatArgs(ann, []string{"--room", "ops", s.WS})...)
+	run := startChat(t, pr, chattest.Args(ann, []string{"--room", "ops", s.WS})...)
 	t.Cleanup(func() {
 		if t.Failed() {
-			t.Logf("stdout:\n%s\nstderr:\n%s", run.out.String(), run.err.String())
+			t.Logf("stdout:\n%s\nstderr:\n%s", run.Out.String(), run.Err.String())
 		}
 	})
-	run.waitOutput(t, "* you joined ops")
-	say := lineTyper(t, pw)
+	run.WaitOutput(t, "* you joined ops")
+	say := chattest.LineTyper(t, pw)
 	say("/notify")
-	run.waitErr(t, "* notifications of ops while you are away: mentions and DMs (mention)\n")
+	run.WaitErr(t, "* notifications of ops while you are away: mentions and DMs (mention)\n")
 	say("/notify all")
-	run.waitErr(t, "* notifications of ops while you are away: every message (all)\n")
+	run.WaitErr(t, "* notifications of ops while you are away: every message (all)\n")
 	say("/notify loud")
-	run.waitErr(t, `* /notify: "loud" is not a level: all, mention or nothing`)
+	run.WaitErr(t, `* /notify: "loud" is not a level: all, mention or nothing`)
 	say("/notify all now")
-	run.waitErr(t, "* usage: /notify [all|mention|nothing]")
+	run.WaitErr(t, "* usage: /notify [all|mention|nothing]")
 	say("/notify nothing")
-	run.waitErr(t, "* notifications of ops while you are away: none (nothing)\n")
+	run.WaitErr(t, "* notifications of ops while you are away: none (nothing)\n")
 
 	u, found, err := s.Store.UserByName(context.Background(), "ann")
 	if err != nil || !found {

@@ -1,4 +1,4 @@
-package main
+package termchat
 
 import (
 	"fmt"
@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"hubbub/internal/chattest"
 	"hubbub/internal/server"
 	"hubbub/internal/servertest"
 	"hubbub/internal/testwait"
@@ -16,83 +17,83 @@ import (
 // reach the server and say what they did; a bad length or a missing name gets the usage, and a
 // member's /kick the server's refusal. Before, `hubbub chat` had no moderation at all.
 func TestChatModeration(t *testing.T) {
-	chatLeakCheck(t)
+	chattest.LeakCheck(t)
 	s := servertest.Start(t, servertest.Options{Server: server.Config{RoleFor: servertest.Roles("mod")}})
 	eve := servertest.DialJSON(t, s, "eve")
 	if f := eve.Join("general", nil); f.Type() != "joined" {
 		t.Fatal(f)
 	}
-	run, say := startTypedChat(t, chatArgs(chatUser(t, "mod"), []string{s.WS})...)
-	run.waitOutput(t, "* you joined general")
+	run, say := startTypedChat(t, chattest.Args(chattest.User(t, "mod"), []string{s.WS})...)
+	run.WaitOutput(t, "* you joined general")
 
 	say("/mute eve 10m flooding")
-	run.waitErr(t, "* you muted eve in general until ")
+	run.WaitErr(t, "* you muted eve in general until ")
 	if f := eve.Say("general", "e-1", "let me"); f.Str("code") != "muted" {
 		t.Fatalf("eve's send after /mute: %v", f)
 	}
 	say("/unmute eve")
-	run.waitErr(t, "* you unmuted eve in general\n")
+	run.WaitErr(t, "* you unmuted eve in general\n")
 	if f := eve.Say("general", "e-2", "thanks"); f.Type() != "ack" {
 		t.Fatalf("eve's send after /unmute: %v", f)
 	}
 	say("/kick eve cool off")
-	run.waitErr(t, "* you kicked eve in general\n")
+	run.WaitErr(t, "* you kicked eve in general\n")
 	if f := eve.AwaitFunc("eve's kick", func(f servertest.Frame) bool { return f.Type() == "error" && f.Str("code") == "kicked" }); f.Str("message") == "" {
 		t.Errorf("eve's kick says nothing: %v", f)
 	}
 	say("/ban eve 2d")
-	run.waitErr(t, "* you banned eve in general until ")
+	run.WaitErr(t, "* you banned eve in general until ")
 	if f := eve.Join("general", nil); f.Str("code") != "banned" {
 		t.Fatalf("eve's join after /ban: %v", f)
 	}
 	say("/ban eve soon")
-	run.waitErr(t, `* /ban: "soon" is not a length of time: say 30m, 12h or 7d`)
+	run.WaitErr(t, `* /ban: "soon" is not a length of time: say 30m, 12h or 7d`)
 	say("/ban eve")
-	run.waitErr(t, "* usage: /ban NAME FOR [REASON] (FOR such as 30m, 12h or 7d)")
+	run.WaitErr(t, "* usage: /ban NAME FOR [REASON] (FOR such as 30m, 12h or 7d)")
 	say("/unban")
-	run.waitErr(t, "* usage: /unban NAME")
+	run.WaitErr(t, "* usage: /unban NAME")
 	// A name nobody holds: done, but the chat says it keeps out only a keyless client.
 	say("/ban ghsot 1h")
-	run.waitErr(t, "* you banned ghsot in general until ")
-	run.waitErr(t, `*   but no user holds the name "ghsot"`)
+	run.WaitErr(t, "* you banned ghsot in general until ")
+	run.WaitErr(t, `*   but no user holds the name "ghsot"`)
 	say("/unban ghsot")
-	run.waitErr(t, "* you unbanned ghsot in general\n")
+	run.WaitErr(t, "* you unbanned ghsot in general\n")
 	say("/mute eve 400d")
-	run.waitErr(t, `* /mute: "400d" is too long: at most 366d`)
+	run.WaitErr(t, `* /mute: "400d" is too long: at most 366d`)
 	say("/mute eve 0m")
-	run.waitErr(t, `* /mute: "0m" is no time at all`)
+	run.WaitErr(t, `* /mute: "0m" is no time at all`)
 	// A name with a space is quoted.
 	annLee := servertest.DialJSON(t, s, "Ann Lee")
 	if f := annLee.Join("general", nil); f.Type() != "joined" {
 		t.Fatal(f)
 	}
 	say(`/mute "Ann Lee" 10m too loud`)
-	run.waitErr(t, "* you muted Ann Lee in general until ")
+	run.WaitErr(t, "* you muted Ann Lee in general until ")
 	if f := annLee.Say("general", "a-1", "hm"); f.Str("code") != "muted" {
 		t.Fatalf("Ann Lee's send after /mute \"Ann Lee\": %v", f)
 	}
 	say(`/kick "Ann Lee`)
-	run.waitErr(t, `* usage: /kick NAME [REASON] (the closing " is missing)`)
+	run.WaitErr(t, `* usage: /kick NAME [REASON] (the closing " is missing)`)
 	say("/unban eve")
-	run.waitErr(t, "* you unbanned eve in general\n")
+	run.WaitErr(t, "* you unbanned eve in general\n")
 	if f := eve.Join("general", nil); f.Type() != "joined" {
 		t.Fatalf("eve's join after /unban: %v", f)
 	}
 
 	// A member's /kick is refused by the server, and says so.
-	member, memberSays := startTypedChat(t, chatArgs(chatUser(t, "ann"), []string{s.WS})...)
-	member.waitOutput(t, "* you joined general")
+	member, memberSays := startTypedChat(t, chattest.Args(chattest.User(t, "ann"), []string{s.WS})...)
+	member.WaitOutput(t, "* you joined general")
 	memberSays("/kick eve")
-	member.waitErr(t, "* /kick: only moderators and admins may kick (forbidden)")
+	member.WaitErr(t, "* /kick: only moderators and admins may kick (forbidden)")
 	if f := eve.Say("general", "e-3", "still here"); f.Type() != "ack" {
 		t.Fatalf("eve after a member's /kick: %v", f)
 	}
 
 	// In a direct message the confirmation does not name it by its id.
 	say("/dm eve")
-	run.waitErr(t, "* lines you type go to @eve now\n")
+	run.WaitErr(t, "* lines you type go to @eve now\n")
 	say("/mute eve 10m")
-	run.waitErr(t, "* you muted eve in your direct messages with eve until ")
+	run.WaitErr(t, "* you muted eve in your direct messages with eve until ")
 }
 
 // parseSanctionDuration takes Go durations and days, and refuses the rest with one message.
@@ -112,14 +113,14 @@ func TestParseSanctionDuration(t *testing.T) {
 
 // A kick is printed as what it is, a moderator's decision, not as "server error".
 func TestChatPrintsAKickAsANotice(t *testing.T) {
-	chatLeakCheck(t)
+	chattest.LeakCheck(t)
 	s := servertest.Start(t, servertest.Options{Server: server.Config{RoleFor: servertest.Roles("mod")}})
 	mod := servertest.DialJSON(t, s, "mod")
-	run, _ := startTypedChat(t, chatArgs(chatUser(t, "eve"), []string{"--room", "lab", s.WS})...)
-	run.waitOutput(t, "* you joined lab")
+	run, _ := startTypedChat(t, chattest.Args(chattest.User(t, "eve"), []string{"--room", "lab", s.WS})...)
+	run.WaitOutput(t, "* you joined lab")
 	mod.Send(servertest.Frame{"type": "kick", "room": "lab", "name": "eve", "reason": "cool off"})
-	run.waitErr(t, "(kicked)\n")
-	if got := run.err.String(); strings.Contains(got, "server error") {
+	run.WaitErr(t, "(kicked)\n")
+	if got := run.Err.String(); strings.Contains(got, "server error") {
 		t.Errorf("the kick was printed as a server error:\n%s", got)
 	}
 }
@@ -141,7 +142,7 @@ func TestLocalTimes(t *testing.T) {
 
 // startTypedChat starts `hubbub chat` with args reading the lines say writes, one at a time,
 // as a person types them.
-func startTypedChat(t *testing.T, args ...string) (run *chatRun, say func(line string)) {
+func startTypedChat(t *testing.T, args ...string) (run *chattest.Run, say func(line string)) {
 	t.Helper()
 	pr, pw := io.Pipe()
 	t.Cleanup(func() { pw.Close() })
@@ -159,15 +160,15 @@ func startTypedChat(t *testing.T, args ...string) (run *chatRun, say func(line s
 // moderator's reason and then "* you left general". A ban, which takes her out too, is one
 // line each as well; a leave of hers later is still said.
 func TestChatKickIsOneLine(t *testing.T) {
-	chatLeakCheck(t)
+	chattest.LeakCheck(t)
 	s := servertest.Start(t, servertest.Options{Server: server.Config{RoleFor: servertest.Roles("mod")}})
-	mod, modSays := startTypedChat(t, chatArgs(chatUser(t, "mod"), []string{s.WS})...)
-	mod.waitOutput(t, "* you joined general")
-	eve, eveSays := startTypedChat(t, chatArgs(chatUser(t, "eve"), []string{"--room", "lobby", s.WS})...)
-	eve.waitOutput(t, "* you joined lobby")
+	mod, modSays := startTypedChat(t, chattest.Args(chattest.User(t, "mod"), []string{s.WS})...)
+	mod.WaitOutput(t, "* you joined general")
+	eve, eveSays := startTypedChat(t, chattest.Args(chattest.User(t, "eve"), []string{"--room", "lobby", s.WS})...)
+	eve.WaitOutput(t, "* you joined lobby")
 	eveSays("/join general")
-	eve.waitOutput(t, "* you joined general")
-	mod.waitOutput(t, "* eve joined general\n")
+	eve.WaitOutput(t, "* you joined general")
+	mod.WaitOutput(t, "* eve joined general\n")
 
 	// after waits until a later event of general has printed in both chats: anything the
 	// kick was to print (eve's leave in the room, her "left" frame) has printed by then.
@@ -180,33 +181,33 @@ func TestChatKickIsOneLine(t *testing.T) {
 		if f := z.Join("general", nil); f.Type() != "joined" {
 			t.Fatal(f)
 		}
-		mod.waitOutput(t, "* "+name+" joined general\n")
+		mod.WaitOutput(t, "* "+name+" joined general\n")
 		eveSays("/who lobby") // answered after every frame the kick sent her
-		testwait.Until(t, "eve's /who", func() bool { return strings.Count(eve.out.String(), "* members of lobby") == n })
+		testwait.Until(t, "eve's /who", func() bool { return strings.Count(eve.Out.String(), "* members of lobby") == n })
 	}
 
 	modSays("/kick eve cool off")
-	mod.waitErr(t, "* you kicked eve in general\n")
-	eve.waitErr(t, `* you were removed from room "general" by a moderator: cool off (kicked)`)
+	mod.WaitErr(t, "* you kicked eve in general\n")
+	eve.WaitErr(t, `* you were removed from room "general" by a moderator: cool off (kicked)`)
 	after()
 	eveSays("/join general")
-	testwait.Until(t, "eve's second join", func() bool { return strings.Count(mod.out.String(), "* eve joined general\n") == 2 })
+	testwait.Until(t, "eve's second join", func() bool { return strings.Count(mod.Out.String(), "* eve joined general\n") == 2 })
 	modSays("/ban eve 1h spam")
-	mod.waitErr(t, "* you banned eve in general until ")
-	eve.waitErr(t, "by a moderator: banned until ")
+	mod.WaitErr(t, "* you banned eve in general until ")
+	eve.WaitErr(t, "by a moderator: banned until ")
 	after()
-	if got := mod.out.String(); strings.Contains(got, "eve left") {
-		t.Errorf("the moderator's chat said eve's leave besides its own line:\n%s", mod.all.String())
+	if got := mod.Out.String(); strings.Contains(got, "eve left") {
+		t.Errorf("the moderator's chat said eve's leave besides its own line:\n%s", mod.All.String())
 	}
-	if got := eve.out.String(); strings.Contains(got, "you left general") {
-		t.Errorf("eve's chat said she left besides the moderator's reason:\n%s", eve.all.String())
+	if got := eve.Out.String(); strings.Contains(got, "you left general") {
+		t.Errorf("eve's chat said she left besides the moderator's reason:\n%s", eve.All.String())
 	}
 
 	// A leave of hers that no command made is said.
 	modSays("/unban eve")
-	mod.waitErr(t, "* you unbanned eve in general\n")
+	mod.WaitErr(t, "* you unbanned eve in general\n")
 	eveSays("/join general")
-	testwait.Until(t, "eve's third join", func() bool { return strings.Count(mod.out.String(), "* eve joined general\n") == 3 })
+	testwait.Until(t, "eve's third join", func() bool { return strings.Count(mod.Out.String(), "* eve joined general\n") == 3 })
 	eveSays("/leave general")
-	mod.waitOutput(t, "* eve left general\n")
+	mod.WaitOutput(t, "* eve left general\n")
 }

@@ -1,10 +1,11 @@
-package main
+package termchat
 
 import (
 	"io"
 	"strings"
 	"testing"
 
+	"hubbub/internal/chattest"
 	"hubbub/internal/servertest"
 	"hubbub/internal/testwait"
 	"hubbub/internal/wire"
@@ -16,39 +17,39 @@ import (
 // takes each of her connections out of the room (left) and the room out of her list
 // (unroom), in either order.
 func TestChatPartOnAnotherDeviceIsSaidOnce(t *testing.T) {
-	chatLeakCheck(t)
+	chattest.LeakCheck(t)
 	s := servertest.Start(t, servertest.Options{})
-	ann := chatUser(t, "ann") // both devices share its key file: one user
+	ann := chattest.User(t, "ann") // both devices share its key file: one user
 
 	pr, pw := io.Pipe()
 	t.Cleanup(func() { pw.Close() })
-	phone := startChat(t, pr, chatArgs(ann, []string{s.WS})...)
-	phone.waitOutput(t, "* you joined general")
-	typePhone := lineTyper(t, pw)
+	phone := startChat(t, pr, chattest.Args(ann, []string{s.WS})...)
+	phone.WaitOutput(t, "* you joined general")
+	typePhone := chattest.LineTyper(t, pw)
 	typePhone("/join lobby")
-	phone.waitOutput(t, "* you joined lobby")
+	phone.WaitOutput(t, "* you joined lobby")
 
 	pr2, pw2 := io.Pipe()
 	t.Cleanup(func() { pw2.Close() })
-	laptop := startChat(t, pr2, chatArgs(ann, []string{"--room", "lobby", s.WS})...)
-	laptop.waitOutput(t, "* you joined lobby")
-	typeLaptop := lineTyper(t, pw2)
+	laptop := startChat(t, pr2, chattest.Args(ann, []string{"--room", "lobby", s.WS})...)
+	laptop.WaitOutput(t, "* you joined lobby")
+	typeLaptop := chattest.LineTyper(t, pw2)
 	typeLaptop("/join general")
-	laptop.waitOutput(t, "* you joined general")
+	laptop.WaitOutput(t, "* you joined general")
 
 	typePhone("/part lobby")
-	phone.waitErr(t, "* you parted lobby: it is no longer in your rooms\n")
+	phone.WaitErr(t, "* you parted lobby: it is no longer in your rooms\n")
 	said := func() int {
-		out := laptop.out.String()
+		out := laptop.Out.String()
 		return strings.Count(out, "* lobby left your rooms\n") + strings.Count(out, "* you left lobby\n")
 	}
 	testwait.Until(t, "the laptop saying the part", func() bool { return said() > 0 })
 	// Both frames of the part were sent before the phone's part was answered; a message the
 	// laptop sends now comes back after them.
 	typeLaptop("after the part")
-	laptop.waitOutput(t, " ann: after the part\n")
+	laptop.WaitOutput(t, " ann: after the part\n")
 	if n := said(); n != 1 {
-		t.Errorf("the laptop said the part %d times:\n%s", n, laptop.all.String())
+		t.Errorf("the laptop said the part %d times:\n%s", n, laptop.All.String())
 	}
 }
 
@@ -57,32 +58,32 @@ func TestChatPartOnAnotherDeviceIsSaidOnce(t *testing.T) {
 // room of the list the connection is not in (left with /leave OPS, which leaves ops) is
 // parted by the name the server's refusal gives.
 func TestChatPartAnyCase(t *testing.T) {
-	chatLeakCheck(t)
+	chattest.LeakCheck(t)
 	s := servertest.Start(t, servertest.Options{})
 	pr, pw := io.Pipe()
 	t.Cleanup(func() { pw.Close() })
-	ann := startChat(t, pr, chatArgs(chatUser(t, "ann"), []string{s.WS})...)
-	ann.waitOutput(t, "* you joined general")
-	typeLine := lineTyper(t, pw)
+	ann := startChat(t, pr, chattest.Args(chattest.User(t, "ann"), []string{s.WS})...)
+	ann.WaitOutput(t, "* you joined general")
+	typeLine := chattest.LineTyper(t, pw)
 	typeLine("/join lobby")
-	ann.waitOutput(t, "* you joined lobby")
+	ann.WaitOutput(t, "* you joined lobby")
 	typeLine("/part Lobby")
-	ann.waitErr(t, "* you parted lobby: it is no longer in your rooms\n* lines you type go to general now\n")
+	ann.WaitErr(t, "* you parted lobby: it is no longer in your rooms\n* lines you type go to general now\n")
 
 	typeLine("/join ops")
-	ann.waitOutput(t, "* you joined ops")
+	ann.WaitOutput(t, "* you joined ops")
 	typeLine("/leave OPS")
-	ann.waitOutput(t, "* you left ops\n")
+	ann.WaitOutput(t, "* you left ops\n")
 	typeLine("/part OPS")
-	ann.waitErr(t, "* you parted ops: it is no longer in your rooms\n")
+	ann.WaitErr(t, "* you parted ops: it is no longer in your rooms\n")
 	typeLine("/rooms")
 	typeLine("/who general") // answered after the list: all of it is printed then
-	ann.waitOutput(t, "* your rooms:\n*   general: no unread messages\n", "* members of general: ann\n")
-	if out := ann.out.String(); strings.Contains(out, "*   lobby") || strings.Contains(out, "*   ops") {
+	ann.WaitOutput(t, "* your rooms:\n*   general: no unread messages\n", "* members of general: ann\n")
+	if out := ann.Out.String(); strings.Contains(out, "*   lobby") || strings.Contains(out, "*   ops") {
 		t.Errorf("a parted room is still in ann's rooms:\n%s", out)
 	}
-	if strings.Contains(ann.err.String(), "room_case") {
-		t.Errorf("a /part was refused:\n%s", ann.err.String())
+	if strings.Contains(ann.Err.String(), "room_case") {
+		t.Errorf("a /part was refused:\n%s", ann.Err.String())
 	}
 }
 
@@ -92,24 +93,24 @@ func TestChatPartAnyCase(t *testing.T) {
 // (TestChatModeration), and a /join @carol of a parted DM asked the server for it by its id
 // and printed its hash, "no direct message \"dm.d161…\"".
 func TestChatSaysWhoseDMItIs(t *testing.T) {
-	chatLeakCheck(t)
+	chattest.LeakCheck(t)
 	s := servertest.Start(t, servertest.Options{})
 	carol := servertest.DialJSON(t, s, "carol")
 	carol.Join("general", nil)
 	pr, pw := io.Pipe()
 	t.Cleanup(func() { pw.Close() })
-	ann := startChat(t, pr, chatArgs(chatUser(t, "ann"), []string{s.WS})...)
-	ann.waitOutput(t, "* you joined general")
-	typeLine := lineTyper(t, pw)
+	ann := startChat(t, pr, chattest.Args(chattest.User(t, "ann"), []string{s.WS})...)
+	ann.WaitOutput(t, "* you joined general")
+	typeLine := chattest.LineTyper(t, pw)
 	typeLine("/dm carol")
-	ann.waitOutput(t, "* you joined @carol")
+	ann.WaitOutput(t, "* you joined @carol")
 	typeLine("/part")
-	ann.waitErr(t, "* you parted @carol: it is no longer in your rooms\n")
+	ann.WaitErr(t, "* you parted @carol: it is no longer in your rooms\n")
 	typeLine("/dm carol")
-	ann.waitErr(t, "* /dm: you left your direct messages with carol, and a direct message keeps the people it was started with (forbidden)\n")
+	ann.WaitErr(t, "* /dm: you left your direct messages with carol, and a direct message keeps the people it was started with (forbidden)\n")
 	typeLine("/join @carol")
-	ann.waitErr(t, "* /join: no direct message with carol: /dm carol starts one\n")
-	if all := ann.all.String(); strings.Contains(all, "this direct message") || strings.Contains(all, "dm.") {
+	ann.WaitErr(t, "* /join: no direct message with carol: /dm carol starts one\n")
+	if all := ann.All.String(); strings.Contains(all, "this direct message") || strings.Contains(all, "dm.") {
 		t.Errorf("a DM named otherwise than by its people:\n%s", all)
 	}
 }
@@ -134,25 +135,25 @@ func TestRoomsNamed(t *testing.T) {
 // is in your rooms" again (the server answers a /dm with the DM's room frame), as if it were
 // new; it is said once, when it joins her list.
 func TestChatSaysADMIsInTheRoomsOnce(t *testing.T) {
-	chatLeakCheck(t)
+	chattest.LeakCheck(t)
 	s := servertest.Start(t, servertest.Options{})
 	servertest.DialJSON(t, s, "bob")
 	pr, pw := io.Pipe()
 	t.Cleanup(func() { pw.Close() })
-	ann := startChat(t, pr, chatArgs(chatUser(t, "ann"), []string{s.WS})...)
-	ann.waitOutput(t, "* you joined general")
-	typeLine := lineTyper(t, pw)
+	ann := startChat(t, pr, chattest.Args(chattest.User(t, "ann"), []string{s.WS})...)
+	ann.WaitOutput(t, "* you joined general")
+	typeLine := chattest.LineTyper(t, pw)
 	typeLine("/dm bob")
-	ann.waitOutput(t, "* direct message @bob is in your rooms\n", "* you joined @bob")
+	ann.WaitOutput(t, "* direct message @bob is in your rooms\n", "* you joined @bob")
 	typeLine("/join general")
 	typeLine("/dm bob")
 	testwait.Until(t, "lines to go to @bob again", func() bool {
-		return strings.Count(ann.err.String(), "* lines you type go to @bob now\n") == 2
+		return strings.Count(ann.Err.String(), "* lines you type go to @bob now\n") == 2
 	})
 	typeLine("back in the DM") // printed after the second /dm's room frame
-	ann.waitOutput(t, " ann: back in the DM\n")
-	if n := strings.Count(ann.out.String(), "is in your rooms"); n != 1 {
-		t.Errorf("the DM was said to be in ann's rooms %d times:\n%s", n, ann.all.String())
+	ann.WaitOutput(t, " ann: back in the DM\n")
+	if n := strings.Count(ann.Out.String(), "is in your rooms"); n != 1 {
+		t.Errorf("the DM was said to be in ann's rooms %d times:\n%s", n, ann.All.String())
 	}
 }
 
@@ -161,9 +162,9 @@ func TestChatSaysADMIsInTheRoomsOnce(t *testing.T) {
 // leaves for good where /leave does not. It lists them as --help does, one a line, each with
 // what it does.
 func TestChatHelpSaysWhatEachCommandDoes(t *testing.T) {
-	chatLeakCheck(t)
+	chattest.LeakCheck(t)
 	s := servertest.Start(t, servertest.Options{})
-	_, stderr, err := chatToEnd(t, "/help\n", chatArgs(chatUser(t, "ann"), []string{s.WS})...)
+	_, stderr, err := chatToEnd(t, "/help\n", chattest.Args(chattest.User(t, "ann"), []string{s.WS})...)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, stderr)
 	}

@@ -1,10 +1,11 @@
-package main
+package termchat
 
 import (
 	"io"
 	"strings"
 	"testing"
 
+	"hubbub/internal/chattest"
 	"hubbub/internal/servertest"
 )
 
@@ -12,45 +13,45 @@ import (
 // room_case, which the session follows), says so, and the lines typed after it go there: the
 // other member reads them in general. So does --room GENERAL.
 func TestChatJoinAnyCase(t *testing.T) {
-	chatLeakCheck(t)
+	chattest.LeakCheck(t)
 	s := servertest.Start(t, servertest.Options{})
 
 	pr, pw := io.Pipe()
 	t.Cleanup(func() { pw.Close() })
-	bob := startChat(t, pr, chatArgs(chatUser(t, "bob"), []string{s.WS})...)
-	bob.waitOutput(t, "* you joined general; members: bob\n")
+	bob := startChat(t, pr, chattest.Args(chattest.User(t, "bob"), []string{s.WS})...)
+	bob.WaitOutput(t, "* you joined general; members: bob\n")
 
-	out, stderr, err := chatToEnd(t, "/join lobby\n/join General\nhello from alice\n", chatArgs(chatUser(t, "alice"), []string{"--room", "lobby", s.WS})...)
+	out, stderr, err := chatToEnd(t, "/join lobby\n/join General\nhello from alice\n", chattest.Args(chattest.User(t, "alice"), []string{"--room", "lobby", s.WS})...)
 	if err != nil {
 		t.Fatalf("alice: %v\n%s", err, stderr)
 	}
 	if !strings.Contains(stderr, "* room General is named general; lines you type go there now") {
 		t.Errorf("alice was not told where her lines go:\n%s", stderr)
 	}
-	bob.waitOutput(t, "[general] #1 alice: hello from alice\n")
+	bob.WaitOutput(t, "[general] #1 alice: hello from alice\n")
 	if strings.Contains(out+stderr, "[General]") {
 		t.Errorf("alice's chat names a room General:\n%s\n%s", out, stderr)
 	}
 
-	out, stderr, err = chatToEnd(t, "and carol\n", chatArgs(chatUser(t, "carol"), []string{"--room", "GENERAL", s.WS})...)
+	out, stderr, err = chatToEnd(t, "and carol\n", chattest.Args(chattest.User(t, "carol"), []string{"--room", "GENERAL", s.WS})...)
 	if err != nil {
 		t.Fatalf("carol: %v\n%s", err, stderr)
 	}
 	if !strings.Contains(stderr, "* room GENERAL is named general") {
 		t.Errorf("carol was not told the room's name:\n%s\n%s", stderr, out)
 	}
-	bob.waitOutput(t, "[general] #2 carol: and carol\n")
+	bob.WaitOutput(t, "[general] #2 carol: and carol\n")
 
 	// In general already, /join GENERAL is general: no second join (which printed "* you
 	// joined general" again and showed the others a leave and a join).
 	if _, err := io.WriteString(pw, "/join GENERAL\n"); err != nil {
 		t.Fatal(err)
 	}
-	bob.waitErr(t, "* lines you type go to general now\n")
-	if n := strings.Count(bob.out.String(), "* you joined general"); n != 1 {
-		t.Errorf("bob joined general %d times:\n%s", n, bob.out.String())
+	bob.WaitErr(t, "* lines you type go to general now\n")
+	if n := strings.Count(bob.Out.String(), "* you joined general"); n != 1 {
+		t.Errorf("bob joined general %d times:\n%s", n, bob.Out.String())
 	}
-	if err := bob.stop(t); err != nil {
+	if err := bob.Stop(t); err != nil {
 		t.Errorf("bob after Ctrl-C: %v", err)
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package termchat
 
 import (
 	"bytes"
@@ -9,19 +9,20 @@ import (
 	"testing"
 	"time"
 
+	"hubbub/internal/chattest"
 	"hubbub/internal/servertest"
 	"hubbub/internal/testwait"
 )
 
 // terminalChat starts ann's chat as if in a terminal, joined to general on s; typeLine types a
 // line into it.
-func terminalChat(t *testing.T, s *servertest.Server) (ann *chatRun, typeLine func(string)) {
+func terminalChat(t *testing.T, s *servertest.Server) (ann *chattest.Run, typeLine func(string)) {
 	t.Helper()
 	pr, pw := io.Pipe()
 	t.Cleanup(func() { pw.Close() })
-	ann = startChatOn(t, stdio{in: pr, tty: true}, chatArgs(chatUser(t, "ann"), []string{s.WS})...)
-	ann.waitOutput(t, "* you joined general")
-	return ann, lineTyper(t, pw)
+	ann = startChatOn(t, IO{In: pr, TTY: true}, chattest.Args(chattest.User(t, "ann"), []string{s.WS})...)
+	ann.WaitOutput(t, "* you joined general")
+	return ann, chattest.LineTyper(t, pw)
 }
 
 // In a terminal each refusal is said when it comes ("* refused in general: …"). /quit then ended the run
@@ -29,20 +30,20 @@ func terminalChat(t *testing.T, s *servertest.Server) (ann *chatRun, typeLine fu
 // reaction counted as a message), as if quitting had failed. Only a script's run fails over
 // its refused lines (TestChatExitStatus).
 func TestChatQuitInATerminalAfterARefusal(t *testing.T) {
-	chatLeakCheck(t)
+	chattest.LeakCheck(t)
 	s := servertest.Start(t, servertest.Options{})
 	ann, typeLine := terminalChat(t, s)
 	typeLine("/react 99 👍")
-	ann.waitErr(t, "* refused in general: the room has no message 99 (not_found)\n")
+	ann.WaitErr(t, "* refused in general: the room has no message 99 (not_found)\n")
 	typeLine("hello")
-	ann.waitOutput(t, " ann: hello\n")
+	ann.WaitOutput(t, " ann: hello\n")
 	typeLine("/quit")
 	select {
-	case err := <-ann.done:
-		ann.done <- err // for the cleanup's stop
+	case err := <-ann.Done:
+		ann.Done <- err // for the cleanup's stop
 		if err != nil {
-			t.Errorf("/quit after a refusal said in the terminal ended the run with %v (exit %d), want no error\n%s",
-				err, exitCode(err), ann.err.String())
+			t.Errorf("/quit after a refusal said in the terminal ended the run with %v, want no error\n%s",
+				err, ann.Err.String())
 		}
 	case <-time.After(servertest.Wait):
 		t.Fatal("/quit did not end the chat")
@@ -53,32 +54,32 @@ func TestChatQuitInATerminalAfterARefusal(t *testing.T) {
 // said nothing of it (the page says "Will send when connected"): the line seemed lost or sent.
 // It says now that the line waits, and the line prints once sent.
 func TestChatLineTypedWhileReconnectingSaysItWaits(t *testing.T) {
-	chatLeakCheck(t)
+	chattest.LeakCheck(t)
 	s := servertest.Start(t, servertest.Options{DataPath: filepath.Join(t.TempDir(), "hubbub.db")})
 	ann, typeLine := terminalChatCutOff(t, s)
 	typeLine("typed while down")
-	ann.waitErr(t, "* not connected: that line is sent once the connection is back\n")
+	ann.WaitErr(t, "* not connected: that line is sent once the connection is back\n")
 	servertest.Start(t, s.Opts)
-	ann.waitOutput(t, " ann: typed while down\n")
+	ann.WaitOutput(t, " ann: typed while down\n")
 }
 
 // A command after blanks or a control character (Ctrl-L pressed before typing leaves "\f" in
 // the line) was sent to the room as a message: the server trims and cleans the text, so
 // everyone read "/who" from ann. It runs as the command now; "//who" still sends "/who".
 func TestChatCommandAfterBlanksIsACommand(t *testing.T) {
-	chatLeakCheck(t)
+	chattest.LeakCheck(t)
 	s := servertest.Start(t, servertest.Options{})
 	ann, typeLine := terminalChat(t, s)
 	typeLine("\f/who")
-	ann.waitOutput(t, "* members of general: ann\n")
+	ann.WaitOutput(t, "* members of general: ann\n")
 	typeLine("   /who")
 	testwait.Until(t, "the second /who's answer", func() bool {
-		return strings.Count(ann.out.String(), "* members of general: ann\n") == 2
+		return strings.Count(ann.Out.String(), "* members of general: ann\n") == 2
 	})
 	typeLine("//who")
-	ann.waitOutput(t, " ann: /who\n")
-	if got := strings.Count(ann.out.String(), " ann: "); got != 1 {
-		t.Errorf("ann's messages in the room: %d, want the one //who sent\n%s", got, ann.out.String())
+	ann.WaitOutput(t, " ann: /who\n")
+	if got := strings.Count(ann.Out.String(), " ann: "); got != 1 {
+		t.Errorf("ann's messages in the room: %d, want the one //who sent\n%s", got, ann.Out.String())
 	}
 }
 
@@ -89,17 +90,17 @@ func TestChatCommandAfterBlanksIsACommand(t *testing.T) {
 // order certain: with --verbose the session logs "connected" as its hello returns, and that
 // write is held until the rooms are printed (or servertest.Wait has passed).
 func TestChatSaysConnectedBeforeItsRoomsAfterAReconnect(t *testing.T) {
-	chatLeakCheck(t)
+	chattest.LeakCheck(t)
 	s := servertest.Start(t, servertest.Options{DataPath: filepath.Join(t.TempDir(), "hubbub.db")})
 	var (
 		armed atomic.Bool
-		ann   *chatRun
-		since int // ann.all's length when armed
+		ann   *chattest.Run
+		since int // ann.All's length when armed
 	)
 	hold := writerFunc(func(p []byte) (int, error) {
 		if armed.Load() && bytes.Contains(p, []byte("msg=connected ")) {
 			for deadline := time.Now().Add(servertest.Wait); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
-				if strings.Contains(ann.all.String()[since:], "* your rooms:\n") {
+				if strings.Contains(ann.All.String()[since:], "* your rooms:\n") {
 					break
 				}
 			}
@@ -108,17 +109,17 @@ func TestChatSaysConnectedBeforeItsRoomsAfterAReconnect(t *testing.T) {
 	})
 	pr, pw := io.Pipe()
 	t.Cleanup(func() { pw.Close() })
-	ann = startChatOn(t, stdio{in: pr, tty: true, err: hold}, chatArgs(chatUser(t, "ann"), []string{"--verbose", s.WS})...)
-	ann.waitOutput(t, "* you joined general")
-	since = len(ann.all.String())
+	ann = startChatOn(t, IO{In: pr, TTY: true, Err: hold}, chattest.Args(chattest.User(t, "ann"), []string{"--verbose", s.WS})...)
+	ann.WaitOutput(t, "* you joined general")
+	since = len(ann.All.String())
 	armed.Store(true)
 
 	s.Kill()
-	ann.waitErr(t, "* connection to "+s.WS+" lost")
+	ann.WaitErr(t, "* connection to "+s.WS+" lost")
 	s.Restart()
 	var after string
 	testwait.Until(t, "ann to be back, with her rooms", func() bool {
-		after = ann.all.String()[since:]
+		after = ann.All.String()[since:]
 		return strings.Contains(after, "* connected to ") && strings.Contains(after, "* your rooms:\n")
 	})
 	if c, r := strings.Index(after, "* connected to "), strings.Index(after, "* your rooms:\n"); r < c {
@@ -135,7 +136,7 @@ func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
 // /help)", as every usage did, "* /join: usage: /join ROOM": each is one plain line now. Other
 // errors still say which command failed.
 func TestChatNamesAFailedCommandOnce(t *testing.T) {
-	chatLeakCheck(t)
+	chattest.LeakCheck(t)
 	s := servertest.Start(t, servertest.Options{})
 	ann, typeLine := terminalChat(t, s)
 	for _, tc := range []struct{ line, want string }{
@@ -145,9 +146,9 @@ func TestChatNamesAFailedCommandOnce(t *testing.T) {
 		{"/invite ghost", "* /invite: no user is named \"ghost\" (not_found)\n"},
 	} {
 		typeLine(tc.line)
-		ann.waitErr(t, tc.want)
+		ann.WaitErr(t, tc.want)
 	}
-	for _, l := range strings.Split(ann.err.String(), "\n") {
+	for _, l := range strings.Split(ann.Err.String(), "\n") {
 		if cmd, rest, ok := strings.Cut(strings.TrimPrefix(l, "* "), ": "); ok && strings.HasPrefix(cmd, "/") && strings.Contains(rest, cmd) {
 			t.Errorf("a line names its command twice: %q", l)
 		}
@@ -158,19 +159,19 @@ func TestChatNamesAFailedCommandOnce(t *testing.T) {
 // server's left and unroom as "* you left Ops.Team-1" and "* Ops.Team-1 left your rooms". It
 // is one line now, and where typed lines go after it.
 func TestChatPartSaysItOnce(t *testing.T) {
-	chatLeakCheck(t)
+	chattest.LeakCheck(t)
 	s := servertest.Start(t, servertest.Options{})
 	ann, typeLine := terminalChat(t, s)
 	typeLine("/create Ops.Team-1")
-	ann.waitErr(t, "* lines you type go to Ops.Team-1 now\n")
-	since := len(ann.all.String())
+	ann.WaitErr(t, "* lines you type go to Ops.Team-1 now\n")
+	since := len(ann.All.String())
 	typeLine("/part Ops.Team-1")
-	ann.waitErr(t, "* you parted Ops.Team-1: it is no longer in your rooms\n* lines you type go to general now\n")
+	ann.WaitErr(t, "* you parted Ops.Team-1: it is no longer in your rooms\n* lines you type go to general now\n")
 	// The server answers /rooms after the part's left and unroom: printed by then, if at all.
 	typeLine("/rooms")
 	var after string
 	testwait.Until(t, "ann's rooms", func() bool {
-		after = ann.all.String()[since:]
+		after = ann.All.String()[since:]
 		return strings.Contains(after, "*   general: no unread messages\n")
 	})
 	if n := strings.Count(after, "Ops.Team-1"); n != 1 {
@@ -183,39 +184,39 @@ func TestChatPartSaysItOnce(t *testing.T) {
 // refused /join, named it by that id too: an id means nothing to a person, and @carol is what
 // every command takes. The DM is @carol in every line now, and writing in it works.
 func TestChatNamesADMByItsPeople(t *testing.T) {
-	chatLeakCheck(t)
+	chattest.LeakCheck(t)
 	s := servertest.Start(t, servertest.Options{})
 	carol := servertest.DialJSON(t, s, "carol")
 	ann, typeLine := terminalChat(t, s)
 	typeLine("/dm carol")
-	ann.waitOutput(t, "* direct message @carol is in your rooms\n", "* you joined @carol; members: ann\n")
-	ann.waitErr(t, "* lines you type go to @carol now\n")
+	ann.WaitOutput(t, "* direct message @carol is in your rooms\n", "* you joined @carol; members: ann\n")
+	ann.WaitErr(t, "* lines you type go to @carol now\n")
 	room := carol.AwaitFunc("carol's DM", func(f servertest.Frame) bool { return f.Type() == "room" && f["dm"] == true }).Str("room")
 	carol.Join(room, nil)
 	typeLine("hello carol")
 	carol.AwaitFunc("ann's message", func(f servertest.Frame) bool { return f.Type() == "message" && f.Str("text") == "hello carol" })
-	ann.waitOutput(t, "[@carol] #", " ann: hello carol\n")
+	ann.WaitOutput(t, "[@carol] #", " ann: hello carol\n")
 
 	typeLine("/rooms")
-	ann.waitOutput(t, "*   @carol (direct message): no unread messages\n")
+	ann.WaitOutput(t, "*   @carol (direct message): no unread messages\n")
 	typeLine("/join bad!room")
-	ann.waitErr(t, "* lines you type still go to @carol\n")
+	ann.WaitErr(t, "* lines you type still go to @carol\n")
 	typeLine("/join side")
-	ann.waitErr(t, "* lines you type go to side now\n")
+	ann.WaitErr(t, "* lines you type go to side now\n")
 	typeLine("/leave")
-	ann.waitOutput(t, "* you left side\n")
+	ann.WaitOutput(t, "* you left side\n")
 	typeLine("/join general")
 	typeLine("/join @carol") // back to it by the name the chat shows
 	typeLine("/create plans")
-	ann.waitErr(t, "* lines you type go to plans now\n")
+	ann.WaitErr(t, "* lines you type go to plans now\n")
 	typeLine("/part")
 	testwait.Until(t, "lines to go to @carol after /leave and /part", func() bool {
-		return strings.Count(ann.err.String(), "* lines you type go to @carol now\n") == 4 // /dm, /leave, /join, /part
+		return strings.Count(ann.Err.String(), "* lines you type go to @carol now\n") == 4 // /dm, /leave, /join, /part
 	})
 	typeLine("again")
 	carol.AwaitFunc("ann's second message", func(f servertest.Frame) bool { return f.Type() == "message" && f.Str("text") == "again" })
-	ann.waitOutput(t, " ann: again\n")
-	if all := ann.all.String(); strings.Contains(all, room) || strings.Contains(all, "dm.") {
+	ann.WaitOutput(t, " ann: again\n")
+	if all := ann.All.String(); strings.Contains(all, room) || strings.Contains(all, "dm.") {
 		t.Errorf("the chat showed the DM's id %s:\n%s", room, all)
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package termchat
 
 import (
 	"encoding/binary"
@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"hubbub/internal/chattest"
 	"hubbub/internal/servertest"
 	"hubbub/internal/wire"
 )
@@ -18,7 +19,7 @@ import (
 // name, size and absolute URL. A missing file, a folder and a bare /upload are refused with a
 // word each, and nothing is sent for them.
 func TestChatUpload(t *testing.T) {
-	chatLeakCheck(t)
+	chattest.LeakCheck(t)
 	s := servertest.Start(t, servertest.Options{})
 	dir := t.TempDir()
 	notes := filepath.Join(dir, "meeting notes.txt")
@@ -39,8 +40,8 @@ func TestChatUpload(t *testing.T) {
 
 	pr, pw := io.Pipe()
 	t.Cleanup(func() { pw.Close() })
-	bob := startChat(t, pr, chatArgs(chatUser(t, "bob"), []string{s.WS})...)
-	bob.waitOutput(t, "* you joined general; members: bob\n")
+	bob := startChat(t, pr, chattest.Args(chattest.User(t, "bob"), []string{s.WS})...)
+	bob.WaitOutput(t, "* you joined general; members: bob\n")
 
 	in := strings.Join([]string{
 		`/upload "` + notes + `" here are the notes`,
@@ -50,7 +51,7 @@ func TestChatUpload(t *testing.T) {
 		`/upload "` + notes,
 		"/upload " + huge,
 	}, "\n") + "\n"
-	_, stderr, err := chatToEnd(t, in, chatArgs(chatUser(t, "alice"), []string{s.WS})...)
+	_, stderr, err := chatToEnd(t, in, chattest.Args(chattest.User(t, "alice"), []string{s.WS})...)
 	// Every /upload but the first failed, and with it the text it was to send: the run fails.
 	if err == nil || err.Error() != "chat: 5 commands failed; the first: usage: /upload PATH [TEXT]" {
 		t.Fatalf("alice: %v\n%s", err, stderr)
@@ -72,8 +73,8 @@ func TestChatUpload(t *testing.T) {
 	}
 	line := regexp.QuoteMeta("[general] #1 alice: here are the notes [file: meeting notes.txt (19 B) "+s.URL+"/files/") +
 		`f_[^/ ]+` + regexp.QuoteMeta("/meeting%20notes.txt]")
-	bob.waitOutput(t, "[general] #1 alice: here are the notes [file: ")
-	if got := chatLines(bob.out.String(), "[general]"); len(got) != 1 || !regexp.MustCompile("^"+line+"$").MatchString(got[0]) {
+	bob.WaitOutput(t, "[general] #1 alice: here are the notes [file: ")
+	if got := chattest.Lines(bob.Out.String(), "[general]"); len(got) != 1 || !regexp.MustCompile("^"+line+"$").MatchString(got[0]) {
 		t.Errorf("bob printed %q, want one line matching %s", got, line)
 	}
 }
@@ -98,30 +99,5 @@ func TestSizeText(t *testing.T) {
 		if got := sizeText(n); got != want {
 			t.Errorf("sizeText(%d) = %q, want %q", n, got, want)
 		}
-	}
-}
-
-// A server started with uploads off (--upload-max 0) says so in its welcome; /upload read the
-// file and sent it all the same, to be told by the server's 403 "disabled" (which reads as
-// the refusal of that file). It says at once now that the server takes no files, tries no
-// upload, and a piped run fails over it (exit 1) as over any failed command.
-func TestChatUploadToAServerWithUploadsOff(t *testing.T) {
-	chatLeakCheck(t)
-	addr := serveForTest(t, "--data", filepath.Join(t.TempDir(), "h.db"), "--upload-max", "0")
-	notes := filepath.Join(t.TempDir(), "notes.txt")
-	if err := os.WriteFile(notes, []byte("the notes\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	_, stderr, err := chatToEnd(t, "/upload "+notes+" here are the notes\n", chatArgs(chatUser(t, "ann"), []string{"ws://" + addr + "/ws"})...)
-	const said = "/upload: file uploads are off on this server: notes.txt was not sent (disabled)"
-	if !strings.Contains(stderr, "* "+said+"\n") {
-		t.Errorf("stderr has no %q:\n%s", said, stderr)
-	}
-	if err == nil || err.Error() != "chat: 1 command failed: "+said || exitCode(err) != 1 {
-		t.Errorf("the run ended with %v, want %q (exit 1)", err, "chat: 1 command failed: "+said)
-	}
-	_, metrics := getStatus(t, "http://"+addr+"/metrics")
-	if strings.Contains(metrics, `hubbub_uploads_refused_total{reason="disabled"} 1`) {
-		t.Errorf("the chat tried the upload:\n%s", grepLines(metrics, "hubbub_upload"))
 	}
 }

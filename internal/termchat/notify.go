@@ -1,4 +1,4 @@
-package main
+package termchat
 
 import (
 	"context"
@@ -41,7 +41,7 @@ func (c *chat) notifyCommand(ctx context.Context, cmd, line string) (handled boo
 	if err != nil { // a refusal prints as "reason (code)"
 		return true, err
 	}
-	fmt.Fprintf(c.io.err, "* notifications of %s while you are away: %s\n", c.titles.label(room), levelSays(got))
+	fmt.Fprintf(c.io.Err, "* notifications of %s while you are away: %s\n", c.titles.label(room), levelSays(got))
 	return true, nil
 }
 

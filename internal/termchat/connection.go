@@ -1,4 +1,4 @@
-package main
+package termchat
 
 import (
 	"crypto/x509"
@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"syscall"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 
 	"hubbub"
 	"hubbub/client"
+	"hubbub/internal/dialhint"
 	"hubbub/internal/wire"
 )
 
@@ -105,3 +107,83 @@ func waitText(d time.Duration) string {
 	}
 	return d.Round(time.Second).String()
 }
+
+// signInHint is what to add to a refused hello that an account's sign-in would have passed: a
+// server that admits accounts only, or a name that belongs to a user (perhaps the caller's own
+// account). A hello that carried credentials (signed in, or --token) gets none: the server's
+// reason is about them, and the advice would be to pass what was passed.
+func signInHint(err error, credentials bool) string {
+	if credentials {
+		return ""
+	}
+	switch hubbub.ErrorCode(err) {
+	case hubbub.ECodeUnauthorized:
+		return " (with an account, pass --signin to sign in as --name; with a token, --token)"
+	case hubbub.ECodeNameTaken:
+		return " (if it is your account's name, pass --signin)"
+	}
+	return ""
+}
+
+// notFoundHint is what to add to a dial that the server answered 404: the URL's path is not
+// the WebSocket endpoint (ws://HOST/chat, or the page's path), which is /ws.
+func notFoundHint(err error) string {
+	var de *client.DialError
+	if errors.As(err, &de) && de.Status == http.StatusNotFound {
+		if u, perr := url.Parse(de.URL); perr == nil && u.Host != "" {
+			return fmt.Sprintf(" (hubbub's WebSocket endpoint is /ws: %s://%s/ws)", u.Scheme, u.Host)
+		}
+	}
+	return ""
+}
+
+// addServiceHint is what to add to a dial of several URLs that reached the add service with
+// one of them (dialhint.WrongEndpoint); a dial of that URL alone says it instead (connectError).
+func addServiceHint(err error) string {
+	var pe *client.ProtocolError
+	if _, alone := err.(*client.ProtocolError); alone || !errors.As(err, &pe) {
+		return ""
+	}
+	if said := addServiceSaid(pe); said != "" {
+		return " (" + said + ")"
+	}
+	return ""
+}
+
+// addServiceSaid is dialhint.WrongEndpoint's word on the endpoint pe reached: "" unless it is the add
+// service.
+func addServiceSaid(pe *client.ProtocolError) string {
+	u, err := url.Parse(pe.URL)
+	if err != nil {
+		return ""
+	}
+	return dialhint.WrongEndpoint(u, pe.Chose, "ws")
+}
+
+// connectError is a failed connection as the chat prints it, hint appended: a hello the server
+// refused as the reason and code it gave (the only refusal a connection ends on: a refused
+// join leaves the room out), without the client's wrappings ("client: ws://…/ws: client:
+// hello: server: unauthorized: …"); the add service dialled for the chat as what it is and
+// where chat is, as hubbub add says of the chat endpoint ("client: dial ws://…/add: server
+// does not speak hubbub.v1 (it chose \"\")"); a failure to reach the server as it is.
+func connectError(err error, hint string) error {
+	var se *wire.Error
+	if errors.As(err, &se) {
+		return &printedError{msg: "chat: the server refused hello: " + refusal(err) + hint, err: err}
+	}
+	if pe, alone := err.(*client.ProtocolError); alone {
+		if said := addServiceSaid(pe); said != "" {
+			return &printedError{msg: "chat: " + said, err: err}
+		}
+	}
+	return fmt.Errorf("chat: %w%s", err, hint)
+}
+
+// printedError is err with the message the chat prints instead of err's own.
+type printedError struct {
+	msg string
+	err error
+}
+
+func (e *printedError) Error() string { return e.msg }
+func (e *printedError) Unwrap() error { return e.err }

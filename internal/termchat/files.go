@@ -1,4 +1,4 @@
-package main
+package termchat
 
 import (
 	"context"
@@ -73,7 +73,7 @@ func (c *chat) filesCommand(ctx context.Context, cmd, line string) (handled bool
 	if err != nil {
 		return true, err
 	}
-	fmt.Fprintf(c.io.err, "* uploaded %s (%s)\n", hubbub.CleanText(att.Name), sizeText(att.Size))
+	fmt.Fprintf(c.io.Err, "* uploaded %s (%s)\n", hubbub.CleanText(att.Name), sizeText(att.Size))
 	r, err := c.ses.Post(ctx, client.Outgoing{Room: room, Text: text, Attachments: []string{att.ID}})
 	if err != nil {
 		return true, err

@@ -1,0 +1,353 @@
+package termchat
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"hubbub"
+	"hubbub/client"
+	"hubbub/internal/wire"
+)
+
+// People in `hubbub chat` (docs/protocol.md, Conversations): direct messages, the user's
+// rooms with their unread and mention counts, creating rooms, invitations, topics and
+// parting. The server sends the user's rooms right after each connect; the chat prints them,
+// so the unread counts are the first thing shown. The chat tells the server what the user has
+// read: every message of the current room it prints moves the read position there, so the
+// counts on the user's other devices (and on the next connect) leave those out.
+
+// chatPeopleHelp lists the people commands for /help and the usage text.
+const chatPeopleHelp = `  /rooms           list your rooms with their unread messages and mentions
+  /dm NAME...      open the direct message with NAME (and more people) and make it current
+  /create ROOM [--private] [--topic TEXT]
+                   create ROOM (private: members only, by invitation) and join it;
+                   --topic takes the rest of the line
+  /invite NAME     invite NAME to the current room (a private room's owner and moderators)
+  /remove NAME     take NAME (a member or an invitee) out of the current private room
+  /role NAME ROLE  make NAME owner, moderator or member of the current room (its owner)
+  /topic TEXT      set the topic of the current room
+  /part [ROOM]     leave ROOM (default: the current room) for good: it leaves your rooms
+  /directory [TEXT] list the public rooms (whose name or topic contains TEXT)`
+
+// chatCommandTimeout bounds the wait for the server's answer to a people command.
+const chatCommandTimeout = 10 * time.Second
+
+// peopleCommand runs a people command and reports whether line was one.
+func (c *chat) peopleCommand(ctx context.Context, cmd, line string) (handled bool, err error) {
+	args := strings.TrimSpace(strings.TrimPrefix(line, cmd))
+	ctx, cancel := context.WithTimeout(ctx, chatCommandTimeout)
+	defer cancel()
+	switch cmd {
+	case "/rooms":
+		if args != "" {
+			return true, errors.New("usage: /rooms")
+		}
+		c.roomsAsked.Add(1)
+		if _, err = c.ses.Rooms(ctx); err != nil { // printed with the other events
+			c.roomsAsked.Add(-1)
+		}
+	case "/directory":
+		_, err = c.ses.Directory(ctx, args, "", 0) // printed with the other events
+	case "/dm":
+		return true, c.unentered(c.dm(ctx, args), line)
+	case "/create":
+		var room, topic string
+		var private bool
+		if room, topic, private, err = parseCreate(args); err != nil {
+			return true, c.unentered(err, line)
+		}
+		if _, err = c.ses.Create(ctx, room, topic, private); err == nil {
+			err = c.enter(ctx, room, room)
+		}
+		return true, c.unentered(err, line)
+	case "/invite":
+		name, more := cutWord(args)
+		if name == "" || more != "" {
+			return true, errors.New("usage: /invite NAME")
+		}
+		err = c.roomChange(ctx, "invited "+name+" to", "", func(room string) (*client.Receipt, error) { return c.ses.Invite(ctx, room, name) })
+	case "/remove":
+		name, more := cutWord(args)
+		if name == "" || more != "" {
+			return true, errors.New("usage: /remove NAME")
+		}
+		// Their leave may come before the confirmation: expect it, so that one removal prints
+		// one line ("* you removed bob from plans"), not that and "* bob left plans".
+		room := c.current()
+		c.removals.expect(room, name)
+		err = c.roomChange(ctx, "removed "+name+" from", "", func(room string) (*client.Receipt, error) { return c.ses.Remove(ctx, room, name) })
+		c.removals.settle(room, name, err == nil)
+	case "/role":
+		name, role := cutWord(args)
+		if name == "" || (role != "owner" && role != "moderator" && role != "member") {
+			return true, errors.New("usage: /role NAME owner|moderator|member")
+		}
+		err = c.roomChange(ctx, "made "+name+" "+role+" of", "", func(room string) (*client.Receipt, error) { return c.ses.Role(ctx, room, name, role) })
+	case "/topic":
+		if args == "" {
+			return true, errors.New("usage: /topic TEXT")
+		}
+		err = c.roomChange(ctx, "set the topic of", ": "+hubbub.CleanText(args), func(room string) (*client.Receipt, error) { return c.ses.Topic(ctx, room, args) })
+	case "/part":
+		room := c.current()
+		if args != "" {
+			if room, err = c.roomArg(args); err != nil {
+				return true, err
+			}
+		}
+		if room == "" {
+			return true, c.usageOrNoRoom("usage: /part ROOM")
+		}
+		if err = hubbub.ValidateRoom(room); err != nil {
+			return true, err
+		}
+		// Room names are one room whatever their case: /part Lobby parts lobby, by the name
+		// the connection is in it under, or else the one the server's room_case names.
+		room = c.in.spelled(room)
+		c.parted.add(room) // its left and unroom say nothing more: this line says it all
+		err = c.ses.Part(ctx, room)
+		if se := (*wire.Error)(nil); errors.As(err, &se) && se.Code == hubbub.ECodeRoomCase && se.StoredRoom != "" {
+			room = se.StoredRoom
+			err = c.ses.Part(ctx, room)
+		}
+		if err != nil {
+			c.parted.take(room)
+			return true, err
+		}
+		wasCurrent := room == c.current()
+		c.forget(room)
+		c.notes.take(room)
+		fmt.Fprintf(c.io.Err, "* you parted %s: it is no longer in your rooms\n", c.titles.label(room))
+		if wasCurrent {
+			c.sayCurrent()
+		}
+	default:
+		return false, nil
+	}
+	return true, err
+}
+
+// dm opens the direct message with the people named in args and makes it current.
+func (c *chat) dm(ctx context.Context, args string) error {
+	names := strings.Fields(args)
+	if len(names) == 0 {
+		return errors.New("usage: /dm NAME...")
+	}
+	for _, n := range names {
+		if err := hubbub.ValidateName(n); err != nil {
+			return fmt.Errorf("%q is not a name: %s", n, hubbub.ErrorMessage(err))
+		}
+	}
+	r, err := c.ses.DM(ctx, names)
+	if err != nil {
+		return err
+	}
+	c.titles.learn(&r.MyRoom) // for a command that names it "@bob" before the printer learns it
+	return c.enter(ctx, r.Room, dmTitle(r.People))
+}
+
+// enter makes room the current room and joins it, unless the connection is in it or joining
+// it already: a join again would show the other members a leave and a join. /join, /dm and
+// /create all come here. Where typed lines go (under title: a DM's people) is said once it is
+// true: right after the room's "* you joined" line (the printer says it), or at once for a
+// room the connection is in — said before the server answered, it was false when the server
+// then refused the join. A refused join leaves the current room as it was (a *refusedJoin
+// says so), but in a script (piped): there the room is made current all the same, since the
+// script's lines after the /join were written for it; they are refused there and counted
+// (the run fails), never posted to the room before it. While the session reconnects the room
+// is made current and joined once connected, and the chat says that.
+func (c *chat) enter(ctx context.Context, room, title string) error {
+	if stored := c.in.spelled(room); stored != room {
+		room, title = stored, c.titles.label(stored)
+	}
+	note := fmt.Sprintf("* lines you type go to %s now", title)
+	if c.in.claim(room) {
+		c.notes.add(room, note)
+		j, err := c.ses.Join(ctx, room)
+		switch {
+		case err == nil && j.Room != room:
+			// The server knows the room by another spelling (room_case, which the session
+			// followed): the chat follows it by that name, as every frame of it does.
+			c.notes.take(room)
+			c.in.release(room)
+			room = j.Room
+			c.in.set(room, true)
+			fmt.Fprintf(c.io.Err, "* room %s is named %s; lines you type go there now\n", title, room)
+		case err == nil:
+			c.in.set(room, true) // the event loop may not have printed its joined yet
+		case errors.Is(err, client.ErrNotConnected):
+			c.in.reconnecting(room) // a refusal then is the printer's to say
+			fmt.Fprintf(c.io.Err, "* not connected: %s is joined once the connection is back; lines you type wait to go there\n", title)
+		default:
+			c.notes.take(room)
+			c.in.release(room)
+			refused := &refusedJoin{err: err, room: title, before: c.current()}
+			if c.piped {
+				c.makeCurrent(room)
+			}
+			return refused
+		}
+	} else {
+		// In the room, being rejoined after a reconnect (whose refusal the printer says), or
+		// joined by a join on its way (a DM someone else started): said at its joined.
+		c.notes.add(room, note)
+		if !c.in.joining(room) && c.notes.take(room) != "" {
+			fmt.Fprintln(c.io.Err, note)
+		}
+	}
+	c.makeCurrent(room)
+	return nil
+}
+
+// makeCurrent makes room the current room: lines go there, and no longer nowhere.
+func (c *chat) makeCurrent(room string) {
+	c.forget(room)
+	c.rooms = append(c.rooms, room)
+	c.nowhere = nil
+}
+
+// joinDM joins the DM room that someone else started (claimed in c.in by the caller), for at
+// most dmJoinTimeout; a failure is said, and the user can still open it with /dm.
+func (c *chat) joinDM(room string) {
+	ctx, cancel := context.WithTimeout(context.Background(), dmJoinTimeout)
+	defer cancel()
+	_, err := c.ses.Join(ctx, room)
+	if err == nil {
+		c.in.set(room, true)
+		return
+	}
+	c.in.release(room)
+	c.notes.take(room) // a /dm of it while the join was on its way would say lines go there
+	if !errors.Is(err, client.ErrNotConnected) && !errors.Is(err, client.ErrClosed) {
+		fmt.Fprintf(c.io.Err, "* joining %s: %s\n", c.titles.phrase(room), c.titles.roomsNamed(refusal(err)))
+	}
+}
+
+// dmJoinTimeout bounds joinDM's wait for the server; the session's own end ends it sooner.
+const dmJoinTimeout = 30 * time.Second
+
+// sayCurrent tells the user where the next line goes, after the current room went away.
+func (c *chat) sayCurrent() {
+	// A room I was taken out of meanwhile (kicked, removed) is no place to send lines: "lines
+	// you type go to plans now" after bob's removal from plans sent his next line there, to be
+	// refused. In a terminal the chat moves on past it; a script's lines go where written.
+	for next := c.current(); !c.piped && next != "" && c.in.takeLeft(next); next = c.current() {
+		c.forget(next)
+	}
+	if next := c.current(); next != "" {
+		fmt.Fprintf(c.io.Err, "* lines you type go to %s now\n", c.titles.label(next)) // a DM as @bob
+	} else {
+		fmt.Fprintln(c.io.Err, "* you are in no room now; /join one to send")
+	}
+}
+
+// roomChange queues a change of the current room and waits for the server's answer, so that
+// a refusal (not the owner, a public room) is said right after the command, and its success
+// as "* you DID ROOM THEN". The room's own line of the change (printPeople) is not printed
+// again for this chat: it carries the request's id (client.Session.Sent).
+func (c *chat) roomChange(ctx context.Context, did, then string, queue func(room string) (*client.Receipt, error)) error {
+	room := c.current()
+	if room == "" {
+		return c.noRoom()
+	}
+	r, err := queue(room)
+	if err != nil {
+		return err
+	}
+	if _, err := r.Wait(ctx); err != nil {
+		return err // printed as a refusal
+	}
+	fmt.Fprintf(c.io.Err, "* you %s %s%s\n", did, c.titles.phrase(room), then)
+	return nil
+}
+
+// parseCreate reads /create's arguments: ROOM [--private] [--topic TEXT], --topic taking the
+// rest of the line.
+func parseCreate(args string) (room, topic string, private bool, err error) {
+	const usage = "usage: /create ROOM [--private] [--topic TEXT]"
+	room, rest := cutWord(args)
+	if room == "" || strings.HasPrefix(room, "--") {
+		return "", "", false, errors.New(usage)
+	}
+	if err := hubbub.ValidateRoom(room); err != nil {
+		return "", "", false, fmt.Errorf("%q is not a room name: %s", room, hubbub.ErrorMessage(err))
+	}
+	for rest != "" {
+		var word string
+		word, rest = cutWord(rest)
+		switch word {
+		case "--private":
+			private = true
+		case "--topic":
+			if rest == "" {
+				return "", "", false, errors.New("--topic needs the topic's text")
+			}
+			return room, rest, private, nil
+		default:
+			return "", "", false, fmt.Errorf("%s (%q is not one of them)", usage, word)
+		}
+	}
+	return room, "", private, nil
+}
+
+// roomArg is the room a command's argument names: itself, or for "@bob" (a DM as the chat
+// shows it) the DM's room — an error, saying how to start one, if the user has no such DM.
+// --room takes the same forms (startRoom).
+func (c *chat) roomArg(arg string) (string, error) {
+	people, ok := strings.CutPrefix(arg, "@")
+	if !ok {
+		return arg, nil
+	}
+	if err := checkPeople(people); err != nil {
+		return "", err
+	}
+	if room, ok := c.titles.dm(people); ok {
+		return room, nil
+	}
+	names := strings.Join(strings.Split(people, ","), " ")
+	return "", fmt.Errorf("no direct message with %s: /dm %s starts one", hubbub.CleanText(people), hubbub.CleanText(names))
+}
+
+// startRoom is the room --room names: itself, or for "@bob" the DM with bob, as /join takes
+// it (roomArg). The DMs are those of the list of rooms the server sends right after its
+// welcome, which the printer reads: startRoom waits for it, for chatCommandTimeout at most. A
+// user the server keeps no list for (anonymous) gets none, and has no DM to find; nor has a
+// user of a server older than users.
+func (c *chat) startRoom(ctx context.Context, arg string) (string, error) {
+	if !strings.HasPrefix(arg, "@") {
+		return arg, nil
+	}
+	if u := c.ses.User(); u != nil && u.ID != "" && !strings.HasPrefix(u.ID, hubbub.AnonymousPrefix) {
+		t := time.NewTimer(chatCommandTimeout)
+		defer t.Stop()
+		select {
+		case <-c.roomsKnown:
+		case <-t.C: // looked up in what is known: "no direct message", which is what the list said
+		case <-c.ses.Done():
+			return "", fmt.Errorf("waiting for your rooms: %w", c.ses.Err())
+		case <-ctx.Done():
+			return "", ctx.Err()
+		}
+	}
+	return c.roomArg(arg)
+}
+
+// roomsLearned records that the printer has learned the user's rooms (startRoom).
+func (c *chat) roomsLearned() {
+	c.roomsKnownOnce.Do(func() { close(c.roomsKnown) })
+}
+
+// checkPeople checks the people of a DM as the chat names it ("bob,carol", from "@bob,carol"):
+// a name each, so that "@" or "@bob," is refused for what it is, not looked up as a DM with
+// no one ("no direct message with : /dm  starts one").
+func checkPeople(people string) error {
+	for _, n := range strings.Split(people, ",") {
+		if err := hubbub.ValidateName(strings.TrimSpace(n)); err != nil {
+			return fmt.Errorf("%q is not a direct message: %q is not a name (%s)", "@"+hubbub.CleanText(people), hubbub.CleanText(n), hubbub.ErrorMessage(err))
+		}
+	}
+	return nil
+}

@@ -1,0 +1,215 @@
+package termchat
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"hubbub"
+	"hubbub/internal/wire"
+)
+
+// printPeople prints the people frames; it reports whether f was one.
+func (c *chat) printPeople(out io.Writer, f wire.Frame, titles *roomTitles) bool {
+	clean := hubbub.CleanText
+	switch f := f.(type) {
+	case *wire.Rooms:
+		for i := range f.Rooms {
+			titles.learn(&f.Rooms[i])
+			titles.list(f.Rooms[i].Room)
+		}
+		c.roomsLearned() // a --room @bob waits for the DMs to be known
+		asked := c.roomsAsked.Load() > 0
+		if asked {
+			c.roomsAsked.Add(-1)
+		}
+		if len(f.Rooms) == 0 {
+			if asked { // on connect, a new user's empty list is not worth a line
+				fmt.Fprintln(out, "* your rooms: none yet")
+			}
+			return true
+		}
+		fmt.Fprintln(out, "* your rooms:")
+		for i := range f.Rooms {
+			fmt.Fprintln(out, roomLine(&f.Rooms[i], titles))
+		}
+	case *wire.Room:
+		titles.learn(&f.MyRoom)
+		switch {
+		case f.Invited:
+			fmt.Fprintf(out, "* you are invited to %s: /join %s to accept\n", f.Room, f.Room)
+		case f.DM:
+			if titles.list(f.Room) {
+				return true // in the list already: a /dm of it, answered with its room
+			}
+			// By its people only: its id (dm.…) means nothing to a person, and @bob is what
+			// /join and the other commands take.
+			if title := titles.label(f.Room); strings.HasPrefix(title, "@") {
+				fmt.Fprintf(out, "* direct message %s is in your rooms\n", title)
+			} else { // everyone else left it: /join takes its id
+				fmt.Fprintf(out, "* %s is in your rooms (direct message %s)\n", title, f.Room)
+			}
+			if u := c.ses.User(); u != nil && f.CreatedBy != "" && f.CreatedBy != u.ID && c.in.claim(f.Room) {
+				// Someone else started it: join it, so that what they write prints, as the
+				// page shows it; it does not become the current room (/dm makes it so).
+				// Join waits for the replay, which this loop prints: it cannot wait here.
+				go c.joinDM(f.Room)
+			}
+		default:
+			fmt.Fprintf(out, "* %s is in your rooms%s\n", f.Room, roomDetails(&f.MyRoom))
+		}
+	case *wire.Unroom:
+		titles.forgetPeople(f.Room) // no longer the user's: "/join @bob" is no DM of theirs
+		titles.unlist(f.Room)
+		wasIn := c.in.joined(f.Room) || c.in.joining(f.Room)
+		c.in.unroom(f.Room)
+		c.echoes.saw(f.Room, 0) // what was sent there will not come back: await looks again
+		// This chat's /part said it; a part on another device (or a removal) whose left came
+		// first said it with that.
+		if !c.parted.take(f.Room) && c.gone.unroom(f.Room, wasIn) {
+			fmt.Fprintf(out, "* %s left your rooms\n", titles.label(f.Room))
+		}
+	case *wire.TopicChanged:
+		if c.ses.Sent(f.ClientID) {
+			return true // this chat's /topic, which said "* you set the topic" when acked
+		}
+		if f.Topic == "" {
+			fmt.Fprintf(out, "* %s cleared the topic of %s\n", clean(f.From), titles.label(f.Room))
+		} else {
+			fmt.Fprintf(out, "* %s set the topic of %s: %s\n", clean(f.From), titles.label(f.Room), clean(f.Topic))
+		}
+	case *wire.MemberChanged:
+		if c.ses.Sent(f.ClientID) && !f.Auto {
+			return true // this chat's /invite, /remove or /role, said "* you …" when acked
+		}
+		fmt.Fprintln(out, memberChangedLine(f, titles.label(f.Room), c.name))
+		if f.Action == hubbub.MemberRemove && hubbub.SameName(f.SubjectName, c.name) {
+			c.gone.removed(f.Room) // "* ann removed you from plans" says my departure
+		}
+		switch {
+		case f.Action == hubbub.MemberJoin && accepted(f):
+			c.arrivals.said(f.Room, f.SubjectName, "join") // the line says they joined
+		case f.Action == hubbub.MemberLeave || f.Action == hubbub.MemberRemove:
+			c.arrivals.said(f.Room, f.SubjectName, "leave") // "* ann removed bob from plans": he left
+		}
+	case *wire.Directory:
+		if len(f.Rooms) == 0 {
+			fmt.Fprintln(out, "* no public room matches")
+			return true
+		}
+		fmt.Fprintln(out, "* public rooms (/join one):")
+		for i := range f.Rooms {
+			r := &f.Rooms[i]
+			topic := ""
+			if r.Topic != "" {
+				topic = ": " + clean(r.Topic)
+			}
+			fmt.Fprintf(out, "*   %s (%d %s)%s\n", r.Room, r.Members, plural(r.Members, "member", "members"), topic)
+		}
+		if f.Next != "" {
+			fmt.Fprintln(out, "*   … and more: narrow it with /directory TEXT")
+		}
+	case *wire.Read:
+		// Another device of mine read the room: nothing to print.
+	default:
+		return false
+	}
+	return true
+}
+
+// roomLine formats one room of the user's list: "*   general: 4 unread, 1 mention".
+func roomLine(r *wire.MyRoom, titles *roomTitles) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "*   %s", titles.label(r.Room)) // a DM as @bob, which /join takes: not its id
+	b.WriteString(roomDetails(r))
+	switch {
+	case r.Invited:
+		fmt.Fprintf(&b, ": invited, /join %s to accept", r.Room)
+	case r.Unread == 0:
+		b.WriteString(": no unread messages")
+	default:
+		fmt.Fprintf(&b, ": %s unread", countText(r.Unread))
+		if r.Mentions > 0 {
+			fmt.Fprintf(&b, ", %s %s", countText(r.Mentions), plural(r.Mentions, "mention", "mentions"))
+		}
+	}
+	return b.String()
+}
+
+// roomDetails says what a room of the user's list is, in parentheses: a direct message, or
+// private; the user's role if not member; the topic.
+func roomDetails(r *wire.MyRoom) string {
+	var parts []string
+	switch {
+	case r.DM && len(r.People) == 0:
+		parts = append(parts, "direct message "+r.Room) // no @name takes it: /join takes this
+	case r.DM:
+		parts = append(parts, "direct message")
+	case r.Private:
+		parts = append(parts, "private")
+	}
+	if r.Role != "" && r.Role != string(hubbub.RoomMember) {
+		parts = append(parts, r.Role)
+	}
+	if r.Topic != "" {
+		parts = append(parts, "topic: "+hubbub.CleanText(r.Topic))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(parts, "; ") + ")"
+}
+
+// countText writes a count the server capped as "999+".
+func countText(n int) string {
+	if n >= hubbub.MaxUnreadCount {
+		return fmt.Sprintf("%d+", hubbub.MaxUnreadCount)
+	}
+	return fmt.Sprint(n)
+}
+
+// memberChangedLine formats a change of a room's members as a notice. In a DM, whose label
+// is its people as the reader sees them, "* bob parted @bob" read as if bob had parted
+// himself: there the line says what bob parted, with the label after it (as presenceLine).
+// me is this chat's user, who reads "you": "* ann removed you from plans" said "ann removed
+// bob from plans" to bob himself.
+func memberChangedLine(f *wire.MemberChanged, room, me string) string {
+	by, who, is := hubbub.CleanText(f.From), hubbub.CleanText(f.SubjectName), "is"
+	if me != "" && hubbub.SameName(f.SubjectName, me) {
+		who, is = "you", "are"
+	}
+	if me != "" && hubbub.SameName(f.From, me) {
+		by = "you" // on another device of mine
+	}
+	if hubbub.IsDMRoom(f.Room) {
+		switch f.Action {
+		case hubbub.MemberJoin:
+			return fmt.Sprintf("* %s %s in the direct message (%s)", who, is, room)
+		case hubbub.MemberLeave:
+			return fmt.Sprintf("* %s parted the direct message for good (%s)", who, room)
+		}
+	}
+	switch f.Action {
+	case hubbub.MemberInvite:
+		return fmt.Sprintf("* %s invited %s to %s", by, who, room)
+	case hubbub.MemberJoin:
+		if accepted(f) {
+			// Their arrival too: the presence that follows says nothing more (entryPresence).
+			return fmt.Sprintf("* %s joined %s, accepting the invitation", who, room)
+		}
+		return fmt.Sprintf("* %s %s a member of %s now", who, is, room)
+	case hubbub.MemberLeave:
+		return fmt.Sprintf("* %s parted %s", who, room)
+	case hubbub.MemberRemove:
+		return fmt.Sprintf("* %s removed %s from %s", by, who, room)
+	case hubbub.MemberRole:
+		switch {
+		case f.Auto && f.Subject != "" && f.User == f.Subject: // the server's: who joined a room that had no owner
+			return fmt.Sprintf("* %s %s the owner of %s now, as it had none", who, is, room)
+		case f.Auto: // the server's: by is the only owner, who left
+			return fmt.Sprintf("* %s %s the owner of %s now, as %s left", who, is, room, by)
+		}
+		return fmt.Sprintf("* %s made %s %s of %s", by, who, hubbub.CleanText(f.Role), room)
+	}
+	return fmt.Sprintf("* %s: %s changed %s's membership (%s)", room, by, who, hubbub.CleanText(f.Action))
+}

@@ -1,0 +1,168 @@
+package termchat
+
+import (
+	"slices"
+	"strings"
+	"sync"
+
+	"hubbub"
+	"hubbub/internal/wire"
+)
+
+// dmTitle is how the chat names a direct message: the other people's names.
+func dmTitle(people []string) string {
+	if len(people) == 0 {
+		return "a direct message with nobody else"
+	}
+	return "@" + hubbub.CleanText(strings.Join(people, ","))
+}
+
+// roomTitles are the names the chat shows for rooms: a DM by its people ("@bob,carol"), as
+// the user's list of rooms names them. The printer learns them; commands read them too, to
+// label what they print as the printer does and to take a room given as "@bob".
+type roomTitles struct {
+	mu       sync.Mutex
+	titles   map[string]string   // by room
+	people   map[string][]string // a DM's other people, cleaned, by room
+	byPeople map[string]string   // rooms by peopleKey
+	// listed are the DMs the printer has seen in the user's list (a rooms or room frame), until
+	// their unroom: a /dm of one of them is answered with its room frame again, which is no
+	// news ("* direct message @bob is in your rooms" printed at every /dm bob).
+	listed map[string]bool
+}
+
+// list records that room is in the user's list, and reports whether it was already.
+func (t *roomTitles) list(room string) (was bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.listed == nil {
+		t.listed = make(map[string]bool)
+	}
+	was = t.listed[room]
+	t.listed[room] = true
+	return was
+}
+
+// unlist records that room left the user's list.
+func (t *roomTitles) unlist(room string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	delete(t.listed, room)
+}
+
+// phrase names room in a sentence: a DM by its people, "your direct messages with bob" (or
+// "with bob and carol"), never its id (dm.…), which means nothing to a person, nor "this
+// direct message", which left the reader to guess whose; a DM whose people are unknown (the
+// others left it) as "a direct message"; another room as itself.
+func (t *roomTitles) phrase(room string) string {
+	if !hubbub.IsDMRoom(room) {
+		return room
+	}
+	t.mu.Lock()
+	people := t.people[room]
+	t.mu.Unlock()
+	switch n := len(people); n {
+	case 0:
+		return "a direct message"
+	case 1:
+		return "your direct messages with " + people[0]
+	default:
+		return "your direct messages with " + strings.Join(people[:n-1], ", ") + " and " + people[n-1]
+	}
+}
+
+// roomsNamed is text, a server's message, with each `room "NAME"` of a DM said as phrase
+// does: the server names a room by its id ("you were removed from room \"dm.4f…\""), which
+// for a DM is a hash.
+func (t *roomTitles) roomsNamed(text string) string {
+	var b strings.Builder
+	for {
+		before, after, found := strings.Cut(text, `room "`)
+		if !found {
+			break
+		}
+		name, rest, closed := strings.Cut(after, `"`)
+		if !closed {
+			break
+		}
+		if hubbub.IsDMRoom(name) {
+			b.WriteString(before + t.phrase(name))
+		} else {
+			b.WriteString(before + `room "` + name + `"`)
+		}
+		text = rest
+	}
+	b.WriteString(text)
+	return b.String()
+}
+
+// forgetPeople forgets which people name room, a DM taken out of the user's list: "/join
+// @bob" then says there is no such DM rather than asking the server for the DM by its id.
+// Its title stays, for its frames still on their way.
+func (t *roomTitles) forgetPeople(room string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for k, r := range t.byPeople {
+		if r == room {
+			delete(t.byPeople, k)
+		}
+	}
+}
+
+// label returns room's title, or room itself.
+func (t *roomTitles) label(room string) string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if s := t.titles[room]; s != "" {
+		return s
+	}
+	return room
+}
+
+// learn records the title of a room of the user's list.
+func (t *roomTitles) learn(r *wire.MyRoom) {
+	if !r.DM {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.titles == nil {
+		t.titles, t.people, t.byPeople = make(map[string]string), make(map[string][]string), make(map[string]string)
+	}
+	if len(r.People) == 0 && t.people[r.Room] != nil {
+		// Everyone else left it: it is still the DM with them, which "@bob" names better than
+		// "a direct message with nobody else" (the list names no one who left).
+		return
+	}
+	if old := t.titles[r.Room]; old != "" {
+		delete(t.byPeople, peopleKey(strings.TrimPrefix(old, "@")))
+	}
+	t.titles[r.Room] = dmTitle(r.People)
+	people := make([]string, len(r.People))
+	for i, p := range r.People {
+		people[i] = hubbub.CleanText(p)
+	}
+	t.people[r.Room] = people
+	if len(r.People) > 0 {
+		t.byPeople[peopleKey(strings.Join(r.People, ","))] = r.Room
+	}
+}
+
+// dm returns the room of the DM with people ("bob,carol", in any order and case), if the
+// user's list has it.
+func (t *roomTitles) dm(people string) (string, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	room, ok := t.byPeople[peopleKey(people)]
+	return room, ok
+}
+
+// peopleKey is a DM's people as a key: the names, cleaned and folded to lower case, sorted.
+func peopleKey(people string) string {
+	names := strings.Split(strings.ToLower(hubbub.CleanText(people)), ",")
+	for i := range names {
+		names[i] = strings.TrimSpace(names[i])
+	}
+	slices.Sort(names)
+	return strings.Join(names, ",")
+}
