@@ -504,7 +504,7 @@ func (h *Hub) Send(ctx context.Context, e *hubbub.Entry) (*hubbub.Entry, bool, e
 		return nil, false, err
 	}
 	if err != nil {
-		h.log.Error("store append failed", "room", e.Room, "kind", e.Kind, "err", err)
+		h.log.Error("store append failed", "room", e.Room, "kind", kindNoun(e.Kind), "err", err)
 		return nil, false, hubbub.Errorf(hubbub.ECodeUnavailable, "%s not stored; try again", kindNoun(e.Kind))
 	}
 	if dup {
