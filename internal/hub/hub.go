@@ -884,6 +884,7 @@ func (h *Hub) Resync() {
 	h.botsChanged("") // a bot's change published meanwhile never reached this node
 	h.Go(func() {
 		h.log.Info("resyncing rooms after a broker outage", "rooms", len(rooms))
+		h.resubscribeUsers() // the channels of users who came while it was out
 		if h.follows() {
 			h.discover() // the nodes heard before may be gone, or others come
 		}
