@@ -42,7 +42,9 @@ from now on, numbers its first entry above it. It prints the floor; hubbub serve
 says it too (seq_floor), with when the last restore ran.
 
 It refuses to run while a server uses the database: the --data file's lock, or a node that
-announced itself on the --postgres database within its last --node-check-interval × 3. It
+announced itself on the --postgres database within its last --node-check-interval × 3 (a dump
+taken while the nodes served holds their records too: restored that soon, it is refused until
+the time it names). It
 refuses a database that holds no hubbub tables (an empty file a failed copy left).
 `
 
@@ -147,6 +149,11 @@ func noNodeServes(ctx context.Context, store hubbub.Store) error {
 	for i, o := range others {
 		names[i] = fmt.Sprintf("%s (its record lasts until %s)", o.Name, o.Until.Format(time.RFC3339))
 	}
+	// A dump taken while the nodes served holds their records, with the times they were to
+	// last from then: restored within those times, they stand for no node that runs, and
+	// "stop every node" alone sent an operator whose nodes were all stopped hunting for one.
 	return errors.New("restore: nodes serve from this database: " + strings.Join(names, ", ") +
-		": stop every node first (a node that died is forgotten when its record lasts no more)")
+		": stop every node first. If every node is stopped, these records came with the backup " +
+		"(a dump taken while the nodes served holds theirs) or from a node that died: each is " +
+		"forgotten at the time shown, so run hubbub restore again then")
 }

@@ -190,6 +190,11 @@ func TestRestorePostgres(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "nodes serve from this database: node1") {
 		t.Fatalf("hubbub restore while node1 serves: %v, want it refused naming node1", err)
 	}
+	// A dump taken while the nodes served brings their records back with it: the operator
+	// who stopped every node is told where they come from and when to run it again.
+	if !strings.Contains(err.Error(), "came with the backup") || !strings.Contains(err.Error(), "run hubbub restore again then") {
+		t.Errorf("hubbub restore's refusal: %v\nwant it to say that the records may have come with the backup, and when to try again", err)
+	}
 	if last, err := store.LastSeq(ctx, "general"); err != nil || last != m.Seq {
 		t.Fatalf("LastSeq after a refused restore = %d, %v; want %d", last, err, m.Seq)
 	}

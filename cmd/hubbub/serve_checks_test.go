@@ -283,6 +283,11 @@ func TestReadinessFollowsFailingWritesAndTheLogStaysShort(t *testing.T) {
 	if n := strings.Count(logs.String(), "store append failed"); n > 5 {
 		t.Errorf("%d log lines for %d failed sends, want at most 5 (--log-repeat-burst):\n%s", n, sends, logs.String())
 	}
+	// The line says what failed to be stored: a message's kind is the zero value, which the
+	// log wrote as kind="" (found running three nodes with PostgreSQL cut off).
+	if !strings.Contains(logs.String(), `room=lobby kind=message `) {
+		t.Errorf("the log does not say that a message failed to be stored (kind=message):\n%s", logs.String())
+	}
 
 	if _, err := lock.ExecContext(context.Background(), "ROLLBACK"); err != nil {
 		t.Fatal(err)

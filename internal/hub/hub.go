@@ -504,7 +504,7 @@ func (h *Hub) Send(ctx context.Context, e *hubbub.Entry) (*hubbub.Entry, bool, e
 		return nil, false, err
 	}
 	if err != nil {
-		h.log.Error("store append failed", "room", e.Room, "kind", e.Kind, "err", err)
+		h.log.Error("store append failed", "room", e.Room, "kind", kindNoun(e.Kind), "err", err)
 		return nil, false, hubbub.Errorf(hubbub.ECodeUnavailable, "%s not stored; try again", kindNoun(e.Kind))
 	}
 	if dup {
@@ -884,6 +884,7 @@ func (h *Hub) Resync() {
 	h.botsChanged("") // a bot's change published meanwhile never reached this node
 	h.Go(func() {
 		h.log.Info("resyncing rooms after a broker outage", "rooms", len(rooms))
+		h.resubscribeUsers() // the channels of users who came while it was out
 		if h.follows() {
 			h.discover() // the nodes heard before may be gone, or others come
 		}

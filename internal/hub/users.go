@@ -24,7 +24,10 @@ import (
 
 // userChannel is one user's connections on this node and its subscription.
 type userChannel struct {
-	unsub func() // set once, under Hub.usersMu, before any connection is added
+	// unsub ends the subscription; nil while the node has none, the broker having refused it
+	// (NATS down when the user's first connection here came): Resync, when the broker is back,
+	// and the user's next Attach subscribe again. Set under Hub.usersMu.
+	unsub func()
 
 	mu    sync.Mutex // guards conns; the broker's handler takes it, never Hub.usersMu
 	conns []*Member
@@ -41,6 +44,12 @@ type users struct {
 // Attach subscribes this node to the channel of m's user, if it is not yet, and adds m to the
 // connections that receive the user's notices. A member without a UserID is not attached.
 // The session attaches a connection once it knows its user, and detaches it when it ends.
+//
+// m is attached even when the broker refuses the subscription (NATS is down): account checks
+// find a user's connections here (UserConnections), and a connection left out went on after
+// its account was disabled or signed out, until it chose to reconnect. The subscription is
+// made again when the broker is back (Resync) or at the user's next Attach; meanwhile the
+// error says that the user's other devices are not heard.
 func (h *Hub) Attach(m *Member) error {
 	if m.UserID == "" {
 		return nil
@@ -54,26 +63,67 @@ func (h *Hub) Attach(m *Member) error {
 	uc := h.users.byID[m.UserID]
 	if uc == nil {
 		uc = &userChannel{}
-		unsub, err := h.broker.Subscribe(hubbub.UserChannel(m.UserID), func(ev hubbub.Event) { h.onUserEvent(uc, ev) })
-		if err != nil {
-			h.log.Error("broker subscribe to a user's channel failed", "user", m.UserID, "err", err)
-			return hubbub.Errorf(hubbub.ECodeUnavailable, "your other devices cannot be reached right now; try again")
-		}
-		uc.unsub = unsub
 		if h.users.byID == nil {
 			h.users.byID = make(map[string]*userChannel)
 		}
 		h.users.byID[m.UserID] = uc
 	}
-	uc.mu.Lock()
-	defer uc.mu.Unlock()
-	for _, c := range uc.conns {
-		if c == m {
-			return nil
+	var err error
+	if uc.unsub == nil {
+		if uc.unsub, err = h.subscribeUser(m.UserID, uc); err != nil {
+			err = hubbub.Errorf(hubbub.ECodeUnavailable, "the link to the other servers is down: what your other devices do (reads, rooms) reaches this connection once it is back")
 		}
 	}
-	uc.conns = append(uc.conns, m)
-	return nil
+	uc.mu.Lock()
+	defer uc.mu.Unlock()
+	if !slices.Contains(uc.conns, m) {
+		uc.conns = append(uc.conns, m)
+	}
+	return err
+}
+
+// subscribeUser subscribes to user's channel for uc, logging a refusal.
+func (h *Hub) subscribeUser(user string, uc *userChannel) (func(), error) {
+	unsub, err := h.broker.Subscribe(hubbub.UserChannel(user), func(ev hubbub.Event) { h.onUserEvent(uc, ev) })
+	if err != nil {
+		h.log.Error("broker subscribe to a user's channel failed; subscribing again when the broker is back", "user", user, "err", err)
+	}
+	return unsub, err
+}
+
+// resubscribeUsers subscribes to the channels of the users attached here whose subscription
+// the broker refused (Attach), now that it is back. The hub's users lock is not held across a
+// subscription, which waits for the server; a channel that went meanwhile, or was subscribed
+// by an Attach, lets the new subscription go.
+func (h *Hub) resubscribeUsers() {
+	h.users.usersMu.Lock()
+	var missing []string
+	for id, uc := range h.users.byID {
+		if uc.unsub == nil {
+			missing = append(missing, id)
+		}
+	}
+	h.users.usersMu.Unlock()
+	for _, id := range missing {
+		h.users.usersMu.Lock()
+		uc := h.users.byID[id]
+		h.users.usersMu.Unlock()
+		if uc == nil {
+			continue
+		}
+		unsub, err := h.subscribeUser(id, uc)
+		if err != nil {
+			return // down again: the next Resync tries the rest
+		}
+		h.users.usersMu.Lock()
+		if h.users.byID[id] == uc && uc.unsub == nil {
+			uc.unsub, unsub = unsub, nil
+		}
+		h.users.usersMu.Unlock()
+		if unsub != nil {
+			unsub()
+		}
+	}
 }
 
 // Detach takes m out of its user's channel; the node unsubscribes with the user's last

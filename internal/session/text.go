@@ -119,7 +119,9 @@ func (t *textSession) setName(name string) {
 		// On its user's channel, so that a change of the account reaches it (accountchange.go);
 		// as MessagesOnly it is given none of the channel's notices.
 		if err := t.svc.attachUser(context.Background(), mark, m, t.p, id.claimed); err != nil {
-			t.p.Info("a signed-in text connection not on its user's channel: an account change will not close it", "err", err)
+			// Attached all the same (an account change closes it); only the other nodes'
+			// notices wait for the broker.
+			t.p.Info("a signed-in text connection's user channel waits for the broker", "err", err)
 		}
 	}
 	if id.bot != nil {
