@@ -101,12 +101,15 @@ const (
 	drainTimeout = 10 * time.Second
 )
 
-// Errors the broker returns, wrapped with the operation. Test with errors.Is.
+// Errors the broker returns, wrapped with the operation ("nats broker: check: closed"). Test
+// with errors.Is. Their text has no "nats broker:" of its own: every error the broker returns
+// begins with it once, and a readiness answer read "nats broker: check: nats broker: not
+// connected to the server".
 var (
 	// ErrClosed is returned after Close.
-	ErrClosed = errors.New("nats broker: closed")
+	ErrClosed = errors.New("closed")
 	// ErrNotConnected is returned while the connection to the server is down (reconnecting).
-	ErrNotConnected = errors.New("nats broker: not connected to the server")
+	ErrNotConnected = errors.New("not connected to the server")
 )
 
 // Options configures Connect. The zero value connects without authentication or TLS and uses

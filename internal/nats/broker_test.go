@@ -159,6 +159,9 @@ func TestServerRestart(t *testing.T) {
 	testwait.Until(t, "Check to report the outage", func() bool { return a.Check(ctx) != nil })
 	if err := a.Check(ctx); !errors.Is(err, nats.ErrNotConnected) {
 		t.Errorf("Check while the server is down = %v, want ErrNotConnected", err)
+	} else if n := strings.Count(err.Error(), "nats broker"); n != 1 {
+		// /readyz shows this text to the operator: it read "nats broker: check: nats broker: …".
+		t.Errorf("Check while the server is down = %q: says \"nats broker\" %d times, want once", err, n)
 	}
 	for i := range 3 {
 		start := time.Now()
