@@ -171,10 +171,6 @@ function selectRoom(name) {
   // room's link, which sets the address to what it already was, did nothing.
   if (roomFromHash() !== name) history.replaceState(history.state, "", location.pathname + location.search + "#" + name);
   sessionSaved.set("room", name); // where this tab comes back to from the account pages
-  const label = roomLabel(name);
-  $("messages").setAttribute("aria-label", "Messages in " + label);
-  $("composer-label").textContent = "Message " + label;
-  $("composer-input").placeholder = "Message " + label;
   if (changed) {
     $("jump").hidden = true;
     cancelEdit(false);

@@ -118,6 +118,30 @@ func TestDirectMessageIsNeverCalledByItsID(t *testing.T) {
 	}
 }
 
+// A DM the page opens as it loads (a reload in it, or the way back from the account page to
+// the room the tab had in view) is named for its people in the message box too, once the room
+// list says who they are. The title followed the list, but the box kept what the page knew
+// before it: "Message Direct message", for a screen reader its label and the log's too.
+func TestDirectMessageOpenedOnLoadNamesItsPeopleInTheMessageBox(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{})
+	dialUser(t, srv, "bob") // bob exists, and stays out of the DM's page
+	ann := b.newUser("ann")
+	ann.open(srv.URL + "/#lobby")
+	ann.do("open New message", chromedp.Click(chromedp.CSS("#new-dm")))
+	ann.do("write to bob", chromeSendKeys("#dm-names", "bob"), pressEnter(chromedp.CSS("#dm-names")))
+	ann.waitFor("the DM in view under bob's name", `document.getElementById("room-title").textContent === "bob"`)
+
+	ann.do("reload in the DM", chromeReload())
+	ann.waitFor("the DM in view again under bob's name, live", exprLive+` && document.getElementById("room-title").textContent === "bob"`)
+	got := eval[[]string](ann, `[document.getElementById("composer-input").placeholder, document.getElementById("composer-label").textContent,
+		document.getElementById("messages").getAttribute("aria-label")]`)
+	want := []string{"Message bob", "Message bob", "Messages in bob"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("after a reload in the DM the message box and the log say %q, want %q", got, want)
+	}
+}
+
 // ann creates a private room from the room browser, with a topic; bob cannot join it; her
 // invitation reaches his page live, and joining from it lets him read and write there. The
 // invitation and his joining show in the room as notices, and the room is not in the directory.
