@@ -865,7 +865,9 @@ client.addEventListener("joined", (ev) => {
 client.addEventListener("messages", (ev) => {
   const { room, added, kind, fresh } = ev.detail;
   if (fresh) {
-    for (const m of added) if (m.from !== me() && mentionsMe(m, me())) notifyMention(room, m);
+    // A direct message is written to me as much as a mention is (the server's notify level
+    // "mention" counts both): a hidden tab shows either.
+    for (const m of added) if (m.from !== me() && (mentionsMe(m, me()) || isDM(room))) notifyMention(room, m);
   }
   if (kind !== "history") {
     const read = ui.lastRead[room] || 0;
