@@ -281,6 +281,7 @@ function renderRooms() {
   const lists = { rooms: $("room-list"), dms: $("dm-list") };
   const at = { rooms: 0, dms: 0 };
   let total = 0;
+  let mentioned = 0;
   for (const name of ui.rooms) {
     let li = ui.roomItems.get(name);
     if (!li) {
@@ -294,6 +295,7 @@ function renderRooms() {
     at[which]++;
     const { unread: n, mentions } = countsOf(name);
     total += n; // the room in view counts too while the tab is hidden
+    mentioned += mentions;
     const link = li.querySelector(".room-link");
     const badge = li.querySelector(".unread");
     const at_ = li.querySelector(".mentions");
@@ -327,10 +329,31 @@ function renderRooms() {
   $("dms-empty").hidden = at.dms > 0 || !client.hasRoomList;
   // What needs the server's room list (DMs, the directory, topics) shows once it has one.
   $("app").dataset.people = client.hasRoomList ? "on" : "off";
-  const tb = $("rooms-toggle-badge");
-  tb.hidden = total === 0;
-  tb.textContent = total > 99 ? "99+" : String(total);
+  ui.drawerCounts = { unread: total, mentions: mentioned };
+  renderRoomsToggle();
   document.title = (total ? "(" + countText(total) + ") " : "") + roomLabel(ui.active) + " · hubbub";
+}
+
+/**
+ * The badge of the button that opens the room drawer on a phone, where the sidebar is out of
+ * sight: the unread messages and the invitations waiting in it, red when a message mentions me.
+ * An invitation showed only once the drawer was opened, and a mention looked like any message.
+ */
+function renderRoomsToggle() {
+  const { unread, mentions } = ui.drawerCounts || { unread: 0, mentions: 0 };
+  let invites = 0;
+  for (const info of client.myRooms.values()) if (info.invited) invites++;
+  const n = unread + invites;
+  const tb = $("rooms-toggle-badge");
+  tb.hidden = n === 0;
+  tb.textContent = n > 99 ? "99+" : String(n);
+  tb.classList.toggle("mention", mentions > 0);
+  const say = [];
+  if (unread) say.push(countText(unread) + " unread");
+  if (mentions) say.push(countText(mentions) + " mentioning you");
+  if (invites) say.push(invites === 1 ? "1 invitation" : invites + " invitations");
+  // Its number alone says nothing to a screen reader: the button says what it counts.
+  $("rooms-toggle").setAttribute("aria-label", say.length ? "Rooms: " + say.join(", ") : "Rooms");
 }
 
 /** Builds a sidebar entry: a link to #room (so Enter, middle-click and history work) and a leave button. */

@@ -146,6 +146,7 @@ function renderInvites() {
   const invites = Array.from(client.myRooms.values()).filter((x) => x.invited);
   $("invites-heading").hidden = invites.length === 0;
   list.hidden = invites.length === 0;
+  renderRoomsToggle(); // on a phone the drawer they wait in is closed
   const keep = new Set(invites.map((x) => x.room));
   for (const li of Array.from(list.children)) if (!keep.has(li.dataset.room)) li.remove();
   for (const info of invites) {
