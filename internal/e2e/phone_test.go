@@ -308,3 +308,22 @@ func TestInvitationAndMentionShowOnThePhonesRoomsButton(t *testing.T) {
 	ann.waitFor("the mention counted, in red", `!`+badge+`.hidden && `+badge+`.textContent === "1" && `+badge+`.classList.contains("mention") && `+
 		`getComputedStyle(`+badge+`).backgroundColor === getComputedStyle(document.querySelector(".room-list .mentions")).backgroundColor`)
 }
+
+// On a phone the header's room name gets the width the connection's state does not need: live,
+// the state is its green dot (its word kept for a screen reader), and "#team-lunch" is read
+// whole. The pill "● Live" cut it to "#team-l…" beside the bell, the magnifier and the members.
+func TestPhoneHeaderKeepsTheRoomsNameWhole(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{})
+	ann := b.newUser("ann")
+	ann.atPhoneSize()
+	ann.open(srv.URL + "/#team-lunch")
+	ann.waitFor("the room in view", `document.getElementById("room-title").textContent === "#team-lunch"`)
+	if cut := eval[int](ann, exprWiderThanItsBox("room-title")); cut > 0 {
+		t.Errorf("the room's name is cut by %d px in the phone's header", cut)
+	}
+	if got := eval[string](ann, `document.getElementById("conn-status").textContent`); got != "Live" {
+		t.Errorf("the status region says %q, want Live", got)
+	}
+	saveShot(t, ann, "phone-header.png")
+}
