@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"hubbub"
 	"hubbub/internal/httpbody"
@@ -86,6 +88,7 @@ type pageData struct {
 }
 
 func (s *Service) render(w http.ResponseWriter, r *http.Request, status int, d pageData) {
+	d.Error = sentence(d.Error)
 	if d.CSRF == "" {
 		d.CSRF = csrfToken(w, r, s.cfg.Secure(r))
 	}
@@ -98,6 +101,21 @@ func (s *Service) render(w http.ResponseWriter, r *http.Request, status int, d p
 	if err := pageTemplate.Execute(w, d); err != nil {
 		s.log.Error("render page", "page", d.Page, "err", err)
 	}
+}
+
+// sentence makes an error worded as Go's errors are ("wrong name or password", as the
+// command line shows it too) read as the page's other sentences do: "Wrong name or password."
+func sentence(msg string) string {
+	msg = strings.TrimSpace(msg)
+	if msg == "" {
+		return ""
+	}
+	r, n := utf8.DecodeRuneInString(msg)
+	msg = string(unicode.ToUpper(r)) + msg[n:]
+	if !strings.HasSuffix(msg, ".") && !strings.HasSuffix(msg, "!") && !strings.HasSuffix(msg, "?") {
+		msg += "."
+	}
+	return msg
 }
 
 // setPageHeaders sets what every page and asset carries. Referrer-Policy is same-origin, not
