@@ -357,6 +357,9 @@ func (s *Service) getAccount(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, pageData{Page: "account", Title: "Your password", User: s.currentUser(r)})
 }
 
+// errWrongCurrentPassword refuses a password change whose current password is wrong.
+var errWrongCurrentPassword = hubbub.Errorf(hubbub.ECodeUnauthorized, "the current password is wrong")
+
 // errNotGuest is the answer when the name and key given do not make a guest.
 var errNotGuest = hubbub.Errorf(hubbub.ECodeForbidden, "this browser's key does not hold that name as a guest")
 
@@ -372,8 +375,12 @@ func (s *Service) postPassword(w http.ResponseWriter, r *http.Request) {
 	var err error
 	if me != nil {
 		// A signed-in account changes its password: the current one first, limited like a
-		// sign-in, so that a browser left open does not hand the account over.
+		// sign-in, so that a browser left open does not hand the account over. Its refusal
+		// names what was typed here: the form asks no name.
 		_, err = s.SignIn(ctx, me.Name, r.PostFormValue("current"), addr)
+		if errors.Is(err, ErrBadCredentials) {
+			err = errWrongCurrentPassword
+		}
 		if err == nil {
 			err = checkNewPassword(pw, confirm)
 		}

@@ -590,7 +590,9 @@ func pageError(body string) string {
 }
 
 // The account pages' errors read as sentences, as the chat page's do: they showed the Go error
-// as worded for the command line ("wrong name or password", "the two passwords differ").
+// as worded for the command line ("wrong name or password", "the two passwords differ"). And a
+// wrong current password, on a form that asks no name, says which password is wrong: it said
+// "wrong name or password".
 func TestFormErrorsReadAsSentences(t *testing.T) {
 	s := start(t, accounts.Config{})
 	admin := addUser(t, s, "root", "admin", "correct horse")
@@ -601,7 +603,11 @@ func TestFormErrorsReadAsSentences(t *testing.T) {
 		t.Errorf("a wrong password on the sign-in page: %q, want %q", got, want)
 	}
 	b.signIn("ann", "correct horse")
-	r := b.post("/account/password", url.Values{"current": {"correct horse"}, "password": {"battery staple"}, "confirm": {"battery stapel"}})
+	r := b.post("/account/password", url.Values{"current": {"wrong horse"}, "password": {"battery staple"}, "confirm": {"battery staple"}})
+	if got, want := pageError(r.body), "The current password is wrong."; r.status != http.StatusUnauthorized || got != want {
+		t.Errorf("a wrong current password: %d %q, want 401 %q", r.status, got, want)
+	}
+	r = b.post("/account/password", url.Values{"current": {"correct horse"}, "password": {"battery staple"}, "confirm": {"battery stapel"}})
 	if got, want := pageError(r.body), "The two passwords differ."; got != want {
 		t.Errorf("new passwords that differ: %q, want %q", got, want)
 	}
