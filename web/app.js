@@ -1508,6 +1508,22 @@ setInterval(() => {
 
 // --- start ---------------------------------------------------------------------------------------
 
+/**
+ * The account page sends the browser back here with what it did (/?password=changed, or set
+ * for a guest who made the name an account): the notice says so, once, and the address drops
+ * it, so that a reload or a bookmark does not say it again. The page came back without a word.
+ */
+function sayWhatTheAccountPageDid() {
+  const params = new URLSearchParams(location.search);
+  const done = params.get("password");
+  if (done === null) return;
+  params.delete("password");
+  const rest = params.toString();
+  history.replaceState(history.state, "", location.pathname + (rest ? "?" + rest : "") + location.hash);
+  if (done === "changed") showNotice("Your password is changed. Your other devices are signed out.", { kind: "info" });
+  else if (done === "set") showNotice("Your password is set: sign in with your name and it on any device.", { kind: "info" });
+}
+
 (function start() {
   if (!window.WebSocket) {
     $("conn-text").textContent = "This browser does not support WebSockets.";
@@ -1525,6 +1541,7 @@ setInterval(() => {
   else if (!followHash()) selectRoom("lobby");
   renderStatus();
   wirePeople();
+  sayWhatTheAccountPageDid();
   if (tokenMode) {
     $("rename").hidden = true;
     client.start("");

@@ -400,7 +400,13 @@ func (s *Service) postPassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.Info("password set", "user", u.ID, "was_signed_in", me != nil)
-	http.Redirect(w, r, "/", http.StatusSeeOther)
+	// Back to the chat, which says what was done (web/app.js): it landed there without a word,
+	// and whoever changed a password could not tell whether it had been.
+	done := "changed"
+	if me == nil {
+		done = "set"
+	}
+	http.Redirect(w, r, "/?password="+done, http.StatusSeeOther)
 }
 
 // convertGuest turns the guest holding name with key into an account with password pw: the

@@ -335,6 +335,36 @@ func TestSignedOutElsewhereSaysSo(t *testing.T) {
 		`document.getElementById("signin-title").textContent === "You were signed out" && !document.getElementById("signin-go").hidden`)
 }
 
+// A password changed on the account page is said to be changed when the page comes back to the
+// chat, and the address it came back to loses what told it so (a reload says nothing again).
+// It came back to the chat without a word, and whoever had changed it could not tell whether
+// it had been.
+func TestPasswordChangeSaysSoBackInTheChat(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{Server: server.Config{Accounts: accounts.Config{Hash: accounts.TestHashParams}}})
+	addAccount(t, srv, "ann", "correct horse battery")
+	ann := b.newUser("ann")
+	ann.doWithin(3*waitTimeout, "open the sign-in page", chromedp.Navigate(srv.URL+"/signin"), waitVisibleAfterNavigation(chromedp.CSS("#password")))
+	ann.do("sign in",
+		typeInto("#name", "ann"),
+		typeInto("#password", "correct horse battery"),
+		pressEnter(chromedp.CSS("#password")),
+		waitVisibleAfterNavigation(chromedp.CSS("#composer-input")))
+	ann.waitFor("live under the account's name", exprLive+` && document.getElementById("me-name").textContent === "ann"`)
+
+	ann.do("follow Account", chromedp.Click(chromedp.CSS("#account-link")), waitVisibleAfterNavigation(chromedp.CSS("#current")))
+	ann.do("change the password",
+		typeInto("#current", "correct horse battery"),
+		typeInto("#password", "staple battery horse"),
+		typeInto("#confirm", "staple battery horse"),
+		pressEnter(chromedp.CSS("#confirm")),
+		waitVisibleAfterNavigation(chromedp.CSS("#composer-input")))
+	ann.waitFor("the notice saying so", `!document.getElementById("notice").hidden && document.getElementById("notice-text").textContent === "Your password is changed. Your other devices are signed out."`)
+	if got := eval[string](ann, `location.pathname + location.search`); got != "/" {
+		t.Errorf("the address after the change is %q, want /", got)
+	}
+}
+
 // On a server that lets only people with an account in (--auth accounts), a visitor who is
 // not signed in is sent to sign in at once, as docs/operations.md says: the page asked a name
 // first ("Pick the name others will see", "Start chatting"), and only once one was typed said
