@@ -961,19 +961,23 @@ client.addEventListener("removed", (ev) => {
 client.addEventListener("moderated", (ev) => {
   const f = ev.detail.frame;
   const until = f.until ? " until " + untilFormat.format(parseTime(f.until)) : "";
+  const where = roomPhrase(f.room);
+  const info = myRoom(f.room);
   const done = {
-    kick: f.name + " was removed from #" + f.room + ". They may join again.",
-    ban: f.name + " is banned from #" + f.room + until + ".",
-    unban: f.name + "’s ban in #" + f.room + " is lifted.",
-    mute: f.name + " is muted in #" + f.room + until + ".",
-    unmute: f.name + "’s mute in #" + f.room + " is lifted.",
-    delete: "Message deleted in #" + f.room + ".",
+    kick: info && (info.private || info.dm)
+      ? f.name + " is out of " + where + " for now. They are still a member, and may come back."
+      : f.name + " was removed from " + where + ". They may join again.",
+    ban: f.name + " is banned from " + where + until + ".",
+    unban: f.name + "’s ban in " + where + " is lifted.",
+    mute: f.name + " is muted in " + where + until + ".",
+    unmute: f.name + "’s mute in " + where + " is lifted.",
+    delete: "Message deleted in " + where + ".",
   }[f.action];
   // A note says what the moderator may not expect (a ban of a name nobody holds, a kick of
   // a name nobody in the room shows).
   const hasNote = typeof f.note === "string" && f.note !== "";
   if (hasNote && f.action === "kick") {
-    showNotice("Kick of " + f.name + " in #" + f.room + ": " + f.note + ".", { kind: "problem" });
+    showNotice("Kick of " + f.name + " in " + where + ": " + f.note + ".", { kind: "problem" });
     return;
   }
   const note = hasNote ? " But " + f.note + "." : "";
@@ -1150,6 +1154,12 @@ function openModMenu(button) {
   };
   const mine = target.name === me();
   const outranked = mine ? "" : outranksMe(target.name); // their server role, if it outranks mine
+  const where = roomPhrase(target.room); // "#plans"; a DM by its people, never its id
+  const info = myRoom(target.room);
+  // A kick from a private room or a DM leaves them a member, who may come straight back
+  // (protocol.md, Moderation): it is not the "Take … out of the members" below, and its
+  // "Remove bob from #plans" read as if it were.
+  const staysMember = !!(info && (info.private || info.dm));
   if (target.seq && !outranked) add("delete", "Delete message");
   if (outranked) {
     // The server would refuse each of these (the rank rule): say why instead of offering them.
@@ -1157,7 +1167,7 @@ function openModMenu(button) {
     note.className = "menu-title";
     note.textContent = target.name + " is a server " + outranked + ": only an admin may moderate them";
     menu.appendChild(note);
-    if (!target.seq && canInvite(target.room)) add("remove-member", "Take " + target.name + " out of the members of #" + target.room);
+    if (!target.seq && canInvite(target.room)) add("remove-member", "Take " + target.name + " out of the members of " + where);
   } else if (!mine) {
     if (target.seq) {
       const sep = document.createElement("div");
@@ -1166,12 +1176,12 @@ function openModMenu(button) {
       menu.appendChild(sep);
     }
     add("mute", "Mute " + target.name + "…");
-    add("kick", "Remove " + target.name + " from #" + target.room + "…");
+    add("kick", (staysMember ? "Kick " + target.name + " out of " + where + " for now…" : "Remove " + target.name + " from " + where + "…"));
     add("ban", "Ban " + target.name + "…");
     add("unmute", "Lift " + target.name + "’s mute");
     add("unban", "Lift " + target.name + "’s ban");
     // A private room's owner and moderators also decide who its members are.
-    if (!target.seq && canInvite(target.room)) add("remove-member", "Take " + target.name + " out of the members of #" + target.room);
+    if (!target.seq && canInvite(target.room)) add("remove-member", "Take " + target.name + " out of the members of " + where);
   }
   menu.setAttribute("aria-label", target.seq ? "Message from " + target.name : target.name);
   menu.hidden = false;
@@ -1249,7 +1259,7 @@ $("mod-menu").addEventListener("click", (ev) => {
   const target = modMenu.target;
   closeModMenu(false);
   if (action === "remove-member") {
-    if (client.removeMember(target.room, target.name)) showNotice(target.name + " is no longer a member of #" + target.room + ".", { kind: "info" });
+    if (client.removeMember(target.room, target.name)) showNotice(target.name + " is no longer a member of " + roomPhrase(target.room) + ".", { kind: "info" });
     else showNotice("Not connected: try again when the status says Live.");
     askRoster(target.room);
     return;
@@ -1261,7 +1271,9 @@ $("mod-menu").addEventListener("click", (ev) => {
 /** Asks the moderator to confirm an action, with a reason (and a duration for mutes and bans). */
 function openModDialog(action, target) {
   const name = target.name;
-  const room = "#" + target.room;
+  const room = roomPhrase(target.room);
+  const info = myRoom(target.room);
+  const staysMember = !!(info && (info.private || info.dm)); // as in openModMenu
   const excerpt = snippet(target.excerpt || "", 80);
   const text = {
     delete: [
@@ -1270,7 +1282,9 @@ function openModDialog(action, target) {
         " becomes “Message deleted” for everyone in " + room + ", in the history too. This cannot be undone.",
       "Delete message",
     ],
-    kick: ["Remove " + name + " from " + room + "?", "They can join again right away; to keep them out for a while, ban them instead.", "Remove"],
+    kick: staysMember
+      ? ["Kick " + name + " out of " + room + " for now?", "They stay a member and can come back right away. To end that, take them out of the members instead; to keep them out for a while, ban them.", "Kick out"]
+      : ["Remove " + name + " from " + room + "?", "They can join again right away; to keep them out for a while, ban them instead.", "Remove"],
     mute: ["Mute " + name + " in " + room, "They can still read " + room + " but not write in it until the mute ends or you lift it.", "Mute"],
     ban: ["Ban " + name + " from " + room, "They are removed now and cannot join " + room + " again until the ban ends or you lift it.", "Ban"],
   }[action];
