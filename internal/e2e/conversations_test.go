@@ -365,6 +365,47 @@ func TestPasswordChangeSaysSoBackInTheChat(t *testing.T) {
 	}
 }
 
+// The account pages put the focus where the typing goes, for a keyboard: an invite link's page
+// on the name (the code is filled in from the link; nothing had the focus, and the first Tab
+// went to the code), the invite page refused on the password, and the account page refused on
+// the current password (both had no focus at all).
+func TestAccountPagesFocusWhereTheTypingGoes(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{Server: server.Config{Accounts: accounts.Config{Hash: accounts.TestHashParams}}})
+	admin := addAccount(t, srv, "root", "correct horse battery")
+	code, _, err := accounts.NewInvite(context.Background(), srv.Store, admin.ID, "member", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const focused = `document.activeElement.id`
+	cy := b.newUser("cy")
+	cy.doWithin(3*waitTimeout, "open the invite link", chromedp.Navigate(srv.URL+"/invite#"+code), waitVisibleAfterNavigation(chromedp.CSS("#confirm")))
+	cy.waitFor("the code filled in, the focus on the name", `document.getElementById("code").value === `+js(code)+` && `+focused+` === "name"`)
+	cy.do("fill in passwords that differ",
+		typeInto("#name", "cy"),
+		typeInto("#password", "staple battery horse"),
+		typeInto("#confirm", "staple battery hose"),
+		pressEnter(chromedp.CSS("#confirm")),
+		waitVisibleAfterNavigation(chromedp.CSS("#error")))
+	// autofocus takes the focus as the page renders: waited for, not read at once.
+	cy.waitFor("the refusal, the focus on the password", `document.getElementById("error").textContent === "The two passwords differ." && `+focused+` === "password"`)
+	cy.do("fill in the same password twice",
+		typeInto("#password", "staple battery horse"),
+		typeInto("#confirm", "staple battery horse"),
+		pressEnter(chromedp.CSS("#confirm")),
+		waitVisibleAfterNavigation(chromedp.CSS("#composer-input")))
+	cy.waitFor("in the chat as cy", exprLive+` && document.getElementById("me-name").textContent === "cy"`)
+
+	cy.doWithin(3*waitTimeout, "open the account page", chromedp.Navigate(srv.URL+"/account"), waitVisibleAfterNavigation(chromedp.CSS("#current")))
+	cy.do("give a wrong current password",
+		typeInto("#current", "not my password"),
+		typeInto("#password", "horse battery staple"),
+		typeInto("#confirm", "horse battery staple"),
+		pressEnter(chromedp.CSS("#confirm")),
+		waitVisibleAfterNavigation(chromedp.CSS("#error")))
+	cy.waitFor("the refusal, the focus on the current password", `document.getElementById("error").textContent === "The current password is wrong." && `+focused+` === "current"`)
+}
+
 // On a server that lets only people with an account in (--auth accounts), a visitor who is
 // not signed in is sent to sign in at once, as docs/operations.md says: the page asked a name
 // first ("Pick the name others will see", "Start chatting"), and only once one was typed said
