@@ -675,7 +675,7 @@ function renderMembers() {
   }
   renderOffline(members);
   if (!known) {
-    // No count: "2 online" would be a guess. The heading says why instead ("Members ·
+    // No count: "2 online" would be a guess. The heading says why instead ("Members,
     // reconnecting…"); a room not joined yet on a live connection says nothing until it is.
     const why = client.state === "live" ? "" : PRESENCE_UNKNOWN[client.state] || PRESENCE_UNKNOWN.reconnecting;
     $("member-count").textContent = why;
