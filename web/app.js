@@ -171,10 +171,6 @@ function selectRoom(name) {
   // room's link, which sets the address to what it already was, did nothing.
   if (roomFromHash() !== name) history.replaceState(history.state, "", location.pathname + location.search + "#" + name);
   sessionSaved.set("room", name); // where this tab comes back to from the account pages
-  const label = roomLabel(name);
-  $("messages").setAttribute("aria-label", "Messages in " + label);
-  $("composer-label").textContent = "Message " + label;
-  $("composer-input").placeholder = "Message " + label;
   if (changed) {
     $("jump").hidden = true;
     cancelEdit(false);
@@ -285,6 +281,7 @@ function renderRooms() {
   const lists = { rooms: $("room-list"), dms: $("dm-list") };
   const at = { rooms: 0, dms: 0 };
   let total = 0;
+  let mentioned = 0;
   for (const name of ui.rooms) {
     let li = ui.roomItems.get(name);
     if (!li) {
@@ -298,6 +295,7 @@ function renderRooms() {
     at[which]++;
     const { unread: n, mentions } = countsOf(name);
     total += n; // the room in view counts too while the tab is hidden
+    mentioned += mentions;
     const link = li.querySelector(".room-link");
     const badge = li.querySelector(".unread");
     const at_ = li.querySelector(".mentions");
@@ -331,10 +329,31 @@ function renderRooms() {
   $("dms-empty").hidden = at.dms > 0 || !client.hasRoomList;
   // What needs the server's room list (DMs, the directory, topics) shows once it has one.
   $("app").dataset.people = client.hasRoomList ? "on" : "off";
-  const tb = $("rooms-toggle-badge");
-  tb.hidden = total === 0;
-  tb.textContent = total > 99 ? "99+" : String(total);
+  ui.drawerCounts = { unread: total, mentions: mentioned };
+  renderRoomsToggle();
   document.title = (total ? "(" + countText(total) + ") " : "") + roomLabel(ui.active) + " · hubbub";
+}
+
+/**
+ * The badge of the button that opens the room drawer on a phone, where the sidebar is out of
+ * sight: the unread messages and the invitations waiting in it, red when a message mentions me.
+ * An invitation showed only once the drawer was opened, and a mention looked like any message.
+ */
+function renderRoomsToggle() {
+  const { unread, mentions } = ui.drawerCounts || { unread: 0, mentions: 0 };
+  let invites = 0;
+  for (const info of client.myRooms.values()) if (info.invited) invites++;
+  const n = unread + invites;
+  const tb = $("rooms-toggle-badge");
+  tb.hidden = n === 0;
+  tb.textContent = n > 99 ? "99+" : String(n);
+  tb.classList.toggle("mention", mentions > 0);
+  const say = [];
+  if (unread) say.push(countText(unread) + " unread");
+  if (mentions) say.push(countText(mentions) + " mentioning you");
+  if (invites) say.push(invites === 1 ? "1 invitation" : invites + " invitations");
+  // Its number alone says nothing to a screen reader: the button says what it counts.
+  $("rooms-toggle").setAttribute("aria-label", say.length ? "Rooms: " + say.join(", ") : "Rooms");
 }
 
 /** Builds a sidebar entry: a link to #room (so Enter, middle-click and history work) and a leave button. */
@@ -656,7 +675,7 @@ function renderMembers() {
   }
   renderOffline(members);
   if (!known) {
-    // No count: "2 online" would be a guess. The heading says why instead ("Members ·
+    // No count: "2 online" would be a guess. The heading says why instead ("Members,
     // reconnecting…"); a room not joined yet on a live connection says nothing until it is.
     const why = client.state === "live" ? "" : PRESENCE_UNKNOWN[client.state] || PRESENCE_UNKNOWN.reconnecting;
     $("member-count").textContent = why;
@@ -869,7 +888,9 @@ client.addEventListener("joined", (ev) => {
 client.addEventListener("messages", (ev) => {
   const { room, added, kind, fresh } = ev.detail;
   if (fresh) {
-    for (const m of added) if (m.from !== me() && mentionsMe(m, me())) notifyMention(room, m);
+    // A direct message is written to me as much as a mention is (the server's notify level
+    // "mention" counts both): a hidden tab shows either.
+    for (const m of added) if (m.from !== me() && (mentionsMe(m, me()) || isDM(room))) notifyMention(room, m);
   }
   if (kind !== "history") {
     const read = ui.lastRead[room] || 0;
@@ -940,19 +961,23 @@ client.addEventListener("removed", (ev) => {
 client.addEventListener("moderated", (ev) => {
   const f = ev.detail.frame;
   const until = f.until ? " until " + untilFormat.format(parseTime(f.until)) : "";
+  const where = roomPhrase(f.room);
+  const info = myRoom(f.room);
   const done = {
-    kick: f.name + " was removed from #" + f.room + ". They may join again.",
-    ban: f.name + " is banned from #" + f.room + until + ".",
-    unban: f.name + "’s ban in #" + f.room + " is lifted.",
-    mute: f.name + " is muted in #" + f.room + until + ".",
-    unmute: f.name + "’s mute in #" + f.room + " is lifted.",
-    delete: "Message deleted in #" + f.room + ".",
+    kick: info && (info.private || info.dm)
+      ? f.name + " is out of " + where + " for now. They are still a member, and may come back."
+      : f.name + " was removed from " + where + ". They may join again.",
+    ban: f.name + " is banned from " + where + until + ".",
+    unban: f.name + "’s ban in " + where + " is lifted.",
+    mute: f.name + " is muted in " + where + until + ".",
+    unmute: f.name + "’s mute in " + where + " is lifted.",
+    delete: "Message deleted in " + where + ".",
   }[f.action];
   // A note says what the moderator may not expect (a ban of a name nobody holds, a kick of
   // a name nobody in the room shows).
   const hasNote = typeof f.note === "string" && f.note !== "";
   if (hasNote && f.action === "kick") {
-    showNotice("Kick of " + f.name + " in #" + f.room + ": " + f.note + ".", { kind: "problem" });
+    showNotice("Kick of " + f.name + " in " + where + ": " + f.note + ".", { kind: "problem" });
     return;
   }
   const note = hasNote ? " But " + f.note + "." : "";
@@ -1129,6 +1154,12 @@ function openModMenu(button) {
   };
   const mine = target.name === me();
   const outranked = mine ? "" : outranksMe(target.name); // their server role, if it outranks mine
+  const where = roomPhrase(target.room); // "#plans"; a DM by its people, never its id
+  const info = myRoom(target.room);
+  // A kick from a private room or a DM leaves them a member, who may come straight back
+  // (protocol.md, Moderation): it is not the "Take … out of the members" below, and its
+  // "Remove bob from #plans" read as if it were.
+  const staysMember = !!(info && (info.private || info.dm));
   if (target.seq && !outranked) add("delete", "Delete message");
   if (outranked) {
     // The server would refuse each of these (the rank rule): say why instead of offering them.
@@ -1136,7 +1167,7 @@ function openModMenu(button) {
     note.className = "menu-title";
     note.textContent = target.name + " is a server " + outranked + ": only an admin may moderate them";
     menu.appendChild(note);
-    if (!target.seq && canInvite(target.room)) add("remove-member", "Take " + target.name + " out of the members of #" + target.room);
+    if (!target.seq && canInvite(target.room)) add("remove-member", "Take " + target.name + " out of the members of " + where);
   } else if (!mine) {
     if (target.seq) {
       const sep = document.createElement("div");
@@ -1145,12 +1176,12 @@ function openModMenu(button) {
       menu.appendChild(sep);
     }
     add("mute", "Mute " + target.name + "…");
-    add("kick", "Remove " + target.name + " from #" + target.room + "…");
+    add("kick", (staysMember ? "Kick " + target.name + " out of " + where + " for now…" : "Remove " + target.name + " from " + where + "…"));
     add("ban", "Ban " + target.name + "…");
     add("unmute", "Lift " + target.name + "’s mute");
     add("unban", "Lift " + target.name + "’s ban");
     // A private room's owner and moderators also decide who its members are.
-    if (!target.seq && canInvite(target.room)) add("remove-member", "Take " + target.name + " out of the members of #" + target.room);
+    if (!target.seq && canInvite(target.room)) add("remove-member", "Take " + target.name + " out of the members of " + where);
   }
   menu.setAttribute("aria-label", target.seq ? "Message from " + target.name : target.name);
   menu.hidden = false;
@@ -1228,7 +1259,7 @@ $("mod-menu").addEventListener("click", (ev) => {
   const target = modMenu.target;
   closeModMenu(false);
   if (action === "remove-member") {
-    if (client.removeMember(target.room, target.name)) showNotice(target.name + " is no longer a member of #" + target.room + ".", { kind: "info" });
+    if (client.removeMember(target.room, target.name)) showNotice(target.name + " is no longer a member of " + roomPhrase(target.room) + ".", { kind: "info" });
     else showNotice("Not connected: try again when the status says Live.");
     askRoster(target.room);
     return;
@@ -1240,7 +1271,9 @@ $("mod-menu").addEventListener("click", (ev) => {
 /** Asks the moderator to confirm an action, with a reason (and a duration for mutes and bans). */
 function openModDialog(action, target) {
   const name = target.name;
-  const room = "#" + target.room;
+  const room = roomPhrase(target.room);
+  const info = myRoom(target.room);
+  const staysMember = !!(info && (info.private || info.dm)); // as in openModMenu
   const excerpt = snippet(target.excerpt || "", 80);
   const text = {
     delete: [
@@ -1249,7 +1282,9 @@ function openModDialog(action, target) {
         " becomes “Message deleted” for everyone in " + room + ", in the history too. This cannot be undone.",
       "Delete message",
     ],
-    kick: ["Remove " + name + " from " + room + "?", "They can join again right away; to keep them out for a while, ban them instead.", "Remove"],
+    kick: staysMember
+      ? ["Kick " + name + " out of " + room + " for now?", "They stay a member and can come back right away. To end that, take them out of the members instead; to keep them out for a while, ban them.", "Kick out"]
+      : ["Remove " + name + " from " + room + "?", "They can join again right away; to keep them out for a while, ban them instead.", "Remove"],
     mute: ["Mute " + name + " in " + room, "They can still read " + room + " but not write in it until the mute ends or you lift it.", "Mute"],
     ban: ["Ban " + name + " from " + room, "They are removed now and cannot join " + room + " again until the ban ends or you lift it.", "Ban"],
   }[action];
@@ -1487,6 +1522,22 @@ setInterval(() => {
 
 // --- start ---------------------------------------------------------------------------------------
 
+/**
+ * The account page sends the browser back here with what it did (/?password=changed, or set
+ * for a guest who made the name an account): the notice says so, once, and the address drops
+ * it, so that a reload or a bookmark does not say it again. The page came back without a word.
+ */
+function sayWhatTheAccountPageDid() {
+  const params = new URLSearchParams(location.search);
+  const done = params.get("password");
+  if (done === null) return;
+  params.delete("password");
+  const rest = params.toString();
+  history.replaceState(history.state, "", location.pathname + (rest ? "?" + rest : "") + location.hash);
+  if (done === "changed") showNotice("Your password is changed. Your other devices are signed out.", { kind: "info" });
+  else if (done === "set") showNotice("Your password is set: sign in with your name and it on any device.", { kind: "info" });
+}
+
 (function start() {
   if (!window.WebSocket) {
     $("conn-text").textContent = "This browser does not support WebSockets.";
@@ -1504,6 +1555,7 @@ setInterval(() => {
   else if (!followHash()) selectRoom("lobby");
   renderStatus();
   wirePeople();
+  sayWhatTheAccountPageDid();
   if (tokenMode) {
     $("rename").hidden = true;
     client.start("");

@@ -733,14 +733,21 @@ function askForNotificationsOnce() {
 }
 
 /**
- * Shows a browser notification for a new message of room that mentions me, while the tab is
- * hidden and the person allowed them. Clicking it brings the message into view.
+ * Shows a browser notification for a new message of room that mentions me, or of a direct
+ * message, while the tab is hidden and the person allowed them. Clicking it brings the message
+ * into view.
  */
 function notifyMention(room, m) {
   if (document.visibilityState !== "hidden" || !("Notification" in window) || Notification.permission !== "granted") return;
+  const info = myRoom(room);
+  let title = m.from + " mentioned you in " + roomPhrase(room);
+  if (!mentionsMe(m, me()) && isDM(room)) {
+    // "ann wrote to you"; in a DM of more people, which one ("… in your conversation with ann, bob").
+    title = m.from + (info && info.people.length > 1 ? " wrote in " + roomPhrase(room) : " wrote to you");
+  }
   try {
     // One notification per room at a time: a burst of mentions replaces, not piles up.
-    const n = new Notification(m.from + " mentioned you in " + roomPhrase(room), { body: messageSnippet(m, 160), tag: "hubbub-mention-" + room });
+    const n = new Notification(title, { body: messageSnippet(m, 160), tag: "hubbub-mention-" + room });
     n.onclick = () => {
       window.focus();
       location.hash = room + "/" + m.seq;

@@ -146,6 +146,7 @@ function renderInvites() {
   const invites = Array.from(client.myRooms.values()).filter((x) => x.invited);
   $("invites-heading").hidden = invites.length === 0;
   list.hidden = invites.length === 0;
+  renderRoomsToggle(); // on a phone the drawer they wait in is closed
   const keep = new Set(invites.map((x) => x.room));
   for (const li of Array.from(list.children)) if (!keep.has(li.dataset.room)) li.remove();
   for (const info of invites) {
@@ -411,6 +412,12 @@ function renderRoomHead() {
   const name = ui.active;
   const label = roomLabel(name);
   $("room-title").textContent = label;
+  // With the title, not only when the room is opened: a DM opened before the room list came
+  // (a reload, the way back from the account page) is known by its people only from the list,
+  // and its message box said "Message Direct message" for good.
+  $("messages").setAttribute("aria-label", "Messages in " + label);
+  $("composer-label").textContent = "Message " + label;
+  $("composer-input").placeholder = "Message " + label;
   const info = myRoom(name);
   const lock = $("room-private");
   lock.hidden = !(info && info.private && !info.dm);

@@ -151,7 +151,10 @@ function showResults(d) {
   const f = d.frame;
   const list = $("search-results");
   if (!paging) list.replaceChildren();
-  for (const h of f.hits) list.append(hitElement(h));
+  // Searched in one room, the scope above names it: each hit repeating it only took room (two
+  // lines of a long room's name over every hit on a phone).
+  const oneRoom = !!(finder.params && finder.params.room);
+  for (const h of f.hits) list.append(hitElement(h, oneRoom));
   finder.next = f.next;
   $("search-more").hidden = !f.next;
   const n = list.childElementCount;
@@ -321,8 +324,11 @@ function mergeParts(parts) {
   return out;
 }
 
-/** One hit of the result list: a button that opens the message, with its snippet marked. */
-function hitElement(h) {
+/**
+ * One hit of the result list: a button that opens the message, with its snippet marked, and
+ * its room unless the search was in one room (oneRoom).
+ */
+function hitElement(h, oneRoom) {
   const m = h.message;
   const li = document.createElement("li");
   li.className = "search-hit";
@@ -344,7 +350,8 @@ function hitElement(h) {
   time.className = "search-hit-time";
   time.dateTime = when.toISOString();
   time.textContent = searchTimeFormat.format(when);
-  head.append(from, " ", room, " ", time);
+  if (oneRoom) head.append(from, " ", time);
+  else head.append(from, " ", room, " ", time);
   const text = document.createElement("span");
   text.className = "search-snippet";
   const parts = h.snippet.length ? h.snippet : [{ text: m.text || "", hit: false }];

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"hubbub"
 	"hubbub/internal/httpbody"
@@ -86,6 +88,7 @@ type pageData struct {
 }
 
 func (s *Service) render(w http.ResponseWriter, r *http.Request, status int, d pageData) {
+	d.Error = sentence(d.Error)
 	if d.CSRF == "" {
 		d.CSRF = csrfToken(w, r, s.cfg.Secure(r))
 	}
@@ -98,6 +101,21 @@ func (s *Service) render(w http.ResponseWriter, r *http.Request, status int, d p
 	if err := pageTemplate.Execute(w, d); err != nil {
 		s.log.Error("render page", "page", d.Page, "err", err)
 	}
+}
+
+// sentence makes an error worded as Go's errors are ("wrong name or password", as the
+// command line shows it too) read as the page's other sentences do: "Wrong name or password."
+func sentence(msg string) string {
+	msg = strings.TrimSpace(msg)
+	if msg == "" {
+		return ""
+	}
+	r, n := utf8.DecodeRuneInString(msg)
+	msg = string(unicode.ToUpper(r)) + msg[n:]
+	if !strings.HasSuffix(msg, ".") && !strings.HasSuffix(msg, "!") && !strings.HasSuffix(msg, "?") {
+		msg += "."
+	}
+	return msg
 }
 
 // setPageHeaders sets what every page and asset carries. Referrer-Policy is same-origin, not
@@ -339,6 +357,9 @@ func (s *Service) getAccount(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, pageData{Page: "account", Title: "Your password", User: s.currentUser(r)})
 }
 
+// errWrongCurrentPassword refuses a password change whose current password is wrong.
+var errWrongCurrentPassword = hubbub.Errorf(hubbub.ECodeUnauthorized, "the current password is wrong")
+
 // errNotGuest is the answer when the name and key given do not make a guest.
 var errNotGuest = hubbub.Errorf(hubbub.ECodeForbidden, "this browser's key does not hold that name as a guest")
 
@@ -354,8 +375,12 @@ func (s *Service) postPassword(w http.ResponseWriter, r *http.Request) {
 	var err error
 	if me != nil {
 		// A signed-in account changes its password: the current one first, limited like a
-		// sign-in, so that a browser left open does not hand the account over.
+		// sign-in, so that a browser left open does not hand the account over. Its refusal
+		// names what was typed here: the form asks no name.
 		_, err = s.SignIn(ctx, me.Name, r.PostFormValue("current"), addr)
+		if errors.Is(err, ErrBadCredentials) {
+			err = errWrongCurrentPassword
+		}
 		if err == nil {
 			err = checkNewPassword(pw, confirm)
 		}
@@ -375,7 +400,13 @@ func (s *Service) postPassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.Info("password set", "user", u.ID, "was_signed_in", me != nil)
-	http.Redirect(w, r, "/", http.StatusSeeOther)
+	// Back to the chat, which says what was done (web/app.js): it landed there without a word,
+	// and whoever changed a password could not tell whether it had been.
+	done := "changed"
+	if me == nil {
+		done = "set"
+	}
+	http.Redirect(w, r, "/?password="+done, http.StatusSeeOther)
 }
 
 // convertGuest turns the guest holding name with key into an account with password pw: the

@@ -3,6 +3,7 @@ package accounts_test
 import (
 	"context"
 	"encoding/json"
+	"html"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -278,7 +279,7 @@ func TestWrongPasswordAndUnknownUserGetTheSameAnswer(t *testing.T) {
 	unknown := b.signIn("nobody", "correct horse")
 	lookalike := b.signIn("аnn", "wrong horse") // Cyrillic а: ann's name, by its key
 	for name, r := range map[string]response{"wrong password": wrong, "unknown user": unknown, "look-alike": lookalike} {
-		if r.status != http.StatusUnauthorized || !strings.Contains(r.body, "wrong name or password") {
+		if r.status != http.StatusUnauthorized || !strings.Contains(r.body, "Wrong name or password.") {
 			t.Errorf("%s: %d %q", name, r.status, r.body)
 		}
 		if strings.Contains(r.header.Get("Set-Cookie"), accounts.SessionCookie) {
@@ -316,7 +317,7 @@ func testLoginRateLimit(t *testing.T, start starter) {
 		if err != nil || secs < 1 || secs > 1000 {
 			t.Fatalf("%s: Retry-After %q", name, r.header.Get("Retry-After"))
 		}
-		if !strings.Contains(r.body, "too many attempts, try again in "+strconv.Itoa(secs)+" s") {
+		if !strings.Contains(r.body, "Too many attempts, try again in "+strconv.Itoa(secs)+" s.") {
 			t.Fatalf("%s: the page does not say how long to wait: %q", name, r.body)
 		}
 	}
@@ -576,6 +577,49 @@ func testChangePassword(t *testing.T, start starter) {
 	}
 	if r := fresh.signIn("ann", "battery staple"); r.status != http.StatusSeeOther {
 		t.Fatalf("the new password: %d", r.status)
+	}
+}
+
+// pageError is the error a page shows, as its reader sees it, or "" for none.
+func pageError(body string) string {
+	m := regexp.MustCompile(`<p class="error" role="alert" id="error">([^<]*)</p>`).FindStringSubmatch(body)
+	if m == nil {
+		return ""
+	}
+	return html.UnescapeString(m[1])
+}
+
+// The account pages' errors read as sentences, as the chat page's do: they showed the Go error
+// as worded for the command line ("wrong name or password", "the two passwords differ"). And a
+// wrong current password, on a form that asks no name, says which password is wrong: it said
+// "wrong name or password".
+func TestFormErrorsReadAsSentences(t *testing.T) {
+	s := start(t, accounts.Config{})
+	admin := addUser(t, s, "root", "admin", "correct horse")
+	addUser(t, s, "ann", "", "correct horse")
+
+	b := newBrowser(t, s, "10.0.0.1")
+	if got, want := pageError(b.signIn("ann", "wrong horse").body), "Wrong name or password."; got != want {
+		t.Errorf("a wrong password on the sign-in page: %q, want %q", got, want)
+	}
+	b.signIn("ann", "correct horse")
+	r := b.post("/account/password", url.Values{"current": {"wrong horse"}, "password": {"battery staple"}, "confirm": {"battery staple"}})
+	if got, want := pageError(r.body), "The current password is wrong."; r.status != http.StatusUnauthorized || got != want {
+		t.Errorf("a wrong current password: %d %q, want 401 %q", r.status, got, want)
+	}
+	r = b.post("/account/password", url.Values{"current": {"correct horse"}, "password": {"battery staple"}, "confirm": {"battery stapel"}})
+	if got, want := pageError(r.body), "The two passwords differ."; got != want {
+		t.Errorf("new passwords that differ: %q, want %q", got, want)
+	}
+
+	code, _, err := accounts.NewInvite(context.Background(), users(t, s), admin.ID, "member", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	invitee := newBrowser(t, s, "10.0.0.2")
+	r = invitee.post("/invite", url.Values{"code": {code}, "name": {"cy"}, "password": {"short"}, "confirm": {"short"}})
+	if got, want := pageError(r.body), "The password is too short: at least 8 characters."; got != want {
+		t.Errorf("a short password on the invite page: %q, want %q", got, want)
 	}
 }
 

@@ -118,6 +118,30 @@ func TestDirectMessageIsNeverCalledByItsID(t *testing.T) {
 	}
 }
 
+// A DM the page opens as it loads (a reload in it, or the way back from the account page to
+// the room the tab had in view) is named for its people in the message box too, once the room
+// list says who they are. The title followed the list, but the box kept what the page knew
+// before it: "Message Direct message", for a screen reader its label and the log's too.
+func TestDirectMessageOpenedOnLoadNamesItsPeopleInTheMessageBox(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{})
+	dialUser(t, srv, "bob") // bob exists, and stays out of the DM's page
+	ann := b.newUser("ann")
+	ann.open(srv.URL + "/#lobby")
+	ann.do("open New message", chromedp.Click(chromedp.CSS("#new-dm")))
+	ann.do("write to bob", chromeSendKeys("#dm-names", "bob"), pressEnter(chromedp.CSS("#dm-names")))
+	ann.waitFor("the DM in view under bob's name", `document.getElementById("room-title").textContent === "bob"`)
+
+	ann.do("reload in the DM", chromeReload())
+	ann.waitFor("the DM in view again under bob's name, live", exprLive+` && document.getElementById("room-title").textContent === "bob"`)
+	got := eval[[]string](ann, `[document.getElementById("composer-input").placeholder, document.getElementById("composer-label").textContent,
+		document.getElementById("messages").getAttribute("aria-label")]`)
+	want := []string{"Message bob", "Message bob", "Messages in bob"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("after a reload in the DM the message box and the log say %q, want %q", got, want)
+	}
+}
+
 // ann creates a private room from the room browser, with a topic; bob cannot join it; her
 // invitation reaches his page live, and joining from it lets him read and write there. The
 // invitation and his joining show in the room as notices, and the room is not in the directory.
@@ -309,6 +333,77 @@ func TestSignedOutElsewhereSaysSo(t *testing.T) {
 	}
 	ann.waitFor("the dialog saying so, with Sign in", `document.getElementById("signin-dialog").open && `+
 		`document.getElementById("signin-title").textContent === "You were signed out" && !document.getElementById("signin-go").hidden`)
+}
+
+// A password changed on the account page is said to be changed when the page comes back to the
+// chat, and the address it came back to loses what told it so (a reload says nothing again).
+// It came back to the chat without a word, and whoever had changed it could not tell whether
+// it had been.
+func TestPasswordChangeSaysSoBackInTheChat(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{Server: server.Config{Accounts: accounts.Config{Hash: accounts.TestHashParams}}})
+	addAccount(t, srv, "ann", "correct horse battery")
+	ann := b.newUser("ann")
+	ann.doWithin(3*waitTimeout, "open the sign-in page", chromedp.Navigate(srv.URL+"/signin"), waitVisibleAfterNavigation(chromedp.CSS("#password")))
+	ann.do("sign in",
+		typeInto("#name", "ann"),
+		typeInto("#password", "correct horse battery"),
+		pressEnter(chromedp.CSS("#password")),
+		waitVisibleAfterNavigation(chromedp.CSS("#composer-input")))
+	ann.waitFor("live under the account's name", exprLive+` && document.getElementById("me-name").textContent === "ann"`)
+
+	ann.do("follow Account", chromedp.Click(chromedp.CSS("#account-link")), waitVisibleAfterNavigation(chromedp.CSS("#current")))
+	ann.do("change the password",
+		typeInto("#current", "correct horse battery"),
+		typeInto("#password", "staple battery horse"),
+		typeInto("#confirm", "staple battery horse"),
+		pressEnter(chromedp.CSS("#confirm")),
+		waitVisibleAfterNavigation(chromedp.CSS("#composer-input")))
+	ann.waitFor("the notice saying so", `!document.getElementById("notice").hidden && document.getElementById("notice-text").textContent === "Your password is changed. Your other devices are signed out."`)
+	if got := eval[string](ann, `location.pathname + location.search`); got != "/" {
+		t.Errorf("the address after the change is %q, want /", got)
+	}
+}
+
+// The account pages put the focus where the typing goes, for a keyboard: an invite link's page
+// on the name (the code is filled in from the link; nothing had the focus, and the first Tab
+// went to the code), the invite page refused on the password, and the account page refused on
+// the current password (both had no focus at all).
+func TestAccountPagesFocusWhereTheTypingGoes(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{Server: server.Config{Accounts: accounts.Config{Hash: accounts.TestHashParams}}})
+	admin := addAccount(t, srv, "root", "correct horse battery")
+	code, _, err := accounts.NewInvite(context.Background(), srv.Store, admin.ID, "member", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const focused = `document.activeElement.id`
+	cy := b.newUser("cy")
+	cy.doWithin(3*waitTimeout, "open the invite link", chromedp.Navigate(srv.URL+"/invite#"+code), waitVisibleAfterNavigation(chromedp.CSS("#confirm")))
+	cy.waitFor("the code filled in, the focus on the name", `document.getElementById("code").value === `+js(code)+` && `+focused+` === "name"`)
+	cy.do("fill in passwords that differ",
+		typeInto("#name", "cy"),
+		typeInto("#password", "staple battery horse"),
+		typeInto("#confirm", "staple battery hose"),
+		pressEnter(chromedp.CSS("#confirm")),
+		waitVisibleAfterNavigation(chromedp.CSS("#error")))
+	// autofocus takes the focus as the page renders: waited for, not read at once.
+	cy.waitFor("the refusal, the focus on the password", `document.getElementById("error").textContent === "The two passwords differ." && `+focused+` === "password"`)
+	cy.do("fill in the same password twice",
+		typeInto("#password", "staple battery horse"),
+		typeInto("#confirm", "staple battery horse"),
+		pressEnter(chromedp.CSS("#confirm")),
+		waitVisibleAfterNavigation(chromedp.CSS("#composer-input")))
+	cy.waitFor("in the chat as cy", exprLive+` && document.getElementById("me-name").textContent === "cy"`)
+
+	cy.doWithin(3*waitTimeout, "open the account page", chromedp.Navigate(srv.URL+"/account"), waitVisibleAfterNavigation(chromedp.CSS("#current")))
+	cy.do("give a wrong current password",
+		typeInto("#current", "not my password"),
+		typeInto("#password", "horse battery staple"),
+		typeInto("#confirm", "horse battery staple"),
+		pressEnter(chromedp.CSS("#confirm")),
+		waitVisibleAfterNavigation(chromedp.CSS("#error")))
+	cy.waitFor("the refusal, the focus on the current password", `document.getElementById("error").textContent === "The current password is wrong." && `+focused+` === "current"`)
 }
 
 // On a server that lets only people with an account in (--auth accounts), a visitor who is

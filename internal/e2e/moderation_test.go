@@ -185,3 +185,47 @@ func TestModeratorIsNotOfferedToModerateAnAdmin(t *testing.T) {
 	admin.do("open the moderator's menu", chromedp.Click(chromedp.CSS(`#member-list [data-name="mod"] .mod-button`)))
 	admin.waitFor("mute offered to the admin", `!!document.querySelector('#mod-menu [data-action="mute"]')`)
 }
+
+// In a private room a kick leaves the member a member, who may come straight back (protocol.md,
+// Moderation): the owner's menu says so, beside "Take … out of the members", which ends that.
+// It offered "Remove bob from #plans…" and "They can join again right away", and the owner who
+// chose it believed bob out of the room while he could still read it.
+func TestKickFromAPrivateRoomSaysTheyStayAMember(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{})
+	bob := dialUser(t, srv, "bob")
+	ann := b.newUser("ann")
+	ann.open(srv.URL + "/#lobby")
+	ann.do("open the room browser", chromedp.Click(chromedp.CSS("#browse-rooms")))
+	ann.do("create a private room",
+		chromeSendKeys("#create-name", "plans"),
+		chromedp.Click(chromedp.CSS("#create-private")),
+		chromedp.Click(chromedp.CSS("#create-submit")))
+	ann.waitFor("plans in view, and its invite button", `document.getElementById("room-title").textContent === "#plans" && !document.getElementById("invite-button").hidden`)
+	ann.do("invite bob", chromedp.Click(chromedp.CSS("#invite-button")))
+	ann.do("type bob", chromeSendKeys("#invite-name", "bob"), pressEnter(chromedp.CSS("#invite-name")))
+	ann.waitFor("the invitation shown in the room", `Array.from(document.querySelectorAll("#message-list .room-notice"), e => e.textContent).some(t => t.startsWith("ann invited bob"))`)
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	if _, err := bob.conn.Join(ctx, "plans", nil, 0); err != nil {
+		t.Fatalf("bob: join plans: %v", err)
+	}
+	ann.waitFor("bob among the members", exprMembers+`.includes("bob")`)
+
+	ann.do("open bob's menu", chromedp.Click(chromedp.CSS(`#member-list [data-name="bob"] .mod-button`)))
+	items := eval[[]string](ann, `Array.from(document.querySelectorAll("#mod-menu [data-action=kick], #mod-menu [data-action=remove-member]"), e => e.textContent)`)
+	if want := []string{"Kick bob out of #plans for now…", "Take bob out of the members of #plans"}; strings.Join(items, "|") != strings.Join(want, "|") {
+		t.Errorf("the menu offers %q, want %q", items, want)
+	}
+	ann.do("choose the kick", chromedp.Click(chromedp.CSS(`#mod-menu [data-action="kick"]`)))
+	ann.waitFor("the kick dialog", `document.getElementById("mod-dialog").open`)
+	if got := eval[string](ann, `document.getElementById("mod-text").textContent`); !strings.HasPrefix(got, "They stay a member and can come back right away.") {
+		t.Errorf("the kick dialog says %q, want that bob stays a member", got)
+	}
+	ann.do("confirm", chromedp.Click(chromedp.CSS("#mod-confirm")))
+	ann.waitFor("the notice", `document.getElementById("notice-text").textContent === "bob is out of #plans for now. They are still a member, and may come back."`)
+	// As said: bob comes straight back.
+	if _, err := bob.conn.Join(ctx, "plans", nil, 0); err != nil {
+		t.Errorf("bob: join plans again after the kick: %v", err)
+	}
+}

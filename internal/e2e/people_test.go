@@ -225,3 +225,30 @@ func TestMemberPanelSaysPresenceIsUnknownWhileReconnecting(t *testing.T) {
 		exprMemberRows+`.startsWith("ann:online:|carol:online:/bob:offline:") && `+heading+` === "2 online"`)
 	saveShot(t, ann, "members-after-reconnecting.png")
 }
+
+// The member panel's heading counts who is online on a line under "Members": beside a private
+// room's + (and the scroll bar of a long list) the count wrapped there anyway, led by the dot
+// that had separated it ("· 1 online" under "Members").
+func TestMemberCountNeverStartsALineWithItsDot(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{})
+	ann := b.newUser("ann")
+	ann.open(srv.URL + "/#lobby")
+	ann.do("open the room browser", chromedp.Click(chromedp.CSS("#browse-rooms")))
+	ann.do("create a private room",
+		chromeSendKeys("#create-name", "plans"),
+		chromedp.Click(chromedp.CSS("#create-private")),
+		chromedp.Click(chromedp.CSS("#create-submit")))
+	ann.waitFor("plans in view, its + and its count", `document.getElementById("room-title").textContent === "#plans" && `+
+		`!document.getElementById("invite-button").hidden && document.getElementById("member-count").textContent === "1 online"`)
+	got := eval[string](ann, `(() => {
+		const h = document.getElementById("members-heading"), c = document.getElementById("member-count");
+		const dot = getComputedStyle(c, "::before").content.includes("·");
+		const ownLine = c.getBoundingClientRect().left - h.getBoundingClientRect().left < 2;
+		return (dot ? "dot" : "no dot") + ", " + (ownLine ? "own line" : "beside Members");
+	})()`)
+	if got == "dot, own line" {
+		t.Errorf("the member count starts its line with its dot (%s)", got)
+	}
+	saveShot(t, ann, "member-count.png")
+}

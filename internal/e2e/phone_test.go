@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -268,4 +269,61 @@ func TestNoKeyboardHintsOnATouchScreen(t *testing.T) {
 	ann.do("open the switcher", pressEnter(chromedp.CSS("#switcher-open")))
 	ann.waitFor("the switcher", `document.getElementById("switcher-input") === document.activeElement`)
 	check("the room switcher")
+}
+
+// On a phone the room list is a drawer out of sight: its button's badge says what waits in it.
+// An invitation to a private room raised nothing there (the badge counted unread messages
+// only), so it stayed unseen until the drawer happened to be opened; a mention showed in the
+// badge's ordinary colour, not in the red of its room's mention badge.
+func TestInvitationAndMentionShowOnThePhonesRoomsButton(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{})
+	bob := dialUser(t, srv, "bob", "lobby", "elsewhere")
+	ann := b.newUser("ann")
+	ann.atPhoneSize()
+	ann.open(srv.URL + "/#elsewhere")
+	ann.do("open lobby", chromeEval(`location.hash = "lobby"`))
+	ann.waitFor("lobby in view", `document.getElementById("room-title").textContent === "#lobby"`)
+	const badge = `document.getElementById("rooms-toggle-badge")`
+	if !eval[bool](ann, badge+`.hidden`) {
+		t.Errorf("the rooms button shows a badge with nothing waiting: %q", eval[string](ann, badge+`.textContent`))
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	if _, err := bob.conn.Create(ctx, "plans", "", true); err != nil {
+		t.Fatal(err)
+	}
+	if err := bob.conn.Invite(ctx, "plans", "ann", bob.nextID()); err != nil {
+		t.Fatal(err)
+	}
+	ann.waitFor("the invitation counted on the rooms button", `!`+badge+`.hidden && `+badge+`.textContent === "1" && `+
+		`document.getElementById("rooms-toggle").getAttribute("aria-label") === "Rooms: 1 invitation"`)
+	ann.do("open the rooms", pressEnter(chromedp.CSS("#rooms-toggle")))
+	// Pressed from the keyboard: a click at where the button is lands beside it while the drawer slides in.
+	ann.do("decline it", pressEnter(chromedp.CSS(`#invite-list [data-room="plans"] .invite-decline`)))
+	ann.waitFor("the badge gone with the invitation", badge+`.hidden && document.getElementById("invite-list").hidden`)
+
+	bob.say("elsewhere", "@ann a word over here")
+	ann.waitFor("the mention counted, in red", `!`+badge+`.hidden && `+badge+`.textContent === "1" && `+badge+`.classList.contains("mention") && `+
+		`getComputedStyle(`+badge+`).backgroundColor === getComputedStyle(document.querySelector(".room-list .mentions")).backgroundColor`)
+}
+
+// On a phone the header's room name gets the width the connection's state does not need: live,
+// the state is its green dot (its word kept for a screen reader), and "#team-lunch" is read
+// whole. The pill "● Live" cut it to "#team-l…" beside the bell, the magnifier and the members.
+func TestPhoneHeaderKeepsTheRoomsNameWhole(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{})
+	ann := b.newUser("ann")
+	ann.atPhoneSize()
+	ann.open(srv.URL + "/#team-lunch")
+	ann.waitFor("the room in view", `document.getElementById("room-title").textContent === "#team-lunch"`)
+	if cut := eval[int](ann, exprWiderThanItsBox("room-title")); cut > 0 {
+		t.Errorf("the room's name is cut by %d px in the phone's header", cut)
+	}
+	if got := eval[string](ann, `document.getElementById("conn-status").textContent`); got != "Live" {
+		t.Errorf("the status region says %q, want Live", got)
+	}
+	saveShot(t, ann, "phone-header.png")
 }

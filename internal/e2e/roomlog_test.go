@@ -314,6 +314,40 @@ func TestMentionHighlightAndNotification(t *testing.T) {
 	}
 }
 
+// A direct message reaches a hidden tab as a notification, as a mention does: the page showed
+// one for mentions only, so a DM written to someone looking at another tab went unnoticed,
+// though the server's notify level "mention" counts DMs as mentions.
+func TestDirectMessageNotifiesAHiddenTab(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{})
+	bob := dialUser(t, srv, "bob")
+	ann := b.newUser("ann")
+	ann.open(srv.URL + "/#lobby")
+	ann.do("open New message", chromedp.Click(chromedp.CSS("#new-dm")))
+	ann.do("write to bob", chromeSendKeys("#dm-names", "bob"), pressEnter(chromedp.CSS("#dm-names")))
+	ann.waitFor("the DM in view under bob's name", `document.getElementById("room-title").textContent === "bob"`)
+	dm := eval[string](ann, `location.hash.slice(1)`)
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	if _, err := bob.conn.Join(ctx, dm, nil, 0); err != nil {
+		t.Fatalf("bob: join the DM: %v", err)
+	}
+	ann.room("lobby")
+
+	// As in TestMentionHighlightAndNotification: a stand-in Notification, a hidden tab.
+	ann.do("hide the tab, allow notifications", chromeEval(`(() => {
+		window.shown = [];
+		window.Notification = class { constructor(title, opts) { window.shown.push(title + " — " + opts.body); } static get permission() { return "granted"; } };
+		Object.defineProperty(document, "visibilityState", { configurable: true, get: () => "hidden" });
+	})()`))
+	bob.say(dm, "are you free at three?")
+	// The page shows a notification as the message arrives (the client's messages event).
+	ann.waitFor("the message in the page", `Array.from(client.rooms.get(`+js(dm)+`).messages.values()).some(m => m.text === "are you free at three?")`)
+	if got := eval[[]string](ann, `window.shown`); strings.Join(got, "\n") != "bob wrote to you — are you free at three?" {
+		t.Errorf("notifications shown: %q, want one for the direct message", got)
+	}
+}
+
 // A page that was away while messages were edited, deleted, reacted to and replied to comes
 // back (rejoining with since) to the same view as a page that joins fresh.
 func TestRejoinCatchesUpWithChangesMadeWhileAway(t *testing.T) {

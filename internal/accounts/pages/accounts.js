@@ -2,7 +2,7 @@
 // Content-Security-Policy forbids inline script):
 //   - an admin's new invite link gets this page's origin in front of its path;
 //   - the invite page takes the code from the link's fragment (/invite#CODE), which the browser
-//     never sends to the server, and drops it from the address bar;
+//     never sends to the server, drops it from the address bar, and puts the focus on the name;
 //   - the account page's guest form takes the name and key this browser chats under from the
 //     chat page's storage (hubbub.name, hubbub.key), so the guest keeps its name and history.
 "use strict";
@@ -12,6 +12,10 @@ document.addEventListener("DOMContentLoaded", () => {
   if (code && location.hash.length > 1) {
     code.value = decodeURIComponent(location.hash.slice(1));
     history.replaceState(null, "", location.pathname);
+    // The code is filled in: the first thing to type is the name (a keyboard had to Tab past
+    // the code, which nothing had focused).
+    const name = document.getElementById("name");
+    if (name && !name.value) name.focus();
   }
   // An invite link is rendered as a path: the browser knows the address people reach it at.
   const link = document.querySelector("input[data-link]");
