@@ -145,7 +145,7 @@ func TestPlainMessagesGroupedWithResends(t *testing.T) {
 // TestPlainMessagesGroupedAboveTheFloor: one batch of plain messages, after a restore raised
 // the seq floor, to new rooms (several messages each, with a client id or without), to a room
 // with metadata alone, and to a room with entries: each room's first message goes through
-// the savepoint path, which numbers it floor + 1, and the room's
+// the savepoint path, which numbers it floor + 1 and reports it StoredFirst, and the room's
 // next messages of the batch are grouped after it; the room with entries goes on from its
 // own seq, the floor's seqs are counted as other_seqs, not messages, and the rooms' numbering
 // goes on from there.
@@ -172,15 +172,16 @@ func TestPlainMessagesGroupedAboveTheFloor(t *testing.T) {
 	sends := []struct {
 		room, id string
 		seq      uint64
+		first    bool
 	}{
-		{"a", "a1", 104},
-		{"old", "", 104}, // old's 3 + the gap + 1
-		{"a", "", 105},
-		{"meta", "m1", 104},
-		{"b", "", 104},
-		{"a", "a3", 106},
-		{"b", "b2", 105},
-		{"old", "o2", 105},
+		{"a", "a1", 104, true},
+		{"old", "", 104, false}, // old's 3 + the gap + 1
+		{"a", "", 105, false},
+		{"meta", "m1", 104, true},
+		{"b", "", 104, true},
+		{"a", "a3", 106, false},
+		{"b", "b2", 105, false},
+		{"old", "o2", 105, false},
 	}
 	var ms []hubbub.Entry
 	for i, sd := range sends {
@@ -193,9 +194,9 @@ func TestPlainMessagesGroupedAboveTheFloor(t *testing.T) {
 	}
 	for i, ch := range results {
 		res := <-ch
-		if res.err != nil || res.dup || res.msg.Seq != sends[i].seq {
-			t.Errorf("message %d to %s: seq %d, dup %v, %v; want seq %d",
-				i, sends[i].room, res.msg.Seq, res.dup, res.err, sends[i].seq)
+		if res.err != nil || res.dup || res.msg.Seq != sends[i].seq || res.first != sends[i].first {
+			t.Errorf("message %d to %s: seq %d, first %v, dup %v, %v; want seq %d, first %v",
+				i, sends[i].room, res.msg.Seq, res.first, res.dup, res.err, sends[i].seq, sends[i].first)
 		}
 	}
 	for _, want := range []struct {
@@ -216,9 +217,9 @@ func TestPlainMessagesGroupedAboveTheFloor(t *testing.T) {
 			t.Errorf("%s's row: last_seq %d, msgs %d, other_seqs %d; want %d, %d, %d", want.room, last, msgs, other,
 				want.last, want.msgs, want.otherSeqs)
 		}
-		m, _, _, err := s.Append(ctx, &hubbub.Entry{Room: want.room, From: "bob", Text: "after"})
-		if err != nil || m.Seq != uint64(want.last+1) {
-			t.Errorf("%s: the next message took seq %d (%v), want %d", want.room, m.Seq, err, want.last+1)
+		m, _, outcome, err := s.Append(ctx, &hubbub.Entry{Room: want.room, From: "bob", Text: "after"})
+		if err != nil || m.Seq != uint64(want.last+1) || outcome != hubbub.Stored {
+			t.Errorf("%s: the next message took seq %d, %v (%v), want %d, stored", want.room, m.Seq, outcome, err, want.last+1)
 		}
 	}
 }

@@ -160,28 +160,29 @@ func (w *writer) numbering(ctx context.Context, room string) (roomNumbering, err
 }
 
 // startLog returns seq, the seq a room's numbering (messageSeq, entrySeq) just gave an entry,
-// moved on by the seq floor in force (hubbub.Store.SkipSeqs) if it is the room's first (1):
-// the room's row is then moved on by the floor too, in the open transaction (the savepoint of
-// the append), its last_seq and its other_seqs, since the floor's seqs hold no message, as
-// SkipSeqs moves a room. Every first entry of a room that Append stores comes here, a plain
-// message's too (appendPlain): this is the one place the floor is applied to a room. The
-// floor is read from the file each time, which is rare, so that every Store on the file,
-// and every process, numbers from the floor the file holds, whoever raised it.
-func (w *writer) startLog(ctx context.Context, room string, seq int64) (int64, error) {
+// and whether the entry begins the room's log: the first (seq 1) is numbered above the seq
+// floor in force (hubbub.Store.SkipSeqs), and the room's row is moved on by the floor too, in
+// the open transaction (the savepoint of the append), its last_seq and its other_seqs, since
+// the floor's seqs hold no message, as SkipSeqs moves a room. Every first entry of a room
+// that Append stores comes here, a plain message's too (appendPlain): this is the one place
+// the floor is applied to a room. The floor is read from the file each time, which is rare,
+// so that every Store on the file, and every process, numbers from the floor the file
+// holds, whoever raised it.
+func (w *writer) startLog(ctx context.Context, room string, seq int64) (int64, bool, error) {
 	if seq != 1 {
-		return seq, nil
+		return seq, false, nil
 	}
 	var floor int64
 	if err := w.stmts.seqFloor.QueryRowContext(ctx).Scan(&floor); err != nil {
-		return 0, fmt.Errorf("read the seq floor: %w", err)
+		return 0, false, fmt.Errorf("read the seq floor: %w", err)
 	}
 	if floor == 0 {
-		return seq, nil
+		return seq, true, nil
 	}
 	if _, err := w.stmts.raiseSeq.ExecContext(ctx, room, floor); err != nil {
-		return 0, fmt.Errorf("the seq floor: %w", err)
+		return 0, false, fmt.Errorf("the seq floor: %w", err)
 	}
-	return floor + 1, nil
+	return floor + 1, true, nil
 }
 
 // isConstraint reports whether err is SQLite refusing a row for a constraint
