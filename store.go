@@ -229,7 +229,7 @@ const (
 	// floor + 1 (1 before any restore). The room may have come into being with it.
 	StoredFirst
 	// Duplicate: nothing was stored; the entry returned is the one that holds the
-	// ClientID, or the delete that made a tombstone deleted again.
+	// ClientID, or, for a delete of a tombstone, the delete that made it.
 	Duplicate
 )
 
