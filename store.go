@@ -3,6 +3,7 @@ package hubbub
 import (
 	"context"
 	"errors"
+	"strconv"
 	"time"
 )
 
@@ -29,6 +30,13 @@ import (
 //     whatever the entries' kinds. Seqs are never reused, not even after retention. The first
 //     entry of a room that holds none yet (a new room, or one with metadata alone, CreateRoom's
 //     joins included) is numbered the store's seq floor + 1: 1 until SkipSeqs raised the floor.
+//   - Append's outcome is StoredFirst for the entry it stored as the first of its room's log
+//     (numbered the seq floor + 1, in a room that held no entry), Stored for any other entry
+//     it stored, and Duplicate when it stored nothing (a resend, below): at most one Append
+//     of a room reports StoredFirst, however many run at once, and none if CreateRoom's joins
+//     began the log. The caller learns so that the room may have just come into being (the
+//     hub counts it toward its cap of stored rooms) without knowing the floor, which another
+//     node's SkipSeqs may have raised since it started.
 //   - Append assigns ID (unique) and Time (the store's clock, UTC, millisecond precision).
 //   - Append reads e.User, the actor's user id, and keys by it what belongs to the actor:
 //     idempotency, authorship, reactions. From is only the name the actor had at the time, for
@@ -36,7 +44,7 @@ import (
 //     before users existed were migrated, so that it is keyed by its name.
 //   - If e.ClientID is not empty and an entry with the same Room, User and ClientID is already
 //     stored (of any kind), Append stores nothing and returns that entry (as Since would return
-//     it) with duplicate set to true: two users who both send "c-1" in one room both have their
+//     it) with the outcome Duplicate: two users who both send "c-1" in one room both have their
 //     entry stored, and a user who renamed still finds the entry sent under the old name. This
 //     holds before any check below: a resend after the target changed still returns the first
 //     outcome.
@@ -59,7 +67,7 @@ import (
 //     MentionRoom, its revisions, and the same of the edits of it (nothing of what the message
 //     said stays), and marks it Deleted; its reactions, ReplyTo, ReplyCount and EditedAt stay.
 //     Deleting a tombstone (when e.From may) stores nothing and returns the delete entry that
-//     made it, with duplicate true, so that only one of several deletes tells the members.
+//     made it, with the outcome Duplicate, so that only one of several deletes tells the members.
 //   - A reaction (KindReaction) needs Target to be a message of the room that is not deleted
 //     (ECodeNotFound). It toggles e.User's reaction e.Emoji on the message (a user holds a
 //     reaction across a change of name): Added reports whether it was added or removed, Count
@@ -126,12 +134,13 @@ type Store interface {
 	// reaction Added and Count. handover is the entry the store appended itself right after
 	// it, in its transaction, to keep the room an owner (Entry.Auto; RoomStore says when),
 	// nil if none: the caller announces both, and needs no read of the log to learn of it.
-	// For a duplicate it is the handover that followed the first outcome, if any. Append
-	// does not change *e, and it does not keep e after it returns; the entries it returns are
-	// new ones, the caller's. They are pointers because an Entry is ~400 bytes: copied by
-	// value at each step of a send's path, it pushed the goroutine handling a socket past its
-	// first stack (docs/benchmarks/ingress.md).
-	Append(ctx context.Context, e *Entry) (stored, handover *Entry, duplicate bool, err error)
+	// For a duplicate it is the handover that followed the first outcome, if any. outcome
+	// says whether the entry was stored, as its room's first or not, or was a duplicate
+	// (AppendOutcome). Append does not change *e, and it does not keep e after it returns;
+	// the entries it returns are new ones, the caller's. They are pointers because an Entry
+	// is ~400 bytes: copied by value at each step of a send's path, it pushed the goroutine
+	// handling a socket past its first stack (docs/benchmarks/ingress.md).
+	Append(ctx context.Context, e *Entry) (stored, handover *Entry, outcome AppendOutcome, err error)
 	// Since returns up to limit entries of room with Seq > after, oldest first.
 	Since(ctx context.Context, room string, after uint64, limit int) ([]Entry, error)
 	// Before returns the up to limit newest messages of room with Seq < before, oldest first,
@@ -204,6 +213,37 @@ type Generations struct {
 	Users    uint64
 	Commands uint64
 	Rooms    uint64
+}
+
+// AppendOutcome is what Store.Append did with an entry it did not refuse. It is not part of
+// the entry (Entry travels between nodes and to clients; this is the appending caller's
+// alone), and the zero value, Stored, is the common case.
+type AppendOutcome uint8
+
+// The outcomes of Store.Append.
+const (
+	// Stored: the entry was stored, numbered after the room's last entry.
+	Stored AppendOutcome = iota
+	// StoredFirst: the entry was stored as the first of its room's log: the room held no
+	// entry before it (a new room, or one with metadata alone), and it is numbered the seq
+	// floor + 1 (1 before any restore). The room may have come into being with it.
+	StoredFirst
+	// Duplicate: nothing was stored; the entry returned is the one that holds the
+	// ClientID, or, for a delete of a tombstone, the delete that made it.
+	Duplicate
+)
+
+// String names the outcome, for logs and tests.
+func (o AppendOutcome) String() string {
+	switch o {
+	case Stored:
+		return "stored"
+	case StoredFirst:
+		return "stored first"
+	case Duplicate:
+		return "duplicate"
+	}
+	return "AppendOutcome(" + strconv.Itoa(int(o)) + ")"
 }
 
 // RoomInfo is a room as the Store knows it.

@@ -394,8 +394,7 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 		return err
 	}
 	defer store.Close()
-	restored, servingAttrs := lastRestore(ctx, store, log)
-	f.hub.SeqFloor = restored.Floor // a room's first entry is numbered above it
+	servingAttrs := restoredAttrs(ctx, store, log)
 	// The broker calls back into the hub on reconnect, and the hub needs the broker: resync
 	// goes through a variable set once both exist.
 	var resync atomic.Pointer[hub.Hub]
@@ -628,22 +627,22 @@ func spareProcessor(procs int, env string) int {
 	return procs
 }
 
-// lastRestore reads the latest restore hubbub restore recorded in the store
-// (hubbub.Store.LastRestore), with the attributes the "hubbub serving" line adds for it: when
-// it ran, its gap, and the seq floor new rooms number from, so that an operator reading the
-// log of any node learns that the numbering jumped, and why a new room's first seq is not 1.
-// Nothing for a store never restored; a failed read is a warning, as the server serves
-// without it (the hub then counts new rooms toward --max-stored-rooms when it next counts).
-func lastRestore(ctx context.Context, store hubbub.Store, log *slog.Logger) (hubbub.Restore, []any) {
+// restoredAttrs are the attributes the "hubbub serving" line adds for a store that hubbub
+// restore prepared (hubbub.Store.LastRestore): when the latest restore ran, its gap, and the
+// seq floor new rooms number from, so that an operator reading the log of any node learns
+// that the numbering jumped, and why a new room's first seq is not 1. None for a store never
+// restored; a failed read is a warning, as the server serves without it (nothing else reads
+// the floor: the store numbers from it, and tells the hub which entry began a room).
+func restoredAttrs(ctx context.Context, store hubbub.Store, log *slog.Logger) []any {
 	r, found, err := store.LastRestore(ctx)
 	if err != nil {
 		log.Warn("could not read the store's last restore", "err", err)
-		return hubbub.Restore{}, nil
+		return nil
 	}
 	if !found {
-		return hubbub.Restore{}, nil
+		return nil
 	}
-	return r, []any{"restored", r.At.Format(time.RFC3339), "seq_gap", r.Gap, "seq_floor", r.Floor}
+	return []any{"restored", r.At.Format(time.RFC3339), "seq_gap", r.Gap, "seq_floor", r.Floor}
 }
 
 func storeName(f *serveFlags) string {

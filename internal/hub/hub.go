@@ -67,11 +67,6 @@ type Config struct {
 	// DefaultMaxStoredRooms): past it, a room that does not exist yet is refused with
 	// ECodeLimit, however it would be made (a join, a creation, a first message). See roomCap.
 	MaxStoredRooms int
-	// SeqFloor is the store's seq floor (hubbub.Store.LastRestore, which hubbub serve reads at
-	// start; 0 for a store never restored): a room's first entry is numbered SeqFloor + 1,
-	// and the hub counts a room made by its first entry toward MaxStoredRooms when it sees
-	// that seq. It changes only while no server runs (hubbub restore refuses one).
-	SeqFloor uint64
 	// MaxMembers is how many connections one room holds (default 10000).
 	MaxMembers int
 	// GapWait is how long a room waits for a missing seq before reading it from the Store
@@ -497,8 +492,9 @@ func (h *Hub) Send(ctx context.Context, e *hubbub.Entry) (*hubbub.Entry, bool, e
 		return nil, false, err
 	}
 	start := h.cfg.Metrics.Now()
-	stored, handover, dup, err := h.store.Append(ctx, e)
+	stored, handover, outcome, err := h.store.Append(ctx, e)
 	h.cfg.Metrics.StoreAppend(start)
+	dup := outcome == hubbub.Duplicate
 	var refused *hubbub.Error
 	if errors.As(err, &refused) {
 		return nil, false, err
@@ -515,11 +511,10 @@ func (h *Hub) Send(ctx context.Context, e *hubbub.Entry) (*hubbub.Entry, bool, e
 	if stored.IsMessage() {
 		h.cfg.Metrics.MessageIn()
 	}
-	if (stored.Seq == 1 || stored.Seq == h.cfg.SeqFloor+1) && !dup {
-		// The room's first entry (above the seq floor after a restore): the room may have
-		// come into being just now (a public room a join made is counted twice, and so is
-		// the entry after the seq floor of a room that had entries, which only makes the
-		// next count come sooner).
+	if outcome == hubbub.StoredFirst {
+		// The room's first entry, whatever seq the store's floor gave it: the room may have
+		// come into being just now (a public room a join made is counted twice, which only
+		// makes the next count come sooner).
 		h.capped.stored(stored.Room, true)
 	}
 	if !dup && h.cfg.Appended != nil {

@@ -174,6 +174,9 @@ func (p *plan) apply(e hubbub.Entry) result {
 			return res
 		}
 	}
+	// An entry stored in a room at seq 0 is its first: take numbers it above the seq floor
+	// (a handover take numbers after it is never one).
+	first := p.last[e.Room] == 0
 	var res result
 	switch e.Kind {
 	case hubbub.KindMessage:
@@ -185,8 +188,11 @@ func (p *plan) apply(e hubbub.Entry) result {
 	default:
 		res = p.change(e)
 	}
-	if res.err == nil && !res.dup && e.ClientID != "" {
-		p.remember(res.msg)
+	if res.err == nil && !res.dup {
+		res.first = first
+		if e.ClientID != "" {
+			p.remember(res.msg)
+		}
 	}
 	return res
 }

@@ -49,7 +49,8 @@ func TestBatchOfFiles(t *testing.T) {
 					t.Errorf("Append: %v", err)
 					return
 				}
-				again, _, dup, err := s.Append(ctx, &m) // a resend: the first outcome
+				again, _, outcome, err := s.Append(ctx, &m) // a resend: the first outcome
+				dup := outcome == hubbub.Duplicate
 				if err != nil || !dup || again.Seq != got.Seq || len(again.Attachments) != 2 {
 					t.Errorf("resend: %+v, %v, %v", again, dup, err)
 				}

@@ -255,13 +255,14 @@ func ensureDurableCommit(ctx context.Context, conn *pgx.Conn) (raised bool, err 
 // reach a batch. A change the contract refuses (no such message, not the sender's, too many
 // reactions) returns its *hubbub.Error and takes no seq. handover is the entry appended
 // after e to keep its room an owner (plan.member), or for a resend the one that followed the
-// first outcome.
-func (s *Store) Append(ctx context.Context, in *hubbub.Entry) (stored, handover *hubbub.Entry, dup bool, err error) {
+// first outcome. The outcome is StoredFirst for the entry plan.take numbered as its room's
+// first.
+func (s *Store) Append(ctx context.Context, in *hubbub.Entry) (stored, handover *hubbub.Entry, outcome hubbub.AppendOutcome, err error) {
 	if err := s.guard.Begin(ctx, sqlstore.OpAppend); err != nil {
-		return nil, nil, false, err
+		return nil, nil, 0, err
 	}
 	if err := sqlstore.CheckAppend(in); err != nil {
-		return nil, nil, false, s.guard.Wrap(sqlstore.OpAppend, err)
+		return nil, nil, 0, s.guard.Wrap(sqlstore.OpAppend, err)
 	}
 	e := sqlstore.Stored(in)
 	if e.User == "" { // an actor without a user id is keyed by name, as entries before users were
@@ -279,14 +280,14 @@ func (s *Store) Append(ctx context.Context, in *hubbub.Entry) (stored, handover 
 	}
 	for _, f := range fields {
 		if !textFits(f.value) {
-			return nil, nil, false, s.guard.Wrap(sqlstore.OpAppend, fmt.Errorf("the %s is not valid UTF-8 without NUL bytes", f.name))
+			return nil, nil, 0, s.guard.Wrap(sqlstore.OpAppend, fmt.Errorf("the %s is not valid UTF-8 without NUL bytes", f.name))
 		}
 	}
 	res := s.w.do(ctx, &request{msg: e})
 	if res.err != nil {
-		return nil, nil, false, s.guard.Wrap(sqlstore.OpAppend, res.err)
+		return nil, nil, 0, s.guard.Wrap(sqlstore.OpAppend, res.err)
 	}
-	return &res.msg, res.handover, res.dup, nil
+	return &res.msg, res.handover, sqlstore.Outcome(res.dup, res.first), nil
 }
 
 // textFits reports whether PostgreSQL's text can hold v: valid UTF-8 (the database's

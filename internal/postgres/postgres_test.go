@@ -96,7 +96,8 @@ func TestTwoNodesClientIDRace(t *testing.T) {
 		for _, s := range nodes {
 			for range racersPerNode {
 				wg.Go(func() {
-					m, _, dup, err := s.Append(t.Context(), &msg)
+					m, _, outcome, err := s.Append(t.Context(), &msg)
+					dup := outcome == hubbub.Duplicate
 					if err != nil {
 						t.Errorf("key %d: %v", k, err)
 						return
@@ -152,7 +153,8 @@ func TestClientIDRaceRetried(t *testing.T) {
 				VALUES ('r', 1000, 'sneaked-in', 'k', 'alice', 'alice', 'sneaked in', now())`)
 		}
 	}
-	m, _, dup, err := s.Append(ctx, &hubbub.Entry{Room: "r", From: "alice", ClientID: "k", Text: "mine"})
+	m, _, outcome, err := s.Append(ctx, &hubbub.Entry{Room: "r", From: "alice", ClientID: "k", Text: "mine"})
+	dup := outcome == hubbub.Duplicate
 	if err != nil {
 		t.Fatal(err)
 	}

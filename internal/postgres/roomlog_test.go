@@ -22,7 +22,8 @@ import (
 // appendOK appends e and fails t unless it was stored as a new entry.
 func appendOK(t *testing.T, s hubbub.Store, e hubbub.Entry) hubbub.Entry {
 	t.Helper()
-	got, _, dup, err := s.Append(t.Context(), &e)
+	got, _, outcome, err := s.Append(t.Context(), &e)
+	dup := outcome == hubbub.Duplicate
 	if err != nil || dup {
 		t.Fatalf("Append(%+v) = %+v, dup %v, %v", e, got, dup, err)
 	}
@@ -131,7 +132,8 @@ func TestEditsDeletesRevisions(t *testing.T) {
 	}
 
 	d := appendOK(t, s, hubbub.Entry{Room: "r", From: "alice", Kind: hubbub.KindDelete, Target: m.Seq, ClientID: "d1"})
-	again, _, dup, err := s.Append(ctx, &hubbub.Entry{Room: "r", From: "mod", Kind: hubbub.KindDelete, Target: m.Seq, Moderator: true})
+	again, _, outcome, err := s.Append(ctx, &hubbub.Entry{Room: "r", From: "mod", Kind: hubbub.KindDelete, Target: m.Seq, Moderator: true})
+	dup := outcome == hubbub.Duplicate
 	if err != nil || !dup || !reflect.DeepEqual(*again, d) {
 		t.Errorf("second delete = %+v, dup %v, %v; want the first %+v as a duplicate", again, dup, err, d)
 	}
@@ -323,14 +325,16 @@ func TestIdempotentChanges(t *testing.T) {
 		{Room: "r", From: "alice", ClientID: "d", Kind: hubbub.KindDelete, Target: m.Seq},
 	} {
 		first := appendOK(t, s, e)
-		again, _, dup, err := s.Append(ctx, &e)
+		again, _, outcome, err := s.Append(ctx, &e)
+		dup := outcome == hubbub.Duplicate
 		if err != nil || !dup || !reflect.DeepEqual(*again, first) {
 			t.Errorf("resend of %s = %+v, dup %v, %v; want %+v", e.Kind, again, dup, err, first)
 		}
 	}
 	// The message's resend returns it in its current state, as Since does; an edit reusing
 	// its key returns it too.
-	again, _, dup, err := s.Append(ctx, &hubbub.Entry{Room: "r", From: "alice", ClientID: "m", Kind: hubbub.KindEdit, Target: m.Seq, Text: "z"})
+	again, _, outcome, err := s.Append(ctx, &hubbub.Entry{Room: "r", From: "alice", ClientID: "m", Kind: hubbub.KindEdit, Target: m.Seq, Text: "z"})
+	dup := outcome == hubbub.Duplicate
 	if cur := message(t, s, "r", m.Seq); err != nil || !dup || !reflect.DeepEqual(*again, cur) {
 		t.Errorf("edit with the message's key = %+v, dup %v, %v; want the message %+v", again, dup, err, cur)
 	}
@@ -406,8 +410,8 @@ func TestMigrateFromMessagesOnly(t *testing.T) {
 	if m := old[2]; !m.Deleted || m.Text != "" {
 		t.Errorf("old tombstone 5 = %+v", m)
 	}
-	if _, _, dup, err := s.Append(ctx, &hubbub.Entry{Room: "old", From: "alice", ClientID: "k3", Text: "again"}); err != nil || !dup {
-		t.Errorf("resend of an old message's key: dup %v, %v", dup, err)
+	if _, _, outcome, err := s.Append(ctx, &hubbub.Entry{Room: "old", From: "alice", ClientID: "k3", Text: "again"}); err != nil || outcome != hubbub.Duplicate {
+		t.Errorf("resend of an old message's key: %v, %v", outcome, err)
 	}
 	ed := appendOK(t, s, hubbub.Entry{Room: "old", From: "alice", Kind: hubbub.KindEdit, Target: 3, Text: "3!"})
 	re := appendOK(t, s, react("old", "bob", 4, "👍"))
@@ -478,7 +482,8 @@ func TestTombstoneBeforeTheLog(t *testing.T) {
 	if revs, found, err := s.Revisions(ctx, "r", m.Seq); err != nil || !found || revs != nil {
 		t.Errorf("Revisions = %+v, %v, %v; want found and none", revs, found, err)
 	}
-	d, _, dup, err := s.Append(ctx, &hubbub.Entry{Room: "r", From: "alice", Kind: hubbub.KindDelete, Target: m.Seq})
+	d, _, outcome, err := s.Append(ctx, &hubbub.Entry{Room: "r", From: "alice", Kind: hubbub.KindDelete, Target: m.Seq})
+	dup := outcome == hubbub.Duplicate
 	if err != nil || !dup || d.Seq != 0 || d.Kind != hubbub.KindDelete || d.Target != m.Seq {
 		t.Errorf("delete entry of the tombstone = %+v, dup %v, %v; want a duplicate without a seq", d, dup, err)
 	}

@@ -30,7 +30,9 @@ type result struct {
 	// another member owner (plan.member), nil if none: the outbox gets it after msg.
 	handover *hubbub.Entry
 	dup      bool
-	err      error
+	// first is set when msg is the first entry of its room's log (plan.apply).
+	first bool
+	err   error
 }
 
 // writer runs Options.Writers goroutines (those of q) that take appends off the queue,

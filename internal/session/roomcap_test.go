@@ -93,6 +93,37 @@ func TestStoredRoomsAreCapped(t *testing.T) {
 	}
 }
 
+// After a restore a room's first entry is numbered above the seq floor, and the floor may
+// have been raised after this node started: by a restore another node's operator ran on the
+// shared store. The store says which entry began a room's log, so the node still counts the
+// room an anonymous sender's first message made toward the cap at once, as it counts a
+// room's seq 1. The hub took seq 1, or the floor + 1 of a floor read at start, for a room's
+// first entry: here it took neither (the floor came after), and let a join of a third name
+// past a cap of 2 until its next count, a second on.
+func TestRoomMadeAboveAFloorRaisedWhileServingIsCounted(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{Hub: hub.Config{MaxStoredRooms: 2}})
+	ann := servertest.DialJSON(t, s, "ann")
+	ann.Await("rooms")
+	if r, err := s.Store.SkipSeqs(t.Context(), 10); err != nil || r.Floor != 10 {
+		t.Fatalf("SkipSeqs(10) of the running node's store: %+v, %v; want floor 10", r, err)
+	}
+	if f := ann.Join("r1", nil); f.Type() != "joined" {
+		t.Fatalf("ann's join of r1 below the cap: %v", f)
+	}
+	anon := servertest.DialJSON(t, s, "")
+	anon.Send(servertest.Frame{"type": "hello", "name": "zed"})
+	anon.Await("welcome")
+	if f := anon.Join("r2", nil); f.Type() != "joined" {
+		t.Fatalf("an anonymous join of r2 below the cap: %v", f)
+	}
+	if f := anon.Say("r2", "c1", "the first message stores r2"); f.Num("seq") != 11 {
+		t.Fatalf("the first message of r2: %v, want seq 11, above the floor of 10", f)
+	}
+	if f := ann.Join("r3", nil); f.Type() != "error" || f.Str("code") != "limit" {
+		t.Errorf("ann's join of r3 with two rooms stored and a cap of 2: %v, want refused with limit", f)
+	}
+}
+
 // A read position is stored only for a room that exists: one for a made-up name (a client
 // marking read rooms it never joined) is not_found, as a notify level's is, so neither grows
 // the store past what the room cap bounds. A room that exists may be marked read without a

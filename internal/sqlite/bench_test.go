@@ -3,6 +3,7 @@ package sqlite
 import (
 	"fmt"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 
 	"hubbub"
@@ -21,6 +22,31 @@ func BenchmarkAppend(b *testing.B) {
 func BenchmarkAppendParallel(b *testing.B) {
 	s, _ := openTest(b, Options{})
 	storetest.BenchmarkAppendParallel(b, s, s.w.batches.Load)
+}
+
+// BenchmarkAppendNewRooms measures appends that are each the first message of a new room, 64
+// appenders at once: the batches hold nothing else, and each goes through the savepoint path
+// that numbers a room's first entry (appendPlain, startLog), where other plain messages are
+// grouped (appendPlains). It is the worst case of that path, once in a room's life.
+func BenchmarkAppendNewRooms(b *testing.B) {
+	s, _ := openTest(b, Options{})
+	var next atomic.Int64
+	b.SetParallelism(64)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			room := fmt.Sprint("new-", next.Add(1))
+			if _, _, _, err := s.Append(b.Context(), &hubbub.Entry{Room: room, From: "alice", Text: "a first message"}); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "appends/s")
+	if n := s.w.batches.Load(); n > 0 {
+		b.ReportMetric(float64(b.N)/float64(n), "appends/commit")
+	}
 }
 
 // BenchmarkMyRooms measures a user's room list at connect: 50 rooms, each with 10,000

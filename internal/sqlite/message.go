@@ -20,7 +20,7 @@ func (w *writer) appendMessage(ctx context.Context, m hubbub.Entry) result {
 	if err := w.stmts.messageSeq.QueryRowContext(ctx, m.Room).Scan(&seq, &ord); err != nil {
 		return result{err: w.roomKeyTaken(ctx, m.Room, fmt.Errorf("next seq: %w", err))}
 	}
-	seq, err := w.startLog(ctx, m.Room, seq)
+	seq, first, err := w.startLog(ctx, m.Room, seq)
 	if err != nil {
 		return result{err: err}
 	}
@@ -43,7 +43,7 @@ func (w *writer) appendMessage(ctx context.Context, m hubbub.Entry) result {
 			return result{err: err}
 		}
 	}
-	return result{msg: m}
+	return result{msg: m, first: first}
 }
 
 // replyArg is a reply's parent as stored: a seq no message can have (beyond the signed

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -114,13 +113,7 @@ func chunkRows(rest int) int {
 type plainRoom struct {
 	before roomNumbering
 	added  int64
-	// floor is the seq floor the room's first entry is numbered above (writer.floor), for a
-	// room with no entry before the group; 0 for the others.
-	floor int64
 }
-
-// first is the seq before the room's first in the group.
-func (pr *plainRoom) first() int64 { return pr.before.last + pr.floor }
 
 // appendPlains stores the plain messages of reqs (each request's res.msg, the entry as it
 // is to be stored, without its seq) in the open transaction, and leaves each outcome in its
@@ -132,51 +125,31 @@ func (w *writer) appendPlains(ctx context.Context, reqs []*request) {
 	}
 	// Number the group from the rooms' numbering as it stands; w.seqs is moved on only once
 	// the group is in, so that the one-at-a-time fallback starts from the same place. A
-	// message to a room with no row whose key a room holds, stored or new in the group, is
-	// refused and left out (roomkey.go).
+	// room's first entry is appended on its own, here and now, as appendPlain does; the
+	// room's later messages of the group are then numbered from its row.
 	rooms := make(map[string]*plainRoom)
-	var claims map[string]string
-	floor := int64(-1) // read once, for the group's first new room
 	group := make([]*request, 0, len(reqs))
 	for _, r := range reqs {
 		m := &r.res.msg
 		pr := rooms[m.Room]
 		if pr == nil {
-			cur, ok := w.seqs.get(m.Room)
-			if !ok {
-				err := w.stmts.roomSeq.QueryRowContext(ctx, m.Room).Scan(&cur.last, &cur.msgs)
-				if errors.Is(err, sql.ErrNoRows) {
-					if claims == nil {
-						claims = make(map[string]string)
-					}
-					if err = w.newRoom(ctx, m.Room, claims); isRefusal(err) {
-						r.res = result{err: err}
-						continue
-					}
-				}
-				if err != nil {
-					w.broken = fmt.Errorf("next seq: %w", err)
+			cur, err := w.numbering(ctx, m.Room)
+			if err != nil {
+				setErr(reqs, err)
+				return
+			}
+			if cur.last == 0 {
+				if r.res = w.appendOne(ctx, *m); w.broken != nil {
 					setErr(reqs, w.broken)
 					return
 				}
-				w.seqs.put(m.Room, cur)
+				continue
 			}
 			pr = &plainRoom{before: cur}
-			if cur.last == 0 {
-				if floor < 0 {
-					var err error
-					if floor, err = w.floor(ctx); err != nil {
-						w.broken = err
-						setErr(reqs, w.broken)
-						return
-					}
-				}
-				pr.floor = floor
-			}
 			rooms[m.Room] = pr
 		}
 		pr.added++
-		m.Seq = uint64(pr.first() + pr.added)
+		m.Seq = uint64(pr.before.last + pr.added)
 		group = append(group, r)
 	}
 	if !w.insertPlains(ctx, group, rooms) {
@@ -198,7 +171,7 @@ func (w *writer) appendPlains(ctx context.Context, reqs []*request) {
 		return
 	}
 	for room, pr := range rooms {
-		w.seqs.put(room, roomNumbering{last: pr.first() + pr.added, msgs: pr.before.msgs + pr.added})
+		w.seqs.put(room, roomNumbering{last: pr.before.last + pr.added, msgs: pr.before.msgs + pr.added})
 	}
 }
 
@@ -220,7 +193,7 @@ func (w *writer) insertPlains(ctx context.Context, reqs []*request, rooms map[st
 		args = args[:0]
 		for _, r := range sorted[done : done+n] {
 			m := &r.res.msg
-			ord := rooms[m.Room].before.msgs + int64(m.Seq) - rooms[m.Room].first()
+			ord := rooms[m.Room].before.msgs + int64(m.Seq) - rooms[m.Room].before.last
 			args = append(args, m.Room, int64(m.Seq), m.ID, m.ClientID, m.From, m.Text, m.Time.UnixMilli(), m.User, ord, m.Bot)
 		}
 		res, err := st.ExecContext(ctx, args...)
@@ -268,17 +241,6 @@ func (w *writer) insertPlains(ctx context.Context, reqs []*request, rooms map[st
 			return false
 		}
 		done += n
-	}
-	// A room's first entries were numbered above the seq floor: its row takes the floor on
-	// (startLog), a statement for each such room, which is rare (the plain statements stay
-	// those of every other group).
-	for _, room := range names {
-		if f := rooms[room].floor; f > 0 {
-			if _, err := w.stmts.raiseSeq.ExecContext(ctx, room, f); err != nil {
-				w.broken = fmt.Errorf("%w: the seq floor: %w", errBatchBroken, err)
-				return false
-			}
-		}
 	}
 	return true
 }

@@ -141,3 +141,85 @@ func TestPlainMessagesGroupedWithResends(t *testing.T) {
 		t.Errorf("the next message took seq %d (%v), want 6", m.Seq, err)
 	}
 }
+
+// TestPlainMessagesGroupedAboveTheFloor: one batch of plain messages, after a restore raised
+// the seq floor, to new rooms (several messages each, with a client id or without), to a room
+// with metadata alone, and to a room with entries: each room's first message goes through
+// the savepoint path, which numbers it floor + 1 and reports it StoredFirst, and the room's
+// next messages of the batch are grouped after it; the room with entries goes on from its
+// own seq, the floor's seqs are counted as other_seqs, not messages, and the rooms' numbering
+// goes on from there.
+func TestPlainMessagesGroupedAboveTheFloor(t *testing.T) {
+	s, path := openTest(t, Options{})
+	ctx := t.Context()
+	ann, err := s.ClaimGuest(ctx, "ann", "key-ann")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.JoinRoom(ctx, "meta", ann.ID); err != nil { // metadata, no entry
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		if _, _, _, err := s.Append(ctx, &hubbub.Entry{Room: "old", From: "alice", Text: fmt.Sprint("o", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, err := s.SkipSeqs(ctx, 100)
+	if err != nil || r.Floor != 103 {
+		t.Fatalf("SkipSeqs(100) = %+v, %v; want floor 103", r, err)
+	}
+	release, first := blockWriter(t, s, path, "other")
+	sends := []struct {
+		room, id string
+		seq      uint64
+		first    bool
+	}{
+		{"a", "a1", 104, true},
+		{"old", "", 104, false}, // old's 3 + the gap + 1
+		{"a", "", 105, false},
+		{"meta", "m1", 104, true},
+		{"b", "", 104, true},
+		{"a", "a3", 106, false},
+		{"b", "b2", 105, false},
+		{"old", "o2", 105, false},
+	}
+	var ms []hubbub.Entry
+	for i, sd := range sends {
+		ms = append(ms, hubbub.Entry{Room: sd.room, From: "alice", ClientID: sd.id, Text: fmt.Sprint("m", i)})
+	}
+	results := queueInOrder(t, s, ms)
+	release()
+	if res := <-first; res.err != nil {
+		t.Fatal(res.err)
+	}
+	for i, ch := range results {
+		res := <-ch
+		if res.err != nil || res.dup || res.msg.Seq != sends[i].seq || res.first != sends[i].first {
+			t.Errorf("message %d to %s: seq %d, first %v, dup %v, %v; want seq %d, first %v",
+				i, sends[i].room, res.msg.Seq, res.first, res.dup, res.err, sends[i].seq, sends[i].first)
+		}
+	}
+	for _, want := range []struct {
+		room                  string
+		last, msgs, otherSeqs int64
+	}{
+		{"a", 106, 3, 103},
+		{"b", 105, 2, 103},
+		{"meta", 104, 1, 103},
+		{"old", 105, 5, 100},
+	} {
+		var last, msgs, other int64
+		if err := s.rdb.QueryRowContext(ctx, `SELECT last_seq, msgs, other_seqs FROM rooms WHERE name = ?`, want.room).
+			Scan(&last, &msgs, &other); err != nil {
+			t.Fatal(err)
+		}
+		if last != want.last || msgs != want.msgs || other != want.otherSeqs {
+			t.Errorf("%s's row: last_seq %d, msgs %d, other_seqs %d; want %d, %d, %d", want.room, last, msgs, other,
+				want.last, want.msgs, want.otherSeqs)
+		}
+		m, _, outcome, err := s.Append(ctx, &hubbub.Entry{Room: want.room, From: "bob", Text: "after"})
+		if err != nil || m.Seq != uint64(want.last+1) || outcome != hubbub.Stored {
+			t.Errorf("%s: the next message took seq %d, %v (%v), want %d, stored", want.room, m.Seq, outcome, err, want.last+1)
+		}
+	}
+}

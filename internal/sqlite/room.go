@@ -230,7 +230,7 @@ func (w *writer) appendRoomChange(ctx context.Context, e hubbub.Entry, asGiven b
 	if err := w.stmts.entrySeq.QueryRowContext(ctx, e.Room).Scan(&seq); err != nil {
 		return result{err: w.roomKeyTaken(ctx, e.Room, fmt.Errorf("next seq: %w", err))}
 	}
-	seq, err := w.startLog(ctx, e.Room, seq)
+	seq, first, err := w.startLog(ctx, e.Room, seq)
 	if err != nil {
 		return result{err: err}
 	}
@@ -251,9 +251,9 @@ func (w *writer) appendRoomChange(ctx context.Context, e hubbub.Entry, asGiven b
 		if err != nil {
 			return result{err: err}
 		}
-		return result{msg: e, handover: &h}
+		return result{msg: e, handover: &h, first: first}
 	}
-	return result{msg: e}
+	return result{msg: e, first: first}
 }
 
 // keepOwner is sqlstore.KeepOwner of member change e, reading the room on the writer.

@@ -87,8 +87,8 @@ func TestMemberChanges(t *testing.T) {
 	keyed := memberChange("p", ann, bob, hubbub.MemberRole, hubbub.RoomOwner)
 	keyed.ClientID = "r-1"
 	role := add(t, s, keyed)
-	if again, _, dup, err := s.Append(ctx, &keyed); err != nil || !dup || !reflect.DeepEqual(*again, role) {
-		t.Errorf("a resent role change = %+v, dup %v, %v; want %+v", again, dup, err, role)
+	if again, _, outcome, err := s.Append(ctx, &keyed); err != nil || outcome != hubbub.Duplicate || !reflect.DeepEqual(*again, role) {
+		t.Errorf("a resent role change = %+v, %v, %v; want %+v", again, outcome, err, role)
 	}
 	if m, found, err := s.Membership(ctx, "p", bob.ID); err != nil || !found || m.Role != hubbub.RoomOwner || m.Invited || m.Name != "bob" {
 		t.Errorf("bob's membership = %+v, %v, %v", m, found, err)

@@ -19,10 +19,9 @@ import (
 // lock for its whole transaction, so the refusal it reads is the truth until it commits.
 //
 // A plain message's numbering comes after its row is in, where a failure would cost the whole
-// batch (appendPlain), and a group of them is numbered by one statement at the end
-// (appendPlains): so a plain message to a room with no row asks first (newRoom), and a group
-// claims each new room's key for itself, so that two spellings in one batch go as they would
-// one after the other.
+// batch (appendPlain), so a plain message never makes a room: the first entry of a room goes
+// through appendOne, whose numbering statement meets rooms_key as every other kind's does, in
+// the batch's order, so two spellings in one batch go as they would one after the other.
 
 // keyRefusal returns the refusal of room, a room with no row yet, when another room holds its
 // key; nil when none does; or the error of the read.
@@ -36,24 +35,6 @@ func (w *writer) keyRefusal(ctx context.Context, room string) error {
 		return fmt.Errorf("read the room's key: %w", err)
 	}
 	return hubbub.RoomCase(room, holder)
-}
-
-// newRoom checks that room, which has no row yet, may be made: that neither a stored room nor
-// another room new in the same group (claims: each key a group of plain messages took, by the
-// name that took it; nil outside a group) holds its key. It records room's claim, and returns
-// the refusal, or the error of the read.
-func (w *writer) newRoom(ctx context.Context, room string, claims map[string]string) error {
-	key := hubbub.RoomKey(room)
-	if by, ok := claims[key]; ok && by != room {
-		return hubbub.RoomCase(room, by)
-	}
-	if err := w.keyRefusal(ctx, room); err != nil {
-		return err
-	}
-	if claims != nil {
-		claims[key] = room
-	}
-	return nil
 }
 
 // roomKeyTaken returns err, the failure of a statement that may have added room's row, as the
@@ -72,10 +53,4 @@ func (w *writer) roomKeyTaken(ctx context.Context, room string, err error) error
 func isRoomKeyConflict(err error) bool {
 	var coded interface{ Code() int }
 	return errors.As(err, &coded) && coded.Code() == sqliteConstraintUnique && strings.Contains(err.Error(), "rooms_key")
-}
-
-// isRefusal reports whether err is a refusal (a *hubbub.Error) rather than a failure.
-func isRefusal(err error) bool {
-	var refused *hubbub.Error
-	return errors.As(err, &refused)
 }

@@ -18,7 +18,8 @@ import (
 // add appends e and fails t unless it was stored as a new entry.
 func add(t *testing.T, s *Store, e hubbub.Entry) hubbub.Entry {
 	t.Helper()
-	got, _, dup, err := s.Append(t.Context(), &e)
+	got, _, outcome, err := s.Append(t.Context(), &e)
+	dup := outcome == hubbub.Duplicate
 	if err != nil || dup {
 		t.Fatalf("Append(%+v) = %+v, dup %v, %v; want a new entry", e, got, dup, err)
 	}
@@ -32,7 +33,8 @@ func refused(t *testing.T, s *Store, e hubbub.Entry, code string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, _, dup, err := s.Append(t.Context(), &e)
+	got, _, outcome, err := s.Append(t.Context(), &e)
+	dup := outcome == hubbub.Duplicate
 	if hubbub.ErrorCode(err) != code {
 		t.Fatalf("Append(%+v) = %+v, dup %v, %v; want a %s error", e, got, dup, err, code)
 	}
@@ -152,7 +154,8 @@ func TestDeleteEmptiesEveryText(t *testing.T) {
 	assertNoText(t, path, "secret")
 	s = openAt(t, path, Options{})
 
-	again, _, dup, err := s.Append(ctx, new(del("r", "alice", m.Seq, false)))
+	again, _, outcome, err := s.Append(ctx, new(del("r", "alice", m.Seq, false)))
+	dup := outcome == hubbub.Duplicate
 	if err != nil || !dup || !reflect.DeepEqual(*again, d) {
 		t.Errorf("second delete = %+v, dup %v, %v; want the first %+v", again, dup, err, d)
 	}
@@ -310,7 +313,8 @@ func TestResendEveryKind(t *testing.T) {
 		{withID(text("r", "bob", "a message"), "x1"), re},                                   // another kind
 		{withID(react("r", "alice", reply.Seq, "🎉"), "m1"), message(t, s, "r", p.Seq)},      // a message, as it is now
 	} {
-		got, _, dup, err := s.Append(ctx, &c.send)
+		got, _, outcome, err := s.Append(ctx, &c.send)
+		dup := outcome == hubbub.Duplicate
 		if err != nil || !dup || !reflect.DeepEqual(*got, c.want) {
 			t.Errorf("resend %+v = %+v, dup %v, %v; want %+v", c.send, got, dup, err, c.want)
 		}

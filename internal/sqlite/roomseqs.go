@@ -84,7 +84,8 @@ func (w *writer) checkRoomSeqs(ctx context.Context) (kept bool, err error) {
 
 // isPlain reports whether m is a message whose append is one insert and the room's
 // numbering, nothing else: no reply to count, no mention to index, no file to attach, and
-// no webhook to write an event for. Such an append needs no savepoint (see appendPlain).
+// no webhook to write an event for. Such an append needs no savepoint (see appendPlain),
+// unless it is its room's first entry, which appendPlain hands to appendOne.
 func (w *writer) isPlain(m hubbub.Entry) bool {
 	return m.Kind == hubbub.KindMessage && m.ReplyTo == 0 && m.Mentions == nil && !m.MentionRoom &&
 		len(m.Attachments) == 0 && !w.hooks.Any()
@@ -103,34 +104,22 @@ var errBatchBroken = errors.New("the room's numbering could not be written after
 // without its numbering, and SQLite may have rolled the transaction back already, so the
 // batch rolls back as a whole (an I/O error or a full disk, which would fail the commit
 // anyway).
+//
+// The first entry of a room (one with no row yet, or at seq 0: metadata alone) goes through
+// appendOne instead, as any other kind of entry does: startLog numbers it above the seq
+// floor, and the numbering statement meets the key another room may hold (roomkey.go). That
+// is once in a room's life, and costs more than a plain message (a savepoint, and the
+// numbering read back): in a batch of nothing but first messages, when they were grouped
+// here, each took ~1.7× as long (BenchmarkAppendNewRooms on one CPU: 85 against 50 µs).
 func (w *writer) appendPlain(ctx context.Context, m hubbub.Entry) result {
-	cur, ok := w.seqs.get(m.Room)
-	if !ok {
-		err := w.stmts.roomSeq.QueryRowContext(ctx, m.Room).Scan(&cur.last, &cur.msgs)
-		if errors.Is(err, sql.ErrNoRows) {
-			// A new room: its key may be another room's (roomkey.go).
-			if err = w.newRoom(ctx, m.Room, nil); isRefusal(err) {
-				return result{err: err}
-			}
-		}
-		if err != nil {
-			// As a failed insert: SQLite may have rolled the transaction back.
-			w.broken = fmt.Errorf("next seq: %w", err)
-			return result{err: w.broken}
-		}
-		w.seqs.put(m.Room, cur)
+	cur, err := w.numbering(ctx, m.Room)
+	if err != nil {
+		return result{err: err}
 	}
-	// The room's first entry is numbered above the seq floor, which its row takes on once
-	// the message is in (startLog).
-	var floor int64
 	if cur.last == 0 {
-		var err error
-		if floor, err = w.floor(ctx); err != nil {
-			w.broken = err
-			return result{err: w.broken}
-		}
+		return w.appendOne(ctx, m)
 	}
-	m.Seq = uint64(cur.last + floor + 1)
+	m.Seq = uint64(cur.last + 1)
 	res, inserted := w.insertMessage(ctx, m, int64(m.Seq), cur.msgs+1)
 	if !inserted {
 		if res.err != nil && !res.dup {
@@ -148,45 +137,53 @@ func (w *writer) appendPlain(ctx context.Context, m hubbub.Entry) result {
 		w.broken = fmt.Errorf("%w: %w", errBatchBroken, err)
 		return result{err: w.broken}
 	}
-	if floor > 0 {
-		if _, err := w.stmts.raiseSeq.ExecContext(ctx, m.Room, floor); err != nil {
-			w.seqs.forget(m.Room)
-			w.broken = fmt.Errorf("%w: the seq floor: %w", errBatchBroken, err)
-			return result{err: w.broken}
-		}
-	}
-	w.seqs.put(m.Room, roomNumbering{last: cur.last + floor + 1, msgs: cur.msgs + 1})
+	w.seqs.put(m.Room, roomNumbering{last: cur.last + 1, msgs: cur.msgs + 1})
 	return res
 }
 
-// floor reads the seq floor in force (hubbub.Store.SkipSeqs): the first entry of a room is
-// numbered floor + 1. It is read in the open transaction each time a room's first entry is
-// numbered, which is rare, so that every Store on the file, and every process, numbers from
-// the floor the file holds, whoever raised it.
-func (w *writer) floor(ctx context.Context) (int64, error) {
-	var floor int64
-	if err := w.stmts.seqFloor.QueryRowContext(ctx).Scan(&floor); err != nil {
-		return 0, fmt.Errorf("read the seq floor: %w", err)
+// numbering returns room's numbering, from what the writer holds or else from the room's row
+// (none: zero), which it then holds if the room has entries. If the row cannot be read it
+// sets w.broken, as a failed insert does: SQLite may have rolled the transaction back.
+func (w *writer) numbering(ctx context.Context, room string) (roomNumbering, error) {
+	if cur, ok := w.seqs.get(room); ok {
+		return cur, nil
 	}
-	return floor, nil
+	var cur roomNumbering
+	err := w.stmts.roomSeq.QueryRowContext(ctx, room).Scan(&cur.last, &cur.msgs)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		w.broken = fmt.Errorf("next seq: %w", err)
+		return roomNumbering{}, w.broken
+	}
+	if cur.last > 0 {
+		w.seqs.put(room, cur)
+	}
+	return cur, nil
 }
 
 // startLog returns seq, the seq a room's numbering (messageSeq, entrySeq) just gave an entry,
-// moved on by the seq floor if it is the room's first (1): the room's row is then moved on by
-// the floor too, in the open transaction (the savepoint of the append), its last_seq and its
-// other_seqs, since the floor's seqs hold no message, as SkipSeqs moves a room.
-func (w *writer) startLog(ctx context.Context, room string, seq int64) (int64, error) {
+// and whether the entry begins the room's log: the first (seq 1) is numbered above the seq
+// floor in force (hubbub.Store.SkipSeqs), and the room's row is moved on by the floor too, in
+// the open transaction (the savepoint of the append), its last_seq and its other_seqs, since
+// the floor's seqs hold no message, as SkipSeqs moves a room. Every first entry of a room
+// that Append stores comes here, a plain message's too (appendPlain): this is the one place
+// the floor is applied to a room. The floor is read from the file each time, which is rare,
+// so that every Store on the file, and every process, numbers from the floor the file
+// holds, whoever raised it.
+func (w *writer) startLog(ctx context.Context, room string, seq int64) (int64, bool, error) {
 	if seq != 1 {
-		return seq, nil
+		return seq, false, nil
 	}
-	floor, err := w.floor(ctx)
-	if err != nil || floor == 0 {
-		return seq, err
+	var floor int64
+	if err := w.stmts.seqFloor.QueryRowContext(ctx).Scan(&floor); err != nil {
+		return 0, false, fmt.Errorf("read the seq floor: %w", err)
+	}
+	if floor == 0 {
+		return seq, true, nil
 	}
 	if _, err := w.stmts.raiseSeq.ExecContext(ctx, room, floor); err != nil {
-		return 0, fmt.Errorf("the seq floor: %w", err)
+		return 0, false, fmt.Errorf("the seq floor: %w", err)
 	}
-	return floor + 1, nil
+	return floor + 1, true, nil
 }
 
 // isConstraint reports whether err is SQLite refusing a row for a constraint

@@ -20,7 +20,8 @@ func TestRoomSeqsTwoStores(t *testing.T) {
 	stores := []*Store{openAt(t, path, Options{}), openAt(t, path, Options{})}
 	for i := range 6 {
 		s := stores[i%2]
-		m, _, dup, err := s.Append(ctx, &hubbub.Entry{Room: "r", From: "alice", ClientID: fmt.Sprint("c", i), Text: "hi"})
+		m, _, outcome, err := s.Append(ctx, &hubbub.Entry{Room: "r", From: "alice", ClientID: fmt.Sprint("c", i), Text: "hi"})
+		dup := outcome == hubbub.Duplicate
 		if err != nil || dup || m.Seq != uint64(i+1) {
 			t.Fatalf("append %d on store %d = seq %d, dup %v, %v; want seq %d", i, i%2, m.Seq, dup, err, i+1)
 		}
@@ -41,15 +42,16 @@ func TestRoomSeqsAfterOtherWrites(t *testing.T) {
 	appendPlain := func(id string) hubbub.Entry {
 		t.Helper()
 		want++
-		m, _, dup, err := s.Append(ctx, &hubbub.Entry{Room: "r", From: "alice", ClientID: id, Text: "hi " + id})
+		m, _, outcome, err := s.Append(ctx, &hubbub.Entry{Room: "r", From: "alice", ClientID: id, Text: "hi " + id})
+		dup := outcome == hubbub.Duplicate
 		if err != nil || dup || m.Seq != want {
 			t.Fatalf("append %s = seq %d, dup %v, %v; want seq %d", id, m.Seq, dup, err, want)
 		}
 		return *m
 	}
 	first := appendPlain("a")
-	if m, _, dup, err := s.Append(ctx, &hubbub.Entry{Room: "r", From: "alice", ClientID: "a", Text: "again"}); err != nil || !dup || m.Seq != first.Seq {
-		t.Fatalf("resend = seq %d, dup %v, %v; want the first (seq %d)", m.Seq, dup, err, first.Seq)
+	if m, _, outcome, err := s.Append(ctx, &hubbub.Entry{Room: "r", From: "alice", ClientID: "a", Text: "again"}); err != nil || outcome != hubbub.Duplicate || m.Seq != first.Seq {
+		t.Fatalf("resend = seq %d, %v, %v; want the first (seq %d)", m.Seq, outcome, err, first.Seq)
 	}
 	appendPlain("b")
 	want++

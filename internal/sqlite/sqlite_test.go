@@ -56,7 +56,8 @@ func TestReopen(t *testing.T) {
 	if len(got) != 3 || !reflect.DeepEqual(got[0], stored[2]) || !reflect.DeepEqual(got[2], stored[4]) {
 		t.Errorf("after reopen read %+v, want %+v", got, stored[2:])
 	}
-	m, _, dup, err := s.Append(ctx, &hubbub.Entry{Room: "r", From: "alice", ClientID: "e", Text: "retry"})
+	m, _, outcome, err := s.Append(ctx, &hubbub.Entry{Room: "r", From: "alice", ClientID: "e", Text: "retry"})
+	dup := outcome == hubbub.Duplicate
 	if err != nil || !dup || !reflect.DeepEqual(*m, stored[4]) {
 		t.Errorf("retry after reopen = %+v, dup %v, %v; want the stored %+v", m, dup, err, stored[4])
 	}

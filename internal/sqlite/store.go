@@ -186,20 +186,21 @@ func describe(err error) error {
 // change the contract refuses (no such message, not the sender's, too many reactions) fails
 // with a *hubbub.Error and takes no seq. handover is the entry appended after m to keep its
 // room an owner (appendRoomChange), or for a resend the one that followed the first outcome.
-func (s *Store) Append(ctx context.Context, m *hubbub.Entry) (stored, handover *hubbub.Entry, dup bool, err error) {
+// The outcome is StoredFirst for the entry startLog numbered as its room's first.
+func (s *Store) Append(ctx context.Context, m *hubbub.Entry) (stored, handover *hubbub.Entry, outcome hubbub.AppendOutcome, err error) {
 	if err := s.guard.Begin(ctx, sqlstore.OpAppend); err != nil {
-		return nil, nil, false, err
+		return nil, nil, 0, err
 	}
 	if err := sqlstore.CheckAppend(m); err != nil {
-		return nil, nil, false, s.guard.Wrap(sqlstore.OpAppend, err)
+		return nil, nil, 0, s.guard.Wrap(sqlstore.OpAppend, err)
 	}
 	// The request is the one allocation of an append: the stored entry returned is its
 	// result's (writer.do).
 	res := s.w.do(ctx, &request{msg: m})
 	if res.err != nil {
-		return nil, nil, false, s.guard.Wrap(sqlstore.OpAppend, res.err)
+		return nil, nil, 0, s.guard.Wrap(sqlstore.OpAppend, res.err)
 	}
-	return &res.msg, res.handover, res.dup, nil
+	return &res.msg, res.handover, sqlstore.Outcome(res.dup, res.first), nil
 }
 
 // Prune deletes what Options.Retention no longer keeps and returns how many messages went.

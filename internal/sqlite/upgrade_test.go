@@ -63,8 +63,8 @@ func TestUpgradeFromMessagesOnly(t *testing.T) {
 	if !reflect.DeepEqual(before[0], three) || before[0].Time.UnixMilli() != 1700000000003 || !before[1].Deleted {
 		t.Errorf("old messages read %+v", before)
 	}
-	if got, _, dup, err := s.Append(ctx, &hubbub.Entry{Room: "r", From: "alice", ClientID: "c5", Text: "resent"}); err != nil || !dup || got.Seq != 5 {
-		t.Errorf("resend of an old message = %+v, dup %v, %v", got, dup, err)
+	if got, _, outcome, err := s.Append(ctx, &hubbub.Entry{Room: "r", From: "alice", ClientID: "c5", Text: "resent"}); err != nil || outcome != hubbub.Duplicate || got.Seq != 5 {
+		t.Errorf("resend of an old message = %+v, %v, %v", got, outcome, err)
 	}
 	// every kind on old messages
 	e := add(t, s, edit("r", "alice", 3, "three, edited"))
@@ -77,8 +77,8 @@ func TestUpgradeFromMessagesOnly(t *testing.T) {
 		t.Errorf("Revisions of an old message = %+v", revs)
 	}
 	// a tombstone from before the log has no delete entry: a delete of it is a duplicate
-	if got, _, dup, err := s.Append(ctx, new(del("r", "bob", 4, false))); err != nil || !dup || got.Seq != 0 {
-		t.Errorf("delete of an old tombstone = %+v, dup %v, %v; want an unnumbered duplicate", got, dup, err)
+	if got, _, outcome, err := s.Append(ctx, new(del("r", "bob", 4, false))); err != nil || outcome != hubbub.Duplicate || got.Seq != 0 {
+		t.Errorf("delete of an old tombstone = %+v, %v, %v; want an unnumbered duplicate", got, outcome, err)
 	}
 	// the migration counted the old messages: 5 now in "r", MaxPerRoom 3 removes 3 and 4
 	if n, err := s.Prune(ctx); err != nil || n != 2 {
@@ -187,11 +187,11 @@ func TestUpgradeToUsers(t *testing.T) {
 		t.Fatalf("the old log = %+v, %v", old, err)
 	}
 	// keyed by the name as a user id: a resend, an edit, the reaction's toggle
-	if got, _, dup, err := s.Append(ctx, &hubbub.Entry{Room: "r", From: "alice", ClientID: "c1", Text: "again"}); err != nil || !dup || got.Seq != 1 {
-		t.Errorf("resend of an old message = %+v, dup %v, %v", got, dup, err)
+	if got, _, outcome, err := s.Append(ctx, &hubbub.Entry{Room: "r", From: "alice", ClientID: "c1", Text: "again"}); err != nil || outcome != hubbub.Duplicate || got.Seq != 1 {
+		t.Errorf("resend of an old message = %+v, %v, %v", got, outcome, err)
 	}
-	if got, _, dup, err := s.Append(ctx, &hubbub.Entry{Room: "r", From: "bob", User: "bob", ClientID: "c3", Kind: hubbub.KindReaction, Target: 1, Emoji: "👍"}); err != nil || !dup || got.Seq != 3 {
-		t.Errorf("resend of an old reaction = %+v, dup %v, %v", got, dup, err)
+	if got, _, outcome, err := s.Append(ctx, &hubbub.Entry{Room: "r", From: "bob", User: "bob", ClientID: "c3", Kind: hubbub.KindReaction, Target: 1, Emoji: "👍"}); err != nil || outcome != hubbub.Duplicate || got.Seq != 3 {
+		t.Errorf("resend of an old reaction = %+v, %v, %v", got, outcome, err)
 	}
 	if keys, err := s.ReactedBy(ctx, "r", "bob", 1, 5); err != nil || len(keys) != 1 || keys[0].Seq != 1 {
 		t.Errorf("ReactedBy(bob) = %+v, %v", keys, err)

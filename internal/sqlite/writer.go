@@ -36,8 +36,10 @@ type result struct {
 	// another member owner (appendRoomChange), nil if none: the outbox gets it after msg.
 	handover *hubbub.Entry
 	dup      bool
-	removed  int64
-	err      error
+	// first is set when msg is the first entry of its room's log (startLog numbered it).
+	first   bool
+	removed int64
+	err     error
 }
 
 // writer owns the one write connection. A single goroutine of q takes requests off the

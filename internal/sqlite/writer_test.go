@@ -60,9 +60,9 @@ func appendAsync(ctx context.Context, s *Store, m hubbub.Entry) <-chan result {
 	ch := make(chan result, 1)
 	go func() {
 		var r result
-		got, _, dup, err := s.Append(ctx, &m)
+		got, _, outcome, err := s.Append(ctx, &m)
 		if err == nil {
-			r.msg, r.dup = *got, dup
+			r.msg, r.dup, r.first = *got, outcome == hubbub.Duplicate, outcome == hubbub.StoredFirst
 		}
 		r.err = err
 		ch <- r

@@ -35,6 +35,18 @@ func CheckAppend(e *hubbub.Entry) error {
 	return nil
 }
 
+// Outcome is hubbub.Store.Append's outcome of an append its store found a duplicate (dup),
+// or stored as the first entry of its room's log (first).
+func Outcome(dup, first bool) hubbub.AppendOutcome {
+	switch {
+	case dup:
+		return hubbub.Duplicate
+	case first:
+		return hubbub.StoredFirst
+	}
+	return hubbub.Stored
+}
+
 // Seqs are uint64 in hubbub and signed 64-bit integers in both databases, so no stored seq
 // exceeds math.MaxInt64. The functions below turn a method's arguments into its query's, and
 // report ok false when no message can match, so that the method answers without a query.

@@ -167,29 +167,32 @@ func checkStored(t testing.TB, what string, read, want []hubbub.Entry) {
 // It holds every append of the suite to the contract's "Append does not change *e": a change
 // is an error of its own, which no test expects; and to what a handover may be (appendAll).
 func appendValue(ctx context.Context, s hubbub.Store, e hubbub.Entry) (hubbub.Entry, bool, error) {
-	got, _, dup, err := appendAll(ctx, s, e)
-	return got, dup, err
+	got, _, outcome, err := appendAll(ctx, s, e)
+	return got, outcome == hubbub.Duplicate, err
 }
 
-// appendAll is appendValue that returns the handover Append returned beside the entry too,
-// which it holds to the contract: only a member change has one, the Auto role entry of its
-// room numbered right after it.
-func appendAll(ctx context.Context, s hubbub.Store, e hubbub.Entry) (stored hubbub.Entry, handover *hubbub.Entry, dup bool, err error) {
+// appendAll is appendValue that returns the handover and the outcome Append returned beside
+// the entry too, which it holds to the contract: only a member change has a handover, the
+// Auto role entry of its room numbered right after it; an outcome is one of the three.
+func appendAll(ctx context.Context, s hubbub.Store, e hubbub.Entry) (stored hubbub.Entry, handover *hubbub.Entry, outcome hubbub.AppendOutcome, err error) {
 	in := e
 	in.Mentions, in.Attachments, in.Reactions = slices.Clone(e.Mentions), slices.Clone(e.Attachments), slices.Clone(e.Reactions)
-	got, h, dup, err := s.Append(ctx, &e)
+	got, h, outcome, err := s.Append(ctx, &e)
 	if !reflect.DeepEqual(e, in) {
-		return hubbub.Entry{}, nil, false, fmt.Errorf("storetest: Append changed the caller's entry %+v into %+v", in, e)
+		return hubbub.Entry{}, nil, 0, fmt.Errorf("storetest: Append changed the caller's entry %+v into %+v", in, e)
 	}
 	if err != nil {
-		return hubbub.Entry{}, nil, false, err
+		return hubbub.Entry{}, nil, 0, err
 	}
 	if got == &e || h == &e {
-		return hubbub.Entry{}, nil, false, fmt.Errorf("storetest: Append returned the caller's entry as a stored one")
+		return hubbub.Entry{}, nil, 0, fmt.Errorf("storetest: Append returned the caller's entry as a stored one")
 	}
 	if h != nil && (got.Kind != hubbub.KindMember || !h.Auto || h.Kind != hubbub.KindMember || h.Action != hubbub.MemberRole ||
 		h.Room != got.Room || h.Seq != got.Seq+1) {
-		return hubbub.Entry{}, nil, false, fmt.Errorf("storetest: Append of %+v returned %+v as its handover, which is none", *got, *h)
+		return hubbub.Entry{}, nil, 0, fmt.Errorf("storetest: Append of %+v returned %+v as its handover, which is none", *got, *h)
 	}
-	return *got, h, dup, nil
+	if outcome != hubbub.Stored && outcome != hubbub.StoredFirst && outcome != hubbub.Duplicate {
+		return hubbub.Entry{}, nil, 0, fmt.Errorf("storetest: Append of %+v returned the outcome %v, which is none", *got, outcome)
+	}
+	return *got, h, outcome, nil
 }

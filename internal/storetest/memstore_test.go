@@ -68,7 +68,8 @@ type sanctionKey struct {
 
 // memRoom is one room: its log, and the state of each message beside it.
 type memRoom struct {
-	last uint64 // the highest seq ever assigned
+	last  uint64 // the highest seq ever assigned
+	first uint64 // the seq of the room's first entry (0: none yet)
 	// entries is the log, ascending by seq. A message's entry holds the message's current
 	// text, mentions, Deleted and EditedAt; the rest of its state is in state.
 	entries []hubbub.Entry
@@ -229,12 +230,37 @@ func (s *memStore) refuse(r *memRoom, err *hubbub.Error) (hubbub.Entry, bool, er
 	return hubbub.Entry{}, false, err
 }
 
-func (s *memStore) Append(ctx context.Context, in *hubbub.Entry) (*hubbub.Entry, *hubbub.Entry, bool, error) {
+func (s *memStore) Append(ctx context.Context, in *hubbub.Entry) (*hubbub.Entry, *hubbub.Entry, hubbub.AppendOutcome, error) {
 	got, dup, err := s.appendEntry(ctx, *in)
 	if err != nil {
-		return nil, nil, false, err
+		return nil, nil, 0, err
 	}
-	return &got, s.handoverAfter(got, dup), dup, nil
+	return &got, s.handoverAfter(got, dup), s.outcome(got, dup), nil
+}
+
+// outcome is Append's outcome for got: StoredFirst if it is its room's first entry. Bugs:
+// "firstfloor" takes only seq 1 for a room's first entry, as the hub once did, and not one
+// above the seq floor; "firstdup" reports a resend of a room's first entry as StoredFirst
+// again; "firstnone" never reports StoredFirst.
+func (s *memStore) outcome(got hubbub.Entry, dup bool) hubbub.AppendOutcome {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	first := got.Seq == s.room(got.Room).first
+	switch s.bug {
+	case "firstfloor":
+		first = got.Seq == 1
+	case "firstnone":
+		first = false
+	case "firstdup":
+		dup = false
+	}
+	switch {
+	case dup:
+		return hubbub.Duplicate
+	case first:
+		return hubbub.StoredFirst
+	}
+	return hubbub.Stored
 }
 
 // handoverAfter returns the handover stored right after e (the Auto entry numbered next), if
@@ -437,6 +463,9 @@ func (s *memStore) store(r *memRoom, m hubbub.Entry) hubbub.Entry {
 	}
 	m.Seq = last + 1
 	r.last = m.Seq
+	if r.first == 0 {
+		r.first = m.Seq
+	}
 	if s.bug == "torn" { // LastSeq moves before the entry is readable
 		s.mu.Unlock()
 		time.Sleep(100 * time.Microsecond)

@@ -56,9 +56,9 @@ func handoverAfter(t testing.TB, s hubbub.Store, left hubbub.Entry, from, heir h
 // entry; it returns the entry and the handover Append returned beside it (nil for none).
 func appendHandover(t testing.TB, s hubbub.Store, e hubbub.Entry) (hubbub.Entry, *hubbub.Entry) {
 	t.Helper()
-	got, h, dup, err := appendAll(t.Context(), s, e)
-	if err != nil || dup {
-		t.Fatalf("Append(%+v) = %+v, duplicate %v, %v; want it stored", e, got, dup, err)
+	got, h, outcome, err := appendAll(t.Context(), s, e)
+	if err != nil || outcome == hubbub.Duplicate {
+		t.Fatalf("Append(%+v) = %+v, %v, %v; want it stored", e, got, outcome, err)
 	}
 	return got, h
 }
@@ -140,8 +140,8 @@ func testOwnerKept(t *testing.T, open opener) {
 	if got := lastSeq(t, s, "r"); got != h.Seq {
 		t.Errorf("LastSeq after the resent leave = %d, want %d", got, h.Seq)
 	}
-	if _, again, dup, err := appendAll(t.Context(), s, keyed(memberEntry("r", bob, bob, hubbub.MemberLeave, ""), "leave-1")); err != nil || !dup {
-		t.Errorf("the leave resent again: duplicate %v, %v", dup, err)
+	if _, again, outcome, err := appendAll(t.Context(), s, keyed(memberEntry("r", bob, bob, hubbub.MemberLeave, ""), "leave-1")); err != nil || outcome != hubbub.Duplicate {
+		t.Errorf("the leave resent again: %v, %v", outcome, err)
 	} else {
 		checkReturned(t, "the resent leave", again, &h)
 	}
@@ -344,8 +344,8 @@ func testOwnerRegained(t *testing.T, open opener) {
 	joined, returned := appendHandover(t, s, keyed(memberEntry("priv", carol, carol, hubbub.MemberJoin, ""), "join-1"))
 	h2 := handoverAfter(t, s, joined, carol, carol)
 	checkReturned(t, "an invitee's join of the room its owner left", returned, &h2)
-	if _, again, dup, err := appendAll(ctx, s, keyed(memberEntry("priv", carol, carol, hubbub.MemberJoin, ""), "join-1")); err != nil || !dup {
-		t.Errorf("the join resent: duplicate %v, %v", dup, err)
+	if _, again, outcome, err := appendAll(ctx, s, keyed(memberEntry("priv", carol, carol, hubbub.MemberJoin, ""), "join-1")); err != nil || outcome != hubbub.Duplicate {
+		t.Errorf("the join resent: %v, %v", outcome, err)
 	} else {
 		checkReturned(t, "the resent join", again, &h2)
 	}

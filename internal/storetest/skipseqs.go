@@ -283,3 +283,100 @@ func testSkipSeqsRetention(t *testing.T, open opener) {
 	prune(t, s, "a")
 	checkStored(t, "room a after SkipSeqs and Prune", since(t, s, "a", 0, 100), []hubbub.Entry{a[1], b[0], b[1]})
 }
+
+// testAppendFirst: Append's outcome is StoredFirst for the entry that begins a room's log —
+// a message, a message with a client id, a topic, the first entry of a room with metadata
+// alone, numbered 1 before any restore and the seq floor + 1 after — and for no other: not
+// the room's second entry, not a resend of its first (Duplicate), not the first after a
+// refused one's place, not the first Append of a room CreateRoom's joins began, not the next
+// entry of a room with entries whose seq the floor happens to precede, and exactly one of
+// many appends to a new room at once. A caller (the hub, counting stored rooms) learns from
+// it that the room may have just come into being, without knowing the floor, which another
+// node's restore may have raised since it read it.
+func testAppendFirst(t *testing.T, open opener) {
+	s := open(t, hubbub.Retention{})
+	ctx := t.Context()
+	ann, bob := newUser(t, s, "ann"), newUser(t, s, "bob")
+	outcome := func(what string, e hubbub.Entry, seq uint64, want hubbub.AppendOutcome) hubbub.Entry {
+		t.Helper()
+		got, _, out, err := appendAll(ctx, s, e)
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		if got.Seq != seq || out != want {
+			t.Errorf("%s: seq %d, %v; want seq %d, %v", what, got.Seq, out, seq, want)
+		}
+		return got
+	}
+	firsts := func(base uint64) {
+		t.Helper()
+		for _, e := range []hubbub.Entry{
+			withID(fmt.Sprint("keyed", base), "bob", "c-1", "a message with a client id"),
+			msg(fmt.Sprint("plain", base), "bob", "a message"),
+			{Room: fmt.Sprint("topical", base), From: "ann", User: ann.ID, Kind: hubbub.KindTopic, Text: "a topic first"},
+		} {
+			outcome(fmt.Sprintf("the first entry of %s (%s)", e.Room, e.Text), e, base+1, hubbub.StoredFirst)
+			outcome(fmt.Sprintf("the second entry of %s", e.Room), msg(e.Room, "bob", "second"), base+2, hubbub.Stored)
+			if e.ClientID != "" {
+				outcome(fmt.Sprintf("a resend of the first entry of %s", e.Room), e, base+1, hubbub.Duplicate)
+			}
+		}
+		room := fmt.Sprint("pub", base)
+		if _, err := s.JoinRoom(ctx, room, ann.ID); err != nil { // metadata, no entry
+			t.Fatal(err)
+		}
+		outcome("the first entry of a room with metadata alone", msg(room, "ann", "x"), base+1, hubbub.StoredFirst)
+		room = fmt.Sprint("refused", base)
+		_, _, _, err := s.Append(ctx, &hubbub.Entry{Room: room, From: "bob", User: bob.ID, Text: "a reply to nothing", ReplyTo: 7})
+		wantCode(t, "a first entry that replies to nothing", err, hubbub.ECodeNotFound)
+		outcome("the first entry after a refused one", msg(room, "bob", "x"), base+1, hubbub.StoredFirst)
+		room = fmt.Sprint("made", base)
+		if _, _, err := s.CreateRoom(ctx, hubbub.RoomMeta{Name: room, CreatedBy: ann.ID, Private: true},
+			[]hubbub.Membership{member(ann, hubbub.RoomOwner)}); err != nil {
+			t.Fatal(err)
+		}
+		outcome("the first Append of a room CreateRoom's join began", msg(room, "ann", "x"), base+2, hubbub.Stored)
+	}
+	firsts(0)
+
+	// After a restore the first entry is the floor + 1. busy, the highest room, then takes
+	// the floor + 1 too (its last seq + the gap), and is no room's first entry.
+	busy := appendN(t, s, "busy", 5)
+	r := skipSeqs(t, s, 100)
+	if r.Floor != 105 {
+		t.Fatalf("SkipSeqs(100) = %+v, want floor 105 (busy's 5 + 100)", r)
+	}
+	outcome("busy's next entry after the restore", msg("busy", "alice", "x"), busy[4].Seq+101, hubbub.Stored)
+	firsts(r.Floor)
+
+	// Many appends to new rooms at once (a batch of them, where a store groups them): one
+	// each is the first.
+	const rooms, each = 4, 6
+	outs := make([][]hubbub.AppendOutcome, rooms)
+	seqs := make([][]uint64, rooms)
+	var wg sync.WaitGroup
+	for i := range rooms {
+		outs[i], seqs[i] = make([]hubbub.AppendOutcome, each), make([]uint64, each)
+		for j := range each {
+			wg.Go(func() {
+				got, _, out, err := appendAll(ctx, s, withID(fmt.Sprint("crowd", i), "bob", fmt.Sprint("c", j), "x"))
+				if err != nil {
+					t.Errorf("append %d to crowd%d: %v", j, i, err)
+				}
+				outs[i][j], seqs[i][j] = out, got.Seq
+			})
+		}
+	}
+	wg.Wait()
+	for i := range rooms {
+		var first []uint64
+		for j, out := range outs[i] {
+			if out == hubbub.StoredFirst {
+				first = append(first, seqs[i][j])
+			}
+		}
+		if len(first) != 1 || first[0] != r.Floor+1 {
+			t.Errorf("%d appends at once to the new room crowd%d: StoredFirst at seqs %v, want once, at %d", each, i, first, r.Floor+1)
+		}
+	}
+}

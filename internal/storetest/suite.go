@@ -43,6 +43,7 @@ func RunStoreTests(t *testing.T, open func(t *testing.T, ret hubbub.Retention) h
 		{"SeqFloor", testSeqFloor},
 		{"SeqFloorNoRoom", testSeqFloorNoRoom},
 		{"SeqFloorLimit", testSeqFloorLimit},
+		{"AppendFirst", testAppendFirst},
 		{"ReadsDuringAppends", testReadsDuringAppends},
 		{"NoRetention", testNoRetention},
 		{"MaxPerRoom", testMaxPerRoom},
