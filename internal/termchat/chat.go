@@ -141,14 +141,20 @@ func (c *chat) input(ctx context.Context, line string) (quit bool) {
 		}
 		return false
 	}
-	if !c.piped && c.offline.Load() {
-		// The session holds it until it is connected again; without a word it seemed lost.
-		fmt.Fprintln(c.io.Err, "* not connected: that line is sent once the connection is back")
-	}
+	c.sayWaits("that line")
 	c.total++
 	c.sent = append(c.sent, r)
 	c.compact()
 	return false
+}
+
+// sayWaits says, in a terminal while the session reconnects, that what was just queued (that
+// line, that /react) waits: the session holds it until it is connected again, and without a
+// word it seemed lost.
+func (c *chat) sayWaits(what string) {
+	if !c.piped && c.offline.Load() {
+		fmt.Fprintf(c.io.Err, "* not connected: %s is sent once the connection is back\n", what)
+	}
 }
 
 // refused counts a line that was not sent, as one the server refused.

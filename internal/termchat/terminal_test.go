@@ -220,3 +220,23 @@ func TestChatNamesADMByItsPeople(t *testing.T) {
 		t.Errorf("the chat showed the DM's id %s:\n%s", room, all)
 	}
 }
+
+// A /react or /edit typed while the connection is down waits and goes once it is back, as a
+// line does, but only a line said so: the reaction seemed lost until it printed, seconds later
+// (found by s31-term). Each says now that it waits.
+func TestChatLogCommandTypedWhileReconnectingSaysItWaits(t *testing.T) {
+	chattest.LeakCheck(t)
+	s := servertest.Start(t, servertest.Options{DataPath: filepath.Join(t.TempDir(), "hubbub.db")})
+	ann, typeLine := terminalChat(t, s)
+	typeLine("first")
+	ann.WaitOutput(t, "[general] #1 ann: first\n")
+	s.Stop()
+	ann.WaitErr(t, "* connection to ")
+	typeLine("/react 1 👍")
+	ann.WaitErr(t, "* not connected: that /react is sent once the connection is back\n")
+	typeLine("/edit 1 first, again")
+	ann.WaitErr(t, "* not connected: that /edit is sent once the connection is back\n")
+	servertest.Start(t, s.Opts)
+	ann.WaitOutput(t, "* you reacted 👍 to #1 in general [👍 1]\n")
+	ann.WaitOutput(t, "[general] #1 ann: first, again (edited) [👍 1]\n")
+}
