@@ -131,7 +131,14 @@ func (c *chat) input(ctx context.Context, line string) (quit bool) {
 	}
 	r, err := c.ses.Send(ctx, room, line)
 	if err != nil {
-		if ctx.Err() == nil {
+		var he *hubbub.Error
+		switch {
+		case ctx.Err() != nil:
+		case errors.As(err, &he):
+			// Refused by the client before sending (too long, nothing left once cleaned): said
+			// as the server's refusals are, not as "* client: send to general: …".
+			fmt.Fprintf(c.io.Err, "* refused in %s: %s\n", c.titles.label(room), refusal(err))
+		default:
 			fmt.Fprintf(c.io.Err, "* %v\n", err)
 		}
 		if c.piped || hubbub.ErrorCode(err) == hubbub.ECodeTooLong {
