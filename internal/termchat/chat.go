@@ -262,7 +262,7 @@ func (c *chat) command(ctx context.Context, line string) (quit bool) {
 			err = c.usageOrNoRoom("usage: /leave ROOM")
 			break
 		}
-		if arg, err = c.roomArg(arg); err != nil {
+		if arg, err = c.validRoomArg(arg); err != nil {
 			break
 		}
 		arg = c.in.spelled(arg) // /leave Lobby leaves lobby: one room whatever the case
@@ -280,7 +280,7 @@ func (c *chat) command(ctx context.Context, line string) (quit bool) {
 			err = c.usageOrNoRoom("usage: /who ROOM")
 			break
 		}
-		if arg, err = c.roomArg(arg); err != nil {
+		if arg, err = c.validRoomArg(arg); err != nil {
 			break
 		}
 		_, err = c.ses.Who(ctx, arg) // the members frame is printed with the other events
@@ -293,6 +293,17 @@ func (c *chat) command(ctx context.Context, line string) (quit bool) {
 		c.sayError(words[0], err)
 	}
 	return false
+}
+
+// validRoomArg is roomArg of a name that must be a room's: "/who bad!room" was answered "you
+// have not joined room \"bad!room\"", as if there were such a room to join; /join says what a
+// room name holds, and so do /who and /leave now.
+func (c *chat) validRoomArg(arg string) (string, error) {
+	room, err := c.roomArg(arg)
+	if err != nil {
+		return "", err
+	}
+	return room, hubbub.ValidateRoom(room)
 }
 
 // current is the room lines go to: the one joined last, or "" for none — nor in a script

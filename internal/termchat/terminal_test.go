@@ -240,3 +240,21 @@ func TestChatLogCommandTypedWhileReconnectingSaysItWaits(t *testing.T) {
 	ann.WaitOutput(t, "* you reacted 👍 to #1 in general [👍 1]\n")
 	ann.WaitOutput(t, "[general] #1 ann: first, again (edited) [👍 1]\n")
 }
+
+// "/who bad!room" and "/leave bad!room" were answered as about a room not joined ("you have not
+// joined room \"bad!room\" (not_joined)"), as if one could join it; /join said what a room name
+// holds. Found by s31-term. All three say it now.
+func TestChatWhoAndLeaveOfANameNoRoomHas(t *testing.T) {
+	chattest.LeakCheck(t)
+	s := servertest.Start(t, servertest.Options{})
+	ann, typeLine := terminalChat(t, s)
+	for _, cmd := range []string{"/join", "/who", "/leave"} {
+		typeLine(cmd + " bad!room")
+		ann.WaitErr(t, "* "+cmd+": room names hold only ")
+	}
+	if got := ann.Err.String(); strings.Contains(got, "not_joined") {
+		t.Errorf("a name no room can have was answered as a room not joined:\n%s", got)
+	}
+	typeLine("/who")
+	ann.WaitOutput(t, "* members of general: ann\n")
+}
