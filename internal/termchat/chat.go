@@ -131,7 +131,14 @@ func (c *chat) input(ctx context.Context, line string) (quit bool) {
 	}
 	r, err := c.ses.Send(ctx, room, line)
 	if err != nil {
-		if ctx.Err() == nil {
+		var he *hubbub.Error
+		switch {
+		case ctx.Err() != nil:
+		case errors.As(err, &he):
+			// Refused by the client before sending (too long, nothing left once cleaned): said
+			// as the server's refusals are, not as "* client: send to general: …".
+			fmt.Fprintf(c.io.Err, "* refused in %s: %s\n", c.titles.label(room), refusal(err))
+		default:
 			fmt.Fprintf(c.io.Err, "* %v\n", err)
 		}
 		if c.piped || hubbub.ErrorCode(err) == hubbub.ECodeTooLong {
@@ -141,14 +148,20 @@ func (c *chat) input(ctx context.Context, line string) (quit bool) {
 		}
 		return false
 	}
-	if !c.piped && c.offline.Load() {
-		// The session holds it until it is connected again; without a word it seemed lost.
-		fmt.Fprintln(c.io.Err, "* not connected: that line is sent once the connection is back")
-	}
+	c.sayWaits("that line")
 	c.total++
 	c.sent = append(c.sent, r)
 	c.compact()
 	return false
+}
+
+// sayWaits says, in a terminal while the session reconnects, that what was just queued (that
+// line, that /react) waits: the session holds it until it is connected again, and without a
+// word it seemed lost.
+func (c *chat) sayWaits(what string) {
+	if !c.piped && c.offline.Load() {
+		fmt.Fprintf(c.io.Err, "* not connected: %s is sent once the connection is back\n", what)
+	}
 }
 
 // refused counts a line that was not sent, as one the server refused.
@@ -249,7 +262,7 @@ func (c *chat) command(ctx context.Context, line string) (quit bool) {
 			err = c.usageOrNoRoom("usage: /leave ROOM")
 			break
 		}
-		if arg, err = c.roomArg(arg); err != nil {
+		if arg, err = c.validRoomArg(arg); err != nil {
 			break
 		}
 		arg = c.in.spelled(arg) // /leave Lobby leaves lobby: one room whatever the case
@@ -267,7 +280,7 @@ func (c *chat) command(ctx context.Context, line string) (quit bool) {
 			err = c.usageOrNoRoom("usage: /who ROOM")
 			break
 		}
-		if arg, err = c.roomArg(arg); err != nil {
+		if arg, err = c.validRoomArg(arg); err != nil {
 			break
 		}
 		_, err = c.ses.Who(ctx, arg) // the members frame is printed with the other events
@@ -280,6 +293,17 @@ func (c *chat) command(ctx context.Context, line string) (quit bool) {
 		c.sayError(words[0], err)
 	}
 	return false
+}
+
+// validRoomArg is roomArg of a name that must be a room's: "/who bad!room" was answered "you
+// have not joined room \"bad!room\"", as if there were such a room to join; /join says what a
+// room name holds, and so do /who and /leave now.
+func (c *chat) validRoomArg(arg string) (string, error) {
+	room, err := c.roomArg(arg)
+	if err != nil {
+		return "", err
+	}
+	return room, hubbub.ValidateRoom(room)
 }
 
 // current is the room lines go to: the one joined last, or "" for none — nor in a script

@@ -735,3 +735,31 @@ func TestConnReason(t *testing.T) {
 		}
 	}
 }
+
+// A line the client refuses before sending — longer than the server's --max-text, or nothing
+// once its control characters are cleaned away (binary junk on stdin) — was said in the
+// library's words, "* client: send to general: nothing to send", where the server's refusals
+// read "* refused in general: … (code)". Found by s31-term. Said as those are now.
+func TestChatLineRefusedBeforeSendingSaysSo(t *testing.T) {
+	chattest.LeakCheck(t)
+	s := servertest.Start(t, servertest.Options{})
+	in := "first\n" + strings.Repeat("x", 10000) + "\n\x00\x01\nlast\n"
+	out, stderr, err := chatToEnd(t, in, chattest.Args(chattest.User(t, "ann"), []string{s.WS})...)
+	if err == nil {
+		t.Errorf("a run with refused lines exited 0")
+	}
+	for _, want := range []string{
+		"* refused in general: the message is 10000 bytes, longer than the ",
+		"* refused in general: nothing to send (empty)\n",
+	} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+	if strings.Contains(stderr, "* client:") {
+		t.Errorf("a refusal was said in the client library's words:\n%s", stderr)
+	}
+	if !strings.Contains(out, " ann: first\n") || !strings.Contains(out, " ann: last\n") {
+		t.Errorf("the lines around the refused ones were not sent:\n%s", out)
+	}
+}

@@ -86,6 +86,7 @@ func (c *chat) logCommand(ctx context.Context, cmd, line string) (handled bool, 
 	if err != nil {
 		return true, err
 	}
+	c.sayWaits("that " + cmd) // as a line typed meanwhile says it
 	c.total++
 	c.sent = append(c.sent, r)
 	c.compact()

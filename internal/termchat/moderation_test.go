@@ -211,3 +211,39 @@ func TestChatKickIsOneLine(t *testing.T) {
 	eveSays("/leave general")
 	mod.WaitOutput(t, "* eve left general\n")
 }
+
+// Banned from general, eve typed /join general: the refusal was followed by "* lines you type
+// still go to general", which was false: the ban had taken her out, and her next line was not
+// sent there. Found by s31-term. It says where lines go now: the room joined before, or none.
+func TestChatRefusedJoinAfterABanSaysWhereLinesGo(t *testing.T) {
+	chattest.LeakCheck(t)
+	s := servertest.Start(t, servertest.Options{Server: server.Config{RoleFor: servertest.Roles("mod")}})
+	mod := servertest.DialJSON(t, s, "mod")
+	pr, pw := io.Pipe()
+	t.Cleanup(func() { pw.Close() })
+	eve := startChatOn(t, IO{In: pr, TTY: true}, chattest.Args(chattest.User(t, "eve"), []string{"--room", "lobby", s.WS})...)
+	eve.WaitOutput(t, "* you joined lobby")
+	say := chattest.LineTyper(t, pw)
+	say("/join general")
+	eve.WaitErr(t, "* lines you type go to general now\n")
+
+	mod.Send(servertest.Frame{"type": "ban", "room": "general", "name": "eve", "duration": "1h", "reason": "spam"})
+	eve.WaitErr(t, "by a moderator: banned until ")
+	say("/join general")
+	eve.WaitErr(t, "* /join: you are banned from room \"general\"")
+	eve.WaitErr(t, "* lines you type go to lobby now\n")
+	if got := eve.Err.String(); strings.Contains(got, "still go to general") {
+		t.Errorf("after the ban, the refused /join said lines still go to general:\n%s", got)
+	}
+	say("to lobby")
+	eve.WaitOutput(t, "[lobby] #1 eve: to lobby\n")
+
+	// Out of her last room, a /join the chat refuses itself says she is in no room.
+	mod.Send(servertest.Frame{"type": "kick", "room": "lobby", "name": "eve"})
+	eve.WaitErr(t, `* you were removed from room "lobby"`)
+	say("/join bad!room")
+	eve.WaitErr(t, "* you are in no room now; /join one to send\n")
+	if got := eve.Err.String(); strings.Contains(got, "still go to lobby") {
+		t.Errorf("after the kick, the refused /join said lines still go to lobby:\n%s", got)
+	}
+}

@@ -184,7 +184,8 @@ func (c *chat) enter(ctx context.Context, room, title string) error {
 		default:
 			c.notes.take(room)
 			c.in.release(room)
-			refused := &refusedJoin{err: err, room: title, before: c.current()}
+			moved := c.pastLeft(room)
+			refused := &refusedJoin{err: err, room: title, before: c.current(), moved: moved}
 			if c.piped {
 				c.makeCurrent(room)
 			}

@@ -37,7 +37,7 @@ func (c *chat) printPeople(out io.Writer, f wire.Frame, titles *roomTitles) bool
 		titles.learn(&f.MyRoom)
 		switch {
 		case f.Invited:
-			fmt.Fprintf(out, "* you are invited to %s: /join %s to accept\n", f.Room, f.Room)
+			fmt.Fprintf(out, "* you are invited to %s: /join %s to accept, /part %s to decline\n", f.Room, f.Room, f.Room)
 		case f.DM:
 			if titles.list(f.Room) {
 				return true // in the list already: a /dm of it, answered with its room
@@ -124,7 +124,7 @@ func roomLine(r *wire.MyRoom, titles *roomTitles) string {
 	b.WriteString(roomDetails(r))
 	switch {
 	case r.Invited:
-		fmt.Fprintf(&b, ": invited, /join %s to accept", r.Room)
+		fmt.Fprintf(&b, ": invited, /join %s to accept, /part %s to decline", r.Room, r.Room)
 	case r.Unread == 0:
 		b.WriteString(": no unread messages")
 	default:

@@ -741,3 +741,28 @@ func TestChatRemovalIsOneLineForTheOthers(t *testing.T) {
 		}
 	}
 }
+
+// An invitation said how to accept it ("/join plans to accept") and not how to decline it, as
+// the page's Decline does; a new user could not find that /part declines (found by s31-term).
+// It says both, and /part declines: the inviter sees bob part, and plans leaves his rooms.
+func TestChatInvitationSaysHowToDecline(t *testing.T) {
+	chattest.LeakCheck(t)
+	s := servertest.Start(t, servertest.Options{})
+	ann, annSays := startTypedChat(t, chattest.Args(chattest.User(t, "ann"), []string{s.WS})...)
+	ann.WaitOutput(t, "* you joined general")
+	bob, bobSays := startTypedChat(t, chattest.Args(chattest.User(t, "bob"), []string{s.WS})...)
+	bob.WaitOutput(t, "* you joined general")
+	annSays("/create plans --private")
+	ann.WaitOutput(t, "* you joined plans")
+	annSays("/invite bob")
+	bob.WaitOutput(t, "* you are invited to plans: /join plans to accept, /part plans to decline\n")
+	bobSays("/rooms")
+	bob.WaitOutput(t, "*   plans (private): invited, /join plans to accept, /part plans to decline\n")
+	bobSays("/part plans")
+	ann.WaitOutput(t, "* bob parted plans\n")
+	bobSays("/rooms")
+	testwait.Until(t, "bob's second /rooms", func() bool { return strings.Count(bob.Out.String(), "* your rooms:") == 2 })
+	if rooms := bob.Out.String()[strings.LastIndex(bob.Out.String(), "* your rooms:"):]; strings.Contains(rooms, "plans") {
+		t.Errorf("plans is still in bob's rooms after declining:\n%s", rooms)
+	}
+}

@@ -17,6 +17,9 @@ type refusedJoin struct {
 	err    error
 	room   string // the room refused, as the chat names it ("" when none was asked for)
 	before string // the current room before the join ("" for none)
+	// moved is true when before is not the room lines went to before the join: that one had
+	// been taken from the user (kicked, removed) unnoticed, and the chat moved on from it.
+	moved bool
 	// cmd is, for a refusal before a room was asked for, the command as typed: in a script
 	// the lines after it are refused as not sent because of it (chat.nowhere, noRoom).
 	cmd string
@@ -40,10 +43,35 @@ func (c *chat) afterRefusal(rj *refusedJoin) string {
 		return fmt.Sprintf("* the script's lines after it go to %s all the same, which refuses them; none goes to %s", rj.room, before)
 	case c.piped:
 		return fmt.Sprintf("* the script's lines after it go to %s all the same, which refuses them", rj.room)
+	case rj.before != "" && rj.moved:
+		return fmt.Sprintf("* lines you type go to %s now", before)
 	case rj.before != "":
 		return fmt.Sprintf("* lines you type still go to %s", before)
+	case rj.moved:
+		return "* you are in no room now; /join one to send"
 	}
 	return "* you are in no room; /join one to send"
+}
+
+// pastLeft moves the current room, in a terminal, past the rooms the server took the user out
+// of (kicked, removed) that the chat has not moved on from yet (it does when the next line is
+// typed), and reports whether it did. A refused /join says where lines go after it: "lines you
+// type still go to general" after a ban had taken eve out of general was false, her next line
+// was not sent there. A script's lines go where written (sayCurrent).
+func (c *chat) pastLeft(joining string) (moved bool) {
+	if c.piped {
+		return false
+	}
+	for next := c.current(); next != ""; next = c.current() {
+		// The room being joined was claimed, which a room taken out (roomLeft) allows: it is
+		// current but not joined, and its refusal has just released the claim.
+		if next != joining && !c.in.takeLeft(next) {
+			break
+		}
+		c.forget(next)
+		moved = true
+	}
+	return moved
 }
 
 // unentered is the error of a /join, /dm or /create (line, as typed) that failed with err
@@ -55,7 +83,8 @@ func (c *chat) unentered(err error, line string) error {
 	if rj := (*refusedJoin)(nil); err == nil || errors.As(err, &rj) {
 		return err
 	}
-	rj := &refusedJoin{err: err, before: c.current(), cmd: hubbub.CleanText(line)}
+	moved := c.pastLeft("")
+	rj := &refusedJoin{err: err, before: c.current(), moved: moved, cmd: hubbub.CleanText(line)}
 	if c.piped {
 		c.nowhere = rj
 	}

@@ -220,3 +220,41 @@ func TestChatNamesADMByItsPeople(t *testing.T) {
 		t.Errorf("the chat showed the DM's id %s:\n%s", room, all)
 	}
 }
+
+// A /react or /edit typed while the connection is down waits and goes once it is back, as a
+// line does, but only a line said so: the reaction seemed lost until it printed, seconds later
+// (found by s31-term). Each says now that it waits.
+func TestChatLogCommandTypedWhileReconnectingSaysItWaits(t *testing.T) {
+	chattest.LeakCheck(t)
+	s := servertest.Start(t, servertest.Options{DataPath: filepath.Join(t.TempDir(), "hubbub.db")})
+	ann, typeLine := terminalChat(t, s)
+	typeLine("first")
+	ann.WaitOutput(t, "[general] #1 ann: first\n")
+	s.Stop()
+	ann.WaitErr(t, "* connection to ")
+	typeLine("/react 1 👍")
+	ann.WaitErr(t, "* not connected: that /react is sent once the connection is back\n")
+	typeLine("/edit 1 first, again")
+	ann.WaitErr(t, "* not connected: that /edit is sent once the connection is back\n")
+	servertest.Start(t, s.Opts)
+	ann.WaitOutput(t, "* you reacted 👍 to #1 in general [👍 1]\n")
+	ann.WaitOutput(t, "[general] #1 ann: first, again (edited) [👍 1]\n")
+}
+
+// "/who bad!room" and "/leave bad!room" were answered as about a room not joined ("you have not
+// joined room \"bad!room\" (not_joined)"), as if one could join it; /join said what a room name
+// holds. Found by s31-term. All three say it now.
+func TestChatWhoAndLeaveOfANameNoRoomHas(t *testing.T) {
+	chattest.LeakCheck(t)
+	s := servertest.Start(t, servertest.Options{})
+	ann, typeLine := terminalChat(t, s)
+	for _, cmd := range []string{"/join", "/who", "/leave"} {
+		typeLine(cmd + " bad!room")
+		ann.WaitErr(t, "* "+cmd+": room names hold only ")
+	}
+	if got := ann.Err.String(); strings.Contains(got, "not_joined") {
+		t.Errorf("a name no room can have was answered as a room not joined:\n%s", got)
+	}
+	typeLine("/who")
+	ann.WaitOutput(t, "* members of general: ann\n")
+}
