@@ -416,6 +416,13 @@ class ChatClient extends EventTarget {
     this.hasRoomList = false;
     /** @type {Map<string, number>} room → the last read position sent or heard */
     this.readSent = new Map();
+    /**
+     * Rooms this page parted whose unroom has not come yet: it comes through the user's
+     * channel, so it may arrive after a join sent later (an Undo), and must not take that room
+     * away again. Emptied by each welcome (a new connection).
+     * @type {Set<string>}
+     */
+    this.partsSent = new Set();
     /** @type {Set<string>} rooms whose members were asked for (a members frame answers) */
     this.rosterAsked = new Set();
     this.started = false; // start has been called: there is a connection to report on
@@ -1115,6 +1122,7 @@ class ChatClient extends EventTarget {
         clearTimeout(this.timers.connect);
         this.timers.connect = 0;
         this.me = f.name || this.name;
+        this.partsSent.clear(); // a new connection: the last one's unrooms will not come
         this.role = f.role || "member";
         this.user = f.user && typeof f.user.id === "string" ? f.user : null;
         this.limits = wireFields(f.limits, HUBBUB_FRAMES.limits);

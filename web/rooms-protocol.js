@@ -93,6 +93,7 @@ Object.assign(globalThis.HubbubProtocol.ChatClient.prototype, {
   part(room) {
     if (this.state !== "live") return false;
     this.myRooms.delete(room);
+    this.partsSent.add(room);
     return this.frame({ type: "part", room, id: this.nextId() });
   },
 
@@ -260,6 +261,10 @@ Object.assign(globalThis.HubbubProtocol.ChatClient.prototype, {
       }
       case "unroom":
         if (typeof f.room !== "string") return;
+        // The answer to this page's own part of a room it has taken back since (Undo): the
+        // server handled the part, the leave and the join in that order, so the room is mine
+        // and joined again; this unroom, sent through the user's channel, merely came late.
+        if (this.partsSent.delete(f.room) && this.rooms.has(f.room)) return;
         this.myRooms.delete(f.room);
         this.emit("unroom", { room: f.room });
         break;

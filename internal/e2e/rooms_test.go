@@ -60,6 +60,45 @@ func TestLeavingARoomCanBeUndone(t *testing.T) {
 	ann.seeOnce("before leaving", "while ann was away", "after the undo")
 }
 
+// An Undo of a leave keeps the room when the server's unroom, the answer to the leave's part,
+// comes after the Undo's join: it travels the user's channel, not the connection's order, and
+// on a busy machine it took the room away again (beta gone after the Undo, though the server
+// had ann a member of it). The page holds the unroom back until the Undo, as a slow channel
+// does, and lets it go then.
+func TestLeaveUndoneBeforeTheUnroomCameKeepsTheRoom(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{})
+	ann := b.newUser("ann")
+	ann.open(srv.URL + "/#alpha")
+	ann.room("beta")
+	gopher := dialUser(t, srv, "gopher", "alpha", "beta")
+	rooms := `Array.from(document.querySelectorAll("#room-list .room"), e => e.dataset.room).join()`
+	ann.waitFor("two rooms", rooms+` === "alpha,beta"`)
+	ann.waitFor("the server's room list", `client.hasRoomList && client.myRooms.has("beta")`)
+	eval[bool](ann, `(() => { // hold unroom frames back until releaseUnrooms
+		const receive = client.receivePeople;
+		window.heldUnrooms = [];
+		client.receivePeople = function (f, r) {
+			if (f.type === "unroom" && window.heldUnrooms) { window.heldUnrooms.push([f, r]); return; }
+			return receive.call(this, f, r);
+		};
+		window.releaseUnrooms = () => { const held = window.heldUnrooms; window.heldUnrooms = null; for (const [f, r] of held) client.receivePeople(f, r); return held.length; };
+		return true;
+	})()`)
+
+	ann.do("leave beta", chromedp.Click(chromedp.CSS(`#room-list [data-room="beta"] .room-leave`)))
+	ann.waitFor("beta gone, its unroom held", rooms+` === "alpha" && window.heldUnrooms.length === 1 && !!document.querySelector("#notice button.notice-action")`)
+	ann.do("undo", chromedp.Click(chromedp.CSS("#notice button.notice-action")))
+	ann.waitFor("beta back and joined", rooms+` === "alpha,beta" && client.rooms.get("beta") && client.rooms.get("beta").joined`)
+	if n := eval[int](ann, `window.releaseUnrooms()`); n != 1 {
+		t.Fatalf("released %d unroom frames, want the part's one", n)
+	}
+	gopher.say("beta", "after the late unroom")
+	ann.see("gopher", "after the late unroom") // the page has read past the released unroom
+	ann.waitFor("beta still in my rooms", rooms+` === "alpha,beta" && client.myRooms.has("beta") === client.hasRoomList`)
+	gopher.waitMembers("beta", "ann", "gopher")
+}
+
 // A room left with its × stays left when the page is opened again at its bare address: a later
 // visit to "/" opens the first of my rooms. It opened lobby, which joined it and put it back
 // in my rooms (on every device), however often I had left it.
