@@ -15,6 +15,7 @@ import (
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/input"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 )
 
@@ -215,6 +216,25 @@ func (u *user) doWithin(bound time.Duration, what string, actions ...chromedp.Ac
 	defer cancel()
 	if err := chromedp.Do(ctx, actions...); err != nil {
 		u.t.Fatalf("%s: %s: %v\n%s", u.name, what, err, u.describe())
+	}
+}
+
+// recordNotices has every page the user loads from now on keep each notice it shows, in order,
+// in window.noticesSeen: a notice hides itself after 8 s, which a test waiting on a busy
+// machine (a reload's load event, the race detector) may pass before it looks.
+func recordNotices() chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		_, err := cdp.Call(ctx, t, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: `
+			window.noticesSeen = [];
+			document.addEventListener("DOMContentLoaded", () => {
+				const notice = document.getElementById("notice");
+				if (!notice) return;
+				new MutationObserver(() => {
+					const text = document.getElementById("notice-text").textContent;
+					if (!notice.hidden && text && window.noticesSeen[window.noticesSeen.length - 1] !== text) window.noticesSeen.push(text);
+				}).observe(notice, { subtree: true, childList: true, characterData: true, attributes: true });
+			});`})
+		return chromedp.Void{}, err
 	}
 }
 

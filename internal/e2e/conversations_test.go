@@ -472,9 +472,10 @@ func TestGuestRenamedByAnOperatorKeepsComingIn(t *testing.T) {
 	}
 	dialUser(t, srv, "Ann", "lobby")
 
+	ann.do("record the notices", recordNotices())
 	ann.doWithin(3*waitTimeout, "load the page again", chromedp.Reload())
 	ann.waitFor("a live connection as ann2", exprLive+` && document.getElementById("me-name").textContent === "ann2"`)
-	ann.waitFor("a notice naming both", `!document.getElementById("notice").hidden && document.getElementById("notice-text").textContent.includes("ann2") && document.getElementById("notice-text").textContent.includes("ann")`)
+	ann.waitFor("a notice naming both", `window.noticesSeen.some(t => t.includes("ann2") && t.includes("“ann”"))`)
 	if got := eval[string](ann, `localStorage.getItem("hubbub.name")`); got != "ann2" {
 		t.Errorf("the page keeps the name %q, want ann2", got)
 	}
