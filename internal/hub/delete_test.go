@@ -12,6 +12,7 @@ import (
 	"hubbub/internal/hub"
 	"hubbub/internal/inmem"
 	"hubbub/internal/sqlite"
+	"hubbub/internal/sqlitetest"
 )
 
 // deleteFailingBroker is the in-process broker, but Publish of a delete entry fails while fail
@@ -32,7 +33,9 @@ func (b *deleteFailingBroker) Publish(ctx context.Context, ev hubbub.Event) erro
 // and its publish is dropped by the rooms, and the retry that a failed announcement asked for
 // ("try again") delivers it.
 func TestDeleteAnnouncedOnceAndOnRetry(t *testing.T) {
-	store, err := sqlite.Open(filepath.Join(t.TempDir(), "h.db"), sqlite.Options{Logger: quiet})
+	path := filepath.Join(t.TempDir(), "h.db")
+	sqlitetest.Fresh(t, path)
+	store, err := sqlite.Open(path, sqlite.Options{Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}

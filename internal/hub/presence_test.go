@@ -12,13 +12,16 @@ import (
 	"hubbub/internal/hub"
 	"hubbub/internal/inmem"
 	"hubbub/internal/sqlite"
+	"hubbub/internal/sqlitetest"
 	"hubbub/internal/testwait"
 )
 
 // twoNodes returns two hubs that share one store and one broker, as two nodes of a cluster do.
 func twoNodes(t *testing.T, cfg hub.Config) (a, b *hub.Hub) {
 	t.Helper()
-	store, err := sqlite.Open(filepath.Join(t.TempDir(), "h.db"), sqlite.Options{Logger: quiet})
+	path := filepath.Join(t.TempDir(), "h.db")
+	sqlitetest.Fresh(t, path)
+	store, err := sqlite.Open(path, sqlite.Options{Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}

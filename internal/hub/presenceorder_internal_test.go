@@ -16,6 +16,7 @@ import (
 	"hubbub"
 	"hubbub/internal/inmem"
 	"hubbub/internal/sqlite"
+	"hubbub/internal/sqlitetest"
 	"hubbub/internal/testwait"
 )
 
@@ -73,7 +74,9 @@ func (s *shufflingBroker) release(rng *rand.Rand, n int) {
 // nothing is lost. Random runs of 60 steps; without the orders, about 4 in 5 end wrong.
 func TestPresenceInAnyOrderEndsAsTheNodeHoldsIt(t *testing.T) {
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	store, err := sqlite.Open(filepath.Join(t.TempDir(), "h.db"), sqlite.Options{Logger: quiet})
+	path := filepath.Join(t.TempDir(), "h.db")
+	sqlitetest.Fresh(t, path)
+	store, err := sqlite.Open(path, sqlite.Options{Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}

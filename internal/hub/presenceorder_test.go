@@ -12,6 +12,7 @@ import (
 	"hubbub/internal/hub"
 	"hubbub/internal/inmem"
 	"hubbub/internal/sqlite"
+	"hubbub/internal/sqlitetest"
 )
 
 // statementHoldingBroker is the in-process broker, but the first presence statement of node
@@ -46,7 +47,9 @@ func (b *statementHoldingBroker) Publish(ctx context.Context, ev hubbub.Event) e
 // presence restated hourly, the ghost would have stayed for the hour; it was the occasional
 // failure of TestPresenceOfOneUserOnTwoNodes).
 func TestAStatementReadBeforeALeaveDoesNotBringTheMemberBack(t *testing.T) {
-	store, err := sqlite.Open(filepath.Join(t.TempDir(), "h.db"), sqlite.Options{Logger: quiet})
+	path := filepath.Join(t.TempDir(), "h.db")
+	sqlitetest.Fresh(t, path)
+	store, err := sqlite.Open(path, sqlite.Options{Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +102,9 @@ func TestAStatementReadBeforeALeaveDoesNotBringTheMemberBack(t *testing.T) {
 // before, which the other nodes hold against it: its members are listed there again, rather
 // than dropped as older than what the node said before it stopped.
 func TestANodeRestartedUnderItsNameIsListedAgain(t *testing.T) {
-	store, err := sqlite.Open(filepath.Join(t.TempDir(), "h.db"), sqlite.Options{Logger: quiet})
+	path := filepath.Join(t.TempDir(), "h.db")
+	sqlitetest.Fresh(t, path)
+	store, err := sqlite.Open(path, sqlite.Options{Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"hubbub/internal/hub"
 	"hubbub/internal/inmem"
 	"hubbub/internal/sqlite"
+	"hubbub/internal/sqlitetest"
 )
 
 // joinHoldingBroker is the in-process broker, but the publish of a join (not a state) of the
@@ -39,7 +40,9 @@ func (b *joinHoldingBroker) Publish(ctx context.Context, ev hubbub.Event) error 
 // here any more, is not shown to them ("join ann" after "leave ann" put ann back in their lists
 // for good: no leave would ever follow).
 func TestRenameDuringAJoinLeavesNoGhost(t *testing.T) {
-	store, err := sqlite.Open(filepath.Join(t.TempDir(), "h.db"), sqlite.Options{Logger: quiet})
+	path := filepath.Join(t.TempDir(), "h.db")
+	sqlitetest.Fresh(t, path)
+	store, err := sqlite.Open(path, sqlite.Options{Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +106,9 @@ func TestRenameDuringAJoinLeavesNoGhost(t *testing.T) {
 // of it, or a moderator's ban of it (session.findTarget), reaches the connection that shows it,
 // not the user who was renamed away from it (who was banned in its place).
 func TestMemberUsersAfterARenameAwayFromASharedName(t *testing.T) {
-	store, err := sqlite.Open(filepath.Join(t.TempDir(), "h.db"), sqlite.Options{Logger: quiet})
+	path := filepath.Join(t.TempDir(), "h.db")
+	sqlitetest.Fresh(t, path)
+	store, err := sqlite.Open(path, sqlite.Options{Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}

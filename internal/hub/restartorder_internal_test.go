@@ -14,6 +14,7 @@ import (
 	"hubbub"
 	"hubbub/internal/inmem"
 	"hubbub/internal/sqlite"
+	"hubbub/internal/sqlitetest"
 	"hubbub/internal/testwait"
 )
 
@@ -38,7 +39,9 @@ func (b *helloDroppingBroker) Publish(ctx context.Context, ev hubbub.Event) erro
 // announcement that it started again, and lists its members from its next statement on,
 // rather than dropping its events as older than the old ones for as long as it talks.
 func TestANodeRestartedWithItsClockSetBackIsListedAgain(t *testing.T) {
-	store, err := sqlite.Open(filepath.Join(t.TempDir(), "h.db"), sqlite.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	path := filepath.Join(t.TempDir(), "h.db")
+	sqlitetest.Fresh(t, path)
+	store, err := sqlite.Open(path, sqlite.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}

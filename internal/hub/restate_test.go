@@ -13,6 +13,7 @@ import (
 	"hubbub"
 	"hubbub/internal/inmem"
 	"hubbub/internal/sqlite"
+	"hubbub/internal/sqlitetest"
 	"hubbub/internal/testwait"
 )
 
@@ -23,7 +24,9 @@ import (
 // it heard from since the cutoff, by any event, and expires them once it has heard nothing.
 func TestBusyRoomRestatedEveryOtherTick(t *testing.T) {
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	store, err := sqlite.Open(filepath.Join(t.TempDir(), "h.db"), sqlite.Options{Logger: quiet})
+	path := filepath.Join(t.TempDir(), "h.db")
+	sqlitetest.Fresh(t, path)
+	store, err := sqlite.Open(path, sqlite.Options{Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,6 +18,7 @@ import (
 	"hubbub/internal/hub"
 	"hubbub/internal/inmem"
 	"hubbub/internal/sqlite"
+	"hubbub/internal/sqlitetest"
 	"hubbub/internal/testwait"
 )
 
@@ -125,7 +126,9 @@ func startCounted(t *testing.T, cfg Config) (*Server, string) {
 // startCountedOn is startCounted logging to log, its listener wrapped by wrap when given.
 func startCountedOn(t *testing.T, cfg Config, log *slog.Logger, wrap func(net.Listener) net.Listener) (*Server, string) {
 	t.Helper()
-	store, err := sqlite.Open(filepath.Join(t.TempDir(), "h.db"), sqlite.Options{Logger: log})
+	path := filepath.Join(t.TempDir(), "h.db")
+	sqlitetest.Fresh(t, path)
+	store, err := sqlite.Open(path, sqlite.Options{Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"hubbub"
 	"hubbub/internal/servertest"
 	"hubbub/internal/sqlite"
+	"hubbub/internal/sqlitetest"
 	"hubbub/internal/storecache"
 )
 
@@ -185,6 +186,7 @@ func TestConfigCheck(t *testing.T) {
 func restarted(t *testing.T, cfg storecache.Config, names ...string) (*servertest.Server, *counted) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "hubbub.db")
+	sqlitetest.Fresh(t, path)
 	s, err := sqlite.Open(path, sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -315,7 +317,9 @@ func (g *gated) set(open bool) {
 // within 2×Poll, they read the store and answer as it does.
 func TestStaleCacheWaitsForItsPoll(t *testing.T) {
 	const poll = 500 * time.Millisecond
-	s, err := sqlite.Open(filepath.Join(t.TempDir(), "hubbub.db"), sqlite.Options{})
+	path := filepath.Join(t.TempDir(), "hubbub.db")
+	sqlitetest.Fresh(t, path)
+	s, err := sqlite.Open(path, sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
