@@ -108,19 +108,5 @@ func TestRestoredStoreCountsARoomMadeByItsFirstMessage(t *testing.T) {
 	defer stop()
 	s := &servertest.Server{WS: "ws://" + addr + "/ws"}
 	ann := servertest.DialJSON(t, s, "ann")
-	if f := ann.Join("r1", nil); f.Type() != "joined" {
-		t.Fatalf("ann's join of r1 below the cap: %v", f)
-	}
-	anon := servertest.DialJSON(t, s, "")
-	anon.Send(servertest.Frame{"type": "hello", "name": "zed"})
-	anon.Await("welcome")
-	if f := anon.Join("r2", nil); f.Type() != "joined" {
-		t.Fatalf("an anonymous join of r2 below the cap: %v", f)
-	}
-	if f := anon.Say("r2", "c1", "the first message stores r2"); f.Num("seq") != 11 {
-		t.Fatalf("the first message of r2: %v, want seq 11, above the floor of 10", f)
-	}
-	if f := ann.Join("r3", nil); f.Type() != "error" || f.Str("code") != "limit" {
-		t.Errorf("ann's join of r3 with two rooms stored and a cap of 2: %v, want refused with limit", f)
-	}
+	servertest.CheckTwoRoomsCappedAboveFloor10(t, s, ann)
 }

@@ -311,11 +311,10 @@ func TestSignInThroughThePage(t *testing.T) {
 	ann.waitFor("a name asked again, Sign in offered", `document.getElementById("name-dialog").open && !document.getElementById("name-signin").hidden`)
 }
 
-// A signed-in page whose session is signed out elsewhere (sign out everywhere on another
-// device, or `hubbub user passwd`) is closed, and says so: "You were signed out", with the way
-// to sign in again. Before, its connection went on; then, once it reconnected, a guest server's
-// page told the user to go back to the website that sent them.
-func TestSignedOutElsewhereSaysSo(t *testing.T) {
+// signedInAnn starts a server of accounts with ann's ("correct horse battery"), and a browser
+// whose page signed in as her from the sign-in page and is live in the chat.
+func signedInAnn(t *testing.T) (*servertest.Server, hubbub.User, *user) {
+	t.Helper()
 	b := startBrowser(t)
 	srv := servertest.Start(t, servertest.Options{Server: server.Config{Accounts: accounts.Config{Hash: accounts.TestHashParams}}})
 	u := addAccount(t, srv, "ann", "correct horse battery")
@@ -327,6 +326,15 @@ func TestSignedOutElsewhereSaysSo(t *testing.T) {
 		pressEnter(chromedp.CSS("#password")),
 		waitVisibleAfterNavigation(chromedp.CSS("#composer-input")))
 	ann.waitFor("live under the account's name", exprLive+` && document.getElementById("me-name").textContent === "ann"`)
+	return srv, u, ann
+}
+
+// A signed-in page whose session is signed out elsewhere (sign out everywhere on another
+// device, or `hubbub user passwd`) is closed, and says so: "You were signed out", with the way
+// to sign in again. Before, its connection went on; then, once it reconnected, a guest server's
+// page told the user to go back to the website that sent them.
+func TestSignedOutElsewhereSaysSo(t *testing.T) {
+	srv, u, ann := signedInAnn(t)
 
 	if _, err := srv.Store.DeleteSessions(context.Background(), u.ID); err != nil { // signed out everywhere
 		t.Fatal(err)
@@ -340,17 +348,7 @@ func TestSignedOutElsewhereSaysSo(t *testing.T) {
 // It came back to the chat without a word, and whoever had changed it could not tell whether
 // it had been.
 func TestPasswordChangeSaysSoBackInTheChat(t *testing.T) {
-	b := startBrowser(t)
-	srv := servertest.Start(t, servertest.Options{Server: server.Config{Accounts: accounts.Config{Hash: accounts.TestHashParams}}})
-	addAccount(t, srv, "ann", "correct horse battery")
-	ann := b.newUser("ann")
-	ann.doWithin(3*waitTimeout, "open the sign-in page", chromedp.Navigate(srv.URL+"/signin"), waitVisibleAfterNavigation(chromedp.CSS("#password")))
-	ann.do("sign in",
-		typeInto("#name", "ann"),
-		typeInto("#password", "correct horse battery"),
-		pressEnter(chromedp.CSS("#password")),
-		waitVisibleAfterNavigation(chromedp.CSS("#composer-input")))
-	ann.waitFor("live under the account's name", exprLive+` && document.getElementById("me-name").textContent === "ann"`)
+	_, _, ann := signedInAnn(t)
 
 	ann.do("follow Account", chromedp.Click(chromedp.CSS("#account-link")), waitVisibleAfterNavigation(chromedp.CSS("#current")))
 	ann.do("change the password",

@@ -248,3 +248,28 @@ func (c *JSONClient) Closed() *websocket.CloseError {
 	c.tb.Helper()
 	return readUntilClose(c.tb, c.Conn, func([]byte) {})
 }
+
+// CheckTwoRoomsCappedAboveFloor10 checks the cap of stored rooms after a restore, on s, a
+// server with --max-stored-rooms 2 whose store's seq floor is 10 and holds no room yet: ann
+// (a named connection) joins r1, an anonymous connection joins r2 and its first message there
+// is seq 11 (the floor + 1), and that message's room counts at once: ann's join of r3 is
+// refused with limit. The hub took only seq 1, or a floor it read at start, for a room's first
+// entry, and let the third room in until its next count.
+func CheckTwoRoomsCappedAboveFloor10(tb testing.TB, s *Server, ann *JSONClient) {
+	tb.Helper()
+	if f := ann.Join("r1", nil); f.Type() != "joined" {
+		tb.Fatalf("ann's join of r1 below the cap: %v", f)
+	}
+	anon := DialJSON(tb, s, "")
+	anon.Send(Frame{"type": "hello", "name": "zed"})
+	anon.Await("welcome")
+	if f := anon.Join("r2", nil); f.Type() != "joined" {
+		tb.Fatalf("an anonymous join of r2 below the cap: %v", f)
+	}
+	if f := anon.Say("r2", "c1", "the first message stores r2"); f.Num("seq") != 11 {
+		tb.Fatalf("the first message of r2: %v, want seq 11, above the floor of 10", f)
+	}
+	if f := ann.Join("r3", nil); f.Type() != "error" || f.Str("code") != "limit" {
+		tb.Errorf("ann's join of r3 with two rooms stored and a cap of 2: %v, want refused with limit", f)
+	}
+}

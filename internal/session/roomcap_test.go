@@ -107,21 +107,7 @@ func TestRoomMadeAboveAFloorRaisedWhileServingIsCounted(t *testing.T) {
 	if r, err := s.Store.SkipSeqs(t.Context(), 10); err != nil || r.Floor != 10 {
 		t.Fatalf("SkipSeqs(10) of the running node's store: %+v, %v; want floor 10", r, err)
 	}
-	if f := ann.Join("r1", nil); f.Type() != "joined" {
-		t.Fatalf("ann's join of r1 below the cap: %v", f)
-	}
-	anon := servertest.DialJSON(t, s, "")
-	anon.Send(servertest.Frame{"type": "hello", "name": "zed"})
-	anon.Await("welcome")
-	if f := anon.Join("r2", nil); f.Type() != "joined" {
-		t.Fatalf("an anonymous join of r2 below the cap: %v", f)
-	}
-	if f := anon.Say("r2", "c1", "the first message stores r2"); f.Num("seq") != 11 {
-		t.Fatalf("the first message of r2: %v, want seq 11, above the floor of 10", f)
-	}
-	if f := ann.Join("r3", nil); f.Type() != "error" || f.Str("code") != "limit" {
-		t.Errorf("ann's join of r3 with two rooms stored and a cap of 2: %v, want refused with limit", f)
-	}
+	servertest.CheckTwoRoomsCappedAboveFloor10(t, s, ann)
 }
 
 // A read position is stored only for a room that exists: one for a made-up name (a client
