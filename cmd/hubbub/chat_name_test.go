@@ -1,7 +1,6 @@
 package main
 
 import (
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,9 +20,7 @@ func TestChatWithoutNameSaysTheNameTheServerGaveIt(t *testing.T) {
 
 	// The first run, as ann (from $USER), and a rename to anna while it runs: the chat is
 	// told, and keeps the name.
-	pr, pw := io.Pipe()
-	defer pw.Close()
-	a := startChat(t, pr, "--key-file", keyFile, "--room", "general", s.WS)
+	a, _ := typedChat(t, "--key-file", keyFile, "--room", "general", s.WS)
 	a.WaitErr(t, "* connected to "+s.WS+" as ann (guest)")
 	key, err := os.ReadFile(keyFile)
 	if err != nil {

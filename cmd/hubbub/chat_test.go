@@ -35,10 +35,12 @@ func runArgs(ctx context.Context, args []string, in io.Reader, out, errw io.Writ
 	return runChat(ctx, args, stdio{in: in, out: out, err: errw, tty: tty})
 }
 
-// startChat runs `hubbub chat args...` reading in; the test ends it with Stop (Ctrl-C).
-func startChat(t *testing.T, in io.Reader, args ...string) *chattest.Run {
+// typedChat runs `hubbub chat args...` reading the lines the function it returns types, as
+// a person types them (chattest.Typed); the test ends it with Stop (Ctrl-C), and its output
+// is logged if the test failed.
+func typedChat(t *testing.T, args ...string) (*chattest.Run, func(line string)) {
 	t.Helper()
-	return chattest.Start(t, runArgs, chattest.Streams{In: in}, args...)
+	return chattest.Typed(t, runArgs, chattest.Streams{}, args...)
 }
 
 // chatToEnd runs `hubbub chat args...` on in to the end and returns its output and error.
@@ -149,9 +151,7 @@ func TestChatSignsInAgainWhenItsSessionEnds(t *testing.T) {
 	if err := os.WriteFile(pwFile, []byte("correct horse battery\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	pr, pw := io.Pipe()
-	t.Cleanup(func() { pw.Close() })
-	run := startChat(t, pr, chattest.Args(chattest.User(t, "ann"), []string{"--signin", "--password-file", pwFile, s.WS})...)
+	run, typeLine := typedChat(t, chattest.Args(chattest.User(t, "ann"), []string{"--signin", "--password-file", pwFile, s.WS})...)
 	run.WaitOutput(t, "* you joined general")
 	if _, err := s.Store.DeleteSessions(context.Background(), ann.ID); err != nil {
 		t.Fatal(err)
@@ -159,9 +159,7 @@ func TestChatSignsInAgainWhenItsSessionEnds(t *testing.T) {
 	testwait.Until(t, "the chat signing in again", func() bool {
 		return strings.Contains(run.Err.String(), "signing in again as ann") && strings.Count(run.Err.String(), "* connected to") == 2
 	})
-	if _, err := io.WriteString(pw, "after the sign-out\n"); err != nil {
-		t.Fatal(err)
-	}
+	typeLine("after the sign-out")
 	run.WaitOutput(t, "[general] #1 ann: after the sign-out\n")
 }
 

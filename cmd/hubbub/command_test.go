@@ -93,16 +93,8 @@ func TestCommandCLIAndChat(t *testing.T) {
 
 	bob := servertest.DialJSON(t, s, "bob")
 	bob.Join("general", nil)
-	pr, pw := io.Pipe()
-	t.Cleanup(func() { pw.Close() })
-	chat := startChat(t, pr, chattest.Args(chattest.User(t, "ann"), []string{"--room", "general", s.WS})...)
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("stdout:\n%s\nstderr:\n%s", chat.Out.String(), chat.Err.String())
-		}
-	})
+	chat, say := typedChat(t, chattest.Args(chattest.User(t, "ann"), []string{"--room", "general", s.WS})...)
 	chat.WaitOutput(t, "* you joined general")
-	say := chattest.LineTyper(t, pw)
 	say("/echo hi there")
 	if args := <-got; args != "hi there" {
 		t.Errorf("the URL got args %q, want %q", args, "hi there")

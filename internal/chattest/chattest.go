@@ -83,6 +83,25 @@ func Start(t *testing.T, f Func, s Streams, args ...string) *Run {
 	return r
 }
 
+// Typed is Start on a pipe that stays open, as a terminal nobody types in until the test
+// does: it returns the run and a function that types a line into it, as LineTyper does (s.In
+// is not read: the pipe is the chat's input). The test's cleanup logs the chat's output if the
+// test failed, stops the chat (Ctrl-C), then closes the pipe: a chat whose input ended would
+// wait for its acks and exit on its own, not as a person's Ctrl-C ends it.
+func Typed(t *testing.T, f Func, s Streams, args ...string) (*Run, func(line string)) {
+	t.Helper()
+	pr, pw := io.Pipe()
+	t.Cleanup(func() { pw.Close() })
+	s.In = pr
+	r := Start(t, f, s, args...)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("hubbub chat %q printed:\n%s", args, r.All.String())
+		}
+	})
+	return r, LineTyper(t, pw)
+}
+
 // tee writes each write to every writer of ws that is not nil, in order.
 func tee(ws ...io.Writer) io.Writer {
 	var to []io.Writer

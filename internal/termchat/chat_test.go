@@ -78,17 +78,19 @@ func runArgs(ctx context.Context, args []string, in io.Reader, out, errw io.Writ
 	return runChat(ctx, args, IO{In: in, Out: out, Err: errw, TTY: tty})
 }
 
-// startChat runs `hubbub chat args...` reading in; the test ends it with Stop (Ctrl-C).
-func startChat(t *testing.T, in io.Reader, args ...string) *chattest.Run {
+// typedChat runs `hubbub chat args...` reading the lines the function it returns types, as
+// a person types them (chattest.Typed); the test ends it with Stop (Ctrl-C), and its output
+// is logged if the test failed.
+func typedChat(t *testing.T, args ...string) (*chattest.Run, func(line string)) {
 	t.Helper()
-	return chattest.Start(t, runArgs, chattest.Streams{In: in}, args...)
+	return typedChatOn(t, IO{}, args...)
 }
 
-// startChatOn is startChat with In (and TTY) taken from io. An io.Out or io.Err given gets
-// each write of that stream first, before the run's buffers (a test may hold one there).
-func startChatOn(t *testing.T, io IO, args ...string) *chattest.Run {
+// typedChatOn is typedChat with TTY taken from io. An io.Out or io.Err given gets each write
+// of that stream first, before the run's buffers (a test may hold one there).
+func typedChatOn(t *testing.T, io IO, args ...string) (*chattest.Run, func(line string)) {
 	t.Helper()
-	return chattest.Start(t, runArgs, chattest.Streams{In: io.In, Out: io.Out, Err: io.Err, TTY: io.TTY}, args...)
+	return chattest.Typed(t, runArgs, chattest.Streams{Out: io.Out, Err: io.Err, TTY: io.TTY}, args...)
 }
 
 // chatToEnd runs `hubbub chat args...` on in to the end and returns its output and error.
@@ -102,9 +104,7 @@ func TestChatPipedLinesReachAnotherClient(t *testing.T) {
 	s := servertest.Start(t, servertest.Options{})
 
 	// bob reads a pipe that stays open, like a terminal nobody types in.
-	pr, pw := io.Pipe()
-	t.Cleanup(func() { pw.Close() })
-	bob := startChat(t, pr, chattest.Args(chattest.User(t, "bob"), []string{s.WS})...)
+	bob, _ := typedChat(t, chattest.Args(chattest.User(t, "bob"), []string{s.WS})...)
 	bob.WaitOutput(t, "* you joined general; members: bob\n")
 
 	_, stderr, err := chatToEnd(t, "hello bob\n\n  second line  \n", chattest.Args(chattest.User(t, "alice"), []string{s.WS})...)
@@ -224,9 +224,7 @@ func TestChatCommands(t *testing.T) {
 func TestChatReconnectsAndPrintsEachMessageOnce(t *testing.T) {
 	chattest.LeakCheck(t)
 	s := servertest.Start(t, servertest.Options{DataPath: filepath.Join(t.TempDir(), "hubbub.db")})
-	pr, pw := io.Pipe()
-	t.Cleanup(func() { pw.Close() })
-	bob := startChat(t, pr, chattest.Args(chattest.User(t, "bob"), []string{s.WS})...)
+	bob, _ := typedChat(t, chattest.Args(chattest.User(t, "bob"), []string{s.WS})...)
 	bob.WaitOutput(t, "* you joined general")
 
 	alice := chattest.User(t, "alice")
@@ -382,9 +380,7 @@ func TestChatShowsDeletedMessages(t *testing.T) {
 	bob := servertest.DialJSON(t, s, "bob")
 	bob.Join("general", nil)
 	bob.Say("general", "1", "a secret")
-	pr, pw := io.Pipe()
-	defer pw.Close()
-	watcher := startChat(t, pr, chattest.Args(chattest.User(t, "ann"), []string{"--room", "general", s.WS})...)
+	watcher, _ := typedChat(t, chattest.Args(chattest.User(t, "ann"), []string{"--room", "general", s.WS})...)
 	watcher.WaitOutput(t, "[general] #1 bob: a secret\n")
 	if code, _ := s.API("DELETE", "/api/rooms/general/messages/1", "test-api-key", nil); code != http.StatusOK {
 		t.Fatalf("delete: status %d", code)
@@ -499,14 +495,12 @@ func TestChatJoinOfTheStartRoomAtOnceOnlySwitches(t *testing.T) {
 // @erin is in your rooms" and printed none of its messages until the user typed /dm erin.
 func TestChatShowsADMSomeoneElseStarts(t *testing.T) {
 	chattest.LeakCheck(t)
-	r, typed, erin, room := erinStartsADMWithFrank(t)
+	r, typeLine, erin, room := erinStartsADMWithFrank(t)
 	if a := erin.Say(room, "e-1", "hey frank"); a.Type() != "ack" {
 		t.Fatalf("erin's message: %v", a)
 	}
 	r.WaitOutput(t, "[@erin] #", "erin: hey frank")
-	if _, err := io.WriteString(typed, "still in general\n"); err != nil {
-		t.Fatal(err)
-	}
+	typeLine("still in general")
 	r.WaitOutput(t, "frank: still in general")
 	if out := r.Out.String(); !strings.Contains(out, "[general] #") || strings.Contains(out, "[@erin] #2 frank") {
 		t.Errorf("frank's line went elsewhere than general:\n%s", out)
@@ -540,15 +534,13 @@ func TestRoomsInClaimsAJoinOnItsWay(t *testing.T) {
 	}
 }
 
-// erinStartsADMWithFrank starts a server, frank's hubbub chat (in general, reading what the
-// returned writer types) and erin, who starts a DM with frank and joins it; it returns the
-// chat, its input, erin and the DM's room.
-func erinStartsADMWithFrank(t *testing.T) (*chattest.Run, *io.PipeWriter, *servertest.JSONClient, string) {
+// erinStartsADMWithFrank starts a server, frank's hubbub chat (in general, reading the lines
+// the test types) and erin, who starts a DM with frank and joins it; it returns the
+// chat, a function that types a line into it, erin and the DM's room.
+func erinStartsADMWithFrank(t *testing.T) (*chattest.Run, func(line string), *servertest.JSONClient, string) {
 	t.Helper()
 	s := servertest.Start(t, servertest.Options{})
-	in, typed := io.Pipe()
-	t.Cleanup(func() { typed.Close() })
-	r := startChat(t, in, chattest.Args(chattest.User(t, "frank"), []string{s.WS})...)
+	r, typeLine := typedChat(t, chattest.Args(chattest.User(t, "frank"), []string{s.WS})...)
 	r.WaitOutput(t, "* you joined general")
 	erin := servertest.DialJSON(t, s, "erin")
 	erin.Send(servertest.Frame{"type": "dm", "names": []string{"frank"}})
@@ -556,7 +548,7 @@ func erinStartsADMWithFrank(t *testing.T) (*chattest.Run, *io.PipeWriter, *serve
 	if j := erin.Join(room, nil); j.Type() != "joined" {
 		t.Fatalf("erin's join of the DM: %v", j)
 	}
-	return r, typed, erin, room
+	return r, typeLine, erin, room
 }
 
 // TestChatJoinsARoomItsRejoinLost: a room whose rejoin after a reconnect is refused is no
@@ -565,16 +557,8 @@ func erinStartsADMWithFrank(t *testing.T) (*chattest.Run, *io.PipeWriter, *serve
 func TestChatJoinsARoomItsRejoinLost(t *testing.T) {
 	chattest.LeakCheck(t)
 	s := servertest.Start(t, servertest.Options{DataPath: filepath.Join(t.TempDir(), "hubbub.db")})
-	pr, pw := io.Pipe()
-	t.Cleanup(func() { pw.Close() })
-	ann := startChat(t, pr, chattest.Args(chattest.User(t, "ann"), []string{"--room", "a", s.WS})...)
+	ann, typeLine := typedChat(t, chattest.Args(chattest.User(t, "ann"), []string{"--room", "a", s.WS})...)
 	ann.WaitOutput(t, "* you joined a")
-	typeLine := func(line string) {
-		t.Helper()
-		if _, err := fmt.Fprintln(pw, line); err != nil {
-			t.Fatal(err)
-		}
-	}
 	typeLine("/join b")
 	ann.WaitOutput(t, "* you joined b")
 
@@ -654,11 +638,8 @@ func TestChatToAnotherPathSaysTheEndpoint(t *testing.T) {
 func TestChatSaysPlainlyThatItReconnects(t *testing.T) {
 	chattest.LeakCheck(t)
 	s := servertest.Start(t, servertest.Options{DataPath: filepath.Join(t.TempDir(), "hubbub.db")})
-	pa, pwa := io.Pipe()
-	pb, pwb := io.Pipe()
-	t.Cleanup(func() { pwa.Close(); pwb.Close() })
-	ann := startChatOn(t, IO{In: pa, TTY: true}, chattest.Args(chattest.User(t, "ann"), []string{"--verbose", s.WS})...)
-	bob := startChatOn(t, IO{In: pb, TTY: true}, chattest.Args(chattest.User(t, "bob"), []string{s.WS})...)
+	ann, _ := typedChatOn(t, IO{TTY: true}, chattest.Args(chattest.User(t, "ann"), []string{"--verbose", s.WS})...)
+	bob, _ := typedChatOn(t, IO{TTY: true}, chattest.Args(chattest.User(t, "bob"), []string{s.WS})...)
 	ann.WaitOutput(t, "* you joined general")
 	bob.WaitOutput(t, "* you joined general")
 

@@ -3,7 +3,6 @@ package termchat
 import (
 	"encoding/binary"
 	"hash/crc32"
-	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -38,9 +37,7 @@ func TestChatUpload(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	pr, pw := io.Pipe()
-	t.Cleanup(func() { pw.Close() })
-	bob := startChat(t, pr, chattest.Args(chattest.User(t, "bob"), []string{s.WS})...)
+	bob, _ := typedChat(t, chattest.Args(chattest.User(t, "bob"), []string{s.WS})...)
 	bob.WaitOutput(t, "* you joined general; members: bob\n")
 
 	in := strings.Join([]string{

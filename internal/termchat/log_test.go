@@ -27,11 +27,9 @@ func afterBobsHello(t *testing.T) (s *servertest.Server, bob *servertest.JSONCli
 	bob.Join("general", nil)
 	bob.Say("general", "b1", "hello") // #1
 
-	pr, pw := io.Pipe()
-	t.Cleanup(func() { pw.Close() })
-	ann = startChat(t, pr, chattest.Args(chattest.User(t, "ann"), []string{s.WS})...)
+	ann, typeLine = typedChat(t, chattest.Args(chattest.User(t, "ann"), []string{s.WS})...)
 	ann.WaitOutput(t, "[general] #1 bob: hello\n")
-	return s, bob, ann, chattest.LineTyper(t, pw)
+	return s, bob, ann, typeLine
 }
 
 // A user replies, edits, reacts and deletes from the terminal; the other member's changes
@@ -154,9 +152,7 @@ func TestChatLiveEditReadsAsTheHistoryPrintsIt(t *testing.T) {
 	react(bob, "b2", 1, "👍")            // #3
 
 	// ann's join prints #1 and #2 from the room's history; the rest comes live.
-	pr, pw := io.Pipe()
-	t.Cleanup(func() { pw.Close() })
-	ann := startChat(t, pr, chattest.Args(chattest.User(t, "ann"), []string{"--room", "builds", s.WS})...)
+	ann, _ := typedChat(t, chattest.Args(chattest.User(t, "ann"), []string{"--room", "builds", s.WS})...)
 	ann.WaitOutput(t, "[builds] #1 ci (bot): build 3 failed (1 reply) [👍 1]\n", "[builds] #2 bob ↪ #1: looking\n")
 	send(bob, "b3", "flaky test?", 1) // #4, a reply that came live
 	react(bob, "b4", 1, "🎉")          // #5
@@ -365,7 +361,7 @@ func TestChatDeletionsSayWho(t *testing.T) {
 	bob.Join("general", nil)
 	mod := servertest.DialJSON(t, s, "mod")
 	mod.Join("general", nil)
-	run, say := startTypedChat(t, chattest.Args(chattest.User(t, "ann"), []string{s.WS})...)
+	run, say := typedChat(t, chattest.Args(chattest.User(t, "ann"), []string{s.WS})...)
 	run.WaitOutput(t, "* you joined general")
 	del := func(c *servertest.JSONClient, id string, seq int) {
 		t.Helper()
@@ -446,7 +442,7 @@ func TestChatTakesBackAReactionHeldUnderAnotherSpelling(t *testing.T) {
 	bob.Join("general", nil)
 	bob.Say("general", "b1", "hello") // #1
 	args := chattest.User(t, "ann")
-	ann, say := startTypedChat(t, chattest.Args(args, []string{s.WS})...)
+	ann, say := typedChat(t, chattest.Args(args, []string{s.WS})...)
 	ann.WaitOutput(t, "[general] #1 bob: hello\n")
 
 	// ann's other device, an older client that sends the names as they are.
@@ -512,7 +508,7 @@ func TestChatReactKnowsWhatIHoldWithoutAsking(t *testing.T) {
 	bob.Say("general", "b1", "old")   // #1, before the history ann's chat prints
 	bob.Say("general", "b2", "hello") // #2
 	args := chattest.User(t, "ann")
-	ann, say := startTypedChat(t, chattest.Args(args, []string{"--history", "1", s.WS})...)
+	ann, say := typedChat(t, chattest.Args(args, []string{"--history", "1", s.WS})...)
 	ann.WaitOutput(t, "[general] #2 bob: hello\n")
 
 	key, err := os.ReadFile(args[3]) // ann's other device, which sends a name as it is
@@ -561,10 +557,7 @@ func TestChatNumbersAreTheRoomsOfTheLinesShown(t *testing.T) {
 	for i, text := range []string{"one", "two", "three"} {
 		ann.Say("general", fmt.Sprint("a-", i), text) // #1 to #3
 	}
-	pr, pw := io.Pipe()
-	t.Cleanup(func() { pw.Close() })
-	bob := startChatOn(t, IO{In: pr, TTY: true}, chattest.Args(chattest.User(t, "bob"), []string{s.WS})...)
-	say := chattest.LineTyper(t, pw)
+	bob, say := typedChatOn(t, IO{TTY: true}, chattest.Args(chattest.User(t, "bob"), []string{s.WS})...)
 	bob.WaitOutput(t, "[general] #3 ann: three\n")
 
 	ann.Send(servertest.Frame{"type": "dm", "names": []string{"bob"}})

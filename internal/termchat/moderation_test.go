@@ -2,7 +2,6 @@ package termchat
 
 import (
 	"fmt"
-	"io"
 	"strings"
 	"testing"
 	"time"
@@ -23,7 +22,7 @@ func TestChatModeration(t *testing.T) {
 	if f := eve.Join("general", nil); f.Type() != "joined" {
 		t.Fatal(f)
 	}
-	run, say := startTypedChat(t, chattest.Args(chattest.User(t, "mod"), []string{s.WS})...)
+	run, say := typedChat(t, chattest.Args(chattest.User(t, "mod"), []string{s.WS})...)
 	run.WaitOutput(t, "* you joined general")
 
 	say("/mute eve 10m flooding")
@@ -81,7 +80,7 @@ func TestChatModeration(t *testing.T) {
 	}
 
 	// A member's /kick is refused by the server, and says so.
-	member, memberSays := startTypedChat(t, chattest.Args(chattest.User(t, "ann"), []string{s.WS})...)
+	member, memberSays := typedChat(t, chattest.Args(chattest.User(t, "ann"), []string{s.WS})...)
 	member.WaitOutput(t, "* you joined general")
 	memberSays("/kick eve")
 	member.WaitErr(t, "* /kick: only moderators and admins may kick (forbidden)")
@@ -116,7 +115,7 @@ func TestChatPrintsAKickAsANotice(t *testing.T) {
 	chattest.LeakCheck(t)
 	s := servertest.Start(t, servertest.Options{Server: server.Config{RoleFor: servertest.Roles("mod")}})
 	mod := servertest.DialJSON(t, s, "mod")
-	run, _ := startTypedChat(t, chattest.Args(chattest.User(t, "eve"), []string{"--room", "lab", s.WS})...)
+	run, _ := typedChat(t, chattest.Args(chattest.User(t, "eve"), []string{"--room", "lab", s.WS})...)
 	run.WaitOutput(t, "* you joined lab")
 	mod.Send(servertest.Frame{"type": "kick", "room": "lab", "name": "eve", "reason": "cool off"})
 	run.WaitErr(t, "(kicked)\n")
@@ -140,21 +139,6 @@ func TestLocalTimes(t *testing.T) {
 	}
 }
 
-// startTypedChat starts `hubbub chat` with args reading the lines say writes, one at a time,
-// as a person types them.
-func startTypedChat(t *testing.T, args ...string) (run *chattest.Run, say func(line string)) {
-	t.Helper()
-	pr, pw := io.Pipe()
-	t.Cleanup(func() { pw.Close() })
-	run = startChat(t, pr, args...)
-	return run, func(line string) {
-		t.Helper()
-		if _, err := io.WriteString(pw, line+"\n"); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
 // One kick is one line on each side (found by s29-chat): the moderator's chat printed "* you
 // kicked eve in general" and then eve's leave, "* eve left general"; eve's printed the
 // moderator's reason and then "* you left general". A ban, which takes her out too, is one
@@ -162,9 +146,9 @@ func startTypedChat(t *testing.T, args ...string) (run *chattest.Run, say func(l
 func TestChatKickIsOneLine(t *testing.T) {
 	chattest.LeakCheck(t)
 	s := servertest.Start(t, servertest.Options{Server: server.Config{RoleFor: servertest.Roles("mod")}})
-	mod, modSays := startTypedChat(t, chattest.Args(chattest.User(t, "mod"), []string{s.WS})...)
+	mod, modSays := typedChat(t, chattest.Args(chattest.User(t, "mod"), []string{s.WS})...)
 	mod.WaitOutput(t, "* you joined general")
-	eve, eveSays := startTypedChat(t, chattest.Args(chattest.User(t, "eve"), []string{"--room", "lobby", s.WS})...)
+	eve, eveSays := typedChat(t, chattest.Args(chattest.User(t, "eve"), []string{"--room", "lobby", s.WS})...)
 	eve.WaitOutput(t, "* you joined lobby")
 	eveSays("/join general")
 	eve.WaitOutput(t, "* you joined general")
@@ -219,11 +203,8 @@ func TestChatRefusedJoinAfterABanSaysWhereLinesGo(t *testing.T) {
 	chattest.LeakCheck(t)
 	s := servertest.Start(t, servertest.Options{Server: server.Config{RoleFor: servertest.Roles("mod")}})
 	mod := servertest.DialJSON(t, s, "mod")
-	pr, pw := io.Pipe()
-	t.Cleanup(func() { pw.Close() })
-	eve := startChatOn(t, IO{In: pr, TTY: true}, chattest.Args(chattest.User(t, "eve"), []string{"--room", "lobby", s.WS})...)
+	eve, say := typedChatOn(t, IO{TTY: true}, chattest.Args(chattest.User(t, "eve"), []string{"--room", "lobby", s.WS})...)
 	eve.WaitOutput(t, "* you joined lobby")
-	say := chattest.LineTyper(t, pw)
 	say("/join general")
 	eve.WaitErr(t, "* lines you type go to general now\n")
 

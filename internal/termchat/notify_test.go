@@ -2,7 +2,6 @@ package termchat
 
 import (
 	"context"
-	"io"
 	"path/filepath"
 	"testing"
 
@@ -17,16 +16,8 @@ func TestChatNotify(t *testing.T) {
 	chattest.LeakCheck(t)
 	s := servertest.Start(t, servertest.Options{DataPath: filepath.Join(t.TempDir(), "hubbub.db")})
 	ann := chattest.User(t, "ann")
-	pr, pw := io.Pipe()
-	t.Cleanup(func() { pw.Close() })
-	run := startChat(t, pr, chattest.Args(ann, []string{"--room", "ops", s.WS})...)
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("stdout:\n%s\nstderr:\n%s", run.Out.String(), run.Err.String())
-		}
-	})
+	run, say := typedChat(t, chattest.Args(ann, []string{"--room", "ops", s.WS})...)
 	run.WaitOutput(t, "* you joined ops")
-	say := chattest.LineTyper(t, pw)
 	say("/notify")
 	run.WaitErr(t, "* notifications of ops while you are away: mentions and DMs (mention)\n")
 	say("/notify all")

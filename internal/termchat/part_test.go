@@ -1,7 +1,6 @@
 package termchat
 
 import (
-	"io"
 	"strings"
 	"testing"
 
@@ -21,19 +20,13 @@ func TestChatPartOnAnotherDeviceIsSaidOnce(t *testing.T) {
 	s := servertest.Start(t, servertest.Options{})
 	ann := chattest.User(t, "ann") // both devices share its key file: one user
 
-	pr, pw := io.Pipe()
-	t.Cleanup(func() { pw.Close() })
-	phone := startChat(t, pr, chattest.Args(ann, []string{s.WS})...)
+	phone, typePhone := typedChat(t, chattest.Args(ann, []string{s.WS})...)
 	phone.WaitOutput(t, "* you joined general")
-	typePhone := chattest.LineTyper(t, pw)
 	typePhone("/join lobby")
 	phone.WaitOutput(t, "* you joined lobby")
 
-	pr2, pw2 := io.Pipe()
-	t.Cleanup(func() { pw2.Close() })
-	laptop := startChat(t, pr2, chattest.Args(ann, []string{"--room", "lobby", s.WS})...)
+	laptop, typeLaptop := typedChat(t, chattest.Args(ann, []string{"--room", "lobby", s.WS})...)
 	laptop.WaitOutput(t, "* you joined lobby")
-	typeLaptop := chattest.LineTyper(t, pw2)
 	typeLaptop("/join general")
 	laptop.WaitOutput(t, "* you joined general")
 
@@ -60,11 +53,8 @@ func TestChatPartOnAnotherDeviceIsSaidOnce(t *testing.T) {
 func TestChatPartAnyCase(t *testing.T) {
 	chattest.LeakCheck(t)
 	s := servertest.Start(t, servertest.Options{})
-	pr, pw := io.Pipe()
-	t.Cleanup(func() { pw.Close() })
-	ann := startChat(t, pr, chattest.Args(chattest.User(t, "ann"), []string{s.WS})...)
+	ann, typeLine := typedChat(t, chattest.Args(chattest.User(t, "ann"), []string{s.WS})...)
 	ann.WaitOutput(t, "* you joined general")
-	typeLine := chattest.LineTyper(t, pw)
 	typeLine("/join lobby")
 	ann.WaitOutput(t, "* you joined lobby")
 	typeLine("/part Lobby")
@@ -97,11 +87,8 @@ func TestChatSaysWhoseDMItIs(t *testing.T) {
 	s := servertest.Start(t, servertest.Options{})
 	carol := servertest.DialJSON(t, s, "carol")
 	carol.Join("general", nil)
-	pr, pw := io.Pipe()
-	t.Cleanup(func() { pw.Close() })
-	ann := startChat(t, pr, chattest.Args(chattest.User(t, "ann"), []string{s.WS})...)
+	ann, typeLine := typedChat(t, chattest.Args(chattest.User(t, "ann"), []string{s.WS})...)
 	ann.WaitOutput(t, "* you joined general")
-	typeLine := chattest.LineTyper(t, pw)
 	typeLine("/dm carol")
 	ann.WaitOutput(t, "* you joined @carol")
 	typeLine("/part")
@@ -138,11 +125,8 @@ func TestChatSaysADMIsInTheRoomsOnce(t *testing.T) {
 	chattest.LeakCheck(t)
 	s := servertest.Start(t, servertest.Options{})
 	servertest.DialJSON(t, s, "bob")
-	pr, pw := io.Pipe()
-	t.Cleanup(func() { pw.Close() })
-	ann := startChat(t, pr, chattest.Args(chattest.User(t, "ann"), []string{s.WS})...)
+	ann, typeLine := typedChat(t, chattest.Args(chattest.User(t, "ann"), []string{s.WS})...)
 	ann.WaitOutput(t, "* you joined general")
-	typeLine := chattest.LineTyper(t, pw)
 	typeLine("/dm bob")
 	ann.WaitOutput(t, "* direct message @bob is in your rooms\n", "* you joined @bob")
 	typeLine("/join general")

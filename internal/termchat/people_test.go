@@ -1,10 +1,8 @@
 package termchat
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -29,11 +27,8 @@ func TestChatPeople(t *testing.T) {
 	ann := chattest.User(t, "ann")
 	keyFile := ann[3]
 
-	pr, pw := io.Pipe()
-	t.Cleanup(func() { pw.Close() })
-	run := startChat(t, pr, chattest.Args(ann, []string{s.WS})...)
+	run, say := typedChat(t, chattest.Args(ann, []string{s.WS})...)
 	run.WaitOutput(t, "* you joined general")
-	say := chattest.LineTyper(t, pw)
 	say("/rooms")
 	run.WaitOutput(t, "*   general: no unread messages\n")
 	if strings.Contains(run.Out.String(), "none yet") {
@@ -100,9 +95,7 @@ func TestChatPeople(t *testing.T) {
 	device.Send(servertest.Frame{"type": "hello", "name": "ann", "key": strings.TrimSpace(string(key))})
 	device.Await("welcome")
 
-	pr2, pw2 := io.Pipe()
-	t.Cleanup(func() { pw2.Close() })
-	run = startChat(t, pr2, chattest.Args(ann, []string{"--room", "plans", s.WS})...)
+	run, say = typedChat(t, chattest.Args(ann, []string{"--room", "plans", s.WS})...)
 	run.WaitOutput(t, "* your rooms:\n",
 		"*   @bob (direct message): no unread messages\n",
 		"*   general: no unread messages\n",
@@ -111,15 +104,12 @@ func TestChatPeople(t *testing.T) {
 	device.AwaitFunc("the read position of plans", func(f servertest.Frame) bool {
 		return f.Type() == "read" && f.Str("room") == "plans" && f.Num("seq") == 6
 	})
-	if _, err := io.WriteString(pw2, "/remove ghost\n/remove bob\n"); err != nil {
-		t.Fatal(err)
-	}
+	say("/remove ghost")
+	say("/remove bob")
 	run.WaitErr(t, "* /remove: ")
 	run.WaitErr(t, "* you removed bob from plans\n")
 	bob.AwaitFunc("bob's unroom", func(f servertest.Frame) bool { return f.Type() == "unroom" && f.Str("room") == "plans" })
-	if _, err := io.WriteString(pw2, "/part\n"); err != nil {
-		t.Fatal(err)
-	}
+	say("/part")
 	run.WaitErr(t, "* you parted plans: it is no longer in your rooms\n")
 	if strings.Contains(run.Out.String(), "* ann removed bob") {
 		t.Errorf("ann's /remove printed again as the room's entry:\n%s", run.Out.String())
@@ -262,31 +252,7 @@ func TestChatPipedCommandsTheClientRefusesFailTheRun(t *testing.T) {
 // instead. (A script's lines are not moved: each is refused and counted, as before.)
 func TestChatRemovedFromTheCurrentRoom(t *testing.T) {
 	chattest.LeakCheck(t)
-	s := servertest.Start(t, servertest.Options{})
-	pr, pw := io.Pipe()
-	t.Cleanup(func() { pw.Close() })
-	bob := startChatOn(t, IO{In: pr, TTY: true}, chattest.Args(chattest.User(t, "bob"), []string{s.WS})...)
-	bob.WaitOutput(t, "* you joined general")
-	typeLine := func(line string) {
-		t.Helper()
-		if _, err := fmt.Fprintln(pw, line); err != nil {
-			t.Fatal(err)
-		}
-	}
-	ann := servertest.DialJSON(t, s, "ann")
-	ann.Join("general", nil)
-	for _, f := range []servertest.Frame{
-		{"type": "create", "room": "plans", "private": true},
-		{"type": "invite", "room": "plans", "name": "bob", "id": "i-1"},
-	} {
-		ann.Send(f)
-		ann.AwaitFunc(fmt.Sprint(f["type"]), func(g servertest.Frame) bool {
-			return g.Type() == "room" || g.Type() == "ack" || g.Type() == "error"
-		})
-	}
-	bob.WaitOutput(t, "* you are invited to plans")
-	typeLine("/join plans")
-	bob.WaitOutput(t, "* you joined plans")
+	bob, typeLine, ann := bobJoinsAnnsPlans(t)
 	typeLine("in plans")
 	bob.WaitOutput(t, "[plans] #4 bob: in plans\n")
 
@@ -310,6 +276,31 @@ func TestChatRemovedFromTheCurrentRoom(t *testing.T) {
 	}
 }
 
+// bobJoinsAnnsPlans starts a server, bob's chat in a terminal (in general) and ann, who
+// creates the private room plans and invites bob; bob joins it. It returns bob's chat, a
+// function that types a line into it, and ann.
+func bobJoinsAnnsPlans(t *testing.T) (bob *chattest.Run, typeLine func(string), ann *servertest.JSONClient) {
+	t.Helper()
+	s := servertest.Start(t, servertest.Options{})
+	bob, typeLine = typedChatOn(t, IO{TTY: true}, chattest.Args(chattest.User(t, "bob"), []string{s.WS})...)
+	bob.WaitOutput(t, "* you joined general")
+	ann = servertest.DialJSON(t, s, "ann")
+	ann.Join("general", nil)
+	for _, f := range []servertest.Frame{
+		{"type": "create", "room": "plans", "private": true},
+		{"type": "invite", "room": "plans", "name": "bob", "id": "i-1"},
+	} {
+		ann.Send(f)
+		ann.AwaitFunc(fmt.Sprint(f["type"]), func(g servertest.Frame) bool {
+			return g.Type() == "room" || g.Type() == "ack" || g.Type() == "error"
+		})
+	}
+	bob.WaitOutput(t, "* you are invited to plans")
+	typeLine("/join plans")
+	bob.WaitOutput(t, "* you joined plans")
+	return bob, typeLine, ann
+}
+
 // In a terminal, /join says where lines go only once the server has answered: after a refusal
 // the refusal and that lines still go to the room before (it said "lines you type go to
 // secret now" with the refusal; a piped run still does, see above), and after a join, right
@@ -324,27 +315,11 @@ func TestChatJoinSaysWhereLinesGoOnceAnswered(t *testing.T) {
 	owner.Join("random", nil)
 	owner.Say("random", "o1", "history in random")
 
-	pr, pw := io.Pipe()
-	t.Cleanup(func() { pw.Close() })
-	ctx, cancel := context.WithCancel(context.Background())
-	var term chattest.Buffer // both streams, in the order they were written
-	done := make(chan error, 1)
-	go func() {
-		done <- runChat(ctx, chattest.Args(chattest.User(t, "ann"), []string{s.WS}), IO{In: pr, Out: &term, Err: &term, TTY: true})
-	}()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-	})
+	ann, typeLine := typedChatOn(t, IO{TTY: true}, chattest.Args(chattest.User(t, "ann"), []string{s.WS})...)
+	term := &ann.All // both streams, in the order they were written
 	waitTerm := func(want string) {
 		t.Helper()
 		testwait.Until(t, "the terminal: "+want, func() bool { return strings.Contains(term.String(), want) })
-	}
-	typeLine := func(line string) {
-		t.Helper()
-		if _, err := fmt.Fprintln(pw, line); err != nil {
-			t.Fatal(err)
-		}
 	}
 	waitTerm("* you joined general")
 
@@ -476,11 +451,8 @@ func TestChatRole(t *testing.T) {
 	chattest.LeakCheck(t)
 	s := servertest.Start(t, servertest.Options{DataPath: filepath.Join(t.TempDir(), "hubbub.db")})
 	bob := servertest.DialJSON(t, s, "bob")
-	pr, pw := io.Pipe()
-	t.Cleanup(func() { pw.Close() })
-	run := startChat(t, pr, chattest.Args(chattest.User(t, "ann"), []string{s.WS})...)
+	run, say := typedChat(t, chattest.Args(chattest.User(t, "ann"), []string{s.WS})...)
 	run.WaitOutput(t, "* you joined general")
-	say := chattest.LineTyper(t, pw)
 	say("/create plans --private")
 	run.WaitErr(t, "* lines you type go to plans now\n")
 	say("/invite bob")
@@ -518,13 +490,11 @@ func TestChatRole(t *testing.T) {
 // stops s and waits for the chat to say the connection is lost; typeLine types into the chat.
 func terminalChatCutOff(t *testing.T, s *servertest.Server) (ann *chattest.Run, typeLine func(string)) {
 	t.Helper()
-	pr, pw := io.Pipe()
-	t.Cleanup(func() { pw.Close() })
-	ann = startChatOn(t, IO{In: pr, TTY: true}, chattest.Args(chattest.User(t, "ann"), []string{s.WS})...)
+	ann, typeLine = typedChatOn(t, IO{TTY: true}, chattest.Args(chattest.User(t, "ann"), []string{s.WS})...)
 	ann.WaitOutput(t, "* you joined general")
 	s.Stop()
 	ann.WaitErr(t, "* connection to ")
-	return ann, chattest.LineTyper(t, pw)
+	return ann, typeLine
 }
 
 // --room @bob was refused at start as a room name ("room names hold only ASCII letters…"),
@@ -575,9 +545,9 @@ func TestChatStartsInADM(t *testing.T) {
 func TestChatRemovalIsSaidOnce(t *testing.T) {
 	chattest.LeakCheck(t)
 	s := servertest.Start(t, servertest.Options{})
-	ann, annSays := startTypedChat(t, chattest.Args(chattest.User(t, "ann"), []string{s.WS})...)
+	ann, annSays := typedChat(t, chattest.Args(chattest.User(t, "ann"), []string{s.WS})...)
 	ann.WaitOutput(t, "* you joined general")
-	bob, bobSays := startTypedChat(t, chattest.Args(chattest.User(t, "bob"), []string{s.WS})...)
+	bob, bobSays := typedChat(t, chattest.Args(chattest.User(t, "bob"), []string{s.WS})...)
 	bob.WaitOutput(t, "* you joined general")
 	annSays("/create plans --private")
 	ann.WaitOutput(t, "* you joined plans")
@@ -609,26 +579,7 @@ func TestChatRemovalIsSaidOnce(t *testing.T) {
 // was in said "* lines you type go to plans now", and his next line was refused there.
 func TestChatLeaveSkipsARoomIWasRemovedFrom(t *testing.T) {
 	chattest.LeakCheck(t)
-	s := servertest.Start(t, servertest.Options{})
-	pr, pw := io.Pipe()
-	t.Cleanup(func() { pw.Close() })
-	bob := startChatOn(t, IO{In: pr, TTY: true}, chattest.Args(chattest.User(t, "bob"), []string{s.WS})...)
-	bob.WaitOutput(t, "* you joined general")
-	typeLine := chattest.LineTyper(t, pw)
-	ann := servertest.DialJSON(t, s, "ann")
-	ann.Join("general", nil)
-	for _, f := range []servertest.Frame{
-		{"type": "create", "room": "plans", "private": true},
-		{"type": "invite", "room": "plans", "name": "bob", "id": "i-1"},
-	} {
-		ann.Send(f)
-		ann.AwaitFunc(fmt.Sprint(f["type"]), func(g servertest.Frame) bool {
-			return g.Type() == "room" || g.Type() == "ack" || g.Type() == "error"
-		})
-	}
-	bob.WaitOutput(t, "* you are invited to plans")
-	typeLine("/join plans")
-	bob.WaitOutput(t, "* you joined plans")
+	bob, typeLine, ann := bobJoinsAnnsPlans(t)
 	typeLine("/join other")
 	bob.WaitOutput(t, "* you joined other")
 	ann.Send(servertest.Frame{"type": "remove", "room": "plans", "name": "bob", "id": "r-1"})
@@ -650,7 +601,7 @@ func TestChatLeaveSkipsARoomIWasRemovedFrom(t *testing.T) {
 func TestChatAcceptedInvitationIsOneLine(t *testing.T) {
 	chattest.LeakCheck(t)
 	s := servertest.Start(t, servertest.Options{})
-	ann, annSays := startTypedChat(t, chattest.Args(chattest.User(t, "ann"), []string{s.WS})...)
+	ann, annSays := typedChat(t, chattest.Args(chattest.User(t, "ann"), []string{s.WS})...)
 	ann.WaitOutput(t, "* you joined general")
 	bob := servertest.DialJSON(t, s, "bob")
 	annSays("/create plans --private")
@@ -707,7 +658,7 @@ func TestChatRemovalIsOneLineForTheOthers(t *testing.T) {
 	ann := servertest.DialJSON(t, s, "ann")
 	bob := servertest.DialJSON(t, s, "bob")
 	dave := servertest.DialJSON(t, s, "dave")
-	carol, carolSays := startTypedChat(t, chattest.Args(chattest.User(t, "carol"), []string{s.WS})...)
+	carol, carolSays := typedChat(t, chattest.Args(chattest.User(t, "carol"), []string{s.WS})...)
 	carol.WaitOutput(t, "* you joined general")
 	ann.Send(servertest.Frame{"type": "create", "room": "plans", "private": true})
 	ann.Await("room")
@@ -748,9 +699,9 @@ func TestChatRemovalIsOneLineForTheOthers(t *testing.T) {
 func TestChatInvitationSaysHowToDecline(t *testing.T) {
 	chattest.LeakCheck(t)
 	s := servertest.Start(t, servertest.Options{})
-	ann, annSays := startTypedChat(t, chattest.Args(chattest.User(t, "ann"), []string{s.WS})...)
+	ann, annSays := typedChat(t, chattest.Args(chattest.User(t, "ann"), []string{s.WS})...)
 	ann.WaitOutput(t, "* you joined general")
-	bob, bobSays := startTypedChat(t, chattest.Args(chattest.User(t, "bob"), []string{s.WS})...)
+	bob, bobSays := typedChat(t, chattest.Args(chattest.User(t, "bob"), []string{s.WS})...)
 	bob.WaitOutput(t, "* you joined general")
 	annSays("/create plans --private")
 	ann.WaitOutput(t, "* you joined plans")

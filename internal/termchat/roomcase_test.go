@@ -1,7 +1,6 @@
 package termchat
 
 import (
-	"io"
 	"strings"
 	"testing"
 
@@ -16,9 +15,7 @@ func TestChatJoinAnyCase(t *testing.T) {
 	chattest.LeakCheck(t)
 	s := servertest.Start(t, servertest.Options{})
 
-	pr, pw := io.Pipe()
-	t.Cleanup(func() { pw.Close() })
-	bob := startChat(t, pr, chattest.Args(chattest.User(t, "bob"), []string{s.WS})...)
+	bob, typeLine := typedChat(t, chattest.Args(chattest.User(t, "bob"), []string{s.WS})...)
 	bob.WaitOutput(t, "* you joined general; members: bob\n")
 
 	out, stderr, err := chatToEnd(t, "/join lobby\n/join General\nhello from alice\n", chattest.Args(chattest.User(t, "alice"), []string{"--room", "lobby", s.WS})...)
@@ -44,9 +41,7 @@ func TestChatJoinAnyCase(t *testing.T) {
 
 	// In general already, /join GENERAL is general: no second join (which printed "* you
 	// joined general" again and showed the others a leave and a join).
-	if _, err := io.WriteString(pw, "/join GENERAL\n"); err != nil {
-		t.Fatal(err)
-	}
+	typeLine("/join GENERAL")
 	bob.WaitErr(t, "* lines you type go to general now\n")
 	if n := strings.Count(bob.Out.String(), "* you joined general"); n != 1 {
 		t.Errorf("bob joined general %d times:\n%s", n, bob.Out.String())

@@ -2,7 +2,6 @@ package termchat
 
 import (
 	"fmt"
-	"io"
 	"path/filepath"
 	"reflect"
 	"regexp"
@@ -41,16 +40,8 @@ func TestChatSearch(t *testing.T) {
 		time.Sleep(2 * time.Millisecond)
 	}
 	ann := chattest.User(t, "ann")
-	pr, pw := io.Pipe()
-	t.Cleanup(func() { pw.Close() })
-	run := startChat(t, pr, chattest.Args(ann, []string{"--room", "ops", s.WS})...)
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("stdout:\n%s\nstderr:\n%s", run.Out.String(), run.Err.String())
-		}
-	})
+	run, say := typedChat(t, chattest.Args(ann, []string{"--room", "ops", s.WS})...)
 	run.WaitOutput(t, "* you joined ops")
-	say := chattest.LineTyper(t, pw)
 	say("/join general")
 	run.WaitOutput(t, "* you joined general")
 

@@ -2,7 +2,6 @@ package termchat
 
 import (
 	"bytes"
-	"io"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -18,11 +17,9 @@ import (
 // line into it.
 func terminalChat(t *testing.T, s *servertest.Server) (ann *chattest.Run, typeLine func(string)) {
 	t.Helper()
-	pr, pw := io.Pipe()
-	t.Cleanup(func() { pw.Close() })
-	ann = startChatOn(t, IO{In: pr, TTY: true}, chattest.Args(chattest.User(t, "ann"), []string{s.WS})...)
+	ann, typeLine = typedChatOn(t, IO{TTY: true}, chattest.Args(chattest.User(t, "ann"), []string{s.WS})...)
 	ann.WaitOutput(t, "* you joined general")
-	return ann, chattest.LineTyper(t, pw)
+	return ann, typeLine
 }
 
 // In a terminal each refusal is said when it comes ("* refused in general: …"). /quit then ended the run
@@ -107,9 +104,7 @@ func TestChatSaysConnectedBeforeItsRoomsAfterAReconnect(t *testing.T) {
 		}
 		return len(p), nil
 	})
-	pr, pw := io.Pipe()
-	t.Cleanup(func() { pw.Close() })
-	ann = startChatOn(t, IO{In: pr, TTY: true, Err: hold}, chattest.Args(chattest.User(t, "ann"), []string{"--verbose", s.WS})...)
+	ann, _ = typedChatOn(t, IO{TTY: true, Err: hold}, chattest.Args(chattest.User(t, "ann"), []string{"--verbose", s.WS})...)
 	ann.WaitOutput(t, "* you joined general")
 	since = len(ann.All.String())
 	armed.Store(true)
