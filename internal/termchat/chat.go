@@ -75,8 +75,8 @@ type chat struct {
 	removals removals          // members this chat's /kick and /ban take out: their leave is said
 	echoes   echoes            // what was printed of each room's log, and what of it was sent
 	sent     []*client.Receipt // sends whose outcome is not counted yet
-	total    int               // messages sent
-	failed   int               // messages refused, by the server or before sending
+	total    sendCounts        // what was sent (or refused before sending), by kind
+	failed   sendCounts        // what of it was refused, by the server or before sending
 	firstErr error             // why the first refused message was refused
 	maxSent  int               // compaction threshold for sent
 	// nowhere is, in a script, the /join (/dm, /create) refused before a room was asked for
@@ -149,7 +149,7 @@ func (c *chat) input(ctx context.Context, line string) (quit bool) {
 		return false
 	}
 	c.sayWaits("that line")
-	c.total++
+	c.total.add(r.Request)
 	c.sent = append(c.sent, r)
 	c.compact()
 	return false
@@ -166,8 +166,8 @@ func (c *chat) sayWaits(what string) {
 
 // refused counts a line that was not sent, as one the server refused.
 func (c *chat) refused(err error) {
-	c.total++
-	c.failed++
+	c.total.add(wire.TypeSend) // only lines are refused before sending: a command's failure is its own
+	c.failed.add(wire.TypeSend)
 	if c.firstErr == nil {
 		c.firstErr = err
 	}
@@ -196,11 +196,56 @@ func (c *chat) compact() {
 func (c *chat) count(r *client.Receipt) {
 	c.echoes.expect(r)
 	if _, err := r.Result(); err != nil {
-		c.failed++
+		c.failed.add(r.Request)
 		if c.firstErr == nil {
 			c.firstErr = err
 		}
 	}
+}
+
+// sendCounts counts writes by their request (wire.TypeSend, TypeEdit, TypeDelete, TypeReact),
+// so that a script's summary says what it sent: "1 of 1 reactions were refused", where it
+// counted every edit, deletion and reaction as a message ("1 of 1 messages were refused" for a
+// /react of a message the room does not have, and no message sent).
+type sendCounts struct{ send, edit, delete, react int }
+
+// sendKinds are the kinds of write, in the order a summary names them, with their nouns.
+var sendKinds = []struct {
+	request, noun string
+	n             func(*sendCounts) *int
+}{
+	{wire.TypeSend, "messages", func(c *sendCounts) *int { return &c.send }},
+	{wire.TypeEdit, "edits", func(c *sendCounts) *int { return &c.edit }},
+	{wire.TypeDelete, "deletions", func(c *sendCounts) *int { return &c.delete }},
+	{wire.TypeReact, "reactions", func(c *sendCounts) *int { return &c.react }},
+}
+
+// add counts one write of request; one the chat does not know counts as a message.
+func (c *sendCounts) add(request string) {
+	for _, k := range sendKinds {
+		if k.request == request {
+			*k.n(c)++
+			return
+		}
+	}
+	c.send++
+}
+
+func (c sendCounts) sum() int { return c.send + c.edit + c.delete + c.react }
+
+// of says c out of total, kind by kind, naming the kinds c has: "1 of 3 messages", "2 of 2
+// edits and 1 of 1 reactions".
+func (c sendCounts) of(total sendCounts) string {
+	var parts []string
+	for _, k := range sendKinds {
+		if n := *k.n(&c); n > 0 {
+			parts = append(parts, fmt.Sprintf("%d of %d %s", n, *k.n(&total), k.noun))
+		}
+	}
+	if len(parts) <= 1 {
+		return strings.Join(parts, "")
+	}
+	return strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
 }
 
 // command runs a /command line; it returns true for /quit.
@@ -363,7 +408,7 @@ func (c *chat) settle(ctx context.Context) {
 func (c *chat) waitAcks(ctx context.Context, timeout time.Duration) error {
 	t := time.NewTimer(timeout)
 	defer t.Stop()
-	unacked := 0
+	var unacked sendCounts
 	for i, r := range c.sent {
 		select {
 		case <-r.Done():
@@ -375,13 +420,13 @@ func (c *chat) waitAcks(ctx context.Context, timeout time.Duration) error {
 				case <-r.Done():
 					c.count(r)
 				default:
-					unacked++
+					unacked.add(r.Request)
 				}
 			}
 		case <-ctx.Done():
 			return nil
 		}
-		if unacked > 0 {
+		if unacked.sum() > 0 {
 			break
 		}
 	}
@@ -390,19 +435,19 @@ func (c *chat) waitAcks(ctx context.Context, timeout time.Duration) error {
 		// In a terminal each refusal was said when it came: quitting is no failure over them
 		// (it said them again as "1 of 1 messages were refused" and exited 1). A script's
 		// refused lines fail its run. Lines never acknowledged are said either way.
-		c.failed = 0
+		c.failed = sendCounts{}
 	}
 	var said []string // what failed: the messages, then the commands
 	first := c.firstErr
 	switch {
-	case unacked > 0:
-		said = append(said, fmt.Sprintf("%d of %d messages were not acknowledged (no ack for %v)", unacked, c.total, timeout))
+	case unacked.sum() > 0:
+		said = append(said, fmt.Sprintf("%s were not acknowledged (no ack for %v)", unacked.of(c.total), timeout))
 		first = nil
-	case c.failed == 1:
-		said = append(said, fmt.Sprintf("1 of %d messages were refused: %s", c.total, refusal(c.firstErr)))
-	case c.failed > 0:
+	case c.failed.sum() == 1:
+		said = append(said, fmt.Sprintf("%s were refused: %s", c.failed.of(c.total), refusal(c.firstErr)))
+	case c.failed.sum() > 0:
 		// The refusals may differ (muted, then not in the room): name the first as the first.
-		said = append(said, fmt.Sprintf("%d of %d messages were refused; the first: %s", c.failed, c.total, refusal(c.firstErr)))
+		said = append(said, fmt.Sprintf("%s were refused; the first: %s", c.failed.of(c.total), refusal(c.firstErr)))
 	}
 	switch {
 	case c.cmdFailed == 1:

@@ -78,7 +78,7 @@ func (c *chat) filesCommand(ctx context.Context, cmd, line string) (handled bool
 	if err != nil {
 		return true, err
 	}
-	c.total++
+	c.total.add(r.Request)
 	c.sent = append(c.sent, r)
 	c.compact()
 	return true, nil

@@ -87,7 +87,7 @@ func (c *chat) logCommand(ctx context.Context, cmd, line string) (handled bool, 
 		return true, err
 	}
 	c.sayWaits("that " + cmd) // as a line typed meanwhile says it
-	c.total++
+	c.total.add(r.Request)
 	c.sent = append(c.sent, r)
 	c.compact()
 	return true, nil

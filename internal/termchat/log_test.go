@@ -615,3 +615,20 @@ func TestShownNumbers(t *testing.T) {
 		t.Errorf("remembers %d numbers (%d in order), want %d", len(n.last), len(n.order), maxNumbers)
 	}
 }
+
+// A script's summary names what it sent by kind: its edits, deletions and reactions were
+// counted as messages, so a script that sent one message and had a /delete and a /react
+// refused ended "2 of 5 messages were refused", though its one message had gone through.
+func TestChatPipedSummaryCountsWritesByKind(t *testing.T) {
+	chattest.LeakCheck(t)
+	s := servertest.Start(t, servertest.Options{})
+	in := "one\n/edit 1 one, edited\n/react 1 👍\n/delete 99\n/react 98 👍\n"
+	_, stderr, err := chatToEnd(t, in, chattest.Args(chattest.User(t, "ann"), []string{"--room", "notes", s.WS})...)
+	want := "chat: 1 of 1 deletions and 1 of 2 reactions were refused; the first: "
+	if err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Fatalf("the script ended with %v, want %q…\n%s", err, want, stderr)
+	}
+	if strings.Contains(err.Error(), "messages") {
+		t.Errorf("the summary counts messages, and none was refused: %v", err)
+	}
+}

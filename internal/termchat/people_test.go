@@ -148,7 +148,7 @@ func TestChatSaysServerRefusalsPlainly(t *testing.T) {
 	if strings.Contains(stderr, "client:") || strings.Contains(stderr, "server: ") {
 		t.Errorf("stderr shows the client's wrappings:\n%s", stderr)
 	}
-	if err == nil || err.Error() != `chat: 1 of 1 messages were refused: the room has no message 99 (not_found); 2 commands failed; the first: /dm: no user is named "nobody" (not_found)` {
+	if err == nil || err.Error() != `chat: 1 of 1 reactions were refused: the room has no message 99 (not_found); 2 commands failed; the first: /dm: no user is named "nobody" (not_found)` {
 		t.Errorf("the chat ended with %v", err)
 	}
 	if se := (*wire.Error)(nil); !errors.As(err, &se) || se.Code != hubbub.ECodeNotFound {
