@@ -717,3 +717,34 @@ func TestChatInvitationSaysHowToDecline(t *testing.T) {
 		t.Errorf("plans is still in bob's rooms after declining:\n%s", rooms)
 	}
 }
+
+// A DM follows its person's rename: after bob went by robert, "/who @robert" found no direct
+// message (the chat still titled it @bob), and once the list of rooms came again (/rooms, a
+// reconnect) "/who @bob", the name ann knows him by, found none. Both name it now, and its
+// lines show the new name.
+func TestChatDMFollowsARename(t *testing.T) {
+	chattest.LeakCheck(t)
+	s := servertest.Start(t, servertest.Options{})
+	bob := servertest.DialJSON(t, s, "bob")
+	bob.Join("general", nil)
+	ann, typeLine := typedChatOn(t, IO{TTY: true}, chattest.Args(chattest.User(t, "ann"), []string{s.WS})...)
+	ann.WaitOutput(t, "* you joined general; members: ann, bob\n")
+	typeLine("/dm bob")
+	ann.WaitOutput(t, "* you joined @bob")
+
+	device := servertest.DialJSON(t, s, "") // bob's other device says a new name: robert
+	device.Send(servertest.Frame{"type": "hello", "name": "robert", "key": "key-bob"})
+	device.Await("welcome")
+	ann.WaitOutput(t, "* bob is now robert (general)\n")
+	typeLine("/who @robert")
+	ann.WaitOutput(t, "* members of @robert: ann\n")
+	typeLine("/rooms")
+	ann.WaitOutput(t, "*   @robert (direct message): no unread messages\n")
+	typeLine("/who @bob")
+	testwait.Until(t, "/who @bob to answer", func() bool { return strings.Count(ann.Out.String(), "* members of @robert: ann\n") == 2 })
+	typeLine("still here")
+	ann.WaitOutput(t, "[@robert] #3 ann: still here\n")
+	if errs := ann.Err.String(); strings.Contains(errs, "no direct message") {
+		t.Errorf("a name of the DM found none:\n%s", errs)
+	}
+}

@@ -62,6 +62,9 @@ func (c *chat) print() {
 			if f.Event == "leave" && c.removals.take(f.Room, f.Name) {
 				return // "* you kicked bob in team" says it already
 			}
+			if f.Event == "leave" && f.Renamed != "" {
+				titles.renamed(f.Name, f.Renamed) // a DM with them goes by the new name too
+			}
 			if f.Renamed == "" && c.arrivals.take(f.Room, f.Name, f.Event) {
 				return // "* bob joined plans, accepting the invitation" (or "* ann removed bob …") says it
 			}

@@ -148,6 +148,29 @@ func (t *roomTitles) learn(r *wire.MyRoom) {
 	}
 }
 
+// renamed records that the user named was goes by name now (a presence's renamed): each DM
+// with them is titled by the new name, which names it in commands ("/who @robert" found no DM
+// until the list of rooms came again), and the old name still does — it is the one the user
+// knows them by ("/who @bob" found none once the list had come). A DM the user opens with
+// someone who takes the old name later is that person's (learn). Both names are cleaned.
+func (t *roomTitles) renamed(was, name string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	was, name = hubbub.CleanText(was), hubbub.CleanText(name)
+	for room, people := range t.people {
+		i := slices.IndexFunc(people, func(p string) bool { return hubbub.SameName(p, was) })
+		if i < 0 {
+			continue
+		}
+		people = slices.Clone(people)
+		people[i] = name
+		slices.Sort(people)
+		t.people[room] = people
+		t.titles[room] = dmTitle(people)
+		t.byPeople[peopleKey(strings.Join(people, ","))] = room // the old key stays: the old name
+	}
+}
+
 // dm returns the room of the DM with people ("bob,carol", in any order and case), if the
 // user's list has it.
 func (t *roomTitles) dm(people string) (string, bool) {
