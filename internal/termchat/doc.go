@@ -1,6 +1,6 @@
 // Package termchat is hubbub's terminal chat client, `hubbub chat` (cmd/hubbub parses its
 // flags into Options and calls Run): it prints what happens in the user's rooms as lines,
-// "[room] #SEQ name: text" and "* " notices, and sends each line typed or piped in as a
+// "[room] #SEQ name: text" ("! " before one that mentions me) and "* " notices, and sends each line typed or piped in as a
 // message or a command (CommandList). It is built on hubbub/client, whose session reconnects,
 // rejoins and resends; this package decides what a person reads and types.
 //

@@ -48,6 +48,38 @@ func messageLine(m *wire.Message, label func(room string) string) string {
 	return b.String()
 }
 
+// mentionMark starts the line of a message that mentions me, by name or as everyone (@room),
+// as the page marks such a message: "! [general] #7 bob: @ann look". A line of the room's log
+// starts "[" otherwise, and a notice "* ", so a script reads the mark, or strips it, without
+// taking the line for anything else.
+const mentionMark = "! "
+
+// mentionMark returns mentionMark for a message (or an edit) from from whose text mentions
+// ms, and everyone if room, when that mentions this chat's user; "" otherwise, and for my own
+// messages (I know what I wrote). The printer calls it: c.name is its own.
+func (c *chat) mentionMark(from string, ms []hubbub.Mention, room bool) string {
+	if hubbub.SameName(from, c.name) {
+		return ""
+	}
+	if room {
+		return mentionMark
+	}
+	id := ""
+	if u := c.ses.User(); u != nil {
+		id = u.ID
+	}
+	for _, m := range ms {
+		mine := hubbub.SameName(m.Name, c.name)
+		if id != "" && m.User != "" {
+			mine = m.User == id // the user, whatever name either side last knew
+		}
+		if mine {
+			return mentionMark
+		}
+	}
+	return ""
+}
+
 // editedLine formats an edit of a message the chat does not know (it printed the message too
 // long ago, or never) as the message's new line: "[room] #seq from: text (edited)", the room as
 // label names it, "(edited)" where messageLine puts it. It lacks what the edit does not carry

@@ -1,9 +1,14 @@
 package termchat
 
 import (
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	"hubbub/internal/chattest"
+	"hubbub/internal/server"
+	"hubbub/internal/servertest"
 	"hubbub/internal/wire"
 )
 
@@ -51,4 +56,73 @@ func TestShownMessagesFollowTheLog(t *testing.T) {
 	if _, ok := s.edited(&wire.Edited{Room: "r", Seq: 9}); ok {
 		t.Error("an edit of a message never printed was known")
 	}
+}
+
+// A message that mentions me is marked on its line, as the page marks it: "! " before it,
+// live, in the history a join prints, and on an edit that mentions me. A script reads the
+// rest of the line as any other. Neither a message that mentions someone else nor one of my
+// own that names me is marked; nor is a line a script parses otherwise changed.
+func TestChatMarksMentionsOfMe(t *testing.T) {
+	chattest.LeakCheck(t)
+	s := servertest.Start(t, servertest.Options{Server: server.Config{RoleFor: servertest.Roles("mod")}})
+	bob := servertest.DialJSON(t, s, "bob")
+	bob.Join("general", nil)
+	carol := servertest.DialJSON(t, s, "carol")
+	carol.Join("general", nil)
+	mod := servertest.DialJSON(t, s, "mod")
+	mod.Join("general", nil)
+	annArgs := chattest.Args(chattest.User(t, "ann"), []string{s.WS})
+	ann, typeLine := typedChat(t, annArgs...)
+	ann.WaitOutput(t, "* you joined general")
+
+	say := func(c *servertest.JSONClient, id, text string) {
+		t.Helper()
+		if f := c.Say("general", id, text); f.Type() != "ack" {
+			t.Fatalf("%s: %v", text, f)
+		}
+	}
+	say(bob, "b1", "@ann look at this")     // #1
+	say(bob, "b2", "@carol and not you")    // #2
+	say(carol, "c1", "hi all")              // #3
+	say(mod, "m1", "@room standup in five") // #4
+	typeLine("@ann note to self")           // #5
+	ann.WaitOutput(t, "[general] #5 ann: @ann note to self\n")
+	bob.Send(servertest.Frame{"type": "edit", "room": "general", "seq": 2, "text": "@carol and @ann too", "id": "b3"}) // #6
+	ann.WaitOutput(t, "! [general] #2 bob: @carol and @ann too (edited)\n")
+	want := []string{
+		"! [general] #1 bob: @ann look at this",
+		"[general] #2 bob: @carol and not you",
+		"[general] #3 carol: hi all",
+		"! [general] #4 mod: @room standup in five",
+		"[general] #5 ann: @ann note to self",
+		"! [general] #2 bob: @carol and @ann too (edited)",
+	}
+	if got := chattest.Lines(ann.Out.String(), "[general]"); !slices.Equal(got, marked(want, false)) {
+		t.Errorf("the unmarked lines:\n%q\nwant\n%q", got, marked(want, false))
+	}
+	if got := chattest.Lines(ann.Out.String(), mentionMark); !slices.Equal(got, marked(want, true)) {
+		t.Errorf("the marked lines:\n%q\nwant\n%q", got, marked(want, true))
+	}
+
+	// The history ann's next run prints marks them too.
+	out, stderr, err := chatToEnd(t, "", annArgs...)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	for _, line := range []string{"! [general] #1 bob: @ann look at this\n", "! [general] #2 bob: @carol and @ann too (edited)\n", "\n[general] #3 carol: hi all\n"} {
+		if !strings.Contains(out, line) {
+			t.Errorf("the history has no %q:\n%s", line, out)
+		}
+	}
+}
+
+// marked returns the lines of want that start with mentionMark (or those that do not).
+func marked(want []string, mark bool) []string {
+	var out []string
+	for _, l := range want {
+		if strings.HasPrefix(l, mentionMark) == mark {
+			out = append(out, l)
+		}
+	}
+	return out
 }

@@ -31,18 +31,20 @@ func (c *chat) print() {
 		}
 		switch f := f.(type) {
 		case *wire.Message:
-			fmt.Fprintln(out, messageLine(f, titles.label)+filesText(f, server)) // a DM by its people
+			mark := c.mentionMark(f.From, f.Mentions, f.MentionRoom && !f.Deleted)
+			fmt.Fprintln(out, mark+messageLine(f, titles.label)+filesText(f, server)) // a DM by its people
 			c.shown.saw(f, f.Seq <= fresh[f.Room])
 			c.numbers.saw(f.Room, f.Seq)
 			c.printedMessage(f.Room, f.Seq)
 			c.echoes.saw(f.Room, f.Seq)
 		case *wire.Edited:
+			mark := c.mentionMark(f.From, f.Mentions, f.MentionRoom) // the edit's text's mentions
 			if m, ok := c.shown.edited(f); ok {
 				// As history prints the message now: its reply marker, bot badge, replies,
 				// reactions and files, which the edit does not carry.
-				fmt.Fprintln(out, messageLine(m, titles.label)+filesText(m, server))
+				fmt.Fprintln(out, mark+messageLine(m, titles.label)+filesText(m, server))
 			} else {
-				fmt.Fprintln(out, editedLine(f, titles.label))
+				fmt.Fprintln(out, mark+editedLine(f, titles.label))
 			}
 			c.numbers.saw(f.Room, f.Seq)
 			c.echoes.saw(f.Room, f.LogSeq)
