@@ -21,12 +21,13 @@ import (
 
 // Session defaults; each can be changed in SessionOptions.
 const (
-	defaultBackoffBase    = 250 * time.Millisecond
-	defaultBackoffMax     = 10 * time.Second
-	defaultRequestTimeout = 10 * time.Second
-	defaultEventBuffer    = 256
-	defaultMaxPending     = 256
-	defaultUploadTimeout  = 10 * time.Minute
+	defaultBackoffBase     = 250 * time.Millisecond
+	defaultBackoffMax      = 10 * time.Second
+	defaultRequestTimeout  = 10 * time.Second
+	defaultEventBuffer     = 256
+	defaultMaxPending      = 256
+	defaultUploadTimeout   = 10 * time.Minute
+	defaultDownloadTimeout = 10 * time.Minute
 	// maxHeld bounds the messages a room holds back while the session pages in the messages a
 	// truncated replay left out; beyond it the connection is dropped and the rejoin retried.
 	maxHeld = 10000
@@ -115,6 +116,9 @@ type SessionOptions struct {
 	// UploadTimeout bounds each Upload, from the request to the server's answer (default 10
 	// minutes: 25 MB at 40 KB/s).
 	UploadTimeout time.Duration
+	// DownloadTimeout bounds each Download, from the request to the last byte (default 10
+	// minutes, as uploads).
+	DownloadTimeout time.Duration
 	// Logger receives the session's logs (default slog.Default()).
 	Logger *slog.Logger
 }
@@ -140,6 +144,9 @@ func (o SessionOptions) withDefaults() SessionOptions {
 	}
 	if o.UploadTimeout <= 0 {
 		o.UploadTimeout = defaultUploadTimeout
+	}
+	if o.DownloadTimeout <= 0 {
+		o.DownloadTimeout = defaultDownloadTimeout
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()

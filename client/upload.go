@@ -174,27 +174,33 @@ func (s *Session) credentials(req *http.Request) {
 	}
 }
 
-// uploadError reads the server's error body, {"code": …, "message": …} (docs/api.md, Files).
+// uploadError reads the server's refusal of an upload (errorBody).
 func uploadError(status int, body []byte) error {
+	code, msg := errorBody(body)
+	return &UploadError{Status: status, Code: code, Message: msg}
+}
+
+// errorBody reads the server's error body, {"code": …, "message": …} (docs/api.md, Files), or
+// takes the start of a body that is not one as its message, cleaned for a terminal.
+func errorBody(body []byte) (code, message string) {
 	var reply struct {
 		Code    string `json:"code"`
 		Message string `json:"message"`
 	}
-	e := &UploadError{Status: status}
 	if json.Unmarshal(body, &reply) == nil {
-		e.Code, e.Message = hubbub.CleanText(reply.Code), hubbub.CleanText(reply.Message)
+		code, message = hubbub.CleanText(reply.Code), hubbub.CleanText(reply.Message)
 	}
-	if e.Message == "" {
-		e.Message = strings.TrimSpace(hubbub.CleanText(string(body[:min(len(body), 200)])))
+	if message == "" {
+		message = strings.TrimSpace(hubbub.CleanText(string(body[:min(len(body), 200)])))
 	}
-	return e
+	return code, message
 }
 
 // uploadContinueTimeout is how long an upload waits for the server's 100 Continue (or its
 // refusal) before it sends the body anyway.
 const uploadContinueTimeout = 5 * time.Second
 
-// newHTTPClient is the client of a session's HTTP requests (uploads): the proxy and TLS
+// newHTTPClient is the client of a session's HTTP requests (uploads, downloads): the proxy and TLS
 // configuration of its WebSockets, no redirects (a redirected POST would lose its body, and
 // its credentials must not follow to another host), and no idle connections kept (uploads
 // are rare, and a kept connection would outlive the session's Close).
@@ -215,7 +221,7 @@ func newHTTPClient(opts Options) *http.Client {
 	return &http.Client{
 		Transport: t,
 		CheckRedirect: func(*http.Request, []*http.Request) error {
-			return errors.New("the server redirected the upload")
+			return errors.New("the server redirected the request") // an upload or a download
 		},
 	}
 }

@@ -106,7 +106,7 @@ func TestSessionUploadAndPostFiles(t *testing.T) {
 	s := servertest.Start(t, servertest.Options{})
 	ctx := testContext(t)
 	ann, _ := joinSession(t, ctx, "ann", s.WS)
-	_, bobRec := joinSession(t, ctx, "bob", s.WS)
+	bob, bobRec := joinSession(t, ctx, "bob", s.WS)
 
 	data := []byte("minutes of the meeting\n")
 	att, err := ann.Upload(ctx, "minutes.txt", bytes.NewReader(data), int64(len(data)))
@@ -149,6 +149,16 @@ func TestSessionUploadAndPostFiles(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK || !bytes.Equal(body, data) {
 		t.Errorf("bob's download: %s, %q; want 200 and %q", resp.Status, body, data)
+	}
+	// Session.Download does the same as the session's user; a file that is not there is the
+	// server's 404, said as a DownloadError.
+	var fetched bytes.Buffer
+	if n, err := bob.Download(ctx, got.Attachments[0].URL, &fetched); err != nil || n != int64(len(data)) || !bytes.Equal(fetched.Bytes(), data) {
+		t.Errorf("bob's Download: %d bytes, %v: %q; want %q", n, err, fetched.Bytes(), data)
+	}
+	var de *client.DownloadError
+	if _, err := bob.Download(ctx, "/files/f_none/none.txt", io.Discard); !errors.As(err, &de) || de.Status != http.StatusNotFound {
+		t.Errorf("a Download of no file: %v, want a DownloadError of status 404", err)
 	}
 
 	// Files alone, no text.

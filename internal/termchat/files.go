@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -17,18 +19,27 @@ import (
 
 // Files in `hubbub chat`: /upload sends a file with a message, and a message's files are
 // printed after its text as "[file: NAME (SIZE) URL]", with the URL made absolute so that it
-// can be opened or fetched (with the same credentials) from the terminal.
+// can be opened or fetched (with the same credentials) from the terminal; /download saves
+// them, fetched as the user, which the URL alone left to curl and the user's key.
 
-// chatFilesHelp lists the files command for /help and the usage text.
+// chatFilesHelp lists the files commands for /help and the usage text.
 const chatFilesHelp = `  /upload PATH [TEXT]  upload the file PATH and send it, with TEXT, to the current room
                    (a path with spaces goes in double quotes; refused at once by a server
-                   with uploads off)`
+                   with uploads off)
+  /download SEQ    save the files of message SEQ in the current directory, each under its
+                   own name; a file of that name there already is never overwritten (the
+                   command says so, and saves none of the message's files)`
 
-// filesCommand runs /upload in the current room and reports whether line was it. The upload
-// itself is waited for (a file is read once, and a refusal is said at once); the message that
-// carries it is queued like any other, its ack awaited at the end of input.
+// filesCommand runs /upload in the current room, or /download, and reports whether line was
+// one of them. The upload itself is waited for (a file is read once, and a refusal is said at
+// once); the message that carries it is queued like any other, its ack awaited at the end of
+// input. A download is waited for.
 func (c *chat) filesCommand(ctx context.Context, cmd, line string) (handled bool, err error) {
-	if cmd != "/upload" {
+	switch cmd {
+	case "/download":
+		return true, c.download(ctx, strings.TrimSpace(strings.TrimPrefix(line, cmd)))
+	case "/upload":
+	default:
 		return false, nil
 	}
 	path, text, err := cutPath(strings.TrimSpace(strings.TrimPrefix(line, cmd)))
@@ -82,6 +93,99 @@ func (c *chat) filesCommand(ctx context.Context, cmd, line string) (handled bool
 	c.sent = append(c.sent, r)
 	c.compact()
 	return true, nil
+}
+
+// download runs /download SEQ: it saves each file of the message in the current directory
+// under the file's name, fetched as the user (client.Session.Download). The message is asked
+// of the server, as it is now (a file the chat printed may have gone with a deletion since).
+// Every name is checked before any file is written, and each file is created only if no file
+// has its name (O_EXCL): a download never overwrites, not even a file made meanwhile. A file
+// whose download fails is removed, not left half written.
+func (c *chat) download(ctx context.Context, args string) error {
+	seqArg, rest := cutWord(args)
+	if seqArg == "" || rest != "" {
+		return errors.New("usage: /download SEQ")
+	}
+	room, seq, err := c.messageArg(seqArg)
+	if err != nil {
+		return err
+	}
+	where := fmt.Sprintf("#%d in %s", seq, c.titles.label(room))
+	hctx, cancel := context.WithTimeout(ctx, chatCommandTimeout)
+	page, err := c.ses.History(hctx, room, seq+1, 1) // the message seq, if it is one
+	cancel()
+	if err != nil {
+		return err
+	}
+	if len(page.Messages) == 0 || page.Messages[0].Seq != seq {
+		// The room's log numbers edits, reactions and member changes too.
+		return fmt.Errorf("%s is no message: give the number printed as #N before one", where)
+	}
+	m := page.Messages[0]
+	switch {
+	case m.Deleted:
+		return fmt.Errorf("%s was deleted, and its files with it", where)
+	case len(m.Attachments) == 0:
+		return fmt.Errorf("%s has no file", where)
+	}
+	names := make([]string, len(m.Attachments))
+	for i, a := range m.Attachments {
+		names[i] = localName(a.Name)
+		if _, err := os.Lstat(names[i]); err == nil || slices.Contains(names[:i], names[i]) {
+			return fmt.Errorf("%s is here already: not overwritten, and nothing saved (move it away, then /download %s again)", names[i], seqArg)
+		}
+	}
+	for i, a := range m.Attachments {
+		n, err := c.save(ctx, names[i], a.URL)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(c.io.Err, "* saved %s (%s) from %s\n", names[i], sizeText(n), where)
+	}
+	return nil
+}
+
+// save downloads the file at url into a new file name of the current directory.
+func (c *chat) save(ctx context.Context, name, url string) (int64, error) {
+	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if errors.Is(err, fs.ErrExist) {
+		return 0, fmt.Errorf("%s is here already: not overwritten", name)
+	}
+	if err != nil {
+		return 0, err
+	}
+	n, err := c.ses.Download(ctx, url, f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		return n, nil
+	}
+	os.Remove(name) // half a file is worse than none: the next /download would refuse its name
+	var refused *client.DownloadError
+	if errors.As(err, &refused) {
+		// Said as /upload says a refusal, "reason (code)", without the client's wrappings.
+		msg, code := refused.Message, refused.Code
+		if msg == "" {
+			msg = http.StatusText(refused.Status)
+		}
+		if code == "" {
+			code = strconv.Itoa(refused.Status)
+		}
+		return 0, fmt.Errorf("%s: %s (%s)", name, hubbub.CleanText(msg), code)
+	}
+	return 0, fmt.Errorf("%s: %w", name, err)
+}
+
+// localName is a file's name as the server gives it, made a plain name of the current
+// directory: the server cleans names to a base name already, but one that is not (a path,
+// "..", empty) must not reach another directory.
+func localName(name string) string {
+	name = filepath.Base(hubbub.CleanText(name))
+	if name == "." || name == ".." || name == string(filepath.Separator) || strings.ContainsAny(name, `/\`) {
+		return "file"
+	}
+	return name
 }
 
 // cutPath splits the arguments of /upload into the path (its first word, or a double-quoted

@@ -3,6 +3,7 @@ package termchat
 import (
 	"encoding/binary"
 	"hash/crc32"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -10,6 +11,7 @@ import (
 	"testing"
 
 	"hubbub/internal/chattest"
+	"hubbub/internal/server"
 	"hubbub/internal/servertest"
 	"hubbub/internal/wire"
 )
@@ -96,5 +98,71 @@ func TestSizeText(t *testing.T) {
 		if got := sizeText(n); got != want {
 			t.Errorf("sizeText(%d) = %q, want %q", n, got, want)
 		}
+	}
+}
+
+// /download SEQ saves a message's files in the current directory, fetched as the user: a
+// person had to copy the URL into curl with their key. A number that is no message, a message
+// without a file, a file of that name already there (never overwritten, and nothing saved), a
+// deleted message and a bare /download are each refused with a word of why.
+func TestChatDownload(t *testing.T) {
+	chattest.LeakCheck(t)
+	s := servertest.Start(t, servertest.Options{Server: server.Config{APIKey: "test-api-key"}})
+	bob := servertest.DialJSON(t, s, "bob")
+	bob.Join("general", nil)
+	up := t.TempDir()
+	for name, text := range map[string]string{"notes.txt": "the notes, in full\n", "plan.txt": "the plan\n"} {
+		if err := os.WriteFile(filepath.Join(up, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// carol's script sends #1 and #3 with a file each, #2 with none.
+	script := "/upload " + filepath.Join(up, "notes.txt") + " the notes\nno file here\n/upload " + filepath.Join(up, "plan.txt") + " the plan\n"
+	if _, stderr, err := chatToEnd(t, script, chattest.Args(chattest.User(t, "carol"), []string{s.WS})...); err != nil {
+		t.Fatalf("carol: %v\n%s", err, stderr)
+	}
+	bob.Send(servertest.Frame{"type": "react", "room": "general", "seq": 3, "emoji": "👍", "id": "b1"}) // #4
+	bob.AwaitFunc("the reaction's ack", func(f servertest.Frame) bool { return f.Type() == "ack" && f.Str("id") == "b1" })
+
+	dir := t.TempDir()
+	t.Chdir(dir) // where ann runs her chat
+	if err := os.WriteFile("plan.txt", []byte("mine, not to lose\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ann, typeLine := typedChat(t, chattest.Args(chattest.User(t, "ann"), []string{s.WS})...)
+	ann.WaitOutput(t, "* you joined general", "[general] #3 carol: the plan [👍 1] [file: plan.txt")
+	typeLine("/download 1")
+	ann.WaitErr(t, "* saved notes.txt (19 B) from #1 in general\n")
+	if got, err := os.ReadFile(filepath.Join(dir, "notes.txt")); err != nil || string(got) != "the notes, in full\n" {
+		t.Errorf("notes.txt holds %q (%v), want the file carol sent", got, err)
+	}
+	for _, tc := range []struct{ line, want string }{
+		{"/download 3", "* /download: plan.txt is here already: not overwritten, and nothing saved (move it away, then /download 3 again)\n"},
+		{"/download 2", "* /download: #2 in general has no file\n"},
+		{"/download 4", "* /download: #4 in general is no message: give the number printed as #N before one\n"},
+		{"/download 99", "* /download: #99 in general is no message"},
+		{"/download x", `* /download: "x" is not a message number`},
+		{"/download", "* usage: /download SEQ\n"},
+		{"/download 1", "* /download: notes.txt is here already: not overwritten"},
+	} {
+		typeLine(tc.line)
+		ann.WaitErr(t, tc.want)
+	}
+	if got, _ := os.ReadFile(filepath.Join(dir, "plan.txt")); string(got) != "mine, not to lose\n" {
+		t.Errorf("plan.txt was overwritten: %q", got)
+	}
+
+	// Once the message is deleted its files are gone: said so, and nothing is written.
+	if err := os.Remove("plan.txt"); err != nil {
+		t.Fatal(err)
+	}
+	if code, _ := s.API("DELETE", "/api/rooms/general/messages/3", "test-api-key", nil); code != http.StatusOK {
+		t.Fatalf("delete: status %d", code)
+	}
+	ann.WaitOutput(t, "* api deleted carol's message #3 in general\n")
+	typeLine("/download 3")
+	ann.WaitErr(t, "* /download: #3 in general was deleted, and its files with it\n")
+	if _, err := os.Stat("plan.txt"); err == nil {
+		t.Errorf("a deleted message's file was saved")
 	}
 }
