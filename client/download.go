@@ -17,16 +17,7 @@ type DownloadError struct {
 }
 
 // Error implements error.
-func (e *DownloadError) Error() string {
-	msg := e.Message
-	if msg == "" {
-		msg = http.StatusText(e.Status)
-	}
-	if e.Code != "" {
-		return fmt.Sprintf("download refused (%d, %s): %s", e.Status, e.Code, msg)
-	}
-	return fmt.Sprintf("download refused (%d): %s", e.Status, msg)
-}
+func (e *DownloadError) Error() string { return refusedText("download", e.Status, e.Code, e.Message) }
 
 // Download writes the bytes of the file at fileURL — an attachment's URL as a message carries
 // it, a path on the server (FileURL resolves it) or the absolute address the server gave — to

@@ -28,15 +28,18 @@ type UploadError struct {
 }
 
 // Error implements error.
-func (e *UploadError) Error() string {
-	msg := e.Message
+func (e *UploadError) Error() string { return refusedText("upload", e.Status, e.Code, e.Message) }
+
+// refusedText says the server's refusal of an upload or a download: "upload refused (422,
+// too_large): …", the status's text when the body had no message.
+func refusedText(what string, status int, code, msg string) string {
 	if msg == "" {
-		msg = http.StatusText(e.Status)
+		msg = http.StatusText(status)
 	}
-	if e.Code != "" {
-		return fmt.Sprintf("upload refused (%d, %s): %s", e.Status, e.Code, msg)
+	if code != "" {
+		return fmt.Sprintf("%s refused (%d, %s): %s", what, status, code, msg)
 	}
-	return fmt.Sprintf("upload refused (%d): %s", e.Status, msg)
+	return fmt.Sprintf("%s refused (%d): %s", what, status, msg)
 }
 
 // HTTPURL returns the http:// or https:// address of path on the server whose WebSocket is

@@ -1,7 +1,7 @@
 // Package termchat is hubbub's terminal chat client, `hubbub chat` (cmd/hubbub parses its
 // flags into Options and calls Run): it prints what happens in the user's rooms as lines,
-// "[room] #SEQ name: text" ("! " before one that mentions me) and "* " notices, and sends each line typed or piped in as a
-// message or a command (CommandList). It is built on hubbub/client, whose session reconnects,
+// "[room] #SEQ name: text" ("! " before one that mentions me) and "* " notices, and sends
+// each line typed or piped in as a message or a command (CommandList). It is built on hubbub/client, whose session reconnects,
 // rejoins and resends; this package decides what a person reads and types.
 //
 // Two goroutines share a chat: the input loop (Run, in run.go and chat.go) reads lines and
@@ -17,7 +17,7 @@
 //     echoes.go, numbers.go: what the printer and the commands tell each other
 //   - the commands by what they touch: log.go (/reply, /edit, /delete, /react; emoji.go),
 //     people.go (/dm, /create, /invite, /part…; titles.go names DMs by their people),
-//     moderation.go, search.go, files.go, notify.go, commands.go (the server's slash
-//     commands); refusals.go says a refused command
+//     moderation.go, search.go, files.go (/upload, /download), notify.go, commands.go (the
+//     server's slash commands); refusals.go says a refused command
 //   - name.go: the name each server last gave a guest, kept beside the key
 package termchat

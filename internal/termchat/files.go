@@ -70,16 +70,7 @@ func (c *chat) filesCommand(ctx context.Context, cmd, line string) (handled bool
 	att, err := c.ses.Upload(ctx, filepath.Base(path), f, fi.Size())
 	var refused *client.UploadError
 	if errors.As(err, &refused) {
-		// Said as the chat's other refusals are, "reason (code)", without the client's
-		// wrappings ("client: upload x: upload refused (422, too_large): …").
-		msg, code := refused.Message, refused.Code
-		if msg == "" {
-			msg = http.StatusText(refused.Status)
-		}
-		if code == "" {
-			code = strconv.Itoa(refused.Status)
-		}
-		return true, fmt.Errorf("%s: %s (%s)", filepath.Base(path), hubbub.CleanText(msg), code)
+		return true, fileRefusal(filepath.Base(path), refused.Status, refused.Code, refused.Message)
 	}
 	if err != nil {
 		return true, err
@@ -164,17 +155,23 @@ func (c *chat) save(ctx context.Context, name, url string) (int64, error) {
 	os.Remove(name) // half a file is worse than none: the next /download would refuse its name
 	var refused *client.DownloadError
 	if errors.As(err, &refused) {
-		// Said as /upload says a refusal, "reason (code)", without the client's wrappings.
-		msg, code := refused.Message, refused.Code
-		if msg == "" {
-			msg = http.StatusText(refused.Status)
-		}
-		if code == "" {
-			code = strconv.Itoa(refused.Status)
-		}
-		return 0, fmt.Errorf("%s: %s (%s)", name, hubbub.CleanText(msg), code)
+		return 0, fileRefusal(name, refused.Status, refused.Code, refused.Message)
 	}
 	return 0, fmt.Errorf("%s: %w", name, err)
+}
+
+// fileRefusal says the server's refusal of an upload or a download of the file name as the
+// chat's other refusals are, "name: reason (code)", without the client's wrappings ("client:
+// upload x: upload refused (422, too_large): …"); the status stands in for what the server's
+// body did not say.
+func fileRefusal(name string, status int, code, msg string) error {
+	if msg == "" {
+		msg = http.StatusText(status)
+	}
+	if code == "" {
+		code = strconv.Itoa(status)
+	}
+	return fmt.Errorf("%s: %s (%s)", name, hubbub.CleanText(msg), code)
 }
 
 // localName is a file's name as the server gives it, made a plain name of the current
