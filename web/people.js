@@ -564,7 +564,70 @@ function renderOffline(online) {
     }
     list.appendChild(li);
   }
+  // The banned of a public room are no longer its members: listed here, for a moderator to
+  // lift the ban (told to moderators only: sanctionsOf).
+  const shown = new Set(rows.map((m) => m.name).concat(online));
+  const banned = ui.roster.room === ui.active && Array.isArray(ui.roster.sanctions)
+    ? ui.roster.sanctions.filter((s) => s.kind === "ban" && !shown.has(s.name) && !ui.roster.byName.has(s.name))
+    : [];
+  banned.sort((a, b) => memberNameOrder.compare(a.name, b.name));
+  for (const s of banned) {
+    const li = document.createElement("li");
+    li.className = "member offline";
+    li.dataset.name = s.name;
+    li.dataset.state = "banned";
+    const av = document.createElement("span");
+    av.setAttribute("aria-hidden", "true");
+    paintAvatar(av, s.name);
+    const text = document.createElement("span");
+    text.className = "member-text";
+    const label = document.createElement("span");
+    label.className = "offline-name";
+    label.textContent = s.name;
+    const why = document.createElement("span");
+    why.className = "last-seen";
+    const until = s.until ? parseTime(s.until) : null;
+    why.textContent = until && !isNaN(until) ? "banned until " + untilFormat.format(until) : "banned";
+    text.append(label, why);
+    li.append(av, text);
+    li.appendChild(modButton("Moderate " + s.name));
+    list.appendChild(li);
+  }
+  if (banned.length) $("offline-heading").hidden = false;
   $("roster-more").hidden = !(ui.roster.room === ui.active && ui.roster.next);
+}
+
+/** Whether a sanction (from the roster) is of the member called name: by user id, else by name (any case). */
+function sanctionMatches(s, name) {
+  const m = rosterMember(name);
+  if (m && m.user && s.user) return s.user === m.user;
+  return s.name.toLowerCase() === name.toLowerCase();
+}
+
+/**
+ * The bans and mutes in force on name in the room in view, {ban, mute} (each the sanction or
+ * undefined), as the roster says them; null when the page was not told (not a moderator of the
+ * room, no roster yet, a server older than the field).
+ */
+function sanctionsOf(name) {
+  if (ui.roster.room !== ui.active || !Array.isArray(ui.roster.sanctions)) return null;
+  const held = { ban: undefined, mute: undefined };
+  for (const s of ui.roster.sanctions) if (sanctionMatches(s, name)) held[s.kind] = s;
+  return held;
+}
+
+/**
+ * Keeps the roster's sanctions as a moderated frame changes them (mine, answered to me), so
+ * that the menu offers the lift right after a mute; true if it changed them.
+ */
+function noteSanction(f) {
+  const kind = { ban: "ban", unban: "ban", mute: "mute", unmute: "mute" }[f.action];
+  if (!kind || !f.name || ui.roster.room !== f.room || !Array.isArray(ui.roster.sanctions)) return false;
+  const m = rosterMember(f.name);
+  const rest = ui.roster.sanctions.filter((s) => s.kind !== kind || !sanctionMatches(s, f.name));
+  if (f.action === kind) rest.push({ user: m ? m.user : "", name: f.name, kind, until: f.until || "" });
+  ui.roster.sanctions = rest;
+  return true;
 }
 
 /** A page of the roster: the first replaces what was known of the room, later ones add to it. */
@@ -573,7 +636,7 @@ function takeRoster(d) {
   // A page asked for over a connection since lost never comes: the first page of the new
   // one starts the roster over.
   if (ui.roster.room !== d.room || !ui.roster.paging || ui.roster.stale) {
-    ui.roster = { room: d.room, members: [], byName: new Map(), next: "", paging: false, stale: false };
+    ui.roster = { room: d.room, members: [], byName: new Map(), next: "", paging: false, stale: false, sanctions: d.sanctions };
   }
   ui.roster.paging = false;
   for (const m of d.members) {
