@@ -363,6 +363,30 @@ func TestPasswordChangeSaysSoBackInTheChat(t *testing.T) {
 	}
 }
 
+// A refused password change leaves the account page's own address in the address bar, and a
+// reload shows the form again: the address was /account/password, a path only posted to, whose
+// reload or visit was an error page with no way on.
+func TestRefusedPasswordChangeKeepsAnAddressThatReloads(t *testing.T) {
+	srv, _, ann := signedInAnn(t)
+
+	ann.do("follow Account", chromedp.Click(chromedp.CSS("#account-link")), waitVisibleAfterNavigation(chromedp.CSS("#current")))
+	ann.do("give a wrong current password",
+		typeInto("#current", "not my password"),
+		typeInto("#password", "staple battery horse"),
+		typeInto("#confirm", "staple battery horse"),
+		pressEnter(chromedp.CSS("#confirm")),
+		waitVisibleAfterNavigation(chromedp.CSS("#error")))
+	ann.waitFor("the refusal, at the account page's address", `document.getElementById("error").textContent === "The current password is wrong." && location.pathname === "/account"`)
+	ann.do("reload", chromeReload(), waitVisibleAfterNavigation(chromedp.CSS("#current")))
+	if got := eval[string](ann, `location.pathname + " " + document.title`); got != "/account Your password · hubbub" {
+		t.Errorf("after the reload: %q, want the account page", got)
+	}
+	ann.doWithin(3*waitTimeout, "visit /account/password", chromedp.Navigate(srv.URL+"/account/password"), waitVisibleAfterNavigation(chromedp.CSS("#current")))
+	if got := eval[string](ann, `location.pathname`); got != "/account" {
+		t.Errorf("a visit of /account/password ends at %q, want /account", got)
+	}
+}
+
 // The account pages put the focus where the typing goes, for a keyboard: an invite link's page
 // on the name (the code is filled in from the link; nothing had the focus, and the first Tab
 // went to the code), the invite page refused on the password, and the account page refused on
