@@ -659,17 +659,25 @@ function renderMembers() {
     const av = document.createElement("span");
     av.setAttribute("aria-hidden", "true");
     paintAvatar(av, name);
+    // The name on a line of its own, its role and "you" under it: beside them, a name of 12
+    // letters was cut to "christ…" in the panel's 220 px (and on a phone's drawer).
+    const text = document.createElement("span");
+    text.className = "member-text";
     const label = document.createElement("span");
     label.className = "member-name";
     label.textContent = name;
-    li.append(av, label);
+    label.title = name; // the whole of a name too long for the panel
+    const sub = document.createElement("span");
+    sub.className = "member-sub";
+    text.append(label, sub);
+    li.append(av, text);
     // One listed from a roster of the lost connection is unknown until the new roster comes.
     paintPresence(li, name, known && (here.includes(name) || !ui.roster.stale));
     if (name === me()) {
       const you = document.createElement("span");
       you.className = "you";
-      you.textContent = "(you)";
-      li.append(" ", you);
+      you.textContent = "you";
+      sub.append(you);
     } else if (client.canModerate() || canInvite(ui.active)) {
       li.appendChild(modButton("Moderate " + name));
     }

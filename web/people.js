@@ -509,7 +509,10 @@ function paintPresence(li, name, known) {
   if (roleText && !role) {
     role = document.createElement("span");
     role.className = "member-role";
-    li.querySelector(".member-name").after(role);
+    // On the line under the name (app.js, renderMembers), before "you".
+    const sub = li.querySelector(".member-sub");
+    if (sub) sub.prepend(role);
+    else li.querySelector(".member-name").after(role);
   }
   if (role) {
     role.textContent = roleText;

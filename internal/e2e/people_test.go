@@ -252,3 +252,43 @@ func TestMemberCountNeverStartsALineWithItsDot(t *testing.T) {
 	}
 	saveShot(t, ann, "member-count.png")
 }
+
+// exprCut is a JavaScript expression: whether the element matching sel shows its text cut
+// ("christ…"), or "missing" when there is none.
+func exprCut(sel string) string {
+	return `(() => { const e = document.querySelector(` + js(sel) + `); if (!e || !e.getClientRects().length) return "missing"; ` +
+		`return e.scrollWidth > e.clientWidth ? "cut to " + e.getBoundingClientRect().width + " px" : "whole"; })()`
+}
+
+// My own entry in the member panel shows my name whole beside "owner" and "you", on a desktop
+// (1280×800) and in a phone's drawer (390×844): the role and "(you)" took the line, and
+// "christopher" read "christ…" in both.
+func TestOwnNameIsWholeInTheMemberPanel(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{})
+	chris := b.newUser("christopher")
+	chris.open(srv.URL + "/#lobby")
+	chris.do("open the room browser", chromedp.Click(chromedp.CSS("#browse-rooms")))
+	chris.do("create a private room",
+		chromeSendKeys("#create-name", "plans"),
+		chromedp.Click(chromedp.CSS("#create-private")),
+		chromedp.Click(chromedp.CSS("#create-submit")))
+	own := `#member-list [data-name="christopher"]`
+	chris.waitFor("my entry, owner", `document.getElementById("room-title").textContent === "#plans" && `+
+		`(document.querySelector(`+js(own+" .member-role")+`) || {}).textContent === "owner"`)
+	if got := eval[string](chris, exprCut(own+" .member-name")); got != "whole" {
+		t.Errorf("at 1280×800 my name in the member panel is %s", got)
+	}
+	if got := eval[string](chris, `document.querySelector(`+js(own)+`).textContent`); !strings.Contains(got, "owner") || !strings.Contains(got, "you") {
+		t.Errorf("my entry reads %q, want my role and that it is me", got)
+	}
+	saveShot(t, chris, "own-name-1280.png")
+
+	chris.atPhoneSize()
+	chris.do("open the members", chromeEval(`document.getElementById("members-toggle").click()`))
+	chris.waitFor("the members' drawer", `getComputedStyle(document.querySelector(".members")).visibility === "visible"`)
+	if got := eval[string](chris, exprCut(own+" .member-name")); got != "whole" {
+		t.Errorf("at 390×844 my name in the members' drawer is %s", got)
+	}
+	saveShot(t, chris, "own-name-390.png")
+}
