@@ -314,7 +314,13 @@ function renderRooms() {
     const label = roomLabel(name);
     li.querySelector(".room-name").textContent = label.replace(/^#/, "");
     const info = myRoom(name);
-    li.querySelector(".hash").textContent = isDM(name) ? "@" : info && info.private ? "🔒︎" : "#";
+    const mark = isDM(name) ? "@" : info && info.private ? "lock" : "#";
+    const hash = li.querySelector(".hash");
+    if (hash.dataset.mark !== mark) {
+      hash.dataset.mark = mark;
+      hash.textContent = mark === "lock" ? "" : mark;
+      if (mark === "lock") hash.appendChild(icon("lock", 14));
+    }
     li.querySelector(".room-leave").setAttribute("aria-label", "Leave " + label);
     li.querySelector(".room-leave").title = "Leave " + label;
     const r = client.rooms.get(name);
