@@ -319,7 +319,143 @@ function createFromForm() {
 
 function openDMDialog() {
   $("dm-names").value = "";
+  hideDMSuggestions();
   openDialog("dm", "dm-names");
+}
+
+/** How many names the To field suggests at once. */
+const DM_SUGGESTIONS_MAX = 8;
+
+/** The names of the stored members of rooms whose roster this page was sent (takeRoster). */
+const rosterNames = new Set();
+
+/**
+ * The names this page can already show me, which the To field suggests: the people of my
+ * direct messages, who is in the rooms I am in, who wrote there, and the members of the rooms
+ * whose member list I opened. Never a list of the server's users: a guest sees no one it could
+ * not see in a room it shares.
+ */
+function knownNames() {
+  const names = new Map(); // by lower case: one entry per person, whatever the case seen
+  const add = (n) => {
+    if (typeof n === "string" && n && !names.has(n.toLowerCase())) names.set(n.toLowerCase(), n);
+  };
+  for (const info of client.myRooms.values()) if (info.dm && Array.isArray(info.people)) info.people.forEach(add);
+  for (const r of client.rooms.values()) {
+    r.members.forEach(add);
+    for (const m of r.messages.values()) if (!m.bot) add(m.from); // a bot takes no DMs as a rule
+  }
+  rosterNames.forEach(add);
+  names.delete(me().toLowerCase());
+  return Array.from(names.values());
+}
+
+const dmSuggest = { items: [], at: -1 };
+
+/** The name being typed in the To field: what follows its last comma. */
+function dmFragment() {
+  const v = $("dm-names").value;
+  return v.slice(v.lastIndexOf(",") + 1).trim().replace(/^@/, "");
+}
+
+/**
+ * Lists the known names that contain what is typed after the last comma (those that start
+ * with it first), leaving out names already in the field; all of them with force (the down
+ * arrow in an empty field). No option is chosen until an arrow key chooses one, so Enter
+ * still starts the conversation with what is typed.
+ */
+function suggestDM(force) {
+  const input = $("dm-names");
+  const q = dmFragment().toLowerCase();
+  const typed = new Set(input.value.split(",").slice(0, -1).map((s) => s.trim().replace(/^@/, "").toLowerCase()));
+  const scored = [];
+  if (q || force) {
+    for (const name of knownNames()) {
+      const l = name.toLowerCase();
+      const i = l.indexOf(q);
+      if (i < 0 || typed.has(l) || l === q) continue;
+      scored.push({ name, score: i === 0 ? 0 : 1 });
+    }
+  }
+  scored.sort((a, b) => a.score - b.score || memberNameOrder.compare(a.name, b.name));
+  dmSuggest.items = scored.slice(0, DM_SUGGESTIONS_MAX).map((x) => x.name);
+  dmSuggest.at = -1;
+  const list = $("dm-suggestions");
+  list.textContent = "";
+  dmSuggest.items.forEach((name, i) => {
+    const li = document.createElement("li");
+    li.id = "dm-option-" + i;
+    li.setAttribute("role", "option");
+    li.dataset.name = name;
+    const av = document.createElement("span");
+    av.setAttribute("aria-hidden", "true");
+    paintAvatar(av, name);
+    const label = document.createElement("span");
+    label.className = "switcher-label";
+    label.textContent = name;
+    li.append(av, label);
+    li.addEventListener("mousedown", (ev) => ev.preventDefault()); // keep the focus in the field
+    li.addEventListener("click", () => chooseDMSuggestion(i));
+    list.appendChild(li);
+  });
+  list.hidden = dmSuggest.items.length === 0;
+  input.setAttribute("aria-expanded", String(!list.hidden));
+  markDMSuggestion();
+}
+
+/** Marks the option under the arrow keys, for the eye and for screen readers. */
+function markDMSuggestion() {
+  const input = $("dm-names");
+  const options = $("dm-suggestions").children;
+  for (let i = 0; i < options.length; i++) options[i].setAttribute("aria-selected", String(i === dmSuggest.at));
+  if (options[dmSuggest.at]) {
+    input.setAttribute("aria-activedescendant", options[dmSuggest.at].id);
+    options[dmSuggest.at].scrollIntoView({ block: "nearest" });
+  } else {
+    input.removeAttribute("aria-activedescendant");
+  }
+}
+
+function hideDMSuggestions() {
+  dmSuggest.items = [];
+  dmSuggest.at = -1;
+  $("dm-suggestions").hidden = true;
+  $("dm-suggestions").textContent = "";
+  $("dm-names").setAttribute("aria-expanded", "false");
+  $("dm-names").removeAttribute("aria-activedescendant");
+}
+
+/** Puts the chosen name in place of what was typed after the last comma, ready for the next. */
+function chooseDMSuggestion(i) {
+  const name = dmSuggest.items[i];
+  if (!name) return;
+  const input = $("dm-names");
+  const v = input.value;
+  const head = v.slice(0, v.lastIndexOf(",") + 1);
+  input.value = (head ? head + " " : "") + name + ", ";
+  hideDMSuggestions();
+  input.focus();
+  input.setSelectionRange(input.value.length, input.value.length);
+}
+
+/** The To field's keys: arrows choose a suggestion, Enter takes it, Escape closes the list. */
+function dmNamesKey(ev) {
+  const n = dmSuggest.items.length;
+  if (ev.key === "ArrowDown" || ev.key === "ArrowUp") {
+    ev.preventDefault();
+    if (!n) {
+      if (ev.key === "ArrowDown") suggestDM(true);
+      return;
+    }
+    dmSuggest.at = ev.key === "ArrowDown" ? (dmSuggest.at + 1) % n : (dmSuggest.at + n - 1) % n;
+    markDMSuggestion();
+  } else if (ev.key === "Enter" && !ev.isComposing && dmSuggest.at >= 0) {
+    ev.preventDefault(); // takes the name; the next Enter starts the conversation
+    chooseDMSuggestion(dmSuggest.at);
+  } else if (ev.key === "Escape" && n) {
+    ev.preventDefault(); // closes the list, not the dialog
+    hideDMSuggestions();
+  }
 }
 
 function startDM() {
@@ -642,6 +778,7 @@ function takeRoster(d) {
     ui.roster = { room: d.room, members: [], byName: new Map(), next: "", paging: false, stale: false, sanctions: d.sanctions };
   }
   ui.roster.paging = false;
+  for (const m of d.members) rosterNames.add(m.name); // names the New message field suggests
   for (const m of d.members) {
     if (ui.roster.byName.has(m.name)) continue;
     ui.roster.members.push(m);
@@ -875,7 +1012,13 @@ function wirePeople() {
     startDM();
   });
   $("dm-cancel").addEventListener("click", () => $("dm-dialog").close());
-  $("dm-dialog").addEventListener("close", () => ($("dm-submit").disabled = false));
+  $("dm-dialog").addEventListener("close", () => {
+    $("dm-submit").disabled = false;
+    hideDMSuggestions();
+  });
+  $("dm-names").addEventListener("input", () => suggestDM(false));
+  $("dm-names").addEventListener("keydown", dmNamesKey);
+  $("dm-names").addEventListener("blur", hideDMSuggestions);
 
   $("invite-button").addEventListener("click", openInviteDialog);
   $("invite-form").addEventListener("submit", (ev) => {
