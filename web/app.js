@@ -898,7 +898,11 @@ client.addEventListener("joined", (ev) => {
     }
   }
   renderRooms();
-  if (room === ui.active) renderMessages();
+  if (room === ui.active) {
+    renderMessages();
+    renderMembers();
+    askRoster(room); // the members without me, in a public room (protocol.md, Moderation)
+  }
 });
 
 client.addEventListener("messages", (ev) => {

@@ -609,7 +609,17 @@ function rosterConnected(m) {
  */
 function connectedElsewhere(here) {
   if (ui.roster.room !== ui.active) return [];
-  return ui.roster.members.filter((m) => !m.invited && rosterConnected(m) && !here.includes(m.name)).map((m) => m.name);
+  return ui.roster.members.filter((m) => !m.invited && rosterConnected(m) && !here.includes(m.name) && !meOutOfIt(m)).map((m) => m.name);
+}
+
+/**
+ * Whether m is me, in a room a moderator took me out of (kicked, banned): a roster asked
+ * before lists me, connected, and the page showed me among the members of a room it said I
+ * was removed from, until the next roster (askRoster, on the removal).
+ */
+function meOutOfIt(m) {
+  const r = client.rooms.get(ui.active);
+  return m.name === me() && !!(r && (r.removed || (r.error && r.error.code === "banned")));
 }
 
 /**
@@ -672,7 +682,7 @@ const memberNameOrder = new Intl.Collator(undefined, { sensitivity: "base", nume
 function renderOffline(online) {
   const list = $("member-offline-list");
   list.textContent = "";
-  const rows = ui.roster.room === ui.active ? ui.roster.members.filter((m) => !online.includes(m.name)) : [];
+  const rows = ui.roster.room === ui.active ? ui.roster.members.filter((m) => !online.includes(m.name) && !meOutOfIt(m)) : [];
   rows.sort((a, b) => memberNameOrder.compare(a.name, b.name) || (a.user < b.user ? -1 : a.user > b.user ? 1 : 0));
   $("offline-heading").hidden = rows.length === 0;
   for (const m of rows) {
@@ -958,6 +968,11 @@ function wirePeople() {
     renderRooms();
     renderInvites();
     if (!ev.detail.room || ev.detail.room === ui.active) renderRoomHead();
+    // The room in view was opened before the room list came (a page's hello and join go
+    // together): its roster, asked only once the list is there, is asked now, not 1.5 s after
+    // the room's last arrival or departure (askRoster) — meanwhile a moderator's menu offered
+    // every Lift, not knowing the room's sanctions, and the Offline list was empty.
+    if (!ev.detail.room && ui.active && ui.roster.room !== ui.active && !client.rosterAsked.has(ui.active)) client.askMembers(ui.active, "");
   });
   client.addEventListener("unroom", (ev) => {
     const room = ev.detail.room;
