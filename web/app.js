@@ -88,9 +88,11 @@ const ui = {
   dividerChecked: false, // the first room list placed the divider of the room opened before it
   /**
    * The stored members of the room in view, with presence (people.js, takeRoster); stale once
-   * the connection that brought it is gone, until the next one's roster replaces it.
+   * the connection that brought it is gone, until the next one's roster replaces it. Its
+   * sanctions are the room's bans and mutes in force, as the server tells a moderator (null
+   * when it does not: every action is offered).
    */
-  roster: { room: "", members: [], byName: new Map(), next: "", paging: false, stale: false },
+  roster: { room: "", members: [], byName: new Map(), next: "", paging: false, stale: false, sanctions: null },
   readTimer: 0,
   /** @type {{room: string, seq: number}|null} a read position waiting to be sent (people.js) */
   readPending: null,
@@ -178,7 +180,7 @@ function selectRoom(name) {
     msgUI.jump = null;
     // Opening a room with unread messages marks where they start, until another room is opened.
     ui.divider = dividerOf(name);
-    ui.roster = { room: "", members: [], byName: new Map(), next: "", paging: false, stale: false };
+    ui.roster = { room: "", members: [], byName: new Map(), next: "", paging: false, stale: false, sanctions: null };
     if (client.hasRoomList && client.state === "live") client.askMembers(name, "");
   }
   renderRoomHead();
@@ -312,7 +314,13 @@ function renderRooms() {
     const label = roomLabel(name);
     li.querySelector(".room-name").textContent = label.replace(/^#/, "");
     const info = myRoom(name);
-    li.querySelector(".hash").textContent = isDM(name) ? "@" : info && info.private ? "🔒︎" : "#";
+    const mark = isDM(name) ? "@" : info && info.private ? "lock" : "#";
+    const hash = li.querySelector(".hash");
+    if (hash.dataset.mark !== mark) {
+      hash.dataset.mark = mark;
+      hash.textContent = mark === "lock" ? "" : mark;
+      if (mark === "lock") hash.appendChild(icon("lock", 14));
+    }
     li.querySelector(".room-leave").setAttribute("aria-label", "Leave " + label);
     li.querySelector(".room-leave").title = "Leave " + label;
     const r = client.rooms.get(name);
@@ -657,17 +665,25 @@ function renderMembers() {
     const av = document.createElement("span");
     av.setAttribute("aria-hidden", "true");
     paintAvatar(av, name);
+    // The name on a line of its own, its role and "you" under it: beside them, a name of 12
+    // letters was cut to "christ…" in the panel's 220 px (and on a phone's drawer).
+    const text = document.createElement("span");
+    text.className = "member-text";
     const label = document.createElement("span");
     label.className = "member-name";
     label.textContent = name;
-    li.append(av, label);
+    label.title = name; // the whole of a name too long for the panel
+    const sub = document.createElement("span");
+    sub.className = "member-sub";
+    text.append(label, sub);
+    li.append(av, text);
     // One listed from a roster of the lost connection is unknown until the new roster comes.
     paintPresence(li, name, known && (here.includes(name) || !ui.roster.stale));
     if (name === me()) {
       const you = document.createElement("span");
       you.className = "you";
-      you.textContent = "(you)";
-      li.append(" ", you);
+      you.textContent = "you";
+      sub.append(you);
     } else if (client.canModerate() || canInvite(ui.active)) {
       li.appendChild(modButton("Moderate " + name));
     }
@@ -882,7 +898,11 @@ client.addEventListener("joined", (ev) => {
     }
   }
   renderRooms();
-  if (room === ui.active) renderMessages();
+  if (room === ui.active) {
+    renderMessages();
+    renderMembers();
+    askRoster(room); // the members without me, in a public room (protocol.md, Moderation)
+  }
 });
 
 client.addEventListener("messages", (ev) => {
@@ -982,6 +1002,7 @@ client.addEventListener("moderated", (ev) => {
   }
   const note = hasNote ? " But " + f.note + "." : "";
   showNotice((done || "Done: " + f.action + ".") + note, { kind: note ? "problem" : "info" });
+  if (noteSanction(f) && f.room === ui.active) renderMembers();
 });
 
 /** What a refused people request did not do, by its request (when its dialog is closed). */
@@ -1175,11 +1196,14 @@ function openModMenu(button) {
       sep.setAttribute("role", "separator");
       menu.appendChild(sep);
     }
-    add("mute", "Mute " + target.name + "…");
-    add("kick", (staysMember ? "Kick " + target.name + " out of " + where + " for now…" : "Remove " + target.name + " from " + where + "…"));
-    add("ban", "Ban " + target.name + "…");
-    add("unmute", "Lift " + target.name + "’s mute");
-    add("unban", "Lift " + target.name + "’s ban");
+    // What is in force is lifted, what is not imposed; a page not told (a server older than
+    // the roster's sanctions) offers both, and the server says which did nothing.
+    const held = sanctionsOf(target.name);
+    if (!held || !held.mute) add("mute", "Mute " + target.name + "…");
+    if (!held || !held.ban) add("kick", (staysMember ? "Kick " + target.name + " out of " + where + " for now…" : "Remove " + target.name + " from " + where + "…"));
+    if (!held || !held.ban) add("ban", "Ban " + target.name + "…");
+    if (!held || held.mute) add("unmute", "Lift " + target.name + "’s mute");
+    if (!held || held.ban) add("unban", "Lift " + target.name + "’s ban");
     // A private room's owner and moderators also decide who its members are.
     if (!target.seq && canInvite(target.room)) add("remove-member", "Take " + target.name + " out of the members of " + where);
   }

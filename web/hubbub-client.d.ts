@@ -268,7 +268,16 @@ export interface ChatClientEvents {
   unroom: { room: string };
   open: { room: string };
   directory: { rooms: unknown[]; next: string; query: string };
-  roster: { room: string; members: unknown[]; next: string };
+  /**
+   * A page of a room's stored members; sanctions, on the first page to one who may moderate the
+   * room, are its bans and mutes in force (null when the server did not say: protocol.md, members).
+   */
+  roster: {
+    room: string;
+    members: unknown[];
+    next: string;
+    sanctions: { user: string; name: string; kind: "ban" | "mute"; until: string }[] | null;
+  };
   notices: { room: string };
 }
 

@@ -319,7 +319,143 @@ function createFromForm() {
 
 function openDMDialog() {
   $("dm-names").value = "";
+  hideDMSuggestions();
   openDialog("dm", "dm-names");
+}
+
+/** How many names the To field suggests at once. */
+const DM_SUGGESTIONS_MAX = 8;
+
+/** The names of the stored members of rooms whose roster this page was sent (takeRoster). */
+const rosterNames = new Set();
+
+/**
+ * The names this page can already show me, which the To field suggests: the people of my
+ * direct messages, who is in the rooms I am in, who wrote there, and the members of the rooms
+ * whose member list I opened. Never a list of the server's users: a guest sees no one it could
+ * not see in a room it shares.
+ */
+function knownNames() {
+  const names = new Map(); // by lower case: one entry per person, whatever the case seen
+  const add = (n) => {
+    if (typeof n === "string" && n && !names.has(n.toLowerCase())) names.set(n.toLowerCase(), n);
+  };
+  for (const info of client.myRooms.values()) if (info.dm && Array.isArray(info.people)) info.people.forEach(add);
+  for (const r of client.rooms.values()) {
+    r.members.forEach(add);
+    for (const m of r.messages.values()) if (!m.bot) add(m.from); // a bot takes no DMs as a rule
+  }
+  rosterNames.forEach(add);
+  names.delete(me().toLowerCase());
+  return Array.from(names.values());
+}
+
+const dmSuggest = { items: [], at: -1 };
+
+/** The name being typed in the To field: what follows its last comma. */
+function dmFragment() {
+  const v = $("dm-names").value;
+  return v.slice(v.lastIndexOf(",") + 1).trim().replace(/^@/, "");
+}
+
+/**
+ * Lists the known names that contain what is typed after the last comma (those that start
+ * with it first), leaving out names already in the field; all of them with force (the down
+ * arrow in an empty field). No option is chosen until an arrow key chooses one, so Enter
+ * still starts the conversation with what is typed.
+ */
+function suggestDM(force) {
+  const input = $("dm-names");
+  const q = dmFragment().toLowerCase();
+  const typed = new Set(input.value.split(",").slice(0, -1).map((s) => s.trim().replace(/^@/, "").toLowerCase()));
+  const scored = [];
+  if (q || force) {
+    for (const name of knownNames()) {
+      const l = name.toLowerCase();
+      const i = l.indexOf(q);
+      if (i < 0 || typed.has(l) || l === q) continue;
+      scored.push({ name, score: i === 0 ? 0 : 1 });
+    }
+  }
+  scored.sort((a, b) => a.score - b.score || memberNameOrder.compare(a.name, b.name));
+  dmSuggest.items = scored.slice(0, DM_SUGGESTIONS_MAX).map((x) => x.name);
+  dmSuggest.at = -1;
+  const list = $("dm-suggestions");
+  list.textContent = "";
+  dmSuggest.items.forEach((name, i) => {
+    const li = document.createElement("li");
+    li.id = "dm-option-" + i;
+    li.setAttribute("role", "option");
+    li.dataset.name = name;
+    const av = document.createElement("span");
+    av.setAttribute("aria-hidden", "true");
+    paintAvatar(av, name);
+    const label = document.createElement("span");
+    label.className = "switcher-label";
+    label.textContent = name;
+    li.append(av, label);
+    li.addEventListener("mousedown", (ev) => ev.preventDefault()); // keep the focus in the field
+    li.addEventListener("click", () => chooseDMSuggestion(i));
+    list.appendChild(li);
+  });
+  list.hidden = dmSuggest.items.length === 0;
+  input.setAttribute("aria-expanded", String(!list.hidden));
+  markDMSuggestion();
+}
+
+/** Marks the option under the arrow keys, for the eye and for screen readers. */
+function markDMSuggestion() {
+  const input = $("dm-names");
+  const options = $("dm-suggestions").children;
+  for (let i = 0; i < options.length; i++) options[i].setAttribute("aria-selected", String(i === dmSuggest.at));
+  if (options[dmSuggest.at]) {
+    input.setAttribute("aria-activedescendant", options[dmSuggest.at].id);
+    options[dmSuggest.at].scrollIntoView({ block: "nearest" });
+  } else {
+    input.removeAttribute("aria-activedescendant");
+  }
+}
+
+function hideDMSuggestions() {
+  dmSuggest.items = [];
+  dmSuggest.at = -1;
+  $("dm-suggestions").hidden = true;
+  $("dm-suggestions").textContent = "";
+  $("dm-names").setAttribute("aria-expanded", "false");
+  $("dm-names").removeAttribute("aria-activedescendant");
+}
+
+/** Puts the chosen name in place of what was typed after the last comma, ready for the next. */
+function chooseDMSuggestion(i) {
+  const name = dmSuggest.items[i];
+  if (!name) return;
+  const input = $("dm-names");
+  const v = input.value;
+  const head = v.slice(0, v.lastIndexOf(",") + 1);
+  input.value = (head ? head + " " : "") + name + ", ";
+  hideDMSuggestions();
+  input.focus();
+  input.setSelectionRange(input.value.length, input.value.length);
+}
+
+/** The To field's keys: arrows choose a suggestion, Enter takes it, Escape closes the list. */
+function dmNamesKey(ev) {
+  const n = dmSuggest.items.length;
+  if (ev.key === "ArrowDown" || ev.key === "ArrowUp") {
+    ev.preventDefault();
+    if (!n) {
+      if (ev.key === "ArrowDown") suggestDM(true);
+      return;
+    }
+    dmSuggest.at = ev.key === "ArrowDown" ? (dmSuggest.at + 1) % n : (dmSuggest.at + n - 1) % n;
+    markDMSuggestion();
+  } else if (ev.key === "Enter" && !ev.isComposing && dmSuggest.at >= 0) {
+    ev.preventDefault(); // takes the name; the next Enter starts the conversation
+    chooseDMSuggestion(dmSuggest.at);
+  } else if (ev.key === "Escape" && n) {
+    ev.preventDefault(); // closes the list, not the dialog
+    hideDMSuggestions();
+  }
 }
 
 function startDM() {
@@ -473,7 +609,17 @@ function rosterConnected(m) {
  */
 function connectedElsewhere(here) {
   if (ui.roster.room !== ui.active) return [];
-  return ui.roster.members.filter((m) => !m.invited && rosterConnected(m) && !here.includes(m.name)).map((m) => m.name);
+  return ui.roster.members.filter((m) => !m.invited && rosterConnected(m) && !here.includes(m.name) && !meOutOfIt(m)).map((m) => m.name);
+}
+
+/**
+ * Whether m is me, in a room a moderator took me out of (kicked, banned): a roster asked
+ * before lists me, connected, and the page showed me among the members of a room it said I
+ * was removed from, until the next roster (askRoster, on the removal).
+ */
+function meOutOfIt(m) {
+  const r = client.rooms.get(ui.active);
+  return m.name === me() && !!(r && (r.removed || (r.error && r.error.code === "banned")));
 }
 
 /**
@@ -509,7 +655,10 @@ function paintPresence(li, name, known) {
   if (roleText && !role) {
     role = document.createElement("span");
     role.className = "member-role";
-    li.querySelector(".member-name").after(role);
+    // On the line under the name (app.js, renderMembers), before "you".
+    const sub = li.querySelector(".member-sub");
+    if (sub) sub.prepend(role);
+    else li.querySelector(".member-name").after(role);
   }
   if (role) {
     role.textContent = roleText;
@@ -533,7 +682,7 @@ const memberNameOrder = new Intl.Collator(undefined, { sensitivity: "base", nume
 function renderOffline(online) {
   const list = $("member-offline-list");
   list.textContent = "";
-  const rows = ui.roster.room === ui.active ? ui.roster.members.filter((m) => !online.includes(m.name)) : [];
+  const rows = ui.roster.room === ui.active ? ui.roster.members.filter((m) => !online.includes(m.name) && !meOutOfIt(m)) : [];
   rows.sort((a, b) => memberNameOrder.compare(a.name, b.name) || (a.user < b.user ? -1 : a.user > b.user ? 1 : 0));
   $("offline-heading").hidden = rows.length === 0;
   for (const m of rows) {
@@ -564,7 +713,70 @@ function renderOffline(online) {
     }
     list.appendChild(li);
   }
+  // The banned of a public room are no longer its members: listed here, for a moderator to
+  // lift the ban (told to moderators only: sanctionsOf).
+  const shown = new Set(rows.map((m) => m.name).concat(online));
+  const banned = ui.roster.room === ui.active && Array.isArray(ui.roster.sanctions)
+    ? ui.roster.sanctions.filter((s) => s.kind === "ban" && !shown.has(s.name) && !ui.roster.byName.has(s.name))
+    : [];
+  banned.sort((a, b) => memberNameOrder.compare(a.name, b.name));
+  for (const s of banned) {
+    const li = document.createElement("li");
+    li.className = "member offline";
+    li.dataset.name = s.name;
+    li.dataset.state = "banned";
+    const av = document.createElement("span");
+    av.setAttribute("aria-hidden", "true");
+    paintAvatar(av, s.name);
+    const text = document.createElement("span");
+    text.className = "member-text";
+    const label = document.createElement("span");
+    label.className = "offline-name";
+    label.textContent = s.name;
+    const why = document.createElement("span");
+    why.className = "last-seen";
+    const until = s.until ? parseTime(s.until) : null;
+    why.textContent = until && !isNaN(until) ? "banned until " + untilFormat.format(until) : "banned";
+    text.append(label, why);
+    li.append(av, text);
+    li.appendChild(modButton("Moderate " + s.name));
+    list.appendChild(li);
+  }
+  if (banned.length) $("offline-heading").hidden = false;
   $("roster-more").hidden = !(ui.roster.room === ui.active && ui.roster.next);
+}
+
+/** Whether a sanction (from the roster) is of the member called name: by user id, else by name (any case). */
+function sanctionMatches(s, name) {
+  const m = rosterMember(name);
+  if (m && m.user && s.user) return s.user === m.user;
+  return s.name.toLowerCase() === name.toLowerCase();
+}
+
+/**
+ * The bans and mutes in force on name in the room in view, {ban, mute} (each the sanction or
+ * undefined), as the roster says them; null when the page was not told (not a moderator of the
+ * room, no roster yet, a server older than the field).
+ */
+function sanctionsOf(name) {
+  if (ui.roster.room !== ui.active || !Array.isArray(ui.roster.sanctions)) return null;
+  const held = { ban: undefined, mute: undefined };
+  for (const s of ui.roster.sanctions) if (sanctionMatches(s, name)) held[s.kind] = s;
+  return held;
+}
+
+/**
+ * Keeps the roster's sanctions as a moderated frame changes them (mine, answered to me), so
+ * that the menu offers the lift right after a mute; true if it changed them.
+ */
+function noteSanction(f) {
+  const kind = { ban: "ban", unban: "ban", mute: "mute", unmute: "mute" }[f.action];
+  if (!kind || !f.name || ui.roster.room !== f.room || !Array.isArray(ui.roster.sanctions)) return false;
+  const m = rosterMember(f.name);
+  const rest = ui.roster.sanctions.filter((s) => s.kind !== kind || !sanctionMatches(s, f.name));
+  if (f.action === kind) rest.push({ user: m ? m.user : "", name: f.name, kind, until: f.until || "" });
+  ui.roster.sanctions = rest;
+  return true;
 }
 
 /** A page of the roster: the first replaces what was known of the room, later ones add to it. */
@@ -573,9 +785,10 @@ function takeRoster(d) {
   // A page asked for over a connection since lost never comes: the first page of the new
   // one starts the roster over.
   if (ui.roster.room !== d.room || !ui.roster.paging || ui.roster.stale) {
-    ui.roster = { room: d.room, members: [], byName: new Map(), next: "", paging: false, stale: false };
+    ui.roster = { room: d.room, members: [], byName: new Map(), next: "", paging: false, stale: false, sanctions: d.sanctions };
   }
   ui.roster.paging = false;
+  for (const m of d.members) rosterNames.add(m.name); // names the New message field suggests
   for (const m of d.members) {
     if (ui.roster.byName.has(m.name)) continue;
     ui.roster.members.push(m);
@@ -755,6 +968,11 @@ function wirePeople() {
     renderRooms();
     renderInvites();
     if (!ev.detail.room || ev.detail.room === ui.active) renderRoomHead();
+    // The room in view was opened before the room list came (a page's hello and join go
+    // together): its roster, asked only once the list is there, is asked now, not 1.5 s after
+    // the room's last arrival or departure (askRoster) — meanwhile a moderator's menu offered
+    // every Lift, not knowing the room's sanctions, and the Offline list was empty.
+    if (!ev.detail.room && ui.active && ui.roster.room !== ui.active && !client.rosterAsked.has(ui.active)) client.askMembers(ui.active, "");
   });
   client.addEventListener("unroom", (ev) => {
     const room = ev.detail.room;
@@ -809,7 +1027,13 @@ function wirePeople() {
     startDM();
   });
   $("dm-cancel").addEventListener("click", () => $("dm-dialog").close());
-  $("dm-dialog").addEventListener("close", () => ($("dm-submit").disabled = false));
+  $("dm-dialog").addEventListener("close", () => {
+    $("dm-submit").disabled = false;
+    hideDMSuggestions();
+  });
+  $("dm-names").addEventListener("input", () => suggestDM(false));
+  $("dm-names").addEventListener("keydown", dmNamesKey);
+  $("dm-names").addEventListener("blur", hideDMSuggestions);
 
   $("invite-button").addEventListener("click", openInviteDialog);
   $("invite-form").addEventListener("submit", (ev) => {

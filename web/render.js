@@ -77,15 +77,18 @@ const ICONS = {
   edit: ["M4 20h4L19.5 8.5a2.8 2.8 0 0 0-4-4L4 16z", "M13.5 6.5l4 4"],
   delete: ["M4 7h16", "M9 7V4h6v3", "M6 7l1 13h10l1-13", "M10 11v5M14 11v5"],
   thread: ["M4 5h16v11H10l-6 4z"],
+  // A private room's mark: drawn, not the 🔒 character, which a system without an emoji
+  // font showed as an empty box.
+  lock: ["M5 11h14v10H5z", "M8 11V8a4 4 0 0 1 8 0v3"],
 };
 
-/** An icon from ICONS, hidden from screen readers (its button carries the words). */
-function icon(name) {
+/** An icon from ICONS, size px square (18 unless given), hidden from screen readers (its button carries the words). */
+function icon(name, size = 18) {
   const NS = "http://www.w3.org/2000/svg";
   const svg = document.createElementNS(NS, "svg");
   svg.setAttribute("viewBox", "0 0 24 24");
-  svg.setAttribute("width", "18");
-  svg.setAttribute("height", "18");
+  svg.setAttribute("width", String(size));
+  svg.setAttribute("height", String(size));
   svg.setAttribute("aria-hidden", "true");
   svg.setAttribute("focusable", "false");
   svg.classList.add("icon");

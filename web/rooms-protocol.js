@@ -322,6 +322,13 @@ Object.assign(globalThis.HubbubProtocol.ChatClient.prototype, {
         state: x.state === "online" || x.state === "away" ? x.state : "offline",
         last_seen: typeof x.last_seen === "string" ? x.last_seen : "",
       }));
-    this.emit("roster", { room: f.room, members, next: typeof f.next === "string" ? f.next : "" });
+    // The room's bans and mutes in force, told to one who may moderate it on the first page;
+    // null when not told (a later page, a member, an older server): every action is offered.
+    const sanctions = Array.isArray(f.sanctions)
+      ? f.sanctions
+          .filter((x) => x && typeof x.name === "string" && (x.kind === "ban" || x.kind === "mute"))
+          .map((x) => ({ user: typeof x.user === "string" ? x.user : "", name: x.name, kind: x.kind, until: typeof x.until === "string" ? x.until : "" }))
+      : null;
+    this.emit("roster", { room: f.room, members, next: typeof f.next === "string" ? f.next : "", sanctions });
   },
 });

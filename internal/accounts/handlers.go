@@ -44,6 +44,7 @@ const maxFormBytes = 16 << 10
 //	POST /account/password    signed in: current, password, confirm; a guest: name, key,
 //	                          password, confirm (the guest becomes an account)
 //	POST /account/invite      an admin: role, expires → the page shows a new invite link
+//	GET  /account/password, /account/invite   to /account (a page answered a post there)
 //	GET  /api/me              the signed-in user as JSON, and the CSRF token; 401 if none
 //	                          (200 {"user":null} with ?optional=1, as the page asks, and
 //	                          "auth": who the server lets in; "signin": true too when
@@ -62,6 +63,14 @@ func (s *Service) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("GET /account", s.getAccount)
 	mux.HandleFunc("POST /account/password", s.postPassword)
 	mux.HandleFunc("POST /account/invite", s.postInvite)
+	// The forms post to paths of their own, and a refused post is answered there, with the
+	// form again and the error: the page puts /account in the address bar (pageData.Path), and
+	// a visit of the path itself, a link kept or a reload of an older page, is shown the form.
+	toAccount := func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/account", http.StatusSeeOther)
+	}
+	mux.HandleFunc("GET /account/password", toAccount)
+	mux.HandleFunc("GET /account/invite", toAccount)
 	mux.HandleFunc("GET /api/me", s.getMe)
 	assets, _ := fs.Sub(pageFiles, "pages")
 	mux.Handle("GET /account/assets/", http.StripPrefix("/account/assets/", assetServer(assets)))
@@ -69,7 +78,11 @@ func (s *Service) Mount(mux *http.ServeMux) {
 
 // pageData is what page.html shows.
 type pageData struct {
-	Page   string // signin, invite, account, signedout
+	Page string // signin, invite, account, signedout
+	// Path is the address of the page shown, which its script puts in the address bar when
+	// a post to another path answered it (/account/password refused): there a reload or a
+	// visit found nothing to GET. Set by render from Page.
+	Path   string
 	Title  string
 	CSRF   string
 	Error  string
@@ -93,6 +106,7 @@ func (s *Service) render(w http.ResponseWriter, r *http.Request, status int, d p
 		d.CSRF = csrfToken(w, r, s.cfg.Secure(r))
 	}
 	d.MinLen = MinPasswordLen
+	d.Path = pagePaths[d.Page]
 	d.Guests = s.cfg.Auth == AuthGuest
 	h := w.Header()
 	setPageHeaders(h)
@@ -102,6 +116,9 @@ func (s *Service) render(w http.ResponseWriter, r *http.Request, status int, d p
 		s.log.Error("render page", "page", d.Page, "err", err)
 	}
 }
+
+// pagePaths is where each page is had with a GET (none for signedout, the answer to a post).
+var pagePaths = map[string]string{"signin": "/signin", "invite": "/invite", "account": "/account"}
 
 // sentence makes an error worded as Go's errors are ("wrong name or password", as the
 // command line shows it too) read as the page's other sentences do: "Wrong name or password."

@@ -786,3 +786,23 @@ func TestSessionCookieOnTheUpgrade(t *testing.T) {
 		t.Fatalf("upgrade with a signed-out cookie: %v", f)
 	}
 }
+
+// A refused password change is answered on /account/password, a path only posted to: the page
+// now names /account as its address (its script puts it in the address bar), and a visit of
+// the posted-to paths, a reload or a kept link, is sent to the account page. Both were a 405
+// page with no way on (found by s31's new users).
+func TestAccountFormPathsLeadToTheAccountPage(t *testing.T) {
+	s := start(t, accounts.Config{})
+	addUser(t, s, "ann", "", "correct horse")
+	b := newBrowser(t, s, "10.0.0.1")
+	b.signIn("ann", "correct horse")
+	r := b.post("/account/password", url.Values{"current": {"wrong horse"}, "password": {"battery staple"}, "confirm": {"battery staple"}})
+	if r.status != http.StatusUnauthorized || !strings.Contains(r.body, `<body data-path="/account">`) {
+		t.Errorf("a refused change: %d, want 401 and a page whose address is /account:\n%s", r.status, r.body)
+	}
+	for _, p := range []string{"/account/password", "/account/invite"} {
+		if r := b.do("GET", p, nil); r.status != http.StatusSeeOther || r.header.Get("Location") != "/account" {
+			t.Errorf("GET %s: %d to %q, want 303 to /account", p, r.status, r.header.Get("Location"))
+		}
+	}
+}

@@ -363,6 +363,30 @@ func TestPasswordChangeSaysSoBackInTheChat(t *testing.T) {
 	}
 }
 
+// A refused password change leaves the account page's own address in the address bar, and a
+// reload shows the form again: the address was /account/password, a path only posted to, whose
+// reload or visit was an error page with no way on.
+func TestRefusedPasswordChangeKeepsAnAddressThatReloads(t *testing.T) {
+	srv, _, ann := signedInAnn(t)
+
+	ann.do("follow Account", chromedp.Click(chromedp.CSS("#account-link")), waitVisibleAfterNavigation(chromedp.CSS("#current")))
+	ann.do("give a wrong current password",
+		typeInto("#current", "not my password"),
+		typeInto("#password", "staple battery horse"),
+		typeInto("#confirm", "staple battery horse"),
+		pressEnter(chromedp.CSS("#confirm")),
+		waitVisibleAfterNavigation(chromedp.CSS("#error")))
+	ann.waitFor("the refusal, at the account page's address", `document.getElementById("error").textContent === "The current password is wrong." && location.pathname === "/account"`)
+	ann.do("reload", chromeReload(), waitVisibleAfterNavigation(chromedp.CSS("#current")))
+	if got := eval[string](ann, `location.pathname + " " + document.title`); got != "/account Your password · hubbub" {
+		t.Errorf("after the reload: %q, want the account page", got)
+	}
+	ann.doWithin(3*waitTimeout, "visit /account/password", chromedp.Navigate(srv.URL+"/account/password"), waitVisibleAfterNavigation(chromedp.CSS("#current")))
+	if got := eval[string](ann, `location.pathname`); got != "/account" {
+		t.Errorf("a visit of /account/password ends at %q, want /account", got)
+	}
+}
+
 // The account pages put the focus where the typing goes, for a keyboard: an invite link's page
 // on the name (the code is filled in from the link; nothing had the focus, and the first Tab
 // went to the code), the invite page refused on the password, and the account page refused on
@@ -672,4 +696,47 @@ func TestReloadOpensAtTheFirstUnread(t *testing.T) {
 	if eval[bool](ann, exprInView(last)) {
 		t.Errorf("the newest message is in view too: the list is not longer than the view\n%s", ann.describe())
 	}
+}
+
+// exprDMSuggestions lists the New message field's suggestions, in order, "," joined.
+const exprDMSuggestions = `Array.from(document.querySelectorAll("#dm-suggestions:not([hidden]) [role=option]"), e => e.dataset.name).join()`
+
+// New message suggests the names the page can show: the people of my DMs and of the rooms I
+// am in, never one I share nothing with; the arrow keys and Enter take one, and the next Enter
+// starts the conversation. It suggested nothing: a name had to be known by heart and spelt.
+func TestNewMessageSuggestsNamesICanSee(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{})
+	dialUser(t, srv, "bob", "general")
+	dialUser(t, srv, "carol", "general")
+	dialUser(t, srv, "cy", "general")
+	dialUser(t, srv, "dave", "secret") // in no room of ann's
+	eve := dialUser(t, srv, "eve")
+	ann := b.newUser("ann")
+	ann.open(srv.URL + "/#general")
+	ann.waitFor("the members of general", exprMembers+`.join() === "ann,bob,carol,cy"`)
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	if _, err := eve.conn.DM(ctx, []string{"ann"}); err != nil {
+		t.Fatalf("eve: dm ann: %v", err)
+	}
+	ann.waitFor("eve's DM in the sidebar", exprDMs+` === "eve"`)
+
+	ann.do("open New message", chromedp.Click(chromedp.CSS("#new-dm")))
+	ann.waitFor("the dialog", `document.getElementById("dm-dialog").open && document.activeElement.id === "dm-names"`)
+	ann.do("type e", typeInto("#dm-names", "e"))
+	ann.waitFor("eve suggested, not dave", exprDMSuggestions+` === "eve"`)
+	saveShot(t, ann, "dm-suggestions-e.png")
+	ann.do("clear", chromeEval(`document.getElementById("dm-names").value = ""`))
+	ann.do("type c", typeInto("#dm-names", "c"))
+	ann.waitFor("carol and cy suggested", exprDMSuggestions+` === "carol,cy"`)
+	saveShot(t, ann, "dm-suggestions-c.png")
+	ann.do("choose the first", pressKey("#dm-names", "ArrowDown"), pressKey("#dm-names", "Enter"))
+	ann.waitFor("carol taken, the dialog still open", `document.getElementById("dm-names").value === "carol, " && document.getElementById("dm-dialog").open`)
+	ann.do("type b", typeInto("#dm-names", "b"))
+	ann.waitFor("bob suggested", exprDMSuggestions+` === "bob"`)
+	ann.do("take bob", pressKey("#dm-names", "ArrowDown"), pressKey("#dm-names", "Enter"))
+	ann.waitFor("bob taken", `document.getElementById("dm-names").value === "carol, bob, "`)
+	ann.do("start", pressEnter(chromedp.CSS("#dm-names")))
+	ann.waitFor("the DM with bob and carol in view", `!document.getElementById("dm-dialog").open && document.getElementById("room-title").textContent === "bob, carol"`)
 }

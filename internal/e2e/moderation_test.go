@@ -229,3 +229,83 @@ func TestKickFromAPrivateRoomSaysTheyStayAMember(t *testing.T) {
 		t.Errorf("bob: join plans again after the kick: %v", err)
 	}
 }
+
+// A moderator's member menu offers to lift only what is in force, and to impose only what is
+// not: it offered "Lift gopher’s mute" and "Lift gopher’s ban" on everyone, the page knowing
+// nothing of the room's sanctions, and a lift of nothing read as done. The roster tells a
+// moderator the room's bans and mutes (protocol.md, members), on a reload too, and a banned
+// member of a public room, whom the members no longer list, stays under Offline to be let back.
+func TestMemberMenuOffersToLiftOnlyWhatIsInForce(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{Server: server.Config{RoleFor: servertest.Roles("mod")}})
+	troll := dialUser(t, srv, "troll", "general")
+	if err := troll.conn.Close(); err != nil {
+		t.Fatal(err)
+	}
+	gopher := dialUser(t, srv, "gopher", "general")
+	mod := b.newUser("mod")
+	mod.open(srv.URL + "/#general")
+	mod.waitFor("gopher among the members", exprMembers+`.join() === "gopher,mod"`)
+
+	// offered opens the menu of the entry and returns its actions, sorted, and closes it.
+	offered := func(what, entry string) string {
+		t.Helper()
+		mod.waitFor(what+" listed", `!!document.querySelector(`+js(entry+" .mod-button")+`)`)
+		mod.do("open the menu of "+what, chromedp.Click(chromedp.CSS(entry+" .mod-button")))
+		mod.waitFor("the menu of "+what, `!document.getElementById("mod-menu").hidden`)
+		got := eval[string](mod, `Array.from(document.querySelectorAll("#mod-menu [data-action]"), e => e.dataset.action).sort().join()`)
+		mod.do("close the menu", chromedp.KeyEvent("\x1b"))
+		mod.waitFor("the menu closed", `document.getElementById("mod-menu").hidden`)
+		return got
+	}
+	online := `#member-list [data-name="gopher"]`
+	// The roster (with its sanctions) comes after the presence: troll, offline, is in it.
+	offline := `!!document.querySelector('#member-offline-list [data-name="troll"]')`
+	mod.waitFor("troll among the offline members", offline)
+	if got, want := offered("gopher", online), "ban,kick,mute"; got != want {
+		t.Errorf("menu of gopher, neither muted nor banned: %s, want %s", got, want)
+	}
+
+	mod.do("open the menu of gopher", chromedp.Click(chromedp.CSS(online+" .mod-button")))
+	mod.waitFor("the menu", `!document.getElementById("mod-menu").hidden`)
+	mod.do("choose mute", chromedp.Click(chromedp.CSS(`#mod-menu [data-action="mute"]`)))
+	mod.waitFor("the mute dialog", `document.getElementById("mod-dialog").open`)
+	mod.do("choose 10 minutes", chromedp.SetValue(chromedp.CSS("#mod-duration"), "10m"))
+	mod.do("confirm", chromedp.Click(chromedp.CSS("#mod-confirm")))
+	mod.waitFor("the confirmation", `document.getElementById("notice-text").textContent.includes("gopher is muted in #general until")`)
+	if got, want := offered("gopher, muted", online), "ban,kick,unmute"; got != want {
+		t.Errorf("menu of gopher, muted: %s, want %s", got, want)
+	}
+
+	// A reload knows it from the server, not from the answer to this page's mute.
+	mod.do("reload", chromeReload())
+	mod.waitFor("gopher among the members", exprMembers+`.join() === "gopher,mod"`)
+	mod.waitFor("troll among the offline members", offline)
+	if got, want := offered("gopher, muted, after a reload", online), "ban,kick,unmute"; got != want {
+		t.Errorf("menu of gopher, muted, after a reload: %s, want %s", got, want)
+	}
+	mod.do("open the menu of gopher", chromedp.Click(chromedp.CSS(online+" .mod-button")))
+	mod.waitFor("the menu", `!document.getElementById("mod-menu").hidden`)
+	mod.do("choose ban", chromedp.Click(chromedp.CSS(`#mod-menu [data-action="ban"]`)))
+	mod.waitFor("the ban dialog", `document.getElementById("mod-dialog").open`)
+	mod.do("choose a day", chromedp.SetValue(chromedp.CSS("#mod-duration"), "24h"))
+	mod.do("confirm", chromedp.Click(chromedp.CSS("#mod-confirm")))
+	mod.waitFor("the confirmation", `document.getElementById("notice-text").textContent.includes("gopher is banned from #general until")`)
+	mod.waitFor("gopher gone from the members", exprMembers+`.join() === "mod"`)
+	banned := `#member-offline-list [data-name="gopher"]`
+	mod.waitFor("gopher under Offline as banned", `(document.querySelector(`+js(banned+" .last-seen")+`) || {}).textContent?.startsWith("banned until")`)
+	if got, want := offered("gopher, banned", banned), "unban,unmute"; got != want {
+		t.Errorf("menu of gopher, muted and banned: %s, want %s", got, want)
+	}
+
+	mod.do("open the menu of gopher", chromedp.Click(chromedp.CSS(banned+" .mod-button")))
+	mod.waitFor("the menu", `!document.getElementById("mod-menu").hidden`)
+	mod.do("lift the ban", chromedp.Click(chromedp.CSS(`#mod-menu [data-action="unban"]`)))
+	mod.waitFor("the confirmation", `document.getElementById("notice-text").textContent.includes("gopher’s ban in #general is lifted")`)
+	mod.waitFor("gopher no longer listed as banned", `!document.querySelector(`+js(banned)+`)`)
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	if _, err := gopher.conn.Join(ctx, "general", nil, 0); err != nil {
+		t.Errorf("gopher's join after the ban was lifted: %v", err)
+	}
+}

@@ -252,3 +252,78 @@ func TestMemberCountNeverStartsALineWithItsDot(t *testing.T) {
 	}
 	saveShot(t, ann, "member-count.png")
 }
+
+// exprCut is a JavaScript expression: whether the element matching sel shows its text cut
+// ("christ…"), or "missing" when there is none.
+func exprCut(sel string) string {
+	return `(() => { const e = document.querySelector(` + js(sel) + `); if (!e || !e.getClientRects().length) return "missing"; ` +
+		`return e.scrollWidth > e.clientWidth ? "cut to " + e.getBoundingClientRect().width + " px" : "whole"; })()`
+}
+
+// My own entry in the member panel shows my name whole beside "owner" and "you", on a desktop
+// (1280×800) and in a phone's drawer (390×844): the role and "(you)" took the line, and
+// "christopher" read "christ…" in both.
+func TestOwnNameIsWholeInTheMemberPanel(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{})
+	chris := b.newUser("christopher")
+	chris.open(srv.URL + "/#lobby")
+	chris.do("open the room browser", chromedp.Click(chromedp.CSS("#browse-rooms")))
+	chris.do("create a private room",
+		chromeSendKeys("#create-name", "plans"),
+		chromedp.Click(chromedp.CSS("#create-private")),
+		chromedp.Click(chromedp.CSS("#create-submit")))
+	own := `#member-list [data-name="christopher"]`
+	chris.waitFor("my entry, owner", `document.getElementById("room-title").textContent === "#plans" && `+
+		`(document.querySelector(`+js(own+" .member-role")+`) || {}).textContent === "owner"`)
+	if got := eval[string](chris, exprCut(own+" .member-name")); got != "whole" {
+		t.Errorf("at 1280×800 my name in the member panel is %s", got)
+	}
+	if got := eval[string](chris, `document.querySelector(`+js(own)+`).textContent`); !strings.Contains(got, "owner") || !strings.Contains(got, "you") {
+		t.Errorf("my entry reads %q, want my role and that it is me", got)
+	}
+	saveShot(t, chris, "own-name-1280.png")
+
+	chris.atPhoneSize()
+	chris.do("open the members", chromeEval(`document.getElementById("members-toggle").click()`))
+	chris.waitFor("the members' drawer", `getComputedStyle(document.querySelector(".members")).visibility === "visible"`)
+	if got := eval[string](chris, exprCut(own+" .member-name")); got != "whole" {
+		t.Errorf("at 390×844 my name in the members' drawer is %s", got)
+	}
+	saveShot(t, chris, "own-name-390.png")
+}
+
+// A private room's lock, in the sidebar and beside its title, is drawn (an inline SVG), not the
+// 🔒 character: a system without an emoji font, as this test machine is, showed an empty box.
+func TestPrivateRoomLockIsDrawn(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{})
+	ann := b.newUser("ann")
+	ann.open(srv.URL + "/#lobby")
+	ann.do("open the room browser", chromedp.Click(chromedp.CSS("#browse-rooms")))
+	ann.do("create a private room",
+		chromeSendKeys("#create-name", "plans"),
+		chromedp.Click(chromedp.CSS("#create-private")),
+		chromedp.Click(chromedp.CSS("#create-submit")))
+	ann.waitFor("plans in view, marked private", `document.getElementById("room-title").textContent === "#plans" && !document.getElementById("room-private").hidden`)
+	// drawn says how a mark shows: "drawn" for a visible SVG and no text beside it.
+	drawn := func(sel string) string {
+		return eval[string](ann, `(() => { const e = document.querySelector(`+js(sel)+`); if (!e) return "missing";
+			const text = Array.from(e.childNodes).filter(n => n.nodeType === Node.TEXT_NODE || !n.matches(".visually-hidden, svg")).map(n => n.textContent).join("").trim();
+			const svg = e.querySelector("svg"), r = svg && svg.getBoundingClientRect();
+			if (text) return "the text " + JSON.stringify(text);
+			return r && r.width >= 10 && r.height >= 10 ? "drawn" : "no picture"; })()`)
+	}
+	// The sidebar marks the room when the room list says it is private: "#" until then.
+	ann.waitFor("the sidebar's mark", `!!document.querySelector(`+js(sideRoom("plans")+" .hash svg")+`) || document.querySelector(`+js(sideRoom("plans")+" .hash")+`).textContent !== "#"`)
+	if got := drawn(sideRoom("plans") + " .hash"); got != "drawn" {
+		t.Errorf("the sidebar marks plans private with %s, want a drawn lock", got)
+	}
+	if got := drawn("#room-private"); got != "drawn" {
+		t.Errorf("the title marks plans private with %s, want a drawn lock", got)
+	}
+	if got := eval[string](ann, `document.querySelector(`+js(sideRoom("lobby")+" .hash")+`).textContent`); got != "#" {
+		t.Errorf("lobby, a public room, is marked %q, want #", got)
+	}
+	saveShot(t, ann, "private-lock.png")
+}

@@ -1,10 +1,12 @@
 package session
 
 import (
+	"cmp"
 	"context"
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"hubbub"
 	"hubbub/internal/hub"
@@ -534,8 +536,52 @@ func (j *jsonSession) members(ctx context.Context, f *wire.ClientFrame) error {
 	if hasMore {
 		page.Next = list[len(list)-1].User
 	}
+	if f.After.Key == "" && j.mayModerate(ctx, f.Room) {
+		page.Sanctions = j.sanctions(ctx, f.Room)
+	}
 	j.reply(page)
 	return nil
+}
+
+// sanctions lists the bans and mutes in force in room for a moderator's members page, each
+// under the name its user goes by now; nil (the field absent, as from an older server: the
+// client offers every action) when the store cannot say.
+func (j *jsonSession) sanctions(ctx context.Context, room string) []wire.RoomSanction {
+	list, err := j.svc.hub.Sanctions(ctx, room)
+	if err != nil {
+		j.p.Info("sanctions unknown: the store failed", "room", room, "err", err)
+		return nil
+	}
+	now := time.Now()
+	out := make([]wire.RoomSanction, 0, len(list))
+	ids := make([]string, 0, len(list))
+	for _, sn := range list {
+		if !sn.Active(now) {
+			continue
+		}
+		user := cmp.Or(sn.User, sn.Name) // one stored before users existed is keyed by its name
+		out = append(out, wire.RoomSanction{User: user, Name: sn.Name, Kind: string(sn.Kind), Until: wire.Time{Time: sn.Until}})
+		ids = append(ids, user)
+	}
+	if len(ids) == 0 {
+		return out
+	}
+	// A sanction keeps the name its user had; the page lists them by the one they have now.
+	users, err := j.svc.hub.Store().UsersByID(ctx, ids)
+	if err != nil {
+		j.p.Info("sanctioned users' names unknown: the store failed", "room", room, "err", err)
+		return out
+	}
+	names := make(map[string]string, len(users))
+	for _, u := range users {
+		names[u.ID] = u.Name
+	}
+	for i := range out {
+		if n := names[out[i].User]; n != "" {
+			out[i].Name = n
+		}
+	}
+	return out
 }
 
 // presence fills each member's state: online if they are online on this node (their

@@ -612,3 +612,77 @@ func TestKickOrBanInAPrivateRoomKeepsTheMember(t *testing.T) {
 		t.Errorf("bob's join of the DM after the kick: %v, want joined", f)
 	}
 }
+
+// sanctionsOf asks c for the first page of room's members and returns the sanctions it lists,
+// "name:kind", sorted; ok is false when the frame has no sanctions field.
+func sanctionsOf(t *testing.T, c *servertest.JSONClient, room string) (list []string, ok bool) {
+	t.Helper()
+	c.Send(servertest.Frame{"type": "members", "room": room})
+	f := c.Await("members")
+	raw, ok := f["sanctions"]
+	if !ok {
+		return nil, false
+	}
+	all, _ := raw.([]any)
+	list = []string{}
+	for _, s := range all {
+		s := s.(map[string]any)
+		if until, _ := s["until"].(string); until == "" {
+			t.Errorf("sanction %v has no until", s)
+		}
+		list = append(list, s["name"].(string)+":"+s["kind"].(string))
+	}
+	slices.Sort(list)
+	return list, true
+}
+
+// The members answer tells one who may moderate the room its bans and mutes in force (the
+// banned of a public room too, whom the members no longer list), so that the page offers to
+// lift what is there and to impose what is not; it offered "Lift mute" and "Lift ban" on
+// everyone. A member is told nothing of them.
+func TestMembersTellModeratorsWhoIsMutedOrBanned(t *testing.T) {
+	s := startModerated(t)
+	mod := servertest.DialJSON(t, s, "mod")
+	mod.Join("general", nil)
+	eve := servertest.DialJSON(t, s, "eve")
+	eve.Join("general", nil)
+	gopher := servertest.DialJSON(t, s, "gopher")
+	gopher.Join("general", nil)
+	if got, ok := sanctionsOf(t, mod, "general"); !ok || len(got) != 0 {
+		t.Errorf("sanctions before any, to the moderator: %q (field there: %v), want an empty list", got, ok)
+	}
+	for _, f := range []servertest.Frame{
+		{"type": "mute", "room": "general", "name": "eve", "duration": "1h"},
+		{"type": "ban", "room": "general", "name": "gopher", "duration": "1h"},
+	} {
+		if got := moderate(mod, f); got.Type() != "moderated" {
+			t.Fatalf("%v answered %v", f, got)
+		}
+	}
+	if got, want := storedMembers(t, mod, "general"), []string{"eve:online", "mod:online"}; !slices.Equal(got, want) {
+		t.Errorf("members after gopher's ban: %q, want %q", got, want)
+	}
+	if got, want := mustSanctions(t, mod, "general"), []string{"eve:mute", "gopher:ban"}; !slices.Equal(got, want) {
+		t.Errorf("sanctions to the moderator: %q, want %q", got, want)
+	}
+	if got, ok := sanctionsOf(t, eve, "general"); ok {
+		t.Errorf("a member is told the room's sanctions: %q", got)
+	}
+
+	if got := moderate(mod, servertest.Frame{"type": "unmute", "room": "general", "name": "eve"}); got.Type() != "moderated" {
+		t.Fatalf("unmute answered %v", got)
+	}
+	if got, want := mustSanctions(t, mod, "general"), []string{"gopher:ban"}; !slices.Equal(got, want) {
+		t.Errorf("sanctions after the unmute: %q, want %q", got, want)
+	}
+}
+
+// mustSanctions is sanctionsOf for a client that must be told them.
+func mustSanctions(t *testing.T, c *servertest.JSONClient, room string) []string {
+	t.Helper()
+	list, ok := sanctionsOf(t, c, room)
+	if !ok {
+		t.Fatalf("members of %s to a moderator has no sanctions", room)
+	}
+	return list
+}

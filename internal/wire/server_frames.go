@@ -285,6 +285,23 @@ type Members struct {
 	Members []RoomMember `json:"members"`
 	// Next, when set, is the after of the next page (members only).
 	Next string `json:"next,omitempty"`
+	// Sanctions, on the first page of the answer to members and only to one who may
+	// moderate the room, are the room's bans and mutes in force: a client offers to lift
+	// what is there and to impose what is not. It lists the banned whom the room's members
+	// no longer list (a ban in a public room takes the room out of their list). Empty, not
+	// absent, when there are none; absent for everyone else, from the API, and from servers
+	// older than the field (a client then offers every action, as before).
+	Sanctions []RoomSanction `json:"sanctions,omitzero"`
+}
+
+// RoomSanction is a ban or mute in force in a room, as a members frame tells a moderator.
+type RoomSanction struct {
+	// User is the sanctioned user's id, Name the name they go by now.
+	User string `json:"user"`
+	Name string `json:"name"`
+	// Kind is ban or mute; Until when it ends.
+	Kind  string `json:"kind"`
+	Until Time   `json:"until"`
 }
 
 // NewWho answers who: the names of a room's members.

@@ -3,11 +3,16 @@
 //   - an admin's new invite link gets this page's origin in front of its path;
 //   - the invite page takes the code from the link's fragment (/invite#CODE), which the browser
 //     never sends to the server, drops it from the address bar, and puts the focus on the name;
+//   - a page a form's post answered (a refused password change, on /account/password) puts its
+//     own address in the address bar, so that a reload or a bookmark finds the page, not a
+//     path only posted to;
 //   - the account page's guest form takes the name and key this browser chats under from the
 //     chat page's storage (hubbub.name, hubbub.key), so the guest keeps its name and history.
 "use strict";
 
 document.addEventListener("DOMContentLoaded", () => {
+  const path = document.body.dataset.path;
+  if (path && location.pathname !== path) history.replaceState(null, "", path);
   const code = document.querySelector("input[data-from-hash]");
   if (code && location.hash.length > 1) {
     code.value = decodeURIComponent(location.hash.slice(1));
