@@ -12,12 +12,21 @@
 # The build is cached in $HUBBUB_S3_CACHE (default /var/cache/hubbub for root, else
 # ~/.cache/hubbub) under the module's version, so a machine builds each version once. The
 # server keeps its data in $HUBBUB_S3_DIR (default /tmp/hubbub-s3) and logs to weed.log there.
+# Its ports: S3 on $HUBBUB_S3_PORT (8333), and the master, volume server and filer it runs
+# beside on $HUBBUB_S3_MASTER_PORT (9333), $HUBBUB_S3_VOLUME_PORT (8089) and
+# $HUBBUB_S3_FILER_PORT (8888); each of the four also listens for gRPC on its port +
+# $HUBBUB_S3_GRPC_OFFSET (10000, SeaweedFS's own rule). Move them all to run a second one, or
+# to keep within a range of ports.
 # None of SeaweedFS's code enters the repository: the module is copied out of the module cache
 # into a temporary folder, built there, and only the binary is kept.
 
 hubbub_s3_module=github.com/seaweedfs/seaweedfs
 hubbub_s3_version=${HUBBUB_S3_VERSION:-v0.0.0-20261109003541-7506e5f91cd6}
 hubbub_s3_port=${HUBBUB_S3_PORT:-8333}
+hubbub_s3_master_port=${HUBBUB_S3_MASTER_PORT:-9333}
+hubbub_s3_volume_port=${HUBBUB_S3_VOLUME_PORT:-8089}
+hubbub_s3_filer_port=${HUBBUB_S3_FILER_PORT:-8888}
+hubbub_s3_grpc_offset=${HUBBUB_S3_GRPC_OFFSET:-10000}
 if [ "$(id -u)" = 0 ]; then hubbub_s3_cache_default=/var/cache/hubbub; else hubbub_s3_cache_default=${XDG_CACHE_HOME:-$HOME/.cache}/hubbub; fi
 hubbub_s3_cache=${HUBBUB_S3_CACHE:-$hubbub_s3_cache_default}
 hubbub_s3_bin=$hubbub_s3_cache/weed-$hubbub_s3_version/weed
@@ -90,11 +99,15 @@ hubbub_s3_start() (
   mkdir -p "$hubbub_s3_dir"
   echo "--- starting SeaweedFS on 127.0.0.1:$hubbub_s3_port (data and weed.log in $hubbub_s3_dir)" >&2
   # Loopback only; the extra gateways off (Iceberg, Lance) so that they take no ports; small
-  # volumes, since every bucket is a collection with volumes of its own and tests make many.
+  # volumes, since every bucket is a collection with volumes of its own and tests make many;
+  # no telemetry (on by default, it reports the cluster to SeaweedFS's server).
+  local g=$hubbub_s3_grpc_offset
   setsid nohup "$hubbub_s3_bin" server -dir="$hubbub_s3_dir" -ip=127.0.0.1 -ip.bind=127.0.0.1 \
-    -s3 -s3.port="$hubbub_s3_port" -s3.port.iceberg=0 -s3.port.lance=0 \
-    -master.port=9333 -volume.port=8089 -filer.port=8888 \
-    -master.volumeSizeLimitMB=64 -volume.max=0 \
+    -s3 -s3.port="$hubbub_s3_port" -s3.port.grpc=$((hubbub_s3_port + g)) -s3.port.iceberg=0 -s3.port.lance=0 \
+    -master.port="$hubbub_s3_master_port" -master.port.grpc=$((hubbub_s3_master_port + g)) \
+    -volume.port="$hubbub_s3_volume_port" -volume.port.grpc=$((hubbub_s3_volume_port + g)) \
+    -filer.port="$hubbub_s3_filer_port" -filer.port.grpc=$((hubbub_s3_filer_port + g)) \
+    -master.volumeSizeLimitMB=64 -volume.max=0 -master.telemetry=false \
     >"$hubbub_s3_dir/weed.log" 2>&1 </dev/null &
   pid=$!
   for _ in $(seq 1 120); do

@@ -8,8 +8,9 @@
 #   deploy/three-nodes.sh status   # what is running, and each node's /readyz
 #   deploy/three-nodes.sh stop     # stop the nodes and NATS (PostgreSQL and SeaweedFS keep running)
 #
-# Nodes listen on 127.0.0.1:3434, :3435 and :3436 (BASE_PORT=4000 moves them); logs and pid
-# files go to $STATE (default /tmp/hubbub-cluster). docs/deploy.md explains each step and what failures do.
+# Nodes listen on 127.0.0.1:3434, :3435 and :3436 (BASE_PORT=4000 moves them); NATS_PORT,
+# S3_PORT (or S3_URL) and PG_URL move the rest; logs and pid files go to $STATE (default
+# /tmp/hubbub-cluster). docs/deploy.md explains each step and what failures do.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,19 +19,28 @@ BASE_PORT=${BASE_PORT:-3434}
 PORTS=("$BASE_PORT" "$((BASE_PORT + 1))" "$((BASE_PORT + 2))")
 NATS_PORT=${NATS_PORT:-4222}
 PG_URL=${PG_URL:-postgres://hubbub:hubbub@127.0.0.1:5432/hubbub?sslmode=disable}
-S3_URL=${S3_URL:-http://127.0.0.1:8333}
+# The S3 server .ci/s3.sh starts, on S3_PORT (its other ports: HUBBUB_S3_MASTER_PORT and the
+# rest, .ci/s3.sh). S3_URL names another S3-compatible server instead, which is then used as
+# it is.
+S3_PORT=${S3_PORT:-8333}
+S3_URL=${S3_URL:-}
 # The keys of the bucket, from the environment so that ps does not show them.
 export HUBBUB_FILES_S3_ACCESS_KEY=${HUBBUB_FILES_S3_ACCESS_KEY:-hubbub}
 export HUBBUB_FILES_S3_SECRET_KEY=${HUBBUB_FILES_S3_SECRET_KEY:-hubbub-cluster-secret}
-export PATH="$PATH:/usr/local/go/bin:$(go env GOPATH)/bin"
+# Go first (sudo's PATH may not have it), then where go install puts nats-server.
+export PATH="$PATH:/usr/local/go/bin"
+export PATH="$PATH:$(go env GOPATH)/bin"
 
 start() {
   mkdir -p "$STATE"
   # PostgreSQL from Debian: the same script CI uses (installs, starts, creates role and db).
   bash .ci/postgres.sh >/dev/null
   # SeaweedFS from the Go module proxy: the same script CI uses (builds it once, ~6 minutes on
-  # 2 cores, then starts it on 127.0.0.1:8333); it takes any keys.
-  bash .ci/s3.sh >/dev/null
+  # 2 cores, then starts it on 127.0.0.1:$S3_PORT); it takes any keys.
+  if [ -z "$S3_URL" ]; then
+    HUBBUB_S3_PORT=$S3_PORT bash .ci/s3.sh >/dev/null
+    S3_URL=http://127.0.0.1:$S3_PORT
+  fi
   # NATS server from the Go module proxy.
   if ! command -v nats-server >/dev/null; then
     echo "installing nats-server"

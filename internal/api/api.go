@@ -236,20 +236,31 @@ func (s *API) apiAuth(key [32]byte, m *http.ServeMux) http.Handler {
 			writeAPIError(w, apiErrorf(http.StatusUnauthorized, "unauthorized", "a valid API key is required: Authorization: Bearer <key>"))
 			return
 		}
-		if _, pattern := m.Handler(r); pattern == "" {
-			rec := &headerRecorder{header: http.Header{}}
-			m.ServeHTTP(rec, r)
-			switch rec.status {
-			case http.StatusMethodNotAllowed:
-				w.Header().Set("Allow", rec.header.Get("Allow"))
-				writeAPIError(w, apiErrorf(rec.status, "method_not_allowed", "%s is not allowed on %s", r.Method, r.URL.Path))
-			default:
-				writeAPIError(w, apiErrorf(http.StatusNotFound, hubbub.ECodeNotFound, "no API endpoint %s %s", r.Method, r.URL.Path))
-			}
+		if unrouted(w, r, m) {
 			return
 		}
 		m.ServeHTTP(w, r)
 	})
+}
+
+// unrouted answers a request no route of m takes, and reports whether it did: 405 with Allow
+// for a path whose routes take other methods, else 404, as JSON errors (the mux's own answers
+// are plain text). It is asked once the caller is known, key or bot token alike: a wrong
+// method is a wrong method whoever sends it.
+func unrouted(w http.ResponseWriter, r *http.Request, m *http.ServeMux) bool {
+	if _, pattern := m.Handler(r); pattern != "" {
+		return false
+	}
+	rec := &headerRecorder{header: http.Header{}}
+	m.ServeHTTP(rec, r)
+	switch rec.status {
+	case http.StatusMethodNotAllowed:
+		w.Header().Set("Allow", rec.header.Get("Allow"))
+		writeAPIError(w, apiErrorf(rec.status, "method_not_allowed", "%s is not allowed on %s", r.Method, r.URL.Path))
+	default:
+		writeAPIError(w, apiErrorf(http.StatusNotFound, hubbub.ECodeNotFound, "no API endpoint %s %s", r.Method, r.URL.Path))
+	}
+	return true
 }
 
 // headerRecorder captures the status and headers of the mux's own error answers.

@@ -45,6 +45,12 @@ func (s *API) botAuth(w http.ResponseWriter, r *http.Request, m *http.ServeMux, 
 		w.Header().Set("WWW-Authenticate", `Bearer realm="hubbub"`)
 		return apiErrorf(http.StatusUnauthorized, "unauthorized", "unknown bot token (deleted, rotated, or its bot disabled)")
 	}
+	// A method no route takes on the path, or a path no route has, is answered as it is to
+	// the API key (405 with Allow, 404): a bot that PUTs its messages is told the method is
+	// wrong, not that it is forbidden — which would send its author looking at its rooms.
+	if unrouted(w, r, m) {
+		return nil
+	}
 	_, pattern := m.Handler(r)
 	if !botRoutes[pattern] {
 		return apiErrorf(http.StatusForbidden, hubbub.ECodeForbidden,

@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -115,6 +116,44 @@ func TestBotTokenREST(t *testing.T) {
 	// Without the key, everything else is still off.
 	if status, _ := s.API("GET", "/api/rooms", "", nil); status != http.StatusNotFound {
 		t.Errorf("the API without a key on a server without --api-key: %d, want 404", status)
+	}
+}
+
+// A bot's token on a method its route does not take is answered 405 with Allow, as the API
+// key is, not 403: forbidden sent a bot's author looking at its rooms for a wrong method. A
+// path no route has is 404 alike; a route the token may not call stays 403.
+func TestBotTokenWrongMethodIs405(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{}) // no --api-key
+	token := hubbub.NewBotToken()
+	if _, err := s.Store.CreateBot(t.Context(), "ci", []string{"builds"}, hubbub.SecretHash(token)); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		method, path string
+		status       int
+		allow        string
+	}{
+		{"PUT", "/api/rooms/builds/messages", http.StatusMethodNotAllowed, "GET, HEAD, POST"},
+		{"DELETE", "/api/rooms/builds/messages", http.StatusMethodNotAllowed, "GET, HEAD, POST"},
+		{"POST", "/api/rooms/builds/messages/1", http.StatusMethodNotAllowed, "DELETE, GET, HEAD, PATCH"},
+		{"GET", "/api/rooms/builds/nothing", http.StatusNotFound, ""},
+		{"PATCH", "/api/rooms/builds/messages/1", http.StatusForbidden, ""}, // the API key's edit
+	} {
+		req, err := http.NewRequest(c.method, s.URL+c.path, strings.NewReader(`{"text":"x"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != c.status || resp.Header.Get("Allow") != c.allow {
+			t.Errorf("%s %s with a bot's token: %d Allow %q %s, want %d Allow %q", c.method, c.path,
+				resp.StatusCode, resp.Header.Get("Allow"), body, c.status, c.allow)
+		}
 	}
 }
 

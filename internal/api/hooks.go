@@ -78,6 +78,7 @@ func NewHooks(cfg HooksConfig, h *hub.Hub, sessions *session.Service) *Hooks {
 	k.mux = http.NewServeMux()
 	k.mux.HandleFunc("POST /hooks/{id}/{secret}", k.post)
 	k.mux.HandleFunc("/hooks/", func(w http.ResponseWriter, r *http.Request) {
+		httpbody.Unread(w, r)
 		if r.Method != http.MethodPost {
 			w.Header().Set("Allow", http.MethodPost)
 			writeAPIError(w, apiErrorf(http.StatusMethodNotAllowed, "method_not_allowed", "an incoming webhook takes POST only"))
@@ -108,26 +109,32 @@ func (k *Hooks) post(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := apiContext(r)
 	defer cancel()
 	id := r.PathValue("id")
+	// The hook, its secret and its rate are checked before the body is read, and a refusal
+	// answers at once (httpbody.Unread): the body of a post to no hook is not waited for.
+	refuse := func(err error) {
+		httpbody.Unread(w, r)
+		writeAPIError(w, err)
+	}
 	store := k.hub.Store()
 	h, found, err := store.IncomingHook(ctx, id)
 	switch {
 	case err != nil:
 		k.cfg.Logger.Error("hooks: store failed", "hook", id, "err", err)
-		writeAPIError(w, apiErrorf(http.StatusServiceUnavailable, hubbub.ECodeUnavailable, "the server cannot read its hooks right now; try again"))
+		refuse(apiErrorf(http.StatusServiceUnavailable, hubbub.ECodeUnavailable, "the server cannot read its hooks right now; try again"))
 		return
 	case !found:
-		writeAPIError(w, apiErrorf(http.StatusNotFound, hubbub.ECodeNotFound, "no incoming webhook %q", id))
+		refuse(apiErrorf(http.StatusNotFound, hubbub.ECodeNotFound, "no incoming webhook %q", id))
 		return
 	}
 	given := hubbub.SecretHash(r.PathValue("secret"))
 	if subtle.ConstantTimeCompare([]byte(given), []byte(h.SecretHash)) != 1 {
 		k.cfg.Logger.Info("hooks: wrong secret", "hook", id, "remote", r.RemoteAddr)
-		writeAPIError(w, apiErrorf(http.StatusUnauthorized, "unauthorized", "wrong secret for incoming webhook %q", id))
+		refuse(apiErrorf(http.StatusUnauthorized, "unauthorized", "wrong secret for incoming webhook %q", id))
 		return
 	}
 	if wait := k.reserve(id); wait > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait))))
-		writeAPIError(w, apiErrorf(http.StatusTooManyRequests, hubbub.ECodeRateLimited,
+		refuse(apiErrorf(http.StatusTooManyRequests, hubbub.ECodeRateLimited,
 			"incoming webhook %q posts at most %g a second (burst %d); retry in %.0f s", id, k.cfg.Rate, k.cfg.Burst, math.Ceil(wait)))
 		return
 	}

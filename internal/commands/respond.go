@@ -41,9 +41,15 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 func (r *Runner) respond(w http.ResponseWriter, req *http.Request) {
+	// A refusal before the body is read answers at once (httpbody.Unread), not once the body
+	// came: a post to no response URL, or an expired one, is not waited for.
+	refuse := func(status int, code, message string) {
+		httpbody.Unread(w, req)
+		respondError(w, status, code, message)
+	}
 	if req.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		respondError(w, http.StatusMethodNotAllowed, "method_not_allowed", "a response URL takes POST")
+		refuse(http.StatusMethodNotAllowed, "method_not_allowed", "a response URL takes POST")
 		return
 	}
 	ctx, cancel := context.WithTimeout(req.Context(), respondTimeout)
@@ -54,24 +60,24 @@ func (r *Runner) respond(w http.ResponseWriter, req *http.Request) {
 	}
 	tok, payload, mac, ok := parseToken(raw)
 	if !ok {
-		respondError(w, http.StatusNotFound, hubbub.ECodeNotFound, "no such response URL")
+		refuse(http.StatusNotFound, hubbub.ECodeNotFound, "no such response URL")
 		return
 	}
 	cmd, found, err := r.store.Command(ctx, tok.Command)
 	if err != nil {
 		r.log.Error("reading a command failed", "command", tok.Command, "err", err)
-		respondError(w, http.StatusServiceUnavailable, hubbub.ECodeUnavailable, "try again")
+		refuse(http.StatusServiceUnavailable, hubbub.ECodeUnavailable, "try again")
 		return
 	}
 	// An unknown command and a bad MAC are answered alike: the URL is not one of ours.
 	if !found || !verify(cmd.Secret, payload, mac) {
-		respondError(w, http.StatusNotFound, hubbub.ECodeNotFound, "no such response URL")
+		refuse(http.StatusNotFound, hubbub.ECodeNotFound, "no such response URL")
 		return
 	}
 	now := r.cfg.Now()
 	expires := time.Unix(tok.Expires, 0)
 	if !now.Before(expires) {
-		respondError(w, http.StatusGone, "expired", "this response URL has expired")
+		refuse(http.StatusGone, "expired", "this response URL has expired")
 		return
 	}
 	body, err := io.ReadAll(httpbody.Limit(w, req, maxRespondBody))

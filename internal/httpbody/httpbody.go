@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"time"
 )
 
 // ErrTimeout is what a read of a body from Limit fails with, wrapped, once the body's deadline
@@ -74,4 +75,23 @@ func TimedOut(w http.ResponseWriter, err error) bool {
 	w.WriteHeader(http.StatusRequestTimeout)
 	_, _ = w.Write(body)
 	return true
+}
+
+// Unread prepares w for an answer to r given without reading r's body (an unknown or revoked
+// webhook, a wrong secret, a refused response URL): on HTTP/1.x it closes the connection after
+// the answer and ends what net/http would read of the body. Left to itself, net/http reads up
+// to 256 KiB of an unread body before it sends the answer, so that the connection can carry
+// the next request — and a client that declared a Content-Length and sent nothing waited for
+// its 404 until the body's deadline (--body-timeout, 30 s), holding the connection meanwhile;
+// after the handler it reads that much again. "Connection: close" makes it skip the first
+// read (nothing else need follow on the connection), and a read deadline already passed ends
+// the second at once. HTTP/2 reads no body before answering, and takes neither. A request
+// without a body needs nothing. Call it before writing the answer.
+func Unread(w http.ResponseWriter, r *http.Request) {
+	if r.ProtoMajor != 1 || r.ContentLength == 0 || r.Body == nil || r.Body == http.NoBody {
+		return
+	}
+	w.Header().Set("Connection", "close")
+	// A connection that takes no deadline (not net/http's) keeps net/http's bounded read.
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now())
 }

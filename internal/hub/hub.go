@@ -398,6 +398,14 @@ type JoinRequest struct {
 	// a permission that may be taken away while the join reads its replay (a bot's rooms
 	// narrowed meanwhile), and must be cheap: the room waits for it.
 	Allowed func() bool
+	// Record, if set, writes what the join means to the Store (a stored user's room list, an
+	// invitee's membership). It runs once the room is open on this node and before the member
+	// is added: a join the hub refuses for want of the room — the broker down, so the room
+	// cannot be subscribed to — records nothing, where recording first put a room the user
+	// never got into in their list on every device. Its error refuses the join. The room is
+	// opened without charging ctx's new-room charge (WithNewRoomCharge): Record stores the
+	// room, and is charged for it there, once.
+	Record func(ctx context.Context) error
 }
 
 // Join adds a member to a room, creating the room on first join, and queues, in this order,
@@ -408,13 +416,24 @@ func (h *Hub) Join(ctx context.Context, req JoinRequest) (JoinInfo, error) {
 	if err := hubbub.ValidateRoom(req.Room); err != nil {
 		return JoinInfo{}, err
 	}
+	openCtx := ctx
+	if req.Record != nil {
+		openCtx = WithNewRoomCharge(ctx, nil) // Record pays for a room it stores
+	}
 	for attempt := 0; attempt < 3; attempt++ {
-		r, err := h.room(ctx, req.Room)
+		r, err := h.room(openCtx, req.Room)
 		if err != nil {
 			return JoinInfo{}, err
 		}
 		if err := r.awaitOpening(ctx); err != nil {
 			return JoinInfo{}, fmt.Errorf("hub: join %s: waiting for the other nodes' members: %w", req.Room, err)
+		}
+		if req.Record != nil {
+			if err := req.Record(ctx); err != nil {
+				r.closeIfEmpty() // opened for this join alone, it holds nobody
+				return JoinInfo{}, err
+			}
+			req.Record = nil // recorded once, whichever room the join then enters
 		}
 		info, err := r.join(ctx, req)
 		if errors.Is(err, errRoomClosed) {

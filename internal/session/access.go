@@ -147,28 +147,46 @@ func (s *Service) MayRead(ctx context.Context, room, user string) error {
 	return s.hub.Banned(ctx, room, user, "")
 }
 
-// enter checks that the session's user may join room, and records what joining means to the
-// Store: an invitee's join is the entry that makes them a member; a stored user's first join of
-// a public room puts it in their list of rooms.
+// enter checks that the session's user may join room, and returns what joining means to the
+// Store, for the hub to record once the room is open (hub.JoinRequest.Record): an invitee's
+// join is the entry that makes them a member; a stored user's first join of a public room puts
+// it in their list of rooms. record is nil when there is nothing to record. Recording before
+// the hub opened the room put a room whose join was then refused (NATS down: unavailable) in
+// the user's list, on every device, as if joined.
 //
 // member reports whether the user entered as a member or invitee, whose membership the join
 // must check again once it is in the room (stillMember). (mayEnter reads a member's
 // membership only, not whether the room is private, so a public room's member is checked
 // again too: one more indexed read per join of a stored user's own room.)
-func (j *jsonSession) enter(ctx context.Context, room string) (member bool, err error) {
+func (j *jsonSession) enter(ctx context.Context, room string) (member bool, record func(context.Context) error, err error) {
 	in, err := j.svc.mayEnter(ctx, room, j.member.UserID)
 	if err != nil || !storedUser(j.member) {
-		return false, err
+		return false, nil, err
 	}
 	if !in.isIn || in.invited {
 		// The hub refuses a banned user's join too, but only after record: a public room was
 		// put back in the list its ban took it out of (and searched with it), an invitee made
 		// a member, by a join that was then refused.
 		if err := j.svc.hub.Banned(ctx, room, j.member.UserID, j.member.CurrentName()); err != nil {
-			return false, err
+			return false, nil, err
 		}
 	}
-	return in.isIn, j.record(ctx, room, in)
+	if !in.isIn {
+		// A first join is a write (the membership; for a new name, the room), so it is rate
+		// limited: without it one connection joining and leaving made-up names stored rooms
+		// as fast as the store could write them. Its bucket is the send rate's with a burst
+		// of a connection's rooms at least, so that a client joining all its rooms at once
+		// (a bot's at its first connect) is not refused. It is spent before the hub opens
+		// the room, so that a client past it opens nothing.
+		cfg := &j.svc.cfg
+		if err := j.spend(&j.joins, cfg.SendRate, max(cfg.SendBurst, cfg.MaxRoomsPerConn), "joining new rooms"); err != nil {
+			return false, nil, err
+		}
+	}
+	if in.isIn && !in.invited {
+		return true, nil, nil
+	}
+	return in.isIn, func(ctx context.Context) error { return j.record(ctx, room, in) }, nil
 }
 
 // stillMember checks, after the join of a room the user entered as a member, that they still
@@ -186,7 +204,8 @@ func (j *jsonSession) stillMember(ctx context.Context, room string) error {
 	return nil
 }
 
-// record writes what entering room means to the Store (see enter).
+// record writes what entering room means to the Store (see enter): called by the hub once
+// the room is open, before the member is added.
 func (j *jsonSession) record(ctx context.Context, room string, in entry) error {
 	switch {
 	case in.invited:
@@ -198,15 +217,6 @@ func (j *jsonSession) record(ctx context.Context, room string, in entry) error {
 			Subject: j.member.UserID, SubjectName: j.member.CurrentName(), Action: hubbub.MemberJoin, Role: role})
 		return err
 	case !in.isIn:
-		// A first join is a write (the membership; for a new name, the room), so it is rate
-		// limited: without it one connection joining and leaving made-up names stored rooms
-		// as fast as the store could write them. Its bucket is the send rate's with a burst
-		// of a connection's rooms at least, so that a client joining all its rooms at once
-		// (a bot's at its first connect) is not refused.
-		cfg := &j.svc.cfg
-		if err := j.spend(&j.joins, cfg.SendRate, max(cfg.SendBurst, cfg.MaxRoomsPerConn), "joining new rooms"); err != nil {
-			return err
-		}
 		handover, err := j.svc.hub.Store().JoinRoom(ctx, room, j.member.UserID)
 		if err != nil {
 			return j.svc.storeRefused("adding the room to your list", err)

@@ -266,12 +266,12 @@ func (j *jsonSession) join(ctx context.Context, f *wire.ClientFrame) {
 		return
 	}
 	j.watchRemovals()
-	member, err := j.enter(ctx, f.Room)
+	member, record, err := j.enter(ctx, f.Room)
 	if err != nil {
 		j.fail(err, f)
 		return
 	}
-	req := hub.JoinRequest{Room: f.Room, Member: j.member, Since: f.Since.SeqPtr(), History: f.History,
+	req := hub.JoinRequest{Room: f.Room, Member: j.member, Since: f.Since.SeqPtr(), History: f.History, Record: record,
 		Greet: func(info hub.JoinInfo) *hub.Envelope {
 			joined := &wire.Joined{Type: wire.TypeJoined, Room: info.Room, Members: info.Members, MemberCount: info.MemberCount,
 				LastSeq: info.LastSeq, Replay: info.Replay, Truncated: info.Truncated, Away: info.Away}

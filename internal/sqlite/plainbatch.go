@@ -61,19 +61,20 @@ func plainInsertSQL(n int) string {
 }
 
 // plainNumberSQL moves n rooms' numbering on by the messages each was given (last_seq and
-// msgs both count them: only messages are in the group), as bumpSeq does by one. OR IGNORE
-// for the statement journal, as the insert; each row counts as a change whether inserted or
-// updated, so a room left out shows in the count.
+// msgs both count them: only messages are in the group), as bumpSeq does by one: an update,
+// since every room of a group has its row (its first entry, which made it, went through
+// appendOne). OR IGNORE for the statement journal, as the insert; a room whose row is missing
+// is left out of the count of changed rows, which the caller checks.
 func plainNumberSQL(n int) string {
 	var b strings.Builder
-	b.WriteString(`INSERT OR IGNORE INTO rooms (name, last_seq, msgs) VALUES `)
+	b.WriteString(`UPDATE OR IGNORE rooms SET last_seq = last_seq + v.column2, msgs = msgs + v.column2 FROM (VALUES `)
 	for i := range n {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		b.WriteString("(?,?,?)")
+		b.WriteString("(?,?)")
 	}
-	b.WriteString(` ON CONFLICT (name) DO UPDATE SET last_seq = last_seq + excluded.last_seq, msgs = msgs + excluded.msgs`)
+	b.WriteString(`) AS v WHERE rooms.name = v.column1`)
 	return b.String()
 }
 
@@ -220,20 +221,12 @@ func (w *writer) insertPlains(ctx context.Context, reqs []*request, rooms map[st
 	for done := 0; done < len(names); {
 		n := chunkRows(len(names) - done)
 		st, err := w.plainStmt(ctx, &w.plain.number, n, plainNumberSQL)
-		var res sql.Result
 		if err == nil {
 			args = args[:0]
 			for _, room := range names[done : done+n] {
-				args = append(args, room, rooms[room].added, rooms[room].added)
+				args = append(args, room, rooms[room].added)
 			}
-			res, err = st.ExecContext(ctx, args...)
-		}
-		var got int64
-		if err == nil {
-			got, err = res.RowsAffected()
-		}
-		if err == nil && got != int64(n) {
-			err = fmt.Errorf("%d of %d rooms numbered", got, n)
+			err = rowsChanged(st.ExecContext(ctx, args...))(int64(n))
 		}
 		if err != nil {
 			// The rows are in without their numbering: the batch rolls back as a whole.

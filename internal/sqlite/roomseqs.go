@@ -132,7 +132,9 @@ func (w *writer) appendPlain(ctx context.Context, m hubbub.Entry) result {
 		}
 		return res
 	}
-	if _, err := w.stmts.bumpSeq.ExecContext(ctx, m.Room); err != nil {
+	if err := rowsChanged(w.stmts.bumpSeq.ExecContext(ctx, m.Room))(1); err != nil {
+		// The room's row was read (numbering) in this transaction, so none changed is a
+		// row gone from under the writer: the message must not stay without its numbering.
 		w.seqs.forget(m.Room)
 		w.broken = fmt.Errorf("%w: %w", errBatchBroken, err)
 		return result{err: w.broken}
@@ -184,6 +186,24 @@ func (w *writer) startLog(ctx context.Context, room string, seq int64) (int64, b
 		return 0, false, fmt.Errorf("the seq floor: %w", err)
 	}
 	return floor + 1, true, nil
+}
+
+// rowsChanged checks that the statement whose result and error it is given changed want rows:
+// nil if it did, its error, or one that says how many rows it changed.
+func rowsChanged(res sql.Result, err error) func(want int64) error {
+	return func(want int64) error {
+		if err != nil {
+			return err
+		}
+		got, err := res.RowsAffected()
+		switch {
+		case err != nil:
+			return err
+		case got != want:
+			return fmt.Errorf("%d of %d rooms numbered: a room's row is missing", got, want)
+		}
+		return nil
+	}
 }
 
 // isConstraint reports whether err is SQLite refusing a row for a constraint

@@ -121,8 +121,9 @@ func prepareWrites(ctx context.Context, conn *sql.Conn) (writeStmts, error) {
 		ON CONFLICT (name) DO UPDATE SET last_seq = last_seq + 1, msgs = msgs + 1 RETURNING last_seq, msgs`)
 	w.roomSeq = prep(`SELECT last_seq, msgs FROM rooms WHERE name = ?`)
 	w.keyHolder = prep(keyHolderSQL)
-	w.bumpSeq = prep(`INSERT INTO rooms (name, last_seq, msgs) VALUES (?, 1, 1)
-		ON CONFLICT (name) DO UPDATE SET last_seq = last_seq + 1, msgs = msgs + 1`)
+	// The room's row is there: a plain message goes through appendPlain only to a room with
+	// entries (startLog made the row with its first), so this is an update, not an upsert.
+	w.bumpSeq = prep(`UPDATE rooms SET last_seq = last_seq + 1, msgs = msgs + 1 WHERE name = ?`)
 	w.dataVersion = prep(`PRAGMA data_version`)
 	w.seqFloor = prep(seqFloorSQL)
 	w.raiseSeq = prep(`UPDATE rooms SET last_seq = last_seq + ?2, other_seqs = other_seqs + ?2 WHERE name = ?1`)
