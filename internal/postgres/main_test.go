@@ -1,7 +1,10 @@
 package postgres
 
 import (
+	"context"
+	"fmt"
 	"log/slog"
+	"os"
 	"sync"
 	"testing"
 
@@ -11,10 +14,33 @@ import (
 )
 
 // TestMain fails the package if any test leaves a goroutine behind, such as a writer or a
-// pool that Close did not stop.
+// pool that Close did not stop. It drops the schemas of emptySchemas once the tests have run.
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
+	goleak.VerifyTestMain(dropSchemasAfter{m})
 }
+
+// dropSchemasAfter runs the tests, then drops emptySchemas' schemas.
+type dropSchemasAfter struct{ m *testing.M }
+
+func (d dropSchemasAfter) Run() int {
+	code := d.m.Run()
+	if err := emptySchemas.Close(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		code = max(code, 1)
+	}
+	return code
+}
+
+// emptySchemas gives the contract suites' subtests migrated schemas to open stores in, reset
+// between subtests rather than each migrated anew (see pgtest.Schemas): the suites' ~160
+// stores took most of the package's time migrating and dropping their schemas.
+var emptySchemas = pgtest.NewSchemas(func(ctx context.Context, url string) error {
+	s, err := Open(ctx, url, Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		return err
+	}
+	return s.Close()
+})
 
 // The tests need a PostgreSQL server: internal/pgtest gives each test a schema of its own
 // (HUBBUB_TEST_POSTGRES; .ci/postgres.sh prepares one).
@@ -42,6 +68,15 @@ func openAt(t testing.TB, dbURL string, o Options) *Store {
 	}
 	t.Cleanup(func() { _ = s.Close() }) // may be the second Close
 	return s
+}
+
+// openEmpty opens a store in a schema of emptySchemas and returns it with the schema's URL:
+// for tests that use the store only through its methods (a reused schema's pages and planner
+// statistics are not a new one's).
+func openEmpty(t testing.TB, o Options) (*Store, string) {
+	t.Helper()
+	u := emptySchemas.Schema(t)
+	return openAt(t, u, o), u
 }
 
 // openTest opens a store in a fresh schema and returns it with the schema's URL.
