@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -30,7 +31,7 @@ import (
 // tests. No store's behaviour depends on either, but a test that counts the pages a statement
 // reads, or asserts a plan, should use FreshSchema.
 //
-// Close drops every schema Schemas made; call it from TestMain once the tests have run.
+// Close drops every schema Schemas made; TestMain calls it once the tests have run (DropAfter).
 type Schemas struct {
 	migrate func(ctx context.Context, url string) error
 
@@ -189,6 +190,28 @@ func (p *Schemas) Close() error {
 		p.conn = nil
 	}
 	return errors.Join(errs...)
+}
+
+// TestingM is what TestMain runs: *testing.M, or goleak's wrapper of it.
+type TestingM interface{ Run() int }
+
+// DropAfter returns m with Close after its Run: a package's TestMain passes
+// p.DropAfter(m) where it passed m (goleak.VerifyTestMain(p.DropAfter(m))), and the pool's
+// schemas are dropped once the tests have run, before goleak looks for what they left.
+func (p *Schemas) DropAfter(m TestingM) TestingM { return dropAfter{m, p} }
+
+type dropAfter struct {
+	m TestingM
+	p *Schemas
+}
+
+func (d dropAfter) Run() int {
+	code := d.m.Run()
+	if err := d.p.Close(); err != nil {
+		fmt.Fprintf(os.Stderr, "pgtest: dropping the tests' schemas: %v\n", err)
+		code = max(code, 1)
+	}
+	return code
 }
 
 // errChanged says a schema is no longer the one migrate made: a test changed its definitions,

@@ -2,9 +2,7 @@ package postgres
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
-	"os"
 	"sync"
 	"testing"
 
@@ -16,24 +14,12 @@ import (
 // TestMain fails the package if any test leaves a goroutine behind, such as a writer or a
 // pool that Close did not stop. It drops the schemas of emptySchemas once the tests have run.
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(dropSchemasAfter{m})
+	goleak.VerifyTestMain(emptySchemas.DropAfter(m))
 }
 
-// dropSchemasAfter runs the tests, then drops emptySchemas' schemas.
-type dropSchemasAfter struct{ m *testing.M }
-
-func (d dropSchemasAfter) Run() int {
-	code := d.m.Run()
-	if err := emptySchemas.Close(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		code = max(code, 1)
-	}
-	return code
-}
-
-// emptySchemas gives the contract suites' subtests migrated schemas to open stores in, reset
-// between subtests rather than each migrated anew (see pgtest.Schemas): the suites' ~160
-// stores took most of the package's time migrating and dropping their schemas.
+// emptySchemas gives the tests migrated schemas to open stores in, reset between tests
+// rather than each migrated anew (see pgtest.Schemas): the contract suites' ~160 stores, and
+// the package's other tests, took most of its time migrating and dropping their schemas.
 var emptySchemas = pgtest.NewSchemas(func(ctx context.Context, url string) error {
 	s, err := Open(ctx, url, Options{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
@@ -70,17 +56,19 @@ func openAt(t testing.TB, dbURL string, o Options) *Store {
 	return s
 }
 
-// openEmpty opens a store in a schema of emptySchemas and returns it with the schema's URL:
-// for tests that use the store only through its methods (a reused schema's pages and planner
-// statistics are not a new one's).
-func openEmpty(t testing.TB, o Options) (*Store, string) {
+// openTest opens a store in an empty, migrated schema of t's own (emptySchemas) and returns
+// it with the schema's URL. A schema another test used has the pages and the planner's
+// statistics that test left: benchmarks, and tests that count pages read or assert a plan,
+// use openNew.
+func openTest(t testing.TB, o Options) (*Store, string) {
 	t.Helper()
 	u := emptySchemas.Schema(t)
 	return openAt(t, u, o), u
 }
 
-// openTest opens a store in a fresh schema and returns it with the schema's URL.
-func openTest(t testing.TB, o Options) (*Store, string) {
+// openNew opens a store in a new schema, which it migrates, and returns it with the schema's
+// URL.
+func openNew(t testing.TB, o Options) (*Store, string) {
 	t.Helper()
 	u := freshSchema(t)
 	return openAt(t, u, o), u

@@ -23,7 +23,7 @@ import (
 func TestStoreContract(t *testing.T) {
 	serverURL(t)
 	storetest.RunStoreTests(t, func(t *testing.T, ret hubbub.Retention) hubbub.Store {
-		s, _ := openEmpty(t, Options{Retention: ret})
+		s, _ := openTest(t, Options{Retention: ret})
 		return s
 	})
 }

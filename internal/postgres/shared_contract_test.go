@@ -12,7 +12,7 @@ import (
 func TestSharedStoreContract(t *testing.T) {
 	serverURL(t)
 	storetest.RunSharedStoreTests(t, func(t *testing.T) (hubbub.Store, func(*testing.T) hubbub.Store) {
-		s, u := openEmpty(t, Options{})
+		s, u := openTest(t, Options{})
 		return s, func(t *testing.T) hubbub.Store { return openAt(t, u, Options{}) }
 	})
 }
