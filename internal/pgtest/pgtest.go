@@ -1,7 +1,8 @@
-// Package pgtest gives tests a PostgreSQL schema of their own. The server comes from the
-// environment: HUBBUB_TEST_POSTGRES holds the URL of a database the tests may create schemas in
-// (.ci/postgres.sh prepares one), and HUBBUB_REQUIRE_POSTGRES=1 turns its absence from a skip
-// into a failure, as CI wants.
+// Package pgtest gives tests a PostgreSQL schema of their own: a new, empty one (FreshSchema),
+// or one already migrated, reset to what the migrations left when the previous test ended
+// (Schemas). The server comes from the environment: HUBBUB_TEST_POSTGRES holds the URL of a
+// database the tests may create schemas in (.ci/postgres.sh prepares one), and
+// HUBBUB_REQUIRE_POSTGRES=1 turns its absence from a skip into a failure, as CI wants.
 package pgtest
 
 import (
@@ -48,12 +49,17 @@ func ServerURL(t testing.TB) string {
 func FreshSchema(t testing.TB) string {
 	t.Helper()
 	base := ServerURL(t)
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	schema := "hubbub_test_" + hex.EncodeToString(b[:])
+	schema := newSchemaName()
 	Exec(t, base, "CREATE SCHEMA "+schema)
 	t.Cleanup(func() { Exec(t, base, "DROP SCHEMA "+schema+" CASCADE") })
 	return WithParam(base, "search_path", schema)
+}
+
+// newSchemaName returns a name no other test's schema has.
+func newSchemaName() string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return "hubbub_test_" + hex.EncodeToString(b[:])
 }
 
 // Exec runs sql on a connection of its own to the database at dbURL, failing t on error.

@@ -14,14 +14,14 @@ import (
 // batch transaction (two round trips, BEGIN with the reads and the writes with COMMIT, and a
 // WAL flush). Group commit cannot help a lone appender.
 func BenchmarkAppend(b *testing.B) {
-	s, _ := openTest(b, Options{})
+	s, _ := openNew(b, Options{})
 	storetest.BenchmarkAppend(b, s, s.w.batches.Load)
 }
 
 // BenchmarkAppendParallel measures many concurrent appenders (16 per CPU, over 8 rooms, as
 // a busy server would have), where group commit shares each transaction among a batch.
 func BenchmarkAppendParallel(b *testing.B) {
-	s, _ := openTest(b, Options{})
+	s, _ := openNew(b, Options{})
 	storetest.BenchmarkAppendParallel(b, s, s.w.batches.Load)
 }
 
@@ -29,7 +29,7 @@ func BenchmarkAppendParallel(b *testing.B) {
 // each a user toggling their reaction): every toggle reads and changes the same message row
 // under one room lock, so this is what group commit saves when a room reacts at once.
 func BenchmarkReactParallel(b *testing.B) {
-	s, _ := openTest(b, Options{})
+	s, _ := openNew(b, Options{})
 	m, _, _, err := s.Append(b.Context(), &hubbub.Entry{Room: "bench", From: "alice", Text: "react to me"})
 	if err != nil {
 		b.Fatal(err)
@@ -61,7 +61,7 @@ func BenchmarkReactParallel(b *testing.B) {
 // table rather than half a million appends.
 func BenchmarkMyRooms(b *testing.B) {
 	const rooms, perRoom = 50, 10_000
-	s, u := openTest(b, Options{})
+	s, u := openNew(b, Options{})
 	ann := "u_ann"
 	for _, q := range []struct {
 		sql  string
@@ -110,7 +110,7 @@ func BenchmarkMyRooms(b *testing.B) {
 // to the outbox, in the batch's transaction) and with none, in one run.
 func BenchmarkAppendOutbox(b *testing.B) {
 	storetest.BenchmarkAppendOutbox(b, func(b *testing.B) (hubbub.Store, func() int64) {
-		s, _ := openTest(b, Options{})
+		s, _ := openNew(b, Options{})
 		return s, s.w.batches.Load
 	})
 }
@@ -119,7 +119,7 @@ func BenchmarkAppendOutbox(b *testing.B) {
 // after another through JoinRoom, and appended in parallel, group committed.
 func BenchmarkJoins(b *testing.B) {
 	storetest.BenchmarkJoins(b, func(b *testing.B) (hubbub.Store, func() int64) {
-		s, _ := openTest(b, Options{})
+		s, _ := openNew(b, Options{})
 		return s, s.w.batches.Load
 	})
 }
@@ -128,7 +128,7 @@ func BenchmarkJoins(b *testing.B) {
 // (storetest.BenchmarkInvites).
 func BenchmarkInvites(b *testing.B) {
 	storetest.BenchmarkInvites(b, func(b *testing.B) (hubbub.Store, func() int64) {
-		s, _ := openTest(b, Options{})
+		s, _ := openNew(b, Options{})
 		return s, s.w.batches.Load
 	})
 }
@@ -137,7 +137,7 @@ func BenchmarkInvites(b *testing.B) {
 // replaces it in a kick (storetest.BenchmarkPrivateUnlist).
 func BenchmarkPrivateUnlist(b *testing.B) {
 	storetest.BenchmarkPrivateUnlist(b, func(b *testing.B) (hubbub.Store, func() int64) {
-		s, _ := openTest(b, Options{})
+		s, _ := openNew(b, Options{})
 		return s, nil
 	})
 }

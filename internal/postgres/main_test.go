@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"context"
 	"log/slog"
 	"sync"
 	"testing"
@@ -11,10 +12,21 @@ import (
 )
 
 // TestMain fails the package if any test leaves a goroutine behind, such as a writer or a
-// pool that Close did not stop.
+// pool that Close did not stop. It drops the schemas of emptySchemas once the tests have run.
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
+	goleak.VerifyTestMain(emptySchemas.DropAfter(m))
 }
+
+// emptySchemas gives the tests migrated schemas to open stores in, reset between tests
+// rather than each migrated anew (see pgtest.Schemas): the contract suites' ~160 stores, and
+// the package's other tests, took most of its time migrating and dropping their schemas.
+var emptySchemas = pgtest.NewSchemas(func(ctx context.Context, url string) error {
+	s, err := Open(ctx, url, Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		return err
+	}
+	return s.Close()
+})
 
 // The tests need a PostgreSQL server: internal/pgtest gives each test a schema of its own
 // (HUBBUB_TEST_POSTGRES; .ci/postgres.sh prepares one).
@@ -44,8 +56,19 @@ func openAt(t testing.TB, dbURL string, o Options) *Store {
 	return s
 }
 
-// openTest opens a store in a fresh schema and returns it with the schema's URL.
+// openTest opens a store in an empty, migrated schema of t's own (emptySchemas) and returns
+// it with the schema's URL. A schema another test used has the pages and the planner's
+// statistics that test left: benchmarks, and tests that count pages read or assert a plan,
+// use openNew.
 func openTest(t testing.TB, o Options) (*Store, string) {
+	t.Helper()
+	u := emptySchemas.Schema(t)
+	return openAt(t, u, o), u
+}
+
+// openNew opens a store in a new schema, which it migrates, and returns it with the schema's
+// URL.
+func openNew(t testing.TB, o Options) (*Store, string) {
 	t.Helper()
 	u := freshSchema(t)
 	return openAt(t, u, o), u

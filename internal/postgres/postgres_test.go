@@ -18,7 +18,8 @@ import (
 	"hubbub/internal/testwait"
 )
 
-// TestStoreContract runs the hubbub.Store contract suite, each subtest in a schema of its own.
+// TestStoreContract runs the hubbub.Store contract suite, each subtest in a schema of its own,
+// empty and migrated.
 func TestStoreContract(t *testing.T) {
 	serverURL(t)
 	storetest.RunStoreTests(t, func(t *testing.T, ret hubbub.Retention) hubbub.Store {

@@ -379,7 +379,7 @@ func TestMigrateToOneSearchKey(t *testing.T) {
 // cut" alone would have read every row the room kept, at every prune (one a minute under
 // retention).
 func TestPruneSearchReadsWhatItDeletes(t *testing.T) {
-	s, u := openTest(t, behind)
+	s, u := openNew(t, behind)
 	ctx := t.Context()
 	const n, cut = 50000, 11
 	adminExec(t, u, `INSERT INTO rooms (name, last_seq, last_message_no) VALUES ('big', $1, $1)`, n)
@@ -427,7 +427,7 @@ func TestPruneSearchReadsWhatItDeletes(t *testing.T) {
 // never a scan of every room's row testing it against each element of the array, which cost
 // 5–7 ms of the database's CPU for 256 rooms of a thousand.
 func TestIndexerPlansJoinTheRooms(t *testing.T) {
-	s, _ := openTest(t, behind)
+	s, _ := openNew(t, behind)
 	ctx := t.Context()
 	if _, err := s.pool.Exec(ctx, `INSERT INTO rooms (name, last_seq, last_message_no) SELECT 'room' || lpad(n::text, 4, '0'), 2, 2 FROM generate_series(0, 999) AS n`); err != nil {
 		t.Fatal(err)
