@@ -58,6 +58,7 @@ var zeroInstead = map[string]string{
 	"connect-rate":         "a very large rate lifts the limit",
 	"new-guest-rate":       "a very large rate lifts the limit",
 	"login-rate":           "a very large rate lifts the limit",
+	"rename-rate":          "a very large rate lifts the limit",
 	"hook-rate":            "a very large rate lifts the limit",
 	"search-rate":          "--search-index=false turns search off",
 	"max-attachments":      "--upload-max 0 turns uploads off",

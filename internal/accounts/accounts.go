@@ -39,6 +39,14 @@ type Config struct {
 	LoginRate    float64
 	LoginBurst   int
 	LoginTracked int
+	// RenameRate and RenameBurst limit the renames an account makes of itself (POST
+	// /account/name, /api/me/name) per account and per client address, as LoginRate and
+	// LoginBurst limit sign-ins (defaults DefaultRenameRate and DefaultRenameBurst; LoginTracked
+	// bounds what it remembers too). Each rename is told to every room the user is in on every
+	// node, and has each node read its connected users again: a rename a second would be a
+	// flood.
+	RenameRate  float64
+	RenameBurst int
 	// ClientAddr returns the address a request's attempts count against (default: the host of
 	// RemoteAddr). The server passes its own, which honours --trust-proxy.
 	ClientAddr func(*http.Request) string
@@ -65,6 +73,7 @@ type Service struct {
 	users   hubbub.UserStore
 	hasher  *Hasher
 	limiter *pairrate.Limiter // sign-in attempts, per account name and per address
+	renames *pairrate.Limiter // an account's renames of itself, per user id and per address
 	log     *slog.Logger
 }
 
@@ -91,6 +100,7 @@ func New(cfg Config) (*Service, error) {
 	}
 	return &Service{cfg: cfg, users: cfg.Users, hasher: h,
 		limiter: newLoginLimiter(cfg.LoginRate, cfg.LoginBurst, cfg.LoginTracked),
+		renames: newRenameLimiter(cfg.RenameRate, cfg.RenameBurst, cfg.LoginTracked),
 		log:     cfg.Logger.With("component", "accounts")}, nil
 }
 
@@ -148,10 +158,16 @@ var ErrDisabled = hubbub.Errorf(hubbub.ECodeForbidden, "this account is disabled
 type RateLimitedError struct {
 	// Wait is how long until the next attempt is allowed.
 	Wait time.Duration
+	// What came too often, in the plural ("" reads as "attempts").
+	What string
 }
 
 func (e *RateLimitedError) Error() string {
-	return fmt.Sprintf("too many attempts, try again in %d s", waitSeconds(e.Wait))
+	what := e.What
+	if what == "" {
+		what = "attempts"
+	}
+	return fmt.Sprintf("too many %s, try again in %d s", what, waitSeconds(e.Wait))
 }
 
 // waitSeconds rounds a wait up to whole seconds, at least 1, for Retry-After and people.

@@ -45,16 +45,21 @@ func csrfToken(w http.ResponseWriter, r *http.Request, secure bool) string {
 // csrfOK reports whether a POST passes both checks. It reads the form (ParseForm must have
 // been called, or the header must carry the token).
 func csrfOK(r *http.Request) bool {
+	sent := r.Header.Get(CSRFHeader)
+	if sent == "" {
+		sent = r.PostFormValue(CSRFField)
+	}
+	return csrfMatches(r, sent)
+}
+
+// csrfMatches reports whether a POST that sent the token sent passes both checks.
+func csrfMatches(r *http.Request, sent string) bool {
 	if !sameOrigin(r) {
 		return false
 	}
 	c, err := r.Cookie(CSRFCookie)
 	if err != nil || !wellFormedSecret(c.Value) {
 		return false
-	}
-	sent := r.Header.Get(CSRFHeader)
-	if sent == "" {
-		sent = r.PostFormValue(CSRFField)
 	}
 	return subtle.ConstantTimeCompare([]byte(sent), []byte(c.Value)) == 1
 }

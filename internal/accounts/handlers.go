@@ -43,12 +43,15 @@ const maxFormBytes = 16 << 10
 //	GET  /account             set or change a password
 //	POST /account/password    signed in: current, password, confirm; a guest: name, key,
 //	                          password, confirm (the guest becomes an account)
+//	POST /account/name        signed in: name → the account's new name (rename.go)
 //	POST /account/invite      an admin: role, expires → the page shows a new invite link
-//	GET  /account/password, /account/invite   to /account (a page answered a post there)
+//	GET  /account/password, /account/name, /account/invite   to /account (a page
+//	                          answered a post there)
 //	GET  /api/me              the signed-in user as JSON, and the CSRF token; 401 if none
 //	                          (200 {"user":null} with ?optional=1, as the page asks, and
 //	                          "auth": who the server lets in; "signin": true too when
 //	                          that is accounts only)
+//	POST /api/me/name         signed in, for scripts: {"name"} → {"user"} (rename.go)
 func (s *Service) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("GET /signin", s.getSignIn)
 	mux.HandleFunc("POST /signin", s.postSignIn)
@@ -62,6 +65,7 @@ func (s *Service) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("POST /invite", s.postRedeem)
 	mux.HandleFunc("GET /account", s.getAccount)
 	mux.HandleFunc("POST /account/password", s.postPassword)
+	mux.HandleFunc("POST /account/name", s.postName)
 	mux.HandleFunc("POST /account/invite", s.postInvite)
 	// The forms post to paths of their own, and a refused post is answered there, with the
 	// form again and the error: the page puts /account in the address bar (pageData.Path), and
@@ -70,8 +74,10 @@ func (s *Service) Mount(mux *http.ServeMux) {
 		http.Redirect(w, r, "/account", http.StatusSeeOther)
 	}
 	mux.HandleFunc("GET /account/password", toAccount)
+	mux.HandleFunc("GET /account/name", toAccount)
 	mux.HandleFunc("GET /account/invite", toAccount)
 	mux.HandleFunc("GET /api/me", s.getMe)
+	mux.HandleFunc("POST /api/me/name", s.postMeName)
 	assets, _ := fs.Sub(pageFiles, "pages")
 	mux.Handle("GET /account/assets/", http.StripPrefix("/account/assets/", assetServer(assets)))
 }
@@ -98,6 +104,18 @@ type pageData struct {
 	// sign-in page then offers the chat as a guest besides the invite link, instead of leaving
 	// someone without an account on a page whose only way on was an administrator.
 	Guests bool
+	// Form is the account page's form a refused post came from ("name", or "" for the
+	// password's), which takes the focus to be typed again.
+	Form string
+}
+
+// accountPage is the account page of me: a signed-in account changes its name and password
+// there (an admin makes invite links too), a guest (me nil) sets a password.
+func accountPage(me *hubbub.User) pageData {
+	if me == nil {
+		return pageData{Page: "account", Title: "Your password"}
+	}
+	return pageData{Page: "account", Title: "Your account", User: me}
 }
 
 func (s *Service) render(w http.ResponseWriter, r *http.Request, status int, d pageData) {
@@ -248,13 +266,23 @@ func (s *Service) logRefusedSignIn(name, remote string, err error) {
 // fail answers a refused or failed form post with the page d, its error and the status the
 // error calls for.
 func (s *Service) fail(w http.ResponseWriter, r *http.Request, d pageData, err error) {
+	status, msg := s.errorStatus(w, r, err)
+	d.Error = msg
+	s.render(w, r, status, d)
+}
+
+// errorStatus returns the status a refused or failed request's err calls for and the message
+// to show, setting Retry-After for a rate limit. A failure of the server is logged, and its
+// message says to try again rather than what failed.
+func (s *Service) errorStatus(w http.ResponseWriter, r *http.Request, err error) (int, string) {
 	status := http.StatusInternalServerError
 	var limited *RateLimitedError
+	msg := hubbub.ErrorMessage(err)
 	switch code := hubbub.ErrorCode(err); {
 	case errors.As(err, &limited):
 		status = http.StatusTooManyRequests
 		w.Header().Set("Retry-After", strconv.Itoa(waitSeconds(limited.Wait)))
-		d.Error = limited.Error()
+		msg = limited.Error()
 	case code == hubbub.ECodeUnauthorized:
 		status = http.StatusUnauthorized
 	case code == hubbub.ECodeForbidden:
@@ -269,14 +297,11 @@ func (s *Service) fail(w http.ResponseWriter, r *http.Request, d pageData, err e
 	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
 		status = http.StatusServiceUnavailable
 	}
-	if d.Error == "" {
-		d.Error = hubbub.ErrorMessage(err)
-	}
 	if status >= 500 {
 		s.log.Error("accounts request failed", "path", r.URL.Path, "err", err)
-		d.Error = "the server could not do that just now; try again in a moment"
+		msg = "the server could not do that just now; try again in a moment"
 	}
-	s.render(w, r, status, d)
+	return status, msg
 }
 
 func (s *Service) postSignOut(w http.ResponseWriter, r *http.Request) {
@@ -371,7 +396,7 @@ func checkNewPassword(pw, confirm string) error {
 }
 
 func (s *Service) getAccount(w http.ResponseWriter, r *http.Request) {
-	s.render(w, r, http.StatusOK, pageData{Page: "account", Title: "Your password", User: s.currentUser(r)})
+	s.render(w, r, http.StatusOK, accountPage(s.currentUser(r)))
 }
 
 // errWrongCurrentPassword refuses a password change whose current password is wrong.
@@ -382,7 +407,7 @@ var errNotGuest = hubbub.Errorf(hubbub.ECodeForbidden, "this browser's key does 
 
 func (s *Service) postPassword(w http.ResponseWriter, r *http.Request) {
 	me := s.currentUser(r)
-	d := pageData{Page: "account", Title: "Your password", User: me}
+	d := accountPage(me)
 	if !s.readForm(w, r, d) {
 		return
 	}
@@ -465,7 +490,7 @@ var errNotAdmin = hubbub.Errorf(hubbub.ECodeForbidden, "only an admin may invite
 // postInvite makes an invite link for a signed-in admin.
 func (s *Service) postInvite(w http.ResponseWriter, r *http.Request) {
 	me := s.currentUser(r)
-	d := pageData{Page: "account", Title: "Your password", User: me}
+	d := accountPage(me)
 	if !s.readForm(w, r, d) {
 		return
 	}
@@ -537,9 +562,14 @@ func (s *Service) getMe(w http.ResponseWriter, r *http.Request) {
 		json.NewEncoder(w).Encode(map[string]string{"code": hubbub.ECodeUnauthorized, "message": "not signed in"})
 		return
 	}
+	json.NewEncoder(w).Encode(Me{User: meUser(u), CSRF: csrfToken(w, r, s.cfg.Secure(r))})
+}
+
+// meUser is the part of u GET /api/me shows.
+func meUser(u hubbub.User) MeUser {
 	role := u.Role
 	if role == "" {
 		role = hubbub.RoleMember
 	}
-	json.NewEncoder(w).Encode(Me{User: MeUser{ID: u.ID, Name: u.Name, Kind: u.Kind, Role: role}, CSRF: csrfToken(w, r, s.cfg.Secure(r))})
+	return MeUser{ID: u.ID, Name: u.Name, Kind: u.Kind, Role: role}
 }

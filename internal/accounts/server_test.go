@@ -800,7 +800,7 @@ func TestAccountFormPathsLeadToTheAccountPage(t *testing.T) {
 	if r.status != http.StatusUnauthorized || !strings.Contains(r.body, `<body data-path="/account">`) {
 		t.Errorf("a refused change: %d, want 401 and a page whose address is /account:\n%s", r.status, r.body)
 	}
-	for _, p := range []string{"/account/password", "/account/invite"} {
+	for _, p := range []string{"/account/password", "/account/name", "/account/invite"} {
 		if r := b.do("GET", p, nil); r.status != http.StatusSeeOther || r.header.Get("Location") != "/account" {
 			t.Errorf("GET %s: %d to %q, want 303 to /account", p, r.status, r.header.Get("Location"))
 		}

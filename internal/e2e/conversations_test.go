@@ -378,7 +378,7 @@ func TestRefusedPasswordChangeKeepsAnAddressThatReloads(t *testing.T) {
 		waitVisibleAfterNavigation(chromedp.CSS("#error")))
 	ann.waitFor("the refusal, at the account page's address", `document.getElementById("error").textContent === "The current password is wrong." && location.pathname === "/account"`)
 	ann.do("reload", chromeReload(), waitVisibleAfterNavigation(chromedp.CSS("#current")))
-	if got := eval[string](ann, `location.pathname + " " + document.title`); got != "/account Your password · hubbub" {
+	if got := eval[string](ann, `location.pathname + " " + document.title`); got != "/account Your account · hubbub" {
 		t.Errorf("after the reload: %q, want the account page", got)
 	}
 	ann.doWithin(3*waitTimeout, "visit /account/password", chromedp.Navigate(srv.URL+"/account/password"), waitVisibleAfterNavigation(chromedp.CSS("#current")))
