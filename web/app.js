@@ -55,6 +55,10 @@ const tokenMode = !!sessionToken || /(?:^|;\s*)hubbub_token=/.test(document.cook
 // asks no name: the server's welcome gives it, or its refusal says to open the chat from the site.
 let accountMode = false;
 
+// signedIn: the name is an account's (a session cookie), which changes on the account page, where
+// "Change name" leads: the hello's name would be ignored.
+let signedIn = false;
+
 const client = new ChatClient({
   url: (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws",
   key: identityKey,
@@ -801,15 +805,15 @@ client.addEventListener("status", () => {
 });
 
 client.addEventListener("renamed", (ev) => {
-  // Another device of mine said hello with a new name, or an operator renamed me: this page
-  // takes the name, and keeps it for its next visit, since saying the old one would rename
-  // me back.
+  // Another device of mine said hello with a new name, my account was renamed on the account
+  // page, or an operator renamed me: this page takes the name, and a guest's keeps it for its
+  // next visit, since saying the old one would rename me back.
   const { name, was } = ev.detail;
   ui.name = name;
   if (!tokenMode && !accountMode) saved.set("name", name);
   paintAvatar($("me-avatar"), name);
   $("me-name").textContent = name;
-  showNotice("You are " + name + " now, not “" + was + "”: your name was changed on another device or by an operator.", { kind: "info" });
+  showNotice("You are " + name + " now, not “" + was + "”: your name was changed " + (signedIn ? "on the account page" : "on another device") + " or by an operator.", { kind: "info" });
   renderMembers();
   renderMessages();
 });
@@ -1481,7 +1485,10 @@ $("jump").addEventListener("click", () => {
   $("composer-input").focus();
 });
 $("reconnect-now").addEventListener("click", () => client.reconnectNow());
-$("rename").addEventListener("click", () => openNameDialog());
+$("rename").addEventListener("click", () => {
+  if (signedIn) location.assign("/account#new-name");
+  else openNameDialog();
+});
 $("fix-name").addEventListener("click", () => openNameDialog());
 $("rejoin").addEventListener("click", () => client.rejoin(ui.active));
 
@@ -1591,7 +1598,8 @@ function sayWhatTheAccountPageDid() {
   loadAccount().then((account) => {
     if (account) {
       accountMode = true;
-      $("rename").hidden = true;
+      signedIn = true;
+      $("rename").title = "Change your account's name, on the account page";
       ui.name = account.name;
       paintAvatar($("me-avatar"), account.name);
       $("me-name").textContent = account.name;

@@ -937,11 +937,11 @@ async function loadAccount() {
   const me = body && body.user;
   if (!me || typeof me.name !== "string") return null;
   $("signin-link").hidden = true;
-  // The account page is where a signed-in user changes their password and an admin makes
-  // invite links (docs/operations.md): the page showed no way there, only Sign out.
+  // The account page is where a signed-in user changes their name and password and an admin
+  // makes invite links (docs/operations.md): the page showed no way there, only Sign out.
   const account = $("account-link");
   account.textContent = "Account";
-  account.title = me.role === "admin" ? "Your password, and invite links for new people" : "Change your password";
+  account.title = me.role === "admin" ? "Your name, your password, and invite links for new people" : "Change your name or password";
   account.hidden = false;
   $("signout-form").hidden = false;
   // The double-submit token the sign-out form sends back (the hubbub_csrf cookie's value).

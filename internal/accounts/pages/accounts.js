@@ -7,7 +7,9 @@
 //     own address in the address bar, so that a reload or a bookmark finds the page, not a
 //     path only posted to;
 //   - the account page's guest form takes the name and key this browser chats under from the
-//     chat page's storage (hubbub.name, hubbub.key), so the guest keeps its name and history.
+//     chat page's storage (hubbub.name, hubbub.key), so the guest keeps its name and history;
+//   - the chat's "Change name" of a signed-in account opens /account#new-name: the name is
+//     selected there, to be typed over.
 "use strict";
 
 document.addEventListener("DOMContentLoaded", () => {
@@ -25,6 +27,11 @@ document.addEventListener("DOMContentLoaded", () => {
   // An invite link is rendered as a path: the browser knows the address people reach it at.
   const link = document.querySelector("input[data-link]");
   if (link && link.value.startsWith("/")) link.value = location.origin + link.value;
+  const newName = document.getElementById("new-name");
+  if (newName && location.hash === "#new-name") {
+    newName.focus();
+    newName.select();
+  }
   const guest = document.querySelector("form[data-guest]");
   if (guest) {
     let key = null;
