@@ -1,13 +1,16 @@
 package client
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -46,9 +49,7 @@ func SignIn(ctx context.Context, serverURL, name, password string, hc *http.Clie
 	}
 	// The form's CSRF check is a double submit: any well-formed value works, as long as the
 	// cookie and the field carry the same one.
-	var b [32]byte
-	_, _ = rand.Read(b[:])
-	csrf := base64.RawURLEncoding.EncodeToString(b[:])
+	csrf := newCSRF()
 	form := url.Values{"name": {name}, "password": {password}, "csrf": {csrf}}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), strings.NewReader(form.Encode()))
 	if err != nil {
@@ -91,4 +92,85 @@ func SignIn(ctx context.Context, serverURL, name, password string, hc *http.Clie
 		code, why = hubbub.ECodeUnavailable, "the server answered "+resp.Status+" without a session"
 	}
 	return "", fmt.Errorf("client: sign in at %s as %q: %w", u, name, hubbub.Errorf(code, "%s", why))
+}
+
+// ErrNotSignedIn is Session.Rename's refusal on a session that no account's session cookie
+// signs in (a guest, a token's user, anonymous).
+var ErrNotSignedIn = hubbub.Errorf(hubbub.ECodeUnauthorized, "only an account signed in with a password (SignIn) changes its own name")
+
+// Rename changes the name of the account the session acts for (SessionOptions.SessionCookie)
+// to name, as its account page does (POST /api/me/name of the server it is connected to). The
+// rules are the server's: a name another user holds, in any case, is refused with code
+// name_taken, one no one may hold bad_name, too many renames rate_limited. Once renamed, every
+// connection of the user on every node, this one too, is told (a Renamed event): the session
+// goes by the new name from then on. A guest changes its name by connecting with another
+// (with its Key), a token's user by its application's next token: for them Rename returns
+// ErrNotSignedIn.
+func (s *Session) Rename(ctx context.Context, name string) error {
+	if err := hubbub.ValidateName(name); err != nil {
+		return fmt.Errorf("client: rename: %w", err)
+	}
+	cookie := s.sessionCookie()
+	if cookie == "" || s.opts.Token != "" {
+		return fmt.Errorf("client: rename: %w", ErrNotSignedIn)
+	}
+	c, err := s.ready()
+	if err != nil {
+		return fmt.Errorf("client: rename: %w", err)
+	}
+	target, err := HTTPURL(c.URL(), "/api/me/name")
+	if err != nil {
+		return fmt.Errorf("client: rename: %w", err)
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, s.opts.RequestTimeout)
+		defer cancel()
+	}
+	body, _ := json.Marshal(struct {
+		Name string `json:"name"`
+	}{name})
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target.String(), bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("client: rename: %w", err)
+	}
+	for k, v := range s.opts.Dial.Header {
+		req.Header[k] = v
+	}
+	// The CSRF check is a double submit: any well-formed value, sent as the cookie and in
+	// the header. A program sends no Origin, which passes the check of where it came from.
+	csrf := newCSRF()
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-CSRF-Token", csrf)
+	req.AddCookie(&http.Cookie{Name: csrfCookieName, Value: csrf})
+	req.AddCookie(&http.Cookie{Name: SessionCookieName, Value: cookie})
+	resp, err := s.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("client: rename: %w", err)
+	}
+	defer resp.Body.Close()
+	reply, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	if resp.StatusCode == http.StatusOK {
+		return nil
+	}
+	code, msg := errorBody(reply)
+	switch {
+	case code == "" || resp.StatusCode == http.StatusNotFound && code == hubbub.ECodeNotFound ||
+		resp.Header.Get("WWW-Authenticate") != "":
+		// A server older than the endpoint answers its API's 404 (or, with an API key, 401
+		// asking for the key), or a page.
+		return fmt.Errorf("client: rename: %w", hubbub.Errorf(hubbub.ECodeUnavailable,
+			"%s: the server may be older than accounts renaming themselves", refusedText("the rename", resp.StatusCode, code, msg)))
+	case code == hubbub.ECodeRateLimited:
+		after, _ := strconv.Atoi(resp.Header.Get("Retry-After"))
+		return fmt.Errorf("client: rename to %q: %w", name, hubbub.RateLimited(time.Duration(max(after, 0))*time.Second, "%s", msg))
+	}
+	return fmt.Errorf("client: rename to %q: %w", name, hubbub.Errorf(code, "%s", msg))
+}
+
+// newCSRF returns a well-formed value for the double-submit CSRF check: 32 random bytes.
+func newCSRF() string {
+	var b [32]byte
+	_, _ = rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
 }
