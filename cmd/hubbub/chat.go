@@ -121,7 +121,7 @@ func runChat(ctx context.Context, args []string, io stdio) error {
 		return usageError("chat: " + err.Error())
 	}
 	var cookie string
-	var signInAgain func(context.Context) (string, error)
+	var signInAgain func(context.Context, string) (string, error)
 	if *signin {
 		if cookie, err = chatSignIn(ctx, urls, *name, *passwordFile, tlsCfg, io); err != nil {
 			if ctx.Err() != nil {

@@ -42,15 +42,21 @@ func chatSignIn(ctx context.Context, urls []string, name, passwordFile string, t
 // chatSignInAgain is the session's SignInAgain for --signin: when the session ends (signed
 // out everywhere, or expired), it signs in again with the password in passwordFile, read
 // again then, so that a client left running survives --session-ttl and takes a new password
-// written to the file. Without a file it is nil and the chat ends: the terminal is reading
-// the messages, and asking for the password on it would take a line meant for the room.
-func chatSignInAgain(urls []string, name, passwordFile string, tlsCfg *tls.Config, io stdio) func(context.Context) (string, error) {
+// written to the file. It signs in as the account's name now (now; "" for the one it first
+// signed in with, name): renamed since (/name, the account page, hubbub user rename), the
+// account no longer answers to the old one. Without a file it is nil and the chat ends: the
+// terminal is reading the messages, and asking for the password on it would take a line
+// meant for the room.
+func chatSignInAgain(urls []string, name, passwordFile string, tlsCfg *tls.Config, io stdio) func(ctx context.Context, now string) (string, error) {
 	if passwordFile == "" {
 		return nil
 	}
-	return func(ctx context.Context) (string, error) {
-		fmt.Fprintf(io.err, "* your session has ended; signing in again as %s with --password-file\n", name)
-		return chatSignIn(ctx, urls, name, passwordFile, tlsCfg, io)
+	return func(ctx context.Context, now string) (string, error) {
+		if now == "" {
+			now = name
+		}
+		fmt.Fprintf(io.err, "* your session has ended; signing in again as %s with --password-file\n", now)
+		return chatSignIn(ctx, urls, now, passwordFile, tlsCfg, io)
 	}
 }
 

@@ -31,6 +31,7 @@ const CommandList = `  /join ROOM       join ROOM and make it the current room; 
 ` + chatFilesHelp + `
 ` + chatNotifyHelp + `
 ` + chatCommandsHelp + `
+` + chatNameHelp + `
   /help            list these commands
   /quit            stop (like end of input)
 
@@ -59,6 +60,10 @@ type chat struct {
 	search chatSearch
 	// slash is the server's slash commands (commands.go).
 	slash chatSlash
+	// signedIn: the chat signed in to an account (--signin), whose name /name changes.
+	signedIn bool
+	// renaming is the name /name asked for until the server's renamed says it (accountname.go).
+	renaming atomic.Pointer[string]
 
 	// piped is set when standard input is not a terminal: its lines are a script, and a
 	// command waits for the messages of the lines before it (settle).
@@ -274,6 +279,9 @@ func (c *chat) command(ctx context.Context, line string) (quit bool) {
 	}
 	if !handled {
 		handled, err = c.slashCommand(ctx, words[0], line)
+	}
+	if !handled {
+		handled, err = c.nameCommand(ctx, words[0], line) // after the server's: it may have a /name
 	}
 	if handled {
 		if err != nil && ctx.Err() == nil {

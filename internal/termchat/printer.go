@@ -72,11 +72,21 @@ func (c *chat) print() {
 			}
 			fmt.Fprint(out, presenceLine(f, titles.label(f.Room)))
 		case *wire.Renamed:
-			// Another device of mine, or an operator, renamed me; the session says the new
-			// name when it reconnects (saying the old one would rename me back).
+			// This chat's /name, another device of mine, the account page or an operator
+			// renamed me; the session says the new name when it reconnects (saying the old
+			// one would rename me back).
 			c.name = f.Name
-			c.names.keep(f.Name)
-			fmt.Fprintf(errw, "* you are %s now, not %s: renamed on another device or by an operator\n", clean(f.Name), clean(f.Was))
+			switch {
+			case c.renamedHere(f.Name):
+				fmt.Fprintf(errw, "* you are %s now, not %s\n", clean(f.Name), clean(f.Was))
+			case c.signedIn:
+				fmt.Fprintf(errw, "* you are %s now, not %s: renamed on the account page or by an operator\n", clean(f.Name), clean(f.Was))
+			default:
+				fmt.Fprintf(errw, "* you are %s now, not %s: renamed on another device or by an operator\n", clean(f.Name), clean(f.Was))
+			}
+			if u := c.ses.User(); u == nil || u.Kind == string(hubbub.UserGuest) {
+				c.names.keep(f.Name) // a guest's name is its key's (an account's is not: its next run signs in)
+			}
 		case *wire.Joined:
 			c.in.set(f.Room, true)
 			c.gone.joined(f.Room) // in it again: its next left and unroom are a new departure

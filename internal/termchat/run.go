@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/term"
@@ -50,9 +51,11 @@ type Options struct {
 	// Token is a signed token (hubbub token) for servers that require one.
 	Token string
 	// SessionCookie is an account's session (client.SignIn); SignInAgain, if not nil, signs in
-	// again when the server ends that session (see client.SessionOptions).
+	// again when the server ends that session (see client.SessionOptions), as the account's
+	// name now: the one it signed in with, or the one a rename since gave it (/name, the
+	// account page, an operator), which it signs in under from then on.
 	SessionCookie string
-	SignInAgain   func(context.Context) (string, error)
+	SignInAgain   func(ctx context.Context, name string) (string, error)
 	// KeyFile keeps the user's key, created the first time; beside it (KeyFile + ".names")
 	// the name each server last gave it. Default <user config dir>/hubbub/key.
 	KeyFile string
@@ -121,13 +124,24 @@ func Run(ctx context.Context, o Options, io IO) error {
 	if o.Verbose {
 		logLevel = slog.LevelInfo // the session's connects, losses and failed attempts
 	}
+	var connected atomic.Pointer[client.Session]
+	var signInAgain func(context.Context) (string, error)
+	if o.SignInAgain != nil {
+		signInAgain = func(ctx context.Context) (string, error) {
+			name := ""
+			if ses := connected.Load(); ses != nil {
+				name = ses.Name()
+			}
+			return o.SignInAgain(ctx, name)
+		}
+	}
 	ses, err := client.Connect(ctx, client.SessionOptions{
 		URLs:          o.URLs,
 		Name:          o.Name,
 		Key:           key,
 		Token:         o.Token,
 		SessionCookie: o.SessionCookie,
-		SignInAgain:   o.SignInAgain,
+		SignInAgain:   signInAgain,
 		History:       o.History,
 		Dial:          client.Options{TLSConfig: o.TLSConfig},
 		Logger:        slog.New(slog.NewTextHandler(io.Err, &slog.HandlerOptions{Level: logLevel})),
@@ -138,7 +152,8 @@ func Run(ctx context.Context, o Options, io IO) error {
 		}
 		return connectError(err, dialhint.For(err)+notFoundHint(err)+addServiceHint(err)+signInHint(err, o.SessionCookie != "" || o.Token != ""))
 	}
-	c := &chat{ses: ses, io: io, name: o.Name, names: names, printed: make(chan struct{}), caughtUp: make(chan chan struct{}),
+	connected.Store(ses)
+	c := &chat{ses: ses, io: io, name: o.Name, names: names, signedIn: o.SessionCookie != "", printed: make(chan struct{}), caughtUp: make(chan chan struct{}),
 		roomsKnown: make(chan struct{}), piped: !io.TTY && !isTerminal(io.In), ackTimeout: o.AckTimeout}
 	go c.print()
 	defer c.close()
