@@ -202,8 +202,8 @@ func newServeFlags(fs *flag.FlagSet) *serveFlags {
 	fs.Float64Var(&a.LoginRate, "login-rate", accounts.DefaultLoginRate, "sign-in attempts per second per account and per client address, after --login-burst (token bucket rate; past it: 429)")
 	fs.IntVar(&a.LoginBurst, "login-burst", accounts.DefaultLoginBurst, "sign-in attempts per account and per client address in a burst (token bucket size)")
 	fs.IntVar(&a.LoginTracked, "login-tracked", accounts.DefaultLoginTracked, "accounts, and client addresses, whose sign-in attempts (and, apart, whose renames) are remembered (least recently used forgotten first)")
-	fs.Float64Var(&a.RenameRate, "rename-rate", accounts.DefaultRenameRate, "name changes per second an account may make of itself (the account page, POST /api/me/name) per account and per client address, after --rename-burst (token bucket rate; past it: 429)")
-	fs.IntVar(&a.RenameBurst, "rename-burst", accounts.DefaultRenameBurst, "name changes an account may make of itself per account and per client address in a burst (token bucket size)")
+	fs.Float64Var(&a.RenameRate, "rename-rate", accounts.DefaultRenameRate, "name changes per second an account may make of itself (the account page, POST /api/me/name) after --rename-burst, and a client address ten times that over its accounts (token bucket rate; past it: 429)")
+	fs.IntVar(&a.RenameBurst, "rename-burst", accounts.DefaultRenameBurst, "name changes an account may make of itself in a burst, and a client address ten times that over its accounts (token bucket size)")
 	f.hash.bind(fs)
 	fs.StringVar(&f.tokenSecret, "token-secret", "", "accept signed tokens (HS256 JWT, see hubbub token) verified with this secret of at least 32 bytes, and require them unless --auth says otherwise")
 	j := &f.jwks

@@ -40,9 +40,9 @@ type Config struct {
 	LoginBurst   int
 	LoginTracked int
 	// RenameRate and RenameBurst limit the renames an account makes of itself (POST
-	// /account/name, /api/me/name) per account and per client address, as LoginRate and
-	// LoginBurst limit sign-ins (defaults DefaultRenameRate and DefaultRenameBurst; LoginTracked
-	// bounds what it remembers too). Each rename is told to every room the user is in on every
+	// /account/name, /api/me/name) per account, as LoginRate and LoginBurst limit sign-ins, and
+	// per client address ten times that (defaults DefaultRenameRate and DefaultRenameBurst;
+	// LoginTracked bounds what it remembers too). Each rename is told to every room the user is in on every
 	// node, and has each node read its connected users again: a rename a second would be a
 	// flood.
 	RenameRate  float64
@@ -73,7 +73,7 @@ type Service struct {
 	users   hubbub.UserStore
 	hasher  *Hasher
 	limiter *pairrate.Limiter // sign-in attempts, per account name and per address
-	renames *pairrate.Limiter // an account's renames of itself, per user id and per address
+	renames *renameLimiter    // an account's renames of itself, per user id and per address
 	log     *slog.Logger
 }
 

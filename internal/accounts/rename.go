@@ -22,15 +22,27 @@ import (
 // here talks to connections: one path carries every rename.
 
 // The defaults of the rename limit: five renames at once (a person trying names finds one),
-// then one every 200 seconds, per account and per client address.
+// then one every 200 seconds, per account; a client address gets renameAddressFactor times
+// that, over all its accounts.
 const (
 	DefaultRenameRate  = 0.005
 	DefaultRenameBurst = 5
 )
 
+// renameAddressFactor is how many accounts' worth of renames one client address may make: an
+// office or a school behind one NAT address holds many people, each of whom may rename once
+// on their first day, while one person holding many accounts to churn names through rooms
+// is still bounded.
+const renameAddressFactor = 10
+
+// renameLimiter limits accounts' renames of themselves, per account and per address.
+type renameLimiter struct {
+	accounts, addresses *pairrate.Limiter
+}
+
 // newRenameLimiter returns the limiter of accounts' renames of themselves (the defaults for
 // zeros).
-func newRenameLimiter(r float64, burst, maxTracked int) *pairrate.Limiter {
+func newRenameLimiter(r float64, burst, maxTracked int) *renameLimiter {
 	if r <= 0 {
 		r = DefaultRenameRate
 	}
@@ -40,7 +52,17 @@ func newRenameLimiter(r float64, burst, maxTracked int) *pairrate.Limiter {
 	if maxTracked <= 0 {
 		maxTracked = DefaultLoginTracked
 	}
-	return pairrate.New(r, burst, maxTracked)
+	return &renameLimiter{accounts: pairrate.New(r, burst, maxTracked),
+		addresses: pairrate.New(r*renameAddressFactor, burst*renameAddressFactor, maxTracked)}
+}
+
+// allow takes a rename from user's bucket and addr's, or returns how long to wait. The
+// account's is asked first: a refusal there, the common one, takes nothing from the address.
+func (l *renameLimiter) allow(user, addr string, now time.Time) time.Duration {
+	if wait := l.accounts.Allow(user, "", now); wait > 0 {
+		return wait
+	}
+	return l.addresses.Allow("", addr, now)
 }
 
 // errRenameSignedOut refuses a rename to a request that no account's session signs in: a
@@ -61,7 +83,7 @@ func (s *Service) renameSelf(ctx context.Context, me *hubbub.User, name, addr st
 	if name == me.Name {
 		return *me, nil
 	}
-	if wait := s.renames.Allow(me.ID, addr, time.Now()); wait > 0 {
+	if wait := s.renames.allow(me.ID, addr, time.Now()); wait > 0 {
 		return hubbub.User{}, &RateLimitedError{Wait: wait, What: "name changes"}
 	}
 	u, err := s.users.UpdateUser(ctx, me.ID, hubbub.UserChange{Name: &name})

@@ -239,3 +239,31 @@ func TestAccountRenameRateLimit(t *testing.T) {
 		t.Errorf("after the limit: %d %+v, want ann2", st, me)
 	}
 }
+
+// One client address may make ten accounts' worth of renames, over all its accounts: an
+// office behind one address renames its people's accounts without refusals (ann's limit is
+// not bob's), while one person holding many accounts cannot churn names without bound.
+func TestAccountRenameLimitPerAddress(t *testing.T) {
+	s := start(t, accounts.Config{RenameRate: 0.001, RenameBurst: 1})
+	rename := func(i int, addr string) response {
+		t.Helper()
+		name := "user" + strconv.Itoa(i)
+		addUser(t, s, name, "", "correct horse")
+		b := newBrowser(t, s, addr)
+		if r := b.signIn(name, "correct horse"); r.status != http.StatusSeeOther {
+			t.Fatalf("sign in %s: %d", name, r.status)
+		}
+		return b.post("/account/name", url.Values{"name": {name + "-renamed"}})
+	}
+	for i := range 10 {
+		if r := rename(i, "10.0.0.1"); r.status != http.StatusOK {
+			t.Fatalf("account %d's first rename from the office's address: %d %q", i, r.status, pageError(r.body))
+		}
+	}
+	if r := rename(10, "10.0.0.1"); r.status != http.StatusTooManyRequests {
+		t.Errorf("an eleventh account's rename from that address: %d, want 429", r.status)
+	}
+	if r := rename(11, "10.0.0.2"); r.status != http.StatusOK {
+		t.Errorf("a rename from another address: %d %q", r.status, pageError(r.body))
+	}
+}
