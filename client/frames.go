@@ -102,6 +102,8 @@ type (
 	MyRoom = wire.MyRoom
 	// RoomMember is one member of a room as Members lists it.
 	RoomMember = wire.RoomMember
+	// RoomSanction is a ban or mute in force in a room, as Members tells a moderator.
+	RoomSanction = wire.RoomSanction
 	// SearchHit is one message a search found, with its snippet.
 	SearchHit = wire.SearchHit
 	// CommandInfo is one slash command as clients see it: its name and description.
