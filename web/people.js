@@ -403,17 +403,9 @@ function suggestDM(force) {
   markDMSuggestion();
 }
 
-/** Marks the option under the arrow keys, for the eye and for screen readers. */
+/** Marks the suggestion under the arrow keys (markOption). */
 function markDMSuggestion() {
-  const input = $("dm-names");
-  const options = $("dm-suggestions").children;
-  for (let i = 0; i < options.length; i++) options[i].setAttribute("aria-selected", String(i === dmSuggest.at));
-  if (options[dmSuggest.at]) {
-    input.setAttribute("aria-activedescendant", options[dmSuggest.at].id);
-    options[dmSuggest.at].scrollIntoView({ block: "nearest" });
-  } else {
-    input.removeAttribute("aria-activedescendant");
-  }
+  markOption("dm-names", "dm-suggestions", dmSuggest.at);
 }
 
 function hideDMSuggestions() {
@@ -859,17 +851,26 @@ function filterSwitcher() {
   markSwitcher();
 }
 
-/** Marks the option under the arrow keys, for the eye and for screen readers. */
-function markSwitcher() {
-  const input = $("switcher-input");
-  const options = $("switcher-list").children;
-  for (let i = 0; i < options.length; i++) options[i].setAttribute("aria-selected", String(i === switcher.at));
-  if (options[switcher.at]) {
-    input.setAttribute("aria-activedescendant", options[switcher.at].id);
-    options[switcher.at].scrollIntoView({ block: "nearest" });
+/**
+ * Marks option at of the list listboxId, the one under the arrow keys, for the eye and (through
+ * inputId's aria-activedescendant) for screen readers: the room switcher's and the New message
+ * dialog's suggestions both.
+ */
+function markOption(inputId, listboxId, at) {
+  const input = $(inputId);
+  const options = $(listboxId).children;
+  for (let i = 0; i < options.length; i++) options[i].setAttribute("aria-selected", String(i === at));
+  if (options[at]) {
+    input.setAttribute("aria-activedescendant", options[at].id);
+    options[at].scrollIntoView({ block: "nearest" });
   } else {
     input.removeAttribute("aria-activedescendant");
   }
+}
+
+/** Marks the room under the arrow keys (markOption). */
+function markSwitcher() {
+  markOption("switcher-input", "switcher-list", switcher.at);
 }
 
 function chooseSwitcher(i) {

@@ -219,6 +219,18 @@ func (u *user) doWithin(bound time.Duration, what string, actions ...chromedp.Ac
 	}
 }
 
+// createPrivateRoom has the user make the private room name from the room browser, as a person
+// does: the browser opened from the sidebar, the name typed, Private ticked, Create pressed.
+// The caller waits for what it needs of the room (its title, its owner's entry).
+func (u *user) createPrivateRoom(name string) {
+	u.t.Helper()
+	u.do("open the room browser", chromedp.Click(chromedp.CSS("#browse-rooms")))
+	u.do("create the private room "+name,
+		chromeSendKeys("#create-name", name),
+		chromedp.Click(chromedp.CSS("#create-private")),
+		chromedp.Click(chromedp.CSS("#create-submit")))
+}
+
 // recordNotices has every page the user loads from now on keep each notice it shows, in order,
 // in window.noticesSeen: a notice hides itself after 8 s, which a test waiting on a busy
 // machine (a reload's load event, the race detector) may pass before it looks.

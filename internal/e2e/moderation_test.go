@@ -196,11 +196,7 @@ func TestKickFromAPrivateRoomSaysTheyStayAMember(t *testing.T) {
 	bob := dialUser(t, srv, "bob")
 	ann := b.newUser("ann")
 	ann.open(srv.URL + "/#lobby")
-	ann.do("open the room browser", chromedp.Click(chromedp.CSS("#browse-rooms")))
-	ann.do("create a private room",
-		chromeSendKeys("#create-name", "plans"),
-		chromedp.Click(chromedp.CSS("#create-private")),
-		chromedp.Click(chromedp.CSS("#create-submit")))
+	ann.createPrivateRoom("plans")
 	ann.waitFor("plans in view, and its invite button", `document.getElementById("room-title").textContent === "#plans" && !document.getElementById("invite-button").hidden`)
 	ann.do("invite bob", chromedp.Click(chromedp.CSS("#invite-button")))
 	ann.do("type bob", chromeSendKeys("#invite-name", "bob"), pressEnter(chromedp.CSS("#invite-name")))

@@ -18,12 +18,7 @@ func TestOwnerLeavingHandsTheRoomToTheOtherMember(t *testing.T) {
 	ann.open(srv.URL + "/#lobby")
 	bob.open(srv.URL + "/#lobby")
 
-	ann.do("open the room browser", chromedp.Click(chromedp.CSS("#browse-rooms")))
-	ann.waitFor("the directory", `document.getElementById("browse-dialog").open`)
-	ann.do("create a private room",
-		chromeSendKeys("#create-name", "plans"),
-		chromedp.Click(chromedp.CSS("#create-private")),
-		chromedp.Click(chromedp.CSS("#create-submit")))
+	ann.createPrivateRoom("plans")
 	ann.waitFor("the new room in view", `document.getElementById("room-title").textContent === "#plans"`)
 	ann.waitFor("the invite button", `!document.getElementById("invite-button").hidden`)
 	ann.do("invite bob", chromedp.Click(chromedp.CSS("#invite-button")))

@@ -234,11 +234,7 @@ func TestMemberCountNeverStartsALineWithItsDot(t *testing.T) {
 	srv := servertest.Start(t, servertest.Options{})
 	ann := b.newUser("ann")
 	ann.open(srv.URL + "/#lobby")
-	ann.do("open the room browser", chromedp.Click(chromedp.CSS("#browse-rooms")))
-	ann.do("create a private room",
-		chromeSendKeys("#create-name", "plans"),
-		chromedp.Click(chromedp.CSS("#create-private")),
-		chromedp.Click(chromedp.CSS("#create-submit")))
+	ann.createPrivateRoom("plans")
 	ann.waitFor("plans in view, its + and its count", `document.getElementById("room-title").textContent === "#plans" && `+
 		`!document.getElementById("invite-button").hidden && document.getElementById("member-count").textContent === "1 online"`)
 	got := eval[string](ann, `(() => {
@@ -268,11 +264,7 @@ func TestOwnNameIsWholeInTheMemberPanel(t *testing.T) {
 	srv := servertest.Start(t, servertest.Options{})
 	chris := b.newUser("christopher")
 	chris.open(srv.URL + "/#lobby")
-	chris.do("open the room browser", chromedp.Click(chromedp.CSS("#browse-rooms")))
-	chris.do("create a private room",
-		chromeSendKeys("#create-name", "plans"),
-		chromedp.Click(chromedp.CSS("#create-private")),
-		chromedp.Click(chromedp.CSS("#create-submit")))
+	chris.createPrivateRoom("plans")
 	own := `#member-list [data-name="christopher"]`
 	chris.waitFor("my entry, owner", `document.getElementById("room-title").textContent === "#plans" && `+
 		`(document.querySelector(`+js(own+" .member-role")+`) || {}).textContent === "owner"`)
@@ -300,11 +292,7 @@ func TestPrivateRoomLockIsDrawn(t *testing.T) {
 	srv := servertest.Start(t, servertest.Options{})
 	ann := b.newUser("ann")
 	ann.open(srv.URL + "/#lobby")
-	ann.do("open the room browser", chromedp.Click(chromedp.CSS("#browse-rooms")))
-	ann.do("create a private room",
-		chromeSendKeys("#create-name", "plans"),
-		chromedp.Click(chromedp.CSS("#create-private")),
-		chromedp.Click(chromedp.CSS("#create-submit")))
+	ann.createPrivateRoom("plans")
 	ann.waitFor("plans in view, marked private", `document.getElementById("room-title").textContent === "#plans" && !document.getElementById("room-private").hidden`)
 	// drawn says how a mark shows: "drawn" for a visible SVG and no text beside it.
 	drawn := func(sel string) string {
