@@ -10,6 +10,8 @@ import (
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 
+	"hubbub/internal/accounts"
+	"hubbub/internal/server"
 	"hubbub/internal/servertest"
 )
 
@@ -314,4 +316,60 @@ func TestPrivateRoomLockIsDrawn(t *testing.T) {
 		t.Errorf("lobby, a public room, is marked %q, want #", got)
 	}
 	saveShot(t, ann, "private-lock.png")
+}
+
+// exprFooter is a JavaScript expression: how the sidebar's footer shows my name and its links
+// (Change name, Sign in, Set a password): "whole" when the name is all there inside the footer
+// and every link is shown inside it too, then on how many lines the name is; otherwise what is
+// wrong.
+const exprFooter = `(() => {
+	const me = document.querySelector(".me"), box = me.getBoundingClientRect();
+	const outer = document.querySelector(".me-name"), name = document.getElementById("me-name");
+	if (!outer.getClientRects().length) return "not shown";
+	if (outer.scrollWidth > outer.clientWidth) return "cut to " + outer.clientWidth + " of " + outer.scrollWidth + " px";
+	const r = name.getBoundingClientRect();
+	if (r.left < box.left || r.right > box.right) return "wider than the footer (" + r.left + "–" + r.right + " px in " + box.left + "–" + box.right + ")";
+	for (const id of ["rename", "signin-link", "account-link"]) {
+		const l = document.getElementById(id), lr = l.getBoundingClientRect();
+		if (!l.getClientRects().length) return id + " not shown";
+		if (lr.left < box.left || lr.right > box.right || lr.bottom > box.bottom) return JSON.stringify(l.textContent) + " outside the footer";
+	}
+	const lines = name.getClientRects().length;
+	return "whole, on " + lines + (lines === 1 ? " line" : " lines");
+})()`
+
+// The sidebar's footer shows my name whole, with Change name, Sign in and Set a password on the
+// line under it, at 1280×800 and in a phone's drawer (390×844): "christopher" on one line, and
+// a name of 32 bytes with no space wrapped. Beside Change name the name had 74 px at 1280×800
+// ("christo…") and 126 px in the drawer, which cut the long name.
+func TestOwnNameIsWholeInTheSidebarFooter(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{Server: server.Config{Accounts: accounts.Config{Hash: accounts.TestHashParams}}})
+	for _, c := range []struct {
+		name    string
+		oneLine bool // a name that fits on the line is not broken
+	}{
+		{"christopher", true},
+		{strings.Repeat("W", 32), false},
+	} {
+		u := b.newUser(c.name)
+		u.open(srv.URL + "/#lobby")
+		u.waitFor("the footer with my name and the account's links", `document.getElementById("me-name").textContent === `+js(c.name)+
+			` && !document.getElementById("signin-link").hidden && !document.getElementById("account-link").hidden`)
+		check := func(size string) {
+			t.Helper()
+			got := eval[string](u, exprFooter)
+			if !strings.HasPrefix(got, "whole") || c.oneLine && got != "whole, on 1 line" {
+				t.Errorf("at %s the footer shows %q %s", size, c.name, got)
+			}
+		}
+		check("1280×800")
+		saveShot(t, u, "footer-1280-"+c.name[:1]+".png")
+
+		u.atPhoneSize()
+		u.do("open the rooms' drawer", chromeEval(`document.getElementById("rooms-toggle").click()`))
+		u.waitFor("the rooms' drawer", `getComputedStyle(document.getElementById("sidebar")).visibility === "visible"`)
+		check("390×844")
+		saveShot(t, u, "footer-390-"+c.name[:1]+".png")
+	}
 }
