@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"hubbub"
-	"hubbub/internal/pgtest"
 	"hubbub/internal/postgres"
 	"hubbub/internal/servertest"
 )
@@ -169,7 +168,7 @@ func copyFile(t *testing.T, from, to string) {
 // On PostgreSQL, hubbub restore refuses while a node's record says it serves from the
 // database, and moves every room's seqs on once none does.
 func TestRestorePostgres(t *testing.T) {
-	pg := pgtest.FreshSchema(t)
+	pg := servertest.PostgresSchemas.Schema(t)
 	ctx := t.Context()
 	store, err := postgres.Open(ctx, pg, postgres.Options{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {

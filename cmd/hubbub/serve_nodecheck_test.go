@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"hubbub/internal/natstest"
-	"hubbub/internal/pgtest"
+	"hubbub/internal/servertest"
 	"hubbub/internal/testwait"
 )
 
@@ -18,7 +18,7 @@ import (
 // hubbub_unheard_nodes; the nodes on NATS warn of it too, but never of each other; and once
 // it stops, they say all is well again.
 func TestServeWarnsOfANodeOnTheSameDatabaseWithoutNATS(t *testing.T) {
-	pg := pgtest.FreshSchema(t)
+	pg := servertest.PostgresSchemas.Schema(t)
 	ns := natstest.Start(t)
 	onNATS := []string{"--postgres", pg, "--nats", ns.ClientURL(), "--node-check-interval", "1s"}
 	_, stopA, logsA := startServeLogged(t, append(onNATS, "--node", "a")...)

@@ -17,7 +17,6 @@ import (
 
 	"hubbub/internal/accounts"
 	"hubbub/internal/hub"
-	"hubbub/internal/pgtest"
 	"hubbub/internal/server"
 	"hubbub/internal/servertest"
 	"hubbub/internal/testwait"
@@ -129,7 +128,7 @@ func TestUserCommands(t *testing.T) {
 // TestUserCommandsOnPostgres runs the commands on the PostgreSQL store a running server
 // shares (--postgres), as several nodes would.
 func TestUserCommandsOnPostgres(t *testing.T) {
-	pg := pgtest.FreshSchema(t)
+	pg := servertest.PostgresSchemas.Schema(t)
 	s := servertest.Start(t, servertest.Options{Postgres: pg,
 		Server: server.Config{Accounts: accounts.Config{Hash: accounts.TestHashParams}}})
 	ok := func(stdin string, args ...string) string {

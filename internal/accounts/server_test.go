@@ -17,7 +17,6 @@ import (
 	"hubbub"
 	"hubbub/internal/accounts"
 	"hubbub/internal/auth"
-	"hubbub/internal/pgtest"
 	"hubbub/internal/server"
 	"hubbub/internal/servertest"
 )
@@ -49,7 +48,8 @@ func onEveryStore(t *testing.T, test func(*testing.T, starter)) {
 	t.Run("postgres", func(t *testing.T) { test(t, startPostgres) })
 }
 
-// startPostgres is start with the store in a fresh PostgreSQL schema.
+// startPostgres is start with the store in an empty, migrated PostgreSQL schema of t's own
+// (servertest.PostgresSchemas).
 func startPostgres(t *testing.T, limits accounts.Config) *servertest.Server {
 	t.Helper()
 	cfg := limits
@@ -57,7 +57,7 @@ func startPostgres(t *testing.T, limits accounts.Config) *servertest.Server {
 	if cfg.LoginRate == 0 {
 		cfg.LoginRate, cfg.LoginBurst = 1000, 1000
 	}
-	return servertest.Start(t, servertest.Options{Postgres: pgtest.FreshSchema(t),
+	return servertest.Start(t, servertest.Options{Postgres: servertest.PostgresSchemas.Schema(t),
 		Server: server.Config{Accounts: cfg, TrustProxy: true}})
 }
 

@@ -3,7 +3,6 @@ package cluster_test
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -16,25 +15,16 @@ import (
 	"hubbub/internal/hub"
 	"hubbub/internal/natstest"
 	"hubbub/internal/pgtest"
-	"hubbub/internal/postgres"
 	"hubbub/internal/server"
 	"hubbub/internal/servertest"
 	"hubbub/internal/testwait"
 	"hubbub/internal/wire"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(emptySchemas.DropAfter(m)) }
-
-// emptySchemas gives the clusters PostgreSQL schemas migrated once and reset between tests
-// (pgtest.Schemas): a new schema migrated for each of some thirty clusters took seconds each
-// under a busy CI run.
-var emptySchemas = pgtest.NewSchemas(func(ctx context.Context, url string) error {
-	s, err := postgres.Open(ctx, url, postgres.Options{Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		return err
-	}
-	return s.Close()
-})
+// TestMain fails the package if any goroutine outlives the tests, and drops the PostgreSQL
+// schemas the clusters used (servertest.PostgresSchemas) once they have run: a new schema
+// migrated for each of some thirty clusters took seconds each under a busy CI run.
+func TestMain(m *testing.M) { goleak.VerifyTestMain(servertest.PostgresSchemas.DropAfter(m)) }
 
 // cluster is n hubbub nodes sharing a NATS server and a store.
 type cluster struct {
@@ -374,13 +364,13 @@ func (c *collector) wait(t *testing.T, n int) []string {
 }
 
 // postgresURL returns a PostgreSQL URL for an empty, migrated schema of t's own when
-// PostgreSQL is wanted (see pgtest), and "" otherwise: the nodes then share one SQLite file,
-// which is safe on one machine.
+// PostgreSQL is wanted (see pgtest and servertest.PostgresSchemas), and "" otherwise: the
+// nodes then share one SQLite file, which is safe on one machine.
 func postgresURL(t *testing.T) string {
 	if !pgtest.Wanted() {
 		return ""
 	}
-	return emptySchemas.Schema(t)
+	return servertest.PostgresSchemas.Schema(t)
 }
 
 // A node shutting down (SIGTERM: a graceful Stop) tells the other nodes that its members

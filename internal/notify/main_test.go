@@ -4,6 +4,10 @@ import (
 	"testing"
 
 	"go.uber.org/goleak"
+
+	"hubbub/internal/servertest"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+// TestMain fails the package if any goroutine outlives the tests, and drops the PostgreSQL
+// schemas of servertest.PostgresSchemas once they have run.
+func TestMain(m *testing.M) { goleak.VerifyTestMain(servertest.PostgresSchemas.DropAfter(m)) }

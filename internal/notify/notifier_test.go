@@ -12,7 +12,6 @@ import (
 	"hubbub"
 	"hubbub/internal/natstest"
 	"hubbub/internal/notify"
-	"hubbub/internal/pgtest"
 	"hubbub/internal/server"
 	"hubbub/internal/servertest"
 	"hubbub/internal/testwait"
@@ -123,7 +122,9 @@ func items(n *hubbub.Notification) []string {
 // oldest first, once the batch period has passed — not before, and not again.
 func TestOnlyUsersWhoAreAwayAreNotifiedOnceABatch(t *testing.T) {
 	t.Run("sqlite", func(t *testing.T) { testOnlyUsersWhoAreAway(t, servertest.Options{}) })
-	t.Run("postgres", func(t *testing.T) { testOnlyUsersWhoAreAway(t, servertest.Options{Postgres: pgtest.FreshSchema(t)}) })
+	t.Run("postgres", func(t *testing.T) {
+		testOnlyUsersWhoAreAway(t, servertest.Options{Postgres: servertest.PostgresSchemas.Schema(t)})
+	})
 }
 
 func testOnlyUsersWhoAreAway(t *testing.T, opts servertest.Options) {
@@ -219,7 +220,7 @@ func TestLevelsAndDirectMessages(t *testing.T) {
 func TestABannedMemberIsNotNotified(t *testing.T) {
 	t.Run("sqlite", func(t *testing.T) { testABannedMemberIsNotNotified(t, servertest.Options{}) })
 	t.Run("postgres", func(t *testing.T) {
-		testABannedMemberIsNotNotified(t, servertest.Options{Postgres: pgtest.FreshSchema(t)})
+		testABannedMemberIsNotNotified(t, servertest.Options{Postgres: servertest.PostgresSchemas.Schema(t)})
 	})
 }
 

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"hubbub/internal/pgtest"
 	"hubbub/internal/server"
 	"hubbub/internal/servertest"
 )
@@ -24,7 +23,7 @@ func onEveryStore(t *testing.T, test func(*testing.T, servertest.Options)) {
 	t.Run("sqlite", func(t *testing.T) { test(t, unlimitedSearches) })
 	t.Run("postgres", func(t *testing.T) {
 		opts := unlimitedSearches
-		opts.Postgres = pgtest.FreshSchema(t)
+		opts.Postgres = servertest.PostgresSchemas.Schema(t)
 		test(t, opts)
 	})
 }
