@@ -145,6 +145,12 @@ func (c *chat) print() {
 			case retried || !(f.Request == "" || isLogRequest(f.Request) || f.Request == wire.TypeTyping):
 			case f.Code == hubbub.ECodeKicked || f.Code == hubbub.ECodeBanned || f.Code == hubbub.ECodeMuted:
 				c.gone.kicked(f.Room) // its left follows, and no unroom: the room stays listed
+				if f.Code != hubbub.ECodeMuted {
+					// Out of the room from this line on, not from its left's: a /join typed
+					// on reading it, refused by the chat itself (bad!room), said "lines you
+					// type still go to lobby" when the left had not been read yet.
+					c.in.left(f.Room)
+				}
 				// A moderator's decision, not a failure of the server.
 				fmt.Fprintf(errw, "* %s (%s)\n", titles.roomsNamed(localTimes(clean(f.Message))), f.Code)
 			case isLogRequest(f.Request) && f.Code != hubbub.ECodeInternal && f.Code != hubbub.ECodeUnavailable:
