@@ -301,6 +301,22 @@ func bobJoinsAnnsPlans(t *testing.T) (bob *chattest.Run, typeLine func(string), 
 	return bob, typeLine, ann
 }
 
+// annInvitesBobToPlans starts a server and two typed chats in general, ann's and bob's; ann
+// makes the private room plans and invites bob, and it returns once her chat said so.
+func annInvitesBobToPlans(t *testing.T) (ann *chattest.Run, annSays func(string), bob *chattest.Run, bobSays func(string)) {
+	t.Helper()
+	s := servertest.Start(t, servertest.Options{})
+	ann, annSays = typedChat(t, chattest.Args(chattest.User(t, "ann"), []string{s.WS})...)
+	ann.WaitOutput(t, "* you joined general")
+	bob, bobSays = typedChat(t, chattest.Args(chattest.User(t, "bob"), []string{s.WS})...)
+	bob.WaitOutput(t, "* you joined general")
+	annSays("/create plans --private")
+	ann.WaitOutput(t, "* you joined plans")
+	annSays("/invite bob")
+	ann.WaitErr(t, "* you invited bob to plans\n")
+	return ann, annSays, bob, bobSays
+}
+
 // In a terminal, /join says where lines go only once the server has answered: after a refusal
 // the refusal and that lines still go to the room before (it said "lines you type go to
 // secret now" with the refusal; a piped run still does, see above), and after a join, right
@@ -544,15 +560,7 @@ func TestChatStartsInADM(t *testing.T) {
 // removed bob from plans", his own name, where he is "you", and then "* you left plans".
 func TestChatRemovalIsSaidOnce(t *testing.T) {
 	chattest.LeakCheck(t)
-	s := servertest.Start(t, servertest.Options{})
-	ann, annSays := typedChat(t, chattest.Args(chattest.User(t, "ann"), []string{s.WS})...)
-	ann.WaitOutput(t, "* you joined general")
-	bob, bobSays := typedChat(t, chattest.Args(chattest.User(t, "bob"), []string{s.WS})...)
-	bob.WaitOutput(t, "* you joined general")
-	annSays("/create plans --private")
-	ann.WaitOutput(t, "* you joined plans")
-	annSays("/invite bob")
-	ann.WaitErr(t, "* you invited bob to plans\n")
+	ann, annSays, bob, bobSays := annInvitesBobToPlans(t)
 	bob.WaitOutput(t, "* you are invited to plans")
 	bobSays("/join plans")
 	ann.WaitOutput(t, "* bob joined plans, accepting the invitation\n")
@@ -698,14 +706,7 @@ func TestChatRemovalIsOneLineForTheOthers(t *testing.T) {
 // It says both, and /part declines: the inviter sees bob part, and plans leaves his rooms.
 func TestChatInvitationSaysHowToDecline(t *testing.T) {
 	chattest.LeakCheck(t)
-	s := servertest.Start(t, servertest.Options{})
-	ann, annSays := typedChat(t, chattest.Args(chattest.User(t, "ann"), []string{s.WS})...)
-	ann.WaitOutput(t, "* you joined general")
-	bob, bobSays := typedChat(t, chattest.Args(chattest.User(t, "bob"), []string{s.WS})...)
-	bob.WaitOutput(t, "* you joined general")
-	annSays("/create plans --private")
-	ann.WaitOutput(t, "* you joined plans")
-	annSays("/invite bob")
+	ann, _, bob, bobSays := annInvitesBobToPlans(t)
 	bob.WaitOutput(t, "* you are invited to plans: /join plans to accept, /part plans to decline\n")
 	bobSays("/rooms")
 	bob.WaitOutput(t, "*   plans (private): invited, /join plans to accept, /part plans to decline\n")
