@@ -215,8 +215,10 @@ const pumpLinger = time.Second
 // startWriter arranges for the outbox to wake a write pump and starts the ping timer.
 func (c *goroutineConn) startWriter(codec hub.Codec, coalesce bool) {
 	c.codec, c.coalesce = codec, coalesce
-	c.out.SetWake(c.wake)
+	// The timer first: once the wake function is set, a close or a push from another
+	// goroutine can start a pump, and a pump that ends stops the timer.
 	c.ping = time.AfterFunc(c.cfg.PingPeriod, c.sendPing)
+	c.out.SetWake(c.wake)
 	c.wake() // anything queued before the wake function was set
 }
 
