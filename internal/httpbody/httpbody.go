@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"sync/atomic"
 	"time"
 )
 
@@ -25,8 +26,38 @@ var ErrTimeout = errors.New("httpbody: the request's body did not arrive in time
 // Limit returns r's body bounded to n bytes, as http.MaxBytesReader: a read past n fails
 // with *http.MaxBytesError, and net/http closes the connection after the answer. A read past
 // the body's deadline fails with an error wrapping ErrTimeout, which TimedOut answers.
+//
+// A body whose declared length (Content-Length) is past n is not read at all: the first read
+// fails at once, and the connection is closed after the answer (Unread). Read up to n, its
+// client would have waited for its 413 until it had sent n bytes, or until the body's deadline
+// if it sent fewer.
 func Limit(w http.ResponseWriter, r *http.Request, n int64) io.ReadCloser {
-	return http.MaxBytesReader(w, timed{r.Body}, n) // outermost, so that ParseForm knows its limit
+	if r.ContentLength > n {
+		Unread(w, r)
+		return tooLarge{r.Body, n}
+	}
+	// MaxBytesReader closes the connection after the answer only when it is given net/http's
+	// own writer (an unexported method of it); Guard's wrapper would hide it.
+	return http.MaxBytesReader(innermost(w), timed{r.Body}, n) // outermost, so that ParseForm knows its limit
+}
+
+// tooLarge is the body of a request that declared more than its limit: it is not read.
+type tooLarge struct {
+	io.ReadCloser
+	limit int64
+}
+
+func (b tooLarge) Read([]byte) (int, error) { return 0, &http.MaxBytesError{Limit: b.limit} }
+
+// innermost is the writer w wraps, through Unwrap as http.ResponseController finds it.
+func innermost(w http.ResponseWriter) http.ResponseWriter {
+	for {
+		u, ok := w.(interface{ Unwrap() http.ResponseWriter })
+		if !ok {
+			return w
+		}
+		w = u.Unwrap()
+	}
 }
 
 // timed tells a read past the deadline from any other failed read.
@@ -94,4 +125,63 @@ func Unread(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Connection", "close")
 	// A connection that takes no deadline (not net/http's) keeps net/http's bounded read.
 	_ = http.NewResponseController(w).SetReadDeadline(time.Now())
+}
+
+// Guard returns w and r for a handler of r, such that an answer written before anything of
+// r's body was read is given at once, as Unread would have it: net/http does not wait for the
+// body first, and the connection is closed after the answer. Every refusal that needs no body
+// — no key, no such route or room, a body too large by its declared length, too many at
+// once — is so answered without each having to say it, and so is a call that takes no body
+// (DELETE …/bans/{name}) sent with one. A handler that has begun reading the body is left to
+// net/http's reading of the rest: its client is sending it. Over HTTP/2, and for a request
+// without a body, w and r are returned as they are.
+func Guard(w http.ResponseWriter, r *http.Request) (http.ResponseWriter, *http.Request) {
+	if r.ProtoMajor != 1 || r.ContentLength == 0 || r.Body == nil || r.Body == http.NoBody {
+		return w, r
+	}
+	b := &watchedBody{ReadCloser: r.Body}
+	r2 := *r // a shallow copy, as http.MaxBytesReader's callers do with r.Body
+	r2.Body = b
+	return &guardedWriter{ResponseWriter: w, r: &r2, body: b}, &r2
+}
+
+// watchedBody is a request body that knows whether it has been read.
+type watchedBody struct {
+	io.ReadCloser
+	read atomic.Bool
+}
+
+func (b *watchedBody) Read(p []byte) (int, error) {
+	b.read.Store(true)
+	return b.ReadCloser.Read(p)
+}
+
+// guardedWriter is Guard's writer: it calls Unread as the answer begins, if the body is unread.
+type guardedWriter struct {
+	http.ResponseWriter
+	r        *http.Request
+	body     *watchedBody
+	answered bool
+}
+
+// Unwrap gives http.ResponseController (and Limit) net/http's writer.
+func (w *guardedWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// WriteHeader begins the answer; with the body unread, the connection closes after it.
+func (w *guardedWriter) WriteHeader(code int) {
+	if !w.answered && code >= 200 { // a 1xx is not the answer
+		w.answered = true
+		if !w.body.read.Load() {
+			Unread(w.ResponseWriter, w.r)
+		}
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// Write writes the answer's body, beginning a 200 answer if none was begun.
+func (w *guardedWriter) Write(p []byte) (int, error) {
+	if !w.answered {
+		w.WriteHeader(http.StatusOK)
+	}
+	return w.ResponseWriter.Write(p)
 }

@@ -80,3 +80,68 @@ func TestLimitAndTimedOut(t *testing.T) {
 		t.Errorf("a body in time: %d %q", resp.StatusCode, body)
 	}
 }
+
+// An answer Guard's writer begins before anything of the body is read is given at once, though
+// the client declared a body and sent none, and the connection is closed after it; one given
+// after the handler read the body keeps the connection. A body declared past Limit's n fails
+// its first read at once, without waiting for it.
+func TestGuardAnswersUnreadBodiesAtOnce(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// The server's own deadline for a body: far past the test's wait.
+		_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(time.Hour))
+		w, r = httpbody.Guard(w, r)
+		switch r.URL.Path {
+		case "/refuse":
+			http.Error(w, "no", http.StatusUnauthorized)
+		case "/limit":
+			_, err := io.ReadAll(httpbody.Limit(w, r, 10))
+			var tooBig *http.MaxBytesError
+			if !errors.As(err, &tooBig) {
+				t.Errorf("a body declared past the limit: %v, want *http.MaxBytesError", err)
+			}
+			http.Error(w, "too large", http.StatusRequestEntityTooLarge)
+		default:
+			b, _ := io.ReadAll(httpbody.Limit(w, r, 100))
+			fmt.Fprintf(w, "got %s", b)
+		}
+	}))
+	defer srv.Close()
+	c, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(20 * time.Second))
+	br := bufio.NewReader(c)
+	ask := func(path, length, body string) *http.Response {
+		t.Helper()
+		fmt.Fprintf(c, "POST %s HTTP/1.1\r\nHost: x\r\nContent-Length: %s\r\n\r\n%s", path, length, body)
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatalf("POST %s: no answer: %v", path, err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp
+	}
+	if resp := ask("/read", "5", "hello"); resp.StatusCode != http.StatusOK || resp.Close {
+		t.Errorf("a body read: %d (close %v), want 200 with the connection kept", resp.StatusCode, resp.Close)
+	}
+	if resp := ask("/refuse", "100", ""); resp.StatusCode != http.StatusUnauthorized || !resp.Close {
+		t.Errorf("a refusal with the body unsent: %d (close %v), want 401 and Connection: close", resp.StatusCode, resp.Close)
+	}
+	if _, err := br.ReadByte(); !errors.Is(err, io.EOF) {
+		t.Errorf("after the refusal: %v, want the connection closed", err)
+	}
+
+	c2, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Close()
+	_ = c2.SetDeadline(time.Now().Add(20 * time.Second))
+	c, br = c2, bufio.NewReader(c2)
+	if resp := ask("/limit", "1000", ""); resp.StatusCode != http.StatusRequestEntityTooLarge || !resp.Close {
+		t.Errorf("a body declared past the limit, unsent: %d (close %v), want 413 and Connection: close", resp.StatusCode, resp.Close)
+	}
+}

@@ -406,6 +406,12 @@ type JoinRequest struct {
 	// opened without charging ctx's new-room charge (WithNewRoomCharge): Record stores the
 	// room, and is charged for it there, once.
 	Record func(ctx context.Context) error
+	// Unrecord, if set, undoes what Record wrote: Join calls it when it refuses the join after
+	// Record succeeded — the room filled meanwhile, the replay could not be read or had no room
+	// in the replay budget, Allowed said no — so that a refused join leaves the room out of the
+	// user's list. Its ctx is not the join's (a join refused because its client went must still
+	// be undone); its error is logged.
+	Unrecord func(ctx context.Context) error
 }
 
 // Join adds a member to a room, creating the room on first join, and queues, in this order,
@@ -420,28 +426,57 @@ func (h *Hub) Join(ctx context.Context, req JoinRequest) (JoinInfo, error) {
 	if req.Record != nil {
 		openCtx = WithNewRoomCharge(ctx, nil) // Record pays for a room it stores
 	}
+	recorded := false // recorded once, whichever room the join then enters
+	refused := func(err error) (JoinInfo, error) {
+		if recorded {
+			h.unrecord(ctx, req, err)
+		}
+		return JoinInfo{}, err
+	}
 	for attempt := 0; attempt < 3; attempt++ {
 		r, err := h.room(openCtx, req.Room)
 		if err != nil {
-			return JoinInfo{}, err
+			return refused(err)
 		}
 		if err := r.awaitOpening(ctx); err != nil {
-			return JoinInfo{}, fmt.Errorf("hub: join %s: waiting for the other nodes' members: %w", req.Room, err)
+			return refused(fmt.Errorf("hub: join %s: waiting for the other nodes' members: %w", req.Room, err))
 		}
-		if req.Record != nil {
-			if err := req.Record(ctx); err != nil {
+		if req.Record != nil && !recorded {
+			// A full room is refused before the record is written, not undone after it; the
+			// join checks again under the room's lock (it may fill meanwhile: Unrecord).
+			err := r.refuseFull(req.Member)
+			if err == nil {
+				err = req.Record(ctx)
+			}
+			if err != nil {
 				r.closeIfEmpty() // opened for this join alone, it holds nobody
 				return JoinInfo{}, err
 			}
-			req.Record = nil // recorded once, whichever room the join then enters
+			recorded = true
 		}
 		info, err := r.join(ctx, req)
 		if errors.Is(err, errRoomClosed) {
 			continue // the room emptied and closed between lookup and join; make a new one
 		}
-		return info, err
+		if err != nil {
+			return refused(err)
+		}
+		return info, nil
 	}
-	return JoinInfo{}, hubbub.Errorf(hubbub.ECodeUnavailable, "room %q is busy; try again", req.Room)
+	return refused(hubbub.Errorf(hubbub.ECodeUnavailable, "room %q is busy; try again", req.Room))
+}
+
+// unrecord undoes the record of a join refused after it (JoinRequest.Unrecord), within the
+// store's timeout even if the join's ctx is done.
+func (h *Hub) unrecord(ctx context.Context, req JoinRequest, why error) {
+	if req.Unrecord == nil {
+		return
+	}
+	uctx, cancel := h.storeCtx(context.WithoutCancel(ctx))
+	defer cancel()
+	if err := req.Unrecord(uctx); err != nil {
+		h.log.Error("undoing a refused join's record failed: the room stays in the user's list", "room", req.Room, "why", why, "err", err)
+	}
 }
 
 // ResolveRoom returns the stored name of the room a request naming name means, room names

@@ -209,7 +209,7 @@ func (r *room) join(ctx context.Context, req JoinRequest) (JoinInfo, error) {
 		}
 		if len(r.members) >= cfg.MaxMembers {
 			r.mu.Unlock()
-			return JoinInfo{}, hubbub.Errorf(hubbub.ECodeRoomFull, "room %q is full (%d members)", r.name, cfg.MaxMembers)
+			return JoinInfo{}, r.fullError()
 		}
 		name := m.CurrentName() // read under mu: a rename after it moves this claim too
 		if sn, banned := r.sanction(m.UserID, name, hubbub.SanctionBan); banned {
@@ -376,6 +376,22 @@ func (r *room) join(ctx context.Context, req JoinRequest) (JoinInfo, error) {
 		}
 		return info, nil
 	}
+}
+
+// refuseFull returns the refusal of m's join when the room is full, as join would, else nil
+// (also when m is in the room already, which join answers as joined).
+func (r *room) refuseFull(m *Member) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, in := r.index[m]; in || len(r.members) < r.hub.cfg.MaxMembers {
+		return nil
+	}
+	return r.fullError()
+}
+
+// fullError is the refusal of a join of the full room.
+func (r *room) fullError() error {
+	return hubbub.Errorf(hubbub.ECodeRoomFull, "room %q is full (%d members)", r.name, r.hub.cfg.MaxMembers)
 }
 
 // freshReplay is what a join without since read from the Store for its member: the newest

@@ -21,6 +21,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/gorilla/websocket"
+
 	"hubbub"
 	"hubbub/internal/accounts"
 	"hubbub/internal/addservice"
@@ -28,6 +30,7 @@ import (
 	"hubbub/internal/commands"
 	"hubbub/internal/egress"
 	"hubbub/internal/files"
+	"hubbub/internal/httpbody"
 	"hubbub/internal/hub"
 	"hubbub/internal/session"
 	"hubbub/internal/transport"
@@ -167,16 +170,21 @@ func New(cfg Config, h *hub.Hub, store hubbub.Store, broker hubbub.Broker) (*Ser
 // ServeHTTP implements http.Handler. Over TLS every response carries HSTS, so browsers that
 // once reached the server over https never try plain http again. A request on a connection
 // past the limits on plain HTTP connections is refused (admitHTTP). A request's body must
-// arrive within BodyTimeout (limitBody).
+// arrive within BodyTimeout (limitBody), and a refusal given before it is read — this one
+// too — is answered at once, without waiting for it (httpbody.Guard).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.TLS != nil {
 		w.Header().Set("Strict-Transport-Security", hstsValue)
+	}
+	r = s.limitBody(w, r)
+	if !websocket.IsWebSocketUpgrade(r) { // an upgrade's writer must stay an http.Hijacker
+		w, r = httpbody.Guard(w, r)
 	}
 	w, ok := s.admitHTTP(w, r)
 	if !ok {
 		return
 	}
-	s.mux.ServeHTTP(w, s.limitBody(w, r))
+	s.mux.ServeHTTP(w, r)
 }
 
 // secure reports whether the browser reached the server over TLS (directly, or through a

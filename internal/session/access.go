@@ -152,23 +152,28 @@ func (s *Service) MayRead(ctx context.Context, room, user string) error {
 // join is the entry that makes them a member; a stored user's first join of a public room puts
 // it in their list of rooms. record is nil when there is nothing to record. Recording before
 // the hub opened the room put a room whose join was then refused (NATS down: unavailable) in
-// the user's list, on every device, as if joined.
+// the user's list, on every device, as if joined. unrecord undoes record, for a join the hub
+// refuses after recording it (hub.JoinRequest.Unrecord), or that a bot's rooms narrowed since
+// takes out again: a stored user's first join of a public room leaves the user's list as it
+// was. An invitee's acceptance is not undone (it is an entry of the room's log, seen by its
+// members; the room was in the invitee's list, as an invitation, before): the hub's checks
+// that come before the record — a full room — keep most refusals from coming after it.
 //
 // member reports whether the user entered as a member or invitee, whose membership the join
 // must check again once it is in the room (stillMember). (mayEnter reads a member's
 // membership only, not whether the room is private, so a public room's member is checked
 // again too: one more indexed read per join of a stored user's own room.)
-func (j *jsonSession) enter(ctx context.Context, room string) (member bool, record func(context.Context) error, err error) {
+func (j *jsonSession) enter(ctx context.Context, room string) (member bool, record, unrecord func(context.Context) error, err error) {
 	in, err := j.svc.mayEnter(ctx, room, j.member.UserID)
 	if err != nil || !storedUser(j.member) {
-		return false, nil, err
+		return false, nil, nil, err
 	}
 	if !in.isIn || in.invited {
 		// The hub refuses a banned user's join too, but only after record: a public room was
 		// put back in the list its ban took it out of (and searched with it), an invitee made
 		// a member, by a join that was then refused.
 		if err := j.svc.hub.Banned(ctx, room, j.member.UserID, j.member.CurrentName()); err != nil {
-			return false, nil, err
+			return false, nil, nil, err
 		}
 	}
 	if !in.isIn {
@@ -180,13 +185,17 @@ func (j *jsonSession) enter(ctx context.Context, room string) (member bool, reco
 		// the room, so that a client past it opens nothing.
 		cfg := &j.svc.cfg
 		if err := j.spend(&j.joins, cfg.SendRate, max(cfg.SendBurst, cfg.MaxRoomsPerConn), "joining new rooms"); err != nil {
-			return false, nil, err
+			return false, nil, nil, err
 		}
 	}
 	if in.isIn && !in.invited {
-		return true, nil, nil
+		return true, nil, nil, nil
 	}
-	return in.isIn, func(ctx context.Context) error { return j.record(ctx, room, in) }, nil
+	record = func(ctx context.Context) error { return j.record(ctx, room, in) }
+	if !in.isIn {
+		unrecord = func(ctx context.Context) error { return j.unrecord(ctx, room) }
+	}
+	return in.isIn, record, unrecord, nil
 }
 
 // stillMember checks, after the join of a room the user entered as a member, that they still
@@ -226,6 +235,18 @@ func (j *jsonSession) record(ctx context.Context, room string, in entry) error {
 		// stands (Announce logs it) and they get the entry with the room's next one.
 		_ = j.svc.hub.Handover(ctx, handover)
 	}
+	return nil
+}
+
+// unrecord takes room out of the user's list again, which record put there for a first join
+// of the public room that was then refused (see enter). Should the user have been its only
+// owner since (record's handover), the room is handed over as at any leave.
+func (j *jsonSession) unrecord(ctx context.Context, room string) error {
+	handover, err := j.svc.hub.Store().LeaveRoom(ctx, room, j.member.UserID)
+	if err != nil {
+		return err
+	}
+	_ = j.svc.hub.Handover(ctx, handover) // as record's: Announce logs a failure
 	return nil
 }
 

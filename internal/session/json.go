@@ -266,12 +266,12 @@ func (j *jsonSession) join(ctx context.Context, f *wire.ClientFrame) {
 		return
 	}
 	j.watchRemovals()
-	member, record, err := j.enter(ctx, f.Room)
+	member, record, unrecord, err := j.enter(ctx, f.Room)
 	if err != nil {
 		j.fail(err, f)
 		return
 	}
-	req := hub.JoinRequest{Room: f.Room, Member: j.member, Since: f.Since.SeqPtr(), History: f.History, Record: record,
+	req := hub.JoinRequest{Room: f.Room, Member: j.member, Since: f.Since.SeqPtr(), History: f.History, Record: record, Unrecord: unrecord,
 		Greet: func(info hub.JoinInfo) *hub.Envelope {
 			joined := &wire.Joined{Type: wire.TypeJoined, Room: info.Room, Members: info.Members, MemberCount: info.MemberCount,
 				LastSeq: info.LastSeq, Replay: info.Replay, Truncated: info.Truncated, Away: info.Away}
@@ -297,6 +297,11 @@ func (j *jsonSession) join(ctx context.Context, f *wire.ClientFrame) {
 		return
 	}
 	if j.botLostRoom(f.Room) {
+		if unrecord != nil { // the bot's first join of the room: out of its list again
+			if err := unrecord(context.WithoutCancel(ctx)); err != nil {
+				j.p.Info("undoing a refused join's record failed: the room stays in the bot's list", "room", f.Room, "err", err)
+			}
+		}
 		j.fail(forbidden(f.Room), f)
 		return
 	}

@@ -1,0 +1,141 @@
+package server_test
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"hubbub/internal/accounts"
+	"hubbub/internal/files"
+	"hubbub/internal/server"
+	"hubbub/internal/servertest"
+	"hubbub/internal/session"
+)
+
+// A request refused before its body is read — by the API's key, a bot's token, its route,
+// its room or message, its declared length; by the account pages; by /upload; by the pages'
+// own handler — is answered at once and its connection closed, though the client declared a
+// body and sent none of it. net/http read the body of such a request before sending the
+// answer (so that the connection could carry the next one), and the client got its 401 only
+// at --body-timeout; /upload, which said Connection: close, answered at once but held the
+// connection until then. The server here waits an hour for a body: without the fix, no
+// answer, or no end of the connection, comes within the test's wait.
+func TestRefusalBeforeTheBodyIsAnsweredAtOnce(t *testing.T) {
+	const key = "s3cret-api-key"
+	blobs, err := files.OpenLocalBlobs(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := servertest.Start(t, servertest.Options{Server: server.Config{APIKey: key, BodyTimeout: time.Hour,
+		Accounts: accounts.Config{Hash: accounts.TestHashParams},
+		Files:    files.Config{Blobs: blobs, CollectEvery: time.Hour, UploadsPerUser: 1, UploadTimeout: time.Hour}}})
+	status, body := s.API("POST", "/api/bots", key, map[string]any{"name": "deploybot", "rooms": []string{"deploys"}})
+	token := body.Str("token")
+	if status != http.StatusCreated || token == "" {
+		t.Fatalf("create a bot: %d %v", status, body)
+	}
+	apiKey, botToken := "Authorization: Bearer "+key, "Authorization: Bearer "+token
+	servertest.DialJSON(t, s, "ann") // a guest who may upload
+	guest := session.NameHeader + ": ann\r\n" + session.KeyHeader + ": key-ann"
+
+	// ann's one upload at a time, its body not sent: the next is refused 429 at_once.
+	held := send(t, s, "POST", "/upload?name=a.txt", guest, 100)
+	defer held.Close()
+	waitUploading(t, s, guest)
+
+	for _, c := range []struct {
+		name, method, path, head string
+		length                   int
+		status                   int
+	}{
+		{"api, no key", "POST", "/api/rooms/lobby/messages", "", 100, http.StatusUnauthorized},
+		{"api, wrong key", "POST", "/api/rooms/lobby/messages", "Authorization: Bearer nope", 100, http.StatusUnauthorized},
+		{"api, wrong method", "PUT", "/api/rooms/lobby/messages", apiKey, 100, http.StatusMethodNotAllowed},
+		{"api, no such route", "POST", "/api/nothing", apiKey, 100, http.StatusNotFound},
+		{"api, bad room", "POST", "/api/rooms/bad!room/messages", apiKey, 100, http.StatusBadRequest},
+		{"api, no such bot", "POST", "/api/bots/nobot/token", apiKey, 100, http.StatusNotFound},
+		{"api, a lift takes no body", "DELETE", "/api/rooms/lobby/bans/bob", apiKey, 100, http.StatusOK},
+		{"api, bad seq", "PATCH", "/api/rooms/lobby/messages/first", apiKey, 100, http.StatusBadRequest},
+		{"api, declared too large", "POST", "/api/rooms/lobby/messages", apiKey, 100 << 10, http.StatusRequestEntityTooLarge},
+		{"bot, unknown token", "POST", "/api/rooms/deploys/messages", "Authorization: Bearer hbb_nope", 100, http.StatusUnauthorized},
+		{"bot, not its room", "POST", "/api/rooms/lobby/messages", botToken, 100, http.StatusForbidden},
+		{"bot, not its route", "POST", "/api/bots", botToken, 100, http.StatusForbidden},
+		{"account, no CSRF", "POST", "/api/me/name", "", 100, http.StatusForbidden},
+		{"account, form declared too large", "POST", "/signin", "Content-Type: application/x-www-form-urlencoded", 100 << 10, http.StatusRequestEntityTooLarge},
+		{"upload, nobody", "POST", "/upload?name=a.txt", "", 100, http.StatusUnauthorized},
+		{"upload, declared too large", "POST", "/upload?name=a.txt", guest, 30 << 20, http.StatusRequestEntityTooLarge},
+		{"upload, one at a time", "POST", "/upload?name=b.txt", guest, 100, http.StatusTooManyRequests},
+		{"page, wrong method", "POST", "/", "", 100, http.StatusMethodNotAllowed},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			conn := send(t, s, c.method, c.path, c.head, c.length)
+			defer conn.Close()
+			br := bufio.NewReader(conn)
+			resp, err := http.ReadResponse(br, nil)
+			if err != nil {
+				t.Fatalf("%s %s with its body unsent: no answer: %v", c.method, c.path, err)
+			}
+			data, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != c.status {
+				t.Errorf("%s %s: %d %s, want %d", c.method, c.path, resp.StatusCode, data, c.status)
+			}
+			if _, err := br.ReadByte(); !errors.Is(err, io.EOF) {
+				t.Errorf("%s %s: after the answer the connection gave %v, want it closed (EOF)", c.method, c.path, err)
+			}
+		})
+	}
+}
+
+// send opens a connection to s and sends the head of a request declaring a body of length
+// bytes, none of which it sends; the connection's reads and writes end within servertest.Wait.
+func send(t *testing.T, s *servertest.Server, method, path, head string, length int) net.Conn {
+	t.Helper()
+	conn, err := net.Dial("tcp", s.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = conn.SetDeadline(time.Now().Add(servertest.Wait))
+	if head != "" {
+		head += "\r\n"
+	}
+	if _, err := fmt.Fprintf(conn, "%s %s HTTP/1.1\r\nHost: %s\r\n%sContent-Length: %d\r\n\r\n", method, path, s.Addr, head, length); err != nil {
+		t.Fatal(err)
+	}
+	return conn
+}
+
+// waitUploading waits until s counts one upload of the guest in head under way (the one held
+// unsent), after which the guest's next upload is refused. It asks with a multipart body
+// without a file, which is refused 400 once read, and 429 while the held upload counts.
+func waitUploading(t *testing.T, s *servertest.Server, head string) {
+	t.Helper()
+	deadline := time.Now().Add(servertest.Wait)
+	for {
+		req, _ := http.NewRequest("POST", s.URL+"/upload", strings.NewReader("--x--\r\n"))
+		for _, line := range strings.Split(head, "\r\n") {
+			k, v, _ := strings.Cut(line, ": ")
+			req.Header.Set(k, v)
+		}
+		req.Header.Set("Content-Type", "multipart/form-data; boundary=x")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		switch {
+		case resp.StatusCode == http.StatusTooManyRequests:
+			return
+		case resp.StatusCode != http.StatusBadRequest:
+			t.Fatalf("the probe upload: %d, want 400 (no file part) or 429", resp.StatusCode)
+		case time.Now().After(deadline):
+			t.Fatalf("the held upload is not counted within %v", servertest.Wait)
+		}
+	}
+}
