@@ -55,3 +55,28 @@ func TestChatRenamesItsAccount(t *testing.T) {
 		t.Errorf("a guest's /name:\n%s", stderr)
 	}
 }
+
+// bob, who shares no room with ann, is renamed robert on another device: ann's chat says so
+// and her DM with him goes by the new name, at once. Before, the server told only the rooms
+// bob's connections were in, and ann's DM stayed "@bob" (and "/who @robert" found no DM)
+// until her next list of rooms, at a reconnect.
+func TestChatDMPartnerInNoCommonRoomSeesTheirRename(t *testing.T) {
+	chattest.LeakCheck(t)
+	s := servertest.Start(t, servertest.Options{})
+	bob := servertest.DialJSON(t, s, "bob")
+	if f := bob.Join("b", nil); f.Type() != "joined" {
+		t.Fatal(f)
+	}
+	run, say := typedChat(t, chattest.Args(chattest.User(t, "ann"), []string{"--room", "a", s.WS})...)
+	run.WaitOutput(t, "* you joined a")
+	bob.Send(servertest.Frame{"type": "dm", "names": []string{"ann"}})
+	bob.Await("room")
+	run.WaitOutput(t, "* direct message @bob is in your rooms\n")
+
+	phone := servertest.DialJSON(t, s, "")
+	phone.Send(servertest.Frame{"type": "hello", "name": "robert", "key": "key-bob"})
+	phone.Await("welcome")
+	run.WaitOutput(t, "* bob is now robert (@robert)\n")
+	say("/who @robert")
+	run.WaitOutput(t, "* members of @robert: ")
+}

@@ -69,7 +69,8 @@ func TestChatErrors(t *testing.T) {
 		{"bad URL", "", chattest.Args(chattest.User(t, "a"), []string{"localhost:3434"}), "bad URL", 2},
 		{"bad flag", "", chattest.Args(chattest.User(t, "a"), []string{"--colour", s.WS}), "flag provided but not defined", 2},
 		{"bad name", "", chattest.Args(chattest.User(t, " a"), []string{s.WS}), "--name", 2},
-		{"bad room", "", chattest.Args(chattest.User(t, "a"), []string{"--room", "#x", s.WS}), "--room", 2},
+		{"bad room", "", chattest.Args(chattest.User(t, "a"), []string{"--room", "x!", s.WS}), "--room", 2},
+		{"bad room with #", "", chattest.Args(chattest.User(t, "a"), []string{"--room", "#", s.WS}), "--room", 2},
 		// "@" names no one: said so, not looked up as "no direct message with : /dm  starts one".
 		{"bad DM", "", chattest.Args(chattest.User(t, "a"), []string{"--room", "@", s.WS}), `chat: --room: "@" is not a direct message: "" is not a name (name is empty)`, 2},
 		{"negative history", "", chattest.Args(chattest.User(t, "a"), []string{"--history", "-2", s.WS}), "--history -2 must not be negative", 2},

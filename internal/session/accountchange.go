@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync/atomic"
+	"time"
 
 	"hubbub"
 	"hubbub/internal/hub"
@@ -117,8 +118,63 @@ func (s *Service) followRename(u hubbub.User) {
 	}
 	for _, m := range s.hub.UserConnections(u.ID) {
 		if m.CurrentName() != u.Name {
-			s.hub.RenameUser(u.ID, u.Name)
+			if s.hub.RenameUser(u.ID, u.Name) > 0 {
+				s.hub.Go(func() { s.tellDMPeople(u.ID) })
+			}
 			return
+		}
+	}
+}
+
+// dmPeopleTimeout bounds the store reads that tell a renamed user's DM partners (tellDMPeople).
+const dmPeopleTimeout = 10 * time.Second
+
+// tellDMPeople sends the other people of each direct message of user, just renamed, the DM
+// as their list has it now (a room frame, whose people name user by the new name). The hub's
+// rename tells only the rooms user's connections are in: a partner whose DM with user is
+// not one of them — user was not in it, or shares no room with them at all — went on
+// showing the DM by the old name until their next room list. The room frame is the
+// partner's own row (their read position and counts), as MyRooms reads it, since a client
+// replaces the row it had. Every node holding a connection of user sends it: the frame
+// says the same each time.
+func (s *Service) tellDMPeople(user string) {
+	ctx, cancel := context.WithTimeout(context.Background(), dmPeopleTimeout)
+	defer cancel()
+	rs := s.hub.Store()
+	rooms, err := rs.MyRooms(ctx, user)
+	if err != nil {
+		s.hub.Logger().Warn("a renamed user's DMs not read: their people see the new name with their next room list", "user", user, "err", err)
+		return
+	}
+	told := map[string][]hubbub.MyRoom{} // each partner's list, read once
+	for _, r := range rooms {
+		if !r.DM || r.Invited {
+			continue
+		}
+		members, err := dmMembers(ctx, rs, r.Name)
+		if err != nil {
+			s.hub.Logger().Warn("a renamed user's DM not read", "user", user, "room", r.Name, "err", err)
+			continue
+		}
+		for _, m := range members {
+			if m.User == user || m.Invited {
+				continue
+			}
+			list, read := told[m.User]
+			if !read {
+				if list, err = rs.MyRooms(ctx, m.User); err != nil {
+					s.hub.Logger().Warn("a renamed user's DM partner not told", "user", user, "partner", m.User, "err", err)
+					continue
+				}
+				told[m.User] = list
+			}
+			for i := range list {
+				if list[i].Name == r.Name {
+					if err := s.hub.Notify(ctx, hubbub.UserNotified{User: m.User, Room: r.Name, Listed: &list[i]}); err != nil {
+						s.hub.Logger().Warn("a renamed user's DM partner not told", "user", user, "partner", m.User, "err", err)
+					}
+				}
+			}
 		}
 	}
 }
@@ -178,4 +234,22 @@ func (s *Service) storedRole(u *hubbub.User) string {
 		role = hubbub.RoleMember
 	}
 	return role
+}
+
+// dmMembers returns every membership of room, a DM (a few people: --max-dm-members).
+func dmMembers(ctx context.Context, rs hubbub.RoomStore, room string) ([]hubbub.Membership, error) {
+	const page = 100
+	var all []hubbub.Membership
+	after := ""
+	for {
+		ms, err := rs.Members(ctx, room, after, page)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, ms...)
+		if len(ms) < page {
+			return all, nil
+		}
+		after = ms[len(ms)-1].User
+	}
 }

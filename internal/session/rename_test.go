@@ -148,3 +148,61 @@ func TestOperatorRenameReachesOpenConnections(t *testing.T) {
 		t.Fatalf("dave's laptop after the rename: %v, want it still connected", f)
 	}
 }
+
+// A renamed user's DM partners learn the new name at once, in a room frame of their DM with
+// its people as they are now, wherever the rename came from and whether or not the renamed
+// user is in the DM: bob, in room b only, is renamed from his phone; ann, who shares no
+// room with him (her DM with him included: she has not joined it), gets her DM's row again
+// with people [robert], her own read position and counts kept — as is carol, in a DM with
+// both. Before, the rename reached only the rooms bob's connections were in, and ann's DM
+// said "bob" until her next room list (a reconnect).
+func TestRenameReachesDMPeopleInNoCommonRoom(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{})
+	ann := servertest.DialJSON(t, s, "ann")
+	bob := servertest.DialJSON(t, s, "bob")
+	carol := servertest.DialJSON(t, s, "carol")
+	for c, room := range map[*servertest.JSONClient]string{ann: "a", bob: "b", carol: "c"} {
+		if f := c.Join(room, nil); f.Type() != "joined" {
+			t.Fatal(f)
+		}
+	}
+	dm := ask(bob, servertest.Frame{"type": "dm", "names": []string{"ann"}}, "room")
+	group := ask(bob, servertest.Frame{"type": "dm", "names": []string{"ann", "carol"}}, "room")
+	if dm.Type() != "room" || group.Type() != "room" {
+		t.Fatalf("bob's DMs: %v, %v", dm, group)
+	}
+	// bob writes in the DM, unread by ann: her row must keep counting it.
+	if f := bob.Join(dm.Str("room"), nil); f.Type() != "joined" {
+		t.Fatal(f)
+	}
+	if f := bob.Say(dm.Str("room"), "d-1", "psst"); f.Type() != "ack" {
+		t.Fatal(f)
+	}
+	bob.Send(servertest.Frame{"type": "leave", "room": dm.Str("room")})
+	bob.Await("left")
+	// The DMs bob opened are in his partners' lists now: ann's two, carol's one.
+	ann.Await("room")
+	ann.Await("room")
+	carol.Await("room")
+
+	phone := servertest.DialJSON(t, s, "")
+	phone.Send(servertest.Frame{"type": "hello", "name": "robert", "key": "key-bob"})
+	phone.Await("welcome")
+	renamedTo(t, bob, "bob", "bob", "robert")
+
+	dmRow := func(c *servertest.JSONClient, who, room string, people []string) servertest.Frame {
+		t.Helper()
+		f := c.AwaitFunc(who+"'s room frame of "+room, func(f servertest.Frame) bool {
+			return f.Type() == "room" && f.Str("room") == room
+		})
+		if !slices.Equal(strs(f, "people"), people) {
+			t.Fatalf("%s's DM after bob's rename: %v, want people %v", who, f, people)
+		}
+		return f
+	}
+	if f := dmRow(ann, "ann", dm.Str("room"), []string{"robert"}); f.Num("unread") != 1 || f["dm"] != true {
+		t.Fatalf("ann's DM row after the rename: %v, want it a DM with 1 unread, as her list has it", f)
+	}
+	dmRow(ann, "ann", group.Str("room"), []string{"carol", "robert"})
+	dmRow(carol, "carol", group.Str("room"), []string{"ann", "robert"})
+}

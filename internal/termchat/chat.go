@@ -23,7 +23,8 @@ const CommandList = `  /join ROOM       join ROOM and make it the current room; 
   /leave [ROOM]    leave ROOM (default: the current room); leaving the current room makes the
                    room joined before it current, and says so
   /who [ROOM]      list the members of ROOM (default: the current room)
-  (a ROOM, and --room, may be a direct message as the chat shows it: @bob, or @bob,carol)
+  (a ROOM, and --room, may be written #team, or be a direct message as the chat shows it:
+  @bob, or @bob,carol)
 ` + chatLogHelp + `
 ` + chatPeopleHelp + `
 ` + chatModerationHelp + `

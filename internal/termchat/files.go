@@ -26,9 +26,11 @@ import (
 const chatFilesHelp = `  /upload PATH [TEXT]  upload the file PATH and send it, with TEXT, to the current room
                    (a path with spaces goes in double quotes; refused at once by a server
                    with uploads off)
-  /download SEQ    save the files of message SEQ in the current directory, each under its
-                   own name; a file of that name there already is never overwritten (the
-                   command says so, and saves none of the message's files)`
+  /download SEQ [NAME|DIR]  save the files of message SEQ in the current directory, each
+                   under its own name; or its one file as NAME, or each file in the directory
+                   DIR (one that exists; a DIR ending in / must be one; ~/ is your home; in
+                   double quotes if it has spaces). A file there already is never overwritten
+                   (the command says so, and saves none of the message's files)`
 
 // filesCommand runs /upload in the current room, or /download, and reports whether line was
 // one of them. The upload itself is waited for (a file is read once, and a refusal is said at
@@ -86,16 +88,23 @@ func (c *chat) filesCommand(ctx context.Context, cmd, line string) (handled bool
 	return true, nil
 }
 
-// download runs /download SEQ: it saves each file of the message in the current directory
-// under the file's name, fetched as the user (client.Session.Download). The message is asked
-// of the server, as it is now (a file the chat printed may have gone with a deletion since).
-// Every name is checked before any file is written, and each file is created only if no file
-// has its name (O_EXCL): a download never overwrites, not even a file made meanwhile. A file
-// whose download fails is removed, not left half written.
+// download runs /download SEQ [NAME|DIR]: it saves each file of the message in the current
+// directory (or in DIR) under the file's name, or the message's one file as NAME, fetched as
+// the user (client.Session.Download). The message is asked of the server, as it is now (a
+// file the chat printed may have gone with a deletion since). Every name is checked before
+// any file is written, and each file is created only if no file has its name (O_EXCL): a
+// download never overwrites, not even a file made meanwhile. A file whose download fails is
+// removed, not left half written. A file goes where the user typed and nowhere else: a file's
+// name from the server is made a plain name (localName), never a path out of the directory.
 func (c *chat) download(ctx context.Context, args string) error {
+	const usage = "usage: /download SEQ [NAME|DIR]"
 	seqArg, rest := cutWord(args)
-	if seqArg == "" || rest != "" {
-		return errors.New("usage: /download SEQ")
+	target, extra, ok := cutQuotedWord(rest)
+	switch {
+	case !ok:
+		return errors.New(usage + ` (the closing " is missing)`)
+	case seqArg == "" || extra != "":
+		return errors.New(usage)
 	}
 	room, seq, err := c.messageArg(seqArg)
 	if err != nil {
@@ -119,11 +128,22 @@ func (c *chat) download(ctx context.Context, args string) error {
 	case len(m.Attachments) == 0:
 		return fmt.Errorf("%s has no file", where)
 	}
+	dir, asName, err := downloadTarget(target, len(m.Attachments), where, seqArg)
+	if err != nil {
+		return err
+	}
+	again := fmt.Sprintf("move it away, or give another name: /download %s NAME", seqArg)
+	if len(m.Attachments) > 1 {
+		again = fmt.Sprintf("move it away, or give a directory: /download %s DIR", seqArg)
+	}
 	names := make([]string, len(m.Attachments))
 	for i, a := range m.Attachments {
-		names[i] = localName(a.Name)
+		names[i] = asName
+		if asName == "" {
+			names[i] = filepath.Join(dir, localName(a.Name))
+		}
 		if _, err := os.Lstat(names[i]); err == nil || slices.Contains(names[:i], names[i]) {
-			return fmt.Errorf("%s is here already: not overwritten, and nothing saved (move it away, then /download %s again)", names[i], seqArg)
+			return fmt.Errorf("%s is here already: not overwritten, and nothing saved (%s)", names[i], again)
 		}
 	}
 	for i, a := range m.Attachments {
@@ -136,7 +156,46 @@ func (c *chat) download(ctx context.Context, args string) error {
 	return nil
 }
 
-// save downloads the file at url into a new file name of the current directory.
+// downloadTarget reads /download's NAME|DIR, target as typed ("" for the current directory),
+// for a message of files files: the directory to save them in under their own names, or the
+// one file's path asName. A leading "~/" is the home directory, as a shell would read it (the
+// chat reads the line, not a shell). A directory must exist — one is never made, so that a
+// typo does not scatter files — and a target ending in a separator must be one; a name is
+// for one file only, in a directory that exists.
+func downloadTarget(target string, files int, where, seqArg string) (dir, asName string, err error) {
+	if target == "" {
+		return ".", "", nil
+	}
+	path := target
+	if path == "~" || strings.HasPrefix(path, "~"+string(filepath.Separator)) || strings.HasPrefix(path, "~/") {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return "", "", fmt.Errorf("%s: no home directory to save in (%w)", target, err)
+		}
+		path = filepath.Join(home, path[1:])
+	}
+	fi, err := os.Stat(path)
+	switch {
+	case err == nil && fi.IsDir():
+		return path, "", nil
+	case strings.HasSuffix(target, "/") || strings.HasSuffix(target, string(filepath.Separator)):
+		if _, err := os.Stat(filepath.Clean(path)); err == nil { // a file: Stat of "file/" fails
+			return "", "", fmt.Errorf("%s is not a directory: nothing saved", target)
+		}
+		return "", "", fmt.Errorf("no directory %s: nothing saved (a directory is not made; make it, then /download %s %s again)", target, seqArg, target)
+	case err == nil:
+		return "", "", fmt.Errorf("%s is here already: not overwritten, and nothing saved (move it away, or give another name: /download %s NAME)", target, seqArg)
+	case files > 1:
+		return "", "", fmt.Errorf("%s has %d files, and %s is no directory: give a directory that exists to save them in (/download %s DIR), or none for this one", where, files, target, seqArg)
+	}
+	parent := filepath.Dir(path)
+	if pi, err := os.Stat(parent); err != nil || !pi.IsDir() {
+		return "", "", fmt.Errorf("no directory %s to save %s in: nothing saved (a directory is not made)", parent, filepath.Base(path))
+	}
+	return "", path, nil
+}
+
+// save downloads the file at url into a new file name (a path).
 func (c *chat) save(ctx context.Context, name, url string) (int64, error) {
 	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if errors.Is(err, fs.ErrExist) {

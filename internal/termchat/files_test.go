@@ -1,6 +1,7 @@
 package termchat
 
 import (
+	"context"
 	"encoding/binary"
 	"hash/crc32"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"hubbub/client"
 	"hubbub/internal/chattest"
 	"hubbub/internal/server"
 	"hubbub/internal/servertest"
@@ -137,12 +139,12 @@ func TestChatDownload(t *testing.T) {
 		t.Errorf("notes.txt holds %q (%v), want the file carol sent", got, err)
 	}
 	for _, tc := range []struct{ line, want string }{
-		{"/download 3", "* /download: plan.txt is here already: not overwritten, and nothing saved (move it away, then /download 3 again)\n"},
+		{"/download 3", "* /download: plan.txt is here already: not overwritten, and nothing saved (move it away, or give another name: /download 3 NAME)\n"},
 		{"/download 2", "* /download: #2 in general has no file\n"},
 		{"/download 4", "* /download: #4 in general is no message: give the number printed as #N before one\n"},
 		{"/download 99", "* /download: #99 in general is no message"},
 		{"/download x", `* /download: "x" is not a message number`},
-		{"/download", "* usage: /download SEQ\n"},
+		{"/download", "* usage: /download SEQ [NAME|DIR]\n"},
 		{"/download 1", "* /download: notes.txt is here already: not overwritten"},
 	} {
 		typeLine(tc.line)
@@ -164,5 +166,88 @@ func TestChatDownload(t *testing.T) {
 	ann.WaitErr(t, "* /download: #3 in general was deleted, and its files with it\n")
 	if _, err := os.Stat("plan.txt"); err == nil {
 		t.Errorf("a deleted message's file was saved")
+	}
+}
+
+// /download SEQ NAME saves a message's one file as NAME, and /download SEQ DIR each file in
+// the directory DIR, under its own name: a person had to save into the chat's directory and
+// move the files by hand. Nothing is overwritten (NAME there already, a file of the message's
+// in DIR), nothing lands elsewhere than typed: a DIR is never made (nodir/, or the directory
+// of nodir/x.txt, is said to be missing), a NAME for a message of two files is refused, and
+// "~/" is the home directory, as in a shell; a NAME with spaces goes in double quotes.
+func TestChatDownloadSaveAs(t *testing.T) {
+	chattest.LeakCheck(t)
+	s := servertest.Start(t, servertest.Options{})
+	ctx := context.Background()
+	bob, err := client.Connect(ctx, client.SessionOptions{URLs: []string{s.WS}, Name: "bob", Key: "key-bob", SkipHistory: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bob.Close()
+	if _, err := bob.Join(ctx, "general"); err != nil {
+		t.Fatal(err)
+	}
+	post := func(files map[string]string) {
+		t.Helper()
+		var ids []string
+		for _, name := range []string{"notes.txt", "a.txt", "b.txt"} {
+			if text, ok := files[name]; ok {
+				att, err := bob.Upload(ctx, name, strings.NewReader(text), int64(len(text)))
+				if err != nil {
+					t.Fatal(err)
+				}
+				ids = append(ids, att.ID)
+			}
+		}
+		r, err := bob.Post(ctx, client.Outgoing{Room: "general", Text: "files", Attachments: ids})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.Wait(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	post(map[string]string{"notes.txt": "the notes, in full\n"})      // #1
+	post(map[string]string{"a.txt": "file a\n", "b.txt": "file b\n"}) // #2
+
+	dir, home := t.TempDir(), t.TempDir()
+	t.Chdir(dir)
+	t.Setenv("HOME", home)
+	if err := os.Mkdir("saved", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ann, typeLine := typedChat(t, chattest.Args(chattest.User(t, "ann"), []string{s.WS})...)
+	ann.WaitOutput(t, "* you joined general", "[general] #2 bob: files [file: a.txt")
+	for _, tc := range []struct{ line, want string }{
+		{"/download 1 minutes.txt", "* saved minutes.txt (19 B) from #1 in general\n"},
+		{"/download 1 minutes.txt", "* /download: minutes.txt is here already: not overwritten, and nothing saved (move it away, or give another name: /download 1 NAME)\n"},
+		{"/download 1 saved", "* saved saved/notes.txt (19 B) from #1 in general\n"},
+		{"/download 2 saved/", "* saved saved/b.txt (7 B) from #2 in general\n"},
+		{"/download 2 saved", "* /download: saved/a.txt is here already: not overwritten, and nothing saved (move it away, or give a directory: /download 2 DIR)\n"},
+		{"/download 2 both.txt", "* /download: #2 in general has 2 files, and both.txt is no directory: give a directory that exists to save them in (/download 2 DIR), or none for this one\n"},
+		{"/download 1 nodir/", "* /download: no directory nodir/: nothing saved (a directory is not made; make it, then /download 1 nodir/ again)\n"},
+		{"/download 1 nodir/x.txt", "* /download: no directory nodir to save x.txt in: nothing saved (a directory is not made)\n"},
+		{"/download 1 minutes.txt/", "* /download: minutes.txt/ is not a directory: nothing saved\n"},
+		{`/download 1 "the minutes.txt"`, "* saved the minutes.txt (19 B) from #1 in general\n"},
+		{"/download 1 ~/minutes.txt", "* saved " + filepath.Join(home, "minutes.txt") + " (19 B) from #1 in general\n"},
+		{"/download 1 two words", "* usage: /download SEQ [NAME|DIR]\n"},
+		{`/download 1 "open`, "* usage: /download SEQ [NAME|DIR] (the closing \" is missing)\n"},
+	} {
+		typeLine(tc.line)
+		ann.WaitErr(t, tc.want)
+	}
+	for path, want := range map[string]string{
+		"minutes.txt": "the notes, in full\n", "saved/notes.txt": "the notes, in full\n",
+		"saved/a.txt": "file a\n", "saved/b.txt": "file b\n", "the minutes.txt": "the notes, in full\n",
+		filepath.Join(home, "minutes.txt"): "the notes, in full\n",
+	} {
+		if got, err := os.ReadFile(path); err != nil || string(got) != want {
+			t.Errorf("%s holds %q (%v), want %q", path, got, err, want)
+		}
+	}
+	for _, path := range []string{"both.txt", "nodir", "notes.txt", "a.txt"} {
+		if _, err := os.Lstat(path); err == nil {
+			t.Errorf("%s was made", path)
+		}
 	}
 }

@@ -136,10 +136,18 @@ func (c *chat) dm(ctx context.Context, args string) error {
 	if len(names) == 0 {
 		return errors.New("usage: /dm NAME...")
 	}
+	me := c.ses.Name()
+	alone := true
 	for _, n := range names {
 		if err := hubbub.ValidateName(n); err != nil {
 			return fmt.Errorf("%q is not a name: %s", n, hubbub.ErrorMessage(err))
 		}
+		alone = alone && hubbub.SameName(n, me)
+	}
+	if alone {
+		// The server's words, "name someone other than yourself in names (bad_field)", name
+		// a field of its protocol, which a person typing /dm never saw.
+		return fmt.Errorf("%s is you: a direct message is with someone else (/dm NAME, their name)", hubbub.CleanText(names[0]))
 	}
 	r, err := c.ses.DM(ctx, names)
 	if err != nil {
@@ -294,10 +302,16 @@ func parseCreate(args string) (room, topic string, private bool, err error) {
 	return room, "", private, nil
 }
 
-// roomArg is the room a command's argument names: itself, or for "@bob" (a DM as the chat
-// shows it) the DM's room — an error, saying how to start one, if the user has no such DM.
-// --room takes the same forms (startRoom).
+// roomArg is the room a command's argument names: itself ("team", or "#team"), or for "@bob"
+// (a DM as the chat shows it) the DM's room — an error, saying how to start one, if the user
+// has no such DM. --room takes the same forms (startRoom).
 func (c *chat) roomArg(arg string) (string, error) {
+	// "#team" is team, as /search #team writes it and as IRC's /join #team joins a channel:
+	// it was refused as no room name (a room's starts with a letter or a digit, so no room
+	// is named "#…").
+	if room, ok := strings.CutPrefix(arg, "#"); ok && room != "" && !strings.HasPrefix(room, "#") {
+		arg = room
+	}
 	people, ok := strings.CutPrefix(arg, "@")
 	if !ok {
 		return arg, nil
@@ -319,7 +333,7 @@ func (c *chat) roomArg(arg string) (string, error) {
 // user of a server older than users.
 func (c *chat) startRoom(ctx context.Context, arg string) (string, error) {
 	if !strings.HasPrefix(arg, "@") {
-		return arg, nil
+		return c.roomArg(arg) // --room #team is team
 	}
 	if u := c.ses.User(); u != nil && u.ID != "" && !strings.HasPrefix(u.ID, hubbub.AnonymousPrefix) {
 		t := time.NewTimer(chatCommandTimeout)

@@ -34,12 +34,18 @@ func (c *chat) printPeople(out io.Writer, f wire.Frame, titles *roomTitles) bool
 			fmt.Fprintln(out, roomLine(&f.Rooms[i], titles))
 		}
 	case *wire.Room:
-		titles.learn(&f.MyRoom)
+		was, now := titles.learn(&f.MyRoom)
 		switch {
 		case f.Invited:
 			fmt.Fprintf(out, "* you are invited to %s: /join %s to accept, /part %s to decline\n", f.Room, f.Room, f.Room)
 		case f.DM:
 			if titles.list(f.Room) {
+				if was != "" {
+					// One of its people was renamed: sent again so that the DM goes by the new
+					// name even where they share no room with me (docs/protocol.md, Renames).
+					fmt.Fprintf(out, "* %s is now %s (%s)\n", was, now, titles.label(f.Room))
+					titles.renameSaid(f.Room, was, now)
+				}
 				return true // in the list already: a /dm of it, answered with its room
 			}
 			// By its people only: its id (dm.…) means nothing to a person, and @bob is what

@@ -65,6 +65,9 @@ func (c *chat) print() {
 				return // "* you kicked bob in team" says it already
 			}
 			if f.Event == "leave" && f.Renamed != "" {
+				if titles.saidRename(f.Room, f.Name, f.Renamed) {
+					return // the DM's row, sent again for the rename, said it
+				}
 				titles.renamed(f.Name, f.Renamed) // a DM with them goes by the new name too
 			}
 			if f.Renamed == "" && c.arrivals.take(f.Room, f.Name, f.Event) {

@@ -29,6 +29,8 @@ type roomTitles struct {
 	// their unroom: a /dm of one of them is answered with its room frame again, which is no
 	// news ("* direct message @bob is in your rooms" printed at every /dm bob).
 	listed map[string]bool
+	// saidRenames are the renames a DM's row said (renameSaid), by room, until its presence.
+	saidRenames map[string]string
 }
 
 // list records that room is in the user's list, and reports whether it was already.
@@ -119,20 +121,35 @@ func (t *roomTitles) label(room string) string {
 	return room
 }
 
-// learn records the title of a room of the user's list.
-func (t *roomTitles) learn(r *wire.MyRoom) {
+// learn records the title of a room of the user's list. For a DM it knew, whose people are
+// the same but for one name, it returns that person's old and new names: the server sends a
+// DM's row again when one of its people was renamed (docs/protocol.md, Renames), which is
+// how a partner who shares no room with them learns it.
+func (t *roomTitles) learn(r *wire.MyRoom) (was, now string) {
 	if !r.DM {
-		return
+		return "", ""
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	before := t.people[r.Room]
+	if len(before) > 0 && len(before) == len(r.People) {
+		after := make([]string, len(r.People))
+		for i, p := range r.People {
+			after[i] = hubbub.CleanText(p)
+		}
+		gone := slices.DeleteFunc(slices.Clone(before), func(p string) bool { return slices.Contains(after, p) })
+		came := slices.DeleteFunc(after, func(p string) bool { return slices.Contains(before, p) })
+		if len(gone) == 1 && len(came) == 1 {
+			was, now = gone[0], came[0]
+		}
+	}
 	if t.titles == nil {
 		t.titles, t.people, t.byPeople = make(map[string]string), make(map[string][]string), make(map[string]string)
 	}
 	if len(r.People) == 0 && t.people[r.Room] != nil {
 		// Everyone else left it: it is still the DM with them, which "@bob" names better than
 		// "a direct message with nobody else" (the list names no one who left).
-		return
+		return "", ""
 	}
 	if old := t.titles[r.Room]; old != "" {
 		delete(t.byPeople, peopleKey(strings.TrimPrefix(old, "@")))
@@ -146,6 +163,32 @@ func (t *roomTitles) learn(r *wire.MyRoom) {
 	if len(r.People) > 0 {
 		t.byPeople[peopleKey(strings.Join(r.People, ","))] = r.Room
 	}
+	if was != "" {
+		t.byPeople[peopleKey(strings.Join(before, ","))] = r.Room // as renamed keeps it: the name the user knows
+	}
+	return was, now
+}
+
+// renameSaid records that the DM room's row said was is now name, for saidRename.
+func (t *roomTitles) renameSaid(room, was, name string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.saidRenames == nil {
+		t.saidRenames = make(map[string]string)
+	}
+	t.saidRenames[room] = was + "\x00" + name
+}
+
+// saidRename reports whether the DM room's row, sent again for the rename, said already that
+// was is now name (its presence came after it), and forgets it.
+func (t *roomTitles) saidRename(room, was, name string) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	said := t.saidRenames[room] == hubbub.CleanText(was)+"\x00"+hubbub.CleanText(name)
+	if said {
+		delete(t.saidRenames, room)
+	}
+	return said
 }
 
 // renamed records that the user named was goes by name now (a presence's renamed): each DM
