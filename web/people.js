@@ -380,23 +380,12 @@ function suggestDM(force) {
   scored.sort((a, b) => a.score - b.score || memberNameOrder.compare(a.name, b.name));
   dmSuggest.items = scored.slice(0, DM_SUGGESTIONS_MAX).map((x) => x.name);
   dmSuggest.at = -1;
-  const list = $("dm-suggestions");
-  list.textContent = "";
-  dmSuggest.items.forEach((name, i) => {
-    const li = document.createElement("li");
-    li.id = "dm-option-" + i;
-    li.setAttribute("role", "option");
+  const list = renderOptions("dm-suggestions", "dm-option-", dmSuggest.items, chooseDMSuggestion, (li, name) => {
     li.dataset.name = name;
     const av = document.createElement("span");
     av.setAttribute("aria-hidden", "true");
     paintAvatar(av, name);
-    const label = document.createElement("span");
-    label.className = "switcher-label";
-    label.textContent = name;
-    li.append(av, label);
-    li.addEventListener("mousedown", (ev) => ev.preventDefault()); // keep the focus in the field
-    li.addEventListener("click", () => chooseDMSuggestion(i));
-    list.appendChild(li);
+    li.append(av, optionLabel(name));
   });
   list.hidden = dmSuggest.items.length === 0;
   input.setAttribute("aria-expanded", String(!list.hidden));
@@ -825,17 +814,9 @@ function filterSwitcher() {
   scored.sort((a, b) => a.score - b.score);
   switcher.items = scored.map((x) => x.name);
   switcher.at = 0;
-  const list = $("switcher-list");
-  list.textContent = "";
-  switcher.items.forEach((name, i) => {
-    const li = document.createElement("li");
-    li.id = "switcher-option-" + i;
-    li.setAttribute("role", "option");
+  renderOptions("switcher-list", "switcher-option-", switcher.items, chooseSwitcher, (li, name) => {
     li.dataset.room = name;
-    const label = document.createElement("span");
-    label.className = "switcher-label";
-    label.textContent = roomLabel(name);
-    li.appendChild(label);
+    li.appendChild(optionLabel(roomLabel(name)));
     const c = countsOf(name);
     if (c.unread) {
       const badge = document.createElement("span");
@@ -843,12 +824,38 @@ function filterSwitcher() {
       badge.textContent = countText(c.unread);
       li.appendChild(badge);
     }
-    li.addEventListener("mousedown", (ev) => ev.preventDefault()); // keep the focus in the input
-    li.addEventListener("click", () => chooseSwitcher(i));
-    list.appendChild(li);
   });
   $("switcher-empty").hidden = switcher.items.length > 0;
   markSwitcher();
+}
+
+/**
+ * Fills the listbox listboxId with one option per item (ids idPrefix0, idPrefix1, …), its
+ * content drawn by fill(li, item): the room switcher's rooms and the New message dialog's
+ * names both. A click on option i calls choose(i); pressing it keeps the focus in the input,
+ * whose arrow keys and typing go on. Returns the list.
+ */
+function renderOptions(listboxId, idPrefix, items, choose, fill) {
+  const list = $(listboxId);
+  list.textContent = "";
+  items.forEach((item, i) => {
+    const li = document.createElement("li");
+    li.id = idPrefix + i;
+    li.setAttribute("role", "option");
+    fill(li, item);
+    li.addEventListener("mousedown", (ev) => ev.preventDefault()); // keep the focus in the input
+    li.addEventListener("click", () => choose(i));
+    list.appendChild(li);
+  });
+  return list;
+}
+
+/** An option's text (renderOptions), cut with "…" where it is too long for the list. */
+function optionLabel(text) {
+  const label = document.createElement("span");
+  label.className = "switcher-label";
+  label.textContent = text;
+  return label;
 }
 
 /**
