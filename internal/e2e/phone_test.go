@@ -7,6 +7,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"hubbub/internal/accounts"
+	"hubbub/internal/server"
 	"hubbub/internal/servertest"
 )
 
@@ -200,6 +202,30 @@ func TestTapTargetsOnAPhone(t *testing.T) {
 	ann.waitFor("the hits", `document.querySelectorAll("#search-results .search-hit").length === 2`)
 	check("the search panel")
 	ann.do("close the search", pressEnter(chromedp.CSS("#search-close")))
+}
+
+// The fingertip sizes are for a touch screen only (a coarse pointer, as the keyboard hints
+// rule says): a window without one — a mouse, a pen, or none, as in a headless browser —
+// keeps the desktop's controls. They were given to every window that cannot hover, so such a
+// window at 1280×800 (and the README's screenshot, taken in one) showed the Rooms "+" at
+// 40 px and the sidebar's footer's two lines of links 84 px high, Set a password far below.
+func TestFingertipSizesOnlyForATouchScreen(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{Server: server.Config{Accounts: accounts.Config{Hash: accounts.TestHashParams}}})
+	ann := b.newUser("ann")
+	ann.open(srv.URL + "/#sizes")
+	ann.waitFor("the footer's links", `!document.getElementById("signin-link").hidden && !document.getElementById("account-link").hidden`)
+	const exprPlus = `Math.round(document.getElementById("browse-rooms").getBoundingClientRect().height)`
+	const exprLinks = `Math.round(document.querySelector(".me-account").getBoundingClientRect().height)`
+	if eval[bool](ann, `matchMedia("(pointer: coarse)").matches`) {
+		t.Fatal("the test's window has a coarse pointer: it cannot show the desktop's sizes")
+	}
+	// The footer's three links take two lines of text, 13 px each.
+	if plus, links := eval[int](ann, exprPlus), eval[int](ann, exprLinks); plus >= 40 || links >= 60 {
+		t.Errorf("at 1280×800 without a touch screen the Rooms + is %d px high and the footer's links %d px; want under 40 and under 60", plus, links)
+	}
+	ann.atPhoneSize()
+	ann.waitFor("fingertip sizes on the phone", exprPlus+` >= 40`)
 }
 
 // The composer is one line high while empty, whatever its placeholder: after a message was sent
