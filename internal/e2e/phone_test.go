@@ -256,7 +256,8 @@ func TestEmptyComposerIsOneLineOnAPhone(t *testing.T) {
 // Keyboard shortcuts mean nothing on a touch screen, so their hints are not shown there (found
 // by s29-chat): "Ctrl K" on Jump to…, "↑ ↓ to choose, Enter to open, Escape to close" under the
 // switcher, "Enter to save · Escape to cancel" under a message being edited, "press Enter"
-// under the join box. A window with a mouse shows them.
+// under the join box, "↓ lists the people in your rooms" under New message's To field. A
+// window with a mouse shows them.
 func TestNoKeyboardHintsOnATouchScreen(t *testing.T) {
 	b := startBrowser(t)
 	srv := servertest.Start(t, servertest.Options{})
@@ -295,6 +296,15 @@ func TestNoKeyboardHintsOnATouchScreen(t *testing.T) {
 	ann.do("open the switcher", pressEnter(chromedp.CSS("#switcher-open")))
 	ann.waitFor("the switcher", `document.getElementById("switcher-input") === document.activeElement`)
 	check("the room switcher")
+	ann.do("close it", pressKey(chromedp.CSS("#switcher-input"), "Escape"))
+	ann.waitFor("the switcher closed", `!document.getElementById("switcher-dialog").open`)
+	ann.do("open New message", chromeEval(`document.getElementById("new-dm").click()`))
+	ann.waitFor("the New message dialog", `document.getElementById("dm-dialog").open`)
+	check("New message")
+	// "↓ lists the people in your rooms": a phone has no arrow keys.
+	if got := eval[string](ann, `document.getElementById("dm-help").innerText`); strings.Contains(got, "↓") || !strings.Contains(got, "separated by commas") {
+		t.Errorf("New message's help says %q on a touch screen", got)
+	}
 }
 
 // On a phone the room list is a drawer out of sight: its button's badge says what waits in it.
