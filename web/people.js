@@ -321,18 +321,56 @@ function openDMDialog() {
   $("dm-names").value = "";
   hideDMSuggestions();
   openDialog("dm", "dm-names");
+  askRostersForDM();
+}
+
+/**
+ * How many of my rooms' member lists opening New message asks for, at most: the first page of
+ * each (the server's history page, 100 by default), in sidebar order.
+ */
+const DM_ROSTER_ROOMS = 20;
+
+/** How long a room's member list asked for New message is taken as current. */
+const DM_ROSTER_FRESH_MS = 5 * 60 * 1000;
+
+/** When each room's first page of stored members last came (takeRoster), by room. */
+const rosterTimes = new Map();
+
+/**
+ * Asks for the stored members of the rooms I am a member of whose member list this page has
+ * not had lately, so the To field can suggest the offline members of a room whose member list
+ * was never opened: the server has no look-up of users by name that a member may use, and its
+ * members request answers only for rooms I am in (a private room's to its members), which is
+ * what the field may show. Bounded: DM_ROSTER_ROOMS rooms, the first page of each.
+ */
+function askRostersForDM() {
+  if (!client.hasRoomList) return;
+  const now = Date.now();
+  let asked = 0;
+  for (const name of switcherRooms()) {
+    if (asked >= DM_ROSTER_ROOMS) break;
+    const info = myRoom(name);
+    if (!info || info.invited || isDM(name) || client.rosterAsked.has(name)) continue;
+    if (name === ui.active && ui.roster.room === name) continue; // kept current by askRoster
+    if (now - (rosterTimes.get(name) || -Infinity) < DM_ROSTER_FRESH_MS) continue;
+    if (!client.askMembers(name, "")) break; // not connected: the next opening asks
+    asked++;
+  }
 }
 
 /** How many names the To field suggests at once. */
 const DM_SUGGESTIONS_MAX = 8;
 
-/** The names of the stored members of rooms whose roster this page was sent (takeRoster). */
+/**
+ * The names of the stored members of rooms whose roster this page was sent (takeRoster): the
+ * room in view's, and my rooms' asked for New message (askRostersForDM).
+ */
 const rosterNames = new Set();
 
 /**
  * The names this page can already show me, which the To field suggests: the people of my
- * direct messages, who is in the rooms I am in, who wrote there, and the members of the rooms
- * whose member list I opened. Never a list of the server's users: a guest sees no one it could
+ * direct messages, who is in the rooms I am in, who wrote there, and the stored members of
+ * my rooms (rosterNames), offline ones too. Never a list of the server's users: a guest sees no one it could
  * not see in a room it shares.
  */
 function knownNames() {
@@ -380,27 +418,32 @@ function suggestDM(force) {
   scored.sort((a, b) => a.score - b.score || memberNameOrder.compare(a.name, b.name));
   dmSuggest.items = scored.slice(0, DM_SUGGESTIONS_MAX).map((x) => x.name);
   dmSuggest.at = -1;
-  const list = $("dm-suggestions");
-  list.textContent = "";
-  dmSuggest.items.forEach((name, i) => {
-    const li = document.createElement("li");
-    li.id = "dm-option-" + i;
-    li.setAttribute("role", "option");
+  const list = renderOptions("dm-suggestions", "dm-option-", dmSuggest.items, chooseDMSuggestion, (li, name) => {
     li.dataset.name = name;
     const av = document.createElement("span");
     av.setAttribute("aria-hidden", "true");
     paintAvatar(av, name);
-    const label = document.createElement("span");
-    label.className = "switcher-label";
-    label.textContent = name;
-    li.append(av, label);
-    li.addEventListener("mousedown", (ev) => ev.preventDefault()); // keep the focus in the field
-    li.addEventListener("click", () => chooseDMSuggestion(i));
-    list.appendChild(li);
+    li.append(av, optionLabel(name));
   });
   list.hidden = dmSuggest.items.length === 0;
   input.setAttribute("aria-expanded", String(!list.hidden));
   markDMSuggestion();
+}
+
+/**
+ * Lists the suggestions again with names that came since (a room's members, askRostersForDM),
+ * if a list shows or a name is being typed, keeping the one under the arrow keys chosen.
+ */
+function refreshDMSuggestions() {
+  const shown = !$("dm-suggestions").hidden;
+  if (document.activeElement !== $("dm-names") || (!shown && !dmFragment())) return;
+  const chosen = dmSuggest.items[dmSuggest.at];
+  suggestDM(shown && !dmFragment());
+  const at = dmSuggest.items.indexOf(chosen);
+  if (chosen && at >= 0) {
+    dmSuggest.at = at;
+    markDMSuggestion();
+  }
 }
 
 /** Marks the suggestion under the arrow keys (markOption). */
@@ -773,14 +816,16 @@ function noteSanction(f) {
 
 /** A page of the roster: the first replaces what was known of the room, later ones add to it. */
 function takeRoster(d) {
-  if (d.room !== ui.active) return;
+  for (const m of d.members) rosterNames.add(m.name); // names the New message field suggests
+  rosterTimes.set(d.room, Date.now());
+  if ($("dm-dialog").open) refreshDMSuggestions();
+  if (d.room !== ui.active) return; // asked for New message (askRostersForDM)
   // A page asked for over a connection since lost never comes: the first page of the new
   // one starts the roster over.
   if (ui.roster.room !== d.room || !ui.roster.paging || ui.roster.stale) {
     ui.roster = { room: d.room, members: [], byName: new Map(), next: "", paging: false, stale: false, sanctions: d.sanctions };
   }
   ui.roster.paging = false;
-  for (const m of d.members) rosterNames.add(m.name); // names the New message field suggests
   for (const m of d.members) {
     if (ui.roster.byName.has(m.name)) continue;
     ui.roster.members.push(m);
@@ -825,17 +870,9 @@ function filterSwitcher() {
   scored.sort((a, b) => a.score - b.score);
   switcher.items = scored.map((x) => x.name);
   switcher.at = 0;
-  const list = $("switcher-list");
-  list.textContent = "";
-  switcher.items.forEach((name, i) => {
-    const li = document.createElement("li");
-    li.id = "switcher-option-" + i;
-    li.setAttribute("role", "option");
+  renderOptions("switcher-list", "switcher-option-", switcher.items, chooseSwitcher, (li, name) => {
     li.dataset.room = name;
-    const label = document.createElement("span");
-    label.className = "switcher-label";
-    label.textContent = roomLabel(name);
-    li.appendChild(label);
+    li.appendChild(optionLabel(roomLabel(name)));
     const c = countsOf(name);
     if (c.unread) {
       const badge = document.createElement("span");
@@ -843,12 +880,38 @@ function filterSwitcher() {
       badge.textContent = countText(c.unread);
       li.appendChild(badge);
     }
-    li.addEventListener("mousedown", (ev) => ev.preventDefault()); // keep the focus in the input
-    li.addEventListener("click", () => chooseSwitcher(i));
-    list.appendChild(li);
   });
   $("switcher-empty").hidden = switcher.items.length > 0;
   markSwitcher();
+}
+
+/**
+ * Fills the listbox listboxId with one option per item (ids idPrefix0, idPrefix1, …), its
+ * content drawn by fill(li, item): the room switcher's rooms and the New message dialog's
+ * names both. A click on option i calls choose(i); pressing it keeps the focus in the input,
+ * whose arrow keys and typing go on. Returns the list.
+ */
+function renderOptions(listboxId, idPrefix, items, choose, fill) {
+  const list = $(listboxId);
+  list.textContent = "";
+  items.forEach((item, i) => {
+    const li = document.createElement("li");
+    li.id = idPrefix + i;
+    li.setAttribute("role", "option");
+    fill(li, item);
+    li.addEventListener("mousedown", (ev) => ev.preventDefault()); // keep the focus in the input
+    li.addEventListener("click", () => choose(i));
+    list.appendChild(li);
+  });
+  return list;
+}
+
+/** An option's text (renderOptions), cut with "…" where it is too long for the list. */
+function optionLabel(text) {
+  const label = document.createElement("span");
+  label.className = "switcher-label";
+  label.textContent = text;
+  return label;
 }
 
 /**

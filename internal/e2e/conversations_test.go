@@ -740,3 +740,31 @@ func TestNewMessageSuggestsNamesICanSee(t *testing.T) {
 	ann.do("start", pressEnter(chromedp.CSS("#dm-names")))
 	ann.waitFor("the DM with bob and carol in view", `!document.getElementById("dm-dialog").open && document.getElementById("room-title").textContent === "bob, carol"`)
 }
+
+// New message suggests the offline members of my rooms, also of a room whose member list this
+// page never opened: it knew only who was online there or had written, and bob, a member of
+// general who had left without a word, could not be found — after a reload, or in a room
+// followed from the sidebar and never opened. Still no one from a room I am not in.
+func TestNewMessageSuggestsOfflineMembersOfMyRooms(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{})
+	bob := dialUser(t, srv, "bob", "general")
+	dialUser(t, srv, "dave", "secret") // in no room of ann's, online
+	ann := b.newUser("ann")
+	ann.open(srv.URL + "/#general")
+	ann.room("random")
+	if err := bob.conn.Close(); err != nil {
+		t.Fatalf("bob: close: %v", err)
+	}
+	ann.do("reload in random", chromeReload())
+	ann.waitFor("a live connection after the reload", exprLive)
+	ann.waitFor("general followed, bob not in it", `!!client.rooms.get("general") && client.rooms.get("general").joined && !client.rooms.get("general").members.includes("bob")`)
+
+	ann.do("open New message", chromedp.Click(chromedp.CSS("#new-dm")))
+	ann.waitFor("the dialog", `document.getElementById("dm-dialog").open && document.activeElement.id === "dm-names"`)
+	ann.do("type b", typeInto("#dm-names", "b"))
+	ann.waitFor("bob suggested", exprDMSuggestions+` === "bob"`)
+	ann.waitFor("the members of both rooms come", `rosterTimes.has("general") && rosterTimes.has("random") && !rosterTimes.has("secret")`)
+	ann.do("type d instead", chromeEval(`document.getElementById("dm-names").value = ""`), typeInto("#dm-names", "d"))
+	ann.waitFor("the list closed: dave shares no room", `document.getElementById("dm-suggestions").hidden && `+exprDMSuggestions+` === ""`)
+}

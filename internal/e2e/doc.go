@@ -13,8 +13,10 @@
 //     chromium-browser, google-chrome-stable or google-chrome on $PATH).
 //   - HUBBUB_E2E_ARTIFACTS: where a failing test saves a screenshot of every page it drove
 //     (default: a new directory under $TMPDIR, named in the test log).
-//   - HUBBUB_SCREENSHOT=1: TestScreenshot rewrites docs/screenshot.png, TestScreenshotFiles
-//     docs/screenshot-files.png.
+//   - HUBBUB_SCREENSHOT=1: TestScreenshot rewrites docs/screenshot.png and
+//     docs/screenshot-rooms.png (HUBBUB_SCREENSHOT_DIR: elsewhere), TestScreenshotFiles
+//     docs/screenshot-files.png. Install Debian's fonts-noto-color-emoji first, or the
+//     reactions' emoji are drawn as outlines.
 //   - HUBBUB_NODE: the Node.js binary (default: node on $PATH).
 //
 // The package has no non-test code besides this comment.

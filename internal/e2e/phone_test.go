@@ -7,6 +7,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"hubbub/internal/accounts"
+	"hubbub/internal/server"
 	"hubbub/internal/servertest"
 )
 
@@ -202,6 +204,30 @@ func TestTapTargetsOnAPhone(t *testing.T) {
 	ann.do("close the search", pressEnter(chromedp.CSS("#search-close")))
 }
 
+// The fingertip sizes are for a touch screen only (a coarse pointer, as the keyboard hints
+// rule says): a window without one — a mouse, a pen, or none, as in a headless browser —
+// keeps the desktop's controls. They were given to every window that cannot hover, so such a
+// window at 1280×800 (and the README's screenshot, taken in one) showed the Rooms "+" at
+// 40 px and the sidebar's footer's two lines of links 84 px high, Set a password far below.
+func TestFingertipSizesOnlyForATouchScreen(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{Server: server.Config{Accounts: accounts.Config{Hash: accounts.TestHashParams}}})
+	ann := b.newUser("ann")
+	ann.open(srv.URL + "/#sizes")
+	ann.waitFor("the footer's links", `!document.getElementById("signin-link").hidden && !document.getElementById("account-link").hidden`)
+	const exprPlus = `Math.round(document.getElementById("browse-rooms").getBoundingClientRect().height)`
+	const exprLinks = `Math.round(document.querySelector(".me-account").getBoundingClientRect().height)`
+	if eval[bool](ann, `matchMedia("(pointer: coarse)").matches`) {
+		t.Fatal("the test's window has a coarse pointer: it cannot show the desktop's sizes")
+	}
+	// The footer's three links take two lines of text, 13 px each.
+	if plus, links := eval[int](ann, exprPlus), eval[int](ann, exprLinks); plus >= 40 || links >= 60 {
+		t.Errorf("at 1280×800 without a touch screen the Rooms + is %d px high and the footer's links %d px; want under 40 and under 60", plus, links)
+	}
+	ann.atPhoneSize()
+	ann.waitFor("fingertip sizes on the phone", exprPlus+` >= 40`)
+}
+
 // The composer is one line high while empty, whatever its placeholder: after a message was sent
 // in a room with a long name, it kept the height of "Message #…" wrapped over four lines of a
 // phone's screen, a third of what the on-screen keyboard leaves.
@@ -230,7 +256,8 @@ func TestEmptyComposerIsOneLineOnAPhone(t *testing.T) {
 // Keyboard shortcuts mean nothing on a touch screen, so their hints are not shown there (found
 // by s29-chat): "Ctrl K" on Jump to…, "↑ ↓ to choose, Enter to open, Escape to close" under the
 // switcher, "Enter to save · Escape to cancel" under a message being edited, "press Enter"
-// under the join box. A window with a mouse shows them.
+// under the join box, "↓ lists the people in your rooms" under New message's To field. A
+// window with a mouse shows them.
 func TestNoKeyboardHintsOnATouchScreen(t *testing.T) {
 	b := startBrowser(t)
 	srv := servertest.Start(t, servertest.Options{})
@@ -269,6 +296,15 @@ func TestNoKeyboardHintsOnATouchScreen(t *testing.T) {
 	ann.do("open the switcher", pressEnter(chromedp.CSS("#switcher-open")))
 	ann.waitFor("the switcher", `document.getElementById("switcher-input") === document.activeElement`)
 	check("the room switcher")
+	ann.do("close it", pressKey(chromedp.CSS("#switcher-input"), "Escape"))
+	ann.waitFor("the switcher closed", `!document.getElementById("switcher-dialog").open`)
+	ann.do("open New message", chromeEval(`document.getElementById("new-dm").click()`))
+	ann.waitFor("the New message dialog", `document.getElementById("dm-dialog").open`)
+	check("New message")
+	// "↓ lists the people in your rooms": a phone has no arrow keys.
+	if got := eval[string](ann, `document.getElementById("dm-help").innerText`); strings.Contains(got, "↓") || !strings.Contains(got, "separated by commas") {
+		t.Errorf("New message's help says %q on a touch screen", got)
+	}
 }
 
 // On a phone the room list is a drawer out of sight: its button's badge says what waits in it.
