@@ -16,7 +16,7 @@ import (
 // the files it was sent with (none once deleted), each kept file is attached to its message,
 // the deleted messages' files are gone and collectable, and no file is attached twice.
 func TestBatchOfFiles(t *testing.T) {
-	u := freshSchema(t)
+	u := emptySchemas.Schema(t)
 	nodes := []*Store{openAt(t, u, Options{}), openAt(t, u, Options{})}
 	ctx := t.Context()
 	const users, rounds = 8, 6

@@ -180,7 +180,7 @@ func since(t *testing.T, s *Store, room string) []hubbub.Entry {
 // (invites and joins of many users, each user's in order) end with every user a member, the
 // member count right, and the log holding each change once.
 func TestRoomChangesTwoNodes(t *testing.T) {
-	u := freshSchema(t)
+	u := emptySchemas.Schema(t)
 	nodes := []*Store{openAt(t, u, Options{}), openAt(t, u, Options{})}
 	ctx := t.Context()
 	if _, _, err := nodes[0].CreateRoom(ctx, hubbub.RoomMeta{Name: "p", Private: true, CreatedBy: "u_owner"},

@@ -41,7 +41,7 @@ func TestTwoNodes(t *testing.T) {
 		{"ManyRooms", []string{"a", "b", "c", "d", "e"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			u := freshSchema(t)
+			u := emptySchemas.Schema(t)
 			nodes := []*Store{openAt(t, u, Options{}), openAt(t, u, Options{})}
 			const workers, perWorker = 8, 60
 			var (
@@ -83,7 +83,7 @@ func TestTwoNodes(t *testing.T) {
 // TestTwoNodesClientIDRace: retries of one key racing on two nodes store one message, and
 // every racer on either node gets it back; no duplicate takes a seq.
 func TestTwoNodesClientIDRace(t *testing.T) {
-	u := freshSchema(t)
+	u := emptySchemas.Schema(t)
 	nodes := []*Store{openAt(t, u, Options{}), openAt(t, u, Options{})}
 	const keys, racersPerNode = 20, 6
 	for k := range keys {
@@ -261,7 +261,7 @@ func TestMaxAgeWithClock(t *testing.T) {
 // TestServerClock: without Options.Now, times come from the server's clock, in UTC to the
 // millisecond, and never go back within a room even across nodes.
 func TestServerClock(t *testing.T) {
-	u := freshSchema(t)
+	u := emptySchemas.Schema(t)
 	nodes := []*Store{openAt(t, u, Options{}), openAt(t, u, Options{})}
 	var wg sync.WaitGroup
 	for n, s := range nodes {
@@ -316,7 +316,7 @@ func TestUnstorableStrings(t *testing.T) {
 // return before the commit is flushed, and the server ends a session that idles in a
 // transaction for TxTimeout (unless the URL says otherwise).
 func TestSessionSettings(t *testing.T) {
-	u := freshSchema(t)
+	u := emptySchemas.Schema(t)
 	show := func(s *Store, setting string) string {
 		t.Helper()
 		var v string
@@ -420,7 +420,7 @@ func TestOpenSaysTheSchemaIsMissing(t *testing.T) {
 // gap-free, and the store recovers by itself.
 func TestConnectionsKilled(t *testing.T) {
 	app := fmt.Sprint("hubbub_kill_", time.Now().UnixNano()) // picks this test's sessions
-	u := withParam(freshSchema(t), "application_name", app)
+	u := withParam(emptySchemas.Schema(t), "application_name", app)
 	s := openAt(t, u, Options{})
 	ctx := t.Context()
 
@@ -483,7 +483,7 @@ func TestConnectionsKilled(t *testing.T) {
 // One lock for the whole database made every test suite, each test in a schema of its own,
 // queue behind one another's migrations.
 func TestMigrationsOfOtherSchemasDoNotWait(t *testing.T) {
-	mine, other := freshSchema(t), freshSchema(t)
+	mine, other := freshSchema(t), emptySchemas.Schema(t)
 	// A node of mine migrating: its transaction holds the lock migrate takes.
 	holder, err := pgx.Connect(t.Context(), mine)
 	if err != nil {

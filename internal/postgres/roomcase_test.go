@@ -164,7 +164,7 @@ func TestRefusedAppendsLeaveNoRoomRow(t *testing.T) {
 // the room.
 func TestRefusedRoomWaitedOn(t *testing.T) {
 	app := fmt.Sprint("hubbub_unmade_", time.Now().UnixNano())
-	u := freshSchema(t)
+	u := emptySchemas.Schema(t)
 	s := openAt(t, u, Options{})
 	other := openAt(t, withParam(u, "application_name", app), Options{})
 	ctx := t.Context()

@@ -210,7 +210,7 @@ func TestReactionLimit(t *testing.T) {
 // message ends in the state the log describes: each reaction's count is the count of the last
 // reaction entry for it, and its names are its holders in log order.
 func TestBatchOfChanges(t *testing.T) {
-	u := freshSchema(t)
+	u := emptySchemas.Schema(t)
 	nodes := []*Store{openAt(t, u, Options{}), openAt(t, u, Options{})}
 	ctx := t.Context()
 	m := appendOK(t, nodes[0], hubbub.Entry{Room: "r", From: "alice", Text: "v0"})
@@ -553,7 +553,7 @@ func TestPruneWhileChanging(t *testing.T) {
 // message that is gone.)
 func TestPruneWaitsForABatch(t *testing.T) {
 	app := fmt.Sprint("hubbub_prune_", time.Now().UnixNano())
-	u := withParam(freshSchema(t), "application_name", app)
+	u := withParam(emptySchemas.Schema(t), "application_name", app)
 	s := openAt(t, u, Options{Retention: hubbub.Retention{MaxPerRoom: 1}})
 	ctx := t.Context()
 	old := appendOK(t, s, hubbub.Entry{Room: "r", From: "alice", Text: "old"})
@@ -608,7 +608,7 @@ func TestPruneWaitsForABatch(t *testing.T) {
 // times. The log alternates added and removed, and the message, the reactions rows and
 // ReactedBy all end where the last toggle left them.
 func TestToggleBurstOfOneUser(t *testing.T) {
-	u := freshSchema(t)
+	u := emptySchemas.Schema(t)
 	nodes := []*Store{openAt(t, u, Options{}), openAt(t, u, Options{})}
 	ctx := t.Context()
 	m := appendOK(t, nodes[0], hubbub.Entry{Room: "r", From: "alice", Text: "x"})

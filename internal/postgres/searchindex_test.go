@@ -304,7 +304,7 @@ func TestMigrateToSearchBehind(t *testing.T) {
 // TestSearchIndexOff: a store opened with NoSearchIndex indexes nothing and refuses every
 // search; the next Open with the index indexes what was appended meanwhile (storetest).
 func TestSearchIndexOff(t *testing.T) {
-	u := freshSchema(t)
+	u := emptySchemas.Schema(t)
 	storetest.RunSearchIndexOff(t, func(t *testing.T, index bool) hubbub.Store {
 		return openAt(t, u, Options{SearchDelay: -1, NoSearchIndex: !index})
 	})

@@ -141,7 +141,7 @@ func TestClaimGuest(t *testing.T) {
 // TestClaimRaces: nodes claiming one name with different keys at once leave it one user's
 // (the others ECodeNameTaken), and claims of one new key at once all get the same user.
 func TestClaimRaces(t *testing.T) {
-	u := freshSchema(t)
+	u := emptySchemas.Schema(t)
 	nodes := []*Store{openAt(t, u, Options{}), openAt(t, u, Options{})}
 	const racers = 8
 	for round := range 5 {
@@ -329,7 +329,7 @@ func TestSessions(t *testing.T) {
 // TestInvites: an invite creates one account with its role, once, also when redeemed at once
 // from two nodes; a taken name leaves it unused; an expired one is refused.
 func TestInvites(t *testing.T) {
-	u := freshSchema(t)
+	u := emptySchemas.Schema(t)
 	nodes := []*Store{openAt(t, u, Options{}), openAt(t, u, Options{})}
 	s, ctx := nodes[0], t.Context()
 	admin, _ := s.CreateUser(ctx, hubbub.User{Name: "admin", Kind: hubbub.UserAccount, Role: hubbub.RoleAdmin}, "")
