@@ -88,7 +88,7 @@ const HUBBUB_FRAMES = {
     history: ["room", "messages", "more", "thread"],
     presence: ["room", "name", "event", "state", "renamed"],
     typing: ["room", "name"],
-    members: ["room", "members", "next", "sanctions"],
+    members: ["room", "members", "next", "sanctions", "sanctions_more"],
     pong: ["id"],
     deleted: ["room", "seq", "log_seq", "from", "time"],
     edited: ["room", "seq", "log_seq", "from", "text", "time", "mentions", "mention_room", "client_id"],

@@ -270,13 +270,16 @@ export interface ChatClientEvents {
   directory: { rooms: unknown[]; next: string; query: string };
   /**
    * A page of a room's stored members; sanctions, on the first page to one who may moderate the
-   * room, are its bans and mutes in force (null when the server did not say: protocol.md, members).
+   * room, are its bans and mutes in force (null when the server did not say: protocol.md, members);
+   * sanctions_more, that the server listed only some of them (those of the members on the page
+   * first), so a user not among them may still be sanctioned.
    */
   roster: {
     room: string;
     members: unknown[];
     next: string;
     sanctions: { user: string; name: string; kind: "ban" | "mute"; until: string }[] | null;
+    sanctions_more: boolean;
   };
   notices: { room: string };
 }

@@ -748,12 +748,14 @@ function sanctionMatches(s, name) {
 /**
  * The bans and mutes in force on name in the room in view, {ban, mute} (each the sanction or
  * undefined), as the roster says them; null when the page was not told (not a moderator of the
- * room, no roster yet, a server older than the field).
+ * room, no roster yet, a server older than the field), or was told only some of the room's
+ * (sanctions_more) and not of name's: the menu then offers both, as before the field.
  */
 function sanctionsOf(name) {
   if (ui.roster.room !== ui.active || !Array.isArray(ui.roster.sanctions)) return null;
   const held = { ban: undefined, mute: undefined };
   for (const s of ui.roster.sanctions) if (sanctionMatches(s, name)) held[s.kind] = s;
+  if (ui.roster.sanctionsMore && !held.ban && !held.mute) return null;
   return held;
 }
 
@@ -777,7 +779,7 @@ function takeRoster(d) {
   // A page asked for over a connection since lost never comes: the first page of the new
   // one starts the roster over.
   if (ui.roster.room !== d.room || !ui.roster.paging || ui.roster.stale) {
-    ui.roster = { room: d.room, members: [], byName: new Map(), next: "", paging: false, stale: false, sanctions: d.sanctions };
+    ui.roster = { room: d.room, members: [], byName: new Map(), next: "", paging: false, stale: false, sanctions: d.sanctions, sanctionsMore: d.sanctions_more };
   }
   ui.roster.paging = false;
   for (const m of d.members) rosterNames.add(m.name); // names the New message field suggests

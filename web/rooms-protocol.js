@@ -329,6 +329,8 @@ Object.assign(globalThis.HubbubProtocol.ChatClient.prototype, {
           .filter((x) => x && typeof x.name === "string" && (x.kind === "ban" || x.kind === "mute"))
           .map((x) => ({ user: typeof x.user === "string" ? x.user : "", name: x.name, kind: x.kind, until: typeof x.until === "string" ? x.until : "" }))
       : null;
-    this.emit("roster", { room: f.room, members, next: typeof f.next === "string" ? f.next : "", sanctions });
+    // sanctions_more: the server listed only some of them (--sanctions-limit), those of the
+    // members on the page first; of a user not listed, the page then does not know.
+    this.emit("roster", { room: f.room, members, next: typeof f.next === "string" ? f.next : "", sanctions, sanctions_more: sanctions !== null && f.sanctions_more === true });
   },
 });

@@ -686,3 +686,84 @@ func mustSanctions(t *testing.T, c *servertest.JSONClient, room string) []string
 	}
 	return list
 }
+
+// A moderator's first members page lists at most --sanctions-limit of the room's sanctions,
+// those of the members on the page first, and says when there are more: a room of thousands
+// of bans made that frame as large, every time a moderator's page opened the room.
+func TestMembersCapTheSanctionsAndSayThereAreMore(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{Server: server.Config{RoleFor: servertest.Roles("mod"), SanctionsLimit: 2}})
+	mod := servertest.DialJSON(t, s, "mod")
+	mod.Join("general", nil)
+	// ann and bob stay members, muted; cat and dan are banned, which takes a public room out
+	// of their list: the page no longer lists them.
+	for _, name := range []string{"ann", "bob", "cat", "dan"} {
+		c := servertest.DialJSON(t, s, name)
+		c.Join("general", nil)
+	}
+	impose := func(kind, name string) {
+		t.Helper()
+		if got := moderate(mod, servertest.Frame{"type": kind, "room": "general", "name": name, "duration": "1h"}); got.Type() != "moderated" {
+			t.Fatalf("%s %s answered %v", kind, name, got)
+		}
+	}
+	impose("ban", "cat")
+	impose("mute", "ann")
+	if f := membersPage(mod, "general"); f["sanctions_more"] != nil {
+		t.Errorf("two sanctions of a limit of two: sanctions_more is %v, want absent", f["sanctions_more"])
+	}
+	impose("ban", "dan")
+	impose("mute", "bob")
+	f := membersPage(mod, "general")
+	if f["sanctions_more"] != true {
+		t.Errorf("four sanctions of a limit of two: sanctions_more is %v, want true", f["sanctions_more"])
+	}
+	if got, want := sanctionNames(f), []string{"ann:mute", "bob:mute"}; !slices.Equal(got, want) {
+		t.Errorf("sanctions listed: %q, want %q (those of the members on the page)", got, want)
+	}
+
+	// A user listed has all of their sanctions listed: in quiet, ann is muted, and cat, not on
+	// the page, banned and muted; a cut after cat's first would tell the page she is only
+	// banned (and offer to mute her again rather than lift her mute).
+	for _, name := range []string{"ann", "cat"} {
+		c := servertest.DialJSON(t, s, name)
+		c.Join("quiet", nil)
+	}
+	mod.Join("quiet", nil)
+	for _, f := range []servertest.Frame{
+		{"type": "mute", "room": "quiet", "name": "ann", "duration": "1h"},
+		{"type": "ban", "room": "quiet", "name": "cat", "duration": "1h"},
+		{"type": "mute", "room": "quiet", "name": "cat", "duration": "1h"},
+	} {
+		if got := moderate(mod, f); got.Type() != "moderated" {
+			t.Fatalf("%v answered %v", f, got)
+		}
+	}
+	f = membersPage(mod, "quiet")
+	if got, want := sanctionNames(f), []string{"ann:mute"}; !slices.Equal(got, want) || f["sanctions_more"] != true {
+		t.Errorf("sanctions listed in quiet: %q (sanctions_more %v), want %q and more", got, f["sanctions_more"], want)
+	}
+
+	// The field is the first page's: a member asks and is told nothing.
+	ann := servertest.DialJSON(t, s, "ann")
+	if f := membersPage(ann, "general"); f["sanctions"] != nil || f["sanctions_more"] != nil {
+		t.Errorf("a member's members page has sanctions %v, sanctions_more %v", f["sanctions"], f["sanctions_more"])
+	}
+}
+
+// membersPage asks c for the first page of room's members and returns the answer.
+func membersPage(c *servertest.JSONClient, room string) servertest.Frame {
+	c.Send(servertest.Frame{"type": "members", "room": room})
+	return c.Await("members")
+}
+
+// sanctionNames are the sanctions of a members frame, "name:kind", sorted.
+func sanctionNames(f servertest.Frame) []string {
+	all, _ := f["sanctions"].([]any)
+	list := []string{}
+	for _, s := range all {
+		s := s.(map[string]any)
+		list = append(list, s["name"].(string)+":"+s["kind"].(string))
+	}
+	slices.Sort(list)
+	return list
+}

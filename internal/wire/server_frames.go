@@ -292,6 +292,11 @@ type Members struct {
 	// absent, when there are none; absent for everyone else, from the API, and from servers
 	// older than the field (a client then offers every action, as before).
 	Sanctions []RoomSanction `json:"sanctions,omitzero"`
+	// SanctionsMore says that Sanctions lists only some of the room's bans and mutes in
+	// force: the server lists at most its --sanctions-limit, those of the members on the page
+	// first. A client does not conclude that a user it was not told of is free of sanctions
+	// (it offers both the action and its lift, as when not told at all). Absent otherwise.
+	SanctionsMore bool `json:"sanctions_more,omitzero"`
 }
 
 // RoomSanction is a ban or mute in force in a room, as a members frame tells a moderator.
