@@ -237,6 +237,11 @@ export interface ChatClientEvents {
   removed: { room: string; message: string };
   moderated: { frame: Record<string, unknown> };
   /**
+   * A ban, mute or lift in a room, by any moderator, told to one who moderates it once its
+   * roster listed the room's sanctions (sanction_changed): until is absent ("") on a lift.
+   */
+  sanction: { room: string; action: "ban" | "unban" | "mute" | "unmute"; user: string; name: string; until: string };
+  /**
    * Messages arrived. kind: "live", "replay" (after a join), "history" (a page) or "ack" (my
    * own, shown from its ack). fresh: they are new entries of the log (live, or missed while
    * away), not the current state a join or a page shows.

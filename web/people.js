@@ -760,15 +760,18 @@ function sanctionsOf(name) {
 }
 
 /**
- * Keeps the roster's sanctions as a moderated frame changes them (mine, answered to me), so
- * that the menu offers the lift right after a mute; true if it changed them.
+ * Keeps the roster's sanctions as a moderated frame (mine, answered to me) or a sanction event
+ * (anyone's, told to the room's moderators: f.user is the user's id) changes them, so that the
+ * menu offers the lift right after a mute; true if it changed them.
  */
 function noteSanction(f) {
   const kind = { ban: "ban", unban: "ban", mute: "mute", unmute: "mute" }[f.action];
   if (!kind || !f.name || ui.roster.room !== f.room || !Array.isArray(ui.roster.sanctions)) return false;
   const m = rosterMember(f.name);
-  const rest = ui.roster.sanctions.filter((s) => s.kind !== kind || !sanctionMatches(s, f.name));
-  if (f.action === kind) rest.push({ user: m ? m.user : "", name: f.name, kind, until: f.until || "" });
+  const user = f.user || (m ? m.user : "");
+  const same = (s) => s.kind === kind && (user && s.user ? s.user === user : sanctionMatches(s, f.name));
+  const rest = ui.roster.sanctions.filter((s) => !same(s));
+  if (f.action === kind) rest.push({ user, name: f.name, kind, until: f.until || "" });
   ui.roster.sanctions = rest;
   return true;
 }

@@ -536,8 +536,14 @@ func (j *jsonSession) members(ctx context.Context, f *wire.ClientFrame) error {
 	if hasMore {
 		page.Next = list[len(list)-1].User
 	}
-	if f.After.Key == "" && j.mayModerate(ctx, f.Room) {
-		page.Sanctions, page.SanctionsMore = j.sanctions(ctx, f.Room, page.Members)
+	if f.After.Key == "" {
+		// One told the room's sanctions is told of their changes too (sanction_changed),
+		// from before they are read: a change made meanwhile comes live if the read misses it.
+		moderates := j.mayModerate(ctx, f.Room)
+		j.svc.hub.WatchSanctions(f.Room, j.member, moderates)
+		if moderates {
+			page.Sanctions, page.SanctionsMore = j.sanctions(ctx, f.Room, page.Members)
+		}
 	}
 	j.reply(page)
 	return nil
