@@ -38,6 +38,9 @@ type (
 	Deleted = wire.Deleted
 	// Moderated confirms a moderation request (kick, ban, mute, delete, …).
 	Moderated = wire.Moderated
+	// SanctionChanged tells a room's moderators of a ban, mute or lift made by anyone, once
+	// their members request was told the room's sanctions.
+	SanctionChanged = wire.SanctionChanged
 	// Edited carries a message's new text.
 	Edited = wire.Edited
 	// Reacted carries changes to a message's reactions.

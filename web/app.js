@@ -1009,6 +1009,12 @@ client.addEventListener("moderated", (ev) => {
   if (noteSanction(f) && f.room === ui.active) renderMembers();
 });
 
+// Another moderator's ban, mute or lift (or mine again, which changes nothing more): the
+// members' menus and the Offline list follow it without asking for the members again.
+client.addEventListener("sanction", (ev) => {
+  if (noteSanction(ev.detail) && ev.detail.room === ui.active) renderMembers();
+});
+
 /** What a refused people request did not do, by its request (when its dialog is closed). */
 const PEOPLE_FAILED = {
   create: "The room was not created",

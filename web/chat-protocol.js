@@ -88,13 +88,14 @@ const HUBBUB_FRAMES = {
     history: ["room", "messages", "more", "thread"],
     presence: ["room", "name", "event", "state", "renamed"],
     typing: ["room", "name"],
-    members: ["room", "members", "next", "sanctions"],
+    members: ["room", "members", "next", "sanctions", "sanctions_more"],
     pong: ["id"],
     deleted: ["room", "seq", "log_seq", "from", "time"],
     edited: ["room", "seq", "log_seq", "from", "text", "time", "mentions", "mention_room", "client_id"],
     reacted: ["room", "log_seq", "changes"],
     revisions: ["room", "seq", "revisions"],
     moderated: ["action", "room", "name", "seq", "until", "note"],
+    sanction_changed: ["room", "action", "user", "name", "until"],
     error: ["code", "message", "request", "room", "id", "retry_after_ms", "stored_room"],
     // Conversations.
     room: ["room", "topic", "private", "dm", "created_by", "created", "members", "last_seq", "last_activity", "role", "invited", "read_seq", "unread", "mentions", "people"],
@@ -361,6 +362,9 @@ function applyReaction(m, ch, me) {
  *   left     {room}
  *   removed  {room, message}       a moderator removed us from the room (kick or ban)
  *   moderated {frame}              the server did what our moderation request asked
+ *   sanction {room, action, user, name, until}  a moderator (another, or I) banned, muted or
+ *                                  lifted: told to a moderator of the room once its roster
+ *                                  listed the sanctions
  *   messages {room, added: message[], kind: "live"|"replay"|"history"|"ack", fresh}
  *                                  fresh: the messages are new entries of the log (live, or
  *                                  missed while away), not the current state a join or a
@@ -425,6 +429,12 @@ class ChatClient extends EventTarget {
     this.partsSent = new Set();
     /** @type {Set<string>} rooms whose members were asked for (a members frame answers) */
     this.rosterAsked = new Set();
+    /**
+     * The sanction changes heard since the first page of a room's members was asked for, by
+     * room: the answer, read before some of them, gets them again (rooms-protocol.js, onRoster).
+     * @type {Map<string, object[]>}
+     */
+    this.sanctionsHeard = new Map();
     this.started = false; // start has been called: there is a connection to report on
     this.limits = null;
     /** @type {Map<string, RoomState>} */
@@ -1180,6 +1190,9 @@ class ChatClient extends EventTarget {
         break;
       case "moderated":
         this.emit("moderated", { frame: f });
+        break;
+      case "sanction_changed":
+        this.onSanctionChanged(f);
         break;
       case "members":
         if (Array.isArray(f.members) && (f.members.some((x) => x && typeof x === "object") || this.rosterAsked.has(f.room))) {

@@ -237,6 +237,11 @@ export interface ChatClientEvents {
   removed: { room: string; message: string };
   moderated: { frame: Record<string, unknown> };
   /**
+   * A ban, mute or lift in a room, by any moderator, told to one who moderates it once its
+   * roster listed the room's sanctions (sanction_changed): until is absent ("") on a lift.
+   */
+  sanction: { room: string; action: "ban" | "unban" | "mute" | "unmute"; user: string; name: string; until: string };
+  /**
    * Messages arrived. kind: "live", "replay" (after a join), "history" (a page) or "ack" (my
    * own, shown from its ack). fresh: they are new entries of the log (live, or missed while
    * away), not the current state a join or a page shows.
@@ -270,13 +275,16 @@ export interface ChatClientEvents {
   directory: { rooms: unknown[]; next: string; query: string };
   /**
    * A page of a room's stored members; sanctions, on the first page to one who may moderate the
-   * room, are its bans and mutes in force (null when the server did not say: protocol.md, members).
+   * room, are its bans and mutes in force (null when the server did not say: protocol.md, members);
+   * sanctions_more, that the server listed only some of them (those of the members on the page
+   * first), so a user not among them may still be sanctioned.
    */
   roster: {
     room: string;
     members: unknown[];
     next: string;
     sanctions: { user: string; name: string; kind: "ban" | "mute"; until: string }[] | null;
+    sanctions_more: boolean;
   };
   notices: { room: string };
 }

@@ -791,25 +791,30 @@ function sanctionMatches(s, name) {
 /**
  * The bans and mutes in force on name in the room in view, {ban, mute} (each the sanction or
  * undefined), as the roster says them; null when the page was not told (not a moderator of the
- * room, no roster yet, a server older than the field).
+ * room, no roster yet, a server older than the field), or was told only some of the room's
+ * (sanctions_more) and not of name's: the menu then offers both, as before the field.
  */
 function sanctionsOf(name) {
   if (ui.roster.room !== ui.active || !Array.isArray(ui.roster.sanctions)) return null;
   const held = { ban: undefined, mute: undefined };
   for (const s of ui.roster.sanctions) if (sanctionMatches(s, name)) held[s.kind] = s;
+  if (ui.roster.sanctionsMore && !held.ban && !held.mute) return null;
   return held;
 }
 
 /**
- * Keeps the roster's sanctions as a moderated frame changes them (mine, answered to me), so
- * that the menu offers the lift right after a mute; true if it changed them.
+ * Keeps the roster's sanctions as a moderated frame (mine, answered to me) or a sanction event
+ * (anyone's, told to the room's moderators: f.user is the user's id) changes them, so that the
+ * menu offers the lift right after a mute; true if it changed them.
  */
 function noteSanction(f) {
   const kind = { ban: "ban", unban: "ban", mute: "mute", unmute: "mute" }[f.action];
   if (!kind || !f.name || ui.roster.room !== f.room || !Array.isArray(ui.roster.sanctions)) return false;
   const m = rosterMember(f.name);
-  const rest = ui.roster.sanctions.filter((s) => s.kind !== kind || !sanctionMatches(s, f.name));
-  if (f.action === kind) rest.push({ user: m ? m.user : "", name: f.name, kind, until: f.until || "" });
+  const user = f.user || (m ? m.user : "");
+  const same = (s) => s.kind === kind && (user && s.user ? s.user === user : sanctionMatches(s, f.name));
+  const rest = ui.roster.sanctions.filter((s) => !same(s));
+  if (f.action === kind) rest.push({ user, name: f.name, kind, until: f.until || "" });
   ui.roster.sanctions = rest;
   return true;
 }
@@ -823,7 +828,7 @@ function takeRoster(d) {
   // A page asked for over a connection since lost never comes: the first page of the new
   // one starts the roster over.
   if (ui.roster.room !== d.room || !ui.roster.paging || ui.roster.stale) {
-    ui.roster = { room: d.room, members: [], byName: new Map(), next: "", paging: false, stale: false, sanctions: d.sanctions };
+    ui.roster = { room: d.room, members: [], byName: new Map(), next: "", paging: false, stale: false, sanctions: d.sanctions, sanctionsMore: d.sanctions_more };
   }
   ui.roster.paging = false;
   for (const m of d.members) {

@@ -113,6 +113,7 @@ Object.assign(globalThis.HubbubProtocol.ChatClient.prototype, {
   askMembers(room, after) {
     if (this.state !== "live" || !this.frame({ type: "members", room, after: after || "" })) return false;
     this.rosterAsked.add(room);
+    if (!after) this.sanctionsHeard.set(room, []);
     return true;
   },
 
@@ -324,11 +325,45 @@ Object.assign(globalThis.HubbubProtocol.ChatClient.prototype, {
       }));
     // The room's bans and mutes in force, told to one who may moderate it on the first page;
     // null when not told (a later page, a member, an older server): every action is offered.
-    const sanctions = Array.isArray(f.sanctions)
+    let sanctions = Array.isArray(f.sanctions)
       ? f.sanctions
           .filter((x) => x && typeof x.name === "string" && (x.kind === "ban" || x.kind === "mute"))
           .map((x) => ({ user: typeof x.user === "string" ? x.user : "", name: x.name, kind: x.kind, until: typeof x.until === "string" ? x.until : "" }))
       : null;
-    this.emit("roster", { room: f.room, members, next: typeof f.next === "string" ? f.next : "", sanctions });
+    // A change heard while the answer was on its way may be newer than what it read: it is
+    // applied again (one it read already changes nothing).
+    const heard = this.sanctionsHeard.get(f.room);
+    if (sanctions && heard) {
+      for (const c of heard) sanctions = withSanction(sanctions, c);
+      this.sanctionsHeard.delete(f.room);
+    }
+    // sanctions_more: the server listed only some of them (--sanctions-limit), those of the
+    // members on the page first; of a user not listed, the page then does not know.
+    this.emit("roster", { room: f.room, members, next: typeof f.next === "string" ? f.next : "", sanctions, sanctions_more: sanctions !== null && f.sanctions_more === true });
+  },
+
+  /**
+   * A ban, mute or lift in a room whose sanctions my roster was told (by another moderator, or
+   * by me, whose moderated answer says it too): a "sanction" event.
+   */
+  onSanctionChanged(f) {
+    const kind = { ban: "ban", unban: "ban", mute: "mute", unmute: "mute" }[f.action];
+    if (!kind || typeof f.room !== "string" || typeof f.name !== "string" || !f.name) return;
+    const c = { room: f.room, action: f.action, user: typeof f.user === "string" ? f.user : "", name: f.name, until: typeof f.until === "string" ? f.until : "" };
+    const heard = this.sanctionsHeard.get(f.room);
+    if (heard) heard.push(c);
+    this.emit("sanction", c);
   },
 });
+
+/**
+ * list (a roster's sanctions) with change c (a sanction event) applied: the user's sanction of
+ * c's kind replaced, or taken out by a lift. The user is matched by id, else by name.
+ */
+function withSanction(list, c) {
+  const kind = c.action.replace(/^un/, "");
+  const same = (s) => s.kind === kind && (s.user && c.user ? s.user === c.user : s.name.toLowerCase() === c.name.toLowerCase());
+  const rest = list.filter((s) => !same(s));
+  if (c.action === kind) rest.push({ user: c.user, name: c.name, kind, until: c.until });
+  return rest;
+}

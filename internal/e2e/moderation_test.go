@@ -305,3 +305,46 @@ func TestMemberMenuOffersToLiftOnlyWhatIsInForce(t *testing.T) {
 		t.Errorf("gopher's join after the ban was lifted: %v", err)
 	}
 }
+
+// A moderator's page follows the bans, mutes and lifts of others (here the server API's) as
+// they happen: before, it learnt of them only when it asked for the members again, which a
+// mute or a lift of someone away never made it do, so its menu offered to mute the muted and
+// listed the unbanned as banned until a reload.
+func TestMemberMenuFollowsOtherModeratorsLive(t *testing.T) {
+	b := startBrowser(t)
+	const key = "e2e-api-key"
+	srv := servertest.Start(t, servertest.Options{Server: server.Config{RoleFor: servertest.Roles("mod"), APIKey: key}})
+	troll := dialUser(t, srv, "troll", "general")
+	if err := troll.conn.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if code, f := srv.API("POST", "/api/rooms/general/ban", key, map[string]any{"name": "troll", "duration": "1h"}); code != http.StatusOK {
+		t.Fatalf("ban troll: %d %v", code, f)
+	}
+	dialUser(t, srv, "gopher", "general")
+	mod := b.newUser("mod")
+	mod.open(srv.URL + "/#general")
+	mod.waitFor("gopher among the members", exprMembers+`.join() === "gopher,mod"`)
+	banned := `#member-offline-list [data-name="troll"]`
+	mod.waitFor("troll under Offline as banned", `(document.querySelector(`+js(banned+" .last-seen")+`) || {}).textContent?.startsWith("banned until")`)
+
+	// Another moderator mutes gopher, then lifts troll's ban. The page asks for the members
+	// no more from here (it asks again when someone arrives or leaves, and one such ask may
+	// still be on its way from the joins above): what it learns of them comes live.
+	eval[bool](mod, `(client.askMembers = () => true, true)`)
+	if code, f := srv.API("POST", "/api/rooms/general/mute", key, map[string]any{"name": "gopher", "duration": "10m"}); code != http.StatusOK {
+		t.Fatalf("mute gopher: %d %v", code, f)
+	}
+	if code, f := srv.API("DELETE", "/api/rooms/general/bans/troll", key, nil); code != http.StatusOK {
+		t.Fatalf("unban troll: %d %v", code, f)
+	}
+	mod.waitFor("troll no longer listed as banned", `!document.querySelector(`+js(banned)+`)`)
+	// The mute came before the lift, on the same connection.
+	online := `#member-list [data-name="gopher"]`
+	mod.do("open the menu of gopher", chromedp.Click(chromedp.CSS(online+" .mod-button")))
+	mod.waitFor("the menu of gopher", `!document.getElementById("mod-menu").hidden`)
+	got := eval[string](mod, `Array.from(document.querySelectorAll("#mod-menu [data-action]"), e => e.dataset.action).sort().join()`)
+	if want := "ban,kick,unmute"; got != want {
+		t.Errorf("menu of gopher, muted by another moderator: %s, want %s", got, want)
+	}
+}

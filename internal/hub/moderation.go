@@ -172,12 +172,22 @@ func (re *roomEvents) MemberKicked(_ hubbub.Event, b hubbub.MemberKicked) struct
 	return struct{}{}
 }
 
-// SanctionChanged records the sanction; an active ban also kicks its user, whatever name
-// their connections show.
-func (re *roomEvents) SanctionChanged(_ hubbub.Event, b hubbub.SanctionChanged) struct{} {
+// SanctionChanged records the sanction and tells the members who watch the room's
+// sanctions (WatchSanctions); an active ban also kicks its user, whatever name their
+// connections show.
+func (re *roomEvents) SanctionChanged(ev hubbub.Event, b hubbub.SanctionChanged) struct{} {
 	r := (*room)(re)
 	sn := b.Sanction
 	r.setSanction(sn)
+	var e *Envelope
+	for _, m := range r.members {
+		if r.index[m].sanctions {
+			if e == nil {
+				e = &Envelope{Event: ev}
+			}
+			m.Out.Push(e)
+		}
+	}
 	if sn.Kind == hubbub.SanctionBan && sn.Active(time.Now()) {
 		reason := "banned until " + sn.Until.UTC().Format(time.RFC3339)
 		if sn.Reason != "" {
@@ -187,6 +197,38 @@ func (re *roomEvents) SanctionChanged(_ hubbub.Event, b hubbub.SanctionChanged) 
 		r.kick(sn.Name, reason, func(m *Member) bool { return m.UserID == user || sn.User == "" && r.nameOf(m) == sn.Name })
 	}
 	return struct{}{}
+}
+
+// WatchSanctions says whether member m, in room on this node, is to be told of the room's
+// bans, mutes and lifts as they happen, from any node: their SanctionChanged events are
+// queued to it as to no other member (the session's codec makes a frame of them). The caller
+// checked that m may moderate the room; a KindMember entry that takes the room role of m's
+// user away (m's server role not moderating) ends it, as m's leaving the room does. It
+// reports false when m is not in the room here.
+func (h *Hub) WatchSanctions(roomName string, m *Member, on bool) bool {
+	r := h.lookup(roomName)
+	if r == nil {
+		return false
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	s, in := r.index[m]
+	if !in {
+		return false
+	}
+	s.sanctions = on
+	r.index[m] = s
+	return true
+}
+
+// unwatchSanctions ends WatchSanctions for the members that match. Called with mu held.
+func (r *room) unwatchSanctions(match func(*Member) bool) {
+	for m, s := range r.index {
+		if s.sanctions && match(m) {
+			s.sanctions = false
+			r.index[m] = s
+		}
+	}
 }
 
 // kick removes every local connection that is target, queueing each a kick notice (naming

@@ -98,6 +98,9 @@ func (r *room) holder(name string, c *nameClaim) string {
 type seat struct {
 	pos  int
 	name string
+	// sanctions: the member is told of the room's bans, mutes and lifts as they happen
+	// (Hub.WatchSanctions), a moderator whose page shows them.
+	sanctions bool
 }
 
 // nameOf is the name member m holds in the room. Called with mu held, for a member.

@@ -237,8 +237,14 @@ func (r *room) evict(match func(*Member) bool) { r.removeWhere(match, nil, "") }
 // connections. Called with mu held, after the entry went out to the members (so the removed
 // member sees it).
 func (r *room) applyMembership(e *hubbub.Entry) {
-	if e.Action == hubbub.MemberLeave || e.Action == hubbub.MemberRemove {
+	switch e.Action {
+	case hubbub.MemberLeave, hubbub.MemberRemove:
 		r.evict(func(m *Member) bool { return m.UserID == e.Subject })
+	case hubbub.MemberRole:
+		// One who no longer moderates the room is no longer told of its sanctions.
+		if !hubbub.CanModerateRoom("", e.Role) {
+			r.unwatchSanctions(func(m *Member) bool { return m.UserID == e.Subject && !hubbub.CanModerate(m.Role) })
+		}
 	}
 }
 

@@ -149,6 +149,10 @@ type Config struct {
 	// MaxDMMembers is the most people a direct message may have, its starter included
 	// (default hubbub.MaxDMMembers).
 	MaxDMMembers int
+	// SanctionsLimit is the most bans and mutes the first page of a room's members lists to
+	// one who may moderate the room (default session.DefaultSanctionsLimit, 100); past it the
+	// page says sanctions_more.
+	SanctionsLimit int
 	// SearchTimeout bounds the time of one search, over WebSocket or the REST API (default
 	// session.DefaultSearchTimeout, 2s): past it the search is answered unavailable.
 	SearchTimeout time.Duration
@@ -531,6 +535,7 @@ func (c Config) withDefaults() Config {
 	num(&c.ConnectingQueue, DefaultConnectingQueue)
 	num(&c.HistoryPageMax, 200)
 	num(&c.MaxDMMembers, hubbub.MaxDMMembers)
+	num(&c.SanctionsLimit, session.DefaultSanctionsLimit)
 	num(&c.MaxAttachments, hubbub.MaxAttachments)
 	num(&c.RoomsPageMax, api.DefaultRoomsPageMax)
 	dur(&c.SearchTimeout, session.DefaultSearchTimeout)

@@ -536,41 +536,83 @@ func (j *jsonSession) members(ctx context.Context, f *wire.ClientFrame) error {
 	if hasMore {
 		page.Next = list[len(list)-1].User
 	}
-	if f.After.Key == "" && j.mayModerate(ctx, f.Room) {
-		page.Sanctions = j.sanctions(ctx, f.Room)
+	if f.After.Key == "" {
+		// One told the room's sanctions is told of their changes too (sanction_changed),
+		// from before they are read: a change made meanwhile comes live if the read misses it.
+		moderates := j.mayModerate(ctx, f.Room)
+		j.svc.hub.WatchSanctions(f.Room, j.member, moderates)
+		if moderates {
+			page.Sanctions, page.SanctionsMore = j.sanctions(ctx, f.Room, page.Members)
+		}
 	}
 	j.reply(page)
 	return nil
 }
 
+// DefaultSanctionsLimit is Config.SanctionsLimit's default: the most bans and mutes a
+// moderator's first members page lists.
+const DefaultSanctionsLimit = 100
+
 // sanctions lists the bans and mutes in force in room for a moderator's members page, each
 // under the name its user goes by now; nil (the field absent, as from an older server: the
-// client offers every action) when the store cannot say.
-func (j *jsonSession) sanctions(ctx context.Context, room string) []wire.RoomSanction {
+// client offers every action) when the store cannot say. It lists at most
+// Config.SanctionsLimit, those of the members on the page first (onPage): their menus are the
+// ones the page offers at once, and a sanction it was not told of shows there as a wrong
+// choice, where a banned non-member left out is only missing from the Offline list. The rest
+// follow by user id. A user listed has every sanction of theirs listed.
+// more says that some were left out.
+func (j *jsonSession) sanctions(ctx context.Context, room string, onPage []wire.RoomMember) (out []wire.RoomSanction, more bool) {
 	list, err := j.svc.hub.Sanctions(ctx, room)
 	if err != nil {
 		j.p.Info("sanctions unknown: the store failed", "room", room, "err", err)
-		return nil
+		return nil, false
 	}
 	now := time.Now()
-	out := make([]wire.RoomSanction, 0, len(list))
-	ids := make([]string, 0, len(list))
+	listed := make(map[string]bool, len(onPage))
+	for _, m := range onPage {
+		listed[m.User] = true
+	}
+	var others []wire.RoomSanction
+	out = make([]wire.RoomSanction, 0, min(len(list), j.svc.sanctionsLimit()))
 	for _, sn := range list {
 		if !sn.Active(now) {
 			continue
 		}
 		user := cmp.Or(sn.User, sn.Name) // one stored before users existed is keyed by its name
-		out = append(out, wire.RoomSanction{User: user, Name: sn.Name, Kind: string(sn.Kind), Until: wire.Time{Time: sn.Until}})
-		ids = append(ids, user)
+		s := wire.RoomSanction{User: user, Name: sn.Name, Kind: string(sn.Kind), Until: wire.Time{Time: sn.Until}}
+		if listed[user] {
+			out = append(out, s)
+		} else {
+			others = append(others, s)
+		}
 	}
-	if len(ids) == 0 {
-		return out
+	// By user, so that a user's ban and mute are next to each other, whatever order the store
+	// gives.
+	byUser := func(a, b wire.RoomSanction) int { return cmp.Compare(a.User, b.User) }
+	slices.SortStableFunc(out, byUser)
+	slices.SortStableFunc(others, byUser)
+	out = append(out, others...)
+	if limit := j.svc.sanctionsLimit(); len(out) > limit {
+		// A cut between a user's ban and mute would leave one out, while the page, finding
+		// the user listed, takes what it was told for all they have.
+		cut := out[limit].User
+		for limit > 0 && out[limit-1].User == cut {
+			limit--
+		}
+		out, more = out[:limit], true
+	}
+	if len(out) == 0 {
+		return out, more
+	}
+	ids := make([]string, len(out))
+	for i := range out {
+		ids[i] = out[i].User
 	}
 	// A sanction keeps the name its user had; the page lists them by the one they have now.
 	users, err := j.svc.hub.Store().UsersByID(ctx, ids)
 	if err != nil {
 		j.p.Info("sanctioned users' names unknown: the store failed", "room", room, "err", err)
-		return out
+		return out, more
 	}
 	names := make(map[string]string, len(users))
 	for _, u := range users {
@@ -581,7 +623,15 @@ func (j *jsonSession) sanctions(ctx context.Context, room string) []wire.RoomSan
 			out[i].Name = n
 		}
 	}
-	return out
+	return out, more
+}
+
+// sanctionsLimit is Config.SanctionsLimit, or its default.
+func (s *Service) sanctionsLimit() int {
+	if s.cfg.SanctionsLimit > 0 {
+		return s.cfg.SanctionsLimit
+	}
+	return DefaultSanctionsLimit
 }
 
 // presence fills each member's state: online if they are online on this node (their

@@ -686,3 +686,189 @@ func mustSanctions(t *testing.T, c *servertest.JSONClient, room string) []string
 	}
 	return list
 }
+
+// A moderator's first members page lists at most --sanctions-limit of the room's sanctions,
+// those of the members on the page first, and says when there are more: a room of thousands
+// of bans made that frame as large, every time a moderator's page opened the room.
+func TestMembersCapTheSanctionsAndSayThereAreMore(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{Server: server.Config{RoleFor: servertest.Roles("mod"), SanctionsLimit: 2}})
+	mod := servertest.DialJSON(t, s, "mod")
+	mod.Join("general", nil)
+	// ann and bob stay members, muted; cat and dan are banned, which takes a public room out
+	// of their list: the page no longer lists them.
+	for _, name := range []string{"ann", "bob", "cat", "dan"} {
+		c := servertest.DialJSON(t, s, name)
+		c.Join("general", nil)
+	}
+	impose := func(kind, name string) {
+		t.Helper()
+		if got := moderate(mod, servertest.Frame{"type": kind, "room": "general", "name": name, "duration": "1h"}); got.Type() != "moderated" {
+			t.Fatalf("%s %s answered %v", kind, name, got)
+		}
+	}
+	impose("ban", "cat")
+	impose("mute", "ann")
+	if f := membersPage(mod, "general"); f["sanctions_more"] != nil {
+		t.Errorf("two sanctions of a limit of two: sanctions_more is %v, want absent", f["sanctions_more"])
+	}
+	impose("ban", "dan")
+	impose("mute", "bob")
+	f := membersPage(mod, "general")
+	if f["sanctions_more"] != true {
+		t.Errorf("four sanctions of a limit of two: sanctions_more is %v, want true", f["sanctions_more"])
+	}
+	if got, want := sanctionNames(f), []string{"ann:mute", "bob:mute"}; !slices.Equal(got, want) {
+		t.Errorf("sanctions listed: %q, want %q (those of the members on the page)", got, want)
+	}
+
+	// A user listed has all of their sanctions listed: in quiet, ann is muted, and cat, not on
+	// the page, banned and muted; a cut after cat's first would tell the page she is only
+	// banned (and offer to mute her again rather than lift her mute).
+	for _, name := range []string{"ann", "cat"} {
+		c := servertest.DialJSON(t, s, name)
+		c.Join("quiet", nil)
+	}
+	mod.Join("quiet", nil)
+	for _, f := range []servertest.Frame{
+		{"type": "mute", "room": "quiet", "name": "ann", "duration": "1h"},
+		{"type": "ban", "room": "quiet", "name": "cat", "duration": "1h"},
+		{"type": "mute", "room": "quiet", "name": "cat", "duration": "1h"},
+	} {
+		if got := moderate(mod, f); got.Type() != "moderated" {
+			t.Fatalf("%v answered %v", f, got)
+		}
+	}
+	f = membersPage(mod, "quiet")
+	if got, want := sanctionNames(f), []string{"ann:mute"}; !slices.Equal(got, want) || f["sanctions_more"] != true {
+		t.Errorf("sanctions listed in quiet: %q (sanctions_more %v), want %q and more", got, f["sanctions_more"], want)
+	}
+
+	// The field is the first page's: a member asks and is told nothing.
+	ann := servertest.DialJSON(t, s, "ann")
+	if f := membersPage(ann, "general"); f["sanctions"] != nil || f["sanctions_more"] != nil {
+		t.Errorf("a member's members page has sanctions %v, sanctions_more %v", f["sanctions"], f["sanctions_more"])
+	}
+}
+
+// membersPage asks c for the first page of room's members and returns the answer.
+func membersPage(c *servertest.JSONClient, room string) servertest.Frame {
+	c.Send(servertest.Frame{"type": "members", "room": room})
+	return c.Await("members")
+}
+
+// sanctionNames are the sanctions of a members frame, "name:kind", sorted.
+func sanctionNames(f servertest.Frame) []string {
+	all, _ := f["sanctions"].([]any)
+	list := []string{}
+	for _, s := range all {
+		s := s.(map[string]any)
+		list = append(list, s["name"].(string)+":"+s["kind"].(string))
+	}
+	slices.Sort(list)
+	return list
+}
+
+// A moderator whose members page was told the room's sanctions is told of their changes as
+// they happen (sanction_changed), whoever makes them: before, a ban, mute or lift by another
+// moderator reached their page only when it asked for the members again, and its menus
+// offered to ban the banned and to lift a lifted mute meanwhile. A member is told nothing.
+func TestModeratorsSeeOtherModeratorsSanctionsLive(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{Server: server.Config{RoleFor: servertest.Roles("mod", "mod2")}})
+	mod := servertest.DialJSON(t, s, "mod")
+	mod.Join("general", nil)
+	mod2 := servertest.DialJSON(t, s, "mod2")
+	mod2.Join("general", nil)
+	ann := servertest.DialJSON(t, s, "ann")
+	ann.Join("general", nil)
+	eve := servertest.DialJSON(t, s, "eve")
+	eve.Join("general", nil)
+	if got, ok := sanctionsOf(t, mod2, "general"); !ok || len(got) != 0 {
+		t.Fatalf("sanctions to mod2: %q (field there: %v), want an empty list", got, ok)
+	}
+	if _, ok := sanctionsOf(t, ann, "general"); ok {
+		t.Fatal("a member was told the sanctions")
+	}
+	eveID := eve.User
+
+	changed := func(action string) servertest.Frame {
+		t.Helper()
+		return mod2.AwaitFunc("sanction_changed "+action, func(f servertest.Frame) bool {
+			return f.Type() == "sanction_changed" && f.Str("action") == action
+		})
+	}
+	for _, step := range []struct {
+		frame  servertest.Frame
+		action string
+	}{
+		{servertest.Frame{"type": "mute", "room": "general", "name": "eve", "duration": "1h"}, "mute"},
+		{servertest.Frame{"type": "unmute", "room": "general", "name": "eve"}, "unmute"},
+		{servertest.Frame{"type": "ban", "room": "general", "name": "eve", "duration": "1h"}, "ban"},
+	} {
+		if got := moderate(mod, step.frame); got.Type() != "moderated" {
+			t.Fatalf("%v answered %v", step.frame, got)
+		}
+		f := changed(step.action)
+		if f.Str("room") != "general" || f.Str("name") != "eve" || f.Str("user") != eveID {
+			t.Errorf("%s told to mod2 as %v, want room general, name eve, user %s", step.action, f, eveID)
+		}
+		if lift := strings.HasPrefix(step.action, "un"); lift != (f["until"] == nil) {
+			t.Errorf("%s told to mod2 with until %v", step.action, f["until"])
+		}
+	}
+	// mod2 heard the ban, so it is in ann's queue too if it was sent her: it would come
+	// before the answer to her ping.
+	ann.Send(servertest.Frame{"type": "ping", "id": "p"})
+	if f := ann.AwaitFunc("pong or sanction_changed", func(f servertest.Frame) bool {
+		return f.Type() == "pong" || f.Type() == "sanction_changed"
+	}); f.Type() != "pong" {
+		t.Errorf("a member was told %v", f)
+	}
+}
+
+// A room moderator made a member again is no longer told of the room's sanctions: the
+// frames went on reaching the page of one who may no longer see them.
+func TestSanctionChangesStopWithTheRoomRole(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{})
+	ann, _ := dial(t, s, "ann")
+	bob, _ := dial(t, s, "bob")
+	carol, _ := dial(t, s, "carol")
+	create(t, ann, "plans", true) // seq 1: ann's join
+	ann.Join("plans", nil)
+	for i, c := range []*servertest.JSONClient{bob, carol} {
+		name := []string{"bob", "carol"}[i]
+		wantAck(t, name+"'s invite", request(ann, servertest.Frame{"type": "invite", "room": "plans", "name": name, "id": "i-" + name}), uint64(2+2*i), 0)
+		c.Join("plans", nil)
+	}
+	wantAck(t, "bob made moderator", request(ann, servertest.Frame{"type": "role", "room": "plans", "name": "bob", "role": "moderator", "id": "r-1"}), 6, 0)
+	awaitAction(bob, "plans", "role")
+	mustSanctions(t, ann, "plans")
+	mustSanctions(t, bob, "plans")
+	mute := func(action string) {
+		t.Helper()
+		f := servertest.Frame{"type": action, "room": "plans", "name": "carol"}
+		if action == "mute" {
+			f["duration"] = "1h"
+		}
+		if got := moderate(ann, f); got.Type() != "moderated" {
+			t.Fatalf("%v answered %v", f, got)
+		}
+		ann.AwaitFunc("ann's sanction_changed "+action, func(f servertest.Frame) bool {
+			return f.Type() == "sanction_changed" && f.Str("action") == action
+		})
+	}
+	mute("mute")
+	bob.AwaitFunc("bob's sanction_changed mute", func(f servertest.Frame) bool {
+		return f.Type() == "sanction_changed" && f.Str("action") == "mute"
+	})
+
+	wantAck(t, "bob made member", request(ann, servertest.Frame{"type": "role", "room": "plans", "name": "bob", "role": "member", "id": "r-2"}), 7, 0)
+	awaitAction(bob, "plans", "role")
+	mute("unmute")
+	// ann heard the lift, so it is in bob's queue if it was sent him: before his pong.
+	bob.Send(servertest.Frame{"type": "ping", "id": "p"})
+	if f := bob.AwaitFunc("pong or sanction_changed", func(f servertest.Frame) bool {
+		return f.Type() == "pong" || f.Type() == "sanction_changed"
+	}); f.Type() != "pong" {
+		t.Errorf("bob, a member again, was told %v", f)
+	}
+}

@@ -35,6 +35,10 @@ type Config struct {
 	// MaxDMMembers is the most people a direct message may have, its creator included
 	// (0: hubbub.MaxDMMembers).
 	MaxDMMembers int
+	// SanctionsLimit is the most bans and mutes the first page of a room's members lists to
+	// a moderator (0: DefaultSanctionsLimit): a room of thousands of bans would otherwise make
+	// that frame as large. Past it the page says sanctions_more.
+	SanctionsLimit int
 	// MaxAttachments is the most files one message may carry (0: hubbub.MaxAttachments; never
 	// more than it).
 	MaxAttachments int

@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"cmp"
 	"encoding/json"
 	"net/url"
 	"strings"
@@ -231,4 +232,16 @@ func Encode(v any) []byte {
 		panic("wire: encode frame: " + err.Error())
 	}
 	return b
+}
+
+// NewSanctionChanged is the frame that tells a room's moderators of sn, imposed or (not in
+// force at now) lifted.
+func NewSanctionChanged(room string, sn hubbub.Sanction, now time.Time) SanctionChanged {
+	f := SanctionChanged{Type: TypeSanctionChanged, Room: room, Action: string(sn.Kind), User: cmp.Or(sn.User, sn.Name), Name: sn.Name}
+	if sn.Active(now) {
+		f.Until = Time{Time: sn.Until}
+	} else {
+		f.Action = "un" + f.Action
+	}
+	return f
 }

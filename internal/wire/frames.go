@@ -54,8 +54,10 @@ const (
 	TypePong      = "pong"
 	TypeError     = "error"
 	TypeModerated = "moderated"
-	TypeEdited    = "edited"
-	TypeReacted   = "reacted"
+	// TypeSanctionChanged tells a room's moderators of a ban, mute or lift (SanctionChanged).
+	TypeSanctionChanged = "sanction_changed"
+	TypeEdited          = "edited"
+	TypeReacted         = "reacted"
 	// Conversations (and rooms, directory, members and read, in both directions).
 	TypeRoom          = "room"
 	TypeUnroom        = "unroom"
@@ -75,7 +77,7 @@ const (
 // Frame is a frame received from the server: *Welcome, *Joined, *Left, *Message, *Ack,
 // *History, *Presence, *Typing, *Members, *Pong, *Deleted, *Moderated, *Edited, *Reacted,
 // *Revisions, *Room, *Unroom, *Rooms, *Directory, *Read, *TopicChanged, *MemberChanged,
-// *SearchResults, *Notify, *Commands, *Notice, *Renamed, *Error or *Unknown.
+// *SearchResults, *Notify, *Commands, *Notice, *Renamed, *SanctionChanged, *Error or *Unknown.
 // (the client package's Session also delivers its own connection events as Frames.)
 type Frame interface {
 	// FrameType returns the frame's wire type, such as "message".
@@ -117,6 +119,9 @@ func (*Deleted) FrameType() string { return TypeDeleted }
 
 // FrameType implements Frame.
 func (*Moderated) FrameType() string { return TypeModerated }
+
+// FrameType implements Frame.
+func (*SanctionChanged) FrameType() string { return TypeSanctionChanged }
 
 // FrameType implements Frame.
 func (*Error) FrameType() string { return TypeError }

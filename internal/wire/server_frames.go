@@ -292,6 +292,11 @@ type Members struct {
 	// absent, when there are none; absent for everyone else, from the API, and from servers
 	// older than the field (a client then offers every action, as before).
 	Sanctions []RoomSanction `json:"sanctions,omitzero"`
+	// SanctionsMore says that Sanctions lists only some of the room's bans and mutes in
+	// force: the server lists at most its --sanctions-limit, those of the members on the page
+	// first. A client does not conclude that a user it was not told of is free of sanctions
+	// (it offers both the action and its lift, as when not told at all). Absent otherwise.
+	SanctionsMore bool `json:"sanctions_more,omitzero"`
 }
 
 // RoomSanction is a ban or mute in force in a room, as a members frame tells a moderator.
@@ -502,6 +507,24 @@ type Moderated struct {
 	Note string `json:"note,omitempty"`
 }
 
+// SanctionChanged tells one who moderates Room, and whose members page is told its
+// sanctions, that a ban or mute was imposed or lifted there, by any moderator, from any node
+// or the server API: a page keeps its members' menus right without asking for the members
+// again. It is no entry of the room's log (sanctions are not), so no since replays it: a
+// client that reconnects asks for the members again. Older clients ignore it, as every frame
+// type they do not know.
+type SanctionChanged struct {
+	Type string `json:"type"`
+	Room string `json:"room"`
+	// Action is ban, mute, unban or unmute, as Moderated's.
+	Action string `json:"action"`
+	// User is the sanctioned user's id, Name the name they held when it was imposed or lifted.
+	User string `json:"user"`
+	Name string `json:"name"`
+	// Until is when a ban or mute ends; absent on a lift.
+	Until Time `json:"until,omitzero"`
+}
+
 // Error is an error frame: a failed request or a problem with the connection. To a client it
 // is also the error a refused request returns, and it unwraps to a *hubbub.Error, so
 // hubbub.ErrorCode works on it.
@@ -603,22 +626,23 @@ type Unknown struct {
 // serverFrames is every server → client frame: DecodeFrame makes a new one of a frame's type;
 // the tests compare it with the browser's table.
 var serverFrames = map[string]func() Frame{
-	TypeWelcome:   func() Frame { return new(Welcome) },
-	TypeJoined:    func() Frame { return new(Joined) },
-	TypeLeft:      func() Frame { return new(Left) },
-	TypeMessage:   func() Frame { return new(Message) },
-	TypeAck:       func() Frame { return new(Ack) },
-	TypeHistory:   func() Frame { return new(History) },
-	TypePresence:  func() Frame { return new(Presence) },
-	TypeTyping:    func() Frame { return new(Typing) },
-	TypeMembers:   func() Frame { return new(Members) },
-	TypePong:      func() Frame { return new(Pong) },
-	TypeDeleted:   func() Frame { return new(Deleted) },
-	TypeModerated: func() Frame { return new(Moderated) },
-	TypeError:     func() Frame { return new(Error) },
-	TypeEdited:    func() Frame { return new(Edited) },
-	TypeReacted:   func() Frame { return new(Reacted) },
-	TypeRevisions: func() Frame { return new(Revisions) },
+	TypeWelcome:         func() Frame { return new(Welcome) },
+	TypeJoined:          func() Frame { return new(Joined) },
+	TypeLeft:            func() Frame { return new(Left) },
+	TypeMessage:         func() Frame { return new(Message) },
+	TypeAck:             func() Frame { return new(Ack) },
+	TypeHistory:         func() Frame { return new(History) },
+	TypePresence:        func() Frame { return new(Presence) },
+	TypeTyping:          func() Frame { return new(Typing) },
+	TypeMembers:         func() Frame { return new(Members) },
+	TypePong:            func() Frame { return new(Pong) },
+	TypeDeleted:         func() Frame { return new(Deleted) },
+	TypeModerated:       func() Frame { return new(Moderated) },
+	TypeSanctionChanged: func() Frame { return new(SanctionChanged) },
+	TypeError:           func() Frame { return new(Error) },
+	TypeEdited:          func() Frame { return new(Edited) },
+	TypeReacted:         func() Frame { return new(Reacted) },
+	TypeRevisions:       func() Frame { return new(Revisions) },
 
 	TypeRoom:          func() Frame { return new(Room) },
 	TypeUnroom:        func() Frame { return new(Unroom) },

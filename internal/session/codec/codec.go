@@ -5,6 +5,7 @@ package codec
 
 import (
 	"strconv"
+	"time"
 
 	"hubbub"
 	"hubbub/internal/hub"
@@ -73,9 +74,12 @@ func (jsonFrames) MemberKicked(ev hubbub.Event, b hubbub.MemberKicked) []byte {
 	return wire.Encode(wire.Error{Type: wire.TypeError, Code: hubbub.ECodeKicked, Message: kickText(ev.Room, b.Reason), Room: ev.Room})
 }
 
-// SanctionChanged has no frame: a ban reaches its target as a kick, a mute as the error of
-// its next send.
-func (jsonFrames) SanctionChanged(hubbub.Event, hubbub.SanctionChanged) []byte { return nil }
+// SanctionChanged is the frame of a ban, mute or lift, which the room queues only to the
+// members who watch its sanctions (hub.WatchSanctions: moderators whose members page lists
+// them); a ban reaches its target as a kick, a mute as the error of its next send.
+func (jsonFrames) SanctionChanged(ev hubbub.Event, b hubbub.SanctionChanged) []byte {
+	return wire.Encode(wire.NewSanctionChanged(ev.Room, b.Sanction, time.Now()))
+}
 
 // BotChanged is no client's: the sessions act on it (it never reaches a connection's queue).
 func (jsonFrames) BotChanged(hubbub.Event, hubbub.BotChanged) []byte { return nil }

@@ -25,10 +25,12 @@ var codecFrames = map[string]struct{ json, text string }{
 	"AbsenceReported":   {"", ""},
 	"NodeAnnounced":     {"", ""},
 	"MemberKicked":      {`{"type":"error","code":"kicked","message":"you were removed from room \"r\" by a moderator: spam \"quoted\"","room":"r"}`, "error: you were removed from room \"r\" by a moderator: spam \"quoted\""},
-	"SanctionChanged":   {"", ""},
-	"BotChanged":        {"", ""},
-	"StoreChanged":      {"", ""},
-	"UserNotified":      {`{"type":"room","room":"dm.0123abcd","topic":"\"Q3\" 漢字","private":true,"dm":true,"created_by":"u_m0d","created":"2026-02-03T04:05:06.123Z","members":2,"last_seq":9007199254741005,"last_activity":"2026-02-03T04:05:13.123Z","role":"owner","invited":true,"read_seq":9007199254741001,"unread":4,"mentions":1,"people":["Zoë 😀"]}`, ""},
+	// To the room's moderators who asked (hub.WatchSanctions); the sample's Until is past, a
+	// lift: no until.
+	"SanctionChanged": {`{"type":"sanction_changed","room":"r","action":"unban","user":"u_e5e","name":"eve"}`, ""},
+	"BotChanged":      {"", ""},
+	"StoreChanged":    {"", ""},
+	"UserNotified":    {`{"type":"room","room":"dm.0123abcd","topic":"\"Q3\" 漢字","private":true,"dm":true,"created_by":"u_m0d","created":"2026-02-03T04:05:06.123Z","members":2,"last_seq":9007199254741005,"last_activity":"2026-02-03T04:05:13.123Z","role":"owner","invited":true,"read_seq":9007199254741001,"unread":4,"mentions":1,"people":["Zoë 😀"]}`, ""},
 
 	// new in the room log
 	"EntryAppended/reply":    {`{"type":"message","room":"r","seq":9007199254741000,"id":"01JABCDEF-reply","from":"bob","text":"@Zoë 😀 and @room: \"yes\"\n漢字","time":"2026-02-03T04:05:07.123Z","bot":true,"client_id":"client-key-2","reply_to":9007199254740999,"mentions":[{"user":"Zoë 😀","name":"Zoë 😀"}],"mention_room":true,"edited_at":"2026-02-03T04:05:08.123Z","reactions":[{"emoji":"👍🏽","count":4,"names":["Zoë 😀","bob","carol"],"me":true},{"emoji":":tada:","count":1,"names":["eve"]}],"reply_count":2,"attachments":[{"id":"f_1","name":"Zoë's \"plan\" 漢字.png","type":"image/png","size":1099511627777,"width":640,"height":480,"thumb":true,"url":"/files/f_1/Zo%C3%AB%27s%20%22plan%22%20%E6%BC%A2%E5%AD%97.png","thumb_url":"/files/f_1/thumb"},{"id":"f_2","name":"notes.txt","type":"text/plain; charset=utf-8","size":12,"url":"/files/f_2/notes.txt"}]}`, "bob (bot): @Zoë 😀 and @room: \"yes\" 漢字 [file: Zoë's \"plan\" 漢字.png /files/f_1/Zo%C3%AB%27s%20%22plan%22%20%E6%BC%A2%E5%AD%97.png] [file: notes.txt /files/f_2/notes.txt]"},
