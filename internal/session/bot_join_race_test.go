@@ -36,7 +36,8 @@ func (s *pausingStore) Before(ctx context.Context, room string, before uint64, n
 // TestBotNarrowedDuringJoin: a bot's rooms narrowed while its join of one of them is reading
 // the replay (the sweep of its rooms runs before the hub counts it as a member) do not leave
 // it in the room: the join is refused (forbidden) with neither joined nor the replay it read,
-// and the bot gets no further message of the room.
+// and the bot gets no further message of the room, nor the room in its list (its first join of
+// the room had written it there before the refusal).
 func TestBotNarrowedDuringJoin(t *testing.T) {
 	ps := &pausingStore{reading: make(chan struct{}), resume: make(chan struct{})}
 	s := servertest.Start(t, servertest.Options{Server: server.Config{APIKey: botAdminKey},
@@ -83,6 +84,13 @@ func TestBotNarrowedDuringJoin(t *testing.T) {
 		}
 		return f.Type() == "pong"
 	})
+	again := servertest.DialJSON(t, s, "")
+	if w := hello(again, "", token); w.Type() != "welcome" {
+		t.Fatalf("hello: %v", w)
+	}
+	if rooms := roomsOf(t, again.Await("rooms")); rooms["deploy"] != nil {
+		t.Fatalf("the bot's rooms after its refused join of deploy: %v, want it not there", rooms)
+	}
 }
 
 // helloPausingStore holds the next read of a bot by its token after the read (so the hello gets

@@ -1,12 +1,10 @@
 package session_test
 
 import (
-	"net/http"
 	"testing"
 
 	"hubbub"
 	"hubbub/internal/hub"
-	"hubbub/internal/server"
 	"hubbub/internal/servertest"
 )
 
@@ -72,45 +70,5 @@ func TestJoinRefusedAsTheRoomFillsLeavesTheRoomListAlone(t *testing.T) {
 	}), hubbub.ECodeRoomFull, "tiny")
 	if rooms := listed(t, s, "bob"); rooms["tiny"] != nil {
 		t.Fatalf("bob's rooms after his join refused as tiny filled: %v, want it not there", rooms)
-	}
-}
-
-// A bot's join refused because its rooms were narrowed while it read the replay leaves the
-// room out of the bot's list (its first join of the room had written it there).
-func TestBotNarrowedDuringJoinLeavesItsRoomList(t *testing.T) {
-	ps := &pausingStore{reading: make(chan struct{}), resume: make(chan struct{})}
-	s := servertest.Start(t, servertest.Options{Server: server.Config{APIKey: botAdminKey},
-		WrapStore: func(st hubbub.Store) hubbub.Store { ps.Store = st; return ps }})
-	const token = hubbub.BotTokenPrefix + "narrowed"
-	newBot(t, s, "ci", token, "builds", "deploy")
-	alice := servertest.DialJSON(t, s, "alice")
-	alice.Join("deploy", nil)
-	if f := alice.Say("deploy", "a-0", "before"); f.Type() != "ack" {
-		t.Fatalf("alice's send: %v", f)
-	}
-	bot := servertest.DialJSON(t, s, "")
-	if w := hello(bot, "", token); w.Type() != "welcome" {
-		t.Fatalf("hello: %v", w)
-	}
-	room := "deploy"
-	ps.room.Store(&room)
-	bot.Send(servertest.Frame{"type": "join", "room": "deploy"})
-	<-ps.reading
-	if status, body := s.API("PATCH", "/api/bots/ci", botAdminKey, map[string]any{"rooms": []string{"builds"}}); status != http.StatusOK {
-		close(ps.resume)
-		t.Fatalf("narrow: %d %v", status, body)
-	}
-	// The narrowing reached the bot's connection (its sweep of the rooms it is in).
-	bot.AwaitFunc("left deploy", func(f servertest.Frame) bool { return f.Type() == "left" && f.Str("room") == "deploy" })
-	close(ps.resume)
-	expectError(t, bot.AwaitFunc("the join's error", func(f servertest.Frame) bool {
-		return f.Type() == "error" && f.Str("request") == "join"
-	}), hubbub.ECodeForbidden, "deploy")
-	again := servertest.DialJSON(t, s, "")
-	if w := hello(again, "", token); w.Type() != "welcome" {
-		t.Fatalf("hello: %v", w)
-	}
-	if rooms := roomsOf(t, again.Await("rooms")); rooms["deploy"] != nil {
-		t.Fatalf("the bot's rooms after its refused join of deploy: %v, want it not there", rooms)
 	}
 }
