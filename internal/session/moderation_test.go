@@ -496,16 +496,7 @@ func TestMembersSayWhoModeratesTheServer(t *testing.T) {
 // with their states, "name:state".
 func storedMembers(t *testing.T, c *servertest.JSONClient, room string) []string {
 	t.Helper()
-	c.Send(servertest.Frame{"type": "members", "room": room})
-	f := c.Await("members")
-	list, _ := f["members"].([]any)
-	var names []string
-	for _, m := range list {
-		m := m.(map[string]any)
-		names = append(names, m["name"].(string)+":"+m["state"].(string))
-	}
-	slices.Sort(names)
-	return names
+	return pairsOf(membersPage(c, room), "members", "state")
 }
 
 // A kick or a ban in a public room takes the room out of the member's list, as leaving it
@@ -617,23 +608,17 @@ func TestKickOrBanInAPrivateRoomKeepsTheMember(t *testing.T) {
 // "name:kind", sorted; ok is false when the frame has no sanctions field.
 func sanctionsOf(t *testing.T, c *servertest.JSONClient, room string) (list []string, ok bool) {
 	t.Helper()
-	c.Send(servertest.Frame{"type": "members", "room": room})
-	f := c.Await("members")
-	raw, ok := f["sanctions"]
-	if !ok {
+	f := membersPage(c, room)
+	if _, ok := f["sanctions"]; !ok {
 		return nil, false
 	}
-	all, _ := raw.([]any)
-	list = []string{}
+	all, _ := f["sanctions"].([]any)
 	for _, s := range all {
-		s := s.(map[string]any)
-		if until, _ := s["until"].(string); until == "" {
+		if until, _ := s.(map[string]any)["until"].(string); until == "" {
 			t.Errorf("sanction %v has no until", s)
 		}
-		list = append(list, s["name"].(string)+":"+s["kind"].(string))
 	}
-	slices.Sort(list)
-	return list, true
+	return sanctionNames(f), true
 }
 
 // The members answer tells one who may moderate the room its bans and mutes in force (the
@@ -757,12 +742,15 @@ func membersPage(c *servertest.JSONClient, room string) servertest.Frame {
 }
 
 // sanctionNames are the sanctions of a members frame, "name:kind", sorted.
-func sanctionNames(f servertest.Frame) []string {
-	all, _ := f["sanctions"].([]any)
+func sanctionNames(f servertest.Frame) []string { return pairsOf(f, "sanctions", "kind") }
+
+// pairsOf lists the objects in f's field as "name:second", sorted (empty, not nil, if none).
+func pairsOf(f servertest.Frame, field, second string) []string {
+	all, _ := f[field].([]any)
 	list := []string{}
-	for _, s := range all {
-		s := s.(map[string]any)
-		list = append(list, s["name"].(string)+":"+s["kind"].(string))
+	for _, o := range all {
+		o := o.(map[string]any)
+		list = append(list, o["name"].(string)+":"+o[second].(string))
 	}
 	slices.Sort(list)
 	return list
