@@ -54,7 +54,7 @@ type polled struct {
 	lastRead      atomic.Int64 // unix nanos of the last whole frame read: the pong wait counts from it
 	closeDeadline atomic.Int64 // unix nanos by which the client must answer our close; 0 = none
 
-	heartbeatMu sync.Mutex
+	heartbeatMu sync.Mutex // guards heartbeat and nextPing: onHeartbeat takes it first
 	heartbeat   *time.Timer
 	nextPing    time.Time
 
@@ -163,8 +163,13 @@ func (c *polledConn) Start() {
 	}
 	c.Info("connected")
 	c.cfg.Metrics.Connected(c.proto)
+	// Under heartbeatMu, which onHeartbeat takes first: the timer may fire (a short
+	// --ping-period, a busy machine) before AfterFunc's result is stored, and onHeartbeat
+	// resets it.
+	p.heartbeatMu.Lock()
 	p.nextPing = time.Now().Add(c.cfg.PingPeriod)
 	p.heartbeat = time.AfterFunc(c.cfg.PingPeriod, c.onHeartbeat)
+	p.heartbeatMu.Unlock()
 	c.out.SetWake(c.wakeWriter)
 	var reg *netpoll.Registration
 	var err error
