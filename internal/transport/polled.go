@@ -171,6 +171,9 @@ func (c *polledConn) Start() {
 	p.heartbeat = time.AfterFunc(c.cfg.PingPeriod, c.onHeartbeat)
 	p.heartbeatMu.Unlock()
 	c.out.SetWake(c.wakeWriter)
+	// Looked up before the poller has the socket: from then on its reader may be handling
+	// the early frames, and clears early as it does.
+	early := p.early
 	var reg *netpoll.Registration
 	var err error
 	if pr, ok := c.nc.(PollRegistered); ok {
@@ -189,9 +192,10 @@ func (c *polledConn) Start() {
 		return
 	}
 	c.wakeWriter() // anything queued before the wake function was set
-	if p.early {
+	if early {
 		// The client's first frames came with its request: the socket may never be readable
-		// again until they are answered, so they are handled now, on the starter's goroutine.
+		// again until they are answered, so they are handled now, on the starter's goroutine
+		// (unless the poller's reader has them already: handleReadable runs one at a time).
 		c.handleReadable()
 	}
 }
