@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"math"
 	"net"
 	"strings"
 	"sync/atomic"
@@ -212,12 +213,19 @@ func ReadEndReason(err error) string {
 // busy room's members keep their pump between messages, short enough to free idle ones.
 const pumpLinger = time.Second
 
+// never is the delay of a timer made before it may fire: it is armed with Reset once stored
+// where its function finds it.
+const never = time.Duration(math.MaxInt64)
+
 // startWriter arranges for the outbox to wake a write pump and starts the ping timer.
 func (c *goroutineConn) startWriter(codec hub.Codec, coalesce bool) {
 	c.codec, c.coalesce = codec, coalesce
 	// The timer first: once the wake function is set, a close or a push from another
-	// goroutine can start a pump, and a pump that ends stops the timer.
-	c.ping = time.AfterFunc(c.cfg.PingPeriod, c.sendPing)
+	// goroutine can start a pump, and a pump that ends stops the timer. It is made unarmed
+	// and armed once stored: sendPing resets it, and a timer armed by AfterFunc may fire (a
+	// short --ping-period, a busy machine) before AfterFunc's result is stored.
+	c.ping = time.AfterFunc(never, c.sendPing)
+	c.ping.Reset(c.cfg.PingPeriod)
 	c.out.SetWake(c.wake)
 	c.wake() // anything queued before the wake function was set
 }

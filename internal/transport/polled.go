@@ -54,7 +54,7 @@ type polled struct {
 	lastRead      atomic.Int64 // unix nanos of the last whole frame read: the pong wait counts from it
 	closeDeadline atomic.Int64 // unix nanos by which the client must answer our close; 0 = none
 
-	heartbeatMu sync.Mutex
+	heartbeatMu sync.Mutex // guards heartbeat and nextPing: onHeartbeat takes it first
 	heartbeat   *time.Timer
 	nextPing    time.Time
 
@@ -163,9 +163,17 @@ func (c *polledConn) Start() {
 	}
 	c.Info("connected")
 	c.cfg.Metrics.Connected(c.proto)
+	// Under heartbeatMu, which onHeartbeat takes first: the timer may fire (a short
+	// --ping-period, a busy machine) before AfterFunc's result is stored, and onHeartbeat
+	// resets it.
+	p.heartbeatMu.Lock()
 	p.nextPing = time.Now().Add(c.cfg.PingPeriod)
 	p.heartbeat = time.AfterFunc(c.cfg.PingPeriod, c.onHeartbeat)
+	p.heartbeatMu.Unlock()
 	c.out.SetWake(c.wakeWriter)
+	// Looked up before the poller has the socket: from then on its reader may be handling
+	// the early frames, and clears early as it does.
+	early := p.early
 	var reg *netpoll.Registration
 	var err error
 	if pr, ok := c.nc.(PollRegistered); ok {
@@ -184,9 +192,10 @@ func (c *polledConn) Start() {
 		return
 	}
 	c.wakeWriter() // anything queued before the wake function was set
-	if p.early {
+	if early {
 		// The client's first frames came with its request: the socket may never be readable
-		// again until they are answered, so they are handled now, on the starter's goroutine.
+		// again until they are answered, so they are handled now, on the starter's goroutine
+		// (unless the poller's reader has them already: handleReadable runs one at a time).
 		c.handleReadable()
 	}
 }

@@ -42,12 +42,10 @@ func (s recordingSession) Handle(data []byte) {
 func (s recordingSession) End()                   {}
 func (s recordingSession) User() (string, string) { return "", "" }
 
-// startPolled serves a polled transport with read limit limit on a real socket: every
-// upgraded connection gets a recordingSession on got and is sent on conns. The transport and
-// its connections end with the test.
-func startPolled(t *testing.T, limit int64, got chan []byte) (addr string, conns chan *polledConn) {
-	t.Helper()
-	tr := New(Config{
+// polledConfig is the configuration startPolled serves: read limit limit, and heartbeats too
+// rare to matter.
+func polledConfig(limit int64) Config {
+	return Config{
 		HandshakeTimeout: testwait.Timeout, ReadBufferSize: 4096, WriteBufferSize: 4096,
 		Poll: true, Flushers: 1, PingPeriod: time.Hour, PongWait: 2 * time.Hour, WriteWait: testwait.Timeout,
 		ReadLimit: limit, SendQueue: 16,
@@ -57,7 +55,21 @@ func startPolled(t *testing.T, limit int64, got chan []byte) (addr string, conns
 		},
 		Label:  func(string) (string, metrics.Protocol) { return "text", metrics.ProtoText },
 		Logger: slog.New(slog.DiscardHandler),
-	})
+	}
+}
+
+// startPolled serves a polled transport with read limit limit on a real socket: every
+// upgraded connection gets a recordingSession on got and is sent on conns. The transport and
+// its connections end with the test.
+func startPolled(t *testing.T, limit int64, got chan []byte) (addr string, conns chan *polledConn) {
+	t.Helper()
+	return startPolledWith(t, polledConfig(limit), got)
+}
+
+// startPolledWith is startPolled serving cfg.
+func startPolledWith(t *testing.T, cfg Config, got chan []byte) (addr string, conns chan *polledConn) {
+	t.Helper()
+	tr := New(cfg)
 	if tr.poller == nil {
 		t.Skip("no poller on this system")
 	}
