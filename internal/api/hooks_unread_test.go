@@ -1,11 +1,6 @@
 package api_test
 
 import (
-	"bufio"
-	"errors"
-	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -65,30 +60,14 @@ func TestRefusedHookPostIsAnsweredBeforeItsBody(t *testing.T) {
 // it (the body that may still come cannot be told from a next request).
 func postWithoutBody(t *testing.T, s *servertest.Server, path string) int {
 	t.Helper()
-	conn, err := net.Dial("tcp", s.Addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(servertest.Wait))
-	fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n", path, s.Addr)
-	br := bufio.NewReader(conn)
-	resp, err := http.ReadResponse(br, nil)
-	if err != nil {
-		t.Fatalf("POST %s with its body unsent: no answer: %v", path, err)
-	}
-	data, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	status, data := s.AskWithoutBody(t, "POST", path, "Content-Type: application/json", 100)
 	var code string
 	if i := strings.Index(string(data), `"code":"`); i >= 0 {
 		code = string(data[i+8:])
 		code = code[:strings.IndexByte(code, '"')]
 	}
-	if resp.StatusCode == http.StatusNotFound && code != hubbub.ECodeNotFound {
+	if status == http.StatusNotFound && code != hubbub.ECodeNotFound {
 		t.Errorf("POST %s: 404 %s, want code not_found", path, data)
 	}
-	if _, err := br.ReadByte(); !errors.Is(err, io.EOF) {
-		t.Errorf("POST %s: after the answer the connection gave %v, want it closed (EOF)", path, err)
-	}
-	return resp.StatusCode
+	return status
 }

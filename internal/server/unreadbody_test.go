@@ -1,11 +1,6 @@
 package server_test
 
 import (
-	"bufio"
-	"errors"
-	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -45,7 +40,7 @@ func TestRefusalBeforeTheBodyIsAnsweredAtOnce(t *testing.T) {
 	guest := session.NameHeader + ": ann\r\n" + session.KeyHeader + ": key-ann"
 
 	// ann's one upload at a time, its body not sent: the next is refused 429 at_once.
-	held := send(t, s, "POST", "/upload?name=a.txt", guest, 100)
+	held := s.SendHead(t, "POST", "/upload?name=a.txt", guest, 100)
 	defer held.Close()
 	waitUploading(t, s, guest)
 
@@ -74,41 +69,12 @@ func TestRefusalBeforeTheBodyIsAnsweredAtOnce(t *testing.T) {
 		{"page, wrong method", "POST", "/", "", 100, http.StatusMethodNotAllowed},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			conn := send(t, s, c.method, c.path, c.head, c.length)
-			defer conn.Close()
-			br := bufio.NewReader(conn)
-			resp, err := http.ReadResponse(br, nil)
-			if err != nil {
-				t.Fatalf("%s %s with its body unsent: no answer: %v", c.method, c.path, err)
-			}
-			data, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode != c.status {
-				t.Errorf("%s %s: %d %s, want %d", c.method, c.path, resp.StatusCode, data, c.status)
-			}
-			if _, err := br.ReadByte(); !errors.Is(err, io.EOF) {
-				t.Errorf("%s %s: after the answer the connection gave %v, want it closed (EOF)", c.method, c.path, err)
+			status, data := s.AskWithoutBody(t, c.method, c.path, c.head, c.length)
+			if status != c.status {
+				t.Errorf("%s %s: %d %s, want %d", c.method, c.path, status, data, c.status)
 			}
 		})
 	}
-}
-
-// send opens a connection to s and sends the head of a request declaring a body of length
-// bytes, none of which it sends; the connection's reads and writes end within servertest.Wait.
-func send(t *testing.T, s *servertest.Server, method, path, head string, length int) net.Conn {
-	t.Helper()
-	conn, err := net.Dial("tcp", s.Addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = conn.SetDeadline(time.Now().Add(servertest.Wait))
-	if head != "" {
-		head += "\r\n"
-	}
-	if _, err := fmt.Fprintf(conn, "%s %s HTTP/1.1\r\nHost: %s\r\n%sContent-Length: %d\r\n\r\n", method, path, s.Addr, head, length); err != nil {
-		t.Fatal(err)
-	}
-	return conn
 }
 
 // waitUploading waits until s counts one upload of the guest in head under way (the one held
