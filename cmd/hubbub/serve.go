@@ -21,6 +21,7 @@ import (
 	"hubbub/internal/activation"
 	"hubbub/internal/api"
 	"hubbub/internal/auth"
+	"hubbub/internal/httpbody"
 	"hubbub/internal/hub"
 	"hubbub/internal/lograte"
 	"hubbub/internal/memrelease"
@@ -147,6 +148,7 @@ func newServeFlags(fs *flag.FlagSet) *serveFlags {
 	fs.DurationVar(&s.HandshakeTimeout, "handshake-timeout", 5*time.Second, "time allowed for the HTTP request and WebSocket upgrade")
 	fs.DurationVar(&f.httpIdleTimeout, "http-idle-timeout", 2*time.Minute, "close a plain HTTP keep-alive connection after this long without a request (a WebSocket has its heartbeat instead)")
 	fs.DurationVar(&s.BodyTimeout, "body-timeout", server.DefaultBodyTimeout, "time allowed for a plain HTTP request's body to arrive after its head (past it: 408, the connection closed); /upload allows --upload-timeout")
+	fs.DurationVar(&s.BodyLinger, "body-linger", httpbody.DefaultLinger, "after an answer given before a request's body was read (a refusal), time to go on reading that body before the connection is closed (closing on it resets the connection)")
 	fs.DurationVar(&f.tcpKeepAlive, "tcp-keepalive", 0, "TCP keep-alive probes on accepted connections every this long (0 = off: WebSocket pings and the HTTP idle timeout find dead peers, and each accept saves four setsockopt calls)")
 	fs.StringVar(&s.Transport, "transport", "poll", "how sockets are served: poll (no goroutine per idle connection; Linux, plain TCP) or goroutine (one per connection, as gorilla/websocket's examples)")
 	fs.IntVar(&f.pollIdleReaders, "poll-idle-readers", netpoll.DefaultIdleReaders, fmt.Sprintf("with --transport poll, reader goroutines that wait for the next readable socket instead of ending, at most; those not needed for a second end (0 = a new goroutine every time; at most %d)", netpoll.MaxIdleReaders))

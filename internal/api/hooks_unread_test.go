@@ -18,7 +18,7 @@ import (
 // connection until then. The server here waits an hour for a body: without the fix no answer
 // comes within the test's wait.
 func TestRefusedHookPostIsAnsweredBeforeItsBody(t *testing.T) {
-	s := servertest.Start(t, servertest.Options{Server: server.Config{APIKey: apiKey, BodyTimeout: time.Hour}})
+	s := servertest.Start(t, servertest.Options{Server: server.Config{APIKey: apiKey, BodyTimeout: time.Hour, BodyLinger: 20 * time.Millisecond}})
 	status, body := s.API("POST", "/api/hooks", apiKey, map[string]any{"room": "alerts"})
 	path := body.Str("path")
 	hook, _ := body["hook"].(map[string]any)

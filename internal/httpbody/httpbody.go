@@ -109,22 +109,45 @@ func TimedOut(w http.ResponseWriter, err error) bool {
 }
 
 // Unread prepares w for an answer to r given without reading r's body (an unknown or revoked
-// webhook, a wrong secret, a refused response URL): on HTTP/1.x it closes the connection after
-// the answer and ends what net/http would read of the body. Left to itself, net/http reads up
-// to 256 KiB of an unread body before it sends the answer, so that the connection can carry
-// the next request — and a client that declared a Content-Length and sent nothing waited for
-// its 404 until the body's deadline (--body-timeout, 30 s), holding the connection meanwhile;
-// after the handler it reads that much again. "Connection: close" makes it skip the first
-// read (nothing else need follow on the connection), and a read deadline already passed ends
-// the second at once. HTTP/2 reads no body before answering, and takes neither. A request
-// without a body needs nothing. Call it before writing the answer.
-func Unread(w http.ResponseWriter, r *http.Request) {
+// webhook, a wrong secret, a refused response URL): on HTTP/1.x the answer goes at once and
+// the connection is closed after it. Left to itself, net/http reads up to 256 KiB of an
+// unread body before it sends the answer, so that the connection can carry the next request —
+// and a client that declared a Content-Length and sent nothing waited for its 404 until the
+// body's deadline (--body-timeout, 30 s), holding the connection meanwhile. "Connection:
+// close" makes it skip that read. After the answer net/http still reads what comes of the
+// body (up to 256 KiB), now for at most the linger (Guard's, --body-linger; DefaultLinger
+// without Guard): a client that sends its body behind its head, as most do, has it read and
+// the connection closed cleanly, where a close with its body unread would reset the
+// connection, failing the client's write and perhaps losing the answer it had not read yet.
+// HTTP/2 reads no body before answering, and takes neither. A request without a body needs
+// nothing. Call it before writing the answer.
+func Unread(w http.ResponseWriter, r *http.Request) { unread(w, r, lingerOf(w)) }
+
+func unread(w http.ResponseWriter, r *http.Request, linger time.Duration) {
 	if r.ProtoMajor != 1 || r.ContentLength == 0 || r.Body == nil || r.Body == http.NoBody {
 		return
 	}
 	w.Header().Set("Connection", "close")
 	// A connection that takes no deadline (not net/http's) keeps net/http's bounded read.
-	_ = http.NewResponseController(w).SetReadDeadline(time.Now())
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(linger))
+}
+
+// DefaultLinger is how long an answer given before its body waits, after it is sent, for the
+// body to arrive (Unread) when no Guard says otherwise: a few round trips of a slow link.
+const DefaultLinger = time.Second
+
+// lingerOf is the linger of the Guard that w is, or wraps, or DefaultLinger.
+func lingerOf(w http.ResponseWriter) time.Duration {
+	for {
+		if g, ok := w.(*guardedWriter); ok {
+			return g.linger
+		}
+		u, ok := w.(interface{ Unwrap() http.ResponseWriter })
+		if !ok {
+			return DefaultLinger
+		}
+		w = u.Unwrap()
+	}
 }
 
 // Guard returns w and r for a handler of r, such that an answer written before anything of
@@ -134,15 +157,19 @@ func Unread(w http.ResponseWriter, r *http.Request) {
 // once — is so answered without each having to say it, and so is a call that takes no body
 // (DELETE …/bans/{name}) sent with one. A handler that has begun reading the body is left to
 // net/http's reading of the rest: its client is sending it. Over HTTP/2, and for a request
-// without a body, w and r are returned as they are.
-func Guard(w http.ResponseWriter, r *http.Request) (http.ResponseWriter, *http.Request) {
+// without a body, w and r are returned as they are. After such an answer the body that follows
+// is read and dropped for at most linger (DefaultLinger if not positive): see Unread.
+func Guard(w http.ResponseWriter, r *http.Request, linger time.Duration) (http.ResponseWriter, *http.Request) {
 	if r.ProtoMajor != 1 || r.ContentLength == 0 || r.Body == nil || r.Body == http.NoBody {
 		return w, r
 	}
 	b := &watchedBody{ReadCloser: r.Body}
 	r2 := *r // a shallow copy, as http.MaxBytesReader's callers do with r.Body
 	r2.Body = b
-	return &guardedWriter{ResponseWriter: w, r: &r2, body: b}, &r2
+	if linger <= 0 {
+		linger = DefaultLinger
+	}
+	return &guardedWriter{ResponseWriter: w, r: &r2, body: b, linger: linger}, &r2
 }
 
 // watchedBody is a request body that knows whether it has been read.
@@ -161,6 +188,7 @@ type guardedWriter struct {
 	http.ResponseWriter
 	r        *http.Request
 	body     *watchedBody
+	linger   time.Duration
 	answered bool
 }
 
@@ -172,7 +200,7 @@ func (w *guardedWriter) WriteHeader(code int) {
 	if !w.answered && code >= 200 { // a 1xx is not the answer
 		w.answered = true
 		if !w.body.read.Load() {
-			Unread(w.ResponseWriter, w.r)
+			unread(w.ResponseWriter, w.r, w.linger)
 		}
 	}
 	w.ResponseWriter.WriteHeader(code)

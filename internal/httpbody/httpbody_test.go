@@ -89,7 +89,7 @@ func TestGuardAnswersUnreadBodiesAtOnce(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// The server's own deadline for a body: far past the test's wait.
 		_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(time.Hour))
-		w, r = httpbody.Guard(w, r)
+		w, r = httpbody.Guard(w, r, 10*time.Millisecond)
 		switch r.URL.Path {
 		case "/refuse":
 			http.Error(w, "no", http.StatusUnauthorized)

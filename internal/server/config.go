@@ -13,6 +13,7 @@ import (
 	"hubbub/internal/auth"
 	"hubbub/internal/commands"
 	"hubbub/internal/files"
+	"hubbub/internal/httpbody"
 	"hubbub/internal/hub"
 	"hubbub/internal/metrics"
 	"hubbub/internal/netpoll"
@@ -36,6 +37,11 @@ type Config struct {
 	// own Files.UploadTimeout; requests without a body and WebSocket upgrades are not bound
 	// by it (bodytimeout.go).
 	BodyTimeout time.Duration
+	// BodyLinger bounds how long a request answered before its body was read (a refusal) goes
+	// on reading and dropping that body after the answer, before its connection is closed
+	// (default httpbody.DefaultLinger): closing on a body still arriving resets the
+	// connection, which can fail the client's write and lose the answer it has not read.
+	BodyLinger time.Duration
 	// ReadBufferSize and WriteBufferSize size each connection's I/O buffers in bytes
 	// (default 1024 each).
 	ReadBufferSize, WriteBufferSize int
@@ -494,6 +500,7 @@ func (c Config) withDefaults() Config {
 	}
 	dur(&c.HandshakeTimeout, 5*time.Second)
 	dur(&c.BodyTimeout, DefaultBodyTimeout)
+	dur(&c.BodyLinger, httpbody.DefaultLinger)
 	if c.Transport == "" {
 		c.Transport = TransportPoll
 	}

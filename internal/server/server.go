@@ -179,7 +179,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	r = s.limitBody(w, r)
 	if !websocket.IsWebSocketUpgrade(r) { // an upgrade's writer must stay an http.Hijacker
-		w, r = httpbody.Guard(w, r)
+		w, r = httpbody.Guard(w, r, s.cfg.BodyLinger)
 	}
 	w, ok := s.admitHTTP(w, r)
 	if !ok {

@@ -1,6 +1,10 @@
 package server_test
 
 import (
+	"bufio"
+	"errors"
+	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -27,7 +31,7 @@ func TestRefusalBeforeTheBodyIsAnsweredAtOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := servertest.Start(t, servertest.Options{Server: server.Config{APIKey: key, BodyTimeout: time.Hour,
+	s := servertest.Start(t, servertest.Options{Server: server.Config{APIKey: key, BodyTimeout: time.Hour, BodyLinger: 20 * time.Millisecond,
 		Accounts: accounts.Config{Hash: accounts.TestHashParams},
 		Files:    files.Config{Blobs: blobs, CollectEvery: time.Hour, UploadsPerUser: 1, UploadTimeout: time.Hour}}})
 	status, body := s.API("POST", "/api/bots", key, map[string]any{"name": "deploybot", "rooms": []string{"deploys"}})
@@ -103,5 +107,43 @@ func waitUploading(t *testing.T, s *servertest.Server, head string) {
 		case time.Now().After(deadline):
 			t.Fatalf("the held upload is not counted within %v", servertest.Wait)
 		}
+	}
+}
+
+// A client that sends its body behind its head, as most do, and reads the refusal that came
+// before it, sees its connection end cleanly: the server, after answering, reads and drops
+// the body that follows (for at most --body-linger) before it closes. Closed at once, the
+// connection was reset by the body arriving at a closed socket: the client's write failed
+// ("broken pipe", seen in TestResponseURLRefused) or its unread answer was lost.
+func TestRefusalReadsTheBodyThatFollowsBeforeClosing(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{Server: server.Config{APIKey: "k", BodyLinger: servertest.Wait}})
+	const body = `{"text":"hello"}`
+	for _, path := range []string{"/api/rooms/lobby/messages", "/hooks/ih_nope/secret"} {
+		conn := s.SendHead(t, "POST", path, "Content-Type: application/json", len(body))
+		br := bufio.NewReader(conn)
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatalf("POST %s: no answer before its body: %v", path, err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized && resp.StatusCode != http.StatusNotFound {
+			t.Errorf("POST %s: %d, want a refusal", path, resp.StatusCode)
+		}
+		// The body is on its way (here: sent a moment later). Closed now, the connection would
+		// be reset as it arrives; it must wait for it.
+		_ = conn.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+		var ne net.Error
+		if _, err := br.ReadByte(); !errors.As(err, &ne) || !ne.Timeout() {
+			t.Errorf("POST %s: before its body was sent the connection gave %v, want it open for the body", path, err)
+		}
+		_ = conn.SetReadDeadline(time.Now().Add(servertest.Wait))
+		if _, err := io.WriteString(conn, body); err != nil {
+			t.Errorf("POST %s: the body behind the refusal: %v", path, err)
+		}
+		if _, err := br.ReadByte(); !errors.Is(err, io.EOF) {
+			t.Errorf("POST %s: after the refusal and the body the connection gave %v, want it closed cleanly (EOF)", path, err)
+		}
+		conn.Close()
 	}
 }
