@@ -124,12 +124,16 @@ Object.assign(globalThis.HubbubProtocol.ChatClient.prototype, {
    */
   markRead(room, seq) {
     if (!(seq > 0)) return false;
-    this.applyRead(room, seq);
-    if ((this.readSent.get(room) || 0) >= seq || this.state !== "live" || !this.hasRoomList) return false;
+    // The frame goes before the counts change: a recount that asks for the room list again
+    // (applyRead) is then answered with this position already in it, not the one before.
     const r = this.rooms.get(room);
-    if (!r || !r.joined) return false;
-    this.readSent.set(room, seq);
-    return this.frame({ type: "read", room, seq });
+    let sent = false;
+    if ((this.readSent.get(room) || 0) < seq && this.state === "live" && this.hasRoomList && r && r.joined) {
+      this.readSent.set(room, seq);
+      sent = this.frame({ type: "read", room, seq });
+    }
+    this.applyRead(room, seq);
+    return sent;
   },
 
   // --- counts ---------------------------------------------------------------------------------
@@ -215,7 +219,14 @@ Object.assign(globalThis.HubbubProtocol.ChatClient.prototype, {
       info.mentions = 0;
     } else {
       const r = this.rooms.get(room);
-      if (r && r.minSeq > 0 && r.minSeq <= seq + 1) {
+      let top = 0;
+      if (r) for (const m of r.messages.values()) if (m.seq > top) top = m.seq;
+      // The timeline must hold every message the counts took, or the recount drops the ones it
+      // lacks: the server's list, read as a message was stored and not yet sent here, counts
+      // it ahead of the live stream. A followed room's live stream brings those still, and they
+      // are counted as they arrive; else the server counts.
+      const lacking = top < info.counted;
+      if (r && r.minSeq > 0 && r.minSeq <= seq + 1 && (!lacking || r.joined)) {
         let unread = 0;
         let mentions = 0;
         for (const m of r.messages.values()) {
@@ -225,6 +236,7 @@ Object.assign(globalThis.HubbubProtocol.ChatClient.prototype, {
         }
         info.unread = unread;
         info.mentions = mentions;
+        if (lacking) info.counted = Math.max(top, seq);
       } else {
         this.askRooms();
       }

@@ -57,7 +57,7 @@ function waitFor(client, type, ok = () => true, what = type) {
 /** Resolves once ok() holds, checked after every event of client (and now). */
 function until(client, ok, what) {
   if (ok()) return Promise.resolve();
-  const types = ["messages", "joined", "pending", "status", "changed"];
+  const types = ["messages", "joined", "pending", "status", "changed", "myrooms"];
   return new Promise((resolve, reject) => {
     const stop = () => {
       clearTimeout(timer);
@@ -288,6 +288,32 @@ test("notifyLevel sets and asks my notification level of a room", async () => {
   assert.equal(set.level, "all");
   assert.equal((await answer(jo.notifyLevel("js-notify"))).level, "all");
   assert.equal((await answer(jo.notifyLevel("js-notify", "loud"))).error.code, "bad_field");
+});
+
+// The server's room list can count a message ahead of the live stream: asked for as bob's
+// message was stored and before it was on its way to ann. A read then recounted from the
+// messages held and lost that one for good: the e2e TestReloadOpensAtTheFirstUnread saw 39
+// unread of 40 on a busy machine. The list frame is given to the client here, as the server
+// sends it in that race, so the race is not left to chance.
+test("a message the room list counted before it arrived still counts after a read", async () => {
+  const ann = connect("ann-counts");
+  const bob = connect("bob-counts");
+  await join(ann, "js-counts");
+  await join(bob, "js-counts");
+  ann.askRooms(); // a public room joined is in my list (the page asks too, app.js)
+  await until(ann, () => ann.hasRoomList && ann.myRooms.has("js-counts"), "js-counts in ann's list");
+  const first = await delivered(bob, bob.send("js-counts", "one"));
+  await until(ann, () => ann.rooms.get("js-counts").get(first.seq), "bob's first message at ann");
+
+  ann.receive(JSON.stringify({ type: "rooms", rooms: [{ room: "js-counts", last_seq: first.seq + 1, read_seq: 0, unread: 2 }] }));
+  assert.equal(ann.myRooms.get("js-counts").unread, 2);
+  ann.markRead("js-counts", first.seq);
+  assert.equal(ann.myRooms.get("js-counts").unread, 0, "bob's second message is not here yet");
+
+  const second = await delivered(bob, bob.send("js-counts", "two"));
+  assert.equal(second.seq, first.seq + 1);
+  await until(ann, () => ann.rooms.get("js-counts").get(second.seq), "bob's second message at ann");
+  assert.equal(ann.myRooms.get("js-counts").unread, 1, "bob's second message is unread");
 });
 
 test("a bot signs in with its token and its messages carry bot: true", async (t) => {
