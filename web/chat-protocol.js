@@ -96,7 +96,7 @@ const HUBBUB_FRAMES = {
     revisions: ["room", "seq", "revisions"],
     moderated: ["action", "room", "name", "seq", "until", "note"],
     sanction_changed: ["room", "action", "user", "name", "until"],
-    error: ["code", "message", "request", "room", "id", "retry_after_ms", "stored_room"],
+    error: ["code", "message", "request", "room", "id", "retry_after_ms", "stored_room", "by", "until", "reason"],
     // Conversations.
     room: ["room", "topic", "private", "dm", "created_by", "created", "members", "last_seq", "last_activity", "role", "invited", "read_seq", "unread", "mentions", "people"],
     unroom: ["room"],

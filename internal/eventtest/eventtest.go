@@ -89,9 +89,9 @@ func Every(room, node string) []hubbub.Event {
 		hubbub.PresenceQueried{Room: "team.dev-1"},
 		hubbub.AbsenceReported{},
 		hubbub.NodeAnnounced{Peers: []string{"node-1", "10.0.0.7:3434", "Zoë 😀"}, Hello: true, Leaving: true, Started: 1<<60 + 4},
-		hubbub.MemberKicked{Name: "eve", Reason: "spam \"quoted\""},
+		hubbub.MemberKicked{Name: "eve", Reason: "spam \"quoted\"", By: "Mod ✨", Until: time.Date(2026, 2, 3, 5, 0, 0, 0, time.UTC)},
 		hubbub.SanctionChanged{Sanction: hubbub.Sanction{Room: room, User: "u_e5e", Name: "eve", Kind: hubbub.SanctionBan,
-			Until: time.Date(2026, 2, 3, 5, 0, 0, 123000000, time.UTC), By: "mod", Reason: "spam"}},
+			Until: time.Date(2026, 2, 3, 5, 0, 0, 123000000, time.UTC), By: "mod", Reason: "spam"}, By: "Mod ✨"},
 		// A notice sets one of Read, Listed, Unlisted and Notice; the sample sets them all, so that
 		// every field is seen to travel.
 		hubbub.UserNotified{User: "u_e5e", Room: "dm.0123abcd", Read: 1<<53 + 9, Skip: "n/7", Unlisted: true,

@@ -168,7 +168,7 @@ func (h *Hub) sanctioned(ctx context.Context, roomName string) (*room, error) {
 // "ann" reaches the Ann on a node where the moderator's node could not see her.
 func (re *roomEvents) MemberKicked(_ hubbub.Event, b hubbub.MemberKicked) struct{} {
 	r := (*room)(re)
-	r.kick(b.Name, b.Reason, func(m *Member) bool { return hubbub.SameName(r.nameOf(m), b.Name) })
+	r.kick(b, func(m *Member) bool { return hubbub.SameName(r.nameOf(m), b.Name) })
 	return struct{}{}
 }
 
@@ -189,12 +189,9 @@ func (re *roomEvents) SanctionChanged(ev hubbub.Event, b hubbub.SanctionChanged)
 		}
 	}
 	if sn.Kind == hubbub.SanctionBan && sn.Active(time.Now()) {
-		reason := "banned until " + sn.Until.UTC().Format(time.RFC3339)
-		if sn.Reason != "" {
-			reason += ": " + sn.Reason
-		}
 		user := sanctionUser(&sn)
-		r.kick(sn.Name, reason, func(m *Member) bool { return m.UserID == user || sn.User == "" && r.nameOf(m) == sn.Name })
+		r.kick(hubbub.MemberKicked{Name: sn.Name, Reason: sn.Reason, By: b.By, Until: sn.Until},
+			func(m *Member) bool { return m.UserID == user || sn.User == "" && r.nameOf(m) == sn.Name })
 	}
 	return struct{}{}
 }
@@ -231,11 +228,11 @@ func (r *room) unwatchSanctions(match func(*Member) bool) {
 	}
 }
 
-// kick removes every local connection that is target, queueing each a kick notice (naming
-// name) and calling its Removed hook (see removeWhere).
-func (r *room) kick(name, reason string, target func(*Member) bool) {
-	notice := &Envelope{Event: hubbub.Event{Room: r.name, Body: hubbub.MemberKicked{Name: name, Reason: reason}}}
-	r.removeWhere(target, notice, reason)
+// kick removes every local connection that is target, queueing each the kick notice k and
+// calling its Removed hook with why (see removeWhere).
+func (r *room) kick(k hubbub.MemberKicked, target func(*Member) bool) {
+	notice := &Envelope{Event: hubbub.Event{Room: r.name, Body: k}}
+	r.removeWhere(target, notice, k.Why())
 }
 
 // removeWhere removes every local connection that matches, queueing each the notice (if any)
@@ -283,26 +280,34 @@ func (h *Hub) audit(action, actor, roomName, target string, args ...any) {
 	h.log.Info("moderation", append([]any{"action", action, "actor", actor, "room", roomName, "target", target}, args...)...)
 }
 
+// Actor is who moderates. Log is how the audit log names them ("mod (u_…)", "api"); Name is
+// the name the room's members know them by, which the kicked and banned are told ("" for the
+// server API, whom nobody in the room sees).
+type Actor struct {
+	Log  string
+	Name string
+}
+
 // Kick removes every connection of name from room, on every node; each gets a kick notice
-// (an error frame "kicked" in hubbub.v1, a close for the text protocol). actor is who asked,
-// for the audit log. Kicking a name that is not there is not an error.
-func (h *Hub) Kick(ctx context.Context, actor, roomName, name, reason string) error {
+// (an error frame "kicked" in hubbub.v1, a close for the text protocol) naming actor.
+// Kicking a name that is not there is not an error.
+func (h *Hub) Kick(ctx context.Context, actor Actor, roomName, name, reason string) error {
 	if err := validateTarget(roomName, name); err != nil {
 		return err
 	}
-	ev := hubbub.Event{Room: roomName, Node: h.cfg.Node, Body: hubbub.MemberKicked{Name: name, Reason: reason}}
+	ev := hubbub.Event{Room: roomName, Node: h.cfg.Node, Body: hubbub.MemberKicked{Name: name, Reason: reason, By: actor.Name}}
 	if err := h.broker.Publish(ctx, ev); err != nil {
 		h.log.Warn("broker publish kick failed", "room", roomName, "err", err)
 		return hubbub.Errorf(hubbub.ECodeUnavailable, "the kick could not reach every node; try again")
 	}
-	h.audit("kick", actor, roomName, name, "reason", reason)
+	h.audit("kick", actor.Log, roomName, name, "reason", reason)
 	return nil
 }
 
 // Sanction imposes sn (a ban or mute of user sn.User, shown as sn.Name, until sn.Until) or,
 // with a zero Until, lifts it: it is stored, so it holds after a restart, then applied on every
-// node. A ban also kicks. sn.By is set to actor.
-func (h *Hub) Sanction(ctx context.Context, actor string, sn hubbub.Sanction) error {
+// node. A ban also kicks, naming actor to the banned. sn.By is set to actor.Log.
+func (h *Hub) Sanction(ctx context.Context, actor Actor, sn hubbub.Sanction) error {
 	if err := validateTarget(sn.Room, sn.Name); err != nil {
 		return err
 	}
@@ -312,7 +317,7 @@ func (h *Hub) Sanction(ctx context.Context, actor string, sn hubbub.Sanction) er
 	if sn.Kind != hubbub.SanctionBan && sn.Kind != hubbub.SanctionMute {
 		return hubbub.Errorf(hubbub.ECodeInternal, "unknown sanction %q", sn.Kind)
 	}
-	sn.By = actor
+	sn.By = actor.Log
 	if !sn.Until.IsZero() {
 		sn.Until = sn.Until.UTC().Truncate(time.Millisecond)
 	}
@@ -328,15 +333,15 @@ func (h *Hub) Sanction(ctx context.Context, actor string, sn hubbub.Sanction) er
 		r.setSanction(sn)
 		r.mu.Unlock()
 	}
-	ev := hubbub.Event{Room: sn.Room, Node: h.cfg.Node, Body: hubbub.SanctionChanged{Sanction: sn}}
+	ev := hubbub.Event{Room: sn.Room, Node: h.cfg.Node, Body: hubbub.SanctionChanged{Sanction: sn, By: actor.Name}}
 	if err := h.broker.Publish(ctx, ev); err != nil {
 		h.log.Warn("broker publish sanction failed", "room", sn.Room, "err", err)
 		return hubbub.Errorf(hubbub.ECodeUnavailable, "the %s is stored but did not reach every node; try again", sn.Kind)
 	}
 	if sn.Until.IsZero() { // a lift: no end, and no reason
-		h.audit("un"+string(sn.Kind), actor, sn.Room, sn.Name, "user", sn.User)
+		h.audit("un"+string(sn.Kind), actor.Log, sn.Room, sn.Name, "user", sn.User)
 	} else {
-		h.audit(string(sn.Kind), actor, sn.Room, sn.Name, "user", sn.User, "until", sn.Until, "reason", sn.Reason)
+		h.audit(string(sn.Kind), actor.Log, sn.Room, sn.Name, "user", sn.User, "until", sn.Until, "reason", sn.Reason)
 	}
 	return nil
 }

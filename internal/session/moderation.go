@@ -80,7 +80,7 @@ type Moderation struct {
 }
 
 // Moderate carries out m for actor and returns the confirmation; the caller checked the role.
-func (s *Service) Moderate(ctx context.Context, actor string, m Moderation) (wire.Moderated, error) {
+func (s *Service) Moderate(ctx context.Context, actor hub.Actor, m Moderation) (wire.Moderated, error) {
 	done := wire.Moderated{Type: wire.TypeModerated, Action: m.Action, Room: m.Room, Name: m.Name}
 	reason, err := CleanReason(m.Reason)
 	if err != nil {
@@ -346,9 +346,9 @@ func (j *jsonSession) moderate(ctx context.Context, f *wire.ClientFrame) {
 		j.fail(hubbub.Errorf(hubbub.ECodeForbidden, "only moderators and admins may %s", f.Type), f)
 		return
 	}
-	actor := j.member.CurrentName()
+	actor := hub.Actor{Log: j.member.CurrentName(), Name: j.member.CurrentName()}
 	if j.member.UserID != "" {
-		actor += " (" + j.member.UserID + ")"
+		actor.Log += " (" + j.member.UserID + ")"
 	}
 	done, err := j.svc.Moderate(ctx, actor, Moderation{Action: f.Type, Room: f.Room, Name: f.Name,
 		Reason: f.Reason, Duration: f.Duration, Seq: f.Seq,

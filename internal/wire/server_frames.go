@@ -542,6 +542,14 @@ type Error struct {
 	// StoredRoom is, for a room_case refusal, the room's name as stored: the request named it
 	// in another case, and is asked again by this name; absent otherwise.
 	StoredRoom string `json:"stored_room,omitempty"`
+	// By, Until and Reason tell a kicked member (code kicked) who took them out (the
+	// moderator's name; absent when the server API did), until when a ban keeps them out
+	// (absent for a plain kick: a kick with Until is a ban's), and the moderator's reason
+	// alone (Message says it in a sentence). Absent from other errors, and from servers older
+	// than the fields.
+	By     string `json:"by,omitempty"`
+	Until  string `json:"until,omitempty"`
+	Reason string `json:"reason,omitempty"`
 }
 
 // RetryAfter is RetryAfterMs as a duration: 0 when absent or negative, at most a day (a larger

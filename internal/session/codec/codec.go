@@ -70,8 +70,15 @@ func (jsonFrames) PresenceQueried(hubbub.Event, hubbub.PresenceQueried) []byte  
 func (jsonFrames) AbsenceReported(hubbub.Event, hubbub.AbsenceReported) []byte     { return nil }
 func (jsonFrames) NodeAnnounced(hubbub.Event, hubbub.NodeAnnounced) []byte         { return nil }
 
+// MemberKicked is the kicked member's error kicked: the sentence its message has always been,
+// and who, until when (a ban) and why apart, for a client to say it its own way.
 func (jsonFrames) MemberKicked(ev hubbub.Event, b hubbub.MemberKicked) []byte {
-	return wire.Encode(wire.Error{Type: wire.TypeError, Code: hubbub.ECodeKicked, Message: kickText(ev.Room, b.Reason), Room: ev.Room})
+	f := wire.Error{Type: wire.TypeError, Code: hubbub.ECodeKicked, Message: kickText(ev.Room, b.Why()), Room: ev.Room,
+		By: b.By, Reason: b.Reason}
+	if !b.Until.IsZero() {
+		f.Until = wire.FormatTime(b.Until)
+	}
+	return wire.Encode(f)
 }
 
 // SanctionChanged is the frame of a ban, mute or lift, which the room queues only to the
@@ -193,7 +200,7 @@ func flatten(line []byte) []byte {
 }
 
 func (textFrames) MemberKicked(ev hubbub.Event, b hubbub.MemberKicked) []byte {
-	return []byte("error: " + kickText(ev.Room, b.Reason))
+	return []byte("error: " + kickText(ev.Room, b.Why()))
 }
 
 func (textFrames) MemberJoined(hubbub.Event, hubbub.MemberJoined) []byte           { return nil }

@@ -24,7 +24,9 @@ var codecFrames = map[string]struct{ json, text string }{
 	"PresenceQueried":   {"", ""},
 	"AbsenceReported":   {"", ""},
 	"NodeAnnounced":     {"", ""},
-	"MemberKicked":      {`{"type":"error","code":"kicked","message":"you were removed from room \"r\" by a moderator: spam \"quoted\"","room":"r"}`, "error: you were removed from room \"r\" by a moderator: spam \"quoted\""},
+	// the sample is a ban's kick (it has an Until): the message says so, as it always has,
+	// and by, until and reason say it apart
+	"MemberKicked": {`{"type":"error","code":"kicked","message":"you were removed from room \"r\" by a moderator: banned until 2026-02-03T05:00:00Z: spam \"quoted\"","room":"r","by":"Mod ✨","until":"2026-02-03T05:00:00.000Z","reason":"spam \"quoted\""}`, "error: you were removed from room \"r\" by a moderator: banned until 2026-02-03T05:00:00Z: spam \"quoted\""},
 	// To the room's moderators who asked (hub.WatchSanctions); the sample's Until is past, a
 	// lift: no until.
 	"SanctionChanged": {`{"type":"sanction_changed","room":"r","action":"unban","user":"u_e5e","name":"eve"}`, ""},
