@@ -70,6 +70,10 @@ type MemberJoined struct {
 type MemberLeft struct {
 	Name    string
 	Renamed string
+	// Moderation is "kick" or "ban" when a moderator took the name out (MemberKicked), "" for
+	// a leave of their own; By is then the moderator's name, "" for the server API.
+	Moderation string
+	By         string
 	// Order places the event among its node's presence events of the room (see Order).
 	Order Order
 }

@@ -86,7 +86,7 @@ const HUBBUB_FRAMES = {
     message: ["room", "seq", "id", "from", "text", "time", "bot", "client_id", "deleted", "reply_to", "mentions", "mention_room", "edited_at", "reactions", "reply_count", "attachments"],
     ack: ["room", "id", "seq", "msg_id", "time", "duplicate", "target"],
     history: ["room", "messages", "more", "thread"],
-    presence: ["room", "name", "event", "state", "renamed"],
+    presence: ["room", "name", "event", "state", "renamed", "moderation", "by"],
     typing: ["room", "name"],
     members: ["room", "members", "next", "sanctions", "sanctions_more"],
     pong: ["id"],

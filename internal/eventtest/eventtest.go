@@ -82,7 +82,7 @@ func Every(room, node string) []hubbub.Event {
 		hubbub.EntryAppended{Entry: topic},
 		hubbub.EntryAppended{Entry: member},
 		hubbub.MemberJoined{Name: "Zoë 😀", State: "away", Order: 1<<60 + 1},
-		hubbub.MemberLeft{Name: "bob", Renamed: "Bob ✨", Order: 1<<60 + 2},
+		hubbub.MemberLeft{Name: "bob", Renamed: "Bob ✨", Order: 1<<60 + 2, Moderation: "ban", By: "Mod ✨"},
 		hubbub.MemberTyping{Name: "carol"},
 		hubbub.PresenceReported{Names: []string{"Zoë 😀", "bob", ""}, Away: []string{"bob"}, Order: 1<<60 + 3},
 		hubbub.PresenceRequested{Queried: true},

@@ -250,10 +250,20 @@ func (r *room) removeWhere(match func(*Member) bool, notice *Envelope, reason st
 	if len(victims) == 0 {
 		return
 	}
+	// The room is told why the name left: a kick's or a ban's leave names the moderator.
+	var why hubbub.MemberLeft
+	if k, ok := notice.kick(); ok {
+		why.Moderation, why.By = "kick", k.By
+		if !k.Until.IsZero() {
+			why.Moderation = "ban"
+		}
+	}
 	var gone []hubbub.MemberLeft
 	for _, m := range victims {
 		if _, name, g := r.remove(m); g {
-			gone = append(gone, hubbub.MemberLeft{Name: name, Order: r.nextOrder()})
+			left := why
+			left.Name, left.Order = name, r.nextOrder()
+			gone = append(gone, left)
 		}
 		if notice != nil {
 			m.Out.Push(notice)
@@ -273,6 +283,15 @@ func (r *room) removeWhere(match func(*Member) bool, notice *Envelope, reason st
 			r.closeIfEmpty()
 		}
 	}()
+}
+
+// kick returns the MemberKicked e notifies of, if it is one (e may be nil).
+func (e *Envelope) kick() (hubbub.MemberKicked, bool) {
+	if e == nil {
+		return hubbub.MemberKicked{}, false
+	}
+	k, ok := e.Event.Body.(hubbub.MemberKicked)
+	return k, ok
 }
 
 // audit logs a moderation action for the record.

@@ -23,13 +23,16 @@ type wireEvent struct {
 	Name    string        `json:"name,omitempty"`
 	State   string        `json:"state,omitempty"`
 	// Renamed is a MemberLeft's Renamed (nodes before it read past the field: a leave).
-	Renamed string   `json:"renamed,omitempty"`
-	Names   []string `json:"names,omitempty"`
+	Renamed string `json:"renamed,omitempty"`
+	// Moderation is a MemberLeft's Moderation, with its By in By (nodes before it read past
+	// the fields: a leave).
+	Moderation string   `json:"moderation,omitempty"`
+	Names      []string `json:"names,omitempty"`
 	// Away is a PresenceReported's Away (nodes before it ignore the field).
 	Away   []string `json:"away,omitempty"`
 	Node   string   `json:"node,omitempty"`
 	Reason string   `json:"reason,omitempty"`
-	// By is a MemberKicked's and a SanctionChanged's By, the moderator's name (nodes before it
+	// By is a MemberKicked's, a SanctionChanged's and a MemberLeft's By, the moderator's name (nodes before it
 	// read past the field: the kicked are told "by a moderator", as before).
 	By string `json:"by,omitempty"`
 	// Until is a MemberKicked's Until (a ban's kick, which nodes make themselves: never sent yet).
@@ -160,7 +163,7 @@ func (wireEncoder) MemberJoined(_ hubbub.Event, b hubbub.MemberJoined) wireEvent
 }
 
 func (wireEncoder) MemberLeft(_ hubbub.Event, b hubbub.MemberLeft) wireEvent {
-	return wireEvent{Kind: tagMemberLeft, Name: b.Name, Renamed: b.Renamed, Order: b.Order}
+	return wireEvent{Kind: tagMemberLeft, Name: b.Name, Renamed: b.Renamed, Order: b.Order, Moderation: b.Moderation, By: b.By}
 }
 
 func (wireEncoder) MemberTyping(_ hubbub.Event, b hubbub.MemberTyping) wireEvent {
@@ -245,7 +248,7 @@ func (w *wireEvent) event() (hubbub.Event, error) {
 	case tagMemberJoined:
 		ev.Body = hubbub.MemberJoined{Name: w.Name, State: w.State, Order: w.Order}
 	case tagMemberLeft:
-		ev.Body = hubbub.MemberLeft{Name: w.Name, Renamed: w.Renamed, Order: w.Order}
+		ev.Body = hubbub.MemberLeft{Name: w.Name, Renamed: w.Renamed, Order: w.Order, Moderation: w.Moderation, By: w.By}
 	case tagMemberTyping:
 		ev.Body = hubbub.MemberTyping{Name: w.Name}
 	case tagPresenceReported:

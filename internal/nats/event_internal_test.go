@@ -22,8 +22,9 @@ var previousWire = map[string]string{
 	// order (on a join, a leave and a statement) is new with presence events' order; the
 	// previous version reads past it (encoding/json) and applies them as they come
 	"MemberJoined": `{"kind":2,"room":"r","name":"Zoë 😀","state":"away","node":"n","order":1152921504606846977}`,
-	// renamed is new with renames while connected; the previous version reads past it (a leave)
-	"MemberLeft":   `{"kind":3,"room":"r","name":"bob","renamed":"Bob ✨","node":"n","order":1152921504606846978}`,
+	// renamed is new with renames while connected, moderation and by with leaves that say a
+	// kick or ban; the previous version reads past them (a leave)
+	"MemberLeft":   `{"kind":3,"room":"r","name":"bob","renamed":"Bob ✨","moderation":"ban","node":"n","by":"Mod ✨","order":1152921504606846978}`,
 	"MemberTyping": `{"kind":4,"room":"r","name":"carol","node":"n"}`,
 	// away is new with away across nodes; the previous version reads past it (encoding/json)
 	"PresenceReported": `{"kind":5,"room":"r","names":["Zoë 😀","bob",""],"away":["bob"],"node":"n","order":1152921504606846979}`,

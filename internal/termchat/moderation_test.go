@@ -136,6 +136,35 @@ func TestChatPrintsAKickAsANotice(t *testing.T) {
 	}
 }
 
+// The other members see a kick and a ban as what they are, with the moderator: both printed
+// "* eve left general", as if she had chosen to (found in session 33).
+func TestChatSaysWhoKickedAMember(t *testing.T) {
+	chattest.LeakCheck(t)
+	s := servertest.Start(t, servertest.Options{Server: server.Config{RoleFor: servertest.Roles("carol")}})
+	mod := servertest.DialJSON(t, s, "carol")
+	ann, _ := typedChat(t, chattest.Args(chattest.User(t, "ann"), []string{s.WS})...)
+	ann.WaitOutput(t, "* you joined general")
+	eve := servertest.DialJSON(t, s, "eve")
+	join := func() {
+		t.Helper()
+		if f := eve.Join("general", nil); f.Type() != "joined" {
+			t.Fatal(f)
+		}
+	}
+	join()
+	ann.WaitOutput(t, "* eve joined general\n")
+	mod.Send(servertest.Frame{"type": "kick", "room": "general", "name": "eve", "reason": "cool off"})
+	ann.WaitOutput(t, "* eve was kicked from general by carol\n")
+	eve.Await("error") // her kicked, which Join would take for its refusal
+	join()
+	testwait.Until(t, "eve's second join", func() bool { return strings.Count(ann.Out.String(), "* eve joined general\n") == 2 })
+	mod.Send(servertest.Frame{"type": "ban", "room": "general", "name": "eve", "duration": "1h"})
+	ann.WaitOutput(t, "* eve was banned from general by carol\n")
+	if got := ann.Out.String(); strings.Contains(got, "eve left") {
+		t.Errorf("a kick or ban printed as a leave:\n%s", got)
+	}
+}
+
 // The server's UTC times read as local ones, as the moderator's own confirmation shows them.
 func TestLocalTimes(t *testing.T) {
 	at := time.Date(2026, 12, 5, 15, 49, 0, 0, time.UTC)

@@ -212,8 +212,8 @@ func (c *chat) print() {
 	}
 }
 
-// presenceLine is the line of a member's coming or going, room the room's label; "" for a
-// change of state (away and back), which would only be noise in a terminal. In a DM, whose
+// presenceLine is the line of a member's coming or going, room the room's label — a kick or
+// a ban as one, with its moderator; "" for a change of state (away and back), which would only be noise in a terminal. In a DM, whose
 // label is its people ("@bob"), "bob joined @bob" read as if bob had joined himself: there
 // the line says who is here.
 func presenceLine(f *wire.Presence, room string) string {
@@ -223,6 +223,19 @@ func presenceLine(f *wire.Presence, room string) string {
 	case f.Event == "leave" && f.Renamed != "":
 		// Not a departure: the user goes by another name now (docs/protocol.md, "Renames").
 		return fmt.Sprintf("* %s is now %s (%s)\n", name, hubbub.CleanText(f.Renamed), room)
+	case f.Event == "leave" && f.Moderation != "":
+		// A moderator's decision, not their choice (a "bob left" hid it).
+		what, by := "kicked", "a moderator"
+		if f.Moderation == "ban" {
+			what = "banned"
+		}
+		if f.By != "" {
+			by = hubbub.CleanText(f.By)
+		}
+		if dm {
+			return fmt.Sprintf("* %s was %s by %s (%s)\n", name, what, by, room)
+		}
+		return fmt.Sprintf("* %s was %s from %s by %s\n", name, what, room, by)
 	case f.Event == "leave" && dm:
 		return fmt.Sprintf("* %s left (%s)\n", name, room)
 	case f.Event == "leave":

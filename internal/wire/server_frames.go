@@ -267,6 +267,11 @@ type Presence struct {
 	// user was renamed (a client shows "ann is now anna", not "ann left"). The new name comes
 	// as a state before it unless the room listed it already.
 	Renamed string `json:"renamed,omitempty"`
+	// Moderation, on a leave, is "kick" or "ban" when a moderator took the member out (a
+	// client shows "bob was kicked by carol", not "bob left"); By is then the moderator's
+	// name, absent when the server API did it. Absent for a leave of their own.
+	Moderation string `json:"moderation,omitempty"`
+	By         string `json:"by,omitempty"`
 }
 
 // Typing says that Name is typing in Room.

@@ -57,6 +57,7 @@ func (jsonFrames) MemberJoined(ev hubbub.Event, b hubbub.MemberJoined) []byte {
 func (jsonFrames) MemberLeft(ev hubbub.Event, b hubbub.MemberLeft) []byte {
 	p := wire.NewPresence(ev.Room, b.Name, "leave")
 	p.Renamed = b.Renamed
+	p.Moderation, p.By = b.Moderation, b.By
 	return wire.Encode(p)
 }
 

@@ -17,7 +17,7 @@ import (
 var codecFrames = map[string]struct{ json, text string }{
 	"EntryAppended":     {`{"type":"message","room":"r","seq":9007199254740999,"id":"01JABCDEF-id","from":"Zoë 😀","text":"quotes \" backslash \\ \u003cb\u003e\u0026amp;\u003c/b\u003e line\u2028sep ünïcödé 漢字\nsecond line","time":"2026-02-03T04:05:06.123Z","client_id":"client-key-1","deleted":true}`, "Zoë 😀: quotes \" backslash \\ <b>&amp;</b> line\u2028sep ünïcödé 漢字 second line"},
 	"MemberJoined":      {`{"type":"presence","room":"r","name":"Zoë 😀","event":"state","state":"away"}`, ""},
-	"MemberLeft":        {`{"type":"presence","room":"r","name":"bob","event":"leave","renamed":"Bob ✨"}`, ""},
+	"MemberLeft":        {`{"type":"presence","room":"r","name":"bob","event":"leave","renamed":"Bob ✨","moderation":"ban","by":"Mod ✨"}`, ""},
 	"MemberTyping":      {`{"type":"typing","room":"r","name":"carol"}`, ""},
 	"PresenceReported":  {"", ""},
 	"PresenceRequested": {"", ""},
