@@ -418,6 +418,14 @@ class ChatClient extends EventTarget {
      */
     this.myRooms = new Map();
     this.hasRoomList = false;
+    /**
+     * The rooms frames this page asked for (askRooms) and has not had yet, and the room and
+     * unroom frames that came meanwhile, in order: a list the server read before a room was
+     * added or taken out may come after the frame that says so (rooms-protocol.js).
+     */
+    this.roomsAsked = 0;
+    /** @type {Array<{room: string, row: object|null}>} */
+    this.roomsSince = [];
     /** @type {Map<string, number>} room → the last read position sent or heard */
     this.readSent = new Map();
     /**
@@ -1133,6 +1141,8 @@ class ChatClient extends EventTarget {
         this.timers.connect = 0;
         this.me = f.name || this.name;
         this.partsSent.clear(); // a new connection: the last one's unrooms will not come
+        this.roomsAsked = 0; // nor the answers to its rooms requests
+        this.roomsSince = [];
         this.role = f.role || "member";
         this.user = f.user && typeof f.user.id === "string" ? f.user : null;
         this.limits = wireFields(f.limits, HUBBUB_FRAMES.limits);

@@ -234,8 +234,10 @@ type Hub struct {
 	presenceStarted hubbub.Order
 
 	bg       sync.WaitGroup // gap fills and presence answers in flight
-	stop     chan struct{}  // closed by Close: ends presenceLoop
+	stop     chan struct{}  // closed by Close: ends presenceLoop and seenLoop
 	loopDone chan struct{}
+	seenKick chan struct{} // presenceLoop's tick to seenLoop; one waits at most
+	seenDone chan struct{}
 }
 
 // presenceClock is the clock a node's presence orders start from (Hub.presenceStarted): the
@@ -253,6 +255,8 @@ func New(cfg Config, store hubbub.Store, broker hubbub.Broker) *Hub {
 		rooms:    make(map[string]*room),
 		stop:     make(chan struct{}),
 		loopDone: make(chan struct{}),
+		seenKick: make(chan struct{}, 1),
+		seenDone: make(chan struct{}),
 	}
 	h.presenceStarted = hubbub.Order(presenceClock().UnixNano())
 	h.presenceOrder.Store(uint64(h.presenceStarted))
@@ -260,6 +264,7 @@ func New(cfg Config, store hubbub.Store, broker hubbub.Broker) *Hub {
 	h.replayBudget = semaphore.NewWeighted(int64(cfg.ReplayBudget))
 	h.followPresence()
 	go h.presenceLoop()
+	go h.seenLoop()
 	return h
 }
 
@@ -1002,6 +1007,7 @@ func (h *Hub) Close() {
 	}
 	h.closeBots()
 	<-h.loopDone
+	<-h.seenDone
 	h.bg.Wait()
 	h.leave()
 	h.flushSeen()

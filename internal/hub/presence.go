@@ -641,7 +641,10 @@ func (r *room) reportLocked() (hubbub.PresenceReported, bool) {
 }
 
 // presenceLoop restates this node's members and expires silent nodes, every PresenceInterval,
-// until the hub closes.
+// until the hub closes. It makes no Store call: the last-seen writes have their own loop
+// (seenLoop), since a write waits up to StoreTimeout on a busy store, and held here it held
+// the expiry of a dead node's members and this node's restatements with it — long enough
+// for the other nodes to take this one for dead.
 func (h *Hub) presenceLoop() {
 	defer close(h.loopDone)
 	t := time.NewTicker(h.cfg.PresenceInterval)
@@ -656,6 +659,25 @@ func (h *Hub) presenceLoop() {
 		h.announceNode(false)
 		h.presenceTick(time.Now())
 		h.announceAway()
+		// The members expired just now are written at once, as when the loop wrote them
+		// itself; a flush still under way takes them with the next.
+		select {
+		case h.seenKick <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// seenLoop writes the last seen of the users who went offline (flushSeen) after each tick of
+// presenceLoop, until the hub closes; Close writes what is left.
+func (h *Hub) seenLoop() {
+	defer close(h.seenDone)
+	for {
+		select {
+		case <-h.stop:
+			return
+		case <-h.seenKick:
+		}
 		h.flushSeen()
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -89,6 +91,88 @@ func TestPresenceSpansNodesAndExpiresDeadNodes(t *testing.T) {
 		seen = append(seen, presence(annOut)...)
 		return fmt.Sprint(seen) == "[leave bob]"
 	})
+}
+
+// A node whose store is slow still expires a dead node's members on time: writing when its
+// users were last seen (Store.SeenAt, a durable write, up to StoreTimeout) happens beside the
+// presence loop, not in it. In the loop, a write stuck on a busy store held the expiry with
+// it, and a node killed meanwhile kept its members in the room here for as long.
+func TestDeadNodeExpiresWhileLastSeenWriteIsStuck(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "h.db")
+	sqlitetest.Fresh(t, path)
+	store, err := sqlite.Open(path, sqlite.Options{Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stuck := &stuckSeenStore{Store: store, entered: make(chan struct{}), release: make(chan struct{})}
+	broker := inmem.NewBroker()
+	bBroker := &cutBroker{Broker: broker}
+	// The store's timeout is longer than the test waits: a write stuck in the loop holds it.
+	cfg := hub.Config{Logger: quiet, PresenceInterval: 20 * time.Millisecond, PresenceExpiry: 100 * time.Millisecond, StoreTimeout: time.Minute}
+	cfg.Node = "a"
+	a := hub.New(cfg, stuck, broker)
+	cfg.Node = "b"
+	b := hub.New(cfg, store, bBroker)
+	t.Cleanup(func() { a.Close(); b.Close(); broker.Close(); store.Close() })
+	t.Cleanup(func() { close(stuck.release) }) // first: Close writes the last seen too
+
+	ctx := context.Background()
+	annOut := hub.NewOutbox(1000, nil)
+	if _, err := a.Join(ctx, hub.JoinRequest{Room: "r", Member: &hub.Member{Name: "ann", Out: annOut}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Join(ctx, hub.JoinRequest{Room: "r", Member: &hub.Member{Name: "bob", Out: hub.NewOutbox(1000, nil)}}); err != nil {
+		t.Fatal(err)
+	}
+	testwait.Until(t, "ann's node to see bob", func() bool { return fmt.Sprint(a.Members("r")) == "[ann bob]" })
+
+	// A user of node A goes offline: A's next flush writes their last seen, and gets stuck.
+	a.Connect("u_gone").End()
+	select {
+	case <-stuck.entered:
+	case <-time.After(testwait.Timeout):
+		t.Fatal("node A never wrote the last seen of its user who went offline")
+	}
+
+	// Node B dies without a word: A forgets bob within the expiry and tells ann.
+	presence(annOut)
+	bBroker.cut.Store(true)
+	var seen []string
+	testwait.Until(t, "ann to be told bob left, the last-seen write still stuck", func() bool {
+		seen = append(seen, presence(annOut)...)
+		return fmt.Sprint(seen) == "[leave bob]"
+	})
+}
+
+// stuckSeenStore is a store whose SeenAt waits for release (or its context): a store too busy
+// to take the write.
+type stuckSeenStore struct {
+	*sqlite.Store
+	once             sync.Once
+	entered, release chan struct{}
+}
+
+func (s *stuckSeenStore) SeenAt(ctx context.Context, id string, t time.Time) error {
+	s.once.Do(func() { close(s.entered) })
+	select {
+	case <-s.release:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return s.Store.SeenAt(ctx, id, t)
+}
+
+// cutBroker is a node's broker that, once cut, sends nothing more, as if the node were killed.
+type cutBroker struct {
+	hubbub.Broker
+	cut atomic.Bool
+}
+
+func (b *cutBroker) Publish(ctx context.Context, ev hubbub.Event) error {
+	if b.cut.Load() {
+		return nil
+	}
+	return b.Broker.Publish(ctx, ev)
 }
 
 // A user on two nodes shows once, and leaving one of them announces nothing.

@@ -316,6 +316,24 @@ test("a message the room list counted before it arrived still counts after a rea
   assert.equal(ann.myRooms.get("js-counts").unread, 1, "bob's second message is unread");
 });
 
+test("a room added or taken out while my list was asked for stays so when the older list comes", async () => {
+  const ann = connect("ann-stale-list");
+  await join(ann, "js-stale-list");
+  ann.askRooms(); // a public room joined is in my list (the page asks too, app.js)
+  await until(ann, () => ann.hasRoomList && ann.myRooms.has("js-stale-list"), "js-stale-list in ann's list");
+
+  // The page asks again; before the answer, read without them, a DM started with ann comes
+  // (through her user channel) and she leaves js-stale-list on another device.
+  assert.ok(ann.askRooms());
+  const answered = waitFor(ann, "myrooms", (d) => d.room === undefined, "the answer to ann's rooms");
+  ann.receive(JSON.stringify({ type: "room", room: "dm-stale-list", dm: true, people: ["bob"], last_seq: 3, read_seq: 0, unread: 3 }));
+  ann.receive(JSON.stringify({ type: "unroom", room: "js-stale-list" }));
+  await answered;
+  assert.ok(ann.myRooms.has("dm-stale-list"), "the DM started while the list was asked for is listed");
+  assert.equal(ann.myRooms.get("dm-stale-list").unread, 3);
+  assert.ok(!ann.myRooms.has("js-stale-list"), "the room left while the list was asked for is not");
+});
+
 test("a bot signs in with its token and its messages carry bot: true", async (t) => {
   const token = process.env.HUBBUB_BOT_TOKEN;
   if (!token) return t.skip("set HUBBUB_BOT_TOKEN to a bot's token allowed in js-bots");
