@@ -417,8 +417,11 @@ export class ChatClient extends EventTarget {
   setTopic(room: string, topic: string): boolean;
   directory(query: string, after?: string): boolean;
   askMembers(room: string, after?: string): boolean;
-  /** Moves my read position in the room forward to seq (my other devices hear it). */
-  markRead(room: string, seq: number): boolean;
+  /**
+   * Moves my read position in the room forward to seq (my other devices hear it). With ask
+   * false, counts the held messages cannot settle stay the server's rather than being asked for.
+   */
+  markRead(room: string, seq: number, ask?: boolean): boolean;
   /** Whether a message is my own. */
   isMine(message: Message): boolean;
   /** Whether a message mentions me (or everyone, with @room). */
