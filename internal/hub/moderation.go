@@ -1,7 +1,9 @@
 package hub
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"slices"
 	"time"
 
@@ -174,7 +176,9 @@ func (re *roomEvents) MemberKicked(_ hubbub.Event, b hubbub.MemberKicked) struct
 
 // SanctionChanged records the sanction and tells the members who watch the room's
 // sanctions (WatchSanctions); an active ban also kicks its user, whatever name their
-// connections show.
+// connections show. Nodes of this version publish a sanction as an entry of the log
+// (KindSanction, applySanction); the event still comes from a node of the version before
+// while a cluster is upgraded, whose moderators' pages it keeps following.
 func (re *roomEvents) SanctionChanged(ev hubbub.Event, b hubbub.SanctionChanged) struct{} {
 	r := (*room)(re)
 	sn := b.Sanction
@@ -188,14 +192,7 @@ func (re *roomEvents) SanctionChanged(ev hubbub.Event, b hubbub.SanctionChanged)
 			m.Out.Push(e)
 		}
 	}
-	if sn.Kind == hubbub.SanctionBan && sn.Active(time.Now()) {
-		reason := "banned until " + sn.Until.UTC().Format(time.RFC3339)
-		if sn.Reason != "" {
-			reason += ": " + sn.Reason
-		}
-		user := sanctionUser(&sn)
-		r.kick(sn.Name, reason, func(m *Member) bool { return m.UserID == user || sn.User == "" && r.nameOf(m) == sn.Name })
-	}
+	r.banKick(sn)
 	return struct{}{}
 }
 
@@ -300,9 +297,13 @@ func (h *Hub) Kick(ctx context.Context, actor, roomName, name, reason string) er
 }
 
 // Sanction imposes sn (a ban or mute of user sn.User, shown as sn.Name, until sn.Until) or,
-// with a zero Until, lifts it: it is stored, so it holds after a restart, then applied on every
-// node. A ban also kicks. sn.By is set to actor.
-func (h *Hub) Sanction(ctx context.Context, actor string, sn hubbub.Sanction) error {
+// with a zero Until, lifts it. It is an entry of the room's log (hubbub.KindSanction, made by
+// from, of user id user; "" for a caller that knows no users, such as the server API): the
+// Store appends it with the change to the room's sanctions, so it holds after a restart, and
+// it is published as every entry is, so every node applies it in the room's order, its
+// members are told (a sanction_changed frame with its log_seq) and a rejoin with since
+// replays it. A ban also kicks. actor names the moderator in the audit log.
+func (h *Hub) Sanction(ctx context.Context, actor, from, user string, sn hubbub.Sanction) error {
 	if err := validateTarget(sn.Room, sn.Name); err != nil {
 		return err
 	}
@@ -312,33 +313,71 @@ func (h *Hub) Sanction(ctx context.Context, actor string, sn hubbub.Sanction) er
 	if sn.Kind != hubbub.SanctionBan && sn.Kind != hubbub.SanctionMute {
 		return hubbub.Errorf(hubbub.ECodeInternal, "unknown sanction %q", sn.Kind)
 	}
-	sn.By = actor
-	if !sn.Until.IsZero() {
-		sn.Until = sn.Until.UTC().Truncate(time.Millisecond)
+	e := hubbub.SanctionEntry(sn, cmp.Or(from, actor), user, time.Now())
+	start := h.cfg.Metrics.Now()
+	stored, _, outcome, err := h.store.Append(ctx, &e)
+	h.cfg.Metrics.StoreAppend(start)
+	var refused *hubbub.Error
+	if errors.As(err, &refused) {
+		return err
 	}
-	if err := h.store.SetSanction(ctx, sn); err != nil {
-		h.log.Error("store set sanction failed", "room", sn.Room, "err", err)
+	if err != nil {
+		h.log.Error("store append sanction failed", "room", sn.Room, "err", err)
 		return hubbub.Errorf(hubbub.ECodeUnavailable, "the %s could not be stored; try again", sn.Kind)
 	}
+	if outcome == hubbub.StoredFirst {
+		h.capped.stored(stored.Room, true)
+	}
 	// This node's room holds the sanction before Sanction returns, so the moderator's own node
-	// never lets the name in after the answer; the other nodes apply it as the event arrives.
-	r := h.lookup(sn.Room)
-	if r != nil {
-		r.mu.Lock()
-		r.setSanction(sn)
-		r.mu.Unlock()
+	// never lets the name in after the answer; the room applies the entry again, harmlessly,
+	// when it delivers it, as every node's does.
+	if r := h.lookup(sn.Room); r != nil {
+		if applied, ok := stored.Sanction(); ok {
+			r.mu.Lock()
+			r.setSanction(applied)
+			r.mu.Unlock()
+		}
 	}
-	ev := hubbub.Event{Room: sn.Room, Node: h.cfg.Node, Body: hubbub.SanctionChanged{Sanction: sn}}
-	if err := h.broker.Publish(ctx, ev); err != nil {
-		h.log.Warn("broker publish sanction failed", "room", sn.Room, "err", err)
-		return hubbub.Errorf(hubbub.ECodeUnavailable, "the %s is stored but did not reach every node; try again", sn.Kind)
+	ev := hubbub.Event{Room: stored.Room, Node: h.cfg.Node, Body: hubbub.EntryAppended{Entry: stored}}
+	start = h.cfg.Metrics.Now()
+	err = h.broker.Publish(ctx, ev)
+	h.cfg.Metrics.BrokerPublish(start)
+	if err != nil {
+		h.log.Warn("broker publish sanction failed", "room", sn.Room, "seq", stored.Seq, "err", err)
+		return hubbub.Errorf(hubbub.ECodeUnavailable, "the %s is stored as seq %d but did not reach every node; try again", sn.Kind, stored.Seq)
 	}
-	if sn.Until.IsZero() { // a lift: no end, and no reason
-		h.audit("un"+string(sn.Kind), actor, sn.Room, sn.Name, "user", sn.User)
+	if stored.Until.IsZero() { // a lift: no end, and no reason
+		h.audit(stored.Action, actor, sn.Room, sn.Name, "user", sn.User, "log_seq", stored.Seq)
 	} else {
-		h.audit(string(sn.Kind), actor, sn.Room, sn.Name, "user", sn.User, "until", sn.Until, "reason", sn.Reason)
+		h.audit(stored.Action, actor, sn.Room, sn.Name, "user", sn.User, "until", stored.Until, "reason", sn.Reason, "log_seq", stored.Seq)
 	}
 	return nil
+}
+
+// applySanction applies KindSanction entry e, delivered in the room's order: the room holds
+// the sanction (or no longer holds it), and an active ban kicks its user, whatever name their
+// connections show. The members were told of it before (fanoutEntry), the banned one too.
+// Called with mu held.
+func (r *room) applySanction(e *hubbub.Entry) {
+	sn, ok := e.Sanction()
+	if !ok {
+		return
+	}
+	r.setSanction(sn)
+	r.banKick(sn)
+}
+
+// banKick kicks the user of sn if it is a ban in force. Called with mu held.
+func (r *room) banKick(sn hubbub.Sanction) {
+	if sn.Kind != hubbub.SanctionBan || !sn.Active(time.Now()) {
+		return
+	}
+	reason := "banned until " + sn.Until.UTC().Format(time.RFC3339)
+	if sn.Reason != "" {
+		reason += ": " + sn.Reason
+	}
+	user := sanctionUser(&sn)
+	r.kick(sn.Name, reason, func(m *Member) bool { return m.UserID == user || sn.User == "" && r.nameOf(m) == sn.Name })
 }
 
 // Sanctions returns the sanctions in force in room, from the Store.

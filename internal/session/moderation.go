@@ -122,7 +122,7 @@ func (s *Service) Moderate(ctx context.Context, actor string, m Moderation) (wir
 		until := time.Now().Add(d).UTC().Truncate(time.Millisecond)
 		done.Until = wire.FormatTime(until)
 		done.Note = s.anonymousTargetNote(t, m.Name)
-		err = s.hub.Sanction(ctx, actor, hubbub.Sanction{Room: m.Room, User: t.id, Name: m.Name,
+		err = s.hub.Sanction(ctx, actor, m.From, m.User, hubbub.Sanction{Room: m.Room, User: t.id, Name: m.Name,
 			Kind: sanctionKind(m.Action), Until: until, Reason: reason})
 		if err == nil && m.Action == wire.TypeBan {
 			s.unlist(ctx, m.Room, t) // after the ban, which keeps them from joining again meanwhile
@@ -133,7 +133,7 @@ func (s *Service) Moderate(ctx context.Context, actor string, m Moderation) (wir
 			return done, err
 		}
 		m.Name, done.Name = t.nameOr(m.Name), t.nameOr(m.Name)
-		err = s.hub.Sanction(ctx, actor, hubbub.Sanction{Room: m.Room, User: t.id, Name: m.Name, Kind: sanctionKind(m.Action)})
+		err = s.hub.Sanction(ctx, actor, m.From, m.User, hubbub.Sanction{Room: m.Room, User: t.id, Name: m.Name, Kind: sanctionKind(m.Action)})
 	case wire.TypeDelete:
 		done.Name, done.Seq = "", m.Seq
 		_, _, err = s.hub.Send(ctx, &hubbub.Entry{Room: m.Room, From: m.From, User: m.User, Kind: hubbub.KindDelete, Target: m.Seq,
