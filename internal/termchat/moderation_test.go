@@ -228,3 +228,28 @@ func TestChatRefusedJoinAfterABanSaysWhereLinesGo(t *testing.T) {
 		t.Errorf("after the kick, the refused /join said lines still go to lobby:\n%s", got)
 	}
 }
+
+// A ban, mute or lift is an entry of the room's log, which the chat prints for every member as
+// a notice: before, a member's chat said nothing of it (the frame went to moderators' pages
+// only), and bob's ban read as his leaving.
+func TestChatPrintsSanctionsOfTheRoom(t *testing.T) {
+	chattest.LeakCheck(t)
+	s := servertest.Start(t, servertest.Options{Server: server.Config{RoleFor: servertest.Roles("mod")}})
+	mod := servertest.DialJSON(t, s, "mod")
+	bob := servertest.DialJSON(t, s, "bob")
+	bob.Join("lab", nil)
+	run, _ := typedChat(t, chattest.Args(chattest.User(t, "ann"), []string{"--room", "lab", s.WS})...)
+	run.WaitOutput(t, "* you joined lab")
+	for _, f := range []servertest.Frame{
+		{"type": "ban", "room": "lab", "name": "bob", "duration": "1h", "reason": "spam"},
+		{"type": "mute", "room": "lab", "name": "ann", "duration": "10m"},
+		{"type": "unmute", "room": "lab", "name": "ann"},
+	} {
+		mod.Send(f)
+		mod.Await("moderated")
+	}
+	run.WaitOutput(t, "* mod banned bob in lab until ")
+	run.WaitOutput(t, ": spam\n")
+	run.WaitOutput(t, "* mod muted you in lab until ")
+	run.WaitOutput(t, "* mod lifted your mute in lab\n")
+}
