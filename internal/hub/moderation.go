@@ -197,8 +197,10 @@ func (re *roomEvents) SanctionChanged(ev hubbub.Event, b hubbub.SanctionChanged)
 }
 
 // WatchSanctions says whether member m, in room on this node, is to be told of the room's
-// bans, mutes and lifts as they happen, from any node: their SanctionChanged events are
-// queued to it as to no other member (the session's codec makes a frame of them). The caller
+// bans, mutes and lifts as they happen, from nodes of the version before sanctions were
+// entries of the log (every member is told of this version's, as of any entry): their
+// SanctionChanged events are queued to it as to no other member (the session's codec makes a
+// frame of them). The caller
 // checked that m may moderate the room; a KindMember entry that takes the room role of m's
 // user away (m's server role not moderating) ends it, as m's leaving the room does. It
 // reports false when m is not in the room here.
