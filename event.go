@@ -1,6 +1,9 @@
 package hubbub
 
-import "fmt"
+import (
+	"fmt"
+	"time"
+)
 
 // Event is one change to a room, carried by a Broker from the node where it happened to every
 // node that serves the room: Room and Node say where, Body says what.
@@ -67,6 +70,10 @@ type MemberJoined struct {
 type MemberLeft struct {
 	Name    string
 	Renamed string
+	// Moderation is "kick" or "ban" when a moderator took the name out (MemberKicked), "" for
+	// a leave of their own; By is then the moderator's name, "" for the server API.
+	Moderation string
+	By         string
 	// Order places the event among its node's presence events of the room (see Order).
 	Order Order
 }
@@ -147,12 +154,34 @@ type NodeAnnounced struct {
 type MemberKicked struct {
 	Name   string
 	Reason string
+	// By is the moderator's name, as the room's members know them: the kicked are told who
+	// took them out. "" when the server API did it (nobody in the room is behind it).
+	By string
+	// Until, when not zero, makes the kick a ban's, which keeps the name out until then (each
+	// node makes a ban's kick of the SanctionChanged itself: the broker carries kicks only).
+	Until time.Time
+}
+
+// Why is what the kicked member is told: the moderator's reason, and for a ban that it is one
+// and until when ("banned until 2026-12-05T15:49:00Z: spam").
+func (k MemberKicked) Why() string {
+	if k.Until.IsZero() {
+		return k.Reason
+	}
+	s := "banned until " + k.Until.UTC().Format(time.RFC3339)
+	if k.Reason != "" {
+		s += ": " + k.Reason
+	}
+	return s
 }
 
 // SanctionChanged imposes or, with a zero or past Until, lifts Sanction (a ban also kicks its
 // name).
 type SanctionChanged struct {
 	Sanction Sanction
+	// By is the moderator's name as the room's members know them, "" for the server API:
+	// a ban's kick says it (MemberKicked.By). Sanction.By is the audit log's, with the user id.
+	By string
 }
 
 // UserNotified tells every connection of one user, on every node, of a change to that user's

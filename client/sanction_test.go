@@ -6,6 +6,7 @@ import (
 
 	"hubbub"
 	"hubbub/client"
+	"hubbub/internal/hub"
 	"hubbub/internal/servertest"
 	"hubbub/internal/testwait"
 	"hubbub/internal/wire"
@@ -35,7 +36,7 @@ func TestSessionReplaysASanctionMadeWhileAway(t *testing.T) {
 	p.cut()
 	testwait.Until(t, "alice away", func() bool { return len(events[*client.Disconnected](arec)) == 1 })
 	carol := servertest.DialJSON(t, s, "carol")
-	if err := s.Hub.Sanction(ctx, "test", "mod", "", hubbub.Sanction{Room: "general", User: carol.User, Name: "carol",
+	if err := s.Hub.Sanction(ctx, hub.Actor{Log: "test", Name: "mod"}, hubbub.Sanction{Room: "general", User: carol.User, Name: "carol",
 		Kind: hubbub.SanctionMute, Until: time.Now().Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}

@@ -377,7 +377,7 @@ func TestConnectErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Hub.Sanction(ctx, "test", "", "", hubbub.Sanction{Room: "general", User: bea.ID, Name: "bea", Kind: hubbub.SanctionBan,
+	if err := s.Hub.Sanction(ctx, hub.Actor{Log: "test"}, hubbub.Sanction{Room: "general", User: bea.ID, Name: "bea", Kind: hubbub.SanctionBan,
 		Until: time.Now().Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}

@@ -86,7 +86,7 @@ const HUBBUB_FRAMES = {
     message: ["room", "seq", "id", "from", "text", "time", "bot", "client_id", "deleted", "reply_to", "mentions", "mention_room", "edited_at", "reactions", "reply_count", "attachments"],
     ack: ["room", "id", "seq", "msg_id", "time", "duplicate", "target"],
     history: ["room", "messages", "more", "thread"],
-    presence: ["room", "name", "event", "state", "renamed"],
+    presence: ["room", "name", "event", "state", "renamed", "moderation", "by"],
     typing: ["room", "name"],
     members: ["room", "members", "next", "sanctions", "sanctions_more"],
     pong: ["id"],
@@ -96,7 +96,7 @@ const HUBBUB_FRAMES = {
     revisions: ["room", "seq", "revisions"],
     moderated: ["action", "room", "name", "seq", "until", "note"],
     sanction_changed: ["room", "log_seq", "action", "user", "name", "until", "from", "reason", "time"],
-    error: ["code", "message", "request", "room", "id", "retry_after_ms", "stored_room"],
+    error: ["code", "message", "request", "room", "id", "retry_after_ms", "stored_room", "by", "until", "reason"],
     // Conversations.
     room: ["room", "topic", "private", "dm", "created_by", "created", "members", "last_seq", "last_activity", "role", "invited", "read_seq", "unread", "mentions", "people"],
     unroom: ["room"],

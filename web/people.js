@@ -855,11 +855,19 @@ function openSwitcher() {
   $("switcher-input").focus();
 }
 
-/** Every room the page knows, in sidebar order: followed rooms, then the rest of my list. */
+/**
+ * Every room the page knows, in sidebar order: followed rooms, then the rest of my list — but
+ * the one in view, which switching to would change nothing.
+ */
 function switcherRooms() {
-  const names = ui.rooms.slice();
-  for (const [name, info] of client.myRooms) if (!names.includes(name) && !info.invited) names.push(name);
+  const names = ui.rooms.filter((name) => name !== ui.active);
+  for (const [name, info] of client.myRooms) if (!names.includes(name) && !info.invited && name !== ui.active) names.push(name);
   return names;
+}
+
+/** A room as the switcher lists it, as the sidebar shows it: "#general", a DM "@bob, carol". */
+function switcherLabel(name) {
+  return isDM(name) ? "@" + roomLabel(name) : roomLabel(name);
 }
 
 /** Lists the rooms whose name (or DM people) contain what is typed; names that start with it first. */
@@ -877,7 +885,7 @@ function filterSwitcher() {
   switcher.at = 0;
   renderOptions("switcher-list", "switcher-option-", switcher.items, chooseSwitcher, (li, name) => {
     li.dataset.room = name;
-    li.appendChild(optionLabel(roomLabel(name)));
+    li.appendChild(optionLabel(switcherLabel(name)));
     const c = countsOf(name);
     if (c.unread) {
       const badge = document.createElement("span");

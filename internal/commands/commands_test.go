@@ -20,6 +20,7 @@ import (
 	"hubbub"
 	"hubbub/internal/commands"
 	"hubbub/internal/egress"
+	"hubbub/internal/hub"
 	"hubbub/internal/server"
 	"hubbub/internal/servertest"
 	"hubbub/internal/session"
@@ -448,7 +449,7 @@ func TestRefusedAndFailed(t *testing.T) {
 	}
 
 	// A muted user may not use commands there.
-	if err := s.Hub.Sanction(t.Context(), "mod", "", "", hubbub.Sanction{Room: "general", User: ann.User, Name: "ann",
+	if err := s.Hub.Sanction(t.Context(), hub.Actor{Log: "mod"}, hubbub.Sanction{Room: "general", User: ann.User, Name: "ann",
 		Kind: hubbub.SanctionMute, Until: time.Now().Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}

@@ -61,21 +61,39 @@ func pressCtrl(key string, code int64) chromedp.Action[chromedp.Void] {
 }
 
 // Ctrl+K opens the room switcher with the focus in it; typing filters the rooms, the arrow
-// keys choose, Enter opens and Escape closes it, giving the focus back.
+// keys choose, Enter opens and Escape closes it, giving the focus back. It lists every room
+// but the one in view, and a DM as the sidebar shows it, "@eve" (found in session 33: it
+// listed the room in view, and the DM as "eve", which the sidebar shows as "@ eve").
 func TestCtrlKSwitchesRooms(t *testing.T) {
 	b := startBrowser(t)
 	srv := servertest.Start(t, servertest.Options{})
+	eve := dialUser(t, srv, "eve")
 	ann := b.newUser("ann")
 	ann.open(srv.URL + "/#alpha")
 	ann.room("beta")
 	ann.room("gamma")
 	ann.room("alpha")
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	dm, err := eve.conn.DM(ctx, []string{"ann"})
+	if err != nil {
+		t.Fatalf("eve: dm ann: %v", err)
+	}
+	ann.waitFor("eve's DM in the sidebar", exprDMs+` === "eve"`)
 	ann.do("focus the composer", chromedp.Focus(chromedp.CSS("#composer-input")))
 
 	options := `Array.from(document.querySelectorAll("#switcher-list [role=option]"), e => e.dataset.room).join()`
+	labels := `Array.from(document.querySelectorAll("#switcher-list [role=option] .switcher-label"), e => e.textContent).join()`
 	ann.do("press Ctrl+K", pressCtrl("k", 75))
-	ann.waitFor("the switcher, focused, listing every room", `document.getElementById("switcher-dialog").open && `+
-		`document.activeElement.id === "switcher-input" && `+options+` === "alpha,beta,gamma"`)
+	ann.waitFor("the switcher, focused, listing every room but alpha, in view", `document.getElementById("switcher-dialog").open && `+
+		`document.activeElement.id === "switcher-input" && `+options+` === `+js("beta,gamma,"+dm.Room))
+	if got := eval[string](ann, labels); got != "#beta,#gamma,@eve" {
+		t.Errorf("the switcher's labels are %q, want #beta,#gamma,@eve", got)
+	}
+	ann.do("type @ev", typeInto("#switcher-input", "@ev"))
+	ann.waitFor("only the DM", options+` === `+js(dm.Room))
+	ann.do("clear it", chromeEval(`document.getElementById("switcher-input").value = ""; document.getElementById("switcher-input").dispatchEvent(new Event("input"))`))
+	ann.waitFor("every room but alpha again", options+` === `+js("beta,gamma,"+dm.Room))
 	ann.do("type gam", typeInto("#switcher-input", "gam"))
 	ann.waitFor("only gamma", options+` === "gamma" && document.getElementById("switcher-input").getAttribute("aria-activedescendant") === "switcher-option-0"`)
 	ann.do("press Enter", pressEnter(chromedp.CSS("#switcher-input")))
@@ -83,7 +101,7 @@ func TestCtrlKSwitchesRooms(t *testing.T) {
 		`!document.getElementById("switcher-dialog").open && document.activeElement.id === "composer-input"`)
 
 	ann.do("press Ctrl+K again", pressCtrl("k", 75))
-	ann.waitFor("the switcher", `document.getElementById("switcher-dialog").open`)
+	ann.waitFor("the switcher, without gamma", `document.getElementById("switcher-dialog").open && `+options+` === `+js("alpha,beta,"+dm.Room))
 	ann.do("go down to beta", pressKey(chromedp.CSS("#switcher-input"), "ArrowDown"), pressKey(chromedp.CSS("#switcher-input"), "Enter"))
 	ann.waitFor("beta in view", `document.getElementById("room-title").textContent === "#beta"`)
 

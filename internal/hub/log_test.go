@@ -254,7 +254,7 @@ func TestSendRefusals(t *testing.T) {
 		t.Errorf("a reaction to no message: %v, want not_found", err)
 	}
 	for _, kind := range []hubbub.SanctionKind{hubbub.SanctionMute, hubbub.SanctionBan} {
-		if err := h.Sanction(ctx, "mod", "", "", hubbub.Sanction{Room: "r", User: "ann", Name: "ann", Kind: kind, Until: time.Now().Add(time.Hour)}); err != nil {
+		if err := h.Sanction(ctx, hub.Actor{Log: "mod"}, hubbub.Sanction{Room: "r", User: "ann", Name: "ann", Kind: kind, Until: time.Now().Add(time.Hour)}); err != nil {
 			t.Fatal(err)
 		}
 		for _, e := range []hubbub.Entry{
@@ -268,7 +268,7 @@ func TestSendRefusals(t *testing.T) {
 				t.Errorf("%s ann sends a %q entry: %v, want refused", kind, e.Kind, err)
 			}
 		}
-		if err := h.Sanction(ctx, "mod", "", "", hubbub.Sanction{Room: "r", User: "ann", Name: "ann", Kind: kind}); err != nil {
+		if err := h.Sanction(ctx, hub.Actor{Log: "mod"}, hubbub.Sanction{Room: "r", User: "ann", Name: "ann", Kind: kind}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -170,7 +170,7 @@ func (h *Hub) sanctioned(ctx context.Context, roomName string) (*room, error) {
 // "ann" reaches the Ann on a node where the moderator's node could not see her.
 func (re *roomEvents) MemberKicked(_ hubbub.Event, b hubbub.MemberKicked) struct{} {
 	r := (*room)(re)
-	r.kick(b.Name, b.Reason, func(m *Member) bool { return hubbub.SameName(r.nameOf(m), b.Name) })
+	r.kick(b, func(m *Member) bool { return hubbub.SameName(r.nameOf(m), b.Name) })
 	return struct{}{}
 }
 
@@ -192,7 +192,7 @@ func (re *roomEvents) SanctionChanged(ev hubbub.Event, b hubbub.SanctionChanged)
 			m.Out.Push(e)
 		}
 	}
-	r.banKick(sn)
+	r.banKick(sn, b.By)
 	return struct{}{}
 }
 
@@ -230,11 +230,11 @@ func (r *room) unwatchSanctions(match func(*Member) bool) {
 	}
 }
 
-// kick removes every local connection that is target, queueing each a kick notice (naming
-// name) and calling its Removed hook (see removeWhere).
-func (r *room) kick(name, reason string, target func(*Member) bool) {
-	notice := &Envelope{Event: hubbub.Event{Room: r.name, Body: hubbub.MemberKicked{Name: name, Reason: reason}}}
-	r.removeWhere(target, notice, reason)
+// kick removes every local connection that is target, queueing each the kick notice k and
+// calling its Removed hook with why (see removeWhere).
+func (r *room) kick(k hubbub.MemberKicked, target func(*Member) bool) {
+	notice := &Envelope{Event: hubbub.Event{Room: r.name, Body: k}}
+	r.removeWhere(target, notice, k.Why())
 }
 
 // removeWhere removes every local connection that matches, queueing each the notice (if any)
@@ -252,10 +252,20 @@ func (r *room) removeWhere(match func(*Member) bool, notice *Envelope, reason st
 	if len(victims) == 0 {
 		return
 	}
+	// The room is told why the name left: a kick's or a ban's leave names the moderator.
+	var why hubbub.MemberLeft
+	if k, ok := notice.kick(); ok {
+		why.Moderation, why.By = "kick", k.By
+		if !k.Until.IsZero() {
+			why.Moderation = "ban"
+		}
+	}
 	var gone []hubbub.MemberLeft
 	for _, m := range victims {
 		if _, name, g := r.remove(m); g {
-			gone = append(gone, hubbub.MemberLeft{Name: name, Order: r.nextOrder()})
+			left := why
+			left.Name, left.Order = name, r.nextOrder()
+			gone = append(gone, left)
 		}
 		if notice != nil {
 			m.Out.Push(notice)
@@ -277,35 +287,55 @@ func (r *room) removeWhere(match func(*Member) bool, notice *Envelope, reason st
 	}()
 }
 
+// kick returns the MemberKicked e notifies of, if it is one (e may be nil).
+func (e *Envelope) kick() (hubbub.MemberKicked, bool) {
+	if e == nil {
+		return hubbub.MemberKicked{}, false
+	}
+	k, ok := e.Event.Body.(hubbub.MemberKicked)
+	return k, ok
+}
+
 // audit logs a moderation action for the record.
 func (h *Hub) audit(action, actor, roomName, target string, args ...any) {
 	h.log.Info("moderation", append([]any{"action", action, "actor", actor, "room", roomName, "target", target}, args...)...)
 }
 
+// Actor is who moderates. Log is how the audit log names them ("mod (u_…)", "api"); Name is
+// the name the room's members know them by, which the kicked and banned are told ("" for the
+// server API, whom nobody in the room sees).
+type Actor struct {
+	Log  string
+	Name string
+	// User is their user id ("" for the server API): a sanction's entry in the room's log is
+	// theirs (Sanction).
+	User string
+}
+
 // Kick removes every connection of name from room, on every node; each gets a kick notice
-// (an error frame "kicked" in hubbub.v1, a close for the text protocol). actor is who asked,
-// for the audit log. Kicking a name that is not there is not an error.
-func (h *Hub) Kick(ctx context.Context, actor, roomName, name, reason string) error {
+// (an error frame "kicked" in hubbub.v1, a close for the text protocol) naming actor.
+// Kicking a name that is not there is not an error.
+func (h *Hub) Kick(ctx context.Context, actor Actor, roomName, name, reason string) error {
 	if err := validateTarget(roomName, name); err != nil {
 		return err
 	}
-	ev := hubbub.Event{Room: roomName, Node: h.cfg.Node, Body: hubbub.MemberKicked{Name: name, Reason: reason}}
+	ev := hubbub.Event{Room: roomName, Node: h.cfg.Node, Body: hubbub.MemberKicked{Name: name, Reason: reason, By: actor.Name}}
 	if err := h.broker.Publish(ctx, ev); err != nil {
 		h.log.Warn("broker publish kick failed", "room", roomName, "err", err)
 		return hubbub.Errorf(hubbub.ECodeUnavailable, "the kick could not reach every node; try again")
 	}
-	h.audit("kick", actor, roomName, name, "reason", reason)
+	h.audit("kick", actor.Log, roomName, name, "reason", reason)
 	return nil
 }
 
 // Sanction imposes sn (a ban or mute of user sn.User, shown as sn.Name, until sn.Until) or,
 // with a zero Until, lifts it. It is an entry of the room's log (hubbub.KindSanction, made by
-// from, of user id user; "" for a caller that knows no users, such as the server API): the
+// actor: its Name, else its Log, and its User): the
 // Store appends it with the change to the room's sanctions, so it holds after a restart, and
 // it is published as every entry is, so every node applies it in the room's order, its
 // members are told (a sanction_changed frame with its log_seq) and a rejoin with since
-// replays it. A ban also kicks. actor names the moderator in the audit log.
-func (h *Hub) Sanction(ctx context.Context, actor, from, user string, sn hubbub.Sanction) error {
+// replays it. A ban also kicks, naming actor.Name to the banned.
+func (h *Hub) Sanction(ctx context.Context, actor Actor, sn hubbub.Sanction) error {
 	if err := validateTarget(sn.Room, sn.Name); err != nil {
 		return err
 	}
@@ -315,7 +345,7 @@ func (h *Hub) Sanction(ctx context.Context, actor, from, user string, sn hubbub.
 	if sn.Kind != hubbub.SanctionBan && sn.Kind != hubbub.SanctionMute {
 		return hubbub.Errorf(hubbub.ECodeInternal, "unknown sanction %q", sn.Kind)
 	}
-	e := hubbub.SanctionEntry(sn, cmp.Or(from, actor), user, time.Now())
+	e := hubbub.SanctionEntry(sn, cmp.Or(actor.Name, actor.Log), actor.User, time.Now())
 	start := h.cfg.Metrics.Now()
 	stored, _, outcome, err := h.store.Append(ctx, &e)
 	h.cfg.Metrics.StoreAppend(start)
@@ -349,9 +379,9 @@ func (h *Hub) Sanction(ctx context.Context, actor, from, user string, sn hubbub.
 		return hubbub.Errorf(hubbub.ECodeUnavailable, "the %s is stored as seq %d but did not reach every node; try again", sn.Kind, stored.Seq)
 	}
 	if stored.Until.IsZero() { // a lift: no end, and no reason
-		h.audit(stored.Action, actor, sn.Room, sn.Name, "user", sn.User, "log_seq", stored.Seq)
+		h.audit(stored.Action, actor.Log, sn.Room, sn.Name, "user", sn.User, "log_seq", stored.Seq)
 	} else {
-		h.audit(stored.Action, actor, sn.Room, sn.Name, "user", sn.User, "until", stored.Until, "reason", sn.Reason, "log_seq", stored.Seq)
+		h.audit(stored.Action, actor.Log, sn.Room, sn.Name, "user", sn.User, "until", stored.Until, "reason", sn.Reason, "log_seq", stored.Seq)
 	}
 	return nil
 }
@@ -366,20 +396,22 @@ func (r *room) applySanction(e *hubbub.Entry) {
 		return
 	}
 	r.setSanction(sn)
-	r.banKick(sn)
+	by := e.From
+	if e.User == "" {
+		by = "" // the server API, whom nobody in the room sees (Actor)
+	}
+	r.banKick(sn, by)
 }
 
-// banKick kicks the user of sn if it is a ban in force. Called with mu held.
-func (r *room) banKick(sn hubbub.Sanction) {
+// banKick kicks the user of sn if it is a ban in force, naming by (the moderator's name; ""
+// for the server API) to them. Called with mu held.
+func (r *room) banKick(sn hubbub.Sanction, by string) {
 	if sn.Kind != hubbub.SanctionBan || !sn.Active(time.Now()) {
 		return
 	}
-	reason := "banned until " + sn.Until.UTC().Format(time.RFC3339)
-	if sn.Reason != "" {
-		reason += ": " + sn.Reason
-	}
 	user := sanctionUser(&sn)
-	r.kick(sn.Name, reason, func(m *Member) bool { return m.UserID == user || sn.User == "" && r.nameOf(m) == sn.Name })
+	r.kick(hubbub.MemberKicked{Name: sn.Name, Reason: sn.Reason, By: by, Until: sn.Until},
+		func(m *Member) bool { return m.UserID == user || sn.User == "" && r.nameOf(m) == sn.Name })
 }
 
 // Sanctions returns the sanctions in force in room, from the Store.

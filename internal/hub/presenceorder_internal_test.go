@@ -166,7 +166,7 @@ func presenceInAnyOrder(t *testing.T, store hubbub.Store, quiet *slog.Logger, se
 			}
 		case op == 6 && len(conns[u]) > 0: // kicked, from node a
 			leaves := count(&broker.leaves)()
-			if err := a.Kick(ctx, "test", "r", name[u], "x"); err != nil {
+			if err := a.Kick(ctx, Actor{Log: "test"}, "r", name[u], "x"); err != nil {
 				t.Fatal(err)
 			}
 			testwait.UntilCount(t, "the kick's leave", count(&broker.leaves), leaves+1)

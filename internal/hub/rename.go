@@ -88,7 +88,7 @@ func (r *room) rename(conns []*Member, name string) {
 		c := r.names[name]
 		if c == nil {
 			c = &nameClaim{}
-			r.names[name] = c
+			r.claimName(name, c)
 			claimed = true
 			r.crowd = nil
 			r.restating.changed = true

@@ -3,6 +3,7 @@ package hub
 import (
 	"context"
 	"errors"
+	"maps"
 	"math"
 	"slices"
 	"sync"
@@ -39,6 +40,13 @@ type room struct {
 	// crowdMemo is what joins' greetings made of crowd (JoinInfo.Memo); it names the list it
 	// was made of, so a new crowd needs no reset here.
 	crowdMemo Memo
+	// sorted is names' keys in ascending order, kept as names changes (claimName, dropName)
+	// while the room has at most PresenceLimit names here: every join into such a room is
+	// given the room's sorted list. Past that, joins are given a list of their own (crowd) and
+	// an insertion would move thousands of names, so it is not kept (unsorted) until the room
+	// is back under the limit.
+	sorted   []string
+	unsorted bool
 	// restating is what decides whether this node restates its members next time (presence.go).
 	restating restating
 	// presence holds the presence notices announced and not yet queued (presencewindow.go).
@@ -351,7 +359,7 @@ func (r *room) join(ctx context.Context, req JoinRequest) (JoinInfo, error) {
 		var order hubbub.Order
 		if newName {
 			claim = &nameClaim{key: m.Key, user: m.UserID}
-			r.names[name] = claim
+			r.claimName(name, claim)
 			delete(r.renamedAway, name) // this join's announcement is to be shown
 			order = r.nextOrder()
 		}
@@ -570,11 +578,56 @@ func (r *room) unclaim(name string) (gone bool) {
 	if c.conns > 0 {
 		return false
 	}
-	delete(r.names, name)
+	r.dropName(name)
 	delete(r.away, name)
 	r.crowd = nil
 	r.restating.changed = true
 	return true
+}
+
+// claimName records c as the claim on name, a name not in the room here. Called with mu held.
+func (r *room) claimName(name string, c *nameClaim) {
+	r.names[name] = c
+	switch {
+	case r.unsorted:
+	case len(r.names) > r.hub.cfg.PresenceLimit:
+		r.sorted, r.unsorted = nil, true
+	default:
+		if i, found := slices.BinarySearch(r.sorted, name); !found {
+			r.sorted = slices.Insert(r.sorted, i, name)
+		}
+	}
+}
+
+// dropName removes name's claim. Called with mu held.
+func (r *room) dropName(name string) {
+	delete(r.names, name)
+	switch {
+	case r.unsorted && len(r.names) <= r.hub.cfg.PresenceLimit:
+		r.sorted = slices.Sorted(maps.Keys(r.names))
+		r.unsorted = false
+	case r.unsorted:
+	default:
+		if i, found := slices.BinarySearch(r.sorted, name); found {
+			r.sorted = slices.Delete(r.sorted, i, i+1)
+		}
+	}
+}
+
+// localNames returns this node's names in ascending order (sorted, or the map's keys sorted
+// while it is not kept), for the caller to keep. Called with mu held.
+func (r *room) localNames(extra int) []string {
+	if r.unsorted {
+		names := make([]string, 0, len(r.names)+extra)
+		for name := range r.names {
+			names = append(names, name)
+		}
+		slices.Sort(names)
+		return names
+	}
+	names := make([]string, len(r.sorted), len(r.sorted)+extra)
+	copy(names, r.sorted)
+	return names
 }
 
 // closeIfEmpty removes the room from the hub once nobody is in it, so an idle node holds no
@@ -855,21 +908,23 @@ func (r *room) catchUp() {
 	}
 }
 
-// memberNames returns the sorted names of the members on every node. Called with mu held.
+// memberNames returns the sorted names of the members on every node, a slice of the caller's
+// own. Called with mu held.
 //
 // Every join into a room under PresenceLimit is given this list, so a reconnect storm's
 // 10,000 joins into rooms of 100 each made it: building a set of the names first was 6 % of
 // the new process's CPU (docs/benchmarks/reconnect-storm.md, "The first half second after
-// listening"). This node's names are distinct keys; another node's may repeat them, which
-// the sort brings together for Compact.
+// listening"), and sorting the map's names at each join 2 %: this node's names are kept in
+// order (sorted), so a room on one node copies them. Another node's names may repeat this
+// node's, which the sort brings together for Compact.
 func (r *room) memberNames() []string {
-	n := len(r.names)
+	n := 0
 	for _, node := range r.remote {
 		n += len(node.names)
 	}
-	names := make([]string, 0, n)
-	for name := range r.names {
-		names = append(names, name)
+	names := r.localNames(n)
+	if n == 0 { // no names on other nodes
+		return names
 	}
 	for _, node := range r.remote {
 		for name := range node.names {

@@ -3,6 +3,7 @@ package nats
 import (
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"hubbub"
 )
@@ -22,12 +23,20 @@ type wireEvent struct {
 	Name    string        `json:"name,omitempty"`
 	State   string        `json:"state,omitempty"`
 	// Renamed is a MemberLeft's Renamed (nodes before it read past the field: a leave).
-	Renamed string   `json:"renamed,omitempty"`
-	Names   []string `json:"names,omitempty"`
+	Renamed string `json:"renamed,omitempty"`
+	// Moderation is a MemberLeft's Moderation, with its By in By (nodes before it read past
+	// the fields: a leave).
+	Moderation string   `json:"moderation,omitempty"`
+	Names      []string `json:"names,omitempty"`
 	// Away is a PresenceReported's Away (nodes before it ignore the field).
-	Away     []string         `json:"away,omitempty"`
-	Node     string           `json:"node,omitempty"`
-	Reason   string           `json:"reason,omitempty"`
+	Away   []string `json:"away,omitempty"`
+	Node   string   `json:"node,omitempty"`
+	Reason string   `json:"reason,omitempty"`
+	// By is a MemberKicked's, a SanctionChanged's and a MemberLeft's By, the moderator's name (nodes before it
+	// read past the field: the kicked are told "by a moderator", as before).
+	By string `json:"by,omitempty"`
+	// Until is a MemberKicked's Until (a ban's kick, which nodes make themselves: never sent yet).
+	Until    time.Time        `json:"until,omitzero"`
 	Sanction *hubbub.Sanction `json:"sanction,omitempty"`
 	Notice   *wireNotice      `json:"notice,omitempty"`
 	// Queried is a PresenceRequested's Queried, Hello and Leaving a NodeAnnounced's (nodes
@@ -159,7 +168,7 @@ func (wireEncoder) MemberJoined(_ hubbub.Event, b hubbub.MemberJoined) wireEvent
 }
 
 func (wireEncoder) MemberLeft(_ hubbub.Event, b hubbub.MemberLeft) wireEvent {
-	return wireEvent{Kind: tagMemberLeft, Name: b.Name, Renamed: b.Renamed, Order: b.Order}
+	return wireEvent{Kind: tagMemberLeft, Name: b.Name, Renamed: b.Renamed, Order: b.Order, Moderation: b.Moderation, By: b.By}
 }
 
 func (wireEncoder) MemberTyping(_ hubbub.Event, b hubbub.MemberTyping) wireEvent {
@@ -187,13 +196,13 @@ func (wireEncoder) NodeAnnounced(_ hubbub.Event, b hubbub.NodeAnnounced) wireEve
 }
 
 func (wireEncoder) MemberKicked(_ hubbub.Event, b hubbub.MemberKicked) wireEvent {
-	return wireEvent{Kind: tagMemberKicked, Name: b.Name, Reason: b.Reason}
+	return wireEvent{Kind: tagMemberKicked, Name: b.Name, Reason: b.Reason, By: b.By, Until: b.Until}
 }
 
 // SanctionChanged also sends the name on its own, as the previous version did.
 func (wireEncoder) SanctionChanged(_ hubbub.Event, b hubbub.SanctionChanged) wireEvent {
 	sn := b.Sanction
-	return wireEvent{Kind: tagSanctionChanged, Name: sn.Name, Sanction: &sn}
+	return wireEvent{Kind: tagSanctionChanged, Name: sn.Name, Sanction: &sn, By: b.By}
 }
 
 func (wireEncoder) UserNotified(_ hubbub.Event, b hubbub.UserNotified) wireEvent {
@@ -244,7 +253,7 @@ func (w *wireEvent) event() (hubbub.Event, error) {
 	case tagMemberJoined:
 		ev.Body = hubbub.MemberJoined{Name: w.Name, State: w.State, Order: w.Order}
 	case tagMemberLeft:
-		ev.Body = hubbub.MemberLeft{Name: w.Name, Renamed: w.Renamed, Order: w.Order}
+		ev.Body = hubbub.MemberLeft{Name: w.Name, Renamed: w.Renamed, Order: w.Order, Moderation: w.Moderation, By: w.By}
 	case tagMemberTyping:
 		ev.Body = hubbub.MemberTyping{Name: w.Name}
 	case tagPresenceReported:
@@ -261,12 +270,12 @@ func (w *wireEvent) event() (hubbub.Event, error) {
 	case tagNodeAnnounced:
 		ev.Body = hubbub.NodeAnnounced{Peers: w.Names, Hello: w.Hello, Leaving: w.Leaving, Started: w.Order}
 	case tagMemberKicked:
-		ev.Body = hubbub.MemberKicked{Name: w.Name, Reason: w.Reason}
+		ev.Body = hubbub.MemberKicked{Name: w.Name, Reason: w.Reason, By: w.By, Until: w.Until}
 	case tagSanctionChanged:
 		if w.Sanction == nil {
 			return hubbub.Event{}, fmt.Errorf("kind %d without a sanction", w.Kind)
 		}
-		ev.Body = hubbub.SanctionChanged{Sanction: *w.Sanction}
+		ev.Body = hubbub.SanctionChanged{Sanction: *w.Sanction, By: w.By}
 	case tagUserNotified:
 		if w.Notice == nil {
 			return hubbub.Event{}, fmt.Errorf("kind %d without a notice", w.Kind)

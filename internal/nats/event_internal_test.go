@@ -22,15 +22,18 @@ var previousWire = map[string]string{
 	// order (on a join, a leave and a statement) is new with presence events' order; the
 	// previous version reads past it (encoding/json) and applies them as they come
 	"MemberJoined": `{"kind":2,"room":"r","name":"Zoë 😀","state":"away","node":"n","order":1152921504606846977}`,
-	// renamed is new with renames while connected; the previous version reads past it (a leave)
-	"MemberLeft":   `{"kind":3,"room":"r","name":"bob","renamed":"Bob ✨","node":"n","order":1152921504606846978}`,
+	// renamed is new with renames while connected, moderation and by with leaves that say a
+	// kick or ban; the previous version reads past them (a leave)
+	"MemberLeft":   `{"kind":3,"room":"r","name":"bob","renamed":"Bob ✨","moderation":"ban","node":"n","by":"Mod ✨","order":1152921504606846978}`,
 	"MemberTyping": `{"kind":4,"room":"r","name":"carol","node":"n"}`,
 	// away is new with away across nodes; the previous version reads past it (encoding/json)
 	"PresenceReported": `{"kind":5,"room":"r","names":["Zoë 😀","bob",""],"away":["bob"],"node":"n","order":1152921504606846979}`,
 	// queried is new with the presence channel; the previous version reads past it
 	"PresenceRequested": `{"kind":6,"room":"r","node":"n","queried":true}`,
-	"MemberKicked":      `{"kind":7,"room":"r","name":"eve","node":"n","reason":"spam \"quoted\""}`,
-	"SanctionChanged":   `{"kind":8,"room":"r","name":"eve","node":"n","sanction":{"room":"r","user":"u_e5e","name":"eve","kind":"ban","until":"2026-02-03T05:00:00.123Z","by":"mod","reason":"spam"}}`,
+	// by and until are new with kicks and bans that name their moderator; the previous
+	// version reads past them (its members are told "by a moderator", as before)
+	"MemberKicked":    `{"kind":7,"room":"r","name":"eve","node":"n","reason":"spam \"quoted\"","by":"Mod ✨","until":"2026-02-03T05:00:00Z"}`,
+	"SanctionChanged": `{"kind":8,"room":"r","name":"eve","node":"n","by":"Mod ✨","sanction":{"room":"r","user":"u_e5e","name":"eve","kind":"ban","until":"2026-02-03T05:00:00.123Z","by":"mod","reason":"spam"}}`,
 
 	// new in the room log
 	"EntryAppended/reply":    `{"kind":1,"room":"r","message":{"room":"r","seq":9007199254741000,"id":"01JABCDEF-reply","client_id":"client-key-2","from":"bob","user":"u_b0b","bot":true,"text":"@Zoë 😀 and @room: \"yes\"\n漢字","time":"2026-02-03T04:05:07.123456789Z","reply_to":9007199254740999,"mentions":[{"user":"Zoë 😀","name":"Zoë 😀"}],"mention_room":true,"attachments":[{"id":"f_1","name":"Zoë's \"plan\" 漢字.png","type":"image/png","size":1099511627777,"width":640,"height":480,"thumb":true},{"id":"f_2","name":"notes.txt","type":"text/plain; charset=utf-8","size":12}],"edited_at":"2026-02-03T04:05:08.123456789Z","reactions":[{"emoji":"👍🏽","count":4,"names":["Zoë 😀","bob","carol"],"me":true},{"emoji":":tada:","count":1,"names":["eve"]}],"reply_count":2},"node":"n"}`,

@@ -60,6 +60,10 @@ func fastDecode(data []byte, w *wireEvent) bool {
 			ok = s.str(&w.Renamed)
 		case "reason":
 			ok = s.str(&w.Reason)
+		case "moderation":
+			ok = s.str(&w.Moderation)
+		case "by":
+			ok = s.str(&w.By)
 		case "names":
 			ok = s.strings(&w.Names)
 		case "away":

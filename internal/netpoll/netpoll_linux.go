@@ -105,8 +105,11 @@ func (p *Poller) Add(fd int, onReadable func()) (*Registration, error) {
 	p.nextGen++
 	r := &Registration{p: p, fd: fd, gen: p.nextGen}
 	ev := syscall.EpollEvent{Events: interest, Fd: int32(fd), Pad: r.gen}
-	if err := syscall.EpollCtl(p.epfd, syscall.EPOLL_CTL_ADD, fd, &ev); err != nil {
-		return nil, fmt.Errorf("netpoll: epoll_ctl add: %w", err)
+	// A raw call, as Rearm's: epoll_ctl never blocks, and syscall.EpollCtl's bookkeeping for
+	// a call that might wakes the runtime's monitor from its sleep (every connection is added).
+	if _, _, errno := syscall.RawSyscall6(syscall.SYS_EPOLL_CTL, uintptr(p.epfd), syscall.EPOLL_CTL_ADD,
+		uintptr(fd), uintptr(unsafe.Pointer(&ev)), 0, 0); errno != 0 {
+		return nil, fmt.Errorf("netpoll: epoll_ctl add: %w", errno)
 	}
 	p.handlers[int32(fd)] = registered{gen: r.gen, handler: onReadable}
 	if !p.running {
@@ -166,7 +169,8 @@ func (r *Registration) Remove() {
 		return
 	}
 	delete(p.handlers, int32(r.fd))
-	_ = syscall.EpollCtl(p.epfd, syscall.EPOLL_CTL_DEL, r.fd, nil)
+	// raw, as Add's
+	_, _, _ = syscall.RawSyscall6(syscall.SYS_EPOLL_CTL, uintptr(p.epfd), syscall.EPOLL_CTL_DEL, uintptr(r.fd), 0, 0, 0)
 }
 
 // Len reports how many descriptors are registered.

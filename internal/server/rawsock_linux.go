@@ -78,7 +78,7 @@ func rawAccept(rc syscall.RawConn, addr net.Addr, poller *netpoll.Poller) (net.C
 	var aerr error
 	err := rc.Read(func(fd uintptr) bool {
 		for {
-			nfd, sa, aerr = syscall.Accept4(int(fd), syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC)
+			nfd, sa, aerr = accept4(int(fd))
 			switch aerr {
 			case syscall.EINTR, syscall.ECONNABORTED: // as net's accept: the next one
 				continue

@@ -29,7 +29,13 @@ type rawPair struct {
 
 func newRawPair(t *testing.T) rawPair {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	return newRawPairOn(t, "127.0.0.1:0")
+}
+
+// newRawPairOn is newRawPair with the listener on addr.
+func newRawPairOn(t *testing.T, addr string) rawPair {
+	t.Helper()
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,6 +95,17 @@ func TestRawAcceptedSocket(t *testing.T) {
 	}
 	if got, want := rp.s.LocalAddr().String(), rp.client.RemoteAddr().String(); got != want {
 		t.Errorf("LocalAddr %s, want %s", got, want)
+	}
+	// The client's address, which the per-address limits key on, over IPv6 too: accept4's
+	// address is decoded by the listener itself (accept4_linux.go), port in network order.
+	if ln, err := net.Listen("tcp", "[::1]:0"); err != nil {
+		t.Logf("no IPv6 loopback (%v): only IPv4's address checked", err)
+	} else {
+		ln.Close()
+		rp6 := newRawPairOn(t, "[::1]:0")
+		if got, want := rp6.s.RemoteAddr().String(), rp6.client.LocalAddr().String(); got != want {
+			t.Errorf("IPv6 RemoteAddr %s, want %s", got, want)
+		}
 	}
 	if v := sockopt(t, rp.s, syscall.IPPROTO_TCP, syscall.TCP_NODELAY); v != 1 {
 		t.Errorf("TCP_NODELAY = %d, want 1", v)

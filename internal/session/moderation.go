@@ -80,7 +80,7 @@ type Moderation struct {
 }
 
 // Moderate carries out m for actor and returns the confirmation; the caller checked the role.
-func (s *Service) Moderate(ctx context.Context, actor string, m Moderation) (wire.Moderated, error) {
+func (s *Service) Moderate(ctx context.Context, actor hub.Actor, m Moderation) (wire.Moderated, error) {
 	done := wire.Moderated{Type: wire.TypeModerated, Action: m.Action, Room: m.Room, Name: m.Name}
 	reason, err := CleanReason(m.Reason)
 	if err != nil {
@@ -122,7 +122,7 @@ func (s *Service) Moderate(ctx context.Context, actor string, m Moderation) (wir
 		until := time.Now().Add(d).UTC().Truncate(time.Millisecond)
 		done.Until = wire.FormatTime(until)
 		done.Note = s.anonymousTargetNote(t, m.Name)
-		err = s.hub.Sanction(ctx, actor, m.From, m.User, hubbub.Sanction{Room: m.Room, User: t.id, Name: m.Name,
+		err = s.hub.Sanction(ctx, actor, hubbub.Sanction{Room: m.Room, User: t.id, Name: m.Name,
 			Kind: sanctionKind(m.Action), Until: until, Reason: reason})
 		if err == nil && m.Action == wire.TypeBan {
 			s.unlist(ctx, m.Room, t) // after the ban, which keeps them from joining again meanwhile
@@ -133,7 +133,7 @@ func (s *Service) Moderate(ctx context.Context, actor string, m Moderation) (wir
 			return done, err
 		}
 		m.Name, done.Name = t.nameOr(m.Name), t.nameOr(m.Name)
-		err = s.hub.Sanction(ctx, actor, m.From, m.User, hubbub.Sanction{Room: m.Room, User: t.id, Name: m.Name, Kind: sanctionKind(m.Action)})
+		err = s.hub.Sanction(ctx, actor, hubbub.Sanction{Room: m.Room, User: t.id, Name: m.Name, Kind: sanctionKind(m.Action)})
 	case wire.TypeDelete:
 		done.Name, done.Seq = "", m.Seq
 		_, _, err = s.hub.Send(ctx, &hubbub.Entry{Room: m.Room, From: m.From, User: m.User, Kind: hubbub.KindDelete, Target: m.Seq,
@@ -346,9 +346,9 @@ func (j *jsonSession) moderate(ctx context.Context, f *wire.ClientFrame) {
 		j.fail(hubbub.Errorf(hubbub.ECodeForbidden, "only moderators and admins may %s", f.Type), f)
 		return
 	}
-	actor := j.member.CurrentName()
+	actor := hub.Actor{Log: j.member.CurrentName(), Name: j.member.CurrentName(), User: j.member.UserID}
 	if j.member.UserID != "" {
-		actor += " (" + j.member.UserID + ")"
+		actor.Log += " (" + j.member.UserID + ")"
 	}
 	done, err := j.svc.Moderate(ctx, actor, Moderation{Action: f.Type, Room: f.Room, Name: f.Name,
 		Reason: f.Reason, Duration: f.Duration, Seq: f.Seq,

@@ -57,6 +57,10 @@ type chat struct {
 	shown          shownMessages // what the lines of the messages printed show, for edits, deletions and /react
 	// roomsAsked counts the /rooms answers not printed yet: an empty list is said only then.
 	roomsAsked atomic.Int32
+	// listed is the printer's: the line of each room of the user's list as last printed or
+	// learned, so that the list the server sends again after each reconnect prints only what
+	// changed (nil until the first list came).
+	listed map[string]string
 	// search is the last search, for /search --more (search.go).
 	search chatSearch
 	// slash is the server's slash commands (commands.go).

@@ -507,6 +507,32 @@ func TestChatShowsADMSomeoneElseStarts(t *testing.T) {
 	}
 }
 
+// A DM someone else started, joined by the chat without becoming current, is a room the
+// chat is in (found in session 33): what it printed there stayed unread on the user's other
+// devices, and leaving the last room said "you are in no room now" with the DM open. What
+// prints of it is read, and leaving the last room makes it current.
+func TestChatTreatsAnOpenDMAsARoomItIsIn(t *testing.T) {
+	chattest.LeakCheck(t)
+	r, typeLine, erin, room, s, frank := erinStartsADMWithFrankOn(t, IO{TTY: true}) // in a terminal: a script's lines go where written
+	if a := erin.Say(room, "e-1", "hey frank"); a.Type() != "ack" {
+		t.Fatalf("erin's message: %v", a)
+	}
+	r.WaitOutput(t, "[@erin] #", "erin: hey frank")
+	// frank's other device lists the DM read.
+	testwait.Until(t, "the DM read on frank's other device", func() bool {
+		out, _, err := chatToEnd(t, "/rooms\n", chattest.Args(frank, []string{s.WS})...)
+		return err == nil && strings.Contains(out, "*   @erin (direct message): no unread messages\n")
+	})
+
+	typeLine("/leave general")
+	r.WaitErr(t, "* lines you type go to @erin now\n")
+	typeLine("hi erin")
+	erin.AwaitFunc("frank's line in the DM", func(f servertest.Frame) bool { return f.Type() == "message" && f.Str("text") == "hi erin" })
+	if got := r.Err.String(); strings.Contains(got, "in no room") {
+		t.Errorf("the chat said it was in no room with the DM open:\n%s", got)
+	}
+}
+
 // roomsIn counts a room whose join is on its way as joined, so a /dm or /join typed then (or a
 // second room frame of a DM someone else started) sends no second join — which the server
 // answers by leaving and joining again, shown to the others — and forgets it when the join
@@ -539,8 +565,17 @@ func TestRoomsInClaimsAJoinOnItsWay(t *testing.T) {
 // chat, a function that types a line into it, erin and the DM's room.
 func erinStartsADMWithFrank(t *testing.T) (*chattest.Run, func(line string), *servertest.JSONClient, string) {
 	t.Helper()
+	r, typeLine, erin, room, _, _ := erinStartsADMWithFrankOn(t, IO{})
+	return r, typeLine, erin, room
+}
+
+// erinStartsADMWithFrankOn is erinStartsADMWithFrank with frank's chat on io, and returns the
+// server and frank's user too.
+func erinStartsADMWithFrankOn(t *testing.T, io IO) (*chattest.Run, func(line string), *servertest.JSONClient, string, *servertest.Server, []string) {
+	t.Helper()
 	s := servertest.Start(t, servertest.Options{})
-	r, typeLine := typedChat(t, chattest.Args(chattest.User(t, "frank"), []string{s.WS})...)
+	frank := chattest.User(t, "frank")
+	r, typeLine := typedChatOn(t, io, chattest.Args(frank, []string{s.WS})...)
 	r.WaitOutput(t, "* you joined general")
 	erin := servertest.DialJSON(t, s, "erin")
 	erin.Send(servertest.Frame{"type": "dm", "names": []string{"frank"}})
@@ -548,7 +583,7 @@ func erinStartsADMWithFrank(t *testing.T) (*chattest.Run, func(line string), *se
 	if j := erin.Join(room, nil); j.Type() != "joined" {
 		t.Fatalf("erin's join of the DM: %v", j)
 	}
-	return r, typeLine, erin, room
+	return r, typeLine, erin, room, s, frank
 }
 
 // TestChatJoinsARoomItsRejoinLost: a room whose rejoin after a reconnect is refused is no

@@ -110,17 +110,63 @@ func TestParseSanctionDuration(t *testing.T) {
 	}
 }
 
-// A kick is printed as what it is, a moderator's decision, not as "server error".
+// A kick is printed as what it is, a moderator's decision, not as "server error"; and a ban
+// as a ban, with its end and its moderator: it was printed as the server's sentence followed
+// by "(kicked)", the code a ban's kick has too (found in session 33).
 func TestChatPrintsAKickAsANotice(t *testing.T) {
 	chattest.LeakCheck(t)
-	s := servertest.Start(t, servertest.Options{Server: server.Config{RoleFor: servertest.Roles("mod")}})
-	mod := servertest.DialJSON(t, s, "mod")
-	run, _ := typedChat(t, chattest.Args(chattest.User(t, "eve"), []string{"--room", "lab", s.WS})...)
+	s := servertest.Start(t, servertest.Options{Server: server.Config{RoleFor: servertest.Roles("carol")}})
+	mod := servertest.DialJSON(t, s, "carol")
+	run, say := typedChat(t, chattest.Args(chattest.User(t, "eve"), []string{"--room", "lab", s.WS})...)
 	run.WaitOutput(t, "* you joined lab")
 	mod.Send(servertest.Frame{"type": "kick", "room": "lab", "name": "eve", "reason": "cool off"})
-	run.WaitErr(t, "(kicked)\n")
-	if got := run.Err.String(); strings.Contains(got, "server error") {
-		t.Errorf("the kick was printed as a server error:\n%s", got)
+	run.WaitErr(t, "* you were kicked from lab (by carol): cool off\n")
+
+	say("/join lab")
+	run.WaitErr(t, "* lines you type go to lab now\n")
+	mod.Send(servertest.Frame{"type": "ban", "room": "lab", "name": "eve", "duration": "2h", "reason": "spam"})
+	done := mod.AwaitFunc("the ban's moderated", func(f servertest.Frame) bool { return f.Type() == "moderated" && f.Str("action") == "ban" })
+	until, err := time.Parse(time.RFC3339, done.Str("until"))
+	if err != nil {
+		t.Fatalf("the ban's moderated: %v", done)
+	}
+	run.WaitErr(t, "* you were banned from lab (until "+until.Local().Format("Mon 2 Jan 15:04")+", by carol): spam\n")
+	if got := run.Err.String(); strings.Contains(got, "server error") || strings.Contains(got, "(kicked)") {
+		t.Errorf("the kick or the ban was printed in the server's words:\n%s", got)
+	}
+}
+
+// The other members see a kick and a ban as what they are, with the moderator: both printed
+// "* eve left general", as if she had chosen to (found in session 33).
+func TestChatSaysWhoKickedAMember(t *testing.T) {
+	chattest.LeakCheck(t)
+	s := servertest.Start(t, servertest.Options{Server: server.Config{RoleFor: servertest.Roles("carol")}})
+	mod := servertest.DialJSON(t, s, "carol")
+	ann, _ := typedChat(t, chattest.Args(chattest.User(t, "ann"), []string{s.WS})...)
+	ann.WaitOutput(t, "* you joined general")
+	eve := servertest.DialJSON(t, s, "eve")
+	join := func() {
+		t.Helper()
+		if f := eve.Join("general", nil); f.Type() != "joined" {
+			t.Fatal(f)
+		}
+	}
+	join()
+	ann.WaitOutput(t, "* eve joined general\n")
+	mod.Send(servertest.Frame{"type": "kick", "room": "general", "name": "eve", "reason": "cool off"})
+	ann.WaitOutput(t, "* eve was kicked from general by carol\n")
+	eve.Await("error") // her kicked, which Join would take for its refusal
+	join()
+	testwait.Until(t, "eve's second join", func() bool { return strings.Count(ann.Out.String(), "* eve joined general\n") == 2 })
+	// A ban is an entry of the room's log, whose line says it, with its end; the leave it
+	// makes is not said again.
+	mod.Send(servertest.Frame{"type": "ban", "room": "general", "name": "eve", "duration": "1h"})
+	ann.WaitOutput(t, "* carol banned eve in general until ")
+	mod.Await("moderated")
+	eve.AwaitFunc("eve's left", func(f servertest.Frame) bool { return f.Type() == "left" })
+	ann.WaitOutput(t, "\n") // the ban's line ended
+	if got := ann.Out.String(); strings.Contains(got, "eve left") || strings.Contains(got, "eve was banned") {
+		t.Errorf("a kick or ban printed as a leave, or a ban twice:\n%s", got)
 	}
 }
 
@@ -172,13 +218,13 @@ func TestChatKickIsOneLine(t *testing.T) {
 
 	modSays("/kick eve cool off")
 	mod.WaitErr(t, "* you kicked eve in general\n")
-	eve.WaitErr(t, `* you were removed from room "general" by a moderator: cool off (kicked)`)
+	eve.WaitErr(t, "* you were kicked from general (by mod): cool off\n")
 	after()
 	eveSays("/join general")
 	testwait.Until(t, "eve's second join", func() bool { return strings.Count(mod.Out.String(), "* eve joined general\n") == 2 })
 	modSays("/ban eve 1h spam")
 	mod.WaitErr(t, "* you banned eve in general until ")
-	eve.WaitErr(t, "by a moderator: banned until ")
+	eve.WaitErr(t, "* you were banned from general (until ")
 	after()
 	if got := mod.Out.String(); strings.Contains(got, "eve left") {
 		t.Errorf("the moderator's chat said eve's leave besides its own line:\n%s", mod.All.String())
@@ -209,7 +255,7 @@ func TestChatRefusedJoinAfterABanSaysWhereLinesGo(t *testing.T) {
 	eve.WaitErr(t, "* lines you type go to general now\n")
 
 	mod.Send(servertest.Frame{"type": "ban", "room": "general", "name": "eve", "duration": "1h", "reason": "spam"})
-	eve.WaitErr(t, "by a moderator: banned until ")
+	eve.WaitErr(t, "* you were banned from general (until ")
 	say("/join general")
 	eve.WaitErr(t, "* /join: you are banned from room \"general\"")
 	eve.WaitErr(t, "* lines you type go to lobby now\n")
@@ -221,7 +267,7 @@ func TestChatRefusedJoinAfterABanSaysWhereLinesGo(t *testing.T) {
 
 	// Out of her last room, a /join the chat refuses itself says she is in no room.
 	mod.Send(servertest.Frame{"type": "kick", "room": "lobby", "name": "eve"})
-	eve.WaitErr(t, `* you were removed from room "lobby"`)
+	eve.WaitErr(t, "* you were kicked from lobby (by mod)\n")
 	say("/join bad!room")
 	eve.WaitErr(t, "* you are in no room now; /join one to send\n")
 	if got := eve.Err.String(); strings.Contains(got, "still go to lobby") {
@@ -252,4 +298,7 @@ func TestChatPrintsSanctionsOfTheRoom(t *testing.T) {
 	run.WaitOutput(t, ": spam\n")
 	run.WaitOutput(t, "* mod muted you in lab until ")
 	run.WaitOutput(t, "* mod lifted your mute in lab\n")
+	if got := run.Out.String(); strings.Contains(got, "bob was banned") || strings.Contains(got, "bob left") {
+		t.Errorf("bob's ban was said twice:\n%s", got)
+	}
 }

@@ -1,6 +1,7 @@
 package termchat
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -162,5 +163,30 @@ func TestChatHelpSaysWhatEachCommandDoes(t *testing.T) {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("/help does not say %q:\n%s", want, stderr)
 		}
+	}
+}
+
+// Every reconnect printed the whole list of rooms again, as the server sends it after each
+// connect (found in session 33). The list is printed once, at the start; a reconnect prints
+// only what changed meanwhile: here c's unread message, and not a, which the chat is in and
+// whose rejoin prints what it missed.
+func TestChatReconnectPrintsOnlyWhatChangedInTheRooms(t *testing.T) {
+	chattest.LeakCheck(t)
+	s := servertest.Start(t, servertest.Options{DataPath: filepath.Join(t.TempDir(), "hubbub.db")})
+	ann := chattest.User(t, "ann")
+	if _, stderr, err := chatToEnd(t, "/join c\n", chattest.Args(ann, []string{"--room", "a", s.WS})...); err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	run, _ := typedChat(t, chattest.Args(ann, []string{"--room", "a", s.WS})...)
+	run.WaitOutput(t, "* your rooms:\n*   a: no unread messages\n*   c: no unread messages\n", "* you joined a")
+	if _, stderr, err := chatToEnd(t, "while ann is not in c\n", chattest.Args(chattest.User(t, "bob"), []string{"--room", "c", s.WS})...); err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+
+	s = s.Restart()
+	testwait.Until(t, "ann's rejoin of a", func() bool { return strings.Count(run.Out.String(), "* you joined a") == 2 })
+	run.WaitOutput(t, "* your rooms that changed while disconnected:\n*   c: 1 unread\n")
+	if got := run.Out.String(); strings.Count(got, "* your rooms:") != 1 || strings.Count(got, "*   a: ") != 1 {
+		t.Errorf("the reconnect printed the list again:\n%s", got)
 	}
 }

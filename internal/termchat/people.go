@@ -246,8 +246,20 @@ func (c *chat) sayCurrent() {
 	for next := c.current(); !c.piped && next != "" && c.in.takeLeft(next); next = c.current() {
 		c.forget(next)
 	}
+	// A DM someone else started, which the chat joined without making it current (joinDM),
+	// is still open: "you are in no room now" was false. In a terminal lines go there now; a
+	// script's lines, written for the rooms it joins, are not sent to it.
+	dm := ""
+	if c.current() == "" {
+		dm = c.in.openDM()
+	}
+	if dm != "" && !c.piped {
+		c.makeCurrent(dm)
+	}
 	if next := c.current(); next != "" {
 		fmt.Fprintf(c.io.Err, "* lines you type go to %s now\n", c.titles.label(next)) // a DM as @bob
+	} else if dm != "" {
+		fmt.Fprintf(c.io.Err, "* the script's lines go to no room now (%s is open: /join %s to send there)\n", c.titles.label(dm), c.titles.label(dm))
 	} else {
 		fmt.Fprintln(c.io.Err, "* you are in no room now; /join one to send")
 	}

@@ -3,6 +3,8 @@ package termchat
 import (
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 
 	"hubbub"
@@ -23,6 +25,14 @@ func (c *chat) printPeople(out io.Writer, f wire.Frame, titles *roomTitles) bool
 		if asked {
 			c.roomsAsked.Add(-1)
 		}
+		if !asked && c.listed != nil {
+			c.printListChanges(out, f, titles) // a reconnect's: the whole list again was noise
+			return true
+		}
+		c.listed = map[string]string{}
+		for i := range f.Rooms {
+			c.listed[f.Rooms[i].Room] = roomLine(&f.Rooms[i], titles)
+		}
 		if len(f.Rooms) == 0 {
 			if asked { // on connect, a new user's empty list is not worth a line
 				fmt.Fprintln(out, "* your rooms: none yet")
@@ -31,10 +41,13 @@ func (c *chat) printPeople(out io.Writer, f wire.Frame, titles *roomTitles) bool
 		}
 		fmt.Fprintln(out, "* your rooms:")
 		for i := range f.Rooms {
-			fmt.Fprintln(out, roomLine(&f.Rooms[i], titles))
+			fmt.Fprintln(out, c.listed[f.Rooms[i].Room])
 		}
 	case *wire.Room:
 		was, now := titles.learn(&f.MyRoom)
+		if c.listed != nil {
+			c.listed[f.Room] = roomLine(&f.MyRoom, titles) // said by the lines below
+		}
 		switch {
 		case f.Invited:
 			fmt.Fprintf(out, "* you are invited to %s: /join %s to accept, /part %s to decline\n", f.Room, f.Room, f.Room)
@@ -65,6 +78,7 @@ func (c *chat) printPeople(out io.Writer, f wire.Frame, titles *roomTitles) bool
 			fmt.Fprintf(out, "* %s is in your rooms%s\n", f.Room, roomDetails(&f.MyRoom))
 		}
 	case *wire.Unroom:
+		delete(c.listed, f.Room)
 		titles.forgetPeople(f.Room) // no longer the user's: "/join @bob" is no DM of theirs
 		titles.unlist(f.Room)
 		wasIn := c.in.joined(f.Room) || c.in.joining(f.Room)
@@ -93,6 +107,9 @@ func (c *chat) printPeople(out io.Writer, f wire.Frame, titles *roomTitles) bool
 			return true
 		}
 		fmt.Fprintln(out, sanctionChangedLine(f, titles.phrase(f.Room), c.name))
+		if f.Action == hubbub.SanctionActionBan {
+			c.arrivals.said(f.Room, f.Name, "leave") // "* mod banned bob in lab until …": the ban took him out
+		}
 	case *wire.MemberChanged:
 		if c.ses.Sent(f.ClientID) && !f.Auto {
 			return true // this chat's /invite, /remove or /role, said "* you …" when acked
@@ -130,6 +147,39 @@ func (c *chat) printPeople(out io.Writer, f wire.Frame, titles *roomTitles) bool
 		return false
 	}
 	return true
+}
+
+// printListChanges prints what changed in the user's list of rooms (f, the list the server
+// sends after each connect) since the chat printed or learned it: the rooms added, those whose
+// line (unread messages, mentions, topic, role) is not the one known, and the rooms gone; but
+// not a room the chat is in (it joined it, and its rejoin prints what it missed). Nothing when
+// nothing changed: every reconnect printed the whole list again.
+func (c *chat) printListChanges(out io.Writer, f *wire.Rooms, titles *roomTitles) {
+	var lines []string
+	now := map[string]string{}
+	for i := range f.Rooms {
+		r := &f.Rooms[i]
+		line := roomLine(r, titles)
+		now[r.Room] = line
+		was, known := c.listed[r.Room]
+		if (!known || line != was) && !c.in.joined(r.Room) && !c.in.joining(r.Room) {
+			lines = append(lines, line)
+		}
+	}
+	for _, room := range slices.Sorted(maps.Keys(c.listed)) {
+		if _, ok := now[room]; !ok {
+			titles.unlist(room)
+			lines = append(lines, fmt.Sprintf("*   %s: no longer in your rooms", titles.label(room)))
+		}
+	}
+	c.listed = now
+	if len(lines) == 0 {
+		return
+	}
+	fmt.Fprintln(out, "* your rooms that changed while disconnected:")
+	for _, l := range lines {
+		fmt.Fprintln(out, l)
+	}
 }
 
 // roomLine formats one room of the user's list: "*   general: 4 unread, 1 mention".

@@ -155,7 +155,7 @@ func (c *chat) print() {
 					c.in.left(f.Room)
 				}
 				// A moderator's decision, not a failure of the server.
-				fmt.Fprintf(errw, "* %s (%s)\n", titles.roomsNamed(localTimes(clean(f.Message))), f.Code)
+				fmt.Fprintln(errw, kickedLine(f, titles))
 			case isLogRequest(f.Request) && f.Code != hubbub.ECodeInternal && f.Code != hubbub.ECodeUnavailable:
 				// A line refused for what it asks (a room not joined, too long), not because the
 				// server failed: "server error" sent people looking in the wrong place.
@@ -212,8 +212,8 @@ func (c *chat) print() {
 	}
 }
 
-// presenceLine is the line of a member's coming or going, room the room's label; "" for a
-// change of state (away and back), which would only be noise in a terminal. In a DM, whose
+// presenceLine is the line of a member's coming or going, room the room's label — a kick or
+// a ban as one, with its moderator; "" for a change of state (away and back), which would only be noise in a terminal. In a DM, whose
 // label is its people ("@bob"), "bob joined @bob" read as if bob had joined himself: there
 // the line says who is here.
 func presenceLine(f *wire.Presence, room string) string {
@@ -223,6 +223,19 @@ func presenceLine(f *wire.Presence, room string) string {
 	case f.Event == "leave" && f.Renamed != "":
 		// Not a departure: the user goes by another name now (docs/protocol.md, "Renames").
 		return fmt.Sprintf("* %s is now %s (%s)\n", name, hubbub.CleanText(f.Renamed), room)
+	case f.Event == "leave" && f.Moderation != "":
+		// A moderator's decision, not their choice (a "bob left" hid it).
+		what, by := "kicked", "a moderator"
+		if f.Moderation == "ban" {
+			what = "banned"
+		}
+		if f.By != "" {
+			by = hubbub.CleanText(f.By)
+		}
+		if dm {
+			return fmt.Sprintf("* %s was %s by %s (%s)\n", name, what, by, room)
+		}
+		return fmt.Sprintf("* %s was %s from %s by %s\n", name, what, room, by)
 	case f.Event == "leave" && dm:
 		return fmt.Sprintf("* %s left (%s)\n", name, room)
 	case f.Event == "leave":
@@ -233,4 +246,32 @@ func presenceLine(f *wire.Presence, room string) string {
 		return fmt.Sprintf("* %s is here (%s)\n", name, room)
 	}
 	return fmt.Sprintf("* %s joined %s\n", name, room)
+}
+
+// kickedLine is the line of a moderator's kick, ban or mute of mine, the room named as a
+// sentence names it (titles.phrase). A ban, "* you were banned from general (until Mon 7 Dec
+// 15:04, by carol): spam", is not a kick, "* you were kicked from general (by carol): cool
+// off": both are code kicked, and a ban printed as "(kicked)" after the server's sentence.
+// A server older than the error's by, until and reason, and a mute, are said in the server's
+// words.
+func kickedLine(f *wire.Error, titles *roomTitles) string {
+	clean := hubbub.CleanText
+	if f.Code != hubbub.ECodeKicked || f.By == "" && f.Until == "" && f.Reason == "" {
+		return fmt.Sprintf("* %s (%s)", titles.roomsNamed(localTimes(clean(f.Message))), f.Code)
+	}
+	what, details := "kicked", []string{}
+	if f.Until != "" {
+		what = "banned"
+		details = append(details, "until "+localTimes(clean(f.Until)))
+	}
+	if f.By != "" {
+		details = append(details, "by "+clean(f.By))
+	} else {
+		details = append(details, "by a moderator")
+	}
+	line := fmt.Sprintf("* you were %s from %s (%s)", what, titles.phrase(f.Room), strings.Join(details, ", "))
+	if f.Reason != "" {
+		line += ": " + clean(f.Reason)
+	}
+	return line
 }

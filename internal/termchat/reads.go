@@ -2,6 +2,8 @@ package termchat
 
 import (
 	"sync"
+
+	"hubbub"
 )
 
 // readTracker is what the chat shows and has shown: the current room, and the highest seq
@@ -26,14 +28,15 @@ func (c *chat) show(room string) {
 }
 
 // printedMessage records that message seq of room was printed, and marks it read if the room
-// is the current one.
+// is the current one or a direct message: a DM someone else started prints without becoming
+// current (joinDM), and the messages the user read there stayed unread on their other devices.
 func (c *chat) printedMessage(room string, seq uint64) {
 	c.reads.mu.Lock()
 	if c.reads.seen == nil {
 		c.reads.seen = make(map[string]uint64)
 	}
 	c.reads.seen[room] = max(c.reads.seen[room], seq)
-	shown := c.reads.shown == room
+	shown := c.reads.shown == room || hubbub.IsDMRoom(room)
 	c.reads.mu.Unlock()
 	if shown {
 		c.ses.MarkRead(room, seq)

@@ -190,6 +190,20 @@ func (r *roomsIn) rejoinRefused(room string) bool {
 	return false
 }
 
+// openDM returns a direct message the connection is in (its joined came, no left since), the
+// first by room id, or "" for none.
+func (r *roomsIn) openDM() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	dm := ""
+	for room, st := range r.in {
+		if st == roomJoined && hubbub.IsDMRoom(room) && (dm == "" || room < dm) {
+			dm = room
+		}
+	}
+	return dm
+}
+
 // joined reports whether the connection is in room (its joined came, no left since), or is
 // being rejoined to it after a disconnect.
 func (r *roomsIn) joined(room string) bool {

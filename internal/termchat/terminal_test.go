@@ -97,15 +97,24 @@ func TestChatSaysConnectedBeforeItsRoomsAfterAReconnect(t *testing.T) {
 	hold := writerFunc(func(p []byte) (int, error) {
 		if armed.Load() && bytes.Contains(p, []byte("msg=connected ")) {
 			for deadline := time.Now().Add(servertest.Wait); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
-				if strings.Contains(ann.All.String()[since:], "* your rooms:\n") {
+				if strings.Contains(ann.All.String()[since:], "* your rooms that changed while disconnected:\n") {
 					break
 				}
 			}
 		}
 		return len(p), nil
 	})
-	ann, _ = typedChatOn(t, IO{TTY: true, Err: hold}, chattest.Args(chattest.User(t, "ann"), []string{"--verbose", s.WS})...)
-	ann.WaitOutput(t, "* you joined general")
+	// A reconnect prints only what changed in her rooms: a message in c, a room of hers this
+	// chat is not in.
+	user := chattest.User(t, "ann")
+	if _, stderr, err := chatToEnd(t, "", chattest.Args(user, []string{"--room", "c", s.WS})...); err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	ann, _ = typedChatOn(t, IO{TTY: true, Err: hold}, chattest.Args(user, []string{"--verbose", s.WS})...)
+	ann.WaitOutput(t, "* your rooms:\n", "* you joined general")
+	if _, stderr, err := chatToEnd(t, "in c\n", chattest.Args(chattest.User(t, "bob"), []string{"--room", "c", s.WS})...); err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
 	since = len(ann.All.String())
 	armed.Store(true)
 
@@ -115,9 +124,9 @@ func TestChatSaysConnectedBeforeItsRoomsAfterAReconnect(t *testing.T) {
 	var after string
 	testwait.Until(t, "ann to be back, with her rooms", func() bool {
 		after = ann.All.String()[since:]
-		return strings.Contains(after, "* connected to ") && strings.Contains(after, "* your rooms:\n")
+		return strings.Contains(after, "* connected to ") && strings.Contains(after, "* your rooms that changed while disconnected:\n")
 	})
-	if c, r := strings.Index(after, "* connected to "), strings.Index(after, "* your rooms:\n"); r < c {
+	if c, r := strings.Index(after, "* connected to "), strings.Index(after, "* your rooms that changed while disconnected:\n"); r < c {
 		t.Errorf("after the reconnect ann's rooms were printed before the connected line:\n%s", after)
 	}
 }

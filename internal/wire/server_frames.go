@@ -267,6 +267,11 @@ type Presence struct {
 	// user was renamed (a client shows "ann is now anna", not "ann left"). The new name comes
 	// as a state before it unless the room listed it already.
 	Renamed string `json:"renamed,omitempty"`
+	// Moderation, on a leave, is "kick" or "ban" when a moderator took the member out (a
+	// client shows "bob was kicked by carol", not "bob left"); By is then the moderator's
+	// name, absent when the server API did it. Absent for a leave of their own.
+	Moderation string `json:"moderation,omitempty"`
+	By         string `json:"by,omitempty"`
 }
 
 // Typing says that Name is typing in Room.
@@ -552,6 +557,14 @@ type Error struct {
 	// StoredRoom is, for a room_case refusal, the room's name as stored: the request named it
 	// in another case, and is asked again by this name; absent otherwise.
 	StoredRoom string `json:"stored_room,omitempty"`
+	// By, Until and Reason tell a kicked member (code kicked) who took them out (the
+	// moderator's name; absent when the server API did), until when a ban keeps them out
+	// (absent for a plain kick: a kick with Until is a ban's), and the moderator's reason
+	// alone (Message says it in a sentence). Absent from other errors, and from servers older
+	// than the fields.
+	By     string `json:"by,omitempty"`
+	Until  string `json:"until,omitempty"`
+	Reason string `json:"reason,omitempty"`
 }
 
 // RetryAfter is RetryAfterMs as a duration: 0 when absent or negative, at most a day (a larger

@@ -58,6 +58,7 @@ func (jsonFrames) MemberJoined(ev hubbub.Event, b hubbub.MemberJoined) []byte {
 func (jsonFrames) MemberLeft(ev hubbub.Event, b hubbub.MemberLeft) []byte {
 	p := wire.NewPresence(ev.Room, b.Name, "leave")
 	p.Renamed = b.Renamed
+	p.Moderation, p.By = b.Moderation, b.By
 	return wire.Encode(p)
 }
 
@@ -71,8 +72,15 @@ func (jsonFrames) PresenceQueried(hubbub.Event, hubbub.PresenceQueried) []byte  
 func (jsonFrames) AbsenceReported(hubbub.Event, hubbub.AbsenceReported) []byte     { return nil }
 func (jsonFrames) NodeAnnounced(hubbub.Event, hubbub.NodeAnnounced) []byte         { return nil }
 
+// MemberKicked is the kicked member's error kicked: the sentence its message has always been,
+// and who, until when (a ban) and why apart, for a client to say it its own way.
 func (jsonFrames) MemberKicked(ev hubbub.Event, b hubbub.MemberKicked) []byte {
-	return wire.Encode(wire.Error{Type: wire.TypeError, Code: hubbub.ECodeKicked, Message: kickText(ev.Room, b.Reason), Room: ev.Room})
+	f := wire.Error{Type: wire.TypeError, Code: hubbub.ECodeKicked, Message: kickText(ev.Room, b.Why()), Room: ev.Room,
+		By: b.By, Reason: b.Reason}
+	if !b.Until.IsZero() {
+		f.Until = wire.FormatTime(b.Until)
+	}
+	return wire.Encode(f)
 }
 
 // SanctionChanged is the frame of a ban, mute or lift from a node of the version before
@@ -196,7 +204,7 @@ func flatten(line []byte) []byte {
 }
 
 func (textFrames) MemberKicked(ev hubbub.Event, b hubbub.MemberKicked) []byte {
-	return []byte("error: " + kickText(ev.Room, b.Reason))
+	return []byte("error: " + kickText(ev.Room, b.Why()))
 }
 
 func (textFrames) MemberJoined(hubbub.Event, hubbub.MemberJoined) []byte           { return nil }
