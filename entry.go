@@ -44,7 +44,7 @@ type Entry struct {
 	Bot bool `json:"bot,omitempty"`
 	// Kind is what the entry does; the zero value is a message.
 	Kind EntryKind `json:"kind,omitempty"`
-	// Text is a message's cleaned text, or an edit's new text.
+	// Text is a message's cleaned text, an edit's new text, a topic, or a sanction's reason.
 	Text string `json:"text"`
 	// Time is when the server stored the entry (UTC, millisecond precision).
 	Time time.Time `json:"time"`
@@ -68,13 +68,17 @@ type Entry struct {
 	// Store sets it, so a reaction's frame carries the state it led to and applying it twice
 	// changes nothing.
 	Count int `json:"count,omitempty"`
-	// Subject is, for a KindMember entry, the user id the change is about, SubjectName their
-	// name, Action what happened to them (MemberInvite, MemberJoin, …) and Role their room role
-	// after it (for join and role).
+	// Subject is, for a KindMember or KindSanction entry, the user id the change is about,
+	// SubjectName their name, Action what happened to them (MemberInvite, MemberJoin, …;
+	// SanctionBan, SanctionMute, SanctionUnban, SanctionUnmute) and Role their room role after
+	// it (for join and role).
 	Subject     string   `json:"subject,omitempty"`
 	SubjectName string   `json:"subject_name,omitempty"`
 	Action      string   `json:"action,omitempty"`
 	Role        RoomRole `json:"role,omitempty"`
+	// Until is, for a KindSanction ban or mute, when it ends (UTC, millisecond precision);
+	// zero for a lift.
+	Until time.Time `json:"until,omitzero"`
 	// Auto marks a KindMember role entry the store appended itself, not a caller: the room's
 	// last owner left or was removed while other members remained, and ownership passed to
 	// Subject (RoomStore's contract says to whom). Its actor (From, User) is that owner, and
@@ -122,6 +126,10 @@ const (
 	KindTopic EntryKind = "topic"
 	// KindMember changes one user's membership of a private room (Subject, Action, Role).
 	KindMember EntryKind = "member"
+	// KindSanction bans or mutes one user in the room until Until, or lifts their ban or mute
+	// (Subject, SubjectName, Action, Until; Text the moderator's reason): the Store changes the
+	// room's sanctions (Store.Sanctions) in the transaction that appends it (SanctionEntry).
+	KindSanction EntryKind = "sanction"
 )
 
 // IsMessage reports whether e posts a message.

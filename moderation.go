@@ -42,3 +42,49 @@ type Sanction struct {
 
 // Active reports whether s is in force at now.
 func (s Sanction) Active(now time.Time) bool { return s.Until.After(now) }
+
+// The actions of a KindSanction entry (Entry.Action): a ban or mute imposed (or its end moved),
+// or lifted.
+const (
+	SanctionActionBan    = "ban"
+	SanctionActionMute   = "mute"
+	SanctionActionUnban  = "unban"
+	SanctionActionUnmute = "unmute"
+)
+
+// SanctionEntry returns the KindSanction entry that imposes sn, or lifts it if it is not in
+// force at now (a zero or past Until), made by from (a name) and user (their id; "" for a
+// caller that knows no users, such as the server API): the change a Store makes to the room's
+// sanctions when it appends it (Store.Append). sn.By is not kept: the entry's actor is.
+func SanctionEntry(sn Sanction, from, user string, now time.Time) Entry {
+	e := Entry{Room: sn.Room, Kind: KindSanction, From: from, User: user, Subject: sn.User, SubjectName: sn.Name,
+		Action: string(sn.Kind), Text: sn.Reason}
+	if e.Subject == "" {
+		e.Subject = sn.Name // keyed by its name, as a sanction stored before users existed
+	}
+	if sn.Active(now) {
+		e.Until = sn.Until.UTC().Truncate(time.Millisecond)
+	} else {
+		e.Action, e.Text = "un"+e.Action, ""
+	}
+	return e
+}
+
+// Sanction returns the sanction KindSanction entry e imposes, or for a lift (unban, unmute)
+// the sanction it lifts, with a zero Until; ok is false for an entry of another kind or an
+// action hubbub does not know.
+func (e *Entry) Sanction() (sn Sanction, ok bool) {
+	if e.Kind != KindSanction {
+		return Sanction{}, false
+	}
+	sn = Sanction{Room: e.Room, User: e.Subject, Name: e.SubjectName, By: e.From}
+	switch e.Action {
+	case SanctionActionBan, SanctionActionMute:
+		sn.Kind, sn.Until, sn.Reason = SanctionKind(e.Action), e.Until, e.Text
+	case SanctionActionUnban, SanctionActionUnmute:
+		sn.Kind = SanctionKind(e.Action[len("un"):])
+	default:
+		return Sanction{}, false
+	}
+	return sn, true
+}

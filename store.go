@@ -99,6 +99,14 @@ import (
 //     with User, Name (as last set) and Until at millisecond precision, UTC.
 //   - KindTopic and KindMember entries change the room's metadata and members as the
 //     RoomStore contract says, in the transaction that appends them.
+//   - A KindSanction entry (SanctionEntry) changes the room's sanctions in the transaction
+//     that appends it, as SetSanction would: a ban or mute (Action) of Subject until Until,
+//     named SubjectName, by From, for reason Text, replaces the one of that kind on that user;
+//     an unban or unmute removes it. It needs Subject, an Action of the four and, for a ban or
+//     mute, a non-zero Until (ECodeBadField); an Until already past is stored as it is and
+//     lifts, as SetSanction's does. Since returns it with Until at millisecond precision,
+//     UTC. Sanctions live in their own rows, so retention's removal of the entry leaves the
+//     sanction in force.
 //   - Rooms lists the rooms that hold or held an entry, in ascending byte order of their
 //     names, those after the cursor only, at most limit of them, each with LastSeq and
 //     LastActivity (the Time of the entry numbered LastSeq, zero once retention removed it).

@@ -38,8 +38,8 @@ type (
 	Deleted = wire.Deleted
 	// Moderated confirms a moderation request (kick, ban, mute, delete, …).
 	Moderated = wire.Moderated
-	// SanctionChanged tells a room's moderators of a ban, mute or lift made by anyone, once
-	// their members request was told the room's sanctions.
+	// SanctionChanged tells a room's members of a ban, mute or lift made by anyone: an entry
+	// of the room's log (LogSeq), replayed by a join with since.
 	SanctionChanged = wire.SanctionChanged
 	// Edited carries a message's new text.
 	Edited = wire.Edited

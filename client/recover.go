@@ -56,8 +56,8 @@ func (st *roomState) replayArrived(n int) {
 	}
 }
 
-// admit decides whether an entry frame (message, edited, deleted, reacted, topic_changed or
-// member_changed) is new to the
+// admit decides whether an entry frame (message, edited, deleted, reacted, topic_changed,
+// member_changed or sanction_changed) is new to the
 // caller: it returns the frame to deliver, less the reactions applied before, and raises seen
 // to the entry's place in the log; false means everything in it was applied already (a
 // replay overlapping what was delivered before a reconnect). Called with Session.mu held.
@@ -86,6 +86,14 @@ func (st *roomState) admit(f wire.Frame) (wire.Frame, bool) {
 	case *wire.Deleted:
 		if f.LogSeq == 0 {
 			return f, true // from a server before the room log: not an entry, never replayed
+		}
+		if f.LogSeq <= st.seen {
+			return nil, false
+		}
+		st.seen = f.LogSeq
+	case *wire.SanctionChanged:
+		if f.LogSeq == 0 {
+			return f, true // from a server before sanctions were entries: live only
 		}
 		if f.LogSeq <= st.seen {
 			return nil, false
@@ -122,6 +130,10 @@ func entryCount(f wire.Frame) int {
 		if f.LogSeq > 0 {
 			return 1
 		}
+	case *wire.SanctionChanged:
+		if f.LogSeq > 0 {
+			return 1
+		}
 	case *wire.Reacted:
 		return max(len(f.Changes), 1)
 	}
@@ -140,6 +152,8 @@ func firstLogSeq(f wire.Frame) uint64 {
 	case *wire.TopicChanged:
 		return f.LogSeq
 	case *wire.MemberChanged:
+		return f.LogSeq
+	case *wire.SanctionChanged:
 		return f.LogSeq
 	case *wire.Reacted:
 		if len(f.Changes) > 0 {
@@ -165,6 +179,8 @@ func frameRoom(f wire.Frame) (string, bool) {
 		return f.Room, true
 	case *wire.MemberChanged:
 		return f.Room, true
+	case *wire.SanctionChanged:
+		return f.Room, f.LogSeq > 0 // one without a log_seq is no entry
 	}
 	return "", false
 }

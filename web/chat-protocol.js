@@ -95,7 +95,7 @@ const HUBBUB_FRAMES = {
     reacted: ["room", "log_seq", "changes"],
     revisions: ["room", "seq", "revisions"],
     moderated: ["action", "room", "name", "seq", "until", "note"],
-    sanction_changed: ["room", "action", "user", "name", "until"],
+    sanction_changed: ["room", "log_seq", "action", "user", "name", "until", "from", "reason", "time"],
     error: ["code", "message", "request", "room", "id", "retry_after_ms", "stored_room", "by", "until", "reason"],
     // Conversations.
     room: ["room", "topic", "private", "dm", "created_by", "created", "members", "last_seq", "last_activity", "role", "invited", "read_seq", "unread", "mentions", "people"],
@@ -219,7 +219,7 @@ class RoomState {
     this.missing = new Set();
     /**
      * Changes to the room itself, shown between the messages as small notices: log_seq → a
-     * topic_changed or member_changed frame (rooms-protocol.js).
+     * topic_changed, member_changed or sanction_changed frame (rooms-protocol.js).
      * @type {Map<number, object>}
      */
     this.notices = new Map();

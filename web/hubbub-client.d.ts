@@ -237,8 +237,9 @@ export interface ChatClientEvents {
   removed: { room: string; message: string };
   moderated: { frame: Record<string, unknown> };
   /**
-   * A ban, mute or lift in a room, by any moderator, told to one who moderates it once its
-   * roster listed the room's sanctions (sanction_changed): until is absent ("") on a lift.
+   * A ban, mute or lift in a room, by any moderator (sanction_changed): an entry of the room's
+   * log, told to every member and shown in the room's notices too; a roster that listed the
+   * room's sanctions follows it. until is absent ("") on a lift.
    */
   sanction: { room: string; action: "ban" | "unban" | "mute" | "unmute"; user: string; name: string; until: string };
   /**

@@ -1202,10 +1202,11 @@ function unreadDivider() {
   return li;
 }
 
-/** What a topic or membership change says, in words: "ann invited bob". */
+/** What a topic, membership or sanction change says, in words: "ann invited bob". */
 function noticeText(f) {
   const who = f.from || "someone";
   if (f.type === "topic_changed") return f.topic ? who + " set the topic: " + f.topic : who + " cleared the topic";
+  if (f.type === "sanction_changed") return sanctionText(who, f);
   const whom = f.subject_name || "someone";
   switch (f.action) {
     case "invite":
@@ -1227,12 +1228,32 @@ function noticeText(f) {
   }
 }
 
+/**
+ * What a ban, mute or lift says: "carol banned bob until 15:30: spam", "carol lifted bob's
+ * mute". An end on another day than today shows its date too.
+ */
+function sanctionText(who, f) {
+  const whom = f.name || "someone";
+  switch (f.action) {
+    case "unban":
+      return who + " lifted " + whom + "'s ban";
+    case "unmute":
+      return who + " lifted " + whom + "'s mute";
+  }
+  let text = who + (f.action === "ban" ? " banned " : " muted ") + whom;
+  if (f.until) {
+    const until = parseTime(f.until);
+    text += " until " + (dayKey(until) === dayKey(new Date()) ? "" : dayLabel(until) + " ") + timeFormat.format(until);
+  }
+  return f.reason ? text + ": " + f.reason : text;
+}
+
 /** A small line in the message list for a change to the room itself. */
 function noticeElement(f) {
   const li = document.createElement("li");
   li.className = "room-notice";
   li.dataset.logSeq = String(f.log_seq);
-  li.dataset.kind = f.type === "topic_changed" ? "topic" : f.action || "member";
+  li.dataset.kind = f.type === "topic_changed" ? "topic" : f.action || "member"; // sanction_changed: ban, unmute…
   const text = document.createElement("span");
   text.className = "room-notice-text";
   text.textContent = noticeText(f);

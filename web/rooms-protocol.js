@@ -338,7 +338,10 @@ Object.assign(globalThis.HubbubProtocol.ChatClient.prototype, {
     }
   },
 
-  /** A topic or membership change from the room's log: shown in place, applied to the list. */
+  /**
+   * A topic, membership or sanction change from the room's log: shown in place, applied to the
+   * list.
+   */
   onRoomChange(r, f) {
     this.replayed(r);
     if (!this.advance(r, f.log_seq) && r.notices.has(f.log_seq)) return;
@@ -391,12 +394,16 @@ Object.assign(globalThis.HubbubProtocol.ChatClient.prototype, {
   },
 
   /**
-   * A ban, mute or lift in a room whose sanctions my roster was told (by another moderator, or
-   * by me, whose moderated answer says it too): a "sanction" event.
+   * A ban, mute or lift in a room: an entry of its log (log_seq), shown in place as a notice
+   * like a topic or membership change, and a "sanction" event, which a roster that listed the
+   * room's sanctions follows. From a server node of the version before, it has no log_seq and
+   * reaches moderators only.
    */
   onSanctionChanged(f) {
     const kind = { ban: "ban", unban: "ban", mute: "mute", unmute: "mute" }[f.action];
     if (!kind || typeof f.room !== "string" || typeof f.name !== "string" || !f.name) return;
+    const r = this.rooms.get(f.room);
+    if (r && typeof f.log_seq === "number") this.onRoomChange(r, f);
     const c = { room: f.room, action: f.action, user: typeof f.user === "string" ? f.user : "", name: f.name, until: typeof f.until === "string" ? f.until : "" };
     const heard = this.sanctionsHeard.get(f.room);
     if (heard) heard.push(c);

@@ -132,3 +132,47 @@ func TestKickInAnotherCaseReachesAnotherNode(t *testing.T) {
 	awaitCode(eve, "kicked")
 	eve.Await("left")
 }
+
+// A ban made through the server API of node 2 is an entry of the room's log on every node:
+// ann, a member on node 1, is told of it with its log_seq, bob on node 1 is kicked, and carol,
+// away meanwhile, is replayed it on node 1 by a join with since, before the message that
+// followed it. Before, the ban took no seq and a member was told nothing, live or after.
+func TestSanctionEntriesAcrossTwoNodes(t *testing.T) {
+	c := startCluster(t, 2)
+	n1, n2 := c.nodes[0], c.nodes[1]
+	ann := servertest.DialJSON(t, n1, "ann")
+	ann.Join("room", nil)
+	bob := servertest.DialJSON(t, n1, "bob")
+	bob.Join("room", nil)
+	carol := servertest.DialJSON(t, n1, "carol")
+	carol.Join("room", nil)
+	first := ann.Say("room", "a-1", "before").Num("seq")
+	carol.Messages("room", 1)
+	carol.Conn.Close()
+
+	if status, body := n2.API("POST", "/api/rooms/room/ban", apiKey, map[string]any{"name": "bob", "duration": "10m", "reason": "spam"}); status != 200 {
+		t.Fatalf("ban: %d %v", status, body)
+	}
+	awaitCode(bob, "kicked")
+	told := ann.Await("sanction_changed")
+	if told.Str("action") != "ban" || told.Str("name") != "bob" || told.Num("log_seq") != first+1 || told.Str("reason") != "spam" {
+		t.Fatalf("ann on node 1 was told %v, want bob's ban at log_seq %d", told, first+1)
+	}
+	if ack := ann.Say("room", "a-2", "after"); ack.Num("seq") != first+2 {
+		t.Fatalf("the message after the ban answered %v, want seq %d", ack, first+2)
+	}
+
+	carol = servertest.DialJSON(t, n1, "carol")
+	if j := carol.Join("room", &first); j.Type() != "joined" {
+		t.Fatalf("carol's join with since %d: %v", first, j)
+	}
+	f := carol.AwaitFunc("the ban or a message", func(f servertest.Frame) bool {
+		return f.Type() == "sanction_changed" || f.Type() == "message"
+	})
+	if f.Type() != "sanction_changed" || f.Num("log_seq") != first+1 || f.Str("name") != "bob" {
+		t.Fatalf("carol was replayed %v first, want bob's ban at log_seq %d", f, first+1)
+	}
+	if m := carol.Messages("room", 1)[0]; m.Num("seq") != first+2 {
+		t.Fatalf("carol was replayed %v after the ban, want message %d", m, first+2)
+	}
+}

@@ -348,3 +348,36 @@ func TestMemberMenuFollowsOtherModeratorsLive(t *testing.T) {
 		t.Errorf("menu of gopher, muted by another moderator: %s, want %s", got, want)
 	}
 }
+
+// A ban, mute or lift is an entry of the room's log, shown to every member in the timeline as
+// a notice, live and after being away (the page rejoins with since): before, a member's page
+// learnt nothing of it, and a moderator's only while its members list was open.
+func TestSanctionsShownInTheTimeline(t *testing.T) {
+	b := startBrowser(t)
+	const key = "e2e-api-key"
+	srv := servertest.Start(t, servertest.Options{Server: server.Config{RoleFor: servertest.Roles("mod"), APIKey: key}})
+	gopher := dialUser(t, srv, "gopher", "general")
+	ann := b.newUser("ann")
+	ann.open(srv.URL + "/#general")
+	gopher.say("general", "hello")
+	ann.see("gopher", "hello")
+	notices := `Array.from(document.querySelectorAll("#message-list .room-notice .room-notice-text"), e => e.textContent)`
+
+	if code, f := srv.API("POST", "/api/rooms/general/mute", key, map[string]any{"name": "gopher", "duration": "10m", "reason": "shouting"}); code != http.StatusOK {
+		t.Fatalf("mute gopher: %d %v", code, f)
+	}
+	ann.waitFor("the mute shown, live", notices+`.some(t => /^api muted gopher until .+: shouting$/.test(t))`)
+
+	ann.do("go away", chromeEval(`client.pause()`))
+	ann.waitFor("the page offline", exprState+` === "idle"`)
+	if code, f := srv.API("DELETE", "/api/rooms/general/mutes/gopher", key, nil); code != http.StatusOK {
+		t.Fatalf("unmute gopher: %d %v", code, f)
+	}
+	gopher.say("general", "thanks")
+	ann.do("come back", chromeEval(`client.start(ui.name)`))
+	ann.see("gopher", "thanks")
+	ann.waitFor("the lift shown, replayed", notices+`.includes("api lifted gopher's mute")`)
+	if got := eval[[]string](ann, notices); len(got) != 2 {
+		t.Errorf("notices %q, want the mute and its lift, once each", got)
+	}
+}

@@ -68,6 +68,11 @@ func Every(room, node string) []hubbub.Event {
 		Kind: hubbub.KindMember, Subject: "u_e5e", SubjectName: "eve", Action: hubbub.MemberRole, Role: hubbub.RoomOwner, Auto: true,
 		Time: at.Add(7 * time.Second),
 	}
+	sanction := &hubbub.Entry{
+		Room: room, Seq: 1<<53 + 14, ID: "01JABCDEF-sanction", From: "mod", User: "u_m0d",
+		Kind: hubbub.KindSanction, Subject: "u_e5e", SubjectName: "eve", Action: hubbub.SanctionActionBan,
+		Until: time.Date(2026, 2, 3, 5, 0, 0, 123000000, time.UTC), Text: "spam \"quoted\" 漢字", Time: at.Add(8 * time.Second),
+	}
 	reaction := &hubbub.Entry{
 		Room: room, Seq: 1<<53 + 11, ID: "01JABCDEF-reaction", ClientID: "client-key-5", From: "carol",
 		Kind: hubbub.KindReaction, Target: 1<<53 + 8, Emoji: "👍🏽", Added: true, Count: 4,
@@ -81,6 +86,7 @@ func Every(room, node string) []hubbub.Event {
 		hubbub.EntryAppended{Entry: reaction},
 		hubbub.EntryAppended{Entry: topic},
 		hubbub.EntryAppended{Entry: member},
+		hubbub.EntryAppended{Entry: sanction},
 		hubbub.MemberJoined{Name: "Zoë 😀", State: "away", Order: 1<<60 + 1},
 		hubbub.MemberLeft{Name: "bob", Renamed: "Bob ✨", Order: 1<<60 + 2, Moderation: "ban", By: "Mod ✨"},
 		hubbub.MemberTyping{Name: "carol"},

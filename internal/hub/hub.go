@@ -610,6 +610,8 @@ func kindNoun(kind hubbub.EntryKind) string {
 		return "topic change"
 	case hubbub.KindMember:
 		return "member change"
+	case hubbub.KindSanction:
+		return "sanction"
 	}
 	return "message"
 }

@@ -1,7 +1,9 @@
 package hub
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"slices"
 	"time"
 
@@ -174,7 +176,9 @@ func (re *roomEvents) MemberKicked(_ hubbub.Event, b hubbub.MemberKicked) struct
 
 // SanctionChanged records the sanction and tells the members who watch the room's
 // sanctions (WatchSanctions); an active ban also kicks its user, whatever name their
-// connections show.
+// connections show. Nodes of this version publish a sanction as an entry of the log
+// (KindSanction, applySanction); the event still comes from a node of the version before
+// while a cluster is upgraded, whose moderators' pages it keeps following.
 func (re *roomEvents) SanctionChanged(ev hubbub.Event, b hubbub.SanctionChanged) struct{} {
 	r := (*room)(re)
 	sn := b.Sanction
@@ -188,17 +192,15 @@ func (re *roomEvents) SanctionChanged(ev hubbub.Event, b hubbub.SanctionChanged)
 			m.Out.Push(e)
 		}
 	}
-	if sn.Kind == hubbub.SanctionBan && sn.Active(time.Now()) {
-		user := sanctionUser(&sn)
-		r.kick(hubbub.MemberKicked{Name: sn.Name, Reason: sn.Reason, By: b.By, Until: sn.Until},
-			func(m *Member) bool { return m.UserID == user || sn.User == "" && r.nameOf(m) == sn.Name })
-	}
+	r.banKick(sn, b.By)
 	return struct{}{}
 }
 
 // WatchSanctions says whether member m, in room on this node, is to be told of the room's
-// bans, mutes and lifts as they happen, from any node: their SanctionChanged events are
-// queued to it as to no other member (the session's codec makes a frame of them). The caller
+// bans, mutes and lifts as they happen, from nodes of the version before sanctions were
+// entries of the log (every member is told of this version's, as of any entry): their
+// SanctionChanged events are queued to it as to no other member (the session's codec makes a
+// frame of them). The caller
 // checked that m may moderate the room; a KindMember entry that takes the room role of m's
 // user away (m's server role not moderating) ends it, as m's leaving the room does. It
 // reports false when m is not in the room here.
@@ -305,6 +307,9 @@ func (h *Hub) audit(action, actor, roomName, target string, args ...any) {
 type Actor struct {
 	Log  string
 	Name string
+	// User is their user id ("" for the server API): a sanction's entry in the room's log is
+	// theirs (Sanction).
+	User string
 }
 
 // Kick removes every connection of name from room, on every node; each gets a kick notice
@@ -324,8 +329,12 @@ func (h *Hub) Kick(ctx context.Context, actor Actor, roomName, name, reason stri
 }
 
 // Sanction imposes sn (a ban or mute of user sn.User, shown as sn.Name, until sn.Until) or,
-// with a zero Until, lifts it: it is stored, so it holds after a restart, then applied on every
-// node. A ban also kicks, naming actor to the banned. sn.By is set to actor.Log.
+// with a zero Until, lifts it. It is an entry of the room's log (hubbub.KindSanction, made by
+// actor: its Name, else its Log, and its User): the
+// Store appends it with the change to the room's sanctions, so it holds after a restart, and
+// it is published as every entry is, so every node applies it in the room's order, its
+// members are told (a sanction_changed frame with its log_seq) and a rejoin with since
+// replays it. A ban also kicks, naming actor.Name to the banned.
 func (h *Hub) Sanction(ctx context.Context, actor Actor, sn hubbub.Sanction) error {
 	if err := validateTarget(sn.Room, sn.Name); err != nil {
 		return err
@@ -336,33 +345,73 @@ func (h *Hub) Sanction(ctx context.Context, actor Actor, sn hubbub.Sanction) err
 	if sn.Kind != hubbub.SanctionBan && sn.Kind != hubbub.SanctionMute {
 		return hubbub.Errorf(hubbub.ECodeInternal, "unknown sanction %q", sn.Kind)
 	}
-	sn.By = actor.Log
-	if !sn.Until.IsZero() {
-		sn.Until = sn.Until.UTC().Truncate(time.Millisecond)
+	e := hubbub.SanctionEntry(sn, cmp.Or(actor.Name, actor.Log), actor.User, time.Now())
+	start := h.cfg.Metrics.Now()
+	stored, _, outcome, err := h.store.Append(ctx, &e)
+	h.cfg.Metrics.StoreAppend(start)
+	var refused *hubbub.Error
+	if errors.As(err, &refused) {
+		return err
 	}
-	if err := h.store.SetSanction(ctx, sn); err != nil {
-		h.log.Error("store set sanction failed", "room", sn.Room, "err", err)
+	if err != nil {
+		h.log.Error("store append sanction failed", "room", sn.Room, "err", err)
 		return hubbub.Errorf(hubbub.ECodeUnavailable, "the %s could not be stored; try again", sn.Kind)
 	}
+	if outcome == hubbub.StoredFirst {
+		h.capped.stored(stored.Room, true)
+	}
 	// This node's room holds the sanction before Sanction returns, so the moderator's own node
-	// never lets the name in after the answer; the other nodes apply it as the event arrives.
-	r := h.lookup(sn.Room)
-	if r != nil {
-		r.mu.Lock()
-		r.setSanction(sn)
-		r.mu.Unlock()
+	// never lets the name in after the answer; the room applies the entry again, harmlessly,
+	// when it delivers it, as every node's does.
+	if r := h.lookup(sn.Room); r != nil {
+		if applied, ok := stored.Sanction(); ok {
+			r.mu.Lock()
+			r.setSanction(applied)
+			r.mu.Unlock()
+		}
 	}
-	ev := hubbub.Event{Room: sn.Room, Node: h.cfg.Node, Body: hubbub.SanctionChanged{Sanction: sn, By: actor.Name}}
-	if err := h.broker.Publish(ctx, ev); err != nil {
-		h.log.Warn("broker publish sanction failed", "room", sn.Room, "err", err)
-		return hubbub.Errorf(hubbub.ECodeUnavailable, "the %s is stored but did not reach every node; try again", sn.Kind)
+	ev := hubbub.Event{Room: stored.Room, Node: h.cfg.Node, Body: hubbub.EntryAppended{Entry: stored}}
+	start = h.cfg.Metrics.Now()
+	err = h.broker.Publish(ctx, ev)
+	h.cfg.Metrics.BrokerPublish(start)
+	if err != nil {
+		h.log.Warn("broker publish sanction failed", "room", sn.Room, "seq", stored.Seq, "err", err)
+		return hubbub.Errorf(hubbub.ECodeUnavailable, "the %s is stored as seq %d but did not reach every node; try again", sn.Kind, stored.Seq)
 	}
-	if sn.Until.IsZero() { // a lift: no end, and no reason
-		h.audit("un"+string(sn.Kind), actor.Log, sn.Room, sn.Name, "user", sn.User)
+	if stored.Until.IsZero() { // a lift: no end, and no reason
+		h.audit(stored.Action, actor.Log, sn.Room, sn.Name, "user", sn.User, "log_seq", stored.Seq)
 	} else {
-		h.audit(string(sn.Kind), actor.Log, sn.Room, sn.Name, "user", sn.User, "until", sn.Until, "reason", sn.Reason)
+		h.audit(stored.Action, actor.Log, sn.Room, sn.Name, "user", sn.User, "until", stored.Until, "reason", sn.Reason, "log_seq", stored.Seq)
 	}
 	return nil
+}
+
+// applySanction applies KindSanction entry e, delivered in the room's order: the room holds
+// the sanction (or no longer holds it), and an active ban kicks its user, whatever name their
+// connections show. The members were told of it before (fanoutEntry), the banned one too.
+// Called with mu held.
+func (r *room) applySanction(e *hubbub.Entry) {
+	sn, ok := e.Sanction()
+	if !ok {
+		return
+	}
+	r.setSanction(sn)
+	by := e.From
+	if e.User == "" {
+		by = "" // the server API, whom nobody in the room sees (Actor)
+	}
+	r.banKick(sn, by)
+}
+
+// banKick kicks the user of sn if it is a ban in force, naming by (the moderator's name; ""
+// for the server API) to them. Called with mu held.
+func (r *room) banKick(sn hubbub.Sanction, by string) {
+	if sn.Kind != hubbub.SanctionBan || !sn.Active(time.Now()) {
+		return
+	}
+	user := sanctionUser(&sn)
+	r.kick(hubbub.MemberKicked{Name: sn.Name, Reason: sn.Reason, By: by, Until: sn.Until},
+		func(m *Member) bool { return m.UserID == user || sn.User == "" && r.nameOf(m) == sn.Name })
 }
 
 // Sanctions returns the sanctions in force in room, from the Store.

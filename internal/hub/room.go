@@ -766,8 +766,11 @@ func (r *room) accept(e *Envelope) {
 	}
 	r.flushReactions()
 	r.fanoutEntry(e, entry.Kind)
-	if entry.Kind == hubbub.KindMember {
+	switch entry.Kind {
+	case hubbub.KindMember:
 		r.applyMembership(entry)
+	case hubbub.KindSanction:
+		r.applySanction(entry)
 	}
 }
 

@@ -97,9 +97,12 @@ const (
 	// version before, which would read it as a new message, drops it as a kind it does not
 	// know instead, and fills the seq from the store as it does any seq that never came.
 	tagEntryChanged wireKind = 10
-	// tagRoomChanged is an entry that changes the room itself (KindTopic, KindMember). Its own
-	// tag keeps a node of a version before rooms had metadata from reading it as a change to
-	// a message.
+	// tagRoomChanged is an entry that changes the room itself (KindTopic, KindMember,
+	// KindSanction). Its own tag keeps a node of a version before rooms had metadata from
+	// reading it as a change to a message. A node of a version before sanctions were entries
+	// drops a KindSanction one (its kind does not match the tag there) and fills the seq from
+	// the store, as any seq that never came, without applying it: while a cluster is
+	// upgraded, such a node learns of a ban when its room next loads its sanctions.
 	tagRoomChanged wireKind = 11
 	// tagUserNotified is a notice on a user's channel (UserNotified): a read position, a room
 	// added to or taken out of the user's list.
@@ -134,7 +137,9 @@ const (
 )
 
 // roomChange reports whether an entry of kind k changes the room rather than a message.
-func roomChange(k hubbub.EntryKind) bool { return k == hubbub.KindTopic || k == hubbub.KindMember }
+func roomChange(k hubbub.EntryKind) bool {
+	return k == hubbub.KindTopic || k == hubbub.KindMember || k == hubbub.KindSanction
+}
 
 // encodeEvent returns ev's JSON for the bus.
 func encodeEvent(ev hubbub.Event) ([]byte, error) {

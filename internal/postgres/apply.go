@@ -127,6 +127,10 @@ type plan struct {
 	files map[string]*fileState
 	gone  map[string]msgKey
 
+	// sanctions are the batch's KindSanction entries, in seq order, whose changes to the
+	// rooms' sanctions are written with them (queueSanctions).
+	sanctions []hubbub.Entry
+
 	newMsgs []*msgState    // the batch's messages, in seq order
 	entries []hubbub.Entry // the batch's other entries, in seq order
 	holdSet []holdKey      // the reactions the batch toggled, each once
@@ -185,6 +189,8 @@ func (p *plan) apply(e hubbub.Entry) result {
 		res = p.topic(e)
 	case hubbub.KindMember:
 		res = p.member(e)
+	case hubbub.KindSanction:
+		res = p.sanction(e)
 	default:
 		res = p.change(e)
 	}
@@ -386,6 +392,18 @@ func (p *plan) react(e hubbub.Entry, st *msgState, mk msgKey) result {
 }
 
 // topic sets the room's topic (CheckAppend has checked its length).
+// sanction decides KindSanction entry e (checked by CheckAppend): it always takes a seq, and
+// its change to the room's sanctions is written beside it.
+func (p *plan) sanction(e hubbub.Entry) result {
+	if _, ok := e.Sanction(); !ok {
+		return result{err: hubbub.Errorf(hubbub.ECodeBadField, "unknown sanction action %q", e.Action)}
+	}
+	e = p.take(e)
+	p.entries = append(p.entries, e)
+	p.sanctions = append(p.sanctions, e)
+	return result{msg: e}
+}
+
 func (p *plan) topic(e hubbub.Entry) result {
 	e = p.take(e)
 	if p.topics == nil {

@@ -301,6 +301,7 @@ func (p *plan) writes(rooms []string) *pgx.Batch {
 	p.queueReactions(b)
 	p.queueMentioned(b)
 	p.queueMembers(b)
+	p.queueSanctions(b)
 	p.queueFiles(b)
 	names := make([]string, 0, len(rooms))
 	seqs := make([]int64, 0, len(rooms))
@@ -404,6 +405,7 @@ func (p *plan) queueEntries(b *pgx.Batch) {
 		seq, target                                                 []int64
 		mentionRoom, moderator, added, auto                         []bool
 		count                                                       []int32
+		until                                                       []*time.Time
 	}
 	for _, e := range p.entries {
 		c.room, c.seq, c.id, c.clientID = append(c.room, e.Room), append(c.seq, int64(e.Seq)), append(c.id, e.ID), append(c.clientID, e.ClientID)
@@ -412,10 +414,15 @@ func (p *plan) queueEntries(b *pgx.Batch) {
 		c.emoji, c.added, c.count = append(c.emoji, e.Emoji), append(c.added, e.Added), append(c.count, int32(e.Count))
 		c.user, c.subject, c.subjectName = append(c.user, e.User), append(c.subject, e.Subject), append(c.subjectName, e.SubjectName)
 		c.action, c.role, c.auto = append(c.action, e.Action), append(c.role, string(e.Role)), append(c.auto, e.Auto)
+		var until *time.Time
+		if !e.Until.IsZero() {
+			until = &e.Until
+		}
+		c.until = append(c.until, until)
 	}
 	b.Queue(insertEntries, c.room, c.seq, c.id, c.clientID, c.from, c.kind, c.target, c.text, c.mentions,
 		c.mentionRoom, c.moderator, c.emoji, c.added, c.count, c.user, c.subject, c.subjectName, c.action, c.role, p.now,
-		c.auto)
+		c.auto, c.until)
 }
 
 func (p *plan) queueRevisions(b *pgx.Batch) {
@@ -563,4 +570,17 @@ func scanBatchMembership(rows pgx.Rows) (*hubbub.Membership, error) {
 	}
 	m.Role, m.Since = hubbub.RoomRole(role), m.Since.UTC()
 	return &m, nil
+}
+
+// queueSanctions writes the changes of the batch's KindSanction entries to the rooms'
+// sanctions, in their order: a later entry of the batch on the same sanction wins.
+func (p *plan) queueSanctions(b *pgx.Batch) {
+	for _, e := range p.sanctions {
+		sn, _ := e.Sanction() // apply checked the action
+		if sn.Active(p.now) {
+			b.Queue(putSanction, sn.Room, e.Subject, sn.Name, string(sn.Kind), sn.Until, sn.By, sn.Reason)
+		} else {
+			b.Queue(liftSanction, sn.Room, e.Subject, string(sn.Kind))
+		}
+	}
 }

@@ -143,14 +143,14 @@ const (
 		FROM unnest($1::text[], $2::text[], $3::bigint[]) AS u(id, room, seq)
 		WHERE f.id = u.id AND f.room = u.room AND f.seq = u.seq`
 	insertEntries = `INSERT INTO entries (room, seq, id, client_id, sender, kind, target, text, mentions,
-			mention_room, moderator, emoji, added, count, user_id, subject, subject_name, action, role, auto, created_at)
+			mention_room, moderator, emoji, added, count, user_id, subject, subject_name, action, role, auto, until_at, created_at)
 		SELECT room, seq, id, client_id, sender, kind, target, text, nullif(mentions, '')::jsonb,
-			mention_room, moderator, emoji, added, count, user_id, subject, subject_name, action, role, auto, $20::timestamptz
+			mention_room, moderator, emoji, added, count, user_id, subject, subject_name, action, role, auto, until_at, $20::timestamptz
 		FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[],
 			$8::text[], $9::text[], $10::bool[], $11::bool[], $12::text[], $13::bool[], $14::int[],
-			$15::text[], $16::text[], $17::text[], $18::text[], $19::text[], $21::bool[])
+			$15::text[], $16::text[], $17::text[], $18::text[], $19::text[], $21::bool[], $22::timestamptz[])
 			AS u(room, seq, id, client_id, sender, kind, target, text, mentions,
-				mention_room, moderator, emoji, added, count, user_id, subject, subject_name, action, role, auto)`
+				mention_room, moderator, emoji, added, count, user_id, subject, subject_name, action, role, auto, until_at)`
 	// emptyRevisions and emptyEdits empty what deleted messages leave: their revisions and
 	// what their edits said.
 	emptyRevisions = `DELETE FROM revisions WHERE (room, seq) IN (SELECT * FROM unnest($1::text[], $2::bigint[]))`
@@ -167,6 +167,14 @@ const (
 	deleteMentioned = `DELETE FROM mentioned WHERE (room, seq) IN (SELECT * FROM unnest($1::text[], $2::bigint[]))`
 	insertMentioned = `INSERT INTO mentioned (room, seq, user_id, sender)
 		SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[])`
+	// liftSanction and putSanction write the change of a KindSanction entry to the room's
+	// sanctions, one statement per entry in seq order (sanctions are rare), as SetSanction
+	// does.
+	liftSanction = `DELETE FROM sanctions WHERE room = $1 AND user_id = $2 AND kind = $3`
+	putSanction  = `INSERT INTO sanctions (room, user_id, name, kind, until_at, by_name, reason)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)
+		ON CONFLICT (room, user_id, kind) DO UPDATE SET name = excluded.name, until_at = excluded.until_at,
+			by_name = excluded.by_name, reason = excluded.reason`
 	// deleteMembers and upsertMembers write back the memberships the batch changed.
 	deleteMembers = `DELETE FROM memberships WHERE (room, user_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`
 	upsertMembers = `INSERT INTO memberships (room, user_id, name, role, invited, since)

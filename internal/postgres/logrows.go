@@ -17,11 +17,11 @@ const (
 	messageRow = `'' AS kind, seq, id, client_id, sender, user_id, text, created_at, deleted, reply_to, reply_count,
 		mentions, mention_room, edited_at, reactions, 0::bigint AS target, false AS moderator, '' AS emoji,
 		false AS added, 0 AS count, '' AS subject, '' AS subject_name, '' AS action, '' AS role, attachments, bot,
-		false AS auto`
+		false AS auto, NULL::timestamptz AS until_at`
 	entryRow = `kind, seq, id, client_id, sender, user_id, text, created_at, false AS deleted, 0::bigint AS reply_to,
 		0 AS reply_count, mentions, mention_room, NULL::timestamptz AS edited_at, NULL::jsonb AS reactions,
 		target, moderator, emoji, added, count, subject, subject_name, action, role, NULL::jsonb AS attachments, false AS bot,
-		auto`
+		auto, until_at`
 )
 
 // scanLogRow reads a row of messageRow or entryRow into e (but its Room).
@@ -36,13 +36,13 @@ func scanLogRowFrom(row pgx.Row, e *hubbub.Entry, first ...any) error {
 		seq, replyTo        int64
 		mentions, reactions []byte
 		attachments         []byte
-		editedAt            *time.Time
+		editedAt, untilAt   *time.Time
 		target              int64
 		role                string
 	)
 	dest := append(first, &kind, &seq, &e.ID, &e.ClientID, &e.From, &e.User, &e.Text, &e.Time, &e.Deleted, &replyTo,
 		&e.ReplyCount, &mentions, &e.MentionRoom, &editedAt, &reactions, &target, &e.Moderator, &e.Emoji,
-		&e.Added, &e.Count, &e.Subject, &e.SubjectName, &e.Action, &role, &attachments, &e.Bot, &e.Auto)
+		&e.Added, &e.Count, &e.Subject, &e.SubjectName, &e.Action, &role, &attachments, &e.Bot, &e.Auto, &untilAt)
 	if err := row.Scan(dest...); err != nil {
 		return err
 	}
@@ -51,6 +51,9 @@ func scanLogRowFrom(row pgx.Row, e *hubbub.Entry, first ...any) error {
 	e.Time = e.Time.UTC()
 	if editedAt != nil {
 		e.EditedAt = editedAt.UTC()
+	}
+	if untilAt != nil {
+		e.Until = untilAt.UTC()
 	}
 	var err error
 	if e.Mentions, err = sqlstore.DecodeMentions(string(mentions)); err != nil {

@@ -346,7 +346,7 @@ func (j *jsonSession) moderate(ctx context.Context, f *wire.ClientFrame) {
 		j.fail(hubbub.Errorf(hubbub.ECodeForbidden, "only moderators and admins may %s", f.Type), f)
 		return
 	}
-	actor := hub.Actor{Log: j.member.CurrentName(), Name: j.member.CurrentName()}
+	actor := hub.Actor{Log: j.member.CurrentName(), Name: j.member.CurrentName(), User: j.member.UserID}
 	if j.member.UserID != "" {
 		actor.Log += " (" + j.member.UserID + ")"
 	}

@@ -85,7 +85,7 @@ func (w *writer) appendChange(ctx context.Context, e hubbub.Entry) result {
 func (w *writer) insertEntry(ctx context.Context, e hubbub.Entry, target int64, mentions string) error {
 	if _, err := w.stmts.entry.ExecContext(ctx, e.Room, int64(e.Seq), e.ID, e.ClientID, e.From, string(e.Kind), target,
 		e.Text, mentions, e.MentionRoom, e.Emoji, e.Added, e.Count, e.Moderator, e.Time.UnixMilli(),
-		e.User, e.Subject, e.SubjectName, e.Action, string(e.Role), e.Auto); err != nil {
+		e.User, e.Subject, e.SubjectName, e.Action, string(e.Role), e.Auto, untilMs(e.Until)); err != nil {
 		return fmt.Errorf("insert %s: %w", e.Kind, err)
 	}
 	return nil
@@ -192,4 +192,12 @@ func (w *writer) holders(ctx context.Context, room string, seq int64, emoji stri
 		names = append(names, name)
 	}
 	return names, rows.Err()
+}
+
+// untilMs is a sanction's end as entries.until_ms stores it: Unix milliseconds, 0 for none.
+func untilMs(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
 }

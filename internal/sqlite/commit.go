@@ -179,6 +179,8 @@ func (w *writer) appendOne(ctx context.Context, stored hubbub.Entry) result {
 		res = w.appendMessage(ctx, stored)
 	case hubbub.KindTopic, hubbub.KindMember:
 		res = w.appendRoomChange(ctx, stored, false)
+	case hubbub.KindSanction:
+		res = w.appendSanction(ctx, stored)
 	default:
 		res = w.appendChange(ctx, stored)
 	}

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"time"
 
 	"hubbub"
@@ -45,25 +46,77 @@ func (s *Store) SetSanction(ctx context.Context, sn hubbub.Sanction) error {
 		user = sn.Name
 	}
 	_, err := s.exec(ctx, func(ctx context.Context, conn *sql.Conn) (int64, error) {
-		if !sn.Active(time.Now()) {
-			res, err := conn.ExecContext(ctx, `DELETE FROM sanctions WHERE room = ? AND user_id = ? AND kind = ?`,
-				sn.Room, user, string(sn.Kind))
-			if err != nil {
-				return 0, err
-			}
-			return res.RowsAffected()
-		}
-		res, err := conn.ExecContext(ctx, `INSERT INTO sanctions (room, user_id, name, kind, until_ms, by_name, reason)
-			VALUES (?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (room, user_id, kind) DO UPDATE SET name = excluded.name, until_ms = excluded.until_ms,
-				by_name = excluded.by_name, reason = excluded.reason`,
-			sn.Room, user, sn.Name, string(sn.Kind), sn.Until.UnixMilli(), sn.By, sn.Reason)
-		if err != nil {
-			return 0, err
-		}
-		return res.RowsAffected()
+		return setSanction(ctx, conn, sn, user, time.Now())
 	})
 	return s.guard.Wrap(sqlstore.OpSetSanction, err)
+}
+
+// The writes of a sanction, shared by SetSanction and the KindSanction entries
+// (appendSanction).
+const (
+	liftSanctionSQL = `DELETE FROM sanctions WHERE room = ? AND user_id = ? AND kind = ?`
+	putSanctionSQL  = `INSERT INTO sanctions (room, user_id, name, kind, until_ms, by_name, reason)
+		VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (room, user_id, kind) DO UPDATE SET name = excluded.name, until_ms = excluded.until_ms,
+			by_name = excluded.by_name, reason = excluded.reason`
+)
+
+// execer is what setSanction writes on: the writer's connection, between batches or inside
+// one's transaction.
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// setSanction stores sn keyed by user, or removes it if it is not in force at now, and
+// returns how many rows it changed.
+func setSanction(ctx context.Context, db execer, sn hubbub.Sanction, user string, now time.Time) (int64, error) {
+	var res sql.Result
+	var err error
+	if sn.Active(now) {
+		res, err = db.ExecContext(ctx, putSanctionSQL, sn.Room, user, sn.Name, string(sn.Kind), sn.Until.UnixMilli(), sn.By, sn.Reason)
+	} else {
+		res, err = db.ExecContext(ctx, liftSanctionSQL, sn.Room, user, string(sn.Kind))
+	}
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// appendSanction stores e, a KindSanction entry, inside the savepoint appendOne opened: the
+// change to the room's sanctions and the entry are written together, so the log never tells
+// of a ban the room does not hold, nor holds one it never told of. A resend (its client id)
+// returns the first outcome.
+func (w *writer) appendSanction(ctx context.Context, e hubbub.Entry) result {
+	if e.ClientID != "" {
+		got, found, err := w.byClient(ctx, e)
+		if err != nil {
+			return result{err: fmt.Errorf("find client id: %w", err)}
+		}
+		if found {
+			return result{msg: got, dup: true}
+		}
+	}
+	sn, ok := e.Sanction()
+	if !ok {
+		return result{err: hubbub.Errorf(hubbub.ECodeBadField, "unknown sanction action %q", e.Action)}
+	}
+	var seq int64
+	if err := w.stmts.entrySeq.QueryRowContext(ctx, e.Room).Scan(&seq); err != nil {
+		return result{err: w.roomKeyTaken(ctx, e.Room, fmt.Errorf("next seq: %w", err))}
+	}
+	seq, first, err := w.startLog(ctx, e.Room, seq)
+	if err != nil {
+		return result{err: err}
+	}
+	e.Seq = uint64(seq)
+	if _, err := setSanction(ctx, w.conn, sn, e.Subject, e.Time); err != nil {
+		return result{err: fmt.Errorf("set sanction: %w", err)}
+	}
+	if err := w.insertEntry(ctx, e, 0, ""); err != nil {
+		return result{err: err}
+	}
+	return result{msg: e, first: first}
 }
 
 // Sanctions returns room's sanctions still in force. See hubbub.Store.

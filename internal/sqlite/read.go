@@ -156,17 +156,20 @@ func scanEntry(rows *sql.Rows, e *hubbub.Entry) error { return scanEntryAnd(rows
 
 // scanEntryAnd is scanEntry of a row with more columns after the entry's, read into extra.
 func scanEntryAnd(rows *sql.Rows, e *hubbub.Entry, extra ...any) error {
-	var seq, ms, replyTo, editedMs, target int64
+	var seq, ms, replyTo, editedMs, target, untilMs int64
 	var kind, mentions, reactions, role, attachments string
 	if err := rows.Scan(append([]any{&seq, &e.ID, &e.ClientID, &e.From, &e.User, &kind, &e.Text, &ms, &mentions, &e.MentionRoom,
 		&replyTo, &e.Deleted, &editedMs, &e.ReplyCount, &reactions, &target, &e.Emoji, &e.Added, &e.Count,
-		&e.Moderator, &e.Subject, &e.SubjectName, &e.Action, &role, &attachments, &e.Bot, &e.Auto}, extra...)...); err != nil {
+		&e.Moderator, &e.Subject, &e.SubjectName, &e.Action, &role, &attachments, &e.Bot, &e.Auto, &untilMs}, extra...)...); err != nil {
 		return err
 	}
 	e.Seq, e.Kind, e.Time, e.Role = uint64(seq), hubbub.EntryKind(kind), sqlstore.MsTime(ms), hubbub.RoomRole(role)
 	e.ReplyTo, e.Target = uint64(replyTo), uint64(target)
 	if editedMs != 0 {
 		e.EditedAt = sqlstore.MsTime(editedMs)
+	}
+	if untilMs != 0 {
+		e.Until = sqlstore.MsTime(untilMs)
 	}
 	var err error
 	if e.Mentions, err = sqlstore.DecodeMentions(mentions); err != nil {

@@ -72,9 +72,9 @@ type writeStmts struct {
 const (
 	messageColumns = `seq, id, client_id, sender, user_id, '' AS kind, text, created_ms, mentions, mention_room,
 		reply_to, deleted, edited_ms, reply_count, reactions, 0 AS target, '' AS emoji, 0 AS added, 0 AS count, 0 AS moderator,
-		'' AS subject, '' AS subject_name, '' AS action, '' AS role, attachments, bot, 0 AS auto`
+		'' AS subject, '' AS subject_name, '' AS action, '' AS role, attachments, bot, 0 AS auto, 0 AS until_ms`
 	entryColumns = `seq, id, client_id, sender, user_id, kind, text, created_ms, mentions, mention_room,
-		0, 0, 0, 0, '', target, emoji, added, count, moderator, subject, subject_name, action, role, '', 0, auto`
+		0, 0, 0, 0, '', target, emoji, added, count, moderator, subject, subject_name, action, role, '', 0, auto, until_ms`
 )
 
 // The writes of the room log whose plans matter (TestQueryPlans).
@@ -132,8 +132,8 @@ func prepareWrites(ctx context.Context, conn *sql.Conn) (writeStmts, error) {
 	w.plainMessage = prep(`INSERT INTO messages (room, seq, id, sender, text, created_ms, user_id, ord) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
 	w.message = prep(insertMessageSQL)
 	w.entry = prep(`INSERT INTO entries (room, seq, id, client_id, sender, kind, target, text, mentions, mention_room,
-		emoji, added, count, moderator, created_ms, user_id, subject, subject_name, action, role, auto)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		emoji, added, count, moderator, created_ms, user_id, subject, subject_name, action, role, auto, until_ms)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	w.messageByClient = prep(`SELECT ` + messageColumns + ` FROM messages
 		WHERE room = ? AND user_id = ? AND client_id = ? AND client_id <> ''`)
 	w.entryByClient = prep(`SELECT ` + entryColumns + ` FROM entries

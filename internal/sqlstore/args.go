@@ -23,6 +23,8 @@ func CheckAppend(e *hubbub.Entry) error {
 	case hubbub.KindEdit, hubbub.KindDelete, hubbub.KindReaction:
 	case hubbub.KindTopic, hubbub.KindMember:
 		return checkRoomChange(e)
+	case hubbub.KindSanction:
+		return checkSanction(e)
 	default:
 		return hubbub.Errorf(hubbub.ECodeBadField, "unknown entry kind %q", e.Kind)
 	}
@@ -106,4 +108,21 @@ func RangeArgs(from, to uint64) (lo, hi int64, ok bool) {
 		return 0, 0, false
 	}
 	return int64(from), int64(to), true
+}
+
+// checkSanction returns why KindSanction entry e cannot be appended in any store, or nil.
+func checkSanction(e *hubbub.Entry) error {
+	if e.Subject == "" {
+		return hubbub.Errorf(hubbub.ECodeBadField, "a sanction needs a subject")
+	}
+	switch e.Action {
+	case hubbub.SanctionActionBan, hubbub.SanctionActionMute:
+		if e.Until.IsZero() {
+			return hubbub.Errorf(hubbub.ECodeBadField, "a %s needs its end", e.Action)
+		}
+		return nil
+	case hubbub.SanctionActionUnban, hubbub.SanctionActionUnmute:
+		return nil
+	}
+	return hubbub.Errorf(hubbub.ECodeBadField, "unknown sanction action %q", e.Action)
 }

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"fmt"
 	"slices"
+	"time"
 
 	"hubbub"
 )
@@ -33,6 +34,11 @@ func Stored(e *hubbub.Entry) hubbub.Entry {
 		out.Text = e.Text
 	case hubbub.KindMember:
 		out.Subject, out.SubjectName, out.Action, out.Role = e.Subject, e.SubjectName, e.Action, e.Role
+	case hubbub.KindSanction:
+		out.Subject, out.SubjectName, out.Action, out.Text = e.Subject, e.SubjectName, e.Action, e.Text
+		if !e.Until.IsZero() && (e.Action == hubbub.SanctionActionBan || e.Action == hubbub.SanctionActionMute) {
+			out.Until = e.Until.UTC().Truncate(time.Millisecond)
+		}
 	}
 	return out
 }

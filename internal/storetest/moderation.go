@@ -92,3 +92,75 @@ func testModerationDoneContext(t *testing.T, open opener) {
 		t.Error("Sanctions after Close succeeded")
 	}
 }
+
+// testSanctionEntries: a KindSanction entry is an entry of the room's log, numbered after the
+// room's other entries, read back by Since with its fields, and changes the room's sanctions
+// in the same append (SetSanction's rules: a ban or mute replaces, a lift removes); one the
+// store refuses takes no seq and changes no sanction.
+func testSanctionEntries(t *testing.T, open opener) {
+	s := open(t, hubbub.Retention{})
+	ctx := t.Context()
+	now := time.Now()
+	until := now.Add(time.Hour).Truncate(time.Millisecond).UTC()
+	appendN(t, s, "r", 2)
+	ban := mustAppend(t, s, hubbub.SanctionEntry(hubbub.Sanction{Room: "r", User: "u_bob", Name: "bob", Kind: hubbub.SanctionBan,
+		Until: until, Reason: "spam"}, "carol", "u_carol", now))
+	if ban.Seq != 3 || ban.Kind != hubbub.KindSanction || ban.Action != hubbub.SanctionActionBan || ban.Subject != "u_bob" ||
+		ban.SubjectName != "bob" || ban.From != "carol" || ban.User != "u_carol" || !ban.Until.Equal(until) || ban.Text != "spam" {
+		t.Fatalf("ban appended as %+v", ban)
+	}
+	list := func() []hubbub.Sanction {
+		t.Helper()
+		got, err := s.Sanctions(ctx, "r")
+		if err != nil {
+			t.Fatalf("Sanctions: %v", err)
+		}
+		return got
+	}
+	if got := list(); len(got) != 1 || got[0].User != "u_bob" || got[0].Name != "bob" || got[0].Kind != hubbub.SanctionBan ||
+		!got[0].Until.Equal(until) || got[0].By != "carol" || got[0].Reason != "spam" {
+		t.Fatalf("after the ban entry, Sanctions = %+v", got)
+	}
+	mute := mustAppend(t, s, hubbub.SanctionEntry(hubbub.Sanction{Room: "r", User: "u_bob", Name: "bob", Kind: hubbub.SanctionMute,
+		Until: until}, "carol", "u_carol", now))
+	// A refused entry (no subject, an action hubbub does not know) takes no seq, changes nothing.
+	for _, bad := range []hubbub.Entry{
+		{Room: "r", Kind: hubbub.KindSanction, From: "carol", User: "u_carol", Action: hubbub.SanctionActionBan, Until: until},
+		{Room: "r", Kind: hubbub.KindSanction, From: "carol", User: "u_carol", Subject: "u_bob", Action: "shun", Until: until},
+		{Room: "r", Kind: hubbub.KindSanction, From: "carol", User: "u_carol", Subject: "u_bob", Action: hubbub.SanctionActionMute},
+	} {
+		if _, _, err := appendValue(ctx, s, bad); hubbub.ErrorCode(err) != hubbub.ECodeBadField {
+			t.Errorf("Append(%+v) = %v, want %s", bad, err, hubbub.ECodeBadField)
+		}
+	}
+	unban := mustAppend(t, s, hubbub.SanctionEntry(hubbub.Sanction{Room: "r", User: "u_bob", Name: "bob", Kind: hubbub.SanctionBan},
+		"dan", "u_dan", now))
+	if mute.Seq != 4 || unban.Seq != 5 || unban.Action != hubbub.SanctionActionUnban || !unban.Until.IsZero() {
+		t.Fatalf("mute %+v, unban %+v: want seqs 4 and 5, the unban with no end", mute, unban)
+	}
+	if got := list(); len(got) != 1 || got[0].Kind != hubbub.SanctionMute {
+		t.Fatalf("after the unban entry, Sanctions = %+v, want the mute alone", got)
+	}
+	next := mustAppend(t, s, hubbub.Entry{Room: "r", From: "ann", User: "u_ann", Text: "after"})
+	if next.Seq != 6 {
+		t.Errorf("the message after the sanctions has seq %d, want 6", next.Seq)
+	}
+	got := since(t, s, "r", 2, 10)
+	if len(got) != 4 {
+		t.Fatalf("Since(2) = %+v, want the three sanction entries and the message", got)
+	}
+	for i, want := range []hubbub.Entry{ban, mute, unban} {
+		e := got[i]
+		if e.Seq != want.Seq || e.Kind != hubbub.KindSanction || e.Action != want.Action || e.Subject != "u_bob" ||
+			e.SubjectName != "bob" || e.From != want.From || e.User != want.User || !e.Until.Equal(want.Until) ||
+			e.Text != want.Text || e.Time.Location() != time.UTC || e.ID != want.ID {
+			t.Errorf("Since read entry %d as %+v, want %+v", i, e, want)
+		}
+	}
+	if !got[0].Until.Equal(until) || got[0].Until.Location() != time.UTC {
+		t.Errorf("the ban's end read back as %v, want %v in UTC", got[0].Until, until)
+	}
+	if msgs := before(t, s, "r", 0, 10); len(msgs) != 3 {
+		t.Errorf("Before = %d entries, want the three messages only", len(msgs))
+	}
+}

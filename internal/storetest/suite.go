@@ -52,6 +52,7 @@ func RunStoreTests(t *testing.T, open func(t *testing.T, ret hubbub.Retention) h
 		{"Close", testClose},
 		{"Check", testCheck},
 		{"Sanctions", testSanctions},
+		{"SanctionEntries", testSanctionEntries},
 		{"Rooms", testRooms},
 		{"RoomsRetention", testRoomsRetention},
 		{"ModerationDoneContext", testModerationDoneContext},

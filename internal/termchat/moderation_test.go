@@ -158,10 +158,15 @@ func TestChatSaysWhoKickedAMember(t *testing.T) {
 	eve.Await("error") // her kicked, which Join would take for its refusal
 	join()
 	testwait.Until(t, "eve's second join", func() bool { return strings.Count(ann.Out.String(), "* eve joined general\n") == 2 })
+	// A ban is an entry of the room's log, whose line says it, with its end; the leave it
+	// makes is not said again.
 	mod.Send(servertest.Frame{"type": "ban", "room": "general", "name": "eve", "duration": "1h"})
-	ann.WaitOutput(t, "* eve was banned from general by carol\n")
-	if got := ann.Out.String(); strings.Contains(got, "eve left") {
-		t.Errorf("a kick or ban printed as a leave:\n%s", got)
+	ann.WaitOutput(t, "* carol banned eve in general until ")
+	mod.Await("moderated")
+	eve.AwaitFunc("eve's left", func(f servertest.Frame) bool { return f.Type() == "left" })
+	ann.WaitOutput(t, "\n") // the ban's line ended
+	if got := ann.Out.String(); strings.Contains(got, "eve left") || strings.Contains(got, "eve was banned") {
+		t.Errorf("a kick or ban printed as a leave, or a ban twice:\n%s", got)
 	}
 }
 
@@ -267,5 +272,33 @@ func TestChatRefusedJoinAfterABanSaysWhereLinesGo(t *testing.T) {
 	eve.WaitErr(t, "* you are in no room now; /join one to send\n")
 	if got := eve.Err.String(); strings.Contains(got, "still go to lobby") {
 		t.Errorf("after the kick, the refused /join said lines still go to lobby:\n%s", got)
+	}
+}
+
+// A ban, mute or lift is an entry of the room's log, which the chat prints for every member as
+// a notice: before, a member's chat said nothing of it (the frame went to moderators' pages
+// only), and bob's ban read as his leaving.
+func TestChatPrintsSanctionsOfTheRoom(t *testing.T) {
+	chattest.LeakCheck(t)
+	s := servertest.Start(t, servertest.Options{Server: server.Config{RoleFor: servertest.Roles("mod")}})
+	mod := servertest.DialJSON(t, s, "mod")
+	bob := servertest.DialJSON(t, s, "bob")
+	bob.Join("lab", nil)
+	run, _ := typedChat(t, chattest.Args(chattest.User(t, "ann"), []string{"--room", "lab", s.WS})...)
+	run.WaitOutput(t, "* you joined lab")
+	for _, f := range []servertest.Frame{
+		{"type": "ban", "room": "lab", "name": "bob", "duration": "1h", "reason": "spam"},
+		{"type": "mute", "room": "lab", "name": "ann", "duration": "10m"},
+		{"type": "unmute", "room": "lab", "name": "ann"},
+	} {
+		mod.Send(f)
+		mod.Await("moderated")
+	}
+	run.WaitOutput(t, "* mod banned bob in lab until ")
+	run.WaitOutput(t, ": spam\n")
+	run.WaitOutput(t, "* mod muted you in lab until ")
+	run.WaitOutput(t, "* mod lifted your mute in lab\n")
+	if got := run.Out.String(); strings.Contains(got, "bob was banned") || strings.Contains(got, "bob left") {
+		t.Errorf("bob's ban was said twice:\n%s", got)
 	}
 }

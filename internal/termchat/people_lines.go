@@ -98,6 +98,18 @@ func (c *chat) printPeople(out io.Writer, f wire.Frame, titles *roomTitles) bool
 		} else {
 			fmt.Fprintf(out, "* %s set the topic of %s: %s\n", clean(f.From), titles.label(f.Room), clean(f.Topic))
 		}
+	case *wire.SanctionChanged:
+		if f.LogSeq == 0 || hubbub.SameName(f.From, c.name) ||
+			f.Action == hubbub.SanctionActionBan && hubbub.SameName(f.Name, c.name) {
+			// A server of the version before tells moderators only; this chat's /ban,
+			// /mute, /unban and /unmute said "* you …" when confirmed; and a ban of mine is
+			// said by the kick that follows it, with its end and reason.
+			return true
+		}
+		fmt.Fprintln(out, sanctionChangedLine(f, titles.phrase(f.Room), c.name))
+		if f.Action == hubbub.SanctionActionBan {
+			c.arrivals.said(f.Room, f.Name, "leave") // "* mod banned bob in lab until …": the ban took him out
+		}
 	case *wire.MemberChanged:
 		if c.ses.Sent(f.ClientID) && !f.Auto {
 			return true // this chat's /invite, /remove or /role, said "* you …" when acked
@@ -219,6 +231,34 @@ func countText(n int) string {
 		return fmt.Sprintf("%d+", hubbub.MaxUnreadCount)
 	}
 	return fmt.Sprint(n)
+}
+
+// sanctionChangedLine formats a ban, mute or lift in room (its phrase: "team") as a
+// notice: "* carol banned bob in team until Mon 7 Dec 15:30: spam", "* carol lifted bob's mute
+// in team". me is this chat's user, who reads "you".
+func sanctionChangedLine(f *wire.SanctionChanged, room, me string) string {
+	by, who, whose := hubbub.CleanText(f.From), hubbub.CleanText(f.Name), hubbub.CleanText(f.Name)+"'s"
+	if me != "" && hubbub.SameName(f.Name, me) {
+		who, whose = "you", "your"
+	}
+	switch f.Action {
+	case hubbub.SanctionActionUnban:
+		return fmt.Sprintf("* %s lifted %s ban in %s", by, whose, room)
+	case hubbub.SanctionActionUnmute:
+		return fmt.Sprintf("* %s lifted %s mute in %s", by, whose, room)
+	}
+	verb := map[string]string{hubbub.SanctionActionBan: "banned", hubbub.SanctionActionMute: "muted"}[f.Action]
+	if verb == "" {
+		verb = "sanctioned (" + hubbub.CleanText(f.Action) + ")"
+	}
+	line := fmt.Sprintf("* %s %s %s in %s", by, verb, who, room)
+	if !f.Until.IsZero() {
+		line += untilText(wire.FormatTime(f.Until.Time))
+	}
+	if f.Reason != "" {
+		line += ": " + hubbub.CleanText(f.Reason)
+	}
+	return line
 }
 
 // memberChangedLine formats a change of a room's members as a notice. In a DM, whose label

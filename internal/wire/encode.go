@@ -234,8 +234,15 @@ func Encode(v any) []byte {
 	return b
 }
 
-// NewSanctionChanged is the frame that tells a room's moderators of sn, imposed or (not in
-// force at now) lifted.
+// NewSanctionEntry is the frame of KindSanction entry e: the ban, mute or lift, with its
+// place in the room's log.
+func NewSanctionEntry(e *hubbub.Entry) SanctionChanged {
+	return SanctionChanged{Type: TypeSanctionChanged, Room: e.Room, LogSeq: e.Seq, Action: e.Action, User: e.Subject,
+		Name: e.SubjectName, Until: Time{Time: e.Until}, From: e.From, Reason: e.Text, Time: Time{Time: e.Time}}
+}
+
+// NewSanctionChanged is the frame of a node of the version before sanctions were entries,
+// which tells a room's moderators of sn, imposed or (not in force at now) lifted.
 func NewSanctionChanged(room string, sn hubbub.Sanction, now time.Time) SanctionChanged {
 	f := SanctionChanged{Type: TypeSanctionChanged, Room: room, Action: string(sn.Kind), User: cmp.Or(sn.User, sn.Name), Name: sn.Name}
 	if sn.Active(now) {

@@ -54,7 +54,7 @@ const (
 	TypePong      = "pong"
 	TypeError     = "error"
 	TypeModerated = "moderated"
-	// TypeSanctionChanged tells a room's moderators of a ban, mute or lift (SanctionChanged).
+	// TypeSanctionChanged tells a room's members of a ban, mute or lift (SanctionChanged).
 	TypeSanctionChanged = "sanction_changed"
 	TypeEdited          = "edited"
 	TypeReacted         = "reacted"

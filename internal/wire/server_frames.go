@@ -512,15 +512,20 @@ type Moderated struct {
 	Note string `json:"note,omitempty"`
 }
 
-// SanctionChanged tells one who moderates Room, and whose members page is told its
-// sanctions, that a ban or mute was imposed or lifted there, by any moderator, from any node
-// or the server API: a page keeps its members' menus right without asking for the members
-// again. It is no entry of the room's log (sanctions are not), so no since replays it: a
-// client that reconnects asks for the members again. Older clients ignore it, as every frame
-// type they do not know.
+// SanctionChanged says a ban or mute was imposed or lifted in Room, by any moderator, from
+// any node or the server API. It is an entry of the room's log, LogSeq, sent to every member
+// and replayed by since, as bans are public room state (docs/protocol.md, Moderation); a page
+// keeps its members' menus right by it without asking for the members again. A node of the
+// version before sanctions were entries (while a cluster is upgraded) still sends it without
+// LogSeq, From or Time, to the moderators whose members page listed the room's sanctions
+// only. Older clients ignore it, as every frame type they do not know: its log_seq is a gap
+// to them.
 type SanctionChanged struct {
 	Type string `json:"type"`
 	Room string `json:"room"`
+	// LogSeq is the entry's place in the room's log (absent from a node of the version
+	// before).
+	LogSeq uint64 `json:"log_seq,omitempty"`
 	// Action is ban, mute, unban or unmute, as Moderated's.
 	Action string `json:"action"`
 	// User is the sanctioned user's id, Name the name they held when it was imposed or lifted.
@@ -528,6 +533,11 @@ type SanctionChanged struct {
 	Name string `json:"name"`
 	// Until is when a ban or mute ends; absent on a lift.
 	Until Time `json:"until,omitzero"`
+	// From is who imposed or lifted it (their name; "api" for the server API), Reason their
+	// reason if they gave one, Time when.
+	From   string `json:"from,omitempty"`
+	Reason string `json:"reason,omitempty"`
+	Time   Time   `json:"time,omitzero"`
 }
 
 // Error is an error frame: a failed request or a problem with the connection. To a client it

@@ -42,7 +42,8 @@ var _ hubbub.EventVisitor[[]byte] = jsonFrames{}
 
 // EntryAppended is the frame of each kind of log entry: a message as it is, the changes to a
 // message as edited, deleted and reacted frames whose seq names the message and whose log_seq
-// is the entry's own, and the changes to the room as topic_changed and member_changed.
+// is the entry's own, and the changes to the room as topic_changed, member_changed and
+// sanction_changed.
 func (j jsonFrames) EntryAppended(_ hubbub.Event, b hubbub.EntryAppended) []byte {
 	if f := wire.NewEntryFrame(b.Entry, j.files); f != nil {
 		return wire.Encode(f)
@@ -82,9 +83,11 @@ func (jsonFrames) MemberKicked(ev hubbub.Event, b hubbub.MemberKicked) []byte {
 	return wire.Encode(f)
 }
 
-// SanctionChanged is the frame of a ban, mute or lift, which the room queues only to the
-// members who watch its sanctions (hub.WatchSanctions: moderators whose members page lists
-// them); a ban reaches its target as a kick, a mute as the error of its next send.
+// SanctionChanged is the frame of a ban, mute or lift from a node of the version before
+// sanctions were entries of the log (this version's come as entries: EntryAppended), which
+// the room queues only to the members who watch its sanctions (hub.WatchSanctions: moderators
+// whose members page lists them); a ban reaches its target as a kick, a mute as the error of
+// its next send.
 func (jsonFrames) SanctionChanged(ev hubbub.Event, b hubbub.SanctionChanged) []byte {
 	return wire.Encode(wire.NewSanctionChanged(ev.Room, b.Sanction, time.Now()))
 }

@@ -42,6 +42,8 @@ var codecFrames = map[string]struct{ json, text string }{
 	// Room changes (issue 16): the text protocol shows a topic as a notice, no membership.
 	"EntryAppended/topic":  {`{"type":"topic_changed","room":"r","log_seq":9007199254741004,"from":"mod","user":"u_m0d","topic":"plans for \"Q3\" 漢字","time":"2026-02-03T04:05:12.123Z","client_id":"client-key-6"}`, "* mod set the topic: plans for \"Q3\" 漢字"},
 	"EntryAppended/member": {`{"type":"member_changed","room":"r","log_seq":9007199254741005,"from":"mod","user":"u_m0d","subject":"u_e5e","subject_name":"eve","action":"role","role":"owner","auto":true,"time":"2026-02-03T04:05:13.123Z","client_id":"client-key-7"}`, ""},
+	// A sanction is a room change too (session 34); the text protocol does not show it.
+	"EntryAppended/sanction": {`{"type":"sanction_changed","room":"r","log_seq":9007199254741006,"action":"ban","user":"u_e5e","name":"eve","until":"2026-02-03T05:00:00.123Z","from":"mod","reason":"spam \"quoted\" 漢字","time":"2026-02-03T04:05:14.123Z"}`, ""},
 }
 
 // Every kind of event gets the frame each codec is meant to give it, or none.

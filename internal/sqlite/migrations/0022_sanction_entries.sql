@@ -1,0 +1,4 @@
+-- 0022_sanction_entries: a ban, mute or lift is an entry of its room's log (kind 'sanction'),
+-- appended with its change to the sanctions table; until_ms is a ban's or mute's end (0 for a
+-- lift and for every other kind).
+ALTER TABLE entries ADD COLUMN until_ms INTEGER NOT NULL DEFAULT 0;
