@@ -101,11 +101,7 @@ func (w *writer) appendSanction(ctx context.Context, e hubbub.Entry) result {
 	if !ok {
 		return result{err: hubbub.Errorf(hubbub.ECodeBadField, "unknown sanction action %q", e.Action)}
 	}
-	var seq int64
-	if err := w.stmts.entrySeq.QueryRowContext(ctx, e.Room).Scan(&seq); err != nil {
-		return result{err: w.roomKeyTaken(ctx, e.Room, fmt.Errorf("next seq: %w", err))}
-	}
-	seq, first, err := w.startLog(ctx, e.Room, seq)
+	seq, first, err := w.changeSeq(ctx, e.Room)
 	if err != nil {
 		return result{err: err}
 	}

@@ -162,6 +162,16 @@ func (w *writer) numbering(ctx context.Context, room string) (roomNumbering, err
 	return cur, nil
 }
 
+// changeSeq takes the next seq of room for a change to the room itself (a topic, a member, a
+// sanction), inside the open savepoint, the log's floor applied to a room's first entry
+// (startLog); first says the room had no entry before.
+func (w *writer) changeSeq(ctx context.Context, room string) (seq int64, first bool, err error) {
+	if err := w.stmts.entrySeq.QueryRowContext(ctx, room).Scan(&seq); err != nil {
+		return 0, false, w.roomKeyTaken(ctx, room, fmt.Errorf("next seq: %w", err))
+	}
+	return w.startLog(ctx, room, seq)
+}
+
 // startLog returns seq, the seq a room's numbering (messageSeq, entrySeq) just gave an entry,
 // and whether the entry begins the room's log: the first (seq 1) is numbered above the seq
 // floor in force (hubbub.Store.SkipSeqs), and the room's row is moved on by the floor too, in
