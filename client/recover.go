@@ -131,9 +131,7 @@ func entryCount(f wire.Frame) int {
 			return 1
 		}
 	case *wire.SanctionChanged:
-		if f.LogSeq > 0 {
-			return 1
-		}
+		return 0 // an entry, but one joined.replay does not count (docs/protocol.md, Moderation)
 	case *wire.Reacted:
 		return max(len(f.Changes), 1)
 	}

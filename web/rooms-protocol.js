@@ -343,7 +343,8 @@ Object.assign(globalThis.HubbubProtocol.ChatClient.prototype, {
    * list.
    */
   onRoomChange(r, f) {
-    this.replayed(r);
+    // joined.replay does not count sanction entries (docs/protocol.md, Moderation).
+    if (f.type !== "sanction_changed") this.replayed(r);
     if (!this.advance(r, f.log_seq) && r.notices.has(f.log_seq)) return;
     if (typeof f.log_seq === "number") r.notices.set(f.log_seq, f);
     const info = this.myRooms.get(r.name);

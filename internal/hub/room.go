@@ -346,7 +346,7 @@ func (r *room) join(ctx context.Context, req JoinRequest) (JoinInfo, error) {
 			r.mu.Unlock()
 			return JoinInfo{}, hubbub.Errorf(hubbub.ECodeForbidden, "you may not join %s", r.name)
 		}
-		info.Replay = len(replay)
+		info.Replay = replayCount(replay)
 
 		// The reactions held for the next burst are at or below last: the member has them
 		// (in its replay, or in the state it read), so they go out before it is a member.
@@ -933,4 +933,19 @@ func (r *room) memberNames() []string {
 	}
 	slices.Sort(names)
 	return slices.Compact(names)
+}
+
+// replayCount is what a join's replay counts (JoinInfo.Replay, joined.replay): its frames but
+// the sanction entries'. Clients from before sanctions were entries of the log count the
+// frames of the kinds they know, and a Go client of then waits for its count before it goes
+// on: one sanction in its replay, counted, held its rejoin for good. The sanction entries are
+// replayed all the same, in their place; a client applies them as they come.
+func replayCount(replay []*Envelope) int {
+	n := len(replay)
+	for _, e := range replay {
+		if b, ok := e.Event.Body.(hubbub.EntryAppended); ok && b.Entry != nil && b.Entry.Kind == hubbub.KindSanction {
+			n--
+		}
+	}
+	return n
 }

@@ -85,7 +85,9 @@ type Joined struct {
 	// LastSeq is the highest seq in the room.
 	LastSeq uint64 `json:"last_seq"`
 	// Replay is how many frames follow now: the messages of a join without since; with since,
-	// one frame per log entry missed (message, edited, deleted or reacted).
+	// one frame per log entry missed (message, edited, deleted, reacted, topic_changed or
+	// member_changed), the sanction_changed entries replayed among them not counted (clients
+	// from before they were entries would wait for them).
 	Replay int `json:"replay"`
 	// Truncated is true if the room holds older messages that the replay left out: without
 	// since, more than it replayed; with since, more were missed than the server replays.
