@@ -415,6 +415,14 @@ func (s *memStore) appendEntry(ctx context.Context, in hubbub.Entry) (hubbub.Ent
 			s.handOver(r, m, s.members[m.Room][m.Subject])
 			return out, false, nil
 		}
+	case hubbub.KindSanction:
+		m.Subject, m.SubjectName, m.Action, m.Text = in.Subject, in.SubjectName, in.Action, in.Text
+		if !in.Until.IsZero() {
+			m.Until = in.Until.UTC().Truncate(time.Millisecond)
+		}
+		if err := checkSanction(m); err != nil {
+			return s.refuse(r, err)
+		}
 	default:
 		return s.refuse(r, hubbub.Errorf(hubbub.ECodeBadField, "unknown entry kind %q", in.Kind))
 	}
@@ -525,6 +533,9 @@ func (s *memStore) store(r *memRoom, m hubbub.Entry) hubbub.Entry {
 		}
 	case hubbub.KindTopic, hubbub.KindMember:
 		s.applyRoomChange(m)
+	case hubbub.KindSanction:
+		sn, _ := m.Sanction() // checked by checkSanction
+		s.setSanction(sn)
 	}
 	r.entries = append(r.entries, m)
 	out := s.read(r, m)
@@ -732,6 +743,13 @@ func (s *memStore) SetSanction(ctx context.Context, sn hubbub.Sanction) error {
 	if err := s.check(ctx); err != nil {
 		return err
 	}
+	s.setSanction(sn)
+	return nil
+}
+
+// setSanction stores, replaces or lifts sn, as SetSanction and a KindSanction entry do.
+// Called with mu held.
+func (s *memStore) setSanction(sn hubbub.Sanction) {
 	if sn.User == "" && s.bug != "nouserdefault" {
 		sn.User = sn.Name // as sanctions stored before users existed
 	}
@@ -741,11 +759,10 @@ func (s *memStore) SetSanction(ctx context.Context, sn hubbub.Sanction) error {
 	}
 	if !sn.Active(time.Now()) {
 		delete(s.sanctions, k)
-		return nil
+		return
 	}
 	sn.Until = sn.Until.UTC().Truncate(time.Millisecond)
 	s.sanctions[k] = sn
-	return nil
 }
 
 func (s *memStore) Sanctions(ctx context.Context, room string) ([]hubbub.Sanction, error) {
@@ -871,5 +888,20 @@ func (s *memStore) Close() error {
 		return errClosed
 	}
 	s.closed = true
+	return nil
+}
+
+// checkSanction returns why KindSanction entry e cannot be stored: no subject, an action
+// hubbub does not know, or a ban or mute without its end.
+func checkSanction(e hubbub.Entry) *hubbub.Error {
+	if e.Subject == "" {
+		return hubbub.Errorf(hubbub.ECodeBadField, "a sanction needs a subject")
+	}
+	if _, ok := e.Sanction(); !ok {
+		return hubbub.Errorf(hubbub.ECodeBadField, "unknown sanction action %q", e.Action)
+	}
+	if (e.Action == hubbub.SanctionActionBan || e.Action == hubbub.SanctionActionMute) && e.Until.IsZero() {
+		return hubbub.Errorf(hubbub.ECodeBadField, "a %s needs its end", e.Action)
+	}
 	return nil
 }
