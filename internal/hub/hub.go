@@ -579,11 +579,7 @@ func (h *Hub) Send(ctx context.Context, e *hubbub.Entry) (*hubbub.Entry, bool, e
 	if !dup && h.cfg.Appended != nil {
 		h.cfg.Appended()
 	}
-	ev := hubbub.Event{Room: stored.Room, Node: h.cfg.Node, Body: hubbub.EntryAppended{Entry: stored}}
-	start = h.cfg.Metrics.Now()
-	err = h.broker.Publish(ctx, ev)
-	h.cfg.Metrics.BrokerPublish(start)
-	if err != nil {
+	if err := h.publishEntry(ctx, stored); err != nil {
 		h.log.Warn("broker publish failed", "room", e.Room, "seq", stored.Seq, "err", err)
 		return nil, false, hubbub.Errorf(hubbub.ECodeUnavailable,
 			"%s stored as seq %d but not delivered to every node; resend it with the same id", kindNoun(e.Kind), stored.Seq)
@@ -595,6 +591,16 @@ func (h *Hub) Send(ctx context.Context, e *hubbub.Entry) (*hubbub.Entry, bool, e
 		h.audit("delete", stored.From, stored.Room, "", "seq", stored.Target, "log_seq", stored.Seq)
 	}
 	return stored, dup, nil
+}
+
+// publishEntry publishes stored, an entry the Store appended, to every node (this one
+// included: each node's room delivers it in the room's order), timed for the metrics. Send's
+// and Sanction's.
+func (h *Hub) publishEntry(ctx context.Context, stored *hubbub.Entry) error {
+	start := h.cfg.Metrics.Now()
+	err := h.broker.Publish(ctx, hubbub.Event{Room: stored.Room, Node: h.cfg.Node, Body: hubbub.EntryAppended{Entry: stored}})
+	h.cfg.Metrics.BrokerPublish(start)
+	return err
 }
 
 // kindNoun names an entry of kind in an error message.

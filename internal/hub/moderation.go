@@ -370,11 +370,7 @@ func (h *Hub) Sanction(ctx context.Context, actor Actor, sn hubbub.Sanction) err
 			r.mu.Unlock()
 		}
 	}
-	ev := hubbub.Event{Room: stored.Room, Node: h.cfg.Node, Body: hubbub.EntryAppended{Entry: stored}}
-	start = h.cfg.Metrics.Now()
-	err = h.broker.Publish(ctx, ev)
-	h.cfg.Metrics.BrokerPublish(start)
-	if err != nil {
+	if err := h.publishEntry(ctx, stored); err != nil {
 		h.log.Warn("broker publish sanction failed", "room", sn.Room, "seq", stored.Seq, "err", err)
 		return hubbub.Errorf(hubbub.ECodeUnavailable, "the %s is stored as seq %d but did not reach every node; try again", sn.Kind, stored.Seq)
 	}
