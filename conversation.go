@@ -199,6 +199,9 @@ const MaxMembersNamed = 100
 //     counted the same way. A DM's People are the other members' current names, sorted.
 //     Banned says whether a ban of the user in the room (SetSanction, by user id) is in force
 //     now.
+//   - MyRoom returns the one row MyRooms would list for room (found false if the user is
+//     neither a member of it nor invited), reading that room only: a caller that needs one
+//     row (a DM opened again, a partner told of a rename) does not pay for a list of hundreds.
 //   - Directory returns public, non-DM rooms (those with entries and no metadata included)
 //     whose name or topic contains query literally (no wildcards: "_" and "%" are
 //     characters) and case-insensitively (ASCII letters at least; "" matches all), in
@@ -256,6 +259,8 @@ type RoomStore interface {
 	SetRead(ctx context.Context, user, room string, seq uint64) (uint64, error)
 	// MyRooms returns the user's room list with counts, in one read.
 	MyRooms(ctx context.Context, user string) ([]MyRoom, error)
+	// MyRoom returns the row of the user's room list for room, reading that room only.
+	MyRoom(ctx context.Context, user, room string) (row MyRoom, found bool, err error)
 	// Directory lists public rooms matching query, paged by name.
 	Directory(ctx context.Context, query, after string, limit int) ([]RoomMeta, error)
 	// CountRooms counts the rooms the store holds, up to limit.

@@ -98,7 +98,7 @@ const (
 		ORDER BY r.name COLLATE "C" LIMIT $3`
 )
 
-// selectMyRooms is MyRooms in one statement: for each of the user's memberships (a range of
+// selectMyRoomRows reads MyRooms's rows in one statement: for each of the user's memberships (a range of
 // memberships_user), a probe of its room and of the user's read position, and the counts
 // after that position without reading the unread messages:
 //   - unread: the messages after it by message_no (the room's last less that of the first
@@ -116,7 +116,7 @@ const (
 // join that the statistics of a new table (one row, they said) made a scan of the user's
 // mentions for each @room, 45 ms of a 90 ms call. The counts are capped in Go
 // (sqlstore.CapUnread).
-const selectMyRooms = `SELECT ` + roomColumns + `, m.role, m.invited, pos.seq,
+const selectMyRoomRows = `SELECT ` + roomColumns + `, m.role, m.invited, pos.seq,
 		CASE WHEN f.no IS NULL THEN 0 ELSE r.last_message_no - f.no + 1
 			- (SELECT count(*) FROM messages x WHERE x.room = m.room AND x.user_id = $1 AND x.seq > pos.seq)
 			- (SELECT count(*) FROM messages x WHERE x.room = m.room AND x.deleted AND x.seq > pos.seq AND x.user_id <> $1)
@@ -140,8 +140,14 @@ const selectMyRooms = `SELECT ` + roomColumns + `, m.role, m.invited, pos.seq,
 	LEFT JOIN LATERAL (SELECT coalesce(x.message_no, x.seq) AS no FROM messages x
 		WHERE x.room = m.room AND x.seq > pos.seq ORDER BY x.seq LIMIT 1) AS f ON true
 	` + lastActivity + `
-	WHERE m.user_id = $1
+	WHERE m.user_id = $1`
+
+// selectMyRooms is MyRooms: every row of the user's, in room name order.
+const selectMyRooms = selectMyRoomRows + `
 	ORDER BY m.room`
+
+// selectMyRoom is MyRoom: the one row of room $4, a probe of memberships_user.
+const selectMyRoom = selectMyRoomRows + ` AND m.room = $4`
 
 // scanRoomMeta reads roomColumns into meta, then the extra destinations.
 func scanRoomMeta(row pgx.Row, meta *hubbub.RoomMeta, more ...any) error {
@@ -577,29 +583,53 @@ func (s *Store) MyRooms(ctx context.Context, user string) ([]hubbub.MyRoom, erro
 		return nil, nil
 	}
 	rows, _ := s.pool.Query(ctx, selectMyRooms, user, hubbub.MaxUnreadCount, time.Now())
-	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (hubbub.MyRoom, error) {
-		var (
-			mr               hubbub.MyRoom
-			role             string
-			read             int64
-			unread, mentions int64
-			people           []string
-		)
-		if err := scanRoomMeta(row, &mr.RoomMeta, &role, &mr.Invited, &read, &unread, &mentions, &people, &mr.Banned); err != nil {
-			return mr, err
-		}
-		mr.Role, mr.ReadSeq = hubbub.RoomRole(role), uint64(read)
-		sqlstore.MyRoomCounts(&mr, int(unread), int(mentions))
-		if len(people) > 0 {
-			slices.Sort(people)
-			mr.People = people
-		}
-		return mr, nil
-	})
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (hubbub.MyRoom, error) { return scanMyRoom(row) })
 	if err != nil {
 		return nil, s.guard.Wrap(sqlstore.OpMyRooms, err)
 	}
 	return out, nil
+}
+
+// MyRoom returns the row of the user's room list for room, as MyRooms has it, in one probe
+// (selectMyRoom); found is false if the user is neither a member of it nor invited.
+func (s *Store) MyRoom(ctx context.Context, user, room string) (hubbub.MyRoom, bool, error) {
+	if err := s.guard.Begin(ctx, sqlstore.OpMyRoom); err != nil {
+		return hubbub.MyRoom{}, false, err
+	}
+	if !textFits(user) || !textFits(room) || user == "" || room == "" {
+		return hubbub.MyRoom{}, false, nil
+	}
+	mr, err := scanMyRoom(s.pool.QueryRow(ctx, selectMyRoom, user, hubbub.MaxUnreadCount, time.Now(), room))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return hubbub.MyRoom{}, false, nil
+	}
+	if err != nil {
+		return hubbub.MyRoom{}, false, s.guard.Wrap(sqlstore.OpMyRoom, err)
+	}
+	return mr, true, nil
+}
+
+// scanMyRoom reads a row of selectMyRoomRows: the room's meta, the user's role, invitation
+// and read position, the counts (capped), a DM's other people (sorted) and whether a ban of
+// the user is in force.
+func scanMyRoom(row pgx.Row) (hubbub.MyRoom, error) {
+	var (
+		mr               hubbub.MyRoom
+		role             string
+		read             int64
+		unread, mentions int64
+		people           []string
+	)
+	if err := scanRoomMeta(row, &mr.RoomMeta, &role, &mr.Invited, &read, &unread, &mentions, &people, &mr.Banned); err != nil {
+		return mr, err
+	}
+	mr.Role, mr.ReadSeq = hubbub.RoomRole(role), uint64(read)
+	sqlstore.MyRoomCounts(&mr, int(unread), int(mentions))
+	if len(people) > 0 {
+		slices.Sort(people)
+		mr.People = people
+	}
+	return mr, nil
 }
 
 // Directory returns public, non-DM rooms whose name or topic contains query (any case), by

@@ -134,9 +134,9 @@ const dmPeopleTimeout = 10 * time.Second
 // rename tells only the rooms user's connections are in: a partner whose DM with user is
 // not one of them — user was not in it, or shares no room with them at all — went on
 // showing the DM by the old name until their next room list. The room frame is the
-// partner's own row (their read position and counts), as MyRooms reads it, since a client
-// replaces the row it had. Every node holding a connection of user sends it: the frame
-// says the same each time.
+// partner's own row (their read position and counts, read by MyRoom), since a client
+// replaces the row it had. Every node holding a connection of user sends it: the frame says
+// the same each time.
 func (s *Service) tellDMPeople(user string) {
 	ctx, cancel := context.WithTimeout(context.Background(), dmPeopleTimeout)
 	defer cancel()
@@ -146,7 +146,6 @@ func (s *Service) tellDMPeople(user string) {
 		s.hub.Logger().Warn("a renamed user's DMs not read: their people see the new name with their next room list", "user", user, "err", err)
 		return
 	}
-	told := map[string][]hubbub.MyRoom{} // each partner's list, read once
 	for _, r := range rooms {
 		if !r.DM || r.Invited {
 			continue
@@ -160,20 +159,14 @@ func (s *Service) tellDMPeople(user string) {
 			if m.User == user || m.Invited {
 				continue
 			}
-			list, read := told[m.User]
-			if !read {
-				if list, err = rs.MyRooms(ctx, m.User); err != nil {
-					s.hub.Logger().Warn("a renamed user's DM partner not told", "user", user, "partner", m.User, "err", err)
-					continue
-				}
-				told[m.User] = list
+			// The partner's one row, not their whole list: a rename told to the people of many
+			// DMs would otherwise read each partner's every room, with its counts.
+			row, found, err := rs.MyRoom(ctx, m.User, r.Name)
+			if err == nil && found {
+				err = s.hub.Notify(ctx, hubbub.UserNotified{User: m.User, Room: r.Name, Listed: &row})
 			}
-			for i := range list {
-				if list[i].Name == r.Name {
-					if err := s.hub.Notify(ctx, hubbub.UserNotified{User: m.User, Room: r.Name, Listed: &list[i]}); err != nil {
-						s.hub.Logger().Warn("a renamed user's DM partner not told", "user", user, "partner", m.User, "err", err)
-					}
-				}
+			if err != nil {
+				s.hub.Logger().Warn("a renamed user's DM partner not told", "user", user, "partner", m.User, "err", err)
 			}
 		}
 	}

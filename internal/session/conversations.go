@@ -249,15 +249,13 @@ func (j *jsonSession) dm(ctx context.Context, f *wire.ClientFrame) error {
 // with their read position and counts. others are its other people's names, which a refusal
 // names it by.
 func (j *jsonSession) openDM(ctx context.Context, rs hubbub.RoomStore, room string, others []string) error {
-	list, err := rs.MyRooms(ctx, j.member.UserID)
+	mine, found, err := rs.MyRoom(ctx, j.member.UserID, room)
 	if err != nil {
 		return j.svc.storeRefused("reading your rooms", err)
 	}
-	for i := range list {
-		if list[i].Name == room {
-			j.reply(wire.Room{Type: wire.TypeRoom, MyRoom: wire.NewMyRoom(&list[i])})
-			return nil
-		}
+	if found {
+		j.reply(wire.Room{Type: wire.TypeRoom, MyRoom: wire.NewMyRoom(&mine)})
+		return nil
 	}
 	// The sender left it: a DM's members are fixed, so one who parted may not come back. Said
 	// by its people, as the sender named them: "this direct message" left them to guess which.

@@ -76,6 +76,16 @@ func TestQueryPlans(t *testing.T) {
 			"SEARCH mn USING PRIMARY KEY (room=? AND user_id=? AND seq>?)",
 			"SEARCH o USING PRIMARY KEY (room=?)",
 			"SEARCH sn USING PRIMARY KEY (room=? AND user_id=? AND kind=?)"}},
+		{"my room", myRoomSQL, []any{"u_1", 999, 0, "r"}, []string{
+			"SEARCH ms USING INDEX memberships_user (user_id=? AND room=?)",
+			"SEARCH r USING PRIMARY KEY (name=?)",
+			"SEARCH rp USING PRIMARY KEY (user_id=? AND room=?)",
+			"SEARCH x USING PRIMARY KEY (room=? AND seq<?)",
+			"SEARCH d USING COVERING INDEX messages_deleted (room=? AND seq>?)",
+			"SEARCH own USING COVERING INDEX messages_user (room=? AND user_id=? AND seq>?)",
+			"SEARCH mn USING PRIMARY KEY (room=? AND user_id=? AND seq>?)",
+			"SEARCH o USING PRIMARY KEY (room=?)",
+			"SEARCH sn USING PRIMARY KEY (room=? AND user_id=? AND kind=?)"}},
 		{"any due", anyDueSQL, []any{0}, []string{"SEARCH deliveries USING COVERING INDEX deliveries_due (next_ms<?)"}},
 		{"due deliveries", dueSQL, []any{0, 10}, []string{
 			"SEARCH deliveries USING COVERING INDEX deliveries_queue (webhook=?)",

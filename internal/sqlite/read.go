@@ -19,7 +19,7 @@ type readStmts struct {
 	// Users (user.go).
 	userByID, userByKey, userByGuest, userByExternal, usersByID, users, passwordHash, session *sql.Stmt
 	// Rooms (room.go).
-	roomMeta, resolveRoom, membership, members, membersNamed, directory, myRooms, countRooms *sql.Stmt
+	roomMeta, resolveRoom, membership, members, membersNamed, directory, myRooms, myRoom, countRooms *sql.Stmt
 	// The generations (generations.go).
 	generations *sql.Stmt
 
@@ -102,6 +102,7 @@ func prepareReads(ctx context.Context, db *sql.DB) (readStmts, error) {
 	r.membersNamed = prep(membersNamedSQL)
 	r.directory = prep(directorySQL)
 	r.myRooms = prep(myRoomsSQL)
+	r.myRoom = prep(myRoomSQL)
 	r.countRooms = prep(countRoomsSQL)
 	r.generations = prep(sqlstore.GenerationsSQL)
 	if err != nil {

@@ -103,7 +103,9 @@ const (
 	// their subquery (LIMIT): two ranges of mentions (the user's, @room's) read at most
 	// MaxUnreadCount rows. A DM's people are its other members' names. Banned is a probe of
 	// the sanctions' primary key (?3 is now, in Unix ms).
-	myRoomsSQL = `SELECT ` + roomMetaColumns + `, ms.role, ms.invited, coalesce(rp.seq, 0),
+	// myRoomRowsSQL reads rows of a user's room list (?1) with their capped counts (?2: the
+	// cap; ?3: now, for a ban in force), for myRoomsSQL and myRoomSQL to order or pick.
+	myRoomRowsSQL = `SELECT ` + roomMetaColumns + `, ms.role, ms.invited, coalesce(rp.seq, 0),
 		r.msgs - coalesce((SELECT x.ord FROM messages x WHERE x.room = ms.room AND x.seq <= coalesce(rp.seq, 0)
 				ORDER BY x.seq DESC LIMIT 1), r.msgs - (r.last_seq - r.other_seqs))
 			- (SELECT count(*) FROM messages d INDEXED BY messages_deleted WHERE d.room = ms.room
@@ -119,7 +121,11 @@ const (
 		FROM memberships ms INDEXED BY memberships_user
 		JOIN rooms r ON r.name = ms.room ` + roomMetaJoins + `
 		LEFT JOIN read_positions rp ON rp.user_id = ?1 AND rp.room = ms.room
-		WHERE ms.user_id = ?1 ORDER BY ms.room`
+		WHERE ms.user_id = ?1`
+	// myRoomsSQL is MyRooms: every row of the user's, in room name order.
+	myRoomsSQL = myRoomRowsSQL + ` ORDER BY ms.room`
+	// myRoomSQL is MyRoom: the one row of room ?4, a probe of memberships_user.
+	myRoomSQL = myRoomRowsSQL + ` AND ms.room = ?4`
 )
 
 // scanRoomMeta reads a row of roomMetaColumns, then any columns after them (post); hasMeta
@@ -662,21 +668,9 @@ func (s *Store) MyRooms(ctx context.Context, user string) ([]hubbub.MyRoom, erro
 	defer rows.Close()
 	var out []hubbub.MyRoom
 	for rows.Next() {
-		var r hubbub.MyRoom
-		var hasMeta bool
-		var role, people string
-		var read int64
-		var unread, mentions int
-		if err := scanRoomMeta(rows, &r.RoomMeta, &hasMeta, &role, &r.Invited, &read, &unread, &mentions, &people, &r.Banned); err != nil {
-			return nil, s.guard.Wrap(sqlstore.OpMyRooms, unreadable(err))
-		}
-		r.Role, r.ReadSeq = hubbub.RoomRole(role), uint64(read)
-		sqlstore.MyRoomCounts(&r, unread, mentions)
-		if people != "" {
-			if err := json.Unmarshal([]byte(people), &r.People); err != nil {
-				return nil, s.guard.Wrap(sqlstore.OpMyRooms, fmt.Errorf("%w: a DM's people: %w", hubbub.ErrUnreadable, err))
-			}
-			slices.Sort(r.People)
+		r, err := scanMyRoom(rows)
+		if err != nil {
+			return nil, s.guard.Wrap(sqlstore.OpMyRooms, err)
 		}
 		out = append(out, r)
 	}
@@ -684,6 +678,48 @@ func (s *Store) MyRooms(ctx context.Context, user string) ([]hubbub.MyRoom, erro
 		return nil, s.guard.Wrap(sqlstore.OpMyRooms, unreadable(err))
 	}
 	return out, nil
+}
+
+// MyRoom returns the row of user's room list for room, as MyRooms has it, in one probe
+// (myRoomSQL); found is false if user is neither a member of it nor invited.
+func (s *Store) MyRoom(ctx context.Context, user, room string) (hubbub.MyRoom, bool, error) {
+	if err := s.guard.Begin(ctx, sqlstore.OpMyRoom); err != nil {
+		return hubbub.MyRoom{}, false, err
+	}
+	r, err := scanMyRoom(s.reads.myRoom.QueryRowContext(ctx, user, hubbub.MaxUnreadCount, time.Now().UnixMilli(), room))
+	if errors.Is(err, sql.ErrNoRows) {
+		return hubbub.MyRoom{}, false, nil
+	}
+	if err != nil {
+		return hubbub.MyRoom{}, false, s.guard.Wrap(sqlstore.OpMyRoom, err)
+	}
+	return r, true, nil
+}
+
+// scanMyRoom reads a row of myRoomRowsSQL: the room's meta, the user's role, invitation and
+// read position, the counts (capped), a DM's other people (sorted) and whether a ban of the
+// user is in force. sql.ErrNoRows comes back as it is.
+func scanMyRoom(row scanner) (hubbub.MyRoom, error) {
+	var r hubbub.MyRoom
+	var hasMeta bool
+	var role, people string
+	var read int64
+	var unread, mentions int
+	if err := scanRoomMeta(row, &r.RoomMeta, &hasMeta, &role, &r.Invited, &read, &unread, &mentions, &people, &r.Banned); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return r, err
+		}
+		return r, unreadable(err)
+	}
+	r.Role, r.ReadSeq = hubbub.RoomRole(role), uint64(read)
+	sqlstore.MyRoomCounts(&r, unread, mentions)
+	if people != "" {
+		if err := json.Unmarshal([]byte(people), &r.People); err != nil {
+			return r, fmt.Errorf("%w: a DM's people: %w", hubbub.ErrUnreadable, err)
+		}
+		slices.Sort(r.People)
+	}
+	return r, nil
 }
 
 // Directory returns up to limit public, non-DM rooms named after after whose name or topic

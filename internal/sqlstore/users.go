@@ -44,6 +44,7 @@ const (
 	OpMembersNamed Op = "members named"
 	OpSetRead      Op = "set read"
 	OpMyRooms      Op = "my rooms"
+	OpMyRoom       Op = "my room"
 	OpDirectory    Op = "directory"
 	OpCountRooms   Op = "count rooms"
 	OpResolveRoom  Op = "resolve room"

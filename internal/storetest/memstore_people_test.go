@@ -929,46 +929,67 @@ func (s *memStore) MyRooms(ctx context.Context, user string) ([]hubbub.MyRoom, e
 	}
 	var out []hubbub.MyRoom
 	for _, room := range slices.Sorted(maps.Keys(s.members)) {
-		m := s.members[room][user]
-		if m == nil {
-			continue
+		if mr, ok := s.myRoom(user, room); ok {
+			out = append(out, mr)
 		}
-		meta, _ := s.metaOf(room)
-		mr := hubbub.MyRoom{RoomMeta: meta, Role: m.Role, Invited: m.Invited, ReadSeq: s.reads[[2]string{user, room}]}
-		if r := s.rooms[room]; r != nil {
-			for _, e := range r.entries {
-				if !e.IsMessage() || e.Seq <= mr.ReadSeq || e.Deleted && s.bug != "unreaddeleted" || e.User == user && s.bug != "unreadown" {
-					continue
-				}
-				mr.Unread++
-				if e.MentionRoom && s.bug != "mentionroom" || slices.ContainsFunc(e.Mentions, func(mn hubbub.Mention) bool { return mn.User == user }) {
-					mr.Mentions++
-				}
-			}
-		}
-		if s.bug != "unreadcap" {
-			mr.Unread, mr.Mentions = min(mr.Unread, hubbub.MaxUnreadCount), min(mr.Mentions, hubbub.MaxUnreadCount)
-		}
-		for k, sn := range s.sanctions {
-			if k.room == room && (k.user == user && k.kind == hubbub.SanctionBan || s.bug == "bannedany") &&
-				(sn.Active(time.Now()) || s.bug == "bannedended") {
-				mr.Banned = true
-			}
-		}
-		if mr.Banned && s.bug != "bannedcounts" {
-			mr.Unread, mr.Mentions = 0, 0
-		}
-		if meta.DM {
-			for id, other := range s.members[room] {
-				if id != user {
-					mr.People = append(mr.People, s.nameOf(id, other.Name))
-				}
-			}
-			slices.Sort(mr.People)
-		}
-		out = append(out, mr)
 	}
 	return out, nil
+}
+
+func (s *memStore) MyRoom(ctx context.Context, user, room string) (hubbub.MyRoom, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.check(ctx); err != nil {
+		return hubbub.MyRoom{}, false, err
+	}
+	mr, ok := s.myRoom(user, room)
+	if ok && s.bug == "myroomread" {
+		mr.ReadSeq = 0
+	}
+	return mr, ok, nil
+}
+
+// myRoom is the row of user's room list for room (ok false if they are neither a member
+// nor invited). Called with mu held.
+func (s *memStore) myRoom(user, room string) (hubbub.MyRoom, bool) {
+	m := s.members[room][user]
+	if m == nil {
+		return hubbub.MyRoom{}, false
+	}
+	meta, _ := s.metaOf(room)
+	mr := hubbub.MyRoom{RoomMeta: meta, Role: m.Role, Invited: m.Invited, ReadSeq: s.reads[[2]string{user, room}]}
+	if r := s.rooms[room]; r != nil {
+		for _, e := range r.entries {
+			if !e.IsMessage() || e.Seq <= mr.ReadSeq || e.Deleted && s.bug != "unreaddeleted" || e.User == user && s.bug != "unreadown" {
+				continue
+			}
+			mr.Unread++
+			if e.MentionRoom && s.bug != "mentionroom" || slices.ContainsFunc(e.Mentions, func(mn hubbub.Mention) bool { return mn.User == user }) {
+				mr.Mentions++
+			}
+		}
+	}
+	if s.bug != "unreadcap" {
+		mr.Unread, mr.Mentions = min(mr.Unread, hubbub.MaxUnreadCount), min(mr.Mentions, hubbub.MaxUnreadCount)
+	}
+	for k, sn := range s.sanctions {
+		if k.room == room && (k.user == user && k.kind == hubbub.SanctionBan || s.bug == "bannedany") &&
+			(sn.Active(time.Now()) || s.bug == "bannedended") {
+			mr.Banned = true
+		}
+	}
+	if mr.Banned && s.bug != "bannedcounts" {
+		mr.Unread, mr.Mentions = 0, 0
+	}
+	if meta.DM {
+		for id, other := range s.members[room] {
+			if id != user {
+				mr.People = append(mr.People, s.nameOf(id, other.Name))
+			}
+		}
+		slices.Sort(mr.People)
+	}
+	return mr, true
 }
 
 // roomNames is the set of rooms RoomMeta finds: with metadata or an entry. Called with mu held.

@@ -173,6 +173,27 @@ func testMyRooms(t *testing.T, open opener) {
 	if list := myRooms(t, s, "u_nobody"); len(list) != 0 {
 		t.Errorf("MyRooms of a stranger = %+v", list)
 	}
+	checkMyRoom(t, s, ann.ID, want)
+}
+
+// checkMyRoom fails t unless MyRoom finds each row of want (user's list) as it is, and finds
+// nothing for a room of the store that is not on it, an unknown room or another user.
+func checkMyRoom(t testing.TB, s hubbub.RoomStore, user string, want []hubbub.MyRoom) {
+	t.Helper()
+	ctx := t.Context()
+	for _, w := range want {
+		got, found, err := s.MyRoom(ctx, user, w.Name)
+		if err != nil || !found {
+			t.Errorf("MyRoom(%s) = found %v, %v; want its row", w.Name, found, err)
+			continue
+		}
+		checkMyRooms(t, []hubbub.MyRoom{got}, []hubbub.MyRoom{w})
+	}
+	for _, c := range [][2]string{{user, "no-such-room"}, {"u_nobody", want[0].Name}, {user, ""}, {"", want[0].Name}} {
+		if got, found, err := s.MyRoom(ctx, c[0], c[1]); err != nil || found {
+			t.Errorf("MyRoom(%q, %q) = %+v, found %v, %v; want not found", c[0], c[1], got, found, err)
+		}
+	}
 }
 
 // testMyRoomsBanned: a room of the list says whether a ban of the user there is in force now:
@@ -224,6 +245,11 @@ func testMyRoomsBanned(t *testing.T, open opener) {
 	want := map[string]bool{"banned": true, "ended": false, "lifted": false, "muted": false, "others": false}
 	if !maps.Equal(got, want) {
 		t.Errorf("MyRooms' Banned by room = %v, want %v", got, want)
+	}
+	for room, banned := range want {
+		if r, found, err := s.MyRoom(ctx, ann.ID, room); err != nil || !found || r.Banned != banned || banned != (r.Unread == 0) {
+			t.Errorf("MyRoom(%s) = banned %v, %d unread, found %v, %v; want banned %v", room, r.Banned, r.Unread, found, err, banned)
+		}
 	}
 }
 

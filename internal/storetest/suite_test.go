@@ -222,6 +222,7 @@ func TestSuiteCatchesBugs(t *testing.T) {
 		{"unreadown", "MyRooms"},
 		{"unreaddeleted", "MyRooms"},
 		{"mentionroom", "MyRooms"},
+		{"myroomread", "MyRooms"},
 		{"unreadcap", "UnreadCap"},
 		{"bannedany", "MyRoomsBanned"},
 		{"bannedended", "MyRoomsBanned"},
