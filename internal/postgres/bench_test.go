@@ -104,6 +104,18 @@ func BenchmarkMyRooms(b *testing.B) {
 	// Vacuumed: as autovacuum leaves them, later.
 	adminExec(b, u, `VACUUM ANALYZE messages, mentioned, memberships, rooms, read_positions`)
 	b.Run("vacuumed", run)
+	// One row of the list (MyRoom: a DM opened again, a partner told of a rename), which
+	// should cost one room of the list, not the list.
+	b.Run("one", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			row, found, err := s.MyRoom(ctx, ann, "room-25")
+			if err != nil || !found || row.Unread != hubbub.MaxUnreadCount || row.Mentions != perRoom/50 {
+				b.Fatalf("MyRoom = %+v, %v, %v", row, found, err)
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N), "µs/room")
+	})
 }
 
 // BenchmarkAppendOutbox compares parallel appends with one webhook (each entry also written
