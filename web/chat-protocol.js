@@ -95,7 +95,7 @@ const HUBBUB_FRAMES = {
     reacted: ["room", "log_seq", "changes"],
     revisions: ["room", "seq", "revisions"],
     moderated: ["action", "room", "name", "seq", "until", "note"],
-    sanction_changed: ["room", "log_seq", "action", "user", "name", "until", "from", "reason", "time"],
+    sanction_changed: ["room", "log_seq", "action", "user", "name", "until", "from", "reason", "time", "api"],
     error: ["code", "message", "request", "room", "id", "retry_after_ms", "stored_room", "by", "until", "reason"],
     // Conversations.
     room: ["room", "topic", "private", "dm", "created_by", "created", "members", "last_seq", "last_activity", "role", "invited", "read_seq", "unread", "mentions", "people"],
