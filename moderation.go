@@ -52,6 +52,18 @@ const (
 	SanctionActionUnmute = "unmute"
 )
 
+// APIActor is the server API as the actor of the entries it makes (a sanction, an invitation,
+// a moderator's delete): their From, and, as a Store keeps an entry made without a user under
+// its From (the user the migrations gave the rows from before users existed), the User they
+// read back with. No user's id is "api": ids are "u_…", and "anon:…" for a keyless name.
+const APIActor = "api"
+
+// MadeByAPI reports whether the server API made e: it has no user, or the one a Store gives
+// such an entry (APIActor). A client names nobody for it ("a server admin"), as nobody in the
+// room is behind it. An entry stored before users existed, by a name "api", reads so too; no
+// sanction is one (they became entries after users existed).
+func (e *Entry) MadeByAPI() bool { return e.User == "" || e.User == APIActor }
+
 // SanctionEntry returns the KindSanction entry that imposes sn, or lifts it if it is not in
 // force at now (a zero or past Until), made by from (a name) and user (their id; "" for a
 // caller that knows no users, such as the server API): the change a Store makes to the room's

@@ -456,6 +456,14 @@ function renderMessages(opts = {}) {
     for (const n of r.commandNotices) items.push({ key: "c" + n.key, m: { seq: n.seq, time: n.time }, p: null, command: n });
     items.sort((a, b) => a.m.seq - b.m.seq);
   }
+  if (r.removals.length) {
+    // Kicks, which are no entries, go after the entry they came after, as those notices do.
+    for (const n of r.removals) {
+      if (r.minSeq && n.seq < r.minSeq) continue;
+      items.push({ key: "k" + n.key, m: { seq: n.seq, time: n.time }, p: null, removal: n });
+    }
+    items.sort((a, b) => a.m.seq - b.m.seq);
+  }
   const divider = ui.divider && ui.divider.room === r.name ? ui.divider : null;
   let dividerPlaced = false;
   // A room never read opens at its first message, once what is held reaches it: at least as
@@ -480,8 +488,10 @@ function renderMessages(opts = {}) {
       prevDay = dk;
       prev = null;
     }
-    if (it.notice || it.command) {
-      if (!view.has(it.key)) view.set(it.key, it.notice ? noticeElement(it.notice) : commandNoticeElement(it.command));
+    if (it.notice || it.command || it.removal) {
+      if (!view.has(it.key)) {
+        view.set(it.key, it.notice ? noticeElement(it.notice) : it.removal ? removalElement(it.removal) : commandNoticeElement(it.command));
+      }
       want.push(view.get(it.key));
       keys.add(it.key);
       prev = null;
@@ -593,22 +603,36 @@ function sentence(text) {
 }
 
 /**
+ * What my removal from room by a moderator says (removed: the removed event's, or the room's
+ * removed): who, until when for a ban, and why. "You were banned from #general by carol until
+ * Dec 7, 2026, 3:30 PM: spam." The kicked error's by, until and reason say it; no by with one
+ * of the others is the server API, which names no one; a server older than them says it in
+ * its message alone (… by a moderator[: banned until TIME][: reason]).
+ */
+function removedText(room, removed) {
+  const where = roomPhrase(room);
+  if (removed.by || removed.until || removed.reason) {
+    const who = moderatorName(removed.by, false);
+    const text = removed.until
+      ? "You were banned from " + where + " by " + who + " until " + untilFormat.format(parseTime(removed.until))
+      : "You were removed from " + where + " by " + who;
+    return sentence(text + (removed.reason ? ": " + removed.reason : ""));
+  }
+  const m = /by a moderator: ([\s\S]*)$/.exec(removed.message || "");
+  const detail = m ? m[1].trim() : "";
+  const ban = /^banned until (\S+?)(?:: ([\s\S]*))?$/.exec(detail);
+  if (ban) return sentence("A moderator banned you from " + where + " until " + localTimes(ban[1]) + (ban[2] ? ": " + ban[2] : ""));
+  return sentence("You were removed from " + where + " by a moderator" + (detail ? ": " + detail : ""));
+}
+
+/**
  * In a room we are not in (removed by a moderator, or the join was refused) the composer gives
  * way to a bar that says why and offers to join again: nothing typed there could be sent.
  */
 function renderRoomOut(r) {
   let text = "";
   if (r.removed) {
-    // The server's words: … by a moderator[: banned until TIME][: reason]
-    const m = /by a moderator: ([\s\S]*)$/.exec(r.removed.message);
-    const detail = m ? m[1].trim() : "";
-    const ban = /^banned until (\S+?)(?:: ([\s\S]*))?$/.exec(detail);
-    if (ban) {
-      text = "A moderator banned you from " + roomPhrase(r.name) + " until " + localTimes(ban[1]) + (ban[2] ? ": " + ban[2] : "");
-    } else {
-      text = "You were removed from " + roomPhrase(r.name) + " by a moderator" + (detail ? ": " + detail : "");
-    }
-    text = sentence(text);
+    text = removedText(r.name, r.removed);
   } else if (r.error) {
     const msg = roomsNamed(localTimes(String(r.error.message || r.error.code)));
     text = r.error.code === "banned" || r.error.code === "forbidden" ? sentence(msg) : "Could not join " + roomPhrase(r.name) + ": " + sentence(msg);
@@ -976,10 +1000,19 @@ client.addEventListener("left", (ev) => {
 });
 
 client.addEventListener("removed", (ev) => {
-  const { room, message } = ev.detail;
-  if (room !== ui.active) showNotice(sentence(roomsNamed(message)));
+  const { room } = ev.detail;
+  if (room !== ui.active) showNotice(removedText(room, ev.detail));
   renderRooms();
   if (room === ui.active) renderMessages();
+});
+
+// Another member kicked (or banned, when no entry said it): a line in the room's timeline, and
+// the member list without them.
+client.addEventListener("removal", (ev) => {
+  const { room, removal } = ev.detail;
+  if (room !== ui.active) return;
+  if (dropFromRoster(room, removal.name)) renderMembers();
+  renderMessages({ appended: true });
 });
 
 client.addEventListener("moderated", (ev) => {
@@ -1012,7 +1045,9 @@ client.addEventListener("moderated", (ev) => {
 // Another moderator's ban, mute or lift (or mine again, which changes nothing more): the
 // members' menus and the Offline list follow it without asking for the members again.
 client.addEventListener("sanction", (ev) => {
-  if (noteSanction(ev.detail) && ev.detail.room === ui.active) renderMembers();
+  const c = ev.detail;
+  const dropped = c.action === "ban" && dropFromRoster(c.room, c.name); // no longer a member
+  if ((noteSanction(c) || dropped) && c.room === ui.active) renderMembers();
 });
 
 /** What a refused people request did not do, by its request (when its dialog is closed). */

@@ -95,7 +95,7 @@ const HUBBUB_FRAMES = {
     reacted: ["room", "log_seq", "changes"],
     revisions: ["room", "seq", "revisions"],
     moderated: ["action", "room", "name", "seq", "until", "note"],
-    sanction_changed: ["room", "log_seq", "action", "user", "name", "until", "from", "reason", "time"],
+    sanction_changed: ["room", "log_seq", "action", "user", "name", "until", "from", "reason", "time", "api"],
     error: ["code", "message", "request", "room", "id", "retry_after_ms", "stored_room", "by", "until", "reason"],
     // Conversations.
     room: ["room", "topic", "private", "dm", "created_by", "created", "members", "last_seq", "last_activity", "role", "invited", "read_seq", "unread", "mentions", "people"],
@@ -146,6 +146,9 @@ function frameBytes(obj) {
 
 /** How many of a room's command notices a page keeps (they are not stored anywhere). */
 const COMMAND_NOTICES_KEPT = 20;
+
+/** How many of a room's removals told by presence a page keeps (they are not stored either). */
+const REMOVALS_KEPT = 20;
 
 /** Room names the server accepts (protocol.md, bad_room). Checked here to give a quick answer. */
 const ROOM_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -229,12 +232,28 @@ class RoomState {
      * time, kind, text, from, command}. At most COMMAND_NOTICES_KEPT, the oldest dropped.
      */
     this.commandNotices = [];
+    /**
+     * Members a moderator took out of the room, as its presence told (a leave with
+     * moderation): a kick, which is no entry of the log, or a ban no sanction_changed entry
+     * told of first (one from a server node of the version before). Never stored: {key, seq
+     * (after the entry it came after), time, moderation ("kick" or "ban"), name, by (the
+     * moderator's name; "" for the server API)}. At most REMOVALS_KEPT, the oldest dropped.
+     */
+    this.removals = [];
+    /**
+     * The names (lower case) of the members whose ban an entry of the log told of: the leave
+     * with moderation "ban" that follows it is the same ban, not told again.
+     * @type {Set<string>}
+     */
+    this.bansTold = new Set();
     this.lastTypingSent = 0;
     this.lastKeystroke = 0;
     this.typingTimer = 0;
     this.error = null; // why the last join failed, if it did
-    // Set when a moderator removed us (a kick, or the kick of a ban): {message}. The room is then
-    // not joined again by itself, on reconnects or when shown, only by rejoin.
+    // Set when a moderator removed us (a kick, or the kick of a ban): {message, by, until,
+    // reason}, the kicked error's (by, until and reason "" when it has none: a server older
+    // than them). The room is then not joined again by itself, on reconnects or when shown,
+    // only by rejoin.
     this.removed = null;
   }
 
@@ -360,7 +379,12 @@ function applyReaction(m, ch, me) {
  *   renamed  {name, was}  my user goes by name now (renamed elsewhere); the connection stays
  *   joined   {room, frame} or {room, error}   a join succeeded or failed
  *   left     {room}
- *   removed  {room, message}       a moderator removed us from the room (kick or ban)
+ *   removed  {room, message, by, until, reason}  a moderator removed us from the room (kick,
+ *                                  or ban: until); by "" for the server API, and by, until and
+ *                                  reason all "" from a server older than them (message says it)
+ *   removal  {room, removal}       a moderator took another member out: removal {key, seq,
+ *                                  time, moderation ("kick" or "ban"), name, by}, kept in the
+ *                                  room's removals; a ban only when no entry told of it
  *   moderated {frame}              the server did what our moderation request asked
  *   sanction {room, action, user, name, until}  a moderator (another, or I) banned, muted or
  *                                  lifted: told to a moderator of the room once its roster
@@ -1535,7 +1559,23 @@ class ChatClient extends EventTarget {
         r.members.sort();
       }
     }
+    if (f.event === "leave" && (f.moderation === "kick" || f.moderation === "ban")) this.onRemoval(r, f);
     this.emit("members", { room: r.name });
+  }
+
+  /**
+   * A member a moderator took out (a presence leave with moderation): kept to be shown in the
+   * room's timeline, "eve was kicked by carol". A ban's leave follows its sanction_changed
+   * entry, which tells it already (docs/protocol.md, Moderation): it is kept only when no
+   * entry told of it.
+   */
+  onRemoval(r, f) {
+    if (f.moderation === "ban" && r.bansTold.delete(f.name.toLowerCase())) return;
+    const n = { key: (this.noticeSeq = (this.noticeSeq || 0) + 1), seq: r.since + 0.5, time: new Date().toISOString(),
+      moderation: f.moderation, name: f.name, by: typeof f.by === "string" ? f.by : "" };
+    r.removals.push(n);
+    if (r.removals.length > REMOVALS_KEPT) r.removals.shift();
+    this.emit("removal", { room: r.name, removal: n });
   }
 
   onError(f) {
@@ -1633,7 +1673,8 @@ class ChatClient extends EventTarget {
    * will not be stored, and the room stays out until the person rejoins (a "left" follows).
    */
   onRemoved(r, f) {
-    r.removed = { message: f.message || "" };
+    const text = (v) => (typeof v === "string" ? v : "");
+    r.removed = { message: text(f.message), by: text(f.by), until: text(f.until), reason: text(f.reason) };
     r.joined = false;
     this.forgetRequests(r);
     r.members = [];
@@ -1646,7 +1687,7 @@ class ChatClient extends EventTarget {
       p.state = "failed";
       p.error = 'you were removed from room "' + r.name + '"'; // the page names it (roomsNamed)
     }
-    this.emit("removed", { room: r.name, message: r.removed.message });
+    this.emit("removed", Object.assign({ room: r.name }, r.removed));
     this.emit("members", { room: r.name });
     this.emit("pending", { room: r.name });
   }

@@ -189,14 +189,43 @@ export class RoomState {
   changes: Map<string, PendingChange>;
   /** Why the last join failed, if it did. */
   error: { code: string; message: string } | null;
-  /** Set when a moderator removed me; the room is then only joined again by rejoin. */
-  removed: { message: string } | null;
+  /**
+   * Set when a moderator removed me; the room is then only joined again by rejoin. The kicked
+   * error's: by ("" for the server API), until (a ban's end; "" for a kick), reason; all three
+   * "" from a server older than them, whose message says it.
+   */
+  removed: Removed | null;
+  /**
+   * Members a moderator took out, as presence told (never stored): a kick, or a ban no
+   * sanction_changed entry told of. At most 20, the oldest dropped.
+   */
+  removals: Removal[];
   /** The timeline in seq order. */
   sorted(): Message[];
   /** The message with this seq, in the timeline or loaded outside it. */
   get(seq: number): Message | undefined;
   /** Whether older messages can be fetched (loadOlder). */
   hasOlder(): boolean;
+}
+
+/** How a moderator removed me from a room (the kicked error). */
+export interface Removed {
+  message: string;
+  by: string;
+  until: string;
+  reason: string;
+}
+
+/** A member a moderator took out of a room, from a presence leave with moderation. */
+export interface Removal {
+  key: number;
+  /** Placed after the entry it came after: the room's since then, plus 0.5. */
+  seq: number;
+  time: string;
+  moderation: "kick" | "ban";
+  name: string;
+  /** The moderator's name; "" for the server API. */
+  by: string;
 }
 
 /** A slash command as the server lists it. */
@@ -233,8 +262,10 @@ export interface ChatClientEvents {
   /** A join succeeded (frame: the joined frame; null when rejoin was asked while offline) or failed (error). */
   joined: { room: string; frame?: { last_seq: number; replay: number; truncated: boolean; members: string[]; away?: string[] } | null; error?: unknown };
   left: { room: string };
-  /** A moderator removed me from the room (kick or ban). */
-  removed: { room: string; message: string };
+  /** A moderator removed me from the room (kick, or ban: until). */
+  removed: { room: string } & Removed;
+  /** A moderator took another member out of the room (a kick; a ban only when no entry told of it). */
+  removal: { room: string; removal: Removal };
   moderated: { frame: Record<string, unknown> };
   /**
    * A ban, mute or lift in a room, by any moderator (sanction_changed): an entry of the room's

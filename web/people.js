@@ -621,6 +621,21 @@ function askRoster(room) {
   }, ROSTER_DEBOUNCE_MS);
 }
 
+/**
+ * Takes name off the roster of room, the room in view, until the next roster comes, and
+ * reports whether it was on it: a moderator's kick or ban takes a public room out of its
+ * member's list (protocol.md, Moderation), but the roster asked before lists them, connected,
+ * so the page kept them online beside "eve was kicked by carol" until it asked again
+ * (ROSTER_DEBOUNCE_MS). A private room or a DM keeps its kicked and banned members.
+ */
+function dropFromRoster(room, name) {
+  const info = myRoom(room);
+  if (ui.roster.room !== room || !ui.roster.byName.has(name) || !info || info.private || info.dm) return false;
+  ui.roster.members = ui.roster.members.filter((m) => m.name !== name);
+  ui.roster.byName.delete(name);
+  return true;
+}
+
 /** "last seen 5 min ago" for an offline member, from their last_seen. */
 function lastSeenText(m) {
   return m.last_seen ? "last seen " + relativeTime(parseTime(m.last_seen)) : "offline";
@@ -1229,16 +1244,29 @@ function noticeText(f) {
 }
 
 /**
+ * Who a moderator is in a line of the timeline: their name, "you", or for the server API
+ * (which names no one: docs/protocol.md, Moderation) "a server admin".
+ */
+function moderatorName(name, api) {
+  if (api || !name) return "a server admin";
+  return name === me() ? "you" : name;
+}
+
+/**
  * What a ban, mute or lift says: "carol banned bob until 15:30: spam", "carol lifted bob's
- * mute". An end on another day than today shows its date too.
+ * mute", "a server admin muted you" (the server API's: its from, "api", may be a user's
+ * name). An end on another day than today shows its date too.
  */
 function sanctionText(who, f) {
-  const whom = f.name || "someone";
+  who = f.api === true ? moderatorName("", true) : f.from === me() ? "you" : who;
+  const mine = !!f.name && f.name === me();
+  const whom = mine ? "you" : f.name || "someone";
+  const whose = mine ? "your" : whom + "'s";
   switch (f.action) {
     case "unban":
-      return who + " lifted " + whom + "'s ban";
+      return who + " lifted " + whose + " ban";
     case "unmute":
-      return who + " lifted " + whom + "'s mute";
+      return who + " lifted " + whose + " mute";
   }
   let text = who + (f.action === "ban" ? " banned " : " muted ") + whom;
   if (f.until) {
@@ -1246,6 +1274,26 @@ function sanctionText(who, f) {
     text += " until " + (dayKey(until) === dayKey(new Date()) ? "" : dayLabel(until) + " ") + timeFormat.format(until);
   }
   return f.reason ? text + ": " + f.reason : text;
+}
+
+/**
+ * What a member's removal by a moderator says, as the room's presence told it: "eve was kicked
+ * by carol", "eve was banned by a server admin" (a ban only when no entry told of it).
+ */
+function removalText(n) {
+  return n.name + (n.moderation === "ban" ? " was banned by " : " was kicked by ") + moderatorName(n.by, false);
+}
+
+/** A small line in the message list for a member a moderator took out (removalText). */
+function removalElement(n) {
+  const li = document.createElement("li");
+  li.className = "room-notice";
+  li.dataset.kind = n.moderation;
+  const text = document.createElement("span");
+  text.className = "room-notice-text";
+  text.textContent = removalText(n);
+  li.append(text, " ", timeElement(parseTime(n.time)));
+  return li;
 }
 
 /** A small line in the message list for a change to the room itself. */

@@ -404,7 +404,11 @@ Object.assign(globalThis.HubbubProtocol.ChatClient.prototype, {
     const kind = { ban: "ban", unban: "ban", mute: "mute", unmute: "mute" }[f.action];
     if (!kind || typeof f.room !== "string" || typeof f.name !== "string" || !f.name) return;
     const r = this.rooms.get(f.room);
-    if (r && typeof f.log_seq === "number") this.onRoomChange(r, f);
+    if (r && typeof f.log_seq === "number") {
+      // The leave this ban makes (presence, moderation "ban") comes after it: the entry says it.
+      if (f.action === "ban") r.bansTold.add(f.name.toLowerCase());
+      this.onRoomChange(r, f);
+    }
     const c = { room: f.room, action: f.action, user: typeof f.user === "string" ? f.user : "", name: f.name, until: typeof f.until === "string" ? f.until : "" };
     const heard = this.sanctionsHeard.get(f.room);
     if (heard) heard.push(c);

@@ -70,8 +70,9 @@ const apiBodyLimit = 64 << 10
 // apiTimeout bounds the work of one API request.
 const apiTimeout = 10 * time.Second
 
-// apiActor is the actor the audit log names for moderation done through the API.
-const apiActor = "api"
+// apiActor is the actor the audit log names for moderation done through the API, and the
+// From of the entries it makes (hubbub.Entry.MadeByAPI).
+const apiActor = hubbub.APIActor
 
 // apiError is an API failure: an HTTP status and a JSON body {"code", "message"}.
 type apiError struct {

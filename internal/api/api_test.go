@@ -520,3 +520,51 @@ func TestAPIUnknownRoomIs404(t *testing.T) {
 		t.Errorf("a lift in a room nobody uses: %d %v, want 200 (it may hold a sanction from a moderator's frame)", status, body)
 	}
 }
+
+// A ban, mute or lift made through the API reaches the room's members as an entry that says
+// so, api: true, live and replayed by since, so that a client reads "a server admin muted
+// eve" rather than the audit log's "api muted eve". The flag, not the name, says it: a user
+// may go by the name api, and a moderator so named is a person, whose sanctions carry none.
+// The ban's kick names no moderator, as the API's kick does not.
+func TestAPISanctionsSayTheyAreTheAPIs(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{Server: server.Config{APIKey: apiKey, RoleFor: servertest.Roles("api")}})
+	ann := servertest.DialJSON(t, s, "ann")
+	ann.Join("general", nil)
+	eve := servertest.DialJSON(t, s, "eve")
+	eve.Join("general", nil)
+	impostor := servertest.DialJSON(t, s, "api") // a moderator who goes by the name api
+	impostor.Join("general", nil)
+	sanction := func(action string) servertest.Frame {
+		return ann.AwaitFunc("sanction_changed "+action, func(f servertest.Frame) bool {
+			return f.Type() == "sanction_changed" && f.Str("action") == action
+		})
+	}
+
+	if status, body := s.API("POST", "/api/rooms/general/mute", apiKey, map[string]any{"name": "eve", "duration": "1h", "reason": "shouting"}); status != http.StatusOK {
+		t.Fatalf("mute: %d %v", status, body)
+	}
+	if f := sanction("mute"); f["api"] != true || f.Str("from") != "api" || f.Str("reason") != "shouting" {
+		t.Errorf("the API's mute reached ann as %v, want api true, from api", f)
+	}
+	impostor.Send(servertest.Frame{"type": "unmute", "room": "general", "name": "eve"})
+	if f := sanction("unmute"); f["api"] != nil || f.Str("from") != "api" {
+		t.Errorf("the moderator api's unmute reached ann as %v, want from api and no api flag", f)
+	}
+	since := ann.Say("general", "a-1", "before the ban").Num("seq")
+	ann.Conn.Close()
+	if status, body := s.API("POST", "/api/rooms/general/ban", apiKey, map[string]any{"name": "eve", "duration": "1h"}); status != http.StatusOK {
+		t.Fatalf("ban: %d %v", status, body)
+	}
+	// Its kick names nobody either: the stored entry's user is "api", which named the API
+	// "by api" to the banned.
+	if f := awaitError(eve, "kicked"); f["by"] != nil || f.Str("until") == "" {
+		t.Errorf("the API's ban kicked eve with %v, want an until and no by", f)
+	}
+	ann = servertest.DialJSON(t, s, "ann")
+	if j := ann.Join("general", &since); j.Type() != "joined" {
+		t.Fatalf("ann's rejoin: %v", j)
+	}
+	if f := sanction("ban"); f["api"] != true || f.Str("name") != "eve" {
+		t.Errorf("the API's ban was replayed to ann as %v, want api true", f)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"hubbub"
+	"hubbub/internal/server"
 	"hubbub/internal/servertest"
 )
 
@@ -62,11 +63,12 @@ func nodeMajor(path string) (int, error) {
 // The JavaScript client package (web/package.json: the page's own chat-protocol.js as an ES
 // module) passes its tests — connect, join, send and ack, receive, reconnect with catch-up, a
 // resend stored once, a rename on another device followed, search, a message with an uploaded
-// file, a bot's token and its messages' bot flag — run by Node's test runner against a real
-// server.
+// file, a bot's token and its messages' bot flag, a kick and a ban as others and the one
+// taken out see them — run by Node's test runner against a real server.
 func TestJSClientPackage(t *testing.T) {
 	node := nodePath(t)
-	srv := servertest.Start(t, servertest.Options{})
+	// js-mod moderates, for the package's moderation test.
+	srv := servertest.Start(t, servertest.Options{Server: server.Config{RoleFor: servertest.Roles("js-mod")}})
 	// A bot for the package's bot test: its token signs it in, in the room js-bots.
 	botToken := hubbub.NewBotToken()
 	if _, err := srv.Store.CreateBot(t.Context(), "js-bot", []string{"js-bots"}, hubbub.SecretHash(botToken)); err != nil {

@@ -3,8 +3,10 @@ package e2e
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -366,7 +368,8 @@ func TestSanctionsShownInTheTimeline(t *testing.T) {
 	if code, f := srv.API("POST", "/api/rooms/general/mute", key, map[string]any{"name": "gopher", "duration": "10m", "reason": "shouting"}); code != http.StatusOK {
 		t.Fatalf("mute gopher: %d %v", code, f)
 	}
-	ann.waitFor("the mute shown, live", notices+`.some(t => /^api muted gopher until .+: shouting$/.test(t))`)
+	// The server API's, which the entry says (api: true), reads as a server admin's, not "api".
+	ann.waitFor("the mute shown, live", notices+`.some(t => /^a server admin muted gopher until .+: shouting$/.test(t))`)
 
 	ann.do("go away", chromeEval(`client.pause()`))
 	ann.waitFor("the page offline", exprState+` === "idle"`)
@@ -376,8 +379,56 @@ func TestSanctionsShownInTheTimeline(t *testing.T) {
 	gopher.say("general", "thanks")
 	ann.do("come back", chromeEval(`client.start(ui.name)`))
 	ann.see("gopher", "thanks")
-	ann.waitFor("the lift shown, replayed", notices+`.includes("api lifted gopher's mute")`)
+	ann.waitFor("the lift shown, replayed", notices+`.includes("a server admin lifted gopher's mute")`)
 	if got := eval[[]string](ann, notices); len(got) != 2 {
 		t.Errorf("notices %q, want the mute and its lift, once each", got)
 	}
+}
+
+// A kick is said in the timeline of everyone in the room, "eve was kicked by carol": the page
+// said nothing, and the name left the member list as a leave of one's own does. A ban is said
+// once, by its entry's line, and the leave it makes (a presence leave with moderation "ban")
+// is not said again; the server API's kick reads "a server admin". The member taken out reads
+// who did it, until when and why, where the page said "a moderator" whoever it was.
+func TestKicksAndBansAreSaidOnceInTheTimeline(t *testing.T) {
+	b := startBrowser(t)
+	const key = "e2e-api-key"
+	srv := servertest.Start(t, servertest.Options{Server: server.Config{RoleFor: servertest.Roles("carol"), APIKey: key}})
+	carol := dialUser(t, srv, "carol", "general")
+	dialUser(t, srv, "eve", "general")
+	dialUser(t, srv, "yan", "general")
+	dialUser(t, srv, "zed", "general")
+	ann := b.newUser("ann")
+	ann.open(srv.URL + "/#general")
+	ann.waitFor("everyone listed", exprMembers+`.join() === "ann,carol,eve,yan,zed"`)
+	notices := `Array.from(document.querySelectorAll("#message-list .room-notice .room-notice-text"), e => e.textContent)`
+	ctx := t.Context()
+
+	if _, err := carol.conn.Kick(ctx, "general", "eve", "cool off"); err != nil {
+		t.Fatalf("carol's kick: %v", err)
+	}
+	ann.waitFor("the kick said", notices+`.includes("eve was kicked by carol")`)
+	// The list agrees with the line: it kept her, online, until it asked for the members again.
+	if got := eval[[]string](ann, exprMembers); slices.Contains(got, "eve") {
+		t.Errorf("the page says eve was kicked and lists her among the members: %q", got)
+	}
+	if _, err := carol.conn.Ban(ctx, "general", "zed", time.Hour, "spam"); err != nil {
+		t.Fatalf("carol's ban: %v", err)
+	}
+	ann.waitFor("the ban said", notices+`.some(t => /^carol banned zed until .+: spam$/.test(t))`)
+	ann.waitFor("zed no longer listed", exprMembers+`.join() === "ann,carol,yan"`)
+	if code, f := srv.API("POST", "/api/rooms/general/kick", key, map[string]any{"name": "yan"}); code != http.StatusOK {
+		t.Fatalf("the API's kick: %d %v", code, f)
+	}
+	ann.waitFor("the API's kick said", notices+`.includes("yan was kicked by a server admin")`)
+	if got := eval[[]string](ann, notices); len(got) != 3 {
+		t.Errorf("notices %q, want the kick, the ban and the API's kick, once each", got)
+	}
+
+	// Taken out herself, ann reads who, until when and why, and the ban's line says "you".
+	if _, err := carol.conn.Ban(ctx, "general", "ann", time.Hour, "flooding"); err != nil {
+		t.Fatalf("carol's ban of ann: %v", err)
+	}
+	ann.waitFor("ann's ban explained", exprRoomOutShown+` && /^You were banned from #general by carol until .+: flooding\.$/.test(document.getElementById("room-out-text").textContent)`)
+	ann.waitFor("the ban's line", notices+`.some(t => /^carol banned you until .+: flooding$/.test(t))`)
 }

@@ -393,8 +393,10 @@ func (r *room) applySanction(e *hubbub.Entry) {
 	}
 	r.setSanction(sn)
 	by := e.From
-	if e.User == "" {
-		by = "" // the server API, whom nobody in the room sees (Actor)
+	if e.MadeByAPI() {
+		// The server API, whom nobody in the room sees (Actor): its entry's user, stored, is
+		// "api", which named it "by api" to the banned and the room.
+		by = ""
 	}
 	r.banKick(sn, by)
 }

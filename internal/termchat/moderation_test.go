@@ -302,3 +302,49 @@ func TestChatPrintsSanctionsOfTheRoom(t *testing.T) {
 		t.Errorf("bob's ban was said twice:\n%s", got)
 	}
 }
+
+// What the server API does reads "a server admin", for the members and for the one it takes
+// out: the chat printed the audit log's "* api muted bob" and "by a moderator", where the
+// API's sanctions say api: true and its kicks name nobody. A moderator who goes by the name
+// api is still a person, named as such.
+func TestChatSaysTheServerAPIsModeration(t *testing.T) {
+	chattest.LeakCheck(t)
+	const key = "chat-api-key"
+	s := servertest.Start(t, servertest.Options{Server: server.Config{APIKey: key, RoleFor: servertest.Roles("api")}})
+	api := func(method, path string, body any) {
+		t.Helper()
+		if code, f := s.API(method, path, key, body); code != 200 {
+			t.Fatalf("%s %s: %d %v", method, path, code, f)
+		}
+	}
+	bob := servertest.DialJSON(t, s, "bob")
+	bob.Join("lab", nil)
+	ann, _ := typedChat(t, chattest.Args(chattest.User(t, "ann"), []string{"--room", "lab", s.WS})...)
+	ann.WaitOutput(t, "* you joined lab")
+	eve, eveSays := typedChat(t, chattest.Args(chattest.User(t, "eve"), []string{"--room", "lab", s.WS})...)
+	eve.WaitOutput(t, "* you joined lab")
+	ann.WaitOutput(t, "* eve joined lab\n")
+
+	api("POST", "/api/rooms/lab/mute", map[string]any{"name": "bob", "duration": "1h", "reason": "shouting"})
+	ann.WaitOutput(t, "* a server admin muted bob in lab until ")
+	ann.WaitOutput(t, ": shouting\n")
+
+	api("POST", "/api/rooms/lab/kick", map[string]any{"name": "eve", "reason": "cool off"})
+	eve.WaitErr(t, "* you were kicked from lab (by a server admin): cool off\n")
+	ann.WaitOutput(t, "* eve was kicked from lab by a server admin\n")
+
+	eveSays("/join lab")
+	testwait.Until(t, "eve's second join", func() bool { return strings.Count(ann.Out.String(), "* eve joined lab\n") == 2 })
+	api("POST", "/api/rooms/lab/ban", map[string]any{"name": "eve", "duration": "1h", "reason": "spam"})
+	eve.WaitErr(t, "* you were banned from lab (until ")
+	eve.WaitErr(t, ", by a server admin): spam\n")
+	ann.WaitOutput(t, "* a server admin banned eve in lab until ")
+
+	impostor := servertest.DialJSON(t, s, "api") // a moderator who goes by the name api
+	impostor.Send(servertest.Frame{"type": "unmute", "room": "lab", "name": "bob"})
+	impostor.Await("moderated")
+	ann.WaitOutput(t, "* api lifted bob's mute in lab\n")
+	if got := ann.Out.String(); strings.Contains(got, "eve was banned") || strings.Contains(got, "by a moderator") || strings.Contains(got, "* api muted") {
+		t.Errorf("the API's moderation said twice, or as api or a moderator:\n%s", got)
+	}
+}

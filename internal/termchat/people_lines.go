@@ -99,7 +99,7 @@ func (c *chat) printPeople(out io.Writer, f wire.Frame, titles *roomTitles) bool
 			fmt.Fprintf(out, "* %s set the topic of %s: %s\n", clean(f.From), titles.label(f.Room), clean(f.Topic))
 		}
 	case *wire.SanctionChanged:
-		if f.LogSeq == 0 || hubbub.SameName(f.From, c.name) ||
+		if f.LogSeq == 0 || !f.API && hubbub.SameName(f.From, c.name) ||
 			f.Action == hubbub.SanctionActionBan && hubbub.SameName(f.Name, c.name) {
 			// A server of the version before tells moderators only; this chat's /ban,
 			// /mute, /unban and /unmute said "* you …" when confirmed; and a ban of mine is
@@ -235,9 +235,13 @@ func countText(n int) string {
 
 // sanctionChangedLine formats a ban, mute or lift in room (its phrase: "team") as a
 // notice: "* carol banned bob in team until Mon 7 Dec 15:30: spam", "* carol lifted bob's mute
-// in team". me is this chat's user, who reads "you".
+// in team". me is this chat's user, who reads "you". The server API's reads "a server admin",
+// not its "api", which may be a user's name.
 func sanctionChangedLine(f *wire.SanctionChanged, room, me string) string {
 	by, who, whose := hubbub.CleanText(f.From), hubbub.CleanText(f.Name), hubbub.CleanText(f.Name)+"'s"
+	if f.API {
+		by = byServerAPI
+	}
 	if me != "" && hubbub.SameName(f.Name, me) {
 		who, whose = "you", "your"
 	}

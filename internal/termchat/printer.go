@@ -224,8 +224,9 @@ func presenceLine(f *wire.Presence, room string) string {
 		// Not a departure: the user goes by another name now (docs/protocol.md, "Renames").
 		return fmt.Sprintf("* %s is now %s (%s)\n", name, hubbub.CleanText(f.Renamed), room)
 	case f.Event == "leave" && f.Moderation != "":
-		// A moderator's decision, not their choice (a "bob left" hid it).
-		what, by := "kicked", "a moderator"
+		// A moderator's decision, not their choice (a "bob left" hid it). No by: the server
+		// API's, as a server that says moderation says by for everyone else.
+		what, by := "kicked", byServerAPI
 		if f.Moderation == "ban" {
 			what = "banned"
 		}
@@ -248,12 +249,16 @@ func presenceLine(f *wire.Presence, room string) string {
 	return fmt.Sprintf("* %s joined %s\n", name, room)
 }
 
+// byServerAPI names the server API where a moderator's name would go: a kick, ban, mute or
+// lift made with the operator's API key (docs/api.md), whom nobody in the room sees.
+const byServerAPI = "a server admin"
+
 // kickedLine is the line of a moderator's kick, ban or mute of mine, the room named as a
 // sentence names it (titles.phrase). A ban, "* you were banned from general (until Mon 7 Dec
 // 15:04, by carol): spam", is not a kick, "* you were kicked from general (by carol): cool
 // off": both are code kicked, and a ban printed as "(kicked)" after the server's sentence.
 // A server older than the error's by, until and reason, and a mute, are said in the server's
-// words.
+// words; with until or reason but no by, the server API did it.
 func kickedLine(f *wire.Error, titles *roomTitles) string {
 	clean := hubbub.CleanText
 	if f.Code != hubbub.ECodeKicked || f.By == "" && f.Until == "" && f.Reason == "" {
@@ -267,7 +272,7 @@ func kickedLine(f *wire.Error, titles *roomTitles) string {
 	if f.By != "" {
 		details = append(details, "by "+clean(f.By))
 	} else {
-		details = append(details, "by a moderator")
+		details = append(details, "by "+byServerAPI)
 	}
 	line := fmt.Sprintf("* you were %s from %s (%s)", what, titles.phrase(f.Room), strings.Join(details, ", "))
 	if f.Reason != "" {

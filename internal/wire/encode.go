@@ -235,10 +235,11 @@ func Encode(v any) []byte {
 }
 
 // NewSanctionEntry is the frame of KindSanction entry e: the ban, mute or lift, with its
-// place in the room's log.
+// place in the room's log, and whether the server API made it.
 func NewSanctionEntry(e *hubbub.Entry) SanctionChanged {
 	return SanctionChanged{Type: TypeSanctionChanged, Room: e.Room, LogSeq: e.Seq, Action: e.Action, User: e.Subject,
-		Name: e.SubjectName, Until: Time{Time: e.Until}, From: e.From, Reason: e.Text, Time: Time{Time: e.Time}}
+		Name: e.SubjectName, Until: Time{Time: e.Until}, From: e.From, Reason: e.Text, Time: Time{Time: e.Time},
+		API: e.MadeByAPI()}
 }
 
 // NewSanctionChanged is the frame of a node of the version before sanctions were entries,

@@ -540,6 +540,10 @@ type SanctionChanged struct {
 	From   string `json:"from,omitempty"`
 	Reason string `json:"reason,omitempty"`
 	Time   Time   `json:"time,omitzero"`
+	// API is true when the server API made it (From is then "api"): a client says "a server
+	// admin", since a user may go by the name api, and a room owner so named may ban in
+	// their room. Absent otherwise, and from servers older than the field.
+	API bool `json:"api,omitempty"`
 }
 
 // Error is an error frame: a failed request or a problem with the connection. To a client it

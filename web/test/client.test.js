@@ -414,3 +414,33 @@ test("a message the server closes the connection over (1009) fails instead of go
   assert.equal(big.state, "failed", "not sent again after the reconnect");
   assert.deepEqual(texts(ivan, "js-1009"), ["after it"]);
 });
+
+test("a kick is kept as a removal, a ban is told by its entry alone, and the one taken out learns who, until when and why", async () => {
+  const mod = connect("js-mod");
+  const ann = connect("js-ann");
+  const eve = connect("js-eve");
+  const zed = connect("js-zed");
+  for (const c of [mod, eve, zed, ann]) await join(c, "js-moderation");
+  const room = ann.rooms.get("js-moderation");
+  if (room.members.length < 4) await waitFor(ann, "members", () => room.members.length === 4, "everyone in the room");
+
+  // A kick is no entry of the log: its presence leave (moderation, by) is all there is of it.
+  const kicked = waitFor(eve, "removed", (d) => d.room === "js-moderation", "eve's removal");
+  const removal = waitFor(ann, "removal", (d) => d.room === "js-moderation", "the kick told to ann");
+  mod.moderate("kick", "js-moderation", { name: "js-eve", reason: "cool off" });
+  const seen = (await removal).removal;
+  assert.deepEqual([seen.moderation, seen.name, seen.by], ["kick", "js-eve", "js-mod"]);
+  const k = await kicked;
+  assert.deepEqual([k.by, k.until, k.reason], ["js-mod", "", "cool off"]);
+
+  // A ban's entry comes first and says it; the leave it makes only takes the name off the list.
+  const banned = waitFor(zed, "removed", (d) => d.room === "js-moderation", "zed's removal");
+  const gone = waitFor(ann, "members", () => !room.members.includes("js-zed"), "zed off ann's list");
+  mod.moderate("ban", "js-moderation", { name: "js-zed", duration: "1h", reason: "spam" });
+  const b = await banned;
+  assert.deepEqual([b.by, b.reason], ["js-mod", "spam"]);
+  assert.ok(b.until, "the ban's end");
+  await gone;
+  assert.ok([...room.notices.values()].some((f) => f.type === "sanction_changed" && f.action === "ban" && f.name === "js-zed"));
+  assert.deepEqual(room.removals.map((n) => n.moderation + " " + n.name), ["kick js-eve"], "the ban told once, by its entry");
+});
