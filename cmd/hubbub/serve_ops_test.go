@@ -357,6 +357,9 @@ func TestInvalidConfigFailsWithOneLine(t *testing.T) {
 		{[]string{"--config", write("quote.conf", "allowed-origins = \"https://a.example\n")}, `has no closing "`},
 		{[]string{"--config", write("after.conf", "allowed-origins = \"https://a.example\" https://b.example\n")}, `has no closing " followed only by spaces or a comment`},
 		{[]string{"--config", write("cut.conf", "token-secret = 0123456789abcdef0123456789abcdef #tail\n")}, `token-secret is not quoted and holds " #"`},
+		// A secret too short says where it was set, as every other bad value does.
+		{[]string{"--config", write("short.conf", "token-secret = short\n")}, "the token secret is 5 bytes; it must be at least 32 (e.g. `openssl rand -hex 32`) (from file " + dir},
+		{[]string{"--config", write("issuer.conf", "token-issuer = https://login.example/\n")}, "need tokens: set --token-secret or --jwks-url; set outside the command line: token-issuer=https://login.example/ (from file " + dir},
 	} {
 		var errOut bytes.Buffer
 		err := run(context.Background(), append([]string{"serve", "--data", filepath.Join(dir, "h.db")}, c.args...),
