@@ -1022,7 +1022,11 @@ async function loadAccount() {
     signInRequired = !!(body && body.signin === true) || auth === "accounts";
     const noAccounts = tokenMode || tokenRequired;
     $("signin-link").hidden = noAccounts;
-    $("account-link").hidden = noAccounts;
+    // "Set a password" keeps the guest name this browser chats under as an account. A server
+    // that takes no guests let a browser that never chatted there as one have none: the
+    // account page asked a name and a password for it and refused them ("this browser's key
+    // does not hold that name as a guest"), or said to chat once first, which it cannot.
+    $("account-link").hidden = noAccounts || (signInRequired && !saved.get("name"));
     $("name-signin").hidden = noAccounts;
     return null;
   }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -31,13 +32,15 @@ var (
 			{name: "create", args: []adminArg{botName}, flags: "--rooms ROOM,PATTERN*,…", note: "prints the bot's API token, once"},
 			{name: "list", note: "every bot, by name"},
 			{name: "rooms", args: []adminArg{botName, {name: "ROOM,PATTERN*,…", words: "its rooms (ROOM,PATTERN*,…; '' for none)"}}, note: "replaces its rooms"},
-			{name: "rotate", args: []adminArg{botName}, note: "a new token; the old one stops working"},
+			{name: "rotate", args: []adminArg{botName}, note: "a new token; the old one stops working: see below"},
 			{name: "delete", args: []adminArg{botName}, note: "its token and hooks go; its user is disabled"},
 		},
 		footer: `Each opens hubbub serve's store, named as serve takes it: --data or --postgres, or serve's
 config file, --config FILE (HUBBUB_DATA, HUBBUB_POSTGRES, HUBBUB_CONFIG too).
 A bot signs in with its token (hello's token, /ws?token=, Authorization: Bearer) in the rooms its
-patterns cover ("deploy-*" covers every room starting "deploy-"; "*" every room but DMs).`,
+patterns cover ("deploy-*" covers every room starting "deploy-"; "*" every room but DMs).
+rooms, rotate and delete change the store alone: a running server goes on taking the bot as it
+was for up to its --bot-cache-age (1m by default). The API (/api/bots) changes it at once.`,
 	}
 	hookCommand = adminCommand{
 		name: "hook",
@@ -184,10 +187,20 @@ func (c *botCmd) setRooms(ctx context.Context, s hubbub.Store, args []string) er
 	}
 	if len(b.Rooms) == 0 {
 		fmt.Fprintf(c.user.io.out, "bot %s may now enter no room (its joins and posts are forbidden until given some)\n", b.User.Name)
-		return nil
+	} else {
+		fmt.Fprintf(c.user.io.out, "bot %s may now enter %s\n", b.User.Name, strings.Join(b.Rooms, ","))
 	}
-	fmt.Fprintf(c.user.io.out, "bot %s may now enter %s\n", b.User.Name, strings.Join(b.Rooms, ","))
+	c.cachedBotNote("lets the bot into the rooms it had", "PATCH /api/bots/"+url.PathEscape(b.User.Name)+" changes them at once")
 	return nil
+}
+
+// cachedBotNote says, after a change of a bot on the store, that a running server learns of
+// it late: each node believes the bot it cached for up to its --bot-cache-age, and nothing
+// tells it of a change made beside it (docs/integrations.md, "Bots"). "the old one no longer
+// works" was false for that minute, to an admin rotating a leaked token; the API's call,
+// which empties every node's cache, is the one that acts at once.
+func (c *botCmd) cachedBotNote(late, atOnce string) {
+	fmt.Fprintf(c.user.io.err, "note: a running server %s for up to its --bot-cache-age (1m by default); %s\n", late, atOnce)
 }
 
 func (c *botCmd) rotate(ctx context.Context, s hubbub.Store, args []string) error {
@@ -199,7 +212,8 @@ func (c *botCmd) rotate(ctx context.Context, s hubbub.Store, args []string) erro
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(c.user.io.out, "new token for %s (shown once; the old one no longer works): %s\n", b.User.Name, token)
+	fmt.Fprintf(c.user.io.out, "new token for %s (shown once; the old one stops working): %s\n", b.User.Name, token)
+	c.cachedBotNote("takes the old token", "POST /api/bots/"+url.PathEscape(b.User.Name)+"/token rotates it at once")
 	return nil
 }
 
@@ -211,7 +225,8 @@ func (c *botCmd) delete(ctx context.Context, s hubbub.Store, args []string) erro
 	if err := s.DeleteBot(ctx, b.User.ID); err != nil {
 		return err
 	}
-	fmt.Fprintf(c.user.io.out, "deleted bot %s (%s): its token and hooks no longer work\n", b.User.Name, b.User.ID)
+	fmt.Fprintf(c.user.io.out, "deleted bot %s (%s): its hooks no longer work, nor its token (below)\n", b.User.Name, b.User.ID)
+	c.cachedBotNote("takes its token", "DELETE /api/bots/"+url.PathEscape(b.User.Name)+" deletes it at once")
 	return nil
 }
 

@@ -11,7 +11,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"hubbub/internal/server"
 	"hubbub/internal/servertest"
 )
 
@@ -28,6 +30,64 @@ func botCmdRunBoth(t *testing.T, args ...string) (stdout, stderr string, err err
 	var out, errOut bytes.Buffer
 	err = run(context.Background(), args, stdio{in: strings.NewReader(""), out: &out, err: &errOut})
 	return out.String(), errOut.String(), err
+}
+
+// TestBotCommandsSayARunningServerLearnsLate: hubbub bot rooms, rotate and delete change the
+// store alone, and a running server believes the bot it cached for up to --bot-cache-age (1m)
+// after. They said "the old one no longer works" and "its token and hooks no longer work"
+// while the server still took the token; an admin rotating a leaked token was not told to use
+// the API for it. Each now says so, and names the API call that acts at once.
+func TestBotCommandsSayARunningServerLearnsLate(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "hubbub.db")
+	// An age far past the test's run, however slow the machine: the default's minute is what
+	// the notes say, and what the hellos below see.
+	s := servertest.Start(t, servertest.Options{DataPath: data, Server: server.Config{BotCacheAge: time.Hour}})
+	both := func(args ...string) (string, string) {
+		t.Helper()
+		out, errOut, err := botCmdRunBoth(t, append(args, "--data", data)...)
+		if err != nil {
+			t.Fatalf("hubbub %q: %v", args, err)
+		}
+		return out, errOut
+	}
+	out, _ := both("bot", "create", "Ci Bot", "--rooms", "builds")
+	m := regexp.MustCompile(`(hbt_[0-9a-f]{64})`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("bot create:\n%s", out)
+	}
+	old := m[1]
+	hello := func() string {
+		t.Helper()
+		c := servertest.DialJSON(t, s, "")
+		c.Send(servertest.Frame{"type": "hello", "token": old})
+		return c.AwaitFunc("welcome or error", func(f servertest.Frame) bool { return f.Type() == "welcome" || f.Type() == "error" }).Type()
+	}
+	if got := hello(); got != "welcome" { // the server caches the bot now
+		t.Fatalf("the new bot's hello: %s", got)
+	}
+	for _, c := range []struct {
+		args      []string
+		out, note string
+	}{
+		{[]string{"bot", "rooms", "Ci Bot", "deploy"}, "bot Ci Bot may now enter deploy",
+			"note: a running server lets the bot into the rooms it had for up to its --bot-cache-age (1m by default); PATCH /api/bots/Ci%20Bot changes them at once"},
+		{[]string{"bot", "rotate", "Ci Bot"}, "new token for Ci Bot (shown once; the old one stops working): hbt_",
+			"note: a running server takes the old token for up to its --bot-cache-age (1m by default); POST /api/bots/Ci%20Bot/token rotates it at once"},
+		{[]string{"bot", "delete", "Ci Bot"}, "its hooks no longer work, nor its token (below)",
+			"note: a running server takes its token for up to its --bot-cache-age (1m by default); DELETE /api/bots/Ci%20Bot deletes it at once"},
+	} {
+		out, errOut := both(c.args...)
+		if !strings.Contains(out, c.out) || strings.Contains(out, "no longer works)") {
+			t.Errorf("hubbub %q printed %q, want %q", c.args, out, c.out)
+		}
+		if strings.TrimSpace(errOut) != c.note {
+			t.Errorf("hubbub %q said %q on stderr, want %q", c.args, errOut, c.note)
+		}
+		// What the note says: the running server still takes the token it cached.
+		if got := hello(); got != "welcome" {
+			t.Errorf("after hubbub %q, the old token's hello: %s", c.args, got)
+		}
+	}
 }
 
 // TestBotAndHookCommands runs `hubbub bot` and `hubbub hook` against the SQLite file a running

@@ -73,7 +73,14 @@ func readConfig(fs, keys *flag.FlagSet, r io.Reader, path string, src settingSou
 	sc := bufio.NewScanner(r)
 	seen := map[string]int{}
 	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimSpace(sc.Text())
+		text := sc.Text()
+		if n == 1 {
+			// A file saved by an editor that marks UTF-8 with a byte order mark (Windows
+			// Notepad) starts with U+FEFF, which TrimSpace keeps: its first key, or the
+			// comment operations.md's example opens with, was refused as "\ufeffport".
+			text = strings.TrimPrefix(text, "\ufeff")
+		}
+		line := strings.TrimSpace(text)
 		if line == "" || line[0] == '#' {
 			continue
 		}

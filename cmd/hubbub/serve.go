@@ -310,7 +310,7 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 	if f.tokenSecret != "" {
 		hmac, err = auth.NewHMACWith([]byte(f.tokenSecret), f.jwks.Options)
 		if err != nil {
-			return usageError("--token-secret: " + trimAuthPrefix(err.Error()))
+			return usageError("--token-secret: " + trimAuthPrefix(err.Error()) + sources.from("token-secret"))
 		}
 		f.srv.Tokens = hmac
 	}
@@ -319,7 +319,7 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 			return usageError("--jwks-url: " + trimAuthPrefix(err.Error()) + sources.from("jwks-url"))
 		}
 	} else if (f.jwks.Issuer != "" || f.jwks.Audience != "") && hmac == nil {
-		return usageError("--token-issuer and --token-audience need tokens: set --token-secret or --jwks-url")
+		return usageError("--token-issuer and --token-audience need tokens: set --token-secret or --jwks-url" + sources.outsideCommandLine(fs))
 	}
 	f.srv.AllowedOrigins, f.srv.Subprotocols = f.origins, f.subprotocols.listFlag
 	f.srv.ConnectingWait = f.connectingWait

@@ -224,6 +224,42 @@ tls-cert = /etc/hubbub/cert.pem
 	}
 }
 
+// A config file saved by an editor that starts UTF-8 with a byte order mark (Windows Notepad
+// does) reads as the same file without it: operations.md's example, whose first line is a
+// comment, was refused as `"\ufeff# /etc/hubbub/hubbub.conf" is not key = value`, and a file
+// starting with a setting as `unknown key "\ufeffport"`. The admin commands read it alike.
+func TestConfigFileWithAByteOrderMark(t *testing.T) {
+	dir := t.TempDir()
+	for name, conf := range map[string]string{
+		"comment.conf": "\ufeff# /etc/hubbub/hubbub.conf\r\nport = 6123\r\nsend-queue = 7\r\n",
+		"setting.conf": "\ufeffport = 6123\nsend-queue = 7\n",
+	} {
+		file := filepath.Join(dir, name)
+		if err := os.WriteFile(file, []byte(conf), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		got := printConfigOf(t, "--config", file)
+		for key, want := range map[string]string{
+			"port":       "port = 6123 # file " + file + ":",
+			"send-queue": "send-queue = 7 # file " + file + ":",
+		} {
+			if !strings.HasPrefix(got[key], want) {
+				t.Errorf("%s: %s: got %q, want it to start %q", name, key, got[key], want)
+			}
+		}
+	}
+	// The first line alone may lose a mark: one further down is no white space, and refused.
+	file := filepath.Join(dir, "inside.conf")
+	if err := os.WriteFile(file, []byte("port = 6123\n\ufeffsend-queue = 7\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	err := run(context.Background(), []string{"serve", "--config", file, "--print-config"},
+		stdio{in: strings.NewReader(""), out: io.Discard, err: io.Discard})
+	if err == nil || !strings.Contains(err.Error(), "inside.conf:2: unknown key") {
+		t.Errorf("a mark inside the file: %v, want line 2 refused", err)
+	}
+}
+
 // --postgres takes any pgx connection string: a keyword/value one ("host=db password=…") and a
 // URL with the password in its query hold the password too, and --print-config, and the list
 // of settings an error names, printed it in clear; fed back from a file, the mask is refused
@@ -321,6 +357,9 @@ func TestInvalidConfigFailsWithOneLine(t *testing.T) {
 		{[]string{"--config", write("quote.conf", "allowed-origins = \"https://a.example\n")}, `has no closing "`},
 		{[]string{"--config", write("after.conf", "allowed-origins = \"https://a.example\" https://b.example\n")}, `has no closing " followed only by spaces or a comment`},
 		{[]string{"--config", write("cut.conf", "token-secret = 0123456789abcdef0123456789abcdef #tail\n")}, `token-secret is not quoted and holds " #"`},
+		// A secret too short says where it was set, as every other bad value does.
+		{[]string{"--config", write("short.conf", "token-secret = short\n")}, "the token secret is 5 bytes; it must be at least 32 (e.g. `openssl rand -hex 32`) (from file " + dir},
+		{[]string{"--config", write("issuer.conf", "token-issuer = https://login.example/\n")}, "need tokens: set --token-secret or --jwks-url; set outside the command line: token-issuer=https://login.example/ (from file " + dir},
 	} {
 		var errOut bytes.Buffer
 		err := run(context.Background(), append([]string{"serve", "--data", filepath.Join(dir, "h.db")}, c.args...),

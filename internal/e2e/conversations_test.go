@@ -441,6 +441,11 @@ func TestAccountsOnlyServerAsksToSignInFirst(t *testing.T) {
 	if eval[bool](visitor, `document.getElementById("name-dialog").open`) {
 		t.Error("the page asks a name of a visitor to a server that takes accounts only")
 	}
+	// Sign in, and no "Set a password": that keeps a guest name as an account, and this
+	// browser never chatted here as a guest (the account page refused the name it asked).
+	if shown := eval[[]string](visitor, `["signin-link", "account-link"].filter(id => !document.getElementById(id).hidden)`); strings.Join(shown, ",") != "signin-link" {
+		t.Errorf("the footer's links shown to a visitor: %v, want [signin-link]", shown)
+	}
 	if errs := visitor.consoleErrors(); len(errs) > 0 {
 		t.Errorf("the visitor's page logged errors:\n  %s", strings.Join(errs, "\n  "))
 	}

@@ -779,3 +779,30 @@ func TestChatLineRefusedBeforeSendingSaysSo(t *testing.T) {
 		t.Errorf("the lines around the refused ones were not sent:\n%s", out)
 	}
 }
+
+// A chat whose reconnect the server refuses (its user was disabled, a token expired) ends
+// saying what the server said, as a refusal at start does: it printed the client's wrappings,
+// "chat: client: ws://…/ws: client: hello: server: unauthorized: …".
+func TestChatSaysWhyItsReconnectWasRefused(t *testing.T) {
+	chattest.LeakCheck(t)
+	s := servertest.Start(t, servertest.Options{})
+	ann, _ := typedChat(t, chattest.Args(chattest.User(t, "ann"), []string{s.WS})...)
+	ann.WaitOutput(t, "* you joined general; members: ann\n")
+	u, found, err := s.Store.UserByName(t.Context(), "ann")
+	if err != nil || !found {
+		t.Fatalf("ann's user: %v %v", found, err)
+	}
+	disabled := true
+	if _, err := s.Store.UpdateUser(t.Context(), u.ID, hubbub.UserChange{Disabled: &disabled}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err = <-ann.Done:
+		ann.Done <- err // for the cleanup's Stop
+	case <-time.After(servertest.Wait):
+		t.Fatalf("the chat of a disabled user still runs:\n%s", ann.All.String())
+	}
+	if want := `chat: the server refused hello: the user "ann" is disabled (forbidden)`; err == nil || err.Error() != want {
+		t.Errorf("the chat ended with %v, want %q", err, want)
+	}
+}

@@ -209,7 +209,10 @@ func Run(ctx context.Context, o Options, io IO) error {
 		case <-ctx.Done():
 			return nil // Ctrl-C
 		case <-ses.Done():
-			return fmt.Errorf("chat: %w", ses.Err())
+			// A reconnect the server refused (a disabled user, an expired token) is said as a
+			// refusal at start is, without the client's wrappings.
+			err := ses.Err()
+			return connectError(err, signInHint(err, o.SessionCookie != "" || o.Token != ""))
 		case line, ok := <-lines:
 			if !ok {
 				done = true
