@@ -235,11 +235,12 @@ func numberProblem(got string, kind reflect.Kind, saturates bool) string {
 // frame again, which only frames that lack a required field pay.
 func emptyField(b []byte, field string) error {
 	var present struct {
-		Name     *string `json:"name"`
-		Room     *string `json:"room"`
-		Duration *string `json:"duration"`
-		Seq      *uint64 `json:"seq"`
-		Emoji    *string `json:"emoji"`
+		Name     *string  `json:"name"`
+		Room     *string  `json:"room"`
+		Duration *string  `json:"duration"`
+		Seq      *uint64  `json:"seq"`
+		Emoji    *string  `json:"emoji"`
+		Names    []string `json:"names"`
 	}
 	if json.Unmarshal(b, &present) != nil {
 		return nil
@@ -257,6 +258,10 @@ func emptyField(b []byte, field string) error {
 		return hubbub.ValidateEmoji("")
 	case field == "duration" && present.Duration != nil:
 		return hubbub.Errorf(hubbub.ECodeBadDuration, "duration is empty")
+	case field == "names" && present.Names != nil:
+		// An empty list was sent: "needs a names field" would send its author looking for
+		// the field they wrote. Still missing_field (no one is named), as before.
+		return hubbub.Errorf(hubbub.ECodeMissing, "field %q of dm must name at least one person; it is empty", "names")
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package wire
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"hubbub"
@@ -157,6 +158,15 @@ func TestBadFieldSaysWhatTheFieldHolds(t *testing.T) {
 		if hubbub.ErrorCode(err) != hubbub.ECodeBadField || hubbub.ErrorMessage(err) != c.want {
 			t.Errorf("%s: %v, want bad_field %q", c.frame, err, c.want)
 		}
+	}
+}
+
+// A dm with an empty list of names is told so: "dm needs a names field" sent its author
+// looking for the field they wrote. The code stays missing_field, as without the field.
+func TestEmptyNamesAreSaidToBeEmpty(t *testing.T) {
+	_, err := Decode([]byte(`{"type":"dm","names":[]}`))
+	if want := `field "names" of dm must name at least one person; it is empty`; hubbub.ErrorCode(err) != hubbub.ECodeMissing || err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("Decode(dm with names []) = %v, want missing_field %q", err, want)
 	}
 }
 
