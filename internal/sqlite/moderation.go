@@ -88,14 +88,8 @@ func setSanction(ctx context.Context, db execer, sn hubbub.Sanction, user string
 // of a ban the room does not hold, nor holds one it never told of. A resend (its client id)
 // returns the first outcome.
 func (w *writer) appendSanction(ctx context.Context, e hubbub.Entry) result {
-	if e.ClientID != "" {
-		got, found, err := w.byClient(ctx, e)
-		if err != nil {
-			return result{err: fmt.Errorf("find client id: %w", err)}
-		}
-		if found {
-			return result{msg: got, dup: true}
-		}
+	if res, ok := w.resent(ctx, &e); ok {
+		return res
 	}
 	sn, ok := e.Sanction()
 	if !ok {
