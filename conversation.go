@@ -197,8 +197,8 @@ const MaxMembersNamed = 100
 //     not sent by the user (Entry.User); Mentions those of them whose Mentions name the user
 //     or that mention @room (MentionRoom); both capped at MaxUnreadCount. Invitations are
 //     counted the same way. A DM's People are the other members' current names, sorted.
-//     Banned says whether a ban of the user in the room (SetSanction, by user id) is in force
-//     now.
+//     Banned says whether a ban of the user in the room (a KindSanction entry's, by user id)
+//     is in force now.
 //   - Directory returns public, non-DM rooms (those with entries and no metadata included)
 //     whose name or topic contains query literally (no wildcards: "_" and "%" are
 //     characters) and case-insensitively (ASCII letters at least; "" matches all), in
