@@ -197,8 +197,8 @@ const MaxMembersNamed = 100
 //     not sent by the user (Entry.User); Mentions those of them whose Mentions name the user
 //     or that mention @room (MentionRoom); both capped at MaxUnreadCount. Invitations are
 //     counted the same way. A DM's People are the other members' current names, sorted.
-//     Banned says whether a ban of the user in the room (SetSanction, by user id) is in force
-//     now.
+//     Banned says whether a ban of the user in the room (a KindSanction entry's, by user id)
+//     is in force now.
 //   - MyRoom returns the one row MyRooms would list for room (found false if the user is
 //     neither a member of it nor invited), reading that room only: a caller that needs one
 //     row (a DM opened again, a partner told of a rename) does not pay for a list of hundreds.

@@ -91,22 +91,22 @@ import (
 //   - Retention (Prune, and Append where it prunes) removes messages (MaxPerRoom counts
 //     messages, not entries), and with them the entries that change them, their reactions and
 //     revisions, and every entry older than the oldest message it keeps. Seqs stay taken.
-//   - SetSanction replaces any sanction of the same Kind on the same Room and User, whatever
-//     its Name (a ban follows the user across a change of name, and does not pass to whoever
-//     takes the old name); a zero or past Until removes it. A Sanction with an empty User is
-//     stored with User = Name, as sanctions stored before users existed were migrated.
 //   - Sanctions returns the sanctions of room still in force now (Until in the future), each
 //     with User, Name (as last set) and Until at millisecond precision, UTC.
 //   - KindTopic and KindMember entries change the room's metadata and members as the
 //     RoomStore contract says, in the transaction that appends them.
 //   - A KindSanction entry (SanctionEntry) changes the room's sanctions in the transaction
-//     that appends it, as SetSanction would: a ban or mute (Action) of Subject until Until,
-//     named SubjectName, by From, for reason Text, replaces the one of that kind on that user;
-//     an unban or unmute removes it. It needs Subject, an Action of the four and, for a ban or
-//     mute, a non-zero Until (ECodeBadField); an Until already past is stored as it is and
-//     lifts, as SetSanction's does. Since returns it with Until at millisecond precision,
-//     UTC. Sanctions live in their own rows, so retention's removal of the entry leaves the
-//     sanction in force.
+//     that appends it; it is the only way a sanction is stored, so the room's log tells of
+//     every one. A ban or mute (Action) of Subject until Until, named SubjectName, by From,
+//     for reason Text, replaces the one of that kind on that user in the room, whatever its
+//     name (a ban follows the user across a change of name, and does not pass to whoever
+//     takes the old name); an unban or unmute removes it. It needs Subject, an Action of the
+//     four and, for a ban or mute, a non-zero Until (ECodeBadField); an Until already past is
+//     stored as it is and lifts. Since returns it with Until at millisecond precision, UTC.
+//     Sanctions live in their own rows, so retention's removal of the entry leaves the
+//     sanction in force. A sanction stored before users existed is keyed by its name, as
+//     the stores' migration left it (SanctionEntry gives a sanction without a user its Name
+//     as its Subject).
 //   - Rooms lists the rooms that hold or held an entry, in ascending byte order of their
 //     names, those after the cursor only, at most limit of them, each with LastSeq and
 //     LastActivity (the Time of the entry numbered LastSeq, zero once retention removed it).
@@ -179,10 +179,9 @@ type Store interface {
 	// messages it removed. The server calls it periodically; Append may also prune.
 	Prune(ctx context.Context) (removed int64, err error)
 
-	// SetSanction stores, replaces or (with a zero or past Until) lifts a ban or mute, so
-	// that it holds on every node and after a restart.
-	SetSanction(ctx context.Context, s Sanction) error
-	// Sanctions returns the sanctions of room in force now.
+	// Sanctions returns the sanctions of room in force now: those that its KindSanction
+	// entries imposed and did not lift (Append), which hold on every node and after a
+	// restart.
 	Sanctions(ctx context.Context, room string) ([]Sanction, error)
 
 	// Rooms returns up to limit rooms with a name greater than after ("" = from the first),

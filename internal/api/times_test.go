@@ -31,7 +31,9 @@ func TestAPITimesHaveMilliseconds(t *testing.T) {
 	ann.Join("general", nil)
 	// A time whose milliseconds end in zeros, which time.Time writes shorter.
 	until := time.Date(2099, 12, 7, 6, 59, 28, 740_000_000, time.UTC)
-	if err := s.Store.SetSanction(t.Context(), hubbub.Sanction{Room: "general", User: ann.User, Name: "ann", Kind: hubbub.SanctionMute, Until: until, By: "test"}); err != nil {
+	mute := hubbub.SanctionEntry(hubbub.Sanction{Room: "general", User: ann.User, Name: "ann", Kind: hubbub.SanctionMute, Until: until},
+		"test", "", time.Now())
+	if _, _, _, err := s.Store.Append(t.Context(), &mute); err != nil {
 		t.Fatal(err)
 	}
 	status, ban := s.API("POST", "/api/rooms/general/ban", apiKey, map[string]any{"name": "eve", "duration": "10m"})

@@ -3,7 +3,6 @@ package hub
 import (
 	"cmp"
 	"context"
-	"errors"
 	"slices"
 	"time"
 
@@ -330,11 +329,11 @@ func (h *Hub) Kick(ctx context.Context, actor Actor, roomName, name, reason stri
 
 // Sanction imposes sn (a ban or mute of user sn.User, shown as sn.Name, until sn.Until) or,
 // with a zero Until, lifts it. It is an entry of the room's log (hubbub.KindSanction, made by
-// actor: its Name, else its Log, and its User): the
-// Store appends it with the change to the room's sanctions, so it holds after a restart, and
-// it is published as every entry is, so every node applies it in the room's order, its
-// members are told (a sanction_changed frame with its log_seq) and a rejoin with since
-// replays it. A ban also kicks, naming actor.Name to the banned.
+// actor: its Name, else its Log, and its User): the Store appends it with the change to the
+// room's sanctions, so it holds after a restart, and it is published as Send's entries are
+// (appendEntry), so every node applies it in the room's order, its members are told (a
+// sanction_changed frame with its log_seq) and a rejoin with since replays it. A ban also
+// kicks, naming actor.Name to the banned.
 func (h *Hub) Sanction(ctx context.Context, actor Actor, sn hubbub.Sanction) error {
 	if err := validateTarget(sn.Room, sn.Name); err != nil {
 		return err
@@ -346,33 +345,9 @@ func (h *Hub) Sanction(ctx context.Context, actor Actor, sn hubbub.Sanction) err
 		return hubbub.Errorf(hubbub.ECodeInternal, "unknown sanction %q", sn.Kind)
 	}
 	e := hubbub.SanctionEntry(sn, cmp.Or(actor.Name, actor.Log), actor.User, time.Now())
-	start := h.cfg.Metrics.Now()
-	stored, _, outcome, err := h.store.Append(ctx, &e)
-	h.cfg.Metrics.StoreAppend(start)
-	var refused *hubbub.Error
-	if errors.As(err, &refused) {
-		return err
-	}
+	stored, _, err := h.appendEntry(ctx, &e)
 	if err != nil {
-		h.log.Error("store append sanction failed", "room", sn.Room, "err", err)
-		return hubbub.Errorf(hubbub.ECodeUnavailable, "the %s could not be stored; try again", sn.Kind)
-	}
-	if outcome == hubbub.StoredFirst {
-		h.capped.stored(stored.Room, true)
-	}
-	// This node's room holds the sanction before Sanction returns, so the moderator's own node
-	// never lets the name in after the answer; the room applies the entry again, harmlessly,
-	// when it delivers it, as every node's does.
-	if r := h.lookup(sn.Room); r != nil {
-		if applied, ok := stored.Sanction(); ok {
-			r.mu.Lock()
-			r.setSanction(applied)
-			r.mu.Unlock()
-		}
-	}
-	if err := h.publishEntry(ctx, stored); err != nil {
-		h.log.Warn("broker publish sanction failed", "room", sn.Room, "seq", stored.Seq, "err", err)
-		return hubbub.Errorf(hubbub.ECodeUnavailable, "the %s is stored as seq %d but did not reach every node; try again", sn.Kind, stored.Seq)
+		return err
 	}
 	if stored.Until.IsZero() { // a lift: no end, and no reason
 		h.audit(stored.Action, actor.Log, sn.Room, sn.Name, "user", sn.User, "log_seq", stored.Seq)
@@ -380,6 +355,24 @@ func (h *Hub) Sanction(ctx context.Context, actor Actor, sn hubbub.Sanction) err
 		h.audit(stored.Action, actor.Log, sn.Room, sn.Name, "user", sn.User, "until", stored.Until, "reason", sn.Reason, "log_seq", stored.Seq)
 	}
 	return nil
+}
+
+// holdSanction makes this node's room, if it holds the room of KindSanction entry e, hold
+// e's sanction at once, before e is published (appendEntry): the moderator's own node then
+// never lets the name in after Sanction's answer. The room applies e again, harmlessly, when
+// it delivers it, as every node's does. Before the publish, not after: the room would
+// deliver e first, and a later sanction of the same user after it, which holding e's then
+// would undo.
+func (h *Hub) holdSanction(e *hubbub.Entry) {
+	r := h.lookup(e.Room)
+	if r == nil {
+		return
+	}
+	if sn, ok := e.Sanction(); ok {
+		r.mu.Lock()
+		r.setSanction(sn)
+		r.mu.Unlock()
+	}
 }
 
 // applySanction applies KindSanction entry e, delivered in the room's order: the room holds

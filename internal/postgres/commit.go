@@ -168,8 +168,7 @@ const (
 	insertMentioned = `INSERT INTO mentioned (room, seq, user_id, sender)
 		SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[])`
 	// liftSanction and putSanction write the change of a KindSanction entry to the room's
-	// sanctions, one statement per entry in seq order (sanctions are rare), as SetSanction
-	// does.
+	// sanctions, one statement per entry in seq order (sanctions are rare).
 	liftSanction = `DELETE FROM sanctions WHERE room = $1 AND user_id = $2 AND kind = $3`
 	putSanction  = `INSERT INTO sanctions (room, user_id, name, kind, until_at, by_name, reason)
 		VALUES ($1, $2, $3, $4, $5, $6, $7)

@@ -17,14 +17,8 @@ import (
 // only then takes a seq and changes the message's state beside the new entry (a reaction
 // past the limit is refused there, and the savepoint gives its seq back).
 func (w *writer) appendChange(ctx context.Context, e hubbub.Entry) result {
-	if e.ClientID != "" {
-		got, found, err := w.byClient(ctx, e)
-		if err != nil {
-			return result{err: fmt.Errorf("find client id: %w", err)}
-		}
-		if found {
-			return result{msg: got, dup: true}
-		}
+	if res, ok := w.resent(ctx, &e); ok {
+		return res
 	}
 	target, _ := sqlstore.SeqArg(e.Target) // CheckAppend refused a Target out of range
 	var t hubbub.Entry

@@ -99,21 +99,37 @@ func (w *writer) removeMentions(ctx context.Context, room string, seq int64, key
 	return nil
 }
 
-// findResend returns the stored entry, of any kind, that e resends: the one with e's room,
-// user and client id, as Since would return it.
+// findResend returns the stored entry, of any kind, that message e resends, which must be
+// there: e's insert was refused for its client id.
 func (w *writer) findResend(ctx context.Context, e hubbub.Entry) result {
+	if res, ok := w.resent(ctx, &e); ok {
+		return res
+	}
+	return result{err: fmt.Errorf("find client id: %q of %q refused but not found", e.ClientID, e.User)}
+}
+
+// resent answers e if it resends an entry: the one of any kind with e's room, user and client
+// id, as Since would return it, a duplicate, or the error of looking it up; ok is false when
+// e has no client id or none was stored with it. A change, a room change and a sanction ask
+// before anything else, so that a resend returns the first outcome whatever happened since;
+// a message only once its insert was refused for its client id (findResend), so that a new
+// message, the common case, pays no lookup.
+func (w *writer) resent(ctx context.Context, e *hubbub.Entry) (res result, ok bool) {
+	if e.ClientID == "" {
+		return result{}, false
+	}
 	got, found, err := w.byClient(ctx, e)
 	if err != nil {
-		return result{err: fmt.Errorf("find client id: %w", err)}
+		return result{err: fmt.Errorf("find client id: %w", err)}, true
 	}
 	if !found {
-		return result{err: fmt.Errorf("find client id: %q of %q refused but not found", e.ClientID, e.User)}
+		return result{}, false
 	}
-	return result{msg: got, dup: true}
+	return result{msg: got, dup: true}, true
 }
 
 // byClient looks for the entry with e's room, user and client id, first among messages.
-func (w *writer) byClient(ctx context.Context, e hubbub.Entry) (hubbub.Entry, bool, error) {
+func (w *writer) byClient(ctx context.Context, e *hubbub.Entry) (hubbub.Entry, bool, error) {
 	for _, st := range []*sql.Stmt{w.stmts.messageByClient, w.stmts.entryByClient} {
 		got, err := scanOne(st.QueryContext(ctx, e.Room, e.User, e.ClientID))
 		if err == nil {

@@ -10,49 +10,7 @@ import (
 	"hubbub/internal/sqlstore"
 )
 
-// execFunc is a write that runs on the writer's connection between two batches; it returns
-// how many rows it changed.
-type execFunc func(ctx context.Context, conn *sql.Conn) (int64, error)
-
-// batchFunc is a small write that runs inside a batch's transaction, beside the appends, in
-// its own savepoint: frequent writes (a read position, a last-seen time) then share the
-// batch's one fsync instead of paying their own. It returns a number for its caller.
-type batchFunc func(ctx context.Context, w *writer) (int64, error)
-
-// batch runs fn in the next batch of the writer and returns its number. The caller has passed
-// the guard.
-func (s *Store) batch(ctx context.Context, fn batchFunc) (int64, error) {
-	res := s.w.do(ctx, &request{batch: fn})
-	return res.removed, res.err
-}
-
-// exec runs fn on the writer, after the batch in progress, in autocommit mode: each
-// statement commits when it returns, and exec returns once the writer has synced them. The
-// caller has passed the guard.
-func (s *Store) exec(ctx context.Context, fn execFunc) (int64, error) {
-	res := s.w.do(ctx, &request{exec: fn, ctx: ctx})
-	return res.removed, res.err
-}
-
-// SetSanction stores s, replacing the sanction of its kind on its room and user; a zero or
-// past Until lifts it. See hubbub.Store. A sanction without a User (from a caller that knows
-// no users) is keyed by its Name, as the migrated ones are.
-func (s *Store) SetSanction(ctx context.Context, sn hubbub.Sanction) error {
-	if err := s.guard.Begin(ctx, sqlstore.OpSetSanction); err != nil {
-		return err
-	}
-	user := sn.User
-	if user == "" {
-		user = sn.Name
-	}
-	_, err := s.exec(ctx, func(ctx context.Context, conn *sql.Conn) (int64, error) {
-		return setSanction(ctx, conn, sn, user, time.Now())
-	})
-	return s.guard.Wrap(sqlstore.OpSetSanction, err)
-}
-
-// The writes of a sanction, shared by SetSanction and the KindSanction entries
-// (appendSanction).
+// The writes of a sanction, which a KindSanction entry makes (appendSanction).
 const (
 	liftSanctionSQL = `DELETE FROM sanctions WHERE room = ? AND user_id = ? AND kind = ?`
 	putSanctionSQL  = `INSERT INTO sanctions (room, user_id, name, kind, until_ms, by_name, reason)
@@ -61,26 +19,16 @@ const (
 			by_name = excluded.by_name, reason = excluded.reason`
 )
 
-// execer is what setSanction writes on: the writer's connection, between batches or inside
-// one's transaction.
-type execer interface {
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-}
-
-// setSanction stores sn keyed by user, or removes it if it is not in force at now, and
-// returns how many rows it changed.
-func setSanction(ctx context.Context, db execer, sn hubbub.Sanction, user string, now time.Time) (int64, error) {
-	var res sql.Result
+// setSanction stores sn keyed by user, or removes it if it is not in force at now, on conn:
+// the writer's, inside a batch's transaction.
+func setSanction(ctx context.Context, conn *sql.Conn, sn hubbub.Sanction, user string, now time.Time) error {
 	var err error
 	if sn.Active(now) {
-		res, err = db.ExecContext(ctx, putSanctionSQL, sn.Room, user, sn.Name, string(sn.Kind), sn.Until.UnixMilli(), sn.By, sn.Reason)
+		_, err = conn.ExecContext(ctx, putSanctionSQL, sn.Room, user, sn.Name, string(sn.Kind), sn.Until.UnixMilli(), sn.By, sn.Reason)
 	} else {
-		res, err = db.ExecContext(ctx, liftSanctionSQL, sn.Room, user, string(sn.Kind))
+		_, err = conn.ExecContext(ctx, liftSanctionSQL, sn.Room, user, string(sn.Kind))
 	}
-	if err != nil {
-		return 0, err
-	}
-	return res.RowsAffected()
+	return err
 }
 
 // appendSanction stores e, a KindSanction entry, inside the savepoint appendOne opened: the
@@ -88,14 +36,8 @@ func setSanction(ctx context.Context, db execer, sn hubbub.Sanction, user string
 // of a ban the room does not hold, nor holds one it never told of. A resend (its client id)
 // returns the first outcome.
 func (w *writer) appendSanction(ctx context.Context, e hubbub.Entry) result {
-	if e.ClientID != "" {
-		got, found, err := w.byClient(ctx, e)
-		if err != nil {
-			return result{err: fmt.Errorf("find client id: %w", err)}
-		}
-		if found {
-			return result{msg: got, dup: true}
-		}
+	if res, ok := w.resent(ctx, &e); ok {
+		return res
 	}
 	sn, ok := e.Sanction()
 	if !ok {
@@ -106,7 +48,7 @@ func (w *writer) appendSanction(ctx context.Context, e hubbub.Entry) result {
 		return result{err: err}
 	}
 	e.Seq = uint64(seq)
-	if _, err := setSanction(ctx, w.conn, sn, e.Subject, e.Time); err != nil {
+	if err := setSanction(ctx, w.conn, sn, e.Subject, e.Time); err != nil {
 		return result{err: fmt.Errorf("set sanction: %w", err)}
 	}
 	if err := w.insertEntry(ctx, e, 0, ""); err != nil {

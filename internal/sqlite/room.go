@@ -201,14 +201,8 @@ func (w *writer) setMembership(ctx context.Context, room string, cur, next *hubb
 // joins, its members as given); the change and the entry are written together, and the
 // handover after them if KeepOwner asks for one.
 func (w *writer) appendRoomChange(ctx context.Context, e hubbub.Entry, asGiven bool) result {
-	if e.ClientID != "" {
-		got, found, err := w.byClient(ctx, e)
-		if err != nil {
-			return result{err: fmt.Errorf("find client id: %w", err)}
-		}
-		if found {
-			return result{msg: got, dup: true}
-		}
+	if res, ok := w.resent(ctx, &e); ok {
+		return res
 	}
 	var cur, next, handover *hubbub.Membership
 	if e.Kind == hubbub.KindMember {

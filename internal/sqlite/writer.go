@@ -12,14 +12,14 @@ import (
 	"hubbub/internal/sqlstore"
 )
 
-// request is one Append, Prune or moderation write waiting for the writer. The caller may
+// request is one Append, Prune or other write waiting for the writer. The caller may
 // give up while it is queued; once the writer has taken it, the caller waits for the
 // outcome, so that giving up never hides a stored message (see groupcommit).
 type request struct {
 	groupcommit.Request
 
 	msg   *hubbub.Entry   // the entry to append (the caller's, read only), unless exec or batch
-	exec  execFunc        // run this on the writer's connection instead (moderation)
+	exec  execFunc        // run this on the writer's connection instead (Prune, a user's write)
 	batch batchFunc       // or this, inside the next batch's transaction (SetRead, SeenAt)
 	ctx   context.Context // the caller's context, for exec only: a batch ignores its members'
 	// keepSeqs: exec writes nothing of rooms (the search index's catching up), so the
@@ -27,6 +27,30 @@ type request struct {
 	keepSeqs bool
 
 	res result // the outcome, left by the writer before it finishes the request
+}
+
+// execFunc is a write that runs on the writer's connection between two batches; it returns
+// how many rows it changed.
+type execFunc func(ctx context.Context, conn *sql.Conn) (int64, error)
+
+// batchFunc is a small write that runs inside a batch's transaction, beside the appends, in
+// its own savepoint: frequent writes (a read position, a last-seen time) then share the
+// batch's one fsync instead of paying their own. It returns a number for its caller.
+type batchFunc func(ctx context.Context, w *writer) (int64, error)
+
+// batch runs fn in the next batch of the writer and returns its number. The caller has passed
+// the guard.
+func (s *Store) batch(ctx context.Context, fn batchFunc) (int64, error) {
+	res := s.w.do(ctx, &request{batch: fn})
+	return res.removed, res.err
+}
+
+// exec runs fn on the writer, after the batch in progress, in autocommit mode: each
+// statement commits when it returns, and exec returns once the writer has synced them. The
+// caller has passed the guard.
+func (s *Store) exec(ctx context.Context, fn execFunc) (int64, error) {
+	res := s.w.do(ctx, &request{exec: fn, ctx: ctx})
+	return res.removed, res.err
 }
 
 // result is what the writer answers.

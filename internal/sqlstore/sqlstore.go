@@ -55,7 +55,6 @@ const (
 	OpPrune       Op = "prune"
 	OpSkipSeqs    Op = "skip seqs"
 	OpLastRestore Op = "last restore"
-	OpSetSanction Op = "set sanction"
 	OpSanctions   Op = "sanctions"
 	OpRooms       Op = "rooms"
 	OpReplies     Op = "replies"

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"reflect"
@@ -34,6 +35,14 @@ func mustAppend(t testing.TB, s hubbub.Store, m hubbub.Entry) hubbub.Entry {
 		t.Fatalf("Append(%+v) reported a duplicate of %+v", m, got)
 	}
 	return got
+}
+
+// impose stores sn as the server does, by appending its KindSanction entry (SanctionEntry,
+// by sn.By or else "mod"), and returns the entry: a ban or mute, or for a zero or past Until,
+// its lift.
+func impose(t testing.TB, s hubbub.Store, sn hubbub.Sanction) hubbub.Entry {
+	t.Helper()
+	return mustAppend(t, s, hubbub.SanctionEntry(sn, cmp.Or(sn.By, "mod"), "", time.Now()))
 }
 
 // appendN appends n messages from "alice" to room and returns them.

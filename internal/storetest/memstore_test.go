@@ -60,7 +60,7 @@ func (d *memData) floor() uint64 {
 	return d.restores[len(d.restores)-1].Floor
 }
 
-// sanctionKey is what SetSanction replaces on: one sanction per room, user and kind.
+// sanctionKey is what a sanction replaces on: one sanction per room, user and kind.
 type sanctionKey struct {
 	room, user string
 	kind       hubbub.SanctionKind
@@ -737,22 +737,9 @@ func (s *memStore) Prune(ctx context.Context) (int64, error) {
 	return removed, nil
 }
 
-func (s *memStore) SetSanction(ctx context.Context, sn hubbub.Sanction) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if err := s.check(ctx); err != nil {
-		return err
-	}
-	s.setSanction(sn)
-	return nil
-}
-
-// setSanction stores, replaces or lifts sn, as SetSanction and a KindSanction entry do.
-// Called with mu held.
+// setSanction stores, replaces or lifts sn, as a KindSanction entry does (its User is the
+// entry's Subject, never ""). Called with mu held.
 func (s *memStore) setSanction(sn hubbub.Sanction) {
-	if sn.User == "" && s.bug != "nouserdefault" {
-		sn.User = sn.Name // as sanctions stored before users existed
-	}
 	k := sanctionKey{sn.Room, sn.User, sn.Kind}
 	if s.bug == "sanctionname" {
 		k.user = sn.Name

@@ -9,17 +9,15 @@ import (
 	"hubbub"
 )
 
-// testSanctions: sanctions are stored per room, name and kind, replaced, lifted, and only
-// those in force are returned, with millisecond UTC times.
+// testSanctions: sanctions, appended as KindSanction entries, are stored per room, name and
+// kind, replaced, lifted, and only those in force are returned, with millisecond UTC times.
 func testSanctions(t *testing.T, open opener) {
 	s := open(t, hubbub.Retention{})
 	ctx := t.Context()
 	until := time.Now().Add(time.Hour).Truncate(time.Millisecond).UTC()
 	set := func(sn hubbub.Sanction) {
 		t.Helper()
-		if err := s.SetSanction(ctx, sn); err != nil {
-			t.Fatalf("SetSanction(%+v): %v", sn, err)
-		}
+		impose(t, s, sn)
 	}
 	list := func(room string) []hubbub.Sanction {
 		t.Helper()
@@ -72,21 +70,22 @@ func testModerationDoneContext(t *testing.T, open opener) {
 	appendN(t, s, "r", 1)
 	done, cancel := context.WithCancel(t.Context())
 	cancel()
-	ban := hubbub.Sanction{Room: "r", Name: "eve", Kind: hubbub.SanctionBan, Until: time.Now().Add(time.Hour)}
-	if err := s.SetSanction(done, ban); !errors.Is(err, context.Canceled) {
-		t.Errorf("SetSanction with a done context: %v", err)
+	ban := hubbub.SanctionEntry(hubbub.Sanction{Room: "r", Name: "eve", Kind: hubbub.SanctionBan, Until: time.Now().Add(time.Hour)},
+		"mod", "", time.Now())
+	if _, _, err := appendValue(done, s, ban); !errors.Is(err, context.Canceled) {
+		t.Errorf("Append of a ban with a done context: %v", err)
 	}
 	if _, err := s.Sanctions(done, "r"); !errors.Is(err, context.Canceled) {
 		t.Errorf("Sanctions with a done context: %v", err)
 	}
 	if got, err := s.Sanctions(t.Context(), "r"); err != nil || len(got) != 0 {
-		t.Errorf("after a cancelled SetSanction: %+v, %v", got, err)
+		t.Errorf("after a cancelled Append of a ban: %+v, %v", got, err)
 	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.SetSanction(t.Context(), ban); err == nil {
-		t.Error("SetSanction after Close succeeded")
+	if _, _, err := appendValue(t.Context(), s, ban); err == nil {
+		t.Error("Append of a ban after Close succeeded")
 	}
 	if _, err := s.Sanctions(t.Context(), "r"); err == nil {
 		t.Error("Sanctions after Close succeeded")
@@ -95,7 +94,7 @@ func testModerationDoneContext(t *testing.T, open opener) {
 
 // testSanctionEntries: a KindSanction entry is an entry of the room's log, numbered after the
 // room's other entries, read back by Since with its fields, and changes the room's sanctions
-// in the same append (SetSanction's rules: a ban or mute replaces, a lift removes); one the
+// in the same append (a ban or mute replaces, a lift removes: testSanctions); one the
 // store refuses takes no seq and changes no sanction.
 func testSanctionEntries(t *testing.T, open opener) {
 	s := open(t, hubbub.Retention{})

@@ -217,15 +217,10 @@ func testMyRoomsBanned(t *testing.T, open opener) {
 		{Room: "muted", User: ann.ID, Name: "ann", Kind: hubbub.SanctionMute, Until: now.Add(time.Hour)},
 		{Room: "others", User: bob.ID, Name: "bob", Kind: hubbub.SanctionBan, Until: now.Add(time.Hour)},
 	} {
-		if err := s.SetSanction(ctx, sn); err != nil {
-			t.Fatalf("SetSanction(%+v): %v", sn, err)
-		}
+		impose(t, s, sn)
 	}
 	// A ban that ended is one whose Until passed: stored so, as a store keeps it until lifted.
-	if err := s.SetSanction(ctx, hubbub.Sanction{Room: "ended", User: ann.ID, Name: "ann", Kind: hubbub.SanctionBan,
-		Until: now.Add(20 * time.Millisecond)}); err != nil {
-		t.Fatal(err)
-	}
+	impose(t, s, hubbub.Sanction{Room: "ended", User: ann.ID, Name: "ann", Kind: hubbub.SanctionBan, Until: now.Add(20 * time.Millisecond)})
 	time.Sleep(40 * time.Millisecond)
 	// bob mentions ann everywhere: a banned member's counts say nothing of it.
 	for _, room := range []string{"banned", "ended", "lifted", "muted", "others"} {
