@@ -61,6 +61,7 @@ type serveFlags struct {
 	shutdownTimeout, pruneEvery           time.Duration
 	tcpKeepAlive                          time.Duration
 	connectingWait, acceptPause           time.Duration
+	deferAccept                           time.Duration
 	sqliteCheckTimeout                    time.Duration
 	sqliteSearchLag                       int
 	pollIdleReaders                       int
@@ -178,6 +179,7 @@ func newServeFlags(fs *flag.FlagSet) *serveFlags {
 	fs.IntVar(&s.MaxConnecting, "max-connecting", server.DefaultMaxConnecting, fmt.Sprintf("WebSocket connections being set up at once (upgraded, hello and first join not yet handled); past it upgrades get 503 with Retry-After, which clients honour as backoff (0 = the default, %d)", server.DefaultMaxConnecting))
 	fs.DurationVar(&f.connectingWait, "connecting-wait", server.DefaultConnectingWait, "how long an upgrade past --max-connecting waits for a slot, in arrival order, before it gets 503 with Retry-After (0 = 503 at once; at most 1m)")
 	fs.DurationVar(&f.acceptPause, "accept-pause", server.DefaultAcceptPause, "while the connections being set up fill --max-connecting, how long the listener may leave the next one in the kernel's queue before accepting it anyway (0 = never wait; at most 5s): after a restart the admitted clients' hellos and joins go first")
+	fs.DurationVar(&f.deferAccept, "defer-accept", server.DefaultDeferAccept, "have the kernel hand the listener a connection only once its client has sent its request, or after this long (whole seconds) if it has not (TCP_DEFER_ACCEPT, Linux): the request is read as it is accepted, and a silent socket costs nothing until then (0 = accept at once; at most 1m)")
 	fs.IntVar(&s.ConnectingQueue, "connecting-queue", server.DefaultConnectingQueue, fmt.Sprintf("upgrades waiting for a --max-connecting slot at once, at most; while it is full the next connections wait in the kernel's accept queue (up to --connecting-wait), and past that they get 503 with Retry-After at once (0 = the default, %d)", server.DefaultConnectingQueue))
 	fs.IntVar(&s.HistoryPageMax, "history-page-max", 200, "largest history page a client may ask for")
 	fs.IntVar(&s.SanctionsLimit, "sanctions-limit", session.DefaultSanctionsLimit, "most bans and mutes a moderator's first page of a room's members lists, those of the members on the page first (past it: sanctions_more)")
@@ -333,6 +335,10 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 	f.srv.WriteInterval = orNone(f.writeInterval)     // the flag's 0 is "off", the Config's the default
 	if f.acceptPause <= 0 {
 		f.srv.AcceptPause = -1 // as --connecting-wait: 0 is "never wait"
+	}
+	f.srv.DeferAccept = f.deferAccept
+	if f.deferAccept <= 0 {
+		f.srv.DeferAccept = -1 // 0 is "accept at once", the Config's the default
 	}
 	if f.srv.Accounts.Hash, err = f.hash.params(); err != nil {
 		return usageError(err.Error() + sources.outsideCommandLine(fs))

@@ -16,6 +16,7 @@ import (
 var rangedElsewhere = map[string]string{
 	"accept-pause":        "server.Config.Validate",
 	"connecting-wait":     "server.Config.Validate",
+	"defer-accept":        "server.Config.Validate",
 	"max-attachments":     "server.Config.Validate",
 	"read-limit":          "server.Config.Validate",
 	"argon2-threads":      "hashFlags.params",

@@ -20,6 +20,7 @@ var zeroMeans = map[string]string{
 	"shutdown-timeout":      "0 = cut them at once",
 	"upload-max":            "0 = uploads off",
 	"accept-pause":          "0 = never wait",
+	"defer-accept":          "0 = accept at once",
 	"connecting-wait":       "0 = 503 at once",
 	"log-repeat-burst":      "0 = no limit",
 	"memory-release":        "0 = never",

@@ -149,6 +149,13 @@ type Config struct {
 	// as long without one, so connections that never send a request slow accepting by half
 	// at most (default DefaultAcceptPause; negative: never hold off).
 	AcceptPause time.Duration
+	// DeferAccept has the kernel hand the WebSocket listener (Listener, polled transport, on
+	// Linux) a connection only once its client has sent something, or after DeferAccept, in
+	// whole seconds, if it has not (TCP_DEFER_ACCEPT on the listening socket): its request is
+	// read as it is accepted, without the socket first joining the poller to wait for it, and
+	// a socket that connects and stays silent costs the server nothing until then (default
+	// DefaultDeferAccept; negative: accept every connection as soon as it is made).
+	DeferAccept time.Duration
 	// HistoryPageMax is the largest history page a client may ask for (default 200), and the
 	// largest page of the directory and of a room's members.
 	HistoryPageMax int
@@ -366,6 +373,15 @@ const (
 	maxAcceptPause     = 5 * time.Second
 )
 
+// DefaultDeferAccept is Config.DeferAccept's default, and maxDeferAccept its bound. Every
+// HTTP client writes its request as soon as it has connected; the kernel's smallest step is a
+// second (one resend of its SYN-ACK, whose answer then completes the connection), after which a
+// silent socket is accepted and HandshakeTimeout cuts it as before.
+const (
+	DefaultDeferAccept = time.Second
+	maxDeferAccept     = time.Minute
+)
+
 // DefaultWriteInterval is Config.WriteInterval's default. One room of 1,010 members at 100
 // messages a second (a message every 10 ms) on one CPU: 20 ms halves the writes and takes
 // 0.48–0.57× the original chat's server CPU per delivery, with hubbub's p99 about what it is
@@ -438,6 +454,9 @@ func (c Config) Validate() error {
 	}
 	if c.AcceptPause > maxAcceptPause {
 		return fmt.Errorf("server: --accept-pause %v: want at most %v", c.AcceptPause, maxAcceptPause)
+	}
+	if c.DeferAccept > maxDeferAccept {
+		return fmt.Errorf("server: --defer-accept %v: want at most %v", c.DeferAccept, maxDeferAccept)
 	}
 	if c.AddRate != 0 && (c.AddRate < 1 || c.AddRate > maxAddRate) {
 		return fmt.Errorf("server: --add-rate %v: want 1 to %v requests a second", c.AddRate, maxAddRate)
@@ -538,6 +557,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.AcceptPause == 0 {
 		c.AcceptPause = DefaultAcceptPause
+	}
+	if c.DeferAccept == 0 {
+		c.DeferAccept = DefaultDeferAccept
 	}
 	num(&c.ConnectingQueue, DefaultConnectingQueue)
 	num(&c.HistoryPageMax, 200)

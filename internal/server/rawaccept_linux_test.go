@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -254,5 +255,32 @@ func readAcrossPollerClose(t *testing.T, clientCloses bool) string {
 	case <-time.After(servertest.Wait):
 		t.Fatalf("the handler's read still waits %v after the poller closed", servertest.Wait)
 		return ""
+	}
+}
+
+// The WebSocket listener has the kernel defer its accepts until a client has sent something
+// (TCP_DEFER_ACCEPT on the listening socket), unless DeferAccept is negative.
+func TestListenerDefersAccepts(t *testing.T) {
+	for _, c := range []struct {
+		deferAccept time.Duration
+		want        bool
+	}{{0, true}, {3 * time.Second, true}, {-1, false}} {
+		var ln net.Listener
+		servertest.Start(t, servertest.Options{Server: server.Config{Transport: server.TransportPoll, DeferAccept: c.deferAccept},
+			WrapListener: func(l net.Listener) net.Listener { ln = l; return l }})
+		rc, err := ln.(*net.TCPListener).SyscallConn()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, serr := -1, error(nil)
+		_ = rc.Control(func(fd uintptr) {
+			got, serr = syscall.GetsockoptInt(int(fd), syscall.IPPROTO_TCP, syscall.TCP_DEFER_ACCEPT)
+		})
+		if serr != nil {
+			t.Fatal(serr)
+		}
+		if (got > 0) != c.want {
+			t.Errorf("DeferAccept %v: TCP_DEFER_ACCEPT = %d, want it set: %v", c.deferAccept, got, c.want)
+		}
 	}
 }

@@ -69,6 +69,21 @@ func rawListener(ln net.Listener) (*os.File, syscall.RawConn) {
 	return f, rc
 }
 
+// deferAccepts sets TCP_DEFER_ACCEPT on the listening socket rc (rawListener) for d, rounded
+// up to whole seconds, and reports whether it is set: the kernel then hands over a
+// connection only once its first bytes have come, or after d if none have (wsaccept.go's
+// requestThere says why).
+func deferAccepts(rc syscall.RawConn, d time.Duration) bool {
+	secs := int((d + time.Second - 1) / time.Second)
+	var serr error
+	if err := rc.Control(func(fd uintptr) {
+		serr = syscall.SetsockoptInt(int(fd), syscall.IPPROTO_TCP, syscall.TCP_DEFER_ACCEPT, secs)
+	}); err != nil || serr != nil {
+		return false
+	}
+	return true
+}
+
 // rawAccept accepts the next connection on the listening socket rc (rawListener), waiting for
 // one in the runtime's poller as net's Accept does; errors are net's (a closed listener's is
 // net.ErrClosed, a full descriptor table's is temporary).
@@ -303,6 +318,19 @@ func (s *rawSocket) readNow(b []byte) (n int, again bool, err error) {
 		return 0, true, nil
 	}
 	return 0, false, s.opError("read", os.NewSyscallError("read", errno))
+}
+
+// firstIfThere reads the socket's first bytes into a handshake buffer from pool if they have
+// come already; there is false, and no buffer is held, if nothing has come yet (nor has the
+// client closed). It never waits.
+func (s *rawSocket) firstIfThere(pool bufferPool) (buf *[handshakeBuffer]byte, n int, err error, there bool) {
+	buf = pool.Get().(*[handshakeBuffer]byte)
+	n, again, err := s.readNow(buf[:])
+	if again {
+		pool.Put(buf)
+		return nil, 0, nil, false
+	}
+	return buf, n, err, true
 }
 
 // readFirst reads the socket's first bytes as Read does, into a handshake buffer from pool,

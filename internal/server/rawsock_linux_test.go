@@ -352,6 +352,104 @@ func TestRawSocketWaitsForItsFirstBytesWithoutABuffer(t *testing.T) {
 	}
 }
 
+// A socket whose client has sent its request by the time it is accepted is read at once
+// (firstIfThere): the socket joins no epoll set to wait, and the bytes are in a handshake
+// buffer. One whose client has sent nothing yet holds no buffer and no registration; one
+// whose client has gone reads its end.
+func TestRawSocketReadsTheFirstBytesThatAreThere(t *testing.T) {
+	pool := &countingPool{}
+	rp := newRawPair(t)
+	if buf, _, err, there := rp.s.firstIfThere(pool); there {
+		t.Fatalf("a silent socket read %p, %v; want nothing there", buf, err)
+	}
+	if n := pool.out.Load(); n != 0 {
+		t.Errorf("%d handshake buffers on loan after a silent socket's first read, want 0", n)
+	}
+	const req = "GET /ws HTTP/1.1\r\n"
+	if _, err := io.WriteString(rp.client, req); err != nil {
+		t.Fatal(err)
+	}
+	var (
+		buf   *[handshakeBuffer]byte
+		n     int
+		err   error
+		there bool
+	)
+	testwait.Until(t, "the request to be read", func() bool {
+		buf, n, err, there = rp.s.firstIfThere(pool)
+		return there
+	})
+	if err != nil || string(buf[:n]) != req {
+		t.Errorf("read %q, %v; want %q", buf[:n], err, req)
+	}
+	if n := pool.out.Load(); n != 1 {
+		t.Errorf("%d handshake buffers on loan after a first read, want 1", n)
+	}
+	if n := rp.poller.Len(); n != 0 || rp.s.TakeRegistration() != nil {
+		t.Errorf("the socket read at once is registered with the poller (%d sockets there), want none", n)
+	}
+
+	gone := newRawPair(t)
+	gone.client.Close()
+	testwait.Until(t, "the client's close to be read", func() bool {
+		_, n, err, there = gone.s.firstIfThere(pool)
+		return there
+	})
+	if n != 0 || !errors.Is(err, io.EOF) {
+		t.Errorf("a socket whose client closed read %d bytes, %v; want io.EOF", n, err)
+	}
+}
+
+// With accepts deferred (deferAccepts), the listening socket hands over the client that has
+// sent its request before a silent one that connected first, and the silent one only later
+// (after a second, the kernel's step): it is still accepted, for the handshake timeout to cut.
+func TestDeferredAcceptTakesTheClientThatSpokeFirst(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, rc := rawListener(ln)
+	if rc == nil {
+		t.Fatal("rawListener: no raw listener for a TCP listener")
+	}
+	t.Cleanup(func() { ln.Close(); f.Close() })
+	if !deferAccepts(rc, time.Second) {
+		t.Fatal("deferAccepts did not set TCP_DEFER_ACCEPT")
+	}
+	p, err := netpoll.New(4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	dial := func() net.Conn {
+		c, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	silent, spoke := dial(), dial()
+	if _, err := io.WriteString(spoke, "GET /ws HTTP/1.1\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	accept := func() *rawSocket {
+		c, err := rawAccept(rc, ln.Addr(), p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c.(*rawSocket)
+	}
+	if first := accept(); first.RemoteAddr().String() != spoke.LocalAddr().String() {
+		t.Fatalf("accepted %s first, want %s (the client that sent its request), not %s (silent)",
+			first.RemoteAddr(), spoke.LocalAddr(), silent.LocalAddr())
+	}
+	if later := accept(); later.RemoteAddr().String() != silent.LocalAddr().String() {
+		t.Errorf("accepted %s, want the silent client %s", later.RemoteAddr(), silent.LocalAddr())
+	}
+}
+
 // A listener that wraps a TCP listener and gives its socket (hubbub serve's socket passed by
 // a launcher, whose Accept sets keep-alive probes) is accepted from with accept4 as a plain
 // one is: the WebSocket listener's own accept is not lost to the wrapping.

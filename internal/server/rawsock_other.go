@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"syscall"
+	"time"
 
 	"hubbub/internal/netpoll"
 )
@@ -13,6 +14,9 @@ import (
 // rawListener is Linux's only (rawsock_linux.go): elsewhere the listener accepts with net's
 // Accept.
 func rawListener(net.Listener) (*os.File, syscall.RawConn) { return nil, nil }
+
+// deferAccepts is never called where rawListener returns nil.
+func deferAccepts(syscall.RawConn, time.Duration) bool { return false }
 
 // rawAccept is never called where rawListener returns nil.
 func rawAccept(syscall.RawConn, net.Addr, *netpoll.Poller) (net.Conn, error) {

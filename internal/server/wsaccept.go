@@ -54,6 +54,7 @@ func (s *Server) Listener(ln net.Listener) net.Listener {
 		http: make(chan net.Conn), done: make(chan struct{}), sniffing: make(map[net.Conn]bool),
 		awaited: make(map[net.Conn]*requestAwaited)}
 	l.rawFile, l.raw = rawListener(ln)
+	l.deferred = l.raw != nil && s.cfg.DeferAccept > 0 && deferAccepts(l.raw, s.cfg.DeferAccept)
 	l.wg.Add(1)
 	go l.acceptLoop()
 	return l
@@ -69,9 +70,12 @@ type wsListener struct {
 	// of ln's descriptor in rawFile; nil: ln.Accept.
 	raw     syscall.RawConn
 	rawFile *os.File
-	http    chan net.Conn // connections for net/http
-	done    chan struct{} // closed by Close
-	once    sync.Once
+	// deferred says that raw defers accepts (TCP_DEFER_ACCEPT): a socket accepted has its
+	// request there, mostly, and is read at once (requestThere).
+	deferred bool
+	http     chan net.Conn // connections for net/http
+	done     chan struct{} // closed by Close
+	once     sync.Once
 
 	mu       sync.Mutex
 	err      error             // the accept loop's last error, once it ended
@@ -180,13 +184,64 @@ func (l *wsListener) acceptLoop() {
 		l.sniffing[c] = l.accepted(c)
 		l.wg.Add(1)
 		deadline := time.Now().Add(l.s.cfg.HandshakeTimeout)
-		if pw, ok := c.(readableWatcher); ok && l.awaitRequest(c, pw, deadline) {
-			l.mu.Unlock()
+		l.mu.Unlock()
+		if l.requestThere(c, deadline) || l.watchForRequest(c, deadline) {
 			continue
 		}
-		l.mu.Unlock()
 		l.s.sockets.Go(func() { l.sniff(c, deadline, false) }) // a reader of the poller's, whose stack has grown
 	}
+}
+
+// firstReader is a socket that can read its first bytes only if they have come (rawSocket).
+type firstReader interface {
+	firstIfThere(bufferPool) (buf *[handshakeBuffer]byte, n int, err error, there bool)
+}
+
+// requestThere reads the request of c, just accepted (counted in sniffing and wg), if it has
+// come already, and reports whether it had: the request is then served (sniffRead) by one of
+// the poller's readers. Only when the listening socket defers accepts (DeferAccept): the
+// kernel then hands over a connection once its first bytes have come, so its request is
+// there, and read at once the socket skips joining the poller's epoll set to wait for it (an
+// epoll_ctl, and a second when the polled transport takes it over), the wake that reports it
+// readable, and the record and timer of its wait. Accepted as soon as they connect, most
+// sockets of a connect + join run had not had their request yet, and a read there first was
+// one more system call for nothing (docs/benchmarks/connect.md, "Accepts deferred until the
+// request is there").
+func (l *wsListener) requestThere(c net.Conn, deadline time.Time) bool {
+	fr, ok := c.(firstReader)
+	if !ok || !l.deferred {
+		return false
+	}
+	_ = c.SetReadDeadline(deadline) // for the rest of a head that has not all come (sniffRead)
+	select {
+	case <-l.done: // Close cut the reads being made before this one set its deadline
+		_ = c.SetReadDeadline(time.Now())
+	default:
+	}
+	buf, n, err, there := fr.firstIfThere(&handshakeBuffers)
+	if !there {
+		return false
+	}
+	l.s.sockets.Go(func() { l.sniffRead(c, deadline, buf, n, err, false) })
+	return true
+}
+
+// watchForRequest watches c, just accepted, for its request (awaitRequest), unless the
+// listener has closed meanwhile (then c's read fails at once in sniff) or c cannot be watched;
+// false: sniff it.
+func (l *wsListener) watchForRequest(c net.Conn, deadline time.Time) bool {
+	pw, ok := c.(readableWatcher)
+	if !ok {
+		return false
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	select {
+	case <-l.done: // Close has cut the sockets it knew of: this one is sniffed and cut likewise
+		return false
+	default:
+	}
+	return l.awaitRequest(c, pw, deadline)
 }
 
 // requestAwaited is a socket accepted before its client sent a byte: a record the poller

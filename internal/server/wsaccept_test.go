@@ -261,6 +261,42 @@ func TestWSListenerTakesFramesSentWithTheRequest(t *testing.T) {
 	expectUpgradedThenPong(t, c, "early")
 }
 
+// TestWSListenerServesRequestsSentBeforeTheAccept: clients that connect and write before the
+// listener accepts them — the usual case while accepts are paced — are read at once: one whose
+// request and first frame are both there is answered, and one of which only half the head is
+// there is read on when the rest comes.
+func TestWSListenerServesRequestsSentBeforeTheAccept(t *testing.T) {
+	var whole, half net.Conn
+	ping := maskedFrame(wsframe.OpPing, []byte("early"))
+	req := upgradeRequest()
+	servertest.Start(t, servertest.Options{Server: server.Config{Transport: server.TransportPoll},
+		WrapListener: func(ln net.Listener) net.Listener {
+			// Listening, not yet accepting: the kernel completes these connections and keeps
+			// what they send until the listener accepts them.
+			dial := func(first string) net.Conn {
+				c, err := net.Dial("tcp", ln.Addr().String())
+				if err != nil {
+					t.Fatal(err)
+				}
+				_ = c.SetDeadline(time.Now().Add(servertest.Wait))
+				if _, err := io.WriteString(c, first); err != nil {
+					t.Fatal(err)
+				}
+				return c
+			}
+			whole = dial(req + string(ping))
+			half = dial(req[:len(req)/2])
+			return ln // unwrapped: the listener accepts from its socket
+		}})
+	defer whole.Close() // before the server's shutdown, which waits for its clients' close replies
+	defer half.Close()
+	expectUpgradedThenPong(t, whole, "early")
+	if _, err := io.WriteString(half, req[len(req)/2:]+string(ping)); err != nil {
+		t.Fatal(err)
+	}
+	expectUpgradedThenPong(t, half, "early")
+}
+
 // expectUpgradedThenPong reads, on c, a 101 and then a pong of payload: the answer to a
 // ping the client sent before the 101 came.
 func expectUpgradedThenPong(t *testing.T, c net.Conn, want string) {
