@@ -15,33 +15,42 @@ import (
 	"hubbub/internal/sqlitetest"
 )
 
-// deleteFailingBroker is the in-process broker, but Publish of a delete entry fails while fail
-// is set, as a NATS broker's does while it is cut off.
-type deleteFailingBroker struct {
+// kindFailingBroker is the in-process broker, but Publish of an entry of one kind fails while
+// fail is set, as a NATS broker's does while it is cut off.
+type kindFailingBroker struct {
 	*inmem.Broker
+	kind hubbub.EntryKind
 	fail atomic.Bool
 }
 
-func (b *deleteFailingBroker) Publish(ctx context.Context, ev hubbub.Event) error {
-	if e := ev.AppendedEntry(); e != nil && e.Kind == hubbub.KindDelete && b.fail.Load() {
+func (b *kindFailingBroker) Publish(ctx context.Context, ev hubbub.Event) error {
+	if e := ev.AppendedEntry(); e != nil && e.Kind == b.kind && b.fail.Load() {
 		return errors.New("broker cut off")
 	}
 	return b.Broker.Publish(ctx, ev)
 }
 
-// A deletion reaches the members once: a repeated delete of a deleted message stores nothing
-// and its publish is dropped by the rooms, and the retry that a failed announcement asked for
-// ("try again") delivers it.
-func TestDeleteAnnouncedOnceAndOnRetry(t *testing.T) {
+// newKindFailingHub starts a hub on a fresh SQLite file whose broker fails to publish
+// entries of kind while its fail is set.
+func newKindFailingHub(t *testing.T, kind hubbub.EntryKind) (*hub.Hub, *kindFailingBroker) {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "h.db")
 	sqlitetest.Fresh(t, path)
 	store, err := sqlite.Open(path, sqlite.Options{Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
-	broker := &deleteFailingBroker{Broker: inmem.NewBroker()}
+	broker := &kindFailingBroker{Broker: inmem.NewBroker(), kind: kind}
 	h := hub.New(hub.Config{Logger: quiet}, store, broker)
 	t.Cleanup(func() { h.Close(); broker.Close(); store.Close() })
+	return h, broker
+}
+
+// A deletion reaches the members once: a repeated delete of a deleted message stores nothing
+// and its publish is dropped by the rooms, and the retry that a failed announcement asked for
+// ("try again") delivers it.
+func TestDeleteAnnouncedOnceAndOnRetry(t *testing.T) {
+	h, broker := newKindFailingHub(t, hubbub.KindDelete)
 	ctx := context.Background()
 	out := join(t, h, "r", "ann", nil)
 	say := func(text string) hubbub.Entry {
