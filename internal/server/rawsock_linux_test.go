@@ -32,8 +32,9 @@ func newRawPair(t *testing.T) rawPair {
 	return newRawPairOn(t, "127.0.0.1:0")
 }
 
-// newRawPairOn is newRawPair with the listener on addr.
-func newRawPairOn(t *testing.T, addr string) rawPair {
+// rawListenerOn listens on addr and returns the listener with its raw socket
+// (rawListener), both closed when t ends.
+func rawListenerOn(t *testing.T, addr string) (net.Listener, syscall.RawConn) {
 	t.Helper()
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -44,6 +45,13 @@ func newRawPairOn(t *testing.T, addr string) rawPair {
 		t.Fatal("rawListener: no raw listener for a TCP listener")
 	}
 	t.Cleanup(func() { ln.Close(); f.Close() })
+	return ln, rc
+}
+
+// newRawPairOn is newRawPair with the listener on addr.
+func newRawPairOn(t *testing.T, addr string) rawPair {
+	t.Helper()
+	ln, rc := rawListenerOn(t, addr)
 	p, err := netpoll.New(4)
 	if err != nil {
 		t.Fatal(err)
@@ -404,15 +412,7 @@ func TestRawSocketReadsTheFirstBytesThatAreThere(t *testing.T) {
 // sent its request before a silent one that connected first, and the silent one only later
 // (after a second, the kernel's step): it is still accepted, for the handshake timeout to cut.
 func TestDeferredAcceptTakesTheClientThatSpokeFirst(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, rc := rawListener(ln)
-	if rc == nil {
-		t.Fatal("rawListener: no raw listener for a TCP listener")
-	}
-	t.Cleanup(func() { ln.Close(); f.Close() })
+	ln, rc := rawListenerOn(t, "127.0.0.1:0")
 	if !deferAccepts(rc, time.Second) {
 		t.Fatal("deferAccepts did not set TCP_DEFER_ACCEPT")
 	}
