@@ -78,15 +78,23 @@ func TestPagesAndHealth(t *testing.T) {
 			t.Errorf("GET %s: %d, want %d", path, code, want)
 		}
 	}
-	resp, err := http.Post(s.URL+"/", "text/plain", strings.NewReader("x"))
-	if err != nil {
-		t.Fatal(err)
+	// They only read: another method is refused, saying which are allowed (a DELETE of
+	// /healthz answered 200 "ok").
+	for _, c := range []struct{ method, path string }{{"POST", "/"}, {"DELETE", "/healthz"}, {"POST", "/readyz"}, {"PUT", "/healthz"}} {
+		req, err := http.NewRequest(c.method, s.URL+c.path, strings.NewReader("x"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != "GET, HEAD" {
+			t.Errorf("%s %s: %d, Allow %q; want 405, GET, HEAD", c.method, c.path, resp.StatusCode, resp.Header.Get("Allow"))
+		}
 	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusMethodNotAllowed {
-		t.Errorf("POST /: %d, want 405", resp.StatusCode)
-	}
-	resp, err = http.Get(s.URL + "/")
+	resp, err := http.Get(s.URL + "/")
 	if err != nil {
 		t.Fatal(err)
 	}

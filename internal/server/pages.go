@@ -33,12 +33,21 @@ func originOf(base string) string {
 	return u.Scheme + "://" + u.Host
 }
 
+// readOnly answers 405 to a request that is neither GET nor HEAD, saying which are allowed,
+// and reports whether r is one of them: the pages and the health checks only read.
+func readOnly(w http.ResponseWriter, r *http.Request) bool {
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		return true
+	}
+	w.Header().Set("Allow", "GET, HEAD")
+	http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+	return false
+}
+
 // servePage serves the embedded browser pages: / is the chat UI, /classic the original page,
 // and the files they load. Anything else is 404, and only GET and HEAD are allowed.
 func (s *Server) servePage(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		w.Header().Set("Allow", "GET, HEAD")
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+	if !readOnly(w, r) {
 		return
 	}
 	name := strings.TrimPrefix(path.Clean(r.URL.Path), "/")

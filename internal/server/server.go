@@ -301,6 +301,9 @@ func (s *Server) Abort() {
 func (s *Server) closePoller() { s.sockets.Close() }
 
 func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
+	if !readOnly(w, r) {
+		return
+	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	fmt.Fprintln(w, "ok")
 }
@@ -308,6 +311,9 @@ func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
 // serveReady answers 200 when the server accepts connections and its store, its files' blobs
 // and its broker answer.
 func (s *Server) serveReady(w http.ResponseWriter, r *http.Request) {
+	if !readOnly(w, r) {
+		return
+	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	if s.draining.Load() {
 		http.Error(w, "shutting down", http.StatusServiceUnavailable)
