@@ -183,6 +183,26 @@ func TestIncomingHookRefusesAKeyGivenTwice(t *testing.T) {
 	}
 }
 
+// A post without a text names the fields it has: "the message is empty" alone sent the author
+// of a misspelt "txt" looking at a message they had written.
+func TestIncomingHookNamesTheFieldsOfAPostWithoutText(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{Server: server.Config{APIKey: apiKey}})
+	status, body := s.API("POST", "/api/hooks", apiKey, map[string]any{"room": "alerts"})
+	path := body.Str("path")
+	if status != http.StatusCreated {
+		t.Fatalf("create: %d %v", status, body)
+	}
+	for b, want := range map[string]string{
+		`{"txt":"hi","username":"ci"}`: `the body has no "text" (its fields: "txt", "username")`,
+		`{}`:                           `the body needs a "text"`,
+		`{"text":""}`:                  `the message is empty`,
+	} {
+		if status, body := postHook(t, s, path, b); status != http.StatusBadRequest || body.Str("code") != hubbub.ECodeEmpty || !strings.Contains(body.Str("message"), want) {
+			t.Errorf("post %s: %d %v, want 400 empty saying %q", b, status, body, want)
+		}
+	}
+}
+
 // TestIncomingHook: a hook posts into its room as its bot, once per id; a wrong secret is 401,
 // an unknown hook 404, a body too large 413, a bad one 400, too many posts 429; a deleted hook
 // is gone.

@@ -9,8 +9,10 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"maps"
 	"math"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -207,6 +209,9 @@ func (k *Hooks) readPost(w http.ResponseWriter, r *http.Request, p *hookPost) er
 			if err := json.Unmarshal(raw, p); err != nil {
 				return badJSON(err)
 			}
+			if p.Text == "" {
+				return noText(raw)
+			}
 			return nil
 		}
 		if err == nil {
@@ -221,6 +226,31 @@ func (k *Hooks) readPost(w http.ResponseWriter, r *http.Request, p *hookPost) er
 		return apiErrorf(http.StatusBadRequest, hubbub.ECodeBadJSON, "the body must be a JSON object {\"text\": …}")
 	}
 	return badJSON(err)
+}
+
+// noText is the refusal of a post whose body has no text: the keys it has, if any, are named,
+// since a tool that misspelt "text" ("txt", "Text " with a space) was told only that its
+// message was empty, though it sent one.
+func noText(raw json.RawMessage) error {
+	var fields map[string]json.RawMessage
+	_ = json.Unmarshal(raw, &fields) // an object: readPost checked
+	if _, sent := fields["text"]; sent {
+		return apiErrorf(http.StatusBadRequest, hubbub.ECodeEmpty, "the message is empty")
+	}
+	if len(fields) == 0 {
+		return apiErrorf(http.StatusBadRequest, hubbub.ECodeEmpty, "the message is empty: the body needs a \"text\"")
+	}
+	keys := slices.Sorted(maps.Keys(fields))
+	for i, k := range keys {
+		if len(k) > 32 {
+			k = k[:32] + "…" // Quote escapes a rune the cut split
+		}
+		keys[i] = strconv.Quote(k)
+	}
+	if len(keys) > 5 {
+		keys = append(keys[:5], "…")
+	}
+	return apiErrorf(http.StatusBadRequest, hubbub.ECodeEmpty, "the message is empty: the body has no \"text\" (its fields: %s)", strings.Join(keys, ", "))
 }
 
 // hookClientID is the ClientID of a post with id through hook: the store finds a resend by
