@@ -201,6 +201,11 @@ func TestIncomingHookNamesTheFieldsOfAPostWithoutText(t *testing.T) {
 			t.Errorf("post %s: %d %v, want 400 empty saying %q", b, status, body, want)
 		}
 	}
+	// A key matches its field whatever its case: an empty "Text" is the post's text, sent
+	// empty, not a field the body lacks (which told its author to look for a misspelling).
+	if status, body := postHook(t, s, path, `{"Text":"","username":"ci"}`); status != http.StatusBadRequest || body.Str("message") != "the message is empty" {
+		t.Errorf(`post {"Text":""}: %d %v, want 400 "the message is empty"`, status, body)
+	}
 }
 
 // TestIncomingHook: a hook posts into its room as its bot, once per id; a wrong secret is 401,

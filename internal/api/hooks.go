@@ -234,8 +234,12 @@ func (k *Hooks) readPost(w http.ResponseWriter, r *http.Request, p *hookPost) er
 func noText(raw json.RawMessage) error {
 	var fields map[string]json.RawMessage
 	_ = json.Unmarshal(raw, &fields) // an object: readPost checked
-	if _, sent := fields["text"]; sent {
-		return apiErrorf(http.StatusBadRequest, hubbub.ECodeEmpty, "the message is empty")
+	// Keys match the fields whatever their case (encoding/json, as the API's bodies): a
+	// "Text" that is empty was sent, and is not one the body lacks.
+	for k := range fields {
+		if strings.EqualFold(k, "text") {
+			return apiErrorf(http.StatusBadRequest, hubbub.ECodeEmpty, "the message is empty")
+		}
 	}
 	if len(fields) == 0 {
 		return apiErrorf(http.StatusBadRequest, hubbub.ECodeEmpty, "the message is empty: the body needs a \"text\"")

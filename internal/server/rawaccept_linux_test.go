@@ -259,7 +259,9 @@ func readAcrossPollerClose(t *testing.T, clientCloses bool) string {
 }
 
 // The WebSocket listener has the kernel defer its accepts until a client has sent something
-// (TCP_DEFER_ACCEPT on the listening socket), unless DeferAccept is negative.
+// (TCP_DEFER_ACCEPT on the listening socket), unless DeferAccept is negative: then it clears
+// what a socket passed to it holds. systemd's socket outlives the process, and one that ran
+// with --defer-accept 1s left it set, so that --defer-accept 0 went on deferring.
 func TestListenerDefersAccepts(t *testing.T) {
 	for _, c := range []struct {
 		deferAccept time.Duration
@@ -267,7 +269,21 @@ func TestListenerDefersAccepts(t *testing.T) {
 	}{{0, true}, {3 * time.Second, true}, {-1, false}} {
 		var ln net.Listener
 		servertest.Start(t, servertest.Options{Server: server.Config{Transport: server.TransportPoll, DeferAccept: c.deferAccept},
-			WrapListener: func(l net.Listener) net.Listener { ln = l; return l }})
+			WrapListener: func(l net.Listener) net.Listener {
+				ln = l
+				// As the process before left systemd's socket.
+				rc, err := l.(*net.TCPListener).SyscallConn()
+				if err != nil {
+					t.Fatal(err)
+				}
+				var serr error
+				if err := rc.Control(func(fd uintptr) {
+					serr = syscall.SetsockoptInt(int(fd), syscall.IPPROTO_TCP, syscall.TCP_DEFER_ACCEPT, 5)
+				}); err != nil || serr != nil {
+					t.Fatal(err, serr)
+				}
+				return l
+			}})
 		rc, err := ln.(*net.TCPListener).SyscallConn()
 		if err != nil {
 			t.Fatal(err)

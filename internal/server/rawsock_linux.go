@@ -72,16 +72,17 @@ func rawListener(ln net.Listener) (*os.File, syscall.RawConn) {
 // deferAccepts sets TCP_DEFER_ACCEPT on the listening socket rc (rawListener) for d, rounded
 // up to whole seconds, and reports whether it is set: the kernel then hands over a
 // connection only once its first bytes have come, or after d if none have (wsaccept.go's
-// requestThere says why).
+// requestThere says why). A d of 0 or less clears it: a socket passed by systemd outlives
+// the process, and keeps what the process before set on it.
 func deferAccepts(rc syscall.RawConn, d time.Duration) bool {
-	secs := int((d + time.Second - 1) / time.Second)
+	secs := int((max(d, 0) + time.Second - 1) / time.Second)
 	var serr error
 	if err := rc.Control(func(fd uintptr) {
 		serr = syscall.SetsockoptInt(int(fd), syscall.IPPROTO_TCP, syscall.TCP_DEFER_ACCEPT, secs)
 	}); err != nil || serr != nil {
 		return false
 	}
-	return true
+	return secs > 0
 }
 
 // rawAccept accepts the next connection on the listening socket rc (rawListener), waiting for

@@ -54,7 +54,9 @@ func (s *Server) Listener(ln net.Listener) net.Listener {
 		http: make(chan net.Conn), done: make(chan struct{}), sniffing: make(map[net.Conn]bool),
 		awaited: make(map[net.Conn]*requestAwaited)}
 	l.rawFile, l.raw = rawListener(ln)
-	l.deferred = l.raw != nil && s.cfg.DeferAccept > 0 && deferAccepts(l.raw, s.cfg.DeferAccept)
+	// Set, or cleared (DeferAccept negative), either way: a socket passed by systemd keeps
+	// what the process before set, and "accept at once" would have gone on deferring.
+	l.deferred = l.raw != nil && deferAccepts(l.raw, s.cfg.DeferAccept)
 	l.wg.Add(1)
 	go l.acceptLoop()
 	return l
