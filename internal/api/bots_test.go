@@ -163,16 +163,23 @@ func postHook(t *testing.T, s *servertest.Server, path, body string) (int, serve
 	return s.API("POST", path, "", body)
 }
 
+// startWithHook starts a server with the API key and an incoming hook into room, and returns
+// the server and the hook's path.
+func startWithHook(t *testing.T, room string) (*servertest.Server, string) {
+	t.Helper()
+	s := servertest.Start(t, servertest.Options{Server: server.Config{APIKey: apiKey}})
+	status, body := s.API("POST", "/api/hooks", apiKey, map[string]any{"room": room})
+	if status != http.StatusCreated {
+		t.Fatalf("create a hook into %s: %d %v", room, status, body)
+	}
+	return s, body.Str("path")
+}
+
 // An incoming hook's body that gives a key twice is refused, as the API's bodies and hubbub.v1's
 // frames are: encoding/json would post the last text, which the tool may not have meant. Keys
 // the hook does not know are still ignored, and nothing is posted.
 func TestIncomingHookRefusesAKeyGivenTwice(t *testing.T) {
-	s := servertest.Start(t, servertest.Options{Server: server.Config{APIKey: apiKey}})
-	status, body := s.API("POST", "/api/hooks", apiKey, map[string]any{"room": "alerts"})
-	path := body.Str("path")
-	if status != http.StatusCreated {
-		t.Fatalf("create: %d %v", status, body)
-	}
+	s, path := startWithHook(t, "alerts")
 	for _, b := range []string{`{"text":"meant","text":"not meant"}`, `{"text":"meant","Text":"not meant"}`} {
 		if status, body := postHook(t, s, path, b); status != http.StatusBadRequest || body.Str("code") != hubbub.ECodeBadJSON {
 			t.Errorf("post %s: %d %v, want 400 bad_json", b, status, body)
@@ -186,12 +193,7 @@ func TestIncomingHookRefusesAKeyGivenTwice(t *testing.T) {
 // A post without a text names the fields it has: "the message is empty" alone sent the author
 // of a misspelt "txt" looking at a message they had written.
 func TestIncomingHookNamesTheFieldsOfAPostWithoutText(t *testing.T) {
-	s := servertest.Start(t, servertest.Options{Server: server.Config{APIKey: apiKey}})
-	status, body := s.API("POST", "/api/hooks", apiKey, map[string]any{"room": "alerts"})
-	path := body.Str("path")
-	if status != http.StatusCreated {
-		t.Fatalf("create: %d %v", status, body)
-	}
+	s, path := startWithHook(t, "alerts")
 	for b, want := range map[string]string{
 		`{"txt":"hi","username":"ci"}`: `the body has no "text" (its fields: "txt", "username")`,
 		`{}`:                           `the body needs a "text"`,
@@ -547,12 +549,7 @@ func TestIncomingHookPostsAsItsBot(t *testing.T) {
 // 400 bad_json saying the body must be an object now, as the API's bodies are, and nothing is
 // posted.
 func TestIncomingHookBodyThatIsNoObject(t *testing.T) {
-	s := servertest.Start(t, servertest.Options{Server: server.Config{APIKey: apiKey}})
-	status, body := s.API("POST", "/api/hooks", apiKey, map[string]any{"room": "alerts"})
-	path := body.Str("path")
-	if status != http.StatusCreated {
-		t.Fatalf("create: %d %v", status, body)
-	}
+	s, path := startWithHook(t, "alerts")
 	for _, b := range []string{`[{"text":"disk full"}]`, `"disk full"`, ` 5`, `null`, `true`} {
 		status, f := postHook(t, s, path, b)
 		if msg := f.Str("message"); status != http.StatusBadRequest || f.Str("code") != hubbub.ECodeBadJSON ||
