@@ -118,7 +118,9 @@ func (w *Webhook) Follows(room string, ev HookEvent) bool {
 	return false
 }
 
-// RoomPatternMatches reports whether a webhook's room pattern (see Webhook.Rooms) covers room.
+// RoomPatternMatches reports whether a webhook's or a bot's room pattern (see Webhook.Rooms)
+// covers room. Room names are one room whatever their case (RoomKey), so a pattern is too:
+// "Team-*" covers "team-a", and "general" the room made as "General".
 func RoomPatternMatches(pattern, room string) bool {
 	if IsDMRoom(room) && !IsDMRoom(pattern) {
 		// "*", and a prefix such as "d*" meant for dev and design, never cover a DM.
@@ -128,9 +130,9 @@ func RoomPatternMatches(pattern, room string) bool {
 		return true
 	}
 	if prefix, ok := strings.CutSuffix(pattern, "*"); ok {
-		return strings.HasPrefix(room, prefix)
+		return len(room) >= len(prefix) && strings.EqualFold(room[:len(prefix)], prefix)
 	}
-	return pattern == room
+	return strings.EqualFold(pattern, room) // both ASCII (ValidateRoom, the pattern's check)
 }
 
 // WebhookChange is a partial update of a webhook: nil fields stay as they are.
