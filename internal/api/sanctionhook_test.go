@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -11,11 +10,9 @@ import (
 	"time"
 
 	"hubbub"
-	"hubbub/internal/egress"
 	"hubbub/internal/servertest"
 	"hubbub/internal/signing"
 	"hubbub/internal/testwait"
-	"hubbub/internal/webhooks"
 )
 
 // TestWebhookFollowsBansAndMutes: a webhook that follows sanction is posted each ban, mute and
@@ -65,13 +62,7 @@ func TestWebhookFollowsBansAndMutes(t *testing.T) {
 	mu.Lock()
 	secret = hook.Secret
 	mu.Unlock()
-	client := egress.New(egress.Config{AllowPrivate: true}) // the receiver is on loopback
-	t.Cleanup(client.Close)
-	d := webhooks.New(webhooks.Config{Node: "local", Poll: 20 * time.Millisecond, LeaseTTL: time.Second}, s.Store, client)
-	ctx, stop := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); d.Run(ctx) }()
-	t.Cleanup(func() { stop(); <-done })
+	servertest.RunDispatcher(t, s)
 
 	ann := servertest.DialJSON(t, s, "ann")
 	ann.Join("general", nil)
