@@ -19,20 +19,24 @@ import (
 // HookEvent is a kind of event a webhook may follow.
 type HookEvent string
 
-// The kinds of event a webhook follows. The first six are the kinds of room entry (HookEventOf);
-// HookNotification is a batch of notifications for one user who is away.
+// The kinds of event a webhook follows. The first seven are the kinds of room entry
+// (HookEventOf); HookNotification is a batch of notifications for one user who is away.
 const (
-	HookMessage      HookEvent = "message"
-	HookEdit         HookEvent = "edit"
-	HookDelete       HookEvent = "delete"
-	HookReaction     HookEvent = "reaction"
-	HookMember       HookEvent = "member" // joins, leaves, invitations, removals, role changes
-	HookTopic        HookEvent = "topic"  // a room's topic (and other metadata) changed
+	HookMessage  HookEvent = "message"
+	HookEdit     HookEvent = "edit"
+	HookDelete   HookEvent = "delete"
+	HookReaction HookEvent = "reaction"
+	HookMember   HookEvent = "member" // joins, leaves, invitations, removals, role changes
+	HookTopic    HookEvent = "topic"  // a room's topic (and other metadata) changed
+	// HookSanction is a ban, mute or lift: moderation bots and audit logs follow it. Nodes
+	// of the version before it read it in a webhook's list (and deliver what others fan
+	// out) but write no such events themselves.
+	HookSanction     HookEvent = "sanction"
 	HookNotification HookEvent = "notification"
 )
 
 // HookEvents lists every HookEvent, in the order a client shows them.
-var HookEvents = []HookEvent{HookMessage, HookEdit, HookDelete, HookReaction, HookMember, HookTopic, HookNotification}
+var HookEvents = []HookEvent{HookMessage, HookEdit, HookDelete, HookReaction, HookMember, HookTopic, HookSanction, HookNotification}
 
 // HookEventOf returns the HookEvent of a room entry's kind ("" for a kind no webhook follows).
 func HookEventOf(k EntryKind) HookEvent {
@@ -49,6 +53,8 @@ func HookEventOf(k EntryKind) HookEvent {
 		return HookMember
 	case KindTopic:
 		return HookTopic
+	case KindSanction:
+		return HookSanction
 	}
 	return ""
 }
@@ -112,7 +118,9 @@ func (w *Webhook) Follows(room string, ev HookEvent) bool {
 	return false
 }
 
-// RoomPatternMatches reports whether a webhook's room pattern (see Webhook.Rooms) covers room.
+// RoomPatternMatches reports whether a webhook's or a bot's room pattern (see Webhook.Rooms)
+// covers room. Room names are one room whatever their case (RoomKey), so a pattern is too:
+// "Team-*" covers "team-a", and "general" the room made as "General".
 func RoomPatternMatches(pattern, room string) bool {
 	if IsDMRoom(room) && !IsDMRoom(pattern) {
 		// "*", and a prefix such as "d*" meant for dev and design, never cover a DM.
@@ -122,9 +130,9 @@ func RoomPatternMatches(pattern, room string) bool {
 		return true
 	}
 	if prefix, ok := strings.CutSuffix(pattern, "*"); ok {
-		return strings.HasPrefix(room, prefix)
+		return len(room) >= len(prefix) && strings.EqualFold(room[:len(prefix)], prefix)
 	}
-	return pattern == room
+	return strings.EqualFold(pattern, room) // both ASCII (ValidateRoom, the pattern's check)
 }
 
 // WebhookChange is a partial update of a webhook: nil fields stay as they are.

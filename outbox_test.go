@@ -4,7 +4,8 @@ import "testing"
 
 // TestRoomPatternMatches checks the rule Webhook.Rooms states: a DM is covered only by a
 // pattern starting with "dm.", so a prefix meant for ordinary rooms ("d*" for dev, design, …)
-// never lets a webhook or a bot read private conversations.
+// never lets a webhook or a bot read private conversations; and that case does not count, as
+// it does not in room names.
 func TestRoomPatternMatches(t *testing.T) {
 	cases := []struct {
 		pattern, room string
@@ -23,6 +24,15 @@ func TestRoomPatternMatches(t *testing.T) {
 		{"dm.a*", "dm.abc", true},
 		{"dm.abc", "dm.abc", true},
 		{"dm.x*", "dm.abc", false},
+		// Room names are one room whatever their case, and so are patterns.
+		{"General", "general", true},
+		{"general", "GENERAL", true},
+		{"Team-*", "team-a", true},
+		{"team-*", "TEAM-B", true},
+		{"TEAM-*", "tea", false},
+		{"DM.*", "dm.abc", true},
+		{"*", "DM.abc", false},
+		{"Dev", "devops", false},
 	}
 	for _, c := range cases {
 		if got := RoomPatternMatches(c.pattern, c.room); got != c.want {

@@ -187,7 +187,7 @@ func newServeFlags(fs *flag.FlagSet) *serveFlags {
 	fs.DurationVar(&s.SearchTimeout, "search-timeout", session.DefaultSearchTimeout, "longest one search may take (WebSocket or GET /api/search); past it the search is answered unavailable")
 	fs.Float64Var(&s.SearchRate, "search-rate", session.DefaultSearchRate, "searches per second a connection may make (token bucket rate)")
 	fs.IntVar(&s.SearchBurst, "search-burst", session.DefaultSearchBurst, "searches a connection may make in a burst (token bucket size)")
-	fs.IntVar(&s.RoomsPageMax, "rooms-page-max", api.DefaultRoomsPageMax, fmt.Sprintf("largest page of rooms GET /api/rooms lists (limit); a page holds %d unless asked otherwise", api.DefaultRoomsPage))
+	fs.IntVar(&s.RoomsPageMax, "rooms-page-max", api.DefaultRoomsPageMax, fmt.Sprintf("largest page (limit) of GET /api/rooms and of the API's users, directory, stored members and sanctions; a page holds %d unless asked otherwise", api.DefaultRoomsPage))
 	fs.DurationVar(&s.AddIdleTimeout, "add-idle-timeout", 30*time.Second, "add service: close a connection idle this long")
 	fs.Float64Var(&s.AddRate, "add-rate", server.DefaultAddRate, "add service: requests a second one connection is answered, after --add-burst (1 to 1000000); faster ones are answered later")
 	fs.IntVar(&s.AddBurst, "add-burst", server.DefaultAddBurst, fmt.Sprintf("add service: requests one connection is answered at once before --add-rate applies (0 = the default, %d)", server.DefaultAddBurst))

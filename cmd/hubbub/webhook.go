@@ -38,7 +38,7 @@ var webhookCommand = adminCommand{
 			note: "what waits to be posted: every webhook's (oldest first), or ID's"},
 	},
 	footer: `ROOMS: room names, prefixes ending in * (team-*), or * for every room but DMs, comma-separated.
-EVENTS: message, edit, delete, reaction, member, topic, notification, comma-separated.
+EVENTS: message, edit, delete, reaction, member, topic, sanction, notification, comma-separated.
 EVENT_ID: an event's id as hubbub webhook dead lists it (not its kind).
 Each opens hubbub serve's store, named as serve takes it: --data or --postgres, or serve's
 config file, --config FILE (HUBBUB_DATA, HUBBUB_POSTGRES, HUBBUB_CONFIG too). A running server

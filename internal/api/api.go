@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -11,6 +12,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -721,9 +723,14 @@ func (s *API) apiLift(action string) apiHandler {
 	}
 }
 
-// apiSanctions: GET /api/rooms/{room}/sanctions — the bans and mutes in force.
+// apiSanctions: GET /api/rooms/{room}/sanctions?after=&limit= — a page of the bans and mutes
+// in force, by user id (sanctionsPage).
 func (s *API) apiSanctions(w http.ResponseWriter, r *http.Request) error {
 	room := r.PathValue("room")
+	limit, after, err := s.userPage(r)
+	if err != nil {
+		return err
+	}
 	ctx, cancel := apiContext(r)
 	defer cancel()
 	list, err := s.hub.Sanctions(ctx, room)
@@ -734,8 +741,43 @@ func (s *API) apiSanctions(w http.ResponseWriter, r *http.Request) error {
 		if err := s.roomInUse(ctx, room); err != nil {
 			return err
 		}
-		list = []hubbub.Sanction{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"room": room, "sanctions": newAPISanctions(list)})
+	var page struct {
+		Room      string        `json:"room"`
+		Sanctions []apiSanction `json:"sanctions"`
+		Next      string        `json:"next,omitempty"`
+	}
+	list, page.Next = sanctionsPage(list, after, limit)
+	page.Room, page.Sanctions = room, newAPISanctions(list)
+	writeJSON(w, http.StatusOK, page)
 	return nil
+}
+
+// sanctionsPage returns the page of list (a room's sanctions in force, in any order) after
+// the user id after, at most limit long, by user id and then kind, and next, the after of the
+// page that follows ("" on the last). A room may hold a sanction for every user who ever met
+// it, so the answer is paged like the users it names. A user's ban and mute stay on one page
+// (a page ends early rather than between them, since the next page starts after the user),
+// except on a page of one, which holds both.
+func sanctionsPage(list []hubbub.Sanction, after string, limit int) (page []hubbub.Sanction, next string) {
+	key := func(sn *hubbub.Sanction) string { return cmp.Or(sn.User, sn.Name) } // one stored before users existed is keyed by its name
+	list = slices.DeleteFunc(slices.Clone(list), func(sn hubbub.Sanction) bool { return key(&sn) <= after })
+	slices.SortFunc(list, func(a, b hubbub.Sanction) int {
+		return cmp.Or(cmp.Compare(key(&a), key(&b)), cmp.Compare(a.Kind, b.Kind))
+	})
+	if len(list) <= limit {
+		return list, ""
+	}
+	end := limit
+	for end > 0 && key(&list[end-1]) == key(&list[end]) {
+		end--
+	}
+	if end == 0 { // a page of one, whose user has both
+		for end = 1; end < len(list) && key(&list[end]) == key(&list[0]); end++ {
+		}
+	}
+	if end == len(list) {
+		return list, ""
+	}
+	return list[:end], key(&list[end-1])
 }

@@ -168,8 +168,9 @@ func TestAPIEveryRoomRouteResolves(t *testing.T) {
 }
 
 // TestAPIBotRoomAnyCase: a bot's token is checked against the room it names as stored, with
-// which its room patterns are compared: a bot of general posts by any spelling into general,
-// and a bot whose pattern is spelled otherwise than the room is stored is refused it.
+// which its room patterns are compared whatever their case, as room names are: a bot of
+// general posts by any spelling into general, so does a bot of General or of Gen*, and a bot
+// of Team-* is still refused general.
 func TestAPIBotRoomAnyCase(t *testing.T) {
 	s := startAPI(t)
 	ann := servertest.DialJSON(t, s, "ann")
@@ -188,9 +189,22 @@ func TestAPIBotRoomAnyCase(t *testing.T) {
 	if f := ann.Await("message"); f.Str("text") != "build passed" {
 		t.Errorf("ann got %v", f)
 	}
-	for _, path := range []string{"/api/rooms/General/messages", "/api/rooms/general/messages"} {
-		if status, body := s.API("POST", path, cd, map[string]any{"text": "deployed"}); status != http.StatusForbidden {
-			t.Errorf("bot of General (a pattern general is not stored as) posting to %s: %d %v, want 403", path, status, body)
+	_, body = s.API("POST", "/api/bots", apiKey, map[string]any{"name": "gen", "rooms": []string{"GEN*"}})
+	gen := body.Str("token")
+	_, body = s.API("POST", "/api/bots", apiKey, map[string]any{"name": "team", "rooms": []string{"Team-*"}})
+	team := body.Str("token")
+	for _, token := range []string{cd, gen} {
+		for _, path := range []string{"/api/rooms/General/messages", "/api/rooms/general/messages"} {
+			status, body := s.API("POST", path, token, map[string]any{"text": "deployed"})
+			if msg, _ := body["message"].(map[string]any); status != http.StatusCreated || msg["room"] != "general" {
+				t.Errorf("bot of General or GEN* posting to %s: %d %v, want 201 in general", path, status, body)
+			}
+			if f := ann.Await("message"); f.Str("text") != "deployed" {
+				t.Errorf("ann got %v", f)
+			}
 		}
+	}
+	if status, body := s.API("POST", "/api/rooms/general/messages", team, map[string]any{"text": "x"}); status != http.StatusForbidden {
+		t.Errorf("bot of Team-* posting to general: %d %v, want 403", status, body)
 	}
 }

@@ -12,12 +12,10 @@ import (
 	"time"
 
 	"hubbub"
-	"hubbub/internal/egress"
 	"hubbub/internal/notify"
 	"hubbub/internal/servertest"
 	"hubbub/internal/signing"
 	"hubbub/internal/testwait"
-	"hubbub/internal/webhooks"
 )
 
 // The whole path as hubbub serve runs it: a user away is mentioned, the webhooks dispatcher
@@ -73,9 +71,7 @@ func TestNotificationReachesAWebhookSigned(t *testing.T) {
 	secret = hook.Secret
 	mu.Unlock()
 
-	client := egress.New(egress.Config{AllowPrivate: true}) // the receiver is on loopback
-	t.Cleanup(client.Close)
-	d := webhooks.New(webhooks.Config{Node: "local", Poll: 20 * time.Millisecond, LeaseTTL: time.Second}, s.Store, client)
+	d := servertest.RunDispatcher(t, s)
 	n, err := notify.New(notify.Config{Node: "local", Batch: 50 * time.Millisecond, OnlineWait: 100 * time.Millisecond,
 		LeaseTTL: time.Second, Enqueued: d.Nudge}, s.Store, s.Broker())
 	if err != nil {
@@ -83,8 +79,7 @@ func TestNotificationReachesAWebhookSigned(t *testing.T) {
 	}
 	runCtx, stop := context.WithCancel(ctx)
 	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() { defer wg.Done(); d.Run(runCtx) }()
+	wg.Add(1)
 	go func() { defer wg.Done(); n.Run(runCtx) }()
 	t.Cleanup(func() { stop(); wg.Wait() })
 

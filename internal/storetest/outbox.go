@@ -50,7 +50,7 @@ func hook(t testing.TB, s hubbub.Store, rooms []string, events ...hubbub.HookEve
 }
 
 // allEvents are the kinds of room entry.
-var allEvents = []hubbub.HookEvent{hubbub.HookMessage, hubbub.HookEdit, hubbub.HookDelete, hubbub.HookReaction, hubbub.HookMember, hubbub.HookTopic}
+var allEvents = []hubbub.HookEvent{hubbub.HookMessage, hubbub.HookEdit, hubbub.HookDelete, hubbub.HookReaction, hubbub.HookMember, hubbub.HookTopic, hubbub.HookSanction}
 
 // fanOutAll fans out every waiting event and returns how many there were.
 func fanOutAll(t testing.TB, s hubbub.Store) int {
@@ -229,7 +229,8 @@ func testOutboxOrder(t *testing.T, open opener) {
 	appended = append(appended,
 		mustAppend(t, s, hubbub.Entry{Room: "a", From: "alice", Kind: hubbub.KindEdit, Target: 1, Text: "m0 again"}),
 		mustAppend(t, s, hubbub.Entry{Room: "b", From: "bob", Kind: hubbub.KindReaction, Target: 1, Emoji: "👍"}),
-		mustAppend(t, s, hubbub.Entry{Room: "a", From: "alice", Kind: hubbub.KindDelete, Target: 2}))
+		mustAppend(t, s, hubbub.Entry{Room: "a", From: "alice", Kind: hubbub.KindDelete, Target: 2}),
+		impose(t, s, hubbub.Sanction{Room: "b", User: "u_eve", Name: "eve", Kind: hubbub.SanctionBan, Until: time.Now().Add(time.Hour)}))
 	if n, err := s.FanOut(t.Context(), 1); err != nil || n != 1 {
 		t.Fatalf("FanOut(1) = %d, %v", n, err)
 	}
@@ -264,7 +265,7 @@ func testOutboxOrder(t *testing.T, open opener) {
 		}
 	}
 	got := drain(t, s)
-	want := map[string][]uint64{w.ID + " a": {1, 2, 3, 4, 5}, w.ID + " b": {1, 2, 3, 4}}
+	want := map[string][]uint64{w.ID + " a": {1, 2, 3, 4, 5}, w.ID + " b": {1, 2, 3, 4, 5}}
 	for q, seqs := range want {
 		if !slices.Equal(got[q], seqs) {
 			t.Errorf("queue %q delivered %v, want %v", q, got[q], seqs)

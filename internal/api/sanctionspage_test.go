@@ -1,0 +1,85 @@
+package api_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"hubbub/internal/servertest"
+)
+
+// TestSanctionsAreListedAPageAtATime: a room's bans and mutes come a page at a time, by user
+// id, each listed once across the pages, a user's ban and mute together on one page, and the
+// last page without next.
+func TestSanctionsAreListedAPageAtATime(t *testing.T) {
+	s := startAPI(t)
+	ann := servertest.DialJSON(t, s, "ann")
+	ann.Join("general", nil)
+	want := map[string]bool{}
+	for i, name := range []string{"bea", "cat", "dan", "eve", "fay"} {
+		c := servertest.DialJSON(t, s, name)
+		c.Join("general", nil)
+		kinds := []string{"ban"}
+		switch i {
+		case 1:
+			kinds = []string{"mute", "ban"} // both: one page must hold them
+		case 3:
+			kinds = []string{"mute"}
+		}
+		for _, kind := range kinds {
+			if status, body := s.API("POST", "/api/rooms/general/"+kind, apiKey, map[string]any{"name": name, "duration": "1h"}); status != 200 {
+				t.Fatalf("%s %s: %d %v", kind, name, status, body)
+			}
+			want[name+" "+kind] = true
+		}
+	}
+	for _, limit := range []int{1, 2, 3, 100} {
+		seen := map[string]bool{}
+		after, lastUser := "", ""
+		for pages := 0; ; pages++ {
+			if pages > len(want) {
+				t.Fatalf("limit %d: more pages than sanctions", limit)
+			}
+			q := url.Values{"limit": {fmt.Sprint(limit)}}
+			if after != "" {
+				q.Set("after", after)
+			}
+			status, body := s.API("GET", "/api/rooms/general/sanctions?"+q.Encode(), apiKey, nil)
+			if status != http.StatusOK {
+				t.Fatalf("limit %d after %q: %d %v", limit, after, status, body)
+			}
+			list, _ := body["sanctions"].([]any)
+			users := map[string]bool{}
+			for _, v := range list {
+				sn := v.(map[string]any)
+				user, key := sn["user"].(string), fmt.Sprint(sn["name"], " ", sn["kind"])
+				if seen[key] || !want[key] {
+					t.Errorf("limit %d: %s listed again or never imposed (page %v)", limit, key, list)
+				}
+				if user < lastUser {
+					t.Errorf("limit %d: %s out of user order", limit, key)
+				}
+				seen[key], lastUser, users[user] = true, user, true
+			}
+			if len(list) > limit && !(limit == 1 && len(users) == 1) {
+				t.Errorf("limit %d: a page of %d: %v", limit, len(list), list)
+			}
+			if after = body.Str("next"); after == "" {
+				break
+			}
+			if len(list) == 0 {
+				t.Fatalf("limit %d: an empty page with next %q", limit, after)
+			}
+		}
+		if len(seen) != len(want) {
+			t.Errorf("limit %d: listed %v, want %v", limit, seen, want)
+		}
+	}
+	for _, q := range []string{"limit=0", "limit=x", "after=" + strings.Repeat("u", 300)} {
+		if status, body := s.API("GET", "/api/rooms/general/sanctions?"+q, apiKey, nil); status != http.StatusBadRequest {
+			t.Errorf("%.20s: %d %v, want 400", q, status, body)
+		}
+	}
+}
