@@ -45,6 +45,11 @@ func (c *chat) peopleCommand(ctx context.Context, cmd, line string) (handled boo
 		if args != "" {
 			return true, errors.New("usage: /rooms")
 		}
+		// What was printed counts as read in the list: the read positions go out with the
+		// sends, after them, and a /rooms right after a join's replay (a script's "/dm bob",
+		// then "/rooms") overtook them and listed the DM just printed as unread. One ping
+		// per /rooms, and at most one read frame per room, keep the frames it costs bounded.
+		c.flushReads(ctx)
 		c.roomsAsked.Add(1)
 		if _, err = c.ses.Rooms(ctx); err != nil { // printed with the other events
 			c.roomsAsked.Add(-1)
