@@ -724,29 +724,33 @@ const memberNameOrder = new Intl.Collator(undefined, { sensitivity: "base", nume
 
 /**
  * The stored members not listed as connected (online, the room's presence and the roster's
- * connected members) and the invited, under "Offline", with last seen,
- * sorted by name (ties by user id, so that the order is the same at every redraw). The server
- * pages them in user id order, which looks random; sorting what is shown keeps the list in
- * order as more pages load (a name from a later page goes into its place).
+ * connected members) under "Offline", with last seen, and the invited under "Invited", each
+ * with their presence (renderInvited), sorted by name (ties by user id, so that the order is
+ * the same at every redraw). The server pages them in user id order, which looks random;
+ * sorting what is shown keeps the list in order as more pages load (a name from a later page
+ * goes into its place).
  */
 function renderOffline(online) {
   const list = $("member-offline-list");
   list.textContent = "";
-  const rows = ui.roster.room === ui.active ? ui.roster.members.filter((m) => !online.includes(m.name) && !meOutOfIt(m)) : [];
-  rows.sort((a, b) => memberNameOrder.compare(a.name, b.name) || (a.user < b.user ? -1 : a.user > b.user ? 1 : 0));
+  const all = ui.roster.room === ui.active ? ui.roster.members.filter((m) => !online.includes(m.name) && !meOutOfIt(m)) : [];
+  all.sort((a, b) => memberNameOrder.compare(a.name, b.name) || (a.user < b.user ? -1 : a.user > b.user ? 1 : 0));
+  const invited = all.filter((m) => m.invited);
+  const rows = all.filter((m) => !m.invited);
+  renderInvited(invited);
   $("offline-heading").hidden = rows.length === 0;
   for (const m of rows) {
     const li = document.createElement("li");
     li.className = "member offline";
     li.dataset.name = m.name;
-    li.dataset.state = m.invited ? "invited" : "offline";
+    li.dataset.state = "offline";
     const av = document.createElement("span");
     av.setAttribute("aria-hidden", "true");
     paintAvatar(av, m.name);
     const dot = document.createElement("span");
     dot.className = "presence";
     dot.setAttribute("role", "img");
-    dot.setAttribute("aria-label", m.invited ? "Invited" : "Offline");
+    dot.setAttribute("aria-label", "Offline");
     const text = document.createElement("span");
     text.className = "member-text";
     const label = document.createElement("span");
@@ -754,18 +758,18 @@ function renderOffline(online) {
     label.textContent = m.name;
     const seen = document.createElement("span");
     seen.className = "last-seen";
-    seen.textContent = m.invited ? "invited" : lastSeenText(m);
+    seen.textContent = lastSeenText(m);
     text.append(label, seen);
     li.append(av, dot, text);
     // A moderator bans someone away (or lifts their mute) as well as someone here.
-    if (canInvite(ui.active) || (!m.invited && client.canModerate())) {
-      li.appendChild(modButton((m.invited ? "Invitation of " : "Moderate ") + m.name));
+    if (canInvite(ui.active) || client.canModerate()) {
+      li.appendChild(modButton("Moderate " + m.name));
     }
     list.appendChild(li);
   }
   // The banned of a public room are no longer its members: listed here, for a moderator to
   // lift the ban (told to moderators only: sanctionsOf).
-  const shown = new Set(rows.map((m) => m.name).concat(online));
+  const shown = new Set(all.map((m) => m.name).concat(online));
   const banned = ui.roster.room === ui.active && Array.isArray(ui.roster.sanctions)
     ? ui.roster.sanctions.filter((s) => s.kind === "ban" && !shown.has(s.name) && !ui.roster.byName.has(s.name))
     : [];
@@ -794,6 +798,49 @@ function renderOffline(online) {
   }
   if (banned.length) $("offline-heading").hidden = false;
   $("roster-more").hidden = !(ui.roster.room === ui.active && ui.roster.next);
+}
+
+/**
+ * The invited of a private room, who have not joined it yet, under "Invited", each with the
+ * presence the roster gives them: an invitee who is connected was listed under "Offline" as
+ * "invited", as if away, when they could be asked to accept now. Online or away, the dot is
+ * the online list's; offline, it is an offline member's ring, with when they were last seen.
+ */
+function renderInvited(rows) {
+  const list = $("member-invited-list");
+  list.textContent = "";
+  $("invited-heading").hidden = rows.length === 0;
+  // A roster of the lost connection says nothing true of who is connected now.
+  const known = client.state === "live" && !ui.roster.stale;
+  for (const m of rows) {
+    const state = !known ? "unknown" : rosterConnected(m) ? m.state : "offline";
+    const li = document.createElement("li");
+    li.className = state === "online" || state === "away" ? "member invited" : "member invited offline";
+    li.dataset.name = m.name;
+    li.dataset.state = state;
+    const av = document.createElement("span");
+    av.setAttribute("aria-hidden", "true");
+    paintAvatar(av, m.name);
+    const dot = document.createElement("span");
+    dot.className = "presence";
+    dot.setAttribute("role", "img");
+    dot.setAttribute("aria-label", { online: "Online", away: "Away", offline: "Offline" }[state] || "Not known yet");
+    dot.title = dot.getAttribute("aria-label");
+    const text = document.createElement("span");
+    text.className = "member-text";
+    const label = document.createElement("span");
+    label.className = "offline-name";
+    label.textContent = m.name;
+    const status = document.createElement("span");
+    status.className = "last-seen";
+    if (state === "online" || state === "away") status.textContent = state + ", not joined yet";
+    else if (state === "offline" && m.last_seen) status.textContent = "not joined yet, " + lastSeenText(m);
+    else status.textContent = "not joined yet";
+    text.append(label, status);
+    li.append(av, dot, text);
+    if (canInvite(ui.active)) li.appendChild(modButton("Invitation of " + m.name));
+    list.appendChild(li);
+  }
 }
 
 /** Whether a sanction (from the roster) is of the member called name: by user id, else by name (any case). */

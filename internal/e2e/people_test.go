@@ -391,3 +391,41 @@ func TestOwnNameIsWholeInTheSidebarFooter(t *testing.T) {
 		saveShot(t, u, "footer-390-"+c.name[:1]+".png")
 	}
 }
+
+// A private room's invitee who is connected was listed under "Offline" as "invited", as if
+// away, when the owner could ask them to accept now: the member panel lists the invited under
+// "Invited", each with their real presence — bob, connected, online and not joined yet; carl,
+// offline, with the ring of the offline — and none of them under Offline.
+func TestMemberPanelShowsAnInviteesPresence(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{})
+	dialUser(t, srv, "bob") // connected, and in no room
+	carl := dialUser(t, srv, "carl")
+	_ = carl.conn.Close() // a stored user, offline
+	ann := b.newUser("ann")
+	ann.open(srv.URL + "/#lobby")
+	ann.createPrivateRoom("plans")
+	ann.waitFor("plans in view, and its invite button", `document.getElementById("room-title").textContent === "#plans" && !document.getElementById("invite-button").hidden`)
+	for _, name := range []string{"bob", "carl"} {
+		ann.do("invite "+name, chromedp.Click(chromedp.CSS("#invite-button")))
+		ann.do("type "+name, chromeSendKeys("#invite-name", name), pressEnter(chromedp.CSS("#invite-name")))
+		ann.waitFor("the invitation of "+name, `Array.from(document.querySelectorAll("#message-list .room-notice"), e => e.textContent).some(t => t.startsWith("ann invited `+name+`"))`)
+	}
+	invited := `Array.from(document.querySelectorAll("#member-invited-list .member"), (li) => li.dataset.name + ":" + li.dataset.state + ":" + li.querySelector(".presence").getAttribute("aria-label") + ":" + li.querySelector(".last-seen").textContent).join("|")`
+	ann.waitFor("both invitees listed", `document.querySelectorAll("#member-invited-list .member").length === 2`)
+	got := eval[string](ann, invited)
+	bob, carlRow, _ := strings.Cut(got, "|")
+	if bob != "bob:online:Online:online, not joined yet" || !strings.HasPrefix(carlRow, "carl:offline:Offline:not joined yet") {
+		t.Errorf("the invited are listed as %q, want bob online and carl offline, neither joined", got)
+	}
+	if heading := eval[string](ann, `document.getElementById("invited-heading").hidden ? "" : document.getElementById("invited-heading").textContent`); heading != "Invited" {
+		t.Errorf("the invitees' heading is %q, want Invited", heading)
+	}
+	if off := eval[string](ann, exprMemberRows); strings.Contains(off, "bob") || strings.Contains(off, "carl") {
+		t.Errorf("an invitee is listed among the members (online/Offline): %q", off)
+	}
+	if got := eval[string](ann, `document.getElementById("member-count").textContent`); got != "1 online" {
+		t.Errorf("the heading counts %q, want 1 online (an invitee is not a member yet)", got)
+	}
+	saveShot(t, ann, "invited-presence.png")
+}

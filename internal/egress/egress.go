@@ -5,7 +5,7 @@
 // address it is about to connect to, after name resolution (a name that resolves to 127.0.0.1
 // is refused like 127.0.0.1 itself, and a name that changes its answer between two requests is
 // checked each time), follows no redirect, reads a bounded answer and bounds every request in
-// time.
+// time. Its errors name a URL as Redacted shows it, never with its secrets.
 package egress
 
 import (
@@ -20,6 +20,7 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	"unicode"
 )
 
 // Defaults of Config.
@@ -264,16 +265,16 @@ func (c *Client) Do(req *http.Request) (*Response, error) {
 	if err != nil {
 		var refused *RefusedError
 		if errors.As(err, &refused) {
-			// The url.Error around it says the method and URL, which may carry a
-			// secret in its path: the refusal says enough.
+			// The url.Error around it says the method and the whole URL, secrets and all:
+			// the refusal says enough.
 			return nil, refused
 		}
-		return nil, fmt.Errorf("egress: %s %s: %w", req.Method, Origin(req.URL), unwrapURLError(err))
+		return nil, fmt.Errorf("egress: %s %s: %w", req.Method, Redacted(req.URL), unwrapURLError(err))
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, c.cfg.MaxBody+1))
 	if err != nil {
-		return nil, fmt.Errorf("egress: reading the answer of %s: %w", Origin(req.URL), unwrapURLError(err))
+		return nil, fmt.Errorf("egress: reading the answer of %s: %w", Redacted(req.URL), unwrapURLError(err))
 	}
 	r := &Response{Status: resp.StatusCode, Header: resp.Header, Body: body}
 	if int64(len(body)) > c.cfg.MaxBody {
@@ -291,6 +292,64 @@ func unwrapURLError(err error) error {
 	return err
 }
 
-// Origin is the scheme and host of u, what errors and logs name: a URL's path and query often
-// carry a secret token.
-func Origin(u *url.URL) string { return u.Scheme + "://" + u.Host }
+// Redacted is u as errors and logs name it: its scheme, host and path, which tell an admin
+// which of the endpoints on one host failed (two webhooks on one receiver read alike when
+// only the origin was named), and never its secret parts: no user or password, each query
+// value and each path segment that looks like a token (secretSegment) as "…", no fragment.
+// A path longer than maxShownPath is cut, so that the reason after it is not.
+func Redacted(u *url.URL) string {
+	var b strings.Builder
+	b.WriteString(u.Scheme + "://" + u.Host)
+	if path := u.EscapedPath(); path != "" && u.Opaque == "" { // an opaque "https:token" shows none
+		shown := 0
+		for _, seg := range strings.Split(strings.TrimPrefix(path, "/"), "/") {
+			if secretSegment(seg) {
+				seg = "…"
+			}
+			if shown += 1 + len(seg); shown > maxShownPath {
+				b.WriteString("/…")
+				break
+			}
+			b.WriteString("/" + seg)
+		}
+	}
+	if u.RawQuery != "" {
+		var keys []string
+		for _, kv := range strings.Split(u.RawQuery, "&") {
+			k, _, _ := strings.Cut(kv, "=")
+			if k, err := url.QueryUnescape(k); err == nil && k != "" && len(k) <= 40 && !secretSegment(k) {
+				keys = append(keys, url.QueryEscape(k)+"=…")
+			} else {
+				keys = append(keys, "…")
+			}
+		}
+		b.WriteString("?" + strings.Join(keys, "&"))
+	}
+	return b.String()
+}
+
+// maxShownPath bounds the path Redacted shows, in bytes.
+const maxShownPath = 120
+
+// secretSegment reports whether a piece of a URL's path looks like a token rather than a word:
+// 16 characters or more with a digit, or with both upper and lower case letters (Slack's and
+// Discord's webhook URLs, hubbub's own incoming hooks, carry their secret so). A word such as
+// "notifications-and-alerts" is shown; a long id may be hidden with the tokens, which costs
+// nothing but its being shown.
+func secretSegment(seg string) bool {
+	if len(seg) < 16 {
+		return false
+	}
+	var digit, upper, lower bool
+	for _, r := range seg {
+		switch {
+		case unicode.IsDigit(r):
+			digit = true
+		case unicode.IsUpper(r):
+			upper = true
+		case unicode.IsLower(r):
+			lower = true
+		}
+	}
+	return digit || (upper && lower)
+}

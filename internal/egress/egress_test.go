@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -184,12 +185,13 @@ func TestTimeout(t *testing.T) {
 	})
 	defer close(release)
 	c := newClient(t, Config{AllowPrivate: true, Timeout: 50 * time.Millisecond})
-	_, err := c.Post(context.Background(), srv.URL+"/secret-path", nil, nil)
+	_, err := c.Post(context.Background(), srv.URL+"/hooks/AbCdEfGh12345678XyZ?token=s3cret", nil, nil)
 	if err == nil {
 		t.Fatal("a request to a receiver that never answers succeeded")
 	}
-	if strings.Contains(err.Error(), "secret-path") {
-		t.Errorf("the error names the URL's path: %v", err)
+	// It names the endpoint (Redacted), never the URL's secrets.
+	if strings.Contains(err.Error(), "AbCdEfGh12345678XyZ") || strings.Contains(err.Error(), "s3cret") || !strings.Contains(err.Error(), "/hooks/…?token=…") {
+		t.Errorf("the error names the URL as %v, want /hooks/…?token=… and no secret", err)
 	}
 	// The caller's own context bounds it too.
 	c2 := newClient(t, Config{AllowPrivate: true})
@@ -258,5 +260,28 @@ func TestWithSetting(t *testing.T) {
 	_, err = open.CheckURL("http://0.0.0.0/hook")
 	if got := open.WithSetting(err, "--thing-allow-private"); got != err || strings.Contains(got.Error(), "--thing-allow-private") {
 		t.Errorf("an allowing client's refusal: %v, want it as it was", got)
+	}
+}
+
+// Redacted names the endpoint, path and all, and none of the URL's secrets.
+func TestRedacted(t *testing.T) {
+	long := strings.Repeat("abcdefgh/", 20)
+	for _, tc := range []struct{ in, want string }{
+		{"https://ops.example.com", "https://ops.example.com"},
+		{"https://ops.example.com/", "https://ops.example.com/"},
+		{"https://ops.example.com/hubbub/notifications-and-alerts", "https://ops.example.com/hubbub/notifications-and-alerts"},
+		{"https://ann:pa55@ops.example.com:8443/hook?token=s3cret&v=2", "https://ops.example.com:8443/hook?token=…&v=…"},
+		{"https://hooks.slack.com/services/T0001/B0001/AbCdEfGhIjKlMnOpQrStUvWx", "https://hooks.slack.com/services/T0001/B0001/…"},
+		{"https://chat.example.com/hooks/ih_7c2a9e1b5d3f4a6b/0f9e8d7c6b5a4938", "https://chat.example.com/hooks/…/…"},
+		{"https://ops.example.com/hook?s3cretV4lue1234567", "https://ops.example.com/hook?…"},
+		{"https://ops.example.com/" + long, "https://ops.example.com/" + strings.Repeat("abcdefgh/", 13) + "…"},
+	} {
+		u, err := url.Parse(tc.in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := Redacted(u); got != tc.want {
+			t.Errorf("Redacted(%s) = %s, want %s", tc.in, got, tc.want)
+		}
 	}
 }

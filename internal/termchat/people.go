@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"hubbub"
 	"hubbub/client"
@@ -21,7 +23,8 @@ import (
 
 // chatPeopleHelp lists the people commands for /help and the usage text.
 const chatPeopleHelp = `  /rooms           list your rooms with their unread messages and mentions
-  /dm NAME...      open the direct message with NAME (and more people) and make it current
+  /dm NAME...      open the direct message with NAME (and more people: /dm bob carol) and
+                   make it current; a name with a space or a comma in quotes: /dm "bob smith"
   /create ROOM [--private] [--topic TEXT]
                    create ROOM (private: members only, by invitation) and join it;
                    --topic takes the rest of the line
@@ -45,6 +48,11 @@ func (c *chat) peopleCommand(ctx context.Context, cmd, line string) (handled boo
 		if args != "" {
 			return true, errors.New("usage: /rooms")
 		}
+		// What was printed counts as read in the list: the read positions go out with the
+		// sends, after them, and a /rooms right after a join's replay (a script's "/dm bob",
+		// then "/rooms") overtook them and listed the DM just printed as unread. One ping
+		// per /rooms, and at most one read frame per room, keep the frames it costs bounded.
+		c.flushReads(ctx)
 		c.roomsAsked.Add(1)
 		if _, err = c.ses.Rooms(ctx); err != nil { // printed with the other events
 			c.roomsAsked.Add(-1)
@@ -132,7 +140,10 @@ func (c *chat) peopleCommand(ctx context.Context, cmd, line string) (handled boo
 
 // dm opens the direct message with the people named in args and makes it current.
 func (c *chat) dm(ctx context.Context, args string) error {
-	names := strings.Fields(args)
+	names, err := parseNames(args)
+	if err != nil {
+		return err
+	}
 	if len(names) == 0 {
 		return errors.New("usage: /dm NAME...")
 	}
@@ -334,8 +345,67 @@ func (c *chat) roomArg(arg string) (string, error) {
 	if room, ok := c.titles.dm(people); ok {
 		return room, nil
 	}
-	names := strings.Join(strings.Split(people, ","), " ")
-	return "", fmt.Errorf("no direct message with %s: /dm %s starts one", hubbub.CleanText(people), hubbub.CleanText(names))
+	return "", fmt.Errorf("no direct message with %s: /dm %s starts one", hubbub.CleanText(people), quoteNames(strings.Split(people, ",")))
+}
+
+// parseNames reads the names of /dm: separated by spaces, a name that holds a space written
+// in double quotes ("bob smith", with \" and \\ for a quote and a backslash in it). A name may
+// hold a comma, but the chat shows a group DM as @bob,carol, so "/dm bob,carol" was read as one
+// name, "bob,carol", and answered that no user has it: a comma outside quotes is refused, with
+// the spelling of both meanings, and never guessed.
+func parseNames(args string) ([]string, error) {
+	var names []string
+	for rest := strings.TrimLeftFunc(args, unicode.IsSpace); rest != ""; rest = strings.TrimLeftFunc(rest, unicode.IsSpace) {
+		if rest[0] != '"' {
+			word, after, _ := strings.Cut(rest, " ")
+			if i := strings.IndexFunc(word, unicode.IsSpace); i >= 0 { // a tab
+				word, after = word[:i], word[i:]
+			}
+			if strings.Contains(word, ",") {
+				parts := strings.FieldsFunc(word, func(r rune) bool { return r == ',' })
+				return nil, fmt.Errorf("names are separated by spaces: /dm %s (for the one name %s, in quotes: /dm %s)",
+					quoteNames(parts), hubbub.CleanText(word), strconv.Quote(hubbub.CleanText(word)))
+			}
+			names, rest = append(names, word), after
+			continue
+		}
+		var b strings.Builder
+		closed := false
+		i := 1
+		for ; i < len(rest) && !closed; i++ {
+			switch ch := rest[i]; {
+			case ch == '"':
+				closed = true
+			case ch == '\\' && i+1 < len(rest) && (rest[i+1] == '"' || rest[i+1] == '\\'):
+				i++
+				b.WriteByte(rest[i])
+			default:
+				b.WriteByte(ch)
+			}
+		}
+		if !closed {
+			return nil, fmt.Errorf("a name in quotes has no closing quote: %s", hubbub.CleanText(rest))
+		}
+		if i < len(rest) && !unicode.IsSpace(rune(rest[i])) {
+			return nil, fmt.Errorf("put a space after the closing quote of %s", strconv.Quote(hubbub.CleanText(b.String())))
+		}
+		names, rest = append(names, b.String()), rest[i:]
+	}
+	return names, nil
+}
+
+// quoteNames writes names as /dm reads them (parseNames): separated by spaces, in quotes a name
+// that would otherwise read as more than one, or start with a quote.
+func quoteNames(names []string) string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		n = hubbub.CleanText(n)
+		if n == "" || strings.ContainsAny(n, " ,") || strings.HasPrefix(n, `"`) {
+			n = strconv.Quote(n)
+		}
+		out[i] = n
+	}
+	return strings.Join(out, " ")
 }
 
 // startRoom is the room --room names: itself, or for "@bob" the DM with bob, as /join takes

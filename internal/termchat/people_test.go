@@ -749,3 +749,67 @@ func TestChatDMFollowsARename(t *testing.T) {
 		t.Errorf("a name of the DM found none:\n%s", errs)
 	}
 }
+
+// A group DM from the terminal: names are separated by spaces, and a name that holds a space
+// or a comma (both are allowed in names) is written in quotes. "/dm bob,carol", as the chat
+// shows the DM, was sent as the one name "bob,carol" and answered that no user has it; it is
+// refused now with both spellings, and a name no user has gets the server's words.
+func TestChatGroupDM(t *testing.T) {
+	chattest.LeakCheck(t)
+	s := servertest.Start(t, servertest.Options{DataPath: filepath.Join(t.TempDir(), "hubbub.db")})
+	for _, name := range []string{"bob", "carol", "bob smith"} {
+		servertest.DialJSON(t, s, name)
+	}
+	run, say := typedChat(t, chattest.Args(chattest.User(t, "ann"), []string{s.WS})...)
+	run.WaitOutput(t, "* you joined general")
+
+	say("/dm bob,carol")
+	run.WaitErr(t, `* /dm: names are separated by spaces: /dm bob carol (for the one name bob,carol, in quotes: /dm "bob,carol")`+"\n")
+	say("/dm bob carol")
+	run.WaitOutput(t, "* you joined @bob,carol; members: ann\n")
+	say("/dm carol nobody")
+	run.WaitErr(t, `* /dm: no user is named "nobody" (not_found)`+"\n")
+	say(`/dm "bob smith"`)
+	run.WaitOutput(t, "* you joined @bob smith; members: ann\n")
+	say(`/dm "bob smith`)
+	run.WaitErr(t, `* /dm: a name in quotes has no closing quote: "bob smith`+"\n")
+	say("/join @carol,bob")
+	run.WaitErr(t, "* lines you type go to @bob,carol now\n")
+	say("/help")
+	run.WaitErr(t, `a name with a space or a comma in quotes: /dm "bob smith"`)
+	if strings.Contains(run.Err.String(), "no user is named \"bob,carol\"") || strings.Contains(run.Err.String(), "no user is named \"\\\"bob\"") {
+		t.Errorf("a /dm's names were read as others:\n%s", run.Err.String())
+	}
+}
+
+// parseNames reads what quoteNames writes, and refuses what it cannot read for sure.
+func TestParseNames(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want []string
+		err  string
+	}{
+		{in: "bob  carol\tdan", want: []string{"bob", "carol", "dan"}},
+		{in: `"bob smith" carol`, want: []string{"bob smith", "carol"}},
+		{in: `"say \"hi\", \\o/"`, want: []string{`say "hi", \o/`}},
+		{in: `"bob,carol"`, want: []string{"bob,carol"}},
+		{in: `bo"b`, want: []string{`bo"b`}},
+		{in: "bob,carol", err: "names are separated by spaces"},
+		{in: `"bob`, err: "no closing quote"},
+		{in: `"bob"carol`, err: "put a space after the closing quote"},
+	} {
+		got, err := parseNames(tc.in)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("parseNames(%q) = %q, %v; want an error with %q", tc.in, got, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || !slices.Equal(got, tc.want) {
+			t.Errorf("parseNames(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
+		}
+		if back, err := parseNames(quoteNames(got)); err != nil || !slices.Equal(back, got) {
+			t.Errorf("quoteNames(%q) = %s reads back as %q, %v", got, quoteNames(got), back, err)
+		}
+	}
+}

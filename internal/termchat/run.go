@@ -238,11 +238,11 @@ func Run(ctx context.Context, o Options, io IO) error {
 	return nil
 }
 
-// flushReads, at the end of input, has what was printed count as read on the server before
-// the chat exits, for --ack-timeout at most: the printer prints what the session delivered
-// (the history a piped run printed may still be on its way to the terminal), and the session
-// writes the read positions and waits for the server to take them. Exiting at once, a piped
-// run left the history it printed unread.
+// flushReads has what was printed count as read on the server, for --ack-timeout at most: the
+// printer prints what the session delivered (the history a piped run printed may still be on
+// its way to the terminal), and the session writes the read positions and waits for the server
+// to take them. At the end of input, so that the chat does not exit first (a piped run left the
+// history it printed unread), and before /rooms, whose counts must leave out what it printed.
 func (c *chat) flushReads(ctx context.Context) {
 	if ctx.Err() != nil {
 		return // Ctrl-C

@@ -14,8 +14,9 @@ import (
 
 // chatSearchHelp lists the search commands for /help and the usage text.
 const chatSearchHelp = `  /search [#ROOM] TEXT
-                   find the messages with TEXT in your rooms (in ROOM with #ROOM), newest
-                   first: "[room] #SEQ name TIME: …" with the matched words in *stars*
+                   find the messages with TEXT in your rooms (in ROOM with #ROOM: TEXT is
+                   needed there too), newest first: "[room] #SEQ name TIME: …" with the
+                   matched words in *stars*
   /search --more   the next page of the last search`
 
 // chatSearch is what the chat remembers of its last search: the request, for the next page.
@@ -45,6 +46,10 @@ func (c *chat) searchCommand(ctx context.Context, cmd, line string) (handled boo
 			// An answer, not a failure: a script that pages to the end does not fail over it.
 			return true, answer{fmt.Errorf("no more results for %q", hubbub.CleanText(req.Q))}
 		}
+	case strings.HasPrefix(args, "#") && !strings.ContainsFunc(args, unicode.IsSpace):
+		// "/search #ops" meant the room, not the text "#ops" (which finds the messages that say
+		// "ops" in every room): a search needs words, so it says what to add.
+		return true, fmt.Errorf("say what to find in %s: /search %s TEXT", hubbub.CleanText(args), hubbub.CleanText(args))
 	default:
 		if room, rest, ok := strings.Cut(args, " "); ok && strings.HasPrefix(room, "#") && strings.TrimSpace(rest) != "" {
 			if req.Room, err = c.roomArg(room[1:]); err != nil { // #@bob: the DM with bob

@@ -60,6 +60,8 @@ func TestChatSearch(t *testing.T) {
 	run.WaitErr(t, "* /search: no more results for \"nothing-like-it\"")
 	say("/search")
 	run.WaitErr(t, "* usage: /search [#ROOM] TEXT, or /search --more")
+	say("/search #general") // the room, with no text: not a search for "#general"
+	run.WaitErr(t, "* /search: say what to find in #general: /search #general TEXT\n")
 	say("/search #ops lunch")
 	run.WaitOutput(t, "* no message matches \"lunch\" in ops\n")
 	say("/search #secret deploy") // a room that does not exist is not found, not an empty page

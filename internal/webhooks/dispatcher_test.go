@@ -2,8 +2,11 @@ package webhooks
 
 import (
 	"context"
+	"io"
+	"log/slog"
 	"net"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -277,4 +280,67 @@ func TestIdleDispatcherFindsNewWebhook(t *testing.T) {
 	if d.idle.Load() {
 		t.Error("the dispatcher still counts itself idle with a webhook to post to")
 	}
+}
+
+// A failed delivery names the endpoint that failed, path and all, in its last error (which
+// the API and `hubbub webhook` show) and in the log: two webhooks on one receiver read alike
+// when only its origin was named. A user and password, the query's values and a path segment
+// that is a token are never shown.
+func TestFailedDeliverySaysTheURLWithoutItsSecrets(t *testing.T) {
+	s, ob := openStore(t)
+	r := newReceiver(t, nil)
+	// A receiver that hangs up on every request: each attempt fails before any answer.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hungUp := make(chan struct{})
+	go func() {
+		defer close(hungUp)
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	t.Cleanup(func() { ln.Close(); <-hungUp })
+	const secretPath = "AbCdEfGh12345678XyZ"
+	u := "http://ann:pa55word@" + ln.Addr().String() + "/hooks/team-a/" + secretPath + "?token=s3cr3t&v=2"
+	hook := createHook(t, ob, r, Spec{URL: u, Rooms: []string{"a"}, Events: []hubbub.HookEvent{hubbub.HookMessage}})
+	appendMessages(t, s, []string{"a"}, 1)
+	var logs strings.Builder
+	var mu sync.Mutex
+	logger := slog.New(slog.NewTextHandler(lockedWriter{&mu, &logs}, nil))
+	runDispatcher(t, Config{Logger: logger, DeadAfter: time.Nanosecond}, ob, true)
+	testwait.Until(t, "the delivery to be dead", func() bool {
+		return len(deliveries(t, ob, hook.ID, hubbub.DeliveryDead)) == 1
+	})
+	want := ln.Addr().String() + "/hooks/team-a/…?token=…&v=…"
+	mu.Lock()
+	logged := logs.String()
+	mu.Unlock()
+	for what, text := range map[string]string{"last error": deliveries(t, ob, hook.ID, hubbub.DeliveryDead)[0].LastError, "log": logged} {
+		if !strings.Contains(text, "http://"+want) {
+			t.Errorf("the %s does not name the endpoint as %s: %s", what, want, text)
+		}
+		for _, secret := range []string{"pa55word", "ann:", secretPath, "s3cr3t"} {
+			if strings.Contains(text, secret) {
+				t.Errorf("the %s shows %q: %s", what, secret, text)
+			}
+		}
+	}
+}
+
+// lockedWriter serialises writes to w: a dispatcher logs from several goroutines.
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
