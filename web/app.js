@@ -443,10 +443,12 @@ function renderMessages(opts = {}) {
 
   const items = r.sorted().map((m) => ({ key: "s" + m.seq, m, p: null }));
   if (r.notices.size) {
-    // Changes to the room itself go between the messages of their time; those older than the
-    // loaded messages wait for the page that reaches them.
+    // Changes to the room itself go between the messages of their time. One older than the
+    // loaded messages waits for the page that reaches them while older messages may exist
+    // (a truncated replay left a gap); once there are none, it goes above the first (the
+    // invitation and joining before a private room's first message: they vanished as it came).
     for (const [seq, f] of r.notices) {
-      if (r.minSeq && seq < r.minSeq) continue;
+      if (r.minSeq && seq < r.minSeq && r.hasOlder()) continue;
       items.push({ key: "n" + seq, m: { seq, time: f.time }, p: null, notice: f });
     }
     items.sort((a, b) => a.m.seq - b.m.seq);
@@ -459,7 +461,7 @@ function renderMessages(opts = {}) {
   if (r.removals.length) {
     // Kicks, which are no entries, go after the entry they came after, as those notices do.
     for (const n of r.removals) {
-      if (r.minSeq && n.seq < r.minSeq) continue;
+      if (r.minSeq && n.seq < r.minSeq && r.hasOlder()) continue;
       items.push({ key: "k" + n.key, m: { seq: n.seq, time: n.time }, p: null, removal: n });
     }
     items.sort((a, b) => a.m.seq - b.m.seq);
