@@ -940,7 +940,7 @@ client.addEventListener("messages", (ev) => {
   if (fresh) {
     // A direct message is written to me as much as a mention is (the server's notify level
     // "mention" counts both): a hidden tab shows either.
-    for (const m of added) if (m.from !== me() && (mentionsMe(m, me()) || isDM(room))) notifyMention(room, m);
+    for (const m of added) if (m.from !== me() && (client.mentionsMe(m) || isDM(room))) notifyMention(room, m);
   }
   if (kind !== "history") {
     const read = ui.lastRead[room] || 0;

@@ -512,3 +512,20 @@ func TestChangesBeforeTheFirstMessageStayShown(t *testing.T) {
 		t.Errorf("ann's timeline of plans reads %q, want %q", got, want)
 	}
 }
+
+// A mention typed in another case ("@ANN") is ann's: the server resolves it to her and counts
+// it in her mention badge, and her page highlights it as hers. The page compared the name as
+// typed with hers, so it drew "@ANN" as someone else's mention while the badge counted it.
+func TestMentionInAnotherCaseIsHighlightedAsMine(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{})
+	ann := b.newUser("ann")
+	ann.open(srv.URL + "/#mentions")
+	gopher := dialUser(t, srv, "gopher", "mentions")
+	ann.waitFor("gopher among the members", exprMembers+`.includes("gopher")`)
+
+	seq := gopher.say("mentions", "@ANN the build is red")
+	ann.see("gopher", "@ANN the build is red")
+	ann.waitFor("the message and the mention highlighted as mine", row(seq)+`.classList.contains("mentions-me") && `+
+		row(seq)+`.querySelector(".mention.mention-me")?.textContent === "@ANN"`)
+}
