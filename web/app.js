@@ -985,6 +985,42 @@ client.addEventListener("pending", (ev) => {
   if (msgUI.thread && msgUI.thread.room === ev.detail.room) renderThread();
 });
 
+// A message of mine whose @name mentions no one says so: nobody of that name is in the room
+// (no such user, or one who is not a member of this private room), so nobody was told.
+client.addEventListener("sent", (ev) => {
+  const names = unresolvedMentions(ev.detail.message);
+  if (!names.length) return;
+  const list = names.length === 1 ? "@" + names[0] : names.slice(0, -1).map((n) => "@" + n).join(", ") + " or @" + names[names.length - 1];
+  showNotice("No one named " + list + " is in " + roomPhrase(ev.detail.room) + ": nobody was notified.", { kind: "info" });
+});
+
+/** An @ that may start a mention: at the text's start or after a space or punctuation but _ and @. */
+const UNRESOLVED_MENTION = /(^|[\s\p{P}])@([\p{L}\p{N}_](?:[\p{L}\p{N}_.-]*[\p{L}\p{N}_])?)/gu;
+
+/**
+ * The @names of message m the server resolved to no one, each once, as typed: "zed" in "@zed
+ * will help". Read from the message as the page draws it, so that code, links and the mentions
+ * the server resolved are left out.
+ */
+function unresolvedMentions(m) {
+  if (!m || typeof m.text !== "string" || !m.text.includes("@")) return [];
+  const names = [];
+  const walk = (node) => {
+    for (let n = node.firstChild; n; n = n.nextSibling) {
+      if (n.nodeType === Node.TEXT_NODE) {
+        for (const match of n.data.matchAll(UNRESOLVED_MENTION)) {
+          const name = match[2];
+          if (name !== "room" && !names.includes(name)) names.push(name);
+        }
+      } else if (n.nodeType === Node.ELEMENT_NODE && !["CODE", "PRE", "A"].includes(n.tagName) && !n.classList.contains("mention")) {
+        walk(n);
+      }
+    }
+  };
+  walk(renderMarkdown(m.text, { mentions: m.mentions, mentionRoom: m.mention_room }));
+  return names.slice(0, 5);
+}
+
 client.addEventListener("history", (ev) => {
   if (ev.detail.room === ui.active) renderMessages({ prepended: true });
 });

@@ -529,3 +529,26 @@ func TestMentionInAnotherCaseIsHighlightedAsMine(t *testing.T) {
 	ann.waitFor("the message and the mention highlighted as mine", row(seq)+`.classList.contains("mentions-me") && `+
 		row(seq)+`.querySelector(".mention.mention-me")?.textContent === "@ANN"`)
 }
+
+// An @name that mentions no one is said to have notified nobody: "@zed" when no zed is in the
+// room (no such user, or one outside this private room). It went as text, and the sender
+// thought zed was told. A mention that resolves, in any case, and code say nothing.
+func TestMentionOfNobodySaysNobodyWasNotified(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{})
+	ann := b.newUser("ann")
+	ann.do("record the notices", recordNotices())
+	ann.open(srv.URL + "/#mentions")
+	dialUser(t, srv, "gopher", "mentions")
+	ann.waitFor("gopher among the members", exprMembers+`.includes("gopher")`)
+
+	ann.say("thanks @Gopher, see `@nobody` in the code")
+	ann.see("ann", "thanks @Gopher, see @nobody in the code")
+	ann.say("and @zed will help, or @yan.")
+	ann.see("ann", "and @zed will help, or @yan.")
+	ann.waitFor("the notice", `window.noticesSeen.length > 0`)
+	want := "No one named @zed or @yan is in #mentions: nobody was notified."
+	if got := eval[[]string](ann, `window.noticesSeen`); strings.Join(got, "\n") != want {
+		t.Errorf("notices shown: %q, want only %q", got, want)
+	}
+}
