@@ -443,10 +443,12 @@ function renderMessages(opts = {}) {
 
   const items = r.sorted().map((m) => ({ key: "s" + m.seq, m, p: null }));
   if (r.notices.size) {
-    // Changes to the room itself go between the messages of their time; those older than the
-    // loaded messages wait for the page that reaches them.
+    // Changes to the room itself go between the messages of their time. One older than the
+    // loaded messages waits for the page that reaches them while older messages may exist
+    // (a truncated replay left a gap); once there are none, it goes above the first (the
+    // invitation and joining before a private room's first message: they vanished as it came).
     for (const [seq, f] of r.notices) {
-      if (r.minSeq && seq < r.minSeq) continue;
+      if (r.minSeq && seq < r.minSeq && r.hasOlder()) continue;
       items.push({ key: "n" + seq, m: { seq, time: f.time }, p: null, notice: f });
     }
     items.sort((a, b) => a.m.seq - b.m.seq);
@@ -459,7 +461,7 @@ function renderMessages(opts = {}) {
   if (r.removals.length) {
     // Kicks, which are no entries, go after the entry they came after, as those notices do.
     for (const n of r.removals) {
-      if (r.minSeq && n.seq < r.minSeq) continue;
+      if (r.minSeq && n.seq < r.minSeq && r.hasOlder()) continue;
       items.push({ key: "k" + n.key, m: { seq: n.seq, time: n.time }, p: null, removal: n });
     }
     items.sort((a, b) => a.m.seq - b.m.seq);
@@ -938,7 +940,7 @@ client.addEventListener("messages", (ev) => {
   if (fresh) {
     // A direct message is written to me as much as a mention is (the server's notify level
     // "mention" counts both): a hidden tab shows either.
-    for (const m of added) if (m.from !== me() && (mentionsMe(m, me()) || isDM(room))) notifyMention(room, m);
+    for (const m of added) if (m.from !== me() && (client.mentionsMe(m) || isDM(room))) notifyMention(room, m);
   }
   if (kind !== "history") {
     const read = ui.lastRead[room] || 0;
@@ -982,6 +984,42 @@ client.addEventListener("pending", (ev) => {
   if (ev.detail.room === ui.active) renderMessages();
   if (msgUI.thread && msgUI.thread.room === ev.detail.room) renderThread();
 });
+
+// A message of mine whose @name mentions no one says so: nobody of that name is in the room
+// (no such user, or one who is not a member of this private room), so nobody was told.
+client.addEventListener("sent", (ev) => {
+  const names = unresolvedMentions(ev.detail.message);
+  if (!names.length) return;
+  const list = names.length === 1 ? "@" + names[0] : names.slice(0, -1).map((n) => "@" + n).join(", ") + " or @" + names[names.length - 1];
+  showNotice("No one named " + list + " is in " + roomPhrase(ev.detail.room) + ": nobody was notified.", { kind: "info" });
+});
+
+/** An @ that may start a mention: at the text's start or after a space or punctuation but _ and @. */
+const UNRESOLVED_MENTION = /(^|[\s\p{P}])@([\p{L}\p{N}_](?:[\p{L}\p{N}_.-]*[\p{L}\p{N}_])?)/gu;
+
+/**
+ * The @names of message m the server resolved to no one, each once, as typed: "zed" in "@zed
+ * will help". Read from the message as the page draws it, so that code, links and the mentions
+ * the server resolved are left out.
+ */
+function unresolvedMentions(m) {
+  if (!m || typeof m.text !== "string" || !m.text.includes("@")) return [];
+  const names = [];
+  const walk = (node) => {
+    for (let n = node.firstChild; n; n = n.nextSibling) {
+      if (n.nodeType === Node.TEXT_NODE) {
+        for (const match of n.data.matchAll(UNRESOLVED_MENTION)) {
+          const name = match[2];
+          if (name !== "room" && !names.includes(name)) names.push(name);
+        }
+      } else if (n.nodeType === Node.ELEMENT_NODE && !["CODE", "PRE", "A"].includes(n.tagName) && !n.classList.contains("mention")) {
+        walk(n);
+      }
+    }
+  };
+  walk(renderMarkdown(m.text, { mentions: m.mentions, mentionRoom: m.mention_room }));
+  return names.slice(0, 5);
+}
 
 client.addEventListener("history", (ev) => {
   if (ev.detail.room === ui.active) renderMessages({ prepended: true });

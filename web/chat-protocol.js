@@ -393,6 +393,8 @@ function applyReaction(m, ch, me) {
  *                                  fresh: the messages are new entries of the log (live, or
  *                                  missed while away), not the current state a join or a
  *                                  history page shows
+ *   sent     {room, message}       a message this client sent is stored: its frame, with the
+ *                                  mentions the server resolved in it
  *   changed  {room, seqs: number[]} messages changed: edited, deleted, reacted to, replied to,
  *                                  or a quoted parent arrived
  *   thread   {room, parent}       a page of a thread arrived, or a reply was added to one
@@ -459,6 +461,8 @@ class ChatClient extends EventTarget {
      * @type {Set<string>}
      */
     this.partsSent = new Set();
+    /** the ids of messages this client sent that were acknowledged before their frame came */
+    this.ackedHere = new Set();
     /** @type {Set<string>} rooms whose members were asked for (a members frame answers) */
     this.rosterAsked = new Set();
     /**
@@ -1335,6 +1339,8 @@ class ChatClient extends EventTarget {
     heldMessage(f, this.me);
     if (fresh) f.reply_count = 0; // its replies follow in the log, and count as they come
     if (f.from) r.typing.delete(f.from);
+    // Mine, sent from here: still pending, or acknowledged before this frame came.
+    const sentHere = !!f.client_id && f.from === this.me && (r.pending.has(f.client_id) || this.ackedHere.delete(f.client_id));
     if (f.client_id && f.from === this.me) this.settle(r, f.client_id);
     const held = r.messages.get(f.seq);
     if (held) {
@@ -1349,6 +1355,7 @@ class ChatClient extends EventTarget {
       this.emit("messages", { room: r.name, added: [r.messages.get(f.seq)], kind, fresh });
     }
     if (fresh && f.reply_to) this.countReply(r, r.get(f.seq));
+    if (fresh && sentHere) this.emit("sent", { room: r.name, message: r.get(f.seq) });
   }
 
   /** A new reply adds one to its parent's count, and joins its thread if that is loaded. */
@@ -1433,6 +1440,12 @@ class ChatClient extends EventTarget {
       );
       if (p.replyTo) m.reply_to = p.replyTo;
       if (r.add(m)) this.emit("messages", { room: r.name, added: [m], kind: "ack", fresh: false });
+    }
+    if (p) {
+      // Its frame says what the server made of it ("sent"); a frame that never comes (the room
+      // left meanwhile) must not keep its id for ever.
+      if (this.ackedHere.size >= 256) this.ackedHere.clear();
+      this.ackedHere.add(f.id);
     }
     this.settle(r, f.id);
   }

@@ -279,6 +279,8 @@ export interface ChatClientEvents {
    * away), not the current state a join or a page shows.
    */
   messages: { room: string; added: Message[]; kind: "live" | "replay" | "history" | "ack"; fresh: boolean };
+  /** A message this client sent is stored: its frame, with the mentions the server resolved. */
+  sent: { room: string; message: Message };
   /** Messages changed: edited, deleted, reacted to, replied to, or a quoted parent arrived. */
   changed: { room: string; seqs: number[] };
   thread: { room: string; parent: number };

@@ -581,14 +581,17 @@ const renderMarkdown = (() => {
 
   /**
    * Renders markdown source as a DocumentFragment. opts.mentions are the message's resolved
-   * mentions ([{user, name}], as the server sent them); opts.me is my user id (today my name):
+   * mentions ([{user, name}], as the server sent them); opts.meId is my user id and opts.me my
+   * name (a mention carries the spelling typed, "@Ann", and the user the server resolved it to):
    * a mention of me gets the classes "mention mention-me", others "mention", and an @name the
    * server did not resolve stays text. opts.mentionRoom marks @room as a mention of everyone.
    */
   function renderMarkdown(text, opts = {}) {
     const mentions = [];
     for (const m of Array.isArray(opts.mentions) ? opts.mentions.slice(0, MAX_MENTIONS) : []) {
-      if (m && typeof m.name === "string" && m.name) mentions.push({ name: m.name, me: !!opts.me && (m.user === opts.me || m.name === opts.me) });
+      if (!m || typeof m.name !== "string" || !m.name) continue;
+      const mine = (!!opts.meId && m.user === opts.meId) || (!!opts.me && (m.user === opts.me || m.name === opts.me));
+      mentions.push({ name: m.name, me: mine });
     }
     if (opts.mentionRoom) mentions.push({ name: "room", me: true });
     const ctx = { mentions };

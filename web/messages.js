@@ -62,6 +62,7 @@ function paintContext(r, m, inThread) {
   }
   return {
     me: mine,
+    meId: client.user ? client.user.id : "",
     mine: m.from === mine,
     moderator: client.canModerate(),
     parent,
@@ -75,7 +76,7 @@ function paintContext(r, m, inThread) {
 function paintRow(el, r, m, inThread) {
   if (m.seq) ensureActions(el);
   const c = paintContext(r, m, inThread);
-  const key = [m.version || 0, c.parent ? c.parent.version : c.parentState, c.pendingEdit, c.me, c.moderator].join("\u0000");
+  const key = [m.version || 0, c.parent ? c.parent.version : c.parentState, c.pendingEdit, c.me, c.meId, c.moderator].join("\u0000");
   if (paintedAs.get(el) === key) return;
   paintedAs.set(el, key);
   paintMessage(el, m, c);
@@ -741,7 +742,7 @@ function notifyMention(room, m) {
   if (document.visibilityState !== "hidden" || !("Notification" in window) || Notification.permission !== "granted") return;
   const info = myRoom(room);
   let title = m.from + " mentioned you in " + roomPhrase(room);
-  if (!mentionsMe(m, me()) && isDM(room)) {
+  if (!client.mentionsMe(m) && isDM(room)) {
     // "ann wrote to you"; in a DM of more people, which one ("… in your conversation with ann, bob").
     title = m.from + (info && info.people.length > 1 ? " wrote in " + roomPhrase(room) : " wrote to you");
   }

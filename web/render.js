@@ -57,10 +57,14 @@ function dayDivider(d) {
   return li;
 }
 
-/** Fills a message's text element with its markdown, mentions of `me` (my name) highlighted. */
-function paintText(el, item, me) {
+/**
+ * Fills a message's text element with its markdown, mentions of me highlighted: `me` my name,
+ * `meId` my user id (welcome's user), which the server's resolved mentions carry whatever the
+ * spelling typed ("@Ann").
+ */
+function paintText(el, item, me, meId) {
   el.textContent = "";
-  el.appendChild(renderMarkdown(item.text, { mentions: item.mentions, mentionRoom: item.mention_room, me }));
+  el.appendChild(renderMarkdown(item.text, { mentions: item.mentions, mentionRoom: item.mention_room, me, meId }));
 }
 
 /**
@@ -178,11 +182,14 @@ function messageSnippet(m, max = 100) {
   return snippet("📎 " + m.attachments.map((a) => a.name).join(", "), max);
 }
 
-/** Whether message m mentions me: by name, or everyone with @room. */
-function mentionsMe(m, me) {
-  if (!m || m.deleted || !me) return false;
+/**
+ * Whether message m mentions me: by my user id (meId, when known: "@Ann" is ann's mention as the
+ * server resolved it) or my name as written, or everyone with @room.
+ */
+function mentionsMe(m, me, meId) {
+  if (!m || m.deleted || !(me || meId)) return false;
   if (m.mention_room) return true;
-  return Array.isArray(m.mentions) && m.mentions.some((x) => x && (x.user === me || x.name === me));
+  return Array.isArray(m.mentions) && m.mentions.some((x) => x && ((!!meId && x.user === meId) || (!!me && (x.user === me || x.name === me))));
 }
 
 /** "ann", "ann and bob", "ann, bob and 2 others". */
@@ -266,7 +273,7 @@ function messageElement(item, mine) {
 function paintMessage(li, m, c) {
   li.classList.toggle("mine", c.mine);
   li.classList.toggle("is-deleted", !!m.deleted);
-  li.classList.toggle("mentions-me", !c.mine && mentionsMe(m, c.me));
+  li.classList.toggle("mentions-me", !c.mine && mentionsMe(m, c.me, c.meId));
   const body = li.querySelector(".body");
   const meta = body.querySelector(".meta");
   const text = body.querySelector(".text");
@@ -332,7 +339,7 @@ function paintMessage(li, m, c) {
   text.classList.toggle("deleted", !!m.deleted);
   text.classList.toggle("saving", saving);
   if (m.deleted) text.textContent = "Message deleted";
-  else paintText(text, saving ? Object.assign({}, m, { text: c.pendingEdit }) : m, c.me);
+  else paintText(text, saving ? Object.assign({}, m, { text: c.pendingEdit }) : m, c.me, c.meId);
   paintAttachments(body, m); // files.js
 
   // Reactions: a chip per emoji (pressed if mine), and a button to add another.

@@ -477,3 +477,78 @@ func TestMessageToolbarGoesWithThePointer(t *testing.T) {
 		t.Error("the first message's toolbar is still shown with the pointer on the second message")
 	}
 }
+
+// The changes before a room's first message stay in its timeline when that message comes: a
+// private room made empty, bob invited and joining, then his first words. The invitation and
+// his joining were shown, then vanished as his message arrived (they were older than the first
+// message held, so taken to wait for a history page, which never carries them).
+func TestChangesBeforeTheFirstMessageStayShown(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{})
+	ann := b.newUser("ann")
+	bob := b.newUser("bob")
+	ann.open(srv.URL + "/#lobby")
+	bob.open(srv.URL + "/#lobby")
+
+	ann.createPrivateRoom("plans")
+	ann.waitFor("plans in view", `document.getElementById("room-title").textContent === "#plans"`)
+	ann.waitFor("the invite button", `!document.getElementById("invite-button").hidden`)
+	ann.do("invite bob", chromedp.Click(chromedp.CSS("#invite-button")))
+	ann.do("type bob", chromeSendKeys("#invite-name", "bob"), pressEnter(chromedp.CSS("#invite-name")))
+	notices := `Array.from(document.querySelectorAll("#message-list .room-notice .room-notice-text"), e => e.textContent)`
+	ann.waitFor("the invitation shown", notices+`.includes("ann invited bob")`)
+
+	bob.waitFor("the invitation in bob's sidebar", `!!document.querySelector('#invite-list [data-room="plans"] .invite-accept')`)
+	bob.do("accept it", chromedp.Click(chromedp.CSS(`#invite-list [data-room="plans"] .invite-accept`)))
+	bob.waitFor("plans in view", `document.getElementById("room-title").textContent === "#plans"`)
+	ann.waitFor("his joining shown", notices+`.includes("bob joined")`)
+	bob.say("count me in")
+	ann.see("bob", "count me in")
+	ann.waitFor("the beginning of the room reached", `document.getElementById("history-note").textContent === "This is the beginning of #plans."`)
+
+	got := eval[[]string](ann, `Array.from(document.querySelectorAll("#message-list .room-notice-text, #message-list .msg[data-seq] .text"), e => e.textContent)`)
+	want := []string{"ann invited bob", "bob joined", "count me in"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("ann's timeline of plans reads %q, want %q", got, want)
+	}
+}
+
+// A mention typed in another case ("@ANN") is ann's: the server resolves it to her and counts
+// it in her mention badge, and her page highlights it as hers. The page compared the name as
+// typed with hers, so it drew "@ANN" as someone else's mention while the badge counted it.
+func TestMentionInAnotherCaseIsHighlightedAsMine(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{})
+	ann := b.newUser("ann")
+	ann.open(srv.URL + "/#mentions")
+	gopher := dialUser(t, srv, "gopher", "mentions")
+	ann.waitFor("gopher among the members", exprMembers+`.includes("gopher")`)
+
+	seq := gopher.say("mentions", "@ANN the build is red")
+	ann.see("gopher", "@ANN the build is red")
+	ann.waitFor("the message and the mention highlighted as mine", row(seq)+`.classList.contains("mentions-me") && `+
+		row(seq)+`.querySelector(".mention.mention-me")?.textContent === "@ANN"`)
+}
+
+// An @name that mentions no one is said to have notified nobody: "@zed" when no zed is in the
+// room (no such user, or one outside this private room). It went as text, and the sender
+// thought zed was told. A mention that resolves, in any case, and code say nothing.
+func TestMentionOfNobodySaysNobodyWasNotified(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{})
+	ann := b.newUser("ann")
+	ann.do("record the notices", recordNotices())
+	ann.open(srv.URL + "/#mentions")
+	dialUser(t, srv, "gopher", "mentions")
+	ann.waitFor("gopher among the members", exprMembers+`.includes("gopher")`)
+
+	ann.say("thanks @Gopher, see `@nobody` in the code")
+	ann.see("ann", "thanks @Gopher, see @nobody in the code")
+	ann.say("and @zed will help, or @yan.")
+	ann.see("ann", "and @zed will help, or @yan.")
+	ann.waitFor("the notice", `window.noticesSeen.length > 0`)
+	want := "No one named @zed or @yan is in #mentions: nobody was notified."
+	if got := eval[[]string](ann, `window.noticesSeen`); strings.Join(got, "\n") != want {
+		t.Errorf("notices shown: %q, want only %q", got, want)
+	}
+}
