@@ -172,8 +172,8 @@ func TestBotCommandsReachARunningServer(t *testing.T) {
 		t.Errorf("after hubbub bot delete, its token's read: %d, want 401", status)
 	}
 
-	// hubbub user disable of a bot's user: its connection was closed before too (the account
-	// pass), but its token went on signing in and reading from the cache.
+	// hubbub user disable of a bot's user moved the users' count before too, but the account
+	// pass leaves bots' connections to the bot cache, which went on believing the bot.
 	ops := tokenIn(cli("bot", "create", "Ops Bot", "--rooms", "deploy"))
 	bot, got = signIn(ops)
 	if got != "welcome" || read(ops, "deploy") != http.StatusOK {
