@@ -211,7 +211,10 @@ type Store interface {
 //   - Users grows when a user is created (CreateUser, ClaimGuest or ExternalUser creating one,
 //     RedeemInvite, CreateBot) or a user's name, kind, role or disabled flag changes; not for
 //     a password, a new session or SeenAt. A sign-out moves it (DeleteSession of a session
-//     that exists, DeleteSessions: the user's SignOuts).
+//     that exists, DeleteSessions: the user's SignOuts). A bot's change moves it too
+//     (UpdateBot of its token or rooms, DeleteBot), so that every node's bot cache forgets it
+//     however it was made — the users' count rather than one of its own, which a node of an
+//     older build would read as an error (SQLite migration 0023, PostgreSQL 0024).
 //   - Commands grows when a slash command is created, changed or deleted.
 //   - Rooms grows when a room's metadata is created (CreateRoom, a first KindTopic or
 //     KindMember entry, JoinRoom of a room without it) or its private or DM flag changes; not

@@ -13,6 +13,7 @@ import (
 
 	"hubbub"
 	"hubbub/internal/bots"
+	"hubbub/internal/storecache"
 )
 
 func init() {
@@ -39,8 +40,9 @@ var (
 config file, --config FILE (HUBBUB_DATA, HUBBUB_POSTGRES, HUBBUB_CONFIG too).
 A bot signs in with its token (hello's token, /ws?token=, Authorization: Bearer) in the rooms its
 patterns cover ("deploy-*" covers every room starting "deploy-"; "*" every room but DMs).
-rooms, rotate and delete change the store alone: a running server goes on taking the bot as it
-was for up to its --bot-cache-age (1m by default). The API (/api/bots) changes it at once.`,
+rooms, rotate and delete change the store; each running server sees the change at its next read
+of the store's generations, within its --store-cache-poll (250ms by default), and the bot's open
+connections within about a second. The API (/api/bots) changes it at once.`,
 	}
 	hookCommand = adminCommand{
 		name: "hook",
@@ -194,13 +196,15 @@ func (c *botCmd) setRooms(ctx context.Context, s hubbub.Store, args []string) er
 	return nil
 }
 
-// cachedBotNote says, after a change of a bot on the store, that a running server learns of
-// it late: each node believes the bot it cached for up to its --bot-cache-age, and nothing
-// tells it of a change made beside it (docs/integrations.md, "Bots"). "the old one no longer
-// works" was false for that minute, to an admin rotating a leaked token; the API's call,
-// which empties every node's cache, is the one that acts at once.
+// cachedBotNote says, after a change of a bot on the store, how late a running server learns
+// of it (docs/integrations.md, "Bots"): no broker event tells the nodes, but the change moves
+// the store's users' generation, and each node that reads it moved (every --store-cache-poll)
+// forgets the bots it cached, then re-reads its bots' open connections in its next account
+// pass (at most one a second). "the old one no longer works" said nothing of that delay to an
+// admin rotating a leaked token; the API's call, which tells every node, acts at once.
 func (c *botCmd) cachedBotNote(late, atOnce string) {
-	fmt.Fprintf(c.user.io.err, "note: a running server %s for up to its --bot-cache-age (1m by default); %s\n", late, atOnce)
+	fmt.Fprintf(c.user.io.err, "note: a running server %s for up to its --store-cache-poll (%v by default; about a second for the bot's open connections); %s\n",
+		late, storecache.DefaultPoll, atOnce)
 }
 
 func (c *botCmd) rotate(ctx context.Context, s hubbub.Store, args []string) error {

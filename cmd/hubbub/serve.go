@@ -196,7 +196,7 @@ func newServeFlags(fs *flag.FlagSet) *serveFlags {
 	fs.Float64Var(&s.Hooks.Rate, "hook-rate", api.DefaultHookRate, "posts per second each incoming webhook may make (token bucket rate; past it: 429)")
 	fs.IntVar(&s.Hooks.Burst, "hook-burst", api.DefaultHookBurst, "posts each incoming webhook may make in a burst (token bucket size)")
 	fs.IntVar(&s.BotCacheSize, "bot-cache-size", session.DefaultBotCacheSize, fmt.Sprintf("bots' API tokens each node caches (a bot's writes and REST requests check its token there; 0 = the default, %d)", session.DefaultBotCacheSize))
-	fs.DurationVar(&s.BotCacheAge, "bot-cache-age", session.DefaultBotCacheAge, fmt.Sprintf("longest a node believes a cached bot: how late a change made with hubbub bot (not the API, which tells every node at once) takes effect (0 = the default, %v)", session.DefaultBotCacheAge))
+	fs.DurationVar(&s.BotCacheAge, "bot-cache-age", session.DefaultBotCacheAge, fmt.Sprintf("longest a node believes a cached bot; a change made through the API reaches every node at once, one made with hubbub bot within --store-cache-poll, this age being the bound only while a node cannot read the store's generations (0 = the default, %v)", session.DefaultBotCacheAge))
 	sc := &f.storeCache
 	fs.DurationVar(&sc.Poll, "store-cache-poll", storecache.DefaultPoll, "how often a node re-reads the store's generations, which say whether its cache of users' names, slash commands and public rooms still holds: a change made elsewhere (hubbub user add, another node) reaches every node's cache within twice this (at most 1m)")
 	fs.IntVar(&sc.MaxEntries, "store-cache-size", storecache.DefaultMaxEntries, "names, and rooms, each node's store cache keeps at most")

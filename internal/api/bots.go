@@ -193,8 +193,8 @@ func (s *API) apiDeleteBot(w http.ResponseWriter, r *http.Request) error {
 
 // botChanged tells every node of a change the store took (Service.BotChanged): the bot's live
 // connections lose at once what it may no longer read. A broker that cannot carry it does not
-// undo the change: it is logged, and the other nodes learn of it at the bot's next write once
-// their cache forgets it (--bot-cache-age).
+// undo the change: it is logged, and the other nodes learn of it from the store's users'
+// generation, which the change moved, at their next poll (--store-cache-poll).
 func (s *API) botChanged(ctx context.Context, id string) {
 	if err := s.sessions.BotChanged(ctx, id); err != nil {
 		s.cfg.Logger.Warn("api: the other nodes could not be told of a bot's change", "bot", id, "err", err)

@@ -25,8 +25,13 @@ type accountRecheck struct {
 	passes  sync.WaitGroup
 }
 
-// usersChanged starts a pass, or asks the one running for another. It never blocks.
+// usersChanged starts a pass, or asks the one running for another. It never blocks. A
+// bot's change moves the users' count too, whoever made it (hubbub.Generations): the bot
+// cache is emptied now, not after the gap, so that a token rotated or deleted with `hubbub
+// bot` beside the server is refused within --store-cache-poll; the pass re-reads the bots'
+// live connections.
 func (s *Server) usersChanged() {
+	s.sessions.ForgetBots()
 	r := &s.recheck
 	r.mu.Lock()
 	defer r.mu.Unlock()

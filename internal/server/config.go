@@ -272,9 +272,11 @@ type Config struct {
 	// hubbub hook create, or POST /api/hooks.
 	Hooks api.HooksConfig
 	// BotCacheSize is how many bots' tokens a node caches, and BotCacheAge how long it believes
-	// one: the bound on how late a change made without the API (hubbub bot on the store) takes
-	// effect on this node (defaults session.DefaultBotCacheSize, DefaultBotCacheAge). A change
-	// through the API empties every node's cache at once.
+	// one (defaults session.DefaultBotCacheSize, DefaultBotCacheAge). A change through the API
+	// empties every node's cache at once; one made without it (hubbub bot on the store) moves
+	// the store's users' generation, and StoreCache's poll empties the cache when it reads the
+	// move. The age bounds how late such a change takes effect while the generations cannot be
+	// read (or without a StoreCache).
 	BotCacheSize int
 	BotCacheAge  time.Duration
 	// StoreCache, when set, is the node's cache of users' names, slash commands and public

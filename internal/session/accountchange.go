@@ -70,11 +70,16 @@ func (s *Service) accountChanged(id *identity, m *hub.Member, p Peer) func(conte
 }
 
 // RecheckUsers reads the stored users connected to this node again and gives each of their
-// connections its user (Member.AccountChanged), which ends those whose account changed. The
-// server calls it when the store's users changed (storecache.Cache.OnUsersChanged). An error
+// connections its user (Member.AccountChanged), which ends those whose account changed, and
+// re-reads the bot of each live bot connection. The server calls it when the store's users
+// changed (storecache.Cache.OnUsersChanged), after ForgetBots. An error
 // (a read that failed, here or in a connection's check) asks for another pass.
 func (s *Service) RecheckUsers(ctx context.Context) error {
 	s.rechecks.Add(1)
+	// A bot's change moves the users' count too (hubbub.Generations): its live connections
+	// lose what their bot may no longer use, as an API change would have them (ForgetBots has
+	// emptied the cache, so each bot is read from the store).
+	s.recheckLiveBots()
 	if s.cfg.Users == nil {
 		return nil
 	}

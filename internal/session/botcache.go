@@ -16,9 +16,13 @@ import (
 // re-read the bot for each of its live connections (botConns): a token that no longer works
 // closes them with 1008, a room no longer covered is left, before any further message of it.
 //
-// The cache holds a bot for at most Config.BotCacheAge, so that a change the broker did not
-// carry (one made with the CLI on the store directly, or published while this node was cut
-// off from the broker and not yet resynced) takes effect within that age at the latest.
+// A change the broker did not carry — one made with the CLI on the store directly, or
+// published while this node was cut off from the broker — reaches the node through the
+// store's users' generation, which every change of a bot moves (hubbub.Generations): the
+// store cache re-reads it every --store-cache-poll and, when it moved, the server calls
+// ForgetBots (the cache is emptied at once) and then RecheckUsers (the live connections are
+// re-read, at most once a second, with the users' own account checks). The cache also holds a
+// bot for at most Config.BotCacheAge, the bound left when the generations cannot be read.
 
 // Defaults of the bot cache when Config leaves them 0.
 const (
@@ -209,6 +213,40 @@ func (s *Service) botChanged(bot string) {
 			s.recheckBot(bc)
 		}
 	})
+}
+
+// ForgetBots empties the bot cache, so that the next use of any token reads the store: the
+// server calls it each time its store cache finds the users' generation moved, which every
+// change of a bot moves whoever made it (`hubbub bot rotate` beside the servers included).
+// The live connections are not re-read here: the users' count moves with every new guest, up
+// to a read of the generations after another in a reconnect storm, and a pass over every bot
+// connection each time would crowd the store; RecheckUsers, run at most once a second after
+// such moves, re-reads them (recheckLiveBots). It never blocks for long.
+func (s *Service) ForgetBots() {
+	c := &s.bots
+	c.mu.Lock()
+	c.gen++ // a read under way may have read the bot before the change: it must not be kept
+	clear(c.cache)
+	c.mu.Unlock()
+}
+
+// recheckLiveBots reads the bot of each of this node's live bot connections again (one store
+// read per bot, the cache answering its other connections) and tells each connection: a token
+// that no longer works closes it with 1008, a room no longer covered is left, as an admin's
+// change through the API does at once (botChanged).
+func (s *Service) recheckLiveBots() {
+	c := &s.bots
+	c.mu.Lock()
+	var conns []*botConn
+	for _, set := range c.conns {
+		for bc := range set {
+			conns = append(conns, bc)
+		}
+	}
+	c.mu.Unlock()
+	for _, bc := range conns {
+		s.recheckBot(bc)
+	}
 }
 
 // recheckBot reads a connection's bot again and tells the connection. A store that cannot be

@@ -94,7 +94,8 @@ type Config struct {
 	RateTracked   int
 	// BotCacheSize is how many bot tokens the node caches (0: DefaultBotCacheSize), and
 	// BotCacheAge how long a cached bot is believed (0: DefaultBotCacheAge): the bound on how
-	// late a change the broker did not carry takes effect (botcache.go).
+	// late a change the broker did not carry takes effect if the store's generations do not
+	// bring it sooner (ForgetBots, botcache.go).
 	BotCacheSize int
 	BotCacheAge  time.Duration
 }

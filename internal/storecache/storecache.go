@@ -159,9 +159,10 @@ type Cache struct {
 }
 
 // OnUsersChanged has fn called, from the cache's own goroutine, each time a read of the
-// generations finds that a user was created or changed (name, kind, role, disabled) or signed
-// out (User.SignOuts) since the last read — by this node, another, or a command beside the server — so that the server can
-// check the connections of users whose account changed. fn must not block.
+// generations finds that a user was created or changed (name, kind, role, disabled), signed
+// out (User.SignOuts), or a bot changed (its token, rooms, deletion) since the last read — by
+// this node, another, or a command beside the server — so that the server can forget the bots
+// it cached and check the connections of users whose account changed. fn must not block.
 func (c *Cache) OnUsersChanged(fn func()) { c.usersChanged.Store(&fn) }
 
 // New starts a cache of store's reads, following broker's hubbub.StoreChannel. Close stops

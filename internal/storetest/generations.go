@@ -121,7 +121,32 @@ func testGenerations(t *testing.T, open opener) {
 			bot, err = s.CreateBot(ctx, "gen-bot", nil, hubbub.SecretHash("hbt_gen"))
 			must(err)
 		}},
+		// A bot's changes move the users' count, which nodes already read, so that each node's
+		// bot cache forgets the bot whoever changed it (`hubbub bot rotate` on the store).
+		{what: "UpdateBot of its rooms", users: true, do: func(t *testing.T) {
+			rooms := []string{"gen-*"}
+			_, err := s.UpdateBot(ctx, bot.User.ID, hubbub.BotChange{Rooms: &rooms})
+			must(err)
+		}},
+		{what: "UpdateBot of its rooms, the same again", do: func(t *testing.T) {
+			rooms := []string{"gen-*"}
+			_, err := s.UpdateBot(ctx, bot.User.ID, hubbub.BotChange{Rooms: &rooms})
+			must(err)
+		}},
+		{what: "UpdateBot of its token (a rotation)", users: true, do: func(t *testing.T) {
+			hash := hubbub.SecretHash("hbt_gen_rotated")
+			_, err := s.UpdateBot(ctx, bot.User.ID, hubbub.BotChange{TokenHash: &hash})
+			must(err)
+		}},
 		{what: "DeleteBot", users: true, do: func(t *testing.T) { must(s.DeleteBot(ctx, bot.User.ID)) }},
+		{what: "CreateBot, its user then disabled", users: true, do: func(t *testing.T) {
+			var err error
+			bot, err = s.CreateBot(ctx, "gen-bot-2", nil, hubbub.SecretHash("hbt_gen_2"))
+			must(err)
+			_, err = s.UpdateUser(ctx, bot.User.ID, hubbub.UserChange{Disabled: &disabled})
+			must(err)
+		}},
+		{what: "DeleteBot of a disabled bot", users: true, do: func(t *testing.T) { must(s.DeleteBot(ctx, bot.User.ID)) }},
 		{what: "CreateCommand", commands: true, do: func(t *testing.T) { mustCreateCommand(t, s, command("gen")) }},
 		{what: "UpdateCommand", commands: true, do: func(t *testing.T) {
 			secret := "another-secret"

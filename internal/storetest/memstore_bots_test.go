@@ -114,11 +114,16 @@ func (s *memStore) UpdateBot(ctx context.Context, id string, c hubbub.BotChange)
 			}
 		}
 	}
+	moved := c.Rooms != nil && !slices.Equal(b.rooms, *c.Rooms) ||
+		c.TokenHash != nil && *c.TokenHash != b.tokenHash
 	if c.Rooms != nil {
 		b.rooms = append([]string{}, *c.Rooms...)
 	}
 	if c.TokenHash != nil && s.bug != "botkeeptoken" {
 		b.tokenHash = *c.TokenHash
+	}
+	if moved {
+		s.botChanged()
 	}
 	return s.bot(id), nil
 }
@@ -136,8 +141,9 @@ func (s *memStore) DeleteBot(ctx context.Context, id string) error {
 		delete(s.bots, id)
 	}
 	if !s.users[id].Disabled {
-		s.usersChanged()
+		s.usersChanged() // as the users' trigger on disabled
 	}
+	s.botChanged() // as the bots' trigger on the deleted row
 	s.users[id].Disabled = true
 	for hid, h := range s.hooks {
 		if h.Bot == id {

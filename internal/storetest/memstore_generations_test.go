@@ -24,3 +24,11 @@ func (s *memStore) Generations(ctx context.Context) (hubbub.Generations, error) 
 	}
 	return s.gens, nil
 }
+
+// botChanged moves the users' generation for a change of a bot (its token, rooms, deletion),
+// as the SQL stores' triggers on bots do. Bug "genbots": it does not.
+func (s *memStore) botChanged() {
+	if s.bug != "genbots" {
+		s.usersChanged()
+	}
+}

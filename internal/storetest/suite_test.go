@@ -158,6 +158,7 @@ func TestSuiteCatchesBugs(t *testing.T) {
 		{"gencommands", "Generations"},
 		{"genrooms", "Generations"},
 		{"genrooms", "Shared/GenerationsTwoNodes"},
+		{"genbots", "Generations"},
 		{"namerace", "UserNamesConcurrent"},
 		{"usersafter", "UsersPaging"},
 		{"updatepartial", "UpdateUser"},
