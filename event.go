@@ -71,9 +71,17 @@ type MemberLeft struct {
 	Name    string
 	Renamed string
 	// Moderation is "kick" or "ban" when a moderator took the name out (MemberKicked), "" for
-	// a leave of their own; By is then the moderator's name, "" for the server API.
+	// a leave of their own; By is then the moderator's name, "" for the server API, and API
+	// is true when the server API did it.
 	Moderation string
 	By         string
+	API        bool
+	// Sanction, on a ban's leave, is the seq of the ban's KindSanction entry in the room's
+	// log, which every member was told of before it: a client that showed that entry says
+	// the leave no more, matched by it rather than by a name the banned may have changed
+	// since. 0 for a kick, and for a ban of a node of the version before sanctions were
+	// entries (SanctionChanged), or before the field.
+	Sanction uint64
 	// Order places the event among its node's presence events of the room (see Order).
 	Order Order
 }
@@ -157,6 +165,10 @@ type MemberKicked struct {
 	// By is the moderator's name, as the room's members know them: the kicked are told who
 	// took them out. "" when the server API did it (nobody in the room is behind it).
 	By string
+	// API is true when the server API did it: the kicked are told "a server admin", which a
+	// kick without By, Until or Reason could not tell from a node's before By. Nodes before
+	// the field send none: their API kicks read as a moderator's, as they did.
+	API bool
 	// Until, when not zero, makes the kick a ban's, which keeps the name out until then (each
 	// node makes a ban's kick of the SanctionChanged itself: the broker carries kicks only).
 	Until time.Time

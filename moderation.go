@@ -53,16 +53,19 @@ const (
 )
 
 // APIActor is the server API as the actor of the entries it makes (a sanction, an invitation,
-// a moderator's delete): their From, and, as a Store keeps an entry made without a user under
-// its From (the user the migrations gave the rows from before users existed), the User they
-// read back with. No user's id is "api": ids are "u_…", and "anon:…" for a keyless name.
+// a moderator's delete): their From and their User. The API stamps both; an entry it made
+// before it stamped User read back with it all the same, as a Store keeps an entry made
+// without a user under its From (the user the migrations gave the rows from before users
+// existed). No user's id is "api": ids are "u_…", and "anon:…" for a keyless name.
 const APIActor = "api"
 
-// MadeByAPI reports whether the server API made e: it has no user, or the one a Store gives
-// such an entry (APIActor). A client names nobody for it ("a server admin"), as nobody in the
-// room is behind it. An entry stored before users existed, by a name "api", reads so too; no
-// sanction is one (they became entries after users existed).
-func (e *Entry) MadeByAPI() bool { return e.User == "" || e.User == APIActor }
+// MadeByAPI reports whether the server API made e: its User is APIActor. A client names
+// nobody for it ("a server admin"), as nobody in the room is behind it. An entry without a
+// user is not the API's by that alone: a DM's joins made by CreateRoom without a creator and
+// an entry not read back from a Store have none either, and are nobody's in particular. An
+// entry stored before users existed, by a name "api", reads as the API's; no sanction,
+// invitation or moderator's delete is one (they became entries after users existed).
+func (e *Entry) MadeByAPI() bool { return e.User == APIActor }
 
 // SanctionEntry returns the KindSanction entry that imposes sn, or lifts it if it is not in
 // force at now (a zero or past Until), made by from (a name) and user (their id; "" for a

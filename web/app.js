@@ -607,14 +607,15 @@ function sentence(text) {
 /**
  * What my removal from room by a moderator says (removed: the removed event's, or the room's
  * removed): who, until when for a ban, and why. "You were banned from #general by carol until
- * Dec 7, 2026, 3:30 PM: spam." The kicked error's by, until and reason say it; no by with one
- * of the others is the server API, which names no one; a server older than them says it in
- * its message alone (… by a moderator[: banned until TIME][: reason]).
+ * Dec 7, 2026, 3:30 PM: spam." The kicked error's by, until, reason and api say it; api, or no
+ * by with one of the others, is the server API, which names no one ("by a server admin"); a
+ * server older than them says it in its message alone (… by a moderator[: banned until
+ * TIME][: reason]).
  */
 function removedText(room, removed) {
   const where = roomPhrase(room);
-  if (removed.by || removed.until || removed.reason) {
-    const who = moderatorName(removed.by, false);
+  if (removed.by || removed.until || removed.reason || removed.api) {
+    const who = moderatorName(removed.by, removed.api);
     const text = removed.until
       ? "You were banned from " + where + " by " + who + " until " + untilFormat.format(parseTime(removed.until))
       : "You were removed from " + where + " by " + who;

@@ -86,17 +86,17 @@ const HUBBUB_FRAMES = {
     message: ["room", "seq", "id", "from", "text", "time", "bot", "client_id", "deleted", "reply_to", "mentions", "mention_room", "edited_at", "reactions", "reply_count", "attachments"],
     ack: ["room", "id", "seq", "msg_id", "time", "duplicate", "target"],
     history: ["room", "messages", "more", "thread"],
-    presence: ["room", "name", "event", "state", "renamed", "moderation", "by"],
+    presence: ["room", "name", "event", "state", "renamed", "moderation", "by", "api", "sanction_seq"],
     typing: ["room", "name"],
     members: ["room", "members", "next", "sanctions", "sanctions_more"],
     pong: ["id"],
-    deleted: ["room", "seq", "log_seq", "from", "time"],
+    deleted: ["room", "seq", "log_seq", "from", "time", "api"],
     edited: ["room", "seq", "log_seq", "from", "text", "time", "mentions", "mention_room", "client_id"],
     reacted: ["room", "log_seq", "changes"],
     revisions: ["room", "seq", "revisions"],
     moderated: ["action", "room", "name", "seq", "until", "note"],
     sanction_changed: ["room", "log_seq", "action", "user", "name", "until", "from", "reason", "time", "api"],
-    error: ["code", "message", "request", "room", "id", "retry_after_ms", "stored_room", "by", "until", "reason"],
+    error: ["code", "message", "request", "room", "id", "retry_after_ms", "stored_room", "by", "until", "reason", "api"],
     // Conversations.
     room: ["room", "topic", "private", "dm", "created_by", "created", "members", "last_seq", "last_activity", "role", "invited", "read_seq", "unread", "mentions", "people"],
     unroom: ["room"],
@@ -105,7 +105,7 @@ const HUBBUB_FRAMES = {
     read: ["room", "seq"],
     renamed: ["name", "was"],
     topic_changed: ["room", "log_seq", "from", "user", "topic", "time", "client_id"],
-    member_changed: ["room", "log_seq", "from", "user", "subject", "subject_name", "action", "role", "auto", "time", "client_id"],
+    member_changed: ["room", "log_seq", "from", "user", "subject", "subject_name", "action", "role", "auto", "time", "client_id", "api"],
     // Search.
     search_results: ["id", "q", "room", "hits", "next", "partial"],
     // Notifications for people who are away.
@@ -149,6 +149,12 @@ const COMMAND_NOTICES_KEPT = 20;
 
 /** How many of a room's removals told by presence a page keeps (they are not stored either). */
 const REMOVALS_KEPT = 20;
+
+/**
+ * How many of a room's bans told by an entry a page remembers until their leave comes (a ban of
+ * someone not connected makes none), the oldest forgotten first.
+ */
+const BANS_TOLD_KEPT = 100;
 
 /** Room names the server accepts (protocol.md, bad_room). Checked here to give a quick answer. */
 const ROOM_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -237,24 +243,53 @@ class RoomState {
      * moderation): a kick, which is no entry of the log, or a ban no sanction_changed entry
      * told of first (one from a server node of the version before). Never stored: {key, seq
      * (after the entry it came after), time, moderation ("kick" or "ban"), name, by (the
-     * moderator's name; "" for the server API)}. At most REMOVALS_KEPT, the oldest dropped.
+     * moderator's name; "" for the server API), api (true for the server API's)}. At most
+     * REMOVALS_KEPT, the oldest dropped.
      */
     this.removals = [];
     /**
-     * The names (lower case) of the members whose ban an entry of the log told of: the leave
-     * with moderation "ban" that follows it is the same ban, not told again.
-     * @type {Set<string>}
+     * The bans an entry of the log told of, by the entry's log_seq, with the banned name (lower
+     * case): the leave with moderation "ban" that follows names the entry (sanction_seq) and is
+     * the same ban, not told again. A leave without sanction_seq (a server before it) is
+     * matched by name, which a rename since the ban defeats. At most BANS_TOLD_KEPT.
+     * @type {Map<number, string>}
      */
-    this.bansTold = new Set();
+    this.bansTold = new Map();
     this.lastTypingSent = 0;
     this.lastKeystroke = 0;
     this.typingTimer = 0;
     this.error = null; // why the last join failed, if it did
     // Set when a moderator removed us (a kick, or the kick of a ban): {message, by, until,
-    // reason}, the kicked error's (by, until and reason "" when it has none: a server older
-    // than them). The room is then not joined again by itself, on reconnects or when shown,
+    // reason, api}, the kicked error's (by, until and reason "" when it has none: a server older
+    // than them; api true when the server API did it). The room is then not joined again by itself, on reconnects or when shown,
     // only by rejoin.
     this.removed = null;
+  }
+
+  /**
+   * Remembers the ban sanction_changed entry f told of (bansTold), forgetting the oldest past
+   * BANS_TOLD_KEPT: the leave that follows it is not told again (banTold).
+   */
+  rememberBan(f) {
+    this.bansTold.set(f.log_seq, f.name.toLowerCase());
+    for (const seq of this.bansTold.keys()) {
+      if (this.bansTold.size <= BANS_TOLD_KEPT) break;
+      this.bansTold.delete(seq);
+    }
+  }
+
+  /**
+   * Whether an entry told the ban of presence leave f (moderation "ban"), forgetting it: by
+   * the entry's log_seq the leave names (sanction_seq), else, from a server before the field,
+   * by the banned name.
+   */
+  banTold(f) {
+    if (typeof f.sanction_seq === "number") return this.bansTold.delete(f.sanction_seq);
+    const name = f.name.toLowerCase();
+    for (const [seq, banned] of this.bansTold) {
+      if (banned === name) return this.bansTold.delete(seq);
+    }
+    return false;
   }
 
   /** Timeline messages in seq order. */
@@ -1583,9 +1618,9 @@ class ChatClient extends EventTarget {
    * entry told of it.
    */
   onRemoval(r, f) {
-    if (f.moderation === "ban" && r.bansTold.delete(f.name.toLowerCase())) return;
+    if (f.moderation === "ban" && r.banTold(f)) return;
     const n = { key: (this.noticeSeq = (this.noticeSeq || 0) + 1), seq: r.since + 0.5, time: new Date().toISOString(),
-      moderation: f.moderation, name: f.name, by: typeof f.by === "string" ? f.by : "" };
+      moderation: f.moderation, name: f.name, by: typeof f.by === "string" ? f.by : "", api: f.api === true };
     r.removals.push(n);
     if (r.removals.length > REMOVALS_KEPT) r.removals.shift();
     this.emit("removal", { room: r.name, removal: n });
@@ -1687,7 +1722,7 @@ class ChatClient extends EventTarget {
    */
   onRemoved(r, f) {
     const text = (v) => (typeof v === "string" ? v : "");
-    r.removed = { message: text(f.message), by: text(f.by), until: text(f.until), reason: text(f.reason) };
+    r.removed = { message: text(f.message), by: text(f.by), until: text(f.until), reason: text(f.reason), api: f.api === true };
     r.joined = false;
     this.forgetRequests(r);
     r.members = [];

@@ -192,12 +192,14 @@ export class RoomState {
   /**
    * Set when a moderator removed me; the room is then only joined again by rejoin. The kicked
    * error's: by ("" for the server API), until (a ban's end; "" for a kick), reason; all three
-   * "" from a server older than them, whose message says it.
+   * "" from a server older than them, whose message says it; api, true when the server API
+   * did it (say "a server admin").
    */
   removed: Removed | null;
   /**
    * Members a moderator took out, as presence told (never stored): a kick, or a ban no
-   * sanction_changed entry told of. At most 20, the oldest dropped.
+   * sanction_changed entry told of (matched by the leave's sanction_seq, the entry's log_seq;
+   * by name from a server before it). At most 20, the oldest dropped.
    */
   removals: Removal[];
   /** The timeline in seq order. */
@@ -214,6 +216,8 @@ export interface Removed {
   by: string;
   until: string;
   reason: string;
+  /** True when the server API did it: say "a server admin". */
+  api: boolean;
 }
 
 /** A member a moderator took out of a room, from a presence leave with moderation. */
@@ -226,6 +230,8 @@ export interface Removal {
   name: string;
   /** The moderator's name; "" for the server API. */
   by: string;
+  /** True when the server API did it: say "a server admin". */
+  api: boolean;
 }
 
 /** A slash command as the server lists it. */

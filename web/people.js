@@ -1268,9 +1268,12 @@ function unreadDivider() {
   return li;
 }
 
-/** What a topic, membership or sanction change says, in words: "ann invited bob". */
+/**
+ * What a topic, membership or sanction change says, in words: "ann invited bob", "a server
+ * admin invited bob" (the server API's, api true: its from, "api", may be a user's name).
+ */
 function noticeText(f) {
-  const who = f.from || "someone";
+  const who = f.api === true ? moderatorName("", true) : f.from || "someone";
   if (f.type === "topic_changed") return f.topic ? who + " set the topic: " + f.topic : who + " cleared the topic";
   if (f.type === "sanction_changed") return sanctionText(who, f);
   const whom = f.subject_name || "someone";
@@ -1332,7 +1335,7 @@ function sanctionText(who, f) {
  * by carol", "eve was banned by a server admin" (a ban only when no entry told of it).
  */
 function removalText(n) {
-  return n.name + (n.moderation === "ban" ? " was banned by " : " was kicked by ") + moderatorName(n.by, false);
+  return n.name + (n.moderation === "ban" ? " was banned by " : " was kicked by ") + moderatorName(n.by, n.api);
 }
 
 /** A small line in the message list for a member a moderator took out (removalText). */

@@ -406,7 +406,7 @@ Object.assign(globalThis.HubbubProtocol.ChatClient.prototype, {
     const r = this.rooms.get(f.room);
     if (r && typeof f.log_seq === "number") {
       // The leave this ban makes (presence, moderation "ban") comes after it: the entry says it.
-      if (f.action === "ban") r.bansTold.add(f.name.toLowerCase());
+      if (f.action === "ban") r.rememberBan(f);
       this.onRoomChange(r, f);
     }
     const c = { room: f.room, action: f.action, user: typeof f.user === "string" ? f.user : "", name: f.name, until: typeof f.until === "string" ? f.until : "" };

@@ -73,7 +73,7 @@ const apiBodyLimit = 64 << 10
 const apiTimeout = 10 * time.Second
 
 // apiActor is the actor the audit log names for moderation done through the API, and the
-// From of the entries it makes (hubbub.Entry.MadeByAPI).
+// From and User of the entries it makes (hubbub.Entry.MadeByAPI).
 const apiActor = hubbub.APIActor
 
 // apiError is an API failure: an HTTP status and a JSON body {"code", "message"}.
@@ -686,8 +686,8 @@ func (s *API) apiModerate(w http.ResponseWriter, r *http.Request, m session.Mode
 		}
 	}
 	m.ActorRole = hubbub.RoleAdmin // the operator's token
-	// No Name: the room knows nobody behind the API, and the kicked are told "a moderator".
-	done, err := s.sessions.Moderate(ctx, hub.Actor{Log: apiActor}, m)
+	// No Name: the room knows nobody behind the API, and the kicked are told "a server admin".
+	done, err := s.sessions.Moderate(ctx, hub.Actor{Log: apiActor, API: true}, m)
 	if err != nil {
 		return err
 	}

@@ -568,3 +568,80 @@ func TestAPISanctionsSayTheyAreTheAPIs(t *testing.T) {
 		t.Errorf("the API's ban was replayed to ann as %v, want api true", f)
 	}
 }
+
+// What the server API does as itself reaches the room as the server's, by the api flag: a
+// plain kick's kicked error (which without it said nothing a client could tell from an older
+// server's, and read "by a moderator") and its leave, an invitation's member_changed and a
+// moderator's delete, and a ban's leave names the ban's entry (sanction_seq) so that a client
+// that showed the entry does not say the ban twice. A moderator called api is a person: their
+// delete carries no flag.
+func TestAPIKicksInvitesAndDeletesSayTheyAreTheAPIs(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{Server: server.Config{APIKey: apiKey, RoleFor: servertest.Roles("api")}})
+	ann := servertest.DialJSON(t, s, "ann")
+	ann.Join("general", nil)
+	eve := servertest.DialJSON(t, s, "eve")
+	eve.Join("general", nil)
+	impostor := servertest.DialJSON(t, s, "api") // a moderator who goes by the name api
+	impostor.Join("general", nil)
+	leave := func(name string) servertest.Frame {
+		return ann.AwaitFunc(name+"'s leave", func(f servertest.Frame) bool {
+			return f.Type() == "presence" && f.Str("event") == "leave" && f.Str("name") == name
+		})
+	}
+
+	if status, body := s.API("POST", "/api/rooms/general/kick", apiKey, map[string]any{"name": "eve"}); status != http.StatusOK {
+		t.Fatalf("kick: %d %v", status, body)
+	}
+	if f := awaitError(eve, "kicked"); f["api"] != true || f["by"] != nil || !strings.Contains(f.Str("message"), "by a server admin") {
+		t.Errorf("the API's kick reached eve as %v, want api true, no by, \"by a server admin\"", f)
+	}
+	if f := leave("eve"); f.Str("moderation") != "kick" || f["api"] != true || f["by"] != nil || f["sanction_seq"] != nil {
+		t.Errorf("the API's kick reached ann as %v, want moderation kick, api true, no by or sanction_seq", f)
+	}
+
+	seq := ann.Say("general", "a-1", "to be deleted").Num("seq")
+	if status, body := s.API("DELETE", fmt.Sprintf("/api/rooms/general/messages/%d", seq), apiKey, nil); status != http.StatusOK {
+		t.Fatalf("delete: %d %v", status, body)
+	}
+	deleted := func() servertest.Frame {
+		return ann.AwaitFunc("deleted", func(f servertest.Frame) bool { return f.Type() == "deleted" })
+	}
+	if f := deleted(); f["api"] != true || f.Str("from") != "api" || f.Num("seq") != seq {
+		t.Errorf("the API's delete reached ann as %v, want api true, from api", f)
+	}
+	seq = ann.Say("general", "a-2", "deleted by a person").Num("seq")
+	impostor.Send(servertest.Frame{"type": "delete", "room": "general", "seq": seq})
+	if f := deleted(); f["api"] != nil || f.Str("from") != "api" {
+		t.Errorf("the moderator api's delete reached ann as %v, want from api and no api flag", f)
+	}
+
+	eve = servertest.DialJSON(t, s, "eve")
+	eve.Join("general", nil)
+	if status, body := s.API("POST", "/api/rooms/general/ban", apiKey, map[string]any{"name": "eve", "duration": "1h"}); status != http.StatusOK {
+		t.Fatalf("ban: %d %v", status, body)
+	}
+	ban := ann.AwaitFunc("sanction_changed ban", func(f servertest.Frame) bool { return f.Type() == "sanction_changed" })
+	if f := leave("eve"); f.Str("moderation") != "ban" || f["api"] != true || f.Num("sanction_seq") != ban.Num("log_seq") || ban.Num("log_seq") == 0 {
+		t.Errorf("the API's ban (entry %v) reached ann as the leave %v, want moderation ban, api true, sanction_seq its log_seq", ban, f)
+	}
+	if f := awaitError(eve, "kicked"); f["api"] != true || f.Str("until") == "" {
+		t.Errorf("the API's ban kicked eve with %v, want api true and an until", f)
+	}
+
+	// An invitation: carol, the owner of a private room, reads that the server invited bob.
+	carol := servertest.DialJSON(t, s, "carol") // a guest, stored at hello
+	servertest.DialJSON(t, s, "bob")
+	if status, body := s.API("POST", "/api/rooms", apiKey, map[string]any{"room": "plans", "private": true, "owner": "carol"}); status != http.StatusCreated {
+		t.Fatalf("create: %d %v", status, body)
+	}
+	carol.Join("plans", nil)
+	if status, body := s.API("POST", "/api/rooms/plans/invite", apiKey, map[string]any{"name": "bob"}); status != http.StatusCreated {
+		t.Fatalf("invite: %d %v", status, body)
+	}
+	f := carol.AwaitFunc("member_changed invite", func(f servertest.Frame) bool {
+		return f.Type() == "member_changed" && f.Str("action") == "invite"
+	})
+	if f["api"] != true || f.Str("subject_name") != "bob" {
+		t.Errorf("the API's invitation reached carol as %v, want api true", f)
+	}
+}

@@ -184,7 +184,7 @@ func (s *API) apiDelete(w http.ResponseWriter, r *http.Request) error {
 	ctx, cancel := apiContext(r)
 	defer cancel()
 	if e.From == "" {
-		e.From, e.Moderator = apiActor, true
+		e.From, e.User, e.Moderator = apiActor, apiActor, true
 	} else if e.User, e.From, err = s.actor(ctx, e.From); err != nil {
 		return err
 	}

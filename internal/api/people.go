@@ -414,7 +414,7 @@ func (s *API) apiInvite(w http.ResponseWriter, r *http.Request) error {
 	case !meta.Private:
 		return hubbub.Errorf(hubbub.ECodeBadField, "room %q is public: anyone may join it, no invitation needed", room)
 	}
-	e := hubbub.Entry{Room: room, Kind: hubbub.KindMember, From: apiActor, ClientID: req.ID,
+	e := hubbub.Entry{Room: room, Kind: hubbub.KindMember, From: apiActor, User: apiActor, ClientID: req.ID,
 		Subject: target.ID, SubjectName: target.Name, Action: hubbub.MemberInvite, Role: hubbub.RoomMember}
 	stored, dup, err := s.hub.Send(ctx, &e) // an id spent on another request: conflict (409)
 	if err != nil {

@@ -67,8 +67,9 @@ func nodeMajor(path string) (int, error) {
 // taken out see them — run by Node's test runner against a real server.
 func TestJSClientPackage(t *testing.T) {
 	node := nodePath(t)
-	// js-mod moderates, for the package's moderation test.
-	srv := servertest.Start(t, servertest.Options{Server: server.Config{RoleFor: servertest.Roles("js-mod")}})
+	// js-mod moderates, for the package's moderation test, and so does the server API.
+	const apiKey = "js-api-key-0123456789"
+	srv := servertest.Start(t, servertest.Options{Server: server.Config{RoleFor: servertest.Roles("js-mod"), APIKey: apiKey}})
 	// A bot for the package's bot test: its token signs it in, in the room js-bots.
 	botToken := hubbub.NewBotToken()
 	if _, err := srv.Store.CreateBot(t.Context(), "js-bot", []string{"js-bots"}, hubbub.SecretHash(botToken)); err != nil {
@@ -88,7 +89,8 @@ func TestJSClientPackage(t *testing.T) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, node, args...)
 	cmd.Dir = web
-	cmd.Env = append(os.Environ(), "HUBBUB_URL="+srv.WS, "HUBBUB_BOT_TOKEN="+botToken, "NO_COLOR=1")
+	cmd.Env = append(os.Environ(), "HUBBUB_URL="+srv.WS, "HUBBUB_BOT_TOKEN="+botToken, "HUBBUB_API_URL="+srv.URL,
+		"HUBBUB_API_KEY="+apiKey, "NO_COLOR=1")
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("%s %s (in web/) failed: %v\n%s", node, strings.Join(args, " "), err, out)

@@ -3,6 +3,8 @@ package e2e
 import (
 	"context"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -431,4 +433,42 @@ func TestKicksAndBansAreSaidOnceInTheTimeline(t *testing.T) {
 	}
 	ann.waitFor("ann's ban explained", exprRoomOutShown+` && /^You were banned from #general by carol until .+: flooding\.$/.test(document.getElementById("room-out-text").textContent)`)
 	ann.waitFor("the ban's line", notices+`.some(t => /^carol banned you until .+: flooding$/.test(t))`)
+}
+
+// What the server API does as itself reads "a server admin" on the page, by the frames' api
+// flag: a plain kick, whose kicked error has no by, until or reason (the bar read "You were
+// removed from #general by a moderator"), and an invitation (the timeline read "api invited
+// bob", the audit log's name, which any user may hold).
+func TestServerAPIsPlainKickAndInvitationReadAsAServerAdmin(t *testing.T) {
+	b := startBrowser(t)
+	const key = "e2e-api-key"
+	srv := servertest.Start(t, servertest.Options{Server: server.Config{APIKey: key}})
+	dialUser(t, srv, "bob")
+	ann := b.newUser("ann")
+	ann.open(srv.URL + "/#general")
+	ann.waitFor("ann in general", exprMembers+`.includes("ann")`)
+	api := func(path string, body map[string]any, want int) {
+		t.Helper()
+		if code, f := srv.API("POST", path, key, body); code != want {
+			t.Fatalf("POST %s: %d %v", path, code, f)
+		}
+	}
+
+	api("/api/rooms/general/kick", map[string]any{"name": "ann"}, http.StatusOK)
+	ann.waitFor("the API's kick explained", exprRoomOutShown+` && document.getElementById("room-out-text").textContent === "You were removed from #general by a server admin."`)
+
+	api("/api/rooms", map[string]any{"room": "plans", "private": true, "owner": "ann"}, http.StatusCreated)
+	ann.do("open plans", chromeEval(`location.hash = "plans"`))
+	ann.waitFor("plans in view", `document.getElementById("room-title").textContent === "#plans"`)
+	api("/api/rooms/plans/invite", map[string]any{"name": "bob"}, http.StatusCreated)
+	notices := `Array.from(document.querySelectorAll("#message-list .room-notice .room-notice-text"), e => e.textContent)`
+	ann.waitFor("the API's invitation said", notices+`.includes("a server admin invited bob")`)
+	if got := eval[[]string](ann, notices); slices.ContainsFunc(got, func(s string) bool { return strings.HasPrefix(s, "api ") }) {
+		t.Errorf("notices %q name the API as api", got)
+	}
+	if dir := os.Getenv("HUBBUB_E2E_ARTIFACTS"); dir != "" { // to look at the timeline
+		if png, err := ann.screenshot(); err == nil {
+			_ = os.WriteFile(filepath.Join(dir, "api-invitation.png"), png, 0o644)
+		}
+	}
 }

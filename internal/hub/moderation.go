@@ -169,7 +169,7 @@ func (h *Hub) sanctioned(ctx context.Context, roomName string) (*room, error) {
 // "ann" reaches the Ann on a node where the moderator's node could not see her.
 func (re *roomEvents) MemberKicked(_ hubbub.Event, b hubbub.MemberKicked) struct{} {
 	r := (*room)(re)
-	r.kick(b, func(m *Member) bool { return hubbub.SameName(r.nameOf(m), b.Name) })
+	r.kick(b, 0, func(m *Member) bool { return hubbub.SameName(r.nameOf(m), b.Name) })
 	return struct{}{}
 }
 
@@ -191,7 +191,7 @@ func (re *roomEvents) SanctionChanged(ev hubbub.Event, b hubbub.SanctionChanged)
 			m.Out.Push(e)
 		}
 	}
-	r.banKick(sn, b.By)
+	r.banKick(sn, b.By, false, 0) // no entry: its leave is matched to nothing, as before
 	return struct{}{}
 }
 
@@ -230,18 +230,24 @@ func (r *room) unwatchSanctions(match func(*Member) bool) {
 }
 
 // kick removes every local connection that is target, queueing each the kick notice k and
-// calling its Removed hook with why (see removeWhere).
-func (r *room) kick(k hubbub.MemberKicked, target func(*Member) bool) {
+// calling its Removed hook with why (see removeWhere). sanction is the seq of the ban's
+// entry whose kick k is, 0 for a plain kick: the room's leave carries it (MemberLeft.Sanction).
+func (r *room) kick(k hubbub.MemberKicked, sanction uint64, target func(*Member) bool) {
 	notice := &Envelope{Event: hubbub.Event{Room: r.name, Body: k}}
-	r.removeWhere(target, notice, k.Why())
+	// The room is told why the name left: a kick's or a ban's leave names the moderator.
+	why := hubbub.MemberLeft{Moderation: "kick", By: k.By, API: k.API}
+	if !k.Until.IsZero() {
+		why.Moderation, why.Sanction = "ban", sanction
+	}
+	r.removeWhere(target, notice, why, k.Why())
 }
 
 // removeWhere removes every local connection that matches, queueing each the notice (if any)
 // and calling its Removed hook with reason, and then tells the other nodes of a name that left
-// and closes the room if it emptied. Called with mu held; the presence and cleanup that follow
+// (the leave why, with its name and order) and closes the room if it emptied. Called with mu held; the presence and cleanup that follow
 // publish to the broker, which may call back into the room, so they run after the lock is
 // released. A kick (a notice) and a membership's eviction (none) share it.
-func (r *room) removeWhere(match func(*Member) bool, notice *Envelope, reason string) {
+func (r *room) removeWhere(match func(*Member) bool, notice *Envelope, why hubbub.MemberLeft, reason string) {
 	var victims []*Member
 	for _, m := range r.members {
 		if match(m) {
@@ -250,14 +256,6 @@ func (r *room) removeWhere(match func(*Member) bool, notice *Envelope, reason st
 	}
 	if len(victims) == 0 {
 		return
-	}
-	// The room is told why the name left: a kick's or a ban's leave names the moderator.
-	var why hubbub.MemberLeft
-	if k, ok := notice.kick(); ok {
-		why.Moderation, why.By = "kick", k.By
-		if !k.Until.IsZero() {
-			why.Moderation = "ban"
-		}
 	}
 	var gone []hubbub.MemberLeft
 	for _, m := range victims {
@@ -286,15 +284,6 @@ func (r *room) removeWhere(match func(*Member) bool, notice *Envelope, reason st
 	}()
 }
 
-// kick returns the MemberKicked e notifies of, if it is one (e may be nil).
-func (e *Envelope) kick() (hubbub.MemberKicked, bool) {
-	if e == nil {
-		return hubbub.MemberKicked{}, false
-	}
-	k, ok := e.Event.Body.(hubbub.MemberKicked)
-	return k, ok
-}
-
 // audit logs a moderation action for the record.
 func (h *Hub) audit(action, actor, roomName, target string, args ...any) {
 	h.log.Info("moderation", append([]any{"action", action, "actor", actor, "room", roomName, "target", target}, args...)...)
@@ -309,6 +298,10 @@ type Actor struct {
 	// User is their user id ("" for the server API): a sanction's entry in the room's log is
 	// theirs (Sanction).
 	User string
+	// API is true for the server API: its kicks say so to the kicked and the room
+	// (MemberKicked.API), and its sanctions' entries are hubbub.APIActor's, which
+	// hubbub.Entry.MadeByAPI tells.
+	API bool
 }
 
 // Kick removes every connection of name from room, on every node; each gets a kick notice
@@ -318,7 +311,7 @@ func (h *Hub) Kick(ctx context.Context, actor Actor, roomName, name, reason stri
 	if err := validateTarget(roomName, name); err != nil {
 		return err
 	}
-	ev := hubbub.Event{Room: roomName, Node: h.cfg.Node, Body: hubbub.MemberKicked{Name: name, Reason: reason, By: actor.Name}}
+	ev := hubbub.Event{Room: roomName, Node: h.cfg.Node, Body: hubbub.MemberKicked{Name: name, Reason: reason, By: actor.Name, API: actor.API}}
 	if err := h.broker.Publish(ctx, ev); err != nil {
 		h.log.Warn("broker publish kick failed", "room", roomName, "err", err)
 		return hubbub.Errorf(hubbub.ECodeUnavailable, "the kick could not reach every node; try again")
@@ -344,7 +337,11 @@ func (h *Hub) Sanction(ctx context.Context, actor Actor, sn hubbub.Sanction) err
 	if sn.Kind != hubbub.SanctionBan && sn.Kind != hubbub.SanctionMute {
 		return hubbub.Errorf(hubbub.ECodeInternal, "unknown sanction %q", sn.Kind)
 	}
-	e := hubbub.SanctionEntry(sn, cmp.Or(actor.Name, actor.Log), actor.User, time.Now())
+	user := actor.User
+	if actor.API {
+		user = hubbub.APIActor
+	}
+	e := hubbub.SanctionEntry(sn, cmp.Or(actor.Name, actor.Log), user, time.Now())
 	stored, _, err := h.appendEntry(ctx, &e)
 	if err != nil {
 		return err
@@ -385,23 +382,24 @@ func (r *room) applySanction(e *hubbub.Entry) {
 		return
 	}
 	r.setSanction(sn)
-	by := e.From
-	if e.MadeByAPI() {
+	by, api := e.From, e.MadeByAPI()
+	if api {
 		// The server API, whom nobody in the room sees (Actor): its entry's user, stored, is
 		// "api", which named it "by api" to the banned and the room.
 		by = ""
 	}
-	r.banKick(sn, by)
+	r.banKick(sn, by, api, e.Seq)
 }
 
 // banKick kicks the user of sn if it is a ban in force, naming by (the moderator's name; ""
-// for the server API) to them. Called with mu held.
-func (r *room) banKick(sn hubbub.Sanction, by string) {
+// for the server API, api then true) to them; seq is the ban's entry, which the leave names
+// (0 for none). Called with mu held.
+func (r *room) banKick(sn hubbub.Sanction, by string, api bool, seq uint64) {
 	if sn.Kind != hubbub.SanctionBan || !sn.Active(time.Now()) {
 		return
 	}
 	user := sanctionUser(&sn)
-	r.kick(hubbub.MemberKicked{Name: sn.Name, Reason: sn.Reason, By: by, Until: sn.Until},
+	r.kick(hubbub.MemberKicked{Name: sn.Name, Reason: sn.Reason, By: by, API: api, Until: sn.Until}, seq,
 		func(m *Member) bool { return m.UserID == user || sn.User == "" && r.nameOf(m) == sn.Name })
 }
 

@@ -230,7 +230,9 @@ func (h *Hub) dropMember(roomName string, m *Member) {
 
 // evict removes the members that match without a kick notice (removeWhere): the room left
 // their user's list, and their Removed hook says so. Called with mu held.
-func (r *room) evict(match func(*Member) bool) { r.removeWhere(match, nil, "") }
+func (r *room) evict(match func(*Member) bool) {
+	r.removeWhere(match, nil, hubbub.MemberLeft{}, "")
+}
 
 // applyMembership carries out, on this node, what a membership entry of the room means for
 // its connections: a member who left or was removed is no longer in the room, on any of their

@@ -35,6 +35,12 @@ type wireEvent struct {
 	// By is a MemberKicked's, a SanctionChanged's and a MemberLeft's By, the moderator's name (nodes before it
 	// read past the field: the kicked are told "by a moderator", as before).
 	By string `json:"by,omitempty"`
+	// API is a MemberKicked's and a MemberLeft's API, SanctionSeq a MemberLeft's Sanction
+	// (nodes before them read past the fields: the API's plain kick is told "by a
+	// moderator", and a ban's leave is matched to its entry by name, as before; their events
+	// decode here with neither).
+	API         bool   `json:"api,omitempty"`
+	SanctionSeq uint64 `json:"sanction_seq,omitempty"`
 	// Until is a MemberKicked's Until (a ban's kick, which nodes make themselves: never sent yet).
 	Until    time.Time        `json:"until,omitzero"`
 	Sanction *hubbub.Sanction `json:"sanction,omitempty"`
@@ -168,7 +174,8 @@ func (wireEncoder) MemberJoined(_ hubbub.Event, b hubbub.MemberJoined) wireEvent
 }
 
 func (wireEncoder) MemberLeft(_ hubbub.Event, b hubbub.MemberLeft) wireEvent {
-	return wireEvent{Kind: tagMemberLeft, Name: b.Name, Renamed: b.Renamed, Order: b.Order, Moderation: b.Moderation, By: b.By}
+	return wireEvent{Kind: tagMemberLeft, Name: b.Name, Renamed: b.Renamed, Order: b.Order, Moderation: b.Moderation, By: b.By,
+		API: b.API, SanctionSeq: b.Sanction}
 }
 
 func (wireEncoder) MemberTyping(_ hubbub.Event, b hubbub.MemberTyping) wireEvent {
@@ -196,7 +203,7 @@ func (wireEncoder) NodeAnnounced(_ hubbub.Event, b hubbub.NodeAnnounced) wireEve
 }
 
 func (wireEncoder) MemberKicked(_ hubbub.Event, b hubbub.MemberKicked) wireEvent {
-	return wireEvent{Kind: tagMemberKicked, Name: b.Name, Reason: b.Reason, By: b.By, Until: b.Until}
+	return wireEvent{Kind: tagMemberKicked, Name: b.Name, Reason: b.Reason, By: b.By, API: b.API, Until: b.Until}
 }
 
 // SanctionChanged also sends the name on its own, as the previous version did.
@@ -253,7 +260,8 @@ func (w *wireEvent) event() (hubbub.Event, error) {
 	case tagMemberJoined:
 		ev.Body = hubbub.MemberJoined{Name: w.Name, State: w.State, Order: w.Order}
 	case tagMemberLeft:
-		ev.Body = hubbub.MemberLeft{Name: w.Name, Renamed: w.Renamed, Order: w.Order, Moderation: w.Moderation, By: w.By}
+		ev.Body = hubbub.MemberLeft{Name: w.Name, Renamed: w.Renamed, Order: w.Order, Moderation: w.Moderation, By: w.By,
+			API: w.API, Sanction: w.SanctionSeq}
 	case tagMemberTyping:
 		ev.Body = hubbub.MemberTyping{Name: w.Name}
 	case tagPresenceReported:
@@ -270,7 +278,7 @@ func (w *wireEvent) event() (hubbub.Event, error) {
 	case tagNodeAnnounced:
 		ev.Body = hubbub.NodeAnnounced{Peers: w.Names, Hello: w.Hello, Leaving: w.Leaving, Started: w.Order}
 	case tagMemberKicked:
-		ev.Body = hubbub.MemberKicked{Name: w.Name, Reason: w.Reason, By: w.By, Until: w.Until}
+		ev.Body = hubbub.MemberKicked{Name: w.Name, Reason: w.Reason, By: w.By, API: w.API, Until: w.Until}
 	case tagSanctionChanged:
 		if w.Sanction == nil {
 			return hubbub.Event{}, fmt.Errorf("kind %d without a sanction", w.Kind)

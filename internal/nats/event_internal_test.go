@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"testing"
 
+	"hubbub"
 	"hubbub/internal/eventtest"
 )
 
@@ -23,16 +24,18 @@ var previousWire = map[string]string{
 	// previous version reads past it (encoding/json) and applies them as they come
 	"MemberJoined": `{"kind":2,"room":"r","name":"Zoë 😀","state":"away","node":"n","order":1152921504606846977}`,
 	// renamed is new with renames while connected, moderation and by with leaves that say a
-	// kick or ban; the previous version reads past them (a leave)
-	"MemberLeft":   `{"kind":3,"room":"r","name":"bob","renamed":"Bob ✨","moderation":"ban","node":"n","by":"Mod ✨","order":1152921504606846978}`,
+	// kick or ban, api and sanction_seq with leaves that say the server API's and the ban's
+	// entry; the previous version reads past them (a leave)
+	"MemberLeft":   `{"kind":3,"room":"r","name":"bob","renamed":"Bob ✨","moderation":"ban","node":"n","by":"Mod ✨","api":true,"sanction_seq":9007199254740998,"order":1152921504606846978}`,
 	"MemberTyping": `{"kind":4,"room":"r","name":"carol","node":"n"}`,
 	// away is new with away across nodes; the previous version reads past it (encoding/json)
 	"PresenceReported": `{"kind":5,"room":"r","names":["Zoë 😀","bob",""],"away":["bob"],"node":"n","order":1152921504606846979}`,
 	// queried is new with the presence channel; the previous version reads past it
 	"PresenceRequested": `{"kind":6,"room":"r","node":"n","queried":true}`,
-	// by and until are new with kicks and bans that name their moderator; the previous
-	// version reads past them (its members are told "by a moderator", as before)
-	"MemberKicked":    `{"kind":7,"room":"r","name":"eve","node":"n","reason":"spam \"quoted\"","by":"Mod ✨","until":"2026-02-03T05:00:00Z"}`,
+	// by and until are new with kicks and bans that name their moderator, api with kicks
+	// that say the server API's; the previous version reads past them (its members are told
+	// "by a moderator", as before)
+	"MemberKicked":    `{"kind":7,"room":"r","name":"eve","node":"n","reason":"spam \"quoted\"","by":"Mod ✨","api":true,"until":"2026-02-03T05:00:00Z"}`,
 	"SanctionChanged": `{"kind":8,"room":"r","name":"eve","node":"n","by":"Mod ✨","sanction":{"room":"r","user":"u_e5e","name":"eve","kind":"ban","until":"2026-02-03T05:00:00.123Z","by":"mod","reason":"spam"}}`,
 
 	// new in the room log
@@ -113,5 +116,25 @@ func TestDecodeEventRefuses(t *testing.T) {
 	}
 	if _, err := decodeEvent([]byte(`{"kind":200,"room":"r"}`)); err != errUnknownKind(200) {
 		t.Errorf("decodeEvent of kind 200: err = %v, want errUnknownKind(200)", err)
+	}
+}
+
+// A kick and a leave of a node from before api and sanction_seq decode as they did: a
+// moderator's kick (API false), a leave matched to no entry (Sanction 0). The node sends
+// them during a rolling upgrade; the fields' absence is not an error.
+func TestKicksAndLeavesOfNodesBeforeTheAPIFlagDecode(t *testing.T) {
+	kick, err := decodeEvent([]byte(`{"kind":7,"room":"r","name":"eve","node":"old","reason":"spam"}`))
+	if err != nil {
+		t.Fatalf("an older node's kick: %v", err)
+	}
+	if want := (hubbub.MemberKicked{Name: "eve", Reason: "spam"}); kick.Body != want {
+		t.Errorf("an older node's kick decodes as %+v, want %+v", kick.Body, want)
+	}
+	leave, err := decodeEvent([]byte(`{"kind":3,"room":"r","name":"eve","moderation":"ban","node":"old","order":12}`))
+	if err != nil {
+		t.Fatalf("an older node's leave: %v", err)
+	}
+	if want := (hubbub.MemberLeft{Name: "eve", Moderation: "ban", Order: 12}); leave.Body != want {
+		t.Errorf("an older node's leave decodes as %+v, want %+v", leave.Body, want)
 	}
 }

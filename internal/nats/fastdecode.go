@@ -64,6 +64,10 @@ func fastDecode(data []byte, w *wireEvent) bool {
 			ok = s.str(&w.Moderation)
 		case "by":
 			ok = s.str(&w.By)
+		case "api":
+			ok = s.boolean(&w.API)
+		case "sanction_seq":
+			w.SanctionSeq, ok = s.uint(64)
 		case "names":
 			ok = s.strings(&w.Names)
 		case "away":

@@ -385,7 +385,7 @@ func TestChatShowsDeletedMessages(t *testing.T) {
 	if code, _ := s.API("DELETE", "/api/rooms/general/messages/1", "test-api-key", nil); code != http.StatusOK {
 		t.Fatalf("delete: status %d", code)
 	}
-	watcher.WaitOutput(t, "* api deleted bob's message #1 in general\n") // a moderator's delete through the API
+	watcher.WaitOutput(t, "* a server admin deleted bob's message #1 in general\n") // a moderator's delete through the API
 	out, stderr, err := chatToEnd(t, "", chattest.Args(chattest.User(t, "cy"), []string{"--room", "general", s.WS})...)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, stderr)

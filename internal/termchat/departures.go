@@ -144,6 +144,47 @@ const entryPresenceGrace = 5 * time.Second
 // removal and a leave of his own. Only the printer uses it.
 type entryPresence struct {
 	until map[string]time.Time // by removalKey and the presence event: until when it is said
+	// bans are the ban entries said, by room and log_seq: the key in until of the leave each
+	// says, which a leave that names the entry (sanction_seq) takes, whatever its name.
+	bans map[banEntry]string
+}
+
+// banEntry is a ban's entry: its room's key and its log_seq.
+type banEntry struct {
+	room string
+	seq  uint64
+}
+
+// saidBan records that the line printed for room's ban entry seq, of name, says the leave
+// that follows: a leave that names the entry (sanction_seq) is taken by it (takeBan), one
+// from a server before the field by name (take).
+func (e *entryPresence) saidBan(room, name string, seq uint64) {
+	e.said(room, name, "leave")
+	if e.bans == nil {
+		e.bans = make(map[banEntry]string)
+	}
+	for b, k := range e.bans { // forgotten by said: forget it here too
+		if _, ok := e.until[k]; !ok {
+			delete(e.bans, b)
+		}
+	}
+	e.bans[banEntry{hubbub.RoomKey(room), seq}] = removalKey(room, name) + "\x00leave"
+}
+
+// takeBan reports whether the leave of the ban whose entry is seq in room was said by that
+// entry's line, and forgets it: a leave that names its entry is matched by it alone, so a
+// name changed since the ban does not print it twice, and a mark of the name does not hide
+// the name's next leave.
+func (e *entryPresence) takeBan(room string, seq uint64) bool {
+	b := banEntry{hubbub.RoomKey(room), seq}
+	k, ok := e.bans[b]
+	if !ok {
+		return false
+	}
+	delete(e.bans, b)
+	until, ok := e.until[k]
+	delete(e.until, k)
+	return ok && time.Now().Before(until)
 }
 
 // said records that a line printed for room's entry says name's presence event ("join" or

@@ -161,7 +161,7 @@ func TestChatDownload(t *testing.T) {
 	if code, _ := s.API("DELETE", "/api/rooms/general/messages/3", "test-api-key", nil); code != http.StatusOK {
 		t.Fatalf("delete: status %d", code)
 	}
-	ann.WaitOutput(t, "* api deleted carol's message #3 in general\n")
+	ann.WaitOutput(t, "* a server admin deleted carol's message #3 in general\n")
 	typeLine("/download 3")
 	ann.WaitErr(t, "* /download: #3 in general was deleted, and its files with it\n")
 	if _, err := os.Stat("plan.txt"); err == nil {

@@ -92,15 +92,19 @@ func editedLine(e *wire.Edited, label func(room string) string) string {
 // deletedLine formats a deletion as a notice, the room as label names it, as the person who
 // reads it would say it: "* you deleted #12 in general" (me is this chat's user), "* bob
 // deleted #12 in general" (its author did), "* ann deleted bob's message #12 in general" (a
-// moderator did; "your message" when it was mine). author is who wrote it, "" when the chat
-// does not know (it never printed the message): the line then names only who deleted it.
+// moderator did; "your message" when it was mine; "a server admin" when the server API did,
+// api). author is who wrote it, "" when the chat does not know (it never printed the
+// message): the line then names only who deleted it.
 func deletedLine(d *wire.Deleted, label func(room string) string, me, author string) string {
 	room := label(d.Room)
 	if d.From == "" { // servers before the room log do not say who
 		return fmt.Sprintf("* #%d in %s was deleted", d.Seq, room)
 	}
 	by := hubbub.CleanText(d.From)
-	if hubbub.SameName(d.From, me) {
+	switch {
+	case d.API: // its from, "api", may be a user's name: this chat's among them
+		by = byServerAPI
+	case hubbub.SameName(d.From, me):
 		by = "you"
 	}
 	switch {

@@ -108,7 +108,7 @@ func (c *chat) printPeople(out io.Writer, f wire.Frame, titles *roomTitles) bool
 		}
 		fmt.Fprintln(out, sanctionChangedLine(f, titles.phrase(f.Room), c.name))
 		if f.Action == hubbub.SanctionActionBan {
-			c.arrivals.said(f.Room, f.Name, "leave") // "* mod banned bob in lab until …": the ban took him out
+			c.arrivals.saidBan(f.Room, f.Name, f.LogSeq) // "* mod banned bob in lab until …": the ban took him out
 		}
 	case *wire.MemberChanged:
 		if c.ses.Sent(f.ClientID) && !f.Auto {
@@ -269,13 +269,16 @@ func sanctionChangedLine(f *wire.SanctionChanged, room, me string) string {
 // is its people as the reader sees them, "* bob parted @bob" read as if bob had parted
 // himself: there the line says what bob parted, with the label after it (as presenceLine).
 // me is this chat's user, who reads "you": "* ann removed you from plans" said "ann removed
-// bob from plans" to bob himself.
+// bob from plans" to bob himself. The server API's (api) reads "a server admin".
 func memberChangedLine(f *wire.MemberChanged, room, me string) string {
 	by, who, is := hubbub.CleanText(f.From), hubbub.CleanText(f.SubjectName), "is"
 	if me != "" && hubbub.SameName(f.SubjectName, me) {
 		who, is = "you", "are"
 	}
-	if me != "" && hubbub.SameName(f.From, me) {
+	switch {
+	case f.API: // its from, "api", may be a user's name: this chat's among them
+		by = byServerAPI
+	case me != "" && hubbub.SameName(f.From, me):
 		by = "you" // on another device of mine
 	}
 	if hubbub.IsDMRoom(f.Room) {

@@ -70,7 +70,11 @@ func (c *chat) print() {
 				}
 				titles.renamed(f.Name, f.Renamed) // a DM with them goes by the new name too
 			}
-			if f.Renamed == "" && c.arrivals.take(f.Room, f.Name, f.Event) {
+			if f.Event == "leave" && f.SanctionSeq != 0 {
+				if c.arrivals.takeBan(f.Room, f.SanctionSeq) {
+					return // "* mod banned bob in lab until …" says it: the leave names its entry
+				}
+			} else if f.Renamed == "" && c.arrivals.take(f.Room, f.Name, f.Event) {
 				return // "* bob joined plans, accepting the invitation" (or "* ann removed bob …") says it
 			}
 			fmt.Fprint(out, presenceLine(f, titles.label(f.Room)))
@@ -225,12 +229,12 @@ func presenceLine(f *wire.Presence, room string) string {
 		return fmt.Sprintf("* %s is now %s (%s)\n", name, hubbub.CleanText(f.Renamed), room)
 	case f.Event == "leave" && f.Moderation != "":
 		// A moderator's decision, not their choice (a "bob left" hid it). No by: the server
-		// API's, as a server that says moderation says by for everyone else.
+		// API's (api), as a server that says moderation says by for everyone else.
 		what, by := "kicked", byServerAPI
 		if f.Moderation == "ban" {
 			what = "banned"
 		}
-		if f.By != "" {
+		if f.By != "" && !f.API {
 			by = hubbub.CleanText(f.By)
 		}
 		if dm {
@@ -258,10 +262,10 @@ const byServerAPI = "a server admin"
 // 15:04, by carol): spam", is not a kick, "* you were kicked from general (by carol): cool
 // off": both are code kicked, and a ban printed as "(kicked)" after the server's sentence.
 // A server older than the error's by, until and reason, and a mute, are said in the server's
-// words; with until or reason but no by, the server API did it.
+// words; with api, or until or reason but no by, the server API did it.
 func kickedLine(f *wire.Error, titles *roomTitles) string {
 	clean := hubbub.CleanText
-	if f.Code != hubbub.ECodeKicked || f.By == "" && f.Until == "" && f.Reason == "" {
+	if f.Code != hubbub.ECodeKicked || f.By == "" && f.Until == "" && f.Reason == "" && !f.API {
 		return fmt.Sprintf("* %s (%s)", titles.roomsNamed(localTimes(clean(f.Message))), f.Code)
 	}
 	what, details := "kicked", []string{}
@@ -269,7 +273,7 @@ func kickedLine(f *wire.Error, titles *roomTitles) string {
 		what = "banned"
 		details = append(details, "until "+localTimes(clean(f.Until)))
 	}
-	if f.By != "" {
+	if f.By != "" && !f.API {
 		details = append(details, "by "+clean(f.By))
 	} else {
 		details = append(details, "by "+byServerAPI)

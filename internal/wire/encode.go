@@ -85,7 +85,8 @@ func NewEdited(e *hubbub.Entry) Edited {
 // NewDeleted converts a delete entry to the frame that tells members: message e.Target is a
 // tombstone now, and the delete is entry e.Seq of the log.
 func NewDeleted(e *hubbub.Entry) Deleted {
-	return Deleted{Type: TypeDeleted, Room: e.Room, Seq: e.Target, LogSeq: e.Seq, From: e.From, Time: Time{Time: e.Time}}
+	return Deleted{Type: TypeDeleted, Room: e.Room, Seq: e.Target, LogSeq: e.Seq, From: e.From, Time: Time{Time: e.Time},
+		API: e.MadeByAPI()}
 }
 
 // NewReacted converts consecutive reaction entries of one room, in log order, to one frame
@@ -110,7 +111,7 @@ func NewTopicChanged(e *hubbub.Entry) TopicChanged {
 func NewMemberChanged(e *hubbub.Entry) MemberChanged {
 	return MemberChanged{Type: TypeMemberChanged, Room: e.Room, LogSeq: e.Seq, From: e.From, User: e.User,
 		Subject: e.Subject, SubjectName: e.SubjectName, Action: e.Action, Role: string(e.Role), Auto: e.Auto, Time: Time{Time: e.Time},
-		ClientID: e.ClientID}
+		ClientID: e.ClientID, API: e.MadeByAPI()}
 }
 
 // NewRoomMeta converts a room's metadata to its wire form.

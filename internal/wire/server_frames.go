@@ -271,9 +271,17 @@ type Presence struct {
 	Renamed string `json:"renamed,omitempty"`
 	// Moderation, on a leave, is "kick" or "ban" when a moderator took the member out (a
 	// client shows "bob was kicked by carol", not "bob left"); By is then the moderator's
-	// name, absent when the server API did it. Absent for a leave of their own.
+	// name, absent when the server API did it, and API true then. Absent for a leave of
+	// their own.
 	Moderation string `json:"moderation,omitempty"`
 	By         string `json:"by,omitempty"`
+	API        bool   `json:"api,omitempty"`
+	// SanctionSeq, on a ban's leave, is the log_seq of the ban's sanction_changed entry,
+	// which came before it: a client that showed that entry does not say the leave again.
+	// Absent for a kick, for a ban the log does not hold (a server node of the version before
+	// sanctions were entries), and from servers older than the field. Not an entry: a
+	// client's since is not moved by it.
+	SanctionSeq uint64 `json:"sanction_seq,omitempty"`
 }
 
 // Typing says that Name is typing in Room.
@@ -466,8 +474,13 @@ type MemberChanged struct {
 	Room   string `json:"room"`
 	LogSeq uint64 `json:"log_seq"`
 	// From is who made the change (their name), User their user id.
-	From        string `json:"from"`
-	User        string `json:"user,omitempty"`
+	From string `json:"from"`
+	User string `json:"user,omitempty"`
+	// API is true when the server API made the change (an invitation through POST
+	// /api/rooms/{room}/invite; From and User are then "api"): a client says "a server
+	// admin". Absent otherwise, and from servers older than the field. A change without a
+	// User is not the API's by that alone.
+	API         bool   `json:"api,omitempty"`
 	Subject     string `json:"subject"`
 	SubjectName string `json:"subject_name"`
 	Action      string `json:"action"`
@@ -498,6 +511,9 @@ type Deleted struct {
 	// From is who deleted it; Time when.
 	From string `json:"from,omitempty"`
 	Time Time   `json:"time,omitzero"`
+	// API is true when the server API deleted it as a moderator (From is then "api"): a
+	// client says "a server admin". Absent otherwise, and from servers older than the field.
+	API bool `json:"api,omitempty"`
 }
 
 // Moderated confirms a moderation request: Action is its type (kick, ban, …).
@@ -571,6 +587,10 @@ type Error struct {
 	By     string `json:"by,omitempty"`
 	Until  string `json:"until,omitempty"`
 	Reason string `json:"reason,omitempty"`
+	// API is true on a kicked error when the server API took the member out (By is then
+	// absent): a plain kick's error, with neither until nor reason, could not be told from
+	// an older server's without it. Absent otherwise, and from servers older than the field.
+	API bool `json:"api,omitempty"`
 }
 
 // RetryAfter is RetryAfterMs as a duration: 0 when absent or negative, at most a day (a larger

@@ -444,3 +444,35 @@ test("a kick is kept as a removal, a ban is told by its entry alone, and the one
   assert.ok([...room.notices.values()].some((f) => f.type === "sanction_changed" && f.action === "ban" && f.name === "js-zed"));
   assert.deepEqual(room.removals.map((n) => n.moderation + " " + n.name), ["kick js-eve"], "the ban told once, by its entry");
 });
+
+test("what the server API does is told as the server's: a plain kick, and the leave of its ban, which names its entry", async () => {
+  const api = (path, body) =>
+    fetch(process.env.HUBBUB_API_URL + path, {
+      method: "POST",
+      headers: { Authorization: "Bearer " + process.env.HUBBUB_API_KEY, "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+    }).then((res) => assert.equal(res.status, 200, "POST " + path));
+  const ann = connect("js-ann2");
+  const eve = connect("js-eve2");
+  const zed = connect("js-zed2");
+  for (const c of [eve, zed, ann]) await join(c, "js-api");
+  const room = ann.rooms.get("js-api");
+  if (room.members.length < 3) await waitFor(ann, "members", () => room.members.length === 3, "everyone in the room");
+
+  // A kick with no reason: its kicked error has no by, until or reason, and says api.
+  const kicked = waitFor(eve, "removed", (d) => d.room === "js-api", "eve's removal");
+  const removal = waitFor(ann, "removal", (d) => d.room === "js-api", "the kick told to ann");
+  await api("/api/rooms/js-api/kick", { name: "js-eve2" });
+  const k = await kicked;
+  assert.deepEqual([k.by, k.until, k.reason, k.api], ["", "", "", true]);
+  const seen = (await removal).removal;
+  assert.deepEqual([seen.moderation, seen.name, seen.by, seen.api], ["kick", "js-eve2", "", true]);
+
+  // The ban's leave names its entry (sanction_seq): matched by it, the ban is told once.
+  const gone = waitFor(ann, "members", () => !room.members.includes("js-zed2"), "zed off ann's list");
+  await api("/api/rooms/js-api/ban", { name: "js-zed2", duration: "1h" });
+  await gone;
+  assert.ok([...room.notices.values()].some((f) => f.type === "sanction_changed" && f.api === true && f.name === "js-zed2"));
+  assert.deepEqual(room.removals.map((n) => n.moderation + " " + n.name), ["kick js-eve2"], "the ban told once, by its entry");
+  assert.equal(room.bansTold.size, 0, "the leave took the entry it names");
+});

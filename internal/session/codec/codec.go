@@ -58,7 +58,7 @@ func (jsonFrames) MemberJoined(ev hubbub.Event, b hubbub.MemberJoined) []byte {
 func (jsonFrames) MemberLeft(ev hubbub.Event, b hubbub.MemberLeft) []byte {
 	p := wire.NewPresence(ev.Room, b.Name, "leave")
 	p.Renamed = b.Renamed
-	p.Moderation, p.By = b.Moderation, b.By
+	p.Moderation, p.By, p.API, p.SanctionSeq = b.Moderation, b.By, b.API, b.Sanction
 	return wire.Encode(p)
 }
 
@@ -73,10 +73,11 @@ func (jsonFrames) AbsenceReported(hubbub.Event, hubbub.AbsenceReported) []byte  
 func (jsonFrames) NodeAnnounced(hubbub.Event, hubbub.NodeAnnounced) []byte         { return nil }
 
 // MemberKicked is the kicked member's error kicked: the sentence its message has always been,
-// and who, until when (a ban) and why apart, for a client to say it its own way.
+// and who (a moderator's name, or api for the server API), until when (a ban) and why apart,
+// for a client to say it its own way.
 func (jsonFrames) MemberKicked(ev hubbub.Event, b hubbub.MemberKicked) []byte {
-	f := wire.Error{Type: wire.TypeError, Code: hubbub.ECodeKicked, Message: kickText(ev.Room, b.Why()), Room: ev.Room,
-		By: b.By, Reason: b.Reason}
+	f := wire.Error{Type: wire.TypeError, Code: hubbub.ECodeKicked, Message: kickText(ev.Room, b.Why(), b.API), Room: ev.Room,
+		By: b.By, Reason: b.Reason, API: b.API}
 	if !b.Until.IsZero() {
 		f.Until = wire.FormatTime(b.Until)
 	}
@@ -114,9 +115,14 @@ func (jsonFrames) UserNotified(_ hubbub.Event, b hubbub.UserNotified) []byte {
 	return nil
 }
 
-// kickText tells a kicked member why.
-func kickText(room, reason string) string {
-	s := "you were removed from room " + strconv.Quote(room) + " by a moderator"
+// kickText tells a kicked member why, and who: a moderator, or a server admin when the server
+// API did it (api).
+func kickText(room, reason string, api bool) string {
+	who := "a moderator"
+	if api {
+		who = "a server admin"
+	}
+	s := "you were removed from room " + strconv.Quote(room) + " by " + who
 	if reason != "" {
 		s += ": " + reason
 	}
@@ -204,7 +210,7 @@ func flatten(line []byte) []byte {
 }
 
 func (textFrames) MemberKicked(ev hubbub.Event, b hubbub.MemberKicked) []byte {
-	return []byte("error: " + kickText(ev.Room, b.Why()))
+	return []byte("error: " + kickText(ev.Room, b.Why(), b.API))
 }
 
 func (textFrames) MemberJoined(hubbub.Event, hubbub.MemberJoined) []byte           { return nil }

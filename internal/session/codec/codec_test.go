@@ -17,7 +17,7 @@ import (
 var codecFrames = map[string]struct{ json, text string }{
 	"EntryAppended":     {`{"type":"message","room":"r","seq":9007199254740999,"id":"01JABCDEF-id","from":"Zoë 😀","text":"quotes \" backslash \\ \u003cb\u003e\u0026amp;\u003c/b\u003e line\u2028sep ünïcödé 漢字\nsecond line","time":"2026-02-03T04:05:06.123Z","client_id":"client-key-1","deleted":true}`, "Zoë 😀: quotes \" backslash \\ <b>&amp;</b> line\u2028sep ünïcödé 漢字 second line"},
 	"MemberJoined":      {`{"type":"presence","room":"r","name":"Zoë 😀","event":"state","state":"away"}`, ""},
-	"MemberLeft":        {`{"type":"presence","room":"r","name":"bob","event":"leave","renamed":"Bob ✨","moderation":"ban","by":"Mod ✨"}`, ""},
+	"MemberLeft":        {`{"type":"presence","room":"r","name":"bob","event":"leave","renamed":"Bob ✨","moderation":"ban","by":"Mod ✨","api":true,"sanction_seq":9007199254740998}`, ""},
 	"MemberTyping":      {`{"type":"typing","room":"r","name":"carol"}`, ""},
 	"PresenceReported":  {"", ""},
 	"PresenceRequested": {"", ""},
@@ -26,7 +26,7 @@ var codecFrames = map[string]struct{ json, text string }{
 	"NodeAnnounced":     {"", ""},
 	// the sample is a ban's kick (it has an Until): the message says so, as it always has,
 	// and by, until and reason say it apart
-	"MemberKicked": {`{"type":"error","code":"kicked","message":"you were removed from room \"r\" by a moderator: banned until 2026-02-03T05:00:00Z: spam \"quoted\"","room":"r","by":"Mod ✨","until":"2026-02-03T05:00:00.000Z","reason":"spam \"quoted\""}`, "error: you were removed from room \"r\" by a moderator: banned until 2026-02-03T05:00:00Z: spam \"quoted\""},
+	"MemberKicked": {`{"type":"error","code":"kicked","message":"you were removed from room \"r\" by a server admin: banned until 2026-02-03T05:00:00Z: spam \"quoted\"","room":"r","by":"Mod ✨","until":"2026-02-03T05:00:00.000Z","reason":"spam \"quoted\"","api":true}`, "error: you were removed from room \"r\" by a server admin: banned until 2026-02-03T05:00:00Z: spam \"quoted\""},
 	// To the room's moderators who asked (hub.WatchSanctions); the sample's Until is past, a
 	// lift: no until.
 	"SanctionChanged": {`{"type":"sanction_changed","room":"r","action":"unban","user":"u_e5e","name":"eve"}`, ""},
