@@ -8,6 +8,14 @@
 // and draws. Keeping the two apart lets the reconnect logic be read without the rendering noise.
 "use strict";
 
+/**
+ * What the page says of a message of bytes bytes where the server takes max (its max_text):
+ * how long it is too, so that whoever pasted it knows how much to cut.
+ */
+function tooLongText(bytes, max) {
+  return "That message is too long: " + bytes + " bytes, " + max + " at most (cut " + (bytes - max) + ").";
+}
+
 /** The subprotocol that selects the JSON protocol on /ws. */
 const HUBBUB_PROTOCOL = "hubbub.v1";
 
@@ -632,9 +640,8 @@ class ChatClient extends EventTarget {
    */
   sendRefusal(room, text, opts = {}) {
     const l = this.limits || {};
-    if (l.max_text && new TextEncoder().encode(text).length > l.max_text) {
-      return "That message is too long: " + l.max_text + " bytes at most.";
-    }
+    const bytes = l.max_text ? new TextEncoder().encode(text).length : 0;
+    if (bytes > l.max_text) return tooLongText(bytes, l.max_text);
     const id = this.idAt(this.idCounter + 1); // the size the next send's id will have
     const size = this.oversized(this.sendFrame({ room, id, text, replyTo: opts.replyTo > 0 ? opts.replyTo : 0, attachments: heldAttachments(opts.attachments) }));
     if (!size) return "";

@@ -427,8 +427,9 @@ function saveEdit() {
     return;
   }
   const max = client.limits && client.limits.max_text;
-  if (max && new TextEncoder().encode(text).length > max) {
-    showNotice("That message is too long: " + max + " bytes at most.");
+  const bytes = max ? new TextEncoder().encode(text).length : 0;
+  if (bytes > max) {
+    showNotice(tooLongText(bytes, max));
     return;
   }
   if (m && !m.deleted && text !== (client.pendingEdit(e.room, e.seq) ?? m.text)) client.edit(e.room, e.seq, text);

@@ -481,7 +481,7 @@ func TestTooLongMessageIsKeptAndRefused(t *testing.T) {
 	ann.open(srv.URL + "/#long")
 	ann.waitFor("the limits", `document.getElementById("composer-input").placeholder === "Message #long"`)
 	ann.say(strings.Repeat("x", 5000))
-	ann.waitFor("the notice", `document.getElementById("notice-text").textContent === "That message is too long: 4096 bytes at most."`)
+	ann.waitFor("the notice", `document.getElementById("notice-text").textContent === "That message is too long: 5000 bytes, 4096 at most (cut 904)."`)
 	if n := eval[int](ann, `document.getElementById("composer-input").value.length`); n != 5000 {
 		t.Errorf("the composer holds %d characters after the refusal, want the 5000 pasted", n)
 	}

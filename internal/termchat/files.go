@@ -259,19 +259,36 @@ func cutPath(args string) (path, rest string, err error) {
 }
 
 // cutQuotedWord splits s into its first word, or a double-quoted string (which may hold
-// spaces: a path, a name such as "Ann Lee"), and the rest; ok is false when the closing quote
-// is missing.
+// spaces: a path, a name such as "Ann Lee"; \" and \\ in it for a quote and a backslash), and
+// the rest; ok is false when the closing quote is missing. Every command that takes a name or
+// a path reads it so (parseNames, /dm's, too).
 func cutQuotedWord(s string) (word, rest string, ok bool) {
 	s = strings.TrimSpace(s)
 	if !strings.HasPrefix(s, `"`) {
 		word, rest = cutWord(s)
 		return word, rest, true
 	}
-	end := strings.Index(s[1:], `"`)
-	if end < 0 {
-		return "", "", false
+	word, rest, ok = cutQuoted(s)
+	return word, strings.TrimSpace(rest), ok
+}
+
+// cutQuoted reads the double-quoted string s starts with: its text, with \" and \\ for a
+// quote and a backslash, and what follows the closing quote, untrimmed; ok is false when the
+// closing quote is missing.
+func cutQuoted(s string) (text, rest string, ok bool) {
+	var b strings.Builder
+	for i := 1; i < len(s); i++ {
+		switch ch := s[i]; {
+		case ch == '"':
+			return b.String(), s[i+1:], true
+		case ch == '\\' && i+1 < len(s) && (s[i+1] == '"' || s[i+1] == '\\'):
+			i++
+			b.WriteByte(s[i])
+		default:
+			b.WriteByte(ch)
+		}
 	}
-	return s[1 : 1+end], strings.TrimSpace(s[2+end:]), true
+	return "", "", false
 }
 
 // filesText is what a message's files add to its line: " [file: NAME (SIZE) URL]" for each,

@@ -28,7 +28,8 @@ const chatPeopleHelp = `  /rooms           list your rooms with their unread mes
   /create ROOM [--private] [--topic TEXT]
                    create ROOM (private: members only, by invitation) and join it;
                    --topic takes the rest of the line
-  /invite NAME     invite NAME to the current room (a private room's owner and moderators)
+  /invite NAME     invite NAME to the current room (a private room's owner and moderators);
+                   here and below, a name with a space in quotes: /invite "ann lee"
   /remove NAME     take NAME (a member or an invitee) out of the current private room
   /role NAME ROLE  make NAME owner, moderator or member of the current room (its owner)
   /topic TEXT      set the topic of the current room
@@ -72,15 +73,15 @@ func (c *chat) peopleCommand(ctx context.Context, cmd, line string) (handled boo
 		}
 		return true, c.unentered(err, line)
 	case "/invite":
-		name, more := cutWord(args)
-		if name == "" || more != "" {
-			return true, errors.New("usage: /invite NAME")
+		name, more, ok := cutQuotedWord(args) // "Ann Lee": a name with a space is quoted
+		if !ok || name == "" || more != "" {
+			return true, errors.New(`usage: /invite NAME (a name with a space in quotes: /invite "ann lee")`)
 		}
 		err = c.roomChange(ctx, "invited "+name+" to", "", func(room string) (*client.Receipt, error) { return c.ses.Invite(ctx, room, name) })
 	case "/remove":
-		name, more := cutWord(args)
-		if name == "" || more != "" {
-			return true, errors.New("usage: /remove NAME")
+		name, more, ok := cutQuotedWord(args)
+		if !ok || name == "" || more != "" {
+			return true, errors.New(`usage: /remove NAME (a name with a space in quotes: /remove "ann lee")`)
 		}
 		// Their leave may come before the confirmation: expect it, so that one removal prints
 		// one line ("* you removed bob from plans"), not that and "* bob left plans".
@@ -89,9 +90,9 @@ func (c *chat) peopleCommand(ctx context.Context, cmd, line string) (handled boo
 		err = c.roomChange(ctx, "removed "+name+" from", "", func(room string) (*client.Receipt, error) { return c.ses.Remove(ctx, room, name) })
 		c.removals.settle(room, name, err == nil)
 	case "/role":
-		name, role := cutWord(args)
-		if name == "" || (role != "owner" && role != "moderator" && role != "member") {
-			return true, errors.New("usage: /role NAME owner|moderator|member")
+		name, role, ok := cutQuotedWord(args)
+		if !ok || name == "" || (role != "owner" && role != "moderator" && role != "member") {
+			return true, errors.New(`usage: /role NAME owner|moderator|member (a name with a space in quotes: /role "ann lee" moderator)`)
 		}
 		err = c.roomChange(ctx, "made "+name+" "+role+" of", "", func(room string) (*client.Receipt, error) { return c.ses.Role(ctx, room, name, role) })
 	case "/topic":
@@ -369,27 +370,14 @@ func parseNames(args string) ([]string, error) {
 			names, rest = append(names, word), after
 			continue
 		}
-		var b strings.Builder
-		closed := false
-		i := 1
-		for ; i < len(rest) && !closed; i++ {
-			switch ch := rest[i]; {
-			case ch == '"':
-				closed = true
-			case ch == '\\' && i+1 < len(rest) && (rest[i+1] == '"' || rest[i+1] == '\\'):
-				i++
-				b.WriteByte(rest[i])
-			default:
-				b.WriteByte(ch)
-			}
-		}
-		if !closed {
+		name, after, ok := cutQuoted(rest)
+		if !ok {
 			return nil, fmt.Errorf("a name in quotes has no closing quote: %s", hubbub.CleanText(rest))
 		}
-		if i < len(rest) && !unicode.IsSpace(rune(rest[i])) {
-			return nil, fmt.Errorf("put a space after the closing quote of %s", strconv.Quote(hubbub.CleanText(b.String())))
+		if after != "" && !unicode.IsSpace(rune(after[0])) {
+			return nil, fmt.Errorf("put a space after the closing quote of %s", strconv.Quote(hubbub.CleanText(name)))
 		}
-		names, rest = append(names, b.String()), rest[i:]
+		names, rest = append(names, name), after
 	}
 	return names, nil
 }

@@ -479,7 +479,7 @@ func TestChatRole(t *testing.T) {
 	bob.Join("plans", nil)
 
 	say("/role bob boss")
-	run.WaitErr(t, "* usage: /role NAME owner|moderator|member\n")
+	run.WaitErr(t, `* usage: /role NAME owner|moderator|member (a name with a space in quotes: /role "ann lee" moderator)`+"\n")
 	say("/role bob moderator")
 	run.WaitErr(t, "* you made bob moderator of plans\n")
 	bob.AwaitFunc("bob made moderator", func(f servertest.Frame) bool {
@@ -812,4 +812,29 @@ func TestParseNames(t *testing.T) {
 			t.Errorf("quoteNames(%q) = %s reads back as %q, %v", got, quoteNames(got), back, err)
 		}
 	}
+}
+
+// A name with a space is quoted in /invite, /role and /remove as in /dm: "bob smith" is invited,
+// made moderator and taken out, where each command read "bob" and said no more.
+func TestChatPeopleCommandsTakeAQuotedName(t *testing.T) {
+	chattest.LeakCheck(t)
+	s := servertest.Start(t, servertest.Options{DataPath: filepath.Join(t.TempDir(), "hubbub.db")})
+	bs := servertest.DialJSON(t, s, "bob smith")
+	run, say := typedChat(t, chattest.Args(chattest.User(t, "ann"), []string{s.WS})...)
+	run.WaitOutput(t, "* you joined general")
+	say("/create plans --private")
+	run.WaitErr(t, "* lines you type go to plans now\n")
+	say(`/invite "bob smith`)
+	run.WaitErr(t, `* usage: /invite NAME (a name with a space in quotes: /invite "ann lee")`+"\n")
+	say(`/invite "bob smith"`)
+	run.WaitErr(t, "* you invited bob smith to plans\n")
+	bs.AwaitFunc("the invitation", func(f servertest.Frame) bool {
+		return f.Type() == "room" && f.Str("room") == "plans" && f["invited"] == true
+	})
+	bs.Join("plans", nil)
+	say(`/role "bob smith" moderator`)
+	run.WaitErr(t, "* you made bob smith moderator of plans\n")
+	say(`/remove "bob smith"`)
+	run.WaitErr(t, "* you removed bob smith from plans\n")
+	bs.AwaitFunc("the removal", func(f servertest.Frame) bool { return f.Type() == "unroom" && f.Str("room") == "plans" })
 }
