@@ -332,15 +332,22 @@ func Redacted(u *url.URL) string {
 const maxShownPath = 120
 
 // secretSegment reports whether a piece of a URL's path looks like a token rather than a word:
-// 16 characters or more with a digit, or with both upper and lower case letters (Slack's and
-// Discord's webhook URLs, hubbub's own incoming hooks, carry their secret so). A word such as
-// "notifications-and-alerts" is shown; a long id may be hidden with the tokens, which costs
-// nothing but its being shown.
+// 8 characters or more with a digit, or with both upper and lower case letters (Slack's,
+// Discord's and Teams' webhook URLs, hubbub's own incoming hooks, a receiver's own short
+// token such as "k8Xz2Qw9Lm"); 20 or more with no separator ("-", "_", "."), as a token of
+// lower case letters alone is; or any length with a character a word never holds (";", "=",
+// ":", "@", "+", "~", ",", "%", which carry parameters, credentials and escaped bytes). A
+// word such as "notifications-and-alerts" or "hooks" is shown; an id or a word in camel case
+// ("IncomingWebhook") may be hidden with the tokens, which costs nothing but its being
+// shown, where a token of 10 to 15 characters was shown whole.
 func secretSegment(seg string) bool {
-	if len(seg) < 16 {
+	if strings.ContainsAny(seg, ";=:@+~,%") {
+		return true
+	}
+	if len(seg) < 8 {
 		return false
 	}
-	var digit, upper, lower bool
+	var digit, upper, lower, sep bool
 	for _, r := range seg {
 		switch {
 		case unicode.IsDigit(r):
@@ -349,7 +356,9 @@ func secretSegment(seg string) bool {
 			upper = true
 		case unicode.IsLower(r):
 			lower = true
+		case r == '-' || r == '_' || r == '.':
+			sep = true
 		}
 	}
-	return digit || (upper && lower)
+	return digit || (upper && lower) || (len(seg) >= 20 && !sep)
 }

@@ -274,6 +274,12 @@ func TestRedacted(t *testing.T) {
 		{"https://hooks.slack.com/services/T0001/B0001/AbCdEfGhIjKlMnOpQrStUvWx", "https://hooks.slack.com/services/T0001/B0001/…"},
 		{"https://chat.example.com/hooks/ih_7c2a9e1b5d3f4a6b/0f9e8d7c6b5a4938", "https://chat.example.com/hooks/…/…"},
 		{"https://ops.example.com/hook?s3cretV4lue1234567", "https://ops.example.com/hook?…"},
+		// A receiver's own token of 10 to 15 characters, one of lower case letters alone, a
+		// parameter in the path: each was shown whole.
+		{"https://ops.example.com/hook/k8Xz2Qw9Lm", "https://ops.example.com/hook/…"},
+		{"https://ops.example.com/hook/Ab3dEfQxkLmwPqz", "https://ops.example.com/hook/…"},
+		{"https://ops.example.com/hooks/xinqmhbjfbxcyomkogshcq", "https://ops.example.com/hooks/…"},
+		{"https://ops.example.com/hook;key=abc/post", "https://ops.example.com/…/post"},
 		{"https://ops.example.com/" + long, "https://ops.example.com/" + strings.Repeat("abcdefgh/", 13) + "…"},
 	} {
 		u, err := url.Parse(tc.in)
