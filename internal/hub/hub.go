@@ -117,7 +117,7 @@ type Config struct {
 	// Metrics, when set, counts joins, sends and deliveries and times store and broker calls
 	// (default nil: no metrics).
 	Metrics *metrics.Metrics
-	// Appended, when set, is called after each entry Send stores (not a duplicate): the
+	// Appended, when set, is called after each entry Send or Sanction stores (not a duplicate): the
 	// webhooks dispatcher's nudge, so an event appended on this node is posted without
 	// waiting for its poll. It must not block.
 	Appended func()
@@ -591,9 +591,11 @@ func (h *Hub) appendEntry(ctx context.Context, e *hubbub.Entry) (*hubbub.Entry, 
 		h.capped.stored(stored.Room, true)
 	}
 	if stored.Kind == hubbub.KindSanction {
-		// No webhook follows sanctions (docs/integrations.md): the dispatcher is not nudged.
 		h.holdSanction(stored)
-	} else if !dup && h.cfg.Appended != nil {
+	}
+	// Sanctions too: a webhook may follow them (hubbub.HookSanction), and without the nudge
+	// their post waited for the dispatcher's next poll.
+	if !dup && h.cfg.Appended != nil {
 		h.cfg.Appended()
 	}
 	if err := h.publishEntry(ctx, stored); err != nil {
