@@ -72,8 +72,8 @@ func (s *Service) userOfName(ctx context.Context, name string, local, stored map
 }
 
 // maxMentionNames bounds the names a message's '@'s make ResolveMentions look up in the store
-// (in one query): a text full of '@' asks for at most this many.
-const maxMentionNames = 16
+// (in one query, at most hubbub.MaxMembersNamed): a text full of '@' asks for at most this many.
+const maxMentionNames = hubbub.MaxMembersNamed
 
 // storedMentionable returns, by the name as text writes it, the user ids of the stored members
 // (not invitees) of room named after an '@' of text (each name ending at a word boundary) that
@@ -84,26 +84,7 @@ func (s *Service) storedMentionable(ctx context.Context, room, text string, loca
 	if s.cfg.Users == nil || strings.IndexByte(text, '@') < 0 {
 		return nil
 	}
-	var names []string
-	seen := make(map[string]bool)
-	for i := strings.IndexByte(text, '@'); i >= 0 && len(names) < maxMentionNames; {
-		rest := text[i+1:]
-		for n := 1; n <= min(len(rest), hubbub.MaxNameLen) && len(names) < maxMentionNames; n++ {
-			name := rest[:n]
-			if seen[name] || !endsWord(rest[n:]) || hubbub.ValidateName(name) != nil {
-				continue
-			}
-			seen[name] = true
-			if _, here := local[name]; !here {
-				names = append(names, name)
-			}
-		}
-		next := strings.IndexByte(rest, '@')
-		if next < 0 {
-			break
-		}
-		i += 1 + next
-	}
+	names := mentionCandidates(text, local)
 	if len(names) == 0 {
 		return nil
 	}
@@ -156,4 +137,52 @@ func endsWord(s string) bool {
 	}
 	r, _ := utf8.DecodeRuneInString(s)
 	return unicode.IsSpace(r) || unicode.IsPunct(r) && r != '_' && r != '@'
+}
+
+// mentionCandidates returns the names after text's '@'s to look up (mentionable), at most
+// maxMentionNames, leaving out those of local. A name may hold spaces, so each '@' has a name
+// at every word boundary within hubbub.MaxNameLen ("p1", "p1 can", "p1 can you", …, six or
+// more in a sentence): taken '@' by '@', the first two '@'s of a message used up a cap of 16,
+// and a third member who was away went unmentioned. They are taken shortest first across the
+// '@'s instead: every '@”s first word, then every '@”s two words, and so on, so that the
+// one-word names, nearly all of them, are looked up for every '@' of a message before any
+// longer one.
+func mentionCandidates(text string, local map[string]string) []string {
+	var each [][]string // each '@''s names, shortest first
+	seen := make(map[string]bool)
+	for i := strings.IndexByte(text, '@'); i >= 0; {
+		rest := text[i+1:]
+		var these []string
+		for n := 1; n <= min(len(rest), hubbub.MaxNameLen); n++ {
+			name := rest[:n]
+			if seen[name] || !endsWord(rest[n:]) || hubbub.ValidateName(name) != nil {
+				continue
+			}
+			seen[name] = true
+			if _, here := local[name]; !here {
+				these = append(these, name)
+			}
+		}
+		if len(these) > 0 {
+			each = append(each, these)
+		}
+		next := strings.IndexByte(rest, '@')
+		if next < 0 {
+			break
+		}
+		i += 1 + next
+	}
+	var names []string
+	for level := 0; len(names) < maxMentionNames; level++ {
+		took := false
+		for _, these := range each {
+			if level < len(these) && len(names) < maxMentionNames {
+				names, took = append(names, these[level]), true
+			}
+		}
+		if !took {
+			break
+		}
+	}
+	return names
 }

@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	_ "modernc.org/sqlite"
@@ -81,5 +82,35 @@ func TestMentionReachesAHeldNameWhileAway(t *testing.T) {
 	r := ask(ann, servertest.Frame{"type": "dm", "names": []string{"ALICE"}}, "room")
 	if r.Type() != "room" || fmt.Sprint(r["people"]) != "[ALICE]" {
 		t.Errorf("a DM with ALICE: %v", r)
+	}
+}
+
+// Six members who are away, each mentioned in a sentence ("@p1 can you look, @p2 can you
+// look, …"), are all mentioned: every '@' makes a few names to look up ("p1", "p1 can",
+// "p1 can you", …: a name may hold spaces), and a lookup of 16 names in all left the last
+// ones unmentioned, so unnotified, though they were in the room.
+func TestMentionsOfManyAwayMembersAreAllFound(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{})
+	ann, _ := dial(t, s, "ann")
+	ann.Join("town", nil)
+	var text []string
+	want := map[string]bool{}
+	for i := 1; i <= 6; i++ {
+		name := fmt.Sprintf("p%d", i)
+		p, _ := dial(t, s, name)
+		p.Join("town", nil)
+		p.Conn.Close()
+		testwait.Until(t, name+" gone from town", func() bool { return !slices.Contains(s.Hub.Members("town"), name) })
+		text = append(text, "@"+name+" can you look at it")
+		want[name] = true
+	}
+	ann.Send(servertest.Frame{"type": "send", "room": "town", "id": "m-1", "text": strings.Join(text, ", ")})
+	m := ann.AwaitFunc("ann's message", func(f servertest.Frame) bool { return f.Type() == "message" && f.Str("client_id") == "m-1" })
+	got, _ := m["mentions"].([]any)
+	for _, v := range got {
+		delete(want, v.(map[string]any)["name"].(string))
+	}
+	if len(want) != 0 {
+		t.Errorf("not mentioned: %v (mentions %v)", want, got)
 	}
 }
