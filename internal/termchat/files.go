@@ -99,7 +99,7 @@ func (c *chat) filesCommand(ctx context.Context, cmd, line string) (handled bool
 func (c *chat) download(ctx context.Context, args string) error {
 	const usage = "usage: /download SEQ [NAME|DIR]"
 	seqArg, rest := cutWord(args)
-	target, extra, ok := cutQuotedWord(rest)
+	target, extra, ok := cutQuotedPath(rest)
 	switch {
 	case !ok:
 		return errors.New(usage + ` (the closing " is missing)`)
@@ -248,7 +248,7 @@ func localName(name string) string {
 // string) and the text after it.
 func cutPath(args string) (path, rest string, err error) {
 	const usage = "usage: /upload PATH [TEXT]"
-	path, rest, ok := cutQuotedWord(args)
+	path, rest, ok := cutQuotedPath(args)
 	if !ok {
 		return "", "", errors.New(usage + ` (the closing " is missing)`)
 	}
@@ -259,9 +259,9 @@ func cutPath(args string) (path, rest string, err error) {
 }
 
 // cutQuotedWord splits s into its first word, or a double-quoted string (which may hold
-// spaces: a path, a name such as "Ann Lee"; \" and \\ in it for a quote and a backslash), and
-// the rest; ok is false when the closing quote is missing. Every command that takes a name or
-// a path reads it so (parseNames, /dm's, too).
+// spaces: a name such as "Ann Lee"; \" and \\ in it for a quote and a backslash), and the
+// rest; ok is false when the closing quote is missing. Every command that takes a name reads
+// it so (parseNames, /dm's, too); a path is read by cutQuotedPath.
 func cutQuotedWord(s string) (word, rest string, ok bool) {
 	s = strings.TrimSpace(s)
 	if !strings.HasPrefix(s, `"`) {
@@ -270,6 +270,21 @@ func cutQuotedWord(s string) (word, rest string, ok bool) {
 	}
 	word, rest, ok = cutQuoted(s)
 	return word, strings.TrimSpace(rest), ok
+}
+
+// cutQuotedPath is cutQuotedWord for a path: in its quotes a backslash is itself, so that a
+// Windows path reads as typed ("C:\dir\", "\\server\share\f.txt"); a path holds no '"'.
+func cutQuotedPath(s string) (path, rest string, ok bool) {
+	s = strings.TrimSpace(s)
+	if !strings.HasPrefix(s, `"`) {
+		path, rest = cutWord(s)
+		return path, rest, true
+	}
+	end := strings.IndexByte(s[1:], '"')
+	if end < 0 {
+		return "", "", false
+	}
+	return s[1 : 1+end], strings.TrimSpace(s[2+end:]), true
 }
 
 // cutQuoted reads the double-quoted string s starts with: its text, with \" and \\ for a

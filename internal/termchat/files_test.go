@@ -251,3 +251,21 @@ func TestChatDownloadSaveAs(t *testing.T) {
 		}
 	}
 }
+
+// A path in quotes reads as typed, its backslashes too: a Windows path to a directory ends in
+// one, and a share's starts with two, where a name's quotes take \" and \\ as escapes.
+func TestCutPathTakesBackslashesAsTyped(t *testing.T) {
+	for _, tc := range []struct{ in, path, rest string }{
+		{`"C:\Users\ann\My Files\" notes`, `C:\Users\ann\My Files\`, "notes"},
+		{`"\\server\share\plan.pdf" the plan`, `\\server\share\plan.pdf`, "the plan"},
+		{`/tmp/a.txt`, "/tmp/a.txt", ""},
+	} {
+		path, rest, err := cutPath(tc.in)
+		if err != nil || path != tc.path || rest != tc.rest {
+			t.Errorf("cutPath(%s) = %q, %q, %v; want %q, %q", tc.in, path, rest, err, tc.path, tc.rest)
+		}
+	}
+	if name, _, _ := cutQuotedWord(`"say \"hi\""`); name != `say "hi"` {
+		t.Errorf(`a name's quotes read \" as a quote: got %q`, name)
+	}
+}
