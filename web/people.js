@@ -740,27 +740,7 @@ function renderOffline(online) {
   renderInvited(invited);
   $("offline-heading").hidden = rows.length === 0;
   for (const m of rows) {
-    const li = document.createElement("li");
-    li.className = "member offline";
-    li.dataset.name = m.name;
-    li.dataset.state = "offline";
-    const av = document.createElement("span");
-    av.setAttribute("aria-hidden", "true");
-    paintAvatar(av, m.name);
-    const dot = document.createElement("span");
-    dot.className = "presence";
-    dot.setAttribute("role", "img");
-    dot.setAttribute("aria-label", "Offline");
-    const text = document.createElement("span");
-    text.className = "member-text";
-    const label = document.createElement("span");
-    label.className = "offline-name";
-    label.textContent = m.name;
-    const seen = document.createElement("span");
-    seen.className = "last-seen";
-    seen.textContent = lastSeenText(m);
-    text.append(label, seen);
-    li.append(av, dot, text);
+    const li = memberRow(m.name, "member offline", "offline", "Offline", lastSeenText(m));
     // A moderator bans someone away (or lifts their mute) as well as someone here.
     if (canInvite(ui.active) || client.canModerate()) {
       li.appendChild(modButton("Moderate " + m.name));
@@ -775,24 +755,8 @@ function renderOffline(online) {
     : [];
   banned.sort((a, b) => memberNameOrder.compare(a.name, b.name));
   for (const s of banned) {
-    const li = document.createElement("li");
-    li.className = "member offline";
-    li.dataset.name = s.name;
-    li.dataset.state = "banned";
-    const av = document.createElement("span");
-    av.setAttribute("aria-hidden", "true");
-    paintAvatar(av, s.name);
-    const text = document.createElement("span");
-    text.className = "member-text";
-    const label = document.createElement("span");
-    label.className = "offline-name";
-    label.textContent = s.name;
-    const why = document.createElement("span");
-    why.className = "last-seen";
     const until = s.until ? parseTime(s.until) : null;
-    why.textContent = until && !isNaN(until) ? "banned until " + untilFormat.format(until) : "banned";
-    text.append(label, why);
-    li.append(av, text);
+    const li = memberRow(s.name, "member offline", "banned", "", until && !isNaN(until) ? "banned until " + untilFormat.format(until) : "banned");
     li.appendChild(modButton("Moderate " + s.name));
     list.appendChild(li);
   }
@@ -814,33 +778,47 @@ function renderInvited(rows) {
   const known = client.state === "live" && !ui.roster.stale;
   for (const m of rows) {
     const state = !known ? "unknown" : rosterConnected(m) ? m.state : "offline";
-    const li = document.createElement("li");
-    li.className = state === "online" || state === "away" ? "member invited" : "member invited offline";
-    li.dataset.name = m.name;
-    li.dataset.state = state;
-    const av = document.createElement("span");
-    av.setAttribute("aria-hidden", "true");
-    paintAvatar(av, m.name);
-    const dot = document.createElement("span");
-    dot.className = "presence";
-    dot.setAttribute("role", "img");
-    dot.setAttribute("aria-label", { online: "Online", away: "Away", offline: "Offline" }[state] || "Not known yet");
-    dot.title = dot.getAttribute("aria-label");
-    const text = document.createElement("span");
-    text.className = "member-text";
-    const label = document.createElement("span");
-    label.className = "offline-name";
-    label.textContent = m.name;
-    const status = document.createElement("span");
-    status.className = "last-seen";
-    if (state === "online" || state === "away") status.textContent = state + ", not joined yet";
-    else if (state === "offline" && m.last_seen) status.textContent = "not joined yet, " + lastSeenText(m);
-    else status.textContent = "not joined yet";
-    text.append(label, status);
-    li.append(av, dot, text);
+    const here = state === "online" || state === "away";
+    const status = here ? state + ", not joined yet" : state === "offline" && m.last_seen ? "not joined yet, " + lastSeenText(m) : "not joined yet";
+    const dot = { online: "Online", away: "Away", offline: "Offline" }[state] || "Not known yet";
+    const li = memberRow(m.name, here ? "member invited" : "member invited offline", state, dot, status);
     if (canInvite(ui.active)) li.appendChild(modButton("Invitation of " + m.name));
     list.appendChild(li);
   }
+}
+
+/**
+ * A row of the member panel's lists below the online one (Offline, Invited, the banned): the
+ * avatar, a presence dot labelled dot (none when dot is ""), the name, and status under it.
+ */
+function memberRow(name, className, state, dot, status) {
+  const li = document.createElement("li");
+  li.className = className;
+  li.dataset.name = name;
+  li.dataset.state = state;
+  const av = document.createElement("span");
+  av.setAttribute("aria-hidden", "true");
+  paintAvatar(av, name);
+  li.appendChild(av);
+  if (dot) {
+    const d = document.createElement("span");
+    d.className = "presence";
+    d.setAttribute("role", "img");
+    d.setAttribute("aria-label", dot);
+    d.title = dot;
+    li.appendChild(d);
+  }
+  const text = document.createElement("span");
+  text.className = "member-text";
+  const label = document.createElement("span");
+  label.className = "offline-name";
+  label.textContent = name;
+  const line = document.createElement("span");
+  line.className = "last-seen";
+  line.textContent = status;
+  text.append(label, line);
+  li.appendChild(text);
+  return li;
 }
 
 /** Whether a sanction (from the roster) is of the member called name: by user id, else by name (any case). */
