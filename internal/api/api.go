@@ -731,6 +731,12 @@ func (s *API) apiSanctions(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if r.URL.Query().Get("limit") == "" {
+		// The largest page, not the usual 100: the list was one answer before it was paged,
+		// and a script written then, which reads no next, keeps every sanction of a room of
+		// up to --rooms-page-max.
+		limit = max(limit, s.cfg.RoomsPageMax)
+	}
 	ctx, cancel := apiContext(r)
 	defer cancel()
 	list, err := s.hub.Sanctions(ctx, room)

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"hubbub"
 	"hubbub/internal/servertest"
 )
 
@@ -81,5 +82,27 @@ func TestSanctionsAreListedAPageAtATime(t *testing.T) {
 		if status, body := s.API("GET", "/api/rooms/general/sanctions?"+q, apiKey, nil); status != http.StatusBadRequest {
 			t.Errorf("%.20s: %d %v, want 400", q, status, body)
 		}
+	}
+}
+
+// TestSanctionsWithoutALimitAreTheLargestPage: a request without limit, as every script
+// written before the list was paged sends, gets a room's 105 bans in one answer, not the
+// first 100 with a next it does not read.
+func TestSanctionsWithoutALimitAreTheLargestPage(t *testing.T) {
+	s := startAPI(t)
+	servertest.DialJSON(t, s, "ann").Join("general", nil)
+	const n = 105
+	for i := range n {
+		name := fmt.Sprintf("spammer%03d", i)
+		if _, err := s.Store.CreateUser(t.Context(), hubbub.User{Name: name, Kind: hubbub.UserAccount}, ""); err != nil {
+			t.Fatal(err)
+		}
+		if status, body := s.API("POST", "/api/rooms/general/ban", apiKey, map[string]any{"name": name, "duration": "1h"}); status != 200 {
+			t.Fatalf("ban %s: %d %v", name, status, body)
+		}
+	}
+	status, body := s.API("GET", "/api/rooms/general/sanctions", apiKey, nil)
+	if list, _ := body["sanctions"].([]any); status != http.StatusOK || len(list) != n || body.Str("next") != "" {
+		t.Errorf("sanctions without a limit: %d, %d listed, next %q; want all %d and no next", status, len(list), body.Str("next"), n)
 	}
 }
