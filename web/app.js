@@ -995,8 +995,11 @@ client.addEventListener("sent", (ev) => {
   showNotice("No one named " + list + " is in " + roomPhrase(ev.detail.room) + ": nobody was notified.", { kind: "info" });
 });
 
-/** An @ that may start a mention: at the text's start or after a space or punctuation but _ and @. */
-const UNRESOLVED_MENTION = /(^|[\s\p{P}])@([\p{L}\p{N}_](?:[\p{L}\p{N}_.-]*[\p{L}\p{N}_])?)/gu;
+/**
+ * An @ that may start a mention: at the text's start or after anything but a letter, a digit,
+ * _ or @ (a space, punctuation: "me@example.com" and "a_@b" start none), and the name after it.
+ */
+const UNRESOLVED_MENTION = /(?<![\p{L}\p{N}_@])@([\p{L}\p{N}_](?:[\p{L}\p{N}_.-]*[\p{L}\p{N}_])?)/gu;
 
 /**
  * The @names of message m the server resolved to no one, each once, as typed: "zed" in "@zed
@@ -1010,7 +1013,7 @@ function unresolvedMentions(m) {
     for (let n = node.firstChild; n; n = n.nextSibling) {
       if (n.nodeType === Node.TEXT_NODE) {
         for (const match of n.data.matchAll(UNRESOLVED_MENTION)) {
-          const name = match[2];
+          const name = match[1];
           if (name !== "room" && !names.includes(name)) names.push(name);
         }
       } else if (n.nodeType === Node.ELEMENT_NODE && !["CODE", "PRE", "A"].includes(n.tagName) && !n.classList.contains("mention")) {
