@@ -54,6 +54,11 @@ func TestMentionSuggestionsInTheComposer(t *testing.T) {
 
 	ann.do("type @CA", typeInto("#composer-input", "ask @CA"))
 	ann.waitFor("the list, whatever the case", exprMentionOptions+` === "carol|Dee Cavendish"`)
+	// An input method composing text (Japanese, Chinese…) takes its own Enter: no name is picked.
+	ann.do("an Enter of an input method", chromeEval(`document.getElementById("composer-input").dispatchEvent(new KeyboardEvent("keydown", {key: "Enter", isComposing: true, bubbles: true, cancelable: true}))`))
+	if got := eval[string](ann, `document.getElementById("composer-input").value`); got != "ask @CA" {
+		t.Errorf("an input method's Enter made the composer %q, want it left to the input method", got)
+	}
 	ann.do("press Down", pressKey(chromedp.CSS("#composer-input"), "ArrowDown"))
 	ann.waitFor("Dee Cavendish marked", exprMentionMarked+` === "Dee Cavendish"`)
 	ann.do("press Enter", pressEnter(chromedp.CSS("#composer-input")))
@@ -89,4 +94,35 @@ func TestMentionSuggestionsOnAPhone(t *testing.T) {
 	}
 	ann.do("tap carol", chromedp.Click(chromedp.CSS(`#mention-list [data-name="carol"]`)))
 	ann.waitFor("@carol in the composer", `document.getElementById("composer-input").value === "@carol " && document.activeElement.id === "composer-input"`)
+}
+
+// The thread's reply box suggests names too: Enter takes the one marked instead of sending the
+// reply, and Escape closes the list, not the thread.
+func TestMentionSuggestionsInTheThread(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{})
+	dee := dialUser(t, srv, "Dee Cavendish", "general")
+	dialUser(t, srv, "carol", "general")
+	parent := dee.say("general", "who is coming?")
+	dee.reply("general", parent, "me")
+	ann := b.newUser("ann")
+	ann.open(srv.URL + "/#general")
+	ann.see("Dee Cavendish", "who is coming?")
+	ann.waitFor("the reply count", `document.querySelector("#message-list .msg[data-seq] .thread-link:not([hidden])") !== null`)
+	ann.do("open the thread", chromedp.Click(chromedp.CSS("#message-list .msg[data-seq] .thread-link:not([hidden])")))
+	ann.waitFor("the thread", `!document.getElementById("thread").hidden && document.querySelectorAll("#thread-list .msg[data-seq]").length === 1`)
+
+	ann.do("type @ca", typeInto("#thread-input", "@ca"))
+	ann.waitFor("carol offered", exprMentionOptions+` === "carol|Dee Cavendish"`)
+	ann.do("press Enter", pressEnter(chromedp.CSS("#thread-input")))
+	ann.waitFor("@carol in the reply box", `document.getElementById("thread-input").value === "@carol "`)
+	ann.do("type @d", typeInto("#thread-input", "and @d"))
+	ann.waitFor("Dee offered", exprMentionOptions+` === "Dee Cavendish"`)
+	ann.do("press Escape", pressKey(chromedp.CSS("#thread-input"), "Escape"))
+	ann.waitFor("the list closed", exprMentionOptions+` === ""`)
+	if eval[bool](ann, `document.getElementById("thread").hidden`) {
+		t.Fatal("Escape closed the thread, not the list")
+	}
+	ann.do("send the reply", pressEnter(chromedp.CSS("#thread-input")))
+	ann.waitFor("the reply in the thread", `Array.from(document.querySelectorAll("#thread-list .msg[data-seq] .text"), e => e.textContent).includes("@carol and @d")`)
 }
