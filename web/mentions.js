@@ -19,7 +19,8 @@ const MENTION_FRAGMENT_MAX = 32;
 /**
  * What the list holds and for which box: items are {name, room?} (room for @room), at the one
  * under the arrow keys, start and end the @fragment's place in input's text. dismissed is the
- * start of a fragment Escape closed the list on: it stays closed until another @ is typed.
+ * box and the start of the fragment Escape closed the list on ({input, start}): the list stays
+ * closed while that fragment is typed on, until another @.
  */
 const mentionSuggest = { input: null, room: "", items: [], at: 0, start: 0, end: 0, dismissed: null };
 
@@ -103,10 +104,9 @@ function mentionSuggestions(room, query) {
 /** Lists the suggestions for the @fragment before input's caret in room, or hides the list. */
 function suggestMentions(input, room) {
   const f = room ? mentionFragment(input) : null;
-  if (mentionSuggest.dismissed !== null && (!f || f.start !== mentionSuggest.dismissed || mentionSuggest.input !== input)) {
-    mentionSuggest.dismissed = null;
-  }
-  const items = f && mentionSuggest.dismissed === null ? mentionSuggestions(room, f.query) : [];
+  const d = mentionSuggest.dismissed;
+  if (d && (!f || f.start !== d.start || d.input !== input)) mentionSuggest.dismissed = null;
+  const items = f && !mentionSuggest.dismissed ? mentionSuggestions(room, f.query) : [];
   if (!items.length) {
     if (mentionSuggest.input === input) hideMentions();
     return;
@@ -206,7 +206,7 @@ function mentionKey(ev) {
   } else if ((ev.key === "Enter" && !ev.shiftKey) || (ev.key === "Tab" && !ev.shiftKey)) {
     chooseMention(mentionSuggest.at);
   } else if (ev.key === "Escape") {
-    mentionSuggest.dismissed = mentionSuggest.start;
+    mentionSuggest.dismissed = { input: ev.target, start: mentionSuggest.start };
     hideMentions();
     ev.stopPropagation(); // closes the list, not the reply, the edit or the thread
   } else {
