@@ -131,3 +131,23 @@ func TestMentionSuggestionsInTheThread(t *testing.T) {
 	ann.do("send the reply", pressEnter(chromedp.CSS("#thread-input")))
 	ann.waitFor("the reply in the thread", `Array.from(document.querySelectorAll("#thread-list .msg[data-seq] .text"), e => e.textContent).includes("@carol and @d")`)
 }
+
+// The edit box suggests names too: Enter takes the name instead of saving, the next Enter saves.
+func TestMentionSuggestionsInTheEditBox(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{})
+	dialUser(t, srv, "carol", "general")
+	ann := b.newUser("ann")
+	ann.open(srv.URL + "/#general")
+	ann.waitFor("carol in the room", `(client.rooms.get("general")?.members || []).includes("carol")`)
+	ann.say("lunch?")
+	ann.see("ann", "lunch?")
+	ann.do("edit it with the Up arrow", pressKey(chromedp.CSS("#composer-input"), "ArrowUp"))
+	ann.waitFor("the edit box", `document.activeElement.matches(".edit-form textarea")`)
+	ann.do("type @ca", typeInto(".edit-form textarea", " @ca"))
+	ann.waitFor("carol offered", exprMentionOptions+` === "carol"`)
+	ann.do("press Enter", pressEnter(chromedp.CSS(".edit-form textarea")))
+	ann.waitFor("@carol in the edit box", `document.querySelector(".edit-form textarea")?.value === "lunch? @carol "`)
+	ann.do("save", pressEnter(chromedp.CSS(".edit-form textarea")))
+	ann.see("ann", "lunch? @carol")
+}
