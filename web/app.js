@@ -1488,6 +1488,7 @@ $("composer").addEventListener("submit", (ev) => {
 });
 
 $("composer-input").addEventListener("keydown", (ev) => {
+  if (mentionKey(ev)) return; // the @name list's keys first (mentions.js)
   // Enter sends; Shift+Enter is a new line; an IME composing text needs its Enter for itself.
   if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing && !ev.altKey && !ev.ctrlKey && !ev.metaKey) {
     ev.preventDefault();

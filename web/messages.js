@@ -392,7 +392,9 @@ function startEdit(room, seq, row, returnFocus) {
     ev.preventDefault();
     saveEdit();
   });
+  watchMentions(input, () => room);
   input.addEventListener("keydown", (ev) => {
+    if (mentionKey(ev)) return; // the @name list's keys first (mentions.js)
     if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing && !ev.altKey && !ev.ctrlKey && !ev.metaKey) {
       ev.preventDefault();
       saveEdit();
@@ -441,6 +443,7 @@ function cancelEdit(refocus) {
   const e = msgUI.editing;
   if (!e) return;
   msgUI.editing = null;
+  if (e.form.contains(mentionSuggest.input)) hideMentions(); // a box taken away sends no blur
   const hadFocus = e.form.contains(document.activeElement);
   e.form.remove();
   e.row.classList.remove("editing");
@@ -678,6 +681,7 @@ $("thread-composer").addEventListener("submit", (ev) => {
 });
 
 $("thread-input").addEventListener("keydown", (ev) => {
+  if (mentionKey(ev)) return; // the @name list's keys first (mentions.js)
   if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing && !ev.altKey && !ev.ctrlKey && !ev.metaKey) {
     ev.preventDefault();
     $("thread-composer").requestSubmit();

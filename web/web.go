@@ -10,7 +10,8 @@
 //     files.js the files a person shares (attach, drop, paste, uploads with progress, the
 //     chips in the composer) and those messages carry (thumbnails, the lightbox, cards);
 //     people.js the sidebar's DMs and invitations, the room browser, invites, the topic,
-//     members with presence and the Ctrl/Cmd+K switcher; search.js (with search.css) the
+//     members with presence and the Ctrl/Cmd+K switcher; mentions.js the @name suggestions
+//     of the message boxes; search.js (with search.css) the
 //     Ctrl/Cmd+F search panel; page.js holds storage, notices and
 //     the phone drawers; app.js wires them to the page.
 //   - classic.html, classic.js: the original text-protocol page, served at /classic.
