@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -229,6 +230,25 @@ func (u *user) createPrivateRoom(name string) {
 		chromeSendKeys("#create-name", name),
 		chromedp.Click(chromedp.CSS("#create-private")),
 		chromedp.Click(chromedp.CSS("#create-submit")))
+}
+
+// invite invites name to the private room in view with its invite button, and waits for the
+// room's line that says so.
+func (u *user) invite(name string) {
+	u.t.Helper()
+	u.waitFor("the invite button", `!document.getElementById("invite-button").hidden`)
+	u.do("invite "+name, chromedp.Click(chromedp.CSS("#invite-button")))
+	u.do("type "+name, chromeSendKeys("#invite-name", name), pressEnter(chromedp.CSS("#invite-name")))
+	u.waitFor("the invitation of "+name+" shown in the room", `Array.from(document.querySelectorAll("#message-list .room-notice"), e => e.textContent).some(t => t.startsWith(`+
+		strconv.Quote(u.name+" invited "+name)+`))`)
+}
+
+// acceptInvitation accepts the invitation to room in the sidebar, once it is there.
+func (u *user) acceptInvitation(room string) {
+	u.t.Helper()
+	accept := `#invite-list [data-room="` + room + `"] .invite-accept`
+	u.waitFor("the invitation to "+room, `!!document.querySelector(`+strconv.Quote(accept)+`)`)
+	u.do("accept it", chromedp.Click(chromedp.CSS(accept)))
 }
 
 // recordNotices has every page the user loads from now on keep each notice it shows, in order,

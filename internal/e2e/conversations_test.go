@@ -176,10 +176,7 @@ func TestInviteToPrivateRoomReachesTheInviteeLive(t *testing.T) {
 	bob.do("leave it", chromedp.Click(chromedp.CSS(sideRoom("plans")+" .room-leave")))
 	bob.room("lobby")
 
-	ann.waitFor("the invite button", `!document.getElementById("invite-button").hidden`)
-	ann.do("invite bob", chromedp.Click(chromedp.CSS("#invite-button")))
-	ann.do("type bob", chromeSendKeys("#invite-name", "bob"), pressEnter(chromedp.CSS("#invite-name")))
-	ann.waitFor("the invitation shown in the room", `Array.from(document.querySelectorAll("#message-list .room-notice"), e => e.textContent).some(t => t.startsWith("ann invited bob"))`)
+	ann.invite("bob")
 
 	bob.waitFor("the invitation in bob's sidebar, live", `!document.getElementById("invite-list").hidden && `+
 		`document.querySelector('#invite-list [data-room="plans"] .invite-name').textContent === "#plans"`)

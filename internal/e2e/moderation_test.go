@@ -201,10 +201,8 @@ func TestKickFromAPrivateRoomSaysTheyStayAMember(t *testing.T) {
 	ann := b.newUser("ann")
 	ann.open(srv.URL + "/#lobby")
 	ann.createPrivateRoom("plans")
-	ann.waitFor("plans in view, and its invite button", `document.getElementById("room-title").textContent === "#plans" && !document.getElementById("invite-button").hidden`)
-	ann.do("invite bob", chromedp.Click(chromedp.CSS("#invite-button")))
-	ann.do("type bob", chromeSendKeys("#invite-name", "bob"), pressEnter(chromedp.CSS("#invite-name")))
-	ann.waitFor("the invitation shown in the room", `Array.from(document.querySelectorAll("#message-list .room-notice"), e => e.textContent).some(t => t.startsWith("ann invited bob"))`)
+	ann.waitFor("plans in view", `document.getElementById("room-title").textContent === "#plans"`)
+	ann.invite("bob")
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()
 	if _, err := bob.conn.Join(ctx, "plans", nil, 0); err != nil {

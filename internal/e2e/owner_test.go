@@ -20,11 +20,8 @@ func TestOwnerLeavingHandsTheRoomToTheOtherMember(t *testing.T) {
 
 	ann.createPrivateRoom("plans")
 	ann.waitFor("the new room in view", `document.getElementById("room-title").textContent === "#plans"`)
-	ann.waitFor("the invite button", `!document.getElementById("invite-button").hidden`)
-	ann.do("invite bob", chromedp.Click(chromedp.CSS("#invite-button")))
-	ann.do("type bob", chromeSendKeys("#invite-name", "bob"), pressEnter(chromedp.CSS("#invite-name")))
-	bob.waitFor("the invitation", `!!document.querySelector('#invite-list [data-room="plans"] .invite-accept')`)
-	bob.do("accept it", chromedp.Click(chromedp.CSS(`#invite-list [data-room="plans"] .invite-accept`)))
+	ann.invite("bob")
+	bob.acceptInvitation("plans")
 	bob.waitFor("plans in view, no invite button for a member", `document.getElementById("room-title").textContent === "#plans" && `+
 		`document.getElementById("invite-button").hidden`)
 	ann.waitFor("bob's joining shown", `Array.from(document.querySelectorAll("#message-list .room-notice"), e => e.textContent).some(t => t.startsWith("bob joined"))`)

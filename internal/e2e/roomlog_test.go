@@ -492,14 +492,9 @@ func TestChangesBeforeTheFirstMessageStayShown(t *testing.T) {
 
 	ann.createPrivateRoom("plans")
 	ann.waitFor("plans in view", `document.getElementById("room-title").textContent === "#plans"`)
-	ann.waitFor("the invite button", `!document.getElementById("invite-button").hidden`)
-	ann.do("invite bob", chromedp.Click(chromedp.CSS("#invite-button")))
-	ann.do("type bob", chromeSendKeys("#invite-name", "bob"), pressEnter(chromedp.CSS("#invite-name")))
+	ann.invite("bob")
 	notices := `Array.from(document.querySelectorAll("#message-list .room-notice .room-notice-text"), e => e.textContent)`
-	ann.waitFor("the invitation shown", notices+`.includes("ann invited bob")`)
-
-	bob.waitFor("the invitation in bob's sidebar", `!!document.querySelector('#invite-list [data-room="plans"] .invite-accept')`)
-	bob.do("accept it", chromedp.Click(chromedp.CSS(`#invite-list [data-room="plans"] .invite-accept`)))
+	bob.acceptInvitation("plans")
 	bob.waitFor("plans in view", `document.getElementById("room-title").textContent === "#plans"`)
 	ann.waitFor("his joining shown", notices+`.includes("bob joined")`)
 	bob.say("count me in")
