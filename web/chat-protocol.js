@@ -49,10 +49,10 @@ const HUBBUB_FRAMES = {
   // Client → server.
   send: {
     hello: ["name", "key", "token"],
-    join: ["room", "since", "history"],
+    join: ["room", "since", "history", "notices"],
     leave: ["room"],
     send: ["room", "id", "text", "reply_to", "attachments"],
-    history: ["room", "before", "limit", "thread", "after"],
+    history: ["room", "before", "limit", "thread", "after", "notices"],
     typing: ["room"],
     who: ["room"],
     ping: ["id"],
@@ -89,11 +89,11 @@ const HUBBUB_FRAMES = {
   // Server → client.
   receive: {
     welcome: ["name", "server", "version", "role", "limits", "user", "commands", "search_off", "uploads_off"],
-    joined: ["room", "members", "member_count", "last_seq", "replay", "truncated", "away"],
+    joined: ["room", "members", "member_count", "last_seq", "replay", "truncated", "notices_truncated", "away"],
     left: ["room"],
     message: ["room", "seq", "id", "from", "text", "time", "bot", "client_id", "deleted", "reply_to", "mentions", "mention_room", "edited_at", "reactions", "reply_count", "attachments"],
     ack: ["room", "id", "seq", "msg_id", "time", "duplicate", "target"],
-    history: ["room", "messages", "more", "thread"],
+    history: ["room", "messages", "more", "thread", "notices", "notices_truncated"],
     presence: ["room", "name", "event", "state", "renamed", "moderation", "by", "api", "sanction_seq"],
     typing: ["room", "name"],
     members: ["room", "members", "next", "sanctions", "sanctions_more"],
