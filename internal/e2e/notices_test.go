@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"hubbub/internal/hub"
 	"hubbub/internal/server"
 	"hubbub/internal/servertest"
 	"hubbub/internal/wire"
@@ -73,6 +74,47 @@ func TestRoomNoticesSurviveAReload(t *testing.T) {
 	if dir := os.Getenv("HUBBUB_E2E_ARTIFACTS"); dir != "" { // to look at the timeline
 		if png, err := ann.screenshot(); err == nil {
 			_ = os.WriteFile(filepath.Join(dir, "notices-after-reload.png"), png, 0o644)
+		}
+	}
+}
+
+// Scrolling back after a reload brings the notices of the older part too: a fresh join that
+// replays the newest messages only (a server's --history of 2 here) shows the lines of their
+// span, and the page before them the lines of its own, the topic set before the first
+// message among them; none twice.
+func TestOlderPageBringsItsNotices(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{Hub: hub.Config{History: 2}})
+	carol := dialUser(t, srv, "carol")
+	dialUser(t, srv, "bob")
+	ann := b.newUser("ann")
+	ann.open(srv.URL + "/#lobby")
+	ann.waitFor("a live connection", exprLive)
+	ctx := t.Context()
+	if _, err := carol.conn.Create(ctx, "plans", "", true); err != nil {
+		t.Fatalf("carol creates plans: %v", err)
+	}
+	if _, err := carol.conn.Join(ctx, "plans", nil, 0); err != nil {
+		t.Fatalf("carol joins plans: %v", err)
+	}
+	carol.request("invite ann", "i-ann", wire.InviteRequest{Type: wire.TypeInvite, Room: "plans", Name: "ann", ID: "i-ann"})
+	carol.request("set the topic", "t-1", wire.TopicRequest{Type: wire.TypeTopic, Room: "plans", Topic: "Q3 launch", ID: "t-1"})
+	carol.say("plans", "one")
+	carol.say("plans", "two")
+	carol.request("invite bob", "i-bob", wire.InviteRequest{Type: wire.TypeInvite, Room: "plans", Name: "bob", ID: "i-bob"})
+	carol.say("plans", "three")
+
+	ann.do("open plans", chromeEval(`location.hash = "plans"`))
+	ann.see("carol", "three")
+	notices := `Array.from(document.querySelectorAll("#message-list .room-notice .room-notice-text"), e => e.textContent)`
+	ann.waitFor("the invitation of bob, in the replayed span", notices+`.includes("carol invited bob")`)
+	ann.do("page back", chromeEval(`client.loadOlder("plans")`))
+	ann.see("carol", "one")
+	ann.waitFor("the topic, from the older page", notices+`.includes("carol set the topic: Q3 launch")`)
+	got := eval[[]string](ann, notices)
+	for _, want := range []string{"carol invited ann", "carol set the topic: Q3 launch", "carol invited bob"} {
+		if n := len(slices.DeleteFunc(slices.Clone(got), func(s string) bool { return s != want })); n != 1 {
+			t.Errorf("notices %q hold %q %d times, want once", got, want, n)
 		}
 	}
 }
