@@ -305,8 +305,10 @@ const (
 	) AS log ORDER BY seq LIMIT $3`
 	selectBefore  = `SELECT ` + messageRow + ` FROM messages WHERE room = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3`
 	selectLastSeq = `SELECT last_seq FROM rooms WHERE name = $1`
-	// selectNotices walks the entries' (room, seq) primary key backwards from upto ($4): the
-	// span of one page of messages, whose edits and reactions the target = 0 term skips.
+	// selectNotices reads one of two existing indexes, as the planner judges the span ($2,
+	// $4]: entries_target's (room, target = 0), the room's entries that change no message (a
+	// wide span), or the primary key's (room, seq) range (a narrow one), whose edits and
+	// reactions target = 0 skips (EXPLAIN on 200,000 entries in 50 rooms, analyzed).
 	selectNotices = `SELECT ` + entryRow + ` FROM entries
 		WHERE room = $1 AND seq > $2 AND seq <= $4 AND target = 0 AND kind IN ('topic', 'member', 'sanction')
 		ORDER BY seq DESC LIMIT $3`

@@ -84,7 +84,8 @@ type Joined struct {
 	MemberCount int `json:"member_count"`
 	// LastSeq is the highest seq in the room.
 	LastSeq uint64 `json:"last_seq"`
-	// Replay is how many frames follow now: the messages of a join without since; with since,
+	// Replay is how many frames follow now: the messages of a join without since (and with
+	// notices, its topic_changed and member_changed frames among them); with since,
 	// one frame per log entry missed (message, edited, deleted, reacted, topic_changed or
 	// member_changed), the sanction_changed entries replayed among them not counted (clients
 	// from before they were entries would wait for them).
