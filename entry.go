@@ -132,6 +132,13 @@ const (
 	KindSanction EntryKind = "sanction"
 )
 
+// IsNotice reports whether e is a notice: a change to the room itself (its topic, a
+// membership, a ban or mute) that a reader sees as a line among the messages, and that
+// Store.Notices reads.
+func (e *Entry) IsNotice() bool {
+	return e.Kind == KindTopic || e.Kind == KindMember || e.Kind == KindSanction
+}
+
 // IsMessage reports whether e posts a message.
 func (e *Entry) IsMessage() bool { return e.Kind == KindMessage }
 

@@ -154,6 +154,13 @@ type Store interface {
 	// Before returns the up to limit newest messages of room with Seq < before, oldest first,
 	// in their current state. before == 0 means "the newest messages".
 	Before(ctx context.Context, room string, before uint64, limit int) ([]Entry, error)
+	// Notices returns the room's notices with after < Seq ≤ upto: its KindTopic, KindMember
+	// and KindSanction entries, the changes to the room that a reader sees as lines among its
+	// messages. It returns the newest limit of them, oldest first (a page of messages reads
+	// the notices of its own span; the newest are the ones nearest what a reader sees first).
+	// Edits, deletes and reactions are not notices: Before folds them into the messages'
+	// state. It reads an index of the room's entries, never the messages of the span.
+	Notices(ctx context.Context, room string, after, upto uint64, limit int) ([]Entry, error)
 	// Replies returns up to limit messages of room that reply to message parent and have
 	// Seq > after, oldest first, in their current state: a thread.
 	Replies(ctx context.Context, room string, parent, after uint64, limit int) ([]Entry, error)

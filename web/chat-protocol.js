@@ -49,10 +49,10 @@ const HUBBUB_FRAMES = {
   // Client → server.
   send: {
     hello: ["name", "key", "token"],
-    join: ["room", "since", "history"],
+    join: ["room", "since", "history", "notices"],
     leave: ["room"],
     send: ["room", "id", "text", "reply_to", "attachments"],
-    history: ["room", "before", "limit", "thread", "after"],
+    history: ["room", "before", "limit", "thread", "after", "notices"],
     typing: ["room"],
     who: ["room"],
     ping: ["id"],
@@ -89,11 +89,11 @@ const HUBBUB_FRAMES = {
   // Server → client.
   receive: {
     welcome: ["name", "server", "version", "role", "limits", "user", "commands", "search_off", "uploads_off"],
-    joined: ["room", "members", "member_count", "last_seq", "replay", "truncated", "away"],
+    joined: ["room", "members", "member_count", "last_seq", "replay", "truncated", "notices_truncated", "away"],
     left: ["room"],
     message: ["room", "seq", "id", "from", "text", "time", "bot", "client_id", "deleted", "reply_to", "mentions", "mention_room", "edited_at", "reactions", "reply_count", "attachments"],
     ack: ["room", "id", "seq", "msg_id", "time", "duplicate", "target"],
-    history: ["room", "messages", "more", "thread"],
+    history: ["room", "messages", "more", "thread", "notices", "notices_truncated"],
     presence: ["room", "name", "event", "state", "renamed", "moderation", "by", "api", "sanction_seq"],
     typing: ["room", "name"],
     members: ["room", "members", "next", "sanctions", "sanctions_more"],
@@ -136,6 +136,9 @@ function wireFields(obj, fields) {
   for (const k of Object.keys(obj)) if (fields.includes(k)) out[k] = obj[k];
   return out;
 }
+
+/** The frames of a room's notices: changes to the room itself, entries of its log. */
+const NOTICE_TYPES = new Set(["topic_changed", "member_changed", "sanction_changed"]);
 
 /** Encodes a frame to send, with only the fields HUBBUB_FRAMES lists for its type. */
 function encodeFrame(obj) {
@@ -725,6 +728,7 @@ class ChatClient extends EventTarget {
       f.limit = Math.min(most, Math.max(CHAT_TIMING.historyPage, r.minSeq - reach + 20));
     }
     if (r.messages.size > 0) f.before = r.minSeq;
+    f.notices = true; // the room's notices of the page's span come with it
     if (!this.ask(r, f, { kind: "page" })) return false;
     r.loadingHistory = true;
     return true;
@@ -1085,6 +1089,10 @@ class ChatClient extends EventTarget {
     // Rejoining with the highest seq applied makes the server replay exactly what we missed:
     // the messages, and the edits, deletions and reactions made meanwhile.
     if (r.positioned) f.since = r.since;
+    // A fresh join (a reload) asks for the room's notices among its messages — the topic set,
+    // the invitations, the bans — so that the room reads as it did before the reload; a join
+    // with since replays them anyway.
+    else f.notices = true;
     r.joinSince = r.positioned ? r.since : null;
     r.error = null;
     this.frame(f);
@@ -1325,6 +1333,9 @@ class ChatClient extends EventTarget {
     // A join without since replays messages in their current state, each at or below
     // last_seq: they are where the log stands, so what follows them is what comes after it.
     if (r.joinSince === null) r.since = Math.max(r.since, f.last_seq || 0);
+    // A fresh join that left no older message out replayed the room from its first entry,
+    // its notices included: nothing is left to page back to.
+    if (r.joinSince === null && f.truncated === false && !reset) r.historyDone = true;
     r.joined = true;
     r.positioned = true;
     r.error = null;
@@ -1551,16 +1562,28 @@ class ChatClient extends EventTarget {
     }
     if (req.kind === "thread") this.onThreadPage(r, req.parent, page, !!f.more);
     else if (req.kind === "parent") this.onParentPage(r, req.seq, page);
-    else this.onOlderPage(r, page, !!f.more);
+    else this.onOlderPage(r, page, !!f.more, Array.isArray(f.notices) ? f.notices : []);
   }
 
-  /** A page of older messages joins the timeline at its start. */
-  onOlderPage(r, page, more) {
+  /**
+   * A page of older messages joins the timeline at its start, with the room's notices of its
+   * span (asked for with notices: true): shown in place, keyed by log_seq, never applied (the
+   * room's topic and members are what they are now).
+   */
+  onOlderPage(r, page, more, notices) {
     r.loadingHistory = false;
+    let shown = false;
+    for (const raw of notices || []) {
+      const n = raw && HUBBUB_FRAMES.receive[raw.type] && NOTICE_TYPES.has(raw.type) ? wireFields(raw, HUBBUB_FRAMES.receive[raw.type]) : null;
+      if (!n || typeof n.log_seq !== "number" || r.notices.has(n.log_seq)) continue;
+      r.notices.set(n.log_seq, n);
+      shown = true;
+    }
     const added = [];
     for (const m of page) if (r.add(m)) added.push(r.messages.get(m.seq));
     if (!more) r.historyDone = true;
     if (added.length) this.emit("messages", { room: r.name, added, kind: "history", fresh: false });
+    else if (shown) this.emit("notices", { room: r.name });
     this.emit("history", { room: r.name });
   }
 

@@ -266,7 +266,7 @@ export interface ChatClientEvents {
    */
   renamed: { name: string; was: string };
   /** A join succeeded (frame: the joined frame; null when rejoin was asked while offline) or failed (error). */
-  joined: { room: string; frame?: { last_seq: number; replay: number; truncated: boolean; members: string[]; away?: string[] } | null; error?: unknown };
+  joined: { room: string; frame?: { last_seq: number; replay: number; truncated: boolean; notices_truncated?: boolean; members: string[]; away?: string[] } | null; error?: unknown };
   left: { room: string };
   /** A moderator removed me from the room (kick, or ban: until). */
   removed: { room: string } & Removed;
@@ -326,6 +326,12 @@ export interface ChatClientEvents {
     sanctions: { user: string; name: string; kind: "ban" | "mute"; until: string }[] | null;
     sanctions_more: boolean;
   };
+  /**
+   * A change to the room itself (topic_changed, member_changed, sanction_changed) is shown in
+   * the room's notices, keyed by its log_seq: live, in a replay, and since a fresh join and
+   * every loadOlder page ask for them (notices: true), among the replayed and paged messages
+   * too, once each. One at or below the applied seq is shown, not applied again.
+   */
   notices: { room: string };
 }
 
@@ -420,8 +426,7 @@ export class ChatClient extends EventTarget {
   retry(room: string, id: string): void;
   /** Drops a failed message. */
   discard(room: string, id: string): void;
-  /** Asks for the page of messages before the oldest held. */
-  /** Asks for the page before the oldest message held; with reach (a seq), one large enough to hold that message, up to history_page_max. */
+  /** Asks for the page before the oldest message held, with the room's notices of its span; with reach (a seq), one large enough to hold that message, up to history_page_max. */
   loadOlder(room: string, reach?: number): boolean;
   edit(room: string, seq: number, text: string): PendingChange | null;
   /** Toggles my reaction (an emoji or a :short_name:). */

@@ -345,8 +345,16 @@ Object.assign(globalThis.HubbubProtocol.ChatClient.prototype, {
   onRoomChange(r, f) {
     // joined.replay does not count sanction entries (docs/protocol.md, Moderation).
     if (f.type !== "sanction_changed") this.replayed(r);
-    if (!this.advance(r, f.log_seq) && r.notices.has(f.log_seq)) return;
+    const fresh = this.advance(r, f.log_seq);
+    if (!fresh && r.notices.has(f.log_seq)) return;
     if (typeof f.log_seq === "number") r.notices.set(f.log_seq, f);
+    if (!fresh) {
+      // At or below since: a notice a fresh join replays among its messages (notices: true),
+      // or one applied before. It is shown in place, not applied again: the room's topic and
+      // members are already what they are now.
+      this.emit("notices", { room: r.name });
+      return;
+    }
     const info = this.myRooms.get(r.name);
     if (f.type === "topic_changed") {
       r.topic = typeof f.topic === "string" ? f.topic : "";
@@ -405,9 +413,14 @@ Object.assign(globalThis.HubbubProtocol.ChatClient.prototype, {
     if (!kind || typeof f.room !== "string" || typeof f.name !== "string" || !f.name) return;
     const r = this.rooms.get(f.room);
     if (r && typeof f.log_seq === "number") {
+      // At or below since: a fresh join's replayed notice (or one applied before), shown in
+      // place and not applied again: no leave follows it, and the sanctions in force are what
+      // the roster reads now.
+      const old = f.log_seq <= r.since;
       // The leave this ban makes (presence, moderation "ban") comes after it: the entry says it.
-      if (f.action === "ban") r.rememberBan(f);
+      if (f.action === "ban" && !old) r.rememberBan(f);
       this.onRoomChange(r, f);
+      if (old) return;
     }
     const c = { room: f.room, action: f.action, user: typeof f.user === "string" ? f.user : "", name: f.name, until: typeof f.until === "string" ? f.until : "" };
     const heard = this.sanctionsHeard.get(f.room);

@@ -224,6 +224,7 @@ func newServeFlags(fs *flag.FlagSet) *serveFlags {
 	fs.DurationVar(&h.AwayAfter, "away-after", 5*time.Minute, "a connected user who sends nothing for this long shows as away")
 
 	fs.IntVar(&h.History, "history", 50, "messages replayed, in their current state, when a client joins a room without since")
+	fs.IntVar(&h.NoticeLimit, "notice-limit", 100, "most room notices (topic, member and ban or mute lines) one join or history page carries when its client asks for them; the newest are kept")
 	fs.IntVar(&h.RoomBuffer, "room-buffer", 256, "recent entries of the room log (messages, edits, deletes, reactions) kept in memory per room, for reconnects")
 	fs.IntVar(&h.MaxReplay, "max-replay", 10000, "most entries replayed to a reconnecting client")
 	fs.IntVar(&h.ReplayBudget, "replay-budget", 50000, "replayed messages read from the store that all joins together may hold until written (at least --max-replay); a join past it waits, then gets unavailable")

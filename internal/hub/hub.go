@@ -39,6 +39,12 @@ type Config struct {
 	// History is how many recent messages a join without `since` replays, read from the Store
 	// in their current state (default 50). It is capped at MaxReplay.
 	History int
+	// NoticeLimit is the most notices (topic, member and sanction entries) a join without
+	// `since` or a history page carries when its client asks for them (default 100): the
+	// newest of its span; more are left out and said to be (NoticesTruncated). A page of 50
+	// messages in a busy private room spans few of them; a room where hundreds were invited
+	// between two messages would otherwise make one page as long as its members list.
+	NoticeLimit int
 	// RoomBuffer is how many recent entries (of every kind) each room keeps in memory to serve
 	// short reconnects without reading the Store (default 256).
 	RoomBuffer int
@@ -152,6 +158,7 @@ func (c Config) withDefaults() Config {
 	}
 	def(&c.RoomBuffer, 256)
 	def(&c.History, 50)
+	def(&c.NoticeLimit, 100)
 	def(&c.MaxReplay, 10000)
 	c.History = min(c.History, c.MaxReplay)
 	def(&c.ReplayBudget, 50000)
@@ -358,6 +365,9 @@ type JoinInfo struct {
 	// Truncated is true when the room holds older messages than the replay that it left out:
 	// without Since, more than History; with Since, more than MaxReplay, or unreadable ones.
 	Truncated bool
+	// NoticesTruncated is true when the join asked for Notices and its replay left some of
+	// its span's out: more than NoticeLimit.
+	NoticesTruncated bool
 	// Memo is set when Members is the list a crowded room keeps and gives every join until a
 	// name leaves (past PresenceLimit): a Greet encodes the list through it (Memo.Encoded), once
 	// for all the joins given that list. It is nil otherwise, and valid only inside Greet.
@@ -392,6 +402,11 @@ type JoinRequest struct {
 	Since *uint64
 	// History is how many recent messages to replay without Since (0 = the hub's default).
 	History int
+	// Notices, without Since, asks for the room's notices (topic, member and sanction
+	// entries) among the replayed messages, in seq order: those from the oldest message
+	// replayed (from the first entry when the room holds no older message) to LastSeq, at
+	// most NoticeLimit of them. With Since every entry is replayed anyway.
+	Notices bool
 	// NoReplay joins without replaying anything (the text protocol, like the original chat,
 	// shows only what is said after one arrives).
 	NoReplay bool
@@ -818,6 +833,24 @@ func (h *Hub) History(ctx context.Context, roomName string, before uint64, limit
 		return nil, false, hubbub.Errorf(hubbub.ECodeUnavailable, "history unavailable; try again")
 	}
 	return msgs, more, nil
+}
+
+// Notices returns the notices of a room (its topic, member and sanction entries) with
+// after < seq ≤ upto, oldest first: the newest NoticeLimit of them, and whether it left
+// older ones of the span out. A history page asks for the span from its oldest message (0 if
+// it is the room's first) to its end.
+func (h *Hub) Notices(ctx context.Context, roomName string, after, upto uint64) ([]hubbub.Entry, bool, error) {
+	start := h.cfg.Metrics.Now()
+	es, err := h.store.Notices(ctx, roomName, after, upto, h.cfg.NoticeLimit+1)
+	h.cfg.Metrics.StoreRead(start)
+	if err != nil {
+		h.log.Error("store notices failed", "room", roomName, "err", err)
+		return nil, false, hubbub.Errorf(hubbub.ECodeUnavailable, "history unavailable; try again")
+	}
+	if len(es) > h.cfg.NoticeLimit {
+		return es[len(es)-h.cfg.NoticeLimit:], true, nil
+	}
+	return es, false, nil
 }
 
 // Thread returns up to limit replies to message parent of a room with seq above after (0 =

@@ -246,11 +246,15 @@ func (r *room) join(ctx context.Context, req JoinRequest) (JoinInfo, error) {
 				// Read the messages outside the lock, then come back for what the room
 				// delivered meanwhile.
 				r.mu.Unlock()
-				if err := r.reserveReplay(ctx, &budget, uint64(max(0, int64(n)-budget))); err != nil {
+				want := n
+				if req.Notices {
+					want += cfg.NoticeLimit
+				}
+				if err := r.reserveReplay(ctx, &budget, uint64(max(0, int64(want)-budget))); err != nil {
 					return JoinInfo{}, err
 				}
 				var err error
-				if fresh, err = r.readFresh(ctx, last, n, m.UserID); err != nil {
+				if fresh, err = r.readFresh(ctx, last, n, m.UserID, req.Notices); err != nil {
 					return JoinInfo{}, err
 				}
 				continue
@@ -272,7 +276,7 @@ func (r *room) join(ctx context.Context, req JoinRequest) (JoinInfo, error) {
 				continue
 			}
 			replay = append(fresh.envelopes, replayOf(bridge)...)
-			info.Truncated = fresh.truncated
+			info.Truncated, info.NoticesTruncated = fresh.truncated, fresh.noticesTruncated
 		default:
 			from := min(*req.Since, last)
 			if last-from > uint64(cfg.MaxReplay) && !probed {
@@ -412,12 +416,16 @@ type freshReplay struct {
 	last      uint64
 	// truncated: the room holds older messages than these.
 	truncated bool
+	// noticesTruncated: the notices asked for were more than NoticeLimit; the oldest are
+	// left out.
+	noticesTruncated bool
 	// unreadable: the Store's history is damaged; the join replays what the room holds.
 	unreadable bool
 }
 
-// readFresh reads the newest n messages with seq ≤ last for user id viewer.
-func (r *room) readFresh(ctx context.Context, last uint64, n int, viewer string) (*freshReplay, error) {
+// readFresh reads the newest n messages with seq ≤ last for user id viewer, and with
+// notices the room's notices among them (JoinRequest.Notices).
+func (r *room) readFresh(ctx context.Context, last uint64, n int, viewer string, notices bool) (*freshReplay, error) {
 	sctx, cancel := r.hub.storeCtx(ctx)
 	defer cancel()
 	start := r.hub.cfg.Metrics.Now()
@@ -437,10 +445,31 @@ func (r *room) readFresh(ctx context.Context, last uint64, n int, viewer string)
 	if f.truncated {
 		msgs = msgs[len(msgs)-n:]
 	}
-	f.envelopes = make([]*Envelope, len(msgs))
-	for i := range msgs {
-		f.envelopes[i] = entryEnvelope(&msgs[i])
-		f.envelopes[i].Replay = true // read for this join alone
+	var ns []hubbub.Entry
+	if notices {
+		// The span of the page: from its oldest message, or from the room's first entry when
+		// no older message remains (the notices before the first message belong to it).
+		var after uint64
+		if f.truncated {
+			after = msgs[0].Seq
+		}
+		if ns, f.noticesTruncated, err = r.hub.Notices(sctx, r.name, after, last); err != nil {
+			// The messages are what the join is for: it goes on without the notices, and
+			// says that some were left out (Hub.Notices logged why).
+			ns, f.noticesTruncated = nil, true
+		}
+	}
+	f.envelopes = make([]*Envelope, 0, len(msgs)+len(ns))
+	for i, j := 0, 0; i < len(msgs) || j < len(ns); {
+		var e *hubbub.Entry
+		if j == len(ns) || i < len(msgs) && msgs[i].Seq < ns[j].Seq {
+			e, i = &msgs[i], i+1
+		} else {
+			e, j = &ns[j], j+1
+		}
+		env := entryEnvelope(e)
+		env.Replay = true // read for this join alone
+		f.envelopes = append(f.envelopes, env)
 	}
 	return f, nil
 }

@@ -305,6 +305,13 @@ const (
 	) AS log ORDER BY seq LIMIT $3`
 	selectBefore  = `SELECT ` + messageRow + ` FROM messages WHERE room = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3`
 	selectLastSeq = `SELECT last_seq FROM rooms WHERE name = $1`
+	// selectNotices reads one of two existing indexes, as the planner judges the span ($2,
+	// $4]: entries_target's (room, target = 0), the room's entries that change no message (a
+	// wide span), or the primary key's (room, seq) range (a narrow one), whose edits and
+	// reactions target = 0 skips (EXPLAIN on 200,000 entries in 50 rooms, analyzed).
+	selectNotices = `SELECT ` + entryRow + ` FROM entries
+		WHERE room = $1 AND seq > $2 AND seq <= $4 AND target = 0 AND kind IN ('topic', 'member', 'sanction')
+		ORDER BY seq DESC LIMIT $3`
 )
 
 // selectRooms is a range scan of rooms_name_bytes (names as bytes, COLLATE "C") and, for each
@@ -361,6 +368,18 @@ func (s *Store) Before(ctx context.Context, room string, before uint64, limit in
 			return nil, nil
 		}
 		return s.readLog(ctx, selectBefore, room, below, limit, true)
+	})
+}
+
+// Notices returns the newest limit topic, member and sanction entries of room with after <
+// Seq ≤ upto, oldest first. See hubbub.Store.
+func (s *Store) Notices(ctx context.Context, room string, after, upto uint64, limit int) ([]hubbub.Entry, error) {
+	return sqlstore.Read(ctx, &s.guard, sqlstore.OpNotices, func() ([]hubbub.Entry, error) {
+		from, to, ok := sqlstore.NoticesArgs(after, upto, limit)
+		if !ok {
+			return nil, nil
+		}
+		return s.readLog(ctx, selectNotices, room, from, limit, true, to)
 	})
 }
 

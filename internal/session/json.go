@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"errors"
+	"math"
 	"slices"
 	"time"
 
@@ -271,10 +272,11 @@ func (j *jsonSession) join(ctx context.Context, f *wire.ClientFrame) {
 		j.fail(err, f)
 		return
 	}
-	req := hub.JoinRequest{Room: f.Room, Member: j.member, Since: f.Since.SeqPtr(), History: f.History, Record: record, Unrecord: unrecord,
+	req := hub.JoinRequest{Room: f.Room, Member: j.member, Since: f.Since.SeqPtr(), History: f.History, Notices: f.Notices,
+		Record: record, Unrecord: unrecord,
 		Greet: func(info hub.JoinInfo) *hub.Envelope {
 			joined := &wire.Joined{Type: wire.TypeJoined, Room: info.Room, Members: info.Members, MemberCount: info.MemberCount,
-				LastSeq: info.LastSeq, Replay: info.Replay, Truncated: info.Truncated, Away: info.Away}
+				LastSeq: info.LastSeq, Replay: info.Replay, Truncated: info.Truncated, NoticesTruncated: info.NoticesTruncated, Away: info.Away}
 			if info.Memo == nil {
 				return hub.NewRaw(wire.EncodeJoined(joined)) // one buffer, the list written into it
 			}
@@ -405,6 +407,9 @@ func (j *jsonSession) history(ctx context.Context, f *wire.ClientFrame) {
 		page, err = j.svc.ThreadPage(ctx, f.Room, f.Thread, f.After.Seq, f.Limit, j.member.UserID)
 	} else {
 		page, err = j.svc.HistoryPage(ctx, f.Room, f.Before, f.Limit, j.member.UserID)
+		if err == nil && f.Notices {
+			err = j.svc.addNotices(ctx, &page, f.Before)
+		}
 	}
 	if err != nil {
 		j.fail(err, f)
@@ -475,6 +480,29 @@ func (s *Service) HistoryPage(ctx context.Context, room string, before uint64, l
 		return wire.History{}, err
 	}
 	return page(room, msgs, more, s.cfg.FilesURL), nil
+}
+
+// addNotices adds to history page p, read with before, the room's notices of its span:
+// from its oldest message (from the room's first entry when no older message remains) to
+// before (0: the newest entry), as the frames a live client gets.
+func (s *Service) addNotices(ctx context.Context, p *wire.History, before uint64) error {
+	var after uint64
+	if p.More && len(p.Messages) > 0 {
+		after = p.Messages[0].Seq
+	}
+	upto := uint64(math.MaxUint64)
+	if before > 0 {
+		upto = before - 1
+	}
+	ns, truncated, err := s.hub.Notices(ctx, p.Room, after, upto)
+	if err != nil {
+		return err
+	}
+	for i := range ns {
+		p.Notices = append(p.Notices, wire.NewEntryFrame(&ns[i], s.cfg.FilesURL))
+	}
+	p.NoticesTruncated = truncated
+	return nil
 }
 
 // ThreadPage reads a page of up to limit replies to message parent of room with a seq above

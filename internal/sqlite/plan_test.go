@@ -31,6 +31,7 @@ func TestQueryPlans(t *testing.T) {
 			"SEARCH messages USING PRIMARY KEY (room=? AND seq>?)",
 			"SEARCH entries USING PRIMARY KEY (room=? AND seq>?)"}},
 		{"before", beforeSQL, []any{"r", 10, 10}, []string{"SEARCH messages USING PRIMARY KEY (room=? AND seq<?)"}},
+		{"notices", noticesSQL, []any{"r", 0, 10, 10}, []string{"SEARCH entries USING INDEX entries_target (room=? AND target=? AND seq>? AND seq<?)"}},
 		{"replies", repliesSQL, []any{"r", 1, 0, 10}, []string{"SEARCH messages USING INDEX messages_replies (room=? AND reply_to=? AND seq>?)"}},
 		{"revisions", revisionsSQL, []any{"r", 1}, []string{
 			"SEARCH messages USING PRIMARY KEY (room=? AND seq=?)",

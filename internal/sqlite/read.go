@@ -12,7 +12,7 @@ import (
 // readStmts are the queries of the read-only pool, prepared once; database/sql prepares each
 // again on every connection of the pool as it first uses it there.
 type readStmts struct {
-	since, before, replies, revisions, reactedBy, lastSeq, rooms *sql.Stmt
+	since, before, notices, replies, revisions, reactedBy, lastSeq, rooms *sql.Stmt
 	// Files (files.go).
 	file, fileUsage, collectable *sql.Stmt
 
@@ -37,6 +37,12 @@ const (
 		ORDER BY seq LIMIT ?3`
 	// Before walks the messages' primary key backwards; a message row holds its current state.
 	beforeSQL = `SELECT ` + messageColumns + ` FROM messages WHERE room = ? AND seq < ? ORDER BY seq DESC LIMIT ?`
+	// Notices walks entries_target backwards where target = 0: the entries that change no
+	// message (topic, member and sanction entries) are that index's (room, 0, seq) range, so
+	// the read skips the edits and reactions of the span rather than filtering them.
+	noticesSQL = `SELECT ` + entryColumns + ` FROM entries INDEXED BY entries_target
+		WHERE room = ? AND target = 0 AND seq > ? AND seq <= ? AND kind IN ('topic', 'member', 'sanction')
+		ORDER BY seq DESC LIMIT ?`
 	// A thread is one range of messages_replies; the reply_to > 0 term lets SQLite use that
 	// partial index. Without statistics (nothing runs ANALYZE) SQLite's planner prefers
 	// walking the whole room by its primary key, which already gives seq order, to any
@@ -72,6 +78,7 @@ func prepareReads(ctx context.Context, db *sql.DB) (readStmts, error) {
 	}
 	r.since = prep(sinceSQL)
 	r.before = prep(beforeSQL)
+	r.notices = prep(noticesSQL)
 	r.replies = prep(repliesSQL)
 	r.revisions = prep(revisionsSQL)
 	r.reactedBy = prep(reactedBySQL)
@@ -205,6 +212,19 @@ func (s *Store) Before(ctx context.Context, room string, before uint64, limit in
 			return nil, nil
 		}
 		out, err := readEntries(ctx, s.reads.before, room, limit, true, room, below, limit)
+		return out, unreadable(err)
+	})
+}
+
+// Notices returns the newest limit topic, member and sanction entries of room with after <
+// Seq ≤ upto, oldest first.
+func (s *Store) Notices(ctx context.Context, room string, after, upto uint64, limit int) ([]hubbub.Entry, error) {
+	return sqlstore.Read(ctx, &s.guard, sqlstore.OpNotices, func() ([]hubbub.Entry, error) {
+		from, to, ok := sqlstore.NoticesArgs(after, upto, limit)
+		if !ok {
+			return nil, nil
+		}
+		out, err := readEntries(ctx, s.reads.notices, room, limit, true, room, from, to, limit)
 		return out, unreadable(err)
 	})
 }

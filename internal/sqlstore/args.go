@@ -74,6 +74,16 @@ func BeforeArgs(before uint64, limit int) (int64, bool) {
 	return int64(before), true
 }
 
+// NoticesArgs returns the after and upto of a query for Notices(after, upto, limit): the
+// notices with after < seq ≤ upto, at most limit; ok false if none can match.
+func NoticesArgs(after, upto uint64, limit int) (from, to int64, ok bool) {
+	upto = min(upto, math.MaxInt64)
+	if limit <= 0 || after >= upto {
+		return 0, 0, false
+	}
+	return int64(after), int64(upto), true
+}
+
 // SeqArg returns seq as a query's argument for one message (a target, a parent); ok false if no
 // message can have it.
 func SeqArg(seq uint64) (int64, bool) {

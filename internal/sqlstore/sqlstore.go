@@ -51,6 +51,7 @@ const (
 	OpAppend      Op = "append"
 	OpSince       Op = "since"
 	OpBefore      Op = "before"
+	OpNotices     Op = "notices"
 	OpLastSeq     Op = "last seq"
 	OpPrune       Op = "prune"
 	OpSkipSeqs    Op = "skip seqs"

@@ -607,6 +607,28 @@ func (s *memStore) Before(ctx context.Context, room string, before uint64, limit
 	return out, nil
 }
 
+func (s *memStore) Notices(ctx context.Context, room string, after, upto uint64, limit int) ([]hubbub.Entry, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.check(ctx); err != nil {
+		return nil, err
+	}
+	var out []hubbub.Entry
+	r := s.room(room)
+	for _, e := range r.entries {
+		if e.Seq > after && (e.Seq <= upto || s.bug == "noticesupto") && (e.IsNotice() || s.bug == "noticesall" && !e.IsMessage()) {
+			out = append(out, s.read(r, e))
+		}
+	}
+	if n := len(out) - max(limit, 0); n > 0 {
+		if s.bug == "noticesoldest" {
+			return out[:limit], nil
+		}
+		out = out[n:]
+	}
+	return out, nil
+}
+
 func (s *memStore) Replies(ctx context.Context, room string, parent, after uint64, limit int) ([]hubbub.Entry, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

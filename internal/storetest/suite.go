@@ -36,6 +36,7 @@ func RunStoreTests(t *testing.T, open func(t *testing.T, ret hubbub.Retention) h
 		{"ClientIDConcurrent", testClientIDConcurrent},
 		{"Since", testSince},
 		{"Before", testBefore},
+		{"Notices", testNotices},
 		{"LastSeq", testLastSeq},
 		{"SkipSeqs", testSkipSeqs},
 		{"SkipSeqsLimit", testSkipSeqsLimit},

@@ -58,6 +58,9 @@ func TestSuiteCatchesBugs(t *testing.T) {
 	}
 	bugs := []struct{ bug, subtest string }{
 		{"gap", "SeqPerRoom"},
+		{"noticesall", "Notices"},
+		{"noticesupto", "Notices"},
+		{"noticesoldest", "Notices"},
 		{"skipnone", "SkipSeqs"},
 		{"nofloor", "SeqFloor"},
 		{"nofloor", "SeqFloorNoRoom"},

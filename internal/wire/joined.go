@@ -57,6 +57,9 @@ func appendJoinedTail(b []byte, j *Joined) []byte {
 	b = strconv.AppendInt(b, int64(j.Replay), 10)
 	b = append(b, `,"truncated":`...)
 	b = strconv.AppendBool(b, j.Truncated)
+	if j.NoticesTruncated {
+		b = append(b, `,"notices_truncated":true`...)
+	}
 	if len(j.Away) > 0 {
 		b = append(b, `,"away":`...)
 		b = AppendMembers(b, j.Away)

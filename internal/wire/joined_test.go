@@ -14,6 +14,7 @@ func TestEncodeJoinedIsEncode(t *testing.T) {
 		{Type: wire.TypeJoined, Room: "general", Members: []string{"ann", "bob"}, MemberCount: 2, LastSeq: 42, Replay: 1},
 		{Type: wire.TypeJoined, Room: "r", MemberCount: 0, Truncated: true},
 		{Type: wire.TypeJoined, Room: "r", Members: []string{}, MemberCount: 19000, LastSeq: 1 << 62, Replay: 50, Truncated: true},
+		{Type: wire.TypeJoined, Room: "r", Members: []string{"ann"}, MemberCount: 1, LastSeq: 9, Replay: 4, NoticesTruncated: true, Away: []string{"ann"}},
 		{Type: wire.TypeJoined, Room: "café", Members: []string{"zoë", `a"b\c`, "<b>&", "tab\there", "\u2028", "bad\xffutf8", "日本語", ""}, MemberCount: 8},
 	}
 	for _, j := range cases {

@@ -28,6 +28,10 @@ type JoinRequest struct {
 	Since *uint64 `json:"since,omitempty"`
 	// History is how many recent messages to replay when Since is nil (0 = server default).
 	History int `json:"history,omitempty"`
+	// Notices, when Since is nil, asks for the room's notices (topic_changed, member_changed
+	// and sanction_changed frames) among the replayed messages, in seq order: those from the
+	// oldest message replayed to last_seq, at most the server's --notice-limit.
+	Notices bool `json:"notices,omitempty"`
 }
 
 // LeaveRequest leaves a room.
@@ -92,6 +96,9 @@ type HistoryRequest struct {
 	Thread uint64 `json:"thread,omitempty"`
 	// After pages forward through a thread: the page holds replies with a larger seq.
 	After uint64 `json:"after,omitempty"`
+	// Notices asks for the room's notices of the page's span (History.Notices); not read on
+	// a thread page.
+	Notices bool `json:"notices,omitempty"`
 }
 
 // TypingRequest tells the other members of a room that the user is typing.
@@ -289,6 +296,7 @@ type ClientFrame struct {
 	Room    string  `json:"room,omitempty"`
 	Since   *Since  `json:"since,omitempty"`
 	History int     `json:"history,omitempty"`
+	Notices bool    `json:"notices,omitempty"`
 	Before  uint64  `json:"before,omitempty"`
 	Limit   int     `json:"limit,omitempty"`
 	ID      string  `json:"id,omitempty"`

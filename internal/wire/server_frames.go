@@ -84,7 +84,8 @@ type Joined struct {
 	MemberCount int `json:"member_count"`
 	// LastSeq is the highest seq in the room.
 	LastSeq uint64 `json:"last_seq"`
-	// Replay is how many frames follow now: the messages of a join without since; with since,
+	// Replay is how many frames follow now: the messages of a join without since (and with
+	// notices, its topic_changed and member_changed frames among them); with since,
 	// one frame per log entry missed (message, edited, deleted, reacted, topic_changed or
 	// member_changed), the sanction_changed entries replayed among them not counted (clients
 	// from before they were entries would wait for them).
@@ -92,6 +93,9 @@ type Joined struct {
 	// Truncated is true if the room holds older messages that the replay left out: without
 	// since, more than it replayed; with since, more were missed than the server replays.
 	Truncated bool `json:"truncated"`
+	// NoticesTruncated is true when the join asked for notices and the replay left some of
+	// its span's out (more than the server's --notice-limit); absent otherwise.
+	NoticesTruncated bool `json:"notices_truncated,omitempty"`
 	// Away are the names among Members that are away (connected, idle past the server's
 	// --away-after) on every node they are connected to; absent when none is.
 	Away []string `json:"away,omitempty"`
@@ -254,6 +258,15 @@ type History struct {
 	More bool `json:"more"`
 	// Thread is set when the page holds the replies to message Thread.
 	Thread uint64 `json:"thread,omitempty"`
+	// Notices, when the request asked for them, are the room's notices of the page's span
+	// (from its oldest message, or the room's first entry when More is false, to before):
+	// topic_changed, member_changed and sanction_changed frames, each as a live client gets
+	// it, oldest first; a client places them among Messages by their log_seq. Absent when
+	// there are none.
+	Notices []any `json:"notices,omitempty"`
+	// NoticesTruncated is true when the span held more notices than the server's
+	// --notice-limit: Notices are the newest of them.
+	NoticesTruncated bool `json:"notices_truncated,omitempty"`
 }
 
 // Presence says that Name joined or left Room.

@@ -1,0 +1,120 @@
+package e2e
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"hubbub/internal/hub"
+	"hubbub/internal/server"
+	"hubbub/internal/servertest"
+	"hubbub/internal/wire"
+)
+
+// A room's notices read the same after a reload: the owner sets the topic, invites bob and
+// bans eve while ann watches; she reloads the page, and the lines are there again, in their
+// places among the messages, once each. Before, a reload showed the messages alone: a fresh
+// join replayed messages only, and every "carol set the topic", "carol invited bob" and
+// "carol banned eve" line was gone.
+func TestRoomNoticesSurviveAReload(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{Server: server.Config{RoleFor: servertest.Roles("carol")}})
+	carol := dialUser(t, srv, "carol")
+	dialUser(t, srv, "bob")
+	dialUser(t, srv, "eve")
+	ann := b.newUser("ann")
+	ann.open(srv.URL + "/#lobby")
+	ann.waitFor("a live connection", exprLive)
+
+	ctx := t.Context()
+	if _, err := carol.conn.Create(ctx, "plans", "", true); err != nil {
+		t.Fatalf("carol creates plans: %v", err)
+	}
+	if _, err := carol.conn.Join(ctx, "plans", nil, 0); err != nil {
+		t.Fatalf("carol joins plans: %v", err)
+	}
+	carol.request("invite ann", "i-ann", wire.InviteRequest{Type: wire.TypeInvite, Room: "plans", Name: "ann", ID: "i-ann"})
+	ann.do("open plans", chromeEval(`location.hash = "plans"`))
+	ann.waitFor("plans in view", `document.getElementById("room-title").textContent === "#plans"`)
+	carol.say("plans", "the plan")
+	ann.see("carol", "the plan")
+	carol.request("set the topic", "t-1", wire.TopicRequest{Type: wire.TypeTopic, Room: "plans", Topic: "Q3 launch", ID: "t-1"})
+	carol.request("invite bob", "i-bob", wire.InviteRequest{Type: wire.TypeInvite, Room: "plans", Name: "bob", ID: "i-bob"})
+	if _, err := carol.conn.Ban(ctx, "plans", "eve", time.Hour, "spam"); err != nil {
+		t.Fatalf("carol bans eve: %v", err)
+	}
+	carol.say("plans", "after the ban")
+	ann.see("carol", "after the ban")
+
+	// The timeline, notices and messages in their order, as the page shows it.
+	timeline := `Array.from(document.querySelectorAll("#message-list .room-notice .room-notice-text, #message-list .msg[data-seq] .text"), e => e.textContent)`
+	notices := `Array.from(document.querySelectorAll("#message-list .room-notice .room-notice-text"), e => e.textContent)`
+	ann.waitFor("the lines said live", notices+`.includes("carol set the topic: Q3 launch") && `+
+		notices+`.includes("carol invited bob") && `+notices+`.some(t => /^carol banned eve until .+: spam$/.test(t))`)
+	before := eval[[]string](ann, timeline)
+	if !slices.Contains(before, "the plan") || !slices.Contains(before, "carol invited bob") {
+		t.Fatalf("the timeline reads %q, want its messages and notices", before)
+	}
+
+	ann.do("reload", chromeReload())
+	ann.waitFor("plans in view again", `document.getElementById("room-title").textContent === "#plans"`)
+	ann.see("carol", "after the ban")
+	ann.waitFor("the lines after the reload", notices+`.some(t => /^carol banned eve until .+: spam$/.test(t))`)
+	if after := eval[[]string](ann, timeline); !slices.Equal(after, before) {
+		t.Errorf("after the reload the timeline reads\n%q\nwant, as before it,\n%q", after, before)
+	}
+	// A live line after the reload is added once, beside the replayed ones.
+	carol.request("change the topic", "t-2", wire.TopicRequest{Type: wire.TypeTopic, Room: "plans", Topic: "Q4", ID: "t-2"})
+	ann.waitFor("the live topic line", notices+`.includes("carol set the topic: Q4")`)
+	if got := eval[[]string](ann, notices); len(got) != len(slices.Compact(slices.Clone(got))) {
+		t.Errorf("notices %q: one is shown twice", got)
+	}
+	if dir := os.Getenv("HUBBUB_E2E_ARTIFACTS"); dir != "" { // to look at the timeline
+		if png, err := ann.screenshot(); err == nil {
+			_ = os.WriteFile(filepath.Join(dir, "notices-after-reload.png"), png, 0o644)
+		}
+	}
+}
+
+// Scrolling back after a reload brings the notices of the older part too: a fresh join that
+// replays the newest messages only (a server's --history of 2 here) shows the lines of their
+// span, and the page before them the lines of its own, the topic set before the first
+// message among them; none twice.
+func TestOlderPageBringsItsNotices(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{Hub: hub.Config{History: 2}})
+	carol := dialUser(t, srv, "carol")
+	dialUser(t, srv, "bob")
+	ann := b.newUser("ann")
+	ann.open(srv.URL + "/#lobby")
+	ann.waitFor("a live connection", exprLive)
+	ctx := t.Context()
+	if _, err := carol.conn.Create(ctx, "plans", "", true); err != nil {
+		t.Fatalf("carol creates plans: %v", err)
+	}
+	if _, err := carol.conn.Join(ctx, "plans", nil, 0); err != nil {
+		t.Fatalf("carol joins plans: %v", err)
+	}
+	carol.request("invite ann", "i-ann", wire.InviteRequest{Type: wire.TypeInvite, Room: "plans", Name: "ann", ID: "i-ann"})
+	carol.request("set the topic", "t-1", wire.TopicRequest{Type: wire.TypeTopic, Room: "plans", Topic: "Q3 launch", ID: "t-1"})
+	carol.say("plans", "one")
+	carol.say("plans", "two")
+	carol.request("invite bob", "i-bob", wire.InviteRequest{Type: wire.TypeInvite, Room: "plans", Name: "bob", ID: "i-bob"})
+	carol.say("plans", "three")
+
+	ann.do("open plans", chromeEval(`location.hash = "plans"`))
+	ann.see("carol", "three")
+	notices := `Array.from(document.querySelectorAll("#message-list .room-notice .room-notice-text"), e => e.textContent)`
+	ann.waitFor("the invitation of bob, in the replayed span", notices+`.includes("carol invited bob")`)
+	ann.do("page back", chromeEval(`client.loadOlder("plans")`))
+	ann.see("carol", "one")
+	ann.waitFor("the topic, from the older page", notices+`.includes("carol set the topic: Q3 launch")`)
+	got := eval[[]string](ann, notices)
+	for _, want := range []string{"carol invited ann", "carol set the topic: Q3 launch", "carol invited bob"} {
+		if n := len(slices.DeleteFunc(slices.Clone(got), func(s string) bool { return s != want })); n != 1 {
+			t.Errorf("notices %q hold %q %d times, want once", got, want, n)
+		}
+	}
+}
