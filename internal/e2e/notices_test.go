@@ -29,13 +29,7 @@ func TestRoomNoticesSurviveAReload(t *testing.T) {
 	ann.waitFor("a live connection", exprLive)
 
 	ctx := t.Context()
-	if _, err := carol.conn.Create(ctx, "plans", "", true); err != nil {
-		t.Fatalf("carol creates plans: %v", err)
-	}
-	if _, err := carol.conn.Join(ctx, "plans", nil, 0); err != nil {
-		t.Fatalf("carol joins plans: %v", err)
-	}
-	carol.request("invite ann", "i-ann", wire.InviteRequest{Type: wire.TypeInvite, Room: "plans", Name: "ann", ID: "i-ann"})
+	carol.privateRoomWith("plans", "ann")
 	ann.do("open plans", chromeEval(`location.hash = "plans"`))
 	ann.waitFor("plans in view", `document.getElementById("room-title").textContent === "#plans"`)
 	carol.say("plans", "the plan")
@@ -90,14 +84,7 @@ func TestOlderPageBringsItsNotices(t *testing.T) {
 	ann := b.newUser("ann")
 	ann.open(srv.URL + "/#lobby")
 	ann.waitFor("a live connection", exprLive)
-	ctx := t.Context()
-	if _, err := carol.conn.Create(ctx, "plans", "", true); err != nil {
-		t.Fatalf("carol creates plans: %v", err)
-	}
-	if _, err := carol.conn.Join(ctx, "plans", nil, 0); err != nil {
-		t.Fatalf("carol joins plans: %v", err)
-	}
-	carol.request("invite ann", "i-ann", wire.InviteRequest{Type: wire.TypeInvite, Room: "plans", Name: "ann", ID: "i-ann"})
+	carol.privateRoomWith("plans", "ann")
 	carol.request("set the topic", "t-1", wire.TopicRequest{Type: wire.TypeTopic, Room: "plans", Topic: "Q3 launch", ID: "t-1"})
 	carol.say("plans", "one")
 	carol.say("plans", "two")
@@ -117,4 +104,16 @@ func TestOlderPageBringsItsNotices(t *testing.T) {
 			t.Errorf("notices %q hold %q %d times, want once", got, want, n)
 		}
 	}
+}
+
+// privateRoomWith makes room a private room of g's, joined, with invitee invited to it.
+func (g *goUser) privateRoomWith(room, invitee string) {
+	g.t.Helper()
+	if _, err := g.conn.Create(g.t.Context(), room, "", true); err != nil {
+		g.t.Fatalf("%s creates %s: %v", g.name, room, err)
+	}
+	if _, err := g.conn.Join(g.t.Context(), room, nil, 0); err != nil {
+		g.t.Fatalf("%s joins %s: %v", g.name, room, err)
+	}
+	g.request("invite "+invitee, "i-"+invitee, wire.InviteRequest{Type: wire.TypeInvite, Room: room, Name: invitee, ID: "i-" + invitee})
 }
