@@ -144,9 +144,10 @@ func endsWord(s string) bool {
 // at every word boundary within hubbub.MaxNameLen ("p1", "p1 can", "p1 can you", …, six or
 // more in a sentence): taken '@' by '@', the first two '@'s of a message used up a cap of 16,
 // and a third member who was away went unmentioned. They are taken shortest first across the
-// '@'s instead: every '@”s first word, then every '@”s two words, and so on, so that the
-// one-word names, nearly all of them, are looked up for every '@' of a message before any
-// longer one.
+// '@'s instead: the first word after every '@', then the first two words after every '@', and
+// so on, so that the one-word names, nearly all of them, are looked up for every '@' before
+// any longer one. Only the first maxMentionNames '@'s with a name are read: the first words
+// of those alone fill the list, and a send's text full of '@'s costs no more.
 func mentionCandidates(text string, local map[string]string) []string {
 	var each [][]string // each '@''s names, shortest first
 	seen := make(map[string]bool)
@@ -167,7 +168,7 @@ func mentionCandidates(text string, local map[string]string) []string {
 			each = append(each, these)
 		}
 		next := strings.IndexByte(rest, '@')
-		if next < 0 {
+		if next < 0 || len(each) == maxMentionNames {
 			break
 		}
 		i += 1 + next
