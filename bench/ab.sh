@@ -52,6 +52,13 @@ fi
 # HUBBUB_* variables set serve's flags: the servers run with the flags written here only
 # (compare.sh says why).
 for v in $(compgen -e); do case $v in HUBBUB_*) export -n "$v" ;; esac; done
+# RUNNING, for a restart command (sh -c, $p the server's pid): the process has not ended. Ended
+# is gone or a zombie, as compare.sh's running() has it: the server is an orphan (its start
+# script has ended), which the machine's init reaps 0.5-2.5 s after it exits, and kill -0
+# succeeds on a zombie; counted, that wait kept the port closed longer, left every client at
+# its longest backoff and so the storm's backoff floor at 0.8-1.6 s after listening, where
+# compare.sh's has it at 0.3-0.4 s (docs/benchmarks/reconnect-storm.md, session 36).
+RUNNING='{ s=$(sed "s/.*) //" /proc/$p/stat 2>/dev/null) && [ "${s%% *}" != Z ]; }'
 LIMITS="--max-conns 20000 --max-conns-per-ip 20000 --connect-rate 100000 --connect-burst 100000 --new-room-rate 100000 --new-room-burst 100000 --new-guest-rate 100000 --new-guest-burst 100000 --send-rate 1000000 --send-burst 1000000 --max-members 20000"
 step='[.steps[0].delivery_ratio, .steps[0].latency.p50_ms, .steps[0].latency.p99_ms, .steps[0].server_cpu_s_per_m, .steps[0].server_write_calls_per_delivery]'
 case $sc in
@@ -91,16 +98,11 @@ for r in $(seq "$rounds"); do
 			for _ in $(seq 180); do [ "$(ss -Htan state time-wait "( sport = :$port or dport = :$port )" | wc -l)" -lt 200 ] && break; sleep 0.5; done
 			# SIGTERM, up to 15 s for the process to end, then up to 15 s for the launcher to
 			# have started the next (a new pid in the file)
-			extra=(--storm-restart "p=\$(cat '$d/pid'); kill -TERM \$p; i=0; while kill -0 \$p 2>/dev/null && [ \$i -lt 300 ]; do sleep 0.05; i=\$((i+1)); done; i=0; while [ \"\$(cat '$d/pid')\" = \"\$p\" ] && [ \$i -lt 1500 ]; do sleep 0.01; i=\$((i+1)); done")
+			extra=(--storm-restart "p=\$(cat '$d/pid'); kill -TERM \$p; i=0; while $RUNNING && [ \$i -lt 300 ]; do sleep 0.05; i=\$((i+1)); done; i=0; while [ \"\$(cat '$d/pid')\" = \"\$p\" ] && [ \$i -lt 1500 ]; do sleep 0.01; i=\$((i+1)); done")
 		elif [ "$sc" = storm ]; then
 			for _ in $(seq 180); do [ "$(ss -Htan state time-wait "( sport = :$port or dport = :$port )" | wc -l)" -lt 200 ] && break; sleep 0.5; done
-			# SIGTERM, up to 15 s for the process to end, then the start script again. Ended is
-			# gone or a zombie, as compare.sh's restart_cmd has it: the server is an orphan (its
-			# start script has ended), which the machine's init reaps 0.5-2.5 s after it exits,
-			# and kill -0 succeeds on a zombie; counted, that wait kept the port closed longer,
-			# left every client at its longest backoff and so the backoff floor at 0.8-1.6 s
-			# after listening, where compare.sh's storm has it at 0.3-0.4 s.
-			extra=(--storm-restart "p=\$(cat '$d/pid'); kill -TERM \$p; i=0; while { s=\$(sed 's/.*) //' /proc/\$p/stat 2>/dev/null) && [ \"\${s%% *}\" != Z ]; } && [ \$i -lt 300 ]; do sleep 0.05; i=\$((i+1)); done; '$d/start.sh'")
+			# SIGTERM, up to 15 s for the process to end (RUNNING), then the start script again
+			extra=(--storm-restart "p=\$(cat '$d/pid'); kill -TERM \$p; i=0; while $RUNNING && [ \$i -lt 300 ]; do sleep 0.05; i=\$((i+1)); done; '$d/start.sh'")
 		fi
 		"$d/start.sh"
 		pid=$(cat "$d/pid")
