@@ -314,14 +314,18 @@ func TestFailedDeliverySaysTheURLWithoutItsSecrets(t *testing.T) {
 	var mu sync.Mutex
 	logger := slog.New(slog.NewTextHandler(lockedWriter{&mu, &logs}, nil))
 	runDispatcher(t, Config{Logger: logger, DeadAfter: time.Nanosecond}, ob, true)
-	testwait.Until(t, "the delivery to be dead", func() bool {
-		return len(deliveries(t, ob, hook.ID, hubbub.DeliveryDead)) == 1
+	// The dispatcher marks the delivery dead and then logs it: wait for the failure's log line
+	// too, where reading the log as soon as the store said dead raced it.
+	logged := func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		return logs.String()
+	}
+	testwait.Until(t, "the delivery to be dead and its failure logged", func() bool {
+		return len(deliveries(t, ob, hook.ID, hubbub.DeliveryDead)) == 1 && strings.Contains(logged(), "hooks/team-a/")
 	})
 	want := ln.Addr().String() + "/hooks/team-a/…?token=…&v=…"
-	mu.Lock()
-	logged := logs.String()
-	mu.Unlock()
-	for what, text := range map[string]string{"last error": deliveries(t, ob, hook.ID, hubbub.DeliveryDead)[0].LastError, "log": logged} {
+	for what, text := range map[string]string{"last error": deliveries(t, ob, hook.ID, hubbub.DeliveryDead)[0].LastError, "log": logged()} {
 		if !strings.Contains(text, "http://"+want) {
 			t.Errorf("the %s does not name the endpoint as %s: %s", what, want, text)
 		}
