@@ -1259,7 +1259,11 @@ function noticeText(f) {
     case "invite":
       return who + " invited " + whom;
     case "join":
-      return f.subject && f.subject === f.user ? whom + " joined" : who + " added " + whom;
+      if (f.subject && f.subject === f.user) return whom + " joined";
+      // Nobody's join: a DM the server API started (POST /api/dms) is made with its people in
+      // it, by no user, and "someone added bob" named an actor there was not.
+      if (!f.user && !f.from && f.api !== true) return whom + " was added";
+      return who + " added " + whom;
     case "leave":
       return whom + " left";
     case "remove":

@@ -1,9 +1,11 @@
 package e2e
 
 import (
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,6 +13,8 @@ import (
 	"hubbub/internal/server"
 	"hubbub/internal/servertest"
 	"hubbub/internal/wire"
+
+	"github.com/chromedp/chromedp"
 )
 
 // A room's notices read the same after a reload: the owner sets the topic, invites bob and
@@ -116,4 +120,42 @@ func (g *goUser) privateRoomWith(room, invitee string) {
 		g.t.Fatalf("%s joins %s: %v", g.name, room, err)
 	}
 	g.request("invite "+invitee, "i-"+invitee, wire.InviteRequest{Type: wire.TypeInvite, Room: room, Name: invitee, ID: "i-" + invitee})
+}
+
+// A DM the server API started (POST /api/dms) was shown with "someone added ann" and
+// "someone added bob": its joins are nobody's (no user started it), and the page named an
+// actor it did not have. They read "ann was added" and "bob was added".
+func TestAPIStartedDMNamesNoActor(t *testing.T) {
+	b := startBrowser(t)
+	const key = "e2e-api-key"
+	srv := servertest.Start(t, servertest.Options{Server: server.Config{APIKey: key}})
+	dialUser(t, srv, "bob")
+	ann := b.newUser("ann")
+	ann.open(srv.URL + "/#lobby")
+	ann.waitFor("a live connection", exprLive)
+	code, f := srv.API("POST", "/api/dms", key, map[string]any{"names": []string{"ann", "bob"}})
+	if code != http.StatusCreated {
+		t.Fatalf("POST /api/dms: status %d %v", code, f)
+	}
+	meta, _ := f["room"].(map[string]any)
+	room, _ := meta["room"].(string)
+	ann.do("open New message", chromedp.Click(chromedp.CSS("#new-dm")))
+	ann.waitFor("the dialog", `document.getElementById("dm-dialog").open && document.activeElement.id === "dm-names"`)
+	ann.do("write to bob", chromeSendKeys("#dm-names", "bob"), pressEnter(chromedp.CSS("#dm-names")))
+	ann.waitFor("the DM open", `document.getElementById("room-title").textContent === "bob" && !document.getElementById("dm-dialog").open`)
+	if hash := eval[string](ann, `location.hash`); hash != "#"+room {
+		t.Fatalf("the page opened %s, want the API's DM #%s", hash, room)
+	}
+	notices := `Array.from(document.querySelectorAll("#message-list .room-notice .room-notice-text"), e => e.textContent)`
+	ann.waitFor("the DM's joins", notices+`.length >= 2`)
+	got := eval[[]string](ann, notices)
+	for _, n := range got {
+		if strings.Contains(n, "someone") {
+			t.Errorf("the DM's notices %q name an actor the API's DM has not", got)
+			break
+		}
+	}
+	if !slices.Contains(got, "bob was added") {
+		t.Errorf("the DM's notices read %q, want \"bob was added\" among them", got)
+	}
 }
