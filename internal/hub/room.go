@@ -49,6 +49,11 @@ type room struct {
 	unsorted bool
 	// restating is what decides whether this node restates its members next time (presence.go).
 	restating restating
+	// renaming counts the renames whose presence events (rename.go) are ordered and not yet
+	// published: a tick's restatement waits for them (publishPresence), since one published
+	// between them, with a later order and without the old name, made the other nodes show
+	// the old name leaving as a departure and drop the rename's leave as older.
+	renaming int
 	// presence holds the presence notices announced and not yet queued (presencewindow.go).
 	presence presenceHold
 	// opening, while set, holds joins until the other nodes have said who is in the room
