@@ -151,3 +151,24 @@ func TestMentionSuggestionsInTheEditBox(t *testing.T) {
 	ann.do("save", pressEnter(chromedp.CSS(".edit-form textarea")))
 	ann.see("ann", "lunch? @carol")
 }
+
+// A name taken from the suggestions goes into the box's undo history: Ctrl+Z takes it out
+// again, leaving the @fragment typed, and the text after the caret is kept. The page wrote it
+// with setRangeText, which the browser does not record: Ctrl+Z undid what was typed before
+// it instead, and the name stayed.
+func TestMentionSuggestionUndoes(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{})
+	dialUser(t, srv, "carol", "general")
+	ann := b.newUser("ann")
+	ann.open(srv.URL + "/#general")
+	ann.waitFor("carol in the room", `(client.rooms.get("general")?.members || []).includes("carol")`)
+	const box = `document.getElementById("composer-input")`
+	ann.do("type a line, then @ca before its end", typeInto("#composer-input", "lunch, see you"),
+		chromeEval(box+`.setSelectionRange(6, 6)`), typeInto("#composer-input", " @ca"))
+	ann.waitFor("carol offered", exprMentionOptions+` === "carol"`)
+	ann.do("press Tab", pressKey(chromedp.CSS("#composer-input"), "Tab"))
+	ann.waitFor("@carol written, the caret after it", box+`.value === "lunch, @carol  see you" && `+box+`.selectionStart === 14 && `+box+`.selectionEnd === 14`)
+	ann.do("press Ctrl+Z", chromedp.Focus(chromedp.CSS("#composer-input")), pressCtrl("z", 90))
+	ann.waitFor("the name taken out, the @fragment left", box+`.value === "lunch, @ca see you"`)
+}
