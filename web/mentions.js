@@ -102,10 +102,16 @@ function mentionSuggestions(room, query) {
   return scored.slice(0, MENTION_SUGGESTIONS_MAX);
 }
 
-/** Lists the suggestions for the @fragment before input's caret in room, or hides the list. */
+/**
+ * Lists the suggestions for the @fragment before input's caret in room, or hides the list. The
+ * room's offline members come with its roster (people.js), asked when the room is opened: an @
+ * typed before it came asks for it if it is not on its way (once; its answer lists them,
+ * mentionRosterCame), rather than offering the connected only until the next key.
+ */
 function suggestMentions(input, room) {
   if (mentionSuggest.inserting) return;
   const f = room ? mentionFragment(input) : null;
+  if (f && room === ui.active && ui.roster.room !== room && client.hasRoomList && !client.rosterAsked.has(room)) client.askMembers(room, "");
   const d = mentionSuggest.dismissed;
   if (d && (!f || f.start !== d.start || d.input !== input)) mentionSuggest.dismissed = null;
   const items = f && !mentionSuggest.dismissed ? mentionSuggestions(room, f.query) : [];
@@ -244,6 +250,7 @@ function mentionKey(ev) {
  */
 function watchMentions(input, roomOf) {
   const again = () => suggestMentions(input, roomOf());
+  mentionBoxes.set(input, roomOf);
   input.setAttribute("aria-autocomplete", "list");
   input.addEventListener("input", again);
   input.addEventListener("click", again);
@@ -255,8 +262,23 @@ function watchMentions(input, roomOf) {
   });
 }
 
+/** The boxes watchMentions watches, each with its roomOf. */
+const mentionBoxes = new WeakMap();
+
+/**
+ * A roster came (people.js has taken it: its listener was added first): the box being typed in,
+ * if it is of that room, lists its suggestions again, the room's offline members now among
+ * them, without waiting for another key.
+ */
+function mentionRosterCame(room) {
+  const input = document.activeElement;
+  const roomOf = input && mentionBoxes.get(input);
+  if (roomOf && roomOf() === room) suggestMentions(input, room);
+}
+
 window.addEventListener("resize", placeMentions);
 document.addEventListener("DOMContentLoaded", () => {
+  client.addEventListener("roster", (ev) => mentionRosterCame(ev.detail.room));
   watchMentions($("composer-input"), () => ui.active || "");
   watchMentions($("thread-input"), () => (msgUI.thread ? msgUI.thread.room : ""));
 });
