@@ -884,7 +884,8 @@ client.addEventListener("welcome", () => {
   }
   // No maxLength on the composer: it counts UTF-16 units, not the bytes the server limits, and
   // cut a longer paste off silently — the part past it was sent as if it were the message.
-  // Sending checks the bytes and says so, keeping the text to shorten.
+  // Sending checks the bytes and says so, keeping the text to shorten; counter.js counts
+  // them as one types.
   startFileSession(); // files.js: the cookie that lets images load
   setUploadsOff(client.uploadsOff); // files.js: the attach button says so, and drops and pastes
   renderMembers();
@@ -1508,12 +1509,16 @@ $("composer-input").addEventListener("input", (ev) => {
   if (ev.target.value.trim()) client.typing(ui.active);
 });
 
-/** Grows the composer with its text, up to a limit set in CSS (max-height). */
+/**
+ * Grows a message box with its text, up to a limit set in CSS (max-height), and updates its
+ * length counter.
+ */
 function autoGrow(el) {
   el.style.height = "auto";
   // Empty, it is one line high: the scroll height of an empty box is its placeholder's, which a
   // long room's name ("Message #…") wraps over several lines on a phone.
   if (el.value) el.style.height = el.scrollHeight + "px";
+  countLength(el); // counter.js: every change of a box's text comes through here
 }
 
 $("join-input").addEventListener("input", () => {

@@ -16,6 +16,20 @@ function tooLongText(bytes, max) {
   return "That message is too long: " + bytes + " bytes, " + max + " at most (cut " + (bytes - max) + ").";
 }
 
+/**
+ * How many bytes the server counts of a message's text against its max_text: the UTF-8 of the
+ * text cleaned as it cleans it (CleanMultiline, entry.go: "\r\n" and "\r" are "\n", other
+ * control characters spaces, white space trimmed at both ends), so that the page refuses, and
+ * its counter warns of (counter.js), what the server would refuse, and no more.
+ */
+function textBytes(text) {
+  const cleaned = text
+    .replace(/\r\n?/g, "\n")
+    .replace(/[^\P{Cc}\n]/gu, " ")
+    .replace(/^\p{White_Space}+|\p{White_Space}+$/gu, "");
+  return new TextEncoder().encode(cleaned).length;
+}
+
 /** The subprotocol that selects the JSON protocol on /ws. */
 const HUBBUB_PROTOCOL = "hubbub.v1";
 
@@ -643,7 +657,7 @@ class ChatClient extends EventTarget {
    */
   sendRefusal(room, text, opts = {}) {
     const l = this.limits || {};
-    const bytes = l.max_text ? new TextEncoder().encode(text).length : 0;
+    const bytes = l.max_text ? textBytes(text) : 0;
     if (bytes > l.max_text) return tooLongText(bytes, l.max_text);
     const id = this.idAt(this.idCounter + 1); // the size the next send's id will have
     const size = this.oversized(this.sendFrame({ room, id, text, replyTo: opts.replyTo > 0 ? opts.replyTo : 0, attachments: heldAttachments(opts.attachments) }));
