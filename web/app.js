@@ -453,6 +453,19 @@ function renderMessages(opts = {}) {
     }
     items.sort((a, b) => a.m.seq - b.m.seq);
   }
+  if (r.noticeGaps.size) {
+    // Where the server left a span's older notices out, one quiet line heads the span (after
+    // the message it starts from), with the day of what follows it: it adds no divider.
+    for (const seq of r.noticeGaps) {
+      if (r.minSeq && seq < r.minSeq && r.hasOlder()) continue;
+      items.push({ key: "g" + seq, m: { seq: seq + 0.5, time: undefined }, p: null, gap: true });
+    }
+    items.sort((a, b) => a.m.seq - b.m.seq);
+    for (let i = items.length - 1, next = null; i >= 0; i--) {
+      if (items[i].gap) items[i].m.time = next || (i > 0 ? items[i - 1].m.time : undefined);
+      else next = items[i].m.time;
+    }
+  }
   if (r.commandNotices.length) {
     // What commands showed me alone goes after the entry it came after.
     for (const n of r.commandNotices) items.push({ key: "c" + n.key, m: { seq: n.seq, time: n.time }, p: null, command: n });
@@ -490,9 +503,9 @@ function renderMessages(opts = {}) {
       prevDay = dk;
       prev = null;
     }
-    if (it.notice || it.command || it.removal) {
+    if (it.notice || it.command || it.removal || it.gap) {
       if (!view.has(it.key)) {
-        view.set(it.key, it.notice ? noticeElement(it.notice) : it.removal ? removalElement(it.removal) : commandNoticeElement(it.command));
+        view.set(it.key, it.notice ? noticeElement(it.notice) : it.removal ? removalElement(it.removal) : it.gap ? noticeGapElement() : commandNoticeElement(it.command));
       }
       want.push(view.get(it.key));
       keys.add(it.key);

@@ -452,13 +452,11 @@ func (r *room) readFresh(ctx context.Context, last uint64, n int, viewer string,
 	}
 	var ns []hubbub.Entry
 	if notices {
-		// The span of the page: from its oldest message, or from the room's first entry when
-		// no older message remains (the notices before the first message belong to it).
-		var after uint64
-		if f.truncated {
-			after = msgs[0].Seq
+		var oldest uint64
+		if len(msgs) > 0 {
+			oldest = msgs[0].Seq
 		}
-		if ns, f.noticesTruncated, err = r.hub.Notices(sctx, r.name, after, last); err != nil {
+		if ns, f.noticesTruncated, err = r.hub.Notices(sctx, r.name, NoticesAfter(oldest, f.truncated), last); err != nil {
 			// The messages are what the join is for: it goes on without the notices, and
 			// says that some were left out (Hub.Notices logged why).
 			ns, f.noticesTruncated = nil, true

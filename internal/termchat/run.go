@@ -148,6 +148,7 @@ func Run(ctx context.Context, o Options, io IO) error {
 		SessionCookie: o.SessionCookie,
 		SignInAgain:   signInAgain,
 		History:       o.History,
+		Notices:       true, // the history a join prints reads as the room went: its topic, members and bans among the messages
 		Dial:          client.Options{TLSConfig: o.TLSConfig},
 		Logger:        slog.New(slog.NewTextHandler(io.Err, &slog.HandlerOptions{Level: logLevel})),
 	})
