@@ -412,6 +412,18 @@ func (h *Hub) Sanctions(ctx context.Context, roomName string) ([]hubbub.Sanction
 	return list, nil
 }
 
+// SanctionsPage returns up to limit of the sanctions in force in room with a user id after
+// after, by user id and kind, from the Store (Store.SanctionsPage): a page of a list a room of
+// many bans holds too long to read whole for each page.
+func (h *Hub) SanctionsPage(ctx context.Context, roomName, after string, limit int) ([]hubbub.Sanction, error) {
+	list, err := h.store.SanctionsPage(ctx, roomName, after, limit)
+	if err != nil {
+		h.log.Error("store sanctions page failed", "room", roomName, "err", err)
+		return nil, hubbub.Errorf(hubbub.ECodeUnavailable, "sanctions unavailable; try again")
+	}
+	return list, nil
+}
+
 func validateTarget(roomName, name string) error {
 	if err := hubbub.ValidateRoom(roomName); err != nil {
 		return err
