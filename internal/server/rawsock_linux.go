@@ -90,11 +90,11 @@ func deferAccepts(rc syscall.RawConn, d time.Duration) bool {
 // net.ErrClosed, a full descriptor table's is temporary).
 func rawAccept(rc syscall.RawConn, addr net.Addr, poller *netpoll.Poller) (net.Conn, error) {
 	var nfd int
-	var sa syscall.Sockaddr
+	var rsa syscall.RawSockaddrAny
 	var aerr error
 	err := rc.Read(func(fd uintptr) bool {
 		for {
-			nfd, sa, aerr = accept4(int(fd))
+			nfd, aerr = accept4(int(fd), &rsa)
 			switch aerr {
 			case syscall.EINTR, syscall.ECONNABORTED: // as net's accept: the next one
 				continue
@@ -113,14 +113,7 @@ func rawAccept(rc syscall.RawConn, addr net.Addr, poller *netpoll.Poller) (net.C
 		return nil, &net.OpError{Op: "accept", Net: "tcp", Addr: addr, Err: err}
 	}
 	s := &rawSocket{fd: nfd, poller: poller}
-	switch a := sa.(type) {
-	case *syscall.SockaddrInet4:
-		s.remote = &net.TCPAddr{IP: net.IP(a.Addr[:]).To16(), Port: a.Port}
-	case *syscall.SockaddrInet6:
-		s.remote = &net.TCPAddr{IP: net.IP(a.Addr[:]), Port: a.Port, Zone: zoneName(a.ZoneId)}
-	default:
-		s.remote = &net.TCPAddr{}
-	}
+	s.setRemote(&rsa)
 	return s, nil
 }
 
@@ -138,8 +131,10 @@ func zoneName(id uint32) string {
 // and no system call is using it (refs), so that a call never reaches another socket given the
 // same number.
 type rawSocket struct {
-	fd     int
-	remote *net.TCPAddr
+	fd int
+	// remoteAddr is the client's address (setRemote), its IP in remoteIP
+	remoteAddr net.TCPAddr
+	remoteIP   [16]byte
 
 	// state counts the calls using fd; closedBit is set once Close was called.
 	state atomic.Int64
@@ -263,7 +258,7 @@ func dupCloexec(fd int) (int, error) {
 }
 
 func (s *rawSocket) opError(op string, err error) error {
-	return &net.OpError{Op: op, Net: "tcp", Addr: s.remote, Err: err}
+	return &net.OpError{Op: op, Net: "tcp", Addr: &s.remoteAddr, Err: err}
 }
 
 // Read reads what the socket has; if it has nothing yet, it waits in the poller, within the
@@ -634,7 +629,7 @@ func (s *rawSocket) LocalAddr() net.Addr {
 }
 
 // RemoteAddr implements net.Conn: the address accept4 gave.
-func (s *rawSocket) RemoteAddr() net.Addr { return s.remote }
+func (s *rawSocket) RemoteAddr() net.Addr { return &s.remoteAddr }
 
 // SetDeadline implements net.Conn.
 func (s *rawSocket) SetDeadline(t time.Time) error {
