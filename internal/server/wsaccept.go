@@ -54,6 +54,9 @@ func (s *Server) Listener(ln net.Listener) net.Listener {
 		http: make(chan net.Conn), done: make(chan struct{}), sniffing: make(map[net.Conn]bool),
 		awaited: make(map[net.Conn]*requestAwaited)}
 	l.rawFile, l.raw = rawListener(ln)
+	if l.raw != nil {
+		l.rawAccept = rawAcceptFunc(l.raw, ln.Addr(), s.sockets.Poller())
+	}
 	// Set, or cleared (DeferAccept negative), either way: a socket passed by systemd keeps
 	// what the process before set, and "accept at once" would have gone on deferring.
 	l.deferred = l.raw != nil && deferAccepts(l.raw, s.cfg.DeferAccept)
@@ -70,8 +73,9 @@ type wsListener struct {
 	s *Server
 	// raw is the listening socket accepted from with accept4 (rawsock_linux.go), a duplicate
 	// of ln's descriptor in rawFile; nil: ln.Accept.
-	raw     syscall.RawConn
-	rawFile *os.File
+	raw       syscall.RawConn
+	rawFile   *os.File
+	rawAccept func() (net.Conn, error) // accepts from raw (rawAcceptFunc), in the accept loop
 	// deferred says that raw defers accepts (TCP_DEFER_ACCEPT): a socket accepted has its
 	// request there, mostly, and is read at once (requestThere).
 	deferred bool
@@ -317,8 +321,8 @@ func (a *requestAwaited) end() {
 // accept takes the next connection: a rawSocket from the listening socket itself
 // (rawsock_linux.go) where it can, else one of net's.
 func (l *wsListener) accept() (net.Conn, error) {
-	if l.raw != nil {
-		return rawAccept(l.raw, l.Listener.Addr(), l.s.sockets.Poller())
+	if l.rawAccept != nil {
+		return l.rawAccept()
 	}
 	return l.Listener.Accept()
 }
