@@ -915,7 +915,7 @@ client.addEventListener("joined", (ev) => {
   if (frame && client.hasRoomList && !myRoom(room) && !isDMRoom(room)) {
     // A public room joined for the first time joins my list on the server too; here its
     // backlog counts as read, on every device.
-    client.myRooms.set(room, myRoomRow({ room, last_seq: frame.last_seq, read_seq: frame.last_seq }));
+    client.listJoined(room, myRoomRow({ room, last_seq: frame.last_seq, read_seq: frame.last_seq }));
     client.markRead(room, frame.last_seq || 0);
     // That row knows only what joined said: no topic (the header offered "Add a topic" over a
     // room that had one, until a reload), no member count. The server's row has them.

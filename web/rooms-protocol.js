@@ -96,7 +96,29 @@ Object.assign(globalThis.HubbubProtocol.ChatClient.prototype, {
     if (this.state !== "live") return false;
     this.myRooms.delete(room);
     this.partsSent.add(room);
+    this.changedSinceAsked(room, null);
     return this.frame({ type: "part", room, id: this.nextId() });
+  },
+
+  /**
+   * Puts a public room this page joined for the first time in the list, as the server does
+   * from that join on (protocol.md, My rooms), before any list says so.
+   */
+  listJoined(room, row) {
+    this.myRooms.set(room, row);
+    this.changedSinceAsked(room, row);
+  },
+
+  /**
+   * Keeps a change to the list (row, or null for a room taken out) over the answers to
+   * askRooms still on their way: the server read them before the change, perhaps. A part of
+   * this page's own counts as much as an unroom: a list asked for before it (on joining a room,
+   * to learn its topic) and come after it named the room still, which then came back, was
+   * joined again and so listed again on the server (e2e TestBareAddressOpensMyRoomNotALeftLobby,
+   * CI), and the part's unroom that came next was taken for an Undo's and dropped.
+   */
+  changedSinceAsked(room, row) {
+    if (this.roomsAsked > 0) this.roomsSince.push({ room, row });
   },
 
   /** Sets a room's topic. */
@@ -278,7 +300,8 @@ Object.assign(globalThis.HubbubProtocol.ChatClient.prototype, {
         for (const [room, info] of this.myRooms) this.readSent.set(room, info.read_seq);
         if (this.roomsAsked > 0) {
           // The answer to askRooms, read before the room and unroom frames that came since
-          // it was asked, perhaps: they stand. A DM started with me while the page asked (it
+          // it was asked, and the parts and joins this page sent since, perhaps: they stand
+          // (changedSinceAsked). A DM started with me while the page asked (it
           // does when it joins a public room, app.js) vanished from the list, its messages
           // never counted (TestNeverReadDirectMessageOpensAtItsFirstMessage, a stress run).
           for (const { room, row } of this.roomsSince) {
@@ -296,7 +319,7 @@ Object.assign(globalThis.HubbubProtocol.ChatClient.prototype, {
         const info = myRoomRow(f);
         const readHere = this.myRooms.get(f.room)?.read_seq || 0;
         this.myRooms.set(f.room, info);
-        if (this.roomsAsked > 0) this.roomsSince.push({ room: f.room, row: info });
+        this.changedSinceAsked(f.room, info);
         this.readSent.set(f.room, Math.max(this.readSent.get(f.room) || 0, info.read_seq));
         this.catchUpCounts(f.room, info, readHere);
         this.emit("myrooms", { room: f.room });
@@ -314,7 +337,7 @@ Object.assign(globalThis.HubbubProtocol.ChatClient.prototype, {
         // and joined again; this unroom, sent through the user's channel, merely came late.
         if (this.partsSent.delete(f.room) && this.rooms.has(f.room)) return;
         this.myRooms.delete(f.room);
-        if (this.roomsAsked > 0) this.roomsSince.push({ room: f.room, row: null });
+        this.changedSinceAsked(f.room, null);
         this.emit("unroom", { room: f.room });
         break;
       case "read":
