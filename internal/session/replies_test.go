@@ -2,11 +2,13 @@ package session_test
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
 	"hubbub"
 	"hubbub/internal/servertest"
+	"hubbub/internal/testwait"
 )
 
 // replied sends text in reply to message parent of room with id and returns the message every
@@ -128,5 +130,31 @@ func TestReplyMentionKeepsTheCap(t *testing.T) {
 	ms := strings.Fields(mentionsOf(m))
 	if len(ms) != hubbub.MaxMentions || ms[len(ms)-1] != "ann:"+ann.User+"+reply" || !strings.HasPrefix(ms[len(ms)-2], fmt.Sprintf("p%d:", hubbub.MaxMentions-2)) {
 		t.Errorf("%d mentions, ending %v; want %d ending with ann's", len(ms), ms[max(0, len(ms)-2):], hubbub.MaxMentions)
+	}
+}
+
+// A keyless connection's user, whom the store does not keep, is mentioned by a reply while
+// in the room (the hub knows them by name), and not once gone.
+func TestReplyMentionsAKeylessAuthorInTheRoom(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{})
+	bob, _ := dial(t, s, "bob")
+	bob.Join("town", nil)
+	kit := servertest.DialJSON(t, s, "")
+	kit.Send(servertest.Frame{"type": "hello", "name": "kit"})
+	u, _ := kit.Await("welcome")["user"].(map[string]any)
+	kitID, _ := u["id"].(string)
+	if !strings.HasPrefix(kitID, hubbub.AnonymousPrefix) {
+		t.Fatalf("kit's user %q is not a keyless one", kitID)
+	}
+	kit.Join("town", nil)
+	hers := kit.Say("town", "k-1", "anyone?").Num("seq")
+
+	if got, want := mentionsOf(replied(t, bob, "town", hers, "b-1", "me")), "kit:"+kitID+"+reply"; got != want {
+		t.Errorf("a reply to kit mentions %q, want %q", got, want)
+	}
+	kit.Conn.Close()
+	testwait.Until(t, "kit gone from town", func() bool { return !slices.Contains(s.Hub.Members("town"), "kit") })
+	if got := mentionsOf(replied(t, bob, "town", hers, "b-2", "gone?")); got != "" {
+		t.Errorf("a reply to kit, gone, mentions %q", got)
 	}
 }
