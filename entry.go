@@ -52,7 +52,8 @@ type Entry struct {
 	// ReplyTo is, for a message, the seq of the message in the same room it answers (0: none).
 	ReplyTo uint64 `json:"reply_to,omitempty"`
 	// Mentions are, for a message or an edit, the users its text mentions, as the server
-	// resolved them when it was posted (ResolveMentions).
+	// resolved them when it was posted (ResolveMentions), and the author of the message a
+	// reply answers (a Mention with Reply; ReplyMention).
 	Mentions []Mention `json:"mentions,omitempty"`
 	// MentionRoom is true if a moderator's message mentions everyone in the room (@room).
 	MentionRoom bool `json:"mention_room,omitempty"`
@@ -142,12 +143,19 @@ func (e *Entry) IsNotice() bool {
 // IsMessage reports whether e posts a message.
 func (e *Entry) IsMessage() bool { return e.Kind == KindMessage }
 
-// Mention is a user a message mentions.
+// Mention is a user a message mentions: by an @name in its text, or as the author of the
+// message it replies to (Reply), or both.
 type Mention struct {
 	// User is the user's id.
 	User string `json:"user"`
-	// Name is the name the text mentions.
+	// Name is the name the text mentions, or for a mention by reply alone the author's name.
 	Name string `json:"name"`
+	// Reply marks the author of the message this one replies to (Entry.ReplyTo): they are
+	// mentioned because it answers them, as Slack and Zulip tell you of a reply, whether or
+	// not the text names them, so a client can say "replied to you" rather than pretend the
+	// text said @name. Clients and nodes that predate it read past the field and see a
+	// mention.
+	Reply bool `json:"reply,omitempty"`
 }
 
 // Reaction is one emoji's reactions on a message.
@@ -497,6 +505,39 @@ func ResolveMentions(text string, members []string) (mentions []Mention, room bo
 		}
 	}
 	return mentions, room
+}
+
+// ReplyMention returns mentions with author, the author of the message a reply answers,
+// marked Reply: the mention of author the text made gets the mark (a user is mentioned
+// once), else author is added, at the end; at MaxMentions the last mention of the text gives
+// its place, since the person answered is the one a reply is surely meant for. mentions is
+// not changed.
+func ReplyMention(mentions []Mention, author Mention) []Mention {
+	author.Reply = true
+	out := make([]Mention, 0, min(len(mentions)+1, MaxMentions))
+	out = append(out, mentions...)
+	for i := range out {
+		if out[i].User == author.User {
+			out[i].Reply = true
+			return out
+		}
+	}
+	if len(out) >= MaxMentions {
+		out = out[:MaxMentions-1]
+	}
+	return append(out, author)
+}
+
+// ReplyMentions returns the mentions of ms marked Reply (ReplyMention), which an edit of a
+// reply keeps whatever its new text says.
+func ReplyMentions(ms []Mention) []Mention {
+	var out []Mention
+	for _, m := range ms {
+		if m.Reply {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // mentionBoundary reports whether s ends (before, true) or starts (after, false) at a word

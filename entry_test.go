@@ -164,3 +164,32 @@ func TestResolveMentions(t *testing.T) {
 		t.Errorf("repeated mentions resolved to %v, want bob and ann once each", got)
 	}
 }
+
+// A reply's author is mentioned once, marked Reply: added after the text's mentions, or the
+// text's own mention of them marked; at MaxMentions in place of the text's last; and the
+// caller's list is left as it was (it may be a stored entry's).
+func TestReplyMention(t *testing.T) {
+	ann := Mention{User: "u_ann", Name: "ann"}
+	bob := Mention{User: "u_bob", Name: "bob"}
+	text := []Mention{bob}
+	if got, want := ReplyMention(text, ann), []Mention{bob, {User: "u_ann", Name: "ann", Reply: true}}; !slices.Equal(got, want) {
+		t.Errorf("added: %v, want %v", got, want)
+	}
+	if text[0].Reply || len(text) != 1 {
+		t.Errorf("the text's mentions changed: %v", text)
+	}
+	if got, want := ReplyMention([]Mention{ann, bob}, Mention{User: "u_ann", Name: "Ann"}), []Mention{{User: "u_ann", Name: "ann", Reply: true}, bob}; !slices.Equal(got, want) {
+		t.Errorf("named in the text too: %v, want %v", got, want)
+	}
+	full := make([]Mention, MaxMentions)
+	for i := range full {
+		full[i] = Mention{User: strings.Repeat("u", i+1)}
+	}
+	got := ReplyMention(full, ann)
+	if len(got) != MaxMentions || got[MaxMentions-1] != (Mention{User: "u_ann", Name: "ann", Reply: true}) || got[MaxMentions-2] != full[MaxMentions-2] {
+		t.Errorf("at the cap: %d mentions, ending %v", len(got), got[len(got)-2:])
+	}
+	if got := ReplyMentions(ReplyMention(text, ann)); !slices.Equal(got, []Mention{{User: "u_ann", Name: "ann", Reply: true}}) {
+		t.Errorf("ReplyMentions: %v", got)
+	}
+}

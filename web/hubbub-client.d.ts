@@ -116,7 +116,11 @@ export interface Message {
   deleted?: boolean;
   /** The seq of the message this one answers. */
   reply_to?: number;
-  mentions?: { user?: string; name: string }[];
+  /**
+   * The users it mentions, as the server resolved them: each @name of its text, and for a reply
+   * the author of the message it answers (reply: true; the text may not name them).
+   */
+  mentions?: { user?: string; name: string; reply?: boolean }[];
   mention_room?: boolean;
   edited_at?: string;
   reactions: Reaction[];
@@ -475,6 +479,8 @@ export class ChatClient extends EventTarget {
   markRead(room: string, seq: number, ask?: boolean): boolean;
   /** Whether a message is my own. */
   isMine(message: Message): boolean;
-  /** Whether a message mentions me (or everyone, with @room). */
+  /** Whether a message mentions me (or everyone, with @room), a reply to a message of mine included. */
   mentionsMe(message: Message): boolean;
+  /** Whether a message replies to a message of mine: the server marked its mention of me reply. */
+  repliesToMe(message: Message): boolean;
 }

@@ -747,7 +747,7 @@ function askForNotificationsOnce() {
 function notifyMention(room, m) {
   if (document.visibilityState !== "hidden" || !("Notification" in window) || Notification.permission !== "granted") return;
   const info = myRoom(room);
-  let title = m.from + " mentioned you in " + roomPhrase(room);
+  let title = m.from + (client.repliesToMe(m) ? " replied to you in " : " mentioned you in ") + roomPhrase(room);
   if (!client.mentionsMe(m) && isDM(room)) {
     // "ann wrote to you"; in a DM of more people, which one ("… in your conversation with ann, bob").
     title = m.from + (info && info.people.length > 1 ? " wrote in " + roomPhrase(room) : " wrote to you");

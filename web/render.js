@@ -189,7 +189,23 @@ function messageSnippet(m, max = 100) {
 function mentionsMe(m, me, meId) {
   if (!m || m.deleted || !(me || meId)) return false;
   if (m.mention_room) return true;
-  return Array.isArray(m.mentions) && m.mentions.some((x) => x && ((!!meId && x.user === meId) || (!!me && (x.user === me || x.name === me))));
+  return !!mentionOfMe(m, me, meId);
+}
+
+/**
+ * Whether message m replies to a message of mine: the server adds the author of the message a
+ * reply answers to its mentions, marked reply, so a reply counts as a mention of me and its row
+ * says "replied to you" rather than pretending the text named me.
+ */
+function repliesToMe(m, me, meId) {
+  const x = m && !m.deleted ? mentionOfMe(m, me, meId) : null;
+  return !!(x && x.reply);
+}
+
+/** My mention among m's mentions (by user id, else by name), or null. */
+function mentionOfMe(m, me, meId) {
+  if (!Array.isArray(m.mentions)) return null;
+  return m.mentions.find((x) => x && ((!!meId && x.user === meId) || (!!me && (x.user === me || x.name === me)))) || null;
 }
 
 /** "ann", "ann and bob", "ann, bob and 2 others". */
@@ -299,6 +315,20 @@ function paintMessage(li, m, c) {
       edited.setAttribute("aria-label", "Edited " + fullFormat.format(editedAt) + ": show earlier versions");
     }
     meta.appendChild(edited);
+  }
+
+  // "replied to you" on a reply to a message of mine, which is highlighted as a mention is
+  // though its text may not name me.
+  let toMe = meta.querySelector(".replied-me");
+  if (!c.mine && repliesToMe(m, c.me, c.meId)) {
+    if (!toMe) {
+      toMe = document.createElement("span");
+      toMe.className = "replied-me";
+      toMe.textContent = "replied to you";
+      meta.appendChild(toMe);
+    }
+  } else if (toMe) {
+    toMe.remove();
   }
 
   // The quoted parent of a reply: who and a snippet of what, a button that jumps to it.

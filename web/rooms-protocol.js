@@ -170,12 +170,26 @@ Object.assign(globalThis.HubbubProtocol.ChatClient.prototype, {
     return m.from === this.me;
   },
 
-  /** Whether a message mentions me: by user id or name, or everyone with @room. */
+  /**
+   * Whether a message mentions me: by user id or name, or everyone with @room. A reply to a
+   * message of mine mentions me too: the server adds me to its mentions (marked reply).
+   */
   mentionsMe(m) {
     if (!m || m.deleted) return false;
     if (m.mention_room) return true;
+    return this.mentionOfMe(m) !== undefined;
+  },
+
+  /** Whether a message replies to a message of mine: its mention of me is marked reply. */
+  repliesToMe(m) {
+    const x = m && !m.deleted ? this.mentionOfMe(m) : undefined;
+    return !!(x && x.reply);
+  },
+
+  /** The mention of me among a message's mentions: by user id when known, else by name. */
+  mentionOfMe(m) {
     const id = this.user ? this.user.id : "";
-    return Array.isArray(m.mentions) && m.mentions.some((x) => x && ((id && x.user === id) || x.name === this.me));
+    return Array.isArray(m.mentions) ? m.mentions.find((x) => x && ((id && x.user === id) || x.name === this.me)) : undefined;
   },
 
   /** Counts a message that arrived in a room of the list, if the counts do not hold it yet. */

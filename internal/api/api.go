@@ -599,6 +599,7 @@ func (s *API) apiPublish(w http.ResponseWriter, r *http.Request) error {
 	}
 	m.User, m.From, m.Bot = u.ID, u.Name, u.Kind == hubbub.UserBot
 	m.Mentions, m.MentionRoom = s.mentions(m.Room, m.Text)
+	m.Mentions = s.sessions.MentionReplied(ctx, m.Room, m.ReplyTo, m.User, m.Mentions)
 	stored, dup, err := s.appendEntry(ctx, m)
 	if err != nil {
 		return err

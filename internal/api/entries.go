@@ -156,6 +156,7 @@ func (s *API) apiEdit(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	e.Mentions, e.MentionRoom = s.mentions(room, e.Text)
+	e.Mentions = s.sessions.EditMentions(ctx, room, seq, e.Mentions)
 	stored, dup, err := s.appendEntry(ctx, e)
 	if err != nil {
 		return err

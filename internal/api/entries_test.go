@@ -320,3 +320,38 @@ func TestAPIReactionFromBeforeTheOneEmojiRuleCanBeRemoved(t *testing.T) {
 		}
 	}
 }
+
+// A reply published through the API mentions the author of the message it answers, as a
+// member's does (docs/protocol.md, Mentions), and the API's edit of it keeps the mention.
+func TestAPIReplyMentionsTheAuthor(t *testing.T) {
+	s := startAPI(t)
+	ann := servertest.DialJSON(t, s, "ann")
+	ann.Join("general", nil)
+	if f := ann.Say("general", "a-1", "is the deploy done?"); f.Type() != "ack" || f.Num("seq") != 1 {
+		t.Fatalf("ann: %v", f)
+	}
+	want := "ann " + ann.User + " true"
+	mention := func(f servertest.Frame) string {
+		ms := items(f, "mentions")
+		if len(ms) != 1 {
+			return ""
+		}
+		return ms[0].Str("name") + " " + ms[0].Str("user") + " " + fmtBool(ms[0]["reply"])
+	}
+	status, body := s.API("POST", "/api/rooms/general/messages", apiKey, map[string]any{"from": "Bot", "text": "it is", "reply_to": 1})
+	if msg := servertest.Frame(body["message"].(map[string]any)); status != 201 || mention(msg) != want {
+		t.Fatalf("the API's reply to ann: %d %v, want ann's mention %q", status, body, want)
+	}
+	status, body = s.API("PATCH", msgPath("2", ""), apiKey, map[string]any{"from": "Bot", "text": "it is, since noon"})
+	if ed := servertest.Frame(body["edited"].(map[string]any)); status != 200 || mention(ed) != want {
+		t.Errorf("the API's edit of its reply: %d %v, want ann's mention %q kept", status, body, want)
+	}
+}
+
+// fmtBool is a JSON value's text: "true" for true.
+func fmtBool(v any) string {
+	if b, ok := v.(bool); ok && b {
+		return "true"
+	}
+	return "false"
+}

@@ -549,3 +549,47 @@ func TestMentionOfNobodySaysNobodyWasNotified(t *testing.T) {
 		t.Errorf("notices shown: %q, want only %q", got, want)
 	}
 }
+
+// A reply to my message is a mention of me, as Slack and Zulip tell you of a reply: while I
+// look at another room it raises that room's mention badge, and in the room it is highlighted
+// as a mention and says "replied to you", though its text does not name me. Before, it was one
+// more unread message. A reply to someone else's message is not mine.
+func TestReplyToMyMessageIsAMention(t *testing.T) {
+	b := startBrowser(t)
+	srv := servertest.Start(t, servertest.Options{})
+	ann := b.newUser("ann")
+	ann.open(srv.URL + "/#keys")
+	gopher := dialUser(t, srv, "gopher", "keys")
+	ann.waitFor("gopher among the members", exprMembers+`.includes("gopher")`)
+	ann.say("who has the keys?")
+	mine := ann.seqOf("ann", "who has the keys?")
+	theirs := gopher.say("keys", "and the map?")
+	ann.see("gopher", "and the map?")
+	ann.room("lobby")
+
+	gopher.reply("keys", theirs, "in the car")
+	gopher.reply("keys", mine, "I do")
+	ann.waitFor("keys' badges: two unread, one of them a mention", exprBadge("keys")+` === "2" && `+exprMentionBadge("keys")+` === "1"`)
+
+	ann.room("keys")
+	answer := ann.seqOf("gopher", "I do")
+	ann.waitFor("the reply to me highlighted, saying so", row(answer)+`.classList.contains("mentions-me") && `+
+		row(answer)+`.querySelector(".meta .replied-me")?.textContent === "replied to you"`)
+	other := ann.seqOf("gopher", "in the car")
+	if eval[bool](ann, row(other)+`.classList.contains("mentions-me") || !!`+row(other)+`.querySelector(".replied-me")`) {
+		t.Errorf("the reply to gopher's message is marked as mine\n%s", ann.describe())
+	}
+
+	// A hidden tab is told, as of a mention (TestMentionHighlightAndNotification's stand-ins).
+	ann.do("hide the tab, allow notifications", chromeEval(`(() => {
+		window.shown = [];
+		window.Notification = class { constructor(title, opts) { window.shown.push(title + " — " + opts.body); } static get permission() { return "granted"; } };
+		Object.defineProperty(document, "visibilityState", { configurable: true, get: () => "hidden" });
+	})()`))
+	gopher.reply("keys", theirs, "or the bus")
+	gopher.reply("keys", mine, "the spare set too")
+	ann.see("gopher", "the spare set too")
+	if got := eval[[]string](ann, `window.shown`); strings.Join(got, "\n") != "gopher replied to you in #keys — the spare set too" {
+		t.Errorf("notifications shown: %q, want one for the reply to ann", got)
+	}
+}

@@ -37,7 +37,7 @@ func Every(room, node string) []hubbub.Event {
 		User: "u_b0b", Bot: true,
 		Text: "@Zoë 😀 and @room: \"yes\"\n漢字", Time: at.Add(time.Second),
 		ReplyTo:     1<<53 + 7,
-		Mentions:    []hubbub.Mention{{User: "Zoë 😀", Name: "Zoë 😀"}},
+		Mentions:    []hubbub.Mention{{User: "Zoë 😀", Name: "Zoë 😀"}, {User: "u_c4r", Name: "carol", Reply: true}},
 		MentionRoom: true,
 		EditedAt:    at.Add(2 * time.Second),
 		Reactions: []hubbub.Reaction{

@@ -1,6 +1,7 @@
 package nats
 
 import (
+	"encoding/json"
 	"reflect"
 	"testing"
 
@@ -39,7 +40,7 @@ var previousWire = map[string]string{
 	"SanctionChanged": `{"kind":8,"room":"r","name":"eve","node":"n","by":"Mod ✨","sanction":{"room":"r","user":"u_e5e","name":"eve","kind":"ban","until":"2026-02-03T05:00:00.123Z","by":"mod","reason":"spam"}}`,
 
 	// new in the room log
-	"EntryAppended/reply":    `{"kind":1,"room":"r","message":{"room":"r","seq":9007199254741000,"id":"01JABCDEF-reply","client_id":"client-key-2","from":"bob","user":"u_b0b","bot":true,"text":"@Zoë 😀 and @room: \"yes\"\n漢字","time":"2026-02-03T04:05:07.123456789Z","reply_to":9007199254740999,"mentions":[{"user":"Zoë 😀","name":"Zoë 😀"}],"mention_room":true,"attachments":[{"id":"f_1","name":"Zoë's \"plan\" 漢字.png","type":"image/png","size":1099511627777,"width":640,"height":480,"thumb":true},{"id":"f_2","name":"notes.txt","type":"text/plain; charset=utf-8","size":12}],"edited_at":"2026-02-03T04:05:08.123456789Z","reactions":[{"emoji":"👍🏽","count":4,"names":["Zoë 😀","bob","carol"],"me":true},{"emoji":":tada:","count":1,"names":["eve"]}],"reply_count":2},"node":"n"}`,
+	"EntryAppended/reply":    `{"kind":1,"room":"r","message":{"room":"r","seq":9007199254741000,"id":"01JABCDEF-reply","client_id":"client-key-2","from":"bob","user":"u_b0b","bot":true,"text":"@Zoë 😀 and @room: \"yes\"\n漢字","time":"2026-02-03T04:05:07.123456789Z","reply_to":9007199254740999,"mentions":[{"user":"Zoë 😀","name":"Zoë 😀"},{"user":"u_c4r","name":"carol","reply":true}],"mention_room":true,"attachments":[{"id":"f_1","name":"Zoë's \"plan\" 漢字.png","type":"image/png","size":1099511627777,"width":640,"height":480,"thumb":true},{"id":"f_2","name":"notes.txt","type":"text/plain; charset=utf-8","size":12}],"edited_at":"2026-02-03T04:05:08.123456789Z","reactions":[{"emoji":"👍🏽","count":4,"names":["Zoë 😀","bob","carol"],"me":true},{"emoji":":tada:","count":1,"names":["eve"]}],"reply_count":2},"node":"n"}`,
 	"EntryAppended/edit":     `{"kind":10,"room":"r","message":{"room":"r","seq":9007199254741001,"id":"01JABCDEF-edit","client_id":"client-key-3","from":"bob","kind":"edit","text":"@Zoë 😀 \"no\"\nline","time":"2026-02-03T04:05:09.123456789Z","mentions":[{"user":"Zoë 😀","name":"Zoë 😀"}],"target":9007199254741000},"node":"n"}`,
 	"EntryAppended/delete":   `{"kind":10,"room":"r","message":{"room":"r","seq":9007199254741002,"id":"01JABCDEF-delete","client_id":"client-key-4","from":"mod","kind":"delete","text":"","time":"2026-02-03T04:05:10.123456789Z","target":9007199254740999,"moderator":true},"node":"n"}`,
 	"EntryAppended/reaction": `{"kind":10,"room":"r","message":{"room":"r","seq":9007199254741003,"id":"01JABCDEF-reaction","client_id":"client-key-5","from":"carol","kind":"reaction","text":"","time":"2026-02-03T04:05:11.123456789Z","target":9007199254741000,"emoji":"👍🏽","added":true,"count":4},"node":"n"}`,
@@ -136,5 +137,37 @@ func TestKicksAndLeavesOfNodesBeforeTheAPIFlagDecode(t *testing.T) {
 	}
 	if want := (hubbub.MemberLeft{Name: "eve", Moderation: "ban", Order: 12}); leave.Body != want {
 		t.Errorf("an older node's leave decodes as %+v, want %+v", leave.Body, want)
+	}
+}
+
+// A reply's mention of the author it answers (Mention.Reply, new with reply mentions) reaches a
+// node of the version before as a mention: that version read an entry with mentions with
+// encoding/json (fastDecode leaves lists to it), into a Mention of user and name only, and so
+// reads past the mark. The mark is what this version adds; the mention is what both count.
+func TestReplyMentionDecodesOnTheVersionBefore(t *testing.T) {
+	var reply hubbub.Event
+	for _, ev := range eventtest.Every("r", "n") {
+		if eventtest.Name(ev) == "EntryAppended/reply" {
+			reply = ev
+		}
+	}
+	data, err := encodeEvent(reply)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var before struct {
+		Kind    int `json:"kind"`
+		Message struct {
+			Mentions []struct {
+				User string `json:"user"`
+				Name string `json:"name"`
+			} `json:"mentions"`
+		} `json:"message"`
+	}
+	if err := json.Unmarshal(data, &before); err != nil {
+		t.Fatalf("the version before cannot read %s: %v", data, err)
+	}
+	if ms := before.Message.Mentions; before.Kind != 1 || len(ms) != 2 || ms[1].User != "u_c4r" || ms[1].Name != "carol" {
+		t.Errorf("the version before reads %+v from %s", before, data)
 	}
 }

@@ -371,3 +371,36 @@ func TestRunNotifiesUnderTheLease(t *testing.T) {
 	defer func() { cancel(); <-done }()
 	testwait.Until(t, "cy's notification", func() bool { return len(notifications(t, ob, hook.ID)) == 1 })
 }
+
+// A reply to the message of a member who is away notifies them as a mention does (reason
+// mention), though its text does not name them: bob answers cy after cy's connection ended.
+// Before, cy heard of the answer only by reading the room again.
+func TestAReplyNotifiesTheAuthorWhoIsAway(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{})
+	ob := outbox(t, s)
+	hook := notifyHook(t, ob)
+	bob, cy := dial(t, s, "bob"), dial(t, s, "cy")
+	bob.Join("town", nil)
+	cy.Join("town", nil)
+	ack := cy.Say("town", "c-1", "can someone restart the build?")
+	if ack.Type() != "ack" {
+		t.Fatalf("cy: %v", ack)
+	}
+	leave(t, s, cy, "cy", "town")
+	bob.Send(servertest.Frame{"type": "send", "room": "town", "id": "b-1", "text": "done", "reply_to": ack.Num("seq")})
+	if f := bob.AwaitFunc("ack b-1", func(f servertest.Frame) bool { return f.Type() == "ack" || f.Type() == "error" }); f.Type() != "ack" {
+		t.Fatalf("bob's reply: %v", f)
+	}
+	fanOut(t, ob)
+
+	if users := round(t, newNotifier(t, s)); users != 1 {
+		t.Errorf("the round took %d users, want cy", users)
+	}
+	got := notifications(t, ob, hook.ID)
+	if len(got) != 1 || got[0].Notification == nil {
+		t.Fatalf("%d notifications, want one for cy: %+v", len(got), got)
+	}
+	if nt, want := got[0].Notification, []string{"town mention bob: done"}; nt.User != cy.User || !slices.Equal(items(nt), want) {
+		t.Errorf("the notification: %s %q, want cy's (%s) %q", nt.User, items(nt), cy.User, want)
+	}
+}

@@ -26,6 +26,7 @@ func (j *jsonSession) edit(ctx context.Context, f *wire.ClientFrame) {
 	}
 	e := hubbub.Entry{Kind: hubbub.KindEdit, Room: f.Room, From: j.member.CurrentName(), User: j.member.UserID, Target: f.Seq, Text: text, ClientID: f.ID}
 	e.Mentions, e.MentionRoom = j.mentions(ctx, f.Room, text)
+	e.Mentions = j.svc.EditMentions(ctx, f.Room, f.Seq, e.Mentions)
 	j.append(ctx, f, &e)
 }
 

@@ -381,6 +381,7 @@ func (j *jsonSession) send(ctx context.Context, f *wire.ClientFrame) {
 	e := &hubbub.Entry{Room: f.Room, From: j.member.CurrentName(), User: j.member.UserID, ClientID: f.ID, Text: text, ReplyTo: f.ReplyTo,
 		Attachments: files, Bot: j.member.Bot}
 	e.Mentions, e.MentionRoom = j.mentions(ctx, f.Room, text)
+	e.Mentions = j.svc.MentionReplied(ctx, f.Room, f.ReplyTo, e.User, e.Mentions)
 	j.append(ctx, f, e)
 }
 

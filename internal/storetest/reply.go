@@ -131,3 +131,44 @@ func testArgumentEdges(t *testing.T, open opener) {
 		}
 	}
 }
+
+// testReplyMention: the mention of a reply's author (Mention.Reply) is stored as given and
+// read back with its mark by every read, counts among its user's mentions in MyRooms, and an
+// edit's mentions replace it as they replace any: the server keeps it by giving the edit it.
+func testReplyMention(t *testing.T, open opener) {
+	s := open(t, hubbub.Retention{})
+	ann, bob := newUser(t, s, "ann"), newUser(t, s, "bob")
+	if _, err := s.JoinRoom(t.Context(), "r", ann.ID); err != nil {
+		t.Fatal(err)
+	}
+	parent := mustAppend(t, s, as(msg("r", "ann", "who has the keys?"), ann.ID))
+	answers := []hubbub.Mention{{User: ann.ID, Name: "ann", Reply: true}}
+	r := as(reply("r", "bob", parent.Seq, "I do"), bob.ID)
+	r.Mentions = answers
+	r = mustAppend(t, s, r)
+	for what, got := range map[string][]hubbub.Mention{
+		"Append":  r.Mentions,
+		"Since":   entryAt(t, since(t, s, "r", 0, 10), r.Seq).Mentions,
+		"Before":  entryAt(t, before(t, s, "r", 0, 10), r.Seq).Mentions,
+		"Replies": entryAt(t, replies(t, s, "r", parent.Seq, 0, 10), r.Seq).Mentions,
+	} {
+		if !slices.Equal(got, answers) {
+			t.Errorf("%s: the reply's mentions %+v, want %+v", what, got, answers)
+		}
+	}
+	mentionsOfAnn := func(what string, want int) {
+		t.Helper()
+		if list := myRooms(t, s, ann.ID); len(list) != 1 || list[0].Mentions != want {
+			t.Errorf("%s: ann's MyRooms = %+v, want r with %d mention(s)", what, list, want)
+		}
+	}
+	mentionsOfAnn("the reply", 1)
+
+	e := as(edit("r", "bob", r.Seq, "@bob does"), bob.ID)
+	e.Mentions = []hubbub.Mention{{User: bob.ID, Name: "bob"}, answers[0]}
+	mustAppend(t, s, e)
+	if got := entryAt(t, since(t, s, "r", 0, 10), r.Seq).Mentions; !slices.Equal(got, e.Mentions) {
+		t.Errorf("after the edit: mentions %+v, want %+v", got, e.Mentions)
+	}
+	mentionsOfAnn("the edited reply", 1)
+}

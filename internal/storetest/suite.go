@@ -70,6 +70,7 @@ func RunStoreTests(t *testing.T, open func(t *testing.T, ret hubbub.Retention) h
 		{"ReactedBy", testReactedBy},
 		{"Replies", testReplies},
 		{"ReplyRefused", testReplyRefused},
+		{"ReplyMention", testReplyMention},
 		{"ArgumentEdges", testArgumentEdges},
 		{"SeqAcrossKinds", testSeqAcrossKinds},
 		{"UnknownKind", testUnknownKind},

@@ -48,7 +48,8 @@ func messageLine(m *wire.Message, label func(room string) string) string {
 	return b.String()
 }
 
-// mentionMark starts the line of a message that mentions me, by name or as everyone (@room),
+// mentionMark starts the line of a message that mentions me, by name, as everyone (@room) or
+// by replying to a message of mine (the server adds me to a reply's mentions, marked reply),
 // as the page marks such a message: "! [general] #7 bob: @ann look". A line of the room's log
 // starts "[" otherwise, and a notice "* ", so a script reads the mark, or strips it, without
 // taking the line for anything else.

@@ -126,3 +126,57 @@ func marked(want []string, mark bool) []string {
 	}
 	return out
 }
+
+// A reply to my message is marked as a mention is: bob answers ann's message without naming
+// her, and her line of it starts with the mark, live and in the history of her next run, as
+// her page highlights it; his reply to carol's message, and his edit of his reply, follow. Before,
+// a reply to her was a line like any other.
+func TestChatMarksRepliesToMe(t *testing.T) {
+	chattest.LeakCheck(t)
+	s := servertest.Start(t, servertest.Options{})
+	bob := servertest.DialJSON(t, s, "bob")
+	bob.Join("general", nil)
+	carol := servertest.DialJSON(t, s, "carol")
+	carol.Join("general", nil)
+	annArgs := chattest.Args(chattest.User(t, "ann"), []string{s.WS})
+	ann, typeLine := typedChat(t, annArgs...)
+	ann.WaitOutput(t, "* you joined general")
+
+	typeLine("who has the keys?") // #1
+	ann.WaitOutput(t, "[general] #1 ann: who has the keys?\n")
+	if f := carol.Say("general", "c1", "and the map?"); f.Type() != "ack" { // #2
+		t.Fatalf("carol: %v", f)
+	}
+	answer := func(id string, parent uint64, text string) {
+		t.Helper()
+		bob.Send(servertest.Frame{"type": "send", "room": "general", "id": id, "text": text, "reply_to": parent})
+		if f := bob.AwaitFunc("ack "+id, func(f servertest.Frame) bool { return f.Type() == "ack" || f.Type() == "error" }); f.Type() != "ack" {
+			t.Fatalf("bob's reply %s: %v", id, f)
+		}
+	}
+	answer("b1", 1, "I do")       // #3
+	answer("b2", 2, "in the car") // #4
+	bob.Send(servertest.Frame{"type": "edit", "room": "general", "seq": 3, "text": "I do, in my pocket", "id": "b3"})
+	ann.WaitOutput(t, "! [general] #3 bob ↪ #1: I do, in my pocket (edited)\n")
+	want := []string{
+		"[general] #1 ann: who has the keys?",
+		"[general] #2 carol: and the map?",
+		"! [general] #3 bob ↪ #1: I do",
+		"[general] #4 bob ↪ #2: in the car",
+		"! [general] #3 bob ↪ #1: I do, in my pocket (edited)",
+	}
+	if got := chattest.Lines(ann.Out.String(), "[general]"); !slices.Equal(got, marked(want, false)) {
+		t.Errorf("the unmarked lines:\n%q\nwant\n%q", got, marked(want, false))
+	}
+	if got := chattest.Lines(ann.Out.String(), mentionMark); !slices.Equal(got, marked(want, true)) {
+		t.Errorf("the marked lines:\n%q\nwant\n%q", got, marked(want, true))
+	}
+
+	out, stderr, err := chatToEnd(t, "", annArgs...)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	if line := "! [general] #3 bob ↪ #1: I do, in my pocket (edited)\n"; !strings.Contains(out, line) {
+		t.Errorf("the history has no %q:\n%s", line, out)
+	}
+}
