@@ -31,7 +31,7 @@ func (t Time) MarshalJSON() ([]byte, error) {
 // for its own origin). There is no variant without the base: every message the server sends
 // must link where its files are served.
 func NewMessageAt(m *hubbub.Entry, filesURL string) Message {
-	msg := Message{Type: TypeMessage, Room: m.Room, Seq: m.Seq, ID: m.ID, From: m.From,
+	msg := Message{Type: TypeMessage, Room: m.Room, Seq: m.Seq, ID: m.ID, From: m.From, User: m.User,
 		Text: m.Text, Time: Time{Time: m.Time}, Bot: m.Bot, ClientID: m.ClientID, Deleted: m.Deleted,
 		ReplyTo: m.ReplyTo, Mentions: m.Mentions, MentionRoom: m.MentionRoom,
 		EditedAt: Time{Time: m.EditedAt}, ReplyCount: m.ReplyCount}

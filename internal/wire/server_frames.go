@@ -121,6 +121,11 @@ type Message struct {
 	// ID is the server's id of the message.
 	ID   string `json:"id"`
 	From string `json:"from"`
+	// User is the sender's user id, which stays theirs across a change of name: From is the
+	// name they had when they sent it. A client finds who that is now by it (a member's
+	// user, GET /api/users/{id}?by=id) and moderates them by it (kick's user). Absent for a
+	// message stored before users existed.
+	User string `json:"user,omitempty"`
 	Text string `json:"text"`
 	Time Time   `json:"time"`
 	// Bot is true for a message a bot posted (a bot user, an incoming webhook, a slash
@@ -535,7 +540,9 @@ type Moderated struct {
 	Action string `json:"action"`
 	Room   string `json:"room"`
 	Name   string `json:"name,omitempty"`
-	Seq    uint64 `json:"seq,omitempty"`
+	// User is the id a request named its target by (its user field), absent for one by name.
+	User string `json:"user,omitempty"`
+	Seq  uint64 `json:"seq,omitempty"`
 	// Until is when a ban or mute ends, in TimeFormat.
 	Until string `json:"until,omitempty"`
 	// Note says what the moderator may not expect: a ban or mute of a name no user holds
