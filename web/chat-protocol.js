@@ -98,7 +98,7 @@ const HUBBUB_FRAMES = {
     typing: ["room", "name"],
     members: ["room", "members", "next", "sanctions", "sanctions_more"],
     pong: ["id"],
-    deleted: ["room", "seq", "log_seq", "from", "time", "api"],
+    deleted: ["room", "seq", "log_seq", "from", "time", "api", "author", "author_name"],
     edited: ["room", "seq", "log_seq", "from", "text", "time", "mentions", "mention_room", "client_id"],
     reacted: ["room", "log_seq", "changes"],
     revisions: ["room", "seq", "revisions"],

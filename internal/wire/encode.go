@@ -86,7 +86,7 @@ func NewEdited(e *hubbub.Entry) Edited {
 // tombstone now, and the delete is entry e.Seq of the log.
 func NewDeleted(e *hubbub.Entry) Deleted {
 	return Deleted{Type: TypeDeleted, Room: e.Room, Seq: e.Target, LogSeq: e.Seq, From: e.From, Time: Time{Time: e.Time},
-		API: e.MadeByAPI()}
+		API: e.MadeByAPI(), Author: e.Subject, AuthorName: e.SubjectName}
 }
 
 // NewReacted converts consecutive reaction entries of one room, in log order, to one frame

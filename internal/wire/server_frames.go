@@ -532,6 +532,11 @@ type Deleted struct {
 	// API is true when the server API deleted it as a moderator (From is then "api"): a
 	// client says "a server admin". Absent otherwise, and from servers older than the field.
 	API bool `json:"api,omitempty"`
+	// Author is the deleted message's sender's user id, AuthorName their name when they sent
+	// it: whose message went, for a moderation log (a webhook's delete event), as the text
+	// does not travel. Absent for a delete stored before the fields.
+	Author     string `json:"author,omitempty"`
+	AuthorName string `json:"author_name,omitempty"`
 }
 
 // Moderated confirms a moderation request: Action is its type (kick, ban, …).
