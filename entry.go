@@ -69,8 +69,9 @@ type Entry struct {
 	// Store sets it, so a reaction's frame carries the state it led to and applying it twice
 	// changes nothing.
 	Count int `json:"count,omitempty"`
-	// Subject is, for a KindMember or KindSanction entry, the user id the change is about,
-	// SubjectName their name, Action what happened to them (MemberInvite, MemberJoin, …;
+	// Subject is, for a KindMember or KindSanction entry, the user id the change is about
+	// (for a KindDelete, the deleted message's sender, which the Store sets), SubjectName
+	// their name, Action what happened to them (MemberInvite, MemberJoin, …;
 	// SanctionBan, SanctionMute, SanctionUnban, SanctionUnmute) and Role their room role after
 	// it (for join and role).
 	Subject     string   `json:"subject,omitempty"`
@@ -119,7 +120,9 @@ const (
 	KindMessage EntryKind = ""
 	// KindEdit replaces the text of message Target with Text; only its sender may.
 	KindEdit EntryKind = "edit"
-	// KindDelete turns message Target into a tombstone; its sender or a moderator may.
+	// KindDelete turns message Target into a tombstone; its sender or a moderator may. The
+	// Store sets its Subject and SubjectName to the message's sender (their user id, and
+	// their name when they sent it), so that who lost a message is known without its text.
 	KindDelete EntryKind = "delete"
 	// KindReaction toggles the actor's reaction Emoji on message Target.
 	KindReaction EntryKind = "reaction"

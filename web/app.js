@@ -1071,6 +1071,14 @@ client.addEventListener("removal", (ev) => {
   renderMessages({ appended: true });
 });
 
+// Another member renamed: a line in the room's timeline ("bob is now moderator"), and the
+// member list under the new name.
+client.addEventListener("member-renamed", (ev) => {
+  const { room, was, name } = ev.detail;
+  if (renameInRoster(room, was, name) && room === ui.active) renderMembers();
+  if (room === ui.active) renderMessages({ appended: true });
+});
+
 client.addEventListener("moderated", (ev) => {
   const f = ev.detail.frame;
   const until = f.until ? " until " + untilFormat.format(parseTime(f.until)) : "";
@@ -1250,11 +1258,24 @@ function modTarget(button) {
     const text = msg.querySelector(".text");
     const r = client.rooms.get(ui.active);
     const m = r && r.get(Number(msg.dataset.seq));
-    return { room: ui.active, seq: Number(msg.dataset.seq), name: msg.dataset.from, excerpt: m ? messageSnippet(m, 200) : text ? text.textContent : "" };
+    // The sender by their user id: who they are now, if they renamed since (was: the name
+    // the message shows), whom the moderation reaches (protocol.md, Moderation, by user id).
+    const user = m && typeof m.user === "string" ? m.user : "";
+    const now = rosterNameOf(user) || client.currentName(msg.dataset.from);
+    return { room: ui.active, seq: Number(msg.dataset.seq), name: now, user, was: now !== msg.dataset.from ? msg.dataset.from : "",
+      excerpt: m ? messageSnippet(m, 200) : text ? text.textContent : "" };
   }
   const member = button.closest(".member");
-  if (member) return { room: ui.active, name: member.dataset.name };
+  if (member) {
+    const m = rosterMember(member.dataset.name);
+    return { room: ui.active, name: member.dataset.name, user: m && m.user ? m.user : "", was: "" };
+  }
   return null;
+}
+
+/** How a moderation's menu and dialog name its target: "moderator (was bob)" after a rename. */
+function targetLabel(target) {
+  return target.was ? target.name + " (was " + target.was + ")" : target.name;
 }
 
 /** Opens the menu of actions for a message or member beside its button. */
@@ -1300,9 +1321,9 @@ function openModMenu(button) {
     // What is in force is lifted, what is not imposed; a page not told (a server older than
     // the roster's sanctions) offers both, and the server says which did nothing.
     const held = sanctionsOf(target.name);
-    if (!held || !held.mute) add("mute", "Mute " + target.name + "…");
-    if (!held || !held.ban) add("kick", (staysMember ? "Kick " + target.name + " out of " + where + " for now…" : "Remove " + target.name + " from " + where + "…"));
-    if (!held || !held.ban) add("ban", "Ban " + target.name + "…");
+    if (!held || !held.mute) add("mute", "Mute " + targetLabel(target) + "…");
+    if (!held || !held.ban) add("kick", (staysMember ? "Kick " + targetLabel(target) + " out of " + where + " for now…" : "Remove " + targetLabel(target) + " from " + where + "…"));
+    if (!held || !held.ban) add("ban", "Ban " + targetLabel(target) + "…");
     if (!held || held.mute) add("unmute", "Lift " + target.name + "’s mute");
     if (!held || held.ban) add("unban", "Lift " + target.name + "’s ban");
     // A private room's owner and moderators also decide who its members are.
@@ -1395,7 +1416,7 @@ $("mod-menu").addEventListener("click", (ev) => {
 
 /** Asks the moderator to confirm an action, with a reason (and a duration for mutes and bans). */
 function openModDialog(action, target) {
-  const name = target.name;
+  const name = targetLabel(target);
   const room = roomPhrase(target.room);
   const info = myRoom(target.room);
   const staysMember = !!(info && (info.private || info.dm)); // as in openModMenu
@@ -1435,7 +1456,9 @@ function moderate(action, target, extra) {
     if (!client.deleteMessage(target.room, target.seq)) showNotice("You are not in " + roomPhrase(target.room) + ".");
     return;
   }
-  const args = Object.assign({ name: target.name }, extra);
+  // By user id when the page knows it, so a renamed sender is reached; the name too, which a
+  // server older than user reads instead.
+  const args = Object.assign(target.user ? { name: target.name, user: target.user } : { name: target.name }, extra);
   if (!client.moderate(action, target.room, args)) showNotice("Not connected: try again when the status says Live.");
 }
 

@@ -70,11 +70,11 @@ const HUBBUB_FRAMES = {
     typing: ["room"],
     who: ["room"],
     ping: ["id"],
-    kick: ["room", "name", "reason"],
-    ban: ["room", "name", "duration", "reason"],
-    unban: ["room", "name"],
-    mute: ["room", "name", "duration", "reason"],
-    unmute: ["room", "name"],
+    kick: ["room", "name", "user", "reason"],
+    ban: ["room", "name", "user", "duration", "reason"],
+    unban: ["room", "name", "user"],
+    mute: ["room", "name", "user", "duration", "reason"],
+    unmute: ["room", "name", "user"],
     delete: ["room", "seq", "id"],
     // The room log: changes to messages.
     edit: ["room", "seq", "text", "id"],
@@ -105,18 +105,18 @@ const HUBBUB_FRAMES = {
     welcome: ["name", "server", "version", "role", "limits", "user", "commands", "search_off", "uploads_off"],
     joined: ["room", "members", "member_count", "last_seq", "replay", "truncated", "notices_truncated", "away"],
     left: ["room"],
-    message: ["room", "seq", "id", "from", "text", "time", "bot", "client_id", "deleted", "reply_to", "mentions", "mention_room", "edited_at", "reactions", "reply_count", "attachments"],
+    message: ["room", "seq", "id", "from", "user", "text", "time", "bot", "client_id", "deleted", "reply_to", "mentions", "mention_room", "edited_at", "reactions", "reply_count", "attachments"],
     ack: ["room", "id", "seq", "msg_id", "time", "duplicate", "target"],
     history: ["room", "messages", "more", "thread", "notices", "notices_truncated"],
     presence: ["room", "name", "event", "state", "renamed", "moderation", "by", "api", "sanction_seq"],
     typing: ["room", "name"],
     members: ["room", "members", "next", "sanctions", "sanctions_more"],
     pong: ["id"],
-    deleted: ["room", "seq", "log_seq", "from", "time", "api"],
+    deleted: ["room", "seq", "log_seq", "from", "time", "api", "author", "author_name"],
     edited: ["room", "seq", "log_seq", "from", "text", "time", "mentions", "mention_room", "client_id"],
     reacted: ["room", "log_seq", "changes"],
     revisions: ["room", "seq", "revisions"],
-    moderated: ["action", "room", "name", "seq", "until", "note"],
+    moderated: ["action", "room", "name", "user", "seq", "until", "note"],
     sanction_changed: ["room", "log_seq", "action", "user", "name", "until", "from", "reason", "time", "api"],
     error: ["code", "message", "request", "room", "id", "retry_after_ms", "stored_room", "by", "until", "reason", "api"],
     // Conversations.
@@ -171,6 +171,9 @@ function frameBytes(obj) {
 
 /** How many of a room's command notices a page keeps (they are not stored anywhere). */
 const COMMAND_NOTICES_KEPT = 20;
+
+/** How many renames of other members a page remembers (currentName), the oldest forgotten first. */
+const RENAMES_KEPT = 200;
 
 /** How many of a room's removals told by presence a page keeps (they are not stored either). */
 const REMOVALS_KEPT = 20;
@@ -453,6 +456,8 @@ function applyReaction(m, ch, me) {
  *   removed  {room, message, by, until, reason}  a moderator removed us from the room (kick,
  *                                  or ban: until); by "" for the server API, and by, until and
  *                                  reason all "" from a server older than them (message says it)
+ *   member-renamed {room, was, name, removal}  another member goes by name now: removal is
+ *                                  its line among the room's removals (moderation "rename")
  *   removal  {room, removal}       a moderator took another member out: removal {key, seq,
  *                                  time, moderation ("kick" or "ban"), name, by}, kept in the
  *                                  room's removals; a ban only when no entry told of it
@@ -499,6 +504,7 @@ class ChatClient extends EventTarget {
     this.token = opts.token || "";
     this.name = "";
     this.me = ""; // the name the server confirmed in welcome
+    this.renames = new Map(); // the renames of others seen: old name → new (onRenamed)
     /** @type {{name: string, description?: string}[]} the server's slash commands */
     this.commands = [];
     this.commandsAsked = 0; // when the list was last asked for (Date.now())
@@ -631,6 +637,16 @@ class ChatClient extends EventTarget {
     if (!r || this.rooms.has(r.name)) return;
     this.rooms.set(r.name, r);
     if (this.state === "live" && !r.removed) this.sendJoin(r);
+  }
+
+  /**
+   * The name that name goes by now, as the renames this page saw say (bob → mod_ → moderator
+   * gives moderator for bob), or name itself: what a message's sender is called now when
+   * the member list does not say it.
+   */
+  currentName(name) {
+    for (let i = 0; i < RENAMES_KEPT && this.renames.has(name); i++) name = this.renames.get(name);
+    return name;
   }
 
   /** Whether the server lets this connection kick, ban, mute and delete (welcome's role). */
@@ -1681,7 +1697,25 @@ class ChatClient extends EventTarget {
       }
     }
     if (f.event === "leave" && (f.moderation === "kick" || f.moderation === "ban")) this.onRemoval(r, f);
+    if (f.event === "leave" && typeof f.renamed === "string" && f.renamed) this.onRenamed(r, f);
     this.emit("members", { room: r.name });
+  }
+
+  /**
+   * Another member of r renamed (a presence leave with renamed): kept to be shown in the
+   * room's timeline, "bob is now moderator", among its removals (moderation "rename"), as
+   * hubbub chat prints it. My own rename is the renamed event's.
+   */
+  onRenamed(r, f) {
+    if (f.renamed === this.me || f.name === this.me) return;
+    this.renames.delete(f.renamed); // the new name is someone's own now, not a former one
+    this.renames.set(f.name, f.renamed);
+    if (this.renames.size > RENAMES_KEPT) this.renames.delete(this.renames.keys().next().value);
+    const n = { key: (this.noticeSeq = (this.noticeSeq || 0) + 1), seq: r.since + 0.5, time: new Date().toISOString(),
+      moderation: "rename", name: f.name, renamed: f.renamed, by: "", api: false };
+    r.removals.push(n);
+    if (r.removals.length > REMOVALS_KEPT) r.removals.shift();
+    this.emit("member-renamed", { room: r.name, was: f.name, name: f.renamed, removal: n });
   }
 
   /**

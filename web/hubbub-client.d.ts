@@ -104,8 +104,10 @@ export interface Message {
   seq: number;
   /** The server's id of the message. */
   id: string;
-  /** The sender's name. */
+  /** The sender's name when they sent it. */
   from: string;
+  /** The sender's user id, the same after a rename; absent on a message from before users. */
+  user?: string;
   text: string;
   /** RFC 3339, UTC, with milliseconds. */
   time: string;
@@ -236,8 +238,11 @@ export interface Removal {
   /** Placed after the entry it came after: the room's since then, plus 0.5. */
   seq: number;
   time: string;
-  moderation: "kick" | "ban";
+  /** "rename": another member goes by renamed now (member-renamed), no moderator's doing. */
+  moderation: "kick" | "ban" | "rename";
   name: string;
+  /** A rename's new name. */
+  renamed?: string;
   /** The moderator's name; "" for the server API. */
   by: string;
   /** True when the server API did it: say "a server admin". */
@@ -282,6 +287,8 @@ export interface ChatClientEvents {
   removed: { room: string } & Removed;
   /** A moderator took another member out of the room (a kick; a ban only when no entry told of it). */
   removal: { room: string; removal: Removal };
+  /** Another member of the room goes by name now, not was; removal is its line in the room's removals. */
+  "member-renamed": { room: string; was: string; name: string; removal: Removal };
   moderated: { frame: Record<string, unknown> };
   /**
    * A ban, mute or lift in a room, by any moderator (sanction_changed): an entry of the room's
@@ -415,8 +422,10 @@ export class ChatClient extends EventTarget {
   leaveRoom(name: string): RoomState | null;
   restoreRoom(room: RoomState | null): void;
   canModerate(): boolean;
-  /** kick, ban, unban, mute, unmute or delete; args: name or seq, reason, duration. */
+  /** kick, ban, unban, mute, unmute or delete; args: name (or user, a user's id, with name) or seq, reason, duration. */
   moderate(action: string, room: string, args: Record<string, unknown>): boolean;
+  /** The name a member called name goes by now, as the renames this client saw say. */
+  currentName(name: string): string;
   /** A new idempotency key, unique to this client. */
   nextId(): string;
   /**

@@ -636,6 +636,31 @@ function dropFromRoster(room, name) {
   return true;
 }
 
+/**
+ * Renames was to name on the roster of room, if it is the one in view and lists was, and
+ * reports whether it did: a member who renamed (a presence leave with renamed) keeps their
+ * row, role and sanctions under the new name until the next roster, where the roster asked
+ * before listed the old one under Offline beside them online.
+ */
+function renameInRoster(room, was, name) {
+  const m = ui.roster.room === room ? ui.roster.byName.get(was) : undefined;
+  if (!m || ui.roster.byName.has(name)) return false;
+  ui.roster.byName.delete(was);
+  m.name = name;
+  ui.roster.byName.set(name, m);
+  if (Array.isArray(ui.roster.sanctions)) {
+    for (const s of ui.roster.sanctions) if (m.user && s.user === m.user) s.name = name;
+  }
+  return true;
+}
+
+/** The name the roster of the room in view gives user id user now, or "" if it lists no such member. */
+function rosterNameOf(user) {
+  if (!user || ui.roster.room !== ui.active) return "";
+  const m = ui.roster.members.find((x) => x.user === user);
+  return m ? m.name : "";
+}
+
 /** "last seen 5 min ago" for an offline member, from their last_seen. */
 function lastSeenText(m) {
   return m.last_seen ? "last seen " + relativeTime(parseTime(m.last_seen)) : "offline";
@@ -1317,6 +1342,7 @@ function sanctionText(who, f) {
  * by carol", "eve was banned by a server admin" (a ban only when no entry told of it).
  */
 function removalText(n) {
+  if (n.moderation === "rename") return n.name + " is now " + n.renamed;
   return n.name + (n.moderation === "ban" ? " was banned by " : " was kicked by ") + moderatorName(n.by, n.api);
 }
 

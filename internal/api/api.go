@@ -465,18 +465,27 @@ func (p *publishRequest) message(room string, svc *session.Service) (hubbub.Entr
 
 // moderationRequest is the body of the kick, ban and mute endpoints.
 type moderationRequest struct {
-	Name     string `json:"name"`
+	Name string `json:"name"`
+	// User, instead of Name, is the id of the user moderated (a message's user): whoever has
+	// it, by the name they go by now (session.Moderation.Target).
+	User     string `json:"user,omitempty"`
 	Reason   string `json:"reason,omitempty"`
 	Duration string `json:"duration,omitempty"`
 }
 
 // check validates what every moderation body needs: a name, and a duration for ban and mute.
 func (m *moderationRequest) check(action string) error {
-	if m.Name == "" {
-		return hubbub.Errorf(hubbub.ECodeMissing, "%s needs a \"name\"", action)
-	}
-	if err := hubbub.ValidateName(m.Name); err != nil {
-		return err
+	switch {
+	case m.User != "":
+		if len(m.User) > maxUserIDLen {
+			return hubbub.Errorf(hubbub.ECodeBadField, "\"user\" must be a user id of at most %d bytes", maxUserIDLen)
+		}
+	case m.Name == "":
+		return hubbub.Errorf(hubbub.ECodeMissing, "%s needs a \"name\" (or a \"user\", a user's id)", action)
+	default:
+		if err := hubbub.ValidateName(m.Name); err != nil {
+			return err
+		}
 	}
 	if action == wire.TypeBan || action == wire.TypeMute {
 		if m.Duration == "" { // as hubbub.v1's ban and mute without one
@@ -713,13 +722,40 @@ func (s *API) apiBodyModeration(w http.ResponseWriter, r *http.Request, action s
 	if err := req.check(action); err != nil {
 		return err
 	}
-	return s.apiModerate(w, r, session.Moderation{Action: action, Room: r.PathValue("room"), Name: req.Name, Reason: req.Reason, Duration: req.Duration})
+	return s.apiModerate(w, r, session.Moderation{Action: action, Room: r.PathValue("room"), Name: req.Name, Target: req.User, Reason: req.Reason, Duration: req.Duration})
 }
 
-// apiLift returns the handler of DELETE /api/rooms/{room}/bans/{name} and …/mutes/{name}.
+// apiLift returns the handler of DELETE /api/rooms/{room}/bans/{name} and …/mutes/{name};
+// with ?by=id the last segment is the user's id instead (session.Moderation.Target).
 func (s *API) apiLift(action string) apiHandler {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		return s.apiModerate(w, r, session.Moderation{Action: action, Room: r.PathValue("room"), Name: r.PathValue("name")})
+		m := session.Moderation{Action: action, Room: r.PathValue("room")}
+		byID, err := pathByID(r)
+		if err != nil {
+			return err
+		}
+		if byID {
+			m.Target = r.PathValue("name")
+		} else {
+			m.Name = r.PathValue("name")
+		}
+		return s.apiModerate(w, r, m)
+	}
+}
+
+// pathByID reads a request's by: "id" says its path names a user by id, absent or "name" by
+// name; anything else is bad_field.
+func pathByID(r *http.Request) (bool, error) {
+	switch by := r.URL.Query().Get("by"); by {
+	case "", "name":
+		return false, nil
+	case "id":
+		if len(r.PathValue("name")) > maxUserIDLen {
+			return false, hubbub.Errorf(hubbub.ECodeBadField, "a user id is at most %d bytes", maxUserIDLen)
+		}
+		return true, nil
+	default:
+		return false, hubbub.Errorf(hubbub.ECodeBadField, "by must be \"id\" or \"name\", not %q", by)
 	}
 }
 

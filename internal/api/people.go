@@ -154,9 +154,26 @@ func roomAfter(r *http.Request) (string, error) {
 	return after, nil
 }
 
-// pathUser returns the stored user the {name} of the request's path names, or 404.
+// pathUser returns the stored user the {name} of the request's path names, or 404: by name, or
+// with ?by=id by their id.
 func (s *API) pathUser(ctx context.Context, r *http.Request) (hubbub.User, error) {
-	return s.userNamed(ctx, s.hub.Store(), r.PathValue("name"))
+	byID, err := pathByID(r)
+	if err != nil {
+		return hubbub.User{}, err
+	}
+	if !byID {
+		return s.userNamed(ctx, s.hub.Store(), r.PathValue("name"))
+	}
+	// By id: who a message's sender (its user) is now, whatever name they had then.
+	id := r.PathValue("name")
+	u, found, err := s.hub.Store().UserByID(ctx, id)
+	if err != nil {
+		return hubbub.User{}, s.storeFailed("finding user "+id, err)
+	}
+	if !found {
+		return hubbub.User{}, hubbub.Errorf(hubbub.ECodeNotFound, "no user has the id %q", id)
+	}
+	return u, nil
 }
 
 // apiUsers: GET /api/users?after=&limit= — a page of users in ascending id order.

@@ -444,3 +444,46 @@ func TestAPIRefusesBidiControlsInNames(t *testing.T) {
 		t.Errorf("a message with isolates: %d %v, want it stored as typed", status, body)
 	}
 }
+
+// TestAPIFindsAndModeratesAUserByID: a message's user id finds its sender as they are now —
+// GET /api/users/{id}?by=id answers the user under the name they renamed to — and a ban
+// and its lift by that id reach them under that name. Before, the path was read as a name
+// (404), and the ban's "user" was not read (missing_field for no name).
+func TestAPIFindsAndModeratesAUserByID(t *testing.T) {
+	s := startAPI(t)
+	id := addUser(t, s, "bob")
+	name := "moderator"
+	if _, err := s.Store.UpdateUser(context.Background(), id, hubbub.UserChange{Name: &name}); err != nil {
+		t.Fatal(err)
+	}
+	status, body := s.API("GET", "/api/users/"+id+"?by=id", apiKey, nil)
+	if status != http.StatusOK || body.Str("name") != "moderator" || body.Str("id") != id {
+		t.Fatalf("GET /api/users/{id}?by=id: %d %v, want the user, named moderator", status, body)
+	}
+	for path, want := range map[string]int{
+		"/api/users/u_0000?by=id":  http.StatusNotFound,
+		"/api/users/bob?by=nobody": http.StatusBadRequest,
+	} {
+		if status, body := s.API("GET", path, apiKey, nil); status != want {
+			t.Errorf("GET %s: %d %v, want %d", path, status, body, want)
+		}
+	}
+	if status, body := s.API("POST", "/api/rooms/general/messages", apiKey, map[string]any{"from": "someone", "text": "hi"}); status != http.StatusOK && status != http.StatusCreated {
+		t.Fatalf("a message to make the room: %d %v", status, body)
+	}
+	status, body = s.API("POST", "/api/rooms/general/ban", apiKey, map[string]any{"user": id, "duration": "1h"})
+	if status != http.StatusOK || body.Str("name") != "moderator" || body.Str("user") != id {
+		t.Fatalf("ban by id: %d %v, want moderator banned", status, body)
+	}
+	status, body = s.API("GET", "/api/rooms/general/sanctions", apiKey, nil)
+	if got := names(body["sanctions"], "user"); status != http.StatusOK || !slices.Equal(got, []string{id}) {
+		t.Errorf("general's sanctions after the ban: %d %v, want one of %s", status, body, id)
+	}
+	status, body = s.API("DELETE", "/api/rooms/general/bans/"+id+"?by=id", apiKey, nil)
+	if status != http.StatusOK || body.Str("name") != "moderator" {
+		t.Errorf("unban by id: %d %v", status, body)
+	}
+	if status, body := s.API("POST", "/api/rooms/general/mute", apiKey, map[string]any{"user": "u_0000", "duration": "1h"}); status != http.StatusNotFound {
+		t.Errorf("mute of an id nobody has: %d %v, want 404", status, body)
+	}
+}

@@ -310,6 +310,7 @@ func (p *plan) delete(e hubbub.Entry, st *msgState, mk msgKey) result {
 		}
 		return result{msg: hubbub.Entry{Room: e.Room, Kind: hubbub.KindDelete, Target: e.Target}, dup: true}
 	}
+	e.Subject, e.SubjectName = sqlstore.Actor(st.e), st.e.From // whose message it was (hubbub.KindDelete)
 	e = p.take(e)
 	// Nothing of what the message said stays: its text and mentions, its revisions, its
 	// edits' texts and mentions.

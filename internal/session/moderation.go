@@ -61,6 +61,10 @@ type Moderation struct {
 	Room string
 	// Name is the member sanctioned (all but delete): the user who holds that name.
 	Name string
+	// Target, if set, is the id of the user sanctioned instead (a kick frame's user): the
+	// user who has it, by the name they go by now, which Name then becomes. A message names
+	// its sender by the name they had; their id finds them after a rename.
+	Target string
 	// Reason is the moderator's reason, cleaned and checked here.
 	Reason string
 	// Duration is a ban's or mute's length, such as "10m".
@@ -86,6 +90,22 @@ func (s *Service) Moderate(ctx context.Context, actor hub.Actor, m Moderation) (
 	if err != nil {
 		return done, err
 	}
+	var byID *target // the target of a request by user id, found once
+	if m.Target != "" && m.Action != wire.TypeDelete {
+		t, err := s.targetByID(ctx, m.Room, m.Target, &m)
+		if err != nil {
+			return done, err
+		}
+		m.Name, done.Name, done.User = t.name, t.name, m.Target
+		byID = &t
+	}
+	// find is whom the request names: by id, or by name (target's rules).
+	find := func() (target, error) {
+		if byID != nil {
+			return *byID, nil
+		}
+		return s.target(ctx, m.Room, m.Name, &m)
+	}
 	switch m.Action {
 	case wire.TypeKick:
 		// The name the room shows first: "ann" kicks the Ann in the room (as "ann" bans her),
@@ -97,10 +117,10 @@ func (s *Service) Moderate(ctx context.Context, actor hub.Actor, m Moderation) (
 			done.Note = fmt.Sprintf("nobody called %q is in the room: this kicks nobody; check the spelling", m.Name)
 		}
 		var t target
-		if m.ActorRole == hubbub.RoleAdmin { // the rank rule: an admin outranks everyone
+		if m.ActorRole == hubbub.RoleAdmin && byID == nil { // the rank rule: an admin outranks everyone
 			t, err = s.findTarget(ctx, m.Room, m.Name)
 		} else {
-			t, err = s.target(ctx, m.Room, m.Name, &m)
+			t, err = find()
 		}
 		if err != nil {
 			return done, err
@@ -115,7 +135,7 @@ func (s *Service) Moderate(ctx context.Context, actor hub.Actor, m Moderation) (
 			return done, err
 		}
 		var t target
-		if t, err = s.target(ctx, m.Room, m.Name, &m); err != nil {
+		if t, err = find(); err != nil {
 			return done, err
 		}
 		m.Name, done.Name = t.nameOr(m.Name), t.nameOr(m.Name)
@@ -129,7 +149,7 @@ func (s *Service) Moderate(ctx context.Context, actor hub.Actor, m Moderation) (
 		}
 	case wire.TypeUnban, wire.TypeUnmute:
 		var t target
-		if t, err = s.target(ctx, m.Room, m.Name, &m); err != nil {
+		if t, err = find(); err != nil {
 			return done, err
 		}
 		m.Name, done.Name = t.nameOr(m.Name), t.nameOr(m.Name)
@@ -214,6 +234,47 @@ func (s *Service) target(ctx context.Context, room, name string, m *Moderation) 
 		return target{}, rankRefusal(name, t.role, m.Action+" them")
 	}
 	return t, nil
+}
+
+// targetByID finds the user a moderation names by id (Moderation.Target) and the name they
+// go by now: the stored user of that id, else the member of the room on this node who has it
+// (an anonymous user, or any user on a server without a user store). An id nobody has is
+// not_found; a moderator or admin is refused unless m's actor is an admin (outranks).
+func (s *Service) targetByID(ctx context.Context, room, id string, m *Moderation) (target, error) {
+	if err := hubbub.ValidateRoom(room); err != nil {
+		return target{}, err
+	}
+	if s.cfg.Users != nil && storedUserID(id) {
+		ctx, cancel := context.WithTimeout(ctx, userLookupTimeout)
+		defer cancel()
+		u, found, err := s.cfg.Users.UserByID(ctx, id)
+		if err != nil {
+			return target{}, s.storeFailed("user by id", err)
+		}
+		if found {
+			t := target{id: u.ID, name: u.Name, role: s.storedRole(&u), stored: true}
+			if !outranks(m.ActorRole, t.role) {
+				return target{}, rankRefusal(u.Name, t.role, m.Action+" them")
+			}
+			_, t.present = s.hub.MemberUsers(room, []string{u.Name})[u.Name]
+			return t, nil
+		}
+	}
+	names := s.hub.Members(room)
+	for name, user := range s.hub.MemberUsers(room, names) {
+		if user == id {
+			return target{id: id, name: name, present: true}, nil
+		}
+	}
+	return target{}, hubbub.Errorf(hubbub.ECodeNotFound, "no user has the id %q (in room %s)", truncateID(id), room)
+}
+
+// truncateID shortens an id for an error message.
+func truncateID(id string) string {
+	if len(id) > 48 {
+		return id[:48] + "…"
+	}
+	return id
 }
 
 // findTarget is target's lookup: at most a read by name and one by id.
@@ -350,7 +411,7 @@ func (j *jsonSession) moderate(ctx context.Context, f *wire.ClientFrame) {
 	if j.member.UserID != "" {
 		actor.Log += " (" + j.member.UserID + ")"
 	}
-	done, err := j.svc.Moderate(ctx, actor, Moderation{Action: f.Type, Room: f.Room, Name: f.Name,
+	done, err := j.svc.Moderate(ctx, actor, Moderation{Action: f.Type, Room: f.Room, Name: f.Name, Target: f.User,
 		Reason: f.Reason, Duration: f.Duration, Seq: f.Seq,
 		From: j.member.CurrentName(), User: j.member.UserID, ClientID: f.ID, Moderator: moderator,
 		ActorRole: j.svc.roleOf(j.member)})

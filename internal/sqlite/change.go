@@ -38,6 +38,9 @@ func (w *writer) appendChange(ctx context.Context, e hubbub.Entry) result {
 	if t.Deleted { // a permitted delete of a tombstone: the first delete answers
 		return w.deletedBy(ctx, e, target)
 	}
+	if e.Kind == hubbub.KindDelete {
+		e.Subject, e.SubjectName = sqlstore.Actor(t), t.From // whose message it was (hubbub.KindDelete)
+	}
 	var seq int64
 	if err := w.stmts.entrySeq.QueryRowContext(ctx, e.Room).Scan(&seq); err != nil {
 		return result{err: fmt.Errorf("next seq: %w", err)}

@@ -27,6 +27,7 @@ func Stored(e *hubbub.Entry) hubbub.Entry {
 		out.Target, out.Text, out.MentionRoom = e.Target, e.Text, e.MentionRoom
 		out.Mentions = nonEmpty(e.Mentions)
 	case hubbub.KindDelete:
+		// Not its Subject: the store sets it from the message it deletes (hubbub.KindDelete).
 		out.Target, out.Moderator = e.Target, e.Moderator
 	case hubbub.KindReaction:
 		out.Target, out.Emoji = e.Target, e.Emoji

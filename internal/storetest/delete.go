@@ -9,7 +9,8 @@ import (
 
 // testDelete: a delete is an entry of its own; it turns the message into a tombstone that
 // keeps nothing of what it said (text, mentions, revisions, the texts of its edits as Since
-// returns them) but keeps its seq, reactions, replies and place in a thread.
+// returns them) but keeps its seq, reactions, replies and place in a thread; the delete names
+// whose message it was (Subject, SubjectName: its sender).
 func testDelete(t *testing.T, open opener) {
 	s := open(t, hubbub.Retention{})
 	parent := mustAppend(t, s, msg("r", "carol", "the question"))
@@ -20,6 +21,7 @@ func testDelete(t *testing.T, open opener) {
 	d := mustAppend(t, s, del("r", "alice", m.Seq, false))
 	checkEntry(t, "the delete as returned", d, hubbub.Entry{
 		Room: "r", Seq: 6, ID: d.ID, From: "alice", Kind: hubbub.KindDelete, Time: d.Time, Target: m.Seq,
+		Subject: m.User, SubjectName: m.From, // whose message it was
 	})
 
 	tomb := m

@@ -117,7 +117,7 @@ func testFieldsOfKind(t *testing.T, open opener) {
 	wantE := hubbub.Entry{Room: "r", Seq: 4, ID: gotE.ID, From: "alice", Kind: hubbub.KindEdit, Text: "edited",
 		Time: gotE.Time, Target: m.Seq}
 	wantD := hubbub.Entry{Room: "r", Seq: 5, ID: gotD.ID, From: "alice", Kind: hubbub.KindDelete, Time: gotD.Time,
-		Target: other.Seq}
+		Target: other.Seq, Subject: other.User, SubjectName: other.From} // whose message it was
 	checkEntry(t, "the reaction as returned", gotR, wantR)
 	checkEntry(t, "the edit as returned", gotE, wantE)
 	checkEntry(t, "the delete as returned", gotD, wantD)

@@ -373,6 +373,7 @@ func (s *memStore) appendEntry(ctx context.Context, in hubbub.Entry) (hubbub.Ent
 			// before the room log. (This store never makes one.)
 			return hubbub.Entry{Room: in.Room, Kind: hubbub.KindDelete, Target: m.Target}, true, nil
 		}
+		m.Subject, m.SubjectName = target.User, target.From // whose message it was
 	case hubbub.KindReaction:
 		m.Target, m.Emoji = in.Target, in.Emoji
 		target, st := r.message(m.Target)

@@ -83,6 +83,15 @@ func DecodeInto(b []byte, f *ClientFrame) error {
 		switch field {
 		case "name":
 			missing = f.Name == ""
+		case "name|user":
+			// A moderation names its target by name, or by user id (a renamed user's).
+			missing = f.Name == "" && f.User == ""
+			if missing && f.User == "" {
+				if err := emptyField(b, "name"); err != nil {
+					return err
+				}
+				return hubbub.Errorf(hubbub.ECodeMissing, "%s needs a %q field (or a %q, a user's id)", f.Type, "name", "user")
+			}
 		case "room":
 			missing = f.Room == ""
 		case "text":
@@ -111,6 +120,9 @@ func DecodeInto(b []byte, f *ClientFrame) error {
 	}
 	if err := hubbub.ValidateClientID(f.ID); err != nil {
 		return err
+	}
+	if len(f.User) > maxUserID {
+		return hubbub.Errorf(hubbub.ECodeBadField, "field %q must be a user id of at most %d bytes", "user", maxUserID)
 	}
 	for i, id := range f.Attachments {
 		if id == "" || len(id) > hubbub.MaxFileIDLen {
@@ -265,6 +277,10 @@ func emptyField(b []byte, field string) error {
 	}
 	return nil
 }
+
+// maxUserID is the longest user id a moderation's user field may hold: stored ids are
+// "u_" and 32 hex digits, an anonymous one "anon:" and a name's key; more names nobody.
+const maxUserID = 256
 
 func truncate(s string, n int) string {
 	if len(s) <= n {

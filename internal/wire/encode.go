@@ -31,7 +31,7 @@ func (t Time) MarshalJSON() ([]byte, error) {
 // for its own origin). There is no variant without the base: every message the server sends
 // must link where its files are served.
 func NewMessageAt(m *hubbub.Entry, filesURL string) Message {
-	msg := Message{Type: TypeMessage, Room: m.Room, Seq: m.Seq, ID: m.ID, From: m.From,
+	msg := Message{Type: TypeMessage, Room: m.Room, Seq: m.Seq, ID: m.ID, From: m.From, User: m.User,
 		Text: m.Text, Time: Time{Time: m.Time}, Bot: m.Bot, ClientID: m.ClientID, Deleted: m.Deleted,
 		ReplyTo: m.ReplyTo, Mentions: m.Mentions, MentionRoom: m.MentionRoom,
 		EditedAt: Time{Time: m.EditedAt}, ReplyCount: m.ReplyCount}
@@ -86,7 +86,7 @@ func NewEdited(e *hubbub.Entry) Edited {
 // tombstone now, and the delete is entry e.Seq of the log.
 func NewDeleted(e *hubbub.Entry) Deleted {
 	return Deleted{Type: TypeDeleted, Room: e.Room, Seq: e.Target, LogSeq: e.Seq, From: e.From, Time: Time{Time: e.Time},
-		API: e.MadeByAPI()}
+		API: e.MadeByAPI(), Author: e.Subject, AuthorName: e.SubjectName}
 }
 
 // NewReacted converts consecutive reaction entries of one room, in log order, to one frame

@@ -119,12 +119,16 @@ type PingRequest struct {
 	ID   string `json:"id,omitempty"`
 }
 
-// KickRequest removes every connection of Name from Room (moderators and admins only).
+// KickRequest removes every connection of Name (or of user User) from Room (moderators and admins only).
 type KickRequest struct {
 	Type   string `json:"type"`
 	Room   string `json:"room"`
 	Name   string `json:"name"`
 	Reason string `json:"reason,omitempty"`
+	// User, instead of Name, is the id of the user to kick (a message's user, a member's): the
+	// server acts on whoever has it, whatever their name is now. Set, it is used and Name is
+	// not read; a server older than the field reads Name alone, so a client sends both.
+	User string `json:"user,omitempty"`
 }
 
 // BanRequest kicks Name and refuses its joins and sends in Room for Duration.
@@ -132,6 +136,8 @@ type BanRequest struct {
 	Type string `json:"type"`
 	Room string `json:"room"`
 	Name string `json:"name"`
+	// User, instead of Name, is the id of the user to ban, as kick's.
+	User string `json:"user,omitempty"`
 	// Duration is a Go duration such as "10m" or "24h", at most 366 days.
 	Duration string `json:"duration"`
 	Reason   string `json:"reason,omitempty"`
@@ -142,6 +148,8 @@ type UnbanRequest struct {
 	Type string `json:"type"`
 	Room string `json:"room"`
 	Name string `json:"name"`
+	// User, instead of Name, is the id of the user to unban, as kick's.
+	User string `json:"user,omitempty"`
 }
 
 // MuteRequest refuses Name's sends in Room for Duration.
@@ -149,6 +157,8 @@ type MuteRequest struct {
 	Type string `json:"type"`
 	Room string `json:"room"`
 	Name string `json:"name"`
+	// User, instead of Name, is the id of the user to mute, as kick's.
+	User string `json:"user,omitempty"`
 	// Duration is a Go duration such as "10m" or "24h", at most 366 days.
 	Duration string `json:"duration"`
 	Reason   string `json:"reason,omitempty"`
@@ -159,6 +169,8 @@ type UnmuteRequest struct {
 	Type string `json:"type"`
 	Room string `json:"room"`
 	Name string `json:"name"`
+	// User, instead of Name, is the id of the user to unmute, as kick's.
+	User string `json:"user,omitempty"`
 }
 
 // DeleteRequest turns message Seq of Room into a tombstone: my own, or anyone's for a
@@ -331,6 +343,9 @@ type ClientFrame struct {
 	Cursor string `json:"cursor,omitempty"`
 	// Args is read by command (its Name is the command's).
 	Args string `json:"args,omitempty"`
+	// User is read by kick, ban, unban, mute and unmute: the id of the user they name, read
+	// before Name.
+	User string `json:"user,omitempty"`
 }
 
 // Cursor is a request's paging position, its "after" field: a seq (a JSON number) for a
@@ -384,11 +399,11 @@ var clientFrames = map[string]clientFrame{
 	TypeTyping:    {TypingRequest{}, []string{"room"}},
 	TypeWho:       {WhoRequest{}, []string{"room"}},
 	TypePing:      {PingRequest{}, nil},
-	TypeKick:      {KickRequest{}, []string{"room", "name"}},
-	TypeBan:       {BanRequest{}, []string{"room", "name", "duration"}},
-	TypeUnban:     {UnbanRequest{}, []string{"room", "name"}},
-	TypeMute:      {MuteRequest{}, []string{"room", "name", "duration"}},
-	TypeUnmute:    {UnmuteRequest{}, []string{"room", "name"}},
+	TypeKick:      {KickRequest{}, []string{"room", "name|user"}},
+	TypeBan:       {BanRequest{}, []string{"room", "name|user", "duration"}},
+	TypeUnban:     {UnbanRequest{}, []string{"room", "name|user"}},
+	TypeMute:      {MuteRequest{}, []string{"room", "name|user", "duration"}},
+	TypeUnmute:    {UnmuteRequest{}, []string{"room", "name|user"}},
 	TypeDelete:    {DeleteRequest{}, []string{"room", "seq"}},
 	TypeEdit:      {EditRequest{}, []string{"room", "seq", "text"}},
 	TypeReact:     {ReactRequest{}, []string{"room", "seq", "emoji"}},

@@ -121,6 +121,11 @@ type Message struct {
 	// ID is the server's id of the message.
 	ID   string `json:"id"`
 	From string `json:"from"`
+	// User is the sender's user id, which stays theirs across a change of name: From is the
+	// name they had when they sent it. A client finds who that is now by it (a member's
+	// user, GET /api/users/{id}?by=id) and moderates them by it (kick's user). Absent for a
+	// message stored before users existed.
+	User string `json:"user,omitempty"`
 	Text string `json:"text"`
 	Time Time   `json:"time"`
 	// Bot is true for a message a bot posted (a bot user, an incoming webhook, a slash
@@ -555,6 +560,11 @@ type Deleted struct {
 	// API is true when the server API deleted it as a moderator (From is then "api"): a
 	// client says "a server admin". Absent otherwise, and from servers older than the field.
 	API bool `json:"api,omitempty"`
+	// Author is the deleted message's sender's user id, AuthorName their name when they sent
+	// it: whose message went, for a moderation log (a webhook's delete event), as the text
+	// does not travel. Absent for a delete stored before the fields.
+	Author     string `json:"author,omitempty"`
+	AuthorName string `json:"author_name,omitempty"`
 }
 
 // Moderated confirms a moderation request: Action is its type (kick, ban, …).
@@ -563,7 +573,9 @@ type Moderated struct {
 	Action string `json:"action"`
 	Room   string `json:"room"`
 	Name   string `json:"name,omitempty"`
-	Seq    uint64 `json:"seq,omitempty"`
+	// User is the id a request named its target by (its user field), absent for one by name.
+	User string `json:"user,omitempty"`
+	Seq  uint64 `json:"seq,omitempty"`
 	// Until is when a ban or mute ends, in TimeFormat.
 	Until string `json:"until,omitempty"`
 	// Note says what the moderator may not expect: a ban or mute of a name no user holds
