@@ -25,6 +25,9 @@ func FuzzParseRequestIsNetHTTPs(f *testing.F) {
 		"GET /ws? HTTP/1.1\r\nHost: a",
 		"GET /ws?? HTTP/1.1\r\nHost: a",
 		"GET /ws?a=1?&b HTTP/1.1\r\nHost: a",
+		// a Pragma no-cache without Cache-Control: net/http adds the Cache-Control
+		"GET /ws HTTP/1.1\r\nHost: a\r\nPragma: no-cache",
+		"GET /ws HTTP/1.1\r\nHost: a\r\nPragma: no-cache\r\nCache-Control: max-age=0\r\nPragma: x",
 		"GET /ws HTTP/1.1\r\nHost: a\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\nE: 5\r\nF: 6\r\nG: 7\r\nH: 8\r\nI: 9\r\nA: 10",
 	} {
 		f.Add(seed)
