@@ -148,6 +148,13 @@ func parseRequest(head string) *http.Request {
 		}
 	}
 	delete(h, "Host") // as net/http does: it is r.Host
+	// As net/http's ReadRequest does (HTTP/1.0's way of saying it, taken as HTTP/1.1's): a
+	// handler that reads Cache-Control sees what it would behind net/http.
+	if pragma := h["Pragma"]; len(pragma) > 0 && pragma[0] == "no-cache" {
+		if _, ok := h["Cache-Control"]; !ok {
+			h["Cache-Control"] = []string{"no-cache"}
+		}
+	}
 	// No context of its own: the request's context is Background. Admission's wait ends with
 	// StopAdmitting when the listener closes, and with the client leaving through the watch
 	// on its socket (wsaccept.go's upgradeWaiting), only while it waits.

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bufio"
+	"io"
 	"net"
 	"net/http"
 	"reflect"
@@ -25,6 +26,9 @@ func FuzzParseRequestIsNetHTTPs(f *testing.F) {
 		"GET /ws? HTTP/1.1\r\nHost: a",
 		"GET /ws?? HTTP/1.1\r\nHost: a",
 		"GET /ws?a=1?&b HTTP/1.1\r\nHost: a",
+		// a Pragma no-cache without Cache-Control: net/http adds the Cache-Control
+		"GET /ws HTTP/1.1\r\nHost: a\r\nPragma: no-cache",
+		"GET /ws HTTP/1.1\r\nHost: a\r\nPragma: no-cache\r\nCache-Control: max-age=0\r\nPragma: x",
 		"GET /ws HTTP/1.1\r\nHost: a\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\nE: 5\r\nF: 6\r\nG: 7\r\nH: 8\r\nI: 9\r\nA: 10",
 	} {
 		f.Add(seed)
@@ -91,4 +95,48 @@ func TestRemoteStringIsNets(t *testing.T) {
 			t.Errorf("%#v: %q, want %q", a, got, want)
 		}
 	}
+}
+
+// FuzzSniffRequestIsNetHTTPs holds what the listener makes of a connection's first bytes
+// (sniffRequest) to what net/http reads from them: a request it takes is the request
+// net/http reads, with the bytes after its head left for the connection (the client's first
+// frames); and it waits for more only where net/http too has no whole request head yet (one
+// it would answer, held instead, would wait for the handshake timeout).
+func FuzzSniffRequestIsNetHTTPs(f *testing.F) {
+	for _, seed := range []string{
+		"GET /ws HTTP/1.1\r\nHost: a\r\n\r\n\x81\x85",
+		"GET /ws HTTP/1.1\r\nHost: a\r\n",
+		"GET /ws HTTP/1.1\r\nHost: a\r\n\n",
+		"GET /ws HTTP/1.1\nHost: a\r\n\r\n",
+		"GET /ws HTTP/1.1\r\nHost: a\r\n\nX: y\r\n\r\n",
+		"GET /w",
+		"GET /wsx HTTP/1.1\r\nHost: a\r\n\r\n",
+		"POST /ws HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\n\r\nx",
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		in := string(b)
+		r, read, head, res := sniffRequest(b)
+		want, err := http.ReadRequest(bufio.NewReader(strings.NewReader(in)))
+		switch res {
+		case sniffMore:
+			if err == nil {
+				t.Fatalf("%q: waits for more, but net/http reads a whole request: %s %s", in, want.Method, want.URL)
+			}
+		case sniffOurs:
+			if err != nil {
+				t.Fatalf("%q: taken, but net/http reads it as: %v", in, err)
+			}
+			if read != in || head < 4 || head > len(in) || in[head-4:head] != "\r\n\r\n" {
+				t.Fatalf("%q: read %q, head %d", in, read, head)
+			}
+			rest, _ := io.ReadAll(want.Body)
+			if r.Method != want.Method || r.RequestURI != want.RequestURI || r.URL.String() != want.URL.String() ||
+				r.Host != want.Host || !reflect.DeepEqual(r.Header, want.Header) || len(rest) != 0 {
+				t.Fatalf("%q:\nours     %s %s host %q %v\nnet/http %s %s host %q %v body %q", in,
+					r.Method, r.URL, r.Host, r.Header, want.Method, want.URL, want.Host, want.Header, rest)
+			}
+		}
+	})
 }
