@@ -141,10 +141,12 @@ func (r *room) rename(conns []*Member, name string) {
 	}
 	r.renaming++
 	r.mu.Unlock()
+	defer func() {
+		r.mu.Lock()
+		r.renaming--
+		r.mu.Unlock()
+	}()
 	for _, ev := range events {
 		r.hub.publishQuiet(ev, "rename")
 	}
-	r.mu.Lock()
-	r.renaming--
-	r.mu.Unlock()
 }
